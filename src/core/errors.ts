@@ -1,0 +1,100 @@
+import { EXIT, type ExitKind } from './exit-codes.js';
+
+/**
+ * An error an operator can act on. `message` says what happened in the operator's words,
+ * `hint` what to do next. It is printed without a stack. Anything that is not a
+ * RespaldoError is a bug and is printed with its stack.
+ */
+export class RespaldoError extends Error {
+  readonly kind: ExitKind;
+  readonly hint: string | undefined;
+  readonly details: Record<string, unknown> | undefined;
+
+  constructor(kind: ExitKind, message: string, hint?: string, details?: Record<string, unknown>) {
+    super(message);
+    this.name = 'RespaldoError';
+    this.kind = kind;
+    this.hint = hint;
+    this.details = details;
+  }
+
+  get exitCode(): number {
+    return EXIT[this.kind];
+  }
+
+  toJSON(): Record<string, unknown> {
+    return { error: this.kind, message: this.message, hint: this.hint ?? null, exitCode: this.exitCode, ...(this.details ? { details: this.details } : {}) };
+  }
+}
+
+/** Configuration problems. `file` and `path` (a JSON path such as `databases[1].path`) name the bad field. */
+export class ConfigError extends RespaldoError {
+  readonly file: string;
+  readonly path: string | undefined;
+  constructor(file: string, path: string | undefined, problem: string, hint?: string) {
+    super('config', path ? `${file}: ${path}: ${problem}` : `${file}: ${problem}`, hint ?? 'Fix the field named above and run the command again; nothing was changed.', { file, path: path ?? null });
+    this.name = 'ConfigError';
+    this.file = file;
+    this.path = path;
+  }
+}
+
+export class UsageError extends RespaldoError {
+  constructor(message: string, hint?: string) {
+    super('usage', message, hint ?? 'Run `respaldo --help` for the commands and flags.');
+    this.name = 'UsageError';
+  }
+}
+
+export class LockHeldError extends RespaldoError {
+  constructor(lockFile: string, holder: string) {
+    super('lockHeld', `Another respaldo process is working on this backup folder (${holder}).`, `Wait for it to finish. If you are sure no respaldo runs, remove ${lockFile}.`, { lockFile });
+    this.name = 'LockHeldError';
+  }
+}
+
+export class NotFoundError extends RespaldoError {
+  constructor(message: string, hint?: string) {
+    super('notFound', message, hint ?? 'Run `respaldo list` to see the backup sets that exist.');
+    this.name = 'NotFoundError';
+  }
+}
+
+export class VerifyError extends RespaldoError {
+  constructor(message: string, hint?: string, details?: Record<string, unknown>) {
+    super('verifyFailed', message, hint ?? 'Do not restore from this set. Use another set (`respaldo list`) and check the disk that holds the backups.', details);
+    this.name = 'VerifyError';
+  }
+}
+
+export class RefusedError extends RespaldoError {
+  constructor(message: string, hint: string) {
+    super('refused', message, hint);
+    this.name = 'RefusedError';
+  }
+}
+
+/** A child process failed. The command is shown without secrets; stderr is only its tail. */
+export class CommandError extends RespaldoError {
+  constructor(message: string, hint: string | undefined, info: { command: string; exitCode: number | null; signal: string | null; stderrTail: string }) {
+    super('failed', message, hint, info);
+    this.name = 'CommandError';
+  }
+}
+
+export class InterruptedError extends RespaldoError {
+  constructor(message = 'Interrupted; nothing partial was published.') {
+    super('interrupted', message, 'Run the command again when ready.');
+    this.name = 'InterruptedError';
+  }
+}
+
+export function isRespaldoError(err: unknown): err is RespaldoError {
+  return err instanceof RespaldoError;
+}
+
+/** A short operator-facing description of any error (message only; hint kept separately). */
+export function errorMessage(err: unknown): string {
+  if (err instanceof Error) return err.message;
+  return String(err);
+}

@@ -1,0 +1,32 @@
+/**
+ * Progress leaves the engine as typed events through a Reporter it is given.
+ * The text reporter, the JSON reporter and the Ink screens all consume the same events.
+ */
+export type ProgressEvent =
+  | { type: 'run-start'; operation: 'create' | 'restore' | 'verify' | 'prune'; setId?: string; items: string[] }
+  | { type: 'item-start'; item: string; kind: 'database' | 'files' | 'verify' | 'restore'; totalBytes?: number }
+  | { type: 'item-progress'; item: string; bytes: number; totalBytes?: number; percent?: number; message?: string }
+  | { type: 'item-end'; item: string; ok: boolean; bytes?: number; durationMs?: number; error?: string; hint?: string }
+  | { type: 'warning'; message: string; item?: string }
+  | { type: 'info'; message: string }
+  | { type: 'run-end'; ok: boolean; setId?: string; status?: string; durationMs: number };
+
+export interface Reporter {
+  emit(event: ProgressEvent): void;
+}
+
+/** A reporter that drops everything: for callers that do not care about progress. */
+export const silentReporter: Reporter = { emit: () => undefined };
+
+/** Collects events in memory (used by tests and by the menu). */
+export class CollectingReporter implements Reporter {
+  readonly events: ProgressEvent[] = [];
+  emit(event: ProgressEvent): void {
+    this.events.push(event);
+  }
+}
+
+/** Fans one event out to several reporters. */
+export function teeReporter(...reporters: Reporter[]): Reporter {
+  return { emit: (e) => reporters.forEach((r) => r.emit(e)) };
+}

@@ -1,0 +1,35 @@
+/**
+ * The one table of exit codes. Documented in the README; scripts depend on these numbers,
+ * so they never change meaning once released.
+ */
+export const EXIT = {
+  ok: 0,
+  internal: 1,
+  usage: 2,
+  config: 3,
+  partial: 4,
+  verifyFailed: 5,
+  lockHeld: 6,
+  failed: 7,
+  notFound: 8,
+  refused: 9,
+  interrupted: 130,
+} as const;
+
+export type ExitKind = keyof typeof EXIT;
+export type ExitCode = (typeof EXIT)[ExitKind];
+
+/** One line per code, for `--help` and the README. */
+export const EXIT_DESCRIPTIONS: Record<ExitKind, string> = {
+  ok: 'success',
+  internal: 'internal error (a bug: the stack is printed)',
+  usage: 'bad command line, or an interactive action without a terminal',
+  config: 'configuration file missing or invalid',
+  partial: 'backup set written, but at least one database or file failed',
+  verifyFailed: 'a stored file does not match its manifest (changed, truncated or missing)',
+  lockHeld: 'another respaldo process holds the backup folder lock',
+  failed: 'the operation failed (database unreachable, dump or restore failed); nothing was changed',
+  notFound: 'the named backup set, database or file does not exist',
+  refused: 'refused for safety (confirmation missing, target in use, target exists)',
+  interrupted: 'interrupted by a signal; no partial set is left visible',
+};

@@ -1,0 +1,180 @@
+import type { Readable } from 'node:stream';
+import type { Reporter } from '../core/events.js';
+import type { BackupType, DatabaseConfig, DatabaseEntry, EngineName } from '../core/types.js';
+
+/**
+ * The driver contract. One file per engine implements it (sqlite.ts, postgres.ts, sqlserver.ts);
+ * registry.ts maps engine names to drivers. The engine (src/engine) is the only caller: it owns
+ * the backup set, compression, hashing, manifests, locking and safety copies; a driver only knows
+ * how to get a consistent dump out of its database and how to put one back without destroying
+ * the live database first.
+ *
+ * Errors: a driver throws RespaldoError (usually kind `failed`, with an operator hint) for
+ * anything an operator can fix: unreachable server, bad password, missing client binary, missing
+ * file, permission. Any other exception is treated as a bug.
+ */
+
+/** A problem found in one database's config; `path` is relative to the database entry (e.g. `path`, `url`). */
+export interface ConfigProblem {
+  path: string;
+  problem: string;
+  hint?: string;
+}
+
+/** What the engine gives a driver for one operation. */
+export interface DriverContext {
+  /** Progress for this database: drivers emit `item-progress` / `warning` with `item` = database name. */
+  reporter: Reporter;
+  /** Aborted when the operator interrupts; a driver stops its children and cleans up. */
+  signal: AbortSignal;
+  /** A private scratch folder (mode 0700) inside the staging area; removed by the engine afterwards. */
+  scratchDir: string;
+  /** Log a line of operational detail (never secrets). */
+  log(message: string, fields?: Record<string, unknown>): void;
+}
+
+/** Facts a finished dump contributes to the manifest. */
+export interface DumpFacts {
+  /** Rows per table; null when the engine cannot tell. */
+  tables: Record<string, number> | null;
+  /** Server version, client version, sizes, …: stored as `details` in the manifest. */
+  details: Record<string, unknown>;
+}
+
+/** A dump being produced. The engine reads `stream` exactly once, to its end. */
+export interface OpenedDump {
+  stream: Readable;
+  /** Expected raw size, for progress; undefined when unknown (pg_dump). */
+  totalBytes?: number;
+  /**
+   * Resolves once the producer finished successfully. Rejects when it failed, even if `stream`
+   * ended cleanly (a dump that died mid-way can still close its pipe): exit code and stderr.
+   */
+  finished: Promise<DumpFacts>;
+}
+
+/** One stored file of a database backup: the main dump, or an extra such as PostgreSQL globals. */
+export interface DumpPart {
+  /** `main` for the database itself; other roles (`globals`) are stored alongside. */
+  role: string;
+  /** Format tag recorded in the manifest (`sqlite-db`, `sqlite-sql`, `pg-custom`, `pg-globals-sql`, `mssql-bak`). */
+  format: string;
+  /** File extension of the raw dump (`sqlite`, `sql`, `dump`, `bak`); `.gz` is added when compressed. */
+  extension: string;
+  /** Whether the engine should gzip it (false for data that is already compressed). */
+  compress: boolean;
+  /** Starts producing this part. Parts are opened one after another, in array order. */
+  open(): Promise<OpenedDump>;
+}
+
+export interface BackupRequest {
+  db: DatabaseConfig;
+  type: BackupType;
+}
+
+/** Result of `Driver.backup`: the parts to store, and a cleanup the engine always calls. */
+export interface BackupSession {
+  parts: DumpPart[];
+  /** Removes temporary files (local or server-side). Called on success and on failure. */
+  cleanup(): Promise<void>;
+}
+
+/** Where a restore goes. */
+export type RestoreTarget =
+  /** Replace the configured live database. */
+  | { kind: 'in-place' }
+  /** Side by side: a file path (SQLite) or a database name (server engines); never replaces anything. */
+  | { kind: 'side-by-side'; name: string };
+
+export interface RestoreRequest {
+  /** The configured database (connection details of the live one). */
+  db: DatabaseConfig;
+  /** The manifest entry being restored; its stored files were verified by the engine. */
+  entry: DatabaseEntry;
+  /** Id of the set being restored, used for temporary and safety names. */
+  setId: string;
+  target: RestoreTarget;
+  /** Opens the decompressed content of a stored part (`main` by default), as a fresh stream each call. */
+  openPart(role?: string): Readable;
+  /** Absolute path of the stored (possibly gzip) file of a part, for drivers that need the file itself. */
+  storedPath(role?: string): string;
+  /** PostgreSQL: restore only these tables (`schema.table`). */
+  tables?: string[];
+  /** Operator confirmed that sessions connected to the live database may be terminated. */
+  terminateConnections: boolean;
+}
+
+/** A printable description of what a restore of one database will do. Pure data. */
+export interface RestoreStepPlan {
+  database: string;
+  /** Human description of the target (`/srv/app/data/users.db`, `database "users" on db1:5432`). */
+  target: string;
+  /** Whether an existing live database will be replaced. */
+  replaces: boolean;
+  /** Where the restore is built before the swap (temp file or temp database name). */
+  staging: string;
+  /** How the safety copy is kept: a pre_restore set, or the live database renamed. */
+  safety: { kind: 'pre-restore-set' } | { kind: 'renamed-database'; name: string } | { kind: 'none'; reason: string };
+  /** Ordered steps in operator words. */
+  steps: string[];
+  /** How to roll back after the restore, in operator words. */
+  rollback: string;
+}
+
+/** What the engine learns about a target before a restore (for the plan and for refusals). */
+export interface TargetState {
+  exists: boolean;
+  sizeBytes: number | null;
+  /** Other processes or sessions using the target (pids, `user@host (pid N)`); empty when none. */
+  inUseBy: string[];
+}
+
+export interface RestoreResult {
+  /** For `renamed-database` safety: the name the previous live database now has. */
+  safetyDatabase?: string;
+  /** Rows per table in the restored database, compared by the driver against the manifest. */
+  tables: Record<string, number> | null;
+  /** Where the data now is (path or database name). */
+  restoredTo: string;
+}
+
+export interface Driver {
+  readonly engine: EngineName;
+  /** Backup types this engine can produce; the engine refuses the others with a hint. */
+  readonly types: readonly BackupType[];
+  /** How the safety copy of a replaced database is taken (see RestoreStepPlan.safety). */
+  readonly safety: 'pre-restore-set' | 'renamed-database';
+
+  /** Pure: problems with this database's engine fields. An empty array means valid. */
+  validateConfig(db: DatabaseConfig): ConfigProblem[];
+
+  /** Pure: a one-line description of where the database lives, without secrets. */
+  describe(db: DatabaseConfig): string;
+
+  /**
+   * Starts a consistent backup. Throws an operator error when the database cannot be reached or
+   * the tools are missing or too old. The returned parts are streamed by the engine.
+   */
+  backup(req: BackupRequest, ctx: DriverContext): Promise<BackupSession>;
+
+  /** Pure: the plan for restoring one database (no I/O). */
+  planRestore(req: Pick<RestoreRequest, 'db' | 'entry' | 'setId' | 'target' | 'tables'>): RestoreStepPlan;
+
+  /** Reads the current state of a restore target (exists, size, who uses it). */
+  inspectTarget(db: DatabaseConfig, target: RestoreTarget): Promise<TargetState>;
+
+  /**
+   * Restores into a staging place beside the target, checks it, then swaps it in.
+   * If it fails before the swap the target is unchanged and staging is removed.
+   */
+  restore(req: RestoreRequest, ctx: DriverContext): Promise<RestoreResult>;
+
+  /**
+   * Finds what an interrupted restore left (temp files, half-swapped databases) and completes or
+   * rolls it back. Returns one line per action taken; an empty array when nothing was left.
+   */
+  recover(db: DatabaseConfig, ctx: DriverContext): Promise<string[]>;
+
+  /** Removes a safety copy kept as a renamed database (for `renamed-database` drivers). */
+  dropSafetyCopy(db: DatabaseConfig, name: string): Promise<void>;
+}

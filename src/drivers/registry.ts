@@ -1,0 +1,19 @@
+import { RespaldoError } from '../core/errors.js';
+import type { EngineName } from '../core/types.js';
+import type { Driver } from './driver.js';
+import { sqliteDriver } from './sqlite.js';
+
+/** Engine name → driver. Adding an engine is adding a file and an entry here. */
+const drivers: Partial<Record<EngineName, Driver>> = {
+  sqlite: sqliteDriver,
+};
+
+export function driverFor(engine: EngineName): Driver {
+  const driver = drivers[engine];
+  if (!driver) throw new RespaldoError('config', `The ${engine} engine is not available in this build.`, 'Use one of: ' + Object.keys(drivers).join(', '));
+  return driver;
+}
+
+export function availableEngines(): EngineName[] {
+  return Object.keys(drivers) as EngineName[];
+}

@@ -1,0 +1,102 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import type { Readable } from 'node:stream';
+import { CommandError, RespaldoError } from '../core/errors.js';
+
+/**
+ * The only way respaldo starts a child process. Arguments are an array (never a string split on
+ * spaces, never a shell). Secrets travel in `env` (the child's own environment, merged over a copy
+ * of the parent's) and are masked in every message this module produces.
+ */
+export interface SpawnSpec {
+  command: string;
+  args: string[];
+  /** Extra environment for the child only; `process.env` is never modified. */
+  env?: Record<string, string | undefined>;
+  /** Values to mask in messages (passwords). */
+  secrets?: string[];
+  cwd?: string;
+  signal?: AbortSignal;
+  /** Operator hint when the command is not installed. */
+  missingHint?: string;
+  /** stdin for the child: 'ignore' (default) or 'pipe'. */
+  stdin?: 'ignore' | 'pipe';
+}
+
+export interface ChildOutcome {
+  exitCode: number | null;
+  signal: NodeJS.Signals | null;
+  stderrTail: string;
+}
+
+export interface StreamingChild {
+  child: ChildProcess;
+  stdout: Readable;
+  /** Resolves when the child exits with code 0; rejects with CommandError otherwise. */
+  done: Promise<ChildOutcome>;
+}
+
+const STDERR_TAIL = 4000;
+
+export function maskSecrets(text: string, secrets: readonly string[] = []): string {
+  let out = text;
+  for (const s of secrets) if (s && s.length >= 1) out = out.split(s).join('***');
+  // Connection strings: hide any password component.
+  return out.replace(/(\w+:\/\/[^:/@\s]*:)[^@\s]*@/g, '$1***@');
+}
+
+/** The command line as shown to operators: program and arguments, secrets masked. */
+export function displayCommand(spec: Pick<SpawnSpec, 'command' | 'args' | 'secrets'>): string {
+  const quote = (a: string) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`);
+  return maskSecrets([spec.command, ...spec.args].map(quote).join(' '), spec.secrets);
+}
+
+/** Starts a child whose stdout is consumed as a stream (a dump). */
+export function spawnStreaming(spec: SpawnSpec): StreamingChild {
+  const child = spawn(spec.command, spec.args, {
+    cwd: spec.cwd,
+    env: { ...process.env, ...spec.env },
+    stdio: [spec.stdin ?? 'ignore', 'pipe', 'pipe'],
+    signal: spec.signal,
+    killSignal: 'SIGTERM',
+  });
+  let stderr = '';
+  child.stderr?.setEncoding('utf8');
+  child.stderr?.on('data', (chunk: string) => {
+    stderr = (stderr + chunk).slice(-STDERR_TAIL);
+  });
+  const done = new Promise<ChildOutcome>((resolve, reject) => {
+    child.once('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOENT') {
+        reject(new RespaldoError('failed', `${spec.command}: command not found.`, spec.missingHint ?? `Install ${spec.command} or put it on PATH.`, { command: spec.command }));
+      } else if (err.name === 'AbortError') {
+        reject(new CommandError(`${spec.command} was interrupted.`, undefined, { command: displayCommand(spec), exitCode: null, signal: 'SIGTERM', stderrTail: maskSecrets(stderr, spec.secrets) }));
+      } else {
+        reject(err);
+      }
+    });
+    child.once('close', (exitCode, signal) => {
+      const outcome: ChildOutcome = { exitCode, signal, stderrTail: maskSecrets(stderr.trim(), spec.secrets) };
+      if (exitCode === 0) resolve(outcome);
+      else {
+        const how = signal ? `was killed by ${signal}` : `exited with code ${exitCode}`;
+        const last = outcome.stderrTail.split('\n').filter(Boolean).slice(-3).join(' | ');
+        reject(new CommandError(`${spec.command} ${how}${last ? `: ${last}` : ''}`, undefined, { command: displayCommand(spec), exitCode, signal, stderrTail: outcome.stderrTail }));
+      }
+    });
+  });
+  // Avoid unhandled rejections when callers only await after the stream.
+  done.catch(() => undefined);
+  return { child, stdout: child.stdout!, done };
+}
+
+/** Runs a child to completion and returns its stdout as text (for small outputs: versions, listings). */
+export async function runCapture(spec: SpawnSpec): Promise<{ stdout: string } & ChildOutcome> {
+  const { stdout, done } = spawnStreaming(spec);
+  let out = '';
+  stdout.setEncoding('utf8');
+  stdout.on('data', (c: string) => {
+    out += c;
+  });
+  const outcome = await done;
+  return { stdout: out, ...outcome };
+}
