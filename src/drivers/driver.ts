@@ -70,6 +70,12 @@ export interface DumpPart {
 export interface BackupRequest {
   db: DatabaseConfig;
   type: BackupType;
+  /**
+   * `backup` for a normal set. `safety` when the engine keeps what a restore is about to replace:
+   * then a damaged database must still be stored as it is (it is what the operator may want back),
+   * so checks that would refuse a damaged source are recorded as warnings instead.
+   */
+  purpose: 'backup' | 'safety';
 }
 
 /** Result of `Driver.backup`: the parts to store, and a cleanup the engine always calls. */

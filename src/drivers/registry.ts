@@ -1,11 +1,15 @@
 import { RespaldoError } from '../core/errors.js';
 import type { EngineName } from '../core/types.js';
 import type { Driver } from './driver.js';
+import { postgresDriver } from './postgres.js';
 import { sqliteDriver } from './sqlite.js';
+import { sqlserverDriver } from './sqlserver.js';
 
 /** Engine name → driver. Adding an engine is adding a file and an entry here. */
 const drivers: Partial<Record<EngineName, Driver>> = {
   sqlite: sqliteDriver,
+  postgres: postgresDriver,
+  sqlserver: sqlserverDriver,
 };
 
 export function driverFor(engine: EngineName): Driver {

@@ -1,0 +1,74 @@
+import { Option, type Command } from 'commander';
+import { EXIT } from '../../core/exit-codes.js';
+import type { Manifest } from '../../core/types.js';
+import { createBackup, planBackup } from '../../engine/create.js';
+import { ensureRecentBackup } from '../../engine/ensure-recent.js';
+import { addCommonOptions, collect, runAction, type CommandIO } from '../context.js';
+import { formatBytes, formatDuration, table } from '../format.js';
+
+/** Exit code of a finished create: ok, or partial when something failed. */
+export function createExitCode(m: Manifest): number {
+  return m.status === 'completed' ? EXIT.ok : EXIT.partial;
+}
+
+export function printManifestSummary(io: CommandIO, m: Manifest): void {
+  const ms = new Date(m.completedAt).getTime() - new Date(m.startedAt).getTime();
+  io.out(`Backup set ${m.id}: ${m.status.toUpperCase()} (${m.type}) in ${formatDuration(ms)}, ${formatBytes(m.totals.storedBytes)} stored`);
+  const rows = [['DATABASE', 'ENGINE', 'STATUS', 'RAW', 'STORED', 'SHA-256']];
+  for (const d of m.databases) rows.push([d.name, d.engine, d.error ? 'FAILED' : 'ok', formatBytes(d.rawBytes), formatBytes(d.storedBytes), d.sha256 ? d.sha256.slice(0, 16) + '…' : '-']);
+  if (m.databases.length) io.out(table(rows));
+  if (m.files.length) io.out(`Files: ${m.files.length} (${m.files.filter((f) => f.group === 'config').length} config, ${m.files.filter((f) => f.group === 'application').length} application)`);
+  for (const d of m.databases.filter((x) => x.error)) io.out(`  ${d.name}: ${d.error!.message}${d.error!.hint ? `\n    hint: ${d.error!.hint}` : ''}`);
+  for (const w of m.warnings) io.out(`  warning: ${w}`);
+}
+
+export function register(program: Command): void {
+  addCommonOptions(
+    program
+      .command('create')
+      .description('back up the configured databases and files now, as one backup set')
+      .option('--db <name>', 'only this database (repeatable)', collect)
+      .addOption(new Option('--type <type>', 'full, or schema only').choices(['full', 'schema']).default('full'))
+      .option('--no-files', 'leave config and application files out')
+      .option('--description <text>', 'free text stored in the manifest')
+      .option('--if-older-than <age>', 'only back up when the newest completed set of these databases is older than AGE (30m, 12h, 7d, 2w)')
+      .option('--dry-run', 'print the plan and change nothing'),
+  ).action(
+    runAction(async (io, opts) => {
+      const cfg = await io.config();
+      const createOpts = {
+        ...(opts.db ? { databases: opts.db as string[] } : {}),
+        type: opts.type as 'full' | 'schema',
+        files: opts.files !== false,
+        ...(opts.description ? { description: String(opts.description) } : {}),
+        signal: io.signal,
+      };
+      if (opts.dryRun) {
+        const plan = planBackup(cfg, createOpts);
+        if (io.json) io.printJson(plan);
+        else {
+          io.out(`Would create a ${plan.type} backup set in ${cfg.backupDir}:`);
+          for (const d of plan.databases) io.out(`  ${d.name} (${d.location})`);
+          io.out(`  files: ${plan.files ? `${cfg.files.config.length} config entries, ${cfg.files.application.length} application folders` : 'no'}`);
+          io.out(`  compression: gzip level ${plan.compressionLevel}`);
+        }
+        return EXIT.ok;
+      }
+      if (opts.ifOlderThan) {
+        const r = await ensureRecentBackup({ config: cfg, maxAge: String(opts.ifOlderThan), ...createOpts }, io.reporter);
+        if (!r.manifest) {
+          if (io.json) io.printJson({ created: false, reason: r.reason, previous: r.previous });
+          else io.out(r.reason);
+          return EXIT.ok;
+        }
+        if (io.json) io.printJson(r.manifest);
+        else printManifestSummary(io, r.manifest);
+        return createExitCode(r.manifest);
+      }
+      const m = await createBackup(cfg, createOpts, io.reporter);
+      if (io.json) io.printJson(m);
+      else printManifestSummary(io, m);
+      return createExitCode(m);
+    }),
+  );
+}

@@ -1,0 +1,51 @@
+import type { Command } from 'commander';
+import { RefusedError } from '../../core/errors.js';
+import { EXIT } from '../../core/exit-codes.js';
+import { deleteSet, readManifest } from '../../engine/catalog.js';
+import { getStatus } from '../../engine/status.js';
+import { addCommonOptions, runAction } from '../context.js';
+import { formatAge, formatBytes, table } from '../format.js';
+
+export function register(program: Command): void {
+  addCommonOptions(
+    program
+      .command('delete')
+      .description('delete a backup set (and the server-side safety database a pre_restore set holds)')
+      .argument('<id>', 'set id')
+      .option('-y, --yes', 'do not ask for confirmation'),
+  ).action(
+    runAction(async (io, opts, id: string) => {
+      const cfg = await io.config();
+      const m = await readManifest(cfg, id);
+      if (!opts.yes) {
+        if (!io.isTTY) throw new RefusedError(`Deleting set ${m.id} needs confirmation and there is no terminal to ask.`, 'Pass --yes.');
+        if (!(await io.confirmWord(`Type ${m.id} to delete that set:`, m.id))) {
+          io.err('Cancelled; nothing was deleted.');
+          return EXIT.refused;
+        }
+      }
+      await deleteSet(cfg, m.id);
+      if (io.json) io.printJson({ deleted: m.id });
+      else io.out(`Deleted set ${m.id}.`);
+    }),
+  );
+
+  addCommonOptions(program.command('status').description('sets, sizes, newest set per database, free disk space')).action(
+    runAction(async (io) => {
+      const cfg = await io.config();
+      const s = await getStatus(cfg);
+      if (io.json) {
+        io.printJson(s);
+        return;
+      }
+      io.out(`Config:      ${s.configFile}`);
+      io.out(`Backups in:  ${s.backupDir}`);
+      io.out(`Sets:        ${s.sets} (${formatBytes(s.totalBytes)}), free disk ${formatBytes(s.freeBytes)}`);
+      if (s.safetySets.length) io.out(`Safety sets: ${s.safetySets.join(', ')} (pre_restore)`);
+      io.out(`Lock:        ${s.lock.held ? `held (${s.lock.holder})` : s.lock.holder ?? 'free'}`);
+      if (s.leftovers.length) io.out(`Leftovers:   ${s.leftovers.join(', ')} (removed by the next create)`);
+      io.out('');
+      io.out(table([['DATABASE', 'ENGINE', 'NEWEST SET', 'AGE'], ...s.newestPerDatabase.map((d) => [d.database, d.engine, d.setId ?? 'none', formatAge(d.ageSeconds)])]));
+    }),
+  );
+}

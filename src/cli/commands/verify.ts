@@ -1,0 +1,33 @@
+import type { Command } from 'commander';
+import { UsageError } from '../../core/errors.js';
+import { EXIT } from '../../core/exit-codes.js';
+import { listSets } from '../../engine/catalog.js';
+import { verifySet, type VerifyReport } from '../../engine/verify.js';
+import { addCommonOptions, runAction } from '../context.js';
+
+export function register(program: Command): void {
+  addCommonOptions(
+    program
+      .command('verify')
+      .description('re-hash stored files against their manifest (a changed, truncated or missing file is named)')
+      .argument('[id]', 'set id, or latest (default: latest)')
+      .option('--all', 'verify every set'),
+  ).action(
+    runAction(async (io, opts, id?: string) => {
+      const cfg = await io.config();
+      if (opts.all && id) throw new UsageError('Give a set id or --all, not both.');
+      const ids = opts.all ? (await listSets(cfg)).map((s) => s.id) : [id ?? 'latest'];
+      const reports: VerifyReport[] = [];
+      for (const one of ids) {
+        const r = await verifySet(cfg, one, io.reporter);
+        reports.push(r);
+        if (!io.json) {
+          io.out(`${r.setId}: ${r.ok ? 'OK' : 'FAILED'} (${r.files.length} file(s) checked)`);
+          for (const f of r.files.filter((x) => !x.ok)) io.out(`  ${f.path}: ${f.problem}`);
+        }
+      }
+      if (io.json) io.printJson(opts.all ? reports : reports[0]);
+      return reports.every((r) => r.ok) ? EXIT.ok : EXIT.verifyFailed;
+    }),
+  );
+}

@@ -1,0 +1,120 @@
+import { Option, type Command } from 'commander';
+import { createInterface } from 'node:readline/promises';
+import { RespaldoError, UsageError } from '../core/errors.js';
+import { EXIT } from '../core/exit-codes.js';
+import type { Reporter } from '../core/events.js';
+import type { LoadedConfig } from '../core/types.js';
+import { loadConfig } from '../config/load.js';
+import { maskSecrets } from '../exec/spawn.js';
+import { JsonLinesReporter, TextReporter } from './reporters.js';
+
+export interface GlobalOptions {
+  config?: string;
+  json?: boolean;
+}
+
+/** What a command handler gets: config loading, a reporter, and output helpers. */
+export interface CommandIO {
+  config(): Promise<LoadedConfig>;
+  reporter: Reporter;
+  json: boolean;
+  /** Prints the one JSON document of a --json run. */
+  printJson(doc: unknown): void;
+  out(line: string): void;
+  err(line: string): void;
+  isTTY: boolean;
+  /** Aborted on the first SIGINT/SIGTERM. */
+  signal: AbortSignal;
+  /** Asks the operator to type a word on the terminal; false when they typed something else. */
+  confirmWord(prompt: string, word: string): Promise<boolean>;
+}
+
+/** Adds --config and --json to a command. */
+export function addCommonOptions(cmd: Command): Command {
+  return cmd
+    .addOption(new Option('-c, --config <path>', 'config file (default: $RESPALDO_CONFIG or ./backup_config.json)'))
+    .addOption(new Option('--json', 'print one JSON document on stdout'));
+}
+
+let secretsToMask: string[] = [];
+
+/** Prints an error: operator errors as message + hint, bugs with their stack. Returns the exit code. */
+export function reportError(err: unknown, json: boolean): number {
+  if (err instanceof RespaldoError) {
+    if (json) process.stdout.write(JSON.stringify(err.toJSON(), null, 2) + '\n');
+    process.stderr.write(maskSecrets(`respaldo: ${err.message}\n${err.hint ? `hint: ${err.hint}\n` : ''}`, secretsToMask));
+    return err.exitCode;
+  }
+  const e = err instanceof Error ? err : new Error(String(err));
+  if (json) process.stdout.write(JSON.stringify({ error: 'internal', message: maskSecrets(e.message, secretsToMask), exitCode: EXIT.internal }) + '\n');
+  process.stderr.write(maskSecrets(`respaldo: internal error (this is a bug, please report it):\n${e.stack ?? e.message}\n`, secretsToMask));
+  return EXIT.internal;
+}
+
+function makeSignal(): AbortSignal {
+  const ac = new AbortController();
+  let count = 0;
+  const onSignal = (sig: NodeJS.Signals) => {
+    count++;
+    if (count === 1) {
+      process.stderr.write(`\nrespaldo: ${sig} received, stopping safely (nothing partial is kept). Press Ctrl-C again to quit at once.\n`);
+      ac.abort(new Error(sig));
+    } else {
+      process.exit(EXIT.interrupted);
+    }
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return ac.signal;
+}
+
+/**
+ * Wraps a command handler: builds the IO, runs it, maps errors to exit codes.
+ * The handler returns an exit code (or nothing for success).
+ */
+export function runAction<A extends unknown[]>(handler: (io: CommandIO, opts: GlobalOptions & Record<string, unknown>, ...args: A) => Promise<number | void>) {
+  return async (...received: unknown[]): Promise<void> => {
+    const cmd = received[received.length - 1] as Command;
+    const opts = cmd.optsWithGlobals() as GlobalOptions & Record<string, unknown>;
+    const args = received.slice(0, -2) as A;
+    const json = Boolean(opts.json);
+    let cached: Promise<LoadedConfig> | undefined;
+    const io: CommandIO = {
+      config: () => {
+        cached ??= loadConfig({ ...(opts.config ? { configPath: opts.config } : {}) }).then((c) => {
+          secretsToMask = c.secrets;
+          return c;
+        });
+        return cached;
+      },
+      reporter: json ? new JsonLinesReporter() : new TextReporter(),
+      json,
+      printJson: (doc) => process.stdout.write(maskSecrets(JSON.stringify(doc, null, 2), secretsToMask) + '\n'),
+      out: (line) => process.stdout.write(maskSecrets(line, secretsToMask) + '\n'),
+      err: (line) => process.stderr.write(maskSecrets(line, secretsToMask) + '\n'),
+      isTTY: Boolean(process.stdin.isTTY && process.stdout.isTTY),
+      signal: makeSignal(),
+      confirmWord: async (prompt, word) => {
+        if (!process.stdin.isTTY) throw new UsageError('Confirmation needs a terminal.', 'Pass --yes to confirm from a script.');
+        const rl = createInterface({ input: process.stdin, output: process.stderr });
+        try {
+          const answer = await rl.question(`${prompt} `);
+          return answer.trim() === word;
+        } finally {
+          rl.close();
+        }
+      },
+    };
+    try {
+      const code = await handler(io, opts, ...args);
+      process.exitCode = code ?? EXIT.ok;
+    } catch (err) {
+      process.exitCode = reportError(err, json);
+    }
+  };
+}
+
+/** Collects a repeatable option (`--db a --db b`, also `--db a,b`). */
+export function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, ...value.split(',').map((v) => v.trim()).filter(Boolean)];
+}

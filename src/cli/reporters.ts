@@ -1,0 +1,59 @@
+import type { ProgressEvent, Reporter } from '../core/events.js';
+import { formatBytes, formatDuration } from './format.js';
+
+/**
+ * Human progress on stderr. On a TTY: a live line per item with bytes and rate, and a line when an
+ * item ends. When piped: only warnings and failures (the summary goes to stdout from the command).
+ */
+export class TextReporter implements Reporter {
+  private readonly started = new Map<string, number>();
+  private live = false;
+  constructor(private readonly stream: NodeJS.WriteStream = process.stderr, private readonly tty = Boolean(process.stderr.isTTY)) {}
+
+  emit(e: ProgressEvent): void {
+    switch (e.type) {
+      case 'item-start':
+        this.started.set(e.item, Date.now());
+        break;
+      case 'item-progress': {
+        if (!this.tty) return;
+        const secs = (Date.now() - (this.started.get(e.item) ?? Date.now())) / 1000;
+        const rate = secs > 0 && e.bytes ? ` ${formatBytes(e.bytes / secs)}/s` : '';
+        const pct = e.totalBytes ? ` ${Math.min(100, Math.round((e.bytes / e.totalBytes) * 100))}%` : e.percent !== undefined ? ` ${e.percent}%` : '';
+        const text = e.message && !e.bytes ? e.message : `${formatBytes(e.bytes)}${pct}${rate}`;
+        this.line(`  ${e.item}: ${text}`);
+        break;
+      }
+      case 'item-end':
+        if (this.tty || !e.ok) this.print(`  ${e.ok ? 'ok    ' : 'FAILED'} ${e.item}${e.bytes !== undefined ? `  ${formatBytes(e.bytes)}` : ''}${e.durationMs !== undefined ? `  ${formatDuration(e.durationMs)}` : ''}${e.error ? `\n         ${e.error}` : ''}${e.hint ? `\n         hint: ${e.hint}` : ''}`);
+        break;
+      case 'warning':
+        this.print(`  warning${e.item ? ` (${e.item})` : ''}: ${e.message}`);
+        break;
+      case 'info':
+        if (this.tty) this.print(`  ${e.message}`);
+        break;
+      default:
+        break;
+    }
+  }
+
+  private line(text: string): void {
+    this.stream.write(`\r\x1b[2K${text.slice(0, (this.stream.columns || 100) - 1)}`);
+    this.live = true;
+  }
+
+  private print(text: string): void {
+    if (this.live) this.stream.write('\r\x1b[2K');
+    this.live = false;
+    this.stream.write(text + '\n');
+  }
+}
+
+/** With --json stdout carries one document; warnings and failures go to stderr as JSON lines. */
+export class JsonLinesReporter implements Reporter {
+  constructor(private readonly stream: NodeJS.WritableStream = process.stderr) {}
+  emit(e: ProgressEvent): void {
+    if (e.type === 'warning' || (e.type === 'item-end' && !e.ok)) this.stream.write(JSON.stringify(e) + '\n');
+  }
+}

@@ -1,0 +1,50 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { parseEnv } from 'node:util';
+
+/** Variables whose values are treated as secrets and masked in any output. */
+const SECRET_NAME = /PASS|SECRET|TOKEN|KEY|PWD|CREDENTIAL/i;
+
+export interface InterpolationResult {
+  value: unknown;
+  /** Values taken from secret-looking variables (to be masked). */
+  secrets: string[];
+  /** `${VAR}` references that had no value, with the JSON path where they appear. */
+  missing: { path: string; variable: string }[];
+}
+
+/** Reads `KEY=VALUE` pairs from a `.env` file; an absent file gives {}. */
+export function readDotEnv(file: string): Record<string, string> {
+  if (!existsSync(file)) return {};
+  return parseEnv(readFileSync(file, 'utf8')) as Record<string, string>;
+}
+
+/**
+ * Replaces `${VAR}` in every string of a JSON document. The process environment wins over the
+ * `.env` file. `$${` writes a literal `${`.
+ */
+export function interpolate(doc: unknown, env: Record<string, string | undefined>): InterpolationResult {
+  const secrets = new Set<string>();
+  const missing: { path: string; variable: string }[] = [];
+  const walk = (node: unknown, path: string): unknown => {
+    if (typeof node === 'string') {
+      return node.replace(/\$?\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (whole, name: string) => {
+        if (whole.startsWith('$$')) return whole.slice(1);
+        const v = env[name];
+        if (v === undefined) {
+          missing.push({ path, variable: name });
+          return whole;
+        }
+        if (SECRET_NAME.test(name) && v) secrets.add(v);
+        return v;
+      });
+    }
+    if (Array.isArray(node)) return node.map((n, i) => walk(n, `${path}[${i}]`));
+    if (node && typeof node === 'object') {
+      const out: Record<string, unknown> = {};
+      for (const [k, v] of Object.entries(node)) out[k] = walk(v, path ? `${path}.${k}` : k);
+      return out;
+    }
+    return node;
+  };
+  return { value: walk(doc, ''), secrets: [...secrets], missing };
+}

@@ -1,0 +1,162 @@
+import { readFileSync } from 'node:fs';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { ConfigError } from '../core/errors.js';
+import type { BackupConfig, DatabaseConfig, EngineName, LoadedConfig } from '../core/types.js';
+import { driverFor } from '../drivers/registry.js';
+import { validateJobs } from '../scheduler/when.js';
+import { interpolate, readDotEnv } from './interpolate.js';
+import { joinPath, validateAgainstSchema } from './schema.js';
+
+export interface LoadOptions {
+  /** `--config` from the command line. */
+  configPath?: string;
+  /** Environment (defaults to process.env); RESPALDO_CONFIG and `${VAR}` values come from it. */
+  env?: NodeJS.ProcessEnv;
+  /** Folder the default `./backup_config.json` is looked up in (defaults to process.cwd()). */
+  cwd?: string;
+}
+
+/** `--config PATH`, else `RESPALDO_CONFIG`, else `./backup_config.json`; always absolute. */
+export function resolveConfigPath(opts: LoadOptions = {}): string {
+  const cwd = opts.cwd ?? process.cwd();
+  const env = opts.env ?? process.env;
+  const chosen = opts.configPath ?? env.RESPALDO_CONFIG ?? 'backup_config.json';
+  return resolve(cwd, chosen);
+}
+
+/**
+ * Reads, interpolates and validates backup_config.json. Every problem is a ConfigError naming the
+ * file and the JSON path of the field; nothing on disk is touched.
+ */
+export async function loadConfig(opts: LoadOptions = {}): Promise<LoadedConfig> {
+  const file = resolveConfigPath(opts);
+  const baseDir = dirname(file);
+  const text = readConfigText(file);
+  const raw = parseJson(file, text);
+  const env = { ...readDotEnv(resolve(baseDir, '.env')), ...(opts.env ?? process.env) };
+  const { value, secrets, missing } = interpolate(raw, env);
+  const first = missing[0];
+  if (first) {
+    throw new ConfigError(file, first.path, `\${${first.variable}} is not set`, `Set ${first.variable} in the environment or in ${resolve(baseDir, '.env')}.`);
+  }
+  const problems = validateAgainstSchema(value);
+  const p0 = problems[0];
+  if (p0) {
+    const more = problems.length > 1 ? ` (and ${problems.length - 1} more: ${problems.slice(1, 4).map((p) => p.path || '(root)').join(', ')})` : '';
+    throw new ConfigError(file, p0.path || undefined, p0.problem + more);
+  }
+  const doc = value as BackupConfig;
+  const databases = doc.databases.map((db, i) => normalizeDatabase(file, db, i, baseDir));
+  checkUniqueNames(file, databases);
+  const secretValues = new Set(secrets);
+  for (const db of databases) {
+    if (db.password) secretValues.add(db.password);
+    const urlPassword = db.url ? passwordFromUrl(db.url) : undefined;
+    if (urlPassword) secretValues.add(urlPassword);
+  }
+  const jobProblem = validateJobs(doc.schedule.jobs, 'schedule.jobs')[0];
+  if (jobProblem) throw new ConfigError(file, jobProblem.path, jobProblem.problem, jobProblem.hint);
+  for (const [i, job] of doc.schedule.jobs.entries()) {
+    for (const [j, name] of job.databases.entries()) {
+      if (name !== '*' && !databases.some((d) => d.name === name)) {
+        throw new ConfigError(file, `schedule.jobs[${i}].databases[${j}]`, `no database named "${name}"`, `Use one of: ${databases.map((d) => d.name).join(', ')}, or "*" for all.`);
+      }
+    }
+  }
+  return {
+    ...doc,
+    backupDir: resolve(baseDir, doc.backupDir),
+    databases,
+    files: {
+      config: doc.files.config.map((f) => resolve(baseDir, f)),
+      application: doc.files.application.map((a) => ({ ...a, path: resolve(baseDir, a.path) })),
+    },
+    file,
+    baseDir,
+    secrets: [...secretValues],
+  };
+}
+
+function readConfigText(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') {
+      throw new ConfigError(file, undefined, 'file not found', 'Pass --config PATH, set RESPALDO_CONFIG, or run from the folder that holds backup_config.json (`npm run demo` creates a demo setup).');
+    }
+    if (code === 'EACCES') throw new ConfigError(file, undefined, 'permission denied', 'Run as a user that can read the config file.');
+    throw new ConfigError(file, undefined, `cannot read: ${(err as Error).message}`);
+  }
+}
+
+function parseJson(file: string, text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    const msg = (err as Error).message;
+    const pos = /position (\d+)/.exec(msg);
+    let where = '';
+    if (pos) {
+      const before = text.slice(0, Number(pos[1]));
+      const line = before.split('\n').length;
+      const col = before.length - before.lastIndexOf('\n');
+      where = ` at line ${line}, column ${col}`;
+    }
+    throw new ConfigError(file, undefined, `malformed JSON${where}: ${msg}`, 'Fix the JSON syntax (a missing comma or quote, a trailing comma) and run again.');
+  }
+}
+
+/** Engine from an explicit field or from the URL scheme. Pure. */
+export function detectEngine(db: { engine?: string; url?: string; path?: string }): EngineName | undefined {
+  if (db.engine) return db.engine as EngineName;
+  const url = db.url;
+  if (url) {
+    if (/^postgres(ql)?:\/\//i.test(url)) return 'postgres';
+    if (/^(sqlserver|mssql):\/\//i.test(url)) return 'sqlserver';
+    if (/^sqlite:/i.test(url) || !/^[a-z][a-z0-9+.-]*:\/\//i.test(url)) return 'sqlite';
+    return undefined;
+  }
+  if (db.path) return 'sqlite';
+  return undefined;
+}
+
+function normalizeDatabase(file: string, db: DatabaseConfig, index: number, baseDir: string): DatabaseConfig {
+  const at = `databases[${index}]`;
+  const engine = detectEngine(db);
+  if (!engine) {
+    const problem = db.url ? `cannot tell the engine from url` : 'engine, url or path is required';
+    throw new ConfigError(file, db.url ? `${at}.url` : `${at}.engine`, problem, 'Set "engine" to sqlite, postgres or sqlserver, or use a postgresql://, sqlserver:// or sqlite: URL.');
+  }
+  const out: DatabaseConfig = { ...db, engine };
+  if (engine === 'sqlite') {
+    const fromUrl = db.url?.replace(/^sqlite:(\/\/)?/i, '');
+    const p = db.path ?? fromUrl;
+    if (p) out.path = isAbsolute(p) ? p : resolve(baseDir, p);
+  }
+  for (const key of ['localBackupDir', 'binPath'] as const) {
+    const v = out[key];
+    if (typeof v === 'string' && v) out[key] = resolve(baseDir, v);
+  }
+  const problem = driverFor(engine).validateConfig(out)[0];
+  if (problem) throw new ConfigError(file, joinPath(at, problem.path), problem.problem, problem.hint);
+  return out;
+}
+
+function checkUniqueNames(file: string, dbs: DatabaseConfig[]): void {
+  const seen = new Map<string, number>();
+  dbs.forEach((db, i) => {
+    const prev = seen.get(db.name.toLowerCase());
+    if (prev !== undefined) throw new ConfigError(file, `databases[${i}].name`, `"${db.name}" is already used by databases[${prev}]`, 'Give every database a different name.');
+    seen.set(db.name.toLowerCase(), i);
+  });
+}
+
+function passwordFromUrl(url: string): string | undefined {
+  try {
+    const u = new URL(url);
+    return u.password ? decodeURIComponent(u.password) : undefined;
+  } catch {
+    return undefined;
+  }
+}

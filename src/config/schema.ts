@@ -1,0 +1,67 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+
+/** Absolute path of the published JSON Schema (`$schema` in backup_config.json can point at it). */
+export const SCHEMA_FILE = fileURLToPath(new URL('../../schema/backup_config.schema.json', import.meta.url));
+
+let compiled: ValidateFunction | undefined;
+
+/** The JSON Schema as an object (used by conf and by the validator). */
+export function configSchema(): Record<string, unknown> {
+  return JSON.parse(readFileSync(SCHEMA_FILE, 'utf8')) as Record<string, unknown>;
+}
+
+/** Validates in place, filling defaults. Returns the problems with JSON paths (`databases[1].path`). */
+export function validateAgainstSchema(doc: unknown): { path: string; problem: string }[] {
+  if (!compiled) {
+    const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false });
+    compiled = ajv.compile(configSchema());
+  }
+  if (compiled(doc)) return [];
+  return dedupe((compiled.errors ?? []).map(describeAjvError));
+}
+
+function describeAjvError(e: ErrorObject): { path: string; problem: string } {
+  let path = pointerToPath(e.instancePath);
+  const params = e.params as Record<string, unknown>;
+  switch (e.keyword) {
+    case 'required':
+      path = joinPath(path, String(params.missingProperty));
+      return { path, problem: 'required' };
+    case 'additionalProperties':
+      path = joinPath(path, String(params.additionalProperty));
+      return { path, problem: 'unknown field (check the spelling)' };
+    case 'enum':
+      return { path, problem: `must be one of ${(params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}` };
+    case 'type':
+      return { path, problem: `must be ${String(params.type)}` };
+    case 'pattern':
+      return { path, problem: 'invalid value: use letters, digits, _ . - (at most 63 characters, not starting with . or -)' };
+    default:
+      return { path, problem: e.message ?? e.keyword };
+  }
+}
+
+function pointerToPath(pointer: string): string {
+  if (!pointer) return '';
+  return pointer
+    .split('/')
+    .slice(1)
+    .map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'))
+    .reduce((acc, part) => (/^\d+$/.test(part) ? `${acc}[${part}]` : joinPath(acc, part)), '');
+}
+
+export function joinPath(base: string, key: string): string {
+  return base ? `${base}.${key}` : key;
+}
+
+function dedupe<T>(items: T[]): T[] {
+  const seen = new Set<string>();
+  return items.filter((i) => {
+    const k = JSON.stringify(i);
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
+}

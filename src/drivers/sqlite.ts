@@ -1,0 +1,337 @@
+import Database from 'better-sqlite3';
+import { createReadStream, createWriteStream, existsSync, promises as fsp, readdirSync, readlinkSync, realpathSync, statSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { RefusedError, RespaldoError } from '../core/errors.js';
+import type { DatabaseConfig } from '../core/types.js';
+import type { BackupSession, ConfigProblem, Driver, DriverContext, RestoreRequest, RestoreResult, RestoreStepPlan, RestoreTarget, TargetState } from './driver.js';
+import { inspectSqliteFile } from './sqlite-inspect.js';
+
+/** Suffix of the file a restore is built in, beside its target. */
+const STAGING_MARK = '.respaldo-restore-';
+const ASIDE_MARK = '.respaldo-aside-';
+
+function dbPath(db: DatabaseConfig): string {
+  if (!db.path) throw new Error(`sqlite database ${db.name} has no path (config validation should have caught this)`);
+  return db.path;
+}
+
+function targetPath(db: DatabaseConfig, target: RestoreTarget): string {
+  return target.kind === 'in-place' ? dbPath(db) : target.name;
+}
+
+function stagingPath(target: string, setId: string): string {
+  return join(dirname(target), `.${basename(target)}${STAGING_MARK}${setId}.tmp`);
+}
+
+/** Processes (other than this one) holding the file or its -wal/-shm open, read from /proc. */
+export function processesUsing(file: string): string[] {
+  let real: string;
+  try {
+    real = realpathSync(file);
+  } catch {
+    return [];
+  }
+  const wanted = new Set([real, `${real}-wal`, `${real}-shm`, `${real}-journal`]);
+  const users: string[] = [];
+  let pids: string[];
+  try {
+    pids = readdirSync('/proc').filter((p) => /^\d+$/.test(p) && Number(p) !== process.pid);
+  } catch {
+    return [];
+  }
+  for (const pid of pids) {
+    let fds: string[];
+    try {
+      fds = readdirSync(`/proc/${pid}/fd`);
+    } catch {
+      continue;
+    }
+    for (const fd of fds) {
+      try {
+        if (wanted.has(readlinkSync(`/proc/${pid}/fd/${fd}`))) {
+          let cmd = '';
+          try {
+            cmd = readlinkSync(`/proc/${pid}/exe`);
+          } catch {
+            /* process gone */
+          }
+          users.push(`pid ${pid}${cmd ? ` (${basename(cmd)})` : ''}`);
+          break;
+        }
+      } catch {
+        /* fd closed meanwhile */
+      }
+    }
+  }
+  return users;
+}
+
+function openSource(db: DatabaseConfig): Database.Database {
+  const file = dbPath(db);
+  if (!existsSync(file)) {
+    throw new RespaldoError('failed', `SQLite database ${db.name}: file not found: ${file}`, `Check databases[].path for "${db.name}" in the config, or restore it from a set.`);
+  }
+  try {
+    const conn = new Database(file, { readonly: true, fileMustExist: true });
+    conn.pragma('busy_timeout = 10000');
+    conn.prepare('SELECT count(*) FROM sqlite_schema').get();
+    return conn;
+  } catch (err) {
+    throw sqliteError(db, file, err);
+  }
+}
+
+function sqliteError(db: DatabaseConfig, file: string, err: unknown): RespaldoError {
+  const e = err as { code?: string; message?: string };
+  const code = e.code ?? '';
+  if (code === 'SQLITE_NOTADB') return new RespaldoError('failed', `SQLite database ${db.name}: ${file} is not a SQLite database.`, 'Check databases[].path in the config; the file may be damaged (restore it from a set).');
+  if (code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED') return new RespaldoError('failed', `SQLite database ${db.name} is locked by another process.`, 'Try again when the writer has finished; in WAL mode (PRAGMA journal_mode=WAL) backups do not wait for writers.');
+  if (code === 'SQLITE_CANTOPEN' || code === 'SQLITE_PERM' || code === 'SQLITE_READONLY') return new RespaldoError('failed', `SQLite database ${db.name}: cannot open ${file} (${e.message ?? code}).`, 'Check that the file and its folder are readable by the user running respaldo.');
+  if (code === 'SQLITE_CORRUPT') return new RespaldoError('failed', `SQLite database ${db.name}: ${file} is corrupt (${e.message ?? code}).`, 'Restore the database from the newest good set (`respaldo list --db ' + db.name + '`).');
+  if (code.startsWith('SQLITE_')) return new RespaldoError('failed', `SQLite database ${db.name}: ${e.message ?? code}`, undefined);
+  return err instanceof RespaldoError ? err : (err as RespaldoError);
+}
+
+/** Schema-only SQL of a database: tables first, then indexes, views and triggers. */
+function schemaSql(conn: Database.Database): string[] {
+  const rows = conn
+    .prepare(
+      `SELECT sql FROM sqlite_schema WHERE sql IS NOT NULL AND name NOT LIKE 'sqlite_%'
+       ORDER BY CASE type WHEN 'table' THEN 0 WHEN 'index' THEN 1 WHEN 'view' THEN 2 ELSE 3 END, rowid`,
+    )
+    .pluck()
+    .all() as string[];
+  return ['PRAGMA foreign_keys=OFF;\nBEGIN TRANSACTION;\n', ...rows.map((s) => `${s};\n`), 'COMMIT;\n'];
+}
+
+async function fsyncFile(file: string): Promise<void> {
+  const fh = await fsp.open(file, 'r+');
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+async function fsyncDir(dir: string): Promise<void> {
+  const fh = await fsp.open(dir, 'r');
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+async function removeQuietly(file: string): Promise<void> {
+  await fsp.rm(file, { force: true });
+}
+
+export const sqliteDriver = {
+  engine: 'sqlite',
+  types: ['full', 'schema'],
+  safety: 'pre-restore-set',
+
+  validateConfig(db: DatabaseConfig): ConfigProblem[] {
+    if (!db.path) return [{ path: 'path', problem: 'required for sqlite databases', hint: 'Set "path" to the database file, e.g. "./data/users.db".' }];
+    return [];
+  },
+
+  describe(db: DatabaseConfig): string {
+    return `SQLite file ${db.path ?? '(no path)'}`;
+  },
+
+  async backup(req, ctx: DriverContext): Promise<BackupSession> {
+    const { db, type } = req;
+    const conn = openSource(db);
+    const snapshot = join(ctx.scratchDir, `${db.name}.snapshot.sqlite`);
+    const started = Date.now();
+    try {
+      if (type === 'schema') {
+        const lines = schemaSql(conn);
+        const sqliteVersion = conn.prepare('SELECT sqlite_version()').pluck().get() as string;
+        return {
+          parts: [
+            {
+              role: 'main',
+              format: 'sqlite-sql',
+              extension: 'sql',
+              compress: true,
+              open: async () => ({ stream: Readable.from(lines), finished: Promise.resolve({ tables: null, details: { sqliteVersion, source: db.path } }) }),
+            },
+          ],
+          cleanup: async () => undefined,
+        };
+      }
+      await conn.backup(snapshot, {
+        progress: ({ totalPages, remainingPages }) => {
+          ctx.reporter.emit({ type: 'item-progress', item: db.name, bytes: 0, message: `snapshot ${totalPages - remainingPages}/${totalPages} pages` });
+          // Copy the rest in one step: one read transaction, so concurrent writers cannot restart it.
+          return Math.max(remainingPages, 100);
+        },
+      });
+    } catch (err) {
+      await removeQuietly(snapshot);
+      throw sqliteError(db, dbPath(db), err);
+    } finally {
+      conn.close();
+    }
+    await fsp.chmod(snapshot, 0o600);
+    const size = statSync(snapshot).size;
+    ctx.log('sqlite snapshot taken', { db: db.name, bytes: size, ms: Date.now() - started });
+    return {
+      parts: [
+        {
+          role: 'main',
+          format: 'sqlite-db',
+          extension: 'sqlite',
+          compress: true,
+          open: async () => {
+            const checked = inspectSqliteFile(snapshot).then((info) => {
+              if (info.integrity.length !== 1 || info.integrity[0] !== 'ok') {
+                throw new RespaldoError('failed', `SQLite database ${db.name}: the snapshot failed integrity_check: ${info.integrity.slice(0, 3).join('; ')}`, 'The live database is damaged. Run PRAGMA integrity_check on it and restore from the newest good set.');
+              }
+              return { tables: info.tables, details: { sqliteVersion: info.sqliteVersion, pageSize: info.pageSize, pageCount: info.pageCount, source: db.path, integrityCheck: 'ok' } };
+            });
+            checked.catch(() => undefined);
+            return { stream: createReadStream(snapshot, { highWaterMark: 1 << 20 }), totalBytes: size, finished: checked };
+          },
+        },
+      ],
+      cleanup: () => removeQuietly(snapshot),
+    };
+  },
+
+  planRestore(req): RestoreStepPlan {
+    const target = targetPath(req.db, req.target);
+    const staging = stagingPath(target, req.setId);
+    const inPlace = req.target.kind === 'in-place';
+    const steps = [
+      `verify ${req.entry.file ?? '(no file)'} against the manifest (md5, sha256)`,
+      `write the restored database to ${staging}`,
+      req.entry.format === 'sqlite-sql' ? 'apply the schema SQL to it' : 'run PRAGMA integrity_check and compare row counts with the manifest',
+      inPlace ? `rename it over ${target} and remove stale ${basename(target)}-wal/-shm` : `rename it to ${target} (the live database is not touched)`,
+    ];
+    return {
+      database: req.db.name,
+      target,
+      replaces: inPlace,
+      staging,
+      safety: inPlace ? { kind: 'pre-restore-set' } : { kind: 'none', reason: 'side-by-side restore replaces nothing' },
+      steps,
+      rollback: inPlace ? `respaldo restore <pre_restore set id> --db ${req.db.name} --yes` : `delete ${target}`,
+    };
+  },
+
+  async inspectTarget(db, target): Promise<TargetState> {
+    const file = targetPath(db, target);
+    if (!existsSync(file)) return { exists: false, sizeBytes: null, inUseBy: [] };
+    return { exists: true, sizeBytes: statSync(file).size, inUseBy: processesUsing(file) };
+  },
+
+  async restore(req: RestoreRequest, ctx: DriverContext): Promise<RestoreResult> {
+    const target = targetPath(req.db, req.target);
+    const staging = stagingPath(target, req.setId);
+    const dir = dirname(target);
+    if (!existsSync(dir)) {
+      throw new RespaldoError('failed', `Folder ${dir} does not exist.`, 'Create it, or choose another --to path.');
+    }
+    if (req.target.kind === 'side-by-side' && existsSync(target)) {
+      throw new RefusedError(`${target} already exists; a side-by-side restore never overwrites a file.`, 'Choose a new path with --to, or remove the file first.');
+    }
+    try {
+      if (req.entry.format === 'sqlite-sql') {
+        const chunks: string[] = [];
+        for await (const c of req.openPart()) chunks.push(String(c));
+        const conn = new Database(staging);
+        try {
+          conn.exec(chunks.join(''));
+        } finally {
+          conn.close();
+        }
+      } else {
+        await pipeline(req.openPart(), createWriteStream(staging, { mode: 0o600, flags: 'wx', highWaterMark: 1 << 20 }));
+      }
+      await fsyncFile(staging);
+      const info = await inspectSqliteFile(staging);
+      if (info.integrity[0] !== 'ok') {
+        throw new RespaldoError('failed', `The restored copy of ${req.db.name} failed integrity_check: ${info.integrity.slice(0, 3).join('; ')}`, 'The target was not touched. Try another set.');
+      }
+      if (req.entry.tables && req.entry.format === 'sqlite-db') {
+        for (const [table, rows] of Object.entries(req.entry.tables)) {
+          if (info.tables[table] !== rows) {
+            throw new RespaldoError('failed', `The restored copy of ${req.db.name} has ${info.tables[table] ?? 'no'} rows in ${table}; the manifest says ${rows}.`, 'The target was not touched. Try another set.');
+          }
+        }
+      }
+      if (req.target.kind === 'in-place') {
+        const users = existsSync(target) ? processesUsing(target) : [];
+        if (users.length) {
+          throw new RefusedError(`${target} is open in another process (${users.join(', ')}).`, 'Stop the application that uses this database, then run the restore again.');
+        }
+        await swapInto(staging, target);
+      } else {
+        await fsp.link(staging, target).catch(async (err: NodeJS.ErrnoException) => {
+          if (err.code === 'EEXIST') throw new RefusedError(`${target} already exists.`, 'Choose a new path with --to.');
+          throw err;
+        });
+        await fsp.rm(staging);
+      }
+      await fsyncDir(dir);
+      ctx.log('sqlite restore finished', { db: req.db.name, target });
+      return { tables: info.tables, restoredTo: target };
+    } catch (err) {
+      await removeQuietly(staging);
+      throw err;
+    }
+  },
+
+  async recover(db, ctx): Promise<string[]> {
+    const file = dbPath(db);
+    const dir = dirname(file);
+    if (!existsSync(dir)) return [];
+    const actions: string[] = [];
+    const prefix = `.${basename(file)}${STAGING_MARK}`;
+    for (const name of readdirSync(dir)) {
+      if (name.startsWith(prefix) && name.endsWith('.tmp')) {
+        await removeQuietly(join(dir, name));
+        actions.push(`removed an unfinished restore file ${join(dir, name)}`);
+      }
+      if (name.startsWith(`${basename(file)}-`) && name.includes(ASIDE_MARK)) {
+        await removeQuietly(join(dir, name));
+        actions.push(`removed a stale journal set aside by an interrupted restore: ${join(dir, name)}`);
+      }
+    }
+    actions.forEach((a) => ctx.log(a));
+    return actions;
+  },
+
+  async dropSafetyCopy(): Promise<void> {
+    throw new Error('sqlite keeps its safety copies as pre_restore sets, not as databases');
+  },
+} satisfies Driver;
+
+/**
+ * Moves the restored file over the target. Stale -wal/-shm of the old database are set aside
+ * first (the pre_restore set already holds their content) and removed after the rename, so they
+ * can never be replayed into the new file.
+ */
+async function swapInto(staging: string, target: string): Promise<void> {
+  const aside: [string, string][] = [];
+  const stamp = `${ASIDE_MARK}${process.pid}`;
+  for (const suffix of ['-wal', '-shm', '-journal']) {
+    const f = `${target}${suffix}`;
+    if (existsSync(f)) {
+      await fsp.rename(f, `${f}${stamp}`);
+      aside.push([f, `${f}${stamp}`]);
+    }
+  }
+  try {
+    await fsp.rename(staging, target);
+  } catch (err) {
+    for (const [orig, moved] of aside) await fsp.rename(moved, orig).catch(() => undefined);
+    throw err;
+  }
+  for (const [, moved] of aside) await removeQuietly(moved);
+}

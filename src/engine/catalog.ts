@@ -1,0 +1,117 @@
+import { existsSync, promises as fsp, readFileSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { NotFoundError, RespaldoError, UsageError } from '../core/errors.js';
+import type { LoadedConfig, Manifest, SetSummary, SetType } from '../core/types.js';
+import { driverFor } from '../drivers/registry.js';
+import { writeFileAtomic } from './fs-util.js';
+import { withLock } from './lock.js';
+import { writeLog } from './log.js';
+import { readManifestFile } from './manifest.js';
+import { isSetId } from './set-id.js';
+
+export const KEEP_MARK = 'keep';
+export const VERIFIED_NAME = 'verified.json';
+
+export function setDir(cfg: Pick<LoadedConfig, 'backupDir'>, id: string): string {
+  if (!isSetId(id)) throw new UsageError(`"${id}" is not a backup set id (YYYYMMDD_HHMMSS).`, 'Run `respaldo list` to see the set ids.');
+  return join(cfg.backupDir, id);
+}
+
+function summarize(m: Manifest, dir: string): SetSummary {
+  let lastVerified: SetSummary['lastVerified'] = null;
+  try {
+    lastVerified = JSON.parse(readFileSync(join(dir, VERIFIED_NAME), 'utf8')) as SetSummary['lastVerified'];
+  } catch {
+    /* never verified */
+  }
+  return {
+    id: m.id,
+    type: m.type,
+    status: m.status,
+    description: m.description,
+    startedAt: m.startedAt,
+    completedAt: m.completedAt,
+    databases: m.databases.filter((d) => !d.error).map((d) => d.name),
+    failedDatabases: m.databases.filter((d) => d.error).map((d) => d.name),
+    files: m.files.length,
+    storedBytes: m.totals.storedBytes,
+    job: m.job,
+    keep: existsSync(join(dir, KEEP_MARK)),
+    lastVerified,
+    path: dir,
+  };
+}
+
+/** Published sets only (a folder named like a set id with a readable manifest), newest first. */
+export async function listSets(cfg: Pick<LoadedConfig, 'backupDir'>, filter: { database?: string; type?: SetType } = {}): Promise<SetSummary[]> {
+  if (!existsSync(cfg.backupDir)) return [];
+  const out: SetSummary[] = [];
+  for (const name of readdirSync(cfg.backupDir)) {
+    if (!isSetId(name)) continue;
+    const dir = join(cfg.backupDir, name);
+    try {
+      if (!statSync(dir).isDirectory()) continue;
+      const m = readManifestFile(dir);
+      if (m.id !== name) continue;
+      out.push(summarize(m, dir));
+    } catch {
+      continue;
+    }
+  }
+  return out
+    .filter((s) => !filter.database || s.databases.includes(filter.database) || s.failedDatabases.includes(filter.database))
+    .filter((s) => !filter.type || s.type === filter.type)
+    .sort((a, b) => (a.startedAt === b.startedAt ? (a.id < b.id ? 1 : -1) : a.startedAt < b.startedAt ? 1 : -1));
+}
+
+/** The newest completed set holding all the given databases (any when none given). */
+export async function latestSetId(cfg: Pick<LoadedConfig, 'backupDir'>, databases: string[] = []): Promise<string> {
+  const sets = await listSets(cfg);
+  const found = sets.find((s) => s.type !== 'pre_restore' && s.status !== 'failed' && databases.every((d) => s.databases.includes(d)));
+  if (!found) throw new NotFoundError(databases.length ? `No backup set holds ${databases.join(', ')}.` : 'There are no backup sets yet.', 'Run `respaldo create` first, or check --config / backupDir.');
+  return found.id;
+}
+
+/** Reads a published set's manifest; `latest` means the newest completed set. */
+export async function readManifest(cfg: Pick<LoadedConfig, 'backupDir'>, id: string): Promise<Manifest> {
+  const realId = id === 'latest' ? await latestSetId(cfg) : id;
+  const dir = setDir(cfg, realId);
+  if (!existsSync(join(dir, 'manifest.json'))) throw new NotFoundError(`No backup set ${realId} in ${cfg.backupDir}.`);
+  return readManifestFile(dir);
+}
+
+/** Records the outcome of a verification beside the set (not part of the manifest). */
+export async function recordVerified(cfg: Pick<LoadedConfig, 'backupDir'>, id: string, ok: boolean): Promise<void> {
+  await writeFileAtomic(join(setDir(cfg, id), VERIFIED_NAME), JSON.stringify({ at: new Date().toISOString(), ok }));
+}
+
+/** Marks or unmarks a set as kept: kept sets are never pruned automatically. */
+export async function setKeep(cfg: Pick<LoadedConfig, 'backupDir'>, id: string, keep: boolean): Promise<void> {
+  await readManifest(cfg, id);
+  const mark = join(setDir(cfg, id), KEEP_MARK);
+  if (keep) await writeFileAtomic(mark, new Date().toISOString() + '\n');
+  else await fsp.rm(mark, { force: true });
+}
+
+/**
+ * Deletes a set: server-side safety copies it references are dropped first (a failure stops the
+ * delete); the folder is renamed out of sight, then removed, so no half-deleted set is ever listed.
+ */
+export async function deleteSet(cfg: LoadedConfig, id: string): Promise<void> {
+  await withLock(cfg.backupDir, `delete ${id}`, () => deleteSetUnlocked(cfg, id));
+}
+
+export async function deleteSetUnlocked(cfg: LoadedConfig, id: string): Promise<void> {
+  const m = await readManifest(cfg, id);
+  for (const entry of m.databases) {
+    if (!entry.safetyDatabase) continue;
+    const db = cfg.databases.find((d) => d.name === entry.name);
+    if (!db) throw new RespaldoError('refused', `Set ${id} holds the safety database ${entry.safetyDatabase} of "${entry.name}", which is no longer in the config.`, 'Add the database back to the config (to reach its server) or drop that database by hand, then delete the set.');
+    await driverFor(db.engine).dropSafetyCopy(db, entry.safetyDatabase);
+  }
+  const dir = setDir(cfg, m.id);
+  const trash = join(cfg.backupDir, `.deleting-${m.id}-${process.pid}`);
+  await fsp.rename(dir, trash);
+  await fsp.rm(trash, { recursive: true, force: true });
+  writeLog(cfg.backupDir, 'delete', { setId: m.id, outcome: 'ok' }, cfg.secrets);
+}

@@ -1,0 +1,296 @@
+import { existsSync, promises as fsp, readdirSync } from 'node:fs';
+import { availableParallelism, hostname } from 'node:os';
+import { join } from 'node:path';
+import { InterruptedError, RespaldoError, UsageError, errorMessage, isRespaldoError } from '../core/errors.js';
+import type { Reporter } from '../core/events.js';
+import type { BackupType, DatabaseConfig, DatabaseEntry, LoadedConfig, Manifest, SetStatus, SetType, StoredFile } from '../core/types.js';
+import type { DriverContext } from '../drivers/driver.js';
+import { driverFor } from '../drivers/registry.js';
+import { VERSION } from '../version.js';
+import { scanFiles, storeFiles } from './files.js';
+import { ensurePrivateDir, fsyncPath, fsyncTree, writeFileAtomic } from './fs-util.js';
+import { storeStream } from './store.js';
+import { withLock } from './lock.js';
+import { writeLog } from './log.js';
+import { MANIFEST_NAME } from './manifest.js';
+import { isSetId, newSetId } from './set-id.js';
+
+export interface CreateOptions {
+  /** Database names (default: all in the config). */
+  databases?: string[];
+  type?: BackupType;
+  /** Include config and application files (default true). */
+  files?: boolean;
+  description?: string;
+  /** Scheduler job name, recorded in the manifest. */
+  job?: string;
+  signal?: AbortSignal;
+}
+
+/** A printable plan of one backup run. Pure data. */
+export interface BackupPlan {
+  setType: SetType;
+  type: BackupType;
+  databases: { name: string; engine: string; location: string }[];
+  files: boolean;
+  compressionLevel: number;
+  description: string | null;
+  job: string | null;
+  restoreOf: string | null;
+}
+
+/** Pure: what a `create` with these options will do. Unknown names and unsupported types are usage errors. */
+export function planBackup(cfg: LoadedConfig, opts: CreateOptions & { setType?: SetType; restoreOf?: string }): BackupPlan {
+  const type = opts.type ?? 'full';
+  const wanted = opts.databases?.length ? opts.databases : cfg.databases.map((d) => d.name);
+  const dbs = wanted.map((name) => {
+    const db = cfg.databases.find((d) => d.name === name);
+    if (!db) throw new UsageError(`No database named "${name}" in ${cfg.file}.`, `Use one of: ${cfg.databases.map((d) => d.name).join(', ') || '(none configured)'}.`);
+    const driver = driverFor(db.engine);
+    if (!driver.types.includes(type)) {
+      throw new UsageError(`${db.engine} cannot make a "${type}" backup of ${db.name}.`, `Use --type ${driver.types.join(' or ')}, or leave ${db.name} out with --db.`);
+    }
+    return { name: db.name, engine: db.engine, location: driver.describe(db) };
+  });
+  const files = opts.files !== false && (opts.setType ?? type) !== 'pre_restore';
+  if (!dbs.length && !(files && (cfg.files.config.length || cfg.files.application.length))) {
+    throw new UsageError('Nothing to back up: no databases and no files are configured.', `Add databases or files to ${cfg.file}.`);
+  }
+  return {
+    setType: opts.setType ?? type,
+    type,
+    databases: dbs,
+    files,
+    compressionLevel: cfg.compression.level,
+    description: opts.description ?? null,
+    job: opts.job ?? null,
+    restoreOf: opts.restoreOf ?? null,
+  };
+}
+
+/** Backs up per the options, holding the backup folder lock. Returns the published manifest. */
+export async function createBackup(cfg: LoadedConfig, opts: CreateOptions, reporter: Reporter): Promise<Manifest> {
+  const plan = planBackup(cfg, opts);
+  return withLock(cfg.backupDir, 'create', () => executeBackup(cfg, plan, reporter, opts.signal, 'backup'));
+}
+
+/** Removes staging folders left by killed runs. Only called while holding the lock. */
+export async function cleanLeftovers(cfg: LoadedConfig): Promise<string[]> {
+  const removed: string[] = [];
+  for (const name of readdirSync(cfg.backupDir)) {
+    if (name.startsWith('.tmp-') || name.startsWith('.deleting-')) {
+      await fsp.rm(join(cfg.backupDir, name), { recursive: true, force: true });
+      removed.push(name);
+    }
+  }
+  if (removed.length) writeLog(cfg.backupDir, 'cleanup', { removed, reason: 'left by an interrupted run' }, cfg.secrets);
+  return removed;
+}
+
+function takenIds(backupDir: string): Set<string> {
+  const taken = new Set<string>();
+  for (const name of readdirSync(backupDir)) {
+    const id = name.startsWith('.tmp-') ? name.slice(5) : name;
+    if (isSetId(id)) taken.add(id);
+  }
+  return taken;
+}
+
+/** Runs up to `limit` tasks at a time. */
+async function runPool<T>(items: T[], limit: number, task: (item: T) => Promise<void>): Promise<void> {
+  const queue = [...items];
+  const workers = Array.from({ length: Math.min(limit, queue.length) }, async () => {
+    for (let item = queue.shift(); item !== undefined; item = queue.shift()) await task(item);
+  });
+  await Promise.all(workers);
+}
+
+function throttled(fn: (n: number) => void, ms = 250): (n: number) => void {
+  let last = 0;
+  return (n) => {
+    const now = Date.now();
+    if (now - last >= ms) {
+      last = now;
+      fn(n);
+    }
+  };
+}
+
+/**
+ * Carries a plan out while the caller holds the lock: writes the set under `.tmp-<id>`, fsyncs every
+ * file and folder, then renames it into place. On interruption the staging folder is removed.
+ */
+export async function executeBackup(cfg: LoadedConfig, plan: BackupPlan, reporter: Reporter, signal: AbortSignal | undefined, purpose: 'backup' | 'safety'): Promise<Manifest> {
+  await ensurePrivateDir(cfg.backupDir);
+  await cleanLeftovers(cfg);
+  const started = new Date();
+  const id = newSetId(started, takenIds(cfg.backupDir));
+  const staging = join(cfg.backupDir, `.tmp-${id}`);
+  const finalDir = join(cfg.backupDir, id);
+  const abort = new AbortController();
+  const onAbort = () => abort.abort(signal?.reason);
+  signal?.addEventListener('abort', onAbort, { once: true });
+  const items = [...plan.databases.map((d) => d.name), ...(plan.files ? ['files'] : [])];
+  reporter.emit({ type: 'run-start', operation: 'create', setId: id, items });
+  writeLog(cfg.backupDir, 'create-start', { setId: id, type: plan.setType, databases: plan.databases.map((d) => d.name), files: plan.files, job: plan.job }, cfg.secrets);
+  try {
+    await ensurePrivateDir(staging);
+    await ensurePrivateDir(join(staging, 'databases'));
+    const entries = new Map<string, DatabaseEntry>();
+    const dbConfigs = plan.databases.map((p) => cfg.databases.find((d) => d.name === p.name)!);
+    const parallel = Math.max(1, Math.min(availableParallelism(), 4));
+    await runPool(dbConfigs, parallel, async (db) => {
+      entries.set(db.name, await backupDatabase(cfg, db, plan, id, staging, reporter, abort.signal, purpose));
+    });
+    if (abort.signal.aborted) throw new InterruptedError();
+
+    const warnings: string[] = [];
+    let fileProblems: string[] = [];
+    let fileEntries: Manifest['files'] = [];
+    if (plan.files) {
+      const t0 = Date.now();
+      reporter.emit({ type: 'item-start', item: 'files', kind: 'files' });
+      const scan = await scanFiles(cfg);
+      warnings.push(...scan.warnings);
+      scan.warnings.forEach((w) => reporter.emit({ type: 'warning', item: 'files', message: w }));
+      const total = scan.items.reduce((s, i) => s + i.size, 0);
+      let done = 0;
+      const stored = await storeFiles(scan.items, staging, plan.compressionLevel, abort.signal, (item) => {
+        done += item.size;
+        reporter.emit({ type: 'item-progress', item: 'files', bytes: done, totalBytes: total });
+      });
+      if (abort.signal.aborted) throw new InterruptedError();
+      fileEntries = stored.entries;
+      fileProblems = [...scan.problems, ...stored.problems];
+      fileProblems.forEach((p) => reporter.emit({ type: 'warning', item: 'files', message: p }));
+      const storedBytes = await sumStored(staging, fileEntries);
+      reporter.emit({ type: 'item-end', item: 'files', ok: fileProblems.length === 0, bytes: storedBytes, durationMs: Date.now() - t0, ...(fileProblems.length ? { error: `${fileProblems.length} file(s) could not be stored: ${fileProblems[0]}` } : {}) });
+      writeLog(cfg.backupDir, 'files', { setId: id, files: fileEntries.length, bytes: storedBytes, problems: fileProblems, outcome: fileProblems.length ? 'partial' : 'ok' }, cfg.secrets);
+    }
+
+    const dbEntries = plan.databases.map((p) => entries.get(p.name)!);
+    const failedDbs = dbEntries.filter((e) => e.error);
+    const nothingStored = dbEntries.length === failedDbs.length && fileEntries.length === 0;
+    const status: SetStatus = nothingStored ? 'failed' : failedDbs.length || fileProblems.length ? 'partial' : 'completed';
+    const manifest: Manifest = {
+      schemaVersion: 1,
+      id,
+      type: plan.setType,
+      description: plan.description,
+      startedAt: started.toISOString(),
+      completedAt: new Date().toISOString(),
+      status,
+      tool: { name: 'respaldo', version: VERSION },
+      host: hostname(),
+      job: plan.job,
+      restoreOf: plan.restoreOf,
+      compressionLevel: plan.compressionLevel,
+      databases: dbEntries,
+      files: fileEntries,
+      warnings: [...warnings, ...fileProblems],
+      totals: {
+        storedBytes: dbEntries.reduce((s, e) => s + e.storedBytes + (e.extras ?? []).reduce((x, f) => x + f.storedBytes, 0), 0) + (await sumStored(staging, fileEntries)),
+        rawBytes: dbEntries.reduce((s, e) => s + e.rawBytes, 0) + fileEntries.reduce((s, f) => s + f.size, 0),
+        files: fileEntries.length,
+      },
+    };
+    if (status === 'failed') {
+      const first = failedDbs[0]?.error;
+      throw new RespaldoError('failed', `Nothing could be backed up${first ? `: ${first.message}` : ''}. No set was written.`, first?.hint ?? 'Check the errors above and the config.', { setId: id });
+    }
+    await writeFileAtomic(join(staging, MANIFEST_NAME), JSON.stringify(manifest, null, 2) + '\n');
+    await fsyncTree(staging);
+    if (abort.signal.aborted) throw new InterruptedError();
+    await fsp.rename(staging, finalDir);
+    await fsyncPath(cfg.backupDir);
+    writeLog(cfg.backupDir, 'create-end', { setId: id, type: plan.setType, status, bytes: manifest.totals.storedBytes, durationMs: Date.now() - started.getTime(), outcome: status }, cfg.secrets);
+    reporter.emit({ type: 'run-end', ok: status === 'completed', setId: id, status, durationMs: Date.now() - started.getTime() });
+    return manifest;
+  } catch (err) {
+    await fsp.rm(staging, { recursive: true, force: true });
+    const interrupted = abort.signal.aborted || err instanceof InterruptedError;
+    writeLog(cfg.backupDir, 'create-end', { setId: id, outcome: interrupted ? 'interrupted' : 'failed', error: errorMessage(err), durationMs: Date.now() - started.getTime() }, cfg.secrets);
+    reporter.emit({ type: 'run-end', ok: false, setId: id, status: 'failed', durationMs: Date.now() - started.getTime() });
+    if (interrupted && !(err instanceof InterruptedError)) throw new InterruptedError();
+    throw err;
+  } finally {
+    signal?.removeEventListener('abort', onAbort);
+  }
+}
+
+async function sumStored(staging: string, files: Manifest['files']): Promise<number> {
+  let total = 0;
+  for (const f of files) {
+    if (!f.stored) continue;
+    const p = join(staging, f.stored);
+    if (existsSync(p)) total += (await fsp.stat(p)).size;
+  }
+  return total;
+}
+
+/** Backs up one database into the staging folder; failures become the entry's `error`, not exceptions. */
+async function backupDatabase(cfg: LoadedConfig, db: DatabaseConfig, plan: BackupPlan, setId: string, staging: string, reporter: Reporter, signal: AbortSignal, purpose: 'backup' | 'safety'): Promise<DatabaseEntry> {
+  const driver = driverFor(db.engine);
+  const t0 = Date.now();
+  const entry: DatabaseEntry = { name: db.name, engine: db.engine, file: null, format: '', compressed: false, rawBytes: 0, storedBytes: 0, md5: null, sha256: null, tables: null, durationMs: 0, error: null, details: {} };
+  const scratchDir = join(staging, `.scratch-${db.name}`);
+  reporter.emit({ type: 'item-start', item: db.name, kind: 'database' });
+  const ctx: DriverContext = {
+    reporter,
+    signal,
+    scratchDir,
+    log: (message, fields) => writeLog(cfg.backupDir, 'driver', { setId, db: db.name, message, ...fields }, cfg.secrets),
+  };
+  let cleanup: (() => Promise<void>) | undefined;
+  try {
+    await ensurePrivateDir(scratchDir);
+    const session = await driver.backup({ db, type: plan.type, purpose }, ctx);
+    cleanup = session.cleanup;
+    const extras: StoredFile[] = [];
+    for (const part of session.parts) {
+      if (signal.aborted) throw new InterruptedError();
+      const role = part.role === 'main' ? '' : `.${part.role}`;
+      const file = `databases/${db.name}_${setId}${role}.${part.extension}${part.compress ? '.gz' : ''}`;
+      const opened = await part.open();
+      const progress = throttled((bytes) => reporter.emit({ type: 'item-progress', item: db.name, bytes, ...(opened.totalBytes !== undefined ? { totalBytes: opened.totalBytes } : {}) }));
+      const [storing, finishing] = await Promise.allSettled([
+        storeStream(opened.stream, join(staging, file), { compress: part.compress, level: plan.compressionLevel, signal, onProgress: progress }),
+        opened.finished,
+      ]);
+      // The producer's own failure explains more than the broken pipe it caused.
+      if (finishing.status === 'rejected') throw finishing.reason;
+      if (storing.status === 'rejected') throw storing.reason;
+      const stored = storing.value;
+      const facts = finishing.value;
+      if (part.role === 'main') {
+        Object.assign(entry, { file, format: part.format, compressed: part.compress, rawBytes: stored.rawBytes, storedBytes: stored.storedBytes, md5: stored.md5, sha256: stored.sha256, tables: facts.tables, details: facts.details });
+      } else {
+        extras.push({ file, compressed: part.compress, rawBytes: stored.rawBytes, storedBytes: stored.storedBytes, md5: stored.md5, sha256: stored.sha256, role: part.role });
+      }
+    }
+    if (extras.length) entry.extras = extras;
+    entry.durationMs = Date.now() - t0;
+    reporter.emit({ type: 'item-end', item: db.name, ok: true, bytes: entry.storedBytes, durationMs: entry.durationMs });
+    writeLog(cfg.backupDir, 'database', { setId, db: db.name, engine: db.engine, bytes: entry.storedBytes, rawBytes: entry.rawBytes, durationMs: entry.durationMs, outcome: 'ok' }, cfg.secrets);
+  } catch (err) {
+    if (signal.aborted) throw new InterruptedError();
+    if (!isRespaldoError(err) && !(err instanceof Error && 'code' in err)) throw err;
+    const hint = isRespaldoError(err) ? err.hint ?? null : null;
+    entry.error = { message: errorMessage(err), hint };
+    entry.durationMs = Date.now() - t0;
+    for (const f of [entry.file].filter(Boolean)) await fsp.rm(join(staging, f!), { force: true });
+    Object.assign(entry, { file: null, md5: null, sha256: null, rawBytes: 0, storedBytes: 0 });
+    await removePartFiles(staging, db.name, setId);
+    reporter.emit({ type: 'item-end', item: db.name, ok: false, durationMs: entry.durationMs, error: entry.error.message, ...(hint ? { hint } : {}) });
+    writeLog(cfg.backupDir, 'database', { setId, db: db.name, engine: db.engine, durationMs: entry.durationMs, outcome: 'failed', error: entry.error.message }, cfg.secrets);
+  } finally {
+    await cleanup?.().catch((e: unknown) => reporter.emit({ type: 'warning', item: db.name, message: `cleanup failed: ${errorMessage(e)}` }));
+    await fsp.rm(scratchDir, { recursive: true, force: true });
+  }
+  return entry;
+}
+
+async function removePartFiles(staging: string, name: string, setId: string): Promise<void> {
+  const dir = join(staging, 'databases');
+  for (const f of readdirSync(dir)) if (f.startsWith(`${name}_${setId}`)) await fsp.rm(join(dir, f), { force: true });
+}

@@ -1,0 +1,165 @@
+import { createReadStream, promises as fsp } from 'node:fs';
+import { basename, dirname, isAbsolute, join, relative, sep } from 'node:path';
+import picomatch from 'picomatch';
+import type { ApplicationFolder, FileEntry, LoadedConfig } from '../core/types.js';
+import { ensurePrivateDir } from './fs-util.js';
+import { storeStream } from './store.js';
+
+/** A config or application file found on disk, before it is stored. */
+export interface FileItem {
+  group: 'config' | 'application';
+  source: string;
+  relative: string;
+  kind: 'file' | 'symlink';
+  size: number;
+  mode: number;
+  mtime: Date;
+  linkTarget: string | null;
+}
+
+export interface FileScan {
+  items: FileItem[];
+  /** Problems that make the set partial (missing or unreadable files). */
+  problems: string[];
+  /** Things skipped on purpose (live SQLite files). */
+  warnings: string[];
+}
+
+const SQLITE_MAGIC = Buffer.from('SQLite format 3\0', 'latin1');
+const SQLITE_SIDE_FILES = /-(wal|shm|journal)$/;
+
+async function isSqliteFile(path: string, size: number): Promise<boolean> {
+  if (size < 16) return false;
+  const fh = await fsp.open(path, 'r');
+  try {
+    const buf = Buffer.alloc(16);
+    await fh.read(buf, 0, 16, 0);
+    return buf.equals(SQLITE_MAGIC);
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Path of a config file inside the set: relative to the config folder, or its absolute path without the leading `/`. */
+export function configRelative(baseDir: string, file: string): string {
+  const rel = relative(baseDir, file);
+  const inside = rel && !rel.startsWith('..') && !isAbsolute(rel);
+  return (inside ? rel : file.replace(/^[A-Za-z]:/, '').replace(/^[/\\]+/, '')).split(sep).join('/');
+}
+
+/** Names the application folders inside the set by their base name, made unique. */
+export function applicationRoots(folders: ApplicationFolder[]): string[] {
+  const used = new Map<string, number>();
+  return folders.map((f) => {
+    const base = basename(f.path) || 'app';
+    const n = (used.get(base) ?? 0) + 1;
+    used.set(base, n);
+    return n === 1 ? base : `${base}-${n}`;
+  });
+}
+
+/**
+ * Finds the files to store. Symlinks are recorded as symlinks and never followed. SQLite database
+ * files and their -wal/-shm/-journal found in application folders are skipped with a warning: a
+ * byte copy of a live database is corrupt; databases go through their driver.
+ */
+export async function scanFiles(cfg: Pick<LoadedConfig, 'baseDir' | 'files' | 'databases'>): Promise<FileScan> {
+  const scan: FileScan = { items: [], problems: [], warnings: [] };
+  const configured = new Set(cfg.databases.map((d) => d.path).filter((p): p is string => typeof p === 'string'));
+
+  const consider = async (group: FileItem['group'], source: string, rel: string, fromApp: boolean): Promise<void> => {
+    let st;
+    try {
+      st = await fsp.lstat(source);
+    } catch (err) {
+      scan.problems.push(`${source}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'not found' : (err as Error).message}`);
+      return;
+    }
+    if (st.isSymbolicLink()) {
+      scan.items.push({ group, source, relative: rel, kind: 'symlink', size: 0, mode: st.mode & 0o7777, mtime: st.mtime, linkTarget: await fsp.readlink(source) });
+      return;
+    }
+    if (st.isDirectory()) {
+      await walk(group, source, rel, () => true, () => false);
+      return;
+    }
+    if (!st.isFile()) {
+      scan.warnings.push(`${source}: not a regular file, skipped`);
+      return;
+    }
+    if (fromApp && (SQLITE_SIDE_FILES.test(source) || (await isSqliteFile(source, st.size)))) {
+      const via = configured.has(source) ? ' (it is backed up through its databases entry)' : '; add it under "databases" to back it up safely';
+      scan.warnings.push(`${source}: SQLite database file in an application folder, not copied${via}`);
+      return;
+    }
+    scan.items.push({ group, source, relative: rel, kind: 'file', size: st.size, mode: st.mode & 0o7777, mtime: st.mtime, linkTarget: null });
+  };
+
+  const walk = async (group: FileItem['group'], dir: string, relBase: string, included: (rel: string) => boolean, excluded: (rel: string) => boolean, rootRel = ''): Promise<void> => {
+    let entries;
+    try {
+      entries = await fsp.readdir(dir, { withFileTypes: true });
+    } catch (err) {
+      scan.problems.push(`${dir}: ${(err as Error).message}`);
+      return;
+    }
+    entries.sort((a, b) => (a.name < b.name ? -1 : 1));
+    for (const e of entries) {
+      const inner = rootRel ? `${rootRel}/${e.name}` : e.name;
+      const abs = join(dir, e.name);
+      if (excluded(inner)) continue;
+      if (e.isDirectory()) {
+        if (excluded(`${inner}/`)) continue;
+        await walk(group, abs, relBase, included, excluded, inner);
+      } else if (included(inner)) {
+        await consider(group, abs, `${relBase}/${inner}`, group === 'application');
+      }
+    }
+  };
+
+  for (const file of cfg.files.config) await consider('config', file, configRelative(cfg.baseDir, file), false);
+  const roots = applicationRoots(cfg.files.application);
+  for (const [i, folder] of cfg.files.application.entries()) {
+    const inc = picomatch(folder.include.length ? folder.include : ['**'], { dot: true });
+    const exc = folder.exclude.length ? picomatch(folder.exclude, { dot: true }) : () => false;
+    const excluded = (rel: string) => exc(rel) || (rel.endsWith('/') && exc(`${rel}x`));
+    try {
+      const st = await fsp.lstat(folder.path);
+      if (!st.isDirectory()) {
+        scan.problems.push(`${folder.path}: not a folder`);
+        continue;
+      }
+    } catch {
+      scan.problems.push(`${folder.path}: not found`);
+      continue;
+    }
+    await walk('application', folder.path, roots[i]!, inc, excluded);
+  }
+  return scan;
+}
+
+/** Stores scanned files under `setRoot` (gzip each regular file) and returns their manifest entries. */
+export async function storeFiles(items: FileItem[], setRoot: string, level: number, signal: AbortSignal | undefined, onStored: (item: FileItem, bytes: number) => void): Promise<{ entries: FileEntry[]; problems: string[] }> {
+  const entries: FileEntry[] = [];
+  const problems: string[] = [];
+  for (const item of items) {
+    const base = { group: item.group, source: item.source, relative: item.relative, kind: item.kind, size: item.size, mode: item.mode, mtime: item.mtime.toISOString(), linkTarget: item.linkTarget };
+    if (item.kind === 'symlink') {
+      entries.push({ ...base, stored: null, md5: null, sha256: null });
+      continue;
+    }
+    const stored = `${item.group}/${item.relative}.gz`;
+    const dest = join(setRoot, stored);
+    try {
+      await ensurePrivateDir(dirname(dest));
+      const r = await storeStream(createReadStream(item.source, { highWaterMark: 1 << 20 }), dest, { compress: true, level, signal });
+      entries.push({ ...base, size: r.rawBytes, stored, md5: r.md5, sha256: r.sha256 });
+      onStored(item, r.storedBytes);
+    } catch (err) {
+      if (signal?.aborted) throw err;
+      problems.push(`${item.source}: ${(err as Error).message}`);
+      await fsp.rm(dest, { force: true });
+    }
+  }
+  return { entries, problems };
+}

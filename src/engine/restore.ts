@@ -1,0 +1,334 @@
+import { createReadStream, createWriteStream, existsSync, promises as fsp, readdirSync, statSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { basename, dirname, join, resolve, sep } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { createGunzip } from 'node:zlib';
+import { InterruptedError, NotFoundError, RefusedError, RespaldoError, UsageError, VerifyError, errorMessage } from '../core/errors.js';
+import type { Reporter } from '../core/events.js';
+import type { DatabaseConfig, DatabaseEntry, FileEntry, LoadedConfig, Manifest } from '../core/types.js';
+import type { DriverContext, RestoreStepPlan, RestoreTarget, TargetState } from '../drivers/driver.js';
+import { driverFor } from '../drivers/registry.js';
+import { VERSION } from '../version.js';
+import { latestSetId, readManifest, setDir } from './catalog.js';
+import { executeBackup, planBackup } from './create.js';
+import { ensurePrivateDir, fsyncPath, fsyncTree, writeFileAtomic } from './fs-util.js';
+import { withLock } from './lock.js';
+import { writeLog } from './log.js';
+import { MANIFEST_NAME, isSafeRelative } from './manifest.js';
+import { newSetId, isSetId } from './set-id.js';
+import { checkFiles, expectedFiles } from './verify.js';
+
+export interface RestoreOptions {
+  /** Databases to restore (default: all of the set, unless only `files` is asked for). */
+  databases?: string[];
+  /** Restore config and application files (into `to`, or a new folder). */
+  files?: boolean;
+  /** Side by side: a path (SQLite, files) or a database name (server engines). */
+  to?: string;
+  /** PostgreSQL: only these tables, side by side. */
+  tables?: string[];
+  terminateConnections?: boolean;
+  /** Folder `to` is resolved against (default: process.cwd()). */
+  cwd?: string;
+}
+
+export interface DatabaseRestorePlan extends RestoreStepPlan {
+  engine: string;
+  restoreTarget: RestoreTarget;
+  state: TargetState;
+  storedBytes: number;
+  rawBytes: number;
+  format: string;
+}
+
+export interface FilesRestorePlan {
+  to: string;
+  count: number;
+  bytes: number;
+  symlinks: number;
+}
+
+/** Everything a restore will do, printable before anything happens. */
+export interface RestorePlan {
+  setId: string;
+  setType: string;
+  setStartedAt: string;
+  setStatus: string;
+  databases: DatabaseRestorePlan[];
+  files: FilesRestorePlan | null;
+  /** How what is replaced will be kept. */
+  safety: string;
+  /** Problems that stop the restore; empty when it can go on. */
+  refusals: { message: string; hint: string }[];
+  warnings: string[];
+  options: RestoreOptions;
+}
+
+export interface RestoreOutcome {
+  setId: string;
+  ok: boolean;
+  safetySetIds: string[];
+  databases: { name: string; ok: boolean; restoredTo?: string; safetyDatabase?: string; error?: string; hint?: string }[];
+  filesRestoredTo: string | null;
+  recovered: string[];
+}
+
+function dbConfig(cfg: LoadedConfig, name: string): DatabaseConfig {
+  const db = cfg.databases.find((d) => d.name === name);
+  if (!db) throw new NotFoundError(`Database "${name}" is in the set but not in ${cfg.file}; respaldo does not know where to restore it.`, `Add it under "databases" (with its connection), or restore the file by hand (see README: restoring without respaldo).`);
+  return db;
+}
+
+function targetFor(db: DatabaseConfig, count: number, to: string | undefined, cwd: string): RestoreTarget {
+  if (!to) return { kind: 'in-place' };
+  if (driverFor(db.engine).safety === 'renamed-database') {
+    if (count > 1) throw new UsageError('--to names one database; it cannot take several.', 'Restore one database at a time with --db NAME --to NEWNAME.');
+    return { kind: 'side-by-side', name: to };
+  }
+  const abs = resolve(cwd, to);
+  const isDir = to.endsWith('/') || count > 1 || (existsSync(abs) && statSync(abs).isDirectory());
+  return { kind: 'side-by-side', name: isDir ? join(abs, basename(db.path ?? `${db.name}.db`)) : abs };
+}
+
+/** Reads the set and the targets and says what a restore would do. Changes nothing. */
+export async function planRestore(cfg: LoadedConfig, id: string, opts: RestoreOptions): Promise<RestorePlan> {
+  const cwd = opts.cwd ?? process.cwd();
+  const realId = id === 'latest' ? await latestSetId(cfg, opts.databases ?? []) : id;
+  const m = await readManifest(cfg, realId);
+  const onlyFiles = opts.files && !opts.databases?.length;
+  const names = onlyFiles ? [] : opts.databases?.length ? opts.databases : m.databases.filter((d) => !d.error).map((d) => d.name);
+  const refusals: RestorePlan['refusals'] = [];
+  const warnings: string[] = [];
+  const databases: DatabaseRestorePlan[] = [];
+  for (const name of names) {
+    const entry = m.databases.find((d) => d.name === name);
+    if (!entry) throw new NotFoundError(`Set ${m.id} holds no database "${name}".`, `It holds: ${m.databases.map((d) => d.name).join(', ') || 'no databases'}.`);
+    if (entry.error || !entry.file) {
+      refusals.push({ message: `${name} failed in set ${m.id} (${entry.error?.message ?? 'no stored file'}).`, hint: `Pick another set: respaldo list --db ${name}` });
+      continue;
+    }
+    const db = dbConfig(cfg, name);
+    const driver = driverFor(db.engine);
+    const target = targetFor(db, names.length, opts.to, cwd);
+    if (opts.tables?.length && target.kind === 'in-place') {
+      throw new UsageError('--table restores selected tables side by side only.', 'Add --to NEWNAME.');
+    }
+    const step = driver.planRestore({ db, entry, setId: m.id, target, ...(opts.tables ? { tables: opts.tables } : {}) });
+    const state = await driver.inspectTarget(db, target);
+    if (target.kind === 'in-place' && (m.type === 'schema' || entry.format.endsWith('-sql'))) {
+      refusals.push({ message: `Set ${m.id} holds only the schema of ${name}; restoring it in place would replace the data with empty tables.`, hint: 'Restore it side by side with --to, or pick a full set.' });
+    }
+    if (target.kind === 'side-by-side' && state.exists) {
+      refusals.push({ message: `${step.target} already exists; a side-by-side restore never overwrites.`, hint: 'Choose another --to.' });
+    }
+    if (target.kind === 'in-place' && state.inUseBy.length) {
+      if (driver.safety === 'pre-restore-set') {
+        refusals.push({ message: `${step.target} is open in another process (${state.inUseBy.join(', ')}).`, hint: 'Stop the application that uses it, then run the restore again.' });
+      } else if (!opts.terminateConnections) {
+        refusals.push({ message: `${state.inUseBy.length} session(s) are connected to ${name}: ${state.inUseBy.slice(0, 5).join(', ')}.`, hint: 'Stop the application, or pass --terminate-connections to close them at the swap.' });
+      } else {
+        warnings.push(`${state.inUseBy.length} session(s) connected to ${name} will be terminated at the swap.`);
+      }
+    }
+    databases.push({ ...step, engine: db.engine, restoreTarget: target, state, storedBytes: entry.storedBytes, rawBytes: entry.rawBytes, format: entry.format });
+  }
+  let files: FilesRestorePlan | null = null;
+  if (opts.files) {
+    const to = opts.to && onlyFiles ? resolve(cwd, opts.to) : opts.to && databases.every((d) => driverFor(d.engine as DatabaseConfig['engine']).safety === 'pre-restore-set') ? join(resolve(cwd, opts.to), 'files') : join(cfg.baseDir, 'restored', m.id);
+    if (existsSync(to) && readdirSync(to).length) refusals.push({ message: `${to} exists and is not empty; restored files never overwrite anything.`, hint: 'Choose an empty or new folder with --to.' });
+    files = { to, count: m.files.filter((f) => f.kind === 'file').length, bytes: m.files.reduce((s, f) => s + f.size, 0), symlinks: m.files.filter((f) => f.kind === 'symlink').length };
+    if (!m.files.length) warnings.push(`Set ${m.id} holds no files.`);
+  }
+  if (!databases.length && !files && !refusals.length) throw new UsageError('Nothing to restore.', 'Name databases with --db, or add --files.');
+  const replaced = databases.filter((d) => d.replaces);
+  const safety = replaced.length
+    ? replaced.map((d) => (d.safety.kind === 'renamed-database' ? `${d.database}: the live database is kept as ${d.safety.name}` : `${d.database}: copied into a pre_restore set before it is replaced`)).join('; ')
+    : 'nothing is replaced (side-by-side restore)';
+  return { setId: m.id, setType: m.type, setStartedAt: m.startedAt, setStatus: m.status, databases, files, safety, refusals, warnings, options: opts };
+}
+
+/**
+ * Carries out a restore plan: verifies the stored files, keeps a safety copy of what is replaced,
+ * restores each database beside its target and swaps it in, then restores files into a new folder.
+ * Stops at the first database that fails; what was restored before it is reported.
+ */
+export async function executeRestore(cfg: LoadedConfig, plan: RestorePlan, reporter: Reporter, opts: { signal?: AbortSignal } = {}): Promise<RestoreOutcome> {
+  const first = plan.refusals[0];
+  if (first) throw new RefusedError(first.message, first.hint);
+  return withLock(cfg.backupDir, `restore ${plan.setId}`, async () => {
+    const signal = opts.signal ?? new AbortController().signal;
+    const t0 = Date.now();
+    const m = await readManifest(cfg, plan.setId);
+    const dir = setDir(cfg, m.id);
+    reporter.emit({ type: 'run-start', operation: 'restore', setId: m.id, items: [...plan.databases.map((d) => d.database), ...(plan.files ? ['files'] : [])] });
+    writeLog(cfg.backupDir, 'restore-start', { setId: m.id, databases: plan.databases.map((d) => d.database), files: Boolean(plan.files), to: plan.options.to ?? null }, cfg.secrets);
+
+    reporter.emit({ type: 'item-start', item: 'verify', kind: 'verify' });
+    const checks = await checkFiles(dir, expectedFiles(m, plan.databases.map((d) => d.database), Boolean(plan.files)), reporter);
+    const bad = checks.filter((c) => !c.ok);
+    reporter.emit({ type: 'item-end', item: 'verify', ok: !bad.length, ...(bad.length ? { error: bad.map((b) => `${b.path}: ${b.problem}`).join('; ') } : {}) });
+    if (bad.length) {
+      writeLog(cfg.backupDir, 'restore-end', { setId: m.id, outcome: 'refused', reason: 'verify failed', problems: bad.map((b) => `${b.path}: ${b.problem}`) }, cfg.secrets);
+      throw new VerifyError(`Set ${m.id} failed verification, nothing was restored: ${bad.map((b) => `${b.path}: ${b.problem}`).join('; ')}`, 'Restore from another set (`respaldo list`), and check the disk that holds the backups.', { files: bad });
+    }
+
+    const outcome: RestoreOutcome = { setId: m.id, ok: true, safetySetIds: [], databases: [], filesRestoredTo: null, recovered: [] };
+    const ctxFor = (db: DatabaseConfig, scratchDir: string): DriverContext => ({
+      reporter,
+      signal,
+      scratchDir,
+      log: (message, fields) => writeLog(cfg.backupDir, 'driver', { setId: m.id, db: db.name, message, ...fields }, cfg.secrets),
+    });
+    const scratchRoot = join(cfg.backupDir, `.tmp-restore-${process.pid}`);
+    await ensurePrivateDir(scratchRoot);
+    try {
+      for (const d of plan.databases) {
+        const db = dbConfig(cfg, d.database);
+        outcome.recovered.push(...(await driverFor(db.engine).recover(db, ctxFor(db, scratchRoot))));
+      }
+      const needSet = plan.databases.filter((d) => d.replaces && d.safety.kind === 'pre-restore-set');
+      const stillThere: string[] = [];
+      for (const d of needSet) {
+        const db = dbConfig(cfg, d.database);
+        const state = await driverFor(db.engine).inspectTarget(db, d.restoreTarget);
+        if (state.inUseBy.length) throw new RefusedError(`${d.target} is open in another process (${state.inUseBy.join(', ')}).`, 'Stop the application that uses it, then run the restore again.');
+        if (state.exists) stillThere.push(d.database);
+      }
+      if (stillThere.length) {
+        reporter.emit({ type: 'info', message: `Taking a safety copy of ${stillThere.join(', ')} before replacing it` });
+        const safetyPlan = planBackup(cfg, { databases: stillThere, files: false, setType: 'pre_restore', restoreOf: m.id, description: `safety copy before restoring set ${m.id}` });
+        const safety = await executeBackup(cfg, safetyPlan, reporter, signal, 'safety');
+        if (safety.status !== 'completed') {
+          const failed = safety.databases.find((x) => x.error);
+          throw new RespaldoError('failed', `The safety copy of ${failed?.name ?? 'a database'} failed (${failed?.error?.message ?? safety.status}); nothing was restored.`, failed?.error?.hint ?? 'Fix the problem above, or restore side by side with --to.');
+        }
+        outcome.safetySetIds.push(safety.id);
+      }
+      const renamed: DatabaseEntry[] = [];
+      for (const d of plan.databases) {
+        if (signal.aborted) throw new InterruptedError();
+        const db = dbConfig(cfg, d.database);
+        const entry = m.databases.find((x) => x.name === d.database)!;
+        const driver = driverFor(db.engine);
+        const started = Date.now();
+        reporter.emit({ type: 'item-start', item: d.database, kind: 'restore', totalBytes: entry.rawBytes });
+        try {
+          const partFile = (role = 'main') => (role === 'main' ? entry : (entry.extras ?? []).find((x) => x.role === role));
+          const result = await driver.restore(
+            {
+              db,
+              entry,
+              setId: m.id,
+              target: d.restoreTarget,
+              terminateConnections: Boolean(plan.options.terminateConnections),
+              ...(plan.options.tables ? { tables: plan.options.tables } : {}),
+              storedPath: (role) => join(dir, partFile(role)?.file ?? ''),
+              openPart: (role) => {
+                const part = partFile(role);
+                if (!part?.file) throw new NotFoundError(`Set ${m.id} has no ${role ?? 'main'} file for ${d.database}.`);
+                const raw = createReadStream(join(dir, part.file), { highWaterMark: 1 << 20 });
+                return part.compressed ? raw.pipe(createGunzip({ chunkSize: 1 << 18 })) : raw;
+              },
+            },
+            ctxFor(db, scratchRoot),
+          );
+          outcome.databases.push({ name: d.database, ok: true, restoredTo: result.restoredTo, ...(result.safetyDatabase ? { safetyDatabase: result.safetyDatabase } : {}) });
+          if (result.safetyDatabase) renamed.push({ ...entry, file: null, md5: null, sha256: null, storedBytes: 0, extras: [], safetyDatabase: result.safetyDatabase, details: { note: `the live database before restoring set ${m.id}, renamed on the server` } });
+          reporter.emit({ type: 'item-end', item: d.database, ok: true, durationMs: Date.now() - started });
+          writeLog(cfg.backupDir, 'restore-database', { setId: m.id, db: d.database, restoredTo: result.restoredTo, outcome: 'ok', durationMs: Date.now() - started }, cfg.secrets);
+        } catch (err) {
+          const hint = err instanceof RespaldoError ? err.hint : undefined;
+          outcome.ok = false;
+          outcome.databases.push({ name: d.database, ok: false, error: errorMessage(err), ...(hint ? { hint } : {}) });
+          reporter.emit({ type: 'item-end', item: d.database, ok: false, error: errorMessage(err), ...(hint ? { hint } : {}) });
+          writeLog(cfg.backupDir, 'restore-database', { setId: m.id, db: d.database, outcome: 'failed', error: errorMessage(err) }, cfg.secrets);
+          if (!(err instanceof RespaldoError) && !(err instanceof Error && 'code' in err)) throw err;
+          break;
+        }
+      }
+      if (renamed.length) outcome.safetySetIds.push(await publishReferenceSet(cfg, m.id, renamed));
+      if (plan.files && outcome.ok) {
+        reporter.emit({ type: 'item-start', item: 'files', kind: 'restore' });
+        await restoreFiles(dir, m.files, plan.files.to);
+        outcome.filesRestoredTo = plan.files.to;
+        reporter.emit({ type: 'item-end', item: 'files', ok: true });
+      }
+    } finally {
+      await fsp.rm(scratchRoot, { recursive: true, force: true });
+    }
+    writeLog(cfg.backupDir, 'restore-end', { setId: m.id, outcome: outcome.ok ? 'ok' : 'failed', safetySets: outcome.safetySetIds, durationMs: Date.now() - t0 }, cfg.secrets);
+    reporter.emit({ type: 'run-end', ok: outcome.ok, setId: m.id, durationMs: Date.now() - t0 });
+    return outcome;
+  });
+}
+
+/** A pre_restore set whose entries point at live databases renamed on their server. */
+async function publishReferenceSet(cfg: LoadedConfig, restoreOf: string, entries: DatabaseEntry[]): Promise<string> {
+  const taken = new Set(readdirSync(cfg.backupDir).map((n) => (n.startsWith('.tmp-') ? n.slice(5) : n)).filter(isSetId));
+  const now = new Date();
+  const id = newSetId(now, taken);
+  const staging = join(cfg.backupDir, `.tmp-${id}`);
+  await ensurePrivateDir(staging);
+  const manifest: Manifest = {
+    schemaVersion: 1,
+    id,
+    type: 'pre_restore',
+    description: `safety copies (renamed databases) from restoring set ${restoreOf}`,
+    startedAt: now.toISOString(),
+    completedAt: now.toISOString(),
+    status: 'completed',
+    tool: { name: 'respaldo', version: VERSION },
+    host: hostname(),
+    job: null,
+    restoreOf,
+    compressionLevel: cfg.compression.level,
+    databases: entries,
+    files: [],
+    warnings: [],
+    totals: { storedBytes: 0, rawBytes: 0, files: 0 },
+  };
+  await writeFileAtomic(join(staging, MANIFEST_NAME), JSON.stringify(manifest, null, 2) + '\n');
+  await fsyncTree(staging);
+  await fsp.rename(staging, join(cfg.backupDir, id));
+  await fsyncPath(cfg.backupDir);
+  return id;
+}
+
+/** Creates `rel`'s parent folders under `root`, refusing to pass through a symlink or a file. */
+async function safeParent(root: string, rel: string): Promise<string> {
+  const parts = rel.split('/');
+  let cur = root;
+  for (const part of parts.slice(0, -1)) {
+    cur = join(cur, part);
+    try {
+      const st = await fsp.lstat(cur);
+      if (!st.isDirectory()) throw new VerifyError(`Restoring ${rel}: ${cur} is ${st.isSymbolicLink() ? 'a symlink' : 'not a folder'}; refusing to write through it.`, 'The set contains conflicting entries; restore the files by hand.');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      await fsp.mkdir(cur, { mode: 0o700 });
+    }
+  }
+  const dest = join(root, rel);
+  if (!resolve(dest).startsWith(resolve(root) + sep)) throw new VerifyError(`Entry ${rel} would be written outside ${root}.`, 'This set was tampered with; do not use it.');
+  return dest;
+}
+
+/** Restores files into `to` (new or empty): regular files first, symlinks last, never following any. */
+export async function restoreFiles(setRoot: string, entries: FileEntry[], to: string): Promise<void> {
+  await fsp.mkdir(to, { recursive: true, mode: 0o700 });
+  const ordered = [...entries.filter((e) => e.kind === 'file'), ...entries.filter((e) => e.kind === 'symlink')];
+  for (const e of ordered) {
+    if (!isSafeRelative(e.relative) || (e.stored && !isSafeRelative(e.stored))) throw new VerifyError(`Unsafe path in the manifest: ${JSON.stringify(e.relative)}`, 'This set was tampered with; do not use it.');
+    const dest = await safeParent(to, `${e.group}/${e.relative}`);
+    if (e.kind === 'symlink') {
+      await fsp.symlink(e.linkTarget ?? '', dest);
+      continue;
+    }
+    const src = createReadStream(join(setRoot, e.stored!), { highWaterMark: 1 << 20 });
+    await pipeline(src, createGunzip(), createWriteStream(dest, { flags: 'wx', mode: 0o600 }));
+    await fsp.chmod(dest, e.mode & 0o777);
+    await fsp.utimes(dest, new Date(e.mtime), new Date(e.mtime));
+  }
+  await fsyncPath(to);
+}
+

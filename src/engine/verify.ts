@@ -1,0 +1,76 @@
+import { createReadStream, existsSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Reporter } from '../core/events.js';
+import type { LoadedConfig, Manifest } from '../core/types.js';
+import { recordVerified, readManifest, setDir } from './catalog.js';
+import { writeLog } from './log.js';
+import { hashFile } from './store.js';
+
+export interface FileCheck {
+  /** Stored path relative to the set folder. */
+  path: string;
+  ok: boolean;
+  /** `missing`, `size 123 != 456`, `md5 mismatch`, `sha256 mismatch`. */
+  problem?: string;
+  bytes: number;
+}
+
+export interface VerifyReport {
+  setId: string;
+  ok: boolean;
+  files: FileCheck[];
+}
+
+/** What a manifest promises about each stored file: expected size and checksums. */
+export function expectedFiles(m: Manifest, onlyDatabases?: string[], withFiles = true): { path: string; bytes: number | null; md5: string; sha256: string }[] {
+  const out: { path: string; bytes: number | null; md5: string; sha256: string }[] = [];
+  for (const d of m.databases) {
+    if (onlyDatabases && !onlyDatabases.includes(d.name)) continue;
+    if (d.file && d.md5 && d.sha256) out.push({ path: d.file, bytes: d.storedBytes, md5: d.md5, sha256: d.sha256 });
+    for (const x of d.extras ?? []) out.push({ path: x.file, bytes: x.storedBytes, md5: x.md5, sha256: x.sha256 });
+  }
+  if (withFiles) for (const f of m.files) if (f.stored && f.md5 && f.sha256) out.push({ path: f.stored, bytes: null, md5: f.md5, sha256: f.sha256 });
+  return out;
+}
+
+/** Re-hashes the listed stored files of a set against its manifest. Reads only. */
+export async function checkFiles(dir: string, expected: ReturnType<typeof expectedFiles>, reporter: Reporter): Promise<FileCheck[]> {
+  const results: FileCheck[] = [];
+  const total = expected.reduce((s, e) => s + (e.bytes ?? 0), 0);
+  let done = 0;
+  for (const e of expected) {
+    const abs = join(dir, e.path);
+    if (!existsSync(abs)) {
+      results.push({ path: e.path, ok: false, problem: 'missing', bytes: 0 });
+      continue;
+    }
+    const size = statSync(abs).size;
+    if (e.bytes !== null && size !== e.bytes) {
+      results.push({ path: e.path, ok: false, problem: `size ${size} bytes, manifest says ${e.bytes} (truncated or changed)`, bytes: size });
+      continue;
+    }
+    const h = await hashFile(createReadStream(abs, { highWaterMark: 1 << 20 }));
+    done += h.bytes;
+    reporter.emit({ type: 'item-progress', item: 'verify', bytes: done, totalBytes: total });
+    if (h.md5 !== e.md5) results.push({ path: e.path, ok: false, problem: 'md5 mismatch (content changed)', bytes: h.bytes });
+    else if (h.sha256 !== e.sha256) results.push({ path: e.path, ok: false, problem: 'sha256 mismatch (content changed)', bytes: h.bytes });
+    else results.push({ path: e.path, ok: true, bytes: h.bytes });
+  }
+  return results;
+}
+
+/** Verifies every stored file of a set and records the outcome beside it. */
+export async function verifySet(cfg: LoadedConfig, id: string, reporter: Reporter): Promise<VerifyReport> {
+  const m = await readManifest(cfg, id);
+  const t0 = Date.now();
+  reporter.emit({ type: 'run-start', operation: 'verify', setId: m.id, items: ['verify'] });
+  reporter.emit({ type: 'item-start', item: 'verify', kind: 'verify' });
+  const files = await checkFiles(setDir(cfg, m.id), expectedFiles(m), reporter);
+  const ok = files.every((f) => f.ok);
+  const bad = files.filter((f) => !f.ok);
+  reporter.emit({ type: 'item-end', item: 'verify', ok, durationMs: Date.now() - t0, ...(ok ? {} : { error: bad.map((b) => `${b.path}: ${b.problem}`).join('; ') }) });
+  reporter.emit({ type: 'run-end', ok, setId: m.id, durationMs: Date.now() - t0 });
+  await recordVerified(cfg, m.id, ok).catch(() => undefined);
+  writeLog(cfg.backupDir, 'verify', { setId: m.id, outcome: ok ? 'ok' : 'failed', files: files.length, problems: bad.map((b) => `${b.path}: ${b.problem}`), durationMs: Date.now() - t0 }, cfg.secrets);
+  return { setId: m.id, ok, files };
+}
