@@ -4,7 +4,9 @@ import { VERSION } from '../version.js';
 import { register as registerCreate } from './commands/create.js';
 import { register as registerList } from './commands/list.js';
 import { register as registerManage } from './commands/manage.js';
+import { register as registerPrune } from './commands/prune.js';
 import { register as registerRestore } from './commands/restore.js';
+import { register as registerSchedule } from './commands/schedule.js';
 import { register as registerVerify } from './commands/verify.js';
 import { reportError } from './context.js';
 
@@ -29,6 +31,8 @@ export function buildProgram(): Command {
   registerVerify(program);
   registerRestore(program);
   registerManage(program);
+  registerPrune(program);
+  registerSchedule(program);
   return program;
 }
 

@@ -54,15 +54,8 @@ export async function loadConfig(opts: LoadOptions = {}): Promise<LoadedConfig> 
     const urlPassword = db.url ? passwordFromUrl(db.url) : undefined;
     if (urlPassword) secretValues.add(urlPassword);
   }
-  const jobProblem = validateJobs(doc.schedule.jobs, 'schedule.jobs')[0];
+  const jobProblem = validateJobs(doc.schedule.jobs, 'schedule.jobs', databases.map((d) => d.name))[0];
   if (jobProblem) throw new ConfigError(file, jobProblem.path, jobProblem.problem, jobProblem.hint);
-  for (const [i, job] of doc.schedule.jobs.entries()) {
-    for (const [j, name] of job.databases.entries()) {
-      if (name !== '*' && !databases.some((d) => d.name === name)) {
-        throw new ConfigError(file, `schedule.jobs[${i}].databases[${j}]`, `no database named "${name}"`, `Use one of: ${databases.map((d) => d.name).join(', ')}, or "*" for all.`);
-      }
-    }
-  }
   return {
     ...doc,
     backupDir: resolve(baseDir, doc.backupDir),

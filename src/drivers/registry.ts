@@ -6,15 +6,15 @@ import { sqliteDriver } from './sqlite.js';
 import { sqlserverDriver } from './sqlserver.js';
 
 /** Engine name → driver. Adding an engine is adding a file and an entry here. */
-const drivers: Partial<Record<EngineName, Driver>> = {
+const drivers = {
   sqlite: sqliteDriver,
   postgres: postgresDriver,
   sqlserver: sqlserverDriver,
-};
+} satisfies Record<EngineName, Driver>;
 
 export function driverFor(engine: EngineName): Driver {
-  const driver = drivers[engine];
-  if (!driver) throw new RespaldoError('config', `The ${engine} engine is not available in this build.`, 'Use one of: ' + Object.keys(drivers).join(', '));
+  const driver: Driver | undefined = (drivers as Record<string, Driver>)[engine];
+  if (!driver) throw new RespaldoError('config', `Unknown engine "${engine}".`, 'Use one of: ' + Object.keys(drivers).join(', '));
   return driver;
 }
 
