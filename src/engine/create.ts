@@ -130,6 +130,7 @@ export async function executeBackup(cfg: LoadedConfig, plan: BackupPlan, reporte
   const abort = new AbortController();
   const onAbort = () => abort.abort(signal?.reason);
   signal?.addEventListener('abort', onAbort, { once: true });
+  if (signal?.aborted) onAbort();
   const items = [...plan.databases.map((d) => d.name), ...(plan.files ? ['files'] : [])];
   reporter.emit({ type: 'run-start', operation: 'create', setId: id, items });
   writeLog(cfg.backupDir, 'create-start', { setId: id, type: plan.setType, databases: plan.databases.map((d) => d.name), files: plan.files, job: plan.job }, cfg.secrets);

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { LoadedConfig, SetSummary } from '../core/types.js';
 import { listSets } from './catalog.js';
 import { folderSize } from './fs-util.js';
+import { readSchedulerState, type SchedulerState } from '../scheduler/state.js';
 import { isStale, LOCK_NAME } from './lock.js';
 
 export interface StatusReport {
@@ -19,6 +20,8 @@ export interface StatusReport {
   lock: { held: boolean; holder: string | null };
   /** Staging folders left by interrupted runs (removed by the next create). */
   leftovers: string[];
+  /** What the scheduler last recorded: per job last run, outcome, duration, next run. */
+  scheduler: SchedulerState;
 }
 
 /** A summary for `respaldo status` and the menu header. Reads only. */
@@ -65,5 +68,6 @@ export async function getStatus(cfg: LoadedConfig, now = new Date()): Promise<St
     freeBytes,
     lock,
     leftovers,
+    scheduler: readSchedulerState(cfg.backupDir),
   };
 }

@@ -4,7 +4,7 @@ import { EXIT } from '../../core/exit-codes.js';
 import { deleteSet, readManifest } from '../../engine/catalog.js';
 import { getStatus } from '../../engine/status.js';
 import { addCommonOptions, runAction } from '../context.js';
-import { formatAge, formatBytes, table } from '../format.js';
+import { formatAge, formatBytes, formatDuration, table } from '../format.js';
 
 export function register(program: Command): void {
   addCommonOptions(
@@ -46,6 +46,17 @@ export function register(program: Command): void {
       if (s.leftovers.length) io.out(`Leftovers:   ${s.leftovers.join(', ')} (removed by the next create)`);
       io.out('');
       io.out(table([['DATABASE', 'ENGINE', 'NEWEST SET', 'AGE'], ...s.newestPerDatabase.map((d) => [d.database, d.engine, d.setId ?? 'none', formatAge(d.ageSeconds)])]));
+      const jobs = Object.entries(s.scheduler.jobs);
+      if (jobs.length) {
+        const sched = s.scheduler.scheduler;
+        io.out(`\nScheduler: ${sched ? `${sched.running ? 'running' : 'stopped'} (pid ${sched.pid} on ${sched.host})` : 'never ran'}`);
+        io.out(
+          table([
+            ['JOB', 'LAST RUN', 'OUTCOME', 'DURATION', 'NEXT RUN'],
+            ...jobs.map(([name, j]) => [name, j.lastRun ?? 'never', j.lastOutcome ?? '-', j.lastDurationMs === null ? '-' : formatDuration(j.lastDurationMs), j.nextRun ?? '-']),
+          ]),
+        );
+      }
     }),
   );
 }

@@ -1,0 +1,69 @@
+import type { Command } from 'commander';
+import { EXIT } from '../../core/exit-codes.js';
+import { readManifest, setKeep } from '../../engine/catalog.js';
+import { pruneSets } from '../../engine/prune.js';
+import { addCommonOptions, runAction } from '../context.js';
+import { formatBytes, table } from '../format.js';
+
+/** `respaldo prune [--dry-run]` and `respaldo keep <id> [--unset]`. */
+export function register(program: Command): void {
+  addCommonOptions(
+    program
+      .command('prune')
+      .description('apply the retention policy: show why each set is kept or removed, then remove (refuses after a failed or partial backup)')
+      .option('--dry-run', 'show the decisions and remove nothing'),
+  ).action(
+    runAction(async (io, opts) => {
+      const cfg = await io.config();
+      const r = await pruneSets(cfg, { dryRun: Boolean(opts.dryRun) }, { emit: () => undefined });
+      const rows = r.plan.map((p) => ({
+        id: p.set.id,
+        type: p.set.type,
+        status: p.set.status,
+        startedAt: p.set.startedAt,
+        databases: p.set.databases,
+        storedBytes: p.set.storedBytes,
+        action: p.decision.action,
+        reasons: p.decision.reasons,
+        removed: r.removed.includes(p.set.id),
+        error: r.failed.find((f) => f.id === p.set.id)?.error ?? null,
+      }));
+      const code = r.failed.length ? EXIT.failed : EXIT.ok;
+      if (io.json) {
+        io.printJson({ dryRun: r.dryRun, refused: r.refused, retention: cfg.retention, sets: rows, removed: r.removed, failed: r.failed, kept: r.kept });
+        return code;
+      }
+      const p = cfg.retention;
+      io.out(`Retention: keepLast ${p.keepLast}, daily ${p.daily}, weekly ${p.weekly}, monthly ${p.monthly}, yearly ${p.yearly}${r.dryRun ? '  (dry run: nothing is removed)' : ''}`);
+      if (rows.length === 0) {
+        io.out('No backup sets.');
+        return code;
+      }
+      const verb = (x: (typeof rows)[number]): string => (x.action === 'keep' ? 'keep' : r.dryRun ? 'would remove' : x.removed ? 'removed' : 'NOT REMOVED');
+      io.out(table([['SET', 'TYPE', 'STATUS', 'SIZE', 'ACTION', 'WHY'], ...rows.map((x) => [x.id, x.type, x.status, formatBytes(x.storedBytes), verb(x), x.reasons.join('; ')])]));
+      const removing = rows.filter((x) => x.action === 'remove');
+      if (r.dryRun) io.out(`\n${removing.length} set(s) would be removed, ${r.kept} kept.`);
+      else io.out(`\n${r.removed.length} set(s) removed, ${r.kept} kept.`);
+      if (r.refused) io.out(`Note: a real prune would refuse now. ${r.refused}`);
+      for (const f of r.failed) io.err(`respaldo: could not remove ${f.id}: ${f.error}`);
+      return code;
+    }),
+  );
+
+  addCommonOptions(
+    program
+      .command('keep')
+      .description('mark a set so retention never removes it (--unset to clear the mark)')
+      .argument('<id>', 'set id (or latest)')
+      .option('--unset', 'remove the keep mark'),
+  ).action(
+    runAction(async (io, opts, id: string) => {
+      const cfg = await io.config();
+      const m = await readManifest(cfg, id);
+      const keep = !opts.unset;
+      await setKeep(cfg, m.id, keep);
+      if (io.json) io.printJson({ id: m.id, keep });
+      else io.out(keep ? `Set ${m.id} is marked keep: retention never removes it.` : `Set ${m.id} is no longer marked keep: retention decides as for any set.`);
+    }),
+  );
+}

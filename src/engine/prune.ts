@@ -1,0 +1,94 @@
+import { RefusedError, errorMessage } from '../core/errors.js';
+import type { Reporter } from '../core/events.js';
+import type { LoadedConfig, SetSummary } from '../core/types.js';
+import { deleteSet, listSets } from './catalog.js';
+import { writeLog } from './log.js';
+import { planPrune, type PruneDecision } from './retention.js';
+
+/**
+ * Executes retention (`respaldo prune`, and the scheduler after each successful backup).
+ * The decision is `planPrune` (retention.ts); this only lists, checks and deletes.
+ *
+ * Safety: refuses (RefusedError, nothing removed) when the newest backup set (pre_restore
+ * safety copies aside) is not `completed`: nothing is pruned after a failed or partial run.
+ * A dry run never refuses; it reports the refusal in `refused` and removes nothing.
+ * Sets are removed one by one (each delete takes the backup folder lock); a set that cannot be
+ * removed is reported in `failed` and the others are still processed.
+ */
+
+export interface PruneOptions {
+  dryRun?: boolean;
+  /** Defaults to the current time. */
+  now?: Date;
+  /** Zone for calendar periods (default: the machine's). */
+  timeZone?: string;
+}
+
+export interface PrunedSet {
+  set: SetSummary;
+  decision: PruneDecision;
+}
+
+export interface PruneResult {
+  dryRun: boolean;
+  /** Why a real prune would refuse (dry run), or null. */
+  refused: string | null;
+  /** Every set with its decision, newest first. */
+  plan: PrunedSet[];
+  removed: string[];
+  failed: Array<{ id: string; error: string }>;
+  kept: number;
+}
+
+/** Why pruning is unsafe now (the newest set is not completed), or null when it is safe. */
+export function pruneRefusal(sets: SetSummary[]): { reason: string; newest: SetSummary } | null {
+  const newest = sets.filter((s) => s.type !== 'pre_restore').sort((a, b) => Date.parse(b.startedAt) - Date.parse(a.startedAt))[0];
+  if (!newest || newest.status === 'completed') return null;
+  return { reason: `the newest backup set ${newest.id} is ${newest.status}${newest.failedDatabases.length ? ` (${newest.failedDatabases.join(', ')} failed)` : ''}`, newest };
+}
+
+/** Plans retention over the published sets and, unless dry-run, removes what the plan removes. */
+export async function pruneSets(cfg: LoadedConfig, opts: PruneOptions, reporter: Reporter): Promise<PruneResult> {
+  const dryRun = opts.dryRun === true;
+  const sets = await listSets(cfg);
+  const decisions = planPrune(sets, cfg.retention, opts.now ?? new Date(), { timeZone: opts.timeZone });
+  const byId = new Map(sets.map((s) => [s.id, s]));
+  const plan = decisions.map((decision) => ({ set: byId.get(decision.id)!, decision }));
+  const toRemove = plan.filter((p) => p.decision.action === 'remove');
+  const refusal = pruneRefusal(sets);
+  const result: PruneResult = { dryRun, refused: refusal ? `Nothing pruned: ${refusal.reason}.` : null, plan, removed: [], failed: [], kept: plan.length - toRemove.length };
+
+  if (refusal && !dryRun) {
+    writeLog(cfg.backupDir, 'prune', { outcome: 'refused', setId: refusal.newest.id, reason: refusal.reason }, cfg.secrets);
+    throw new RefusedError(`Nothing pruned: ${refusal.reason}.`, 'Retention only runs after a successful backup. Fix the failure, run `respaldo create`, then prune again.');
+  }
+
+  const t0 = Date.now();
+  reporter.emit({ type: 'run-start', operation: 'prune', items: toRemove.map((p) => p.set.id) });
+  for (const p of plan) {
+    reporter.emit({ type: 'info', message: `${p.decision.action === 'keep' ? 'keep  ' : dryRun ? 'would remove' : 'remove'} ${p.set.id}  ${p.decision.reasons.join('; ')}` });
+  }
+  if (!dryRun) {
+    for (const p of toRemove) {
+      try {
+        await deleteSet(cfg, p.set.id);
+        result.removed.push(p.set.id);
+      } catch (err) {
+        result.failed.push({ id: p.set.id, error: errorMessage(err) });
+        reporter.emit({ type: 'warning', item: p.set.id, message: `could not remove ${p.set.id}: ${errorMessage(err)}` });
+      }
+    }
+  }
+  const ok = result.failed.length === 0;
+  reporter.emit({ type: 'run-end', ok, durationMs: Date.now() - t0 });
+  writeLog(cfg.backupDir, 'prune', {
+    outcome: dryRun ? 'dry-run' : ok ? 'ok' : 'failed',
+    setId: null,
+    removed: dryRun ? [] : result.removed,
+    wouldRemove: dryRun ? toRemove.map((p) => p.set.id) : undefined,
+    failed: result.failed,
+    kept: result.kept,
+    durationMs: Date.now() - t0,
+  }, cfg.secrets);
+  return result;
+}

@@ -1,0 +1,193 @@
+import type { RetentionPolicy, SetSummary } from '../core/types.js';
+
+/**
+ * Retention: the pure decision of which backup sets to keep. No I/O; `prune.ts` executes it.
+ *
+ * Semantics (restic's `forget --keep-*`, grouped like restic's `--group-by paths`):
+ * - Sets are grouped by what they hold: type (`full`/`schema`), the sorted list of databases and
+ *   whether files were stored. Each group keeps its own history, so a daily job of `users` never
+ *   pushes out the monthly job of all databases.
+ * - Only `completed` sets count for the rules. In each group, each rule walks calendar periods
+ *   (in `timeZone`, default the machine's) from the newest set to the oldest and keeps the newest
+ *   completed set of each period that has one, up to its count. Periods without sets do not use
+ *   up the count. Rules are independent: a set kept by several rules lists every reason.
+ *   `keepLast` keeps the N newest completed sets (`last 1`, `last 2`, …); `daily` keys by the
+ *   local date (`daily 2026-11-21`), `weekly` by ISO week, Monday to Sunday (`weekly 2026-W47`),
+ *   `monthly` by `2026-10`, `yearly` by `2025`.
+ * - Never removed automatically, whatever the counts: `pre_restore` safety sets, sets marked
+ *   `keep`, the newest completed set holding each database (per type: `newest of users`,
+ *   `newest schema of users`), and sets dated after `now` (clock skew; kept with a reason).
+ * - Partial and failed sets never count for the rules. Such a set is removed only once every
+ *   database it stored has a newer completed set of the same type, and at least one newer
+ *   completed set of that type exists (reason `partial, superseded by <id>`). Until then it is
+ *   kept (`partial, no newer completed set of users`, `failed, no newer completed full set`),
+ *   because it may hold the newest good copy of some database and tells why the run failed.
+ * A set's date is its `startedAt`.
+ */
+
+export type PruneAction = 'keep' | 'remove';
+
+/** The decision for one set, with every reason; `reasons` is never empty. */
+export interface PruneDecision {
+  id: string;
+  action: PruneAction;
+  reasons: string[];
+}
+
+export interface PlanPruneOptions {
+  /** IANA zone for calendar periods; default the process's local zone. */
+  timeZone?: string;
+}
+
+type Rule = 'daily' | 'weekly' | 'monthly' | 'yearly';
+const RULES: readonly Rule[] = ['daily', 'weekly', 'monthly', 'yearly'];
+
+const formatters = new Map<string, Intl.DateTimeFormat>();
+
+function formatterFor(timeZone: string | undefined): Intl.DateTimeFormat {
+  const key = timeZone ?? '';
+  let f = formatters.get(key);
+  if (!f) {
+    f = new Intl.DateTimeFormat('en-US', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit', hourCycle: 'h23' });
+    formatters.set(key, f);
+  }
+  return f;
+}
+
+/** Local calendar date of an instant in a time zone. */
+export function localDate(at: Date, timeZone?: string): { year: number; month: number; day: number } {
+  const parts = formatterFor(timeZone).formatToParts(at);
+  const get = (t: string): number => Number(parts.find((p) => p.type === t)?.value);
+  return { year: get('year'), month: get('month'), day: get('day') };
+}
+
+/** ISO-8601 week (weeks run Monday to Sunday; week 1 holds the year's first Thursday). */
+export function isoWeek(year: number, month: number, day: number): { year: number; week: number } {
+  const date = new Date(Date.UTC(year, month - 1, day));
+  const dow = date.getUTCDay() || 7;
+  date.setUTCDate(date.getUTCDate() + 4 - dow);
+  const weekYear = date.getUTCFullYear();
+  const dayOfYear = Math.floor((date.getTime() - Date.UTC(weekYear, 0, 1)) / 86_400_000) + 1;
+  return { year: weekYear, week: Math.floor((dayOfYear - 1) / 7) + 1 };
+}
+
+const pad = (n: number, w = 2): string => String(n).padStart(w, '0');
+
+/** The period label of an instant for a rule, e.g. `2026-11-21`, `2026-W47`, `2026-10`, `2025`. */
+export function periodKey(rule: Rule, at: Date, timeZone?: string): string {
+  const { year, month, day } = localDate(at, timeZone);
+  switch (rule) {
+    case 'daily':
+      return `${year}-${pad(month)}-${pad(day)}`;
+    case 'weekly': {
+      const w = isoWeek(year, month, day);
+      return `${w.year}-W${pad(w.week)}`;
+    }
+    case 'monthly':
+      return `${year}-${pad(month)}`;
+    case 'yearly':
+      return String(year);
+  }
+}
+
+/** Databases a set stored successfully. */
+function storedDatabases(s: SetSummary): string[] {
+  const failed = new Set(s.failedDatabases);
+  return s.databases.filter((d) => !failed.has(d));
+}
+
+function groupKey(s: SetSummary): string {
+  return JSON.stringify([s.type, [...s.databases].sort(), s.files > 0]);
+}
+
+function count(n: number): number {
+  return Number.isFinite(n) && n > 0 ? Math.floor(n) : 0;
+}
+
+/**
+ * Decides, for every set, keep or remove, with reasons. Pure: depends only on its arguments.
+ * Returns one decision per input set, newest first.
+ */
+export function planPrune(sets: SetSummary[], policy: RetentionPolicy, now: Date, opts: PlanPruneOptions = {}): PruneDecision[] {
+  const { timeZone } = opts;
+  const time = (s: SetSummary): number => Date.parse(s.startedAt);
+  const ordered = [...sets].sort((a, b) => time(b) - time(a) || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0));
+  const reasons = new Map<string, string[]>(ordered.map((s) => [s.id, []]));
+  const add = (id: string, reason: string): void => {
+    const r = reasons.get(id)!;
+    if (!r.includes(reason)) r.push(reason);
+  };
+
+  const completed = ordered.filter((s) => s.status === 'completed' && s.type !== 'pre_restore');
+
+  for (const s of ordered) {
+    if (s.type === 'pre_restore') add(s.id, 'pre_restore safety copy');
+    if (s.keep) add(s.id, 'keep mark');
+    if (time(s) > now.getTime()) add(s.id, 'dated after now (clock skew)');
+    if (Number.isNaN(time(s))) add(s.id, 'unreadable start time');
+  }
+
+  const groups = new Map<string, SetSummary[]>();
+  for (const s of completed) {
+    const k = groupKey(s);
+    const g = groups.get(k);
+    if (g) g.push(s);
+    else groups.set(k, [s]);
+  }
+  for (const group of groups.values()) {
+    group.slice(0, count(policy.keepLast)).forEach((s, i) => add(s.id, `last ${i + 1}`));
+    for (const rule of RULES) {
+      const n = count(policy[rule]);
+      if (n === 0) continue;
+      let last: string | null = null;
+      let kept = 0;
+      for (const s of group) {
+        if (Number.isNaN(time(s))) continue;
+        const key = periodKey(rule, new Date(time(s)), timeZone);
+        if (key === last) continue;
+        last = key;
+        add(s.id, `${rule} ${key}`);
+        if (++kept >= n) break;
+      }
+    }
+  }
+
+  const newestOf = new Map<string, SetSummary>();
+  for (const s of completed) {
+    for (const db of storedDatabases(s)) {
+      const k = `${s.type}\u0000${db}`;
+      if (!newestOf.has(k)) newestOf.set(k, s);
+    }
+  }
+  for (const [k, s] of newestOf) {
+    const db = k.split('\u0000')[1]!;
+    add(s.id, s.type === 'full' ? `newest of ${db}` : `newest ${s.type} of ${db}`);
+  }
+
+  const decisions: PruneDecision[] = [];
+  for (const s of ordered) {
+    const r = reasons.get(s.id)!;
+    if (s.status !== 'completed' && s.type !== 'pre_restore' && r.length === 0) {
+      const stored = storedDatabases(s);
+      const uncovered: string[] = [];
+      let supersededBy: SetSummary | null = null;
+      for (const db of stored) {
+        const newer = completed.find((c) => c.type === s.type && time(c) > time(s) && storedDatabases(c).includes(db));
+        if (!newer) uncovered.push(db);
+        else if (!supersededBy || time(newer) < time(supersededBy)) supersededBy = newer;
+      }
+      const by = supersededBy ?? [...completed].reverse().find((c) => c.type === s.type && time(c) > time(s));
+      if (uncovered.length > 0) {
+        r.push(`${s.status}, no newer completed set of ${uncovered.join(', ')}`);
+      } else if (!by) {
+        r.push(`${s.status}, no newer completed ${s.type} set`);
+      } else {
+        decisions.push({ id: s.id, action: 'remove', reasons: [`${s.status}, superseded by ${by.id}`] });
+        continue;
+      }
+    }
+    if (r.length > 0) decisions.push({ id: s.id, action: 'keep', reasons: r });
+    else decisions.push({ id: s.id, action: 'remove', reasons: ['not kept by any rule'] });
+  }
+  return decisions;
+}

@@ -1,0 +1,174 @@
+import Conf from 'conf';
+import { closeSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import { basename, dirname, extname, join } from 'node:path';
+import { ConfigError, UsageError } from '../core/errors.js';
+import type { ScheduleJob } from '../core/types.js';
+import { JOB_TYPES, PRESETS, tieredPreset, validateJobs, type PresetName } from './when.js';
+
+/**
+ * Editing `schedule.jobs` in backup_config.json (`respaldo schedule set`, menu option 2).
+ * The raw file is edited (no `${VAR}` interpolation, so secrets stay references), every field the
+ * edit does not touch is preserved, the indentation is kept, and the file is written atomically
+ * (conf with `cwd` + `configName`, i.e. temp file, fsync, rename; same file mode). The new job
+ * list is validated first (validateJobs + database names): a bad edit throws UsageError naming
+ * the field and leaves the file untouched.
+ */
+
+/** Fields of a job an edit may set; `timezone: null` removes the zone (machine's local time). */
+export interface JobEdit {
+  when?: string;
+  type?: ScheduleJob['type'];
+  databases?: string[];
+  files?: boolean;
+  timezone?: string | null;
+}
+
+export interface EditResult {
+  action: 'added' | 'replaced' | 'removed' | 'preset';
+  /** The job added, replaced or removed (absent for presets). */
+  job?: ScheduleJob;
+  /** Jobs the preset replaced. */
+  replaced?: ScheduleJob[];
+  /** The job list now in the file. */
+  jobs: ScheduleJob[];
+  file: string;
+}
+
+type RawConfig = Record<string, unknown> & { schedule?: { jobs?: unknown[] } & Record<string, unknown>; databases?: unknown[] };
+
+function readRaw(file: string): { doc: RawConfig; text: string } {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new ConfigError(file, undefined, code === 'ENOENT' ? 'file not found' : `cannot read: ${(err as Error).message}`, 'Pass --config PATH or set RESPALDO_CONFIG.');
+  }
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch (err) {
+    throw new ConfigError(file, undefined, `malformed JSON: ${(err as Error).message}`, 'Fix the JSON syntax first; nothing was changed.');
+  }
+  if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) throw new ConfigError(file, undefined, 'must be a JSON object');
+  const raw = doc as RawConfig;
+  if (raw.schedule !== undefined && (typeof raw.schedule !== 'object' || raw.schedule === null || Array.isArray(raw.schedule))) {
+    throw new ConfigError(file, 'schedule', 'must be an object', 'Write "schedule": { "jobs": [ … ] }.');
+  }
+  if (raw.schedule?.jobs !== undefined && !Array.isArray(raw.schedule.jobs)) throw new ConfigError(file, 'schedule.jobs', 'must be a list');
+  return { doc: raw, text };
+}
+
+/** The jobs as written in the file, with the schema's defaults filled in (type full, databases *, files true). */
+export function readScheduleJobs(file: string): ScheduleJob[] {
+  const { doc } = readRaw(file);
+  return ((doc.schedule?.jobs ?? []) as Array<Partial<ScheduleJob>>).map(withDefaults);
+}
+
+function withDefaults(j: Partial<ScheduleJob>): ScheduleJob {
+  return { name: j.name ?? '', when: j.when ?? '', type: j.type ?? 'full', databases: j.databases ?? ['*'], files: j.files ?? true, ...(j.timezone !== undefined ? { timezone: j.timezone } : {}) };
+}
+
+function databaseNames(doc: RawConfig): string[] {
+  return (Array.isArray(doc.databases) ? doc.databases : []).map((d) => (d as { name?: unknown })?.name).filter((n): n is string => typeof n === 'string');
+}
+
+function detectIndent(text: string): string | number {
+  const m = /^\{\r?\n([ \t]+)\S/.exec(text) ?? /\n([ \t]+)"/.exec(text);
+  if (!m) return 2;
+  return m[1]!.startsWith('\t') ? '\t' : m[1]!.length;
+}
+
+/** Writes a new job list (validated first), preserving every other field of the file. */
+export async function writeScheduleJobs(file: string, jobs: ScheduleJob[]): Promise<void> {
+  const { doc, text } = readRaw(file);
+  const problems = validateJobs(jobs, 'schedule.jobs', databaseNames(doc));
+  const p = problems[0];
+  if (p) throw new UsageError(`${p.path}: ${p.problem}`, `${p.hint} Nothing was changed in ${file}.`);
+  const schedule = { ...(doc.schedule ?? {}), jobs: jobs.map((j) => ({ ...j })) };
+  const indent = detectIndent(text);
+  const serialize = (value: unknown): string => JSON.stringify(value, null, indent) + '\n';
+  const mode = statSync(file).mode & 0o777;
+  if (extname(file) === '.json') {
+    const conf = new Conf<Record<string, unknown>>({
+      cwd: dirname(file),
+      configName: basename(file, '.json'),
+      serialize,
+      configFileMode: mode,
+      accessPropertiesByDotNotation: false,
+    });
+    conf.set('schedule', schedule);
+  } else {
+    writeAtomicSync(file, serialize({ ...doc, schedule }), mode);
+  }
+}
+
+function writeAtomicSync(file: string, content: string, mode: number): void {
+  const tmp = join(dirname(file), `.${basename(file)}.${process.pid}.${Date.now()}.tmp`);
+  const fd = openSync(tmp, 'wx', mode);
+  try {
+    writeSync(fd, content);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  try {
+    renameSync(tmp, file);
+  } catch (err) {
+    rmSync(tmp, { force: true });
+    throw err;
+  }
+  const dfd = openSync(dirname(file), 'r');
+  try {
+    fsyncSync(dfd);
+  } finally {
+    closeSync(dfd);
+  }
+}
+
+/**
+ * Adds a job, or changes the given fields of an existing one (other fields stay). A new job needs
+ * `when`; its other fields default to type full, all databases, files included, local time.
+ */
+export async function upsertJob(file: string, name: string, edit: JobEdit): Promise<EditResult> {
+  const jobs = readScheduleJobs(file);
+  const i = jobs.findIndex((j) => j.name === name);
+  if (edit.type !== undefined && !(JOB_TYPES as readonly string[]).includes(edit.type)) {
+    throw new UsageError(`Unknown job type "${edit.type}".`, `Use one of: ${JOB_TYPES.join(', ')}.`);
+  }
+  const base: ScheduleJob | undefined = i >= 0 ? jobs[i] : undefined;
+  if (!base && !edit.when) throw new UsageError(`There is no job named "${name}" yet, so --when is needed.`, 'For example: respaldo schedule set daily --when "daily at 02:00".');
+  const job: ScheduleJob = {
+    name,
+    when: edit.when ?? base!.when,
+    type: edit.type ?? base?.type ?? 'full',
+    databases: edit.databases ?? base?.databases ?? ['*'],
+    files: edit.files ?? base?.files ?? true,
+  };
+  const tz = edit.timezone === undefined ? base?.timezone : edit.timezone;
+  if (tz) job.timezone = tz;
+  const next = [...jobs];
+  if (i >= 0) next[i] = job;
+  else next.push(job);
+  await writeScheduleJobs(file, next);
+  return { action: i >= 0 ? 'replaced' : 'added', job, jobs: next, file };
+}
+
+/** Removes a job by name (NotFound-like UsageError when there is none). */
+export async function removeJob(file: string, name: string): Promise<EditResult> {
+  const jobs = readScheduleJobs(file);
+  const job = jobs.find((j) => j.name === name);
+  if (!job) throw new UsageError(`There is no job named "${name}".`, `Jobs: ${jobs.map((j) => j.name).join(', ') || '(none)'}. Run \`respaldo schedule\` to see them.`);
+  const next = jobs.filter((j) => j.name !== name);
+  await writeScheduleJobs(file, next);
+  return { action: 'removed', job, jobs: next, file };
+}
+
+/** Replaces the whole job list with a preset (`tiered`); returns the jobs it replaced. */
+export async function applyPreset(file: string, preset: PresetName, opts: { databases?: string[]; files?: boolean; timezone?: string } = {}): Promise<EditResult> {
+  if (!(PRESETS as readonly string[]).includes(preset)) throw new UsageError(`Unknown preset "${preset}".`, `Presets: ${PRESETS.join(', ')}.`);
+  const replaced = readScheduleJobs(file);
+  const jobs = tieredPreset(opts);
+  await writeScheduleJobs(file, jobs);
+  return { action: 'preset', replaced, jobs, file };
+}

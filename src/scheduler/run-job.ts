@@ -1,0 +1,80 @@
+import { errorMessage } from '../core/errors.js';
+import type { LoadedConfig, ScheduleJob } from '../core/types.js';
+import { listSets } from '../engine/catalog.js';
+import { createBackup } from '../engine/create.js';
+import { pruneSets } from '../engine/prune.js';
+import { verifySet } from '../engine/verify.js';
+import { Scheduler, type Clock, type JobRunResult, type RetentionFn, type RunJobFn } from './scheduler.js';
+
+/** Database names a job covers (`*` = every database of the config). */
+export function jobDatabases(cfg: Pick<LoadedConfig, 'databases'>, job: Pick<ScheduleJob, 'databases'>): string[] {
+  return job.databases.includes('*') ? cfg.databases.map((d) => d.name) : [...job.databases];
+}
+
+/**
+ * Runs scheduler jobs with the real engine.
+ * - full/schema: `createBackup` with the job's databases, type and files, the job name recorded
+ *   in the manifest and the scheduler's AbortSignal. Outcome = the set's status.
+ * - verify: re-hashes the newest completed set of each of the job's databases (each set once)
+ *   with `verifySet`. Outcome `verified` when all match, `verify-failed` otherwise (or when a
+ *   database has no completed set to verify).
+ */
+export function engineJobRunner(cfg: LoadedConfig): RunJobFn {
+  return async (job, { signal, reporter }): Promise<JobRunResult> => {
+    if (job.type === 'verify') {
+      const sets = await listSets(cfg);
+      const ids: string[] = [];
+      const missing: string[] = [];
+      for (const db of jobDatabases(cfg, job)) {
+        const s = sets.find((x) => x.type !== 'pre_restore' && x.status === 'completed' && x.databases.includes(db));
+        if (!s) missing.push(db);
+        else if (!ids.includes(s.id)) ids.push(s.id);
+      }
+      const problems: string[] = missing.map((d) => `${d}: no completed set to verify`);
+      for (const id of ids) {
+        if (signal.aborted) return { outcome: 'interrupted', setIds: ids, error: 'interrupted' };
+        try {
+          const report = await verifySet(cfg, id, reporter);
+          if (!report.ok) problems.push(`${id}: ${report.files.filter((f) => !f.ok).map((f) => `${f.path} ${f.problem ?? 'mismatch'}`).join(', ')}`);
+        } catch (err) {
+          problems.push(`${id}: ${errorMessage(err)}`);
+        }
+      }
+      return { outcome: problems.length ? 'verify-failed' : 'verified', setIds: ids, ...(problems.length ? { error: problems.join('; ') } : {}) };
+    }
+    const manifest = await createBackup(
+      cfg,
+      { databases: job.databases.includes('*') ? undefined : job.databases, type: job.type, files: job.files, job: job.name, signal },
+      reporter,
+    );
+    const failed = manifest.databases.filter((d) => d.error).map((d) => `${d.name}: ${d.error!.message}`);
+    return {
+      outcome: manifest.status,
+      setId: manifest.id,
+      bytes: manifest.totals.storedBytes,
+      ...(failed.length ? { error: failed.join('; ') } : manifest.status !== 'completed' ? { error: manifest.warnings.join('; ') || manifest.status } : {}),
+    };
+  };
+}
+
+/** Retention after a successful scheduled backup: `pruneSets` (which refuses after a failed run). */
+export function engineRetention(cfg: LoadedConfig): RetentionFn {
+  return async ({ reporter }) => {
+    const r = await pruneSets(cfg, { dryRun: false }, reporter);
+    if (r.failed.length) throw Object.assign(new Error(`could not remove ${r.failed.map((f) => `${f.id} (${f.error})`).join(', ')}`), { removed: r.removed });
+    return { removed: r.removed, kept: r.kept };
+  };
+}
+
+/** A Scheduler wired to the engine for a loaded config (what `respaldo scheduler` and menu option 5 run). */
+export function createEngineScheduler(cfg: LoadedConfig, opts: { clock?: Clock; catchUp?: boolean } = {}): Scheduler {
+  return new Scheduler({
+    backupDir: cfg.backupDir,
+    jobs: cfg.schedule.jobs,
+    runJob: engineJobRunner(cfg),
+    applyRetention: engineRetention(cfg),
+    listSets: () => listSets(cfg),
+    secrets: cfg.secrets,
+    ...opts,
+  });
+}

@@ -1,0 +1,402 @@
+import { EventEmitter } from 'node:events';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { errorMessage, isRespaldoError, InterruptedError } from '../core/errors.js';
+import type { ProgressEvent, Reporter } from '../core/events.js';
+import type { ScheduleJob, SetSummary } from '../core/types.js';
+import { acquireLock } from '../engine/lock.js';
+import { writeLog } from '../engine/log.js';
+import { emptyJobState, emptyState, readSchedulerState, writeSchedulerState, type JobOutcome, type JobState, type SchedulerState } from './state.js';
+import { nextRun, periodMs, previousRun } from './when.js';
+
+/**
+ * The foreground scheduler (`respaldo scheduler`, menu option 5).
+ *
+ * - Times come from croner patterns (see when.ts); waiting goes through an injected Clock, so
+ *   tests drive time without real waits.
+ * - One job at a time: a tick that arrives while a job runs is skipped and logged (`job-skipped`).
+ *   The engine lock also protects against a `create` from another terminal (that run fails and
+ *   is logged). Only one scheduler runs per backup folder (lock `backupDir/.scheduler/`).
+ * - Catch-up at start: a job whose latest scheduled time has passed without a successful run of
+ *   that job (state file, or a completed set whose manifest names the job) runs once now; backup
+ *   jobs with longer periods first (monthly → weekly → daily), verify jobs last. Logged as
+ *   `catch-up`.
+ * - Retention runs after each backup job whose set is `completed`; never after partial, failed
+ *   or interrupted runs, and never for verify jobs.
+ * - stop(): the first call lets the running job finish and then resolves `done` with 0; the
+ *   second aborts it (its AbortSignal) and resolves with 130.
+ * - Every start, end, outcome, bytes and duration is logged as a JSON line to
+ *   `backupDir/logs/backup_YYYY-MM-DD.log` and emitted as a `log` event.
+ *
+ * Events: `log` (SchedulerLogEntry), `job-start` / `job-end` (JobEndEvent), `progress`
+ * (ProgressEvent from the engine, with the job name), `state` (SchedulerStatus), `stopped` (code).
+ */
+
+/** Time source and timers. `systemClock` is the real one. */
+export interface Clock {
+  now(): Date;
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+const MAX_TIMER_MS = 2_000_000_000;
+
+/** Real time. Long waits are chunked (Node timers overflow past ~24.8 days). */
+export const systemClock: Clock = {
+  now: () => new Date(),
+  setTimeout(fn, ms) {
+    const box: { t?: NodeJS.Timeout } = {};
+    const target = Date.now() + ms;
+    const arm = (): void => {
+      const left = target - Date.now();
+      box.t = setTimeout(left > MAX_TIMER_MS ? arm : fn, Math.max(0, Math.min(left, MAX_TIMER_MS)));
+    };
+    arm();
+    return box;
+  },
+  clearTimeout(handle) {
+    const box = handle as { t?: NodeJS.Timeout };
+    if (box?.t) clearTimeout(box.t);
+  },
+};
+
+export type RunReason = 'scheduled' | 'catch-up';
+
+/** What running one job produced. */
+export interface JobRunResult {
+  outcome: JobOutcome;
+  /** Set created (backup) or the sets verified (verify, comma-separated ids in `setIds`). */
+  setId?: string | null;
+  setIds?: string[];
+  bytes?: number;
+  error?: string;
+}
+
+export interface RunJobContext {
+  signal: AbortSignal;
+  reporter: Reporter;
+  reason: RunReason;
+}
+
+/** Runs one job for real (see `engineJobRunner` in run-job.ts) or, in tests, a fake. */
+export type RunJobFn = (job: ScheduleJob, ctx: RunJobContext) => Promise<JobRunResult>;
+
+/** Applies retention after a successful backup; returns the ids removed. */
+export type RetentionFn = (ctx: { job: ScheduleJob; setId: string | null; reporter: Reporter }) => Promise<{ removed: string[]; kept: number }>;
+
+export interface SchedulerOptions {
+  backupDir: string;
+  jobs: ScheduleJob[];
+  runJob: RunJobFn;
+  applyRetention?: RetentionFn;
+  /** Sets in the backup folder, newest first (catch-up evidence). Default: none. */
+  listSets?: () => Promise<SetSummary[]>;
+  clock?: Clock;
+  /** Run missed jobs at start (default true). */
+  catchUp?: boolean;
+  /** Values masked in the log. */
+  secrets?: string[];
+  /** Where log lines go besides the `log` event; default the daily log file in backupDir. */
+  writeLogLine?: (entry: SchedulerLogEntry) => void;
+  /** Hold `backupDir/.scheduler/.respaldo.lock` so only one scheduler runs per folder (default true). */
+  singleInstance?: boolean;
+}
+
+export interface SchedulerLogEntry {
+  time: string;
+  event: string;
+  [field: string]: unknown;
+}
+
+export interface JobEndEvent {
+  job: string;
+  reason: RunReason;
+  outcome: JobOutcome;
+  setId: string | null;
+  bytes: number | null;
+  durationMs: number;
+  error: string | null;
+}
+
+/** A snapshot for the menu and `status`. */
+export interface SchedulerStatus {
+  running: string | null;
+  stopping: 'no' | 'finishing' | 'aborting';
+  jobs: Array<{ name: string; when: string; type: ScheduleJob['type']; nextRun: string | null } & JobState>;
+  totals: { successes: number; failures: number; skipped: number };
+}
+
+const SUCCESS: ReadonlySet<JobOutcome> = new Set(['completed', 'verified']);
+
+/** Orders jobs for catch-up and simultaneous ticks: backups with the longest period first, verify last. */
+export function catchUpOrder(jobs: ScheduleJob[], from: Date): ScheduleJob[] {
+  const rank = jobs.map((job, i) => ({ job, i, verify: job.type === 'verify' ? 1 : 0, period: periodMs(job, from) }));
+  rank.sort((a, b) => a.verify - b.verify || b.period - a.period || a.i - b.i);
+  return rank.map((r) => r.job);
+}
+
+export class Scheduler extends EventEmitter {
+  readonly backupDir: string;
+  readonly jobs: ScheduleJob[];
+  private readonly clock: Clock;
+  private readonly opts: SchedulerOptions;
+  private readonly next = new Map<string, Date | null>();
+  private state: SchedulerState = emptyState();
+  private timer: unknown = null;
+  private current: { job: ScheduleJob; controller: AbortController; promise: Promise<void> } | null = null;
+  private stopping: 'no' | 'finishing' | 'aborting' = 'no';
+  private started = false;
+  private finished = false;
+  private stateWrites: Promise<void> = Promise.resolve();
+  private releaseLock: (() => Promise<void>) | null = null;
+  private resolveDone!: (code: number) => void;
+  /** Resolves with the exit code (0 after a graceful stop, 130 after an abort). */
+  readonly done: Promise<number>;
+
+  constructor(opts: SchedulerOptions) {
+    super();
+    this.opts = opts;
+    this.backupDir = opts.backupDir;
+    this.jobs = opts.jobs;
+    this.clock = opts.clock ?? systemClock;
+    this.done = new Promise((resolve) => (this.resolveDone = resolve));
+  }
+
+  /** Loads the state, runs catch-up (in the background of the returned promise) and arms the timers. */
+  async start(): Promise<void> {
+    if (this.started) throw new Error('Scheduler already started');
+    this.started = true;
+    if (this.opts.singleInstance !== false) {
+      this.releaseLock = await acquireLock(join(this.backupDir, '.scheduler'), 'scheduler');
+      if (this.finished) {
+        await this.releaseLock();
+        return;
+      }
+    }
+    this.state = readSchedulerState(this.backupDir);
+    const now = this.clock.now();
+    for (const job of this.jobs) {
+      this.state.jobs[job.name] = { ...emptyJobState(), ...this.state.jobs[job.name] };
+      this.next.set(job.name, nextRun(job, now));
+      this.state.jobs[job.name]!.nextRun = this.next.get(job.name)?.toISOString() ?? null;
+    }
+    this.state.scheduler = { pid: process.pid, host: hostname(), startedAt: now.toISOString(), running: true };
+    this.log('scheduler-start', { jobs: this.jobs.map((j) => ({ name: j.name, when: j.when, type: j.type, nextRun: this.next.get(j.name)?.toISOString() ?? null })) });
+    await this.saveState();
+    const missed = this.opts.catchUp === false ? [] : await this.missedJobs(now);
+    if (this.stopping !== 'no' || this.finished) return;
+    this.arm();
+    this.emitState();
+    if (missed.length > 0) {
+      this.log('catch-up', { jobs: missed.map((m) => m.job.name), order: 'full → weekly → daily (longest period first), verify last', missed: missed.map((m) => ({ job: m.job.name, scheduledAt: m.at.toISOString() })), message: `catch-up: running ${missed.map((m) => m.job.name).join(', ')} once now` });
+      void this.runCatchUp(missed.map((m) => m.job));
+    }
+  }
+
+  /** First call: finish the running job, then stop (code 0). Second call: abort it (code 130). */
+  stop(): 'finishing' | 'aborting' | 'stopped' {
+    if (this.finished) return 'stopped';
+    if (this.stopping === 'no') {
+      this.stopping = 'finishing';
+      this.disarm();
+      this.log('scheduler-stopping', { waitingFor: this.current?.job.name ?? null, message: this.current ? `finishing ${this.current.job.name}, then stopping; signal again to abort it` : 'stopping' });
+      if (!this.current) void this.finish(0);
+      this.emitState();
+      return this.current ? 'finishing' : 'stopped';
+    }
+    if (this.stopping === 'finishing' && this.current) {
+      this.stopping = 'aborting';
+      this.log('scheduler-aborting', { job: this.current.job.name, message: `aborting ${this.current.job.name}` });
+      this.current.controller.abort(new InterruptedError());
+      this.emitState();
+      return 'aborting';
+    }
+    return this.stopping === 'aborting' ? 'aborting' : 'stopped';
+  }
+
+  /** Jobs, next runs, last outcomes and counts (for the menu and `status`). */
+  status(): SchedulerStatus {
+    let successes = 0;
+    let failures = 0;
+    let skipped = 0;
+    const jobs = this.jobs.map((j) => {
+      const s = this.state.jobs[j.name] ?? emptyJobState();
+      successes += s.successes;
+      failures += s.failures;
+      skipped += s.skipped;
+      return { name: j.name, when: j.when, type: j.type, ...s, nextRun: this.next.get(j.name)?.toISOString() ?? null };
+    });
+    return { running: this.current?.job.name ?? null, stopping: this.stopping, jobs, totals: { successes, failures, skipped } };
+  }
+
+  /** Runs a job now through the same one-at-a-time guard (returns false when busy or stopping). */
+  runNow(job: ScheduleJob, reason: RunReason = 'scheduled'): Promise<void> | false {
+    if (this.stopping !== 'no' || this.finished) return false;
+    if (this.current) {
+      const s = this.state.jobs[job.name];
+      if (s) s.skipped += 1;
+      this.log('job-skipped', { job: job.name, reason, running: this.current.job.name, message: `${job.name} skipped: ${this.current.job.name} is still running` });
+      this.emitState();
+      return false;
+    }
+    const controller = new AbortController();
+    const current: { job: ScheduleJob; controller: AbortController; promise: Promise<void> } = { job, controller, promise: Promise.resolve() };
+    this.current = current;
+    current.promise = Promise.resolve()
+      .then(() => this.execute(job, reason, controller))
+      .finally(() => {
+        this.current = null;
+        if (this.stopping !== 'no') void this.finish(this.stopping === 'aborting' ? 130 : 0);
+        this.emitState();
+      });
+    return current.promise;
+  }
+
+  private async missedJobs(now: Date): Promise<Array<{ job: ScheduleJob; at: Date }>> {
+    let sets: SetSummary[] = [];
+    try {
+      sets = this.opts.listSets ? await this.opts.listSets() : [];
+    } catch (err) {
+      this.log('catch-up-warning', { message: `could not list sets: ${errorMessage(err)}` });
+    }
+    const out: Array<{ job: ScheduleJob; at: Date }> = [];
+    for (const job of catchUpOrder(this.jobs, now)) {
+      const at = previousRun(job, now);
+      if (!at) continue;
+      const lastSuccess = this.state.jobs[job.name]?.lastSuccess;
+      if (lastSuccess && Date.parse(lastSuccess) >= at.getTime()) continue;
+      if (job.type !== 'verify' && sets.some((s) => s.job === job.name && s.status === 'completed' && Date.parse(s.startedAt) >= at.getTime())) continue;
+      out.push({ job, at });
+    }
+    return out;
+  }
+
+  private async runCatchUp(jobs: ScheduleJob[]): Promise<void> {
+    for (const job of jobs) {
+      if (this.stopping !== 'no') return;
+      while (this.current) await this.current.promise;
+      if (this.stopping !== 'no') return;
+      const run = this.runNow(job, 'catch-up');
+      if (run) await run;
+    }
+  }
+
+  private arm(): void {
+    this.disarm();
+    if (this.stopping !== 'no' || this.finished) return;
+    let earliest: number | null = null;
+    for (const d of this.next.values()) if (d && (earliest === null || d.getTime() < earliest)) earliest = d.getTime();
+    if (earliest === null) return;
+    this.timer = this.clock.setTimeout(() => this.tick(), Math.max(0, earliest - this.clock.now().getTime()));
+  }
+
+  private disarm(): void {
+    if (this.timer !== null) this.clock.clearTimeout(this.timer);
+    this.timer = null;
+  }
+
+  private tick(): void {
+    this.timer = null;
+    if (this.stopping !== 'no' || this.finished) return;
+    const now = this.clock.now();
+    const due = this.jobs.filter((j) => {
+      const d = this.next.get(j.name);
+      return d && d.getTime() <= now.getTime();
+    });
+    for (const job of due) {
+      const was = this.next.get(job.name)!;
+      const from = now.getTime() > was.getTime() ? now : was;
+      const n = nextRun(job, from);
+      this.next.set(job.name, n);
+      const s = this.state.jobs[job.name];
+      if (s) s.nextRun = n?.toISOString() ?? null;
+    }
+    for (const job of catchUpOrder(due, now)) void this.runNow(job, 'scheduled');
+    if (due.length > 0) void this.saveState();
+    this.arm();
+  }
+
+  private async execute(job: ScheduleJob, reason: RunReason, controller: AbortController): Promise<void> {
+    const started = this.clock.now();
+    const st = (this.state.jobs[job.name] ??= emptyJobState());
+    st.lastRun = started.toISOString();
+    this.log('job-start', { job: job.name, type: job.type, databases: job.databases, files: job.files, reason, setId: null });
+    this.emit('job-start', { job: job.name, reason, type: job.type });
+    this.emitState();
+    await this.saveState();
+    const reporter: Reporter = { emit: (e: ProgressEvent) => this.emit('progress', { job: job.name, event: e }) };
+    let result: JobRunResult;
+    try {
+      if (controller.signal.aborted) throw controller.signal.reason;
+      result = await this.opts.runJob(job, { signal: controller.signal, reporter, reason });
+    } catch (err) {
+      const interrupted = controller.signal.aborted || (isRespaldoError(err) && err.kind === 'interrupted');
+      result = { outcome: interrupted ? 'interrupted' : 'failed', error: errorMessage(err) };
+    }
+    if (controller.signal.aborted && result.outcome === 'failed') result = { ...result, outcome: 'interrupted' };
+    const ended = this.clock.now();
+    const durationMs = ended.getTime() - started.getTime();
+    const ok = SUCCESS.has(result.outcome);
+    Object.assign(st, {
+      lastEnd: ended.toISOString(),
+      lastOutcome: result.outcome,
+      lastDurationMs: durationMs,
+      lastSetId: result.setId ?? result.setIds?.join(',') ?? null,
+      lastBytes: result.bytes ?? null,
+      lastError: result.error ?? null,
+      ...(ok ? { lastSuccess: started.toISOString(), successes: st.successes + 1 } : { failures: st.failures + 1 }),
+    });
+    const end: JobEndEvent = { job: job.name, reason, outcome: result.outcome, setId: result.setId ?? null, bytes: result.bytes ?? null, durationMs, error: result.error ?? null };
+    this.log('job-end', { ...end, ...(result.setIds ? { setIds: result.setIds } : {}) });
+    this.emit('job-end', end);
+    await this.saveState();
+    if (job.type === 'verify') return;
+    if (result.outcome !== 'completed') {
+      this.log('retention-skipped', { job: job.name, setId: result.setId ?? null, message: `no pruning: the run ended ${result.outcome}` });
+    } else if (this.stopping === 'aborting') {
+      this.log('retention-skipped', { job: job.name, setId: result.setId ?? null, message: 'no pruning: the scheduler is being aborted' });
+    } else if (this.opts.applyRetention) {
+      try {
+        const r = await this.opts.applyRetention({ job, setId: result.setId ?? null, reporter });
+        this.log('retention', { job: job.name, setId: result.setId ?? null, removed: r.removed, kept: r.kept });
+      } catch (err) {
+        this.log('retention-failed', { job: job.name, setId: result.setId ?? null, error: errorMessage(err), hint: isRespaldoError(err) ? (err.hint ?? null) : null });
+      }
+    }
+  }
+
+  private async finish(code: number): Promise<void> {
+    if (this.finished) return;
+    this.finished = true;
+    this.disarm();
+    if (this.state.scheduler) this.state.scheduler.running = false;
+    this.log('scheduler-stop', { exitCode: code });
+    try {
+      await this.saveState();
+    } finally {
+      if (this.releaseLock) await this.releaseLock().catch(() => undefined);
+      this.emit('stopped', code);
+      this.resolveDone(code);
+    }
+  }
+
+  private saveState(): Promise<void> {
+    this.state.updatedAt = this.clock.now().toISOString();
+    const snapshot: SchedulerState = structuredClone(this.state);
+    this.stateWrites = this.stateWrites
+      .then(() => writeSchedulerState(this.backupDir, snapshot))
+      .catch((err: unknown) => this.log('state-write-failed', { error: errorMessage(err) }));
+    return this.stateWrites;
+  }
+
+  private emitState(): void {
+    this.emit('state', this.status());
+  }
+
+  private log(event: string, fields: Record<string, unknown>): void {
+    const entry: SchedulerLogEntry = { time: this.clock.now().toISOString(), event, ...fields };
+    if (this.opts.writeLogLine) this.opts.writeLogLine(entry);
+    else writeLog(this.backupDir, event, { ...fields, time: entry.time }, this.opts.secrets ?? []);
+    this.emit('log', entry);
+  }
+}

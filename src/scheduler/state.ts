@@ -1,0 +1,76 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ensurePrivateDir, writeFileAtomic } from '../engine/fs-util.js';
+
+/**
+ * The scheduler's memory across restarts: `backupDir/.scheduler-state.json`, written atomically
+ * (temp file, fsync, rename, fsync of the folder). Read by `respaldo status`, the menu and the
+ * scheduler's catch-up. A missing or unreadable file is an empty state, never an error.
+ */
+
+export const STATE_FILE = '.scheduler-state.json';
+
+/** How a job's run ended (`verified` / `verify-failed` for verify jobs). */
+export type JobOutcome = 'completed' | 'partial' | 'failed' | 'interrupted' | 'verified' | 'verify-failed';
+
+export interface JobState {
+  /** When the last run started (ISO). */
+  lastRun: string | null;
+  /** When the last run ended (ISO). */
+  lastEnd: string | null;
+  lastOutcome: JobOutcome | null;
+  lastDurationMs: number | null;
+  /** Set produced (backup jobs) or verified (verify jobs) by the last run. */
+  lastSetId: string | null;
+  lastBytes: number | null;
+  lastError: string | null;
+  /** Start of the last successful run (ISO): catch-up compares it with the last scheduled time. */
+  lastSuccess: string | null;
+  /** Next scheduled time (ISO) as of the last time the scheduler looked. */
+  nextRun: string | null;
+  successes: number;
+  failures: number;
+  /** Ticks skipped because another job was running. */
+  skipped: number;
+}
+
+export interface SchedulerState {
+  version: 1;
+  updatedAt: string | null;
+  /** Pid and host of the scheduler that wrote it last, and whether it is running. */
+  scheduler: { pid: number; host: string; startedAt: string; running: boolean } | null;
+  jobs: Record<string, JobState>;
+}
+
+export function emptyJobState(): JobState {
+  return { lastRun: null, lastEnd: null, lastOutcome: null, lastDurationMs: null, lastSetId: null, lastBytes: null, lastError: null, lastSuccess: null, nextRun: null, successes: 0, failures: 0, skipped: 0 };
+}
+
+export function emptyState(): SchedulerState {
+  return { version: 1, updatedAt: null, scheduler: null, jobs: {} };
+}
+
+export function stateFile(backupDir: string): string {
+  return join(backupDir, STATE_FILE);
+}
+
+/** Reads the state; an absent or damaged file gives an empty state. */
+export function readSchedulerState(backupDir: string): SchedulerState {
+  const file = stateFile(backupDir);
+  if (!existsSync(file)) return emptyState();
+  try {
+    const doc = JSON.parse(readFileSync(file, 'utf8')) as Partial<SchedulerState>;
+    if (doc.version !== 1 || typeof doc.jobs !== 'object' || doc.jobs === null) return emptyState();
+    const jobs: Record<string, JobState> = {};
+    for (const [name, j] of Object.entries(doc.jobs)) jobs[name] = { ...emptyJobState(), ...j };
+    return { version: 1, updatedAt: doc.updatedAt ?? null, scheduler: doc.scheduler ?? null, jobs };
+  } catch {
+    return emptyState();
+  }
+}
+
+/** Writes the state atomically (0600, folder 0700). */
+export async function writeSchedulerState(backupDir: string, state: SchedulerState): Promise<void> {
+  await ensurePrivateDir(backupDir);
+  await writeFileAtomic(stateFile(backupDir), JSON.stringify(state, null, 2) + '\n');
+}

@@ -1,0 +1,241 @@
+import { Cron } from 'croner';
+import type { ScheduleJob } from '../core/types.js';
+
+/**
+ * Schedule expressions. A job's `when` is either a cron expression (5 fields, or 6 with seconds
+ * first; croner syntax incl. `L`, names, and `@daily`-style nicknames) or a simple form:
+ *   `daily at 02:00`
+ *   `weekly on sunday at 23:30`        (several days: `weekly on monday,thursday at 01:00`)
+ *   `monthly on day 1 at 00:00`        (`monthly on last day at 23:00` for the month's last day)
+ *   `hourly at :15`
+ * Times are 24-hour `H:MM` or `HH:MM`, in the job's `timezone` (default: the machine's).
+ */
+
+export const JOB_TYPES = ['full', 'schema', 'verify'] as const;
+
+const DAYS: Record<string, number> = {
+  sunday: 0, sun: 0, monday: 1, mon: 1, tuesday: 2, tue: 2, tues: 2, wednesday: 3, wed: 3,
+  thursday: 4, thu: 4, thur: 4, thurs: 4, friday: 5, fri: 5, saturday: 6, sat: 6,
+};
+
+/** A `when` that could not be understood; `message` says why in the operator's words. */
+export class WhenError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'WhenError';
+  }
+}
+
+function parseTime(text: string, when: string): { h: number; m: number } {
+  const m = /^(\d{1,2}):(\d{2})$/.exec(text);
+  if (!m) throw new WhenError(`"${when}": expected a 24-hour time such as 02:00, got "${text}"`);
+  const h = Number(m[1]);
+  const min = Number(m[2]);
+  if (h > 23 || min > 59) throw new WhenError(`"${when}": ${text} is not a time of day (00:00 to 23:59)`);
+  return { h, m: min };
+}
+
+/**
+ * Turns a `when` into a croner pattern. Simple forms become cron; anything else is taken as a
+ * cron expression and checked by croner. Throws WhenError with an operator message.
+ */
+export function toCronPattern(when: string): string {
+  const text = when.trim().replace(/\s+/g, ' ');
+  if (text === '') throw new WhenError('empty schedule expression');
+  const lower = text.toLowerCase();
+  let m: RegExpExecArray | null;
+  let pattern: string;
+  if ((m = /^daily at (\S+)$/.exec(lower))) {
+    const t = parseTime(m[1]!, when);
+    pattern = `${t.m} ${t.h} * * *`;
+  } else if ((m = /^weekly on ([a-z, ]+?) at (\S+)$/.exec(lower))) {
+    const names = m[1]!.split(/\s*(?:,|\band\b)\s*/).filter(Boolean);
+    const days = names.map((n) => {
+      const d = DAYS[n.replace(/s$/, '')] ?? DAYS[n];
+      if (d === undefined) throw new WhenError(`"${when}": "${n}" is not a day of the week (monday … sunday)`);
+      return d;
+    });
+    const t = parseTime(m[2]!, when);
+    pattern = `${t.m} ${t.h} * * ${[...new Set(days)].sort((a, b) => a - b).join(',')}`;
+  } else if ((m = /^monthly on (?:day (\d{1,2})|(last) day) at (\S+)$/.exec(lower))) {
+    const day = m[2] ? 'L' : Number(m[1]);
+    if (typeof day === 'number' && (day < 1 || day > 31)) throw new WhenError(`"${when}": day ${day} is not a day of the month (1 to 31)`);
+    if (typeof day === 'number' && day > 28) throw new WhenError(`"${when}": day ${day} does not exist in every month, so some months would have no run; write "monthly on last day at …" for the month's last day`);
+    const t = parseTime(m[3]!, when);
+    pattern = `${t.m} ${t.h} ${day} * *`;
+  } else if ((m = /^hourly at :(\d{2})$/.exec(lower))) {
+    const min = Number(m[1]);
+    if (min > 59) throw new WhenError(`"${when}": minute ${min} is out of range (00 to 59)`);
+    pattern = `${min} * * * *`;
+  } else if (/^(daily|weekly|monthly|hourly)\b/.test(lower)) {
+    throw new WhenError(`"${when}" is not a schedule respaldo understands`);
+  } else {
+    pattern = text;
+  }
+  try {
+    new Cron(pattern, { paused: true });
+  } catch (err) {
+    throw new WhenError(`"${when}" is neither a simple form nor a valid cron expression (${(err as Error).message.replace(/^CronPattern: /, '')})`);
+  }
+  return pattern;
+}
+
+/** A paused croner instance for a job: computes times, never fires. Throws WhenError / RangeError. */
+export function cronFor(job: Pick<ScheduleJob, 'when' | 'timezone'>): Cron {
+  return new Cron(toCronPattern(job.when), { paused: true, ...(job.timezone ? { timezone: job.timezone } : {}) });
+}
+
+/** The next `n` run times of a job strictly after `from` (fewer if the pattern stops). */
+export function nextRuns(job: Pick<ScheduleJob, 'when' | 'timezone'>, n: number, from: Date = new Date()): Date[] {
+  const cron = cronFor(job);
+  const out: Date[] = [];
+  let prev: Date = from;
+  while (out.length < n) {
+    const next = cron.nextRun(prev);
+    if (!next) break;
+    out.push(next);
+    prev = next;
+  }
+  return out;
+}
+
+/** The next run of a job strictly after `from`, or null when the pattern never fires again. */
+export function nextRun(job: Pick<ScheduleJob, 'when' | 'timezone'>, from: Date): Date | null {
+  return cronFor(job).nextRun(from);
+}
+
+const WINDOWS_MS = [60_000, 3_600_000, 86_400_000, 8 * 86_400_000, 32 * 86_400_000, 367 * 86_400_000, 5 * 367 * 86_400_000];
+
+/** The latest scheduled time of a job at or before `at`, or null (none in the last five years). */
+export function previousRun(job: Pick<ScheduleJob, 'when' | 'timezone'>, at: Date): Date | null {
+  const cron = cronFor(job);
+  for (const w of WINDOWS_MS) {
+    let t = cron.nextRun(new Date(at.getTime() - w - 1));
+    if (!t || t.getTime() > at.getTime()) continue;
+    let last = t;
+    while ((t = cron.nextRun(t)) && t.getTime() <= at.getTime()) last = t;
+    return last;
+  }
+  return null;
+}
+
+/** Typical time between two runs (ms), used to order catch-up: longer periods first. */
+export function periodMs(job: Pick<ScheduleJob, 'when' | 'timezone'>, from: Date = new Date()): number {
+  const runs = nextRuns(job, 2, from);
+  if (runs.length < 2) return Number.POSITIVE_INFINITY;
+  return runs[1]!.getTime() - runs[0]!.getTime();
+}
+
+/** A problem in the schedule section of a config, named by its JSON path. */
+export interface JobProblem {
+  path: string;
+  problem: string;
+  hint: string;
+}
+
+const WHEN_HINT = 'Use a cron expression ("0 2 * * *", or six fields with seconds first) or a simple form: "daily at 02:00", "weekly on sunday at 23:30", "monthly on day 1 at 00:00".';
+
+/**
+ * Validates schedule jobs as they appear in the config (any shape). Returns every problem with
+ * its JSON path (`schedule.jobs[1].when`), empty when all is well. Checks: name (non-empty,
+ * unique), when (simple form or cron, fires at least once), type, databases (strings; `*` for
+ * all; names must exist when `knownDatabases` is given), files (boolean), timezone (computed
+ * through croner, which rejects an unknown zone only then).
+ */
+export function validateJobs(jobs: unknown, pathPrefix: string, knownDatabases?: string[]): JobProblem[] {
+  const problems: JobProblem[] = [];
+  if (!Array.isArray(jobs)) {
+    return [{ path: pathPrefix, problem: 'must be a list of jobs', hint: 'Write "jobs": [ { "name": "daily", "when": "daily at 02:00", "type": "full", "databases": ["*"], "files": true } ].' }];
+  }
+  const seen = new Map<string, number>();
+  jobs.forEach((raw, i) => {
+    const at = `${pathPrefix}[${i}]`;
+    if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+      problems.push({ path: at, problem: 'must be an object', hint: 'Each job needs name, when, type, databases and files.' });
+      return;
+    }
+    const job = raw as Record<string, unknown>;
+    const allowed = new Set(['name', 'when', 'type', 'databases', 'files', 'timezone']);
+    for (const key of Object.keys(job)) {
+      if (!allowed.has(key)) problems.push({ path: `${at}.${key}`, problem: 'is not a job field', hint: 'Job fields are name, when, type, databases, files and timezone.' });
+    }
+    if (typeof job.name !== 'string' || job.name.trim() === '') {
+      problems.push({ path: `${at}.name`, problem: 'must be a non-empty name', hint: 'Name each job, e.g. "daily".' });
+    } else if (!/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,62}$/.test(job.name)) {
+      problems.push({ path: `${at}.name`, problem: `"${job.name}" is not a valid job name`, hint: 'Use letters, digits, ".", "_" and "-" (it appears in logs and set manifests).' });
+    } else if (seen.has(job.name)) {
+      problems.push({ path: `${at}.name`, problem: `duplicate job name "${job.name}" (also ${pathPrefix}[${seen.get(job.name)}])`, hint: 'Give every job its own name.' });
+    } else {
+      seen.set(job.name, i);
+    }
+    if (typeof job.type !== 'string' || !(JOB_TYPES as readonly string[]).includes(job.type)) {
+      problems.push({ path: `${at}.type`, problem: `unknown job type ${JSON.stringify(job.type ?? null)}`, hint: `Use one of: ${JOB_TYPES.join(', ')}.` });
+    }
+    if (!Array.isArray(job.databases) || job.databases.length === 0 || job.databases.some((d) => typeof d !== 'string' || d === '')) {
+      problems.push({ path: `${at}.databases`, problem: 'must be a non-empty list of database names', hint: 'Use ["*"] for all databases of the config.' });
+    } else if (knownDatabases) {
+      job.databases.forEach((d: string, j: number) => {
+        if (d !== '*' && !knownDatabases.includes(d)) {
+          problems.push({ path: `${at}.databases[${j}]`, problem: `no database named "${d}" in the config`, hint: `Known databases: ${knownDatabases.join(', ') || '(none)'}; or "*" for all.` });
+        }
+      });
+    }
+    if (typeof job.files !== 'boolean') {
+      problems.push({ path: `${at}.files`, problem: 'must be true or false', hint: 'true also stores the config and application files.' });
+    }
+    if (job.timezone !== undefined && (typeof job.timezone !== 'string' || job.timezone === '')) {
+      problems.push({ path: `${at}.timezone`, problem: 'must be an IANA time zone name', hint: 'For example "Europe/Madrid" or "America/Mexico_City"; leave it out for the machine\'s zone.' });
+      return;
+    }
+    if (typeof job.when !== 'string') {
+      problems.push({ path: `${at}.when`, problem: 'must be a schedule expression', hint: WHEN_HINT });
+      return;
+    }
+    let pattern: string;
+    try {
+      pattern = toCronPattern(job.when);
+    } catch (err) {
+      problems.push({ path: `${at}.when`, problem: (err as Error).message, hint: WHEN_HINT });
+      return;
+    }
+    let cron: Cron;
+    try {
+      cron = new Cron(pattern, { paused: true, ...(job.timezone ? { timezone: job.timezone as string } : {}) });
+      if (cron.nextRun() === null) {
+        problems.push({ path: `${at}.when`, problem: `"${job.when}" never runs (no such date)`, hint: WHEN_HINT });
+      }
+    } catch (err) {
+      if (job.timezone !== undefined) {
+        problems.push({ path: `${at}.timezone`, problem: `unknown time zone "${String(job.timezone)}"`, hint: 'Use an IANA zone name such as "Europe/Madrid" (see `timedatectl list-timezones`).' });
+      } else {
+        problems.push({ path: `${at}.when`, problem: (err as Error).message, hint: WHEN_HINT });
+      }
+    }
+  });
+  return problems;
+}
+
+/** The shipped default: one daily full backup of all databases and files at 02:00. */
+export function defaultJobs(): ScheduleJob[] {
+  return [{ name: 'daily', when: 'daily at 02:00', type: 'full', databases: ['*'], files: true }];
+}
+
+/** Presets `respaldo schedule set --preset` knows. */
+export const PRESETS = ['tiered'] as const;
+export type PresetName = (typeof PRESETS)[number];
+
+/**
+ * The tiered plan: full on day 1 of each month at 00:00, weekly on Sunday 23:30, daily at
+ * 23:00, and a verification of the newest set of each database daily at 01:00.
+ */
+export function tieredPreset(opts: { databases?: string[]; files?: boolean; timezone?: string } = {}): ScheduleJob[] {
+  const databases = opts.databases ?? ['*'];
+  const files = opts.files ?? true;
+  const tz = opts.timezone ? { timezone: opts.timezone } : {};
+  return [
+    { name: 'monthly', when: 'monthly on day 1 at 00:00', type: 'full', databases, files, ...tz },
+    { name: 'weekly', when: 'weekly on sunday at 23:30', type: 'full', databases, files, ...tz },
+    { name: 'daily', when: 'daily at 23:00', type: 'full', databases, files, ...tz },
+    { name: 'verify', when: 'daily at 01:00', type: 'verify', databases, files: false, ...tz },
+  ];
+}

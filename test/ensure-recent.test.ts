@@ -1,0 +1,72 @@
+import { describe, expect, it } from 'vitest';
+import { UsageError } from '../src/core/errors.js';
+import { silentReporter } from '../src/core/events.js';
+import { loadConfig } from '../src/config/load.js';
+import { listSets } from '../src/engine/catalog.js';
+import { createBackup } from '../src/engine/create.js';
+import { ensureRecentBackup, newestCovering, parseAge } from '../src/engine/ensure-recent.js';
+import { demoSetup } from './helpers/tmp.js';
+
+describe('parseAge', () => {
+  it.each([
+    ['7d', 7 * 86_400_000],
+    ['12h', 12 * 3_600_000],
+    ['30m', 30 * 60_000],
+    ['2w', 14 * 86_400_000],
+    ['45s', 45_000],
+    ['1d12h', 36 * 3_600_000],
+    [' 3H ', 3 * 3_600_000],
+  ])('%j → %i ms', (text, ms) => {
+    expect(parseAge(text)).toBe(ms);
+  });
+
+  it.each(['', '7', 'd', '7 days', '-1d', '1.5h', '0d', '7y'])('rejects %j', (text) => {
+    expect(() => parseAge(text)).toThrow(UsageError);
+  });
+});
+
+describe('ensureRecentBackup (real SQLite)', () => {
+  it('backs up when there is no set, then not while the newest covering set is recent, then again once it is old', async () => {
+    const setup = demoSetup();
+    const first = await ensureRecentBackup({ maxAge: '1h', configPath: setup.configFile, files: false });
+    expect(first.created).toBe(true);
+    expect(first.previous).toBeNull();
+    expect(first.reason).toMatch(/no completed full backup/);
+    expect(first.manifest?.status).toBe('completed');
+
+    const second = await ensureRecentBackup({ maxAge: '1h', configPath: setup.configFile, files: false });
+    expect(second).toMatchObject({ created: false, manifest: null });
+    expect(second.previous?.id).toBe(first.manifest!.id);
+    expect(second.reason).toMatch(/within 1h; no backup made/);
+
+    const later = new Date(Date.now() + 2 * 3_600_000);
+    const third = await ensureRecentBackup({ maxAge: '1h', configPath: setup.configFile, files: false, now: later });
+    expect(third.created).toBe(true);
+    expect(third.reason).toMatch(/older than 1h; backing up/);
+    const cfg = await loadConfig({ configPath: setup.configFile });
+    expect((await listSets(cfg)).length).toBe(2);
+  });
+
+  it('only counts completed sets that hold every requested database', async () => {
+    const setup = demoSetup();
+    const cfg = await loadConfig({ configPath: setup.configFile });
+    const usersOnly = await createBackup(cfg, { databases: ['users'], files: false }, silentReporter);
+    const sets = await listSets(cfg);
+    expect(newestCovering(sets, ['users'])?.id).toBe(usersOnly.id);
+    expect(newestCovering(sets, ['users', 'inventario'])).toBeNull();
+
+    const r = await ensureRecentBackup({ maxAge: '7d', config: cfg, databases: ['users', 'inventario'], files: false }, silentReporter);
+    expect(r.created).toBe(true);
+    expect(r.manifest!.databases.map((d) => d.name).sort()).toEqual(['inventario', 'users']);
+    const again = await ensureRecentBackup({ maxAge: '7d', config: cfg, databases: ['users'] });
+    expect(again.created).toBe(false);
+    expect(again.previous?.id).toBe(r.manifest!.id);
+  });
+
+  it('rejects unknown databases before doing anything', async () => {
+    const setup = demoSetup();
+    await expect(ensureRecentBackup({ maxAge: '1d', configPath: setup.configFile, databases: ['ventas'] })).rejects.toThrow(/No database named "ventas"/);
+    const cfg = await loadConfig({ configPath: setup.configFile });
+    expect(await listSets(cfg)).toEqual([]);
+  });
+});

@@ -1,0 +1,96 @@
+import type { Clock } from '../../src/scheduler/scheduler.js';
+
+/**
+ * A Clock whose time only moves when the test says so. Timers fire in time order during
+ * `advance`; between timers, real I/O (state file writes) is given time to finish.
+ */
+export class FakeClock implements Clock {
+  private t: number;
+  private seq = 0;
+  private readonly timers = new Map<number, { at: number; fn: () => void }>();
+
+  constructor(start: Date | string) {
+    this.t = new Date(start).getTime();
+  }
+
+  now(): Date {
+    return new Date(this.t);
+  }
+
+  setTimeout(fn: () => void, ms: number): unknown {
+    const id = ++this.seq;
+    this.timers.set(id, { at: this.t + Math.max(0, ms), fn });
+    return id;
+  }
+
+  clearTimeout(handle: unknown): void {
+    this.timers.delete(handle as number);
+  }
+
+  /** Number of pending timers. */
+  get pending(): number {
+    return this.timers.size;
+  }
+
+  /** Number of `sleep` calls waiting for fake time (e.g. fake jobs in progress). */
+  sleepers = 0;
+
+  /** Resolves after `ms` of fake time; rejects with the signal's reason when aborted. */
+  sleep(ms: number, signal?: AbortSignal): Promise<void> {
+    this.sleepers++;
+    return new Promise((resolve, reject) => {
+      const id = this.setTimeout(() => {
+        this.sleepers--;
+        signal?.removeEventListener('abort', onAbort);
+        resolve();
+      }, ms);
+      const onAbort = (): void => {
+        this.sleepers--;
+        this.clearTimeout(id);
+        reject(signal!.reason);
+      };
+      if (signal?.aborted) onAbort();
+      else signal?.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
+  /** Moves time forward by `ms`, firing due timers in order and letting real I/O settle. */
+  async advance(ms: number): Promise<void> {
+    const target = this.t + ms;
+    for (;;) {
+      await settle();
+      let next: [number, { at: number; fn: () => void }] | undefined;
+      for (const e of this.timers) if (e[1].at <= target && (!next || e[1].at < next[1].at)) next = e;
+      if (!next) break;
+      this.timers.delete(next[0]);
+      this.t = Math.max(this.t, next[1].at);
+      next[1].fn();
+    }
+    this.t = target;
+    await settle();
+  }
+
+  /** Waits (real time) until a fake job is sleeping, then advances by `ms`: finishes a job of that length. */
+  async advanceJob(ms: number): Promise<void> {
+    await waitFor(() => this.sleepers > 0, 'a fake job to be running');
+    await this.advance(ms);
+  }
+
+  async advanceTo(at: Date | string): Promise<void> {
+    await this.advance(new Date(at).getTime() - this.t);
+  }
+}
+
+/** Lets pending promise chains and small real file writes finish. */
+export async function settle(rounds = 4): Promise<void> {
+  for (let i = 0; i < rounds; i++) await new Promise((r) => setTimeout(r, 5));
+}
+
+/** Polls (real time) until `pred` holds; fails the test with `what` after `timeoutMs`. */
+export async function waitFor(pred: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!pred()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}

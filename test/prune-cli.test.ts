@@ -1,0 +1,59 @@
+import { readdirSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { describeResult, parseJsonOutput, runCli } from './helpers/cli.js';
+import { demoSetup } from './helpers/tmp.js';
+
+const setIds = (backupDir: string): string[] => readdirSync(backupDir).filter((n) => /^\d{8}_\d{6}(_\d+)?$/.test(n)).sort().reverse();
+
+describe('respaldo prune / keep (built CLI)', () => {
+  it('prune --dry-run explains each decision, prune removes, keep protects, --json is one document', async () => {
+    const setup = demoSetup({ retention: { keepLast: 1, daily: 0, weekly: 0, monthly: 0, yearly: 0 } });
+    for (let i = 0; i < 3; i++) {
+      const c = await runCli(['create', '--no-files', '--config', setup.configFile]);
+      expect(c.code, describeResult(c)).toBe(0);
+    }
+    const [newest, middle, oldest] = setIds(setup.backupDir);
+
+    const k = await runCli(['keep', oldest!, '--config', setup.configFile]);
+    expect(k.code, describeResult(k)).toBe(0);
+    expect(k.stdout).toContain(`Set ${oldest} is marked keep`);
+
+    const dry = await runCli(['prune', '--dry-run', '--config', setup.configFile]);
+    expect(dry.code, describeResult(dry)).toBe(0);
+    expect(dry.stdout).toMatch(/Retention: keepLast 1, daily 0, weekly 0, monthly 0, yearly 0 {2}\(dry run: nothing is removed\)/);
+    expect(dry.stdout).toMatch(new RegExp(`${newest}\\s+full\\s+completed\\s+.*keep\\s+last 1; newest of users`));
+    expect(dry.stdout).toMatch(new RegExp(`${middle}\\s+full\\s+completed\\s+.*would remove\\s+not kept by any rule`));
+    expect(dry.stdout).toMatch(new RegExp(`${oldest}\\s+full\\s+completed\\s+.*keep\\s+keep mark`));
+    expect(dry.stdout).toContain('1 set(s) would be removed, 2 kept.');
+    expect(setIds(setup.backupDir)).toHaveLength(3);
+
+    const real = await runCli(['prune', '--json', '--config', setup.configFile]);
+    expect(real.code, describeResult(real)).toBe(0);
+    const doc = parseJsonOutput<{ dryRun: boolean; removed: string[]; sets: Array<{ id: string; action: string; reasons: string[] }> }>(real.stdout);
+    expect(doc.dryRun).toBe(false);
+    expect(doc.removed).toEqual([middle]);
+    expect(doc.sets.map((s) => [s.id, s.action])).toEqual([
+      [newest, 'keep'],
+      [middle, 'remove'],
+      [oldest, 'keep'],
+    ]);
+    expect(setIds(setup.backupDir)).toEqual([newest, oldest]);
+
+    const unset = await runCli(['keep', oldest!, '--unset', '--config', setup.configFile]);
+    expect(unset.code, describeResult(unset)).toBe(0);
+    const again = await runCli(['prune', '--config', setup.configFile]);
+    expect(again.code, describeResult(again)).toBe(0);
+    expect(setIds(setup.backupDir)).toEqual([newest]);
+  });
+
+  it('prune refuses with exit 9 after a partial backup; keep of an unknown set is exit 8', async () => {
+    const setup = demoSetup({ databases: [{ name: 'users', engine: 'sqlite', path: './data/users.db' }, { name: 'ghost', engine: 'sqlite', path: './data/ghost.db' }] });
+    const c = await runCli(['create', '--no-files', '--config', setup.configFile]);
+    expect(c.code, describeResult(c)).toBe(4);
+    const p = await runCli(['prune', '--config', setup.configFile]);
+    expect(p.code, describeResult(p)).toBe(9);
+    expect(p.stderr).toMatch(/Nothing pruned: the newest backup set \d{8}_\d{6} is partial \(ghost failed\)/);
+    const k = await runCli(['keep', '20200101_000000', '--config', setup.configFile]);
+    expect(k.code, describeResult(k)).toBe(8);
+  });
+});

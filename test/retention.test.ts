@@ -1,0 +1,310 @@
+import { describe, expect, it } from 'vitest';
+import type { RetentionPolicy, SetStatus, SetSummary, SetType } from '../src/core/types.js';
+import { isoWeek, periodKey, planPrune } from '../src/engine/retention.js';
+
+interface S {
+  id: string;
+  at: string;
+  status?: SetStatus;
+  type?: SetType;
+  dbs?: string[];
+  failed?: string[];
+  files?: number;
+  keep?: boolean;
+}
+
+const ALL = ['users', 'inventario', 'auditoria'];
+
+function set(s: S): SetSummary {
+  return {
+    id: s.id,
+    type: s.type ?? 'full',
+    status: s.status ?? 'completed',
+    description: null,
+    startedAt: s.at,
+    completedAt: s.at,
+    databases: s.dbs ?? ALL,
+    failedDatabases: s.failed ?? [],
+    files: s.files ?? 3,
+    storedBytes: 1000,
+    job: null,
+    keep: s.keep ?? false,
+    lastVerified: null,
+    path: `/b/${s.id}`,
+  };
+}
+
+const P = (p: Partial<RetentionPolicy>): RetentionPolicy => ({ keepLast: 0, daily: 0, weekly: 0, monthly: 0, yearly: 0, ...p });
+
+interface Case {
+  name: string;
+  sets: S[];
+  policy: RetentionPolicy;
+  now?: string;
+  timeZone?: string;
+  /** id → reasons it is kept (exact, in order); ids not listed must be removed. */
+  keep: Record<string, string[]>;
+  /** id → exact removal reason, when the case is about it. */
+  removeReason?: Record<string, string>;
+}
+
+const cases: Case[] = [
+  {
+    name: 'all zeros except keepLast keeps the N newest',
+    sets: [
+      { id: 'a', at: '2026-11-22T02:00:00Z' },
+      { id: 'b', at: '2026-11-21T02:00:00Z' },
+      { id: 'c', at: '2026-11-20T02:00:00Z' },
+      { id: 'd', at: '2026-11-19T02:00:00Z' },
+      { id: 'e', at: '2026-11-18T02:00:00Z' },
+    ],
+    policy: P({ keepLast: 3 }),
+    timeZone: 'UTC',
+    keep: { a: ['last 1', 'newest of users', 'newest of inventario', 'newest of auditoria'], b: ['last 2'], c: ['last 3'] },
+    removeReason: { d: 'not kept by any rule', e: 'not kept by any rule' },
+  },
+  {
+    name: 'all zeros: only the newest set of every database survives',
+    sets: [
+      { id: 'u2', at: '2026-11-22T03:00:00Z', dbs: ['users'] },
+      { id: 'all2', at: '2026-11-22T02:00:00Z' },
+      { id: 'all1', at: '2026-11-21T02:00:00Z' },
+      { id: 'u1', at: '2026-11-21T01:00:00Z', dbs: ['users'] },
+    ],
+    policy: P({}),
+    timeZone: 'UTC',
+    keep: { u2: ['newest of users'], all2: ['newest of inventario', 'newest of auditoria'] },
+  },
+  {
+    name: 'several sets a day: the newest of each day is kept',
+    sets: [
+      { id: 'd2-20h', at: '2026-11-21T20:00:00Z' },
+      { id: 'd2-02h', at: '2026-11-21T02:00:00Z' },
+      { id: 'd1-22h', at: '2026-11-20T22:00:00Z' },
+      { id: 'd1-13h', at: '2026-11-20T13:00:00Z' },
+      { id: 'd1-01h', at: '2026-11-20T01:00:00Z' },
+      { id: 'd0-23h', at: '2026-11-19T23:00:00Z' },
+    ],
+    policy: P({ daily: 2 }),
+    timeZone: 'UTC',
+    keep: { 'd2-20h': ['daily 2026-11-21', 'newest of users', 'newest of inventario', 'newest of auditoria'], 'd1-22h': ['daily 2026-11-20'] },
+  },
+  {
+    name: 'gaps of days do not use up the daily count',
+    sets: [
+      { id: 'n21', at: '2026-11-21T02:00:00Z' },
+      { id: 'n20', at: '2026-11-20T02:00:00Z' },
+      { id: 'n05', at: '2026-11-05T02:00:00Z' },
+      { id: 'n01', at: '2026-11-01T02:00:00Z' },
+    ],
+    policy: P({ daily: 3 }),
+    now: '2026-11-30T00:00:00Z',
+    timeZone: 'UTC',
+    keep: { n21: ['daily 2026-11-21', 'newest of users', 'newest of inventario', 'newest of auditoria'], n20: ['daily 2026-11-20'], n05: ['daily 2026-11-05'] },
+  },
+  {
+    name: 'weeks run Monday to Sunday (Sunday night and Monday morning are different weeks)',
+    sets: [
+      { id: 'mon', at: '2026-11-23T00:30:00Z' },
+      { id: 'sun', at: '2026-11-22T23:30:00Z' },
+      { id: 'mon-before', at: '2026-11-16T08:00:00Z' },
+    ],
+    policy: P({ weekly: 2 }),
+    now: '2026-11-24T00:00:00Z',
+    timeZone: 'UTC',
+    keep: { mon: ['weekly 2026-W48', 'newest of users', 'newest of inventario', 'newest of auditoria'], sun: ['weekly 2026-W47'] },
+  },
+  {
+    name: 'ISO week spanning a year boundary: Tue 2025-12-30 and Fri 2026-01-02 are both 2026-W01',
+    sets: [
+      { id: 'jan2', at: '2026-01-02T10:00:00Z' },
+      { id: 'dec30', at: '2025-12-30T10:00:00Z' },
+      { id: 'dec28', at: '2025-12-28T10:00:00Z' },
+    ],
+    policy: P({ weekly: 3 }),
+    now: '2026-01-03T00:00:00Z',
+    timeZone: 'UTC',
+    keep: { jan2: ['weekly 2026-W01', 'newest of users', 'newest of inventario', 'newest of auditoria'], dec28: ['weekly 2025-W52'] },
+  },
+  {
+    name: 'month and year boundaries',
+    sets: [
+      { id: 'y26', at: '2026-01-01T00:01:00Z' },
+      { id: 'y25-dec', at: '2025-12-31T23:59:00Z' },
+      { id: 'y25-dec-early', at: '2025-12-01T00:00:00Z' },
+      { id: 'y25-nov', at: '2025-11-30T23:59:59Z' },
+      { id: 'y24', at: '2024-06-15T12:00:00Z' },
+    ],
+    policy: P({ monthly: 2, yearly: 3 }),
+    now: '2026-01-02T00:00:00Z',
+    timeZone: 'UTC',
+    keep: {
+      y26: ['monthly 2026-01', 'yearly 2026', 'newest of users', 'newest of inventario', 'newest of auditoria'],
+      'y25-dec': ['monthly 2025-12', 'yearly 2025'],
+      y24: ['yearly 2024'],
+    },
+  },
+  {
+    name: 'periods are local: 00:30 in Madrid is still the previous day in UTC',
+    sets: [
+      { id: 'late', at: '2026-11-21T23:30:00Z' }, // 2026-11-22 00:30 CET
+      { id: 'early', at: '2026-11-21T01:00:00Z' }, // 2026-11-21 02:00 CET
+    ],
+    policy: P({ daily: 5 }),
+    timeZone: 'Europe/Madrid',
+    keep: { late: ['daily 2026-11-22', 'newest of users', 'newest of inventario', 'newest of auditoria'], early: ['daily 2026-11-21'] },
+  },
+  {
+    name: 'DST end (Madrid, 25-hour day 2026-10-25): 00:30 CEST and 23:30 CET are the same day',
+    sets: [
+      { id: 'next', at: '2026-10-25T23:30:00Z' }, // 2026-10-26 00:30 CET
+      { id: 'night', at: '2026-10-25T22:30:00Z' }, // 2026-10-25 23:30 CET
+      { id: 'repeat-hour', at: '2026-10-25T01:30:00Z' }, // 02:30 CET (second time)
+      { id: 'dawn', at: '2026-10-24T22:30:00Z' }, // 2026-10-25 00:30 CEST
+      { id: 'sat', at: '2026-10-24T21:30:00Z' }, // 2026-10-24 23:30 CEST
+    ],
+    policy: P({ daily: 3 }),
+    timeZone: 'Europe/Madrid',
+    keep: { next: ['daily 2026-10-26', 'newest of users', 'newest of inventario', 'newest of auditoria'], night: ['daily 2026-10-25'], sat: ['daily 2026-10-24'] },
+  },
+  {
+    name: 'DST start (New York, 23-hour day 2026-03-08) and its week',
+    sets: [
+      { id: 'mon', at: '2026-03-09T04:30:00Z' }, // 2026-03-09 00:30 EDT (Monday)
+      { id: 'sun-late', at: '2026-03-09T03:30:00Z' }, // 2026-03-08 23:30 EDT (Sunday)
+      { id: 'sun-early', at: '2026-03-08T05:30:00Z' }, // 2026-03-08 00:30 EST
+    ],
+    policy: P({ daily: 5, weekly: 5 }),
+    timeZone: 'America/New_York',
+    keep: {
+      mon: ['daily 2026-03-09', 'weekly 2026-W11', 'newest of users', 'newest of inventario', 'newest of auditoria'],
+      'sun-late': ['daily 2026-03-08', 'weekly 2026-W10'],
+    },
+  },
+  {
+    name: 'pre_restore and keep-marked sets are never pruned',
+    sets: [
+      { id: 'new', at: '2026-11-22T02:00:00Z' },
+      { id: 'safety', at: '2026-11-10T02:00:00Z', type: 'pre_restore' },
+      { id: 'marked', at: '2025-01-10T02:00:00Z', keep: true },
+      { id: 'old', at: '2025-01-09T02:00:00Z' },
+    ],
+    policy: P({}),
+    timeZone: 'UTC',
+    keep: { new: ['newest of users', 'newest of inventario', 'newest of auditoria'], safety: ['pre_restore safety copy'], marked: ['keep mark'] },
+  },
+  {
+    name: 'partial and failed sets do not count for rules; removed only when superseded',
+    sets: [
+      { id: 'failed-new', at: '2026-11-22T02:00:00Z', status: 'failed', failed: ALL },
+      { id: 'partial-new', at: '2026-11-21T02:00:00Z', status: 'partial', failed: ['auditoria'] },
+      { id: 'done', at: '2026-11-20T02:00:00Z' },
+      { id: 'partial-old', at: '2026-11-19T02:00:00Z', status: 'partial', failed: ['users'] },
+      { id: 'done-old', at: '2026-11-18T02:00:00Z' },
+      { id: 'failed-old', at: '2026-11-17T02:00:00Z', status: 'failed', failed: ALL },
+    ],
+    policy: P({ daily: 2 }),
+    timeZone: 'UTC',
+    keep: {
+      'failed-new': ['failed, no newer completed full set'],
+      'partial-new': ['partial, no newer completed set of users, inventario'],
+      done: ['daily 2026-11-20', 'newest of users', 'newest of inventario', 'newest of auditoria'],
+      'done-old': ['daily 2026-11-18'],
+    },
+    removeReason: { 'partial-old': 'partial, superseded by done', 'failed-old': 'failed, superseded by done-old' },
+  },
+  {
+    name: 'each kind of backup keeps its own history (grouped by type, databases, files)',
+    sets: [
+      { id: 'users-23h', at: '2026-11-21T23:00:00Z', dbs: ['users'], files: 0 },
+      { id: 'all-02h', at: '2026-11-21T02:00:00Z' },
+      { id: 'schema', at: '2026-11-21T01:00:00Z', type: 'schema', files: 0 },
+      { id: 'users-prev', at: '2026-11-20T23:00:00Z', dbs: ['users'], files: 0 },
+      { id: 'all-prev', at: '2026-11-20T02:00:00Z' },
+    ],
+    policy: P({ daily: 1 }),
+    timeZone: 'UTC',
+    keep: {
+      'users-23h': ['daily 2026-11-21', 'newest of users'],
+      'all-02h': ['daily 2026-11-21', 'newest of inventario', 'newest of auditoria'],
+      schema: ['daily 2026-11-21', 'newest schema of users', 'newest schema of inventario', 'newest schema of auditoria'],
+    },
+  },
+  {
+    name: 'a set dated after now (clock moved back) is kept',
+    sets: [
+      { id: 'future', at: '2026-12-01T00:00:00Z', dbs: ['users'] },
+      { id: 'now', at: '2026-11-22T00:00:00Z' },
+      { id: 'old', at: '2026-11-21T00:00:00Z' },
+    ],
+    policy: P({ keepLast: 1 }),
+    now: '2026-11-22T12:00:00Z',
+    timeZone: 'UTC',
+    keep: { future: ['dated after now (clock skew)', 'last 1', 'newest of users'], now: ['last 1', 'newest of inventario', 'newest of auditoria'] },
+  },
+  {
+    name: 'counts larger than the history keep everything; reasons accumulate across rules',
+    sets: [
+      { id: 'b', at: '2026-11-22T02:00:00Z' },
+      { id: 'a', at: '2026-10-31T02:00:00Z' },
+    ],
+    policy: P({ keepLast: 30, daily: 12, weekly: 12, monthly: 12, yearly: 5 }),
+    timeZone: 'UTC',
+    keep: {
+      b: ['last 1', 'daily 2026-11-22', 'weekly 2026-W47', 'monthly 2026-11', 'yearly 2026', 'newest of users', 'newest of inventario', 'newest of auditoria'],
+      a: ['last 2', 'daily 2026-10-31', 'weekly 2026-W44', 'monthly 2026-10'],
+    },
+  },
+];
+
+describe('planPrune', () => {
+  it.each(cases)('$name', (c) => {
+    const sets = c.sets.map(set);
+    const decisions = planPrune(sets, c.policy, new Date(c.now ?? '2026-11-22T12:00:00Z'), { timeZone: c.timeZone });
+    expect(decisions.map((d) => d.id).sort()).toEqual(c.sets.map((s) => s.id).sort());
+    for (const d of decisions) {
+      expect(d.reasons.length).toBeGreaterThan(0);
+      if (c.keep[d.id]) {
+        expect({ id: d.id, action: d.action, reasons: d.reasons }).toEqual({ id: d.id, action: 'keep', reasons: c.keep[d.id] });
+      } else {
+        expect({ id: d.id, action: d.action }).toEqual({ id: d.id, action: 'remove' });
+        if (c.removeReason?.[d.id]) expect(d.reasons).toEqual([c.removeReason[d.id]]);
+      }
+    }
+  });
+
+  it('is pure: same input, same output, input untouched', () => {
+    const sets = cases[2]!.sets.map(set);
+    const copy = structuredClone(sets);
+    const a = planPrune(sets, P({ daily: 1 }), new Date('2026-11-22T00:00:00Z'), { timeZone: 'UTC' });
+    const b = planPrune(sets, P({ daily: 1 }), new Date('2026-11-22T00:00:00Z'), { timeZone: 'UTC' });
+    expect(a).toEqual(b);
+    expect(sets).toEqual(copy);
+  });
+
+  it('returns decisions newest first whatever the input order', () => {
+    const sets = [set({ id: 'old', at: '2026-01-01T00:00:00Z' }), set({ id: 'new', at: '2026-02-01T00:00:00Z' })];
+    expect(planPrune(sets, P({ keepLast: 5 }), new Date('2026-03-01T00:00:00Z')).map((d) => d.id)).toEqual(['new', 'old']);
+  });
+});
+
+describe('period keys', () => {
+  it.each([
+    [2026, 11, 22, '2026-W47'],
+    [2026, 11, 23, '2026-W48'],
+    [2025, 12, 29, '2026-W01'],
+    [2027, 1, 3, '2026-W53'],
+    [2021, 1, 3, '2020-W53'],
+    [2024, 12, 30, '2025-W01'],
+  ])('%i-%i-%i is ISO week %s', (y, m, d, label) => {
+    const w = isoWeek(y, m, d);
+    expect(`${w.year}-W${String(w.week).padStart(2, '0')}`).toBe(label);
+  });
+
+  it('labels periods in the given zone', () => {
+    const at = new Date('2026-12-31T23:30:00Z');
+    expect(periodKey('yearly', at, 'UTC')).toBe('2026');
+    expect(periodKey('yearly', at, 'Europe/Madrid')).toBe('2027');
+    expect(periodKey('monthly', at, 'America/Santiago')).toBe('2026-12');
+  });
+});

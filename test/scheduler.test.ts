@@ -1,0 +1,369 @@
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { InterruptedError, LockHeldError } from '../src/core/errors.js';
+import type { ScheduleJob, SetSummary } from '../src/core/types.js';
+import { Scheduler, catchUpOrder, type JobEndEvent, type JobRunResult, type RunJobContext, type SchedulerLogEntry } from '../src/scheduler/scheduler.js';
+import { readSchedulerState } from '../src/scheduler/state.js';
+import { tieredPreset } from '../src/scheduler/when.js';
+import { FakeClock, settle, waitFor } from './helpers/fake-clock.js';
+
+const dirs: string[] = [];
+function tempDir(): string {
+  const d = mkdtempSync(join(tmpdir(), 'respaldo-sched-'));
+  dirs.push(d);
+  return d;
+}
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+const utc = (jobs: ScheduleJob[]): ScheduleJob[] => jobs.map((j) => ({ ...j, timezone: 'UTC' }));
+const job = (name: string, when: string, type: ScheduleJob['type'] = 'full'): ScheduleJob => ({ name, when, type, databases: ['*'], files: true, timezone: 'UTC' });
+
+interface Call {
+  job: string;
+  reason: string;
+  at: string;
+  signal: AbortSignal;
+}
+
+function harness(o: {
+  dir?: string;
+  start: string;
+  jobs: ScheduleJob[];
+  /** Fake job duration (fake ms) and outcome. */
+  run?: (job: ScheduleJob, ctx: RunJobContext, clock: FakeClock) => Promise<JobRunResult>;
+  sets?: SetSummary[];
+  catchUp?: boolean;
+  fileLog?: boolean;
+}) {
+  const dir = o.dir ?? tempDir();
+  const clock = new FakeClock(o.start);
+  const logs: SchedulerLogEntry[] = [];
+  const calls: Call[] = [];
+  const ends: JobEndEvent[] = [];
+  const retention: Array<{ job: string; setId: string | null }> = [];
+  let n = 0;
+  const run =
+    o.run ??
+    (async (j: ScheduleJob, ctx: RunJobContext, c: FakeClock): Promise<JobRunResult> => {
+      await c.sleep(10_000, ctx.signal);
+      return j.type === 'verify' ? { outcome: 'verified', setIds: ['x'] } : { outcome: 'completed', setId: `set-${++n}`, bytes: 1234 };
+    });
+  const scheduler = new Scheduler({
+    backupDir: dir,
+    jobs: o.jobs,
+    clock,
+    catchUp: o.catchUp,
+    runJob: (j, ctx) => {
+      calls.push({ job: j.name, reason: ctx.reason, at: clock.now().toISOString(), signal: ctx.signal });
+      return run(j, ctx, clock);
+    },
+    applyRetention: async ({ job: j, setId }) => {
+      retention.push({ job: j.name, setId });
+      return { removed: [], kept: 1 };
+    },
+    listSets: async () => o.sets ?? [],
+    ...(o.fileLog ? {} : { writeLogLine: (e: SchedulerLogEntry) => logs.push(e) }),
+  });
+  scheduler.on('job-end', (e: JobEndEvent) => ends.push(e));
+  if (o.fileLog) scheduler.on('log', (e: SchedulerLogEntry) => logs.push(e));
+  return { dir, clock, logs, calls, ends, retention, scheduler };
+}
+
+function summary(id: string, jobName: string, startedAt: string, status: SetSummary['status'] = 'completed'): SetSummary {
+  return { id, type: 'full', status, description: null, startedAt, completedAt: startedAt, databases: ['users'], failedDatabases: [], files: 0, storedBytes: 1, job: jobName, keep: false, lastVerified: null, path: '/x' };
+}
+
+describe('Scheduler', () => {
+  it('catches up missed jobs at start in order monthly → weekly → daily → verify, and says so in the log', async () => {
+    // Sunday 2026-11-22 12:00 UTC: monthly (Nov 1), weekly (Sun Nov 15 23:30), daily (Nov 21 23:00), verify (Nov 22 01:00) all missed.
+    const h = harness({ start: '2026-11-22T12:00:00Z', jobs: utc(tieredPreset()).reverse() });
+    await h.scheduler.start();
+    const catchUp = h.logs.find((l) => l.event === 'catch-up');
+    expect(catchUp?.jobs).toEqual(['monthly', 'weekly', 'daily', 'verify']);
+    expect(String(catchUp?.message)).toContain('catch-up');
+    for (let i = 0; i < 4; i++) {
+      await h.clock.advanceJob(10_000);
+      await waitFor(() => h.ends.length === i + 1, `catch-up run ${i + 1}`);
+    }
+    expect(h.calls.map((c) => [c.job, c.reason])).toEqual([
+      ['monthly', 'catch-up'],
+      ['weekly', 'catch-up'],
+      ['daily', 'catch-up'],
+      ['verify', 'catch-up'],
+    ]);
+    // One at a time: each started after the previous ended (10 s fake each).
+    expect(h.calls.map((c) => c.at)).toEqual(['2026-11-22T12:00:00.000Z', '2026-11-22T12:00:10.000Z', '2026-11-22T12:00:20.000Z', '2026-11-22T12:00:30.000Z']);
+    expect(h.retention.map((r) => r.job)).toEqual(['monthly', 'weekly', 'daily']);
+    h.scheduler.stop();
+    expect(await h.scheduler.done).toBe(0);
+  });
+
+  it('does not catch up a job that succeeded since its last scheduled time (state file or set manifest)', async () => {
+    const dir = tempDir();
+    // First run: daily at 23:00 ran on Nov 21 and succeeded (recorded in the state file).
+    const first = harness({ dir, start: '2026-11-21T22:59:00Z', jobs: [job('daily', 'daily at 23:00'), job('weekly', 'weekly on sunday at 23:30')], catchUp: false });
+    await first.scheduler.start();
+    await first.clock.advance(60_000);
+    await waitFor(() => first.calls.length === 1, 'daily started');
+    await first.clock.advanceJob(10_000);
+    await waitFor(() => first.ends.length === 1, 'daily ended');
+    first.scheduler.stop();
+    expect(await first.scheduler.done).toBe(0);
+
+    // Restart on Nov 22 at 12:00: daily is up to date by state; weekly (Nov 15 23:30) has a set of its job.
+    const second = harness({ dir, start: '2026-11-22T12:00:00Z', jobs: [job('daily', 'daily at 23:00'), job('weekly', 'weekly on sunday at 23:30')], sets: [summary('20261116_000000', 'weekly', '2026-11-15T23:30:05Z')] });
+    await second.scheduler.start();
+    await second.clock.advance(60_000);
+    expect(second.logs.find((l) => l.event === 'catch-up')).toBeUndefined();
+    expect(second.calls).toEqual([]);
+    second.scheduler.stop();
+    await second.scheduler.done;
+  });
+
+  it('catches up when the only set of the job since then is partial', async () => {
+    const h = harness({ start: '2026-11-22T12:00:00Z', jobs: [job('daily', 'daily at 23:00')], sets: [summary('20261121_230000', 'daily', '2026-11-21T23:00:01Z', 'partial')] });
+    await h.scheduler.start();
+    await waitFor(() => h.calls.length === 1, 'catch-up run');
+    expect(h.calls[0]!.reason).toBe('catch-up');
+    h.scheduler.stop();
+    await h.clock.advanceJob(10_000);
+    expect(await h.scheduler.done).toBe(0);
+  });
+
+  it('skips a tick that arrives while a job is running, and logs it', async () => {
+    const h = harness({
+      start: '2026-11-22T10:00:30Z',
+      jobs: [job('often', '* * * * *')],
+      catchUp: false,
+      run: async (_j, ctx, c) => {
+        await c.sleep(90_000, ctx.signal);
+        return { outcome: 'completed', setId: 's', bytes: 1 };
+      },
+    });
+    await h.scheduler.start();
+    await h.clock.advanceTo('2026-11-22T10:01:00Z'); // tick → starts, runs until 10:02:30
+    await waitFor(() => h.calls.length === 1 && h.clock.sleepers === 1, 'first run');
+    await h.clock.advanceTo('2026-11-22T10:02:00Z'); // tick while busy → skipped
+    await waitFor(() => h.logs.some((l) => l.event === 'job-skipped'), 'skip log');
+    await h.clock.advanceTo('2026-11-22T10:02:30Z');
+    await waitFor(() => h.ends.length === 1, 'first end');
+    await h.clock.advanceTo('2026-11-22T10:03:00Z'); // next tick runs again
+    await waitFor(() => h.calls.length === 2, 'second run');
+    expect(h.calls.map((c) => c.at)).toEqual(['2026-11-22T10:01:00.000Z', '2026-11-22T10:03:00.000Z']);
+    const skip = h.logs.find((l) => l.event === 'job-skipped')!;
+    expect(skip).toMatchObject({ time: '2026-11-22T10:02:00.000Z', job: 'often', running: 'often' });
+    expect(h.scheduler.status().totals.skipped).toBe(1);
+    h.scheduler.stop();
+    await h.clock.advanceJob(90_000);
+    expect(await h.scheduler.done).toBe(0);
+  });
+
+  it('first stop finishes the running job and exits 0', async () => {
+    const h = harness({ start: '2026-11-22T01:59:59Z', jobs: [job('daily', 'daily at 02:00')], catchUp: false });
+    await h.scheduler.start();
+    await h.clock.advance(1000);
+    await waitFor(() => h.calls.length === 1, 'job started');
+    expect(h.scheduler.stop()).toBe('finishing');
+    let resolved = false;
+    void h.scheduler.done.then(() => (resolved = true));
+    await settle();
+    expect(resolved).toBe(false);
+    await h.clock.advanceJob(10_000);
+    expect(await h.scheduler.done).toBe(0);
+    expect(h.calls[0]!.signal.aborted).toBe(false);
+    expect(h.ends).toEqual([expect.objectContaining({ job: 'daily', outcome: 'completed', setId: 'set-1', bytes: 1234, durationMs: 10_000 })]);
+    expect(h.retention).toEqual([{ job: 'daily', setId: 'set-1' }]);
+    expect(h.logs.map((l) => l.event)).toEqual(['scheduler-start', 'job-start', 'scheduler-stopping', 'job-end', 'retention', 'scheduler-stop']);
+    expect(h.logs.at(-1)).toMatchObject({ event: 'scheduler-stop', exitCode: 0 });
+    // No further runs after the stop.
+    await h.clock.advance(2 * 86_400_000);
+    expect(h.calls.length).toBe(1);
+  });
+
+  it('second stop aborts the running job (AbortSignal), exits 130 and prunes nothing', async () => {
+    const h = harness({
+      start: '2026-11-22T01:59:59Z',
+      jobs: [job('daily', 'daily at 02:00')],
+      catchUp: false,
+      run: async (_j, ctx, c) => {
+        await c.sleep(60_000, ctx.signal); // rejects with the abort reason
+        return { outcome: 'completed', setId: 'never' };
+      },
+    });
+    await h.scheduler.start();
+    await h.clock.advance(1000);
+    await waitFor(() => h.calls.length === 1 && h.clock.sleepers === 1, 'job started');
+    expect(h.scheduler.stop()).toBe('finishing');
+    await h.clock.advance(5000);
+    expect(h.scheduler.stop()).toBe('aborting');
+    expect(h.calls[0]!.signal.aborted).toBe(true);
+    expect(h.calls[0]!.signal.reason).toBeInstanceOf(InterruptedError);
+    expect(await h.scheduler.done).toBe(130);
+    expect(h.ends[0]).toMatchObject({ outcome: 'interrupted', setId: null });
+    expect(h.retention).toEqual([]);
+    const state = readSchedulerState(h.dir);
+    expect(state.jobs.daily).toMatchObject({ lastOutcome: 'interrupted', failures: 1, lastSuccess: null });
+    expect(state.scheduler?.running).toBe(false);
+  });
+
+  it('an abort that arrives before the job really starts never runs it', async () => {
+    const h = harness({ start: '2026-11-22T01:59:59Z', jobs: [job('daily', 'daily at 02:00')], catchUp: false });
+    h.scheduler.on('job-start', () => {
+      h.scheduler.stop();
+      h.scheduler.stop();
+    });
+    await h.scheduler.start();
+    await h.clock.advance(1000);
+    expect(await h.scheduler.done).toBe(130);
+    expect(h.calls).toEqual([]);
+    expect(h.ends).toEqual([expect.objectContaining({ outcome: 'interrupted' })]);
+    expect(h.logs.some((l) => l.event === 'retention-skipped')).toBe(true);
+  });
+
+  it('stop while idle resolves at once with 0', async () => {
+    const h = harness({ start: '2026-11-22T12:00:00Z', jobs: [job('daily', 'daily at 02:00')], catchUp: false });
+    await h.scheduler.start();
+    expect(h.scheduler.stop()).toBe('stopped');
+    expect(await h.scheduler.done).toBe(0);
+    expect(h.clock.pending).toBe(0);
+  });
+
+  it('persists last run, next run, outcome and duration across restarts', async () => {
+    const dir = tempDir();
+    const a = harness({ dir, start: '2026-11-22T01:59:00Z', jobs: [job('daily', 'daily at 02:00')], catchUp: false });
+    await a.scheduler.start();
+    expect(readSchedulerState(dir).jobs.daily?.nextRun).toBe('2026-11-22T02:00:00.000Z');
+    await a.clock.advance(60_000);
+    await waitFor(() => a.calls.length === 1, 'run');
+    await a.clock.advanceJob(10_000);
+    await waitFor(() => a.ends.length === 1, 'end');
+    a.scheduler.stop();
+    await a.scheduler.done;
+    const saved = readSchedulerState(dir);
+    expect(saved.jobs.daily).toMatchObject({
+      lastRun: '2026-11-22T02:00:00.000Z',
+      lastEnd: '2026-11-22T02:00:10.000Z',
+      lastOutcome: 'completed',
+      lastDurationMs: 10_000,
+      lastSetId: 'set-1',
+      lastBytes: 1234,
+      lastSuccess: '2026-11-22T02:00:00.000Z',
+      nextRun: '2026-11-23T02:00:00.000Z',
+      successes: 1,
+      failures: 0,
+    });
+    expect(readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+
+    // Restarted later the same day: the state is read back, nothing is caught up, counts continue.
+    const b = harness({ dir, start: '2026-11-22T15:00:00Z', jobs: [job('daily', 'daily at 02:00')] });
+    await b.scheduler.start();
+    await settle();
+    expect(b.calls).toEqual([]);
+    expect(b.scheduler.status().jobs[0]).toMatchObject({ name: 'daily', lastOutcome: 'completed', successes: 1, nextRun: '2026-11-23T02:00:00.000Z' });
+    await b.clock.advanceTo('2026-11-23T02:00:00Z');
+    await waitFor(() => b.calls.length === 1, 'next day run');
+    await b.clock.advanceJob(10_000);
+    await waitFor(() => b.ends.length === 1, 'next day end');
+    b.scheduler.stop();
+    await b.scheduler.done;
+    expect(readSchedulerState(dir).jobs.daily).toMatchObject({ successes: 2, lastRun: '2026-11-23T02:00:00.000Z' });
+  });
+
+  it.each([
+    ['completed', true],
+    ['partial', false],
+    ['failed', false],
+  ] as const)('retention after a %s backup: %s', async (outcome, pruned) => {
+    const h = harness({
+      start: '2026-11-22T01:59:59Z',
+      jobs: [job('daily', 'daily at 02:00')],
+      catchUp: false,
+      run: async () => ({ outcome, setId: outcome === 'failed' ? null : 'set-x', ...(outcome !== 'completed' ? { error: 'users: unreachable' } : {}) }),
+    });
+    await h.scheduler.start();
+    await h.clock.advance(1000);
+    await waitFor(() => h.ends.length === 1, 'end');
+    await settle();
+    expect(h.retention.length > 0).toBe(pruned);
+    expect(h.logs.some((l) => l.event === (pruned ? 'retention' : 'retention-skipped'))).toBe(true);
+    h.scheduler.stop();
+    await h.scheduler.done;
+  });
+
+  it('a job that throws is logged as failed, counts a failure, and the scheduler keeps running', async () => {
+    let fail = true;
+    const h = harness({
+      start: '2026-11-22T01:59:59Z',
+      jobs: [job('daily', 'daily at 02:00')],
+      catchUp: false,
+      run: async () => {
+        if (fail) {
+          fail = false;
+          throw new LockHeldError('/b/.respaldo.lock', 'create, pid 1');
+        }
+        return { outcome: 'completed', setId: 'ok' };
+      },
+    });
+    await h.scheduler.start();
+    await h.clock.advance(1000);
+    await waitFor(() => h.ends.length === 1, 'first end');
+    expect(h.ends[0]).toMatchObject({ outcome: 'failed', error: expect.stringContaining('Another respaldo process') });
+    expect(h.retention).toEqual([]);
+    await h.clock.advance(86_400_000);
+    await waitFor(() => h.ends.length === 2, 'second end');
+    expect(h.ends[1]).toMatchObject({ outcome: 'completed' });
+    expect(h.scheduler.status().jobs[0]).toMatchObject({ successes: 1, failures: 1 });
+    h.scheduler.stop();
+    await h.scheduler.done;
+  });
+
+  it('verify jobs never trigger retention', async () => {
+    const h = harness({ start: '2026-11-22T00:59:59Z', jobs: [job('verify', 'daily at 01:00', 'verify')], catchUp: false });
+    await h.scheduler.start();
+    await h.clock.advance(1000);
+    await h.clock.advanceJob(10_000);
+    await waitFor(() => h.ends.length === 1, 'verify end');
+    expect(h.ends[0]!.outcome).toBe('verified');
+    expect(h.retention).toEqual([]);
+    h.scheduler.stop();
+    await h.scheduler.done;
+  });
+
+  it('writes JSON lines to backupDir/logs/backup_YYYY-MM-DD.log', async () => {
+    const h = harness({ start: '2026-11-22T01:59:59Z', jobs: [job('daily', 'daily at 02:00')], catchUp: false, fileLog: true });
+    await h.scheduler.start();
+    await h.clock.advance(1000);
+    await h.clock.advanceJob(10_000);
+    await waitFor(() => h.ends.length === 1 && h.scheduler.status().running === null, 'end and retention');
+    h.scheduler.stop();
+    await h.scheduler.done;
+    const files = readdirSync(join(h.dir, 'logs'));
+    expect(files).toHaveLength(1);
+    expect(files[0]).toMatch(/^backup_\d{4}-\d{2}-\d{2}\.log$/);
+    const lines = readFileSync(join(h.dir, 'logs', files[0]!), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines.map((l) => l.event)).toEqual(['scheduler-start', 'job-start', 'job-end', 'retention', 'scheduler-stopping', 'scheduler-stop']);
+    expect(lines.find((l) => l.event === 'job-end')).toMatchObject({ time: '2026-11-22T02:00:10.000Z', job: 'daily', outcome: 'completed', setId: 'set-1', bytes: 1234, durationMs: 10_000 });
+  });
+
+  it('refuses a second scheduler on the same backup folder', async () => {
+    const dir = tempDir();
+    const a = harness({ dir, start: '2026-11-22T12:00:00Z', jobs: [job('daily', 'daily at 02:00')], catchUp: false });
+    await a.scheduler.start();
+    const b = harness({ dir, start: '2026-11-22T12:00:00Z', jobs: [job('daily', 'daily at 02:00')], catchUp: false });
+    await expect(b.scheduler.start()).rejects.toBeInstanceOf(LockHeldError);
+    a.scheduler.stop();
+    await a.scheduler.done;
+    expect(existsSync(join(dir, '.scheduler', '.respaldo.lock'))).toBe(false);
+  });
+});
+
+describe('catchUpOrder', () => {
+  it('puts longer periods first and verify jobs last, whatever the config order', () => {
+    const jobs = [job('verify', 'daily at 01:00', 'verify'), job('daily', 'daily at 23:00'), job('weekly', 'weekly on sunday at 23:30'), job('monthly', 'monthly on day 1 at 00:00'), job('yearly', '0 0 1 1 *')];
+    expect(catchUpOrder(jobs, new Date('2026-11-22T12:00:00Z')).map((j) => j.name)).toEqual(['yearly', 'monthly', 'weekly', 'daily', 'verify']);
+  });
+});

@@ -1,0 +1,167 @@
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { userInfo } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { collect, describeResult, REPO_ROOT, runCli, runShell, shq, startCli, waitFor } from './helpers/cli.js';
+import { demoSetup, makeTmpDir } from './helpers/tmp.js';
+
+const INSTALL = join(REPO_ROOT, 'scripts', 'install-service.sh');
+const CHECK = join(REPO_ROOT, 'scripts', 'check-service.sh');
+const RESPALDO = `${process.execPath} ${join(REPO_ROOT, 'bin', 'respaldo.js')}`;
+const me = userInfo().username;
+
+const sh = (script: string, args: string[]) => runShell(['bash', shq(script), ...args.map(shq)].join(' '));
+
+describe('install-service.sh', () => {
+  it('--print shows a unit that runs the scheduler with the config as the user, restarting on failure', async () => {
+    const setup = demoSetup({ schedule: { jobs: [{ name: 'daily', when: 'daily at 02:00' }] } });
+    const r = await sh(INSTALL, ['--config', setup.configFile, '--user', me, '--respaldo', RESPALDO, '--print']);
+    expect(r.code, describeResult(r)).toBe(0);
+    const unit = r.stdout;
+    expect(unit).toMatch(/^\[Unit\]\n/);
+    expect(unit).toContain(`Description=respaldo scheduled backups (${setup.configFile})`);
+    expect(unit).toContain(`\nUser=${me}\n`);
+    expect(unit).toContain(`\nExecStart=${process.execPath} ${join(REPO_ROOT, 'bin', 'respaldo.js')} scheduler --config ${setup.configFile}\n`);
+    expect(unit).toContain(`\nWorkingDirectory=${setup.dir}\n`);
+    expect(unit).toContain('\nRestart=on-failure\n');
+    expect(unit).toContain('\nKillMode=mixed\n');
+    expect(unit).toContain('\nKillSignal=SIGTERM\n');
+    expect(unit).toContain('\nUMask=0077\n');
+    expect(unit).toMatch(/\[Install\]\nWantedBy=multi-user.target\n$/);
+    // No secrets or environment are copied into the unit.
+    expect(unit).not.toMatch(/Environment=/);
+  });
+
+  it('quotes a config path with spaces and writes the unit atomically with --unit-dir (no systemctl with --no-enable)', async () => {
+    const dir = makeTmpDir('respaldo svc ');
+    const setup = demoSetup({ schedule: { jobs: [{ name: 'daily', when: 'daily at 02:00' }] } });
+    const spaced = join(dir, 'my config.json');
+    writeFileSync(spaced, readFileSync(setup.configFile, 'utf8').replace('"./backups"', JSON.stringify(setup.backupDir)).replace(/"\.\/data\//g, `"${setup.dataDir}/`));
+    const unitDir = join(dir, 'units');
+    const r = await sh(INSTALL, ['--config', spaced, '--user', me, '--respaldo', RESPALDO, '--unit-dir', unitDir, '--name', 'respaldo-test', '--no-enable']);
+    expect(r.code, describeResult(r)).toBe(0);
+    const file = join(unitDir, 'respaldo-test.service');
+    expect(statSync(file).mode & 0o777).toBe(0o644);
+    const unit = readFileSync(file, 'utf8');
+    expect(unit).toContain(`scheduler --config "${spaced}"`);
+    expect(r.stdout).toContain('systemctl daemon-reload && systemctl enable --now respaldo-test.service');
+  });
+
+  it('--cron prints a crontab line that keeps one scheduler running', async () => {
+    const setup = demoSetup({ schedule: { jobs: [{ name: 'daily', when: 'daily at 02:00' }] } });
+    const r = await sh(INSTALL, ['--config', setup.configFile, '--user', me, '--respaldo', RESPALDO, '--cron']);
+    expect(r.code, describeResult(r)).toBe(0);
+    expect(r.stdout.trim()).toMatch(/^\* \* \* \* \* flock -n '\/tmp\/respaldo-scheduler\.lock' .*bin\/respaldo\.js scheduler --config '.*backup_config\.json' >> '.*respaldo-scheduler\.out' 2>&1$/);
+    expect(r.stderr).toContain(`crontab -u ${me} -e`);
+  });
+
+  it.runIf(!existsSync('/run/systemd/system'))('without systemd (as on this machine) it prints the crontab line instead of installing', async () => {
+    const setup = demoSetup({ schedule: { jobs: [{ name: 'daily', when: 'daily at 02:00' }] } });
+    const r = await sh(INSTALL, ['--config', setup.configFile, '--user', me, '--respaldo', RESPALDO]);
+    expect(r.code, describeResult(r)).toBe(0);
+    expect(r.stderr).toContain('systemd is not running here; use cron instead.');
+    expect(r.stdout).toMatch(/^\* \* \* \* \* flock -n .* scheduler --config /);
+  });
+
+  it.each([
+    [['--user', me], 2, /--config FILE is required/],
+    [['--config', '/nonexistent/x.json', '--user', me], 2, /config file not found/],
+    [['--config', 'CONFIG', '--user', 'no_such_user_xyz'], 2, /no such user: no_such_user_xyz/],
+    [['--config', 'CONFIG', '--user', me, '--bogus'], 2, /unknown argument: --bogus/],
+  ])('usage errors: %j → exit %i', async (args, code, msg) => {
+    const setup = demoSetup();
+    const r = await sh(INSTALL, [...args.map((a) => (a === 'CONFIG' ? setup.configFile : a)), '--respaldo', RESPALDO, '--print']);
+    expect(r.code, describeResult(r)).toBe(code);
+    expect(r.stderr).toMatch(msg);
+    expect(r.stdout).toBe('');
+  });
+
+  it.runIf(process.getuid?.() === 0)('as root, checks the config as the service user (exit 3 when that user cannot read it)', async () => {
+    const setup = demoSetup({ schedule: { jobs: [{ name: 'daily', when: 'daily at 02:00' }] } });
+    // The temp folder is 0700 root: `nobody` cannot read the config.
+    const r = await sh(INSTALL, ['--config', setup.configFile, '--user', 'nobody', '--respaldo', RESPALDO, '--print']);
+    expect(r.code, describeResult(r)).toBe(3);
+    expect(r.stderr).toMatch(/does not load .* as nobody/);
+  });
+
+  it('refuses (exit 3) when the config does not load, and writes nothing', async () => {
+    const setup = demoSetup({ schedule: { jobs: [{ name: 'daily', when: 'daily at 27:00' }] } });
+    const unitDir = join(makeTmpDir(), 'units');
+    const r = await sh(INSTALL, ['--config', setup.configFile, '--user', me, '--respaldo', RESPALDO, '--unit-dir', unitDir, '--no-enable']);
+    expect(r.code, describeResult(r)).toBe(3);
+    expect(r.stderr).toMatch(/schedule\.jobs\[0\]\.when/);
+    expect(existsSync(unitDir)).toBe(false);
+  });
+});
+
+describe('check-service.sh', () => {
+  async function withOneSet(jobs: unknown[] = [{ name: 'daily', when: 'daily at 02:00', files: false }]) {
+    const setup = demoSetup({ schedule: { jobs } });
+    const c = await runCli(['create', '--no-files', '--config', setup.configFile]);
+    expect(c.code, describeResult(c)).toBe(0);
+    return setup;
+  }
+
+  it('exits 1 and names the database when its newest set is older than --max-age', async () => {
+    const setup = await withOneSet();
+    await new Promise((r) => setTimeout(r, 2100));
+    const r = await sh(CHECK, ['--config', setup.configFile, '--respaldo', RESPALDO, '--max-age', '1s']);
+    expect(r.code, describeResult(r)).toBe(1);
+    expect(r.stdout).toMatch(/OVERDUE users\s+\d{8}_\d{6}/);
+    expect(r.stdout).toMatch(/PROBLEM: 3 database\(s\) overdue, and the scheduler is not running/);
+    expect(r.stdout).toMatch(/Last 10 log lines .*backup_\d{4}-\d{2}-\d{2}\.log/);
+    expect(r.stdout).toMatch(/create-end .*outcome=completed/);
+  });
+
+  it('derives the allowed age from the schedule: a 3-day-old set is overdue for a daily job', async () => {
+    const setup = await withOneSet();
+    // Age the real set: its manifest says it was taken three days ago.
+    const manifestPath = (await import('node:fs')).readdirSync(setup.backupDir).filter((n) => /^\d{8}_\d{6}/.test(n)).map((n) => join(setup.backupDir, n, 'manifest.json'))[0]!;
+    const m = JSON.parse(readFileSync(manifestPath, 'utf8')) as Record<string, string>;
+    const old = new Date(Date.now() - 3 * 86_400_000).toISOString();
+    writeFileSync(manifestPath, JSON.stringify({ ...m, startedAt: old, completedAt: old }, null, 2));
+    const r = await sh(CHECK, ['--config', setup.configFile, '--respaldo', RESPALDO, '--no-service']);
+    expect(r.code, describeResult(r)).toBe(1);
+    expect(r.stdout).toMatch(/OVERDUE inventario .* age 3\.0 days\s+\(allowed 30\.0 h, job daily\)/);
+  });
+
+  it('exits 3 when backups are fresh but the scheduler is not running, 0 with --no-service', async () => {
+    const setup = await withOneSet();
+    const r = await sh(CHECK, ['--config', setup.configFile, '--respaldo', RESPALDO, '--max-age', '1h']);
+    expect(r.code, describeResult(r)).toBe(3);
+    expect(r.stdout).toMatch(/Scheduler: NOT RUNNING/);
+    expect(r.stdout).toMatch(/PROBLEM: backups are recent, but the scheduler is not running/);
+    const ok = await sh(CHECK, ['--config', setup.configFile, '--respaldo', RESPALDO, '--max-age', '1h', '--no-service']);
+    expect(ok.code, describeResult(ok)).toBe(0);
+    expect(ok.stdout).toMatch(/\n {2}ok\s+users\s+\d{8}_\d{6}/);
+  });
+
+  it('exits 0 while a real scheduler runs and backups are fresh', async () => {
+    const setup = await withOneSet([{ name: 'yearly', when: '0 0 1 1 *', files: false }]);
+    const child = startCli(['scheduler', '--no-catch-up', '--config', setup.configFile]);
+    const done = collect(child, 60_000);
+    try {
+      await waitFor(() => existsSync(join(setup.backupDir, '.scheduler', '.respaldo.lock')), 'the scheduler lock');
+      const r = await sh(CHECK, ['--config', setup.configFile, '--respaldo', RESPALDO, '--max-age', '1h']);
+      expect(r.code, describeResult(r)).toBe(0);
+      expect(r.stdout).toMatch(new RegExp(`Scheduler: RUNNING \\(pid ${child.pid} since`));
+      expect(r.stdout).toMatch(/job yearly \(0 0 1 1 \*\): next \d{4}-01-01T/);
+      expect(r.stdout).toMatch(/OK: every database has a recent backup/);
+    } finally {
+      child.kill('SIGTERM');
+      const end = await done;
+      expect(end.code, describeResult(end)).toBe(0);
+    }
+  });
+
+  it('exits 4 when the status cannot be read, 2 on bad usage', async () => {
+    const dir = makeTmpDir();
+    writeFileSync(join(dir, 'backup_config.json'), '{ not json');
+    const r = await sh(CHECK, ['--config', join(dir, 'backup_config.json'), '--respaldo', RESPALDO]);
+    expect(r.code, describeResult(r)).toBe(4);
+    expect(r.stderr).toMatch(/malformed JSON/);
+    const u = await sh(CHECK, ['--config', join(dir, 'backup_config.json'), '--max-age', 'soon']);
+    expect(u.code).toBe(2);
+    expect(u.stderr).toMatch(/--max-age must look like/);
+  });
+});

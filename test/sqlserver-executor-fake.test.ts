@@ -1,0 +1,902 @@
+/**
+ * The SQL Server driver's executor run against an in-process fake of the small connection
+ * interface it uses (`SqlConnection`). The fake interprets the driver's statements against an
+ * in-memory catalogue of databases, writes and reads real .bak stand-in files in a temp folder
+ * (standing for the folder shared between SQL Server and respaldo), records every statement, and
+ * injects errors at chosen statements. No SQL Server is involved: these tests check the
+ * executor's sequencing, cleanup and error handling, not T-SQL semantics.
+ */
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import { Readable } from 'node:stream';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { RefusedError, RespaldoError } from '../src/core/errors.js';
+import { CollectingReporter } from '../src/core/events.js';
+import type { DatabaseConfig, DatabaseEntry } from '../src/core/types.js';
+import type { DriverContext, RestoreRequest } from '../src/drivers/driver.js';
+import { compareRowCounts, createSqlServerDriver, parseSqlServerUrl, type ConnectionSettings, type QueryOptions, type SqlConnection } from '../src/drivers/sqlserver.js';
+import { fileStem, restoreFilePrefix, stagingNames } from '../src/drivers/sqlserver-plan.js';
+
+// ---------------------------------------------------------------------------------------------
+// The fake server
+
+interface FakeDb {
+  /** Identity of the database content: survives renames, so tests can tell which one is where. */
+  id: string;
+  state: string;
+  userAccess: 'MULTI_USER' | 'SINGLE_USER';
+  tables: Record<string, number>;
+  sessions: string[];
+}
+
+interface Recorded {
+  sql: string;
+  params: Record<string, string | number>;
+}
+
+type Injector = (sql: string, params: Record<string, string | number>, index: number) => Error | null;
+
+function sqlError(number: number, message: string): Error {
+  return Object.assign(new Error(message), { name: 'RequestError', code: 'EREQUEST', number });
+}
+
+const SERVER_DIR = '/var/opt/mssql/backup';
+const PASSWORD = 'S3cret!pw';
+
+function unquote(id: string): string {
+  return id.slice(1, -1).replaceAll(']]', ']');
+}
+const ID = String.raw`(\[(?:[^\]]|\]\])*\])`;
+
+class FakeServer {
+  dbs = new Map<string, FakeDb>();
+  log: Recorded[] = [];
+  inject: Injector = () => null;
+  edition = 'Developer Edition (64-bit)';
+  engineEdition = 3;
+  canViewServerState = 1;
+  /** Where the fake writes .bak files (normally the test's localBackupDir). */
+  writeDir: string;
+  closed = 0;
+  opened = 0;
+  lastSettings: ConnectionSettings | null = null;
+  connectError: Error | null = null;
+
+  constructor(readonly localDir: string) {
+    this.writeDir = localDir;
+  }
+
+  addDb(name: string, tables: Record<string, number>, extra: Partial<FakeDb> = {}): FakeDb {
+    const db: FakeDb = { id: `${name}#original`, state: 'ONLINE', userAccess: 'MULTI_USER', tables, sessions: [], ...extra };
+    this.dbs.set(name, db);
+    return db;
+  }
+
+  local(serverPath: string): string {
+    expect(serverPath.startsWith(SERVER_DIR + '/')).toBe(true);
+    return join(this.writeDir, serverPath.slice(SERVER_DIR.length + 1));
+  }
+
+  readBak(serverPath: string): { magic: string; database: string; id: string; tables: Record<string, number>; compressed: boolean } {
+    const path = this.local(serverPath);
+    if (!existsSync(path)) throw sqlError(3201, `Cannot open backup device '${serverPath}'. Operating system error 2(The system cannot find the file specified.).`);
+    const parsed = JSON.parse(readFileSync(path, 'utf8'));
+    if (parsed.magic !== 'FAKEBAK') throw sqlError(3241, 'The media family on device is incorrectly formed. SQL Server cannot process this media family.');
+    return parsed;
+  }
+
+  connector = async (settings: ConnectionSettings): Promise<SqlConnection> => {
+    this.lastSettings = settings;
+    if (this.connectError) throw this.connectError;
+    this.opened++;
+    return {
+      query: async (sql, params = {}, options: QueryOptions = {}) => {
+        const index = this.log.length;
+        this.log.push({ sql, params });
+        const injected = this.inject(sql, params, index);
+        if (injected) throw injected;
+        return this.execute(sql, params, options);
+      },
+      close: async () => {
+        this.closed++;
+      },
+    };
+  };
+
+  private execute(sql: string, p: Record<string, string | number>, options: QueryOptions): Record<string, unknown>[] {
+    let m: RegExpExecArray | null;
+    if (sql.includes("SERVERPROPERTY('ProductVersion')")) {
+      return [{ productVersion: '16.0.4135.4', productLevel: 'RTM', edition: this.edition, engineEdition: this.engineEdition, versionText: 'Microsoft SQL Server 2022', defaultDataPath: '/var/opt/mssql/data/', defaultLogPath: '/var/opt/mssql/log/', masterDataFile: '/var/opt/mssql/data/master.mdf', masterLogFile: '/var/opt/mssql/data/mastlog.ldf', canViewServerState: this.canViewServerState }];
+    }
+    if (sql.includes('FROM sys.databases d WHERE d.name = @name')) {
+      const db = this.dbs.get(String(p.name));
+      return db ? [{ name: p.name, state: db.state, userAccess: db.userAccess, recoveryModel: 'FULL', sizeBytes: '16777216' }] : [];
+    }
+    if (sql.includes('FROM sys.databases d')) {
+      return [...this.dbs].map(([name, db]) => ({ name, state: db.state, userAccess: db.userAccess }));
+    }
+    if (sql.includes('sys.dm_exec_sessions')) {
+      const db = this.dbs.get(String(p.name));
+      return (db?.sessions ?? []).map((s, i) => ({ sessionId: 60 + i, loginName: s, hostName: 'app1', programName: 'app' }));
+    }
+    if ((m = new RegExp(`FROM ${ID}\\.sys\\.tables`).exec(sql))) {
+      const db = this.dbs.get(unquote(m[1]!));
+      if (!db) throw sqlError(208, 'Invalid object name');
+      return Object.entries(db.tables).map(([k, v]) => ({ schemaName: k.split('.')[0], tableName: k.split('.')[1], rowCount: String(v) }));
+    }
+    if (sql.startsWith('BACKUP DATABASE @db TO DISK = @path')) {
+      const db = this.dbs.get(String(p.db));
+      if (!db) throw sqlError(911, `Database '${p.db}' does not exist.`);
+      const compressed = sql.includes('COMPRESSION');
+      if (compressed && this.engineEdition === 4) throw sqlError(1844, 'BACKUP DATABASE WITH COMPRESSION is not supported on Express Edition (64-bit).');
+      for (const pct of [5, 10, 50, 100]) options.onInfo?.(`${pct} percent processed.`);
+      options.onInfo?.("Processed 352 pages for database 'x', file 'x' on file 1.");
+      writeFileSync(this.local(String(p.path)), JSON.stringify({ magic: 'FAKEBAK', database: p.db, id: db.id, tables: db.tables, compressed }));
+      return [];
+    }
+    if (sql === 'RESTORE VERIFYONLY FROM DISK = @path WITH CHECKSUM') {
+      this.readBak(String(p.path));
+      return [];
+    }
+    if (sql === 'RESTORE HEADERONLY FROM DISK = @path') {
+      const bak = this.readBak(String(p.path));
+      return [{ Compressed: bak.compressed ? 1 : 0, BackupSize: 1000, CompressedBackupSize: bak.compressed ? 400 : 1000, DatabaseName: bak.database }];
+    }
+    if (sql === 'RESTORE FILELISTONLY FROM DISK = @path') {
+      const bak = this.readBak(String(p.path));
+      return [
+        { LogicalName: bak.database, PhysicalName: `/var/opt/mssql/data/${bak.database}.mdf`, Type: 'D', FileGroupName: 'PRIMARY', Size: 8388608 },
+        { LogicalName: `${bak.database}_log`, PhysicalName: `/var/opt/mssql/data/${bak.database}_log.ldf`, Type: 'L', FileGroupName: null, Size: 8388608 },
+      ];
+    }
+    if (sql.startsWith('RESTORE DATABASE @db FROM DISK = @path WITH CHECKSUM, MOVE @l1 TO @p1, MOVE @l2 TO @p2, RECOVERY, STATS = 5')) {
+      const bak = this.readBak(String(p.path));
+      if (this.dbs.has(String(p.db))) throw sqlError(1801, `Database '${p.db}' already exists.`);
+      expect(p.l1).toBe(bak.database);
+      expect(String(p.p1)).toMatch(/^\/var\/opt\/mssql\/data\/.+\.mdf$/);
+      expect(String(p.p2)).toMatch(/^\/var\/opt\/mssql\/log\/.+\.ldf$/);
+      for (const pct of [5, 55, 100]) options.onInfo?.(`${pct} percent processed.`);
+      this.dbs.set(String(p.db), { id: bak.id, state: 'ONLINE', userAccess: 'MULTI_USER', tables: { ...bak.tables }, sessions: [] });
+      return [];
+    }
+    if ((m = new RegExp(`^(IF DB_ID\\(@name\\) IS NOT NULL )?ALTER DATABASE ${ID} SET SINGLE_USER WITH (ROLLBACK IMMEDIATE|NO_WAIT)$`).exec(sql))) {
+      const name = unquote(m[2]!);
+      const db = this.dbs.get(name);
+      if (!db) {
+        if (m[1]) return [];
+        throw sqlError(5011, `User does not have permission to alter database '${name}', the database does not exist, or the database is not in a state that allows access checks.`);
+      }
+      if (m[3] === 'NO_WAIT' && db.sessions.length > 0) throw sqlError(5070, `Database state cannot be changed while other users are using the database '${name}'`);
+      db.sessions = [];
+      db.userAccess = 'SINGLE_USER';
+      return [];
+    }
+    if ((m = new RegExp(`^ALTER DATABASE ${ID} SET MULTI_USER$`).exec(sql))) {
+      const db = this.dbs.get(unquote(m[1]!));
+      if (!db) throw sqlError(5011, 'database does not exist');
+      db.userAccess = 'MULTI_USER';
+      return [];
+    }
+    if ((m = new RegExp(`^ALTER DATABASE ${ID} MODIFY NAME = ${ID}$`).exec(sql))) {
+      const from = unquote(m[1]!);
+      const to = unquote(m[2]!);
+      const db = this.dbs.get(from);
+      if (!db) throw sqlError(5011, `database '${from}' does not exist`);
+      if (this.dbs.has(to)) throw sqlError(1801, `Database '${to}' already exists.`);
+      this.dbs.delete(from);
+      this.dbs.set(to, db);
+      return [];
+    }
+    if ((m = new RegExp(`^IF DB_ID\\(@name\\) IS NOT NULL DROP DATABASE ${ID}$`).exec(sql))) {
+      const name = unquote(m[1]!);
+      expect(p.name).toBe(name);
+      this.dbs.delete(name);
+      return [];
+    }
+    throw new Error(`fake SQL Server does not understand: ${sql}`);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Fixtures
+
+let dir: string;
+let localDir: string;
+let server: FakeServer;
+let reporter: CollectingReporter;
+let logLines: string[];
+
+function ctx(signal = new AbortController().signal): DriverContext {
+  return { reporter, signal, scratchDir: join(dir, 'scratch'), log: (m) => logLines.push(m) };
+}
+
+function cfg(extra: Partial<DatabaseConfig> = {}): DatabaseConfig {
+  return { name: 'users', engine: 'sqlserver', server: 'db1', user: 'backup', password: PASSWORD, database: 'users', trustServerCertificate: true, serverBackupDir: SERVER_DIR, localBackupDir: localDir, ...extra };
+}
+
+const LIVE_TABLES = { 'dbo.Album': 347, 'dbo.Artist': 275 };
+const BACKUP_TABLES = { 'dbo.Album': 300, 'dbo.Artist': 250 };
+
+function entry(tables: Record<string, number> | null = BACKUP_TABLES): DatabaseEntry {
+  return { name: 'users', engine: 'sqlserver', file: 'databases/users.bak', format: 'mssql-bak', compressed: false, rawBytes: 1000, storedBytes: 1000, md5: null, sha256: null, tables, durationMs: 1, error: null, details: {} };
+}
+
+function bakContent(tables: Record<string, number> = BACKUP_TABLES): string {
+  return JSON.stringify({ magic: 'FAKEBAK', database: 'users', id: 'users#from-backup', tables, compressed: true });
+}
+
+function restoreReq(over: Partial<RestoreRequest> = {}, content = bakContent()): RestoreRequest {
+  return {
+    db: cfg(),
+    entry: entry(),
+    setId: '20261122_101500',
+    target: { kind: 'in-place' },
+    openPart: () => Readable.from([Buffer.from(content)]),
+    storedPath: () => join(dir, 'stored.bak'),
+    terminateConnections: false,
+    ...over,
+  };
+}
+
+async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const c of stream) chunks.push(Buffer.from(c as Buffer));
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'respaldo-mssql-fake-'));
+  localDir = join(dir, 'shared');
+  mkdirSync(localDir);
+  server = new FakeServer(localDir);
+  reporter = new CollectingReporter();
+  logLines = [];
+});
+
+afterEach(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const statementsOf = (s: FakeServer): string[] => s.log.map((r) => r.sql.split('\n')[0]!);
+
+// ---------------------------------------------------------------------------------------------
+// Backup
+
+describe('sqlserver executor (fake connection): backup', () => {
+  it('runs BACKUP, VERIFYONLY, HEADERONLY, FILELISTONLY and row counts, then streams the .bak and removes it on cleanup', async () => {
+    server.addDb('users', LIVE_TABLES);
+    const driver = createSqlServerDriver({ connect: server.connector });
+    const session = await driver.backup({ db: cfg(), type: 'full', purpose: 'backup' }, ctx());
+
+    const backup = server.log.find((r) => r.sql.startsWith('BACKUP DATABASE'))!;
+    expect(backup.sql).toBe('BACKUP DATABASE @db TO DISK = @path WITH CHECKSUM, COPY_ONLY, INIT, FORMAT, COMPRESSION, STATS = 5');
+    expect(backup.params.db).toBe('users');
+    const serverPath = String(backup.params.path);
+    expect(serverPath).toMatch(/^\/var\/opt\/mssql\/backup\/respaldo-users-[0-9a-f]{8}-\d{8}T\d{6}Z-[0-9a-f]{6}\.bak$/);
+    const order = statementsOf(server).map((s) => s.replace(/ @.*$/, ''));
+    expect(order.indexOf('BACKUP DATABASE')).toBeLessThan(order.indexOf('RESTORE VERIFYONLY FROM DISK ='));
+    expect(server.log.filter((r) => r.params.path === serverPath).map((r) => r.sql.split(' FROM')[0])).toEqual(['BACKUP DATABASE @db TO DISK = @path WITH CHECKSUM, COPY_ONLY, INIT, FORMAT, COMPRESSION, STATS = 5', 'RESTORE VERIFYONLY', 'RESTORE HEADERONLY', 'RESTORE FILELISTONLY']);
+    expect(server.closed).toBe(server.opened);
+
+    expect(session.parts).toHaveLength(1);
+    const part = session.parts[0]!;
+    expect(part).toMatchObject({ role: 'main', format: 'mssql-bak', extension: 'bak', compress: false });
+    const opened = await part.open();
+    const localFile = join(localDir, basename(serverPath));
+    expect(opened.totalBytes).toBe(readFileSync(localFile).length);
+    expect(JSON.parse(await readAll(opened.stream)).id).toBe('users#original');
+    const facts = await opened.finished;
+    expect(facts.tables).toEqual(LIVE_TABLES);
+    expect(facts.details).toMatchObject({
+      serverVersion: '16.0.4135.4',
+      edition: 'Developer Edition (64-bit)',
+      recoveryModel: 'FULL',
+      sizeBytes: 16777216,
+      compression: true,
+      copyOnly: true,
+      backupFile: serverPath,
+      logicalFiles: [
+        { logicalName: 'users', type: 'D' },
+        { logicalName: 'users_log', type: 'L' },
+      ],
+    });
+    expect(JSON.stringify(facts)).not.toContain(PASSWORD);
+
+    expect(existsSync(localFile)).toBe(true);
+    await session.cleanup();
+    expect(existsSync(localFile)).toBe(false);
+  });
+
+  it('turns STATS info messages into item-progress events with percent', async () => {
+    server.addDb('users', LIVE_TABLES);
+    await createSqlServerDriver({ connect: server.connector }).backup({ db: cfg(), type: 'full', purpose: 'backup' }, ctx());
+    const progress = reporter.events.filter((e) => e.type === 'item-progress');
+    expect(progress.map((e) => (e.type === 'item-progress' ? [e.item, e.percent, e.bytes, e.totalBytes] : null))).toEqual([
+      ['users', 5, 838861, 16777216],
+      ['users', 10, 1677722, 16777216],
+      ['users', 50, 8388608, 16777216],
+      ['users', 100, 16777216, 16777216],
+    ]);
+    expect(logLines.some((l) => l.includes('Processed 352 pages'))).toBe(true);
+  });
+
+  it('on Express backs up without COMPRESSION and lets the engine gzip the .bak', async () => {
+    server.edition = 'Express Edition (64-bit)';
+    server.engineEdition = 4;
+    server.addDb('users', LIVE_TABLES);
+    const session = await createSqlServerDriver({ connect: server.connector }).backup({ db: cfg(), type: 'full', purpose: 'backup' }, ctx());
+    expect(server.log.find((r) => r.sql.startsWith('BACKUP'))!.sql).toBe('BACKUP DATABASE @db TO DISK = @path WITH CHECKSUM, COPY_ONLY, INIT, FORMAT, STATS = 5');
+    expect(session.parts[0]!.compress).toBe(true);
+    const opened = await session.parts[0]!.open();
+    await readAll(opened.stream);
+    expect((await opened.finished).details).toMatchObject({ compression: false, compressionNote: 'not supported by the Express Edition (64-bit) edition' });
+    await session.cleanup();
+  });
+
+  it('falls back to an uncompressed backup when the server refuses COMPRESSION (error 1844) and says so', async () => {
+    server.edition = 'Standard Edition (64-bit)';
+    server.engineEdition = 2;
+    const driver = createSqlServerDriver({ connect: server.connector });
+    server.addDb('users', LIVE_TABLES);
+    server.inject = (sql) => (sql.includes('COMPRESSION') ? sqlError(1844, 'BACKUP DATABASE WITH COMPRESSION is not supported on Standard Edition.') : null);
+    const session = await driver.backup({ db: cfg(), type: 'full', purpose: 'backup' }, ctx());
+    const backups = server.log.filter((r) => r.sql.startsWith('BACKUP'));
+    expect(backups.map((r) => r.sql.includes('COMPRESSION'))).toEqual([true, false]);
+    expect(backups[0]!.params.path).toBe(backups[1]!.params.path);
+    expect(session.parts[0]!.compress).toBe(true);
+    expect(reporter.events.some((e) => e.type === 'warning' && e.message.includes('uncompressed'))).toBe(true);
+    await session.cleanup();
+  });
+
+  it('a RESTORE VERIFYONLY failure fails the database and removes the .bak', async () => {
+    server.addDb('users', LIVE_TABLES);
+    server.inject = (sql) => (sql.startsWith('RESTORE VERIFYONLY') ? sqlError(3013, 'VERIFY DATABASE is terminating abnormally. The backup set on file 1 is not valid (checksum failure).') : null);
+    const err = await createSqlServerDriver({ connect: server.connector })
+      .backup({ db: cfg(), type: 'full', purpose: 'backup' }, ctx())
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(RespaldoError);
+    expect((err as RespaldoError).kind).toBe('failed');
+    expect((err as RespaldoError).message).toMatch(/RESTORE VERIFYONLY rejected the backup of users/);
+    expect((err as RespaldoError).hint).toMatch(/not usable/);
+    expect(readdirSync(localDir)).toEqual([]);
+    expect(server.closed).toBe(server.opened);
+  });
+
+  it('for a safety copy (purpose safety) a damaged database is stored as it is: CONTINUE_AFTER_ERROR, and a VERIFYONLY failure is a warning', async () => {
+    server.addDb('users', LIVE_TABLES);
+    server.inject = (sql) => (sql.startsWith('RESTORE VERIFYONLY') ? sqlError(3013, 'VERIFY DATABASE is terminating abnormally (checksum failure).') : null);
+    const session = await createSqlServerDriver({ connect: server.connector }).backup({ db: cfg(), type: 'full', purpose: 'safety' }, ctx());
+    expect(server.log.find((r) => r.sql.startsWith('BACKUP'))!.sql).toBe('BACKUP DATABASE @db TO DISK = @path WITH CHECKSUM, CONTINUE_AFTER_ERROR, COPY_ONLY, INIT, FORMAT, COMPRESSION, STATS = 5');
+    expect(reporter.events.some((e) => e.type === 'warning' && e.message.includes('RESTORE VERIFYONLY rejected it'))).toBe(true);
+    const opened = await session.parts[0]!.open();
+    await readAll(opened.stream);
+    expect(String((await opened.finished).details.verified)).toMatch(/failed/);
+    await session.cleanup();
+  });
+
+  it('fails with a hint about serverBackupDir/localBackupDir when localBackupDir does not exist (before touching the server)', async () => {
+    server.addDb('users', LIVE_TABLES);
+    const err = (await createSqlServerDriver({ connect: server.connector })
+      .backup({ db: cfg({ localBackupDir: join(dir, 'not-mounted') }), type: 'full', purpose: 'backup' }, ctx())
+      .catch((e: unknown) => e)) as RespaldoError;
+    expect(err).toBeInstanceOf(RespaldoError);
+    expect(err.message).toContain('not-mounted');
+    expect(err.hint).toMatch(/localBackupDir .* serverBackupDir/);
+    expect(server.log).toEqual([]);
+  });
+
+  it('fails with the same hint when the server wrote the .bak where respaldo cannot see it', async () => {
+    server.addDb('users', LIVE_TABLES);
+    server.writeDir = mkdtempSync(join(dir, 'elsewhere-'));
+    const err = (await createSqlServerDriver({ connect: server.connector })
+      .backup({ db: cfg(), type: 'full', purpose: 'backup' }, ctx())
+      .catch((e: unknown) => e)) as RespaldoError;
+    expect(err.message).toMatch(/SQL Server wrote \/var\/opt\/mssql\/backup\/respaldo-users-.*but respaldo cannot see it/);
+    expect(err.hint).toMatch(/localBackupDir .* must be the same folder SQL Server writes to as serverBackupDir/);
+    expect(err.hint).toMatch(/still on the server/);
+  });
+
+  it.each([
+    ['login failed', Object.assign(new Error("Login failed for user 'backup'."), { name: 'ConnectionError', code: 'ELOGIN' }), /refused the login for user "backup"/, /user and password/],
+    ['unreachable', Object.assign(new Error('Failed to connect to db1:1433 - getaddrinfo ENOTFOUND db1'), { name: 'ConnectionError', code: 'ESOCKET' }), /Cannot reach SQL Server at db1:1433/, /port \(1433\)/],
+    ['timeout', Object.assign(new Error('Failed to connect to db1:1433 in 15000ms'), { name: 'ConnectionError', code: 'ETIMEOUT' }), /Cannot reach SQL Server/, /firewall/],
+    ['self-signed certificate', Object.assign(new Error('Failed to connect: self-signed certificate in certificate chain'), { name: 'ConnectionError', code: 'ESOCKET' }), /Cannot reach/, /trustServerCertificate/],
+  ])('maps a connection error (%s) to an operator error without the password', async (_label, error, message, hint) => {
+    server.connectError = error;
+    const err = (await createSqlServerDriver({ connect: server.connector })
+      .backup({ db: cfg(), type: 'full', purpose: 'backup' }, ctx())
+      .catch((e: unknown) => e)) as RespaldoError;
+    expect(err).toBeInstanceOf(RespaldoError);
+    expect(err.kind).toBe('failed');
+    expect(err.message).toMatch(message);
+    expect(err.hint).toMatch(hint);
+    expect(JSON.stringify(err.toJSON())).not.toContain(PASSWORD);
+  });
+
+  it.each([
+    ['BACKUP permission', [sqlError(262, "BACKUP DATABASE permission denied in database 'users'."), sqlError(3013, 'BACKUP DATABASE is terminating abnormally.')], /Permission denied/, /db_backupoperator/],
+    ['access denied for the service account', [sqlError(3201, "Cannot open backup device '/var/opt/mssql/backup/x.bak'. Operating system error 5(Access is denied.)."), sqlError(3013, 'BACKUP DATABASE is terminating abnormally.')], /access denied/, /service account/],
+    ['path not found on the server', [sqlError(3201, "Cannot open backup device 'D:\\Nope\\x.bak'. Operating system error 3(The system cannot find the path specified.)."), sqlError(3013, 'BACKUP DATABASE is terminating abnormally.')], /path not found/, /as the \*server\* sees it/],
+  ])('maps a BACKUP failure (%s) to an operator hint', async (_label, errors, message, hint) => {
+    server.addDb('users', LIVE_TABLES);
+    server.inject = (sql) => {
+      if (!sql.startsWith('BACKUP')) return null;
+      const last = errors[errors.length - 1]!;
+      return Object.assign(last, { precedingErrors: errors.slice(0, -1) });
+    };
+    const err = (await createSqlServerDriver({ connect: server.connector })
+      .backup({ db: cfg(), type: 'full', purpose: 'backup' }, ctx())
+      .catch((e: unknown) => e)) as RespaldoError;
+    expect(err).toBeInstanceOf(RespaldoError);
+    expect(err.message).toMatch(message);
+    expect(err.hint).toMatch(hint);
+    expect(readdirSync(localDir)).toEqual([]);
+  });
+
+  it('fails clearly when the database does not exist on the server', async () => {
+    const err = (await createSqlServerDriver({ connect: server.connector })
+      .backup({ db: cfg(), type: 'full', purpose: 'backup' }, ctx())
+      .catch((e: unknown) => e)) as RespaldoError;
+    expect(err.message).toBe('Database "users" does not exist on SQL Server at db1:1433.');
+  });
+
+  it('refuses a schema backup instead of faking one', async () => {
+    server.addDb('users', LIVE_TABLES);
+    const driver = createSqlServerDriver({ connect: server.connector });
+    expect(driver.types).toEqual(['full']);
+    await expect(driver.backup({ db: cfg(), type: 'schema', purpose: 'backup' }, ctx())).rejects.toThrow(/not possible with native BACKUP DATABASE/);
+    expect(server.log).toEqual([]);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Restore
+
+describe('sqlserver executor (fake connection): restore', () => {
+  const setId = '20261122_101500';
+  const { temp, safety } = stagingNames('users', setId);
+
+  it('restores into the temporary database, checks row counts, swaps, and keeps the old database as the safety copy', async () => {
+    server.addDb('users', LIVE_TABLES);
+    const driver = createSqlServerDriver({ connect: server.connector });
+    const result = await driver.restore(restoreReq(), ctx());
+    expect(result).toEqual({ safetyDatabase: safety, tables: BACKUP_TABLES, restoredTo: 'users' });
+    expect(server.dbs.get('users')).toMatchObject({ id: 'users#from-backup', userAccess: 'MULTI_USER' });
+    expect(server.dbs.get(safety)).toMatchObject({ id: 'users#original', userAccess: 'MULTI_USER' });
+    expect(server.dbs.has(temp)).toBe(false);
+    expect(readdirSync(localDir)).toEqual([]);
+    const restore = server.log.find((r) => r.sql.startsWith('RESTORE DATABASE'))!;
+    expect(restore.params.db).toBe(temp);
+    expect(server.log.slice(-4).map((r) => r.sql)).toEqual([
+      'ALTER DATABASE [users] SET SINGLE_USER WITH NO_WAIT',
+      `ALTER DATABASE [users] MODIFY NAME = [${safety}]`,
+      `ALTER DATABASE [${temp}] MODIFY NAME = [users]`,
+      `ALTER DATABASE [${safety}] SET MULTI_USER`,
+    ]);
+    expect(reporter.events.filter((e) => e.type === 'item-progress').map((e) => (e.type === 'item-progress' ? e.percent : null))).toEqual([5, 55, 100]);
+    expect(server.closed).toBe(server.opened);
+    // a completed restore leaves nothing for recover() to do; the safety copy stays
+    expect(await driver.recover(cfg(), ctx())).toEqual([]);
+    expect(server.dbs.has(safety)).toBe(true);
+  });
+
+  it('writes the stored .bak to localBackupDir under a unique name and hands the server its serverBackupDir path', async () => {
+    server.addDb('users', LIVE_TABLES);
+    let seen: string[] = [];
+    server.inject = (sql) => {
+      if (sql.startsWith('RESTORE FILELISTONLY')) seen = readdirSync(localDir);
+      return null;
+    };
+    await createSqlServerDriver({ connect: server.connector }).restore(restoreReq(), ctx());
+    const bak = seen.find((n) => n.endsWith('.bak'))!;
+    expect(bak).toMatch(/^respaldo-restore-users-[0-9a-f]{8}-20261122_101500-\d{8}T\d{6}Z-[0-9a-f]{6}\.bak$/);
+    expect(seen.some((n) => n.endsWith('.journal.json'))).toBe(true);
+    expect(server.log.find((r) => r.sql.startsWith('RESTORE FILELISTONLY'))!.params.path).toBe(`${SERVER_DIR}/${bak}`);
+  });
+
+  it('restores onto a server where the database does not exist yet (no safety copy)', async () => {
+    const result = await createSqlServerDriver({ connect: server.connector }).restore(restoreReq(), ctx());
+    expect(result).toEqual({ tables: BACKUP_TABLES, restoredTo: 'users' });
+    expect([...server.dbs.keys()]).toEqual(['users']);
+  });
+
+  // The statements of a successful in-place restore, in order; a failure is injected at each.
+  async function happyStatements(): Promise<string[]> {
+    const probe = new FakeServer(localDir);
+    probe.addDb('users', LIVE_TABLES);
+    await createSqlServerDriver({ connect: probe.connector }).restore(restoreReq(), ctx());
+    return probe.log.map((r) => r.sql);
+  }
+
+  it('a failure at every restore step leaves the live database untouched and MULTI_USER, the temporary database dropped and no file behind', async () => {
+    const statements = await happyStatements();
+    const lastMultiUser = statements.length - 1;
+    expect(statements[lastMultiUser]).toBe(`ALTER DATABASE [${safety}] SET MULTI_USER`);
+    expect(statements.length).toBeGreaterThanOrEqual(12);
+    for (let i = 0; i < lastMultiUser; i++) {
+      server = new FakeServer(localDir);
+      server.addDb('users', LIVE_TABLES);
+      reporter = new CollectingReporter();
+      server.inject = (_sql, _p, index) => (index === i ? sqlError(50000, `injected failure at step ${i}`) : null);
+      const err = await createSqlServerDriver({ connect: server.connector })
+        .restore(restoreReq(), ctx())
+        .catch((e: unknown) => e);
+      const label = `step ${i}: ${statements[i]!.split('\n')[0]}`;
+      expect(err, label).toBeInstanceOf(RespaldoError);
+      expect((err as Error).message, label).toContain(`injected failure at step ${i}`);
+      expect(server.dbs.get('users'), label).toMatchObject({ id: 'users#original', userAccess: 'MULTI_USER', tables: LIVE_TABLES });
+      expect([...server.dbs.keys()], label).toEqual(['users']);
+      expect(readdirSync(localDir), label).toEqual([]);
+      expect(server.closed, label).toBe(server.opened);
+    }
+  });
+
+  it('when the rename back also fails, the old database is kept as the safety copy and recover() puts it back', async () => {
+    server.addDb('users', LIVE_TABLES);
+    server.inject = (sql) => (sql.startsWith(`ALTER DATABASE [${temp}] MODIFY NAME`) || sql === `ALTER DATABASE [${safety}] MODIFY NAME = [users]` ? sqlError(5030, 'The database could not be exclusively locked to perform the operation.') : null);
+    const driver = createSqlServerDriver({ connect: server.connector });
+    const err = (await driver.restore(restoreReq(), ctx()).catch((e: unknown) => e)) as RespaldoError;
+    expect(err.message).toMatch(/renaming the previous database back failed too/);
+    expect(err.hint).toContain(`ALTER DATABASE [${safety}] MODIFY NAME = [users]`);
+    expect(server.dbs.get(safety)).toMatchObject({ id: 'users#original', userAccess: 'MULTI_USER' });
+    expect(server.dbs.has('users')).toBe(false);
+    expect(server.dbs.has(temp)).toBe(false);
+    expect(readdirSync(localDir).filter((n) => n.endsWith('.journal.json'))).toHaveLength(1);
+
+    server.inject = () => null;
+    const actions = await driver.recover(cfg(), ctx());
+    expect(actions[0]).toBe(`rolled back an interrupted swap: renamed ${safety} back to users`);
+    expect(server.dbs.get('users')).toMatchObject({ id: 'users#original', userAccess: 'MULTI_USER' });
+    expect(readdirSync(localDir)).toEqual([]);
+  });
+
+  it('a failure of the final MULTI_USER after a complete swap is a warning naming the statement to run', async () => {
+    server.addDb('users', LIVE_TABLES);
+    server.inject = (sql) => (sql === `ALTER DATABASE [${safety}] SET MULTI_USER` ? sqlError(5061, 'ALTER DATABASE failed because a lock could not be placed') : null);
+    const result = await createSqlServerDriver({ connect: server.connector }).restore(restoreReq({ terminateConnections: true }), ctx());
+    expect(result.restoredTo).toBe('users');
+    const warning = reporter.events.find((e) => e.type === 'warning');
+    expect(warning && warning.type === 'warning' ? warning.message : '').toContain(`Run: ALTER DATABASE [${safety}] SET MULTI_USER`);
+  });
+
+  it('a corrupt stored stream fails before anything is restored', async () => {
+    server.addDb('users', LIVE_TABLES);
+    const req = restoreReq({
+      openPart: () =>
+        new Readable({
+          read() {
+            this.destroy(new Error('unexpected end of file'));
+          },
+        }),
+    });
+    const err = (await createSqlServerDriver({ connect: server.connector }).restore(req, ctx()).catch((e: unknown) => e)) as RespaldoError;
+    expect(err).toBeInstanceOf(RespaldoError);
+    expect(err.message).toMatch(/unexpected end of file/);
+    expect(server.log.some((r) => r.sql.startsWith('RESTORE'))).toBe(false);
+    expect([...server.dbs.keys()]).toEqual(['users']);
+    expect(readdirSync(localDir)).toEqual([]);
+  });
+
+  it('row counts that differ from the manifest stop an in-place restore before the swap', async () => {
+    server.addDb('users', LIVE_TABLES);
+    const req = restoreReq({ entry: entry({ 'dbo.Album': 301, 'dbo.Artist': 250 }) });
+    const err = (await createSqlServerDriver({ connect: server.connector }).restore(req, ctx()).catch((e: unknown) => e)) as RespaldoError;
+    expect(err.message).toMatch(/does not match the manifest's row counts \(dbo\.Album: 300 rows, expected 301\)/);
+    expect(server.dbs.get('users')!.id).toBe('users#original');
+    expect([...server.dbs.keys()]).toEqual(['users']);
+    expect(server.log.some((r) => r.sql.includes('SINGLE_USER'))).toBe(false);
+  });
+
+  it('refuses when other sessions use the live database and --terminate-connections was not given', async () => {
+    server.addDb('users', LIVE_TABLES, { sessions: ['app'] });
+    const err = await createSqlServerDriver({ connect: server.connector })
+      .restore(restoreReq(), ctx())
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(RefusedError);
+    expect((err as RefusedError).message).toContain('app@app1 (session 60, app)');
+    expect((err as RefusedError).hint).toContain('--terminate-connections');
+    expect(server.log.some((r) => r.sql.startsWith('RESTORE'))).toBe(false);
+    expect(readdirSync(localDir)).toEqual([]);
+  });
+
+  it('a session that connects during the restore still blocks the swap (NO_WAIT), and nothing is replaced', async () => {
+    server.addDb('users', LIVE_TABLES);
+    server.inject = (sql) => {
+      if (sql.startsWith('RESTORE DATABASE')) server.dbs.get('users')!.sessions.push('late');
+      return null;
+    };
+    const err = await createSqlServerDriver({ connect: server.connector })
+      .restore(restoreReq(), ctx())
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(RefusedError);
+    expect((err as RefusedError).hint).toContain('--terminate-connections');
+    expect(server.dbs.get('users')).toMatchObject({ id: 'users#original', userAccess: 'MULTI_USER' });
+    expect([...server.dbs.keys()]).toEqual(['users']);
+  });
+
+  it('with --terminate-connections closes the sessions (ROLLBACK IMMEDIATE) and swaps', async () => {
+    server.addDb('users', LIVE_TABLES, { sessions: ['app'] });
+    const result = await createSqlServerDriver({ connect: server.connector }).restore(restoreReq({ terminateConnections: true }), ctx());
+    expect(result.safetyDatabase).toBe(safety);
+    expect(server.log.some((r) => r.sql === 'ALTER DATABASE [users] SET SINGLE_USER WITH ROLLBACK IMMEDIATE')).toBe(true);
+  });
+
+  it('refuses without --terminate-connections when the login cannot see other sessions', async () => {
+    server.addDb('users', LIVE_TABLES);
+    server.canViewServerState = 0;
+    const err = await createSqlServerDriver({ connect: server.connector })
+      .restore(restoreReq(), ctx())
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(RefusedError);
+    expect((err as RefusedError).hint).toMatch(/--terminate-connections|VIEW SERVER STATE/);
+  });
+
+  it('refuses to overwrite an earlier safety copy of the same set', async () => {
+    server.addDb('users', LIVE_TABLES);
+    server.addDb(safety, LIVE_TABLES);
+    await expect(createSqlServerDriver({ connect: server.connector }).restore(restoreReq(), ctx())).rejects.toBeInstanceOf(RefusedError);
+    expect(server.dbs.get('users')!.id).toBe('users#original');
+  });
+
+  it('stops before touching anything when interrupted', async () => {
+    server.addDb('users', LIVE_TABLES);
+    const ac = new AbortController();
+    ac.abort();
+    const err = (await createSqlServerDriver({ connect: server.connector }).restore(restoreReq(), ctx(ac.signal)).catch((e: unknown) => e)) as RespaldoError;
+    expect(err.kind).toBe('interrupted');
+    expect([...server.dbs.keys()]).toEqual(['users']);
+    expect(readdirSync(localDir)).toEqual([]);
+  });
+
+  describe('side by side', () => {
+    it('restores under the new name and leaves the live database alone', async () => {
+      server.addDb('users', LIVE_TABLES, { sessions: ['app'] });
+      const result = await createSqlServerDriver({ connect: server.connector }).restore(restoreReq({ target: { kind: 'side-by-side', name: 'users_copy' } }), ctx());
+      expect(result).toEqual({ tables: BACKUP_TABLES, restoredTo: 'users_copy' });
+      expect(server.dbs.get('users')).toMatchObject({ id: 'users#original', sessions: ['app'], userAccess: 'MULTI_USER' });
+      expect(server.dbs.get('users_copy')!.id).toBe('users#from-backup');
+      expect(server.log.some((r) => r.sql.includes('SINGLE_USER'))).toBe(false);
+    });
+
+    it('refuses a target that exists', async () => {
+      server.addDb('users', LIVE_TABLES);
+      server.addDb('users_copy', {});
+      const err = await createSqlServerDriver({ connect: server.connector })
+        .restore(restoreReq({ target: { kind: 'side-by-side', name: 'users_copy' } }), ctx())
+        .catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(RefusedError);
+      expect(server.log.some((r) => r.sql.startsWith('RESTORE'))).toBe(false);
+    });
+
+    it('keeps the copy but warns when row counts differ', async () => {
+      const result = await createSqlServerDriver({ connect: server.connector }).restore(
+        restoreReq({ target: { kind: 'side-by-side', name: 'users_copy' }, entry: entry({ 'dbo.Album': 1, 'dbo.Artist': 250 }) }),
+        ctx(),
+      );
+      expect(result.restoredTo).toBe('users_copy');
+      expect(reporter.events.some((e) => e.type === 'warning' && e.message.includes('dbo.Album: 300 rows, expected 1'))).toBe(true);
+    });
+
+    it('quotes hostile target names', async () => {
+      const name = "x]; DROP DATABASE users--'";
+      await createSqlServerDriver({ connect: server.connector }).restore(restoreReq({ target: { kind: 'side-by-side', name } }), ctx());
+      expect(server.dbs.has(name)).toBe(true);
+      expect(server.log.find((r) => r.sql.includes('MODIFY NAME'))!.sql).toBe(`ALTER DATABASE [${stagingNames(name, setId).temp.replaceAll(']', ']]')}] MODIFY NAME = [x]]; DROP DATABASE users--']`);
+    });
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Recover, safety copies, inspect
+
+describe('sqlserver executor (fake connection): recover, dropSafetyCopy, inspectTarget', () => {
+  const setId = 's1';
+  const { temp, safety } = stagingNames('users', setId);
+
+  it('reports nothing when nothing was left', async () => {
+    server.addDb('users', LIVE_TABLES);
+    expect(await createSqlServerDriver({ connect: server.connector }).recover(cfg(), ctx())).toEqual([]);
+  });
+
+  it('drops a temporary database left before the swap and removes leftover files', async () => {
+    server.addDb('users', LIVE_TABLES);
+    server.addDb(temp, BACKUP_TABLES, { state: 'RESTORING' });
+    const mine = `${restoreFilePrefix('users')}s1-20261122T101500Z-abcdef.bak`;
+    const other = `${restoreFilePrefix('users2')}s1-20261122T101500Z-abcdef.bak`;
+    writeFileSync(join(localDir, mine), 'x');
+    writeFileSync(join(localDir, other), 'x');
+    const actions = await createSqlServerDriver({ connect: server.connector }).recover(cfg(), ctx());
+    expect(actions[0]).toBe(`rolled back an interrupted restore: dropped the temporary database ${temp} (users was not touched)`);
+    expect([...server.dbs.keys()]).toEqual(['users']);
+    expect(actions).toContain(`removed the leftover restore file ${join(localDir, mine)}`);
+    // only files with this database's exact prefix are removed
+    expect(readdirSync(localDir)).toEqual([other]);
+  });
+
+  it('finishes a swap interrupted after the live database was renamed', async () => {
+    server.addDb(safety, LIVE_TABLES, { userAccess: 'SINGLE_USER' });
+    server.addDb(temp, BACKUP_TABLES, { id: 'users#from-backup' });
+    const actions = await createSqlServerDriver({ connect: server.connector }).recover(cfg(), ctx());
+    expect(actions).toEqual([
+      `finished an interrupted swap: renamed the restored database ${temp} to users (previous database kept as ${safety})`,
+      `set the safety copy ${safety} back to MULTI_USER`,
+    ]);
+    expect(server.dbs.get('users')!.id).toBe('users#from-backup');
+    expect(server.dbs.get(safety)!.userAccess).toBe('MULTI_USER');
+  });
+
+  it('with a journal in phase swapping, finishes a first restore whose rename was interrupted; without one, drops the temporary database', async () => {
+    const journal = (phase: string) =>
+      writeFileSync(
+        join(localDir, `respaldo-restore-${fileStem('users')}.journal.json`),
+        JSON.stringify({ tool: 'respaldo', config: 'users', live: 'users', temp, safety: null, setId, kind: 'in-place', phase, bakFile: 'x.bak', startedAt: '2026-11-22T10:00:00Z' }),
+      );
+    journal('swapping');
+    server.addDb(temp, BACKUP_TABLES, { id: 'users#from-backup' });
+    const driver = createSqlServerDriver({ connect: server.connector });
+    const actions = await driver.recover(cfg(), ctx());
+    expect(actions[0]).toBe(`finished an interrupted restore: renamed the verified database ${temp} to users`);
+    expect(server.dbs.get('users')!.id).toBe('users#from-backup');
+    expect(readdirSync(localDir)).toEqual([]);
+
+    server.dbs.clear();
+    journal('restoring');
+    server.addDb(temp, BACKUP_TABLES);
+    expect((await driver.recover(cfg(), ctx()))[0]).toBe(`rolled back an interrupted restore: dropped the temporary database ${temp}`);
+    expect(server.dbs.size).toBe(0);
+  });
+
+  it('uses the journal to find an interrupted side-by-side restore', async () => {
+    const side = stagingNames('users_copy', setId);
+    writeFileSync(
+      join(localDir, `respaldo-restore-${fileStem('users_copy')}.journal.json`),
+      JSON.stringify({ tool: 'respaldo', config: 'users', live: 'users_copy', temp: side.temp, safety: null, setId, kind: 'side-by-side', phase: 'restoring', bakFile: 'x.bak', startedAt: '2026-11-22T10:00:00Z' }),
+    );
+    server.addDb('users', LIVE_TABLES);
+    server.addDb(side.temp, BACKUP_TABLES, { state: 'RESTORING' });
+    const actions = await createSqlServerDriver({ connect: server.connector }).recover(cfg(), ctx());
+    expect(actions[0]).toBe(`rolled back an interrupted restore: dropped the temporary database ${side.temp}`);
+    expect([...server.dbs.keys()]).toEqual(['users']);
+    // a journal of another configured database is not this one's business
+    writeFileSync(join(localDir, `respaldo-restore-${fileStem('inv')}.journal.json`), JSON.stringify({ tool: 'respaldo', config: 'inventario', live: 'inv', temp: 'inv__restore_s1', setId, phase: 'restoring' }));
+    server.addDb('inv__restore_s1', {});
+    expect(await createSqlServerDriver({ connect: server.connector }).recover(cfg(), ctx())).toEqual([]);
+    expect(server.dbs.has('inv__restore_s1')).toBe(true);
+  });
+
+  it('leaves other databases alone', async () => {
+    server.addDb('users', LIVE_TABLES);
+    server.addDb('users2__restore_s1', {});
+    server.addDb('inventario__pre_restore_s1', {});
+    expect(await createSqlServerDriver({ connect: server.connector }).recover(cfg(), ctx())).toEqual([]);
+    expect(server.dbs.size).toBe(3);
+  });
+
+  it('dropSafetyCopy drops only __pre_restore_ copies of this database', async () => {
+    server.addDb('users', LIVE_TABLES);
+    server.addDb(safety, LIVE_TABLES, { sessions: ['x'] });
+    const driver = createSqlServerDriver({ connect: server.connector });
+    await expect(driver.dropSafetyCopy(cfg(), 'users')).rejects.toBeInstanceOf(RefusedError);
+    await expect(driver.dropSafetyCopy(cfg(), temp)).rejects.toBeInstanceOf(RefusedError);
+    await expect(driver.dropSafetyCopy(cfg(), 'inventario__pre_restore_s1')).rejects.toBeInstanceOf(RefusedError);
+    expect(server.log).toEqual([]);
+    await driver.dropSafetyCopy(cfg(), safety);
+    expect([...server.dbs.keys()]).toEqual(['users']);
+  });
+
+  it('inspectTarget reports existence, size and sessions', async () => {
+    server.addDb('users', LIVE_TABLES, { sessions: ['app'] });
+    const driver = createSqlServerDriver({ connect: server.connector });
+    expect(await driver.inspectTarget(cfg(), { kind: 'in-place' })).toEqual({ exists: true, sizeBytes: 16777216, inUseBy: ['app@app1 (session 60, app)'] });
+    expect(await driver.inspectTarget(cfg(), { kind: 'side-by-side', name: 'nope' })).toEqual({ exists: false, sizeBytes: null, inUseBy: [] });
+    server.canViewServerState = 0;
+    expect((await driver.inspectTarget(cfg(), { kind: 'in-place' })).inUseBy[0]).toMatch(/VIEW SERVER STATE/);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Config
+
+describe('sqlserver config', () => {
+  const driver = createSqlServerDriver({ connect: async () => Promise.reject(new Error('not used')) });
+
+  it.each([
+    ['sqlserver://sa:p%40ss@db1:1433/users?encrypt=false&trustServerCertificate=true', { server: 'db1', port: 1433, user: 'sa', password: 'p@ss', database: 'users', encrypt: false, trustServerCertificate: true }],
+    ['mssql://u:p@db1/SQLEXPRESS/users', { server: 'db1', instance: 'SQLEXPRESS', database: 'users', user: 'u', password: 'p' }],
+    ['sqlserver://db1?instance=INST&database=inventario', { server: 'db1', instance: 'INST', database: 'inventario' }],
+    ['sqlserver://db1?port=1444&databaseName=a%5Db', { server: 'db1', port: 1444, database: 'a]b' }],
+  ])('parses %s', (url, fields) => {
+    const parsed = parseSqlServerUrl(url);
+    expect(parsed.problems).toEqual([]);
+    expect(parsed.fields).toEqual(fields);
+  });
+
+  it.each([
+    ['postgres://db1/users', /scheme postgres/],
+    ['sqlserver://db1/users?encrypt=maybe', /encrypt=maybe/],
+    ['sqlserver://db1/a/b/c', /more than two path segments/],
+    ['sqlserver://db1/users?password=x', /user:password part/],
+    ['not a url', /not a valid URL/],
+  ])('rejects %s', (url, re) => {
+    expect(parseSqlServerUrl(url).problems[0]!.problem).toMatch(re);
+  });
+
+  it('a valid config has no problems (fields or url)', () => {
+    expect(driver.validateConfig(cfg())).toEqual([]);
+    expect(driver.validateConfig({ name: 'u', engine: 'sqlserver', url: 'sqlserver://sa:pw@db1/users', serverBackupDir: 'D:\\Backups', localBackupDir: '/mnt/db1-backups' })).toEqual([]);
+  });
+
+  it('names every missing field by path', () => {
+    const problems = driver.validateConfig({ name: '', engine: 'sqlserver' });
+    expect(problems.map((p) => p.path).sort()).toEqual(['database', 'localBackupDir', 'password', 'server', 'serverBackupDir', 'user']);
+    expect(problems.find((p) => p.path === 'serverBackupDir')!.hint).toMatch(/as SQL Server sees it/);
+  });
+
+  it.each([
+    [{ port: 70000 }, 'port'],
+    [{ instance: 'X', port: 1433 }, 'instance'],
+    [{ database: 'x'.repeat(129) }, 'database'],
+    [{ serverBackupDir: 'relative\\dir' }, 'serverBackupDir'],
+    [{ localBackupDir: 'relative' }, 'localBackupDir'],
+    [{ encrypt: 'yes' as unknown as boolean }, 'encrypt'],
+  ])('flags %j', (extra, path) => {
+    expect(driver.validateConfig(cfg(extra)).map((p) => p.path)).toContain(path);
+  });
+
+  it('the database defaults to the entry name (as the config schema says)', () => {
+    const { database: _omit, ...rest } = cfg();
+    expect(driver.validateConfig(rest)).toEqual([]);
+    expect(driver.describe(rest)).toBe('SQL Server database "users" on db1:1433 as backup');
+    expect(driver.describe({ ...rest, url: 'sqlserver://db1/inventario' })).toBe('SQL Server database "inventario" on db1:1433 as backup');
+  });
+
+  it('explicit fields win over the url, and the connector gets the merged settings', async () => {
+    server.addDb('users', {});
+    const d = createSqlServerDriver({ connect: server.connector });
+    await d.inspectTarget(cfg({ url: 'sqlserver://x:y@far:1500/old', server: undefined }), { kind: 'in-place' });
+    expect(server.lastSettings).toMatchObject({ server: 'far', port: 1500, user: 'backup', password: PASSWORD, database: 'users', encrypt: true, trustServerCertificate: true });
+  });
+
+  it('describe never shows the password', () => {
+    expect(driver.describe(cfg())).toBe('SQL Server database "users" on db1:1433 as backup');
+    const d = driver.describe({ name: 'u', engine: 'sqlserver', url: `sqlserver://sa:${PASSWORD}@db1/SQLEXPRESS/users` });
+    expect(d).toBe('SQL Server database "users" on db1\\SQLEXPRESS as sa');
+    expect(d).not.toContain(PASSWORD);
+  });
+
+  it('planRestore describes the staging, safety and rollback names', () => {
+    const plan = driver.planRestore({ db: cfg(), entry: entry(), setId: 's1', target: { kind: 'in-place' } });
+    expect(plan).toMatchObject({ database: 'users', target: 'database "users" on db1:1433', replaces: true, staging: 'database "users__restore_s1"', safety: { kind: 'renamed-database', name: 'users__pre_restore_s1' } });
+    expect(plan.rollback).toContain('ALTER DATABASE [users__pre_restore_s1] MODIFY NAME = [users]');
+    const side = driver.planRestore({ db: cfg(), entry: entry(), setId: 's1', target: { kind: 'side-by-side', name: 'copy' } });
+    expect(side).toMatchObject({ replaces: false, safety: { kind: 'none' }, target: 'database "copy" on db1:1433' });
+  });
+
+  it('compareRowCounts lists missing, different and unexpected tables', () => {
+    expect(compareRowCounts({ 'dbo.a': 1, 'dbo.b': 2 }, { 'dbo.a': 1, 'dbo.c': 3 })).toEqual(['dbo.b: missing (expected 2 rows)', 'dbo.c: not in the backup\'s manifest']);
+    expect(compareRowCounts(null, { 'dbo.a': 1 })).toEqual([]);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// The real mssql connector, against a port where nothing listens (no SQL Server needed)
+
+describe('sqlserver driver with the real mssql client: unreachable server', () => {
+  it('maps a refused connection to an operator error with a hint, without the password', async () => {
+    const { createServer } = await import('node:net');
+    const probe = createServer();
+    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+    const port = (probe.address() as { port: number }).port;
+    await new Promise<void>((resolve) => probe.close(() => resolve()));
+    const driver = createSqlServerDriver();
+    const err = (await driver
+      .inspectTarget({ name: 'users', engine: 'sqlserver', url: `sqlserver://sa:${encodeURIComponent(PASSWORD)}@127.0.0.1:${port}/users`, serverBackupDir: SERVER_DIR, localBackupDir: localDir }, { kind: 'in-place' })
+      .catch((e: unknown) => e)) as RespaldoError;
+    expect(err).toBeInstanceOf(RespaldoError);
+    expect(err.kind).toBe('failed');
+    expect(err.message).toMatch(new RegExp(`Cannot reach SQL Server at 127\\.0\\.0\\.1:${port}`));
+    expect(err.hint).toMatch(/firewall/);
+    expect(JSON.stringify(err.toJSON()) + err.message).not.toContain(PASSWORD);
+  });
+});
