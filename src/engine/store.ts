@@ -2,8 +2,8 @@ import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { Transform, type Readable, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { constants, createGzip } from 'node:zlib';
 import { FILE_MODE, fsyncPath } from './fs-util.js';
+import { ParallelGzip } from './parallel-gzip.js';
 
 /** What storing one stream produced: sizes and checksums of the stored file. */
 export interface StoredResult {
@@ -48,8 +48,8 @@ class Hasher extends Transform {
 }
 
 /**
- * Streams `source` → (gzip) → md5 + sha256 → `dest` in one pass, then fsyncs `dest`.
- * Memory stays flat: only stream buffers (about 1 MiB per stage) are held.
+ * Streams `source` → (gzip, blocks compressed on all cores) → md5 + sha256 → `dest` in one pass,
+ * then fsyncs `dest`. Memory stays flat: only stream buffers and the gzip blocks in flight are held.
  * `dest` must not exist (opened with O_EXCL, mode 0600).
  */
 export async function storeStream(source: Readable, dest: string, opts: StoreOptions): Promise<StoredResult> {
@@ -57,7 +57,7 @@ export async function storeStream(source: Readable, dest: string, opts: StoreOpt
   const hasher = new Hasher();
   const out = createWriteStream(dest, { flags: 'wx', mode: FILE_MODE, highWaterMark: 1 << 20 });
   const stages: NodeJS.ReadWriteStream[] = [counter];
-  if (opts.compress) stages.push(createGzip({ level: opts.level, chunkSize: 1 << 18, memLevel: 9, strategy: constants.Z_DEFAULT_STRATEGY }));
+  if (opts.compress) stages.push(new ParallelGzip({ level: opts.level }));
   stages.push(hasher);
   await pipeline([source, ...stages, out], { signal: opts.signal });
   await fsyncPath(dest);

@@ -1,0 +1,547 @@
+import { createHash } from 'node:crypto';
+import { join } from 'node:path';
+import type { ConfigProblem, RestoreRequest, RestoreStepPlan } from './driver.js';
+import type { BackupType, DatabaseConfig } from '../core/types.js';
+
+/**
+ * Pure planning for the PostgreSQL driver: connection resolution, argument arrays for
+ * pg_dump / pg_dumpall / pg_restore, child environments, identifier quoting, derived database
+ * names and the printable restore plan. Nothing here does I/O; postgres.ts executes.
+ */
+
+/** PostgreSQL's identifier limit (NAMEDATALEN - 1), in bytes. */
+export const MAX_IDENTIFIER_BYTES = 63;
+
+/** application_name of every respaldo connection, so its own sessions can be told apart. */
+export const APPLICATION_NAME = 'respaldo';
+
+/** Where and as whom to connect. `params` holds extra libpq keywords (sslmode, …) from the URL. */
+export interface PgConnection {
+  host?: string;
+  port?: number;
+  user?: string;
+  password?: string;
+  database: string;
+  params: Record<string, string>;
+}
+
+/** libpq keywords accepted from URL query strings and passed on to children. */
+const PASSTHROUGH_PARAMS = new Set([
+  'sslmode', 'sslcert', 'sslkey', 'sslrootcert', 'sslcrl', 'sslpassword', 'sslcompression', 'requiressl',
+  'connect_timeout', 'keepalives', 'keepalives_idle', 'keepalives_interval', 'keepalives_count',
+  'target_session_attrs', 'gssencmode', 'krbsrvname', 'service', 'options', 'tcp_user_timeout',
+  'channel_binding', 'hostaddr', 'passfile', 'load_balance_hosts', 'ssl_min_protocol_version', 'ssl_max_protocol_version',
+]);
+
+/** The parts of a postgres:// or postgresql:// URI (libpq grammar; an empty host is allowed). */
+export interface ParsedPgUrl {
+  host?: string;
+  port?: number;
+  user?: string;
+  password?: string;
+  database?: string;
+  params: Record<string, string>;
+}
+
+function decode(s: string, what: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    throw new Error(`bad percent-encoding in the ${what}`);
+  }
+}
+
+function decodePassword(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    // A raw `${VAR}` password with a lone `%`: take it as written.
+    return s;
+  }
+}
+
+/**
+ * Parses a PostgreSQL URI. Throws an Error whose message names the problem (never the password).
+ * The user info ends at the last `@`, so a password interpolated raw from `${DB_PASSWORD}` may hold
+ * `@ : / ? #` (percent-encoding is still decoded; a `%` must be written `%25`).
+ */
+export function parsePgUrl(url: string): ParsedPgUrl {
+  const scheme = /^(postgres(?:ql)?):\/\//i.exec(url);
+  if (!scheme) throw new Error('not a postgresql:// URL (expected postgresql://user:password@host:port/database)');
+  const rest = url.slice(scheme[0].length);
+  const at = rest.lastIndexOf('@');
+  const userinfo = at >= 0 ? rest.slice(0, at) : '';
+  const m = /^([^/?#]*)(?:\/([^?#]*))?(?:\?([^#]*))?$/.exec(at >= 0 ? rest.slice(at + 1) : rest);
+  if (!m) throw new Error('cannot read the host, database or parameters after "@" (a "#" or "@" there must be percent-encoded)');
+  const hostspec = m[1] ?? '';
+  const out: ParsedPgUrl = { params: {} };
+  if (userinfo) {
+    const colon = userinfo.indexOf(':');
+    const user = colon >= 0 ? userinfo.slice(0, colon) : userinfo;
+    if (user) out.user = decode(user, 'user name');
+    if (colon >= 0) out.password = decodePassword(userinfo.slice(colon + 1));
+  }
+  if (hostspec) {
+    const hosts: string[] = [];
+    const ports: string[] = [];
+    for (const one of hostspec.split(',')) {
+      const hp = /^(\[[^\]]*\]|[^:]*)(?::(\d*))?$/.exec(one);
+      if (!hp) throw new Error(`cannot read the host part "${one}"`);
+      const h = hp[1] ?? '';
+      hosts.push(decode(h.startsWith('[') ? h.slice(1, -1) : h, 'host'));
+      ports.push(hp[2] ?? '');
+    }
+    if (hosts.length === 1) {
+      if (hosts[0]) out.host = hosts[0];
+      if (ports[0]) out.port = Number(ports[0]);
+    } else {
+      // Several hosts (libpq failover): kept as libpq's comma lists; direct connections use the first.
+      out.host = hosts.join(',');
+      if (ports.some(Boolean)) out.params['port'] = ports.join(',');
+    }
+  }
+  if (m[2]) out.database = decode(m[2], 'database name');
+  if (m[3]) {
+    for (const pair of m[3].split('&')) {
+      if (!pair) continue;
+      const eq = pair.indexOf('=');
+      const key = decode(eq >= 0 ? pair.slice(0, eq) : pair, 'query string');
+      const value = decode(eq >= 0 ? pair.slice(eq + 1).replace(/\+/g, ' ') : '', 'query string');
+      if (key === 'host') out.host = value;
+      else if (key === 'port') out.port = Number(value);
+      else if (key === 'user') out.user = value;
+      else if (key === 'password') out.password = value;
+      else if (key === 'dbname') out.database = value;
+      else if (key === 'application_name' || key === 'fallback_application_name') continue;
+      else out.params[key] = value;
+    }
+  }
+  return out;
+}
+
+/**
+ * Connection details of a database entry: URL first, explicit fields override it; the database
+ * defaults to the entry's `name` (as the README documents). Throws on a bad URL.
+ */
+export function resolveConnection(db: DatabaseConfig): PgConnection {
+  const fromUrl: ParsedPgUrl = db.url ? parsePgUrl(db.url) : { params: {} };
+  const conn: PgConnection = {
+    database: (typeof db.database === 'string' && db.database) || fromUrl.database || db.name || '',
+    params: fromUrl.params,
+  };
+  const host = typeof db.host === 'string' && db.host ? db.host : fromUrl.host;
+  const port = typeof db.port === 'number' ? db.port : fromUrl.port;
+  const user = typeof db.user === 'string' && db.user ? db.user : fromUrl.user;
+  const password = typeof db.password === 'string' && db.password !== '' ? db.password : fromUrl.password;
+  if (host !== undefined) conn.host = host;
+  if (port !== undefined) conn.port = port;
+  if (user !== undefined) conn.user = user;
+  if (password !== undefined) conn.password = password;
+  return conn;
+}
+
+/** Size of a string in UTF-8 bytes. */
+export function byteLength(s: string): number {
+  return Buffer.byteLength(s, 'utf8');
+}
+
+/** Problems with a postgres database entry (paths relative to the entry). Pure. */
+export function validatePgConfig(db: DatabaseConfig): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  let parsed: ParsedPgUrl | undefined;
+  if (db.url !== undefined) {
+    if (typeof db.url !== 'string') problems.push({ path: 'url', problem: 'must be a string' });
+    else {
+      try {
+        parsed = parsePgUrl(db.url);
+      } catch (err) {
+        problems.push({ path: 'url', problem: (err as Error).message, hint: 'Use postgresql://USER:${DB_PASSWORD}@HOST:5432/DATABASE (percent-encode special characters).' });
+      }
+      if (parsed?.port !== undefined && !validPort(parsed.port)) problems.push({ path: 'url', problem: `port ${parsed.port} is not between 1 and 65535` });
+    }
+  }
+  for (const key of ['host', 'user', 'password', 'database', 'binPath'] as const) {
+    if (db[key] !== undefined && typeof db[key] !== 'string') problems.push({ path: key, problem: 'must be a string' });
+  }
+  if (db.port !== undefined && (typeof db.port !== 'number' || !validPort(db.port))) {
+    problems.push({ path: 'port', problem: 'must be a whole number between 1 and 65535' });
+  }
+  if (db.globals !== undefined && typeof db.globals !== 'boolean') problems.push({ path: 'globals', problem: 'must be true or false' });
+  const database = (typeof db.database === 'string' && db.database) || parsed?.database || db.name;
+  if (!database) {
+    if (!problems.some((p) => p.path === 'url')) {
+      problems.push({
+        path: db.url !== undefined ? 'url' : 'database',
+        problem: 'no database name',
+        hint: 'Give the database in the URL (postgresql://host:5432/NAME) or as "database".',
+      });
+    }
+  } else if (byteLength(database) > MAX_IDENTIFIER_BYTES) {
+    problems.push({ path: typeof db.database === 'string' ? 'database' : db.url !== undefined ? 'url' : 'name', problem: `database name is longer than ${MAX_IDENTIFIER_BYTES} bytes` });
+  } else if (database.includes('\0')) {
+    problems.push({ path: typeof db.database === 'string' ? 'database' : 'url', problem: 'database name contains a NUL character' });
+  }
+  return problems;
+}
+
+function validPort(p: number): boolean {
+  return Number.isInteger(p) && p >= 1 && p <= 65535;
+}
+
+/** `database "inventario" on db1:5432 as app` — never the password. */
+export function describePg(db: DatabaseConfig): string {
+  let conn: PgConnection;
+  try {
+    conn = resolveConnection(db);
+  } catch {
+    return `PostgreSQL database (invalid url)`;
+  }
+  const where = conn.host ? (conn.host.startsWith('/') ? `socket ${conn.host}` : conn.host) : 'localhost';
+  const port = conn.port ?? 5432;
+  return `database "${conn.database}" on ${where}${conn.host?.startsWith('/') ? '' : `:${port}`}${conn.user ? ` as ${conn.user}` : ''}`;
+}
+
+/** Quotes an SQL identifier (database, schema, table, role names). */
+export function quoteIdent(name: string): string {
+  if (name.includes('\0')) throw new Error('identifier contains a NUL character');
+  return `"${name.replace(/"/g, '""')}"`;
+}
+
+/** Quotes an SQL string literal (E'' form when it holds backslashes, so it is independent of standard_conforming_strings). */
+export function quoteLiteral(value: string): string {
+  if (value.includes('\0')) throw new Error('literal contains a NUL character');
+  const body = value.replace(/'/g, "''");
+  return value.includes('\\') ? `E'${body.replace(/\\/g, '\\\\')}'` : `'${body}'`;
+}
+
+/** Quotes a value for a libpq keyword/value connection string. */
+export function quoteConnValue(value: string): string {
+  return `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+}
+
+/**
+ * A libpq keyword/value connection string for `--dbname=` (never contains the password), so a
+ * database name starting with `-` or containing `=` is read as a name, not as an option or URI.
+ */
+export function connString(conn: PgConnection, database: string = conn.database): string {
+  const kv: [string, string][] = [];
+  if (conn.host) kv.push(['host', conn.host]);
+  if (conn.params['port']) kv.push(['port', conn.params['port']]);
+  else if (conn.port !== undefined) kv.push(['port', String(conn.port)]);
+  if (conn.user) kv.push(['user', conn.user]);
+  kv.push(['dbname', database]);
+  kv.push(['application_name', APPLICATION_NAME]);
+  for (const [k, v] of Object.entries(conn.params)) if (PASSTHROUGH_PARAMS.has(k)) kv.push([k, v]);
+  return kv.map(([k, v]) => `${k}=${quoteConnValue(v)}`).join(' ');
+}
+
+/** Environment for a libpq child: the password only here (PGPASSWORD), never in argv. */
+export function childEnv(conn: PgConnection): Record<string, string | undefined> {
+  const env: Record<string, string | undefined> = { PGAPPNAME: APPLICATION_NAME, PGCONNECT_TIMEOUT: '15' };
+  if (conn.password !== undefined) env['PGPASSWORD'] = conn.password;
+  return env;
+}
+
+export type PgTool = 'pg_dump' | 'pg_restore' | 'pg_dumpall' | 'psql';
+
+/** Path of a client binary: config `binPath`, else PG_BIN_PATH, else the bare name (PATH). */
+export function toolPath(tool: PgTool, db: Pick<DatabaseConfig, 'binPath'>, env: Record<string, string | undefined>): string {
+  const dir = (typeof db.binPath === 'string' && db.binPath) || env['PG_BIN_PATH'];
+  return dir ? join(dir, tool) : tool;
+}
+
+/** Operator hint for a missing client binary. */
+export function missingToolHint(tool: PgTool): string {
+  return `Install the PostgreSQL client (${tool}), e.g. \`apt-get install postgresql-client\` or \`dnf install postgresql\`, in a version at least as new as the server; or point "binPath" in the config (or PG_BIN_PATH) at the folder that holds ${tool}.`;
+}
+
+/** pg_dump arguments: custom format, uncompressed (respaldo compresses), optional exported snapshot. */
+export function pgDumpArgs(opts: { conn: PgConnection; type: BackupType; snapshot?: string | undefined }): string[] {
+  const args = ['--format=custom', '--compress=0', '--no-password'];
+  if (opts.type === 'schema') args.push('--schema-only');
+  if (opts.snapshot) args.push(`--snapshot=${opts.snapshot}`);
+  args.push(`--dbname=${connString(opts.conn)}`);
+  return args;
+}
+
+/** pg_dumpall arguments for roles and tablespaces only. */
+export function pgDumpallGlobalsArgs(opts: { conn: PgConnection; rolePasswords: boolean }): string[] {
+  const args = ['--globals-only', '--no-password'];
+  if (!opts.rolePasswords) args.push('--no-role-passwords');
+  // pg_dumpall expands a --database value containing `=` as a connection string; keep it one.
+  args.push(`--database=dbname=${quoteConnValue(opts.conn.database)}`);
+  args.push(`--dbname=${connString(opts.conn)}`);
+  return args;
+}
+
+/** A table selection resolved to schema and name. */
+export interface TableRef {
+  schema: string;
+  table: string;
+}
+
+/**
+ * pg_restore runs: the whole archive (one run, single transaction), or selected tables grouped by
+ * schema (one run per schema, `-n SCHEMA -t TABLE …`). The archive comes on stdin.
+ */
+export function pgRestoreRuns(opts: { conn: PgConnection; database: string; tables?: TableRef[] | undefined }): string[][] {
+  const base = ['--exit-on-error', '--single-transaction', '--no-password', `--dbname=${connString(opts.conn, opts.database)}`];
+  if (!opts.tables || opts.tables.length === 0) return [base];
+  const bySchema = new Map<string, string[]>();
+  for (const t of opts.tables) {
+    const list = bySchema.get(t.schema) ?? [];
+    if (!list.includes(t.table)) list.push(t.table);
+    bySchema.set(t.schema, list);
+  }
+  return [...bySchema].map(([schema, tables]) => [...base, `--schema=${schema}`, ...tables.map((t) => `--table=${t}`)]);
+}
+
+/**
+ * Resolves `schema.table` selections against the tables recorded in the manifest (keys
+ * `schema.table`, and `details.relations` pairs when present). Throws an Error naming the
+ * selection that matches nothing.
+ */
+export function resolveTables(requested: readonly string[], known: { keys: readonly string[]; relations?: readonly [string, string][] | undefined }): TableRef[] {
+  const out: TableRef[] = [];
+  for (const want of requested) {
+    const rel = known.relations?.find(([s, t]) => `${s}.${t}` === want);
+    if (rel) {
+      out.push({ schema: rel[0], table: rel[1] });
+      continue;
+    }
+    const dot = want.indexOf('.');
+    const ref = dot > 0 ? { schema: want.slice(0, dot), table: want.slice(dot + 1) } : { schema: 'public', table: want };
+    if (known.keys.length > 0 && !known.keys.includes(`${ref.schema}.${ref.table}`)) {
+      throw new Error(`table "${want}" is not in this backup`);
+    }
+    out.push(ref);
+  }
+  return out;
+}
+
+/** Manifest key of a table. */
+export function tableKey(schema: string, table: string): string {
+  return `${schema}.${table}`;
+}
+
+export type DerivedKind = 'restore' | 'pre_restore';
+
+function shortHash(s: string, n = 8): string {
+  return createHash('sha256').update(s, 'utf8').digest('hex').slice(0, n);
+}
+
+/** Cuts a string to at most `max` UTF-8 bytes without splitting a character. */
+export function truncateBytes(s: string, max: number): string {
+  let out = '';
+  let bytes = 0;
+  for (const ch of s) {
+    const b = byteLength(ch);
+    if (bytes + b > max) break;
+    out += ch;
+    bytes += b;
+  }
+  return out;
+}
+
+function suffixFor(kind: DerivedKind, setId: string): string {
+  const suffix = `__${kind}_${setId}`;
+  // Keep at least ~20 bytes of the live name readable; very long set ids are hashed.
+  return byteLength(suffix) <= 40 ? suffix : `__${kind}_${shortHash(setId, 16)}`;
+}
+
+function prefixFor(live: string, suffix: string): string {
+  if (byteLength(live) + byteLength(suffix) <= MAX_IDENTIFIER_BYTES) return live;
+  const room = MAX_IDENTIFIER_BYTES - byteLength(suffix) - 9;
+  return `${truncateBytes(live, room)}_${shortHash(live)}`;
+}
+
+/**
+ * `<live>__restore_<setId>` / `<live>__pre_restore_<setId>`, shortened deterministically to 63
+ * bytes (live name cut on a character boundary plus 8 hex of its SHA-256; long set ids hashed).
+ */
+export function derivedName(live: string, kind: DerivedKind, setId: string): string {
+  const suffix = suffixFor(kind, setId);
+  return prefixFor(live, suffix) + suffix;
+}
+
+export function restoreDbName(live: string, setId: string): string {
+  return derivedName(live, 'restore', setId);
+}
+
+export function preRestoreDbName(live: string, setId: string): string {
+  return derivedName(live, 'pre_restore', setId);
+}
+
+/** If `name` was derived from `live` (by derivedName), its kind and the set id part; else null. */
+export function parseDerivedName(live: string, name: string): { kind: DerivedKind; id: string } | null {
+  for (const kind of ['pre_restore', 'restore'] as const) {
+    const marker = `__${kind}_`;
+    const at = name.lastIndexOf(marker);
+    if (at <= 0) continue;
+    if (kind === 'restore' && name.slice(0, at).endsWith('__pre')) continue;
+    const suffix = name.slice(at);
+    const id = name.slice(at + marker.length);
+    if (!id) continue;
+    if (prefixFor(live, suffix) + suffix === name) return { kind, id };
+  }
+  return null;
+}
+
+/** Database-level properties recorded at backup time and re-applied to the restored database. */
+export interface DatabaseProperties {
+  encoding?: string;
+  collate?: string;
+  ctype?: string;
+  localeProvider?: string;
+  iculocale?: string | null;
+  owner?: string;
+  /** `name=value` items of ALTER DATABASE … SET (pg_db_role_setting). */
+  settings?: string[];
+  /** Explicit database privileges, or null for the defaults. */
+  acl?: { grantee: string | null; privilege: string; grantable: boolean }[] | null;
+}
+
+/** CREATE DATABASE for the staging database, with the recorded encoding and locale. */
+export function createDatabaseSql(name: string, props: DatabaseProperties | undefined): string {
+  const parts = [`CREATE DATABASE ${quoteIdent(name)} TEMPLATE template0`];
+  if (props?.encoding) parts.push(`ENCODING ${quoteLiteral(props.encoding)}`);
+  if (props?.localeProvider === 'icu' && props.iculocale) parts.push(`LOCALE_PROVIDER icu ICU_LOCALE ${quoteLiteral(props.iculocale)}`);
+  if (props?.collate) parts.push(`LC_COLLATE ${quoteLiteral(props.collate)}`);
+  if (props?.ctype) parts.push(`LC_CTYPE ${quoteLiteral(props.ctype)}`);
+  return parts.join(' ');
+}
+
+/** GUCs whose values are lists written as-is (pg_dump's GUC_LIST_QUOTE set). */
+const LIST_GUCS = new Set(['search_path', 'temp_tablespaces', 'session_preload_libraries', 'shared_preload_libraries', 'local_preload_libraries', 'unix_socket_directories']);
+
+/**
+ * Statements that re-apply owner, settings and privileges of the original database to `name`.
+ * Roles not in `existingRoles` are skipped and reported in `skipped`.
+ */
+export function databasePropertiesSql(name: string, props: DatabaseProperties | undefined, existingRoles: ReadonlySet<string>): { statements: string[]; skipped: string[] } {
+  const statements: string[] = [];
+  const skipped: string[] = [];
+  const db = quoteIdent(name);
+  if (!props) return { statements, skipped };
+  if (props.owner) {
+    if (existingRoles.has(props.owner)) statements.push(`ALTER DATABASE ${db} OWNER TO ${quoteIdent(props.owner)}`);
+    else skipped.push(`owner ${props.owner} (role does not exist)`);
+  }
+  for (const item of props.settings ?? []) {
+    const eq = item.indexOf('=');
+    const key = eq > 0 ? item.slice(0, eq) : '';
+    const value = item.slice(eq + 1);
+    if (!/^[A-Za-z_][A-Za-z0-9_$]*(\.[A-Za-z_][A-Za-z0-9_$]*)*$/.test(key)) {
+      skipped.push(`setting ${item}`);
+      continue;
+    }
+    statements.push(`ALTER DATABASE ${db} SET ${key} TO ${LIST_GUCS.has(key.toLowerCase()) ? value : quoteLiteral(value)}`);
+  }
+  if (props.acl) {
+    statements.push(`REVOKE ALL ON DATABASE ${db} FROM PUBLIC`);
+    for (const a of props.acl) {
+      if (!/^[A-Z ]+$/.test(a.privilege)) {
+        skipped.push(`privilege ${a.privilege}`);
+        continue;
+      }
+      if (a.grantee !== null && !existingRoles.has(a.grantee)) {
+        skipped.push(`${a.privilege} for ${a.grantee} (role does not exist)`);
+        continue;
+      }
+      const to = a.grantee === null ? 'PUBLIC' : quoteIdent(a.grantee);
+      statements.push(`GRANT ${a.privilege} ON DATABASE ${db} TO ${to}${a.grantable ? ' WITH GRANT OPTION' : ''}`);
+    }
+  }
+  return { statements, skipped };
+}
+
+/** Major version from `pg_dump --version` style output (`pg_dump (PostgreSQL) 15.18 (Debian …)`), or null. */
+export function parseToolVersion(output: string): { major: number; version: string } | null {
+  const m = /\(PostgreSQL\)\s+(\d+)(?:\.(\d+))?(?:\.(\d+))?/.exec(output);
+  if (!m) return null;
+  const major = Number(m[1]);
+  const version = [m[1], m[2], m[3]].filter((x) => x !== undefined).join('.');
+  // Before 10 the major version was two numbers (9.6); treat 9.6 as 9 for comparisons.
+  return { major, version };
+}
+
+/** Major version from server_version_num (150018 → 15, 90624 → 9). */
+export function serverMajor(versionNum: number): number {
+  return Math.floor(versionNum / 10000);
+}
+
+/** Why a client of major `client` cannot work with a server of major `server`, or null when it can. */
+export function clientTooOld(tool: PgTool, client: number, server: number): string | null {
+  if (client >= server) return null;
+  return `${tool} ${client} cannot dump a PostgreSQL ${server} server (pg_dump must be at least the server's major version).`;
+}
+
+/** Inputs of the pure restore planner. */
+export type PgPlanInput = Pick<RestoreRequest, 'db' | 'entry' | 'setId' | 'target' | 'tables'>;
+
+/** The printable plan of a PostgreSQL restore. Pure. */
+export function planPgRestore(req: PgPlanInput): RestoreStepPlan {
+  const conn = resolveConnection(req.db);
+  const live = conn.database;
+  const staging = restoreDbName(live, req.setId);
+  const where = describePg(req.db).replace(/^database "[^"]*" /, '');
+  const tables = req.tables && req.tables.length > 0 ? req.tables : undefined;
+  const counted = req.entry.tables && req.entry.details?.['rowCounts'] === 'exact';
+  const check = counted ? 'check row counts of every table against the backup' : 'count rows of every table (the backup holds estimates only)';
+  const steps: string[] = [];
+  steps.push(`create the empty database "${staging}" (encoding and locale of the original)`);
+  steps.push(tables ? `pg_restore only ${tables.join(', ')} into "${staging}"` : `pg_restore the backup into "${staging}" (one transaction, stop on the first error)`);
+  if (!tables) steps.push(`re-apply owner, settings and privileges of the database`);
+  steps.push(check);
+  if (req.target.kind === 'in-place') {
+    const safety = preRestoreDbName(live, req.setId);
+    steps.push(`refuse if sessions are connected to "${live}" (unless --terminate-connections, which ends them)`);
+    steps.push(`rename "${live}" to "${safety}" (the safety copy)`);
+    steps.push(`rename "${staging}" to "${live}"`);
+    steps.push(`if anything fails before the renames: drop "${staging}"; "${live}" is not touched`);
+    return {
+      database: req.db.name,
+      target: `database "${live}" ${where}`,
+      replaces: true,
+      staging,
+      safety: { kind: 'renamed-database', name: safety },
+      steps,
+      rollback: `The previous database is kept as "${safety}". To go back: ALTER DATABASE ${quoteIdent(live)} RENAME TO <another name>; ALTER DATABASE ${quoteIdent(safety)} RENAME TO ${quoteIdent(live)}. Delete the pre_restore set (respaldo delete) to drop it once you are sure.`,
+    };
+  }
+  const name = req.target.name;
+  steps.push(`refuse if "${name}" already exists`);
+  steps.push(`rename "${staging}" to "${name}"`);
+  steps.push(`if anything fails: drop "${staging}"; no existing database is touched`);
+  return {
+    database: req.db.name,
+    target: `new database "${name}" ${where}`,
+    replaces: false,
+    staging,
+    safety: { kind: 'none', reason: 'side-by-side restore into a new database; nothing is replaced' },
+    steps,
+    rollback: `Nothing is replaced. Drop "${name}" when you no longer need it: DROP DATABASE ${quoteIdent(name)};`,
+  };
+}
+
+/** Operator hint for a failed PostgreSQL client command, from its stderr. */
+export function hintForStderr(stderr: string, what: { tool: PgTool; conn: PgConnection }): string | undefined {
+  const s = stderr.toLowerCase();
+  const at = `${what.conn.host ?? 'localhost'}:${what.conn.port ?? 5432}`;
+  if (s.includes('password authentication failed') || s.includes('no password supplied') || s.includes('fe_sendauth')) {
+    return `Check the user and password for ${at} in the config (the password comes from the URL or "password", usually via \${DB_PASSWORD}).`;
+  }
+  if (s.includes('connection refused') || s.includes('could not connect') || s.includes('server closed the connection') || s.includes('terminating connection')) {
+    return `Is the PostgreSQL server at ${at} running and reachable from here? Check host and port in the config.`;
+  }
+  if (s.includes('server version mismatch')) return missingToolHint(what.tool);
+  if (s.includes('does not exist') && s.includes('role')) {
+    return 'The backup refers to a role that does not exist on this server. Create the role first (restore the globals part with psql, or CREATE ROLE), then restore again.';
+  }
+  if (s.includes('does not exist') && s.includes('database')) return `Check the database name in the config; \`psql -l\` lists the databases on ${at}.`;
+  if (s.includes('permission denied') || s.includes('must be owner') || s.includes('must be superuser')) {
+    return 'The configured user lacks a privilege this needs; connect as the database owner or a role with the required rights.';
+  }
+  if (s.includes('no pg_hba.conf entry')) return `The server refuses this client in pg_hba.conf; ask the DBA to allow ${what.conn.user ?? 'this user'} from this host.`;
+  return undefined;
+}

@@ -1,0 +1,835 @@
+import type { ChildProcess } from 'node:child_process';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import pg from 'pg';
+import { CommandError, InterruptedError, RefusedError, RespaldoError } from '../core/errors.js';
+import type { BackupType, DatabaseConfig } from '../core/types.js';
+import { runCapture, spawnStreaming, type StreamingChild } from '../exec/spawn.js';
+import type { BackupSession, Driver, DriverContext, DumpFacts, DumpPart, OpenedDump, RestoreRequest, RestoreResult, RestoreTarget, TargetState } from './driver.js';
+import {
+  APPLICATION_NAME,
+  MAX_IDENTIFIER_BYTES,
+  byteLength,
+  childEnv,
+  clientTooOld,
+  createDatabaseSql,
+  databasePropertiesSql,
+  describePg,
+  hintForStderr,
+  missingToolHint,
+  parseDerivedName,
+  parseToolVersion,
+  pgDumpArgs,
+  pgDumpallGlobalsArgs,
+  pgRestoreRuns,
+  planPgRestore,
+  preRestoreDbName,
+  quoteIdent,
+  resolveConnection,
+  resolveTables,
+  restoreDbName,
+  serverMajor,
+  tableKey,
+  toolPath,
+  validatePgConfig,
+  type DatabaseProperties,
+  type PgConnection,
+  type PgTool,
+  type TableRef,
+} from './postgres-plan.js';
+
+/**
+ * The PostgreSQL driver: pg_dump (custom format, uncompressed; the engine gzips) from an exported
+ * snapshot whose row counts are taken in the same transaction, optional pg_dumpall globals, and
+ * restores that build `<name>__restore_<set>` beside the live database, check it, and swap names
+ * (the live database survives as `<name>__pre_restore_<set>`).
+ */
+
+/** The few methods of a pg connection the driver uses (tests can hand in a fake). */
+export interface PgQueryable {
+  query(text: string, values?: unknown[]): Promise<{ rows: Record<string, unknown>[] }>;
+  end(): Promise<void>;
+}
+
+/** Settings for one connection, as given to the factory. */
+export interface PgConnectSettings {
+  host?: string;
+  port?: number;
+  user?: string;
+  password?: string;
+  database: string;
+  application_name: string;
+  connectionTimeoutMillis: number;
+  ssl?: boolean | { rejectUnauthorized: boolean };
+}
+
+/** Opens a connected client. */
+export type PgConnect = (settings: PgConnectSettings) => Promise<PgQueryable>;
+
+export interface PostgresDriverDeps {
+  connect?: PgConnect;
+  /** Environment read for PG_BIN_PATH (default process.env; never modified). */
+  env?: Record<string, string | undefined>;
+}
+
+const defaultConnect: PgConnect = async (settings) => {
+  const client = new pg.Client(settings);
+  // A server that goes away mid-session must not crash the process; the pending query fails instead.
+  client.on('error', () => undefined);
+  await client.connect();
+  return client as unknown as PgQueryable;
+};
+
+interface PgErrorLike {
+  code?: string;
+  message?: string;
+  severity?: string;
+}
+
+function where(conn: PgConnection): string {
+  if (conn.host?.startsWith('/')) return `socket ${conn.host}`;
+  return `${conn.host ?? 'localhost'}:${conn.port ?? 5432}`;
+}
+
+/** An operator error for a failed connection or query (never includes the password). */
+export function pgError(err: unknown, conn: PgConnection, database: string, doing: string): Error {
+  if (err instanceof RespaldoError) return err;
+  const e = (err ?? {}) as PgErrorLike;
+  const code = e.code ?? '';
+  const msg = (e.message ?? String(err)).split(conn.password || '\u0000').join('***');
+  const at = where(conn);
+  switch (code) {
+    case 'ECONNREFUSED':
+    case 'ENOENT':
+      return new RespaldoError('failed', `PostgreSQL at ${at} refused the connection while ${doing}.`, `Is the server running and listening on ${at}? Check host and port in the config.`);
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return new RespaldoError('failed', `PostgreSQL host ${conn.host} not found while ${doing}.`, 'Check the host name in the config and this machine\'s DNS.');
+    case 'ETIMEDOUT':
+    case 'EHOSTUNREACH':
+    case 'ENETUNREACH':
+      return new RespaldoError('failed', `PostgreSQL at ${at} cannot be reached (${code}) while ${doing}.`, 'Check the network path and firewall to the database server.');
+    case '28P01':
+      return new RespaldoError('failed', `PostgreSQL at ${at}: password authentication failed for user "${conn.user ?? ''}".`, 'Check the user and password in the config (usually the ${DB_PASSWORD} variable) and try again; nothing was changed.');
+    case '28000':
+      return new RespaldoError('failed', `PostgreSQL at ${at} rejected user "${conn.user ?? ''}": ${msg}`, 'The server\'s pg_hba.conf does not allow this user/host/database; ask the DBA to allow it.');
+    case '3D000':
+      return new RespaldoError('failed', `PostgreSQL at ${at}: database "${database}" does not exist.`, `Check the database name in the config; \`psql -l\` lists the databases on ${at}.`);
+    case '57P03':
+      return new RespaldoError('failed', `PostgreSQL at ${at} is starting up or shutting down.`, 'Wait until the server accepts connections and run the command again.');
+    case '53300':
+      return new RespaldoError('failed', `PostgreSQL at ${at} has no free connection slots.`, 'Close idle connections or raise max_connections, then try again.');
+    case '42501':
+      return new RespaldoError('failed', `PostgreSQL at ${at}: permission denied while ${doing}: ${msg}`, 'Connect as the database owner or a role with the needed privileges (CREATEDB for restores).');
+    case '57P01':
+    case '57P02':
+      return new RespaldoError('failed', `PostgreSQL at ${at} ended the session while ${doing}: ${msg}`, 'The server was shut down or the session was terminated; check the server and try again.');
+    default:
+      if (/Connection terminated|connection timeout|ECONNRESET|server closed/i.test(msg)) {
+        return new RespaldoError('failed', `Lost the connection to PostgreSQL at ${at} while ${doing}: ${msg}`, `Is the server at ${at} running? Check it and try again.`);
+      }
+      if (code && /^[0-9A-Z]{5}$/.test(code)) return new RespaldoError('failed', `PostgreSQL at ${at}: ${msg} (while ${doing}, SQLSTATE ${code})`, undefined);
+      return err instanceof Error ? err : new Error(msg);
+  }
+}
+
+function sslFrom(conn: PgConnection): PgConnectSettings['ssl'] | undefined {
+  const mode = conn.params['sslmode'];
+  if (!mode || mode === 'disable' || mode === 'allow' || mode === 'prefer') return undefined;
+  if (mode === 'require') return { rejectUnauthorized: false };
+  return { rejectUnauthorized: true };
+}
+
+function settingsFor(conn: PgConnection, database: string): PgConnectSettings {
+  const s: PgConnectSettings = { database, application_name: APPLICATION_NAME, connectionTimeoutMillis: 15_000 };
+  if (conn.host) s.host = conn.host.split(',')[0]!;
+  if (conn.port !== undefined) s.port = conn.port;
+  else if (conn.params['port']) s.port = Number(conn.params['port'].split(',')[0]) || 5432;
+  if (conn.user) s.user = conn.user;
+  if (conn.password !== undefined) s.password = conn.password;
+  const ssl = sslFrom(conn);
+  if (ssl) s.ssl = ssl;
+  return s;
+}
+
+function connectionOf(db: DatabaseConfig): PgConnection {
+  try {
+    return resolveConnection(db);
+  } catch (err) {
+    throw new RespaldoError('config', `Database ${db.name}: ${(err as Error).message}`, 'Fix the url of this database in the config.');
+  }
+}
+
+/** One table of the database, as pg_dump dumps its data. */
+const TABLES_SQL = `
+SELECT n.nspname AS schema, c.relname AS name
+  FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+ WHERE c.relkind = 'r' AND c.relpersistence <> 't'
+   AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+   AND n.nspname !~ '^pg_(toast|temp_|toast_temp_)'
+   AND NOT EXISTS (SELECT 1 FROM pg_depend d
+                    WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e')
+ ORDER BY 1, 2`;
+
+async function listTables(client: PgQueryable): Promise<TableRef[]> {
+  const r = await client.query(TABLES_SQL);
+  return r.rows.map((row) => ({ schema: String(row['schema']), table: String(row['name']) }));
+}
+
+/** Exact row counts (`count(*)` of each table, ONLY, so inheritance children are not counted twice). */
+async function countRows(client: PgQueryable, tables: readonly TableRef[]): Promise<Record<string, number>> {
+  const out: Record<string, number> = {};
+  for (const t of tables) {
+    const r = await client.query(`SELECT count(*)::bigint AS n FROM ONLY ${quoteIdent(t.schema)}.${quoteIdent(t.table)}`);
+    out[tableKey(t.schema, t.table)] = Number(r.rows[0]?.['n'] ?? 0);
+  }
+  return out;
+}
+
+async function estimateRows(client: PgQueryable): Promise<Record<string, number>> {
+  const r = await client.query(`
+    SELECT t.schema, t.name, COALESCE(s.n_live_tup, GREATEST(c.reltuples, 0))::bigint AS n
+      FROM (${TABLES_SQL}) t
+      JOIN pg_namespace n ON n.nspname = t.schema
+      JOIN pg_class c ON c.relnamespace = n.oid AND c.relname = t.name
+      LEFT JOIN pg_stat_all_tables s ON s.relid = c.oid`);
+  const out: Record<string, number> = {};
+  for (const row of r.rows) out[tableKey(String(row['schema']), String(row['name']))] = Number(row['n']);
+  return out;
+}
+
+interface ServerInfo {
+  versionNum: number;
+  version: string;
+  sizeBytes: number;
+  isSuperuser: boolean;
+  props: DatabaseProperties;
+}
+
+async function readServerInfo(client: PgQueryable): Promise<ServerInfo> {
+  const v = await client.query(`SELECT current_setting('server_version_num')::int AS num, current_setting('server_version') AS version,
+       pg_database_size(current_database())::bigint AS size,
+       (SELECT rolsuper FROM pg_roles WHERE rolname = current_user) AS super`);
+  const row = v.rows[0] ?? {};
+  const d = await client.query(`SELECT to_jsonb(d) AS d, pg_encoding_to_char(d.encoding) AS encoding, pg_get_userbyid(d.datdba) AS owner,
+       (SELECT setconfig FROM pg_db_role_setting s WHERE s.setdatabase = d.oid AND s.setrole = 0) AS settings,
+       CASE WHEN d.datacl IS NULL THEN NULL ELSE
+         (SELECT coalesce(json_agg(json_build_object('grantee', CASE WHEN a.grantee = 0 THEN NULL ELSE pg_get_userbyid(a.grantee) END,
+                                                     'privilege', a.privilege_type, 'grantable', a.is_grantable)), '[]'::json)
+            FROM aclexplode(d.datacl) a) END AS acl
+     FROM pg_database d WHERE d.datname = current_database()`);
+  const drow = d.rows[0] ?? {};
+  const raw = (drow['d'] ?? {}) as Record<string, unknown>;
+  const props: DatabaseProperties = {
+    encoding: String(drow['encoding'] ?? ''),
+    collate: typeof raw['datcollate'] === 'string' ? raw['datcollate'] : undefined,
+    ctype: typeof raw['datctype'] === 'string' ? raw['datctype'] : undefined,
+    localeProvider: raw['datlocprovider'] === 'i' ? 'icu' : 'libc',
+    iculocale: typeof raw['daticulocale'] === 'string' ? raw['daticulocale'] : null,
+    owner: String(drow['owner'] ?? ''),
+    settings: Array.isArray(drow['settings']) ? (drow['settings'] as string[]) : [],
+    acl: (drow['acl'] as DatabaseProperties['acl']) ?? null,
+  };
+  return { versionNum: Number(row['num']), version: String(row['version']), sizeBytes: Number(row['size']), isSuperuser: row['super'] === true, props };
+}
+
+async function toolVersion(command: string, tool: PgTool): Promise<{ major: number; version: string }> {
+  let out: string;
+  try {
+    out = (await runCapture({ command, args: ['--version'], missingHint: missingToolHint(tool) })).stdout;
+  } catch (err) {
+    if (err instanceof RespaldoError && /command not found/.test(err.message)) {
+      throw new RespaldoError('failed', `${tool} not found (${command}).`, missingToolHint(tool), { command });
+    }
+    throw err;
+  }
+  const v = parseToolVersion(out);
+  if (!v) throw new RespaldoError('failed', `Cannot read the version of ${command} ("${out.trim()}").`, missingToolHint(tool));
+  return v;
+}
+
+async function commandDone<T>(p: Promise<T>, tool: PgTool, conn: PgConnection, what: string, signal?: AbortSignal): Promise<T> {
+  try {
+    return await p;
+  } catch (err) {
+    if (signal?.aborted) throw new InterruptedError();
+    if (err instanceof CommandError) {
+      const info = err.details as { command: string; exitCode: number | null; signal: string | null; stderrTail: string };
+      throw new CommandError(`${what}: ${err.message}`, hintForStderr(info.stderrTail, { tool, conn }) ?? err.hint, info);
+    }
+    throw err;
+  }
+}
+
+function killChild(child: ChildProcess): void {
+  if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+/** Sessions (other than ours) on a database, as `user@client (pid N, app)`. */
+async function sessionsOn(client: PgQueryable, database: string): Promise<string[]> {
+  const r = await client.query(
+    `SELECT pid, usename, client_addr::text AS addr, application_name AS app FROM pg_stat_activity
+      WHERE datname = $1 AND pid <> pg_backend_pid() AND backend_type = 'client backend' ORDER BY pid`,
+    [database],
+  );
+  return r.rows.map((row) => {
+    const app = row['app'] ? `, ${String(row['app'])}` : '';
+    return `${row['usename'] ?? '?'}@${row['addr'] ?? 'local'} (pid ${row['pid']}${app})`;
+  });
+}
+
+async function terminateSessions(client: PgQueryable, database: string): Promise<number> {
+  const r = await client.query(
+    `SELECT pg_terminate_backend(pid) AS ok FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid() AND backend_type = 'client backend'`,
+    [database],
+  );
+  return r.rows.filter((row) => row['ok'] === true).length;
+}
+
+async function databaseNames(client: PgQueryable): Promise<Set<string>> {
+  const r = await client.query('SELECT datname FROM pg_database');
+  return new Set(r.rows.map((row) => String(row['datname'])));
+}
+
+async function dropDatabase(client: PgQueryable, name: string, serverVersionNum: number): Promise<void> {
+  if (serverVersionNum >= 130000) {
+    await client.query(`DROP DATABASE IF EXISTS ${quoteIdent(name)} WITH (FORCE)`);
+    return;
+  }
+  for (let attempt = 0; ; attempt++) {
+    await terminateSessions(client, name);
+    try {
+      await client.query(`DROP DATABASE IF EXISTS ${quoteIdent(name)}`);
+      return;
+    } catch (err) {
+      if ((err as PgErrorLike).code !== '55006' || attempt >= 20) throw err;
+      await sleep(250);
+    }
+  }
+}
+
+function isInUse(err: unknown): boolean {
+  return (err as PgErrorLike).code === '55006';
+}
+
+function checkDatabaseName(name: string, what: string): void {
+  if (!name) throw new RespaldoError('usage', `${what}: empty database name.`, 'Give a database name.');
+  if (name.includes('\0')) throw new RespaldoError('usage', `${what}: the database name contains a NUL character.`, 'Give another name.');
+  if (byteLength(name) > MAX_IDENTIFIER_BYTES) throw new RespaldoError('usage', `${what}: "${name}" is longer than ${MAX_IDENTIFIER_BYTES} bytes, PostgreSQL's limit for names.`, 'Give a shorter database name.');
+}
+
+/** Builds a postgres driver; `deps` lets tests replace the pg connection. */
+export function createPostgresDriver(deps: PostgresDriverDeps = {}): Driver {
+  const connect = deps.connect ?? defaultConnect;
+  const env = () => deps.env ?? process.env;
+
+  async function open(conn: PgConnection, database: string, doing: string): Promise<PgQueryable> {
+    try {
+      return await connect(settingsFor(conn, database));
+    } catch (err) {
+      throw pgError(err, conn, database, doing);
+    }
+  }
+
+  /** A connection to a database that is not one of `avoid` (for CREATE/ALTER/DROP DATABASE). */
+  async function openMaintenance(conn: PgConnection, avoid: string[], doing: string): Promise<{ client: PgQueryable; database: string }> {
+    const candidates = ['postgres', 'template1', conn.database].filter((d) => !avoid.includes(d));
+    let lastErr: unknown;
+    for (const database of candidates) {
+      try {
+        return { client: await connect(settingsFor(conn, database)), database };
+      } catch (err) {
+        lastErr = err;
+        const code = (err as PgErrorLike).code;
+        // Only a missing or forbidden maintenance database is worth another try.
+        if (code !== '3D000' && code !== '42501' && code !== '28000') break;
+      }
+    }
+    throw pgError(lastErr, conn, candidates[0] ?? conn.database, doing);
+  }
+
+  async function serverVersionNum(client: PgQueryable): Promise<number> {
+    const r = await client.query(`SELECT current_setting('server_version_num')::int AS n`);
+    return Number(r.rows[0]?.['n'] ?? 0);
+  }
+
+  const driver: Driver = {
+    engine: 'postgres',
+    types: ['full', 'schema'] as const,
+    safety: 'renamed-database',
+
+    validateConfig(db) {
+      return validatePgConfig(db);
+    },
+
+    describe(db) {
+      return describePg(db);
+    },
+
+    async backup(req, ctx): Promise<BackupSession> {
+      const conn = connectionOf(req.db);
+      const secrets = conn.password ? [conn.password] : [];
+      const type: BackupType = req.type;
+      const client = await open(conn, conn.database, 'connecting for the backup');
+      const children = new Set<ChildProcess>();
+      let clientEnded = false;
+      const endClient = async () => {
+        if (clientEnded) return;
+        clientEnded = true;
+        await client.query('ROLLBACK').catch(() => undefined);
+        await client.end().catch(() => undefined);
+      };
+
+      let info: ServerInfo;
+      let dumpBin: string;
+      let dumpVersion: { major: number; version: string };
+      let dumpallBin: string | undefined;
+      let dumpallVersion: { major: number; version: string } | undefined;
+      try {
+        try {
+          info = await readServerInfo(client);
+        } catch (err) {
+          throw pgError(err, conn, conn.database, 'reading the server version');
+        }
+        const major = serverMajor(info.versionNum);
+        dumpBin = await resolveTool('pg_dump', req.db);
+        dumpVersion = await toolVersion(dumpBin, 'pg_dump');
+        const old = clientTooOld('pg_dump', dumpVersion.major, major);
+        if (old) throw new RespaldoError('failed', `Database ${req.db.name}: ${old} (${dumpBin} is ${dumpVersion.version}, the server is ${info.version}).`, missingToolHint('pg_dump'));
+        if (req.db.globals) {
+          dumpallBin = await resolveTool('pg_dumpall', req.db);
+          dumpallVersion = await toolVersion(dumpallBin, 'pg_dumpall');
+          const oldAll = clientTooOld('pg_dumpall', dumpallVersion.major, major);
+          if (oldAll) throw new RespaldoError('failed', `Database ${req.db.name}: ${oldAll}`, missingToolHint('pg_dumpall'));
+        }
+      } catch (err) {
+        await endClient();
+        throw err;
+      }
+      ctx.log('postgres backup', { server: info.version, pgDump: dumpVersion.version, sizeBytes: info.sizeBytes });
+
+      const baseDetails = {
+        host: conn.host ?? null,
+        port: conn.port ?? 5432,
+        database: conn.database,
+        user: conn.user ?? null,
+        serverVersion: info.version,
+        serverVersionNum: info.versionNum,
+        pgDumpVersion: dumpVersion.version,
+        databaseSizeBytes: info.sizeBytes,
+        properties: info.props,
+      };
+
+      const main: DumpPart = {
+        role: 'main',
+        format: 'pg-custom',
+        extension: 'dump',
+        compress: true,
+        async open(): Promise<OpenedDump> {
+          let snapshot: string | undefined;
+          try {
+            await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+            const r = await client.query('SELECT pg_export_snapshot() AS s');
+            snapshot = String(r.rows[0]?.['s']);
+          } catch (err) {
+            await client.query('ROLLBACK').catch(() => undefined);
+            if (clientEnded) throw pgError(err, conn, conn.database, 'starting the dump');
+            ctx.reporter.emit({ type: 'warning', item: req.db.name, message: `cannot export a snapshot (${(err as Error).message}); row counts are estimates` });
+          }
+          const args = pgDumpArgs({ conn, type, snapshot });
+          const child: StreamingChild = spawnStreaming({ command: dumpBin, args, env: childEnv(conn), secrets, signal: ctx.signal, missingHint: missingToolHint('pg_dump') });
+          children.add(child.child);
+          const counting: Promise<{ tables: Record<string, number> | null; relations: [string, string][]; mode: string }> = (async () => {
+            const tables = await listTables(client);
+            const relations = tables.map((t) => [t.schema, t.table] as [string, string]);
+            if (type === 'schema') return { tables: null, relations, mode: 'none (schema only)' };
+            if (snapshot) return { tables: await countRows(client, tables), relations, mode: 'exact' };
+            return { tables: await estimateRows(client), relations, mode: 'estimate' };
+          })();
+          counting.catch(() => undefined);
+          const finished = (async (): Promise<DumpFacts> => {
+            try {
+              await commandDone(child.done, 'pg_dump', conn, `pg_dump of ${req.db.name} failed`, ctx.signal);
+              let counted: Awaited<typeof counting>;
+              try {
+                counted = await counting;
+              } catch (err) {
+                throw pgError(err, conn, conn.database, 'counting rows');
+              }
+              return {
+                tables: counted.tables,
+                details: { ...baseDetails, rowCounts: counted.mode, snapshot: Boolean(snapshot), relations: counted.relations, type },
+              };
+            } finally {
+              children.delete(child.child);
+              await endClient();
+            }
+          })();
+          finished.catch(() => undefined);
+          return { stream: child.stdout, finished };
+        },
+      };
+
+      const parts: DumpPart[] = [main];
+      if (req.db.globals && dumpallBin && dumpallVersion) {
+        const bin = dumpallBin;
+        const version = dumpallVersion;
+        parts.push({
+          role: 'globals',
+          format: 'pg-globals-sql',
+          extension: 'sql',
+          compress: true,
+          async open(): Promise<OpenedDump> {
+            const rolePasswords = info.isSuperuser;
+            if (!rolePasswords) {
+              ctx.reporter.emit({ type: 'warning', item: req.db.name, message: 'globals stored without role passwords (the configured user is not a superuser)' });
+            }
+            const child = spawnStreaming({ command: bin, args: pgDumpallGlobalsArgs({ conn, rolePasswords }), env: childEnv(conn), secrets, signal: ctx.signal, missingHint: missingToolHint('pg_dumpall') });
+            children.add(child.child);
+            const finished = (async (): Promise<DumpFacts> => {
+              try {
+                await commandDone(child.done, 'pg_dumpall', conn, `pg_dumpall --globals-only for ${req.db.name} failed`, ctx.signal);
+                return { tables: null, details: { pgDumpallVersion: version.version, rolePasswords } };
+              } finally {
+                children.delete(child.child);
+              }
+            })();
+            finished.catch(() => undefined);
+            return { stream: child.stdout, finished };
+          },
+        });
+      }
+
+      return {
+        parts,
+        async cleanup() {
+          for (const c of children) killChild(c);
+          children.clear();
+          await endClient();
+        },
+      };
+    },
+
+    planRestore(req) {
+      return planPgRestore(req);
+    },
+
+    async inspectTarget(db, target: RestoreTarget): Promise<TargetState> {
+      const conn = connectionOf(db);
+      const name = target.kind === 'in-place' ? conn.database : target.name;
+      const { client } = await openMaintenance(conn, [name], 'inspecting the restore target');
+      try {
+        const names = await databaseNames(client);
+        if (!names.has(name)) return { exists: false, sizeBytes: null, inUseBy: [] };
+        let sizeBytes: number | null = null;
+        try {
+          const r = await client.query('SELECT pg_database_size($1::name)::bigint AS n', [name]);
+          sizeBytes = Number(r.rows[0]?.['n']);
+        } catch {
+          sizeBytes = null;
+        }
+        return { exists: true, sizeBytes, inUseBy: await sessionsOn(client, name) };
+      } catch (err) {
+        throw pgError(err, conn, name, 'inspecting the restore target');
+      } finally {
+        await client.end().catch(() => undefined);
+      }
+    },
+
+    async restore(req, ctx): Promise<RestoreResult> {
+      return restorePg(req, ctx);
+    },
+
+    async recover(db, ctx): Promise<string[]> {
+      const conn = connectionOf(db);
+      const live = conn.database;
+      const { client } = await openMaintenance(conn, [live], 'looking for interrupted restores');
+      const actions: string[] = [];
+      try {
+        const versionNum = await serverVersionNum(client);
+        const names = await databaseNames(client);
+        const derived = [...names].map((n) => ({ name: n, parsed: parseDerivedName(live, n) })).filter((d) => d.parsed);
+        const staging = derived.filter((d) => d.parsed!.kind === 'restore');
+        const safety = derived.filter((d) => d.parsed!.kind === 'pre_restore');
+        if (!names.has(live)) {
+          // Interrupted between the two renames: put the previous live database back.
+          const pair = safety.find((s) => staging.some((t) => t.parsed!.id === s.parsed!.id));
+          if (pair) {
+            await client.query(`ALTER DATABASE ${quoteIdent(pair.name)} RENAME TO ${quoteIdent(live)}`);
+            actions.push(`renamed "${pair.name}" back to "${live}" (a restore was interrupted during the swap; the database is as before that restore)`);
+            names.delete(pair.name);
+            names.add(live);
+          } else if (safety.length > 0) {
+            ctx.reporter.emit({
+              type: 'warning',
+              item: db.name,
+              message: `database "${live}" does not exist; safety copies exist: ${safety.map((s) => `"${s.name}"`).join(', ')}. Restore a set, or rename a safety copy back by hand.`,
+            });
+          }
+        }
+        for (const s of staging) {
+          await dropDatabase(client, s.name, versionNum);
+          actions.push(`dropped "${s.name}" (left by an interrupted restore; "${live}" was not changed by it)`);
+        }
+      } catch (err) {
+        throw pgError(err, conn, live, 'recovering an interrupted restore');
+      } finally {
+        await client.end().catch(() => undefined);
+      }
+      for (const a of actions) ctx.log(a);
+      return actions;
+    },
+
+    async dropSafetyCopy(db, name): Promise<void> {
+      const conn = connectionOf(db);
+      const parsed = parseDerivedName(conn.database, name);
+      if (!parsed || parsed.kind !== 'pre_restore' || name === conn.database) {
+        throw new RefusedError(`"${name}" is not a safety copy of database "${conn.database}"; refusing to drop it.`, `Only databases named ${conn.database}__pre_restore_<set id> are dropped by respaldo.`);
+      }
+      const { client } = await openMaintenance(conn, [name], 'dropping a safety copy');
+      try {
+        const names = await databaseNames(client);
+        if (!names.has(name)) return;
+        try {
+          await client.query(`DROP DATABASE ${quoteIdent(name)}`);
+        } catch (err) {
+          if (isInUse(err)) {
+            throw new RefusedError(`The safety copy "${name}" is in use (${(await sessionsOn(client, name)).join(', ')}).`, 'Disconnect those sessions and delete the set again.');
+          }
+          throw err;
+        }
+      } catch (err) {
+        throw pgError(err, conn, name, 'dropping a safety copy');
+      } finally {
+        await client.end().catch(() => undefined);
+      }
+    },
+  };
+
+  async function resolveTool(tool: PgTool, db: DatabaseConfig): Promise<string> {
+    return toolPath(tool, db, env());
+  }
+
+  async function restorePg(req: RestoreRequest, ctx: DriverContext): Promise<RestoreResult> {
+    const conn = connectionOf(req.db);
+    const live = conn.database;
+    const item = req.db.name;
+    const secrets = conn.password ? [conn.password] : [];
+    const staging = restoreDbName(live, req.setId);
+    const details = req.entry.details ?? {};
+    const recorded = Object.keys(req.entry.tables ?? {});
+    let selection: TableRef[] | undefined;
+    if (req.tables && req.tables.length > 0) {
+      if (req.target.kind === 'in-place') {
+        throw new RefusedError('Restoring selected tables never replaces the live database.', `Give a new database name to restore them into (--to ${live}_tables).`);
+      }
+      try {
+        selection = resolveTables(req.tables, { keys: recorded, relations: details['relations'] as [string, string][] | undefined });
+      } catch (err) {
+        throw new RespaldoError('usage', `Database ${item}: ${(err as Error).message}.`, `Tables in this backup: ${recorded.slice(0, 20).join(', ')}${recorded.length > 20 ? ', …' : ''}`);
+      }
+    }
+    const finalName = req.target.kind === 'in-place' ? live : req.target.name;
+    checkDatabaseName(finalName, `Restore of ${item}`);
+    if (req.target.kind === 'side-by-side' && (finalName === live || parseDerivedName(live, finalName))) {
+      throw new RefusedError(`"${finalName}" cannot be the side-by-side target of ${item}.`, 'Choose a new name that is neither the live database nor a respaldo temporary or safety name.');
+    }
+
+    const restoreBin = await resolveTool('pg_restore', req.db);
+    const restoreVersion = await toolVersion(restoreBin, 'pg_restore');
+    const dumpedWith = parseToolVersion(`(PostgreSQL) ${String(details['pgDumpVersion'] ?? '')}`);
+    if (dumpedWith && restoreVersion.major < dumpedWith.major) {
+      throw new RespaldoError('failed', `pg_restore ${restoreVersion.version} cannot read a dump made by pg_dump ${dumpedWith.version}.`, missingToolHint('pg_restore'));
+    }
+
+    const { client: admin } = await openMaintenance(conn, [live, staging, finalName], 'preparing the restore');
+    let created = false;
+    let versionNum = 0;
+    try {
+      versionNum = await serverVersionNum(admin);
+      const names = await databaseNames(admin);
+      const liveExists = names.has(live);
+      const safetyName = preRestoreDbName(live, req.setId);
+      if (req.target.kind === 'in-place' && liveExists) {
+        if (names.has(safetyName)) {
+          throw new RefusedError(`A safety copy "${safetyName}" from an earlier restore of this set already exists.`, `Delete that pre_restore set (respaldo list; respaldo delete <id>) or drop "${safetyName}" once you no longer need it, then restore again.`);
+        }
+        const sessions = await sessionsOn(admin, live);
+        if (sessions.length > 0 && !req.terminateConnections) throw refusedSessions(live, sessions);
+      }
+      if (req.target.kind === 'side-by-side' && names.has(finalName)) {
+        throw new RefusedError(`Database "${finalName}" already exists; a side-by-side restore never replaces anything.`, 'Choose another name with --to, or drop that database first.');
+      }
+      if (names.has(staging)) {
+        ctx.log('dropping stale staging database', { staging });
+        ctx.reporter.emit({ type: 'warning', item, message: `dropping "${staging}" left by an earlier interrupted restore` });
+        await dropDatabase(admin, staging, versionNum);
+      }
+
+      const props = details['properties'] as DatabaseProperties | undefined;
+      progress(`creating "${staging}"`);
+      await admin.query(createDatabaseSql(staging, props));
+      created = true;
+
+      let counts: Record<string, number>;
+      {
+        if (selection) {
+          const schemas = [...new Set(selection.map((t) => t.schema))];
+          const c = await open(conn, staging, 'preparing the restored database');
+          try {
+            for (const s of schemas) await c.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(s)}`);
+          } finally {
+            await c.end().catch(() => undefined);
+          }
+        }
+        const runs = pgRestoreRuns({ conn, database: staging, tables: selection });
+        for (const args of runs) await runRestore(args);
+
+        progress('checking row counts');
+        const c = await open(conn, staging, 'checking the restored database');
+        try {
+          const all = await listTables(c);
+          const wanted = selection ? all.filter((t) => selection!.some((s) => s.schema === t.schema && s.table === t.table)) : all;
+          counts = await countRows(c, wanted);
+        } finally {
+          await c.end().catch(() => undefined);
+        }
+        const problems = compareCounts(req.entry.tables, counts, details['rowCounts'], selection);
+        if (problems.length > 0) {
+          throw new RespaldoError('failed', `Database ${item}: the restored copy does not match the backup (${problems.slice(0, 5).join('; ')}${problems.length > 5 ? '; …' : ''}).`, 'Nothing was replaced. Verify the set (respaldo verify) and try an older set.');
+        }
+        // Last, so the checks above still connect under the default privileges.
+        if (!selection) {
+          const roles = new Set((await admin.query('SELECT rolname FROM pg_roles')).rows.map((r) => String(r['rolname'])));
+          const { statements, skipped } = databasePropertiesSql(staging, props, roles);
+          for (const sql of statements) {
+            try {
+              await admin.query(sql);
+            } catch (err) {
+              ctx.reporter.emit({ type: 'warning', item, message: `database property not restored (${sql.replace(quoteIdent(staging), quoteIdent(finalName))}): ${(err as Error).message}` });
+            }
+          }
+          for (const s of skipped) ctx.reporter.emit({ type: 'warning', item, message: `database property not restored: ${s}` });
+        }
+      }
+
+      if (ctx.signal.aborted) throw new InterruptedError('Restore interrupted before the swap; the live database was not changed.');
+      // Swap.
+      if (req.target.kind === 'side-by-side' || !liveExists) {
+        const latest = await databaseNames(admin);
+        if (latest.has(finalName)) throw new RefusedError(`Database "${finalName}" appeared while restoring; not replacing it.`, 'Choose another name and restore again.');
+        await admin.query(`ALTER DATABASE ${quoteIdent(staging)} RENAME TO ${quoteIdent(finalName)}`);
+        created = false;
+        ctx.log('restored', { database: finalName });
+        return { tables: counts, restoredTo: finalName };
+      }
+
+      progress(`swapping "${live}" and "${staging}"`);
+      for (let attempt = 0; ; attempt++) {
+        const sessions = await sessionsOn(admin, live);
+        if (sessions.length > 0) {
+          if (!req.terminateConnections) throw refusedSessions(live, sessions);
+          const n = await terminateSessions(admin, live);
+          ctx.log('terminated sessions', { database: live, count: n });
+          ctx.reporter.emit({ type: 'warning', item, message: `terminated ${n} session(s) on "${live}": ${sessions.join(', ')}` });
+        }
+        try {
+          await admin.query(`ALTER DATABASE ${quoteIdent(live)} RENAME TO ${quoteIdent(safetyName)}`);
+          break;
+        } catch (err) {
+          if (!isInUse(err) || attempt >= 20) {
+            if (isInUse(err)) throw refusedSessions(live, await sessionsOn(admin, live));
+            throw err;
+          }
+          await sleep(250);
+        }
+      }
+      try {
+        await admin.query(`ALTER DATABASE ${quoteIdent(staging)} RENAME TO ${quoteIdent(live)}`);
+      } catch (err) {
+        await admin.query(`ALTER DATABASE ${quoteIdent(safetyName)} RENAME TO ${quoteIdent(live)}`).catch(() => undefined);
+        throw err;
+      }
+      created = false;
+      ctx.log('restored in place', { database: live, safety: safetyName });
+      return { safetyDatabase: safetyName, tables: counts, restoredTo: live };
+    } catch (err) {
+      if (created) {
+        await dropDatabase(admin, staging, versionNum).catch((e: unknown) => {
+          ctx.reporter.emit({ type: 'warning', item, message: `could not drop "${staging}": ${(e as Error).message}` });
+        });
+      }
+      if (ctx.signal.aborted) throw new InterruptedError('Restore interrupted; the live database was not changed.');
+      const globals = req.entry.extras?.find((x) => x.role === 'globals');
+      if (err instanceof CommandError && globals && /role "[^"]*" does not exist/.test(err.message)) {
+        throw new CommandError(
+          err.message,
+          `The backup needs roles this server lacks. This set stored them: review and apply \`gunzip -c ${req.storedPath('globals')} | psql -h HOST -U SUPERUSER -d postgres\` (errors for roles that already exist are harmless), then restore again.`,
+          err.details as { command: string; exitCode: number | null; signal: string | null; stderrTail: string },
+        );
+      }
+      throw pgError(err, conn, live, 'restoring');
+    } finally {
+      await admin.end().catch(() => undefined);
+    }
+
+    function progress(message: string, bytes = 0): void {
+      ctx.reporter.emit({ type: 'item-progress', item, bytes, ...(req.entry.rawBytes ? { totalBytes: req.entry.rawBytes } : {}), message });
+    }
+
+    async function runRestore(args: string[]): Promise<void> {
+      progress(`pg_restore into "${staging}"`);
+      const child = spawnStreaming({ command: restoreBin, args, env: childEnv(conn), secrets, signal: ctx.signal, stdin: 'pipe', missingHint: missingToolHint('pg_restore') });
+      const source: Readable = req.openPart();
+      let bytes = 0;
+      let last = Date.now();
+      source.on('data', (chunk: Buffer) => {
+        bytes += chunk.length;
+        if (Date.now() - last > 1000) {
+          last = Date.now();
+          progress('restoring', bytes);
+        }
+      });
+      const feeding = pipeline(source, child.child.stdin!);
+      const [fed, done] = await Promise.allSettled([feeding, commandDone(child.done, 'pg_restore', conn, `pg_restore of ${item} failed`, ctx.signal)]);
+      if (done.status === 'rejected') throw done.reason;
+      // pg_restore may stop reading once it has what it needs (selected tables): a closed pipe is fine then.
+      const code = fed.status === 'rejected' ? (fed.reason as NodeJS.ErrnoException).code : undefined;
+      if (fed.status === 'rejected' && code !== 'EPIPE' && code !== 'ERR_STREAM_PREMATURE_CLOSE') {
+        killChild(child.child);
+        throw new RespaldoError('failed', `Reading the stored dump of ${item} failed: ${(fed.reason as Error).message}`, 'Verify the set (respaldo verify); nothing was replaced.');
+      }
+      progress('restored', bytes);
+    }
+  }
+
+  return driver;
+}
+
+function refusedSessions(live: string, sessions: string[]): RefusedError {
+  return new RefusedError(
+    `Database "${live}" has ${sessions.length} connected session(s): ${sessions.join(', ')}. Nothing was replaced.`,
+    'Stop the applications using it, or run again with --terminate-connections to end those sessions during the swap.',
+  );
+}
+
+/** Differences between recorded and restored row counts (only when the backup's counts are exact). */
+function compareCounts(recorded: Record<string, number> | null, restored: Record<string, number>, mode: unknown, selection: TableRef[] | undefined): string[] {
+  if (!recorded || mode !== 'exact') return [];
+  const keys = selection ? selection.map((s) => tableKey(s.schema, s.table)) : Object.keys(recorded);
+  const problems: string[] = [];
+  for (const k of keys) {
+    if (!(k in recorded)) continue;
+    const got = restored[k];
+    if (got === undefined) problems.push(`table ${k} is missing`);
+    else if (got !== recorded[k]) problems.push(`${k}: ${got} rows, backup has ${recorded[k]}`);
+  }
+  return problems;
+}
+
+/** The PostgreSQL driver used by the registry. */
+export const postgresDriver = createPostgresDriver() satisfies Driver;

@@ -1,0 +1,198 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { EXIT } from '../src/core/exit-codes.js';
+import { pgAvailable, startPgCluster, type PgCluster } from './helpers/pg-cluster.js';
+
+/**
+ * End to end through the built CLI (`node bin/respaldo.js`, which needs `dist/`: `npm test`
+ * builds it first) against a real throwaway PostgreSQL cluster.
+ */
+
+const available = pgAvailable();
+const ROOT = resolve(__dirname, '..');
+/** The CLI under test: bin/respaldo.js (→ dist/), or another build named by RESPALDO_CLI. */
+const BIN = process.env['RESPALDO_CLI'] ?? join(ROOT, 'bin/respaldo.js');
+const PASSWORD = `cli'pw:@/${Math.random().toString(36).slice(2, 10)}`;
+
+let cluster: PgCluster;
+let work: string;
+let configFile: string;
+let backupDir: string;
+
+function cli(args: string[], env: Record<string, string> = {}): { code: number; stdout: string; stderr: string; json: any } {
+  const r = spawnSync(process.execPath, [BIN, ...args, '--config', configFile], {
+    encoding: 'utf8',
+    env: { ...process.env, DB_PASSWORD: PASSWORD, CI: 'true', NO_COLOR: '1', ...env },
+    cwd: work,
+    maxBuffer: 64 << 20,
+    timeout: 120_000,
+  });
+  let json: unknown = null;
+  try {
+    json = JSON.parse(r.stdout);
+  } catch {
+    json = null;
+  }
+  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr, json };
+}
+
+function plainDump(database: string): string {
+  const r = spawnSync(join(cluster.binDir, 'pg_dump'), ['--no-password', `--dbname=host=${cluster.host} port=${cluster.port} user=${cluster.user} dbname=${database}`], {
+    encoding: 'utf8',
+    env: { ...process.env, PGPASSWORD: cluster.password },
+    maxBuffer: 256 << 20,
+  });
+  if (r.status !== 0) throw new Error(r.stderr);
+  return r.stdout.split('\n').filter((l) => !/^\\(un)?restrict /.test(l)).join('\n');
+}
+
+function allText(dir: string): string {
+  let out = '';
+  for (const name of readdirSync(dir, { recursive: true }) as string[]) {
+    const p = join(dir, name);
+    if (statSync(p).isFile() && !p.endsWith('.gz')) out += readFileSync(p, 'utf8');
+  }
+  return out;
+}
+
+describe.skipIf(!available)('postgres end to end through the CLI', () => {
+  beforeAll(async () => {
+    const dist = join(BIN, '../../dist');
+    if (!existsSync(join(dist, 'cli/main.js')) || !existsSync(join(dist, 'drivers/postgres.js'))) {
+      throw new Error('dist/ is missing or has no postgres driver: run `npm run build` first (npm test does).');
+    }
+    work = mkdtempSync(join(tmpdir(), 'respaldo-pgcli-'));
+    cluster = await startPgCluster({ password: PASSWORD });
+    cluster.createDatabase('inventario');
+    const sql = readFileSync(join(ROOT, 'test/fixtures/chinook/Chinook_PostgreSql.sql'), 'utf8')
+      .replace(/^DROP DATABASE IF EXISTS chinook;$/m, '')
+      .replace(/^CREATE DATABASE chinook;$/m, '')
+      .replace(/^\\c chinook;$/m, '');
+    writeFileSync(join(work, 'chinook.sql'), sql);
+    cluster.psqlFile(join(work, 'chinook.sql'), 'inventario');
+    backupDir = join(work, 'backups');
+    writeFileSync(join(work, 'app.env'), 'APP_MODE=production\n');
+    configFile = join(work, 'backup_config.json');
+    writeFileSync(
+      configFile,
+      JSON.stringify(
+        {
+          backupDir: './backups',
+          databases: [{ name: 'inventario', url: `postgresql://${cluster.user}:\${DB_PASSWORD}@${cluster.host}:${cluster.port}/inventario`, globals: true }],
+          files: { config: ['./app.env'], application: [] },
+          compression: { level: 1 },
+          retention: { keepLast: 3, daily: 7, weekly: 4, monthly: 6, yearly: 1 },
+          schedule: { jobs: [] },
+        },
+        null,
+        2,
+      ),
+    );
+  });
+  afterAll(async () => {
+    await cluster?.stop();
+    if (work) rmSync(work, { recursive: true, force: true });
+  });
+
+  test('create, restore side by side, restore in place (sessions refused, then terminated), safety set listed and deleted', async () => {
+    const created = cli(['create', '--json']);
+    expect(created.stderr).not.toContain(PASSWORD);
+    expect(created.code, created.stderr).toBe(EXIT.ok);
+    const m = created.json;
+    expect(m.status).toBe('completed');
+    const entry = m.databases[0];
+    expect(entry).toMatchObject({ name: 'inventario', engine: 'postgres', format: 'pg-custom', compressed: true, error: null });
+    expect(entry.tables).toMatchObject({ 'public.album': 347, 'public.track': 3503 });
+    expect(entry.details).toMatchObject({ rowCounts: 'exact', pgDumpVersion: expect.any(String), serverVersion: expect.any(String) });
+    expect(entry.extras).toEqual([expect.objectContaining({ role: 'globals' })]);
+    const setPath = join(backupDir, m.id);
+    expect(statSync(join(setPath, entry.file)).mode & 0o777).toBe(0o600);
+    expect(allText(backupDir)).not.toContain(PASSWORD);
+    expect(allText(backupDir)).not.toContain(encodeURIComponent(PASSWORD));
+
+    // Side by side.
+    const side = cli(['restore', m.id, '--db', 'inventario', '--to', 'inventario_copy', '--yes', '--json']);
+    expect(side.code, side.stderr + side.stdout).toBe(EXIT.ok);
+    expect(side.json.databases[0]).toMatchObject({ ok: true, restoredTo: 'inventario_copy' });
+    const original = plainDump('inventario');
+    expect(plainDump('inventario_copy')).toBe(original);
+
+    // Selected tables, side by side.
+    const some = cli(['restore', m.id, '--db', 'inventario', '--to', 'inventario_albums', '--table', 'public.album', '--table', 'public.artist', '--yes', '--json']);
+    expect(some.code, some.stderr + some.stdout).toBe(EXIT.ok);
+    expect(cluster.psql(`SELECT string_agg(tablename, ',' ORDER BY tablename) FROM pg_tables WHERE schemaname = 'public'`, 'inventario_albums')).toBe('album,artist');
+    expect(cluster.psql('SELECT count(*) FROM album', 'inventario_albums')).toBe('347');
+
+    // The in-place plan names the staging and safety databases and changes nothing.
+    const dry = cli(['restore', m.id, '--db', 'inventario', '--dry-run', '--json']);
+    expect(dry.code, dry.stderr).toBe(EXIT.ok);
+    expect(dry.json.databases[0]).toMatchObject({ replaces: true, staging: `inventario__restore_${m.id}`, safety: { kind: 'renamed-database', name: `inventario__pre_restore_${m.id}` } });
+    expect(cluster.databases().filter((n) => n.startsWith('inventario__'))).toEqual([]);
+
+    // Change the live database, hold a session on it.
+    cluster.psql(`DELETE FROM invoice_line WHERE invoice_id > 100; UPDATE artist SET name = 'cambiado'`, 'inventario');
+    const changed = plainDump('inventario');
+    const holder = await cluster.client('inventario');
+    try {
+      const refused = cli(['restore', m.id, '--db', 'inventario', '--yes', '--json']);
+      expect(refused.code, refused.stderr + refused.stdout).toBe(EXIT.refused);
+      expect(refused.stderr + refused.stdout).toMatch(/terminate-connections/);
+      expect(plainDump('inventario')).toBe(changed);
+
+      const inPlace = cli(['restore', m.id, '--db', 'inventario', '--terminate-connections', '--yes', '--json']);
+      expect(inPlace.code, inPlace.stderr + inPlace.stdout).toBe(EXIT.ok);
+      expect(inPlace.json.databases[0]).toMatchObject({ ok: true, restoredTo: 'inventario', safetyDatabase: `inventario__pre_restore_${m.id}` });
+      expect(inPlace.json.safetySetIds).toHaveLength(1);
+    } finally {
+      await holder.end().catch(() => undefined);
+    }
+    expect(plainDump('inventario')).toBe(original);
+    expect(plainDump(`inventario__pre_restore_${m.id}`)).toBe(changed);
+    expect(cluster.databases().filter((n) => n.includes('__restore_'))).toEqual([]);
+
+    const list = cli(['list', '--json']);
+    expect(list.code).toBe(EXIT.ok);
+    const safety = (list.json as { id: string; type: string }[]).find((s) => s.type === 'pre_restore');
+    expect(safety).toBeDefined();
+    const status = cli(['status', '--json']);
+    expect(status.json.safetySets).toContain(safety!.id);
+
+    const del = cli(['delete', safety!.id, '--yes', '--json']);
+    expect(del.code, del.stderr).toBe(EXIT.ok);
+    expect(cluster.databases()).not.toContain(`inventario__pre_restore_${m.id}`);
+    expect(cluster.databases()).toContain('inventario');
+  });
+
+  test('server stopped: the set is partial with a clear reason, and restores refuse to start', async () => {
+    const sets = cli(['list', '--json']).json as { id: string; type: string }[];
+    const full = sets.find((x) => x.type === 'full')!;
+    cluster.pause();
+    try {
+      const r = cli(['create', '--json']);
+      expect(r.code).toBe(EXIT.partial);
+      expect(r.json.databases[0].error.message).toMatch(/refused the connection/);
+      expect(r.json.databases[0].error.hint).toMatch(/running/);
+      const rr = cli(['restore', full.id, '--db', 'inventario', '--to', 'never_made', '--yes', '--json']);
+      expect(rr.code).toBe(EXIT.failed);
+      expect(rr.stdout + rr.stderr).toMatch(/refused the connection/);
+    } finally {
+      cluster.start();
+    }
+    expect(cluster.databases()).not.toContain('never_made');
+  });
+
+  test('wrong password: the set is partial with a clear reason and exit code, nothing else touched, no secret anywhere', async () => {
+    const before = plainDump('inventario');
+    const r = cli(['create', '--json'], { DB_PASSWORD: 'definitely-wrong' });
+    expect(r.code).toBe(EXIT.partial);
+    expect(r.json.status).not.toBe('completed');
+    expect(r.json.databases[0].error.message).toMatch(/password authentication failed/);
+    expect(r.json.databases[0].error.hint).toMatch(/password/);
+    expect(r.stdout + r.stderr).not.toContain('definitely-wrong');
+    expect(allText(backupDir)).not.toContain('definitely-wrong');
+    expect(plainDump('inventario')).toBe(before);
+  });
+});

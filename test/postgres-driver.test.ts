@@ -1,0 +1,567 @@
+import { spawnSync } from 'node:child_process';
+import { createReadStream, createWriteStream, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, chmodSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createGzip, createGunzip } from 'node:zlib';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { CollectingReporter } from '../src/core/events.js';
+import { InterruptedError, RefusedError, RespaldoError } from '../src/core/errors.js';
+import type { DatabaseConfig, DatabaseEntry } from '../src/core/types.js';
+import type { DriverContext, DumpFacts, RestoreTarget } from '../src/drivers/driver.js';
+import { postgresDriver } from '../src/drivers/postgres.js';
+import { driverFor } from '../src/drivers/registry.js';
+import { pgAvailable, startPgCluster, type PgCluster } from './helpers/pg-cluster.js';
+
+/**
+ * The PostgreSQL driver against a real throwaway cluster. The engine (gzip, manifest) is
+ * simulated here: dumps are piped through node:zlib into files, restores read them back.
+ */
+
+const available = pgAvailable();
+const PASSWORD = `Pw'd:@\\x-${Math.random().toString(36).slice(2, 10)}`;
+
+let cluster: PgCluster;
+let work: string;
+
+function dbConfig(database: string, extra: Partial<DatabaseConfig> = {}): DatabaseConfig {
+  return { name: database.replace(/[^\w]/g, '_') || 'db', engine: 'postgres', url: cluster.url(database), ...extra };
+}
+
+function makeCtx(): DriverContext & { reporter: CollectingReporter; logs: string[] } {
+  const scratchDir = mkdtempSync(join(work, 'scratch-'));
+  const logs: string[] = [];
+  return { reporter: new CollectingReporter(), signal: new AbortController().signal, scratchDir, log: (m, f) => logs.push(`${m} ${JSON.stringify(f ?? {})}`), logs };
+}
+
+interface StoredDump {
+  facts: DumpFacts;
+  files: Record<string, string>;
+  formats: Record<string, string>;
+}
+
+let dumpCounter = 0;
+/** Runs a backup the way the engine does: parts in order, each gzip'ed to a file while `finished` is awaited. */
+async function dump(db: DatabaseConfig, type: 'full' | 'schema' = 'full', ctx = makeCtx()): Promise<StoredDump> {
+  const session = await postgresDriver.backup({ db, type, purpose: 'backup' }, ctx);
+  const files: Record<string, string> = {};
+  const formats: Record<string, string> = {};
+  let facts: DumpFacts | undefined;
+  try {
+    for (const part of session.parts) {
+      const file = join(work, `dump-${++dumpCounter}.${part.role}.${part.extension}.gz`);
+      const opened = await part.open();
+      const [stored, finished] = await Promise.allSettled([pipeline(opened.stream, createGzip({ level: 1 }), createWriteStream(file)), opened.finished]);
+      if (finished.status === 'rejected') throw finished.reason;
+      if (stored.status === 'rejected') throw stored.reason;
+      files[part.role] = file;
+      formats[part.role] = part.format;
+      if (part.role === 'main') facts = finished.value;
+    }
+  } finally {
+    await session.cleanup();
+  }
+  return { facts: facts!, files, formats };
+}
+
+function entryOf(db: DatabaseConfig, d: StoredDump): DatabaseEntry {
+  return {
+    name: db.name, engine: 'postgres', file: d.files['main']!, format: 'pg-custom', compressed: true, rawBytes: 0, storedBytes: 0,
+    md5: null, sha256: null, tables: d.facts.tables, durationMs: 0, error: null, details: d.facts.details,
+  };
+}
+
+async function restore(db: DatabaseConfig, d: StoredDump, target: RestoreTarget, opts: { setId?: string; tables?: string[]; terminate?: boolean; entry?: DatabaseEntry; ctx?: ReturnType<typeof makeCtx> } = {}) {
+  const ctx = opts.ctx ?? makeCtx();
+  const result = await postgresDriver.restore(
+    {
+      db,
+      entry: opts.entry ?? entryOf(db, d),
+      setId: opts.setId ?? '20261122_101010',
+      target,
+      openPart: (role = 'main') => createReadStream(d.files[role]!).pipe(createGunzip()),
+      storedPath: (role = 'main') => d.files[role]!,
+      ...(opts.tables ? { tables: opts.tables } : {}),
+      terminateConnections: opts.terminate ?? false,
+    },
+    ctx,
+  );
+  return { result, ctx };
+}
+
+/** Plain pg_dump (schema and data) of a database, without the per-run \restrict keys. */
+function plainDump(database: string, extra: string[] = []): string {
+  const r = spawnSync(join(cluster.binDir, 'pg_dump'), ['--no-password', ...extra, `--dbname=host=${cluster.host} port=${cluster.port} user=${cluster.user} dbname='${database.replace(/'/g, "\\'")}'`], {
+    encoding: 'utf8',
+    env: { ...process.env, PGPASSWORD: cluster.password },
+    maxBuffer: 512 * 1024 * 1024,
+  });
+  if (r.status !== 0) throw new Error(r.stderr);
+  return r.stdout.split('\n').filter((l) => !/^\\(un)?restrict /.test(l)).join('\n');
+}
+
+function loadChinook(database: string): void {
+  cluster.createDatabase(database);
+  const sql = readFileSync(join(__dirname, 'fixtures/chinook/Chinook_PostgreSql.sql'), 'utf8')
+    .replace(/^DROP DATABASE IF EXISTS chinook;$/m, '')
+    .replace(/^CREATE DATABASE chinook;$/m, '')
+    .replace(/^\\c chinook;$/m, '');
+  const file = join(work, `chinook-${database}.sql`);
+  writeFileSync(file, sql);
+  cluster.psqlFile(file, database);
+}
+
+const TRICKY_SQL = `
+CREATE EXTENSION pgcrypto;
+CREATE SCHEMA "Ünïcode ""esquema"" x" AUTHORIZATION app_owner;
+CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy');
+CREATE DOMAIN positive_int AS integer CHECK (VALUE > 0);
+CREATE SEQUENCE custom_seq START 1000 INCREMENT 7;
+CREATE TABLE people (
+  id int GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  name text NOT NULL,
+  mood mood,
+  age positive_int,
+  doc jsonb,
+  pic bytea,
+  shout text GENERATED ALWAYS AS (upper(name)) STORED,
+  ticket int DEFAULT nextval('custom_seq'),
+  secret bytea DEFAULT gen_random_bytes(4)
+);
+ALTER TABLE people OWNER TO app_owner;
+GRANT SELECT ON people TO app_reader;
+COMMENT ON TABLE people IS 'gente ☃';
+CREATE TABLE audit (id bigserial PRIMARY KEY, what text, at timestamptz DEFAULT now());
+CREATE FUNCTION audit_people() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  INSERT INTO audit(what) VALUES (TG_OP || ':' || NEW.name);
+  RETURN NEW;
+END $$;
+CREATE TRIGGER people_audit AFTER INSERT ON people FOR EACH ROW EXECUTE FUNCTION audit_people();
+CREATE TABLE measurements (id bigserial, at date NOT NULL, v numeric(10,2)) PARTITION BY RANGE (at);
+CREATE TABLE measurements_2024 PARTITION OF measurements FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');
+CREATE TABLE measurements_2025 PARTITION OF measurements FOR VALUES FROM ('2025-01-01') TO ('2026-01-01');
+CREATE TABLE "Ünïcode ""esquema"" x"."tabla con espacios y ""comillas"" ñ" (id int PRIMARY KEY, "valor é" text);
+INSERT INTO people(name, mood, age, doc, pic) SELECT 'persona ' || g, (ARRAY['sad','ok','happy'])[1 + g % 3]::mood, 1 + g % 90,
+  jsonb_build_object('n', g, 'tags', jsonb_build_array('a', 'ü', g)), decode(md5(g::text), 'hex') FROM generate_series(1, 500) g;
+INSERT INTO measurements(at, v) SELECT date '2024-01-01' + (g % 700), g / 7.0 FROM generate_series(1, 2000) g;
+INSERT INTO "Ünïcode ""esquema"" x"."tabla con espacios y ""comillas"" ñ" VALUES (1, 'uno ✓'), (2, E'dos\\ttab'), (3, NULL);
+CREATE VIEW happy_people AS SELECT id, name FROM people WHERE mood = 'happy';
+CREATE MATERIALIZED VIEW mood_counts AS SELECT mood, count(*) AS n FROM people GROUP BY mood;
+SELECT lo_from_bytea(0, '\\xdeadbeef00ff'::bytea);
+SELECT lo_from_bytea(0, convert_to(repeat('large object ñ ', 1000), 'UTF8'));
+SELECT setval('custom_seq', 99999);
+`;
+
+describe.skipIf(!available)('postgres driver (real cluster)', () => {
+  beforeAll(async () => {
+    work = mkdtempSync(join(tmpdir(), 'respaldo-pgtest-'));
+    cluster = await startPgCluster({ password: PASSWORD });
+    cluster.psql('CREATE ROLE app_owner; CREATE ROLE app_reader;');
+  });
+  afterAll(async () => {
+    await cluster?.stop();
+    if (work) rmSync(work, { recursive: true, force: true });
+  });
+
+  test('registry maps postgres to this driver; describe and validate never show the password', () => {
+    expect(driverFor('postgres')).toBe(postgresDriver);
+    const db = dbConfig('inventario');
+    expect(postgresDriver.validateConfig(db)).toEqual([]);
+    const text = postgresDriver.describe(db);
+    expect(text).toContain('inventario');
+    expect(text).not.toContain(PASSWORD);
+  });
+
+  test('Chinook: backup records versions, size and exact row counts; side-by-side restore is identical', async () => {
+    loadChinook('chinook');
+    const db = dbConfig('chinook');
+    const d = await dump(db);
+    expect(d.formats['main']).toBe('pg-custom');
+    expect(d.facts.tables).toMatchObject({ 'public.album': 347, 'public.artist': 275, 'public.track': 3503, 'public.invoice_line': 2240 });
+    expect(d.facts.details).toMatchObject({ rowCounts: 'exact', snapshot: true, serverVersionNum: expect.any(Number), pgDumpVersion: expect.stringMatching(/^\d+\.\d+/) });
+    expect(d.facts.details['databaseSizeBytes']).toBeGreaterThan(1_000_000);
+    expect(JSON.stringify(d.facts)).not.toContain(PASSWORD);
+    // The stream really is a custom-format archive (PGDMP magic) and uncompressed inside (-Z0).
+    const head = readFileSync(d.files['main']!);
+    const { gunzipSync } = await import('node:zlib');
+    const raw = gunzipSync(head);
+    expect(raw.subarray(0, 5).toString()).toBe('PGDMP');
+    expect(raw.includes(Buffer.from('Jagged Little Pill'))).toBe(true);
+
+    const { result } = await restore(db, d, { kind: 'side-by-side', name: 'chinook_copy' });
+    expect(result.restoredTo).toBe('chinook_copy');
+    expect(result.safetyDatabase).toBeUndefined();
+    expect(result.tables).toEqual(d.facts.tables);
+    expect(plainDump('chinook_copy')).toBe(plainDump('chinook'));
+    expect(cluster.databases().filter((n) => n.includes('__restore_'))).toEqual([]);
+  });
+
+  test('tricky objects round trip: schema, data, large objects, owners, privileges and database settings identical', async () => {
+    cluster.createDatabase('tricky');
+    const file = join(work, 'tricky.sql');
+    writeFileSync(file, TRICKY_SQL);
+    cluster.psqlFile(file, 'tricky');
+    cluster.psql(`ALTER DATABASE tricky SET work_mem = '8MB'; ALTER DATABASE tricky SET search_path = "$user", public; REVOKE CONNECT ON DATABASE tricky FROM PUBLIC; GRANT CONNECT ON DATABASE tricky TO app_reader;`);
+    const db = dbConfig('tricky');
+    const d = await dump(db);
+    expect(d.facts.tables).toMatchObject({ 'public.people': 500, 'public.audit': 500, 'public.measurements_2024': expect.any(Number), 'Ünïcode "esquema" x.tabla con espacios y "comillas" ñ': 3 });
+    expect(d.facts.tables!['public.measurements_2024']! + d.facts.tables!['public.measurements_2025']!).toBe(2000);
+
+    await restore(db, d, { kind: 'side-by-side', name: 'tricky restored ü' });
+    expect(plainDump('tricky restored ü')).toBe(plainDump('tricky'));
+    expect(plainDump('tricky restored ü', ['--schema-only'])).toBe(plainDump('tricky', ['--schema-only']));
+    const props = (name: string) =>
+      cluster.psql(`SELECT pg_encoding_to_char(encoding), datcollate, pg_get_userbyid(datdba), (SELECT string_agg(a::text, ',' ORDER BY a::text) FROM unnest(datacl) a), (SELECT array_to_string(setconfig, ';') FROM pg_db_role_setting WHERE setdatabase = d.oid AND setrole = 0) FROM pg_database d WHERE datname = '${name.replace(/'/g, "''")}'`).replace(/tricky restored ü|tricky/g, 'X');
+    expect(props('tricky restored ü')).toBe(props('tricky'));
+    expect(props('tricky')).toContain('app_reader=c/');
+    expect(cluster.psql(`SELECT count(*) FROM pg_largeobject_metadata`, 'tricky restored ü')).toBe('2');
+    expect(cluster.psql(`SELECT pg_get_userbyid(relowner) FROM pg_class WHERE relname = 'people'`, 'tricky restored ü')).toBe('app_owner');
+  });
+
+  test('database names starting with "-" and containing "=" and quotes are names, not options', async () => {
+    const name = `-odd=name 'q' ü`;
+    cluster.createDatabase(name);
+    cluster.psql(`CREATE TABLE t (x int); INSERT INTO t SELECT generate_series(1, 42);`, name);
+    const db: DatabaseConfig = { name: 'odd', engine: 'postgres', host: cluster.host, port: cluster.port, user: cluster.user, password: PASSWORD, database: name, globals: true };
+    const d = await dump(db);
+    expect(d.facts.tables).toEqual({ 'public.t': 42 });
+    expect(d.files['globals']).toBeDefined();
+    const globals = (await import('node:zlib')).gunzipSync(readFileSync(d.files['globals']!)).toString();
+    expect(globals).toContain('CREATE ROLE app_owner');
+    await restore(db, d, { kind: 'side-by-side', name: `=copy -of 'odd'` });
+    expect(cluster.psql('SELECT sum(x) FROM t', `=copy -of 'odd'`)).toBe(String((42 * 43) / 2));
+  });
+
+  test('schema-only backup restores tables without rows', async () => {
+    const db = dbConfig('chinook');
+    const d = await dump(db, 'schema');
+    expect(d.facts.tables).toBeNull();
+    await restore(db, d, { kind: 'side-by-side', name: 'chinook_schema' });
+    expect(cluster.psql('SELECT count(*) FROM album', 'chinook_schema')).toBe('0');
+    expect(plainDump('chinook_schema', ['--schema-only'])).toBe(plainDump('chinook', ['--schema-only']));
+  });
+
+  test('selected tables restore into a side-by-side database only', async () => {
+    const db = dbConfig('chinook');
+    const d = await dump(db);
+    const { result } = await restore(db, d, { kind: 'side-by-side', name: 'chinook_some' }, { tables: ['public.album', 'public.artist'] });
+    expect(result.tables).toEqual({ 'public.album': 347, 'public.artist': 275 });
+    expect(cluster.psql(`SELECT string_agg(tablename, ',' ORDER BY tablename) FROM pg_tables WHERE schemaname = 'public'`, 'chinook_some')).toBe('album,artist');
+    await expect(restore(db, d, { kind: 'in-place' }, { tables: ['public.album'] })).rejects.toBeInstanceOf(RefusedError);
+    await expect(restore(db, d, { kind: 'side-by-side', name: 'chinook_none' }, { tables: ['public.nope'] })).rejects.toThrow(/not in this backup/);
+    await expect(restore(db, d, { kind: 'side-by-side', name: 'chinook_some' })).rejects.toThrow(/already exists/);
+  });
+
+  test('in place: refuses while sessions are connected, swaps with --terminate-connections, keeps the safety copy; dropSafetyCopy', async () => {
+    loadChinook('shop');
+    const db = dbConfig('shop');
+    const d = await dump(db);
+    const before = plainDump('shop');
+    cluster.psql(`DELETE FROM invoice_line; UPDATE artist SET name = 'changed'`, 'shop');
+    const changed = plainDump('shop');
+
+    const holder = await cluster.client('shop');
+    try {
+      const err = await restore(db, d, { kind: 'in-place' }, { setId: 'S1' }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(RefusedError);
+      expect((err as RefusedError).message).toMatch(/connected session/);
+      expect((err as RefusedError).hint).toMatch(/--terminate-connections/);
+      expect(plainDump('shop')).toBe(changed);
+      expect(cluster.databases().filter((n) => n.startsWith('shop__'))).toEqual([]);
+
+      const { result } = await restore(db, d, { kind: 'in-place' }, { setId: 'S1', terminate: true });
+      expect(result).toMatchObject({ restoredTo: 'shop', safetyDatabase: 'shop__pre_restore_S1' });
+    } finally {
+      await holder.end().catch(() => undefined);
+    }
+    expect(plainDump('shop')).toBe(before);
+    expect(plainDump('shop__pre_restore_S1')).toBe(changed);
+    expect(await postgresDriver.inspectTarget(db, { kind: 'in-place' })).toMatchObject({ exists: true, inUseBy: [] });
+    expect(await postgresDriver.inspectTarget(db, { kind: 'side-by-side', name: 'nope' })).toEqual({ exists: false, sizeBytes: null, inUseBy: [] });
+
+    // The same set again: its safety name is taken.
+    await expect(restore(db, d, { kind: 'in-place' }, { setId: 'S1' })).rejects.toThrow(/already exists/);
+
+    await expect(postgresDriver.dropSafetyCopy(db, 'chinook')).rejects.toBeInstanceOf(RefusedError);
+    await expect(postgresDriver.dropSafetyCopy(db, 'shop')).rejects.toBeInstanceOf(RefusedError);
+    await expect(postgresDriver.dropSafetyCopy(db, 'other__pre_restore_S1')).rejects.toBeInstanceOf(RefusedError);
+    await postgresDriver.dropSafetyCopy(db, 'shop__pre_restore_S1');
+    expect(cluster.databases()).not.toContain('shop__pre_restore_S1');
+    expect(cluster.databases()).toContain('shop');
+  });
+
+  test('a failing restore (role that no longer exists) leaves the live database identical and no temp database', async () => {
+    cluster.createDatabase('ledger');
+    cluster.psql(`CREATE ROLE ghost; CREATE TABLE entries (id int PRIMARY KEY, amount numeric); INSERT INTO entries SELECT g, g * 1.5 FROM generate_series(1, 1000) g; ALTER TABLE entries OWNER TO ghost;`, 'ledger');
+    const db = dbConfig('ledger');
+    const d = await dump(db);
+    cluster.psql(`ALTER TABLE entries OWNER TO postgres; UPDATE entries SET amount = 0 WHERE id <= 10;`, 'ledger');
+    cluster.psql(`DROP ROLE ghost`);
+    const checksum = () => cluster.psql(`SELECT md5(string_agg(e::text, ',' ORDER BY id)) FROM entries e`, 'ledger');
+    const before = checksum();
+    const err = await restore(db, d, { kind: 'in-place' }, { setId: 'F1', terminate: true }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(RespaldoError);
+    expect((err as RespaldoError).message).toMatch(/pg_restore/);
+    expect((err as RespaldoError).message).toMatch(/role "ghost" does not exist/);
+    expect((err as RespaldoError).hint).toMatch(/role/);
+    expect(JSON.stringify((err as RespaldoError).toJSON())).not.toContain(PASSWORD);
+    expect(checksum()).toBe(before);
+    expect(cluster.databases().filter((n) => n.startsWith('ledger__'))).toEqual([]);
+  });
+
+  test('row counts that do not match the manifest stop the restore before the swap', async () => {
+    const db = dbConfig('ledger');
+    const d = await dump(db);
+    const entry = entryOf(db, d);
+    entry.tables = { ...entry.tables!, 'public.entries': 999 };
+    const before = plainDump('ledger');
+    await expect(restore(db, d, { kind: 'in-place' }, { setId: 'M1', entry, terminate: true })).rejects.toThrow(/does not match the backup.*public\.entries: 1000 rows, backup has 999/);
+    expect(plainDump('ledger')).toBe(before);
+    expect(cluster.databases().filter((n) => n.startsWith('ledger__'))).toEqual([]);
+  });
+
+  test('recover rolls back a swap interrupted between the renames, and drops stale temp databases', async () => {
+    cluster.createDatabase('halfway');
+    cluster.psql(`CREATE TABLE t (v text); INSERT INTO t VALUES ('original')`, 'halfway');
+    cluster.createDatabase('halfway__restore_X1');
+    cluster.psql(`ALTER DATABASE halfway RENAME TO "halfway__pre_restore_X1"`);
+    const db = dbConfig('halfway');
+    const ctx = makeCtx();
+    const actions = await postgresDriver.recover(db, ctx);
+    expect(actions).toHaveLength(2);
+    expect(actions[0]).toMatch(/renamed "halfway__pre_restore_X1" back to "halfway"/);
+    expect(actions[1]).toMatch(/dropped "halfway__restore_X1"/);
+    expect(cluster.psql('SELECT v FROM t', 'halfway')).toBe('original');
+    expect(cluster.databases().filter((n) => n.startsWith('halfway'))).toEqual(['halfway']);
+
+    cluster.createDatabase('halfway__restore_X2');
+    expect(await postgresDriver.recover(db, makeCtx())).toEqual([expect.stringMatching(/dropped "halfway__restore_X2"/)]);
+    expect(await postgresDriver.recover(db, makeCtx())).toEqual([]);
+  });
+
+  test('backup under a concurrent writer: counts match the dump exactly and the sum invariant holds in the restore', async () => {
+    cluster.createDatabase('bank');
+    cluster.psql(
+      `CREATE TABLE accounts (id int PRIMARY KEY, balance bigint NOT NULL);
+       INSERT INTO accounts SELECT g, 0 FROM generate_series(1, 1000) g;
+       CREATE TABLE history (id bigserial PRIMARY KEY, a int, b int, delta int, filler text);
+       CREATE TABLE filler AS SELECT g AS id, repeat(md5(g::text), 8) AS pad FROM generate_series(1, 150000) g;`,
+      'bank',
+    );
+    const writer = await cluster.client('bank');
+    let stop = false;
+    let commits = 0;
+    const writing = (async () => {
+      while (!stop) {
+        const a = 1 + Math.floor(Math.random() * 1000);
+        const b = 1 + Math.floor(Math.random() * 1000);
+        const delta = 1 + Math.floor(Math.random() * 100);
+        await writer.query('BEGIN');
+        await writer.query('UPDATE accounts SET balance = balance - $1 WHERE id = $2', [delta, a]);
+        await writer.query('UPDATE accounts SET balance = balance + $1 WHERE id = $2', [delta, b]);
+        await writer.query(`INSERT INTO history (a, b, delta, filler) VALUES ($1, $2, $3, repeat('x', 200))`, [a, b, delta]);
+        await writer.query('COMMIT');
+        commits++;
+      }
+    })();
+    try {
+      while (commits < 200) await new Promise((r) => setTimeout(r, 20));
+      const db = dbConfig('bank');
+      const d = await dump(db);
+      const during = commits;
+      while (commits < during + 200) await new Promise((r) => setTimeout(r, 20));
+      stop = true;
+      await writing;
+      const recorded = d.facts.tables!['public.history']!;
+      expect(recorded).toBeGreaterThan(0);
+      const { result } = await restore(db, d, { kind: 'side-by-side', name: 'bank_copy' });
+      expect(result.tables!['public.history']).toBe(recorded);
+      expect(cluster.psql('SELECT sum(balance) FROM accounts', 'bank_copy')).toBe('0');
+      expect(Number(cluster.psql('SELECT count(*) FROM history', 'bank'))).toBeGreaterThan(recorded);
+      // Every committed transfer in the copy is complete: balances equal the history's net flows.
+      expect(cluster.psql(`SELECT count(*) FROM accounts ac WHERE balance <> (SELECT coalesce(sum(CASE WHEN h.b = ac.id THEN delta ELSE 0 END) - sum(CASE WHEN h.a = ac.id THEN delta ELSE 0 END), 0) FROM history h WHERE h.a = ac.id OR h.b = ac.id)`, 'bank_copy')).toBe('0');
+    } finally {
+      stop = true;
+      await writing.catch(() => undefined);
+      await writer.end();
+    }
+  });
+
+  test('the password never appears in /proc/*/cmdline of any process while pg_dump runs, and only in the child env', async () => {
+    const db = dbConfig('bank', { globals: true });
+    expect(process.env['PGPASSWORD']).toBeUndefined();
+    const ctx = makeCtx();
+    const session = await postgresDriver.backup({ db, type: 'full', purpose: 'backup' }, ctx);
+    try {
+      const opened = await session.parts[0]!.open();
+      // Read slowly so pg_dump stays alive, blocked on its pipe.
+      let seen = 0;
+      const slow = new Writable({
+        highWaterMark: 1024,
+        write(chunk: Buffer, _enc, cb) {
+          seen += chunk.length;
+          setTimeout(cb, 5);
+        },
+      });
+      const piping = pipeline(opened.stream, slow);
+      let sawDump = false;
+      let sawEnvPassword = false;
+      const encoded = encodeURIComponent(PASSWORD);
+      for (let i = 0; i < 20; i++) {
+        for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+          let cmd: string;
+          try {
+            cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+          } catch {
+            continue;
+          }
+          expect(cmd.includes(PASSWORD) || cmd.includes(encoded)).toBe(false);
+          if (cmd.includes('pg_dump') && cmd.includes('--dbname=')) {
+            sawDump = true;
+            expect(cmd).toContain('--compress=0');
+            expect(cmd).toContain('--snapshot=');
+            try {
+              if (readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').includes(`PGPASSWORD=${PASSWORD}`)) sawEnvPassword = true;
+            } catch {
+              /* exited */
+            }
+          }
+        }
+        await new Promise((r) => setTimeout(r, 25));
+      }
+      expect(sawDump).toBe(true);
+      expect(sawEnvPassword).toBe(true);
+      await piping;
+      await opened.finished;
+      expect(seen).toBeGreaterThan(1000);
+      expect(process.env['PGPASSWORD']).toBeUndefined();
+      expect(ctx.logs.join('\n')).not.toContain(PASSWORD);
+    } finally {
+      await session.cleanup();
+    }
+  });
+
+  test('a non-superuser owner with CREATEDB can back up (globals without role passwords) and restore in place', async () => {
+    const appPassword = `app-${Math.random().toString(36).slice(2)}`;
+    cluster.psql(`CREATE ROLE app LOGIN CREATEDB PASSWORD '${appPassword}'`);
+    cluster.psql('CREATE DATABASE appdb OWNER app');
+    const db: DatabaseConfig = { name: 'appdb', engine: 'postgres', host: cluster.host, port: cluster.port, user: 'app', password: appPassword, database: 'appdb', globals: true };
+    const { default: pg } = await import('pg');
+    const client = new pg.Client({ host: cluster.host, port: cluster.port, user: 'app', password: appPassword, database: 'appdb' });
+    await client.connect();
+    await client.query(`CREATE TABLE notes (id serial PRIMARY KEY, body text); INSERT INTO notes (body) SELECT 'nota ' || g FROM generate_series(1, 300) g;`);
+    await client.end();
+    const ctx = makeCtx();
+    const d = await dump(db, 'full', ctx);
+    expect(d.facts.tables).toEqual({ 'public.notes': 300 });
+    expect(ctx.reporter.events).toContainEqual(expect.objectContaining({ type: 'warning', message: expect.stringMatching(/without role passwords/) }));
+    const globals = (await import('node:zlib')).gunzipSync(readFileSync(d.files['globals']!)).toString();
+    expect(globals).toContain('CREATE ROLE app');
+    expect(globals).not.toMatch(/SCRAM-SHA-256\$/);
+    cluster.psql(`DELETE FROM notes WHERE id > 100`, 'appdb');
+    const { result } = await restore(db, d, { kind: 'in-place' }, { setId: 'N1' });
+    expect(result).toMatchObject({ restoredTo: 'appdb', safetyDatabase: 'appdb__pre_restore_N1', tables: { 'public.notes': 300 } });
+    expect(cluster.psql(`SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = 'appdb'`)).toBe('app');
+    expect(cluster.psql('SELECT count(*) FROM notes', 'appdb__pre_restore_N1')).toBe('100');
+    await postgresDriver.dropSafetyCopy(db, 'appdb__pre_restore_N1');
+    expect(cluster.databases()).not.toContain('appdb__pre_restore_N1');
+  });
+
+  test('an interrupted restore (abort while pg_restore runs) drops the staging database and leaves live as it was', async () => {
+    const db = dbConfig('bank');
+    const d = await dump(db);
+    const checksum = () => cluster.psql(`SELECT md5(string_agg(a::text, ',' ORDER BY id)) FROM accounts a`, 'bank') + cluster.psql('SELECT count(*) FROM history', 'bank');
+    const before = checksum();
+    const ac = new AbortController();
+    const ctx = { ...makeCtx(), signal: ac.signal };
+    let started = false;
+    ctx.reporter.emit = (e) => {
+      if (!started && e.type === 'item-progress' && e.message?.startsWith('pg_restore')) {
+        started = true;
+        setTimeout(() => ac.abort(), 100);
+      }
+    };
+    const err = await restore(db, d, { kind: 'in-place' }, { setId: 'A1', terminate: true, ctx }).catch((e: unknown) => e);
+    expect(started).toBe(true);
+    expect(err).toBeInstanceOf(InterruptedError);
+    expect(checksum()).toBe(before);
+    expect(cluster.databases().filter((n) => n.startsWith('bank__'))).toEqual([]);
+  });
+
+  test('wrong password, missing database and missing or old pg_dump are operator errors with hints, without the password', async () => {
+    const wrong: DatabaseConfig = { name: 'bank', engine: 'postgres', host: cluster.host, port: cluster.port, user: cluster.user, password: 'not-the-password', database: 'bank' };
+    const e1 = await postgresDriver.backup({ db: wrong, type: 'full', purpose: 'backup' }, makeCtx()).catch((e: unknown) => e);
+    expect(e1).toBeInstanceOf(RespaldoError);
+    expect((e1 as RespaldoError).kind).toBe('failed');
+    expect((e1 as RespaldoError).message).toMatch(/password authentication failed/);
+    expect((e1 as RespaldoError).hint).toMatch(/password/);
+    expect(JSON.stringify((e1 as RespaldoError).toJSON())).not.toContain('not-the-password');
+
+    const e2 = await postgresDriver.backup({ db: dbConfig('no_such_db'), type: 'full', purpose: 'backup' }, makeCtx()).catch((e: unknown) => e);
+    expect((e2 as RespaldoError).message).toMatch(/database "no_such_db" does not exist/);
+
+    const empty = mkdtempSync(join(work, 'nobin-'));
+    const e3 = await postgresDriver.backup({ db: dbConfig('bank', { binPath: empty }), type: 'full', purpose: 'backup' }, makeCtx()).catch((e: unknown) => e);
+    expect(e3).toBeInstanceOf(RespaldoError);
+    expect((e3 as RespaldoError).message).toMatch(/pg_dump not found/);
+    expect((e3 as RespaldoError).hint).toMatch(/postgresql-client/);
+
+    const old = join(work, 'oldbin');
+    mkdirSync(old);
+    writeFileSync(join(old, 'pg_dump'), '#!/bin/sh\necho "pg_dump (PostgreSQL) 12.22"\n');
+    chmodSync(join(old, 'pg_dump'), 0o755);
+    const e4 = await postgresDriver.backup({ db: dbConfig('bank', { binPath: old }), type: 'full', purpose: 'backup' }, makeCtx()).catch((e: unknown) => e);
+    expect(e4).toBeInstanceOf(RespaldoError);
+    expect((e4 as RespaldoError).message).toMatch(/pg_dump 12 cannot dump a PostgreSQL 15 server/);
+
+    writeFileSync(join(old, 'pg_restore'), '#!/bin/sh\necho "pg_restore (PostgreSQL) 12.22"\n');
+    chmodSync(join(old, 'pg_restore'), 0o755);
+    const d = await dump(dbConfig('ledger'));
+    const e5 = await restore(dbConfig('ledger', { binPath: old }), d, { kind: 'side-by-side', name: 'ledger_old_tools' }).catch((e: unknown) => e);
+    expect(e5).toBeInstanceOf(RespaldoError);
+    expect((e5 as RespaldoError).message).toMatch(/pg_restore 12\.22 cannot read a dump made by pg_dump 15/);
+    expect(cluster.databases()).not.toContain('ledger_old_tools');
+  });
+
+  test('server stopped before and during a dump: clear errors, the dump is reported failed even though its stream ended', async () => {
+    const other = await startPgCluster({ password: PASSWORD });
+    try {
+      other.createDatabase('big');
+      other.psql(`CREATE TABLE pad AS SELECT g AS id, repeat(md5(g::text), 16) AS pad FROM generate_series(1, 200000) g`, 'big');
+      const db: DatabaseConfig = { name: 'big', engine: 'postgres', url: other.url('big') };
+      const session = await postgresDriver.backup({ db, type: 'full', purpose: 'backup' }, makeCtx());
+      let failure: unknown;
+      try {
+        const opened = await session.parts[0]!.open();
+        let stopped = false;
+        const sink = new Writable({
+          write(_chunk, _enc, cb) {
+            if (!stopped) {
+              stopped = true;
+              other.pause();
+            }
+            setTimeout(cb, 1);
+          },
+        });
+        await pipeline(opened.stream, sink).catch(() => undefined);
+        failure = await opened.finished.then(() => null, (e: unknown) => e);
+      } finally {
+        await session.cleanup();
+      }
+      expect(failure).toBeInstanceOf(RespaldoError);
+      expect((failure as RespaldoError).message).toMatch(/pg_dump of big failed/);
+      expect(JSON.stringify((failure as RespaldoError).toJSON())).not.toContain(PASSWORD);
+
+      const e2 = await postgresDriver.backup({ db, type: 'full', purpose: 'backup' }, makeCtx()).catch((e: unknown) => e);
+      expect(e2).toBeInstanceOf(RespaldoError);
+      expect((e2 as RespaldoError).message).toMatch(/refused the connection/);
+      expect((e2 as RespaldoError).hint).toMatch(/running/);
+      const e3 = await postgresDriver.inspectTarget(db, { kind: 'in-place' }).catch((e: unknown) => e);
+      expect((e3 as RespaldoError).message).toMatch(/refused the connection/);
+    } finally {
+      await other.stop();
+    }
+  });
+});

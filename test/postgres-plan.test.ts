@@ -1,0 +1,384 @@
+import { describe, expect, test } from 'vitest';
+import type { DatabaseConfig, DatabaseEntry } from '../src/core/types.js';
+import {
+  MAX_IDENTIFIER_BYTES,
+  byteLength,
+  childEnv,
+  clientTooOld,
+  connString,
+  createDatabaseSql,
+  databasePropertiesSql,
+  derivedName,
+  describePg,
+  hintForStderr,
+  parseDerivedName,
+  parsePgUrl,
+  parseToolVersion,
+  pgDumpArgs,
+  pgDumpallGlobalsArgs,
+  pgRestoreRuns,
+  planPgRestore,
+  preRestoreDbName,
+  quoteConnValue,
+  quoteIdent,
+  quoteLiteral,
+  resolveConnection,
+  resolveTables,
+  restoreDbName,
+  serverMajor,
+  toolPath,
+  truncateBytes,
+  validatePgConfig,
+  type PgConnection,
+} from '../src/drivers/postgres-plan.js';
+
+const pgdb = (fields: Partial<DatabaseConfig>): DatabaseConfig => ({ name: 'inventario', engine: 'postgres', ...fields });
+
+describe('parsePgUrl', () => {
+  test.each([
+    ['postgresql://app:s3cret@db1:5432/inventario', { user: 'app', password: 's3cret', host: 'db1', port: 5432, database: 'inventario', params: {} }],
+    ['postgres://app@db1/inventario', { user: 'app', host: 'db1', database: 'inventario', params: {} }],
+    ['postgresql://app:p%40ss%3Aw%2Frd@db1:6543/my%20db', { user: 'app', password: 'p@ss:w/rd', host: 'db1', port: 6543, database: 'my db', params: {} }],
+    ['postgresql://app:pw@@db1/x', { user: 'app', password: 'pw@', host: 'db1', database: 'x', params: {} }],
+    ['postgresql://user@/db?host=/var/run/postgresql', { user: 'user', host: '/var/run/postgresql', database: 'db', params: {} }],
+    ['postgresql:///db', { database: 'db', params: {} }],
+    ['postgresql://%2Ftmp%2Fsock/db', { host: '/tmp/sock', database: 'db', params: {} }],
+    ['postgresql://[::1]:5433/x', { host: '::1', port: 5433, database: 'x', params: {} }],
+    ['postgresql://h/db?sslmode=require&connect_timeout=5&application_name=x', { host: 'h', database: 'db', params: { sslmode: 'require', connect_timeout: '5' } }],
+    ['postgresql://h/db?password=fromquery&user=u&port=7', { host: 'h', database: 'db', user: 'u', password: 'fromquery', port: 7, params: {} }],
+    ['POSTGRESQL://h/db', { host: 'h', database: 'db', params: {} }],
+    // Passwords interpolated raw from ${DB_PASSWORD}: the user info ends at the last "@".
+    ["postgresql://app:p@ss/w?o#r:d'x@db1:5432/inv", { user: 'app', password: "p@ss/w?o#r:d'x", host: 'db1', port: 5432, database: 'inv', params: {} }],
+    ['postgresql://app:100%sure@db1/inv', { user: 'app', password: '100%sure', host: 'db1', database: 'inv', params: {} }],
+    ['postgresql://h1:5432,h2:5433/db?target_session_attrs=read-write', { host: 'h1,h2', database: 'db', params: { port: '5432,5433', target_session_attrs: 'read-write' } }],
+  ])('%s', (url, expected) => {
+    expect(parsePgUrl(url)).toEqual(expected);
+  });
+
+  test.each([['mysql://h/db'], ['postgresql:/h/db'], ['postgresql://h/db#frag'], ['postgresql://%zz@h/db'], ['postgresql://h/%zz']])('rejects %s', (url) => {
+    expect(() => parsePgUrl(url)).toThrow();
+  });
+
+  test('errors never quote the password', () => {
+    let message = '';
+    try {
+      parsePgUrl('postgresql://u:topsecret@h/db#x');
+    } catch (err) {
+      message = (err as Error).message;
+    }
+    expect(message).toMatch(/cannot read/);
+    expect(message).not.toContain('topsecret');
+  });
+});
+
+describe('resolveConnection', () => {
+  test('explicit fields override the URL', () => {
+    expect(resolveConnection(pgdb({ url: 'postgresql://a:b@h:1/x', password: 'override', database: 'y', port: 2 }))).toEqual({ host: 'h', port: 2, user: 'a', password: 'override', database: 'y', params: {} });
+  });
+  test('the database defaults to the entry name', () => {
+    expect(resolveConnection(pgdb({ host: 'db1' })).database).toBe('inventario');
+    expect(resolveConnection(pgdb({ url: 'postgresql://u@db1:5432' })).database).toBe('inventario');
+  });
+  test('fields alone', () => {
+    expect(resolveConnection(pgdb({ host: 'db1', port: 5432, user: 'app', password: 'pw', database: 'inv' }))).toEqual({ host: 'db1', port: 5432, user: 'app', password: 'pw', database: 'inv', params: {} });
+  });
+});
+
+describe('validatePgConfig', () => {
+  test.each<[string, Partial<DatabaseConfig>, { path: string; problem: RegExp }[]]>([
+    ['url ok', { url: 'postgresql://app:x@db1:5432/inventario' }, []],
+    ['fields ok', { host: 'db1', database: 'inventario', port: 5432, globals: true, binPath: '/usr/lib/postgresql/15/bin' }, []],
+    ['bad scheme', { url: 'mysql://db1/x' }, [{ path: 'url', problem: /not a postgresql:\/\/ URL/ }]],
+    ['no database in url: the entry name', { url: 'postgresql://db1' }, []],
+    ['no database field: the entry name', { host: 'db1' }, []],
+    ['no name and no database', { host: 'db1', name: '' }, [{ path: 'database', problem: /no database name/ }]],
+    ['port out of range', { url: 'postgresql://db1:70000/x' }, [{ path: 'url', problem: /port 70000/ }]],
+    ['port field not integer', { database: 'x', port: 5432.5 }, [{ path: 'port', problem: /whole number/ }]],
+    ['globals not boolean', { database: 'x', globals: 'yes' as unknown as boolean }, [{ path: 'globals', problem: /true or false/ }]],
+    ['name too long', { database: 'x'.repeat(64) }, [{ path: 'database', problem: /longer than 63 bytes/ }]],
+    ['binPath not string', { database: 'x', binPath: 3 as unknown as string }, [{ path: 'binPath', problem: /string/ }]],
+  ])('%s', (_label, fields, expected) => {
+    const problems = validatePgConfig(pgdb(fields));
+    expect(problems).toHaveLength(expected.length);
+    expected.forEach((e, i) => {
+      expect(problems[i]!.path).toBe(e.path);
+      expect(problems[i]!.problem).toMatch(e.problem);
+    });
+  });
+});
+
+describe('describePg', () => {
+  test.each([
+    [{ url: 'postgresql://app:SECRET@db1:5432/inventario' }, 'database "inventario" on db1:5432 as app'],
+    [{ host: 'db1', database: 'x', password: 'SECRET' }, 'database "x" on db1:5432'],
+    [{ url: 'postgresql://app:SECRET@/x?host=/run/pg' }, 'database "x" on socket /run/pg as app'],
+    [{ url: 'postgresql://app:SECRET@h/%zz' }, 'PostgreSQL database (invalid url)'],
+  ])('%j', (fields, expected) => {
+    const text = describePg(pgdb(fields));
+    expect(text).toBe(expected);
+    expect(text).not.toContain('SECRET');
+  });
+});
+
+describe('quoting', () => {
+  test.each([
+    ['users', '"users"'],
+    ['a"b', '"a""b"'],
+    ['-odd=name', '"-odd=name"'],
+    ['ñandú café', '"ñandú café"'],
+  ])('quoteIdent(%j)', (input, out) => expect(quoteIdent(input)).toBe(out));
+  test.each([
+    ["it's", "'it''s'"],
+    ['back\\slash', "E'back\\\\slash'"],
+    ['plain', "'plain'"],
+  ])('quoteLiteral(%j)', (input, out) => expect(quoteLiteral(input)).toBe(out));
+  test.each([
+    ["a'b", "'a\\'b'"],
+    ['c:\\x', "'c:\\\\x'"],
+    ['x y=z', "'x y=z'"],
+  ])('quoteConnValue(%j)', (input, out) => expect(quoteConnValue(input)).toBe(out));
+  test('NUL is refused', () => {
+    expect(() => quoteIdent('a\0b')).toThrow();
+    expect(() => quoteLiteral('a\0b')).toThrow();
+  });
+});
+
+const conn: PgConnection = { host: 'db1', port: 5432, user: 'app', password: 'SECRET', database: 'inventario', params: { sslmode: 'require', bogus: 'x' } };
+
+describe('argument arrays', () => {
+  test.each([
+    ['full', undefined, ['--format=custom', '--compress=0', '--no-password', "--dbname=host='db1' port='5432' user='app' dbname='inventario' application_name='respaldo' sslmode='require'"]],
+    ['schema', undefined, ['--format=custom', '--compress=0', '--no-password', '--schema-only', "--dbname=host='db1' port='5432' user='app' dbname='inventario' application_name='respaldo' sslmode='require'"]],
+    ['full', '00000003-0000001B-1', ['--format=custom', '--compress=0', '--no-password', '--snapshot=00000003-0000001B-1', "--dbname=host='db1' port='5432' user='app' dbname='inventario' application_name='respaldo' sslmode='require'"]],
+  ] as const)('pg_dump %s snapshot=%s', (type, snapshot, expected) => {
+    expect(pgDumpArgs({ conn, type, snapshot })).toEqual(expected);
+  });
+
+  test('several hosts become libpq host and port lists', () => {
+    const c = resolveConnection(pgdb({ url: 'postgresql://u@h1:5432,h2:5433/db' }));
+    expect(connString(c)).toBe("host='h1,h2' port='5432,5433' user='u' dbname='db' application_name='respaldo'");
+  });
+
+  test('a database name starting with "-" or holding "=" and quotes stays one quoted dbname value', () => {
+    const args = pgDumpArgs({ conn: { ...conn, database: "-x=y 'z'", params: {} }, type: 'full' });
+    expect(args.at(-1)).toBe(`--dbname=host='db1' port='5432' user='app' dbname='-x=y \\'z\\'' application_name='respaldo'`);
+    expect(args.filter((a) => !a.startsWith('--'))).toEqual([]);
+  });
+
+  test('no argument of any planner contains the password', () => {
+    const all = [
+      ...pgDumpArgs({ conn, type: 'full' }),
+      ...pgDumpallGlobalsArgs({ conn, rolePasswords: true }),
+      ...pgRestoreRuns({ conn, database: 'x' }).flat(),
+      connString(conn),
+    ];
+    for (const a of all) expect(a).not.toContain('SECRET');
+  });
+
+  test('the password goes to the child environment only', () => {
+    expect(childEnv(conn)).toEqual({ PGAPPNAME: 'respaldo', PGCONNECT_TIMEOUT: '15', PGPASSWORD: 'SECRET' });
+    expect(childEnv({ ...conn, password: undefined } as unknown as PgConnection)).not.toHaveProperty('PGPASSWORD');
+  });
+
+  test.each([
+    [true, ['--globals-only', '--no-password', "--database=dbname='inventario'"]],
+    [false, ['--globals-only', '--no-password', '--no-role-passwords', "--database=dbname='inventario'"]],
+  ])('pg_dumpall rolePasswords=%s', (rolePasswords, head) => {
+    const args = pgDumpallGlobalsArgs({ conn, rolePasswords });
+    expect(args.slice(0, -1)).toEqual(head);
+    expect(args.at(-1)).toMatch(/^--dbname=host='db1'/);
+  });
+
+  test.each([
+    ['whole archive', undefined, [['--exit-on-error', '--single-transaction', '--no-password', "--dbname=host='db1' port='5432' user='app' dbname='tmp' application_name='respaldo' sslmode='require'"]]],
+    ['one schema', [{ schema: 'public', table: 'a' }, { schema: 'public', table: 'b' }], [['--schema=public', '--table=a', '--table=b']]],
+    ['two schemas, one run each', [{ schema: 'public', table: 'a' }, { schema: 'sales', table: 'a' }], [['--schema=public', '--table=a'], ['--schema=sales', '--table=a']]],
+    ['duplicates collapse', [{ schema: 's', table: 'a' }, { schema: 's', table: 'a' }], [['--schema=s', '--table=a']]],
+  ] as const)('pg_restore: %s', (_label, tables, expected) => {
+    const runs = pgRestoreRuns({ conn, database: 'tmp', tables: tables ? [...tables] : undefined });
+    expect(runs).toHaveLength(expected.length);
+    runs.forEach((run, i) => {
+      expect(run.slice(0, 3)).toEqual(['--exit-on-error', '--single-transaction', '--no-password']);
+      expect(run.slice(run.length - expected[i]!.length)).toEqual(expected[i]);
+    });
+  });
+
+  test.each([
+    [{}, {}, 'pg_dump'],
+    [{ binPath: '/opt/pg16/bin' }, { PG_BIN_PATH: '/ignored' }, '/opt/pg16/bin/pg_dump'],
+    [{}, { PG_BIN_PATH: '/usr/lib/postgresql/15/bin' }, '/usr/lib/postgresql/15/bin/pg_dump'],
+  ])('toolPath %j %j', (db, env, expected) => {
+    expect(toolPath('pg_dump', db, env)).toBe(expected);
+  });
+});
+
+describe('derived database names', () => {
+  test.each([
+    ['users', '20261122_101010', 'users__restore_20261122_101010', 'users__pre_restore_20261122_101010'],
+    ['Ñandú', '20261122_101010_2', 'Ñandú__restore_20261122_101010_2', 'Ñandú__pre_restore_20261122_101010_2'],
+  ])('%s / %s', (live, id, staging, safety) => {
+    expect(restoreDbName(live, id)).toBe(staging);
+    expect(preRestoreDbName(live, id)).toBe(safety);
+    expect(parseDerivedName(live, staging)).toEqual({ kind: 'restore', id });
+    expect(parseDerivedName(live, safety)).toEqual({ kind: 'pre_restore', id });
+  });
+
+  test.each([
+    ['a'.repeat(63)],
+    ['ü'.repeat(31)],
+    ['inventario_central_de_la_empresa_con_nombre_largo'],
+  ])('long live names are shortened to 63 bytes, deterministically, on a character boundary: %s', (live) => {
+    for (const kind of ['restore', 'pre_restore'] as const) {
+      const name = derivedName(live, kind, '20261122_101010');
+      expect(byteLength(name)).toBeLessThanOrEqual(MAX_IDENTIFIER_BYTES);
+      expect(name).toBe(derivedName(live, kind, '20261122_101010'));
+      expect(name.endsWith(`__${kind}_20261122_101010`)).toBe(true);
+      expect(name).not.toContain('\uFFFD');
+      expect(parseDerivedName(live, name)).toEqual({ kind, id: '20261122_101010' });
+      // Another live name with the same first bytes gets another name.
+      expect(derivedName(live + 'x', kind, '20261122_101010')).not.toBe(name);
+    }
+  });
+
+  test('very long set ids are hashed but still recognised', () => {
+    const name = restoreDbName('users', 'x'.repeat(80));
+    expect(byteLength(name)).toBeLessThanOrEqual(63);
+    expect(parseDerivedName('users', name)?.kind).toBe('restore');
+  });
+
+  test.each([
+    ['users', 'users'],
+    ['users', 'users__restore_'],
+    ['users', 'other__restore_1'],
+    ['users', 'users_x__pre_restore_1'],
+    ['users', 'xusers__pre_restore_1'],
+  ])('%s does not own %s', (live, name) => {
+    expect(parseDerivedName(live, name)).toBeNull();
+  });
+
+  test('truncateBytes never splits a character', () => {
+    expect(truncateBytes('añb', 2)).toBe('a');
+    expect(truncateBytes('añb', 3)).toBe('añ');
+  });
+});
+
+describe('database properties', () => {
+  test('CREATE DATABASE with encoding and locale', () => {
+    expect(createDatabaseSql('x__restore_1', { encoding: 'UTF8', collate: 'C.UTF-8', ctype: "it's" })).toBe(`CREATE DATABASE "x__restore_1" TEMPLATE template0 ENCODING 'UTF8' LC_COLLATE 'C.UTF-8' LC_CTYPE 'it''s'`);
+    expect(createDatabaseSql('x', { encoding: 'UTF8', localeProvider: 'icu', iculocale: 'es-ES' })).toBe(`CREATE DATABASE "x" TEMPLATE template0 ENCODING 'UTF8' LOCALE_PROVIDER icu ICU_LOCALE 'es-ES'`);
+    expect(createDatabaseSql('x', undefined)).toBe('CREATE DATABASE "x" TEMPLATE template0');
+  });
+
+  test('owner, settings and privileges; unknown roles are skipped', () => {
+    const { statements, skipped } = databasePropertiesSql(
+      't',
+      {
+        owner: 'app',
+        settings: ['work_mem=8MB', 'search_path="$user", public', 'app.tenant=a\'b', 'bad key=1'],
+        acl: [
+          { grantee: null, privilege: 'TEMPORARY', grantable: false },
+          { grantee: 'app', privilege: 'CONNECT', grantable: true },
+          { grantee: 'ghost', privilege: 'CONNECT', grantable: false },
+        ],
+      },
+      new Set(['app']),
+    );
+    expect(statements).toEqual([
+      'ALTER DATABASE "t" OWNER TO "app"',
+      `ALTER DATABASE "t" SET work_mem TO '8MB'`,
+      'ALTER DATABASE "t" SET search_path TO "$user", public',
+      `ALTER DATABASE "t" SET app.tenant TO 'a''b'`,
+      'REVOKE ALL ON DATABASE "t" FROM PUBLIC',
+      'GRANT TEMPORARY ON DATABASE "t" TO PUBLIC',
+      'GRANT CONNECT ON DATABASE "t" TO "app" WITH GRANT OPTION',
+    ]);
+    expect(skipped).toEqual(['setting bad key=1', 'CONNECT for ghost (role does not exist)']);
+  });
+
+  test('default privileges (acl null) are left alone', () => {
+    expect(databasePropertiesSql('t', { acl: null }, new Set()).statements).toEqual([]);
+  });
+});
+
+describe('versions', () => {
+  test.each([
+    ['pg_dump (PostgreSQL) 15.18 (Debian 15.18-0+deb12u1)', { major: 15, version: '15.18' }],
+    ['pg_dump (PostgreSQL) 16.2', { major: 16, version: '16.2' }],
+    ['pg_dump (PostgreSQL) 9.6.24', { major: 9, version: '9.6.24' }],
+    ['pg_dump (PostgreSQL) 17devel', { major: 17, version: '17' }],
+    ['something else', null],
+  ])('parseToolVersion(%j)', (out, expected) => expect(parseToolVersion(out)).toEqual(expected));
+
+  test.each([
+    [150018, 15],
+    [160002, 16],
+    [90624, 9],
+  ])('serverMajor(%d) = %d', (num, major) => expect(serverMajor(num)).toBe(major));
+
+  test.each([
+    [15, 15, false],
+    [16, 15, false],
+    [14, 15, true],
+  ])('pg_dump %d vs server %d too old: %s', (client, server, old) => {
+    expect(clientTooOld('pg_dump', client, server) !== null).toBe(old);
+  });
+});
+
+describe('resolveTables', () => {
+  const keys = ['public.album', 'sales.a.b', 'my schema.t'];
+  test.each([
+    [['public.album'], [{ schema: 'public', table: 'album' }]],
+    [['album'], [{ schema: 'public', table: 'album' }]],
+    [['my schema.t'], [{ schema: 'my schema', table: 't' }]],
+  ])('%j', (req, out) => expect(resolveTables(req, { keys })).toEqual(out));
+  test('relations recorded in the manifest disambiguate dots in names', () => {
+    expect(resolveTables(['sales.a.b'], { keys, relations: [['sales.a', 'b']] })).toEqual([{ schema: 'sales.a', table: 'b' }]);
+  });
+  test('an unknown table is refused', () => {
+    expect(() => resolveTables(['public.nope'], { keys })).toThrow(/not in this backup/);
+  });
+});
+
+describe('hintForStderr', () => {
+  test.each([
+    ['pg_dump: error: connection to server at "h" failed: FATAL:  password authentication failed for user "app"', /password/],
+    ['pg_dump: error: connection to server at "h", port 5432 failed: Connection refused', /running and reachable/],
+    ['pg_dump: error: aborting because of server version mismatch', /postgresql-client/],
+    ['pg_restore: error: could not execute query: ERROR:  role "ghost" does not exist', /Create the role/],
+    ['FATAL:  database "nope" does not exist', /database name/],
+    ['ERROR:  permission denied for table x', /privilege/],
+    ['something unknown', undefined],
+  ])('%s', (stderr, hint) => {
+    const h = hintForStderr(stderr, { tool: 'pg_dump', conn });
+    if (hint === undefined) expect(h).toBeUndefined();
+    else expect(h).toMatch(hint);
+  });
+});
+
+describe('planPgRestore', () => {
+  const entry: DatabaseEntry = {
+    name: 'inventario', engine: 'postgres', file: 'databases/inventario.dump.gz', format: 'pg-custom', compressed: true, rawBytes: 1, storedBytes: 1,
+    md5: null, sha256: null, tables: { 'public.a': 1 }, durationMs: 1, error: null, details: { rowCounts: 'exact' },
+  };
+  const db = pgdb({ url: 'postgresql://app:SECRET@db1:5432/inventario' });
+
+  test('in place: staging, renamed safety copy, steps and rollback', () => {
+    const plan = planPgRestore({ db, entry, setId: '20261122_101010', target: { kind: 'in-place' } });
+    expect(plan).toMatchObject({
+      database: 'inventario',
+      target: 'database "inventario" on db1:5432 as app',
+      replaces: true,
+      staging: 'inventario__restore_20261122_101010',
+      safety: { kind: 'renamed-database', name: 'inventario__pre_restore_20261122_101010' },
+    });
+    expect(plan.steps.join('\n')).toMatch(/pg_restore the backup into "inventario__restore_20261122_101010"[\s\S]*check row counts[\s\S]*--terminate-connections[\s\S]*rename "inventario" to "inventario__pre_restore_20261122_101010"[\s\S]*rename "inventario__restore_20261122_101010" to "inventario"/);
+    expect(plan.rollback).toMatch(/ALTER DATABASE "inventario__pre_restore_20261122_101010" RENAME TO "inventario"/);
+    expect(JSON.stringify(plan)).not.toContain('SECRET');
+  });
+
+  test('side by side with selected tables', () => {
+    const plan = planPgRestore({ db, entry: { ...entry, details: { rowCounts: 'estimate' } }, setId: '1', target: { kind: 'side-by-side', name: 'inv_copy' }, tables: ['public.a'] });
+    expect(plan).toMatchObject({ replaces: false, staging: 'inventario__restore_1', safety: { kind: 'none' }, target: 'new database "inv_copy" on db1:5432 as app' });
+    expect(plan.steps.join('\n')).toMatch(/pg_restore only public\.a[\s\S]*estimates only[\s\S]*refuse if "inv_copy" already exists/);
+  });
+});
