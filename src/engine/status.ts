@@ -11,7 +11,7 @@ export interface StatusReport {
   backupDir: string;
   sets: number;
   totalBytes: number;
-  /** Newest completed set per configured database, with its age; null when it has none. */
+  /** Newest full set holding each configured database (schema-only sets do not count), with its age. */
   newestPerDatabase: { database: string; engine: string; setId: string | null; completedAt: string | null; ageSeconds: number | null }[];
   /** Safety copies (pre_restore sets) that exist. */
   safetySets: string[];
@@ -30,7 +30,7 @@ export async function getStatus(cfg: LoadedConfig, now = new Date()): Promise<St
   let totalBytes = 0;
   for (const s of sets) totalBytes += await folderSize(s.path);
   const newestPerDatabase = cfg.databases.map((db) => {
-    const s = sets.find((x) => x.type !== 'pre_restore' && x.databases.includes(db.name));
+    const s = sets.find((x) => x.type === 'full' && x.databases.includes(db.name));
     return {
       database: db.name,
       engine: db.engine,

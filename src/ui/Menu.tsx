@@ -1,0 +1,119 @@
+import { useCallback, useMemo, useRef, useState } from 'react';
+import { Box, useApp } from 'ink';
+import { Header, headerModel } from './components/Header.js';
+import type { HeaderStatus } from './engine-facade.js';
+import { ConfigureScheduleScreen } from './screens/ConfigureScheduleScreen.js';
+import { CreateScreen } from './screens/CreateScreen.js';
+import { ListScreen } from './screens/ListScreen.js';
+import { MainMenuScreen, type MainChoice } from './screens/MainMenuScreen.js';
+import { RestoreScreen } from './screens/RestoreScreen.js';
+import { SchedulerScreen } from './screens/SchedulerScreen.js';
+import { SetDetailsScreen } from './screens/SetDetailsScreen.js';
+import { useLoad } from './use-async.js';
+import { InterruptContext, type InterruptRegistry } from './use-interrupt.js';
+import { isCtrlC, useKeys } from './use-keys.js';
+import { BodyRowsContext, useScreenSize } from './use-screen-size.js';
+import { useUi } from './use-ui.js';
+
+/** Where the operator is. Screens opened from another one go back to it with Esc. */
+export type Route =
+  | { name: 'main' }
+  | { name: 'create' }
+  | { name: 'schedule' }
+  | { name: 'list' }
+  | { name: 'details'; id: string }
+  | { name: 'restore'; setId?: string }
+  | { name: 'scheduler' };
+
+/**
+ * The menu: header (config, backup folder, sets, newest age, staleness warnings) over the current
+ * screen. Ctrl-C goes to the running screen's interrupt handler when it has one, else quits.
+ * `onExit` is called once when the operator quits.
+ */
+export function Menu({ onExit, initial }: { onExit?: () => void; initial?: Route[] }) {
+  const ui = useUi();
+  const { facade } = ui;
+  const { exit } = useApp();
+  const { rows, columns } = useScreenSize();
+  const [stack, setStack] = useState<Route[]>(initial ?? [{ name: 'main' }]);
+  const [refresh, setRefresh] = useState(0);
+  const route = stack[stack.length - 1]!;
+  const [loaded] = useLoad<HeaderStatus>(() => facade.status(), [refresh, stack.length]);
+  const lastStatus = useRef<HeaderStatus | null>(null);
+  if (loaded.state === 'done') lastStatus.current = loaded.value;
+  const status = loaded.state === 'loading' && lastStatus.current ? { state: 'done' as const, value: lastStatus.current } : loaded;
+  const interrupt = useRef<(() => void) | null>(null);
+  const registry = useMemo<InterruptRegistry>(() => ({ set: (h) => (interrupt.current = h) }), []);
+  const lastMain = useRef(0);
+
+  const quit = useCallback(() => {
+    onExit?.();
+    exit();
+  }, [exit, onExit]);
+  const push = (r: Route): void => setStack((s) => [...s, r]);
+  const back = (): void => setStack((s) => (s.length > 1 ? s.slice(0, -1) : s));
+  const reloadHeader = (): void => setRefresh((n) => n + 1);
+
+  useKeys((input, key) => {
+    if (!isCtrlC(input, key)) return;
+    if (interrupt.current) interrupt.current();
+    else quit();
+  });
+
+  const choose = (c: MainChoice): void => {
+    lastMain.current = c - 1;
+    switch (c) {
+      case 1:
+        return push({ name: 'create' });
+      case 2:
+        return push({ name: 'schedule' });
+      case 3:
+        return push({ name: 'list' });
+      case 4:
+        return push({ name: 'restore' });
+      case 5:
+        return push({ name: 'scheduler' });
+      case 6:
+        return quit();
+    }
+  };
+
+  let screen;
+  switch (route.name) {
+    case 'main':
+      screen = <MainMenuScreen onChoose={choose} initial={lastMain.current} />;
+      break;
+    case 'create':
+      screen = <CreateScreen onBack={back} onDone={reloadHeader} />;
+      break;
+    case 'schedule':
+      screen = <ConfigureScheduleScreen onBack={back} onSaved={reloadHeader} />;
+      break;
+    case 'list':
+      screen = <ListScreen onBack={back} onOpen={(id) => push({ name: 'details', id })} onRestore={(id) => push({ name: 'restore', setId: id })} />;
+      break;
+    case 'details':
+      screen = <SetDetailsScreen key={route.id} id={route.id} onBack={back} onRestore={(id) => push({ name: 'restore', setId: id })} onDeleted={back} />;
+      break;
+    case 'restore':
+      screen = <RestoreScreen onBack={back} {...(route.setId ? { initialSetId: route.setId } : {})} />;
+      break;
+    case 'scheduler':
+      screen = <SchedulerScreen onBack={back} />;
+      break;
+  }
+
+  const model = headerModel(facade.config(), status, ui, ui.now(), columns);
+  // The frame is one row shorter than the terminal so Ink redraws in place; title + help take 3.
+  const bodyRows = rows - 1 - model.height - 3;
+  return (
+    <InterruptContext.Provider value={registry}>
+      <BodyRowsContext.Provider value={bodyRows}>
+        <Box flexDirection="column" height={rows - 1} width={columns}>
+          <Header model={model} width={columns} />
+          {screen}
+        </Box>
+      </BodyRowsContext.Provider>
+    </InterruptContext.Provider>
+  );
+}

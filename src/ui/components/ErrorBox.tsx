@@ -1,0 +1,31 @@
+import { Box, Text } from 'ink';
+import { useUi } from '../use-ui.js';
+
+/** Message and hint of an error the operator can act on; a bug gets its message and a bug hint, never a stack. */
+export function describeError(err: unknown, bugHint: string): { message: string; hint: string } {
+  if (err && typeof err === 'object' && 'message' in err) {
+    const e = err as { message: unknown; hint?: unknown; name?: unknown };
+    const message = String(e.message);
+    if (typeof e.hint === 'string' && e.hint) return { message, hint: e.hint };
+    if ('kind' in err) return { message, hint: '' };
+    return { message, hint: bugHint };
+  }
+  return { message: String(err), hint: bugHint };
+}
+
+export function ErrorBox({ error }: { error: unknown }) {
+  const { t, theme } = useUi();
+  const { message, hint } = describeError(error, t.common.bugHint);
+  return (
+    <Box flexDirection="column" borderStyle={theme.border} borderColor={theme.colors.error} paddingX={1}>
+      <Text color={theme.colors.error} bold wrap="wrap">
+        {t.common.error}: {message}
+      </Text>
+      {hint ? (
+        <Text wrap="wrap">
+          {t.common.hint}: {hint}
+        </Text>
+      ) : null}
+    </Box>
+  );
+}

@@ -1,0 +1,83 @@
+import { Box, Text } from 'ink';
+import { formatAge, formatBytes, truncateStart } from '../format.js';
+import type { HeaderStatus, MenuConfig } from '../engine-facade.js';
+import { staleDatabases } from '../staleness.js';
+import type { AsyncState } from '../use-async.js';
+import type { UiContextValue } from '../use-ui.js';
+import { useUi } from '../use-ui.js';
+
+export interface HeaderModel {
+  title: string;
+  summary: string;
+  error: string | null;
+  warnings: string[];
+  /** Lines the header takes on screen (the menu gives the rest to the screen). */
+  height: number;
+}
+
+const MAX_WARNINGS = 3;
+
+/**
+ * What the header says (pure): config file in use, backup folder, number of sets, the newest
+ * one's age, free space, and a warning for the lock and for each database whose newest good
+ * backup is older than the schedule promises.
+ */
+export function headerModel(config: MenuConfig, status: AsyncState<HeaderStatus>, ui: Pick<UiContextValue, 't' | 'theme' | 'facade'>, at: Date, width: number): HeaderModel {
+  const { t, theme, facade } = ui;
+  const g = theme.glyphs;
+  let parts: string[] = [t.common.loading];
+  let keep = 1;
+  let warnings: string[] = [];
+  let error: string | null = null;
+  if (status.state === 'done') {
+    const s = status.value;
+    parts = s.newest ? [t.header.sets(s.setCount), t.header.newest(t.time.ago(formatAge(at.getTime() - new Date(s.newest.startedAt).getTime())))] : [t.header.noSets];
+    keep = parts.length;
+    if (s.freeBytes !== null) parts.push(t.header.free(formatBytes(s.freeBytes)));
+    if (s.lockHolder) warnings.push(t.header.lock(s.lockHolder));
+    const stale = staleDatabases(s.lastGood, config.schedule, (w, tz, n, from) => facade.nextRuns(w, tz, n, from), at);
+    warnings = [
+      ...warnings,
+      ...stale.map((d) => (d.lastGood ? t.header.stale(d.database, t.time.ago(formatAge(at.getTime() - d.lastGood.getTime())), formatAge(d.limitHours * 3_600_000)) : t.header.neverBacked(d.database))),
+    ];
+  } else if (status.state === 'error') {
+    parts = [];
+    error = t.header.statusFailed(status.error instanceof Error ? status.error.message : String(status.error));
+  }
+  const title = `${t.header.config}: ${truncateStart(config.file, Math.max(20, width - 24), g.ellipsis)}`;
+  const sep = ` ${g.dot} `;
+  const label = `${t.header.folder}: `;
+  // The folder is shown whole when it can be: the least important facts (free space) go first.
+  while (parts.length > keep && label.length + config.backupDir.length + (sep + parts.join(sep)).length > width - 1) parts.pop();
+  const summary = parts.length ? sep + parts.join(sep) : '';
+  const folder = label + truncateStart(config.backupDir, Math.max(16, width - 1 - label.length - summary.length), g.ellipsis);
+  return { title, summary: folder + summary, error, warnings, height: 3 + (error ? 1 : 0) + Math.min(warnings.length, MAX_WARNINGS) + (warnings.length > MAX_WARNINGS ? 1 : 0) };
+}
+
+export function Header({ model, width }: { model: HeaderModel; width: number }) {
+  const { t, theme } = useUi();
+  const shown = model.warnings.slice(0, MAX_WARNINGS);
+  return (
+    <Box flexDirection="column">
+      <Text wrap="truncate-end">
+        <Text bold color={theme.colors.accent}>
+          {t.appName}
+        </Text>{' '}
+        {theme.glyphs.dot} {model.title}
+      </Text>
+      <Text wrap="truncate-end">{model.summary}</Text>
+      {model.error ? (
+        <Text color={theme.colors.error} wrap="truncate-end">
+          {model.error}
+        </Text>
+      ) : null}
+      {shown.map((w, i) => (
+        <Text key={i} color={theme.colors.warn} bold wrap="truncate-end">
+          {w}
+        </Text>
+      ))}
+      {model.warnings.length > shown.length ? <Text color={theme.colors.warn}>{t.header.more(model.warnings.length - shown.length)}</Text> : null}
+      <Text color={theme.colors.muted}>{theme.glyphs.hline.repeat(Math.min(width, 100) - 1)}</Text>
+    </Box>
+  );
+}

@@ -1,0 +1,56 @@
+import { Box, Text } from 'ink';
+import { formatBytes, formatDuration, padCell } from '../format.js';
+import type { ItemProgress } from '../use-progress.js';
+import { useUi } from '../use-ui.js';
+import { StatusWord } from './StatusWord.js';
+
+/** The bar itself: `width` cells, filled to `fraction` (0..1). */
+export function bar(fraction: number, width: number, full: string, empty: string): string {
+  const f = Math.min(1, Math.max(0, fraction));
+  const n = Math.round(f * width);
+  return full.repeat(n) + empty.repeat(width - n);
+}
+
+/**
+ * One line per item: name, bar, percent, bytes done (of total), rate, elapsed, status word.
+ * Without a known total the bar stays empty and the bytes still count up.
+ */
+export function ProgressBar({ p, now, width = 80 }: { p: ItemProgress; now: number; width?: number }) {
+  const { t, theme } = useUi();
+  const end = p.endedAt ?? now;
+  const elapsed = p.startedAt !== undefined ? end - p.startedAt : 0;
+  const fraction = p.state === 'ok' ? 1 : p.percent !== undefined ? p.percent / 100 : p.totalBytes ? p.bytes / p.totalBytes : 0;
+  const known = p.state === 'ok' || p.percent !== undefined || !!p.totalBytes;
+  const rate = elapsed > 200 && p.bytes > 0 ? t.progress.rate(formatBytes((p.bytes / elapsed) * 1000)) : '';
+  const nameW = 14;
+  const barW = Math.max(10, Math.min(30, width - 64));
+  const arrow = theme.unicode ? '→' : '->';
+  const bytes =
+    p.state === 'ok' && p.storedBytes !== undefined
+      ? `${formatBytes(p.totalBytes ?? p.bytes)} ${arrow} ${formatBytes(p.storedBytes)}`
+      : p.totalBytes
+        ? `${formatBytes(p.bytes)}/${formatBytes(p.totalBytes)}`
+        : formatBytes(p.bytes);
+  const status = p.state === 'ok' ? 'ok' : p.state === 'failed' ? 'failed' : p.state === 'running' ? 'running' : 'pending';
+  return (
+    <Box flexDirection="column">
+      <Box>
+        <Text>{padCell(p.item, nameW, 'left', theme.glyphs.ellipsis)} </Text>
+        <Text color={p.state === 'failed' ? theme.colors.error : theme.colors.accent}>{bar(fraction, barW, theme.glyphs.barFull, theme.glyphs.barEmpty)}</Text>
+        <Text> {padCell(known ? `${Math.round(fraction * 100)}%` : '', 4, 'right')} </Text>
+        <Text>{padCell(bytes, 17, 'right')} </Text>
+        <Text color={theme.colors.muted}>{padCell(rate, 10, 'right')} </Text>
+        <Text color={theme.colors.muted}>{padCell(p.startedAt !== undefined ? formatDuration(elapsed) : '', 9, 'right')} </Text>
+        <StatusWord status={status} />
+      </Box>
+      {p.state === 'failed' && p.error ? (
+        <Box paddingLeft={2} flexDirection="column">
+          <Text color={theme.colors.error} wrap="truncate-end">
+            {p.error}
+          </Text>
+          {p.hint ? <Text wrap="truncate-end">{p.hint}</Text> : null}
+        </Box>
+      ) : null}
+    </Box>
+  );
+}

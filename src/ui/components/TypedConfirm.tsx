@@ -1,0 +1,43 @@
+import { useRef, useState } from 'react';
+import { Box, Text } from 'ink';
+import { editText, useKeys } from '../use-keys.js';
+import { useUi } from '../use-ui.js';
+
+/**
+ * Asks the operator to type `word` exactly (surrounding spaces ignored) and press Enter. A wrong
+ * word clears the field, says so, and does nothing else. Esc cancels.
+ */
+export function TypedConfirm({ word, prompt, onConfirm, onCancel, active = true }: { word: string; prompt: string; onConfirm: () => void; onCancel: () => void; active?: boolean }) {
+  const { t, theme } = useUi();
+  const [value, setValue] = useState('');
+  const [wrong, setWrong] = useState(false);
+  const typed = useRef('');
+  useKeys((input, key) => {
+    if (key.escape) return onCancel();
+    if (key.return) {
+      if (typed.current.trim() === word) onConfirm();
+      else {
+        setWrong(true);
+        typed.current = '';
+        setValue('');
+      }
+      return;
+    }
+    const next = editText(typed.current, input, key);
+    if (next === null) return;
+    typed.current = next;
+    setValue(next);
+    setWrong(false);
+  }, active);
+  return (
+    <Box flexDirection="column">
+      <Text bold>{prompt}</Text>
+      <Box>
+        <Text color={theme.colors.accent}>{theme.glyphs.pointer} </Text>
+        <Text>{value}</Text>
+        <Text inverse> </Text>
+      </Box>
+      {wrong ? <Text color={theme.colors.error}>{t.restore.wrongWord(word)}</Text> : null}
+    </Box>
+  );
+}

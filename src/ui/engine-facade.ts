@@ -1,0 +1,197 @@
+import { readFileSync, statSync } from 'node:fs';
+import { basename, dirname, extname } from 'node:path';
+import Conf from 'conf';
+import { ConfigError, UsageError } from '../core/errors.js';
+import type { ProgressEvent, Reporter } from '../core/events.js';
+import type { BackupType, EngineName, LoadedConfig, Manifest, RetentionPolicy, ScheduleJob, SetSummary } from '../core/types.js';
+import { loadConfig } from '../config/load.js';
+import { deleteSet, listSets, readManifest } from '../engine/catalog.js';
+import { createBackup } from '../engine/create.js';
+import { executeRestore, planRestore, type RestoreOutcome, type RestorePlan } from '../engine/restore.js';
+import { getStatus } from '../engine/status.js';
+import { verifySet, type VerifyReport } from '../engine/verify.js';
+import { writeScheduleJobs } from '../scheduler/edit.js';
+import { createEngineScheduler } from '../scheduler/run-job.js';
+import type { JobEndEvent, SchedulerLogEntry, SchedulerStatus } from '../scheduler/scheduler.js';
+import { nextRuns as schedulerNextRuns } from '../scheduler/when.js';
+
+export type { JobEndEvent, RestoreOutcome, RestorePlan, SchedulerLogEntry, SchedulerStatus, VerifyReport };
+
+/**
+ * Everything the menu needs from the engine, in one interface. Screens only ever talk to this:
+ * the real implementation (createEngineFacade, below) calls src/engine and src/scheduler; frame tests
+ * hand the screens an in-memory fake. Failures are thrown as RespaldoError (message + hint).
+ */
+export interface EngineFacade {
+  /** The loaded configuration as the menu shows it (refreshed after the schedule is saved). */
+  config(): MenuConfig;
+  /** What the header shows: set count, newest set, newest good backup per database. */
+  status(): Promise<HeaderStatus>;
+  /** Published sets, newest first. */
+  listSets(filter?: { database?: string }): Promise<SetSummary[]>;
+  /** The manifest of one set (`latest` allowed). */
+  readManifest(id: string): Promise<Manifest>;
+  /** Runs a backup now; progress goes to `reporter`. A partial or failed set is returned, not thrown. */
+  createBackup(req: CreateRequest, reporter: Reporter, signal?: AbortSignal): Promise<Manifest>;
+  /** Re-reads every stored file of a set and checks MD5 and SHA-256 against the manifest. */
+  verifySet(id: string, reporter: Reporter): Promise<VerifyReport>;
+  /** Deletes a set (and its server-side safety copies). */
+  deleteSet(id: string): Promise<void>;
+  /** Plans a restore without changing anything. */
+  planRestore(req: RestoreRequest): Promise<RestorePlan>;
+  /** Executes a plan returned by planRestore. */
+  executeRestore(plan: RestorePlan, reporter: Reporter, signal?: AbortSignal): Promise<RestoreOutcome>;
+  /** The next `count` run times of a `when` (cron or `daily at 02:00` forms); throws RespaldoError when invalid. */
+  nextRuns(when: string, timezone: string | undefined, count: number, from?: Date): Date[];
+  /** Validates and saves jobs and retention into backup_config.json atomically, keeping other fields. */
+  saveSchedule(jobs: ScheduleJob[], retention: RetentionPolicy): Promise<void>;
+  /** Starts the foreground scheduler over the configured jobs (rejects when another scheduler holds the folder). */
+  startScheduler(listener: (event: SchedulerEvent) => void): Promise<SchedulerHandle>;
+}
+
+/** The configuration as the menu shows it. */
+export interface MenuConfig {
+  file: string;
+  backupDir: string;
+  databases: { name: string; engine: EngineName }[];
+  /** Number of configured config files plus application folders (0: nothing to include). */
+  fileSources: number;
+  schedule: ScheduleJob[];
+  retention: RetentionPolicy;
+}
+
+export interface HeaderStatus {
+  setCount: number;
+  newest: { id: string; startedAt: string } | null;
+  /** For each configured database, when its newest successful full backup started (null: never). */
+  lastGood: { database: string; at: string | null }[];
+  /** Who holds the backup folder lock right now, or null. */
+  lockHolder: string | null;
+  freeBytes: number | null;
+}
+
+export interface CreateRequest {
+  databases: string[];
+  type: BackupType;
+  files: boolean;
+  description?: string;
+}
+
+export interface RestoreRequest {
+  /** A set id, or `latest`. */
+  setId: string;
+  databases: string[];
+  files: boolean;
+  /** Side by side: new path (SQLite, files) or new database name (servers). Absent: in place. */
+  to?: string;
+}
+
+/** What the foreground scheduler reports to the scheduler screen (the Scheduler's own events). */
+export type SchedulerEvent =
+  | { type: 'log'; entry: SchedulerLogEntry }
+  | { type: 'job-start'; job: string }
+  | { type: 'job-end'; end: JobEndEvent }
+  | { type: 'progress'; job: string; event: ProgressEvent }
+  | { type: 'state'; status: SchedulerStatus }
+  | { type: 'stopped'; code: number };
+
+export interface SchedulerHandle {
+  /** Jobs, next runs, outcomes and counts. */
+  status(): SchedulerStatus;
+  /** First call: finish the running job, then stop. Second call: abort it safely. */
+  stop(): 'finishing' | 'aborting' | 'stopped';
+  /** Resolves with the exit code once stopped (0 graceful, 130 aborted). */
+  readonly done: Promise<number>;
+}
+
+const RETENTION_FIELDS: (keyof RetentionPolicy)[] = ['keepLast', 'daily', 'weekly', 'monthly', 'yearly'];
+
+/** Writes `retention` into the raw config file atomically (conf: temp file, fsync, rename), keeping every other field. */
+function writeRetention(file: string, retention: RetentionPolicy): void {
+  for (const k of RETENTION_FIELDS) {
+    const v = retention[k];
+    if (!Number.isInteger(v) || v < 0) throw new UsageError(`retention.${k}: must be a whole number, 0 or more.`, `Nothing was changed in ${file}.`);
+  }
+  const text = readFileSync(file, 'utf8');
+  const doc = JSON.parse(text) as Record<string, unknown>;
+  const old = doc.retention && typeof doc.retention === 'object' && !Array.isArray(doc.retention) ? (doc.retention as Record<string, unknown>) : {};
+  const next = { ...old, ...retention };
+  const m = /^\{\r?\n([ \t]+)\S/.exec(text);
+  const indent = m ? (m[1]!.startsWith('\t') ? '\t' : m[1]!.length) : 2;
+  if (extname(file) !== '.json') throw new ConfigError(file, undefined, 'the menu can only save retention into a .json config file', 'Edit the retention section by hand.');
+  const conf = new Conf<Record<string, unknown>>({
+    cwd: dirname(file),
+    configName: basename(file, '.json'),
+    serialize: (value: unknown) => JSON.stringify(value, null, indent) + '\n',
+    configFileMode: statSync(file).mode & 0o777,
+    accessPropertiesByDotNotation: false,
+  });
+  conf.set('retention', next);
+}
+
+function sameRetention(a: RetentionPolicy, b: RetentionPolicy): boolean {
+  return RETENTION_FIELDS.every((k) => a[k] === b[k]);
+}
+
+function menuConfig(cfg: LoadedConfig): MenuConfig {
+  return {
+    file: cfg.file,
+    backupDir: cfg.backupDir,
+    databases: cfg.databases.map((d) => ({ name: d.name, engine: d.engine })),
+    fileSources: cfg.files.config.length + cfg.files.application.length,
+    schedule: cfg.schedule.jobs,
+    retention: cfg.retention,
+  };
+}
+
+/**
+ * The facade over the real engine and scheduler for a loaded config. After the schedule is saved
+ * the config is loaded again, so every later call sees the new jobs and retention.
+ */
+export function createEngineFacade(initial: LoadedConfig): EngineFacade {
+  let cfg = initial;
+  return {
+    config: () => menuConfig(cfg),
+    async status() {
+      const [st, fulls] = await Promise.all([getStatus(cfg), listSets(cfg, { type: 'full' })]);
+      return {
+        setCount: st.sets,
+        newest: st.newest ? { id: st.newest.id, startedAt: st.newest.startedAt } : null,
+        lastGood: cfg.databases.map((d) => ({ database: d.name, at: fulls.find((s) => s.status !== 'failed' && s.databases.includes(d.name))?.startedAt ?? null })),
+        lockHolder: st.lock.held ? st.lock.holder : null,
+        freeBytes: st.freeBytes,
+      };
+    },
+    listSets: (filter) => listSets(cfg, filter?.database ? { database: filter.database } : {}),
+    readManifest: (id) => readManifest(cfg, id),
+    createBackup: (req, reporter, signal) =>
+      createBackup(cfg, { databases: req.databases, type: req.type, files: req.files, ...(req.description ? { description: req.description } : {}), ...(signal ? { signal } : {}) }, reporter),
+    verifySet: (id, reporter) => verifySet(cfg, id, reporter),
+    deleteSet: (id) => deleteSet(cfg, id),
+    planRestore: (req) => planRestore(cfg, req.setId, { databases: req.databases, files: req.files, ...(req.to ? { to: req.to } : {}) }),
+    executeRestore: (plan, reporter, signal) => executeRestore(cfg, plan, reporter, signal ? { signal } : {}),
+    nextRuns(when, timezone, count, from) {
+      try {
+        return schedulerNextRuns({ when, ...(timezone ? { timezone } : {}) }, count, from ?? new Date());
+      } catch (err) {
+        throw new UsageError(err instanceof Error ? err.message : String(err), 'Use a cron expression ("0 2 * * *") or a form such as "daily at 02:00", "weekly on sunday at 23:30", "monthly on day 1 at 00:00".');
+      }
+    },
+    async saveSchedule(jobs, retention) {
+      await writeScheduleJobs(cfg.file, jobs);
+      if (!sameRetention(retention, cfg.retention)) writeRetention(cfg.file, retention);
+      cfg = await loadConfig({ configPath: cfg.file });
+    },
+    async startScheduler(listener) {
+      const scheduler = createEngineScheduler(cfg);
+      scheduler.on('log', (entry: SchedulerLogEntry) => listener({ type: 'log', entry }));
+      scheduler.on('job-start', (e: { job: string }) => listener({ type: 'job-start', job: e.job }));
+      scheduler.on('job-end', (end: JobEndEvent) => listener({ type: 'job-end', end }));
+      scheduler.on('progress', (e: { job: string; event: ProgressEvent }) => listener({ type: 'progress', job: e.job, event: e.event }));
+      scheduler.on('state', (status: SchedulerStatus) => listener({ type: 'state', status }));
+      scheduler.on('stopped', (code: number) => listener({ type: 'stopped', code }));
+      await scheduler.start();
+      return { status: () => scheduler.status(), stop: () => scheduler.stop(), done: scheduler.done };
+    },
+  };
+}

@@ -1,0 +1,45 @@
+import { en, type Catalogue } from './en.js';
+import { es } from './es.js';
+
+export type { Catalogue };
+export type Lang = 'en' | 'es';
+
+/** `--lang` wins; else Spanish when LC_ALL, LC_MESSAGES or LANG (first set) starts with `es`. */
+export function detectLang(env: NodeJS.ProcessEnv, explicit?: string): Lang {
+  if (explicit === 'es' || explicit === 'en') return explicit;
+  const locale = env.LC_ALL || env.LC_MESSAGES || env.LANG || '';
+  return /^es/i.test(locale) ? 'es' : 'en';
+}
+
+const ASCII_MAP: Record<string, string> = {
+  '↑↓': 'Up/Down', '←→': 'Left/Right', '↑': 'Up', '↓': 'Down', '←': 'Left', '→': 'Right',
+  '·': '|', '…': '...', '–': '-', '—': '-', '¿': '', '¡': '', '›': '>',
+};
+
+/** Plain ASCII for terminals whose locale is not UTF-8: arrows spelled out, accents dropped. */
+export function asciify(text: string): string {
+  let out = text;
+  for (const [from, to] of Object.entries(ASCII_MAP)) out = out.split(from).join(to);
+  return out.normalize('NFD').replace(/[\u0300-\u036f]/g, '').replace(/[^\x00-\x7e]/g, '?');
+}
+
+function mapStrings<T>(value: T, fn: (s: string) => string): T {
+  if (typeof value === 'string') return fn(value) as T;
+  if (typeof value === 'function') {
+    const f = value as unknown as (...args: unknown[]) => unknown;
+    return ((...args: unknown[]) => mapStrings(f(...args), fn)) as T;
+  }
+  if (Array.isArray(value)) return value.map((v) => mapStrings(v, fn)) as T;
+  if (value && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) out[k] = mapStrings(v, fn);
+    return out as T;
+  }
+  return value;
+}
+
+/** The catalogue for a language; with `unicode: false` every string is made plain ASCII. */
+export function catalogue(lang: Lang, unicode = true): Catalogue {
+  const base = lang === 'es' ? es : en;
+  return unicode ? base : mapStrings(base, asciify);
+}

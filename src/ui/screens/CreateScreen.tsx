@@ -1,0 +1,231 @@
+import { useRef, useState } from 'react';
+import { Box, Text } from 'ink';
+import type { Manifest } from '../../core/types.js';
+import { silentReporter } from '../../core/events.js';
+import { CheckboxList } from '../components/CheckboxList.js';
+import { ErrorBox } from '../components/ErrorBox.js';
+import { ProgressBar } from '../components/ProgressBar.js';
+import { Screen } from '../components/Screen.js';
+import { StatusWord } from '../components/StatusWord.js';
+import { ChoiceField, TextField } from '../components/TextField.js';
+import type { VerifyReport } from '../engine-facade.js';
+import { formatBytes, formatDuration } from '../format.js';
+import { useInterrupt } from '../use-interrupt.js';
+import { editText, isCtrlC, isDown, isUp, useKeys } from '../use-keys.js';
+import { useProgress } from '../use-progress.js';
+import { useBodyRows, useScreenSize } from '../use-screen-size.js';
+import { useTick } from '../use-tick.js';
+import { useUi } from '../use-ui.js';
+
+type Phase =
+  | { name: 'form'; problem: string | null }
+  | { name: 'running'; interruptWarned: boolean }
+  | { name: 'verifying'; manifest: Manifest }
+  | { name: 'done'; manifest: Manifest; verify: VerifyReport | null; verifyError: unknown }
+  | { name: 'error'; error: unknown };
+
+/**
+ * Option 1: choose databases (checkboxes), type, files, description; then one progress bar per
+ * database and file group; then a summary with the set id, status, sizes, verified checksums, duration.
+ */
+export function CreateScreen({ onBack, onDone }: { onBack: () => void; onDone?: (setId: string) => void }) {
+  const { t, theme, facade } = useUi();
+  const cfg = facade.config();
+  const { columns } = useScreenSize();
+  const body = useBodyRows();
+  const dbs = cfg.databases.map((d) => d.name);
+  const hasFiles = cfg.fileSources > 0;
+  const [checked, setChecked] = useState<boolean[]>(() => dbs.map(() => true));
+  const [files, setFiles] = useState(hasFiles);
+  const [type, setType] = useState<'full' | 'schema'>('full');
+  const [description, setDescription] = useState('');
+  const [cursor, setCursor] = useState(0);
+  const [phase, setPhase] = useState<Phase>({ name: 'form', problem: null });
+  const { reporter, progress } = useProgress();
+  const abort = useRef<AbortController | null>(null);
+  useTick(500, phase.name === 'running');
+
+  // Rows: databases…, files (if configured), type, description, start.
+  const filesRow = hasFiles ? dbs.length : -1;
+  const typeRow = dbs.length + (hasFiles ? 1 : 0);
+  const descRow = typeRow + 1;
+  const startRow = descRow + 1;
+
+  const start = async (): Promise<void> => {
+    const chosen = dbs.filter((_, i) => checked[i]);
+    if (chosen.length === 0 && !files) {
+      setPhase({ name: 'form', problem: t.create.noneSelected });
+      return;
+    }
+    abort.current = new AbortController();
+    setPhase({ name: 'running', interruptWarned: false });
+    let manifest: Manifest;
+    try {
+      manifest = await facade.createBackup({ databases: chosen, type, files, description: description.trim() || undefined }, reporter, abort.current.signal);
+    } catch (error) {
+      setPhase({ name: 'error', error });
+      return;
+    }
+    const stored = manifest.databases.some((d) => d.file) || manifest.files.length > 0;
+    if (manifest.status === 'failed' || !stored) {
+      setPhase({ name: 'done', manifest, verify: null, verifyError: null });
+      onDone?.(manifest.id);
+      return;
+    }
+    setPhase({ name: 'verifying', manifest });
+    try {
+      const verify = await facade.verifySet(manifest.id, silentReporter);
+      setPhase({ name: 'done', manifest, verify, verifyError: null });
+    } catch (verifyError) {
+      setPhase({ name: 'done', manifest, verify: null, verifyError });
+    }
+    onDone?.(manifest.id);
+  };
+
+  useInterrupt(() => {
+    if (phase.name !== 'running') return;
+    if (!phase.interruptWarned) setPhase({ name: 'running', interruptWarned: true });
+    else abort.current?.abort();
+  }, phase.name === 'running' || phase.name === 'verifying');
+
+  useKeys((input, key) => {
+    if (isCtrlC(input, key)) return;
+    if (phase.name === 'running' || phase.name === 'verifying') return;
+    if (phase.name === 'done' || phase.name === 'error') {
+      if (key.escape || key.return) onBack();
+      return;
+    }
+    if (key.escape) return onBack();
+    const onText = cursor === descRow;
+    if (key.upArrow || (!onText && isUp(input, key))) return setCursor((c) => Math.max(0, c - 1));
+    if (key.downArrow || key.tab || (!onText && isDown(input, key))) return setCursor((c) => Math.min(startRow, c + 1));
+    if (key.return) return void start();
+    if (onText) {
+      const next = editText(description, input, key);
+      if (next !== null) setDescription(next.slice(0, 200));
+      return;
+    }
+    if (input === 'a' && dbs.length > 0) {
+      const all = checked.every(Boolean);
+      return setChecked(dbs.map(() => !all));
+    }
+    const toggle = input === ' ' || key.leftArrow || key.rightArrow;
+    if (!toggle) return;
+    if (cursor < dbs.length) setChecked((c) => c.map((v, i) => (i === cursor ? !v : v)));
+    else if (cursor === filesRow) setFiles((f) => !f);
+    else if (cursor === typeRow) setType((x) => (x === 'full' ? 'schema' : 'full'));
+    if (input === ' ' && cursor === startRow) void start();
+  });
+
+  if (phase.name === 'form') {
+    const items = dbs.map((name, i) => ({ label: name, checked: !!checked[i], note: `(${cfg.databases[i]?.engine ?? ''})` }));
+    return (
+      <Screen title={t.create.title} help={t.help.checkboxForm}>
+        <Text bold>{t.create.databases}</Text>
+        <CheckboxList items={items} cursor={Math.min(cursor, dbs.length - 1)} focused={cursor < dbs.length} height={Math.max(3, body - 9)} />
+        {hasFiles ? (
+          <CheckboxList items={[{ label: t.create.files, checked: files }]} cursor={0} focused={cursor === filesRow} />
+        ) : (
+          <Text color={theme.colors.muted}>
+            {'  '}
+            {t.create.files}: {t.create.filesNone}
+          </Text>
+        )}
+        <ChoiceField label={t.create.type} value={type === 'full' ? t.create.typeFull : t.create.typeSchema} focused={cursor === typeRow} />
+        <TextField label={t.create.description} value={description} focused={cursor === descRow} />
+        <Box marginTop={1}>
+          <Text color={cursor === startRow ? theme.colors.accent : undefined}>{cursor === startRow ? theme.glyphs.pointer : ' '} </Text>
+          <Text bold inverse={cursor === startRow}>
+            [ {t.create.start} ]
+          </Text>
+        </Box>
+        {phase.problem ? <Text color={theme.colors.error}>{phase.problem}</Text> : null}
+      </Screen>
+    );
+  }
+
+  if (phase.name === 'error') {
+    return (
+      <Screen title={t.create.title} help={t.help.done}>
+        <ErrorBox error={phase.error} />
+      </Screen>
+    );
+  }
+
+  const now = Date.now();
+  const bars = progress.items.map((p) => <ProgressBar key={p.item} p={p} now={now} width={columns} />);
+  if (phase.name === 'running' || phase.name === 'verifying') {
+    return (
+      <Screen title={t.create.running} help={t.help.running}>
+        {bars}
+        {progress.warnings.slice(-3).map((w, i) => (
+          <Text key={i} color={theme.colors.warn} wrap="truncate-end">
+            {t.common.status.warn}: {w}
+          </Text>
+        ))}
+        {phase.name === 'verifying' ? <Text>{t.create.verifying}</Text> : null}
+        {phase.name === 'running' && phase.interruptWarned ? <Text color={theme.colors.warn}>{t.create.interruptAgain}</Text> : null}
+      </Screen>
+    );
+  }
+
+  const m = phase.manifest;
+  const duration = new Date(m.completedAt).getTime() - new Date(m.startedAt).getTime();
+  const label = (s: string) => <Text bold>{s.padEnd(16)}</Text>;
+  const v = phase.verify;
+  return (
+    <Screen title={t.create.summaryTitle} help={t.help.done}>
+      {bars}
+      <Box marginTop={1} flexDirection="column">
+        <Box>
+          {label(t.create.setId)}
+          <Text>{m.id}</Text>
+        </Box>
+        <Box>
+          {label(t.create.status)}
+          <StatusWord status={m.status} />
+        </Box>
+        <Box>
+          {label(t.create.size)}
+          <Text>
+            {formatBytes(m.totals.storedBytes)} ({t.create.rawSize.toLowerCase()} {formatBytes(m.totals.rawBytes)})
+          </Text>
+        </Box>
+        <Box>
+          {label(t.create.checksums)}
+          {v ? (
+            v.ok ? (
+              <Text color={theme.colors.ok}>{t.create.checksumsOk(v.files.length)}</Text>
+            ) : (
+              <Text color={theme.colors.error} bold>
+                {t.create.checksumsBad(v.files.filter((f) => !f.ok).length)}
+              </Text>
+            )
+          ) : (
+            <Text color={theme.colors.muted}>{t.create.checksumsSkipped}</Text>
+          )}
+        </Box>
+        <Box>
+          {label(t.create.duration)}
+          <Text>{formatDuration(duration)}</Text>
+        </Box>
+      </Box>
+      {m.databases
+        .filter((d) => d.error)
+        .map((d) => (
+          <Box key={d.name} flexDirection="column">
+            <Text color={theme.colors.error} bold wrap="truncate-end">
+              {t.create.dbFailed(d.name)}: {d.error!.message}
+            </Text>
+            {d.error!.hint ? <Text wrap="truncate-end">{'  '}{t.common.hint}: {d.error!.hint}</Text> : null}
+          </Box>
+        ))}
+      {m.warnings.slice(0, 3).map((w, i) => (
+        <Text key={i} color={theme.colors.warn} wrap="truncate-end">
+          {t.common.status.warn}: {w}
+        </Text>
+      ))}
+      {phase.verifyError ? <ErrorBox error={phase.verifyError} /> : null}
+    </Screen>
+  );
+}

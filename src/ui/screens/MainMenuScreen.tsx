@@ -1,0 +1,28 @@
+import { Box } from 'ink';
+import { Screen } from '../components/Screen.js';
+import { SelectList } from '../components/SelectList.js';
+import { isCtrlC, useKeys } from '../use-keys.js';
+import { useListNavigation } from '../use-list-navigation.js';
+import { useUi } from '../use-ui.js';
+
+export type MainChoice = 1 | 2 | 3 | 4 | 5 | 6;
+
+/** The six numbered options. Arrows/j/k move, 1–6 open an option at once, Enter opens, q quits. */
+export function MainMenuScreen({ onChoose, initial = 0 }: { onChoose: (choice: MainChoice) => void; initial?: number }) {
+  const { t } = useUi();
+  const nav = useListNavigation(6, 6, initial);
+  useKeys((input, key) => {
+    if (isCtrlC(input, key)) return;
+    if (nav.handle(input, key)) return;
+    if (/^[1-6]$/.test(input)) return onChoose(Number(input) as MainChoice);
+    if (key.return) return onChoose((nav.index + 1) as MainChoice);
+    if (input === 'q' || input === 'Q') return onChoose(6);
+  });
+  return (
+    <Screen title={t.main.title} help={t.help.main}>
+      <Box marginTop={1} flexDirection="column">
+        <SelectList items={t.main.items} index={nav.index} numbered />
+      </Box>
+    </Screen>
+  );
+}

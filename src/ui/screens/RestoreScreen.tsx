@@ -1,0 +1,395 @@
+import { useEffect, useRef, useState } from 'react';
+import { Box, Text } from 'ink';
+import type { Manifest, SetSummary } from '../../core/types.js';
+import { CheckboxList } from '../components/CheckboxList.js';
+import { ErrorBox } from '../components/ErrorBox.js';
+import { ProgressBar } from '../components/ProgressBar.js';
+import { Screen } from '../components/Screen.js';
+import { SelectList } from '../components/SelectList.js';
+import { Table } from '../components/Table.js';
+import { TextField } from '../components/TextField.js';
+import { TypedConfirm } from '../components/TypedConfirm.js';
+import type { RestoreOutcome, RestorePlan } from '../engine-facade.js';
+import { formatBytes, formatDate } from '../format.js';
+import { useInterrupt } from '../use-interrupt.js';
+import { editText, isCtrlC, isDown, isUp, useKeys } from '../use-keys.js';
+import { useListNavigation } from '../use-list-navigation.js';
+import { useProgress } from '../use-progress.js';
+import { useBodyRows, useScreenSize } from '../use-screen-size.js';
+import { useTick } from '../use-tick.js';
+import { useUi } from '../use-ui.js';
+import { setColumns, setRows, shortDates } from './ListScreen.js';
+
+type Step =
+  | { name: 'set' }
+  | { name: 'items' }
+  | { name: 'target' }
+  | { name: 'plan' }
+  | { name: 'running'; interruptWarned: boolean }
+  | { name: 'outcome'; outcome: RestoreOutcome }
+  | { name: 'error'; error: unknown; back: 'set' | 'items' | 'target' | 'plan' };
+
+/**
+ * Option 4: pick a set (or latest), what to restore, where (in place or side by side), then the
+ * plan is shown before anything happens; the operator types the confirmation word to go on.
+ * Progress follows, then the outcome with the safety set id to roll back to.
+ */
+export function RestoreScreen({ onBack, initialSetId }: { onBack: () => void; initialSetId?: string }) {
+  const ui = useUi();
+  const { t, theme, facade, now } = ui;
+  const { columns } = useScreenSize();
+  const body = useBodyRows();
+  const [step, setStep] = useState<Step>(initialSetId ? { name: 'items' } : { name: 'set' });
+  const [sets, setSets] = useState<SetSummary[] | null>(null);
+  const [manifest, setManifest] = useState<Manifest | null>(null);
+  const [picked, setPicked] = useState<boolean[]>([]);
+  const [cursor, setCursor] = useState(0);
+  const [sideBySide, setSideBySide] = useState(false);
+  const [to, setTo] = useState('');
+  const [problem, setProblem] = useState<string | null>(null);
+  const [plan, setPlan] = useState<RestorePlan | null>(null);
+  const [busy, setBusy] = useState<string | null>(null);
+  const abort = useRef<AbortController | null>(null);
+  const { reporter, progress, reset } = useProgress();
+  const height = Math.max(3, body - 3);
+  // `latest` is what the engine calls latest: the newest set that is not a safety copy and did not fail.
+  const latest = sets?.find((x) => x.type !== 'pre_restore' && x.status !== 'failed');
+  const offset = latest ? 1 : 0;
+  const setNav = useListNavigation((sets?.length ?? 0) + offset, height);
+  useTick(500, step.name === 'running');
+
+  const loadManifest = async (id: string): Promise<void> => {
+    setBusy(t.common.loading);
+    try {
+      const m = await facade.readManifest(id);
+      setManifest(m);
+      const restorable = m.databases.filter((d) => !d.error && d.file);
+      setPicked([...restorable.map(() => restorable.length === 1), false]);
+      setCursor(0);
+      setStep({ name: 'items' });
+    } catch (error) {
+      setStep({ name: 'error', error, back: 'set' });
+    } finally {
+      setBusy(null);
+    }
+  };
+
+  useEffect(() => {
+    if (initialSetId) void loadManifest(initialSetId);
+    else
+      void facade.listSets().then(
+        (s) => setSets(s),
+        (error: unknown) => setStep({ name: 'error', error, back: 'set' }),
+      );
+  }, []);
+
+  const restorable = manifest ? manifest.databases.filter((d) => !d.error && d.file) : [];
+  const itemRows = restorable.length + (manifest && manifest.files.length > 0 ? 1 : 0);
+  const chosenDbs = restorable.filter((_, i) => picked[i]).map((d) => d.name);
+  const chosenFiles = manifest !== null && manifest.files.length > 0 && !!picked[restorable.length];
+
+  const makePlan = async (): Promise<void> => {
+    if (!manifest) return;
+    setStep({ name: 'plan' });
+    setPlan(null);
+    setBusy(t.restore.planning);
+    try {
+      const p = await facade.planRestore({ setId: manifest.id, databases: chosenDbs, files: chosenFiles, ...(sideBySide ? { to: to.trim() } : {}) });
+      setPlan(p);
+    } catch (error) {
+      setStep({ name: 'error', error, back: 'target' });
+    } finally {
+      setBusy(null);
+    }
+  };
+
+  const execute = async (): Promise<void> => {
+    if (!plan) return;
+    reset();
+    abort.current = new AbortController();
+    setStep({ name: 'running', interruptWarned: false });
+    try {
+      const outcome = await facade.executeRestore(plan, reporter, abort.current.signal);
+      setStep({ name: 'outcome', outcome });
+    } catch (error) {
+      setStep({ name: 'error', error, back: 'plan' });
+    }
+  };
+
+  useInterrupt(() => {
+    if (step.name !== 'running') return;
+    if (!step.interruptWarned) setStep({ name: 'running', interruptWarned: true });
+    else abort.current?.abort();
+  }, step.name === 'running');
+
+  const confirming = step.name === 'plan' && plan !== null && plan.refusals.length === 0;
+
+  useKeys(
+    (input, key) => {
+      if (isCtrlC(input, key) || busy || step.name === 'running') return;
+      switch (step.name) {
+        case 'set': {
+          if (key.escape) return onBack();
+          if (setNav.handle(input, key)) return;
+          if (!key.return || !sets) return;
+          const chosen = latest && setNav.index === 0 ? latest : sets[setNav.index - offset];
+          if (chosen) void loadManifest(chosen.id);
+          return;
+        }
+        case 'items': {
+          if (key.escape) {
+            if (initialSetId) return onBack();
+            setProblem(null);
+            return setStep({ name: 'set' });
+          }
+          if (isUp(input, key)) return setCursor((c) => Math.max(0, c - 1));
+          if (isDown(input, key)) return setCursor((c) => Math.min(itemRows - 1, c + 1));
+          if (input === ' ') return setPicked((p) => p.map((v, i) => (i === cursor ? !v : v)));
+          if (input === 'a') return setPicked((p) => p.map((_, i) => i < restorable.length));
+          if (key.return) {
+            if (chosenDbs.length === 0 && !chosenFiles) return setProblem(t.restore.nothingPicked);
+            setProblem(null);
+            return setStep({ name: 'target' });
+          }
+          return;
+        }
+        case 'target': {
+          if (key.escape) {
+            setProblem(null);
+            return setStep({ name: 'items' });
+          }
+          if (key.upArrow) return setSideBySide(false);
+          if (key.downArrow) return setSideBySide(true);
+          if (key.return) {
+            if (sideBySide && !to.trim()) return setProblem(t.restore.newTargetNeeded);
+            setProblem(null);
+            return void makePlan();
+          }
+          if (sideBySide) {
+            const next = editText(to, input, key);
+            if (next !== null) setTo(next);
+          }
+          return;
+        }
+        case 'plan': {
+          if (key.escape) return setStep({ name: 'target' });
+          return;
+        }
+        case 'outcome':
+          if (key.escape || key.return) return onBack();
+          return;
+        case 'error':
+          if (key.escape || key.return) {
+            if (step.back === 'set' && (initialSetId || !sets)) return onBack();
+            return setStep(step.back === 'set' ? { name: 'set' } : step.back === 'items' ? { name: 'items' } : { name: 'target' });
+          }
+          return;
+      }
+    },
+    !confirming,
+  );
+
+  const title = t.restore.title;
+  if (step.name === 'error') {
+    return (
+      <Screen title={title} help={t.help.done}>
+        <ErrorBox error={step.error} />
+      </Screen>
+    );
+  }
+
+  if (step.name === 'set') {
+    const cols = setColumns(t, sets ?? [], columns, false);
+    const rows = sets ? setRows(sets, ui, now(), shortDates(columns)).map((r) => r.slice(0, 6)) : [];
+    const latestRow = latest && sets ? [{ text: t.restore.latest }, ...rows[sets.indexOf(latest)]!.slice(1)] : null;
+    return (
+      <Screen title={`${title}: ${t.restore.pickSet}`} help={t.help.pickSet}>
+        {busy || !sets ? <Text>{busy ?? t.common.loading}</Text> : null}
+        {sets && sets.length === 0 ? <Text>{t.restore.noSets}</Text> : null}
+        {sets && sets.length > 0 ? <Table columns={cols} rows={latestRow ? [latestRow, ...rows] : rows} index={setNav.index} height={height} footer={t.list.rows} /> : null}
+      </Screen>
+    );
+  }
+
+  if (step.name === 'items' || step.name === 'target') {
+    const items = [
+      ...restorable.map((d, i) => ({ label: `${d.name} (${d.engine})`, checked: !!picked[i], note: formatBytes(d.rawBytes) })),
+      ...(manifest && manifest.files.length > 0 ? [{ label: t.restore.filesItem(manifest.files.length), checked: !!picked[restorable.length] }] : []),
+    ];
+    return (
+      <Screen title={`${title}: ${manifest ? manifest.id : ''}`} help={step.name === 'items' ? t.help.pickItems : t.help.pickTarget}>
+        {busy ? <Text>{busy}</Text> : null}
+        {manifest ? (
+          <Text color={theme.colors.muted}>
+            {formatDate(manifest.startedAt)} {theme.glyphs.dot} {t.common.setType[manifest.type] ?? manifest.type} {theme.glyphs.dot} {t.common.status[manifest.status]}
+          </Text>
+        ) : null}
+        <Text bold>{t.restore.pickItems}</Text>
+        <CheckboxList items={items} cursor={cursor} focused={step.name === 'items'} height={Math.max(3, body - (step.name === 'target' ? 9 : 4))} />
+        {step.name === 'target' ? (
+          <Box flexDirection="column" marginTop={1}>
+            <Text bold>{t.restore.pickTarget}</Text>
+            <SelectList items={[t.restore.inPlace, t.restore.sideBySide]} index={sideBySide ? 1 : 0} />
+            {sideBySide ? <TextField label={t.restore.newTarget} value={to} focused /> : null}
+          </Box>
+        ) : null}
+        {problem ? <Text color={theme.colors.error}>{problem}</Text> : null}
+      </Screen>
+    );
+  }
+
+  if (step.name === 'plan') {
+    return (
+      <Screen title={t.restore.planTitle} help={confirming ? t.help.confirm : t.help.done}>
+        {busy ? <Text>{busy}</Text> : null}
+        {plan ? <PlanView plan={plan} /> : null}
+        {plan && plan.refusals.length > 0
+          ? plan.refusals.map((r, i) => <ErrorBox key={i} error={{ message: r.message, hint: r.hint }} />)
+          : null}
+        {confirming ? (
+          <Box marginTop={1}>
+            <TypedConfirm word={t.confirmWord} prompt={t.restore.typeWord(t.confirmWord)} onCancel={() => setStep({ name: 'target' })} onConfirm={() => void execute()} />
+          </Box>
+        ) : null}
+      </Screen>
+    );
+  }
+
+  const nowMs = Date.now();
+  const bars = progress.items.map((p) => <ProgressBar key={p.item} p={p} now={nowMs} width={columns} />);
+  if (step.name === 'running') {
+    return (
+      <Screen title={t.restore.running} help={t.help.running}>
+        {bars}
+        {progress.info.slice(-2).map((m, i) => (
+          <Text key={i} color={theme.colors.muted} wrap="truncate-end">
+            {m}
+          </Text>
+        ))}
+        {step.interruptWarned ? <Text color={theme.colors.warn}>{t.restore.interruptAgain}</Text> : null}
+      </Screen>
+    );
+  }
+
+  const o = step.outcome;
+  return (
+    <Screen title={o.ok ? t.restore.outcomeOk : t.restore.outcomeFailed} help={t.help.done}>
+      {bars}
+      <Box flexDirection="column" marginTop={1}>
+        {o.databases.map((d) => (
+          <Box key={d.name} flexDirection="column">
+            <Text color={d.ok ? theme.colors.ok : theme.colors.error} bold wrap="truncate-end">
+              {d.ok ? t.common.status.ok : t.common.status.failed} {d.name}
+              {d.ok && d.restoredTo ? ` ${theme.unicode ? '→' : '->'} ${d.restoredTo}` : ''}
+              {d.error ? `: ${d.error}` : ''}
+            </Text>
+            {d.hint ? <Text wrap="truncate-end">{'  '}{t.common.hint}: {d.hint}</Text> : null}
+          </Box>
+        ))}
+        {o.filesRestoredTo ? (
+          <Text color={theme.colors.ok} wrap="truncate-end">
+            {t.common.status.ok} {t.details.files} {theme.unicode ? '→' : '->'} {o.filesRestoredTo}
+          </Text>
+        ) : null}
+        {o.safetySetIds.map((id) => (
+          <Box key={id} flexDirection="column" marginTop={1}>
+            <Text bold>
+              {t.restore.safetySet}: {id}
+            </Text>
+            <Text>
+              {'  '}
+              {t.restore.rollback}:
+            </Text>
+            {rollbackLines(plan, id, t.restore.rollbackCmd(id)).map((line, i) => (
+              <Text key={i} wrap="wrap">
+                {'    '}
+                {line}
+              </Text>
+            ))}
+          </Box>
+        ))}
+        {o.recovered.map((r, i) => (
+          <Text key={i} color={theme.colors.warn} wrap="truncate-end">
+            {t.common.status.warn}: {r}
+          </Text>
+        ))}
+      </Box>
+    </Screen>
+  );
+}
+
+/**
+ * How to roll back to a safety set, in the engine's words with the real set id in place of its
+ * placeholder (`<pre_restore set id>`); the plain restore command when the engine says nothing.
+ */
+export function rollbackLines(plan: RestorePlan | null, safetyId: string, fallback: string): string[] {
+  const lines = (plan?.databases ?? []).filter((d) => d.replaces && /<[^>]*set id>/.test(d.rollback)).map((d) => d.rollback.replace(/<[^>]*set id>/g, safetyId));
+  return lines.length ? lines : [fallback];
+}
+
+/** The plan: source set, each target (replaced or created) with sizes, the safety copy, how to roll back. */
+export function PlanView({ plan }: { plan: RestorePlan }) {
+  const { t, theme } = useUi();
+  const arrow = theme.unicode ? '→' : '->';
+  return (
+    <Box flexDirection="column">
+      <Text wrap="truncate-end">
+        {t.restore.from}: <Text bold>{plan.setId}</Text> ({formatDate(plan.setStartedAt)}, {t.common.setType[plan.setType] ?? plan.setType}, {t.common.status[plan.setStatus as 'completed'] ?? plan.setStatus})
+      </Text>
+      {plan.databases.map((d) => (
+        <Box key={d.database} flexDirection="column">
+          <Text wrap="truncate-end">
+            {'  '}
+            <Text bold color={d.replaces ? theme.colors.warn : theme.colors.ok}>
+              {d.replaces ? t.restore.willReplace : t.restore.willCreate}
+            </Text>{' '}
+            {d.database} {arrow} {d.target}
+          </Text>
+          <Text color={theme.colors.muted} wrap="truncate-end">
+            {'    '}
+            {t.restore.sizeLabel} {formatBytes(d.rawBytes)}
+            {d.state.exists && d.state.sizeBytes !== null ? ` (${t.restore.current(formatBytes(d.state.sizeBytes))})` : ''}
+          </Text>
+          {plan.databases.length === 1
+            ? d.steps.map((s, i) => (
+                <Box key={i} paddingLeft={4}>
+                  <Text color={theme.colors.muted} wrap="wrap">
+                    {i + 1}. {s}
+                  </Text>
+                </Box>
+              ))
+            : null}
+        </Box>
+      ))}
+      {plan.files ? (
+        <Text wrap="truncate-end">
+          {'  '}
+          <Text bold color={theme.colors.ok}>
+            {t.restore.willCreate}
+          </Text>{' '}
+          {t.details.files} ({plan.files.count}, {formatBytes(plan.files.bytes)}) {arrow} {plan.files.to}
+        </Text>
+      ) : null}
+      <Text wrap="wrap">
+        <Text bold>{t.restore.safety}: </Text>
+        {plan.databases.some((d) => d.replaces) ? plan.safety : t.restore.safetyNone}
+      </Text>
+      {plan.databases.length > 0 ? (
+        <Box flexDirection="column">
+          <Text bold>{t.restore.rollback}:</Text>
+          {plan.databases.map((d) => (
+            <Text key={d.database} wrap="truncate-end">
+              {'  '}
+              {d.database}: {d.rollback}
+            </Text>
+          ))}
+        </Box>
+      ) : null}
+      {plan.warnings.map((w, i) => (
+        <Text key={i} color={theme.colors.warn} wrap="truncate-end">
+          {t.common.status.warn}: {w}
+        </Text>
+      ))}
+    </Box>
+  );
+}

@@ -1,0 +1,183 @@
+import { useEffect, useRef, useState } from 'react';
+import { Box, Text } from 'ink';
+import { ErrorBox } from '../components/ErrorBox.js';
+import { ProgressBar } from '../components/ProgressBar.js';
+import { Screen } from '../components/Screen.js';
+import { Table, type Column } from '../components/Table.js';
+import type { SchedulerEvent, SchedulerHandle, SchedulerLogEntry, SchedulerStatus } from '../engine-facade.js';
+import { formatAge, formatDate, formatTime } from '../format.js';
+import { useInterrupt } from '../use-interrupt.js';
+import { isCtrlC, useKeys } from '../use-keys.js';
+import { useProgress } from '../use-progress.js';
+import { useBodyRows, useScreenSize } from '../use-screen-size.js';
+import { useTick } from '../use-tick.js';
+import { useUi, type UiContextValue } from '../use-ui.js';
+
+/** One tail line for a scheduler log entry, in the operator's language where the menu knows the event. */
+export function logLine(e: SchedulerLogEntry, t: UiContextValue['t']): string {
+  const time = formatTime(new Date(e.time));
+  const job = typeof e.job === 'string' ? e.job : '';
+  switch (e.event) {
+    case 'job-start':
+      return `${time} ${t.scheduler.started(job)}`;
+    case 'job-end': {
+      const outcome = String(e.outcome ?? '');
+      const word = t.scheduler.outcome[outcome] ?? outcome;
+      const ids = Array.isArray(e.setIds) ? e.setIds.join(',') : typeof e.setId === 'string' ? e.setId : '';
+      return e.error ? `${time} ${job}: ${word} ${ids} ${String(e.error)}` : `${time} ${t.scheduler.finished(job, word, ids)}`;
+    }
+    case 'retention':
+      return `${time} ${t.scheduler.retention(Array.isArray(e.removed) ? e.removed.map(String) : [], typeof e.kept === 'number' ? e.kept : 0)}`;
+    case 'retention-failed':
+      return `${time} ${t.scheduler.retentionFailed(String(e.error ?? ''))}`;
+    default:
+      return `${time} ${typeof e.message === 'string' ? e.message : e.event}`;
+  }
+}
+
+/**
+ * Option 5: the foreground scheduler inside the menu. Shows each job's next run, a live tail,
+ * counts since start and the running job's progress. q/Ctrl-C stops after the current job; a
+ * second Ctrl-C warns; a third aborts the job safely.
+ */
+export function SchedulerScreen({ onBack }: { onBack: () => void }) {
+  const { t, theme, facade, now } = useUi();
+  const { columns } = useScreenSize();
+  const body = useBodyRows();
+  const [handle, setHandle] = useState<SchedulerHandle | null>(null);
+  const [status, setStatus] = useState<SchedulerStatus | null>(null);
+  const [startError, setStartError] = useState<unknown>(null);
+  const [tail, setTail] = useState<{ text: string; bad: boolean }[]>([]);
+  const [presses, setPresses] = useState(0);
+  const [stopped, setStopped] = useState<number | null>(null);
+  const { reporter, progress, reset } = useProgress();
+  const counts = useRef({ ok: 0, failed: 0 });
+  const mounted = useRef(true);
+  useTick(1000, stopped === null);
+
+  useEffect(() => {
+    mounted.current = true;
+    const onEvent = (e: SchedulerEvent): void => {
+      if (!mounted.current) return;
+      switch (e.type) {
+        case 'log':
+          if (['job-start', 'job-end', 'retention', 'retention-failed'].includes(e.entry.event) || typeof e.entry.message === 'string') {
+            const bad = (e.entry.event === 'job-end' && !['completed', 'verified'].includes(String(e.entry.outcome))) || e.entry.event === 'retention-failed';
+            setTail((x) => [...x.slice(-49), { text: logLine(e.entry, t), bad }]);
+          }
+          return;
+        case 'job-start':
+          reset();
+          return;
+        case 'job-end':
+          if (['completed', 'verified'].includes(e.end.outcome)) counts.current.ok++;
+          else counts.current.failed++;
+          return;
+        case 'progress':
+          reporter.emit(e.event);
+          return;
+        case 'state':
+          setStatus(e.status);
+          return;
+        case 'stopped':
+          setStopped(e.code);
+          return;
+      }
+    };
+    facade.startScheduler(onEvent).then(
+      (h) => {
+        if (!mounted.current) {
+          h.stop();
+          h.stop();
+          return;
+        }
+        setHandle(h);
+        setStatus(h.status());
+      },
+      (error: unknown) => mounted.current && setStartError(error),
+    );
+    return () => {
+      mounted.current = false;
+    };
+  }, []);
+
+  const running = status?.running ?? null;
+  const press = (): void => {
+    if (!handle || stopped !== null) return;
+    const n = presses + 1;
+    setPresses(n);
+    if (n === 1) handle.stop();
+    else if (n >= 3 && running) handle.stop();
+    setStatus(handle.status());
+  };
+
+  useInterrupt(press, handle !== null && stopped === null);
+
+  useKeys((input, key) => {
+    if (isCtrlC(input, key)) return;
+    if (startError || stopped !== null) {
+      if (key.escape || key.return || input === 'q') onBack();
+      return;
+    }
+    if (input === 'q' || key.escape) {
+      if (presses === 0) press();
+    }
+  });
+
+  if (startError) {
+    return (
+      <Screen title={t.scheduler.title} help={t.help.done}>
+        <Text color={theme.colors.error}>{t.scheduler.startFailed}</Text>
+        <ErrorBox error={startError} />
+      </Screen>
+    );
+  }
+
+  const at = now();
+  const cols: Column[] = [
+    { title: t.scheduler.job, width: 12 },
+    { title: t.scheduler.when, width: 26 },
+    { title: t.scheduler.nextRun, width: 26 },
+    { title: t.scheduler.lastOutcome, width: Math.max(8, columns - 74) },
+  ];
+  const jobs = status?.jobs ?? [];
+  const rows = jobs.map((j) => [
+    { text: j.name },
+    { text: j.when },
+    { text: j.nextRun ? `${formatDate(j.nextRun)} (${t.time.in(formatAge(new Date(j.nextRun).getTime() - at.getTime()))})` : '-' },
+    j.lastOutcome
+      ? { text: t.scheduler.outcome[j.lastOutcome] ?? j.lastOutcome, color: ['completed', 'verified'].includes(j.lastOutcome) ? theme.colors.ok : theme.colors.error }
+      : { text: '-' },
+  ]);
+  const stopping = status?.stopping ?? 'no';
+  const tailRows = Math.max(2, body - 5 - Math.min(jobs.length, 8) - (running ? progress.items.length : 0));
+  return (
+    <Screen title={t.scheduler.title} help={stopped !== null ? t.help.done : t.help.scheduler}>
+      {!handle ? <Text>{t.common.loading}</Text> : null}
+      {handle && jobs.length === 0 ? <Text color={theme.colors.warn}>{t.scheduler.noJobs}</Text> : null}
+      {jobs.length > 0 ? <Table columns={cols} rows={rows} index={-1} height={Math.min(jobs.length, 8)} /> : null}
+      <Text>
+        {t.scheduler.counts(counts.current.ok, counts.current.failed)}
+        {running ? ` ${theme.glyphs.dot} ${t.scheduler.running}: ${running}` : ''}
+      </Text>
+      {running ? progress.items.map((p) => <ProgressBar key={p.item} p={p} now={Date.now()} width={columns} />) : null}
+      <Box flexDirection="column" marginTop={1}>
+        {tail.slice(-tailRows).map((l, i) => (
+          <Text key={i} color={l.bad ? theme.colors.error : undefined} wrap="truncate-end">
+            {l.text}
+          </Text>
+        ))}
+        {handle && !running && stopped === null && stopping === 'no' ? <Text color={theme.colors.muted}>{t.scheduler.idle}</Text> : null}
+      </Box>
+      {stopped !== null ? (
+        <Text bold>{stopped === 0 ? t.scheduler.stopped : t.scheduler.abortedCode(stopped)}</Text>
+      ) : stopping === 'aborting' ? (
+        <Text color={theme.colors.warn}>{t.scheduler.aborting}</Text>
+      ) : presses === 2 && running ? (
+        <Text color={theme.colors.warn}>{t.scheduler.ctrlCAgain}</Text>
+      ) : stopping === 'finishing' ? (
+        <Text color={theme.colors.warn}>{t.scheduler.stopping}</Text>
+      ) : null}
+    </Screen>
+  );
+}

@@ -1,0 +1,159 @@
+import { useState } from 'react';
+import { Box, Text } from 'ink';
+import type { Manifest } from '../../core/types.js';
+import { silentReporter } from '../../core/events.js';
+import { ErrorBox } from '../components/ErrorBox.js';
+import { Screen } from '../components/Screen.js';
+import { TypedConfirm } from '../components/TypedConfirm.js';
+import type { VerifyReport } from '../engine-facade.js';
+import { formatBytes, formatDate, formatDuration } from '../format.js';
+import { statusColor } from '../theme.js';
+import { useLoad } from '../use-async.js';
+import { isCtrlC, isDown, isUp, useKeys } from '../use-keys.js';
+import { useBodyRows } from '../use-screen-size.js';
+import { useUi, type UiContextValue } from '../use-ui.js';
+
+export interface Line {
+  text: string;
+  color?: string | undefined;
+  bold?: boolean;
+}
+
+/** The details of a set as lines (pure): every stored file with size, md5, sha256, row counts, errors. */
+export function manifestLines(m: Manifest, ui: Pick<UiContextValue, 't' | 'theme'>, verify: VerifyReport | null): Line[] {
+  const { t, theme } = ui;
+  const d = t.details;
+  const bad = new Map((verify?.files ?? []).filter((f) => !f.ok).map((f) => [f.path, f.problem ?? t.common.status.failed]));
+  const out: Line[] = [];
+  const kv = (k: string, v: string, color?: string): void => void out.push({ text: `${k.padEnd(12)} ${v}`, color });
+  kv(d.type, t.common.setType[m.type] ?? m.type);
+  kv(d.status, t.common.status[m.status], statusColor(theme, m.status));
+  kv(d.started, formatDate(m.startedAt));
+  kv(d.duration, formatDuration(new Date(m.completedAt).getTime() - new Date(m.startedAt).getTime()));
+  if (m.description) kv(d.description, m.description);
+  if (m.job) kv(d.job, m.job);
+  if (m.restoreOf) kv(d.restoreOf, m.restoreOf);
+  kv(d.host, m.host);
+  kv(d.totals, d.totalsLine(formatBytes(m.totals.storedBytes), formatBytes(m.totals.rawBytes), m.totals.files));
+  out.push({ text: '' }, { text: d.databases, bold: true });
+  for (const db of m.databases) {
+    if (db.error) {
+      out.push({ text: `  ${db.name} (${db.engine}) ${t.common.status.failed}: ${db.error.message}`, color: theme.colors.error, bold: true });
+      if (db.error.hint) out.push({ text: `    ${t.common.hint}: ${db.error.hint}` });
+      continue;
+    }
+    out.push({ text: `  ${db.name} (${db.engine}, ${db.format})`, bold: true });
+    const files = [{ file: db.file, storedBytes: db.storedBytes, rawBytes: db.rawBytes, md5: db.md5, sha256: db.sha256 }, ...(db.extras ?? [])];
+    for (const f of files) {
+      if (!f.file) continue;
+      const problem = bad.get(f.file);
+      out.push({ text: `    ${d.file} ${f.file}  ${formatBytes(f.storedBytes)} (${formatBytes(f.rawBytes)})${problem ? `  ${t.common.status.failed}: ${problem}` : ''}`, color: problem ? theme.colors.error : undefined });
+      out.push({ text: `    ${d.md5}    ${f.md5 ?? '-'}`, color: theme.colors.muted });
+      out.push({ text: `    ${d.sha256} ${f.sha256 ?? '-'}`, color: theme.colors.muted });
+    }
+    if (db.tables) {
+      const entries = Object.entries(db.tables);
+      out.push({ text: `    ${d.rows} (${d.tables(entries.length)}): ${entries.map(([k, v]) => `${k} ${v}`).join(', ')}` });
+    }
+    if (db.safetyDatabase) out.push({ text: `    ${db.safetyDatabase}` });
+  }
+  out.push({ text: '' }, { text: d.files, bold: true });
+  if (m.files.length === 0) out.push({ text: `  ${d.noFiles}`, color: theme.colors.muted });
+  for (const f of m.files) {
+    const problem = f.stored ? bad.get(f.stored) : undefined;
+    const what = f.kind === 'symlink' ? `-> ${f.linkTarget ?? ''}` : formatBytes(f.size);
+    out.push({ text: `  [${f.group}] ${f.relative}  ${what}${problem ? `  ${t.common.status.failed}: ${problem}` : ''}`, color: problem ? theme.colors.error : undefined });
+    if (f.md5) out.push({ text: `    ${d.md5}    ${f.md5}`, color: theme.colors.muted });
+    if (f.sha256) out.push({ text: `    ${d.sha256} ${f.sha256}`, color: theme.colors.muted });
+  }
+  if (m.warnings.length) {
+    out.push({ text: '' }, { text: d.warnings, bold: true });
+    for (const w of m.warnings) out.push({ text: `  ${w}`, color: theme.colors.warn });
+  }
+  return out;
+}
+
+type Action = { name: 'none' } | { name: 'busy'; text: string } | { name: 'verified'; result: VerifyReport } | { name: 'confirm-delete' } | { name: 'error'; error: unknown };
+
+/** Details of one set, scrollable; v verify now, r restore from it, d delete it (typed word), Esc back. */
+export function SetDetailsScreen({ id, onBack, onRestore, onDeleted }: { id: string; onBack: () => void; onRestore: (id: string) => void; onDeleted: () => void }) {
+  const ui = useUi();
+  const { t, theme, facade } = ui;
+  const body = useBodyRows();
+  const [manifest] = useLoad(() => facade.readManifest(id), [id]);
+  const [top, setTop] = useState(0);
+  const [action, setAction] = useState<Action>({ name: 'none' });
+  const verify = action.name === 'verified' ? action.result : null;
+  const lines = manifest.state === 'done' ? manifestLines(manifest.value, ui, verify) : [];
+  const below = action.name === 'confirm-delete' ? 4 : action.name === 'error' ? 5 : action.name === 'none' ? 0 : 1;
+  const height = Math.max(3, body - 1 - below);
+  const maxTop = Math.max(0, lines.length - height);
+
+  const runVerify = async (): Promise<void> => {
+    setAction({ name: 'busy', text: t.details.verifying });
+    try {
+      setAction({ name: 'verified', result: await facade.verifySet(id, silentReporter) });
+    } catch (error) {
+      setAction({ name: 'error', error });
+    }
+  };
+  const remove = async (): Promise<void> => {
+    setAction({ name: 'busy', text: t.details.deleting });
+    try {
+      await facade.deleteSet(id);
+      onDeleted();
+    } catch (error) {
+      setAction({ name: 'error', error });
+    }
+  };
+
+  useKeys(
+    (input, key) => {
+      if (isCtrlC(input, key) || action.name === 'busy') return;
+      if (key.escape) {
+        if (action.name === 'error') return setAction({ name: 'none' });
+        return onBack();
+      }
+      if (isUp(input, key)) return setTop((x) => Math.max(0, x - 1));
+      if (isDown(input, key)) return setTop((x) => Math.min(maxTop, x + 1));
+      if (key.pageUp) return setTop((x) => Math.max(0, x - height));
+      if (key.pageDown) return setTop((x) => Math.min(maxTop, x + height));
+      if (manifest.state !== 'done') return;
+      if (input === 'v') return void runVerify();
+      if (input === 'r') return onRestore(manifest.value.id);
+      if (input === 'd') return setAction({ name: 'confirm-delete' });
+    },
+    action.name !== 'confirm-delete',
+  );
+
+  const shownTop = Math.min(top, maxTop);
+  return (
+    <Screen title={t.details.title(manifest.state === 'done' ? manifest.value.id : id)} help={action.name === 'confirm-delete' ? t.help.confirm : t.help.details}>
+      {manifest.state === 'loading' ? <Text>{t.common.loading}</Text> : null}
+      {manifest.state === 'error' ? <ErrorBox error={manifest.error} /> : null}
+      <Box flexDirection="column">
+        {lines.slice(shownTop, shownTop + height).map((l, i) => (
+          <Text key={shownTop + i} color={l.color} bold={l.bold} wrap="truncate-end">
+            {l.text || ' '}
+          </Text>
+        ))}
+        {lines.length > height ? (
+          <Text color={theme.colors.muted}>
+            {shownTop > 0 ? theme.glyphs.arrowUp : ' '}
+            {shownTop < maxTop ? theme.glyphs.arrowDown : ' '} {t.list.rows(shownTop + 1, Math.min(lines.length, shownTop + height), lines.length)}
+          </Text>
+        ) : null}
+      </Box>
+      {action.name === 'busy' ? <Text>{action.text}</Text> : null}
+      {action.name === 'verified' ? (
+        <Text bold color={action.result.ok ? theme.colors.ok : theme.colors.error}>
+          {action.result.ok ? t.details.verifyOk(action.result.files.length) : t.details.verifyBad(action.result.files.filter((f) => !f.ok).length)}
+        </Text>
+      ) : null}
+      {action.name === 'error' ? <ErrorBox error={action.error} /> : null}
+      {action.name === 'confirm-delete' ? (
+        <TypedConfirm word={t.deleteWord} prompt={`${t.details.deleteTitle(id)} ${t.restore.typeWord(t.deleteWord)}`} onCancel={() => setAction({ name: 'none' })} onConfirm={() => void remove()} />
+      ) : null}
+    </Screen>
+  );
+}

@@ -1,0 +1,95 @@
+import { createContext, createElement, useCallback, useContext, useLayoutEffect, useMemo, useRef, useState, type MutableRefObject, type ReactNode } from 'react';
+import { useInput, useStdin, type Key } from 'ink';
+
+type Handler = (input: string, key: Key) => void;
+interface Entry {
+  handler: MutableRefObject<Handler>;
+  enabled: MutableRefObject<boolean>;
+}
+interface Dispatcher {
+  add(entry: Entry): () => void;
+}
+
+const KeyContext = createContext<Dispatcher | null>(null);
+
+/**
+ * The one stdin listener of the menu. Keys are queued in React state and handed out one per
+ * commit, from a layout effect: each key is handled by the screen and state the previous key
+ * left on screen (handlers are swapped in at commit time too), so keys typed ahead, pasted or sent
+ * by tmux in a burst are never handled against stale state nor by a screen already replaced.
+ * Raw mode is only requested when stdin is a TTY (Ink's isRawModeSupported is `undefined`, not
+ * false, without one).
+ */
+export function KeyRoot({ children }: { children: ReactNode }) {
+  const { isRawModeSupported } = useStdin();
+  const entries = useRef<Entry[]>([]);
+  const [pending, setPending] = useState<[string, Key][]>([]);
+  const dispatcher = useMemo<Dispatcher>(
+    () => ({
+      add(entry) {
+        entries.current = [...entries.current, entry];
+        return () => {
+          entries.current = entries.current.filter((e) => e !== entry);
+        };
+      },
+    }),
+    [],
+  );
+  useLayoutEffect(() => {
+    const next = pending[0];
+    if (!next) return;
+    for (const e of entries.current) if (e.enabled.current) e.handler.current(next[0], next[1]);
+    setPending((p) => p.slice(1));
+  }, [pending]);
+  const onInput = useCallback((input: string, key: Key) => setPending((p) => [...p, [input, key]]), []);
+  useInput(onInput, { isActive: isRawModeSupported === true });
+  return createElement(KeyContext.Provider, { value: dispatcher }, children);
+}
+
+/**
+ * Handles keys while `active` (a screen switches itself off while a child, such as a typed
+ * confirmation, owns the keys). Must be used under <KeyRoot>. The handler and `active` are
+ * swapped in at commit time, so each key sees the state on screen.
+ */
+export function useKeys(handler: Handler, active = true): void {
+  const dispatcher = useContext(KeyContext);
+  if (!dispatcher) throw new Error('useKeys() outside <KeyRoot>');
+  const current = useRef(handler);
+  const enabled = useRef(false);
+  useLayoutEffect(() => {
+    current.current = handler;
+    enabled.current = active;
+  });
+  useLayoutEffect(() => {
+    const remove = dispatcher.add({ handler: current, enabled });
+    return () => {
+      enabled.current = false;
+      remove();
+    };
+  }, [dispatcher]);
+}
+
+/** Enter, Esc, arrows, j/k: the keys of a list. */
+export function isUp(input: string, key: Key): boolean {
+  return key.upArrow || (input === 'k' && !key.ctrl && !key.meta);
+}
+
+export function isDown(input: string, key: Key): boolean {
+  return key.downArrow || (input === 'j' && !key.ctrl && !key.meta);
+}
+
+export function isCtrlC(input: string, key: Key): boolean {
+  return input === '\x03' || (key.ctrl && input === 'c');
+}
+
+/**
+ * Applies a keypress to a line of text: printable characters are appended (a paste arrives as
+ * one string), Backspace/Delete remove the last character. Returns null when the key is not an edit.
+ */
+export function editText(value: string, input: string, key: Key): string | null {
+  if (key.backspace || key.delete) return value.slice(0, -1);
+  if (key.ctrl || key.meta || key.return || key.escape || key.tab || key.upArrow || key.downArrow || key.leftArrow || key.rightArrow || key.pageDown || key.pageUp) return null;
+  const printable = input.replace(/[\x00-\x1f\x7f]/g, '');
+  if (!printable) return null;
+  return value + printable;
+}

@@ -1,0 +1,30 @@
+import { createContext, useContext, useEffect, useState } from 'react';
+import { useStdout } from 'ink';
+
+/** Terminal size (80×24 when unknown, e.g. in tests), updated on resize. */
+export function useScreenSize(): { columns: number; rows: number } {
+  const { stdout } = useStdout();
+  const read = (): { columns: number; rows: number } => ({
+    columns: Math.max(40, (stdout as { columns?: number }).columns ?? 80),
+    rows: Math.max(16, (stdout as { rows?: number }).rows ?? 24),
+  });
+  const [size, setSize] = useState(read);
+  useEffect(() => {
+    const onResize = (): void => setSize(read());
+    stdout.on('resize', onResize);
+    return () => {
+      stdout.off('resize', onResize);
+    };
+  }, [stdout]);
+  return size;
+}
+
+/** Rows the current screen's body may use (set by the menu from the header's height). */
+export const BodyRowsContext = createContext<number | null>(null);
+
+/** Rows for a screen's body: what the menu leaves under the header, minus title and help line. */
+export function useBodyRows(): number {
+  const fromMenu = useContext(BodyRowsContext);
+  const { rows } = useScreenSize();
+  return Math.max(6, fromMenu ?? rows - 8);
+}

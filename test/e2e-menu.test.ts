@@ -1,0 +1,280 @@
+/**
+ * End to end: the real built binary (`node bin/respaldo.js`) in a real terminal (tmux), on real
+ * SQLite databases. Keys are sent one at a time and the screen is polled with capture-pane until
+ * the expected text appears. Needs `npx tsc -p .` first (npm test builds) and tmux.
+ */
+import { execFile, execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import Database from 'better-sqlite3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const run = promisify(execFile);
+const ROOT = resolve(import.meta.dirname, '..');
+const BIN = join(ROOT, 'bin', 'respaldo.js');
+const DIST = join(ROOT, 'dist', 'cli', 'main.js');
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+let dir: string;
+const sessions: string[] = [];
+
+function makeDemo(root: string): void {
+  execFileSync('mkdir', ['-p', join(root, 'data'), join(root, 'app')]);
+  const tables: Record<string, string> = {
+    users: 'CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT NOT NULL UNIQUE, nombre TEXT, alta TEXT)',
+    inventario: 'CREATE TABLE inventario (id INTEGER PRIMARY KEY, sku TEXT NOT NULL, descripcion TEXT, cantidad INTEGER, precio REAL)',
+    auditoria: 'CREATE TABLE auditoria (id INTEGER PRIMARY KEY, momento TEXT, usuario TEXT, accion TEXT, detalle BLOB)',
+  };
+  for (const [name, ddl] of Object.entries(tables)) {
+    const db = new Database(join(root, 'data', `${name}.db`));
+    db.exec(ddl);
+    const insert =
+      name === 'users'
+        ? db.prepare('INSERT INTO users (email, nombre, alta) VALUES (?, ?, ?)')
+        : name === 'inventario'
+          ? db.prepare('INSERT INTO inventario (sku, descripcion, cantidad, precio) VALUES (?, ?, ?, ?)')
+          : db.prepare('INSERT INTO auditoria (momento, usuario, accion, detalle) VALUES (?, ?, ?, ?)');
+    db.transaction(() => {
+      for (let i = 1; i <= 250; i++) {
+        if (name === 'users') insert.run(`u${i}@example.com`, `Usuario ${i} ñandú`, `2026-01-${String((i % 28) + 1).padStart(2, '0')}`);
+        else if (name === 'inventario') insert.run(`SKU-${i}`, `Artículo ${i}`, i * 3, i * 1.25);
+        else insert.run(`2026-11-22T10:${String(i % 60).padStart(2, '0')}:00Z`, `u${i % 7}`, i % 2 ? 'alta' : 'baja', Buffer.from([i % 256, 1, 2]));
+      }
+    })();
+    db.close();
+  }
+  writeFileSync(join(root, 'app', '.env'), 'APP_MODE=production\n');
+  writeFileSync(
+    join(root, 'backup_config.json'),
+    JSON.stringify(
+      {
+        backupDir: 'backups',
+        databases: ['users', 'inventario', 'auditoria'].map((name) => ({ name, engine: 'sqlite', path: `data/${name}.db` })),
+        files: { config: ['app/.env'] },
+        schedule: { jobs: [{ name: 'daily', when: 'daily at 02:00', type: 'full', databases: ['*'], files: true }] },
+      },
+      null,
+      2,
+    ),
+  );
+}
+
+/** A menu in its own tmux session; every key goes alone, and the screen is polled. */
+class Terminal {
+  constructor(readonly name: string) {}
+
+  static async open(name: string, env: string, width = 100, height = 30): Promise<Terminal> {
+    const cmd = `cd ${dir} && env ${env} node ${BIN} --config ${join(dir, 'backup_config.json')}; echo EXIT=$?; sleep 60`;
+    await run('tmux', ['new-session', '-d', '-s', name, '-x', String(width), '-y', String(height), cmd]);
+    sessions.push(name);
+    return new Terminal(name);
+  }
+
+  async screen(): Promise<string> {
+    const { stdout } = await run('tmux', ['capture-pane', '-p', '-t', this.name]);
+    return stdout;
+  }
+
+  async waitFor(what: string | RegExp | ((s: string) => boolean), timeoutMs = 20_000): Promise<string> {
+    const test = typeof what === 'function' ? what : typeof what === 'string' ? (s: string) => s.includes(what) : (s: string) => what.test(s);
+    const end = Date.now() + timeoutMs;
+    let last = '';
+    while (Date.now() < end) {
+      last = await this.screen();
+      if (test(last)) return last;
+      await sleep(100);
+    }
+    throw new Error(`tmux ${this.name}: timed out waiting for ${String(what)}; the screen was:\n${last}`);
+  }
+
+  /** One key (tmux key name such as Enter, Escape, Down, Space, or a single character). */
+  async key(k: string): Promise<void> {
+    await run('tmux', ['send-keys', '-t', this.name, k]);
+    await sleep(150);
+  }
+
+  /** Literal text, one character at a time. */
+  async type(text: string): Promise<void> {
+    for (const ch of text) {
+      await run('tmux', ['send-keys', '-t', this.name, '-l', ch]);
+      await sleep(60);
+    }
+  }
+}
+
+function rows(file: string, table: string): unknown[] {
+  const db = new Database(file, { readonly: true });
+  try {
+    return db.prepare(`SELECT * FROM ${table} ORDER BY id`).all();
+  } finally {
+    db.close();
+  }
+}
+
+describe('menu end to end (real binary in tmux, real SQLite databases)', () => {
+  beforeAll(() => {
+    if (!existsSync(DIST)) throw new Error(`${DIST} is missing: build first with \`npx tsc -p .\` (npm test does).`);
+    execFileSync('tmux', ['-V']);
+    dir = mkdtempSync(join(tmpdir(), 'respaldo-menu-e2e-'));
+    makeDemo(dir);
+  });
+
+  afterAll(() => {
+    for (const s of sessions) {
+      try {
+        execFileSync('tmux', ['kill-session', '-t', s], { stdio: 'ignore' });
+      } catch {
+        /* already gone */
+      }
+    }
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('creates a backup, lists it, opens its details, restores one database side by side after the typed word, quits', async () => {
+    const t = await Terminal.open(`respaldo-e2e-${process.pid}`, 'LANG=en_US.UTF-8 LC_ALL= NO_COLOR=1 TERM=xterm-256color');
+
+    // Main menu and header.
+    let s = await t.waitFor((x) => x.includes('1. Create backup now') && x.includes('no backups yet'));
+    expect(s).toContain(`Config: ${join(dir, 'backup_config.json')}`);
+    expect(s).toContain(`Backups: ${join(dir, 'backups')}`);
+    expect(s).toContain('WARNING: users has never been backed up successfully');
+    expect(s).toContain('6. Quit');
+    expect(s).toContain('q quit');
+
+    // 1: create a backup of everything.
+    await t.key('1');
+    s = await t.waitFor('Start backup');
+    expect(s).toContain('[x] users');
+    expect(s).toContain('[x] inventario');
+    expect(s).toContain('[x] auditoria');
+    await t.key('Enter');
+    s = await t.waitFor('Backup finished', 60_000);
+    const setId = /Set\s+(\d{8}_\d{6})/.exec(s)?.[1];
+    expect(setId).toBeTruthy();
+    expect(s).toMatch(/Status\s+OK/);
+    expect(s).toMatch(/Checksums\s+verified, 4 files match MD5 and SHA-256/);
+    for (const db of ['users', 'inventario', 'auditoria']) expect(s).toMatch(new RegExp(`${db}\\s+\\S+\\s+100%.*OK`));
+
+    // Back to the main menu: the header counts the set and the warning is gone.
+    await t.key('Escape');
+    s = await t.waitFor((x) => x.includes('1. Create backup now') && x.includes('1 set'));
+    expect(s).not.toContain('WARNING');
+
+    // 3: the list shows the set.
+    await t.key('3');
+    s = await t.waitFor(new RegExp(`› ${setId} \\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d full`));
+    expect(s).toMatch(new RegExp(`${setId}.*users,inventario,auditoria.*OK\\s+OK`));
+    expect(s).toContain('1-1 of 1');
+
+    // Its details: each stored file with size, md5, sha256 and row counts.
+    await t.key('Enter');
+    s = await t.waitFor(`Backup set ${setId}`);
+    s = await t.waitFor('rows (1 table): users 250');
+    expect(s).toMatch(/Status\s+OK/);
+    expect(s).toMatch(/file databases\/\S*users\S*\s+\S+ \S+ \(\S+ \S+\)/);
+    expect(s).toMatch(/md5\s+[0-9a-f]{32}/);
+    expect(s).toMatch(/sha256 [0-9a-f]{64}/);
+
+    // r: restore inventario from this set, side by side.
+    await t.key('r');
+    s = await t.waitFor('[ ] inventario (sqlite)');
+    expect(s).toContain(`Restore: ${setId}`);
+    await t.key('Down');
+    await t.key('Space');
+    await t.waitFor('[x] inventario (sqlite)');
+    await t.key('Enter');
+    await t.waitFor('Where to restore');
+    await t.key('Down');
+    await t.waitFor('New path or name');
+    const target = join(dir, 'restored', 'inventario-copy.db');
+    await t.type(target);
+    await t.waitFor(target);
+    await t.key('Enter');
+
+    // The plan comes first; nothing has happened yet.
+    s = await t.waitFor('Type RESTORE and press Enter');
+    expect(s).toContain('Restore plan: nothing has changed yet');
+    expect(s).toContain(`From set: ${setId}`);
+    expect(s).toContain(`Will create inventario → ${target}`);
+    expect(s).toContain('Safety copy: none needed: nothing live is replaced');
+    expect(s).toContain('To roll back:');
+    expect(existsSync(target)).toBe(false);
+
+    // A wrong word does nothing.
+    await t.type('RESTORX');
+    await t.key('Enter');
+    await t.waitFor('That is not RESTORE. Nothing was done.');
+    expect(existsSync(target)).toBe(false);
+
+    // The word goes on.
+    await t.type('RESTORE');
+    await t.key('Enter');
+    s = await t.waitFor('Restore finished', 60_000);
+    expect(s).toContain(`OK inventario → ${target}`);
+    expect(existsSync(target)).toBe(true);
+
+    // The restored database equals the original, row for row; the live one was not touched.
+    expect(rows(target, 'inventario')).toEqual(rows(join(dir, 'data', 'inventario.db'), 'inventario'));
+    expect(rows(target, 'inventario')).toHaveLength(250);
+
+    // Esc back to details, list, main menu; q quits with 0.
+    await t.key('Escape');
+    await t.waitFor(`Backup set ${setId}`);
+    await t.key('Escape');
+    await t.waitFor('1-1 of 1');
+    await t.key('Escape');
+    await t.waitFor('1. Create backup now');
+    await t.key('q');
+    await t.waitFor('EXIT=0');
+  });
+
+  it('degrades to ASCII on a non-UTF-8 locale, and speaks Spanish when LANG is es_*', async () => {
+    const ascii = await Terminal.open(`respaldo-e2e-ascii-${process.pid}`, 'LANG=C LC_ALL=C NO_COLOR=1', 80, 24);
+    let s = await ascii.waitFor('> 1. Create backup now');
+    expect(s).toContain('Up/Down/j k move | 1-6 choose');
+    expect(s).not.toMatch(/[^\x00-\x7e]/);
+    await ascii.key('q');
+    await ascii.waitFor('EXIT=0');
+
+    const es = await Terminal.open(`respaldo-e2e-es-${process.pid}`, 'LANG=es_ES.UTF-8 NO_COLOR=1', 80, 24);
+    s = await es.waitFor('1. Crear copia ahora');
+    expect(s).toContain('Menú principal');
+    expect(s).toContain('6. Salir');
+    // The list at 80 columns: every row fits, the set made by the first test is there.
+    await es.key('3');
+    s = await es.waitFor(/› \d{8}_\d{6} \d\d-\d\d \d\d:\d\d completa\s+users,\S*\s+\S+ \S+ OK\s+OK/);
+    expect(s).toContain('Esc volver');
+    for (const line of s.split('\n')) expect(line.length).toBeLessThanOrEqual(80);
+    await es.key('Escape');
+    await es.waitFor('1. Crear copia ahora');
+    await es.key('6');
+    await es.waitFor('EXIT=0');
+  });
+
+  it('runs the scheduler in the foreground: the missed daily job catches up, the tail and counts show it, q stops', async () => {
+    const t = await Terminal.open(`respaldo-e2e-sched-${process.pid}`, 'LANG=en_US.UTF-8 NO_COLOR=1');
+    await t.waitFor('1. Create backup now');
+    await t.key('5');
+    let s = await t.waitFor('Scheduler (foreground)');
+    s = await t.waitFor((x) => /daily: OK \d{8}_\d{6}/.test(x) && x.includes('since start: 1 succeeded, 0 failed'), 60_000);
+    expect(s).toContain('catch-up: running daily once now');
+    expect(s).toMatch(/daily\s+daily at 02:00\s+\d{4}-\d\d-\d\d 02:00 \(in \d+ (h|min|s)\)\s+OK/);
+    await t.key('q');
+    await t.waitFor('Stopped.');
+    await t.key('Escape');
+    s = await t.waitFor('1. Create backup now');
+    await t.key('q');
+    await t.waitFor('EXIT=0');
+  });
+
+  it('without a terminal the menu is not opened: a hint and the usage exit code', async () => {
+    const r = await run('node', [BIN, '--config', join(dir, 'backup_config.json')], { cwd: dir }).then(
+      () => ({ code: 0, stderr: '' }),
+      (e: { code: number; stderr: string }) => ({ code: e.code, stderr: e.stderr }),
+    );
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/terminal/i);
+  });
+});

@@ -1,0 +1,167 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { cleanup } from 'ink-testing-library';
+import { LockHeldError } from '../src/core/errors.js';
+import { Menu } from '../src/ui/Menu.js';
+import { CreateScreen } from '../src/ui/screens/CreateScreen.js';
+import { FakeFacade, KEY, press, renderUi, type, waitFrame } from './ui-fake-facade.js';
+
+afterEach(() => cleanup());
+
+describe('create backup screen', () => {
+  it('shows checkboxes for every database, type, files and description', async () => {
+    const { lastFrame } = renderUi(<CreateScreen onBack={() => undefined} />);
+    const f = await waitFrame(lastFrame, (x) => x.includes('Start backup'));
+    expect(f).toContain('[x] users');
+    expect(f).toContain('[x] inventario');
+    expect(f).toContain('[x] auditoria');
+    expect(f).toContain('[x] Include files');
+    expect(f).toContain('Type: full (schema and data)');
+    expect(f).toContain('Description (optional)');
+    expect(f).toContain('Space toggle');
+  });
+
+  it('runs the chosen backup with progress bars, then a summary with id, status, sizes, verified checksums', async () => {
+    const facade = new FakeFacade();
+    facade.hold = true;
+    const { lastFrame, stdin } = renderUi(<CreateScreen onBack={() => undefined} />, { facade });
+    await waitFrame(lastFrame, (x) => x.includes('Start backup'));
+    await press(stdin, KEY.down, KEY.space); // untick inventario
+    await press(stdin, KEY.down, KEY.down, KEY.down); // type row
+    await press(stdin, KEY.right); // schema
+    await waitFrame(lastFrame, (x) => x.includes('schema only'));
+    await press(stdin, KEY.left, KEY.down);
+    await type(stdin, 'before upgrade');
+    await waitFrame(lastFrame, (x) => x.includes('before upgrade'));
+    await press(stdin, KEY.enter);
+    const running = await waitFrame(lastFrame, (x) => x.includes('Backing up'));
+    expect(running).toMatch(/users\s+\S+\s+50%\s+20 KB\/40 KB/);
+    expect(running).toContain('RUNNING');
+    expect(running).not.toContain('inventario');
+    facade.release!();
+    const done = await waitFrame(lastFrame, (x) => x.includes('Backup finished'));
+    expect(done).toContain('20261122_120000');
+    expect(done).toMatch(/Status\s+OK/);
+    expect(done).toContain('verified, 2 files match MD5 and SHA-256');
+    expect(done).toMatch(/users\s+\S+\s+100%.*OK/);
+    const req = facade.calls.find((c) => c.method === 'createBackup')!.args[0];
+    expect(req).toEqual({ databases: ['users', 'auditoria'], type: 'full', files: true, description: 'before upgrade' });
+    expect(facade.calls.some((c) => c.method === 'verifySet')).toBe(true);
+  });
+
+  it('refuses to start with nothing chosen', async () => {
+    const facade = new FakeFacade();
+    const { lastFrame, stdin } = renderUi(<CreateScreen onBack={() => undefined} />, { facade });
+    await waitFrame(lastFrame, (x) => x.includes('Start backup'));
+    await press(stdin, 'a', KEY.down, KEY.down, KEY.down, KEY.space, KEY.enter);
+    await waitFrame(lastFrame, (x) => x.includes('Choose at least one database or include the files.'));
+    expect(facade.calls.some((c) => c.method === 'createBackup')).toBe(false);
+  });
+
+  it('a failing engine call is shown as message + hint, never a stack', async () => {
+    const facade = new FakeFacade();
+    facade.fail.createBackup = new LockHeldError('/srv/backups/.respaldo.lock', 'restore, pid 4242');
+    let back = 0;
+    const { lastFrame, stdin } = renderUi(<CreateScreen onBack={() => back++} />, { facade });
+    await waitFrame(lastFrame, (x) => x.includes('Start backup'));
+    await press(stdin, KEY.enter);
+    const f = await waitFrame(lastFrame, (x) => x.includes('Error:'));
+    expect(f).toContain('Another respaldo process is working on this backup folder (restore, pid 4242).');
+    expect(f).toContain('What to do: Wait for it to finish. If you are sure no respaldo runs, remove');
+    expect(f).not.toMatch(/\bat .*\(.*:\d+:\d+\)/);
+    await press(stdin, KEY.esc);
+    expect(back).toBe(1);
+  });
+
+  it('a bug (not a RespaldoError) shows its message and a bug hint, not a stack', async () => {
+    const facade = new FakeFacade();
+    (facade as unknown as { createBackup: () => Promise<never> }).createBackup = async () => {
+      throw new TypeError("Cannot read properties of undefined (reading 'x')");
+    };
+    const { lastFrame, stdin } = renderUi(<CreateScreen onBack={() => undefined} />, { facade });
+    await waitFrame(lastFrame, (x) => x.includes('Start backup'));
+    await press(stdin, KEY.enter);
+    const f = await waitFrame(lastFrame, (x) => x.includes('Error:'));
+    expect(f).toContain("Cannot read properties of undefined (reading 'x')");
+    expect(f).toContain('This looks like a bug in respaldo');
+    expect(f).not.toContain('TypeError');
+  });
+
+  it('a partial backup shows each failed database with its message and hint', async () => {
+    const facade = new FakeFacade();
+    const real = facade.createBackup.bind(facade);
+    facade.createBackup = async (req, reporter) => {
+      const m = await real(req, reporter);
+      m.status = 'partial';
+      m.databases[1] = { ...m.databases[1]!, file: null, error: { message: 'database is locked', hint: 'Stop the application that holds the lock.' } };
+      return m;
+    };
+    const { lastFrame, stdin } = renderUi(<CreateScreen onBack={() => undefined} />, { facade });
+    await waitFrame(lastFrame, (x) => x.includes('Start backup'));
+    await press(stdin, KEY.enter);
+    const f = await waitFrame(lastFrame, (x) => x.includes('Backup finished'));
+    expect(f).toMatch(/Status\s+PARTIAL/);
+    expect(f).toContain('inventario failed: database is locked');
+    expect(f).toContain('What to do: Stop the application that holds the lock.');
+  });
+
+  it('Esc on the form goes back without running anything', async () => {
+    const facade = new FakeFacade();
+    const { lastFrame, stdin } = renderUi(<Menu />, { facade });
+    await waitFrame(lastFrame, (x) => x.includes('3 sets'));
+    await press(stdin, '1');
+    await waitFrame(lastFrame, (x) => x.includes('Start backup'));
+    await press(stdin, KEY.esc);
+    await waitFrame(lastFrame, (x) => x.includes('1. Create backup now'));
+    expect(facade.calls.some((c) => c.method === 'createBackup')).toBe(false);
+  });
+
+  it('Ctrl-C while running warns first, then aborts the engine call', async () => {
+    const facade = new FakeFacade();
+    facade.hold = true;
+    let signal: AbortSignal | undefined;
+    const real = facade.createBackup.bind(facade);
+    facade.createBackup = (req, reporter, s) => {
+      signal = s;
+      return real(req, reporter);
+    };
+    let exited = 0;
+    const { lastFrame, stdin } = renderUi(<Menu onExit={() => exited++} />, { facade });
+    await waitFrame(lastFrame, (x) => x.includes('3 sets'));
+    await press(stdin, '1');
+    await waitFrame(lastFrame, (x) => x.includes('Start backup'));
+    await press(stdin, KEY.enter);
+    await waitFrame(lastFrame, (x) => x.includes('Backing up'));
+    await press(stdin, KEY.ctrlC);
+    await waitFrame(lastFrame, (x) => x.includes('Press Ctrl-C again to interrupt the backup'));
+    expect(signal?.aborted).toBe(false);
+    await press(stdin, KEY.ctrlC);
+    expect(signal?.aborted).toBe(true);
+    expect(exited).toBe(0);
+    facade.release!();
+  });
+
+  it('a long list of databases scrolls and the start button stays on screen', async () => {
+    const facade = new FakeFacade();
+    facade.cfg = { ...facade.cfg, databases: Array.from({ length: 20 }, (_, i) => ({ name: `db${String(i).padStart(2, '0')}`, engine: 'sqlite' as const })) };
+    const { lastFrame, stdin } = renderUi(<Menu initial={[{ name: 'main' }, { name: 'create' }]} />, { facade });
+    let f = await waitFrame(lastFrame, (x) => x.includes('Start backup') && x.includes('more warnings'));
+    expect(f).toContain('[x] db00');
+    expect(f).not.toContain('[x] db19');
+    expect(f).toContain('WARNING: db02 has never been backed up successfully');
+    expect(f).toContain('… and 17 more warnings');
+    expect(f.split('\n').length).toBeLessThanOrEqual(24);
+    await press(stdin, ...Array(19).fill(KEY.down));
+    f = await waitFrame(lastFrame, (x) => x.includes('› [x] db19'));
+    expect(f).not.toContain('[x] db00');
+    expect(f).toContain('Start backup');
+  });
+
+  it('speaks Spanish', async () => {
+    const { lastFrame } = renderUi(<CreateScreen onBack={() => undefined} />, { lang: 'es' });
+    const f = await waitFrame(lastFrame, (x) => x.includes('Empezar la copia'));
+    expect(f).toContain('Crear copia ahora');
+    expect(f).toContain('Bases de datos');
+    expect(f).toContain('Incluir archivos');
+    expect(f).toContain('completa (esquema y datos)');
+  });
+});

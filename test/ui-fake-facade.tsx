@@ -1,0 +1,345 @@
+/**
+ * Test support for the menu's frame tests (not a test file itself): an in-memory EngineFacade,
+ * a render helper with the UI context, and key helpers for ink-testing-library.
+ */
+import type { ReactElement } from 'react';
+import { render } from 'ink-testing-library';
+import { RespaldoError } from '../src/core/errors.js';
+import type { Reporter } from '../src/core/events.js';
+import type { Manifest, RetentionPolicy, ScheduleJob, SetSummary } from '../src/core/types.js';
+import type { CreateRequest, EngineFacade, HeaderStatus, MenuConfig, RestoreOutcome, RestorePlan, RestoreRequest, SchedulerEvent, SchedulerHandle, SchedulerStatus, VerifyReport } from '../src/ui/engine-facade.js';
+import { catalogue, type Lang } from '../src/ui/i18n/index.js';
+import { createTheme } from '../src/ui/theme.js';
+import type { UiContextValue } from '../src/ui/use-ui.js';
+import { UiRoot } from '../src/ui/UiRoot.js';
+import { nextRuns as realNextRuns } from '../src/scheduler/when.js';
+
+export const NOW = new Date('2026-11-22T12:00:00Z');
+
+export function manifestFor(id: string, opts: { startedAt?: string; databases?: string[]; failed?: { name: string; message: string; hint: string }[]; type?: Manifest['type']; files?: number } = {}): Manifest {
+  const startedAt = opts.startedAt ?? '2026-11-22T10:00:00.000Z';
+  const dbs = opts.databases ?? ['users', 'inventario', 'auditoria'];
+  return {
+    schemaVersion: 1,
+    id,
+    type: opts.type ?? 'full',
+    description: null,
+    startedAt,
+    completedAt: new Date(new Date(startedAt).getTime() + 4200).toISOString(),
+    status: opts.failed?.length ? 'partial' : 'completed',
+    tool: { name: 'respaldo', version: '0.1.0' },
+    host: 'db1',
+    job: null,
+    restoreOf: null,
+    compressionLevel: 6,
+    databases: [
+      ...dbs.map((name) => ({
+        name,
+        engine: 'sqlite' as const,
+        file: `databases/${name}.sqlite.gz`,
+        format: 'sqlite-db',
+        compressed: true,
+        rawBytes: 40960,
+        storedBytes: 12288,
+        md5: 'd41d8cd98f00b204e9800998ecf8427e',
+        sha256: 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855',
+        tables: { [name]: 3 },
+        durationMs: 100,
+        error: null,
+        details: {},
+      })),
+      ...(opts.failed ?? []).map((f) => ({
+        name: f.name,
+        engine: 'sqlite' as const,
+        file: null,
+        format: 'sqlite-db',
+        compressed: true,
+        rawBytes: 0,
+        storedBytes: 0,
+        md5: null,
+        sha256: null,
+        tables: null,
+        durationMs: 5,
+        error: { message: f.message, hint: f.hint },
+        details: {},
+      })),
+    ],
+    files: Array.from({ length: opts.files ?? 0 }, (_, i) => ({
+      group: 'config' as const,
+      source: `/srv/app/.env${i}`,
+      relative: `.env${i}`,
+      kind: 'file' as const,
+      stored: `files/config/.env${i}.gz`,
+      linkTarget: null,
+      size: 120,
+      mode: 0o600,
+      mtime: startedAt,
+      md5: 'aa',
+      sha256: 'bb',
+    })),
+    warnings: [],
+    totals: { storedBytes: 12288 * dbs.length, rawBytes: 40960 * dbs.length, files: dbs.length },
+  };
+}
+
+function summaryOf(m: Manifest): SetSummary {
+  return {
+    id: m.id,
+    type: m.type,
+    status: m.status,
+    description: m.description,
+    startedAt: m.startedAt,
+    completedAt: m.completedAt,
+    databases: m.databases.filter((d) => !d.error).map((d) => d.name),
+    failedDatabases: m.databases.filter((d) => d.error).map((d) => d.name),
+    files: m.files.length,
+    storedBytes: m.totals.storedBytes,
+    job: m.job,
+    keep: false,
+    lastVerified: null,
+    path: `/backups/${m.id}`,
+  };
+}
+
+/** An in-memory engine with the calls recorded; `fail` makes a named method throw a RespaldoError. */
+export class FakeFacade implements EngineFacade {
+  cfg: MenuConfig = {
+    file: '/srv/app/backup_config.json',
+    backupDir: '/srv/backups',
+    databases: [
+      { name: 'users', engine: 'sqlite' },
+      { name: 'inventario', engine: 'sqlite' },
+      { name: 'auditoria', engine: 'sqlite' },
+    ],
+    fileSources: 1,
+    schedule: [{ name: 'daily', when: 'daily at 02:00', type: 'full', databases: ['*'], files: true }],
+    retention: { keepLast: 3, daily: 30, weekly: 12, monthly: 12, yearly: 5 },
+  };
+  manifests: Manifest[] = [];
+  calls: { method: string; args: unknown[] }[] = [];
+  fail: Partial<Record<keyof EngineFacade, RespaldoError>> = {};
+  /** Resolvers for createBackup/executeRestore held open by tests (to look at progress frames). */
+  hold = false;
+  release: (() => void) | null = null;
+  saved: { jobs: ScheduleJob[]; retention: RetentionPolicy } | null = null;
+  schedulerListener: ((e: SchedulerEvent) => void) | null = null;
+  schedulerStops = 0;
+  schedulerRunning: string | null = null;
+  private resolveSchedulerDone: (code: number) => void = () => undefined;
+
+  constructor(setCount = 3) {
+    for (let i = 0; i < setCount; i++) {
+      const d = new Date(Date.UTC(2026, 10, 22, 10) - i * 86_400_000);
+      const p = (n: number) => String(n).padStart(2, '0');
+      const id = `${d.getUTCFullYear()}${p(d.getUTCMonth() + 1)}${p(d.getUTCDate())}_${p(d.getUTCHours())}0000`;
+      this.manifests.push(manifestFor(id, { startedAt: d.toISOString(), files: 2 }));
+    }
+  }
+
+  private record(method: keyof EngineFacade, ...args: unknown[]): void {
+    this.calls.push({ method, args });
+    const f = this.fail[method];
+    if (f) throw f;
+  }
+
+  private waitRelease(): Promise<void> {
+    if (!this.hold) return Promise.resolve();
+    return new Promise((r) => (this.release = r));
+  }
+
+  config(): MenuConfig {
+    return this.cfg;
+  }
+  async status(): Promise<HeaderStatus> {
+    this.record('status');
+    const newest = this.manifests[0];
+    return {
+      setCount: this.manifests.length,
+      newest: newest ? { id: newest.id, startedAt: newest.startedAt } : null,
+      lastGood: this.cfg.databases.map((d) => ({ database: d.name, at: this.manifests.find((m) => m.type === 'full' && m.databases.some((x) => x.name === d.name && !x.error))?.startedAt ?? null })),
+      lockHolder: null,
+      freeBytes: 50 * 1024 ** 3,
+    };
+  }
+  async listSets(filter?: { database?: string }): Promise<SetSummary[]> {
+    this.record('listSets', filter);
+    return this.manifests.map(summaryOf).filter((s) => !filter?.database || s.databases.includes(filter.database) || s.failedDatabases.includes(filter.database));
+  }
+  async readManifest(id: string): Promise<Manifest> {
+    this.record('readManifest', id);
+    const m = id === 'latest' ? this.manifests[0] : this.manifests.find((x) => x.id === id);
+    if (!m) throw new RespaldoError('notFound', `No backup set ${id}.`, 'Run `respaldo list` to see the backup sets that exist.');
+    return m;
+  }
+  async createBackup(req: CreateRequest, reporter: Reporter): Promise<Manifest> {
+    this.record('createBackup', req);
+    const id = '20261122_120000';
+    const items = [...req.databases, ...(req.files ? ['files'] : [])];
+    reporter.emit({ type: 'run-start', operation: 'create', setId: id, items });
+    for (const db of req.databases) {
+      reporter.emit({ type: 'item-start', item: db, kind: 'database', totalBytes: 40960 });
+      reporter.emit({ type: 'item-progress', item: db, bytes: 20480, totalBytes: 40960 });
+    }
+    await this.waitRelease();
+    for (const db of req.databases) reporter.emit({ type: 'item-end', item: db, ok: true, bytes: 12288, durationMs: 100 });
+    if (req.files) {
+      reporter.emit({ type: 'item-start', item: 'files', kind: 'files' });
+      reporter.emit({ type: 'item-end', item: 'files', ok: true, bytes: 300, durationMs: 10 });
+    }
+    const m = manifestFor(id, { startedAt: NOW.toISOString(), databases: req.databases, files: req.files ? 2 : 0 });
+    reporter.emit({ type: 'run-end', ok: true, setId: id, status: 'completed', durationMs: 4200 });
+    this.manifests.unshift(m);
+    return m;
+  }
+  async verifySet(id: string): Promise<VerifyReport> {
+    this.record('verifySet', id);
+    const m = this.manifests.find((x) => x.id === id)!;
+    return { setId: id, ok: true, files: m.databases.filter((d) => d.file).map((d) => ({ path: d.file!, ok: true, bytes: d.storedBytes })) };
+  }
+  async deleteSet(id: string): Promise<void> {
+    this.record('deleteSet', id);
+    this.manifests = this.manifests.filter((m) => m.id !== id);
+  }
+  async planRestore(req: RestoreRequest): Promise<RestorePlan> {
+    this.record('planRestore', req);
+    const m = await this.readManifest(req.setId);
+    return {
+      setId: m.id,
+      setType: m.type,
+      setStartedAt: m.startedAt,
+      setStatus: m.status,
+      databases: req.databases.map((name) => ({
+        database: name,
+        target: req.to ? `${req.to}/${name}.db` : `/srv/app/data/${name}.db`,
+        replaces: !req.to,
+        staging: `/srv/app/data/.${name}.restoring`,
+        safety: req.to ? { kind: 'none' as const, reason: 'side by side' } : { kind: 'pre-restore-set' as const },
+        steps: ['verify the stored file', 'restore beside the target', 'swap it in'],
+        rollback: req.to ? `delete ${req.to}/${name}.db` : `respaldo restore <pre_restore set id> --db ${name} --yes`,
+        engine: 'sqlite',
+        restoreTarget: req.to ? { kind: 'side-by-side' as const, name: `${req.to}/${name}.db` } : { kind: 'in-place' as const },
+        state: { exists: !req.to, sizeBytes: req.to ? null : 40960, inUseBy: [] },
+        storedBytes: 12288,
+        rawBytes: 40960,
+        format: 'sqlite-db',
+      })),
+      files: null,
+      safety: req.to ? 'nothing is replaced (side-by-side restore)' : req.databases.map((d) => `${d}: copied into a pre_restore set before it is replaced`).join('; '),
+      refusals: [],
+      warnings: [],
+      options: { databases: req.databases, files: req.files, ...(req.to ? { to: req.to } : {}) },
+    };
+  }
+  async executeRestore(plan: RestorePlan, reporter: Reporter): Promise<RestoreOutcome> {
+    this.record('executeRestore', plan);
+    reporter.emit({ type: 'run-start', operation: 'restore', setId: plan.setId, items: plan.databases.map((d) => d.database) });
+    await this.waitRelease();
+    for (const d of plan.databases) {
+      reporter.emit({ type: 'item-start', item: d.database, kind: 'restore', totalBytes: d.rawBytes });
+      reporter.emit({ type: 'item-end', item: d.database, ok: true, durationMs: 50 });
+    }
+    const replaced = plan.databases.some((d) => d.replaces);
+    return {
+      setId: plan.setId,
+      ok: true,
+      safetySetIds: replaced ? ['20261122_120500'] : [],
+      databases: plan.databases.map((d) => ({ name: d.database, ok: true, restoredTo: d.target })),
+      filesRestoredTo: null,
+      recovered: [],
+    };
+  }
+  nextRuns(when: string, timezone: string | undefined, count: number, from?: Date): Date[] {
+    try {
+      return realNextRuns({ when, ...(timezone ? { timezone } : {}) }, count, from ?? NOW);
+    } catch (err) {
+      throw new RespaldoError('usage', (err as Error).message, 'Use a cron expression or "daily at 02:00".');
+    }
+  }
+  async saveSchedule(jobs: ScheduleJob[], retention: RetentionPolicy): Promise<void> {
+    this.record('saveSchedule', jobs, retention);
+    this.saved = { jobs, retention };
+    this.cfg = { ...this.cfg, schedule: jobs, retention };
+  }
+  schedulerStatus(): SchedulerStatus {
+    return {
+      running: this.schedulerRunning,
+      stopping: this.schedulerStops === 0 ? 'no' : this.schedulerStops === 1 ? 'finishing' : 'aborting',
+      jobs: this.cfg.schedule.map((j) => ({ name: j.name, when: j.when, type: j.type, nextRun: '2026-11-23T02:00:00.000Z', lastRun: null, lastEnd: null, lastOutcome: null, lastSuccess: null, lastDurationMs: null, lastSetId: null, lastBytes: null, lastError: null, successes: 0, failures: 0, skipped: 0 })),
+      totals: { successes: 0, failures: 0, skipped: 0 },
+    };
+  }
+  async startScheduler(listener: (event: SchedulerEvent) => void): Promise<SchedulerHandle> {
+    this.record('startScheduler');
+    this.schedulerListener = listener;
+    const done = new Promise<number>((r) => (this.resolveSchedulerDone = r));
+    return {
+      status: () => this.schedulerStatus(),
+      stop: () => {
+        this.schedulerStops++;
+        if (!this.schedulerRunning) {
+          listener({ type: 'stopped', code: 0 });
+          this.resolveSchedulerDone(0);
+          return 'stopped';
+        }
+        if (this.schedulerStops >= 2) {
+          this.schedulerRunning = null;
+          listener({ type: 'state', status: this.schedulerStatus() });
+          listener({ type: 'stopped', code: 130 });
+          this.resolveSchedulerDone(130);
+          return 'aborting';
+        }
+        return 'finishing';
+      },
+      done,
+    };
+  }
+}
+
+/** Renders `el` inside the UI context (English by default, 100 columns). */
+export function renderUi(el: ReactElement, opts: { facade?: EngineFacade; lang?: Lang; env?: NodeJS.ProcessEnv } = {}) {
+  const env = opts.env ?? { LANG: 'en_US.UTF-8' };
+  const theme = createTheme(env);
+  const lang = opts.lang ?? 'en';
+  const ctx: UiContextValue = { t: catalogue(lang, theme.unicode), lang, theme, facade: opts.facade ?? new FakeFacade(), now: () => NOW };
+  const inst = render(<UiRoot value={ctx}>{el}</UiRoot>);
+  return { ...inst, ctx };
+}
+
+export const KEY = {
+  up: '\x1b[A',
+  down: '\x1b[B',
+  left: '\x1b[D',
+  right: '\x1b[C',
+  enter: '\r',
+  esc: '\x1b',
+  space: ' ',
+  backspace: '\x7f',
+  ctrlC: '\x03',
+  pageDown: '\x1b[6~',
+};
+
+export const tick = (ms = 20): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Sends keys one at a time, waiting for Ink to process each. */
+export async function press(stdin: { write: (s: string) => void }, ...keys: string[]): Promise<void> {
+  for (const k of keys) {
+    stdin.write(k);
+    await tick(k === KEY.esc ? 40 : 20);
+  }
+}
+
+/** Types text one character at a time. */
+export async function type(stdin: { write: (s: string) => void }, text: string): Promise<void> {
+  for (const ch of text) await press(stdin, ch);
+}
+
+/** Polls the last frame until `pred` holds (or fails with the frame after `ms`). */
+export async function waitFrame(lastFrame: () => string | undefined, pred: (f: string) => boolean, ms = 5000): Promise<string> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const f = lastFrame() ?? '';
+    if (pred(f)) return f;
+    if (Date.now() > end) throw new Error(`frame did not match within ${ms} ms:\n${f}`);
+    await tick(10);
+  }
+}

@@ -1,0 +1,198 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { cleanup } from 'ink-testing-library';
+import { VerifyError } from '../src/core/errors.js';
+import { Menu } from '../src/ui/Menu.js';
+import { ListScreen } from '../src/ui/screens/ListScreen.js';
+import { FakeFacade, KEY, manifestFor, press, renderUi, type, waitFrame } from './ui-fake-facade.js';
+
+afterEach(() => cleanup());
+
+const noop = (): void => undefined;
+
+function manySets(n: number): FakeFacade {
+  const facade = new FakeFacade(0);
+  const p = (x: number) => String(x).padStart(2, '0');
+  for (let i = 0; i < n; i++) {
+    const d = new Date(Date.UTC(2026, 10, 22, 10) - i * 3_600_000);
+    const id = `${d.getUTCFullYear()}${p(d.getUTCMonth() + 1)}${p(d.getUTCDate())}_${p(d.getUTCHours())}0000`;
+    facade.manifests.push(manifestFor(id, { startedAt: d.toISOString(), databases: i % 2 ? ['users'] : ['users', 'inventario'] }));
+  }
+  return facade;
+}
+
+describe('list screen', () => {
+  it('shows sets newest first with id, date, type, databases, size, status and last verified', async () => {
+    const facade = new FakeFacade();
+    facade.manifests[1] = manifestFor(facade.manifests[1]!.id, { startedAt: facade.manifests[1]!.startedAt, databases: ['users'], failed: [{ name: 'auditoria', message: 'x', hint: 'y' }] });
+    const { lastFrame } = renderUi(<ListScreen onBack={noop} onOpen={noop} onRestore={noop} />, { facade });
+    const f = await waitFrame(lastFrame, (x) => x.includes('1-3 of 3'));
+    expect(f).toMatch(/ID\s+Date\s+Type\s+Databases\s+Size\s+Status\s+Verified/);
+    const rows = f.split('\n').filter((l) => /\d{8}_\d{6}/.test(l));
+    expect(rows.map((r) => /(\d{8}_\d{6})/.exec(r)![1])).toEqual(['20261122_100000', '20261121_100000', '20261120_100000']);
+    expect(rows[0]).toMatch(/› 20261122_100000 2026-11-22 \d\d:00 full\s+users,inventario,auditor.*36 KB OK\s+never/);
+    expect(rows[1]).toMatch(/users,!auditoria.*PARTIAL/);
+  });
+
+  it('scrolls through hundreds of sets without drawing them all', async () => {
+    const facade = manySets(300);
+    const { lastFrame, stdin } = renderUi(<ListScreen onBack={noop} onOpen={noop} onRestore={noop} />, { facade });
+    let f = await waitFrame(lastFrame, (x) => x.includes('of 300'));
+    expect(f.split('\n').length).toBeLessThanOrEqual(24);
+    const page = Number(/1-(\d+) of 300/.exec(f)![1]);
+    expect(page).toBeGreaterThanOrEqual(10);
+    expect(f.split('\n').filter((l) => /\d{8}_\d{6}/.test(l))).toHaveLength(page);
+    const selected = (frame: string) => /› (\d{8}_\d{6})/.exec(frame)?.[1];
+    await press(stdin, KEY.pageDown, KEY.pageDown, KEY.pageDown);
+    f = await waitFrame(lastFrame, (x) => selected(x) === facade.manifests[3 * page]!.id);
+    expect(f.split('\n').filter((l) => /\d{8}_\d{6}/.test(l))).toHaveLength(page);
+    await press(stdin, KEY.down, 'j', 'k');
+    await waitFrame(lastFrame, (x) => selected(x) === facade.manifests[3 * page + 1]!.id);
+    await press(stdin, '\x1b[F');
+    f = await waitFrame(lastFrame, (x) => x.includes(`${301 - page}-300 of 300`));
+    expect(selected(f)).toBe(facade.manifests[299]!.id);
+    await press(stdin, '\x1b[H');
+    await waitFrame(lastFrame, (x) => selected(x) === facade.manifests[0]!.id && x.includes(`1-${page} of 300`));
+  });
+
+  it('f filters by database, cycling through the configured ones', async () => {
+    const facade = manySets(4);
+    const { lastFrame, stdin } = renderUi(<ListScreen onBack={noop} onOpen={noop} onRestore={noop} />, { facade });
+    await waitFrame(lastFrame, (x) => x.includes('1-4 of 4'));
+    await press(stdin, 'f');
+    let f = await waitFrame(lastFrame, (x) => x.includes('Filter: users') && x.includes('of 4'));
+    await press(stdin, 'f');
+    f = await waitFrame(lastFrame, (x) => x.includes('Filter: inventario') && x.includes('1-2 of 2'));
+    await press(stdin, 'f');
+    f = await waitFrame(lastFrame, (x) => x.includes('Filter: auditoria'));
+    await waitFrame(lastFrame, (x) => x.includes('No backup sets contain auditoria.'));
+    await press(stdin, 'f');
+    f = await waitFrame(lastFrame, (x) => x.includes('Filter: all databases') && x.includes('1-4 of 4'));
+    expect(f).toBeTruthy();
+    expect(facade.calls.filter((c) => c.method === 'listSets').map((c) => c.args[0])).toEqual([{}, { database: 'users' }, { database: 'inventario' }, { database: 'auditoria' }, {}]);
+  });
+
+  it('v verifies the selected set and says so', async () => {
+    const facade = new FakeFacade();
+    const { lastFrame, stdin } = renderUi(<ListScreen onBack={noop} onOpen={noop} onRestore={noop} />, { facade });
+    await waitFrame(lastFrame, (x) => x.includes('1-3 of 3'));
+    await press(stdin, KEY.down, 'v');
+    await waitFrame(lastFrame, (x) => x.includes('Verify OK: 3 files match their checksums.'));
+    expect(facade.calls.find((c) => c.method === 'verifySet')!.args[0]).toBe('20261121_100000');
+  });
+
+  it('a failing verify is shown as message + hint', async () => {
+    const facade = new FakeFacade();
+    facade.fail.verifySet = new VerifyError('databases/users.sqlite.gz: sha256 mismatch');
+    const { lastFrame, stdin } = renderUi(<ListScreen onBack={noop} onOpen={noop} onRestore={noop} />, { facade });
+    await waitFrame(lastFrame, (x) => x.includes('1-3 of 3'));
+    await press(stdin, 'v');
+    const f = await waitFrame(lastFrame, (x) => x.includes('Error:'));
+    expect(f).toContain('databases/users.sqlite.gz: sha256 mismatch');
+    expect(f).toContain('What to do: Do not restore from this set.');
+  });
+
+  it('delete needs the typed word: a wrong word does nothing, DELETE deletes', async () => {
+    const facade = new FakeFacade();
+    const { lastFrame, stdin } = renderUi(<ListScreen onBack={noop} onOpen={noop} onRestore={noop} />, { facade });
+    await waitFrame(lastFrame, (x) => x.includes('1-3 of 3'));
+    await press(stdin, KEY.down, 'd');
+    await waitFrame(lastFrame, (x) => x.includes('Delete backup set 20261121_100000? This cannot be undone.'));
+    await type(stdin, 'delete');
+    await press(stdin, KEY.enter);
+    await waitFrame(lastFrame, (x) => x.includes('That is not DELETE. Nothing was done.'));
+    expect(facade.calls.some((c) => c.method === 'deleteSet')).toBe(false);
+    await type(stdin, 'DELETE');
+    await press(stdin, KEY.enter);
+    await waitFrame(lastFrame, (x) => x.includes('Deleted 20261121_100000.') && x.includes('1-2 of 2'));
+    expect(facade.calls.filter((c) => c.method === 'deleteSet').map((c) => c.args[0])).toEqual(['20261121_100000']);
+  });
+
+  it('Esc cancels the delete confirmation without deleting', async () => {
+    const facade = new FakeFacade();
+    let back = 0;
+    const { lastFrame, stdin } = renderUi(<ListScreen onBack={() => back++} onOpen={noop} onRestore={noop} />, { facade });
+    await waitFrame(lastFrame, (x) => x.includes('1-3 of 3'));
+    await press(stdin, 'd');
+    await waitFrame(lastFrame, (x) => x.includes('Type DELETE'));
+    await type(stdin, 'DEL');
+    await press(stdin, KEY.esc);
+    await waitFrame(lastFrame, (x) => !x.includes('Type DELETE'));
+    expect(back).toBe(0);
+    expect(facade.calls.some((c) => c.method === 'deleteSet')).toBe(false);
+    await press(stdin, KEY.esc);
+    expect(back).toBe(1);
+  });
+
+  it('Enter opens the details: files with size, md5, sha256, row counts and errors', async () => {
+    const facade = new FakeFacade();
+    facade.manifests[0] = manifestFor('20261122_100000', { startedAt: '2026-11-22T10:00:00Z', databases: ['users', 'inventario'], failed: [{ name: 'auditoria', message: 'unable to open database file', hint: 'Check databases[2].path.' }], files: 1 });
+    const { lastFrame, stdin } = renderUi(<Menu />, { facade });
+    await waitFrame(lastFrame, (x) => x.includes('3 sets'));
+    await press(stdin, '3');
+    await waitFrame(lastFrame, (x) => x.includes('1-3 of 3'));
+    await press(stdin, KEY.enter);
+    const f = await waitFrame(lastFrame, (x) => x.includes('Backup set 20261122_100000') && x.includes('Status'));
+    expect(f).toMatch(/Status\s+PARTIAL/);
+    expect(f).toContain('users (sqlite, sqlite-db)');
+    expect(f).toContain('file databases/users.sqlite.gz  12 KB (40 KB)');
+    expect(f).toContain('md5    d41d8cd98f00b204e9800998ecf8427e');
+    expect(f).toContain('sha256 e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855');
+    expect(f).toContain('rows (1 table): users 3');
+    // scroll to the failed database and the files
+    await press(stdin, ...Array(12).fill(KEY.down));
+    const g = await waitFrame(lastFrame, (x) => x.includes('[config] .env0'));
+    expect(g).toContain('auditoria (sqlite) FAILED: unable to open database file');
+    expect(g).toContain('What to do: Check databases[2].path.');
+    expect(g).toContain('[config] .env0');
+    await press(stdin, 'v');
+    await waitFrame(lastFrame, (x) => x.includes('Verify OK'));
+    await press(stdin, KEY.esc);
+    await waitFrame(lastFrame, (x) => x.includes('1-3 of 3'));
+    await press(stdin, KEY.esc);
+    await waitFrame(lastFrame, (x) => x.includes('1. Create backup now'));
+  });
+
+  it('details: r opens the restore for that set; d deletes after the typed word and goes back to the list', async () => {
+    const facade = new FakeFacade();
+    const { lastFrame, stdin } = renderUi(<Menu />, { facade });
+    await waitFrame(lastFrame, (x) => x.includes('3 sets'));
+    await press(stdin, '3');
+    await waitFrame(lastFrame, (x) => x.includes('1-3 of 3'));
+    await press(stdin, KEY.down, KEY.enter);
+    await waitFrame(lastFrame, (x) => x.includes('Backup set 20261121_100000'));
+    await press(stdin, 'r');
+    await waitFrame(lastFrame, (x) => x.includes('Restore: 20261121_100000') && x.includes('What to restore'));
+    await press(stdin, KEY.esc);
+    await waitFrame(lastFrame, (x) => x.includes('Backup set 20261121_100000'));
+    await press(stdin, 'd');
+    await type(stdin, 'DELETE');
+    await press(stdin, KEY.enter);
+    await waitFrame(lastFrame, (x) => x.includes('1-2 of 2'));
+    expect(facade.manifests.map((m) => m.id)).toEqual(['20261122_100000', '20261120_100000']);
+  });
+
+  it('a missing set in details shows message + hint', async () => {
+    const { lastFrame } = renderUi(<Menu initial={[{ name: 'main' }, { name: 'details', id: '20200101_000000' }]} />);
+    const f = await waitFrame(lastFrame, (x) => x.includes('Error:'));
+    expect(f).toContain('No backup set 20200101_000000.');
+    expect(f).toContain('What to do: Run `respaldo list`');
+  });
+
+  it('speaks Spanish, including the delete word BORRAR', async () => {
+    const facade = new FakeFacade();
+    const { lastFrame, stdin } = renderUi(<ListScreen onBack={noop} onOpen={noop} onRestore={noop} />, { facade, lang: 'es' });
+    const f = await waitFrame(lastFrame, (x) => x.includes('1-3 de 3'));
+    expect(f).toMatch(/ID\s+Fecha\s+Tipo\s+Bases\s+Tamaño\s+Estado\s+Verif\./);
+    expect(f).toContain('completa');
+    expect(f).toContain('nunca');
+    expect(f).toContain('Esc volver');
+    await press(stdin, 'd');
+    await waitFrame(lastFrame, (x) => x.includes('Escriba BORRAR'));
+    await type(stdin, 'DELETE');
+    await press(stdin, KEY.enter);
+    await waitFrame(lastFrame, (x) => x.includes('Eso no es BORRAR. No se ha hecho nada.'));
+    await type(stdin, 'BORRAR');
+    await press(stdin, KEY.enter);
+    await waitFrame(lastFrame, (x) => x.includes('Borrada 20261122_100000.'));
+  });
+});

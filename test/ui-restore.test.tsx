@@ -1,0 +1,183 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { cleanup } from 'ink-testing-library';
+import { RefusedError, VerifyError } from '../src/core/errors.js';
+import { Menu } from '../src/ui/Menu.js';
+import { RestoreScreen } from '../src/ui/screens/RestoreScreen.js';
+import { FakeFacade, KEY, press, renderUi, type, waitFrame } from './ui-fake-facade.js';
+
+afterEach(() => cleanup());
+
+const noop = (): void => undefined;
+const flat = (f: string) => f.replace(/\s+/g, ' ');
+const calls = (f: FakeFacade, m: string) => f.calls.filter((c) => c.method === m);
+
+/** Opens option 4 and goes to the plan of `users` side by side at /tmp/restored. */
+async function toSideBySidePlan(facade: FakeFacade, lang: 'en' | 'es' = 'en') {
+  const r = renderUi(<Menu />, { facade, lang });
+  const { lastFrame, stdin } = r;
+  await waitFrame(lastFrame, (x) => x.includes(lang === 'en' ? '3 sets' : '3 copias'));
+  await press(stdin, '4');
+  await waitFrame(lastFrame, (x) => (lang === 'en' ? /› latest\s+2026-11-22 10:00/ : /› la última\s+2026-11-22 10:00/).test(x));
+  await press(stdin, KEY.enter);
+  await waitFrame(lastFrame, (x) => x.includes('[ ] users (sqlite)'));
+  await press(stdin, KEY.space);
+  await waitFrame(lastFrame, (x) => x.includes('[x] users (sqlite)'));
+  await press(stdin, KEY.enter);
+  await waitFrame(lastFrame, (x) => x.includes(lang === 'en' ? 'In place: replace the live database' : 'En su sitio'));
+  await press(stdin, KEY.down);
+  await type(stdin, '/tmp/restored');
+  await waitFrame(lastFrame, (x) => x.includes('/tmp/restored'));
+  await press(stdin, KEY.enter);
+  return r;
+}
+
+describe('restore screen', () => {
+  it('shows the plan before anything happens; a wrong word does nothing; RESTORE runs it and shows the outcome', async () => {
+    const facade = new FakeFacade();
+    const { lastFrame, stdin } = await toSideBySidePlan(facade);
+    const plan = await waitFrame(lastFrame, (x) => x.includes('Restore plan: nothing has changed yet') && x.includes('Type RESTORE'));
+    expect(plan).toContain('From set: 20261122_100000');
+    expect(plan).toContain('Will create users → /tmp/restored/users.db');
+    expect(plan).toContain('size 40 KB');
+    expect(plan).toContain('1. verify the stored file');
+    expect(plan).toContain('Safety copy: none needed: nothing live is replaced');
+    expect(plan).toContain('To roll back:');
+    expect(plan).toContain('users: delete /tmp/restored/users.db');
+    expect(calls(facade, 'planRestore').map((c) => c.args[0])).toEqual([{ setId: '20261122_100000', databases: ['users'], files: false, to: '/tmp/restored' }]);
+
+    await type(stdin, 'restore');
+    await press(stdin, KEY.enter);
+    await waitFrame(lastFrame, (x) => x.includes('That is not RESTORE. Nothing was done.'));
+    await type(stdin, 'RESTOR');
+    await press(stdin, KEY.enter);
+    await waitFrame(lastFrame, (x) => x.includes('That is not RESTORE. Nothing was done.'));
+    expect(calls(facade, 'executeRestore')).toHaveLength(0);
+
+    await type(stdin, 'RESTORE');
+    await press(stdin, KEY.enter);
+    const done = await waitFrame(lastFrame, (x) => x.includes('Restore finished'));
+    expect(done).toContain('OK users → /tmp/restored/users.db');
+    expect(done).not.toContain('Safety set');
+    expect(calls(facade, 'executeRestore')).toHaveLength(1);
+    await press(stdin, KEY.enter);
+    await waitFrame(lastFrame, (x) => x.includes('1. Create backup now'));
+  });
+
+  it('in place: the plan names what is replaced and the safety copy; the outcome gives the safety set id to roll back to', async () => {
+    const facade = new FakeFacade();
+    const { lastFrame, stdin } = renderUi(<RestoreScreen onBack={noop} initialSetId="20261121_100000" />, { facade });
+    await waitFrame(lastFrame, (x) => x.includes('Restore: 20261121_100000'));
+    await press(stdin, KEY.space, KEY.down, KEY.space, KEY.enter);
+    await waitFrame(lastFrame, (x) => x.includes('Where to restore'));
+    await press(stdin, KEY.enter);
+    const plan = flat(await waitFrame(lastFrame, (x) => x.includes('Type RESTORE')));
+    expect(plan).toContain('Will replace users → /srv/app/data/users.db');
+    expect(plan).toContain('Will replace inventario → /srv/app/data/inventario.db');
+    expect(plan).toContain('Safety copy: users: copied into a pre_restore set before it is replaced; inventario: copied into a pre_restore set');
+    await type(stdin, 'RESTORE');
+    await press(stdin, KEY.enter);
+    const done = await waitFrame(lastFrame, (x) => x.includes('Restore finished'));
+    expect(done).toContain('Safety set (roll back with it): 20261122_120500');
+    expect(done).toMatch(/To roll back:\s+respaldo restore 20261122_120500 --db users --yes\s+respaldo restore 20261122_120500 --db inventario --yes/);
+  });
+
+  it('Esc at the confirmation goes back without restoring; Esc walks back step by step', async () => {
+    const facade = new FakeFacade();
+    let back = 0;
+    const { lastFrame, stdin } = renderUi(<RestoreScreen onBack={() => back++} />, { facade });
+    await waitFrame(lastFrame, (x) => /› latest\s+2026-11-22 10:00/.test(x));
+    await press(stdin, KEY.down, KEY.enter);
+    await waitFrame(lastFrame, (x) => x.includes('Restore: 20261122_100000'));
+    await press(stdin, KEY.space, KEY.enter, KEY.enter);
+    await waitFrame(lastFrame, (x) => x.includes('Type RESTORE'));
+    await type(stdin, 'REST');
+    await press(stdin, KEY.esc);
+    await waitFrame(lastFrame, (x) => x.includes('Where to restore'));
+    await press(stdin, KEY.esc);
+    await waitFrame(lastFrame, (x) => x.includes('What to restore') && !x.includes('Where to restore'));
+    await press(stdin, KEY.esc);
+    await waitFrame(lastFrame, (x) => x.includes('Choose the backup set to restore from'));
+    expect(back).toBe(0);
+    await press(stdin, KEY.esc);
+    expect(back).toBe(1);
+    expect(calls(facade, 'executeRestore')).toHaveLength(0);
+  });
+
+  it('nothing picked is refused before any plan', async () => {
+    const facade = new FakeFacade();
+    const { lastFrame, stdin } = renderUi(<RestoreScreen onBack={noop} initialSetId="20261122_100000" />, { facade });
+    await waitFrame(lastFrame, (x) => x.includes('[ ] users (sqlite)'));
+    await press(stdin, KEY.enter);
+    await waitFrame(lastFrame, (x) => x.includes('Choose at least one database or the files.'));
+    expect(calls(facade, 'planRestore')).toHaveLength(0);
+  });
+
+  it('side by side needs a path', async () => {
+    const facade = new FakeFacade();
+    const { lastFrame, stdin } = renderUi(<RestoreScreen onBack={noop} initialSetId="20261122_100000" />, { facade });
+    await waitFrame(lastFrame, (x) => x.includes('[ ] users (sqlite)'));
+    await press(stdin, 'a', KEY.enter, KEY.down, KEY.enter);
+    await waitFrame(lastFrame, (x) => x.includes('Type the new path or name for the side-by-side restore.'));
+    expect(calls(facade, 'planRestore')).toHaveLength(0);
+  });
+
+  it('refusals in the plan are shown as message + hint and no confirmation is asked', async () => {
+    const facade = new FakeFacade();
+    const real = facade.planRestore.bind(facade);
+    facade.planRestore = async (req) => ({ ...(await real(req)), refusals: [{ message: '/srv/app/data/users.db is open in another process (1234).', hint: 'Stop the application that uses it, then run the restore again.' }] });
+    const { lastFrame, stdin } = renderUi(<RestoreScreen onBack={noop} initialSetId="20261122_100000" />, { facade });
+    await waitFrame(lastFrame, (x) => x.includes('[ ] users (sqlite)'));
+    await press(stdin, KEY.space, KEY.enter, KEY.enter);
+    const f = await waitFrame(lastFrame, (x) => x.includes('is open in another process'));
+    expect(f).toContain('What to do: Stop the application that uses it');
+    expect(f).not.toContain('Type RESTORE');
+    await type(stdin, 'RESTORE');
+    await press(stdin, KEY.enter);
+    expect(calls(facade, 'executeRestore')).toHaveLength(0);
+  });
+
+  it('a failing plan is shown as message + hint, never a stack', async () => {
+    const facade = new FakeFacade();
+    facade.fail.planRestore = new RefusedError('/tmp/restored/users.db already exists; a side-by-side restore never overwrites.', 'Choose another --to.');
+    const { lastFrame, stdin } = renderUi(<RestoreScreen onBack={noop} initialSetId="20261122_100000" />, { facade });
+    await waitFrame(lastFrame, (x) => x.includes('[ ] users (sqlite)'));
+    await press(stdin, KEY.space, KEY.enter, KEY.enter);
+    const f = await waitFrame(lastFrame, (x) => x.includes('Error:'));
+    expect(f).toContain('already exists; a side-by-side restore never overwrites.');
+    expect(f).toContain('What to do: Choose another --to.');
+    expect(f).not.toMatch(/\n\s+at /);
+    await press(stdin, KEY.esc);
+    await waitFrame(lastFrame, (x) => x.includes('Where to restore'));
+  });
+
+  it('a failing restore is shown as message + hint', async () => {
+    const facade = new FakeFacade();
+    facade.fail.executeRestore = new VerifyError('Set 20261122_100000 failed verification, nothing was restored: databases/users.sqlite.gz: sha256 mismatch');
+    const { lastFrame, stdin } = renderUi(<RestoreScreen onBack={noop} initialSetId="20261122_100000" />, { facade });
+    await waitFrame(lastFrame, (x) => x.includes('[ ] users (sqlite)'));
+    await press(stdin, KEY.space, KEY.enter, KEY.enter);
+    await waitFrame(lastFrame, (x) => x.includes('Type RESTORE'));
+    await type(stdin, 'RESTORE');
+    await press(stdin, KEY.enter);
+    const f = await waitFrame(lastFrame, (x) => x.includes('Error:'));
+    expect(f).toContain('failed verification, nothing was restored');
+    expect(f).toContain('What to do: Do not restore from this set.');
+  });
+
+  it('speaks Spanish and asks for RESTAURAR (RESTORE does nothing)', async () => {
+    const facade = new FakeFacade();
+    const { lastFrame, stdin } = await toSideBySidePlan(facade, 'es');
+    const plan = await waitFrame(lastFrame, (x) => x.includes('Escriba RESTAURAR'));
+    expect(plan).toContain('Plan de restauración: todavía no ha cambiado nada');
+    expect(plan).toContain('Creará users → /tmp/restored/users.db');
+    expect(plan).toContain('Para deshacer:');
+    await type(stdin, 'RESTORE');
+    await press(stdin, KEY.enter);
+    await waitFrame(lastFrame, (x) => x.includes('Eso no es RESTAURAR. No se ha hecho nada.'));
+    expect(calls(facade, 'executeRestore')).toHaveLength(0);
+    await type(stdin, 'RESTAURAR');
+    await press(stdin, KEY.enter);
+    await waitFrame(lastFrame, (x) => x.includes('Restauración terminada'));
+    expect(calls(facade, 'executeRestore')).toHaveLength(1);
+  });
+});

@@ -1,0 +1,104 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { cleanup } from 'ink-testing-library';
+import { LockHeldError } from '../src/core/errors.js';
+import { Menu, type Route } from '../src/ui/Menu.js';
+import { FakeFacade, KEY, press, renderUi, waitFrame } from './ui-fake-facade.js';
+
+afterEach(() => cleanup());
+
+const AT_SCHEDULER: Route[] = [{ name: 'main' }, { name: 'scheduler' }];
+
+function runJob(facade: FakeFacade, job: string): void {
+  const emit = facade.schedulerListener!;
+  facade.schedulerRunning = job;
+  emit({ type: 'log', entry: { time: '2026-11-22T12:00:01Z', event: 'job-start', job } });
+  emit({ type: 'job-start', job });
+  emit({ type: 'state', status: facade.schedulerStatus() });
+  emit({ type: 'progress', job, event: { type: 'item-start', item: 'users', kind: 'database', totalBytes: 1000 } });
+  emit({ type: 'progress', job, event: { type: 'item-progress', item: 'users', bytes: 250, totalBytes: 1000 } });
+}
+
+function endJob(facade: FakeFacade, job: string, ok: boolean): void {
+  const emit = facade.schedulerListener!;
+  facade.schedulerRunning = null;
+  const end = { job, reason: 'scheduled' as const, outcome: ok ? ('completed' as const) : ('failed' as const), setId: ok ? '20261122_120001' : null, bytes: 1000, durationMs: 800, error: ok ? null : 'users: unable to open database file' };
+  emit({ type: 'log', entry: { time: '2026-11-22T12:00:02Z', event: 'job-end', ...end } });
+  emit({ type: 'job-end', end });
+  emit({ type: 'state', status: facade.schedulerStatus() });
+}
+
+describe('scheduler screen', () => {
+  it('shows each job with its next run, a live tail, the running job progress and counts since start', async () => {
+    const facade = new FakeFacade();
+    const { lastFrame } = renderUi(<Menu initial={AT_SCHEDULER} />, { facade });
+    let f = await waitFrame(lastFrame, (x) => x.includes('Waiting for the next run.'));
+    expect(f).toMatch(/daily\s+daily at 02:00\s+2026-11-23 \d\d:00 \(in \d+ h\)/);
+    expect(f).toContain('since start: 0 succeeded, 0 failed');
+    expect(f).toContain('q or Ctrl-C stop after the current job');
+    runJob(facade, 'daily');
+    f = await waitFrame(lastFrame, (x) => x.includes('Running: daily') && /users\s+\S+\s+25%/.test(x));
+    expect(f).toMatch(/12:00:01 daily: started|\d\d:00:01 daily: started/);
+    endJob(facade, 'daily', true);
+    f = await waitFrame(lastFrame, (x) => x.includes('since start: 1 succeeded, 0 failed'));
+    expect(f).toContain('daily: OK 20261122_120001');
+    runJob(facade, 'daily');
+    endJob(facade, 'daily', false);
+    f = await waitFrame(lastFrame, (x) => x.includes('since start: 1 succeeded, 1 failed'));
+    expect(f).toContain('daily: FAILED  users: unable to open database file');
+  });
+
+  it('q stops the scheduler when idle; then Esc goes back', async () => {
+    const facade = new FakeFacade();
+    const { lastFrame, stdin } = renderUi(<Menu initial={AT_SCHEDULER} />, { facade });
+    await waitFrame(lastFrame, (x) => x.includes('Waiting for the next run.'));
+    await press(stdin, 'q');
+    await waitFrame(lastFrame, (x) => x.includes('Stopped.'));
+    expect(facade.schedulerStops).toBe(1);
+    await press(stdin, KEY.esc);
+    await waitFrame(lastFrame, (x) => x.includes('1. Create backup now'));
+  });
+
+  it('Ctrl-C during a job: first stops after it, second warns, third aborts it safely (and never quits the menu)', async () => {
+    const facade = new FakeFacade();
+    let exited = 0;
+    const { lastFrame, stdin } = renderUi(<Menu initial={AT_SCHEDULER} onExit={() => exited++} />, { facade });
+    await waitFrame(lastFrame, (x) => x.includes('Waiting for the next run.'));
+    runJob(facade, 'daily');
+    await waitFrame(lastFrame, (x) => x.includes('Running: daily'));
+    await press(stdin, KEY.ctrlC);
+    await waitFrame(lastFrame, (x) => x.includes('Stopping after the current job'));
+    expect(facade.schedulerStops).toBe(1);
+    await press(stdin, KEY.ctrlC);
+    await waitFrame(lastFrame, (x) => x.includes('Press Ctrl-C once more to abort it safely'));
+    expect(facade.schedulerStops).toBe(1);
+    await press(stdin, KEY.ctrlC);
+    await waitFrame(lastFrame, (x) => x.includes('Stopped (exit code 130).'));
+    expect(facade.schedulerStops).toBe(2);
+    expect(exited).toBe(0);
+    await press(stdin, KEY.enter);
+    await waitFrame(lastFrame, (x) => x.includes('1. Create backup now'));
+  });
+
+  it('a scheduler that cannot start is shown as message + hint', async () => {
+    const facade = new FakeFacade();
+    facade.fail.startScheduler = new LockHeldError('/srv/backups/.scheduler/.respaldo.lock', 'scheduler, pid 77');
+    const { lastFrame, stdin } = renderUi(<Menu initial={AT_SCHEDULER} />, { facade });
+    const f = await waitFrame(lastFrame, (x) => x.includes('Error:'));
+    expect(f).toContain('The scheduler could not start.');
+    expect(f).toContain('Another respaldo process is working on this backup folder (scheduler, pid 77).');
+    expect(f).toContain('What to do: Wait for it to finish.');
+    await press(stdin, KEY.esc);
+    await waitFrame(lastFrame, (x) => x.includes('1. Create backup now'));
+  });
+
+  it('speaks Spanish', async () => {
+    const facade = new FakeFacade();
+    const { lastFrame, stdin } = renderUi(<Menu initial={AT_SCHEDULER} />, { facade, lang: 'es' });
+    const f = await waitFrame(lastFrame, (x) => x.includes('Esperando la próxima ejecución.'));
+    expect(f).toContain('Programador (en primer plano)');
+    expect(f).toContain('desde el inicio: 0 correctas, 0 fallidas');
+    expect(f).toMatch(/\(en \d+ h\)/);
+    await press(stdin, 'q');
+    await waitFrame(lastFrame, (x) => x.includes('Parado.'));
+  });
+});

@@ -1,0 +1,174 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { render } from 'ink-testing-library';
+import { Text } from 'ink';
+import { en } from '../src/ui/i18n/en.js';
+import { es } from '../src/ui/i18n/es.js';
+import { asciify, catalogue, detectLang } from '../src/ui/i18n/index.js';
+import { colorEnabled, createTheme, localeIsUtf8 } from '../src/ui/theme.js';
+import { DEFAULT_LIMIT_HOURS, promisedHours, staleDatabases } from '../src/ui/staleness.js';
+import { emptyProgress, reduceProgress } from '../src/ui/use-progress.js';
+import { formatAge, formatBytes, formatDuration, truncate, truncateStart } from '../src/ui/format.js';
+import { scrollTop } from '../src/ui/components/Table.js';
+import { bar } from '../src/ui/components/ProgressBar.js';
+import { describeError } from '../src/ui/components/ErrorBox.js';
+import { RespaldoError } from '../src/core/errors.js';
+import { nextRuns } from '../src/scheduler/when.js';
+import { StatusWord } from '../src/ui/components/StatusWord.js';
+import { UiRoot } from '../src/ui/UiRoot.js';
+import { FakeFacade, NOW } from './ui-fake-facade.js';
+
+function shape(v: unknown): unknown {
+  if (typeof v === 'function') return 'fn';
+  if (Array.isArray(v)) return v.map(shape);
+  if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, shape(x)]).sort());
+  return typeof v;
+}
+
+describe('i18n', () => {
+  it('es has exactly the keys of en', () => {
+    expect(shape(es)).toEqual(shape(en));
+    expect(es.confirmWord).toBe('RESTAURAR');
+    expect(en.confirmWord).toBe('RESTORE');
+  });
+
+  it.each([
+    [{ LANG: 'es_ES.UTF-8' }, undefined, 'es'],
+    [{ LC_ALL: 'es_MX.UTF-8', LANG: 'en_US.UTF-8' }, undefined, 'es'],
+    [{ LC_ALL: 'en_US.UTF-8', LANG: 'es_ES.UTF-8' }, undefined, 'en'],
+    [{ LANG: 'en_US.UTF-8' }, 'es', 'es'],
+    [{ LANG: 'es_ES.UTF-8' }, 'en', 'en'],
+    [{}, undefined, 'en'],
+  ])('detectLang(%o, %s) = %s', (env, flag, lang) => {
+    expect(detectLang(env as NodeJS.ProcessEnv, flag)).toBe(lang);
+  });
+
+  it('asciify spells out arrows and drops accents', () => {
+    expect(asciify('↑↓ mover · Esc volver…')).toBe('Up/Down mover | Esc volver...');
+    expect(asciify('Menú principal, añadir, ¿sí?')).toBe('Menu principal, anadir, si?');
+    expect(catalogue('es', false).main.items[1]).toBe('Configurar copia automatica');
+    expect(catalogue('es', false).restore.typeWord('RESTAURAR')).toBe('Escriba RESTAURAR y pulse Enter para seguir, o Esc para cancelar:');
+  });
+
+  it('components and screens hold no text literals (every string comes from the catalogue)', () => {
+    const dirs = ['src/ui/components', 'src/ui/screens'];
+    const offenders: string[] = [];
+    for (const dir of dirs) {
+      for (const f of readdirSync(dir)) {
+        const text = readFileSync(join(dir, f), 'utf8');
+        for (const m of text.matchAll(/<(?:Text|Box)\b[^>]*>([^<{]*)/g)) if (/[A-Za-zÁÉÍÓÚáéíóúñ]/.test(m[1]!)) offenders.push(`${f}: ${m[1]}`);
+      }
+    }
+    expect(offenders).toEqual([]);
+  });
+});
+
+describe('theme', () => {
+  it('NO_COLOR turns colour off; status words stay', () => {
+    expect(colorEnabled({ NO_COLOR: '1' })).toBe(false);
+    expect(colorEnabled({ NO_COLOR: '' })).toBe(true);
+    expect(colorEnabled({})).toBe(true);
+    const t = createTheme({ NO_COLOR: '1', LANG: 'en_US.UTF-8' });
+    expect(Object.values(t.colors).every((c) => c === undefined)).toBe(true);
+    const { lastFrame } = render(
+      <UiRoot value={{ t: catalogue('en'), lang: 'en', theme: t, facade: new FakeFacade(), now: () => NOW }}>
+        <StatusWord status="failed" />
+        <Text> </Text>
+        <StatusWord status="partial" />
+      </UiRoot>,
+    );
+    expect(lastFrame()).toContain('FAILED');
+    expect(lastFrame()).toContain('PARTIAL');
+  });
+
+  it('ASCII glyphs and borders when the locale is not UTF-8', () => {
+    expect(localeIsUtf8({ LANG: 'C' })).toBe(false);
+    expect(localeIsUtf8({ LANG: 'es_ES.ISO-8859-1' })).toBe(false);
+    expect(localeIsUtf8({ LC_ALL: 'C', LANG: 'en_US.UTF-8' })).toBe(false);
+    expect(localeIsUtf8({ LANG: 'en_US.utf8' })).toBe(true);
+    const t = createTheme({ LANG: 'C' });
+    expect([...Object.values(t.glyphs), ...Object.values(t.border)].join('')).toMatch(/^[\x20-\x7e]+$/);
+  });
+});
+
+describe('staleness', () => {
+  const nr = (when: string, tz: string | undefined, n: number, from: Date) => nextRuns({ when, ...(tz ? { timezone: tz } : {}) }, n, from);
+  const now = new Date('2026-11-22T12:00:00Z');
+  it.each([
+    ['no schedule', [], DEFAULT_LIMIT_HOURS],
+    ['daily', [{ name: 'd', when: 'daily at 02:00', type: 'full' as const, databases: ['*'], files: true }], 26],
+    ['weekly', [{ name: 'w', when: 'weekly on sunday at 23:30', type: 'full' as const, databases: ['*'], files: true }], 170],
+    ['hourly', [{ name: 'h', when: '0 * * * *', type: 'full' as const, databases: ['users'], files: true }], 3],
+    ['hourly for another db', [{ name: 'h', when: '0 * * * *', type: 'full' as const, databases: ['inventario'], files: true }], DEFAULT_LIMIT_HOURS],
+    ['verify only', [{ name: 'v', when: '0 * * * *', type: 'verify' as const, databases: ['*'], files: false }], DEFAULT_LIMIT_HOURS],
+    ['weekdays', [{ name: 'wd', when: '0 2 * * 1-5', type: 'full' as const, databases: ['*'], files: true }], 74],
+  ])('%s promises %d h for users', (_name, jobs, hours) => {
+    expect(promisedHours('users', jobs, nr, now)).toBeCloseTo(hours, 5);
+  });
+
+  it('flags databases never backed up or older than promised', () => {
+    const stale = staleDatabases(
+      [
+        { database: 'users', at: '2026-11-22T00:00:00Z' },
+        { database: 'inventario', at: '2026-11-21T09:00:00Z' },
+        { database: 'auditoria', at: null },
+      ],
+      [],
+      nr,
+      now,
+    );
+    expect(stale.map((s) => s.database)).toEqual(['inventario', 'auditoria']);
+  });
+});
+
+describe('progress reducer', () => {
+  it('folds engine events into per-item bars', () => {
+    let s = emptyProgress;
+    s = reduceProgress(s, { type: 'run-start', operation: 'create', items: ['users', 'files'] }, 0);
+    s = reduceProgress(s, { type: 'item-start', item: 'users', kind: 'database', totalBytes: 100 }, 10);
+    s = reduceProgress(s, { type: 'item-progress', item: 'users', bytes: 40 }, 20);
+    expect(s.items[0]).toMatchObject({ item: 'users', state: 'running', bytes: 40, totalBytes: 100, startedAt: 10 });
+    expect(s.items[1]).toMatchObject({ item: 'files', state: 'pending' });
+    s = reduceProgress(s, { type: 'item-end', item: 'users', ok: false, error: 'locked', hint: 'stop the app', durationMs: 30 }, 50);
+    expect(s.items[0]).toMatchObject({ state: 'failed', error: 'locked', hint: 'stop the app', endedAt: 40 });
+    s = reduceProgress(s, { type: 'warning', item: 'files', message: 'skipped a socket' }, 60);
+    s = reduceProgress(s, { type: 'run-end', ok: false, setId: 'x', status: 'partial', durationMs: 70 }, 70);
+    expect(s.warnings).toEqual(['files: skipped a socket']);
+    expect(s.ended).toEqual({ ok: false, setId: 'x', status: 'partial', durationMs: 70 });
+  });
+});
+
+describe('formatting and drawing helpers', () => {
+  it('formats sizes, durations, ages', () => {
+    expect(formatBytes(0)).toBe('0 B');
+    expect(formatBytes(1536)).toBe('1.5 KB');
+    expect(formatBytes(40 * 1024 * 1024)).toBe('40 MB');
+    expect(formatDuration(850)).toBe('850 ms');
+    expect(formatDuration(185_000)).toBe('3 min 05 s');
+    expect(formatDuration(3 * 86_400_000 + 4 * 3_600_000)).toBe('3 d 4 h');
+    expect(formatAge(26 * 3_600_000)).toBe('26 h');
+    expect(formatAge(72 * 3_600_000)).toBe('3 d');
+    expect(truncate('inventario', 6)).toBe('inven…');
+    expect(truncateStart('/srv/app/backup_config.json', 12)).toBe('…config.json');
+  });
+
+  it('keeps the selected row visible while scrolling', () => {
+    expect(scrollTop(0, 300, 10)).toBe(0);
+    expect(scrollTop(150, 300, 10)).toBe(145);
+    expect(scrollTop(299, 300, 10)).toBe(290);
+    expect(scrollTop(3, 5, 10)).toBe(0);
+  });
+
+  it('draws bars', () => {
+    expect(bar(0.5, 10, '#', '-')).toBe('#####-----');
+    expect(bar(2, 4, '#', '-')).toBe('####');
+  });
+
+  it('describes errors as message + hint, bugs with the bug hint', () => {
+    expect(describeError(new RespaldoError('failed', 'm', 'h'), 'bug')).toEqual({ message: 'm', hint: 'h' });
+    expect(describeError(new RespaldoError('failed', 'm'), 'bug')).toEqual({ message: 'm', hint: '' });
+    expect(describeError(new Error('boom'), 'bug')).toEqual({ message: 'boom', hint: 'bug' });
+    expect(describeError('weird', 'bug')).toEqual({ message: 'weird', hint: 'bug' });
+  });
+});
