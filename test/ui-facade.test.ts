@@ -130,6 +130,16 @@ describe('real engine facade', () => {
     const again = await facade.planRestore({ setId: m.id, databases: ['users'], files: false, to });
     expect(again.refusals[0]?.message).toContain('already exists');
   });
+
+  it('passes terminateConnections to the engine only when the menu asks for it', async () => {
+    const facade = createEngineFacade(await loadConfig({ configPath: file }));
+    const m = await facade.createBackup({ databases: ['users'], type: 'full', files: false }, silentReporter);
+    const plain = await facade.planRestore({ setId: m.id, databases: ['users'], files: false });
+    expect(plain.options.terminateConnections).toBeUndefined();
+    const closing = await facade.planRestore({ setId: m.id, databases: ['users'], files: false, terminateConnections: true });
+    expect(closing.options.terminateConnections).toBe(true);
+    expect(closing.databases[0]).toMatchObject({ database: 'users', replaces: true });
+  });
 });
 
 describe('runMenu without a terminal', () => {

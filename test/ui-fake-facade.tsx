@@ -125,6 +125,11 @@ export class FakeFacade implements EngineFacade {
   schedulerListener: ((e: SchedulerEvent) => void) | null = null;
   schedulerStops = 0;
   schedulerRunning: string | null = null;
+  /**
+   * What the engine's inspectTarget would report as using each live database: sessions for server
+   * engines (engine taken from the set's manifest entry), processes for SQLite.
+   */
+  inUse: Record<string, string[]> = {};
   private resolveSchedulerDone: (code: number) => void = () => undefined;
 
   constructor(setCount = 3) {
@@ -200,34 +205,70 @@ export class FakeFacade implements EngineFacade {
     this.record('deleteSet', id);
     this.manifests = this.manifests.filter((m) => m.id !== id);
   }
+  /** Plans like the engine: SQLite in use is refused; server sessions are refused unless terminateConnections (then a warning). */
   async planRestore(req: RestoreRequest): Promise<RestorePlan> {
     this.record('planRestore', req);
     const m = await this.readManifest(req.setId);
+    const refusals: RestorePlan['refusals'] = [];
+    const warnings: string[] = [];
+    const databases: RestorePlan['databases'] = [];
+    for (const name of req.databases) {
+      const engine = m.databases.find((d) => d.name === name)?.engine ?? 'sqlite';
+      const inUseBy = req.to ? [] : (this.inUse[name] ?? []);
+      if (engine === 'sqlite') {
+        if (inUseBy.length) refusals.push({ kind: 'in-use', database: name, message: `/srv/app/data/${name}.db is open in another process (${inUseBy.join(', ')}).`, hint: 'Stop the application that uses it, then run the restore again.' });
+        databases.push({
+          database: name,
+          target: req.to ? `${req.to}/${name}.db` : `/srv/app/data/${name}.db`,
+          replaces: !req.to,
+          staging: `/srv/app/data/.${name}.restoring`,
+          safety: req.to ? { kind: 'none' as const, reason: 'side by side' } : { kind: 'pre-restore-set' as const },
+          steps: ['verify the stored file', 'restore beside the target', 'swap it in'],
+          rollback: req.to ? `delete ${req.to}/${name}.db` : `respaldo restore <pre_restore set id> --db ${name} --yes`,
+          engine: 'sqlite',
+          restoreTarget: req.to ? { kind: 'side-by-side' as const, name: `${req.to}/${name}.db` } : { kind: 'in-place' as const },
+          state: { exists: !req.to, sizeBytes: req.to ? null : 40960, inUseBy },
+          storedBytes: 12288,
+          rawBytes: 40960,
+          format: 'sqlite-db',
+        });
+        continue;
+      }
+      if (inUseBy.length) {
+        if (!req.terminateConnections) refusals.push({ kind: 'sessions', database: name, message: `${inUseBy.length} session(s) are connected to ${name}: ${inUseBy.slice(0, 5).join(', ')}.`, hint: 'Stop the application, or pass --terminate-connections to close them at the swap.' });
+        else warnings.push(`${inUseBy.length} session(s) connected to ${name} will be terminated at the swap.`);
+      }
+      const safetyName = `${name}__pre_restore_${m.id}`;
+      databases.push({
+        database: name,
+        target: req.to ? `new database "${req.to}" on db1:5432` : `database "${name}" on db1:5432`,
+        replaces: !req.to,
+        staging: `${name}__restoring_${m.id}`,
+        safety: req.to ? { kind: 'none' as const, reason: 'side-by-side restore into a new database; nothing is replaced' } : { kind: 'renamed-database' as const, name: safetyName },
+        steps: ['create the empty staging database', 'pg_restore the backup into it', `rename "${name}" to "${safetyName}" (the safety copy)`],
+        rollback: req.to ? `Nothing is replaced. Drop "${req.to}" when you no longer need it.` : `The previous database is kept as "${safetyName}".`,
+        engine,
+        restoreTarget: req.to ? { kind: 'side-by-side' as const, name: req.to } : { kind: 'in-place' as const },
+        state: { exists: !req.to, sizeBytes: req.to ? null : 40960, inUseBy },
+        storedBytes: 12288,
+        rawBytes: 40960,
+        format: 'pg-custom',
+      });
+    }
+    const replaced = databases.filter((d) => d.replaces);
     return {
       setId: m.id,
       setType: m.type,
       setStartedAt: m.startedAt,
       setStatus: m.status,
-      databases: req.databases.map((name) => ({
-        database: name,
-        target: req.to ? `${req.to}/${name}.db` : `/srv/app/data/${name}.db`,
-        replaces: !req.to,
-        staging: `/srv/app/data/.${name}.restoring`,
-        safety: req.to ? { kind: 'none' as const, reason: 'side by side' } : { kind: 'pre-restore-set' as const },
-        steps: ['verify the stored file', 'restore beside the target', 'swap it in'],
-        rollback: req.to ? `delete ${req.to}/${name}.db` : `respaldo restore <pre_restore set id> --db ${name} --yes`,
-        engine: 'sqlite',
-        restoreTarget: req.to ? { kind: 'side-by-side' as const, name: `${req.to}/${name}.db` } : { kind: 'in-place' as const },
-        state: { exists: !req.to, sizeBytes: req.to ? null : 40960, inUseBy: [] },
-        storedBytes: 12288,
-        rawBytes: 40960,
-        format: 'sqlite-db',
-      })),
+      databases,
       files: null,
-      safety: req.to ? 'nothing is replaced (side-by-side restore)' : req.databases.map((d) => `${d}: copied into a pre_restore set before it is replaced`).join('; '),
-      refusals: [],
-      warnings: [],
-      options: { databases: req.databases, files: req.files, ...(req.to ? { to: req.to } : {}) },
+      safety: replaced.length
+        ? replaced.map((d) => (d.safety.kind === 'renamed-database' ? `${d.database}: the live database is kept as ${d.safety.name}` : `${d.database}: copied into a pre_restore set before it is replaced`)).join('; ')
+        : 'nothing is replaced (side-by-side restore)',
+      refusals,
+      warnings,
+      options: { databases: req.databases, files: req.files, ...(req.to ? { to: req.to } : {}), ...(req.terminateConnections ? { terminateConnections: true } : {}) },
     };
   }
   async executeRestore(plan: RestorePlan, reporter: Reporter): Promise<RestoreOutcome> {

@@ -124,7 +124,7 @@ describe('restore screen', () => {
   it('refusals in the plan are shown as message + hint and no confirmation is asked', async () => {
     const facade = new FakeFacade();
     const real = facade.planRestore.bind(facade);
-    facade.planRestore = async (req) => ({ ...(await real(req)), refusals: [{ message: '/srv/app/data/users.db is open in another process (1234).', hint: 'Stop the application that uses it, then run the restore again.' }] });
+    facade.planRestore = async (req) => ({ ...(await real(req)), refusals: [{ kind: 'in-use', database: 'users', message: '/srv/app/data/users.db is open in another process (1234).', hint: 'Stop the application that uses it, then run the restore again.' }] });
     const { lastFrame, stdin } = renderUi(<RestoreScreen onBack={noop} initialSetId="20261122_100000" />, { facade });
     await waitFrame(lastFrame, (x) => x.includes('[ ] users (sqlite)'));
     await press(stdin, KEY.space, KEY.enter, KEY.enter);

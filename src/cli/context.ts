@@ -63,6 +63,9 @@ function makeSignal(): AbortSignal {
       process.exit(EXIT.interrupted);
     }
   };
+  // Commands own SIGINT/SIGTERM. Libraries may hook them at import time (conf → atomically →
+  // when-exit re-raises the signal on itself), which would count as a second Ctrl-C and skip cleanup.
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) for (const l of process.listeners(sig)) process.off(sig, l);
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   return ac.signal;

@@ -89,15 +89,44 @@ function parseJson(file: string, text: string): unknown {
   } catch (err) {
     const msg = (err as Error).message;
     const pos = /position (\d+)/.exec(msg);
+    const offset = pos ? Number(pos[1]) : jsonErrorOffset(text);
     let where = '';
-    if (pos) {
-      const before = text.slice(0, Number(pos[1]));
+    if (offset !== undefined) {
+      const before = text.slice(0, offset);
       const line = before.split('\n').length;
       const col = before.length - before.lastIndexOf('\n');
       where = ` at line ${line}, column ${col}`;
     }
     throw new ConfigError(file, undefined, `malformed JSON${where}: ${msg}`, 'Fix the JSON syntax (a missing comma or quote, a trailing comma) and run again.');
   }
+}
+
+/**
+ * Offset of the first character JSON.parse rejects, for errors whose message carries no position
+ * (Node 20: "Unexpected token ']', ... is not valid JSON"). A prefix that is fine so far only fails
+ * at its end; the shortest prefix that fails before its end ends just after the bad character.
+ */
+function jsonErrorOffset(text: string): number | undefined {
+  const failsInside = (k: number): boolean => {
+    try {
+      JSON.parse(text.slice(0, k));
+      return false;
+    } catch (err) {
+      const m = (err as Error).message;
+      if (/end of JSON input/i.test(m)) return false;
+      const at = /position (\d+)/.exec(m);
+      return at ? Number(at[1]) < k : true;
+    }
+  };
+  if (!failsInside(text.length)) return undefined;
+  let lo = 0;
+  let hi = text.length;
+  while (lo + 1 < hi) {
+    const mid = (lo + hi) >> 1;
+    if (failsInside(mid)) hi = mid;
+    else lo = mid;
+  }
+  return hi - 1;
 }
 
 /** Engine from an explicit field or from the URL scheme. Pure. */

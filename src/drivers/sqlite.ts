@@ -128,6 +128,11 @@ async function removeQuietly(file: string): Promise<void> {
   await fsp.rm(file, { force: true });
 }
 
+/** Removes the -wal/-shm/-journal SQLite may leave beside a closed file. */
+async function removeSideFiles(file: string): Promise<void> {
+  for (const suffix of ['-wal', '-shm', '-journal']) await removeQuietly(`${file}${suffix}`);
+}
+
 export const sqliteDriver = {
   engine: 'sqlite',
   types: ['full', 'schema'],
@@ -235,7 +240,8 @@ export const sqliteDriver = {
     const staging = stagingPath(target, req.setId);
     const dir = dirname(target);
     if (!existsSync(dir)) {
-      throw new RespaldoError('failed', `Folder ${dir} does not exist.`, 'Create it, or choose another --to path.');
+      if (req.target.kind === 'in-place') throw new RespaldoError('failed', `Folder ${dir} does not exist.`, `Create it (the database ${req.db.name} lives there), then run the restore again.`);
+      await fsp.mkdir(dir, { recursive: true, mode: 0o700 });
     }
     if (req.target.kind === 'side-by-side' && existsSync(target)) {
       throw new RefusedError(`${target} already exists; a side-by-side restore never overwrites a file.`, 'Choose a new path with --to, or remove the file first.');
@@ -255,6 +261,8 @@ export const sqliteDriver = {
       }
       await fsyncFile(staging);
       const info = await inspectSqliteFile(staging);
+      // The read-only check of a WAL-mode file leaves an empty -wal and a -shm beside it.
+      await removeSideFiles(staging);
       if (info.integrity[0] !== 'ok') {
         throw new RespaldoError('failed', `The restored copy of ${req.db.name} failed integrity_check: ${info.integrity.slice(0, 3).join('; ')}`, 'The target was not touched. Try another set.');
       }
@@ -283,6 +291,7 @@ export const sqliteDriver = {
       return { tables: info.tables, restoredTo: target };
     } catch (err) {
       await removeQuietly(staging);
+      await removeSideFiles(staging);
       throw err;
     }
   },
@@ -294,7 +303,7 @@ export const sqliteDriver = {
     const actions: string[] = [];
     const prefix = `.${basename(file)}${STAGING_MARK}`;
     for (const name of readdirSync(dir)) {
-      if (name.startsWith(prefix) && name.endsWith('.tmp')) {
+      if (name.startsWith(prefix) && /\.tmp(-wal|-shm|-journal)?$/.test(name)) {
         await removeQuietly(join(dir, name));
         actions.push(`removed an unfinished restore file ${join(dir, name)}`);
       }
@@ -318,6 +327,12 @@ export const sqliteDriver = {
  * can never be replayed into the new file.
  */
 async function swapInto(staging: string, target: string): Promise<void> {
+  // The restored file takes the place of the live one: keep its mode and owner (the application's user).
+  const live = await fsp.stat(target).catch(() => null);
+  if (live) {
+    await fsp.chmod(staging, live.mode & 0o7777);
+    await fsp.chown(staging, live.uid, live.gid).catch(() => undefined);
+  }
   const aside: [string, string][] = [];
   const stamp = `${ASIDE_MARK}${process.pid}`;
   for (const suffix of ['-wal', '-shm', '-journal']) {

@@ -96,13 +96,26 @@ function takenIds(backupDir: string): Set<string> {
   return taken;
 }
 
-/** Runs up to `limit` tasks at a time. */
+/**
+ * Runs up to `limit` tasks at a time. After a failure no new task starts, and it waits for the
+ * running ones to settle before rethrowing, so no task outlives the run (and its staging folder).
+ */
 async function runPool<T>(items: T[], limit: number, task: (item: T) => Promise<void>): Promise<void> {
   const queue = [...items];
+  let failed = false;
   const workers = Array.from({ length: Math.min(limit, queue.length) }, async () => {
-    for (let item = queue.shift(); item !== undefined; item = queue.shift()) await task(item);
+    for (let item = queue.shift(); item !== undefined && !failed; item = queue.shift()) {
+      try {
+        await task(item);
+      } catch (err) {
+        failed = true;
+        throw err;
+      }
+    }
   });
-  await Promise.all(workers);
+  const results = await Promise.allSettled(workers);
+  const rejected = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (rejected) throw rejected.reason;
 }
 
 function throttled(fn: (n: number) => void, ms = 250): (n: number) => void {
@@ -231,6 +244,7 @@ async function sumStored(staging: string, files: Manifest['files']): Promise<num
 
 /** Backs up one database into the staging folder; failures become the entry's `error`, not exceptions. */
 async function backupDatabase(cfg: LoadedConfig, db: DatabaseConfig, plan: BackupPlan, setId: string, staging: string, reporter: Reporter, signal: AbortSignal, purpose: 'backup' | 'safety'): Promise<DatabaseEntry> {
+  if (signal.aborted) throw new InterruptedError();
   const driver = driverFor(db.engine);
   const t0 = Date.now();
   const entry: DatabaseEntry = { name: db.name, engine: db.engine, file: null, format: '', compressed: false, rawBytes: 0, storedBytes: 0, md5: null, sha256: null, tables: null, durationMs: 0, error: null, details: {} };

@@ -1,4 +1,4 @@
-import { promises as fsp, readFileSync } from 'node:fs';
+import { promises as fsp, readFileSync, statSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { LockHeldError } from '../core/errors.js';
@@ -30,26 +30,54 @@ function readLock(file: string): LockInfo | null {
   }
 }
 
+/** How long an unreadable (empty, half-written) lock file is still treated as held. */
+const UNREADABLE_GRACE_MS = 10_000;
+
+function lockAgeMs(file: string): number {
+  try {
+    return Date.now() - statSync(file).mtimeMs;
+  } catch {
+    return Infinity;
+  }
+}
+
 /** Whether a lock file was left by a process that no longer runs on this host. */
 export function isStale(info: LockInfo | null): boolean {
   if (!info) return true;
   return info.host === hostname() && !alive(info.pid);
 }
 
+/**
+ * Creates the lock with its content in one step: the content is written to a private temp file,
+ * which is then hard-linked to the lock name (link fails if the name exists), so no reader ever
+ * sees a half-written lock.
+ */
 async function tryCreate(file: string, info: LockInfo): Promise<boolean> {
+  const tmp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
+  const fh = await fsp.open(tmp, 'wx', FILE_MODE);
   try {
-    const fh = await fsp.open(file, 'wx', FILE_MODE);
-    try {
-      await fh.writeFile(JSON.stringify(info));
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
+    await fh.writeFile(JSON.stringify(info));
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+  try {
+    await fsp.link(tmp, file);
     return true;
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
     throw err;
+  } finally {
+    await fsp.rm(tmp, { force: true });
   }
+}
+
+function sameHolder(a: LockInfo | null, b: LockInfo | null): boolean {
+  return Boolean(a && b && a.pid === b.pid && a.host === b.host && a.startedAt === b.startedAt);
+}
+
+function describeHolder(h: LockInfo | null): string {
+  return h ? `${h.purpose}, pid ${h.pid} on ${h.host} since ${h.startedAt}` : 'unknown holder';
 }
 
 /**
@@ -62,17 +90,28 @@ export async function acquireLock(backupDir: string, purpose: string): Promise<(
   const info: LockInfo = { pid: process.pid, host: hostname(), purpose, startedAt: new Date().toISOString() };
   if (!(await tryCreate(file, info))) {
     const holder = readLock(file);
-    if (!isStale(holder)) {
-      throw new LockHeldError(file, holder ? `${holder.purpose}, pid ${holder.pid} on ${holder.host} since ${holder.startedAt}` : 'unknown holder');
+    // Locks are created whole (see tryCreate); an unreadable one is damaged, or from an older
+    // writer that may still be filling it: give it a grace period before calling it stale.
+    if (!holder && lockAgeMs(file) < UNREADABLE_GRACE_MS) {
+      throw new LockHeldError(file, 'a process that is taking the lock right now');
     }
-    // Stale: move it aside atomically so that only one taker wins, then create ours.
-    const aside = `${file}.stale-${process.pid}`;
-    await fsp.rename(file, aside).catch(() => undefined);
+    if (!isStale(holder)) throw new LockHeldError(file, describeHolder(holder));
+    // Stale: move it aside under a private name. If what was moved is not the stale lock we read
+    // (another process took it over meanwhile), put it back without clobbering and give up.
+    const aside = `${file}.stale-${process.pid}-${Math.random().toString(36).slice(2)}`;
+    try {
+      await fsp.rename(file, aside);
+    } catch {
+      throw new LockHeldError(file, describeHolder(readLock(file)));
+    }
+    const moved = readLock(aside);
+    if (holder && !sameHolder(moved, holder) && !isStale(moved)) {
+      await fsp.link(aside, file).catch(() => undefined);
+      await fsp.rm(aside, { force: true });
+      throw new LockHeldError(file, describeHolder(moved));
+    }
     await fsp.rm(aside, { force: true });
-    if (!(await tryCreate(file, info))) {
-      const now = readLock(file);
-      throw new LockHeldError(file, now ? `${now.purpose}, pid ${now.pid} on ${now.host}` : 'unknown holder');
-    }
+    if (!(await tryCreate(file, info))) throw new LockHeldError(file, describeHolder(readLock(file)));
   }
   let released = false;
   return async () => {

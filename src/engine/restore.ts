@@ -48,6 +48,17 @@ export interface FilesRestorePlan {
   symlinks: number;
 }
 
+/**
+ * Why a restore cannot go on. `sessions` is the only kind an operator can lift at once, by
+ * confirming that connected sessions may be closed (`--terminate-connections`, the menu's prompt).
+ */
+export interface RestoreRefusal {
+  kind: 'failed-entry' | 'schema-in-place' | 'target-exists' | 'in-use' | 'sessions' | 'files-target';
+  database: string | null;
+  message: string;
+  hint: string;
+}
+
 /** Everything a restore will do, printable before anything happens. */
 export interface RestorePlan {
   setId: string;
@@ -59,7 +70,7 @@ export interface RestorePlan {
   /** How what is replaced will be kept. */
   safety: string;
   /** Problems that stop the restore; empty when it can go on. */
-  refusals: { message: string; hint: string }[];
+  refusals: RestoreRefusal[];
   warnings: string[];
   options: RestoreOptions;
 }
@@ -79,14 +90,14 @@ function dbConfig(cfg: LoadedConfig, name: string): DatabaseConfig {
   return db;
 }
 
-function targetFor(db: DatabaseConfig, count: number, to: string | undefined, cwd: string): RestoreTarget {
+function targetFor(db: DatabaseConfig, count: number, to: string | undefined, cwd: string, withFiles: boolean): RestoreTarget {
   if (!to) return { kind: 'in-place' };
   if (driverFor(db.engine).safety === 'renamed-database') {
     if (count > 1) throw new UsageError('--to names one database; it cannot take several.', 'Restore one database at a time with --db NAME --to NEWNAME.');
     return { kind: 'side-by-side', name: to };
   }
   const abs = resolve(cwd, to);
-  const isDir = to.endsWith('/') || count > 1 || (existsSync(abs) && statSync(abs).isDirectory());
+  const isDir = to.endsWith('/') || count > 1 || withFiles || (existsSync(abs) && statSync(abs).isDirectory());
   return { kind: 'side-by-side', name: isDir ? join(abs, basename(db.path ?? `${db.name}.db`)) : abs };
 }
 
@@ -104,28 +115,28 @@ export async function planRestore(cfg: LoadedConfig, id: string, opts: RestoreOp
     const entry = m.databases.find((d) => d.name === name);
     if (!entry) throw new NotFoundError(`Set ${m.id} holds no database "${name}".`, `It holds: ${m.databases.map((d) => d.name).join(', ') || 'no databases'}.`);
     if (entry.error || !entry.file) {
-      refusals.push({ message: `${name} failed in set ${m.id} (${entry.error?.message ?? 'no stored file'}).`, hint: `Pick another set: respaldo list --db ${name}` });
+      refusals.push({ kind: 'failed-entry', database: name, message: `${name} failed in set ${m.id} (${entry.error?.message ?? 'no stored file'}).`, hint: `Pick another set: respaldo list --db ${name}` });
       continue;
     }
     const db = dbConfig(cfg, name);
     const driver = driverFor(db.engine);
-    const target = targetFor(db, names.length, opts.to, cwd);
+    const target = targetFor(db, names.length, opts.to, cwd, Boolean(opts.files));
     if (opts.tables?.length && target.kind === 'in-place') {
       throw new UsageError('--table restores selected tables side by side only.', 'Add --to NEWNAME.');
     }
     const step = driver.planRestore({ db, entry, setId: m.id, target, ...(opts.tables ? { tables: opts.tables } : {}) });
     const state = await driver.inspectTarget(db, target);
     if (target.kind === 'in-place' && (m.type === 'schema' || entry.format.endsWith('-sql'))) {
-      refusals.push({ message: `Set ${m.id} holds only the schema of ${name}; restoring it in place would replace the data with empty tables.`, hint: 'Restore it side by side with --to, or pick a full set.' });
+      refusals.push({ kind: 'schema-in-place', database: name, message: `Set ${m.id} holds only the schema of ${name}; restoring it in place would replace the data with empty tables.`, hint: 'Restore it side by side with --to, or pick a full set.' });
     }
     if (target.kind === 'side-by-side' && state.exists) {
-      refusals.push({ message: `${step.target} already exists; a side-by-side restore never overwrites.`, hint: 'Choose another --to.' });
+      refusals.push({ kind: 'target-exists', database: name, message: `${step.target} already exists; a side-by-side restore never overwrites.`, hint: 'Choose another --to.' });
     }
     if (target.kind === 'in-place' && state.inUseBy.length) {
       if (driver.safety === 'pre-restore-set') {
-        refusals.push({ message: `${step.target} is open in another process (${state.inUseBy.join(', ')}).`, hint: 'Stop the application that uses it, then run the restore again.' });
+        refusals.push({ kind: 'in-use', database: name, message: `${step.target} is open in another process (${state.inUseBy.join(', ')}).`, hint: 'Stop the application that uses it, then run the restore again.' });
       } else if (!opts.terminateConnections) {
-        refusals.push({ message: `${state.inUseBy.length} session(s) are connected to ${name}: ${state.inUseBy.slice(0, 5).join(', ')}.`, hint: 'Stop the application, or pass --terminate-connections to close them at the swap.' });
+        refusals.push({ kind: 'sessions', database: name, message: `${state.inUseBy.length} session(s) are connected to ${name}: ${state.inUseBy.slice(0, 5).join(', ')}.`, hint: 'Stop the application, or pass --terminate-connections to close them at the swap.' });
       } else {
         warnings.push(`${state.inUseBy.length} session(s) connected to ${name} will be terminated at the swap.`);
       }
@@ -134,8 +145,10 @@ export async function planRestore(cfg: LoadedConfig, id: string, opts: RestoreOp
   }
   let files: FilesRestorePlan | null = null;
   if (opts.files) {
-    const to = opts.to && onlyFiles ? resolve(cwd, opts.to) : opts.to && databases.every((d) => driverFor(d.engine as DatabaseConfig['engine']).safety === 'pre-restore-set') ? join(resolve(cwd, opts.to), 'files') : join(cfg.baseDir, 'restored', m.id);
-    if (existsSync(to) && readdirSync(to).length) refusals.push({ message: `${to} exists and is not empty; restored files never overwrite anything.`, hint: 'Choose an empty or new folder with --to.' });
+    // --to is a folder for files; shared with SQLite databases it holds them beside a files/ folder.
+    const sharesFolder = databases.length > 0 && databases.every((d) => driverFor(d.engine as DatabaseConfig['engine']).safety === 'pre-restore-set');
+    const to = !opts.to ? join(cfg.baseDir, 'restored', m.id) : onlyFiles ? resolve(cwd, opts.to) : sharesFolder ? join(resolve(cwd, opts.to), 'files') : join(cfg.baseDir, 'restored', m.id);
+    if (existsSync(to) && readdirSync(to).length) refusals.push({ kind: 'files-target', database: null, message: `${to} exists and is not empty; restored files never overwrite anything.`, hint: 'Choose an empty or new folder with --to.' });
     files = { to, count: m.files.filter((f) => f.kind === 'file').length, bytes: m.files.reduce((s, f) => s + f.size, 0), symlinks: m.files.filter((f) => f.kind === 'symlink').length };
     if (!m.files.length) warnings.push(`Set ${m.id} holds no files.`);
   }
@@ -313,8 +326,27 @@ async function safeParent(root: string, rel: string): Promise<string> {
   return dest;
 }
 
+/** Refuses, before anything is written, entries that repeat a path or sit below a symlink or file entry. */
+function checkFileEntries(entries: FileEntry[]): void {
+  const kinds = new Map<string, FileEntry['kind']>();
+  for (const e of entries) {
+    const p = `${e.group}/${e.relative}`;
+    if (kinds.has(p)) throw new VerifyError(`The manifest lists ${JSON.stringify(p)} twice.`, 'This set was tampered with; do not use it.');
+    kinds.set(p, e.kind);
+  }
+  for (const p of kinds.keys()) {
+    const parts = p.split('/');
+    for (let i = 1; i < parts.length; i++) {
+      const parent = parts.slice(0, i).join('/');
+      const kind = kinds.get(parent);
+      if (kind) throw new VerifyError(`The manifest puts ${JSON.stringify(p)} below ${JSON.stringify(parent)}, which is a ${kind === 'symlink' ? 'symlink' : 'file'}; refusing to restore through it.`, 'This set was tampered with; do not use it.');
+    }
+  }
+}
+
 /** Restores files into `to` (new or empty): regular files first, symlinks last, never following any. */
 export async function restoreFiles(setRoot: string, entries: FileEntry[], to: string): Promise<void> {
+  checkFileEntries(entries);
   await fsp.mkdir(to, { recursive: true, mode: 0o700 });
   const ordered = [...entries.filter((e) => e.kind === 'file'), ...entries.filter((e) => e.kind === 'symlink')];
   for (const e of ordered) {

@@ -84,6 +84,11 @@ export interface RestoreRequest {
   files: boolean;
   /** Side by side: new path (SQLite, files) or new database name (servers). Absent: in place. */
   to?: string;
+  /**
+   * Server engines, in place: close the sessions connected to the live database at the swap. Only
+   * ever set after the operator said yes to the menu's explicit question (the CLI's --terminate-connections).
+   */
+  terminateConnections?: boolean;
 }
 
 /** What the foreground scheduler reports to the scheduler screen (the Scheduler's own events). */
@@ -168,7 +173,8 @@ export function createEngineFacade(initial: LoadedConfig): EngineFacade {
       createBackup(cfg, { databases: req.databases, type: req.type, files: req.files, ...(req.description ? { description: req.description } : {}), ...(signal ? { signal } : {}) }, reporter),
     verifySet: (id, reporter) => verifySet(cfg, id, reporter),
     deleteSet: (id) => deleteSet(cfg, id),
-    planRestore: (req) => planRestore(cfg, req.setId, { databases: req.databases, files: req.files, ...(req.to ? { to: req.to } : {}) }),
+    planRestore: (req) =>
+      planRestore(cfg, req.setId, { databases: req.databases, files: req.files, ...(req.to ? { to: req.to } : {}), ...(req.terminateConnections ? { terminateConnections: true } : {}) }),
     executeRestore: (plan, reporter, signal) => executeRestore(cfg, plan, reporter, signal ? { signal } : {}),
     nextRuns(when, timezone, count, from) {
       try {

@@ -65,6 +65,7 @@ export const en = {
     pickSet: '↑↓ move · Enter choose · Esc back',
     pickItems: '↑↓ move · Space toggle · a all · Enter next · Esc back',
     pickTarget: '↑↓ choose · type the new path or name · Enter next · Esc back',
+    sessions: '↑↓ choose · Enter confirm · Esc back (nothing is closed)',
     schedule: '↑↓ move · Enter edit · a add · x remove · t retention · s save · Esc back',
     jobForm: '↑↓ field · ←→ change · type text · Enter done · Esc cancel',
     retentionForm: '↑↓ field · type digits · Enter done · Esc cancel',
@@ -191,6 +192,15 @@ export const en = {
     restored: 'Restored',
     warnings: 'Warnings',
     interruptAgain: 'Press Ctrl-C again to interrupt the restore (the target is left as it was).',
+    sessionsTitle: 'Sessions are connected to the live database',
+    sessionsIntro: 'Restoring in place swaps the live database, which cannot happen while these sessions are connected. Nothing has changed yet.',
+    sessionsOn: (db: string, target: string, n: number) => `${db} (${target}): ${n === 1 ? '1 session connected' : `${n} sessions connected`}`,
+    moreSessions: (n: number) => `…and ${n} more`,
+    sessionsRisk: 'Closing them disconnects those clients at the swap and rolls back their open transactions. The safer way: stop the application first, then restore again.',
+    closeQuestion: 'Close these sessions at the swap?',
+    closeNo: 'No: leave them connected and go back (nothing is restored)',
+    closeYes: 'Yes: close them at the swap, then show the plan again',
+    willTerminate: (db: string, n: number) => `You chose to close ${n === 1 ? 'the session' : `the ${n} sessions`} connected to ${db} at the swap.`,
   },
 
   schedule: {

@@ -64,6 +64,7 @@ export const es: Catalogue = {
     pickSet: '↑↓ mover · Enter elegir · Esc volver',
     pickItems: '↑↓ mover · Espacio marcar · a todas · Enter seguir · Esc volver',
     pickTarget: '↑↓ elegir · escriba la nueva ruta o nombre · Enter seguir · Esc volver',
+    sessions: '↑↓ elegir · Enter confirmar · Esc volver (no se cierra nada)',
     schedule: '↑↓ · Enter editar · a añadir · x quitar · t retención · s guardar · Esc volver',
     jobForm: '↑↓ campo · ←→ cambiar · escriba texto · Enter listo · Esc cancelar',
     retentionForm: '↑↓ campo · escriba dígitos · Enter listo · Esc cancelar',
@@ -190,6 +191,15 @@ export const es: Catalogue = {
     restored: 'Restaurado',
     warnings: 'Avisos',
     interruptAgain: 'Pulse Ctrl-C otra vez para interrumpir la restauración (el destino queda como estaba).',
+    sessionsTitle: 'Hay sesiones conectadas a la base en uso',
+    sessionsIntro: 'Restaurar en su sitio intercambia la base en uso, y eso no puede hacerse con estas sesiones conectadas. Todavía no ha cambiado nada.',
+    sessionsOn: (db: string, target: string, n: number) => `${db} (${target}): ${n === 1 ? '1 sesión conectada' : `${n} sesiones conectadas`}`,
+    moreSessions: (n: number) => `…y ${n} más`,
+    sessionsRisk: 'Cerrarlas desconecta a esos clientes en el intercambio y deshace sus transacciones abiertas. Lo más seguro: parar antes la aplicación y volver a restaurar.',
+    closeQuestion: '¿Cerrar estas sesiones en el intercambio?',
+    closeNo: 'No: dejarlas conectadas y volver (no se restaura nada)',
+    closeYes: 'Sí: cerrarlas en el intercambio y mostrar de nuevo el plan',
+    willTerminate: (db: string, n: number) => `Ha elegido cerrar ${n === 1 ? 'la sesión conectada' : `las ${n} sesiones conectadas`} a ${db} en el intercambio.`,
   },
 
   schedule: {

@@ -25,6 +25,7 @@ type Step =
   | { name: 'items' }
   | { name: 'target' }
   | { name: 'plan' }
+  | { name: 'sessions'; choice: 0 | 1 }
   | { name: 'running'; interruptWarned: boolean }
   | { name: 'outcome'; outcome: RestoreOutcome }
   | { name: 'error'; error: unknown; back: 'set' | 'items' | 'target' | 'plan' };
@@ -32,6 +33,9 @@ type Step =
 /**
  * Option 4: pick a set (or latest), what to restore, where (in place or side by side), then the
  * plan is shown before anything happens; the operator types the confirmation word to go on.
+ * When an in-place restore of a server database is refused only because sessions are connected,
+ * the sessions are shown and the operator is asked (default no) whether to close them at the swap;
+ * yes plans again with terminateConnections and shows that plan before the confirmation word.
  * Progress follows, then the outcome with the safety set id to roll back to.
  */
 export function RestoreScreen({ onBack, initialSetId }: { onBack: () => void; initialSetId?: string }) {
@@ -88,14 +92,22 @@ export function RestoreScreen({ onBack, initialSetId }: { onBack: () => void; in
   const chosenDbs = restorable.filter((_, i) => picked[i]).map((d) => d.name);
   const chosenFiles = manifest !== null && manifest.files.length > 0 && !!picked[restorable.length];
 
-  const makePlan = async (): Promise<void> => {
+  /** Plans (changing nothing); `terminate` only after the operator said yes to closing the sessions. */
+  const makePlan = async (terminate = false): Promise<void> => {
     if (!manifest) return;
     setStep({ name: 'plan' });
     setPlan(null);
     setBusy(t.restore.planning);
     try {
-      const p = await facade.planRestore({ setId: manifest.id, databases: chosenDbs, files: chosenFiles, ...(sideBySide ? { to: to.trim() } : {}) });
+      const p = await facade.planRestore({
+        setId: manifest.id,
+        databases: chosenDbs,
+        files: chosenFiles,
+        ...(sideBySide ? { to: to.trim() } : {}),
+        ...(terminate ? { terminateConnections: true } : {}),
+      });
       setPlan(p);
+      if (mayCloseSessions(p)) setStep({ name: 'sessions', choice: 0 });
     } catch (error) {
       setStep({ name: 'error', error, back: 'target' });
     } finally {
@@ -175,6 +187,17 @@ export function RestoreScreen({ onBack, initialSetId }: { onBack: () => void; in
           if (key.escape) return setStep({ name: 'target' });
           return;
         }
+        case 'sessions': {
+          const no = (): void => {
+            setPlan(null);
+            setStep({ name: 'target' });
+          };
+          if (key.escape) return no();
+          if (isUp(input, key)) return setStep({ name: 'sessions', choice: 0 });
+          if (isDown(input, key)) return setStep({ name: 'sessions', choice: 1 });
+          if (key.return) return step.choice === 1 ? void makePlan(true) : no();
+          return;
+        }
         case 'outcome':
           if (key.escape || key.return) return onBack();
           return;
@@ -238,7 +261,47 @@ export function RestoreScreen({ onBack, initialSetId }: { onBack: () => void; in
     );
   }
 
+  if (step.name === 'sessions') {
+    const connected = plan ? connectedSessions(plan) : [];
+    // Rows per database for its sessions, leaving room for the text and the question below them.
+    const perDb = Math.max(2, Math.floor((body - 10) / Math.max(1, connected.length)));
+    return (
+      <Screen title={t.restore.sessionsTitle} help={t.help.sessions}>
+        <Text wrap="wrap">{t.restore.sessionsIntro}</Text>
+        {connected.map((d) => {
+          const all = d.state.inUseBy;
+          const shown = all.length > perDb ? all.slice(0, perDb - 1) : all;
+          return (
+            <Box key={d.database} flexDirection="column">
+              <Text bold color={theme.colors.warn} wrap="truncate-end">
+                {t.restore.sessionsOn(d.database, d.target, all.length)}
+              </Text>
+              {shown.map((x, i) => (
+                <Text key={i} wrap="truncate-end">
+                  {'  '}
+                  {x}
+                </Text>
+              ))}
+              {shown.length < all.length ? (
+                <Text color={theme.colors.muted}>
+                  {'  '}
+                  {t.restore.moreSessions(all.length - shown.length)}
+                </Text>
+              ) : null}
+            </Box>
+          );
+        })}
+        <Text wrap="wrap">{t.restore.sessionsRisk}</Text>
+        <Box flexDirection="column" marginTop={1}>
+          <Text bold>{t.restore.closeQuestion}</Text>
+          <SelectList items={[t.restore.closeNo, t.restore.closeYes]} index={step.choice} />
+        </Box>
+      </Screen>
+    );
+  }
+
   if (step.name === 'plan') {
+    const closing = plan && plan.options.terminateConnections ? connectedSessions(plan) : [];
     return (
       <Screen title={t.restore.planTitle} help={confirming ? t.help.confirm : t.help.done}>
         {busy ? <Text>{busy}</Text> : null}
@@ -246,6 +309,11 @@ export function RestoreScreen({ onBack, initialSetId }: { onBack: () => void; in
         {plan && plan.refusals.length > 0
           ? plan.refusals.map((r, i) => <ErrorBox key={i} error={{ message: r.message, hint: r.hint }} />)
           : null}
+        {closing.map((d) => (
+          <Text key={d.database} bold color={theme.colors.warn} wrap="wrap">
+            {t.restore.willTerminate(d.database, d.state.inUseBy.length)}
+          </Text>
+        ))}
         {confirming ? (
           <Box marginTop={1}>
             <TypedConfirm word={t.confirmWord} prompt={t.restore.typeWord(t.confirmWord)} onCancel={() => setStep({ name: 'target' })} onConfirm={() => void execute()} />
@@ -316,6 +384,26 @@ export function RestoreScreen({ onBack, initialSetId }: { onBack: () => void; in
       </Box>
     </Screen>
   );
+}
+
+/**
+ * The databases of a plan restored in place on a server engine (the live database is kept renamed)
+ * that have sessions connected: what the operator may choose to close at the swap. SQLite targets
+ * in use are never among them (there is nothing to close; they stay refused).
+ */
+export function connectedSessions(plan: RestorePlan): RestorePlan['databases'] {
+  return plan.databases.filter((d) => d.restoreTarget.kind === 'in-place' && d.safety.kind === 'renamed-database' && d.state.inUseBy.length > 0);
+}
+
+/**
+ * Whether to ask the operator about closing sessions: the plan did not already ask to close them,
+ * some server database has sessions connected, and the sessions are all that stops the restore
+ * (any other refusal would still stop it, so the question would be pointless and the refusals
+ * are shown as they are).
+ */
+export function mayCloseSessions(plan: RestorePlan): boolean {
+  if (plan.options.terminateConnections) return false;
+  return connectedSessions(plan).length > 0 && plan.refusals.length > 0 && plan.refusals.every((r) => r.kind === 'sessions');
 }
 
 /**

@@ -1,0 +1,240 @@
+import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { loadConfig } from '../src/config/load.js';
+import type { Manifest, SetSummary } from '../src/core/types.js';
+import { createBackup } from '../src/engine/create.js';
+import { listSets } from '../src/engine/catalog.js';
+import { baseSetId, isSetId, newSetId } from '../src/engine/set-id.js';
+import type { StatusReport } from '../src/engine/status.js';
+import type { VerifyReport } from '../src/engine/verify.js';
+import { describeResult, parseJsonOutput, runCli } from './helpers/cli.js';
+import { FakeReporter } from './helpers/reporter.js';
+import { demoSetup, type DemoSetup } from './helpers/tmp.js';
+
+async function cli(s: DemoSetup, args: string[], expectCode = 0) {
+  const r = await runCli([...args, '--config', s.configFile], { cwd: s.dir });
+  expect(r.code, `respaldo ${args.join(' ')}\n${describeResult(r)}`).toBe(expectCode);
+  return r;
+}
+
+/** stdout must be exactly one JSON document followed by a newline. */
+function oneJson<T>(stdout: string): T {
+  expect(stdout.endsWith('\n')).toBe(true);
+  expect(stdout.trimStart()).toBe(stdout);
+  return parseJsonOutput<T>(stdout);
+}
+
+function du(dir: string): number {
+  let total = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    total += e.isDirectory() ? du(p) : e.isFile() ? statSync(p).size : 0;
+  }
+  return total;
+}
+
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+describe('--json gives one document on stdout', () => {
+  it('create, list (newest first), show, status, verify', async () => {
+    const s = demoSetup();
+    const a = oneJson<Manifest>((await cli(s, ['create', '--json', '--description', 'first'])).stdout);
+    const b = oneJson<Manifest>((await cli(s, ['create', '--json', '--no-files', '--db', 'users'])).stdout);
+    expect(a.id).not.toBe(b.id);
+    expect(b.files).toEqual([]);
+    expect(b.databases.map((d) => d.name)).toEqual(['users']);
+
+    const list = oneJson<SetSummary[]>((await cli(s, ['list', '--json'])).stdout);
+    expect(list.map((x) => x.id)).toEqual([b.id, a.id]);
+    expect(list[1]).toMatchObject({ id: a.id, type: 'full', status: 'completed', description: 'first', files: a.files.length, storedBytes: a.totals.storedBytes, keep: false, lastVerified: null, path: join(s.backupDir, a.id) });
+    expect(list[1]!.databases.sort()).toEqual(['auditoria', 'inventario', 'users']);
+    const onlyInv = oneJson<SetSummary[]>((await cli(s, ['list', '--json', '--db', 'inventario'])).stdout);
+    expect(onlyInv.map((x) => x.id)).toEqual([a.id]);
+
+    const shown = oneJson<Manifest>((await cli(s, ['show', a.id, '--json'])).stdout);
+    expect(shown).toEqual(a);
+    expect(oneJson<Manifest>((await cli(s, ['show', 'latest', '--json'])).stdout).id).toBe(b.id);
+
+    const v = oneJson<VerifyReport>((await cli(s, ['verify', a.id, '--json'])).stdout);
+    expect(v).toMatchObject({ setId: a.id, ok: true });
+    expect(v.files.every((f) => f.ok)).toBe(true);
+
+    const st = oneJson<StatusReport>((await cli(s, ['status', '--json'])).stdout);
+    expect(st.configFile).toBe(s.configFile);
+    expect(st.backupDir).toBe(s.backupDir);
+    expect(st.sets).toBe(2);
+    expect(st.totalBytes).toBe(du(join(s.backupDir, a.id)) + du(join(s.backupDir, b.id)));
+    expect(st.newest?.id).toBe(b.id);
+    const per = Object.fromEntries(st.newestPerDatabase.map((d) => [d.database, d.setId]));
+    expect(per).toEqual({ users: b.id, inventario: a.id, auditoria: a.id });
+    for (const d of st.newestPerDatabase) {
+      expect(d.engine).toBe('sqlite');
+      expect(d.ageSeconds).toBeGreaterThanOrEqual(0);
+      expect(d.ageSeconds).toBeLessThan(600);
+    }
+    expect(st.freeBytes).toBeGreaterThan(0);
+    expect(st.lock).toEqual({ held: false, holder: null });
+    expect(st.leftovers).toEqual([]);
+    expect(st.safetySets).toEqual([]);
+    // verify recorded its outcome
+    expect(oneJson<SetSummary[]>((await cli(s, ['list', '--json'])).stdout).find((x) => x.id === a.id)!.lastVerified?.ok).toBe(true);
+  });
+
+  it('errors under --json are one JSON document too, with the exit code', async () => {
+    const s = demoSetup();
+    const r = await cli(s, ['show', '20000101_000000', '--json'], 8);
+    const err = oneJson<{ error: string; message: string; hint: string; exitCode: number }>(r.stdout);
+    expect(err).toMatchObject({ error: 'notFound', exitCode: 8 });
+    expect(r.stderr).toContain('20000101_000000');
+    const list = oneJson<SetSummary[]>((await cli(s, ['list', '--json'])).stdout);
+    expect(list).toEqual([]);
+  });
+
+  it('status text on a fresh setup reads well and creates nothing', async () => {
+    const s = demoSetup();
+    const r = await cli(s, ['status']);
+    expect(r.stdout).toContain(`Backups in:  ${s.backupDir}`);
+    expect(r.stdout).toContain('Sets:        0');
+    expect(r.stdout).toMatch(/users\s+sqlite\s+none\s+never/);
+    expect(existsSync(s.backupDir)).toBe(false);
+  });
+});
+
+describe('delete', () => {
+  it('with --yes removes the set; without a terminal and without --yes it refuses', async () => {
+    const s = demoSetup();
+    const a = parseJsonOutput<Manifest>((await cli(s, ['create', '--json'])).stdout);
+    const b = parseJsonOutput<Manifest>((await cli(s, ['create', '--json'])).stdout);
+    const refused = await cli(s, ['delete', a.id], 9);
+    expect(refused.stderr).toContain('--yes');
+    expect(existsSync(join(s.backupDir, a.id))).toBe(true);
+
+    const r = await cli(s, ['delete', a.id, '--yes', '--json']);
+    expect(oneJson(r.stdout)).toEqual({ deleted: a.id });
+    expect(existsSync(join(s.backupDir, a.id))).toBe(false);
+    expect(readdirSync(s.backupDir).filter((n) => n.startsWith('.deleting-'))).toEqual([]);
+    expect(parseJsonOutput<SetSummary[]>((await cli(s, ['list', '--json'])).stdout).map((x) => x.id)).toEqual([b.id]);
+
+    await cli(s, ['delete', a.id, '--yes'], 8);
+    await cli(s, ['delete', '../logs', '--yes'], 2);
+    expect(existsSync(join(s.backupDir, 'logs'))).toBe(true);
+  });
+});
+
+describe('usage errors exit 2', () => {
+  it.each([
+    [['frobnicate']],
+    [['create', '--frobnicate']],
+    [['create', '--type', 'incremental']],
+    [['restore']],
+    [['list', '--db']],
+  ])('respaldo %j', async (args) => {
+    const s = demoSetup();
+    const r = await runCli(args, { cwd: s.dir });
+    expect(r.code, describeResult(r)).toBe(2);
+    expect(r.stderr.length).toBeGreaterThan(0);
+    expect(existsSync(s.backupDir)).toBe(false);
+  });
+
+  it('an unknown database name is a usage error naming the choices', async () => {
+    const s = demoSetup();
+    const r = await cli(s, ['create', '--db', 'nope'], 2);
+    expect(r.stderr).toContain('"nope"');
+    expect(r.stderr).toContain('users, inventario, auditoria');
+    expect(existsSync(s.backupDir) ? readdirSync(s.backupDir).filter(isSetId) : []).toEqual([]);
+  });
+
+  it('no command without a terminal: a clear message naming the subcommands, exit 2', async () => {
+    const s = demoSetup();
+    const r = await runCli([], { cwd: s.dir });
+    expect(r.code, describeResult(r)).toBe(2);
+    expect(r.stderr).toContain('needs a terminal');
+    expect(r.stderr).toContain('respaldo create');
+  });
+
+  it('--help and --version exit 0; help lists the exit codes', async () => {
+    const h = await runCli(['--help']);
+    expect(h.code).toBe(0);
+    expect(h.stdout).toContain('Exit codes:');
+    expect(h.stdout).toMatch(/\b6\s+another respaldo process holds/);
+    const v = await runCli(['--version']);
+    expect(v.code).toBe(0);
+    expect(v.stdout.trim()).toBe(JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version);
+  });
+});
+
+describe('set ids', () => {
+  it('newSetId: YYYYMMDD_HHMMSS, then _2, _3 within the same second', () => {
+    const now = new Date(2026, 0, 2, 3, 4, 5);
+    expect(baseSetId(now)).toBe('20260102_030405');
+    expect(newSetId(now, new Set())).toBe('20260102_030405');
+    expect(newSetId(now, new Set(['20260102_030405']))).toBe('20260102_030405_2');
+    expect(newSetId(now, new Set(['20260102_030405', '20260102_030405_2']))).toBe('20260102_030405_3');
+    expect(newSetId(now, new Set(['20260102_030405_2']))).toBe('20260102_030405');
+    for (const id of ['20260102_030405', '20260102_030405_2', '20260102_030405_12']) expect(isSetId(id)).toBe(true);
+    for (const id of ['2026010_030405', '20260102-030405', 'logs', '.tmp-20260102_030405', '20260102_030405_']) expect(isSetId(id)).toBe(false);
+  });
+
+  it('two creates in the same second get different ids, and both are listed', async () => {
+    const s = demoSetup();
+    const cfg = await loadConfig({ configPath: s.configFile, env: {} });
+    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.setSystemTime(new Date(2026, 5, 15, 12, 0, 0));
+    const rep = new FakeReporter();
+    const a = await createBackup(cfg, { databases: ['users'], files: false }, rep);
+    const b = await createBackup(cfg, { databases: ['users'], files: false }, rep);
+    const c = await createBackup(cfg, { databases: ['users'], files: false }, rep);
+    vi.useRealTimers();
+    expect([a.id, b.id, c.id]).toEqual(['20260615_120000', '20260615_120000_2', '20260615_120000_3']);
+    expect(rep.failures).toEqual([]);
+    expect(rep.ofType('run-end').map((e) => e.setId)).toEqual([a.id, b.id, c.id]);
+    const listed = await listSets(cfg);
+    expect(listed.map((x) => x.id).sort()).toEqual([a.id, b.id, c.id].sort());
+    for (const m of [a, b, c]) expect(existsSync(join(s.backupDir, m.id, m.databases[0]!.file!))).toBe(true);
+  });
+});
+
+describe('secrets', () => {
+  it('a ${DB_PASSWORD} from .env never appears in output, logs or manifests', async () => {
+    const SECRET = 'Zx9-very-Secret-Pa55word';
+    const s = demoSetup((c) => ({ ...c, databases: [...(c.databases as object[]), { name: 'erp', url: 'postgresql://erp_app:${DB_PASSWORD}@127.0.0.1:1/erp' }] }));
+    writeFileSync(join(s.dir, '.env'), `DB_PASSWORD=${SECRET}\n`);
+    const outputs: string[] = [];
+    const run = async (args: string[], code?: number) => {
+      const r = await runCli([...args, '--config', s.configFile], { cwd: s.dir, timeoutMs: 90_000 });
+      outputs.push(r.stdout, r.stderr);
+      if (code !== undefined) expect(r.code, describeResult(r)).toBe(code);
+      return r;
+    };
+    const created = await run(['create', '--json'], 4); // erp cannot be reached: the set is partial
+    const m = parseJsonOutput<Manifest>(created.stdout);
+    expect(m.databases.find((d) => d.name === 'erp')!.error).not.toBeNull();
+    await run(['create'], 4);
+    await run(['show', m.id]);
+    await run(['list']);
+    await run(['status', '--json'], 0);
+    await run(['restore', m.id, '--db', 'erp', '--to', 'erp_copy', '--yes']);
+    await run(['create', '--dry-run', '--json'], 0);
+
+    for (const o of outputs) expect(o).not.toContain(SECRET);
+    const leaks: string[] = [];
+    const scan = (dir: string) => {
+      for (const e of readdirSync(dir, { withFileTypes: true })) {
+        const p = join(dir, e.name);
+        if (e.isDirectory()) scan(p);
+        else if (e.isFile()) {
+          const raw = readFileSync(p);
+          const text = p.endsWith('.gz') ? gunzipSync(raw).toString('latin1') : raw.toString('latin1');
+          if (text.includes(SECRET)) leaks.push(p);
+        }
+      }
+    };
+    scan(s.backupDir);
+    expect(leaks).toEqual([]);
+    expect(readdirSync(join(s.backupDir, 'logs')).length).toBeGreaterThan(0);
+  });
+});

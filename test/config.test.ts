@@ -1,0 +1,237 @@
+import { existsSync, mkdirSync, writeFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { detectEngine, loadConfig, resolveConfigPath } from '../src/config/load.js';
+import { ConfigError } from '../src/core/errors.js';
+import { describeResult, parseJsonOutput, runCli } from './helpers/cli.js';
+import { demoConfig, makeTmpDir, writeConfig } from './helpers/tmp.js';
+
+/** Runs `create --config FILE` and checks the config error contract: exit 3, file named, nothing written. */
+async function expectConfigError(dir: string, file: string, ...fragments: (string | RegExp)[]): Promise<string> {
+  const before = readdirSync(dir).sort();
+  const r = await runCli(['create', '--config', file], { cwd: dir });
+  expect(r.code, describeResult(r)).toBe(3);
+  expect(r.stderr).toContain(file);
+  expect(r.stderr).toMatch(/hint: /);
+  expect(r.stderr).not.toMatch(/\n\s+at /); // no stack: an operator error
+  for (const f of fragments) expect(r.stderr).toMatch(f instanceof RegExp ? f : new RegExp(f.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')));
+  expect(existsSync(join(dir, 'backups')), 'backupDir must not be created by a bad config').toBe(false);
+  expect(readdirSync(dir).sort()).toEqual(before);
+  return r.stderr;
+}
+
+function writeRaw(dir: string, text: string, name = 'backup_config.json'): string {
+  const file = join(dir, name);
+  writeFileSync(file, text);
+  return file;
+}
+
+describe('malformed JSON', () => {
+  it('names the file, the line and the column (trailing comma in an object), exit 3', async () => {
+    const dir = makeTmpDir();
+    // line 3 holds the offending `}` after a trailing comma
+    const file = writeRaw(dir, '{\n  "backupDir": "./backups",\n}\n');
+    await expectConfigError(dir, file, 'malformed JSON', /line 3, column 1\b/);
+  });
+
+  it('names the line and column of a missing comma', async () => {
+    const dir = makeTmpDir();
+    const file = writeRaw(dir, '{\n  "backupDir": "./backups"\n  "databases": []\n}\n');
+    await expectConfigError(dir, file, 'malformed JSON', /line 3, column 3\b/);
+  });
+
+  it('names the line and column of a trailing comma in an array (the usual mistake after removing a database)', async () => {
+    const dir = makeTmpDir();
+    const text = JSON.stringify(demoConfig(), null, 2).replace(/("url": "sqlite:\.\/data\/auditoria\.db"\n\s*})/, '$1,');
+    const file = writeRaw(dir, text);
+    const lines = text.split('\n');
+    const bad = lines.findIndex((l, i) => i > 0 && /^\s*\]/.test(l) && /,\s*$/.test(lines[i - 1]!)) + 1;
+    expect(bad).toBeGreaterThan(1);
+    const stderr = await expectConfigError(dir, file, 'malformed JSON');
+    expect(stderr).toContain(`line ${bad}, column ${lines[bad - 1]!.indexOf(']') + 1}:`);
+  });
+
+  it('an empty file is a config error, not a crash', async () => {
+    const dir = makeTmpDir();
+    const file = writeRaw(dir, '');
+    await expectConfigError(dir, file, 'malformed JSON');
+  });
+});
+
+describe('schema errors name the JSON path', () => {
+  it('wrong type: databases[0].name', async () => {
+    const { dir, configFile } = writeConfig(makeTmpDir(), (c) => ({ ...c, databases: [{ name: 5, engine: 'sqlite', path: './data/users.db' }] }));
+    await expectConfigError(dir, configFile, 'databases[0].name', 'must be string');
+  });
+
+  it('wrong type: compression.level as a string', async () => {
+    const { dir, configFile } = writeConfig(makeTmpDir(), { compression: { level: 'high' } });
+    await expectConfigError(dir, configFile, 'compression.level', 'must be integer');
+  });
+
+  it('unknown engine', async () => {
+    const { dir, configFile } = writeConfig(makeTmpDir(), (c) => ({ ...c, databases: [{ name: 'users', engine: 'oracle', path: './data/users.db' }] }));
+    await expectConfigError(dir, configFile, 'databases[0].engine', /must be one of "sqlite", "postgres", "sqlserver"/);
+  });
+
+  it('a url with an unknown scheme and no engine', async () => {
+    const { dir, configFile } = writeConfig(makeTmpDir(), (c) => ({ ...c, databases: [{ name: 'users', url: 'mysql://u@h/db' }] }));
+    await expectConfigError(dir, configFile, 'databases[0].url', 'cannot tell the engine');
+  });
+
+  it('sqlite entry without path: databases[1].path required', async () => {
+    const { dir, configFile } = writeConfig(makeTmpDir(), (c) => ({
+      ...c,
+      databases: [
+        { name: 'users', engine: 'sqlite', path: './data/users.db' },
+        { name: 'inventario', engine: 'sqlite' },
+      ],
+    }));
+    await expectConfigError(dir, configFile, /databases\[1\]\.path: required/);
+  });
+
+  it('unknown field (a typo) is named', async () => {
+    const { dir, configFile } = writeConfig(makeTmpDir(), (c) => ({ ...c, databases: [{ name: 'users', engine: 'sqlite', pth: './data/users.db' }] }));
+    await expectConfigError(dir, configFile, 'databases[0].pth', 'unknown field');
+  });
+
+  it('unknown top-level field', async () => {
+    const { dir, configFile } = writeConfig(makeTmpDir(), { backupdir: './x' });
+    await expectConfigError(dir, configFile, 'backupdir', 'unknown field');
+  });
+
+  it('missing backupDir', async () => {
+    const { dir, configFile } = writeConfig(makeTmpDir(), { backupDir: undefined });
+    await expectConfigError(dir, configFile, /backupDir: required/);
+  });
+
+  it('duplicate database names', async () => {
+    const { dir, configFile } = writeConfig(makeTmpDir(), (c) => ({
+      ...c,
+      databases: [
+        { name: 'users', engine: 'sqlite', path: './data/users.db' },
+        { name: 'Users', engine: 'sqlite', path: './data/inventario.db' },
+      ],
+    }));
+    await expectConfigError(dir, configFile, 'databases[1].name', 'already used by databases[0]');
+  });
+
+  it('a missing config file is exit 3 naming the path', async () => {
+    const dir = makeTmpDir();
+    const r = await runCli(['list'], { cwd: dir });
+    expect(r.code, describeResult(r)).toBe(3);
+    expect(r.stderr).toContain(join(dir, 'backup_config.json'));
+    expect(r.stderr).toContain('not found');
+  });
+});
+
+describe('${VAR} interpolation', () => {
+  const withVar = (c: Record<string, unknown>) => ({ ...c, backupDir: '${BK_DIR}/backups' });
+
+  it('a missing variable is named with its JSON path, exit 3', async () => {
+    const { dir, configFile } = writeConfig(makeTmpDir(), withVar);
+    const r = await runCli(['create', '--config', configFile], { cwd: dir, env: { BK_DIR: undefined } });
+    expect(r.code, describeResult(r)).toBe(3);
+    expect(r.stderr).toContain('${BK_DIR}');
+    expect(r.stderr).toContain('backupDir');
+    expect(r.stderr).toContain(join(dir, '.env'));
+    expect(readdirSync(dir).sort()).toEqual(['backup_config.json', 'data']);
+  });
+
+  it('comes from the environment', async () => {
+    const { dir, configFile } = writeConfig(makeTmpDir(), withVar);
+    const other = makeTmpDir();
+    const cfg = await loadConfig({ configPath: configFile, env: { BK_DIR: other } });
+    expect(cfg.backupDir).toBe(join(other, 'backups'));
+    const r = await runCli(['create', '--config', configFile, '--json'], { cwd: dir, env: { BK_DIR: other } });
+    expect(r.code, describeResult(r)).toBe(0);
+    expect(readdirSync(join(other, 'backups')).some((n) => /^\d{8}_\d{6}/.test(n))).toBe(true);
+  });
+
+  it('comes from a .env beside the config; the environment wins over it', async () => {
+    const { configFile, dir } = writeConfig(makeTmpDir(), withVar);
+    writeFileSync(join(dir, '.env'), 'BK_DIR=/from/dotenv\nDB_PASSWORD=s3cr3t-from-dotenv\n');
+    const fromFile = await loadConfig({ configPath: configFile, env: {} });
+    expect(fromFile.backupDir).toBe('/from/dotenv/backups');
+    const fromEnv = await loadConfig({ configPath: configFile, env: { BK_DIR: '/from/env' } });
+    expect(fromEnv.backupDir).toBe('/from/env/backups');
+  });
+
+  it('$${ writes a literal ${', async () => {
+    const { configFile } = writeConfig(makeTmpDir(), { backupDir: './b$${X}' });
+    const cfg = await loadConfig({ configPath: configFile, env: {} });
+    expect(cfg.backupDir.endsWith('/b${X}')).toBe(true);
+  });
+
+  it('interpolated secrets are collected for masking', async () => {
+    const { configFile } = writeConfig(makeTmpDir(), (c) => ({ ...c, databases: [{ name: 'pg', url: 'postgresql://app:${DB_PASSWORD}@127.0.0.1:5432/app' }] }));
+    const cfg = await loadConfig({ configPath: configFile, env: { DB_PASSWORD: 'hunter2-xyz' } });
+    expect(cfg.databases[0]!.engine).toBe('postgres');
+    expect(cfg.secrets).toContain('hunter2-xyz');
+  });
+});
+
+describe('engine detection', () => {
+  it.each([
+    [{ url: 'postgresql://u@h/db' }, 'postgres'],
+    [{ url: 'postgres://u@h/db' }, 'postgres'],
+    [{ url: 'POSTGRESQL://u@h/db' }, 'postgres'],
+    [{ url: 'sqlserver://h:1433;database=x' }, 'sqlserver'],
+    [{ url: 'mssql://u@h/db' }, 'sqlserver'],
+    [{ url: 'sqlite:./data/a.db' }, 'sqlite'],
+    [{ url: 'sqlite:///abs/a.db' }, 'sqlite'],
+    [{ url: './data/a.db' }, 'sqlite'],
+    [{ url: '/var/lib/app/a.db' }, 'sqlite'],
+    [{ path: './a.db' }, 'sqlite'],
+    [{ url: 'mysql://u@h/db' }, undefined],
+    [{ url: 'http://example.com/a.db' }, undefined],
+    [{}, undefined],
+    [{ engine: 'postgres', url: 'sqlite:./x.db' }, 'postgres'],
+  ] as const)('%j → %s', (db, expected) => {
+    expect(detectEngine(db)).toBe(expected);
+  });
+
+  it('a sqlite: url becomes an absolute path relative to the config folder', async () => {
+    const { configFile, dataDir } = writeConfig(makeTmpDir());
+    const cfg = await loadConfig({ configPath: configFile, env: {} });
+    const aud = cfg.databases.find((d) => d.name === 'auditoria')!;
+    expect(aud.engine).toBe('sqlite');
+    expect(aud.path).toBe(join(dataDir, 'auditoria.db'));
+  });
+});
+
+describe('which config file is used', () => {
+  it('resolveConfigPath: --config, else RESPALDO_CONFIG, else ./backup_config.json', () => {
+    expect(resolveConfigPath({ configPath: 'a.json', env: { RESPALDO_CONFIG: '/b.json' }, cwd: '/w' })).toBe('/w/a.json');
+    expect(resolveConfigPath({ env: { RESPALDO_CONFIG: 'b.json' }, cwd: '/w' })).toBe('/w/b.json');
+    expect(resolveConfigPath({ env: {}, cwd: '/w' })).toBe('/w/backup_config.json');
+  });
+
+  it('the CLI follows the same precedence', async () => {
+    const dir = makeTmpDir();
+    writeConfig(dir, { backupDir: './bk-default' });
+    writeConfig(dir, { backupDir: './bk-env' }, { fileName: 'env.json' });
+    writeConfig(dir, { backupDir: './bk-flag' }, { fileName: 'flag.json' });
+    const used = async (args: string[], env: Record<string, string | undefined>) => {
+      const r = await runCli(['status', '--json', ...args], { cwd: dir, env });
+      expect(r.code, describeResult(r)).toBe(0);
+      return parseJsonOutput<{ backupDir: string; configFile: string }>(r.stdout);
+    };
+    expect((await used(['--config', 'flag.json'], { RESPALDO_CONFIG: join(dir, 'env.json') })).backupDir).toBe(join(dir, 'bk-flag'));
+    expect((await used([], { RESPALDO_CONFIG: join(dir, 'env.json') })).backupDir).toBe(join(dir, 'bk-env'));
+    const def = await used([], {});
+    expect(def.backupDir).toBe(join(dir, 'bk-default'));
+    expect(def.configFile).toBe(join(dir, 'backup_config.json'));
+  });
+
+  it('loadConfig throws a typed ConfigError carrying file and path', async () => {
+    const dir = makeTmpDir();
+    mkdirSync(join(dir, 'x'));
+    const { configFile } = writeConfig(dir, (c) => ({ ...c, databases: [{ name: 'users', engine: 'sqlite' }] }), { demo: false });
+    const err = await loadConfig({ configPath: configFile, env: {} }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ConfigError);
+    expect((err as ConfigError).file).toBe(configFile);
+    expect((err as ConfigError).path).toBe('databases[0].path');
+    expect((err as ConfigError).exitCode).toBe(3);
+  });
+});

@@ -1,0 +1,152 @@
+import { copyFileSync, createReadStream, existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { Manifest, SetSummary } from '../src/core/types.js';
+import { collect, describeResult, parseJsonOutput, runCli, startCli, waitFor } from './helpers/cli.js';
+import { useBigDb } from './helpers/big-db.js';
+import { rowCounts } from './helpers/sqlite.js';
+import { demoSetup, type DemoSetup } from './helpers/tmp.js';
+import { startCliInTmux } from './helpers/tty.js';
+
+const bigDb = useBigDb(200);
+
+function sha256(file: string): string {
+  return createHash('sha256').update(readFileSync(file)).digest('hex');
+}
+
+function setup(): DemoSetup {
+  return demoSetup((c) => ({ ...c, databases: [{ name: 'big', path: bigDb() }, ...(c.databases as object[])] }));
+}
+
+const staging = (s: DemoSetup) => (existsSync(s.backupDir) ? readdirSync(s.backupDir).filter((n) => n.startsWith('.tmp-')) : []);
+
+function storedBytesInStaging(s: DemoSetup): number {
+  for (const t of staging(s)) {
+    const dir = join(s.backupDir, t, 'databases');
+    if (!existsSync(dir)) continue;
+    for (const f of readdirSync(dir)) if (f.startsWith('big_')) return statSync(join(dir, f)).size;
+  }
+  return 0;
+}
+
+async function list(s: DemoSetup): Promise<SetSummary[]> {
+  const r = await runCli(['list', '--json', '--config', s.configFile], { cwd: s.dir });
+  expect(r.code, describeResult(r)).toBe(0);
+  return parseJsonOutput<SetSummary[]>(r.stdout);
+}
+
+describe('an interrupted create leaves no visible set', () => {
+  it.each([
+    ['as soon as the staging folder appears', (s: DemoSetup) => staging(s).length > 0],
+    ['while the big database is being compressed', (s: DemoSetup) => storedBytesInStaging(s) > 4 * 1024 * 1024],
+  ])('SIGKILL %s: list shows nothing, the next create cleans up and succeeds', async (_when, ready) => {
+    const s = setup();
+    const child = startCli(['create', '--config', s.configFile], { cwd: s.dir });
+    const done = collect(child);
+    await waitFor(() => ready(s), 'the kill point', 60_000, 2);
+    expect(child.exitCode, 'create finished before it could be killed: make the database bigger').toBeNull();
+    child.kill('SIGKILL');
+    const r = await done;
+    expect(r.signal).toBe('SIGKILL');
+
+    const left = staging(s);
+    expect(left).toHaveLength(1);
+    expect(await list(s)).toEqual([]);
+    const restore = await runCli(['restore', 'latest', '--yes', '--config', s.configFile], { cwd: s.dir });
+    expect(restore.code, describeResult(restore)).toBe(8);
+    const leftId = left[0]!.slice('.tmp-'.length);
+    const show = await runCli(['show', leftId, '--config', s.configFile], { cwd: s.dir });
+    expect(show.code, describeResult(show)).toBe(8);
+    const status = await runCli(['status', '--json', '--config', s.configFile], { cwd: s.dir });
+    const st = parseJsonOutput<{ sets: number; leftovers: string[]; lock: { held: boolean } }>(status.stdout);
+    expect(st.sets).toBe(0);
+    expect(st.leftovers).toEqual(left);
+    expect(st.lock.held).toBe(false); // the killed process's lock is stale
+    // still there: only a create (holding the lock) removes it
+    expect(existsSync(join(s.backupDir, left[0]!))).toBe(true);
+
+    const next = await runCli(['create', '--json', '--db', 'users', '--config', s.configFile], { cwd: s.dir });
+    expect(next.code, describeResult(next)).toBe(0);
+    const m = parseJsonOutput<Manifest>(next.stdout);
+    expect(staging(s)).toEqual([]);
+    expect(existsSync(join(s.backupDir, '.respaldo.lock'))).toBe(false);
+    expect((await list(s)).map((x) => x.id)).toEqual([m.id]);
+    const log = readFileSync(join(s.backupDir, 'logs', readdirSync(join(s.backupDir, 'logs'))[0]!), 'utf8');
+    expect(log).toContain('"event":"cleanup"');
+    expect(log).toContain(left[0]!);
+  });
+
+  it.each(['SIGINT', 'SIGTERM'] as const)('%s stops create with exit 130 and removes the staging folder', async (sig) => {
+    const s = setup();
+    const child = startCli(['create', '--config', s.configFile], { cwd: s.dir });
+    const done = collect(child);
+    await waitFor(() => storedBytesInStaging(s) > 1024 * 1024, 'create to be storing the big database', 60_000, 5);
+    expect(child.exitCode).toBeNull();
+    child.kill(sig);
+    const r = await done;
+    expect(r.code, describeResult(r)).toBe(130);
+    expect(r.stderr).toContain(`${sig} received`);
+    expect(staging(s)).toEqual([]);
+    expect(existsSync(join(s.backupDir, '.respaldo.lock'))).toBe(false);
+    expect(await list(s)).toEqual([]);
+    const log = readFileSync(join(s.backupDir, 'logs', readdirSync(join(s.backupDir, 'logs'))[0]!), 'utf8');
+    expect(log).toContain('"outcome":"interrupted"');
+  });
+});
+
+describe('progress output', () => {
+  it('on a terminal create shows live progress (bytes, percent, rate); piped it stays quiet', async () => {
+    const s = demoSetup((c) => ({ ...c, databases: [{ name: 'big', path: bigDb() }] }));
+    const tty = startCliInTmux(['create', '--no-files', '--config', s.configFile], s.dir);
+    try {
+      const screen = await tty.waitForScreen(/big: [\d.]+ (KiB|MiB|GiB) \d+% [\d.]+ (KiB|MiB|GiB)\/s/, 60_000);
+      expect(screen).toMatch(/big: /);
+      expect(await tty.exitCode(120_000)).toBe(0);
+      expect(tty.screen()).toMatch(/Backup set \d{8}_\d{6}\S*: COMPLETED/);
+    } finally {
+      tty.kill();
+    }
+    const piped = await runCli(['create', '--no-files', '--config', s.configFile], { cwd: s.dir });
+    expect(piped.code, describeResult(piped)).toBe(0);
+    expect(piped.stderr).toBe('');
+    expect(piped.stdout).toMatch(/COMPLETED/);
+    expect(piped.stdout).not.toContain('\r');
+  });
+});
+
+describe('an interrupted restore', () => {
+  it('SIGKILL while the restored file is written leaves the live database as it was; the next restore cleans up', async () => {
+    const s = demoSetup((c) => ({ ...c, databases: [{ name: 'big', path: './data/big.db' }], files: undefined }));
+    const live = join(s.dataDir, 'big.db');
+    copyFileSync(bigDb(), live);
+    const created = await runCli(['create', '--json', '--config', s.configFile], { cwd: s.dir });
+    expect(created.code, describeResult(created)).toBe(0);
+    const m = parseJsonOutput<Manifest>(created.stdout);
+    const liveHash = sha256(live);
+
+    const child = startCli(['restore', m.id, '--yes', '--config', s.configFile], { cwd: s.dir });
+    const done = collect(child);
+    const stagingFile = () => readdirSync(s.dataDir).find((n) => n.startsWith('.big.db.respaldo-restore-') && n.endsWith('.tmp'));
+    await waitFor(() => {
+      const f = stagingFile();
+      return f && statSync(join(s.dataDir, f)).size > 8 * 1024 * 1024;
+    }, 'the restore to be writing its staging file', 120_000, 5);
+    expect(child.exitCode).toBeNull();
+    child.kill('SIGKILL');
+    expect((await done).signal).toBe('SIGKILL');
+
+    expect(sha256(live)).toBe(liveHash);
+    expect(stagingFile()).toBeDefined();
+
+    const again = await runCli(['restore', m.id, '--yes', '--config', s.configFile], { cwd: s.dir });
+    expect(again.code, describeResult(again)).toBe(0);
+    expect(again.stdout).toContain('recovered: removed an unfinished restore file');
+    expect(readdirSync(s.dataDir).filter((n) => n.includes('respaldo-'))).toEqual([]);
+    expect(rowCounts(live)).toEqual(m.databases[0]!.tables);
+    // the killed run's scratch folder goes with the next create
+    const next = await runCli(['create', '--config', s.configFile], { cwd: s.dir });
+    expect(next.code, describeResult(next)).toBe(0);
+    expect(readdirSync(s.backupDir).filter((n) => n.startsWith('.tmp'))).toEqual([]);
+  });
+});
