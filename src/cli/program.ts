@@ -60,6 +60,9 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(NO_TTY_MESSAGE + '\n');
       return EXIT.usage;
     }
+    // Ink draws only the final frame when CI is set (it reads it once, at import); the menu is
+    // opened only on a real terminal, so a CI variable left in an operator's shell must not blank it.
+    delete process.env.CI;
     const { runMenu } = await import('../ui/app.js');
     return runMenu(menu);
   }
