@@ -1,7 +1,6 @@
 import type { ChildProcess } from 'node:child_process';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import pg from 'pg';
 import { CommandError, InterruptedError, RefusedError, RespaldoError } from '../core/errors.js';
 import type { BackupType, DatabaseConfig } from '../core/types.js';
 import { runCapture, spawnStreaming, type StreamingChild } from '../exec/spawn.js';
@@ -73,6 +72,8 @@ export interface PostgresDriverDeps {
 }
 
 const defaultConnect: PgConnect = async (settings) => {
+  // Loaded on first use, so runs that never reach PostgreSQL do not pay for it.
+  const { default: pg } = await import('pg');
   const client = new pg.Client(settings);
   // A server that goes away mid-session must not crash the process; the pending query fails instead.
   client.on('error', () => undefined);

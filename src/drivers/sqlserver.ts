@@ -2,7 +2,6 @@ import { randomBytes } from 'node:crypto';
 import { constants as fsc, createReadStream, createWriteStream, promises as fsp } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import sql from 'mssql';
 import { InterruptedError, RefusedError, RespaldoError } from '../core/errors.js';
 import type { DatabaseConfig } from '../core/types.js';
 import type {
@@ -87,6 +86,8 @@ export type SqlConnector = (settings: ConnectionSettings) => Promise<SqlConnecti
 
 /** The real connector: one mssql ConnectionPool of a single connection to `master`. */
 export const mssqlConnector: SqlConnector = async (s) => {
+  // Loaded on first use: mssql (tedious) is heavy and most runs never talk to SQL Server.
+  const { default: sql } = await import('mssql');
   const pool = new sql.ConnectionPool({
     server: s.server,
     ...(s.instance ? {} : { port: s.port ?? 1433 }),

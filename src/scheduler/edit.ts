@@ -1,4 +1,3 @@
-import Conf from 'conf';
 import { closeSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { basename, dirname, extname, join } from 'node:path';
 import { ConfigError, UsageError } from '../core/errors.js';
@@ -90,6 +89,7 @@ export async function writeScheduleJobs(file: string, jobs: ScheduleJob[]): Prom
   const serialize = (value: unknown): string => JSON.stringify(value, null, indent) + '\n';
   const mode = statSync(file).mode & 0o777;
   if (extname(file) === '.json') {
+    const { default: Conf } = await import('conf');
     const conf = new Conf<Record<string, unknown>>({
       cwd: dirname(file),
       configName: basename(file, '.json'),
