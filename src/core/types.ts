@@ -33,6 +33,8 @@ export interface DatabaseConfig {
   trustServerCertificate?: boolean;
   serverBackupDir?: string;
   localBackupDir?: string;
+  /** gzip level for this database; overrides `compression.level`. */
+  compressionLevel?: number;
   /** Anything else the engine accepts; kept so config rewrites do not drop it. */
   [key: string]: unknown;
 }

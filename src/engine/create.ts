@@ -262,6 +262,7 @@ async function backupDatabase(cfg: LoadedConfig, db: DatabaseConfig, plan: Backu
     const session = await driver.backup({ db, type: plan.type, purpose }, ctx);
     cleanup = session.cleanup;
     const extras: StoredFile[] = [];
+    const level = db.compressionLevel ?? plan.compressionLevel;
     for (const part of session.parts) {
       if (signal.aborted) throw new InterruptedError();
       const role = part.role === 'main' ? '' : `.${part.role}`;
@@ -269,7 +270,7 @@ async function backupDatabase(cfg: LoadedConfig, db: DatabaseConfig, plan: Backu
       const opened = await part.open();
       const progress = throttled((bytes) => reporter.emit({ type: 'item-progress', item: db.name, bytes, ...(opened.totalBytes !== undefined ? { totalBytes: opened.totalBytes } : {}) }));
       const [storing, finishing] = await Promise.allSettled([
-        storeStream(opened.stream, join(staging, file), { compress: part.compress, level: plan.compressionLevel, signal, onProgress: progress }),
+        storeStream(opened.stream, join(staging, file), { compress: part.compress, level, signal, onProgress: progress }),
         opened.finished,
       ]);
       // The producer's own failure explains more than the broken pipe it caused.
@@ -278,7 +279,7 @@ async function backupDatabase(cfg: LoadedConfig, db: DatabaseConfig, plan: Backu
       const stored = storing.value;
       const facts = finishing.value;
       if (part.role === 'main') {
-        Object.assign(entry, { file, format: part.format, compressed: part.compress, rawBytes: stored.rawBytes, storedBytes: stored.storedBytes, md5: stored.md5, sha256: stored.sha256, tables: facts.tables, details: facts.details });
+        Object.assign(entry, { file, format: part.format, compressed: part.compress, rawBytes: stored.rawBytes, storedBytes: stored.storedBytes, md5: stored.md5, sha256: stored.sha256, tables: facts.tables, details: { ...facts.details, ...(part.compress ? { gzipLevel: level } : {}) } });
       } else {
         extras.push({ file, compressed: part.compress, rawBytes: stored.rawBytes, storedBytes: stored.storedBytes, md5: stored.md5, sha256: stored.sha256, role: part.role });
       }
