@@ -149,7 +149,14 @@ export const sqliteDriver = {
 
   async backup(req, ctx: DriverContext): Promise<BackupSession> {
     const { db, type } = req;
-    const conn = openSource(db);
+    let conn: Database.Database;
+    try {
+      conn = openSource(db);
+    } catch (err) {
+      // A restore is often needed because the live file is damaged: keep its bytes as they are.
+      if (req.purpose === 'safety' && existsSync(dbPath(db))) return rawCopySession(db, err, ctx);
+      throw err;
+    }
     const snapshot = join(ctx.scratchDir, `${db.name}.snapshot.sqlite`);
     const started = Date.now();
     try {
@@ -178,9 +185,13 @@ export const sqliteDriver = {
       });
     } catch (err) {
       await removeQuietly(snapshot);
+      if (req.purpose === 'safety') {
+        conn.close();
+        return rawCopySession(db, err, ctx);
+      }
       throw sqliteError(db, dbPath(db), err);
     } finally {
-      conn.close();
+      if (conn.open) conn.close();
     }
     await fsp.chmod(snapshot, 0o600);
     const size = statSync(snapshot).size;
@@ -194,7 +205,12 @@ export const sqliteDriver = {
           compress: true,
           open: async () => {
             const checked = inspectSqliteFile(snapshot).then((info) => {
-              if (info.integrity.length !== 1 || info.integrity[0] !== 'ok') {
+              const damaged = info.integrity.length !== 1 || info.integrity[0] !== 'ok';
+              if (damaged && req.purpose === 'safety') {
+                ctx.reporter.emit({ type: 'warning', item: db.name, message: `the database being replaced fails integrity_check; it is kept as it is (${info.integrity.slice(0, 2).join('; ')})` });
+                return { tables: info.tables, details: { sqliteVersion: info.sqliteVersion, source: db.path, integrityCheck: info.integrity.slice(0, 20) } };
+              }
+              if (damaged) {
                 throw new RespaldoError('failed', `SQLite database ${db.name}: the snapshot failed integrity_check: ${info.integrity.slice(0, 3).join('; ')}`, 'The live database is damaged. Run PRAGMA integrity_check on it and restore from the newest good set.');
               }
               return { tables: info.tables, details: { sqliteVersion: info.sqliteVersion, pageSize: info.pageSize, pageCount: info.pageCount, source: db.path, integrityCheck: 'ok' } };
@@ -320,6 +336,30 @@ export const sqliteDriver = {
     throw new Error('sqlite keeps its safety copies as pre_restore sets, not as databases');
   },
 } satisfies Driver;
+
+/**
+ * The safety copy of a database SQLite cannot read: the file and its -wal stored byte for byte
+ * (format `sqlite-raw`), so what a restore replaces is never lost, even when it is damaged.
+ */
+function rawCopySession(db: DatabaseConfig, cause: unknown, ctx: DriverContext): BackupSession {
+  const file = dbPath(db);
+  const reason = cause instanceof Error ? cause.message : String(cause);
+  ctx.reporter.emit({ type: 'warning', item: db.name, message: `${file} cannot be read as a SQLite database (${reason}); its bytes are kept as they are` });
+  const part = (role: string, path: string) => ({
+    role,
+    format: 'sqlite-raw',
+    extension: role === 'main' ? 'sqlite' : role,
+    compress: true,
+    open: async () => ({
+      stream: createReadStream(path, { highWaterMark: 1 << 20 }),
+      totalBytes: statSync(path).size,
+      finished: Promise.resolve({ tables: null, details: { source: file, copiedRaw: true, reason } }),
+    }),
+  });
+  const parts = [part('main', file)];
+  if (existsSync(`${file}-wal`)) parts.push(part('wal', `${file}-wal`));
+  return { parts, cleanup: async () => undefined };
+}
 
 /**
  * Moves the restored file over the target. Stale -wal/-shm of the old database are set aside

@@ -118,6 +118,10 @@ export async function planRestore(cfg: LoadedConfig, id: string, opts: RestoreOp
       refusals.push({ kind: 'failed-entry', database: name, message: `${name} failed in set ${m.id} (${entry.error?.message ?? 'no stored file'}).`, hint: `Pick another set: respaldo list --db ${name}` });
       continue;
     }
+    if (entry.format.endsWith('-raw')) {
+      refusals.push({ kind: 'failed-entry', database: name, message: `Set ${m.id} holds ${name} as a raw byte copy of a damaged database (${entry.file}), not a restorable backup.`, hint: `Inspect it by hand: gunzip -c ${join(setDir(cfg, m.id), entry.file)} > /tmp/${name}.damaged` });
+      continue;
+    }
     const db = dbConfig(cfg, name);
     const driver = driverFor(db.engine);
     const target = targetFor(db, names.length, opts.to, cwd, Boolean(opts.files));
