@@ -1,6 +1,7 @@
 import { createReadStream, createWriteStream, existsSync, promises as fsp, readdirSync, statSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { basename, dirname, join, resolve, sep } from 'node:path';
+import { pipeline as streamPipeline } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import { InterruptedError, NotFoundError, RefusedError, RespaldoError, UsageError, VerifyError, errorMessage } from '../core/errors.js';
@@ -244,7 +245,8 @@ export async function executeRestore(cfg: LoadedConfig, plan: RestorePlan, repor
                 const part = partFile(role);
                 if (!part?.file) throw new NotFoundError(`Set ${m.id} has no ${role ?? 'main'} file for ${d.database}.`);
                 const raw = createReadStream(join(dir, part.file), { highWaterMark: 1 << 20 });
-                return part.compressed ? raw.pipe(createGunzip({ chunkSize: 1 << 18 })) : raw;
+                // pipeline (not pipe): a read error reaches the consumer, and a consumer that stops closes the file.
+                return part.compressed ? streamPipeline(raw, createGunzip({ chunkSize: 1 << 18 }), () => undefined) : raw;
               },
             },
             ctxFor(db, scratchRoot),
