@@ -77,7 +77,9 @@ export async function createBackup(cfg: LoadedConfig, opts: CreateOptions, repor
 /** Removes staging folders left by killed runs. Only called while holding the lock. */
 export async function cleanLeftovers(cfg: LoadedConfig): Promise<string[]> {
   const removed: string[] = [];
+  const ours = `.tmp-restore-${process.pid}`; // the scratch of a restore in this process (safety copies run inside it)
   for (const name of readdirSync(cfg.backupDir)) {
+    if (name === ours) continue;
     if (name.startsWith('.tmp-') || name.startsWith('.deleting-')) {
       await fsp.rm(join(cfg.backupDir, name), { recursive: true, force: true });
       removed.push(name);
