@@ -5,6 +5,7 @@
 import type { ReactElement } from 'react';
 import { render } from 'ink-testing-library';
 import { RespaldoError } from '../src/core/errors.js';
+import { summaryFromManifest } from '../src/engine/catalog.js';
 import type { Reporter } from '../src/core/events.js';
 import type { Manifest, RetentionPolicy, ScheduleJob, SetSummary } from '../src/core/types.js';
 import type { CreateRequest, EngineFacade, HeaderStatus, MenuConfig, RestoreOutcome, RestorePlan, RestoreRequest, SchedulerEvent, SchedulerHandle, SchedulerStatus, VerifyReport } from '../src/ui/engine-facade.js';
@@ -83,22 +84,7 @@ export function manifestFor(id: string, opts: { startedAt?: string; databases?: 
 }
 
 function summaryOf(m: Manifest): SetSummary {
-  return {
-    id: m.id,
-    type: m.type,
-    status: m.status,
-    description: m.description,
-    startedAt: m.startedAt,
-    completedAt: m.completedAt,
-    databases: m.databases.filter((d) => !d.error).map((d) => d.name),
-    failedDatabases: m.databases.filter((d) => d.error).map((d) => d.name),
-    files: m.files.length,
-    storedBytes: m.totals.storedBytes,
-    job: m.job,
-    keep: false,
-    lastVerified: null,
-    path: `/backups/${m.id}`,
-  };
+  return summaryFromManifest(m, `/backups/${m.id}`, { keep: false, lastVerified: null });
 }
 
 /** An in-memory engine with the calls recorded; `fail` makes a named method throw a RespaldoError. */

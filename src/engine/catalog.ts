@@ -17,13 +17,8 @@ export function setDir(cfg: Pick<LoadedConfig, 'backupDir'>, id: string): string
   return join(cfg.backupDir, id);
 }
 
-function summarize(m: Manifest, dir: string): SetSummary {
-  let lastVerified: SetSummary['lastVerified'] = null;
-  try {
-    lastVerified = JSON.parse(readFileSync(join(dir, VERIFIED_NAME), 'utf8')) as SetSummary['lastVerified'];
-  } catch {
-    /* never verified */
-  }
+/** Pure: what `list` shows of a set, from its manifest and the marks beside it. */
+export function summaryFromManifest(m: Manifest, dir: string, marks: { keep: boolean; lastVerified: SetSummary['lastVerified'] }): SetSummary {
   return {
     id: m.id,
     type: m.type,
@@ -36,10 +31,20 @@ function summarize(m: Manifest, dir: string): SetSummary {
     files: m.files.length,
     storedBytes: m.totals.storedBytes,
     job: m.job,
-    keep: existsSync(join(dir, KEEP_MARK)),
-    lastVerified,
+    keep: marks.keep,
+    lastVerified: marks.lastVerified,
     path: dir,
   };
+}
+
+function summarize(m: Manifest, dir: string): SetSummary {
+  let lastVerified: SetSummary['lastVerified'] = null;
+  try {
+    lastVerified = JSON.parse(readFileSync(join(dir, VERIFIED_NAME), 'utf8')) as SetSummary['lastVerified'];
+  } catch {
+    /* never verified */
+  }
+  return summaryFromManifest(m, dir, { keep: existsSync(join(dir, KEEP_MARK)), lastVerified });
 }
 
 /** Published sets only (a folder named like a set id with a readable manifest), newest first. */

@@ -1,6 +1,6 @@
 import { createReadStream, createWriteStream, existsSync, promises as fsp, readdirSync, statSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { basename, dirname, join, resolve, sep } from 'node:path';
+import { basename, join, resolve, sep } from 'node:path';
 import { pipeline as streamPipeline } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';

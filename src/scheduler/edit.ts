@@ -1,7 +1,7 @@
 import { closeSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { basename, dirname, extname, join } from 'node:path';
 import { ConfigError, UsageError } from '../core/errors.js';
-import type { ScheduleJob } from '../core/types.js';
+import type { RetentionPolicy, ScheduleJob } from '../core/types.js';
 import { JOB_TYPES, PRESETS, tieredPreset, validateJobs, type PresetName } from './when.js';
 
 /**
@@ -78,13 +78,31 @@ function detectIndent(text: string): string | number {
   return m[1]!.startsWith('\t') ? '\t' : m[1]!.length;
 }
 
+const RETENTION_FIELDS: (keyof RetentionPolicy)[] = ['keepLast', 'daily', 'weekly', 'monthly', 'yearly'];
+
 /** Writes a new job list (validated first), preserving every other field of the file. */
 export async function writeScheduleJobs(file: string, jobs: ScheduleJob[]): Promise<void> {
+  await writeSchedule(file, { jobs });
+}
+
+/**
+ * Writes the job list and, when given, the retention policy in one atomic write (both validated
+ * first), preserving every other field of the file. Used by `schedule set` and the menu.
+ */
+export async function writeSchedule(file: string, edit: { jobs: ScheduleJob[]; retention?: RetentionPolicy }): Promise<void> {
   const { doc, text } = readRaw(file);
-  const problems = validateJobs(jobs, 'schedule.jobs', databaseNames(doc));
+  const problems = validateJobs(edit.jobs, 'schedule.jobs', databaseNames(doc));
   const p = problems[0];
   if (p) throw new UsageError(`${p.path}: ${p.problem}`, `${p.hint} Nothing was changed in ${file}.`);
-  const schedule = { ...(doc.schedule ?? {}), jobs: jobs.map((j) => ({ ...j })) };
+  for (const k of edit.retention ? RETENTION_FIELDS : []) {
+    const v = edit.retention![k];
+    if (!Number.isInteger(v) || v < 0) throw new UsageError(`retention.${k}: must be a whole number, 0 or more.`, `Nothing was changed in ${file}.`);
+  }
+  const sections: Record<string, unknown> = { schedule: { ...(doc.schedule ?? {}), jobs: edit.jobs.map((j) => ({ ...j })) } };
+  if (edit.retention) {
+    const old = doc.retention && typeof doc.retention === 'object' && !Array.isArray(doc.retention) ? (doc.retention as Record<string, unknown>) : {};
+    sections.retention = { ...old, ...edit.retention };
+  }
   const indent = detectIndent(text);
   const serialize = (value: unknown): string => JSON.stringify(value, null, indent) + '\n';
   const mode = statSync(file).mode & 0o777;
@@ -97,9 +115,9 @@ export async function writeScheduleJobs(file: string, jobs: ScheduleJob[]): Prom
       configFileMode: mode,
       accessPropertiesByDotNotation: false,
     });
-    conf.set('schedule', schedule);
+    conf.set(sections);
   } else {
-    writeAtomicSync(file, serialize({ ...doc, schedule }), mode);
+    writeAtomicSync(file, serialize({ ...doc, ...sections }), mode);
   }
 }
 

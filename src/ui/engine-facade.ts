@@ -1,7 +1,4 @@
-import { readFileSync, statSync } from 'node:fs';
-import { basename, dirname, extname } from 'node:path';
-import Conf from 'conf';
-import { ConfigError, UsageError } from '../core/errors.js';
+import { UsageError } from '../core/errors.js';
 import type { ProgressEvent, Reporter } from '../core/events.js';
 import type { BackupType, EngineName, LoadedConfig, Manifest, RetentionPolicy, ScheduleJob, SetSummary } from '../core/types.js';
 import { loadConfig } from '../config/load.js';
@@ -10,7 +7,7 @@ import { createBackup } from '../engine/create.js';
 import { executeRestore, planRestore, type RestoreOutcome, type RestorePlan } from '../engine/restore.js';
 import { getStatus } from '../engine/status.js';
 import { verifySet, type VerifyReport } from '../engine/verify.js';
-import { writeScheduleJobs } from '../scheduler/edit.js';
+import { writeSchedule } from '../scheduler/edit.js';
 import { createEngineScheduler } from '../scheduler/run-job.js';
 import type { JobEndEvent, SchedulerLogEntry, SchedulerStatus } from '../scheduler/scheduler.js';
 import { nextRuns as schedulerNextRuns } from '../scheduler/when.js';
@@ -111,29 +108,6 @@ export interface SchedulerHandle {
 
 const RETENTION_FIELDS: (keyof RetentionPolicy)[] = ['keepLast', 'daily', 'weekly', 'monthly', 'yearly'];
 
-/** Writes `retention` into the raw config file atomically (conf: temp file, fsync, rename), keeping every other field. */
-function writeRetention(file: string, retention: RetentionPolicy): void {
-  for (const k of RETENTION_FIELDS) {
-    const v = retention[k];
-    if (!Number.isInteger(v) || v < 0) throw new UsageError(`retention.${k}: must be a whole number, 0 or more.`, `Nothing was changed in ${file}.`);
-  }
-  const text = readFileSync(file, 'utf8');
-  const doc = JSON.parse(text) as Record<string, unknown>;
-  const old = doc.retention && typeof doc.retention === 'object' && !Array.isArray(doc.retention) ? (doc.retention as Record<string, unknown>) : {};
-  const next = { ...old, ...retention };
-  const m = /^\{\r?\n([ \t]+)\S/.exec(text);
-  const indent = m ? (m[1]!.startsWith('\t') ? '\t' : m[1]!.length) : 2;
-  if (extname(file) !== '.json') throw new ConfigError(file, undefined, 'the menu can only save retention into a .json config file', 'Edit the retention section by hand.');
-  const conf = new Conf<Record<string, unknown>>({
-    cwd: dirname(file),
-    configName: basename(file, '.json'),
-    serialize: (value: unknown) => JSON.stringify(value, null, indent) + '\n',
-    configFileMode: statSync(file).mode & 0o777,
-    accessPropertiesByDotNotation: false,
-  });
-  conf.set('retention', next);
-}
-
 function sameRetention(a: RetentionPolicy, b: RetentionPolicy): boolean {
   return RETENTION_FIELDS.every((k) => a[k] === b[k]);
 }
@@ -184,8 +158,7 @@ export function createEngineFacade(initial: LoadedConfig): EngineFacade {
       }
     },
     async saveSchedule(jobs, retention) {
-      await writeScheduleJobs(cfg.file, jobs);
-      if (!sameRetention(retention, cfg.retention)) writeRetention(cfg.file, retention);
+      await writeSchedule(cfg.file, { jobs, ...(sameRetention(retention, cfg.retention) ? {} : { retention }) });
       cfg = await loadConfig({ configPath: cfg.file });
     },
     async startScheduler(listener) {

@@ -7,7 +7,7 @@ import { Table, type Column } from '../components/Table.js';
 import { ChoiceField, TextField } from '../components/TextField.js';
 import { formatDate } from '../format.js';
 import { formToJob, formToWhen, FREQUENCIES, JOB_NAME, JOB_TYPES, jobToForm, MONTHDAYS, newJobForm, TIME, type JobForm } from '../schedule-form.js';
-import { editText, isCtrlC, isDown, isUp, useKeys } from '../use-keys.js';
+import { editText, isCtrlC, useKeys } from '../use-keys.js';
 import { useListNavigation } from '../use-list-navigation.js';
 import { useScreenSize } from '../use-screen-size.js';
 import { useUi } from '../use-ui.js';
