@@ -83,15 +83,16 @@ function openSource(db: DatabaseConfig): Database.Database {
   }
 }
 
-function sqliteError(db: DatabaseConfig, file: string, err: unknown): RespaldoError {
+/** SQLite failures as operator errors; anything else (a bug) is returned unchanged, to show its stack. */
+function sqliteError(db: DatabaseConfig, file: string, err: unknown): unknown {
   const e = err as { code?: string; message?: string };
   const code = e.code ?? '';
   if (code === 'SQLITE_NOTADB') return new RespaldoError('failed', `SQLite database ${db.name}: ${file} is not a SQLite database.`, 'Check databases[].path in the config; the file may be damaged (restore it from a set).');
   if (code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED') return new RespaldoError('failed', `SQLite database ${db.name} is locked by another process.`, 'Try again when the writer has finished; in WAL mode (PRAGMA journal_mode=WAL) backups do not wait for writers.');
   if (code === 'SQLITE_CANTOPEN' || code === 'SQLITE_PERM' || code === 'SQLITE_READONLY') return new RespaldoError('failed', `SQLite database ${db.name}: cannot open ${file} (${e.message ?? code}).`, 'Check that the file and its folder are readable by the user running respaldo.');
   if (code === 'SQLITE_CORRUPT') return new RespaldoError('failed', `SQLite database ${db.name}: ${file} is corrupt (${e.message ?? code}).`, 'Restore the database from the newest good set (`respaldo list --db ' + db.name + '`).');
-  if (code.startsWith('SQLITE_')) return new RespaldoError('failed', `SQLite database ${db.name}: ${e.message ?? code}`, undefined);
-  return err instanceof RespaldoError ? err : (err as RespaldoError);
+  if (code.startsWith('SQLITE_')) return new RespaldoError('failed', `SQLite database ${db.name}: ${e.message ?? code} (${code})`, `Run PRAGMA integrity_check on ${file} with sqlite3; nothing was changed.`);
+  return err;
 }
 
 /** Schema-only SQL of a database: tables first, then indexes, views and triggers. */
