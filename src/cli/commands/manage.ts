@@ -45,7 +45,7 @@ export function register(program: Command): void {
       io.out(`Lock:        ${s.lock.held ? `held (${s.lock.holder})` : s.lock.holder ?? 'free'}`);
       if (s.leftovers.length) io.out(`Leftovers:   ${s.leftovers.join(', ')} (removed by the next create)`);
       io.out('');
-      io.out(table([['DATABASE', 'ENGINE', 'NEWEST SET', 'AGE'], ...s.newestPerDatabase.map((d) => [d.database, d.engine, d.setId ?? 'none', formatAge(d.ageSeconds)])]));
+      io.out(table([['DATABASE', 'ENGINE', 'NEWEST SET', 'AGE'], ...s.newestPerDatabase.map((d) => [d.database, d.engine, d.setId ?? 'none', d.ageSeconds === null ? 'never' : `${formatAge(d.ageSeconds * 1000)} ago`])]));
       const jobs = Object.entries(s.scheduler.jobs);
       if (jobs.length) {
         const sched = s.scheduler.scheduler;
