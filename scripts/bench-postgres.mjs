@@ -4,7 +4,7 @@
  * `pg_dump -Fc` (and -Z0, and -Z0 | gzip -1) in the same run, peak RSS, and restore time next to
  * pg_restore of the same data. Prints figures; it is not a test.
  *
- *   node scripts/bench-postgres.mjs [--size-mb 1024] [--levels 1,6] [--dist DIR] [--keep]
+ *   node scripts/bench-postgres.mjs [--size-mb 1024] [--levels default,1,6] [--dist DIR] [--keep]
  *
  * Needs `dist/` (npx tsc -p .), the PostgreSQL server binaries (initdb, pg_ctl) to start a
  * throwaway cluster (as root it runs as the `postgres` user), and pg_dump/pg_restore.
@@ -25,7 +25,8 @@ const opt = (name, dflt) => {
   return i >= 0 ? args[i + 1] : dflt;
 };
 const sizeMb = Number(opt('size-mb', '1024'));
-const levels = opt('levels', '1,6').split(',').map(Number);
+/** gzip levels to run respaldo at; `default` leaves compression to the engine's default (3 for PostgreSQL). */
+const levels = opt('levels', 'default,1,6').split(',').map((l) => (l === 'default' ? l : Number(l)));
 const keep = args.includes('--keep');
 /** Folder of the compiled sources (default dist/; e.g. a private `tsc --outDir` build). */
 const dist = resolve(opt('dist', join(root, 'dist')));
@@ -166,7 +167,7 @@ try {
      let out;
      if (op === 'create') {
        const m = await createBackup(cfg, {}, reporter);
-       out = { id: m.id, status: m.status, stored: m.totals.storedBytes, raw: m.totals.rawBytes, error: m.databases[0].error, rowCounts: m.databases[0].details.rowCounts };
+       out = { id: m.id, status: m.status, stored: m.totals.storedBytes, raw: m.totals.rawBytes, error: m.databases[0].error, rowCounts: m.databases[0].details.rowCounts, gzipLevel: m.databases[0].details.gzipLevel };
      } else {
        const plan = await planRestore(cfg, arg, { databases: ['bench'], to: 'bench_respaldo_restored' });
        const o = await executeRestore(cfg, plan, reporter);
@@ -184,7 +185,7 @@ try {
         backupDir: join(cfgDir, 'backups'),
         databases: [{ name: 'bench', url: `postgresql://postgres:\${BENCH_PG_PASSWORD}@${host}:${port}/bench` }],
         files: { config: [], application: [] },
-        compression: { level },
+        ...(level === 'default' ? {} : { compression: { level } }),
         retention: { keepLast: 3, daily: 0, weekly: 0, monthly: 0, yearly: 0 },
         schedule: { jobs: [] },
       }),
@@ -193,7 +194,7 @@ try {
     const info = JSON.parse(r.stdout.trim().split('\n').pop());
     if (info.status !== 'completed') throw new Error(`respaldo create failed: ${JSON.stringify(info)}`);
     sets[level] = { cfgFile, id: info.id };
-    results.push([`respaldo create (gzip -${level}, ${info.rowCounts} counts; ${(info.ms / 1000).toFixed(1)} s in-process)`, r.seconds, r.rssKb, info.stored, info.nodeMaxRssKb]);
+    results.push([`respaldo create (gzip ${level === 'default' ? `default, -${info.gzipLevel}` : `-${level}`}, ${info.rowCounts} counts; ${(info.ms / 1000).toFixed(1)} s in-process)`, r.seconds, r.rssKb, info.stored, info.nodeMaxRssKb]);
   }
 
   // Where the time goes: the driver alone (pg_dump -Z0 from the exported snapshot + exact counts),
@@ -221,7 +222,7 @@ try {
     const discard = (count) => [new Writable({ highWaterMark: 1 << 20, write(c, _e, cb) { count(c.length); cb(); } })];
     const d1 = await once(discard);
     results.push(['driver only (pg_dump -Z0 + exact counts) → discard', d1.s, null, d1.bytes]);
-    for (const level of levels) {
+    for (const level of levels.filter((l) => l !== 'default')) {
       const d2 = await once((count) => [createGzip({ level, chunkSize: 1 << 18 }), new Writable({ highWaterMark: 1 << 20, write(c, _e, cb) { count(c.length); cb(); } })]);
       results.push([`driver → node gzip -${level} → discard`, d2.s, null, d2.bytes]);
     }
@@ -247,7 +248,7 @@ try {
   const rr = timed(process.execPath, [runner, 'restore', sets[level].cfgFile, sets[level].id], { env: { ...process.env, BENCH_PG_PASSWORD: password } });
   const rinfo = JSON.parse(rr.stdout.trim().split('\n').pop());
   if (!rinfo.ok) throw new Error(`respaldo restore failed: ${JSON.stringify(rinfo)}`);
-  console.log(`respaldo restore --to (gzip -${level} set)`.padEnd(62), rr.seconds.toFixed(1).padStart(7), `  (in-process ${(rinfo.ms / 1000).toFixed(1)} s: verify, gunzip, pg_restore, row counts; peak RSS ${(rr.rssKb / 1024).toFixed(0)} MiB)`);
+  console.log(`respaldo restore --to (gzip ${level} set)`.padEnd(62), rr.seconds.toFixed(1).padStart(7), `  (in-process ${(rinfo.ms / 1000).toFixed(1)} s: verify, gunzip, pg_restore, row counts; peak RSS ${(rr.rssKb / 1024).toFixed(0)} MiB)`);
 } finally {
   try {
     run(join(bin, 'pg_ctl'), ['-D', dataDir, '-m', 'immediate', '-w', 'stop'], { asServer: true });

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import pg from 'pg';
 import { createGzip, createGunzip } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { CollectingReporter } from '../src/core/events.js';
@@ -27,6 +28,10 @@ let work: string;
 
 function dbConfig(database: string, extra: Partial<DatabaseConfig> = {}): DatabaseConfig {
   return { name: database.replace(/[^\w]/g, '_') || 'db', engine: 'postgres', url: cluster.url(database), ...extra };
+}
+
+function warnings(ctx: { reporter: CollectingReporter }): string[] {
+  return ctx.reporter.events.flatMap((e) => (e.type === 'warning' ? [e.message] : []));
 }
 
 function makeCtx(): DriverContext & { reporter: CollectingReporter; logs: string[] } {
@@ -69,10 +74,11 @@ function entryOf(db: DatabaseConfig, d: StoredDump): DatabaseEntry {
   return {
     name: db.name, engine: 'postgres', file: d.files['main']!, format: 'pg-custom', compressed: true, rawBytes: 0, storedBytes: 0,
     md5: null, sha256: null, tables: d.facts.tables, durationMs: 0, error: null, details: d.facts.details,
+    ...(d.files['globals'] ? { extras: [{ role: 'globals', file: d.files['globals'], compressed: true, rawBytes: 0, storedBytes: 0, md5: '', sha256: '' }] } : {}),
   };
 }
 
-async function restore(db: DatabaseConfig, d: StoredDump, target: RestoreTarget, opts: { setId?: string; tables?: string[]; terminate?: boolean; entry?: DatabaseEntry; ctx?: ReturnType<typeof makeCtx> } = {}) {
+async function restore(db: DatabaseConfig, d: StoredDump, target: RestoreTarget, opts: { setId?: string; tables?: string[]; terminate?: boolean; createRoles?: boolean; entry?: DatabaseEntry; ctx?: ReturnType<typeof makeCtx> } = {}) {
   const ctx = opts.ctx ?? makeCtx();
   const result = await postgresDriver.restore(
     {
@@ -84,6 +90,7 @@ async function restore(db: DatabaseConfig, d: StoredDump, target: RestoreTarget,
       storedPath: (role = 'main') => d.files[role]!,
       ...(opts.tables ? { tables: opts.tables } : {}),
       terminateConnections: opts.terminate ?? false,
+      ...(opts.createRoles ? { createRoles: true } : {}),
     },
     ctx,
   );
@@ -220,6 +227,29 @@ describe.skipIf(!available)('postgres driver (real cluster)', () => {
     expect(cluster.psql(`SELECT pg_get_userbyid(relowner) FROM pg_class WHERE relname = 'people'`, 'tricky restored ü')).toBe('app_owner');
   });
 
+  test('selected tables bring what they need: enum, domain, sequences and their values, identity, extension, trigger function, grants, comments; a partition brings its parent', async () => {
+    const db = dbConfig('tricky');
+    const d = await dump(db);
+    const { result, ctx } = await restore(db, d, { kind: 'side-by-side', name: 'tricky_people' }, { tables: ['public.people', 'public.measurements_2024'] });
+    expect(result.tables).toEqual({ 'public.people': 500, 'public.measurements_2024': d.facts.tables!['public.measurements_2024'] });
+    const peopleDump = (database: string) => plainDump(database, ['--table=public.people']);
+    expect(peopleDump('tricky_people')).toBe(peopleDump('tricky'));
+    expect(peopleDump('tricky_people')).toMatch(/GENERATED ALWAYS AS IDENTITY[\s\S]*people_audit[\s\S]*GRANT SELECT ON TABLE public.people TO app_reader/);
+    expect(cluster.psql(`SELECT last_value FROM custom_seq`, 'tricky_people')).toBe('99999');
+    expect(cluster.psql(`SELECT enum_range(NULL::mood)::text, pg_typeof(age)::text FROM people LIMIT 1`, 'tricky_people')).toBe('{sad,ok,happy}|positive_int');
+    // Everything works as before: identity, sequence default, extension function default, trigger function.
+    cluster.psql(`CREATE TABLE audit (id bigserial, what text, at timestamptz); INSERT INTO people(name) VALUES ('nueva')`, 'tricky_people');
+    expect(cluster.psql(`SELECT id, ticket, length(secret), shout FROM people WHERE name = 'nueva'`, 'tricky_people')).toBe('501|100006|4|NUEVA');
+    expect(cluster.psql(`SELECT what FROM audit`, 'tricky_people')).toBe('INSERT:nueva');
+    // The partition came with its (empty) parent; views over people and the other partition did not.
+    expect(cluster.psql(`SELECT string_agg(relname, ',' ORDER BY relname) FROM pg_class WHERE relkind IN ('r', 'p', 'v', 'm') AND relnamespace = 'public'::regnamespace`, 'tricky_people')).toBe('audit,measurements,measurements_2024,people');
+    expect(cluster.psql(`SELECT count(*) FROM measurements`, 'tricky_people')).toBe(String(d.facts.tables!['public.measurements_2024']));
+    const w = warnings(ctx).join('\n');
+    expect(w).toMatch(/also restored: TABLE public measurements/);
+    expect(w).toMatch(/not restored: VIEW public happy_people/);
+    expect(w).toMatch(/not restored: MATERIALIZED VIEW public mood_counts/);
+  });
+
   test('database names starting with "-" and containing "=" and quotes are names, not options', async () => {
     const name = `-odd=name 'q' ü`;
     cluster.createDatabase(name);
@@ -246,9 +276,20 @@ describe.skipIf(!available)('postgres driver (real cluster)', () => {
   test('selected tables restore into a side-by-side database only', async () => {
     const db = dbConfig('chinook');
     const d = await dump(db);
-    const { result } = await restore(db, d, { kind: 'side-by-side', name: 'chinook_some' }, { tables: ['public.album', 'public.artist'] });
+    const { result, ctx } = await restore(db, d, { kind: 'side-by-side', name: 'chinook_some' }, { tables: ['public.album', 'public.artist'] });
     expect(result.tables).toEqual({ 'public.album': 347, 'public.artist': 275 });
     expect(cluster.psql(`SELECT string_agg(tablename, ',' ORDER BY tablename) FROM pg_tables WHERE schemaname = 'public'`, 'chinook_some')).toBe('album,artist');
+    // Not only definition and rows (what pg_restore -t gives): keys, the foreign key between them, indexes.
+    const tableDump = (database: string) => plainDump(database, ['--table=public.album', '--table=public.artist']);
+    expect(tableDump('chinook_some')).toBe(tableDump('chinook'));
+    expect(tableDump('chinook_some')).toMatch(/album_pkey PRIMARY KEY[\s\S]*album_artist_id_idx[\s\S]*album_artist_id_fkey FOREIGN KEY/);
+    expect(warnings(ctx)).toEqual([]);
+    // A table whose foreign keys point at tables left out: its own key and indexes come, those foreign keys are reported.
+    const alone = await restore(db, d, { kind: 'side-by-side', name: 'chinook_track' }, { tables: ['public.track'] });
+    expect(alone.result.tables).toEqual({ 'public.track': 3503 });
+    expect(cluster.psql(`SELECT string_agg(conname, ',' ORDER BY conname) FROM pg_constraint WHERE conrelid = 'track'::regclass`, 'chinook_track')).toBe('track_pkey');
+    expect(cluster.psql(`SELECT string_agg(indexname, ',' ORDER BY indexname) FROM pg_indexes WHERE tablename = 'track'`, 'chinook_track')).toBe('track_album_id_idx,track_genre_id_idx,track_media_type_id_idx,track_pkey');
+    expect(warnings(alone.ctx).join('\n')).toMatch(/not restored: FK CONSTRAINT public track track_album_id_fkey/);
     await expect(restore(db, d, { kind: 'in-place' }, { tables: ['public.album'] })).rejects.toBeInstanceOf(RefusedError);
     await expect(restore(db, d, { kind: 'side-by-side', name: 'chinook_none' }, { tables: ['public.nope'] })).rejects.toThrow(/not in this backup/);
     await expect(restore(db, d, { kind: 'side-by-side', name: 'chinook_some' })).rejects.toThrow(/already exists/);
@@ -309,6 +350,45 @@ describe.skipIf(!available)('postgres driver (real cluster)', () => {
     expect(JSON.stringify((err as RespaldoError).toJSON())).not.toContain(PASSWORD);
     expect(checksum()).toBe(before);
     expect(cluster.databases().filter((n) => n.startsWith('ledger__'))).toEqual([]);
+  });
+
+  test('--create-roles: a server without the roles gets only the missing ones from the stored globals; a failed restore drops them again', async () => {
+    cluster.createDatabase('staff');
+    cluster.psql(`CREATE ROLE staff_owner LOGIN PASSWORD 'owner-pw-1'; CREATE ROLE "staff reader ü"; CREATE ROLE staff_keep; GRANT "staff reader ü" TO staff_owner;`);
+    cluster.psql(`CREATE TABLE people (id int PRIMARY KEY, name text); INSERT INTO people SELECT g, 'p' || g FROM generate_series(1, 50) g; ALTER TABLE people OWNER TO staff_owner; GRANT SELECT ON people TO "staff reader ü";`, 'staff');
+    const db: DatabaseConfig = { ...dbConfig('staff'), globals: true };
+    const d = await dump(db);
+    // The new server: the database and its roles are gone; staff_keep exists with other attributes.
+    cluster.psql(`DROP DATABASE staff`);
+    cluster.psql(`DROP ROLE staff_owner; DROP ROLE "staff reader ü"; ALTER ROLE staff_keep CREATEDB`);
+    const roles = () => cluster.psql(`SELECT string_agg(rolname || ':' || rolcanlogin || ':' || rolcreatedb, ',' ORDER BY rolname) FROM pg_roles WHERE rolname LIKE 'staff%'`);
+    expect(roles()).toBe('staff_keep:false:true');
+
+    // Without the flag: the hint names it; nothing is left behind.
+    const err = await restore(db, d, { kind: 'side-by-side', name: 'staff_a' }).catch((e: unknown) => e);
+    expect((err as RespaldoError).hint).toMatch(/--create-roles/);
+    expect(cluster.databases().filter((n) => n.startsWith('staff'))).toEqual([]);
+
+    // With the flag but a restore that fails its check: the roles it created are dropped again.
+    const entry = entryOf(db, d);
+    entry.tables = { 'public.people': 49 };
+    await expect(restore(db, d, { kind: 'side-by-side', name: 'staff_b' }, { createRoles: true, entry })).rejects.toThrow(/does not match the backup/);
+    expect(roles()).toBe('staff_keep:false:true');
+    expect(cluster.databases().filter((n) => n.startsWith('staff'))).toEqual([]);
+
+    const { result, ctx } = await restore(db, d, { kind: 'in-place' }, { createRoles: true });
+    expect(result.tables).toEqual({ 'public.people': 50 });
+    expect(roles()).toBe('staff reader ü:false:false,staff_keep:false:true,staff_owner:true:false'); // staff_keep not altered
+    expect(warnings(ctx)).toEqual(expect.arrayContaining(['created role "staff_owner" (LOGIN, password)', 'created role "staff reader ü" (NOLOGIN)']));
+    expect(JSON.stringify(ctx.reporter.events) + ctx.logs.join('\n')).not.toMatch(/owner-pw-1|SCRAM-SHA-256\$/);
+    expect(cluster.psql(`SELECT pg_get_userbyid(relowner) FROM pg_class WHERE relname = 'people'`, 'staff')).toBe('staff_owner');
+    expect(cluster.psql(`SELECT has_table_privilege('staff reader ü', 'people', 'SELECT'), has_table_privilege('staff_keep', 'people', 'SELECT')`, 'staff')).toBe('t|f');
+    expect(cluster.psql(`SELECT pg_has_role('staff_owner', 'staff reader ü', 'MEMBER')`)).toBe('t');
+    // The stored password hash came back: the owner logs in with its old password.
+    const c = new pg.Client({ host: cluster.host, port: cluster.port, user: 'staff_owner', password: 'owner-pw-1', database: 'staff' });
+    await c.connect();
+    expect((await c.query('SELECT count(*)::int AS n FROM people')).rows[0].n).toBe(50);
+    await c.end();
   });
 
   test('row counts that do not match the manifest stop the restore before the swap', async () => {
@@ -523,6 +603,27 @@ describe.skipIf(!available)('postgres driver (real cluster)', () => {
     expect(e5).toBeInstanceOf(RespaldoError);
     expect((e5 as RespaldoError).message).toMatch(/pg_restore 12\.22 cannot read a dump made by pg_dump 15/);
     expect(cluster.databases()).not.toContain('ledger_old_tools');
+  });
+
+  test('lockWaitTimeout: a table locked by a migration fails the dump after the timeout with a hint, instead of waiting', async () => {
+    cluster.createDatabase('busy');
+    cluster.psql(`CREATE TABLE t (x int); INSERT INTO t SELECT generate_series(1, 10)`, 'busy');
+    const migration = await cluster.client('busy');
+    try {
+      await migration.query('BEGIN; LOCK TABLE t IN ACCESS EXCLUSIVE MODE');
+      const db: DatabaseConfig = { ...dbConfig('busy'), lockWaitTimeout: '700ms' };
+      const t0 = Date.now();
+      const err = await dump(db).catch((e: unknown) => e);
+      expect(Date.now() - t0).toBeLessThan(15_000);
+      expect(err).toBeInstanceOf(RespaldoError);
+      expect((err as RespaldoError).message).toMatch(/timeout[\s\S]*LOCK TABLE public\.t/);
+      expect((err as RespaldoError).hint).toMatch(/lockWaitTimeout/);
+      await migration.query('ROLLBACK');
+      // Without the lock the same config dumps normally.
+      expect((await dump(db)).facts.tables).toEqual({ 'public.t': 10 });
+    } finally {
+      await migration.end();
+    }
   });
 
   test('server stopped before and during a dump: clear errors, the dump is reported failed even though its stream ended', async () => {

@@ -16,7 +16,9 @@ import {
   parseToolVersion,
   pgDumpArgs,
   pgDumpallGlobalsArgs,
-  pgRestoreRuns,
+  lockWaitTimeout,
+  pgRestoreArgs,
+  pgRestoreListArgs,
   planPgRestore,
   preRestoreDbName,
   quoteConnValue,
@@ -97,6 +99,8 @@ describe('validatePgConfig', () => {
     ['globals not boolean', { database: 'x', globals: 'yes' as unknown as boolean }, [{ path: 'globals', problem: /true or false/ }]],
     ['name too long', { database: 'x'.repeat(64) }, [{ path: 'database', problem: /longer than 63 bytes/ }]],
     ['binPath not string', { database: 'x', binPath: 3 as unknown as string }, [{ path: 'binPath', problem: /string/ }]],
+    ['lockWaitTimeout ok', { database: 'x', lockWaitTimeout: '45s' }, []],
+    ['lockWaitTimeout not a duration', { database: 'x', lockWaitTimeout: 'soon' }, [{ path: 'lockWaitTimeout', problem: /"soon" is not a duration/ }]],
   ])('%s', (_label, fields, expected) => {
     const problems = validatePgConfig(pgdb(fields));
     expect(problems).toHaveLength(expected.length);
@@ -169,7 +173,7 @@ describe('argument arrays', () => {
     const all = [
       ...pgDumpArgs({ conn, type: 'full' }),
       ...pgDumpallGlobalsArgs({ conn, rolePasswords: true }),
-      ...pgRestoreRuns({ conn, database: 'x' }).flat(),
+      ...pgRestoreArgs({ conn, database: 'x' }),
       connString(conn),
     ];
     for (const a of all) expect(a).not.toContain('SECRET');
@@ -190,17 +194,34 @@ describe('argument arrays', () => {
   });
 
   test.each([
-    ['whole archive', undefined, [['--exit-on-error', '--single-transaction', '--no-password', "--dbname=host='db1' port='5432' user='app' dbname='tmp' application_name='respaldo' sslmode='require'"]]],
-    ['one schema', [{ schema: 'public', table: 'a' }, { schema: 'public', table: 'b' }], [['--schema=public', '--table=a', '--table=b']]],
-    ['two schemas, one run each', [{ schema: 'public', table: 'a' }, { schema: 'sales', table: 'a' }], [['--schema=public', '--table=a'], ['--schema=sales', '--table=a']]],
-    ['duplicates collapse', [{ schema: 's', table: 'a' }, { schema: 's', table: 'a' }], [['--schema=s', '--table=a']]],
-  ] as const)('pg_restore: %s', (_label, tables, expected) => {
-    const runs = pgRestoreRuns({ conn, database: 'tmp', tables: tables ? [...tables] : undefined });
-    expect(runs).toHaveLength(expected.length);
-    runs.forEach((run, i) => {
-      expect(run.slice(0, 3)).toEqual(['--exit-on-error', '--single-transaction', '--no-password']);
-      expect(run.slice(run.length - expected[i]!.length)).toEqual(expected[i]);
-    });
+    ['whole archive', undefined, ['--exit-on-error', '--single-transaction', '--no-password', "--dbname=host='db1' port='5432' user='app' dbname='tmp' application_name='respaldo' sslmode='require'"]],
+    ['selected tables', '/s/x.restore-list', ['--exit-on-error', '--single-transaction', '--no-password', '--use-list=/s/x.restore-list', "--dbname=host='db1' port='5432' user='app' dbname='tmp' application_name='respaldo' sslmode='require'"]],
+  ] as const)('pg_restore: %s', (_label, listFile, expected) => {
+    expect(pgRestoreArgs({ conn, database: 'tmp', listFile })).toEqual(expected);
+    expect(pgRestoreListArgs()).toEqual(['--list', '--verbose']);
+  });
+
+  test('pg_dump waits for locks at most lockWaitTimeout', () => {
+    expect(pgDumpArgs({ conn, type: 'full', lockWaitTimeout: '30s' })).toContain('--lock-wait-timeout=30s');
+    expect(pgDumpArgs({ conn, type: 'full' }).some((a) => a.startsWith('--lock-wait-timeout'))).toBe(false);
+  });
+
+  test.each([
+    ['30s', '30s'],
+    [' 5 min ', '5min'],
+    ['1h', '1h'],
+    ['250ms', '250ms'],
+    [1500, '1500'],
+    ['90', '90'],
+    ['0s', null],
+    [0, null],
+    [-5, null],
+    [1.5, null],
+    ['30 seconds', null],
+    ['30s; DROP', null],
+    [true, null],
+  ])('lockWaitTimeout(%j) = %j', (value, expected) => {
+    expect(lockWaitTimeout(value)).toBe(expected);
   });
 
   test.each([
@@ -344,7 +365,9 @@ describe('hintForStderr', () => {
     ['pg_dump: error: connection to server at "h" failed: FATAL:  password authentication failed for user "app"', /password/],
     ['pg_dump: error: connection to server at "h", port 5432 failed: Connection refused', /running and reachable/],
     ['pg_dump: error: aborting because of server version mismatch', /postgresql-client/],
-    ['pg_restore: error: could not execute query: ERROR:  role "ghost" does not exist', /Create the role/],
+    ['pg_restore: error: could not execute query: ERROR:  role "ghost" does not exist', /--create-roles/],
+    ['pg_dump: error: query failed: ERROR:  canceling statement due to statement timeout | pg_dump: detail: Query was: LOCK TABLE public.t IN ACCESS SHARE MODE', /lockWaitTimeout/],
+    ['ERROR:  canceling statement due to lock timeout', /lockWaitTimeout/],
     ['FATAL:  database "nope" does not exist', /database name/],
     ['ERROR:  permission denied for table x', /privilege/],
     ['something unknown', undefined],

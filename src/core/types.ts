@@ -26,6 +26,8 @@ export interface DatabaseConfig {
   binPath?: string;
   /** PostgreSQL: also store roles and tablespaces (pg_dumpall --globals-only). */
   globals?: boolean;
+  /** PostgreSQL: pg_dump --lock-wait-timeout ("30s", "5min", or milliseconds). */
+  lockWaitTimeout?: string | number;
   /** SQL Server fields. */
   server?: string;
   instance?: string;
@@ -67,7 +69,8 @@ export interface BackupConfig {
   backupDir: string;
   databases: DatabaseConfig[];
   files: { config: string[]; application: ApplicationFolder[] };
-  compression: { level: number };
+  /** `level` is absent when the config leaves it to each engine's default (see gzipLevelFor). */
+  compression: { level?: number };
   retention: RetentionPolicy;
   schedule: { jobs: ScheduleJob[] };
 }

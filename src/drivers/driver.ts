@@ -108,6 +108,11 @@ export interface RestoreRequest {
   tables?: string[];
   /** Operator confirmed that sessions connected to the live database may be terminated. */
   terminateConnections: boolean;
+  /**
+   * PostgreSQL: before restoring, create the roles stored with the set (`globals: true`) that the
+   * server lacks; existing roles are never changed. Dropped again when the restore then fails.
+   */
+  createRoles?: boolean;
 }
 
 /** A printable description of what a restore of one database will do. Pure data. */
@@ -150,6 +155,11 @@ export interface Driver {
   readonly types: readonly BackupType[];
   /** How the safety copy of a replaced database is taken (see RestoreStepPlan.safety). */
   readonly safety: 'pre-restore-set' | 'renamed-database';
+  /**
+   * gzip level of this engine's dumps when the config sets neither `databases[].compressionLevel`
+   * nor `compression.level` (default: DEFAULT_GZIP_LEVEL).
+   */
+  readonly defaultCompressionLevel?: number;
 
   /** Pure: problems with this database's engine fields. An empty array means valid. */
   validateConfig(db: DatabaseConfig): ConfigProblem[];

@@ -167,6 +167,9 @@ export function validatePgConfig(db: DatabaseConfig): ConfigProblem[] {
     problems.push({ path: 'port', problem: 'must be a whole number between 1 and 65535' });
   }
   if (db.globals !== undefined && typeof db.globals !== 'boolean') problems.push({ path: 'globals', problem: 'must be true or false' });
+  if (db.lockWaitTimeout !== undefined && lockWaitTimeout(db.lockWaitTimeout) === null) {
+    problems.push({ path: 'lockWaitTimeout', problem: `"${String(db.lockWaitTimeout)}" is not a duration`, hint: 'Use "30s", "5min", "1h", "500ms", or a whole number of milliseconds.' });
+  }
   const database = (typeof db.database === 'string' && db.database) || parsed?.database || db.name;
   if (!database) {
     if (!problems.some((p) => p.path === 'url')) {
@@ -255,11 +258,21 @@ export function missingToolHint(tool: PgTool): string {
   return `Install the PostgreSQL client (${tool}), e.g. \`apt-get install postgresql-client\` or \`dnf install postgresql\`, in a version at least as new as the server; or point "binPath" in the config (or PG_BIN_PATH) at the folder that holds ${tool}.`;
 }
 
+/** `lockWaitTimeout` as pg_dump takes it (`30s`, `5min`, milliseconds), or null when it is not a positive duration. */
+export function lockWaitTimeout(value: unknown): string | null {
+  if (typeof value === 'number') return Number.isInteger(value) && value > 0 ? String(value) : null;
+  if (typeof value !== 'string') return null;
+  const m = /^\s*(\d+)\s*(ms|s|min|h)?\s*$/.exec(value);
+  if (!m || Number(m[1]) <= 0) return null;
+  return `${Number(m[1])}${m[2] ?? ''}`;
+}
+
 /** pg_dump arguments: custom format, uncompressed (respaldo compresses), optional exported snapshot. */
-export function pgDumpArgs(opts: { conn: PgConnection; type: BackupType; snapshot?: string | undefined }): string[] {
+export function pgDumpArgs(opts: { conn: PgConnection; type: BackupType; snapshot?: string | undefined; lockWaitTimeout?: string | undefined }): string[] {
   const args = ['--format=custom', '--compress=0', '--no-password'];
   if (opts.type === 'schema') args.push('--schema-only');
   if (opts.snapshot) args.push(`--snapshot=${opts.snapshot}`);
+  if (opts.lockWaitTimeout) args.push(`--lock-wait-timeout=${opts.lockWaitTimeout}`);
   args.push(`--dbname=${connString(opts.conn)}`);
   return args;
 }
@@ -274,26 +287,30 @@ export function pgDumpallGlobalsArgs(opts: { conn: PgConnection; rolePasswords: 
   return args;
 }
 
-/** A table selection resolved to schema and name. */
+/** A table as recorded in the manifest's `details.relations`: schema, name and (since 0.2) OID. */
+export type Relation = readonly [schema: string, table: string, oid?: number];
+
+/** A table selection resolved to schema and name (and the table's OID when the backup recorded it). */
 export interface TableRef {
   schema: string;
   table: string;
+  oid?: number | undefined;
 }
 
 /**
- * pg_restore runs: the whole archive (one run, single transaction), or selected tables grouped by
- * schema (one run per schema, `-n SCHEMA -t TABLE …`). The archive comes on stdin.
+ * pg_restore arguments: the whole archive, or only the entries of a `--use-list` file (selected
+ * tables, see postgres-toc.ts); one transaction, stop at the first error. The archive comes on stdin.
  */
-export function pgRestoreRuns(opts: { conn: PgConnection; database: string; tables?: TableRef[] | undefined }): string[][] {
-  const base = ['--exit-on-error', '--single-transaction', '--no-password', `--dbname=${connString(opts.conn, opts.database)}`];
-  if (!opts.tables || opts.tables.length === 0) return [base];
-  const bySchema = new Map<string, string[]>();
-  for (const t of opts.tables) {
-    const list = bySchema.get(t.schema) ?? [];
-    if (!list.includes(t.table)) list.push(t.table);
-    bySchema.set(t.schema, list);
-  }
-  return [...bySchema].map(([schema, tables]) => [...base, `--schema=${schema}`, ...tables.map((t) => `--table=${t}`)]);
+export function pgRestoreArgs(opts: { conn: PgConnection; database: string; listFile?: string | undefined }): string[] {
+  const args = ['--exit-on-error', '--single-transaction', '--no-password'];
+  if (opts.listFile) args.push(`--use-list=${opts.listFile}`);
+  args.push(`--dbname=${connString(opts.conn, opts.database)}`);
+  return args;
+}
+
+/** pg_restore arguments that print the archive's table of contents with dependencies (stdin). */
+export function pgRestoreListArgs(): string[] {
+  return ['--list', '--verbose'];
 }
 
 /**
@@ -301,12 +318,12 @@ export function pgRestoreRuns(opts: { conn: PgConnection; database: string; tabl
  * `schema.table`, and `details.relations` pairs when present). Throws an Error naming the
  * selection that matches nothing.
  */
-export function resolveTables(requested: readonly string[], known: { keys: readonly string[]; relations?: readonly [string, string][] | undefined }): TableRef[] {
+export function resolveTables(requested: readonly string[], known: { keys: readonly string[]; relations?: readonly Relation[] | undefined }): TableRef[] {
   const out: TableRef[] = [];
   for (const want of requested) {
     const rel = known.relations?.find(([s, t]) => `${s}.${t}` === want);
     if (rel) {
-      out.push({ schema: rel[0], table: rel[1] });
+      out.push({ schema: rel[0], table: rel[1], ...(rel[2] ? { oid: rel[2] } : {}) });
       continue;
     }
     const dot = want.indexOf('.');
@@ -477,7 +494,7 @@ export function clientTooOld(tool: PgTool, client: number, server: number): stri
 }
 
 /** Inputs of the pure restore planner. */
-export type PgPlanInput = Pick<RestoreRequest, 'db' | 'entry' | 'setId' | 'target' | 'tables'>;
+export type PgPlanInput = Pick<RestoreRequest, 'db' | 'entry' | 'setId' | 'target' | 'tables' | 'createRoles'>;
 
 /** The printable plan of a PostgreSQL restore. Pure. */
 export function planPgRestore(req: PgPlanInput): RestoreStepPlan {
@@ -489,8 +506,13 @@ export function planPgRestore(req: PgPlanInput): RestoreStepPlan {
   const counted = req.entry.tables && req.entry.details?.['rowCounts'] === 'exact';
   const check = counted ? 'check row counts of every table against the backup' : 'count rows of every table (the backup holds estimates only)';
   const steps: string[] = [];
+  if (req.createRoles) steps.push('create the roles stored with the set that this server lacks (existing roles are not changed; dropped again if the restore fails)');
   steps.push(`create the empty database "${staging}" (encoding and locale of the original)`);
-  steps.push(tables ? `pg_restore only ${tables.join(', ')} into "${staging}"` : `pg_restore the backup into "${staging}" (one transaction, stop on the first error)`);
+  steps.push(
+    tables
+      ? `pg_restore only ${tables.join(', ')} into "${staging}", with their keys, indexes, triggers, sequences and the types and functions they use`
+      : `pg_restore the backup into "${staging}" (one transaction, stop on the first error)`,
+  );
   if (!tables) steps.push(`re-apply owner, settings and privileges of the database`);
   steps.push(check);
   if (req.target.kind === 'in-place') {
@@ -535,8 +557,12 @@ export function hintForStderr(stderr: string, what: { tool: PgTool; conn: PgConn
     return `Is the PostgreSQL server at ${at} running and reachable from here? Check host and port in the config.`;
   }
   if (s.includes('server version mismatch')) return missingToolHint(what.tool);
+  // pg_dump --lock-wait-timeout runs LOCK TABLE under a statement_timeout; row counts under lock_timeout.
+  if (s.includes('lock timeout') || (s.includes('statement timeout') && s.includes('lock table'))) {
+    return 'Another session held a table lock longer than "lockWaitTimeout" (a migration, VACUUM FULL, ALTER TABLE…); nothing was published for this database. Run the backup again later, or raise lockWaitTimeout in the config.';
+  }
   if (s.includes('does not exist') && s.includes('role')) {
-    return 'The backup refers to a role that does not exist on this server. Create the role first (restore the globals part with psql, or CREATE ROLE), then restore again.';
+    return 'The backup refers to a role that does not exist on this server. If the set stored its roles ("globals": true), restore again with --create-roles; otherwise CREATE ROLE it first.';
   }
   if (s.includes('does not exist') && s.includes('database')) return `Check the database name in the config; \`psql -l\` lists the databases on ${at}.`;
   if (s.includes('permission denied') || s.includes('must be owner') || s.includes('must be superuser')) {

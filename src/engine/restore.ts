@@ -11,7 +11,7 @@ import type { DriverContext, RestoreStepPlan, RestoreTarget, TargetState } from 
 import { driverFor } from '../drivers/registry.js';
 import { VERSION } from '../version.js';
 import { latestSetId, readManifest, setDir } from './catalog.js';
-import { executeBackup, planBackup } from './create.js';
+import { DEFAULT_GZIP_LEVEL, executeBackup, planBackup } from './create.js';
 import { ensurePrivateDir, fsyncPath, fsyncTree, writeFileAtomic } from './fs-util.js';
 import { withLock } from './lock.js';
 import { writeLog } from './log.js';
@@ -29,6 +29,8 @@ export interface RestoreOptions {
   /** PostgreSQL: only these tables, side by side. */
   tables?: string[];
   terminateConnections?: boolean;
+  /** PostgreSQL: first create the roles stored with the set (`globals: true`) that the server lacks. */
+  createRoles?: boolean;
   /** Folder `to` is resolved against (default: process.cwd()). */
   cwd?: string;
 }
@@ -129,7 +131,10 @@ export async function planRestore(cfg: LoadedConfig, id: string, opts: RestoreOp
     if (opts.tables?.length && target.kind === 'in-place') {
       throw new UsageError('--table restores selected tables side by side only.', 'Add --to NEWNAME.');
     }
-    const step = driver.planRestore({ db, entry, setId: m.id, target, ...(opts.tables ? { tables: opts.tables } : {}) });
+    if (opts.createRoles && db.engine === 'postgres' && !entry.extras?.some((x) => x.role === 'globals')) {
+      throw new UsageError(`Set ${m.id} stored no roles for ${name} ("globals" was not enabled when it was made), so --create-roles has nothing to create.`, 'Create the roles by hand (CREATE ROLE …), then restore without --create-roles.');
+    }
+    const step = driver.planRestore({ db, entry, setId: m.id, target, ...(opts.tables ? { tables: opts.tables } : {}), ...(opts.createRoles && db.engine === 'postgres' ? { createRoles: true } : {}) });
     const state = await driver.inspectTarget(db, target);
     if (target.kind === 'in-place' && (m.type === 'schema' || entry.format.endsWith('-sql'))) {
       refusals.push({ kind: 'schema-in-place', database: name, message: `Set ${m.id} holds only the schema of ${name}; restoring it in place would replace the data with empty tables.`, hint: 'Restore it side by side with --to, or pick a full set.' });
@@ -239,6 +244,7 @@ export async function executeRestore(cfg: LoadedConfig, plan: RestorePlan, repor
               setId: m.id,
               target: d.restoreTarget,
               terminateConnections: Boolean(plan.options.terminateConnections),
+              ...(plan.options.createRoles ? { createRoles: true } : {}),
               ...(plan.options.tables ? { tables: plan.options.tables } : {}),
               storedPath: (role) => join(dir, partFile(role)?.file ?? ''),
               openPart: (role) => {
@@ -300,7 +306,7 @@ async function publishReferenceSet(cfg: LoadedConfig, restoreOf: string, entries
     host: hostname(),
     job: null,
     restoreOf,
-    compressionLevel: cfg.compression.level,
+    compressionLevel: cfg.compression.level ?? DEFAULT_GZIP_LEVEL,
     databases: entries,
     files: [],
     warnings: [],

@@ -49,6 +49,7 @@ export function register(program: Command): void {
       .option('--to <path>', 'restore side by side: a file or folder (SQLite, files) or a new database name (PostgreSQL, SQL Server)')
       .option('--table <schema.table>', 'PostgreSQL: only this table, side by side (repeatable)', collect)
       .option('--terminate-connections', 'close sessions connected to the live database at the swap')
+      .option('--create-roles', 'PostgreSQL: first create the roles stored with the set ("globals": true) that the server lacks')
       .option('--dry-run', 'print the plan and change nothing')
       .option('-y, --yes', 'do not ask for confirmation'),
   ).action(
@@ -60,6 +61,7 @@ export function register(program: Command): void {
         ...(opts.to ? { to: String(opts.to) } : {}),
         ...(opts.table ? { tables: opts.table as string[] } : {}),
         terminateConnections: Boolean(opts.terminateConnections),
+        ...(opts.createRoles ? { createRoles: true } : {}),
       });
       if (opts.dryRun) {
         if (io.json) io.printJson(plan);
