@@ -195,4 +195,34 @@ describe.skipIf(!available)('postgres end to end through the CLI', () => {
     expect(allText(backupDir)).not.toContain('definitely-wrong');
     expect(plainDump('inventario')).toBe(before);
   });
+  test('--table and --create-roles through the CLI: the plan says what happens; a set without stored roles refuses --create-roles before changing anything', async () => {
+    const made = cli(['create', '--json']);
+    expect(made.code, made.stderr).toBe(EXIT.ok);
+    const dry = cli(['restore', made.json.id, '--db', 'inventario', '--to', 'inv_tables', '--table', 'public.track', '--create-roles', '--dry-run']);
+    expect(dry.code, dry.stderr).toBe(EXIT.ok);
+    expect(dry.stdout).toContain('create the roles stored with the set that this server lacks');
+    expect(dry.stdout).toContain('pg_restore only public.track into');
+    expect(dry.stdout).toContain('with their keys, indexes, triggers, sequences and the types and functions they use');
+    expect(cluster.databases()).not.toContain('inv_tables');
+
+    const r = cli(['restore', made.json.id, '--db', 'inventario', '--to', 'inv_tables', '--table', 'public.track', '--create-roles', '--yes', '--json']);
+    expect(r.code, r.stderr + r.stdout).toBe(EXIT.ok);
+    expect(r.json.databases[0]).toMatchObject({ ok: true, restoredTo: 'inv_tables' });
+    expect(r.stderr).toMatch(/not restored: FK CONSTRAINT public track track_album_id_fkey/);
+    expect(cluster.psql(`SELECT count(*) || ':' || (SELECT string_agg(conname, ',') FROM pg_constraint WHERE conrelid = 'track'::regclass) FROM track`, 'inv_tables')).toBe('3503:track_pkey');
+
+    // A config without globals makes sets that stored no roles.
+    const bare = join(work, 'bare_config.json');
+    const doc = JSON.parse(readFileSync(configFile, 'utf8'));
+    doc.backupDir = './backups-bare';
+    doc.databases[0].globals = false;
+    writeFileSync(bare, JSON.stringify(doc));
+    const b = spawnSync(process.execPath, [BIN, 'create', '--json', '--config', bare], { encoding: 'utf8', env: { ...process.env, DB_PASSWORD: PASSWORD, CI: 'true' }, cwd: work });
+    expect(b.status, b.stderr).toBe(EXIT.ok);
+    const refused = spawnSync(process.execPath, [BIN, 'restore', 'latest', '--db', 'inventario', '--to', 'inv_roles', '--create-roles', '--yes', '--config', bare], { encoding: 'utf8', env: { ...process.env, DB_PASSWORD: PASSWORD, CI: 'true', NO_COLOR: '1' }, cwd: work });
+    expect(refused.status).toBe(EXIT.usage);
+    expect(refused.stderr).toMatch(/stored no roles for inventario/);
+    expect(refused.stderr).toMatch(/hint: /);
+    expect(cluster.databases().filter((n) => n.startsWith('inv_roles') || n.includes('__restore_'))).toEqual([]);
+  });
 });

@@ -231,7 +231,12 @@ export class FakeFacade implements EngineFacade {
         replaces: !req.to,
         staging: `${name}__restoring_${m.id}`,
         safety: req.to ? { kind: 'none' as const, reason: 'side-by-side restore into a new database; nothing is replaced' } : { kind: 'renamed-database' as const, name: safetyName },
-        steps: ['create the empty staging database', 'pg_restore the backup into it', `rename "${name}" to "${safetyName}" (the safety copy)`],
+        steps: [
+          ...(req.createRoles ? ['create the roles stored with the set that this server lacks'] : []),
+          'create the empty staging database',
+          'pg_restore the backup into it',
+          `rename "${name}" to "${safetyName}" (the safety copy)`,
+        ],
         rollback: req.to ? `Nothing is replaced. Drop "${req.to}" when you no longer need it.` : `The previous database is kept as "${safetyName}".`,
         engine,
         restoreTarget: req.to ? { kind: 'side-by-side' as const, name: req.to } : { kind: 'in-place' as const },

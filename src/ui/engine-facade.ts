@@ -86,6 +86,8 @@ export interface RestoreRequest {
    * ever set after the operator said yes to the menu's explicit question (the CLI's --terminate-connections).
    */
   terminateConnections?: boolean;
+  /** PostgreSQL: first create the roles stored with the set that the server lacks (the CLI's --create-roles). */
+  createRoles?: boolean;
 }
 
 /** What the foreground scheduler reports to the scheduler screen (the Scheduler's own events). */
@@ -148,7 +150,7 @@ export function createEngineFacade(initial: LoadedConfig): EngineFacade {
     verifySet: (id, reporter) => verifySet(cfg, id, reporter),
     deleteSet: (id) => deleteSet(cfg, id),
     planRestore: (req) =>
-      planRestore(cfg, req.setId, { databases: req.databases, files: req.files, ...(req.to ? { to: req.to } : {}), ...(req.terminateConnections ? { terminateConnections: true } : {}) }),
+      planRestore(cfg, req.setId, { databases: req.databases, files: req.files, ...(req.to ? { to: req.to } : {}), ...(req.terminateConnections ? { terminateConnections: true } : {}), ...(req.createRoles ? { createRoles: true } : {}) }),
     executeRestore: (plan, reporter, signal) => executeRestore(cfg, plan, reporter, signal ? { signal } : {}),
     nextRuns(when, timezone, count, from) {
       try {

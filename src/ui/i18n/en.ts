@@ -165,6 +165,7 @@ export const en = {
     noSets: 'There are no backup sets to restore from.',
     pickItems: 'What to restore',
     filesItem: (n: number) => `Files (${n})`,
+    rolesItem: 'PostgreSQL roles: create those missing on the server (stored in this set)',
     nothingPicked: 'Choose at least one database or the files.',
     pickTarget: 'Where to restore',
     inPlace: 'In place: replace the live database (a safety copy is taken first)',

@@ -164,6 +164,7 @@ export const es: Catalogue = {
     noSets: 'No hay copias desde las que restaurar.',
     pickItems: 'Qué restaurar',
     filesItem: (n: number) => `Archivos (${n})`,
+    rolesItem: 'Roles de PostgreSQL: crear los que faltan en el servidor (guardados en esta copia)',
     nothingPicked: 'Elija al menos una base de datos o los archivos.',
     pickTarget: 'Dónde restaurar',
     inPlace: 'En su sitio: sustituir la base en uso (antes se hace una copia de seguridad)',

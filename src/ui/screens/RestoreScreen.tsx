@@ -68,7 +68,7 @@ export function RestoreScreen({ onBack, initialSetId }: { onBack: () => void; in
       const m = await facade.readManifest(id);
       setManifest(m);
       const restorable = m.databases.filter((d) => !d.error && d.file);
-      setPicked([...restorable.map(() => restorable.length === 1), false]);
+      setPicked([...restorable.map(() => restorable.length === 1), false, false]);
       setCursor(0);
       setStep({ name: 'items' });
     } catch (error) {
@@ -88,9 +88,14 @@ export function RestoreScreen({ onBack, initialSetId }: { onBack: () => void; in
   }, []);
 
   const restorable = manifest ? manifest.databases.filter((d) => !d.error && d.file) : [];
-  const itemRows = restorable.length + (manifest && manifest.files.length > 0 ? 1 : 0);
+  // Rows after the databases: the files (when the set has any), then the roles choice (when a
+  // PostgreSQL database of the set stored its roles).
+  const filesRow = manifest && manifest.files.length > 0 ? restorable.length : -1;
+  const rolesRow = restorable.some((d) => d.engine === 'postgres' && d.extras?.some((x) => x.role === 'globals')) ? restorable.length + (filesRow >= 0 ? 1 : 0) : -1;
+  const itemRows = restorable.length + (filesRow >= 0 ? 1 : 0) + (rolesRow >= 0 ? 1 : 0);
   const chosenDbs = restorable.filter((_, i) => picked[i]).map((d) => d.name);
-  const chosenFiles = manifest !== null && manifest.files.length > 0 && !!picked[restorable.length];
+  const chosenFiles = filesRow >= 0 && !!picked[filesRow];
+  const createRoles = rolesRow >= 0 && !!picked[rolesRow];
 
   /** Plans (changing nothing); `terminate` only after the operator said yes to closing the sessions. */
   const makePlan = async (terminate = false): Promise<void> => {
@@ -105,6 +110,7 @@ export function RestoreScreen({ onBack, initialSetId }: { onBack: () => void; in
         files: chosenFiles,
         ...(sideBySide ? { to: to.trim() } : {}),
         ...(terminate ? { terminateConnections: true } : {}),
+        ...(createRoles ? { createRoles: true } : {}),
       });
       setPlan(p);
       if (mayCloseSessions(p)) setStep({ name: 'sessions', choice: 0 });
@@ -237,7 +243,8 @@ export function RestoreScreen({ onBack, initialSetId }: { onBack: () => void; in
   if (step.name === 'items' || step.name === 'target') {
     const items = [
       ...restorable.map((d, i) => ({ label: `${d.name} (${d.engine})`, checked: !!picked[i], note: formatBytes(d.rawBytes) })),
-      ...(manifest && manifest.files.length > 0 ? [{ label: t.restore.filesItem(manifest.files.length), checked: !!picked[restorable.length] }] : []),
+      ...(manifest && filesRow >= 0 ? [{ label: t.restore.filesItem(manifest.files.length), checked: chosenFiles }] : []),
+      ...(rolesRow >= 0 ? [{ label: t.restore.rolesItem, checked: createRoles }] : []),
     ];
     return (
       <Screen title={`${title}: ${manifest ? manifest.id : ''}`} help={step.name === 'items' ? t.help.pickItems : t.help.pickTarget}>
