@@ -705,7 +705,7 @@ export function createPostgresDriver(deps: PostgresDriverDeps = {}): Driver {
       {
         let listFile: string | undefined;
         if (picked) {
-          for (const p of picked.parents) ctx.reporter.emit({ type: 'warning', item, message: `also restored: ${p} (a selected table is its partition or child)` });
+          for (const p of picked.parents) ctx.reporter.emit({ type: 'info', message: `${item}: also restored ${p} (a selected table is its partition or child)` });
           for (const s of picked.skipped) ctx.reporter.emit({ type: 'warning', item, message: `not restored: ${s}` });
           await mkdir(ctx.scratchDir, { recursive: true, mode: 0o700 });
           listFile = join(ctx.scratchDir, `${item}.${req.setId}.restore-list`);
@@ -834,7 +834,7 @@ export function createPostgresDriver(deps: PostgresDriverDeps = {}): Driver {
         await client.query('ROLLBACK').catch(() => undefined);
         throw new RespaldoError('failed', `Creating the roles of ${item} failed: ${(err as Error).message}. No role was created and nothing was restored.`, 'The configured user needs CREATEROLE (SUPERUSER for superuser or replication roles); or create the roles by hand and restore without --create-roles.');
       }
-      for (const r of plan.create) ctx.reporter.emit({ type: 'warning', item, message: `created role ${quoteIdent(r.name)} (${r.summary})` });
+      for (const r of plan.create) ctx.reporter.emit({ type: 'info', message: `${item}: created role ${quoteIdent(r.name)} (${r.summary})` });
       ctx.log('created roles', { roles: plan.create.map((r) => r.name) });
       return plan.create.map((r) => r.name);
     }
@@ -853,7 +853,7 @@ export function createPostgresDriver(deps: PostgresDriverDeps = {}): Driver {
       try {
         return selectTables(parseTocList(text), tables);
       } catch (err) {
-        if (err instanceof TocSelectionError) throw new RespaldoError('usage', `Database ${item}: ${err.message}.`, 'Nothing was changed. Add the tables it names with --table, or restore the whole database beside the live one with --to.');
+        if (err instanceof TocSelectionError) throw new RespaldoError('usage', `Database ${item}: ${err.message}.`, `Nothing was changed. \`respaldo show ${req.setId}\` lists the tables of this backup; or restore the whole database beside the live one with --to.`);
         throw err;
       }
     }
