@@ -1,6 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { cleanup } from 'ink-testing-library';
 import { LockHeldError } from '../src/core/errors.js';
+import type { Reporter } from '../src/core/events.js';
+import type { CreateRequest } from '../src/ui/engine-facade.js';
 import { Menu } from '../src/ui/Menu.js';
 import { CreateScreen } from '../src/ui/screens/CreateScreen.js';
 import { FakeFacade, KEY, press, renderUi, type, waitFrame } from './ui-fake-facade.js';
@@ -120,7 +122,7 @@ describe('create backup screen', () => {
     facade.hold = true;
     let signal: AbortSignal | undefined;
     const real = facade.createBackup.bind(facade);
-    facade.createBackup = (req, reporter, s) => {
+    facade.createBackup = (req: CreateRequest, reporter: Reporter, s?: AbortSignal) => {
       signal = s;
       return real(req, reporter);
     };

@@ -221,7 +221,7 @@ describe('mayCloseSessions / connectedSessions (which plans get the question)', 
     { what: 'sessions and SQLite in use', inUse: { inventario: SESSIONS, users: ['pid 1'] }, dbs: ['users', 'inventario'], opts: {}, ask: false, connected: ['inventario'] },
     { what: 'side by side', inUse: { inventario: SESSIONS }, dbs: ['inventario'], opts: { to: 'copy' }, ask: false, connected: [] },
   ])('$what → ask: $ask', async ({ inUse, dbs, opts, ask, connected }) => {
-    facade.inUse = inUse;
+    facade.inUse = inUse as Record<string, string[]>;
     const p = await plan(dbs, opts);
     expect(mayCloseSessions(p)).toBe(ask);
     expect(connectedSessions(p).map((d) => d.database)).toEqual(connected);
