@@ -149,4 +149,32 @@ describe('an interrupted restore', () => {
     expect(next.code, describeResult(next)).toBe(0);
     expect(readdirSync(s.backupDir).filter((n) => n.startsWith('.tmp'))).toEqual([]);
   });
+  it('SIGKILL during a side-by-side restore into another folder: the next run removes the hidden staging file there', async () => {
+    const s = demoSetup((c) => ({ ...c, databases: [{ name: 'big', path: './data/big.db' }], files: undefined }));
+    copyFileSync(bigDb(), join(s.dataDir, 'big.db'));
+    const created = await runCli(['create', '--json', '--config', s.configFile], { cwd: s.dir });
+    expect(created.code, describeResult(created)).toBe(0);
+    const m = parseJsonOutput<Manifest>(created.stdout);
+    const elsewhere = join(s.dir, 'checks');
+    const child = startCli(['restore', m.id, '--to', join(elsewhere, 'big-check.db'), '--yes', '--config', s.configFile], { cwd: s.dir });
+    const done = collect(child);
+    const stagingFile = () => (existsSync(elsewhere) ? readdirSync(elsewhere).find((n) => n.startsWith('.big-check.db.respaldo-restore-')) : undefined);
+    await waitFor(() => {
+      const f = stagingFile();
+      return f && statSync(join(elsewhere, f)).size > 8 * 1024 * 1024;
+    }, 'the side-by-side restore to be writing its staging file', 120_000, 5);
+    child.kill('SIGKILL');
+    expect((await done).signal).toBe('SIGKILL');
+    expect(stagingFile()).toBeDefined();
+    expect(existsSync(join(elsewhere, 'big-check.db'))).toBe(false);
+
+    // Any later run under the lock sweeps it: here a backup.
+    const next = await runCli(['create', '--config', s.configFile], { cwd: s.dir });
+    expect(next.code, describeResult(next)).toBe(0);
+    expect(readdirSync(elsewhere)).toEqual([]);
+    expect(readdirSync(s.backupDir).filter((n) => n.startsWith('.'))).toEqual([]);
+    const again = await runCli(['restore', m.id, '--to', join(elsewhere, 'big-check.db'), '--yes', '--config', s.configFile], { cwd: s.dir });
+    expect(again.code, describeResult(again)).toBe(0);
+    expect(readdirSync(elsewhere)).toEqual(['big-check.db']);
+  });
 });

@@ -217,6 +217,9 @@ describe('round trip on Chinook and the demo databases', () => {
     }
     expect(readFileSync(join(to, 'config', 'data', 'app', '.env'), 'utf8')).toContain('DB_PASSWORD=');
     expect(readFileSync(join(to, 'application', 'app', 'config', 'app.ini'), 'utf8')).toContain('port = 8080');
+    // written into a hidden partial folder and renamed whole: nothing of it is left beside the target
+    expect(readdirSync(s.dir).filter((n) => n.includes('respaldo-partial'))).toEqual([]);
+    expect(existsSync(join(s.backupDir, '.temp-journal'))).toBe(false);
     // restoring the files never touches the databases
     const sets = parseJsonOutput<SetSummary[]>((await cli(s, ['list', '--json'])).stdout);
     expect(sets.map((x) => x.type)).toEqual(['full']);

@@ -31,6 +31,12 @@ export interface DriverContext {
   scratchDir: string;
   /** Log a line of operational detail (never secrets). */
   log(message: string, fields?: Record<string, unknown>): void;
+  /**
+   * Records a temporary path made outside the backup folder (named with `.respaldo-restore-`), so
+   * that the next restore removes it if this run is killed; call the returned function once the
+   * path is gone or renamed into place. Absent in contexts that make no such paths.
+   */
+  trackTemp?(path: string): Promise<() => Promise<void>>;
 }
 
 /** Facts a finished dump contributes to the manifest. */

@@ -263,6 +263,8 @@ export const sqliteDriver = {
     if (req.target.kind === 'side-by-side' && existsSync(target)) {
       throw new RefusedError(`${target} already exists; a side-by-side restore never overwrites a file.`, 'Choose a new path with --to, or remove the file first.');
     }
+    // Beside the configured database recover() finds a killed run's staging file; elsewhere the journal does.
+    const untrack = req.target.kind === 'side-by-side' && ctx.trackTemp ? await ctx.trackTemp(staging) : undefined;
     try {
       if (req.entry.format === 'sqlite-sql') {
         const chunks: string[] = [];
@@ -310,6 +312,8 @@ export const sqliteDriver = {
       await removeQuietly(staging);
       await removeSideFiles(staging);
       throw err;
+    } finally {
+      await untrack?.();
     }
   },
 

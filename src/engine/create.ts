@@ -11,6 +11,7 @@ import { scanFiles, storeFiles } from './files.js';
 import { ensurePrivateDir, fsyncPath, fsyncTree, writeFileAtomic } from './fs-util.js';
 import { storeStream } from './store.js';
 import { withLock } from './lock.js';
+import { sweepTemps } from './temp-journal.js';
 import { writeLog } from './log.js';
 import { MANIFEST_NAME } from './manifest.js';
 import { isSetId, newSetId } from './set-id.js';
@@ -88,7 +89,7 @@ export async function createBackup(cfg: LoadedConfig, opts: CreateOptions, repor
   return withLock(cfg.backupDir, 'create', () => executeBackup(cfg, plan, reporter, opts.signal, 'backup'));
 }
 
-/** Removes staging folders left by killed runs. Only called while holding the lock. */
+/** Removes staging folders (and journaled temporary paths elsewhere) left by killed runs. Only called while holding the lock. */
 export async function cleanLeftovers(cfg: LoadedConfig): Promise<string[]> {
   const removed: string[] = [];
   const ours = `.tmp-restore-${process.pid}`; // the scratch of a restore in this process (safety copies run inside it)
@@ -99,6 +100,7 @@ export async function cleanLeftovers(cfg: LoadedConfig): Promise<string[]> {
       removed.push(name);
     }
   }
+  removed.push(...(await sweepTemps(cfg.backupDir)));
   if (removed.length) writeLog(cfg.backupDir, 'cleanup', { removed, reason: 'left by an interrupted run' }, cfg.secrets);
   return removed;
 }

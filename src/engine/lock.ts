@@ -13,7 +13,8 @@ interface LockInfo {
   startedAt: string;
 }
 
-function alive(pid: number): boolean {
+/** Whether a process with this pid exists (EPERM: it exists but belongs to another user). */
+export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
@@ -44,7 +45,7 @@ function lockAgeMs(file: string): number {
 /** Whether a lock file was left by a process that no longer runs on this host. */
 export function isStale(info: LockInfo | null): boolean {
   if (!info) return true;
-  return info.host === hostname() && !alive(info.pid);
+  return info.host === hostname() && !processAlive(info.pid);
 }
 
 /**

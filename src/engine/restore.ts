@@ -1,6 +1,6 @@
 import { createReadStream, createWriteStream, existsSync, promises as fsp, readdirSync, statSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { basename, join, resolve, sep } from 'node:path';
+import { basename, dirname, join, resolve, sep } from 'node:path';
 import { pipeline as streamPipeline } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
@@ -18,6 +18,7 @@ import { writeLog } from './log.js';
 import { MANIFEST_NAME, isSafeRelative } from './manifest.js';
 import { newSetId, isSetId } from './set-id.js';
 import { checkFiles, expectedFiles } from './verify.js';
+import { sweepTemps, trackTemp } from './temp-journal.js';
 
 export interface RestoreOptions {
   /** Databases to restore (default: all of the set, unless only `files` is asked for). */
@@ -201,10 +202,12 @@ export async function executeRestore(cfg: LoadedConfig, plan: RestorePlan, repor
       signal,
       scratchDir,
       log: (message, fields) => writeLog(cfg.backupDir, 'driver', { setId: m.id, db: db.name, message, ...fields }, cfg.secrets),
+      trackTemp: (path) => trackTemp(cfg.backupDir, path),
     });
     const scratchRoot = join(cfg.backupDir, `.tmp-restore-${process.pid}`);
     await ensurePrivateDir(scratchRoot);
     try {
+      outcome.recovered.push(...(await sweepTemps(cfg.backupDir)));
       for (const d of plan.databases) {
         const db = dbConfig(cfg, d.database);
         outcome.recovered.push(...(await driverFor(db.engine).recover(db, ctxFor(db, scratchRoot))));
@@ -274,7 +277,7 @@ export async function executeRestore(cfg: LoadedConfig, plan: RestorePlan, repor
       if (renamed.length) outcome.safetySetIds.push(await publishReferenceSet(cfg, m.id, renamed));
       if (plan.files && outcome.ok) {
         reporter.emit({ type: 'item-start', item: 'files', kind: 'restore' });
-        await restoreFiles(dir, m.files, plan.files.to);
+        await restoreFiles(dir, m.files, plan.files.to, { setId: m.id, track: (path) => trackTemp(cfg.backupDir, path) });
         outcome.filesRestoredTo = plan.files.to;
         reporter.emit({ type: 'item-end', item: 'files', ok: true });
       }
@@ -357,22 +360,40 @@ function checkFileEntries(entries: FileEntry[]): void {
 }
 
 /** Restores files into `to` (new or empty): regular files first, symlinks last, never following any. */
-export async function restoreFiles(setRoot: string, entries: FileEntry[], to: string): Promise<void> {
+/**
+ * Writes the files of a set into a hidden `.<to>.respaldo-partial-<set>` folder beside `to` and
+ * renames it to `to` once complete, so `to` never holds half a restore. `to` may exist if empty.
+ */
+export async function restoreFiles(setRoot: string, entries: FileEntry[], to: string, opts: { setId: string; track?: (path: string) => Promise<() => Promise<void>> }): Promise<void> {
   checkFileEntries(entries);
-  await fsp.mkdir(to, { recursive: true, mode: 0o700 });
-  const ordered = [...entries.filter((e) => e.kind === 'file'), ...entries.filter((e) => e.kind === 'symlink')];
-  for (const e of ordered) {
-    if (!isSafeRelative(e.relative) || (e.stored && !isSafeRelative(e.stored))) throw new VerifyError(`Unsafe path in the manifest: ${JSON.stringify(e.relative)}`, 'This set was tampered with; do not use it.');
-    const dest = await safeParent(to, `${e.group}/${e.relative}`);
-    if (e.kind === 'symlink') {
-      await fsp.symlink(e.linkTarget ?? '', dest);
-      continue;
+  const partial = join(dirname(to), `.${basename(to)}.respaldo-partial-${opts.setId}`);
+  await fsp.mkdir(dirname(to), { recursive: true, mode: 0o700 });
+  await fsp.rm(partial, { recursive: true, force: true });
+  const untrack = opts.track ? await opts.track(partial) : undefined;
+  try {
+    await fsp.mkdir(partial, { mode: 0o700 });
+    const ordered = [...entries.filter((e) => e.kind === 'file'), ...entries.filter((e) => e.kind === 'symlink')];
+    for (const e of ordered) {
+      if (!isSafeRelative(e.relative) || (e.stored && !isSafeRelative(e.stored))) throw new VerifyError(`Unsafe path in the manifest: ${JSON.stringify(e.relative)}`, 'This set was tampered with; do not use it.');
+      const dest = await safeParent(partial, `${e.group}/${e.relative}`);
+      if (e.kind === 'symlink') {
+        await fsp.symlink(e.linkTarget ?? '', dest);
+        continue;
+      }
+      const src = createReadStream(join(setRoot, e.stored!), { highWaterMark: 1 << 20 });
+      await pipeline(src, createGunzip(), createWriteStream(dest, { flags: 'wx', mode: 0o600 }));
+      await fsp.chmod(dest, e.mode & 0o777);
+      await fsp.utimes(dest, new Date(e.mtime), new Date(e.mtime));
     }
-    const src = createReadStream(join(setRoot, e.stored!), { highWaterMark: 1 << 20 });
-    await pipeline(src, createGunzip(), createWriteStream(dest, { flags: 'wx', mode: 0o600 }));
-    await fsp.chmod(dest, e.mode & 0o777);
-    await fsp.utimes(dest, new Date(e.mtime), new Date(e.mtime));
+    await fsyncTree(partial);
+    if (existsSync(to)) await fsp.rmdir(to); // empty (the plan refuses a folder with anything in it)
+    await fsp.rename(partial, to);
+    await fsyncPath(dirname(to));
+  } catch (err) {
+    await fsp.rm(partial, { recursive: true, force: true });
+    throw err;
+  } finally {
+    await untrack?.();
   }
-  await fsyncPath(to);
 }
 

@@ -1,0 +1,68 @@
+import { existsSync, promises as fsp, readdirSync, readFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { ensurePrivateDir, writeFileAtomic } from './fs-util.js';
+import { processAlive } from './lock.js';
+
+/**
+ * Temporary paths a restore creates outside the backup folder (the staging file of a side-by-side
+ * SQLite restore, the partial folder of restored files), recorded in `<backupDir>/.temp-journal/`
+ * so that the next restore removes them when the run that made them was killed. Only paths whose
+ * name carries one of respaldo's temporary marks are ever removed.
+ */
+
+const JOURNAL_DIR = '.temp-journal';
+/** Names respaldo gives its temporary files and folders; nothing else is removed by a sweep. */
+export const TEMP_MARKS = ['.respaldo-restore-', '.respaldo-partial-'] as const;
+
+interface JournalEntry {
+  pid: number;
+  path: string;
+  at: string;
+}
+
+let counter = 0;
+
+/** Records `path`; the returned function removes the record once the path is gone or renamed into place. */
+export async function trackTemp(backupDir: string, path: string): Promise<() => Promise<void>> {
+  if (!TEMP_MARKS.some((m) => basename(path).includes(m))) throw new Error(`not a respaldo temporary name: ${path}`);
+  const dir = join(backupDir, JOURNAL_DIR);
+  await ensurePrivateDir(dir);
+  const file = join(dir, `${process.pid}-${Date.now()}-${++counter}.json`);
+  const entry: JournalEntry = { pid: process.pid, path, at: new Date().toISOString() };
+  await writeFileAtomic(file, JSON.stringify(entry) + '\n');
+  return async () => {
+    await fsp.rm(file, { force: true });
+    await fsp.rmdir(dir).catch(() => undefined); // only when empty: other records stay
+  };
+}
+
+/**
+ * Removes what runs that are no longer alive left behind (call it holding the backup folder
+ * lock). Returns one operator-readable line per path removed.
+ */
+export async function sweepTemps(backupDir: string): Promise<string[]> {
+  const dir = join(backupDir, JOURNAL_DIR);
+  if (!existsSync(dir)) return [];
+  const done: string[] = [];
+  for (const name of readdirSync(dir)) {
+    const file = join(dir, name);
+    let entry: JournalEntry;
+    try {
+      entry = JSON.parse(readFileSync(file, 'utf8')) as JournalEntry;
+    } catch {
+      await fsp.rm(file, { force: true }); // half-written by a killed run: it recorded nothing yet
+      continue;
+    }
+    if (entry.pid === process.pid || processAlive(entry.pid)) continue;
+    if (typeof entry.path === 'string' && TEMP_MARKS.some((m) => basename(entry.path).includes(m))) {
+      for (const p of [entry.path, `${entry.path}-wal`, `${entry.path}-shm`, `${entry.path}-journal`]) {
+        if (!existsSync(p)) continue;
+        await fsp.rm(p, { recursive: true, force: true });
+        done.push(`removed ${p}, left by an interrupted restore`);
+      }
+    }
+    await fsp.rm(file, { force: true });
+  }
+  await fsp.rmdir(dir).catch(() => undefined);
+  return done;
+}
