@@ -258,9 +258,10 @@ describe('menu end to end (real binary in tmux, real SQLite databases)', () => {
     await t.waitFor('1. Create backup now');
     await t.key('5');
     let s = await t.waitFor('Scheduler (foreground)');
-    s = await t.waitFor((x) => /daily: OK \d{8}_\d{6}/.test(x) && x.includes('since start: 1 succeeded, 0 failed'), 60_000);
+    const row = /daily\s+daily at 02:00\s+\d{4}-\d\d-\d\d 02:00 \(in \d+ (h|min|s)\)\s+OK/;
+    // The counts and the job's row come from separate scheduler events: wait until both show it.
+    s = await t.waitFor((x) => /daily: OK \d{8}_\d{6}/.test(x) && x.includes('since start: 1 succeeded, 0 failed') && row.test(x), 60_000);
     expect(s).toContain('catch-up: running daily once now');
-    expect(s).toMatch(/daily\s+daily at 02:00\s+\d{4}-\d\d-\d\d 02:00 \(in \d+ (h|min|s)\)\s+OK/);
     await t.key('q');
     await t.waitFor('Stopped.');
     await t.key('Escape');

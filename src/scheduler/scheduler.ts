@@ -349,6 +349,7 @@ export class Scheduler extends EventEmitter {
     const end: JobEndEvent = { job: job.name, reason, outcome: result.outcome, setId: result.setId ?? null, bytes: result.bytes ?? null, durationMs, error: result.error ?? null };
     this.log('job-end', { ...end, ...(result.setIds ? { setIds: result.setIds } : {}) });
     this.emit('job-end', end);
+    this.emitState(); // the job's outcome shows at once; retention still runs before the job is done
     await this.saveState();
     if (job.type === 'verify') return;
     if (result.outcome !== 'completed') {
