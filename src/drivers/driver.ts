@@ -1,5 +1,6 @@
 import type { Readable } from 'node:stream';
 import type { Reporter } from '../core/events.js';
+import type { Phrase } from '../core/phrases.js';
 import type { BackupType, DatabaseConfig, DatabaseEntry, EngineName } from '../core/types.js';
 
 /**
@@ -132,10 +133,15 @@ export interface RestoreStepPlan {
   staging: string;
   /** How the safety copy is kept: a pre_restore set, or the live database renamed. */
   safety: { kind: 'pre-restore-set' } | { kind: 'renamed-database'; name: string } | { kind: 'none'; reason: string };
-  /** Ordered steps in operator words. */
+  /**
+   * Ordered steps in operator words (English). `stepPhrases` are the same steps as phrases for the
+   * menu's other languages (every driver gives them; without them the menu shows `steps`).
+   */
   steps: string[];
-  /** How to roll back after the restore, in operator words. */
+  stepPhrases?: Phrase[];
+  /** How to roll back after the restore, in operator words; `rollbackPhrase` as for steps. */
   rollback: string;
+  rollbackPhrase?: Phrase;
 }
 
 /** What the engine learns about a target before a restore (for the plan and for refusals). */

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import type { ConfigProblem, RestoreRequest, RestoreStepPlan } from './driver.js';
 import type { BackupType, DatabaseConfig } from '../core/types.js';
+import { english, phrase, type Phrase } from '../core/phrases.js';
 
 /**
  * Pure planning for the PostgreSQL driver: connection resolution, argument arrays for
@@ -504,45 +505,41 @@ export function planPgRestore(req: PgPlanInput): RestoreStepPlan {
   const where = describePg(req.db).replace(/^database "[^"]*" /, '');
   const tables = req.tables && req.tables.length > 0 ? req.tables : undefined;
   const counted = req.entry.tables && req.entry.details?.['rowCounts'] === 'exact';
-  const check = counted ? 'check row counts of every table against the backup' : 'count rows of every table (the backup holds estimates only)';
-  const steps: string[] = [];
-  if (req.createRoles) steps.push('create the roles stored with the set that this server lacks (existing roles are not changed; dropped again if the restore fails)');
-  steps.push(`create the empty database "${staging}" (encoding and locale of the original)`);
-  steps.push(
-    tables
-      ? `pg_restore only ${tables.join(', ')} into "${staging}", with their keys, indexes, triggers, sequences and the types and functions they use`
-      : `pg_restore the backup into "${staging}" (one transaction, stop on the first error)`,
-  );
-  if (!tables) steps.push(`re-apply owner, settings and privileges of the database`);
-  steps.push(check);
+  const steps: Phrase[] = [];
+  if (req.createRoles) steps.push(phrase('pg.createRoles'));
+  steps.push(phrase('pg.createDb', { staging }));
+  steps.push(tables ? phrase('pg.restoreTables', { tables: tables.join(', '), staging }) : phrase('pg.restoreAll', { staging }));
+  if (!tables) steps.push(phrase('pg.dbProps'));
+  steps.push(phrase(counted ? 'pg.checkExact' : 'pg.checkEstimate'));
   if (req.target.kind === 'in-place') {
     const safety = preRestoreDbName(live, req.setId);
-    steps.push(`refuse if sessions are connected to "${live}" (unless --terminate-connections, which ends them)`);
-    steps.push(`rename "${live}" to "${safety}" (the safety copy)`);
-    steps.push(`rename "${staging}" to "${live}"`);
-    steps.push(`if anything fails before the renames: drop "${staging}"; "${live}" is not touched`);
+    steps.push(phrase('pg.refuseSessions', { live }), phrase('pg.renameLive', { live, safety }), phrase('pg.rename', { from: staging, to: live }), phrase('pg.failInPlace', { staging, live }));
+    const rollback = phrase('pg.rollbackInPlace', { safety, qLive: quoteIdent(live), qSafety: quoteIdent(safety) });
     return {
       database: req.db.name,
       target: `database "${live}" ${where}`,
       replaces: true,
       staging,
       safety: { kind: 'renamed-database', name: safety },
-      steps,
-      rollback: `The previous database is kept as "${safety}". To go back: ALTER DATABASE ${quoteIdent(live)} RENAME TO <another name>; ALTER DATABASE ${quoteIdent(safety)} RENAME TO ${quoteIdent(live)}. Delete the pre_restore set (respaldo delete) to drop it once you are sure.`,
+      steps: steps.map(english),
+      stepPhrases: steps,
+      rollback: english(rollback),
+      rollbackPhrase: rollback,
     };
   }
   const name = req.target.name;
-  steps.push(`refuse if "${name}" already exists`);
-  steps.push(`rename "${staging}" to "${name}"`);
-  steps.push(`if anything fails: drop "${staging}"; no existing database is touched`);
+  steps.push(phrase('pg.refuseExists', { name }), phrase('pg.rename', { from: staging, to: name }), phrase('pg.failSide', { staging }));
+  const rollback = phrase('pg.rollbackSide', { name, qName: quoteIdent(name) });
   return {
     database: req.db.name,
     target: `new database "${name}" ${where}`,
     replaces: false,
     staging,
     safety: { kind: 'none', reason: 'side-by-side restore into a new database; nothing is replaced' },
-    steps,
-    rollback: `Nothing is replaced. Drop "${name}" when you no longer need it: DROP DATABASE ${quoteIdent(name)};`,
+    steps: steps.map(english),
+    stepPhrases: steps,
+    rollback: english(rollback),
+    rollbackPhrase: rollback,
   };
 }
 

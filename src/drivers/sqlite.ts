@@ -4,6 +4,7 @@ import { basename, dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { RefusedError, RespaldoError } from '../core/errors.js';
+import { english, phrase } from '../core/phrases.js';
 import type { DatabaseConfig } from '../core/types.js';
 import type { BackupSession, ConfigProblem, Driver, DriverContext, RestoreRequest, RestoreResult, RestoreStepPlan, RestoreTarget, TargetState } from './driver.js';
 import { inspectSqliteFile } from './sqlite-inspect.js';
@@ -230,19 +231,22 @@ export const sqliteDriver = {
     const staging = stagingPath(target, req.setId);
     const inPlace = req.target.kind === 'in-place';
     const steps = [
-      `verify ${req.entry.file ?? '(no file)'} against the manifest (md5, sha256)`,
-      `write the restored database to ${staging}`,
-      req.entry.format === 'sqlite-sql' ? 'apply the schema SQL to it' : 'run PRAGMA integrity_check and compare row counts with the manifest',
-      inPlace ? `rename it over ${target} and remove stale ${basename(target)}-wal/-shm` : `rename it to ${target} (the live database is not touched)`,
+      phrase('sqlite.verify', { file: req.entry.file ?? '(no file)' }),
+      phrase('sqlite.write', { staging }),
+      req.entry.format === 'sqlite-sql' ? phrase('sqlite.applySchema') : phrase('sqlite.check'),
+      inPlace ? phrase('sqlite.swapInPlace', { target, base: basename(target) }) : phrase('sqlite.renameSide', { target }),
     ];
+    const rollback = inPlace ? phrase('sqlite.rollbackInPlace', { db: req.db.name }) : phrase('sqlite.rollbackSide', { target });
     return {
       database: req.db.name,
       target,
       replaces: inPlace,
       staging,
       safety: inPlace ? { kind: 'pre-restore-set' } : { kind: 'none', reason: 'side-by-side restore replaces nothing' },
-      steps,
-      rollback: inPlace ? `respaldo restore <pre_restore set id> --db ${req.db.name} --yes` : `delete ${target}`,
+      steps: steps.map(english),
+      stepPhrases: steps,
+      rollback: english(rollback),
+      rollbackPhrase: rollback,
     };
   },
 

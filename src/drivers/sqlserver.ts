@@ -3,6 +3,7 @@ import { constants as fsc, createReadStream, createWriteStream, promises as fsp 
 import { isAbsolute, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { InterruptedError, RefusedError, RespaldoError } from '../core/errors.js';
+import { english, phrase } from '../core/phrases.js';
 import type { DatabaseConfig } from '../core/types.js';
 import type {
   BackupRequest,
@@ -1005,30 +1006,22 @@ export function createSqlServerDriver(deps: SqlServerDriverDeps = {}): Driver {
       const { temp, safety } = stagingNames(live, req.setId);
       const inPlace = req.target.kind === 'in-place';
       const on = where(s);
-      const steps = [
-        `Write the stored .bak to ${s.localBackupDir} (the server reads it as ${s.serverBackupDir})`,
-        `RESTORE FILELISTONLY, then RESTORE DATABASE "${temp}" WITH CHECKSUM, MOVE of every file to new names in the instance's default data and log folders, RECOVERY`,
-        `Compare row counts per table with the manifest`,
-      ];
-      if (inPlace) {
-        steps.push(
-          `If "${live}" exists: set it SINGLE_USER (closing other sessions only with --terminate-connections) and rename it to "${safety}" (the safety copy)`,
-          `Rename "${temp}" to "${live}"`,
-          `Set "${safety}" back to MULTI_USER; remove the temporary .bak`,
-        );
-      } else {
-        steps.push(`Rename "${temp}" to "${live}" (refused if "${live}" exists)`, 'Remove the temporary .bak');
-      }
+      const steps = [phrase('mssql.writeBak', { local: s.localBackupDir, server: s.serverBackupDir }), phrase('mssql.restore', { temp }), phrase('mssql.counts')];
+      if (inPlace) steps.push(phrase('mssql.setAside', { live, safety }), phrase('mssql.rename', { temp, live }), phrase('mssql.multiUser', { safety }));
+      else steps.push(phrase('mssql.renameSide', { temp, live }), phrase('mssql.removeBak'));
+      const rollback = inPlace
+        ? phrase('mssql.rollbackInPlace', { safety, live, temp, qSafety: quoteName(safety), qLive: quoteName(live) })
+        : phrase('mssql.rollbackSide', { live, qLive: quoteName(live) });
       return {
         database: req.entry.name,
         target: `database "${live}" on ${on}`,
         replaces: inPlace,
         staging: `database "${temp}"`,
         safety: inPlace ? { kind: 'renamed-database', name: safety } : { kind: 'none', reason: 'side-by-side restore into a new database replaces nothing' },
-        steps,
-        rollback: inPlace
-          ? `The previous database stays on the server as "${safety}". To go back: rename or drop "${live}", then ALTER DATABASE ${quoteName(safety)} MODIFY NAME = ${quoteName(live)}. If the restore fails before the swap, "${live}" is not touched and "${temp}" is dropped.`
-          : `Drop "${live}" when you no longer need it (DROP DATABASE ${quoteName(live)}).`,
+        steps: steps.map(english),
+        stepPhrases: steps,
+        rollback: english(rollback),
+        rollbackPhrase: rollback,
       };
     },
 

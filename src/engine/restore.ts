@@ -6,6 +6,7 @@ import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import { InterruptedError, NotFoundError, RefusedError, RespaldoError, UsageError, VerifyError, errorMessage } from '../core/errors.js';
 import type { Reporter } from '../core/events.js';
+import { english, phrase, type Phrase } from '../core/phrases.js';
 import type { DatabaseConfig, DatabaseEntry, FileEntry, LoadedConfig, Manifest } from '../core/types.js';
 import type { DriverContext, RestoreStepPlan, RestoreTarget, TargetState } from '../drivers/driver.js';
 import { driverFor } from '../drivers/registry.js';
@@ -61,6 +62,8 @@ export interface RestoreRefusal {
   database: string | null;
   message: string;
   hint: string;
+  /** `message` and `hint` as phrases, for the menu's languages. */
+  phrases?: { message: Phrase; hint: Phrase };
 }
 
 /** Everything a restore will do, printable before anything happens. */
@@ -71,11 +74,14 @@ export interface RestorePlan {
   setStatus: string;
   databases: DatabaseRestorePlan[];
   files: FilesRestorePlan | null;
-  /** How what is replaced will be kept. */
+  /** How what is replaced will be kept (`safetyPhrases` joined with "; "). */
   safety: string;
+  safetyPhrases?: Phrase[];
   /** Problems that stop the restore; empty when it can go on. */
   refusals: RestoreRefusal[];
   warnings: string[];
+  /** `warnings` as phrases, in the same order. */
+  warningPhrases?: Phrase[];
   options: RestoreOptions;
 }
 
@@ -113,17 +119,20 @@ export async function planRestore(cfg: LoadedConfig, id: string, opts: RestoreOp
   const onlyFiles = opts.files && !opts.databases?.length;
   const names = onlyFiles ? [] : opts.databases?.length ? opts.databases : m.databases.filter((d) => !d.error).map((d) => d.name);
   const refusals: RestorePlan['refusals'] = [];
-  const warnings: string[] = [];
+  const warningPhrases: Phrase[] = [];
   const databases: DatabaseRestorePlan[] = [];
+  const refuse = (kind: RestoreRefusal['kind'], database: string | null, message: Phrase, hint: Phrase): void => {
+    refusals.push({ kind, database, message: english(message), hint: english(hint), phrases: { message, hint } });
+  };
   for (const name of names) {
     const entry = m.databases.find((d) => d.name === name);
     if (!entry) throw new NotFoundError(`Set ${m.id} holds no database "${name}".`, `It holds: ${m.databases.map((d) => d.name).join(', ') || 'no databases'}.`);
     if (entry.error || !entry.file) {
-      refusals.push({ kind: 'failed-entry', database: name, message: `${name} failed in set ${m.id} (${entry.error?.message ?? 'no stored file'}).`, hint: `Pick another set: respaldo list --db ${name}` });
+      refuse('failed-entry', name, phrase('refuse.failedEntry', { db: name, set: m.id, reason: entry.error?.message ?? 'no stored file' }), phrase('refuse.failedEntryHint', { db: name }));
       continue;
     }
     if (entry.format.endsWith('-raw')) {
-      refusals.push({ kind: 'failed-entry', database: name, message: `Set ${m.id} holds ${name} as a raw byte copy of a damaged database (${entry.file}), not a restorable backup.`, hint: `Inspect it by hand: gunzip -c ${join(setDir(cfg, m.id), entry.file)} > /tmp/${name}.damaged` });
+      refuse('failed-entry', name, phrase('refuse.raw', { set: m.id, db: name, file: entry.file }), phrase('refuse.rawHint', { path: join(setDir(cfg, m.id), entry.file), db: name }));
       continue;
     }
     const db = dbConfig(cfg, name);
@@ -138,18 +147,18 @@ export async function planRestore(cfg: LoadedConfig, id: string, opts: RestoreOp
     const step = driver.planRestore({ db, entry, setId: m.id, target, ...(opts.tables ? { tables: opts.tables } : {}), ...(opts.createRoles && db.engine === 'postgres' ? { createRoles: true } : {}) });
     const state = await driver.inspectTarget(db, target);
     if (target.kind === 'in-place' && (m.type === 'schema' || entry.format.endsWith('-sql'))) {
-      refusals.push({ kind: 'schema-in-place', database: name, message: `Set ${m.id} holds only the schema of ${name}; restoring it in place would replace the data with empty tables.`, hint: 'Restore it side by side with --to, or pick a full set.' });
+      refuse('schema-in-place', name, phrase('refuse.schemaInPlace', { set: m.id, db: name }), phrase('refuse.schemaInPlaceHint'));
     }
     if (target.kind === 'side-by-side' && state.exists) {
-      refusals.push({ kind: 'target-exists', database: name, message: `${step.target} already exists; a side-by-side restore never overwrites.`, hint: 'Choose another --to.' });
+      refuse('target-exists', name, phrase('refuse.targetExists', { target: step.target }), phrase('refuse.targetExistsHint'));
     }
     if (target.kind === 'in-place' && state.inUseBy.length) {
       if (driver.safety === 'pre-restore-set') {
-        refusals.push({ kind: 'in-use', database: name, message: `${step.target} is open in another process (${state.inUseBy.join(', ')}).`, hint: 'Stop the application that uses it, then run the restore again.' });
+        refuse('in-use', name, phrase('refuse.inUse', { target: step.target, users: state.inUseBy.join(', ') }), phrase('refuse.inUseHint'));
       } else if (!opts.terminateConnections) {
-        refusals.push({ kind: 'sessions', database: name, message: `${state.inUseBy.length} session(s) are connected to ${name}: ${state.inUseBy.slice(0, 5).join(', ')}.`, hint: 'Stop the application, or pass --terminate-connections to close them at the swap.' });
+        refuse('sessions', name, phrase('refuse.sessions', { count: state.inUseBy.length, db: name, sessions: state.inUseBy.slice(0, 5).join(', ') }), phrase('refuse.sessionsHint'));
       } else {
-        warnings.push(`${state.inUseBy.length} session(s) connected to ${name} will be terminated at the swap.`);
+        warningPhrases.push(phrase('plan.willTerminate', { count: state.inUseBy.length, db: name }));
       }
     }
     databases.push({ ...step, engine: db.engine, restoreTarget: target, state, storedBytes: entry.storedBytes, rawBytes: entry.rawBytes, format: entry.format });
@@ -159,16 +168,29 @@ export async function planRestore(cfg: LoadedConfig, id: string, opts: RestoreOp
     // --to is a folder for files; shared with SQLite databases it holds them beside a files/ folder.
     const sharesFolder = databases.length > 0 && databases.every((d) => driverFor(d.engine as DatabaseConfig['engine']).safety === 'pre-restore-set');
     const to = !opts.to ? join(cfg.baseDir, 'restored', m.id) : onlyFiles ? resolve(cwd, opts.to) : sharesFolder ? join(resolve(cwd, opts.to), 'files') : join(cfg.baseDir, 'restored', m.id);
-    if (existsSync(to) && readdirSync(to).length) refusals.push({ kind: 'files-target', database: null, message: `${to} exists and is not empty; restored files never overwrite anything.`, hint: 'Choose an empty or new folder with --to.' });
+    if (existsSync(to) && readdirSync(to).length) refuse('files-target', null, phrase('refuse.filesTarget', { to }), phrase('refuse.filesTargetHint'));
     files = { to, count: m.files.filter((f) => f.kind === 'file').length, bytes: m.files.reduce((s, f) => s + f.size, 0), symlinks: m.files.filter((f) => f.kind === 'symlink').length };
-    if (!m.files.length) warnings.push(`Set ${m.id} holds no files.`);
+    if (!m.files.length) warningPhrases.push(phrase('plan.noFiles', { set: m.id }));
   }
   if (!databases.length && !files && !refusals.length) throw new UsageError('Nothing to restore.', 'Name databases with --db, or add --files.');
   const replaced = databases.filter((d) => d.replaces);
-  const safety = replaced.length
-    ? replaced.map((d) => (d.safety.kind === 'renamed-database' ? `${d.database}: the live database is kept as ${d.safety.name}` : `${d.database}: copied into a pre_restore set before it is replaced`)).join('; ')
-    : 'nothing is replaced (side-by-side restore)';
-  return { setId: m.id, setType: m.type, setStartedAt: m.startedAt, setStatus: m.status, databases, files, safety, refusals, warnings, options: opts };
+  const safetyPhrases = replaced.length
+    ? replaced.map((d) => (d.safety.kind === 'renamed-database' ? phrase('plan.safetyRenamed', { db: d.database, name: d.safety.name }) : phrase('plan.safetySet', { db: d.database })))
+    : [phrase('plan.safetyNone')];
+  return {
+    setId: m.id,
+    setType: m.type,
+    setStartedAt: m.startedAt,
+    setStatus: m.status,
+    databases,
+    files,
+    safety: safetyPhrases.map(english).join('; '),
+    safetyPhrases,
+    refusals,
+    warnings: warningPhrases.map(english),
+    warningPhrases,
+    options: opts,
+  };
 }
 
 /**

@@ -1,5 +1,7 @@
+import type { Phrase } from '../../core/phrases.js';
 import { en, type Catalogue } from './en.js';
 import { es } from './es.js';
+import { PHRASES_ES } from './phrases-es.js';
 
 export type { Catalogue };
 export type Lang = 'en' | 'es';
@@ -42,4 +44,14 @@ function mapStrings<T>(value: T, fn: (s: string) => string): T {
 export function catalogue(lang: Lang, unicode = true): Catalogue {
   const base = lang === 'es' ? es : en;
   return unicode ? base : mapStrings(base, asciify);
+}
+
+/**
+ * A sentence of the engine's restore plan in the menu's language: the phrase from this language's
+ * catalogue, or the engine's English text when the language is English or no phrase was given.
+ */
+export function say(lang: Lang, phrase: Phrase | undefined, english: string, unicode = true): string {
+  if (lang === 'en' || !phrase) return english;
+  const text = PHRASES_ES[phrase.id](phrase.params);
+  return unicode ? text : asciify(text);
 }

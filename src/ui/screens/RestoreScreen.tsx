@@ -9,7 +9,9 @@ import { SelectList } from '../components/SelectList.js';
 import { Table } from '../components/Table.js';
 import { TextField } from '../components/TextField.js';
 import { TypedConfirm } from '../components/TypedConfirm.js';
+import { english, type Phrase } from '../../core/phrases.js';
 import type { RestoreOutcome, RestorePlan } from '../engine-facade.js';
+import { say } from '../i18n/index.js';
 import { formatBytes, formatDate } from '../format.js';
 import { useInterrupt } from '../use-interrupt.js';
 import { editText, isCtrlC, isDown, isUp, useKeys } from '../use-keys.js';
@@ -40,7 +42,7 @@ type Step =
  */
 export function RestoreScreen({ onBack, initialSetId }: { onBack: () => void; initialSetId?: string }) {
   const ui = useUi();
-  const { t, theme, facade, now } = ui;
+  const { t, lang, theme, facade, now } = ui;
   const { columns } = useScreenSize();
   const body = useBodyRows();
   const [step, setStep] = useState<Step>(initialSetId ? { name: 'items' } : { name: 'set' });
@@ -314,7 +316,9 @@ export function RestoreScreen({ onBack, initialSetId }: { onBack: () => void; in
         {busy ? <Text>{busy}</Text> : null}
         {plan ? <PlanView plan={plan} /> : null}
         {plan && plan.refusals.length > 0
-          ? plan.refusals.map((r, i) => <ErrorBox key={i} error={{ message: r.message, hint: r.hint }} />)
+          ? plan.refusals.map((r, i) => (
+              <ErrorBox key={i} error={{ message: say(lang, r.phrases?.message, r.message, theme.unicode), hint: say(lang, r.phrases?.hint, r.hint, theme.unicode) }} />
+            ))
           : null}
         {closing.map((d) => (
           <Text key={d.database} bold color={theme.colors.warn} wrap="wrap">
@@ -424,7 +428,8 @@ export function rollbackLines(plan: RestorePlan | null, safetyId: string, fallba
 
 /** The plan: source set, each target (replaced or created) with sizes, the safety copy, how to roll back. */
 export function PlanView({ plan }: { plan: RestorePlan }) {
-  const { t, theme } = useUi();
+  const { t, lang, theme } = useUi();
+  const text = (p: Phrase | undefined, english: string) => say(lang, p, english, theme.unicode);
   const arrow = theme.unicode ? '→' : '->';
   return (
     <Box flexDirection="column">
@@ -449,7 +454,7 @@ export function PlanView({ plan }: { plan: RestorePlan }) {
             ? d.steps.map((s, i) => (
                 <Box key={i} paddingLeft={4}>
                   <Text color={theme.colors.muted} wrap="wrap">
-                    {i + 1}. {s}
+                    {i + 1}. {text(d.stepPhrases?.[i], s)}
                   </Text>
                 </Box>
               ))
@@ -467,7 +472,7 @@ export function PlanView({ plan }: { plan: RestorePlan }) {
       ) : null}
       <Text wrap="wrap">
         <Text bold>{t.restore.safety}: </Text>
-        {plan.databases.some((d) => d.replaces) ? plan.safety : t.restore.safetyNone}
+        {plan.databases.some((d) => d.replaces) ? (plan.safetyPhrases ? plan.safetyPhrases.map((p) => text(p, english(p))).join('; ') : plan.safety) : t.restore.safetyNone}
       </Text>
       {plan.databases.length > 0 ? (
         <Box flexDirection="column">
@@ -475,14 +480,14 @@ export function PlanView({ plan }: { plan: RestorePlan }) {
           {plan.databases.map((d) => (
             <Text key={d.database} wrap="truncate-end">
               {'  '}
-              {d.database}: {d.rollback}
+              {d.database}: {text(d.rollbackPhrase, d.rollback)}
             </Text>
           ))}
         </Box>
       ) : null}
       {plan.warnings.map((w, i) => (
         <Text key={i} color={theme.colors.warn} wrap="truncate-end">
-          {t.common.status.warn}: {w}
+          {t.common.status.warn}: {text(plan.warningPhrases?.[i], w)}
         </Text>
       ))}
     </Box>

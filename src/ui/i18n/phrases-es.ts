@@ -1,0 +1,66 @@
+import type { PhraseId, PhraseParams } from '../../core/phrases.js';
+
+/**
+ * The restore plan's sentences in Spanish, by the ids of src/core/phrases.ts (every id must be
+ * here: the `satisfies` below fails the build otherwise). SQL, commands and options stay as they are.
+ */
+export const PHRASES_ES = {
+  'sqlite.verify': (p: PhraseParams) => `verificar ${p['file']} contra el manifiesto (md5, sha256)`,
+  'sqlite.write': (p: PhraseParams) => `escribir la base restaurada en ${p['staging']}`,
+  'sqlite.applySchema': () => 'aplicarle el SQL del esquema',
+  'sqlite.check': () => 'ejecutar PRAGMA integrity_check y comparar las filas con el manifiesto',
+  'sqlite.swapInPlace': (p: PhraseParams) => `renombrarla sobre ${p['target']} y quitar los ${p['base']}-wal/-shm viejos`,
+  'sqlite.renameSide': (p: PhraseParams) => `renombrarla a ${p['target']} (la base en uso no se toca)`,
+  'sqlite.rollbackInPlace': (p: PhraseParams) => `respaldo restore <id de la copia pre_restore> --db ${p['db']} --yes`,
+  'sqlite.rollbackSide': (p: PhraseParams) => `borrar ${p['target']}`,
+
+  'pg.createRoles': () => 'crear los roles guardados en la copia que faltan en este servidor (los roles existentes no se cambian; se borran de nuevo si la restauración falla)',
+  'pg.createDb': (p: PhraseParams) => `crear la base vacía "${p['staging']}" (codificación y configuración regional del original)`,
+  'pg.restoreTables': (p: PhraseParams) => `pg_restore solo de ${p['tables']} en "${p['staging']}", con sus claves, índices, disparadores, secuencias y los tipos y funciones que usan`,
+  'pg.restoreAll': (p: PhraseParams) => `pg_restore de la copia en "${p['staging']}" (una transacción, se detiene al primer error)`,
+  'pg.dbProps': () => 'volver a aplicar propietario, ajustes y privilegios de la base',
+  'pg.checkExact': () => 'comprobar las filas de cada tabla contra la copia',
+  'pg.checkEstimate': () => 'contar las filas de cada tabla (la copia solo tiene estimaciones)',
+  'pg.refuseSessions': (p: PhraseParams) => `negarse si hay sesiones conectadas a "${p['live']}" (salvo con --terminate-connections, que las cierra)`,
+  'pg.renameLive': (p: PhraseParams) => `renombrar "${p['live']}" a "${p['safety']}" (la copia de seguridad)`,
+  'pg.rename': (p: PhraseParams) => `renombrar "${p['from']}" a "${p['to']}"`,
+  'pg.failInPlace': (p: PhraseParams) => `si algo falla antes de renombrar: borrar "${p['staging']}"; "${p['live']}" no se toca`,
+  'pg.refuseExists': (p: PhraseParams) => `negarse si "${p['name']}" ya existe`,
+  'pg.failSide': (p: PhraseParams) => `si algo falla: borrar "${p['staging']}"; no se toca ninguna base existente`,
+  'pg.rollbackInPlace': (p: PhraseParams) =>
+    `La base anterior se conserva como "${p['safety']}". Para volver atrás: ALTER DATABASE ${p['qLive']} RENAME TO <otro nombre>; ALTER DATABASE ${p['qSafety']} RENAME TO ${p['qLive']}. Borre la copia pre_restore (respaldo delete) para eliminarla cuando esté seguro.`,
+  'pg.rollbackSide': (p: PhraseParams) => `No se sustituye nada. Borre "${p['name']}" cuando ya no la necesite: DROP DATABASE ${p['qName']};`,
+
+  'mssql.writeBak': (p: PhraseParams) => `escribir el .bak guardado en ${p['local']} (el servidor lo lee como ${p['server']})`,
+  'mssql.restore': (p: PhraseParams) => `RESTORE FILELISTONLY y luego RESTORE DATABASE "${p['temp']}" WITH CHECKSUM, MOVE de cada archivo a nombres nuevos en las carpetas de datos y registro por defecto de la instancia, RECOVERY`,
+  'mssql.counts': () => 'comparar las filas de cada tabla con el manifiesto',
+  'mssql.setAside': (p: PhraseParams) => `si "${p['live']}" existe: ponerla en SINGLE_USER (cerrando otras sesiones solo con --terminate-connections) y renombrarla a "${p['safety']}" (la copia de seguridad)`,
+  'mssql.rename': (p: PhraseParams) => `renombrar "${p['temp']}" a "${p['live']}"`,
+  'mssql.multiUser': (p: PhraseParams) => `volver a poner "${p['safety']}" en MULTI_USER; quitar el .bak temporal`,
+  'mssql.renameSide': (p: PhraseParams) => `renombrar "${p['temp']}" a "${p['live']}" (se niega si "${p['live']}" existe)`,
+  'mssql.removeBak': () => 'quitar el .bak temporal',
+  'mssql.rollbackInPlace': (p: PhraseParams) =>
+    `La base anterior queda en el servidor como "${p['safety']}". Para volver atrás: renombre o borre "${p['live']}" y luego ALTER DATABASE ${p['qSafety']} MODIFY NAME = ${p['qLive']}. Si la restauración falla antes del cambio, "${p['live']}" no se toca y "${p['temp']}" se borra.`,
+  'mssql.rollbackSide': (p: PhraseParams) => `Borre "${p['live']}" cuando ya no la necesite (DROP DATABASE ${p['qLive']}).`,
+
+  'plan.safetyRenamed': (p: PhraseParams) => `${p['db']}: la base en uso se conserva como ${p['name']}`,
+  'plan.safetySet': (p: PhraseParams) => `${p['db']}: se copia en una copia pre_restore antes de sustituirla`,
+  'plan.safetyNone': () => 'no se sustituye nada (restauración al lado)',
+  'plan.willTerminate': (p: PhraseParams) => `Se cerrarán ${p['count']} sesión(es) conectadas a ${p['db']} en el cambio.`,
+  'plan.noFiles': (p: PhraseParams) => `La copia ${p['set']} no tiene archivos.`,
+
+  'refuse.failedEntry': (p: PhraseParams) => `${p['db']} falló en la copia ${p['set']} (${p['reason']}).`,
+  'refuse.failedEntryHint': (p: PhraseParams) => `Elija otra copia: respaldo list --db ${p['db']}`,
+  'refuse.raw': (p: PhraseParams) => `La copia ${p['set']} tiene ${p['db']} como copia byte a byte de una base dañada (${p['file']}), no como copia restaurable.`,
+  'refuse.rawHint': (p: PhraseParams) => `Revísela a mano: gunzip -c ${p['path']} > /tmp/${p['db']}.damaged`,
+  'refuse.schemaInPlace': (p: PhraseParams) => `La copia ${p['set']} solo tiene el esquema de ${p['db']}; restaurarla en su sitio sustituiría los datos por tablas vacías.`,
+  'refuse.schemaInPlaceHint': () => 'Restáurela al lado con --to, o elija una copia completa.',
+  'refuse.targetExists': (p: PhraseParams) => `${p['target']} ya existe; una restauración al lado nunca sobrescribe.`,
+  'refuse.targetExistsHint': () => 'Elija otro destino (--to).',
+  'refuse.inUse': (p: PhraseParams) => `${p['target']} está abierta por otro proceso (${p['users']}).`,
+  'refuse.inUseHint': () => 'Detenga la aplicación que la usa y vuelva a restaurar.',
+  'refuse.sessions': (p: PhraseParams) => `Hay ${p['count']} sesión(es) conectadas a ${p['db']}: ${p['sessions']}.`,
+  'refuse.sessionsHint': () => 'Detenga la aplicación, o use --terminate-connections para cerrarlas en el cambio.',
+  'refuse.filesTarget': (p: PhraseParams) => `${p['to']} existe y no está vacía; los archivos restaurados nunca sobrescriben nada.`,
+  'refuse.filesTargetHint': () => 'Elija una carpeta vacía o nueva con --to.',
+} satisfies Record<PhraseId, (p: PhraseParams) => string>;

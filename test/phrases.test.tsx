@@ -1,0 +1,104 @@
+/**
+ * The restore plan reaches the menu as phrases (ids with parameters) so a Spanish operator reads
+ * the steps, the safety copy, how to roll back, refusals and warnings in Spanish before typing the
+ * confirmation word; the CLI keeps the English text, which must be exactly the phrases' English.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { cleanup } from 'ink-testing-library';
+import { english, PHRASES_EN, type Phrase } from '../src/core/phrases.js';
+import type { DatabaseConfig, DatabaseEntry } from '../src/core/types.js';
+import type { RestoreStepPlan } from '../src/drivers/driver.js';
+import { planPgRestore } from '../src/drivers/postgres-plan.js';
+import { driverFor } from '../src/drivers/registry.js';
+import { loadConfig } from '../src/config/load.js';
+import { createBackup } from '../src/engine/create.js';
+import { planRestore } from '../src/engine/restore.js';
+import { silentReporter } from '../src/core/events.js';
+import { PHRASES_ES } from '../src/ui/i18n/phrases-es.js';
+import { say } from '../src/ui/i18n/index.js';
+import { PlanView } from '../src/ui/screens/RestoreScreen.js';
+import { demoSetup } from './helpers/tmp.js';
+import { renderUi } from './ui-fake-facade.js';
+
+afterEach(() => cleanup());
+
+const entry = (engine: DatabaseEntry['engine'], extra: Partial<DatabaseEntry> = {}): DatabaseEntry => ({
+  name: 'inventario', engine, file: 'databases/inventario.x.gz', format: engine === 'sqlite' ? 'sqlite-db' : engine === 'postgres' ? 'pg-custom' : 'mssql-bak',
+  compressed: true, rawBytes: 1, storedBytes: 1, md5: null, sha256: null, tables: { 'public.a': 1 }, durationMs: 1, error: null, details: { rowCounts: 'exact' }, ...extra,
+});
+const sqlite: DatabaseConfig = { name: 'inventario', engine: 'sqlite', path: '/srv/app/data/inventario.db' };
+const pg: DatabaseConfig = { name: 'inventario', engine: 'postgres', url: 'postgresql://app@db1:5432/inventario' };
+const mssql: DatabaseConfig = { name: 'inventario', engine: 'sqlserver', server: 'db1', user: 'backup', password: 'x', database: 'inventario', serverBackupDir: '/var/opt/mssql/backup', localBackupDir: '/mnt/mssql' };
+
+const plans: [string, RestoreStepPlan][] = [
+  ['sqlite in place', driverFor('sqlite').planRestore({ db: sqlite, entry: entry('sqlite'), setId: 'S1', target: { kind: 'in-place' } })],
+  ['sqlite side by side', driverFor('sqlite').planRestore({ db: sqlite, entry: entry('sqlite'), setId: 'S1', target: { kind: 'side-by-side', name: '/tmp/x.db' } })],
+  ['sqlite schema SQL', driverFor('sqlite').planRestore({ db: sqlite, entry: entry('sqlite', { format: 'sqlite-sql' }), setId: 'S1', target: { kind: 'side-by-side', name: '/tmp/x.db' } })],
+  ['postgres in place, roles', planPgRestore({ db: pg, entry: entry('postgres'), setId: 'S1', target: { kind: 'in-place' }, createRoles: true })],
+  ['postgres tables, estimates', planPgRestore({ db: pg, entry: entry('postgres', { details: { rowCounts: 'estimate' } }), setId: 'S1', target: { kind: 'side-by-side', name: 'inv_copy' }, tables: ['public.a'] })],
+  ['sqlserver in place', driverFor('sqlserver').planRestore({ db: mssql, entry: entry('sqlserver'), setId: 'S1', target: { kind: 'in-place' } })],
+  ['sqlserver side by side', driverFor('sqlserver').planRestore({ db: mssql, entry: entry('sqlserver'), setId: 'S1', target: { kind: 'side-by-side', name: 'inv_copy' } })],
+];
+
+/** A Spanish rendering that filled every parameter and is not the English text. */
+function expectSpanish(p: Phrase): string {
+  const es = say('es', p, english(p));
+  expect(es, p.id).not.toMatch(/undefined/);
+  expect(english(p), p.id).not.toMatch(/undefined/);
+  expect(es, p.id).not.toBe(english(p));
+  return es;
+}
+
+describe('restore plan phrases', () => {
+  it('every phrase has a Spanish text', () => {
+    expect(Object.keys(PHRASES_ES).sort()).toEqual(Object.keys(PHRASES_EN).sort());
+  });
+
+  it.each(plans)('%s: steps and rollback are exactly the phrases in English, and all have Spanish', (_label, plan) => {
+    expect(plan.stepPhrases).toBeDefined();
+    expect(plan.steps).toEqual(plan.stepPhrases!.map(english));
+    expect(plan.rollback).toBe(english(plan.rollbackPhrase!));
+    for (const p of [...plan.stepPhrases!, plan.rollbackPhrase!]) expectSpanish(p);
+  });
+
+  it('names and paths pass through untranslated', () => {
+    const [, plan] = plans[3]!;
+    const es = plan.stepPhrases!.map((p) => say('es', p, english(p)));
+    expect(es).toContain('renombrar "inventario" a "inventario__pre_restore_S1" (la copia de seguridad)');
+    expect(es[0]).toMatch(/^crear los roles guardados/);
+    expect(say('es', plan.rollbackPhrase, plan.rollback)).toContain('ALTER DATABASE "inventario__pre_restore_S1" RENAME TO "inventario"');
+    // English stays the engine's own text; a missing phrase falls back to it.
+    expect(say('en', plan.stepPhrases![0], plan.steps[0]!)).toBe(plan.steps[0]);
+    expect(say('es', undefined, 'plain English')).toBe('plain English');
+    expect(say('es', plan.stepPhrases![1], '', false)).toBe('crear la base vacia "inventario__restore_S1" (codificacion y configuracion regional del original)');
+  });
+
+  it('the engine plan: safety, refusals and warnings carry phrases; the menu shows the whole plan in Spanish', async () => {
+    const s = demoSetup();
+    const cfg = await loadConfig({ configPath: s.configFile, env: {} });
+    const m = await createBackup(cfg, { databases: ['users', 'inventario'], files: false }, silentReporter);
+    const plan = await planRestore(cfg, m.id, { databases: ['users', 'inventario'], files: true });
+    expect(plan.safety).toBe(plan.safetyPhrases!.map(english).join('; '));
+    expect(plan.warnings).toEqual(plan.warningPhrases!.map(english));
+    expect(plan.warnings).toEqual([`Set ${m.id} holds no files.`]);
+    for (const p of [...plan.safetyPhrases!, ...plan.warningPhrases!]) expectSpanish(p);
+    const exists = await planRestore(cfg, m.id, { databases: ['users'], to: s.dbs.inventario });
+    expect(exists.refusals).toHaveLength(1);
+    expect(exists.refusals[0]!.message).toBe(english(exists.refusals[0]!.phrases!.message));
+    expect(expectSpanish(exists.refusals[0]!.phrases!.message)).toBe(`${s.dbs.inventario} ya existe; una restauración al lado nunca sobrescribe.`);
+
+    const { lastFrame } = renderUi(<PlanView plan={plan} />, { lang: 'es' });
+    const f = lastFrame()!.replace(/\s+/g, ' ');
+    expect(f).toContain('users: se copia en una copia pre_restore antes de sustituirla');
+    expect(f).toContain(`La copia ${m.id} no tiene archivos.`);
+    expect(f).toContain('respaldo restore <id de la copia pre_restore> --db users --yes');
+    expect(f).not.toMatch(/copied into|holds no files|against the manifest/);
+    cleanup();
+    const one = await planRestore(cfg, m.id, { databases: ['users'] });
+    const single = renderUi(<PlanView plan={one} />, { lang: 'es' }).lastFrame()!.replace(/\s+/g, ' ');
+    expect(single).toMatch(/1\. verificar databases\/users\S* contra el manifiesto \(md5, sha256\)/);
+    expect(single).toContain('4. renombrarla sobre');
+    const en = renderUi(<PlanView plan={one} />, { lang: 'en' }).lastFrame()!.replace(/\s+/g, ' ');
+    expect(en).toContain('1. verify databases/users');
+  });
+});
