@@ -6,6 +6,8 @@ import type { ReactElement } from 'react';
 import { render } from 'ink-testing-library';
 import { RespaldoError } from '../src/core/errors.js';
 import { summaryFromManifest } from '../src/engine/catalog.js';
+import { safetyOf } from '../src/engine/restore.js';
+import { english } from '../src/core/phrases.js';
 import type { Reporter } from '../src/core/events.js';
 import type { Manifest, RetentionPolicy, ScheduleJob, SetSummary } from '../src/core/types.js';
 import type { CreateRequest, EngineFacade, HeaderStatus, MenuConfig, RestoreOutcome, RestorePlan, RestoreRequest, SchedulerEvent, SchedulerHandle, SchedulerStatus, VerifyReport } from '../src/ui/engine-facade.js';
@@ -246,7 +248,7 @@ export class FakeFacade implements EngineFacade {
         format: 'pg-custom',
       });
     }
-    const replaced = databases.filter((d) => d.replaces);
+    const safety = safetyOf(databases);
     return {
       setId: m.id,
       setType: m.type,
@@ -254,9 +256,8 @@ export class FakeFacade implements EngineFacade {
       setStatus: m.status,
       databases,
       files: null,
-      safety: replaced.length
-        ? replaced.map((d) => (d.safety.kind === 'renamed-database' ? `${d.database}: the live database is kept as ${d.safety.name}` : `${d.database}: copied into a pre_restore set before it is replaced`)).join('; ')
-        : 'nothing is replaced (side-by-side restore)',
+      safety: safety.map(english).join('; '),
+      safetyPhrases: safety,
       refusals,
       warnings,
       options: { databases: req.databases, files: req.files, ...(req.to ? { to: req.to } : {}), ...(req.terminateConnections ? { terminateConnections: true } : {}) },

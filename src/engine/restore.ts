@@ -111,6 +111,13 @@ function targetFor(db: DatabaseConfig, count: number, to: string | undefined, cw
   return { kind: 'side-by-side', name: isDir ? join(abs, basename(db.path ?? `${db.name}.db`)) : abs };
 }
 
+/** Pure: how what a plan replaces is kept, one phrase per replaced database (or that nothing is replaced). */
+export function safetyOf(databases: readonly Pick<DatabaseRestorePlan, 'database' | 'replaces' | 'safety'>[]): Phrase[] {
+  const replaced = databases.filter((d) => d.replaces);
+  if (!replaced.length) return [phrase('plan.safetyNone')];
+  return replaced.map((d) => (d.safety.kind === 'renamed-database' ? phrase('plan.safetyRenamed', { db: d.database, name: d.safety.name }) : phrase('plan.safetySet', { db: d.database })));
+}
+
 /** Reads the set and the targets and says what a restore would do. Changes nothing. */
 export async function planRestore(cfg: LoadedConfig, id: string, opts: RestoreOptions): Promise<RestorePlan> {
   const cwd = opts.cwd ?? process.cwd();
@@ -173,10 +180,7 @@ export async function planRestore(cfg: LoadedConfig, id: string, opts: RestoreOp
     if (!m.files.length) warningPhrases.push(phrase('plan.noFiles', { set: m.id }));
   }
   if (!databases.length && !files && !refusals.length) throw new UsageError('Nothing to restore.', 'Name databases with --db, or add --files.');
-  const replaced = databases.filter((d) => d.replaces);
-  const safetyPhrases = replaced.length
-    ? replaced.map((d) => (d.safety.kind === 'renamed-database' ? phrase('plan.safetyRenamed', { db: d.database, name: d.safety.name }) : phrase('plan.safetySet', { db: d.database })))
-    : [phrase('plan.safetyNone')];
+  const safetyPhrases = safetyOf(databases);
   return {
     setId: m.id,
     setType: m.type,
