@@ -168,6 +168,10 @@ try {
      if (op === 'create') {
        const m = await createBackup(cfg, {}, reporter);
        out = { id: m.id, status: m.status, stored: m.totals.storedBytes, raw: m.totals.rawBytes, error: m.databases[0].error, rowCounts: m.databases[0].details.rowCounts, gzipLevel: m.databases[0].details.gzipLevel };
+     } else if (op === 'restore-table') {
+       const plan = await planRestore(cfg, arg, { databases: ['bench'], to: 'bench_respaldo_customers', tables: ['public.customers'] });
+       const o = await executeRestore(cfg, plan, reporter);
+       out = { ok: o.ok, databases: o.databases };
      } else {
        const plan = await planRestore(cfg, arg, { databases: ['bench'], to: 'bench_respaldo_restored' });
        const o = await executeRestore(cfg, plan, reporter);
@@ -249,6 +253,11 @@ try {
   const rinfo = JSON.parse(rr.stdout.trim().split('\n').pop());
   if (!rinfo.ok) throw new Error(`respaldo restore failed: ${JSON.stringify(rinfo)}`);
   console.log(`respaldo restore --to (gzip ${level} set)`.padEnd(62), rr.seconds.toFixed(1).padStart(7), `  (in-process ${(rinfo.ms / 1000).toFixed(1)} s: verify, gunzip, pg_restore, row counts; peak RSS ${(rr.rssKb / 1024).toFixed(0)} MiB)`);
+  // One table out of the whole dump (TOC selection; pg_restore still reads past the other tables' data).
+  const rt = timed(process.execPath, [runner, 'restore-table', sets[level].cfgFile, sets[level].id], { env: { ...process.env, BENCH_PG_PASSWORD: password } });
+  const tinfo = JSON.parse(rt.stdout.trim().split('\n').pop());
+  if (!tinfo.ok) throw new Error(`respaldo restore --table failed: ${JSON.stringify(tinfo)}`);
+  console.log(`respaldo restore --to --table public.customers (200k rows)`.padEnd(62), rt.seconds.toFixed(1).padStart(7), `  (peak RSS ${(rt.rssKb / 1024).toFixed(0)} MiB)`);
 } finally {
   try {
     run(join(bin, 'pg_ctl'), ['-D', dataDir, '-m', 'immediate', '-w', 'stop'], { asServer: true });
