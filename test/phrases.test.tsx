@@ -12,7 +12,11 @@ import { planPgRestore } from '../src/drivers/postgres-plan.js';
 import { driverFor } from '../src/drivers/registry.js';
 import { loadConfig } from '../src/config/load.js';
 import { createBackup } from '../src/engine/create.js';
-import { planRestore } from '../src/engine/restore.js';
+import { executeRestore, planRestore } from '../src/engine/restore.js';
+import { LockHeldError, RespaldoError, VerifyError } from '../src/core/errors.js';
+import { ErrorBox } from '../src/ui/components/ErrorBox.js';
+import { appendFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { silentReporter } from '../src/core/events.js';
 import { PHRASES_ES } from '../src/ui/i18n/phrases-es.js';
 import { say } from '../src/ui/i18n/index.js';
@@ -100,5 +104,29 @@ describe('restore plan phrases', () => {
     expect(single).toContain('4. renombrarla sobre');
     const en = renderUi(<PlanView plan={one} />, { lang: 'en' }).lastFrame()!.replace(/\s+/g, ' ');
     expect(en).toContain('1. verify databases/users');
+  });
+  it('the errors the menu shows most come in Spanish: the folder lock, a set that fails verification', async () => {
+    const lock = new LockHeldError('/srv/backups/.respaldo.lock', 'scheduler, pid 42 on db1 since 2026-11-22T02:00:00.000Z', { purpose: 'scheduler', pid: 42, host: 'db1', startedAt: '2026-11-22T02:00:00.000Z' });
+    expect(lock.message).toBe(english(lock.phrases!.message));
+    const f = renderUi(<ErrorBox error={lock} />, { lang: 'es' }).lastFrame()!.replace(/[\s│╭╮╰╯─]+/g, ' ');
+    expect(f).toContain('Otro proceso de respaldo está trabajando en esta carpeta de copias (scheduler, pid 42 en db1 desde 2026-11-22T02:00:00.000Z).');
+    expect(f).toContain('borre /srv/backups/.respaldo.lock');
+    cleanup();
+
+    const s = demoSetup();
+    const cfg = await loadConfig({ configPath: s.configFile, env: {} });
+    const m = await createBackup(cfg, { databases: ['users'], files: false }, silentReporter);
+    const stored = join(s.backupDir, m.id, m.databases[0]!.file!);
+    appendFileSync(stored, 'x');
+    const plan = await planRestore(cfg, m.id, { databases: ['users'] });
+    const err = await executeRestore(cfg, plan, silentReporter).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(VerifyError);
+    expect((err as VerifyError).message).toBe(english((err as VerifyError).phrases!.message));
+    const es = renderUi(<ErrorBox error={err} />, { lang: 'es' }).lastFrame()!.replace(/[\s│╭╮╰╯─]+/g, ' ');
+    expect(es).toContain(`La copia ${m.id} no pasó la verificación; no se restauró nada:`);
+    expect(es).toContain('Restaure desde otra copia');
+    // An error without phrases shows as it is.
+    cleanup();
+    expect(renderUi(<ErrorBox error={new RespaldoError('failed', 'PostgreSQL at db1:5432 refused the connection.', 'Is it running?')} />, { lang: 'es' }).lastFrame()).toContain('refused the connection');
   });
 });

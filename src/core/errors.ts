@@ -1,4 +1,5 @@
 import { EXIT, type ExitKind } from './exit-codes.js';
+import { phrase, type Phrase } from './phrases.js';
 
 /**
  * An error an operator can act on. `message` says what happened in the operator's words,
@@ -9,6 +10,8 @@ export class RespaldoError extends Error {
   readonly kind: ExitKind;
   readonly hint: string | undefined;
   readonly details: Record<string, unknown> | undefined;
+  /** `message` and `hint` as phrases, for the menu's languages (the common errors only). */
+  phrases: { message: Phrase; hint?: Phrase } | undefined;
 
   constructor(kind: ExitKind, message: string, hint?: string, details?: Record<string, unknown>) {
     super(message);
@@ -20,6 +23,12 @@ export class RespaldoError extends Error {
 
   get exitCode(): number {
     return EXIT[this.kind];
+  }
+
+  /** Attaches the phrases of `message` and `hint`; returns this error. */
+  withPhrases(message: Phrase, hint?: Phrase): this {
+    this.phrases = { message, ...(hint ? { hint } : {}) };
+    return this;
   }
 
   toJSON(): Record<string, unknown> {
@@ -47,9 +56,10 @@ export class UsageError extends RespaldoError {
 }
 
 export class LockHeldError extends RespaldoError {
-  constructor(lockFile: string, holder: string) {
+  constructor(lockFile: string, holder: string, who?: { purpose: string; pid: number; host: string; startedAt: string }) {
     super('lockHeld', `Another respaldo process is working on this backup folder (${holder}).`, `Wait for it to finish. If you are sure no respaldo runs, remove ${lockFile}.`, { lockFile });
     this.name = 'LockHeldError';
+    this.withPhrases(who ? phrase('error.lockHeldBy', who) : phrase('error.lockHeld'), phrase('error.lockHeldHint', { lockFile }));
   }
 }
 

@@ -1,6 +1,7 @@
 /**
  * The sentences of a restore plan that an operator reads before confirming (steps, how to roll
- * back, the safety copy, refusals and warnings), as ids with parameters. The engine and the CLI
+ * back, the safety copy, refusals and warnings), and the errors the menu shows most, as ids with
+ * parameters. The engine and the CLI
  * use the English text below; the menu renders the same ids from its own catalogue
  * (src/ui/i18n/phrases-es.ts) in the operator's language. Parameters are names, paths and numbers
  * that are shown as they are.
@@ -72,6 +73,13 @@ export const PHRASES_EN = {
   'refuse.sessionsHint': () => 'Stop the application, or pass --terminate-connections to close them at the swap.',
   'refuse.filesTarget': (p: PhraseParams) => `${p['to']} exists and is not empty; restored files never overwrite anything.`,
   'refuse.filesTargetHint': () => 'Choose an empty or new folder with --to.',
+
+  // Errors the menu shows most
+  'error.lockHeld': () => 'Another respaldo process is working on this backup folder.',
+  'error.lockHeldBy': (p: PhraseParams) => `Another respaldo process is working on this backup folder (${p['purpose']}, pid ${p['pid']} on ${p['host']} since ${p['startedAt']}).`,
+  'error.lockHeldHint': (p: PhraseParams) => `Wait for it to finish. If you are sure no respaldo runs, remove ${p['lockFile']}.`,
+  'error.restoreVerify': (p: PhraseParams) => `Set ${p['set']} failed verification, nothing was restored: ${p['problems']}`,
+  'error.restoreVerifyHint': () => 'Restore from another set (`respaldo list`), and check the disk that holds the backups.',
 } satisfies Record<string, (p: PhraseParams) => string>;
 
 export type PhraseId = keyof typeof PHRASES_EN;

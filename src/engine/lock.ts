@@ -96,7 +96,7 @@ export async function acquireLock(backupDir: string, purpose: string): Promise<(
     if (!holder && lockAgeMs(file) < UNREADABLE_GRACE_MS) {
       throw new LockHeldError(file, 'a process that is taking the lock right now');
     }
-    if (!isStale(holder)) throw new LockHeldError(file, describeHolder(holder));
+    if (!isStale(holder)) throw new LockHeldError(file, describeHolder(holder), holder ?? undefined);
     // Stale: move it aside under a private name. If what was moved is not the stale lock we read
     // (another process took it over meanwhile), put it back without clobbering and give up.
     const aside = `${file}.stale-${process.pid}-${Math.random().toString(36).slice(2)}`;

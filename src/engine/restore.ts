@@ -219,7 +219,9 @@ export async function executeRestore(cfg: LoadedConfig, plan: RestorePlan, repor
     reporter.emit({ type: 'item-end', item: 'verify', ok: !bad.length, ...(bad.length ? { error: bad.map((b) => `${b.path}: ${b.problem}`).join('; ') } : {}) });
     if (bad.length) {
       writeLog(cfg.backupDir, 'restore-end', { setId: m.id, outcome: 'refused', reason: 'verify failed', problems: bad.map((b) => `${b.path}: ${b.problem}`) }, cfg.secrets);
-      throw new VerifyError(`Set ${m.id} failed verification, nothing was restored: ${bad.map((b) => `${b.path}: ${b.problem}`).join('; ')}`, 'Restore from another set (`respaldo list`), and check the disk that holds the backups.', { files: bad });
+      const message = phrase('error.restoreVerify', { set: m.id, problems: bad.map((b) => `${b.path}: ${b.problem}`).join('; ') });
+      const hint = phrase('error.restoreVerifyHint');
+      throw new VerifyError(english(message), english(hint), { files: bad }).withPhrases(message, hint);
     }
 
     const outcome: RestoreOutcome = { setId: m.id, ok: true, safetySetIds: [], databases: [], filesRestoredTo: null, recovered: [] };

@@ -1,4 +1,6 @@
 import { Box, Text } from 'ink';
+import { RespaldoError } from '../../core/errors.js';
+import { say } from '../i18n/index.js';
 import { useUi } from '../use-ui.js';
 
 /** Message and hint of an error the operator can act on; a bug gets its message and a bug hint, never a stack. */
@@ -14,8 +16,11 @@ export function describeError(err: unknown, bugHint: string): { message: string;
 }
 
 export function ErrorBox({ error }: { error: unknown }) {
-  const { t, theme } = useUi();
-  const { message, hint } = describeError(error, t.common.bugHint);
+  const { t, lang, theme } = useUi();
+  const described = describeError(error, t.common.bugHint);
+  const phrases = error instanceof RespaldoError ? error.phrases : undefined;
+  const message = say(lang, phrases?.message, described.message, theme.unicode);
+  const hint = say(lang, phrases?.hint, described.hint, theme.unicode);
   return (
     <Box flexDirection="column" borderStyle={theme.border} borderColor={theme.colors.error} paddingX={1}>
       <Text color={theme.colors.error} bold wrap="wrap">

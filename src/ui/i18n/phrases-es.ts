@@ -63,4 +63,10 @@ export const PHRASES_ES = {
   'refuse.sessionsHint': () => 'Detenga la aplicación, o use --terminate-connections para cerrarlas en el cambio.',
   'refuse.filesTarget': (p: PhraseParams) => `${p['to']} existe y no está vacía; los archivos restaurados nunca sobrescriben nada.`,
   'refuse.filesTargetHint': () => 'Elija una carpeta vacía o nueva con --to.',
+
+  'error.lockHeld': () => 'Otro proceso de respaldo está trabajando en esta carpeta de copias.',
+  'error.lockHeldBy': (p: PhraseParams) => `Otro proceso de respaldo está trabajando en esta carpeta de copias (${p['purpose']}, pid ${p['pid']} en ${p['host']} desde ${p['startedAt']}).`,
+  'error.lockHeldHint': (p: PhraseParams) => `Espere a que termine. Si está seguro de que no hay ningún respaldo en marcha, borre ${p['lockFile']}.`,
+  'error.restoreVerify': (p: PhraseParams) => `La copia ${p['set']} no pasó la verificación; no se restauró nada: ${p['problems']}`,
+  'error.restoreVerifyHint': () => 'Restaure desde otra copia (`respaldo list`) y revise el disco donde están las copias.',
 } satisfies Record<PhraseId, (p: PhraseParams) => string>;
