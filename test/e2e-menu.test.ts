@@ -10,15 +10,14 @@ import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TmuxScreen } from './helpers/tty.js';
 
 const run = promisify(execFile);
 const ROOT = resolve(import.meta.dirname, '..');
 const BIN = join(ROOT, 'bin', 'respaldo.js');
 const DIST = join(ROOT, 'dist', 'cli', 'main.js');
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 let dir: string;
-const sessions: string[] = [];
 
 function makeDemo(root: string): void {
   execFileSync('mkdir', ['-p', join(root, 'data'), join(root, 'app')]);
@@ -61,48 +60,11 @@ function makeDemo(root: string): void {
   );
 }
 
-/** A menu in its own tmux session; every key goes alone, and the screen is polled. */
-class Terminal {
-  constructor(readonly name: string) {}
-
-  static async open(name: string, env: string, width = 100, height = 30): Promise<Terminal> {
-    const cmd = `cd ${dir} && env ${env} node ${BIN} --config ${join(dir, 'backup_config.json')}; echo EXIT=$?; sleep 60`;
-    await run('tmux', ['new-session', '-d', '-s', name, '-x', String(width), '-y', String(height), cmd]);
-    sessions.push(name);
-    return new Terminal(name);
-  }
-
-  async screen(): Promise<string> {
-    const { stdout } = await run('tmux', ['capture-pane', '-p', '-t', this.name]);
-    return stdout;
-  }
-
-  async waitFor(what: string | RegExp | ((s: string) => boolean), timeoutMs = 20_000): Promise<string> {
-    const test = typeof what === 'function' ? what : typeof what === 'string' ? (s: string) => s.includes(what) : (s: string) => what.test(s);
-    const end = Date.now() + timeoutMs;
-    let last = '';
-    while (Date.now() < end) {
-      last = await this.screen();
-      if (test(last)) return last;
-      await sleep(100);
-    }
-    throw new Error(`tmux ${this.name}: timed out waiting for ${String(what)}; the screen was:\n${last}`);
-  }
-
-  /** One key (tmux key name such as Enter, Escape, Down, Space, or a single character). */
-  async key(k: string): Promise<void> {
-    await run('tmux', ['send-keys', '-t', this.name, k]);
-    await sleep(150);
-  }
-
-  /** Literal text, one character at a time. */
-  async type(text: string): Promise<void> {
-    for (const ch of text) {
-      await run('tmux', ['send-keys', '-t', this.name, '-l', ch]);
-      await sleep(60);
-    }
-  }
-}
+/** The menu of the demo folder in its own tmux session (see TmuxScreen). */
+const Terminal = {
+  open: (name: string, env: string, width = 100, height = 30): Promise<TmuxScreen> =>
+    TmuxScreen.open(name, `cd ${dir} && env ${env} node ${BIN} --config ${join(dir, 'backup_config.json')}; echo EXIT=$?; sleep 60`, width, height),
+};
 
 function rows(file: string, table: string): unknown[] {
   const db = new Database(file, { readonly: true });
@@ -122,13 +84,7 @@ describe('menu end to end (real binary in tmux, real SQLite databases)', () => {
   });
 
   afterAll(() => {
-    for (const s of sessions) {
-      try {
-        execFileSync('tmux', ['kill-session', '-t', s], { stdio: 'ignore' });
-      } catch {
-        /* already gone */
-      }
-    }
+    TmuxScreen.closeAll();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 

@@ -1,4 +1,5 @@
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
+import { promisify } from 'node:util';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cliCommandLine, shq, waitFor } from './cli.js';
@@ -49,4 +50,65 @@ export function startCliInTmux(args: string[], cwd: string, opts: { width?: numb
       }
     },
   };
+}
+
+const run = promisify(execFile);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * A program in its own tmux session, driven like a person would: every key alone with a short
+ * pause, the screen polled with capture-pane until the expected text appears.
+ */
+export class TmuxScreen {
+  private static readonly opened: string[] = [];
+  constructor(readonly name: string) {}
+
+  /** Starts `command` (a shell command line) in a new detached session of the given size. */
+  static async open(name: string, command: string, width = 100, height = 30): Promise<TmuxScreen> {
+    await run('tmux', ['new-session', '-d', '-s', name, '-x', String(width), '-y', String(height), command]);
+    TmuxScreen.opened.push(name);
+    return new TmuxScreen(name);
+  }
+
+  /** Kills every session opened so far (for afterAll). */
+  static closeAll(): void {
+    for (const name of TmuxScreen.opened.splice(0)) {
+      try {
+        execFileSync('tmux', ['kill-session', '-t', name], { stdio: 'ignore' });
+      } catch {
+        /* already gone */
+      }
+    }
+  }
+
+  async screen(): Promise<string> {
+    const { stdout } = await run('tmux', ['capture-pane', '-p', '-t', this.name]);
+    return stdout;
+  }
+
+  async waitFor(what: string | RegExp | ((s: string) => boolean), timeoutMs = 20_000): Promise<string> {
+    const test = typeof what === 'function' ? what : typeof what === 'string' ? (s: string) => s.includes(what) : (s: string) => what.test(s);
+    const end = Date.now() + timeoutMs;
+    let last = '';
+    while (Date.now() < end) {
+      last = await this.screen();
+      if (test(last)) return last;
+      await sleep(100);
+    }
+    throw new Error(`tmux ${this.name}: timed out waiting for ${String(what)}; the screen was:\n${last}`);
+  }
+
+  /** One key (tmux key name such as Enter, Escape, Down, Space, or a single character). */
+  async key(k: string): Promise<void> {
+    await run('tmux', ['send-keys', '-t', this.name, k]);
+    await sleep(150);
+  }
+
+  /** Literal text, one character at a time. */
+  async type(text: string): Promise<void> {
+    for (const ch of text) {
+      await run('tmux', ['send-keys', '-t', this.name, '-l', ch]);
+      await sleep(60);
+    }
+  }
 }
