@@ -67,6 +67,11 @@ describe('real engine facade', () => {
     expect(v.ok).toBe(true);
     expect((await facade.listSets({ database: 'inventario' })).length).toBe(0);
     expect((await facade.listSets({ database: 'users' }))[0]?.lastVerified?.ok).toBe(true);
+    // The keep mark, as `respaldo keep` sets it.
+    await facade.setKeep(m.id, true);
+    expect((await facade.listSets())[0]?.keep).toBe(true);
+    await facade.setKeep(m.id, false);
+    expect((await facade.listSets())[0]?.keep).toBe(false);
   });
 
   it('nextRuns understands simple forms and cron, and throws a RespaldoError with a hint otherwise', async () => {

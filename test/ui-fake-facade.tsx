@@ -85,8 +85,8 @@ export function manifestFor(id: string, opts: { startedAt?: string; databases?: 
   };
 }
 
-function summaryOf(m: Manifest): SetSummary {
-  return summaryFromManifest(m, `/backups/${m.id}`, { keep: false, lastVerified: null });
+function summaryOf(m: Manifest, kept: ReadonlySet<string> = new Set()): SetSummary {
+  return summaryFromManifest(m, `/backups/${m.id}`, { keep: kept.has(m.id), lastVerified: null });
 }
 
 /** An in-memory engine with the calls recorded; `fail` makes a named method throw a RespaldoError. */
@@ -156,7 +156,7 @@ export class FakeFacade implements EngineFacade {
   }
   async listSets(filter?: { database?: string }): Promise<SetSummary[]> {
     this.record('listSets', filter);
-    return this.manifests.map(summaryOf).filter((s) => !filter?.database || s.databases.includes(filter.database) || s.failedDatabases.includes(filter.database));
+    return this.manifests.map((m) => summaryOf(m, this.kept)).filter((s) => !filter?.database || s.databases.includes(filter.database) || s.failedDatabases.includes(filter.database));
   }
   async readManifest(id: string): Promise<Manifest> {
     this.record('readManifest', id);
@@ -192,6 +192,13 @@ export class FakeFacade implements EngineFacade {
   async deleteSet(id: string): Promise<void> {
     this.record('deleteSet', id);
     this.manifests = this.manifests.filter((m) => m.id !== id);
+  }
+  /** Sets marked keep. */
+  kept = new Set<string>();
+  async setKeep(id: string, keep: boolean): Promise<void> {
+    this.record('setKeep', id, keep);
+    if (keep) this.kept.add(id);
+    else this.kept.delete(id);
   }
   /** Plans like the engine: SQLite in use is refused; server sessions are refused unless terminateConnections (then a warning). */
   async planRestore(req: RestoreRequest): Promise<RestorePlan> {

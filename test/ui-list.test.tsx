@@ -171,6 +171,30 @@ describe('list screen', () => {
     expect(facade.manifests.map((m) => m.id)).toEqual(['20261122_100000', '20261120_100000']);
   });
 
+  it('details: p protects the set from prune (the keep mark) and p again removes it', async () => {
+    const facade = new FakeFacade();
+    const { lastFrame, stdin } = renderUi(<Menu />, { facade });
+    await waitFrame(lastFrame, (x) => x.includes('3 sets'));
+    await press(stdin, '3');
+    await waitFrame(lastFrame, (x) => x.includes('1-3 of 3'));
+    await press(stdin, KEY.enter);
+    let f = await waitFrame(lastFrame, (x) => /Keep\s+no: retention decides/.test(x));
+    expect(f).toContain('p protect (keep)');
+    await press(stdin, 'p');
+    f = await waitFrame(lastFrame, (x) => x.includes('Marked keep: prune will never remove this set.'));
+    expect(f).toMatch(/Keep\s+yes: prune never removes this set/);
+    await press(stdin, 'p');
+    f = await waitFrame(lastFrame, (x) => x.includes('Keep mark removed'));
+    expect(f).toMatch(/Keep\s+no: retention decides/);
+    expect(facade.calls.filter((c) => c.method === 'setKeep').map((c) => c.args)).toEqual([
+      ['20261122_100000', true],
+      ['20261122_100000', false],
+    ]);
+    // k still scrolls (vim keys), it does not toggle anything.
+    await press(stdin, 'k');
+    expect(facade.calls.filter((c) => c.method === 'setKeep')).toHaveLength(2);
+  });
+
   it('a missing set in details shows message + hint', async () => {
     const { lastFrame } = renderUi(<Menu initial={[{ name: 'main' }, { name: 'details', id: '20200101_000000' }]} />);
     const f = await waitFrame(lastFrame, (x) => x.includes('Error:'));

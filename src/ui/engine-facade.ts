@@ -2,7 +2,7 @@ import { UsageError } from '../core/errors.js';
 import type { ProgressEvent, Reporter } from '../core/events.js';
 import type { BackupType, EngineName, LoadedConfig, Manifest, RetentionPolicy, ScheduleJob, SetSummary } from '../core/types.js';
 import { loadConfig } from '../config/load.js';
-import { deleteSet, listSets, readManifest } from '../engine/catalog.js';
+import { deleteSet, listSets, readManifest, setKeep } from '../engine/catalog.js';
 import { createBackup } from '../engine/create.js';
 import { executeRestore, planRestore, type RestoreOutcome, type RestorePlan } from '../engine/restore.js';
 import { getStatus } from '../engine/status.js';
@@ -34,6 +34,8 @@ export interface EngineFacade {
   verifySet(id: string, reporter: Reporter): Promise<VerifyReport>;
   /** Deletes a set (and its server-side safety copies). */
   deleteSet(id: string): Promise<void>;
+  /** Marks a set keep (prune never removes it) or removes the mark. */
+  setKeep(id: string, keep: boolean): Promise<void>;
   /** Plans a restore without changing anything. */
   planRestore(req: RestoreRequest): Promise<RestorePlan>;
   /** Executes a plan returned by planRestore. */
@@ -149,6 +151,7 @@ export function createEngineFacade(initial: LoadedConfig): EngineFacade {
       createBackup(cfg, { databases: req.databases, type: req.type, files: req.files, ...(req.description ? { description: req.description } : {}), ...(signal ? { signal } : {}) }, reporter),
     verifySet: (id, reporter) => verifySet(cfg, id, reporter),
     deleteSet: (id) => deleteSet(cfg, id),
+    setKeep: (id, keep) => setKeep(cfg, id, keep),
     planRestore: (req) =>
       planRestore(cfg, req.setId, { databases: req.databases, files: req.files, ...(req.to ? { to: req.to } : {}), ...(req.terminateConnections ? { terminateConnections: true } : {}), ...(req.createRoles ? { createRoles: true } : {}) }),
     executeRestore: (plan, reporter, signal) => executeRestore(cfg, plan, reporter, signal ? { signal } : {}),

@@ -57,7 +57,7 @@ export const en = {
   help: {
     main: '↑↓/j k move · 1-6 choose · Enter select · q quit',
     list: '↑↓ move · Enter details · f filter · v verify · r restore · d delete · Esc back',
-    details: '↑↓ scroll · v verify · r restore · d delete · Esc back',
+    details: '↑↓ scroll · v verify · p protect (keep) · r restore · d delete · Esc back',
     checkboxForm: '↑↓ move · Space toggle · ←→ change · Enter start · Esc back',
     running: 'Working… Ctrl-C to interrupt (nothing partial is kept)',
     done: 'Enter or Esc back',
@@ -155,6 +155,11 @@ export const en = {
     verifyBad: (n: number) => `Verify FAILED: ${n} files do not match.`,
     deleteTitle: (id: string) => `Delete backup set ${id}? This cannot be undone.`,
     deleting: 'Deleting…',
+    keep: 'Keep',
+    keepYes: 'yes: prune never removes this set (p to undo)',
+    keepNo: 'no: retention decides (p to keep it for good)',
+    kept: 'Marked keep: prune will never remove this set.',
+    unkept: 'Keep mark removed: retention decides again.',
     more: (n: number) => `… ${n} more`,
   },
 

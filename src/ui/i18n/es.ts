@@ -56,7 +56,7 @@ export const es: Catalogue = {
   help: {
     main: '↑↓/j k mover · 1-6 elegir · Enter seleccionar · q salir',
     list: '↑↓ mover · Enter detalles · f filtrar · v verificar · r restaurar · d borrar · Esc volver',
-    details: '↑↓ desplazar · v verificar · r restaurar · d borrar · Esc volver',
+    details: '↑↓ desplazar · v verificar · p proteger · r restaurar · d borrar · Esc volver',
     checkboxForm: '↑↓ mover · Espacio marcar · ←→ cambiar · Enter empezar · Esc volver',
     running: 'Trabajando… Ctrl-C para interrumpir (no se guarda nada a medias)',
     done: 'Enter o Esc para volver',
@@ -154,6 +154,11 @@ export const es: Catalogue = {
     verifyBad: (n: number) => `Verificación FALLIDA: ${n} archivos no coinciden.`,
     deleteTitle: (id: string) => `¿Borrar la copia ${id}? No se puede deshacer.`,
     deleting: 'Borrando…',
+    keep: 'Conservar',
+    keepYes: 'sí: la limpieza nunca borra esta copia (p para deshacer)',
+    keepNo: 'no: decide la retención (p para conservarla siempre)',
+    kept: 'Marcada para conservar: la limpieza nunca borrará esta copia.',
+    unkept: 'Marca quitada: vuelve a decidir la retención.',
     more: (n: number) => `… ${n} más`,
   },
 

@@ -1,4 +1,4 @@
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
 import { Box, Text } from 'ink';
 import type { Manifest } from '../../core/types.js';
 import { silentReporter } from '../../core/events.js';
@@ -20,7 +20,7 @@ export interface Line {
 }
 
 /** The details of a set as lines (pure): every stored file with size, md5, sha256, row counts, errors. */
-export function manifestLines(m: Manifest, ui: Pick<UiContextValue, 't' | 'theme'>, verify: VerifyReport | null): Line[] {
+export function manifestLines(m: Manifest, ui: Pick<UiContextValue, 't' | 'theme'>, verify: VerifyReport | null, keep: boolean | null = null): Line[] {
   const { t, theme } = ui;
   const d = t.details;
   const bad = new Map((verify?.files ?? []).filter((f) => !f.ok).map((f) => [f.path, f.problem ?? t.common.status.failed]));
@@ -33,6 +33,7 @@ export function manifestLines(m: Manifest, ui: Pick<UiContextValue, 't' | 'theme
   if (m.description) kv(d.description, m.description);
   if (m.job) kv(d.job, m.job);
   if (m.restoreOf) kv(d.restoreOf, m.restoreOf);
+  if (keep !== null) kv(d.keep, keep ? d.keepYes : d.keepNo, keep ? theme.colors.ok : undefined);
   kv(d.host, m.host);
   kv(d.totals, d.totalsLine(formatBytes(m.totals.storedBytes), formatBytes(m.totals.rawBytes), m.totals.files));
   out.push({ text: '' }, { text: d.databases, bold: true });
@@ -73,18 +74,25 @@ export function manifestLines(m: Manifest, ui: Pick<UiContextValue, 't' | 'theme
   return out;
 }
 
-type Action = { name: 'none' } | { name: 'busy'; text: string } | { name: 'verified'; result: VerifyReport } | { name: 'confirm-delete' } | { name: 'error'; error: unknown };
+type Action = { name: 'none' } | { name: 'busy'; text: string } | { name: 'verified'; result: VerifyReport } | { name: 'kept'; keep: boolean } | { name: 'confirm-delete' } | { name: 'error'; error: unknown };
 
-/** Details of one set, scrollable; v verify now, r restore from it, d delete it (typed word), Esc back. */
+/** Details of one set, scrollable; v verify now, p keep (protect from prune) or not, r restore from it, d delete it (typed word), Esc back. */
 export function SetDetailsScreen({ id, onBack, onRestore, onDeleted }: { id: string; onBack: () => void; onRestore: (id: string) => void; onDeleted: () => void }) {
   const ui = useUi();
   const { t, theme, facade } = ui;
   const body = useBodyRows();
   const [manifest] = useLoad(() => facade.readManifest(id), [id]);
+  const [keep, setKeepState] = useState<boolean | null>(null);
+  useEffect(() => {
+    facade.listSets().then(
+      (sets) => setKeepState(sets.find((s) => s.id === id)?.keep ?? null),
+      () => setKeepState(null),
+    );
+  }, [id]);
   const [top, setTop] = useState(0);
   const [action, setAction] = useState<Action>({ name: 'none' });
   const verify = action.name === 'verified' ? action.result : null;
-  const lines = manifest.state === 'done' ? manifestLines(manifest.value, ui, verify) : [];
+  const lines = manifest.state === 'done' ? manifestLines(manifest.value, ui, verify, keep) : [];
   const below = action.name === 'confirm-delete' ? 4 : action.name === 'error' ? 5 : action.name === 'none' ? 0 : 1;
   const height = Math.max(3, body - 1 - below);
   const maxTop = Math.max(0, lines.length - height);
@@ -93,6 +101,17 @@ export function SetDetailsScreen({ id, onBack, onRestore, onDeleted }: { id: str
     setAction({ name: 'busy', text: t.details.verifying });
     try {
       setAction({ name: 'verified', result: await facade.verifySet(id, silentReporter) });
+    } catch (error) {
+      setAction({ name: 'error', error });
+    }
+  };
+  const toggleKeep = async (): Promise<void> => {
+    const next = !keep;
+    setAction({ name: 'busy', text: t.common.loading });
+    try {
+      await facade.setKeep(id, next);
+      setKeepState(next);
+      setAction({ name: 'kept', keep: next });
     } catch (error) {
       setAction({ name: 'error', error });
     }
@@ -120,6 +139,7 @@ export function SetDetailsScreen({ id, onBack, onRestore, onDeleted }: { id: str
       if (key.pageDown) return setTop((x) => Math.min(maxTop, x + height));
       if (manifest.state !== 'done') return;
       if (input === 'v') return void runVerify();
+      if (input === 'p' && keep !== null) return void toggleKeep();
       if (input === 'r') return onRestore(manifest.value.id);
       if (input === 'd') return setAction({ name: 'confirm-delete' });
     },
@@ -150,6 +170,7 @@ export function SetDetailsScreen({ id, onBack, onRestore, onDeleted }: { id: str
           {action.result.ok ? t.details.verifyOk(action.result.files.length) : t.details.verifyBad(action.result.files.filter((f) => !f.ok).length)}
         </Text>
       ) : null}
+      {action.name === 'kept' ? <Text color={theme.colors.ok}>{action.keep ? t.details.kept : t.details.unkept}</Text> : null}
       {action.name === 'error' ? <ErrorBox error={action.error} /> : null}
       {action.name === 'confirm-delete' ? (
         <TypedConfirm word={t.deleteWord} prompt={`${t.details.deleteTitle(id)} ${t.restore.typeWord(t.deleteWord)}`} onCancel={() => setAction({ name: 'none' })} onConfirm={() => void remove()} />
