@@ -30,7 +30,7 @@ describe.skipIf(!available)('menu end to end on PostgreSQL (real binary in tmux,
     dir = mkdtempSync(join(tmpdir(), 'respaldo-menu-pg-'));
     cluster = await startPgCluster({ password: PASSWORD });
     cluster.createDatabase('inventario');
-    cluster.psql(`CREATE TABLE pedidos (id int PRIMARY KEY, cliente text, total numeric(10,2)); INSERT INTO pedidos SELECT g, 'cliente ' || g, g * 1.5 FROM generate_series(1, 500) g;`, 'inventario');
+    cluster.psql(`CREATE TABLE pedidos (id int PRIMARY KEY, cliente text, total numeric(10,2)); INSERT INTO pedidos SELECT g, 'cliente ' || g, g * 1.5 FROM generate_series(1, 500) g; CREATE TABLE clientes (id int PRIMARY KEY, nombre text); INSERT INTO clientes SELECT g, 'nombre ' || g FROM generate_series(1, 20) g;`, 'inventario');
     writeFileSync(join(dir, '.env'), `DB_PASSWORD=${PASSWORD}\n`, { mode: 0o600 });
     writeFileSync(
       join(dir, 'backup_config.json'),
@@ -76,6 +76,10 @@ describe.skipIf(!available)('menu end to end on PostgreSQL (real binary in tmux,
     await t.waitFor('New path or name');
     await t.type('inventario_check');
     await t.key('Enter');
+    s = await t.waitFor('Tables of inventario to restore into the new database');
+    expect(s).toMatch(/› \[x\] All tables: the whole database/);
+    expect(s).toMatch(/\[ \] public\.pedidos 500 rows/);
+    await t.key('Enter');
     s = await t.waitFor('Type RESTORE and press Enter');
     expect(s).toMatch(/Will create inventario → new database "inventario_check"/);
     expect(s).toMatch(/1\. create the empty database "inventario__restore_\d{8}_\d{6}"/);
@@ -118,6 +122,33 @@ describe.skipIf(!available)('menu end to end on PostgreSQL (real binary in tmux,
     expect(cluster.psql(`SELECT count(*) FROM pedidos WHERE total = 0`, safety)).toBe('10');
     await expect(app.query('SELECT 1')).rejects.toThrow();
     await app.end().catch(() => undefined);
+
+    await t.key('Escape');
+    await t.waitFor('1. Create backup now');
+
+    // One table only, beside the live database.
+    await t.key('4');
+    await t.waitFor('Choose the backup set to restore from');
+    await t.key('Enter');
+    await t.waitFor('[x] inventario (postgres)');
+    await t.key('Enter');
+    await t.waitFor('Where to restore');
+    await t.key('Down');
+    await t.type('solo_clientes');
+    await t.key('Enter');
+    await t.waitFor('[ ] public.clientes 20 rows');
+    await t.key('Down');
+    await t.key('Space');
+    await t.waitFor((x) => /\[x\] public\.clientes/.test(x) && /\[ \] All tables/.test(x));
+    await t.key('Enter');
+    s = await t.waitFor('Type RESTORE and press Enter');
+    expect(s).toMatch(/pg_restore only public\.clientes into/);
+    await t.type('RESTORE');
+    await t.key('Enter');
+    s = await t.waitFor('Restore finished', 60_000);
+    expect(s).toContain('OK inventario → solo_clientes');
+    expect(cluster.psql(`SELECT string_agg(tablename, ',') FROM pg_tables WHERE schemaname = 'public'`, 'solo_clientes')).toBe('clientes');
+    expect(cluster.psql(`SELECT count(*) FROM clientes`, 'solo_clientes')).toBe('20');
 
     await t.key('Escape');
     await t.waitFor('1. Create backup now');

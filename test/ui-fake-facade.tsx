@@ -243,7 +243,7 @@ export class FakeFacade implements EngineFacade {
         steps: [
           ...(req.createRoles ? ['create the roles stored with the set that this server lacks'] : []),
           'create the empty staging database',
-          'pg_restore the backup into it',
+          req.tables ? `pg_restore only ${req.tables.join(', ')} into it` : 'pg_restore the backup into it',
           `rename "${name}" to "${safetyName}" (the safety copy)`,
         ],
         rollback: req.to ? `Nothing is replaced. Drop "${req.to}" when you no longer need it.` : `The previous database is kept as "${safetyName}".`,

@@ -201,6 +201,9 @@ describe('what is not asked', () => {
     await press(r.stdin, KEY.down);
     await type(r.stdin, 'inventario_copy');
     await press(r.stdin, KEY.enter);
+    // Side by side, a PostgreSQL database may be limited to some tables: All is the default.
+    await waitFrame(r.lastFrame, (x) => x.includes('[x] All tables'));
+    await press(r.stdin, KEY.enter);
     const f = await waitFrame(r.lastFrame, (x) => x.includes('Type RESTORE'));
     expect(f).toContain('Will create inventario → new database "inventario_copy" on db1:5432');
     expect(f).not.toContain(QUESTION);

@@ -90,6 +90,8 @@ export interface RestoreRequest {
   terminateConnections?: boolean;
   /** PostgreSQL: first create the roles stored with the set that the server lacks (the CLI's --create-roles). */
   createRoles?: boolean;
+  /** PostgreSQL, side by side: only these tables (`schema.table`; the CLI's --table). */
+  tables?: string[];
 }
 
 /** What the foreground scheduler reports to the scheduler screen (the Scheduler's own events). */
@@ -153,7 +155,7 @@ export function createEngineFacade(initial: LoadedConfig): EngineFacade {
     deleteSet: (id) => deleteSet(cfg, id),
     setKeep: (id, keep) => setKeep(cfg, id, keep),
     planRestore: (req) =>
-      planRestore(cfg, req.setId, { databases: req.databases, files: req.files, ...(req.to ? { to: req.to } : {}), ...(req.terminateConnections ? { terminateConnections: true } : {}), ...(req.createRoles ? { createRoles: true } : {}) }),
+      planRestore(cfg, req.setId, { databases: req.databases, files: req.files, ...(req.to ? { to: req.to } : {}), ...(req.terminateConnections ? { terminateConnections: true } : {}), ...(req.createRoles ? { createRoles: true } : {}), ...(req.tables?.length ? { tables: req.tables } : {}) }),
     executeRestore: (plan, reporter, signal) => executeRestore(cfg, plan, reporter, signal ? { signal } : {}),
     nextRuns(when, timezone, count, from) {
       try {

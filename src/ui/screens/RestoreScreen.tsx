@@ -26,6 +26,7 @@ type Step =
   | { name: 'set' }
   | { name: 'items' }
   | { name: 'target' }
+  | { name: 'tables' }
   | { name: 'plan' }
   | { name: 'sessions'; choice: 0 | 1 }
   | { name: 'running'; interruptWarned: boolean }
@@ -38,7 +39,8 @@ type Step =
  * When an in-place restore of a server database is refused only because sessions are connected,
  * the sessions are shown and the operator is asked (default no) whether to close them at the swap;
  * yes plans again with terminateConnections and shows that plan before the confirmation word.
- * Progress follows, then the outcome with the safety set id to roll back to.
+ * Progress follows, then the outcome with the safety set id to roll back to. One PostgreSQL
+ * database restored side by side may be limited to some of its tables (the CLI's --table).
  */
 export function RestoreScreen({ onBack, initialSetId }: { onBack: () => void; initialSetId?: string }) {
   const ui = useUi();
@@ -53,6 +55,9 @@ export function RestoreScreen({ onBack, initialSetId }: { onBack: () => void; in
   const [sideBySide, setSideBySide] = useState(false);
   const [to, setTo] = useState('');
   const [problem, setProblem] = useState<string | null>(null);
+  /** Row 0: all tables; then one row per table of `tableNames`. */
+  const [tablePicks, setTablePicks] = useState<boolean[]>([]);
+  const [tableCursor, setTableCursor] = useState(0);
   const [plan, setPlan] = useState<RestorePlan | null>(null);
   const [busy, setBusy] = useState<string | null>(null);
   const abort = useRef<AbortController | null>(null);
@@ -98,6 +103,10 @@ export function RestoreScreen({ onBack, initialSetId }: { onBack: () => void; in
   const chosenDbs = restorable.filter((_, i) => picked[i]).map((d) => d.name);
   const chosenFiles = filesRow >= 0 && !!picked[filesRow];
   const createRoles = rolesRow >= 0 && !!picked[rolesRow];
+  // Side by side, one PostgreSQL database with recorded tables: the operator may pick some of them.
+  const onlyDb = chosenDbs.length === 1 ? restorable.find((d) => d.name === chosenDbs[0]) : undefined;
+  const tableNames = sideBySide && onlyDb?.engine === 'postgres' && onlyDb.tables ? Object.keys(onlyDb.tables).sort() : [];
+  const chosenTables = tablePicks[0] === false ? tableNames.filter((_, i) => tablePicks[i + 1]) : [];
 
   /** Plans (changing nothing); `terminate` only after the operator said yes to closing the sessions. */
   const makePlan = async (terminate = false): Promise<void> => {
@@ -113,6 +122,7 @@ export function RestoreScreen({ onBack, initialSetId }: { onBack: () => void; in
         ...(sideBySide ? { to: to.trim() } : {}),
         ...(terminate ? { terminateConnections: true } : {}),
         ...(createRoles ? { createRoles: true } : {}),
+        ...(chosenTables.length ? { tables: chosenTables } : {}),
       });
       setPlan(p);
       if (mayCloseSessions(p)) setStep({ name: 'sessions', choice: 0 });
@@ -183,12 +193,32 @@ export function RestoreScreen({ onBack, initialSetId }: { onBack: () => void; in
           if (key.return) {
             if (sideBySide && !to.trim()) return setProblem(t.restore.newTargetNeeded);
             setProblem(null);
+            if (tableNames.length > 0) {
+              if (tablePicks.length !== tableNames.length + 1) setTablePicks([true, ...tableNames.map(() => false)]);
+              setTableCursor(0);
+              return setStep({ name: 'tables' });
+            }
             return void makePlan();
           }
           if (sideBySide) {
             const next = editText(to, input, key);
             if (next !== null) setTo(next);
           }
+          return;
+        }
+        case 'tables': {
+          if (key.escape) return setStep({ name: 'target' });
+          if (isUp(input, key)) return setTableCursor((c) => Math.max(0, c - 1));
+          if (isDown(input, key)) return setTableCursor((c) => Math.min(tableNames.length, c + 1));
+          if (input === ' ') {
+            if (tableCursor === 0) return setTablePicks([true, ...tableNames.map(() => false)]);
+            return setTablePicks((p) => {
+              const next = p.map((v, i) => (i === tableCursor ? !v : v));
+              next[0] = !next.slice(1).some(Boolean);
+              return next;
+            });
+          }
+          if (key.return) return void makePlan();
           return;
         }
         case 'plan': {
@@ -266,6 +296,19 @@ export function RestoreScreen({ onBack, initialSetId }: { onBack: () => void; in
           </Box>
         ) : null}
         {problem ? <Text color={theme.colors.error}>{problem}</Text> : null}
+      </Screen>
+    );
+  }
+
+  if (step.name === 'tables') {
+    const items = [{ label: t.restore.allTables, checked: !!tablePicks[0] }, ...tableNames.map((n, i) => ({ label: n, checked: !!tablePicks[i + 1], note: t.restore.rowsNote(onlyDb?.tables?.[n] ?? 0) }))];
+    return (
+      <Screen title={`${title}: ${manifest ? manifest.id : ''}`} help={t.help.pickTables}>
+        <Text bold>{t.restore.pickTables(onlyDb?.name ?? '')}</Text>
+        <CheckboxList items={items} cursor={tableCursor} focused height={Math.max(3, body - 5)} />
+        <Text color={theme.colors.muted} wrap="wrap">
+          {t.restore.tablesNote}
+        </Text>
       </Screen>
     );
   }
