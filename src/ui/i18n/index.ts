@@ -47,7 +47,7 @@ export function catalogue(lang: Lang, unicode = true): Catalogue {
 }
 
 /**
- * A sentence of the engine's restore plan in the menu's language: the phrase from this language's
+ * A sentence of the engine (restore plan, common errors) in the menu's language: the phrase from this language's
  * catalogue, or the engine's English text when the language is English or no phrase was given.
  */
 export function say(lang: Lang, phrase: Phrase | undefined, english: string, unicode = true): string {

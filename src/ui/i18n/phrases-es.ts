@@ -1,7 +1,7 @@
 import type { PhraseId, PhraseParams } from '../../core/phrases.js';
 
 /**
- * The restore plan's sentences in Spanish, by the ids of src/core/phrases.ts (every id must be
+ * The restore plan's sentences and the common errors in Spanish, by the ids of src/core/phrases.ts (every id must be
  * here: the `satisfies` below fails the build otherwise). SQL, commands and options stay as they are.
  */
 export const PHRASES_ES = {
