@@ -1,6 +1,6 @@
 import { Option, type Command } from 'commander';
 import { createInterface } from 'node:readline/promises';
-import { RespaldoError, UsageError } from '../core/errors.js';
+import { RespaldoError, UsageError, asOperatorError } from '../core/errors.js';
 import { EXIT } from '../core/exit-codes.js';
 import type { Reporter } from '../core/events.js';
 import type { LoadedConfig } from '../core/types.js';
@@ -39,7 +39,8 @@ export function addCommonOptions(cmd: Command): Command {
 let secretsToMask: string[] = [];
 
 /** Prints an error: operator errors as message + hint, bugs with their stack. Returns the exit code. */
-export function reportError(err: unknown, json: boolean): number {
+export function reportError(caught: unknown, json: boolean): number {
+  const err = asOperatorError(caught);
   if (err instanceof RespaldoError) {
     if (json) process.stdout.write(JSON.stringify(err.toJSON(), null, 2) + '\n');
     process.stderr.write(maskSecrets(`respaldo: ${err.message}\n${err.hint ? `hint: ${err.hint}\n` : ''}`, secretsToMask));

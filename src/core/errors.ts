@@ -108,3 +108,36 @@ export function errorMessage(err: unknown): string {
   if (err instanceof Error) return err.message;
   return String(err);
 }
+
+/** Whether an error means that the disk being written is full (ENOSPC, EDQUOT, SQLITE_FULL). */
+export function isDiskFull(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return code === 'ENOSPC' || code === 'EDQUOT' || code === 'SQLITE_FULL';
+}
+
+/** The disk of the backup folder is full: said plainly, with what to do, instead of a raw ENOSPC. */
+export class DiskFullError extends RespaldoError {
+  constructor(backupDir: string, doing: string, free: string | null) {
+    super(
+      'failed',
+      `No space left on the disk of the backup folder ${backupDir}${free ? ` (${free} free)` : ''} while ${doing}.`,
+      'Free space there (`respaldo prune --dry-run` shows what retention would remove; `respaldo delete <id>` removes one set), or point "backupDir" at a bigger disk, then back up again. The databases were not changed.',
+      { backupDir },
+    );
+    this.name = 'DiskFullError';
+  }
+}
+
+/**
+ * A disk-full error from anywhere (taking the lock, writing a manifest or a log) as an operator
+ * error rather than a bug; anything else is returned unchanged.
+ */
+export function asOperatorError(err: unknown): unknown {
+  if (err instanceof RespaldoError || !isDiskFull(err)) return err;
+  const path = (err as { path?: unknown }).path;
+  return new RespaldoError(
+    'failed',
+    `No space left on the disk${typeof path === 'string' ? ` holding ${path}` : ''} (${(err as Error).message}). Nothing was published.`,
+    'Free space on the disk of the backup folder (`respaldo prune --dry-run`, `respaldo delete <id>`), or point "backupDir" at a bigger disk, then run the command again.',
+  );
+}

@@ -92,6 +92,8 @@ function sqliteError(db: DatabaseConfig, file: string, err: unknown): unknown {
   if (code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED') return new RespaldoError('failed', `SQLite database ${db.name} is locked by another process.`, 'Try again when the writer has finished; in WAL mode (PRAGMA journal_mode=WAL) backups do not wait for writers.');
   if (code === 'SQLITE_CANTOPEN' || code === 'SQLITE_PERM' || code === 'SQLITE_READONLY') return new RespaldoError('failed', `SQLite database ${db.name}: cannot open ${file} (${e.message ?? code}).`, 'Check that the file and its folder are readable by the user running respaldo.');
   if (code === 'SQLITE_CORRUPT') return new RespaldoError('failed', `SQLite database ${db.name}: ${file} is corrupt (${e.message ?? code}).`, 'Restore the database from the newest good set (`respaldo list --db ' + db.name + '`).');
+  // Full disk where the copy is written (not a problem of the database): the engine says which disk.
+  if (code === 'SQLITE_FULL') return err;
   if (code.startsWith('SQLITE_')) return new RespaldoError('failed', `SQLite database ${db.name}: ${e.message ?? code} (${code})`, `Run PRAGMA integrity_check on ${file} with sqlite3; nothing was changed.`);
   return err;
 }

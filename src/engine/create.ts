@@ -1,7 +1,8 @@
 import { existsSync, promises as fsp, readdirSync } from 'node:fs';
 import { availableParallelism, hostname } from 'node:os';
 import { join } from 'node:path';
-import { InterruptedError, RespaldoError, UsageError, errorMessage, isRespaldoError } from '../core/errors.js';
+import { DiskFullError, InterruptedError, RespaldoError, UsageError, errorMessage, isDiskFull, isRespaldoError } from '../core/errors.js';
+import { formatBytes } from '../core/format.js';
 import type { Reporter } from '../core/events.js';
 import type { BackupType, DatabaseConfig, DatabaseEntry, LoadedConfig, Manifest, SetStatus, SetType, StoredFile } from '../core/types.js';
 import type { DriverContext } from '../drivers/driver.js';
@@ -196,7 +197,16 @@ export async function executeBackup(cfg: LoadedConfig, plan: BackupPlan, reporte
       fileProblems = [...scan.problems, ...stored.problems];
       fileProblems.forEach((p) => reporter.emit({ type: 'warning', item: 'files', message: p }));
       const storedBytes = await sumStored(staging, fileEntries);
-      reporter.emit({ type: 'item-end', item: 'files', ok: fileProblems.length === 0, bytes: storedBytes, durationMs: Date.now() - t0, ...(fileProblems.length ? { error: `${fileProblems.length} file(s) could not be stored: ${fileProblems[0]}` } : {}) });
+      const full = stored.diskFull ? new DiskFullError(cfg.backupDir, 'storing the files', await freeSpace(cfg.backupDir)) : null;
+      reporter.emit({
+        type: 'item-end',
+        item: 'files',
+        ok: fileProblems.length === 0,
+        bytes: storedBytes,
+        durationMs: Date.now() - t0,
+        ...(fileProblems.length ? { error: full ? full.message : `${fileProblems.length} file(s) could not be stored: ${fileProblems[0]}` } : {}),
+        ...(full?.hint ? { hint: full.hint } : {}),
+      });
       writeLog(cfg.backupDir, 'files', { setId: id, files: fileEntries.length, bytes: storedBytes, problems: fileProblems, outcome: fileProblems.length ? 'partial' : 'ok' }, cfg.secrets);
     }
 
@@ -306,8 +316,9 @@ async function backupDatabase(cfg: LoadedConfig, db: DatabaseConfig, plan: Backu
     entry.durationMs = Date.now() - t0;
     reporter.emit({ type: 'item-end', item: db.name, ok: true, bytes: entry.storedBytes, durationMs: entry.durationMs });
     writeLog(cfg.backupDir, 'database', { setId, db: db.name, engine: db.engine, bytes: entry.storedBytes, rawBytes: entry.rawBytes, durationMs: entry.durationMs, outcome: 'ok' }, cfg.secrets);
-  } catch (err) {
+  } catch (caught) {
     if (signal.aborted) throw new InterruptedError();
+    const err = isDiskFull(caught) ? new DiskFullError(cfg.backupDir, `storing ${db.name}`, await freeSpace(cfg.backupDir)) : caught;
     if (!isRespaldoError(err) && !(err instanceof Error && 'code' in err)) throw err;
     const hint = isRespaldoError(err) ? err.hint ?? null : null;
     entry.error = { message: errorMessage(err), hint };
@@ -322,6 +333,16 @@ async function backupDatabase(cfg: LoadedConfig, db: DatabaseConfig, plan: Backu
     await fsp.rm(scratchDir, { recursive: true, force: true });
   }
   return entry;
+}
+
+/** Free space on the disk of `dir`, for messages (null when it cannot be read). */
+async function freeSpace(dir: string): Promise<string | null> {
+  try {
+    const st = await fsp.statfs(dir);
+    return formatBytes(st.bavail * st.bsize);
+  } catch {
+    return null;
+  }
 }
 
 async function removePartFiles(staging: string, name: string, setId: string): Promise<void> {

@@ -2,6 +2,7 @@ import { createReadStream, promises as fsp } from 'node:fs';
 import { basename, dirname, isAbsolute, join, relative, sep } from 'node:path';
 import picomatch from 'picomatch';
 import type { ApplicationFolder, FileEntry, LoadedConfig } from '../core/types.js';
+import { isDiskFull } from '../core/errors.js';
 import { ensurePrivateDir } from './fs-util.js';
 import { storeStream } from './store.js';
 
@@ -139,9 +140,10 @@ export async function scanFiles(cfg: Pick<LoadedConfig, 'baseDir' | 'files' | 'd
 }
 
 /** Stores scanned files under `setRoot` (gzip each regular file) and returns their manifest entries. */
-export async function storeFiles(items: FileItem[], setRoot: string, level: number, signal: AbortSignal | undefined, onStored: (item: FileItem, bytes: number) => void): Promise<{ entries: FileEntry[]; problems: string[] }> {
+export async function storeFiles(items: FileItem[], setRoot: string, level: number, signal: AbortSignal | undefined, onStored: (item: FileItem, bytes: number) => void): Promise<{ entries: FileEntry[]; problems: string[]; diskFull: boolean }> {
   const entries: FileEntry[] = [];
   const problems: string[] = [];
+  let diskFull = false;
   for (const item of items) {
     const base = { group: item.group, source: item.source, relative: item.relative, kind: item.kind, size: item.size, mode: item.mode, mtime: item.mtime.toISOString(), linkTarget: item.linkTarget };
     if (item.kind === 'symlink') {
@@ -157,9 +159,14 @@ export async function storeFiles(items: FileItem[], setRoot: string, level: numb
       onStored(item, r.storedBytes);
     } catch (err) {
       if (signal?.aborted) throw err;
-      problems.push(`${item.source}: ${(err as Error).message}`);
       await fsp.rm(dest, { force: true });
+      if (isDiskFull(err)) {
+        diskFull = true;
+        problems.push(`${item.source}: no space left on the disk of the backup folder`);
+        continue;
+      }
+      problems.push(`${item.source}: ${(err as Error).message}`);
     }
   }
-  return { entries, problems };
+  return { entries, problems, diskFull };
 }

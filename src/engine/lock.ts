@@ -59,9 +59,12 @@ async function tryCreate(file: string, info: LockInfo): Promise<boolean> {
   try {
     await fh.writeFile(JSON.stringify(info));
     await fh.sync();
-  } finally {
-    await fh.close();
+  } catch (err) {
+    await fh.close().catch(() => undefined);
+    await fsp.rm(tmp, { force: true }); // e.g. a full disk: leave nothing behind
+    throw err;
   }
+  await fh.close();
   try {
     await fsp.link(tmp, file);
     return true;

@@ -1,10 +1,11 @@
 import { Box, Text } from 'ink';
-import { RespaldoError } from '../../core/errors.js';
+import { RespaldoError, asOperatorError } from '../../core/errors.js';
 import { say } from '../i18n/index.js';
 import { useUi } from '../use-ui.js';
 
 /** Message and hint of an error the operator can act on; a bug gets its message and a bug hint, never a stack. */
-export function describeError(err: unknown, bugHint: string): { message: string; hint: string } {
+export function describeError(caught: unknown, bugHint: string): { message: string; hint: string } {
+  const err = asOperatorError(caught);
   if (err && typeof err === 'object' && 'message' in err) {
     const e = err as { message: unknown; hint?: unknown; name?: unknown };
     const message = String(e.message);

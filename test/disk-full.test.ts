@@ -1,0 +1,93 @@
+/**
+ * A full disk under the backup folder is the operator's problem to fix, not a bug: it is said
+ * plainly (which disk, how much is free, what to do), the exit code is the documented one, nothing
+ * half-written stays behind, and the databases are not touched. Needs a small tmpfs (mount, as CI's
+ * root can); elsewhere the live part skips with one loud line.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { asOperatorError, DiskFullError, isDiskFull, RespaldoError } from '../src/core/errors.js';
+import { describeResult, runCli } from './helpers/cli.js';
+import { dbDigest } from './helpers/sqlite.js';
+import { demoSetup } from './helpers/tmp.js';
+
+describe('disk full: classification', () => {
+  it.each([
+    [{ code: 'ENOSPC' }, true],
+    [{ code: 'EDQUOT' }, true],
+    [{ code: 'SQLITE_FULL' }, true],
+    [{ code: 'EACCES' }, false],
+    [new Error('plain'), false],
+    [null, false],
+  ])('%j → %s', (err, full) => {
+    expect(isDiskFull(err)).toBe(full);
+  });
+
+  it('raw ENOSPC anywhere becomes an operator error with a hint; other errors pass through', () => {
+    const raw = Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+    const op = asOperatorError(raw) as RespaldoError;
+    expect(op).toBeInstanceOf(RespaldoError);
+    expect(op.exitCode).toBe(7);
+    expect(op.message).toMatch(/^No space left on the disk/);
+    expect(op.hint).toMatch(/respaldo prune --dry-run/);
+    const bug = new TypeError('x is undefined');
+    expect(asOperatorError(bug)).toBe(bug);
+    const d = new DiskFullError('/srv/backups', 'storing users', '12 KB');
+    expect(d.message).toBe('No space left on the disk of the backup folder /srv/backups (12 KB free) while storing users.');
+  });
+});
+
+let mnt = '';
+let mounted = false;
+
+describe('disk full: a real small disk under the backup folder', () => {
+  beforeAll(() => {
+    mnt = mkdtempSync(join(tmpdir(), 'respaldo-tiny-'));
+    try {
+      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', mnt], { stdio: 'pipe' });
+      mounted = true;
+    } catch (err) {
+      console.log(`SKIPPED disk-full live tests: cannot mount a tmpfs here (${(err as Error).message.split('\n')[0]}); run as root to include them.`);
+    }
+  });
+  afterAll(() => {
+    if (mounted) execFileSync('umount', [mnt]);
+    rmSync(mnt, { recursive: true, force: true });
+  });
+
+  /** The demo setup with its backup folder on the small disk, `fill` KiB of it already used. */
+  function onSmallDisk(fill: number) {
+    rmSync(join(mnt, 'backups'), { recursive: true, force: true });
+    rmSync(join(mnt, 'filler'), { force: true });
+    writeFileSync(join(mnt, 'filler'), Buffer.alloc(fill * 1024));
+    mkdirSync(join(mnt, 'backups'), { recursive: true });
+    return demoSetup({ backupDir: join(mnt, 'backups'), files: { config: [], application: [] } }, { scale: 2 });
+  }
+
+  it('a database that does not fit: named, with the free space and what to do; the others are kept; exit 4', async (ctx) => {
+    if (!mounted) return ctx.skip();
+    const s = onSmallDisk(700);
+    const before = dbDigest(s.dbs.auditoria);
+    const r = await runCli(['create', '--config', s.configFile], { cwd: s.dir });
+    expect(r.code, describeResult(r)).toBe(4);
+    expect(r.stdout + r.stderr).toMatch(/No space left on the disk of the backup folder \S+ \(\S+ \S+ free\) while storing auditoria/);
+    expect(r.stdout + r.stderr).toMatch(/hint: Free space there/);
+    expect(r.stdout + r.stderr).not.toMatch(/internal error|integrity_check/);
+    expect(readdirSync(join(mnt, 'backups')).filter((n) => n.startsWith('.'))).toEqual([]);
+    expect(dbDigest(s.dbs.auditoria)).toEqual(before);
+  });
+
+  it('a disk with no room at all: exit 7, one clear line and a hint, nothing left behind (not even the lock)', async (ctx) => {
+    if (!mounted) return ctx.skip();
+    const s = onSmallDisk(1024);
+    const r = await runCli(['create', '--config', s.configFile], { cwd: s.dir });
+    expect(r.code, describeResult(r)).toBe(7);
+    expect(r.stderr).toMatch(/respaldo: No space left on the disk/);
+    expect(r.stderr).toMatch(/hint: Free space on the disk of the backup folder/);
+    expect(r.stderr).not.toMatch(/internal error|\n\s+at /);
+    expect(existsSync(join(mnt, 'backups')) ? readdirSync(join(mnt, 'backups')).filter((n) => n !== 'logs') : []).toEqual([]);
+  });
+});
