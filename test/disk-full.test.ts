@@ -90,4 +90,19 @@ describe('disk full: a real small disk under the backup folder', () => {
     expect(r.stderr).not.toMatch(/internal error|\n\s+at /);
     expect(existsSync(join(mnt, 'backups')) ? readdirSync(join(mnt, 'backups')).filter((n) => n !== 'logs') : []).toEqual([]);
   });
+  it('a restore onto a full disk: said so, the partial copy removed, nothing else touched', async (ctx) => {
+    if (!mounted) return ctx.skip();
+    const s = demoSetup({ files: { config: [], application: [] } }, { scale: 2 });
+    const made = await runCli(['create', '--config', s.configFile], { cwd: s.dir });
+    expect(made.code, describeResult(made)).toBe(0);
+    rmSync(join(mnt, 'backups'), { recursive: true, force: true });
+    rmSync(join(mnt, 'filler'), { force: true });
+    writeFileSync(join(mnt, 'filler'), Buffer.alloc(900 * 1024));
+    const target = join(mnt, 'auditoria-check.db');
+    const r = await runCli(['restore', 'latest', '--db', 'auditoria', '--to', target, '--yes', '--config', s.configFile], { cwd: s.dir });
+    expect(r.code, describeResult(r)).toBe(7);
+    expect(r.stdout + r.stderr).toContain(`No space left on the disk where auditoria is restored (${target})`);
+    expect(r.stdout + r.stderr).toMatch(/hint: The target was not changed and the partial copy was removed/);
+    expect(readdirSync(mnt).sort()).toEqual(['filler']);
+  });
 });

@@ -4,7 +4,7 @@ import { basename, dirname, join, resolve, sep } from 'node:path';
 import { pipeline as streamPipeline } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
-import { InterruptedError, NotFoundError, RefusedError, RespaldoError, UsageError, VerifyError, errorMessage } from '../core/errors.js';
+import { InterruptedError, NotFoundError, RefusedError, RespaldoError, UsageError, VerifyError, errorMessage, isDiskFull } from '../core/errors.js';
 import type { Reporter } from '../core/events.js';
 import { english, phrase, type Phrase } from '../core/phrases.js';
 import type { DatabaseConfig, DatabaseEntry, FileEntry, LoadedConfig, Manifest } from '../core/types.js';
@@ -292,7 +292,10 @@ export async function executeRestore(cfg: LoadedConfig, plan: RestorePlan, repor
           if (result.safetyDatabase) renamed.push({ ...entry, file: null, md5: null, sha256: null, storedBytes: 0, extras: [], safetyDatabase: result.safetyDatabase, details: { note: `the live database before restoring set ${m.id}, renamed on the server` } });
           reporter.emit({ type: 'item-end', item: d.database, ok: true, durationMs: Date.now() - started });
           writeLog(cfg.backupDir, 'restore-database', { setId: m.id, db: d.database, restoredTo: result.restoredTo, outcome: 'ok', durationMs: Date.now() - started }, cfg.secrets);
-        } catch (err) {
+        } catch (caught) {
+          const err = isDiskFull(caught)
+            ? new RespaldoError('failed', `No space left on the disk where ${d.database} is restored (${d.target}): ${errorMessage(caught)}.`, 'The target was not changed and the partial copy was removed. Free space on that disk, or restore side by side onto another disk with --to.')
+            : caught;
           const hint = err instanceof RespaldoError ? err.hint : undefined;
           outcome.ok = false;
           outcome.databases.push({ name: d.database, ok: false, error: errorMessage(err), ...(hint ? { hint } : {}) });
