@@ -22,6 +22,14 @@ let dir: string;
 const open = (name: string) =>
   TmuxScreen.open(`${name}-${process.pid}`, `cd ${dir} && env LANG=en_US.UTF-8 LC_ALL= NO_COLOR=1 TERM=xterm-256color node ${BIN} --config ${join(dir, 'backup_config.json')}; echo EXIT=$?; sleep 60`, 100, 32);
 
+/** Option 4, the latest set: returns the screen listing what to restore (inventario already ticked). */
+async function restoreLatest(t: TmuxScreen): Promise<string> {
+  await t.key('4');
+  await t.waitFor('Choose the backup set to restore from');
+  await t.key('Enter');
+  return t.waitFor('[x] inventario (postgres)');
+}
+
 const checksum = (database: string) => cluster.psql(`SELECT count(*) || ':' || md5(string_agg(p::text, ',' ORDER BY id)) FROM pedidos p`, database);
 
 describe.skipIf(!available)('menu end to end on PostgreSQL (real binary in tmux, real cluster)', () => {
@@ -65,10 +73,7 @@ describe.skipIf(!available)('menu end to end on PostgreSQL (real binary in tmux,
 
     // 4: restore the latest set beside the live database.
     const before = checksum('inventario');
-    await t.key('4');
-    await t.waitFor('Choose the backup set to restore from');
-    await t.key('Enter');
-    s = await t.waitFor('[x] inventario (postgres)');
+    s = await restoreLatest(t);
     expect(s).toContain('[ ] PostgreSQL roles: create those missing on the server (stored in this set)');
     await t.key('Enter');
     await t.waitFor('Where to restore');
@@ -96,10 +101,7 @@ describe.skipIf(!available)('menu end to end on PostgreSQL (real binary in tmux,
     const app = await cluster.client('inventario');
     await app.query(`SET application_name = 'facturacion'`);
     cluster.psql(`UPDATE pedidos SET total = 0 WHERE id <= 10`, 'inventario');
-    await t.key('4');
-    await t.waitFor('Choose the backup set to restore from');
-    await t.key('Enter');
-    await t.waitFor('[x] inventario (postgres)');
+    await restoreLatest(t);
     await t.key('Enter');
     await t.waitFor('Where to restore');
     await t.key('Enter');
@@ -127,10 +129,7 @@ describe.skipIf(!available)('menu end to end on PostgreSQL (real binary in tmux,
     await t.waitFor('1. Create backup now');
 
     // One table only, beside the live database.
-    await t.key('4');
-    await t.waitFor('Choose the backup set to restore from');
-    await t.key('Enter');
-    await t.waitFor('[x] inventario (postgres)');
+    await restoreLatest(t);
     await t.key('Enter');
     await t.waitFor('Where to restore');
     await t.key('Down');
