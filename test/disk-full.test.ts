@@ -65,12 +65,12 @@ describe('disk full: a real small disk under the backup folder', () => {
   });
 
   /** The demo setup with its backup folder on the small disk, `fill` KiB of it already used. */
-  function onSmallDisk(fill: number) {
+  function onSmallDisk(fill: number, scale = 2) {
     rmSync(join(mnt, 'backups'), { recursive: true, force: true });
     rmSync(join(mnt, 'filler'), { force: true });
     writeFileSync(join(mnt, 'filler'), Buffer.alloc(fill * 1024));
     mkdirSync(join(mnt, 'backups'), { recursive: true });
-    return demoSetup({ backupDir: join(mnt, 'backups'), files: { config: [], application: [] } }, { scale: 2 });
+    return demoSetup({ backupDir: join(mnt, 'backups'), files: { config: [], application: [] } }, { scale });
   }
 
   it('a database that does not fit: named, with the free space and what to do; the others are kept; exit 4', async (ctx) => {
@@ -110,5 +110,16 @@ describe('disk full: a real small disk under the backup folder', () => {
     expect(r.stdout + r.stderr).toContain(`No space left on the disk where auditoria is restored (${target})`);
     expect(r.stdout + r.stderr).toMatch(/hint: The target was not changed and the partial copy was removed/);
     expect(readdirSync(mnt).sort()).toEqual(['filler']);
+  });
+  it('warns before the run when the disk has less room than the last set took', async (ctx) => {
+    if (!mounted) return skipOrFail(ctx);
+    const s = onSmallDisk(0, 1);
+    const first = await runCli(['create', '--db', 'users', '--config', s.configFile], { cwd: s.dir });
+    expect(first.code, describeResult(first)).toBe(0);
+    expect(first.stderr).not.toMatch(/may not fit/);
+    const free = Number(execFileSync('df', ['--output=avail', '-B1', mnt], { encoding: 'utf8' }).trim().split('\n').pop());
+    writeFileSync(join(mnt, 'filler'), Buffer.alloc(Math.max(0, free - 48 * 1024)));
+    const second = await runCli(['create', '--db', 'users', '--config', s.configFile], { cwd: s.dir });
+    expect(second.stdout + second.stderr).toMatch(/The disk of the backup folder \S+ has \S+ \S+ free; the last full set \(\d{8}_\d{6}\) needed about \S+ \S+ while it was written \(\S+ \S+ stored\)\. This backup may not fit/);
   });
 });

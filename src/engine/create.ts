@@ -11,6 +11,7 @@ import { VERSION } from '../version.js';
 import { scanFiles, storeFiles } from './files.js';
 import { ensurePrivateDir, fsyncPath, fsyncTree, writeFileAtomic } from './fs-util.js';
 import { storeStream } from './store.js';
+import { listSets, readManifest } from './catalog.js';
 import { withLock } from './lock.js';
 import { sweepTemps } from './temp-journal.js';
 import { writeLog } from './log.js';
@@ -166,6 +167,8 @@ export async function executeBackup(cfg: LoadedConfig, plan: BackupPlan, reporte
   const items = [...plan.databases.map((d) => d.name), ...(plan.files ? ['files'] : [])];
   reporter.emit({ type: 'run-start', operation: 'create', setId: id, items });
   writeLog(cfg.backupDir, 'create-start', { setId: id, type: plan.setType, databases: plan.databases.map((d) => d.name), files: plan.files, job: plan.job }, cfg.secrets);
+  const spaceWarning = purpose === 'backup' ? await lowSpace(cfg, plan) : null;
+  if (spaceWarning) reporter.emit({ type: 'warning', message: spaceWarning });
   try {
     await ensurePrivateDir(staging);
     await ensurePrivateDir(join(staging, 'databases'));
@@ -177,7 +180,7 @@ export async function executeBackup(cfg: LoadedConfig, plan: BackupPlan, reporte
     });
     if (abort.signal.aborted) throw new InterruptedError();
 
-    const warnings: string[] = [];
+    const warnings: string[] = spaceWarning ? [spaceWarning] : [];
     let fileProblems: string[] = [];
     let fileEntries: Manifest['files'] = [];
     if (plan.files) {
@@ -333,6 +336,27 @@ async function backupDatabase(cfg: LoadedConfig, db: DatabaseConfig, plan: Backu
     await fsp.rm(scratchDir, { recursive: true, force: true });
   }
   return entry;
+}
+
+/**
+ * A warning when the disk of the backup folder has less free space than the newest set of the same
+ * type needed (its stored size, plus the uncompressed SQLite snapshots made beside it while it was
+ * written, with a fifth to spare): said before the run starts, not after it fails.
+ */
+async function lowSpace(cfg: LoadedConfig, plan: BackupPlan): Promise<string | null> {
+  try {
+    const previous = (await listSets(cfg, { type: plan.setType })).find((s) => s.status !== 'failed');
+    if (!previous) return null;
+    const m = await readManifest(cfg, previous.id);
+    const snapshots = m.databases.filter((d) => d.engine === 'sqlite').reduce((sum, d) => sum + d.rawBytes, 0);
+    const needed = (m.totals.storedBytes + snapshots) * 1.2;
+    const st = await fsp.statfs(cfg.backupDir);
+    const free = st.bavail * st.bsize;
+    if (free >= needed) return null;
+    return `The disk of the backup folder ${cfg.backupDir} has ${formatBytes(free)} free; the last ${plan.setType} set (${previous.id}) needed about ${formatBytes(needed)} while it was written (${formatBytes(m.totals.storedBytes)} stored). This backup may not fit: free space (respaldo prune --dry-run) or move backupDir to a bigger disk.`;
+  } catch {
+    return null;
+  }
 }
 
 /** Free space on the disk of `dir`, for messages (null when it cannot be read). */
