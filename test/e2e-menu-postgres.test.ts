@@ -109,6 +109,7 @@ describe.skipIf(!available)('menu end to end on PostgreSQL (real binary in tmux,
     expect(s).toMatch(/inventario \(database "inventario" on .*\): 1 session connected/);
     expect(s).toMatch(/› No: leave them connected/);
     await t.key('Down');
+    await t.waitFor(/› Yes: close them/);
     await t.key('Enter');
     s = await t.waitFor('Type RESTORE and press Enter');
     expect(s).toContain('Will replace inventario');
@@ -133,6 +134,7 @@ describe.skipIf(!available)('menu end to end on PostgreSQL (real binary in tmux,
     await t.key('Enter');
     await t.waitFor('Where to restore');
     await t.key('Down');
+    await t.waitFor('New path or name');
     await t.type('solo_clientes');
     await t.key('Enter');
     await t.waitFor('[ ] public.clientes 20 rows');

@@ -6,13 +6,13 @@ import { demoSetup } from './helpers/tmp.js';
 describe('respaldo schedule (built CLI)', () => {
   it('set adds and changes jobs, --preset tiered replaces them, schedule lists next runs (text and --json)', async () => {
     const setup = demoSetup();
-    const add = await runCli(['schedule', 'set', 'nightly', '--when', 'daily at 02:30', '--db', 'users', '--no-files', '--timezone', 'Europe/Madrid', '--config', setup.configFile]);
+    const add = await runCli(['schedule', 'set', 'nightly', '--when', 'daily at 02:30', '--db', 'users', '--no-files', '--timezone', 'Asia/Kolkata', '--config', setup.configFile]);
     expect(add.code, describeResult(add)).toBe(0);
     expect(add.stdout).toContain('Job nightly added');
     const change = await runCli(['schedule', 'set', 'nightly', '--type', 'schema', '--config', setup.configFile]);
     expect(change.code, describeResult(change)).toBe(0);
     const doc = JSON.parse(readFileSync(setup.configFile, 'utf8')) as { schedule: { jobs: unknown[] }; retention: unknown };
-    expect(doc.schedule.jobs).toEqual([{ name: 'nightly', when: 'daily at 02:30', type: 'schema', databases: ['users'], files: false, timezone: 'Europe/Madrid' }]);
+    expect(doc.schedule.jobs).toEqual([{ name: 'nightly', when: 'daily at 02:30', type: 'schema', databases: ['users'], files: false, timezone: 'Asia/Kolkata' }]);
 
     const list = await runCli(['schedule', '--json', '-n', '3', '--config', setup.configFile]);
     expect(list.code, describeResult(list)).toBe(0);
@@ -20,7 +20,7 @@ describe('respaldo schedule (built CLI)', () => {
     expect(l.jobs[0]).toMatchObject({ name: 'nightly', cron: '30 2 * * *' });
     expect(l.jobs[0]!.nextRuns).toHaveLength(3);
     for (const t of l.jobs[0]!.nextRuns) {
-      const local = new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/Madrid', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(new Date(t));
+      const local = new Intl.DateTimeFormat('en-GB', { timeZone: 'Asia/Kolkata', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(new Date(t));
       expect(local).toBe('02:30');
     }
 

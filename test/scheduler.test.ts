@@ -287,7 +287,8 @@ describe('Scheduler', () => {
     await h.scheduler.start();
     await h.clock.advance(1000);
     await waitFor(() => h.ends.length === 1, 'end');
-    await settle();
+    // The job is done (state saved, retention run or skipped) once nothing is running any more.
+    await waitFor(() => h.scheduler.status().running === null, 'the job and its retention to finish');
     expect(h.retention.length > 0).toBe(pruned);
     expect(h.logs.some((l) => l.event === (pruned ? 'retention' : 'retention-skipped'))).toBe(true);
     h.scheduler.stop();

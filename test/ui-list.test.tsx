@@ -59,15 +59,15 @@ describe('list screen', () => {
     const { lastFrame, stdin } = renderUi(<ListScreen onBack={noop} onOpen={noop} onRestore={noop} />, { facade });
     await waitFrame(lastFrame, (x) => x.includes('1-4 of 4'));
     await press(stdin, 'f');
-    let f = await waitFrame(lastFrame, (x) => x.includes('Filter: users') && x.includes('of 4'));
+    const users = await waitFrame(lastFrame, (x) => x.includes('Filter: users') && x.includes('of 4'));
+    expect(users.split('\n').filter((l) => /\d{8}_\d{6}/.test(l)).every((l) => l.includes('users'))).toBe(true);
     await press(stdin, 'f');
-    f = await waitFrame(lastFrame, (x) => x.includes('Filter: inventario') && x.includes('1-2 of 2'));
+    const inventario = await waitFrame(lastFrame, (x) => x.includes('Filter: inventario') && x.includes('1-2 of 2'));
+    expect(inventario.split('\n').filter((l) => /\d{8}_\d{6}/.test(l))).toHaveLength(2);
     await press(stdin, 'f');
-    f = await waitFrame(lastFrame, (x) => x.includes('Filter: auditoria'));
-    await waitFrame(lastFrame, (x) => x.includes('No backup sets contain auditoria.'));
+    await waitFrame(lastFrame, (x) => x.includes('Filter: auditoria') && x.includes('No backup sets contain auditoria.'));
     await press(stdin, 'f');
-    f = await waitFrame(lastFrame, (x) => x.includes('Filter: all databases') && x.includes('1-4 of 4'));
-    expect(f).toBeTruthy();
+    await waitFrame(lastFrame, (x) => x.includes('Filter: all databases') && x.includes('1-4 of 4'));
     expect(facade.calls.filter((c) => c.method === 'listSets').map((c) => c.args[0])).toEqual([{}, { database: 'users' }, { database: 'inventario' }, { database: 'auditoria' }, {}]);
   });
 

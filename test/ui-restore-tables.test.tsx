@@ -68,7 +68,9 @@ describe('restore: some tables of a PostgreSQL database', () => {
     await waitFrame(r.lastFrame, (x) => /\[x\] public\.clientes/.test(x) && /\[ \] All tables/.test(x));
     await press(r.stdin, KEY.space);
     await waitFrame(r.lastFrame, (x) => /\[ \] public\.clientes/.test(x) && /\[x\] All tables/.test(x));
-    await press(r.stdin, KEY.space, KEY.up, KEY.space);
+    await press(r.stdin, KEY.space);
+    await waitFrame(r.lastFrame, (x) => /\[x\] public\.clientes/.test(x) && /\[ \] All tables/.test(x));
+    await press(r.stdin, KEY.up, KEY.space);
     await waitFrame(r.lastFrame, (x) => /\[ \] public\.clientes/.test(x) && /\[x\] All tables/.test(x));
     await press(r.stdin, KEY.enter);
     await waitFrame(r.lastFrame, (x) => x.includes('Type RESTORE'));

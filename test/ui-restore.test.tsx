@@ -49,8 +49,10 @@ describe('restore screen', () => {
     await press(stdin, KEY.enter);
     await waitFrame(lastFrame, (x) => x.includes('That is not RESTORE. Nothing was done.'));
     await type(stdin, 'RESTOR');
+    // Typing again clears the message; Enter on the wrong word brings it back and does nothing.
+    await waitFrame(lastFrame, (x) => x.includes('› RESTOR') && !x.includes('That is not RESTORE'));
     await press(stdin, KEY.enter);
-    await waitFrame(lastFrame, (x) => x.includes('That is not RESTORE. Nothing was done.'));
+    await waitFrame(lastFrame, (x) => x.includes('That is not RESTORE. Nothing was done.') && !x.includes('› RESTOR'));
     expect(calls(facade, 'executeRestore')).toHaveLength(0);
 
     await type(stdin, 'RESTORE');
