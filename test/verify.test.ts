@@ -1,4 +1,4 @@
-import { readFileSync, rmSync, truncateSync, writeFileSync, statSync } from 'node:fs';
+import { cpSync, existsSync, readFileSync, rmSync, truncateSync, writeFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
@@ -121,6 +121,19 @@ describe('verify finds damaged sets', () => {
     const r = await cli(s, ['verify', m.id], 5);
     expect(r.stderr).toContain('manifest');
     await cli(s, ['restore', m.id, '--yes'], 5);
+  });
+
+  it('a set folder copied by hand under another id: delete, restore and verify refuse it and the original set survives', async () => {
+    const s = demoSetup();
+    const m = await create(s);
+    const copy = '20200101_000000';
+    cpSync(join(s.backupDir, m.id), join(s.backupDir, copy), { recursive: true });
+    for (const args of [['delete', copy, '--yes'], ['restore', copy, '--yes'], ['verify', copy]]) {
+      const r = await cli(s, args, 5);
+      expect(r.stderr).toContain(`holds the manifest of set ${m.id}, not ${copy}`);
+      expect(r.stderr).toMatch(/hint: Rename the folder back/);
+    }
+    expect(existsSync(join(s.backupDir, m.id, 'manifest.json'))).toBe(true);
   });
 
   it('verify of a set that does not exist exits 8', async () => {

@@ -1,6 +1,6 @@
 import { existsSync, promises as fsp, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { NotFoundError, RespaldoError, UsageError } from '../core/errors.js';
+import { NotFoundError, RespaldoError, UsageError, VerifyError } from '../core/errors.js';
 import type { LoadedConfig, Manifest, SetSummary, SetType } from '../core/types.js';
 import { driverFor } from '../drivers/registry.js';
 import { writeFileAtomic } from './fs-util.js';
@@ -82,7 +82,10 @@ export async function readManifest(cfg: Pick<LoadedConfig, 'backupDir'>, id: str
   const realId = id === 'latest' ? await latestSetId(cfg) : id;
   const dir = setDir(cfg, realId);
   if (!existsSync(join(dir, 'manifest.json'))) throw new NotFoundError(`No backup set ${realId} in ${cfg.backupDir}.`);
-  return readManifestFile(dir);
+  const m = await readManifestFile(dir);
+  // A folder copied or renamed by hand: acting on the manifest's id would touch another set.
+  if (m.id !== realId) throw new VerifyError(`Folder ${dir} holds the manifest of set ${m.id}, not ${realId}.`, `Rename the folder back to ${m.id} (or remove the copy); respaldo will not act on a set whose folder and manifest disagree.`);
+  return m;
 }
 
 /** Records the outcome of a verification beside the set (not part of the manifest). */

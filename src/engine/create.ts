@@ -12,7 +12,7 @@ import { scanFiles, storeFiles } from './files.js';
 import { ensurePrivateDir, fsyncPath, fsyncTree, writeFileAtomic } from './fs-util.js';
 import { storeStream } from './store.js';
 import { listSets, readManifest } from './catalog.js';
-import { withLock } from './lock.js';
+import { processAlive, withLock } from './lock.js';
 import { sweepTemps } from './temp-journal.js';
 import { writeLog } from './log.js';
 import { MANIFEST_NAME } from './manifest.js';
@@ -97,7 +97,9 @@ export async function cleanLeftovers(cfg: LoadedConfig): Promise<string[]> {
   const ours = `.tmp-restore-${process.pid}`; // the scratch of a restore in this process (safety copies run inside it)
   for (const name of readdirSync(cfg.backupDir)) {
     if (name === ours) continue;
-    if (name.startsWith('.tmp-') || name.startsWith('.deleting-')) {
+    const restoreScratch = /^\.tmp-restore-(\d+)$/.exec(name);
+    const mine = (name.startsWith('.tmp-') && isSetId(name.slice(5))) || /^\.deleting-\d{8}_\d{6}\S*-\d+$/.test(name) || (restoreScratch && !processAlive(Number(restoreScratch[1])));
+    if (mine) {
       await fsp.rm(join(cfg.backupDir, name), { recursive: true, force: true });
       removed.push(name);
     }

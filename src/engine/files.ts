@@ -88,7 +88,14 @@ export async function scanFiles(cfg: Pick<LoadedConfig, 'baseDir' | 'files' | 'd
       scan.warnings.push(`${source}: not a regular file, skipped`);
       return;
     }
-    if (fromApp && (SQLITE_SIDE_FILES.test(source) || (await isSqliteFile(source, st.size)))) {
+    let sqlite: boolean;
+    try {
+      sqlite = fromApp && (SQLITE_SIDE_FILES.test(source) || (await isSqliteFile(source, st.size)));
+    } catch (err) {
+      scan.problems.push(`${source}: ${(err as Error).message}`); // unreadable: this file, not the whole set
+      return;
+    }
+    if (sqlite) {
       const via = configured.has(source) ? ' (it is backed up through its databases entry)' : '; add it under "databases" to back it up safely';
       scan.warnings.push(`${source}: SQLite database file in an application folder, not copied${via}`);
       return;

@@ -27,9 +27,12 @@ export async function writeFileAtomic(file: string, content: string): Promise<vo
     await fh.writeFile(content);
     await fh.chmod(FILE_MODE);
     await fh.sync();
-  } finally {
-    await fh.close();
+  } catch (err) {
+    await fh.close().catch(() => undefined);
+    await fsp.rm(tmp, { force: true }); // e.g. a full disk: no stray temp file
+    throw err;
   }
+  await fh.close();
   try {
     await fsp.rename(tmp, file);
   } catch (err) {

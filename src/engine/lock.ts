@@ -109,7 +109,7 @@ export async function acquireLock(backupDir: string, purpose: string): Promise<(
       throw new LockHeldError(file, describeHolder(readLock(file)));
     }
     const moved = readLock(aside);
-    if (holder && !sameHolder(moved, holder) && !isStale(moved)) {
+    if (!sameHolder(moved, holder) && !isStale(moved)) {
       await fsp.link(aside, file).catch(() => undefined);
       await fsp.rm(aside, { force: true });
       throw new LockHeldError(file, describeHolder(moved));

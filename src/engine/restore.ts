@@ -4,7 +4,7 @@ import { basename, dirname, join, resolve, sep } from 'node:path';
 import { pipeline as streamPipeline } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
-import { InterruptedError, NotFoundError, RefusedError, RespaldoError, UsageError, VerifyError, errorMessage, isDiskFull } from '../core/errors.js';
+import { InterruptedError, NotFoundError, RefusedError, RespaldoError, UsageError, VerifyError, asOperatorError, errorMessage, isDiskFull } from '../core/errors.js';
 import type { Reporter } from '../core/events.js';
 import { english, phrase, type Phrase } from '../core/phrases.js';
 import type { DatabaseConfig, DatabaseEntry, FileEntry, LoadedConfig, Manifest } from '../core/types.js';
@@ -259,53 +259,65 @@ export async function executeRestore(cfg: LoadedConfig, plan: RestorePlan, repor
         outcome.safetySetIds.push(safety.id);
       }
       const renamed: DatabaseEntry[] = [];
-      for (const d of plan.databases) {
-        if (signal.aborted) throw new InterruptedError();
-        const db = dbConfig(cfg, d.database);
-        const entry = m.databases.find((x) => x.name === d.database)!;
-        const driver = driverFor(db.engine);
-        const started = Date.now();
-        reporter.emit({ type: 'item-start', item: d.database, kind: 'restore', totalBytes: entry.rawBytes });
-        try {
-          const partFile = (role = 'main') => (role === 'main' ? entry : (entry.extras ?? []).find((x) => x.role === role));
-          const result = await driver.restore(
-            {
-              db,
-              entry,
-              setId: m.id,
-              target: d.restoreTarget,
-              terminateConnections: Boolean(plan.options.terminateConnections),
-              ...(plan.options.createRoles ? { createRoles: true } : {}),
-              ...(plan.options.tables ? { tables: plan.options.tables } : {}),
-              storedPath: (role) => join(dir, partFile(role)?.file ?? ''),
-              openPart: (role) => {
-                const part = partFile(role);
-                if (!part?.file) throw new NotFoundError(`Set ${m.id} has no ${role ?? 'main'} file for ${d.database}.`);
-                const raw = createReadStream(join(dir, part.file), { highWaterMark: 1 << 20 });
-                // pipeline (not pipe): a read error reaches the consumer, and a consumer that stops closes the file.
-                return part.compressed ? streamPipeline(raw, createGunzip({ chunkSize: 1 << 18 }), () => undefined) : raw;
+      try {
+        for (const d of plan.databases) {
+          if (signal.aborted) throw new InterruptedError();
+          const db = dbConfig(cfg, d.database);
+          const entry = m.databases.find((x) => x.name === d.database)!;
+          const driver = driverFor(db.engine);
+          const started = Date.now();
+          reporter.emit({ type: 'item-start', item: d.database, kind: 'restore', totalBytes: entry.rawBytes });
+          try {
+            const partFile = (role = 'main') => (role === 'main' ? entry : (entry.extras ?? []).find((x) => x.role === role));
+            const result = await driver.restore(
+              {
+                db,
+                entry,
+                setId: m.id,
+                target: d.restoreTarget,
+                terminateConnections: Boolean(plan.options.terminateConnections),
+                ...(plan.options.createRoles ? { createRoles: true } : {}),
+                ...(plan.options.tables ? { tables: plan.options.tables } : {}),
+                storedPath: (role) => join(dir, partFile(role)?.file ?? ''),
+                openPart: (role) => {
+                  const part = partFile(role);
+                  if (!part?.file) throw new NotFoundError(`Set ${m.id} has no ${role ?? 'main'} file for ${d.database}.`);
+                  const raw = createReadStream(join(dir, part.file), { highWaterMark: 1 << 20 });
+                  // pipeline (not pipe): a read error reaches the consumer, and a consumer that stops closes the file.
+                  return part.compressed ? streamPipeline(raw, createGunzip({ chunkSize: 1 << 18 }), () => undefined) : raw;
+                },
               },
-            },
-            ctxFor(db, scratchRoot),
-          );
-          outcome.databases.push({ name: d.database, ok: true, restoredTo: result.restoredTo, ...(result.safetyDatabase ? { safetyDatabase: result.safetyDatabase } : {}) });
-          if (result.safetyDatabase) renamed.push({ ...entry, file: null, md5: null, sha256: null, storedBytes: 0, extras: [], safetyDatabase: result.safetyDatabase, details: { note: `the live database before restoring set ${m.id}, renamed on the server` } });
-          reporter.emit({ type: 'item-end', item: d.database, ok: true, durationMs: Date.now() - started });
-          writeLog(cfg.backupDir, 'restore-database', { setId: m.id, db: d.database, restoredTo: result.restoredTo, outcome: 'ok', durationMs: Date.now() - started }, cfg.secrets);
-        } catch (caught) {
-          const err = isDiskFull(caught)
-            ? new RespaldoError('failed', `No space left on the disk where ${d.database} is restored (${d.target}): ${errorMessage(caught)}.`, 'The target was not changed and the partial copy was removed. Free space on that disk, or restore side by side onto another disk with --to.')
-            : caught;
-          const hint = err instanceof RespaldoError ? err.hint : undefined;
-          outcome.ok = false;
-          outcome.databases.push({ name: d.database, ok: false, error: errorMessage(err), ...(hint ? { hint } : {}) });
-          reporter.emit({ type: 'item-end', item: d.database, ok: false, error: errorMessage(err), ...(hint ? { hint } : {}) });
-          writeLog(cfg.backupDir, 'restore-database', { setId: m.id, db: d.database, outcome: 'failed', error: errorMessage(err) }, cfg.secrets);
-          if (!(err instanceof RespaldoError) && !(err instanceof Error && 'code' in err)) throw err;
-          break;
+              ctxFor(db, scratchRoot),
+            );
+            outcome.databases.push({ name: d.database, ok: true, restoredTo: result.restoredTo, ...(result.safetyDatabase ? { safetyDatabase: result.safetyDatabase } : {}) });
+            if (result.safetyDatabase) renamed.push({ ...entry, file: null, md5: null, sha256: null, storedBytes: 0, extras: [], safetyDatabase: result.safetyDatabase, details: { note: `the live database before restoring set ${m.id}, renamed on the server` } });
+            reporter.emit({ type: 'item-end', item: d.database, ok: true, durationMs: Date.now() - started });
+            writeLog(cfg.backupDir, 'restore-database', { setId: m.id, db: d.database, restoredTo: result.restoredTo, safetyDatabase: result.safetyDatabase ?? null, outcome: 'ok', durationMs: Date.now() - started }, cfg.secrets);
+          } catch (caught) {
+            const err = isDiskFull(caught)
+              ? new RespaldoError('failed', `No space left on the disk where ${d.database} is restored (${d.target}): ${errorMessage(caught)}.`, 'The target was not changed and the partial copy was removed. Free space on that disk, or restore side by side onto another disk with --to.')
+              : caught;
+            const hint = err instanceof RespaldoError ? err.hint : undefined;
+            outcome.ok = false;
+            outcome.databases.push({ name: d.database, ok: false, error: errorMessage(err), ...(hint ? { hint } : {}) });
+            reporter.emit({ type: 'item-end', item: d.database, ok: false, error: errorMessage(err), ...(hint ? { hint } : {}) });
+            writeLog(cfg.backupDir, 'restore-database', { setId: m.id, db: d.database, outcome: 'failed', error: errorMessage(err) }, cfg.secrets);
+            if (!(err instanceof RespaldoError) && !(err instanceof Error && 'code' in err)) throw err;
+            break;
+          }
+        }
+      } finally {
+        // Swapped databases are listed whatever happens next (an interruption, a later failure):
+        // their safety copies must stay findable by `list`, `status` and `delete`.
+        if (renamed.length) {
+          try {
+            outcome.safetySetIds.push(await publishReferenceSet(cfg, m.id, renamed));
+          } catch (err) {
+            const kept = renamed.map((r) => `${r.name} as "${r.safetyDatabase}"`).join(', ');
+            throw new RespaldoError('failed', `The replaced databases are kept on their servers (${kept}), but listing them in a pre_restore set failed: ${errorMessage(asOperatorError(err))}.`, 'Nothing is lost: those databases are the rollback. Fix the backup folder (space, permissions), then rename them back by hand if needed or drop them once you are sure.');
+          }
         }
       }
-      if (renamed.length) outcome.safetySetIds.push(await publishReferenceSet(cfg, m.id, renamed));
       if (plan.files && outcome.ok) {
         reporter.emit({ type: 'item-start', item: 'files', kind: 'restore' });
         await restoreFiles(dir, m.files, plan.files.to, { setId: m.id, track: (path) => trackTemp(cfg.backupDir, path) });
