@@ -115,6 +115,33 @@ describe('progress output', () => {
 });
 
 describe('an interrupted restore', () => {
+  it('Ctrl-C during a restore stops it before the swap: no staging file, the live database as it was, exit 130', async () => {
+    const s = demoSetup((c) => ({ ...c, databases: [{ name: 'big', path: './data/big.db' }], files: undefined }));
+    const live = join(s.dataDir, 'big.db');
+    copyFileSync(bigDb(), live);
+    const created = await runCli(['create', '--json', '--config', s.configFile], { cwd: s.dir });
+    expect(created.code, describeResult(created)).toBe(0);
+    const m = parseJsonOutput<Manifest>(created.stdout);
+    const liveHash = sha256(live);
+    const child = startCli(['restore', m.id, '--yes', '--config', s.configFile], { cwd: s.dir });
+    const done = collect(child);
+    const stagingFile = () => readdirSync(s.dataDir).find((n) => n.startsWith('.big.db.respaldo-restore-'));
+    await waitFor(() => {
+      const f = stagingFile();
+      return f && statSync(join(s.dataDir, f)).size > 8 * 1024 * 1024;
+    }, 'the restore to be writing its staging file', 120_000, 5);
+    let err = '';
+    child.stderr!.on('data', (c: Buffer) => (err += c.toString()));
+    child.kill('SIGINT');
+    await waitFor(() => err.includes('SIGINT received') || child.exitCode !== null, 'the first Ctrl-C to be taken', 30_000, 5);
+    child.kill('SIGINT');
+    const r = await done;
+    expect(r.code, describeResult(r)).toBe(130);
+    expect(r.stdout).not.toMatch(/restored big/);
+    expect(stagingFile()).toBeUndefined();
+    expect(sha256(live)).toBe(liveHash);
+  });
+
   it('SIGKILL while the restored file is written leaves the live database as it was; the next restore cleans up', async () => {
     const s = demoSetup((c) => ({ ...c, databases: [{ name: 'big', path: './data/big.db' }], files: undefined }));
     const live = join(s.dataDir, 'big.db');

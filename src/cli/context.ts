@@ -52,23 +52,31 @@ export function reportError(caught: unknown, json: boolean): number {
   return EXIT.internal;
 }
 
-function makeSignal(): AbortSignal {
+/**
+ * Aborts on the first SIGINT/SIGTERM/SIGHUP (a dropped SSH session). A second signal quits at once,
+ * except for a restore (`quitOnSecond` false): quitting between the renames of a swap would leave the
+ * live database under its safety name, so a restore always finishes stopping safely.
+ */
+export function makeSignal(quitOnSecond: boolean): AbortSignal {
   const ac = new AbortController();
   let count = 0;
   const onSignal = (sig: NodeJS.Signals) => {
     count++;
     if (count === 1) {
-      process.stderr.write(`\nrespaldo: ${sig} received, stopping safely (nothing partial is kept). Press Ctrl-C again to quit at once.\n`);
+      process.stderr.write(`\nrespaldo: ${sig} received, stopping safely (nothing partial is kept).${quitOnSecond ? ' Press Ctrl-C again to quit at once.' : ''}\n`);
       ac.abort(new Error(sig));
-    } else {
+    } else if (quitOnSecond) {
       process.exit(EXIT.interrupted);
+    } else {
+      process.stderr.write(`respaldo: still stopping safely; a restore is never cut off mid-way (the target is left as it was). Please wait.\n`);
     }
   };
   // Commands own SIGINT/SIGTERM. Libraries may hook them at import time (conf → atomically →
   // when-exit re-raises the signal on itself), which would count as a second Ctrl-C and skip cleanup.
-  for (const sig of ['SIGINT', 'SIGTERM'] as const) for (const l of process.listeners(sig)) process.off(sig, l);
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    for (const l of process.listeners(sig)) process.off(sig, l);
+    process.on(sig, onSignal);
+  }
   return ac.signal;
 }
 
@@ -97,7 +105,7 @@ export function runAction<A extends unknown[]>(handler: (io: CommandIO, opts: Gl
       out: (line) => process.stdout.write(maskSecrets(line, secretsToMask) + '\n'),
       err: (line) => process.stderr.write(maskSecrets(line, secretsToMask) + '\n'),
       isTTY: Boolean(process.stdin.isTTY && process.stdout.isTTY),
-      signal: makeSignal(),
+      signal: makeSignal(cmd.name() !== 'restore'),
       confirmWord: async (prompt, word) => {
         if (!process.stdin.isTTY) throw new UsageError('Confirmation needs a terminal.', 'Pass --yes to confirm from a script.');
         const rl = createInterface({ input: process.stdin, output: process.stderr });

@@ -3,7 +3,7 @@ import { createReadStream, createWriteStream, existsSync, promises as fsp, readd
 import { basename, dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { RefusedError, RespaldoError } from '../core/errors.js';
+import { InterruptedError, RefusedError, RespaldoError } from '../core/errors.js';
 import { english, phrase } from '../core/phrases.js';
 import type { DatabaseConfig } from '../core/types.js';
 import type { BackupSession, ConfigProblem, Driver, DriverContext, RestoreRequest, RestoreResult, RestoreStepPlan, RestoreTarget, TargetState } from './driver.js';
@@ -282,7 +282,7 @@ export const sqliteDriver = {
           conn.close();
         }
       } else {
-        await pipeline(req.openPart(), createWriteStream(staging, { mode: 0o600, flags: 'wx', highWaterMark: 1 << 20 }));
+        await pipeline(req.openPart(), createWriteStream(staging, { mode: 0o600, flags: 'wx', highWaterMark: 1 << 20 }), { signal: ctx.signal });
       }
       await fsyncFile(staging);
       const info = await inspectSqliteFile(staging);
@@ -298,6 +298,8 @@ export const sqliteDriver = {
           }
         }
       }
+      // Interrupted before the swap: the target stays as it was (the staging copy is removed below).
+      if (ctx.signal.aborted) throw new InterruptedError('Restore interrupted before the swap; the target was not changed.');
       if (req.target.kind === 'in-place') {
         const users = existsSync(target) ? processesUsing(target) : [];
         if (users.length) {

@@ -294,6 +294,10 @@ export async function executeRestore(cfg: LoadedConfig, plan: RestorePlan, repor
             reporter.emit({ type: 'item-end', item: d.database, ok: true, durationMs: Date.now() - started });
             writeLog(cfg.backupDir, 'restore-database', { setId: m.id, db: d.database, restoredTo: result.restoredTo, safetyDatabase: result.safetyDatabase ?? null, outcome: 'ok', durationMs: Date.now() - started }, cfg.secrets);
           } catch (caught) {
+            if (signal.aborted || caught instanceof InterruptedError) {
+              writeLog(cfg.backupDir, 'restore-database', { setId: m.id, db: d.database, outcome: 'interrupted' }, cfg.secrets);
+              throw caught instanceof InterruptedError ? caught : new InterruptedError(`Restore of ${d.database} interrupted; the target was left as it was.`);
+            }
             const err = isDiskFull(caught)
               ? new RespaldoError('failed', `No space left on the disk where ${d.database} is restored (${d.target}): ${errorMessage(caught)}.`, 'The target was not changed and the partial copy was removed. Free space on that disk, or restore side by side onto another disk with --to.')
               : caught;
