@@ -100,6 +100,7 @@ describe('validatePgConfig', () => {
     ['name too long', { database: 'x'.repeat(64) }, [{ path: 'database', problem: /longer than 63 bytes/ }]],
     ['binPath not string', { database: 'x', binPath: 3 as unknown as string }, [{ path: 'binPath', problem: /string/ }]],
     ['lockWaitTimeout ok', { database: 'x', lockWaitTimeout: '45s' }, []],
+    ['sslpassword would reach argv', { url: 'postgresql://app@db1/x?sslmode=verify-full&sslpassword=s3cret' }, [{ path: 'url', problem: /sslpassword is not supported/ }]],
     ['lockWaitTimeout not a duration', { database: 'x', lockWaitTimeout: 'soon' }, [{ path: 'lockWaitTimeout', problem: /"soon" is not a duration/ }]],
   ])('%s', (_label, fields, expected) => {
     const problems = validatePgConfig(pgdb(fields));

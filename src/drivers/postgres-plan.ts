@@ -28,7 +28,7 @@ export interface PgConnection {
 
 /** libpq keywords accepted from URL query strings and passed on to children. */
 const PASSTHROUGH_PARAMS = new Set([
-  'sslmode', 'sslcert', 'sslkey', 'sslrootcert', 'sslcrl', 'sslpassword', 'sslcompression', 'requiressl',
+  'sslmode', 'sslcert', 'sslkey', 'sslrootcert', 'sslcrl', 'sslcompression', 'requiressl',
   'connect_timeout', 'keepalives', 'keepalives_idle', 'keepalives_interval', 'keepalives_count',
   'target_session_attrs', 'gssencmode', 'krbsrvname', 'service', 'options', 'tcp_user_timeout',
   'channel_binding', 'hostaddr', 'passfile', 'load_balance_hosts', 'ssl_min_protocol_version', 'ssl_max_protocol_version',
@@ -159,6 +159,9 @@ export function validatePgConfig(db: DatabaseConfig): ConfigProblem[] {
         problems.push({ path: 'url', problem: (err as Error).message, hint: 'Use postgresql://USER:${DB_PASSWORD}@HOST:5432/DATABASE (percent-encode special characters).' });
       }
       if (parsed?.port !== undefined && !validPort(parsed.port)) problems.push({ path: 'url', problem: `port ${parsed.port} is not between 1 and 65535` });
+      if (parsed && 'sslpassword' in parsed.params) {
+        problems.push({ path: 'url', problem: 'sslpassword is not supported: it would reach pg_dump on its command line, visible to every user', hint: 'Use a client key without a passphrase, readable only by the user running respaldo (chmod 600), via sslkey.' });
+      }
     }
   }
   for (const key of ['host', 'user', 'password', 'database', 'binPath'] as const) {

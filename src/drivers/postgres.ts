@@ -2,6 +2,7 @@ import type { ChildProcess } from 'node:child_process';
 import type { Readable } from 'node:stream';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { text } from 'node:stream/consumers';
 import { pipeline } from 'node:stream/promises';
 import { CommandError, InterruptedError, RefusedError, RespaldoError } from '../core/errors.js';
 import type { BackupType, DatabaseConfig } from '../core/types.js';
@@ -779,7 +780,17 @@ export function createPostgresDriver(deps: PostgresDriverDeps = {}): Driver {
       try {
         await admin.query(`ALTER DATABASE ${quoteIdent(staging)} RENAME TO ${quoteIdent(live)}`);
       } catch (err) {
-        await admin.query(`ALTER DATABASE ${quoteIdent(safetyName)} RENAME TO ${quoteIdent(live)}`).catch(() => undefined);
+        try {
+          await admin.query(`ALTER DATABASE ${quoteIdent(safetyName)} RENAME TO ${quoteIdent(live)}`);
+        } catch (back) {
+          // Both renames failed: say where everything is; drop nothing (the restored copy may be wanted).
+          created = false;
+          throw new RespaldoError(
+            'failed',
+            `Database ${item}: the live database was renamed to "${safetyName}", but neither the restored copy "${staging}" nor the original could take the name "${live}" (${(err as Error).message}; ${(back as Error).message}). Nothing was dropped.`,
+            `Applications see no "${live}" now. Put the original back by hand: ALTER DATABASE ${quoteIdent(safetyName)} RENAME TO ${quoteIdent(live)}; (or use the restored copy: ALTER DATABASE ${quoteIdent(staging)} RENAME TO ${quoteIdent(live)};). The next restore also completes or rolls back this swap.`,
+          );
+        }
         throw err;
       }
       created = false;
@@ -820,8 +831,7 @@ export function createPostgresDriver(deps: PostgresDriverDeps = {}): Driver {
         throw new RespaldoError('usage', `Set ${req.setId} stored no roles for ${item} ("globals" was not enabled when it was made).`, 'Create the roles by hand (CREATE ROLE …), then restore again without --create-roles.');
       }
       progress('creating missing roles');
-      let sql = '';
-      for await (const chunk of req.openPart('globals')) sql += (chunk as Buffer).toString('utf8');
+      const sql = await text(req.openPart('globals')); // decodes across chunk boundaries (multi-byte role names)
       const existing = new Set((await client.query('SELECT rolname FROM pg_roles')).rows.map((r) => String(r['rolname'])));
       const plan = planMissingRoles(parseGlobals(sql), existing);
       for (const note of plan.skipped) ctx.reporter.emit({ type: 'warning', item, message: note });

@@ -3,6 +3,7 @@ import { createReadStream, createWriteStream, existsSync, promises as fsp, readd
 import { basename, dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { text } from 'node:stream/consumers';
 import { InterruptedError, RefusedError, RespaldoError } from '../core/errors.js';
 import { english, phrase } from '../core/phrases.js';
 import type { DatabaseConfig } from '../core/types.js';
@@ -273,11 +274,10 @@ export const sqliteDriver = {
     const untrack = req.target.kind === 'side-by-side' && ctx.trackTemp ? await ctx.trackTemp(staging) : undefined;
     try {
       if (req.entry.format === 'sqlite-sql') {
-        const chunks: string[] = [];
-        for await (const c of req.openPart()) chunks.push(String(c));
+        const sql = await text(req.openPart()); // decodes across chunk boundaries; a schema is small
         const conn = new Database(staging);
         try {
-          conn.exec(chunks.join(''));
+          conn.exec(sql);
         } finally {
           conn.close();
         }
@@ -331,14 +331,28 @@ export const sqliteDriver = {
     if (!existsSync(dir)) return [];
     const actions: string[] = [];
     const prefix = `.${basename(file)}${STAGING_MARK}`;
-    for (const name of readdirSync(dir)) {
+    const names = readdirSync(dir);
+    // Journals set aside just before the swap: if the staging file is still there, the swap never
+    // happened and they belong to the live database (committed data not yet checkpointed): put them
+    // back. Otherwise they belong to the replaced database, which the pre_restore set holds.
+    const swapped = !names.some((n) => n.startsWith(prefix) && n.endsWith('.tmp'));
+    for (const name of names) {
+      if (!(name.startsWith(`${basename(file)}-`) && name.includes(ASIDE_MARK))) continue;
+      const original = join(dir, name.slice(0, name.indexOf(ASIDE_MARK)));
+      if (!swapped && !existsSync(original)) {
+        await fsp.rename(join(dir, name), original);
+        actions.push(`put back ${original}, set aside by a restore interrupted before its swap`);
+      } else if (swapped) {
+        await removeQuietly(join(dir, name));
+        actions.push(`removed a stale journal set aside by an interrupted restore: ${join(dir, name)}`);
+      } else {
+        actions.push(`kept ${join(dir, name)}: set aside by a restore interrupted before its swap, but ${original} exists again; check it by hand`);
+      }
+    }
+    for (const name of names) {
       if (name.startsWith(prefix) && /\.tmp(-wal|-shm|-journal)?$/.test(name)) {
         await removeQuietly(join(dir, name));
         actions.push(`removed an unfinished restore file ${join(dir, name)}`);
-      }
-      if (name.startsWith(`${basename(file)}-`) && name.includes(ASIDE_MARK)) {
-        await removeQuietly(join(dir, name));
-        actions.push(`removed a stale journal set aside by an interrupted restore: ${join(dir, name)}`);
       }
     }
     actions.forEach((a) => ctx.log(a));

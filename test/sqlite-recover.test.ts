@@ -1,0 +1,58 @@
+import { copyFileSync, existsSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { describe, expect, it } from 'vitest';
+import { CollectingReporter } from '../src/core/events.js';
+import type { DriverContext } from '../src/drivers/driver.js';
+import { sqliteDriver } from '../src/drivers/sqlite.js';
+import { makeTmpDir } from './helpers/tmp.js';
+
+const ctx = (dir: string): DriverContext => ({ reporter: new CollectingReporter(), signal: new AbortController().signal, scratchDir: dir, log: () => undefined });
+
+/**
+ * A live WAL-mode database as a crash leaves it: committed rows still only in `-wal` (copied while
+ * the writer holds it open, so nothing was checkpointed), and that WAL set aside by a restore that
+ * was killed around its swap.
+ */
+function killedAroundSwap(beforeSwap: boolean) {
+  const src = makeTmpDir();
+  const dir = makeTmpDir();
+  const writer = new Database(join(src, 'app.db'));
+  writer.pragma('journal_mode = WAL');
+  writer.pragma('wal_autocheckpoint = 0');
+  writer.exec('CREATE TABLE t (v TEXT)');
+  writer.pragma('wal_checkpoint(TRUNCATE)');
+  writer.prepare('INSERT INTO t VALUES (?)').run('committed, only in the WAL');
+  copyFileSync(join(src, 'app.db'), join(dir, 'app.db'));
+  copyFileSync(join(src, 'app.db-wal'), join(dir, 'app.db-wal'));
+  writer.close();
+  renameSync(join(dir, 'app.db-wal'), join(dir, 'app.db-wal.respaldo-aside-4242'));
+  if (beforeSwap) writeFileSync(join(dir, '.app.db.respaldo-restore-20261122_101010.tmp'), 'half a restore');
+  return { dir, db: { name: 'app', engine: 'sqlite' as const, path: join(dir, 'app.db') } };
+}
+
+const rows = (file: string) => {
+  const c = new Database(file, { readonly: true });
+  try {
+    return c.prepare('SELECT v FROM t').all();
+  } finally {
+    c.close();
+  }
+};
+
+describe('sqlite recover after a restore killed around its swap', () => {
+  it('killed before the swap: the set-aside WAL goes back to the live database, so its committed rows are not lost', async () => {
+    const { dir, db } = killedAroundSwap(true);
+    const actions = await sqliteDriver.recover(db, ctx(dir));
+    expect(actions).toEqual([`put back ${join(dir, 'app.db-wal')}, set aside by a restore interrupted before its swap`, `removed an unfinished restore file ${join(dir, '.app.db.respaldo-restore-20261122_101010.tmp')}`]);
+    expect(rows(db.path)).toEqual([{ v: 'committed, only in the WAL' }]);
+  });
+
+  it('killed after the swap: the WAL belongs to the replaced database (kept in the pre_restore set) and is removed', async () => {
+    const { dir, db } = killedAroundSwap(false);
+    const actions = await sqliteDriver.recover(db, ctx(dir));
+    expect(actions).toEqual([`removed a stale journal set aside by an interrupted restore: ${join(dir, 'app.db-wal.respaldo-aside-4242')}`]);
+    expect(readdirSync(dir).sort()).toEqual(['app.db']);
+    expect(existsSync(join(dir, 'app.db-wal'))).toBe(false);
+  });
+});
