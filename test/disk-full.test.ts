@@ -35,6 +35,9 @@ describe('disk full: classification', () => {
     expect(op.hint).toMatch(/respaldo prune --dry-run/);
     const bug = new TypeError('x is undefined');
     expect(asOperatorError(bug)).toBe(bug);
+    const denied = asOperatorError(Object.assign(new Error("EACCES: permission denied, open '/srv/backups/.respaldo.lock'"), { code: 'EACCES', path: '/srv/backups/.respaldo.lock' })) as RespaldoError;
+    expect(denied.message).toMatch(/^Permission denied on \/srv\/backups\/\.respaldo\.lock/);
+    expect(denied.hint).toMatch(/as the user that owns the backup folder/);
     const d = new DiskFullError('/srv/backups', 'storing users', '12 KB');
     expect(d.message).toBe('No space left on the disk of the backup folder /srv/backups (12 KB free) while storing users.');
   });

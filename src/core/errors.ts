@@ -128,13 +128,24 @@ export class DiskFullError extends RespaldoError {
   }
 }
 
+const ACCESS_CODES = new Set(['EACCES', 'EPERM', 'EROFS']);
+
 /**
- * A disk-full error from anywhere (taking the lock, writing a manifest or a log) as an operator
- * error rather than a bug; anything else is returned unchanged.
+ * A disk-full or permission error from anywhere (taking the lock, writing a manifest, a log or the
+ * config) as an operator error rather than a bug; anything else is returned unchanged.
  */
 export function asOperatorError(err: unknown): unknown {
-  if (err instanceof RespaldoError || !isDiskFull(err)) return err;
-  const path = (err as { path?: unknown }).path;
+  if (err instanceof RespaldoError) return err;
+  const code = (err as { code?: unknown } | null)?.code;
+  const path = (err as { path?: unknown } | null)?.path;
+  if (typeof code === 'string' && ACCESS_CODES.has(code)) {
+    return new RespaldoError(
+      'failed',
+      `${code === 'EROFS' ? 'Read-only file system' : 'Permission denied'}${typeof path === 'string' ? ` on ${path}` : ''} (${(err as Error).message}).`,
+      'Run respaldo as the user that owns the backup folder and the config (or fix their owner and mode), then run the command again.',
+    );
+  }
+  if (!isDiskFull(err)) return err;
   return new RespaldoError(
     'failed',
     `No space left on the disk${typeof path === 'string' ? ` holding ${path}` : ''} (${(err as Error).message}). Nothing was published.`,
