@@ -195,6 +195,25 @@ describe('list screen', () => {
     expect(facade.calls.filter((c) => c.method === 'setKeep')).toHaveLength(2);
   });
 
+  it('deleting a safety set that keeps a replaced database on a server says that the database is dropped too', async () => {
+    const facade = new FakeFacade();
+    const m = facade.manifests[0]!;
+    m.type = 'pre_restore';
+    m.databases = [{ ...m.databases[1]!, engine: 'postgres', file: null, safetyDatabase: 'inventario__pre_restore_20261120_100000' }];
+    const { lastFrame, stdin } = renderUi(<Menu />, { facade });
+    await waitFrame(lastFrame, (x) => x.includes('3 sets'));
+    await press(stdin, '3');
+    await waitFrame(lastFrame, (x) => x.includes('1-3 of 3'));
+    await press(stdin, 'd');
+    await waitFrame(lastFrame, (x) => x.replace(/\s+/g, ' ').includes('It is a safety set: a database it keeps on a server is DROPPED too.'));
+    await press(stdin, KEY.esc);
+    await press(stdin, KEY.enter);
+    await waitFrame(lastFrame, (x) => x.includes(`Backup set ${m.id}`));
+    await press(stdin, 'd');
+    await waitFrame(lastFrame, (x) => x.replace(/\s+/g, ' ').includes('It also DROPS inventario__pre_restore_20261120_100000 on the server'));
+    expect(facade.calls.filter((c) => c.method === 'deleteSet')).toHaveLength(0);
+  });
+
   it('a missing set in details shows message + hint', async () => {
     const { lastFrame } = renderUi(<Menu initial={[{ name: 'main' }, { name: 'details', id: '20200101_000000' }]} />);
     const f = await waitFrame(lastFrame, (x) => x.includes('Error:'));

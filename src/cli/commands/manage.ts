@@ -19,6 +19,8 @@ export function register(program: Command): void {
       const m = await readManifest(cfg, id);
       if (!opts.yes) {
         if (!io.isTTY) throw new RefusedError(`Deleting set ${m.id} needs confirmation and there is no terminal to ask.`, 'Pass --yes.');
+        const drops = m.databases.flatMap((d) => (d.safetyDatabase ? [d.safetyDatabase] : []));
+        if (drops.length) io.err(`Set ${m.id} keeps ${drops.join(', ')} on the server (the database replaced by a restore): deleting the set DROPS ${drops.length === 1 ? 'it' : 'them'}.`);
         if (!(await io.confirmWord(`Type ${m.id} to delete that set:`, m.id))) {
           io.err('Cancelled; nothing was deleted.');
           return EXIT.refused;

@@ -154,7 +154,8 @@ export const en = {
     verifying: 'Verifying…',
     verifyOk: (n: number) => `Verify OK: ${n} files match their checksums.`,
     verifyBad: (n: number) => `Verify FAILED: ${n} files do not match.`,
-    deleteTitle: (id: string) => `Delete backup set ${id}? This cannot be undone.`,
+    deleteTitle: (id: string, drops: string[] | null = []) =>
+      `Delete backup set ${id}? This cannot be undone.${drops === null ? ' It is a safety set: a database it keeps on a server is DROPPED too.' : drops.length ? ` It also DROPS ${drops.join(', ')} on the server (the database replaced by a restore).` : ''}`,
     deleting: 'Deleting…',
     keep: 'Keep',
     keepYes: 'yes: prune never removes this set (p to undo)',

@@ -17,7 +17,7 @@ import { useUi, type UiContextValue } from '../use-ui.js';
 type Action =
   | { name: 'none' }
   | { name: 'busy'; text: string }
-  | { name: 'confirm-delete'; id: string }
+  | { name: 'confirm-delete'; id: string; safetySet: boolean }
   | { name: 'message'; text: string; ok: boolean }
   | { name: 'error'; error: unknown };
 
@@ -132,7 +132,7 @@ export function ListScreen({ onBack, onOpen, onRestore, initialFilter }: { onBac
       if (key.return) return onOpen(selected.id);
       if (input === 'v') return void verify(selected.id);
       if (input === 'r') return onRestore(selected.id);
-      if (input === 'd') return setAction({ name: 'confirm-delete', id: selected.id });
+      if (input === 'd') return setAction({ name: 'confirm-delete', id: selected.id, safetySet: selected.type === 'pre_restore' });
     },
     action.name !== 'confirm-delete',
   );
@@ -157,7 +157,7 @@ export function ListScreen({ onBack, onOpen, onRestore, initialFilter }: { onBac
         {action.name === 'confirm-delete' ? (
           <TypedConfirm
             word={t.deleteWord}
-            prompt={`${t.details.deleteTitle(action.id)} ${t.restore.typeWord(t.deleteWord)}`}
+            prompt={`${t.details.deleteTitle(action.id, action.safetySet ? null : [])} ${t.restore.typeWord(t.deleteWord)}`}
             onCancel={() => setAction({ name: 'none' })}
             onConfirm={() => void remove(action.id)}
           />

@@ -173,7 +173,7 @@ export function SetDetailsScreen({ id, onBack, onRestore, onDeleted }: { id: str
       {action.name === 'kept' ? <Text color={theme.colors.ok}>{action.keep ? t.details.kept : t.details.unkept}</Text> : null}
       {action.name === 'error' ? <ErrorBox error={action.error} /> : null}
       {action.name === 'confirm-delete' ? (
-        <TypedConfirm word={t.deleteWord} prompt={`${t.details.deleteTitle(id)} ${t.restore.typeWord(t.deleteWord)}`} onCancel={() => setAction({ name: 'none' })} onConfirm={() => void remove()} />
+        <TypedConfirm word={t.deleteWord} prompt={`${t.details.deleteTitle(id, manifest.state === 'done' ? manifest.value.databases.flatMap((d) => (d.safetyDatabase ? [d.safetyDatabase] : [])) : null)} ${t.restore.typeWord(t.deleteWord)}`} onCancel={() => setAction({ name: 'none' })} onConfirm={() => void remove()} />
       ) : null}
     </Screen>
   );
