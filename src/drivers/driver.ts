@@ -144,6 +144,25 @@ export interface RestoreStepPlan {
   rollbackPhrase?: Phrase;
 }
 
+/**
+ * Rolling back an in-place restore of a `renamed-database` driver: the pre_restore set lists the
+ * database the restore replaced, kept on its server under `safetyName`; restoring that set swaps it
+ * back in as the live database.
+ */
+export interface SwapBackRequest {
+  /** The configured database (connection details of the live one). */
+  db: DatabaseConfig;
+  /** The kept safety database (`<name>__pre_restore_<set>`) that becomes the live database again. */
+  safetyName: string;
+  /**
+   * Id of the pre_restore set being restored: the database the swap back replaces is kept as a new
+   * safety copy named from it (`<name>__pre_restore_<setId>`), so a rollback can be rolled back too.
+   */
+  setId: string;
+  /** Operator confirmed that sessions connected to the live database may be terminated. */
+  terminateConnections: boolean;
+}
+
 /** What the engine learns about a target before a restore (for the plan and for refusals). */
 export interface TargetState {
   exists: boolean;
@@ -202,6 +221,17 @@ export interface Driver {
    * rolls it back. Returns one line per action taken; an empty array when nothing was left.
    */
   recover(db: DatabaseConfig, ctx: DriverContext): Promise<string[]>;
+
+  /**
+   * `renamed-database` drivers: swaps a kept safety database back in as the live database (the
+   * rollback of an in-place restore). The database it replaces is renamed to a new safety copy
+   * (`safetyDatabase` of the result), never dropped; with no live database the safety copy is only
+   * renamed. Same in-use checks, journaling and interruption safety as `restore`'s swap: when it
+   * fails or is interrupted, both databases keep the names they had (or `recover` finishes it).
+   * Throws an operator error when the safety database no longer exists. For an entry with
+   * `safetyDatabase` and no stored file, `planRestore` describes this swap instead of a restore.
+   */
+  swapBack?(req: SwapBackRequest, ctx: DriverContext): Promise<RestoreResult>;
 
   /** Removes a safety copy kept as a renamed database (for `renamed-database` drivers). */
   dropSafetyCopy(db: DatabaseConfig, name: string): Promise<void>;
