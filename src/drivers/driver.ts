@@ -223,6 +223,14 @@ export interface Driver {
   recover(db: DatabaseConfig, ctx: DriverContext): Promise<string[]>;
 
   /**
+   * Read-only: what interrupted restores left for this database (a temporary `__restore_` database,
+   * a swap cut in the middle, staging files), one line each in operator words, naming how to finish
+   * it (`recover` runs at the start of the next restore and of `create`). Changes nothing; `status`
+   * lists these. Absent when the engine leaves nothing outside the backup folder.
+   */
+  findLeftovers?(db: DatabaseConfig): Promise<string[]>;
+
+  /**
    * `renamed-database` drivers: swaps a kept safety database back in as the live database (the
    * rollback of an in-place restore). The database it replaces is renamed to a new safety copy
    * (`safetyDatabase` of the result), never dropped; with no live database the safety copy is only
