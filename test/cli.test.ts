@@ -1,6 +1,5 @@
 import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { gunzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { loadConfig } from '../src/config/load.js';
 import type { Manifest, SetSummary } from '../src/core/types.js';
@@ -11,6 +10,7 @@ import type { StatusReport } from '../src/engine/status.js';
 import type { VerifyReport } from '../src/engine/verify.js';
 import { describeResult, parseJsonOutput, runCli } from './helpers/cli.js';
 import { FakeReporter } from './helpers/reporter.js';
+import { readStored } from './helpers/stored.js';
 import { demoSetup, type DemoSetup } from './helpers/tmp.js';
 
 async function cli(s: DemoSetup, args: string[], expectCode = 0) {
@@ -227,8 +227,7 @@ describe('secrets', () => {
         const p = join(dir, e.name);
         if (e.isDirectory()) scan(p);
         else if (e.isFile()) {
-          const raw = readFileSync(p);
-          const text = p.endsWith('.gz') ? gunzipSync(raw).toString('latin1') : raw.toString('latin1');
+          const text = readStored(p).toString('latin1');
           if (text.includes(SECRET)) leaks.push(p);
         }
       }

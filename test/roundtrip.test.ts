@@ -1,12 +1,12 @@
 import { createHash } from 'node:crypto';
 import { copyFileSync, existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, readlinkSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import type { Manifest, SetSummary } from '../src/core/types.js';
 import { REPO_ROOT, describeResult, parseJsonOutput, runCli } from './helpers/cli.js';
 import { dbDigest, execSql, rowCounts, treeSnapshot } from './helpers/sqlite.js';
 import { startCliInTmux } from './helpers/tty.js';
+import { readStored, STORED_EXT } from './helpers/stored.js';
 import { demoConfig, demoSetup, type DemoSetup } from './helpers/tmp.js';
 
 const CHINOOK = join(REPO_ROOT, 'test', 'fixtures', 'chinook', 'Chinook_Sqlite.sqlite');
@@ -71,12 +71,12 @@ describe('round trip on Chinook and the demo databases', () => {
     const setDir = join(s.backupDir, m.id);
     for (const d of m.databases) {
       expect(d.error).toBeNull();
-      expect(d.file).toBe(`databases/${d.name}_${m.id}.sqlite.gz`);
+      expect(d.file).toBe(`databases/${d.name}_${m.id}.sqlite${STORED_EXT}`);
       const stored = join(setDir, d.file!);
       expect(d.md5).toBe(fileHash(stored, 'md5'));
       expect(d.sha256).toBe(fileHash(stored, 'sha256'));
       expect(d.storedBytes).toBe(statSync(stored).size);
-      expect(gunzipSync(readFileSync(stored)).length).toBe(d.rawBytes);
+      expect(readStored(stored).length).toBe(d.rawBytes);
       expect(d.tables).toEqual(live[d.name]);
     }
     expect(m.databases.find((d) => d.name === 'chinook')!.tables!['Track']).toBe(3503);
@@ -84,7 +84,7 @@ describe('round trip on Chinook and the demo databases', () => {
       const stored = join(setDir, f.stored!);
       expect(f.md5).toBe(fileHash(stored, 'md5'));
       expect(f.sha256).toBe(fileHash(stored, 'sha256'));
-      expect(gunzipSync(readFileSync(stored)).equals(readFileSync(f.source))).toBe(true);
+      expect(readStored(stored).equals(readFileSync(f.source))).toBe(true);
     }
   });
 
@@ -191,8 +191,7 @@ describe('round trip on Chinook and the demo databases', () => {
     const walk = (d: string) => readdirSync(d, { withFileTypes: true }).forEach((e) => (e.isDirectory() ? walk(join(d, e.name)) : storedFiles.push(join(d, e.name))));
     walk(setDir);
     for (const f of storedFiles) {
-      const raw = readFileSync(f);
-      const text = f.endsWith('.gz') ? gunzipSync(raw).toString('latin1') : raw.toString('latin1');
+      const text = readStored(f).toString('latin1');
       expect(text.includes(OUTSIDE_MARK), `${relative(setDir, f)} holds the content of a symlink target`).toBe(false);
     }
     expect(m.files.some((f) => f.source.startsWith(join(s.dir, 'outside')))).toBe(false);

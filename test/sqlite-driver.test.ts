@@ -1,11 +1,11 @@
 import { chmodSync, copyFileSync, existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
-import { gunzipSync, gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import type { Manifest, SetSummary } from '../src/core/types.js';
 import { collect, describeResult, parseJsonOutput, runCli, startNode, waitFor } from './helpers/cli.js';
 import { dbDigest, execSql, rowCounts } from './helpers/sqlite.js';
+import { readStored, STORED_EXT, writeStored } from './helpers/stored.js';
 import { demoSetup, type DemoSetup } from './helpers/tmp.js';
 
 async function cli(s: DemoSetup, args: string[], expectCode = 0) {
@@ -32,12 +32,12 @@ describe('SQLite driver', () => {
     expect(m.files).toEqual([]);
     for (const d of m.databases) {
       expect(d.format).toBe('sqlite-sql');
-      expect(d.file).toBe(`databases/${d.name}_${m.id}.sql.gz`);
-      const sql = gunzipSync(readFileSync(join(s.backupDir, m.id, d.file!))).toString('utf8');
+      expect(d.file).toBe(`databases/${d.name}_${m.id}.sql${STORED_EXT}`);
+      const sql = readStored(join(s.backupDir, m.id, d.file!)).toString('utf8');
       expect(sql).toMatch(/CREATE TABLE/);
       expect(sql).not.toMatch(/INSERT/i);
     }
-    const usersSql = gunzipSync(readFileSync(join(s.backupDir, m.id, m.databases.find((d) => d.name === 'users')!.file!))).toString('utf8');
+    const usersSql = readStored(join(s.backupDir, m.id, m.databases.find((d) => d.name === 'users')!.file!)).toString('utf8');
     expect(usersSql).toContain('CREATE INDEX users_email');
     expect(usersSql).not.toContain('scrypt$'); // no data, no password hashes
 
@@ -101,12 +101,11 @@ describe('SQLite driver', () => {
     const m = await create(s);
     const entry = m.databases.find((d) => d.name === 'auditoria')!;
     const stored = join(s.backupDir, m.id, entry.file!);
-    const raw = gunzipSync(readFileSync(stored));
+    const raw = readStored(stored);
     // damage b-tree pages in the middle of the file (not the header)
     const pageSize = raw.readUInt16BE(16);
     for (let p = 5; p < 12; p++) raw.fill(0xa5, p * pageSize + 8, (p + 1) * pageSize - 8);
-    const gz = gzipSync(raw);
-    writeFileSync(stored, gz);
+    const gz = writeStored(stored, raw);
     const manifestFile = join(s.backupDir, m.id, 'manifest.json');
     const doc = JSON.parse(readFileSync(manifestFile, 'utf8')) as Manifest;
     const e = doc.databases.find((d) => d.name === 'auditoria')!;

@@ -54,6 +54,7 @@ export async function loadConfig(opts: LoadOptions = {}): Promise<LoadedConfig> 
     const urlPassword = db.url ? passwordFromUrl(db.url) : undefined;
     if (urlPassword) secretValues.add(urlPassword);
   }
+  checkCompressionLevels(file, doc, databases);
   const jobProblem = validateJobs(doc.schedule.jobs, 'schedule.jobs', databases.map((d) => d.name))[0];
   if (jobProblem) throw new ConfigError(file, jobProblem.path, jobProblem.problem, jobProblem.hint);
   return {
@@ -163,6 +164,15 @@ function normalizeDatabase(file: string, db: DatabaseConfig, index: number, base
   const problem = driverFor(engine).validateConfig(out)[0];
   if (problem) throw new ConfigError(file, joinPath(at, problem.path), problem.problem, problem.hint);
   return out;
+}
+
+/** gzip has levels 1–9, zstd 1–19: a level past the codec's range names its field. */
+function checkCompressionLevels(file: string, doc: BackupConfig, dbs: DatabaseConfig[]): void {
+  if (doc.compression.codec !== 'gzip') return;
+  const hint = 'gzip levels are 1 (fastest) to 9 (smallest); levels up to 19 are for "codec": "zstd".';
+  if ((doc.compression.level ?? 0) > 9) throw new ConfigError(file, 'compression.level', 'must be at most 9 for gzip', hint);
+  const i = dbs.findIndex((d) => (d.compressionLevel ?? 0) > 9);
+  if (i >= 0) throw new ConfigError(file, `databases[${i}].compressionLevel`, 'must be at most 9 for gzip', hint);
 }
 
 function checkUniqueNames(file: string, dbs: DatabaseConfig[]): void {

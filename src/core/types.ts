@@ -1,6 +1,9 @@
 /** Shared types: configuration after validation, manifests, set summaries. */
 
 export type EngineName = 'sqlite' | 'postgres' | 'sqlserver';
+
+/** Compression codec of stored files (src/engine/codec.ts). */
+export type CodecName = 'gzip' | 'zstd';
 export const ENGINES: readonly EngineName[] = ['sqlite', 'postgres', 'sqlserver'];
 
 export type BackupType = 'full' | 'schema';
@@ -35,7 +38,7 @@ export interface DatabaseConfig {
   trustServerCertificate?: boolean;
   serverBackupDir?: string;
   localBackupDir?: string;
-  /** gzip level for this database; overrides `compression.level`. */
+  /** Compression level for this database (of the set's codec); overrides `compression.level`. */
   compressionLevel?: number;
   /** Anything else the engine accepts; kept so config rewrites do not drop it. */
   [key: string]: unknown;
@@ -70,7 +73,7 @@ export interface BackupConfig {
   databases: DatabaseConfig[];
   files: { config: string[]; application: ApplicationFolder[] };
   /** `level` is absent when the config leaves it to each engine's default (see gzipLevelFor). */
-  compression: { level?: number };
+  compression: { codec?: CodecName; level?: number };
   retention: RetentionPolicy;
   schedule: { jobs: ScheduleJob[] };
 }
@@ -98,8 +101,10 @@ export interface DatabaseEntry {
   file: string | null;
   /** Dump format, e.g. `sqlite-db`, `sqlite-sql`, `pg-custom`, `mssql-bak`. */
   format: string;
-  /** Whether respaldo gzip-compressed the stored file. */
+  /** Whether respaldo compressed the stored file (with `codec`). */
   compressed: boolean;
+  /** Codec of a compressed stored file; absent in sets made before zstd, which are gzip. */
+  codec?: CodecName;
   rawBytes: number;
   storedBytes: number;
   md5: string | null;
@@ -119,6 +124,8 @@ export interface DatabaseEntry {
 export interface StoredFile {
   file: string;
   compressed: boolean;
+  /** As DatabaseEntry.codec. */
+  codec?: CodecName;
   rawBytes: number;
   storedBytes: number;
   md5: string;
@@ -158,7 +165,9 @@ export interface Manifest {
   job: string | null;
   /** For pre_restore sets: the set whose restore this copy protects against. */
   restoreOf: string | null;
+  /** Level and codec of the stored config and application files; no codec means gzip (older sets). */
   compressionLevel: number;
+  codec?: CodecName;
   databases: DatabaseEntry[];
   files: FileEntry[];
   warnings: string[];

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { DiskFullError, InterruptedError, RespaldoError, UsageError, errorMessage, isDiskFull, isRespaldoError } from '../core/errors.js';
 import { formatBytes } from '../core/format.js';
 import type { Reporter } from '../core/events.js';
-import type { BackupType, DatabaseConfig, DatabaseEntry, LoadedConfig, Manifest, SetStatus, SetType, StoredFile } from '../core/types.js';
+import type { BackupType, CodecName, DatabaseConfig, DatabaseEntry, LoadedConfig, Manifest, SetStatus, SetType, StoredFile } from '../core/types.js';
 import type { DriverContext } from '../drivers/driver.js';
 import { driverFor } from '../drivers/registry.js';
 import { VERSION } from '../version.js';
@@ -16,6 +16,7 @@ import { processAlive, withLock } from './lock.js';
 import { sweepTemps } from './temp-journal.js';
 import { writeLog } from './log.js';
 import { MANIFEST_NAME } from './manifest.js';
+import { codec, defaultCodecName } from './codec.js';
 import { isSetId, newSetId } from './set-id.js';
 
 export interface CreateOptions {
@@ -34,10 +35,12 @@ export interface CreateOptions {
 export interface BackupPlan {
   setType: SetType;
   type: BackupType;
-  /** `compressionLevel`: the gzip level of this database's dump (see gzipLevelFor). */
+  /** `compressionLevel`: the level of this database's dump in `codec` (see levelFor). */
   databases: { name: string; engine: string; location: string; compressionLevel: number }[];
   files: boolean;
-  /** gzip level of the copied files. */
+  /** Codec of every compressed file of the set (see codecFor). */
+  codec: CodecName;
+  /** Level of the copied files in `codec`. */
   compressionLevel: number;
   description: string | null;
   job: string | null;
@@ -48,17 +51,41 @@ export interface BackupPlan {
 export const DEFAULT_GZIP_LEVEL = 6;
 
 /**
- * Pure: the gzip level of one database's dump: `databases[].compressionLevel`, else
- * `compression.level`, else the engine's default (PostgreSQL 1: pg_dump streams faster than
- * gzip -6 compresses on a small machine), else DEFAULT_GZIP_LEVEL.
+ * The codec of new sets: `compression.codec`, else zstd where this Node has it (22.15+), else gzip.
+ * A configured zstd on a Node without it is an operator error naming the Node to use.
  */
+export function codecFor(cfg: Pick<LoadedConfig, 'compression' | 'file'>): CodecName {
+  const name = cfg.compression.codec ?? defaultCodecName();
+  if (!codec(name).available()) {
+    throw new UsageError(
+      `${cfg.file}: compression.codec is "${name}", which Node ${process.versions.node} does not have.`,
+      'Run respaldo on Node 22.15 or later (24 LTS recommended), or set compression.codec to "gzip".',
+    );
+  }
+  return name;
+}
+
+/**
+ * Pure: the level of one database's dump in `codecName`: `databases[].compressionLevel`, else
+ * `compression.level`, else for gzip the engine's default (PostgreSQL 1: pg_dump streams faster than
+ * gzip -6 compresses on a small machine) or DEFAULT_GZIP_LEVEL, for zstd the codec's default (3).
+ */
+export function levelFor(cfg: Pick<LoadedConfig, 'compression'>, db: DatabaseConfig, codecName: CodecName): number {
+  const configured = db.compressionLevel ?? cfg.compression.level;
+  if (configured !== undefined) return configured;
+  if (codecName === 'zstd') return codec('zstd').defaultLevel;
+  return driverFor(db.engine).defaultCompressionLevel ?? DEFAULT_GZIP_LEVEL;
+}
+
+/** Pure: the gzip level of one database's dump (levelFor with gzip). */
 export function gzipLevelFor(cfg: Pick<LoadedConfig, 'compression'>, db: DatabaseConfig): number {
-  return db.compressionLevel ?? cfg.compression.level ?? driverFor(db.engine).defaultCompressionLevel ?? DEFAULT_GZIP_LEVEL;
+  return levelFor(cfg, db, 'gzip');
 }
 
 /** Pure: what a `create` with these options will do. Unknown names and unsupported types are usage errors. */
 export function planBackup(cfg: LoadedConfig, opts: CreateOptions & { setType?: SetType; restoreOf?: string }): BackupPlan {
   const type = opts.type ?? 'full';
+  const codecName = codecFor(cfg);
   const wanted = opts.databases?.length ? opts.databases : cfg.databases.map((d) => d.name);
   const dbs = wanted.map((name) => {
     const db = cfg.databases.find((d) => d.name === name);
@@ -67,7 +94,7 @@ export function planBackup(cfg: LoadedConfig, opts: CreateOptions & { setType?: 
     if (!driver.types.includes(type)) {
       throw new UsageError(`${db.engine} cannot make a "${type}" backup of ${db.name}.`, `Use --type ${driver.types.join(' or ')}, or leave ${db.name} out with --db.`);
     }
-    return { name: db.name, engine: db.engine, location: driver.describe(db), compressionLevel: gzipLevelFor(cfg, db) };
+    return { name: db.name, engine: db.engine, location: driver.describe(db), compressionLevel: levelFor(cfg, db, codecName) };
   });
   const files = opts.files !== false && (opts.setType ?? type) !== 'pre_restore';
   if (!dbs.length && !(files && (cfg.files.config.length || cfg.files.application.length))) {
@@ -78,7 +105,8 @@ export function planBackup(cfg: LoadedConfig, opts: CreateOptions & { setType?: 
     type,
     databases: dbs,
     files,
-    compressionLevel: cfg.compression.level ?? DEFAULT_GZIP_LEVEL,
+    codec: codecName,
+    compressionLevel: cfg.compression.level ?? codec(codecName).defaultLevel,
     description: opts.description ?? null,
     job: opts.job ?? null,
     restoreOf: opts.restoreOf ?? null,
@@ -193,7 +221,7 @@ export async function executeBackup(cfg: LoadedConfig, plan: BackupPlan, reporte
       scan.warnings.forEach((w) => reporter.emit({ type: 'warning', item: 'files', message: w }));
       const total = scan.items.reduce((s, i) => s + i.size, 0);
       let done = 0;
-      const stored = await storeFiles(scan.items, staging, plan.compressionLevel, abort.signal, (item) => {
+      const stored = await storeFiles(scan.items, staging, { codec: plan.codec, level: plan.compressionLevel }, abort.signal, (item) => {
         done += item.size;
         reporter.emit({ type: 'item-progress', item: 'files', bytes: done, totalBytes: total });
       });
@@ -232,6 +260,7 @@ export async function executeBackup(cfg: LoadedConfig, plan: BackupPlan, reporte
       job: plan.job,
       restoreOf: plan.restoreOf,
       compressionLevel: plan.compressionLevel,
+      codec: plan.codec,
       databases: dbEntries,
       files: fileEntries,
       warnings: [...warnings, ...fileProblems],
@@ -295,15 +324,16 @@ async function backupDatabase(cfg: LoadedConfig, db: DatabaseConfig, plan: Backu
     const session = await driver.backup({ db, type: plan.type, purpose }, ctx);
     cleanup = session.cleanup;
     const extras: StoredFile[] = [];
-    const level = plan.databases.find((d) => d.name === db.name)?.compressionLevel ?? gzipLevelFor(cfg, db);
+    const level = plan.databases.find((d) => d.name === db.name)?.compressionLevel ?? levelFor(cfg, db, plan.codec);
+    const ext = codec(plan.codec).extension;
     for (const part of session.parts) {
       if (signal.aborted) throw new InterruptedError();
       const role = part.role === 'main' ? '' : `.${part.role}`;
-      const file = `databases/${db.name}_${setId}${role}.${part.extension}${part.compress ? '.gz' : ''}`;
+      const file = `databases/${db.name}_${setId}${role}.${part.extension}${part.compress ? ext : ''}`;
       const opened = await part.open();
       const progress = throttled((bytes) => reporter.emit({ type: 'item-progress', item: db.name, bytes, ...(opened.totalBytes !== undefined ? { totalBytes: opened.totalBytes } : {}) }));
       const [storing, finishing] = await Promise.allSettled([
-        storeStream(opened.stream, join(staging, file), { compress: part.compress, level, signal, onProgress: progress }),
+        storeStream(opened.stream, join(staging, file), { compress: part.compress, codec: plan.codec, level, signal, onProgress: progress }),
         opened.finished,
       ]);
       // The producer's own failure explains more than the broken pipe it caused.
@@ -312,9 +342,9 @@ async function backupDatabase(cfg: LoadedConfig, db: DatabaseConfig, plan: Backu
       const stored = storing.value;
       const facts = finishing.value;
       if (part.role === 'main') {
-        Object.assign(entry, { file, format: part.format, compressed: part.compress, rawBytes: stored.rawBytes, storedBytes: stored.storedBytes, md5: stored.md5, sha256: stored.sha256, tables: facts.tables, details: { ...facts.details, ...(part.compress ? { gzipLevel: level } : {}) } });
+        Object.assign(entry, { file, format: part.format, compressed: part.compress, ...(part.compress ? { codec: plan.codec } : {}), rawBytes: stored.rawBytes, storedBytes: stored.storedBytes, md5: stored.md5, sha256: stored.sha256, tables: facts.tables, details: { ...facts.details, ...(part.compress ? { [`${plan.codec}Level`]: level } : {}) } });
       } else {
-        extras.push({ file, compressed: part.compress, rawBytes: stored.rawBytes, storedBytes: stored.storedBytes, md5: stored.md5, sha256: stored.sha256, role: part.role });
+        extras.push({ file, compressed: part.compress, ...(part.compress ? { codec: plan.codec } : {}), rawBytes: stored.rawBytes, storedBytes: stored.storedBytes, md5: stored.md5, sha256: stored.sha256, role: part.role });
       }
     }
     if (extras.length) entry.extras = extras;

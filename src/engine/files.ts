@@ -4,6 +4,8 @@ import picomatch from 'picomatch';
 import type { ApplicationFolder, FileEntry, LoadedConfig } from '../core/types.js';
 import { isDiskFull } from '../core/errors.js';
 import { ensurePrivateDir } from './fs-util.js';
+import type { CodecName } from '../core/types.js';
+import { codec } from './codec.js';
 import { storeStream } from './store.js';
 
 /** A config or application file found on disk, before it is stored. */
@@ -146,8 +148,8 @@ export async function scanFiles(cfg: Pick<LoadedConfig, 'baseDir' | 'files' | 'd
   return scan;
 }
 
-/** Stores scanned files under `setRoot` (gzip each regular file) and returns their manifest entries. */
-export async function storeFiles(items: FileItem[], setRoot: string, level: number, signal: AbortSignal | undefined, onStored: (item: FileItem, bytes: number) => void): Promise<{ entries: FileEntry[]; problems: string[]; diskFull: boolean }> {
+/** Stores scanned files under `setRoot` (each regular file compressed with `codec`) and returns their manifest entries. */
+export async function storeFiles(items: FileItem[], setRoot: string, compression: { codec: CodecName; level: number }, signal: AbortSignal | undefined, onStored: (item: FileItem, bytes: number) => void): Promise<{ entries: FileEntry[]; problems: string[]; diskFull: boolean }> {
   const entries: FileEntry[] = [];
   const problems: string[] = [];
   let diskFull = false;
@@ -157,11 +159,11 @@ export async function storeFiles(items: FileItem[], setRoot: string, level: numb
       entries.push({ ...base, stored: null, md5: null, sha256: null });
       continue;
     }
-    const stored = `${item.group}/${item.relative}.gz`;
+    const stored = `${item.group}/${item.relative}${codec(compression.codec).extension}`;
     const dest = join(setRoot, stored);
     try {
       await ensurePrivateDir(dirname(dest));
-      const r = await storeStream(createReadStream(item.source, { highWaterMark: 1 << 20 }), dest, { compress: true, level, signal });
+      const r = await storeStream(createReadStream(item.source, { highWaterMark: 1 << 20 }), dest, { compress: true, codec: compression.codec, level: compression.level, signal });
       entries.push({ ...base, size: r.rawBytes, stored, md5: r.md5, sha256: r.sha256 });
       onStored(item, r.storedBytes);
     } catch (err) {

@@ -3,15 +3,15 @@ import { hostname } from 'node:os';
 import { basename, dirname, join, resolve, sep } from 'node:path';
 import { pipeline as streamPipeline } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { createGunzip } from 'node:zlib';
 import { InterruptedError, NotFoundError, RefusedError, RespaldoError, UsageError, VerifyError, asOperatorError, errorMessage, isDiskFull } from '../core/errors.js';
 import type { Reporter } from '../core/events.js';
 import { english, phrase, type Phrase } from '../core/phrases.js';
-import type { DatabaseConfig, DatabaseEntry, FileEntry, LoadedConfig, Manifest } from '../core/types.js';
+import type { CodecName, DatabaseConfig, DatabaseEntry, FileEntry, LoadedConfig, Manifest } from '../core/types.js';
 import type { DriverContext, RestoreStepPlan, RestoreTarget, TargetState } from '../drivers/driver.js';
 import { driverFor } from '../drivers/registry.js';
 import { VERSION } from '../version.js';
 import { latestSetId, readManifest, setDir } from './catalog.js';
+import { codecOfEntry, decompressorFor } from './codec.js';
 import { DEFAULT_GZIP_LEVEL, executeBackup, planBackup } from './create.js';
 import { ensurePrivateDir, fsyncPath, fsyncTree, writeFileAtomic } from './fs-util.js';
 import { withLock } from './lock.js';
@@ -139,7 +139,7 @@ export async function planRestore(cfg: LoadedConfig, id: string, opts: RestoreOp
       continue;
     }
     if (entry.format.endsWith('-raw')) {
-      refuse('failed-entry', name, phrase('refuse.raw', { set: m.id, db: name, file: entry.file }), phrase('refuse.rawHint', { path: join(setDir(cfg, m.id), entry.file), db: name }));
+      refuse('failed-entry', name, phrase('refuse.raw', { set: m.id, db: name, file: entry.file }), phrase('refuse.rawHint', { path: join(setDir(cfg, m.id), entry.file), db: name, cmd: entry.codec === 'zstd' ? 'zstd -dc' : 'gunzip -c' }));
       continue;
     }
     const db = dbConfig(cfg, name);
@@ -284,7 +284,8 @@ export async function executeRestore(cfg: LoadedConfig, plan: RestorePlan, repor
                   if (!part?.file) throw new NotFoundError(`Set ${m.id} has no ${role ?? 'main'} file for ${d.database}.`);
                   const raw = createReadStream(join(dir, part.file), { highWaterMark: 1 << 20 });
                   // pipeline (not pipe): a read error reaches the consumer, and a consumer that stops closes the file.
-                  return part.compressed ? streamPipeline(raw, createGunzip({ chunkSize: 1 << 18 }), () => undefined) : raw;
+                  const codec = codecOfEntry(part);
+                  return codec ? streamPipeline(raw, codec.decompressor(), () => undefined) : raw;
                 },
               },
               ctxFor(db, scratchRoot),
@@ -324,7 +325,7 @@ export async function executeRestore(cfg: LoadedConfig, plan: RestorePlan, repor
       }
       if (plan.files && outcome.ok) {
         reporter.emit({ type: 'item-start', item: 'files', kind: 'restore' });
-        await restoreFiles(dir, m.files, plan.files.to, { setId: m.id, track: (path) => trackTemp(cfg.backupDir, path) });
+        await restoreFiles(dir, m.files, plan.files.to, { setId: m.id, codec: m.codec ?? 'gzip', track: (path) => trackTemp(cfg.backupDir, path) });
         outcome.filesRestoredTo = plan.files.to;
         reporter.emit({ type: 'item-end', item: 'files', ok: true });
       }
@@ -411,7 +412,7 @@ function checkFileEntries(entries: FileEntry[]): void {
  * Writes the files of a set into a hidden `.<to>.respaldo-partial-<set>` folder beside `to` and
  * renames it to `to` once complete, so `to` never holds half a restore. `to` may exist if empty.
  */
-export async function restoreFiles(setRoot: string, entries: FileEntry[], to: string, opts: { setId: string; track?: (path: string) => Promise<() => Promise<void>> }): Promise<void> {
+export async function restoreFiles(setRoot: string, entries: FileEntry[], to: string, opts: { setId: string; codec?: CodecName; track?: (path: string) => Promise<() => Promise<void>> }): Promise<void> {
   checkFileEntries(entries);
   const partial = join(dirname(to), `.${basename(to)}.respaldo-partial-${opts.setId}`);
   await fsp.mkdir(dirname(to), { recursive: true, mode: 0o700 });
@@ -428,7 +429,7 @@ export async function restoreFiles(setRoot: string, entries: FileEntry[], to: st
         continue;
       }
       const src = createReadStream(join(setRoot, e.stored!), { highWaterMark: 1 << 20 });
-      await pipeline(src, createGunzip(), createWriteStream(dest, { flags: 'wx', mode: 0o600 }));
+      await pipeline(src, decompressorFor(opts.codec ?? 'gzip'), createWriteStream(dest, { flags: 'wx', mode: 0o600 }));
       await fsp.chmod(dest, e.mode & 0o777);
       await fsp.utimes(dest, new Date(e.mtime), new Date(e.mtime));
     }

@@ -3,7 +3,8 @@ import { createWriteStream } from 'node:fs';
 import { Transform, type Readable, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { FILE_MODE, fsyncPath } from './fs-util.js';
-import { ParallelGzip } from './parallel-gzip.js';
+import type { CodecName } from '../core/types.js';
+import { BlockCompressor } from './codec.js';
 
 /** What storing one stream produced: sizes and checksums of the stored file. */
 export interface StoredResult {
@@ -15,6 +16,8 @@ export interface StoredResult {
 
 export interface StoreOptions {
   compress: boolean;
+  /** Codec when `compress` (default gzip). */
+  codec?: CodecName;
   level: number;
   signal?: AbortSignal;
   /** Called with the raw bytes read so far (throttle on the caller side). */
@@ -48,8 +51,8 @@ class Hasher extends Transform {
 }
 
 /**
- * Streams `source` → (gzip, blocks compressed on all cores) → md5 + sha256 → `dest` in one pass,
- * then fsyncs `dest`. Memory stays flat: only stream buffers and the gzip blocks in flight are held.
+ * Streams `source` → (gzip or zstd, blocks compressed on all cores) → md5 + sha256 → `dest` in one pass,
+ * then fsyncs `dest`. Memory stays flat: only stream buffers and the blocks in flight are held.
  * `dest` must not exist (opened with O_EXCL, mode 0600).
  */
 export async function storeStream(source: Readable, dest: string, opts: StoreOptions): Promise<StoredResult> {
@@ -57,7 +60,7 @@ export async function storeStream(source: Readable, dest: string, opts: StoreOpt
   const hasher = new Hasher();
   const out = createWriteStream(dest, { flags: 'wx', mode: FILE_MODE, highWaterMark: 1 << 20 });
   const stages: NodeJS.ReadWriteStream[] = [counter];
-  if (opts.compress) stages.push(new ParallelGzip({ level: opts.level }));
+  if (opts.compress) stages.push(new BlockCompressor({ codec: opts.codec ?? 'gzip', level: opts.level }));
   stages.push(hasher);
   await pipeline([source, ...stages, out], { signal: opts.signal });
   await fsyncPath(dest);

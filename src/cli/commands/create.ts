@@ -48,9 +48,9 @@ export function register(program: Command): void {
         if (io.json) io.printJson(plan);
         else {
           io.out(`Would create a ${plan.type} backup set in ${cfg.backupDir}:`);
-          for (const d of plan.databases) io.out(`  ${d.name} (${d.location}), gzip level ${d.compressionLevel}`);
+          for (const d of plan.databases) io.out(`  ${d.name} (${d.location}), ${plan.codec} level ${d.compressionLevel}`);
           io.out(`  files: ${plan.files ? `${cfg.files.config.length} config entries, ${cfg.files.application.length} application folders` : 'no'}`);
-          if (plan.files) io.out(`  files compression: gzip level ${plan.compressionLevel}`);
+          if (plan.files) io.out(`  files compression: ${plan.codec} level ${plan.compressionLevel}`);
         }
         return EXIT.ok;
       }

@@ -1,0 +1,171 @@
+import { availableParallelism } from 'node:os';
+import { Transform, type TransformCallback } from 'node:stream';
+import { promisify } from 'node:util';
+import * as zlib from 'node:zlib';
+import { RespaldoError } from '../core/errors.js';
+import type { CodecName } from '../core/types.js';
+
+/**
+ * The compression codecs of stored files. A stored file is compressed in fixed-size blocks on the
+ * libuv thread pool, several at a time, and written in order as consecutive gzip members or zstd
+ * frames: one valid file for `gunzip`/`zstd -d` (both read several members or frames as one
+ * stream), produced with every core. zstd comes from `node:zlib` (Node ≥ 22.15 and 24); on an
+ * older Node it is unavailable, new sets fall back to gzip and a zstd set cannot be read (the
+ * error says which Node to use).
+ */
+
+export type { CodecName };
+
+export const CODEC_NAMES: readonly CodecName[] = ['gzip', 'zstd'];
+
+/** What a codec is: how its files are named, its levels, and its streams. */
+export interface Codec {
+  readonly name: CodecName;
+  /** Suffix added to a stored file's name (`.gz`, `.zst`). */
+  readonly extension: string;
+  readonly minLevel: number;
+  readonly maxLevel: number;
+  /** Level when the config sets none. */
+  readonly defaultLevel: number;
+  /** Bytes of input per member/frame. */
+  readonly blockSize: number;
+  /** False when this Node has no implementation (zstd before Node 22.15). */
+  available(): boolean;
+  /** Compresses one block into one self-contained member/frame. */
+  compressBlock(block: Buffer, level: number): Promise<Buffer>;
+  /** A stream that decompresses a whole stored file (all members/frames). */
+  decompressor(): Transform;
+}
+
+type ZlibWithZstd = typeof zlib & {
+  zstdCompress?: (buf: Buffer, opts: object, cb: (err: Error | null, out: Buffer) => void) => void;
+  createZstdDecompress?: (opts?: object) => Transform;
+};
+const z = zlib as ZlibWithZstd;
+const gzipAsync = promisify(zlib.gzip);
+const ZSTD_LEVEL = (zlib.constants as Record<string, number>)['ZSTD_c_compressionLevel'] ?? 100;
+const ZSTD_CHECKSUM = (zlib.constants as Record<string, number>)['ZSTD_c_checksumFlag'] ?? 201;
+
+const gzipCodec: Codec = {
+  name: 'gzip',
+  extension: '.gz',
+  minLevel: 1,
+  maxLevel: 9,
+  defaultLevel: 6,
+  blockSize: 1 << 20,
+  available: () => true,
+  compressBlock: (block, level) => gzipAsync(block, { level }),
+  decompressor: () => zlib.createGunzip({ chunkSize: 1 << 18 }),
+};
+
+const zstdCodec: Codec = {
+  name: 'zstd',
+  extension: '.zst',
+  minLevel: 1,
+  maxLevel: 19,
+  defaultLevel: 3,
+  blockSize: 4 << 20,
+  available: () => typeof z.zstdCompress === 'function' && typeof z.createZstdDecompress === 'function',
+  compressBlock: (block, level) =>
+    new Promise((resolve, reject) => {
+      if (!z.zstdCompress) return reject(zstdMissing());
+      const params = { [ZSTD_LEVEL]: level, [ZSTD_CHECKSUM]: 1 };
+      z.zstdCompress(block, { params }, (err, out) => (err ? reject(err) : resolve(out)));
+    }),
+  decompressor: () => {
+    if (!z.createZstdDecompress) throw zstdMissing();
+    return z.createZstdDecompress({ chunkSize: 1 << 18 });
+  },
+};
+
+const CODECS: Record<CodecName, Codec> = { gzip: gzipCodec, zstd: zstdCodec };
+
+function zstdMissing(): RespaldoError {
+  return new RespaldoError(
+    'failed',
+    `This set is compressed with zstd, which Node ${process.versions.node} cannot read.`,
+    'Run respaldo on Node 22.15 or later (24 LTS recommended), or decompress by hand with `zstd -d` (README: restoring by hand).',
+  );
+}
+
+/** The codec named `name`. */
+export function codec(name: CodecName): Codec {
+  return CODECS[name];
+}
+
+/** The codec of new sets when the config names none: zstd where this Node has it, else gzip. */
+export function defaultCodecName(): CodecName {
+  return zstdCodec.available() ? 'zstd' : 'gzip';
+}
+
+/** The codec a stored file was written with: `codec` of its entry, else gzip (sets made before zstd). */
+export function codecOfEntry(entry: { compressed: boolean; codec?: CodecName | undefined }): Codec | null {
+  if (!entry.compressed) return null;
+  return CODECS[entry.codec ?? 'gzip'];
+}
+
+/** A stream that decompresses a stored file of `codec`; throws an operator error where Node lacks it. */
+export function decompressorFor(name: CodecName): Transform {
+  return CODECS[name].decompressor();
+}
+
+export interface BlockCompressorOptions {
+  codec: CodecName;
+  level: number;
+  /** Bytes of input per member/frame (default: the codec's). */
+  blockSize?: number;
+  /** Blocks compressed at once (default: cores + 1). Bounds memory to about 2 × inFlight × blockSize. */
+  inFlight?: number;
+}
+
+/**
+ * A compressing stream: fixed-size blocks compressed on the libuv thread pool, several at a time,
+ * written in order as consecutive members/frames. Memory stays bounded by the blocks in flight.
+ */
+export class BlockCompressor extends Transform {
+  private readonly codec: Codec;
+  private readonly level: number;
+  private readonly blockSize: number;
+  private readonly inFlight: number;
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
+  private readonly queue: Promise<Buffer>[] = [];
+
+  constructor(opts: BlockCompressorOptions) {
+    super();
+    this.codec = CODECS[opts.codec];
+    if (!this.codec.available()) throw zstdMissing();
+    this.level = opts.level;
+    this.blockSize = opts.blockSize ?? this.codec.blockSize;
+    this.inFlight = opts.inFlight ?? availableParallelism() + 1;
+  }
+
+  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
+    this.pending.push(chunk);
+    this.pendingBytes += chunk.length;
+    this.drainBlocks(false).then(() => cb(), cb);
+  }
+
+  override _flush(cb: TransformCallback): void {
+    this.drainBlocks(true)
+      .then(async () => {
+        while (this.queue.length) this.push(await this.queue.shift()!);
+        cb();
+      })
+      .catch(cb);
+  }
+
+  private async drainBlocks(final: boolean): Promise<void> {
+    while (this.pendingBytes >= this.blockSize || (final && this.pendingBytes > 0)) {
+      const all = this.pending.length === 1 ? this.pending[0]! : Buffer.concat(this.pending, this.pendingBytes);
+      const block = all.subarray(0, Math.min(this.blockSize, all.length));
+      const rest = all.subarray(block.length);
+      this.pending = rest.length ? [rest] : [];
+      this.pendingBytes = rest.length;
+      const job = this.codec.compressBlock(block, this.level);
+      job.catch(() => undefined);
+      this.queue.push(job);
+      while (this.queue.length >= this.inFlight) this.push(await this.queue.shift()!);
+    }
+  }
+}

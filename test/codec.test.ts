@@ -1,0 +1,81 @@
+import { execFileSync } from 'node:child_process';
+import { createReadStream, createWriteStream, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { describe, expect, it } from 'vitest';
+import { RespaldoError } from '../src/core/errors.js';
+import { BlockCompressor, codec, codecOfEntry, decompressorFor, defaultCodecName, type CodecName } from '../src/engine/codec.js';
+import { makeTmpDir } from './helpers/tmp.js';
+
+/** Varied, partly compressible bytes (no two blocks alike). */
+function sample(bytes: number): Buffer {
+  const out = Buffer.alloc(bytes);
+  let x = 12345;
+  for (let i = 0; i < bytes; i++) {
+    x = (x * 1103515245 + 12345) & 0x7fffffff;
+    out[i] = i % 7 === 0 ? x & 0xff : 97 + (i % 23);
+  }
+  return out;
+}
+
+async function compressFile(name: CodecName, data: Buffer, file: string, blockSize: number): Promise<void> {
+  await pipeline(Readable.from([data.subarray(0, 1000), data.subarray(1000)]), new BlockCompressor({ codec: name, level: 3, blockSize }), createWriteStream(file));
+}
+
+async function decompressFile(name: CodecName, file: string): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  await pipeline(createReadStream(file), decompressorFor(name), async function* (src) {
+    for await (const c of src) chunks.push(c as Buffer);
+  });
+  return Buffer.concat(chunks);
+}
+
+const zstdHere = codec('zstd').available();
+
+describe('codecs', () => {
+  it('zstd is available on the Node CI runs (22.15+, 24), and is then the default codec', () => {
+    if (process.env['CI']) expect(zstdHere).toBe(true);
+    expect(defaultCodecName()).toBe(zstdHere ? 'zstd' : 'gzip');
+  });
+
+  for (const name of ['gzip', 'zstd'] as const) {
+    it(`${name}: several blocks round-trip, and the system tool reads the file whole`, async (ctx) => {
+      if (name === 'zstd' && !zstdHere) return ctx.skip();
+      const dir = makeTmpDir();
+      const data = sample(3 * 65536 + 777);
+      const file = join(dir, `x${codec(name).extension}`);
+      await compressFile(name, data, file, 65536);
+      expect((await decompressFile(name, file)).equals(data)).toBe(true);
+      const tool = name === 'gzip' ? ['gzip', ['-dc', file]] : ['zstd', ['-dc', '-q', file]];
+      const viaTool = execFileSync(tool[0] as string, tool[1] as string[], { maxBuffer: 1 << 26 });
+      expect(viaTool.equals(data)).toBe(true);
+    });
+  }
+
+  it('zstd: a file written by the zstd tool is read; a flipped byte is an error, not wrong data', async (ctx) => {
+    if (!zstdHere) return ctx.skip();
+    const dir = makeTmpDir();
+    const data = sample(200_000);
+    writeFileSync(join(dir, 'raw'), data);
+    execFileSync('zstd', ['-q', '-3', join(dir, 'raw'), '-o', join(dir, 'raw.zst')]);
+    expect((await decompressFile('zstd', join(dir, 'raw.zst'))).equals(data)).toBe(true);
+    await compressFile('zstd', data, join(dir, 'ours.zst'), 65536);
+    const bad = readFileSync(join(dir, 'ours.zst'));
+    bad[Math.floor(bad.length / 2)]! ^= 0x40;
+    writeFileSync(join(dir, 'bad.zst'), bad);
+    await expect(decompressFile('zstd', join(dir, 'bad.zst'))).rejects.toThrow();
+  });
+
+  it('without zstd in this Node, reading a zstd file is an operator error naming the Node to use', (ctx) => {
+    if (zstdHere) return ctx.skip();
+    expect(() => decompressorFor('zstd')).toThrow(RespaldoError);
+    expect(() => decompressorFor('zstd')).toThrow(/Node/);
+  });
+
+  it('entries without a codec field are gzip (sets made before zstd); uncompressed entries have none', () => {
+    expect(codecOfEntry({ compressed: true })?.name).toBe('gzip');
+    expect(codecOfEntry({ compressed: true, codec: 'zstd' })?.name).toBe('zstd');
+    expect(codecOfEntry({ compressed: false, codec: 'zstd' })).toBeNull();
+  });
+});
