@@ -53,7 +53,7 @@ function allText(dir: string): string {
   let out = '';
   for (const name of readdirSync(dir, { recursive: true }) as string[]) {
     const p = join(dir, name);
-    if (statSync(p).isFile() && !p.endsWith('.gz')) out += readFileSync(p, 'utf8');
+    if (statSync(p).isFile() && !/\.(gz|zst)$/.test(p)) out += readFileSync(p, 'utf8');
   }
   return out;
 }
