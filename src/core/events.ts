@@ -30,3 +30,15 @@ export class CollectingReporter implements Reporter {
 export function teeReporter(...reporters: Reporter[]): Reporter {
   return { emit: (e) => reporters.forEach((r) => r.emit(e)) };
 }
+
+/** Calls `fn` at most once every `ms` milliseconds (progress events); calls in between are dropped. */
+export function throttled(fn: (n: number) => void, ms = 250): (n: number) => void {
+  let last = 0;
+  return (n) => {
+    const now = Date.now();
+    if (now - last >= ms) {
+      last = now;
+      fn(n);
+    }
+  };
+}

@@ -3,7 +3,7 @@ import { availableParallelism, hostname } from 'node:os';
 import { join } from 'node:path';
 import { DiskFullError, InterruptedError, RespaldoError, UsageError, errorMessage, isDiskFull, isRespaldoError } from '../core/errors.js';
 import { formatBytes } from '../core/format.js';
-import type { Reporter } from '../core/events.js';
+import { throttled, type Reporter } from '../core/events.js';
 import type { BackupType, CodecName, DatabaseConfig, DatabaseEntry, LoadedConfig, Manifest, SetStatus, SetType, StoredFile } from '../core/types.js';
 import type { DriverContext } from '../drivers/driver.js';
 import { driverFor } from '../drivers/registry.js';
@@ -166,17 +166,6 @@ async function runPool<T>(items: T[], limit: number, task: (item: T) => Promise<
   const results = await Promise.allSettled(workers);
   const rejected = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (rejected) throw rejected.reason;
-}
-
-function throttled(fn: (n: number) => void, ms = 250): (n: number) => void {
-  let last = 0;
-  return (n) => {
-    const now = Date.now();
-    if (now - last >= ms) {
-      last = now;
-      fn(n);
-    }
-  };
 }
 
 /**

@@ -1,10 +1,10 @@
-import { createReadStream, existsSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Reporter } from '../core/events.js';
+import { throttled, type Reporter } from '../core/events.js';
 import type { LoadedConfig, Manifest } from '../core/types.js';
 import { recordVerified, readManifest, setDir } from './catalog.js';
 import { writeLog } from './log.js';
-import { hashFile } from './store.js';
+import { hashPath } from './store.js';
 
 export interface FileCheck {
   /** Stored path relative to the set folder. */
@@ -49,7 +49,8 @@ export async function checkFiles(dir: string, expected: ReturnType<typeof expect
       results.push({ path: e.path, ok: false, problem: `size ${size} bytes, manifest says ${e.bytes} (truncated or changed)`, bytes: size });
       continue;
     }
-    const h = await hashFile(createReadStream(abs, { highWaterMark: 1 << 20 }));
+    const before = done;
+    const h = await hashPath(abs, size, throttled((bytes) => reporter.emit({ type: 'item-progress', item: 'verify', bytes: before + bytes, totalBytes: total })));
     done += h.bytes;
     reporter.emit({ type: 'item-progress', item: 'verify', bytes: done, totalBytes: total });
     if (h.md5 !== e.md5) results.push({ path: e.path, ok: false, problem: 'md5 mismatch (content changed)', bytes: h.bytes });
