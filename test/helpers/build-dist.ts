@@ -17,7 +17,8 @@ export default function buildDistIfStale(): void {
   const tsc = join(REPO_ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
   const r = spawnSync(process.execPath, [tsc, '-p', 'tsconfig.json'], { cwd: REPO_ROOT, encoding: 'utf8' });
   if (r.status !== 0) {
-    throw new Error(`dist/ is stale (${shown} changed) and the build failed (tsc exit ${r.status}):\n${r.stdout}${r.stderr}`);
+    const output = `${r.stdout}${r.stderr}`;
+    throw new Error(`dist/ is stale (${shown} changed) and the build failed (tsc exit ${r.status}):\n${output}`);
   }
   const still = staleSources();
   if (still.length > 0) throw new Error(`dist/ is still older than ${still.join(', ')} after a successful build`);
