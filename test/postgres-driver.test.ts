@@ -128,7 +128,7 @@ function loadChinook(database: string): void {
   cluster.psqlFile(file, database);
 }
 
-/** Fixture databases that several tests read (none changes them), each made by the first test that needs it. */
+/** Fixture databases tests only read (or restore over, expecting them unchanged), made by the first that needs one. */
 const FIXTURES: Record<'chinook' | 'tricky' | 'ledger' | 'bank', () => void> = {
   chinook: () => loadChinook('chinook'),
   tricky: () => {
