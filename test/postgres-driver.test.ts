@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { CollectingReporter } from '../src/core/events.js';
 import { InterruptedError, RefusedError, RespaldoError } from '../src/core/errors.js';
 import type { DatabaseConfig, DatabaseEntry } from '../src/core/types.js';
-import type { DriverContext, DumpFacts, RestoreTarget } from '../src/drivers/driver.js';
+import type { DriverContext, DumpFacts, OpenedDump, RestoreTarget } from '../src/drivers/driver.js';
 import { postgresDriver } from '../src/drivers/postgres.js';
 import { driverFor } from '../src/drivers/registry.js';
 import { pgAvailable, startPgCluster, type PgCluster } from './helpers/pg-cluster.js';
@@ -47,8 +47,16 @@ interface StoredDump {
 }
 
 let dumpCounter = 0;
-/** Runs a backup the way the engine does: parts in order, each gzip'ed to a file while `finished` is awaited. */
-async function dump(db: DatabaseConfig, type: 'full' | 'schema' = 'full', ctx = makeCtx()): Promise<StoredDump> {
+/**
+ * Runs a backup the way the engine does: parts in order, each gzip'ed to a file while `finished` is awaited.
+ * `beforeReading` runs once the main part is open (its snapshot taken) and before a byte of it is read.
+ */
+async function dump(
+  db: DatabaseConfig,
+  type: 'full' | 'schema' = 'full',
+  ctx = makeCtx(),
+  beforeReading?: (opened: OpenedDump) => Promise<void>,
+): Promise<StoredDump> {
   const session = await postgresDriver.backup({ db, type, purpose: 'backup' }, ctx);
   const files: Record<string, string> = {};
   const formats: Record<string, string> = {};
@@ -57,6 +65,7 @@ async function dump(db: DatabaseConfig, type: 'full' | 'schema' = 'full', ctx = 
     for (const part of session.parts) {
       const file = join(work, `dump-${++dumpCounter}.${part.role}.${part.extension}.gz`);
       const opened = await part.open();
+      if (part.role === 'main' && beforeReading) await beforeReading(opened);
       const [stored, finished] = await Promise.allSettled([pipeline(opened.stream, createGzip({ level: 1 }), createWriteStream(file)), opened.finished]);
       if (finished.status === 'rejected') throw finished.reason;
       if (stored.status === 'rejected') throw stored.reason;
@@ -118,6 +127,46 @@ function loadChinook(database: string): void {
   writeFileSync(file, sql);
   cluster.psqlFile(file, database);
 }
+
+/** Fixture databases tests only read (or restore over, expecting them unchanged), made by the first that needs one. */
+const FIXTURES: Record<'chinook' | 'tricky' | 'ledger' | 'bank', () => void> = {
+  chinook: () => loadChinook('chinook'),
+  tricky: () => {
+    cluster.createDatabase('tricky');
+    const file = join(work, 'tricky.sql');
+    writeFileSync(file, TRICKY_SQL);
+    cluster.psqlFile(file, 'tricky');
+    cluster.psql(`ALTER DATABASE tricky SET work_mem = '8MB'; ALTER DATABASE tricky SET search_path = "$user", public; REVOKE CONNECT ON DATABASE tricky FROM PUBLIC; GRANT CONNECT ON DATABASE tricky TO app_reader;`);
+  },
+  ledger: () => {
+    cluster.createDatabase('ledger');
+    cluster.psql(`CREATE TABLE entries (id int PRIMARY KEY, amount numeric);
+      INSERT INTO entries SELECT g, g * 1.5 FROM generate_series(1, 1000) g;`, 'ledger');
+  },
+  bank: () => {
+    cluster.createDatabase('bank');
+    cluster.psql(BANK_SQL, 'bank');
+    cluster.psql(`INSERT INTO history (a, b, delta, filler)
+      SELECT g, 1001 - g, g, repeat('x', 200) FROM generate_series(1, 1000) g`, 'bank');
+  },
+};
+const made = new Set<string>();
+
+/** The name of a fixture database, made now if no test made it yet (in this file's cluster). */
+function fixture(name: keyof typeof FIXTURES): string {
+  if (!made.has(name)) {
+    FIXTURES[name]();
+    made.add(name);
+  }
+  return name;
+}
+
+const BANK_SQL = `
+CREATE TABLE accounts (id int PRIMARY KEY, balance bigint NOT NULL);
+INSERT INTO accounts SELECT g, 0 FROM generate_series(1, 1000) g;
+CREATE TABLE history (id bigserial PRIMARY KEY, a int, b int, delta int, filler text);
+CREATE TABLE filler AS SELECT g AS id, repeat(md5(g::text), 8) AS pad FROM generate_series(1, 150000) g;
+`;
 
 const TRICKY_SQL = `
 CREATE EXTENSION pgcrypto;
@@ -182,8 +231,7 @@ describe.skipIf(!available)('postgres driver (real cluster)', () => {
   });
 
   test('Chinook: backup records versions, size and exact row counts; side-by-side restore is identical', async () => {
-    loadChinook('chinook');
-    const db = dbConfig('chinook');
+    const db = dbConfig(fixture('chinook'));
     const d = await dump(db);
     expect(d.formats['main']).toBe('pg-custom');
     expect(d.facts.tables).toMatchObject({ 'public.album': 347, 'public.artist': 275, 'public.track': 3503, 'public.invoice_line': 2240 });
@@ -206,12 +254,7 @@ describe.skipIf(!available)('postgres driver (real cluster)', () => {
   });
 
   test('tricky objects round trip: schema, data, large objects, owners, privileges and database settings identical', async () => {
-    cluster.createDatabase('tricky');
-    const file = join(work, 'tricky.sql');
-    writeFileSync(file, TRICKY_SQL);
-    cluster.psqlFile(file, 'tricky');
-    cluster.psql(`ALTER DATABASE tricky SET work_mem = '8MB'; ALTER DATABASE tricky SET search_path = "$user", public; REVOKE CONNECT ON DATABASE tricky FROM PUBLIC; GRANT CONNECT ON DATABASE tricky TO app_reader;`);
-    const db = dbConfig('tricky');
+    const db = dbConfig(fixture('tricky'));
     const d = await dump(db);
     expect(d.facts.tables).toMatchObject({ 'public.people': 500, 'public.audit': 500, 'public.measurements_2024': expect.any(Number), 'Ünïcode "esquema" x.tabla con espacios y "comillas" ñ': 3 });
     expect(d.facts.tables!['public.measurements_2024']! + d.facts.tables!['public.measurements_2025']!).toBe(2000);
@@ -228,7 +271,7 @@ describe.skipIf(!available)('postgres driver (real cluster)', () => {
   });
 
   test('selected tables bring what they need: enum, domain, sequences and their values, identity, extension, trigger function, grants, comments; a partition brings its parent', async () => {
-    const db = dbConfig('tricky');
+    const db = dbConfig(fixture('tricky'));
     const d = await dump(db);
     const { result, ctx } = await restore(db, d, { kind: 'side-by-side', name: 'tricky_people' }, { tables: ['public.people', 'public.measurements_2024'] });
     expect(result.tables).toEqual({ 'public.people': 500, 'public.measurements_2024': d.facts.tables!['public.measurements_2024'] });
@@ -265,7 +308,7 @@ describe.skipIf(!available)('postgres driver (real cluster)', () => {
   });
 
   test('schema-only backup restores tables without rows', async () => {
-    const db = dbConfig('chinook');
+    const db = dbConfig(fixture('chinook'));
     const d = await dump(db, 'schema');
     expect(d.facts.tables).toBeNull();
     await restore(db, d, { kind: 'side-by-side', name: 'chinook_schema' });
@@ -274,7 +317,7 @@ describe.skipIf(!available)('postgres driver (real cluster)', () => {
   });
 
   test('selected tables restore into a side-by-side database only', async () => {
-    const db = dbConfig('chinook');
+    const db = dbConfig(fixture('chinook'));
     const d = await dump(db);
     const { result, ctx } = await restore(db, d, { kind: 'side-by-side', name: 'chinook_some' }, { tables: ['public.album', 'public.artist'] });
     expect(result.tables).toEqual({ 'public.album': 347, 'public.artist': 275 });
@@ -334,13 +377,13 @@ describe.skipIf(!available)('postgres driver (real cluster)', () => {
   });
 
   test('a failing restore (role that no longer exists) leaves the live database identical and no temp database', async () => {
-    cluster.createDatabase('ledger');
-    cluster.psql(`CREATE ROLE ghost; CREATE TABLE entries (id int PRIMARY KEY, amount numeric); INSERT INTO entries SELECT g, g * 1.5 FROM generate_series(1, 1000) g; ALTER TABLE entries OWNER TO ghost;`, 'ledger');
-    const db = dbConfig('ledger');
+    cluster.createDatabase('ghostly');
+    cluster.psql(`CREATE ROLE ghost; CREATE TABLE entries (id int PRIMARY KEY, amount numeric); INSERT INTO entries SELECT g, g * 1.5 FROM generate_series(1, 1000) g; ALTER TABLE entries OWNER TO ghost;`, 'ghostly');
+    const db = dbConfig('ghostly');
     const d = await dump(db);
-    cluster.psql(`ALTER TABLE entries OWNER TO postgres; UPDATE entries SET amount = 0 WHERE id <= 10;`, 'ledger');
+    cluster.psql(`ALTER TABLE entries OWNER TO postgres; UPDATE entries SET amount = 0 WHERE id <= 10;`, 'ghostly');
     cluster.psql(`DROP ROLE ghost`);
-    const checksum = () => cluster.psql(`SELECT md5(string_agg(e::text, ',' ORDER BY id)) FROM entries e`, 'ledger');
+    const checksum = () => cluster.psql(`SELECT md5(string_agg(e::text, ',' ORDER BY id)) FROM entries e`, 'ghostly');
     const before = checksum();
     const err = await restore(db, d, { kind: 'in-place' }, { setId: 'F1', terminate: true }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(RespaldoError);
@@ -349,7 +392,7 @@ describe.skipIf(!available)('postgres driver (real cluster)', () => {
     expect((err as RespaldoError).hint).toMatch(/role/);
     expect(JSON.stringify((err as RespaldoError).toJSON())).not.toContain(PASSWORD);
     expect(checksum()).toBe(before);
-    expect(cluster.databases().filter((n) => n.startsWith('ledger__'))).toEqual([]);
+    expect(cluster.databases().filter((n) => n.startsWith('ghostly__'))).toEqual([]);
   });
 
   test('--create-roles: a server without the roles gets only the missing ones from the stored globals; a failed restore drops them again', async () => {
@@ -392,7 +435,7 @@ describe.skipIf(!available)('postgres driver (real cluster)', () => {
   });
 
   test('row counts that do not match the manifest stop the restore before the swap', async () => {
-    const db = dbConfig('ledger');
+    const db = dbConfig(fixture('ledger'));
     const d = await dump(db);
     const entry = entryOf(db, d);
     entry.tables = { ...entry.tables!, 'public.entries': 999 };
@@ -421,18 +464,23 @@ describe.skipIf(!available)('postgres driver (real cluster)', () => {
     expect(await postgresDriver.recover(db, makeCtx())).toEqual([]);
   });
 
-  test('backup under a concurrent writer: counts match the dump exactly and the sum invariant holds in the restore', async () => {
-    cluster.createDatabase('bank');
-    cluster.psql(
-      `CREATE TABLE accounts (id int PRIMARY KEY, balance bigint NOT NULL);
-       INSERT INTO accounts SELECT g, 0 FROM generate_series(1, 1000) g;
-       CREATE TABLE history (id bigserial PRIMARY KEY, a int, b int, delta int, filler text);
-       CREATE TABLE filler AS SELECT g AS id, repeat(md5(g::text), 8) AS pad FROM generate_series(1, 150000) g;`,
-      'bank',
-    );
-    const writer = await cluster.client('bank');
+  test('concurrent writer: commits made during the dump are not in it, counts are exact, the sums hold', async () => {
+    cluster.createDatabase('transfers');
+    cluster.psql(BANK_SQL, 'transfers');
+    const writer = await cluster.client('transfers');
     let stop = false;
-    let commits = 0;
+    /** history ids of the committed transfers, in commit order. */
+    const committed: number[] = [];
+    let onCommit: (() => void) | undefined;
+    const commitsReach = (n: number) =>
+      new Promise<void>((resolve) => {
+        onCommit = () => {
+          if (committed.length < n) return;
+          onCommit = undefined;
+          resolve();
+        };
+        onCommit();
+      });
     const writing = (async () => {
       while (!stop) {
         const a = 1 + Math.floor(Math.random() * 1000);
@@ -441,27 +489,44 @@ describe.skipIf(!available)('postgres driver (real cluster)', () => {
         await writer.query('BEGIN');
         await writer.query('UPDATE accounts SET balance = balance - $1 WHERE id = $2', [delta, a]);
         await writer.query('UPDATE accounts SET balance = balance + $1 WHERE id = $2', [delta, b]);
-        await writer.query(`INSERT INTO history (a, b, delta, filler) VALUES ($1, $2, $3, repeat('x', 200))`, [a, b, delta]);
+        const insert = `INSERT INTO history (a, b, delta, filler) VALUES ($1, $2, $3, repeat('x', 200)) RETURNING id`;
+        const r = await writer.query(insert, [a, b, delta]);
         await writer.query('COMMIT');
-        commits++;
+        committed.push(Number(r.rows[0].id));
+        onCommit?.();
       }
     })();
+    writing.catch(() => undefined);
     try {
-      while (commits < 200) await new Promise((r) => setTimeout(r, 20));
-      const db = dbConfig('bank');
-      const d = await dump(db);
-      const during = commits;
-      while (commits < during + 200) await new Promise((r) => setTimeout(r, 20));
+      await commitsReach(200);
+      const db = dbConfig('transfers');
+      let dumpEnded = false;
+      let duringDump: number[] = [];
+      // The dump's snapshot is taken when its part opens; nothing of it is read until the writer has committed
+      // 200 more transfers, so they are committed after the snapshot and before the dump ends.
+      const d = await dump(db, 'full', makeCtx(), async (opened) => {
+        opened.finished.then(() => (dumpEnded = true), () => (dumpEnded = true));
+        const from = committed.length;
+        await commitsReach(from + 201);
+        expect(dumpEnded, 'the dump is still running (blocked on its unread pipe)').toBe(false);
+        // The first commit counted after the snapshot may have been under way while it was taken: not counted.
+        duringDump = committed.slice(from + 1);
+      });
       stop = true;
       await writing;
+      expect(duringDump.length).toBeGreaterThanOrEqual(200);
       const recorded = d.facts.tables!['public.history']!;
-      expect(recorded).toBeGreaterThan(0);
-      const { result } = await restore(db, d, { kind: 'side-by-side', name: 'bank_copy' });
+      expect(recorded).toBeGreaterThanOrEqual(200);
+      const { result } = await restore(db, d, { kind: 'side-by-side', name: 'transfers_copy' });
       expect(result.tables!['public.history']).toBe(recorded);
-      expect(cluster.psql('SELECT sum(balance) FROM accounts', 'bank_copy')).toBe('0');
-      expect(Number(cluster.psql('SELECT count(*) FROM history', 'bank'))).toBeGreaterThan(recorded);
+      const inList = `id IN (${duringDump.join(',')})`;
+      expect(cluster.psql(`SELECT count(*) FROM history WHERE ${inList}`, 'transfers_copy')).toBe('0');
+      expect(cluster.psql(`SELECT count(*) FROM history WHERE ${inList}`, 'transfers')).toBe(String(duringDump.length));
+      expect(cluster.psql('SELECT sum(balance) FROM accounts', 'transfers_copy')).toBe('0');
+      const live = Number(cluster.psql('SELECT count(*) FROM history', 'transfers'));
+      expect(live).toBeGreaterThanOrEqual(recorded + duringDump.length);
       // Every committed transfer in the copy is complete: balances equal the history's net flows.
-      expect(cluster.psql(`SELECT count(*) FROM accounts ac WHERE balance <> (SELECT coalesce(sum(CASE WHEN h.b = ac.id THEN delta ELSE 0 END) - sum(CASE WHEN h.a = ac.id THEN delta ELSE 0 END), 0) FROM history h WHERE h.a = ac.id OR h.b = ac.id)`, 'bank_copy')).toBe('0');
+      expect(cluster.psql(`SELECT count(*) FROM accounts ac WHERE balance <> (SELECT coalesce(sum(CASE WHEN h.b = ac.id THEN delta ELSE 0 END) - sum(CASE WHEN h.a = ac.id THEN delta ELSE 0 END), 0) FROM history h WHERE h.a = ac.id OR h.b = ac.id)`, 'transfers_copy')).toBe('0');
     } finally {
       stop = true;
       await writing.catch(() => undefined);
@@ -470,7 +535,7 @@ describe.skipIf(!available)('postgres driver (real cluster)', () => {
   });
 
   test('the password never appears in /proc/*/cmdline of any process while pg_dump runs, and only in the child env', async () => {
-    const db = dbConfig('bank', { globals: true });
+    const db = dbConfig(fixture('bank'), { globals: true });
     expect(process.env['PGPASSWORD']).toBeUndefined();
     const ctx = makeCtx();
     const session = await postgresDriver.backup({ db, type: 'full', purpose: 'backup' }, ctx);
@@ -550,7 +615,7 @@ describe.skipIf(!available)('postgres driver (real cluster)', () => {
   });
 
   test('an interrupted restore (abort while pg_restore runs) drops the staging database and leaves live as it was', async () => {
-    const db = dbConfig('bank');
+    const db = dbConfig(fixture('bank'));
     const d = await dump(db);
     const checksum = () => cluster.psql(`SELECT md5(string_agg(a::text, ',' ORDER BY id)) FROM accounts a`, 'bank') + cluster.psql('SELECT count(*) FROM history', 'bank');
     const before = checksum();
@@ -571,6 +636,8 @@ describe.skipIf(!available)('postgres driver (real cluster)', () => {
   });
 
   test('wrong password, missing database and missing or old pg_dump are operator errors with hints, without the password', async () => {
+    fixture('bank');
+    fixture('ledger');
     const wrong: DatabaseConfig = { name: 'bank', engine: 'postgres', host: cluster.host, port: cluster.port, user: cluster.user, password: 'not-the-password', database: 'bank' };
     const e1 = await postgresDriver.backup({ db: wrong, type: 'full', purpose: 'backup' }, makeCtx()).catch((e: unknown) => e);
     expect(e1).toBeInstanceOf(RespaldoError);

@@ -104,7 +104,12 @@ describe('check-service.sh', () => {
 
   it('exits 1 and names the database when its newest set is older than --max-age', async () => {
     const setup = await withOneSet();
-    await new Promise((r) => setTimeout(r, 2100));
+    // Age the real set by a minute (its manifest's times) instead of waiting for it to grow older than 1 s.
+    const dir = (await import('node:fs')).readdirSync(setup.backupDir).find((n) => /^\d{8}_\d{6}/.test(n))!;
+    const manifestPath = join(setup.backupDir, dir, 'manifest.json');
+    const m = JSON.parse(readFileSync(manifestPath, 'utf8')) as Record<string, string>;
+    const old = new Date(Date.now() - 60_000).toISOString();
+    writeFileSync(manifestPath, JSON.stringify({ ...m, startedAt: old, completedAt: old }, null, 2));
     const r = await sh(CHECK, ['--config', setup.configFile, '--respaldo', RESPALDO, '--max-age', '1s']);
     expect(r.code, describeResult(r)).toBe(1);
     expect(r.stdout).toMatch(/OVERDUE users\s+\d{8}_\d{6}/);

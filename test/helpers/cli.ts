@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 
 /** Root of the repository (the folder holding package.json). */
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-/** The built CLI shim (imports dist/cli/main.js: run `npx tsc -p .` first). */
+/** The built CLI shim (imports dist/cli/main.js, rebuilt when stale by the vitest globalSetup build-dist.ts). */
 export const CLI_BIN = join(REPO_ROOT, 'bin', 'respaldo.js');
 
 export interface CliOptions {
