@@ -1,6 +1,8 @@
-// Benchmark (not a test): respaldo `create` against the do-it-yourself baseline
-// `sqlite3 db ".backup x" && gzip -6 x` on the same file, with peak RSS.
-// Usage: node scripts/bench-sqlite.mjs [--sizes 256,1024] [--dir /tmp/respaldo-bench] [--level 6] [--multi]
+// Benchmark (not a test): respaldo `create`, `verify` and `restore` of one SQLite database against, in the same
+// run on the same file, the do-it-yourself script `sqlite3 .backup && gzip -6` and the best physical pipeline
+// an expert would write: `sqlite3 .backup` + `zstd -3 -T<cores>` + md5sum + sha256sum; restore against
+// `zstd -d` + `PRAGMA integrity_check`; verify against md5sum + sha256sum. Peak RSS from /usr/bin/time.
+// Usage: node scripts/bench-sqlite.mjs [--sizes 256,1024] [--dir /tmp/respaldo-bench] [--codec zstd|gzip] [--level N] [--multi]
 import Database from 'better-sqlite3';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -13,7 +15,9 @@ const opt = (name, def) => {
 };
 const sizes = String(opt('sizes', '1024')).split(',').map(Number);
 const dir = resolve(opt('dir', '/tmp/respaldo-bench'));
-const level = Number(opt('level', '6'));
+const codec = String(opt('codec', 'zstd'));
+const level = opt('level', undefined) === undefined ? undefined : Number(opt('level'));
+const cores = execFileSync('nproc').toString().trim();
 const multi = args.includes('--multi');
 const repo = resolve(new URL('..', import.meta.url).pathname);
 mkdirSync(dir, { recursive: true });
@@ -61,29 +65,46 @@ function timed(cmd, argv, env = {}) {
 
 function respaldoConfig(name, files, backupDir) {
   const cfg = join(dir, `${name}.json`);
-  writeFileSync(cfg, JSON.stringify({ backupDir, databases: files.map((f, i) => ({ name: `db${i}`, engine: 'sqlite', path: f })), compression: { level } }));
+  writeFileSync(cfg, JSON.stringify({ backupDir, databases: files.map((f, i) => ({ name: `db${i}`, engine: 'sqlite', path: f })), compression: { codec, ...(level ? { level } : {}) } }));
   return cfg;
 }
 
-console.log(`respaldo SQLite benchmark: gzip level ${level}, ${dir} (${execFileSync('nproc').toString().trim()} cores)`);
+console.log(`respaldo SQLite benchmark: ${codec}${level ? ` level ${level}` : ' (default level)'}, ${dir} (${cores} cores)`);
+const line = (label, r, peer) =>
+  console.log(`${label.padEnd(52)} ${r.seconds.toFixed(1).padStart(6)} s  ${peer ? `${(r.seconds / peer.seconds).toFixed(2)}x` : '     '}  peak RSS ${r.peakMiB.toFixed(0)} MiB${r.cpu ? `, CPU ${r.cpu}` : ''}`);
+const respaldo = (argv) => timed(process.execPath, [join(repo, 'bin/respaldo.js'), ...argv]);
 for (const mib of sizes) {
   const file = join(dir, `bench_${mib}.db`);
   process.stdout.write(`\n== ${mib} MiB database: generating... `);
   generate(file, mib);
-  console.log(`${(statSync(file).size / 1048576).toFixed(0)} MiB`);
+  console.log(`${(statSync(file).size / 1048576).toFixed(0)} MiB; ratios are against the zstd pipeline`);
   const out = join(dir, 'baseline.db');
-  rmSync(out, { force: true });
-  rmSync(`${out}.gz`, { force: true });
-  const base = timed('bash', ['-c', `sqlite3 "${file}" ".backup '${out}'" && gzip -${level} "${out}"`]);
+  const clean = () => ['', '.gz', '.zst'].forEach((x) => rmSync(`${out}${x}`, { force: true }));
+  clean();
+  const diy = timed('bash', ['-c', `sqlite3 "${file}" ".backup '${out}'" && gzip -6 "${out}"`]);
+  clean();
+  const pipe = timed('bash', ['-c', `sqlite3 "${file}" ".backup '${out}'" && zstd -q -3 -T${cores} --rm "${out}" && md5sum "${out}.zst" >/dev/null && sha256sum "${out}.zst" >/dev/null`]);
+  const pipeVerify = timed('bash', ['-c', `md5sum "${out}.zst" >/dev/null && sha256sum "${out}.zst" >/dev/null`]);
+  const restored = join(dir, 'restored.db');
+  rmSync(restored, { force: true });
+  const pipeRestore = timed('bash', ['-c', `zstd -q -d "${out}.zst" -o "${restored}" && sqlite3 "${restored}" 'PRAGMA integrity_check;' >/dev/null`]);
+  rmSync(restored, { force: true });
+  clean();
   const backupDir = join(dir, 'backups');
   rmSync(backupDir, { recursive: true, force: true });
-  const ours = timed(process.execPath, [join(repo, 'bin/respaldo.js'), 'create', '--config', respaldoConfig(`one_${mib}`, [file], backupDir), '--no-files', '--json']);
-  const stored = statSync(join(backupDir, execFileSync('ls', [backupDir]).toString().split('\n').find((n) => /^\d{8}_/.test(n)), 'databases')).size;
-  void stored;
-  console.log(`baseline  sqlite3 .backup + gzip -${level}: ${base.seconds.toFixed(1)} s, peak RSS ${base.peakMiB.toFixed(0)} MiB`);
-  console.log(`respaldo  create:                     ${ours.seconds.toFixed(1)} s, peak RSS ${ours.peakMiB.toFixed(0)} MiB, CPU ${ours.cpu}`);
-  console.log(`ratio     respaldo / baseline:        ${(ours.seconds / base.seconds).toFixed(2)}x (target <= 0.8x)`);
-  rmSync(`${out}.gz`, { force: true });
+  const cfg = respaldoConfig(`one_${mib}`, [file], backupDir);
+  const ours = respaldo(['create', '--config', cfg, '--no-files', '--json']);
+  const setId = execFileSync('ls', [backupDir]).toString().split('\n').find((n) => /^\d{8}_/.test(n));
+  const ourVerify = respaldo(['verify', setId, '--config', cfg, '--json']);
+  const ourRestore = respaldo(['restore', setId, '--config', cfg, '--to', restored, '--yes', '--json']);
+  line('sqlite3 .backup && gzip -6 (do-it-yourself)', diy, pipe);
+  line(`sqlite3 .backup + zstd -3 -T${cores} + md5sum + sha256sum`, pipe);
+  line(`respaldo create (${codec}; integrity_check, row counts)`, ours, pipe);
+  line('md5sum + sha256sum of the stored file', pipeVerify);
+  line('respaldo verify', ourVerify, pipeVerify);
+  line('zstd -d + PRAGMA integrity_check', pipeRestore);
+  line('respaldo restore --to (verify, integrity, row counts)', ourRestore, pipeRestore);
+  rmSync(restored, { force: true });
   rmSync(backupDir, { recursive: true, force: true });
   if (multi) {
     const half = Math.max(64, Math.floor(mib / 2));
@@ -91,8 +112,8 @@ for (const mib of sizes) {
     const b = join(dir, `bench_${half}_b.db`);
     generate(a, half);
     generate(b, half);
-    const two = timed(process.execPath, [join(repo, 'bin/respaldo.js'), 'create', '--config', respaldoConfig(`two_${half}`, [a, b], backupDir), '--no-files', '--json']);
-    console.log(`respaldo  set of 2 x ${half} MiB:          ${two.seconds.toFixed(1)} s, peak RSS ${two.peakMiB.toFixed(0)} MiB, CPU ${two.cpu} (200% = both cores busy)`);
+    const two = respaldo(['create', '--config', respaldoConfig(`two_${half}`, [a, b], backupDir), '--no-files', '--json']);
+    line(`respaldo create, a set of 2 x ${half} MiB (200% CPU = both cores)`, two);
     rmSync(backupDir, { recursive: true, force: true });
   }
 }
