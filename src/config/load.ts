@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { ConfigError } from '../core/errors.js';
-import type { BackupConfig, DatabaseConfig, EngineName, LoadedConfig } from '../core/types.js';
+import type { BackupConfig, DatabaseConfig, EngineName, LoadedConfig, NotificationConfig } from '../core/types.js';
 import { driverFor } from '../drivers/registry.js';
 import { validateJobs } from '../scheduler/when.js';
 import { interpolate, readDotEnv } from './interpolate.js';
@@ -65,6 +65,7 @@ export async function loadConfig(opts: LoadOptions = {}): Promise<LoadedConfig> 
       config: doc.files.config.map((f) => resolve(baseDir, f)),
       application: doc.files.application.map((a) => ({ ...a, path: resolve(baseDir, a.path) })),
     },
+    notifications: normalizeNotifications(file, doc.notifications ?? []),
     file,
     baseDir,
     secrets: [...secretValues],
@@ -173,6 +174,26 @@ function checkCompressionLevels(file: string, doc: BackupConfig, dbs: DatabaseCo
   if ((doc.compression.level ?? 0) > 9) throw new ConfigError(file, 'compression.level', 'must be at most 9 for gzip', hint);
   const i = dbs.findIndex((d) => (d.compressionLevel ?? 0) > 9);
   if (i >= 0) throw new ConfigError(file, `databases[${i}].compressionLevel`, 'must be at most 9 for gzip', hint);
+}
+
+/** Fills each channel's defaults (port, tls, format) and checks what the schema cannot (URLs). */
+function normalizeNotifications(file: string, channels: NotificationConfig[]): NotificationConfig[] {
+  return channels.map((c, i) => {
+    if (c.type === 'webhook') {
+      let url: URL | null = null;
+      try {
+        url = new URL(c.url);
+      } catch {
+        url = null;
+      }
+      if (!url || !/^https?:$/.test(url.protocol)) {
+        throw new ConfigError(file, `notifications[${i}].url`, 'must be an http:// or https:// URL', 'Copy the webhook URL from Slack/Teams (keep it in ${VAR}: it is a secret).');
+      }
+      return { ...c, format: c.format ?? 'json' };
+    }
+    const tls = c.tls ?? 'auto';
+    return { ...c, tls, port: c.port ?? (tls === 'implicit' ? 465 : 587) };
+  });
 }
 
 function checkUniqueNames(file: string, dbs: DatabaseConfig[]): void {

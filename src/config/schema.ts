@@ -15,7 +15,7 @@ export function configSchema(): Record<string, unknown> {
 /** Validates in place, filling defaults. Returns the problems with JSON paths (`databases[1].path`). */
 export function validateAgainstSchema(doc: unknown): { path: string; problem: string }[] {
   if (!compiled) {
-    const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false });
+    const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false, discriminator: true });
     compiled = ajv.compile(configSchema());
   }
   if (compiled(doc)) return [];

@@ -68,6 +68,38 @@ export interface ScheduleJob {
   timezone?: string;
 }
 
+/** What a notification channel can be told about (`test` goes to every channel). */
+export type NotifyEventKind = 'failure' | 'partial' | 'overdue' | 'drill-failure' | 'unhealthy' | 'success' | 'test';
+export type NotifyLanguage = 'en' | 'es';
+
+interface NotificationBase {
+  /** Shown in logs and `notify --test`; default `<type>#<position>`. */
+  name?: string;
+  /** The events this channel receives. */
+  on: Exclude<NotifyEventKind, 'test'>[];
+}
+
+/** SMTP through nodemailer. `tls`: `implicit` (port 465), `starttls` (required), `none`, or `auto` (STARTTLS when offered). */
+export interface EmailNotification extends NotificationBase {
+  type: 'email';
+  host: string;
+  port: number;
+  tls: 'implicit' | 'starttls' | 'auto' | 'none';
+  user?: string;
+  password?: string;
+  from: string;
+  to: string[];
+}
+
+/** An HTTP POST of a JSON body in the format of Slack, Microsoft Teams, or respaldo's own. */
+export interface WebhookNotification extends NotificationBase {
+  type: 'webhook';
+  url: string;
+  format: 'slack' | 'teams' | 'json';
+}
+
+export type NotificationConfig = EmailNotification | WebhookNotification;
+
 export interface BackupConfig {
   backupDir: string;
   databases: DatabaseConfig[];
@@ -76,6 +108,10 @@ export interface BackupConfig {
   compression: { codec?: CodecName; level?: number };
   retention: RetentionPolicy;
   schedule: { jobs: ScheduleJob[] };
+  /** Where alerts go (email, webhooks). */
+  notifications?: NotificationConfig[];
+  /** Language of notifications (the menu follows --lang / LANG). */
+  language?: NotifyLanguage;
 }
 
 /** A config as loaded: absolute paths resolved, plus where it came from. */

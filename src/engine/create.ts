@@ -1,7 +1,7 @@
 import { existsSync, promises as fsp, readdirSync } from 'node:fs';
 import { availableParallelism, hostname } from 'node:os';
 import { join } from 'node:path';
-import { DiskFullError, InterruptedError, RespaldoError, UsageError, errorMessage, isDiskFull, isRespaldoError } from '../core/errors.js';
+import { DiskFullError, InterruptedError, RespaldoError, UsageError, asOperatorError, errorMessage, isDiskFull, isRespaldoError } from '../core/errors.js';
 import { formatBytes } from '../core/format.js';
 import { throttled, type Reporter } from '../core/events.js';
 import type { BackupType, CodecName, DatabaseConfig, DatabaseEntry, LoadedConfig, Manifest, SetStatus, SetType, StoredFile } from '../core/types.js';
@@ -116,7 +116,32 @@ export function planBackup(cfg: LoadedConfig, opts: CreateOptions & { setType?: 
 /** Backs up per the options, holding the backup folder lock. Returns the published manifest. */
 export async function createBackup(cfg: LoadedConfig, opts: CreateOptions, reporter: Reporter): Promise<Manifest> {
   const plan = planBackup(cfg, opts);
-  return withLock(cfg.backupDir, 'create', () => executeBackup(cfg, plan, reporter, opts.signal, 'backup'));
+  let manifest: Manifest;
+  try {
+    manifest = await withLock(cfg.backupDir, 'create', () => executeBackup(cfg, plan, reporter, opts.signal, 'backup'));
+  } catch (err) {
+    if (!(err instanceof InterruptedError)) await notifyOutcome(cfg, opts, null, err);
+    throw err;
+  }
+  await notifyOutcome(cfg, opts, manifest, null);
+  return manifest;
+}
+
+/** Tells the configured channels how a backup ended (never throws; see notify()). */
+async function notifyOutcome(cfg: LoadedConfig, opts: CreateOptions, m: Manifest | null, err: unknown): Promise<void> {
+  if (!cfg.notifications?.length) return;
+  const { notify } = await import('../notify/notify.js');
+  const operation = opts.job ? 'scheduled backup' : 'create';
+  if (!m) {
+    const e = asOperatorError(err);
+    const hint = e instanceof RespaldoError ? e.hint : undefined;
+    await notify(cfg, { kind: 'failure', operation, host: hostname(), at: new Date(), job: opts.job ?? null, error: { message: errorMessage(e), ...(hint ? { hint } : {}) } });
+    return;
+  }
+  const kind = m.status === 'completed' ? 'success' : m.status === 'partial' ? 'partial' : 'failure';
+  const databases = m.databases.map((d) => ({ name: d.name, ok: !d.error, ...(d.error ? { error: d.error.message } : {}), ...(d.error?.hint ? { hint: d.error.hint } : {}) }));
+  const fileProblems = m.warnings.length;
+  await notify(cfg, { kind, operation, host: m.host, at: new Date(m.completedAt), setId: m.id, job: m.job, databases, ...(kind !== 'success' && fileProblems ? { fileProblems } : {}) });
 }
 
 /** Removes staging folders (and journaled temporary paths elsewhere) left by killed runs. Only called while holding the lock. */

@@ -1,0 +1,56 @@
+import type { EmailNotification, NotificationConfig, WebhookNotification } from '../core/types.js';
+import type { NotifyMessage } from './message.js';
+
+/** Sends one message through one configured channel; throws when the channel refused it or is unreachable. */
+export type Sender<C extends NotificationConfig> = (channel: C, message: NotifyMessage) => Promise<void>;
+
+const sendEmail: Sender<EmailNotification> = async (channel, message) => {
+  const { createTransport } = await import('nodemailer');
+  const transport = createTransport({
+    host: channel.host,
+    port: channel.port,
+    secure: channel.tls === 'implicit',
+    requireTLS: channel.tls === 'starttls',
+    ignoreTLS: channel.tls === 'none',
+    connectionTimeout: 15_000,
+    greetingTimeout: 15_000,
+    socketTimeout: 30_000,
+    ...(channel.user ? { auth: { user: channel.user, pass: channel.password ?? '' } } : {}),
+  });
+  try {
+    await transport.sendMail({ from: channel.from, to: channel.to, subject: message.subject, text: message.lines.join('\n') + '\n' });
+  } finally {
+    transport.close();
+  }
+};
+
+const COLOURS: Record<NotifyMessage['severity'], string> = { ok: '2EB67D', warning: 'ECB22E', error: 'E01E5A' };
+
+/** Pure: the JSON body of a webhook in its format. */
+export function webhookBody(format: WebhookNotification['format'], message: NotifyMessage): unknown {
+  const text = message.lines.join('\n');
+  switch (format) {
+    case 'slack':
+      return { text: message.subject, attachments: [{ color: `#${COLOURS[message.severity]}`, text }] };
+    case 'teams':
+      return { '@type': 'MessageCard', '@context': 'https://schema.org/extensions', themeColor: COLOURS[message.severity], summary: message.subject, title: message.subject, text: message.lines.join('\n\n') };
+    case 'json':
+      return { subject: message.subject, severity: message.severity, lines: message.lines };
+  }
+}
+
+const sendWebhook: Sender<WebhookNotification> = async (channel, message) => {
+  const res = await fetch(channel.url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(webhookBody(channel.format, message)),
+    signal: AbortSignal.timeout(30_000),
+  });
+  if (!res.ok) throw Object.assign(new Error(`HTTP ${res.status} ${res.statusText}`), { status: res.status });
+};
+
+/** The senders by channel type. */
+export const SENDERS: { [T in NotificationConfig['type']]: Sender<Extract<NotificationConfig, { type: T }>> } = {
+  email: sendEmail,
+  webhook: sendWebhook,
+};

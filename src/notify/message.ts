@@ -1,0 +1,124 @@
+import type { NotificationConfig, NotifyEventKind, NotifyLanguage } from '../core/types.js';
+
+/**
+ * What happened, for a notification: the operation, the set, each database's outcome, the error and
+ * its hint. Built by the engine and the scheduler; never holds a secret (every text is masked again
+ * before it leaves, see notify.ts).
+ */
+export interface NotifyEvent {
+  kind: NotifyEventKind;
+  /** `create`, `scheduler`, `test`, …: what the operator would call it. */
+  operation: string;
+  host: string;
+  at: Date;
+  setId?: string;
+  job?: string | null;
+  databases?: { name: string; ok: boolean; error?: string; hint?: string }[];
+  /** Files that could not be stored (partial sets). */
+  fileProblems?: number;
+  error?: { message: string; hint?: string };
+  /** Free text for kinds that carry their own details (overdue, unhealthy). */
+  details?: string[];
+}
+
+/** A message ready for any channel: a one-line subject and plain-text lines. */
+export interface NotifyMessage {
+  subject: string;
+  lines: string[];
+  /** Overall state, for channels that colour it (Slack, Teams). */
+  severity: 'ok' | 'warning' | 'error';
+}
+
+const SEVERITY: Record<NotifyEventKind, NotifyMessage['severity']> = {
+  success: 'ok',
+  partial: 'warning',
+  overdue: 'warning',
+  unhealthy: 'warning',
+  failure: 'error',
+  'drill-failure': 'error',
+  test: 'ok',
+};
+
+const TEXT = {
+  en: {
+    title: {
+      success: 'backup succeeded',
+      partial: 'backup partial: some databases or files were not saved',
+      failure: 'backup FAILED',
+      overdue: 'backup overdue',
+      unhealthy: 'backups unhealthy',
+      'drill-failure': 'restore drill FAILED',
+      test: 'test message',
+    } satisfies Record<NotifyEventKind, string>,
+    host: 'Host',
+    when: 'When',
+    operation: 'Operation',
+    set: 'Backup set',
+    job: 'Scheduled job',
+    ok: 'saved',
+    failed: 'FAILED',
+    error: 'Error',
+    hint: 'What to do',
+    files: (n: number) => `${n} file(s) could not be stored`,
+    test: 'respaldo can reach this channel. No action is needed.',
+  },
+  es: {
+    title: {
+      success: 'copia de seguridad correcta',
+      partial: 'copia de seguridad parcial: algunas bases de datos o archivos no se guardaron',
+      failure: 'la copia de seguridad FALLÓ',
+      overdue: 'copia de seguridad atrasada',
+      unhealthy: 'copias de seguridad en mal estado',
+      'drill-failure': 'el simulacro de restauración FALLÓ',
+      test: 'mensaje de prueba',
+    } satisfies Record<NotifyEventKind, string>,
+    host: 'Servidor',
+    when: 'Cuándo',
+    operation: 'Operación',
+    set: 'Conjunto',
+    job: 'Tarea programada',
+    ok: 'guardada',
+    failed: 'FALLÓ',
+    error: 'Error',
+    hint: 'Qué hacer',
+    files: (n: number) => `${n} archivo(s) no se pudieron guardar`,
+    test: 'respaldo puede enviar mensajes a este canal. No hace falta hacer nada.',
+  },
+} as const;
+
+/** Pure: the message for an event in the operator's language. */
+export function buildMessage(event: NotifyEvent, language: NotifyLanguage): NotifyMessage {
+  const t = TEXT[language];
+  const lines: string[] = [];
+  if (event.kind === 'test') lines.push(t.test);
+  lines.push(`${t.host}: ${event.host}`);
+  lines.push(`${t.when}: ${localTime(event.at)}`);
+  lines.push(`${t.operation}: ${event.operation}`);
+  if (event.setId) lines.push(`${t.set}: ${event.setId}`);
+  if (event.job) lines.push(`${t.job}: ${event.job}`);
+  for (const d of event.databases ?? []) {
+    lines.push(`- ${d.name}: ${d.ok ? t.ok : t.failed}${d.error ? ` (${d.error})` : ''}`);
+    if (d.hint) lines.push(`  ${t.hint}: ${d.hint}`);
+  }
+  if (event.fileProblems) lines.push(`- ${t.files(event.fileProblems)}`);
+  if (event.error) {
+    lines.push(`${t.error}: ${event.error.message}`);
+    if (event.error.hint) lines.push(`${t.hint}: ${event.error.hint}`);
+  }
+  for (const d of event.details ?? []) lines.push(`- ${d}`);
+  const subject = `[respaldo] ${event.host}: ${t.title[event.kind]}${event.setId ? ` (${event.setId})` : ''}`;
+  return { subject, lines, severity: SEVERITY[event.kind] };
+}
+
+/** Pure: whether a channel takes an event (`test` goes to every channel). */
+export function wants(channel: Pick<NotificationConfig, 'on'>, kind: NotifyEventKind): boolean {
+  return kind === 'test' || channel.on.includes(kind);
+}
+
+function localTime(d: Date): string {
+  const pad = (n: number) => String(n).padStart(2, '0');
+  const offset = -d.getTimezoneOffset();
+  const sign = offset >= 0 ? '+' : '-';
+  const tz = `${sign}${pad(Math.floor(Math.abs(offset) / 60))}:${pad(Math.abs(offset) % 60)}`;
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())} (UTC${tz})`;
+}

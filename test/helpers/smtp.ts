@@ -1,0 +1,80 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { connect } from 'node:net';
+import { join } from 'node:path';
+import { freePort } from './pg-cluster.js';
+
+/** Debian's python3 (the aiosmtpd package is installed for it, not for another python on PATH). */
+const PYTHON = '/usr/bin/python3';
+
+/** A real SMTP server on 127.0.0.1 (aiosmtpd, Debian's python3-aiosmtpd) storing what it receives in a maildir. */
+export interface SmtpServer {
+  port: number;
+  /** The messages received so far, oldest first: headers, then the body decoded (quoted-printable, UTF-8). */
+  messages(): string[];
+  stop(): Promise<void>;
+}
+
+export function smtpAvailable(): boolean {
+  return existsSync(PYTHON) && spawnOk(PYTHON, ['-c', 'import aiosmtpd']);
+}
+
+function spawnOk(cmd: string, args: string[]): boolean {
+  return spawnSync(cmd, args).status === 0;
+}
+
+function accepts(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = connect(port, '127.0.0.1');
+    s.once('connect', () => (s.destroy(), resolve(true)));
+    s.once('error', () => resolve(false));
+  });
+}
+
+/** Starts the server on a free port and resolves once it accepts connections. */
+export async function startSmtp(): Promise<SmtpServer> {
+  const port = await freePort();
+  // Not a makeTmpDir folder: those are removed after each test, and the server outlives one test.
+  const root = mkdtempSync(join(tmpdir(), 'respaldo-smtp-'));
+  const maildir = join(root, 'mail');
+  const child: ChildProcess = spawn(PYTHON, ['-m', 'aiosmtpd', '-n', '-l', `127.0.0.1:${port}`, '-c', 'aiosmtpd.handlers.Mailbox', maildir], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr?.on('data', (c: Buffer) => (stderr += c.toString()));
+  const deadline = Date.now() + 20_000;
+  while (!(await accepts(port))) {
+    if (child.exitCode !== null || Date.now() > deadline) throw new Error(`aiosmtpd did not start on port ${port}: ${stderr}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return {
+    port,
+    messages: () => {
+      const newDir = join(maildir, 'new');
+      if (!existsSync(newDir)) return [];
+      return readdirSync(newDir).sort().map((n) => decodeMail(readFileSync(join(newDir, n), 'utf8')));
+    },
+    stop: () =>
+      new Promise((resolve) => {
+        const done = () => (rmSync(root, { recursive: true, force: true }), resolve());
+        if (child.exitCode !== null) return done();
+        child.once('exit', done);
+        child.kill('SIGTERM');
+      }),
+  };
+}
+
+/** Decodes a quoted-printable body (nodemailer's encoding for non-ASCII text); headers stay as they are. */
+function decodeMail(raw: string): string {
+  const split = raw.search(/\r?\n\r?\n/);
+  if (split < 0 || !/^Content-Transfer-Encoding: quoted-printable/im.test(raw.slice(0, split))) return raw;
+  const body = raw.slice(split).replace(/=\r?\n/g, '');
+  const bytes: number[] = [];
+  for (let i = 0; i < body.length; i++) {
+    const hex = body[i] === '=' ? /^[0-9A-F]{2}$/i.exec(body.slice(i + 1, i + 3)) : null;
+    if (hex) {
+      bytes.push(parseInt(hex[0], 16));
+      i += 2;
+    } else bytes.push(...Buffer.from(body[i]!, 'utf8'));
+  }
+  return raw.slice(0, split) + Buffer.from(bytes).toString('utf8');
+}
