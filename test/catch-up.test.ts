@@ -53,6 +53,13 @@ const cases: Array<{
     satisfied: [],
   },
   {
+    name: 'jobs with the same period never satisfy each other',
+    jobs: [job('nightly', 'daily at 02:00'), daily()],
+    last: { nightly: '2026-11-22T02:00:00Z' },
+    runs: [['daily', []]],
+    satisfied: [],
+  },
+  {
     name: 'nothing missed: no runs',
     jobs: tiered,
     last: { monthly: '2026-11-01T00:00:00Z', weekly: '2026-11-15T23:30:00Z', daily: '2026-11-21T23:00:00Z', verify: '2026-11-22T01:00:00Z' },

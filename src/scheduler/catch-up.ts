@@ -12,8 +12,9 @@ import { periodMs, previousRun } from './when.js';
  * - A backup run *covers* another backup job when it holds at least its databases (`*` holds all;
  *   an explicit list never covers `*`) and its files (files, or the other job has none), with the
  *   same or a stronger type (full ⊇ schema). A missed run of a job is satisfied, instead of run,
- *   by a covering job that comes before it in that order (same or longer period): either by that
- *   job's successful run started at or after the missed time, or by that job's catch-up run now.
+ *   by a covering job with a longer period: either by that job's successful run started at or
+ *   after the missed time, or by that job's catch-up run now. Jobs with the same period never
+ *   satisfy each other (each keeps its own series of sets for its retention).
  * - Verify jobs neither satisfy nor are satisfied: a missed verify always runs, after the backups.
  */
 
@@ -70,6 +71,7 @@ export function covers(by: ScheduleJob, job: ScheduleJob): boolean {
 export function planCatchUp(input: CatchUpInput): CatchUpPlan {
   const { now } = input;
   const ordered = catchUpOrder(input.jobs, now);
+  const period = new Map(ordered.map((j) => [j.name, periodMs(j, now)]));
   const success = (name: string): number => {
     const s = input.lastSuccess[name];
     const t = s ? Date.parse(s) : NaN;
@@ -81,7 +83,7 @@ export function planCatchUp(input: CatchUpInput): CatchUpPlan {
     const at = previousRun(job, now);
     if (!at || success(job.name) >= at.getTime()) return;
     const missedAt = at.toISOString();
-    const earlier = ordered.slice(0, i).filter((k) => covers(k, job));
+    const earlier = ordered.slice(0, i).filter((k) => covers(k, job) && period.get(k.name)! > period.get(job.name)!);
     const past = earlier.find((k) => success(k.name) >= at.getTime());
     if (past) {
       satisfied.push({ job: job.name, missedAt, by: past.name, byRun: input.lastSuccess[past.name]! });
