@@ -6,12 +6,14 @@ import { tieredPreset } from '../src/scheduler/when.js';
 
 const NOW = new Date('2026-11-22T12:00:00Z'); // a Sunday
 const tiered = tieredPreset({ timezone: 'UTC' });
-const job = (name: string, when: string, o: Partial<ScheduleJob> = {}): ScheduleJob => ({ name, when, type: 'full', databases: ['*'], files: true, timezone: 'UTC', ...o });
+const job = (name: string, when: string, o: Partial<ScheduleJob> = {}): ScheduleJob =>
+  ({ name, when, type: 'full', databases: ['*'], files: true, timezone: 'UTC', ...o });
 const monthly = (o: Partial<ScheduleJob> = {}): ScheduleJob => job('monthly', 'monthly on day 1 at 00:00', o);
 const weekly = (o: Partial<ScheduleJob> = {}): ScheduleJob => job('weekly', 'weekly on sunday at 23:30', o);
 const daily = (o: Partial<ScheduleJob> = {}): ScheduleJob => job('daily', 'daily at 23:00', o);
 
-// Missed times at NOW: monthly 2026-11-01T00:00, weekly 2026-11-15T23:30, daily 2026-11-21T23:00, verify 2026-11-22T01:00.
+// Missed times at NOW: monthly 2026-11-01T00:00, weekly 2026-11-15T23:30, daily 2026-11-21T23:00,
+// verify 2026-11-22T01:00.
 const cases: Array<{
   name: string;
   jobs: ScheduleJob[];
@@ -62,7 +64,12 @@ const cases: Array<{
   {
     name: 'nothing missed: no runs',
     jobs: tiered,
-    last: { monthly: '2026-11-01T00:00:00Z', weekly: '2026-11-15T23:30:00Z', daily: '2026-11-21T23:00:00Z', verify: '2026-11-22T01:00:00Z' },
+    last: {
+      monthly: '2026-11-01T00:00:00Z',
+      weekly: '2026-11-15T23:30:00Z',
+      daily: '2026-11-21T23:00:00Z',
+      verify: '2026-11-22T01:00:00Z',
+    },
     runs: [],
     satisfied: [],
   },
@@ -74,7 +81,10 @@ const cases: Array<{
   },
   {
     name: 'a full backup covers a schema backup of a subset of its databases',
-    jobs: [monthly({ databases: ['users', 'inventario'], files: false }), daily({ type: 'schema', databases: ['users'], files: false })],
+    jobs: [
+      monthly({ databases: ['users', 'inventario'], files: false }),
+      daily({ type: 'schema', databases: ['users'], files: false }),
+    ],
     runs: [['monthly', ['daily']]],
     satisfied: [['daily', 'monthly', 'catch-up']],
   },
@@ -114,13 +124,20 @@ describe('planCatchUp', () => {
   it.each(cases)('$name', ({ jobs, last, runs, satisfied }) => {
     const plan = planCatchUp({ jobs, lastSuccess: last ?? {}, now: NOW });
     expect(plan.runs.map((r) => [r.job, r.satisfies])).toEqual(runs);
-    expect(plan.satisfied.map((s) => [s.job, s.by, s.byRun === 'catch-up' ? s.byRun : new Date(s.byRun).toISOString().replace('.000Z', 'Z')])).toEqual(satisfied);
+    const byRun = (r: string): string => (r === 'catch-up' ? r : new Date(r).toISOString().replace('.000Z', 'Z'));
+    expect(plan.satisfied.map((s) => [s.job, s.by, byRun(s.byRun)])).toEqual(satisfied);
   });
 
   it('names the missed scheduled time of each run and satisfied job', () => {
     const plan = planCatchUp({ jobs: tiered, lastSuccess: {}, now: NOW });
-    expect(plan.runs.map((r) => [r.job, r.missedAt])).toEqual([['monthly', '2026-11-01T00:00:00.000Z'], ['verify', '2026-11-22T01:00:00.000Z']]);
-    expect(plan.satisfied.map((s) => [s.job, s.missedAt])).toEqual([['weekly', '2026-11-15T23:30:00.000Z'], ['daily', '2026-11-21T23:00:00.000Z']]);
+    expect(plan.runs.map((r) => [r.job, r.missedAt])).toEqual([
+      ['monthly', '2026-11-01T00:00:00.000Z'],
+      ['verify', '2026-11-22T01:00:00.000Z'],
+    ]);
+    expect(plan.satisfied.map((s) => [s.job, s.missedAt])).toEqual([
+      ['weekly', '2026-11-15T23:30:00.000Z'],
+      ['daily', '2026-11-21T23:00:00.000Z'],
+    ]);
   });
 });
 
@@ -145,8 +162,10 @@ describe('lastSuccesses', () => {
     const state = emptyState();
     state.jobs.daily = { ...emptyJobState(), lastSuccess: '2026-11-20T23:00:00.000Z' };
     state.jobs.weekly = { ...emptyJobState(), lastSuccess: '2026-11-15T23:30:00.000Z' };
-    const set = (id: string, jobName: string | null, startedAt: string, status: 'completed' | 'partial' = 'completed') => ({
-      id, type: 'full' as const, status, description: null, startedAt, completedAt: startedAt, databases: ['users'], failedDatabases: [], files: 0, storedBytes: 1, job: jobName, keep: false, lastVerified: null, path: '/x',
+    type Status = 'completed' | 'partial';
+    const set = (id: string, jobName: string | null, startedAt: string, status: Status = 'completed') => ({
+      id, type: 'full' as const, status, description: null, startedAt, completedAt: startedAt, databases: ['users'],
+      failedDatabases: [], files: 0, storedBytes: 1, job: jobName, keep: false, lastVerified: null, path: '/x',
     });
     const sets = [
       set('20261122_090000', null, '2026-11-22T09:00:00.000Z'),

@@ -270,7 +270,10 @@ const cases: Case[] = [
     policy: P({ keepLast: 3, daily: 30, weekly: 12, monthly: 12, yearly: 5 }),
     timeZone: 'UTC',
     keep: {
-      daily: ['last 1', 'daily 2026-11-22', 'weekly 2026-W47', 'monthly 2026-11', 'yearly 2026', 'newest of users', 'newest of inventario', 'newest of auditoria'],
+      daily: [
+        'last 1', 'daily 2026-11-22', 'weekly 2026-W47', 'monthly 2026-11', 'yearly 2026',
+        'newest of users', 'newest of inventario', 'newest of auditoria',
+      ],
       weekly: ['last 1', 'daily 2026-11-22', 'weekly 2026-W47', 'monthly 2026-11', 'yearly 2026'],
       monthly: ['last 1', 'daily 2026-11-22', 'weekly 2026-W47', 'monthly 2026-11', 'yearly 2026'],
       upgrade: ['by hand, 0 days old (kept 30 days)', 'by hand, newest 1 of 5'],
@@ -292,7 +295,7 @@ const cases: Case[] = [
     removeReason: { 'often-2': 'not kept by any rule' },
   },
   {
-    name: 'sets made by hand: kept 30 days, the newest 5 completed ones whatever their age, then removed with the reason',
+    name: 'sets made by hand: kept 30 days, the newest 5 completed ones whatever their age, then removed, saying why',
     sets: [
       { id: 'job', at: '2026-11-22T02:00:00Z', job: 'daily' },
       { id: 'h-recent', at: '2026-11-02T10:00:00Z', job: null },
@@ -326,10 +329,13 @@ const cases: Case[] = [
     ],
     policy: { ...P({}), manual: { days: 0, keepLast: 0 } },
     keep: { h1: ['newest of users'] },
-    removeReason: { h2: 'by hand, older than 0 days and not among the newest 0', h3: 'by hand, older than 0 days and not among the newest 0' },
+    removeReason: {
+      h2: 'by hand, older than 0 days and not among the newest 0',
+      h3: 'by hand, older than 0 days and not among the newest 0',
+    },
   },
   {
-    name: 'a set without a job mark that the log attributes to a job follows that job\'s rules; the others are made by hand',
+    name: 'a set without a job mark that the log gives a job follows that job\'s rules; the others are made by hand',
     sets: [
       { id: 'new', at: '2026-11-22T02:00:00Z', job: 'daily' },
       { id: 'old-logged', at: '2026-11-21T02:00:00Z', job: null },
@@ -348,7 +354,8 @@ const cases: Case[] = [
 describe('planPrune', () => {
   it.each(cases)('$name', (c) => {
     const sets = c.sets.map(set);
-    const decisions = planPrune(sets, c.policy, new Date(c.now ?? '2026-11-22T12:00:00Z'), { timeZone: c.timeZone, ...(c.logJobs ? { logJobs: c.logJobs } : {}) });
+    const opts = { timeZone: c.timeZone, ...(c.logJobs ? { logJobs: c.logJobs } : {}) };
+    const decisions = planPrune(sets, c.policy, new Date(c.now ?? '2026-11-22T12:00:00Z'), opts);
     expect(decisions.map((d) => d.id).sort()).toEqual(c.sets.map((s) => s.id).sort());
     for (const d of decisions) {
       expect(d.reasons.length).toBeGreaterThan(0);

@@ -117,18 +117,22 @@ describe('respaldo scheduler (real process, real SQLite databases)', () => {
     expect(readSchedulerState(setup.backupDir).jobs.big2).toMatchObject({ lastOutcome: 'interrupted', failures: 1 });
   });
 
-  it('first start with the tiered preset: one full backup (monthly covers weekly and daily), then the verify', async () => {
+  it('first start with the tiered preset: one full backup (monthly covers weekly, daily), then the verify', async () => {
     const setup = demoSetup({ schedule: { jobs: tieredPreset() } });
     const child = startCli(['scheduler', '--config', setup.configFile]);
     const done = collect(child, 120_000);
-    await waitFor(() => schedulerLines(setup.backupDir).filter((l) => l.event === 'job-end').length >= 2, 'the catch-up runs', 60_000);
+    const ends = () => schedulerLines(setup.backupDir).filter((l) => l.event === 'job-end');
+    await waitFor(() => ends().length >= 2, 'the catch-up runs', 60_000);
     child.kill('SIGTERM');
     const r = await done;
     expect(r.code, describeResult(r)).toBe(0);
     expect(r.stdout).toMatch(/catch-up: running monthly \(covers weekly, daily\), verify once now/);
     const lines = schedulerLines(setup.backupDir);
-    expect(lines.find((l) => l.event === 'catch-up')).toMatchObject({ jobs: ['monthly', 'verify'], satisfied: [{ job: 'weekly', by: 'monthly' }, { job: 'daily', by: 'monthly' }] });
-    expect(lines.filter((l) => l.event === 'job-end').map((l) => [l.job, l.outcome])).toEqual([['monthly', 'completed'], ['verify', 'verified']]);
+    expect(lines.find((l) => l.event === 'catch-up')).toMatchObject({
+      jobs: ['monthly', 'verify'],
+      satisfied: [{ job: 'weekly', by: 'monthly' }, { job: 'daily', by: 'monthly' }],
+    });
+    expect(ends().map((l) => [l.job, l.outcome])).toEqual([['monthly', 'completed'], ['verify', 'verified']]);
     const cfg = await loadConfig({ configPath: setup.configFile });
     expect((await listSets(cfg)).map((s) => [s.job, s.status])).toEqual([['monthly', 'completed']]);
   });

@@ -74,7 +74,10 @@ function harness(o: {
 }
 
 /** Resolves with the first log entry that matches, logged already or on its `log` event (no polling, no settle). */
-function untilLog(h: { scheduler: Scheduler; logs: SchedulerLogEntry[] }, pred: (l: SchedulerLogEntry) => boolean): Promise<SchedulerLogEntry> {
+function untilLog(
+  h: { scheduler: Scheduler; logs: SchedulerLogEntry[] },
+  pred: (l: SchedulerLogEntry) => boolean,
+): Promise<SchedulerLogEntry> {
   const s = h.scheduler;
   const seen = h.logs.find(pred);
   if (seen) return Promise.resolve(seen);
@@ -93,7 +96,7 @@ function summary(id: string, jobName: string, startedAt: string, status: SetSumm
 }
 
 describe('Scheduler', () => {
-  it('catches up the tiered preset with one full backup (monthly covers weekly and daily), then the verify', async () => {
+  it('catches up the tiered preset with one full backup (monthly covers weekly, daily), then the verify', async () => {
     // Sunday 2026-11-22 12:00 UTC: monthly (Nov 1), weekly (Sun Nov 15 23:30), daily (Nov 21 23:00), verify (Nov 22 01:00) all missed.
     const h = harness({ start: '2026-11-22T12:00:00Z', jobs: utc(tieredPreset()).reverse() });
     await h.scheduler.start();
@@ -134,7 +137,8 @@ describe('Scheduler', () => {
       jobs: utc(tieredPreset()).filter((j) => j.type !== 'verify'),
       run: async (j, ctx, c) => {
         await c.sleep(10_000, ctx.signal);
-        return j.name === 'monthly' ? { outcome: 'partial', setId: 'p', error: 'users: unreachable' } : { outcome: 'completed', setId: `set-${j.name}` };
+        if (j.name === 'monthly') return { outcome: 'partial', setId: 'p', error: 'users: unreachable' };
+        return { outcome: 'completed', setId: `set-${j.name}` };
       },
     });
     await h.scheduler.start();
@@ -220,7 +224,8 @@ describe('Scheduler', () => {
     await h.clock.untilSleeping(); // the job is under way: its 90 s of fake time start at 10:01:00
     await h.clock.advanceTo('2026-11-22T10:02:00Z'); // tick while busy → skipped (synchronously, in the tick)
     const skips = h.logs.filter((l) => l.event === 'job-skipped');
-    expect(skips).toEqual([expect.objectContaining({ time: '2026-11-22T10:02:00.000Z', job: 'often', running: 'often' })]);
+    const skip = { time: '2026-11-22T10:02:00.000Z', job: 'often', running: 'often' };
+    expect(skips).toEqual([expect.objectContaining(skip)]);
     expect(h.scheduler.status()).toMatchObject({ running: 'often', totals: { skipped: 1 } });
     await h.clock.advanceTo('2026-11-22T10:02:30Z'); // the job's time is up
     await untilIdle(h.scheduler); // job-end, state write and retention done, however slow the disk

@@ -314,7 +314,10 @@ export class FakeFacade implements EngineFacade {
     this.record('planCatchUp');
     return this.catchUpPlan;
   }
-  async startScheduler(listener: (event: SchedulerEvent) => void, opts?: { catchUp?: boolean }): Promise<SchedulerHandle> {
+  async startScheduler(
+    listener: (event: SchedulerEvent) => void,
+    opts?: { catchUp?: boolean },
+  ): Promise<SchedulerHandle> {
     this.record('startScheduler', opts ?? {});
     this.schedulerListener = listener;
     const done = new Promise<number>((r) => (this.resolveSchedulerDone = r));

@@ -114,7 +114,8 @@ describe('scheduler screen', () => {
       facade.catchUpPlan = planCatchUp({ jobs, lastSuccess: { monthly: '2026-11-01T00:00:05Z' }, now: NOW });
       return facade;
     }
-    const starts = (facade: FakeFacade) => facade.calls.filter((c) => c.method === 'startScheduler').map((c) => c.args[0]);
+    const starts = (facade: FakeFacade) =>
+      facade.calls.filter((c) => c.method === 'startScheduler').map((c) => c.args[0]);
 
     it('shows what catch-up will run and what it covers; nothing starts until Enter, which runs it', async () => {
       const facade = tiered();
@@ -166,7 +167,8 @@ describe('scheduler screen', () => {
       Object.defineProperty(stdout, 'rows', { value: 24 });
       stdout.emit('resize');
       const keys = lang === 'en' ? 'Enter run the catch-up and start' : 'Enter ejecutar la recuperación y empezar';
-      const f = await waitFrame(lastFrame, (x) => x.includes(keys) && x.includes(lang === 'en' ? 'also covers' : 'cubre también'));
+      const covers = lang === 'en' ? 'also covers' : 'cubre también';
+      const f = await waitFrame(lastFrame, (x) => x.includes(keys) && x.includes(covers));
       const lines = f.split('\n');
       expect(lines.length).toBeLessThanOrEqual(24);
       for (const l of lines) expect(l.length, l).toBeLessThanOrEqual(80);

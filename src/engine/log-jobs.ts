@@ -32,7 +32,8 @@ export function jobsFromLog(backupDir: string, sets: readonly SetSummary[]): Rec
       if (!line.includes('"setId"') || !line.includes('"job"')) continue;
       try {
         const e = JSON.parse(line) as { event?: unknown; setId?: unknown; job?: unknown };
-        if ((e.event === 'job-end' || e.event === 'create-start') && typeof e.setId === 'string' && typeof e.job === 'string' && e.job && wanted.has(e.setId)) {
+        const made = e.event === 'job-end' || e.event === 'create-start';
+        if (made && typeof e.setId === 'string' && typeof e.job === 'string' && e.job && wanted.has(e.setId)) {
           out[e.setId] = e.job;
         }
       } catch {

@@ -58,7 +58,10 @@ export async function pruneSets(cfg: LoadedConfig, opts: PruneOptions, reporter:
   const logJobs = jobsFromLog(cfg.backupDir, sets);
   const decisions = planPrune(sets, cfg.retention, opts.now ?? new Date(), { timeZone: opts.timeZone, logJobs });
   const byId = new Map(sets.map((s) => [s.id, s]));
-  const plan = decisions.map((decision) => ({ set: byId.get(decision.id)!, decision, job: jobOf(byId.get(decision.id)!, logJobs) }));
+  const plan = decisions.map((decision) => {
+    const set = byId.get(decision.id)!;
+    return { set, decision, job: jobOf(set, logJobs) };
+  });
   const toRemove = plan.filter((p) => p.decision.action === 'remove');
   const refusal = pruneRefusal(sets);
   const result: PruneResult = { dryRun, refused: refusal ? `Nothing pruned: ${refusal.reason}.` : null, plan, removed: [], failed: [], kept: plan.length - toRemove.length };

@@ -148,10 +148,15 @@ export function planPrune(sets: SetSummary[], policy: RetentionConfig, now: Date
   const maxAge = count(manual.days) * 86_400_000;
   for (const s of byHand) {
     const age = now.getTime() - time(s);
-    if (age <= maxAge) add(s.id, `by hand, ${Math.max(0, Math.floor(age / 86_400_000))} days old (kept ${count(manual.days)} days)`);
+    const days = Math.max(0, Math.floor(age / 86_400_000));
+    if (age <= maxAge) add(s.id, `by hand, ${days} days old (kept ${count(manual.days)} days)`);
   }
   const lastByHand = count(manual.keepLast);
-  byHand.filter((s) => s.status === 'completed').slice(0, lastByHand).forEach((s, i) => add(s.id, `by hand, newest ${i + 1} of ${lastByHand}`));
+  const byHandRemoved = `by hand, older than ${count(manual.days)} days and not among the newest ${lastByHand}`;
+  byHand
+    .filter((s) => s.status === 'completed')
+    .slice(0, lastByHand)
+    .forEach((s, i) => add(s.id, `by hand, newest ${i + 1} of ${lastByHand}`));
 
   const groups = new Map<string, SetSummary[]>();
   for (const s of completed) {
@@ -215,7 +220,7 @@ export function planPrune(sets: SetSummary[], policy: RetentionConfig, now: Date
       }
     }
     if (r.length > 0) decisions.push({ id: s.id, action: 'keep', reasons: r });
-    else if (job(s) === null) decisions.push({ id: s.id, action: 'remove', reasons: [`by hand, older than ${count(manual.days)} days and not among the newest ${lastByHand}`] });
+    else if (job(s) === null) decisions.push({ id: s.id, action: 'remove', reasons: [byHandRemoved] });
     else decisions.push({ id: s.id, action: 'remove', reasons: ['not kept by any rule'] });
   }
   return decisions;

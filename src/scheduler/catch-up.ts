@@ -104,7 +104,11 @@ export function planCatchUp(input: CatchUpInput): CatchUpPlan {
  * The start of each job's last successful run: the later of the state file's `lastSuccess` and
  * the newest completed set whose manifest names the job (backup jobs).
  */
-export function lastSuccesses(jobs: ScheduleJob[], state: SchedulerState, sets: SetSummary[]): Record<string, string | null> {
+export function lastSuccesses(
+  jobs: ScheduleJob[],
+  state: SchedulerState,
+  sets: SetSummary[],
+): Record<string, string | null> {
   const out: Record<string, string | null> = {};
   for (const job of jobs) {
     let best = state.jobs[job.name]?.lastSuccess ?? null;

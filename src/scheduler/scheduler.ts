@@ -7,7 +7,7 @@ import type { ScheduleJob, SetSummary } from '../core/types.js';
 import { acquireLock } from '../engine/lock.js';
 import { writeLog } from '../engine/log.js';
 import { emptyJobState, emptyState, readSchedulerState, writeSchedulerState, type JobOutcome, type JobState, type SchedulerState } from './state.js';
-import { catchUpOrder, lastSuccesses, planCatchUp, type CatchUpPlan } from './catch-up.js';
+import { catchUpOrder, lastSuccesses, planCatchUp, type CatchUpPlan, type CatchUpRun } from './catch-up.js';
 import { nextRun } from './when.js';
 
 /**
@@ -133,6 +133,9 @@ const SUCCESS: ReadonlySet<JobOutcome> = new Set(['completed', 'verified']);
 
 export { catchUpOrder };
 
+const describeRun = (r: CatchUpRun): string =>
+  r.job + (r.satisfies.length ? ` (covers ${r.satisfies.join(', ')})` : '');
+
 export class Scheduler extends EventEmitter {
   readonly backupDir: string;
   readonly jobs: ScheduleJob[];
@@ -191,7 +194,7 @@ export class Scheduler extends EventEmitter {
         order: 'longest period first (monthly → weekly → daily), verify last',
         missed: plan.runs.map((r) => ({ job: r.job, scheduledAt: r.missedAt })),
         satisfied: plan.satisfied,
-        message: `catch-up: running ${plan.runs.map((r) => r.job + (r.satisfies.length ? ` (covers ${r.satisfies.join(', ')})` : '')).join(', ')} once now`,
+        message: `catch-up: running ${plan.runs.map(describeRun).join(', ')} once now`,
       });
       void this.runCatchUp(plan);
     }
@@ -289,7 +292,8 @@ export class Scheduler extends EventEmitter {
       const ok = this.state.jobs[job.name]?.lastOutcome === 'completed';
       if (ok || r.satisfies.length === 0 || this.stopping !== 'no') continue;
       const rest = this.jobs.filter((j) => r!.satisfies.includes(j.name));
-      const again = planCatchUp({ jobs: rest, lastSuccess: Object.fromEntries(rest.map((j) => [j.name, this.state.jobs[j.name]?.lastSuccess ?? null])), now: this.clock.now() });
+      const lastSuccess = Object.fromEntries(rest.map((j) => [j.name, this.state.jobs[j.name]?.lastSuccess ?? null]));
+      const again = planCatchUp({ jobs: rest, lastSuccess, now: this.clock.now() });
       if (again.runs.length === 0) continue;
       this.log('catch-up', {
         jobs: again.runs.map((x) => x.job),

@@ -38,7 +38,8 @@ export function register(program: Command): void {
       const p = cfg.retention;
       io.out(`Retention: keepLast ${p.keepLast}, daily ${p.daily}, weekly ${p.weekly}, monthly ${p.monthly}, yearly ${p.yearly}${r.dryRun ? '  (dry run: nothing is removed)' : ''}`);
       const m = { ...DEFAULT_MANUAL_RETENTION, ...p.manual };
-      io.out(`Each job's sets are kept by these rules; sets made by hand: ${m.days} days, and at least the newest ${m.keepLast}.`);
+      const byHand = `sets made by hand: ${m.days} days, and at least the newest ${m.keepLast}`;
+      io.out(`Each job's sets are kept by these rules; ${byHand}.`);
       if (rows.length === 0) {
         io.out('No backup sets.');
         return code;

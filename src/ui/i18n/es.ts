@@ -284,7 +284,8 @@ export const es: Catalogue = {
     catchUpRun: (job: string, what: string, missed: string) => `${job}: ${what}, perdida el ${missed}`,
     catchUpCovers: (jobs: string[]) => `cubre también las perdidas de ${jobs.join(', ')} (sin ejecución aparte)`,
     catchUpSatisfied: (job: string, by: string) => `${job}: ya cubierta por la última ejecución de ${by}`,
-    catchUpWhat: (type: string) => (type === 'verify' ? 'verificación' : type === 'full' ? 'copia completa' : 'copia del esquema'),
+    catchUpWhat: (type: string) =>
+      type === 'verify' ? 'verificación' : type === 'full' ? 'copia completa' : 'copia del esquema',
     catchUpSkipNote: 'Las tareas omitidas se ejecutan a su próxima hora programada.',
     catchUpSkipped: 'recuperación omitida: las tareas se ejecutan a su próxima hora',
   },

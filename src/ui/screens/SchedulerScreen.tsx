@@ -173,7 +173,8 @@ export function SchedulerScreen({ onBack }: { onBack: () => void }) {
     const typeOf = (name: string): string => jobs.find((j) => j.name === name)?.type ?? '';
     const lines: { text: string; indent: number; muted?: boolean }[] = [];
     for (const r of catchUp.runs) {
-      lines.push({ text: t.scheduler.catchUpRun(r.job, t.scheduler.catchUpWhat(typeOf(r.job)), formatDate(r.missedAt)), indent: 2 });
+      const what = t.scheduler.catchUpWhat(typeOf(r.job));
+      lines.push({ text: t.scheduler.catchUpRun(r.job, what, formatDate(r.missedAt)), indent: 2 });
       if (r.satisfies.length) lines.push({ text: t.scheduler.catchUpCovers(r.satisfies), indent: 4, muted: true });
     }
     for (const x of catchUp.satisfied.filter((x) => x.byRun !== 'catch-up')) {
