@@ -391,11 +391,13 @@ describe('Scheduler', () => {
     });
     await h.scheduler.start();
     await h.clock.advance(1000);
-    await waitFor(() => h.ends.length === 1, 'first end');
+    await untilIdle(h.scheduler); // the failed run is over (state written, retention skipped)
     expect(h.ends[0]).toMatchObject({ outcome: 'failed', error: expect.stringContaining('Another respaldo process') });
     expect(h.retention).toEqual([]);
-    await h.clock.advance(86_400_000);
-    await waitFor(() => h.ends.length === 2, 'second end');
+    expect(h.logs.filter((l) => l.event.startsWith('retention')).map((l) => l.event)).toEqual(['retention-skipped']);
+    await h.clock.advance(86_400_000); // next day's tick: nothing is running, so it runs
+    await untilIdle(h.scheduler);
+    expect(h.ends).toHaveLength(2);
     expect(h.ends[1]).toMatchObject({ outcome: 'completed' });
     expect(h.scheduler.status().jobs[0]).toMatchObject({ successes: 1, failures: 1 });
     h.scheduler.stop();
@@ -407,9 +409,10 @@ describe('Scheduler', () => {
     await h.scheduler.start();
     await h.clock.advance(1000);
     await h.clock.advanceJob(10_000);
-    await waitFor(() => h.ends.length === 1, 'verify end');
-    expect(h.ends[0]!.outcome).toBe('verified');
+    await untilIdle(h.scheduler); // the verify run is over: anything it would do after its end is done
+    expect(h.ends.map((e) => e.outcome)).toEqual(['verified']);
     expect(h.retention).toEqual([]);
+    expect(h.logs.some((l) => l.event.startsWith('retention'))).toBe(false);
     h.scheduler.stop();
     await h.scheduler.done;
   });
