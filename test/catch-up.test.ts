@@ -1,8 +1,12 @@
 import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../src/config/load.js';
+import { ConfigError } from '../src/core/errors.js';
+import { createEngineFacade } from '../src/ui/engine-facade.js';
 import type { ScheduleJob } from '../src/core/types.js';
 import { covers, lastSuccesses, planCatchUp } from '../src/scheduler/catch-up.js';
 import { emptyJobState, emptyState } from '../src/scheduler/state.js';
 import { tieredPreset } from '../src/scheduler/when.js';
+import { demoSetup } from './helpers/tmp.js';
 
 const NOW = new Date('2026-11-22T12:00:00Z'); // a Sunday
 const tiered = tieredPreset({ timezone: 'UTC' });
@@ -177,5 +181,33 @@ describe('lastSuccesses', () => {
       weekly: '2026-11-15T23:30:00.000Z',
       monthly: null,
     });
+  });
+});
+
+describe('the real menu facade', () => {
+  it('planCatchUp shows what a first tiered start runs; startScheduler({ catchUp: false }) skips it', async () => {
+    const setup = demoSetup({ schedule: { jobs: tieredPreset() } });
+    const facade = createEngineFacade(await loadConfig({ configPath: setup.configFile }));
+    const plan = await facade.planCatchUp();
+    expect(plan.runs.map((r) => [r.job, r.satisfies])).toEqual([['monthly', ['weekly', 'daily']], ['verify', []]]);
+    const events: string[] = [];
+    const handle = await facade.startScheduler((e) => events.push(e.type === 'log' ? e.entry.event : e.type), {
+      catchUp: false,
+    });
+    // start() has decided catch-up before it resolved: had it run, its first job would be running now.
+    expect(handle.status().running).toBeNull();
+    handle.stop();
+    expect(await handle.done).toBe(0);
+    expect(events).not.toContain('catch-up');
+    expect(events).not.toContain('job-start');
+  });
+});
+
+describe('retention.manual in the config', () => {
+  it('a negative value is a config error naming the field', async () => {
+    const setup = demoSetup({ retention: { manual: { days: -1 } } });
+    const err = await loadConfig({ configPath: setup.configFile }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ConfigError);
+    expect((err as ConfigError).path).toBe('retention.manual.days');
   });
 });
