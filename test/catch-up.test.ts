@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { describeLogEntry } from '../src/cli/commands/schedule.js';
 import { loadConfig } from '../src/config/load.js';
 import { ConfigError } from '../src/core/errors.js';
 import { createEngineFacade } from '../src/ui/engine-facade.js';
@@ -209,5 +210,16 @@ describe('retention.manual in the config', () => {
     const err = await loadConfig({ configPath: setup.configFile }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ConfigError);
     expect((err as ConfigError).path).toBe('retention.manual.days');
+  });
+});
+
+describe('the CLI line for catch-up log entries', () => {
+  it('says what runs and what it covers; a fallback after a failed covering run is said plainly', () => {
+    const time = '2026-11-22T12:00:00.000Z';
+    const run = 'catch-up: running monthly (covers weekly, daily), verify once now';
+    expect(describeLogEntry({ time, event: 'catch-up', message: run })).toContain(`${run} (missed while the scheduler`);
+    const message = 'catch-up: monthly did not complete; running weekly instead';
+    const again = describeLogEntry({ time, event: 'catch-up', after: 'monthly', message });
+    expect(again).toMatch(/ {2}catch-up: monthly did not complete; running weekly instead$/);
   });
 });
