@@ -7,7 +7,9 @@ const setIds = (backupDir: string): string[] => readdirSync(backupDir).filter((n
 
 describe('respaldo prune / keep (built CLI)', () => {
   it('prune --dry-run explains each decision, prune removes, keep protects, --json is one document', async () => {
-    const setup = demoSetup({ retention: { keepLast: 1, daily: 0, weekly: 0, monthly: 0, yearly: 0 } });
+    // Sets made by hand follow retention.manual: here none kept for its age, only the newest one.
+    const manual = { days: 0, keepLast: 1 };
+    const setup = demoSetup({ retention: { keepLast: 1, daily: 0, weekly: 0, monthly: 0, yearly: 0, manual } });
     for (let i = 0; i < 3; i++) {
       const c = await runCli(['create', '--no-files', '--config', setup.configFile]);
       expect(c.code, describeResult(c)).toBe(0);
@@ -21,16 +23,22 @@ describe('respaldo prune / keep (built CLI)', () => {
     const dry = await runCli(['prune', '--dry-run', '--config', setup.configFile]);
     expect(dry.code, describeResult(dry)).toBe(0);
     expect(dry.stdout).toMatch(/Retention: keepLast 1, daily 0, weekly 0, monthly 0, yearly 0 {2}\(dry run: nothing is removed\)/);
-    expect(dry.stdout).toMatch(new RegExp(`${newest}\\s+full\\s+completed\\s+.*keep\\s+last 1; newest of users`));
-    expect(dry.stdout).toMatch(new RegExp(`${middle}\\s+full\\s+completed\\s+.*would remove\\s+not kept by any rule`));
-    expect(dry.stdout).toMatch(new RegExp(`${oldest}\\s+full\\s+completed\\s+.*keep\\s+keep mark`));
+    const rule = "Each job's sets are kept by these rules; sets made by hand: 0 days, and at least the newest 1.";
+    expect(dry.stdout).toContain(rule);
+    const row = (id: string | undefined, rest: string) =>
+      new RegExp(`${id}\\s+full\\s+completed\\s+by hand\\s+.*${rest}`);
+    expect(dry.stdout).toMatch(row(newest, 'keep\\s+by hand, newest 1 of 1; newest of users'));
+    expect(dry.stdout).toMatch(row(middle, 'would remove\\s+by hand, older than 0 days and not among the newest 1'));
+    expect(dry.stdout).toMatch(new RegExp(`${oldest}\\s+full\\s+completed\\s+by hand\\s+.*keep\\s+keep mark`));
     expect(dry.stdout).toContain('1 set(s) would be removed, 2 kept.');
     expect(setIds(setup.backupDir)).toHaveLength(3);
 
     const real = await runCli(['prune', '--json', '--config', setup.configFile]);
     expect(real.code, describeResult(real)).toBe(0);
-    const doc = parseJsonOutput<{ dryRun: boolean; removed: string[]; sets: Array<{ id: string; action: string; reasons: string[] }> }>(real.stdout);
+    type Row = { id: string; action: string; job: string | null; reasons: string[] };
+    const doc = parseJsonOutput<{ dryRun: boolean; removed: string[]; sets: Row[] }>(real.stdout);
     expect(doc.dryRun).toBe(false);
+    expect(doc.sets.map((s) => s.job)).toEqual([null, null, null]);
     expect(doc.removed).toEqual([middle]);
     expect(doc.sets.map((s) => [s.id, s.action])).toEqual([
       [newest, 'keep'],

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { RetentionPolicy, SetStatus, SetSummary, SetType } from '../src/core/types.js';
+import type { RetentionConfig, RetentionPolicy, SetStatus, SetSummary, SetType } from '../src/core/types.js';
 import { isoWeek, periodKey, planPrune } from '../src/engine/retention.js';
 
 interface S {
@@ -11,6 +11,8 @@ interface S {
   failed?: string[];
   files?: number;
   keep?: boolean;
+  /** Scheduler job that made it (default `daily`); null: made by hand. */
+  job?: string | null;
 }
 
 const ALL = ['users', 'inventario', 'auditoria'];
@@ -27,7 +29,7 @@ function set(s: S): SetSummary {
     failedDatabases: s.failed ?? [],
     files: s.files ?? 3,
     storedBytes: 1000,
-    job: null,
+    job: s.job === undefined ? 'daily' : s.job,
     keep: s.keep ?? false,
     lastVerified: null,
     path: `/b/${s.id}`,
@@ -39,9 +41,11 @@ const P = (p: Partial<RetentionPolicy>): RetentionPolicy => ({ keepLast: 0, dail
 interface Case {
   name: string;
   sets: S[];
-  policy: RetentionPolicy;
+  policy: RetentionConfig;
   now?: string;
   timeZone?: string;
+  /** Set id → job, as read from the daily logs. */
+  logJobs?: Record<string, string>;
   /** id → reasons it is kept (exact, in order); ids not listed must be removed. */
   keep: Record<string, string[]>;
   /** id → exact removal reason, when the case is about it. */
@@ -255,12 +259,103 @@ const cases: Case[] = [
       a: ['last 2', 'daily 2026-10-31', 'weekly 2026-W44', 'monthly 2026-10'],
     },
   },
+  {
+    name: 'issue 10 #7: a set made by hand that morning survives three catch-up sets of the same group the same day',
+    sets: [
+      { id: 'daily', at: '2026-11-22T11:20:00Z', job: 'daily' },
+      { id: 'weekly', at: '2026-11-22T11:10:00Z', job: 'weekly' },
+      { id: 'monthly', at: '2026-11-22T11:00:00Z', job: 'monthly' },
+      { id: 'upgrade', at: '2026-11-22T09:00:00Z', job: null },
+    ],
+    policy: P({ keepLast: 3, daily: 30, weekly: 12, monthly: 12, yearly: 5 }),
+    timeZone: 'UTC',
+    keep: {
+      daily: [
+        'last 1', 'daily 2026-11-22', 'weekly 2026-W47', 'monthly 2026-11', 'yearly 2026',
+        'newest of users', 'newest of inventario', 'newest of auditoria',
+      ],
+      weekly: ['last 1', 'daily 2026-11-22', 'weekly 2026-W47', 'monthly 2026-11', 'yearly 2026'],
+      monthly: ['last 1', 'daily 2026-11-22', 'weekly 2026-W47', 'monthly 2026-11', 'yearly 2026'],
+      upgrade: ['by hand, 0 days old (kept 30 days)', 'by hand, newest 1 of 5'],
+    },
+  },
+  {
+    name: 'each job considers only its own sets: a busy job never pushes out another job\'s set of the same group',
+    sets: [
+      { id: 'often-3', at: '2026-11-22T03:00:00Z', job: 'often' },
+      { id: 'often-2', at: '2026-11-22T02:00:00Z', job: 'often' },
+      { id: 'often-1', at: '2026-11-22T01:00:00Z', job: 'often' },
+      { id: 'nightly', at: '2026-11-21T23:00:00Z', job: 'nightly' },
+    ],
+    policy: P({ keepLast: 1 }),
+    keep: {
+      'often-3': ['last 1', 'newest of users', 'newest of inventario', 'newest of auditoria'],
+      nightly: ['last 1'],
+    },
+    removeReason: { 'often-2': 'not kept by any rule' },
+  },
+  {
+    name: 'sets made by hand: kept 30 days, the newest 5 completed ones whatever their age, then removed, saying why',
+    sets: [
+      { id: 'job', at: '2026-11-22T02:00:00Z', job: 'daily' },
+      { id: 'h-recent', at: '2026-11-02T10:00:00Z', job: null },
+      { id: 'h-partial', at: '2026-10-30T10:00:00Z', job: null, status: 'partial', failed: ['users'] },
+      { id: 'h2', at: '2026-09-01T10:00:00Z', job: null },
+      { id: 'h3', at: '2026-08-01T10:00:00Z', job: null },
+      { id: 'h4', at: '2026-07-01T10:00:00Z', job: null },
+      { id: 'h5', at: '2026-06-01T10:00:00Z', job: null },
+      { id: 'h6', at: '2026-05-01T10:00:00Z', job: null },
+      { id: 'h7-keep', at: '2026-04-01T10:00:00Z', job: null, keep: true },
+    ],
+    policy: P({ keepLast: 1 }),
+    keep: {
+      job: ['last 1', 'newest of users', 'newest of inventario', 'newest of auditoria'],
+      'h-recent': ['by hand, 20 days old (kept 30 days)', 'by hand, newest 1 of 5'],
+      'h-partial': ['by hand, 23 days old (kept 30 days)'],
+      h2: ['by hand, newest 2 of 5'],
+      h3: ['by hand, newest 3 of 5'],
+      h4: ['by hand, newest 4 of 5'],
+      h5: ['by hand, newest 5 of 5'],
+      'h7-keep': ['keep mark'],
+    },
+    removeReason: { h6: 'by hand, older than 30 days and not among the newest 5' },
+  },
+  {
+    name: 'retention.manual is configurable; 0 and 0 keep nothing made by hand but the newest of a database',
+    sets: [
+      { id: 'h1', at: '2026-11-22T10:00:00Z', job: null, dbs: ['users'] },
+      { id: 'h2', at: '2026-11-21T10:00:00Z', job: null, dbs: ['users'] },
+      { id: 'h3', at: '2026-11-20T10:00:00Z', job: null, dbs: ['users'] },
+    ],
+    policy: { ...P({}), manual: { days: 0, keepLast: 0 } },
+    keep: { h1: ['newest of users'] },
+    removeReason: {
+      h2: 'by hand, older than 0 days and not among the newest 0',
+      h3: 'by hand, older than 0 days and not among the newest 0',
+    },
+  },
+  {
+    name: 'a set without a job mark that the log gives a job follows that job\'s rules; the others are made by hand',
+    sets: [
+      { id: 'new', at: '2026-11-22T02:00:00Z', job: 'daily' },
+      { id: 'old-logged', at: '2026-11-21T02:00:00Z', job: null },
+      { id: 'old-hand', at: '2026-11-20T02:00:00Z', job: null },
+    ],
+    policy: P({ keepLast: 1 }),
+    logJobs: { 'old-logged': 'daily' },
+    keep: {
+      new: ['last 1', 'newest of users', 'newest of inventario', 'newest of auditoria'],
+      'old-hand': ['by hand, 2 days old (kept 30 days)', 'by hand, newest 1 of 5'],
+    },
+    removeReason: { 'old-logged': 'not kept by any rule' },
+  },
 ];
 
 describe('planPrune', () => {
   it.each(cases)('$name', (c) => {
     const sets = c.sets.map(set);
-    const decisions = planPrune(sets, c.policy, new Date(c.now ?? '2026-11-22T12:00:00Z'), { timeZone: c.timeZone });
+    const opts = { timeZone: c.timeZone, ...(c.logJobs ? { logJobs: c.logJobs } : {}) };
+    const decisions = planPrune(sets, c.policy, new Date(c.now ?? '2026-11-22T12:00:00Z'), opts);
     expect(decisions.map((d) => d.id).sort()).toEqual(c.sets.map((s) => s.id).sort());
     for (const d of decisions) {
       expect(d.reasons.length).toBeGreaterThan(0);

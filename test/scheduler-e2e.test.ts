@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config/load.js';
 import { listSets, readManifest } from '../src/engine/catalog.js';
 import { readSchedulerState } from '../src/scheduler/state.js';
+import { tieredPreset } from '../src/scheduler/when.js';
 import { collect, describeResult, startCli, waitFor } from './helpers/cli.js';
 import { makeBigDb } from './helpers/sqlite.js';
 import { demoSetup } from './helpers/tmp.js';
@@ -114,5 +115,42 @@ describe('respaldo scheduler (real process, real SQLite databases)', () => {
     // Still exactly the one completed set: nothing partial is visible.
     expect((await listSets(cfg)).map((s) => s.status)).toEqual(['completed']);
     expect(readSchedulerState(setup.backupDir).jobs.big2).toMatchObject({ lastOutcome: 'interrupted', failures: 1 });
+  });
+
+  it('first start with the tiered preset: one full backup (monthly covers weekly, daily), then the verify', async () => {
+    const setup = demoSetup({ schedule: { jobs: tieredPreset() } });
+    const child = startCli(['scheduler', '--config', setup.configFile]);
+    const done = collect(child, 120_000);
+    const ends = () => schedulerLines(setup.backupDir).filter((l) => l.event === 'job-end');
+    await waitFor(() => ends().length >= 2, 'the catch-up runs', 60_000);
+    child.kill('SIGTERM');
+    const r = await done;
+    expect(r.code, describeResult(r)).toBe(0);
+    expect(r.stdout).toMatch(/catch-up: running monthly \(covers weekly, daily\), verify once now/);
+    const lines = schedulerLines(setup.backupDir);
+    expect(lines.find((l) => l.event === 'catch-up')).toMatchObject({
+      jobs: ['monthly', 'verify'],
+      satisfied: [{ job: 'weekly', by: 'monthly' }, { job: 'daily', by: 'monthly' }],
+    });
+    expect(ends().map((l) => [l.job, l.outcome])).toEqual([['monthly', 'completed'], ['verify', 'verified']]);
+    const cfg = await loadConfig({ configPath: setup.configFile });
+    expect((await listSets(cfg)).map((s) => [s.job, s.status])).toEqual([['monthly', 'completed']]);
+  });
+
+  it('--no-catch-up runs no missed job: only the jobs whose time comes', async () => {
+    const often = { name: 'often', when: '*/2 * * * * *', type: 'full', databases: ['users'], files: false };
+    const setup = demoSetup({ schedule: { jobs: [...tieredPreset(), often] } });
+    const child = startCli(['scheduler', '--no-catch-up', '--config', setup.configFile]);
+    const done = collect(child, 60_000);
+    // A scheduled run of `often` ended: the catch-up decision (made before any timer is armed) is long past.
+    await waitFor(() => schedulerLines(setup.backupDir).some((l) => l.event === 'job-end'), 'a scheduled run', 30_000);
+    child.kill('SIGTERM');
+    const r = await done;
+    expect(r.code, describeResult(r)).toBe(0);
+    const lines = schedulerLines(setup.backupDir);
+    expect(lines.some((l) => l.event === 'catch-up')).toBe(false);
+    const starts = lines.filter((l) => l.event === 'job-start');
+    expect(starts.length).toBeGreaterThan(0);
+    for (const l of starts) expect(l).toMatchObject({ job: 'often', reason: 'scheduled' });
   });
 });

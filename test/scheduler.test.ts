@@ -7,7 +7,7 @@ import type { ScheduleJob, SetSummary } from '../src/core/types.js';
 import { Scheduler, catchUpOrder, type JobEndEvent, type JobRunResult, type RunJobContext, type SchedulerLogEntry } from '../src/scheduler/scheduler.js';
 import { readSchedulerState } from '../src/scheduler/state.js';
 import { tieredPreset } from '../src/scheduler/when.js';
-import { FakeClock, settle, waitFor } from './helpers/fake-clock.js';
+import { FakeClock, untilIdle, waitFor } from './helpers/fake-clock.js';
 
 const dirs: string[] = [];
 function tempDir(): string {
@@ -73,33 +73,104 @@ function harness(o: {
   return { dir, clock, logs, calls, ends, retention, scheduler };
 }
 
+/** Resolves with the first log entry that matches, logged already or on its `log` event (no polling, no settle). */
+function untilLog(
+  h: { scheduler: Scheduler; logs: SchedulerLogEntry[] },
+  pred: (l: SchedulerLogEntry) => boolean,
+): Promise<SchedulerLogEntry> {
+  const s = h.scheduler;
+  const seen = h.logs.find(pred);
+  if (seen) return Promise.resolve(seen);
+  return new Promise((resolve) => {
+    const on = (l: SchedulerLogEntry): void => {
+      if (!pred(l)) return;
+      s.off('log', on);
+      resolve(l);
+    };
+    s.on('log', on);
+  });
+}
+
 function summary(id: string, jobName: string, startedAt: string, status: SetSummary['status'] = 'completed'): SetSummary {
   return { id, type: 'full', status, description: null, startedAt, completedAt: startedAt, databases: ['users'], failedDatabases: [], files: 0, storedBytes: 1, job: jobName, keep: false, lastVerified: null, path: '/x' };
 }
 
 describe('Scheduler', () => {
-  it('catches up missed jobs at start in order monthly → weekly → daily → verify, and says so in the log', async () => {
+  it('catches up the tiered preset with one full backup (monthly covers weekly, daily), then the verify', async () => {
     // Sunday 2026-11-22 12:00 UTC: monthly (Nov 1), weekly (Sun Nov 15 23:30), daily (Nov 21 23:00), verify (Nov 22 01:00) all missed.
     const h = harness({ start: '2026-11-22T12:00:00Z', jobs: utc(tieredPreset()).reverse() });
     await h.scheduler.start();
     const catchUp = h.logs.find((l) => l.event === 'catch-up');
-    expect(catchUp?.jobs).toEqual(['monthly', 'weekly', 'daily', 'verify']);
-    expect(String(catchUp?.message)).toContain('catch-up');
-    for (let i = 0; i < 4; i++) {
-      await h.clock.advanceJob(10_000);
-      await waitFor(() => h.ends.length === i + 1, `catch-up run ${i + 1}`);
-    }
+    expect(catchUp?.jobs).toEqual(['monthly', 'verify']);
+    expect(catchUp?.satisfied).toEqual([
+      { job: 'weekly', missedAt: '2026-11-15T23:30:00.000Z', by: 'monthly', byRun: 'catch-up' },
+      { job: 'daily', missedAt: '2026-11-21T23:00:00.000Z', by: 'monthly', byRun: 'catch-up' },
+    ]);
+    expect(String(catchUp?.message)).toBe('catch-up: running monthly (covers weekly, daily), verify once now');
+    expect(h.scheduler.status().running).toBe('monthly'); // started synchronously by start()
+    await h.clock.advanceJob(10_000); // monthly
+    await h.clock.advanceJob(10_000); // verify (advanceJob waits until it runs)
+    await untilIdle(h.scheduler);
     expect(h.calls.map((c) => [c.job, c.reason])).toEqual([
       ['monthly', 'catch-up'],
-      ['weekly', 'catch-up'],
-      ['daily', 'catch-up'],
       ['verify', 'catch-up'],
     ]);
-    // One at a time: each started after the previous ended (10 s fake each).
-    expect(h.calls.map((c) => c.at)).toEqual(['2026-11-22T12:00:00.000Z', '2026-11-22T12:00:10.000Z', '2026-11-22T12:00:20.000Z', '2026-11-22T12:00:30.000Z']);
-    expect(h.retention.map((r) => r.job)).toEqual(['monthly', 'weekly', 'daily']);
+    // One at a time: the verify started after the backup ended (10 s fake each).
+    expect(h.calls.map((c) => c.at)).toEqual(['2026-11-22T12:00:00.000Z', '2026-11-22T12:00:10.000Z']);
+    expect(h.retention.map((r) => r.job)).toEqual(['monthly']);
     h.scheduler.stop();
     expect(await h.scheduler.done).toBe(0);
+
+    // Restarted the same day: weekly and daily are satisfied by monthly's run, nothing is caught up again.
+    const again = harness({ dir: h.dir, start: '2026-11-22T13:00:00Z', jobs: utc(tieredPreset()) });
+    await again.scheduler.start();
+    expect(again.logs.some((l) => l.event === 'catch-up')).toBe(false);
+    expect(again.scheduler.status().running).toBeNull();
+    again.scheduler.stop();
+    expect(await again.scheduler.done).toBe(0);
+    expect(again.calls).toEqual([]);
+  });
+
+  it('when the covering catch-up run does not complete, the jobs it covered are caught up in its place', async () => {
+    const h = harness({
+      start: '2026-11-22T12:00:00Z',
+      jobs: utc(tieredPreset()).filter((j) => j.type !== 'verify'),
+      run: async (j, ctx, c) => {
+        await c.sleep(10_000, ctx.signal);
+        if (j.name === 'monthly') return { outcome: 'partial', setId: 'p', error: 'users: unreachable' };
+        return { outcome: 'completed', setId: `set-${j.name}` };
+      },
+    });
+    await h.scheduler.start();
+    await h.clock.advanceJob(10_000);
+    await untilLog(h, (l) => l.event === 'catch-up' && l.after === 'monthly');
+    expect(h.logs.filter((l) => l.event === 'catch-up').map((l) => l.message)).toEqual([
+      'catch-up: running monthly (covers weekly, daily) once now',
+      'catch-up: monthly did not complete; running weekly instead',
+    ]);
+    await h.clock.advanceJob(10_000);
+    await untilIdle(h.scheduler);
+    expect(h.calls.map((c) => c.job)).toEqual(['monthly', 'weekly']);
+    expect(h.retention.map((r) => r.job)).toEqual(['weekly']);
+    h.scheduler.stop();
+    expect(await h.scheduler.done).toBe(0);
+  });
+
+  it('--no-catch-up (catchUp: false) runs nothing at start', async () => {
+    const h = harness({ start: '2026-11-22T12:00:00Z', jobs: utc(tieredPreset()), catchUp: false });
+    await h.scheduler.start();
+    expect(h.logs.map((l) => l.event)).toEqual(['scheduler-start']);
+    expect(h.scheduler.status().running).toBeNull();
+    h.scheduler.stop();
+    expect(await h.scheduler.done).toBe(0);
+    expect(h.calls).toEqual([]);
+  });
+
+  it('planCatchUp before start shows what start will run', async () => {
+    const h = harness({ start: '2026-11-22T12:00:00Z', jobs: utc(tieredPreset()) });
+    const plan = await h.scheduler.planCatchUp();
+    expect(plan.runs.map((r) => [r.job, r.satisfies])).toEqual([['monthly', ['weekly', 'daily']], ['verify', []]]);
+    expect(h.logs).toEqual([]);
   });
 
   it('does not catch up a job that succeeded since its last scheduled time (state file or set manifest)', async () => {
@@ -108,27 +179,30 @@ describe('Scheduler', () => {
     const first = harness({ dir, start: '2026-11-21T22:59:00Z', jobs: [job('daily', 'daily at 23:00'), job('weekly', 'weekly on sunday at 23:30')], catchUp: false });
     await first.scheduler.start();
     await first.clock.advance(60_000);
-    await waitFor(() => first.calls.length === 1, 'daily started');
+    expect(first.scheduler.status().running).toBe('daily');
     await first.clock.advanceJob(10_000);
-    await waitFor(() => first.ends.length === 1, 'daily ended');
+    await untilIdle(first.scheduler);
+    expect(first.ends).toEqual([expect.objectContaining({ job: 'daily', outcome: 'completed' })]);
     first.scheduler.stop();
     expect(await first.scheduler.done).toBe(0);
 
     // Restart on Nov 22 at 12:00: daily is up to date by state; weekly (Nov 15 23:30) has a set of its job.
     const second = harness({ dir, start: '2026-11-22T12:00:00Z', jobs: [job('daily', 'daily at 23:00'), job('weekly', 'weekly on sunday at 23:30')], sets: [summary('20261116_000000', 'weekly', '2026-11-15T23:30:05Z')] });
     await second.scheduler.start();
-    await second.clock.advance(60_000);
+    // start() decides catch-up and starts its first run before it returns: nothing was started.
     expect(second.logs.find((l) => l.event === 'catch-up')).toBeUndefined();
-    expect(second.calls).toEqual([]);
+    expect(second.scheduler.status().running).toBeNull();
     second.scheduler.stop();
-    await second.scheduler.done;
+    expect(await second.scheduler.done).toBe(0);
+    expect(second.calls).toEqual([]);
   });
 
   it('catches up when the only set of the job since then is partial', async () => {
     const h = harness({ start: '2026-11-22T12:00:00Z', jobs: [job('daily', 'daily at 23:00')], sets: [summary('20261121_230000', 'daily', '2026-11-21T23:00:01Z', 'partial')] });
     await h.scheduler.start();
-    await waitFor(() => h.calls.length === 1, 'catch-up run');
-    expect(h.calls[0]!.reason).toBe('catch-up');
+    expect(h.scheduler.status().running).toBe('daily');
+    await h.clock.untilSleeping();
+    expect(h.calls.map((c) => [c.job, c.reason])).toEqual([['daily', 'catch-up']]);
     h.scheduler.stop();
     await h.clock.advanceJob(10_000);
     expect(await h.scheduler.done).toBe(0);
@@ -145,17 +219,21 @@ describe('Scheduler', () => {
       },
     });
     await h.scheduler.start();
-    await h.clock.advanceTo('2026-11-22T10:01:00Z'); // tick → starts, runs until 10:02:30
-    await waitFor(() => h.calls.length === 1 && h.clock.sleepers === 1, 'first run');
-    await h.clock.advanceTo('2026-11-22T10:02:00Z'); // tick while busy → skipped
-    await waitFor(() => h.logs.some((l) => l.event === 'job-skipped'), 'skip log');
-    await h.clock.advanceTo('2026-11-22T10:02:30Z');
-    await waitFor(() => h.ends.length === 1, 'first end');
+    await h.clock.advanceTo('2026-11-22T10:01:00Z'); // tick → starts (synchronously), runs until 10:02:30
+    expect(h.scheduler.status().running).toBe('often');
+    await h.clock.untilSleeping(); // the job is under way: its 90 s of fake time start at 10:01:00
+    await h.clock.advanceTo('2026-11-22T10:02:00Z'); // tick while busy → skipped (synchronously, in the tick)
+    const skips = h.logs.filter((l) => l.event === 'job-skipped');
+    const skip = { time: '2026-11-22T10:02:00.000Z', job: 'often', running: 'often' };
+    expect(skips).toEqual([expect.objectContaining(skip)]);
+    expect(h.scheduler.status()).toMatchObject({ running: 'often', totals: { skipped: 1 } });
+    await h.clock.advanceTo('2026-11-22T10:02:30Z'); // the job's time is up
+    await untilIdle(h.scheduler); // job-end, state write and retention done, however slow the disk
+    expect(h.ends).toEqual([expect.objectContaining({ job: 'often', outcome: 'completed', durationMs: 90_000 })]);
     await h.clock.advanceTo('2026-11-22T10:03:00Z'); // next tick runs again
-    await waitFor(() => h.calls.length === 2, 'second run');
+    expect(h.scheduler.status().running).toBe('often');
+    await h.clock.untilSleeping();
     expect(h.calls.map((c) => c.at)).toEqual(['2026-11-22T10:01:00.000Z', '2026-11-22T10:03:00.000Z']);
-    const skip = h.logs.find((l) => l.event === 'job-skipped')!;
-    expect(skip).toMatchObject({ time: '2026-11-22T10:02:00.000Z', job: 'often', running: 'often' });
     expect(h.scheduler.status().totals.skipped).toBe(1);
     h.scheduler.stop();
     await h.clock.advanceJob(90_000);
@@ -166,20 +244,22 @@ describe('Scheduler', () => {
     const h = harness({ start: '2026-11-22T01:59:59Z', jobs: [job('daily', 'daily at 02:00')], catchUp: false });
     await h.scheduler.start();
     await h.clock.advance(1000);
-    await waitFor(() => h.calls.length === 1, 'job started');
+    await h.clock.untilSleeping();
     expect(h.scheduler.stop()).toBe('finishing');
-    let resolved = false;
-    void h.scheduler.done.then(() => (resolved = true));
-    await settle();
-    expect(resolved).toBe(false);
+    expect(h.scheduler.status()).toMatchObject({ running: 'daily', stopping: 'finishing' });
+    expect(h.clock.pending).toBe(1); // only the job's own fake time: no tick armed any more
+    // `done` resolves only after the job ended: the number of job ends seen when it resolves.
+    const endsWhenDone = h.scheduler.done.then(() => h.ends.length);
     await h.clock.advanceJob(10_000);
     expect(await h.scheduler.done).toBe(0);
+    expect(await endsWhenDone).toBe(1);
     expect(h.calls[0]!.signal.aborted).toBe(false);
     expect(h.ends).toEqual([expect.objectContaining({ job: 'daily', outcome: 'completed', setId: 'set-1', bytes: 1234, durationMs: 10_000 })]);
     expect(h.retention).toEqual([{ job: 'daily', setId: 'set-1' }]);
     expect(h.logs.map((l) => l.event)).toEqual(['scheduler-start', 'job-start', 'scheduler-stopping', 'job-end', 'retention', 'scheduler-stop']);
     expect(h.logs.at(-1)).toMatchObject({ event: 'scheduler-stop', exitCode: 0 });
     // No further runs after the stop.
+    expect(h.clock.pending).toBe(0);
     await h.clock.advance(2 * 86_400_000);
     expect(h.calls.length).toBe(1);
   });
@@ -261,8 +341,8 @@ describe('Scheduler', () => {
     // Restarted later the same day: the state is read back, nothing is caught up, counts continue.
     const b = harness({ dir, start: '2026-11-22T15:00:00Z', jobs: [job('daily', 'daily at 02:00')] });
     await b.scheduler.start();
-    await settle();
-    expect(b.calls).toEqual([]);
+    expect(b.logs.some((l) => l.event === 'catch-up')).toBe(false);
+    expect(b.scheduler.status().running).toBeNull();
     expect(b.scheduler.status().jobs[0]).toMatchObject({ name: 'daily', lastOutcome: 'completed', successes: 1, nextRun: '2026-11-23T02:00:00.000Z' });
     await b.clock.advanceTo('2026-11-23T02:00:00Z');
     await waitFor(() => b.calls.length === 1, 'next day run');
@@ -311,11 +391,13 @@ describe('Scheduler', () => {
     });
     await h.scheduler.start();
     await h.clock.advance(1000);
-    await waitFor(() => h.ends.length === 1, 'first end');
+    await untilIdle(h.scheduler); // the failed run is over (state written, retention skipped)
     expect(h.ends[0]).toMatchObject({ outcome: 'failed', error: expect.stringContaining('Another respaldo process') });
     expect(h.retention).toEqual([]);
-    await h.clock.advance(86_400_000);
-    await waitFor(() => h.ends.length === 2, 'second end');
+    expect(h.logs.filter((l) => l.event.startsWith('retention')).map((l) => l.event)).toEqual(['retention-skipped']);
+    await h.clock.advance(86_400_000); // next day's tick: nothing is running, so it runs
+    await untilIdle(h.scheduler);
+    expect(h.ends).toHaveLength(2);
     expect(h.ends[1]).toMatchObject({ outcome: 'completed' });
     expect(h.scheduler.status().jobs[0]).toMatchObject({ successes: 1, failures: 1 });
     h.scheduler.stop();
@@ -327,9 +409,10 @@ describe('Scheduler', () => {
     await h.scheduler.start();
     await h.clock.advance(1000);
     await h.clock.advanceJob(10_000);
-    await waitFor(() => h.ends.length === 1, 'verify end');
-    expect(h.ends[0]!.outcome).toBe('verified');
+    await untilIdle(h.scheduler); // the verify run is over: anything it would do after its end is done
+    expect(h.ends.map((e) => e.outcome)).toEqual(['verified']);
     expect(h.retention).toEqual([]);
+    expect(h.logs.some((l) => l.event.startsWith('retention'))).toBe(false);
     h.scheduler.stop();
     await h.scheduler.done;
   });

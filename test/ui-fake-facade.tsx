@@ -10,7 +10,7 @@ import { safetyOf } from '../src/engine/restore.js';
 import { english } from '../src/core/phrases.js';
 import type { Reporter } from '../src/core/events.js';
 import type { Manifest, RetentionPolicy, ScheduleJob, SetSummary } from '../src/core/types.js';
-import type { CreateRequest, EngineFacade, HeaderStatus, MenuConfig, RestoreOutcome, RestorePlan, RestoreRequest, SchedulerEvent, SchedulerHandle, SchedulerStatus, VerifyReport } from '../src/ui/engine-facade.js';
+import type { CatchUpPlan, CreateRequest, EngineFacade, HeaderStatus, MenuConfig, RestoreOutcome, RestorePlan, RestoreRequest, SchedulerEvent, SchedulerHandle, SchedulerStatus, VerifyReport } from '../src/ui/engine-facade.js';
 import { catalogue, type Lang } from '../src/ui/i18n/index.js';
 import { createTheme } from '../src/ui/theme.js';
 import type { UiContextValue } from '../src/ui/use-ui.js';
@@ -308,8 +308,17 @@ export class FakeFacade implements EngineFacade {
       totals: { successes: 0, failures: 0, skipped: 0 },
     };
   }
-  async startScheduler(listener: (event: SchedulerEvent) => void): Promise<SchedulerHandle> {
-    this.record('startScheduler');
+  /** What planCatchUp returns (default: nothing missed). */
+  catchUpPlan: CatchUpPlan = { runs: [], satisfied: [] };
+  async planCatchUp(): Promise<CatchUpPlan> {
+    this.record('planCatchUp');
+    return this.catchUpPlan;
+  }
+  async startScheduler(
+    listener: (event: SchedulerEvent) => void,
+    opts?: { catchUp?: boolean },
+  ): Promise<SchedulerHandle> {
+    this.record('startScheduler', opts ?? {});
     this.schedulerListener = listener;
     const done = new Promise<number>((r) => (this.resolveSchedulerDone = r));
     return {

@@ -2,7 +2,10 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { cleanup } from 'ink-testing-library';
 import { LockHeldError } from '../src/core/errors.js';
 import { Menu, type Route } from '../src/ui/Menu.js';
-import { FakeFacade, KEY, press, renderUi, waitFrame } from './ui-fake-facade.js';
+import type { ScheduleJob } from '../src/core/types.js';
+import { planCatchUp } from '../src/scheduler/catch-up.js';
+import { tieredPreset } from '../src/scheduler/when.js';
+import { FakeFacade, KEY, NOW, press, renderUi, waitFrame } from './ui-fake-facade.js';
 
 afterEach(() => cleanup());
 
@@ -100,5 +103,77 @@ describe('scheduler screen', () => {
     expect(f).toMatch(/\(en \d+ h\)/);
     await press(stdin, 'q');
     await waitFrame(lastFrame, (x) => x.includes('Parado.'));
+  });
+
+  describe('catch-up before start (issue 10 #8)', () => {
+    /** A facade with the tiered preset whose catch-up plan is the real planner's for NOW (every run missed). */
+    function tiered(): FakeFacade {
+      const facade = new FakeFacade();
+      const jobs: ScheduleJob[] = tieredPreset({ timezone: 'UTC' });
+      facade.cfg = { ...facade.cfg, schedule: jobs };
+      facade.catchUpPlan = planCatchUp({ jobs, lastSuccess: { monthly: '2026-11-01T00:00:05Z' }, now: NOW });
+      return facade;
+    }
+    const starts = (facade: FakeFacade) =>
+      facade.calls.filter((c) => c.method === 'startScheduler').map((c) => c.args[0]);
+
+    it('shows what catch-up will run and what it covers; nothing starts until Enter, which runs it', async () => {
+      const facade = tiered();
+      const { lastFrame, stdin } = renderUi(<Menu initial={AT_SCHEDULER} />, { facade });
+      const f = await waitFrame(lastFrame, (x) => x.includes('Missed while the scheduler was not running'));
+      expect(f).toMatch(/weekly: full backup, missed 2026-11-1[56] \d\d:30/);
+      expect(f).toContain('also covers the missed daily (no separate run)');
+      expect(f).toMatch(/verify: verify, missed 2026-11-2[12] \d\d:00/);
+      expect(f).not.toContain('monthly:');
+      expect(f).toContain('Enter run the catch-up and start · s skip it and start · Esc back');
+      expect(starts(facade)).toEqual([]);
+      await press(stdin, KEY.enter);
+      await waitFrame(lastFrame, (x) => x.includes('Waiting for the next run.'));
+      expect(starts(facade)).toEqual([{ catchUp: true }]);
+    });
+
+    it('s skips the catch-up: the scheduler starts without it and says so', async () => {
+      const facade = tiered();
+      const { lastFrame, stdin } = renderUi(<Menu initial={AT_SCHEDULER} />, { facade });
+      await waitFrame(lastFrame, (x) => x.includes('Missed while the scheduler was not running'));
+      await press(stdin, 's');
+      const f = await waitFrame(lastFrame, (x) => x.includes('Waiting for the next run.'));
+      expect(f).toContain('catch-up skipped: jobs run at their next scheduled time');
+      expect(starts(facade)).toEqual([{ catchUp: false }]);
+    });
+
+    it('Esc goes back without starting the scheduler', async () => {
+      const facade = tiered();
+      const { lastFrame, stdin } = renderUi(<Menu initial={AT_SCHEDULER} />, { facade });
+      await waitFrame(lastFrame, (x) => x.includes('Missed while the scheduler was not running'));
+      await press(stdin, KEY.esc);
+      await waitFrame(lastFrame, (x) => x.includes('1. Create backup now'));
+      expect(starts(facade)).toEqual([]);
+    });
+
+    it('with nothing missed it starts at once, with catch-up on', async () => {
+      const facade = new FakeFacade();
+      const { lastFrame } = renderUi(<Menu initial={AT_SCHEDULER} />, { facade });
+      const f = await waitFrame(lastFrame, (x) => x.includes('Waiting for the next run.'));
+      expect(f).not.toContain('Missed while');
+      expect(starts(facade)).toEqual([{ catchUp: true }]);
+    });
+
+    it.each(['en', 'es'] as const)('fits 80x24 (%s), every run on its own line, the key line visible', async (lang) => {
+      const facade = tiered();
+      facade.catchUpPlan = planCatchUp({ jobs: facade.cfg.schedule, lastSuccess: {}, now: NOW });
+      const { lastFrame, stdout } = renderUi(<Menu initial={AT_SCHEDULER} />, { facade, lang });
+      Object.defineProperty(stdout, 'columns', { value: 80 });
+      Object.defineProperty(stdout, 'rows', { value: 24 });
+      stdout.emit('resize');
+      const keys = lang === 'en' ? 'Enter run the catch-up and start' : 'Enter ejecutar la recuperación y empezar';
+      const covers = lang === 'en' ? 'also covers' : 'cubre también';
+      const f = await waitFrame(lastFrame, (x) => x.includes(keys) && x.includes(covers));
+      const lines = f.split('\n');
+      expect(lines.length).toBeLessThanOrEqual(24);
+      for (const l of lines) expect(l.length, l).toBeLessThanOrEqual(80);
+      expect(f).toMatch(lang === 'en' ? /monthly: full backup, missed/ : /monthly: copia completa, perdida el/);
+      expect(f).toMatch(lang === 'en' ? /verify: verify, missed/ : /verify: verificación, perdida el/);
+    });
   });
 });

@@ -58,6 +58,21 @@ export interface RetentionPolicy {
   yearly: number;
 }
 
+/**
+ * Retention of sets made by hand (CLI `create`, menu option 1: no scheduler job). A set made by hand
+ * is kept while younger than `days`, and the `keepLast` newest completed ones are always kept.
+ */
+export interface ManualRetention {
+  days: number;
+  keepLast: number;
+}
+
+/** `retention` in the config: the policy each job applies to its own sets, and the rule for sets made by hand. */
+export interface RetentionConfig extends RetentionPolicy {
+  /** Filled with its defaults (30 days, 5) when the config is loaded. */
+  manual?: ManualRetention;
+}
+
 export interface ScheduleJob {
   name: string;
   /** A cron expression, or a simple form such as `daily at 02:00`. */
@@ -106,7 +121,7 @@ export interface BackupConfig {
   files: { config: string[]; application: ApplicationFolder[] };
   /** `level` is absent when the config leaves it to each engine's default (see gzipLevelFor). */
   compression: { codec?: CodecName; level?: number };
-  retention: RetentionPolicy;
+  retention: RetentionConfig;
   schedule: { jobs: ScheduleJob[] };
   /** Where alerts go (email, webhooks). */
   notifications?: NotificationConfig[];

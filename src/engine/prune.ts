@@ -2,12 +2,14 @@ import { RefusedError, errorMessage } from '../core/errors.js';
 import type { Reporter } from '../core/events.js';
 import type { LoadedConfig, SetSummary } from '../core/types.js';
 import { deleteSet, listSets } from './catalog.js';
+import { jobsFromLog } from './log-jobs.js';
 import { writeLog } from './log.js';
-import { planPrune, type PruneDecision } from './retention.js';
+import { jobOf, planPrune, type PruneDecision } from './retention.js';
 
 /**
  * Executes retention (`respaldo prune`, and the scheduler after each successful backup).
- * The decision is `planPrune` (retention.ts); this only lists, checks and deletes.
+ * The decision is `planPrune` (retention.ts); this only lists, checks and deletes. Sets whose
+ * manifest names no job are attributed from the daily logs (log-jobs.ts), else made by hand.
  *
  * Safety: refuses (RefusedError, nothing removed) when the newest backup set (pre_restore
  * safety copies aside) is not `completed`: nothing is pruned after a failed or partial run.
@@ -27,6 +29,8 @@ export interface PruneOptions {
 export interface PrunedSet {
   set: SetSummary;
   decision: PruneDecision;
+  /** The job whose retention decided (manifest or log), or null: made by hand (`retention.manual`). */
+  job: string | null;
 }
 
 export interface PruneResult {
@@ -51,9 +55,13 @@ export function pruneRefusal(sets: SetSummary[]): { reason: string; newest: SetS
 export async function pruneSets(cfg: LoadedConfig, opts: PruneOptions, reporter: Reporter): Promise<PruneResult> {
   const dryRun = opts.dryRun === true;
   const sets = await listSets(cfg);
-  const decisions = planPrune(sets, cfg.retention, opts.now ?? new Date(), { timeZone: opts.timeZone });
+  const logJobs = jobsFromLog(cfg.backupDir, sets);
+  const decisions = planPrune(sets, cfg.retention, opts.now ?? new Date(), { timeZone: opts.timeZone, logJobs });
   const byId = new Map(sets.map((s) => [s.id, s]));
-  const plan = decisions.map((decision) => ({ set: byId.get(decision.id)!, decision }));
+  const plan = decisions.map((decision) => {
+    const set = byId.get(decision.id)!;
+    return { set, decision, job: jobOf(set, logJobs) };
+  });
   const toRemove = plan.filter((p) => p.decision.action === 'remove');
   const refusal = pruneRefusal(sets);
   const result: PruneResult = { dryRun, refused: refusal ? `Nothing pruned: ${refusal.reason}.` : null, plan, removed: [], failed: [], kept: plan.length - toRemove.length };

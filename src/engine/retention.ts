@@ -1,12 +1,17 @@
-import type { RetentionPolicy, SetSummary } from '../core/types.js';
+import type { ManualRetention, RetentionConfig, SetSummary } from '../core/types.js';
 
 /**
  * Retention: the pure decision of which backup sets to keep. No I/O; `prune.ts` executes it.
  *
  * Semantics (restic's `forget --keep-*`, grouped like restic's `--group-by paths`):
- * - Sets are grouped by what they hold: type (`full`/`schema`), the sorted list of databases and
+ * - Each scheduler job's retention considers only the sets that job made (the manifest's `job`,
+ *   or for a set without one, the job the daily log says made it: `opts.logJobs`). Within a job,
+ *   sets are grouped by what they hold: type (`full`/`schema`), the sorted list of databases and
  *   whether files were stored. Each group keeps its own history, so a daily job of `users` never
  *   pushes out the monthly job of all databases.
+ * - Sets made by hand (no job) belong to no job's group: they follow `policy.manual` (default 30
+ *   days, 5): kept while younger than `days` (`by hand, 3 days old (kept 30 days)`, any status), and
+ *   the `keepLast` newest completed ones are kept whatever their age (`by hand, newest 2 of 5`).
  * - Only `completed` sets count for the rules. In each group, each rule walks calendar periods
  *   (in `timeZone`, default the machine's) from the newest set to the oldest and keeps the newest
  *   completed set of each period that has one, up to its count. Periods without sets do not use
@@ -37,6 +42,16 @@ export interface PruneDecision {
 export interface PlanPruneOptions {
   /** IANA zone for calendar periods; default the process's local zone. */
   timeZone?: string;
+  /** For sets whose manifest names no job: set id → the job the daily log says made it. */
+  logJobs?: Readonly<Record<string, string>>;
+}
+
+/** Used when a config has no `retention.manual`. */
+export const DEFAULT_MANUAL_RETENTION: ManualRetention = { days: 30, keepLast: 5 };
+
+/** The job that made a set (manifest, else the log), or null when it was made by hand. */
+export function jobOf(s: SetSummary, logJobs: Readonly<Record<string, string>> = {}): string | null {
+  return s.job ?? logJobs[s.id] ?? null;
 }
 
 type Rule = 'daily' | 'weekly' | 'monthly' | 'yearly';
@@ -96,8 +111,8 @@ function storedDatabases(s: SetSummary): string[] {
   return s.databases.filter((d) => !failed.has(d));
 }
 
-function groupKey(s: SetSummary): string {
-  return JSON.stringify([s.type, [...s.databases].sort(), s.files > 0]);
+function groupKey(s: SetSummary, job: string): string {
+  return JSON.stringify([job, s.type, [...s.databases].sort(), s.files > 0]);
 }
 
 function count(n: number): number {
@@ -108,8 +123,10 @@ function count(n: number): number {
  * Decides, for every set, keep or remove, with reasons. Pure: depends only on its arguments.
  * Returns one decision per input set, newest first.
  */
-export function planPrune(sets: SetSummary[], policy: RetentionPolicy, now: Date, opts: PlanPruneOptions = {}): PruneDecision[] {
+export function planPrune(sets: SetSummary[], policy: RetentionConfig, now: Date, opts: PlanPruneOptions = {}): PruneDecision[] {
   const { timeZone } = opts;
+  const manual = { ...DEFAULT_MANUAL_RETENTION, ...policy.manual };
+  const job = (s: SetSummary): string | null => jobOf(s, opts.logJobs);
   const time = (s: SetSummary): number => Date.parse(s.startedAt);
   const ordered = [...sets].sort((a, b) => time(b) - time(a) || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0));
   const reasons = new Map<string, string[]>(ordered.map((s) => [s.id, []]));
@@ -127,9 +144,25 @@ export function planPrune(sets: SetSummary[], policy: RetentionPolicy, now: Date
     if (Number.isNaN(time(s))) add(s.id, 'unreadable start time');
   }
 
+  const byHand = ordered.filter((s) => s.type !== 'pre_restore' && job(s) === null);
+  const maxAge = count(manual.days) * 86_400_000;
+  for (const s of byHand) {
+    const age = now.getTime() - time(s);
+    const days = Math.max(0, Math.floor(age / 86_400_000));
+    if (age <= maxAge) add(s.id, `by hand, ${days} days old (kept ${count(manual.days)} days)`);
+  }
+  const lastByHand = count(manual.keepLast);
+  const byHandRemoved = `by hand, older than ${count(manual.days)} days and not among the newest ${lastByHand}`;
+  byHand
+    .filter((s) => s.status === 'completed')
+    .slice(0, lastByHand)
+    .forEach((s, i) => add(s.id, `by hand, newest ${i + 1} of ${lastByHand}`));
+
   const groups = new Map<string, SetSummary[]>();
   for (const s of completed) {
-    const k = groupKey(s);
+    const j = job(s);
+    if (j === null) continue;
+    const k = groupKey(s, j);
     const g = groups.get(k);
     if (g) g.push(s);
     else groups.set(k, [s]);
@@ -187,6 +220,7 @@ export function planPrune(sets: SetSummary[], policy: RetentionPolicy, now: Date
       }
     }
     if (r.length > 0) decisions.push({ id: s.id, action: 'keep', reasons: r });
+    else if (job(s) === null) decisions.push({ id: s.id, action: 'remove', reasons: [byHandRemoved] });
     else decisions.push({ id: s.id, action: 'remove', reasons: ['not kept by any rule'] });
   }
   return decisions;

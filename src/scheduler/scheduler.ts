@@ -7,7 +7,8 @@ import type { ScheduleJob, SetSummary } from '../core/types.js';
 import { acquireLock } from '../engine/lock.js';
 import { writeLog } from '../engine/log.js';
 import { emptyJobState, emptyState, readSchedulerState, writeSchedulerState, type JobOutcome, type JobState, type SchedulerState } from './state.js';
-import { nextRun, periodMs, previousRun } from './when.js';
+import { catchUpOrder, lastSuccesses, planCatchUp, type CatchUpPlan, type CatchUpRun } from './catch-up.js';
+import { nextRun } from './when.js';
 
 /**
  * The foreground scheduler (`respaldo scheduler`, menu option 5).
@@ -17,10 +18,12 @@ import { nextRun, periodMs, previousRun } from './when.js';
  * - One job at a time: a tick that arrives while a job runs is skipped and logged (`job-skipped`).
  *   The engine lock also protects against a `create` from another terminal (that run fails and
  *   is logged). Only one scheduler runs per backup folder (lock `backupDir/.scheduler/`).
- * - Catch-up at start: a job whose latest scheduled time has passed without a successful run of
- *   that job (state file, or a completed set whose manifest names the job) runs once now; backup
- *   jobs with longer periods first (monthly → weekly → daily), verify jobs last. Logged as
- *   `catch-up`.
+ * - Catch-up at start (planned by `planCatchUp`, catch-up.ts): a job whose latest scheduled time has
+ *   passed without a successful run of that job (state file, or a completed set whose manifest
+ *   names the job) runs once now, unless a longer-period job covering it (same or stronger type,
+ *   its databases and files) ran since or runs now: the tiered preset catches up with one full
+ *   backup and the verify. Backups first, longest period first; verify jobs last. Logged as
+ *   `catch-up` (with what each run satisfies).
  * - Retention runs after each backup job whose set is `completed`; never after partial, failed
  *   or interrupted runs, and never for verify jobs.
  * - stop(): the first call lets the running job finish and then resolves `done` with 0; the
@@ -128,12 +131,10 @@ export interface SchedulerStatus {
 
 const SUCCESS: ReadonlySet<JobOutcome> = new Set(['completed', 'verified']);
 
-/** Orders jobs for catch-up and simultaneous ticks: backups with the longest period first, verify last. */
-export function catchUpOrder(jobs: ScheduleJob[], from: Date): ScheduleJob[] {
-  const rank = jobs.map((job, i) => ({ job, i, verify: job.type === 'verify' ? 1 : 0, period: periodMs(job, from) }));
-  rank.sort((a, b) => a.verify - b.verify || b.period - a.period || a.i - b.i);
-  return rank.map((r) => r.job);
-}
+export { catchUpOrder };
+
+const describeRun = (r: CatchUpRun): string =>
+  r.job + (r.satisfies.length ? ` (covers ${r.satisfies.join(', ')})` : '');
 
 export class Scheduler extends EventEmitter {
   readonly backupDir: string;
@@ -183,14 +184,35 @@ export class Scheduler extends EventEmitter {
     this.state.scheduler = { pid: process.pid, host: hostname(), startedAt: now.toISOString(), running: true };
     this.log('scheduler-start', { jobs: this.jobs.map((j) => ({ name: j.name, when: j.when, type: j.type, nextRun: this.next.get(j.name)?.toISOString() ?? null })) });
     await this.saveState();
-    const missed = this.opts.catchUp === false ? [] : await this.missedJobs(now);
+    const plan = this.opts.catchUp === false ? null : await this.planCatchUp(now);
     if (this.stopping !== 'no' || this.finished) return;
     this.arm();
     this.emitState();
-    if (missed.length > 0) {
-      this.log('catch-up', { jobs: missed.map((m) => m.job.name), order: 'full → weekly → daily (longest period first), verify last', missed: missed.map((m) => ({ job: m.job.name, scheduledAt: m.at.toISOString() })), message: `catch-up: running ${missed.map((m) => m.job.name).join(', ')} once now` });
-      void this.runCatchUp(missed.map((m) => m.job));
+    if (plan && plan.runs.length > 0) {
+      this.log('catch-up', {
+        jobs: plan.runs.map((r) => r.job),
+        order: 'longest period first (monthly → weekly → daily), verify last',
+        missed: plan.runs.map((r) => ({ job: r.job, scheduledAt: r.missedAt })),
+        satisfied: plan.satisfied,
+        message: `catch-up: running ${plan.runs.map(describeRun).join(', ')} once now`,
+      });
+      void this.runCatchUp(plan);
     }
+  }
+
+  /**
+   * What catch-up would run now (see catch-up.ts): reads the state file and the sets. Usable before
+   * start() to show the operator the plan; start() plans again with the same inputs.
+   */
+  async planCatchUp(now: Date = this.clock.now()): Promise<CatchUpPlan> {
+    let sets: SetSummary[] = [];
+    try {
+      sets = this.opts.listSets ? await this.opts.listSets() : [];
+    } catch (err) {
+      this.log('catch-up-warning', { message: `could not list sets: ${errorMessage(err)}` });
+    }
+    const state = this.started ? this.state : readSchedulerState(this.backupDir);
+    return planCatchUp({ jobs: this.jobs, lastSuccess: lastSuccesses(this.jobs, state, sets), now });
   }
 
   /** First call: finish the running job, then stop (code 0). Second call: abort it (code 130). */
@@ -252,32 +274,33 @@ export class Scheduler extends EventEmitter {
     return current.promise;
   }
 
-  private async missedJobs(now: Date): Promise<Array<{ job: ScheduleJob; at: Date }>> {
-    let sets: SetSummary[] = [];
-    try {
-      sets = this.opts.listSets ? await this.opts.listSets() : [];
-    } catch (err) {
-      this.log('catch-up-warning', { message: `could not list sets: ${errorMessage(err)}` });
-    }
-    const out: Array<{ job: ScheduleJob; at: Date }> = [];
-    for (const job of catchUpOrder(this.jobs, now)) {
-      const at = previousRun(job, now);
-      if (!at) continue;
-      const lastSuccess = this.state.jobs[job.name]?.lastSuccess;
-      if (lastSuccess && Date.parse(lastSuccess) >= at.getTime()) continue;
-      if (job.type !== 'verify' && sets.some((s) => s.job === job.name && s.status === 'completed' && Date.parse(s.startedAt) >= at.getTime())) continue;
-      out.push({ job, at });
-    }
-    return out;
-  }
-
-  private async runCatchUp(jobs: ScheduleJob[]): Promise<void> {
-    for (const job of jobs) {
+  /**
+   * Runs the catch-up plan in order, one at a time. When a run that satisfies other jobs does not
+   * complete, those jobs are planned again among themselves and run next (nothing stays missed
+   * because the covering run failed).
+   */
+  private async runCatchUp(plan: CatchUpPlan): Promise<void> {
+    const queue = [...plan.runs];
+    for (let r = queue.shift(); r; r = queue.shift()) {
+      const job = this.jobs.find((j) => j.name === r!.job);
+      if (!job) continue;
       if (this.stopping !== 'no') return;
       while (this.current) await this.current.promise;
       if (this.stopping !== 'no') return;
       const run = this.runNow(job, 'catch-up');
       if (run) await run;
+      const ok = this.state.jobs[job.name]?.lastOutcome === 'completed';
+      if (ok || r.satisfies.length === 0 || this.stopping !== 'no') continue;
+      const rest = this.jobs.filter((j) => r!.satisfies.includes(j.name));
+      const lastSuccess = Object.fromEntries(rest.map((j) => [j.name, this.state.jobs[j.name]?.lastSuccess ?? null]));
+      const again = planCatchUp({ jobs: rest, lastSuccess, now: this.clock.now() });
+      if (again.runs.length === 0) continue;
+      this.log('catch-up', {
+        jobs: again.runs.map((x) => x.job),
+        after: job.name,
+        message: `catch-up: ${job.name} did not complete; running ${again.runs.map((x) => x.job).join(', ')} instead`,
+      });
+      queue.unshift(...again.runs);
     }
   }
 

@@ -10,9 +10,11 @@ import { verifySet, type VerifyReport } from '../engine/verify.js';
 import { writeSchedule } from '../scheduler/edit.js';
 import { createEngineScheduler } from '../scheduler/run-job.js';
 import type { JobEndEvent, SchedulerLogEntry, SchedulerStatus } from '../scheduler/scheduler.js';
+import type { CatchUpPlan } from '../scheduler/catch-up.js';
 import { nextRuns as schedulerNextRuns } from '../scheduler/when.js';
 
 export type { JobEndEvent, RestoreOutcome, RestorePlan, SchedulerLogEntry, SchedulerStatus, VerifyReport };
+export type { CatchUpPlan };
 
 /**
  * Everything the menu needs from the engine, in one interface. Screens only ever talk to this:
@@ -44,8 +46,13 @@ export interface EngineFacade {
   nextRuns(when: string, timezone: string | undefined, count: number, from?: Date): Date[];
   /** Validates and saves jobs and retention into backup_config.json atomically, keeping other fields. */
   saveSchedule(jobs: ScheduleJob[], retention: RetentionPolicy): Promise<void>;
-  /** Starts the foreground scheduler over the configured jobs (rejects when another scheduler holds the folder). */
-  startScheduler(listener: (event: SchedulerEvent) => void): Promise<SchedulerHandle>;
+  /**
+   * Starts the foreground scheduler over the configured jobs (rejects when another scheduler holds the folder).
+   * `catchUp: false` skips the runs missed while it was stopped (the CLI's --no-catch-up).
+   */
+  startScheduler(listener: (event: SchedulerEvent) => void, opts?: { catchUp?: boolean }): Promise<SchedulerHandle>;
+  /** What catch-up would run if the scheduler started now (shown before it starts, so it can be skipped). */
+  planCatchUp(): Promise<CatchUpPlan>;
 }
 
 /** The configuration as the menu shows it. */
@@ -168,8 +175,8 @@ export function createEngineFacade(initial: LoadedConfig): EngineFacade {
       await writeSchedule(cfg.file, { jobs, ...(sameRetention(retention, cfg.retention) ? {} : { retention }) });
       cfg = await loadConfig({ configPath: cfg.file });
     },
-    async startScheduler(listener) {
-      const scheduler = createEngineScheduler(cfg);
+    async startScheduler(listener, opts) {
+      const scheduler = createEngineScheduler(cfg, opts?.catchUp === false ? { catchUp: false } : {});
       scheduler.on('log', (entry: SchedulerLogEntry) => listener({ type: 'log', entry }));
       scheduler.on('job-start', (e: { job: string }) => listener({ type: 'job-start', job: e.job }));
       scheduler.on('job-end', (end: JobEndEvent) => listener({ type: 'job-end', end }));
@@ -179,5 +186,6 @@ export function createEngineFacade(initial: LoadedConfig): EngineFacade {
       await scheduler.start();
       return { status: () => scheduler.status(), stop: () => scheduler.stop(), done: scheduler.done };
     },
+    planCatchUp: () => createEngineScheduler(cfg).planCatchUp(),
   };
 }

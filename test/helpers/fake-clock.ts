@@ -35,9 +35,18 @@ export class FakeClock implements Clock {
   /** Number of `sleep` calls waiting for fake time (e.g. fake jobs in progress). */
   sleepers = 0;
 
+  private sleepWaiters: Array<() => void> = [];
+
+  /** Resolves as soon as a fake job is sleeping (at once if one already is): no polling, no timeout luck. */
+  untilSleeping(): Promise<void> {
+    if (this.sleepers > 0) return Promise.resolve();
+    return new Promise((resolve) => this.sleepWaiters.push(resolve));
+  }
+
   /** Resolves after `ms` of fake time; rejects with the signal's reason when aborted. */
   sleep(ms: number, signal?: AbortSignal): Promise<void> {
     this.sleepers++;
+    for (const w of this.sleepWaiters.splice(0)) w();
     return new Promise((resolve, reject) => {
       const id = this.setTimeout(() => {
         this.sleepers--;
@@ -70,9 +79,9 @@ export class FakeClock implements Clock {
     await settle();
   }
 
-  /** Waits (real time) until a fake job is sleeping, then advances by `ms`: finishes a job of that length. */
+  /** Waits until a fake job is sleeping, then advances by `ms`: finishes a job of that length. */
   async advanceJob(ms: number): Promise<void> {
-    await waitFor(() => this.sleepers > 0, 'a fake job to be running');
+    await this.untilSleeping();
     await this.advance(ms);
   }
 
@@ -81,7 +90,10 @@ export class FakeClock implements Clock {
   }
 }
 
-/** Lets pending promise chains and small real file writes finish. */
+/**
+ * Lets pending promise chains and small real file writes finish. Only a courtesy between fake timers:
+ * never proof that something did not happen (wait for an event or assert synchronous state instead).
+ */
 export async function settle(rounds = 4): Promise<void> {
   for (let i = 0; i < rounds; i++) await new Promise((r) => setTimeout(r, 5));
 }
@@ -93,4 +105,27 @@ export async function waitFor(pred: () => boolean, what: string, timeoutMs = 500
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 5));
   }
+}
+
+/** Something with the Scheduler's `status()` and `state` event. */
+interface Observable {
+  status(): { running: string | null };
+  on(event: 'state', fn: (s: { running: string | null }) => void): unknown;
+  off(event: 'state', fn: (s: { running: string | null }) => void): unknown;
+}
+
+/**
+ * Resolves once no job is running (a running job is done only after its state write and retention):
+ * at once when idle, else on the `state` event the scheduler emits when the job is cleared.
+ */
+export function untilIdle(s: Observable): Promise<void> {
+  if (s.status().running === null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const on = (st: { running: string | null }): void => {
+      if (st.running !== null) return;
+      s.off('state', on);
+      resolve();
+    };
+    s.on('state', on);
+  });
 }

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { EXIT } from '../../core/exit-codes.js';
 import { readManifest, setKeep } from '../../engine/catalog.js';
 import { pruneSets } from '../../engine/prune.js';
+import { DEFAULT_MANUAL_RETENTION } from '../../engine/retention.js';
 import { addCommonOptions, runAction } from '../context.js';
 import { formatBytes, table } from '../format.js';
 
@@ -22,6 +23,7 @@ export function register(program: Command): void {
         status: p.set.status,
         startedAt: p.set.startedAt,
         databases: p.set.databases,
+        job: p.job,
         storedBytes: p.set.storedBytes,
         action: p.decision.action,
         reasons: p.decision.reasons,
@@ -35,12 +37,15 @@ export function register(program: Command): void {
       }
       const p = cfg.retention;
       io.out(`Retention: keepLast ${p.keepLast}, daily ${p.daily}, weekly ${p.weekly}, monthly ${p.monthly}, yearly ${p.yearly}${r.dryRun ? '  (dry run: nothing is removed)' : ''}`);
+      const m = { ...DEFAULT_MANUAL_RETENTION, ...p.manual };
+      const byHand = `sets made by hand: ${m.days} days, and at least the newest ${m.keepLast}`;
+      io.out(`Each job's sets are kept by these rules; ${byHand}.`);
       if (rows.length === 0) {
         io.out('No backup sets.');
         return code;
       }
       const verb = (x: (typeof rows)[number]): string => (x.action === 'keep' ? 'keep' : r.dryRun ? 'would remove' : x.removed ? 'removed' : 'NOT REMOVED');
-      io.out(table([['SET', 'TYPE', 'STATUS', 'SIZE', 'ACTION', 'WHY'], ...rows.map((x) => [x.id, x.type, x.status, formatBytes(x.storedBytes), verb(x), x.reasons.join('; ')])]));
+      io.out(table([['SET', 'TYPE', 'STATUS', 'JOB', 'SIZE', 'ACTION', 'WHY'], ...rows.map((x) => [x.id, x.type, x.status, x.type === 'pre_restore' ? '-' : (x.job ?? 'by hand'), formatBytes(x.storedBytes), verb(x), x.reasons.join('; ')])]));
       const removing = rows.filter((x) => x.action === 'remove');
       if (r.dryRun) io.out(`\n${removing.length} set(s) would be removed, ${r.kept} kept.`);
       else io.out(`\n${r.removed.length} set(s) removed, ${r.kept} kept.`);

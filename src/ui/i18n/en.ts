@@ -71,6 +71,7 @@ export const en = {
     jobForm: '↑↓ field · ←→ change · type text · Enter done · Esc cancel',
     retentionForm: '↑↓ field · type digits · Enter done · Esc cancel',
     scheduler: 'q or Ctrl-C stop after the current job · Esc back when stopped',
+    catchUp: 'Enter run the catch-up and start · s skip it and start · Esc back',
   },
 
   main: {
@@ -279,6 +280,14 @@ export const en = {
     finished: (job: string, status: string, id: string) => `${job}: ${status} ${id}`,
     failedLine: (job: string, msg: string) => `${job}: FAILED: ${msg}`,
     idle: 'Waiting for the next run.',
+    checking: 'Looking for runs missed while the scheduler was stopped…',
+    catchUpIntro: 'Missed while the scheduler was not running. Catch-up runs, one at a time:',
+    catchUpRun: (job: string, what: string, missed: string) => `${job}: ${what}, missed ${missed}`,
+    catchUpCovers: (jobs: string[]) => `also covers the missed ${jobs.join(', ')} (no separate run)`,
+    catchUpSatisfied: (job: string, by: string) => `${job}: already covered by ${by}'s last run`,
+    catchUpWhat: (type: string) => (type === 'verify' ? 'verify' : `${type} backup`),
+    catchUpSkipNote: 'Skipped jobs run at their next scheduled time.',
+    catchUpSkipped: 'catch-up skipped: jobs run at their next scheduled time',
   },
 };
 

@@ -70,6 +70,7 @@ export const es: Catalogue = {
     jobForm: '↑↓ campo · ←→ cambiar · escriba texto · Enter listo · Esc cancelar',
     retentionForm: '↑↓ campo · escriba dígitos · Enter listo · Esc cancelar',
     scheduler: 'q o Ctrl-C parar tras la tarea en curso · Esc volver una vez parado',
+    catchUp: 'Enter ejecutar la recuperación y empezar · s omitirla y empezar · Esc volver',
   },
 
   main: {
@@ -278,5 +279,14 @@ export const es: Catalogue = {
     finished: (job: string, status: string, id: string) => `${job}: ${status} ${id}`,
     failedLine: (job: string, msg: string) => `${job}: FALLÓ: ${msg}`,
     idle: 'Esperando la próxima ejecución.',
+    checking: 'Buscando ejecuciones perdidas mientras el programador estaba parado…',
+    catchUpIntro: 'Perdidas mientras el programador no estaba en marcha. Se recuperan, una a una:',
+    catchUpRun: (job: string, what: string, missed: string) => `${job}: ${what}, perdida el ${missed}`,
+    catchUpCovers: (jobs: string[]) => `cubre también las perdidas de ${jobs.join(', ')} (sin ejecución aparte)`,
+    catchUpSatisfied: (job: string, by: string) => `${job}: ya cubierta por la última ejecución de ${by}`,
+    catchUpWhat: (type: string) =>
+      type === 'verify' ? 'verificación' : type === 'full' ? 'copia completa' : 'copia del esquema',
+    catchUpSkipNote: 'Las tareas omitidas se ejecutan a su próxima hora programada.',
+    catchUpSkipped: 'recuperación omitida: las tareas se ejecutan a su próxima hora',
   },
 };

@@ -4,7 +4,7 @@ import { ErrorBox } from '../components/ErrorBox.js';
 import { ProgressBar } from '../components/ProgressBar.js';
 import { Screen } from '../components/Screen.js';
 import { Table, type Column } from '../components/Table.js';
-import type { SchedulerEvent, SchedulerHandle, SchedulerLogEntry, SchedulerStatus } from '../engine-facade.js';
+import type { CatchUpPlan, SchedulerEvent, SchedulerHandle, SchedulerLogEntry, SchedulerStatus } from '../engine-facade.js';
 import { formatAge, formatDate, formatTime } from '../format.js';
 import { useInterrupt } from '../use-interrupt.js';
 import { isCtrlC, useKeys } from '../use-keys.js';
@@ -36,7 +36,9 @@ export function logLine(e: SchedulerLogEntry, t: UiContextValue['t']): string {
 }
 
 /**
- * Option 5: the foreground scheduler inside the menu. Shows each job's next run, a live tail,
+ * Option 5: the foreground scheduler inside the menu. Before it starts, the runs missed while it was
+ * stopped are shown (what catch-up will run and what each run covers): Enter runs them, s skips them,
+ * Esc goes back. Then shows each job's next run, a live tail,
  * counts since start and the running job's progress. q/Ctrl-C stops after the current job; a
  * second Ctrl-C warns; a third aborts the job safely.
  */
@@ -50,13 +52,27 @@ export function SchedulerScreen({ onBack }: { onBack: () => void }) {
   const [tail, setTail] = useState<{ text: string; bad: boolean }[]>([]);
   const [presses, setPresses] = useState(0);
   const [stopped, setStopped] = useState<number | null>(null);
+  const [catchUp, setCatchUp] = useState<CatchUpPlan | 'checking' | 'decided'>('checking');
   const { reporter, progress, reset } = useProgress();
   const counts = useRef({ ok: 0, failed: 0 });
   const mounted = useRef(true);
+  const started = useRef(false);
   useTick(1000, stopped === null);
 
   useEffect(() => {
     mounted.current = true;
+    facade.planCatchUp().then(
+      (plan) => mounted.current && setCatchUp(plan.runs.length > 0 ? plan : 'decided'),
+      () => mounted.current && setCatchUp('decided'), // the scheduler plans again at start and logs why
+    );
+    return () => {
+      mounted.current = false;
+    };
+  }, []);
+
+  const start = (runCatchUp: boolean): void => {
+    if (!runCatchUp) setTail([{ text: `${formatTime(now())} ${t.scheduler.catchUpSkipped}`, bad: false }]);
+    setCatchUp('decided');
     const onEvent = (e: SchedulerEvent): void => {
       if (!mounted.current) return;
       switch (e.type) {
@@ -84,7 +100,7 @@ export function SchedulerScreen({ onBack }: { onBack: () => void }) {
           return;
       }
     };
-    facade.startScheduler(onEvent).then(
+    facade.startScheduler(onEvent, { catchUp: runCatchUp }).then(
       (h) => {
         if (!mounted.current) {
           h.stop();
@@ -96,10 +112,14 @@ export function SchedulerScreen({ onBack }: { onBack: () => void }) {
       },
       (error: unknown) => mounted.current && setStartError(error),
     );
-    return () => {
-      mounted.current = false;
-    };
-  }, []);
+  };
+
+  useEffect(() => {
+    if (catchUp === 'decided' && !handle && !startError && !started.current) {
+      started.current = true;
+      start(true);
+    }
+  }, [catchUp]);
 
   const running = status?.running ?? null;
   const press = (): void => {
@@ -115,6 +135,13 @@ export function SchedulerScreen({ onBack }: { onBack: () => void }) {
 
   useKeys((input, key) => {
     if (isCtrlC(input, key)) return;
+    if (typeof catchUp === 'object') {
+      if (key.return || input === 's') {
+        started.current = true;
+        start(key.return);
+      } else if (key.escape || input === 'q') onBack();
+      return;
+    }
     if (startError || stopped !== null) {
       if (key.escape || key.return || input === 'q') onBack();
       return;
@@ -129,6 +156,46 @@ export function SchedulerScreen({ onBack }: { onBack: () => void }) {
       <Screen title={t.scheduler.title} help={t.help.done}>
         <Text color={theme.colors.error}>{t.scheduler.startFailed}</Text>
         <ErrorBox error={startError} />
+      </Screen>
+    );
+  }
+
+  if (catchUp === 'checking') {
+    return (
+      <Screen title={t.scheduler.title} help={t.help.catchUp}>
+        <Text>{t.scheduler.checking}</Text>
+      </Screen>
+    );
+  }
+
+  if (typeof catchUp === 'object') {
+    const jobs = facade.config().schedule;
+    const typeOf = (name: string): string => jobs.find((j) => j.name === name)?.type ?? '';
+    const lines: { text: string; indent: number; muted?: boolean }[] = [];
+    for (const r of catchUp.runs) {
+      const what = t.scheduler.catchUpWhat(typeOf(r.job));
+      lines.push({ text: t.scheduler.catchUpRun(r.job, what, formatDate(r.missedAt)), indent: 2 });
+      if (r.satisfies.length) lines.push({ text: t.scheduler.catchUpCovers(r.satisfies), indent: 4, muted: true });
+    }
+    for (const x of catchUp.satisfied.filter((x) => x.byRun !== 'catch-up')) {
+      lines.push({ text: t.scheduler.catchUpSatisfied(x.job, x.by), indent: 2, muted: true });
+    }
+    const room = Math.max(1, body - 3);
+    return (
+      <Screen title={t.scheduler.title} help={t.help.catchUp}>
+        <Text wrap="truncate-end">{t.scheduler.catchUpIntro}</Text>
+        {lines.slice(0, room).map((l, i) => (
+          <Text key={i} color={l.muted ? theme.colors.muted : undefined} wrap="truncate-end">
+            {' '.repeat(l.indent)}
+            {l.text}
+          </Text>
+        ))}
+        {lines.length > room ? <Text color={theme.colors.muted}>  …</Text> : null}
+        <Box marginTop={1}>
+          <Text color={theme.colors.muted} wrap="truncate-end">
+            {t.scheduler.catchUpSkipNote}
+          </Text>
+        </Box>
       </Screen>
     );
   }
