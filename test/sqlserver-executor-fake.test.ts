@@ -28,6 +28,23 @@ interface FakeDb {
   userAccess: 'MULTI_USER' | 'SINGLE_USER';
   tables: Record<string, number>;
   sessions: string[];
+  /** The connection holding the single-user slot (another client took it), if any. */
+  holder: string | null;
+  owner: string;
+  trustworthy: boolean;
+  brokerEnabled: boolean;
+  /** Service Broker id: copies restored from the same database share it. */
+  brokerGuid: string;
+  recoveryModel: string;
+  compatibilityLevel: number;
+  readOnly: boolean;
+  /** TDE: thumbprint of the certificate protecting the database encryption key. */
+  tdeThumbprint: string | null;
+  replicaId: string | null;
+  /** Physical files (restored databases: the MOVE targets). */
+  files: string[];
+  /** Pages damaged: BACKUP needs CONTINUE_AFTER_ERROR. */
+  damaged: boolean;
 }
 
 interface Recorded {
@@ -49,6 +66,17 @@ function unquote(id: string): string {
 }
 const ID = String.raw`(\[(?:[^\]]|\]\])*\])`;
 
+/** The statements inside a TRY/CATCH or IF … BEGIN … END batch, one per line. */
+function batchBody(sql: string): string[] {
+  return sql
+    .split('\n')
+    .slice(1)
+    .map((l) => l.trim())
+    .filter((l) => !['BEGIN', 'END', 'END TRY', 'BEGIN CATCH', 'THROW;', 'END CATCH'].includes(l))
+    .filter((l, i, all) => all.indexOf('END TRY') < 0 || i < all.indexOf('END TRY'))
+    .map((l) => l.replace(/;$/, ''));
+}
+
 class FakeServer {
   dbs = new Map<string, FakeDb>();
   log: Recorded[] = [];
@@ -56,6 +84,19 @@ class FakeServer {
   edition = 'Developer Edition (64-bit)';
   engineEdition = 3;
   canViewServerState = 1;
+  /** host_platform of sys.dm_os_host_info; null: the view does not exist (SQL Server 2016). */
+  hostPlatform: string | null = 'Linux';
+  /** Server certificates in master by thumbprint (TDE). */
+  certificates = new Map<string, string>();
+  /** Logins on the server (ALTER AUTHORIZATION needs one). */
+  logins = new Set(['backup', 'appowner']);
+  /**
+   * Competing connections (an application pool reconnecting, the async statistics task): between
+   * two round trips, each takes the free single-user slot of a SINGLE_USER database, this many times.
+   */
+  competitors = 0;
+  /** Called while BACKUP runs (between its STATS messages): rows written, a cancel, … */
+  duringBackup: (options: QueryOptions) => void = () => undefined;
   /** Where the fake writes .bak files (normally the test's localBackupDir). */
   writeDir: string;
   closed = 0;
@@ -68,7 +109,26 @@ class FakeServer {
   }
 
   addDb(name: string, tables: Record<string, number>, extra: Partial<FakeDb> = {}): FakeDb {
-    const db: FakeDb = { id: `${name}#original`, state: 'ONLINE', userAccess: 'MULTI_USER', tables, sessions: [], ...extra };
+    const db: FakeDb = {
+      id: `${name}#original`,
+      state: 'ONLINE',
+      userAccess: 'MULTI_USER',
+      tables,
+      sessions: [],
+      holder: null,
+      owner: 'appowner',
+      trustworthy: false,
+      brokerEnabled: false,
+      brokerGuid: `guid-${name}`,
+      recoveryModel: 'FULL',
+      compatibilityLevel: 160,
+      readOnly: false,
+      tdeThumbprint: null,
+      replicaId: null,
+      files: [`/var/opt/mssql/data/${name}.mdf`, `/var/opt/mssql/data/${name}_log.ldf`],
+      damaged: false,
+      ...extra,
+    };
     this.dbs.set(name, db);
     return db;
   }
@@ -78,12 +138,23 @@ class FakeServer {
     return join(this.writeDir, serverPath.slice(SERVER_DIR.length + 1));
   }
 
-  readBak(serverPath: string): { magic: string; database: string; id: string; tables: Record<string, number>; compressed: boolean } {
+  readBak(serverPath: string): { magic: string; database: string; id: string; tables: Record<string, number>; compressed: boolean; damaged?: boolean; tde?: string | null; settings?: Partial<FakeDb> } {
     const path = this.local(serverPath);
     if (!existsSync(path)) throw sqlError(3201, `Cannot open backup device '${serverPath}'. Operating system error 2(The system cannot find the file specified.).`);
     const parsed = JSON.parse(readFileSync(path, 'utf8'));
     if (parsed.magic !== 'FAKEBAK') throw sqlError(3241, 'The media family on device is incorrectly formed. SQL Server cannot process this media family.');
+    if (parsed.tde && !this.certificates.has(parsed.tde)) throw sqlError(33111, `Cannot find server certificate with thumbprint '0x${parsed.tde}'.`);
     return parsed;
+  }
+
+  /** What happens between two round trips of the driver's connection: competitors take free single-user slots. */
+  private betweenRoundTrips(): void {
+    for (const db of this.dbs.values()) {
+      if (this.competitors > 0 && db.userAccess === 'SINGLE_USER' && db.holder === null) {
+        db.holder = 'app pool';
+        this.competitors--;
+      }
+    }
   }
 
   connector = async (settings: ConnectionSettings): Promise<SqlConnection> => {
@@ -92,10 +163,20 @@ class FakeServer {
     this.opened++;
     return {
       query: async (sql, params = {}, options: QueryOptions = {}) => {
+        this.betweenRoundTrips();
         const index = this.log.length;
         this.log.push({ sql, params });
         const injected = this.inject(sql, params, index);
         if (injected) throw injected;
+        if (sql.startsWith('BEGIN TRY\n')) {
+          for (const st of batchBody(sql)) this.execute(st, params, options);
+          return [];
+        }
+        const guarded = /^IF DB_ID\(@name\) IS NOT NULL\nBEGIN\n/.exec(sql);
+        if (guarded) {
+          if (this.dbs.has(String(params.name))) for (const st of batchBody(sql)) this.execute(st, params, options);
+          return [];
+        }
         return this.execute(sql, params, options);
       },
       close: async () => {
@@ -104,21 +185,47 @@ class FakeServer {
     };
   };
 
+  private db(name: string): FakeDb {
+    const db = this.dbs.get(name);
+    if (!db) throw sqlError(5011, `User does not have permission to alter database '${name}', the database does not exist, or the database is not in a state that allows access checks.`);
+    return db;
+  }
+
+  private stats(sql: string, options: QueryOptions, during?: () => void): void {
+    const every = Number(/STATS = (\d+)/.exec(sql)?.[1] ?? 10);
+    for (let pct = every; pct <= 100; pct += every) {
+      options.onInfo?.(`${pct} percent processed.`);
+      if (pct === 50) during?.();
+      if (options.signal?.aborted) throw Object.assign(new Error('Canceled.'), { name: 'RequestError', code: 'ECANCEL' });
+    }
+  }
+
   private execute(sql: string, p: Record<string, string | number>, options: QueryOptions): Record<string, unknown>[] {
     let m: RegExpExecArray | null;
     if (sql.includes("SERVERPROPERTY('ProductVersion')")) {
       return [{ productVersion: '16.0.4135.4', productLevel: 'RTM', edition: this.edition, engineEdition: this.engineEdition, versionText: 'Microsoft SQL Server 2022', defaultDataPath: '/var/opt/mssql/data/', defaultLogPath: '/var/opt/mssql/log/', masterDataFile: '/var/opt/mssql/data/master.mdf', masterLogFile: '/var/opt/mssql/data/mastlog.ldf', canViewServerState: this.canViewServerState }];
     }
+    if (sql === 'SELECT host_platform AS hostPlatform FROM sys.dm_os_host_info') {
+      if (this.hostPlatform === null) throw sqlError(208, "Invalid object name 'sys.dm_os_host_info'.");
+      return [{ hostPlatform: this.hostPlatform }];
+    }
     if (sql.includes('FROM sys.databases d WHERE d.name = @name')) {
       const db = this.dbs.get(String(p.name));
-      return db ? [{ name: p.name, state: db.state, userAccess: db.userAccess, recoveryModel: 'FULL', sizeBytes: '16777216' }] : [];
+      return db
+        ? [{ name: p.name, state: db.state, userAccess: db.userAccess, recoveryModel: db.recoveryModel, sizeBytes: '16777216', owner: db.owner, trustworthy: db.trustworthy ? 1 : 0, brokerEnabled: db.brokerEnabled ? 1 : 0, compatibilityLevel: db.compatibilityLevel, readOnly: db.readOnly ? 1 : 0, encrypted: db.tdeThumbprint ? 1 : 0, replicaId: db.replicaId }]
+        : [];
+    }
+    if (sql.includes('FROM sys.dm_database_encryption_keys k')) {
+      if (!this.canViewServerState) throw sqlError(300, 'VIEW SERVER STATE permission was denied on object');
+      const db = this.dbs.get(String(p.name));
+      return db?.tdeThumbprint ? [{ encryptionState: 3, certificateName: this.certificates.get(db.tdeThumbprint) ?? null, thumbprint: db.tdeThumbprint, encryptorType: 'CERTIFICATE' }] : [];
     }
     if (sql.includes('FROM sys.databases d')) {
       return [...this.dbs].map(([name, db]) => ({ name, state: db.state, userAccess: db.userAccess }));
     }
     if (sql.includes('sys.dm_exec_sessions')) {
       const db = this.dbs.get(String(p.name));
-      return (db?.sessions ?? []).map((s, i) => ({ sessionId: 60 + i, loginName: s, hostName: 'app1', programName: 'app' }));
+      return [...(db?.sessions ?? []), ...(db?.holder ? [db.holder] : [])].map((s, i) => ({ sessionId: 60 + i, loginName: s, hostName: 'app1', programName: 'app' }));
     }
     if ((m = new RegExp(`FROM ${ID}\\.sys\\.tables`).exec(sql))) {
       const db = this.dbs.get(unquote(m[1]!));
@@ -130,13 +237,17 @@ class FakeServer {
       if (!db) throw sqlError(911, `Database '${p.db}' does not exist.`);
       const compressed = sql.includes('COMPRESSION');
       if (compressed && this.engineEdition === 4) throw sqlError(1844, 'BACKUP DATABASE WITH COMPRESSION is not supported on Express Edition (64-bit).');
-      for (const pct of [5, 10, 50, 100]) options.onInfo?.(`${pct} percent processed.`);
+      if (db.damaged && !sql.includes('CONTINUE_AFTER_ERROR')) throw sqlError(3043, `BACKUP '${p.db}' detected an error on page (1:153) in file.`);
+      // The backup's consistency point is the end of the data copy: rows written meanwhile are in it.
+      this.stats(sql, options, () => this.duringBackup(options));
       options.onInfo?.("Processed 352 pages for database 'x', file 'x' on file 1.");
-      writeFileSync(this.local(String(p.path)), JSON.stringify({ magic: 'FAKEBAK', database: p.db, id: db.id, tables: db.tables, compressed }));
+      const settings = { owner: db.owner, trustworthy: db.trustworthy, brokerEnabled: db.brokerEnabled, brokerGuid: db.brokerGuid, recoveryModel: db.recoveryModel, compatibilityLevel: db.compatibilityLevel, readOnly: db.readOnly };
+      writeFileSync(this.local(String(p.path)), JSON.stringify({ magic: 'FAKEBAK', database: p.db, id: db.id, tables: db.tables, compressed, damaged: db.damaged, tde: db.tdeThumbprint, settings }));
       return [];
     }
     if (sql === 'RESTORE VERIFYONLY FROM DISK = @path WITH CHECKSUM') {
-      this.readBak(String(p.path));
+      const bak = this.readBak(String(p.path));
+      if (bak.damaged) throw sqlError(3189, 'Damage to the backup set was detected.');
       return [];
     }
     if (sql === 'RESTORE HEADERONLY FROM DISK = @path') {
@@ -150,48 +261,84 @@ class FakeServer {
         { LogicalName: `${bak.database}_log`, PhysicalName: `/var/opt/mssql/data/${bak.database}_log.ldf`, Type: 'L', FileGroupName: null, Size: 8388608 },
       ];
     }
-    if (sql.startsWith('RESTORE DATABASE @db FROM DISK = @path WITH CHECKSUM, MOVE @l1 TO @p1, MOVE @l2 TO @p2, RECOVERY, STATS = 5')) {
+    if ((m = /^RESTORE DATABASE @db FROM DISK = @path WITH CHECKSUM, (CONTINUE_AFTER_ERROR, )?MOVE @l1 TO @p1, MOVE @l2 TO @p2, RECOVERY, STATS = \d+$/.exec(sql))) {
       const bak = this.readBak(String(p.path));
       if (this.dbs.has(String(p.db))) throw sqlError(1801, `Database '${p.db}' already exists.`);
+      if (bak.damaged && !m[1]) throw sqlError(3183, 'RESTORE detected an error on page (1:153) in database as read from the backup set.');
       expect(p.l1).toBe(bak.database);
       expect(String(p.p1)).toMatch(/^\/var\/opt\/mssql\/data\/.+\.mdf$/);
       expect(String(p.p2)).toMatch(/^\/var\/opt\/mssql\/log\/.+\.ldf$/);
-      for (const pct of [5, 55, 100]) options.onInfo?.(`${pct} percent processed.`);
-      this.dbs.set(String(p.db), { id: bak.id, state: 'ONLINE', userAccess: 'MULTI_USER', tables: { ...bak.tables }, sessions: [] });
+      const files = [String(p.p1), String(p.p2)];
+      for (const [name, other] of this.dbs) {
+        const clash = files.find((f) => other.files.includes(f));
+        if (clash) throw sqlError(1834, `The file '${clash}' cannot be overwritten. It is being used by database '${name}'.`);
+      }
+      this.stats(sql, options);
+      const st = bak.settings ?? {};
+      const guid = String(st.brokerGuid ?? `guid-${bak.database}`);
+      const guidTaken = [...this.dbs.values()].some((d) => d.brokerGuid === guid);
+      const db = this.addDb(String(p.db), { ...bak.tables }, { id: bak.id, files, damaged: bak.damaged === true, tdeThumbprint: bak.tde ?? null });
+      // RESTORE makes the restoring login the owner, resets TRUSTWORTHY, and leaves Service Broker
+      // disabled when another database has the same broker id.
+      Object.assign(db, { owner: 'backup', trustworthy: false, brokerGuid: guid, brokerEnabled: st.brokerEnabled === true && !guidTaken });
+      Object.assign(db, { recoveryModel: st.recoveryModel ?? 'FULL', compatibilityLevel: st.compatibilityLevel ?? 160, readOnly: st.readOnly === true });
       return [];
     }
-    if ((m = new RegExp(`^(IF DB_ID\\(@name\\) IS NOT NULL )?ALTER DATABASE ${ID} SET SINGLE_USER WITH (ROLLBACK IMMEDIATE|NO_WAIT)$`).exec(sql))) {
-      const name = unquote(m[2]!);
-      const db = this.dbs.get(name);
-      if (!db) {
-        if (m[1]) return [];
-        throw sqlError(5011, `User does not have permission to alter database '${name}', the database does not exist, or the database is not in a state that allows access checks.`);
-      }
-      if (m[3] === 'NO_WAIT' && db.sessions.length > 0) throw sqlError(5070, `Database state cannot be changed while other users are using the database '${name}'`);
+    if ((m = new RegExp(`^ALTER DATABASE ${ID} SET SINGLE_USER WITH (ROLLBACK IMMEDIATE|NO_WAIT)$`).exec(sql))) {
+      const name = unquote(m[1]!);
+      const db = this.db(name);
+      if (m[2] === 'NO_WAIT' && (db.sessions.length > 0 || db.holder)) throw sqlError(5070, `Database state cannot be changed while other users are using the database '${name}'`);
       db.sessions = [];
+      db.holder = null;
       db.userAccess = 'SINGLE_USER';
       return [];
     }
-    if ((m = new RegExp(`^ALTER DATABASE ${ID} SET MULTI_USER$`).exec(sql))) {
-      const db = this.dbs.get(unquote(m[1]!));
-      if (!db) throw sqlError(5011, 'database does not exist');
+    if ((m = new RegExp(`^ALTER DATABASE ${ID} SET MULTI_USER( WITH ROLLBACK IMMEDIATE)?$`).exec(sql))) {
+      const name = unquote(m[1]!);
+      const db = this.db(name);
+      if (db.holder && !m[2]) throw sqlError(5064, `Changes to the state or options of database '${name}' cannot be made at this time. The database is in single-user mode, and a user is currently connected to it.`);
+      if (m[2]) db.holder = null;
+      if (db.holder) db.sessions.push(db.holder);
+      db.holder = null;
       db.userAccess = 'MULTI_USER';
       return [];
     }
     if ((m = new RegExp(`^ALTER DATABASE ${ID} MODIFY NAME = ${ID}$`).exec(sql))) {
       const from = unquote(m[1]!);
       const to = unquote(m[2]!);
-      const db = this.dbs.get(from);
-      if (!db) throw sqlError(5011, `database '${from}' does not exist`);
+      const db = this.db(from);
       if (this.dbs.has(to)) throw sqlError(1801, `Database '${to}' already exists.`);
+      if (db.holder || db.sessions.length > 0) throw sqlError(5030, 'The database could not be exclusively locked to perform the operation.');
       this.dbs.delete(from);
       this.dbs.set(to, db);
       return [];
     }
-    if ((m = new RegExp(`^IF DB_ID\\(@name\\) IS NOT NULL DROP DATABASE ${ID}$`).exec(sql))) {
+    if ((m = new RegExp(`^(?:IF DB_ID\\(@name\\) IS NOT NULL )?DROP DATABASE ${ID}$`).exec(sql))) {
       const name = unquote(m[1]!);
       expect(p.name).toBe(name);
+      const db = this.dbs.get(name);
+      if (db && (db.holder || db.sessions.length > 0)) throw sqlError(3702, `Cannot drop database "${name}" because it is currently in use.`);
       this.dbs.delete(name);
+      return [];
+    }
+    if ((m = new RegExp(`^ALTER AUTHORIZATION ON DATABASE::${ID} TO ${ID}$`).exec(sql))) {
+      const login = unquote(m[2]!);
+      if (!this.logins.has(login)) throw sqlError(15151, `Cannot find the principal '${login}', because it does not exist or you do not have permission.`);
+      this.db(unquote(m[1]!)).owner = login;
+      return [];
+    }
+    if ((m = new RegExp(`^ALTER DATABASE ${ID} SET (TRUSTWORTHY (ON|OFF)|RECOVERY (\\w+)|COMPATIBILITY_LEVEL = (\\d+)|(ENABLE_BROKER|DISABLE_BROKER|READ_ONLY|READ_WRITE) WITH ROLLBACK IMMEDIATE)$`).exec(sql))) {
+      const db = this.db(unquote(m[1]!));
+      if (m[2]) db.trustworthy = m[2] === 'ON';
+      else if (m[3]) db.recoveryModel = m[3];
+      else if (m[4]) db.compatibilityLevel = Number(m[4]);
+      else if (m[5] === 'ENABLE_BROKER') {
+        if ([...this.dbs.values()].some((d) => d !== db && d.brokerEnabled && d.brokerGuid === db.brokerGuid)) {
+          throw sqlError(9772, 'The Service Broker in database cannot be enabled because there is already an enabled Service Broker with the same ID.');
+        }
+        db.brokerEnabled = true;
+      } else if (m[5] === 'DISABLE_BROKER') db.brokerEnabled = false;
+      else db.readOnly = m[5] === 'READ_ONLY';
       return [];
     }
     throw new Error(`fake SQL Server does not understand: ${sql}`);
@@ -270,13 +417,13 @@ describe('sqlserver executor (fake connection): backup', () => {
     const session = await driver.backup({ db: cfg(), type: 'full', purpose: 'backup' }, ctx());
 
     const backup = server.log.find((r) => r.sql.startsWith('BACKUP DATABASE'))!;
-    expect(backup.sql).toBe('BACKUP DATABASE @db TO DISK = @path WITH CHECKSUM, COPY_ONLY, INIT, FORMAT, COMPRESSION, STATS = 5');
+    expect(backup.sql).toBe('BACKUP DATABASE @db TO DISK = @path WITH CHECKSUM, COPY_ONLY, INIT, FORMAT, COMPRESSION, STATS = 1');
     expect(backup.params.db).toBe('users');
     const serverPath = String(backup.params.path);
     expect(serverPath).toMatch(/^\/var\/opt\/mssql\/backup\/respaldo-users-[0-9a-f]{8}-\d{8}T\d{6}Z-[0-9a-f]{6}\.bak$/);
     const order = statementsOf(server).map((s) => s.replace(/ @.*$/, ''));
     expect(order.indexOf('BACKUP DATABASE')).toBeLessThan(order.indexOf('RESTORE VERIFYONLY FROM DISK ='));
-    expect(server.log.filter((r) => r.params.path === serverPath).map((r) => r.sql.split(' FROM')[0])).toEqual(['BACKUP DATABASE @db TO DISK = @path WITH CHECKSUM, COPY_ONLY, INIT, FORMAT, COMPRESSION, STATS = 5', 'RESTORE VERIFYONLY', 'RESTORE HEADERONLY', 'RESTORE FILELISTONLY']);
+    expect(server.log.filter((r) => r.params.path === serverPath).map((r) => r.sql.split(' FROM')[0])).toEqual(['BACKUP DATABASE @db TO DISK = @path WITH CHECKSUM, COPY_ONLY, INIT, FORMAT, COMPRESSION, STATS = 1', 'RESTORE VERIFYONLY', 'RESTORE HEADERONLY', 'RESTORE FILELISTONLY']);
     expect(server.closed).toBe(server.opened);
 
     expect(session.parts).toHaveLength(1);
@@ -311,13 +458,16 @@ describe('sqlserver executor (fake connection): backup', () => {
   it('turns STATS info messages into item-progress events with percent', async () => {
     server.addDb('users', LIVE_TABLES);
     await createSqlServerDriver({ connect: server.connector }).backup({ db: cfg(), type: 'full', purpose: 'backup' }, ctx());
+    expect(server.log.find((r) => r.sql.startsWith('BACKUP'))!.sql).toMatch(/, STATS = 1$/);
     const progress = reporter.events.filter((e) => e.type === 'item-progress');
-    expect(progress.map((e) => (e.type === 'item-progress' ? [e.item, e.percent, e.bytes, e.totalBytes] : null))).toEqual([
+    expect(progress).toHaveLength(100);
+    expect(progress.map((e) => (e.type === 'item-progress' ? [e.item, e.percent, e.bytes, e.totalBytes] : null)).filter((_, i) => [0, 4, 49, 99].includes(i))).toEqual([
+      ['users', 1, 167772, 16777216],
       ['users', 5, 838861, 16777216],
-      ['users', 10, 1677722, 16777216],
       ['users', 50, 8388608, 16777216],
       ['users', 100, 16777216, 16777216],
     ]);
+    expect(progress.every((e) => e.type === 'item-progress' && e.message === `SQL Server BACKUP ${e.percent}%`)).toBe(true);
     expect(logLines.some((l) => l.includes('Processed 352 pages'))).toBe(true);
   });
 
@@ -326,7 +476,7 @@ describe('sqlserver executor (fake connection): backup', () => {
     server.engineEdition = 4;
     server.addDb('users', LIVE_TABLES);
     const session = await createSqlServerDriver({ connect: server.connector }).backup({ db: cfg(), type: 'full', purpose: 'backup' }, ctx());
-    expect(server.log.find((r) => r.sql.startsWith('BACKUP'))!.sql).toBe('BACKUP DATABASE @db TO DISK = @path WITH CHECKSUM, COPY_ONLY, INIT, FORMAT, STATS = 5');
+    expect(server.log.find((r) => r.sql.startsWith('BACKUP'))!.sql).toBe('BACKUP DATABASE @db TO DISK = @path WITH CHECKSUM, COPY_ONLY, INIT, FORMAT, STATS = 1');
     expect(session.parts[0]!.compress).toBe(true);
     const opened = await session.parts[0]!.open();
     await readAll(opened.stream);
@@ -367,7 +517,7 @@ describe('sqlserver executor (fake connection): backup', () => {
     server.addDb('users', LIVE_TABLES);
     server.inject = (sql) => (sql.startsWith('RESTORE VERIFYONLY') ? sqlError(3013, 'VERIFY DATABASE is terminating abnormally (checksum failure).') : null);
     const session = await createSqlServerDriver({ connect: server.connector }).backup({ db: cfg(), type: 'full', purpose: 'safety' }, ctx());
-    expect(server.log.find((r) => r.sql.startsWith('BACKUP'))!.sql).toBe('BACKUP DATABASE @db TO DISK = @path WITH CHECKSUM, CONTINUE_AFTER_ERROR, COPY_ONLY, INIT, FORMAT, COMPRESSION, STATS = 5');
+    expect(server.log.find((r) => r.sql.startsWith('BACKUP'))!.sql).toBe('BACKUP DATABASE @db TO DISK = @path WITH CHECKSUM, CONTINUE_AFTER_ERROR, COPY_ONLY, INIT, FORMAT, COMPRESSION, STATS = 1');
     expect(reporter.events.some((e) => e.type === 'warning' && e.message.includes('RESTORE VERIFYONLY rejected it'))).toBe(true);
     const opened = await session.parts[0]!.open();
     await readAll(opened.stream);
@@ -468,13 +618,13 @@ describe('sqlserver executor (fake connection): restore', () => {
     expect(readdirSync(localDir)).toEqual([]);
     const restore = server.log.find((r) => r.sql.startsWith('RESTORE DATABASE'))!;
     expect(restore.params.db).toBe(temp);
-    expect(server.log.slice(-4).map((r) => r.sql)).toEqual([
-      'ALTER DATABASE [users] SET SINGLE_USER WITH NO_WAIT',
-      `ALTER DATABASE [users] MODIFY NAME = [${safety}]`,
+    const swapAt = server.log.findIndex((r) => r.sql.startsWith('BEGIN TRY'));
+    expect(server.log.slice(swapAt, swapAt + 3).map((r) => r.sql)).toEqual([
+      ['BEGIN TRY', '  ALTER DATABASE [users] SET SINGLE_USER WITH NO_WAIT;', `  ALTER DATABASE [users] MODIFY NAME = [${safety}];`, 'END TRY', 'BEGIN CATCH', '  THROW;', 'END CATCH'].join('\n'),
       `ALTER DATABASE [${temp}] MODIFY NAME = [users]`,
-      `ALTER DATABASE [${safety}] SET MULTI_USER`,
+      `ALTER DATABASE [${safety}] SET MULTI_USER WITH ROLLBACK IMMEDIATE`,
     ]);
-    expect(reporter.events.filter((e) => e.type === 'item-progress').map((e) => (e.type === 'item-progress' ? e.percent : null))).toEqual([5, 55, 100]);
+    expect(reporter.events.filter((e) => e.type === 'item-progress').map((e) => (e.type === 'item-progress' ? e.percent : null))).toEqual(Array.from({ length: 100 }, (_, i) => i + 1));
     expect(server.closed).toBe(server.opened);
     // a completed restore leaves nothing for recover() to do; the safety copy stays
     expect(await driver.recover(cfg(), ctx())).toEqual([]);
@@ -511,8 +661,8 @@ describe('sqlserver executor (fake connection): restore', () => {
 
   it('a failure at every restore step leaves the live database untouched and MULTI_USER, the temporary database dropped and no file behind', async () => {
     const statements = await happyStatements();
-    const lastMultiUser = statements.length - 1;
-    expect(statements[lastMultiUser]).toBe(`ALTER DATABASE [${safety}] SET MULTI_USER`);
+    const lastMultiUser = statements.findIndex((sql) => sql === `ALTER DATABASE [${safety}] SET MULTI_USER WITH ROLLBACK IMMEDIATE`);
+    expect(lastMultiUser).toBeGreaterThan(0);
     expect(statements.length).toBeGreaterThanOrEqual(12);
     for (let i = 0; i < lastMultiUser; i++) {
       server = new FakeServer(localDir);
@@ -553,11 +703,12 @@ describe('sqlserver executor (fake connection): restore', () => {
 
   it('a failure of the final MULTI_USER after a complete swap is a warning naming the statement to run', async () => {
     server.addDb('users', LIVE_TABLES);
-    server.inject = (sql) => (sql === `ALTER DATABASE [${safety}] SET MULTI_USER` ? sqlError(5061, 'ALTER DATABASE failed because a lock could not be placed') : null);
+    server.inject = (sql) => (sql === `ALTER DATABASE [${safety}] SET MULTI_USER WITH ROLLBACK IMMEDIATE` ? sqlError(5061, 'ALTER DATABASE failed because a lock could not be placed') : null);
     const result = await createSqlServerDriver({ connect: server.connector }).restore(restoreReq({ terminateConnections: true }), ctx());
     expect(result.restoredTo).toBe('users');
     const warning = reporter.events.find((e) => e.type === 'warning');
-    expect(warning && warning.type === 'warning' ? warning.message : '').toContain(`Run: ALTER DATABASE [${safety}] SET MULTI_USER`);
+    expect(warning && warning.type === 'warning' ? warning.message : '').toContain(`Run: ALTER DATABASE [${safety}] SET MULTI_USER WITH ROLLBACK IMMEDIATE`);
+    expect(server.log.filter((r) => r.sql === `ALTER DATABASE [${safety}] SET MULTI_USER WITH ROLLBACK IMMEDIATE`)).toHaveLength(5);
   });
 
   it('a corrupt stored stream fails before anything is restored', async () => {
@@ -578,14 +729,17 @@ describe('sqlserver executor (fake connection): restore', () => {
     expect(readdirSync(localDir)).toEqual([]);
   });
 
-  it('row counts that differ from the manifest stop an in-place restore before the swap', async () => {
+  it('row counts that differ from the manifest (estimates) are a warning with the figures, not a refusal (issue 16.1)', async () => {
     server.addDb('users', LIVE_TABLES);
-    const req = restoreReq({ entry: entry({ 'dbo.Album': 301, 'dbo.Artist': 250 }) });
-    const err = (await createSqlServerDriver({ connect: server.connector }).restore(req, ctx()).catch((e: unknown) => e)) as RespaldoError;
-    expect(err.message).toMatch(/does not match the manifest's row counts \(dbo\.Album: 300 rows, expected 301\)/);
-    expect(server.dbs.get('users')!.id).toBe('users#original');
-    expect([...server.dbs.keys()]).toEqual(['users']);
-    expect(server.log.some((r) => r.sql.includes('SINGLE_USER'))).toBe(false);
+    const e = entry({ 'dbo.Album': 301, 'dbo.Artist': 250 });
+    e.details = { rowCountsDrift: ['dbo.Album: 301 rows, expected 299'] };
+    const result = await createSqlServerDriver({ connect: server.connector }).restore(restoreReq({ entry: e }), ctx());
+    expect(result.safetyDatabase).toBe(safety);
+    expect(server.dbs.get('users')!.id).toBe('users#from-backup');
+    const warning = reporter.events.find((ev) => ev.type === 'warning');
+    expect(warning && warning.type === 'warning' ? warning.message : '').toBe(
+      "Row counts of users differ from the manifest's estimates (the database was written during the backup): dbo.Album: 300 rows, expected 301",
+    );
   });
 
   it('refuses when other sessions use the live database and --terminate-connections was not given', async () => {
@@ -619,7 +773,7 @@ describe('sqlserver executor (fake connection): restore', () => {
     server.addDb('users', LIVE_TABLES, { sessions: ['app'] });
     const result = await createSqlServerDriver({ connect: server.connector }).restore(restoreReq({ terminateConnections: true }), ctx());
     expect(result.safetyDatabase).toBe(safety);
-    expect(server.log.some((r) => r.sql === 'ALTER DATABASE [users] SET SINGLE_USER WITH ROLLBACK IMMEDIATE')).toBe(true);
+    expect(server.log.some((r) => r.sql.includes('  ALTER DATABASE [users] SET SINGLE_USER WITH ROLLBACK IMMEDIATE;\n'))).toBe(true);
   });
 
   it('refuses without --terminate-connections when the login cannot see other sessions', async () => {

@@ -17,11 +17,21 @@ import type {
   RestoreResult,
   RestoreStepPlan,
   RestoreTarget,
+  SwapBackRequest,
   TargetState,
 } from './driver.js';
 import {
   databaseInfoStatement,
   defaultFileDirs,
+  encryptionStatement,
+  hostInfoStatement,
+  hostPathStyle,
+  LOCK_ERRORS,
+  planSettings,
+  SWAP_ATTEMPTS,
+  unsupportedEdition,
+  type DbSettings,
+  type PathStyle,
   dropIfExistsStatement,
   dropSafetyCopyStatements,
   fileListStatement,
@@ -322,7 +332,7 @@ const PERMISSION_HINT =
  * Turns an mssql/tedious error into an operator error with a hint. Errors that are not from SQL
  * Server (bugs) are returned unchanged. The password is never part of the message.
  */
-export function mapSqlError(err: unknown, action: string, s: ConnectionSettings): unknown {
+export function mapSqlError(err: unknown, action: string, s: ConnectionSettings, interruptedNote = 'nothing was replaced'): unknown {
   if (err instanceof RespaldoError || !isSqlError(err)) return err;
   const all = [...(err.precedingErrors ?? []), err];
   const numbers = new Set(all.map((e) => e.number).filter((n): n is number => typeof n === 'number'));
@@ -351,7 +361,15 @@ export function mapSqlError(err: unknown, action: string, s: ConnectionSettings)
       details,
     );
   }
-  if (err.code === 'ECANCEL') return new InterruptedError(`Interrupted while trying to ${action}; nothing was replaced.`);
+  if (err.code === 'ECANCEL') return new InterruptedError(`Interrupted while trying to ${action}; ${interruptedNote}.`);
+  if (has(33111, 33101)) {
+    return new RespaldoError(
+      'failed',
+      `SQL Server could not ${action}: the backup is encrypted with TDE and this server lacks its certificate: ${text}`,
+      'Create the certificate on this server from its backup (CREATE CERTIFICATE … FROM FILE … WITH PRIVATE KEY …, after a database master key in master), then restore again. See docs/sqlserver.md (TDE).',
+      details,
+    );
+  }
   if (/operating system error 5\b|access is denied|permission denied\)/i.test(text)) {
     return new RespaldoError('failed', `SQL Server could not ${action}: access denied to the backup folder: ${text}`, ACCESS_HINT(s), details);
   }
@@ -433,6 +451,10 @@ interface ServerInfo {
   masterDataFile: string | null;
   masterLogFile: string | null;
   canViewServerState: boolean;
+  /** `Windows` or `Linux` (sys.dm_os_host_info); null when unknown. */
+  hostPlatform: string | null;
+  /** Separator style of paths on the server host, decided from hostPlatform. */
+  pathStyle: PathStyle;
 }
 
 interface DbInfo {
@@ -441,31 +463,58 @@ interface DbInfo {
   userAccess: string | null;
   recoveryModel: string | null;
   sizeBytes: number | null;
+  settings: DbSettings;
+  /** TDE: sys.databases.is_encrypted. */
+  encrypted: boolean;
+  /** Availability group replica id (sys.databases.replica_id); null when not in an AG. */
+  replicaId: string | null;
+}
+
+/** Raw SQL Server error numbers of an error (before mapping), including the preceding ones. */
+function sqlNumbers(err: unknown): number[] {
+  if (!isSqlError(err)) return [];
+  return [...(err.precedingErrors ?? []), err].map((e) => e.number).filter((n): n is number => typeof n === 'number');
 }
 
 type Progress = (percent: number) => void;
 
 /** Runs plans over one connection: statement by statement, errors mapped, progress forwarded. */
 class Session {
+  /** What an interruption leaves, said in the InterruptedError of a cancelled statement. */
+  interruptedNote = 'nothing was replaced';
+
   constructor(
     readonly conn: SqlConnection,
     readonly settings: ConnectionSettings,
     readonly ctx: Pick<DriverContext, 'log' | 'signal'>,
+    readonly retryDelayMs: (attempt: number) => number = (attempt) => 250 * attempt,
   ) {}
 
-  async run(st: Statement, progress?: Progress, cancellable = true): Promise<Record<string, unknown>[]> {
-    this.ctx.log(`sqlserver: ${st.purpose}`);
-    try {
-      return await this.conn.query(st.sql, st.params, {
-        ...(cancellable ? { signal: this.ctx.signal } : {}),
-        onInfo: (message) => {
-          const pct = parseStatsPercent(message);
-          if (pct !== null && progress) progress(pct);
-          else if (message) this.ctx.log(`sqlserver: ${scrub(message, this.settings)}`);
-        },
-      });
-    } catch (err) {
-      throw mapSqlError(err, st.purpose, this.settings);
+  /**
+   * Runs one statement. `retryLock`: a statement that failed only because another connection held
+   * the database at that moment (LOCK_ERRORS) is run again, up to SWAP_ATTEMPTS times.
+   */
+  async run(st: Statement, progress?: Progress, cancellable = true, retryLock = false): Promise<Record<string, unknown>[]> {
+    for (let attempt = 1; ; attempt++) {
+      this.ctx.log(`sqlserver: ${st.purpose}${attempt > 1 ? ` (attempt ${attempt})` : ''}`);
+      try {
+        return await this.conn.query(st.sql, st.params, {
+          ...(cancellable ? { signal: this.ctx.signal } : {}),
+          onInfo: (message) => {
+            const pct = parseStatsPercent(message);
+            if (pct !== null && progress) progress(pct);
+            else if (message) this.ctx.log(`sqlserver: ${scrub(message, this.settings)}`);
+          },
+        });
+      } catch (err) {
+        const lockOnly = sqlNumbers(err).some((n) => LOCK_ERRORS.includes(n)) && !sqlNumbers(err).includes(5011);
+        if (retryLock && lockOnly && attempt < SWAP_ATTEMPTS) {
+          this.ctx.log(`sqlserver: another connection held the database (${(err as Error).message}); trying again`);
+          await new Promise((r) => setTimeout(r, this.retryDelayMs(attempt)));
+          continue;
+        }
+        throw mapSqlError(err, st.purpose, this.settings, this.interruptedNote);
+      }
     }
   }
 
@@ -482,13 +531,48 @@ class Session {
       masterDataFile: str(row.masterDataFile),
       masterLogFile: str(row.masterLogFile),
       canViewServerState: num(row.canViewServerState) === 1,
+      ...(await this.hostPlatform()),
     };
+  }
+
+  private async hostPlatform(): Promise<{ hostPlatform: string | null; pathStyle: PathStyle }> {
+    try {
+      const platform = str((await this.run(hostInfoStatement()))[0]?.hostPlatform);
+      return { hostPlatform: platform, pathStyle: hostPathStyle(platform, this.settings.serverBackupDir) };
+    } catch (err) {
+      const numbers = (err as RespaldoError).details?.sqlErrors as number[] | undefined;
+      if (!numbers?.includes(208)) throw err;
+      // SQL Server 2016 and older: no sys.dm_os_host_info, and Windows only.
+      return { hostPlatform: null, pathStyle: hostPathStyle(null, this.settings.serverBackupDir, true) };
+    }
+  }
+
+  async encryption(name: string): Promise<{ certificate: string | null; thumbprint: string | null; state: number | null } | null> {
+    const row = (await this.run(encryptionStatement(name)))[0];
+    if (!row) return null;
+    return { certificate: str(row.certificateName), thumbprint: str(row.thumbprint), state: num(row.encryptionState) };
   }
 
   async databaseInfo(name: string): Promise<DbInfo | null> {
     const row = (await this.run(databaseInfoStatement(name)))[0];
     if (!row) return null;
-    return { name: String(row.name ?? name), state: str(row.state), userAccess: str(row.userAccess), recoveryModel: str(row.recoveryModel), sizeBytes: num(row.sizeBytes) };
+    return {
+      name: String(row.name ?? name),
+      state: str(row.state),
+      userAccess: str(row.userAccess),
+      recoveryModel: str(row.recoveryModel),
+      sizeBytes: num(row.sizeBytes),
+      settings: {
+        owner: str(row.owner),
+        trustworthy: num(row.trustworthy) === 1,
+        brokerEnabled: num(row.brokerEnabled) === 1,
+        recoveryModel: str(row.recoveryModel),
+        compatibilityLevel: num(row.compatibilityLevel),
+        readOnly: num(row.readOnly) === 1,
+      },
+      encrypted: num(row.encrypted) === 1,
+      replicaId: str(row.replicaId),
+    };
   }
 
   async sessions(name: string): Promise<string[]> {
@@ -521,6 +605,32 @@ class Session {
       /* closing a broken connection */
     }
   }
+}
+
+/** The TDE certificate of an encrypted database; names unknown without VIEW SERVER STATE. */
+async function readTde(session: Session, server: ServerInfo, name: string): Promise<{ certificate: string | null; thumbprint: string | null }> {
+  if (!server.canViewServerState) return { certificate: null, thumbprint: null };
+  try {
+    const e = await session.encryption(name);
+    return { certificate: e?.certificate ?? null, thumbprint: e?.thumbprint ?? null };
+  } catch (err) {
+    session.ctx.log(`sqlserver: could not read the TDE certificate of ${name}: ${(err as Error).message}`);
+    return { certificate: null, thumbprint: null };
+  }
+}
+
+/** The settings recorded in a manifest entry (details.settings), or null for sets made before they were. */
+function recordedSettings(details: Record<string, unknown>): DbSettings | null {
+  const v = details.settings as Partial<DbSettings> | undefined;
+  if (!v || typeof v !== 'object') return null;
+  return {
+    owner: typeof v.owner === 'string' ? v.owner : null,
+    trustworthy: v.trustworthy === true,
+    brokerEnabled: v.brokerEnabled === true,
+    recoveryModel: typeof v.recoveryModel === 'string' ? v.recoveryModel : null,
+    compatibilityLevel: typeof v.compatibilityLevel === 'number' ? v.compatibilityLevel : null,
+    readOnly: v.readOnly === true,
+  };
 }
 
 function progressTo(ctx: DriverContext, item: string, label: string, totalBytes: number | null): Progress {
@@ -573,7 +683,8 @@ interface Journal {
   temp: string;
   safety: string | null;
   setId: string;
-  kind: 'in-place' | 'side-by-side';
+  /** `swap-back`: a rollback; `temp` is then the kept safety copy being swapped in. */
+  kind: 'in-place' | 'side-by-side' | 'swap-back';
   phase: 'restoring' | 'swapping';
   bakFile: string;
   startedAt: string;
@@ -614,6 +725,27 @@ async function readJournals(dir: string, configName: string, ctx: Pick<DriverCon
 export interface SqlServerDriverDeps {
   /** How to open a connection (default: mssql). Tests pass an in-process fake. */
   connect?: SqlConnector;
+  /** Wait before attempt `n + 1` of a swap step that lost its lock (default 250 ms × n). */
+  retryDelayMs?: (attempt: number) => number;
+}
+
+/** Refuses servers where BACKUP … TO DISK on a shared folder cannot work (Azure SQL Database, Managed Instance). */
+function refuseEdition(server: ServerInfo, s: ConnectionSettings): void {
+  const what = unsupportedEdition(server.engineEdition);
+  if (!what) return;
+  throw new RefusedError(
+    `SQL Server at ${where(s)} is ${what}: it cannot write BACKUP … TO DISK to a folder respaldo shares, nor RESTORE from one.`,
+    'Use the platform\'s own backups (automated backups and point-in-time restore, or BACKUP TO URL), or export with a bacpac; respaldo backs up SQL Server on Windows, Linux and containers.',
+  );
+}
+
+/** Refuses a rename-based swap of a database that belongs to an availability group. */
+function refuseAvailabilityGroup(info: DbInfo | null, s: ConnectionSettings, doing: string): void {
+  if (!info?.replicaId) return;
+  throw new RefusedError(
+    `Database "${info.name}" on ${where(s)} is in an availability group: it cannot be set SINGLE_USER or renamed, so ${doing} is not possible.`,
+    'Restore side by side with --to NAME, or remove the database from the availability group first (ALTER AVAILABILITY GROUP … REMOVE DATABASE), restore, and add it back.',
+  );
 }
 
 /** Builds the SQL Server driver over a connector. */
@@ -622,7 +754,7 @@ export function createSqlServerDriver(deps: SqlServerDriverDeps = {}): Driver {
 
   async function open(s: ConnectionSettings, ctx: Pick<DriverContext, 'log' | 'signal'>, action: string): Promise<Session> {
     try {
-      return new Session(await connect(s), s, ctx);
+      return new Session(await connect(s), s, ctx, deps.retryDelayMs);
     } catch (err) {
       throw mapSqlError(err, action, s);
     }
@@ -637,21 +769,34 @@ export function createSqlServerDriver(deps: SqlServerDriverDeps = {}): Driver {
     const s = resolveSettings(req.db);
     await checkLocalDir(s);
     const session = await open(s, ctx, `back up ${s.database}`);
+    session.interruptedNote = `the backup of ${s.database} was stopped: the database was not changed, the unfinished .bak is removed and no backup of it is kept from this run`;
     let localPath: string | null = null;
     try {
       const server = await session.serverInfo();
+      refuseEdition(server, s);
       const info = await session.databaseInfo(s.database);
       if (!info) throw new RespaldoError('failed', `Database "${s.database}" does not exist on SQL Server at ${where(s)}.`, 'Check the database name in the config (databases[].database or the url).');
       if (info.state && info.state !== 'ONLINE') {
         throw new RespaldoError('failed', `Database "${s.database}" on ${where(s)} is ${info.state}, not ONLINE; it cannot be backed up now.`, 'Bring the database online (ask the DBA) and run the backup again.');
       }
+      const tde = info.encrypted ? await readTde(session, server, s.database) : null;
+      if (tde) {
+        ctx.reporter.emit({
+          type: 'warning',
+          item: req.db.name,
+          message: `${s.database} is encrypted with TDE${tde.certificate ? ` (certificate ${tde.certificate})` : ''}: this backup restores only on a server that has that certificate with its private key. Back the certificate up (see docs/sqlserver.md).`,
+        });
+      }
       const token = fileToken();
       const continueAfterError = req.purpose === 'safety';
-      let plan: BackupPlan = planBackup({ database: s.database, serverBackupDir: s.serverBackupDir, token, compression: supportsBackupCompression(server.edition, server.engineEdition), continueAfterError });
+      const pathStyle = server.pathStyle;
+      const compression = supportsBackupCompression(server.edition, server.engineEdition);
+      let plan: BackupPlan = planBackup({ database: s.database, serverBackupDir: s.serverBackupDir, token, compression, continueAfterError, pathStyle });
       localPath = join(s.localBackupDir, plan.fileName);
       const progress = progressTo(ctx, req.db.name, 'SQL Server BACKUP', info.sizeBytes);
       let compressionNote: string | null = plan.compression ? null : `not supported by the ${server.edition ?? 'unknown'} edition`;
       checkAborted(ctx.signal, 'the backup');
+      const countsBefore = await session.rowCounts(s.database);
       try {
         await session.run(plan.backup, progress);
       } catch (err) {
@@ -660,9 +805,13 @@ export function createSqlServerDriver(deps: SqlServerDriverDeps = {}): Driver {
         if (!plan.compression || !sqlErrors.includes(1844)) throw err;
         compressionNote = 'refused by the server (error 1844); backed up without compression';
         ctx.reporter.emit({ type: 'warning', item: req.db.name, message: `SQL Server refused BACKUP WITH COMPRESSION; backing up ${s.database} uncompressed.` });
-        plan = planBackup({ database: s.database, serverBackupDir: s.serverBackupDir, token, compression: false, continueAfterError });
+        plan = planBackup({ database: s.database, serverBackupDir: s.serverBackupDir, token, compression: false, continueAfterError, pathStyle });
         await session.run(plan.backup, progress);
       }
+      // Counts right after BACKUP are the nearest to its consistency point (the end of the data
+      // copy); rows written meanwhile make them estimates, recorded with the drift seen.
+      const tables = await session.rowCounts(s.database);
+      const drift = compareRowCounts(countsBefore, tables);
       let bytes: number;
       try {
         bytes = (await fsp.stat(localPath)).size;
@@ -688,7 +837,6 @@ export function createSqlServerDriver(deps: SqlServerDriverDeps = {}): Driver {
       const header = (await session.run(plan.header))[0] ?? {};
       const compressed = num(header.Compressed ?? header.compressed) === 1;
       const files = await session.fileList(plan.serverPath);
-      const tables = await session.rowCounts(s.database);
       await session.close();
 
       const facts: DumpFacts = {
@@ -713,7 +861,11 @@ export function createSqlServerDriver(deps: SqlServerDriverDeps = {}): Driver {
           checksum: true,
           verified: verifyError ? `RESTORE VERIFYONLY WITH CHECKSUM failed: ${verifyError}` : 'RESTORE VERIFYONLY WITH CHECKSUM',
           continueAfterError,
-          rowCounts: 'sys.partitions, read right after BACKUP',
+          rowCounts: drift.length > 0 ? 'estimate: sys.partitions right after BACKUP; the database was written during the backup' : 'estimate: sys.partitions right after BACKUP',
+          ...(drift.length > 0 ? { rowCountsDrift: drift.slice(0, 20) } : {}),
+          settings: info.settings,
+          hostPlatform: server.hostPlatform,
+          ...(tde ? { tde: { encrypted: true, certificate: tde.certificate, thumbprint: tde.thumbprint } } : {}),
           logicalFiles: files.map((f) => ({ logicalName: f.logicalName, physicalName: f.physicalName, type: f.type, fileGroup: f.fileGroup, sizeBytes: f.sizeBytes })),
         },
       };
@@ -767,15 +919,19 @@ export function createSqlServerDriver(deps: SqlServerDriverDeps = {}): Driver {
     const inPlace = req.target.kind === 'in-place';
     await checkLocalDir(s);
     const session = await open(s, ctx, `restore ${live}`);
-    const bakFile = restoreFileName(live, req.setId, fileToken());
+    session.interruptedNote = `the live database "${live}" was not touched and the temporary database is dropped`;
+    const token = fileToken();
+    const bakFile = restoreFileName(live, req.setId, token);
     const localPath = join(s.localBackupDir, bakFile);
-    const serverPath = joinServerPath(s.serverBackupDir, bakFile);
+    let serverPath = joinServerPath(s.serverBackupDir, bakFile);
     let journalPath: string | null = null;
     let tempCreated = false;
     let clean = true;
     try {
       const server = await session.serverInfo();
-      const dirs = defaultFileDirs(server);
+      refuseEdition(server, s);
+      serverPath = joinServerPath(s.serverBackupDir, bakFile, server.pathStyle);
+      const dirs = defaultFileDirs(server, server.pathStyle);
       if (!dirs) throw new RespaldoError('failed', `SQL Server at ${where(s)} did not report its default data and log folders.`, 'Set the default database file locations in the server properties, then run the restore again.');
       const liveInfo = await session.databaseInfo(live);
       if (!inPlace && liveInfo) {
@@ -793,6 +949,7 @@ export function createSqlServerDriver(deps: SqlServerDriverDeps = {}): Driver {
           'Delete that pre_restore set (`respaldo delete <id>`) or drop the database once you no longer need it, or restore side by side with --to NAME.',
         );
       }
+      if (inPlace) refuseAvailabilityGroup(liveInfo, s, 'an in-place restore');
       if (inPlace && liveInfo) await ensureNoSessions(session, server, live, req.terminateConnections);
 
       checkAborted(ctx.signal, 'the restore');
@@ -807,23 +964,27 @@ export function createSqlServerDriver(deps: SqlServerDriverDeps = {}): Driver {
       }
 
       const files = await session.fileList(serverPath);
-      const moves = planMoves(files, { live, setId: req.setId, dataDir: dirs.dataDir, logDir: dirs.logDir });
+      const moves = planMoves(files, { live, setId: req.setId, token, dataDir: dirs.dataDir, logDir: dirs.logDir, pathStyle: server.pathStyle });
       checkAborted(ctx.signal, 'the restore');
       tempCreated = true;
-      await session.run(restoreStatement(temp, serverPath, moves), progressTo(ctx, req.db.name, 'SQL Server RESTORE', req.entry.rawBytes || null));
+      const continueAfterError = req.entry.details.continueAfterError === true;
+      await session.run(restoreStatement(temp, serverPath, moves, { continueAfterError }), progressTo(ctx, req.db.name, 'SQL Server RESTORE', req.entry.rawBytes || null));
+      if (continueAfterError) {
+        ctx.reporter.emit({
+          type: 'warning',
+          item: req.db.name,
+          message: `${live} was restored WITH CONTINUE_AFTER_ERROR from a safety copy of a damaged database: the damage is restored too. Run DBCC CHECKDB on it.`,
+        });
+      }
 
+      // RESTORE … WITH CHECKSUM proved the pages; row counts from sys.partitions are estimates
+      // (and the backup may have been taken while the database was written): a difference warns.
       const tables = await session.rowCounts(temp);
       const diffs = compareRowCounts(req.entry.tables, tables);
       if (diffs.length > 0) {
         const shown = diffs.slice(0, 10).join('; ') + (diffs.length > 10 ? `; … ${diffs.length - 10} more` : '');
-        if (inPlace) {
-          throw new RespaldoError(
-            'failed',
-            `The restored copy of ${live} does not match the manifest's row counts (${shown}); the live database was not replaced.`,
-            'Row counts are read from sys.partitions right after BACKUP; a database written during the backup can differ. Restore side by side with --to NAME to inspect the copy.',
-          );
-        }
-        ctx.reporter.emit({ type: 'warning', item: req.db.name, message: `Row counts of ${live} differ from the manifest: ${shown}` });
+        const why = Array.isArray(req.entry.details.rowCountsDrift) ? ' (the database was written during the backup)' : '';
+        ctx.reporter.emit({ type: 'warning', item: req.db.name, message: `Row counts of ${live} differ from the manifest's estimates${why}: ${shown}` });
       }
       checkAborted(ctx.signal, 'the swap');
 
@@ -836,8 +997,20 @@ export function createSqlServerDriver(deps: SqlServerDriverDeps = {}): Driver {
       }
       const swap = await executeSwap(session, ctx, req.db.name, { live, setId: req.setId, liveExists, terminateConnections: req.terminateConnections });
       tempCreated = false;
+      const recorded = recordedSettings(req.entry.details);
+      if (inPlace && recorded) await putSettingsBack(session, ctx, req.db.name, live, recorded, swap.safety);
       return { ...(swap.safety ? { safetyDatabase: swap.safety } : {}), tables, restoredTo: live };
-    } catch (err) {
+    } catch (caught) {
+      let err = caught;
+      if (err instanceof RespaldoError && ((err.details?.sqlErrors as number[] | undefined) ?? []).includes(33111)) {
+        const tde = req.entry.details.tde as { certificate?: string | null; thumbprint?: string | null } | undefined;
+        err = new RespaldoError(
+          'failed',
+          `${err.message.replace(/\.$/, '')}. The backup of ${live} is encrypted with TDE${tde?.certificate ? ` under certificate "${tde.certificate}"` : ''}${tde?.thumbprint ? ` (thumbprint ${tde.thumbprint})` : ''}; the live database was not touched.`,
+          `Restore the certificate${tde?.certificate ? ` "${tde.certificate}"` : ''} into master on ${where(s)} from its backup (CREATE CERTIFICATE … FROM FILE = '…cer' WITH PRIVATE KEY (FILE = '…pvk', DECRYPTION BY PASSWORD = '…')), then run the restore again. See docs/sqlserver.md (TDE).`,
+          err.details,
+        );
+      }
       if (err instanceof SwapBrokenError) clean = false;
       if (tempCreated) {
         try {
@@ -873,28 +1046,34 @@ export function createSqlServerDriver(deps: SqlServerDriverDeps = {}): Driver {
   }
 
   /**
-   * Runs the swap. On a failure it puts the old live database back under its name; in every case
-   * it sets the old live database back to MULTI_USER.
+   * Runs the swap of `incoming` (the temporary database, or a safety copy swapped back) into place.
+   * Steps that lose their lock to another connection are retried (SWAP_ATTEMPTS). On a failure it
+   * puts the old live database back under its name; in every case it sets the old live database
+   * back to MULTI_USER.
    */
-  async function executeSwap(session: Session, ctx: DriverContext, item: string, opts: { live: string; setId: string; liveExists: boolean; terminateConnections: boolean }): Promise<{ safety: string | null }> {
+  async function executeSwap(
+    session: Session,
+    ctx: DriverContext,
+    item: string,
+    opts: { live: string; setId: string; liveExists: boolean; terminateConnections: boolean; incoming?: string },
+  ): Promise<{ safety: string | null }> {
     const plan = planSwap(opts);
     if (!opts.liveExists) {
-      for (const st of plan.steps) await session.run(st, undefined, false);
+      for (const st of plan.steps) await session.run(st, undefined, false, true);
       return { safety: null };
     }
     let stage: 'none' | 'single-user-attempted' | 'live-renamed' | 'done' = 'none';
     try {
       stage = 'single-user-attempted';
-      await session.run(plan.steps[0]!, undefined, false);
-      await session.run(plan.steps[1]!, undefined, false);
+      await session.run(plan.steps[0]!, undefined, false, true);
       stage = 'live-renamed';
-      await session.run(plan.steps[2]!, undefined, false);
+      await session.run(plan.steps[1]!, undefined, false, true);
       stage = 'done';
       return { safety: plan.safety };
     } catch (err) {
       if (stage === 'live-renamed') {
         try {
-          await session.run(plan.rollbackRename!, undefined, false);
+          await session.run(plan.rollbackRename!, undefined, false, true);
           stage = 'single-user-attempted';
         } catch (rollbackErr) {
           throw new SwapBrokenError(
@@ -907,13 +1086,118 @@ export function createSqlServerDriver(deps: SqlServerDriverDeps = {}): Driver {
       throw err;
     } finally {
       if (stage !== 'none') {
-        const st = stage === 'done' ? plan.finallyAfterSwap! : stage === 'live-renamed' ? multiUserStatement(plan.safety!) : plan.finallyBeforeRename!;
+        const st = stage === 'done' ? plan.finallyAfterSwap! : stage === 'live-renamed' ? multiUserStatement(plan.safety!, true) : plan.finallyBeforeRename!;
         try {
-          await session.run(st, undefined, false);
+          await session.run(st, undefined, false, true);
         } catch (muErr) {
           ctx.reporter.emit({ type: 'warning', item, message: `Could not set the database back to MULTI_USER (${(muErr as Error).message}). Run: ${st.sql}` });
         }
       }
+    }
+  }
+
+  /**
+   * After an in-place swap: gives the new live database the settings recorded at backup time
+   * (RESTORE resets TRUSTWORTHY and the owner, and may leave Service Broker off). Each setting that
+   * cannot be put back is a warning naming it and the statement to run; the restore stands.
+   */
+  async function putSettingsBack(session: Session, ctx: DriverContext, item: string, live: string, recorded: DbSettings, safety: string | null): Promise<void> {
+    let current: DbInfo | null;
+    try {
+      current = await session.databaseInfo(live);
+    } catch (err) {
+      ctx.reporter.emit({ type: 'warning', item, message: `Could not read the settings of ${live} after the restore (${(err as Error).message}); owner, TRUSTWORTHY and Service Broker were not checked.` });
+      return;
+    }
+    if (!current) return;
+    const failed: string[] = [];
+    for (const step of planSettings(live, recorded, current.settings, safety)) {
+      try {
+        await session.run(step.statement, undefined, false, true);
+        ctx.log(`sqlserver: put back ${step.setting} = ${step.value} on ${live}`);
+      } catch (err) {
+        failed.push(`${step.setting} ${step.value} (${(err as Error).message}; run: ${step.statement.sql})`);
+      }
+    }
+    if (failed.length > 0) {
+      ctx.reporter.emit({ type: 'warning', item, message: `Restored ${live}, but could not put back: ${failed.join('; ')}` });
+    }
+  }
+
+  async function swapBack(req: SwapBackRequest, ctx: DriverContext): Promise<RestoreResult> {
+    const s = resolveSettings(req.db);
+    const live = s.database;
+    checkTargetName(live);
+    const parsed = parseStagingName(req.safetyName, live);
+    if (!parsed || parsed.kind !== 'safety') {
+      throw new RefusedError(`"${req.safetyName}" is not a safety copy of ${live} made by respaldo; nothing was changed.`, `Only databases named ${live}__pre_restore_<set id> are swapped back.`);
+    }
+    const { safety: newSafety } = stagingNames(live, req.setId);
+    if (newSafety === req.safetyName) {
+      throw new RefusedError(`The safety copy "${req.safetyName}" cannot replace itself.`, 'Roll back with the pre_restore set that lists this database.');
+    }
+    await checkLocalDir(s);
+    const session = await open(s, ctx, `swap ${req.safetyName} back in as ${live}`);
+    session.interruptedNote = `"${live}" and "${req.safetyName}" keep their names`;
+    let journalPath: string | null = null;
+    let clean = true;
+    try {
+      const server = await session.serverInfo();
+      refuseEdition(server, s);
+      const kept = await session.databaseInfo(req.safetyName);
+      if (!kept) {
+        throw new RespaldoError(
+          'failed',
+          `The safety copy "${req.safetyName}" no longer exists on ${where(s)}; there is nothing to roll back to.`,
+          `Restore an earlier backup set instead (respaldo list --db ${req.db.name}).`,
+        );
+      }
+      if (kept.state && kept.state !== 'ONLINE') {
+        throw new RespaldoError('failed', `The safety copy "${req.safetyName}" is ${kept.state}, not ONLINE; it was not swapped in.`, 'Bring it online (ask the DBA), then roll back again.');
+      }
+      const liveInfo = await session.databaseInfo(live);
+      refuseAvailabilityGroup(liveInfo, s, 'a rollback by renaming');
+      refuseAvailabilityGroup(kept, s, 'a rollback by renaming');
+      if (liveInfo && (await session.databaseInfo(newSafety))) {
+        throw new RefusedError(
+          `"${newSafety}" exists already: this set was rolled back before and that copy is still kept.`,
+          `Drop it (DROP DATABASE ${quoteName(newSafety)}) once you no longer need it, then roll back again.`,
+        );
+      }
+      if (liveInfo) await ensureNoSessions(session, server, live, req.terminateConnections);
+      checkAborted(ctx.signal, 'the rollback');
+      const journal: Journal = {
+        tool: 'respaldo',
+        config: req.db.name,
+        live,
+        temp: req.safetyName,
+        safety: liveInfo ? newSafety : null,
+        setId: req.setId,
+        kind: 'swap-back',
+        phase: 'swapping',
+        bakFile: '',
+        startedAt: new Date().toISOString(),
+      };
+      try {
+        journalPath = await writeJournal(s.localBackupDir, journal);
+      } catch (err) {
+        throw new RespaldoError('failed', `Could not write the swap journal in ${s.localBackupDir}: ${(err as Error).message}; nothing was changed.`, localDirHint(s));
+      }
+      const swap = await executeSwap(session, ctx, req.db.name, {
+        live,
+        setId: req.setId,
+        liveExists: liveInfo !== null,
+        terminateConnections: req.terminateConnections,
+        incoming: req.safetyName,
+      });
+      const tables = await session.rowCounts(live).catch(() => null);
+      return { ...(swap.safety ? { safetyDatabase: swap.safety } : {}), tables, restoredTo: live };
+    } catch (err) {
+      if (err instanceof SwapBrokenError) clean = false;
+      throw err;
+    } finally {
+      if (journalPath && clean) await removeQuietly(journalPath, ctx);
+      await session.close();
     }
   }
 
@@ -937,13 +1221,42 @@ export function createSqlServerDriver(deps: SqlServerDriverDeps = {}): Driver {
           entry[parsed.kind] = name;
           bySet.set(parsed.setId, entry);
         }
+        const run = async (st: Statement, line: string): Promise<void> => {
+          await session.run(st, undefined, false, true);
+          actions.push(line);
+        };
+        // A rollback (swap back) cut in the middle: the operator asked for the kept copy, which is
+        // intact, so the swap is finished; when it had not started, only MULTI_USER is put back.
+        const handled = new Set<string>();
+        for (const { journal: j } of mine.filter((x) => x.journal.kind === 'swap-back')) {
+          const incoming = j.temp;
+          const kept = parseStagingName(incoming, live);
+          if (kept) handled.add(kept.setId);
+          if (j.safety) handled.add(j.setId);
+          if (!dbs.has(live) && dbs.has(incoming)) {
+            const replaced = j.safety && dbs.has(j.safety) ? ` (the database it replaces is kept as ${j.safety})` : '';
+            await run(renameStatement(incoming, live), `finished an interrupted rollback: renamed the safety copy ${incoming} to ${live}${replaced}`);
+            dbs.set(live, dbs.get(incoming)!);
+            dbs.delete(incoming);
+          } else if (dbs.get(live)?.userAccess === 'SINGLE_USER' && dbs.has(incoming)) {
+            await run(multiUserStatement(live, true), `set ${live} back to MULTI_USER (an interrupted rollback had not renamed it; ${incoming} is still kept)`);
+          }
+          if (j.safety && dbs.get(j.safety)?.userAccess === 'SINGLE_USER') {
+            await run(multiUserStatement(j.safety, true), `set the safety copy ${j.safety} back to MULTI_USER`);
+          }
+        }
+        const orphanSafeties = [...bySet].filter(([id, f]) => !handled.has(id) && f.safety && !f.temp).map(([, f]) => f.safety!);
+        if (!dbs.has(live) && orphanSafeties.length > 1 && ![...bySet.values()].some((f) => f.temp)) {
+          throw new RespaldoError(
+            'failed',
+            `"${live}" is missing and ${orphanSafeties.length} safety copies exist (${orphanSafeties.join(', ')}); respaldo cannot tell which one was live last (its journal is gone). Nothing was changed.`,
+            `Rename the one you want back by hand: ALTER DATABASE [<safety copy>] MODIFY NAME = ${quoteName(live)}; ALTER DATABASE ${quoteName(live)} SET MULTI_USER;`,
+          );
+        }
         for (const [setId, found] of bySet) {
+          if (handled.has(setId)) continue;
           const phase = mine.find((j) => j.journal.setId === setId)?.journal.phase ?? null;
           const liveRow = dbs.get(live);
-          const run = async (st: Statement, line: string): Promise<void> => {
-            await session.run(st, undefined, false);
-            actions.push(line);
-          };
           if (found.safety) {
             if (!liveRow && found.temp) {
               await run(renameStatement(found.temp, live), `finished an interrupted swap: renamed the restored database ${found.temp} to ${live} (previous database kept as ${found.safety})`);
@@ -957,7 +1270,7 @@ export function createSqlServerDriver(deps: SqlServerDriverDeps = {}): Driver {
             } else if (found.temp) {
               await run(dropIfExistsStatement(found.temp), `dropped the leftover temporary database ${found.temp}`);
             }
-            if (dbs.get(found.safety)?.userAccess === 'SINGLE_USER') await run(multiUserStatement(found.safety), `set the safety copy ${found.safety} back to MULTI_USER`);
+            if (dbs.get(found.safety)?.userAccess === 'SINGLE_USER') await run(multiUserStatement(found.safety, true), `set the safety copy ${found.safety} back to MULTI_USER`);
           } else if (found.temp) {
             if (!liveRow && phase === 'swapping' && dbs.get(found.temp)?.state === 'ONLINE') {
               await run(renameStatement(found.temp, live), `finished an interrupted restore: renamed the verified database ${found.temp} to ${live}`);
@@ -977,6 +1290,48 @@ export function createSqlServerDriver(deps: SqlServerDriverDeps = {}): Driver {
         for (const j of mine) if ((await removeQuietly(j.path, ctx)) === null) actions.push(`removed the restore journal ${j.path}`);
       }
       return actions;
+    } finally {
+      await session.close();
+    }
+  }
+
+  /** Read-only: what interrupted restores and rollbacks left for `db` (see Driver.findLeftovers). */
+  async function findLeftovers(db: DatabaseConfig): Promise<string[]> {
+    const s = resolveSettings(db);
+    const journals = await readJournals(s.localBackupDir, db.name, quietCtx);
+    const session = await open(s, quietCtx, `check ${s.database} for an interrupted restore`);
+    const lines: string[] = [];
+    const how = `respaldo recovers it at the start of the next restore or backup of ${db.name}`;
+    try {
+      const rows = await session.run(listDatabasesStatement(), undefined, false);
+      const dbs = new Map(rows.map((r) => [String(r.name), { userAccess: str(r.userAccess) }]));
+      const lives = new Set<string>([s.database, ...journals.map((j) => j.journal.live)]);
+      for (const live of lives) {
+        if (nameProblem(live)) continue;
+        const safeties: string[] = [];
+        for (const [name, row] of dbs) {
+          const parsed = parseStagingName(name, live);
+          if (parsed?.kind === 'temp') lines.push(`temporary database "${name}" left by an interrupted restore of ${live}; ${how}`);
+          if (parsed?.kind === 'safety') {
+            safeties.push(name);
+            if (row.userAccess === 'SINGLE_USER') lines.push(`safety copy "${name}" is still SINGLE_USER after an interrupted swap; ${how}`);
+          }
+        }
+        if (!dbs.has(live) && safeties.length > 0) {
+          lines.push(`"${live}" is missing: a swap was cut in the middle (kept: ${safeties.join(', ')}); run respaldo restore (or respaldo create) for ${db.name} to finish or undo it`);
+        } else if (dbs.get(live)?.userAccess === 'SINGLE_USER' && journals.some((j) => j.journal.live === live)) {
+          lines.push(`"${live}" is still SINGLE_USER after an interrupted swap; ${how}`);
+        }
+        let files: string[] = [];
+        try {
+          files = (await fsp.readdir(s.localBackupDir)).filter((n) => n.startsWith(restoreFilePrefix(live)) && n.endsWith('.bak'));
+        } catch {
+          files = [];
+        }
+        for (const n of files) lines.push(`restore file ${join(s.localBackupDir, n)} left by an interrupted restore; ${how}`);
+      }
+      for (const j of journals) lines.push(`journal ${j.path} of an interrupted ${j.journal.kind === 'swap-back' ? 'rollback' : 'restore'} of ${j.journal.live} (set ${j.journal.setId}, ${j.journal.phase}); ${how}`);
+      return lines;
     } finally {
       await session.close();
     }
@@ -1006,9 +1361,30 @@ export function createSqlServerDriver(deps: SqlServerDriverDeps = {}): Driver {
       const { temp, safety } = stagingNames(live, req.setId);
       const inPlace = req.target.kind === 'in-place';
       const on = where(s);
-      const steps = [phrase('mssql.writeBak', { local: s.localBackupDir, server: s.serverBackupDir }), phrase('mssql.restore', { temp }), phrase('mssql.counts')];
-      if (inPlace) steps.push(phrase('mssql.setAside', { live, safety }), phrase('mssql.rename', { temp, live }), phrase('mssql.multiUser', { safety }));
-      else steps.push(phrase('mssql.renameSide', { temp, live }), phrase('mssql.removeBak'));
+      const kept = req.entry.safetyDatabase;
+      if (kept && !req.entry.file) {
+        if (!inPlace) throw new RespaldoError('usage', `"${kept}" is a safety copy kept on the server; it can only be swapped back in place, not restored with --to.`, `Run without --to to roll back ${live}, or copy the database on the server yourself.`);
+        const steps = [phrase('mssql.swapBackCheck', { kept, live }), phrase('mssql.setAsideBatch', { live, safety }), phrase('mssql.swapBackRename', { kept, live, safety }), phrase('mssql.swapBackNoLive', { kept, live })];
+        const rollback = phrase('mssql.rollbackSwapBack', { safety, live });
+        return {
+          database: req.entry.name,
+          target: `database "${live}" on ${on}`,
+          replaces: true,
+          staging: `database "${kept}" (the safety copy, swapped in as it is)`,
+          safety: { kind: 'renamed-database', name: safety },
+          steps: steps.map(english),
+          stepPhrases: steps,
+          rollback: english(rollback),
+          rollbackPhrase: rollback,
+        };
+      }
+      const steps = [phrase('mssql.writeBak', { local: s.localBackupDir, server: s.serverBackupDir }), phrase('mssql.restore', { temp })];
+      if (req.entry.details.continueAfterError === true) steps.push(phrase('mssql.continueAfterError'));
+      steps.push(phrase('mssql.countsEstimate'));
+      if (inPlace) {
+        steps.push(phrase('mssql.setAsideBatch', { live, safety }), phrase('mssql.rename', { temp, live }), phrase('mssql.multiUser', { safety }));
+        if (recordedSettings(req.entry.details)) steps.push(phrase('mssql.settings'));
+      } else steps.push(phrase('mssql.renameSide', { temp, live }), phrase('mssql.removeBak'));
       const rollback = inPlace
         ? phrase('mssql.rollbackInPlace', { safety, live, temp, qSafety: quoteName(safety), qLive: quoteName(live) })
         : phrase('mssql.rollbackSide', { live, qLive: quoteName(live) });
@@ -1043,6 +1419,8 @@ export function createSqlServerDriver(deps: SqlServerDriverDeps = {}): Driver {
 
     restore,
     recover,
+    swapBack,
+    findLeftovers,
 
     async dropSafetyCopy(db: DatabaseConfig, name: string): Promise<void> {
       const s = resolveSettings(db);
@@ -1052,7 +1430,7 @@ export function createSqlServerDriver(deps: SqlServerDriverDeps = {}): Driver {
       }
       const session = await open(s, quietCtx, `drop ${name}`);
       try {
-        for (const st of dropSafetyCopyStatements(name)) await session.run(st, undefined, false);
+        for (const st of dropSafetyCopyStatements(name)) await session.run(st, undefined, false, true);
       } finally {
         await session.close();
       }
