@@ -133,9 +133,12 @@ class FakeServer {
     return db;
   }
 
+  /** serverBackupDir as this fake server sees it (a Linux host: `/` is its only separator). */
+  serverDir = SERVER_DIR;
+
   local(serverPath: string): string {
-    expect(serverPath.startsWith(SERVER_DIR + '/')).toBe(true);
-    return join(this.writeDir, serverPath.slice(SERVER_DIR.length + 1));
+    expect(serverPath.startsWith(this.serverDir + '/')).toBe(true);
+    return join(this.writeDir, serverPath.slice(this.serverDir.length + 1));
   }
 
   readBak(serverPath: string): { magic: string; database: string; id: string; tables: Record<string, number>; compressed: boolean; damaged?: boolean; tde?: string | null; settings?: Partial<FakeDb> } {
@@ -327,7 +330,7 @@ class FakeServer {
       this.db(unquote(m[1]!)).owner = login;
       return [];
     }
-    if ((m = new RegExp(`^ALTER DATABASE ${ID} SET (TRUSTWORTHY (ON|OFF)|RECOVERY (\\w+)|COMPATIBILITY_LEVEL = (\\d+)|(ENABLE_BROKER|DISABLE_BROKER|READ_ONLY|READ_WRITE) WITH ROLLBACK IMMEDIATE)$`).exec(sql))) {
+    if ((m = new RegExp(`^ALTER DATABASE ${ID} SET (?:TRUSTWORTHY (ON|OFF)|RECOVERY (\\w+)|COMPATIBILITY_LEVEL = (\\d+)|(ENABLE_BROKER|DISABLE_BROKER|READ_ONLY|READ_WRITE) WITH ROLLBACK IMMEDIATE)$`).exec(sql))) {
       const db = this.db(unquote(m[1]!));
       if (m[2]) db.trustworthy = m[2] === 'ON';
       else if (m[3]) db.recoveryModel = m[3];
@@ -1052,5 +1055,223 @@ describe('sqlserver driver with the real mssql client: unreachable server', () =
     expect(err.message).toMatch(new RegExp(`Cannot reach SQL Server at 127\\.0\\.0\\.1:${port}`));
     expect(err.hint).toMatch(/firewall/);
     expect(JSON.stringify(err.toJSON()) + err.message).not.toContain(PASSWORD);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Issue 16: server behaviour the driver must survive
+
+/** Backs `users` up through the driver and returns the stored content and the manifest entry. */
+async function backupThroughDriver(driver = createSqlServerDriver({ connect: server.connector, retryDelayMs: () => 0 }), purpose: 'backup' | 'safety' = 'backup', c = ctx()): Promise<{ content: string; entry: DatabaseEntry }> {
+  const session = await driver.backup({ db: cfg(), type: 'full', purpose }, c);
+  const opened = await session.parts[0]!.open();
+  const content = await readAll(opened.stream);
+  const facts = await opened.finished;
+  await session.cleanup();
+  return { content, entry: { ...entry(facts.tables), details: facts.details } };
+}
+
+const noDelay = (): ReturnType<typeof createSqlServerDriver> => createSqlServerDriver({ connect: server.connector, retryDelayMs: () => 0 });
+const warnings = (): string[] => reporter.events.flatMap((e) => (e.type === 'warning' ? [e.message] : []));
+
+describe('issue 16: SQL Server behaviour modelled in the fake', () => {
+  const setId = '20261122_101500';
+  const { temp, safety } = stagingNames('users', setId);
+
+  it('16.1 rows written during BACKUP: counts are recorded as estimates with the drift, and the in-place restore goes ahead with a warning', async () => {
+    const live = server.addDb('users', { ...LIVE_TABLES });
+    server.duringBackup = () => {
+      live.tables['dbo.Album'] = 350;
+      live.id = 'users#written-during-backup';
+    };
+    const { content, entry: e } = await backupThroughDriver();
+    expect(e.tables).toEqual({ 'dbo.Album': 350, 'dbo.Artist': 275 });
+    expect(e.details.rowCounts).toMatch(/^estimate: .*written during the backup/);
+    expect(e.details.rowCountsDrift).toEqual(['dbo.Album: 350 rows, expected 347']);
+    // the server's own consistency point differs again from what sys.partitions said (approximate)
+    const bak = JSON.parse(content);
+    bak.tables['dbo.Album'] = 349;
+    const result = await noDelay().restore(restoreReq({ entry: e }, JSON.stringify(bak)), ctx());
+    expect(result.restoredTo).toBe('users');
+    expect(server.dbs.get('users')!.tables['dbo.Album']).toBe(349);
+    expect(warnings()).toContain("Row counts of users differ from the manifest's estimates (the database was written during the backup): dbo.Album: 349 rows, expected 350");
+  });
+
+  it('16.2 restoring the same set in place a second time does not collide on physical file names', async () => {
+    server.addDb('users', LIVE_TABLES);
+    const driver = noDelay();
+    await driver.restore(restoreReq(), ctx());
+    const firstFiles = server.dbs.get('users')!.files;
+    await driver.dropSafetyCopy(cfg(), safety);
+    await driver.restore(restoreReq(), ctx());
+    expect(server.dbs.get('users')!.id).toBe('users#from-backup');
+    expect(server.dbs.get('users')!.files).not.toEqual(firstFiles);
+    expect(server.dbs.get(safety)!.files).toEqual(firstFiles);
+  });
+
+  it('16.3 a connection that takes the single-user slot between round trips cannot break the swap', async () => {
+    server.addDb('users', LIVE_TABLES);
+    server.competitors = 5;
+    const result = await noDelay().restore(restoreReq(), ctx());
+    expect(result.safetyDatabase).toBe(safety);
+    expect(server.dbs.get('users')).toMatchObject({ id: 'users#from-backup', userAccess: 'MULTI_USER', holder: null });
+    // the competitor took the safety copy's slot after the batch; MULTI_USER WITH ROLLBACK IMMEDIATE ended it
+    expect(server.dbs.get(safety)).toMatchObject({ id: 'users#original', userAccess: 'MULTI_USER', holder: null });
+    expect(server.competitors).toBeLessThan(5);
+  });
+
+  it('16.3 the two-statement swap of before fails against the same competitor (the fake models the race)', async () => {
+    server.addDb('users', LIVE_TABLES);
+    server.competitors = 1;
+    const conn = await server.connector({} as ConnectionSettings);
+    await conn.query('ALTER DATABASE [users] SET SINGLE_USER WITH NO_WAIT');
+    await expect(conn.query(`ALTER DATABASE [users] MODIFY NAME = [${safety}]`)).rejects.toMatchObject({ number: 5030 });
+  });
+
+  it('16.3 a lock lost at the swap is retried a bounded number of times, then refused with the live database as it was', async () => {
+    server.addDb('users', LIVE_TABLES);
+    let failures = 2;
+    server.inject = (sql) => (sql.startsWith('BEGIN TRY') && failures-- > 0 ? sqlError(5030, 'The database could not be exclusively locked to perform the operation.') : null);
+    await noDelay().restore(restoreReq(), ctx());
+    expect(server.log.filter((r) => r.sql.startsWith('BEGIN TRY'))).toHaveLength(3);
+    expect(server.dbs.get('users')!.id).toBe('users#from-backup');
+
+    server = new FakeServer(localDir);
+    server.addDb('users', LIVE_TABLES);
+    server.inject = (sql) => (sql.startsWith('BEGIN TRY') ? sqlError(5030, 'The database could not be exclusively locked to perform the operation.') : null);
+    const err = await noDelay()
+      .restore(restoreReq(), ctx())
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(RefusedError);
+    expect(server.log.filter((r) => r.sql.startsWith('BEGIN TRY'))).toHaveLength(5);
+    expect(server.dbs.get('users')).toMatchObject({ id: 'users#original', userAccess: 'MULTI_USER' });
+    expect([...server.dbs.keys()]).toEqual(['users']);
+  });
+
+  it('16.3 dropping a safety copy closes sessions and drops in one batch, so a reconnecting client cannot block it', async () => {
+    server.addDb('users', LIVE_TABLES);
+    server.addDb(safety, LIVE_TABLES, { sessions: ['inspector'] });
+    server.competitors = 3;
+    await noDelay().dropSafetyCopy(cfg(), safety);
+    expect(server.dbs.has(safety)).toBe(false);
+  });
+
+  it('16.4 owner, TRUSTWORTHY and Service Broker reset by RESTORE are put back after an in-place restore', async () => {
+    server.addDb('users', LIVE_TABLES, { trustworthy: true, brokerEnabled: true, owner: 'appowner', compatibilityLevel: 150 });
+    const { content, entry: e } = await backupThroughDriver();
+    expect(e.details.settings).toEqual({ owner: 'appowner', trustworthy: true, brokerEnabled: true, recoveryModel: 'FULL', compatibilityLevel: 150, readOnly: false });
+    const driver = noDelay();
+    expect(driver.planRestore({ db: cfg(), entry: e, setId, target: { kind: 'in-place' } }).steps.some((st) => st.includes('TRUSTWORTHY'))).toBe(true);
+    await driver.restore(restoreReq({ entry: e }, content), ctx());
+    expect(server.dbs.get('users')).toMatchObject({ owner: 'appowner', trustworthy: true, brokerEnabled: true, compatibilityLevel: 150 });
+    expect(server.dbs.get(safety)).toMatchObject({ id: 'users#original', brokerEnabled: false });
+    expect(warnings()).toEqual([]);
+  });
+
+  it('16.4 what cannot be put back is reported with the statement to run; the restore stands', async () => {
+    server.addDb('users', LIVE_TABLES, { trustworthy: true, owner: 'gone_login' });
+    const { content, entry: e } = await backupThroughDriver();
+    await noDelay().restore(restoreReq({ entry: e }, content), ctx());
+    expect(server.dbs.get('users')).toMatchObject({ id: 'users#original', trustworthy: true, owner: 'backup' });
+    expect(warnings()).toEqual([expect.stringMatching(/^Restored users, but could not put back: owner gone_login \(.*run: ALTER AUTHORIZATION ON DATABASE::\[users\] TO \[gone_login\]\)$/)]);
+  });
+
+  it('16.5 a TDE database: the backup warns and records the certificate; a restore where it is missing names it', async () => {
+    server.certificates.set('AB12CD', 'TDECert_users');
+    server.addDb('users', LIVE_TABLES, { tdeThumbprint: 'AB12CD' });
+    const { content, entry: e } = await backupThroughDriver();
+    expect(e.details.tde).toEqual({ encrypted: true, certificate: 'TDECert_users', thumbprint: 'AB12CD' });
+    expect(warnings()[0]).toMatch(/encrypted with TDE \(certificate TDECert_users\).*Back the certificate up/);
+
+    server = new FakeServer(localDir);
+    server.addDb('users', LIVE_TABLES);
+    const err = (await noDelay()
+      .restore(restoreReq({ entry: e }, content), ctx())
+      .catch((x: unknown) => x)) as RespaldoError;
+    expect(err).toBeInstanceOf(RespaldoError);
+    expect(err.message).toContain('under certificate "TDECert_users" (thumbprint AB12CD)');
+    expect(err.hint).toMatch(/^Restore the certificate "TDECert_users" into master/);
+    expect(server.dbs.get('users')!.id).toBe('users#original');
+    expect([...server.dbs.keys()]).toEqual(['users']);
+    expect(readdirSync(localDir)).toEqual([]);
+  });
+
+  it.each([
+    [5, /Azure SQL Database/],
+    [8, /Managed Instance/],
+  ])('16.6 engine edition %s is refused before any BACKUP or RESTORE', async (edition, text) => {
+    server.engineEdition = edition;
+    server.addDb('users', LIVE_TABLES);
+    const driver = noDelay();
+    const b = await driver.backup({ db: cfg(), type: 'full', purpose: 'backup' }, ctx()).catch((x: unknown) => x);
+    expect(b).toBeInstanceOf(RefusedError);
+    expect((b as Error).message).toMatch(text);
+    const r = await driver.restore(restoreReq(), ctx()).catch((x: unknown) => x);
+    expect(r).toBeInstanceOf(RefusedError);
+    expect(server.log.some((x) => /^(BACKUP|RESTORE)/.test(x.sql))).toBe(false);
+    expect(readdirSync(localDir)).toEqual([]);
+  });
+
+  it('16.6 a database in an availability group: in-place restore refused up front, side by side allowed', async () => {
+    server.addDb('users', LIVE_TABLES, { replicaId: '7C9E6679-7425-40DE-944B-E07FC1F90AE7' });
+    const driver = noDelay();
+    const err = await driver.restore(restoreReq(), ctx()).catch((x: unknown) => x);
+    expect(err).toBeInstanceOf(RefusedError);
+    expect((err as RefusedError).message).toMatch(/availability group/);
+    expect((err as RefusedError).hint).toMatch(/--to NAME/);
+    expect(server.log.some((x) => x.sql.startsWith('RESTORE'))).toBe(false);
+    const side = await driver.restore(restoreReq({ target: { kind: 'side-by-side', name: 'users_copy' } }), ctx());
+    expect(side.restoredTo).toBe('users_copy');
+  });
+
+  it('16.7 a safety copy of a damaged database taken WITH CONTINUE_AFTER_ERROR restores WITH CONTINUE_AFTER_ERROR, and the plan says so', async () => {
+    server.addDb('users', LIVE_TABLES, { damaged: true });
+    const { content, entry: e } = await backupThroughDriver(undefined, 'safety');
+    expect(e.details.continueAfterError).toBe(true);
+    const driver = noDelay();
+    const plan = driver.planRestore({ db: cfg(), entry: e, setId, target: { kind: 'in-place' } });
+    expect(plan.steps.some((st) => st.includes('WITH CONTINUE_AFTER_ERROR'))).toBe(true);
+    await driver.restore(restoreReq({ entry: e, target: { kind: 'side-by-side', name: 'users_damaged' } }, content), ctx());
+    expect(server.dbs.get('users_damaged')).toMatchObject({ id: 'users#original', damaged: true });
+    expect(server.log.find((r) => r.sql.startsWith('RESTORE DATABASE'))!.sql).toContain('WITH CHECKSUM, CONTINUE_AFTER_ERROR, MOVE');
+    expect(warnings().some((w) => w.includes('CONTINUE_AFTER_ERROR') && w.includes('DBCC CHECKDB'))).toBe(true);
+  });
+
+  it('16.8 on a Linux server a backslash in serverBackupDir is part of a name, not a separator', async () => {
+    server.serverDir = '/var/opt/mssql/back\\up';
+    server.addDb('users', LIVE_TABLES);
+    await noDelay().backup({ db: cfg({ serverBackupDir: '/var/opt/mssql/back\\up' }), type: 'full', purpose: 'backup' }, ctx());
+    expect(String(server.log.find((r) => r.sql.startsWith('BACKUP'))!.params.path)).toMatch(/^\/var\/opt\/mssql\/back\\up\/respaldo-users-/);
+  });
+
+  it('16.8 SQL Server 2016 (no sys.dm_os_host_info) is Windows', async () => {
+    server.hostPlatform = null;
+    server.serverDir = 'D:\\Backups';
+    server.addDb('users', LIVE_TABLES);
+    server.writeDir = localDir;
+    server.local = (p: string): string => join(localDir, p.slice('D:\\Backups\\'.length));
+    await noDelay().backup({ db: cfg({ serverBackupDir: 'D:\\Backups' }), type: 'full', purpose: 'backup' }, ctx());
+    expect(String(server.log.find((r) => r.sql.startsWith('BACKUP'))!.params.path)).toMatch(/^D:\\Backups\\respaldo-users-/);
+  });
+
+  it('16.9 a cancel during BACKUP says what was interrupted and leaves no .bak', async () => {
+    server.addDb('users', LIVE_TABLES);
+    const ac = new AbortController();
+    server.duringBackup = () => ac.abort();
+    const err = (await noDelay()
+      .backup({ db: cfg(), type: 'full', purpose: 'backup' }, ctx(ac.signal))
+      .catch((x: unknown) => x)) as RespaldoError;
+    expect(err.kind).toBe('interrupted');
+    expect(err.message).toMatch(/^Interrupted while trying to back up database users to .*; the backup of users was stopped: the database was not changed, the unfinished \.bak is removed/);
+    expect(err.message).not.toContain('nothing was replaced');
+    expect(readdirSync(localDir)).toEqual([]);
+  });
+
+  it('16.10 RESTORE runs WITH STATS = 1 and every percent reaches item-progress', async () => {
+    server.addDb('users', LIVE_TABLES);
+    await noDelay().restore(restoreReq(), ctx());
+    expect(server.log.find((r) => r.sql.startsWith('RESTORE DATABASE'))!.sql).toMatch(/, STATS = 1$/);
+    const pcts = reporter.events.flatMap((e) => (e.type === 'item-progress' && e.item === 'users' ? [e.percent] : []));
+    expect(pcts).toEqual(Array.from({ length: 100 }, (_, i) => i + 1));
   });
 });
