@@ -14,7 +14,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { RefusedError, RespaldoError } from '../src/core/errors.js';
 import { CollectingReporter } from '../src/core/events.js';
 import type { DatabaseConfig, DatabaseEntry } from '../src/core/types.js';
-import type { DriverContext, RestoreRequest } from '../src/drivers/driver.js';
+import type { DriverContext, RestoreRequest, SwapBackRequest } from '../src/drivers/driver.js';
 import { compareRowCounts, createSqlServerDriver, parseSqlServerUrl, type ConnectionSettings, type QueryOptions, type SqlConnection } from '../src/drivers/sqlserver.js';
 import { fileStem, restoreFilePrefix, stagingNames } from '../src/drivers/sqlserver-plan.js';
 
@@ -1273,5 +1273,161 @@ describe('issue 16: SQL Server behaviour modelled in the fake', () => {
     expect(server.log.find((r) => r.sql.startsWith('RESTORE DATABASE'))!.sql).toMatch(/, STATS = 1$/);
     const pcts = reporter.events.flatMap((e) => (e.type === 'item-progress' && e.item === 'users' ? [e.percent] : []));
     expect(pcts).toEqual(Array.from({ length: 100 }, (_, i) => i + 1));
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Issue 10.1: rolling back an in-place restore (swap back)
+
+describe('swapBack: rolling back an in-place restore', () => {
+  const setA = '20261122_101500';
+  const setB = '20261122_113000';
+  const keptA = stagingNames('users', setA).safety;
+  const keptB = stagingNames('users', setB).safety;
+  const swapReq = (over: Partial<SwapBackRequest> = {}): SwapBackRequest => ({ db: cfg(), safetyName: keptA, setId: setB, terminateConnections: false, ...over });
+
+  async function restoredInPlace(): Promise<ReturnType<typeof createSqlServerDriver>> {
+    server.addDb('users', LIVE_TABLES);
+    const driver = noDelay();
+    await driver.restore(restoreReq({ setId: setA }), ctx());
+    expect(server.dbs.get(keptA)!.id).toBe('users#original');
+    return driver;
+  }
+
+  it('swaps the kept database back in and keeps the one it replaces as the new safety copy; a second rollback undoes the first', async () => {
+    const driver = await restoredInPlace();
+    const result = await driver.swapBack!(swapReq(), ctx());
+    expect(result).toEqual({ safetyDatabase: keptB, tables: LIVE_TABLES, restoredTo: 'users' });
+    expect(server.dbs.get('users')).toMatchObject({ id: 'users#original', userAccess: 'MULTI_USER' });
+    expect(server.dbs.get(keptB)).toMatchObject({ id: 'users#from-backup', userAccess: 'MULTI_USER' });
+    expect(server.dbs.has(keptA)).toBe(false);
+    expect(readdirSync(localDir)).toEqual([]);
+    expect(await driver.recover(cfg(), ctx())).toEqual([]);
+
+    const again = await driver.swapBack!(swapReq({ safetyName: keptB, setId: '20261122_120000' }), ctx());
+    expect(again.safetyDatabase).toBe(stagingNames('users', '20261122_120000').safety);
+    expect(server.dbs.get('users')!.id).toBe('users#from-backup');
+  });
+
+  it('with no live database only renames the kept copy', async () => {
+    server.addDb(keptA, LIVE_TABLES);
+    const result = await noDelay().swapBack!(swapReq(), ctx());
+    expect(result).toEqual({ tables: LIVE_TABLES, restoredTo: 'users' });
+    expect([...server.dbs.keys()]).toEqual(['users']);
+    expect(server.log.filter((r) => r.sql.includes('MODIFY NAME')).map((r) => r.sql)).toEqual([`ALTER DATABASE [${keptA}] MODIFY NAME = [users]`]);
+  });
+
+  it('refuses when the kept copy is gone, when the name is not a safety copy of this database, and while sessions use the live one', async () => {
+    server.addDb('users', LIVE_TABLES, { sessions: ['app'] });
+    const driver = noDelay();
+    const gone = (await driver.swapBack!(swapReq(), ctx()).catch((x: unknown) => x)) as RespaldoError;
+    expect(gone.kind).toBe('failed');
+    expect(gone.message).toMatch(/no longer exists/);
+    await expect(driver.swapBack!(swapReq({ safetyName: 'orders__pre_restore_x' }), ctx())).rejects.toBeInstanceOf(RefusedError);
+    server.addDb(keptA, LIVE_TABLES);
+    const busy = (await driver.swapBack!(swapReq(), ctx()).catch((x: unknown) => x)) as RefusedError;
+    expect(busy).toBeInstanceOf(RefusedError);
+    expect(busy.hint).toContain('--terminate-connections');
+    expect(server.dbs.get('users')).toMatchObject({ id: 'users#original', sessions: ['app'], userAccess: 'MULTI_USER' });
+    expect(server.log.some((r) => r.sql.includes('MODIFY NAME'))).toBe(false);
+    const done = await driver.swapBack!(swapReq({ terminateConnections: true }), ctx());
+    expect(done.safetyDatabase).toBe(keptB);
+  });
+
+  it('survives a competing connection like the restore swap, and refuses a database in an availability group', async () => {
+    const driver = await restoredInPlace();
+    server.competitors = 3;
+    await driver.swapBack!(swapReq(), ctx());
+    expect(server.dbs.get('users')).toMatchObject({ id: 'users#original', userAccess: 'MULTI_USER', holder: null });
+    expect(server.dbs.get(keptB)).toMatchObject({ userAccess: 'MULTI_USER', holder: null });
+
+    server.dbs.get('users')!.replicaId = 'AG-1';
+    server.addDb(stagingNames('users', 'x').safety, {});
+    const err = await driver.swapBack!(swapReq({ safetyName: stagingNames('users', 'x').safety, setId: 'y' }), ctx()).catch((x: unknown) => x);
+    expect(err).toBeInstanceOf(RefusedError);
+    expect((err as Error).message).toMatch(/availability group/);
+  });
+
+  it('a failure at any step leaves both databases under the names they had', async () => {
+    const probe = await restoredInPlace();
+    const before = server.log.length;
+    await probe.swapBack!(swapReq(), ctx());
+    const statements = [...new Set(server.log.slice(before).map((r) => r.sql))].filter((sql) => !/^ALTER DATABASE \S+ SET MULTI_USER/.test(sql) && !sql.includes('sys.tables'));
+    expect(statements.length).toBeGreaterThanOrEqual(6);
+    for (const failing of statements) {
+      server = new FakeServer(localDir);
+      server.addDb('users', LIVE_TABLES);
+      server.addDb(keptA, BACKUP_TABLES, { id: 'kept' });
+      let fired = false;
+      server.inject = (sql) => (sql === failing && !fired ? ((fired = true), sqlError(50000, 'injected')) : null);
+      const err = await noDelay()
+        .swapBack!(swapReq(), ctx())
+        .catch((x: unknown) => x);
+      const label = failing.split('\n')[0]!;
+      expect(fired, label).toBe(true);
+      expect(err, label).toBeInstanceOf(RespaldoError);
+      expect([...server.dbs.keys()].sort(), label).toEqual(['users', keptA].sort());
+      expect(server.dbs.get('users'), label).toMatchObject({ id: 'users#original', userAccess: 'MULTI_USER' });
+      expect(server.dbs.get(keptA), label).toMatchObject({ id: 'kept', userAccess: 'MULTI_USER' });
+      expect(readdirSync(localDir), label).toEqual([]);
+    }
+  });
+
+  it('a swap back cut in the middle (live renamed, kept copy not yet) is finished by recover, from its journal', async () => {
+    const driver = await restoredInPlace();
+    server.inject = (sql) => (sql === `ALTER DATABASE [${keptA}] MODIFY NAME = [users]` || sql === `ALTER DATABASE [${keptB}] MODIFY NAME = [users]` ? sqlError(5030, 'The database could not be exclusively locked to perform the operation.') : null);
+    const err = (await driver.swapBack!(swapReq(), ctx()).catch((x: unknown) => x)) as RespaldoError;
+    expect(err.message).toMatch(/renaming the previous database back failed too/);
+    expect(server.dbs.has('users')).toBe(false);
+    expect(readdirSync(localDir).filter((n) => n.endsWith('.journal.json'))).toHaveLength(1);
+    const leftovers = await driver.findLeftovers!(cfg());
+    expect(leftovers.some((l) => l.startsWith('"users" is missing: a swap was cut in the middle'))).toBe(true);
+    expect(leftovers.some((l) => /^journal .* of an interrupted rollback of users/.test(l))).toBe(true);
+
+    server.inject = () => null;
+    const actions = await driver.recover(cfg(), ctx());
+    expect(actions[0]).toBe(`finished an interrupted rollback: renamed the safety copy ${keptA} to users (the database it replaces is kept as ${keptB})`);
+    expect(server.dbs.get('users')).toMatchObject({ id: 'users#original', userAccess: 'MULTI_USER' });
+    expect(server.dbs.get(keptB)).toMatchObject({ id: 'users#from-backup', userAccess: 'MULTI_USER' });
+    expect(readdirSync(localDir)).toEqual([]);
+    expect(await driver.findLeftovers!(cfg())).toEqual([]);
+  });
+
+  it('recover does not guess between two safety copies when the live database and the journal are gone', async () => {
+    server.addDb(keptA, {});
+    server.addDb(keptB, {});
+    const err = (await noDelay().recover(cfg(), ctx()).catch((x: unknown) => x)) as RespaldoError;
+    expect(err.message).toMatch(/cannot tell which one was live last/);
+    expect([...server.dbs.keys()].sort()).toEqual([keptA, keptB].sort());
+  });
+
+  it('planRestore of a pre_restore entry (safetyDatabase, no file) describes the swap back; --to is refused', () => {
+    const driver = noDelay();
+    const e: DatabaseEntry = { ...entry(null), file: null, safetyDatabase: keptA };
+    const plan = driver.planRestore({ db: cfg(), entry: e, setId: setB, target: { kind: 'in-place' } });
+    expect(plan).toMatchObject({ replaces: true, safety: { kind: 'renamed-database', name: keptB } });
+    expect(plan.steps).toEqual([
+      `Check that the safety copy "${keptA}" exists and is ONLINE; refuse if sessions use "users" (unless --terminate-connections)`,
+      `If "users" exists: set it SINGLE_USER (closing other sessions only with --terminate-connections) and rename it to "${keptB}" (the safety copy) in one batch, tried again if another connection takes it first`,
+      `Rename "${keptA}" to "users", then set "${keptB}" back to MULTI_USER`,
+      `If "users" does not exist: only rename "${keptA}" to "users"`,
+    ]);
+    expect(plan.stepPhrases).toHaveLength(4);
+    expect(plan.rollback).toContain(keptB);
+    expect(plan.steps.join(' ')).not.toContain('.bak');
+    expect(() => driver.planRestore({ db: cfg(), entry: e, setId: setB, target: { kind: 'side-by-side', name: 'x' } })).toThrow(/only be swapped back in place/);
+  });
+
+  it('findLeftovers is read-only and lists a temporary database, a leftover restore file and a journal', async () => {
+    server.addDb('users', LIVE_TABLES);
+    server.addDb(stagingNames('users', 's9').temp, {});
+    writeFileSync(join(localDir, `${restoreFilePrefix('users')}s9-T.bak`), 'x');
+    const lines = await noDelay().findLeftovers!(cfg());
+    expect(lines).toEqual([
+      `temporary database "${stagingNames('users', 's9').temp}" left by an interrupted restore of users; respaldo recovers it at the start of the next restore or backup of users`,
+      `restore file ${join(localDir, `${restoreFilePrefix('users')}s9-T.bak`)} left by an interrupted restore; respaldo recovers it at the start of the next restore or backup of users`,
+    ]);
+    expect(server.log.every((r) => r.sql.startsWith('SELECT'))).toBe(true);
+    expect(server.dbs.has(stagingNames('users', 's9').temp)).toBe(true);
   });
 });
