@@ -1076,7 +1076,7 @@ const warnings = (): string[] => reporter.events.flatMap((e) => (e.type === 'war
 
 describe('issue 16: SQL Server behaviour modelled in the fake', () => {
   const setId = '20261122_101500';
-  const { temp, safety } = stagingNames('users', setId);
+  const { safety } = stagingNames('users', setId);
 
   it('16.1 rows written during BACKUP: counts are recorded as estimates with the drift, and the in-place restore goes ahead with a warning', async () => {
     const live = server.addDb('users', { ...LIVE_TABLES });
