@@ -111,7 +111,11 @@ export function hostPathStyle(hostPlatform: string | null, dir: string, viewMiss
 
 /** The server's host platform (sys.dm_os_host_info, SQL Server 2017 and later). */
 export function hostInfoStatement(): Statement {
-  return { purpose: 'read the host platform of the server', sql: 'SELECT host_platform AS hostPlatform FROM sys.dm_os_host_info', params: {} };
+  return {
+    purpose: 'read the host platform of the server',
+    sql: 'SELECT host_platform AS hostPlatform FROM sys.dm_os_host_info',
+    params: {},
+  };
 }
 
 /**
@@ -239,7 +243,8 @@ export function databaseInfoStatement(name: string): Statement {
     purpose: `read state, settings and size of database ${name}`,
     sql: [
       'SELECT d.name AS name, d.state_desc AS state, d.user_access_desc AS userAccess, d.recovery_model_desc AS recoveryModel,',
-      '  CAST((SELECT SUM(CAST(mf.size AS bigint)) FROM sys.master_files mf WHERE mf.database_id = d.database_id) * 8192 AS bigint) AS sizeBytes,',
+      '  CAST((SELECT SUM(CAST(mf.size AS bigint)) FROM sys.master_files mf WHERE mf.database_id = d.database_id)',
+      '    * 8192 AS bigint) AS sizeBytes,',
       '  SUSER_SNAME(d.owner_sid) AS owner, CAST(d.is_trustworthy_on AS int) AS trustworthy,',
       '  CAST(d.is_broker_enabled AS int) AS brokerEnabled, CAST(d.compatibility_level AS int) AS compatibilityLevel,',
       '  CAST(d.is_read_only AS int) AS readOnly, CAST(d.is_encrypted AS int) AS encrypted,',
@@ -260,14 +265,18 @@ export function encryptionStatement(name: string): Statement {
     sql: [
       'SELECT CAST(k.encryption_state AS int) AS encryptionState, c.name AS certificateName,',
       '  CONVERT(varchar(64), k.encryptor_thumbprint, 2) AS thumbprint, k.encryptor_type AS encryptorType',
-      'FROM sys.dm_database_encryption_keys k LEFT JOIN master.sys.certificates c ON c.thumbprint = k.encryptor_thumbprint',
+      'FROM sys.dm_database_encryption_keys k',
+      'LEFT JOIN master.sys.certificates c ON c.thumbprint = k.encryptor_thumbprint',
       'WHERE k.database_id = DB_ID(@name)',
     ].join('\n'),
     params: { name },
   };
 }
 
-/** Engine editions whose BACKUP cannot write to a disk the operator shares: 5 Azure SQL Database, 8 Managed Instance. */
+/**
+ * Engine editions whose BACKUP cannot write to a disk the operator shares: 5 Azure SQL Database,
+ * 8 Managed Instance. Null for the editions respaldo supports.
+ */
 export function unsupportedEdition(engineEdition: number | null): string | null {
   if (engineEdition === 5) return 'Azure SQL Database (engine edition 5)';
   if (engineEdition === 8) return 'Azure SQL Managed Instance (engine edition 8)';
@@ -302,37 +311,50 @@ const RECOVERY_MODELS = ['FULL', 'SIMPLE', 'BULK_LOGGED'];
  * may leave Service Broker disabled. Enabling the broker first disables it on `shares` (the safety
  * copy, which has the same broker id). READ_ONLY comes last so the other changes can still be made.
  */
-export function planSettings(database: string, recorded: DbSettings, current: DbSettings, shares?: string | null): SettingStep[] {
+export function planSettings(
+  database: string,
+  recorded: DbSettings,
+  current: DbSettings,
+  shares?: string | null,
+): SettingStep[] {
   const q = quoteName(database);
   const steps: SettingStep[] = [];
-  const alter = (setting: string, value: string, clause: string): void => {
-    steps.push({ setting, value, statement: { purpose: `set ${setting} of ${database} to ${value}`, sql: `ALTER DATABASE ${q} SET ${clause}`, params: {} } });
+  const add = (setting: string, value: string, sql: string, purpose?: string): void => {
+    const statement = { purpose: purpose ?? `set ${setting} of ${database} to ${value}`, sql, params: {} };
+    steps.push({ setting, value, statement });
   };
-  if (recorded.owner && recorded.owner !== current.owner && nameProblem(recorded.owner) === null) {
-    steps.push({
-      setting: 'owner',
-      value: recorded.owner,
-      statement: { purpose: `make ${recorded.owner} the owner of ${database}`, sql: `ALTER AUTHORIZATION ON DATABASE::${q} TO ${quoteName(recorded.owner)}`, params: {} },
-    });
+  const alter = (setting: string, value: string, clause: string): void => {
+    add(setting, value, `ALTER DATABASE ${q} SET ${clause}`);
+  };
+  const owner = recorded.owner;
+  if (owner && owner !== current.owner && nameProblem(owner) === null) {
+    const sql = `ALTER AUTHORIZATION ON DATABASE::${q} TO ${quoteName(owner)}`;
+    add('owner', owner, sql, `make ${owner} the owner of ${database}`);
   }
-  if (recorded.trustworthy !== current.trustworthy) alter('TRUSTWORTHY', recorded.trustworthy ? 'ON' : 'OFF', `TRUSTWORTHY ${recorded.trustworthy ? 'ON' : 'OFF'}`);
+  const onOff = recorded.trustworthy ? 'ON' : 'OFF';
+  if (recorded.trustworthy !== current.trustworthy) alter('TRUSTWORTHY', onOff, `TRUSTWORTHY ${onOff}`);
   const model = (recorded.recoveryModel ?? '').toUpperCase();
-  if (RECOVERY_MODELS.includes(model) && model !== (current.recoveryModel ?? '').toUpperCase()) alter('recovery model', model, `RECOVERY ${model}`);
+  if (RECOVERY_MODELS.includes(model) && model !== (current.recoveryModel ?? '').toUpperCase()) {
+    alter('recovery model', model, `RECOVERY ${model}`);
+  }
   const level = recorded.compatibilityLevel;
-  if (level !== null && Number.isInteger(level) && level >= 80 && level <= 200 && level !== current.compatibilityLevel) {
+  const validLevel = level !== null && Number.isInteger(level) && level >= 80 && level <= 200;
+  if (validLevel && level !== current.compatibilityLevel) {
     alter('compatibility level', String(level), `COMPATIBILITY_LEVEL = ${level}`);
   }
   if (recorded.brokerEnabled !== current.brokerEnabled) {
     if (recorded.brokerEnabled && shares) {
-      steps.push({
-        setting: 'Service Broker',
-        value: `disabled on the safety copy ${shares}`,
-        statement: { purpose: `disable Service Broker on ${shares} (same broker id)`, sql: `ALTER DATABASE ${quoteName(shares)} SET DISABLE_BROKER WITH ROLLBACK IMMEDIATE`, params: {} },
-      });
+      const sql = `ALTER DATABASE ${quoteName(shares)} SET DISABLE_BROKER WITH ROLLBACK IMMEDIATE`;
+      const purpose = `disable Service Broker on ${shares} (same broker id)`;
+      add('Service Broker', `disabled on the safety copy ${shares}`, sql, purpose);
     }
-    alter('Service Broker', recorded.brokerEnabled ? 'enabled' : 'disabled', `${recorded.brokerEnabled ? 'ENABLE_BROKER' : 'DISABLE_BROKER'} WITH ROLLBACK IMMEDIATE`);
+    const broker = recorded.brokerEnabled ? 'ENABLE_BROKER' : 'DISABLE_BROKER';
+    alter('Service Broker', recorded.brokerEnabled ? 'enabled' : 'disabled', `${broker} WITH ROLLBACK IMMEDIATE`);
   }
-  if (recorded.readOnly !== current.readOnly) alter('read-only', recorded.readOnly ? 'READ_ONLY' : 'READ_WRITE', `${recorded.readOnly ? 'READ_ONLY' : 'READ_WRITE'} WITH ROLLBACK IMMEDIATE`);
+  if (recorded.readOnly !== current.readOnly) {
+    const mode = recorded.readOnly ? 'READ_ONLY' : 'READ_WRITE';
+    alter('read-only', mode, `${mode} WITH ROLLBACK IMMEDIATE`);
+  }
   return steps;
 }
 
@@ -480,11 +502,17 @@ export interface FileMove {
 
 /** The folders new database files go to: the instance defaults, else the folders of master's files. */
 export function defaultFileDirs(
-  info: { defaultDataPath?: string | null; defaultLogPath?: string | null; masterDataFile?: string | null; masterLogFile?: string | null },
+  info: {
+    defaultDataPath?: string | null;
+    defaultLogPath?: string | null;
+    masterDataFile?: string | null;
+    masterLogFile?: string | null;
+  },
   style?: PathStyle,
 ): { dataDir: string; logDir: string } | null {
   const dataDir = info.defaultDataPath || (info.masterDataFile ? serverDirname(info.masterDataFile, style) : null);
-  const logDir = info.defaultLogPath || (info.masterLogFile ? serverDirname(info.masterLogFile, style) : null) || dataDir;
+  const masterLogDir = info.masterLogFile ? serverDirname(info.masterLogFile, style) : null;
+  const logDir = info.defaultLogPath || masterLogDir || dataDir;
   if (!dataDir || !logDir) return null;
   return { dataDir, logDir };
 }
@@ -494,7 +522,10 @@ export function defaultFileDirs(
  * `<safe live name>-<hash>-<set id>-<token>-<n><ext>`. `token` is unique per restore run, so a
  * restore never collides with the live files, nor with those of an earlier restore of the same set.
  */
-export function planMoves(files: BackupFile[], opts: { live: string; setId: string; token: string; dataDir: string; logDir: string; pathStyle?: PathStyle }): FileMove[] {
+export function planMoves(
+  files: BackupFile[],
+  opts: { live: string; setId: string; token: string; dataDir: string; logDir: string; pathStyle?: PathStyle },
+): FileMove[] {
   if (files.length === 0) throw new Error('the backup lists no files (RESTORE FILELISTONLY returned nothing)');
   const base = `${fileStem(opts.live)}-${safeFilePart(opts.setId, 40)}-${checkToken(opts.token)}`;
   let dataCount = 0;
@@ -507,7 +538,8 @@ export function planMoves(files: BackupFile[], opts: { live: string; setId: stri
     else ext = '';
     if (type === 'D') dataCount++;
     const dir = type === 'L' ? opts.logDir : opts.dataDir;
-    return { logicalName: f.logicalName, physicalName: joinServerPath(dir, `${base}-${i + 1}${ext}`, opts.pathStyle), type };
+    const physicalName = joinServerPath(dir, `${base}-${i + 1}${ext}`, opts.pathStyle);
+    return { logicalName: f.logicalName, physicalName, type };
   });
 }
 
@@ -516,7 +548,12 @@ export function planMoves(files: BackupFile[], opts: { live: string; setId: stri
  * `continueAfterError`: the backup was taken WITH CONTINUE_AFTER_ERROR from a damaged database (a
  * safety copy); it restores only WITH CONTINUE_AFTER_ERROR, and the damage comes back with it.
  */
-export function restoreStatement(target: string, serverPath: string, moves: FileMove[], opts: { continueAfterError?: boolean } = {}): Statement {
+export function restoreStatement(
+  target: string,
+  serverPath: string,
+  moves: FileMove[],
+  opts: { continueAfterError?: boolean } = {},
+): Statement {
   quoteName(target);
   const params: Record<string, string | number> = { db: target, path: serverPath };
   const moveClauses = moves.map((m, i) => {
@@ -524,9 +561,12 @@ export function restoreStatement(target: string, serverPath: string, moves: File
     params[`p${i + 1}`] = m.physicalName;
     return `MOVE @l${i + 1} TO @p${i + 1}`;
   });
+  const cae = opts.continueAfterError === true;
+  const options = ['CHECKSUM', ...(cae ? ['CONTINUE_AFTER_ERROR'] : []), ...moveClauses];
+  options.push('RECOVERY', `STATS = ${STATS_PERCENT}`);
   return {
-    purpose: `restore ${serverPath} into database ${target}${opts.continueAfterError ? ' (continuing after errors)' : ''}`,
-    sql: `RESTORE DATABASE @db FROM DISK = @path WITH CHECKSUM, ${opts.continueAfterError ? 'CONTINUE_AFTER_ERROR, ' : ''}${moveClauses.join(', ')}, RECOVERY, STATS = ${STATS_PERCENT}`,
+    purpose: `restore ${serverPath} into database ${target}${cae ? ' (continuing after errors)' : ''}`,
+    sql: `RESTORE DATABASE @db FROM DISK = @path WITH ${options.join(', ')}`,
     params,
   };
 }
@@ -566,7 +606,7 @@ export function renameStatement(from: string, to: string): Statement {
 export function takeAndRenameStatement(from: string, to: string, terminateConnections: boolean): Statement {
   const q = quoteName(from);
   return {
-    purpose: `set database ${from} to SINGLE_USER${terminateConnections ? ' (closing other sessions)' : ''} and rename it to ${to}`,
+    purpose: `take database ${from} (SINGLE_USER${terminateConnections ? ', closing sessions' : ''}), rename to ${to}`,
     sql: [
       'BEGIN TRY',
       `  ALTER DATABASE ${q} SET SINGLE_USER WITH ${terminateConnections ? 'ROLLBACK IMMEDIATE' : 'NO_WAIT'};`,
@@ -594,7 +634,13 @@ export function dropSafetyCopyStatements(name: string): Statement[] {
   return [
     {
       purpose: `close sessions on ${name} and drop it`,
-      sql: ['IF DB_ID(@name) IS NOT NULL', 'BEGIN', `  ALTER DATABASE ${q} SET SINGLE_USER WITH ROLLBACK IMMEDIATE;`, `  DROP DATABASE ${q};`, 'END'].join('\n'),
+      sql: [
+        'IF DB_ID(@name) IS NOT NULL',
+        'BEGIN',
+        `  ALTER DATABASE ${q} SET SINGLE_USER WITH ROLLBACK IMMEDIATE;`,
+        `  DROP DATABASE ${q};`,
+        'END',
+      ].join('\n'),
       params: { name },
     },
   ];
@@ -622,12 +668,22 @@ export interface SwapPlan {
   rollbackRename: Statement | null;
 }
 
-export function planSwap(opts: { live: string; setId: string; liveExists: boolean; terminateConnections: boolean; incoming?: string }): SwapPlan {
+export function planSwap(opts: {
+  live: string;
+  setId: string;
+  liveExists: boolean;
+  terminateConnections: boolean;
+  incoming?: string;
+}): SwapPlan {
   const { temp, safety } = stagingNames(opts.live, opts.setId);
   const incoming = opts.incoming ?? temp;
-  if (incoming === opts.live || incoming === safety) throw new Error(`cannot swap ${incoming} into ${opts.live}: same name`);
+  if (incoming === opts.live || incoming === safety) {
+    throw new Error(`cannot swap ${incoming} into ${opts.live}: same name`);
+  }
   if (!opts.liveExists) {
-    return { live: opts.live, incoming, safety: null, steps: [renameStatement(incoming, opts.live)], finallyAfterSwap: null, finallyBeforeRename: null, rollbackRename: null };
+    const steps = [renameStatement(incoming, opts.live)];
+    const none = { finallyAfterSwap: null, finallyBeforeRename: null, rollbackRename: null };
+    return { live: opts.live, incoming, safety: null, steps, ...none };
   }
   return {
     live: opts.live,

@@ -332,7 +332,12 @@ const PERMISSION_HINT =
  * Turns an mssql/tedious error into an operator error with a hint. Errors that are not from SQL
  * Server (bugs) are returned unchanged. The password is never part of the message.
  */
-export function mapSqlError(err: unknown, action: string, s: ConnectionSettings, interruptedNote = 'nothing was replaced'): unknown {
+export function mapSqlError(
+  err: unknown,
+  action: string,
+  s: ConnectionSettings,
+  interruptedNote = 'nothing was replaced',
+): unknown {
   if (err instanceof RespaldoError || !isSqlError(err)) return err;
   const all = [...(err.precedingErrors ?? []), err];
   const numbers = new Set(all.map((e) => e.number).filter((n): n is number => typeof n === 'number'));
@@ -366,7 +371,8 @@ export function mapSqlError(err: unknown, action: string, s: ConnectionSettings,
     return new RespaldoError(
       'failed',
       `SQL Server could not ${action}: the backup is encrypted with TDE and this server lacks its certificate: ${text}`,
-      'Create the certificate on this server from its backup (CREATE CERTIFICATE … FROM FILE … WITH PRIVATE KEY …, after a database master key in master), then restore again. See docs/sqlserver.md (TDE).',
+      'Create the certificate on this server from its backup (CREATE CERTIFICATE … FROM FILE … WITH PRIVATE KEY …, ' +
+        'after a database master key in master), then restore again. See docs/sqlserver.md (TDE).',
       details,
     );
   }
@@ -470,6 +476,16 @@ interface DbInfo {
   replicaId: string | null;
 }
 
+type Row = Record<string, unknown>;
+
+/** TDE facts recorded at backup time: the certificate protecting the database encryption key. */
+interface TdeFacts {
+  certificate: string | null;
+  thumbprint: string | null;
+}
+
+const WRITTEN_DURING = 'the database was written during the backup';
+
 /** Raw SQL Server error numbers of an error (before mapping), including the preceding ones. */
 function sqlNumbers(err: unknown): number[] {
   if (!isSqlError(err)) return [];
@@ -494,7 +510,7 @@ class Session {
    * Runs one statement. `retryLock`: a statement that failed only because another connection held
    * the database at that moment (LOCK_ERRORS) is run again, up to SWAP_ATTEMPTS times.
    */
-  async run(st: Statement, progress?: Progress, cancellable = true, retryLock = false): Promise<Record<string, unknown>[]> {
+  async run(st: Statement, progress?: Progress, cancellable = true, retryLock = false): Promise<Row[]> {
     for (let attempt = 1; ; attempt++) {
       this.ctx.log(`sqlserver: ${st.purpose}${attempt > 1 ? ` (attempt ${attempt})` : ''}`);
       try {
@@ -547,7 +563,7 @@ class Session {
     }
   }
 
-  async encryption(name: string): Promise<{ certificate: string | null; thumbprint: string | null; state: number | null } | null> {
+  async encryption(name: string): Promise<(TdeFacts & { state: number | null }) | null> {
     const row = (await this.run(encryptionStatement(name)))[0];
     if (!row) return null;
     return { certificate: str(row.certificateName), thumbprint: str(row.thumbprint), state: num(row.encryptionState) };
@@ -608,7 +624,7 @@ class Session {
 }
 
 /** The TDE certificate of an encrypted database; names unknown without VIEW SERVER STATE. */
-async function readTde(session: Session, server: ServerInfo, name: string): Promise<{ certificate: string | null; thumbprint: string | null }> {
+async function readTde(session: Session, server: ServerInfo, name: string): Promise<TdeFacts> {
   if (!server.canViewServerState) return { certificate: null, thumbprint: null };
   try {
     const e = await session.encryption(name);
@@ -734,8 +750,10 @@ function refuseEdition(server: ServerInfo, s: ConnectionSettings): void {
   const what = unsupportedEdition(server.engineEdition);
   if (!what) return;
   throw new RefusedError(
-    `SQL Server at ${where(s)} is ${what}: it cannot write BACKUP … TO DISK to a folder respaldo shares, nor RESTORE from one.`,
-    'Use the platform\'s own backups (automated backups and point-in-time restore, or BACKUP TO URL), or export with a bacpac; respaldo backs up SQL Server on Windows, Linux and containers.',
+    `SQL Server at ${where(s)} is ${what}: it cannot write BACKUP … TO DISK to a folder respaldo shares, ` +
+      'nor RESTORE from one.',
+    "Use the platform's own backups (automated backups and point-in-time restore, or BACKUP TO URL), or export " +
+      'with a bacpac; respaldo backs up SQL Server on Windows, Linux and containers.',
   );
 }
 
@@ -743,8 +761,10 @@ function refuseEdition(server: ServerInfo, s: ConnectionSettings): void {
 function refuseAvailabilityGroup(info: DbInfo | null, s: ConnectionSettings, doing: string): void {
   if (!info?.replicaId) return;
   throw new RefusedError(
-    `Database "${info.name}" on ${where(s)} is in an availability group: it cannot be set SINGLE_USER or renamed, so ${doing} is not possible.`,
-    'Restore side by side with --to NAME, or remove the database from the availability group first (ALTER AVAILABILITY GROUP … REMOVE DATABASE), restore, and add it back.',
+    `Database "${info.name}" on ${where(s)} is in an availability group: it cannot be set SINGLE_USER or renamed, ` +
+      `so ${doing} is not possible.`,
+    'Restore side by side with --to NAME, or remove the database from the availability group first ' +
+      '(ALTER AVAILABILITY GROUP … REMOVE DATABASE), restore, and add it back.',
   );
 }
 
@@ -769,7 +789,9 @@ export function createSqlServerDriver(deps: SqlServerDriverDeps = {}): Driver {
     const s = resolveSettings(req.db);
     await checkLocalDir(s);
     const session = await open(s, ctx, `back up ${s.database}`);
-    session.interruptedNote = `the backup of ${s.database} was stopped: the database was not changed, the unfinished .bak is removed and no backup of it is kept from this run`;
+    session.interruptedNote =
+      `the backup of ${s.database} was stopped: the database was not changed, the unfinished .bak is removed ` +
+      'and no backup of it is kept from this run';
     let localPath: string | null = null;
     try {
       const server = await session.serverInfo();
@@ -784,14 +806,20 @@ export function createSqlServerDriver(deps: SqlServerDriverDeps = {}): Driver {
         ctx.reporter.emit({
           type: 'warning',
           item: req.db.name,
-          message: `${s.database} is encrypted with TDE${tde.certificate ? ` (certificate ${tde.certificate})` : ''}: this backup restores only on a server that has that certificate with its private key. Back the certificate up (see docs/sqlserver.md).`,
+          message:
+            `${s.database} is encrypted with TDE${tde.certificate ? ` (certificate ${tde.certificate})` : ''}: ` +
+            'this backup restores only on a server that has that certificate with its private key. ' +
+            'Back the certificate up (see docs/sqlserver.md).',
         });
       }
       const token = fileToken();
       const continueAfterError = req.purpose === 'safety';
       const pathStyle = server.pathStyle;
       const compression = supportsBackupCompression(server.edition, server.engineEdition);
-      let plan: BackupPlan = planBackup({ database: s.database, serverBackupDir: s.serverBackupDir, token, compression, continueAfterError, pathStyle });
+      const dir = s.serverBackupDir;
+      const planFor = (compression: boolean): BackupPlan =>
+        planBackup({ database: s.database, serverBackupDir: dir, token, compression, continueAfterError, pathStyle });
+      let plan = planFor(compression);
       localPath = join(s.localBackupDir, plan.fileName);
       const progress = progressTo(ctx, req.db.name, 'SQL Server BACKUP', info.sizeBytes);
       let compressionNote: string | null = plan.compression ? null : `not supported by the ${server.edition ?? 'unknown'} edition`;
@@ -805,7 +833,7 @@ export function createSqlServerDriver(deps: SqlServerDriverDeps = {}): Driver {
         if (!plan.compression || !sqlErrors.includes(1844)) throw err;
         compressionNote = 'refused by the server (error 1844); backed up without compression';
         ctx.reporter.emit({ type: 'warning', item: req.db.name, message: `SQL Server refused BACKUP WITH COMPRESSION; backing up ${s.database} uncompressed.` });
-        plan = planBackup({ database: s.database, serverBackupDir: s.serverBackupDir, token, compression: false, continueAfterError, pathStyle });
+        plan = planFor(false);
         await session.run(plan.backup, progress);
       }
       // Counts right after BACKUP are the nearest to its consistency point (the end of the data
@@ -861,7 +889,7 @@ export function createSqlServerDriver(deps: SqlServerDriverDeps = {}): Driver {
           checksum: true,
           verified: verifyError ? `RESTORE VERIFYONLY WITH CHECKSUM failed: ${verifyError}` : 'RESTORE VERIFYONLY WITH CHECKSUM',
           continueAfterError,
-          rowCounts: drift.length > 0 ? 'estimate: sys.partitions right after BACKUP; the database was written during the backup' : 'estimate: sys.partitions right after BACKUP',
+          rowCounts: `estimate: sys.partitions right after BACKUP${drift.length > 0 ? `; ${WRITTEN_DURING}` : ''}`,
           ...(drift.length > 0 ? { rowCountsDrift: drift.slice(0, 20) } : {}),
           settings: info.settings,
           hostPlatform: server.hostPlatform,
@@ -964,16 +992,19 @@ export function createSqlServerDriver(deps: SqlServerDriverDeps = {}): Driver {
       }
 
       const files = await session.fileList(serverPath);
-      const moves = planMoves(files, { live, setId: req.setId, token, dataDir: dirs.dataDir, logDir: dirs.logDir, pathStyle: server.pathStyle });
+      const moves = planMoves(files, { live, setId: req.setId, token, ...dirs, pathStyle: server.pathStyle });
       checkAborted(ctx.signal, 'the restore');
       tempCreated = true;
       const continueAfterError = req.entry.details.continueAfterError === true;
-      await session.run(restoreStatement(temp, serverPath, moves, { continueAfterError }), progressTo(ctx, req.db.name, 'SQL Server RESTORE', req.entry.rawBytes || null));
+      const restoreProgress = progressTo(ctx, req.db.name, 'SQL Server RESTORE', req.entry.rawBytes || null);
+      await session.run(restoreStatement(temp, serverPath, moves, { continueAfterError }), restoreProgress);
       if (continueAfterError) {
         ctx.reporter.emit({
           type: 'warning',
           item: req.db.name,
-          message: `${live} was restored WITH CONTINUE_AFTER_ERROR from a safety copy of a damaged database: the damage is restored too. Run DBCC CHECKDB on it.`,
+          message:
+            `${live} was restored WITH CONTINUE_AFTER_ERROR from a safety copy of a damaged database: ` +
+            'the damage is restored too. Run DBCC CHECKDB on it.',
         });
       }
 
@@ -983,8 +1014,9 @@ export function createSqlServerDriver(deps: SqlServerDriverDeps = {}): Driver {
       const diffs = compareRowCounts(req.entry.tables, tables);
       if (diffs.length > 0) {
         const shown = diffs.slice(0, 10).join('; ') + (diffs.length > 10 ? `; … ${diffs.length - 10} more` : '');
-        const why = Array.isArray(req.entry.details.rowCountsDrift) ? ' (the database was written during the backup)' : '';
-        ctx.reporter.emit({ type: 'warning', item: req.db.name, message: `Row counts of ${live} differ from the manifest's estimates${why}: ${shown}` });
+        const why = Array.isArray(req.entry.details.rowCountsDrift) ? ` (${WRITTEN_DURING})` : '';
+        const message = `Row counts of ${live} differ from the manifest's estimates${why}: ${shown}`;
+        ctx.reporter.emit({ type: 'warning', item: req.db.name, message });
       }
       checkAborted(ctx.signal, 'the swap');
 
@@ -1006,8 +1038,12 @@ export function createSqlServerDriver(deps: SqlServerDriverDeps = {}): Driver {
         const tde = req.entry.details.tde as { certificate?: string | null; thumbprint?: string | null } | undefined;
         err = new RespaldoError(
           'failed',
-          `${err.message.replace(/\.$/, '')}. The backup of ${live} is encrypted with TDE${tde?.certificate ? ` under certificate "${tde.certificate}"` : ''}${tde?.thumbprint ? ` (thumbprint ${tde.thumbprint})` : ''}; the live database was not touched.`,
-          `Restore the certificate${tde?.certificate ? ` "${tde.certificate}"` : ''} into master on ${where(s)} from its backup (CREATE CERTIFICATE … FROM FILE = '…cer' WITH PRIVATE KEY (FILE = '…pvk', DECRYPTION BY PASSWORD = '…')), then run the restore again. See docs/sqlserver.md (TDE).`,
+          `${err.message.replace(/\.$/, '')}. The backup of ${live} is encrypted with TDE` +
+            `${tde?.certificate ? ` under certificate "${tde.certificate}"` : ''}` +
+            `${tde?.thumbprint ? ` (thumbprint ${tde.thumbprint})` : ''}; the live database was not touched.`,
+          `Restore the certificate${tde?.certificate ? ` "${tde.certificate}"` : ''} into master on ${where(s)} ` +
+            "from its backup (CREATE CERTIFICATE … FROM FILE = '…cer' WITH PRIVATE KEY (FILE = '…pvk', " +
+            "DECRYPTION BY PASSWORD = '…')), then run the restore again. See docs/sqlserver.md (TDE).",
           err.details,
         );
       }
@@ -1086,7 +1122,8 @@ export function createSqlServerDriver(deps: SqlServerDriverDeps = {}): Driver {
       throw err;
     } finally {
       if (stage !== 'none') {
-        const st = stage === 'done' ? plan.finallyAfterSwap! : stage === 'live-renamed' ? multiUserStatement(plan.safety!, true) : plan.finallyBeforeRename!;
+        const renamed = stage === 'done' ? plan.finallyAfterSwap! : multiUserStatement(plan.safety!, true);
+        const st = stage === 'done' || stage === 'live-renamed' ? renamed : plan.finallyBeforeRename!;
         try {
           await session.run(st, undefined, false, true);
         } catch (muErr) {
@@ -1101,12 +1138,22 @@ export function createSqlServerDriver(deps: SqlServerDriverDeps = {}): Driver {
    * (RESTORE resets TRUSTWORTHY and the owner, and may leave Service Broker off). Each setting that
    * cannot be put back is a warning naming it and the statement to run; the restore stands.
    */
-  async function putSettingsBack(session: Session, ctx: DriverContext, item: string, live: string, recorded: DbSettings, safety: string | null): Promise<void> {
+  async function putSettingsBack(
+    session: Session,
+    ctx: DriverContext,
+    item: string,
+    live: string,
+    recorded: DbSettings,
+    safety: string | null,
+  ): Promise<void> {
     let current: DbInfo | null;
     try {
       current = await session.databaseInfo(live);
     } catch (err) {
-      ctx.reporter.emit({ type: 'warning', item, message: `Could not read the settings of ${live} after the restore (${(err as Error).message}); owner, TRUSTWORTHY and Service Broker were not checked.` });
+      const message =
+        `Could not read the settings of ${live} after the restore (${(err as Error).message}); ` +
+        'owner, TRUSTWORTHY and Service Broker were not checked.';
+      ctx.reporter.emit({ type: 'warning', item, message });
       return;
     }
     if (!current) return;
@@ -1120,7 +1167,8 @@ export function createSqlServerDriver(deps: SqlServerDriverDeps = {}): Driver {
       }
     }
     if (failed.length > 0) {
-      ctx.reporter.emit({ type: 'warning', item, message: `Restored ${live}, but could not put back: ${failed.join('; ')}` });
+      const message = `Restored ${live}, but could not put back: ${failed.join('; ')}`;
+      ctx.reporter.emit({ type: 'warning', item, message });
     }
   }
 
@@ -1130,11 +1178,15 @@ export function createSqlServerDriver(deps: SqlServerDriverDeps = {}): Driver {
     checkTargetName(live);
     const parsed = parseStagingName(req.safetyName, live);
     if (!parsed || parsed.kind !== 'safety') {
-      throw new RefusedError(`"${req.safetyName}" is not a safety copy of ${live} made by respaldo; nothing was changed.`, `Only databases named ${live}__pre_restore_<set id> are swapped back.`);
+      throw new RefusedError(
+        `"${req.safetyName}" is not a safety copy of ${live} made by respaldo; nothing was changed.`,
+        `Only databases named ${live}__pre_restore_<set id> are swapped back.`,
+      );
     }
     const { safety: newSafety } = stagingNames(live, req.setId);
     if (newSafety === req.safetyName) {
-      throw new RefusedError(`The safety copy "${req.safetyName}" cannot replace itself.`, 'Roll back with the pre_restore set that lists this database.');
+      const hint = 'Roll back with the pre_restore set that lists this database.';
+      throw new RefusedError(`The safety copy "${req.safetyName}" cannot replace itself.`, hint);
     }
     await checkLocalDir(s);
     const session = await open(s, ctx, `swap ${req.safetyName} back in as ${live}`);
@@ -1153,7 +1205,8 @@ export function createSqlServerDriver(deps: SqlServerDriverDeps = {}): Driver {
         );
       }
       if (kept.state && kept.state !== 'ONLINE') {
-        throw new RespaldoError('failed', `The safety copy "${req.safetyName}" is ${kept.state}, not ONLINE; it was not swapped in.`, 'Bring it online (ask the DBA), then roll back again.');
+        const message = `The safety copy "${req.safetyName}" is ${kept.state}, not ONLINE; it was not swapped in.`;
+        throw new RespaldoError('failed', message, 'Bring it online (ask the DBA), then roll back again.');
       }
       const liveInfo = await session.databaseInfo(live);
       refuseAvailabilityGroup(liveInfo, s, 'a rollback by renaming');
@@ -1181,7 +1234,9 @@ export function createSqlServerDriver(deps: SqlServerDriverDeps = {}): Driver {
       try {
         journalPath = await writeJournal(s.localBackupDir, journal);
       } catch (err) {
-        throw new RespaldoError('failed', `Could not write the swap journal in ${s.localBackupDir}: ${(err as Error).message}; nothing was changed.`, localDirHint(s));
+        const why = (err as Error).message;
+        const message = `Could not write the swap journal in ${s.localBackupDir}: ${why}; nothing was changed.`;
+        throw new RespaldoError('failed', message, localDirHint(s));
       }
       const swap = await executeSwap(session, ctx, req.db.name, {
         live,
@@ -1235,22 +1290,27 @@ export function createSqlServerDriver(deps: SqlServerDriverDeps = {}): Driver {
           if (j.safety) handled.add(j.setId);
           if (!dbs.has(live) && dbs.has(incoming)) {
             const replaced = j.safety && dbs.has(j.safety) ? ` (the database it replaces is kept as ${j.safety})` : '';
-            await run(renameStatement(incoming, live), `finished an interrupted rollback: renamed the safety copy ${incoming} to ${live}${replaced}`);
+            const line = `finished an interrupted rollback: renamed the safety copy ${incoming} to ${live}${replaced}`;
+            await run(renameStatement(incoming, live), line);
             dbs.set(live, dbs.get(incoming)!);
             dbs.delete(incoming);
           } else if (dbs.get(live)?.userAccess === 'SINGLE_USER' && dbs.has(incoming)) {
-            await run(multiUserStatement(live, true), `set ${live} back to MULTI_USER (an interrupted rollback had not renamed it; ${incoming} is still kept)`);
+            const line = `set ${live} back to MULTI_USER (an interrupted rollback had not renamed it yet)`;
+            await run(multiUserStatement(live, true), line);
           }
           if (j.safety && dbs.get(j.safety)?.userAccess === 'SINGLE_USER') {
             await run(multiUserStatement(j.safety, true), `set the safety copy ${j.safety} back to MULTI_USER`);
           }
         }
-        const orphanSafeties = [...bySet].filter(([id, f]) => !handled.has(id) && f.safety && !f.temp).map(([, f]) => f.safety!);
+        const orphanSafeties = [...bySet].filter(([id, f]) => !handled.has(id) && f.safety && !f.temp);
+        const orphanNames = orphanSafeties.map(([, f]) => f.safety!);
         if (!dbs.has(live) && orphanSafeties.length > 1 && ![...bySet.values()].some((f) => f.temp)) {
           throw new RespaldoError(
             'failed',
-            `"${live}" is missing and ${orphanSafeties.length} safety copies exist (${orphanSafeties.join(', ')}); respaldo cannot tell which one was live last (its journal is gone). Nothing was changed.`,
-            `Rename the one you want back by hand: ALTER DATABASE [<safety copy>] MODIFY NAME = ${quoteName(live)}; ALTER DATABASE ${quoteName(live)} SET MULTI_USER;`,
+            `"${live}" is missing and ${orphanNames.length} safety copies exist (${orphanNames.join(', ')}); ` +
+              'respaldo cannot tell which one was live last (its journal is gone). Nothing was changed.',
+            `Rename the one you want back by hand: ALTER DATABASE [<safety copy>] MODIFY NAME = ${quoteName(live)}; ` +
+              `ALTER DATABASE ${quoteName(live)} SET MULTI_USER;`,
           );
         }
         for (const [setId, found] of bySet) {
@@ -1270,7 +1330,10 @@ export function createSqlServerDriver(deps: SqlServerDriverDeps = {}): Driver {
             } else if (found.temp) {
               await run(dropIfExistsStatement(found.temp), `dropped the leftover temporary database ${found.temp}`);
             }
-            if (dbs.get(found.safety)?.userAccess === 'SINGLE_USER') await run(multiUserStatement(found.safety, true), `set the safety copy ${found.safety} back to MULTI_USER`);
+            if (dbs.get(found.safety)?.userAccess === 'SINGLE_USER') {
+              const line = `set the safety copy ${found.safety} back to MULTI_USER`;
+              await run(multiUserStatement(found.safety, true), line);
+            }
           } else if (found.temp) {
             if (!liveRow && phase === 'swapping' && dbs.get(found.temp)?.state === 'ONLINE') {
               await run(renameStatement(found.temp, live), `finished an interrupted restore: renamed the verified database ${found.temp} to ${live}`);
@@ -1311,26 +1374,39 @@ export function createSqlServerDriver(deps: SqlServerDriverDeps = {}): Driver {
         const safeties: string[] = [];
         for (const [name, row] of dbs) {
           const parsed = parseStagingName(name, live);
-          if (parsed?.kind === 'temp') lines.push(`temporary database "${name}" left by an interrupted restore of ${live}; ${how}`);
+          if (parsed?.kind === 'temp') {
+            lines.push(`temporary database "${name}" left by an interrupted restore of ${live}; ${how}`);
+          }
           if (parsed?.kind === 'safety') {
             safeties.push(name);
-            if (row.userAccess === 'SINGLE_USER') lines.push(`safety copy "${name}" is still SINGLE_USER after an interrupted swap; ${how}`);
+            if (row.userAccess === 'SINGLE_USER') {
+              lines.push(`safety copy "${name}" is still SINGLE_USER after an interrupted swap; ${how}`);
+            }
           }
         }
         if (!dbs.has(live) && safeties.length > 0) {
-          lines.push(`"${live}" is missing: a swap was cut in the middle (kept: ${safeties.join(', ')}); run respaldo restore (or respaldo create) for ${db.name} to finish or undo it`);
+          lines.push(
+            `"${live}" is missing: a swap was cut in the middle (kept: ${safeties.join(', ')}); ` +
+              `run respaldo restore (or respaldo create) for ${db.name} to finish or undo it`,
+          );
         } else if (dbs.get(live)?.userAccess === 'SINGLE_USER' && journals.some((j) => j.journal.live === live)) {
           lines.push(`"${live}" is still SINGLE_USER after an interrupted swap; ${how}`);
         }
         let files: string[] = [];
         try {
-          files = (await fsp.readdir(s.localBackupDir)).filter((n) => n.startsWith(restoreFilePrefix(live)) && n.endsWith('.bak'));
+          const prefix = restoreFilePrefix(live);
+          files = (await fsp.readdir(s.localBackupDir)).filter((n) => n.startsWith(prefix) && n.endsWith('.bak'));
         } catch {
           files = [];
         }
-        for (const n of files) lines.push(`restore file ${join(s.localBackupDir, n)} left by an interrupted restore; ${how}`);
+        for (const n of files) {
+          lines.push(`restore file ${join(s.localBackupDir, n)} left by an interrupted restore; ${how}`);
+        }
       }
-      for (const j of journals) lines.push(`journal ${j.path} of an interrupted ${j.journal.kind === 'swap-back' ? 'rollback' : 'restore'} of ${j.journal.live} (set ${j.journal.setId}, ${j.journal.phase}); ${how}`);
+      for (const { path, journal: j } of journals) {
+        const what = j.kind === 'swap-back' ? 'rollback' : 'restore';
+        lines.push(`journal ${path} of an interrupted ${what} of ${j.live} (set ${j.setId}, ${j.phase}); ${how}`);
+      }
       return lines;
     } finally {
       await session.close();
@@ -1363,8 +1439,19 @@ export function createSqlServerDriver(deps: SqlServerDriverDeps = {}): Driver {
       const on = where(s);
       const kept = req.entry.safetyDatabase;
       if (kept && !req.entry.file) {
-        if (!inPlace) throw new RespaldoError('usage', `"${kept}" is a safety copy kept on the server; it can only be swapped back in place, not restored with --to.`, `Run without --to to roll back ${live}, or copy the database on the server yourself.`);
-        const steps = [phrase('mssql.swapBackCheck', { kept, live }), phrase('mssql.setAsideBatch', { live, safety }), phrase('mssql.swapBackRename', { kept, live, safety }), phrase('mssql.swapBackNoLive', { kept, live })];
+        if (!inPlace) {
+          throw new RespaldoError(
+            'usage',
+            `"${kept}" is a safety copy kept on the server; it can only be swapped back in place, not with --to.`,
+            `Run without --to to roll back ${live}, or copy the database on the server yourself.`,
+          );
+        }
+        const steps = [
+          phrase('mssql.swapBackCheck', { kept, live }),
+          phrase('mssql.setAsideBatch', { live, safety }),
+          phrase('mssql.swapBackRename', { kept, live, safety }),
+          phrase('mssql.swapBackNoLive', { kept, live }),
+        ];
         const rollback = phrase('mssql.rollbackSwapBack', { safety, live });
         return {
           database: req.entry.name,
@@ -1378,11 +1465,13 @@ export function createSqlServerDriver(deps: SqlServerDriverDeps = {}): Driver {
           rollbackPhrase: rollback,
         };
       }
-      const steps = [phrase('mssql.writeBak', { local: s.localBackupDir, server: s.serverBackupDir }), phrase('mssql.restore', { temp })];
+      const steps = [phrase('mssql.writeBak', { local: s.localBackupDir, server: s.serverBackupDir })];
+      steps.push(phrase('mssql.restore', { temp }));
       if (req.entry.details.continueAfterError === true) steps.push(phrase('mssql.continueAfterError'));
       steps.push(phrase('mssql.countsEstimate'));
       if (inPlace) {
-        steps.push(phrase('mssql.setAsideBatch', { live, safety }), phrase('mssql.rename', { temp, live }), phrase('mssql.multiUser', { safety }));
+        steps.push(phrase('mssql.setAsideBatch', { live, safety }), phrase('mssql.rename', { temp, live }));
+        steps.push(phrase('mssql.multiUser', { safety }));
         if (recordedSettings(req.entry.details)) steps.push(phrase('mssql.settings'));
       } else steps.push(phrase('mssql.renameSide', { temp, live }), phrase('mssql.removeBak'));
       const rollback = inPlace
