@@ -275,7 +275,8 @@ describe('restore plan', () => {
   ];
 
   it('moves every file to new names in the default data/log folders (Windows)', () => {
-    const moves = planMoves(files, { live: 'users', setId: 's1', token: 'T1', dataDir: 'D:\\SQLData\\', logDir: 'L:\\SQLLogs' });
+    const dirs = { dataDir: 'D:\\SQLData\\', logDir: 'L:\\SQLLogs' };
+    const moves = planMoves(files, { live: 'users', setId: 's1', token: 'T1', ...dirs });
     const stem = `${fileStem('users')}-s1-T1`;
     expect(moves).toEqual([
       { logicalName: 'users', physicalName: `D:\\SQLData\\${stem}-1.mdf`, type: 'D' },
@@ -308,10 +309,11 @@ describe('restore plan', () => {
   });
 
   it('two restores of the same set get different physical files (issue 16.2)', () => {
-    const first = planMoves(files, { live: 'users', setId: 's1', token: '20261201T001500Z-a1b2c3', dataDir: '/d', logDir: '/l' });
-    const second = planMoves(files, { live: 'users', setId: 's1', token: '20261201T002000Z-d4e5f6', dataDir: '/d', logDir: '/l' });
+    const opts = { live: 'users', setId: 's1', dataDir: '/d', logDir: '/l' };
+    const first = planMoves(files, { ...opts, token: '20261201T001500Z-a1b2c3' });
+    const second = planMoves(files, { ...opts, token: '20261201T002000Z-d4e5f6' });
     for (const [i, m] of first.entries()) expect(m.physicalName).not.toBe(second[i]!.physicalName);
-    expect(() => planMoves(files, { live: 'users', setId: 's1', token: '../x', dataDir: '/d', logDir: '/l' })).toThrow(/token/);
+    expect(() => planMoves(files, { ...opts, token: '../x' })).toThrow(/token/);
   });
 
   it.each([
@@ -319,7 +321,8 @@ describe('restore plan', () => {
     ['Windows', 'D:\\Data', 'D:\\Data\\'],
   ])('on a %s host the data files go to %s', (platform, dataDir, prefix) => {
     const style = hostPathStyle(platform, dataDir);
-    const moves = planMoves(files.slice(0, 1), { live: 'u', setId: 's1', token: 'T', dataDir, logDir: dataDir, pathStyle: style });
+    const opts = { live: 'u', setId: 's1', token: 'T', dataDir, logDir: dataDir, pathStyle: style };
+    const moves = planMoves(files.slice(0, 1), opts);
     expect(moves[0]!.physicalName.startsWith(prefix)).toBe(true);
   });
 
@@ -330,14 +333,21 @@ describe('restore plan', () => {
   it('RESTORE passes target, path, logical and physical names as parameters', () => {
     const moves = planMoves(files, { live: "a'b", setId: 's1', token: 'T', dataDir: '/d', logDir: '/l' });
     const st = restoreStatement("a'b__restore_s1", '/b/r.bak', moves);
-    expect(st.sql).toBe('RESTORE DATABASE @db FROM DISK = @path WITH CHECKSUM, MOVE @l1 TO @p1, MOVE @l2 TO @p2, MOVE @l3 TO @p3, MOVE @l4 TO @p4, RECOVERY, STATS = 1');
+    expect(st.sql).toBe(
+      'RESTORE DATABASE @db FROM DISK = @path WITH CHECKSUM, ' +
+        'MOVE @l1 TO @p1, MOVE @l2 TO @p2, MOVE @l3 TO @p3, MOVE @l4 TO @p4, RECOVERY, STATS = 1',
+    );
     expect(st.params).toMatchObject({ db: "a'b__restore_s1", path: '/b/r.bak', l1: 'users', l4: "o'dd]name", p3: moves[2]!.physicalName });
     expect(st.sql).not.toContain("'");
   });
 
   it.each([
     [false, 'RESTORE DATABASE @db FROM DISK = @path WITH CHECKSUM, MOVE @l1 TO @p1, RECOVERY, STATS = 1'],
-    [true, 'RESTORE DATABASE @db FROM DISK = @path WITH CHECKSUM, CONTINUE_AFTER_ERROR, MOVE @l1 TO @p1, RECOVERY, STATS = 1'],
+    [
+      true,
+      'RESTORE DATABASE @db FROM DISK = @path WITH CHECKSUM, CONTINUE_AFTER_ERROR, ' +
+        'MOVE @l1 TO @p1, RECOVERY, STATS = 1',
+    ],
   ])('continueAfterError=%s (a safety copy of a damaged database, issue 16.7)', (continueAfterError, sql) => {
     const moves = planMoves(files.slice(0, 1), { live: 'u', setId: 's1', token: 'T', dataDir: '/d', logDir: '/l' });
     expect(restoreStatement('u__restore_s1', '/b/r.bak', moves, { continueAfterError }).sql).toBe(sql);
@@ -361,8 +371,9 @@ describe('swap and cleanup statements', () => {
       `ALTER DATABASE ${quoteName(temp)} MODIFY NAME = ${quoteName(live)}`,
     ]);
     expect(plan.steps.every((s) => Object.keys(s.params).length === 0)).toBe(true);
-    expect(plan.finallyAfterSwap!.sql).toBe(`ALTER DATABASE ${quoteName(safety)} SET MULTI_USER WITH ROLLBACK IMMEDIATE`);
-    expect(plan.finallyBeforeRename!.sql).toBe(`ALTER DATABASE ${quoteName(live)} SET MULTI_USER WITH ROLLBACK IMMEDIATE`);
+    const multi = (name: string): string => `ALTER DATABASE ${quoteName(name)} SET MULTI_USER WITH ROLLBACK IMMEDIATE`;
+    expect(plan.finallyAfterSwap!.sql).toBe(multi(safety));
+    expect(plan.finallyBeforeRename!.sql).toBe(multi(live));
     expect(plan.rollbackRename!.sql).toBe(`ALTER DATABASE ${quoteName(safety)} MODIFY NAME = ${quoteName(live)}`);
   });
 
@@ -377,8 +388,8 @@ describe('swap and cleanup statements', () => {
     ['users', 'users__pre_restore_s1', true, 'ROLLBACK IMMEDIATE'],
     ['users', 'users__pre_restore_s1', false, 'NO_WAIT'],
     ['a]b', "a]b__pre_restore_s'1", false, 'NO_WAIT'],
-  ])('take-and-rename %j → %j (terminate %s) is one batch: SINGLE_USER WITH %s, then MODIFY NAME (issue 16.3)', (from, to, terminate, mode) => {
-    const st = takeAndRenameStatement(from, to, terminate);
+  ])('take-and-rename %j → %j (terminate %s): one batch, SINGLE_USER WITH %s, MODIFY NAME', (from, to, close, mode) => {
+    const st = takeAndRenameStatement(from, to, close);
     const lines = st.sql.split('\n');
     expect(lines[0]).toBe('BEGIN TRY');
     expect(lines[1]).toBe(`  ALTER DATABASE ${quoteName(from)} SET SINGLE_USER WITH ${mode};`);
@@ -387,16 +398,17 @@ describe('swap and cleanup statements', () => {
   });
 
   it('a swap back renames the kept safety copy in, and keeps what it replaces under the new set id', () => {
-    const plan = planSwap({ live: 'users', setId: 's2', liveExists: true, terminateConnections: false, incoming: 'users__pre_restore_s1' });
+    const back = { live: 'users', terminateConnections: false, incoming: 'users__pre_restore_s1' };
+    const plan = planSwap({ ...back, setId: 's2', liveExists: true });
     expect(plan.incoming).toBe('users__pre_restore_s1');
     expect(plan.safety).toBe('users__pre_restore_s2');
     expect(plan.steps[0]!.sql).toContain('MODIFY NAME = [users__pre_restore_s2];');
     expect(plan.steps[1]!.sql).toBe('ALTER DATABASE [users__pre_restore_s1] MODIFY NAME = [users]');
     expect(plan.rollbackRename!.sql).toBe('ALTER DATABASE [users__pre_restore_s2] MODIFY NAME = [users]');
-    expect(planSwap({ live: 'users', setId: 's2', liveExists: false, terminateConnections: false, incoming: 'users__pre_restore_s1' }).steps.map((s) => s.sql)).toEqual([
+    expect(planSwap({ ...back, setId: 's2', liveExists: false }).steps.map((s) => s.sql)).toEqual([
       'ALTER DATABASE [users__pre_restore_s1] MODIFY NAME = [users]',
     ]);
-    expect(() => planSwap({ live: 'users', setId: 's1', liveExists: true, terminateConnections: false, incoming: 'users__pre_restore_s1' })).toThrow(/same name/);
+    expect(() => planSwap({ ...back, setId: 's1', liveExists: true })).toThrow(/same name/);
   });
 
   it.each([
@@ -416,7 +428,9 @@ describe('swap and cleanup statements', () => {
     expect(dropIfExistsStatement('a]b__restore_s1')).toEqual({ purpose: 'drop database a]b__restore_s1', sql: 'IF DB_ID(@name) IS NOT NULL DROP DATABASE [a]]b__restore_s1]', params: { name: 'a]b__restore_s1' } });
     expect(dropSafetyCopyStatements('u__pre_restore_s1').map((s) => [s.sql, s.params])).toEqual([
       [
-        'IF DB_ID(@name) IS NOT NULL\nBEGIN\n  ALTER DATABASE [u__pre_restore_s1] SET SINGLE_USER WITH ROLLBACK IMMEDIATE;\n  DROP DATABASE [u__pre_restore_s1];\nEND',
+        'IF DB_ID(@name) IS NOT NULL\nBEGIN\n' +
+          '  ALTER DATABASE [u__pre_restore_s1] SET SINGLE_USER WITH ROLLBACK IMMEDIATE;\n' +
+          '  DROP DATABASE [u__pre_restore_s1];\nEND',
         { name: 'u__pre_restore_s1' },
       ],
     ]);
@@ -453,14 +467,16 @@ describe('server host platform decides the path style (issue 16.8)', () => {
   });
 
   it('a backup on a Linux server with a backslash in the folder keeps / as separator', () => {
-    const plan = planBackup({ database: 'u', serverBackupDir: '/var/opt/mssql/back\\up', token: 'T', compression: false, pathStyle: 'posix' });
+    const opts = { database: 'u', serverBackupDir: '/var/opt/mssql/back\\up', token: 'T', compression: false };
+    const plan = planBackup({ ...opts, pathStyle: 'posix' });
     expect(plan.serverPath).toBe(`/var/opt/mssql/back\\up/${plan.fileName}`);
-    const guessed = planBackup({ database: 'u', serverBackupDir: '/var/opt/mssql/back\\up', token: 'T', compression: false });
+    const guessed = planBackup(opts);
     expect(guessed.serverPath).toBe(`/var/opt/mssql/back\\up\\${guessed.fileName}`);
   });
 
   it('defaultFileDirs on Linux does not split at a backslash', () => {
-    expect(defaultFileDirs({ masterDataFile: '/data\\x/master.mdf', masterLogFile: '/data\\x/mastlog.ldf' }, 'posix')).toEqual({ dataDir: '/data\\x', logDir: '/data\\x' });
+    const master = { masterDataFile: '/data\\x/master.mdf', masterLogFile: '/data\\x/mastlog.ldf' };
+    expect(defaultFileDirs(master, 'posix')).toEqual({ dataDir: '/data\\x', logDir: '/data\\x' });
   });
 });
 
@@ -480,7 +496,9 @@ describe('refused up front (issue 16.6)', () => {
 
   it('database info reads replica_id (availability group), is_encrypted (TDE) and the settings by parameter', () => {
     const st = databaseInfoStatement('x;DROP DATABASE y--');
-    for (const col of ['d.replica_id', 'd.is_encrypted', 'SUSER_SNAME(d.owner_sid)', 'd.is_trustworthy_on', 'd.is_broker_enabled', 'd.compatibility_level', 'd.is_read_only', 'd.recovery_model_desc']) {
+    const columns = ['d.replica_id', 'd.is_encrypted', 'SUSER_SNAME(d.owner_sid)', 'd.is_trustworthy_on'];
+    columns.push('d.is_broker_enabled', 'd.compatibility_level', 'd.is_read_only', 'd.recovery_model_desc');
+    for (const col of columns) {
       expect(st.sql).toContain(col);
     }
     expect(st.sql).not.toContain('DROP');
@@ -491,8 +509,12 @@ describe('refused up front (issue 16.6)', () => {
 });
 
 describe('settings put back after a restore (issue 16.4)', () => {
-  const recorded: DbSettings = { owner: 'appowner', trustworthy: true, brokerEnabled: true, recoveryModel: 'FULL', compatibilityLevel: 150, readOnly: false };
-  const afterRestore: DbSettings = { owner: 'backup', trustworthy: false, brokerEnabled: false, recoveryModel: 'FULL', compatibilityLevel: 150, readOnly: false };
+  const common = { recoveryModel: 'FULL', compatibilityLevel: 150, readOnly: false };
+  const recorded: DbSettings = { owner: 'appowner', trustworthy: true, brokerEnabled: true, ...common };
+  const afterRestore: DbSettings = { owner: 'backup', trustworthy: false, brokerEnabled: false, ...common };
+  const enableBroker = 'ALTER DATABASE [users] SET ENABLE_BROKER WITH ROLLBACK IMMEDIATE';
+  const plain = { owner: null, trustworthy: false, brokerEnabled: false };
+  const authorize = 'ALTER AUTHORIZATION ON DATABASE::[users] TO ';
 
   it.each<[string, Partial<DbSettings>, Partial<DbSettings>, string | null, string[]]>([
     ['nothing differs', {}, recorded, null, []],
@@ -508,16 +530,20 @@ describe('settings put back after a restore (issue 16.4)', () => {
         'ALTER DATABASE [users] SET ENABLE_BROKER WITH ROLLBACK IMMEDIATE',
       ],
     ],
-    ['no safety copy: broker enabled directly', { owner: null, trustworthy: false }, { trustworthy: false }, null, ['ALTER DATABASE [users] SET ENABLE_BROKER WITH ROLLBACK IMMEDIATE']],
+    ['no safety copy: broker enabled directly', { owner: null, trustworthy: false }, {}, null, [enableBroker]],
     [
       'recovery model, compatibility level, read-only last',
-      { recoveryModel: 'SIMPLE', compatibilityLevel: 130, readOnly: true, brokerEnabled: false, trustworthy: false, owner: null },
+      { ...plain, recoveryModel: 'SIMPLE', compatibilityLevel: 130, readOnly: true },
       {},
       null,
-      ['ALTER DATABASE [users] SET RECOVERY SIMPLE', 'ALTER DATABASE [users] SET COMPATIBILITY_LEVEL = 130', 'ALTER DATABASE [users] SET READ_ONLY WITH ROLLBACK IMMEDIATE'],
+      [
+        'ALTER DATABASE [users] SET RECOVERY SIMPLE',
+        'ALTER DATABASE [users] SET COMPATIBILITY_LEVEL = 130',
+        'ALTER DATABASE [users] SET READ_ONLY WITH ROLLBACK IMMEDIATE',
+      ],
     ],
-    ['an owner name that needs quoting', { owner: 'dom]ain\\app', trustworthy: false, brokerEnabled: false }, {}, null, ['ALTER AUTHORIZATION ON DATABASE::[users] TO [dom]]ain\\app]']],
-    ['values that cannot be SQL are ignored', { owner: null, trustworthy: false, brokerEnabled: false, recoveryModel: 'FULL; DROP', compatibilityLevel: 1.5 }, {}, null, []],
+    ['an owner that needs quoting', { ...plain, owner: 'dom]ain\\app' }, {}, null, [`${authorize}[dom]]ain\\app]`]],
+    ['values that cannot be SQL are ignored', { ...plain, recoveryModel: 'X;Y', compatibilityLevel: 1.5 }, {}, null, []],
   ])('%s', (_label, rec, cur, shares, sql) => {
     const steps = planSettings('users', { ...recorded, ...rec }, { ...afterRestore, ...cur }, shares);
     expect(steps.map((s) => s.statement.sql)).toEqual(sql);
