@@ -47,6 +47,20 @@ interface FakeDb {
   damaged: boolean;
 }
 
+/** What the fake writes as a .bak: enough to restore the database it came from. */
+interface FakeBak {
+  magic: string;
+  database: string;
+  id: string;
+  tables: Record<string, number>;
+  compressed: boolean;
+  damaged?: boolean;
+  tde?: string | null;
+  settings?: Partial<FakeDb>;
+}
+
+const LOCKED = 'The database could not be exclusively locked to perform the operation.';
+
 interface Recorded {
   sql: string;
   params: Record<string, string | number>;
@@ -141,12 +155,14 @@ class FakeServer {
     return join(this.writeDir, serverPath.slice(this.serverDir.length + 1));
   }
 
-  readBak(serverPath: string): { magic: string; database: string; id: string; tables: Record<string, number>; compressed: boolean; damaged?: boolean; tde?: string | null; settings?: Partial<FakeDb> } {
+  readBak(serverPath: string): FakeBak {
     const path = this.local(serverPath);
     if (!existsSync(path)) throw sqlError(3201, `Cannot open backup device '${serverPath}'. Operating system error 2(The system cannot find the file specified.).`);
     const parsed = JSON.parse(readFileSync(path, 'utf8'));
     if (parsed.magic !== 'FAKEBAK') throw sqlError(3241, 'The media family on device is incorrectly formed. SQL Server cannot process this media family.');
-    if (parsed.tde && !this.certificates.has(parsed.tde)) throw sqlError(33111, `Cannot find server certificate with thumbprint '0x${parsed.tde}'.`);
+    if (parsed.tde && !this.certificates.has(parsed.tde)) {
+      throw sqlError(33111, `Cannot find server certificate with thumbprint '0x${parsed.tde}'.`);
+    }
     return parsed;
   }
 
@@ -190,7 +206,10 @@ class FakeServer {
 
   private db(name: string): FakeDb {
     const db = this.dbs.get(name);
-    if (!db) throw sqlError(5011, `User does not have permission to alter database '${name}', the database does not exist, or the database is not in a state that allows access checks.`);
+    if (!db) {
+      const why = 'the database does not exist, or the database is not in a state that allows access checks.';
+      throw sqlError(5011, `User does not have permission to alter database '${name}', ${why}`);
+    }
     return db;
   }
 
@@ -199,7 +218,9 @@ class FakeServer {
     for (let pct = every; pct <= 100; pct += every) {
       options.onInfo?.(`${pct} percent processed.`);
       if (pct === 50) during?.();
-      if (options.signal?.aborted) throw Object.assign(new Error('Canceled.'), { name: 'RequestError', code: 'ECANCEL' });
+      if (options.signal?.aborted) {
+        throw Object.assign(new Error('Canceled.'), { name: 'RequestError', code: 'ECANCEL' });
+      }
     }
   }
 
@@ -214,21 +235,39 @@ class FakeServer {
     }
     if (sql.includes('FROM sys.databases d WHERE d.name = @name')) {
       const db = this.dbs.get(String(p.name));
-      return db
-        ? [{ name: p.name, state: db.state, userAccess: db.userAccess, recoveryModel: db.recoveryModel, sizeBytes: '16777216', owner: db.owner, trustworthy: db.trustworthy ? 1 : 0, brokerEnabled: db.brokerEnabled ? 1 : 0, compatibilityLevel: db.compatibilityLevel, readOnly: db.readOnly ? 1 : 0, encrypted: db.tdeThumbprint ? 1 : 0, replicaId: db.replicaId }]
-        : [];
+      if (!db) return [];
+      const bit = (b: boolean): number => (b ? 1 : 0);
+      return [
+        {
+          name: p.name,
+          state: db.state,
+          userAccess: db.userAccess,
+          recoveryModel: db.recoveryModel,
+          sizeBytes: '16777216',
+          owner: db.owner,
+          trustworthy: bit(db.trustworthy),
+          brokerEnabled: bit(db.brokerEnabled),
+          compatibilityLevel: db.compatibilityLevel,
+          readOnly: bit(db.readOnly),
+          encrypted: bit(db.tdeThumbprint !== null),
+          replicaId: db.replicaId,
+        },
+      ];
     }
     if (sql.includes('FROM sys.dm_database_encryption_keys k')) {
       if (!this.canViewServerState) throw sqlError(300, 'VIEW SERVER STATE permission was denied on object');
       const db = this.dbs.get(String(p.name));
-      return db?.tdeThumbprint ? [{ encryptionState: 3, certificateName: this.certificates.get(db.tdeThumbprint) ?? null, thumbprint: db.tdeThumbprint, encryptorType: 'CERTIFICATE' }] : [];
+      if (!db?.tdeThumbprint) return [];
+      const certificateName = this.certificates.get(db.tdeThumbprint) ?? null;
+      return [{ encryptionState: 3, certificateName, thumbprint: db.tdeThumbprint, encryptorType: 'CERTIFICATE' }];
     }
     if (sql.includes('FROM sys.databases d')) {
       return [...this.dbs].map(([name, db]) => ({ name, state: db.state, userAccess: db.userAccess }));
     }
     if (sql.includes('sys.dm_exec_sessions')) {
       const db = this.dbs.get(String(p.name));
-      return [...(db?.sessions ?? []), ...(db?.holder ? [db.holder] : [])].map((s, i) => ({ sessionId: 60 + i, loginName: s, hostName: 'app1', programName: 'app' }));
+      const users = [...(db?.sessions ?? []), ...(db?.holder ? [db.holder] : [])];
+      return users.map((s, i) => ({ sessionId: 60 + i, loginName: s, hostName: 'app1', programName: 'app' }));
     }
     if ((m = new RegExp(`FROM ${ID}\\.sys\\.tables`).exec(sql))) {
       const db = this.dbs.get(unquote(m[1]!));
@@ -240,12 +279,16 @@ class FakeServer {
       if (!db) throw sqlError(911, `Database '${p.db}' does not exist.`);
       const compressed = sql.includes('COMPRESSION');
       if (compressed && this.engineEdition === 4) throw sqlError(1844, 'BACKUP DATABASE WITH COMPRESSION is not supported on Express Edition (64-bit).');
-      if (db.damaged && !sql.includes('CONTINUE_AFTER_ERROR')) throw sqlError(3043, `BACKUP '${p.db}' detected an error on page (1:153) in file.`);
+      if (db.damaged && !sql.includes('CONTINUE_AFTER_ERROR')) {
+        throw sqlError(3043, `BACKUP '${p.db}' detected an error on page (1:153) in file.`);
+      }
       // The backup's consistency point is the end of the data copy: rows written meanwhile are in it.
       this.stats(sql, options, () => this.duringBackup(options));
       options.onInfo?.("Processed 352 pages for database 'x', file 'x' on file 1.");
-      const settings = { owner: db.owner, trustworthy: db.trustworthy, brokerEnabled: db.brokerEnabled, brokerGuid: db.brokerGuid, recoveryModel: db.recoveryModel, compatibilityLevel: db.compatibilityLevel, readOnly: db.readOnly };
-      writeFileSync(this.local(String(p.path)), JSON.stringify({ magic: 'FAKEBAK', database: p.db, id: db.id, tables: db.tables, compressed, damaged: db.damaged, tde: db.tdeThumbprint, settings }));
+      const { owner, trustworthy, brokerEnabled, brokerGuid, recoveryModel, compatibilityLevel, readOnly } = db;
+      const settings = { owner, trustworthy, brokerEnabled, brokerGuid, recoveryModel, compatibilityLevel, readOnly };
+      const bak = { magic: 'FAKEBAK', database: p.db, id: db.id, tables: db.tables, compressed, damaged: db.damaged };
+      writeFileSync(this.local(String(p.path)), JSON.stringify({ ...bak, tde: db.tdeThumbprint, settings }));
       return [];
     }
     if (sql === 'RESTORE VERIFYONLY FROM DISK = @path WITH CHECKSUM') {
@@ -264,33 +307,43 @@ class FakeServer {
         { LogicalName: `${bak.database}_log`, PhysicalName: `/var/opt/mssql/data/${bak.database}_log.ldf`, Type: 'L', FileGroupName: null, Size: 8388608 },
       ];
     }
-    if ((m = /^RESTORE DATABASE @db FROM DISK = @path WITH CHECKSUM, (CONTINUE_AFTER_ERROR, )?MOVE @l1 TO @p1, MOVE @l2 TO @p2, RECOVERY, STATS = \d+$/.exec(sql))) {
+    const restoreRe = /^RESTORE DATABASE @db FROM DISK = @path WITH CHECKSUM, (CONTINUE_AFTER_ERROR, )?MOVE @l1 TO @p1, MOVE @l2 TO @p2,/;
+    if ((m = new RegExp(`${restoreRe.source} RECOVERY, STATS = \\d+$`).exec(sql))) {
       const bak = this.readBak(String(p.path));
       if (this.dbs.has(String(p.db))) throw sqlError(1801, `Database '${p.db}' already exists.`);
-      if (bak.damaged && !m[1]) throw sqlError(3183, 'RESTORE detected an error on page (1:153) in database as read from the backup set.');
+      if (bak.damaged && !m[1]) {
+        throw sqlError(3183, 'RESTORE detected an error on page (1:153) in database as read from the backup set.');
+      }
       expect(p.l1).toBe(bak.database);
       expect(String(p.p1)).toMatch(/^\/var\/opt\/mssql\/data\/.+\.mdf$/);
       expect(String(p.p2)).toMatch(/^\/var\/opt\/mssql\/log\/.+\.ldf$/);
       const files = [String(p.p1), String(p.p2)];
       for (const [name, other] of this.dbs) {
         const clash = files.find((f) => other.files.includes(f));
-        if (clash) throw sqlError(1834, `The file '${clash}' cannot be overwritten. It is being used by database '${name}'.`);
+        if (clash) {
+          throw sqlError(1834, `The file '${clash}' cannot be overwritten. It is being used by database '${name}'.`);
+        }
       }
       this.stats(sql, options);
       const st = bak.settings ?? {};
       const guid = String(st.brokerGuid ?? `guid-${bak.database}`);
       const guidTaken = [...this.dbs.values()].some((d) => d.brokerGuid === guid);
-      const db = this.addDb(String(p.db), { ...bak.tables }, { id: bak.id, files, damaged: bak.damaged === true, tdeThumbprint: bak.tde ?? null });
+      const extra = { id: bak.id, files, damaged: bak.damaged === true, tdeThumbprint: bak.tde ?? null };
+      const db = this.addDb(String(p.db), { ...bak.tables }, extra);
       // RESTORE makes the restoring login the owner, resets TRUSTWORTHY, and leaves Service Broker
       // disabled when another database has the same broker id.
-      Object.assign(db, { owner: 'backup', trustworthy: false, brokerGuid: guid, brokerEnabled: st.brokerEnabled === true && !guidTaken });
-      Object.assign(db, { recoveryModel: st.recoveryModel ?? 'FULL', compatibilityLevel: st.compatibilityLevel ?? 160, readOnly: st.readOnly === true });
+      const brokerEnabled = st.brokerEnabled === true && !guidTaken;
+      Object.assign(db, { owner: 'backup', trustworthy: false, brokerGuid: guid, brokerEnabled });
+      Object.assign(db, { recoveryModel: st.recoveryModel ?? 'FULL', compatibilityLevel: st.compatibilityLevel ?? 160 });
+      db.readOnly = st.readOnly === true;
       return [];
     }
     if ((m = new RegExp(`^ALTER DATABASE ${ID} SET SINGLE_USER WITH (ROLLBACK IMMEDIATE|NO_WAIT)$`).exec(sql))) {
       const name = unquote(m[1]!);
       const db = this.db(name);
-      if (m[2] === 'NO_WAIT' && (db.sessions.length > 0 || db.holder)) throw sqlError(5070, `Database state cannot be changed while other users are using the database '${name}'`);
+      if (m[2] === 'NO_WAIT' && (db.sessions.length > 0 || db.holder)) {
+        throw sqlError(5070, `Database state cannot be changed while other users are using the database '${name}'`);
+      }
       db.sessions = [];
       db.holder = null;
       db.userAccess = 'SINGLE_USER';
@@ -299,7 +352,10 @@ class FakeServer {
     if ((m = new RegExp(`^ALTER DATABASE ${ID} SET MULTI_USER( WITH ROLLBACK IMMEDIATE)?$`).exec(sql))) {
       const name = unquote(m[1]!);
       const db = this.db(name);
-      if (db.holder && !m[2]) throw sqlError(5064, `Changes to the state or options of database '${name}' cannot be made at this time. The database is in single-user mode, and a user is currently connected to it.`);
+      if (db.holder && !m[2]) {
+        const why = 'The database is in single-user mode, and a user is currently connected to it.';
+        throw sqlError(5064, `Changes to the state or options of database '${name}' cannot be made at this time. ${why}`);
+      }
       if (m[2]) db.holder = null;
       if (db.holder) db.sessions.push(db.holder);
       db.holder = null;
@@ -311,7 +367,7 @@ class FakeServer {
       const to = unquote(m[2]!);
       const db = this.db(from);
       if (this.dbs.has(to)) throw sqlError(1801, `Database '${to}' already exists.`);
-      if (db.holder || db.sessions.length > 0) throw sqlError(5030, 'The database could not be exclusively locked to perform the operation.');
+      if (db.holder || db.sessions.length > 0) throw sqlError(5030, LOCKED);
       this.dbs.delete(from);
       this.dbs.set(to, db);
       return [];
@@ -320,24 +376,31 @@ class FakeServer {
       const name = unquote(m[1]!);
       expect(p.name).toBe(name);
       const db = this.dbs.get(name);
-      if (db && (db.holder || db.sessions.length > 0)) throw sqlError(3702, `Cannot drop database "${name}" because it is currently in use.`);
+      if (db && (db.holder || db.sessions.length > 0)) {
+        throw sqlError(3702, `Cannot drop database "${name}" because it is currently in use.`);
+      }
       this.dbs.delete(name);
       return [];
     }
     if ((m = new RegExp(`^ALTER AUTHORIZATION ON DATABASE::${ID} TO ${ID}$`).exec(sql))) {
       const login = unquote(m[2]!);
-      if (!this.logins.has(login)) throw sqlError(15151, `Cannot find the principal '${login}', because it does not exist or you do not have permission.`);
+      if (!this.logins.has(login)) {
+        throw sqlError(15151, `Cannot find the principal '${login}', because it does not exist or you do not have permission.`);
+      }
       this.db(unquote(m[1]!)).owner = login;
       return [];
     }
-    if ((m = new RegExp(`^ALTER DATABASE ${ID} SET (?:TRUSTWORTHY (ON|OFF)|RECOVERY (\\w+)|COMPATIBILITY_LEVEL = (\\d+)|(ENABLE_BROKER|DISABLE_BROKER|READ_ONLY|READ_WRITE) WITH ROLLBACK IMMEDIATE)$`).exec(sql))) {
+    const option = String.raw`TRUSTWORTHY (ON|OFF)|RECOVERY (\w+)|COMPATIBILITY_LEVEL = (\d+)`;
+    const withRollback = '(ENABLE_BROKER|DISABLE_BROKER|READ_ONLY|READ_WRITE) WITH ROLLBACK IMMEDIATE';
+    if ((m = new RegExp(`^ALTER DATABASE ${ID} SET (?:${option}|${withRollback})$`).exec(sql))) {
       const db = this.db(unquote(m[1]!));
       if (m[2]) db.trustworthy = m[2] === 'ON';
       else if (m[3]) db.recoveryModel = m[3];
       else if (m[4]) db.compatibilityLevel = Number(m[4]);
       else if (m[5] === 'ENABLE_BROKER') {
         if ([...this.dbs.values()].some((d) => d !== db && d.brokerEnabled && d.brokerGuid === db.brokerGuid)) {
-          throw sqlError(9772, 'The Service Broker in database cannot be enabled because there is already an enabled Service Broker with the same ID.');
+          const why = 'because there is already an enabled Service Broker with the same ID.';
+          throw sqlError(9772, `The Service Broker in database cannot be enabled ${why}`);
         }
         db.brokerEnabled = true;
       } else if (m[5] === 'DISABLE_BROKER') db.brokerEnabled = false;

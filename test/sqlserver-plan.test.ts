@@ -543,7 +543,7 @@ describe('settings put back after a restore (issue 16.4)', () => {
       ],
     ],
     ['an owner that needs quoting', { ...plain, owner: 'dom]ain\\app' }, {}, null, [`${authorize}[dom]]ain\\app]`]],
-    ['values that cannot be SQL are ignored', { ...plain, recoveryModel: 'X;Y', compatibilityLevel: 1.5 }, {}, null, []],
+    ['values that are not SQL are ignored', { ...plain, recoveryModel: 'X;Y', compatibilityLevel: 1.5 }, {}, null, []],
   ])('%s', (_label, rec, cur, shares, sql) => {
     const steps = planSettings('users', { ...recorded, ...rec }, { ...afterRestore, ...cur }, shares);
     expect(steps.map((s) => s.statement.sql)).toEqual(sql);
