@@ -483,13 +483,15 @@ describe('sqlserver executor (fake connection): backup', () => {
     const session = await driver.backup({ db: cfg(), type: 'full', purpose: 'backup' }, ctx());
 
     const backup = server.log.find((r) => r.sql.startsWith('BACKUP DATABASE'))!;
-    expect(backup.sql).toBe('BACKUP DATABASE @db TO DISK = @path WITH CHECKSUM, COPY_ONLY, INIT, FORMAT, COMPRESSION, STATS = 1');
+    const backupSql = 'BACKUP DATABASE @db TO DISK = @path WITH CHECKSUM, COPY_ONLY, INIT, FORMAT, COMPRESSION, STATS = 1';
+    expect(backup.sql).toBe(backupSql);
     expect(backup.params.db).toBe('users');
     const serverPath = String(backup.params.path);
     expect(serverPath).toMatch(/^\/var\/opt\/mssql\/backup\/respaldo-users-[0-9a-f]{8}-\d{8}T\d{6}Z-[0-9a-f]{6}\.bak$/);
     const order = statementsOf(server).map((s) => s.replace(/ @.*$/, ''));
     expect(order.indexOf('BACKUP DATABASE')).toBeLessThan(order.indexOf('RESTORE VERIFYONLY FROM DISK ='));
-    expect(server.log.filter((r) => r.params.path === serverPath).map((r) => r.sql.split(' FROM')[0])).toEqual(['BACKUP DATABASE @db TO DISK = @path WITH CHECKSUM, COPY_ONLY, INIT, FORMAT, COMPRESSION, STATS = 1', 'RESTORE VERIFYONLY', 'RESTORE HEADERONLY', 'RESTORE FILELISTONLY']);
+    const onFile = server.log.filter((r) => r.params.path === serverPath).map((r) => r.sql.split(' FROM')[0]);
+    expect(onFile).toEqual([backupSql, 'RESTORE VERIFYONLY', 'RESTORE HEADERONLY', 'RESTORE FILELISTONLY']);
     expect(server.closed).toBe(server.opened);
 
     expect(session.parts).toHaveLength(1);
@@ -527,13 +529,15 @@ describe('sqlserver executor (fake connection): backup', () => {
     expect(server.log.find((r) => r.sql.startsWith('BACKUP'))!.sql).toMatch(/, STATS = 1$/);
     const progress = reporter.events.filter((e) => e.type === 'item-progress');
     expect(progress).toHaveLength(100);
-    expect(progress.map((e) => (e.type === 'item-progress' ? [e.item, e.percent, e.bytes, e.totalBytes] : null)).filter((_, i) => [0, 4, 49, 99].includes(i))).toEqual([
+    const rows = progress.map((e) => (e.type === 'item-progress' ? [e.item, e.percent, e.bytes, e.totalBytes] : null));
+    expect(rows.filter((_, i) => [0, 4, 49, 99].includes(i))).toEqual([
       ['users', 1, 167772, 16777216],
       ['users', 5, 838861, 16777216],
       ['users', 50, 8388608, 16777216],
       ['users', 100, 16777216, 16777216],
     ]);
-    expect(progress.every((e) => e.type === 'item-progress' && e.message === `SQL Server BACKUP ${e.percent}%`)).toBe(true);
+    const labelled = progress.every((e) => e.type === 'item-progress' && e.message === `SQL Server BACKUP ${e.percent}%`);
+    expect(labelled).toBe(true);
     expect(logLines.some((l) => l.includes('Processed 352 pages'))).toBe(true);
   });
 
@@ -542,7 +546,8 @@ describe('sqlserver executor (fake connection): backup', () => {
     server.engineEdition = 4;
     server.addDb('users', LIVE_TABLES);
     const session = await createSqlServerDriver({ connect: server.connector }).backup({ db: cfg(), type: 'full', purpose: 'backup' }, ctx());
-    expect(server.log.find((r) => r.sql.startsWith('BACKUP'))!.sql).toBe('BACKUP DATABASE @db TO DISK = @path WITH CHECKSUM, COPY_ONLY, INIT, FORMAT, STATS = 1');
+    const backupSql = 'BACKUP DATABASE @db TO DISK = @path WITH CHECKSUM, COPY_ONLY, INIT, FORMAT, STATS = 1';
+    expect(server.log.find((r) => r.sql.startsWith('BACKUP'))!.sql).toBe(backupSql);
     expect(session.parts[0]!.compress).toBe(true);
     const opened = await session.parts[0]!.open();
     await readAll(opened.stream);
@@ -583,7 +588,9 @@ describe('sqlserver executor (fake connection): backup', () => {
     server.addDb('users', LIVE_TABLES);
     server.inject = (sql) => (sql.startsWith('RESTORE VERIFYONLY') ? sqlError(3013, 'VERIFY DATABASE is terminating abnormally (checksum failure).') : null);
     const session = await createSqlServerDriver({ connect: server.connector }).backup({ db: cfg(), type: 'full', purpose: 'safety' }, ctx());
-    expect(server.log.find((r) => r.sql.startsWith('BACKUP'))!.sql).toBe('BACKUP DATABASE @db TO DISK = @path WITH CHECKSUM, CONTINUE_AFTER_ERROR, COPY_ONLY, INIT, FORMAT, COMPRESSION, STATS = 1');
+    expect(server.log.find((r) => r.sql.startsWith('BACKUP'))!.sql).toBe(
+      'BACKUP DATABASE @db TO DISK = @path WITH CHECKSUM, CONTINUE_AFTER_ERROR, COPY_ONLY, INIT, FORMAT, COMPRESSION, STATS = 1',
+    );
     expect(reporter.events.some((e) => e.type === 'warning' && e.message.includes('RESTORE VERIFYONLY rejected it'))).toBe(true);
     const opened = await session.parts[0]!.open();
     await readAll(opened.stream);
@@ -686,11 +693,20 @@ describe('sqlserver executor (fake connection): restore', () => {
     expect(restore.params.db).toBe(temp);
     const swapAt = server.log.findIndex((r) => r.sql.startsWith('BEGIN TRY'));
     expect(server.log.slice(swapAt, swapAt + 3).map((r) => r.sql)).toEqual([
-      ['BEGIN TRY', '  ALTER DATABASE [users] SET SINGLE_USER WITH NO_WAIT;', `  ALTER DATABASE [users] MODIFY NAME = [${safety}];`, 'END TRY', 'BEGIN CATCH', '  THROW;', 'END CATCH'].join('\n'),
+      [
+        'BEGIN TRY',
+        '  ALTER DATABASE [users] SET SINGLE_USER WITH NO_WAIT;',
+        `  ALTER DATABASE [users] MODIFY NAME = [${safety}];`,
+        'END TRY',
+        'BEGIN CATCH',
+        '  THROW;',
+        'END CATCH',
+      ].join('\n'),
       `ALTER DATABASE [${temp}] MODIFY NAME = [users]`,
       `ALTER DATABASE [${safety}] SET MULTI_USER WITH ROLLBACK IMMEDIATE`,
     ]);
-    expect(reporter.events.filter((e) => e.type === 'item-progress').map((e) => (e.type === 'item-progress' ? e.percent : null))).toEqual(Array.from({ length: 100 }, (_, i) => i + 1));
+    const percents = reporter.events.flatMap((e) => (e.type === 'item-progress' ? [e.percent] : []));
+    expect(percents).toEqual(Array.from({ length: 100 }, (_, i) => i + 1));
     expect(server.closed).toBe(server.opened);
     // a completed restore leaves nothing for recover() to do; the safety copy stays
     expect(await driver.recover(cfg(), ctx())).toEqual([]);
@@ -725,9 +741,11 @@ describe('sqlserver executor (fake connection): restore', () => {
     return probe.log.map((r) => r.sql);
   }
 
+  const multiUserSafety = `ALTER DATABASE [${safety}] SET MULTI_USER WITH ROLLBACK IMMEDIATE`;
+
   it('a failure at every restore step leaves the live database untouched and MULTI_USER, the temporary database dropped and no file behind', async () => {
     const statements = await happyStatements();
-    const lastMultiUser = statements.findIndex((sql) => sql === `ALTER DATABASE [${safety}] SET MULTI_USER WITH ROLLBACK IMMEDIATE`);
+    const lastMultiUser = statements.findIndex((sql) => sql === multiUserSafety);
     expect(lastMultiUser).toBeGreaterThan(0);
     expect(statements.length).toBeGreaterThanOrEqual(12);
     for (let i = 0; i < lastMultiUser; i++) {
@@ -769,12 +787,13 @@ describe('sqlserver executor (fake connection): restore', () => {
 
   it('a failure of the final MULTI_USER after a complete swap is a warning naming the statement to run', async () => {
     server.addDb('users', LIVE_TABLES);
-    server.inject = (sql) => (sql === `ALTER DATABASE [${safety}] SET MULTI_USER WITH ROLLBACK IMMEDIATE` ? sqlError(5061, 'ALTER DATABASE failed because a lock could not be placed') : null);
+    const lockFailed = sqlError(5061, 'ALTER DATABASE failed because a lock could not be placed');
+    server.inject = (sql) => (sql === multiUserSafety ? lockFailed : null);
     const result = await createSqlServerDriver({ connect: server.connector }).restore(restoreReq({ terminateConnections: true }), ctx());
     expect(result.restoredTo).toBe('users');
     const warning = reporter.events.find((e) => e.type === 'warning');
-    expect(warning && warning.type === 'warning' ? warning.message : '').toContain(`Run: ALTER DATABASE [${safety}] SET MULTI_USER WITH ROLLBACK IMMEDIATE`);
-    expect(server.log.filter((r) => r.sql === `ALTER DATABASE [${safety}] SET MULTI_USER WITH ROLLBACK IMMEDIATE`)).toHaveLength(5);
+    expect(warning && warning.type === 'warning' ? warning.message : '').toContain(`Run: ${multiUserSafety}`);
+    expect(server.log.filter((r) => r.sql === multiUserSafety)).toHaveLength(5);
   });
 
   it('a corrupt stored stream fails before anything is restored', async () => {
@@ -795,7 +814,7 @@ describe('sqlserver executor (fake connection): restore', () => {
     expect(readdirSync(localDir)).toEqual([]);
   });
 
-  it('row counts that differ from the manifest (estimates) are a warning with the figures, not a refusal (issue 16.1)', async () => {
+  it('row counts that differ from the manifest (estimates) are a warning with the figures, not a refusal', async () => {
     server.addDb('users', LIVE_TABLES);
     const e = entry({ 'dbo.Album': 301, 'dbo.Artist': 250 });
     e.details = { rowCountsDrift: ['dbo.Album: 301 rows, expected 299'] };
@@ -804,7 +823,8 @@ describe('sqlserver executor (fake connection): restore', () => {
     expect(server.dbs.get('users')!.id).toBe('users#from-backup');
     const warning = reporter.events.find((ev) => ev.type === 'warning');
     expect(warning && warning.type === 'warning' ? warning.message : '').toBe(
-      "Row counts of users differ from the manifest's estimates (the database was written during the backup): dbo.Album: 300 rows, expected 301",
+      "Row counts of users differ from the manifest's estimates (the database was written during the backup): " +
+        'dbo.Album: 300 rows, expected 301',
     );
   });
 
@@ -839,7 +859,8 @@ describe('sqlserver executor (fake connection): restore', () => {
     server.addDb('users', LIVE_TABLES, { sessions: ['app'] });
     const result = await createSqlServerDriver({ connect: server.connector }).restore(restoreReq({ terminateConnections: true }), ctx());
     expect(result.safetyDatabase).toBe(safety);
-    expect(server.log.some((r) => r.sql.includes('  ALTER DATABASE [users] SET SINGLE_USER WITH ROLLBACK IMMEDIATE;\n'))).toBe(true);
+    const closing = '  ALTER DATABASE [users] SET SINGLE_USER WITH ROLLBACK IMMEDIATE;\n';
+    expect(server.log.some((r) => r.sql.includes(closing))).toBe(true);
   });
 
   it('refuses without --terminate-connections when the login cannot see other sessions', async () => {
@@ -1125,7 +1146,11 @@ describe('sqlserver driver with the real mssql client: unreachable server', () =
 // Issue 16: server behaviour the driver must survive
 
 /** Backs `users` up through the driver and returns the stored content and the manifest entry. */
-async function backupThroughDriver(driver = createSqlServerDriver({ connect: server.connector, retryDelayMs: () => 0 }), purpose: 'backup' | 'safety' = 'backup', c = ctx()): Promise<{ content: string; entry: DatabaseEntry }> {
+async function backupThroughDriver(
+  driver = createSqlServerDriver({ connect: server.connector, retryDelayMs: () => 0 }),
+  purpose: 'backup' | 'safety' = 'backup',
+  c = ctx(),
+): Promise<{ content: string; entry: DatabaseEntry }> {
   const session = await driver.backup({ db: cfg(), type: 'full', purpose }, c);
   const opened = await session.parts[0]!.open();
   const content = await readAll(opened.stream);
@@ -1134,14 +1159,15 @@ async function backupThroughDriver(driver = createSqlServerDriver({ connect: ser
   return { content, entry: { ...entry(facts.tables), details: facts.details } };
 }
 
-const noDelay = (): ReturnType<typeof createSqlServerDriver> => createSqlServerDriver({ connect: server.connector, retryDelayMs: () => 0 });
+const noDelay = (): ReturnType<typeof createSqlServerDriver> =>
+  createSqlServerDriver({ connect: server.connector, retryDelayMs: () => 0 });
 const warnings = (): string[] => reporter.events.flatMap((e) => (e.type === 'warning' ? [e.message] : []));
 
 describe('issue 16: SQL Server behaviour modelled in the fake', () => {
   const setId = '20261122_101500';
   const { safety } = stagingNames('users', setId);
 
-  it('16.1 rows written during BACKUP: counts are recorded as estimates with the drift, and the in-place restore goes ahead with a warning', async () => {
+  it('16.1 rows written during BACKUP: counts are estimates with the drift; the in-place restore warns and goes ahead', async () => {
     const live = server.addDb('users', { ...LIVE_TABLES });
     server.duringBackup = () => {
       live.tables['dbo.Album'] = 350;
@@ -1157,7 +1183,10 @@ describe('issue 16: SQL Server behaviour modelled in the fake', () => {
     const result = await noDelay().restore(restoreReq({ entry: e }, JSON.stringify(bak)), ctx());
     expect(result.restoredTo).toBe('users');
     expect(server.dbs.get('users')!.tables['dbo.Album']).toBe(349);
-    expect(warnings()).toContain("Row counts of users differ from the manifest's estimates (the database was written during the backup): dbo.Album: 349 rows, expected 350");
+    expect(warnings()).toContain(
+      "Row counts of users differ from the manifest's estimates (the database was written during the backup): " +
+        'dbo.Album: 349 rows, expected 350',
+    );
   });
 
   it('16.2 restoring the same set in place a second time does not collide on physical file names', async () => {
@@ -1188,20 +1217,21 @@ describe('issue 16: SQL Server behaviour modelled in the fake', () => {
     server.competitors = 1;
     const conn = await server.connector({} as ConnectionSettings);
     await conn.query('ALTER DATABASE [users] SET SINGLE_USER WITH NO_WAIT');
-    await expect(conn.query(`ALTER DATABASE [users] MODIFY NAME = [${safety}]`)).rejects.toMatchObject({ number: 5030 });
+    const rename = conn.query(`ALTER DATABASE [users] MODIFY NAME = [${safety}]`);
+    await expect(rename).rejects.toMatchObject({ number: 5030 });
   });
 
-  it('16.3 a lock lost at the swap is retried a bounded number of times, then refused with the live database as it was', async () => {
+  it('16.3 a lock lost at the swap is retried a bounded number of times, then refused; the live database is as it was', async () => {
     server.addDb('users', LIVE_TABLES);
     let failures = 2;
-    server.inject = (sql) => (sql.startsWith('BEGIN TRY') && failures-- > 0 ? sqlError(5030, 'The database could not be exclusively locked to perform the operation.') : null);
+    server.inject = (sql) => (sql.startsWith('BEGIN TRY') && failures-- > 0 ? sqlError(5030, LOCKED) : null);
     await noDelay().restore(restoreReq(), ctx());
     expect(server.log.filter((r) => r.sql.startsWith('BEGIN TRY'))).toHaveLength(3);
     expect(server.dbs.get('users')!.id).toBe('users#from-backup');
 
     server = new FakeServer(localDir);
     server.addDb('users', LIVE_TABLES);
-    server.inject = (sql) => (sql.startsWith('BEGIN TRY') ? sqlError(5030, 'The database could not be exclusively locked to perform the operation.') : null);
+    server.inject = (sql) => (sql.startsWith('BEGIN TRY') ? sqlError(5030, LOCKED) : null);
     const err = await noDelay()
       .restore(restoreReq(), ctx())
       .catch((e: unknown) => e);
@@ -1211,7 +1241,7 @@ describe('issue 16: SQL Server behaviour modelled in the fake', () => {
     expect([...server.dbs.keys()]).toEqual(['users']);
   });
 
-  it('16.3 dropping a safety copy closes sessions and drops in one batch, so a reconnecting client cannot block it', async () => {
+  it('16.3 dropping a safety copy closes sessions and drops in one batch: a reconnecting client cannot block it', async () => {
     server.addDb('users', LIVE_TABLES);
     server.addDb(safety, LIVE_TABLES, { sessions: ['inspector'] });
     server.competitors = 3;
@@ -1220,13 +1250,15 @@ describe('issue 16: SQL Server behaviour modelled in the fake', () => {
   });
 
   it('16.4 owner, TRUSTWORTHY and Service Broker reset by RESTORE are put back after an in-place restore', async () => {
-    server.addDb('users', LIVE_TABLES, { trustworthy: true, brokerEnabled: true, owner: 'appowner', compatibilityLevel: 150 });
+    const settings = { owner: 'appowner', trustworthy: true, brokerEnabled: true, compatibilityLevel: 150 };
+    server.addDb('users', LIVE_TABLES, settings);
     const { content, entry: e } = await backupThroughDriver();
-    expect(e.details.settings).toEqual({ owner: 'appowner', trustworthy: true, brokerEnabled: true, recoveryModel: 'FULL', compatibilityLevel: 150, readOnly: false });
+    expect(e.details.settings).toEqual({ ...settings, recoveryModel: 'FULL', readOnly: false });
     const driver = noDelay();
-    expect(driver.planRestore({ db: cfg(), entry: e, setId, target: { kind: 'in-place' } }).steps.some((st) => st.includes('TRUSTWORTHY'))).toBe(true);
+    const plan = driver.planRestore({ db: cfg(), entry: e, setId, target: { kind: 'in-place' } });
+    expect(plan.steps.some((st) => st.includes('TRUSTWORTHY'))).toBe(true);
     await driver.restore(restoreReq({ entry: e }, content), ctx());
-    expect(server.dbs.get('users')).toMatchObject({ owner: 'appowner', trustworthy: true, brokerEnabled: true, compatibilityLevel: 150 });
+    expect(server.dbs.get('users')).toMatchObject(settings);
     expect(server.dbs.get(safety)).toMatchObject({ id: 'users#original', brokerEnabled: false });
     expect(warnings()).toEqual([]);
   });
@@ -1236,10 +1268,11 @@ describe('issue 16: SQL Server behaviour modelled in the fake', () => {
     const { content, entry: e } = await backupThroughDriver();
     await noDelay().restore(restoreReq({ entry: e }, content), ctx());
     expect(server.dbs.get('users')).toMatchObject({ id: 'users#original', trustworthy: true, owner: 'backup' });
-    expect(warnings()).toEqual([expect.stringMatching(/^Restored users, but could not put back: owner gone_login \(.*run: ALTER AUTHORIZATION ON DATABASE::\[users\] TO \[gone_login\]\)$/)]);
+    const reported = /^Restored users, but could not put back: owner gone_login \(.*run: ALTER AUTHORIZATION ON DATABASE::\[users\] TO /;
+    expect(warnings()).toEqual([expect.stringMatching(new RegExp(`${reported.source}\\[gone_login\\]\\)$`))]);
   });
 
-  it('16.5 a TDE database: the backup warns and records the certificate; a restore where it is missing names it', async () => {
+  it('16.5 TDE: the backup warns and records the certificate; a restore where it is missing names it', async () => {
     server.certificates.set('AB12CD', 'TDECert_users');
     server.addDb('users', LIVE_TABLES, { tdeThumbprint: 'AB12CD' });
     const { content, entry: e } = await backupThroughDriver();
@@ -1287,24 +1320,28 @@ describe('issue 16: SQL Server behaviour modelled in the fake', () => {
     expect(side.restoredTo).toBe('users_copy');
   });
 
-  it('16.7 a safety copy of a damaged database taken WITH CONTINUE_AFTER_ERROR restores WITH CONTINUE_AFTER_ERROR, and the plan says so', async () => {
+  it('16.7 a safety copy of a damaged database (CONTINUE_AFTER_ERROR) restores WITH CONTINUE_AFTER_ERROR; the plan says so', async () => {
     server.addDb('users', LIVE_TABLES, { damaged: true });
     const { content, entry: e } = await backupThroughDriver(undefined, 'safety');
     expect(e.details.continueAfterError).toBe(true);
     const driver = noDelay();
     const plan = driver.planRestore({ db: cfg(), entry: e, setId, target: { kind: 'in-place' } });
     expect(plan.steps.some((st) => st.includes('WITH CONTINUE_AFTER_ERROR'))).toBe(true);
-    await driver.restore(restoreReq({ entry: e, target: { kind: 'side-by-side', name: 'users_damaged' } }, content), ctx());
+    const target = { kind: 'side-by-side' as const, name: 'users_damaged' };
+    await driver.restore(restoreReq({ entry: e, target }, content), ctx());
     expect(server.dbs.get('users_damaged')).toMatchObject({ id: 'users#original', damaged: true });
-    expect(server.log.find((r) => r.sql.startsWith('RESTORE DATABASE'))!.sql).toContain('WITH CHECKSUM, CONTINUE_AFTER_ERROR, MOVE');
+    const restoreSql = server.log.find((r) => r.sql.startsWith('RESTORE DATABASE'))!.sql;
+    expect(restoreSql).toContain('WITH CHECKSUM, CONTINUE_AFTER_ERROR, MOVE');
     expect(warnings().some((w) => w.includes('CONTINUE_AFTER_ERROR') && w.includes('DBCC CHECKDB'))).toBe(true);
   });
 
   it('16.8 on a Linux server a backslash in serverBackupDir is part of a name, not a separator', async () => {
     server.serverDir = '/var/opt/mssql/back\\up';
     server.addDb('users', LIVE_TABLES);
-    await noDelay().backup({ db: cfg({ serverBackupDir: '/var/opt/mssql/back\\up' }), type: 'full', purpose: 'backup' }, ctx());
-    expect(String(server.log.find((r) => r.sql.startsWith('BACKUP'))!.params.path)).toMatch(/^\/var\/opt\/mssql\/back\\up\/respaldo-users-/);
+    const db = cfg({ serverBackupDir: '/var/opt/mssql/back\\up' });
+    await noDelay().backup({ db, type: 'full', purpose: 'backup' }, ctx());
+    const path = String(server.log.find((r) => r.sql.startsWith('BACKUP'))!.params.path);
+    expect(path).toMatch(/^\/var\/opt\/mssql\/back\\up\/respaldo-users-/);
   });
 
   it('16.8 SQL Server 2016 (no sys.dm_os_host_info) is Windows', async () => {
@@ -1314,7 +1351,8 @@ describe('issue 16: SQL Server behaviour modelled in the fake', () => {
     server.writeDir = localDir;
     server.local = (p: string): string => join(localDir, p.slice('D:\\Backups\\'.length));
     await noDelay().backup({ db: cfg({ serverBackupDir: 'D:\\Backups' }), type: 'full', purpose: 'backup' }, ctx());
-    expect(String(server.log.find((r) => r.sql.startsWith('BACKUP'))!.params.path)).toMatch(/^D:\\Backups\\respaldo-users-/);
+    const path = String(server.log.find((r) => r.sql.startsWith('BACKUP'))!.params.path);
+    expect(path).toMatch(/^D:\\Backups\\respaldo-users-/);
   });
 
   it('16.9 a cancel during BACKUP says what was interrupted and leaves no .bak', async () => {
@@ -1325,7 +1363,8 @@ describe('issue 16: SQL Server behaviour modelled in the fake', () => {
       .backup({ db: cfg(), type: 'full', purpose: 'backup' }, ctx(ac.signal))
       .catch((x: unknown) => x)) as RespaldoError;
     expect(err.kind).toBe('interrupted');
-    expect(err.message).toMatch(/^Interrupted while trying to back up database users to .*; the backup of users was stopped: the database was not changed, the unfinished \.bak is removed/);
+    expect(err.message).toMatch(/^Interrupted while trying to back up database users to .*; the backup of users was stopped: /);
+    expect(err.message).toContain('the database was not changed, the unfinished .bak is removed');
     expect(err.message).not.toContain('nothing was replaced');
     expect(readdirSync(localDir)).toEqual([]);
   });
