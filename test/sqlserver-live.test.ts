@@ -17,7 +17,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RefusedError, RespaldoError } from '../src/core/errors.js';
 import { CollectingReporter } from '../src/core/events.js';
 import type { DatabaseConfig, DatabaseEntry } from '../src/core/types.js';
-import type { DriverContext, DumpFacts } from '../src/drivers/driver.js';
+import type { DriverContext, DumpFacts, RestoreRequest } from '../src/drivers/driver.js';
 import { mssqlConnector, resolveSettings, sqlserverDriver, type SqlConnection } from '../src/drivers/sqlserver.js';
 import { quoteName, stagingNames } from '../src/drivers/sqlserver-plan.js';
 
@@ -163,20 +163,27 @@ describe.skipIf(!url)(url ? 'sqlserver live suite (RESPALDO_MSSQL_URL)' : SKIP_L
     await sqlserverDriver.dropSafetyCopy(db, safety);
     expect(await conn.query('SELECT name FROM sys.databases WHERE name = @x', { x: safety })).toEqual([]);
   });
+  const fromStored = (): Pick<RestoreRequest, 'db' | 'entry' | 'openPart' | 'storedPath'> => ({
+    db,
+    entry: entryFor(facts),
+    openPart: () => createReadStream(stored),
+    storedPath: () => stored,
+  });
   const inPlace = (id: string, terminateConnections: boolean, signal?: AbortSignal): Promise<unknown> =>
     sqlserverDriver.restore(
-      { db, entry: entryFor(facts), setId: id, target: { kind: 'in-place' }, openPart: () => createReadStream(stored), storedPath: () => stored, terminateConnections },
+      { ...fromStored(), setId: id, target: { kind: 'in-place' }, terminateConnections },
       { ...ctx(), ...(signal ? { signal } : {}) },
     );
   const names = async (...xs: string[]): Promise<string[]> =>
-    (await conn.query('SELECT name FROM sys.databases WHERE name IN (SELECT value FROM STRING_SPLIT(@x, NCHAR(1)))', { x: xs.join('\u0001') })).map((r) => String(r.name));
+    (await conn.query('SELECT name FROM sys.databases')).map((r) => String(r.name)).filter((n) => xs.includes(n));
 
   it('put TRUSTWORTHY back after the in-place restore (RESTORE resets it)', async () => {
-    const [row] = await conn.query('SELECT CAST(is_trustworthy_on AS int) AS t FROM sys.databases WHERE name = @x', { x: source });
+    const sql = 'SELECT CAST(is_trustworthy_on AS int) AS t FROM sys.databases WHERE name = @x';
+    const [row] = await conn.query(sql, { x: source });
     expect(row!.t).toBe(1);
   });
 
-  it('refuses an in-place restore while another session uses the database; terminateConnections closes it', async () => {
+  it('refuses an in-place restore while another session uses the database; terminateConnections ends it', async () => {
     const other = await mssqlConnector(resolveSettings(db));
     try {
       await other.query(`USE ${quoteName(source)}`);
@@ -192,11 +199,12 @@ describe.skipIf(!url)(url ? 'sqlserver live suite (RESPALDO_MSSQL_URL)' : SKIP_L
     }
   });
 
-  it('rolls back the in-place restore (swapBack): the kept database is live again, the replaced one is kept', async () => {
+  it('rolls back the in-place restore (swapBack): the kept database is live again, the replaced one kept', async () => {
     const kept = stagingNames(source, busySet).safety;
     await conn.query(`DELETE FROM ${quoteName(kept)}.dbo.InvoiceLine WHERE InvoiceLineId > 2100`);
     const expected = await tableStats(kept);
-    const result = await sqlserverDriver.swapBack!({ db, safetyName: kept, setId: backSet, terminateConnections: true }, ctx());
+    const req = { db, safetyName: kept, setId: backSet, terminateConnections: true };
+    const result = await sqlserverDriver.swapBack!(req, ctx());
     expect(result).toMatchObject({ restoredTo: source, safetyDatabase: stagingNames(source, backSet).safety });
     expect(await tableStats(source)).toEqual(expected);
     expect(await names(kept, stagingNames(source, backSet).safety)).toEqual([stagingNames(source, backSet).safety]);
@@ -213,7 +221,7 @@ describe.skipIf(!url)(url ? 'sqlserver live suite (RESPALDO_MSSQL_URL)' : SKIP_L
     };
     const err = (await sqlserverDriver
       .restore(
-        { db, entry: entryFor(facts), setId: stopSet, target: { kind: 'in-place' }, openPart: () => createReadStream(stored), storedPath: () => stored, terminateConnections: true },
+        { ...fromStored(), setId: stopSet, target: { kind: 'in-place' }, terminateConnections: true },
         { ...ctx(), reporter: stopping, signal: ac.signal },
       )
       .catch((e: unknown) => e)) as RespaldoError;
@@ -227,8 +235,11 @@ describe.skipIf(!url)(url ? 'sqlserver live suite (RESPALDO_MSSQL_URL)' : SKIP_L
 
   it('recover puts back a swap cut right after the live database was renamed', async () => {
     const cut = stagingNames(source, cutSet).safety;
-    await conn.query(`ALTER DATABASE ${quoteName(source)} SET SINGLE_USER WITH ROLLBACK IMMEDIATE; ALTER DATABASE ${quoteName(source)} MODIFY NAME = ${quoteName(cut)}`);
-    expect((await sqlserverDriver.findLeftovers!(db)).some((l) => l.includes('a swap was cut in the middle'))).toBe(true);
+    const q = quoteName(source);
+    await conn.query(`ALTER DATABASE ${q} SET SINGLE_USER WITH ROLLBACK IMMEDIATE;`);
+    await conn.query(`ALTER DATABASE ${q} MODIFY NAME = ${quoteName(cut)}`);
+    const leftovers = await sqlserverDriver.findLeftovers!(db);
+    expect(leftovers.some((l) => l.includes('a swap was cut in the middle'))).toBe(true);
     const actions = await sqlserverDriver.recover(db, ctx());
     expect(actions).toContain(`rolled back an interrupted swap: renamed ${cut} back to ${source}`);
     const [row] = await conn.query('SELECT user_access_desc AS a FROM sys.databases WHERE name = @x', { x: source });
