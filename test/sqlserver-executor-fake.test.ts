@@ -1432,6 +1432,13 @@ describe('swapBack: rolling back an in-place restore', () => {
     expect(renames).toEqual([`ALTER DATABASE [${keptA}] MODIFY NAME = [users]`]);
   });
 
+  it('a kept copy left SINGLE_USER (by an interrupted swap) is MULTI_USER once swapped back in', async () => {
+    server.addDb('users', LIVE_TABLES);
+    server.addDb(keptA, BACKUP_TABLES, { id: 'kept', userAccess: 'SINGLE_USER' });
+    await noDelay().swapBack!(swapReq(), ctx());
+    expect(server.dbs.get('users')).toMatchObject({ id: 'kept', userAccess: 'MULTI_USER' });
+  });
+
   it('refuses when the kept copy is gone, when it is no safety copy, and while sessions use the live one', async () => {
     server.addDb('users', LIVE_TABLES, { sessions: ['app'] });
     const driver = noDelay();

@@ -1245,6 +1245,15 @@ export function createSqlServerDriver(deps: SqlServerDriverDeps = {}): Driver {
         terminateConnections: req.terminateConnections,
         incoming: req.safetyName,
       });
+      if (kept.userAccess && kept.userAccess !== 'MULTI_USER') {
+        const st = multiUserStatement(live, true);
+        try {
+          await session.run(st, undefined, false, true);
+        } catch (err) {
+          const message = `${live} is back but still ${kept.userAccess} (${(err as Error).message}). Run: ${st.sql}`;
+          ctx.reporter.emit({ type: 'warning', item: req.db.name, message });
+        }
+      }
       const tables = await session.rowCounts(live).catch(() => null);
       return { ...(swap.safety ? { safetyDatabase: swap.safety } : {}), tables, restoredTo: live };
     } catch (err) {
