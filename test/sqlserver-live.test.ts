@@ -1,7 +1,9 @@
 /**
  * Live suite against a real SQL Server, run only when RESPALDO_MSSQL_URL is set (see
  * docs/sqlserver.md): loads Chinook into a fresh database, backs it up through the driver,
- * restores it side by side and in place, and compares row counts and per-table checksums.
+ * restores it side by side and in place, and compares row counts and per-table checksums; then
+ * sessions in use, settings put back, rollback (swapBack), an interrupted restore and the
+ * recovery of a swap cut in the middle.
  *
  *   RESPALDO_MSSQL_URL                 sqlserver://sa:<password>@localhost:1433?trustServerCertificate=true
  *   RESPALDO_MSSQL_SERVER_BACKUP_DIR   folder as the server sees it (default /var/opt/mssql/backup)
@@ -12,9 +14,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RefusedError, RespaldoError } from '../src/core/errors.js';
 import { CollectingReporter } from '../src/core/events.js';
 import type { DatabaseConfig, DatabaseEntry } from '../src/core/types.js';
-import type { DriverContext, DumpFacts } from '../src/drivers/driver.js';
+import type { DriverContext, DumpFacts, RestoreRequest } from '../src/drivers/driver.js';
 import { mssqlConnector, resolveSettings, sqlserverDriver, type SqlConnection } from '../src/drivers/sqlserver.js';
 import { quoteName, stagingNames } from '../src/drivers/sqlserver-plan.js';
 
@@ -37,6 +40,10 @@ describe.skipIf(!url)(url ? 'sqlserver live suite (RESPALDO_MSSQL_URL)' : SKIP_L
   const source = `respaldo_chinook_${suffix}`;
   const copy = `respaldo_chinook_copy_${suffix}`;
   const setId = `live-${suffix}`;
+  const busySet = `busy-${suffix}`;
+  const backSet = `back-${suffix}`;
+  const stopSet = `stop-${suffix}`;
+  const cutSet = `cut-${suffix}`;
   const serverBackupDir = process.env.RESPALDO_MSSQL_SERVER_BACKUP_DIR ?? '/var/opt/mssql/backup';
   const localBackupDir = process.env.RESPALDO_MSSQL_LOCAL_BACKUP_DIR ?? serverBackupDir;
   let db: DatabaseConfig;
@@ -74,11 +81,14 @@ describe.skipIf(!url)(url ? 'sqlserver live suite (RESPALDO_MSSQL_URL)' : SKIP_L
     conn = await mssqlConnector(resolveSettings(db));
     await conn.query(`CREATE DATABASE ${quoteName(source)}`);
     for (const batch of chinookBatches()) await conn.query(`EXEC ${quoteName(source)}.sys.sp_executesql @batch`, { batch });
+    // RESTORE resets TRUSTWORTHY: the driver must put it back after an in-place restore.
+    await conn.query(`ALTER DATABASE ${quoteName(source)} SET TRUSTWORTHY ON`);
   });
 
   afterAll(async () => {
     if (conn) {
-      for (const name of [source, copy, stagingNames(source, setId).safety, stagingNames(source, setId).temp, stagingNames(copy, setId).temp]) {
+      const kept = [setId, busySet, backSet, stopSet, cutSet].flatMap((id) => Object.values(stagingNames(source, id)));
+      for (const name of [source, copy, ...kept, stagingNames(copy, setId).temp]) {
         await dropIfExists(name).catch((err: unknown) => console.error(`cleanup of ${name} failed: ${String(err)}`));
       }
       await conn.close();
@@ -152,5 +162,87 @@ describe.skipIf(!url)(url ? 'sqlserver live suite (RESPALDO_MSSQL_URL)' : SKIP_L
     expect(await sqlserverDriver.recover(db, ctx())).toEqual([]);
     await sqlserverDriver.dropSafetyCopy(db, safety);
     expect(await conn.query('SELECT name FROM sys.databases WHERE name = @x', { x: safety })).toEqual([]);
+  });
+  const fromStored = (): Pick<RestoreRequest, 'db' | 'entry' | 'openPart' | 'storedPath'> => ({
+    db,
+    entry: entryFor(facts),
+    openPart: () => createReadStream(stored),
+    storedPath: () => stored,
+  });
+  const inPlace = (id: string, terminateConnections: boolean, signal?: AbortSignal): Promise<unknown> =>
+    sqlserverDriver.restore(
+      { ...fromStored(), setId: id, target: { kind: 'in-place' }, terminateConnections },
+      { ...ctx(), ...(signal ? { signal } : {}) },
+    );
+  const names = async (...xs: string[]): Promise<string[]> =>
+    (await conn.query('SELECT name FROM sys.databases')).map((r) => String(r.name)).filter((n) => xs.includes(n));
+
+  it('put TRUSTWORTHY back after the in-place restore (RESTORE resets it)', async () => {
+    const sql = 'SELECT CAST(is_trustworthy_on AS int) AS t FROM sys.databases WHERE name = @x';
+    const [row] = await conn.query(sql, { x: source });
+    expect(row!.t).toBe(1);
+  });
+
+  it('refuses an in-place restore while another session uses the database; terminateConnections ends it', async () => {
+    const other = await mssqlConnector(resolveSettings(db));
+    try {
+      await other.query(`USE ${quoteName(source)}`);
+      const state = await sqlserverDriver.inspectTarget(db, { kind: 'in-place' });
+      expect(state.inUseBy.length).toBeGreaterThan(0);
+      const err = await inPlace(busySet, false).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(RefusedError);
+      expect(await names(...Object.values(stagingNames(source, busySet)))).toEqual([]);
+      const result = (await inPlace(busySet, true)) as { safetyDatabase?: string };
+      expect(result.safetyDatabase).toBe(stagingNames(source, busySet).safety);
+    } finally {
+      await other.close().catch(() => undefined);
+    }
+  });
+
+  it('rolls back the in-place restore (swapBack): the kept database is live again, the replaced one kept', async () => {
+    const kept = stagingNames(source, busySet).safety;
+    await conn.query(`DELETE FROM ${quoteName(kept)}.dbo.InvoiceLine WHERE InvoiceLineId > 2100`);
+    const expected = await tableStats(kept);
+    const req = { db, safetyName: kept, setId: backSet, terminateConnections: true };
+    const result = await sqlserverDriver.swapBack!(req, ctx());
+    expect(result).toMatchObject({ restoredTo: source, safetyDatabase: stagingNames(source, backSet).safety });
+    expect(await tableStats(source)).toEqual(expected);
+    expect(await names(kept, stagingNames(source, backSet).safety)).toEqual([stagingNames(source, backSet).safety]);
+    expect(await sqlserverDriver.recover(db, ctx())).toEqual([]);
+    expect(await sqlserverDriver.findLeftovers!(db)).toEqual([]);
+  });
+
+  it('an interrupted in-place restore leaves the live database as it was and nothing behind', async () => {
+    const before = await tableStats(source);
+    const ac = new AbortController();
+    const stopping = new CollectingReporter();
+    stopping.emit = (e) => {
+      if (e.type === 'item-progress' && (e.percent ?? 0) >= 5) ac.abort();
+    };
+    const err = (await sqlserverDriver
+      .restore(
+        { ...fromStored(), setId: stopSet, target: { kind: 'in-place' }, terminateConnections: true },
+        { ...ctx(), reporter: stopping, signal: ac.signal },
+      )
+      .catch((e: unknown) => e)) as RespaldoError;
+    expect(err).toBeInstanceOf(RespaldoError);
+    expect(err.kind).toBe('interrupted');
+    expect(await tableStats(source)).toEqual(before);
+    await sqlserverDriver.recover(db, ctx());
+    expect(await names(...Object.values(stagingNames(source, stopSet)))).toEqual([]);
+    expect(await sqlserverDriver.findLeftovers!(db)).toEqual([]);
+  });
+
+  it('recover puts back a swap cut right after the live database was renamed', async () => {
+    const cut = stagingNames(source, cutSet).safety;
+    const q = quoteName(source);
+    await conn.query(`ALTER DATABASE ${q} SET SINGLE_USER WITH ROLLBACK IMMEDIATE;`);
+    await conn.query(`ALTER DATABASE ${q} MODIFY NAME = ${quoteName(cut)}`);
+    const leftovers = await sqlserverDriver.findLeftovers!(db);
+    expect(leftovers.some((l) => l.includes('a swap was cut in the middle'))).toBe(true);
+    const actions = await sqlserverDriver.recover(db, ctx());
+    expect(actions).toContain(`rolled back an interrupted swap: renamed ${cut} back to ${source}`);
+    const [row] = await conn.query('SELECT user_access_desc AS a FROM sys.databases WHERE name = @x', { x: source });
+    expect(row!.a).toBe('MULTI_USER');
   });
 });

@@ -27,6 +27,13 @@ import {
   stagingNames,
   supportsBackupCompression,
   databaseInfoStatement,
+  encryptionStatement,
+  hostPathStyle,
+  multiUserStatement,
+  planSettings,
+  takeAndRenameStatement,
+  unsupportedEdition,
+  type DbSettings,
 } from '../src/drivers/sqlserver-plan.js';
 
 const long128 = 'n'.repeat(128);
@@ -200,8 +207,8 @@ describe('temporary and safety database names', () => {
 
 describe('backup plan', () => {
   it.each([
-    [true, 'BACKUP DATABASE @db TO DISK = @path WITH CHECKSUM, COPY_ONLY, INIT, FORMAT, COMPRESSION, STATS = 5'],
-    [false, 'BACKUP DATABASE @db TO DISK = @path WITH CHECKSUM, COPY_ONLY, INIT, FORMAT, STATS = 5'],
+    [true, 'BACKUP DATABASE @db TO DISK = @path WITH CHECKSUM, COPY_ONLY, INIT, FORMAT, COMPRESSION, STATS = 1'],
+    [false, 'BACKUP DATABASE @db TO DISK = @path WITH CHECKSUM, COPY_ONLY, INIT, FORMAT, STATS = 1'],
   ])('compression=%s', (compression, sql) => {
     const plan = planBackup({ database: 'users', serverBackupDir: 'D:\\Backups', token: 'T1', compression });
     expect(plan.backup.sql).toBe(sql);
@@ -214,7 +221,7 @@ describe('backup plan', () => {
 
   it('a safety copy continues after errors so a damaged database is still kept', () => {
     expect(planBackup({ database: 'u', serverBackupDir: '/b', token: 'T', compression: false, continueAfterError: true }).backup.sql).toBe(
-      'BACKUP DATABASE @db TO DISK = @path WITH CHECKSUM, CONTINUE_AFTER_ERROR, COPY_ONLY, INIT, FORMAT, STATS = 5',
+      'BACKUP DATABASE @db TO DISK = @path WITH CHECKSUM, CONTINUE_AFTER_ERROR, COPY_ONLY, INIT, FORMAT, STATS = 1',
     );
   });
 
@@ -268,8 +275,9 @@ describe('restore plan', () => {
   ];
 
   it('moves every file to new names in the default data/log folders (Windows)', () => {
-    const moves = planMoves(files, { live: 'users', setId: 's1', dataDir: 'D:\\SQLData\\', logDir: 'L:\\SQLLogs' });
-    const stem = `${fileStem('users')}-s1`;
+    const dirs = { dataDir: 'D:\\SQLData\\', logDir: 'L:\\SQLLogs' };
+    const moves = planMoves(files, { live: 'users', setId: 's1', token: 'T1', ...dirs });
+    const stem = `${fileStem('users')}-s1-T1`;
     expect(moves).toEqual([
       { logicalName: 'users', physicalName: `D:\\SQLData\\${stem}-1.mdf`, type: 'D' },
       { logicalName: 'users_2', physicalName: `D:\\SQLData\\${stem}-2.ndf`, type: 'D' },
@@ -285,31 +293,64 @@ describe('restore plan', () => {
         { logicalName: 'd2', physicalName: '/x/d2', type: 'D' },
         { logicalName: 'l', physicalName: '/x/l', type: 'L' },
       ],
-      { live: 'a]b', setId: 's1', dataDir: '/var/opt/mssql/data/', logDir: '/var/opt/mssql/log' },
+      { live: 'a]b', setId: 's1', token: 'T1', dataDir: '/var/opt/mssql/data/', logDir: '/var/opt/mssql/log' },
     );
     expect(moves.map((m) => m.physicalName)).toEqual([
-      `/var/opt/mssql/data/${fileStem('a]b')}-s1-1.mdf`,
-      `/var/opt/mssql/data/${fileStem('a]b')}-s1-2.ndf`,
-      `/var/opt/mssql/log/${fileStem('a]b')}-s1-3.ldf`,
+      `/var/opt/mssql/data/${fileStem('a]b')}-s1-T1-1.mdf`,
+      `/var/opt/mssql/data/${fileStem('a]b')}-s1-T1-2.ndf`,
+      `/var/opt/mssql/log/${fileStem('a]b')}-s1-T1-3.ldf`,
     ]);
   });
 
   it('gives databases that differ only in invalid file characters different physical files', () => {
-    const a = planMoves(files.slice(0, 1), { live: 'a/b', setId: 's1', dataDir: '/d', logDir: '/l' });
-    const b = planMoves(files.slice(0, 1), { live: 'a:b', setId: 's1', dataDir: '/d', logDir: '/l' });
+    const a = planMoves(files.slice(0, 1), { live: 'a/b', setId: 's1', token: 'T1', dataDir: '/d', logDir: '/l' });
+    const b = planMoves(files.slice(0, 1), { live: 'a:b', setId: 's1', token: 'T1', dataDir: '/d', logDir: '/l' });
     expect(a[0]!.physicalName).not.toBe(b[0]!.physicalName);
   });
 
+  it('two restores of the same set get different physical files (issue 16.2)', () => {
+    const opts = { live: 'users', setId: 's1', dataDir: '/d', logDir: '/l' };
+    const first = planMoves(files, { ...opts, token: '20261201T001500Z-a1b2c3' });
+    const second = planMoves(files, { ...opts, token: '20261201T002000Z-d4e5f6' });
+    for (const [i, m] of first.entries()) expect(m.physicalName).not.toBe(second[i]!.physicalName);
+    expect(() => planMoves(files, { ...opts, token: '../x' })).toThrow(/token/);
+  });
+
+  it.each([
+    ['Linux', '/var/opt/mssql/data/', '/var/opt/mssql/data/'],
+    ['Windows', 'D:\\Data', 'D:\\Data\\'],
+  ])('on a %s host the data files go to %s', (platform, dataDir, prefix) => {
+    const style = hostPathStyle(platform, dataDir);
+    const opts = { live: 'u', setId: 's1', token: 'T', dataDir, logDir: dataDir, pathStyle: style };
+    const moves = planMoves(files.slice(0, 1), opts);
+    expect(moves[0]!.physicalName.startsWith(prefix)).toBe(true);
+  });
+
   it('refuses an empty file list', () => {
-    expect(() => planMoves([], { live: 'u', setId: 's', dataDir: '/d', logDir: '/l' })).toThrow(/no files/);
+    expect(() => planMoves([], { live: 'u', setId: 's', token: 'T', dataDir: '/d', logDir: '/l' })).toThrow(/no files/);
   });
 
   it('RESTORE passes target, path, logical and physical names as parameters', () => {
-    const moves = planMoves(files, { live: "a'b", setId: 's1', dataDir: '/d', logDir: '/l' });
+    const moves = planMoves(files, { live: "a'b", setId: 's1', token: 'T', dataDir: '/d', logDir: '/l' });
     const st = restoreStatement("a'b__restore_s1", '/b/r.bak', moves);
-    expect(st.sql).toBe('RESTORE DATABASE @db FROM DISK = @path WITH CHECKSUM, MOVE @l1 TO @p1, MOVE @l2 TO @p2, MOVE @l3 TO @p3, MOVE @l4 TO @p4, RECOVERY, STATS = 5');
+    expect(st.sql).toBe(
+      'RESTORE DATABASE @db FROM DISK = @path WITH CHECKSUM, ' +
+        'MOVE @l1 TO @p1, MOVE @l2 TO @p2, MOVE @l3 TO @p3, MOVE @l4 TO @p4, RECOVERY, STATS = 1',
+    );
     expect(st.params).toMatchObject({ db: "a'b__restore_s1", path: '/b/r.bak', l1: 'users', l4: "o'dd]name", p3: moves[2]!.physicalName });
     expect(st.sql).not.toContain("'");
+  });
+
+  it.each([
+    [false, 'RESTORE DATABASE @db FROM DISK = @path WITH CHECKSUM, MOVE @l1 TO @p1, RECOVERY, STATS = 1'],
+    [
+      true,
+      'RESTORE DATABASE @db FROM DISK = @path WITH CHECKSUM, CONTINUE_AFTER_ERROR, ' +
+        'MOVE @l1 TO @p1, RECOVERY, STATS = 1',
+    ],
+  ])('continueAfterError=%s (a safety copy of a damaged database, issue 16.7)', (continueAfterError, sql) => {
+    const moves = planMoves(files.slice(0, 1), { live: 'u', setId: 's1', token: 'T', dataDir: '/d', logDir: '/l' });
+    expect(restoreStatement('u__restore_s1', '/b/r.bak', moves, { continueAfterError }).sql).toBe(sql);
   });
 });
 
@@ -318,18 +359,63 @@ describe('swap and cleanup statements', () => {
     const { temp, safety } = stagingNames(live, 's1');
     const plan = planSwap({ live, setId: 's1', liveExists: true, terminateConnections: true });
     expect(plan.steps.map((s) => s.sql)).toEqual([
-      `ALTER DATABASE ${quoteName(live)} SET SINGLE_USER WITH ROLLBACK IMMEDIATE`,
-      `ALTER DATABASE ${quoteName(live)} MODIFY NAME = ${quoteName(safety)}`,
+      [
+        'BEGIN TRY',
+        `  ALTER DATABASE ${quoteName(live)} SET SINGLE_USER WITH ROLLBACK IMMEDIATE;`,
+        `  ALTER DATABASE ${quoteName(live)} MODIFY NAME = ${quoteName(safety)};`,
+        'END TRY',
+        'BEGIN CATCH',
+        '  THROW;',
+        'END CATCH',
+      ].join('\n'),
       `ALTER DATABASE ${quoteName(temp)} MODIFY NAME = ${quoteName(live)}`,
     ]);
-    expect(plan.finallyAfterSwap!.sql).toBe(`ALTER DATABASE ${quoteName(safety)} SET MULTI_USER`);
-    expect(plan.finallyBeforeRename!.sql).toBe(`ALTER DATABASE ${quoteName(live)} SET MULTI_USER`);
+    expect(plan.steps.every((s) => Object.keys(s.params).length === 0)).toBe(true);
+    const multi = (name: string): string => `ALTER DATABASE ${quoteName(name)} SET MULTI_USER WITH ROLLBACK IMMEDIATE`;
+    expect(plan.finallyAfterSwap!.sql).toBe(multi(safety));
+    expect(plan.finallyBeforeRename!.sql).toBe(multi(live));
     expect(plan.rollbackRename!.sql).toBe(`ALTER DATABASE ${quoteName(safety)} MODIFY NAME = ${quoteName(live)}`);
   });
 
   it('without --terminate-connections SINGLE_USER fails instead of closing sessions', () => {
     expect(singleUserStatement('users', false).sql).toBe('ALTER DATABASE [users] SET SINGLE_USER WITH NO_WAIT');
-    expect(planSwap({ live: 'users', setId: 's1', liveExists: true, terminateConnections: false }).steps[0]!.sql).toBe('ALTER DATABASE [users] SET SINGLE_USER WITH NO_WAIT');
+    const plan = planSwap({ live: 'users', setId: 's1', liveExists: true, terminateConnections: false });
+    expect(plan.steps[0]!.sql).toContain('\n  ALTER DATABASE [users] SET SINGLE_USER WITH NO_WAIT;\n');
+    expect(plan.finallyBeforeRename!.sql).toBe('ALTER DATABASE [users] SET MULTI_USER');
+  });
+
+  it.each([
+    ['users', 'users__pre_restore_s1', true, 'ROLLBACK IMMEDIATE'],
+    ['users', 'users__pre_restore_s1', false, 'NO_WAIT'],
+    ['a]b', "a]b__pre_restore_s'1", false, 'NO_WAIT'],
+  ])('take-and-rename %j → %j (terminate %s): one batch, SINGLE_USER WITH %s, MODIFY NAME', (from, to, close, mode) => {
+    const st = takeAndRenameStatement(from, to, close);
+    const lines = st.sql.split('\n');
+    expect(lines[0]).toBe('BEGIN TRY');
+    expect(lines[1]).toBe(`  ALTER DATABASE ${quoteName(from)} SET SINGLE_USER WITH ${mode};`);
+    expect(lines[2]).toBe(`  ALTER DATABASE ${quoteName(from)} MODIFY NAME = ${quoteName(to)};`);
+    expect(lines.slice(3)).toEqual(['END TRY', 'BEGIN CATCH', '  THROW;', 'END CATCH']);
+  });
+
+  it('a swap back renames the kept safety copy in, and keeps what it replaces under the new set id', () => {
+    const back = { live: 'users', terminateConnections: false, incoming: 'users__pre_restore_s1' };
+    const plan = planSwap({ ...back, setId: 's2', liveExists: true });
+    expect(plan.incoming).toBe('users__pre_restore_s1');
+    expect(plan.safety).toBe('users__pre_restore_s2');
+    expect(plan.steps[0]!.sql).toContain('MODIFY NAME = [users__pre_restore_s2];');
+    expect(plan.steps[1]!.sql).toBe('ALTER DATABASE [users__pre_restore_s1] MODIFY NAME = [users]');
+    expect(plan.rollbackRename!.sql).toBe('ALTER DATABASE [users__pre_restore_s2] MODIFY NAME = [users]');
+    expect(planSwap({ ...back, setId: 's2', liveExists: false }).steps.map((s) => s.sql)).toEqual([
+      'ALTER DATABASE [users__pre_restore_s1] MODIFY NAME = [users]',
+    ]);
+    expect(() => planSwap({ ...back, setId: 's1', liveExists: true })).toThrow(/same name/);
+  });
+
+  it.each([
+    [false, 'ALTER DATABASE [u] SET MULTI_USER'],
+    [true, 'ALTER DATABASE [u] SET MULTI_USER WITH ROLLBACK IMMEDIATE'],
+  ])('MULTI_USER closing sessions=%s', (close, sql) => {
+    expect(multiUserStatement('u', close).sql).toBe(sql);
   });
 
   it('a swap onto a database that does not exist is one rename and keeps no safety copy', () => {
@@ -340,9 +426,13 @@ describe('swap and cleanup statements', () => {
 
   it('drop statements check existence by parameter and quote the identifier', () => {
     expect(dropIfExistsStatement('a]b__restore_s1')).toEqual({ purpose: 'drop database a]b__restore_s1', sql: 'IF DB_ID(@name) IS NOT NULL DROP DATABASE [a]]b__restore_s1]', params: { name: 'a]b__restore_s1' } });
-    expect(dropSafetyCopyStatements('u__pre_restore_s1').map((s) => s.sql)).toEqual([
-      'IF DB_ID(@name) IS NOT NULL ALTER DATABASE [u__pre_restore_s1] SET SINGLE_USER WITH ROLLBACK IMMEDIATE',
-      'IF DB_ID(@name) IS NOT NULL DROP DATABASE [u__pre_restore_s1]',
+    expect(dropSafetyCopyStatements('u__pre_restore_s1').map((s) => [s.sql, s.params])).toEqual([
+      [
+        'IF DB_ID(@name) IS NOT NULL\nBEGIN\n' +
+          '  ALTER DATABASE [u__pre_restore_s1] SET SINGLE_USER WITH ROLLBACK IMMEDIATE;\n' +
+          '  DROP DATABASE [u__pre_restore_s1];\nEND',
+        { name: 'u__pre_restore_s1' },
+      ],
     ]);
     expect(renameStatement('x;DROP DATABASE y--', "a'b").sql).toBe("ALTER DATABASE [x;DROP DATABASE y--] MODIFY NAME = [a'b]");
   });
@@ -358,5 +448,105 @@ describe('STATS messages', () => {
     ['101 percent processed.', null],
   ])('%j → %s', (msg, pct) => {
     expect(parseStatsPercent(msg)).toBe(pct);
+  });
+});
+
+describe('server host platform decides the path style (issue 16.8)', () => {
+  it.each([
+    ['Linux', '/var/opt/mssql/back\\up', false, 'posix', '/var/opt/mssql/back\\up/f.bak'],
+    ['Linux', '/srv/sql\\', false, 'posix', '/srv/sql\\/f.bak'],
+    ['Windows', 'D:\\Backups', false, 'windows', 'D:\\Backups\\f.bak'],
+    ['Windows', '\\\\nas\\sql\\', false, 'windows', '\\\\nas\\sql\\f.bak'],
+    [null, 'D:\\Backups', true, 'windows', 'D:\\Backups\\f.bak'],
+    [null, '/var/opt/mssql/backup', false, 'posix', '/var/opt/mssql/backup/f.bak'],
+    ['FreeBSD?', '/b', false, 'posix', '/b/f.bak'],
+  ])('host_platform %j, folder %j (view missing %s) → %s, %j', (platform, dir, missing, style, joined) => {
+    const st = hostPathStyle(platform, dir, missing);
+    expect(st).toBe(style);
+    expect(joinServerPath(dir, 'f.bak', st)).toBe(joined);
+  });
+
+  it('a backup on a Linux server with a backslash in the folder keeps / as separator', () => {
+    const opts = { database: 'u', serverBackupDir: '/var/opt/mssql/back\\up', token: 'T', compression: false };
+    const plan = planBackup({ ...opts, pathStyle: 'posix' });
+    expect(plan.serverPath).toBe(`/var/opt/mssql/back\\up/${plan.fileName}`);
+    const guessed = planBackup(opts);
+    expect(guessed.serverPath).toBe(`/var/opt/mssql/back\\up\\${guessed.fileName}`);
+  });
+
+  it('defaultFileDirs on Linux does not split at a backslash', () => {
+    const master = { masterDataFile: '/data\\x/master.mdf', masterLogFile: '/data\\x/mastlog.ldf' };
+    expect(defaultFileDirs(master, 'posix')).toEqual({ dataDir: '/data\\x', logDir: '/data\\x' });
+  });
+});
+
+describe('refused up front (issue 16.6)', () => {
+  it.each([
+    [2, null],
+    [3, null],
+    [4, null],
+    [5, /Azure SQL Database/],
+    [8, /Managed Instance/],
+    [null, null],
+  ])('engine edition %s', (edition, expected) => {
+    const r = unsupportedEdition(edition);
+    if (expected === null) expect(r).toBeNull();
+    else expect(r).toMatch(expected);
+  });
+
+  it('database info reads replica_id (availability group), is_encrypted (TDE) and the settings by parameter', () => {
+    const st = databaseInfoStatement('x;DROP DATABASE y--');
+    const columns = ['d.replica_id', 'd.is_encrypted', 'SUSER_SNAME(d.owner_sid)', 'd.is_trustworthy_on'];
+    columns.push('d.is_broker_enabled', 'd.compatibility_level', 'd.is_read_only', 'd.recovery_model_desc');
+    for (const col of columns) {
+      expect(st.sql).toContain(col);
+    }
+    expect(st.sql).not.toContain('DROP');
+    expect(encryptionStatement("a'b")).toMatchObject({ params: { name: "a'b" } });
+    expect(encryptionStatement("a'b").sql).toContain('sys.dm_database_encryption_keys k');
+    expect(encryptionStatement("a'b").sql).toContain('DB_ID(@name)');
+  });
+});
+
+describe('settings put back after a restore (issue 16.4)', () => {
+  const common = { recoveryModel: 'FULL', compatibilityLevel: 150, readOnly: false };
+  const recorded: DbSettings = { owner: 'appowner', trustworthy: true, brokerEnabled: true, ...common };
+  const afterRestore: DbSettings = { owner: 'backup', trustworthy: false, brokerEnabled: false, ...common };
+  const enableBroker = 'ALTER DATABASE [users] SET ENABLE_BROKER WITH ROLLBACK IMMEDIATE';
+  const plain = { owner: null, trustworthy: false, brokerEnabled: false };
+  const authorize = 'ALTER AUTHORIZATION ON DATABASE::[users] TO ';
+
+  it.each<[string, Partial<DbSettings>, Partial<DbSettings>, string | null, string[]]>([
+    ['nothing differs', {}, recorded, null, []],
+    [
+      'RESTORE reset owner, TRUSTWORTHY and the broker (safety copy shares the broker id)',
+      {},
+      {},
+      'users__pre_restore_s1',
+      [
+        'ALTER AUTHORIZATION ON DATABASE::[users] TO [appowner]',
+        'ALTER DATABASE [users] SET TRUSTWORTHY ON',
+        'ALTER DATABASE [users__pre_restore_s1] SET DISABLE_BROKER WITH ROLLBACK IMMEDIATE',
+        'ALTER DATABASE [users] SET ENABLE_BROKER WITH ROLLBACK IMMEDIATE',
+      ],
+    ],
+    ['no safety copy: broker enabled directly', { owner: null, trustworthy: false }, {}, null, [enableBroker]],
+    [
+      'recovery model, compatibility level, read-only last',
+      { ...plain, recoveryModel: 'SIMPLE', compatibilityLevel: 130, readOnly: true },
+      {},
+      null,
+      [
+        'ALTER DATABASE [users] SET RECOVERY SIMPLE',
+        'ALTER DATABASE [users] SET COMPATIBILITY_LEVEL = 130',
+        'ALTER DATABASE [users] SET READ_ONLY WITH ROLLBACK IMMEDIATE',
+      ],
+    ],
+    ['an owner that needs quoting', { ...plain, owner: 'dom]ain\\app' }, {}, null, [`${authorize}[dom]]ain\\app]`]],
+    ['values that are not SQL are ignored', { ...plain, recoveryModel: 'X;Y', compatibilityLevel: 1.5 }, {}, null, []],
+  ])('%s', (_label, rec, cur, shares, sql) => {
+    const steps = planSettings('users', { ...recorded, ...rec }, { ...afterRestore, ...cur }, shares);
+    expect(steps.map((s) => s.statement.sql)).toEqual(sql);
+    expect(steps.every((s) => Object.keys(s.statement.params).length === 0 && s.setting.length > 0)).toBe(true);
   });
 });

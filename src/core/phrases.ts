@@ -50,6 +50,28 @@ export const PHRASES_EN = {
   'mssql.rollbackInPlace': (p: PhraseParams) =>
     `The previous database stays on the server as "${p['safety']}". To go back: rename or drop "${p['live']}", then ALTER DATABASE ${p['qSafety']} MODIFY NAME = ${p['qLive']}. If the restore fails before the swap, "${p['live']}" is not touched and "${p['temp']}" is dropped.`,
   'mssql.rollbackSide': (p: PhraseParams) => `Drop "${p['live']}" when you no longer need it (DROP DATABASE ${p['qLive']}).`,
+  'mssql.countsEstimate': () =>
+    "Compare row counts per table with the manifest's estimates (a difference is a warning with the figures)",
+  'mssql.setAsideBatch': (p: PhraseParams) =>
+    `If "${p['live']}" exists: set it SINGLE_USER (closing other sessions only with --terminate-connections) ` +
+    `and rename it to "${p['safety']}" (the safety copy) in one batch, ` +
+    'tried again if another connection takes it first',
+  'mssql.continueAfterError': () =>
+    'The backup was taken WITH CONTINUE_AFTER_ERROR from a damaged database: RESTORE runs WITH CONTINUE_AFTER_ERROR ' +
+    'and the damage comes back with it (run DBCC CHECKDB afterwards)',
+  'mssql.settings': () =>
+    'Put back owner, TRUSTWORTHY, Service Broker, recovery model, compatibility level and read-only state ' +
+    'as recorded at backup time; what cannot be put back is reported',
+  'mssql.swapBackCheck': (p: PhraseParams) =>
+    `Check that the safety copy "${p['kept']}" exists and is ONLINE; ` +
+    `refuse if sessions use "${p['live']}" (unless --terminate-connections)`,
+  'mssql.swapBackRename': (p: PhraseParams) =>
+    `Rename "${p['kept']}" to "${p['live']}", then set "${p['safety']}" back to MULTI_USER`,
+  'mssql.swapBackNoLive': (p: PhraseParams) =>
+    `If "${p['live']}" does not exist: only rename "${p['kept']}" to "${p['live']}"`,
+  'mssql.rollbackSwapBack': (p: PhraseParams) =>
+    `The database this rollback replaces stays on the server as "${p['safety']}"; restoring the new pre_restore set ` +
+    'swaps it back again. If the swap fails, both databases keep their names.',
 
   // The plan as a whole
   'plan.safetyRenamed': (p: PhraseParams) => `${p['db']}: the live database is kept as ${p['name']}`,

@@ -19,8 +19,12 @@ export const TEMP_MARK = '__restore_';
 export const SAFETY_MARK = '__pre_restore_';
 /** Longest set id accepted in temporary names (keeps room for the database name). */
 export const MAX_SET_ID = 64;
-/** STATS interval for BACKUP and RESTORE (percent). */
-export const STATS_PERCENT = 5;
+/** STATS interval for BACKUP and RESTORE (percent): every percent reaches the progress bars. */
+export const STATS_PERCENT = 1;
+/** How many times a swap step that lost its exclusive lock to another connection is tried. */
+export const SWAP_ATTEMPTS = 5;
+/** SQL Server errors that mean another connection held the database at that moment (retryable). */
+export const LOCK_ERRORS: readonly number[] = [5030, 5061, 5064, 5070, 3702];
 
 /** One statement to send, with its named parameters (`@name` in `sql`). */
 export interface Statement {
@@ -92,18 +96,44 @@ export function serverDirProblem(dir: string): string | null {
   return 'is not an absolute path as the server sees it (e.g. D:\\Backups, \\\\nas\\backups or /var/opt/mssql/backup)';
 }
 
-/** Joins a server folder and a file name with the server's separator, without doubling it. */
-export function joinServerPath(dir: string, file: string): string {
-  const sep = serverPathStyle(dir) === 'windows' ? '\\' : '/';
+/**
+ * The path style of the server's host, from `host_platform` of sys.dm_os_host_info (`Windows`,
+ * `Linux`). SQL Server before 2017 has no such view and runs only on Windows (`viewMissing`).
+ * Only an unknown platform falls back to guessing from the folder string.
+ */
+export function hostPathStyle(hostPlatform: string | null, dir: string, viewMissing = false): PathStyle {
+  const p = (hostPlatform ?? '').trim().toLowerCase();
+  if (p === 'windows') return 'windows';
+  if (p === 'linux') return 'posix';
+  if (viewMissing) return 'windows';
+  return serverPathStyle(dir);
+}
+
+/** The server's host platform (sys.dm_os_host_info, SQL Server 2017 and later). */
+export function hostInfoStatement(): Statement {
+  return {
+    purpose: 'read the host platform of the server',
+    sql: 'SELECT host_platform AS hostPlatform FROM sys.dm_os_host_info',
+    params: {},
+  };
+}
+
+/**
+ * Joins a server folder and a file name with the server's separator, without doubling it. On a
+ * Linux server (`style` posix) a backslash is an ordinary character of a name, never a separator.
+ */
+export function joinServerPath(dir: string, file: string, style: PathStyle = serverPathStyle(dir)): string {
+  const isSep = (c: string): boolean => c === '/' || (style === 'windows' && c === '\\');
+  const drive = (x: string): boolean => style === 'windows' && /^[A-Za-z]:[\\/]$/.test(x);
   let base = dir;
-  while (base.length > 1 && (base.endsWith('\\') || base.endsWith('/')) && !/^[A-Za-z]:[\\/]$/.test(base)) base = base.slice(0, -1);
-  if (base.endsWith('\\') || base.endsWith('/')) return base + file;
-  return base + sep + file;
+  while (base.length > 1 && isSep(base.slice(-1)) && !drive(base)) base = base.slice(0, -1);
+  if (isSep(base.slice(-1))) return base + file;
+  return base + (style === 'windows' ? '\\' : '/') + file;
 }
 
 /** The folder part of a server path (`C:\Data\master.mdf` → `C:\Data`). */
-export function serverDirname(path: string): string {
-  const i = Math.max(path.lastIndexOf('\\'), path.lastIndexOf('/'));
+export function serverDirname(path: string, style: PathStyle = serverPathStyle(path)): string {
+  const i = style === 'windows' ? Math.max(path.lastIndexOf('\\'), path.lastIndexOf('/')) : path.lastIndexOf('/');
   if (i < 0) return path;
   if (i === 0) return path.slice(0, 1);
   if (/^[A-Za-z]:$/.test(path.slice(0, i))) return path.slice(0, i + 1);
@@ -203,17 +233,129 @@ export function serverInfoStatement(): Statement {
   };
 }
 
-/** State, access mode, recovery model and size of one database (no row when it does not exist). */
+/**
+ * State, access mode, size, the settings a restore must put back (owner, TRUSTWORTHY, Service
+ * Broker, recovery model, compatibility level, read-only), TDE (`is_encrypted`) and availability
+ * group membership (`replica_id`) of one database; no row when it does not exist.
+ */
 export function databaseInfoStatement(name: string): Statement {
   return {
-    purpose: `read state, recovery model and size of database ${name}`,
+    purpose: `read state, settings and size of database ${name}`,
     sql: [
       'SELECT d.name AS name, d.state_desc AS state, d.user_access_desc AS userAccess, d.recovery_model_desc AS recoveryModel,',
-      '  CAST((SELECT SUM(CAST(mf.size AS bigint)) FROM sys.master_files mf WHERE mf.database_id = d.database_id) * 8192 AS bigint) AS sizeBytes',
+      '  CAST((SELECT SUM(CAST(mf.size AS bigint)) FROM sys.master_files mf WHERE mf.database_id = d.database_id)',
+      '    * 8192 AS bigint) AS sizeBytes,',
+      '  SUSER_SNAME(d.owner_sid) AS owner, CAST(d.is_trustworthy_on AS int) AS trustworthy,',
+      '  CAST(d.is_broker_enabled AS int) AS brokerEnabled, CAST(d.compatibility_level AS int) AS compatibilityLevel,',
+      '  CAST(d.is_read_only AS int) AS readOnly, CAST(d.is_encrypted AS int) AS encrypted,',
+      '  CAST(d.replica_id AS nvarchar(36)) AS replicaId',
       'FROM sys.databases d WHERE d.name = @name',
     ].join('\n'),
     params: { name },
   };
+}
+
+/**
+ * TDE of one database (sys.dm_database_encryption_keys; needs VIEW SERVER STATE): its state and the
+ * server certificate (name, thumbprint) that protects its key, which a restore needs on the target.
+ */
+export function encryptionStatement(name: string): Statement {
+  return {
+    purpose: `read the TDE certificate of database ${name}`,
+    sql: [
+      'SELECT CAST(k.encryption_state AS int) AS encryptionState, c.name AS certificateName,',
+      '  CONVERT(varchar(64), k.encryptor_thumbprint, 2) AS thumbprint, k.encryptor_type AS encryptorType',
+      'FROM sys.dm_database_encryption_keys k',
+      'LEFT JOIN master.sys.certificates c ON c.thumbprint = k.encryptor_thumbprint',
+      'WHERE k.database_id = DB_ID(@name)',
+    ].join('\n'),
+    params: { name },
+  };
+}
+
+/**
+ * Engine editions whose BACKUP cannot write to a disk the operator shares: 5 Azure SQL Database,
+ * 8 Managed Instance. Null for the editions respaldo supports.
+ */
+export function unsupportedEdition(engineEdition: number | null): string | null {
+  if (engineEdition === 5) return 'Azure SQL Database (engine edition 5)';
+  if (engineEdition === 8) return 'Azure SQL Managed Instance (engine edition 8)';
+  return null;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Database settings a restore puts back
+
+/** The settings of a database recorded at backup time and put back after an in-place restore. */
+export interface DbSettings {
+  owner: string | null;
+  trustworthy: boolean;
+  brokerEnabled: boolean;
+  recoveryModel: string | null;
+  compatibilityLevel: number | null;
+  readOnly: boolean;
+}
+
+/** One setting to put back: its name (for the report), what it was, and the statement. */
+export interface SettingStep {
+  setting: string;
+  value: string;
+  statement: Statement;
+}
+
+const RECOVERY_MODELS = ['FULL', 'SIMPLE', 'BULK_LOGGED'];
+
+/**
+ * Pure: the statements that give `database` the `recorded` settings where `current` (read after
+ * the restore) differs: RESTORE resets TRUSTWORTHY to OFF, makes the restoring login the owner and
+ * may leave Service Broker disabled. Enabling the broker first disables it on `shares` (the safety
+ * copy, which has the same broker id). READ_ONLY comes last so the other changes can still be made.
+ */
+export function planSettings(
+  database: string,
+  recorded: DbSettings,
+  current: DbSettings,
+  shares?: string | null,
+): SettingStep[] {
+  const q = quoteName(database);
+  const steps: SettingStep[] = [];
+  const add = (setting: string, value: string, sql: string, purpose?: string): void => {
+    const statement = { purpose: purpose ?? `set ${setting} of ${database} to ${value}`, sql, params: {} };
+    steps.push({ setting, value, statement });
+  };
+  const alter = (setting: string, value: string, clause: string): void => {
+    add(setting, value, `ALTER DATABASE ${q} SET ${clause}`);
+  };
+  const owner = recorded.owner;
+  if (owner && owner !== current.owner && nameProblem(owner) === null) {
+    const sql = `ALTER AUTHORIZATION ON DATABASE::${q} TO ${quoteName(owner)}`;
+    add('owner', owner, sql, `make ${owner} the owner of ${database}`);
+  }
+  const onOff = recorded.trustworthy ? 'ON' : 'OFF';
+  if (recorded.trustworthy !== current.trustworthy) alter('TRUSTWORTHY', onOff, `TRUSTWORTHY ${onOff}`);
+  const model = (recorded.recoveryModel ?? '').toUpperCase();
+  if (RECOVERY_MODELS.includes(model) && model !== (current.recoveryModel ?? '').toUpperCase()) {
+    alter('recovery model', model, `RECOVERY ${model}`);
+  }
+  const level = recorded.compatibilityLevel;
+  const validLevel = level !== null && Number.isInteger(level) && level >= 80 && level <= 200;
+  if (validLevel && level !== current.compatibilityLevel) {
+    alter('compatibility level', String(level), `COMPATIBILITY_LEVEL = ${level}`);
+  }
+  if (recorded.brokerEnabled !== current.brokerEnabled) {
+    if (recorded.brokerEnabled && shares) {
+      const sql = `ALTER DATABASE ${quoteName(shares)} SET DISABLE_BROKER WITH ROLLBACK IMMEDIATE`;
+      const purpose = `disable Service Broker on ${shares} (same broker id)`;
+      add('Service Broker', `disabled on the safety copy ${shares}`, sql, purpose);
+    }
+    const broker = recorded.brokerEnabled ? 'ENABLE_BROKER' : 'DISABLE_BROKER';
+    alter('Service Broker', recorded.brokerEnabled ? 'enabled' : 'disabled', `${broker} WITH ROLLBACK IMMEDIATE`);
+  }
+  if (recorded.readOnly !== current.readOnly) {
+    const mode = recorded.readOnly ? 'READ_ONLY' : 'READ_WRITE';
+    alter('read-only', mode, `${mode} WITH ROLLBACK IMMEDIATE`);
+  }
+  return steps;
 }
 
 /** Every database on the server with its state and access mode (for recover). */
@@ -288,10 +430,18 @@ export interface BackupPlan {
  * Pure: every statement of a backup of one database. `token` makes the file name unique.
  * `continueAfterError` (safety copies of what a restore replaces) stores a damaged database as it is.
  */
-export function planBackup(opts: { database: string; serverBackupDir: string; token: string; compression: boolean; continueAfterError?: boolean }): BackupPlan {
+export function planBackup(opts: {
+  database: string;
+  serverBackupDir: string;
+  token: string;
+  compression: boolean;
+  continueAfterError?: boolean;
+  /** The server host's path style (hostPathStyle); guessed from serverBackupDir when absent. */
+  pathStyle?: PathStyle;
+}): BackupPlan {
   quoteName(opts.database);
   const fileName = backupFileName(opts.database, opts.token);
-  const serverPath = joinServerPath(opts.serverBackupDir, fileName);
+  const serverPath = joinServerPath(opts.serverBackupDir, fileName, opts.pathStyle);
   const options = ['CHECKSUM', ...(opts.continueAfterError ? ['CONTINUE_AFTER_ERROR'] : []), 'COPY_ONLY', 'INIT', 'FORMAT', ...(opts.compression ? ['COMPRESSION'] : []), `STATS = ${STATS_PERCENT}`];
   return {
     database: opts.database,
@@ -351,20 +501,33 @@ export interface FileMove {
 }
 
 /** The folders new database files go to: the instance defaults, else the folders of master's files. */
-export function defaultFileDirs(info: { defaultDataPath?: string | null; defaultLogPath?: string | null; masterDataFile?: string | null; masterLogFile?: string | null }): { dataDir: string; logDir: string } | null {
-  const dataDir = info.defaultDataPath || (info.masterDataFile ? serverDirname(info.masterDataFile) : null);
-  const logDir = info.defaultLogPath || (info.masterLogFile ? serverDirname(info.masterLogFile) : null) || dataDir;
+export function defaultFileDirs(
+  info: {
+    defaultDataPath?: string | null;
+    defaultLogPath?: string | null;
+    masterDataFile?: string | null;
+    masterLogFile?: string | null;
+  },
+  style?: PathStyle,
+): { dataDir: string; logDir: string } | null {
+  const dataDir = info.defaultDataPath || (info.masterDataFile ? serverDirname(info.masterDataFile, style) : null);
+  const masterLogDir = info.masterLogFile ? serverDirname(info.masterLogFile, style) : null;
+  const logDir = info.defaultLogPath || masterLogDir || dataDir;
   if (!dataDir || !logDir) return null;
   return { dataDir, logDir };
 }
 
 /**
  * New physical names for every file in the backup, under the instance's default data/log folders:
- * `<safe live name>-<hash>-<set id>-<n><ext>`, so a restore never collides with the live files.
+ * `<safe live name>-<hash>-<set id>-<token>-<n><ext>`. `token` is unique per restore run, so a
+ * restore never collides with the live files, nor with those of an earlier restore of the same set.
  */
-export function planMoves(files: BackupFile[], opts: { live: string; setId: string; dataDir: string; logDir: string }): FileMove[] {
+export function planMoves(
+  files: BackupFile[],
+  opts: { live: string; setId: string; token: string; dataDir: string; logDir: string; pathStyle?: PathStyle },
+): FileMove[] {
   if (files.length === 0) throw new Error('the backup lists no files (RESTORE FILELISTONLY returned nothing)');
-  const base = `${fileStem(opts.live)}-${safeFilePart(opts.setId, 40)}`;
+  const base = `${fileStem(opts.live)}-${safeFilePart(opts.setId, 40)}-${checkToken(opts.token)}`;
   let dataCount = 0;
   return files.map((f, i) => {
     const type = (f.type || 'D').toUpperCase();
@@ -375,12 +538,22 @@ export function planMoves(files: BackupFile[], opts: { live: string; setId: stri
     else ext = '';
     if (type === 'D') dataCount++;
     const dir = type === 'L' ? opts.logDir : opts.dataDir;
-    return { logicalName: f.logicalName, physicalName: joinServerPath(dir, `${base}-${i + 1}${ext}`), type };
+    const physicalName = joinServerPath(dir, `${base}-${i + 1}${ext}`, opts.pathStyle);
+    return { logicalName: f.logicalName, physicalName, type };
   });
 }
 
-/** RESTORE DATABASE @db FROM DISK = @path WITH CHECKSUM, MOVE @l1 TO @p1 …, RECOVERY, STATS = 5. */
-export function restoreStatement(target: string, serverPath: string, moves: FileMove[]): Statement {
+/**
+ * RESTORE DATABASE @db FROM DISK = @path WITH CHECKSUM, MOVE @l1 TO @p1 …, RECOVERY, STATS = 1.
+ * `continueAfterError`: the backup was taken WITH CONTINUE_AFTER_ERROR from a damaged database (a
+ * safety copy); it restores only WITH CONTINUE_AFTER_ERROR, and the damage comes back with it.
+ */
+export function restoreStatement(
+  target: string,
+  serverPath: string,
+  moves: FileMove[],
+  opts: { continueAfterError?: boolean } = {},
+): Statement {
   quoteName(target);
   const params: Record<string, string | number> = { db: target, path: serverPath };
   const moveClauses = moves.map((m, i) => {
@@ -388,9 +561,12 @@ export function restoreStatement(target: string, serverPath: string, moves: File
     params[`p${i + 1}`] = m.physicalName;
     return `MOVE @l${i + 1} TO @p${i + 1}`;
   });
+  const cae = opts.continueAfterError === true;
+  const options = ['CHECKSUM', ...(cae ? ['CONTINUE_AFTER_ERROR'] : []), ...moveClauses];
+  options.push('RECOVERY', `STATS = ${STATS_PERCENT}`);
   return {
-    purpose: `restore ${serverPath} into database ${target}`,
-    sql: `RESTORE DATABASE @db FROM DISK = @path WITH CHECKSUM, ${moveClauses.join(', ')}, RECOVERY, STATS = ${STATS_PERCENT}`,
+    purpose: `restore ${serverPath} into database ${target}${cae ? ' (continuing after errors)' : ''}`,
+    sql: `RESTORE DATABASE @db FROM DISK = @path WITH ${options.join(', ')}`,
     params,
   };
 }
@@ -404,12 +580,44 @@ export function singleUserStatement(name: string, terminateConnections: boolean)
   };
 }
 
-export function multiUserStatement(name: string): Statement {
-  return { purpose: `set database ${name} back to MULTI_USER`, sql: `ALTER DATABASE ${quoteName(name)} SET MULTI_USER`, params: {} };
+/**
+ * Sets a database back to MULTI_USER. `closeSessions` (ROLLBACK IMMEDIATE) also ends a connection
+ * that took the single-user slot meanwhile (else the statement fails with 5064).
+ */
+export function multiUserStatement(name: string, closeSessions = false): Statement {
+  return {
+    purpose: `set database ${name} back to MULTI_USER`,
+    sql: `ALTER DATABASE ${quoteName(name)} SET MULTI_USER${closeSessions ? ' WITH ROLLBACK IMMEDIATE' : ''}`,
+    params: {},
+  };
 }
 
 export function renameStatement(from: string, to: string): Statement {
   return { purpose: `rename database ${from} to ${to}`, sql: `ALTER DATABASE ${quoteName(from)} MODIFY NAME = ${quoteName(to)}`, params: {} };
+}
+
+/**
+ * Takes a database and renames it in one batch (one round trip): SINGLE_USER (closing other
+ * sessions only with `terminateConnections`, else failing while any is connected), then MODIFY
+ * NAME. A connection that still slips into the single-user slot makes the rename fail with 5030;
+ * the executor then runs the batch again (SWAP_ATTEMPTS). TRY/CATCH stops the batch at the first
+ * error, so the rename never runs when the database was not taken.
+ */
+export function takeAndRenameStatement(from: string, to: string, terminateConnections: boolean): Statement {
+  const q = quoteName(from);
+  return {
+    purpose: `take database ${from} (SINGLE_USER${terminateConnections ? ', closing sessions' : ''}), rename to ${to}`,
+    sql: [
+      'BEGIN TRY',
+      `  ALTER DATABASE ${q} SET SINGLE_USER WITH ${terminateConnections ? 'ROLLBACK IMMEDIATE' : 'NO_WAIT'};`,
+      `  ALTER DATABASE ${q} MODIFY NAME = ${quoteName(to)};`,
+      'END TRY',
+      'BEGIN CATCH',
+      '  THROW;',
+      'END CATCH',
+    ].join('\n'),
+    params: {},
+  };
 }
 
 /** Drops a database made by this driver if it exists (a temporary one: nobody else uses it). */
@@ -417,46 +625,73 @@ export function dropIfExistsStatement(name: string): Statement {
   return { purpose: `drop database ${name}`, sql: `IF DB_ID(@name) IS NOT NULL DROP DATABASE ${quoteName(name)}`, params: { name } };
 }
 
-/** Drops a safety copy: closes any session on it first. */
+/**
+ * Drops a safety copy: closes any session on it and drops it in one batch, so no connection can
+ * take the single-user slot in between (the executor retries on a lock error).
+ */
 export function dropSafetyCopyStatements(name: string): Statement[] {
   const q = quoteName(name);
   return [
-    { purpose: `close sessions on ${name}`, sql: `IF DB_ID(@name) IS NOT NULL ALTER DATABASE ${q} SET SINGLE_USER WITH ROLLBACK IMMEDIATE`, params: { name } },
-    { purpose: `drop database ${name}`, sql: `IF DB_ID(@name) IS NOT NULL DROP DATABASE ${q}`, params: { name } },
+    {
+      purpose: `close sessions on ${name} and drop it`,
+      sql: [
+        'IF DB_ID(@name) IS NOT NULL',
+        'BEGIN',
+        `  ALTER DATABASE ${q} SET SINGLE_USER WITH ROLLBACK IMMEDIATE;`,
+        `  DROP DATABASE ${q};`,
+        'END',
+      ].join('\n'),
+      params: { name },
+    },
   ];
 }
 
 /**
- * The swap of a verified restored database into place.
- * - `steps` run in order; `finally` always runs afterwards (MULTI_USER on the old live database
- *   under whatever name it has by then).
- * - When `liveExists` is false there is nothing to protect: the restored database is renamed.
+ * The swap of a database into place: the restored temporary database, or (swap back) a kept
+ * safety copy.
+ * - `steps` run in order: take the live database and rename it to `safety` (one batch), then rename
+ *   `incoming` to the live name; `finally…` always runs afterwards (MULTI_USER on the old live
+ *   database under whatever name it has by then).
+ * - When `liveExists` is false there is nothing to protect: `incoming` is renamed.
  */
 export interface SwapPlan {
   live: string;
-  temp: string;
+  /** The database that becomes the live one (the temporary database, or a safety copy swapped back). */
+  incoming: string;
   safety: string | null;
   steps: Statement[];
   /** MULTI_USER for the old live database under its safety name (after a full swap). */
   finallyAfterSwap: Statement | null;
   /** MULTI_USER for the old live database under its own name (when the swap stopped before renaming it). */
   finallyBeforeRename: Statement | null;
-  /** Undo of a half swap (old live already renamed, restored one not): rename it back. */
+  /** Undo of a half swap (old live already renamed, the incoming one not): rename it back. */
   rollbackRename: Statement | null;
 }
 
-export function planSwap(opts: { live: string; setId: string; liveExists: boolean; terminateConnections: boolean }): SwapPlan {
+export function planSwap(opts: {
+  live: string;
+  setId: string;
+  liveExists: boolean;
+  terminateConnections: boolean;
+  incoming?: string;
+}): SwapPlan {
   const { temp, safety } = stagingNames(opts.live, opts.setId);
+  const incoming = opts.incoming ?? temp;
+  if (incoming === opts.live || incoming === safety) {
+    throw new Error(`cannot swap ${incoming} into ${opts.live}: same name`);
+  }
   if (!opts.liveExists) {
-    return { live: opts.live, temp, safety: null, steps: [renameStatement(temp, opts.live)], finallyAfterSwap: null, finallyBeforeRename: null, rollbackRename: null };
+    const steps = [renameStatement(incoming, opts.live)];
+    const none = { finallyAfterSwap: null, finallyBeforeRename: null, rollbackRename: null };
+    return { live: opts.live, incoming, safety: null, steps, ...none };
   }
   return {
     live: opts.live,
-    temp,
+    incoming,
     safety,
-    steps: [singleUserStatement(opts.live, opts.terminateConnections), renameStatement(opts.live, safety), renameStatement(temp, opts.live)],
-    finallyAfterSwap: multiUserStatement(safety),
-    finallyBeforeRename: multiUserStatement(opts.live),
+    steps: [takeAndRenameStatement(opts.live, safety, opts.terminateConnections), renameStatement(incoming, opts.live)],
+    finallyAfterSwap: multiUserStatement(safety, true),
+    finallyBeforeRename: multiUserStatement(opts.live, opts.terminateConnections),
     rollbackRename: renameStatement(safety, opts.live),
   };
 }

@@ -42,6 +42,28 @@ export const PHRASES_ES = {
   'mssql.rollbackInPlace': (p: PhraseParams) =>
     `La base anterior queda en el servidor como "${p['safety']}". Para volver atrás: renombre o borre "${p['live']}" y luego ALTER DATABASE ${p['qSafety']} MODIFY NAME = ${p['qLive']}. Si la restauración falla antes del cambio, "${p['live']}" no se toca y "${p['temp']}" se borra.`,
   'mssql.rollbackSide': (p: PhraseParams) => `Borre "${p['live']}" cuando ya no la necesite (DROP DATABASE ${p['qLive']}).`,
+  'mssql.countsEstimate': () =>
+    'comparar las filas de cada tabla con las estimaciones del manifiesto (una diferencia es un aviso con las cifras)',
+  'mssql.setAsideBatch': (p: PhraseParams) =>
+    `si "${p['live']}" existe: ponerla en SINGLE_USER (cerrando otras sesiones solo con --terminate-connections) ` +
+    `y renombrarla a "${p['safety']}" (la copia de seguridad) en un solo lote, ` +
+    'reintentando si otra conexión la toma antes',
+  'mssql.continueAfterError': () =>
+    'la copia se hizo WITH CONTINUE_AFTER_ERROR de una base dañada: RESTORE se ejecuta WITH CONTINUE_AFTER_ERROR ' +
+    'y el daño vuelve con ella (ejecute DBCC CHECKDB después)',
+  'mssql.settings': () =>
+    'volver a poner propietario, TRUSTWORTHY, Service Broker, modelo de recuperación, nivel de compatibilidad ' +
+    'y solo lectura como estaban al hacer la copia; se informa de lo que no se pueda',
+  'mssql.swapBackCheck': (p: PhraseParams) =>
+    `comprobar que la copia de seguridad "${p['kept']}" existe y está ONLINE; ` +
+    `se niega si hay sesiones en "${p['live']}" (salvo --terminate-connections)`,
+  'mssql.swapBackRename': (p: PhraseParams) =>
+    `renombrar "${p['kept']}" a "${p['live']}" y volver a poner "${p['safety']}" en MULTI_USER`,
+  'mssql.swapBackNoLive': (p: PhraseParams) =>
+    `si "${p['live']}" no existe: solo renombrar "${p['kept']}" a "${p['live']}"`,
+  'mssql.rollbackSwapBack': (p: PhraseParams) =>
+    `La base que esta vuelta atrás sustituye queda en el servidor como "${p['safety']}"; restaurar el nuevo ` +
+    'conjunto pre_restore la vuelve a poner. Si el cambio falla, ambas bases conservan sus nombres.',
 
   'plan.safetyRenamed': (p: PhraseParams) => `${p['db']}: la base en uso se conserva como ${p['name']}`,
   'plan.safetySet': (p: PhraseParams) => `${p['db']}: se copia en una copia pre_restore antes de sustituirla`,

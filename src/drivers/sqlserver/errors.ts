@@ -1,0 +1,133 @@
+/** mssql/tedious errors turned into operator errors with hints; the shared backup folder checks. */
+
+import { constants as fsc, promises as fsp } from 'node:fs';
+import { InterruptedError, RefusedError, RespaldoError } from '../../core/errors.js';
+import { where } from './config.js';
+import type { ConnectionSettings } from './connection.js';
+
+export interface SqlErrorLike {
+  message: string;
+  code?: string;
+  number?: number;
+  precedingErrors?: SqlErrorLike[];
+  originalError?: unknown;
+}
+
+export function isSqlError(err: unknown): err is SqlErrorLike {
+  if (!(err instanceof Error)) return false;
+  const e = err as Error & { code?: unknown; number?: unknown };
+  return typeof e.number === 'number' || (typeof e.code === 'string' && /^E[A-Z]+$/.test(e.code) && ['ConnectionError', 'RequestError', 'TransactionError', 'PreparedStatementError', 'MSSQLError'].includes(err.name));
+}
+
+export function scrub(text: string, s: Partial<ConnectionSettings>): string {
+  let out = text;
+  if (s.password && s.password.length >= 1) out = out.split(s.password).join('***');
+  return out;
+}
+
+export const ACCESS_HINT = (s: ConnectionSettings): string =>
+  `The SQL Server service account cannot use ${s.serverBackupDir}. Give it read/write access to that folder (on Linux: owner or group mssql; on Windows: the NT Service\\MSSQLSERVER account or the share's permissions), and check that serverBackupDir is the folder as the server sees it.`;
+export const PATH_HINT = (s: ConnectionSettings): string =>
+  `SQL Server cannot find ${s.serverBackupDir}. serverBackupDir must be the folder as the *server* sees it (e.g. D:\\Backups or /var/opt/mssql/backup) and must exist there; localBackupDir is the same folder as respaldo sees it.`;
+export const PERMISSION_HINT =
+  'To back up, the login needs BACKUP DATABASE (db_backupoperator in the database), CREATE ANY DATABASE (dbcreator: RESTORE VERIFYONLY/FILELISTONLY need it) and VIEW DEFINITION in the database (row counts); to restore and swap, also ALTER ANY DATABASE, or sysadmin. See docs/sqlserver.md.';
+
+/**
+ * Turns an mssql/tedious error into an operator error with a hint. Errors that are not from SQL
+ * Server (bugs) are returned unchanged. The password is never part of the message.
+ */
+export function mapSqlError(
+  err: unknown,
+  action: string,
+  s: ConnectionSettings,
+  interruptedNote = 'nothing was replaced',
+): unknown {
+  if (err instanceof RespaldoError || !isSqlError(err)) return err;
+  const all = [...(err.precedingErrors ?? []), err];
+  const numbers = new Set(all.map((e) => e.number).filter((n): n is number => typeof n === 'number'));
+  const text = scrub(all.map((e) => e.message).filter((m, i, a) => m && a.indexOf(m) === i).join(' '), s);
+  const has = (...ns: number[]): boolean => ns.some((n) => numbers.has(n));
+  const details = { sqlErrors: [...numbers], code: err.code ?? null };
+  const at = where(s);
+  if (err.code === 'ELOGIN' || has(18456, 18452, 18470, 18486, 18487, 18488)) {
+    return new RespaldoError(
+      'failed',
+      `SQL Server at ${at} refused the login for user "${s.user ?? ''}" while trying to ${action}: ${text}`,
+      'Check user and password in the config (or the environment variables they come from), that the login exists and is enabled, and that the server accepts SQL Server authentication (mixed mode).',
+      details,
+    );
+  }
+  if (err.code && ['ESOCKET', 'ETIMEOUT', 'EINSTLOOKUP', 'ECONNCLOSED', 'ENOCONN'].includes(err.code) && numbers.size === 0) {
+    const cert = /certificate|self[- ]signed|SSL|TLS/i.test(text);
+    return new RespaldoError(
+      'failed',
+      `Cannot reach SQL Server at ${at} to ${action}: ${text}`,
+      cert
+        ? 'The server certificate is not trusted. Install a trusted certificate on the server, or set "trustServerCertificate": true (or ?trustServerCertificate=true in the url) if you accept its self-signed certificate.'
+        : s.instance
+          ? `Check the server name, that the SQL Server Browser service runs (UDP 1434) so instance "${s.instance}" can be found, that TCP/IP is enabled for the instance, and that no firewall blocks it.`
+          : `Check the server name and port (${s.port ?? 1433}), that SQL Server runs and has TCP/IP enabled, and that no firewall blocks the port.`,
+      details,
+    );
+  }
+  if (err.code === 'ECANCEL') return new InterruptedError(`Interrupted while trying to ${action}; ${interruptedNote}.`);
+  if (has(33111, 33101)) {
+    return new RespaldoError(
+      'failed',
+      `SQL Server could not ${action}: the backup is encrypted with TDE and this server lacks its certificate: ${text}`,
+      'Create the certificate on this server from its backup (CREATE CERTIFICATE … FROM FILE … WITH PRIVATE KEY …, ' +
+        'after a database master key in master), then restore again. See docs/sqlserver.md (TDE).',
+      details,
+    );
+  }
+  if (/operating system error 5\b|access is denied|permission denied\)/i.test(text)) {
+    return new RespaldoError('failed', `SQL Server could not ${action}: access denied to the backup folder: ${text}`, ACCESS_HINT(s), details);
+  }
+  if (/operating system error (2|3)\b|cannot find the (path|file)|no such file or directory/i.test(text) && has(3201, 3013, 3203, 3041)) {
+    return new RespaldoError('failed', `SQL Server could not ${action}: path not found on the server: ${text}`, PATH_HINT(s), details);
+  }
+  if (has(262, 229, 230, 300, 297, 15247, 916, 3110, 5011, 15151)) {
+    return new RespaldoError('failed', `Permission denied: SQL Server refused to ${action}: ${text}`, PERMISSION_HINT, details);
+  }
+  if (has(3183, 3189, 3241, 3242, 3243, 3266, 3203, 3013) && /checksum|damaged|corrupt|not.*formed|incorrect|invalid/i.test(text)) {
+    return new RespaldoError(
+      'failed',
+      `SQL Server found the backup damaged while trying to ${action}: ${text}`,
+      'The .bak failed its checksums. For a backup: check the disk of the backup folder and run it again. For a restore: use another set (`respaldo list`).',
+      details,
+    );
+  }
+  if (has(5070, 5061, 5030, 3702, 3101, 5064, 5069)) {
+    return new RefusedError(
+      `Database in use: SQL Server could not ${action}: ${text}`,
+      'Other sessions use the database. Close the applications that use it, or run again with --terminate-connections to close their sessions (their open transactions are rolled back).',
+    );
+  }
+  if (has(1802, 5133, 5123, 5105, 1834, 3156, 3634)) {
+    return new RespaldoError(
+      'failed',
+      `SQL Server could not create the database files while trying to ${action}: ${text}`,
+      "Check free space and the service account's permissions on the instance's default data and log folders (Server properties → Database settings), and that no file with the same name exists there.",
+      details,
+    );
+  }
+  if (has(1801)) {
+    return new RefusedError(`SQL Server could not ${action}: ${text}`, 'A database with that name exists already; choose another name.');
+  }
+  return new RespaldoError('failed', `SQL Server could not ${action}: ${text}`, 'See the SQL Server error above; the server error log has more detail.', details);
+}
+
+export function localDirHint(s: ConnectionSettings): string {
+  return `localBackupDir (${s.localBackupDir}) must be the same folder SQL Server writes to as serverBackupDir (${s.serverBackupDir}): the same path when respaldo runs on the server, else a share or mount of that folder, readable and writable by respaldo.`;
+}
+
+export async function checkLocalDir(s: ConnectionSettings): Promise<void> {
+  try {
+    const st = await fsp.stat(s.localBackupDir);
+    if (!st.isDirectory()) throw Object.assign(new Error('not a directory'), { code: 'ENOTDIR' });
+    await fsp.access(s.localBackupDir, fsc.R_OK | fsc.W_OK | fsc.X_OK);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? 'error';
+    throw new RespaldoError('failed', `The backup folder shared with SQL Server is not usable here: ${s.localBackupDir} (${code}).`, localDirHint(s), { code });
+  }
+}
