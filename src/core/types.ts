@@ -1,3 +1,4 @@
+import type { RanBy } from './who.js';
 /** Shared types: configuration after validation, manifests, set summaries. */
 
 export type EngineName = 'sqlite' | 'postgres' | 'sqlserver';
@@ -214,6 +215,8 @@ export interface Manifest {
   host: string;
   /** Scheduler job that produced the set, if any. */
   job: string | null;
+  /** OS user, host, pid and command line of the run that made the set (absent in older sets). */
+  ranBy?: RanBy;
   /** For pre_restore sets: the set whose restore this copy protects against. */
   restoreOf: string | null;
   /** Level and codec of the stored config and application files; no codec means gzip (older sets). */

@@ -7,6 +7,7 @@ import { writeFileAtomic } from './fs-util.js';
 import { withLock } from './lock.js';
 import { writeLog } from './log.js';
 import { readManifestFile } from './manifest.js';
+import { ranBy } from '../core/who.js';
 import { isSetId } from './set-id.js';
 
 export const KEEP_MARK = 'keep';
@@ -121,5 +122,5 @@ export async function deleteSetUnlocked(cfg: LoadedConfig, id: string): Promise<
   const trash = join(cfg.backupDir, `.deleting-${m.id}-${process.pid}`);
   await fsp.rename(dir, trash);
   await fsp.rm(trash, { recursive: true, force: true });
-  writeLog(cfg.backupDir, 'delete', { setId: m.id, outcome: 'ok' }, cfg.secrets);
+  writeLog(cfg.backupDir, 'delete', { setId: m.id, outcome: 'ok', ranBy: ranBy() }, cfg.secrets);
 }

@@ -17,6 +17,7 @@ import { sweepTemps } from './temp-journal.js';
 import { writeLog } from './log.js';
 import { MANIFEST_NAME } from './manifest.js';
 import { codec, defaultCodecName } from './codec.js';
+import { ranBy } from '../core/who.js';
 import { isSetId, newSetId } from './set-id.js';
 
 export interface CreateOptions {
@@ -210,7 +211,7 @@ export async function executeBackup(cfg: LoadedConfig, plan: BackupPlan, reporte
   if (signal?.aborted) onAbort();
   const items = [...plan.databases.map((d) => d.name), ...(plan.files ? ['files'] : [])];
   reporter.emit({ type: 'run-start', operation: 'create', setId: id, items });
-  writeLog(cfg.backupDir, 'create-start', { setId: id, type: plan.setType, databases: plan.databases.map((d) => d.name), files: plan.files, job: plan.job }, cfg.secrets);
+  writeLog(cfg.backupDir, 'create-start', { setId: id, type: plan.setType, databases: plan.databases.map((d) => d.name), files: plan.files, job: plan.job, ranBy: ranBy() }, cfg.secrets);
   const spaceWarning = purpose === 'backup' ? await lowSpace(cfg, plan) : null;
   if (spaceWarning) reporter.emit({ type: 'warning', message: spaceWarning });
   try {
@@ -272,6 +273,7 @@ export async function executeBackup(cfg: LoadedConfig, plan: BackupPlan, reporte
       tool: { name: 'respaldo', version: VERSION },
       host: hostname(),
       job: plan.job,
+      ranBy: ranBy(),
       restoreOf: plan.restoreOf,
       compressionLevel: plan.compressionLevel,
       codec: plan.codec,

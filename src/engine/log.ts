@@ -1,6 +1,7 @@
 import { appendFileSync, chmodSync, existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { maskSecrets } from '../exec/spawn.js';
+import { ranBy } from '../core/who.js';
 import { DIR_MODE, FILE_MODE } from './fs-util.js';
 
 /** Local date as YYYY-MM-DD. */
@@ -27,7 +28,7 @@ export function writeLog(backupDir: string, event: string, fields: Record<string
     }
     const file = logFile(backupDir);
     const fresh = !existsSync(file);
-    const line = maskSecrets(JSON.stringify({ time: new Date().toISOString(), event, pid: process.pid, ...fields }), secrets);
+    const line = maskSecrets(JSON.stringify({ time: new Date().toISOString(), event, pid: process.pid, user: ranBy().user, ...fields }), secrets);
     appendFileSync(file, line + '\n', { mode: FILE_MODE });
     if (fresh) chmodSync(file, FILE_MODE);
   } catch (err) {

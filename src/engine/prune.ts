@@ -4,6 +4,7 @@ import type { LoadedConfig, SetSummary } from '../core/types.js';
 import { deleteSet, listSets } from './catalog.js';
 import { jobsFromLog } from './log-jobs.js';
 import { writeLog } from './log.js';
+import { ranBy } from '../core/who.js';
 import { jobOf, planPrune, type PruneDecision } from './retention.js';
 
 /**
@@ -97,6 +98,7 @@ export async function pruneSets(cfg: LoadedConfig, opts: PruneOptions, reporter:
     failed: result.failed,
     kept: result.kept,
     durationMs: Date.now() - t0,
+    ranBy: ranBy(),
   }, cfg.secrets);
   return result;
 }

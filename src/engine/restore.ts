@@ -19,6 +19,7 @@ import { writeLog } from './log.js';
 import { MANIFEST_NAME, isSafeRelative } from './manifest.js';
 import { newSetId, isSetId } from './set-id.js';
 import { checkFiles, expectedFiles } from './verify.js';
+import { ranBy } from '../core/who.js';
 import { sweepTemps, trackTemp } from './temp-journal.js';
 
 export interface RestoreOptions {
@@ -211,7 +212,7 @@ export async function executeRestore(cfg: LoadedConfig, plan: RestorePlan, repor
     const m = await readManifest(cfg, plan.setId);
     const dir = setDir(cfg, m.id);
     reporter.emit({ type: 'run-start', operation: 'restore', setId: m.id, items: [...plan.databases.map((d) => d.database), ...(plan.files ? ['files'] : [])] });
-    writeLog(cfg.backupDir, 'restore-start', { setId: m.id, databases: plan.databases.map((d) => d.database), files: Boolean(plan.files), to: plan.options.to ?? null }, cfg.secrets);
+    writeLog(cfg.backupDir, 'restore-start', { setId: m.id, databases: plan.databases.map((d) => d.database), files: Boolean(plan.files), to: plan.options.to ?? null, ranBy: ranBy() }, cfg.secrets);
 
     reporter.emit({ type: 'item-start', item: 'verify', kind: 'verify' });
     const checks = await checkFiles(dir, expectedFiles(m, plan.databases.map((d) => d.database), Boolean(plan.files)), reporter);

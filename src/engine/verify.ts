@@ -4,6 +4,7 @@ import { throttled, type Reporter } from '../core/events.js';
 import type { LoadedConfig, Manifest } from '../core/types.js';
 import { recordVerified, readManifest, setDir } from './catalog.js';
 import { writeLog } from './log.js';
+import { ranBy } from '../core/who.js';
 import { hashPath } from './store.js';
 
 export interface FileCheck {
@@ -72,6 +73,6 @@ export async function verifySet(cfg: LoadedConfig, id: string, reporter: Reporte
   reporter.emit({ type: 'item-end', item: 'verify', ok, durationMs: Date.now() - t0, ...(ok ? {} : { error: bad.map((b) => `${b.path}: ${b.problem}`).join('; ') }) });
   reporter.emit({ type: 'run-end', ok, setId: m.id, durationMs: Date.now() - t0 });
   await recordVerified(cfg, m.id, ok).catch(() => undefined);
-  writeLog(cfg.backupDir, 'verify', { setId: m.id, outcome: ok ? 'ok' : 'failed', files: files.length, problems: bad.map((b) => `${b.path}: ${b.problem}`), durationMs: Date.now() - t0 }, cfg.secrets);
+  writeLog(cfg.backupDir, 'verify', { setId: m.id, outcome: ok ? 'ok' : 'failed', files: files.length, problems: bad.map((b) => `${b.path}: ${b.problem}`), durationMs: Date.now() - t0, ranBy: ranBy() }, cfg.secrets);
   return { setId: m.id, ok, files };
 }
