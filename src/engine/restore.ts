@@ -44,6 +44,24 @@ export interface DatabaseRestorePlan extends RestoreStepPlan {
   storedBytes: number;
   rawBytes: number;
   format: string;
+  /** About how large the database will be once restored (an estimate; null when unknown). Always set by planRestore. */
+  estimatedRestoredBytes?: number | null;
+  /**
+   * Where the estimate comes from: the database's size recorded at backup time; the size of the
+   * dump (sets made before sizes were recorded; can be far below the real size); or the size of
+   * the kept database a rollback swaps back in.
+   */
+  estimateSource?: 'recorded-database-size' | 'dump-size' | 'kept-database';
+  /** A rollback: the kept safety database (`safetyDatabase` of the entry) swapped back in as the live one. */
+  swapsBack?: string;
+}
+
+/** Pure: the restored-size estimate of an entry, from the database size its driver recorded at backup time. */
+export function restoredSizeEstimate(entry: Pick<DatabaseEntry, 'rawBytes' | 'details'>): Required<Pick<DatabaseRestorePlan, 'estimatedRestoredBytes' | 'estimateSource'>> {
+  const d = entry.details ?? {};
+  const recorded = typeof d['databaseSizeBytes'] === 'number' ? d['databaseSizeBytes'] : typeof d['sizeBytes'] === 'number' ? d['sizeBytes'] : null;
+  if (recorded !== null && recorded > 0) return { estimatedRestoredBytes: recorded, estimateSource: 'recorded-database-size' };
+  return { estimatedRestoredBytes: entry.rawBytes, estimateSource: 'dump-size' };
 }
 
 export interface FilesRestorePlan {
@@ -134,6 +152,12 @@ export async function planRestore(cfg: LoadedConfig, id: string, opts: RestoreOp
   for (const name of names) {
     const entry = m.databases.find((d) => d.name === name);
     if (!entry) throw new NotFoundError(`Set ${m.id} holds no database "${name}".`, `It holds: ${m.databases.map((d) => d.name).join(', ') || 'no databases'}.`);
+    const kept = !entry.error && !entry.file && entry.safetyDatabase ? entry.safetyDatabase : null;
+    if (kept) {
+      const plan = await planSwapBack(cfg, m, entry, kept, opts, refuse, warningPhrases);
+      if (plan) databases.push(plan);
+      continue;
+    }
     if (entry.error || !entry.file) {
       refuse('failed-entry', name, phrase('refuse.failedEntry', { db: name, set: m.id, reason: entry.error?.message ?? 'no stored file' }), phrase('refuse.failedEntryHint', { db: name }));
       continue;
@@ -168,7 +192,7 @@ export async function planRestore(cfg: LoadedConfig, id: string, opts: RestoreOp
         warningPhrases.push(phrase('plan.willTerminate', { count: state.inUseBy.length, db: name }));
       }
     }
-    databases.push({ ...step, engine: db.engine, restoreTarget: target, state, storedBytes: entry.storedBytes, rawBytes: entry.rawBytes, format: entry.format });
+    databases.push({ ...step, engine: db.engine, restoreTarget: target, state, storedBytes: entry.storedBytes, rawBytes: entry.rawBytes, format: entry.format, ...restoredSizeEstimate(entry) });
   }
   let files: FilesRestorePlan | null = null;
   if (opts.files) {
@@ -194,6 +218,57 @@ export async function planRestore(cfg: LoadedConfig, id: string, opts: RestoreOp
     warnings: warningPhrases.map(english),
     warningPhrases,
     options: opts,
+  };
+}
+
+/**
+ * The plan of a rollback: `entry` of a pre_restore set keeps the replaced database on its server
+ * as `kept`; restoring it swaps that database back in (drivers with `swapBack`). Refusals go
+ * through `refuse`; returns null when the database cannot be planned at all.
+ */
+async function planSwapBack(
+  cfg: LoadedConfig,
+  m: Manifest,
+  entry: DatabaseEntry,
+  kept: string,
+  opts: RestoreOptions,
+  refuse: (kind: RestoreRefusal['kind'], database: string | null, message: Phrase, hint: Phrase) => void,
+  warningPhrases: Phrase[],
+): Promise<DatabaseRestorePlan | null> {
+  const name = entry.name;
+  const db = dbConfig(cfg, name);
+  const driver = driverFor(db.engine);
+  if (!driver.swapBack) {
+    refuse('failed-entry', name, phrase('refuse.noSwapBack', { set: m.id, db: name, safety: kept, engine: db.engine }), phrase('refuse.noSwapBackHint', { safety: kept }));
+    return null;
+  }
+  if (opts.to || opts.tables?.length) {
+    throw new UsageError(
+      `Set ${m.id} keeps ${name} as the database "${kept}" on its server: restoring it swaps that database back in place, so --to and --table do not apply.`,
+      `Roll back with: respaldo restore ${m.id} --db ${name} --yes`,
+    );
+  }
+  const target: RestoreTarget = { kind: 'in-place' };
+  const step = driver.planRestore({ db, entry, setId: m.id, target });
+  const state = await driver.inspectTarget(db, target);
+  const keptState = await driver.inspectTarget(db, { kind: 'side-by-side', name: kept });
+  if (!keptState.exists) refuse('failed-entry', name, phrase('refuse.safetyGone', { db: name, safety: kept, set: m.id }), phrase('refuse.safetyGoneHint', { db: name }));
+  const sessions = [...(state.exists ? state.inUseBy : []), ...keptState.inUseBy];
+  if (sessions.length && !opts.terminateConnections) {
+    refuse('sessions', name, phrase('refuse.sessions', { count: sessions.length, db: name, sessions: sessions.slice(0, 5).join(', ') }), phrase('refuse.sessionsHint'));
+  } else if (sessions.length) {
+    warningPhrases.push(phrase('plan.willTerminate', { count: sessions.length, db: name }));
+  }
+  return {
+    ...step,
+    engine: db.engine,
+    restoreTarget: target,
+    state,
+    storedBytes: 0,
+    rawBytes: entry.rawBytes,
+    format: entry.format,
+    ...(keptState.sizeBytes !== null ? { estimatedRestoredBytes: keptState.sizeBytes, estimateSource: 'kept-database' as const } : restoredSizeEstimate(entry)),
+    swapsBack: kept,
   };
 }
 
@@ -259,6 +334,7 @@ export async function executeRestore(cfg: LoadedConfig, plan: RestorePlan, repor
         outcome.safetySetIds.push(safety.id);
       }
       const renamed: DatabaseEntry[] = [];
+      const swappedBack: string[] = [];
       try {
         for (const d of plan.databases) {
           if (signal.aborted) throw new InterruptedError();
@@ -269,7 +345,10 @@ export async function executeRestore(cfg: LoadedConfig, plan: RestorePlan, repor
           reporter.emit({ type: 'item-start', item: d.database, kind: 'restore', totalBytes: entry.rawBytes });
           try {
             const partFile = (role = 'main') => (role === 'main' ? entry : (entry.extras ?? []).find((x) => x.role === role));
-            const result = await driver.restore(
+            const swapBack = d.swapsBack && driver.swapBack ? driver.swapBack.bind(driver) : null;
+            const result = swapBack
+              ? await swapBack({ db, safetyName: d.swapsBack!, setId: m.id, terminateConnections: Boolean(plan.options.terminateConnections) }, ctxFor(db, scratchRoot))
+              : await driver.restore(
               {
                 db,
                 entry,
@@ -291,6 +370,7 @@ export async function executeRestore(cfg: LoadedConfig, plan: RestorePlan, repor
             );
             outcome.databases.push({ name: d.database, ok: true, restoredTo: result.restoredTo, ...(result.safetyDatabase ? { safetyDatabase: result.safetyDatabase } : {}) });
             if (result.safetyDatabase) renamed.push({ ...entry, file: null, md5: null, sha256: null, storedBytes: 0, extras: [], safetyDatabase: result.safetyDatabase, details: { note: `the live database before restoring set ${m.id}, renamed on the server` } });
+            if (swapBack) swappedBack.push(d.database);
             reporter.emit({ type: 'item-end', item: d.database, ok: true, durationMs: Date.now() - started });
             writeLog(cfg.backupDir, 'restore-database', { setId: m.id, db: d.database, restoredTo: result.restoredTo, safetyDatabase: result.safetyDatabase ?? null, outcome: 'ok', durationMs: Date.now() - started }, cfg.secrets);
           } catch (caught) {
@@ -321,6 +401,13 @@ export async function executeRestore(cfg: LoadedConfig, plan: RestorePlan, repor
             throw new RespaldoError('failed', `The replaced databases are kept on their servers (${kept}), but listing them in a pre_restore set failed: ${errorMessage(asOperatorError(err))}.`, 'Nothing is lost: those databases are the rollback. Fix the backup folder (space, permissions), then rename them back by hand if needed or drop them once you are sure.');
           }
         }
+        // A swapped-back database is live again: this set must no longer list it (deleting the set would drop it).
+        if (swappedBack.length) {
+          await retireSwappedBack(cfg, m.id, swappedBack).catch((err: unknown) => {
+            const message = `set ${m.id} still lists ${swappedBack.join(', ')}, which ${swappedBack.length > 1 ? 'are' : 'is'} live again: ${errorMessage(err)}`;
+            reporter.emit({ type: 'warning', message: `${message}; do not delete that set (it would drop the live database)` });
+          });
+        }
       }
       if (plan.files && outcome.ok) {
         reporter.emit({ type: 'item-start', item: 'files', kind: 'restore' });
@@ -335,6 +422,25 @@ export async function executeRestore(cfg: LoadedConfig, plan: RestorePlan, repor
     reporter.emit({ type: 'run-end', ok: outcome.ok, setId: m.id, durationMs: Date.now() - t0 });
     return outcome;
   });
+}
+
+/**
+ * After a rollback: removes the swapped-back entries from the pre_restore set that listed them (the
+ * databases are live again), and the set itself when nothing is left in it. Runs under the lock.
+ */
+async function retireSwappedBack(cfg: LoadedConfig, id: string, names: string[]): Promise<void> {
+  const m = await readManifest(cfg, id);
+  const rest = m.databases.filter((d) => !names.includes(d.name));
+  const dir = setDir(cfg, id);
+  if (!rest.length && !m.files.length) {
+    const trash = join(cfg.backupDir, `.deleting-${id}-${process.pid}`);
+    await fsp.rename(dir, trash);
+    await fsp.rm(trash, { recursive: true, force: true });
+  } else {
+    await writeFileAtomic(join(dir, MANIFEST_NAME), JSON.stringify({ ...m, databases: rest }, null, 2) + '\n');
+  }
+  await fsyncPath(cfg.backupDir);
+  writeLog(cfg.backupDir, 'rollback-retired', { setId: id, databases: names, setRemoved: !rest.length && !m.files.length }, cfg.secrets);
 }
 
 /** A pre_restore set whose entries point at live databases renamed on their server. */
