@@ -88,7 +88,47 @@ export function planBackup(cfg: LoadedConfig, opts: CreateOptions & { setType?: 
 /** Backs up per the options, holding the backup folder lock. Returns the published manifest. */
 export async function createBackup(cfg: LoadedConfig, opts: CreateOptions, reporter: Reporter): Promise<Manifest> {
   const plan = planBackup(cfg, opts);
-  return withLock(cfg.backupDir, 'create', () => executeBackup(cfg, plan, reporter, opts.signal, 'backup'));
+  return withLock(cfg.backupDir, 'create', async () => {
+    await recoverInterrupted(cfg, plan.databases.map((d) => d.name), reporter, opts.signal);
+    return executeBackup(cfg, plan, reporter, opts.signal, 'backup');
+  });
+}
+
+/**
+ * Finishes what killed restores left for these databases (each driver's `recover`: a temporary
+ * `__restore_` database dropped, a swap cut in the middle completed or undone), while the caller
+ * holds the lock, so never while a restore runs. Each action is reported as a warning and logged;
+ * a database that cannot be reached is left to the backup itself to report. Returns the actions.
+ */
+export async function recoverInterrupted(cfg: LoadedConfig, databases: string[], reporter: Reporter, signal?: AbortSignal): Promise<string[]> {
+  const done: string[] = [];
+  const scratchDir = join(cfg.backupDir, `.tmp-restore-${process.pid}`);
+  try {
+    for (const name of databases) {
+      const db = cfg.databases.find((d) => d.name === name);
+      if (!db || signal?.aborted) continue;
+      const ctx: DriverContext = {
+        reporter,
+        signal: signal ?? new AbortController().signal,
+        scratchDir,
+        log: (message, fields) => writeLog(cfg.backupDir, 'driver', { db: db.name, message, ...fields }, cfg.secrets),
+      };
+      let actions: string[];
+      try {
+        await ensurePrivateDir(cfg.backupDir);
+        actions = await driverFor(db.engine).recover(db, ctx);
+      } catch (err) {
+        writeLog(cfg.backupDir, 'recover', { db: db.name, outcome: 'failed', error: errorMessage(err) }, cfg.secrets);
+        continue;
+      }
+      for (const a of actions) reporter.emit({ type: 'warning', item: db.name, message: `finished an interrupted restore: ${a}` });
+      if (actions.length) writeLog(cfg.backupDir, 'recover', { db: db.name, actions, outcome: 'ok', by: 'create' }, cfg.secrets);
+      done.push(...actions.map((a) => `${db.name}: ${a}`));
+    }
+  } finally {
+    await fsp.rm(scratchDir, { recursive: true, force: true });
+  }
+  return done;
 }
 
 /** Removes staging folders (and journaled temporary paths elsewhere) left by killed runs. Only called while holding the lock. */

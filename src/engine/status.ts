@@ -5,6 +5,8 @@ import { listSets } from './catalog.js';
 import { folderSize } from './fs-util.js';
 import { readSchedulerState, type SchedulerState } from '../scheduler/state.js';
 import { isStale, LOCK_NAME } from './lock.js';
+import { errorMessage } from '../core/errors.js';
+import { driverFor } from '../drivers/registry.js';
 
 export interface StatusReport {
   configFile: string;
@@ -22,10 +24,39 @@ export interface StatusReport {
   leftovers: string[];
   /** What the scheduler last recorded: per job last run, outcome, duration, next run. */
   scheduler: SchedulerState;
+  /**
+   * What interrupted restores left on the databases themselves (temporary `__restore_` databases, a
+   * swap cut in the middle), per configured database whose driver can tell; `error` when it could
+   * not be checked. Only with `{ databases: true }` (it connects to every server).
+   */
+  databaseLeftovers?: DatabaseLeftovers[];
+}
+
+export interface DatabaseLeftovers {
+  database: string;
+  engine: string;
+  /** One line each, saying how to finish it; empty when nothing was left. */
+  leftovers: string[];
+  error?: string;
+}
+
+/** Asks each configured database's driver what interrupted restores left (read-only), all at once. */
+export async function findDatabaseLeftovers(cfg: LoadedConfig): Promise<DatabaseLeftovers[]> {
+  const checked = cfg.databases.map(async (db): Promise<DatabaseLeftovers | null> => {
+    const driver = driverFor(db.engine);
+    if (!driver.findLeftovers) return null;
+    try {
+      return { database: db.name, engine: db.engine, leftovers: await driver.findLeftovers(db) };
+    } catch (err) {
+      return { database: db.name, engine: db.engine, leftovers: [], error: errorMessage(err) };
+    }
+  });
+  return (await Promise.all(checked)).filter((x): x is DatabaseLeftovers => x !== null);
 }
 
 /** A summary for `respaldo status` and the menu header. Reads only. */
-export async function getStatus(cfg: LoadedConfig, now = new Date()): Promise<StatusReport> {
+export async function getStatus(cfg: LoadedConfig, now = new Date(), opts: { databases?: boolean } = {}): Promise<StatusReport> {
+  const databaseLeftovers = opts.databases ? findDatabaseLeftovers(cfg) : null;
   const sets = await listSets(cfg);
   let totalBytes = 0;
   for (const s of sets) totalBytes += await folderSize(s.path);
@@ -69,5 +100,6 @@ export async function getStatus(cfg: LoadedConfig, now = new Date()): Promise<St
     lock,
     leftovers,
     scheduler: readSchedulerState(cfg.backupDir),
+    ...(databaseLeftovers ? { databaseLeftovers: await databaseLeftovers } : {}),
   };
 }
