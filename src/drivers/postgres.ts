@@ -280,7 +280,9 @@ async function commandDone<T>(p: Promise<T>, tool: PgTool, conn: PgConnection, w
     if (signal?.aborted) throw new InterruptedError();
     if (err instanceof CommandError) {
       const info = err.details as { command: string; exitCode: number | null; signal: string | null; stderrTail: string };
-      throw new CommandError(`${what}: ${err.message}`, hintForStderr(info.stderrTail, { tool, conn }) ?? err.hint, info);
+      const ended = sessionEndedBy(info.stderrTail);
+      const message = ended ? `${what}: ${ended.cause} (${err.message})` : `${what}: ${err.message}`;
+      throw new CommandError(message, hintForStderr(info.stderrTail, { tool, conn }) ?? err.hint, info);
     }
     throw err;
   }
