@@ -39,7 +39,8 @@ export const PHRASES_EN = {
   'pg.rollbackSide': (p: PhraseParams) => `Nothing is replaced. Drop "${p['name']}" when you no longer need it: DROP DATABASE ${p['qName']};`,
   'pg.rollbackCommand': (p: PhraseParams) =>
     `The previous database is kept as "${p['safety']}". To go back: respaldo restore <pre_restore set id> --db ${p['db']} --yes ` +
-    `(swaps it back in; the restored one is kept as a new safety copy). Delete the pre_restore set (respaldo delete) to drop it once you are sure.`,
+    `(swaps it back in; the restored one is kept as a new safety copy); by hand: ALTER DATABASE ${p['qLive']} RENAME TO <another name>; ` +
+    `ALTER DATABASE ${p['qSafety']} RENAME TO ${p['qLive']}. Delete the pre_restore set (respaldo delete) to drop it once you are sure.`,
   'pg.swapBackRenames': (p: PhraseParams) =>
     `in one transaction: rename "${p['live']}" to "${p['newSafety']}" (the safety copy) and "${p['safety']}" to "${p['live']}"; ` +
     'if either rename fails, both databases keep their names',

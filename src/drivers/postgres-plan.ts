@@ -524,7 +524,7 @@ export function planPgRestore(req: PgPlanInput): RestoreStepPlan {
   if (req.target.kind === 'in-place') {
     const safety = preRestoreDbName(live, req.setId);
     steps.push(phrase('pg.refuseSessions', { live }), phrase('pg.renameLive', { live, safety }), phrase('pg.rename', { from: staging, to: live }), phrase('pg.failInPlace', { staging, live }));
-    const rollback = phrase('pg.rollbackCommand', { safety, db: req.db.name });
+    const rollback = phrase('pg.rollbackCommand', { safety, db: req.db.name, qLive: quoteIdent(live), qSafety: quoteIdent(safety) });
     return {
       database: req.db.name,
       target: `database "${live}" ${where}`,

@@ -32,7 +32,8 @@ export const PHRASES_ES = {
   'pg.rollbackSide': (p: PhraseParams) => `No se sustituye nada. Borre "${p['name']}" cuando ya no la necesite: DROP DATABASE ${p['qName']};`,
   'pg.rollbackCommand': (p: PhraseParams) =>
     `La base anterior se conserva como "${p['safety']}". Para volver atrás: respaldo restore <id de la copia pre_restore> ` +
-    `--db ${p['db']} --yes (la vuelve a poner en uso; la restaurada se conserva como nueva copia de seguridad). ` +
+    `--db ${p['db']} --yes (la vuelve a poner en uso; la restaurada se conserva como nueva copia de seguridad); a mano: ` +
+    `ALTER DATABASE ${p['qLive']} RENAME TO <otro nombre>; ALTER DATABASE ${p['qSafety']} RENAME TO ${p['qLive']}. ` +
     'Borre la copia pre_restore (respaldo delete) para eliminarla cuando esté seguro.',
   'pg.swapBackRenames': (p: PhraseParams) =>
     `en una transacción: renombrar "${p['live']}" a "${p['newSafety']}" (la copia de seguridad) y "${p['safety']}" ` +
