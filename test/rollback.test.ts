@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { loadConfig } from '../src/config/load.js';
 import { silentReporter } from '../src/core/events.js';
 import { EXIT } from '../src/core/exit-codes.js';
+import { SWAP_JOURNAL_PREFIX } from '../src/engine/restore.js';
 import { createEngineFacade } from '../src/ui/engine-facade.js';
 import { pgAvailable, startPgCluster, type PgCluster } from './helpers/pg-cluster.js';
 
@@ -56,9 +57,10 @@ function rollbackCommand(stdout: string): string[] {
   return m[1]!.split(' ');
 }
 
-function setIds(type?: string): string[] {
-  const list = cli(['list', '--json']).json as { id: string; type: string }[];
-  return list.filter((s) => !type || s.type === type).map((s) => s.id);
+/** Ids of the sets of `type` holding database `db`. */
+function setIds(type: string, db: string): string[] {
+  const list = cli(['list', '--json']).json as { id: string; type: string; databases: string[] }[];
+  return list.filter((s) => s.type === type && s.databases.includes(db)).map((s) => s.id);
 }
 
 describe.skipIf(!available)('rollback of an in-place PostgreSQL restore', () => {
@@ -73,6 +75,7 @@ describe.skipIf(!available)('rollback of an in-place PostgreSQL restore', () => 
         backupDir: './backups',
         databases: [
           { name: 'tienda', url: `postgresql://${cluster.user}:\${DB_PASSWORD}@${cluster.host}:${cluster.port}/tienda` },
+          { name: 'corte', url: `postgresql://${cluster.user}:\${DB_PASSWORD}@${cluster.host}:${cluster.port}/corte` },
           { name: 'menu', url: `postgresql://${cluster.user}:\${DB_PASSWORD}@${cluster.host}:${cluster.port}/menu` },
         ],
         files: { config: [], application: [] },
@@ -101,7 +104,7 @@ describe.skipIf(!available)('rollback of an in-place PostgreSQL restore', () => 
     const restored = cli(['restore', backupId, '--db', 'tienda', '--yes']);
     expect(restored.code, restored.stderr + restored.stdout).toBe(EXIT.ok);
     expect(plainDump('tienda')).toBe(atBackup);
-    const [preRestore] = setIds('pre_restore');
+    const [preRestore] = setIds('pre_restore', 'tienda');
     expect(preRestore).toBeDefined();
     const rollback = rollbackCommand(restored.stdout);
     expect(rollback).toEqual(['restore', preRestore, '--db', 'tienda', '--yes']);
@@ -136,7 +139,7 @@ describe.skipIf(!available)('rollback of an in-place PostgreSQL restore', () => 
     expect(cluster.databases()).not.toContain(`tienda__pre_restore_${backupId}`);
     expect(cluster.databases().filter((n) => n.includes('__restore_'))).toEqual([]);
     // The used pre_restore set is gone (its database is live again); a new one lists the replaced database.
-    const safetySets = setIds('pre_restore');
+    const safetySets = setIds('pre_restore', 'tienda');
     expect(safetySets).not.toContain(preRestore);
     expect(safetySets).toHaveLength(1);
     const again = rollbackCommand(rolledBack.stdout);
@@ -147,7 +150,7 @@ describe.skipIf(!available)('rollback of an in-place PostgreSQL restore', () => 
     const redo = cli(again);
     expect(redo.code, redo.stderr + redo.stdout).toBe(EXIT.ok);
     expect(plainDump('tienda')).toBe(atBackup);
-    const last = setIds('pre_restore');
+    const last = setIds('pre_restore', 'tienda');
     expect(last).toHaveLength(1);
     // Named after the set it came from (as every safety copy): the replaced database of restoring `again`.
     expect(plainDump(`tienda__pre_restore_${again[1]}`)).toBe(beforeRestore);
@@ -157,6 +160,38 @@ describe.skipIf(!available)('rollback of an in-place PostgreSQL restore', () => 
     const twice = cli(again);
     expect(twice.code).not.toBe(EXIT.ok);
     expect(plainDump('tienda')).toBe(atBackup);
+  });
+
+  test('a rollback killed between its swap and its sets is finished by the next create', () => {
+    cluster.createDatabase('corte');
+    cluster.psql(`CREATE TABLE t (id int); INSERT INTO t SELECT generate_series(1, 30);`, 'corte');
+    const created = cli(['create', '--db', 'corte', '--no-files', '--json']);
+    expect(created.code, created.stderr).toBe(EXIT.ok);
+    cluster.psql(`INSERT INTO t VALUES (31);`, 'corte');
+    const before = plainDump('corte');
+    const restored = cli(['restore', created.json.id, '--db', 'corte', '--yes']);
+    expect(restored.code, restored.stderr + restored.stdout).toBe(EXIT.ok);
+    const [, p] = rollbackCommand(restored.stdout);
+    const show = cli(['show', p!, '--json']).json;
+    // What a rollback killed right after its swap leaves: the databases swapped, the journal, no new set.
+    const kept = `corte__pre_restore_${created.json.id}`;
+    const newSafety = `corte__pre_restore_${p}`;
+    cluster.psql(`BEGIN; ALTER DATABASE corte RENAME TO "${newSafety}"; ALTER DATABASE "${kept}" RENAME TO corte; COMMIT;`);
+    const entry = { ...show.databases[0], safetyDatabase: newSafety };
+    const journal = { setId: p, entries: [{ database: 'corte', kept, newSafety, entry }] };
+    writeFileSync(join(work, 'backups', `${SWAP_JOURNAL_PREFIX}${p}.json`), JSON.stringify(journal));
+    const setsBefore = setIds('pre_restore', 'corte');
+
+    const next = cli(['create', '--db', 'corte', '--no-files']);
+    expect(next.code, next.stderr + next.stdout).toBe(EXIT.ok);
+    expect(next.stderr).toMatch(/finished a rollback cut short/);
+    expect(plainDump('corte')).toBe(before);
+    const after = setIds('pre_restore', 'corte');
+    expect(after).not.toContain(p); // the used set no longer lists the live database
+    const fresh = after.filter((id) => !setsBefore.includes(id));
+    expect(fresh).toHaveLength(1);
+    expect(cli(['show', fresh[0]!, '--json']).json.databases[0]).toMatchObject({ safetyDatabase: newSafety });
+    expect(existsSync(join(work, 'backups', `${SWAP_JOURNAL_PREFIX}${p}.json`))).toBe(false);
   });
 
   test('the menu (engine facade) restores a pre_restore set: the rollback through planRestore/executeRestore', async () => {

@@ -103,6 +103,12 @@ export async function createBackup(cfg: LoadedConfig, opts: CreateOptions, repor
 export async function recoverInterrupted(cfg: LoadedConfig, databases: string[], reporter: Reporter, signal?: AbortSignal): Promise<string[]> {
   const done: string[] = [];
   const scratchDir = join(cfg.backupDir, `.tmp-restore-${process.pid}`);
+  // Loaded here: restore.ts imports this module.
+  const { finishInterruptedSwapBacks } = await import('./restore.js');
+  for (const a of await finishInterruptedSwapBacks(cfg, reporter)) {
+    reporter.emit({ type: 'warning', message: a });
+    done.push(a);
+  }
   try {
     for (const name of databases) {
       const db = cfg.databases.find((d) => d.name === name);

@@ -311,6 +311,7 @@ export async function executeRestore(cfg: LoadedConfig, plan: RestorePlan, repor
     await ensurePrivateDir(scratchRoot);
     try {
       outcome.recovered.push(...(await sweepTemps(cfg.backupDir)));
+      outcome.recovered.push(...(await finishInterruptedSwapBacks(cfg, reporter)));
       for (const d of plan.databases) {
         const db = dbConfig(cfg, d.database);
         outcome.recovered.push(...(await driverFor(db.engine).recover(db, ctxFor(db, scratchRoot))));
@@ -335,6 +336,10 @@ export async function executeRestore(cfg: LoadedConfig, plan: RestorePlan, repor
       }
       const renamed: DatabaseEntry[] = [];
       const swappedBack: string[] = [];
+      // Swap backs in flight, so that a run killed between a swap and the sets below is finished later.
+      const journal: SwapBackJournal['entries'] = [];
+      const journalPath = join(cfg.backupDir, `${SWAP_JOURNAL_PREFIX}${m.id}.json`);
+      let journalDone = true;
       try {
         for (const d of plan.databases) {
           if (signal.aborted) throw new InterruptedError();
@@ -346,6 +351,12 @@ export async function executeRestore(cfg: LoadedConfig, plan: RestorePlan, repor
           try {
             const partFile = (role = 'main') => (role === 'main' ? entry : (entry.extras ?? []).find((x) => x.role === role));
             const swapBack = d.swapsBack && driver.swapBack ? driver.swapBack.bind(driver) : null;
+            if (swapBack) {
+              const newSafety = d.safety.kind === 'renamed-database' ? d.safety.name : null;
+              const listed = newSafety ? referenceEntry(entry, newSafety, m.id) : null;
+              journal.push({ database: d.database, kept: d.swapsBack!, newSafety, entry: listed });
+              await writeFileAtomic(journalPath, JSON.stringify({ setId: m.id, entries: journal }) + '\n');
+            }
             const result = swapBack
               ? await swapBack({ db, safetyName: d.swapsBack!, setId: m.id, terminateConnections: Boolean(plan.options.terminateConnections) }, ctxFor(db, scratchRoot))
               : await driver.restore(
@@ -369,7 +380,7 @@ export async function executeRestore(cfg: LoadedConfig, plan: RestorePlan, repor
               ctxFor(db, scratchRoot),
             );
             outcome.databases.push({ name: d.database, ok: true, restoredTo: result.restoredTo, ...(result.safetyDatabase ? { safetyDatabase: result.safetyDatabase } : {}) });
-            if (result.safetyDatabase) renamed.push({ ...entry, file: null, md5: null, sha256: null, storedBytes: 0, extras: [], safetyDatabase: result.safetyDatabase, details: { note: `the live database before restoring set ${m.id}, renamed on the server` } });
+            if (result.safetyDatabase) renamed.push(referenceEntry(entry, result.safetyDatabase, m.id));
             if (swapBack) swappedBack.push(d.database);
             reporter.emit({ type: 'item-end', item: d.database, ok: true, durationMs: Date.now() - started });
             writeLog(cfg.backupDir, 'restore-database', { setId: m.id, db: d.database, restoredTo: result.restoredTo, safetyDatabase: result.safetyDatabase ?? null, outcome: 'ok', durationMs: Date.now() - started }, cfg.secrets);
@@ -397,6 +408,7 @@ export async function executeRestore(cfg: LoadedConfig, plan: RestorePlan, repor
           try {
             outcome.safetySetIds.push(await publishReferenceSet(cfg, m.id, renamed));
           } catch (err) {
+            journalDone = false;
             const kept = renamed.map((r) => `${r.name} as "${r.safetyDatabase}"`).join(', ');
             throw new RespaldoError('failed', `The replaced databases are kept on their servers (${kept}), but listing them in a pre_restore set failed: ${errorMessage(asOperatorError(err))}.`, 'Nothing is lost: those databases are the rollback. Fix the backup folder (space, permissions), then rename them back by hand if needed or drop them once you are sure.');
           }
@@ -408,6 +420,7 @@ export async function executeRestore(cfg: LoadedConfig, plan: RestorePlan, repor
             reporter.emit({ type: 'warning', message: `${message}; do not delete that set (it would drop the live database)` });
           });
         }
+        if (journal.length && journalDone) await fsp.rm(journalPath, { force: true });
       }
       if (plan.files && outcome.ok) {
         reporter.emit({ type: 'item-start', item: 'files', kind: 'restore' });
@@ -422,6 +435,71 @@ export async function executeRestore(cfg: LoadedConfig, plan: RestorePlan, repor
     reporter.emit({ type: 'run-end', ok: outcome.ok, setId: m.id, durationMs: Date.now() - t0 });
     return outcome;
   });
+}
+
+/** The entry of a pre_restore set listing a live database renamed on its server as `safetyDatabase`. */
+function referenceEntry(entry: DatabaseEntry, safetyDatabase: string, setId: string): DatabaseEntry {
+  const note = `the live database before restoring set ${setId}, renamed on the server`;
+  return { ...entry, file: null, md5: null, sha256: null, storedBytes: 0, extras: [], safetyDatabase, details: { note } };
+}
+
+/** Names the journals of swap backs in flight (`.swapback-<set id>.json` in the backup folder). */
+export const SWAP_JOURNAL_PREFIX = '.swapback-';
+
+/** Written before each swap back, removed once the sets say where everything is. */
+interface SwapBackJournal {
+  setId: string;
+  entries: { database: string; kept: string; newSafety: string | null; entry: DatabaseEntry | null }[];
+}
+
+/**
+ * Finishes rollbacks cut between their swap and the sets that record it (a killed run): for each
+ * journaled swap back that happened (the kept database is gone), lists the database it replaced
+ * in a new pre_restore set (unless a set already lists it) and removes the swapped-back entry from
+ * the set that listed it. A swap that never happened needs nothing. Call under the lock. Returns
+ * one line per action; a server that cannot be reached leaves its journal for the next run.
+ */
+export async function finishInterruptedSwapBacks(cfg: LoadedConfig, reporter: Reporter): Promise<string[]> {
+  if (!existsSync(cfg.backupDir)) return [];
+  const actions: string[] = [];
+  for (const name of readdirSync(cfg.backupDir).filter((n) => n.startsWith(SWAP_JOURNAL_PREFIX) && n.endsWith('.json'))) {
+    const file = join(cfg.backupDir, name);
+    try {
+      const j = JSON.parse(await fsp.readFile(file, 'utf8')) as SwapBackJournal;
+      const publish: DatabaseEntry[] = [];
+      const retire: string[] = [];
+      for (const e of j.entries) {
+        const db = dbConfig(cfg, e.database);
+        const driver = driverFor(db.engine);
+        if ((await driver.inspectTarget(db, { kind: 'side-by-side', name: e.kept })).exists) continue; // never swapped
+        retire.push(e.database);
+        const fresh = e.newSafety ? await driver.inspectTarget(db, { kind: 'side-by-side', name: e.newSafety }) : null;
+        if (e.newSafety && e.entry && fresh?.exists && !(await listsSafetyDatabase(cfg, e.newSafety))) publish.push(e.entry);
+        actions.push(`${e.database}: finished a rollback cut short ("${e.kept}" is the live database again)`);
+      }
+      if (publish.length) {
+        const id = await publishReferenceSet(cfg, j.setId, publish);
+        actions.push(`listed ${publish.map((p) => `"${p.safetyDatabase}"`).join(', ')} in pre_restore set ${id}`);
+      }
+      if (retire.length && existsSync(join(setDir(cfg, j.setId), MANIFEST_NAME))) await retireSwappedBack(cfg, j.setId, retire);
+      await fsp.rm(file, { force: true });
+    } catch (err) {
+      reporter.emit({ type: 'warning', message: `could not finish the interrupted rollback recorded in ${file}: ${errorMessage(err)}` });
+    }
+  }
+  if (actions.length) writeLog(cfg.backupDir, 'recover', { actions, reason: 'rollback interrupted' }, cfg.secrets);
+  return actions;
+}
+
+async function listsSafetyDatabase(cfg: LoadedConfig, name: string): Promise<boolean> {
+  for (const id of readdirSync(cfg.backupDir).filter(isSetId)) {
+    try {
+      if ((await readManifest(cfg, id)).databases.some((d) => d.safetyDatabase === name)) return true;
+    } catch {
+      /* a damaged set lists nothing */
+    }
+  }
+  return false;
 }
 
 /**

@@ -7,6 +7,7 @@ import { readSchedulerState, type SchedulerState } from '../scheduler/state.js';
 import { isStale, LOCK_NAME } from './lock.js';
 import { errorMessage } from '../core/errors.js';
 import { driverFor } from '../drivers/registry.js';
+import { SWAP_JOURNAL_PREFIX } from './restore.js';
 
 export interface StatusReport {
   configFile: string;
@@ -20,7 +21,7 @@ export interface StatusReport {
   newest: SetSummary | null;
   freeBytes: number | null;
   lock: { held: boolean; holder: string | null };
-  /** Staging folders left by interrupted runs (removed by the next create). */
+  /** Staging folders and rollback journals left by interrupted runs (removed or finished by the next create). */
   leftovers: string[];
   /** What the scheduler last recorded: per job last run, outcome, duration, next run. */
   scheduler: SchedulerState;
@@ -87,7 +88,7 @@ export async function getStatus(cfg: LoadedConfig, now = new Date(), opts: { dat
       lock = { held: true, holder: 'unreadable lock file' };
     }
   }
-  const leftovers = existsSync(cfg.backupDir) ? readdirSync(cfg.backupDir).filter((n) => n.startsWith('.tmp-')) : [];
+  const leftovers = existsSync(cfg.backupDir) ? readdirSync(cfg.backupDir).filter((n) => n.startsWith('.tmp-') || n.startsWith(SWAP_JOURNAL_PREFIX)) : [];
   return {
     configFile: cfg.file,
     backupDir: cfg.backupDir,
