@@ -26,7 +26,9 @@ function configFor(name: string): string {
     join(dir, 'backup_config.json'),
     JSON.stringify({
       backupDir: './backups',
-      databases: [{ name, url: `postgresql://${cluster.user}:\${DB_PASSWORD}@${cluster.host}:${cluster.port}/${name}` }],
+      databases: [
+        { name, url: `postgresql://${cluster.user}:\${DB_PASSWORD}@${cluster.host}:${cluster.port}/${name}` },
+      ],
       files: { config: [], application: [] },
       retention: { keepLast: 3, daily: 7, weekly: 4, monthly: 6, yearly: 1 },
       schedule: { jobs: [] },
@@ -57,7 +59,8 @@ function seed(name: string): void {
 
 describe.skipIf(!available)('leftovers of interrupted PostgreSQL restores', () => {
   beforeAll(async () => {
-    if (!existsSync(join(ROOT, 'dist/cli/main.js'))) throw new Error('dist/ is missing: run `npx tsc -p tsconfig.json` first.');
+    if (!existsSync(join(ROOT, 'dist/cli/main.js')))
+      throw new Error('dist/ is missing: run `npx tsc -p tsconfig.json` first.');
     work = mkdtempSync(join(tmpdir(), 'respaldo-leftovers-'));
     cluster = await startPgCluster({ password: PASSWORD });
   });
@@ -74,9 +77,15 @@ describe.skipIf(!available)('leftovers of interrupted PostgreSQL restores', () =
     const status = cli(config, ['status', '--json']);
     expect(status.code, status.stderr).toBe(EXIT.ok);
     expect(status.json.databaseLeftovers).toEqual([
-      { database: 'uno', engine: 'postgres', leftovers: [expect.stringMatching(/temporary database "uno__restore_20250101_000000".*respaldo create/)] },
+      {
+        database: 'uno',
+        engine: 'postgres',
+        leftovers: [expect.stringMatching(/temporary database "uno__restore_20250101_000000".*respaldo create/)],
+      },
     ]);
-    expect(cli(config, ['status']).stdout).toMatch(/Interrupted restores:\n {2}uno: temporary database "uno__restore_20250101_000000"/);
+    expect(cli(config, ['status']).stdout).toMatch(
+      /Interrupted restores:\n {2}uno: temporary database "uno__restore_20250101_000000"/,
+    );
     expect(cluster.databases()).toContain('uno__restore_20250101_000000'); // status changed nothing
 
     const created = cli(config, ['create', '--no-files']);
@@ -94,7 +103,9 @@ describe.skipIf(!available)('leftovers of interrupted PostgreSQL restores', () =
     cluster.createDatabase('dos__restore_20250101_000000');
 
     const status = cli(config, ['status', '--json']);
-    expect(status.json.databaseLeftovers[0].leftovers[0]).toMatch(/database "dos" is missing: a restore was interrupted during its swap.*renames it back/);
+    expect(status.json.databaseLeftovers[0].leftovers[0]).toMatch(
+      /database "dos" is missing: a restore was interrupted during its swap.*renames it back/,
+    );
 
     const created = cli(config, ['create', '--no-files', '--json']);
     expect(created.code, created.stderr + created.stdout).toBe(EXIT.ok);
@@ -113,7 +124,9 @@ describe.skipIf(!available)('leftovers of interrupted PostgreSQL restores', () =
     expect(created.code).not.toBe(EXIT.ok);
     const said = created.stderr + created.stdout;
     expect(said).toMatch(/database "tres" does not exist because a restore was interrupted/);
-    expect(said).toMatch(/"tres__pre_restore_20250101_000000".*respaldo restore <its pre_restore set id> --db tres --yes/s);
+    expect(said).toMatch(
+      /"tres__pre_restore_20250101_000000".*respaldo restore <its pre_restore set id> --db tres --yes/s,
+    );
     expect(said).not.toMatch(/psql -l/);
     expect(cluster.databases()).toContain('tres__pre_restore_20250101_000000'); // nothing guessed, nothing renamed
 

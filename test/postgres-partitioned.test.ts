@@ -84,7 +84,8 @@ function cli(config: string, args: string[]): { code: number; stdout: string; st
 
 describe.skipIf(!available)('partitioned tables restored by name (live)', () => {
   beforeAll(async () => {
-    if (!existsSync(join(ROOT, 'dist/cli/main.js'))) throw new Error('dist/ is missing: run `npx tsc -p tsconfig.json` first.');
+    if (!existsSync(join(ROOT, 'dist/cli/main.js')))
+      throw new Error('dist/ is missing: run `npx tsc -p tsconfig.json` first.');
     work = mkdtempSync(join(tmpdir(), 'respaldo-partitioned-'));
     cluster = await startPgCluster({ password: PASSWORD });
   });
@@ -110,7 +111,12 @@ describe.skipIf(!available)('partitioned tables restored by name (live)', () => 
       config,
       JSON.stringify({
         backupDir: './backups',
-        databases: [{ name: 'ventas', url: `postgresql://${cluster.user}:\${DB_PASSWORD}@${cluster.host}:${cluster.port}/ventas` }],
+        databases: [
+          {
+            name: 'ventas',
+            url: `postgresql://${cluster.user}:\${DB_PASSWORD}@${cluster.host}:${cluster.port}/ventas`,
+          },
+        ],
         files: { config: [], application: [] },
         retention: { keepLast: 3, daily: 7, weekly: 4, monthly: 6, yearly: 1 },
         schedule: { jobs: [] },
@@ -126,20 +132,45 @@ describe.skipIf(!available)('partitioned tables restored by name (live)', () => 
 
     const r = cli(config, ['restore', id, '--db', 'ventas', '--to', 'ventas_m', '--table', 'measurement', '--yes']);
     expect(r.code, r.stderr + r.stdout).toBe(EXIT.ok);
-    const tables = cluster.psql(`SELECT string_agg(relname, ',' ORDER BY relname) FROM pg_class WHERE relkind IN ('r', 'p') AND relnamespace = 'public'::regnamespace`, 'ventas_m');
+    const tables = cluster.psql(
+      `SELECT string_agg(relname, ',' ORDER BY relname) FROM pg_class WHERE relkind IN ('r', 'p') AND relnamespace = 'public'::regnamespace`,
+      'ventas_m',
+    );
     expect(tables).toBe('m_2024,m_2025,m_2025_even,m_2025_odd,measurement');
     expect(cluster.psql('SELECT count(*) FROM measurement', 'ventas_m')).toBe('701');
-    expect(cluster.psql('SELECT count(*) FROM m_2025_odd', 'ventas_m')).toBe(cluster.psql('SELECT count(*) FROM m_2025_odd', 'ventas'));
+    expect(cluster.psql('SELECT count(*) FROM m_2025_odd', 'ventas_m')).toBe(
+      cluster.psql('SELECT count(*) FROM m_2025_odd', 'ventas'),
+    );
 
     // A set made before partitioned tables were recorded: the archive decides.
     const manifestPath = join(work, 'backups', id, 'manifest.json');
     const m = JSON.parse(readFileSync(manifestPath, 'utf8'));
     delete m.databases[0].details.partitionedTables;
     writeFileSync(manifestPath, JSON.stringify(m));
-    const old = cli(config, ['restore', id, '--db', 'ventas', '--to', 'ventas_old', '--table', 'public.measurement', '--yes']);
+    const old = cli(config, [
+      'restore',
+      id,
+      '--db',
+      'ventas',
+      '--to',
+      'ventas_old',
+      '--table',
+      'public.measurement',
+      '--yes',
+    ]);
     expect(old.code, old.stderr + old.stdout).toBe(EXIT.ok);
     expect(cluster.psql('SELECT count(*) FROM measurement', 'ventas_old')).toBe('701');
-    const missing = cli(config, ['restore', id, '--db', 'ventas', '--to', 'ventas_none', '--table', 'public.nope', '--yes']);
+    const missing = cli(config, [
+      'restore',
+      id,
+      '--db',
+      'ventas',
+      '--to',
+      'ventas_none',
+      '--table',
+      'public.nope',
+      '--yes',
+    ]);
     expect(missing.code).not.toBe(EXIT.ok);
     expect(missing.stderr + missing.stdout).toMatch(/not in the archive/);
   });

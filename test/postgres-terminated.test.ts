@@ -22,8 +22,14 @@ let work: string;
 describe('sessionEndedBy / hintForStderr: the server says why it ended a session', () => {
   const conn = resolveConnection({ name: 'x', engine: 'postgres', url: 'postgresql://u@db1:5432/x' });
   test.each([
-    ['pg_dump: error: query failed: FATAL:  terminating connection due to administrator command\nserver closed the connection unexpectedly', /pg_terminate_backend\(\).*shut down/],
-    ['pg_dump: error: Dumping the contents of table "t" failed: PQgetCopyData() failed.\npg_dump: detail: Error message from server: ERROR:  could not extend file "base/1/2": No space left on device', /ran out of disk space/],
+    [
+      'pg_dump: error: query failed: FATAL:  terminating connection due to administrator command\nserver closed the connection unexpectedly',
+      /pg_terminate_backend\(\).*shut down/,
+    ],
+    [
+      'pg_dump: error: Dumping the contents of table "t" failed: PQgetCopyData() failed.\npg_dump: detail: Error message from server: ERROR:  could not extend file "base/1/2": No space left on device',
+      /ran out of disk space/,
+    ],
     ['FATAL:  terminating connection due to idle-in-transaction timeout', /idle_in_transaction_session_timeout/],
     ['FATAL:  terminating connection due to conflict with recovery', /standby/],
     ['FATAL:  terminating connection because of crash of another server process', /crashed/],
@@ -34,17 +40,21 @@ describe('sessionEndedBy / hintForStderr: the server says why it ended a session
   });
   test('a refused connection still asks whether the server runs', () => {
     expect(sessionEndedBy('could not connect to server: Connection refused')).toBeNull();
-    expect(hintForStderr('connection to server at "db1", port 5432 failed: Connection refused', { tool: 'pg_dump', conn })).toMatch(/running/);
+    expect(
+      hintForStderr('connection to server at "db1", port 5432 failed: Connection refused', { tool: 'pg_dump', conn }),
+    ).toMatch(/running/);
   });
   test('the lock-wait timeout keeps its own hint', () => {
-    const s = 'pg_dump: error: query failed: ERROR:  canceling statement due to statement timeout\npg_dump: detail: Query was: LOCK TABLE public.t IN ACCESS SHARE MODE';
+    const s =
+      'pg_dump: error: query failed: ERROR:  canceling statement due to statement timeout\npg_dump: detail: Query was: LOCK TABLE public.t IN ACCESS SHARE MODE';
     expect(hintForStderr(s, { tool: 'pg_dump', conn })).toMatch(/lockWaitTimeout/);
   });
 });
 
 describe.skipIf(!available)('pg_dump terminated by the server (live)', () => {
   beforeAll(async () => {
-    if (!existsSync(join(ROOT, 'dist/cli/main.js'))) throw new Error('dist/ is missing: run `npx tsc -p tsconfig.json` first.');
+    if (!existsSync(join(ROOT, 'dist/cli/main.js')))
+      throw new Error('dist/ is missing: run `npx tsc -p tsconfig.json` first.');
     work = mkdtempSync(join(tmpdir(), 'respaldo-terminated-'));
     cluster = await startPgCluster({ password: PASSWORD });
   });
@@ -61,7 +71,12 @@ describe.skipIf(!available)('pg_dump terminated by the server (live)', () => {
       config,
       JSON.stringify({
         backupDir: './backups',
-        databases: [{ name: 'victima', url: `postgresql://${cluster.user}:\${DB_PASSWORD}@${cluster.host}:${cluster.port}/victima` }],
+        databases: [
+          {
+            name: 'victima',
+            url: `postgresql://${cluster.user}:\${DB_PASSWORD}@${cluster.host}:${cluster.port}/victima`,
+          },
+        ],
         files: { config: [], application: [] },
         retention: { keepLast: 3, daily: 7, weekly: 4, monthly: 6, yearly: 1 },
         schedule: { jobs: [] },
@@ -81,7 +96,7 @@ describe.skipIf(!available)('pg_dump terminated by the server (live)', () => {
     const exited = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
     try {
       let pid: number | undefined;
-      for (const deadline = Date.now() + 60_000; pid === undefined && Date.now() < deadline; ) {
+      for (const deadline = Date.now() + 60_000; pid === undefined && Date.now() < deadline;) {
         const rows = await cluster.query<{ pid: number }>(
           `SELECT pid FROM pg_stat_activity WHERE datname = 'victima' AND wait_event_type = 'Lock' AND query ILIKE 'LOCK TABLE%'`,
         );

@@ -41,13 +41,20 @@ function cli(args: string[]): { code: number; stdout: string; stderr: string; js
 }
 
 function plainDump(database: string): string {
-  const r = spawnSync(join(cluster.binDir, 'pg_dump'), ['--no-password', `--dbname=host=${cluster.host} port=${cluster.port} user=${cluster.user} dbname=${database}`], {
-    encoding: 'utf8',
-    env: { ...process.env, PGPASSWORD: cluster.password },
-    maxBuffer: 64 << 20,
-  });
+  const r = spawnSync(
+    join(cluster.binDir, 'pg_dump'),
+    ['--no-password', `--dbname=host=${cluster.host} port=${cluster.port} user=${cluster.user} dbname=${database}`],
+    {
+      encoding: 'utf8',
+      env: { ...process.env, PGPASSWORD: cluster.password },
+      maxBuffer: 64 << 20,
+    },
+  );
   if (r.status !== 0) throw new Error(r.stderr);
-  return r.stdout.split('\n').filter((l) => !/^\\(un)?restrict /.test(l)).join('\n');
+  return r.stdout
+    .split('\n')
+    .filter((l) => !/^\\(un)?restrict /.test(l))
+    .join('\n');
 }
 
 /** The command of the "To roll back:" line a restore printed, as argv (without `respaldo`). */
@@ -65,7 +72,8 @@ function setIds(type: string, db: string): string[] {
 
 describe.skipIf(!available)('rollback of an in-place PostgreSQL restore', () => {
   beforeAll(async () => {
-    if (!existsSync(join(ROOT, 'dist/cli/main.js'))) throw new Error('dist/ is missing: run `npx tsc -p tsconfig.json` first.');
+    if (!existsSync(join(ROOT, 'dist/cli/main.js')))
+      throw new Error('dist/ is missing: run `npx tsc -p tsconfig.json` first.');
     work = mkdtempSync(join(tmpdir(), 'respaldo-rollback-'));
     cluster = await startPgCluster({ password: PASSWORD });
     configFile = join(work, 'backup_config.json');
@@ -74,7 +82,10 @@ describe.skipIf(!available)('rollback of an in-place PostgreSQL restore', () => 
       JSON.stringify({
         backupDir: './backups',
         databases: [
-          { name: 'tienda', url: `postgresql://${cluster.user}:\${DB_PASSWORD}@${cluster.host}:${cluster.port}/tienda` },
+          {
+            name: 'tienda',
+            url: `postgresql://${cluster.user}:\${DB_PASSWORD}@${cluster.host}:${cluster.port}/tienda`,
+          },
           { name: 'corte', url: `postgresql://${cluster.user}:\${DB_PASSWORD}@${cluster.host}:${cluster.port}/corte` },
           { name: 'menu', url: `postgresql://${cluster.user}:\${DB_PASSWORD}@${cluster.host}:${cluster.port}/menu` },
         ],
@@ -91,13 +102,19 @@ describe.skipIf(!available)('rollback of an in-place PostgreSQL restore', () => 
 
   test('restore in place, roll back with the printed command, then roll the rollback back', async () => {
     cluster.createDatabase('tienda');
-    cluster.psql(`CREATE TABLE item (id int PRIMARY KEY, name text); INSERT INTO item SELECT g, 'v1-' || g FROM generate_series(1, 500) g;`, 'tienda');
+    cluster.psql(
+      `CREATE TABLE item (id int PRIMARY KEY, name text); INSERT INTO item SELECT g, 'v1-' || g FROM generate_series(1, 500) g;`,
+      'tienda',
+    );
     const created = cli(['create', '--db', 'tienda', '--no-files', '--json']);
     expect(created.code, created.stderr).toBe(EXIT.ok);
     const backupId = created.json.id as string;
     const atBackup = plainDump('tienda');
 
-    cluster.psql(`DELETE FROM item WHERE id > 100; INSERT INTO item VALUES (9999, 'after the backup'); CREATE TABLE extra (x int);`, 'tienda');
+    cluster.psql(
+      `DELETE FROM item WHERE id > 100; INSERT INTO item VALUES (9999, 'after the backup'); CREATE TABLE extra (x int);`,
+      'tienda',
+    );
     const beforeRestore = plainDump('tienda');
     expect(beforeRestore).not.toBe(atBackup);
 
@@ -119,7 +136,9 @@ describe.skipIf(!available)('rollback of an in-place PostgreSQL restore', () => 
       estimateSource: 'kept-database',
     });
     expect(dry.json.refusals).toEqual([]);
-    expect(cli([...rollback.filter((a) => a !== '--yes'), '--dry-run']).stdout).toMatch(/rolls back: the kept database tienda__pre_restore_/);
+    expect(cli([...rollback.filter((a) => a !== '--yes'), '--dry-run']).stdout).toMatch(
+      /rolls back: the kept database tienda__pre_restore_/,
+    );
 
     // A session on the live database refuses the rollback unless --terminate-connections.
     const holder = await cluster.client('tienda');
@@ -144,7 +163,10 @@ describe.skipIf(!available)('rollback of an in-place PostgreSQL restore', () => 
     expect(safetySets).toHaveLength(1);
     const again = rollbackCommand(rolledBack.stdout);
     expect(again).toEqual(['restore', safetySets[0], '--db', 'tienda', '--yes']);
-    expect(cli(['show', safetySets[0]!, '--json']).json.databases[0]).toMatchObject({ safetyDatabase: `tienda__pre_restore_${preRestore}`, file: null });
+    expect(cli(['show', safetySets[0]!, '--json']).json.databases[0]).toMatchObject({
+      safetyDatabase: `tienda__pre_restore_${preRestore}`,
+      file: null,
+    });
 
     // Rolling back the rollback puts the restored data back.
     const redo = cli(again);
@@ -154,7 +176,9 @@ describe.skipIf(!available)('rollback of an in-place PostgreSQL restore', () => 
     expect(last).toHaveLength(1);
     // Named after the set it came from (as every safety copy): the replaced database of restoring `again`.
     expect(plainDump(`tienda__pre_restore_${again[1]}`)).toBe(beforeRestore);
-    expect(cli(['show', last[0]!, '--json']).json.databases[0]).toMatchObject({ safetyDatabase: `tienda__pre_restore_${again[1]}` });
+    expect(cli(['show', last[0]!, '--json']).json.databases[0]).toMatchObject({
+      safetyDatabase: `tienda__pre_restore_${again[1]}`,
+    });
 
     // The same set cannot be used twice: its safety copy is live now.
     const twice = cli(again);
@@ -176,7 +200,9 @@ describe.skipIf(!available)('rollback of an in-place PostgreSQL restore', () => 
     // What a rollback killed right after its swap leaves: the databases swapped, the journal, no new set.
     const kept = `corte__pre_restore_${created.json.id}`;
     const newSafety = `corte__pre_restore_${p}`;
-    cluster.psql(`BEGIN; ALTER DATABASE corte RENAME TO "${newSafety}"; ALTER DATABASE "${kept}" RENAME TO corte; COMMIT;`);
+    cluster.psql(
+      `BEGIN; ALTER DATABASE corte RENAME TO "${newSafety}"; ALTER DATABASE "${kept}" RENAME TO corte; COMMIT;`,
+    );
     const entry = { ...show.databases[0], safetyDatabase: newSafety };
     const journal = { setId: p, entries: [{ database: 'corte', kept, newSafety, entry }] };
     writeFileSync(join(work, 'backups', `${SWAP_JOURNAL_PREFIX}${p}.json`), JSON.stringify(journal));

@@ -324,13 +324,18 @@ export function pgRestoreListArgs(): string[] {
  */
 export function resolveTables(
   requested: readonly string[],
-  known: { keys: readonly string[]; relations?: readonly Relation[] | undefined; partitioned?: readonly Relation[] | 'unknown' | undefined },
+  known: {
+    keys: readonly string[];
+    relations?: readonly Relation[] | undefined;
+    partitioned?: readonly Relation[] | 'unknown' | undefined;
+  },
 ): TableRef[] {
   const out: TableRef[] = [];
   // `partitioned`: partitioned tables recorded at backup (0.3+); 'unknown' for older sets, where the archive decides.
   const parents = Array.isArray(known.partitioned) ? known.partitioned : [];
   for (const want of requested) {
-    const rel = known.relations?.find(([s, t]) => `${s}.${t}` === want) ?? parents.find(([s, t]) => `${s}.${t}` === want);
+    const named = ([s, t]: Relation) => `${s}.${t}` === want;
+    const rel = known.relations?.find(named) ?? parents.find(named);
     if (rel) {
       out.push({ schema: rel[0], table: rel[1], ...(rel[2] ? { oid: rel[2] } : {}) });
       continue;
@@ -338,7 +343,8 @@ export function resolveTables(
     const dot = want.indexOf('.');
     const ref = dot > 0 ? { schema: want.slice(0, dot), table: want.slice(dot + 1) } : { schema: 'public', table: want };
     const key = `${ref.schema}.${ref.table}`;
-    if (known.keys.length > 0 && !known.keys.includes(key) && !parents.some(([s, t]) => `${s}.${t}` === key) && known.partitioned !== 'unknown') {
+    const isParent = parents.some(([s, t]) => `${s}.${t}` === key);
+    if (known.keys.length > 0 && !known.keys.includes(key) && !isParent && known.partitioned !== 'unknown') {
       throw new Error(`table "${want}" is not in this backup`);
     }
     out.push(ref);
@@ -508,7 +514,9 @@ export type PgPlanInput = Pick<RestoreRequest, 'db' | 'entry' | 'setId' | 'targe
 
 /** The printable plan of a PostgreSQL restore. Pure. */
 export function planPgRestore(req: PgPlanInput): RestoreStepPlan {
-  if (req.entry.safetyDatabase && !req.entry.file) return planPgSwapBack({ db: req.db, safetyName: req.entry.safetyDatabase, setId: req.setId });
+  if (req.entry.safetyDatabase && !req.entry.file) {
+    return planPgSwapBack({ db: req.db, safetyName: req.entry.safetyDatabase, setId: req.setId });
+  }
   const conn = resolveConnection(req.db);
   const live = conn.database;
   const staging = restoreDbName(live, req.setId);
@@ -524,7 +532,8 @@ export function planPgRestore(req: PgPlanInput): RestoreStepPlan {
   if (req.target.kind === 'in-place') {
     const safety = preRestoreDbName(live, req.setId);
     steps.push(phrase('pg.refuseSessions', { live }), phrase('pg.renameLive', { live, safety }), phrase('pg.rename', { from: staging, to: live }), phrase('pg.failInPlace', { staging, live }));
-    const rollback = phrase('pg.rollbackCommand', { safety, db: req.db.name, qLive: quoteIdent(live), qSafety: quoteIdent(safety) });
+    const quoted = { qLive: quoteIdent(live), qSafety: quoteIdent(safety) };
+    const rollback = phrase('pg.rollbackCommand', { safety, db: req.db.name, ...quoted });
     return {
       database: req.db.name,
       target: `database "${live}" ${where}`,
@@ -569,7 +578,8 @@ export function planPgSwapBack(req: { db: DatabaseConfig; safetyName: string; se
   const newSafety = preRestoreDbName(live, req.setId);
   const where = describePg(req.db).replace(/^database "[^"]*" /, '');
   const p = { live, safety: req.safetyName, newSafety, db: req.db.name };
-  const steps = [phrase('pg.refuseSessions', { live }), phrase('pg.swapBackRenames', p), phrase('pg.swapBackNoLive', p)];
+  const steps = [phrase('pg.refuseSessions', { live }), phrase('pg.swapBackRenames', p)];
+  steps.push(phrase('pg.swapBackNoLive', p));
   const rollback = phrase('pg.rollbackSwapBack', p);
   return {
     database: req.db.name,
@@ -589,8 +599,14 @@ export function planPgSwapBack(req: { db: DatabaseConfig; safetyName: string; se
  * line each in operator words with how to finish it (read-only findings for `status` and `create`).
  * `liveMissing` when the live database is gone and respaldo-derived databases explain why. Pure.
  */
-export function describeLeftovers(live: string, dbName: string, names: readonly string[]): { liveMissing: boolean; lines: string[] } {
-  const derived = names.map((n) => ({ name: n, parsed: parseDerivedName(live, n) })).filter((d) => d.parsed && d.name !== live);
+export function describeLeftovers(
+  live: string,
+  dbName: string,
+  names: readonly string[],
+): { liveMissing: boolean; lines: string[] } {
+  const derived = names
+    .map((n) => ({ name: n, parsed: parseDerivedName(live, n) }))
+    .filter((d) => d.parsed && d.name !== live);
   const staging = derived.filter((d) => d.parsed!.kind === 'restore');
   const safety = derived.filter((d) => d.parsed!.kind === 'pre_restore');
   const lines: string[] = [];
@@ -599,21 +615,29 @@ export function describeLeftovers(live: string, dbName: string, names: readonly 
     const pair = safety.find((s) => staging.some((t) => t.parsed!.id === s.parsed!.id));
     if (pair) {
       lines.push(
-        `database "${live}" is missing: a restore was interrupted during its swap ("${pair.name}" is the database as it was ` +
-          `before). respaldo create (or the next respaldo restore of ${dbName}) renames it back to "${live}".`,
+        `database "${live}" is missing: a restore was interrupted during its swap ` +
+          `("${pair.name}" is the database as it was before). ` +
+          `respaldo create (or the next respaldo restore of ${dbName}) renames it back to "${live}".`,
       );
     } else if (safety.length) {
       lines.push(
-        `database "${live}" is missing: a restore was interrupted during its swap; the previous database is kept as ` +
-          `${safety.map((s) => `"${s.name}"`).join(', ')}. To put it back: respaldo restore <its pre_restore set id> --db ${dbName} ` +
-          `--yes (respaldo list --db ${dbName} shows the set), or restore a backup set of ${dbName}.`,
+        `database "${live}" is missing: a restore was interrupted during its swap; ` +
+          `the previous database is kept as ${safety.map((s) => `"${s.name}"`).join(', ')}. ` +
+          `To put it back: respaldo restore <its pre_restore set id> --db ${dbName} --yes ` +
+          `(respaldo list --db ${dbName} shows the set), or restore a backup set of ${dbName}.`,
       );
     } else {
-      lines.push(`database "${live}" is missing: a restore was interrupted before the restored copy took its name. ` + `respaldo restore <set id> --db ${dbName} --yes restores a backup.`);
+      lines.push(
+        `database "${live}" is missing: a restore was interrupted before the restored copy took its name. ` +
+          `respaldo restore <set id> --db ${dbName} --yes restores a backup.`,
+      );
     }
   }
   for (const t of staging) {
-    lines.push(`temporary database "${t.name}" left by an interrupted restore (set ${t.parsed!.id}); respaldo create or the next restore of ${dbName} drops it.`);
+    lines.push(
+      `temporary database "${t.name}" left by an interrupted restore (set ${t.parsed!.id}); ` +
+        `respaldo create or the next restore of ${dbName} drops it.`,
+    );
   }
   return { liveMissing, lines };
 }
@@ -654,37 +678,49 @@ export function hintForStderr(stderr: string, what: { tool: PgTool; conn: PgConn
 export function sessionEndedBy(text: string): { cause: string; hint: string } | null {
   const quoted = /(?:FATAL|ERROR|PANIC):\s+([^\n]+)/.exec(text)?.[1]?.trim();
   const s = text.toLowerCase();
-  const cause = (fallback: string) => `the server said "${quoted ?? fallback}"`;
-  const after = 'Nothing was published for this database; run it again once that is over.';
+  const ended = (fallback: string, hint: string) => ({
+    cause: `the server said "${quoted ?? fallback}"`,
+    hint: `${hint} Nothing was published for this database; run it again once that is over.`,
+  });
   if (s.includes('terminating connection due to administrator command')) {
-    return {
-      cause: cause('terminating connection due to administrator command'),
-      hint: `The server ended the session on purpose: an administrator or a tool ran pg_terminate_backend() on it, or the server is being shut down (pg_ctl stop, systemctl stop). The server is running unless it was shut down; its log says which. ${after}`,
-    };
+    return ended(
+      'terminating connection due to administrator command',
+      'The server ended the session on purpose: an administrator or a tool ran pg_terminate_backend() on it, ' +
+        'or the server is being shut down (pg_ctl stop, systemctl stop). ' +
+        'The server is running unless it was shut down; its log says which.',
+    );
   }
   if (s.includes('due to idle-in-transaction timeout') || s.includes('due to idle-session timeout')) {
-    return {
-      cause: cause('terminating connection due to idle timeout'),
-      hint: `The server's idle_in_transaction_session_timeout (or idle_session_timeout) ended the session. Disable it for the backup user (ALTER ROLE … SET idle_in_transaction_session_timeout = 0). ${after}`,
-    };
+    return ended(
+      'terminating connection due to idle timeout',
+      "The server's idle_in_transaction_session_timeout (or idle_session_timeout) ended the session. " +
+        'Disable it for the backup user (ALTER ROLE … SET idle_in_transaction_session_timeout = 0).',
+    );
   }
   if (s.includes('due to conflict with recovery')) {
-    return {
-      cause: cause('terminating connection due to conflict with recovery'),
-      hint: `This server is a standby and replication cancelled the session. Back up from the primary, or raise max_standby_streaming_delay / turn on hot_standby_feedback on the standby. ${after}`,
-    };
+    return ended(
+      'terminating connection due to conflict with recovery',
+      'This server is a standby and replication cancelled the session. Back up from the primary, ' +
+        'or raise max_standby_streaming_delay / turn on hot_standby_feedback on the standby.',
+    );
   }
   if (s.includes('because of crash of another server process')) {
-    return { cause: cause('the server restarted after a crash'), hint: `Another server process crashed and PostgreSQL restarted; check the server log. ${after}` };
+    const hint = 'Another server process crashed and PostgreSQL restarted; check the server log.';
+    return ended('the server restarted after a crash', hint);
   }
   if (s.includes('no space left on device') || s.includes('could not extend file') || s.includes('disk full')) {
-    return {
-      cause: cause('no space left on device'),
-      hint: `The database server ran out of disk space (its data or temporary-file folder), not the backup folder. Free space on the server, then run it again. ${after}`,
-    };
+    return ended(
+      'no space left on device',
+      'The database server ran out of disk space (its data or temporary-file folder), not the backup folder. ' +
+        'Free space on the server.',
+    );
   }
   if (s.includes('statement timeout') && !s.includes('lock table')) {
-    return { cause: cause('canceling statement due to statement timeout'), hint: `The server's statement_timeout cancelled the dump; disable it for the backup user (ALTER ROLE … SET statement_timeout = 0). ${after}` };
+    return ended(
+      'canceling statement due to statement timeout',
+      "The server's statement_timeout cancelled the dump; disable it for the backup user " +
+        '(ALTER ROLE … SET statement_timeout = 0).',
+    );
   }
   return null;
 }

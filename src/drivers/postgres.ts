@@ -137,11 +137,16 @@ export function pgError(err: unknown, conn: PgConnection, database: string, doin
     case '57P01':
     case '57P02':
     case '53100': {
-      const ended = sessionEndedBy(`FATAL:  ${msg}`);
-      return new RespaldoError('failed', `PostgreSQL at ${at} ended the session while ${doing}: ${msg}`, ended?.hint ?? 'The server was shut down or the session was terminated; check the server and try again.');
+      const hint = sessionEndedBy(`FATAL:  ${msg}`)?.hint;
+      const fallback = 'The server was shut down or the session was terminated; check the server and try again.';
+      const message = `PostgreSQL at ${at} ended the session while ${doing}: ${msg}`;
+      return new RespaldoError('failed', message, hint ?? fallback);
     }
     default:
-      if (sessionEndedBy(msg)) return new RespaldoError('failed', `PostgreSQL at ${at} ended the session while ${doing}: ${msg}`, sessionEndedBy(msg)!.hint);
+      const ended = sessionEndedBy(msg);
+      if (ended) {
+        return new RespaldoError('failed', `PostgreSQL at ${at} ended the session while ${doing}: ${msg}`, ended.hint);
+      }
       if (/Connection terminated|connection timeout|ECONNRESET|server closed/i.test(msg)) {
         return new RespaldoError('failed', `Lost the connection to PostgreSQL at ${at} while ${doing}: ${msg}`, `Is the server at ${at} running? Check it and try again.`);
       }
@@ -476,7 +481,12 @@ export function createPostgresDriver(deps: PostgresDriverDeps = {}): Driver {
           const args = pgDumpArgs({ conn, type, snapshot, lockWaitTimeout: lockWait });
           const child: StreamingChild = spawnStreaming({ command: dumpBin, args, env: childEnv(conn), secrets, signal: ctx.signal, missingHint: missingToolHint('pg_dump') });
           children.add(child.child);
-          type Counted = { tables: Record<string, number> | null; relations: Relation[]; partitioned: Relation[]; mode: string };
+          type Counted = {
+            tables: Record<string, number> | null;
+            relations: Relation[];
+            partitioned: Relation[];
+            mode: string;
+          };
           const counting: Promise<Counted> = (async () => {
             const tables = await listTables(client);
             // The OID finds the table in the dump's TOC (postgres-toc.ts) even when names are ambiguous.
@@ -690,7 +700,10 @@ export function createPostgresDriver(deps: PostgresDriverDeps = {}): Driver {
           found = undefined;
         }
         if (found?.liveMissing) {
-          throw new RespaldoError('failed', `PostgreSQL at ${where(conn)}: database "${conn.database}" does not exist because a restore was interrupted.`, found.lines.join(' '));
+          const message =
+            `PostgreSQL at ${where(conn)}: database "${conn.database}" does not exist ` +
+            'because a restore was interrupted.';
+          throw new RespaldoError('failed', message, found.lines.join(' '));
         }
       }
       throw pgError(err, conn, conn.database, 'connecting for the backup');
@@ -705,21 +718,32 @@ export function createPostgresDriver(deps: PostgresDriverDeps = {}): Driver {
     const safety = req.safetyName;
     const parsed = parseDerivedName(live, safety);
     if (!parsed || parsed.kind !== 'pre_restore' || safety === live) {
-      throw new RefusedError(`"${safety}" is not a safety copy of database "${live}"; refusing to swap it in.`, `Only databases named ${live}__pre_restore_<set id> are swapped back by respaldo.`);
+      throw new RefusedError(
+        `"${safety}" is not a safety copy of database "${live}"; refusing to swap it in.`,
+        `Only databases named ${live}__pre_restore_<set id> are swapped back by respaldo.`,
+      );
     }
     const newSafety = preRestoreDbName(live, req.setId);
     const { client: admin } = await openMaintenance(conn, [live, safety, newSafety], 'rolling back a restore');
     try {
       const names = await databaseNames(admin);
       if (!names.has(safety)) {
-        throw new NotFoundError(`The safety copy "${safety}" of ${item} no longer exists on ${where(conn)}; nothing was changed.`, `It was dropped or already swapped back; respaldo list --db ${item} shows the other sets.`);
+        throw new NotFoundError(
+          `The safety copy "${safety}" of ${item} no longer exists on ${where(conn)}; nothing was changed.`,
+          `It was dropped or already swapped back; respaldo list --db ${item} shows the other sets.`,
+        );
       }
       const liveExists = names.has(live);
       if (liveExists && names.has(newSafety)) {
-        throw new RefusedError(`A database "${newSafety}" already exists; the swap back would need that name for the current "${live}". Nothing was changed.`, `Drop or rename "${newSafety}" once you no longer need it, then run the rollback again.`);
+        throw new RefusedError(
+          `A database "${newSafety}" already exists; the swap back would need that name ` +
+            `for the current "${live}". Nothing was changed.`,
+          `Drop or rename "${newSafety}" once you no longer need it, then run the rollback again.`,
+        );
       }
       const watched = liveExists ? [live, safety] : [safety];
-      ctx.reporter.emit({ type: 'item-progress', item, bytes: 0, message: liveExists ? `swapping "${safety}" back in as "${live}"` : `renaming "${safety}" to "${live}"` });
+      const doing = liveExists ? `swapping "${safety}" back in as "${live}"` : `renaming "${safety}" to "${live}"`;
+      ctx.reporter.emit({ type: 'item-progress', item, bytes: 0, message: doing });
       for (let attempt = 0; ; attempt++) {
         for (const name of watched) {
           const sessions = await sessionsOn(admin, name);
@@ -727,9 +751,12 @@ export function createPostgresDriver(deps: PostgresDriverDeps = {}): Driver {
           if (!req.terminateConnections) throw refusedSessions(name, sessions);
           const n = await terminateSessions(admin, name);
           ctx.log('terminated sessions', { database: name, count: n });
-          ctx.reporter.emit({ type: 'warning', item, message: `terminated ${n} session(s) on "${name}": ${sessions.join(', ')}` });
+          const message = `terminated ${n} session(s) on "${name}": ${sessions.join(', ')}`;
+          ctx.reporter.emit({ type: 'warning', item, message });
         }
-        if (ctx.signal.aborted) throw new InterruptedError('Rollback interrupted before the swap; both databases keep their names.');
+        if (ctx.signal.aborted) {
+          throw new InterruptedError('Rollback interrupted before the swap; both databases keep their names.');
+        }
         try {
           for (const sql of swapBackSql(live, safety, liveExists ? newSafety : null)) await admin.query(sql);
           break;
@@ -748,7 +775,9 @@ export function createPostgresDriver(deps: PostgresDriverDeps = {}): Driver {
       ctx.log('swapped back', { database: live, from: safety, safety: liveExists ? newSafety : null });
       return { ...(liveExists ? { safetyDatabase: newSafety } : {}), tables: null, restoredTo: live };
     } catch (err) {
-      if (ctx.signal.aborted && !(err instanceof RespaldoError)) throw new InterruptedError('Rollback interrupted; both databases keep their names.');
+      if (ctx.signal.aborted && !(err instanceof RespaldoError)) {
+        throw new InterruptedError('Rollback interrupted; both databases keep their names.');
+      }
       throw pgError(err, conn, live, 'rolling back a restore');
     } finally {
       await admin.end().catch(() => undefined);
@@ -773,8 +802,10 @@ export function createPostgresDriver(deps: PostgresDriverDeps = {}): Driver {
         throw new RefusedError('Restoring selected tables never replaces the live database.', `Give a new database name to restore them into (--to ${live}_tables).`);
       }
       try {
-        const partitioned = Array.isArray(details['partitionedTables']) ? (details['partitionedTables'] as Relation[]) : ('unknown' as const);
-        selection = resolveTables(req.tables, { keys: recorded, relations: details['relations'] as Relation[] | undefined, partitioned });
+        const recordedParents = details['partitionedTables'];
+        const partitioned = Array.isArray(recordedParents) ? (recordedParents as Relation[]) : ('unknown' as const);
+        const relations = details['relations'] as Relation[] | undefined;
+        selection = resolveTables(req.tables, { keys: recorded, relations, partitioned });
       } catch (err) {
         throw new RespaldoError('usage', `Database ${item}: ${(err as Error).message}.`, `Tables in this backup: ${recorded.slice(0, 20).join(', ')}${recorded.length > 20 ? ', …' : ''}`);
       }
@@ -837,7 +868,8 @@ export function createPostgresDriver(deps: PostgresDriverDeps = {}): Driver {
         if (picked) {
           for (const p of picked.parents) ctx.reporter.emit({ type: 'info', message: `${item}: also restored ${p} (a selected table is its partition or child)` });
           for (const p of picked.partitions) {
-            ctx.reporter.emit({ type: 'info', message: `${item}: also restored partition ${p.schema}.${p.table} (of a selected partitioned table)` });
+            const message = `${item}: also restored partition ${p.schema}.${p.table} (of a selected partitioned table)`;
+            ctx.reporter.emit({ type: 'info', message });
             if (!selection!.some((x) => x.schema === p.schema && x.table === p.table)) selection!.push(p);
           }
           for (const s of picked.skipped) ctx.reporter.emit({ type: 'warning', item, message: `not restored: ${s}` });

@@ -100,7 +100,12 @@ export async function createBackup(cfg: LoadedConfig, opts: CreateOptions, repor
  * holds the lock, so never while a restore runs. Each action is reported as a warning and logged;
  * a database that cannot be reached is left to the backup itself to report. Returns the actions.
  */
-export async function recoverInterrupted(cfg: LoadedConfig, databases: string[], reporter: Reporter, signal?: AbortSignal): Promise<string[]> {
+export async function recoverInterrupted(
+  cfg: LoadedConfig,
+  databases: string[],
+  reporter: Reporter,
+  signal?: AbortSignal,
+): Promise<string[]> {
   const done: string[] = [];
   const scratchDir = join(cfg.backupDir, `.tmp-restore-${process.pid}`);
   // Loaded here: restore.ts imports this module.
@@ -127,8 +132,12 @@ export async function recoverInterrupted(cfg: LoadedConfig, databases: string[],
         writeLog(cfg.backupDir, 'recover', { db: db.name, outcome: 'failed', error: errorMessage(err) }, cfg.secrets);
         continue;
       }
-      for (const a of actions) reporter.emit({ type: 'warning', item: db.name, message: `finished an interrupted restore: ${a}` });
-      if (actions.length) writeLog(cfg.backupDir, 'recover', { db: db.name, actions, outcome: 'ok', by: 'create' }, cfg.secrets);
+      for (const a of actions) {
+        reporter.emit({ type: 'warning', item: db.name, message: `finished an interrupted restore: ${a}` });
+      }
+      if (actions.length) {
+        writeLog(cfg.backupDir, 'recover', { db: db.name, actions, outcome: 'ok', by: 'create' }, cfg.secrets);
+      }
       done.push(...actions.map((a) => `${db.name}: ${a}`));
     }
   } finally {

@@ -57,10 +57,13 @@ export interface DatabaseRestorePlan extends RestoreStepPlan {
 }
 
 /** Pure: the restored-size estimate of an entry, from the database size its driver recorded at backup time. */
-export function restoredSizeEstimate(entry: Pick<DatabaseEntry, 'rawBytes' | 'details'>): Required<Pick<DatabaseRestorePlan, 'estimatedRestoredBytes' | 'estimateSource'>> {
+export function restoredSizeEstimate(
+  entry: Pick<DatabaseEntry, 'rawBytes' | 'details'>,
+): Required<Pick<DatabaseRestorePlan, 'estimatedRestoredBytes' | 'estimateSource'>> {
   const d = entry.details ?? {};
-  const recorded = typeof d['databaseSizeBytes'] === 'number' ? d['databaseSizeBytes'] : typeof d['sizeBytes'] === 'number' ? d['sizeBytes'] : null;
-  if (recorded !== null && recorded > 0) return { estimatedRestoredBytes: recorded, estimateSource: 'recorded-database-size' };
+  // PostgreSQL records `databaseSizeBytes`, SQL Server `sizeBytes`.
+  const recorded = [d['databaseSizeBytes'], d['sizeBytes']].find((v): v is number => typeof v === 'number' && v > 0);
+  if (recorded !== undefined) return { estimatedRestoredBytes: recorded, estimateSource: 'recorded-database-size' };
   return { estimatedRestoredBytes: entry.rawBytes, estimateSource: 'dump-size' };
 }
 
@@ -239,12 +242,14 @@ async function planSwapBack(
   const db = dbConfig(cfg, name);
   const driver = driverFor(db.engine);
   if (!driver.swapBack) {
-    refuse('failed-entry', name, phrase('refuse.noSwapBack', { set: m.id, db: name, safety: kept, engine: db.engine }), phrase('refuse.noSwapBackHint', { safety: kept }));
+    const why = phrase('refuse.noSwapBack', { set: m.id, db: name, safety: kept, engine: db.engine });
+    refuse('failed-entry', name, why, phrase('refuse.noSwapBackHint', { safety: kept }));
     return null;
   }
   if (opts.to || opts.tables?.length) {
     throw new UsageError(
-      `Set ${m.id} keeps ${name} as the database "${kept}" on its server: restoring it swaps that database back in place, so --to and --table do not apply.`,
+      `Set ${m.id} keeps ${name} as the database "${kept}" on its server: restoring it swaps that database ` +
+        'back in place, so --to and --table do not apply.',
       `Roll back with: respaldo restore ${m.id} --db ${name} --yes`,
     );
   }
@@ -252,10 +257,15 @@ async function planSwapBack(
   const step = driver.planRestore({ db, entry, setId: m.id, target });
   const state = await driver.inspectTarget(db, target);
   const keptState = await driver.inspectTarget(db, { kind: 'side-by-side', name: kept });
-  if (!keptState.exists) refuse('failed-entry', name, phrase('refuse.safetyGone', { db: name, safety: kept, set: m.id }), phrase('refuse.safetyGoneHint', { db: name }));
+  if (!keptState.exists) {
+    const gone = phrase('refuse.safetyGone', { db: name, safety: kept, set: m.id });
+    refuse('failed-entry', name, gone, phrase('refuse.safetyGoneHint', { db: name }));
+  }
   const sessions = [...(state.exists ? state.inUseBy : []), ...keptState.inUseBy];
   if (sessions.length && !opts.terminateConnections) {
-    refuse('sessions', name, phrase('refuse.sessions', { count: sessions.length, db: name, sessions: sessions.slice(0, 5).join(', ') }), phrase('refuse.sessionsHint'));
+    const listed = sessions.slice(0, 5).join(', ');
+    const refusal = phrase('refuse.sessions', { count: sessions.length, db: name, sessions: listed });
+    refuse('sessions', name, refusal, phrase('refuse.sessionsHint'));
   } else if (sessions.length) {
     warningPhrases.push(phrase('plan.willTerminate', { count: sessions.length, db: name }));
   }
@@ -267,7 +277,9 @@ async function planSwapBack(
     storedBytes: 0,
     rawBytes: entry.rawBytes,
     format: entry.format,
-    ...(keptState.sizeBytes !== null ? { estimatedRestoredBytes: keptState.sizeBytes, estimateSource: 'kept-database' as const } : restoredSizeEstimate(entry)),
+    ...(keptState.sizeBytes !== null
+      ? { estimatedRestoredBytes: keptState.sizeBytes, estimateSource: 'kept-database' as const }
+      : restoredSizeEstimate(entry)),
     swapsBack: kept,
   };
 }
@@ -358,7 +370,15 @@ export async function executeRestore(cfg: LoadedConfig, plan: RestorePlan, repor
               await writeFileAtomic(journalPath, JSON.stringify({ setId: m.id, entries: journal }) + '\n');
             }
             const result = swapBack
-              ? await swapBack({ db, safetyName: d.swapsBack!, setId: m.id, terminateConnections: Boolean(plan.options.terminateConnections) }, ctxFor(db, scratchRoot))
+              ? await swapBack(
+                  {
+                    db,
+                    safetyName: d.swapsBack!,
+                    setId: m.id,
+                    terminateConnections: Boolean(plan.options.terminateConnections),
+                  },
+                  ctxFor(db, scratchRoot),
+                )
               : await driver.restore(
               {
                 db,
@@ -416,8 +436,11 @@ export async function executeRestore(cfg: LoadedConfig, plan: RestorePlan, repor
         // A swapped-back database is live again: this set must no longer list it (deleting the set would drop it).
         if (swappedBack.length) {
           await retireSwappedBack(cfg, m.id, swappedBack).catch((err: unknown) => {
-            const message = `set ${m.id} still lists ${swappedBack.join(', ')}, which ${swappedBack.length > 1 ? 'are' : 'is'} live again: ${errorMessage(err)}`;
-            reporter.emit({ type: 'warning', message: `${message}; do not delete that set (it would drop the live database)` });
+            const which = `${swappedBack.join(', ')}, which ${swappedBack.length > 1 ? 'are' : 'is'} live again`;
+            const message =
+              `set ${m.id} still lists ${which}: ${errorMessage(err)}; ` + 'the next create or restore retries';
+            reporter.emit({ type: 'warning', message });
+            journalDone = false;
           });
         }
         if (journal.length && journalDone) await fsp.rm(journalPath, { force: true });
@@ -440,7 +463,8 @@ export async function executeRestore(cfg: LoadedConfig, plan: RestorePlan, repor
 /** The entry of a pre_restore set listing a live database renamed on its server as `safetyDatabase`. */
 function referenceEntry(entry: DatabaseEntry, safetyDatabase: string, setId: string): DatabaseEntry {
   const note = `the live database before restoring set ${setId}, renamed on the server`;
-  return { ...entry, file: null, md5: null, sha256: null, storedBytes: 0, extras: [], safetyDatabase, details: { note } };
+  const stored = { file: null, md5: null, sha256: null, storedBytes: 0, extras: [] };
+  return { ...entry, ...stored, safetyDatabase, details: { note } };
 }
 
 /** Names the journals of swap backs in flight (`.swapback-<set id>.json` in the backup folder). */
@@ -462,7 +486,8 @@ interface SwapBackJournal {
 export async function finishInterruptedSwapBacks(cfg: LoadedConfig, reporter: Reporter): Promise<string[]> {
   if (!existsSync(cfg.backupDir)) return [];
   const actions: string[] = [];
-  for (const name of readdirSync(cfg.backupDir).filter((n) => n.startsWith(SWAP_JOURNAL_PREFIX) && n.endsWith('.json'))) {
+  const journals = readdirSync(cfg.backupDir).filter((n) => n.startsWith(SWAP_JOURNAL_PREFIX) && n.endsWith('.json'));
+  for (const name of journals) {
     const file = join(cfg.backupDir, name);
     try {
       const j = JSON.parse(await fsp.readFile(file, 'utf8')) as SwapBackJournal;
@@ -474,17 +499,21 @@ export async function finishInterruptedSwapBacks(cfg: LoadedConfig, reporter: Re
         if ((await driver.inspectTarget(db, { kind: 'side-by-side', name: e.kept })).exists) continue; // never swapped
         retire.push(e.database);
         const fresh = e.newSafety ? await driver.inspectTarget(db, { kind: 'side-by-side', name: e.newSafety }) : null;
-        if (e.newSafety && e.entry && fresh?.exists && !(await listsSafetyDatabase(cfg, e.newSafety))) publish.push(e.entry);
+        const unlisted = e.newSafety && fresh?.exists && !(await listsSafetyDatabase(cfg, e.newSafety));
+        if (unlisted && e.entry) publish.push(e.entry);
         actions.push(`${e.database}: finished a rollback cut short ("${e.kept}" is the live database again)`);
       }
       if (publish.length) {
         const id = await publishReferenceSet(cfg, j.setId, publish);
         actions.push(`listed ${publish.map((p) => `"${p.safetyDatabase}"`).join(', ')} in pre_restore set ${id}`);
       }
-      if (retire.length && existsSync(join(setDir(cfg, j.setId), MANIFEST_NAME))) await retireSwappedBack(cfg, j.setId, retire);
+      if (retire.length && existsSync(join(setDir(cfg, j.setId), MANIFEST_NAME))) {
+        await retireSwappedBack(cfg, j.setId, retire);
+      }
       await fsp.rm(file, { force: true });
     } catch (err) {
-      reporter.emit({ type: 'warning', message: `could not finish the interrupted rollback recorded in ${file}: ${errorMessage(err)}` });
+      const message = `could not finish the interrupted rollback recorded in ${file}: ${errorMessage(err)}`;
+      reporter.emit({ type: 'warning', message });
     }
   }
   if (actions.length) writeLog(cfg.backupDir, 'recover', { actions, reason: 'rollback interrupted' }, cfg.secrets);
@@ -518,7 +547,8 @@ async function retireSwappedBack(cfg: LoadedConfig, id: string, names: string[])
     await writeFileAtomic(join(dir, MANIFEST_NAME), JSON.stringify({ ...m, databases: rest }, null, 2) + '\n');
   }
   await fsyncPath(cfg.backupDir);
-  writeLog(cfg.backupDir, 'rollback-retired', { setId: id, databases: names, setRemoved: !rest.length && !m.files.length }, cfg.secrets);
+  const setRemoved = !rest.length && !m.files.length;
+  writeLog(cfg.backupDir, 'rollback-retired', { setId: id, databases: names, setRemoved }, cfg.secrets);
 }
 
 /** A pre_restore set whose entries point at live databases renamed on their server. */

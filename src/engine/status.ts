@@ -56,7 +56,11 @@ export async function findDatabaseLeftovers(cfg: LoadedConfig): Promise<Database
 }
 
 /** A summary for `respaldo status` and the menu header. Reads only. */
-export async function getStatus(cfg: LoadedConfig, now = new Date(), opts: { databases?: boolean } = {}): Promise<StatusReport> {
+export async function getStatus(
+  cfg: LoadedConfig,
+  now = new Date(),
+  opts: { databases?: boolean } = {},
+): Promise<StatusReport> {
   const databaseLeftovers = opts.databases ? findDatabaseLeftovers(cfg) : null;
   const sets = await listSets(cfg);
   let totalBytes = 0;
@@ -88,7 +92,8 @@ export async function getStatus(cfg: LoadedConfig, now = new Date(), opts: { dat
       lock = { held: true, holder: 'unreadable lock file' };
     }
   }
-  const leftovers = existsSync(cfg.backupDir) ? readdirSync(cfg.backupDir).filter((n) => n.startsWith('.tmp-') || n.startsWith(SWAP_JOURNAL_PREFIX)) : [];
+  const left = (n: string) => n.startsWith('.tmp-') || n.startsWith(SWAP_JOURNAL_PREFIX);
+  const leftovers = existsSync(cfg.backupDir) ? readdirSync(cfg.backupDir).filter(left) : [];
   return {
     configFile: cfg.file,
     backupDir: cfg.backupDir,

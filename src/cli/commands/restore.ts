@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import { RefusedError } from '../../core/errors.js';
 import { EXIT } from '../../core/exit-codes.js';
-import { executeRestore, planRestore, type DatabaseRestorePlan, type RestoreOutcome, type RestorePlan } from '../../engine/restore.js';
+import { executeRestore, planRestore, type RestoreOutcome, type RestorePlan } from '../../engine/restore.js';
+import type { DatabaseRestorePlan } from '../../engine/restore.js';
 import { addCommonOptions, collect, runAction, type CommandIO } from '../context.js';
 import { formatBytes } from '../format.js';
 
@@ -46,10 +47,13 @@ export function rollbackLines(plan: RestorePlan, outcome: RestoreOutcome): strin
   for (const d of outcome.databases.filter((x) => x.safetyDatabase)) {
     const step = plan.databases.find((p) => p.database === d.name);
     const how = listedIn ? `respaldo restore ${listedIn} --db ${d.name} --yes` : (step?.rollback ?? 'rename it back');
-    lines.push(`Safety copy of ${d.name}: database ${d.safetyDatabase} (listed in set ${listedIn ?? '-'}). To roll back: ${how}`);
+    const where = `database ${d.safetyDatabase} (listed in set ${listedIn ?? '-'})`;
+    lines.push(`Safety copy of ${d.name}: ${where}. To roll back: ${how}`);
   }
-  for (const d of plan.databases.filter((p) => p.swapsBack && outcome.databases.some((o) => o.name === p.database && o.ok))) {
-    lines.push(`Rolled back ${d.database}: ${d.swapsBack} is the live database again; set ${plan.setId} no longer lists it.`);
+  const ok = (name: string) => outcome.databases.some((o) => o.name === name && o.ok);
+  for (const d of plan.databases.filter((p) => p.swapsBack && ok(p.database))) {
+    const again = `${d.swapsBack} is the live database again`;
+    lines.push(`Rolled back ${d.database}: ${again}; set ${plan.setId} no longer lists it.`);
   }
   return lines;
 }
