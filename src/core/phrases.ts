@@ -37,6 +37,22 @@ export const PHRASES_EN = {
   'pg.rollbackInPlace': (p: PhraseParams) =>
     `The previous database is kept as "${p['safety']}". To go back: ALTER DATABASE ${p['qLive']} RENAME TO <another name>; ALTER DATABASE ${p['qSafety']} RENAME TO ${p['qLive']}. Delete the pre_restore set (respaldo delete) to drop it once you are sure.`,
   'pg.rollbackSide': (p: PhraseParams) => `Nothing is replaced. Drop "${p['name']}" when you no longer need it: DROP DATABASE ${p['qName']};`,
+  'pg.rollbackCommand': (p: PhraseParams) =>
+    `The previous database is kept as "${p['safety']}". ` +
+    `To go back: respaldo restore <pre_restore set id> --db ${p['db']} --yes ` +
+    '(swaps it back in; the restored one is kept as a new safety copy); ' +
+    `by hand: ALTER DATABASE ${p['qLive']} RENAME TO <another name>; ` +
+    `ALTER DATABASE ${p['qSafety']} RENAME TO ${p['qLive']}. ` +
+    'Delete the pre_restore set (respaldo delete) to drop it once you are sure.',
+  'pg.swapBackRenames': (p: PhraseParams) =>
+    `in one transaction: rename "${p['live']}" to "${p['newSafety']}" (the safety copy) ` +
+    `and "${p['safety']}" to "${p['live']}"; ` +
+    'if either rename fails, both databases keep their names',
+  'pg.swapBackNoLive': (p: PhraseParams) =>
+    `if "${p['live']}" does not exist: only rename "${p['safety']}" to "${p['live']}"`,
+  'pg.rollbackSwapBack': (p: PhraseParams) =>
+    `The database replaced now is kept as "${p['newSafety']}" and listed in a new pre_restore set; ` +
+    `respaldo restore <that set id> --db ${p['db']} --yes swaps it back.`,
 
   // SQL Server restore steps
   'mssql.writeBak': (p: PhraseParams) => `Write the stored .bak to ${p['local']} (the server reads it as ${p['server']})`,
@@ -83,6 +99,15 @@ export const PHRASES_EN = {
   // Refusals and their hints
   'refuse.failedEntry': (p: PhraseParams) => `${p['db']} failed in set ${p['set']} (${p['reason']}).`,
   'refuse.failedEntryHint': (p: PhraseParams) => `Pick another set: respaldo list --db ${p['db']}`,
+  'refuse.noSwapBack': (p: PhraseParams) =>
+    `Set ${p['set']} keeps ${p['db']} as the database "${p['safety']}" on its server, ` +
+    `and the ${p['engine']} driver cannot swap it back.`,
+  'refuse.noSwapBackHint': (p: PhraseParams) => `Rename "${p['safety']}" back by hand with the server's own tools.`,
+  'refuse.safetyGone': (p: PhraseParams) =>
+    `The safety copy "${p['safety']}" of ${p['db']} listed in set ${p['set']} no longer exists on its server ` +
+    '(dropped, or already swapped back).',
+  'refuse.safetyGoneHint': (p: PhraseParams) =>
+    `Nothing to roll back to from this set; respaldo list --db ${p['db']} shows the others.`,
   'refuse.raw': (p: PhraseParams) => `Set ${p['set']} holds ${p['db']} as a raw byte copy of a damaged database (${p['file']}), not a restorable backup.`,
   'refuse.rawHint': (p: PhraseParams) => `Inspect it by hand: ${p['cmd'] ?? 'gunzip -c'} ${p['path']} > /tmp/${p['db']}.damaged`,
   'refuse.schemaInPlace': (p: PhraseParams) => `Set ${p['set']} holds only the schema of ${p['db']}; restoring it in place would replace the data with empty tables.`,

@@ -322,17 +322,29 @@ export function pgRestoreListArgs(): string[] {
  * `schema.table`, and `details.relations` pairs when present). Throws an Error naming the
  * selection that matches nothing.
  */
-export function resolveTables(requested: readonly string[], known: { keys: readonly string[]; relations?: readonly Relation[] | undefined }): TableRef[] {
+export function resolveTables(
+  requested: readonly string[],
+  known: {
+    keys: readonly string[];
+    relations?: readonly Relation[] | undefined;
+    partitioned?: readonly Relation[] | 'unknown' | undefined;
+  },
+): TableRef[] {
   const out: TableRef[] = [];
+  // `partitioned`: partitioned tables recorded at backup (0.3+); 'unknown' for older sets, where the archive decides.
+  const parents = Array.isArray(known.partitioned) ? known.partitioned : [];
   for (const want of requested) {
-    const rel = known.relations?.find(([s, t]) => `${s}.${t}` === want);
+    const named = ([s, t]: Relation) => `${s}.${t}` === want;
+    const rel = known.relations?.find(named) ?? parents.find(named);
     if (rel) {
       out.push({ schema: rel[0], table: rel[1], ...(rel[2] ? { oid: rel[2] } : {}) });
       continue;
     }
     const dot = want.indexOf('.');
     const ref = dot > 0 ? { schema: want.slice(0, dot), table: want.slice(dot + 1) } : { schema: 'public', table: want };
-    if (known.keys.length > 0 && !known.keys.includes(`${ref.schema}.${ref.table}`)) {
+    const key = `${ref.schema}.${ref.table}`;
+    const isParent = parents.some(([s, t]) => `${s}.${t}` === key);
+    if (known.keys.length > 0 && !known.keys.includes(key) && !isParent && known.partitioned !== 'unknown') {
       throw new Error(`table "${want}" is not in this backup`);
     }
     out.push(ref);
@@ -502,6 +514,9 @@ export type PgPlanInput = Pick<RestoreRequest, 'db' | 'entry' | 'setId' | 'targe
 
 /** The printable plan of a PostgreSQL restore. Pure. */
 export function planPgRestore(req: PgPlanInput): RestoreStepPlan {
+  if (req.entry.safetyDatabase && !req.entry.file) {
+    return planPgSwapBack({ db: req.db, safetyName: req.entry.safetyDatabase, setId: req.setId });
+  }
   const conn = resolveConnection(req.db);
   const live = conn.database;
   const staging = restoreDbName(live, req.setId);
@@ -517,7 +532,8 @@ export function planPgRestore(req: PgPlanInput): RestoreStepPlan {
   if (req.target.kind === 'in-place') {
     const safety = preRestoreDbName(live, req.setId);
     steps.push(phrase('pg.refuseSessions', { live }), phrase('pg.renameLive', { live, safety }), phrase('pg.rename', { from: staging, to: live }), phrase('pg.failInPlace', { staging, live }));
-    const rollback = phrase('pg.rollbackInPlace', { safety, qLive: quoteIdent(live), qSafety: quoteIdent(safety) });
+    const quoted = { qLive: quoteIdent(live), qSafety: quoteIdent(safety) };
+    const rollback = phrase('pg.rollbackCommand', { safety, db: req.db.name, ...quoted });
     return {
       database: req.db.name,
       target: `database "${live}" ${where}`,
@@ -546,6 +562,86 @@ export function planPgRestore(req: PgPlanInput): RestoreStepPlan {
   };
 }
 
+/**
+ * The statements of a swap back (the rollback of an in-place restore), in one transaction: the
+ * live database becomes the new safety copy and the kept one takes the live name. With no live
+ * database (`newSafety` null) the kept one is only renamed. Pure.
+ */
+export function swapBackSql(live: string, safety: string, newSafety: string | null): string[] {
+  const renames = newSafety ? [`ALTER DATABASE ${quoteIdent(live)} RENAME TO ${quoteIdent(newSafety)}`] : [];
+  return ['BEGIN', ...renames, `ALTER DATABASE ${quoteIdent(safety)} RENAME TO ${quoteIdent(live)}`, 'COMMIT'];
+}
+
+/** The printable plan of a swap back: `safetyName` becomes the live database again. Pure. */
+export function planPgSwapBack(req: { db: DatabaseConfig; safetyName: string; setId: string }): RestoreStepPlan {
+  const live = resolveConnection(req.db).database;
+  const newSafety = preRestoreDbName(live, req.setId);
+  const where = describePg(req.db).replace(/^database "[^"]*" /, '');
+  const p = { live, safety: req.safetyName, newSafety, db: req.db.name };
+  const steps = [phrase('pg.refuseSessions', { live }), phrase('pg.swapBackRenames', p)];
+  steps.push(phrase('pg.swapBackNoLive', p));
+  const rollback = phrase('pg.rollbackSwapBack', p);
+  return {
+    database: req.db.name,
+    target: `database "${live}" ${where}`,
+    replaces: true,
+    staging: req.safetyName,
+    safety: { kind: 'renamed-database', name: newSafety },
+    steps: steps.map(english),
+    stepPhrases: steps,
+    rollback: english(rollback),
+    rollbackPhrase: rollback,
+  };
+}
+
+/**
+ * What interrupted restores left on the server for `live`, from the list of database names, one
+ * line each in operator words with how to finish it (read-only findings for `status` and `create`).
+ * `liveMissing` when the live database is gone and respaldo-derived databases explain why. Pure.
+ */
+export function describeLeftovers(
+  live: string,
+  dbName: string,
+  names: readonly string[],
+): { liveMissing: boolean; lines: string[] } {
+  const derived = names
+    .map((n) => ({ name: n, parsed: parseDerivedName(live, n) }))
+    .filter((d) => d.parsed && d.name !== live);
+  const staging = derived.filter((d) => d.parsed!.kind === 'restore');
+  const safety = derived.filter((d) => d.parsed!.kind === 'pre_restore');
+  const lines: string[] = [];
+  const liveMissing = !names.includes(live) && derived.length > 0;
+  if (liveMissing) {
+    const pair = safety.find((s) => staging.some((t) => t.parsed!.id === s.parsed!.id));
+    if (pair) {
+      lines.push(
+        `database "${live}" is missing: a restore was interrupted during its swap ` +
+          `("${pair.name}" is the database as it was before). ` +
+          `respaldo create (or the next respaldo restore of ${dbName}) renames it back to "${live}".`,
+      );
+    } else if (safety.length) {
+      lines.push(
+        `database "${live}" is missing: a restore was interrupted during its swap; ` +
+          `the previous database is kept as ${safety.map((s) => `"${s.name}"`).join(', ')}. ` +
+          `To put it back: respaldo restore <its pre_restore set id> --db ${dbName} --yes ` +
+          `(respaldo list --db ${dbName} shows the set), or restore a backup set of ${dbName}.`,
+      );
+    } else {
+      lines.push(
+        `database "${live}" is missing: a restore was interrupted before the restored copy took its name. ` +
+          `respaldo restore <set id> --db ${dbName} --yes restores a backup.`,
+      );
+    }
+  }
+  for (const t of staging) {
+    lines.push(
+      `temporary database "${t.name}" left by an interrupted restore (set ${t.parsed!.id}); ` +
+        `respaldo create or the next restore of ${dbName} drops it.`,
+    );
+  }
+  return { liveMissing, lines };
+}
+
 /** Operator hint for a failed PostgreSQL client command, from its stderr. */
 export function hintForStderr(stderr: string, what: { tool: PgTool; conn: PgConnection }): string | undefined {
   const s = stderr.toLowerCase();
@@ -553,6 +649,8 @@ export function hintForStderr(stderr: string, what: { tool: PgTool; conn: PgConn
   if (s.includes('password authentication failed') || s.includes('no password supplied') || s.includes('fe_sendauth')) {
     return `Check the user and password for ${at} in the config (the password comes from the URL or "password", usually via \${DB_PASSWORD}).`;
   }
+  const ended = sessionEndedBy(stderr);
+  if (ended) return ended.hint;
   if (s.includes('connection refused') || s.includes('could not connect') || s.includes('server closed the connection') || s.includes('terminating connection')) {
     return `Is the PostgreSQL server at ${at} running and reachable from here? Check host and port in the config.`;
   }
@@ -570,4 +668,59 @@ export function hintForStderr(stderr: string, what: { tool: PgTool; conn: PgConn
   }
   if (s.includes('no pg_hba.conf entry')) return `The server refuses this client in pg_hba.conf; ask the DBA to allow ${what.conn.user ?? 'this user'} from this host.`;
   return undefined;
+}
+
+/**
+ * Why the server ended or refused a session, from its own message (a client's stderr or a pg
+ * error): terminated by an administrator or a shutdown, out of disk, a timeout, a standby conflict.
+ * `cause` quotes the server; `hint` says what to do. Null when the text names no such cause. Pure.
+ */
+export function sessionEndedBy(text: string): { cause: string; hint: string } | null {
+  const quoted = /(?:FATAL|ERROR|PANIC):\s+([^\n]+)/.exec(text)?.[1]?.trim();
+  const s = text.toLowerCase();
+  const ended = (fallback: string, hint: string) => ({
+    cause: `the server said "${quoted ?? fallback}"`,
+    hint: `${hint} Nothing was published for this database; run it again once that is over.`,
+  });
+  if (s.includes('terminating connection due to administrator command')) {
+    return ended(
+      'terminating connection due to administrator command',
+      'The server ended the session on purpose: an administrator or a tool ran pg_terminate_backend() on it, ' +
+        'or the server is being shut down (pg_ctl stop, systemctl stop). ' +
+        'The server is running unless it was shut down; its log says which.',
+    );
+  }
+  if (s.includes('due to idle-in-transaction timeout') || s.includes('due to idle-session timeout')) {
+    return ended(
+      'terminating connection due to idle timeout',
+      "The server's idle_in_transaction_session_timeout (or idle_session_timeout) ended the session. " +
+        'Disable it for the backup user (ALTER ROLE … SET idle_in_transaction_session_timeout = 0).',
+    );
+  }
+  if (s.includes('due to conflict with recovery')) {
+    return ended(
+      'terminating connection due to conflict with recovery',
+      'This server is a standby and replication cancelled the session. Back up from the primary, ' +
+        'or raise max_standby_streaming_delay / turn on hot_standby_feedback on the standby.',
+    );
+  }
+  if (s.includes('because of crash of another server process')) {
+    const hint = 'Another server process crashed and PostgreSQL restarted; check the server log.';
+    return ended('the server restarted after a crash', hint);
+  }
+  if (s.includes('no space left on device') || s.includes('could not extend file') || s.includes('disk full')) {
+    return ended(
+      'no space left on device',
+      'The database server ran out of disk space (its data or temporary-file folder), not the backup folder. ' +
+        'Free space on the server.',
+    );
+  }
+  if (s.includes('statement timeout') && !s.includes('lock table')) {
+    return ended(
+      'canceling statement due to statement timeout',
+      "The server's statement_timeout cancelled the dump; disable it for the backup user " +
+        '(ALTER ROLE … SET statement_timeout = 0).',
+    );
+  }
+  return null;
 }

@@ -105,6 +105,8 @@ export interface TocSelection {
   skipped: string[];
   /** Parent tables restored too because a selected partition or inheritance child needs them. */
   parents: string[];
+  /** Partitions restored with a selected partitioned table (at every level), as schema and name. */
+  partitions: TocTableRef[];
 }
 
 /** Why a selection cannot be restored (a table not in the archive, or ambiguous there). */
@@ -126,6 +128,25 @@ export function selectTables(entries: readonly TocEntry[], tables: readonly TocT
     if (candidates.length > 1) throw new TocSelectionError(`table "${t.schema}"."${t.table}" is ambiguous in the archive`);
     selected.add(candidates[0]!.id);
     prefixOf.set(candidates[0]!.id, `${t.schema} ${t.table} `);
+  }
+
+  // A partitioned table comes with all its partitions (each attached by a TABLE ATTACH entry).
+  const partitions: TocTableRef[] = [];
+  for (let changed = true; changed; ) {
+    changed = false;
+    for (const e of entries) {
+      if (e.desc !== 'TABLE ATTACH') continue;
+      // The entry is tagged with the partition's schema and name; its other table dependency is the parent.
+      const name = e.rest.replace(/ \S+$/, '');
+      const tables = e.deps.map((d) => byId.get(d)).filter((d): d is TocEntry => d?.desc === 'TABLE');
+      const child = tables.find((t) => t.rest.startsWith(`${name} `));
+      if (!child || selected.has(child.id) || !tables.some((t) => t !== child && selected.has(t.id))) continue;
+      const [schema = '', table = ''] = name.split(' ');
+      selected.add(child.id);
+      prefixOf.set(child.id, `${name} `);
+      partitions.push({ schema, table, oid: child.oid });
+      changed = true;
+    }
   }
 
   // Relations an entry needs, looking up through its dependencies (stopping at each relation).
@@ -207,5 +228,5 @@ export function selectTables(entries: readonly TocEntry[], tables: readonly TocT
     }
   }
   const picked = entries.filter((e) => chosen.has(e.id));
-  return { list: picked.map((e) => e.line).join('\n') + '\n', ids: picked.map((e) => e.id), skipped, parents };
+  return { list: picked.map((e) => e.line).join('\n') + '\n', ids: picked.map((e) => e.id), skipped, parents, partitions };
 }

@@ -4,12 +4,12 @@ import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { text } from 'node:stream/consumers';
 import { pipeline } from 'node:stream/promises';
-import { CommandError, InterruptedError, RefusedError, RespaldoError } from '../core/errors.js';
+import { CommandError, InterruptedError, NotFoundError, RefusedError, RespaldoError } from '../core/errors.js';
 import type { BackupType, DatabaseConfig } from '../core/types.js';
 import { runCapture, spawnStreaming, type StreamingChild } from '../exec/spawn.js';
 import { dropCreatedRolesSql, parseGlobals, planMissingRoles } from './postgres-globals.js';
 import { parseTocList, selectTables, TocSelectionError, type TocSelection } from './postgres-toc.js';
-import type { BackupSession, Driver, DriverContext, DumpFacts, DumpPart, OpenedDump, RestoreRequest, RestoreResult, RestoreTarget, TargetState } from './driver.js';
+import type { BackupSession, Driver, DriverContext, DumpFacts, DumpPart, OpenedDump, RestoreRequest, RestoreResult, RestoreTarget, SwapBackRequest, TargetState } from './driver.js';
 import {
   APPLICATION_NAME,
   MAX_IDENTIFIER_BYTES,
@@ -18,6 +18,7 @@ import {
   clientTooOld,
   createDatabaseSql,
   databasePropertiesSql,
+  describeLeftovers,
   describePg,
   hintForStderr,
   lockWaitTimeout,
@@ -37,6 +38,8 @@ import {
   resolveTables,
   restoreDbName,
   serverMajor,
+  sessionEndedBy,
+  swapBackSql,
   tableKey,
   toolPath,
   validatePgConfig,
@@ -133,8 +136,17 @@ export function pgError(err: unknown, conn: PgConnection, database: string, doin
       return new RespaldoError('failed', `PostgreSQL at ${at}: permission denied while ${doing}: ${msg}`, 'Connect as the database owner or a role with the needed privileges (CREATEDB for restores).');
     case '57P01':
     case '57P02':
-      return new RespaldoError('failed', `PostgreSQL at ${at} ended the session while ${doing}: ${msg}`, 'The server was shut down or the session was terminated; check the server and try again.');
+    case '53100': {
+      const hint = sessionEndedBy(`FATAL:  ${msg}`)?.hint;
+      const fallback = 'The server was shut down or the session was terminated; check the server and try again.';
+      const message = `PostgreSQL at ${at} ended the session while ${doing}: ${msg}`;
+      return new RespaldoError('failed', message, hint ?? fallback);
+    }
     default:
+      const ended = sessionEndedBy(msg);
+      if (ended) {
+        return new RespaldoError('failed', `PostgreSQL at ${at} ended the session while ${doing}: ${msg}`, ended.hint);
+      }
       if (/Connection terminated|connection timeout|ECONNRESET|server closed/i.test(msg)) {
         return new RespaldoError('failed', `Lost the connection to PostgreSQL at ${at} while ${doing}: ${msg}`, `Is the server at ${at} running? Check it and try again.`);
       }
@@ -180,6 +192,14 @@ SELECT n.nspname AS schema, c.relname AS name, c.oid::int8 AS oid
    AND NOT EXISTS (SELECT 1 FROM pg_depend d
                     WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e')
  ORDER BY 1, 2`;
+
+/** Partitioned tables (they hold no rows themselves; their partitions are in TABLES_SQL). */
+const PARTITIONED_SQL = TABLES_SQL.replace("c.relkind = 'r'", "c.relkind = 'p'");
+
+async function listPartitioned(client: PgQueryable): Promise<Relation[]> {
+  const r = await client.query(PARTITIONED_SQL);
+  return r.rows.map((row): Relation => [String(row['schema']), String(row['name']), Number(row['oid'])]);
+}
 
 async function listTables(client: PgQueryable): Promise<TableRef[]> {
   const r = await client.query(TABLES_SQL);
@@ -265,7 +285,9 @@ async function commandDone<T>(p: Promise<T>, tool: PgTool, conn: PgConnection, w
     if (signal?.aborted) throw new InterruptedError();
     if (err instanceof CommandError) {
       const info = err.details as { command: string; exitCode: number | null; signal: string | null; stderrTail: string };
-      throw new CommandError(`${what}: ${err.message}`, hintForStderr(info.stderrTail, { tool, conn }) ?? err.hint, info);
+      const ended = sessionEndedBy(info.stderrTail);
+      const message = ended ? `${what}: ${ended.cause} (${err.message})` : `${what}: ${err.message}`;
+      throw new CommandError(message, hintForStderr(info.stderrTail, { tool, conn }) ?? err.hint, info);
     }
     throw err;
   }
@@ -387,7 +409,7 @@ export function createPostgresDriver(deps: PostgresDriverDeps = {}): Driver {
       const conn = connectionOf(req.db);
       const secrets = conn.password ? [conn.password] : [];
       const type: BackupType = req.type;
-      const client = await open(conn, conn.database, 'connecting for the backup');
+      const client = await openForBackup(conn, req.db.name);
       const children = new Set<ChildProcess>();
       let clientEnded = false;
       const endClient = async () => {
@@ -459,13 +481,20 @@ export function createPostgresDriver(deps: PostgresDriverDeps = {}): Driver {
           const args = pgDumpArgs({ conn, type, snapshot, lockWaitTimeout: lockWait });
           const child: StreamingChild = spawnStreaming({ command: dumpBin, args, env: childEnv(conn), secrets, signal: ctx.signal, missingHint: missingToolHint('pg_dump') });
           children.add(child.child);
-          const counting: Promise<{ tables: Record<string, number> | null; relations: Relation[]; mode: string }> = (async () => {
+          type Counted = {
+            tables: Record<string, number> | null;
+            relations: Relation[];
+            partitioned: Relation[];
+            mode: string;
+          };
+          const counting: Promise<Counted> = (async () => {
             const tables = await listTables(client);
             // The OID finds the table in the dump's TOC (postgres-toc.ts) even when names are ambiguous.
             const relations = tables.map((t): Relation => [t.schema, t.table, t.oid ?? 0]);
-            if (type === 'schema') return { tables: null, relations, mode: 'none (schema only)' };
-            if (snapshot) return { tables: await countRows(client, tables), relations, mode: 'exact' };
-            return { tables: await estimateRows(client), relations, mode: 'estimate' };
+            const partitioned = await listPartitioned(client);
+            if (type === 'schema') return { tables: null, relations, partitioned, mode: 'none (schema only)' };
+            if (snapshot) return { tables: await countRows(client, tables), relations, partitioned, mode: 'exact' };
+            return { tables: await estimateRows(client), relations, partitioned, mode: 'estimate' };
           })();
           counting.catch(() => undefined);
           const finished = (async (): Promise<DumpFacts> => {
@@ -479,7 +508,14 @@ export function createPostgresDriver(deps: PostgresDriverDeps = {}): Driver {
               }
               return {
                 tables: counted.tables,
-                details: { ...baseDetails, rowCounts: counted.mode, snapshot: Boolean(snapshot), relations: counted.relations, type },
+                details: {
+                  ...baseDetails,
+                  rowCounts: counted.mode,
+                  snapshot: Boolean(snapshot),
+                  relations: counted.relations,
+                  partitionedTables: counted.partitioned,
+                  type,
+                },
               };
             } finally {
               children.delete(child.child);
@@ -601,6 +637,22 @@ export function createPostgresDriver(deps: PostgresDriverDeps = {}): Driver {
       return actions;
     },
 
+    async findLeftovers(db): Promise<string[]> {
+      const conn = connectionOf(db);
+      const { client } = await openMaintenance(conn, [conn.database], 'looking for what interrupted restores left');
+      try {
+        return describeLeftovers(conn.database, db.name, [...(await databaseNames(client))]).lines;
+      } catch (err) {
+        throw pgError(err, conn, conn.database, 'looking for what interrupted restores left');
+      } finally {
+        await client.end().catch(() => undefined);
+      }
+    },
+
+    async swapBack(req, ctx): Promise<RestoreResult> {
+      return swapBackPg(req, ctx);
+    },
+
     async dropSafetyCopy(db, name): Promise<void> {
       const conn = connectionOf(db);
       const parsed = parseDerivedName(conn.database, name);
@@ -627,6 +679,111 @@ export function createPostgresDriver(deps: PostgresDriverDeps = {}): Driver {
     },
   };
 
+  /**
+   * Connects to the live database for a backup. When it does not exist because a restore was cut
+   * during its swap, says so and how to finish it instead of a bare "does not exist".
+   */
+  async function openForBackup(conn: PgConnection, dbName: string): Promise<PgQueryable> {
+    try {
+      return await connect(settingsFor(conn, conn.database));
+    } catch (err) {
+      if ((err as PgErrorLike).code === '3D000') {
+        let found: ReturnType<typeof describeLeftovers> | undefined;
+        try {
+          const { client } = await openMaintenance(conn, [conn.database], 'looking for an interrupted restore');
+          try {
+            found = describeLeftovers(conn.database, dbName, [...(await databaseNames(client))]);
+          } finally {
+            await client.end().catch(() => undefined);
+          }
+        } catch {
+          found = undefined;
+        }
+        if (found?.liveMissing) {
+          const message =
+            `PostgreSQL at ${where(conn)}: database "${conn.database}" does not exist ` +
+            'because a restore was interrupted.';
+          throw new RespaldoError('failed', message, found.lines.join(' '));
+        }
+      }
+      throw pgError(err, conn, conn.database, 'connecting for the backup');
+    }
+  }
+
+  /** The rollback of an in-place restore: the kept safety database takes the live name again (one transaction). */
+  async function swapBackPg(req: SwapBackRequest, ctx: DriverContext): Promise<RestoreResult> {
+    const conn = connectionOf(req.db);
+    const live = conn.database;
+    const item = req.db.name;
+    const safety = req.safetyName;
+    const parsed = parseDerivedName(live, safety);
+    if (!parsed || parsed.kind !== 'pre_restore' || safety === live) {
+      throw new RefusedError(
+        `"${safety}" is not a safety copy of database "${live}"; refusing to swap it in.`,
+        `Only databases named ${live}__pre_restore_<set id> are swapped back by respaldo.`,
+      );
+    }
+    const newSafety = preRestoreDbName(live, req.setId);
+    const { client: admin } = await openMaintenance(conn, [live, safety, newSafety], 'rolling back a restore');
+    try {
+      const names = await databaseNames(admin);
+      if (!names.has(safety)) {
+        throw new NotFoundError(
+          `The safety copy "${safety}" of ${item} no longer exists on ${where(conn)}; nothing was changed.`,
+          `It was dropped or already swapped back; respaldo list --db ${item} shows the other sets.`,
+        );
+      }
+      const liveExists = names.has(live);
+      if (liveExists && names.has(newSafety)) {
+        throw new RefusedError(
+          `A database "${newSafety}" already exists; the swap back would need that name ` +
+            `for the current "${live}". Nothing was changed.`,
+          `Drop or rename "${newSafety}" once you no longer need it, then run the rollback again.`,
+        );
+      }
+      const watched = liveExists ? [live, safety] : [safety];
+      const doing = liveExists ? `swapping "${safety}" back in as "${live}"` : `renaming "${safety}" to "${live}"`;
+      ctx.reporter.emit({ type: 'item-progress', item, bytes: 0, message: doing });
+      for (let attempt = 0; ; attempt++) {
+        for (const name of watched) {
+          const sessions = await sessionsOn(admin, name);
+          if (sessions.length === 0) continue;
+          if (!req.terminateConnections) throw refusedSessions(name, sessions);
+          const n = await terminateSessions(admin, name);
+          ctx.log('terminated sessions', { database: name, count: n });
+          const message = `terminated ${n} session(s) on "${name}": ${sessions.join(', ')}`;
+          ctx.reporter.emit({ type: 'warning', item, message });
+        }
+        if (ctx.signal.aborted) {
+          throw new InterruptedError('Rollback interrupted before the swap; both databases keep their names.');
+        }
+        try {
+          for (const sql of swapBackSql(live, safety, liveExists ? newSafety : null)) await admin.query(sql);
+          break;
+        } catch (err) {
+          await admin.query('ROLLBACK').catch(() => undefined);
+          if (!isInUse(err) || attempt >= 20) {
+            if (isInUse(err)) {
+              const busy = [...(await sessionsOn(admin, live)), ...(await sessionsOn(admin, safety))];
+              throw refusedSessions(`${live}" or "${safety}`, busy);
+            }
+            throw err;
+          }
+          await sleep(250);
+        }
+      }
+      ctx.log('swapped back', { database: live, from: safety, safety: liveExists ? newSafety : null });
+      return { ...(liveExists ? { safetyDatabase: newSafety } : {}), tables: null, restoredTo: live };
+    } catch (err) {
+      if (ctx.signal.aborted && !(err instanceof RespaldoError)) {
+        throw new InterruptedError('Rollback interrupted; both databases keep their names.');
+      }
+      throw pgError(err, conn, live, 'rolling back a restore');
+    } finally {
+      await admin.end().catch(() => undefined);
+    }
+  }
+
   async function resolveTool(tool: PgTool, db: DatabaseConfig): Promise<string> {
     return toolPath(tool, db, env());
   }
@@ -645,7 +802,10 @@ export function createPostgresDriver(deps: PostgresDriverDeps = {}): Driver {
         throw new RefusedError('Restoring selected tables never replaces the live database.', `Give a new database name to restore them into (--to ${live}_tables).`);
       }
       try {
-        selection = resolveTables(req.tables, { keys: recorded, relations: details['relations'] as Relation[] | undefined });
+        const recordedParents = details['partitionedTables'];
+        const partitioned = Array.isArray(recordedParents) ? (recordedParents as Relation[]) : ('unknown' as const);
+        const relations = details['relations'] as Relation[] | undefined;
+        selection = resolveTables(req.tables, { keys: recorded, relations, partitioned });
       } catch (err) {
         throw new RespaldoError('usage', `Database ${item}: ${(err as Error).message}.`, `Tables in this backup: ${recorded.slice(0, 20).join(', ')}${recorded.length > 20 ? ', …' : ''}`);
       }
@@ -707,6 +867,11 @@ export function createPostgresDriver(deps: PostgresDriverDeps = {}): Driver {
         let listFile: string | undefined;
         if (picked) {
           for (const p of picked.parents) ctx.reporter.emit({ type: 'info', message: `${item}: also restored ${p} (a selected table is its partition or child)` });
+          for (const p of picked.partitions) {
+            const message = `${item}: also restored partition ${p.schema}.${p.table} (of a selected partitioned table)`;
+            ctx.reporter.emit({ type: 'info', message });
+            if (!selection!.some((x) => x.schema === p.schema && x.table === p.table)) selection!.push(p);
+          }
           for (const s of picked.skipped) ctx.reporter.emit({ type: 'warning', item, message: `not restored: ${s}` });
           await mkdir(ctx.scratchDir, { recursive: true, mode: 0o700 });
           listFile = join(ctx.scratchDir, `${item}.${req.setId}.restore-list`);

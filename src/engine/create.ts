@@ -119,7 +119,10 @@ export async function createBackup(cfg: LoadedConfig, opts: CreateOptions, repor
   const plan = planBackup(cfg, opts);
   let manifest: Manifest;
   try {
-    manifest = await withLock(cfg.backupDir, 'create', () => executeBackup(cfg, plan, reporter, opts.signal, 'backup'));
+    manifest = await withLock(cfg.backupDir, 'create', async () => {
+      await recoverInterrupted(cfg, plan.databases.map((d) => d.name), reporter, opts.signal);
+      return executeBackup(cfg, plan, reporter, opts.signal, 'backup');
+    });
   } catch (err) {
     if (!(err instanceof InterruptedError)) await notifyOutcome(cfg, opts, null, err);
     throw err;
@@ -143,6 +146,58 @@ async function notifyOutcome(cfg: LoadedConfig, opts: CreateOptions, m: Manifest
   const databases = m.databases.map((d) => ({ name: d.name, ok: !d.error, ...(d.error ? { error: d.error.message } : {}), ...(d.error?.hint ? { hint: d.error.hint } : {}) }));
   const fileProblems = m.warnings.length;
   await notify(cfg, { kind, operation, host: m.host, at: new Date(m.completedAt), setId: m.id, job: m.job, databases, ...(kind !== 'success' && fileProblems ? { fileProblems } : {}) });
+}
+
+/**
+ * Finishes what killed restores left for these databases (each driver's `recover`: a temporary
+ * `__restore_` database dropped, a swap cut in the middle completed or undone), while the caller
+ * holds the lock, so never while a restore runs. Each action is reported as a warning and logged;
+ * a database that cannot be reached is left to the backup itself to report. Returns the actions.
+ */
+export async function recoverInterrupted(
+  cfg: LoadedConfig,
+  databases: string[],
+  reporter: Reporter,
+  signal?: AbortSignal,
+): Promise<string[]> {
+  const done: string[] = [];
+  const scratchDir = join(cfg.backupDir, `.tmp-restore-${process.pid}`);
+  // Loaded here: restore.ts imports this module.
+  const { finishInterruptedSwapBacks } = await import('./restore.js');
+  for (const a of await finishInterruptedSwapBacks(cfg, reporter)) {
+    reporter.emit({ type: 'warning', message: a });
+    done.push(a);
+  }
+  try {
+    for (const name of databases) {
+      const db = cfg.databases.find((d) => d.name === name);
+      if (!db || signal?.aborted) continue;
+      const ctx: DriverContext = {
+        reporter,
+        signal: signal ?? new AbortController().signal,
+        scratchDir,
+        log: (message, fields) => writeLog(cfg.backupDir, 'driver', { db: db.name, message, ...fields }, cfg.secrets),
+      };
+      let actions: string[];
+      try {
+        await ensurePrivateDir(cfg.backupDir);
+        actions = await driverFor(db.engine).recover(db, ctx);
+      } catch (err) {
+        writeLog(cfg.backupDir, 'recover', { db: db.name, outcome: 'failed', error: errorMessage(err) }, cfg.secrets);
+        continue;
+      }
+      for (const a of actions) {
+        reporter.emit({ type: 'warning', item: db.name, message: `finished an interrupted restore: ${a}` });
+      }
+      if (actions.length) {
+        writeLog(cfg.backupDir, 'recover', { db: db.name, actions, outcome: 'ok', by: 'create' }, cfg.secrets);
+      }
+      done.push(...actions.map((a) => `${db.name}: ${a}`));
+    }
+  } finally {
+    await fsp.rm(scratchDir, { recursive: true, force: true });
+  }
+  return done;
 }
 
 /** Removes staging folders (and journaled temporary paths elsewhere) left by killed runs. Only called while holding the lock. */

@@ -45,6 +45,27 @@ export interface DatabaseRestorePlan extends RestoreStepPlan {
   storedBytes: number;
   rawBytes: number;
   format: string;
+  /** About how large the database will be once restored (an estimate; null when unknown). Always set by planRestore. */
+  estimatedRestoredBytes?: number | null;
+  /**
+   * Where the estimate comes from: the database's size recorded at backup time; the size of the
+   * dump (sets made before sizes were recorded; can be far below the real size); or the size of
+   * the kept database a rollback swaps back in.
+   */
+  estimateSource?: 'recorded-database-size' | 'dump-size' | 'kept-database';
+  /** A rollback: the kept safety database (`safetyDatabase` of the entry) swapped back in as the live one. */
+  swapsBack?: string;
+}
+
+/** Pure: the restored-size estimate of an entry, from the database size its driver recorded at backup time. */
+export function restoredSizeEstimate(
+  entry: Pick<DatabaseEntry, 'rawBytes' | 'details'>,
+): Required<Pick<DatabaseRestorePlan, 'estimatedRestoredBytes' | 'estimateSource'>> {
+  const d = entry.details ?? {};
+  // PostgreSQL records `databaseSizeBytes`, SQL Server `sizeBytes`.
+  const recorded = [d['databaseSizeBytes'], d['sizeBytes']].find((v): v is number => typeof v === 'number' && v > 0);
+  if (recorded !== undefined) return { estimatedRestoredBytes: recorded, estimateSource: 'recorded-database-size' };
+  return { estimatedRestoredBytes: entry.rawBytes, estimateSource: 'dump-size' };
 }
 
 export interface FilesRestorePlan {
@@ -135,6 +156,12 @@ export async function planRestore(cfg: LoadedConfig, id: string, opts: RestoreOp
   for (const name of names) {
     const entry = m.databases.find((d) => d.name === name);
     if (!entry) throw new NotFoundError(`Set ${m.id} holds no database "${name}".`, `It holds: ${m.databases.map((d) => d.name).join(', ') || 'no databases'}.`);
+    const kept = !entry.error && !entry.file && entry.safetyDatabase ? entry.safetyDatabase : null;
+    if (kept) {
+      const plan = await planSwapBack(cfg, m, entry, kept, opts, refuse, warningPhrases);
+      if (plan) databases.push(plan);
+      continue;
+    }
     if (entry.error || !entry.file) {
       refuse('failed-entry', name, phrase('refuse.failedEntry', { db: name, set: m.id, reason: entry.error?.message ?? 'no stored file' }), phrase('refuse.failedEntryHint', { db: name }));
       continue;
@@ -169,7 +196,7 @@ export async function planRestore(cfg: LoadedConfig, id: string, opts: RestoreOp
         warningPhrases.push(phrase('plan.willTerminate', { count: state.inUseBy.length, db: name }));
       }
     }
-    databases.push({ ...step, engine: db.engine, restoreTarget: target, state, storedBytes: entry.storedBytes, rawBytes: entry.rawBytes, format: entry.format });
+    databases.push({ ...step, engine: db.engine, restoreTarget: target, state, storedBytes: entry.storedBytes, rawBytes: entry.rawBytes, format: entry.format, ...restoredSizeEstimate(entry) });
   }
   let files: FilesRestorePlan | null = null;
   if (opts.files) {
@@ -195,6 +222,66 @@ export async function planRestore(cfg: LoadedConfig, id: string, opts: RestoreOp
     warnings: warningPhrases.map(english),
     warningPhrases,
     options: opts,
+  };
+}
+
+/**
+ * The plan of a rollback: `entry` of a pre_restore set keeps the replaced database on its server
+ * as `kept`; restoring it swaps that database back in (drivers with `swapBack`). Refusals go
+ * through `refuse`; returns null when the database cannot be planned at all.
+ */
+async function planSwapBack(
+  cfg: LoadedConfig,
+  m: Manifest,
+  entry: DatabaseEntry,
+  kept: string,
+  opts: RestoreOptions,
+  refuse: (kind: RestoreRefusal['kind'], database: string | null, message: Phrase, hint: Phrase) => void,
+  warningPhrases: Phrase[],
+): Promise<DatabaseRestorePlan | null> {
+  const name = entry.name;
+  const db = dbConfig(cfg, name);
+  const driver = driverFor(db.engine);
+  if (!driver.swapBack) {
+    const why = phrase('refuse.noSwapBack', { set: m.id, db: name, safety: kept, engine: db.engine });
+    refuse('failed-entry', name, why, phrase('refuse.noSwapBackHint', { safety: kept }));
+    return null;
+  }
+  if (opts.to || opts.tables?.length) {
+    throw new UsageError(
+      `Set ${m.id} keeps ${name} as the database "${kept}" on its server: restoring it swaps that database ` +
+        'back in place, so --to and --table do not apply.',
+      `Roll back with: respaldo restore ${m.id} --db ${name} --yes`,
+    );
+  }
+  const target: RestoreTarget = { kind: 'in-place' };
+  const step = driver.planRestore({ db, entry, setId: m.id, target });
+  const state = await driver.inspectTarget(db, target);
+  const keptState = await driver.inspectTarget(db, { kind: 'side-by-side', name: kept });
+  if (!keptState.exists) {
+    const gone = phrase('refuse.safetyGone', { db: name, safety: kept, set: m.id });
+    refuse('failed-entry', name, gone, phrase('refuse.safetyGoneHint', { db: name }));
+  }
+  const sessions = [...(state.exists ? state.inUseBy : []), ...keptState.inUseBy];
+  if (sessions.length && !opts.terminateConnections) {
+    const listed = sessions.slice(0, 5).join(', ');
+    const refusal = phrase('refuse.sessions', { count: sessions.length, db: name, sessions: listed });
+    refuse('sessions', name, refusal, phrase('refuse.sessionsHint'));
+  } else if (sessions.length) {
+    warningPhrases.push(phrase('plan.willTerminate', { count: sessions.length, db: name }));
+  }
+  return {
+    ...step,
+    engine: db.engine,
+    restoreTarget: target,
+    state,
+    storedBytes: 0,
+    rawBytes: entry.rawBytes,
+    format: entry.format,
+    ...(keptState.sizeBytes !== null
+      ? { estimatedRestoredBytes: keptState.sizeBytes, estimateSource: 'kept-database' as const }
+      : restoredSizeEstimate(entry)),
+    swapsBack: kept,
   };
 }
 
@@ -237,6 +324,7 @@ export async function executeRestore(cfg: LoadedConfig, plan: RestorePlan, repor
     await ensurePrivateDir(scratchRoot);
     try {
       outcome.recovered.push(...(await sweepTemps(cfg.backupDir)));
+      outcome.recovered.push(...(await finishInterruptedSwapBacks(cfg, reporter)));
       for (const d of plan.databases) {
         const db = dbConfig(cfg, d.database);
         outcome.recovered.push(...(await driverFor(db.engine).recover(db, ctxFor(db, scratchRoot))));
@@ -260,6 +348,11 @@ export async function executeRestore(cfg: LoadedConfig, plan: RestorePlan, repor
         outcome.safetySetIds.push(safety.id);
       }
       const renamed: DatabaseEntry[] = [];
+      const swappedBack: string[] = [];
+      // Swap backs in flight, so that a run killed between a swap and the sets below is finished later.
+      const journal: SwapBackJournal['entries'] = [];
+      const journalPath = join(cfg.backupDir, `${SWAP_JOURNAL_PREFIX}${m.id}.json`);
+      let journalDone = true;
       try {
         for (const d of plan.databases) {
           if (signal.aborted) throw new InterruptedError();
@@ -270,7 +363,24 @@ export async function executeRestore(cfg: LoadedConfig, plan: RestorePlan, repor
           reporter.emit({ type: 'item-start', item: d.database, kind: 'restore', totalBytes: entry.rawBytes });
           try {
             const partFile = (role = 'main') => (role === 'main' ? entry : (entry.extras ?? []).find((x) => x.role === role));
-            const result = await driver.restore(
+            const swapBack = d.swapsBack && driver.swapBack ? driver.swapBack.bind(driver) : null;
+            if (swapBack) {
+              const newSafety = d.safety.kind === 'renamed-database' ? d.safety.name : null;
+              const listed = newSafety ? referenceEntry(entry, newSafety, m.id) : null;
+              journal.push({ database: d.database, kept: d.swapsBack!, newSafety, entry: listed });
+              await writeFileAtomic(journalPath, JSON.stringify({ setId: m.id, entries: journal }) + '\n');
+            }
+            const result = swapBack
+              ? await swapBack(
+                  {
+                    db,
+                    safetyName: d.swapsBack!,
+                    setId: m.id,
+                    terminateConnections: Boolean(plan.options.terminateConnections),
+                  },
+                  ctxFor(db, scratchRoot),
+                )
+              : await driver.restore(
               {
                 db,
                 entry,
@@ -292,7 +402,8 @@ export async function executeRestore(cfg: LoadedConfig, plan: RestorePlan, repor
               ctxFor(db, scratchRoot),
             );
             outcome.databases.push({ name: d.database, ok: true, restoredTo: result.restoredTo, ...(result.safetyDatabase ? { safetyDatabase: result.safetyDatabase } : {}) });
-            if (result.safetyDatabase) renamed.push({ ...entry, file: null, md5: null, sha256: null, storedBytes: 0, extras: [], safetyDatabase: result.safetyDatabase, details: { note: `the live database before restoring set ${m.id}, renamed on the server` } });
+            if (result.safetyDatabase) renamed.push(referenceEntry(entry, result.safetyDatabase, m.id));
+            if (swapBack) swappedBack.push(d.database);
             reporter.emit({ type: 'item-end', item: d.database, ok: true, durationMs: Date.now() - started });
             writeLog(cfg.backupDir, 'restore-database', { setId: m.id, db: d.database, restoredTo: result.restoredTo, safetyDatabase: result.safetyDatabase ?? null, outcome: 'ok', durationMs: Date.now() - started }, cfg.secrets);
           } catch (caught) {
@@ -319,10 +430,22 @@ export async function executeRestore(cfg: LoadedConfig, plan: RestorePlan, repor
           try {
             outcome.safetySetIds.push(await publishReferenceSet(cfg, m.id, renamed));
           } catch (err) {
+            journalDone = false;
             const kept = renamed.map((r) => `${r.name} as "${r.safetyDatabase}"`).join(', ');
             throw new RespaldoError('failed', `The replaced databases are kept on their servers (${kept}), but listing them in a pre_restore set failed: ${errorMessage(asOperatorError(err))}.`, 'Nothing is lost: those databases are the rollback. Fix the backup folder (space, permissions), then rename them back by hand if needed or drop them once you are sure.');
           }
         }
+        // A swapped-back database is live again: this set must no longer list it (deleting the set would drop it).
+        if (swappedBack.length) {
+          await retireSwappedBack(cfg, m.id, swappedBack).catch((err: unknown) => {
+            const which = `${swappedBack.join(', ')}, which ${swappedBack.length > 1 ? 'are' : 'is'} live again`;
+            const message =
+              `set ${m.id} still lists ${which}: ${errorMessage(err)}; ` + 'the next create or restore retries';
+            reporter.emit({ type: 'warning', message });
+            journalDone = false;
+          });
+        }
+        if (journal.length && journalDone) await fsp.rm(journalPath, { force: true });
       }
       if (plan.files && outcome.ok) {
         reporter.emit({ type: 'item-start', item: 'files', kind: 'restore' });
@@ -337,6 +460,97 @@ export async function executeRestore(cfg: LoadedConfig, plan: RestorePlan, repor
     reporter.emit({ type: 'run-end', ok: outcome.ok, setId: m.id, durationMs: Date.now() - t0 });
     return outcome;
   });
+}
+
+/** The entry of a pre_restore set listing a live database renamed on its server as `safetyDatabase`. */
+function referenceEntry(entry: DatabaseEntry, safetyDatabase: string, setId: string): DatabaseEntry {
+  const note = `the live database before restoring set ${setId}, renamed on the server`;
+  const stored = { file: null, md5: null, sha256: null, storedBytes: 0, extras: [] };
+  return { ...entry, ...stored, safetyDatabase, details: { note } };
+}
+
+/** Names the journals of swap backs in flight (`.swapback-<set id>.json` in the backup folder). */
+export const SWAP_JOURNAL_PREFIX = '.swapback-';
+
+/** Written before each swap back, removed once the sets say where everything is. */
+interface SwapBackJournal {
+  setId: string;
+  entries: { database: string; kept: string; newSafety: string | null; entry: DatabaseEntry | null }[];
+}
+
+/**
+ * Finishes rollbacks cut between their swap and the sets that record it (a killed run): for each
+ * journaled swap back that happened (the kept database is gone), lists the database it replaced
+ * in a new pre_restore set (unless a set already lists it) and removes the swapped-back entry from
+ * the set that listed it. A swap that never happened needs nothing. Call under the lock. Returns
+ * one line per action; a server that cannot be reached leaves its journal for the next run.
+ */
+export async function finishInterruptedSwapBacks(cfg: LoadedConfig, reporter: Reporter): Promise<string[]> {
+  if (!existsSync(cfg.backupDir)) return [];
+  const actions: string[] = [];
+  const journals = readdirSync(cfg.backupDir).filter((n) => n.startsWith(SWAP_JOURNAL_PREFIX) && n.endsWith('.json'));
+  for (const name of journals) {
+    const file = join(cfg.backupDir, name);
+    try {
+      const j = JSON.parse(await fsp.readFile(file, 'utf8')) as SwapBackJournal;
+      const publish: DatabaseEntry[] = [];
+      const retire: string[] = [];
+      for (const e of j.entries) {
+        const db = dbConfig(cfg, e.database);
+        const driver = driverFor(db.engine);
+        if ((await driver.inspectTarget(db, { kind: 'side-by-side', name: e.kept })).exists) continue; // never swapped
+        retire.push(e.database);
+        const fresh = e.newSafety ? await driver.inspectTarget(db, { kind: 'side-by-side', name: e.newSafety }) : null;
+        const unlisted = e.newSafety && fresh?.exists && !(await listsSafetyDatabase(cfg, e.newSafety));
+        if (unlisted && e.entry) publish.push(e.entry);
+        actions.push(`${e.database}: finished a rollback cut short ("${e.kept}" is the live database again)`);
+      }
+      if (publish.length) {
+        const id = await publishReferenceSet(cfg, j.setId, publish);
+        actions.push(`listed ${publish.map((p) => `"${p.safetyDatabase}"`).join(', ')} in pre_restore set ${id}`);
+      }
+      if (retire.length && existsSync(join(setDir(cfg, j.setId), MANIFEST_NAME))) {
+        await retireSwappedBack(cfg, j.setId, retire);
+      }
+      await fsp.rm(file, { force: true });
+    } catch (err) {
+      const message = `could not finish the interrupted rollback recorded in ${file}: ${errorMessage(err)}`;
+      reporter.emit({ type: 'warning', message });
+    }
+  }
+  if (actions.length) writeLog(cfg.backupDir, 'recover', { actions, reason: 'rollback interrupted' }, cfg.secrets);
+  return actions;
+}
+
+async function listsSafetyDatabase(cfg: LoadedConfig, name: string): Promise<boolean> {
+  for (const id of readdirSync(cfg.backupDir).filter(isSetId)) {
+    try {
+      if ((await readManifest(cfg, id)).databases.some((d) => d.safetyDatabase === name)) return true;
+    } catch {
+      /* a damaged set lists nothing */
+    }
+  }
+  return false;
+}
+
+/**
+ * After a rollback: removes the swapped-back entries from the pre_restore set that listed them (the
+ * databases are live again), and the set itself when nothing is left in it. Runs under the lock.
+ */
+async function retireSwappedBack(cfg: LoadedConfig, id: string, names: string[]): Promise<void> {
+  const m = await readManifest(cfg, id);
+  const rest = m.databases.filter((d) => !names.includes(d.name));
+  const dir = setDir(cfg, id);
+  if (!rest.length && !m.files.length) {
+    const trash = join(cfg.backupDir, `.deleting-${id}-${process.pid}`);
+    await fsp.rename(dir, trash);
+    await fsp.rm(trash, { recursive: true, force: true });
+  } else {
+    await writeFileAtomic(join(dir, MANIFEST_NAME), JSON.stringify({ ...m, databases: rest }, null, 2) + '\n');
+  }
+  await fsyncPath(cfg.backupDir);
+  const setRemoved = !rest.length && !m.files.length;
+  writeLog(cfg.backupDir, 'rollback-retired', { setId: id, databases: names, setRemoved }, cfg.secrets);
 }
 
 /** A pre_restore set whose entries point at live databases renamed on their server. */

@@ -5,6 +5,9 @@ import { listSets } from './catalog.js';
 import { folderSize } from './fs-util.js';
 import { readSchedulerState, type SchedulerState } from '../scheduler/state.js';
 import { isStale, LOCK_NAME } from './lock.js';
+import { errorMessage } from '../core/errors.js';
+import { driverFor } from '../drivers/registry.js';
+import { SWAP_JOURNAL_PREFIX } from './restore.js';
 
 export interface StatusReport {
   configFile: string;
@@ -18,14 +21,47 @@ export interface StatusReport {
   newest: SetSummary | null;
   freeBytes: number | null;
   lock: { held: boolean; holder: string | null };
-  /** Staging folders left by interrupted runs (removed by the next create). */
+  /** Staging folders and rollback journals left by interrupted runs (removed or finished by the next create). */
   leftovers: string[];
   /** What the scheduler last recorded: per job last run, outcome, duration, next run. */
   scheduler: SchedulerState;
+  /**
+   * What interrupted restores left on the databases themselves (temporary `__restore_` databases, a
+   * swap cut in the middle), per configured database whose driver can tell; `error` when it could
+   * not be checked. Only with `{ databases: true }` (it connects to every server).
+   */
+  databaseLeftovers?: DatabaseLeftovers[];
+}
+
+export interface DatabaseLeftovers {
+  database: string;
+  engine: string;
+  /** One line each, saying how to finish it; empty when nothing was left. */
+  leftovers: string[];
+  error?: string;
+}
+
+/** Asks each configured database's driver what interrupted restores left (read-only), all at once. */
+export async function findDatabaseLeftovers(cfg: LoadedConfig): Promise<DatabaseLeftovers[]> {
+  const checked = cfg.databases.map(async (db): Promise<DatabaseLeftovers | null> => {
+    const driver = driverFor(db.engine);
+    if (!driver.findLeftovers) return null;
+    try {
+      return { database: db.name, engine: db.engine, leftovers: await driver.findLeftovers(db) };
+    } catch (err) {
+      return { database: db.name, engine: db.engine, leftovers: [], error: errorMessage(err) };
+    }
+  });
+  return (await Promise.all(checked)).filter((x): x is DatabaseLeftovers => x !== null);
 }
 
 /** A summary for `respaldo status` and the menu header. Reads only. */
-export async function getStatus(cfg: LoadedConfig, now = new Date()): Promise<StatusReport> {
+export async function getStatus(
+  cfg: LoadedConfig,
+  now = new Date(),
+  opts: { databases?: boolean } = {},
+): Promise<StatusReport> {
+  const databaseLeftovers = opts.databases ? findDatabaseLeftovers(cfg) : null;
   const sets = await listSets(cfg);
   let totalBytes = 0;
   for (const s of sets) totalBytes += await folderSize(s.path);
@@ -56,7 +92,8 @@ export async function getStatus(cfg: LoadedConfig, now = new Date()): Promise<St
       lock = { held: true, holder: 'unreadable lock file' };
     }
   }
-  const leftovers = existsSync(cfg.backupDir) ? readdirSync(cfg.backupDir).filter((n) => n.startsWith('.tmp-')) : [];
+  const left = (n: string) => n.startsWith('.tmp-') || n.startsWith(SWAP_JOURNAL_PREFIX);
+  const leftovers = existsSync(cfg.backupDir) ? readdirSync(cfg.backupDir).filter(left) : [];
   return {
     configFile: cfg.file,
     backupDir: cfg.backupDir,
@@ -69,5 +106,6 @@ export async function getStatus(cfg: LoadedConfig, now = new Date()): Promise<St
     lock,
     leftovers,
     scheduler: readSchedulerState(cfg.backupDir),
+    ...(databaseLeftovers ? { databaseLeftovers: await databaseLeftovers } : {}),
   };
 }

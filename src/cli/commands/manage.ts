@@ -35,7 +35,7 @@ export function register(program: Command): void {
   addCommonOptions(program.command('status').description('sets, sizes, newest set per database, free disk space')).action(
     runAction(async (io) => {
       const cfg = await io.config();
-      const s = await getStatus(cfg);
+      const s = await getStatus(cfg, new Date(), { databases: true });
       if (io.json) {
         io.printJson(s);
         return;
@@ -46,6 +46,12 @@ export function register(program: Command): void {
       if (s.safetySets.length) io.out(`Safety sets: ${s.safetySets.join(', ')} (pre_restore)`);
       io.out(`Lock:        ${s.lock.held ? `held (${s.lock.holder})` : s.lock.holder ?? 'free'}`);
       if (s.leftovers.length) io.out(`Leftovers:   ${s.leftovers.join(', ')} (removed by the next create)`);
+      const onServers = (s.databaseLeftovers ?? []).filter((d) => d.leftovers.length || d.error);
+      if (onServers.length) io.out('Interrupted restores:');
+      for (const d of onServers) {
+        for (const line of d.leftovers) io.out(`  ${d.database}: ${line}`);
+        if (d.error) io.out(`  ${d.database}: could not check (${d.error})`);
+      }
       io.out('');
       io.out(table([['DATABASE', 'ENGINE', 'NEWEST SET', 'AGE'], ...s.newestPerDatabase.map((d) => [d.database, d.engine, d.setId ?? 'none', d.ageSeconds === null ? 'never' : `${formatAge(d.ageSeconds * 1000)} ago`])]));
       const jobs = Object.entries(s.scheduler.jobs);

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { RefusedError } from '../../core/errors.js';
 import { EXIT } from '../../core/exit-codes.js';
 import { executeRestore, planRestore, type RestoreOutcome, type RestorePlan } from '../../engine/restore.js';
+import type { DatabaseRestorePlan } from '../../engine/restore.js';
 import { addCommonOptions, collect, runAction, type CommandIO } from '../context.js';
 import { formatBytes } from '../format.js';
 
@@ -13,7 +14,7 @@ export function printRestorePlan(io: CommandIO, plan: RestorePlan): void {
   for (const d of plan.databases) {
     io.out(`\n  database ${d.database} (${d.engine}) -> ${d.target}`);
     io.out(`    ${d.replaces ? `REPLACES the current database${d.state.exists ? ` (${formatBytes(d.state.sizeBytes)})` : ' (it does not exist now)'}` : 'side by side: nothing is replaced'}`);
-    io.out(`    stored ${formatBytes(d.storedBytes)}, ${formatBytes(d.rawBytes)} once restored`);
+    io.out(`    ${sizeLine(d)}`);
     for (const [i, s] of d.steps.entries()) io.out(`    ${i + 1}. ${s}`);
     io.out(`    safety: ${d.safety.kind === 'pre-restore-set' ? 'a pre_restore backup set is taken first' : d.safety.kind === 'renamed-database' ? `the live database is kept as ${d.safety.name}` : d.safety.reason}`);
     io.out(`    roll back: ${d.rollback}`);
@@ -25,15 +26,34 @@ export function printRestorePlan(io: CommandIO, plan: RestorePlan): void {
   for (const r of plan.refusals) io.out(`  REFUSED: ${r.message}\n    hint: ${r.hint}`);
 }
 
+/** The plan's size line: stored size and the estimated size once restored, saying where the estimate comes from. */
+export function sizeLine(d: DatabaseRestorePlan): string {
+  const about = `about ${formatBytes(d.estimatedRestoredBytes ?? d.rawBytes)}`;
+  if (d.swapsBack) return `rolls back: the kept database ${d.swapsBack} (${about}) becomes the live database again`;
+  const source =
+    d.estimateSource === 'recorded-database-size'
+      ? 'estimate: the database size when the backup was taken'
+      : 'estimate from the dump size: this set recorded no database size, so the restored database may be much larger';
+  return `stored ${formatBytes(d.storedBytes)}, ${about} once restored (${source})`;
+}
+
 /** How to undo a finished restore, per database, in operator words. */
 export function rollbackLines(plan: RestorePlan, outcome: RestoreOutcome): string[] {
   const lines: string[] = [];
   const copied = outcome.databases.filter((d) => d.ok && !d.safetyDatabase && plan.databases.find((p) => p.database === d.name)?.replaces);
   const fileSet = outcome.safetySetIds.find((id) => id);
   if (copied.length && fileSet) lines.push(`Safety copy: set ${fileSet}. To roll back: respaldo restore ${fileSet} ${copied.map((d) => `--db ${d.name}`).join(' ')} --yes`);
+  const listedIn = outcome.safetySetIds[outcome.safetySetIds.length - 1];
   for (const d of outcome.databases.filter((x) => x.safetyDatabase)) {
     const step = plan.databases.find((p) => p.database === d.name);
-    lines.push(`Safety copy of ${d.name}: database ${d.safetyDatabase} (listed in set ${outcome.safetySetIds[outcome.safetySetIds.length - 1] ?? '-'}). To roll back: ${step?.rollback ?? 'rename it back'}`);
+    const how = listedIn ? `respaldo restore ${listedIn} --db ${d.name} --yes` : (step?.rollback ?? 'rename it back');
+    const where = `database ${d.safetyDatabase} (listed in set ${listedIn ?? '-'})`;
+    lines.push(`Safety copy of ${d.name}: ${where}. To roll back: ${how}`);
+  }
+  const ok = (name: string) => outcome.databases.some((o) => o.name === name && o.ok);
+  for (const d of plan.databases.filter((p) => p.swapsBack && ok(p.database))) {
+    const again = `${d.swapsBack} is the live database again`;
+    lines.push(`Rolled back ${d.database}: ${again}; set ${plan.setId} no longer lists it.`);
   }
   return lines;
 }

@@ -30,6 +30,20 @@ export const PHRASES_ES = {
   'pg.rollbackInPlace': (p: PhraseParams) =>
     `La base anterior se conserva como "${p['safety']}". Para volver atrás: ALTER DATABASE ${p['qLive']} RENAME TO <otro nombre>; ALTER DATABASE ${p['qSafety']} RENAME TO ${p['qLive']}. Borre la copia pre_restore (respaldo delete) para eliminarla cuando esté seguro.`,
   'pg.rollbackSide': (p: PhraseParams) => `No se sustituye nada. Borre "${p['name']}" cuando ya no la necesite: DROP DATABASE ${p['qName']};`,
+  'pg.rollbackCommand': (p: PhraseParams) =>
+    `La base anterior se conserva como "${p['safety']}". ` +
+    `Para volver atrás: respaldo restore <id de la copia pre_restore> --db ${p['db']} --yes ` +
+    '(la vuelve a poner en uso; la restaurada se conserva como nueva copia de seguridad); a mano: ' +
+    `ALTER DATABASE ${p['qLive']} RENAME TO <otro nombre>; ALTER DATABASE ${p['qSafety']} RENAME TO ${p['qLive']}. ` +
+    'Borre la copia pre_restore (respaldo delete) para eliminarla cuando esté seguro.',
+  'pg.swapBackRenames': (p: PhraseParams) =>
+    `en una transacción: renombrar "${p['live']}" a "${p['newSafety']}" (la copia de seguridad) y "${p['safety']}" ` +
+    `a "${p['live']}"; si falla alguno, las dos bases conservan sus nombres`,
+  'pg.swapBackNoLive': (p: PhraseParams) =>
+    `si "${p['live']}" no existe: solo renombrar "${p['safety']}" a "${p['live']}"`,
+  'pg.rollbackSwapBack': (p: PhraseParams) =>
+    `La base que se sustituye ahora se conserva como "${p['newSafety']}" en una nueva copia pre_restore; ` +
+    `respaldo restore <id de esa copia> --db ${p['db']} --yes la vuelve a poner.`,
 
   'mssql.writeBak': (p: PhraseParams) => `escribir el .bak guardado en ${p['local']} (el servidor lo lee como ${p['server']})`,
   'mssql.restore': (p: PhraseParams) => `RESTORE FILELISTONLY y luego RESTORE DATABASE "${p['temp']}" WITH CHECKSUM, MOVE de cada archivo a nombres nuevos en las carpetas de datos y registro por defecto de la instancia, RECOVERY`,
@@ -73,6 +87,15 @@ export const PHRASES_ES = {
 
   'refuse.failedEntry': (p: PhraseParams) => `${p['db']} falló en la copia ${p['set']} (${p['reason']}).`,
   'refuse.failedEntryHint': (p: PhraseParams) => `Elija otra copia: respaldo list --db ${p['db']}`,
+  'refuse.noSwapBack': (p: PhraseParams) =>
+    `La copia ${p['set']} conserva ${p['db']} como la base "${p['safety']}" en su servidor, y el controlador ` +
+    `${p['engine']} no sabe volver a ponerla.`,
+  'refuse.noSwapBackHint': (p: PhraseParams) => `Renombre "${p['safety']}" a mano con las herramientas del servidor.`,
+  'refuse.safetyGone': (p: PhraseParams) =>
+    `La copia de seguridad "${p['safety']}" de ${p['db']} de la copia ${p['set']} ya no existe en su servidor ` +
+    '(se borró o ya se volvió a poner).',
+  'refuse.safetyGoneHint': (p: PhraseParams) =>
+    `No hay nada a lo que volver con esta copia; respaldo list --db ${p['db']} muestra las demás.`,
   'refuse.raw': (p: PhraseParams) => `La copia ${p['set']} tiene ${p['db']} como copia byte a byte de una base dañada (${p['file']}), no como copia restaurable.`,
   'refuse.rawHint': (p: PhraseParams) => `Revísela a mano: ${p['cmd'] ?? 'gunzip -c'} ${p['path']} > /tmp/${p['db']}.damaged`,
   'refuse.schemaInPlace': (p: PhraseParams) => `La copia ${p['set']} solo tiene el esquema de ${p['db']}; restaurarla en su sitio sustituiría los datos por tablas vacías.`,

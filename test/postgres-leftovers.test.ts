@@ -1,0 +1,136 @@
+/**
+ * What killed restores leave on a real PostgreSQL server, seen by `status` and finished by
+ * `create` (through the built CLI): a temporary `__restore_` database, a swap cut between its two
+ * renames, and a live database missing with only its safety copy left.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { EXIT } from '../src/core/exit-codes.js';
+import { pgAvailable, startPgCluster, type PgCluster } from './helpers/pg-cluster.js';
+
+const available = pgAvailable();
+const ROOT = resolve(__dirname, '..');
+const BIN = join(ROOT, 'bin/respaldo.js');
+const PASSWORD = `lo-${Math.random().toString(36).slice(2, 10)}`;
+
+let cluster: PgCluster;
+let work: string;
+
+/** A config folder with one PostgreSQL database `name`. */
+function configFor(name: string): string {
+  const dir = mkdtempSync(join(work, `${name}-`));
+  writeFileSync(
+    join(dir, 'backup_config.json'),
+    JSON.stringify({
+      backupDir: './backups',
+      databases: [
+        { name, url: `postgresql://${cluster.user}:\${DB_PASSWORD}@${cluster.host}:${cluster.port}/${name}` },
+      ],
+      files: { config: [], application: [] },
+      retention: { keepLast: 3, daily: 7, weekly: 4, monthly: 6, yearly: 1 },
+      schedule: { jobs: [] },
+    }),
+  );
+  return join(dir, 'backup_config.json');
+}
+
+function cli(config: string, args: string[]): { code: number; stdout: string; stderr: string; json: any } {
+  const r = spawnSync(process.execPath, [BIN, ...args, '--config', config], {
+    encoding: 'utf8',
+    env: { ...process.env, DB_PASSWORD: PASSWORD, CI: 'true', NO_COLOR: '1' },
+    timeout: 120_000,
+  });
+  let json: unknown = null;
+  try {
+    json = JSON.parse(r.stdout);
+  } catch {
+    json = null;
+  }
+  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr, json };
+}
+
+function seed(name: string): void {
+  cluster.createDatabase(name);
+  cluster.psql(`CREATE TABLE t (id int PRIMARY KEY); INSERT INTO t SELECT generate_series(1, 200);`, name);
+}
+
+describe.skipIf(!available)('leftovers of interrupted PostgreSQL restores', () => {
+  beforeAll(async () => {
+    if (!existsSync(join(ROOT, 'dist/cli/main.js')))
+      throw new Error('dist/ is missing: run `npx tsc -p tsconfig.json` first.');
+    work = mkdtempSync(join(tmpdir(), 'respaldo-leftovers-'));
+    cluster = await startPgCluster({ password: PASSWORD });
+  });
+  afterAll(async () => {
+    await cluster?.stop();
+    if (work) rmSync(work, { recursive: true, force: true });
+  });
+
+  test('a temporary __restore_ database: status lists it, create drops it and says so', () => {
+    seed('uno');
+    const config = configFor('uno');
+    cluster.createDatabase('uno__restore_20250101_000000');
+
+    const status = cli(config, ['status', '--json']);
+    expect(status.code, status.stderr).toBe(EXIT.ok);
+    expect(status.json.databaseLeftovers).toEqual([
+      {
+        database: 'uno',
+        engine: 'postgres',
+        leftovers: [expect.stringMatching(/temporary database "uno__restore_20250101_000000".*respaldo create/)],
+      },
+    ]);
+    expect(cli(config, ['status']).stdout).toMatch(
+      /Interrupted restores:\n {2}uno: temporary database "uno__restore_20250101_000000"/,
+    );
+    expect(cluster.databases()).toContain('uno__restore_20250101_000000'); // status changed nothing
+
+    const created = cli(config, ['create', '--no-files']);
+    expect(created.code, created.stderr + created.stdout).toBe(EXIT.ok);
+    expect(created.stderr).toMatch(/finished an interrupted restore: dropped "uno__restore_20250101_000000"/);
+    expect(cluster.databases()).not.toContain('uno__restore_20250101_000000');
+    expect(cli(config, ['status', '--json']).json.databaseLeftovers[0].leftovers).toEqual([]);
+  });
+
+  test('a swap cut between its renames: status says the live database is missing, create puts it back and backs it up', () => {
+    seed('dos');
+    const config = configFor('dos');
+    const before = cluster.psql('SELECT count(*) FROM t', 'dos');
+    cluster.psql('ALTER DATABASE dos RENAME TO dos__pre_restore_20250101_000000');
+    cluster.createDatabase('dos__restore_20250101_000000');
+
+    const status = cli(config, ['status', '--json']);
+    expect(status.json.databaseLeftovers[0].leftovers[0]).toMatch(
+      /database "dos" is missing: a restore was interrupted during its swap.*renames it back/,
+    );
+
+    const created = cli(config, ['create', '--no-files', '--json']);
+    expect(created.code, created.stderr + created.stdout).toBe(EXIT.ok);
+    expect(created.stderr).toMatch(/renamed \\"dos__pre_restore_20250101_000000\\" back to \\"dos\\"/);
+    expect(created.json.databases[0]).toMatchObject({ name: 'dos', error: null, tables: { 'public.t': 200 } });
+    expect(cluster.psql('SELECT count(*) FROM t', 'dos')).toBe(before);
+    expect(cluster.databases().filter((n) => n.startsWith('dos__'))).toEqual([]);
+  });
+
+  test('live database missing with only its safety copy: create says a restore was interrupted and how to finish', () => {
+    seed('tres');
+    const config = configFor('tres');
+    cluster.psql('ALTER DATABASE tres RENAME TO tres__pre_restore_20250101_000000');
+
+    const created = cli(config, ['create', '--no-files']);
+    expect(created.code).not.toBe(EXIT.ok);
+    const said = created.stderr + created.stdout;
+    expect(said).toMatch(/database "tres" does not exist because a restore was interrupted/);
+    expect(said).toMatch(
+      /"tres__pre_restore_20250101_000000".*respaldo restore <its pre_restore set id> --db tres --yes/s,
+    );
+    expect(said).not.toMatch(/psql -l/);
+    expect(cluster.databases()).toContain('tres__pre_restore_20250101_000000'); // nothing guessed, nothing renamed
+
+    const status = cli(config, ['status', '--json']);
+    expect(status.json.databaseLeftovers[0].leftovers[0]).toMatch(/database "tres" is missing/);
+  });
+});

@@ -1,0 +1,244 @@
+/**
+ * Rolling back an in-place PostgreSQL restore with the command the CLI prints (`respaldo restore
+ * <pre_restore set> --db NAME --yes`), on a real throwaway cluster through the built CLI; the
+ * rollback of the rollback; the in-use refusal; and the same rollback through the menu's facade.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { loadConfig } from '../src/config/load.js';
+import { silentReporter } from '../src/core/events.js';
+import { EXIT } from '../src/core/exit-codes.js';
+import { SWAP_JOURNAL_PREFIX } from '../src/engine/restore.js';
+import { createEngineFacade } from '../src/ui/engine-facade.js';
+import { pgAvailable, startPgCluster, type PgCluster } from './helpers/pg-cluster.js';
+
+const available = pgAvailable();
+const ROOT = resolve(__dirname, '..');
+const BIN = join(ROOT, 'bin/respaldo.js');
+const PASSWORD = `rb-${Math.random().toString(36).slice(2, 10)}`;
+
+let cluster: PgCluster;
+let work: string;
+let configFile: string;
+
+function cli(args: string[]): { code: number; stdout: string; stderr: string; json: any } {
+  const r = spawnSync(process.execPath, [BIN, ...args, '--config', configFile], {
+    encoding: 'utf8',
+    env: { ...process.env, DB_PASSWORD: PASSWORD, CI: 'true', NO_COLOR: '1' },
+    cwd: work,
+    timeout: 120_000,
+  });
+  let json: unknown = null;
+  try {
+    json = JSON.parse(r.stdout);
+  } catch {
+    json = null;
+  }
+  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr, json };
+}
+
+function plainDump(database: string): string {
+  const r = spawnSync(
+    join(cluster.binDir, 'pg_dump'),
+    ['--no-password', `--dbname=host=${cluster.host} port=${cluster.port} user=${cluster.user} dbname=${database}`],
+    {
+      encoding: 'utf8',
+      env: { ...process.env, PGPASSWORD: cluster.password },
+      maxBuffer: 64 << 20,
+    },
+  );
+  if (r.status !== 0) throw new Error(r.stderr);
+  return r.stdout
+    .split('\n')
+    .filter((l) => !/^\\(un)?restrict /.test(l))
+    .join('\n');
+}
+
+/** The command of the "To roll back:" line a restore printed, as argv (without `respaldo`). */
+function rollbackCommand(stdout: string): string[] {
+  const m = /To roll back: respaldo (restore \S+ --db \S+ --yes)/.exec(stdout);
+  if (!m) throw new Error(`no rollback command in:\n${stdout}`);
+  return m[1]!.split(' ');
+}
+
+/** Ids of the sets of `type` holding database `db`. */
+function setIds(type: string, db: string): string[] {
+  const list = cli(['list', '--json']).json as { id: string; type: string; databases: string[] }[];
+  return list.filter((s) => s.type === type && s.databases.includes(db)).map((s) => s.id);
+}
+
+describe.skipIf(!available)('rollback of an in-place PostgreSQL restore', () => {
+  beforeAll(async () => {
+    if (!existsSync(join(ROOT, 'dist/cli/main.js')))
+      throw new Error('dist/ is missing: run `npx tsc -p tsconfig.json` first.');
+    work = mkdtempSync(join(tmpdir(), 'respaldo-rollback-'));
+    cluster = await startPgCluster({ password: PASSWORD });
+    configFile = join(work, 'backup_config.json');
+    writeFileSync(
+      configFile,
+      JSON.stringify({
+        backupDir: './backups',
+        databases: [
+          {
+            name: 'tienda',
+            url: `postgresql://${cluster.user}:\${DB_PASSWORD}@${cluster.host}:${cluster.port}/tienda`,
+          },
+          { name: 'corte', url: `postgresql://${cluster.user}:\${DB_PASSWORD}@${cluster.host}:${cluster.port}/corte` },
+          { name: 'menu', url: `postgresql://${cluster.user}:\${DB_PASSWORD}@${cluster.host}:${cluster.port}/menu` },
+        ],
+        files: { config: [], application: [] },
+        retention: { keepLast: 3, daily: 7, weekly: 4, monthly: 6, yearly: 1 },
+        schedule: { jobs: [] },
+      }),
+    );
+  });
+  afterAll(async () => {
+    await cluster?.stop();
+    if (work) rmSync(work, { recursive: true, force: true });
+  });
+
+  test('restore in place, roll back with the printed command, then roll the rollback back', async () => {
+    cluster.createDatabase('tienda');
+    cluster.psql(
+      `CREATE TABLE item (id int PRIMARY KEY, name text); INSERT INTO item SELECT g, 'v1-' || g FROM generate_series(1, 500) g;`,
+      'tienda',
+    );
+    const created = cli(['create', '--db', 'tienda', '--no-files', '--json']);
+    expect(created.code, created.stderr).toBe(EXIT.ok);
+    const backupId = created.json.id as string;
+    const atBackup = plainDump('tienda');
+
+    cluster.psql(
+      `DELETE FROM item WHERE id > 100; INSERT INTO item VALUES (9999, 'after the backup'); CREATE TABLE extra (x int);`,
+      'tienda',
+    );
+    const beforeRestore = plainDump('tienda');
+    expect(beforeRestore).not.toBe(atBackup);
+
+    const restored = cli(['restore', backupId, '--db', 'tienda', '--yes']);
+    expect(restored.code, restored.stderr + restored.stdout).toBe(EXIT.ok);
+    expect(plainDump('tienda')).toBe(atBackup);
+    const [preRestore] = setIds('pre_restore', 'tienda');
+    expect(preRestore).toBeDefined();
+    const rollback = rollbackCommand(restored.stdout);
+    expect(rollback).toEqual(['restore', preRestore, '--db', 'tienda', '--yes']);
+
+    // The plan says it is a rollback and what it keeps.
+    const dry = cli([...rollback.filter((a) => a !== '--yes'), '--dry-run', '--json']);
+    expect(dry.code, dry.stderr + dry.stdout).toBe(EXIT.ok);
+    expect(dry.json.databases[0]).toMatchObject({
+      replaces: true,
+      swapsBack: `tienda__pre_restore_${backupId}`,
+      safety: { kind: 'renamed-database', name: `tienda__pre_restore_${preRestore}` },
+      estimateSource: 'kept-database',
+    });
+    expect(dry.json.refusals).toEqual([]);
+    expect(cli([...rollback.filter((a) => a !== '--yes'), '--dry-run']).stdout).toMatch(
+      /rolls back: the kept database tienda__pre_restore_/,
+    );
+
+    // A session on the live database refuses the rollback unless --terminate-connections.
+    const holder = await cluster.client('tienda');
+    try {
+      const refused = cli(rollback);
+      expect(refused.code, refused.stderr + refused.stdout).toBe(EXIT.refused);
+      expect(refused.stderr + refused.stdout).toMatch(/terminate-connections/);
+      expect(plainDump('tienda')).toBe(atBackup);
+    } finally {
+      await holder.end().catch(() => undefined);
+    }
+
+    const rolledBack = cli(rollback);
+    expect(rolledBack.code, rolledBack.stderr + rolledBack.stdout).toBe(EXIT.ok);
+    expect(plainDump('tienda')).toBe(beforeRestore);
+    expect(plainDump(`tienda__pre_restore_${preRestore}`)).toBe(atBackup);
+    expect(cluster.databases()).not.toContain(`tienda__pre_restore_${backupId}`);
+    expect(cluster.databases().filter((n) => n.includes('__restore_'))).toEqual([]);
+    // The used pre_restore set is gone (its database is live again); a new one lists the replaced database.
+    const safetySets = setIds('pre_restore', 'tienda');
+    expect(safetySets).not.toContain(preRestore);
+    expect(safetySets).toHaveLength(1);
+    const again = rollbackCommand(rolledBack.stdout);
+    expect(again).toEqual(['restore', safetySets[0], '--db', 'tienda', '--yes']);
+    expect(cli(['show', safetySets[0]!, '--json']).json.databases[0]).toMatchObject({
+      safetyDatabase: `tienda__pre_restore_${preRestore}`,
+      file: null,
+    });
+
+    // Rolling back the rollback puts the restored data back.
+    const redo = cli(again);
+    expect(redo.code, redo.stderr + redo.stdout).toBe(EXIT.ok);
+    expect(plainDump('tienda')).toBe(atBackup);
+    const last = setIds('pre_restore', 'tienda');
+    expect(last).toHaveLength(1);
+    // Named after the set it came from (as every safety copy): the replaced database of restoring `again`.
+    expect(plainDump(`tienda__pre_restore_${again[1]}`)).toBe(beforeRestore);
+    expect(cli(['show', last[0]!, '--json']).json.databases[0]).toMatchObject({
+      safetyDatabase: `tienda__pre_restore_${again[1]}`,
+    });
+
+    // The same set cannot be used twice: its safety copy is live now.
+    const twice = cli(again);
+    expect(twice.code).not.toBe(EXIT.ok);
+    expect(plainDump('tienda')).toBe(atBackup);
+  });
+
+  test('a rollback killed between its swap and its sets is finished by the next create', () => {
+    cluster.createDatabase('corte');
+    cluster.psql(`CREATE TABLE t (id int); INSERT INTO t SELECT generate_series(1, 30);`, 'corte');
+    const created = cli(['create', '--db', 'corte', '--no-files', '--json']);
+    expect(created.code, created.stderr).toBe(EXIT.ok);
+    cluster.psql(`INSERT INTO t VALUES (31);`, 'corte');
+    const before = plainDump('corte');
+    const restored = cli(['restore', created.json.id, '--db', 'corte', '--yes']);
+    expect(restored.code, restored.stderr + restored.stdout).toBe(EXIT.ok);
+    const [, p] = rollbackCommand(restored.stdout);
+    const show = cli(['show', p!, '--json']).json;
+    // What a rollback killed right after its swap leaves: the databases swapped, the journal, no new set.
+    const kept = `corte__pre_restore_${created.json.id}`;
+    const newSafety = `corte__pre_restore_${p}`;
+    cluster.psql(
+      `BEGIN; ALTER DATABASE corte RENAME TO "${newSafety}"; ALTER DATABASE "${kept}" RENAME TO corte; COMMIT;`,
+    );
+    const entry = { ...show.databases[0], safetyDatabase: newSafety };
+    const journal = { setId: p, entries: [{ database: 'corte', kept, newSafety, entry }] };
+    writeFileSync(join(work, 'backups', `${SWAP_JOURNAL_PREFIX}${p}.json`), JSON.stringify(journal));
+    const setsBefore = setIds('pre_restore', 'corte');
+
+    const next = cli(['create', '--db', 'corte', '--no-files']);
+    expect(next.code, next.stderr + next.stdout).toBe(EXIT.ok);
+    expect(next.stderr).toMatch(/finished a rollback cut short/);
+    expect(plainDump('corte')).toBe(before);
+    const after = setIds('pre_restore', 'corte');
+    expect(after).not.toContain(p); // the used set no longer lists the live database
+    const fresh = after.filter((id) => !setsBefore.includes(id));
+    expect(fresh).toHaveLength(1);
+    expect(cli(['show', fresh[0]!, '--json']).json.databases[0]).toMatchObject({ safetyDatabase: newSafety });
+    expect(existsSync(join(work, 'backups', `${SWAP_JOURNAL_PREFIX}${p}.json`))).toBe(false);
+  });
+
+  test('the menu (engine facade) restores a pre_restore set: the rollback through planRestore/executeRestore', async () => {
+    cluster.createDatabase('menu');
+    cluster.psql(`CREATE TABLE t (id int); INSERT INTO t SELECT generate_series(1, 50);`, 'menu');
+    process.env['DB_PASSWORD'] = PASSWORD;
+    const facade = createEngineFacade(await loadConfig({ configPath: configFile }));
+    const m = await facade.createBackup({ databases: ['menu'], type: 'full', files: false }, silentReporter);
+    cluster.psql(`INSERT INTO t VALUES (777);`, 'menu');
+    const before = plainDump('menu');
+    const plan = await facade.planRestore({ setId: m.id, databases: ['menu'], files: false });
+    const outcome = await facade.executeRestore(plan, silentReporter);
+    expect(outcome.ok).toBe(true);
+    const safetyId = outcome.safetySetIds[outcome.safetySetIds.length - 1]!;
+
+    const rollbackPlan = await facade.planRestore({ setId: safetyId, databases: ['menu'], files: false });
+    expect(rollbackPlan.refusals).toEqual([]);
+    expect(rollbackPlan.databases[0]).toMatchObject({ swapsBack: `menu__pre_restore_${m.id}`, replaces: true });
+    expect(rollbackPlan.databases[0]!.stepPhrases?.length).toBeGreaterThan(0);
+    const rolled = await facade.executeRestore(rollbackPlan, silentReporter);
+    expect(rolled.ok).toBe(true);
+    expect(plainDump('menu')).toBe(before);
+  });
+});
