@@ -66,6 +66,7 @@ export async function loadConfig(opts: LoadOptions = {}): Promise<LoadedConfig> 
       application: doc.files.application.map((a) => ({ ...a, path: resolve(baseDir, a.path) })),
     },
     notifications: normalizeNotifications(file, doc.notifications ?? []),
+    ...(doc.metrics?.textfile ? { metrics: { textfile: resolve(baseDir, doc.metrics.textfile) } } : {}),
     file,
     baseDir,
     secrets: [...secretValues],

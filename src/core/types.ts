@@ -128,6 +128,10 @@ export interface BackupConfig {
   notifications?: NotificationConfig[];
   /** Language of notifications (the menu follows --lang / LANG). */
   language?: NotifyLanguage;
+  /** Thresholds of `status` and `status --check` (see src/engine/health.ts). */
+  health?: { minFreeBytes?: number; graceMinutes?: number };
+  /** Prometheus text file written after every run, for node_exporter's textfile collector. */
+  metrics?: { textfile?: string };
 }
 
 /** A config as loaded: absolute paths resolved, plus where it came from. */

@@ -18,6 +18,7 @@ import { writeLog } from './log.js';
 import { MANIFEST_NAME } from './manifest.js';
 import { codec, defaultCodecName } from './codec.js';
 import { ranBy } from '../core/who.js';
+import { writeMetrics } from './metrics.js';
 import { isSetId, newSetId } from './set-id.js';
 
 export interface CreateOptions {
@@ -125,9 +126,11 @@ export async function createBackup(cfg: LoadedConfig, opts: CreateOptions, repor
     });
   } catch (err) {
     if (!(err instanceof InterruptedError)) await notifyOutcome(cfg, opts, null, err);
+    await writeMetrics(cfg);
     throw err;
   }
   await notifyOutcome(cfg, opts, manifest, null);
+  await writeMetrics(cfg);
   return manifest;
 }
 

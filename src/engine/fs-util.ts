@@ -20,12 +20,12 @@ export async function fsyncPath(path: string): Promise<void> {
 }
 
 /** Writes a small file atomically: temp file beside it, fsync, rename, fsync the folder. */
-export async function writeFileAtomic(file: string, content: string): Promise<void> {
+export async function writeFileAtomic(file: string, content: string, mode: number = FILE_MODE): Promise<void> {
   const tmp = join(dirname(file), `.${process.pid}.${Date.now()}.${Math.random().toString(36).slice(2)}.tmp`);
   const fh = await fsp.open(tmp, 'wx', FILE_MODE);
   try {
     await fh.writeFile(content);
-    await fh.chmod(FILE_MODE);
+    await fh.chmod(mode);
     await fh.sync();
   } catch (err) {
     await fh.close().catch(() => undefined);

@@ -5,6 +5,7 @@ import type { LoadedConfig, Manifest } from '../core/types.js';
 import { recordVerified, readManifest, setDir } from './catalog.js';
 import { writeLog } from './log.js';
 import { ranBy } from '../core/who.js';
+import { writeMetrics } from './metrics.js';
 import { hashPath } from './store.js';
 
 export interface FileCheck {
@@ -73,6 +74,7 @@ export async function verifySet(cfg: LoadedConfig, id: string, reporter: Reporte
   reporter.emit({ type: 'item-end', item: 'verify', ok, durationMs: Date.now() - t0, ...(ok ? {} : { error: bad.map((b) => `${b.path}: ${b.problem}`).join('; ') }) });
   reporter.emit({ type: 'run-end', ok, setId: m.id, durationMs: Date.now() - t0 });
   await recordVerified(cfg, m.id, ok).catch(() => undefined);
+  await writeMetrics(cfg);
   writeLog(cfg.backupDir, 'verify', { setId: m.id, outcome: ok ? 'ok' : 'failed', files: files.length, problems: bad.map((b) => `${b.path}: ${b.problem}`), durationMs: Date.now() - t0, ranBy: ranBy() }, cfg.secrets);
   return { setId: m.id, ok, files };
 }

@@ -32,12 +32,25 @@ export function register(program: Command): void {
     }),
   );
 
-  addCommonOptions(program.command('status').description('sets, sizes, newest set per database, free disk space')).action(
-    runAction(async (io) => {
+  addCommonOptions(
+    program
+      .command('status')
+      .description('sets, sizes, newest set per database, health (overdue, failures, size and duration), free disk')
+      .option('--check', 'only the health: one line per problem and exit 10 when there is any (for monitoring)'),
+  ).action(
+    runAction(async (io, opts) => {
       const cfg = await io.config();
-      const s = await getStatus(cfg, new Date(), { databases: true });
+      const { getHealth } = await import('../../engine/health.js');
+      if (opts.check) {
+        const health = await getHealth(cfg);
+        if (io.json) io.printJson(health);
+        else if (health.healthy) io.out(`healthy: ${health.databases.length} database(s) backed up as the schedule promises`);
+        else for (const p of health.problems) io.out(p);
+        return health.healthy ? EXIT.ok : EXIT.unhealthy;
+      }
+      const [s, health] = await Promise.all([getStatus(cfg, new Date(), { databases: true }), getHealth(cfg)]);
       if (io.json) {
-        io.printJson(s);
+        io.printJson({ ...s, health });
         return;
       }
       io.out(`Config:      ${s.configFile}`);
@@ -54,6 +67,9 @@ export function register(program: Command): void {
       }
       io.out('');
       io.out(table([['DATABASE', 'ENGINE', 'NEWEST SET', 'AGE'], ...s.newestPerDatabase.map((d) => [d.database, d.engine, d.setId ?? 'none', d.ageSeconds === null ? 'never' : `${formatAge(d.ageSeconds * 1000)} ago`])]));
+      io.out('');
+      io.out(health.healthy ? 'Health: healthy' : `Health: ${health.problems.length} problem(s)`);
+      for (const p of health.problems) io.out(`  ${p}`);
       const jobs = Object.entries(s.scheduler.jobs);
       if (jobs.length) {
         const sched = s.scheduler.scheduler;

@@ -1,0 +1,242 @@
+import { existsSync, promises as fsp, readFileSync } from 'node:fs';
+import type { BackupType, LoadedConfig, ScheduleJob } from '../core/types.js';
+import { formatAge, formatBytes, formatDuration } from '../core/format.js';
+import { periodMs, previousRun } from '../scheduler/when.js';
+import { listSets, readManifest } from './catalog.js';
+import { logFile } from './log.js';
+
+/**
+ * Whether each database can be brought back today, in figures an operator and a monitoring system can
+ * act on: age of the last good backup against what the schedule promises, duration and size against
+ * their history, success rate over 30 days, free space. `assessHealth` is pure (tested as tables);
+ * `getHealth` gathers its input from the sets, their manifests and the daily logs.
+ */
+
+/** Free space below this in the backup folder is a problem (`health.minFreeBytes`; the documents ask 20 GB). */
+export const DEFAULT_MIN_FREE_BYTES = 20_000_000_000;
+/** How long after a scheduled time its backup may still be running before it counts as missed. */
+export const DEFAULT_GRACE_MINUTES = 60;
+/** A backup this much slower than the median of the previous ten is an alert (+50 %). */
+export const SLOW_FACTOR = 1.5;
+/** A stored size that shrank by more than 30 % or grew by more than 100 % against the previous one. */
+export const SHRINK_FACTOR = 0.7;
+export const GROW_FACTOR = 2;
+const DAY_MS = 86_400_000;
+
+/** One backup of one database, from a set's manifest. */
+export interface BackupRecord {
+  setId: string;
+  completedAt: string;
+  durationMs: number;
+  storedBytes: number;
+}
+
+/** One attempt to back up one database, from the logs: stored, or not. */
+export interface RunRecord {
+  at: string;
+  ok: boolean;
+}
+
+export interface HealthInput {
+  now: Date;
+  databases: string[];
+  jobs: Pick<ScheduleJob, 'name' | 'when' | 'timezone' | 'type' | 'databases'>[];
+  /** Every configured database name (for jobs with `*`). */
+  allDatabases: string[];
+  /** Successful backups per database, newest first (at least the newest eleven). */
+  backups: Record<string, BackupRecord[]>;
+  /** Attempts per database in the last 30 days. */
+  runs: Record<string, RunRecord[]>;
+  freeBytes: number | null;
+  minFreeBytes: number;
+  graceMinutes: number;
+}
+
+export interface DatabaseHealth {
+  database: string;
+  lastSuccessAt: string | null;
+  ageSeconds: number | null;
+  /** The shortest period of the scheduled backup jobs covering it; null without a schedule. */
+  promisedEverySeconds: number | null;
+  /** The scheduled time whose backup is missing, when overdue. */
+  missedRunAt: string | null;
+  overdue: boolean;
+  lastDurationMs: number | null;
+  medianDurationMs: number | null;
+  lastStoredBytes: number | null;
+  previousStoredBytes: number | null;
+  successes30d: number;
+  attempts30d: number;
+  /** successes / attempts over 30 days; null when nothing was attempted. */
+  successRate30d: number | null;
+  problems: string[];
+}
+
+export interface HealthReport {
+  at: string;
+  healthy: boolean;
+  databases: DatabaseHealth[];
+  freeBytes: number | null;
+  minFreeBytes: number;
+  /** Every problem, one line each, database first: what `status --check` prints. */
+  problems: string[];
+}
+
+const BACKUP_TYPES: readonly (BackupType | 'verify')[] = ['full', 'schema'];
+
+function median(values: number[]): number | null {
+  if (!values.length) return null;
+  const s = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+}
+
+/** Pure: the health of every database and of the backup folder. */
+export function assessHealth(input: HealthInput): HealthReport {
+  const now = input.now.getTime();
+  const graceMs = input.graceMinutes * 60_000;
+  const databases = input.databases.map((database): DatabaseHealth => {
+    const problems: string[] = [];
+    const backups = input.backups[database] ?? [];
+    const last = backups[0];
+    const lastAt = last ? new Date(last.completedAt).getTime() : null;
+    const covers = (j: HealthInput['jobs'][number]) => (j.databases.includes('*') ? input.allDatabases : j.databases).includes(database);
+    const jobs = input.jobs.filter((j) => BACKUP_TYPES.includes(j.type) && covers(j));
+    let promised: number | null = null;
+    let missed: Date | null = null;
+    for (const job of jobs) {
+      const period = periodMs(job, input.now);
+      if (Number.isFinite(period)) promised = promised === null ? period : Math.min(promised, period);
+      const due = previousRun(job, new Date(now - graceMs));
+      if (due && (lastAt === null || lastAt < due.getTime()) && (!missed || due > missed)) missed = due;
+    }
+    if (missed) problems.push(`${database}: overdue: no successful backup since the run due ${localTime(missed)}${last ? ` (last ${formatAge(now - lastAt!)} ago, set ${last.setId})` : ' (never backed up)'}`);
+    else if (!last) problems.push(`${database}: never backed up`);
+    const previous = backups.slice(1, 11).map((b) => b.durationMs);
+    const med = median(previous);
+    if (last && med !== null && previous.length >= 3 && last.durationMs > med * SLOW_FACTOR) {
+      problems.push(`${database}: the last backup took ${formatDuration(last.durationMs)}, over 50 % longer than usual (median ${formatDuration(med)} of the previous ${previous.length})`);
+    }
+    const prevSize = backups[1]?.storedBytes ?? null;
+    if (last && prevSize) {
+      if (last.storedBytes < prevSize * SHRINK_FACTOR) problems.push(`${database}: the last backup is ${formatBytes(last.storedBytes)}, more than 30 % smaller than the previous (${formatBytes(prevSize)}): check that no data was lost`);
+      else if (last.storedBytes > prevSize * GROW_FACTOR) problems.push(`${database}: the last backup is ${formatBytes(last.storedBytes)}, more than twice the previous (${formatBytes(prevSize)})`);
+    }
+    const runs = (input.runs[database] ?? []).filter((r) => now - new Date(r.at).getTime() <= 30 * DAY_MS);
+    const successes = runs.filter((r) => r.ok).length;
+    if (runs.length && successes < runs.length) problems.push(`${database}: ${runs.length - successes} of ${runs.length} backups in the last 30 days failed`);
+    return {
+      database,
+      lastSuccessAt: last?.completedAt ?? null,
+      ageSeconds: lastAt === null ? null : Math.round((now - lastAt) / 1000),
+      promisedEverySeconds: promised === null ? null : Math.round(promised / 1000),
+      missedRunAt: missed?.toISOString() ?? null,
+      overdue: missed !== null,
+      lastDurationMs: last?.durationMs ?? null,
+      medianDurationMs: med,
+      lastStoredBytes: last?.storedBytes ?? null,
+      previousStoredBytes: prevSize,
+      successes30d: successes,
+      attempts30d: runs.length,
+      successRate30d: runs.length ? successes / runs.length : null,
+      problems,
+    };
+  });
+  const problems = databases.flatMap((d) => d.problems);
+  if (input.freeBytes !== null && input.freeBytes < input.minFreeBytes) {
+    problems.push(`backup folder: ${formatBytes(input.freeBytes)} free, below the ${formatBytes(input.minFreeBytes)} asked by health.minFreeBytes`);
+  }
+  return { at: input.now.toISOString(), healthy: problems.length === 0, databases, freeBytes: input.freeBytes, minFreeBytes: input.minFreeBytes, problems };
+}
+
+/** Reads the sets, their manifests and 30 days of logs, and assesses them. Reads only. */
+export async function getHealth(cfg: LoadedConfig, now = new Date()): Promise<HealthReport> {
+  const names = cfg.databases.map((d) => d.name);
+  const sets = (await listSets(cfg)).filter((s) => s.type === 'full');
+  const backups: Record<string, BackupRecord[]> = {};
+  for (const name of names) {
+    const mine = sets.filter((s) => s.databases.includes(name)).slice(0, 11);
+    const records: BackupRecord[] = [];
+    for (const s of mine) {
+      try {
+        const entry = (await readManifest(cfg, s.id)).databases.find((d) => d.name === name && !d.error);
+        if (entry) records.push({ setId: s.id, completedAt: s.completedAt, durationMs: entry.durationMs, storedBytes: entry.storedBytes });
+      } catch {
+        /* a damaged set is verify's business */
+      }
+    }
+    backups[name] = records;
+  }
+  let freeBytes: number | null = null;
+  try {
+    const st = await fsp.statfs(existsSync(cfg.backupDir) ? cfg.backupDir : cfg.baseDir);
+    freeBytes = st.bavail * st.bsize;
+  } catch {
+    freeBytes = null;
+  }
+  return assessHealth({
+    now,
+    databases: names,
+    allDatabases: names,
+    jobs: cfg.schedule.jobs,
+    backups,
+    runs: readRuns(cfg.backupDir, now, names),
+    freeBytes,
+    minFreeBytes: cfg.health?.minFreeBytes ?? DEFAULT_MIN_FREE_BYTES,
+    graceMinutes: cfg.health?.graceMinutes ?? DEFAULT_GRACE_MINUTES,
+  });
+}
+
+interface LogLine {
+  time?: string;
+  event?: string;
+  setId?: string;
+  db?: string;
+  databases?: string[];
+  outcome?: string;
+  type?: string;
+}
+
+/**
+ * Pure over the log files: each backup run of the last 30 days (a `create-start` line and what followed)
+ * as one attempt per database, stored or not. Interrupted runs (an operator's Ctrl-C) are not attempts;
+ * safety copies taken by restores are not either.
+ */
+export function readRuns(backupDir: string, now: Date, databases: string[]): Record<string, RunRecord[]> {
+  const starts = new Map<string, { at: string; databases: string[] }>();
+  const dbOutcome = new Map<string, boolean>();
+  const ends = new Map<string, string>();
+  for (let d = 0; d <= 30; d++) {
+    const file = logFile(backupDir, new Date(now.getTime() - d * DAY_MS));
+    if (!existsSync(file)) continue;
+    for (const raw of readFileSync(file, 'utf8').split('\n')) {
+      if (!raw) continue;
+      let l: LogLine;
+      try {
+        l = JSON.parse(raw) as LogLine;
+      } catch {
+        continue;
+      }
+      if (!l.setId || !l.time) continue;
+      if (l.event === 'create-start' && l.type !== 'pre_restore') starts.set(l.setId, { at: l.time, databases: l.databases ?? [] });
+      else if (l.event === 'database' && l.db) dbOutcome.set(`${l.setId}\0${l.db}`, l.outcome === 'ok');
+      else if (l.event === 'create-end' && l.outcome) ends.set(l.setId, l.outcome);
+    }
+  }
+  const out: Record<string, RunRecord[]> = Object.fromEntries(databases.map((n) => [n, []]));
+  for (const [setId, start] of starts) {
+    const end = ends.get(setId);
+    if (end === 'interrupted' || end === undefined) continue; // stopped by the operator, or still running
+    for (const db of start.databases) {
+      if (!out[db]) continue;
+      out[db].push({ at: start.at, ok: end !== 'failed' && dbOutcome.get(`${setId}\0${db}`) === true });
+    }
+  }
+  for (const list of Object.values(out)) list.sort((a, b) => (a.at < b.at ? 1 : -1));
+  return out;
+}
+
+function localTime(d: Date): string {
+  const p = (n: number) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}`;
+}

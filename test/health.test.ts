@@ -1,0 +1,108 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { assessHealth, type BackupRecord, type HealthInput, type RunRecord } from '../src/engine/health.js';
+import { renderMetrics } from '../src/engine/metrics.js';
+import { describeResult, parseJsonOutput, runCli } from './helpers/cli.js';
+import { demoSetup } from './helpers/tmp.js';
+
+const daily = { name: 'daily', when: '0 2 * * *', timezone: 'UTC', type: 'full' as const, databases: ['*'] };
+const backup = (completedAt: string, durationMs = 60_000, storedBytes = 1_000_000, setId = 'x'): BackupRecord => ({ setId, completedAt, durationMs, storedBytes });
+const ten = (durationMs: number, storedBytes = 1_000_000) => Array.from({ length: 10 }, (_, i) => backup(`2026-11-${String(19 - i).padStart(2, '0')}T02:10:00Z`, durationMs, storedBytes));
+
+function input(opts: Partial<HealthInput> & { last?: BackupRecord[]; attempts?: RunRecord[] }): HealthInput {
+  const { last, attempts, ...over } = opts;
+  return {
+    now: new Date('2026-11-22T10:00:00Z'),
+    databases: ['users'],
+    allDatabases: ['users'],
+    jobs: [daily],
+    backups: { users: last ?? [backup('2026-11-22T02:05:00Z'), ...ten(60_000)] },
+    runs: { users: attempts ?? [] },
+    freeBytes: 100e9,
+    minFreeBytes: 20e9,
+    graceMinutes: 60,
+    ...over,
+  };
+}
+
+describe('assessHealth (pure)', () => {
+  it.each<[string, Partial<HealthInput> & { last?: BackupRecord[]; attempts?: RunRecord[] }, RegExp[]]>([
+    ['backed up after the last scheduled time: healthy', {}, []],
+    ['no schedule: nothing is promised, so a week-old backup is not overdue', { jobs: [], last: [backup('2026-11-15T02:05:00Z')] }, []],
+    ['the run due today at 02:00 did not happen', { last: [backup('2026-11-21T02:05:00Z'), ...ten(60_000)] }, [/users: overdue: no successful backup since the run due 2026-11-22 \d\d:00/]],
+    ['still inside the grace after 02:00: not yet overdue', { now: new Date('2026-11-22T02:30:00Z'), last: [backup('2026-11-21T02:05:00Z')] }, []],
+    ['never backed up, with a schedule', { last: [] }, [/users: overdue: .*never backed up/]],
+    ['never backed up, no schedule', { jobs: [], last: [] }, [/users: never backed up/]],
+    ['a verify job promises no backup', { jobs: [{ ...daily, type: 'verify' }], last: [backup('2026-11-01T02:05:00Z')] }, []],
+    ['a job for another database promises nothing for this one', { jobs: [{ ...daily, databases: ['ventas'] }], last: [backup('2026-11-01T02:05:00Z')] }, []],
+    ['51 % slower than the median of the previous ten', { last: [backup('2026-11-22T02:05:00Z', 90_600), ...ten(60_000)] }, [/took 1m ?31s?|over 50 % longer than usual/]],
+    ['40 % slower: fine', { last: [backup('2026-11-22T02:05:00Z', 84_000), ...ten(60_000)] }, []],
+    ['slower but only two earlier backups: no median yet', { last: [backup('2026-11-22T02:05:00Z', 600_000), ...ten(60_000).slice(0, 2)] }, []],
+    ['shrank by 40 %', { last: [backup('2026-11-22T02:05:00Z', 60_000, 600_000), ...ten(60_000)] }, [/more than 30 % smaller/]],
+    ['grew to 2.5×', { last: [backup('2026-11-22T02:05:00Z', 60_000, 2_500_000), ...ten(60_000)] }, [/more than twice the previous/]],
+    ['shrank by 20 %: fine', { last: [backup('2026-11-22T02:05:00Z', 60_000, 800_000), ...ten(60_000)] }, []],
+    ['one failure in the last 30 days', { attempts: [{ at: '2026-11-20T02:00:00Z', ok: false }, { at: '2026-11-21T02:00:00Z', ok: true }] }, [/1 of 2 backups in the last 30 days failed/]],
+    ['a failure 40 days ago no longer counts', { attempts: [{ at: '2026-10-13T02:00:00Z', ok: false }, { at: '2026-11-21T02:00:00Z', ok: true }] }, []],
+    ['low disk', { freeBytes: 5e9 }, [/backup folder: .* free, below the .* asked by health.minFreeBytes/]],
+  ])('%s', (_name, over, expected) => {
+    const h = assessHealth(input(over));
+    expect(h.problems).toHaveLength(expected.length);
+    expected.forEach((re, i) => expect(h.problems[i]).toMatch(re));
+    expect(h.healthy).toBe(expected.length === 0);
+  });
+
+  it('figures: age, promised period, median, success rate', () => {
+    const h = assessHealth(input({ attempts: [{ at: '2026-11-21T02:00:00Z', ok: true }, { at: '2026-11-20T02:00:00Z', ok: false }, { at: '2026-11-19T02:00:00Z', ok: true }, { at: '2026-11-18T02:00:00Z', ok: true }] }));
+    expect(h.databases[0]).toMatchObject({ ageSeconds: 7 * 3600 + 55 * 60, promisedEverySeconds: 86_400, medianDurationMs: 60_000, successes30d: 3, attempts30d: 4, successRate30d: 0.75, overdue: false });
+  });
+});
+
+const promtool = spawnSync('promtool', ['--version']).status === 0;
+
+describe('status --check and the metrics file, from real runs', () => {
+  it('healthy after a backup; a failing database makes --check exit 10 naming it; metrics pass promtool', async () => {
+    const s = demoSetup((base) => ({
+      ...base,
+      schedule: { jobs: [{ name: 'nightly', when: 'daily at 02:00', databases: ['*'] }] },
+      health: { minFreeBytes: 1 },
+      metrics: { textfile: './metrics/respaldo.prom' },
+    }));
+    execFileSync('mkdir', ['-p', join(s.dir, 'metrics')]);
+    const first = await runCli(['create', '--config', s.configFile, '--no-files']);
+    expect(first.code, describeResult(first)).toBe(0);
+    const ok = await runCli(['status', '--check', '--config', s.configFile]);
+    expect(ok.code, describeResult(ok)).toBe(0);
+    expect(ok.stdout).toMatch(/^healthy: 3 database\(s\)/);
+    const prom = join(s.dir, 'metrics', 'respaldo.prom');
+    const text = readFileSync(prom, 'utf8');
+    expect(statSync(prom).mode & 0o777).toBe(0o644);
+    expect(text).toMatch(/^respaldo_last_success_timestamp_seconds\{database="users"\} \d{10}$/m);
+    expect(text).toMatch(/^respaldo_healthy 1$/m);
+    if (promtool || process.env['CI']) {
+      const check = spawnSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8' });
+      expect(check.status, check.stdout + check.stderr).toBe(0);
+    }
+
+    execFileSync('rm', [s.dbs.auditoria]);
+    const partial = await runCli(['create', '--config', s.configFile, '--no-files']);
+    expect(partial.code).toBe(4);
+    const bad = await runCli(['status', '--check', '--config', s.configFile]);
+    expect(bad.code, describeResult(bad)).toBe(10);
+    expect(bad.stdout.trim().split('\n')).toEqual(['auditoria: 1 of 2 backups in the last 30 days failed']);
+    expect(readFileSync(prom, 'utf8')).toMatch(/^respaldo_backup_success_ratio\{database="auditoria"\} 0.5$/m);
+    const json = parseJsonOutput<{ health: { healthy: boolean; databases: { database: string; attempts30d: number }[] } }>(
+      (await runCli(['status', '--json', '--config', s.configFile])).stdout,
+    );
+    expect(json.health.healthy).toBe(false);
+    expect(json.health.databases.find((d) => d.database === 'users')?.attempts30d).toBe(2);
+  });
+
+  it('renderMetrics escapes label values and skips what is unknown', () => {
+    const h = assessHealth(input({ databases: ['we"ird\\name'], allDatabases: ['we"ird\\name'], backups: {}, runs: {} }));
+    const text = renderMetrics(h, []);
+    expect(text).toContain('respaldo_backup_overdue{database="we\\"ird\\\\name"} 1');
+    expect(text).not.toContain('respaldo_backup_duration_seconds{');
+  });
+});
