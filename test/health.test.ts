@@ -106,3 +106,49 @@ describe('status --check and the metrics file, from real runs', () => {
     expect(text).not.toContain('respaldo_backup_duration_seconds{');
   });
 });
+
+describe('health alerts', () => {
+  it('newIssues: an issue that lasts is alerted once; one that clears and comes back, again', async () => {
+    const { newIssues } = await import('../src/engine/health-alerts.js');
+    const a = { code: 'overdue' as const, database: 'users', key: 'overdue:users:2026-11-22T02:00:00.000Z', text: 'a' };
+    const b = { code: 'failures' as const, database: 'users', key: 'failures:users', text: 'b' };
+    expect(newIssues([a, b], [])).toEqual([a, b]);
+    expect(newIssues([a, b], [a.key])).toEqual([b]);
+    expect(newIssues([a], [a.key, b.key])).toEqual([]);
+  });
+
+  it('status --check tells the channels about an overdue database once, not at every check, and clears once it is backed up', async () => {
+    const { createServer } = await import('node:http');
+    const { freePort } = await import('./helpers/pg-cluster.js');
+    const received: { subject: string; lines: string[] }[] = [];
+    const port = await freePort();
+    const server = createServer((req, res) => {
+      let raw = '';
+      req.on('data', (c: Buffer) => (raw += c.toString()));
+      req.on('end', () => (received.push(JSON.parse(raw) as { subject: string; lines: string[] }), res.end()));
+    });
+    await new Promise<void>((r) => server.listen(port, '127.0.0.1', r));
+    try {
+      const s = demoSetup((base) => ({
+        ...base,
+        schedule: { jobs: [{ name: 'nightly', when: 'daily at 02:00', databases: ['users'] }] },
+        health: { minFreeBytes: 1, graceMinutes: 0 },
+        notifications: [{ type: 'webhook', on: ['overdue'], url: `http://127.0.0.1:${port}/`, format: 'json' }],
+      }));
+      const check = () => runCli(['status', '--check', '--config', s.configFile]);
+      const first = await check();
+      expect(first.code, describeResult(first)).toBe(10);
+      expect(first.stdout).toMatch(/^users: overdue: .*never backed up/m);
+      expect(received).toHaveLength(1);
+      expect(received[0]!.subject).toMatch(/backup overdue/);
+      expect(received[0]!.lines.join('\n')).toMatch(/users: overdue/);
+      expect((await check()).code).toBe(10);
+      expect(received).toHaveLength(1); // the same problem is not sent twice
+      expect((await runCli(['create', '--no-files', '--config', s.configFile])).code).toBe(0);
+      expect((await check()).code).toBe(0);
+      expect(received).toHaveLength(1);
+    } finally {
+      server.close();
+    }
+  });
+});

@@ -72,9 +72,19 @@ export interface DatabaseHealth {
   problems: string[];
 }
 
+/** One problem, with a key that stays the same while the problem lasts (alerts are sent when keys appear). */
+export interface HealthIssue {
+  code: 'overdue' | 'never' | 'failures' | 'slow' | 'shrank' | 'grew' | 'low-disk';
+  database: string | null;
+  /** Stable identity: code, database and, for overdue, the missed scheduled time. */
+  key: string;
+  text: string;
+}
+
 export interface HealthReport {
   at: string;
   healthy: boolean;
+  issues: HealthIssue[];
   databases: DatabaseHealth[];
   freeBytes: number | null;
   minFreeBytes: number;
@@ -95,8 +105,13 @@ function median(values: number[]): number | null {
 export function assessHealth(input: HealthInput): HealthReport {
   const now = input.now.getTime();
   const graceMs = input.graceMinutes * 60_000;
+  const issues: HealthIssue[] = [];
   const databases = input.databases.map((database): DatabaseHealth => {
     const problems: string[] = [];
+    const issue = (code: HealthIssue['code'], text: string, extra = '') => {
+      problems.push(text);
+      issues.push({ code, database, key: `${code}:${database}${extra ? `:${extra}` : ''}`, text });
+    };
     const backups = input.backups[database] ?? [];
     const last = backups[0];
     const lastAt = last ? new Date(last.completedAt).getTime() : null;
@@ -110,21 +125,21 @@ export function assessHealth(input: HealthInput): HealthReport {
       const due = previousRun(job, new Date(now - graceMs));
       if (due && (lastAt === null || lastAt < due.getTime()) && (!missed || due > missed)) missed = due;
     }
-    if (missed) problems.push(`${database}: overdue: no successful backup since the run due ${localTime(missed)}${last ? ` (last ${formatAge(now - lastAt!)} ago, set ${last.setId})` : ' (never backed up)'}`);
-    else if (!last) problems.push(`${database}: never backed up`);
+    if (missed) issue('overdue', `${database}: overdue: no successful backup since the run due ${localTime(missed)}${last ? ` (last ${formatAge(now - lastAt!)} ago, set ${last.setId})` : ' (never backed up)'}`, missed.toISOString());
+    else if (!last) issue('never', `${database}: never backed up`);
     const previous = backups.slice(1, 11).map((b) => b.durationMs);
     const med = median(previous);
     if (last && med !== null && previous.length >= 3 && last.durationMs > med * SLOW_FACTOR) {
-      problems.push(`${database}: the last backup took ${formatDuration(last.durationMs)}, over 50 % longer than usual (median ${formatDuration(med)} of the previous ${previous.length})`);
+      issue('slow', `${database}: the last backup took ${formatDuration(last.durationMs)}, over 50 % longer than usual (median ${formatDuration(med)} of the previous ${previous.length})`, last.setId);
     }
     const prevSize = backups[1]?.storedBytes ?? null;
     if (last && prevSize) {
-      if (last.storedBytes < prevSize * SHRINK_FACTOR) problems.push(`${database}: the last backup is ${formatBytes(last.storedBytes)}, more than 30 % smaller than the previous (${formatBytes(prevSize)}): check that no data was lost`);
-      else if (last.storedBytes > prevSize * GROW_FACTOR) problems.push(`${database}: the last backup is ${formatBytes(last.storedBytes)}, more than twice the previous (${formatBytes(prevSize)})`);
+      if (last.storedBytes < prevSize * SHRINK_FACTOR) issue('shrank', `${database}: the last backup is ${formatBytes(last.storedBytes)}, more than 30 % smaller than the previous (${formatBytes(prevSize)}): check that no data was lost`, last.setId);
+      else if (last.storedBytes > prevSize * GROW_FACTOR) issue('grew', `${database}: the last backup is ${formatBytes(last.storedBytes)}, more than twice the previous (${formatBytes(prevSize)})`, last.setId);
     }
     const runs = (input.runs[database] ?? []).filter((r) => now - new Date(r.at).getTime() <= 30 * DAY_MS);
     const successes = runs.filter((r) => r.ok).length;
-    if (runs.length && successes < runs.length) problems.push(`${database}: ${runs.length - successes} of ${runs.length} backups in the last 30 days failed`);
+    if (runs.length && successes < runs.length) issue('failures', `${database}: ${runs.length - successes} of ${runs.length} backups in the last 30 days failed`);
     return {
       database,
       lastSuccessAt: last?.completedAt ?? null,
@@ -142,11 +157,12 @@ export function assessHealth(input: HealthInput): HealthReport {
       problems,
     };
   });
-  const problems = databases.flatMap((d) => d.problems);
   if (input.freeBytes !== null && input.freeBytes < input.minFreeBytes) {
-    problems.push(`backup folder: ${formatBytes(input.freeBytes)} free, below the ${formatBytes(input.minFreeBytes)} asked by health.minFreeBytes`);
+    const text = `backup folder: ${formatBytes(input.freeBytes)} free, below the ${formatBytes(input.minFreeBytes)} asked by health.minFreeBytes`;
+    issues.push({ code: 'low-disk', database: null, key: 'low-disk', text });
   }
-  return { at: input.now.toISOString(), healthy: problems.length === 0, databases, freeBytes: input.freeBytes, minFreeBytes: input.minFreeBytes, problems };
+  const problems = issues.map((i) => i.text);
+  return { at: input.now.toISOString(), healthy: problems.length === 0, issues, databases, freeBytes: input.freeBytes, minFreeBytes: input.minFreeBytes, problems };
 }
 
 /** Reads the sets, their manifests and 30 days of logs, and assesses them. Reads only. */

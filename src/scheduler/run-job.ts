@@ -68,7 +68,7 @@ export function engineRetention(cfg: LoadedConfig): RetentionFn {
 
 /** A Scheduler wired to the engine for a loaded config (what `respaldo scheduler` and menu option 5 run). */
 export function createEngineScheduler(cfg: LoadedConfig, opts: { clock?: Clock; catchUp?: boolean } = {}): Scheduler {
-  return new Scheduler({
+  const scheduler = new Scheduler({
     backupDir: cfg.backupDir,
     jobs: cfg.schedule.jobs,
     runJob: engineJobRunner(cfg),
@@ -77,4 +77,21 @@ export function createEngineScheduler(cfg: LoadedConfig, opts: { clock?: Clock; 
     secrets: cfg.secrets,
     ...opts,
   });
+  if (cfg.notifications?.length) watchHealth(cfg, scheduler);
+  return scheduler;
+}
+
+const HEALTH_CHECK_MS = 3_600_000;
+
+/**
+ * While the scheduler runs, checks the health after every job and every hour, so an overdue backup
+ * (a job that never ran: the machine was off, the scheduler was stopped) is alerted without waiting
+ * for an operator to look. Only new problems are sent (see checkHealthAndAlert).
+ */
+function watchHealth(cfg: LoadedConfig, scheduler: Scheduler): void {
+  const check = () => void import('../engine/health-alerts.js').then((m) => m.checkHealthAndAlert(cfg)).catch(() => undefined);
+  scheduler.on('job-end', check);
+  const timer = setInterval(check, HEALTH_CHECK_MS);
+  timer.unref();
+  scheduler.once('stopped', () => clearInterval(timer));
 }

@@ -42,7 +42,8 @@ export function register(program: Command): void {
       const cfg = await io.config();
       const { getHealth } = await import('../../engine/health.js');
       if (opts.check) {
-        const health = await getHealth(cfg);
+        const { checkHealthAndAlert } = await import('../../engine/health-alerts.js');
+        const health = await checkHealthAndAlert(cfg);
         if (io.json) io.printJson(health);
         else if (health.healthy) io.out(`healthy: ${health.databases.length} database(s) backed up as the schedule promises`);
         else for (const p of health.problems) io.out(p);
