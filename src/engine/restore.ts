@@ -8,10 +8,11 @@ import { InterruptedError, NotFoundError, RefusedError, RespaldoError, UsageErro
 import type { Reporter } from '../core/events.js';
 import { english, phrase, type Phrase } from '../core/phrases.js';
 import type { DatabaseConfig, DatabaseEntry, FileEntry, LoadedConfig, Manifest } from '../core/types.js';
+import { checkConfiguredDatabases } from '../config/lookup.js';
 import type { DriverContext, RestoreStepPlan, RestoreTarget, TargetState } from '../drivers/driver.js';
 import { driverFor } from '../drivers/registry.js';
 import { VERSION } from '../version.js';
-import { latestSetId, readManifest, setDir } from './catalog.js';
+import { readManifest, selectLatest, setDir, type SetSelection } from './catalog.js';
 import { DEFAULT_GZIP_LEVEL, executeBackup, planBackup } from './create.js';
 import { ensurePrivateDir, fsyncPath, fsyncTree, writeFileAtomic } from './fs-util.js';
 import { withLock } from './lock.js';
@@ -69,6 +70,11 @@ export interface RestoreRefusal {
 /** Everything a restore will do, printable before anything happens. */
 export interface RestorePlan {
   setId: string;
+  /**
+   * Which set was chosen and what it holds (for `latest`: the newest holding everything asked for).
+   * Always set by planRestore.
+   */
+  selection?: SetSelection;
   setType: string;
   setStartedAt: string;
   setStatus: string;
@@ -111,6 +117,12 @@ function targetFor(db: DatabaseConfig, count: number, to: string | undefined, cw
   return { kind: 'side-by-side', name: isDir ? join(abs, basename(db.path ?? `${db.name}.db`)) : abs };
 }
 
+/** Pure: what a set holds, as a selection shows it. */
+function holdsOf(m: Manifest): SetSelection['holds'] {
+  const ok = m.databases.filter((d) => !d.error);
+  return { databases: ok.map((d) => d.name), failedDatabases: m.databases.filter((d) => d.error).map((d) => d.name), files: m.files.length };
+}
+
 /** Pure: how what a plan replaces is kept, one phrase per replaced database (or that nothing is replaced). */
 export function safetyOf(databases: readonly Pick<DatabaseRestorePlan, 'database' | 'replaces' | 'safety'>[]): Phrase[] {
   const replaced = databases.filter((d) => d.replaces);
@@ -121,10 +133,14 @@ export function safetyOf(databases: readonly Pick<DatabaseRestorePlan, 'database
 /** Reads the set and the targets and says what a restore would do. Changes nothing. */
 export async function planRestore(cfg: LoadedConfig, id: string, opts: RestoreOptions): Promise<RestorePlan> {
   const cwd = opts.cwd ?? process.cwd();
-  const realId = id === 'latest' ? await latestSetId(cfg, opts.databases ?? []) : id;
-  const m = await readManifest(cfg, realId);
+  if (opts.databases?.length) checkConfiguredDatabases(cfg, opts.databases);
   const onlyFiles = opts.files && !opts.databases?.length;
-  const names = onlyFiles ? [] : opts.databases?.length ? opts.databases : m.databases.filter((d) => !d.error).map((d) => d.name);
+  // `latest` without --db means every configured database; a set lacking one is never latest.
+  const wanted = onlyFiles ? [] : opts.databases?.length ? opts.databases : cfg.databases.map((d) => d.name);
+  const picked = id === 'latest' ? await selectLatest(cfg, { databases: wanted, files: Boolean(opts.files) }) : null;
+  const m = await readManifest(cfg, picked?.setId ?? id);
+  const names = onlyFiles ? [] : opts.databases?.length ? opts.databases : picked ? wanted : m.databases.filter((d) => !d.error).map((d) => d.name);
+  const selection: SetSelection = picked ?? { asked: id, setId: m.id, holds: holdsOf(m), skipped: [] };
   const refusals: RestorePlan['refusals'] = [];
   const warningPhrases: Phrase[] = [];
   const databases: DatabaseRestorePlan[] = [];
@@ -183,6 +199,7 @@ export async function planRestore(cfg: LoadedConfig, id: string, opts: RestoreOp
   const safetyPhrases = safetyOf(databases);
   return {
     setId: m.id,
+    selection,
     setType: m.type,
     setStartedAt: m.startedAt,
     setStatus: m.status,

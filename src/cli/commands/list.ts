@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import type { SetSummary } from '../../core/types.js';
+import { configuredDatabase } from '../../config/lookup.js';
 import { listSets, readManifest } from '../../engine/catalog.js';
 import { addCommonOptions, runAction } from '../context.js';
 import { formatBytes, table } from '../format.js';
@@ -24,6 +25,7 @@ export function register(program: Command): void {
   ).action(
     runAction(async (io, opts) => {
       const cfg = await io.config();
+      if (opts.db) configuredDatabase(cfg, String(opts.db));
       const sets = await listSets(cfg, opts.db ? { database: String(opts.db) } : {});
       if (io.json) {
         io.printJson(sets);
