@@ -1,4 +1,4 @@
-import { createReadStream, createWriteStream, existsSync, promises as fsp, readdirSync, statSync } from 'node:fs';
+import { createReadStream, createWriteStream, existsSync, promises as fsp, lstatSync, readdirSync, readlinkSync, statSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { basename, dirname, join, resolve, sep } from 'node:path';
 import { pipeline as streamPipeline } from 'node:stream';
@@ -117,6 +117,36 @@ function targetFor(db: DatabaseConfig, count: number, to: string | undefined, cw
   return { kind: 'side-by-side', name: isDir ? join(abs, basename(db.path ?? `${db.name}.db`)) : abs };
 }
 
+/**
+ * The folder files are restored into must be new, or an empty folder, below folders: `--to` (as
+ * given) being a file or a symlink, or a file in the way, is an operator error (UsageError, exit 2),
+ * found before anything is written.
+ */
+function checkFilesFolder(to: string, given: string | undefined, cwd: string): void {
+  const said = given ? `--to ${given}: ` : '';
+  const hint = 'Give a new folder (or an empty one) for the restored files with --to; it must not be a file or a symlink.';
+  const top = given ? resolve(cwd, given) : to;
+  for (let p = to; ; p = dirname(p)) {
+    let st;
+    try {
+      st = lstatSync(p);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if ((code === 'ENOENT' || code === 'ENOTDIR') && dirname(p) !== p) continue;
+      throw err;
+    }
+    const below = p === to ? '' : ` (files would go into ${to})`;
+    if (st.isSymbolicLink() && (p === to || p === top)) {
+      throw new UsageError(`${said}${p} is a symlink (to ${readlinkSync(p)}); restored files go into a real folder${below}.`, hint);
+    }
+    if (!(st.isDirectory() || (st.isSymbolicLink() && existsSync(p) && statSync(p).isDirectory()))) {
+      const what = st.isFile() ? 'a file' : st.isSymbolicLink() ? 'a symlink that leads to no folder' : 'not a folder';
+      throw new UsageError(`${said}${p} is ${what}; restored files go into a new or empty folder${below}.`, hint);
+    }
+    return;
+  }
+}
+
 /** Pure: what a set holds, as a selection shows it. */
 function holdsOf(m: Manifest): SetSelection['holds'] {
   const ok = m.databases.filter((d) => !d.error);
@@ -191,6 +221,7 @@ export async function planRestore(cfg: LoadedConfig, id: string, opts: RestoreOp
     // --to is a folder for files; shared with SQLite databases it holds them beside a files/ folder.
     const sharesFolder = databases.length > 0 && databases.every((d) => driverFor(d.engine as DatabaseConfig['engine']).safety === 'pre-restore-set');
     const to = !opts.to ? join(cfg.baseDir, 'restored', m.id) : onlyFiles ? resolve(cwd, opts.to) : sharesFolder ? join(resolve(cwd, opts.to), 'files') : join(cfg.baseDir, 'restored', m.id);
+    checkFilesFolder(to, opts.to, cwd);
     if (existsSync(to) && readdirSync(to).length) refuse('files-target', null, phrase('refuse.filesTarget', { to }), phrase('refuse.filesTargetHint'));
     files = { to, count: m.files.filter((f) => f.kind === 'file').length, bytes: m.files.reduce((s, f) => s + f.size, 0), symlinks: m.files.filter((f) => f.kind === 'symlink').length };
     if (!m.files.length) warningPhrases.push(phrase('plan.noFiles', { set: m.id }));
