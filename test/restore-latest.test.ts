@@ -58,7 +58,7 @@ describe('restore latest picks the newest set that holds everything asked for', 
 
     const text = await cli(s, ['restore', 'latest', '--dry-run'], 0);
     expect(text.stdout.split('\n')[0]).toBe(`latest is set ${full.id}, which holds: users, inventario, auditoria; ${full.files.length} file(s)`);
-    expect(text.stdout).toContain(`newer sets passed over: ${usersOnly.id} (no inventario, no auditoria)`);
+    expect(text.stdout).toContain(`newer sets passed over: ${usersOnly.id} (lacks inventario, auditoria)`);
 
     const files = parseJsonOutput<RestorePlan>((await cli(s, ['restore', 'latest', '--files', '--to', 'out', '--dry-run', '--json'], 0)).stdout);
     expect(files.setId).toBe(full.id);

@@ -77,6 +77,32 @@ export async function latestSetId(cfg: Pick<LoadedConfig, 'backupDir'>, database
   return found.id;
 }
 
+/** A folder named like a set whose manifest fails its checks (unreadable, tampered paths). */
+export interface DamagedSet {
+  id: string;
+  path: string;
+  problem: string;
+}
+
+/**
+ * Sets `listSets` leaves out because their manifest exists but fails readManifestFile: shown by
+ * `list` and checked by `verify --all` as damaged, never restored or pruned. Oldest first.
+ */
+export async function listDamagedSets(cfg: Pick<LoadedConfig, 'backupDir'>): Promise<DamagedSet[]> {
+  if (!existsSync(cfg.backupDir)) return [];
+  const out: DamagedSet[] = [];
+  for (const name of readdirSync(cfg.backupDir).filter(isSetId).sort()) {
+    const dir = join(cfg.backupDir, name);
+    if (!existsSync(join(dir, 'manifest.json'))) continue;
+    try {
+      readManifestFile(dir);
+    } catch (err) {
+      if (err instanceof VerifyError) out.push({ id: name, path: dir, problem: err.message });
+    }
+  }
+  return out;
+}
+
 /** What a restore asks of `latest`: these databases stored without error, and files when `files`. */
 export interface LatestWant {
   databases: readonly string[];
@@ -90,7 +116,7 @@ export interface SetSelection {
   setId: string;
   /** Databases the set holds (stored without error), those that failed in it, and its file count. */
   holds: { databases: string[]; failedDatabases: string[]; files: number };
-  /** For `latest`: newer sets passed over, each with what it lacks. */
+  /** For `latest`: newer sets passed over (newest first), each with what it lacks. */
   skipped: { id: string; lacks: string[] }[];
 }
 
@@ -125,7 +151,9 @@ export async function selectLatest(cfg: Pick<LoadedConfig, 'backupDir'>, want: L
   const sets = await listSets(cfg);
   const found = chooseLatest(sets, want);
   if (found) {
-    const { chosen, skipped } = found;
+    const { chosen } = found;
+    const damaged = (await listDamagedSets(cfg)).filter((d) => d.id > chosen.id).map((d) => ({ id: d.id, lacks: ['an intact manifest'] }));
+    const skipped = [...found.skipped, ...damaged].sort((a, b) => (a.id < b.id ? 1 : -1));
     const holds = { databases: chosen.databases, failedDatabases: chosen.failedDatabases, files: chosen.files };
     return { asked: 'latest', setId: chosen.id, holds, skipped };
   }

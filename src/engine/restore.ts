@@ -221,6 +221,7 @@ export async function planRestore(cfg: LoadedConfig, id: string, opts: RestoreOp
     // --to is a folder for files; shared with SQLite databases it holds them beside a files/ folder.
     const sharesFolder = databases.length > 0 && databases.every((d) => driverFor(d.engine as DatabaseConfig['engine']).safety === 'pre-restore-set');
     const to = !opts.to ? join(cfg.baseDir, 'restored', m.id) : onlyFiles ? resolve(cwd, opts.to) : sharesFolder ? join(resolve(cwd, opts.to), 'files') : join(cfg.baseDir, 'restored', m.id);
+    checkFileEntries(m.files);
     checkFilesFolder(to, opts.to, cwd);
     if (existsSync(to) && readdirSync(to).length) refuse('files-target', null, phrase('refuse.filesTarget', { to }), phrase('refuse.filesTargetHint'));
     files = { to, count: m.files.filter((f) => f.kind === 'file').length, bytes: m.files.reduce((s, f) => s + f.size, 0), symlinks: m.files.filter((f) => f.kind === 'symlink').length };
@@ -417,8 +418,15 @@ async function publishReferenceSet(cfg: LoadedConfig, restoreOf: string, entries
   return id;
 }
 
-/** Creates `rel`'s parent folders under `root`, refusing to pass through a symlink or a file. */
+/**
+ * Creates `rel`'s parent folders under `root`, refusing to pass through a symlink or a file. Nothing
+ * is created unless the whole final path is a safe relative path inside `root`.
+ */
 async function safeParent(root: string, rel: string): Promise<string> {
+  const dest = join(root, rel);
+  if (!isSafeRelative(rel) || !resolve(dest).startsWith(resolve(root) + sep)) {
+    throw new VerifyError(`Entry ${JSON.stringify(rel)} would be written outside ${root}.`, 'This set was tampered with; do not use it.');
+  }
   const parts = rel.split('/');
   let cur = root;
   for (const part of parts.slice(0, -1)) {
@@ -431,8 +439,6 @@ async function safeParent(root: string, rel: string): Promise<string> {
       await fsp.mkdir(cur, { mode: 0o700 });
     }
   }
-  const dest = join(root, rel);
-  if (!resolve(dest).startsWith(resolve(root) + sep)) throw new VerifyError(`Entry ${rel} would be written outside ${root}.`, 'This set was tampered with; do not use it.');
   return dest;
 }
 

@@ -16,7 +16,7 @@ export function selectionLines(plan: RestorePlan): string[] {
   const holds = `${h.databases.join(', ') || 'no databases'}${failed}; ${h.files ? `${h.files} file(s)` : 'no files'}`;
   const lines = [`${sel.asked === 'latest' ? 'latest is' : 'Using'} set ${sel.setId}, which holds: ${holds}`];
   if (sel.skipped.length) {
-    const shown = sel.skipped.slice(0, 5).map((s) => `${s.id} (no ${s.lacks.join(', no ')})`);
+    const shown = sel.skipped.slice(0, 5).map((s) => `${s.id} (lacks ${s.lacks.join(', ')})`);
     const more = sel.skipped.length > 5 ? ` and ${sel.skipped.length - 5} more` : '';
     lines.push(`  newer sets passed over: ${shown.join(', ')}${more}`);
   }
