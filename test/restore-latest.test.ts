@@ -3,7 +3,9 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Manifest, SetSummary } from '../src/core/types.js';
 import { chooseLatest } from '../src/engine/catalog.js';
-import type { RestorePlan } from '../src/engine/restore.js';
+import { english } from '../src/core/phrases.js';
+import { selectionPhrases, type RestorePlan } from '../src/engine/restore.js';
+import { PHRASES_ES } from '../src/ui/i18n/phrases-es.js';
 import { describeResult, parseJsonOutput, runCli } from './helpers/cli.js';
 import { treeSnapshot } from './helpers/sqlite.js';
 import { demoSetup, type DemoSetup } from './helpers/tmp.js';
@@ -44,6 +46,21 @@ describe('chooseLatest (pure)', () => {
   });
 });
 
+describe('selectionPhrases (pure)', () => {
+  const skipped = ['7', '6', '5', '4', '3', '2'].map((id) => ({ id, lacks: ['files'] }));
+  it.each([
+    [{ asked: '1', setId: '1', holds: { databases: [], failedDatabases: [], files: 0 }, skipped: [] }, ['Using set 1, which holds: no databases; no files']],
+    [
+      { asked: 'latest', setId: '1', holds: { databases: ['users'], failedDatabases: ['inventario'], files: 3 }, skipped },
+      ['latest is set 1, which holds: users (failed in it: inventario); 3 file(s)', 'newer sets passed over, each with what it lacks: 7 (files), 6 (files), 5 (files), 4 (files), 3 (files) … +1'],
+    ],
+  ])('%j', (sel, lines) => {
+    const phrases = selectionPhrases(sel);
+    expect(phrases.map(english)).toEqual(lines);
+    for (const p of phrases) expect(PHRASES_ES[p.id](p.params)).not.toBe(english(p));
+  });
+});
+
 describe('restore latest picks the newest set that holds everything asked for', () => {
   it('skips a newer set that lacks databases or files, and says which set it chose and what it holds', async () => {
     const s = demoSetup();
@@ -58,7 +75,7 @@ describe('restore latest picks the newest set that holds everything asked for', 
 
     const text = await cli(s, ['restore', 'latest', '--dry-run'], 0);
     expect(text.stdout.split('\n')[0]).toBe(`latest is set ${full.id}, which holds: users, inventario, auditoria; ${full.files.length} file(s)`);
-    expect(text.stdout).toContain(`newer sets passed over: ${usersOnly.id} (lacks inventario, auditoria)`);
+    expect(text.stdout).toContain(`newer sets passed over, each with what it lacks: ${usersOnly.id} (inventario, auditoria)`);
 
     const files = parseJsonOutput<RestorePlan>((await cli(s, ['restore', 'latest', '--files', '--to', 'out', '--dry-run', '--json'], 0)).stdout);
     expect(files.setId).toBe(full.id);

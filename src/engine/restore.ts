@@ -147,6 +147,22 @@ function checkFilesFolder(to: string, given: string | undefined, cwd: string): v
   }
 }
 
+/**
+ * Pure: which set a restore uses and what it holds, then (for `latest`) the newer sets passed over with
+ * what each lacks (`files`, `an intact manifest`, or database names). Said before the plan.
+ */
+export function selectionPhrases(sel: SetSelection): Phrase[] {
+  const h = sel.holds;
+  const params = { set: sel.setId, dbs: h.databases.join(', '), failed: h.failedDatabases.join(', '), files: h.files };
+  const out = [phrase(sel.asked === 'latest' ? 'plan.latestChosen' : 'plan.setChosen', params)];
+  if (sel.skipped.length) {
+    const shown = sel.skipped.slice(0, 5).map((s) => `${s.id} (${s.lacks.join(', ')})`);
+    const more = sel.skipped.length > 5 ? ` … +${sel.skipped.length - 5}` : '';
+    out.push(phrase('plan.passedOver', { sets: shown.join(', ') + more }));
+  }
+  return out;
+}
+
 /** Pure: what a set holds, as a selection shows it. */
 function holdsOf(m: Manifest): SetSelection['holds'] {
   const ok = m.databases.filter((d) => !d.error);

@@ -1,30 +1,15 @@
 import type { Command } from 'commander';
 import { RefusedError } from '../../core/errors.js';
 import { EXIT } from '../../core/exit-codes.js';
-import { executeRestore, planRestore, type RestoreOutcome, type RestorePlan } from '../../engine/restore.js';
+import { english } from '../../core/phrases.js';
+import { executeRestore, planRestore, selectionPhrases, type RestoreOutcome, type RestorePlan } from '../../engine/restore.js';
 import { addCommonOptions, collect, runAction, type CommandIO } from '../context.js';
 import { formatBytes } from '../format.js';
 
 export const CONFIRM_WORD = 'RESTORE';
 
-/** Which set a restore uses and what it holds (for `latest`, what newer sets lacked). */
-export function selectionLines(plan: RestorePlan): string[] {
-  const sel = plan.selection;
-  if (!sel) return [];
-  const h = sel.holds;
-  const failed = h.failedDatabases.length ? ` (failed in it: ${h.failedDatabases.join(', ')})` : '';
-  const holds = `${h.databases.join(', ') || 'no databases'}${failed}; ${h.files ? `${h.files} file(s)` : 'no files'}`;
-  const lines = [`${sel.asked === 'latest' ? 'latest is' : 'Using'} set ${sel.setId}, which holds: ${holds}`];
-  if (sel.skipped.length) {
-    const shown = sel.skipped.slice(0, 5).map((s) => `${s.id} (lacks ${s.lacks.join(', ')})`);
-    const more = sel.skipped.length > 5 ? ` and ${sel.skipped.length - 5} more` : '';
-    lines.push(`  newer sets passed over: ${shown.join(', ')}${more}`);
-  }
-  return lines;
-}
-
 export function printRestorePlan(io: CommandIO, plan: RestorePlan): void {
-  for (const line of selectionLines(plan)) io.out(line);
+  for (const [i, p] of (plan.selection ? selectionPhrases(plan.selection) : []).entries()) io.out(`${i ? '  ' : ''}${english(p)}`);
   io.out(`Restore plan for set ${plan.setId} (${plan.setType}, ${plan.setStatus}, taken ${plan.setStartedAt})`);
   io.out(`  1. verify the stored files against the manifest (md5 + sha256); stop on any mismatch`);
   for (const d of plan.databases) {
