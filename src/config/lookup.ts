@@ -15,6 +15,6 @@ export function configuredDatabase(cfg: Pick<LoadedConfig, 'file' | 'databases'>
 }
 
 /** Checks every name given with `--db` against the config (see configuredDatabase). */
-export function checkConfiguredDatabases(cfg: Pick<LoadedConfig, 'file' | 'databases'>, names: readonly string[]): void {
+export function checkConfiguredDatabases(cfg: Pick<LoadedConfig, 'file' | 'databases'>, names: readonly string[]) {
   for (const name of names) configuredDatabase(cfg, name);
 }

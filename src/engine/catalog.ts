@@ -132,7 +132,10 @@ export function lacksOf(s: SetSummary, want: LatestWant): string[] {
  * holds every database asked for, stored without error, and files when asked. `sets` newest first.
  * Null when no set holds it all.
  */
-export function chooseLatest(sets: readonly SetSummary[], want: LatestWant): { chosen: SetSummary; skipped: SetSelection['skipped'] } | null {
+export function chooseLatest(
+  sets: readonly SetSummary[],
+  want: LatestWant,
+): { chosen: SetSummary; skipped: SetSelection['skipped'] } | null {
   const skipped: SetSelection['skipped'] = [];
   for (const s of sets) {
     if (s.type === 'pre_restore' || s.status === 'failed') continue;
@@ -152,13 +155,15 @@ export async function selectLatest(cfg: Pick<LoadedConfig, 'backupDir'>, want: L
   const found = chooseLatest(sets, want);
   if (found) {
     const { chosen } = found;
-    const damaged = (await listDamagedSets(cfg)).filter((d) => d.id > chosen.id).map((d) => ({ id: d.id, lacks: ['an intact manifest'] }));
+    const newer = (await listDamagedSets(cfg)).filter((d) => d.id > chosen.id);
+    const damaged = newer.map((d) => ({ id: d.id, lacks: ['an intact manifest'] }));
     const skipped = [...found.skipped, ...damaged].sort((a, b) => (a.id < b.id ? 1 : -1));
     const holds = { databases: chosen.databases, failedDatabases: chosen.failedDatabases, files: chosen.files };
     return { asked: 'latest', setId: chosen.id, holds, skipped };
   }
   const usable = sets.filter((s) => s.type !== 'pre_restore' && s.status !== 'failed');
-  if (!usable.length) throw new NotFoundError('There are no backup sets yet.', 'Run `respaldo create` first, or check --config / backupDir.');
+  const first = 'Run `respaldo create` first, or check --config / backupDir.';
+  if (!usable.length) throw new NotFoundError('There are no backup sets yet.', first);
   const newest = (one: LatestWant) => usable.find((s) => !lacksOf(s, one).length)?.id ?? 'none';
   const per = want.databases.map((d) => `${d}: ${newest({ databases: [d], files: false })}`);
   if (want.files) per.push(`files: ${newest({ databases: [], files: true })}`);

@@ -57,7 +57,10 @@ export function gzipLevelFor(cfg: Pick<LoadedConfig, 'compression'>, db: Databas
   return db.compressionLevel ?? cfg.compression.level ?? driverFor(db.engine).defaultCompressionLevel ?? DEFAULT_GZIP_LEVEL;
 }
 
-/** Pure: what a `create` with these options will do. Unknown names are not-found (exit 8), unsupported types usage errors. */
+/**
+ * Pure: what a `create` with these options will do. Unknown names are not found (exit 8), unsupported
+ * types usage errors.
+ */
 export function planBackup(cfg: LoadedConfig, opts: CreateOptions & { setType?: SetType; restoreOf?: string }): BackupPlan {
   const type = opts.type ?? 'full';
   const wanted = opts.databases?.length ? opts.databases : cfg.databases.map((d) => d.name);

@@ -44,7 +44,8 @@ export function readManifestFile(setDir: string): Manifest {
     throw new VerifyError(`${file}: not a respaldo manifest (schemaVersion 1 expected)`, 'The set may come from a newer respaldo version, or the file was damaged.');
   }
   const problem = pathProblem(m);
-  if (problem) throw new VerifyError(`${file}: ${problem}`, 'This manifest was tampered with or damaged; do not restore from it.');
+  const hint = 'This manifest was tampered with or damaged; do not restore from it.';
+  if (problem) throw new VerifyError(`${file}: ${problem}`, hint);
   return m;
 }
 
@@ -67,19 +68,24 @@ export function pathProblem(m: Manifest): string | null {
   if (!isSetId(m.id)) return bad('set id', m.id);
   for (const d of m.databases as unknown[] as Partial<DatabaseEntry>[]) {
     if (d === null || typeof d !== 'object' || !isSafeName(d.name)) return bad('database name', d?.name);
-    if (d.file !== null && !(typeof d.file === 'string' && isSafeRelative(d.file))) return bad(`stored path of ${d.name}`, d.file);
+    const stored = `stored path of ${d.name}`;
+    if (d.file !== null && !(typeof d.file === 'string' && isSafeRelative(d.file))) return bad(stored, d.file);
     if (d.extras !== undefined && !Array.isArray(d.extras)) return bad(`extras of ${d.name}`, d.extras);
-    for (const x of d.extras ?? []) if (typeof x?.file !== 'string' || !isSafeRelative(x.file)) return bad(`stored path of ${d.name}`, x?.file);
+    for (const x of d.extras ?? []) {
+      if (typeof x?.file !== 'string' || !isSafeRelative(x.file)) return bad(stored, x?.file);
+    }
   }
   for (const f of m.files as unknown[] as Partial<FileEntry>[]) {
+    const at = f?.relative;
     if (f === null || typeof f !== 'object') return bad('file entry', f);
     if (!FILE_GROUPS.includes(f.group)) return bad('file group', f.group);
     if (typeof f.relative !== 'string' || !isSafeRelative(f.relative)) return bad('file path', f.relative);
     if (f.kind === 'file') {
-      if (typeof f.stored !== 'string' || !isSafeRelative(f.stored)) return bad(`stored path of ${f.relative}`, f.stored);
+      if (typeof f.stored !== 'string' || !isSafeRelative(f.stored)) return bad(`stored path of ${at}`, f.stored);
     } else if (f.kind === 'symlink') {
       if (f.stored !== null && f.stored !== undefined) return bad(`stored path of symlink ${f.relative}`, f.stored);
-      if (typeof f.linkTarget !== 'string' || !f.linkTarget || f.linkTarget.includes('\0')) return bad(`link target of ${f.relative}`, f.linkTarget);
+      const target = f.linkTarget;
+      if (typeof target !== 'string' || !target || target.includes('\0')) return bad(`link target of ${at}`, target);
     } else return bad(`kind of ${f.relative}`, f.kind);
   }
   return null;

@@ -1,4 +1,5 @@
-import { createReadStream, createWriteStream, existsSync, promises as fsp, lstatSync, readdirSync, readlinkSync, statSync } from 'node:fs';
+import { createReadStream, createWriteStream, existsSync, promises as fsp, readdirSync, statSync } from 'node:fs';
+import { lstatSync, readlinkSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { basename, dirname, join, resolve, sep } from 'node:path';
 import { pipeline as streamPipeline } from 'node:stream';
@@ -124,7 +125,7 @@ function targetFor(db: DatabaseConfig, count: number, to: string | undefined, cw
  */
 function checkFilesFolder(to: string, given: string | undefined, cwd: string): void {
   const said = given ? `--to ${given}: ` : '';
-  const hint = 'Give a new folder (or an empty one) for the restored files with --to; it must not be a file or a symlink.';
+  const hint = 'Give a new folder (or an empty one) for the restored files with --to; not a file or a symlink.';
   const top = given ? resolve(cwd, given) : to;
   for (let p = to; ; p = dirname(p)) {
     let st;
@@ -137,7 +138,8 @@ function checkFilesFolder(to: string, given: string | undefined, cwd: string): v
     }
     const below = p === to ? '' : ` (files would go into ${to})`;
     if (st.isSymbolicLink() && (p === to || p === top)) {
-      throw new UsageError(`${said}${p} is a symlink (to ${readlinkSync(p)}); restored files go into a real folder${below}.`, hint);
+      const link = `${p} is a symlink (to ${readlinkSync(p)})`;
+      throw new UsageError(`${said}${link}; restored files go into a real folder${below}.`, hint);
     }
     if (!(st.isDirectory() || (st.isSymbolicLink() && existsSync(p) && statSync(p).isDirectory()))) {
       const what = st.isFile() ? 'a file' : st.isSymbolicLink() ? 'a symlink that leads to no folder' : 'not a folder';
@@ -166,7 +168,8 @@ export function selectionPhrases(sel: SetSelection): Phrase[] {
 /** Pure: what a set holds, as a selection shows it. */
 function holdsOf(m: Manifest): SetSelection['holds'] {
   const ok = m.databases.filter((d) => !d.error);
-  return { databases: ok.map((d) => d.name), failedDatabases: m.databases.filter((d) => d.error).map((d) => d.name), files: m.files.length };
+  const failed = m.databases.filter((d) => d.error).map((d) => d.name);
+  return { databases: ok.map((d) => d.name), failedDatabases: failed, files: m.files.length };
 }
 
 /** Pure: how what a plan replaces is kept, one phrase per replaced database (or that nothing is replaced). */
@@ -185,7 +188,8 @@ export async function planRestore(cfg: LoadedConfig, id: string, opts: RestoreOp
   const wanted = onlyFiles ? [] : opts.databases?.length ? opts.databases : cfg.databases.map((d) => d.name);
   const picked = id === 'latest' ? await selectLatest(cfg, { databases: wanted, files: Boolean(opts.files) }) : null;
   const m = await readManifest(cfg, picked?.setId ?? id);
-  const names = onlyFiles ? [] : opts.databases?.length ? opts.databases : picked ? wanted : m.databases.filter((d) => !d.error).map((d) => d.name);
+  const inSet = m.databases.filter((d) => !d.error).map((d) => d.name);
+  const names = onlyFiles ? [] : opts.databases?.length ? opts.databases : picked ? wanted : inSet;
   const selection: SetSelection = picked ?? { asked: id, setId: m.id, holds: holdsOf(m), skipped: [] };
   const refusals: RestorePlan['refusals'] = [];
   const warningPhrases: Phrase[] = [];
@@ -441,7 +445,8 @@ async function publishReferenceSet(cfg: LoadedConfig, restoreOf: string, entries
 async function safeParent(root: string, rel: string): Promise<string> {
   const dest = join(root, rel);
   if (!isSafeRelative(rel) || !resolve(dest).startsWith(resolve(root) + sep)) {
-    throw new VerifyError(`Entry ${JSON.stringify(rel)} would be written outside ${root}.`, 'This set was tampered with; do not use it.');
+    const where = `Entry ${JSON.stringify(rel)} would be written outside ${root}.`;
+    throw new VerifyError(where, 'This set was tampered with; do not use it.');
   }
   const parts = rel.split('/');
   let cur = root;

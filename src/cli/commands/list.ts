@@ -34,7 +34,7 @@ export function register(program: Command): void {
       const code = damaged.length ? EXIT.verifyFailed : EXIT.ok;
       const sayDamaged = (say: (line: string) => void) => {
         for (const d of damaged) say(`DAMAGED set ${d.id}: ${d.problem}`);
-        if (damaged.length) say('  do not restore from a damaged set; move it out of the backup folder once inspected.');
+        if (damaged.length) say('  do not restore from a damaged set; move it out of the backup folder once inspected');
       };
       if (io.json) {
         io.printJson(sets);
@@ -42,7 +42,8 @@ export function register(program: Command): void {
         return code;
       }
       if (!sets.length) {
-        io.out(`No ${damaged.length ? 'usable ' : ''}backup sets in ${cfg.backupDir}. Create one with: respaldo create`);
+        const usable = damaged.length ? 'usable ' : '';
+        io.out(`No ${usable}backup sets in ${cfg.backupDir}. Create one with: respaldo create`);
         sayDamaged(io.out);
         return code;
       }

@@ -20,7 +20,8 @@ export function register(program: Command): void {
       const reports: VerifyReport[] = [];
       // --all: a set whose manifest fails its checks is reported as failed, not skipped.
       for (const d of opts.all ? await listDamagedSets(cfg) : []) {
-        reports.push({ setId: d.id, ok: false, files: [{ path: 'manifest.json', ok: false, problem: d.problem, bytes: 0 }] });
+        const manifest = { path: 'manifest.json', ok: false, problem: d.problem, bytes: 0 };
+        reports.push({ setId: d.id, ok: false, files: [manifest] });
         if (!io.json) io.out(`${d.id}: FAILED (damaged manifest)\n  manifest.json: ${d.problem}`);
       }
       for (const one of ids) {

@@ -7,7 +7,8 @@ import type { PhraseId, PhraseParams } from '../../core/phrases.js';
 /** `dbs`, `failed` y `files` de una copia (ver holdsEn en src/core/phrases.ts). */
 function holdsEs(p: PhraseParams): string {
   const failed = p['failed'] ? ` (fallaron en ella: ${p['failed']})` : '';
-  return `${p['dbs'] || 'ninguna base'}${failed}; ${p['files'] !== '0' ? `${p['files']} archivo(s)` : 'ningún archivo'}`;
+  const files = p['files'] !== '0' ? `${p['files']} archivo(s)` : 'ningún archivo';
+  return `${p['dbs'] || 'ninguna base'}${failed}; ${files}`;
 }
 
 export const PHRASES_ES = {
