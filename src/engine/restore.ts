@@ -124,9 +124,10 @@ function targetFor(db: DatabaseConfig, count: number, to: string | undefined, cw
  * found before anything is written.
  */
 function checkFilesFolder(to: string, given: string | undefined, cwd: string): void {
-  const said = given ? `--to ${given}: ` : '';
-  const hint = 'Give a new folder (or an empty one) for the restored files with --to; not a file or a symlink.';
   const top = given ? resolve(cwd, given) : to;
+  // --to may name a server database (files then go to the default folder): quote it only when it is the folder.
+  const said = given && (to === top || to.startsWith(top + sep)) ? `--to ${given}: ` : '';
+  const hint = 'Give a new folder (or an empty one) for the restored files with --to; not a file or a symlink.';
   for (let p = to; ; p = dirname(p)) {
     let st;
     try {
