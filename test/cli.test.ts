@@ -140,9 +140,9 @@ describe('usage errors exit 2', () => {
     expect(existsSync(s.backupDir)).toBe(false);
   });
 
-  it('an unknown database name is a usage error naming the choices', async () => {
+  it('an unknown database name is not found (exit 8), naming the choices', async () => {
     const s = demoSetup();
-    const r = await cli(s, ['create', '--db', 'nope'], 2);
+    const r = await cli(s, ['create', '--db', 'nope'], 8);
     expect(r.stderr).toContain('"nope"');
     expect(r.stderr).toContain('users, inventario, auditoria');
     expect(existsSync(s.backupDir) ? readdirSync(s.backupDir).filter(isSetId) : []).toEqual([]);

@@ -9,6 +9,12 @@
 
 export type PhraseParams = Record<string, string>;
 
+/** `dbs`, `failed` (names, comma-separated, may be empty) and `files` (a count) of a set, in English. */
+function holdsEn(p: PhraseParams): string {
+  const failed = p['failed'] ? ` (failed in it: ${p['failed']})` : '';
+  return `${p['dbs'] || 'no databases'}${failed}; ${p['files'] !== '0' ? `${p['files']} file(s)` : 'no files'}`;
+}
+
 export const PHRASES_EN = {
   // SQLite restore steps
   'sqlite.verify': (p: PhraseParams) => `verify ${p['file']} against the manifest (md5, sha256)`,
@@ -95,6 +101,9 @@ export const PHRASES_EN = {
   'plan.safetyNone': () => 'nothing is replaced (side-by-side restore)',
   'plan.willTerminate': (p: PhraseParams) => `${p['count']} session(s) connected to ${p['db']} will be terminated at the swap.`,
   'plan.noFiles': (p: PhraseParams) => `Set ${p['set']} holds no files.`,
+  'plan.latestChosen': (p: PhraseParams) => `latest is set ${p['set']}, which holds: ${holdsEn(p)}`,
+  'plan.setChosen': (p: PhraseParams) => `Using set ${p['set']}, which holds: ${holdsEn(p)}`,
+  'plan.passedOver': (p: PhraseParams) => `newer sets passed over, each with what it lacks: ${p['sets']}`,
 
   // Refusals and their hints
   'refuse.failedEntry': (p: PhraseParams) => `${p['db']} failed in set ${p['set']} (${p['reason']}).`,

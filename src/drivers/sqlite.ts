@@ -181,6 +181,10 @@ export const sqliteDriver = {
           cleanup: async () => undefined,
         };
       }
+      // SQLite creates a new file 0644 (less the umask) and gives its -journal/-wal the file's mode:
+      // an empty 0600 file made first keeps the snapshot and its journal 0600 from the first byte.
+      await removeQuietly(snapshot);
+      await (await fsp.open(snapshot, 'wx', 0o600)).close();
       await conn.backup(snapshot, {
         progress: ({ totalPages, remainingPages }) => {
           ctx.reporter.emit({ type: 'item-progress', item: db.name, bytes: 0, message: `snapshot ${totalPages - remainingPages}/${totalPages} pages` });

@@ -78,6 +78,104 @@ export async function latestSetId(cfg: Pick<LoadedConfig, 'backupDir'>, database
   return found.id;
 }
 
+/** A folder named like a set whose manifest fails its checks (unreadable, tampered paths). */
+export interface DamagedSet {
+  id: string;
+  path: string;
+  problem: string;
+}
+
+/**
+ * Sets `listSets` leaves out because their manifest exists but fails readManifestFile: shown by
+ * `list` and checked by `verify --all` as damaged, never restored or pruned. Oldest first.
+ */
+export async function listDamagedSets(cfg: Pick<LoadedConfig, 'backupDir'>): Promise<DamagedSet[]> {
+  if (!existsSync(cfg.backupDir)) return [];
+  const out: DamagedSet[] = [];
+  for (const name of readdirSync(cfg.backupDir).filter(isSetId).sort()) {
+    const dir = join(cfg.backupDir, name);
+    if (!existsSync(join(dir, 'manifest.json'))) continue;
+    try {
+      readManifestFile(dir);
+    } catch (err) {
+      if (err instanceof VerifyError) out.push({ id: name, path: dir, problem: err.message });
+    }
+  }
+  return out;
+}
+
+/** What a restore asks of `latest`: these databases stored without error, and files when `files`. */
+export interface LatestWant {
+  databases: readonly string[];
+  files: boolean;
+}
+
+/** How the set of a restore was chosen, for the plan (CLI and menu say it before the plan). */
+export interface SetSelection {
+  /** What the operator named: a set id, or `latest`. */
+  asked: string;
+  setId: string;
+  /** Databases the set holds (stored without error), those that failed in it, and its file count. */
+  holds: { databases: string[]; failedDatabases: string[]; files: number };
+  /** For `latest`: newer sets passed over (newest first), each with what it lacks. */
+  skipped: { id: string; lacks: string[] }[];
+}
+
+/** What a set lacks of `want` (database names, and `files`); empty when it holds everything. */
+export function lacksOf(s: SetSummary, want: LatestWant): string[] {
+  const lacks: string[] = want.databases.filter((d) => !s.databases.includes(d));
+  if (want.files && s.files === 0) lacks.push('files');
+  return lacks;
+}
+
+/**
+ * Pure: `latest` for a restore is the newest completed set (not a safety copy, not failed) that
+ * holds every database asked for, stored without error, and files when asked. `sets` newest first.
+ * Null when no set holds it all.
+ */
+export function chooseLatest(
+  sets: readonly SetSummary[],
+  want: LatestWant,
+): { chosen: SetSummary; skipped: SetSelection['skipped'] } | null {
+  const skipped: SetSelection['skipped'] = [];
+  for (const s of sets) {
+    if (s.type === 'pre_restore' || s.status === 'failed') continue;
+    const lacks = lacksOf(s, want);
+    if (!lacks.length) return { chosen: s, skipped };
+    skipped.push({ id: s.id, lacks });
+  }
+  return null;
+}
+
+/**
+ * The set `latest` means for a restore (see chooseLatest). When none holds everything, a
+ * NotFoundError names, per database asked for (and for files), the newest set that holds it.
+ */
+export async function selectLatest(cfg: Pick<LoadedConfig, 'backupDir'>, want: LatestWant): Promise<SetSelection> {
+  const sets = await listSets(cfg);
+  const found = chooseLatest(sets, want);
+  if (found) {
+    const { chosen } = found;
+    const newer = (await listDamagedSets(cfg)).filter((d) => d.id > chosen.id);
+    const damaged = newer.map((d) => ({ id: d.id, lacks: ['an intact manifest'] }));
+    const skipped = [...found.skipped, ...damaged].sort((a, b) => (a.id < b.id ? 1 : -1));
+    const holds = { databases: chosen.databases, failedDatabases: chosen.failedDatabases, files: chosen.files };
+    return { asked: 'latest', setId: chosen.id, holds, skipped };
+  }
+  const usable = sets.filter((s) => s.type !== 'pre_restore' && s.status !== 'failed');
+  const first = 'Run `respaldo create` first, or check --config / backupDir.';
+  if (!usable.length) throw new NotFoundError('There are no backup sets yet.', first);
+  const newest = (one: LatestWant) => usable.find((s) => !lacksOf(s, one).length)?.id ?? 'none';
+  const per = want.databases.map((d) => `${d}: ${newest({ databases: [d], files: false })}`);
+  if (want.files) per.push(`files: ${newest({ databases: [], files: true })}`);
+  const asked = [...want.databases, ...(want.files ? ['files'] : [])].join(', ');
+  throw new NotFoundError(
+    `No backup set holds everything asked for (${asked}). Newest set holding each: ${per.join('; ')}.`,
+    'Restore from those sets one at a time (respaldo restore <id> --db NAME), name fewer with --db, ' +
+      'or run `respaldo create` to make a set that holds them all.',
+  );
+}
+
 /** Reads a published set's manifest; `latest` means the newest completed set. */
 export async function readManifest(cfg: Pick<LoadedConfig, 'backupDir'>, id: string): Promise<Manifest> {
   const realId = id === 'latest' ? await latestSetId(cfg) : id;

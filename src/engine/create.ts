@@ -5,6 +5,7 @@ import { DiskFullError, InterruptedError, RespaldoError, UsageError, asOperatorE
 import { formatBytes } from '../core/format.js';
 import { throttled, type Reporter } from '../core/events.js';
 import type { BackupType, CodecName, DatabaseConfig, DatabaseEntry, LoadedConfig, Manifest, SetStatus, SetType, StoredFile } from '../core/types.js';
+import { configuredDatabase } from '../config/lookup.js';
 import type { DriverContext } from '../drivers/driver.js';
 import { driverFor } from '../drivers/registry.js';
 import { VERSION } from '../version.js';
@@ -84,14 +85,16 @@ export function gzipLevelFor(cfg: Pick<LoadedConfig, 'compression'>, db: Databas
   return levelFor(cfg, db, 'gzip');
 }
 
-/** Pure: what a `create` with these options will do. Unknown names and unsupported types are usage errors. */
+/**
+ * Pure: what a `create` with these options will do. Unknown names are not found (exit 8), unsupported
+ * types usage errors.
+ */
 export function planBackup(cfg: LoadedConfig, opts: CreateOptions & { setType?: SetType; restoreOf?: string }): BackupPlan {
   const type = opts.type ?? 'full';
   const codecName = codecFor(cfg);
   const wanted = opts.databases?.length ? opts.databases : cfg.databases.map((d) => d.name);
   const dbs = wanted.map((name) => {
-    const db = cfg.databases.find((d) => d.name === name);
-    if (!db) throw new UsageError(`No database named "${name}" in ${cfg.file}.`, `Use one of: ${cfg.databases.map((d) => d.name).join(', ') || '(none configured)'}.`);
+    const db = configuredDatabase(cfg, name);
     const driver = driverFor(db.engine);
     if (!driver.types.includes(type)) {
       throw new UsageError(`${db.engine} cannot make a "${type}" backup of ${db.name}.`, `Use --type ${driver.types.join(' or ')}, or leave ${db.name} out with --db.`);

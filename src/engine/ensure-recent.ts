@@ -2,6 +2,7 @@ import { UsageError } from '../core/errors.js';
 import { silentReporter, type Reporter } from '../core/events.js';
 import type { BackupType, LoadedConfig, Manifest, SetSummary } from '../core/types.js';
 import { loadConfig } from '../config/load.js';
+import { checkConfiguredDatabases } from '../config/lookup.js';
 import { listSets } from './catalog.js';
 import { createBackup } from './create.js';
 
@@ -90,11 +91,7 @@ export async function ensureRecentBackup(opts: EnsureRecentOptions, reporter: Re
   if (!(maxAgeMs > 0)) throw new UsageError(`maxAge must be positive (got ${String(opts.maxAge)}).`);
   const cfg = opts.config ?? (await loadConfig(opts.configPath ? { configPath: opts.configPath } : {}));
   const databases = opts.databases?.length ? opts.databases : cfg.databases.map((d) => d.name);
-  for (const d of databases) {
-    if (!cfg.databases.some((c) => c.name === d)) {
-      throw new UsageError(`No database named "${d}" in ${cfg.file}.`, `Use one of: ${cfg.databases.map((c) => c.name).join(', ') || '(none configured)'}.`);
-    }
-  }
+  checkConfiguredDatabases(cfg, databases);
   const type = opts.type ?? 'full';
   const now = opts.now ?? new Date();
   const previous = newestCovering(await listSets(cfg), databases, type);

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { isAbsolute, join, normalize, sep } from 'node:path';
 import { VerifyError } from '../core/errors.js';
-import type { Manifest } from '../core/types.js';
+import type { DatabaseEntry, FileEntry, Manifest } from '../core/types.js';
+import { isSetId } from './set-id.js';
 
 export const MANIFEST_NAME = 'manifest.json';
 
@@ -28,8 +29,8 @@ export function storedPaths(m: Manifest): string[] {
 }
 
 /**
- * Reads and checks a set's manifest: JSON, schema version, and that every stored path and every
- * restorable relative path is safe. A manifest that fails is reported as a verify failure.
+ * Reads and checks a set's manifest: JSON, schema version, and every path-like field (pathProblem).
+ * A manifest that fails is reported as a verify failure (the set is damaged).
  */
 export function readManifestFile(setDir: string): Manifest {
   const file = join(setDir, MANIFEST_NAME);
@@ -42,11 +43,50 @@ export function readManifestFile(setDir: string): Manifest {
   if (m === null || typeof m !== 'object' || m.schemaVersion !== 1 || !Array.isArray(m.databases) || !Array.isArray(m.files) || typeof m.id !== 'string') {
     throw new VerifyError(`${file}: not a respaldo manifest (schemaVersion 1 expected)`, 'The set may come from a newer respaldo version, or the file was damaged.');
   }
-  for (const p of storedPaths(m)) {
-    if (!isSafeRelative(p)) throw new VerifyError(`${file}: unsafe stored path ${JSON.stringify(p)}`, 'This manifest was tampered with; do not restore from it.');
-  }
-  for (const f of m.files) {
-    if (!isSafeRelative(f.relative)) throw new VerifyError(`${file}: unsafe file path ${JSON.stringify(f.relative)}`, 'This manifest was tampered with; do not restore from it.');
-  }
+  const problem = pathProblem(m);
+  const hint = 'This manifest was tampered with or damaged; do not restore from it.';
+  if (problem) throw new VerifyError(`${file}: ${problem}`, hint);
   return m;
+}
+
+const FILE_GROUPS: readonly unknown[] = ['config', 'application'] satisfies FileEntry['group'][];
+
+/** A single path segment: a safe relative path without separators. */
+function isSafeName(s: unknown): boolean {
+  return typeof s === 'string' && isSafeRelative(s) && !s.includes('/');
+}
+
+/**
+ * Pure: the first problem with a path-like field of a manifest (those that name files or folders
+ * respaldo writes or reads), or null. The set id and each database name are one path segment;
+ * stored paths (`databases[].file`, extras, `files[].stored`) and `files[].relative` are safe
+ * relative paths; `files[].group` is `config` or `application`; a file entry has a stored path and a
+ * symlink entry a link target without NUL (the target is data, restored as it is, never followed).
+ */
+export function pathProblem(m: Manifest): string | null {
+  const bad = (what: string, v: unknown) => `unsafe ${what} ${JSON.stringify(v)}`;
+  if (!isSetId(m.id)) return bad('set id', m.id);
+  for (const d of m.databases as unknown[] as Partial<DatabaseEntry>[]) {
+    if (d === null || typeof d !== 'object' || !isSafeName(d.name)) return bad('database name', d?.name);
+    const stored = `stored path of ${d.name}`;
+    if (d.file !== null && !(typeof d.file === 'string' && isSafeRelative(d.file))) return bad(stored, d.file);
+    if (d.extras !== undefined && !Array.isArray(d.extras)) return bad(`extras of ${d.name}`, d.extras);
+    for (const x of d.extras ?? []) {
+      if (typeof x?.file !== 'string' || !isSafeRelative(x.file)) return bad(stored, x?.file);
+    }
+  }
+  for (const f of m.files as unknown[] as Partial<FileEntry>[]) {
+    const at = f?.relative;
+    if (f === null || typeof f !== 'object') return bad('file entry', f);
+    if (!FILE_GROUPS.includes(f.group)) return bad('file group', f.group);
+    if (typeof f.relative !== 'string' || !isSafeRelative(f.relative)) return bad('file path', f.relative);
+    if (f.kind === 'file') {
+      if (typeof f.stored !== 'string' || !isSafeRelative(f.stored)) return bad(`stored path of ${at}`, f.stored);
+    } else if (f.kind === 'symlink') {
+      if (f.stored !== null && f.stored !== undefined) return bad(`stored path of symlink ${f.relative}`, f.stored);
+      const target = f.linkTarget;
+      if (typeof target !== 'string' || !target || target.includes('\0')) return bad(`link target of ${at}`, target);
+    } else return bad(`kind of ${f.relative}`, f.kind);
+  }
+  return null;
 }

@@ -1,4 +1,5 @@
 import { createReadStream, createWriteStream, existsSync, promises as fsp, readdirSync, statSync } from 'node:fs';
+import { lstatSync, readlinkSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { basename, dirname, join, resolve, sep } from 'node:path';
 import { pipeline as streamPipeline } from 'node:stream';
@@ -7,10 +8,11 @@ import { InterruptedError, NotFoundError, RefusedError, RespaldoError, UsageErro
 import type { Reporter } from '../core/events.js';
 import { english, phrase, type Phrase } from '../core/phrases.js';
 import type { CodecName, DatabaseConfig, DatabaseEntry, FileEntry, LoadedConfig, Manifest } from '../core/types.js';
+import { checkConfiguredDatabases } from '../config/lookup.js';
 import type { DriverContext, RestoreStepPlan, RestoreTarget, TargetState } from '../drivers/driver.js';
 import { driverFor } from '../drivers/registry.js';
 import { VERSION } from '../version.js';
-import { latestSetId, readManifest, setDir } from './catalog.js';
+import { readManifest, selectLatest, setDir, type SetSelection } from './catalog.js';
 import { codecOfEntry, decompressorFor } from './codec.js';
 import { DEFAULT_GZIP_LEVEL, executeBackup, planBackup } from './create.js';
 import { ensurePrivateDir, fsyncPath, fsyncTree, writeFileAtomic } from './fs-util.js';
@@ -91,6 +93,11 @@ export interface RestoreRefusal {
 /** Everything a restore will do, printable before anything happens. */
 export interface RestorePlan {
   setId: string;
+  /**
+   * Which set was chosen and what it holds (for `latest`: the newest holding everything asked for).
+   * Always set by planRestore.
+   */
+  selection?: SetSelection;
   setType: string;
   setStartedAt: string;
   setStatus: string;
@@ -133,6 +140,61 @@ function targetFor(db: DatabaseConfig, count: number, to: string | undefined, cw
   return { kind: 'side-by-side', name: isDir ? join(abs, basename(db.path ?? `${db.name}.db`)) : abs };
 }
 
+/**
+ * The folder files are restored into must be new, or an empty folder, below folders: `--to` (as
+ * given) being a file or a symlink, or a file in the way, is an operator error (UsageError, exit 2),
+ * found before anything is written.
+ */
+function checkFilesFolder(to: string, given: string | undefined, cwd: string): void {
+  const top = given ? resolve(cwd, given) : to;
+  // --to may name a server database (files then go to the default folder): quote it only when it is the folder.
+  const said = given && (to === top || to.startsWith(top + sep)) ? `--to ${given}: ` : '';
+  const hint = 'Give a new folder (or an empty one) for the restored files with --to; not a file or a symlink.';
+  for (let p = to; ; p = dirname(p)) {
+    let st;
+    try {
+      st = lstatSync(p);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if ((code === 'ENOENT' || code === 'ENOTDIR') && dirname(p) !== p) continue;
+      throw err;
+    }
+    const below = p === to ? '' : ` (files would go into ${to})`;
+    if (st.isSymbolicLink() && (p === to || p === top)) {
+      const link = `${p} is a symlink (to ${readlinkSync(p)})`;
+      throw new UsageError(`${said}${link}; restored files go into a real folder${below}.`, hint);
+    }
+    if (!(st.isDirectory() || (st.isSymbolicLink() && existsSync(p) && statSync(p).isDirectory()))) {
+      const what = st.isFile() ? 'a file' : st.isSymbolicLink() ? 'a symlink that leads to no folder' : 'not a folder';
+      throw new UsageError(`${said}${p} is ${what}; restored files go into a new or empty folder${below}.`, hint);
+    }
+    return;
+  }
+}
+
+/**
+ * Pure: which set a restore uses and what it holds, then (for `latest`) the newer sets passed over with
+ * what each lacks (`files`, `an intact manifest`, or database names). Said before the plan.
+ */
+export function selectionPhrases(sel: SetSelection): Phrase[] {
+  const h = sel.holds;
+  const params = { set: sel.setId, dbs: h.databases.join(', '), failed: h.failedDatabases.join(', '), files: h.files };
+  const out = [phrase(sel.asked === 'latest' ? 'plan.latestChosen' : 'plan.setChosen', params)];
+  if (sel.skipped.length) {
+    const shown = sel.skipped.slice(0, 5).map((s) => `${s.id} (${s.lacks.join(', ')})`);
+    const more = sel.skipped.length > 5 ? ` … +${sel.skipped.length - 5}` : '';
+    out.push(phrase('plan.passedOver', { sets: shown.join(', ') + more }));
+  }
+  return out;
+}
+
+/** Pure: what a set holds, as a selection shows it. */
+function holdsOf(m: Manifest): SetSelection['holds'] {
+  const ok = m.databases.filter((d) => !d.error);
+  const failed = m.databases.filter((d) => d.error).map((d) => d.name);
+  return { databases: ok.map((d) => d.name), failedDatabases: failed, files: m.files.length };
+}
+
 /** Pure: how what a plan replaces is kept, one phrase per replaced database (or that nothing is replaced). */
 export function safetyOf(databases: readonly Pick<DatabaseRestorePlan, 'database' | 'replaces' | 'safety'>[]): Phrase[] {
   const replaced = databases.filter((d) => d.replaces);
@@ -143,10 +205,15 @@ export function safetyOf(databases: readonly Pick<DatabaseRestorePlan, 'database
 /** Reads the set and the targets and says what a restore would do. Changes nothing. */
 export async function planRestore(cfg: LoadedConfig, id: string, opts: RestoreOptions): Promise<RestorePlan> {
   const cwd = opts.cwd ?? process.cwd();
-  const realId = id === 'latest' ? await latestSetId(cfg, opts.databases ?? []) : id;
-  const m = await readManifest(cfg, realId);
+  if (opts.databases?.length) checkConfiguredDatabases(cfg, opts.databases);
   const onlyFiles = opts.files && !opts.databases?.length;
-  const names = onlyFiles ? [] : opts.databases?.length ? opts.databases : m.databases.filter((d) => !d.error).map((d) => d.name);
+  // `latest` without --db means every configured database; a set lacking one is never latest.
+  const wanted = onlyFiles ? [] : opts.databases?.length ? opts.databases : cfg.databases.map((d) => d.name);
+  const picked = id === 'latest' ? await selectLatest(cfg, { databases: wanted, files: Boolean(opts.files) }) : null;
+  const m = await readManifest(cfg, picked?.setId ?? id);
+  const inSet = m.databases.filter((d) => !d.error).map((d) => d.name);
+  const names = onlyFiles ? [] : opts.databases?.length ? opts.databases : picked ? wanted : inSet;
+  const selection: SetSelection = picked ?? { asked: id, setId: m.id, holds: holdsOf(m), skipped: [] };
   const refusals: RestorePlan['refusals'] = [];
   const warningPhrases: Phrase[] = [];
   const databases: DatabaseRestorePlan[] = [];
@@ -203,6 +270,8 @@ export async function planRestore(cfg: LoadedConfig, id: string, opts: RestoreOp
     // --to is a folder for files; shared with SQLite databases it holds them beside a files/ folder.
     const sharesFolder = databases.length > 0 && databases.every((d) => driverFor(d.engine as DatabaseConfig['engine']).safety === 'pre-restore-set');
     const to = !opts.to ? join(cfg.baseDir, 'restored', m.id) : onlyFiles ? resolve(cwd, opts.to) : sharesFolder ? join(resolve(cwd, opts.to), 'files') : join(cfg.baseDir, 'restored', m.id);
+    checkFileEntries(m.files);
+    checkFilesFolder(to, opts.to, cwd);
     if (existsSync(to) && readdirSync(to).length) refuse('files-target', null, phrase('refuse.filesTarget', { to }), phrase('refuse.filesTargetHint'));
     files = { to, count: m.files.filter((f) => f.kind === 'file').length, bytes: m.files.reduce((s, f) => s + f.size, 0), symlinks: m.files.filter((f) => f.kind === 'symlink').length };
     if (!m.files.length) warningPhrases.push(phrase('plan.noFiles', { set: m.id }));
@@ -211,6 +280,7 @@ export async function planRestore(cfg: LoadedConfig, id: string, opts: RestoreOp
   const safetyPhrases = safetyOf(databases);
   return {
     setId: m.id,
+    selection,
     setType: m.type,
     setStartedAt: m.startedAt,
     setStatus: m.status,
@@ -585,8 +655,16 @@ async function publishReferenceSet(cfg: LoadedConfig, restoreOf: string, entries
   return id;
 }
 
-/** Creates `rel`'s parent folders under `root`, refusing to pass through a symlink or a file. */
+/**
+ * Creates `rel`'s parent folders under `root`, refusing to pass through a symlink or a file. Nothing
+ * is created unless the whole final path is a safe relative path inside `root`.
+ */
 async function safeParent(root: string, rel: string): Promise<string> {
+  const dest = join(root, rel);
+  if (!isSafeRelative(rel) || !resolve(dest).startsWith(resolve(root) + sep)) {
+    const where = `Entry ${JSON.stringify(rel)} would be written outside ${root}.`;
+    throw new VerifyError(where, 'This set was tampered with; do not use it.');
+  }
   const parts = rel.split('/');
   let cur = root;
   for (const part of parts.slice(0, -1)) {
@@ -599,8 +677,6 @@ async function safeParent(root: string, rel: string): Promise<string> {
       await fsp.mkdir(cur, { mode: 0o700 });
     }
   }
-  const dest = join(root, rel);
-  if (!resolve(dest).startsWith(resolve(root) + sep)) throw new VerifyError(`Entry ${rel} would be written outside ${root}.`, 'This set was tampered with; do not use it.');
   return dest;
 }
 

@@ -1,6 +1,8 @@
 import type { Command } from 'commander';
 import type { SetSummary } from '../../core/types.js';
-import { listSets, readManifest } from '../../engine/catalog.js';
+import { configuredDatabase } from '../../config/lookup.js';
+import { listDamagedSets, listSets, readManifest } from '../../engine/catalog.js';
+import { EXIT } from '../../core/exit-codes.js';
 import { addCommonOptions, runAction } from '../context.js';
 import { formatBytes, table } from '../format.js';
 
@@ -24,14 +26,26 @@ export function register(program: Command): void {
   ).action(
     runAction(async (io, opts) => {
       const cfg = await io.config();
+      if (opts.db) configuredDatabase(cfg, String(opts.db));
       const sets = await listSets(cfg, opts.db ? { database: String(opts.db) } : {});
+      // Damaged sets (a manifest that fails its checks) are named after the list, whatever the filter, and
+      // make the exit code 5 (verify failed); with --json on stderr, the document staying the list of sets.
+      const damaged = await listDamagedSets(cfg);
+      const code = damaged.length ? EXIT.verifyFailed : EXIT.ok;
+      const sayDamaged = (say: (line: string) => void) => {
+        for (const d of damaged) say(`DAMAGED set ${d.id}: ${d.problem}`);
+        if (damaged.length) say('  do not restore from a damaged set; move it out of the backup folder once inspected');
+      };
       if (io.json) {
         io.printJson(sets);
-        return;
+        sayDamaged(io.err);
+        return code;
       }
       if (!sets.length) {
-        io.out(`No backup sets in ${cfg.backupDir}. Create one with: respaldo create`);
-        return;
+        const usable = damaged.length ? 'usable ' : '';
+        io.out(`No ${usable}backup sets in ${cfg.backupDir}. Create one with: respaldo create`);
+        sayDamaged(io.out);
+        return code;
       }
       const rows = [['ID', 'DATE', 'TYPE', 'STATUS', 'DATABASES', 'FILES', 'SIZE', 'VERIFIED']];
       for (const s of sets) {
@@ -40,6 +54,8 @@ export function register(program: Command): void {
       }
       io.out(table(rows));
       io.out(`${sets.length} set(s) in ${cfg.backupDir}${sets.some((s) => s.keep) ? '  (* = kept, never pruned automatically)' : ''}`);
+      sayDamaged(io.out);
+      return code;
     }),
   );
 

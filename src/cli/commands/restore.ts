@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import { RefusedError } from '../../core/errors.js';
 import { EXIT } from '../../core/exit-codes.js';
-import { executeRestore, planRestore, type RestoreOutcome, type RestorePlan } from '../../engine/restore.js';
+import { english } from '../../core/phrases.js';
+import { executeRestore, planRestore, selectionPhrases, type RestoreOutcome, type RestorePlan } from '../../engine/restore.js';
 import type { DatabaseRestorePlan } from '../../engine/restore.js';
 import { addCommonOptions, collect, runAction, type CommandIO } from '../context.js';
 import { formatBytes } from '../format.js';
@@ -9,6 +10,8 @@ import { formatBytes } from '../format.js';
 export const CONFIRM_WORD = 'RESTORE';
 
 export function printRestorePlan(io: CommandIO, plan: RestorePlan): void {
+  const chosen = plan.selection ? selectionPhrases(plan.selection) : [];
+  for (const [i, p] of chosen.entries()) io.out(`${i ? '  ' : ''}${english(p)}`);
   io.out(`Restore plan for set ${plan.setId} (${plan.setType}, ${plan.setStatus}, taken ${plan.setStartedAt})`);
   io.out(`  1. verify the stored files against the manifest (md5 + sha256); stop on any mismatch`);
   for (const d of plan.databases) {

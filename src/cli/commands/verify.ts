@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { UsageError } from '../../core/errors.js';
 import { EXIT } from '../../core/exit-codes.js';
-import { listSets } from '../../engine/catalog.js';
+import { listDamagedSets, listSets } from '../../engine/catalog.js';
 import { verifySet, type VerifyReport } from '../../engine/verify.js';
 import { addCommonOptions, runAction } from '../context.js';
 
@@ -18,6 +18,12 @@ export function register(program: Command): void {
       if (opts.all && id) throw new UsageError('Give a set id or --all, not both.');
       const ids = opts.all ? (await listSets(cfg)).map((s) => s.id) : [id ?? 'latest'];
       const reports: VerifyReport[] = [];
+      // --all: a set whose manifest fails its checks is reported as failed, not skipped.
+      for (const d of opts.all ? await listDamagedSets(cfg) : []) {
+        const manifest = { path: 'manifest.json', ok: false, problem: d.problem, bytes: 0 };
+        reports.push({ setId: d.id, ok: false, files: [manifest] });
+        if (!io.json) io.out(`${d.id}: FAILED (damaged manifest)\n  manifest.json: ${d.problem}`);
+      }
       for (const one of ids) {
         const r = await verifySet(cfg, one, io.reporter);
         reports.push(r);

@@ -4,6 +4,13 @@ import type { PhraseId, PhraseParams } from '../../core/phrases.js';
  * The restore plan's sentences and the common errors in Spanish, by the ids of src/core/phrases.ts (every id must be
  * here: the `satisfies` below fails the build otherwise). SQL, commands and options stay as they are.
  */
+/** `dbs`, `failed` y `files` de una copia (ver holdsEn en src/core/phrases.ts). */
+function holdsEs(p: PhraseParams): string {
+  const failed = p['failed'] ? ` (fallaron en ella: ${p['failed']})` : '';
+  const files = p['files'] !== '0' ? `${p['files']} archivo(s)` : 'ningún archivo';
+  return `${p['dbs'] || 'ninguna base'}${failed}; ${files}`;
+}
+
 export const PHRASES_ES = {
   'sqlite.verify': (p: PhraseParams) => `verificar ${p['file']} contra el manifiesto (md5, sha256)`,
   'sqlite.write': (p: PhraseParams) => `escribir la base restaurada en ${p['staging']}`,
@@ -84,6 +91,9 @@ export const PHRASES_ES = {
   'plan.safetyNone': () => 'no se sustituye nada (restauración al lado)',
   'plan.willTerminate': (p: PhraseParams) => `Se cerrarán ${p['count']} sesión(es) conectadas a ${p['db']} en el cambio.`,
   'plan.noFiles': (p: PhraseParams) => `La copia ${p['set']} no tiene archivos.`,
+  'plan.latestChosen': (p: PhraseParams) => `la más reciente es la copia ${p['set']}, que contiene: ${holdsEs(p)}`,
+  'plan.setChosen': (p: PhraseParams) => `Se usa la copia ${p['set']}, que contiene: ${holdsEs(p)}`,
+  'plan.passedOver': (p: PhraseParams) => `copias más recientes descartadas (lo que les falta): ${p['sets']}`,
 
   'refuse.failedEntry': (p: PhraseParams) => `${p['db']} falló en la copia ${p['set']} (${p['reason']}).`,
   'refuse.failedEntryHint': (p: PhraseParams) => `Elija otra copia: respaldo list --db ${p['db']}`,
