@@ -2,7 +2,7 @@ import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { FileEntry, Manifest } from '../src/core/types.js';
-import { pathProblem } from '../src/engine/manifest.js';
+import { codecProblem, pathProblem } from '../src/engine/manifest.js';
 import { restoreFiles } from '../src/engine/restore.js';
 import { describeResult, parseJsonOutput, runCli } from './helpers/cli.js';
 import { execSql, rowCounts, treeSnapshot } from './helpers/sqlite.js';
@@ -57,6 +57,20 @@ describe('pathProblem: every path-like field of a manifest', () => {
     ['an unknown kind', { files: [file({ kind: 'fifo' as FileEntry['kind'] })] }, /kind of/],
   ])('%s', (_what, over, problem) => {
     const got = pathProblem(manifest(over));
+    if (problem) expect(got).toMatch(problem);
+    else expect(got).toBeNull();
+  });
+});
+
+describe('codecProblem: a codec this respaldo does not know', () => {
+  it.each<[string, Record<string, unknown>, RegExp | null]>([
+    ['no codec anywhere (a set made before zstd: gzip)', {}, null],
+    ['zstd files and databases', { codec: 'zstd', databases: [db({ codec: 'zstd', extras: [{ file: 'x', codec: 'zstd' }] })] }, null],
+    ['an unknown codec of the files', { codec: 'brotli' }, /unknown codec "brotli"/],
+    ['an unknown codec of a database', { databases: [db({ codec: 'lz4' })] }, /unknown codec "lz4"/],
+    ['an unknown codec of an extra', { databases: [db({ extras: [{ file: 'x', codec: 7 }] })] }, /unknown codec 7/],
+  ])('%s', (_what, over, problem) => {
+    const got = codecProblem(manifest(over));
     if (problem) expect(got).toMatch(problem);
     else expect(got).toBeNull();
   });

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { isAbsolute, join, normalize, sep } from 'node:path';
 import { VerifyError } from '../core/errors.js';
-import type { DatabaseEntry, FileEntry, Manifest } from '../core/types.js';
+import type { CodecName, DatabaseEntry, FileEntry, Manifest } from '../core/types.js';
 import { isSetId } from './set-id.js';
 
 export const MANIFEST_NAME = 'manifest.json';
@@ -43,10 +43,19 @@ export function readManifestFile(setDir: string): Manifest {
   if (m === null || typeof m !== 'object' || m.schemaVersion !== 1 || !Array.isArray(m.databases) || !Array.isArray(m.files) || typeof m.id !== 'string') {
     throw new VerifyError(`${file}: not a respaldo manifest (schemaVersion 1 expected)`, 'The set may come from a newer respaldo version, or the file was damaged.');
   }
-  const problem = pathProblem(m);
+  const problem = pathProblem(m) ?? codecProblem(m);
   const hint = 'This manifest was tampered with or damaged; do not restore from it.';
   if (problem) throw new VerifyError(`${file}: ${problem}`, hint);
   return m;
+}
+
+const CODECS: readonly unknown[] = [undefined, 'gzip', 'zstd'] satisfies (CodecName | undefined)[];
+
+/** Pure: a codec this respaldo does not know (the set comes from a newer version, or was damaged), or null. */
+export function codecProblem(m: Manifest): string | null {
+  const entries = [m, ...m.databases, ...m.databases.flatMap((d) => d.extras ?? [])] as { codec?: unknown }[];
+  const bad = entries.find((e) => !CODECS.includes(e.codec));
+  return bad ? `unknown codec ${JSON.stringify(bad.codec)}` : null;
 }
 
 const FILE_GROUPS: readonly unknown[] = ['config', 'application'] satisfies FileEntry['group'][];
