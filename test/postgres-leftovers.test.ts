@@ -3,17 +3,16 @@
  * `create` (through the built CLI): a temporary `__restore_` database, a swap cut between its two
  * renames, and a live database missing with only its safety copy left.
  */
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { EXIT } from '../src/core/exit-codes.js';
 import { pgAvailable, startPgCluster, type PgCluster } from './helpers/pg-cluster.js';
+import { pgCli, type SyncCliResult, writePgConfig } from './helpers/pg-cli.js';
 
 const available = pgAvailable();
 const ROOT = resolve(__dirname, '..');
-const BIN = join(ROOT, 'bin/respaldo.js');
 const PASSWORD = `lo-${Math.random().toString(36).slice(2, 10)}`;
 
 let cluster: PgCluster;
@@ -21,35 +20,11 @@ let work: string;
 
 /** A config folder with one PostgreSQL database `name`. */
 function configFor(name: string): string {
-  const dir = mkdtempSync(join(work, `${name}-`));
-  writeFileSync(
-    join(dir, 'backup_config.json'),
-    JSON.stringify({
-      backupDir: './backups',
-      databases: [
-        { name, url: `postgresql://${cluster.user}:\${DB_PASSWORD}@${cluster.host}:${cluster.port}/${name}` },
-      ],
-      files: { config: [], application: [] },
-      retention: { keepLast: 3, daily: 7, weekly: 4, monthly: 6, yearly: 1 },
-      schedule: { jobs: [] },
-    }),
-  );
-  return join(dir, 'backup_config.json');
+  return writePgConfig(cluster, mkdtempSync(join(work, `${name}-`)), [name]);
 }
 
-function cli(config: string, args: string[]): { code: number; stdout: string; stderr: string; json: any } {
-  const r = spawnSync(process.execPath, [BIN, ...args, '--config', config], {
-    encoding: 'utf8',
-    env: { ...process.env, DB_PASSWORD: PASSWORD, CI: 'true', NO_COLOR: '1' },
-    timeout: 120_000,
-  });
-  let json: unknown = null;
-  try {
-    json = JSON.parse(r.stdout);
-  } catch {
-    json = null;
-  }
-  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr, json };
+function cli(config: string, args: string[]): SyncCliResult {
+  return pgCli(config, PASSWORD, args);
 }
 
 function seed(name: string): void {

@@ -3,7 +3,6 @@
  * level): the manifest records partitioned tables, and the TOC selection follows TABLE ATTACH.
  * Real cluster, real CLI; plus the pure pieces as tables.
  */
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -12,10 +11,10 @@ import { EXIT } from '../src/core/exit-codes.js';
 import { resolveTables } from '../src/drivers/postgres-plan.js';
 import { parseTocList, selectTables } from '../src/drivers/postgres-toc.js';
 import { pgAvailable, startPgCluster, type PgCluster } from './helpers/pg-cluster.js';
+import { pgCli, type SyncCliResult, writePgConfig } from './helpers/pg-cli.js';
 
 const available = pgAvailable();
 const ROOT = resolve(__dirname, '..');
-const BIN = join(ROOT, 'bin/respaldo.js');
 const PASSWORD = `pt-${Math.random().toString(36).slice(2, 10)}`;
 
 describe('resolveTables with partitioned tables', () => {
@@ -67,19 +66,8 @@ describe('selectTables follows TABLE ATTACH down from a partitioned table, not u
 let cluster: PgCluster;
 let work: string;
 
-function cli(config: string, args: string[]): { code: number; stdout: string; stderr: string; json: any } {
-  const r = spawnSync(process.execPath, [BIN, ...args, '--config', config], {
-    encoding: 'utf8',
-    env: { ...process.env, DB_PASSWORD: PASSWORD, CI: 'true', NO_COLOR: '1' },
-    timeout: 120_000,
-  });
-  let json: unknown = null;
-  try {
-    json = JSON.parse(r.stdout);
-  } catch {
-    json = null;
-  }
-  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr, json };
+function cli(config: string, args: string[]): SyncCliResult {
+  return pgCli(config, PASSWORD, args);
 }
 
 describe.skipIf(!available)('partitioned tables restored by name (live)', () => {
@@ -106,22 +94,7 @@ describe.skipIf(!available)('partitioned tables restored by name (live)', () => 
        INSERT INTO measurement SELECT g, date '2024-01-01' + g, g % 2 FROM generate_series(0, 700) g;`,
       'ventas',
     );
-    const config = join(work, 'backup_config.json');
-    writeFileSync(
-      config,
-      JSON.stringify({
-        backupDir: './backups',
-        databases: [
-          {
-            name: 'ventas',
-            url: `postgresql://${cluster.user}:\${DB_PASSWORD}@${cluster.host}:${cluster.port}/ventas`,
-          },
-        ],
-        files: { config: [], application: [] },
-        retention: { keepLast: 3, daily: 7, weekly: 4, monthly: 6, yearly: 1 },
-        schedule: { jobs: [] },
-      }),
-    );
+    const config = writePgConfig(cluster, work, ['ventas']);
     const created = cli(config, ['create', '--no-files', '--json']);
     expect(created.code, created.stderr).toBe(EXIT.ok);
     const id = created.json.id as string;

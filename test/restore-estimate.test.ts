@@ -3,7 +3,6 @@
  * an estimate; sets without it fall back to the dump size and say so. Pure pieces as tables, then
  * a real PostgreSQL database whose dump is much smaller than the database.
  */
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -12,10 +11,10 @@ import { sizeLine } from '../src/cli/commands/restore.js';
 import { EXIT } from '../src/core/exit-codes.js';
 import { restoredSizeEstimate, type DatabaseRestorePlan } from '../src/engine/restore.js';
 import { pgAvailable, startPgCluster, type PgCluster } from './helpers/pg-cluster.js';
+import { pgCli, type SyncCliResult, writePgConfig } from './helpers/pg-cli.js';
 
 const available = pgAvailable();
 const ROOT = resolve(__dirname, '..');
-const BIN = join(ROOT, 'bin/respaldo.js');
 const PASSWORD = `es-${Math.random().toString(36).slice(2, 10)}`;
 
 describe('restoredSizeEstimate', () => {
@@ -64,19 +63,8 @@ describe('sizeLine (CLI plan)', () => {
 let cluster: PgCluster;
 let work: string;
 
-function cli(config: string, args: string[]): { code: number; stdout: string; stderr: string; json: any } {
-  const r = spawnSync(process.execPath, [BIN, ...args, '--config', config], {
-    encoding: 'utf8',
-    env: { ...process.env, DB_PASSWORD: PASSWORD, CI: 'true', NO_COLOR: '1' },
-    timeout: 120_000,
-  });
-  let json: unknown = null;
-  try {
-    json = JSON.parse(r.stdout);
-  } catch {
-    json = null;
-  }
-  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr, json };
+function cli(config: string, args: string[]): SyncCliResult {
+  return pgCli(config, PASSWORD, args);
 }
 
 describe.skipIf(!available)(
@@ -101,22 +89,7 @@ describe.skipIf(!available)(
        CREATE INDEX t_a ON t (a); CREATE INDEX t_b ON t (b); CREATE INDEX t_ab ON t (a, b);`,
         'grande',
       );
-      const config = join(work, 'backup_config.json');
-      writeFileSync(
-        config,
-        JSON.stringify({
-          backupDir: './backups',
-          databases: [
-            {
-              name: 'grande',
-              url: `postgresql://${cluster.user}:\${DB_PASSWORD}@${cluster.host}:${cluster.port}/grande`,
-            },
-          ],
-          files: { config: [], application: [] },
-          retention: { keepLast: 3, daily: 7, weekly: 4, monthly: 6, yearly: 1 },
-          schedule: { jobs: [] },
-        }),
-      );
+      const config = writePgConfig(cluster, work, ['grande']);
       const created = cli(config, ['create', '--no-files', '--json']);
       expect(created.code, created.stderr).toBe(EXIT.ok);
       const entry = created.json.databases[0];

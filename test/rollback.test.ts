@@ -3,7 +3,6 @@
  * <pre_restore set> --db NAME --yes`), on a real throwaway cluster through the built CLI; the
  * rollback of the rollback; the in-use refusal; and the same rollback through the menu's facade.
  */
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -14,47 +13,22 @@ import { EXIT } from '../src/core/exit-codes.js';
 import { SWAP_JOURNAL_PREFIX } from '../src/engine/restore.js';
 import { createEngineFacade } from '../src/ui/engine-facade.js';
 import { pgAvailable, startPgCluster, type PgCluster } from './helpers/pg-cluster.js';
+import { pgCli, plainDump, type SyncCliResult, writePgConfig } from './helpers/pg-cli.js';
 
 const available = pgAvailable();
 const ROOT = resolve(__dirname, '..');
-const BIN = join(ROOT, 'bin/respaldo.js');
 const PASSWORD = `rb-${Math.random().toString(36).slice(2, 10)}`;
 
 let cluster: PgCluster;
 let work: string;
 let configFile: string;
 
-function cli(args: string[]): { code: number; stdout: string; stderr: string; json: any } {
-  const r = spawnSync(process.execPath, [BIN, ...args, '--config', configFile], {
-    encoding: 'utf8',
-    env: { ...process.env, DB_PASSWORD: PASSWORD, CI: 'true', NO_COLOR: '1' },
-    cwd: work,
-    timeout: 120_000,
-  });
-  let json: unknown = null;
-  try {
-    json = JSON.parse(r.stdout);
-  } catch {
-    json = null;
-  }
-  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr, json };
+function cli(args: string[]): SyncCliResult {
+  return pgCli(configFile, PASSWORD, args, { cwd: work });
 }
 
-function plainDump(database: string): string {
-  const r = spawnSync(
-    join(cluster.binDir, 'pg_dump'),
-    ['--no-password', `--dbname=host=${cluster.host} port=${cluster.port} user=${cluster.user} dbname=${database}`],
-    {
-      encoding: 'utf8',
-      env: { ...process.env, PGPASSWORD: cluster.password },
-      maxBuffer: 64 << 20,
-    },
-  );
-  if (r.status !== 0) throw new Error(r.stderr);
-  return r.stdout
-    .split('\n')
-    .filter((l) => !/^\\(un)?restrict /.test(l))
-    .join('\n');
+function dump(database: string): string {
+  return plainDump(cluster, database);
 }
 
 /** The command of the "To roll back:" line a restore printed, as argv (without `respaldo`). */
@@ -76,24 +50,7 @@ describe.skipIf(!available)('rollback of an in-place PostgreSQL restore', () => 
       throw new Error('dist/ is missing: run `npx tsc -p tsconfig.json` first.');
     work = mkdtempSync(join(tmpdir(), 'respaldo-rollback-'));
     cluster = await startPgCluster({ password: PASSWORD });
-    configFile = join(work, 'backup_config.json');
-    writeFileSync(
-      configFile,
-      JSON.stringify({
-        backupDir: './backups',
-        databases: [
-          {
-            name: 'tienda',
-            url: `postgresql://${cluster.user}:\${DB_PASSWORD}@${cluster.host}:${cluster.port}/tienda`,
-          },
-          { name: 'corte', url: `postgresql://${cluster.user}:\${DB_PASSWORD}@${cluster.host}:${cluster.port}/corte` },
-          { name: 'menu', url: `postgresql://${cluster.user}:\${DB_PASSWORD}@${cluster.host}:${cluster.port}/menu` },
-        ],
-        files: { config: [], application: [] },
-        retention: { keepLast: 3, daily: 7, weekly: 4, monthly: 6, yearly: 1 },
-        schedule: { jobs: [] },
-      }),
-    );
+    configFile = writePgConfig(cluster, work, ['tienda', 'corte', 'menu']);
   });
   afterAll(async () => {
     await cluster?.stop();
@@ -109,18 +66,18 @@ describe.skipIf(!available)('rollback of an in-place PostgreSQL restore', () => 
     const created = cli(['create', '--db', 'tienda', '--no-files', '--json']);
     expect(created.code, created.stderr).toBe(EXIT.ok);
     const backupId = created.json.id as string;
-    const atBackup = plainDump('tienda');
+    const atBackup = dump('tienda');
 
     cluster.psql(
       `DELETE FROM item WHERE id > 100; INSERT INTO item VALUES (9999, 'after the backup'); CREATE TABLE extra (x int);`,
       'tienda',
     );
-    const beforeRestore = plainDump('tienda');
+    const beforeRestore = dump('tienda');
     expect(beforeRestore).not.toBe(atBackup);
 
     const restored = cli(['restore', backupId, '--db', 'tienda', '--yes']);
     expect(restored.code, restored.stderr + restored.stdout).toBe(EXIT.ok);
-    expect(plainDump('tienda')).toBe(atBackup);
+    expect(dump('tienda')).toBe(atBackup);
     const [preRestore] = setIds('pre_restore', 'tienda');
     expect(preRestore).toBeDefined();
     const rollback = rollbackCommand(restored.stdout);
@@ -146,15 +103,15 @@ describe.skipIf(!available)('rollback of an in-place PostgreSQL restore', () => 
       const refused = cli(rollback);
       expect(refused.code, refused.stderr + refused.stdout).toBe(EXIT.refused);
       expect(refused.stderr + refused.stdout).toMatch(/terminate-connections/);
-      expect(plainDump('tienda')).toBe(atBackup);
+      expect(dump('tienda')).toBe(atBackup);
     } finally {
       await holder.end().catch(() => undefined);
     }
 
     const rolledBack = cli(rollback);
     expect(rolledBack.code, rolledBack.stderr + rolledBack.stdout).toBe(EXIT.ok);
-    expect(plainDump('tienda')).toBe(beforeRestore);
-    expect(plainDump(`tienda__pre_restore_${preRestore}`)).toBe(atBackup);
+    expect(dump('tienda')).toBe(beforeRestore);
+    expect(dump(`tienda__pre_restore_${preRestore}`)).toBe(atBackup);
     expect(cluster.databases()).not.toContain(`tienda__pre_restore_${backupId}`);
     expect(cluster.databases().filter((n) => n.includes('__restore_'))).toEqual([]);
     // The used pre_restore set is gone (its database is live again); a new one lists the replaced database.
@@ -171,11 +128,11 @@ describe.skipIf(!available)('rollback of an in-place PostgreSQL restore', () => 
     // Rolling back the rollback puts the restored data back.
     const redo = cli(again);
     expect(redo.code, redo.stderr + redo.stdout).toBe(EXIT.ok);
-    expect(plainDump('tienda')).toBe(atBackup);
+    expect(dump('tienda')).toBe(atBackup);
     const last = setIds('pre_restore', 'tienda');
     expect(last).toHaveLength(1);
     // Named after the set it came from (as every safety copy): the replaced database of restoring `again`.
-    expect(plainDump(`tienda__pre_restore_${again[1]}`)).toBe(beforeRestore);
+    expect(dump(`tienda__pre_restore_${again[1]}`)).toBe(beforeRestore);
     expect(cli(['show', last[0]!, '--json']).json.databases[0]).toMatchObject({
       safetyDatabase: `tienda__pre_restore_${again[1]}`,
     });
@@ -183,7 +140,7 @@ describe.skipIf(!available)('rollback of an in-place PostgreSQL restore', () => 
     // The same set cannot be used twice: its safety copy is live now.
     const twice = cli(again);
     expect(twice.code).not.toBe(EXIT.ok);
-    expect(plainDump('tienda')).toBe(atBackup);
+    expect(dump('tienda')).toBe(atBackup);
   });
 
   test('a rollback killed between its swap and its sets is finished by the next create', () => {
@@ -192,7 +149,7 @@ describe.skipIf(!available)('rollback of an in-place PostgreSQL restore', () => 
     const created = cli(['create', '--db', 'corte', '--no-files', '--json']);
     expect(created.code, created.stderr).toBe(EXIT.ok);
     cluster.psql(`INSERT INTO t VALUES (31);`, 'corte');
-    const before = plainDump('corte');
+    const before = dump('corte');
     const restored = cli(['restore', created.json.id, '--db', 'corte', '--yes']);
     expect(restored.code, restored.stderr + restored.stdout).toBe(EXIT.ok);
     const [, p] = rollbackCommand(restored.stdout);
@@ -211,7 +168,7 @@ describe.skipIf(!available)('rollback of an in-place PostgreSQL restore', () => 
     const next = cli(['create', '--db', 'corte', '--no-files']);
     expect(next.code, next.stderr + next.stdout).toBe(EXIT.ok);
     expect(next.stderr).toMatch(/finished a rollback cut short/);
-    expect(plainDump('corte')).toBe(before);
+    expect(dump('corte')).toBe(before);
     const after = setIds('pre_restore', 'corte');
     expect(after).not.toContain(p); // the used set no longer lists the live database
     const fresh = after.filter((id) => !setsBefore.includes(id));
@@ -227,7 +184,7 @@ describe.skipIf(!available)('rollback of an in-place PostgreSQL restore', () => 
     const facade = createEngineFacade(await loadConfig({ configPath: configFile }));
     const m = await facade.createBackup({ databases: ['menu'], type: 'full', files: false }, silentReporter);
     cluster.psql(`INSERT INTO t VALUES (777);`, 'menu');
-    const before = plainDump('menu');
+    const before = dump('menu');
     const plan = await facade.planRestore({ setId: m.id, databases: ['menu'], files: false });
     const outcome = await facade.executeRestore(plan, silentReporter);
     expect(outcome.ok).toBe(true);
@@ -239,6 +196,6 @@ describe.skipIf(!available)('rollback of an in-place PostgreSQL restore', () => 
     expect(rollbackPlan.databases[0]!.stepPhrases?.length).toBeGreaterThan(0);
     const rolled = await facade.executeRestore(rollbackPlan, silentReporter);
     expect(rolled.ok).toBe(true);
-    expect(plainDump('menu')).toBe(before);
+    expect(dump('menu')).toBe(before);
   });
 });
