@@ -10,7 +10,7 @@ import type { DriverContext } from '../drivers/driver.js';
 import { driverFor } from '../drivers/registry.js';
 import { VERSION } from '../version.js';
 import { scanFiles, storeFiles } from './files.js';
-import { ensurePrivateDir, fsyncPath, fsyncTree, writeFileAtomic } from './fs-util.js';
+import { ensurePrivateDir, freeBytesAt, fsyncPath, fsyncTree, writeFileAtomic } from './fs-util.js';
 import { storeStream } from './store.js';
 import { listSets, readManifest } from './catalog.js';
 import { processAlive, withLock } from './lock.js';
@@ -470,12 +470,8 @@ async function lowSpace(cfg: LoadedConfig, plan: BackupPlan): Promise<string | n
 
 /** Free space on the disk of `dir`, for messages (null when it cannot be read). */
 async function freeSpace(dir: string): Promise<string | null> {
-  try {
-    const st = await fsp.statfs(dir);
-    return formatBytes(st.bavail * st.bsize);
-  } catch {
-    return null;
-  }
+  const free = await freeBytesAt(dir);
+  return free === null ? null : formatBytes(free);
 }
 
 async function removePartFiles(staging: string, name: string, setId: string): Promise<void> {

@@ -1,4 +1,4 @@
-import { promises as fsp } from 'node:fs';
+import { existsSync, promises as fsp } from 'node:fs';
 import { dirname, join } from 'node:path';
 
 /** Folders respaldo creates are 0700 and files 0600, whatever the umask. */
@@ -68,4 +68,16 @@ export async function fsyncTree(dir: string): Promise<void> {
     else if (e.isFile()) await fsyncPath(p);
   }
   await fsyncPath(dir);
+}
+
+/** Free bytes on the disk of `dir` (of its nearest existing parent when it does not exist yet); null when unreadable. */
+export async function freeBytesAt(dir: string): Promise<number | null> {
+  let at = dir;
+  while (!existsSync(at) && dirname(at) !== at) at = dirname(at);
+  try {
+    const st = await fsp.statfs(at);
+    return st.bavail * st.bsize;
+  } catch {
+    return null;
+  }
 }

@@ -1,8 +1,9 @@
-import { existsSync, promises as fsp, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import type { BackupType, LoadedConfig, ScheduleJob } from '../core/types.js';
 import { formatAge, formatBytes, formatDuration } from '../core/format.js';
 import { periodMs, previousRun } from '../scheduler/when.js';
 import { listSets, readManifest } from './catalog.js';
+import { freeBytesAt } from './fs-util.js';
 import { logFile } from './log.js';
 
 /**
@@ -183,13 +184,7 @@ export async function getHealth(cfg: LoadedConfig, now = new Date()): Promise<He
     }
     backups[name] = records;
   }
-  let freeBytes: number | null = null;
-  try {
-    const st = await fsp.statfs(existsSync(cfg.backupDir) ? cfg.backupDir : cfg.baseDir);
-    freeBytes = st.bavail * st.bsize;
-  } catch {
-    freeBytes = null;
-  }
+  const freeBytes = await freeBytesAt(existsSync(cfg.backupDir) ? cfg.backupDir : cfg.baseDir);
   return assessHealth({
     now,
     databases: names,

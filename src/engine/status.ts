@@ -2,7 +2,7 @@ import { existsSync, promises as fsp, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { LoadedConfig, SetSummary } from '../core/types.js';
 import { listSets } from './catalog.js';
-import { folderSize } from './fs-util.js';
+import { folderSize, freeBytesAt } from './fs-util.js';
 import { readSchedulerState, type SchedulerState } from '../scheduler/state.js';
 import { isStale, LOCK_NAME } from './lock.js';
 import { errorMessage } from '../core/errors.js';
@@ -75,13 +75,7 @@ export async function getStatus(
       ageSeconds: s ? Math.round((now.getTime() - new Date(s.completedAt).getTime()) / 1000) : null,
     };
   });
-  let freeBytes: number | null = null;
-  try {
-    const st = await fsp.statfs(existsSync(cfg.backupDir) ? cfg.backupDir : cfg.baseDir);
-    freeBytes = st.bavail * st.bsize;
-  } catch {
-    freeBytes = null;
-  }
+  const freeBytes = await freeBytesAt(existsSync(cfg.backupDir) ? cfg.backupDir : cfg.baseDir);
   let lock: StatusReport['lock'] = { held: false, holder: null };
   const lockFile = join(cfg.backupDir, LOCK_NAME);
   if (existsSync(lockFile)) {
