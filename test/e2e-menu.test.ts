@@ -213,7 +213,11 @@ describe('menu end to end (real binary in tmux, real SQLite databases)', () => {
     const t = await Terminal.open(`respaldo-e2e-sched-${process.pid}`, 'LANG=en_US.UTF-8 NO_COLOR=1');
     await t.waitFor('1. Create backup now');
     await t.key('5');
-    let s = await t.waitFor('Scheduler (foreground)');
+    // The catch-up plan comes first: what will run before the schedule starts; Enter runs it.
+    let s = await t.waitFor('Missed while the scheduler was not running');
+    expect(s).toMatch(/daily: full backup, missed \d{4}-\d\d-\d\d 02:00/);
+    await t.key('Enter');
+    s = await t.waitFor('Scheduler (foreground)');
     const row = /daily\s+daily at 02:00\s+\d{4}-\d\d-\d\d 02:00 \(in \d+ (h|min|s)\)\s+OK/;
     // The counts and the job's row come from separate scheduler events: wait until both show it.
     s = await t.waitFor((x) => /daily: OK \d{8}_\d{6}/.test(x) && x.includes('since start: 1 succeeded, 0 failed') && row.test(x), 60_000);

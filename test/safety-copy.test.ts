@@ -1,10 +1,10 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import type { Manifest } from '../src/core/types.js';
 import { describeResult, parseJsonOutput, runCli } from './helpers/cli.js';
 import { dbDigest } from './helpers/sqlite.js';
+import { readStored } from './helpers/stored.js';
 import { demoSetup, type DemoSetup } from './helpers/tmp.js';
 
 async function cli(s: DemoSetup, args: string[], expectCode = 0) {
@@ -30,7 +30,7 @@ describe('safety copy of a damaged database', () => {
     expect(safety.type).toBe('pre_restore');
     const entry = safety.databases.find((d) => d.name === 'users')!;
     expect(entry.format).toBe('sqlite-raw');
-    expect(gunzipSync(readFileSync(join(s.backupDir, safetyId, entry.file!))).equals(damaged)).toBe(true);
+    expect(readStored(join(s.backupDir, safetyId, entry.file!)).equals(damaged)).toBe(true);
 
     const refused = await cli(s, ['restore', safetyId, '--db', 'users', '--yes'], 9);
     expect(refused.stderr).toContain('raw byte copy');
