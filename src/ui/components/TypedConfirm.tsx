@@ -5,7 +5,8 @@ import { useUi } from '../use-ui.js';
 
 /**
  * Asks the operator to type `word` exactly (surrounding spaces ignored) and press Enter. A wrong
- * word clears the field, says so, and does nothing else. Esc cancels.
+ * word clears the field, says so, and does nothing else. Esc cancels. An Enter that arrives in one
+ * write with other keys (a paste) is ignored, the text typed is kept: confirming takes an Enter of its own.
  */
 export function TypedConfirm({ word, prompt, onConfirm, onCancel, active = true }: { word: string; prompt: string; onConfirm: () => void; onCancel: () => void; active?: boolean }) {
   const { t, theme } = useUi();
@@ -15,6 +16,7 @@ export function TypedConfirm({ word, prompt, onConfirm, onCancel, active = true 
   useKeys((input, key) => {
     if (key.escape) return onCancel();
     if (key.return) {
+      if (key.chunked) return;
       if (typed.current.trim() === word) onConfirm();
       else {
         setWrong(true);
