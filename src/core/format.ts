@@ -36,3 +36,52 @@ export function formatAge(ms: number): string {
   if (h < 48) return `${h} h`;
   return `${Math.floor(h / 24)} d`;
 }
+
+/**
+ * Folds `text` into lines of at most `width` columns at word boundaries (a word longer than a line
+ * is cut); the wrapped continuation lines of a paragraph start with `indent`. Widths are counted in
+ * code points (the text respaldo prints is Latin script). Explicit newlines start new paragraphs.
+ */
+export function wrapWords(text: string, width: number, indent = ''): string[] {
+  const len = (s: string): number => [...s].length;
+  const out: string[] = [];
+  for (const para of text.split('\n')) {
+    let line = '';
+    let first = true;
+    const push = (): void => {
+      out.push(line.replace(/\s+$/, ''));
+      line = '';
+      first = false;
+    };
+    const lead = (): string => (first ? '' : indent);
+    for (const token of para.split(/(\s+)/)) {
+      if (!token) continue;
+      if (/^\s+$/.test(token)) {
+        if (line.trim() !== '' && len(line) + len(token) < width) line += token;
+        else if (line.trim() !== '') push();
+        else if (first && line === '') line = token.slice(0, Math.max(0, width - 1));
+        continue;
+      }
+      if (line === '' || (first && line.trim() === '')) line = line || lead();
+      if (len(line) + len(token) <= width) {
+        line += token;
+        continue;
+      }
+      if (line.trim() !== '') {
+        push();
+        line = lead();
+      }
+      let rest = [...token];
+      while (len(line) + rest.length > width) {
+        const free = Math.max(1, width - len(line));
+        line += rest.slice(0, free).join('');
+        rest = rest.slice(free);
+        push();
+        line = lead();
+      }
+      line += rest.join('');
+    }
+    if (line.trim() !== '' || first) push();
+  }
+  return out;
+}

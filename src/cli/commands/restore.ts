@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import { RefusedError } from '../../core/errors.js';
 import { EXIT } from '../../core/exit-codes.js';
-import { executeRestore, planRestore, type RestoreOutcome, type RestorePlan } from '../../engine/restore.js';
+import { executeRestore, planRestore, type RestorePlan } from '../../engine/restore.js';
+import { rollbackLines } from '../../engine/rollback-advice.js';
 import { addCommonOptions, collect, runAction, type CommandIO } from '../context.js';
 import { formatBytes } from '../format.js';
 
@@ -23,19 +24,6 @@ export function printRestorePlan(io: CommandIO, plan: RestorePlan): void {
   io.out(`\n  safety copy: ${plan.safety}`);
   for (const w of plan.warnings) io.out(`  warning: ${w}`);
   for (const r of plan.refusals) io.out(`  REFUSED: ${r.message}\n    hint: ${r.hint}`);
-}
-
-/** How to undo a finished restore, per database, in operator words. */
-export function rollbackLines(plan: RestorePlan, outcome: RestoreOutcome): string[] {
-  const lines: string[] = [];
-  const copied = outcome.databases.filter((d) => d.ok && !d.safetyDatabase && plan.databases.find((p) => p.database === d.name)?.replaces);
-  const fileSet = outcome.safetySetIds.find((id) => id);
-  if (copied.length && fileSet) lines.push(`Safety copy: set ${fileSet}. To roll back: respaldo restore ${fileSet} ${copied.map((d) => `--db ${d.name}`).join(' ')} --yes`);
-  for (const d of outcome.databases.filter((x) => x.safetyDatabase)) {
-    const step = plan.databases.find((p) => p.database === d.name);
-    lines.push(`Safety copy of ${d.name}: database ${d.safetyDatabase} (listed in set ${outcome.safetySetIds[outcome.safetySetIds.length - 1] ?? '-'}). To roll back: ${step?.rollback ?? 'rename it back'}`);
-  }
-  return lines;
 }
 
 export function register(program: Command): void {

@@ -55,7 +55,7 @@ export const es: Catalogue = {
 
   help: {
     main: '↑↓/j k mover · 1-6 elegir · Enter seleccionar · q salir',
-    list: '↑↓ mover · Enter detalles · f filtrar · v verificar · r restaurar · d borrar · Esc volver',
+    list: '↑↓ mover · Enter ver · f filtrar · v verificar · r restaurar · d borrar · Esc volver',
     details: '↑↓ desplazar · v verificar · p proteger · r restaurar · d borrar · Esc volver',
     checkboxForm: '↑↓ mover · Espacio marcar · ←→ cambiar · Enter empezar · Esc volver',
     running: 'Trabajando… Ctrl-C para interrumpir (no se guarda nada a medias)',
@@ -70,6 +70,8 @@ export const es: Catalogue = {
     jobForm: '↑↓ campo · ←→ cambiar · escriba texto · Enter listo · Esc cancelar',
     retentionForm: '↑↓ campo · escriba dígitos · Enter listo · Esc cancelar',
     scheduler: 'q o Ctrl-C parar tras la tarea en curso · Esc volver una vez parado',
+    confirmScroll: 'Escriba la palabra y pulse Enter · ↑↓ RePág AvPág desplazar · Esc cancelar',
+    doneScroll: '↑↓ RePág AvPág desplazar · Enter o Esc para volver',
   },
 
   main: {
@@ -212,6 +214,8 @@ export const es: Catalogue = {
     closeNo: 'No: dejarlas conectadas y volver (no se restaura nada)',
     closeYes: 'Sí: cerrarlas en el intercambio y mostrar de nuevo el plan',
     willTerminate: (db: string, n: number) => `Ha elegido cerrar ${n === 1 ? 'la sesión conectada' : `las ${n} sesiones conectadas`} a ${db} en el intercambio.`,
+    scrollRows: (from: number, to: number, total: number) => `líneas ${from}-${to} de ${total} · ↑↓ RePág AvPág para ver el resto`,
+    safetyDatabase: (db: string, safety: string, set: string) => `Copia de seguridad de ${db}: base de datos ${safety} (en la copia ${set})`,
   },
 
   schedule: {

@@ -8,18 +8,21 @@ import { Screen } from '../components/Screen.js';
 import { SelectList } from '../components/SelectList.js';
 import { Table } from '../components/Table.js';
 import { TextField } from '../components/TextField.js';
-import { TypedConfirm } from '../components/TypedConfirm.js';
+import { Rows, ScrollRows, scrollWindow } from '../components/Rows.js';
+import { TypedConfirm, typedConfirmRows } from '../components/TypedConfirm.js';
 import { english, type Phrase } from '../../core/phrases.js';
+import { rollbackAdvice } from '../../engine/rollback-advice.js';
 import type { RestoreOutcome, RestorePlan } from '../engine-facade.js';
+import { foldSegs, foldText, type Row, type Seg } from '../fold.js';
 import { say } from '../i18n/index.js';
 import { formatBytes, formatDate } from '../format.js';
 import { useInterrupt } from '../use-interrupt.js';
 import { editText, isCtrlC, isDown, isUp, useKeys } from '../use-keys.js';
 import { useListNavigation } from '../use-list-navigation.js';
 import { useProgress } from '../use-progress.js';
-import { useBodyRows, useScreenSize } from '../use-screen-size.js';
+import { helpRows, useBodyRows, useScreenSize } from '../use-screen-size.js';
 import { useTick } from '../use-tick.js';
-import { useUi } from '../use-ui.js';
+import { useUi, type UiContextValue } from '../use-ui.js';
 import { setColumns, setRows, shortDates } from './ListScreen.js';
 
 type Step =
@@ -44,7 +47,7 @@ type Step =
  */
 export function RestoreScreen({ onBack, initialSetId }: { onBack: () => void; initialSetId?: string }) {
   const ui = useUi();
-  const { t, lang, theme, facade, now } = ui;
+  const { t, theme, facade, now } = ui;
   const { columns } = useScreenSize();
   const body = useBodyRows();
   const [step, setStep] = useState<Step>(initialSetId ? { name: 'items' } : { name: 'set' });
@@ -60,6 +63,8 @@ export function RestoreScreen({ onBack, initialSetId }: { onBack: () => void; in
   const [tableCursor, setTableCursor] = useState(0);
   const [plan, setPlan] = useState<RestorePlan | null>(null);
   const [busy, setBusy] = useState<string | null>(null);
+  /** First row of the plan (or of the outcome) shown when it does not fit. */
+  const [scrollTop, setScrollTop] = useState(0);
   const abort = useRef<AbortController | null>(null);
   const { reporter, progress, reset } = useProgress();
   const height = Math.max(3, body - 3);
@@ -113,6 +118,7 @@ export function RestoreScreen({ onBack, initialSetId }: { onBack: () => void; in
     if (!manifest) return;
     setStep({ name: 'plan' });
     setPlan(null);
+    setScrollTop(0);
     setBusy(t.restore.planning);
     try {
       const p = await facade.planRestore({
@@ -140,6 +146,7 @@ export function RestoreScreen({ onBack, initialSetId }: { onBack: () => void; in
     setStep({ name: 'running', interruptWarned: false });
     try {
       const outcome = await facade.executeRestore(plan, reporter, abort.current.signal);
+      setScrollTop(0);
       setStep({ name: 'outcome', outcome });
     } catch (error) {
       setStep({ name: 'error', error, back: 'plan' });
@@ -153,6 +160,48 @@ export function RestoreScreen({ onBack, initialSetId }: { onBack: () => void; in
   }, step.name === 'running');
 
   const confirming = step.name === 'plan' && plan !== null && plan.refusals.length === 0;
+  const layout = scrollLayout();
+
+  /**
+   * The rows of the plan or the outcome and the lines left for them: the body minus what must stay
+   * visible (prompt, refusals, closing sessions, progress bars) and a help line folded in two.
+   */
+  function scrollLayout(): { rows: Row[]; height: number; footer: Row[][]; help: string } {
+    const width = columns;
+    if (step.name === 'plan') {
+      const closing = plan && plan.options.terminateConnections ? connectedSessions(plan) : [];
+      const warn = closing.map((d) => foldText(t.restore.willTerminate(d.database, d.state.inUseBy.length), width, { bold: true, color: theme.colors.warn }));
+      const refusals = (plan?.refusals ?? []).map((r) => refusalRows(r, ui, width));
+      const rows = plan ? planRows(plan, ui, width) : [];
+      const fixed =
+        warn.flat().length +
+        refusals.reduce((n, r) => n + r.length + 2, 0) +
+        (confirming ? 1 + typedConfirmRows(t.restore.typeWord(t.confirmWord), width) : 0) +
+        (busy ? 1 : 0);
+      const help0 = confirming ? t.help.confirm : t.help.done;
+      const height = Math.max(3, body - fixed - (helpRows(help0, columns) - 1));
+      const help = rows.length > height ? (confirming ? t.help.confirmScroll : t.help.doneScroll) : help0;
+      return { rows, height: Math.max(3, body - fixed - (helpRows(help, columns) - 1)), footer: [...warn, ...refusals], help };
+    }
+    if (step.name === 'outcome') {
+      const rows = outcomeRows(step.outcome, plan, ui, width);
+      const bars = progress.items.reduce((n, p) => n + (p.state === 'failed' && p.error ? (p.hint ? 3 : 2) : 1), 0);
+      const height = Math.max(3, body - bars - 1 - (helpRows(t.help.doneScroll, columns) - 1));
+      return { rows, height, footer: [], help: rows.length > height ? t.help.doneScroll : t.help.done };
+    }
+    return { rows: [], height: 0, footer: [], help: '' };
+  }
+
+  /** ↑↓ (and j/k when nothing is typed), PgUp/PgDn move the window over the plan or the outcome. */
+  const scroll = (input: string, key: Parameters<Parameters<typeof useKeys>[0]>[1], typing: boolean): boolean => {
+    const w = scrollWindow(layout.rows.length, layout.height, scrollTop);
+    const up = key.upArrow || (!typing && input === 'k');
+    const down = key.downArrow || (!typing && input === 'j');
+    const by = up ? -1 : down ? 1 : key.pageUp ? -w.shown : key.pageDown ? w.shown : 0;
+    if (!by) return false;
+    setScrollTop(Math.max(0, Math.min(w.maxTop, w.top + by)));
+    return true;
+  };
 
   useKeys(
     (input, key) => {
@@ -175,7 +224,7 @@ export function RestoreScreen({ onBack, initialSetId }: { onBack: () => void; in
           if (isUp(input, key)) return setCursor((c) => Math.max(0, c - 1));
           if (isDown(input, key)) return setCursor((c) => Math.min(itemRows - 1, c + 1));
           if (input === ' ') return setPicked((p) => p.map((v, i) => (i === cursor ? !v : v)));
-          if (input === 'a') return setPicked((p) => p.map((_, i) => i < restorable.length));
+          if (input === 'a') return setPicked((p) => p.map((_, i) => i < restorable.length || i === filesRow));
           if (key.return) {
             if (chosenDbs.length === 0 && !chosenFiles) return setProblem(t.restore.nothingPicked);
             setProblem(null);
@@ -222,7 +271,8 @@ export function RestoreScreen({ onBack, initialSetId }: { onBack: () => void; in
           return;
         }
         case 'plan': {
-          if (key.escape) return setStep({ name: 'target' });
+          if (scroll(input, key, confirming)) return;
+          if (key.escape && !confirming) return setStep({ name: 'target' });
           return;
         }
         case 'sessions': {
@@ -237,6 +287,7 @@ export function RestoreScreen({ onBack, initialSetId }: { onBack: () => void; in
           return;
         }
         case 'outcome':
+          if (scroll(input, key, false)) return;
           if (key.escape || key.return) return onBack();
           return;
         case 'error':
@@ -247,7 +298,6 @@ export function RestoreScreen({ onBack, initialSetId }: { onBack: () => void; in
           return;
       }
     },
-    !confirming,
   );
 
   const title = t.restore.title;
@@ -353,26 +403,28 @@ export function RestoreScreen({ onBack, initialSetId }: { onBack: () => void; in
   }
 
   if (step.name === 'plan') {
-    const closing = plan && plan.options.terminateConnections ? connectedSessions(plan) : [];
-    return (
-      <Screen title={t.restore.planTitle} help={confirming ? t.help.confirm : t.help.done}>
-        {busy ? <Text>{busy}</Text> : null}
-        {plan ? <PlanView plan={plan} /> : null}
-        {plan && plan.refusals.length > 0
-          ? plan.refusals.map((r, i) => (
-              <ErrorBox key={i} error={{ message: say(lang, r.phrases?.message, r.message, theme.unicode), hint: say(lang, r.phrases?.hint, r.hint, theme.unicode) }} />
-            ))
-          : null}
-        {closing.map((d) => (
-          <Text key={d.database} bold color={theme.colors.warn} wrap="wrap">
-            {t.restore.willTerminate(d.database, d.state.inUseBy.length)}
-          </Text>
-        ))}
+    const footer = (
+      <>
+        {layout.footer.map((rows, i) =>
+          plan && i >= layout.footer.length - plan.refusals.length ? (
+            <Box key={i} flexDirection="column" borderStyle={theme.border} borderColor={theme.colors.error} paddingX={1}>
+              <Rows rows={rows} />
+            </Box>
+          ) : (
+            <Rows key={i} rows={rows} />
+          ),
+        )}
         {confirming ? (
           <Box marginTop={1}>
             <TypedConfirm word={t.confirmWord} prompt={t.restore.typeWord(t.confirmWord)} onCancel={() => setStep({ name: 'target' })} onConfirm={() => void execute()} />
           </Box>
         ) : null}
+      </>
+    );
+    return (
+      <Screen title={t.restore.planTitle} help={layout.help} footer={footer}>
+        {busy ? <Text>{busy}</Text> : null}
+        {plan ? <ScrollRows rows={layout.rows} height={layout.height} top={scrollTop} /> : null}
       </Screen>
     );
   }
@@ -393,48 +445,11 @@ export function RestoreScreen({ onBack, initialSetId }: { onBack: () => void; in
     );
   }
 
-  const o = step.outcome;
   return (
-    <Screen title={o.ok ? t.restore.outcomeOk : t.restore.outcomeFailed} help={t.help.done}>
+    <Screen title={step.outcome.ok ? t.restore.outcomeOk : t.restore.outcomeFailed} help={layout.help}>
       {bars}
       <Box flexDirection="column" marginTop={1}>
-        {o.databases.map((d) => (
-          <Box key={d.name} flexDirection="column">
-            <Text color={d.ok ? theme.colors.ok : theme.colors.error} bold wrap="truncate-end">
-              {d.ok ? t.common.status.ok : t.common.status.failed} {d.name}
-              {d.ok && d.restoredTo ? ` ${theme.unicode ? '→' : '->'} ${d.restoredTo}` : ''}
-              {d.error ? `: ${d.error}` : ''}
-            </Text>
-            {d.hint ? <Text wrap="truncate-end">{'  '}{t.common.hint}: {d.hint}</Text> : null}
-          </Box>
-        ))}
-        {o.filesRestoredTo ? (
-          <Text color={theme.colors.ok} wrap="truncate-end">
-            {t.common.status.ok} {t.details.files} {theme.unicode ? '→' : '->'} {o.filesRestoredTo}
-          </Text>
-        ) : null}
-        {o.safetySetIds.map((id) => (
-          <Box key={id} flexDirection="column" marginTop={1}>
-            <Text bold>
-              {t.restore.safetySet}: {id}
-            </Text>
-            <Text>
-              {'  '}
-              {t.restore.rollback}:
-            </Text>
-            {rollbackLines(plan, id, t.restore.rollbackCmd(id)).map((line, i) => (
-              <Text key={i} wrap="wrap">
-                {'    '}
-                {line}
-              </Text>
-            ))}
-          </Box>
-        ))}
-        {o.recovered.map((r, i) => (
-          <Text key={i} color={theme.colors.warn} wrap="truncate-end">
-            {t.common.status.warn}: {r}
-          </Text>
-        ))}
+        <ScrollRows rows={layout.rows} height={layout.height} top={scrollTop} />
       </Box>
     </Screen>
   );
@@ -460,79 +475,85 @@ export function mayCloseSessions(plan: RestorePlan): boolean {
   return connectedSessions(plan).length > 0 && plan.refusals.length > 0 && plan.refusals.every((r) => r.kind === 'sessions');
 }
 
-/**
- * How to roll back to a safety set, in the engine's words with the real set id in place of its
- * placeholder (`<pre_restore set id>`); the plain restore command when the engine says nothing.
- */
-export function rollbackLines(plan: RestorePlan | null, safetyId: string, fallback: string): string[] {
-  const lines = (plan?.databases ?? []).filter((d) => d.replaces && /<[^>]*set id>/.test(d.rollback)).map((d) => d.rollback.replace(/<[^>]*set id>/g, safetyId));
-  return lines.length ? lines : [fallback];
+/** A refusal as folded rows for a bordered box of `width` columns (border and padding take 4). */
+function refusalRows(r: RestorePlan['refusals'][number], ui: PlanUi, width: number): Row[] {
+  const { t, lang, theme } = ui;
+  const inner = Math.max(10, width - 4);
+  const message = say(lang, r.phrases?.message, r.message, theme.unicode);
+  const hint = say(lang, r.phrases?.hint, r.hint, theme.unicode);
+  return [
+    ...foldText(`${t.common.error}: ${message}`, inner, { bold: true, color: theme.colors.error }),
+    ...(hint ? foldText(`${t.common.hint}: ${hint}`, inner) : []),
+  ];
 }
 
-/** The plan: source set, each target (replaced or created) with sizes, the safety copy, how to roll back. */
-export function PlanView({ plan }: { plan: RestorePlan }) {
-  const { t, lang, theme } = useUi();
-  const text = (p: Phrase | undefined, english: string) => say(lang, p, english, theme.unicode);
+type PlanUi = Pick<UiContextValue, 't' | 'lang' | 'theme'>;
+
+/**
+ * The plan as rows folded to `width`: source set, each target (replaced or created) with sizes and,
+ * for one database, its steps; the files; the safety copy; how to roll back; the warnings.
+ */
+export function planRows(plan: RestorePlan, ui: PlanUi, width: number): Row[] {
+  const { t, lang, theme } = ui;
+  const text = (p: Phrase | undefined, en: string): string => say(lang, p, en, theme.unicode);
   const arrow = theme.unicode ? '→' : '->';
+  const rows: Row[] = [];
+  const add = (segs: Seg[], indent: string): void => void rows.push(...foldSegs(segs, width, indent));
+  const status = t.common.status[plan.setStatus as 'completed'] ?? plan.setStatus;
+  add([{ text: `${t.restore.from}: ` }, { text: plan.setId, bold: true }, { text: ` (${formatDate(plan.setStartedAt)}, ${t.common.setType[plan.setType] ?? plan.setType}, ${status})` }], '  ');
+  for (const d of plan.databases) {
+    add([{ text: '  ' }, { text: d.replaces ? t.restore.willReplace : t.restore.willCreate, bold: true, color: d.replaces ? theme.colors.warn : theme.colors.ok }, { text: ` ${d.database} ${arrow} ${d.target}` }], '    ');
+    const now = d.state.exists && d.state.sizeBytes !== null ? ` (${t.restore.current(formatBytes(d.state.sizeBytes))})` : '';
+    add([{ text: `    ${t.restore.sizeLabel} ${formatBytes(d.rawBytes)}${now}`, color: theme.colors.muted }], '    ');
+    if (plan.databases.length === 1) d.steps.forEach((s, i) => add([{ text: `    ${i + 1}. ${text(d.stepPhrases?.[i], s)}`, color: theme.colors.muted }], '       '));
+  }
+  if (plan.files) {
+    const f = plan.files;
+    add([{ text: '  ' }, { text: t.restore.willCreate, bold: true, color: theme.colors.ok }, { text: ` ${t.details.files} (${f.count}, ${formatBytes(f.bytes)}) ${arrow} ${f.to}` }], '    ');
+  }
+  const safety = plan.databases.some((d) => d.replaces) ? (plan.safetyPhrases ? plan.safetyPhrases.map((p) => text(p, english(p))).join('; ') : plan.safety) : t.restore.safetyNone;
+  add([{ text: `${t.restore.safety}: `, bold: true }, { text: safety }], '  ');
+  if (plan.databases.length > 0) {
+    add([{ text: `${t.restore.rollback}:`, bold: true }], '');
+    for (const d of plan.databases) add([{ text: `  ${d.database}: ${text(d.rollbackPhrase, d.rollback)}` }], '    ');
+  }
+  plan.warnings.forEach((w, i) => add([{ text: `${t.common.status.warn}: ${text(plan.warningPhrases?.[i], w)}`, color: theme.colors.warn }], '  '));
+  return rows;
+}
+
+/** The outcome as rows folded to `width`: each database, the files, how to roll back (rollbackAdvice), what was recovered. */
+export function outcomeRows(o: RestoreOutcome, plan: RestorePlan | null, ui: PlanUi, width: number): Row[] {
+  const { t, lang, theme } = ui;
+  const arrow = theme.unicode ? '→' : '->';
+  const rows: Row[] = [];
+  const add = (segs: Seg[], indent: string): void => void rows.push(...foldSegs(segs, width, indent));
+  for (const d of o.databases) {
+    const to = d.ok && d.restoredTo ? ` ${arrow} ${d.restoredTo}` : '';
+    add([{ text: `${d.ok ? t.common.status.ok : t.common.status.failed} ${d.name}${to}${d.error ? `: ${d.error}` : ''}`, bold: true, color: d.ok ? theme.colors.ok : theme.colors.error }], '  ');
+    if (d.hint) add([{ text: `  ${t.common.hint}: ${d.hint}` }], '    ');
+  }
+  if (o.filesRestoredTo) add([{ text: `${t.common.status.ok} ${t.details.files} ${arrow} ${o.filesRestoredTo}`, color: theme.colors.ok }], '  ');
+  for (const a of plan ? rollbackAdvice(plan, o) : []) {
+    rows.push([]);
+    if (a.kind === 'restore-set') {
+      add([{ text: `${t.restore.safetySet}: ${a.setId}`, bold: true }], '  ');
+      add([{ text: `  ${t.restore.rollback}: ${a.command}` }], '    ');
+    } else {
+      add([{ text: t.restore.safetyDatabase(a.database, a.safetyDatabase, a.listedIn ?? '-'), bold: true }], '  ');
+      add([{ text: `  ${t.restore.rollback}: ${say(lang, a.howPhrase, a.how, theme.unicode)}` }], '    ');
+    }
+  }
+  for (const r of o.recovered) add([{ text: `${t.common.status.warn}: ${r}`, color: theme.colors.warn }], '  ');
+  return rows;
+}
+
+/** The whole plan, folded to the terminal's width (see planRows). */
+export function PlanView({ plan }: { plan: RestorePlan }) {
+  const ui = useUi();
+  const { columns } = useScreenSize();
   return (
     <Box flexDirection="column">
-      <Text wrap="truncate-end">
-        {t.restore.from}: <Text bold>{plan.setId}</Text> ({formatDate(plan.setStartedAt)}, {t.common.setType[plan.setType] ?? plan.setType}, {t.common.status[plan.setStatus as 'completed'] ?? plan.setStatus})
-      </Text>
-      {plan.databases.map((d) => (
-        <Box key={d.database} flexDirection="column">
-          <Text wrap="truncate-end">
-            {'  '}
-            <Text bold color={d.replaces ? theme.colors.warn : theme.colors.ok}>
-              {d.replaces ? t.restore.willReplace : t.restore.willCreate}
-            </Text>{' '}
-            {d.database} {arrow} {d.target}
-          </Text>
-          <Text color={theme.colors.muted} wrap="truncate-end">
-            {'    '}
-            {t.restore.sizeLabel} {formatBytes(d.rawBytes)}
-            {d.state.exists && d.state.sizeBytes !== null ? ` (${t.restore.current(formatBytes(d.state.sizeBytes))})` : ''}
-          </Text>
-          {plan.databases.length === 1
-            ? d.steps.map((s, i) => (
-                <Box key={i} paddingLeft={4}>
-                  <Text color={theme.colors.muted} wrap="wrap">
-                    {i + 1}. {text(d.stepPhrases?.[i], s)}
-                  </Text>
-                </Box>
-              ))
-            : null}
-        </Box>
-      ))}
-      {plan.files ? (
-        <Text wrap="truncate-end">
-          {'  '}
-          <Text bold color={theme.colors.ok}>
-            {t.restore.willCreate}
-          </Text>{' '}
-          {t.details.files} ({plan.files.count}, {formatBytes(plan.files.bytes)}) {arrow} {plan.files.to}
-        </Text>
-      ) : null}
-      <Text wrap="wrap">
-        <Text bold>{t.restore.safety}: </Text>
-        {plan.databases.some((d) => d.replaces) ? (plan.safetyPhrases ? plan.safetyPhrases.map((p) => text(p, english(p))).join('; ') : plan.safety) : t.restore.safetyNone}
-      </Text>
-      {plan.databases.length > 0 ? (
-        <Box flexDirection="column">
-          <Text bold>{t.restore.rollback}:</Text>
-          {plan.databases.map((d) => (
-            <Text key={d.database} wrap="truncate-end">
-              {'  '}
-              {d.database}: {text(d.rollbackPhrase, d.rollback)}
-            </Text>
-          ))}
-        </Box>
-      ) : null}
-      {plan.warnings.map((w, i) => (
-        <Text key={i} color={theme.colors.warn} wrap="truncate-end">
-          {t.common.status.warn}: {text(plan.warningPhrases?.[i], w)}
-        </Text>
-      ))}
+      <Rows rows={planRows(plan, ui, columns)} />
     </Box>
   );
 }

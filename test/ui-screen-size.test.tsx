@@ -1,0 +1,142 @@
+/**
+ * Every screen of the menu fits the terminal it is given (80×24 here): at most 24 lines, none wider
+ * than 80 columns, and the prompt, any error and the key line stay visible however long the plan is.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { cleanup } from 'ink-testing-library';
+import { rollbackLines } from '../src/engine/rollback-advice.js';
+import { Menu } from '../src/ui/Menu.js';
+import { RestoreScreen } from '../src/ui/screens/RestoreScreen.js';
+import type { RestoreOutcome, RestorePlan, RestoreRequest } from '../src/ui/engine-facade.js';
+import { cleanupSized, FakeFacade, frameProblems, KEY, manifestFor, press, renderSized, type, waitFrame } from './ui-fake-facade.js';
+
+afterEach(() => {
+  cleanup();
+  cleanupSized();
+});
+
+/** The longest plans: every database, files, a warning per database and a long one more. */
+class LongPlanFacade extends FakeFacade {
+  constructor() {
+    super();
+    this.manifests[0] = manifestFor(this.manifests[0]!.id, { startedAt: this.manifests[0]!.startedAt, files: 40 });
+  }
+  override async planRestore(req: RestoreRequest): Promise<RestorePlan> {
+    const plan = await super.planRestore(req);
+    const warnings = [
+      ...plan.databases.map((d) => `${d.database}: the set was taken by respaldo 0.0.9 with another engine version; the restored database may need an upgrade step`),
+      'the set is 14 days older than the newest set that holds the same databases; a newer set exists (20261122_100000)',
+    ];
+    return { ...plan, warnings, warningPhrases: undefined };
+  }
+}
+
+function expectFits(frame: string): void {
+  if (process.env.SHOW_FRAMES) console.log(frame);
+  expect(frameProblems(frame), frame).toEqual([]);
+}
+
+/** Opens option 4, takes `latest`, picks everything (or the first database) and restores in place. */
+async function toPlan(facade: FakeFacade, lang: 'en' | 'es', all: boolean) {
+  const r = renderSized(<Menu />, { facade, lang });
+  const { lastFrame, stdin } = r;
+  await waitFrame(lastFrame, (x) => x.includes(lang === 'en' ? '3 sets' : '3 copias'));
+  await press(stdin, '4');
+  await waitFrame(lastFrame, (x) => (lang === 'en' ? /› latest/ : /› la última/).test(x));
+  expectFits(lastFrame() ?? '');
+  await press(stdin, KEY.enter);
+  await waitFrame(lastFrame, (x) => x.includes('[ ] users (sqlite)'));
+  expectFits(lastFrame() ?? '');
+  await press(stdin, all ? 'a' : KEY.space);
+  await waitFrame(lastFrame, (x) => x.includes('[x] users (sqlite)'));
+  // `a` takes every database and the files.
+  if (all) expect(lastFrame()).toMatch(/\[x\] auditoria \(sqlite\)[\s\S]*\[x\] (Files|Archivos) \(40\)/);
+  await press(stdin, KEY.enter);
+  await waitFrame(lastFrame, (x) => x.includes(lang === 'en' ? 'In place: replace the live database' : 'En su sitio'));
+  expectFits(lastFrame() ?? '');
+  await press(stdin, KEY.enter);
+  return r;
+}
+
+describe('the restore confirmation at 80×24', () => {
+  it('three databases + files + every warning: the title, the prompt and the key line are all there', async () => {
+    const facade = new LongPlanFacade();
+    const { lastFrame, stdin } = await toPlan(facade, 'en', true);
+    const f = await waitFrame(lastFrame, (x) => x.includes('Type RESTORE'));
+    expectFits(f);
+    expect(f).toContain('Restore plan: nothing has changed yet');
+    expect(f).toMatch(/Will replace users/);
+    expect(f).toContain('Esc to cancel');
+    expect(f).toMatch(/^›( |$)/m);
+    expect(f).toContain('Esc cancel');
+    // The rest of the plan is reached by scrolling, the prompt stays.
+    await press(stdin, KEY.pageDown);
+    const down = await waitFrame(lastFrame, (x) => x.includes('newer set exists'));
+    expectFits(down);
+    expect(down).toContain('Type RESTORE');
+    expect(down).toContain('Restore plan: nothing has changed yet');
+    // Typing still goes to the field and a wrong word's message is shown with everything else.
+    await type(stdin, 'restor');
+    await waitFrame(lastFrame, (x) => x.includes('› restor'));
+    await press(stdin, KEY.enter);
+    const wrong = await waitFrame(lastFrame, (x) => x.includes('That is not RESTORE'));
+    expectFits(wrong);
+    expect(wrong).toContain('Type RESTORE');
+    expect(wrong).toContain('Restore plan: nothing has changed yet');
+  });
+
+  it('one database in Spanish after a mistyped word: the plan, the error, the field and the keys fit', async () => {
+    const facade = new LongPlanFacade();
+    const { lastFrame, stdin } = await toPlan(facade, 'es', false);
+    await waitFrame(lastFrame, (x) => x.includes('Escriba RESTAURAR'));
+    await type(stdin, 'restaurar');
+    await press(stdin, KEY.enter);
+    const f = await waitFrame(lastFrame, (x) => x.includes('Eso no es RESTAURAR'));
+    expectFits(f);
+    expect(f).toContain('Plan de restauración: todavía no ha cambiado nada');
+    expect(f).toMatch(/Sustituirá users/);
+    expect(f).toContain('Escriba RESTAURAR');
+    expect(f).toMatch(/^›( |$)/m);
+    expect(f).toContain('Esc cancelar');
+  });
+});
+
+describe('the outcome of a restore', () => {
+  it('after a server in-place restore, names the renamed database and gives the same rollback as the CLI', async () => {
+    const facade = new FakeFacade();
+    for (const m of facade.manifests) for (const d of m.databases) if (d.name !== 'users') d.engine = 'postgres';
+    const { lastFrame, stdin } = renderSized(<RestoreScreen onBack={() => undefined} initialSetId="20261122_100000" />, { facade });
+    await waitFrame(lastFrame, (x) => x.includes('[ ] inventario (postgres)'));
+    await press(stdin, 'a', KEY.enter);
+    await waitFrame(lastFrame, (x) => x.includes('Where to restore'));
+    await press(stdin, KEY.enter);
+    await waitFrame(lastFrame, (x) => x.includes('Type RESTORE'));
+    await type(stdin, 'RESTORE');
+    await press(stdin, KEY.enter);
+    const f = await waitFrame(lastFrame, (x) => x.includes('Restore finished'));
+    expectFits(f);
+    const plan = facade.calls.find((c) => c.method === 'executeRestore')!.args[0] as RestorePlan;
+    const outcome: RestoreOutcome = await new FakeFacade().executeRestore(plan, { emit: () => undefined });
+    const cli = rollbackLines(plan, outcome);
+    expect(cli).toEqual([
+      'Safety copy: set 20261122_120500. To roll back: respaldo restore 20261122_120500 --db users --yes',
+      'Safety copy of inventario: database inventario__pre_restore_20261122_100000 (listed in set 20261122_120500). To roll back: The previous database is kept as "inventario__pre_restore_20261122_100000".',
+      'Safety copy of auditoria: database auditoria__pre_restore_20261122_100000 (listed in set 20261122_120500). To roll back: The previous database is kept as "auditoria__pre_restore_20261122_100000".',
+    ]);
+    // Everything the CLI says is on the outcome screen (scrolling when it does not fit), and no
+    // bare `respaldo restore <safety set>` for the server databases.
+    let seen = stripped(f);
+    for (let i = 0; i < 5 && /lines \d+-(\d+) of (\d+)/.exec(seen) && !/lines \d+-(\d+) of \1\b/.test(seen); i++) {
+      await press(stdin, KEY.pageDown);
+      seen += stripped(lastFrame() ?? '');
+      expectFits(lastFrame() ?? '');
+    }
+    const flatSeen = seen.replace(/\s+/g, ' ');
+    expect(flatSeen).toContain('To roll back: respaldo restore 20261122_120500 --db users --yes');
+    expect(flatSeen).toContain('Safety copy of inventario: database inventario__pre_restore_20261122_100000 (listed in set 20261122_120500)');
+    expect(flatSeen).toContain('To roll back: The previous database is kept as "auditoria__pre_restore_20261122_100000".');
+    expect(flatSeen).not.toMatch(/respaldo restore 20261122_120500(?! --db users)/);
+  });
+});
+
+const stripped = (f: string): string => f.replace(/\x1b\[[0-9;]*m/g, '');
