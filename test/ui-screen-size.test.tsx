@@ -140,3 +140,61 @@ describe('the outcome of a restore', () => {
 });
 
 const stripped = (f: string): string => f.replace(/\x1b\[[0-9;]*m/g, '');
+
+describe('the other screens at 80×24', () => {
+  /** Many sets, long descriptions and failures: the longest list and details. */
+  function busyFacade(): FakeFacade {
+    const facade = new FakeFacade(40);
+    facade.manifests[1] = manifestFor(facade.manifests[1]!.id, {
+      startedAt: facade.manifests[1]!.startedAt,
+      files: 60,
+      failed: [{ name: 'reportes', message: 'pg_dump: error: connection to server at "db1" (10.0.0.7), port 5432 failed: FATAL: the database system is shutting down', hint: 'Check that the server is running and accepts connections, then run respaldo create again.' }],
+    });
+    facade.manifests[1]!.description = 'before upgrade 4.2 of the inventory application, requested by operations';
+    return facade;
+  }
+
+  it.each(['en', 'es'] as const)('main menu, list and details (%s)', async (lang) => {
+    const { lastFrame, stdin } = renderSized(<Menu />, { facade: busyFacade(), lang });
+    expectFits(await waitFrame(lastFrame, (x) => x.includes(lang === 'en' ? '40 sets' : '40 copias')));
+    await press(stdin, '3');
+    const list = await waitFrame(lastFrame, (x) => x.includes('20261122_100000'));
+    expectFits(list);
+    expect(list.split('\n').at(-1)).toContain(lang === 'en' ? 'Esc back' : 'Esc volver');
+    await press(stdin, KEY.down, KEY.enter);
+    const details = await waitFrame(lastFrame, (x) => x.includes('20261121_100000') && x.includes(lang === 'en' ? 'Description' : 'Descripción'));
+    expectFits(details);
+    expect(details).toContain(lang === 'en' ? 'Esc back' : 'Esc volver');
+    for (let i = 0; i < 3; i++) {
+      await press(stdin, KEY.pageDown);
+      expectFits(lastFrame() ?? '');
+    }
+  });
+
+  it.each(['en', 'es'] as const)('create: the form, the progress and the result (%s)', async (lang) => {
+    const facade = busyFacade();
+    facade.hold = true;
+    const { lastFrame, stdin } = renderSized(<Menu />, { facade, lang });
+    await waitFrame(lastFrame, (x) => x.includes(lang === 'en' ? '40 sets' : '40 copias'));
+    await press(stdin, '1');
+    const form = await waitFrame(lastFrame, (x) => x.includes('auditoria'));
+    expectFits(form);
+    await press(stdin, KEY.enter);
+    const running = await waitFrame(lastFrame, (x) => x.includes('Ctrl-C'));
+    expectFits(running);
+    facade.release?.();
+    const done = await waitFrame(lastFrame, (x) => x.includes('20261122_120000'));
+    expectFits(done);
+  });
+
+  it.each(['en', 'es'] as const)('schedule: the jobs and the job form (%s)', async (lang) => {
+    const { lastFrame, stdin } = renderSized(<Menu />, { facade: busyFacade(), lang });
+    await waitFrame(lastFrame, (x) => x.includes(lang === 'en' ? '40 sets' : '40 copias'));
+    await press(stdin, '2');
+    expectFits(await waitFrame(lastFrame, (x) => x.includes('daily at 02:00')));
+    await press(stdin, KEY.enter);
+    const form = await waitFrame(lastFrame, (x) => /2026-11-2\d 02:00/.test(x));
+    expectFits(form);
+    expect(form).toContain('Esc');
+  });
+});

@@ -55,7 +55,7 @@ export const es: Catalogue = {
 
   help: {
     main: '↑↓/j k mover · 1-6 elegir · Enter seleccionar · q salir',
-    list: '↑↓ mover · Enter ver · f filtrar · v verificar · r restaurar · d borrar · Esc volver',
+    list: '↑↓ · Enter ver · f filtrar · v verificar · r restaurar · d borrar · Esc volver',
     details: '↑↓ desplazar · v verificar · p proteger · r restaurar · d borrar · Esc volver',
     checkboxForm: '↑↓ mover · Espacio marcar · ←→ cambiar · Enter empezar · Esc volver',
     running: 'Trabajando… Ctrl-C para interrumpir (no se guarda nada a medias)',
