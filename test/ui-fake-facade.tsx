@@ -149,9 +149,10 @@ export class FakeFacade implements EngineFacade {
   }
   async status(): Promise<HeaderStatus> {
     this.record('status');
-    const newest = this.manifests[0];
+    const sets = this.manifests.filter((m) => m.type !== 'pre_restore');
+    const newest = sets[0];
     return {
-      setCount: this.manifests.length,
+      setCount: sets.length,
       newest: newest ? { id: newest.id, startedAt: newest.startedAt } : null,
       lastGood: this.cfg.databases.map((d) => ({ database: d.name, at: this.manifests.find((m) => m.type === 'full' && m.databases.some((x) => x.name === d.name && !x.error))?.startedAt ?? null })),
       lockHolder: null,

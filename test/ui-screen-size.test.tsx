@@ -169,6 +169,21 @@ describe('the other screens at 80×24', () => {
       await press(stdin, KEY.pageDown);
       expectFits(lastFrame() ?? '');
     }
+    // The delete question joins the details without drawing over them.
+    await press(stdin, 'd');
+    const word = lang === 'en' ? 'DELETE' : 'BORRAR';
+    const asked = await waitFrame(lastFrame, (x) => x.includes(`${word} `) && /^›/m.test(x));
+    expectFits(asked);
+    expect(asked).toContain(lang === 'en' ? 'Backup set 20261121_100000' : '20261121_100000');
+    expect(asked.replace(/\s+/g, ' ')).toContain(lang === 'en' ? 'Delete backup set 20261121_100000? This cannot be undone.' : '20261121_100000');
+    expect(asked.split('\n').at(-1)).toContain(lang === 'en' ? 'Esc cancel' : 'Esc cancelar');
+    await press(stdin, KEY.esc);
+    await press(stdin, KEY.esc);
+    await waitFrame(lastFrame, (x) => x.includes('20261120_100000'));
+    await press(stdin, 'd');
+    const fromList = await waitFrame(lastFrame, (x) => x.includes(`${word} `) && /^›/m.test(x));
+    expectFits(fromList);
+    expect(fromList.split('\n').at(-1)).toContain(lang === 'en' ? 'Esc cancel' : 'Esc cancelar');
   });
 
   it.each(['en', 'es'] as const)('create: the form, the progress and the result (%s)', async (lang) => {

@@ -26,6 +26,20 @@ export function formatDuration(ms: number): string {
   return `${d} d ${h % 24} h`;
 }
 
+/**
+ * A moment in the operator's local time, as every screen and command shows it: `YYYY-MM-DD HH:MM`
+ * (`short`: `MM-DD HH:MM`; `seconds`: with `:SS`). Unparseable input is returned as it is.
+ */
+export function formatLocal(at: string | Date | null | undefined, opts: { short?: boolean; seconds?: boolean } = {}): string {
+  if (!at) return '-';
+  const d = typeof at === 'string' ? new Date(at) : at;
+  if (Number.isNaN(d.getTime())) return String(at);
+  const p = (n: number): string => String(n).padStart(2, '0');
+  const day = `${p(d.getMonth() + 1)}-${p(d.getDate())}`;
+  const time = `${p(d.getHours())}:${p(d.getMinutes())}${opts.seconds ? `:${p(d.getSeconds())}` : ''}`;
+  return `${opts.short ? '' : `${d.getFullYear()}-`}${day} ${time}`;
+}
+
 /** A coarse age: `45 s`, `12 min`, `5 h`, `3 d`. */
 export function formatAge(ms: number): string {
   const s = Math.max(0, Math.floor(ms / 1000));

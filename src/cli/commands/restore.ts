@@ -4,26 +4,31 @@ import { EXIT } from '../../core/exit-codes.js';
 import { executeRestore, planRestore, type RestorePlan } from '../../engine/restore.js';
 import { rollbackLines } from '../../engine/rollback-advice.js';
 import { addCommonOptions, collect, runAction, type CommandIO } from '../context.js';
-import { formatBytes } from '../format.js';
+import { foldLine, formatBytes, formatLocal, outputWidth } from '../format.js';
 
 export const CONFIRM_WORD = 'RESTORE';
 
-export function printRestorePlan(io: CommandIO, plan: RestorePlan): void {
-  io.out(`Restore plan for set ${plan.setId} (${plan.setType}, ${plan.setStatus}, taken ${plan.setStartedAt})`);
-  io.out(`  1. verify the stored files against the manifest (md5 + sha256); stop on any mismatch`);
+/**
+ * The plan in operator words; on a terminal each line is folded to its width at word boundaries
+ * (piped, lines are left whole).
+ */
+export function printRestorePlan(io: CommandIO, plan: RestorePlan, width: number | null = outputWidth()): void {
+  const out = (line: string): void => io.out(foldLine(line, width));
+  out(`Restore plan for set ${plan.setId} (${plan.setType}, ${plan.setStatus}, taken ${formatLocal(plan.setStartedAt)})`);
+  out(`  1. verify the stored files against the manifest (md5 + sha256); stop on any mismatch`);
   for (const d of plan.databases) {
-    io.out(`\n  database ${d.database} (${d.engine}) -> ${d.target}`);
-    io.out(`    ${d.replaces ? `REPLACES the current database${d.state.exists ? ` (${formatBytes(d.state.sizeBytes)})` : ' (it does not exist now)'}` : 'side by side: nothing is replaced'}`);
-    io.out(`    stored ${formatBytes(d.storedBytes)}, ${formatBytes(d.rawBytes)} once restored`);
-    for (const [i, s] of d.steps.entries()) io.out(`    ${i + 1}. ${s}`);
-    io.out(`    safety: ${d.safety.kind === 'pre-restore-set' ? 'a pre_restore backup set is taken first' : d.safety.kind === 'renamed-database' ? `the live database is kept as ${d.safety.name}` : d.safety.reason}`);
-    io.out(`    roll back: ${d.rollback}`);
-    if (d.state.inUseBy.length) io.out(`    in use by: ${d.state.inUseBy.join(', ')}`);
+    out(`\n  database ${d.database} (${d.engine}) -> ${d.target}`);
+    out(`    ${d.replaces ? `REPLACES the current database${d.state.exists ? ` (${formatBytes(d.state.sizeBytes)})` : ' (it does not exist now)'}` : 'side by side: nothing is replaced'}`);
+    out(`    stored ${formatBytes(d.storedBytes)}, ${formatBytes(d.rawBytes)} once restored`);
+    for (const [i, s] of d.steps.entries()) out(`    ${i + 1}. ${s}`);
+    out(`    safety: ${d.safety.kind === 'pre-restore-set' ? 'a pre_restore backup set is taken first' : d.safety.kind === 'renamed-database' ? `the live database is kept as ${d.safety.name}` : d.safety.reason}`);
+    out(`    roll back: ${d.rollback}`);
+    if (d.state.inUseBy.length) out(`    in use by: ${d.state.inUseBy.join(', ')}`);
   }
-  if (plan.files) io.out(`\n  files: ${plan.files.count} file(s) and ${plan.files.symlinks} symlink(s), ${formatBytes(plan.files.bytes)}, into ${plan.files.to} (never over live files)`);
-  io.out(`\n  safety copy: ${plan.safety}`);
-  for (const w of plan.warnings) io.out(`  warning: ${w}`);
-  for (const r of plan.refusals) io.out(`  REFUSED: ${r.message}\n    hint: ${r.hint}`);
+  if (plan.files) out(`\n  files: ${plan.files.count} file(s) and ${plan.files.symlinks} symlink(s), ${formatBytes(plan.files.bytes)}, into ${plan.files.to} (never over live files)`);
+  out(`\n  safety copy: ${plan.safety}`);
+  for (const w of plan.warnings) out(`  warning: ${w}`);
+  for (const r of plan.refusals) out(`  REFUSED: ${r.message}\n    hint: ${r.hint}`);
 }
 
 export function register(program: Command): void {
@@ -73,7 +78,7 @@ export function register(program: Command): void {
         for (const d of outcome.databases) io.out(`${d.ok ? 'restored' : 'FAILED  '} ${d.name}${d.restoredTo ? ` -> ${d.restoredTo}` : ''}${d.safetyDatabase ? ` (previous kept as ${d.safetyDatabase})` : ''}${d.error ? `: ${d.error}${d.hint ? `\n  hint: ${d.hint}` : ''}` : ''}`);
         if (outcome.filesRestoredTo) io.out(`files restored into ${outcome.filesRestoredTo}`);
         for (const r of outcome.recovered) io.out(`recovered: ${r}`);
-        for (const line of rollbackLines(plan, outcome)) io.out(line);
+        for (const line of rollbackLines(plan, outcome)) io.out(foldLine(line, outputWidth()));
       }
       return outcome.ok ? EXIT.ok : EXIT.failed;
     }),

@@ -6,7 +6,8 @@ import { HelpLine } from './HelpLine.js';
 /**
  * A screen: bold title, body that takes the free rows (clipped, never pushing anything else off),
  * an optional footer that always stays visible under the body (a prompt, an error), help line.
- * Title, footer and help line never shrink, so nothing is drawn over them whatever the body holds.
+ * Title, footer and help line never shrink, and the body's content keeps its height and is cut at
+ * the bottom when too tall, so nothing is ever drawn over anything else.
  */
 export function Screen({ title, help, footer, children }: { title: string; help: string; footer?: ReactNode; children: ReactNode }) {
   const { theme } = useUi();
@@ -18,7 +19,9 @@ export function Screen({ title, help, footer, children }: { title: string; help:
         </Text>
       </Box>
       <Box flexDirection="column" flexGrow={1} flexShrink={1} overflow="hidden">
-        {children}
+        <Box flexDirection="column" flexShrink={0}>
+          {children}
+        </Box>
       </Box>
       {footer ? (
         <Box flexDirection="column" flexShrink={0}>

@@ -45,7 +45,7 @@ type Step =
  * Progress follows, then the outcome with the safety set id to roll back to. One PostgreSQL
  * database restored side by side may be limited to some of its tables (the CLI's --table).
  */
-export function RestoreScreen({ onBack, initialSetId }: { onBack: () => void; initialSetId?: string }) {
+export function RestoreScreen({ onBack, onDone, initialSetId }: { onBack: () => void; onDone?: () => void; initialSetId?: string }) {
   const ui = useUi();
   const { t, theme, facade, now } = ui;
   const { columns } = useScreenSize();
@@ -151,6 +151,7 @@ export function RestoreScreen({ onBack, initialSetId }: { onBack: () => void; in
     } catch (error) {
       setStep({ name: 'error', error, back: 'plan' });
     }
+    onDone?.();
   };
 
   useInterrupt(() => {
