@@ -122,6 +122,10 @@ describe('list in a real 80-column terminal', () => {
     const piped = await runCli(['list', '--config', setup.configFile]);
     expect(piped.code).toBe(0);
     expect(piped.stdout.split('\n').filter((l) => /^\d{8}_\d{6}/.test(l))).toHaveLength(2);
+    // `show` gives local times, not the manifest's UTC ISO strings.
+    const shown = await runCli(['show', 'latest', '--config', setup.configFile]);
+    expect(shown.stdout).toMatch(/started \d{4}-\d\d-\d\d \d\d:\d\d:\d\d {2}completed \d{4}-\d\d-\d\d \d\d:\d\d:\d\d/);
+    expect(shown.stdout).not.toMatch(/\d{4}-\d\d-\d\dT\d\d:\d\d/);
     const tty = startCliInTmux(['list', '--config', setup.configFile], dir, { width: 80, height: 30 });
     try {
       expect(await tty.exitCode()).toBe(0);

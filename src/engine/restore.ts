@@ -323,10 +323,14 @@ export async function executeRestore(cfg: LoadedConfig, plan: RestorePlan, repor
         }
       }
       if (plan.files && outcome.ok) {
-        reporter.emit({ type: 'item-start', item: 'files', kind: 'restore' });
-        await restoreFiles(dir, m.files, plan.files.to, { setId: m.id, track: (path) => trackTemp(cfg.backupDir, path) });
+        const total = plan.files.bytes;
+        const t0 = Date.now();
+        let done = 0;
+        reporter.emit({ type: 'item-start', item: 'files', kind: 'restore', totalBytes: total });
+        const onFile = (bytes: number): void => void reporter.emit({ type: 'item-progress', item: 'files', bytes: (done += bytes), totalBytes: total });
+        await restoreFiles(dir, m.files, plan.files.to, { setId: m.id, track: (path) => trackTemp(cfg.backupDir, path), onFile });
         outcome.filesRestoredTo = plan.files.to;
-        reporter.emit({ type: 'item-end', item: 'files', ok: true });
+        reporter.emit({ type: 'item-end', item: 'files', ok: true, bytes: done, durationMs: Date.now() - t0 });
       }
     } finally {
       await fsp.rm(scratchRoot, { recursive: true, force: true });
@@ -410,8 +414,14 @@ function checkFileEntries(entries: FileEntry[]): void {
 /**
  * Writes the files of a set into a hidden `.<to>.respaldo-partial-<set>` folder beside `to` and
  * renames it to `to` once complete, so `to` never holds half a restore. `to` may exist if empty.
+ * `onFile` gets the size of each regular file once it is written.
  */
-export async function restoreFiles(setRoot: string, entries: FileEntry[], to: string, opts: { setId: string; track?: (path: string) => Promise<() => Promise<void>> }): Promise<void> {
+export async function restoreFiles(
+  setRoot: string,
+  entries: FileEntry[],
+  to: string,
+  opts: { setId: string; track?: (path: string) => Promise<() => Promise<void>>; onFile?: (bytes: number) => void },
+): Promise<void> {
   checkFileEntries(entries);
   const partial = join(dirname(to), `.${basename(to)}.respaldo-partial-${opts.setId}`);
   await fsp.mkdir(dirname(to), { recursive: true, mode: 0o700 });
@@ -431,6 +441,7 @@ export async function restoreFiles(setRoot: string, entries: FileEntry[], to: st
       await pipeline(src, createGunzip(), createWriteStream(dest, { flags: 'wx', mode: 0o600 }));
       await fsp.chmod(dest, e.mode & 0o777);
       await fsp.utimes(dest, new Date(e.mtime), new Date(e.mtime));
+      opts.onFile?.(e.size);
     }
     await fsyncTree(partial);
     if (existsSync(to)) await fsp.rmdir(to); // empty (the plan refuses a folder with anything in it)
