@@ -213,3 +213,26 @@ describe('the other screens at 80×24', () => {
     expect(form).toContain('Esc');
   });
 });
+
+describe('the sessions question at 80×24', () => {
+  it('many sessions on two server databases: the question and its choices stay on screen', async () => {
+    const facade = new FakeFacade();
+    for (const m of facade.manifests) for (const d of m.databases) if (d.name !== 'users') d.engine = 'postgres';
+    const many = Array.from({ length: 30 }, (_, i) => `app${i}@10.0.0.${i} (pid ${4000 + i}) running a long report query on the inventory tables`);
+    facade.inUse = { inventario: many, auditoria: many };
+    const { lastFrame, stdin } = renderSized(<Menu />, { facade, lang: 'es' });
+    await waitFrame(lastFrame, (x) => x.includes('3 copias'));
+    await press(stdin, '4');
+    await waitFrame(lastFrame, (x) => /› la última/.test(x));
+    await press(stdin, KEY.enter);
+    await waitFrame(lastFrame, (x) => x.includes('[ ] inventario (postgres)'));
+    await press(stdin, KEY.down, KEY.space, KEY.down, KEY.space, KEY.enter);
+    await waitFrame(lastFrame, (x) => x.includes('Dónde restaurar'));
+    await press(stdin, KEY.enter);
+    const f = await waitFrame(lastFrame, (x) => x.includes('app0@10.0.0.0'));
+    expectFits(f);
+    expect(f).toMatch(/› No/);
+    expect(f).toMatch(/Sí/);
+    expect(f.split('\n').at(-1)).toContain('Esc');
+  });
+});

@@ -2,7 +2,7 @@ import { Text } from 'ink';
 import type { Row } from '../fold.js';
 import { useUi } from '../use-ui.js';
 
-/** Folded rows (see fold.ts), one <Text> each, so what is drawn is exactly `rows.length` lines. */
+/** Folded rows (see fold.ts), one Text element each, so what is drawn is exactly `rows.length` lines. */
 export function Rows({ rows }: { rows: Row[] }) {
   return (
     <>

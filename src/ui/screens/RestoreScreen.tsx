@@ -369,7 +369,16 @@ export function RestoreScreen({ onBack, onDone, initialSetId }: { onBack: () => 
     // Rows per database for its sessions, leaving room for the text and the question below them.
     const perDb = Math.max(2, Math.floor((body - 10) / Math.max(1, connected.length)));
     return (
-      <Screen title={t.restore.sessionsTitle} help={t.help.sessions}>
+      <Screen
+        title={t.restore.sessionsTitle}
+        help={t.help.sessions}
+        footer={
+          <Box flexDirection="column" marginTop={1}>
+            <Text bold>{t.restore.closeQuestion}</Text>
+            <SelectList items={[t.restore.closeNo, t.restore.closeYes]} index={step.choice} />
+          </Box>
+        }
+      >
         <Text wrap="wrap">{t.restore.sessionsIntro}</Text>
         {connected.map((d) => {
           const all = d.state.inUseBy;
@@ -395,10 +404,6 @@ export function RestoreScreen({ onBack, onDone, initialSetId }: { onBack: () => 
           );
         })}
         <Text wrap="wrap">{t.restore.sessionsRisk}</Text>
-        <Box flexDirection="column" marginTop={1}>
-          <Text bold>{t.restore.closeQuestion}</Text>
-          <SelectList items={[t.restore.closeNo, t.restore.closeYes]} index={step.choice} />
-        </Box>
       </Screen>
     );
   }
