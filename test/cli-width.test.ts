@@ -38,7 +38,11 @@ function summary(id: string, over: Partial<SetSummary> = {}): SetSummary {
 
 const SETS = [
   summary('20261122_100000', { keep: true }),
-  summary('20261121_100000', { status: 'partial', failedDatabases: ['reportes_historicos'], lastVerified: { at: '2026-11-21T11:00:00.000Z', ok: false } }),
+  summary('20261121_100000', {
+    status: 'partial',
+    failedDatabases: ['reportes_historicos'],
+    lastVerified: { at: '2026-11-21T11:00:00.000Z', ok: false },
+  }),
   summary('20261120_100000', { type: 'pre_restore', databases: ['users'], lastVerified: null }),
 ];
 
@@ -68,7 +72,8 @@ describe('list at a width', () => {
     for (const l of text.split('\n')) expect(l.length, l).toBeLessThanOrEqual(width);
     for (const s of SETS) expect(text).toContain(s.id);
     const words = text.split(/[\s,]+/);
-    for (const name of ['users', 'inventario', 'auditoria', 'reportes_historicos(failed)']) expect(words).toContain(name);
+    for (const name of ['users', 'inventario', 'auditoria', 'reportes_historicos(failed)'])
+      expect(words).toContain(name);
     expect(text).toContain(formatLocal('2026-11-22T10:00:00.000Z', { short: true }));
     if (process.env.SHOW_FRAMES) console.log(text);
   });
@@ -89,9 +94,22 @@ describe('list at a width', () => {
 describe('the restore plan at a width', () => {
   async function planText(width: number | null): Promise<string> {
     const facade = new FakeFacade();
-    const plan = await facade.planRestore({ setId: '20261122_100000', databases: ['users', 'inventario', 'auditoria'], files: true });
+    const plan = await facade.planRestore({
+      setId: '20261122_100000',
+      databases: ['users', 'inventario', 'auditoria'],
+      files: true,
+    });
     const lines: string[] = [];
-    printRestorePlan({ out: (l: string) => lines.push(l) } as unknown as CommandIO, { ...plan, warnings: ['the set was taken by respaldo 0.0.9 with another engine version; the restored database may need an upgrade step'] }, width);
+    printRestorePlan(
+      { out: (l: string) => lines.push(l) } as unknown as CommandIO,
+      {
+        ...plan,
+        warnings: [
+          'the set was taken by respaldo 0.0.9 with another engine version; the restored database may need an upgrade step',
+        ],
+      },
+      width,
+    );
     return lines.join('\n');
   }
 
@@ -109,7 +127,9 @@ describe('the restore plan at a width', () => {
   });
 
   it('foldLine indents continuation lines under their own line', () => {
-    expect(foldLine('    roll back: respaldo restore <pre_restore set id> --db users --yes', 40)).toBe('    roll back: respaldo restore\n      <pre_restore set id> --db users\n      --yes');
+    expect(foldLine('    roll back: respaldo restore <pre_restore set id> --db users --yes', 40)).toBe(
+      '    roll back: respaldo restore\n      <pre_restore set id> --db users\n      --yes',
+    );
   });
 });
 

@@ -32,7 +32,12 @@ describe('restore confirmation at 80×24 (real binary in tmux)', () => {
     expect(made.code, made.stderr).toBe(0);
 
     const name = `respaldo-80x24-${process.pid}`;
-    const t = await TmuxScreen.open(name, `cd ${dir} && env LANG=es_ES.UTF-8 NO_COLOR=1 node ${CLI_BIN} --config ${setup.configFile}; echo EXIT=$?; sleep 60`, 80, 24);
+    const t = await TmuxScreen.open(
+      name,
+      `cd ${dir} && env LANG=es_ES.UTF-8 NO_COLOR=1 node ${CLI_BIN} --config ${setup.configFile}; echo EXIT=$?; sleep 60`,
+      80,
+      24,
+    );
     await t.waitFor('1. Crear copia ahora');
     await t.key('4');
     await t.waitFor(/› la última/);

@@ -25,7 +25,9 @@ describe('restoring files reports bytes', () => {
     expect(plan.files!.to).toBe(join(setup.dir, 'restored', m.id));
     const reporter = new CollectingReporter();
     await executeRestore(cfg, plan, reporter);
-    const files = reporter.events.filter((e): e is Extract<ProgressEvent, { item: string }> => 'item' in e && e.item === 'files');
+    const files = reporter.events.filter(
+      (e): e is Extract<ProgressEvent, { item: string }> => 'item' in e && e.item === 'files',
+    );
     const total = m.files.reduce((n, f) => n + f.size, 0);
     expect(total).toBeGreaterThan(0);
     expect(files[0]).toMatchObject({ type: 'item-start', kind: 'restore', totalBytes: total });

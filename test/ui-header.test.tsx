@@ -28,7 +28,10 @@ describe('header status from the real engine', () => {
     db.exec('CREATE TABLE users (id INTEGER PRIMARY KEY, v TEXT)');
     db.close();
     const file = join(dir, 'backup_config.json');
-    writeFileSync(file, JSON.stringify({ backupDir: 'backups', databases: [{ name: 'users', engine: 'sqlite', path: 'users.db' }] }));
+    writeFileSync(
+      file,
+      JSON.stringify({ backupDir: 'backups', databases: [{ name: 'users', engine: 'sqlite', path: 'users.db' }] }),
+    );
     const facade = createEngineFacade(await loadConfig({ configPath: file }));
     const m = await facade.createBackup({ databases: ['users'], type: 'full', files: false }, silentReporter);
     const plan = await facade.planRestore({ setId: m.id, databases: ['users'], files: false });

@@ -26,14 +26,11 @@ describe('keys that arrive in one chunk', () => {
   it('splits a chunk into keys in order, escape sequences stay whole', () => {
     const keys = splitKeys('a\x7f\r\t\x03B');
     expect(keys.map(([input]) => input)).toEqual(['a', '', '', '', 'c', 'B']);
-    expect(keys.map(([, k]) => (k.delete ? 'del' : k.return ? 'ret' : k.tab ? 'tab' : k.ctrl ? 'ctrl' : k.shift ? 'shift' : '-'))).toEqual([
-      '-',
-      'del',
-      'ret',
-      'tab',
-      'ctrl',
-      'shift',
-    ]);
+    expect(
+      keys.map(([, k]) =>
+        k.delete ? 'del' : k.return ? 'ret' : k.tab ? 'tab' : k.ctrl ? 'ctrl' : k.shift ? 'shift' : '-',
+      ),
+    ).toEqual(['-', 'del', 'ret', 'tab', 'ctrl', 'shift']);
     expect(keys.every(([, k]) => k.chunked)).toBe(true);
     expect(splitKeys('x')[0]![1].chunked).toBe(false);
     expect(splitKeys('ñá').map(([i]) => i)).toEqual(['ñ', 'á']);
@@ -69,7 +66,9 @@ describe('keys that arrive in one chunk', () => {
 
   it('the confirmation keeps pasted text but refuses an Enter inside the paste; a separate Enter confirms', async () => {
     let confirmed = 0;
-    const { lastFrame, stdin } = renderUi(<TypedConfirm word="RESTORE" prompt="Type RESTORE" onConfirm={() => confirmed++} onCancel={noop} />);
+    const { lastFrame, stdin } = renderUi(
+      <TypedConfirm word="RESTORE" prompt="Type RESTORE" onConfirm={() => confirmed++} onCancel={noop} />,
+    );
     await waitFrame(lastFrame, (x) => x.includes('Type RESTORE'));
     stdin.write('RESTOXX\x7f\x7fRE\r');
     await waitFrame(lastFrame, (x) => x.includes('› RESTORE'));

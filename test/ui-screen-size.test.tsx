@@ -8,7 +8,17 @@ import { rollbackLines } from '../src/engine/rollback-advice.js';
 import { Menu } from '../src/ui/Menu.js';
 import { RestoreScreen } from '../src/ui/screens/RestoreScreen.js';
 import type { RestoreOutcome, RestorePlan, RestoreRequest } from '../src/ui/engine-facade.js';
-import { cleanupSized, FakeFacade, frameProblems, KEY, manifestFor, press, renderSized, type, waitFrame } from './ui-fake-facade.js';
+import {
+  cleanupSized,
+  FakeFacade,
+  frameProblems,
+  KEY,
+  manifestFor,
+  press,
+  renderSized,
+  type,
+  waitFrame,
+} from './ui-fake-facade.js';
 
 afterEach(() => {
   cleanup();
@@ -24,7 +34,10 @@ class LongPlanFacade extends FakeFacade {
   override async planRestore(req: RestoreRequest): Promise<RestorePlan> {
     const plan = await super.planRestore(req);
     const warnings = [
-      ...plan.databases.map((d) => `${d.database}: the set was taken by respaldo 0.0.9 with another engine version; the restored database may need an upgrade step`),
+      ...plan.databases.map(
+        (d) =>
+          `${d.database}: the set was taken by respaldo 0.0.9 with another engine version; the restored database may need an upgrade step`,
+      ),
       'the set is 14 days older than the newest set that holds the same databases; a newer set exists (20261122_100000)',
     ];
     return { ...plan, warnings, warningPhrases: undefined };
@@ -105,7 +118,10 @@ describe('the outcome of a restore', () => {
   it('after a server in-place restore, names the renamed database and gives the same rollback as the CLI', async () => {
     const facade = new FakeFacade();
     for (const m of facade.manifests) for (const d of m.databases) if (d.name !== 'users') d.engine = 'postgres';
-    const { lastFrame, stdin } = renderSized(<RestoreScreen onBack={() => undefined} initialSetId="20261122_100000" />, { facade });
+    const { lastFrame, stdin } = renderSized(
+      <RestoreScreen onBack={() => undefined} initialSetId="20261122_100000" />,
+      { facade },
+    );
     await waitFrame(lastFrame, (x) => x.includes('[ ] inventario (postgres)'));
     await press(stdin, 'a', KEY.enter);
     await waitFrame(lastFrame, (x) => x.includes('Where to restore'));
@@ -133,8 +149,12 @@ describe('the outcome of a restore', () => {
     }
     const flatSeen = seen.replace(/\s+/g, ' ');
     expect(flatSeen).toContain('To roll back: respaldo restore 20261122_120500 --db users --yes');
-    expect(flatSeen).toContain('Safety copy of inventario: database inventario__pre_restore_20261122_100000 (listed in set 20261122_120500)');
-    expect(flatSeen).toContain('To roll back: The previous database is kept as "auditoria__pre_restore_20261122_100000".');
+    expect(flatSeen).toContain(
+      'Safety copy of inventario: database inventario__pre_restore_20261122_100000 (listed in set 20261122_120500)',
+    );
+    expect(flatSeen).toContain(
+      'To roll back: The previous database is kept as "auditoria__pre_restore_20261122_100000".',
+    );
     expect(flatSeen).not.toMatch(/respaldo restore 20261122_120500(?! --db users)/);
   });
 });
@@ -148,7 +168,14 @@ describe('the other screens at 80×24', () => {
     facade.manifests[1] = manifestFor(facade.manifests[1]!.id, {
       startedAt: facade.manifests[1]!.startedAt,
       files: 60,
-      failed: [{ name: 'reportes', message: 'pg_dump: error: connection to server at "db1" (10.0.0.7), port 5432 failed: FATAL: the database system is shutting down', hint: 'Check that the server is running and accepts connections, then run respaldo create again.' }],
+      failed: [
+        {
+          name: 'reportes',
+          message:
+            'pg_dump: error: connection to server at "db1" (10.0.0.7), port 5432 failed: FATAL: the database system is shutting down',
+          hint: 'Check that the server is running and accepts connections, then run respaldo create again.',
+        },
+      ],
     });
     facade.manifests[1]!.description = 'before upgrade 4.2 of the inventory application, requested by operations';
     return facade;
@@ -162,7 +189,10 @@ describe('the other screens at 80×24', () => {
     expectFits(list);
     expect(list.split('\n').at(-1)).toContain(lang === 'en' ? 'Esc back' : 'Esc volver');
     await press(stdin, KEY.down, KEY.enter);
-    const details = await waitFrame(lastFrame, (x) => x.includes('20261121_100000') && x.includes(lang === 'en' ? 'Description' : 'Descripción'));
+    const details = await waitFrame(
+      lastFrame,
+      (x) => x.includes('20261121_100000') && x.includes(lang === 'en' ? 'Description' : 'Descripción'),
+    );
     expectFits(details);
     expect(details).toContain(lang === 'en' ? 'Esc back' : 'Esc volver');
     for (let i = 0; i < 3; i++) {
@@ -175,7 +205,9 @@ describe('the other screens at 80×24', () => {
     const asked = await waitFrame(lastFrame, (x) => x.includes(`${word} `) && /^›/m.test(x));
     expectFits(asked);
     expect(asked).toContain(lang === 'en' ? 'Backup set 20261121_100000' : '20261121_100000');
-    expect(asked.replace(/\s+/g, ' ')).toContain(lang === 'en' ? 'Delete backup set 20261121_100000? This cannot be undone.' : '20261121_100000');
+    expect(asked.replace(/\s+/g, ' ')).toContain(
+      lang === 'en' ? 'Delete backup set 20261121_100000? This cannot be undone.' : '20261121_100000',
+    );
     expect(asked.split('\n').at(-1)).toContain(lang === 'en' ? 'Esc cancel' : 'Esc cancelar');
     await press(stdin, KEY.esc);
     await press(stdin, KEY.esc);
@@ -218,7 +250,10 @@ describe('the sessions question at 80×24', () => {
   it('many sessions on two server databases: the question and its choices stay on screen', async () => {
     const facade = new FakeFacade();
     for (const m of facade.manifests) for (const d of m.databases) if (d.name !== 'users') d.engine = 'postgres';
-    const many = Array.from({ length: 30 }, (_, i) => `app${i}@10.0.0.${i} (pid ${4000 + i}) running a long report query on the inventory tables`);
+    const many = Array.from(
+      { length: 30 },
+      (_, i) => `app${i}@10.0.0.${i} (pid ${4000 + i}) running a long report query on the inventory tables`,
+    );
     facade.inUse = { inventario: many, auditoria: many };
     const { lastFrame, stdin } = renderSized(<Menu />, { facade, lang: 'es' });
     await waitFrame(lastFrame, (x) => x.includes('3 copias'));

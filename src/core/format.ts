@@ -30,7 +30,10 @@ export function formatDuration(ms: number): string {
  * A moment in the operator's local time, as every screen and command shows it: `YYYY-MM-DD HH:MM`
  * (`short`: `MM-DD HH:MM`; `seconds`: with `:SS`). Unparseable input is returned as it is.
  */
-export function formatLocal(at: string | Date | null | undefined, opts: { short?: boolean; seconds?: boolean } = {}): string {
+export function formatLocal(
+  at: string | Date | null | undefined,
+  opts: { short?: boolean; seconds?: boolean } = {},
+): string {
   if (!at) return '-';
   const d = typeof at === 'string' ? new Date(at) : at;
   if (Number.isNaN(d.getTime())) return String(at);

@@ -327,8 +327,10 @@ export async function executeRestore(cfg: LoadedConfig, plan: RestorePlan, repor
         const t0 = Date.now();
         let done = 0;
         reporter.emit({ type: 'item-start', item: 'files', kind: 'restore', totalBytes: total });
-        const onFile = (bytes: number): void => void reporter.emit({ type: 'item-progress', item: 'files', bytes: (done += bytes), totalBytes: total });
-        await restoreFiles(dir, m.files, plan.files.to, { setId: m.id, track: (path) => trackTemp(cfg.backupDir, path), onFile });
+        const onFile = (bytes: number): void =>
+          void reporter.emit({ type: 'item-progress', item: 'files', bytes: (done += bytes), totalBytes: total });
+        const track = (path: string): Promise<() => Promise<void>> => trackTemp(cfg.backupDir, path);
+        await restoreFiles(dir, m.files, plan.files.to, { setId: m.id, track, onFile });
         outcome.filesRestoredTo = plan.files.to;
         reporter.emit({ type: 'item-end', item: 'files', ok: true, bytes: done, durationMs: Date.now() - t0 });
       }

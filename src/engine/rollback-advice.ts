@@ -11,15 +11,29 @@ import type { RestoreOutcome, RestorePlan } from './restore.js';
  */
 export type RollbackAdvice =
   | { kind: 'restore-set'; setId: string; databases: string[]; command: string }
-  | { kind: 'renamed-database'; database: string; safetyDatabase: string; listedIn: string | null; how: string; howPhrase?: Phrase };
+  | {
+      kind: 'renamed-database';
+      database: string;
+      safetyDatabase: string;
+      listedIn: string | null;
+      how: string;
+      howPhrase?: Phrase;
+    };
 
 export function rollbackAdvice(plan: RestorePlan, outcome: RestoreOutcome): RollbackAdvice[] {
   const advice: RollbackAdvice[] = [];
-  const copied = outcome.databases.filter((d) => d.ok && !d.safetyDatabase && plan.databases.find((p) => p.database === d.name)?.replaces);
+  const copied = outcome.databases.filter(
+    (d) => d.ok && !d.safetyDatabase && plan.databases.find((p) => p.database === d.name)?.replaces,
+  );
   const fileSet = outcome.safetySetIds.find((id) => id);
   if (copied.length && fileSet) {
     const databases = copied.map((d) => d.name);
-    advice.push({ kind: 'restore-set', setId: fileSet, databases, command: `respaldo restore ${fileSet} ${databases.map((d) => `--db ${d}`).join(' ')} --yes` });
+    advice.push({
+      kind: 'restore-set',
+      setId: fileSet,
+      databases,
+      command: `respaldo restore ${fileSet} ${databases.map((d) => `--db ${d}`).join(' ')} --yes`,
+    });
   }
   for (const d of outcome.databases) {
     if (!d.safetyDatabase) continue;
@@ -41,6 +55,7 @@ export function rollbackLines(plan: RestorePlan, outcome: RestoreOutcome): strin
   return rollbackAdvice(plan, outcome).map((a) =>
     a.kind === 'restore-set'
       ? `Safety copy: set ${a.setId}. To roll back: ${a.command}`
-      : `Safety copy of ${a.database}: database ${a.safetyDatabase} (listed in set ${a.listedIn ?? '-'}). To roll back: ${a.how}`,
+      : `Safety copy of ${a.database}: database ${a.safetyDatabase} (listed in set ${a.listedIn ?? '-'}). ` +
+        `To roll back: ${a.how}`,
   );
 }

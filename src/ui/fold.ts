@@ -30,7 +30,8 @@ export function foldSegs(segs: Seg[], width: number, indent = ''): Row[] {
       const style: Seg = styleAt[pos] ?? { text: '' };
       const last = row[row.length - 1];
       if (last && !!last.bold === !!style.bold && last.color === style.color) last.text += ch;
-      else row.push({ text: ch, ...(style.bold ? { bold: true } : {}), ...(style.color ? { color: style.color } : {}) });
+      else
+        row.push({ text: ch, ...(style.bold ? { bold: true } : {}), ...(style.color ? { color: style.color } : {}) });
       pos++;
     }
     return row;

@@ -18,21 +18,32 @@ function verifiedText(s: SetSummary, form: 'long' | 'short' | 'word' = 'long'): 
  * is cut inside a word.
  */
 export function setsTable(sets: SetSummary[], width: number | null): string {
-  const dbsOf = (s: SetSummary): string => [...s.databases, ...s.failedDatabases.map((d) => `${d}(failed)`)].join(',') || '-';
+  const dbsOf = (s: SetSummary): string =>
+    [...s.databases, ...s.failedDatabases.map((d) => `${d}(failed)`)].join(',') || '-';
   const id = (s: SetSummary): string => s.id + (s.keep ? '*' : '');
   const rows = [['ID', 'DATE', 'TYPE', 'STATUS', 'DATABASES', 'FILES', 'SIZE', 'VERIFIED']];
-  for (const s of sets) rows.push([id(s), formatLocal(s.startedAt), s.type, s.status, dbsOf(s), String(s.files), formatBytes(s.storedBytes), verifiedText(s)]);
+  for (const s of sets) {
+    const size = formatBytes(s.storedBytes);
+    rows.push([id(s), formatLocal(s.startedAt), s.type, s.status, dbsOf(s), String(s.files), size, verifiedText(s)]);
+  }
   if (width === null || tableWidth(rows) <= width) return table(rows);
   const narrow = (verified: 'short' | 'word'): string[][] => [
     ['ID', 'DATE', 'TYPE', 'STATUS', 'SIZE', 'VERIFIED', 'DATABASES'],
-    ...sets.map((s) => [id(s), formatLocal(s.startedAt, { short: true }), s.type, s.status, formatBytes(s.storedBytes), verifiedText(s, verified), dbsOf(s)]),
+    ...sets.map((s) => {
+      const size = formatBytes(s.storedBytes);
+      const date = formatLocal(s.startedAt, { short: true });
+      return [id(s), date, s.type, s.status, size, verifiedText(s, verified), dbsOf(s)];
+    }),
   ];
   const fitted = fitTable(narrow('short'), width, 6) ?? fitTable(narrow('word'), width, 6);
   if (fitted) return fitted;
   // The databases (and, when even that is too wide, the rest) on indented lines under each set.
   const wide = narrow('word').map((r) => r.slice(0, 6));
   const head = tableWidth(wide) <= width ? wide : narrow('word').map((r) => [r[0]!, r[1]!, r[3]!]);
-  const rest = (s: SetSummary): string => (head === wide ? dbsOf(s) : `${s.type}, ${formatBytes(s.storedBytes)}, verified ${verifiedText(s, 'short')}: ${dbsOf(s)}`);
+  const rest = (s: SetSummary): string =>
+    head === wide
+      ? dbsOf(s)
+      : `${s.type}, ${formatBytes(s.storedBytes)}, verified ${verifiedText(s, 'short')}: ${dbsOf(s)}`;
   const lines = table(head).split('\n');
   const out = [lines[0]!];
   sets.forEach((s, i) => {
@@ -74,7 +85,8 @@ export function register(program: Command): void {
         return;
       }
       io.out(`Set ${m.id}  type ${m.type}  status ${m.status}`);
-      io.out(`  started ${formatLocal(m.startedAt, { seconds: true })}  completed ${formatLocal(m.completedAt, { seconds: true })}  host ${m.host}  respaldo ${m.tool.version}`);
+      const [started, completed] = [m.startedAt, m.completedAt].map((at) => formatLocal(at, { seconds: true }));
+      io.out(`  started ${started}  completed ${completed}  host ${m.host}  respaldo ${m.tool.version}`);
       if (m.description) io.out(`  description: ${m.description}`);
       if (m.restoreOf) io.out(`  safety copy taken before restoring set ${m.restoreOf}`);
       for (const d of m.databases) {

@@ -24,7 +24,11 @@ export function Rows({ rows }: { rows: Row[] }) {
  * Which rows of `total` a window of `height` lines shows from `top`: all of them when they fit,
  * else `height - 1` rows and a line saying which ones (top clamped so the last page is full).
  */
-export function scrollWindow(total: number, height: number, top: number): { top: number; shown: number; scrolls: boolean; maxTop: number } {
+export function scrollWindow(
+  total: number,
+  height: number,
+  top: number,
+): { top: number; shown: number; scrolls: boolean; maxTop: number } {
   const h = Math.max(1, height);
   if (total <= h) return { top: 0, shown: total, scrolls: false, maxTop: 0 };
   const shown = Math.max(1, h - 1);

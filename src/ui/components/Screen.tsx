@@ -9,7 +9,17 @@ import { HelpLine } from './HelpLine.js';
  * Title, footer and help line never shrink, and the body's content keeps its height and is cut at
  * the bottom when too tall, so nothing is ever drawn over anything else.
  */
-export function Screen({ title, help, footer, children }: { title: string; help: string; footer?: ReactNode; children: ReactNode }) {
+export function Screen({
+  title,
+  help,
+  footer,
+  children,
+}: {
+  title: string;
+  help: string;
+  footer?: ReactNode;
+  children: ReactNode;
+}) {
   const { theme } = useUi();
   return (
     <Box flexDirection="column" flexGrow={1} flexShrink={1} overflow="hidden">

@@ -215,8 +215,10 @@ export const en = {
     closeNo: 'No: leave them connected and go back (nothing is restored)',
     closeYes: 'Yes: close them at the swap, then show the plan again',
     willTerminate: (db: string, n: number) => `You chose to close ${n === 1 ? 'the session' : `the ${n} sessions`} connected to ${db} at the swap.`,
-    scrollRows: (from: number, to: number, total: number) => `lines ${from}-${to} of ${total} · ↑↓ PgUp PgDn to see the rest`,
-    safetyDatabase: (db: string, safety: string, set: string) => `Safety copy of ${db}: database ${safety} (listed in set ${set})`,
+    scrollRows: (from: number, to: number, total: number) =>
+      `lines ${from}-${to} of ${total} · ↑↓ PgUp PgDn to see the rest`,
+    safetyDatabase: (db: string, safety: string, set: string) =>
+      `Safety copy of ${db}: database ${safety} (listed in set ${set})`,
   },
 
   schedule: {

@@ -214,8 +214,10 @@ export const es: Catalogue = {
     closeNo: 'No: dejarlas conectadas y volver (no se restaura nada)',
     closeYes: 'Sí: cerrarlas en el intercambio y mostrar de nuevo el plan',
     willTerminate: (db: string, n: number) => `Ha elegido cerrar ${n === 1 ? 'la sesión conectada' : `las ${n} sesiones conectadas`} a ${db} en el intercambio.`,
-    scrollRows: (from: number, to: number, total: number) => `líneas ${from}-${to} de ${total} · ↑↓ RePág AvPág para ver el resto`,
-    safetyDatabase: (db: string, safety: string, set: string) => `Copia de seguridad de ${db}: base de datos ${safety} (en la copia ${set})`,
+    scrollRows: (from: number, to: number, total: number) =>
+      `líneas ${from}-${to} de ${total} · ↑↓ RePág AvPág para ver el resto`,
+    safetyDatabase: (db: string, safety: string, set: string) =>
+      `Copia de seguridad de ${db}: base de datos ${safety} (en la copia ${set})`,
   },
 
   schedule: {

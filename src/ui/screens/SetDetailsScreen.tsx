@@ -94,8 +94,11 @@ export function SetDetailsScreen({ id, onBack, onRestore, onDeleted }: { id: str
   const [action, setAction] = useState<Action>({ name: 'none' });
   const verify = action.name === 'verified' ? action.result : null;
   const lines = manifest.state === 'done' ? manifestLines(manifest.value, ui, verify, keep) : [];
-  const deletePrompt = `${t.details.deleteTitle(id, manifest.state === 'done' ? manifest.value.databases.flatMap((d) => (d.safetyDatabase ? [d.safetyDatabase] : [])) : null)} ${t.restore.typeWord(t.deleteWord)}`;
-  const below = action.name === 'confirm-delete' ? typedConfirmRows(deletePrompt, columns) : action.name === 'error' ? 5 : action.name === 'none' ? 0 : 1;
+  const drops =
+    manifest.state === 'done' ? manifest.value.databases.flatMap((d) => (d.safetyDatabase ? [d.safetyDatabase] : [])) : null;
+  const deletePrompt = `${t.details.deleteTitle(id, drops)} ${t.restore.typeWord(t.deleteWord)}`;
+  const actionRows = action.name === 'error' ? 5 : action.name === 'none' ? 0 : 1;
+  const below = action.name === 'confirm-delete' ? typedConfirmRows(deletePrompt, columns) : actionRows;
   const height = Math.max(3, body - 1 - below);
   const maxTop = Math.max(0, lines.length - height);
 
