@@ -117,7 +117,8 @@ describe.skipIf(!available)('menu end to end on PostgreSQL (real binary in tmux,
     await t.type('RESTORE');
     await t.key('Enter');
     s = await t.waitFor('Restore finished', 60_000);
-    expect(s).toMatch(/Safety set \(roll back with it\): \d{8}_\d{6}/);
+    // The outcome names the renamed database (the CLI's rollback advice), not a bare `respaldo restore <set>`.
+    expect(s.replace(/\s+/g, ' ')).toMatch(/Safety copy of inventario: database inventario__pre_restore_\S+ \(listed in set \d{8}_\d{6}\)/);
     expect(checksum('inventario')).toBe(before);
     // The replaced database is kept, with the change made after the backup.
     const safety = cluster.databases().find((n) => n.startsWith('inventario__pre_restore_'));

@@ -39,6 +39,10 @@ describe('restoredSizeEstimate', () => {
       { rawBytes: 1, details: undefined },
       { estimatedRestoredBytes: 1, estimateSource: 'dump-size' },
     ],
+    [
+      { rawBytes: 5e6, format: 'sqlite-db' },
+      { estimatedRestoredBytes: 5e6, estimateSource: 'database-file' },
+    ],
   ])('%j', (entry, out) => expect(restoredSizeEstimate(entry as never)).toEqual(out));
 });
 

@@ -2,8 +2,12 @@
  * Test support for the menu's frame tests (not a test file itself): an in-memory EngineFacade,
  * a render helper with the UI context, and key helpers for ink-testing-library.
  */
+import { EventEmitter } from 'node:events';
 import type { ReactElement } from 'react';
+import { render as inkRender } from 'ink';
 import { render } from 'ink-testing-library';
+import stringWidth from 'string-width';
+import stripAnsi from 'strip-ansi';
 import { RespaldoError } from '../src/core/errors.js';
 import { summaryFromManifest } from '../src/engine/catalog.js';
 import { safetyOf } from '../src/engine/restore.js';
@@ -145,9 +149,10 @@ export class FakeFacade implements EngineFacade {
   }
   async status(): Promise<HeaderStatus> {
     this.record('status');
-    const newest = this.manifests[0];
+    const sets = this.manifests.filter((m) => m.type !== 'pre_restore');
+    const newest = sets[0];
     return {
-      setCount: this.manifests.length,
+      setCount: sets.length,
       newest: newest ? { id: newest.id, startedAt: newest.startedAt } : null,
       lastGood: this.cfg.databases.map((d) => ({ database: d.name, at: this.manifests.find((m) => m.type === 'full' && m.databases.some((x) => x.name === d.name && !x.error))?.startedAt ?? null })),
       lockHolder: null,
@@ -226,6 +231,8 @@ export class FakeFacade implements EngineFacade {
           storedBytes: 12288,
           rawBytes: 40960,
           format: 'sqlite-db',
+          estimatedRestoredBytes: 40960,
+          estimateSource: 'database-file',
         });
         continue;
       }
@@ -262,7 +269,7 @@ export class FakeFacade implements EngineFacade {
       setStartedAt: m.startedAt,
       setStatus: m.status,
       databases,
-      files: null,
+      files: req.files ? { to: req.to ? `${req.to}/files` : `/srv/app/restored/${m.id}`, count: m.files.length, bytes: m.files.reduce((n, f) => n + f.size, 0), symlinks: 0 } : null,
       safety: safety.map(english).join('; '),
       safetyPhrases: safety,
       refusals,
@@ -283,7 +290,7 @@ export class FakeFacade implements EngineFacade {
       setId: plan.setId,
       ok: true,
       safetySetIds: replaced ? ['20261122_120500'] : [],
-      databases: plan.databases.map((d) => ({ name: d.database, ok: true, restoredTo: d.target })),
+      databases: plan.databases.map((d) => ({ name: d.database, ok: true, restoredTo: d.target, ...(d.safety.kind === 'renamed-database' ? { safetyDatabase: d.safety.name } : {}) })),
       filesRestoredTo: null,
       recovered: [],
     };
@@ -391,4 +398,85 @@ export async function waitFrame(lastFrame: () => string | undefined, pred: (f: s
     if (Date.now() > end) throw new Error(`frame did not match within ${ms} ms:\n${f}`);
     await tick(10);
   }
+}
+
+/** A stdout of a given size for frame tests (ink-testing-library's is 100 columns and has no rows). */
+class SizedStdout extends EventEmitter {
+  frames: string[] = [];
+  constructor(
+    readonly columns: number,
+    readonly rows: number,
+  ) {
+    super();
+  }
+  write = (frame: string): void => {
+    this.frames.push(frame);
+  };
+  lastFrame = (): string | undefined => this.frames[this.frames.length - 1];
+}
+
+/** A TTY stdin as ink-testing-library's: `write` hands a chunk to Ink as one read. */
+class SizedStdin extends EventEmitter {
+  isTTY = true;
+  private data: string | null = null;
+  write = (data: string): void => {
+    this.data = data;
+    this.emit('readable');
+    this.emit('data', data);
+  };
+  read = (): string | null => {
+    const d = this.data;
+    this.data = null;
+    return d;
+  };
+  setEncoding(): void {}
+  setRawMode(): void {}
+  resume(): void {}
+  pause(): void {}
+  ref(): void {}
+  unref(): void {}
+}
+
+/** Renders `el` inside the UI context on a terminal of `columns`×`rows` (default 80×24); stdin as ink-testing-library's. */
+export function renderSized(el: ReactElement, opts: { facade?: EngineFacade; lang?: Lang; env?: NodeJS.ProcessEnv; columns?: number; rows?: number } = {}) {
+  const env = opts.env ?? { LANG: 'en_US.UTF-8' };
+  const theme = createTheme(env);
+  const lang = opts.lang ?? 'en';
+  const ctx: UiContextValue = { t: catalogue(lang, theme.unicode), lang, theme, facade: opts.facade ?? new FakeFacade(), now: () => NOW };
+  const stdin = new SizedStdin();
+  const stdout = new SizedStdout(opts.columns ?? 80, opts.rows ?? 24);
+  const stderr = new SizedStdout(opts.columns ?? 80, opts.rows ?? 24);
+  const inst = inkRender(<UiRoot value={ctx}>{el}</UiRoot>, {
+    stdout: stdout as unknown as NodeJS.WriteStream,
+    stderr: stderr as unknown as NodeJS.WriteStream,
+    stdin: stdin as unknown as NodeJS.ReadStream,
+    debug: true,
+    exitOnCtrlC: false,
+    patchConsole: false,
+  });
+  sized.push(inst);
+  return { stdin, stdout, lastFrame: stdout.lastFrame, unmount: inst.unmount, ctx };
+}
+const sized: { unmount: () => void; cleanup: () => void }[] = [];
+
+/** Unmounts what renderSized rendered (call from afterEach with cleanup()). */
+export function cleanupSized(): void {
+  for (const i of sized.splice(0)) {
+    i.unmount();
+    i.cleanup();
+  }
+}
+
+/**
+ * What an 80×24 frame must satisfy: at most `rows` lines and none wider than `columns` (ANSI
+ * codes removed). Returns the problems found (empty when the frame fits).
+ */
+export function frameProblems(frame: string, columns = 80, rows = 24): string[] {
+  const lines = stripAnsi(frame).split('\n');
+  const problems: string[] = [];
+  if (lines.length > rows) problems.push(`${lines.length} lines drawn (at most ${rows})`);
+  lines.forEach((l, i) => {
+    if (stringWidth(l) > columns) problems.push(`line ${i + 1} is ${stringWidth(l)} columns: ${l}`);
+  });
+  return problems;
 }

@@ -1,10 +1,63 @@
 /** Formatting helpers shared by the text reporter and commands. */
 
-export { formatAge, formatBytes, formatDuration } from '../core/format.js';
+import { wrapWords } from '../core/format.js';
+
+export { formatAge, formatBytes, formatDuration, formatLocal, wrapWords } from '../core/format.js';
 
 /** Pads columns to a plain-text table (no colour needed to read it). */
 export function table(rows: string[][]): string {
   const widths: number[] = [];
   for (const r of rows) r.forEach((c, i) => (widths[i] = Math.max(widths[i] ?? 0, c.length)));
   return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ')).join('\n');
+}
+
+/** Columns `table` would take. */
+export function tableWidth(rows: string[][]): number {
+  const widths: number[] = [];
+  for (const r of rows) r.forEach((c, i) => (widths[i] = Math.max(widths[i] ?? 0, c.length)));
+  return widths.reduce((a, b) => a + b, 0) + 2 * Math.max(0, widths.length - 1);
+}
+
+/**
+ * The width text output is folded to: the terminal's columns when stdout is a terminal, null when
+ * it is piped or redirected (then nothing is folded or shortened, so scripts get whole lines).
+ */
+export function outputWidth(): number | null {
+  return process.stdout.isTTY ? Math.max(40, process.stdout.columns || 80) : null;
+}
+
+/**
+ * `table`, with column `wrap` folded within `width` at commas and spaces onto at most `maxLines`
+ * lines per row (the other columns keep their widths); null when that cannot be done without
+ * cutting a word or going past `width`.
+ */
+export function fitTable(rows: string[][], width: number, wrap: number, maxLines = 2): string | null {
+  const widths: number[] = [];
+  for (const r of rows) r.forEach((c, i) => (widths[i] = Math.max(widths[i] ?? 0, c.length)));
+  const others = widths.reduce((a, b, i) => (i === wrap ? a : a + b), 0) + 2 * Math.max(0, widths.length - 1);
+  const room = width - others;
+  const out: string[] = [];
+  for (const r of rows) {
+    const cell = r[wrap] ?? '';
+    if (cell.split(/(?<=,)|\s+/).some((w) => w.length > room)) return null;
+    const folded = wrapWords(cell.replace(/,(?=\S)/g, ', '), room + 1).map((l) => l.replace(/, /g, ','));
+    if (folded.length > maxLines) return null;
+    folded.forEach((part, n) => {
+      const cells = r.map((c, i) => (i === wrap ? part : n === 0 ? c : ''));
+      out.push(cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd());
+    });
+  }
+  return out.join('\n');
+}
+
+/**
+ * Prints `line` folded to `width` at word boundaries (null: as it is); continuation lines are
+ * indented two more than the line's own indent.
+ */
+export function foldLine(line: string, width: number | null): string {
+  if (width === null) return line;
+  return line
+    .split('\n')
+    .map((l) => wrapWords(l, width, ' '.repeat((/^\s*/.exec(l)?.[0].length ?? 0) + 2)).join('\n'))
+    .join('\n');
 }

@@ -26,6 +26,23 @@ export function formatDuration(ms: number): string {
   return `${d} d ${h % 24} h`;
 }
 
+/**
+ * A moment in the operator's local time, as every screen and command shows it: `YYYY-MM-DD HH:MM`
+ * (`short`: `MM-DD HH:MM`; `seconds`: with `:SS`). Unparseable input is returned as it is.
+ */
+export function formatLocal(
+  at: string | Date | null | undefined,
+  opts: { short?: boolean; seconds?: boolean } = {},
+): string {
+  if (!at) return '-';
+  const d = typeof at === 'string' ? new Date(at) : at;
+  if (Number.isNaN(d.getTime())) return String(at);
+  const p = (n: number): string => String(n).padStart(2, '0');
+  const day = `${p(d.getMonth() + 1)}-${p(d.getDate())}`;
+  const time = `${p(d.getHours())}:${p(d.getMinutes())}${opts.seconds ? `:${p(d.getSeconds())}` : ''}`;
+  return `${opts.short ? '' : `${d.getFullYear()}-`}${day} ${time}`;
+}
+
 /** A coarse age: `45 s`, `12 min`, `5 h`, `3 d`. */
 export function formatAge(ms: number): string {
   const s = Math.max(0, Math.floor(ms / 1000));
@@ -35,4 +52,53 @@ export function formatAge(ms: number): string {
   const h = Math.floor(m / 60);
   if (h < 48) return `${h} h`;
   return `${Math.floor(h / 24)} d`;
+}
+
+/**
+ * Folds `text` into lines of at most `width` columns at word boundaries (a word longer than a line
+ * is cut); the wrapped continuation lines of a paragraph start with `indent`. Widths are counted in
+ * code points (the text respaldo prints is Latin script). Explicit newlines start new paragraphs.
+ */
+export function wrapWords(text: string, width: number, indent = ''): string[] {
+  const len = (s: string): number => [...s].length;
+  const out: string[] = [];
+  for (const para of text.split('\n')) {
+    let line = '';
+    let first = true;
+    const push = (): void => {
+      out.push(line.replace(/\s+$/, ''));
+      line = '';
+      first = false;
+    };
+    const lead = (): string => (first ? '' : indent);
+    for (const token of para.split(/(\s+)/)) {
+      if (!token) continue;
+      if (/^\s+$/.test(token)) {
+        if (line.trim() !== '' && len(line) + len(token) < width) line += token;
+        else if (line.trim() !== '') push();
+        else if (first && line === '') line = token.slice(0, Math.max(0, width - 1));
+        continue;
+      }
+      if (line === '' || (first && line.trim() === '')) line = line || lead();
+      if (len(line) + len(token) <= width) {
+        line += token;
+        continue;
+      }
+      if (line.trim() !== '') {
+        push();
+        line = lead();
+      }
+      let rest = [...token];
+      while (len(line) + rest.length > width) {
+        const free = Math.max(1, width - len(line));
+        line += rest.slice(0, free).join('');
+        rest = rest.slice(free);
+        push();
+        line = lead();
+      }
+      line += rest.join('');
+    }
+    if (line.trim() !== '' || first) push();
+  }
+  return out;
 }

@@ -50,23 +50,27 @@ export interface DatabaseRestorePlan extends RestoreStepPlan {
   /** About how large the database will be once restored (an estimate; null when unknown). Always set by planRestore. */
   estimatedRestoredBytes?: number | null;
   /**
-   * Where the estimate comes from: the database's size recorded at backup time; the size of the
+   * Where the estimate comes from: the database's size recorded at backup time; the stored copy is
+   * the database file itself (SQLite: the size is exact); the size of the
    * dump (sets made before sizes were recorded; can be far below the real size); or the size of
    * the kept database a rollback swaps back in.
    */
-  estimateSource?: 'recorded-database-size' | 'dump-size' | 'kept-database';
+  estimateSource?: 'recorded-database-size' | 'database-file' | 'dump-size' | 'kept-database';
   /** A rollback: the kept safety database (`safetyDatabase` of the entry) swapped back in as the live one. */
   swapsBack?: string;
 }
 
 /** Pure: the restored-size estimate of an entry, from the database size its driver recorded at backup time. */
 export function restoredSizeEstimate(
-  entry: Pick<DatabaseEntry, 'rawBytes' | 'details'>,
+  entry: Pick<DatabaseEntry, 'rawBytes' | 'details'> & { format?: string },
 ): Required<Pick<DatabaseRestorePlan, 'estimatedRestoredBytes' | 'estimateSource'>> {
   const d = entry.details ?? {};
   // PostgreSQL records `databaseSizeBytes`, SQL Server `sizeBytes`.
   const recorded = [d['databaseSizeBytes'], d['sizeBytes']].find((v): v is number => typeof v === 'number' && v > 0);
   if (recorded !== undefined) return { estimatedRestoredBytes: recorded, estimateSource: 'recorded-database-size' };
+  // A SQLite copy is the database file: it restores to exactly its size.
+  if (entry.format === 'sqlite-db' || entry.format === 'sqlite-raw')
+    return { estimatedRestoredBytes: entry.rawBytes, estimateSource: 'database-file' };
   return { estimatedRestoredBytes: entry.rawBytes, estimateSource: 'dump-size' };
 }
 
@@ -518,10 +522,16 @@ export async function executeRestore(cfg: LoadedConfig, plan: RestorePlan, repor
         if (journal.length && journalDone) await fsp.rm(journalPath, { force: true });
       }
       if (plan.files && outcome.ok) {
-        reporter.emit({ type: 'item-start', item: 'files', kind: 'restore' });
-        await restoreFiles(dir, m.files, plan.files.to, { setId: m.id, codec: m.codec ?? 'gzip', track: (path) => trackTemp(cfg.backupDir, path) });
+        const total = plan.files.bytes;
+        const t0 = Date.now();
+        let done = 0;
+        reporter.emit({ type: 'item-start', item: 'files', kind: 'restore', totalBytes: total });
+        const onFile = (bytes: number): void =>
+          void reporter.emit({ type: 'item-progress', item: 'files', bytes: (done += bytes), totalBytes: total });
+        const track = (path: string): Promise<() => Promise<void>> => trackTemp(cfg.backupDir, path);
+        await restoreFiles(dir, m.files, plan.files.to, { setId: m.id, codec: m.codec ?? 'gzip', track, onFile });
         outcome.filesRestoredTo = plan.files.to;
-        reporter.emit({ type: 'item-end', item: 'files', ok: true });
+        reporter.emit({ type: 'item-end', item: 'files', ok: true, bytes: done, durationMs: Date.now() - t0 });
       }
     } finally {
       await fsp.rm(scratchRoot, { recursive: true, force: true });
@@ -702,8 +712,19 @@ function checkFileEntries(entries: FileEntry[]): void {
 /**
  * Writes the files of a set into a hidden `.<to>.respaldo-partial-<set>` folder beside `to` and
  * renames it to `to` once complete, so `to` never holds half a restore. `to` may exist if empty.
+ * `onFile` gets the size of each regular file once it is written.
  */
-export async function restoreFiles(setRoot: string, entries: FileEntry[], to: string, opts: { setId: string; codec?: CodecName; track?: (path: string) => Promise<() => Promise<void>> }): Promise<void> {
+export async function restoreFiles(
+  setRoot: string,
+  entries: FileEntry[],
+  to: string,
+  opts: {
+    setId: string;
+    codec?: CodecName;
+    track?: (path: string) => Promise<() => Promise<void>>;
+    onFile?: (bytes: number) => void;
+  },
+): Promise<void> {
   checkFileEntries(entries);
   const partial = join(dirname(to), `.${basename(to)}.respaldo-partial-${opts.setId}`);
   await fsp.mkdir(dirname(to), { recursive: true, mode: 0o700 });
@@ -723,6 +744,7 @@ export async function restoreFiles(setRoot: string, entries: FileEntry[], to: st
       await pipeline(src, decompressorFor(opts.codec ?? 'gzip'), createWriteStream(dest, { flags: 'wx', mode: 0o600 }));
       await fsp.chmod(dest, e.mode & 0o777);
       await fsp.utimes(dest, new Date(e.mtime), new Date(e.mtime));
+      opts.onFile?.(e.size);
     }
     await fsyncTree(partial);
     if (existsSync(to)) await fsp.rmdir(to); // empty (the plan refuses a folder with anything in it)

@@ -1,6 +1,7 @@
 import { existsSync, promises as fsp, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { LoadedConfig, SetSummary } from '../core/types.js';
+import { formatLocal } from '../core/format.js';
 import { listSets } from './catalog.js';
 import { folderSize, freeBytesAt } from './fs-util.js';
 import { readSchedulerState, type SchedulerState } from '../scheduler/state.js';
@@ -81,7 +82,7 @@ export async function getStatus(
   if (existsSync(lockFile)) {
     try {
       const info = JSON.parse(await fsp.readFile(lockFile, 'utf8')) as { pid: number; host: string; purpose: string; startedAt: string };
-      lock = isStale(info) ? { held: false, holder: `stale lock of pid ${info.pid}` } : { held: true, holder: `${info.purpose}, pid ${info.pid} since ${info.startedAt}` };
+      lock = isStale(info) ? { held: false, holder: `stale lock of pid ${info.pid}` } : { held: true, holder: `${info.purpose}, pid ${info.pid} since ${formatLocal(info.startedAt)}` };
     } catch {
       lock = { held: true, holder: 'unreadable lock file' };
     }

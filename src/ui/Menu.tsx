@@ -10,6 +10,7 @@ import { RestoreScreen } from './screens/RestoreScreen.js';
 import { SchedulerScreen } from './screens/SchedulerScreen.js';
 import { SetDetailsScreen } from './screens/SetDetailsScreen.js';
 import { useLoad } from './use-async.js';
+import { useTick } from './use-tick.js';
 import { InterruptContext, type InterruptRegistry } from './use-interrupt.js';
 import { isCtrlC, useKeys } from './use-keys.js';
 import { BodyRowsContext, useScreenSize } from './use-screen-size.js';
@@ -38,7 +39,10 @@ export function Menu({ onExit, initial }: { onExit?: () => void; initial?: Route
   const [stack, setStack] = useState<Route[]>(initial ?? [{ name: 'main' }]);
   const [refresh, setRefresh] = useState(0);
   const route = stack[stack.length - 1]!;
-  const [loaded] = useLoad<HeaderStatus>(() => facade.status(), [refresh, stack.length]);
+  // The header is read again on every screen change, after anything that changes the sets, and
+  // every 30 s (the newest set's age).
+  const tick = useTick(30_000);
+  const [loaded] = useLoad<HeaderStatus>(() => facade.status(), [refresh, stack, tick]);
   const lastStatus = useRef<HeaderStatus | null>(null);
   if (loaded.state === 'done') lastStatus.current = loaded.value;
   const status = loaded.state === 'loading' && lastStatus.current ? { state: 'done' as const, value: lastStatus.current } : loaded;
@@ -90,13 +94,13 @@ export function Menu({ onExit, initial }: { onExit?: () => void; initial?: Route
       screen = <ConfigureScheduleScreen onBack={back} onSaved={reloadHeader} />;
       break;
     case 'list':
-      screen = <ListScreen onBack={back} onOpen={(id) => push({ name: 'details', id })} onRestore={(id) => push({ name: 'restore', setId: id })} />;
+      screen = <ListScreen onBack={back} onOpen={(id) => push({ name: 'details', id })} onRestore={(id) => push({ name: 'restore', setId: id })} onChanged={reloadHeader} />;
       break;
     case 'details':
       screen = <SetDetailsScreen key={route.id} id={route.id} onBack={back} onRestore={(id) => push({ name: 'restore', setId: id })} onDeleted={back} />;
       break;
     case 'restore':
-      screen = <RestoreScreen onBack={back} {...(route.setId ? { initialSetId: route.setId } : {})} />;
+      screen = <RestoreScreen onBack={back} onDone={reloadHeader} {...(route.setId ? { initialSetId: route.setId } : {})} />;
       break;
     case 'scheduler':
       screen = <SchedulerScreen onBack={back} />;

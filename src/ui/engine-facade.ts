@@ -67,7 +67,9 @@ export interface MenuConfig {
 }
 
 export interface HeaderStatus {
+  /** Backup sets, not counting safety (pre_restore) sets. */
   setCount: number;
+  /** The newest set that is not a safety set. */
   newest: { id: string; startedAt: string } | null;
   /** For each configured database, when its newest successful full backup started (null: never). */
   lastGood: { database: string; at: string | null }[];
@@ -145,10 +147,13 @@ export function createEngineFacade(initial: LoadedConfig): EngineFacade {
   return {
     config: () => menuConfig(cfg),
     async status() {
-      const [st, fulls] = await Promise.all([getStatus(cfg), listSets(cfg, { type: 'full' })]);
+      const [st, all] = await Promise.all([getStatus(cfg), listSets(cfg)]);
+      // Safety (pre_restore) sets are not backups the operator made: neither counted nor the newest.
+      const sets = all.filter((x) => x.type !== 'pre_restore');
+      const fulls = all.filter((x) => x.type === 'full');
       return {
-        setCount: st.sets,
-        newest: st.newest ? { id: st.newest.id, startedAt: st.newest.startedAt } : null,
+        setCount: sets.length,
+        newest: sets[0] ? { id: sets[0].id, startedAt: sets[0].startedAt } : null,
         lastGood: cfg.databases.map((d) => ({ database: d.name, at: fulls.find((s) => s.status !== 'failed' && s.databases.includes(d.name))?.startedAt ?? null })),
         lockHolder: st.lock.held ? st.lock.holder : null,
         freeBytes: st.freeBytes,

@@ -1,17 +1,16 @@
 /** Small pure formatters for sizes, durations, ages and dates as the menu prints them. */
 
+import { formatLocal } from '../core/format.js';
+
 export { formatAge, formatBytes, formatDuration } from '../core/format.js';
 
 function pad(n: number): string {
   return String(n).padStart(2, '0');
 }
 
-/** Local time as `YYYY-MM-DD HH:MM` (the operator's clock). */
+/** Local time as `YYYY-MM-DD HH:MM` (the operator's clock; the CLI's formatLocal). */
 export function formatDate(iso: string | Date | null | undefined): string {
-  if (!iso) return '-';
-  const d = typeof iso === 'string' ? new Date(iso) : iso;
-  if (Number.isNaN(d.getTime())) return String(iso);
-  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}`;
+  return formatLocal(iso);
 }
 
 /** Local time as `MM-DD HH:MM`, for narrow tables. */

@@ -1,7 +1,9 @@
 import { createContext, createElement, useCallback, useContext, useLayoutEffect, useMemo, useRef, useState, type MutableRefObject, type ReactNode } from 'react';
 import { useInput, useStdin, type Key } from 'ink';
 
-type Handler = (input: string, key: Key) => void;
+/** Ink's key, plus `chunked`: the key arrived in one write with other keys (a paste, a laggy link). */
+export type ChunkKey = Key & { chunked: boolean };
+type Handler = (input: string, key: ChunkKey) => void;
 interface Entry {
   handler: MutableRefObject<Handler>;
   enabled: MutableRefObject<boolean>;
@@ -17,13 +19,15 @@ const KeyContext = createContext<Dispatcher | null>(null);
  * commit, from a layout effect: each key is handled by the screen and state the previous key
  * left on screen (handlers are swapped in at commit time too), so keys typed ahead, pasted or sent
  * by tmux in a burst are never handled against stale state nor by a screen already replaced.
+ * Ink hands plain text that arrives in one write (a paste, a held key, keys coalesced by a slow
+ * link) as one string: it is split here into one key per character (see splitKeys).
  * Raw mode is only requested when stdin is a TTY (Ink's isRawModeSupported is `undefined`, not
  * false, without one).
  */
 export function KeyRoot({ children }: { children: ReactNode }) {
   const { isRawModeSupported } = useStdin();
   const entries = useRef<Entry[]>([]);
-  const [pending, setPending] = useState<[string, Key][]>([]);
+  const [pending, setPending] = useState<[string, ChunkKey][]>([]);
   const dispatcher = useMemo<Dispatcher>(
     () => ({
       add(entry) {
@@ -41,7 +45,7 @@ export function KeyRoot({ children }: { children: ReactNode }) {
     for (const e of entries.current) if (e.enabled.current) e.handler.current(next[0], next[1]);
     setPending((p) => p.slice(1));
   }, [pending]);
-  const onInput = useCallback((input: string, key: Key) => setPending((p) => [...p, [input, key]]), []);
+  const onInput = useCallback((input: string, key: Key) => setPending((p) => [...p, ...splitKeys(input, key)]), []);
   useInput(onInput, { isActive: isRawModeSupported === true });
   return createElement(KeyContext.Provider, { value: dispatcher }, children);
 }
@@ -67,6 +71,57 @@ export function useKeys(handler: Handler, active = true): void {
       remove();
     };
   }, [dispatcher]);
+}
+
+const NO_KEY: Omit<Key, 'eventType'> = {
+  upArrow: false,
+  downArrow: false,
+  leftArrow: false,
+  rightArrow: false,
+  pageDown: false,
+  pageUp: false,
+  home: false,
+  end: false,
+  return: false,
+  escape: false,
+  ctrl: false,
+  shift: false,
+  tab: false,
+  backspace: false,
+  delete: false,
+  meta: false,
+  super: false,
+  hyper: false,
+  capsLock: false,
+  numLock: false,
+};
+
+/** The key of one character of plain text, as Ink reports the same character written alone. */
+function keyOf(ch: string): [string, Key] {
+  if (ch === '\r') return ['', { ...NO_KEY, return: true }];
+  if (ch === '\t') return ['', { ...NO_KEY, tab: true }];
+  if (ch === '\b') return ['', { ...NO_KEY, backspace: true }];
+  if (ch === '\x7f') return ['', { ...NO_KEY, delete: true }];
+  if (ch === '\n') return ['', { ...NO_KEY }];
+  if (ch < '\x1b') return [String.fromCharCode(ch.charCodeAt(0) + 96), { ...NO_KEY, ctrl: true }];
+  return [ch, { ...NO_KEY, shift: /^[A-Z]$/.test(ch) }];
+}
+
+/**
+ * The keys of one input event in order: an escape sequence or a single character as Ink parsed it,
+ * plain text of several characters (which Ink leaves whole) one key per character, each marked
+ * `chunked`.
+ */
+export function splitKeys(input: string, key?: Key): [string, ChunkKey][] {
+  const chars = [...input];
+  if (chars.length <= 1 || input.includes('\x1b')) {
+    const [i, k] = key ? [input, key] : keyOf(input);
+    return [[i, { ...k, chunked: false }]];
+  }
+  return chars.map((ch) => {
+    const [i, k] = keyOf(ch);
+    return [i, { ...k, chunked: true }];
+  });
 }
 
 /** Enter, Esc, arrows, j/k: the keys of a list. */

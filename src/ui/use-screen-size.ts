@@ -1,5 +1,6 @@
 import { createContext, useContext, useEffect, useState } from 'react';
 import { useStdout } from 'ink';
+import { wrapWords } from '../core/format.js';
 
 /** Terminal size (80×24 when unknown, e.g. in tests), updated on resize. */
 export function useScreenSize(): { columns: number; rows: number } {
@@ -27,4 +28,9 @@ export function useBodyRows(): number {
   const fromMenu = useContext(BodyRowsContext);
   const { rows } = useScreenSize();
   return Math.max(6, fromMenu ?? rows - 8);
+}
+
+/** Rows the help line `text` takes at `columns` (the rule above it not counted). */
+export function helpRows(text: string, columns: number): number {
+  return wrapWords(text, Math.min(columns, 100) - 1).length;
 }

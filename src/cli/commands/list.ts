@@ -4,17 +4,55 @@ import { configuredDatabase } from '../../config/lookup.js';
 import { listDamagedSets, listSets, readManifest } from '../../engine/catalog.js';
 import { EXIT } from '../../core/exit-codes.js';
 import { addCommonOptions, runAction } from '../context.js';
-import { formatBytes, table } from '../format.js';
+import { fitTable, formatBytes, formatLocal, outputWidth, table, tableWidth, wrapWords } from '../format.js';
 
-function localTime(iso: string): string {
-  const d = new Date(iso);
-  const p = (n: number) => String(n).padStart(2, '0');
-  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}`;
+function verifiedText(s: SetSummary, form: 'long' | 'short' | 'word' = 'long'): string {
+  if (!s.lastVerified) return 'never';
+  const word = s.lastVerified.ok ? 'ok' : 'FAILED';
+  return form === 'word' ? word : `${word} ${formatLocal(s.lastVerified.at, { short: form === 'short' })}`;
 }
 
-function verifiedText(s: SetSummary): string {
-  if (!s.lastVerified) return 'never';
-  return `${s.lastVerified.ok ? 'ok' : 'FAILED'} ${localTime(s.lastVerified.at)}`;
+/**
+ * The sets as a table. Piped (`width` null) every column is whole, one line per set. On a terminal
+ * narrower than that: dates lose the year, the FILES count goes and the databases fold at commas
+ * onto a second line; then the verification keeps only its word; then the databases (and on a very
+ * narrow terminal type, size and verification too) go on indented lines under each set. Nothing
+ * is cut inside a word.
+ */
+export function setsTable(sets: SetSummary[], width: number | null): string {
+  const dbsOf = (s: SetSummary): string =>
+    [...s.databases, ...s.failedDatabases.map((d) => `${d}(failed)`)].join(',') || '-';
+  const id = (s: SetSummary): string => s.id + (s.keep ? '*' : '');
+  const rows = [['ID', 'DATE', 'TYPE', 'STATUS', 'DATABASES', 'FILES', 'SIZE', 'VERIFIED']];
+  for (const s of sets) {
+    const size = formatBytes(s.storedBytes);
+    rows.push([id(s), formatLocal(s.startedAt), s.type, s.status, dbsOf(s), String(s.files), size, verifiedText(s)]);
+  }
+  if (width === null || tableWidth(rows) <= width) return table(rows);
+  const narrow = (verified: 'short' | 'word'): string[][] => [
+    ['ID', 'DATE', 'TYPE', 'STATUS', 'SIZE', 'VERIFIED', 'DATABASES'],
+    ...sets.map((s) => {
+      const size = formatBytes(s.storedBytes);
+      const date = formatLocal(s.startedAt, { short: true });
+      return [id(s), date, s.type, s.status, size, verifiedText(s, verified), dbsOf(s)];
+    }),
+  ];
+  const fitted = fitTable(narrow('short'), width, 6) ?? fitTable(narrow('word'), width, 6);
+  if (fitted) return fitted;
+  // The databases (and, when even that is too wide, the rest) on indented lines under each set.
+  const wide = narrow('word').map((r) => r.slice(0, 6));
+  const head = tableWidth(wide) <= width ? wide : narrow('word').map((r) => [r[0]!, r[1]!, r[3]!]);
+  const rest = (s: SetSummary): string =>
+    head === wide
+      ? dbsOf(s)
+      : `${s.type}, ${formatBytes(s.storedBytes)}, verified ${verifiedText(s, 'short')}: ${dbsOf(s)}`;
+  const lines = table(head).split('\n');
+  const out = [lines[0]!];
+  sets.forEach((s, i) => {
+    out.push(lines[i + 1]!);
+    out.push(...wrapWords(rest(s).replace(/,(?=\S)/g, ', '), width - 4).map((l) => `    ${l}`));
+  });
+  return out.join('\n');
 }
 
 export function register(program: Command): void {
@@ -47,12 +85,7 @@ export function register(program: Command): void {
         sayDamaged(io.out);
         return code;
       }
-      const rows = [['ID', 'DATE', 'TYPE', 'STATUS', 'DATABASES', 'FILES', 'SIZE', 'VERIFIED']];
-      for (const s of sets) {
-        const dbs = [...s.databases, ...s.failedDatabases.map((d) => `${d}(failed)`)].join(',') || '-';
-        rows.push([s.id + (s.keep ? '*' : ''), localTime(s.startedAt), s.type, s.status, dbs, String(s.files), formatBytes(s.storedBytes), verifiedText(s)]);
-      }
-      io.out(table(rows));
+      io.out(setsTable(sets, outputWidth()));
       io.out(`${sets.length} set(s) in ${cfg.backupDir}${sets.some((s) => s.keep) ? '  (* = kept, never pruned automatically)' : ''}`);
       sayDamaged(io.out);
       return code;
@@ -68,7 +101,8 @@ export function register(program: Command): void {
         return;
       }
       io.out(`Set ${m.id}  type ${m.type}  status ${m.status}`);
-      io.out(`  started ${m.startedAt}  completed ${m.completedAt}  host ${m.host}  respaldo ${m.tool.version}`);
+      const [started, completed] = [m.startedAt, m.completedAt].map((at) => formatLocal(at, { seconds: true }));
+      io.out(`  started ${started}  completed ${completed}  host ${m.host}  respaldo ${m.tool.version}`);
       if (m.description) io.out(`  description: ${m.description}`);
       if (m.restoreOf) io.out(`  safety copy taken before restoring set ${m.restoreOf}`);
       for (const d of m.databases) {

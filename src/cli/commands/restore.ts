@@ -2,31 +2,37 @@ import type { Command } from 'commander';
 import { RefusedError } from '../../core/errors.js';
 import { EXIT } from '../../core/exit-codes.js';
 import { english } from '../../core/phrases.js';
-import { executeRestore, planRestore, selectionPhrases, type RestoreOutcome, type RestorePlan } from '../../engine/restore.js';
+import { executeRestore, planRestore, selectionPhrases, type RestorePlan } from '../../engine/restore.js';
 import type { DatabaseRestorePlan } from '../../engine/restore.js';
+import { rollbackLines } from '../../engine/rollback-advice.js';
 import { addCommonOptions, collect, runAction, type CommandIO } from '../context.js';
-import { formatBytes } from '../format.js';
+import { foldLine, formatBytes, formatLocal, outputWidth } from '../format.js';
 
 export const CONFIRM_WORD = 'RESTORE';
 
-export function printRestorePlan(io: CommandIO, plan: RestorePlan): void {
+/**
+ * The plan in operator words, starting with which set was chosen and why; on a terminal each line is
+ * folded to its width at word boundaries (piped, lines are left whole).
+ */
+export function printRestorePlan(io: CommandIO, plan: RestorePlan, width: number | null = outputWidth()): void {
+  const out = (line: string): void => io.out(foldLine(line, width));
   const chosen = plan.selection ? selectionPhrases(plan.selection) : [];
-  for (const [i, p] of chosen.entries()) io.out(`${i ? '  ' : ''}${english(p)}`);
-  io.out(`Restore plan for set ${plan.setId} (${plan.setType}, ${plan.setStatus}, taken ${plan.setStartedAt})`);
-  io.out(`  1. verify the stored files against the manifest (md5 + sha256); stop on any mismatch`);
+  for (const [i, p] of chosen.entries()) out(`${i ? '  ' : ''}${english(p)}`);
+  out(`Restore plan for set ${plan.setId} (${plan.setType}, ${plan.setStatus}, taken ${formatLocal(plan.setStartedAt)})`);
+  out(`  1. verify the stored files against the manifest (md5 + sha256); stop on any mismatch`);
   for (const d of plan.databases) {
-    io.out(`\n  database ${d.database} (${d.engine}) -> ${d.target}`);
-    io.out(`    ${d.replaces ? `REPLACES the current database${d.state.exists ? ` (${formatBytes(d.state.sizeBytes)})` : ' (it does not exist now)'}` : 'side by side: nothing is replaced'}`);
-    io.out(`    ${sizeLine(d)}`);
-    for (const [i, s] of d.steps.entries()) io.out(`    ${i + 1}. ${s}`);
-    io.out(`    safety: ${d.safety.kind === 'pre-restore-set' ? 'a pre_restore backup set is taken first' : d.safety.kind === 'renamed-database' ? `the live database is kept as ${d.safety.name}` : d.safety.reason}`);
-    io.out(`    roll back: ${d.rollback}`);
-    if (d.state.inUseBy.length) io.out(`    in use by: ${d.state.inUseBy.join(', ')}`);
+    out(`\n  database ${d.database} (${d.engine}) -> ${d.target}`);
+    out(`    ${d.replaces ? `REPLACES the current database${d.state.exists ? ` (${formatBytes(d.state.sizeBytes)})` : ' (it does not exist now)'}` : 'side by side: nothing is replaced'}`);
+    out(`    ${sizeLine(d)}`);
+    for (const [i, s] of d.steps.entries()) out(`    ${i + 1}. ${s}`);
+    out(`    safety: ${d.safety.kind === 'pre-restore-set' ? 'a pre_restore backup set is taken first' : d.safety.kind === 'renamed-database' ? `the live database is kept as ${d.safety.name}` : d.safety.reason}`);
+    out(`    roll back: ${d.rollback}`);
+    if (d.state.inUseBy.length) out(`    in use by: ${d.state.inUseBy.join(', ')}`);
   }
-  if (plan.files) io.out(`\n  files: ${plan.files.count} file(s) and ${plan.files.symlinks} symlink(s), ${formatBytes(plan.files.bytes)}, into ${plan.files.to} (never over live files)`);
-  io.out(`\n  safety copy: ${plan.safety}`);
-  for (const w of plan.warnings) io.out(`  warning: ${w}`);
-  for (const r of plan.refusals) io.out(`  REFUSED: ${r.message}\n    hint: ${r.hint}`);
+  if (plan.files) out(`\n  files: ${plan.files.count} file(s) and ${plan.files.symlinks} symlink(s), ${formatBytes(plan.files.bytes)}, into ${plan.files.to} (never over live files)`);
+  out(`\n  safety copy: ${plan.safety}`);
+  for (const w of plan.warnings) out(`  warning: ${w}`);
+  for (const r of plan.refusals) out(`  REFUSED: ${r.message}\n    hint: ${r.hint}`);
 }
 
 /** The plan's size line: stored size and the estimated size once restored, saying where the estimate comes from. */
@@ -36,29 +42,10 @@ export function sizeLine(d: DatabaseRestorePlan): string {
   const source =
     d.estimateSource === 'recorded-database-size'
       ? 'estimate: the database size when the backup was taken'
-      : 'estimate from the dump size: this set recorded no database size, so the restored database may be much larger';
+      : d.estimateSource === 'database-file'
+        ? 'the size of the stored database file'
+        : 'estimate from the dump size: this set recorded no database size, so the restored database may be much larger';
   return `stored ${formatBytes(d.storedBytes)}, ${about} once restored (${source})`;
-}
-
-/** How to undo a finished restore, per database, in operator words. */
-export function rollbackLines(plan: RestorePlan, outcome: RestoreOutcome): string[] {
-  const lines: string[] = [];
-  const copied = outcome.databases.filter((d) => d.ok && !d.safetyDatabase && plan.databases.find((p) => p.database === d.name)?.replaces);
-  const fileSet = outcome.safetySetIds.find((id) => id);
-  if (copied.length && fileSet) lines.push(`Safety copy: set ${fileSet}. To roll back: respaldo restore ${fileSet} ${copied.map((d) => `--db ${d.name}`).join(' ')} --yes`);
-  const listedIn = outcome.safetySetIds[outcome.safetySetIds.length - 1];
-  for (const d of outcome.databases.filter((x) => x.safetyDatabase)) {
-    const step = plan.databases.find((p) => p.database === d.name);
-    const how = listedIn ? `respaldo restore ${listedIn} --db ${d.name} --yes` : (step?.rollback ?? 'rename it back');
-    const where = `database ${d.safetyDatabase} (listed in set ${listedIn ?? '-'})`;
-    lines.push(`Safety copy of ${d.name}: ${where}. To roll back: ${how}`);
-  }
-  const ok = (name: string) => outcome.databases.some((o) => o.name === name && o.ok);
-  for (const d of plan.databases.filter((p) => p.swapsBack && ok(p.database))) {
-    const again = `${d.swapsBack} is the live database again`;
-    lines.push(`Rolled back ${d.database}: ${again}; set ${plan.setId} no longer lists it.`);
-  }
-  return lines;
 }
 
 export function register(program: Command): void {
@@ -108,7 +95,7 @@ export function register(program: Command): void {
         for (const d of outcome.databases) io.out(`${d.ok ? 'restored' : 'FAILED  '} ${d.name}${d.restoredTo ? ` -> ${d.restoredTo}` : ''}${d.safetyDatabase ? ` (previous kept as ${d.safetyDatabase})` : ''}${d.error ? `: ${d.error}${d.hint ? `\n  hint: ${d.hint}` : ''}` : ''}`);
         if (outcome.filesRestoredTo) io.out(`files restored into ${outcome.filesRestoredTo}`);
         for (const r of outcome.recovered) io.out(`recovered: ${r}`);
-        for (const line of rollbackLines(plan, outcome)) io.out(line);
+        for (const line of rollbackLines(plan, outcome)) io.out(foldLine(line, outputWidth()));
       }
       return outcome.ok ? EXIT.ok : EXIT.failed;
     }),

@@ -58,7 +58,7 @@ export function Header({ model, width }: { model: HeaderModel; width: number }) 
   const { t, theme } = useUi();
   const shown = model.warnings.slice(0, MAX_WARNINGS);
   return (
-    <Box flexDirection="column">
+    <Box flexDirection="column" flexShrink={0}>
       <Text wrap="truncate-end">
         <Text bold color={theme.colors.accent}>
           {t.appName}

@@ -26,7 +26,7 @@ export function ProgressBar({ p, now, width = 80 }: { p: ItemProgress; now: numb
   const barW = Math.max(10, Math.min(30, width - 64));
   const arrow = theme.unicode ? '→' : '->';
   const bytes =
-    p.state === 'ok' && p.storedBytes !== undefined
+    p.state === 'ok' && p.storedBytes !== undefined && p.kind !== 'restore'
       ? `${formatBytes(p.totalBytes ?? p.bytes)} ${arrow} ${formatBytes(p.storedBytes)}`
       : p.totalBytes
         ? `${formatBytes(p.bytes)}/${formatBytes(p.totalBytes)}`

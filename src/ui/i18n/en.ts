@@ -72,6 +72,8 @@ export const en = {
     retentionForm: '↑↓ field · type digits · Enter done · Esc cancel',
     scheduler: 'q or Ctrl-C stop after the current job · Esc back when stopped',
     catchUp: 'Enter run the catch-up and start · s skip it and start · Esc back',
+    confirmScroll: 'Type the word, then Enter · ↑↓ PgUp PgDn scroll · Esc cancel',
+    doneScroll: '↑↓ PgUp PgDn scroll · Enter or Esc back',
   },
 
   main: {
@@ -190,6 +192,9 @@ export const en = {
     willReplace: 'Will replace',
     willCreate: 'Will create',
     sizeLabel: 'size',
+    estimate: (size: string, source: string | undefined) =>
+      `about ${size} once restored (${source === 'recorded-database-size' ? 'database size when backed up' : source === 'database-file' ? 'the stored database file' : 'estimate from the dump size'})`,
+    swapsBackLine: (kept: string, size: string) => `rolls back: ${kept} (about ${size}) becomes live again`,
     current: (s: string) => `now ${s}`,
     safety: 'Safety copy',
     safetyYes: (what: string) => `before anything is replaced, a safety backup set of ${what} is taken`,
@@ -214,6 +219,12 @@ export const en = {
     closeNo: 'No: leave them connected and go back (nothing is restored)',
     closeYes: 'Yes: close them at the swap, then show the plan again',
     willTerminate: (db: string, n: number) => `You chose to close ${n === 1 ? 'the session' : `the ${n} sessions`} connected to ${db} at the swap.`,
+    scrollRows: (from: number, to: number, total: number) =>
+      `lines ${from}-${to} of ${total} · ↑↓ PgUp PgDn to see the rest`,
+    safetyDatabase: (db: string, safety: string, set: string) =>
+      `Safety copy of ${db}: database ${safety} (listed in set ${set})`,
+    rolledBack: (db: string, kept: string, set: string) =>
+      `Rolled back ${db}: ${kept} is the live database again; set ${set} no longer lists it`,
   },
 
   schedule: {

@@ -55,7 +55,7 @@ export const es: Catalogue = {
 
   help: {
     main: '↑↓/j k mover · 1-6 elegir · Enter seleccionar · q salir',
-    list: '↑↓ mover · Enter detalles · f filtrar · v verificar · r restaurar · d borrar · Esc volver',
+    list: '↑↓ · Enter ver · f filtrar · v verificar · r restaurar · d borrar · Esc volver',
     details: '↑↓ desplazar · v verificar · p proteger · r restaurar · d borrar · Esc volver',
     checkboxForm: '↑↓ mover · Espacio marcar · ←→ cambiar · Enter empezar · Esc volver',
     running: 'Trabajando… Ctrl-C para interrumpir (no se guarda nada a medias)',
@@ -71,6 +71,8 @@ export const es: Catalogue = {
     retentionForm: '↑↓ campo · escriba dígitos · Enter listo · Esc cancelar',
     scheduler: 'q o Ctrl-C parar tras la tarea en curso · Esc volver una vez parado',
     catchUp: 'Enter ejecutar la recuperación y empezar · s omitirla y empezar · Esc volver',
+    confirmScroll: 'Escriba la palabra y pulse Enter · ↑↓ RePág AvPág desplazar · Esc cancelar',
+    doneScroll: '↑↓ RePág AvPág desplazar · Enter o Esc para volver',
   },
 
   main: {
@@ -189,6 +191,9 @@ export const es: Catalogue = {
     willReplace: 'Sustituirá',
     willCreate: 'Creará',
     sizeLabel: 'tamaño',
+    estimate: (size: string, source: string | undefined) =>
+      `unos ${size} una vez restaurada (${source === 'recorded-database-size' ? 'tamaño de la base al copiarla' : source === 'database-file' ? 'el archivo de la base copiado' : 'estimación por el tamaño del volcado'})`,
+    swapsBackLine: (kept: string, size: string) => `revierte: ${kept} (unos ${size}) vuelve a estar en uso`,
     current: (s: string) => `ahora ${s}`,
     safety: 'Copia de seguridad',
     safetyYes: (what: string) => `antes de sustituir nada se hace una copia de seguridad de ${what}`,
@@ -213,6 +218,12 @@ export const es: Catalogue = {
     closeNo: 'No: dejarlas conectadas y volver (no se restaura nada)',
     closeYes: 'Sí: cerrarlas en el intercambio y mostrar de nuevo el plan',
     willTerminate: (db: string, n: number) => `Ha elegido cerrar ${n === 1 ? 'la sesión conectada' : `las ${n} sesiones conectadas`} a ${db} en el intercambio.`,
+    scrollRows: (from: number, to: number, total: number) =>
+      `líneas ${from}-${to} de ${total} · ↑↓ RePág AvPág para ver el resto`,
+    safetyDatabase: (db: string, safety: string, set: string) =>
+      `Copia de seguridad de ${db}: base de datos ${safety} (en la copia ${set})`,
+    rolledBack: (db: string, kept: string, set: string) =>
+      `${db} revertida: ${kept} vuelve a ser la base de datos en uso; la copia ${set} ya no la incluye`,
   },
 
   schedule: {

@@ -76,7 +76,7 @@ export function setColumns(t: UiContextValue['t'], sets: SetSummary[], width: nu
  * the database filter; v verifies, r restores from, d deletes (after typing the delete word) the
  * selected set.
  */
-export function ListScreen({ onBack, onOpen, onRestore, initialFilter }: { onBack: () => void; onOpen: (id: string) => void; onRestore: (id: string) => void; initialFilter?: string }) {
+export function ListScreen({ onBack, onOpen, onRestore, onChanged, initialFilter }: { onBack: () => void; onOpen: (id: string) => void; onRestore: (id: string) => void; onChanged?: () => void; initialFilter?: string }) {
   const ui = useUi();
   const { t, theme, facade, now } = ui;
   const { columns } = useScreenSize();
@@ -105,6 +105,7 @@ export function ListScreen({ onBack, onOpen, onRestore, initialFilter }: { onBac
     setAction({ name: 'busy', text: t.details.deleting });
     try {
       await facade.deleteSet(id);
+      onChanged?.();
       setAction({ name: 'message', ok: true, text: t.list.deleted(id) });
       reload();
     } catch (error) {
@@ -138,31 +139,33 @@ export function ListScreen({ onBack, onOpen, onRestore, initialFilter }: { onBac
   );
 
   const cols = setColumns(t, list, columns, true);
+  const footer = (
+    <Box flexDirection="column">
+      {action.name === 'busy' ? <Text>{action.text}</Text> : null}
+      {action.name === 'message' ? (
+        <Text color={action.ok ? theme.colors.ok : theme.colors.error} bold>
+          {action.text}
+        </Text>
+      ) : null}
+      {action.name === 'error' ? <ErrorBox error={action.error} /> : null}
+      {action.name === 'confirm-delete' ? (
+        <TypedConfirm
+          word={t.deleteWord}
+          prompt={`${t.details.deleteTitle(action.id, action.safetySet ? null : [])} ${t.restore.typeWord(t.deleteWord)}`}
+          onCancel={() => setAction({ name: 'none' })}
+          onConfirm={() => void remove(action.id)}
+        />
+      ) : null}
+    </Box>
+  );
 
   return (
-    <Screen title={t.list.title} help={action.name === 'confirm-delete' ? t.help.confirm : t.help.list}>
+    <Screen title={t.list.title} help={action.name === 'confirm-delete' ? t.help.confirm : t.help.list} footer={footer}>
       <Text color={theme.colors.muted}>{filter ? t.list.filter(filter) : t.list.noFilter}</Text>
       {sets.state === 'loading' ? <Text>{t.common.loading}</Text> : null}
       {sets.state === 'error' ? <ErrorBox error={sets.error} /> : null}
       {sets.state === 'done' && list.length === 0 ? <Text>{filter ? t.list.emptyFilter(filter) : t.list.empty}</Text> : null}
       {list.length > 0 ? <Table columns={cols} rows={setRows(list, ui, now(), shortDates(columns))} index={nav.index} height={height} footer={t.list.rows} /> : null}
-      <Box flexDirection="column">
-        {action.name === 'busy' ? <Text>{action.text}</Text> : null}
-        {action.name === 'message' ? (
-          <Text color={action.ok ? theme.colors.ok : theme.colors.error} bold>
-            {action.text}
-          </Text>
-        ) : null}
-        {action.name === 'error' ? <ErrorBox error={action.error} /> : null}
-        {action.name === 'confirm-delete' ? (
-          <TypedConfirm
-            word={t.deleteWord}
-            prompt={`${t.details.deleteTitle(action.id, action.safetySet ? null : [])} ${t.restore.typeWord(t.deleteWord)}`}
-            onCancel={() => setAction({ name: 'none' })}
-            onConfirm={() => void remove(action.id)}
-          />
-        ) : null}
-      </Box>
     </Screen>
   );
 }

@@ -8,16 +8,17 @@ import { Screen } from '../components/Screen.js';
 import { SelectList } from '../components/SelectList.js';
 import { Table } from '../components/Table.js';
 import { TextField } from '../components/TextField.js';
-import { TypedConfirm } from '../components/TypedConfirm.js';
-import { english, type Phrase } from '../../core/phrases.js';
+import { Rows, ScrollRows, scrollWindow } from '../components/Rows.js';
+import { TypedConfirm, typedConfirmRows } from '../components/TypedConfirm.js';
 import type { RestoreOutcome, RestorePlan } from '../engine-facade.js';
-import { say } from '../i18n/index.js';
+import { foldText, type Row } from '../fold.js';
+import { outcomeRows, planRows, refusalRows } from './restore-rows.js';
 import { formatBytes, formatDate } from '../format.js';
 import { useInterrupt } from '../use-interrupt.js';
 import { editText, isCtrlC, isDown, isUp, useKeys } from '../use-keys.js';
 import { useListNavigation } from '../use-list-navigation.js';
 import { useProgress } from '../use-progress.js';
-import { useBodyRows, useScreenSize } from '../use-screen-size.js';
+import { helpRows, useBodyRows, useScreenSize } from '../use-screen-size.js';
 import { useTick } from '../use-tick.js';
 import { useUi } from '../use-ui.js';
 import { setColumns, setRows, shortDates } from './ListScreen.js';
@@ -42,9 +43,9 @@ type Step =
  * Progress follows, then the outcome with the safety set id to roll back to. One PostgreSQL
  * database restored side by side may be limited to some of its tables (the CLI's --table).
  */
-export function RestoreScreen({ onBack, initialSetId }: { onBack: () => void; initialSetId?: string }) {
+export function RestoreScreen({ onBack, onDone, initialSetId }: { onBack: () => void; onDone?: () => void; initialSetId?: string }) {
   const ui = useUi();
-  const { t, lang, theme, facade, now } = ui;
+  const { t, theme, facade, now } = ui;
   const { columns } = useScreenSize();
   const body = useBodyRows();
   const [step, setStep] = useState<Step>(initialSetId ? { name: 'items' } : { name: 'set' });
@@ -60,6 +61,8 @@ export function RestoreScreen({ onBack, initialSetId }: { onBack: () => void; in
   const [tableCursor, setTableCursor] = useState(0);
   const [plan, setPlan] = useState<RestorePlan | null>(null);
   const [busy, setBusy] = useState<string | null>(null);
+  /** First row of the plan (or of the outcome) shown when it does not fit. */
+  const [scrollTop, setScrollTop] = useState(0);
   const abort = useRef<AbortController | null>(null);
   const { reporter, progress, reset } = useProgress();
   const height = Math.max(3, body - 3);
@@ -74,7 +77,7 @@ export function RestoreScreen({ onBack, initialSetId }: { onBack: () => void; in
     try {
       const m = await facade.readManifest(id);
       setManifest(m);
-      const restorable = m.databases.filter((d) => !d.error && d.file);
+      const restorable = m.databases.filter((d) => !d.error && (d.file || d.safetyDatabase));
       setPicked([...restorable.map(() => restorable.length === 1), false, false]);
       setCursor(0);
       setStep({ name: 'items' });
@@ -94,7 +97,7 @@ export function RestoreScreen({ onBack, initialSetId }: { onBack: () => void; in
       );
   }, []);
 
-  const restorable = manifest ? manifest.databases.filter((d) => !d.error && d.file) : [];
+  const restorable = manifest ? manifest.databases.filter((d) => !d.error && (d.file || d.safetyDatabase)) : [];
   // Rows after the databases: the files (when the set has any), then the roles choice (when a
   // PostgreSQL database of the set stored its roles).
   const filesRow = manifest && manifest.files.length > 0 ? restorable.length : -1;
@@ -113,6 +116,7 @@ export function RestoreScreen({ onBack, initialSetId }: { onBack: () => void; in
     if (!manifest) return;
     setStep({ name: 'plan' });
     setPlan(null);
+    setScrollTop(0);
     setBusy(t.restore.planning);
     try {
       const p = await facade.planRestore({
@@ -140,10 +144,12 @@ export function RestoreScreen({ onBack, initialSetId }: { onBack: () => void; in
     setStep({ name: 'running', interruptWarned: false });
     try {
       const outcome = await facade.executeRestore(plan, reporter, abort.current.signal);
+      setScrollTop(0);
       setStep({ name: 'outcome', outcome });
     } catch (error) {
       setStep({ name: 'error', error, back: 'plan' });
     }
+    onDone?.();
   };
 
   useInterrupt(() => {
@@ -153,6 +159,54 @@ export function RestoreScreen({ onBack, initialSetId }: { onBack: () => void; in
   }, step.name === 'running');
 
   const confirming = step.name === 'plan' && plan !== null && plan.refusals.length === 0;
+  const layout = scrollLayout();
+
+  /**
+   * The rows of the plan or the outcome and the lines left for them: the body minus what must stay
+   * visible (prompt, refusals, closing sessions, progress bars) and a help line folded in two.
+   */
+  function scrollLayout(): { rows: Row[]; height: number; footer: Row[][]; help: string } {
+    const width = columns;
+    if (step.name === 'plan') {
+      const closing = plan && plan.options.terminateConnections ? connectedSessions(plan) : [];
+      const warn = closing.map((d) =>
+        foldText(t.restore.willTerminate(d.database, d.state.inUseBy.length), width, {
+          bold: true,
+          color: theme.colors.warn,
+        }),
+      );
+      const refusals = (plan?.refusals ?? []).map((r) => refusalRows(r, ui, width));
+      const rows = plan ? planRows(plan, ui, width) : [];
+      const fixed =
+        warn.flat().length +
+        refusals.reduce((n, r) => n + r.length + 2, 0) +
+        (confirming ? 1 + typedConfirmRows(t.restore.typeWord(t.confirmWord), width) : 0) +
+        (busy ? 1 : 0);
+      const help0 = confirming ? t.help.confirm : t.help.done;
+      const fits = Math.max(3, body - fixed - (helpRows(help0, columns) - 1));
+      const help = rows.length > fits ? (confirming ? t.help.confirmScroll : t.help.doneScroll) : help0;
+      const height = Math.max(3, body - fixed - (helpRows(help, columns) - 1));
+      return { rows, height, footer: [...warn, ...refusals], help };
+    }
+    if (step.name === 'outcome') {
+      const rows = outcomeRows(step.outcome, plan, ui, width);
+      const bars = progress.items.reduce((n, p) => n + (p.state === 'failed' && p.error ? (p.hint ? 3 : 2) : 1), 0);
+      const height = Math.max(3, body - bars - 1 - (helpRows(t.help.doneScroll, columns) - 1));
+      return { rows, height, footer: [], help: rows.length > height ? t.help.doneScroll : t.help.done };
+    }
+    return { rows: [], height: 0, footer: [], help: '' };
+  }
+
+  /** ↑↓ (and j/k when nothing is typed), PgUp/PgDn move the window over the plan or the outcome. */
+  const scroll = (input: string, key: Parameters<Parameters<typeof useKeys>[0]>[1], typing: boolean): boolean => {
+    const w = scrollWindow(layout.rows.length, layout.height, scrollTop);
+    const up = key.upArrow || (!typing && input === 'k');
+    const down = key.downArrow || (!typing && input === 'j');
+    const by = up ? -1 : down ? 1 : key.pageUp ? -w.shown : key.pageDown ? w.shown : 0;
+    if (!by) return false;
+    setScrollTop(Math.max(0, Math.min(w.maxTop, w.top + by)));
+    return true;
+  };
 
   useKeys(
     (input, key) => {
@@ -175,7 +229,7 @@ export function RestoreScreen({ onBack, initialSetId }: { onBack: () => void; in
           if (isUp(input, key)) return setCursor((c) => Math.max(0, c - 1));
           if (isDown(input, key)) return setCursor((c) => Math.min(itemRows - 1, c + 1));
           if (input === ' ') return setPicked((p) => p.map((v, i) => (i === cursor ? !v : v)));
-          if (input === 'a') return setPicked((p) => p.map((_, i) => i < restorable.length));
+          if (input === 'a') return setPicked((p) => p.map((_, i) => i < restorable.length || i === filesRow));
           if (key.return) {
             if (chosenDbs.length === 0 && !chosenFiles) return setProblem(t.restore.nothingPicked);
             setProblem(null);
@@ -222,7 +276,8 @@ export function RestoreScreen({ onBack, initialSetId }: { onBack: () => void; in
           return;
         }
         case 'plan': {
-          if (key.escape) return setStep({ name: 'target' });
+          if (scroll(input, key, confirming)) return;
+          if (key.escape && !confirming) return setStep({ name: 'target' });
           return;
         }
         case 'sessions': {
@@ -237,6 +292,7 @@ export function RestoreScreen({ onBack, initialSetId }: { onBack: () => void; in
           return;
         }
         case 'outcome':
+          if (scroll(input, key, false)) return;
           if (key.escape || key.return) return onBack();
           return;
         case 'error':
@@ -247,7 +303,6 @@ export function RestoreScreen({ onBack, initialSetId }: { onBack: () => void; in
           return;
       }
     },
-    !confirming,
   );
 
   const title = t.restore.title;
@@ -318,7 +373,16 @@ export function RestoreScreen({ onBack, initialSetId }: { onBack: () => void; in
     // Rows per database for its sessions, leaving room for the text and the question below them.
     const perDb = Math.max(2, Math.floor((body - 10) / Math.max(1, connected.length)));
     return (
-      <Screen title={t.restore.sessionsTitle} help={t.help.sessions}>
+      <Screen
+        title={t.restore.sessionsTitle}
+        help={t.help.sessions}
+        footer={
+          <Box flexDirection="column" marginTop={1}>
+            <Text bold>{t.restore.closeQuestion}</Text>
+            <SelectList items={[t.restore.closeNo, t.restore.closeYes]} index={step.choice} />
+          </Box>
+        }
+      >
         <Text wrap="wrap">{t.restore.sessionsIntro}</Text>
         {connected.map((d) => {
           const all = d.state.inUseBy;
@@ -344,35 +408,39 @@ export function RestoreScreen({ onBack, initialSetId }: { onBack: () => void; in
           );
         })}
         <Text wrap="wrap">{t.restore.sessionsRisk}</Text>
-        <Box flexDirection="column" marginTop={1}>
-          <Text bold>{t.restore.closeQuestion}</Text>
-          <SelectList items={[t.restore.closeNo, t.restore.closeYes]} index={step.choice} />
-        </Box>
       </Screen>
     );
   }
 
   if (step.name === 'plan') {
-    const closing = plan && plan.options.terminateConnections ? connectedSessions(plan) : [];
-    return (
-      <Screen title={t.restore.planTitle} help={confirming ? t.help.confirm : t.help.done}>
-        {busy ? <Text>{busy}</Text> : null}
-        {plan ? <PlanView plan={plan} /> : null}
-        {plan && plan.refusals.length > 0
-          ? plan.refusals.map((r, i) => (
-              <ErrorBox key={i} error={{ message: say(lang, r.phrases?.message, r.message, theme.unicode), hint: say(lang, r.phrases?.hint, r.hint, theme.unicode) }} />
-            ))
-          : null}
-        {closing.map((d) => (
-          <Text key={d.database} bold color={theme.colors.warn} wrap="wrap">
-            {t.restore.willTerminate(d.database, d.state.inUseBy.length)}
-          </Text>
-        ))}
+    const footer = (
+      <>
+        {layout.footer.map((rows, i) =>
+          plan && i >= layout.footer.length - plan.refusals.length ? (
+            <Box
+              key={i}
+              flexDirection="column"
+              borderStyle={theme.border}
+              borderColor={theme.colors.error}
+              paddingX={1}
+            >
+              <Rows rows={rows} />
+            </Box>
+          ) : (
+            <Rows key={i} rows={rows} />
+          ),
+        )}
         {confirming ? (
           <Box marginTop={1}>
             <TypedConfirm word={t.confirmWord} prompt={t.restore.typeWord(t.confirmWord)} onCancel={() => setStep({ name: 'target' })} onConfirm={() => void execute()} />
           </Box>
         ) : null}
+      </>
+    );
+    return (
+      <Screen title={t.restore.planTitle} help={layout.help} footer={footer}>
+        {busy ? <Text>{busy}</Text> : null}
+        {plan ? <ScrollRows rows={layout.rows} height={layout.height} top={scrollTop} /> : null}
       </Screen>
     );
   }
@@ -393,48 +461,11 @@ export function RestoreScreen({ onBack, initialSetId }: { onBack: () => void; in
     );
   }
 
-  const o = step.outcome;
   return (
-    <Screen title={o.ok ? t.restore.outcomeOk : t.restore.outcomeFailed} help={t.help.done}>
+    <Screen title={step.outcome.ok ? t.restore.outcomeOk : t.restore.outcomeFailed} help={layout.help}>
       {bars}
       <Box flexDirection="column" marginTop={1}>
-        {o.databases.map((d) => (
-          <Box key={d.name} flexDirection="column">
-            <Text color={d.ok ? theme.colors.ok : theme.colors.error} bold wrap="truncate-end">
-              {d.ok ? t.common.status.ok : t.common.status.failed} {d.name}
-              {d.ok && d.restoredTo ? ` ${theme.unicode ? '→' : '->'} ${d.restoredTo}` : ''}
-              {d.error ? `: ${d.error}` : ''}
-            </Text>
-            {d.hint ? <Text wrap="truncate-end">{'  '}{t.common.hint}: {d.hint}</Text> : null}
-          </Box>
-        ))}
-        {o.filesRestoredTo ? (
-          <Text color={theme.colors.ok} wrap="truncate-end">
-            {t.common.status.ok} {t.details.files} {theme.unicode ? '→' : '->'} {o.filesRestoredTo}
-          </Text>
-        ) : null}
-        {o.safetySetIds.map((id) => (
-          <Box key={id} flexDirection="column" marginTop={1}>
-            <Text bold>
-              {t.restore.safetySet}: {id}
-            </Text>
-            <Text>
-              {'  '}
-              {t.restore.rollback}:
-            </Text>
-            {rollbackLines(plan, id, t.restore.rollbackCmd(id)).map((line, i) => (
-              <Text key={i} wrap="wrap">
-                {'    '}
-                {line}
-              </Text>
-            ))}
-          </Box>
-        ))}
-        {o.recovered.map((r, i) => (
-          <Text key={i} color={theme.colors.warn} wrap="truncate-end">
-            {t.common.status.warn}: {r}
-          </Text>
-        ))}
+        <ScrollRows rows={layout.rows} height={layout.height} top={scrollTop} />
       </Box>
     </Screen>
   );
@@ -460,79 +491,13 @@ export function mayCloseSessions(plan: RestorePlan): boolean {
   return connectedSessions(plan).length > 0 && plan.refusals.length > 0 && plan.refusals.every((r) => r.kind === 'sessions');
 }
 
-/**
- * How to roll back to a safety set, in the engine's words with the real set id in place of its
- * placeholder (`<pre_restore set id>`); the plain restore command when the engine says nothing.
- */
-export function rollbackLines(plan: RestorePlan | null, safetyId: string, fallback: string): string[] {
-  const lines = (plan?.databases ?? []).filter((d) => d.replaces && /<[^>]*set id>/.test(d.rollback)).map((d) => d.rollback.replace(/<[^>]*set id>/g, safetyId));
-  return lines.length ? lines : [fallback];
-}
-
-/** The plan: source set, each target (replaced or created) with sizes, the safety copy, how to roll back. */
+/** The whole plan, folded to the terminal's width (see planRows). */
 export function PlanView({ plan }: { plan: RestorePlan }) {
-  const { t, lang, theme } = useUi();
-  const text = (p: Phrase | undefined, english: string) => say(lang, p, english, theme.unicode);
-  const arrow = theme.unicode ? '→' : '->';
+  const ui = useUi();
+  const { columns } = useScreenSize();
   return (
     <Box flexDirection="column">
-      <Text wrap="truncate-end">
-        {t.restore.from}: <Text bold>{plan.setId}</Text> ({formatDate(plan.setStartedAt)}, {t.common.setType[plan.setType] ?? plan.setType}, {t.common.status[plan.setStatus as 'completed'] ?? plan.setStatus})
-      </Text>
-      {plan.databases.map((d) => (
-        <Box key={d.database} flexDirection="column">
-          <Text wrap="truncate-end">
-            {'  '}
-            <Text bold color={d.replaces ? theme.colors.warn : theme.colors.ok}>
-              {d.replaces ? t.restore.willReplace : t.restore.willCreate}
-            </Text>{' '}
-            {d.database} {arrow} {d.target}
-          </Text>
-          <Text color={theme.colors.muted} wrap="truncate-end">
-            {'    '}
-            {t.restore.sizeLabel} {formatBytes(d.rawBytes)}
-            {d.state.exists && d.state.sizeBytes !== null ? ` (${t.restore.current(formatBytes(d.state.sizeBytes))})` : ''}
-          </Text>
-          {plan.databases.length === 1
-            ? d.steps.map((s, i) => (
-                <Box key={i} paddingLeft={4}>
-                  <Text color={theme.colors.muted} wrap="wrap">
-                    {i + 1}. {text(d.stepPhrases?.[i], s)}
-                  </Text>
-                </Box>
-              ))
-            : null}
-        </Box>
-      ))}
-      {plan.files ? (
-        <Text wrap="truncate-end">
-          {'  '}
-          <Text bold color={theme.colors.ok}>
-            {t.restore.willCreate}
-          </Text>{' '}
-          {t.details.files} ({plan.files.count}, {formatBytes(plan.files.bytes)}) {arrow} {plan.files.to}
-        </Text>
-      ) : null}
-      <Text wrap="wrap">
-        <Text bold>{t.restore.safety}: </Text>
-        {plan.databases.some((d) => d.replaces) ? (plan.safetyPhrases ? plan.safetyPhrases.map((p) => text(p, english(p))).join('; ') : plan.safety) : t.restore.safetyNone}
-      </Text>
-      {plan.databases.length > 0 ? (
-        <Box flexDirection="column">
-          <Text bold>{t.restore.rollback}:</Text>
-          {plan.databases.map((d) => (
-            <Text key={d.database} wrap="truncate-end">
-              {'  '}
-              {d.database}: {text(d.rollbackPhrase, d.rollback)}
-            </Text>
-          ))}
-        </Box>
-      ) : null}
-      {plan.warnings.map((w, i) => (
-        <Text key={i} color={theme.colors.warn} wrap="truncate-end">
-          {t.common.status.warn}: {text(plan.warningPhrases?.[i], w)}
-        </Text>
-      ))}
+      <Rows rows={planRows(plan, ui, columns)} />
     </Box>
   );
 }

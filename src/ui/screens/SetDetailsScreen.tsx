@@ -4,13 +4,13 @@ import type { Manifest } from '../../core/types.js';
 import { silentReporter } from '../../core/events.js';
 import { ErrorBox } from '../components/ErrorBox.js';
 import { Screen } from '../components/Screen.js';
-import { TypedConfirm } from '../components/TypedConfirm.js';
+import { TypedConfirm, typedConfirmRows } from '../components/TypedConfirm.js';
 import type { VerifyReport } from '../engine-facade.js';
 import { formatBytes, formatDate, formatDuration } from '../format.js';
 import { statusColor } from '../theme.js';
 import { useLoad } from '../use-async.js';
 import { isCtrlC, isDown, isUp, useKeys } from '../use-keys.js';
-import { useBodyRows } from '../use-screen-size.js';
+import { useBodyRows, useScreenSize } from '../use-screen-size.js';
 import { useUi, type UiContextValue } from '../use-ui.js';
 
 export interface Line {
@@ -81,6 +81,7 @@ export function SetDetailsScreen({ id, onBack, onRestore, onDeleted }: { id: str
   const ui = useUi();
   const { t, theme, facade } = ui;
   const body = useBodyRows();
+  const { columns } = useScreenSize();
   const [manifest] = useLoad(() => facade.readManifest(id), [id]);
   const [keep, setKeepState] = useState<boolean | null>(null);
   useEffect(() => {
@@ -93,7 +94,11 @@ export function SetDetailsScreen({ id, onBack, onRestore, onDeleted }: { id: str
   const [action, setAction] = useState<Action>({ name: 'none' });
   const verify = action.name === 'verified' ? action.result : null;
   const lines = manifest.state === 'done' ? manifestLines(manifest.value, ui, verify, keep) : [];
-  const below = action.name === 'confirm-delete' ? 4 : action.name === 'error' ? 5 : action.name === 'none' ? 0 : 1;
+  const drops =
+    manifest.state === 'done' ? manifest.value.databases.flatMap((d) => (d.safetyDatabase ? [d.safetyDatabase] : [])) : null;
+  const deletePrompt = `${t.details.deleteTitle(id, drops)} ${t.restore.typeWord(t.deleteWord)}`;
+  const actionRows = action.name === 'error' ? 5 : action.name === 'none' ? 0 : 1;
+  const below = action.name === 'confirm-delete' ? typedConfirmRows(deletePrompt, columns) : actionRows;
   const height = Math.max(3, body - 1 - below);
   const maxTop = Math.max(0, lines.length - height);
 
@@ -147,8 +152,23 @@ export function SetDetailsScreen({ id, onBack, onRestore, onDeleted }: { id: str
   );
 
   const shownTop = Math.min(top, maxTop);
+  const footer = (
+    <>
+      {action.name === 'busy' ? <Text>{action.text}</Text> : null}
+      {action.name === 'verified' ? (
+        <Text bold color={action.result.ok ? theme.colors.ok : theme.colors.error}>
+          {action.result.ok ? t.details.verifyOk(action.result.files.length) : t.details.verifyBad(action.result.files.filter((f) => !f.ok).length)}
+        </Text>
+      ) : null}
+      {action.name === 'kept' ? <Text color={theme.colors.ok}>{action.keep ? t.details.kept : t.details.unkept}</Text> : null}
+      {action.name === 'error' ? <ErrorBox error={action.error} /> : null}
+      {action.name === 'confirm-delete' ? (
+        <TypedConfirm word={t.deleteWord} prompt={deletePrompt} onCancel={() => setAction({ name: 'none' })} onConfirm={() => void remove()} />
+      ) : null}
+    </>
+  );
   return (
-    <Screen title={t.details.title(manifest.state === 'done' ? manifest.value.id : id)} help={action.name === 'confirm-delete' ? t.help.confirm : t.help.details}>
+    <Screen title={t.details.title(manifest.state === 'done' ? manifest.value.id : id)} help={action.name === 'confirm-delete' ? t.help.confirm : t.help.details} footer={footer}>
       {manifest.state === 'loading' ? <Text>{t.common.loading}</Text> : null}
       {manifest.state === 'error' ? <ErrorBox error={manifest.error} /> : null}
       <Box flexDirection="column">
@@ -164,17 +184,6 @@ export function SetDetailsScreen({ id, onBack, onRestore, onDeleted }: { id: str
           </Text>
         ) : null}
       </Box>
-      {action.name === 'busy' ? <Text>{action.text}</Text> : null}
-      {action.name === 'verified' ? (
-        <Text bold color={action.result.ok ? theme.colors.ok : theme.colors.error}>
-          {action.result.ok ? t.details.verifyOk(action.result.files.length) : t.details.verifyBad(action.result.files.filter((f) => !f.ok).length)}
-        </Text>
-      ) : null}
-      {action.name === 'kept' ? <Text color={theme.colors.ok}>{action.keep ? t.details.kept : t.details.unkept}</Text> : null}
-      {action.name === 'error' ? <ErrorBox error={action.error} /> : null}
-      {action.name === 'confirm-delete' ? (
-        <TypedConfirm word={t.deleteWord} prompt={`${t.details.deleteTitle(id, manifest.state === 'done' ? manifest.value.databases.flatMap((d) => (d.safetyDatabase ? [d.safetyDatabase] : [])) : null)} ${t.restore.typeWord(t.deleteWord)}`} onCancel={() => setAction({ name: 'none' })} onConfirm={() => void remove()} />
-      ) : null}
     </Screen>
   );
 }

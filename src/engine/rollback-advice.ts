@@ -1,0 +1,74 @@
+import type { Phrase } from '../core/phrases.js';
+import type { RestoreOutcome, RestorePlan } from './restore.js';
+
+/**
+ * How to undo a finished restore, one entry per kind of safety copy (pure; the CLI prints it in
+ * English with rollbackLines, the menu in the operator's language):
+ * - `restore-set`: the replaced databases were copied into a pre_restore set; restoring them from
+ *   it (`command`) puts them back.
+ * - `renamed-database`: a server database was kept renamed as `safetyDatabase` (listed in the
+ *   pre_restore set `listedIn`); `how` restores that set, which swaps the kept database back in
+ *   (the engine's own rollback words when no set lists it).
+ * - `rolled-back`: this restore was itself a rollback: `keptDatabase` is live again and set `setId`
+ *   no longer lists it.
+ */
+export type RollbackAdvice =
+  | { kind: 'restore-set'; setId: string; databases: string[]; command: string }
+  | {
+      kind: 'renamed-database';
+      database: string;
+      safetyDatabase: string;
+      listedIn: string | null;
+      how: string;
+      howPhrase?: Phrase;
+    }
+  | { kind: 'rolled-back'; database: string; keptDatabase: string; setId: string };
+
+export function rollbackAdvice(plan: RestorePlan, outcome: RestoreOutcome): RollbackAdvice[] {
+  const advice: RollbackAdvice[] = [];
+  const copied = outcome.databases.filter(
+    (d) => d.ok && !d.safetyDatabase && plan.databases.find((p) => p.database === d.name)?.replaces,
+  );
+  const fileSet = outcome.safetySetIds.find((id) => id);
+  if (copied.length && fileSet) {
+    const databases = copied.map((d) => d.name);
+    advice.push({
+      kind: 'restore-set',
+      setId: fileSet,
+      databases,
+      command: `respaldo restore ${fileSet} ${databases.map((d) => `--db ${d}`).join(' ')} --yes`,
+    });
+  }
+  for (const d of outcome.databases) {
+    if (!d.safetyDatabase) continue;
+    const step = plan.databases.find((p) => p.database === d.name);
+    const listedIn = outcome.safetySetIds[outcome.safetySetIds.length - 1] ?? null;
+    advice.push({
+      kind: 'renamed-database',
+      database: d.name,
+      safetyDatabase: d.safetyDatabase,
+      listedIn,
+      ...(listedIn
+        ? { how: `respaldo restore ${listedIn} --db ${d.name} --yes` }
+        : { how: step?.rollback ?? 'rename it back', ...(step?.rollbackPhrase ? { howPhrase: step.rollbackPhrase } : {}) }),
+    });
+  }
+  const ok = (name: string): boolean => outcome.databases.some((o) => o.name === name && o.ok);
+  for (const d of plan.databases) {
+    if (d.swapsBack && ok(d.database))
+      advice.push({ kind: 'rolled-back', database: d.database, keptDatabase: d.swapsBack, setId: plan.setId });
+  }
+  return advice;
+}
+
+/** rollbackAdvice in operator words (English), one line per entry. */
+export function rollbackLines(plan: RestorePlan, outcome: RestoreOutcome): string[] {
+  return rollbackAdvice(plan, outcome).map((a) =>
+    a.kind === 'restore-set'
+      ? `Safety copy: set ${a.setId}. To roll back: ${a.command}`
+      : a.kind === 'renamed-database'
+        ? `Safety copy of ${a.database}: database ${a.safetyDatabase} (listed in set ${a.listedIn ?? '-'}). ` +
+          `To roll back: ${a.how}`
+        : `Rolled back ${a.database}: ${a.keptDatabase} is the live database again; set ${a.setId} no longer lists it.`,
+  );
+}

@@ -1,0 +1,160 @@
+/**
+ * CLI text output at the terminal's width: `list` and the restore plan fold at word boundaries to
+ * the columns they are given (a terminal), and stay whole, one line per set, when piped. Times are
+ * the operator's local time. One run of the real binary in an 80-column tmux pane.
+ */
+import { execFileSync } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+import type { SetSummary } from '../src/core/types.js';
+import { formatLocal, wrapWords } from '../src/core/format.js';
+import { setsTable } from '../src/cli/commands/list.js';
+import { printRestorePlan } from '../src/cli/commands/restore.js';
+import type { CommandIO } from '../src/cli/context.js';
+import { foldLine } from '../src/cli/format.js';
+import { runCli } from './helpers/cli.js';
+import { makeTmpDir, writeConfig } from './helpers/tmp.js';
+import { startCliInTmux } from './helpers/tty.js';
+import { FakeFacade } from './ui-fake-facade.js';
+
+function summary(id: string, over: Partial<SetSummary> = {}): SetSummary {
+  return {
+    id,
+    type: 'full',
+    status: 'completed',
+    description: null,
+    startedAt: '2026-11-22T10:00:00.000Z',
+    completedAt: '2026-11-22T10:00:04.000Z',
+    databases: ['users', 'inventario', 'auditoria'],
+    failedDatabases: [],
+    files: 12,
+    storedBytes: 1234567,
+    job: null,
+    keep: false,
+    lastVerified: { at: '2026-11-22T11:00:00.000Z', ok: true },
+    path: `/srv/backups/${id}`,
+    ...over,
+  };
+}
+
+const SETS = [
+  summary('20261122_100000', { keep: true }),
+  summary('20261121_100000', {
+    status: 'partial',
+    failedDatabases: ['reportes_historicos'],
+    lastVerified: { at: '2026-11-21T11:00:00.000Z', ok: false },
+  }),
+  summary('20261120_100000', { type: 'pre_restore', databases: ['users'], lastVerified: null }),
+];
+
+describe('wrapWords', () => {
+  it.each([
+    ['hello world this is a test', 11, '  ', ['hello world', '  this is a', '  test']],
+    ['averyveryverylongword and more', 10, '', ['averyveryv', 'erylongwor', 'd and more']],
+    ['short', 80, '', ['short']],
+    ['a\nb c d', 3, '', ['a', 'b c', 'd']],
+  ])('%j at %i', (text, width, indent, expected) => {
+    expect(wrapWords(text, width, indent)).toEqual(expected);
+  });
+});
+
+describe('list at a width', () => {
+  it('piped: one whole line per set, full local dates, the FILES column', () => {
+    const lines = setsTable(SETS, null).split('\n');
+    expect(lines).toHaveLength(4);
+    expect(lines[0]).toMatch(/^ID\s+DATE\s+TYPE\s+STATUS\s+DATABASES\s+FILES\s+SIZE\s+VERIFIED$/);
+    expect(lines[1]).toContain(formatLocal('2026-11-22T10:00:00.000Z'));
+    expect(lines[1]).toContain('users,inventario,auditoria');
+    expect(lines[2]).toContain('reportes_historicos(failed)');
+  });
+
+  it.each([80, 60])('at %i columns: no line is wider, no name is cut, every set id is there', (width) => {
+    const text = setsTable(SETS, width);
+    for (const l of text.split('\n')) expect(l.length, l).toBeLessThanOrEqual(width);
+    for (const s of SETS) expect(text).toContain(s.id);
+    const words = text.split(/[\s,]+/);
+    for (const name of ['users', 'inventario', 'auditoria', 'reportes_historicos(failed)'])
+      expect(words).toContain(name);
+    expect(text).toContain(formatLocal('2026-11-22T10:00:00.000Z', { short: true }));
+    if (process.env.SHOW_FRAMES) console.log(text);
+  });
+
+  it('typical sets at 80 columns: one line each, databases folded at a comma at most once', () => {
+    const typical = [summary('20261122_100000'), summary('20261121_100000', { databases: ['users'] })];
+    const lines = setsTable(typical, 80).split('\n');
+    for (const l of lines) expect(l.length, l).toBeLessThanOrEqual(80);
+    expect(lines.length).toBeLessThanOrEqual(1 + 2 * typical.length);
+    expect(lines[1]).toMatch(/^20261122_100000 /);
+  });
+
+  it('a wide terminal gets the whole table unchanged', () => {
+    expect(setsTable(SETS, 200)).toBe(setsTable(SETS, null));
+  });
+});
+
+describe('the restore plan at a width', () => {
+  async function planText(width: number | null): Promise<string> {
+    const facade = new FakeFacade();
+    const plan = await facade.planRestore({
+      setId: '20261122_100000',
+      databases: ['users', 'inventario', 'auditoria'],
+      files: true,
+    });
+    const lines: string[] = [];
+    printRestorePlan(
+      { out: (l: string) => lines.push(l) } as unknown as CommandIO,
+      {
+        ...plan,
+        warnings: [
+          'the set was taken by respaldo 0.0.9 with another engine version; the restored database may need an upgrade step',
+        ],
+      },
+      width,
+    );
+    return lines.join('\n');
+  }
+
+  it('folds at word boundaries at 80 columns and shows the set time in local time', async () => {
+    const text = await planText(80);
+    for (const l of text.split('\n')) expect(l.length, l).toBeLessThanOrEqual(80);
+    expect(text).toContain(`taken ${formatLocal('2026-11-22T10:00:00.000Z')}`);
+    expect(text).not.toContain('2026-11-22T10:00:00');
+    // Folding only ever replaces a space by a line break and an indent.
+    expect(text.replace(/\s+/g, ' ')).toBe((await planText(null)).replace(/\s+/g, ' '));
+  });
+
+  it('keeps lines whole when piped', async () => {
+    expect((await planText(null)).split('\n').some((l) => l.length > 80)).toBe(true);
+  });
+
+  it('foldLine indents continuation lines under their own line', () => {
+    expect(foldLine('    roll back: respaldo restore <pre_restore set id> --db users --yes', 40)).toBe(
+      '    roll back: respaldo restore\n      <pre_restore set id> --db users\n      --yes',
+    );
+  });
+});
+
+describe('list in a real 80-column terminal', () => {
+  it('no line is wider than the terminal (wrapped lines joined), and piped output is whole', async () => {
+    execFileSync('tmux', ['-V']);
+    const dir = makeTmpDir('respaldo-width-');
+    const setup = writeConfig(dir);
+    for (let i = 0; i < 2; i++) expect((await runCli(['create', '--config', setup.configFile])).code).toBe(0);
+    const piped = await runCli(['list', '--config', setup.configFile]);
+    expect(piped.code).toBe(0);
+    expect(piped.stdout.split('\n').filter((l) => /^\d{8}_\d{6}/.test(l))).toHaveLength(2);
+    // `show` gives local times, not the manifest's UTC ISO strings.
+    const shown = await runCli(['show', 'latest', '--config', setup.configFile]);
+    expect(shown.stdout).toMatch(/started \d{4}-\d\d-\d\d \d\d:\d\d:\d\d {2}completed \d{4}-\d\d-\d\d \d\d:\d\d:\d\d/);
+    expect(shown.stdout).not.toMatch(/\d{4}-\d\d-\d\dT\d\d:\d\d/);
+    const tty = startCliInTmux(['list', '--config', setup.configFile], dir, { width: 80, height: 30 });
+    try {
+      expect(await tty.exitCode()).toBe(0);
+      const joined = execFileSync('tmux', ['capture-pane', '-p', '-J', '-t', tty.name], { encoding: 'utf8' });
+      expect(joined).toMatch(/set\(s\) in/);
+      for (const l of joined.split('\n')) expect(l.trimEnd().length, l).toBeLessThanOrEqual(80);
+      expect(joined.match(/^\d{8}_\d{6}/gm)).toHaveLength(2);
+    } finally {
+      tty.kill();
+    }
+  }, 60_000);
+});

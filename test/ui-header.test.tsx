@@ -1,0 +1,73 @@
+/**
+ * The menu header counts the operator's backup sets (not the safety sets a restore takes) and is
+ * read again on every screen and after anything that changes the sets.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterEach, describe, expect, it } from 'vitest';
+import { cleanup } from 'ink-testing-library';
+import { silentReporter } from '../src/core/events.js';
+import { loadConfig } from '../src/config/load.js';
+import { createEngineFacade } from '../src/ui/engine-facade.js';
+import { Menu } from '../src/ui/Menu.js';
+import { FakeFacade, KEY, manifestFor, press, renderUi, type, waitFrame } from './ui-fake-facade.js';
+
+let dir: string | undefined;
+afterEach(() => {
+  cleanup();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+  dir = undefined;
+});
+
+describe('header status from the real engine', () => {
+  it('a safety set taken by an in-place restore is neither counted nor the newest', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'respaldo-header-'));
+    const db = new Database(join(dir, 'users.db'));
+    db.exec('CREATE TABLE users (id INTEGER PRIMARY KEY, v TEXT)');
+    db.close();
+    const file = join(dir, 'backup_config.json');
+    writeFileSync(
+      file,
+      JSON.stringify({ backupDir: 'backups', databases: [{ name: 'users', engine: 'sqlite', path: 'users.db' }] }),
+    );
+    const facade = createEngineFacade(await loadConfig({ configPath: file }));
+    const m = await facade.createBackup({ databases: ['users'], type: 'full', files: false }, silentReporter);
+    const plan = await facade.planRestore({ setId: m.id, databases: ['users'], files: false });
+    const outcome = await facade.executeRestore(plan, silentReporter);
+    expect(outcome.safetySetIds).toHaveLength(1);
+    expect((await facade.listSets()).map((s) => s.type).sort()).toEqual(['full', 'pre_restore']);
+    const st = await facade.status();
+    expect(st.setCount).toBe(1);
+    expect(st.newest?.id).toBe(m.id);
+  });
+});
+
+describe('header in the menu', () => {
+  it('deleting a set from the list updates the count at once', async () => {
+    const facade = new FakeFacade();
+    const { lastFrame, stdin } = renderUi(<Menu />, { facade });
+    await waitFrame(lastFrame, (x) => x.includes('3 sets'));
+    await press(stdin, '3');
+    await waitFrame(lastFrame, (x) => x.includes('20261122_100000'));
+    await press(stdin, 'd');
+    await waitFrame(lastFrame, (x) => x.includes('Type DELETE'));
+    await type(stdin, 'DELETE');
+    await press(stdin, KEY.enter);
+    await waitFrame(lastFrame, (x) => x.includes('Deleted 20261122_100000') && x.includes('2 sets'));
+  });
+
+  it('a set made elsewhere shows up when the operator moves to another screen', async () => {
+    const facade = new FakeFacade();
+    const { lastFrame, stdin } = renderUi(<Menu />, { facade });
+    await waitFrame(lastFrame, (x) => x.includes('3 sets'));
+    await press(stdin, '3');
+    await waitFrame(lastFrame, (x) => x.includes('20261122_100000'));
+    await press(stdin, KEY.enter);
+    await waitFrame(lastFrame, (x) => x.includes('Backup set 20261122_100000'));
+    facade.manifests.unshift(manifestFor('20261122_113000', { startedAt: '2026-11-22T11:30:00.000Z' }));
+    await press(stdin, KEY.esc);
+    await waitFrame(lastFrame, (x) => x.includes('4 sets') && x.includes('newest 30 min ago'));
+  });
+});
