@@ -47,8 +47,8 @@ export function guardStdio(withStdin = false): void {
 
 /**
  * Takes SIGHUP for a process that does not run a command (the menu): the terminal is marked
- * closed, as it is when the menu's input ends. Listeners that libraries added at import time (when-exit re-raises the signal and
- * would end the process before anything is cleaned up) are removed.
+ * closed, as it is when the menu's input ends. Listeners that libraries added at import time
+ * (when-exit re-raises the signal and would end the process before anything is cleaned up) are removed.
  */
 export function watchHangup(): void {
   for (const l of process.listeners('SIGHUP')) process.off('SIGHUP', l);
