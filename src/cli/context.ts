@@ -1,12 +1,14 @@
 import { Option, type Command } from 'commander';
 import { createInterface } from 'node:readline/promises';
-import { RespaldoError, UsageError, asOperatorError } from '../core/errors.js';
+import { InterruptedError, RespaldoError, UsageError, asOperatorError } from '../core/errors.js';
 import { EXIT } from '../core/exit-codes.js';
 import type { Reporter } from '../core/events.js';
 import type { LoadedConfig } from '../core/types.js';
 import { loadConfig } from '../config/load.js';
+import { writeLog } from '../engine/log.js';
 import { maskSecrets } from '../exec/spawn.js';
 import { JsonLinesReporter, TextReporter } from './reporters.js';
+import { TERMINAL_CLOSED_LOG, exitNow, guardStdio, markTerminalClosed, terminalClosed } from './terminal.js';
 
 export interface GlobalOptions {
   config?: string;
@@ -61,12 +63,16 @@ export function makeSignal(quitOnSecond: boolean): AbortSignal {
   const ac = new AbortController();
   let count = 0;
   const onSignal = (sig: NodeJS.Signals) => {
+    // SIGHUP: the terminal is gone. It stops the run like Ctrl-C, but never counts as the second
+    // press that quits at once (a hang-up often comes twice: from the shell and from the kernel).
+    if (sig === 'SIGHUP' && ac.signal.aborted) return markTerminalClosed();
     count++;
     if (count === 1) {
       process.stderr.write(`\nrespaldo: ${sig} received, stopping safely (nothing partial is kept).${quitOnSecond ? ' Press Ctrl-C again to quit at once.' : ''}\n`);
       ac.abort(new Error(sig));
+      if (sig === 'SIGHUP') markTerminalClosed();
     } else if (quitOnSecond) {
-      process.exit(EXIT.interrupted);
+      exitNow(EXIT.interrupted);
     } else {
       process.stderr.write(`respaldo: still stopping safely; a restore is never cut off mid-way (the target is left as it was). Please wait.\n`);
     }
@@ -77,6 +83,8 @@ export function makeSignal(quitOnSecond: boolean): AbortSignal {
     for (const l of process.listeners(sig)) process.off(sig, l);
     process.on(sig, onSignal);
   }
+  // A write that found the terminal gone (EIO) stops the run as a SIGHUP does.
+  terminalClosed.addEventListener('abort', () => ac.signal.aborted || onSignal('SIGHUP'), { once: true });
   return ac.signal;
 }
 
@@ -108,9 +116,13 @@ export function runAction<A extends unknown[]>(handler: (io: CommandIO, opts: Gl
       signal: makeSignal(cmd.name() !== 'restore'),
       confirmWord: async (prompt, word) => {
         if (!process.stdin.isTTY) throw new UsageError('Confirmation needs a terminal.', 'Pass --yes to confirm from a script.');
+        guardStdio(true);
         const rl = createInterface({ input: process.stdin, output: process.stderr });
         try {
-          const answer = await rl.question(`${prompt} `);
+          const answer = await rl.question(`${prompt} `, { signal: io.signal }).catch((err: unknown) => {
+            if (!io.signal.aborted) throw err;
+            throw new InterruptedError('Interrupted at the confirmation; nothing was changed.');
+          });
           return answer.trim() === word;
         } finally {
           rl.close();
@@ -122,6 +134,11 @@ export function runAction<A extends unknown[]>(handler: (io: CommandIO, opts: Gl
       process.exitCode = code ?? EXIT.ok;
     } catch (err) {
       process.exitCode = reportError(err, json);
+    }
+    if (terminalClosed.aborted && process.exitCode === EXIT.interrupted && cached) {
+      const cfg = await cached.catch(() => null);
+      const fields = { command: cmd.name(), reason: 'terminal closed', message: TERMINAL_CLOSED_LOG };
+      if (cfg) writeLog(cfg.backupDir, 'interrupted', fields, cfg.secrets);
     }
   };
 }

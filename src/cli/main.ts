@@ -1,4 +1,6 @@
 import { main } from './program.js';
+import { exitWhenFlushed, guardStdio } from './terminal.js';
 
+guardStdio();
 const code = await main(process.argv.slice(2));
-process.exit(code);
+await exitWhenFlushed(code);

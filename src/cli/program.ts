@@ -10,6 +10,7 @@ import { register as registerRestore } from './commands/restore.js';
 import { register as registerSchedule } from './commands/schedule.js';
 import { register as registerVerify } from './commands/verify.js';
 import { reportError } from './context.js';
+import { guardStdio, terminalClosed, watchHangup } from './terminal.js';
 
 /** The message printed when the menu is asked for without a terminal. */
 export const NO_TTY_MESSAGE =
@@ -66,7 +67,9 @@ export async function main(argv: string[]): Promise<number> {
     // opened only on a real terminal, so a CI variable left in an operator's shell must not blank it.
     delete process.env.CI;
     const { runMenu } = await import('../ui/app.js');
-    return runMenu(menu);
+    watchHangup();
+    guardStdio(true);
+    return runMenu({ ...menu, terminalClosed });
   }
   const program = buildProgram();
   try {

@@ -2,6 +2,7 @@ import { render } from 'ink';
 import { EXIT } from '../core/exit-codes.js';
 import { isRespaldoError } from '../core/errors.js';
 import { loadConfig } from '../config/load.js';
+import { writeLog } from '../engine/log.js';
 import { createEngineFacade, type EngineFacade } from './engine-facade.js';
 import { catalogue, detectLang, type Lang } from './i18n/index.js';
 import { Menu } from './Menu.js';
@@ -12,6 +13,11 @@ import type { UiContextValue } from './use-ui.js';
 export interface MenuOptions {
   configPath?: string;
   lang?: 'en' | 'es';
+  /**
+   * Aborted when the terminal goes away (a dropped SSH session): the running backup, restore or
+   * scheduler stops as for Ctrl-C (nothing half-done, lock released), the log says so, the menu closes.
+   */
+  terminalClosed?: AbortSignal;
 }
 
 /** The strings, theme and facade the menu runs with, from the environment and options. */
@@ -19,6 +25,50 @@ export function uiContext(facade: EngineFacade, env: NodeJS.ProcessEnv, lang?: L
   const theme = createTheme(env);
   const l = detectLang(env, lang);
   return { t: catalogue(l, theme.unicode), lang: l, theme, facade, now: () => new Date() };
+}
+
+export interface HangupAwareFacade {
+  facade: EngineFacade;
+  running: Set<Promise<unknown>>;
+}
+
+/**
+ * The facade as the menu runs it: work that takes a signal (a backup, a restore) and the scheduler
+ * also stop when `closed` aborts. `running` holds what has not settled yet.
+ */
+export function stopOnHangup(facade: EngineFacade, closed: AbortSignal): HangupAwareFacade {
+  const running = new Set<Promise<unknown>>();
+  const track = <T,>(p: Promise<T>): Promise<T> => {
+    running.add(p);
+    const settled = (): void => void running.delete(p);
+    p.then(settled, settled);
+    return p;
+  };
+  // Not AbortSignal.any: on Node 20 its signal can be collected while a long restore still needs it.
+  const both = (signal?: AbortSignal): AbortSignal => {
+    const ac = new AbortController();
+    const abort = (): void => ac.abort(new Error('terminal closed'));
+    if (closed.aborted || signal?.aborted) abort();
+    closed.addEventListener('abort', abort, { once: true });
+    signal?.addEventListener('abort', abort, { once: true });
+    return ac.signal;
+  };
+  const wrapped: EngineFacade = {
+    ...facade,
+    createBackup: (req, reporter, signal) => track(facade.createBackup(req, reporter, both(signal))),
+    executeRestore: (plan, reporter, signal) => track(facade.executeRestore(plan, reporter, both(signal))),
+    verifySet: (id, reporter) => track(facade.verifySet(id, reporter)),
+    async startScheduler(listener) {
+      const handle = await track(facade.startScheduler(listener));
+      // Twice: the first stop lets the running job finish, the second aborts it safely.
+      const abort = (): void => void (handle.stop(), handle.stop());
+      track(handle.done);
+      if (closed.aborted) abort();
+      else closed.addEventListener('abort', abort, { once: true });
+      return handle;
+    },
+  };
+  return { facade: wrapped, running };
 }
 
 const ALT_SCREEN_ON = '\x1b[?1049h';
@@ -46,7 +96,9 @@ export async function runMenu(opts: MenuOptions): Promise<number> {
     process.stderr.write(`${t.common.error}: ${err.message}\n${err.hint ? `${t.common.hint}: ${err.hint}\n` : ''}`);
     return err.exitCode;
   }
-  const ctx = uiContext(facade, env, opts.lang);
+  const closed = opts.terminalClosed ?? new AbortController().signal;
+  const guarded = stopOnHangup(facade, closed);
+  const ctx = uiContext(guarded.facade, env, opts.lang);
   process.stdout.write(ALT_SCREEN_ON);
   try {
     const app = render(
@@ -55,9 +107,18 @@ export async function runMenu(opts: MenuOptions): Promise<number> {
       </UiRoot>,
       { exitOnCtrlC: false, patchConsole: true },
     );
+    const onHangup = async (): Promise<void> => {
+      const interrupted = guarded.running.size > 0;
+      while (guarded.running.size > 0) await Promise.allSettled([...guarded.running]);
+      const fields = { command: 'menu', reason: 'terminal closed', message: 'interrupted (terminal closed)' };
+      if (interrupted) writeLog(facade.config().backupDir, 'interrupted', fields);
+      app.unmount();
+    };
+    if (closed.aborted) void onHangup();
+    else closed.addEventListener('abort', () => void onHangup(), { once: true });
     await app.waitUntilExit();
   } finally {
     process.stdout.write(ALT_SCREEN_OFF);
   }
-  return EXIT.ok;
+  return closed.aborted ? EXIT.interrupted : EXIT.ok;
 }

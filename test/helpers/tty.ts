@@ -2,7 +2,7 @@ import { execFile, execFileSync } from 'node:child_process';
 import { promisify } from 'node:util';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { cliCommandLine, shq, waitFor } from './cli.js';
+import { CLI_BIN, cliCommandLine, shq, waitFor } from './cli.js';
 
 /** A command running in a real terminal (a detached tmux session), for prompts and TTY output. */
 export interface TtySession {
@@ -111,4 +111,86 @@ export class TmuxScreen {
       await sleep(60);
     }
   }
+}
+
+/** How a command run by startRecordedInTmux ended. */
+export interface RecordedEnd {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+/** A command in a tmux session whose exit is recorded even when its terminal is closed. */
+export interface RecordedTtySession {
+  name: string;
+  screen(): string;
+  waitForScreen(pattern: RegExp | string, timeoutMs?: number): Promise<string>;
+  /** One tmux key (Enter, Escape, Down, Space) or literal text with `literal`. */
+  send(keys: string, literal?: boolean): void;
+  /** Closes the terminal as a dropped SSH connection does: tmux kills the session (SIGHUP, pty closed). */
+  closeTerminal(): void;
+  /** Whether the command is still running. */
+  running(): boolean;
+  /** Waits for the command to end; its exit code or the signal that ended it. */
+  ended(timeoutMs?: number): Promise<RecordedEnd>;
+}
+
+/**
+ * A parent that stands for the login shell of an SSH session and outlives the terminal: it runs argv
+ * on the same terminal (stdio inherited), passes SIGHUP on to it as a shell does to its jobs when
+ * the connection drops, and writes how it ended to the file given first.
+ */
+const RECORDER =
+  "const [out, cmd, ...args] = process.argv.slice(1);" +
+  "const c = require('node:child_process').spawn(cmd, args, { stdio: 'inherit' });" +
+  "process.on('SIGHUP', () => c.kill('SIGHUP'));" +
+  "c.on('exit', (code, signal) => require('node:fs').writeFileSync(out, JSON.stringify({ code, signal })));";
+
+/**
+ * Runs the built CLI in a tmux session under a small recorder process, so the test learns how the
+ * CLI ended after its terminal was closed (the CLI gets SIGHUP and a dead pty, as over SSH).
+ */
+export function startRecordedInTmux(
+  args: string[],
+  cwd: string,
+  opts: { width?: number; height?: number } = {},
+): RecordedTtySession {
+  const name = `respaldo-rec-${process.pid}-${++counter}`;
+  const endFile = join(cwd, `.tty-end-${name}.json`);
+  const argv = [process.execPath, '-e', RECORDER, endFile, process.execPath, CLI_BIN, ...args];
+  const script = `cd ${shq(cwd)} && exec ${argv.map(shq).join(' ')}`;
+  const size = ['-x', String(opts.width ?? 100), '-y', String(opts.height ?? 30)];
+  const env = { ...process.env, TERM: 'xterm-256color' };
+  execFileSync('tmux', ['new-session', '-d', '-s', name, ...size, script], { env });
+  const screen = () => {
+    try {
+      const stdio = ['ignore', 'pipe', 'ignore'] as ('ignore' | 'pipe')[];
+      return execFileSync('tmux', ['capture-pane', '-p', '-t', name], { encoding: 'utf8', stdio });
+    } catch {
+      return '';
+    }
+  };
+  const done = () => existsSync(endFile) && readFileSync(endFile, 'utf8').trim() !== '';
+  return {
+    name,
+    screen,
+    waitForScreen: (pattern, timeoutMs = 30_000) => {
+      const test = (s: string) => (typeof pattern === 'string' ? s.includes(pattern) : pattern.test(s));
+      return waitFor(() => (test(screen()) ? screen() : null), `screen to show ${String(pattern)}`, timeoutMs, 50);
+    },
+    send: (keys, literal = false) => {
+      execFileSync('tmux', ['send-keys', '-t', name, ...(literal ? ['-l'] : []), keys]);
+    },
+    closeTerminal: () => {
+      try {
+        execFileSync('tmux', ['kill-session', '-t', name], { stdio: 'ignore' });
+      } catch {
+        /* already gone */
+      }
+    },
+    running: () => !done(),
+    ended: async (timeoutMs = 60_000) => {
+      await waitFor(done, 'the command to end', timeoutMs, 20);
+      return JSON.parse(readFileSync(endFile, 'utf8')) as RecordedEnd;
+    },
+  };
 }

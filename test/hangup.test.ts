@@ -1,0 +1,130 @@
+import { copyFileSync, existsSync, readFileSync, readdirSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Manifest, SetSummary } from '../src/core/types.js';
+import { describeResult, parseJsonOutput, runCli, waitFor } from './helpers/cli.js';
+import { useBigDb } from './helpers/big-db.js';
+import { demoSetup, type DemoSetup } from './helpers/tmp.js';
+import { startRecordedInTmux, type RecordedTtySession } from './helpers/tty.js';
+
+/**
+ * A dropped SSH connection: the terminal of a running backup or restore is closed (tmux kills the
+ * session: the pty goes away and the shell passes SIGHUP on). The run must stop as for Ctrl-C.
+ */
+const bigDb = useBigDb(200);
+const sessions: RecordedTtySession[] = [];
+afterEach(() => {
+  for (const s of sessions.splice(0)) s.closeTerminal();
+});
+
+function sha256(file: string): string {
+  return createHash('sha256').update(readFileSync(file)).digest('hex');
+}
+
+const staging = (s: DemoSetup) =>
+  existsSync(s.backupDir) ? readdirSync(s.backupDir).filter((n) => n.startsWith('.tmp-')) : [];
+const lockFile = (s: DemoSetup) => join(s.backupDir, '.respaldo.lock');
+const restoreStaging = (s: DemoSetup) => readdirSync(s.dataDir).filter((n) => n.includes('.respaldo-restore-'));
+
+function start(args: string[], s: DemoSetup): RecordedTtySession {
+  const tty = startRecordedInTmux(args, s.dir);
+  sessions.push(tty);
+  return tty;
+}
+
+async function list(s: DemoSetup): Promise<SetSummary[]> {
+  const r = await runCli(['list', '--json', '--config', s.configFile], { cwd: s.dir });
+  expect(r.code, describeResult(r)).toBe(0);
+  return parseJsonOutput<SetSummary[]>(r.stdout);
+}
+
+function log(s: DemoSetup): string {
+  const dir = join(s.backupDir, 'logs');
+  return readdirSync(dir).map((f) => readFileSync(join(dir, f), 'utf8')).join('');
+}
+
+/** Closes the terminal while `tty` still runs, then checks what a clean stop leaves behind. */
+async function hangUpAndCheck(tty: RecordedTtySession, s: DemoSetup): Promise<void> {
+  expect(tty.running(), 'the work ended before the terminal was closed: make the database bigger').toBe(true);
+  tty.closeTerminal();
+  const end = await tty.ended(120_000);
+  // Stopped cleanly and ended by the hang-up, not by an assertion of Node (SIGABRT) or a crash (exit 1).
+  expect(end).toEqual({ code: null, signal: 'SIGHUP' });
+  expect(existsSync(lockFile(s)), 'the lock is released').toBe(false);
+  expect(staging(s), 'no hidden staging folders').toEqual([]);
+  expect(log(s)).toContain('interrupted (terminal closed)');
+  for (const set of await list(s)) expect(set.status, `set ${set.id} is complete`).toBe('completed');
+}
+
+function bigAndDemo(): DemoSetup {
+  return demoSetup((c) => ({ ...c, databases: [{ name: 'big', path: bigDb() }, ...(c.databases as object[])] }));
+}
+
+/** Only `big`, a copy in the data folder (it is replaced by the restores), and one set of it. */
+async function bigWithASet(): Promise<{ s: DemoSetup; live: string; hash: string; set: Manifest }> {
+  const s = demoSetup((c) => ({ ...c, databases: [{ name: 'big', path: './data/big.db' }], files: undefined }));
+  const live = join(s.dataDir, 'big.db');
+  copyFileSync(bigDb(), live);
+  const created = await runCli(['create', '--json', '--config', s.configFile], { cwd: s.dir });
+  expect(created.code, describeResult(created)).toBe(0);
+  return { s, live, hash: sha256(live), set: parseJsonOutput<Manifest>(created.stdout) };
+}
+
+describe('the CLI, stderr on the terminal, when the terminal closes', () => {
+  it('during create: stops, removes the staging folder, releases the lock and logs it', async () => {
+    const s = bigAndDemo();
+    const tty = start(['create', '--config', s.configFile], s);
+    await waitFor(() => staging(s).length > 0, 'create to make its staging folder', 60_000, 5);
+    await hangUpAndCheck(tty, s);
+    expect(await list(s)).toEqual([]);
+    expect(log(s)).toMatch(/"event":"interrupted","pid":\d+,"command":"create"/);
+  });
+
+  it('during an in-place restore: stops before the swap, the live database as it was', async () => {
+    const { s, live, hash, set } = await bigWithASet();
+    const tty = start(['restore', set.id, '--yes', '--config', s.configFile], s);
+    await waitFor(() => restoreStaging(s).length > 0, 'the restore to write its staging file', 120_000, 5);
+    await hangUpAndCheck(tty, s);
+    expect(restoreStaging(s)).toEqual([]);
+    expect(sha256(live)).toBe(hash);
+    expect(log(s)).toMatch(/"event":"interrupted","pid":\d+,"command":"restore"/);
+  });
+});
+
+describe('the menu, when the terminal closes', () => {
+  it('during a backup: stops it as Ctrl-C would, cleans up and logs it', async () => {
+    const s = bigAndDemo();
+    const tty = start(['--config', s.configFile], s);
+    await tty.waitForScreen('1. Create backup now');
+    tty.send('1');
+    await tty.waitForScreen('Start backup');
+    tty.send('Enter');
+    await waitFor(() => staging(s).length > 0, 'the backup to make its staging folder', 60_000, 5);
+    await hangUpAndCheck(tty, s);
+    expect(await list(s)).toEqual([]);
+    expect(log(s)).toMatch(/"event":"interrupted","pid":\d+,"command":"menu"/);
+  });
+
+  it('during an in-place restore: stops before the swap, the live database as it was', async () => {
+    const { s, live, hash } = await bigWithASet();
+    const tty = start(['--config', s.configFile], s);
+    await tty.waitForScreen('1. Create backup now');
+    tty.send('4');
+    await tty.waitForScreen('Choose the backup set');
+    tty.send('Enter');
+    await tty.waitForScreen('What to restore');
+    tty.send('Enter');
+    await tty.waitForScreen('Where to restore');
+    tty.send('Enter');
+    await tty.waitForScreen('Type RESTORE');
+    tty.send('RESTORE', true);
+    await tty.waitForScreen('› RESTORE');
+    tty.send('Enter');
+    await waitFor(() => restoreStaging(s).length > 0, 'the restore to write its staging file', 120_000, 5);
+    await hangUpAndCheck(tty, s);
+    expect(restoreStaging(s)).toEqual([]);
+    expect(sha256(live)).toBe(hash);
+    expect(log(s)).toMatch(/"event":"interrupted","pid":\d+,"command":"menu"/);
+  });
+});
