@@ -247,5 +247,27 @@ export interface SetSummary {
   job: string | null;
   keep: boolean;
   lastVerified: { at: string; ok: boolean } | null;
+  /** The newest restore drill of this set (`drilled.json`): when, whether all passed, which failed. */
+  lastDrill?: { at: string; ok: boolean; failed: string[] } | null;
   path: string;
+}
+
+/** The outcome of drilling one database (or `files`) of a set, as `drilled.json` records it. */
+export interface DrillResult {
+  database: string;
+  engine: string | null;
+  ok: boolean;
+  at: string;
+  durationMs: number;
+  /** Where it was restored (the scratch file or database, removed afterwards). */
+  scratch: string;
+  checks: { name: string; ok: boolean; detail?: string; skipped?: string }[];
+  error?: string;
+  hint?: string;
+}
+
+/** `drilled.json` beside a set: the newest drill of each of its databases (and of its files). */
+export interface DrillRecord {
+  setId: string;
+  results: Record<string, DrillResult>;
 }
