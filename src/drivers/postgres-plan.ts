@@ -314,10 +314,10 @@ export function pgRestoreArgs(opts: { conn: PgConnection; database: string; list
 
 /**
  * pg_amcheck arguments for a drill's scratch database: B-tree indexes with their parent check and
- * the heap of every table, progress off. The connection goes in `--dbname` as for pg_restore.
+ * the heap of every table. The connection string is its DBNAME argument (it takes no `--dbname`).
  */
 export function pgAmcheckArgs(opts: { conn: PgConnection; database: string }): string[] {
-  return ['--no-password', '--heapallindexed', '--parent-check', `--dbname=${connString(opts.conn, opts.database)}`];
+  return ['--no-password', '--heapallindexed', '--parent-check', connString(opts.conn, opts.database)];
 }
 
 /** pg_restore arguments that print the archive's table of contents with dependencies (stdin). */
