@@ -1,10 +1,13 @@
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { createServer } from 'node:http';
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { EXIT } from '../src/core/exit-codes.js';
 import type { DrillRecord, Manifest, SetSummary } from '../src/core/types.js';
 import type { DrillOutcome } from '../src/engine/drill.js';
+import { freePort } from './helpers/pg-cluster.js';
 import { collect, describeResult, parseJsonOutput, runCli, startCli, waitFor } from './helpers/cli.js';
 import { makeBigDb } from './helpers/sqlite.js';
 import { readStored, writeStored } from './helpers/stored.js';
@@ -148,5 +151,67 @@ describe('respaldo drill (SQLite and files)', () => {
     await cli(s, ['drill', m.id, '--db', 'nope'], EXIT.notFound);
     await cli(s, ['drill', '20000101_000000'], EXIT.notFound);
     expect(existsSync(join(s.backupDir, m.id, 'drilled.json'))).toBe(false);
+  });
+
+  it('a failed drill shows in status (and --check, exit 10), show, the metrics file (promtool), and sends drill-failure', async () => {
+    const received: { subject?: string; lines?: string[] }[] = [];
+    const port = await freePort();
+    const server = createServer((req, res) => {
+      let raw = '';
+      req.on('data', (c: Buffer) => (raw += c.toString()));
+      req.on('end', () => {
+        received.push(JSON.parse(raw) as { subject?: string; lines?: string[] });
+        res.end();
+      });
+    });
+    await new Promise<void>((r) => server.listen(port, '127.0.0.1', r));
+    try {
+      const s = demoSetup((base) => ({
+        ...base,
+        health: { minFreeBytes: 1 },
+        metrics: { textfile: './respaldo.prom' },
+        notifications: [{ type: 'webhook', on: ['drill-failure'], url: `http://127.0.0.1:${port}/hook`, format: 'json' }],
+      }));
+      const m = await create(s, ['--no-files']);
+      expect((await cli(s, ['status', '--check'])).stdout).toMatch(/^healthy/);
+      await cli(s, ['drill', m.id, '--db', 'users']);
+      let prom = readFileSync(join(s.dir, 'respaldo.prom'), 'utf8');
+      expect(prom).toMatch(/^respaldo_drill_success\{database="users"\} 1$/m);
+      expect(prom).toMatch(/^respaldo_last_drill_timestamp_seconds\{database="users"\} \d{10}$/m);
+      expect(prom).not.toMatch(/respaldo_drill_success\{database="auditoria"\}/);
+      expect(received).toEqual([]);
+
+      damageStored(s, m, 'auditoria');
+      await cli(s, ['drill', m.id, '--db', 'auditoria'], EXIT.drillFailed);
+      prom = readFileSync(join(s.dir, 'respaldo.prom'), 'utf8');
+      expect(prom).toMatch(/^respaldo_drill_success\{database="auditoria"\} 0$/m);
+      const check = spawnSync('promtool', ['check', 'metrics'], { input: prom, encoding: 'utf8' });
+      if (check.error && !process.env['CI']) console.log('promtool not installed: metrics not checked by it');
+      else expect(check.status, check.stdout + check.stderr).toBe(0);
+
+      expect(received).toHaveLength(1);
+      expect(JSON.stringify(received[0])).toMatch(/drill/i);
+      expect(JSON.stringify(received[0])).toContain('auditoria');
+
+      const bad = await cli(s, ['status', '--check'], EXIT.unhealthy);
+      expect(bad.stdout).toMatch(new RegExp(`^auditoria: the last restore drill \\(set ${m.id}, .*\\) failed: `, 'm'));
+      const status = await cli(s, ['status']);
+      expect(status.stdout).toMatch(/LAST DRILL/);
+      expect(status.stdout).toMatch(/auditoria .*FAILED .* ago \(set /);
+      expect(status.stdout).toMatch(/users .*passed .* ago \(set /);
+      const shown = await cli(s, ['show', m.id]);
+      expect(shown.stdout).toMatch(/restore drills/);
+      expect(shown.stdout).toMatch(/auditoria: FAILED/);
+      const listed = await cli(s, ['list']);
+      expect(listed.stdout).toMatch(/DRILLED/);
+      expect(listed.stdout).toMatch(/FAILED\(auditoria\)/);
+
+      // a later passing drill of another set clears the problem: the newest drill counts
+      const m2 = await create(s, ['--no-files']);
+      await cli(s, ['drill', m2.id, '--db', 'auditoria']);
+      expect((await cli(s, ['status', '--check'])).stdout).toMatch(/^healthy/);
+    } finally {
+      server.close();
+    }
   });
 });

@@ -218,6 +218,21 @@ export async function recordDrilled(cfg: Pick<LoadedConfig, 'backupDir'>, id: st
   await writeFileAtomic(join(dir, DRILLED_NAME), JSON.stringify(merged, null, 2) + '\n');
 }
 
+/** A database's newest drill across all sets, with the set it drilled. */
+export type LastDrill = Pick<DrillResult, 'at' | 'ok' | 'error'> & { setId: string };
+
+/** The newest drill of each database (and of `files`) over every listed set; reads only. */
+export async function lastDrills(cfg: Pick<LoadedConfig, 'backupDir'>): Promise<Record<string, LastDrill>> {
+  const out: Record<string, LastDrill> = {};
+  for (const s of await listSets(cfg)) {
+    for (const r of Object.values(readDrillRecord(s.path)?.results ?? {})) {
+      const seen = out[r.database];
+      if (!seen || seen.at < r.at) out[r.database] = { at: r.at, ok: r.ok, setId: s.id, ...(r.error ? { error: r.error } : {}) };
+    }
+  }
+  return out;
+}
+
 /** Records the outcome of a verification beside the set (not part of the manifest). */
 export async function recordVerified(cfg: Pick<LoadedConfig, 'backupDir'>, id: string, ok: boolean): Promise<void> {
   await writeFileAtomic(join(setDir(cfg, id), VERIFIED_NAME), JSON.stringify({ at: new Date().toISOString(), ok }));

@@ -14,6 +14,7 @@ import { cleanLeftovers } from './create.js';
 import { ensurePrivateDir } from './fs-util.js';
 import { withLock } from './lock.js';
 import { writeLog } from './log.js';
+import { writeMetrics } from './metrics.js';
 import { executeRestore, planRestore, restoreFiles } from './restore.js';
 import { checkFiles, expectedFiles } from './verify.js';
 
@@ -139,6 +140,7 @@ export async function runDrill(cfg: LoadedConfig, id: string, opts: DrillOptions
     }
     out.ok = out.results.every((r) => r.ok);
     if (out.results.length) await recordDrilled(cfg, m.id, out.results);
+    await writeMetrics(cfg);
     const summary = out.results.map((r) => ({ database: r.database, ok: r.ok, durationMs: r.durationMs, error: r.error ?? null }));
     writeLog(cfg.backupDir, 'drill-end', { setId: m.id, outcome: out.ok ? 'ok' : 'failed', results: summary }, cfg.secrets);
     reporter.emit({ type: 'run-end', ok: out.ok, setId: m.id, durationMs: out.results.reduce((s, r) => s + r.durationMs, 0) });

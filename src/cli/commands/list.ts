@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { SetSummary } from '../../core/types.js';
 import { configuredDatabase } from '../../config/lookup.js';
-import { listDamagedSets, listSets, readManifest } from '../../engine/catalog.js';
+import { listDamagedSets, listSets, readDrillRecord, readManifest, setDir } from '../../engine/catalog.js';
 import { EXIT } from '../../core/exit-codes.js';
 import { addCommonOptions, runAction } from '../context.js';
 import { formatBytes, table } from '../format.js';
@@ -15,6 +15,11 @@ function localTime(iso: string): string {
 function verifiedText(s: SetSummary): string {
   if (!s.lastVerified) return 'never';
   return `${s.lastVerified.ok ? 'ok' : 'FAILED'} ${localTime(s.lastVerified.at)}`;
+}
+
+function drilledText(s: SetSummary): string {
+  if (!s.lastDrill) return 'never';
+  return `${s.lastDrill.ok ? 'ok' : `FAILED(${s.lastDrill.failed.join(',')})`} ${localTime(s.lastDrill.at)}`;
 }
 
 export function register(program: Command): void {
@@ -47,10 +52,10 @@ export function register(program: Command): void {
         sayDamaged(io.out);
         return code;
       }
-      const rows = [['ID', 'DATE', 'TYPE', 'STATUS', 'DATABASES', 'FILES', 'SIZE', 'VERIFIED']];
+      const rows = [['ID', 'DATE', 'TYPE', 'STATUS', 'DATABASES', 'FILES', 'SIZE', 'VERIFIED', 'DRILLED']];
       for (const s of sets) {
         const dbs = [...s.databases, ...s.failedDatabases.map((d) => `${d}(failed)`)].join(',') || '-';
-        rows.push([s.id + (s.keep ? '*' : ''), localTime(s.startedAt), s.type, s.status, dbs, String(s.files), formatBytes(s.storedBytes), verifiedText(s)]);
+        rows.push([s.id + (s.keep ? '*' : ''), localTime(s.startedAt), s.type, s.status, dbs, String(s.files), formatBytes(s.storedBytes), verifiedText(s), drilledText(s)]);
       }
       io.out(table(rows));
       io.out(`${sets.length} set(s) in ${cfg.backupDir}${sets.some((s) => s.keep) ? '  (* = kept, never pruned automatically)' : ''}`);
@@ -90,6 +95,13 @@ export function register(program: Command): void {
         io.out(table(rows).replace(/^/gm, '    '));
       }
       for (const w of m.warnings) io.out(`  warning: ${w}`);
+      const drills = Object.values(readDrillRecord(setDir(cfg, m.id))?.results ?? {});
+      if (drills.length) io.out(`\n  restore drills (respaldo drill ${m.id})`);
+      for (const r of drills) {
+        const checked = r.checks.filter((c) => !c.skipped).map((c) => c.name).join(', ');
+        io.out(`    ${r.database}: ${r.ok ? 'passed' : 'FAILED'} ${localTime(r.at)} in ${(r.durationMs / 1000).toFixed(1)} s (${checked})`);
+        if (r.error) io.out(`      error: ${r.error}${r.hint ? `\n      hint: ${r.hint}` : ''}`);
+      }
     }),
   );
 }
