@@ -4,7 +4,10 @@ import { createServer } from 'node:http';
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../src/config/load.js';
 import { EXIT } from '../src/core/exit-codes.js';
+import { silentReporter } from '../src/core/events.js';
+import { engineJobRunner } from '../src/scheduler/run-job.js';
 import type { DrillRecord, Manifest, SetSummary } from '../src/core/types.js';
 import type { DrillOutcome } from '../src/engine/drill.js';
 import { freePort } from './helpers/pg-cluster.js';
@@ -213,5 +216,50 @@ describe('respaldo drill (SQLite and files)', () => {
     } finally {
       server.close();
     }
+  });
+
+  it('a scheduled drill job drills the newest completed set of each of its databases, each set once', async () => {
+    const s = demoSetup();
+    const older = await create(s, ['--no-files']);
+    const newer = await create(s, ['--no-files', '--db', 'users']);
+    const cfg = await loadConfig({ configPath: s.configFile });
+    const run = engineJobRunner(cfg);
+    const job = { name: 'drill', when: 'weekly on saturday at 03:00', type: 'drill' as const, databases: ['*'], files: false };
+    const before = liveBytes(s);
+    const ok = await run(job, { signal: new AbortController().signal, reporter: silentReporter, reason: 'scheduled' as const });
+    expect(ok).toMatchObject({ outcome: 'drilled' });
+    expect([...(ok.setIds ?? [])].sort()).toEqual([older.id, newer.id].sort());
+    const record = (id: string) => JSON.parse(readFileSync(join(s.backupDir, id, 'drilled.json'), 'utf8')) as DrillRecord;
+    expect(Object.keys(record(newer.id).results)).toEqual(['users']);
+    expect(Object.keys(record(older.id).results).sort()).toEqual(['auditoria', 'inventario']);
+    expect(liveBytes(s)).toEqual(before);
+
+    damageStored(s, older, 'auditoria');
+    const bad = await run(job, { signal: new AbortController().signal, reporter: silentReporter, reason: 'scheduled' as const });
+    expect(bad.outcome).toBe('drill-failed');
+    expect(bad.error).toMatch(new RegExp(`${older.id} auditoria: `));
+  });
+
+  it('drillAfterBackup drills each set right after create made it; without it nothing is drilled', async () => {
+    const off = demoSetup();
+    const plain = await create(off, ['--no-files']);
+    expect(existsSync(join(off.backupDir, plain.id, 'drilled.json'))).toBe(false);
+
+    const s = demoSetup({ drillAfterBackup: true });
+    const r = await cli(s, ['create', '--no-files', '--db', 'users', '--db', 'inventario']);
+    expect(r.stdout).toMatch(/Drill of set \d{8}_\d{6}: passed/);
+    const id = readdirSync(s.backupDir).find((n) => /^\d{8}_\d{6}$/.test(n))!;
+    const record = JSON.parse(readFileSync(join(s.backupDir, id, 'drilled.json'), 'utf8')) as DrillRecord;
+    expect(Object.keys(record.results).sort()).toEqual(['inventario', 'users']);
+    expect(Object.values(record.results).every((x) => x.ok)).toBe(true);
+    expect(scratchFolders(s)).toEqual([]);
+
+    // a scheduled backup job drills the set it made too
+    const run = engineJobRunner(await loadConfig({ configPath: s.configFile }));
+    const job = { name: 'nightly', when: 'daily at 02:00', type: 'full' as const, databases: ['auditoria'], files: false };
+    const made = await run(job, { signal: new AbortController().signal, reporter: silentReporter, reason: 'scheduled' as const });
+    expect(made.outcome).toBe('completed');
+    const drilled = JSON.parse(readFileSync(join(s.backupDir, made.setId!, 'drilled.json'), 'utf8')) as DrillRecord;
+    expect(Object.keys(drilled.results)).toEqual(['auditoria']);
   });
 });

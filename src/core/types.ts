@@ -78,7 +78,7 @@ export interface ScheduleJob {
   name: string;
   /** A cron expression, or a simple form such as `daily at 02:00`. */
   when: string;
-  type: BackupType | 'verify';
+  type: BackupType | 'verify' | 'drill';
   databases: string[];
   files: boolean;
   timezone?: string;
@@ -132,6 +132,8 @@ export interface BackupConfig {
   health?: { minFreeBytes?: number; graceMinutes?: number };
   /** Prometheus text file written after every run, for node_exporter's textfile collector. */
   metrics?: { textfile?: string };
+  /** Drill each set right after a scheduled or CLI backup made it (see `respaldo drill`). */
+  drillAfterBackup?: boolean;
 }
 
 /** A config as loaded: absolute paths resolved, plus where it came from. */

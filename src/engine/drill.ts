@@ -9,7 +9,7 @@ import { ranBy } from '../core/who.js';
 import type { DriverContext } from '../drivers/driver.js';
 import { driverFor } from '../drivers/registry.js';
 import { notify } from '../notify/notify.js';
-import { readManifest, recordDrilled, selectLatest, setDir } from './catalog.js';
+import { listSets, readManifest, recordDrilled, selectLatest, setDir } from './catalog.js';
 import { cleanLeftovers } from './create.js';
 import { ensurePrivateDir } from './fs-util.js';
 import { withLock } from './lock.js';
@@ -237,4 +237,36 @@ async function drillFiles(cfg: LoadedConfig, m: Manifest, to: string, reporter: 
   }
   reporter.emit({ type: 'item-end', item: 'files', ok: out.ok, ...(out.error ? { error: out.error } : {}) });
   return out;
+}
+
+/**
+ * Drills the newest completed set (not a safety copy) holding each of `databases`, each set once with
+ * the databases it is the newest for. A database with no such set is a problem in `missing`.
+ */
+export async function drillNewest(cfg: LoadedConfig, databases: string[], reporter: Reporter, opts: Pick<DrillOptions, 'signal' | 'operation'> = {}): Promise<{ outcomes: DrillOutcome[]; missing: string[] }> {
+  const sets = await listSets(cfg);
+  const bySet = new Map<string, string[]>();
+  const missing: string[] = [];
+  for (const db of databases) {
+    const s = sets.find((x) => x.type !== 'pre_restore' && x.status === 'completed' && x.databases.includes(db));
+    if (!s) missing.push(db);
+    else bySet.set(s.id, [...(bySet.get(s.id) ?? []), db]);
+  }
+  const outcomes: DrillOutcome[] = [];
+  for (const [id, dbs] of bySet) {
+    if (opts.signal?.aborted) break;
+    outcomes.push(await runDrill(cfg, id, { databases: dbs, ...opts }, reporter));
+  }
+  return { outcomes, missing };
+}
+
+/**
+ * `drillAfterBackup`: drills the databases a backup just stored in set `m` (none when the option is off
+ * or nothing was stored). An operator error is the drill's failed outcome, never the backup's.
+ */
+export async function drillAfterBackup(cfg: LoadedConfig, m: Manifest, reporter: Reporter, opts: Pick<DrillOptions, 'signal' | 'operation'> = {}): Promise<DrillOutcome | null> {
+  if (!cfg.drillAfterBackup || m.status === 'failed') return null;
+  const databases = m.databases.filter((d) => !d.error && d.file).map((d) => d.name);
+  if (!databases.length) return null;
+  return runDrill(cfg, m.id, { databases, ...opts }, reporter);
 }

@@ -96,7 +96,7 @@ export interface HealthReport {
   problems: string[];
 }
 
-const BACKUP_TYPES: readonly (BackupType | 'verify')[] = ['full', 'schema'];
+const BACKUP_TYPES: readonly (BackupType | 'verify' | 'drill')[] = ['full', 'schema'];
 
 function median(values: number[]): number | null {
   if (!values.length) return null;

@@ -2,8 +2,10 @@ import { Option, type Command } from 'commander';
 import { EXIT } from '../../core/exit-codes.js';
 import type { Manifest } from '../../core/types.js';
 import { createBackup, planBackup } from '../../engine/create.js';
+import { drillAfterBackup } from '../../engine/drill.js';
 import { ensureRecentBackup } from '../../engine/ensure-recent.js';
 import { addCommonOptions, collect, runAction, type CommandIO } from '../context.js';
+import { printDrillResult } from './drill.js';
 import { formatBytes, formatDuration, table } from '../format.js';
 
 /** Exit code of a finished create: ok, or partial when something failed. */
@@ -68,7 +70,14 @@ export function register(program: Command): void {
       const m = await createBackup(cfg, createOpts, io.reporter);
       if (io.json) io.printJson(m);
       else printManifestSummary(io, m);
-      return createExitCode(m);
+      // drillAfterBackup: the new set is drilled at once; a failed drill is exit 11 unless the backup itself failed.
+      const drilled = await drillAfterBackup(cfg, m, io.reporter, { signal: io.signal, operation: 'create' });
+      if (drilled && !io.json) {
+        io.out(`Drill of set ${drilled.setId}: ${drilled.ok ? 'passed' : 'FAILED'}`);
+        for (const r of drilled.results) printDrillResult(io, r);
+      }
+      const code = createExitCode(m);
+      return code === EXIT.ok && drilled && !drilled.ok ? EXIT.drillFailed : code;
     }),
   );
 }

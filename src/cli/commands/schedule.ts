@@ -36,6 +36,7 @@ export function formatWhen(at: Date | string | null, timeZone?: string): string 
 function describeJob(job: ScheduleJob, dbNames: string[]): string {
   const dbs = job.databases.includes('*') ? `all databases (${dbNames.join(', ') || 'none'})` : job.databases.join(', ');
   if (job.type === 'verify') return `verify the newest set of ${dbs}`;
+  if (job.type === 'drill') return `restore drill of the newest set of ${dbs}`;
   return `${job.type} backup of ${dbs}${job.files ? ' + files' : ''}`;
 }
 
