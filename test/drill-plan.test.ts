@@ -52,9 +52,17 @@ describe('drill scratch database names', () => {
 
 describe('drill leftovers and pg_amcheck arguments', () => {
   test.each([
-    [['users', 'users__drill_1'], false, ['scratch database "users__drill_1" left by an interrupted restore drill (set 1)']],
+    [
+      ['users', 'users__drill_1'],
+      false,
+      ['scratch database "users__drill_1" left by an interrupted restore drill (set 1)'],
+    ],
     [['users__drill_1'], false, ['scratch database "users__drill_1"']],
-    [['users__restore_1', 'users__drill_2'], true, ['database "users" is missing', 'temporary database', 'scratch database']],
+    [
+      ['users__restore_1', 'users__drill_2'],
+      true,
+      ['database "users" is missing', 'temporary database', 'scratch database'],
+    ],
   ])('%j', (names, liveMissing, starts) => {
     const found = describeLeftovers('users', 'users', names);
     expect(found.liveMissing).toBe(liveMissing);
@@ -72,15 +80,29 @@ describe('drill leftovers and pg_amcheck arguments', () => {
   });
 });
 
-const result = (database: string, ok: boolean, at: string): DrillResult => ({ database, engine: 'sqlite', ok, at, durationMs: 1, scratch: 'x', checks: [] });
+const result = (database: string, ok: boolean, at: string): DrillResult => ({
+  database,
+  engine: 'sqlite',
+  ok,
+  at,
+  durationMs: 1,
+  scratch: 'x',
+  checks: [],
+});
 
 describe('drill records', () => {
   test.each<[DrillRecord | null, ReturnType<typeof lastDrillOf>]>([
     [null, null],
     [{ setId: 's', results: {} }, null],
-    [{ setId: 's', results: { a: result('a', true, '2026-01-01T00:00:00Z') } }, { at: '2026-01-01T00:00:00Z', ok: true, failed: [] }],
     [
-      { setId: 's', results: { a: result('a', true, '2026-01-02T00:00:00Z'), b: result('b', false, '2026-01-01T00:00:00Z') } },
+      { setId: 's', results: { a: result('a', true, '2026-01-01T00:00:00Z') } },
+      { at: '2026-01-01T00:00:00Z', ok: true, failed: [] },
+    ],
+    [
+      {
+        setId: 's',
+        results: { a: result('a', true, '2026-01-02T00:00:00Z'), b: result('b', false, '2026-01-01T00:00:00Z') },
+      },
       { at: '2026-01-02T00:00:00Z', ok: false, failed: ['b'] },
     ],
   ])('lastDrillOf %#', (record, expected) => {

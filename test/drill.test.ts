@@ -70,7 +70,13 @@ describe('respaldo drill (SQLite and files)', () => {
       expect(x.ok).toBe(true);
       expect(x.scratch).toContain(join(s.backupDir, '.tmp-drill-'));
       const names = x.checks.map((c) => `${c.name}:${c.ok}`);
-      expect(names).toEqual(expect.arrayContaining(['stored files match the manifest:true', 'row counts equal the manifest:true', 'integrity_check:true']));
+      expect(names).toEqual(
+        expect.arrayContaining([
+          'stored files match the manifest:true',
+          'row counts equal the manifest:true',
+          'integrity_check:true',
+        ]),
+      );
     }
     const files = out.results.find((x) => x.database === 'files')!;
     expect(files.checks.find((c) => c.name === 'extracted sizes equal the manifest')?.ok).toBe(true);
@@ -173,7 +179,9 @@ describe('respaldo drill (SQLite and files)', () => {
         ...base,
         health: { minFreeBytes: 1 },
         metrics: { textfile: './respaldo.prom' },
-        notifications: [{ type: 'webhook', on: ['drill-failure'], url: `http://127.0.0.1:${port}/hook`, format: 'json' }],
+        notifications: [
+          { type: 'webhook', on: ['drill-failure'], url: `http://127.0.0.1:${port}/hook`, format: 'json' },
+        ],
       }));
       const m = await create(s, ['--no-files']);
       expect((await cli(s, ['status', '--check'])).stdout).toMatch(/^healthy/);
@@ -224,18 +232,33 @@ describe('respaldo drill (SQLite and files)', () => {
     const newer = await create(s, ['--no-files', '--db', 'users']);
     const cfg = await loadConfig({ configPath: s.configFile });
     const run = engineJobRunner(cfg);
-    const job = { name: 'drill', when: 'weekly on saturday at 03:00', type: 'drill' as const, databases: ['*'], files: false };
+    const job = {
+      name: 'drill',
+      when: 'weekly on saturday at 03:00',
+      type: 'drill' as const,
+      databases: ['*'],
+      files: false,
+    };
     const before = liveBytes(s);
-    const ok = await run(job, { signal: new AbortController().signal, reporter: silentReporter, reason: 'scheduled' as const });
+    const ok = await run(job, {
+      signal: new AbortController().signal,
+      reporter: silentReporter,
+      reason: 'scheduled' as const,
+    });
     expect(ok).toMatchObject({ outcome: 'drilled' });
     expect([...(ok.setIds ?? [])].sort()).toEqual([older.id, newer.id].sort());
-    const record = (id: string) => JSON.parse(readFileSync(join(s.backupDir, id, 'drilled.json'), 'utf8')) as DrillRecord;
+    const record = (id: string) =>
+      JSON.parse(readFileSync(join(s.backupDir, id, 'drilled.json'), 'utf8')) as DrillRecord;
     expect(Object.keys(record(newer.id).results)).toEqual(['users']);
     expect(Object.keys(record(older.id).results).sort()).toEqual(['auditoria', 'inventario']);
     expect(liveBytes(s)).toEqual(before);
 
     damageStored(s, older, 'auditoria');
-    const bad = await run(job, { signal: new AbortController().signal, reporter: silentReporter, reason: 'scheduled' as const });
+    const bad = await run(job, {
+      signal: new AbortController().signal,
+      reporter: silentReporter,
+      reason: 'scheduled' as const,
+    });
     expect(bad.outcome).toBe('drill-failed');
     expect(bad.error).toMatch(new RegExp(`${older.id} auditoria: `));
   });
@@ -256,8 +279,18 @@ describe('respaldo drill (SQLite and files)', () => {
 
     // a scheduled backup job drills the set it made too
     const run = engineJobRunner(await loadConfig({ configPath: s.configFile }));
-    const job = { name: 'nightly', when: 'daily at 02:00', type: 'full' as const, databases: ['auditoria'], files: false };
-    const made = await run(job, { signal: new AbortController().signal, reporter: silentReporter, reason: 'scheduled' as const });
+    const job = {
+      name: 'nightly',
+      when: 'daily at 02:00',
+      type: 'full' as const,
+      databases: ['auditoria'],
+      files: false,
+    };
+    const made = await run(job, {
+      signal: new AbortController().signal,
+      reporter: silentReporter,
+      reason: 'scheduled' as const,
+    });
     expect(made.outcome).toBe('completed');
     const drilled = JSON.parse(readFileSync(join(s.backupDir, made.setId!, 'drilled.json'), 'utf8')) as DrillRecord;
     expect(Object.keys(drilled.results)).toEqual(['auditoria']);

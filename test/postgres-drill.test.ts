@@ -38,14 +38,24 @@ async function cli(config: string, args: string[], expectCode = 0) {
 
 function plainDump(database: string): string {
   const conn = `--dbname=host=${cluster.host} port=${cluster.port} user=${cluster.user} dbname=${database}`;
-  const r = spawnSync(join(cluster.binDir, 'pg_dump'), ['--no-password', conn], { encoding: 'utf8', env: { ...process.env, PGPASSWORD: cluster.password }, maxBuffer: 256 << 20 });
+  const r = spawnSync(join(cluster.binDir, 'pg_dump'), ['--no-password', conn], {
+    encoding: 'utf8',
+    env: { ...process.env, PGPASSWORD: cluster.password },
+    maxBuffer: 256 << 20,
+  });
   if (r.status !== 0) throw new Error(r.stderr);
-  return r.stdout.split('\n').filter((l) => !/^\\(un)?restrict /.test(l)).join('\n');
+  return r.stdout
+    .split('\n')
+    .filter((l) => !/^\\(un)?restrict /.test(l))
+    .join('\n');
 }
 
 function seed(name: string, rows = 500): void {
   cluster.createDatabase(name);
-  cluster.psql(`CREATE TABLE t (id int PRIMARY KEY, v text); INSERT INTO t SELECT g, md5(g::text) FROM generate_series(1, ${rows}) g;`, name);
+  cluster.psql(
+    `CREATE TABLE t (id int PRIMARY KEY, v text); INSERT INTO t SELECT g, md5(g::text) FROM generate_series(1, ${rows}) g;`,
+    name,
+  );
 }
 
 const scratchDatabases = (name: string) => cluster.databases().filter((d) => d.startsWith(`${name}__`));
@@ -75,7 +85,9 @@ describe.skipIf(!available)('respaldo drill on PostgreSQL', () => {
     expect(check('pg_amcheck')?.skipped).toBeUndefined();
     expect(scratchDatabases('tienda')).toEqual([]);
     expect(plainDump('tienda')).toBe(before);
-    const record = JSON.parse(readFileSync(join(dirname(config), 'backups', m.id, 'drilled.json'), 'utf8')) as DrillRecord;
+    const record = JSON.parse(
+      readFileSync(join(dirname(config), 'backups', m.id, 'drilled.json'), 'utf8'),
+    ) as DrillRecord;
     expect(record.results['tienda']?.ok).toBe(true);
   });
 
@@ -94,7 +106,9 @@ describe.skipIf(!available)('respaldo drill on PostgreSQL', () => {
     expect(r.stdout).toMatch(/501/);
     expect(scratchDatabases('cuentas')).toEqual([]);
     expect(plainDump('cuentas')).toBe(before);
-    const record = JSON.parse(readFileSync(join(dirname(config), 'backups', m.id, 'drilled.json'), 'utf8')) as DrillRecord;
+    const record = JSON.parse(
+      readFileSync(join(dirname(config), 'backups', m.id, 'drilled.json'), 'utf8'),
+    ) as DrillRecord;
     expect(record.results['cuentas']).toMatchObject({ ok: false });
   });
 
@@ -117,12 +131,14 @@ describe.skipIf(!available)('respaldo drill on PostgreSQL', () => {
     expect(plainDump('grande')).toBe(before);
   });
 
-  test('status lists a dead drill\'s scratch database; create drops it', async () => {
+  test("status lists a dead drill's scratch database; create drops it", async () => {
     seed('lista');
     const config = configFor('lista');
     cluster.createDatabase('lista__drill_20250101_000000');
     const status = await cli(config, ['status', '--json']);
-    expect(status.stdout).toContain('scratch database \\"lista__drill_20250101_000000\\" left by an interrupted restore drill');
+    expect(status.stdout).toContain(
+      'scratch database \\"lista__drill_20250101_000000\\" left by an interrupted restore drill',
+    );
     const created = await cli(config, ['create']);
     expect(created.stdout + created.stderr).toBeDefined();
     expect(scratchDatabases('lista')).toEqual([]);

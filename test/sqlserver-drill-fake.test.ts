@@ -31,7 +31,8 @@ function connector(fake: Fake) {
     async query(sql, params) {
       fake.log.push({ sql, params });
       if (fake.failOn && sql.startsWith(fake.failOn.prefix)) throw sqlError(fake.failOn.number, fake.failOn.message);
-      if (sql.startsWith('SELECT d.name AS name')) return [...fake.databases].map((name) => ({ name, state: 'ONLINE', userAccess: 'MULTI_USER' }));
+      if (sql.startsWith('SELECT d.name AS name'))
+        return [...fake.databases].map((name) => ({ name, state: 'ONLINE', userAccess: 'MULTI_USER' }));
       if (sql.startsWith('IF DB_ID(@name) IS NOT NULL')) {
         fake.databases.delete(String(params?.['name']));
         return [];
@@ -45,8 +46,23 @@ function connector(fake: Fake) {
 
 let dir: string;
 let fake: Fake;
-const ctx = (): DriverContext => ({ reporter: new CollectingReporter(), signal: new AbortController().signal, scratchDir: join(dir, 's'), log: () => undefined });
-const cfg = (): DatabaseConfig => ({ name: 'users', engine: 'sqlserver', server: 'db1', user: 'backup', password: 'S3cret!pw', database: 'users', trustServerCertificate: true, serverBackupDir: '/var/opt/mssql/backup', localBackupDir: dir });
+const ctx = (): DriverContext => ({
+  reporter: new CollectingReporter(),
+  signal: new AbortController().signal,
+  scratchDir: join(dir, 's'),
+  log: () => undefined,
+});
+const cfg = (): DatabaseConfig => ({
+  name: 'users',
+  engine: 'sqlserver',
+  server: 'db1',
+  user: 'backup',
+  password: 'S3cret!pw',
+  database: 'users',
+  trustServerCertificate: true,
+  serverBackupDir: '/var/opt/mssql/backup',
+  localBackupDir: dir,
+});
 
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'respaldo-mssql-drill-'));
@@ -106,8 +122,12 @@ describe('SQL Server drill executor (fake connection)', () => {
     expect(fake.log.map((l) => l.sql)).toEqual(['DBCC CHECKDB ([users__drill_1]) WITH NO_INFOMSGS, ALL_ERRORMSGS']);
   });
 
-  it('a corruption reported by DBCC CHECKDB is a failed check carrying the server\'s message', async () => {
-    fake.failOn = { prefix: 'DBCC CHECKDB', number: 8928, message: 'Object ID 901578250, index ID 1: Page (1:312) could not be processed.' };
+  it("a corruption reported by DBCC CHECKDB is a failed check carrying the server's message", async () => {
+    fake.failOn = {
+      prefix: 'DBCC CHECKDB',
+      number: 8928,
+      message: 'Object ID 901578250, index ID 1: Page (1:312) could not be processed.',
+    };
     const driver = createSqlServerDriver({ connect: connector(fake) });
     const [check] = await driver.drillChecks!(cfg(), 'users__drill_1', ctx());
     expect(check?.ok).toBe(false);
@@ -125,12 +145,14 @@ describe('SQL Server drill executor (fake connection)', () => {
     expect(fake.log).toHaveLength(1);
   });
 
-  it('recover drops a dead drill\'s scratch database and nothing else', async () => {
+  it("recover drops a dead drill's scratch database and nothing else", async () => {
     fake.databases.add('users__drill_20261122_101010');
     fake.databases.add('other__drill_20261122_101010');
     const driver = createSqlServerDriver({ connect: connector(fake) });
     const actions = await driver.recover(cfg(), ctx());
-    expect(actions).toEqual(['dropped "users__drill_20261122_101010" (the scratch database of an interrupted restore drill)']);
+    expect(actions).toEqual([
+      'dropped "users__drill_20261122_101010" (the scratch database of an interrupted restore drill)',
+    ]);
     expect([...fake.databases].sort()).toEqual(['master', 'other__drill_20261122_101010', 'users']);
   });
 });

@@ -27,14 +27,26 @@ describe.skipIf(!url)(url ? 'sqlserver drill (RESPALDO_MSSQL_URL)' : SKIP_LINE, 
 
   beforeAll(async () => {
     work = mkdtempSync(join(tmpdir(), 'respaldo-mssql-drill-'));
-    const db: DatabaseConfig = { name: 'drilldb', engine: 'sqlserver', url: url!, database: source, serverBackupDir, localBackupDir };
+    const db: DatabaseConfig = {
+      name: 'drilldb',
+      engine: 'sqlserver',
+      url: url!,
+      database: source,
+      serverBackupDir,
+      localBackupDir,
+    };
     conn = await mssqlConnector(resolveSettings(db));
     await conn.query(`CREATE DATABASE ${quoteName(source)}`);
     const q = quoteName(source);
     await conn.query(`EXEC ${q}.sys.sp_executesql N'CREATE TABLE dbo.t (id int PRIMARY KEY, v nvarchar(40))'`);
-    await conn.query(`EXEC ${q}.sys.sp_executesql N'INSERT INTO dbo.t SELECT TOP 1000 ROW_NUMBER() OVER (ORDER BY (SELECT 1)), N''x'' FROM sys.all_objects'`);
+    await conn.query(
+      `EXEC ${q}.sys.sp_executesql N'INSERT INTO dbo.t SELECT TOP 1000 ROW_NUMBER() OVER (ORDER BY (SELECT 1)), N''x'' FROM sys.all_objects'`,
+    );
     config = join(work, 'backup_config.json');
-    writeFileSync(config, JSON.stringify({ backupDir: './backups', databases: [db], files: { config: [], application: [] } }));
+    writeFileSync(
+      config,
+      JSON.stringify({ backupDir: './backups', databases: [db], files: { config: [], application: [] } }),
+    );
   }, 120_000);
 
   afterAll(async () => {
@@ -42,7 +54,9 @@ describe.skipIf(!url)(url ? 'sqlserver drill (RESPALDO_MSSQL_URL)' : SKIP_LINE, 
       const rows = await conn.query(`SELECT name FROM sys.databases WHERE name LIKE @p`, { p: `${source}%` });
       for (const r of rows) {
         const name = String(r['name']);
-        await conn.query(`ALTER DATABASE ${quoteName(name)} SET SINGLE_USER WITH ROLLBACK IMMEDIATE; DROP DATABASE ${quoteName(name)}`);
+        await conn.query(
+          `ALTER DATABASE ${quoteName(name)} SET SINGLE_USER WITH ROLLBACK IMMEDIATE; DROP DATABASE ${quoteName(name)}`,
+        );
       }
       await conn.close();
     }

@@ -34,6 +34,7 @@ export const EXIT_DESCRIPTIONS: Record<ExitKind, string> = {
   notFound: 'the named backup set, database or file does not exist',
   refused: 'refused for safety (confirmation missing, target in use, target exists)',
   unhealthy: 'status --check found a problem (overdue, failing, unusual size or duration, low disk)',
-  drillFailed: 'a restore drill failed: a database of the set did not restore or failed its checks (recorded in drilled.json)',
+  drillFailed:
+    'a restore drill failed: a database of the set did not restore or failed its checks (recorded in drilled.json)',
   interrupted: 'interrupted by a signal; no partial set is left visible',
 };

@@ -667,7 +667,10 @@ export function createPostgresDriver(deps: PostgresDriverDeps = {}): Driver {
     async dropScratch(db, name): Promise<void> {
       const conn = connectionOf(db);
       if (parseDerivedName(conn.database, name)?.kind !== 'drill') {
-        throw new RefusedError(`"${name}" is not a drill's scratch database of "${conn.database}"; refusing to drop it.`, `Only databases named ${conn.database}__drill_<set id> are dropped by a drill.`);
+        throw new RefusedError(
+          `"${name}" is not a drill's scratch database of "${conn.database}"; refusing to drop it.`,
+          `Only databases named ${conn.database}__drill_<set id> are dropped by a drill.`,
+        );
       }
       const { client } = await openMaintenance(conn, [name], 'dropping a drill\'s scratch database');
       try {

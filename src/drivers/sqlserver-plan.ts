@@ -251,7 +251,13 @@ export function dropScratchStatement(name: string): Statement {
   const q = quoteName(name);
   return {
     purpose: `drop the drill scratch database ${name}`,
-    sql: ['IF DB_ID(@name) IS NOT NULL', 'BEGIN', `  ALTER DATABASE ${q} SET SINGLE_USER WITH ROLLBACK IMMEDIATE;`, `  DROP DATABASE ${q};`, 'END'].join('\n'),
+    sql: [
+      'IF DB_ID(@name) IS NOT NULL',
+      'BEGIN',
+      `  ALTER DATABASE ${q} SET SINGLE_USER WITH ROLLBACK IMMEDIATE;`,
+      `  DROP DATABASE ${q};`,
+      'END',
+    ].join('\n'),
     params: { name },
   };
 }

@@ -701,7 +701,8 @@ export function createSqlServerDriver(deps: SqlServerDriverDeps = {}): Driver {
         }
         // Drills hold the folder lock, and recover runs under it: a scratch database found now is a dead drill's.
         for (const name of [...dbs.keys()].filter((n) => parseDrillName(n, live) !== null)) {
-          await run(planDrillChecks(name).drop, `dropped "${name}" (the scratch database of an interrupted restore drill)`);
+          const line = `dropped "${name}" (the scratch database of an interrupted restore drill)`;
+          await run(planDrillChecks(name).drop, line);
         }
         let leftovers: string[] = [];
         try {
@@ -878,7 +879,10 @@ export function createSqlServerDriver(deps: SqlServerDriverDeps = {}): Driver {
     async dropScratch(db: DatabaseConfig, name: string, ctx: DriverContext): Promise<void> {
       const s = resolveSettings(db);
       if (parseDrillName(name, s.database) === null) {
-        throw new RefusedError(`"${name}" is not a drill's scratch database of ${s.database}; it was not dropped.`, `Only databases named ${s.database}__drill_<set id> are dropped by a drill.`);
+        throw new RefusedError(
+          `"${name}" is not a drill's scratch database of ${s.database}; it was not dropped.`,
+          `Only databases named ${s.database}__drill_<set id> are dropped by a drill.`,
+        );
       }
       const session = await open(s, ctx, `drop ${name}`);
       try {

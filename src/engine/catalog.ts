@@ -210,7 +210,11 @@ export function lastDrillOf(r: DrillRecord | null): SetSummary['lastDrill'] {
 }
 
 /** Records drill results beside the set, merged over the previous ones (each database keeps its newest). */
-export async function recordDrilled(cfg: Pick<LoadedConfig, 'backupDir'>, id: string, results: DrillResult[]): Promise<void> {
+export async function recordDrilled(
+  cfg: Pick<LoadedConfig, 'backupDir'>,
+  id: string,
+  results: DrillResult[],
+): Promise<void> {
   const dir = setDir(cfg, id);
   const previous = readDrillRecord(dir)?.results ?? {};
   const merged: DrillRecord = { setId: id, results: { ...previous } };
@@ -227,7 +231,8 @@ export async function lastDrills(cfg: Pick<LoadedConfig, 'backupDir'>): Promise<
   for (const s of await listSets(cfg)) {
     for (const r of Object.values(readDrillRecord(s.path)?.results ?? {})) {
       const seen = out[r.database];
-      if (!seen || seen.at < r.at) out[r.database] = { at: r.at, ok: r.ok, setId: s.id, ...(r.error ? { error: r.error } : {}) };
+      if (seen && seen.at >= r.at) continue;
+      out[r.database] = { at: r.at, ok: r.ok, setId: s.id, ...(r.error ? { error: r.error } : {}) };
     }
   }
   return out;

@@ -52,7 +52,10 @@ export function drillScope(m: Manifest, opts: Pick<DrillOptions, 'databases' | '
   if (!opts.databases?.length) return stored;
   for (const name of opts.databases) {
     if (!m.databases.some((d) => d.name === name)) {
-      throw new NotFoundError(`Set ${m.id} holds no database "${name}".`, `It holds: ${stored.join(', ') || 'no databases'}.`);
+      throw new NotFoundError(
+        `Set ${m.id} holds no database "${name}".`,
+        `It holds: ${stored.join(', ') || 'no databases'}.`,
+      );
     }
   }
   return opts.databases;
@@ -90,28 +93,48 @@ async function checkSpace(scratchRoot: string, needs: { what: string; bytes: num
  * is drilled even when an earlier one failed; scratch targets are removed whatever happens. Records
  * the results in `drilled.json`, logs them, and sends a `drill-failure` notification when one failed.
  */
-export async function runDrill(cfg: LoadedConfig, id: string, opts: DrillOptions, reporter: Reporter): Promise<DrillOutcome> {
+export async function runDrill(
+  cfg: LoadedConfig,
+  id: string,
+  opts: DrillOptions,
+  reporter: Reporter,
+): Promise<DrillOutcome> {
   const m = await resolveSet(cfg, id, opts);
   const names = drillScope(m, opts);
   const withFiles = Boolean(opts.files);
   const configured = names.map((name) => {
     const db = cfg.databases.find((d) => d.name === name);
-    if (!db) throw new NotFoundError(`Database "${name}" is in set ${m.id} but not in ${cfg.file}; a drill needs its connection.`, 'Add it under "databases", or drill the others with --db.');
+    if (!db)
+      throw new NotFoundError(
+        `Database "${name}" is in set ${m.id} but not in ${cfg.file}; a drill needs its connection.`,
+        'Add it under "databases", or drill the others with --db.',
+      );
     return db;
   });
-  if (!names.length && !withFiles) throw new RespaldoError('usage', `Set ${m.id} holds no database to drill.`, 'Add --files to drill its files, or choose another set.');
+  if (!names.length && !withFiles)
+    throw new RespaldoError(
+      'usage',
+      `Set ${m.id} holds no database to drill.`,
+      'Add --files to drill its files, or choose another set.',
+    );
   const signal = opts.signal ?? new AbortController().signal;
   const outcome = await withLock(cfg.backupDir, `drill ${m.id}`, async (): Promise<DrillOutcome> => {
     const scratchRoot = join(cfg.backupDir, `${DRILL_SCRATCH_PREFIX}${process.pid}`);
     await ensurePrivateDir(scratchRoot);
     const out: DrillOutcome = { setId: m.id, ok: true, results: [], recovered: [] };
-    writeLog(cfg.backupDir, 'drill-start', { setId: m.id, databases: names, files: withFiles, ranBy: ranBy() }, cfg.secrets);
+    writeLog(
+      cfg.backupDir,
+      'drill-start',
+      { setId: m.id, databases: names, files: withFiles, ranBy: ranBy() },
+      cfg.secrets,
+    );
     try {
       const ctxFor = (db: DatabaseConfig): DriverContext => ({
         reporter,
         signal,
         scratchDir: scratchRoot,
-        log: (message, fields) => writeLog(cfg.backupDir, 'driver', { setId: m.id, db: db.name, message, ...fields }, cfg.secrets),
+        log: (message, fields) =>
+          writeLog(cfg.backupDir, 'driver', { setId: m.id, db: db.name, message, ...fields }, cfg.secrets),
       });
       out.recovered.push(...(await cleanLeftovers(cfg)).map((n) => `removed ${n} (left by an interrupted run)`));
       // Dead drills' scratch databases first: the plan below refuses a target that exists.
@@ -119,7 +142,9 @@ export async function runDrill(cfg: LoadedConfig, id: string, opts: DrillOptions
       const plans = [];
       for (const db of configured) {
         const driver = driverFor(db.engine);
-        const scratch = driver.scratchName ? driver.scratchName(db, m.id) : join(scratchRoot, basename(db.path ?? `${db.name}.db`));
+        const scratch = driver.scratchName
+          ? driver.scratchName(db, m.id)
+          : join(scratchRoot, basename(db.path ?? `${db.name}.db`));
         const plan = await planRestore(cfg, m.id, { databases: [db.name], to: scratch });
         const step = plan.databases[0];
         if (step?.restoreTarget.kind === 'side-by-side') step.restoreTarget = { ...step.restoreTarget, scratch: true };
@@ -129,7 +154,12 @@ export async function runDrill(cfg: LoadedConfig, id: string, opts: DrillOptions
       const needs = local.map((p) => ({ what: p.db.name, bytes: p.plan.databases[0]?.estimatedRestoredBytes ?? 0 }));
       if (withFiles) needs.push({ what: 'files', bytes: m.files.reduce((s, f) => s + f.size, 0) });
       await checkSpace(scratchRoot, needs);
-      reporter.emit({ type: 'run-start', operation: 'drill', setId: m.id, items: [...names, ...(withFiles ? ['files'] : [])] });
+      reporter.emit({
+        type: 'run-start',
+        operation: 'drill',
+        setId: m.id,
+        items: [...names, ...(withFiles ? ['files'] : [])],
+      });
       for (const { db, scratch, plan } of plans) {
         if (signal.aborted) throw new InterruptedError('Drill interrupted; its scratch targets were removed.');
         out.results.push(await drillDatabase(cfg, m, db, scratch, plan, reporter, ctxFor(db), signal));
@@ -141,14 +171,41 @@ export async function runDrill(cfg: LoadedConfig, id: string, opts: DrillOptions
     out.ok = out.results.every((r) => r.ok);
     if (out.results.length) await recordDrilled(cfg, m.id, out.results);
     await writeMetrics(cfg);
-    const summary = out.results.map((r) => ({ database: r.database, ok: r.ok, durationMs: r.durationMs, error: r.error ?? null }));
-    writeLog(cfg.backupDir, 'drill-end', { setId: m.id, outcome: out.ok ? 'ok' : 'failed', results: summary }, cfg.secrets);
-    reporter.emit({ type: 'run-end', ok: out.ok, setId: m.id, durationMs: out.results.reduce((s, r) => s + r.durationMs, 0) });
+    const summary = out.results.map((r) => ({
+      database: r.database,
+      ok: r.ok,
+      durationMs: r.durationMs,
+      error: r.error ?? null,
+    }));
+    writeLog(
+      cfg.backupDir,
+      'drill-end',
+      { setId: m.id, outcome: out.ok ? 'ok' : 'failed', results: summary },
+      cfg.secrets,
+    );
+    reporter.emit({
+      type: 'run-end',
+      ok: out.ok,
+      setId: m.id,
+      durationMs: out.results.reduce((s, r) => s + r.durationMs, 0),
+    });
     return out;
   });
   if (!outcome.ok) {
-    const databases = outcome.results.map((r) => ({ name: r.database, ok: r.ok, ...(r.error ? { error: r.error } : {}), ...(r.hint ? { hint: r.hint } : {}) }));
-    await notify(cfg, { kind: 'drill-failure', operation: opts.operation ?? 'drill', host: hostname(), at: new Date(), setId: m.id, databases }).catch(() => undefined);
+    const databases = outcome.results.map((r) => ({
+      name: r.database,
+      ok: r.ok,
+      ...(r.error ? { error: r.error } : {}),
+      ...(r.hint ? { hint: r.hint } : {}),
+    }));
+    await notify(cfg, {
+      kind: 'drill-failure',
+      operation: opts.operation ?? 'drill',
+      host: hostname(),
+      at: new Date(),
+      setId: m.id,
+      databases,
+    }).catch(() => undefined);
   }
   return outcome;
 }
@@ -156,42 +213,74 @@ export async function runDrill(cfg: LoadedConfig, id: string, opts: DrillOptions
 type Plan = Awaited<ReturnType<typeof planRestore>>;
 
 /** Restores one database into its scratch target through the restore path, runs the driver's checks, removes it. */
-async function drillDatabase(cfg: LoadedConfig, m: Manifest, db: DatabaseConfig, scratch: string, plan: Plan, reporter: Reporter, ctx: DriverContext, signal: AbortSignal): Promise<DrillResult> {
+async function drillDatabase(
+  cfg: LoadedConfig,
+  m: Manifest,
+  db: DatabaseConfig,
+  scratch: string,
+  plan: Plan,
+  reporter: Reporter,
+  ctx: DriverContext,
+  signal: AbortSignal,
+): Promise<DrillResult> {
   const driver = driverFor(db.engine);
   const entry = m.databases.find((d) => d.name === db.name)!;
   const started = Date.now();
   const at = new Date().toISOString();
   const checks: DrillResult['checks'] = [];
-  const result = (ok: boolean, extra: Partial<DrillResult> = {}): DrillResult => ({ database: db.name, engine: db.engine, ok, at, durationMs: Date.now() - started, scratch, checks, ...extra });
+  const result = (ok: boolean, extra: Partial<DrillResult> = {}): DrillResult => ({
+    database: db.name,
+    engine: db.engine,
+    ok,
+    at,
+    durationMs: Date.now() - started,
+    scratch,
+    checks,
+    ...extra,
+  });
   reporter.emit({ type: 'item-start', item: db.name, kind: 'restore', totalBytes: entry.rawBytes });
   let drilled: DrillResult;
   try {
     const restored = await executeRestore(cfg, plan, reporter, { signal, underLock: true });
     const one = restored.databases[0];
     if (!one?.ok) {
-      checks.push({ name: 'stored files match the manifest', ok: true }, { name: 'restore', ok: false, detail: one?.error ?? 'failed' });
+      checks.push(
+        { name: 'stored files match the manifest', ok: true },
+        { name: 'restore', ok: false, detail: one?.error ?? 'failed' },
+      );
       drilled = result(false, { error: one?.error ?? 'the restore failed', ...(one?.hint ? { hint: one.hint } : {}) });
     } else {
       checks.push({ name: 'stored files match the manifest', ok: true });
       checks.push({ name: 'restore', ok: true, detail: `into ${scratch}` });
       const tables = Object.keys(entry.tables ?? {}).length;
       if (entry.tables) checks.push({ name: 'row counts equal the manifest', ok: true, detail: `${tables} table(s)` });
-      else checks.push({ name: 'row counts equal the manifest', ok: true, skipped: 'the manifest records no row counts' });
+      else
+        checks.push({ name: 'row counts equal the manifest', ok: true, skipped: 'the manifest records no row counts' });
       checks.push(...((await driver.drillChecks?.(db, one.restoredTo ?? scratch, ctx)) ?? []));
       const bad = checks.filter((c) => !c.ok);
       drilled = bad.length
-        ? result(false, { error: bad.map((c) => `${c.name}: ${c.detail ?? 'failed'}`).join('; '), hint: `Set ${m.id} does not restore cleanly: use another set, and back up ${db.name} again.` })
+        ? result(false, {
+            error: bad.map((c) => `${c.name}: ${c.detail ?? 'failed'}`).join('; '),
+            hint: `Set ${m.id} does not restore cleanly: use another set, and back up ${db.name} again.`,
+          })
         : result(true);
     }
   } catch (err) {
     if (signal.aborted || err instanceof InterruptedError || !(err instanceof RespaldoError)) throw err;
-    if (err.kind === 'verifyFailed') checks.push({ name: 'stored files match the manifest', ok: false, detail: err.message });
+    if (err.kind === 'verifyFailed')
+      checks.push({ name: 'stored files match the manifest', ok: false, detail: err.message });
     drilled = result(false, { error: errorMessage(err), ...(err.hint ? { hint: err.hint } : {}) });
   } finally {
     if (driver.dropScratch) await driver.dropScratch(db, scratch, ctx);
     else await fsp.rm(scratch, { force: true });
   }
-  reporter.emit({ type: 'item-end', item: db.name, ok: drilled.ok, ...(drilled.error ? { error: drilled.error } : {}), ...(drilled.hint ? { hint: drilled.hint } : {}) });
+  reporter.emit({
+    type: 'item-end',
+    item: db.name,
+    ok: drilled.ok,
+    ...(drilled.error ? { error: drilled.error } : {}),
+    ...(drilled.hint ? { hint: drilled.hint } : {}),
+  });
   return drilled;
 }
 
@@ -210,23 +299,43 @@ async function drillFiles(cfg: LoadedConfig, m: Manifest, to: string, reporter: 
   let out: DrillResult;
   try {
     const bad = (await checkFiles(dir, expectedFiles(m, [], true), reporter)).filter((c) => !c.ok);
-    checks.push({ name: 'stored files match the manifest', ok: !bad.length, ...(bad.length ? { detail: bad.map((b) => `${b.path}: ${b.problem}`).join('; ') } : {}) });
-    if (bad.length) throw new RespaldoError('verifyFailed', `Set ${m.id}: ${bad.length} stored file(s) do not match the manifest.`, 'Do not restore files from this set; use another set.');
+    checks.push({
+      name: 'stored files match the manifest',
+      ok: !bad.length,
+      ...(bad.length ? { detail: bad.map((b) => `${b.path}: ${b.problem}`).join('; ') } : {}),
+    });
+    if (bad.length)
+      throw new RespaldoError(
+        'verifyFailed',
+        `Set ${m.id}: ${bad.length} stored file(s) do not match the manifest.`,
+        'Do not restore files from this set; use another set.',
+      );
     await restoreFiles(dir, m.files, to, { setId: m.id, codec: m.codec ?? 'gzip' });
     checks.push({ name: 'extracted', ok: true, detail: `${m.files.length} entr${m.files.length === 1 ? 'y' : 'ies'}` });
     const wrong: string[] = [];
     for (const f of m.files) {
       const path = join(to, f.group, f.relative);
       if (f.kind === 'symlink') {
-        if ((await fsp.readlink(path)) !== (f.linkTarget ?? '')) wrong.push(`${f.group}/${f.relative}: link target differs`);
+        if ((await fsp.readlink(path)) !== (f.linkTarget ?? ''))
+          wrong.push(`${f.group}/${f.relative}: link target differs`);
         continue;
       }
       const st = await fsp.stat(path);
       if (st.size !== f.size) wrong.push(`${f.group}/${f.relative}: ${st.size} bytes, the manifest says ${f.size}`);
     }
-    checks.push({ name: 'extracted sizes equal the manifest', ok: !wrong.length, ...(wrong.length ? { detail: wrong.slice(0, 5).join('; ') } : {}) });
+    checks.push({
+      name: 'extracted sizes equal the manifest',
+      ok: !wrong.length,
+      ...(wrong.length ? { detail: wrong.slice(0, 5).join('; ') } : {}),
+    });
     out = wrong.length
-      ? { ...base, ok: false, durationMs: Date.now() - started, error: wrong.slice(0, 3).join('; '), hint: 'Do not restore files from this set; use another set.' }
+      ? {
+          ...base,
+          ok: false,
+          durationMs: Date.now() - started,
+          error: wrong.slice(0, 3).join('; '),
+          hint: 'Do not restore files from this set; use another set.',
+        }
       : { ...base, ok: true, durationMs: Date.now() - started };
   } catch (err) {
     if (!(err instanceof RespaldoError) && !(err as { code?: unknown }).code) throw err;
@@ -243,7 +352,12 @@ async function drillFiles(cfg: LoadedConfig, m: Manifest, to: string, reporter: 
  * Drills the newest completed set (not a safety copy) holding each of `databases`, each set once with
  * the databases it is the newest for. A database with no such set is a problem in `missing`.
  */
-export async function drillNewest(cfg: LoadedConfig, databases: string[], reporter: Reporter, opts: Pick<DrillOptions, 'signal' | 'operation'> = {}): Promise<{ outcomes: DrillOutcome[]; missing: string[] }> {
+export async function drillNewest(
+  cfg: LoadedConfig,
+  databases: string[],
+  reporter: Reporter,
+  opts: Pick<DrillOptions, 'signal' | 'operation'> = {},
+): Promise<{ outcomes: DrillOutcome[]; missing: string[] }> {
   const sets = await listSets(cfg);
   const bySet = new Map<string, string[]>();
   const missing: string[] = [];
@@ -264,7 +378,12 @@ export async function drillNewest(cfg: LoadedConfig, databases: string[], report
  * `drillAfterBackup`: drills the databases a backup just stored in set `m` (none when the option is off
  * or nothing was stored). An operator error is the drill's failed outcome, never the backup's.
  */
-export async function drillAfterBackup(cfg: LoadedConfig, m: Manifest, reporter: Reporter, opts: Pick<DrillOptions, 'signal' | 'operation'> = {}): Promise<DrillOutcome | null> {
+export async function drillAfterBackup(
+  cfg: LoadedConfig,
+  m: Manifest,
+  reporter: Reporter,
+  opts: Pick<DrillOptions, 'signal' | 'operation'> = {},
+): Promise<DrillOutcome | null> {
   if (!cfg.drillAfterBackup || m.status === 'failed') return null;
   const databases = m.databases.filter((d) => !d.error && d.file).map((d) => d.name);
   if (!databases.length) return null;

@@ -146,7 +146,8 @@ export function assessHealth(input: HealthInput): HealthReport {
     const drill = input.drills?.[database] ?? null;
     if (drill && !drill.ok) {
       const why = drill.error ? `: ${drill.error}` : '';
-      issue('drill-failed', `${database}: the last restore drill (set ${drill.setId}, ${localTime(new Date(drill.at))}) failed${why}`, drill.at);
+      const when = localTime(new Date(drill.at));
+      issue('drill-failed', `${database}: the last restore drill (set ${drill.setId}, ${when}) failed${why}`, drill.at);
     }
     if (runs.length && successes < runs.length) issue('failures', `${database}: ${runs.length - successes} of ${runs.length} backups in the last 30 days failed`);
     return {

@@ -47,14 +47,18 @@ export function engineJobRunner(cfg: LoadedConfig): RunJobFn {
     }
     if (job.type === 'drill') {
       const { drillNewest } = await import('../engine/drill.js');
-      const { outcomes, missing } = await drillNewest(cfg, jobDatabases(cfg, job), reporter, { signal, operation: 'scheduler' });
+      const drillOpts = { signal, operation: 'scheduler' };
+      const { outcomes, missing } = await drillNewest(cfg, jobDatabases(cfg, job), reporter, drillOpts);
       const setIds = outcomes.map((o) => o.setId);
       if (signal.aborted) return { outcome: 'interrupted', setIds, error: 'interrupted' };
       const problems = [
         ...missing.map((d) => `${d}: no completed set to drill`),
-        ...outcomes.flatMap((o) => o.results.filter((r) => !r.ok).map((r) => `${o.setId} ${r.database}: ${r.error ?? 'failed'}`)),
+        ...outcomes.flatMap((o) =>
+          o.results.filter((r) => !r.ok).map((r) => `${o.setId} ${r.database}: ${r.error ?? 'failed'}`),
+        ),
       ];
-      return { outcome: problems.length ? 'drill-failed' : 'drilled', setIds, ...(problems.length ? { error: problems.join('; ') } : {}) };
+      const error = problems.length ? { error: problems.join('; ') } : {};
+      return { outcome: problems.length ? 'drill-failed' : 'drilled', setIds, ...error };
     }
     const manifest = await createBackup(
       cfg,
@@ -63,11 +67,14 @@ export function engineJobRunner(cfg: LoadedConfig): RunJobFn {
     );
     if (cfg.drillAfterBackup && !signal.aborted) {
       const { drillAfterBackup } = await import('../engine/drill.js');
-      const drilled = await drillAfterBackup(cfg, manifest, reporter, { signal, operation: 'scheduler' }).catch((err: unknown) => {
-        reporter.emit({ type: 'warning', message: `the drill after set ${manifest.id} could not run: ${errorMessage(err)}` });
+      const drilling = drillAfterBackup(cfg, manifest, reporter, { signal, operation: 'scheduler' });
+      const drilled = await drilling.catch((err: unknown) => {
+        const message = `the drill after set ${manifest.id} could not run: ${errorMessage(err)}`;
+        reporter.emit({ type: 'warning', message });
         return null;
       });
-      if (drilled && !drilled.ok) reporter.emit({ type: 'warning', message: `the restore drill of set ${manifest.id} failed (drilled.json)` });
+      const drillFailed = `the restore drill of set ${manifest.id} failed (drilled.json)`;
+      if (drilled && !drilled.ok) reporter.emit({ type: 'warning', message: drillFailed });
     }
     const failed = manifest.databases.filter((d) => d.error).map((d) => `${d.name}: ${d.error!.message}`);
     return {

@@ -191,7 +191,7 @@ export class Scheduler extends EventEmitter {
     if (plan && plan.runs.length > 0) {
       this.log('catch-up', {
         jobs: plan.runs.map((r) => r.job),
-        order: 'longest period first (monthly → weekly → daily), verify last',
+        order: 'longest period first (monthly → weekly → daily), then verify, drills last',
         missed: plan.runs.map((r) => ({ job: r.job, scheduledAt: r.missedAt })),
         satisfied: plan.satisfied,
         message: `catch-up: running ${plan.runs.map(describeRun).join(', ')} once now`,

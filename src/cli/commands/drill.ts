@@ -7,7 +7,9 @@ import { formatDuration } from '../format.js';
 
 /** One drill result in operator words: the outcome line, then one line per check. */
 export function printDrillResult(io: CommandIO, r: DrillResult): void {
-  io.out(`${r.ok ? 'passed' : 'FAILED'}  ${r.database}${r.engine ? ` (${r.engine})` : ''} in ${formatDuration(r.durationMs)}`);
+  io.out(
+    `${r.ok ? 'passed' : 'FAILED'}  ${r.database}${r.engine ? ` (${r.engine})` : ''} in ${formatDuration(r.durationMs)}`,
+  );
   for (const c of r.checks) {
     const state = c.skipped ? 'skipped' : c.ok ? 'ok' : 'FAILED';
     io.out(`    ${c.name}: ${state}${c.skipped ? ` (${c.skipped})` : c.detail ? ` (${c.detail})` : ''}`);
@@ -20,17 +22,24 @@ export function register(program: Command): void {
   addCommonOptions(
     program
       .command('drill')
-      .description('restore a set into scratch targets (a temporary file or database), check it and remove it; never touches live data')
+      .description(
+        'restore a set into scratch targets (a temporary file or database), check it and remove it; ' +
+          'never touches live data',
+      )
       .argument('[id]', 'set id, or latest (default: latest)')
       .option('--db <name>', 'only this database (repeatable)', collect)
-      .option('--files', 'also extract the set\'s files into a scratch folder and check them'),
+      .option('--files', "also extract the set's files into a scratch folder and check them"),
   ).action(
     runAction(async (io, opts, id?: string) => {
       const cfg = await io.config();
       const outcome = await runDrill(
         cfg,
         id ?? 'latest',
-        { ...(opts.db ? { databases: opts.db as string[] } : {}), ...(opts.files ? { files: true } : {}), signal: io.signal },
+        {
+          ...(opts.db ? { databases: opts.db as string[] } : {}),
+          ...(opts.files ? { files: true } : {}),
+          signal: io.signal,
+        },
         io.reporter,
       );
       if (io.json) io.printJson(outcome);

@@ -99,7 +99,8 @@ export function register(program: Command): void {
       if (drills.length) io.out(`\n  restore drills (respaldo drill ${m.id})`);
       for (const r of drills) {
         const checked = r.checks.filter((c) => !c.skipped).map((c) => c.name).join(', ');
-        io.out(`    ${r.database}: ${r.ok ? 'passed' : 'FAILED'} ${localTime(r.at)} in ${(r.durationMs / 1000).toFixed(1)} s (${checked})`);
+        const took = `${(r.durationMs / 1000).toFixed(1)} s`;
+        io.out(`    ${r.database}: ${r.ok ? 'passed' : 'FAILED'} ${localTime(r.at)} in ${took} (${checked})`);
         if (r.error) io.out(`      error: ${r.error}${r.hint ? `\n      hint: ${r.hint}` : ''}`);
       }
     }),

@@ -73,7 +73,7 @@ export function describeLogEntry(e: SchedulerLogEntry): string {
       return `${t}  scheduler started with ${(e.jobs as unknown[]).length} job(s): ${(e.jobs as Array<{ name: string; nextRun: string | null }>).map((j) => `${j.name} next ${formatWhen(j.nextRun)}`).join('; ')}`;
     case 'catch-up':
       if (e.after) return `${t}  ${String(e.message)}`;
-      return `${t}  ${String(e.message)} (missed while the scheduler was not running; order: monthly → weekly → daily, verify last)`;
+      return `${t}  ${String(e.message)} (missed while the scheduler was not running; order: monthly → weekly → daily, then verify, drills last)`;
     case 'job-start':
       return `${t}  ${String(e.job)}: started (${String(e.reason)}, ${String(e.type)})`;
     case 'job-end':
