@@ -131,6 +131,34 @@ describe.skipIf(!available)('respaldo drill on PostgreSQL', () => {
     expect(plainDump('grande')).toBe(before);
   });
 
+  test('a login that cannot create the amcheck extension: pg_amcheck is skipped and says why; the drill passes', async () => {
+    const role = 'drill_owner';
+    cluster.psql(`CREATE ROLE ${role} LOGIN CREATEDB PASSWORD '${PASSWORD}'`);
+    cluster.psql(`CREATE DATABASE propia OWNER ${role}`);
+    cluster.psql(
+      `SET ROLE ${role}; CREATE TABLE t (id int PRIMARY KEY); INSERT INTO t SELECT generate_series(1, 50);`,
+      'propia',
+    );
+    const dir = mkdtempSync(join(work, 'propia-'));
+    const url = `postgresql://${role}:\${DB_PASSWORD}@${cluster.host}:${cluster.port}/propia`;
+    const config = join(dir, 'backup_config.json');
+    const doc = {
+      backupDir: './backups',
+      databases: [{ name: 'propia', url }],
+      files: { config: [], application: [] },
+    };
+    writeFileSync(config, JSON.stringify(doc));
+    await cli(config, ['create']);
+    const out = parseJsonOutput<DrillOutcome>((await cli(config, ['drill', '--json'])).stdout);
+    expect(out.ok).toBe(true);
+    const amcheck = out.results[0]!.checks.find((c) => c.name === 'pg_amcheck');
+    expect(amcheck).toMatchObject({ ok: true });
+    expect(amcheck?.skipped).toMatch(/amcheck extension cannot be created here \(permission denied/);
+    const text = await cli(config, ['drill']);
+    expect(text.stdout).toMatch(/pg_amcheck: skipped \(the amcheck extension cannot be created here/);
+    expect(scratchDatabases('propia')).toEqual([]);
+  });
+
   test("status lists a dead drill's scratch database; create drops it", async () => {
     seed('lista');
     const config = configFor('lista');
@@ -139,8 +167,11 @@ describe.skipIf(!available)('respaldo drill on PostgreSQL', () => {
     expect(status.stdout).toContain(
       'scratch database \\"lista__drill_20250101_000000\\" left by an interrupted restore drill',
     );
+    expect(scratchDatabases('lista')).toEqual(['lista__drill_20250101_000000']); // status changed nothing
     const created = await cli(config, ['create']);
-    expect(created.stdout + created.stderr).toBeDefined();
+    expect(created.stderr).toMatch(
+      /dropped "lista__drill_20250101_000000" \(the scratch database of an interrupted restore drill\)/,
+    );
     expect(scratchDatabases('lista')).toEqual([]);
   });
 });
