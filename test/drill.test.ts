@@ -73,7 +73,7 @@ describe('respaldo drill (SQLite and files)', () => {
       expect(names).toEqual(
         expect.arrayContaining([
           'stored files match the manifest:true',
-          'row counts equal the manifest:true',
+          'row counts against the manifest:true',
           'integrity_check:true',
         ]),
       );

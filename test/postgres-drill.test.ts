@@ -80,7 +80,7 @@ describe.skipIf(!available)('respaldo drill on PostgreSQL', () => {
     const r = out.results[0]!;
     expect(r.scratch).toBe(`tienda__drill_${m.id}`);
     const check = (n: string) => r.checks.find((c) => c.name === n);
-    expect(check('row counts equal the manifest')).toMatchObject({ ok: true, detail: '1 table(s)' });
+    expect(check('row counts against the manifest')).toMatchObject({ ok: true, detail: '1 table(s)' });
     expect(check('pg_amcheck')).toMatchObject({ ok: true });
     expect(check('pg_amcheck')?.skipped).toBeUndefined();
     expect(scratchDatabases('tienda')).toEqual([]);
@@ -129,6 +129,28 @@ describe.skipIf(!available)('respaldo drill on PostgreSQL', () => {
     expect(out.recovered.join('\n')).toContain(`dropped "${scratch}"`);
     expect(scratchDatabases('grande')).toEqual([]);
     expect(plainDump('grande')).toBe(before);
+  });
+
+  test('a server that cannot be reached fails the drill of that database (exit 11, recorded), not the command', async () => {
+    seed('lejana');
+    const config = configFor('lejana');
+    const m = parseJsonOutput<Manifest>((await cli(config, ['create', '--json'])).stdout);
+    cluster.pause();
+    let out: DrillOutcome;
+    try {
+      out = parseJsonOutput<DrillOutcome>((await cli(config, ['drill', m.id, '--json'], EXIT.drillFailed)).stdout);
+    } finally {
+      cluster.start();
+    }
+    expect(out.results).toHaveLength(1);
+    expect(out.results[0]).toMatchObject({ database: 'lejana', ok: false, checks: [] });
+    expect(out.results[0]!.hint).toBeTruthy();
+    const record = JSON.parse(
+      readFileSync(join(dirname(config), 'backups', m.id, 'drilled.json'), 'utf8'),
+    ) as DrillRecord;
+    expect(record.results['lejana']?.ok).toBe(false);
+    const again = parseJsonOutput<DrillOutcome>((await cli(config, ['drill', m.id, '--json'])).stdout);
+    expect(again.ok).toBe(true);
   });
 
   test('a login that cannot create the amcheck extension: pg_amcheck is skipped and says why; the drill passes', async () => {

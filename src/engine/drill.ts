@@ -137,18 +137,30 @@ export async function runDrill(
           writeLog(cfg.backupDir, 'driver', { setId: m.id, db: db.name, message, ...fields }, cfg.secrets),
       });
       out.recovered.push(...(await cleanLeftovers(cfg)).map((n) => `removed ${n} (left by an interrupted run)`));
-      // Dead drills' scratch databases first: the plan below refuses a target that exists.
-      for (const db of configured) out.recovered.push(...(await driverFor(db.engine).recover(db, ctxFor(db))));
       const plans = [];
+      const unreachable: DrillResult[] = [];
       for (const db of configured) {
         const driver = driverFor(db.engine);
         const scratch = driver.scratchName
           ? driver.scratchName(db, m.id)
           : join(scratchRoot, basename(db.path ?? `${db.name}.db`));
-        const plan = await planRestore(cfg, m.id, { databases: [db.name], to: scratch });
-        const step = plan.databases[0];
-        if (step?.restoreTarget.kind === 'side-by-side') step.restoreTarget = { ...step.restoreTarget, scratch: true };
-        plans.push({ db, scratch, plan });
+        const started = Date.now();
+        try {
+          // Dead drills' scratch databases first: the plan below refuses a target that exists.
+          out.recovered.push(...(await driver.recover(db, ctxFor(db))));
+          const plan = await planRestore(cfg, m.id, { databases: [db.name], to: scratch });
+          const step = plan.databases[0];
+          if (step?.restoreTarget.kind === 'side-by-side')
+            step.restoreTarget = { ...step.restoreTarget, scratch: true };
+          plans.push({ db, scratch, plan });
+        } catch (err) {
+          // A server that cannot be reached (or a set that cannot be planned) is a failed drill of that database.
+          if (!(err instanceof RespaldoError) || err.kind === 'usage' || err.kind === 'notFound') throw err;
+          const at = new Date().toISOString();
+          const failed = { database: db.name, engine: db.engine, ok: false, at, scratch, checks: [] };
+          const hint = err.hint ? { hint: err.hint } : {};
+          unreachable.push({ ...failed, durationMs: Date.now() - started, error: errorMessage(err), ...hint });
+        }
       }
       const local = plans.filter((p) => !driverFor(p.db.engine).scratchName);
       const needs = local.map((p) => ({ what: p.db.name, bytes: p.plan.databases[0]?.estimatedRestoredBytes ?? 0 }));
@@ -160,6 +172,8 @@ export async function runDrill(
         setId: m.id,
         items: [...names, ...(withFiles ? ['files'] : [])],
       });
+      out.results.push(...unreachable);
+      for (const r of unreachable) reporter.emit({ type: 'item-end', item: r.database, ok: false, error: r.error! });
       for (const { db, scratch, plan } of plans) {
         if (signal.aborted) throw new InterruptedError('Drill interrupted; its scratch targets were removed.');
         out.results.push(await drillDatabase(cfg, m, db, scratch, plan, reporter, ctxFor(db), signal));
@@ -253,9 +267,14 @@ async function drillDatabase(
       checks.push({ name: 'stored files match the manifest', ok: true });
       checks.push({ name: 'restore', ok: true, detail: `into ${scratch}` });
       const tables = Object.keys(entry.tables ?? {}).length;
-      if (entry.tables) checks.push({ name: 'row counts equal the manifest', ok: true, detail: `${tables} table(s)` });
+      if (entry.tables)
+        checks.push({ name: 'row counts against the manifest', ok: true, detail: `${tables} table(s)` });
       else
-        checks.push({ name: 'row counts equal the manifest', ok: true, skipped: 'the manifest records no row counts' });
+        checks.push({
+          name: 'row counts against the manifest',
+          ok: true,
+          skipped: 'the manifest records no row counts',
+        });
       checks.push(...((await driver.drillChecks?.(db, one.restoredTo ?? scratch, ctx)) ?? []));
       const bad = checks.filter((c) => !c.ok);
       drilled = bad.length
@@ -271,8 +290,15 @@ async function drillDatabase(
       checks.push({ name: 'stored files match the manifest', ok: false, detail: err.message });
     drilled = result(false, { error: errorMessage(err), ...(err.hint ? { hint: err.hint } : {}) });
   } finally {
-    if (driver.dropScratch) await driver.dropScratch(db, scratch, ctx);
-    else await fsp.rm(scratch, { force: true });
+    try {
+      if (driver.dropScratch) await driver.dropScratch(db, scratch, ctx);
+      else await fsp.rm(scratch, { force: true });
+    } catch (err) {
+      // The verdict stands; the scratch target carries respaldo's mark and the next run removes it.
+      const message = `could not remove the drill's scratch target ${scratch} (${errorMessage(err)}); the next run removes it`;
+      reporter.emit({ type: 'warning', item: db.name, message });
+      ctx.log(message);
+    }
   }
   reporter.emit({
     type: 'item-end',
