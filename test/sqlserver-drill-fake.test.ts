@@ -145,6 +145,16 @@ describe('SQL Server drill executor (fake connection)', () => {
     expect(fake.log).toHaveLength(1);
   });
 
+  it("findLeftovers lists a dead drill's scratch database and changes nothing", async () => {
+    fake.databases.add('users__drill_20261122_101010');
+    const driver = createSqlServerDriver({ connect: connector(fake) });
+    const lines = await driver.findLeftovers!(cfg());
+    expect(lines).toEqual([
+      expect.stringMatching(/^scratch database "users__drill_20261122_101010" left by an interrupted/),
+    ]);
+    expect(fake.databases.has('users__drill_20261122_101010')).toBe(true);
+  });
+
   it("recover drops a dead drill's scratch database and nothing else", async () => {
     fake.databases.add('users__drill_20261122_101010');
     fake.databases.add('other__drill_20261122_101010');

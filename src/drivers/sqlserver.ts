@@ -738,6 +738,10 @@ export function createSqlServerDriver(deps: SqlServerDriverDeps = {}): Driver {
           if (parsed?.kind === 'temp') {
             lines.push(`temporary database "${name}" left by an interrupted restore of ${live}; ${how}`);
           }
+          if (parseDrillName(name, live) !== null) {
+            const drop = `the next respaldo create, restore or drill of ${db.name} drops it`;
+            lines.push(`scratch database "${name}" left by an interrupted restore drill of ${live}; ${drop}`);
+          }
           if (parsed?.kind === 'safety') {
             safeties.push(name);
             if (row.userAccess === 'SINGLE_USER') {
