@@ -18,7 +18,7 @@ const weekly = (o: Partial<ScheduleJob> = {}): ScheduleJob => job('weekly', 'wee
 const daily = (o: Partial<ScheduleJob> = {}): ScheduleJob => job('daily', 'daily at 23:00', o);
 
 // Missed times at NOW: monthly 2026-11-01T00:00, weekly 2026-11-15T23:30, daily 2026-11-21T23:00,
-// verify 2026-11-22T01:00.
+// verify 2026-11-22T01:00, drill 2026-11-21T03:00 (Saturday).
 const cases: Array<{
   name: string;
   jobs: ScheduleJob[];
@@ -29,26 +29,26 @@ const cases: Array<{
   {
     name: 'tiered, first start: one full backup (monthly) satisfies weekly and daily, then the verify',
     jobs: tiered,
-    runs: [['monthly', ['weekly', 'daily']], ['verify', []]],
+    runs: [['monthly', ['weekly', 'daily']], ['verify', []], ['drill', []]],
     satisfied: [['weekly', 'monthly', 'catch-up'], ['daily', 'monthly', 'catch-up']],
   },
   {
     name: 'tiered in config order reversed: same plan',
     jobs: [...tiered].reverse(),
-    runs: [['monthly', ['weekly', 'daily']], ['verify', []]],
+    runs: [['monthly', ['weekly', 'daily']], ['verify', []], ['drill', []]],
     satisfied: [['weekly', 'monthly', 'catch-up'], ['daily', 'monthly', 'catch-up']],
   },
   {
     name: 'monthly done on time: weekly runs and satisfies daily',
     jobs: tiered,
-    last: { monthly: '2026-11-01T00:00:02Z', verify: '2026-11-22T01:00:00Z' },
+    last: { monthly: '2026-11-01T00:00:02Z', verify: '2026-11-22T01:00:00Z', drill: '2026-11-21T03:00:00Z' },
     runs: [['weekly', ['daily']]],
     satisfied: [['daily', 'weekly', 'catch-up']],
   },
   {
     name: 'monthly ran after the missed weekly and daily times: they are satisfied by that run',
     jobs: tiered,
-    last: { monthly: '2026-11-22T10:00:00Z' },
+    last: { monthly: '2026-11-22T10:00:00Z', drill: '2026-11-21T03:00:00Z' },
     runs: [['verify', []]],
     satisfied: [['weekly', 'monthly', '2026-11-22T10:00:00Z'], ['daily', 'monthly', '2026-11-22T10:00:00Z']],
   },
@@ -74,6 +74,7 @@ const cases: Array<{
       weekly: '2026-11-15T23:30:00Z',
       daily: '2026-11-21T23:00:00Z',
       verify: '2026-11-22T01:00:00Z',
+      drill: '2026-11-21T03:00:00Z',
     },
     runs: [],
     satisfied: [],
@@ -138,6 +139,7 @@ describe('planCatchUp', () => {
     expect(plan.runs.map((r) => [r.job, r.missedAt])).toEqual([
       ['monthly', '2026-11-01T00:00:00.000Z'],
       ['verify', '2026-11-22T01:00:00.000Z'],
+      ['drill', '2026-11-21T03:00:00.000Z'],
     ]);
     expect(plan.satisfied.map((s) => [s.job, s.missedAt])).toEqual([
       ['weekly', '2026-11-15T23:30:00.000Z'],
@@ -190,7 +192,8 @@ describe('the real menu facade', () => {
     const setup = demoSetup({ schedule: { jobs: tieredPreset() } });
     const facade = createEngineFacade(await loadConfig({ configPath: setup.configFile }));
     const plan = await facade.planCatchUp();
-    expect(plan.runs.map((r) => [r.job, r.satisfies])).toEqual([['monthly', ['weekly', 'daily']], ['verify', []]]);
+    const runs = [['monthly', ['weekly', 'daily']], ['verify', []], ['drill', []]];
+    expect(plan.runs.map((r) => [r.job, r.satisfies])).toEqual(runs);
     const events: string[] = [];
     const handle = await facade.startScheduler((e) => events.push(e.type === 'log' ? e.entry.event : e.type), {
       catchUp: false,

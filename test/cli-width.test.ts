@@ -61,7 +61,7 @@ describe('list at a width', () => {
   it('piped: one whole line per set, full local dates, the FILES column', () => {
     const lines = setsTable(SETS, null).split('\n');
     expect(lines).toHaveLength(4);
-    expect(lines[0]).toMatch(/^ID\s+DATE\s+TYPE\s+STATUS\s+DATABASES\s+FILES\s+SIZE\s+VERIFIED$/);
+    expect(lines[0]).toMatch(/^ID\s+DATE\s+TYPE\s+STATUS\s+DATABASES\s+FILES\s+SIZE\s+VERIFIED\s+DRILLED$/);
     expect(lines[1]).toContain(formatLocal('2026-11-22T10:00:00.000Z'));
     expect(lines[1]).toContain('users,inventario,auditoria');
     expect(lines[2]).toContain('reportes_historicos(failed)');

@@ -31,11 +31,12 @@ describe('respaldo schedule (built CLI)', () => {
     expect(text.code, describeResult(text)).toBe(0);
     expect(text.stdout).toMatch(/monthly: full backup of all databases \(users, inventario, auditoria\) \+ files\n {2}when: monthly on day 1 at 00:00 {2}\(cron 0 0 1 \* \*\)/);
     expect(text.stdout).toMatch(/verify: verify the newest set of all databases/);
-    expect(text.stdout.match(/^\s+(next:|\s{6})\s*\w{3} \d{4}-\d{2}-\d{2} \d{2}:\d{2}/gm)?.length).toBe(20);
+    expect(text.stdout).toMatch(/drill: restore drill of the newest set of all databases/);
+    expect(text.stdout.match(/^\s+(next:|\s{6})\s*\w{3} \d{4}-\d{2}-\d{2} \d{2}:\d{2}/gm)?.length).toBe(25);
 
     const rm = await runCli(['schedule', 'remove', 'verify', '--config', setup.configFile]);
     expect(rm.code, describeResult(rm)).toBe(0);
-    expect((JSON.parse(readFileSync(setup.configFile, 'utf8')) as { schedule: { jobs: Array<{ name: string }> } }).schedule.jobs.map((j) => j.name)).toEqual(['monthly', 'weekly', 'daily']);
+    expect((JSON.parse(readFileSync(setup.configFile, 'utf8')) as { schedule: { jobs: Array<{ name: string }> } }).schedule.jobs.map((j) => j.name)).toEqual(['monthly', 'weekly', 'daily', 'drill']);
   });
 
   it('bad input is exit 2 and changes nothing; the scheduler refuses an empty schedule (exit 3)', async () => {

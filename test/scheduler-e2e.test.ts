@@ -117,24 +117,27 @@ describe('respaldo scheduler (real process, real SQLite databases)', () => {
     expect(readSchedulerState(setup.backupDir).jobs.big2).toMatchObject({ lastOutcome: 'interrupted', failures: 1 });
   });
 
-  it('first start with the tiered preset: one full backup (monthly covers weekly, daily), then the verify', async () => {
+  it('tiered preset, first start: one full backup (monthly covers weekly, daily), then verify, then drill', async () => {
     const setup = demoSetup({ schedule: { jobs: tieredPreset() } });
     const child = startCli(['scheduler', '--config', setup.configFile]);
     const done = collect(child, 120_000);
     const ends = () => schedulerLines(setup.backupDir).filter((l) => l.event === 'job-end');
-    await waitFor(() => ends().length >= 2, 'the catch-up runs', 60_000);
+    await waitFor(() => ends().length >= 3, 'the catch-up runs', 60_000);
     child.kill('SIGTERM');
     const r = await done;
     expect(r.code, describeResult(r)).toBe(0);
-    expect(r.stdout).toMatch(/catch-up: running monthly \(covers weekly, daily\), verify once now/);
+    expect(r.stdout).toMatch(/catch-up: running monthly \(covers weekly, daily\), verify, drill once now/);
     const lines = schedulerLines(setup.backupDir);
     expect(lines.find((l) => l.event === 'catch-up')).toMatchObject({
-      jobs: ['monthly', 'verify'],
+      jobs: ['monthly', 'verify', 'drill'],
       satisfied: [{ job: 'weekly', by: 'monthly' }, { job: 'daily', by: 'monthly' }],
     });
-    expect(ends().map((l) => [l.job, l.outcome])).toEqual([['monthly', 'completed'], ['verify', 'verified']]);
+    const outcomes = [['monthly', 'completed'], ['verify', 'verified'], ['drill', 'drilled']];
+    expect(ends().map((l) => [l.job, l.outcome])).toEqual(outcomes);
     const cfg = await loadConfig({ configPath: setup.configFile });
-    expect((await listSets(cfg)).map((s) => [s.job, s.status])).toEqual([['monthly', 'completed']]);
+    const sets = await listSets(cfg);
+    expect(sets.map((s) => [s.job, s.status])).toEqual([['monthly', 'completed']]);
+    expect(sets[0]?.lastDrill).toMatchObject({ ok: true, failed: [] });
   });
 
   it('--no-catch-up runs no missed job: only the jobs whose time comes', async () => {

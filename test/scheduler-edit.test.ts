@@ -78,7 +78,7 @@ describe('schedule editing (config file)', () => {
     await expect(removeJob(s.configFile, 'nightly')).rejects.toThrow(/no job named "nightly".*|Jobs: verify/);
   });
 
-  it('--preset tiered replaces the schedule with the four tiered jobs', async () => {
+  it('--preset tiered replaces the schedule with the five tiered jobs', async () => {
     const s = setupWithSecretRef();
     const r = await applyPreset(s.configFile, 'tiered', { timezone: 'Europe/Madrid' });
     expect(r.replaced?.map((j) => j.name)).toEqual(['nightly']);
@@ -88,9 +88,10 @@ describe('schedule editing (config file)', () => {
       ['weekly', 'full', 'weekly on sunday at 23:30', 'Europe/Madrid'],
       ['daily', 'full', 'daily at 23:00', 'Europe/Madrid'],
       ['verify', 'verify', 'daily at 01:00', 'Europe/Madrid'],
+      ['drill', 'drill', 'weekly on saturday at 03:00', 'Europe/Madrid'],
     ]);
     const cfg = await loadConfig({ configPath: s.configFile, env: { VENTAS_PASSWORD: 'x' } });
-    expect(cfg.schedule.jobs).toHaveLength(4);
+    expect(cfg.schedule.jobs).toHaveLength(5);
   });
 
   it('keeps the file mode and tab indentation, and works for a config not named *.json', async () => {

@@ -96,27 +96,30 @@ function summary(id: string, jobName: string, startedAt: string, status: SetSumm
 }
 
 describe('Scheduler', () => {
-  it('catches up the tiered preset with one full backup (monthly covers weekly, daily), then the verify', async () => {
-    // Sunday 2026-11-22 12:00 UTC: monthly (Nov 1), weekly (Sun Nov 15 23:30), daily (Nov 21 23:00), verify (Nov 22 01:00) all missed.
+  it('catches up the tiered preset with one full backup (monthly covers weekly, daily), then the verify and the drill', async () => {
+    // Sunday 2026-11-22 12:00 UTC: monthly (Nov 1), weekly (Sun Nov 15 23:30), daily (Nov 21 23:00), verify (Nov 22 01:00)
+    // and drill (Sat Nov 21 03:00) all missed.
     const h = harness({ start: '2026-11-22T12:00:00Z', jobs: utc(tieredPreset()).reverse() });
     await h.scheduler.start();
     const catchUp = h.logs.find((l) => l.event === 'catch-up');
-    expect(catchUp?.jobs).toEqual(['monthly', 'verify']);
+    expect(catchUp?.jobs).toEqual(['monthly', 'verify', 'drill']);
     expect(catchUp?.satisfied).toEqual([
       { job: 'weekly', missedAt: '2026-11-15T23:30:00.000Z', by: 'monthly', byRun: 'catch-up' },
       { job: 'daily', missedAt: '2026-11-21T23:00:00.000Z', by: 'monthly', byRun: 'catch-up' },
     ]);
-    expect(String(catchUp?.message)).toBe('catch-up: running monthly (covers weekly, daily), verify once now');
+    expect(String(catchUp?.message)).toBe('catch-up: running monthly (covers weekly, daily), verify, drill once now');
     expect(h.scheduler.status().running).toBe('monthly'); // started synchronously by start()
     await h.clock.advanceJob(10_000); // monthly
     await h.clock.advanceJob(10_000); // verify (advanceJob waits until it runs)
+    await h.clock.advanceJob(10_000); // drill
     await untilIdle(h.scheduler);
     expect(h.calls.map((c) => [c.job, c.reason])).toEqual([
       ['monthly', 'catch-up'],
       ['verify', 'catch-up'],
+      ['drill', 'catch-up'],
     ]);
-    // One at a time: the verify started after the backup ended (10 s fake each).
-    expect(h.calls.map((c) => c.at)).toEqual(['2026-11-22T12:00:00.000Z', '2026-11-22T12:00:10.000Z']);
+    // One at a time: the verify started after the backup ended, the drill after the verify (10 s fake each).
+    expect(h.calls.map((c) => c.at)).toEqual(['2026-11-22T12:00:00.000Z', '2026-11-22T12:00:10.000Z', '2026-11-22T12:00:20.000Z']);
     expect(h.retention.map((r) => r.job)).toEqual(['monthly']);
     h.scheduler.stop();
     expect(await h.scheduler.done).toBe(0);
@@ -134,7 +137,7 @@ describe('Scheduler', () => {
   it('when the covering catch-up run does not complete, the jobs it covered are caught up in its place', async () => {
     const h = harness({
       start: '2026-11-22T12:00:00Z',
-      jobs: utc(tieredPreset()).filter((j) => j.type !== 'verify'),
+      jobs: utc(tieredPreset()).filter((j) => j.type !== 'verify' && j.type !== 'drill'),
       run: async (j, ctx, c) => {
         await c.sleep(10_000, ctx.signal);
         if (j.name === 'monthly') return { outcome: 'partial', setId: 'p', error: 'users: unreachable' };
@@ -169,7 +172,8 @@ describe('Scheduler', () => {
   it('planCatchUp before start shows what start will run', async () => {
     const h = harness({ start: '2026-11-22T12:00:00Z', jobs: utc(tieredPreset()) });
     const plan = await h.scheduler.planCatchUp();
-    expect(plan.runs.map((r) => [r.job, r.satisfies])).toEqual([['monthly', ['weekly', 'daily']], ['verify', []]]);
+    const runs = [['monthly', ['weekly', 'daily']], ['verify', []], ['drill', []]];
+    expect(plan.runs.map((r) => [r.job, r.satisfies])).toEqual(runs);
     expect(h.logs).toEqual([]);
   });
 

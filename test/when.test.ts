@@ -105,13 +105,14 @@ describe('validateJobs', () => {
 });
 
 describe('presets', () => {
-  it('tiered: full monthly day 1 00:00, weekly Sunday 23:30, daily 23:00, verify daily 01:00', () => {
+  it('tiered: full monthly day 1 00:00, weekly Sunday 23:30, daily 23:00, verify daily 01:00, drill Saturday 03:00', () => {
     const jobs = tieredPreset();
     expect(jobs.map((j) => [j.name, j.type, toCronPattern(j.when)])).toEqual([
       ['monthly', 'full', '0 0 1 * *'],
       ['weekly', 'full', '30 23 * * 0'],
       ['daily', 'full', '0 23 * * *'],
       ['verify', 'verify', '0 1 * * *'],
+      ['drill', 'drill', '0 3 * * 6'],
     ]);
   });
 

@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { EXIT, EXIT_DESCRIPTIONS, type ExitKind } from '../core/exit-codes.js';
 import { VERSION } from '../version.js';
 import { register as registerCreate } from './commands/create.js';
+import { register as registerDrill } from './commands/drill.js';
 import { register as registerList } from './commands/list.js';
 import { register as registerManage } from './commands/manage.js';
 import { register as registerNotify } from './commands/notify.js';
@@ -32,6 +33,7 @@ export function buildProgram(): Command {
   registerList(program);
   registerVerify(program);
   registerRestore(program);
+  registerDrill(program);
   registerManage(program);
   registerPrune(program);
   registerSchedule(program);

@@ -14,6 +14,7 @@ export const EXIT = {
   notFound: 8,
   refused: 9,
   unhealthy: 10,
+  drillFailed: 11,
   interrupted: 130,
 } as const;
 
@@ -33,5 +34,7 @@ export const EXIT_DESCRIPTIONS: Record<ExitKind, string> = {
   notFound: 'the named backup set, database or file does not exist',
   refused: 'refused for safety (confirmation missing, target in use, target exists)',
   unhealthy: 'status --check found a problem (overdue, failing, unusual size or duration, low disk)',
+  drillFailed:
+    'a restore drill failed: a database of the set did not restore or failed its checks (recorded in drilled.json)',
   interrupted: 'interrupted by a signal; no partial set is left visible',
 };

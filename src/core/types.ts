@@ -78,7 +78,7 @@ export interface ScheduleJob {
   name: string;
   /** A cron expression, or a simple form such as `daily at 02:00`. */
   when: string;
-  type: BackupType | 'verify';
+  type: BackupType | 'verify' | 'drill';
   databases: string[];
   files: boolean;
   timezone?: string;
@@ -132,6 +132,8 @@ export interface BackupConfig {
   health?: { minFreeBytes?: number; graceMinutes?: number };
   /** Prometheus text file written after every run, for node_exporter's textfile collector. */
   metrics?: { textfile?: string };
+  /** Drill each set right after a scheduled or CLI backup made it (see `respaldo drill`). */
+  drillAfterBackup?: boolean;
 }
 
 /** A config as loaded: absolute paths resolved, plus where it came from. */
@@ -247,5 +249,27 @@ export interface SetSummary {
   job: string | null;
   keep: boolean;
   lastVerified: { at: string; ok: boolean } | null;
+  /** The newest restore drill of this set (`drilled.json`): when, whether all passed, which failed. */
+  lastDrill?: { at: string; ok: boolean; failed: string[] } | null;
   path: string;
+}
+
+/** The outcome of drilling one database (or `files`) of a set, as `drilled.json` records it. */
+export interface DrillResult {
+  database: string;
+  engine: string | null;
+  ok: boolean;
+  at: string;
+  durationMs: number;
+  /** Where it was restored (the scratch file or database, removed afterwards). */
+  scratch: string;
+  checks: { name: string; ok: boolean; detail?: string; skipped?: string }[];
+  error?: string;
+  hint?: string;
+}
+
+/** `drilled.json` beside a set: the newest drill of each of its databases (and of its files). */
+export interface DrillRecord {
+  setId: string;
+  results: Record<string, DrillResult>;
 }

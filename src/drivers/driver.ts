@@ -97,7 +97,12 @@ export type RestoreTarget =
   /** Replace the configured live database. */
   | { kind: 'in-place' }
   /** Side by side: a file path (SQLite) or a database name (server engines); never replaces anything. */
-  | { kind: 'side-by-side'; name: string };
+  | {
+      kind: 'side-by-side';
+      name: string;
+      /** A restore drill's scratch target (`Driver.scratchName`): allowed to carry respaldo's `__drill_` mark. */
+      scratch?: boolean;
+    };
 
 export interface RestoreRequest {
   /** The configured database (connection details of the live one). */
@@ -161,6 +166,16 @@ export interface SwapBackRequest {
   setId: string;
   /** Operator confirmed that sessions connected to the live database may be terminated. */
   terminateConnections: boolean;
+}
+
+/** One check of a restore drill, in operator words (`integrity_check`, `pg_amcheck`, `row counts`). */
+export interface DrillCheck {
+  name: string;
+  ok: boolean;
+  /** What was found (`ok`, `3 tables`, the first problems). */
+  detail?: string;
+  /** Set when the check did not run, saying why (`amcheck extension not available`). */
+  skipped?: string;
 }
 
 /** What the engine learns about a target before a restore (for the plan and for refusals). */
@@ -240,6 +255,27 @@ export interface Driver {
    * `safetyDatabase` and no stored file, `planRestore` describes this swap instead of a restore.
    */
   swapBack?(req: SwapBackRequest, ctx: DriverContext): Promise<RestoreResult>;
+
+  /**
+   * Restore drills, server engines: the scratch database a drill of set `setId` restores `db` into
+   * (`<name>__drill_<set id>`), a name nothing else uses; `recover` drops such databases (the drill
+   * holds the folder lock, so one found under the lock belongs to a dead run). Absent: the engine
+   * drills into a file in its own scratch folder.
+   */
+  scratchName?(db: DatabaseConfig, setId: string): string;
+
+  /**
+   * Removes a drill's scratch target `name` (made by `scratchName`) if it exists; refuses any other
+   * name. Called after every drill, also a failed one.
+   */
+  dropScratch?(db: DatabaseConfig, name: string, ctx: DriverContext): Promise<void>;
+
+  /**
+   * Checks a drill makes on the restored scratch target `restoredTo` beyond the restore's own
+   * (integrity_check, pg_amcheck, DBCC CHECKDB). A check that cannot run here is returned with
+   * `skipped` saying why; a failed check has `ok: false` and its `detail`.
+   */
+  drillChecks?(db: DatabaseConfig, restoredTo: string, ctx: DriverContext): Promise<DrillCheck[]>;
 
   /** Removes a safety copy kept as a renamed database (for `renamed-database` drivers). */
   dropSafetyCopy(db: DatabaseConfig, name: string): Promise<void>;

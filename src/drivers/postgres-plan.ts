@@ -249,7 +249,7 @@ export function childEnv(conn: PgConnection): Record<string, string | undefined>
   return env;
 }
 
-export type PgTool = 'pg_dump' | 'pg_restore' | 'pg_dumpall' | 'psql';
+export type PgTool = 'pg_dump' | 'pg_restore' | 'pg_dumpall' | 'psql' | 'pg_amcheck';
 
 /** Path of a client binary: config `binPath`, else PG_BIN_PATH, else the bare name (PATH). */
 export function toolPath(tool: PgTool, db: Pick<DatabaseConfig, 'binPath'>, env: Record<string, string | undefined>): string {
@@ -312,6 +312,14 @@ export function pgRestoreArgs(opts: { conn: PgConnection; database: string; list
   return args;
 }
 
+/**
+ * pg_amcheck arguments for a drill's scratch database: B-tree indexes with their parent check and
+ * the heap of every table. The connection string is its DBNAME argument (it takes no `--dbname`).
+ */
+export function pgAmcheckArgs(opts: { conn: PgConnection; database: string }): string[] {
+  return ['--no-password', '--heapallindexed', '--parent-check', connString(opts.conn, opts.database)];
+}
+
 /** pg_restore arguments that print the archive's table of contents with dependencies (stdin). */
 export function pgRestoreListArgs(): string[] {
   return ['--list', '--verbose'];
@@ -357,7 +365,8 @@ export function tableKey(schema: string, table: string): string {
   return `${schema}.${table}`;
 }
 
-export type DerivedKind = 'restore' | 'pre_restore';
+/** `drill`: the scratch database of a restore drill (`<live>__drill_<set id>`), dropped after it. */
+export type DerivedKind = 'restore' | 'pre_restore' | 'drill';
 
 function shortHash(s: string, n = 8): string {
   return createHash('sha256').update(s, 'utf8').digest('hex').slice(0, n);
@@ -407,7 +416,7 @@ export function preRestoreDbName(live: string, setId: string): string {
 
 /** If `name` was derived from `live` (by derivedName), its kind and the set id part; else null. */
 export function parseDerivedName(live: string, name: string): { kind: DerivedKind; id: string } | null {
-  for (const kind of ['pre_restore', 'restore'] as const) {
+  for (const kind of ['pre_restore', 'restore', 'drill'] as const) {
     const marker = `__${kind}_`;
     const at = name.lastIndexOf(marker);
     if (at <= 0) continue;
@@ -610,7 +619,7 @@ export function describeLeftovers(
   const staging = derived.filter((d) => d.parsed!.kind === 'restore');
   const safety = derived.filter((d) => d.parsed!.kind === 'pre_restore');
   const lines: string[] = [];
-  const liveMissing = !names.includes(live) && derived.length > 0;
+  const liveMissing = !names.includes(live) && staging.length + safety.length > 0;
   if (liveMissing) {
     const pair = safety.find((s) => staging.some((t) => t.parsed!.id === s.parsed!.id));
     if (pair) {
@@ -637,6 +646,12 @@ export function describeLeftovers(
     lines.push(
       `temporary database "${t.name}" left by an interrupted restore (set ${t.parsed!.id}); ` +
         `respaldo create or the next restore of ${dbName} drops it.`,
+    );
+  }
+  for (const t of derived.filter((d) => d.parsed!.kind === 'drill')) {
+    lines.push(
+      `scratch database "${t.name}" left by an interrupted restore drill (set ${t.parsed!.id}); ` +
+        `the next respaldo create, restore or drill of ${dbName} drops it.`,
     );
   }
   return { liveMissing, lines };

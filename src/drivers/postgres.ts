@@ -9,7 +9,7 @@ import type { BackupType, DatabaseConfig } from '../core/types.js';
 import { runCapture, spawnStreaming, type StreamingChild } from '../exec/spawn.js';
 import { dropCreatedRolesSql, parseGlobals, planMissingRoles } from './postgres-globals.js';
 import { parseTocList, selectTables, TocSelectionError, type TocSelection } from './postgres-toc.js';
-import type { BackupSession, Driver, DriverContext, DumpFacts, DumpPart, OpenedDump, RestoreRequest, RestoreResult, RestoreTarget, SwapBackRequest, TargetState } from './driver.js';
+import type { BackupSession, Driver, DriverContext, DrillCheck, DumpFacts, DumpPart, OpenedDump, RestoreRequest, RestoreResult, RestoreTarget, SwapBackRequest, TargetState } from './driver.js';
 import {
   APPLICATION_NAME,
   MAX_IDENTIFIER_BYTES,
@@ -18,6 +18,7 @@ import {
   clientTooOld,
   createDatabaseSql,
   databasePropertiesSql,
+  derivedName,
   describeLeftovers,
   describePg,
   hintForStderr,
@@ -25,6 +26,7 @@ import {
   missingToolHint,
   parseDerivedName,
   parseToolVersion,
+  pgAmcheckArgs,
   pgDumpArgs,
   pgDumpallGlobalsArgs,
   pgRestoreArgs,
@@ -628,6 +630,11 @@ export function createPostgresDriver(deps: PostgresDriverDeps = {}): Driver {
           await dropDatabase(client, s.name, versionNum);
           actions.push(`dropped "${s.name}" (left by an interrupted restore; "${live}" was not changed by it)`);
         }
+        // Drills hold the folder lock, and recover runs under it: a scratch database found now is a dead drill's.
+        for (const d of derived.filter((x) => x.parsed!.kind === 'drill')) {
+          await dropDatabase(client, d.name, versionNum);
+          actions.push(`dropped "${d.name}" (the scratch database of an interrupted restore drill)`);
+        }
       } catch (err) {
         throw pgError(err, conn, live, 'recovering an interrupted restore');
       } finally {
@@ -651,6 +658,32 @@ export function createPostgresDriver(deps: PostgresDriverDeps = {}): Driver {
 
     async swapBack(req, ctx): Promise<RestoreResult> {
       return swapBackPg(req, ctx);
+    },
+
+    scratchName(db, setId): string {
+      return derivedName(connectionOf(db).database, 'drill', setId);
+    },
+
+    async dropScratch(db, name): Promise<void> {
+      const conn = connectionOf(db);
+      if (parseDerivedName(conn.database, name)?.kind !== 'drill') {
+        throw new RefusedError(
+          `"${name}" is not a drill's scratch database of "${conn.database}"; refusing to drop it.`,
+          `Only databases named ${conn.database}__drill_<set id> are dropped by a drill.`,
+        );
+      }
+      const { client } = await openMaintenance(conn, [name], 'dropping a drill\'s scratch database');
+      try {
+        await dropDatabase(client, name, await serverVersionNum(client));
+      } catch (err) {
+        throw pgError(err, conn, name, 'dropping a drill\'s scratch database');
+      } finally {
+        await client.end().catch(() => undefined);
+      }
+    },
+
+    async drillChecks(db, restoredTo, ctx): Promise<DrillCheck[]> {
+      return [await amcheckScratch(db, restoredTo, ctx)];
     },
 
     async dropSafetyCopy(db, name): Promise<void> {
@@ -784,6 +817,34 @@ export function createPostgresDriver(deps: PostgresDriverDeps = {}): Driver {
     }
   }
 
+  /** pg_amcheck of a drill's scratch database, when the amcheck extension can be created in it. */
+  async function amcheckScratch(db: DatabaseConfig, scratch: string, ctx: DriverContext): Promise<DrillCheck> {
+    const conn = connectionOf(db);
+    const client = await open(conn, scratch, 'preparing pg_amcheck');
+    try {
+      await client.query('CREATE EXTENSION IF NOT EXISTS amcheck');
+    } catch (err) {
+      const why = `the amcheck extension cannot be created here (${(err as Error).message})`;
+      return { name: 'pg_amcheck', ok: true, skipped: why };
+    } finally {
+      await client.end().catch(() => undefined);
+    }
+    const bin = await resolveTool('pg_amcheck', db);
+    const secrets = conn.password ? [conn.password] : [];
+    const spec = { command: bin, args: pgAmcheckArgs({ conn, database: scratch }), env: childEnv(conn), secrets };
+    try {
+      await runCapture({ ...spec, signal: ctx.signal, missingHint: missingToolHint('pg_amcheck') });
+      return { name: 'pg_amcheck', ok: true, detail: 'heap and B-tree indexes: no corruption' };
+    } catch (err) {
+      if (ctx.signal.aborted) throw err;
+      if (err instanceof RespaldoError && /not found|ENOENT/i.test(err.message)) {
+        return { name: 'pg_amcheck', ok: true, skipped: `pg_amcheck is not installed (${err.message})` };
+      }
+      const tail = String((err as RespaldoError).details?.['stderrTail'] ?? (err as Error).message).trim();
+      return { name: 'pg_amcheck', ok: false, detail: tail.split('\n').slice(-5).join('\n') };
+    }
+  }
+
   async function resolveTool(tool: PgTool, db: DatabaseConfig): Promise<string> {
     return toolPath(tool, db, env());
   }
@@ -812,7 +873,9 @@ export function createPostgresDriver(deps: PostgresDriverDeps = {}): Driver {
     }
     const finalName = req.target.kind === 'in-place' ? live : req.target.name;
     checkDatabaseName(finalName, `Restore of ${item}`);
-    if (req.target.kind === 'side-by-side' && (finalName === live || parseDerivedName(live, finalName))) {
+    const derivedTarget = parseDerivedName(live, finalName);
+    const drillScratch = req.target.kind === 'side-by-side' && req.target.scratch && derivedTarget?.kind === 'drill';
+    if (req.target.kind === 'side-by-side' && (finalName === live || (derivedTarget && !drillScratch))) {
       throw new RefusedError(`"${finalName}" cannot be the side-by-side target of ${item}.`, 'Choose a new name that is neither the live database nor a respaldo temporary or safety name.');
     }
 

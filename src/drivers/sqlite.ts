@@ -7,7 +7,7 @@ import { text } from 'node:stream/consumers';
 import { InterruptedError, RefusedError, RespaldoError } from '../core/errors.js';
 import { english, phrase } from '../core/phrases.js';
 import type { DatabaseConfig } from '../core/types.js';
-import type { BackupSession, ConfigProblem, Driver, DriverContext, RestoreRequest, RestoreResult, RestoreStepPlan, RestoreTarget, TargetState } from './driver.js';
+import type { BackupSession, ConfigProblem, DrillCheck, Driver, DriverContext, RestoreRequest, RestoreResult, RestoreStepPlan, RestoreTarget, TargetState } from './driver.js';
 import { inspectSqliteFile } from './sqlite-inspect.js';
 
 /** Suffix of the file a restore is built in, beside its target. */
@@ -327,6 +327,12 @@ export const sqliteDriver = {
     } finally {
       await untrack?.();
     }
+  },
+
+  async drillChecks(_db, restoredTo): Promise<DrillCheck[]> {
+    const info = await inspectSqliteFile(restoredTo);
+    const ok = info.integrity.length === 1 && info.integrity[0] === 'ok';
+    return [{ name: 'integrity_check', ok, detail: ok ? 'ok' : info.integrity.slice(0, 3).join('; ') }];
   },
 
   async recover(db, ctx): Promise<string[]> {

@@ -17,6 +17,8 @@ export const MAX_SYSNAME = 128;
 /** Suffix markers of the databases a restore creates next to the live one. */
 export const TEMP_MARK = '__restore_';
 export const SAFETY_MARK = '__pre_restore_';
+/** Marks a restore drill's scratch database (`<name>__drill_<set id>`), dropped after the drill. */
+export const DRILL_MARK = '__drill_';
 /** Longest set id accepted in temporary names (keeps room for the database name). */
 export const MAX_SET_ID = 64;
 /** STATS interval for BACKUP and RESTORE (percent): every percent reaches the progress bars. */
@@ -208,6 +210,56 @@ export function parseStagingName(candidate: string, live: string): { kind: 'temp
     }
   }
   return null;
+}
+
+/** The scratch database of a restore drill of `live` from set `setId`: `<name>__drill_<setId>` (≤ 128 characters). */
+export function drillName(live: string, setId: string): string {
+  const problem = nameProblem(live);
+  if (problem) throw new Error(`database name ${JSON.stringify(live.slice(0, 40))} ${problem}`);
+  return `${nameStem(live, setId)}${DRILL_MARK}${setId}`;
+}
+
+/** The set id of a drill scratch database made by drillName for `live`; null for any other name. */
+export function parseDrillName(candidate: string, live: string): string | null {
+  const at = candidate.lastIndexOf(DRILL_MARK);
+  if (at <= 0 || nameProblem(live) !== null) return null;
+  const setId = candidate.slice(at + DRILL_MARK.length);
+  if (!setId || setId.length > MAX_SET_ID || setId.includes('\u0000')) return null;
+  return drillName(live, setId) === candidate ? setId : null;
+}
+
+/**
+ * The statements of a drill's checks and cleanup, in order, as data: the restore itself goes
+ * through the restore path (RESTORE … WITH CHECKSUM, MOVE into new files) into `scratch`; then
+ * DBCC CHECKDB (errors only: NO_INFOMSGS), then the drop (closing any session first).
+ */
+export function planDrillChecks(scratch: string): { checkdb: Statement; drop: Statement } {
+  return { checkdb: checkDbStatement(scratch), drop: dropScratchStatement(scratch) };
+}
+
+/** DBCC CHECKDB of a database, reporting errors only. A corruption fails the statement (errors 8928, 8939, …). */
+export function checkDbStatement(name: string): Statement {
+  return {
+    purpose: `check database ${name} (DBCC CHECKDB)`,
+    sql: `DBCC CHECKDB (${quoteName(name)}) WITH NO_INFOMSGS, ALL_ERRORMSGS`,
+    params: {},
+  };
+}
+
+/** Drops a drill's scratch database if it exists, closing any session on it in the same batch. */
+export function dropScratchStatement(name: string): Statement {
+  const q = quoteName(name);
+  return {
+    purpose: `drop the drill scratch database ${name}`,
+    sql: [
+      'IF DB_ID(@name) IS NOT NULL',
+      'BEGIN',
+      `  ALTER DATABASE ${q} SET SINGLE_USER WITH ROLLBACK IMMEDIATE;`,
+      `  DROP DATABASE ${q};`,
+      'END',
+    ].join('\n'),
+    params: { name },
+  };
 }
 
 // ---------------------------------------------------------------------------------------------

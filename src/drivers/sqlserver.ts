@@ -23,11 +23,15 @@ import type {
   RestoreTarget,
   SwapBackRequest,
   TargetState,
+  DrillCheck,
 } from './driver.js';
 import {
   defaultFileDirs,
   dropIfExistsStatement,
   dropSafetyCopyStatements,
+  drillName,
+  parseDrillName,
+  planDrillChecks,
   joinServerPath,
   listDatabasesStatement,
   multiUserStatement,
@@ -695,6 +699,11 @@ export function createSqlServerDriver(deps: SqlServerDriverDeps = {}): Driver {
             }
           }
         }
+        // Drills hold the folder lock, and recover runs under it: a scratch database found now is a dead drill's.
+        for (const name of [...dbs.keys()].filter((n) => parseDrillName(n, live) !== null)) {
+          const line = `dropped "${name}" (the scratch database of an interrupted restore drill)`;
+          await run(planDrillChecks(name).drop, line);
+        }
         let leftovers: string[] = [];
         try {
           leftovers = (await fsp.readdir(s.localBackupDir)).filter((n) => n.startsWith(restoreFilePrefix(live)) && n.endsWith('.bak'));
@@ -728,6 +737,10 @@ export function createSqlServerDriver(deps: SqlServerDriverDeps = {}): Driver {
           const parsed = parseStagingName(name, live);
           if (parsed?.kind === 'temp') {
             lines.push(`temporary database "${name}" left by an interrupted restore of ${live}; ${how}`);
+          }
+          if (parseDrillName(name, live) !== null) {
+            const drop = `the next respaldo create, restore or drill of ${db.name} drops it`;
+            lines.push(`scratch database "${name}" left by an interrupted restore drill of ${live}; ${drop}`);
           }
           if (parsed?.kind === 'safety') {
             safeties.push(name);
@@ -862,6 +875,40 @@ export function createSqlServerDriver(deps: SqlServerDriverDeps = {}): Driver {
     recover,
     swapBack,
     findLeftovers,
+
+    scratchName(db: DatabaseConfig, setId: string): string {
+      return drillName(resolveSettings(db).database, setId);
+    },
+
+    async dropScratch(db: DatabaseConfig, name: string, ctx: DriverContext): Promise<void> {
+      const s = resolveSettings(db);
+      if (parseDrillName(name, s.database) === null) {
+        throw new RefusedError(
+          `"${name}" is not a drill's scratch database of ${s.database}; it was not dropped.`,
+          `Only databases named ${s.database}__drill_<set id> are dropped by a drill.`,
+        );
+      }
+      const session = await open(s, ctx, `drop ${name}`);
+      try {
+        await session.run(planDrillChecks(name).drop, undefined, false, true);
+      } finally {
+        await session.close();
+      }
+    },
+
+    async drillChecks(db: DatabaseConfig, restoredTo: string, ctx: DriverContext): Promise<DrillCheck[]> {
+      const s = resolveSettings(db);
+      const session = await open(s, ctx, `check ${restoredTo}`);
+      try {
+        await session.run(planDrillChecks(restoredTo).checkdb, undefined, true);
+        return [{ name: 'DBCC CHECKDB', ok: true, detail: 'no errors' }];
+      } catch (err) {
+        if (ctx.signal.aborted || !(err instanceof RespaldoError)) throw err;
+        return [{ name: 'DBCC CHECKDB', ok: false, detail: err.message }];
+      } finally {
+        await session.close();
+      }
+    },
 
     async dropSafetyCopy(db: DatabaseConfig, name: string): Promise<void> {
       const s = resolveSettings(db);

@@ -1,7 +1,7 @@
 import { existsSync, promises as fsp, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { NotFoundError, RespaldoError, UsageError, VerifyError } from '../core/errors.js';
-import type { LoadedConfig, Manifest, SetSummary, SetType } from '../core/types.js';
+import type { DrillRecord, DrillResult, LoadedConfig, Manifest, SetSummary, SetType } from '../core/types.js';
 import { driverFor } from '../drivers/registry.js';
 import { writeFileAtomic } from './fs-util.js';
 import { withLock } from './lock.js';
@@ -12,6 +12,8 @@ import { isSetId } from './set-id.js';
 
 export const KEEP_MARK = 'keep';
 export const VERIFIED_NAME = 'verified.json';
+/** Drill outcomes beside a set (see recordDrilled). */
+export const DRILLED_NAME = 'drilled.json';
 
 export function setDir(cfg: Pick<LoadedConfig, 'backupDir'>, id: string): string {
   if (!isSetId(id)) throw new UsageError(`"${id}" is not a backup set id (YYYYMMDD_HHMMSS).`, 'Run `respaldo list` to see the set ids.');
@@ -45,7 +47,8 @@ function summarize(m: Manifest, dir: string): SetSummary {
   } catch {
     /* never verified */
   }
-  return summaryFromManifest(m, dir, { keep: existsSync(join(dir, KEEP_MARK)), lastVerified });
+  const summary = summaryFromManifest(m, dir, { keep: existsSync(join(dir, KEEP_MARK)), lastVerified });
+  return { ...summary, lastDrill: lastDrillOf(readDrillRecord(dir)) };
 }
 
 /** Published sets only (a folder named like a set id with a readable manifest), newest first. */
@@ -185,6 +188,54 @@ export async function readManifest(cfg: Pick<LoadedConfig, 'backupDir'>, id: str
   // A folder copied or renamed by hand: acting on the manifest's id would touch another set.
   if (m.id !== realId) throw new VerifyError(`Folder ${dir} holds the manifest of set ${m.id}, not ${realId}.`, `Rename the folder back to ${m.id} (or remove the copy); respaldo will not act on a set whose folder and manifest disagree.`);
   return m;
+}
+
+/** Reads `drilled.json` of the set folder `dir`; null when the set was never drilled (or the record is unreadable). */
+export function readDrillRecord(dir: string): DrillRecord | null {
+  try {
+    const r = JSON.parse(readFileSync(join(dir, DRILLED_NAME), 'utf8')) as DrillRecord;
+    return r && typeof r.results === 'object' ? r : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Pure: a set's newest drill as `list` and the menu show it: the newest time, all passed, which failed. */
+export function lastDrillOf(r: DrillRecord | null): SetSummary['lastDrill'] {
+  const results = Object.values(r?.results ?? {});
+  if (!results.length) return null;
+  const at = results.map((x) => x.at).sort().at(-1)!;
+  const failed = results.filter((x) => !x.ok).map((x) => x.database);
+  return { at, ok: !failed.length, failed };
+}
+
+/** Records drill results beside the set, merged over the previous ones (each database keeps its newest). */
+export async function recordDrilled(
+  cfg: Pick<LoadedConfig, 'backupDir'>,
+  id: string,
+  results: DrillResult[],
+): Promise<void> {
+  const dir = setDir(cfg, id);
+  const previous = readDrillRecord(dir)?.results ?? {};
+  const merged: DrillRecord = { setId: id, results: { ...previous } };
+  for (const r of results) merged.results[r.database] = r;
+  await writeFileAtomic(join(dir, DRILLED_NAME), JSON.stringify(merged, null, 2) + '\n');
+}
+
+/** A database's newest drill across all sets, with the set it drilled. */
+export type LastDrill = Pick<DrillResult, 'at' | 'ok' | 'error'> & { setId: string };
+
+/** The newest drill of each database (and of `files`) over every listed set; reads only. */
+export async function lastDrills(cfg: Pick<LoadedConfig, 'backupDir'>): Promise<Record<string, LastDrill>> {
+  const out: Record<string, LastDrill> = {};
+  for (const s of await listSets(cfg)) {
+    for (const r of Object.values(readDrillRecord(s.path)?.results ?? {})) {
+      const seen = out[r.database];
+      if (seen && seen.at >= r.at) continue;
+      out[r.database] = { at: r.at, ok: r.ok, setId: s.id, ...(r.error ? { error: r.error } : {}) };
+    }
+  }
+  return out;
 }
 
 /** Records the outcome of a verification beside the set (not part of the manifest). */

@@ -212,7 +212,7 @@ export async function cleanLeftovers(cfg: LoadedConfig): Promise<string[]> {
   const ours = `.tmp-restore-${process.pid}`; // the scratch of a restore in this process (safety copies run inside it)
   for (const name of readdirSync(cfg.backupDir)) {
     if (name === ours) continue;
-    const restoreScratch = /^\.tmp-restore-(\d+)$/.exec(name);
+    const restoreScratch = /^\.tmp-(?:restore|drill)-(\d+)$/.exec(name); // a restore's or a drill's scratch folder
     const mine = (name.startsWith('.tmp-') && isSetId(name.slice(5))) || /^\.deleting-\d{8}_\d{6}\S*-\d+$/.test(name) || (restoreScratch && !processAlive(Number(restoreScratch[1])));
     if (mine) {
       await fsp.rm(join(cfg.backupDir, name), { recursive: true, force: true });

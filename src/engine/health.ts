@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import type { BackupType, LoadedConfig, ScheduleJob } from '../core/types.js';
 import { formatAge, formatBytes, formatDuration } from '../core/format.js';
 import { periodMs, previousRun } from '../scheduler/when.js';
-import { listSets, readManifest } from './catalog.js';
+import { lastDrills, listSets, readManifest, type LastDrill } from './catalog.js';
 import { freeBytesAt } from './fs-util.js';
 import { logFile } from './log.js';
 
@@ -51,6 +51,8 @@ export interface HealthInput {
   freeBytes: number | null;
   minFreeBytes: number;
   graceMinutes: number;
+  /** The newest restore drill of each database (`drilled.json` of the sets); absent: none known. */
+  drills?: Record<string, LastDrill>;
 }
 
 export interface DatabaseHealth {
@@ -70,12 +72,14 @@ export interface DatabaseHealth {
   attempts30d: number;
   /** successes / attempts over 30 days; null when nothing was attempted. */
   successRate30d: number | null;
+  /** The newest restore drill of the database (any set); null when it was never drilled. */
+  lastDrill: LastDrill | null;
   problems: string[];
 }
 
 /** One problem, with a key that stays the same while the problem lasts (alerts are sent when keys appear). */
 export interface HealthIssue {
-  code: 'overdue' | 'never' | 'failures' | 'slow' | 'shrank' | 'grew' | 'low-disk';
+  code: 'overdue' | 'never' | 'failures' | 'slow' | 'shrank' | 'grew' | 'low-disk' | 'drill-failed';
   database: string | null;
   /** Stable identity: code, database and, for overdue, the missed scheduled time. */
   key: string;
@@ -93,7 +97,7 @@ export interface HealthReport {
   problems: string[];
 }
 
-const BACKUP_TYPES: readonly (BackupType | 'verify')[] = ['full', 'schema'];
+const BACKUP_TYPES: readonly (BackupType | 'verify' | 'drill')[] = ['full', 'schema'];
 
 function median(values: number[]): number | null {
   if (!values.length) return null;
@@ -140,6 +144,12 @@ export function assessHealth(input: HealthInput): HealthReport {
     }
     const runs = (input.runs[database] ?? []).filter((r) => now - new Date(r.at).getTime() <= 30 * DAY_MS);
     const successes = runs.filter((r) => r.ok).length;
+    const drill = input.drills?.[database] ?? null;
+    if (drill && !drill.ok) {
+      const why = drill.error ? `: ${drill.error}` : '';
+      const when = localTime(new Date(drill.at));
+      issue('drill-failed', `${database}: the last restore drill (set ${drill.setId}, ${when}) failed${why}`, drill.at);
+    }
     if (runs.length && successes < runs.length) issue('failures', `${database}: ${runs.length - successes} of ${runs.length} backups in the last 30 days failed`);
     return {
       database,
@@ -155,6 +165,7 @@ export function assessHealth(input: HealthInput): HealthReport {
       successes30d: successes,
       attempts30d: runs.length,
       successRate30d: runs.length ? successes / runs.length : null,
+      lastDrill: drill,
       problems,
     };
   });
@@ -195,6 +206,7 @@ export async function getHealth(cfg: LoadedConfig, now = new Date()): Promise<He
     freeBytes,
     minFreeBytes: cfg.health?.minFreeBytes ?? DEFAULT_MIN_FREE_BYTES,
     graceMinutes: cfg.health?.graceMinutes ?? DEFAULT_GRACE_MINUTES,
+    drills: await lastDrills(cfg),
   });
 }
 

@@ -38,6 +38,11 @@ export function renderMetrics(health: HealthReport, sets: Pick<SetSummary, 'type
   family('respaldo_backup_attempts', 'Backups attempted in the last 30 days.', 'gauge', per((d) => d.attempts30d, (v) => v));
   family('respaldo_backup_overdue', '1 when the schedule promised a backup that did not happen.', 'gauge', per((d) => d.overdue, (v) => (v ? 1 : 0)));
   family('respaldo_backup_schedule_period_seconds', 'Shortest period of the scheduled backups of the database.', 'gauge', per((d) => d.promisedEverySeconds, (v) => v));
+  const drilled = (d: HealthReport['databases'][number]) => d.lastDrill ?? null;
+  const drillOk = per(drilled, (v) => (v.ok ? 1 : 0));
+  family('respaldo_drill_success', '1 when the newest restore drill of the database passed, 0 when it failed.', 'gauge', drillOk);
+  const drillAt = per(drilled, (v) => Math.floor(new Date(v.at).getTime() / 1000));
+  family('respaldo_last_drill_timestamp_seconds', 'Time of the newest restore drill of the database (Unix time).', 'gauge', drillAt);
   const verified = sets.filter((s) => s.type !== 'pre_restore' && s.lastVerified);
   const newestVerify = verified.map((s) => s.lastVerified!).sort((a, b) => (a.at < b.at ? 1 : -1))[0];
   if (newestVerify) {

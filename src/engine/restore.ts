@@ -364,10 +364,12 @@ async function planSwapBack(
  * restores each database beside its target and swaps it in, then restores files into a new folder.
  * Stops at the first database that fails; what was restored before it is reported.
  */
-export async function executeRestore(cfg: LoadedConfig, plan: RestorePlan, reporter: Reporter, opts: { signal?: AbortSignal } = {}): Promise<RestoreOutcome> {
+export async function executeRestore(cfg: LoadedConfig, plan: RestorePlan, reporter: Reporter, opts: { signal?: AbortSignal; underLock?: boolean } = {}): Promise<RestoreOutcome> {
   const first = plan.refusals[0];
   if (first) throw new RefusedError(first.message, first.hint);
-  return withLock(cfg.backupDir, `restore ${plan.setId}`, async () => {
+  // `underLock`: the caller (a drill) already holds the folder lock.
+  const locked = opts.underLock ? <T>(_d: string, _p: string, fn: () => Promise<T>): Promise<T> => fn() : withLock;
+  return locked(cfg.backupDir, `restore ${plan.setId}`, async () => {
     const signal = opts.signal ?? new AbortController().signal;
     const t0 = Date.now();
     const m = await readManifest(cfg, plan.setId);

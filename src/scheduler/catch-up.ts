@@ -49,18 +49,19 @@ export interface CatchUpPlan {
   satisfied: CatchUpSatisfied[];
 }
 
-const STRENGTH: Record<ScheduleJob['type'], number> = { verify: 0, schema: 1, full: 2 };
+const STRENGTH: Record<ScheduleJob['type'], number> = { verify: 0, drill: 0, schema: 1, full: 2 };
 
-/** Orders jobs for catch-up and simultaneous ticks: backups with the longest period first, verify last. */
+/** Orders jobs for catch-up and simultaneous ticks: backups with the longest period first, then verify, drills last. */
 export function catchUpOrder(jobs: ScheduleJob[], from: Date): ScheduleJob[] {
-  const rank = jobs.map((job, i) => ({ job, i, verify: job.type === 'verify' ? 1 : 0, period: periodMs(job, from) }));
+  const checks = (job: ScheduleJob) => (job.type === 'verify' ? 1 : job.type === 'drill' ? 2 : 0); // after the backups
+  const rank = jobs.map((job, i) => ({ job, i, verify: checks(job), period: periodMs(job, from) }));
   rank.sort((a, b) => a.verify - b.verify || b.period - a.period || a.i - b.i);
   return rank.map((r) => r.job);
 }
 
 /** Whether a run of `by` holds everything a run of `job` would (databases, files, type). */
 export function covers(by: ScheduleJob, job: ScheduleJob): boolean {
-  if (by.type === 'verify' || job.type === 'verify') return false;
+  if (by.type === 'verify' || job.type === 'verify' || by.type === 'drill' || job.type === 'drill') return false;
   if (STRENGTH[by.type] < STRENGTH[job.type]) return false;
   if (job.files && !by.files) return false;
   if (by.databases.includes('*')) return true;
@@ -112,7 +113,7 @@ export function lastSuccesses(
   const out: Record<string, string | null> = {};
   for (const job of jobs) {
     let best = state.jobs[job.name]?.lastSuccess ?? null;
-    if (job.type !== 'verify') {
+    if (job.type !== 'verify' && job.type !== 'drill') {
       for (const s of sets) {
         if (s.job !== job.name || s.status !== 'completed') continue;
         if (!best || Date.parse(s.startedAt) > Date.parse(best)) best = s.startedAt;

@@ -18,6 +18,9 @@ export function jobDatabases(cfg: Pick<LoadedConfig, 'databases'>, job: Pick<Sch
  * - verify: re-hashes the newest completed set of each of the job's databases (each set once)
  *   with `verifySet`. Outcome `verified` when all match, `verify-failed` otherwise (or when a
  *   database has no completed set to verify).
+ * - drill: restore drills of the newest completed set of each of the job's databases (`drillNewest`).
+ *   Outcome `drilled` when all pass, `drill-failed` otherwise (or when a database has no set).
+ * - With `drillAfterBackup`, a backup job drills the set it made; the backup's outcome stays its own.
  */
 export function engineJobRunner(cfg: LoadedConfig): RunJobFn {
   return async (job, { signal, reporter }): Promise<JobRunResult> => {
@@ -42,11 +45,37 @@ export function engineJobRunner(cfg: LoadedConfig): RunJobFn {
       }
       return { outcome: problems.length ? 'verify-failed' : 'verified', setIds: ids, ...(problems.length ? { error: problems.join('; ') } : {}) };
     }
+    if (job.type === 'drill') {
+      const { drillNewest } = await import('../engine/drill.js');
+      const drillOpts = { signal, operation: 'scheduler' };
+      const { outcomes, missing } = await drillNewest(cfg, jobDatabases(cfg, job), reporter, drillOpts);
+      const setIds = outcomes.map((o) => o.setId);
+      if (signal.aborted) return { outcome: 'interrupted', setIds, error: 'interrupted' };
+      const problems = [
+        ...missing.map((d) => `${d}: no completed set to drill`),
+        ...outcomes.flatMap((o) =>
+          o.results.filter((r) => !r.ok).map((r) => `${o.setId} ${r.database}: ${r.error ?? 'failed'}`),
+        ),
+      ];
+      const error = problems.length ? { error: problems.join('; ') } : {};
+      return { outcome: problems.length ? 'drill-failed' : 'drilled', setIds, ...error };
+    }
     const manifest = await createBackup(
       cfg,
       { databases: job.databases.includes('*') ? undefined : job.databases, type: job.type, files: job.files, job: job.name, signal },
       reporter,
     );
+    if (cfg.drillAfterBackup && !signal.aborted) {
+      const { drillAfterBackup } = await import('../engine/drill.js');
+      const drilling = drillAfterBackup(cfg, manifest, reporter, { signal, operation: 'scheduler' });
+      const drilled = await drilling.catch((err: unknown) => {
+        const message = `the drill after set ${manifest.id} could not run: ${errorMessage(err)}`;
+        reporter.emit({ type: 'warning', message });
+        return null;
+      });
+      const drillFailed = `the restore drill of set ${manifest.id} failed (drilled.json)`;
+      if (drilled && !drilled.ok) reporter.emit({ type: 'warning', message: drillFailed });
+    }
     const failed = manifest.databases.filter((d) => d.error).map((d) => `${d.name}: ${d.error!.message}`);
     return {
       outcome: manifest.status,

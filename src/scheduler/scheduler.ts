@@ -129,7 +129,7 @@ export interface SchedulerStatus {
   totals: { successes: number; failures: number; skipped: number };
 }
 
-const SUCCESS: ReadonlySet<JobOutcome> = new Set(['completed', 'verified']);
+const SUCCESS: ReadonlySet<JobOutcome> = new Set(['completed', 'verified', 'drilled']);
 
 export { catchUpOrder };
 
@@ -191,7 +191,7 @@ export class Scheduler extends EventEmitter {
     if (plan && plan.runs.length > 0) {
       this.log('catch-up', {
         jobs: plan.runs.map((r) => r.job),
-        order: 'longest period first (monthly → weekly → daily), verify last',
+        order: 'longest period first (monthly → weekly → daily), then verify, drills last',
         missed: plan.runs.map((r) => ({ job: r.job, scheduledAt: r.missedAt })),
         satisfied: plan.satisfied,
         message: `catch-up: running ${plan.runs.map(describeRun).join(', ')} once now`,
@@ -374,7 +374,7 @@ export class Scheduler extends EventEmitter {
     this.emit('job-end', end);
     this.emitState(); // the job's outcome shows at once; retention still runs before the job is done
     await this.saveState();
-    if (job.type === 'verify') return;
+    if (job.type === 'verify' || job.type === 'drill') return;
     if (result.outcome !== 'completed') {
       this.log('retention-skipped', { job: job.name, setId: result.setId ?? null, message: `no pruning: the run ended ${result.outcome}` });
     } else if (this.stopping === 'aborting') {

@@ -10,8 +10,16 @@ import { ensurePrivateDir, writeFileAtomic } from '../engine/fs-util.js';
 
 export const STATE_FILE = '.scheduler-state.json';
 
-/** How a job's run ended (`verified` / `verify-failed` for verify jobs). */
-export type JobOutcome = 'completed' | 'partial' | 'failed' | 'interrupted' | 'verified' | 'verify-failed';
+/** How a job's run ended (`verified` / `verify-failed` for verify jobs, `drilled` / `drill-failed` for drills). */
+export type JobOutcome =
+  | 'completed'
+  | 'partial'
+  | 'failed'
+  | 'interrupted'
+  | 'verified'
+  | 'verify-failed'
+  | 'drilled'
+  | 'drill-failed';
 
 export interface JobState {
   /** When the last run started (ISO). */

@@ -1,14 +1,30 @@
 import { Option, type Command } from 'commander';
 import { EXIT } from '../../core/exit-codes.js';
-import type { Manifest } from '../../core/types.js';
+import type { LoadedConfig, Manifest } from '../../core/types.js';
 import { createBackup, planBackup } from '../../engine/create.js';
+import { drillAfterBackup } from '../../engine/drill.js';
 import { ensureRecentBackup } from '../../engine/ensure-recent.js';
 import { addCommonOptions, collect, runAction, type CommandIO } from '../context.js';
+import { printDrillResult } from './drill.js';
 import { formatBytes, formatDuration, table } from '../format.js';
 
 /** Exit code of a finished create: ok, or partial when something failed. */
 export function createExitCode(m: Manifest): number {
   return m.status === 'completed' ? EXIT.ok : EXIT.partial;
+}
+
+/**
+ * `drillAfterBackup`: drills the set just made and returns the exit code of the whole command: a failed
+ * drill is exit 11 unless the backup itself did not complete (its own code wins).
+ */
+async function drillAfter(io: CommandIO, cfg: LoadedConfig, m: Manifest): Promise<number> {
+  const drilled = await drillAfterBackup(cfg, m, io.reporter, { signal: io.signal, operation: 'create' });
+  if (drilled && !io.json) {
+    io.out(`Drill of set ${drilled.setId}: ${drilled.ok ? 'passed' : 'FAILED'}`);
+    for (const r of drilled.results) printDrillResult(io, r);
+  }
+  const code = createExitCode(m);
+  return code === EXIT.ok && drilled && !drilled.ok ? EXIT.drillFailed : code;
 }
 
 export function printManifestSummary(io: CommandIO, m: Manifest): void {
@@ -63,12 +79,12 @@ export function register(program: Command): void {
         }
         if (io.json) io.printJson(r.manifest);
         else printManifestSummary(io, r.manifest);
-        return createExitCode(r.manifest);
+        return drillAfter(io, cfg, r.manifest);
       }
       const m = await createBackup(cfg, createOpts, io.reporter);
       if (io.json) io.printJson(m);
       else printManifestSummary(io, m);
-      return createExitCode(m);
+      return drillAfter(io, cfg, m);
     }),
   );
 }

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { SetSummary } from '../../core/types.js';
 import { configuredDatabase } from '../../config/lookup.js';
-import { listDamagedSets, listSets, readManifest } from '../../engine/catalog.js';
+import { listDamagedSets, listSets, readDrillRecord, readManifest, setDir } from '../../engine/catalog.js';
 import { EXIT } from '../../core/exit-codes.js';
 import { addCommonOptions, runAction } from '../context.js';
 import { fitTable, formatBytes, formatLocal, outputWidth, table, tableWidth, wrapWords } from '../format.js';
@@ -10,6 +10,12 @@ function verifiedText(s: SetSummary, form: 'long' | 'short' | 'word' = 'long'): 
   if (!s.lastVerified) return 'never';
   const word = s.lastVerified.ok ? 'ok' : 'FAILED';
   return form === 'word' ? word : `${word} ${formatLocal(s.lastVerified.at, { short: form === 'short' })}`;
+}
+
+function drilledText(s: SetSummary, form: 'long' | 'short' | 'word' = 'long'): string {
+  if (!s.lastDrill) return 'never';
+  const word = s.lastDrill.ok ? 'ok' : form === 'word' ? 'FAILED' : `FAILED(${s.lastDrill.failed.join(',')})`;
+  return form === 'word' ? word : `${word} ${formatLocal(s.lastDrill.at, { short: form === 'short' })}`;
 }
 
 /**
@@ -23,29 +29,31 @@ export function setsTable(sets: SetSummary[], width: number | null): string {
   const dbsOf = (s: SetSummary): string =>
     [...s.databases, ...s.failedDatabases.map((d) => `${d}(failed)`)].join(',') || '-';
   const id = (s: SetSummary): string => s.id + (s.keep ? '*' : '');
-  const rows = [['ID', 'DATE', 'TYPE', 'STATUS', 'DATABASES', 'FILES', 'SIZE', 'VERIFIED']];
+  const rows = [['ID', 'DATE', 'TYPE', 'STATUS', 'DATABASES', 'FILES', 'SIZE', 'VERIFIED', 'DRILLED']];
   for (const s of sets) {
     const size = formatBytes(s.storedBytes);
-    rows.push([id(s), formatLocal(s.startedAt), s.type, s.status, dbsOf(s), String(s.files), size, verifiedText(s)]);
+    const date = formatLocal(s.startedAt);
+    rows.push([id(s), date, s.type, s.status, dbsOf(s), String(s.files), size, verifiedText(s), drilledText(s)]);
   }
   if (width === null || tableWidth(rows) <= width) return table(rows);
-  const narrow = (verified: 'short' | 'word'): string[][] => [
-    ['ID', 'DATE', 'TYPE', 'STATUS', 'SIZE', 'VERIFIED', 'DATABASES'],
+  const narrow = (form: 'short' | 'word'): string[][] => [
+    ['ID', 'DATE', 'TYPE', 'STATUS', 'SIZE', 'VERIFIED', 'DRILLED', 'DATABASES'],
     ...sets.map((s) => {
       const size = formatBytes(s.storedBytes);
       const date = formatLocal(s.startedAt, { short: true });
-      return [id(s), date, s.type, s.status, size, verifiedText(s, verified), dbsOf(s)];
+      return [id(s), date, s.type, s.status, size, verifiedText(s, form), drilledText(s, form), dbsOf(s)];
     }),
   ];
-  const fitted = fitTable(narrow('short'), width, 6) ?? fitTable(narrow('word'), width, 6);
+  const fitted = fitTable(narrow('short'), width, 7) ?? fitTable(narrow('word'), width, 7);
   if (fitted) return fitted;
   // The databases (and, when even that is too wide, the rest) on indented lines under each set.
-  const wide = narrow('word').map((r) => r.slice(0, 6));
+  const wide = narrow('word').map((r) => r.slice(0, 7));
   const head = tableWidth(wide) <= width ? wide : narrow('word').map((r) => [r[0]!, r[1]!, r[3]!]);
   const rest = (s: SetSummary): string =>
     head === wide
       ? dbsOf(s)
-      : `${s.type}, ${formatBytes(s.storedBytes)}, verified ${verifiedText(s, 'short')}: ${dbsOf(s)}`;
+      : `${s.type}, ${formatBytes(s.storedBytes)}, verified ${verifiedText(s, 'short')}, ` +
+        `drilled ${drilledText(s, 'short')}: ${dbsOf(s)}`;
   const lines = table(head).split('\n');
   const out = [lines[0]!];
   sets.forEach((s, i) => {
@@ -54,6 +62,7 @@ export function setsTable(sets: SetSummary[], width: number | null): string {
   });
   return out.join('\n');
 }
+
 
 export function register(program: Command): void {
   addCommonOptions(
@@ -124,6 +133,14 @@ export function register(program: Command): void {
         io.out(table(rows).replace(/^/gm, '    '));
       }
       for (const w of m.warnings) io.out(`  warning: ${w}`);
+      const drills = Object.values(readDrillRecord(setDir(cfg, m.id))?.results ?? {});
+      if (drills.length) io.out(`\n  restore drills (respaldo drill ${m.id})`);
+      for (const r of drills) {
+        const checked = r.checks.filter((c) => !c.skipped).map((c) => c.name).join(', ');
+        const took = `${(r.durationMs / 1000).toFixed(1)} s`;
+        io.out(`    ${r.database}: ${r.ok ? 'passed' : 'FAILED'} ${formatLocal(r.at)} in ${took} (${checked})`);
+        if (r.error) io.out(`      error: ${r.error}${r.hint ? `\n      hint: ${r.hint}` : ''}`);
+      }
     }),
   );
 }

@@ -67,7 +67,16 @@ export function register(program: Command): void {
         if (d.error) io.out(`  ${d.database}: could not check (${d.error})`);
       }
       io.out('');
-      io.out(table([['DATABASE', 'ENGINE', 'NEWEST SET', 'AGE'], ...s.newestPerDatabase.map((d) => [d.database, d.engine, d.setId ?? 'none', d.ageSeconds === null ? 'never' : `${formatAge(d.ageSeconds * 1000)} ago`])]));
+      const drilled = (name: string): string => {
+        const d = health.databases.find((x) => x.database === name)?.lastDrill;
+        if (!d) return 'never';
+        return `${d.ok ? 'passed' : 'FAILED'} ${formatAge(Date.now() - new Date(d.at).getTime())} ago (set ${d.setId})`;
+      };
+      const ageOf = (d: (typeof s.newestPerDatabase)[number]) =>
+        d.ageSeconds === null ? 'never' : `${formatAge(d.ageSeconds * 1000)} ago`;
+      const header = ['DATABASE', 'ENGINE', 'NEWEST SET', 'AGE', 'LAST DRILL'];
+      const rows = s.newestPerDatabase.map((d) => [d.database, d.engine, d.setId ?? 'none', ageOf(d), drilled(d.database)]);
+      io.out(table([header, ...rows]));
       io.out('');
       io.out(health.healthy ? 'Health: healthy' : `Health: ${health.problems.length} problem(s)`);
       for (const p of health.problems) io.out(`  ${p}`);

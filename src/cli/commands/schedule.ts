@@ -36,6 +36,7 @@ export function formatWhen(at: Date | string | null, timeZone?: string): string 
 function describeJob(job: ScheduleJob, dbNames: string[]): string {
   const dbs = job.databases.includes('*') ? `all databases (${dbNames.join(', ') || 'none'})` : job.databases.join(', ');
   if (job.type === 'verify') return `verify the newest set of ${dbs}`;
+  if (job.type === 'drill') return `restore drill of the newest set of ${dbs}`;
   return `${job.type} backup of ${dbs}${job.files ? ' + files' : ''}`;
 }
 
@@ -72,7 +73,7 @@ export function describeLogEntry(e: SchedulerLogEntry): string {
       return `${t}  scheduler started with ${(e.jobs as unknown[]).length} job(s): ${(e.jobs as Array<{ name: string; nextRun: string | null }>).map((j) => `${j.name} next ${formatWhen(j.nextRun)}`).join('; ')}`;
     case 'catch-up':
       if (e.after) return `${t}  ${String(e.message)}`;
-      return `${t}  ${String(e.message)} (missed while the scheduler was not running; order: monthly → weekly → daily, verify last)`;
+      return `${t}  ${String(e.message)} (missed while the scheduler was not running; order: monthly → weekly → daily, then verify, drills last)`;
     case 'job-start':
       return `${t}  ${String(e.job)}: started (${String(e.reason)}, ${String(e.type)})`;
     case 'job-end':

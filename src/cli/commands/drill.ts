@@ -1,0 +1,55 @@
+import type { Command } from 'commander';
+import { EXIT } from '../../core/exit-codes.js';
+import type { DrillResult } from '../../core/types.js';
+import { runDrill } from '../../engine/drill.js';
+import { addCommonOptions, collect, runAction, type CommandIO } from '../context.js';
+import { formatDuration } from '../format.js';
+
+/** One drill result in operator words: the outcome line, then one line per check. */
+export function printDrillResult(io: CommandIO, r: DrillResult): void {
+  io.out(
+    `${r.ok ? 'passed' : 'FAILED'}  ${r.database}${r.engine ? ` (${r.engine})` : ''} in ${formatDuration(r.durationMs)}`,
+  );
+  for (const c of r.checks) {
+    const state = c.skipped ? 'skipped' : c.ok ? 'ok' : 'FAILED';
+    io.out(`    ${c.name}: ${state}${c.skipped ? ` (${c.skipped})` : c.detail ? ` (${c.detail})` : ''}`);
+  }
+  if (r.error) io.out(`    error: ${r.error}`);
+  if (r.hint) io.out(`    hint: ${r.hint}`);
+}
+
+export function register(program: Command): void {
+  addCommonOptions(
+    program
+      .command('drill')
+      .description(
+        'restore a set into scratch targets (a temporary file or database), check it and remove it; ' +
+          'never touches live data',
+      )
+      .argument('[id]', 'set id, or latest (default: latest)')
+      .option('--db <name>', 'only this database (repeatable)', collect)
+      .option('--files', "also extract the set's files into a scratch folder and check them"),
+  ).action(
+    runAction(async (io, opts, id?: string) => {
+      const cfg = await io.config();
+      const outcome = await runDrill(
+        cfg,
+        id ?? 'latest',
+        {
+          ...(opts.db ? { databases: opts.db as string[] } : {}),
+          ...(opts.files ? { files: true } : {}),
+          signal: io.signal,
+        },
+        io.reporter,
+      );
+      if (io.json) io.printJson(outcome);
+      else {
+        for (const r of outcome.recovered) io.out(`recovered: ${r}`);
+        io.out(`Drill of set ${outcome.setId}: ${outcome.ok ? 'passed' : 'FAILED'}`);
+        for (const r of outcome.results) printDrillResult(io, r);
+        io.out(`recorded in ${outcome.setId}/drilled.json`);
+      }
+      return outcome.ok ? EXIT.ok : EXIT.drillFailed;
+    }),
+  );
+}

@@ -1,0 +1,417 @@
+import { promises as fsp } from 'node:fs';
+import { hostname } from 'node:os';
+import { basename, join } from 'node:path';
+import { InterruptedError, NotFoundError, RefusedError, RespaldoError, errorMessage } from '../core/errors.js';
+import type { Reporter } from '../core/events.js';
+import { formatBytes } from '../core/format.js';
+import type { DatabaseConfig, DrillResult, LoadedConfig, Manifest } from '../core/types.js';
+import { ranBy } from '../core/who.js';
+import type { DriverContext } from '../drivers/driver.js';
+import { driverFor } from '../drivers/registry.js';
+import { notify } from '../notify/notify.js';
+import { listSets, readManifest, recordDrilled, selectLatest, setDir } from './catalog.js';
+import { cleanLeftovers } from './create.js';
+import { ensurePrivateDir } from './fs-util.js';
+import { withLock } from './lock.js';
+import { writeLog } from './log.js';
+import { writeMetrics } from './metrics.js';
+import { executeRestore, planRestore, restoreFiles } from './restore.js';
+import { checkFiles, expectedFiles } from './verify.js';
+
+/**
+ * Restore drills: each chosen database of a set is restored into a scratch target nothing else uses
+ * (a file in `<backupDir>/.tmp-drill-<pid>/`, or `<name>__drill_<set id>` on the database's server),
+ * checked, and removed; files are extracted into the scratch folder and checked. Live databases and
+ * files are never touched. The outcome is recorded beside the set as `drilled.json`.
+ */
+
+export interface DrillOptions {
+  /** Databases to drill (default: every database the set stored). */
+  databases?: string[];
+  /** Drill the set's config and application files too (with or without `databases`). */
+  files?: boolean;
+  signal?: AbortSignal;
+  /** Operation named in notifications (`drill`, `scheduler`, `create`). */
+  operation?: string;
+}
+
+export interface DrillOutcome {
+  setId: string;
+  ok: boolean;
+  results: DrillResult[];
+  /** What earlier interrupted work the drill found and removed (dead drills' scratch targets, …). */
+  recovered: string[];
+}
+
+/** Prefix of a drill's private scratch folder in the backup folder (`.tmp-drill-<pid>`). */
+export const DRILL_SCRATCH_PREFIX = '.tmp-drill-';
+
+/** Pure: the databases and files a drill of `m` covers. */
+export function drillScope(m: Manifest, opts: Pick<DrillOptions, 'databases' | 'files'>): string[] {
+  const stored = m.databases.filter((d) => !d.error && d.file).map((d) => d.name);
+  if (!opts.databases?.length) return stored;
+  for (const name of opts.databases) {
+    if (!m.databases.some((d) => d.name === name)) {
+      throw new NotFoundError(
+        `Set ${m.id} holds no database "${name}".`,
+        `It holds: ${stored.join(', ') || 'no databases'}.`,
+      );
+    }
+  }
+  return opts.databases;
+}
+
+/** Resolves `latest` to the newest set holding what is asked (like restore), else checks the id. */
+async function resolveSet(cfg: LoadedConfig, id: string, opts: DrillOptions): Promise<Manifest> {
+  if (id !== 'latest') return readManifest(cfg, id);
+  const wanted = opts.databases ?? cfg.databases.map((d) => d.name);
+  const picked = await selectLatest(cfg, { databases: wanted, files: Boolean(opts.files) });
+  return readManifest(cfg, picked.setId);
+}
+
+/**
+ * Refuses before anything is written when a scratch folder's disk cannot hold what a drill restores
+ * there (the restore plan's size estimates, plus the files); server databases restore on their server.
+ */
+async function checkSpace(scratchRoot: string, needs: { what: string; bytes: number }[]): Promise<void> {
+  const total = needs.reduce((s, n) => s + n.bytes, 0);
+  if (!total) return;
+  const st = await fsp.statfs(scratchRoot);
+  const free = Number(st.bavail) * Number(st.bsize);
+  if (free >= total) return;
+  const list = needs.map((n) => `${n.what} ${formatBytes(n.bytes)}`).join(', ');
+  throw new RefusedError(
+    `Not enough free space for the drill: it restores about ${formatBytes(total)} (${list}) into ${scratchRoot}, ` +
+      `and that disk has ${formatBytes(free)} free.`,
+    'Free space on the disk of the backup folder (`respaldo prune --dry-run`), or drill fewer databases at a time with --db.',
+  );
+}
+
+/**
+ * Drills set `id` (`latest`: the newest set holding what is asked). Holds the folder lock throughout,
+ * so a scratch target found by `recover` under the lock always belongs to a dead run. Every database
+ * is drilled even when an earlier one failed; scratch targets are removed whatever happens. Records
+ * the results in `drilled.json`, logs them, and sends a `drill-failure` notification when one failed.
+ */
+export async function runDrill(
+  cfg: LoadedConfig,
+  id: string,
+  opts: DrillOptions,
+  reporter: Reporter,
+): Promise<DrillOutcome> {
+  const m = await resolveSet(cfg, id, opts);
+  const names = drillScope(m, opts);
+  const withFiles = Boolean(opts.files);
+  const configured = names.map((name) => {
+    const db = cfg.databases.find((d) => d.name === name);
+    if (!db)
+      throw new NotFoundError(
+        `Database "${name}" is in set ${m.id} but not in ${cfg.file}; a drill needs its connection.`,
+        'Add it under "databases", or drill the others with --db.',
+      );
+    return db;
+  });
+  if (!names.length && !withFiles)
+    throw new RespaldoError(
+      'usage',
+      `Set ${m.id} holds no database to drill.`,
+      'Add --files to drill its files, or choose another set.',
+    );
+  const signal = opts.signal ?? new AbortController().signal;
+  const outcome = await withLock(cfg.backupDir, `drill ${m.id}`, async (): Promise<DrillOutcome> => {
+    const scratchRoot = join(cfg.backupDir, `${DRILL_SCRATCH_PREFIX}${process.pid}`);
+    await ensurePrivateDir(scratchRoot);
+    const out: DrillOutcome = { setId: m.id, ok: true, results: [], recovered: [] };
+    writeLog(
+      cfg.backupDir,
+      'drill-start',
+      { setId: m.id, databases: names, files: withFiles, ranBy: ranBy() },
+      cfg.secrets,
+    );
+    try {
+      const ctxFor = (db: DatabaseConfig): DriverContext => ({
+        reporter,
+        signal,
+        scratchDir: scratchRoot,
+        log: (message, fields) =>
+          writeLog(cfg.backupDir, 'driver', { setId: m.id, db: db.name, message, ...fields }, cfg.secrets),
+      });
+      out.recovered.push(...(await cleanLeftovers(cfg)).map((n) => `removed ${n} (left by an interrupted run)`));
+      const plans = [];
+      const unreachable: DrillResult[] = [];
+      for (const db of configured) {
+        const driver = driverFor(db.engine);
+        const scratch = driver.scratchName
+          ? driver.scratchName(db, m.id)
+          : join(scratchRoot, basename(db.path ?? `${db.name}.db`));
+        const started = Date.now();
+        try {
+          // Dead drills' scratch databases first: the plan below refuses a target that exists.
+          out.recovered.push(...(await driver.recover(db, ctxFor(db))));
+          const plan = await planRestore(cfg, m.id, { databases: [db.name], to: scratch });
+          const step = plan.databases[0];
+          if (step?.restoreTarget.kind === 'side-by-side')
+            step.restoreTarget = { ...step.restoreTarget, scratch: true };
+          plans.push({ db, scratch, plan });
+        } catch (err) {
+          // A server that cannot be reached (or a set that cannot be planned) is a failed drill of that database.
+          if (!(err instanceof RespaldoError) || err.kind === 'usage' || err.kind === 'notFound') throw err;
+          const at = new Date().toISOString();
+          const failed = { database: db.name, engine: db.engine, ok: false, at, scratch, checks: [] };
+          const hint = err.hint ? { hint: err.hint } : {};
+          unreachable.push({ ...failed, durationMs: Date.now() - started, error: errorMessage(err), ...hint });
+        }
+      }
+      const local = plans.filter((p) => !driverFor(p.db.engine).scratchName);
+      const needs = local.map((p) => ({ what: p.db.name, bytes: p.plan.databases[0]?.estimatedRestoredBytes ?? 0 }));
+      if (withFiles) needs.push({ what: 'files', bytes: m.files.reduce((s, f) => s + f.size, 0) });
+      await checkSpace(scratchRoot, needs);
+      reporter.emit({
+        type: 'run-start',
+        operation: 'drill',
+        setId: m.id,
+        items: [...names, ...(withFiles ? ['files'] : [])],
+      });
+      out.results.push(...unreachable);
+      for (const r of unreachable) reporter.emit({ type: 'item-end', item: r.database, ok: false, error: r.error! });
+      for (const { db, scratch, plan } of plans) {
+        if (signal.aborted) throw new InterruptedError('Drill interrupted; its scratch targets were removed.');
+        out.results.push(await drillDatabase(cfg, m, db, scratch, plan, reporter, ctxFor(db), signal));
+      }
+      if (withFiles) out.results.push(await drillFiles(cfg, m, join(scratchRoot, 'files'), reporter));
+    } finally {
+      await fsp.rm(scratchRoot, { recursive: true, force: true });
+    }
+    out.ok = out.results.every((r) => r.ok);
+    if (out.results.length) await recordDrilled(cfg, m.id, out.results);
+    await writeMetrics(cfg);
+    const summary = out.results.map((r) => ({
+      database: r.database,
+      ok: r.ok,
+      durationMs: r.durationMs,
+      error: r.error ?? null,
+    }));
+    writeLog(
+      cfg.backupDir,
+      'drill-end',
+      { setId: m.id, outcome: out.ok ? 'ok' : 'failed', results: summary },
+      cfg.secrets,
+    );
+    reporter.emit({
+      type: 'run-end',
+      ok: out.ok,
+      setId: m.id,
+      durationMs: out.results.reduce((s, r) => s + r.durationMs, 0),
+    });
+    return out;
+  });
+  if (!outcome.ok) {
+    const databases = outcome.results.map((r) => ({
+      name: r.database,
+      ok: r.ok,
+      ...(r.error ? { error: r.error } : {}),
+      ...(r.hint ? { hint: r.hint } : {}),
+    }));
+    await notify(cfg, {
+      kind: 'drill-failure',
+      operation: opts.operation ?? 'drill',
+      host: hostname(),
+      at: new Date(),
+      setId: m.id,
+      databases,
+    }).catch(() => undefined);
+  }
+  return outcome;
+}
+
+type Plan = Awaited<ReturnType<typeof planRestore>>;
+
+/** Restores one database into its scratch target through the restore path, runs the driver's checks, removes it. */
+async function drillDatabase(
+  cfg: LoadedConfig,
+  m: Manifest,
+  db: DatabaseConfig,
+  scratch: string,
+  plan: Plan,
+  reporter: Reporter,
+  ctx: DriverContext,
+  signal: AbortSignal,
+): Promise<DrillResult> {
+  const driver = driverFor(db.engine);
+  const entry = m.databases.find((d) => d.name === db.name)!;
+  const started = Date.now();
+  const at = new Date().toISOString();
+  const checks: DrillResult['checks'] = [];
+  const result = (ok: boolean, extra: Partial<DrillResult> = {}): DrillResult => ({
+    database: db.name,
+    engine: db.engine,
+    ok,
+    at,
+    durationMs: Date.now() - started,
+    scratch,
+    checks,
+    ...extra,
+  });
+  reporter.emit({ type: 'item-start', item: db.name, kind: 'restore', totalBytes: entry.rawBytes });
+  let drilled: DrillResult;
+  try {
+    const restored = await executeRestore(cfg, plan, reporter, { signal, underLock: true });
+    const one = restored.databases[0];
+    if (!one?.ok) {
+      checks.push(
+        { name: 'stored files match the manifest', ok: true },
+        { name: 'restore', ok: false, detail: one?.error ?? 'failed' },
+      );
+      drilled = result(false, { error: one?.error ?? 'the restore failed', ...(one?.hint ? { hint: one.hint } : {}) });
+    } else {
+      checks.push({ name: 'stored files match the manifest', ok: true });
+      checks.push({ name: 'restore', ok: true, detail: `into ${scratch}` });
+      const tables = Object.keys(entry.tables ?? {}).length;
+      if (entry.tables)
+        checks.push({ name: 'row counts against the manifest', ok: true, detail: `${tables} table(s)` });
+      else
+        checks.push({
+          name: 'row counts against the manifest',
+          ok: true,
+          skipped: 'the manifest records no row counts',
+        });
+      checks.push(...((await driver.drillChecks?.(db, one.restoredTo ?? scratch, ctx)) ?? []));
+      const bad = checks.filter((c) => !c.ok);
+      drilled = bad.length
+        ? result(false, {
+            error: bad.map((c) => `${c.name}: ${c.detail ?? 'failed'}`).join('; '),
+            hint: `Set ${m.id} does not restore cleanly: use another set, and back up ${db.name} again.`,
+          })
+        : result(true);
+    }
+  } catch (err) {
+    if (signal.aborted || err instanceof InterruptedError || !(err instanceof RespaldoError)) throw err;
+    if (err.kind === 'verifyFailed')
+      checks.push({ name: 'stored files match the manifest', ok: false, detail: err.message });
+    drilled = result(false, { error: errorMessage(err), ...(err.hint ? { hint: err.hint } : {}) });
+  } finally {
+    try {
+      if (driver.dropScratch) await driver.dropScratch(db, scratch, ctx);
+      else await fsp.rm(scratch, { force: true });
+    } catch (err) {
+      // The verdict stands; the scratch target carries respaldo's mark and the next run removes it.
+      const message = `could not remove the drill's scratch target ${scratch} (${errorMessage(err)}); the next run removes it`;
+      reporter.emit({ type: 'warning', item: db.name, message });
+      ctx.log(message);
+    }
+  }
+  reporter.emit({
+    type: 'item-end',
+    item: db.name,
+    ok: drilled.ok,
+    ...(drilled.error ? { error: drilled.error } : {}),
+    ...(drilled.hint ? { hint: drilled.hint } : {}),
+  });
+  return drilled;
+}
+
+/**
+ * Checks the stored files' MD5 and SHA-256 against the manifest (the manifest hashes what is stored),
+ * extracts them into `to` (inside the scratch folder; the codec checks each frame's checksum on the
+ * way), and checks every extracted file's size and every symlink's target against the manifest.
+ */
+async function drillFiles(cfg: LoadedConfig, m: Manifest, to: string, reporter: Reporter): Promise<DrillResult> {
+  const started = Date.now();
+  const at = new Date().toISOString();
+  const checks: DrillResult['checks'] = [];
+  const base = { database: 'files', engine: null, at, scratch: to, checks };
+  reporter.emit({ type: 'item-start', item: 'files', kind: 'files' });
+  const dir = setDir(cfg, m.id);
+  let out: DrillResult;
+  try {
+    const bad = (await checkFiles(dir, expectedFiles(m, [], true), reporter)).filter((c) => !c.ok);
+    checks.push({
+      name: 'stored files match the manifest',
+      ok: !bad.length,
+      ...(bad.length ? { detail: bad.map((b) => `${b.path}: ${b.problem}`).join('; ') } : {}),
+    });
+    if (bad.length)
+      throw new RespaldoError(
+        'verifyFailed',
+        `Set ${m.id}: ${bad.length} stored file(s) do not match the manifest.`,
+        'Do not restore files from this set; use another set.',
+      );
+    await restoreFiles(dir, m.files, to, { setId: m.id, codec: m.codec ?? 'gzip' });
+    checks.push({ name: 'extracted', ok: true, detail: `${m.files.length} entr${m.files.length === 1 ? 'y' : 'ies'}` });
+    const wrong: string[] = [];
+    for (const f of m.files) {
+      const path = join(to, f.group, f.relative);
+      if (f.kind === 'symlink') {
+        if ((await fsp.readlink(path)) !== (f.linkTarget ?? ''))
+          wrong.push(`${f.group}/${f.relative}: link target differs`);
+        continue;
+      }
+      const st = await fsp.stat(path);
+      if (st.size !== f.size) wrong.push(`${f.group}/${f.relative}: ${st.size} bytes, the manifest says ${f.size}`);
+    }
+    checks.push({
+      name: 'extracted sizes equal the manifest',
+      ok: !wrong.length,
+      ...(wrong.length ? { detail: wrong.slice(0, 5).join('; ') } : {}),
+    });
+    out = wrong.length
+      ? {
+          ...base,
+          ok: false,
+          durationMs: Date.now() - started,
+          error: wrong.slice(0, 3).join('; '),
+          hint: 'Do not restore files from this set; use another set.',
+        }
+      : { ...base, ok: true, durationMs: Date.now() - started };
+  } catch (err) {
+    if (!(err instanceof RespaldoError) && !(err as { code?: unknown }).code) throw err;
+    const hint = err instanceof RespaldoError ? err.hint : undefined;
+    out = { ...base, ok: false, durationMs: Date.now() - started, error: errorMessage(err), ...(hint ? { hint } : {}) };
+  } finally {
+    await fsp.rm(to, { recursive: true, force: true });
+  }
+  reporter.emit({ type: 'item-end', item: 'files', ok: out.ok, ...(out.error ? { error: out.error } : {}) });
+  return out;
+}
+
+/**
+ * Drills the newest completed set (not a safety copy) holding each of `databases`, each set once with
+ * the databases it is the newest for. A database with no such set is a problem in `missing`.
+ */
+export async function drillNewest(
+  cfg: LoadedConfig,
+  databases: string[],
+  reporter: Reporter,
+  opts: Pick<DrillOptions, 'signal' | 'operation'> = {},
+): Promise<{ outcomes: DrillOutcome[]; missing: string[] }> {
+  const sets = await listSets(cfg);
+  const bySet = new Map<string, string[]>();
+  const missing: string[] = [];
+  for (const db of databases) {
+    const s = sets.find((x) => x.type !== 'pre_restore' && x.status === 'completed' && x.databases.includes(db));
+    if (!s) missing.push(db);
+    else bySet.set(s.id, [...(bySet.get(s.id) ?? []), db]);
+  }
+  const outcomes: DrillOutcome[] = [];
+  for (const [id, dbs] of bySet) {
+    if (opts.signal?.aborted) break;
+    outcomes.push(await runDrill(cfg, id, { databases: dbs, ...opts }, reporter));
+  }
+  return { outcomes, missing };
+}
+
+/**
+ * `drillAfterBackup`: drills the databases a backup just stored in set `m` (none when the option is off
+ * or nothing was stored). An operator error is the drill's failed outcome, never the backup's.
+ */
+export async function drillAfterBackup(
+  cfg: LoadedConfig,
+  m: Manifest,
+  reporter: Reporter,
+  opts: Pick<DrillOptions, 'signal' | 'operation'> = {},
+): Promise<DrillOutcome | null> {
+  if (!cfg.drillAfterBackup || m.status === 'failed') return null;
+  const databases = m.databases.filter((d) => !d.error && d.file).map((d) => d.name);
+  if (!databases.length) return null;
+  return runDrill(cfg, m.id, { databases, ...opts }, reporter);
+}

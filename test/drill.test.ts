@@ -1,0 +1,298 @@
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { createServer } from 'node:http';
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../src/config/load.js';
+import { EXIT } from '../src/core/exit-codes.js';
+import { silentReporter } from '../src/core/events.js';
+import { engineJobRunner } from '../src/scheduler/run-job.js';
+import type { DrillRecord, Manifest, SetSummary } from '../src/core/types.js';
+import type { DrillOutcome } from '../src/engine/drill.js';
+import { freePort } from './helpers/pg-cluster.js';
+import { collect, describeResult, parseJsonOutput, runCli, startCli, waitFor } from './helpers/cli.js';
+import { makeBigDb } from './helpers/sqlite.js';
+import { readStored, writeStored } from './helpers/stored.js';
+import { demoSetup, type DemoSetup } from './helpers/tmp.js';
+
+async function cli(s: DemoSetup, args: string[], expectCode = 0) {
+  const r = await runCli([...args, '--config', s.configFile], { cwd: s.dir });
+  expect(r.code, `respaldo ${args.join(' ')}\n${describeResult(r)}`).toBe(expectCode);
+  return r;
+}
+
+async function create(s: DemoSetup, args: string[] = []): Promise<Manifest> {
+  return parseJsonOutput<Manifest>((await cli(s, ['create', '--json', ...args])).stdout);
+}
+
+/** Every live file of the demo (databases and app/), as bytes, to compare before and after. */
+function liveBytes(s: DemoSetup): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, file] of Object.entries(s.dbs)) {
+    out[name] = createHash('sha256').update(readFileSync(file)).digest('hex');
+    for (const side of ['-wal', '-shm', '-journal']) out[name + side] = String(existsSync(file + side));
+  }
+  for (const n of readdirSync(s.dataDir)) out[`data/${n}`] = String(existsSync(join(s.dataDir, n)));
+  return out;
+}
+
+const scratchFolders = (s: DemoSetup) => readdirSync(s.backupDir).filter((n) => n.startsWith('.tmp-'));
+
+/** Damages b-tree pages of a stored SQLite database and rewrites its hashes, so the set still verifies. */
+function damageStored(s: DemoSetup, m: Manifest, name: string): void {
+  const entry = m.databases.find((d) => d.name === name)!;
+  const stored = join(s.backupDir, m.id, entry.file!);
+  const raw = readStored(stored);
+  const pageSize = raw.readUInt16BE(16);
+  for (let p = 5; p < 12; p++) raw.fill(0xa5, p * pageSize + 8, (p + 1) * pageSize - 8);
+  const gz = writeStored(stored, raw);
+  const manifestFile = join(s.backupDir, m.id, 'manifest.json');
+  const doc = JSON.parse(readFileSync(manifestFile, 'utf8')) as Manifest;
+  const e = doc.databases.find((d) => d.name === name)!;
+  e.md5 = createHash('md5').update(gz).digest('hex');
+  e.sha256 = createHash('sha256').update(gz).digest('hex');
+  e.storedBytes = gz.length;
+  writeFileSync(manifestFile, JSON.stringify(doc, null, 2));
+}
+
+describe('respaldo drill (SQLite and files)', () => {
+  it('a good set drills OK: every database and the files pass, are recorded, and nothing live changes', async () => {
+    const s = demoSetup();
+    const m = await create(s);
+    const before = liveBytes(s);
+    const r = await cli(s, ['drill', 'latest', '--files', '--json']);
+    const out = parseJsonOutput<DrillOutcome>(r.stdout);
+    expect(out.setId).toBe(m.id);
+    expect(out.ok).toBe(true);
+    expect(out.results.map((x) => x.database).sort()).toEqual(['auditoria', 'files', 'inventario', 'users']);
+    for (const x of out.results.filter((y) => y.database !== 'files')) {
+      expect(x.ok).toBe(true);
+      expect(x.scratch).toContain(join(s.backupDir, '.tmp-drill-'));
+      const names = x.checks.map((c) => `${c.name}:${c.ok}`);
+      expect(names).toEqual(
+        expect.arrayContaining([
+          'stored files match the manifest:true',
+          'row counts against the manifest:true',
+          'integrity_check:true',
+        ]),
+      );
+    }
+    const files = out.results.find((x) => x.database === 'files')!;
+    expect(files.checks.find((c) => c.name === 'extracted sizes equal the manifest')?.ok).toBe(true);
+    expect(liveBytes(s)).toEqual(before);
+    expect(scratchFolders(s)).toEqual([]);
+    const record = JSON.parse(readFileSync(join(s.backupDir, m.id, 'drilled.json'), 'utf8')) as DrillRecord;
+    expect(Object.keys(record.results).sort()).toEqual(['auditoria', 'files', 'inventario', 'users']);
+    const list = parseJsonOutput<SetSummary[]>((await cli(s, ['list', '--json'])).stdout);
+    expect(list[0]?.lastDrill).toMatchObject({ ok: true, failed: [] });
+    const text = await cli(s, ['drill', m.id, '--db', 'users']);
+    expect(text.stdout).toMatch(/passed\s+users \(sqlite\)/);
+    expect(text.stdout).toMatch(/integrity_check: ok/);
+  });
+
+  it('a set that verifies but fails integrity fails the drill with its own exit code, is recorded and leaves nothing', async () => {
+    const s = demoSetup();
+    const m = await create(s, ['--no-files']);
+    damageStored(s, m, 'auditoria');
+    await cli(s, ['verify', m.id]);
+    const before = liveBytes(s);
+    const r = await cli(s, ['drill', m.id, '--json'], EXIT.drillFailed);
+    const out = parseJsonOutput<DrillOutcome>(r.stdout);
+    expect(out.ok).toBe(false);
+    const aud = out.results.find((x) => x.database === 'auditoria')!;
+    expect(aud.ok).toBe(false);
+    expect(aud.error).toMatch(/integrity_check|malformed|corrupt|rows/i);
+    // the other databases are still drilled
+    expect(out.results.filter((x) => x.database !== 'auditoria').every((x) => x.ok)).toBe(true);
+    expect(liveBytes(s)).toEqual(before);
+    expect(scratchFolders(s)).toEqual([]);
+    const record = JSON.parse(readFileSync(join(s.backupDir, m.id, 'drilled.json'), 'utf8')) as DrillRecord;
+    expect(record.results['auditoria']?.ok).toBe(false);
+    expect(record.results['users']?.ok).toBe(true);
+    const list = parseJsonOutput<SetSummary[]>((await cli(s, ['list', '--json'])).stdout);
+    expect(list[0]?.lastDrill).toMatchObject({ ok: false, failed: ['auditoria'] });
+    const text = await cli(s, ['drill', m.id, '--db', 'auditoria'], EXIT.drillFailed);
+    expect(text.stdout).toMatch(/FAILED\s+auditoria/);
+    expect(text.stdout).toMatch(/hint: /);
+  });
+
+  it('a drill killed while its scratch file exists leaves it, and the next drill removes it', async () => {
+    const s = demoSetup();
+    makeBigDb(s.dbs.inventario, 120);
+    const m = await create(s, ['--no-files']);
+    const before = liveBytes(s);
+    const child = startCli(['drill', m.id, '--db', 'inventario', '--config', s.configFile], { cwd: s.dir });
+    const done = collect(child);
+    const scratch = await waitFor(() => {
+      const dir = scratchFolders(s).find((n) => n.startsWith('.tmp-drill-'));
+      return dir && readdirSync(join(s.backupDir, dir)).length ? join(s.backupDir, dir) : null;
+    }, 'the drill scratch file');
+    child.kill('SIGKILL');
+    const killed = await done;
+    expect(killed.signal, describeResult(killed)).toBe('SIGKILL');
+    expect(existsSync(scratch)).toBe(true);
+    const r = await cli(s, ['drill', m.id, '--db', 'users', '--json']);
+    const out = parseJsonOutput<DrillOutcome>(r.stdout);
+    expect(out.recovered.join('\n')).toContain(scratch.slice(s.backupDir.length + 1));
+    expect(existsSync(scratch)).toBe(false);
+    expect(scratchFolders(s)).toEqual([]);
+    expect(liveBytes(s)).toEqual(before);
+  });
+
+  it('refuses with the figures when the scratch disk cannot hold the restore, before writing anything', async () => {
+    const s = demoSetup();
+    const m = await create(s, ['--no-files']);
+    const manifestFile = join(s.backupDir, m.id, 'manifest.json');
+    const doc = JSON.parse(readFileSync(manifestFile, 'utf8')) as Manifest;
+    // an estimate no disk here holds (the recorded database size the plan's estimate uses)
+    doc.databases.find((d) => d.name === 'users')!.details = { databaseSizeBytes: 2 ** 60 };
+    writeFileSync(manifestFile, JSON.stringify(doc, null, 2));
+    const r = await cli(s, ['drill', m.id, '--db', 'users'], EXIT.refused);
+    expect(r.stderr).toMatch(/Not enough free space for the drill: it restores about .* and that disk has .* free/);
+    expect(existsSync(join(s.backupDir, m.id, 'drilled.json'))).toBe(false);
+    expect(scratchFolders(s)).toEqual([]);
+  });
+
+  it('an unknown database is exit 8 and a set id that does not exist is exit 8; nothing is recorded', async () => {
+    const s = demoSetup();
+    const m = await create(s, ['--no-files']);
+    await cli(s, ['drill', m.id, '--db', 'nope'], EXIT.notFound);
+    await cli(s, ['drill', '20000101_000000'], EXIT.notFound);
+    expect(existsSync(join(s.backupDir, m.id, 'drilled.json'))).toBe(false);
+  });
+
+  it('a failed drill shows in status (and --check, exit 10), show, the metrics file (promtool), and sends drill-failure', async () => {
+    const received: { subject?: string; lines?: string[] }[] = [];
+    const port = await freePort();
+    const server = createServer((req, res) => {
+      let raw = '';
+      req.on('data', (c: Buffer) => (raw += c.toString()));
+      req.on('end', () => {
+        received.push(JSON.parse(raw) as { subject?: string; lines?: string[] });
+        res.end();
+      });
+    });
+    await new Promise<void>((r) => server.listen(port, '127.0.0.1', r));
+    try {
+      const s = demoSetup((base) => ({
+        ...base,
+        health: { minFreeBytes: 1 },
+        metrics: { textfile: './respaldo.prom' },
+        notifications: [
+          { type: 'webhook', on: ['drill-failure'], url: `http://127.0.0.1:${port}/hook`, format: 'json' },
+        ],
+      }));
+      const m = await create(s, ['--no-files']);
+      expect((await cli(s, ['status', '--check'])).stdout).toMatch(/^healthy/);
+      await cli(s, ['drill', m.id, '--db', 'users']);
+      let prom = readFileSync(join(s.dir, 'respaldo.prom'), 'utf8');
+      expect(prom).toMatch(/^respaldo_drill_success\{database="users"\} 1$/m);
+      expect(prom).toMatch(/^respaldo_last_drill_timestamp_seconds\{database="users"\} \d{10}$/m);
+      expect(prom).not.toMatch(/respaldo_drill_success\{database="auditoria"\}/);
+      expect(received).toEqual([]);
+
+      damageStored(s, m, 'auditoria');
+      await cli(s, ['drill', m.id, '--db', 'auditoria'], EXIT.drillFailed);
+      prom = readFileSync(join(s.dir, 'respaldo.prom'), 'utf8');
+      expect(prom).toMatch(/^respaldo_drill_success\{database="auditoria"\} 0$/m);
+      const check = spawnSync('promtool', ['check', 'metrics'], { input: prom, encoding: 'utf8' });
+      if (check.error && !process.env['CI']) console.log('promtool not installed: metrics not checked by it');
+      else expect(check.status, check.stdout + check.stderr).toBe(0);
+
+      expect(received).toHaveLength(1);
+      expect(JSON.stringify(received[0])).toMatch(/drill/i);
+      expect(JSON.stringify(received[0])).toContain('auditoria');
+
+      const bad = await cli(s, ['status', '--check'], EXIT.unhealthy);
+      expect(bad.stdout).toMatch(new RegExp(`^auditoria: the last restore drill \\(set ${m.id}, .*\\) failed: `, 'm'));
+      const status = await cli(s, ['status']);
+      expect(status.stdout).toMatch(/LAST DRILL/);
+      expect(status.stdout).toMatch(/auditoria .*FAILED .* ago \(set /);
+      expect(status.stdout).toMatch(/users .*passed .* ago \(set /);
+      const shown = await cli(s, ['show', m.id]);
+      expect(shown.stdout).toMatch(/restore drills/);
+      expect(shown.stdout).toMatch(/auditoria: FAILED/);
+      const listed = await cli(s, ['list']);
+      expect(listed.stdout).toMatch(/DRILLED/);
+      expect(listed.stdout).toMatch(/FAILED\(auditoria\)/);
+
+      // a later passing drill of another set clears the problem: the newest drill counts
+      const m2 = await create(s, ['--no-files']);
+      await cli(s, ['drill', m2.id, '--db', 'auditoria']);
+      expect((await cli(s, ['status', '--check'])).stdout).toMatch(/^healthy/);
+    } finally {
+      server.close();
+    }
+  });
+
+  it('a scheduled drill job drills the newest completed set of each of its databases, each set once', async () => {
+    const s = demoSetup();
+    const older = await create(s, ['--no-files']);
+    const newer = await create(s, ['--no-files', '--db', 'users']);
+    const cfg = await loadConfig({ configPath: s.configFile });
+    const run = engineJobRunner(cfg);
+    const job = {
+      name: 'drill',
+      when: 'weekly on saturday at 03:00',
+      type: 'drill' as const,
+      databases: ['*'],
+      files: false,
+    };
+    const before = liveBytes(s);
+    const ok = await run(job, {
+      signal: new AbortController().signal,
+      reporter: silentReporter,
+      reason: 'scheduled' as const,
+    });
+    expect(ok).toMatchObject({ outcome: 'drilled' });
+    expect([...(ok.setIds ?? [])].sort()).toEqual([older.id, newer.id].sort());
+    const record = (id: string) =>
+      JSON.parse(readFileSync(join(s.backupDir, id, 'drilled.json'), 'utf8')) as DrillRecord;
+    expect(Object.keys(record(newer.id).results)).toEqual(['users']);
+    expect(Object.keys(record(older.id).results).sort()).toEqual(['auditoria', 'inventario']);
+    expect(liveBytes(s)).toEqual(before);
+
+    damageStored(s, older, 'auditoria');
+    const bad = await run(job, {
+      signal: new AbortController().signal,
+      reporter: silentReporter,
+      reason: 'scheduled' as const,
+    });
+    expect(bad.outcome).toBe('drill-failed');
+    expect(bad.error).toMatch(new RegExp(`${older.id} auditoria: `));
+  });
+
+  it('drillAfterBackup drills each set right after create made it; without it nothing is drilled', async () => {
+    const off = demoSetup();
+    const plain = await create(off, ['--no-files']);
+    expect(existsSync(join(off.backupDir, plain.id, 'drilled.json'))).toBe(false);
+
+    const s = demoSetup({ drillAfterBackup: true });
+    const r = await cli(s, ['create', '--no-files', '--db', 'users', '--db', 'inventario']);
+    expect(r.stdout).toMatch(/Drill of set \d{8}_\d{6}: passed/);
+    const id = readdirSync(s.backupDir).find((n) => /^\d{8}_\d{6}$/.test(n))!;
+    const record = JSON.parse(readFileSync(join(s.backupDir, id, 'drilled.json'), 'utf8')) as DrillRecord;
+    expect(Object.keys(record.results).sort()).toEqual(['inventario', 'users']);
+    expect(Object.values(record.results).every((x) => x.ok)).toBe(true);
+    expect(scratchFolders(s)).toEqual([]);
+
+    // a scheduled backup job drills the set it made too
+    const run = engineJobRunner(await loadConfig({ configPath: s.configFile }));
+    const job = {
+      name: 'nightly',
+      when: 'daily at 02:00',
+      type: 'full' as const,
+      databases: ['auditoria'],
+      files: false,
+    };
+    const made = await run(job, {
+      signal: new AbortController().signal,
+      reporter: silentReporter,
+      reason: 'scheduled' as const,
+    });
+    expect(made.outcome).toBe('completed');
+    const drilled = JSON.parse(readFileSync(join(s.backupDir, made.setId!, 'drilled.json'), 'utf8')) as DrillRecord;
+    expect(Object.keys(drilled.results)).toEqual(['auditoria']);
+  });
+});

@@ -1,0 +1,199 @@
+/**
+ * Restore drills on a real PostgreSQL server, through the built CLI: a good set restores into
+ * `<name>__drill_<set>` (pg_restore, row counts, pg_amcheck) which is then dropped; a set whose
+ * row counts do not match fails with exit 11 and leaves nothing; a killed drill's scratch database is
+ * dropped by the next run; the live database is pg_dump-identical throughout.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { EXIT } from '../src/core/exit-codes.js';
+import type { DrillRecord, Manifest } from '../src/core/types.js';
+import type { DrillOutcome } from '../src/engine/drill.js';
+import { collect, describeResult, parseJsonOutput, runCli, startCli, waitFor } from './helpers/cli.js';
+import { pgAvailable, startPgCluster, type PgCluster } from './helpers/pg-cluster.js';
+
+const available = pgAvailable();
+const PASSWORD = `dr-${Math.random().toString(36).slice(2, 10)}`;
+let cluster: PgCluster;
+let work: string;
+
+function configFor(name: string): string {
+  const dir = mkdtempSync(join(work, `${name}-`));
+  const url = `postgresql://${cluster.user}:\${DB_PASSWORD}@${cluster.host}:${cluster.port}/${name}`;
+  const doc = { backupDir: './backups', databases: [{ name, url }], files: { config: [], application: [] } };
+  writeFileSync(join(dir, 'backup_config.json'), JSON.stringify(doc));
+  return join(dir, 'backup_config.json');
+}
+
+const env = () => ({ DB_PASSWORD: PASSWORD, PATH: `${process.env.PATH}:${cluster.binDir}` });
+
+async function cli(config: string, args: string[], expectCode = 0) {
+  const r = await runCli([...args, '--config', config], { cwd: dirname(config), env: env() });
+  expect(r.code, `respaldo ${args.join(' ')}\n${describeResult(r)}`).toBe(expectCode);
+  return r;
+}
+
+function plainDump(database: string): string {
+  const conn = `--dbname=host=${cluster.host} port=${cluster.port} user=${cluster.user} dbname=${database}`;
+  const r = spawnSync(join(cluster.binDir, 'pg_dump'), ['--no-password', conn], {
+    encoding: 'utf8',
+    env: { ...process.env, PGPASSWORD: cluster.password },
+    maxBuffer: 256 << 20,
+  });
+  if (r.status !== 0) throw new Error(r.stderr);
+  return r.stdout
+    .split('\n')
+    .filter((l) => !/^\\(un)?restrict /.test(l))
+    .join('\n');
+}
+
+function seed(name: string, rows = 500): void {
+  cluster.createDatabase(name);
+  cluster.psql(
+    `CREATE TABLE t (id int PRIMARY KEY, v text); INSERT INTO t SELECT g, md5(g::text) FROM generate_series(1, ${rows}) g;`,
+    name,
+  );
+}
+
+const scratchDatabases = (name: string) => cluster.databases().filter((d) => d.startsWith(`${name}__`));
+
+describe.skipIf(!available)('respaldo drill on PostgreSQL', () => {
+  beforeAll(async () => {
+    work = mkdtempSync(join(tmpdir(), 'respaldo-pgdrill-'));
+    cluster = await startPgCluster({ password: PASSWORD });
+  });
+  afterAll(async () => {
+    await cluster?.stop();
+    if (work) rmSync(work, { recursive: true, force: true });
+  });
+
+  test('a good set drills OK into <name>__drill_<set>, runs pg_amcheck, drops it, and records the outcome', async () => {
+    seed('tienda');
+    const config = configFor('tienda');
+    const m = parseJsonOutput<Manifest>((await cli(config, ['create', '--json'])).stdout);
+    const before = plainDump('tienda');
+    const out = parseJsonOutput<DrillOutcome>((await cli(config, ['drill', 'latest', '--json'])).stdout);
+    expect(out.ok).toBe(true);
+    const r = out.results[0]!;
+    expect(r.scratch).toBe(`tienda__drill_${m.id}`);
+    const check = (n: string) => r.checks.find((c) => c.name === n);
+    expect(check('row counts against the manifest')).toMatchObject({ ok: true, detail: '1 table(s)' });
+    expect(check('pg_amcheck')).toMatchObject({ ok: true });
+    expect(check('pg_amcheck')?.skipped).toBeUndefined();
+    expect(scratchDatabases('tienda')).toEqual([]);
+    expect(plainDump('tienda')).toBe(before);
+    const record = JSON.parse(
+      readFileSync(join(dirname(config), 'backups', m.id, 'drilled.json'), 'utf8'),
+    ) as DrillRecord;
+    expect(record.results['tienda']?.ok).toBe(true);
+  });
+
+  test('a set whose rows do not match its manifest fails with exit 11, drops its scratch database, records it', async () => {
+    seed('cuentas');
+    const config = configFor('cuentas');
+    const m = parseJsonOutput<Manifest>((await cli(config, ['create', '--json'])).stdout);
+    const manifestFile = join(dirname(config), 'backups', m.id, 'manifest.json');
+    const doc = JSON.parse(readFileSync(manifestFile, 'utf8')) as Manifest;
+    doc.databases[0]!.tables = { 'public.t': 501 };
+    writeFileSync(manifestFile, JSON.stringify(doc, null, 2));
+    await cli(config, ['verify', m.id]);
+    const before = plainDump('cuentas');
+    const r = await cli(config, ['drill', m.id], EXIT.drillFailed);
+    expect(r.stdout).toMatch(/FAILED\s+cuentas \(postgres\)/);
+    expect(r.stdout).toMatch(/501/);
+    expect(scratchDatabases('cuentas')).toEqual([]);
+    expect(plainDump('cuentas')).toBe(before);
+    const record = JSON.parse(
+      readFileSync(join(dirname(config), 'backups', m.id, 'drilled.json'), 'utf8'),
+    ) as DrillRecord;
+    expect(record.results['cuentas']).toMatchObject({ ok: false });
+  });
+
+  test('a killed drill leaves its scratch database; the next drill drops it first and passes', async () => {
+    seed('grande', 400_000);
+    const config = configFor('grande');
+    const m = parseJsonOutput<Manifest>((await cli(config, ['create', '--json'])).stdout);
+    const before = plainDump('grande');
+    const child = startCli(['drill', m.id, '--config', config], { cwd: dirname(config), env: env() });
+    const done = collect(child);
+    const scratch = await waitFor(() => scratchDatabases('grande')[0], 'the drill scratch database', 60_000);
+    child.kill('SIGKILL');
+    const killed = await done;
+    expect(killed.signal, describeResult(killed)).toBe('SIGKILL');
+    expect(scratchDatabases('grande')).toEqual([scratch]);
+    const out = parseJsonOutput<DrillOutcome>((await cli(config, ['drill', m.id, '--json'])).stdout);
+    expect(out.ok).toBe(true);
+    expect(out.recovered.join('\n')).toContain(`dropped "${scratch}"`);
+    expect(scratchDatabases('grande')).toEqual([]);
+    expect(plainDump('grande')).toBe(before);
+  });
+
+  test('a server that cannot be reached fails the drill of that database (exit 11, recorded), not the command', async () => {
+    seed('lejana');
+    const config = configFor('lejana');
+    const m = parseJsonOutput<Manifest>((await cli(config, ['create', '--json'])).stdout);
+    cluster.pause();
+    let out: DrillOutcome;
+    try {
+      out = parseJsonOutput<DrillOutcome>((await cli(config, ['drill', m.id, '--json'], EXIT.drillFailed)).stdout);
+    } finally {
+      cluster.start();
+    }
+    expect(out.results).toHaveLength(1);
+    expect(out.results[0]).toMatchObject({ database: 'lejana', ok: false, checks: [] });
+    expect(out.results[0]!.hint).toBeTruthy();
+    const record = JSON.parse(
+      readFileSync(join(dirname(config), 'backups', m.id, 'drilled.json'), 'utf8'),
+    ) as DrillRecord;
+    expect(record.results['lejana']?.ok).toBe(false);
+    const again = parseJsonOutput<DrillOutcome>((await cli(config, ['drill', m.id, '--json'])).stdout);
+    expect(again.ok).toBe(true);
+  });
+
+  test('a login that cannot create the amcheck extension: pg_amcheck is skipped and says why; the drill passes', async () => {
+    const role = 'drill_owner';
+    cluster.psql(`CREATE ROLE ${role} LOGIN CREATEDB PASSWORD '${PASSWORD}'`);
+    cluster.psql(`CREATE DATABASE propia OWNER ${role}`);
+    cluster.psql(
+      `SET ROLE ${role}; CREATE TABLE t (id int PRIMARY KEY); INSERT INTO t SELECT generate_series(1, 50);`,
+      'propia',
+    );
+    const dir = mkdtempSync(join(work, 'propia-'));
+    const url = `postgresql://${role}:\${DB_PASSWORD}@${cluster.host}:${cluster.port}/propia`;
+    const config = join(dir, 'backup_config.json');
+    const doc = {
+      backupDir: './backups',
+      databases: [{ name: 'propia', url }],
+      files: { config: [], application: [] },
+    };
+    writeFileSync(config, JSON.stringify(doc));
+    await cli(config, ['create']);
+    const out = parseJsonOutput<DrillOutcome>((await cli(config, ['drill', '--json'])).stdout);
+    expect(out.ok).toBe(true);
+    const amcheck = out.results[0]!.checks.find((c) => c.name === 'pg_amcheck');
+    expect(amcheck).toMatchObject({ ok: true });
+    expect(amcheck?.skipped).toMatch(/amcheck extension cannot be created here \(permission denied/);
+    const text = await cli(config, ['drill']);
+    expect(text.stdout).toMatch(/pg_amcheck: skipped \(the amcheck extension cannot be created here/);
+    expect(scratchDatabases('propia')).toEqual([]);
+  });
+
+  test("status lists a dead drill's scratch database; create drops it", async () => {
+    seed('lista');
+    const config = configFor('lista');
+    cluster.createDatabase('lista__drill_20250101_000000');
+    const status = await cli(config, ['status', '--json']);
+    expect(status.stdout).toContain(
+      'scratch database \\"lista__drill_20250101_000000\\" left by an interrupted restore drill',
+    );
+    expect(scratchDatabases('lista')).toEqual(['lista__drill_20250101_000000']); // status changed nothing
+    const created = await cli(config, ['create']);
+    expect(created.stderr).toMatch(
+      /dropped "lista__drill_20250101_000000" \(the scratch database of an interrupted restore drill\)/,
+    );
+    expect(scratchDatabases('lista')).toEqual([]);
+  });
+});
