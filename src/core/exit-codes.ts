@@ -13,6 +13,7 @@ export const EXIT = {
   failed: 7,
   notFound: 8,
   refused: 9,
+  notCopied: 10,
   interrupted: 130,
 } as const;
 
@@ -31,5 +32,6 @@ export const EXIT_DESCRIPTIONS: Record<ExitKind, string> = {
   failed: 'the operation failed (database unreachable, dump or restore failed); nothing was changed',
   notFound: 'the named backup set, database or file does not exist',
   refused: 'refused for safety (confirmation missing, target in use, target exists)',
+  notCopied: 'the backup set is complete locally, but copying it to a destination failed (retried on the next run)',
   interrupted: 'interrupted by a signal; no partial set is left visible',
 };

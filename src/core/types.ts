@@ -1,4 +1,5 @@
 /** Shared types: configuration after validation, manifests, set summaries. */
+import type { DestinationConfig } from '../destinations/destination.js';
 
 export type EngineName = 'sqlite' | 'postgres' | 'sqlserver';
 
@@ -76,6 +77,10 @@ export interface BackupConfig {
   compression: { codec?: CodecName; level?: number };
   retention: RetentionPolicy;
   schedule: { jobs: ScheduleJob[] };
+  /** Name of this server's folder on destinations (default: the host name). */
+  source?: string;
+  /** Off-site copies (src/destinations/). */
+  destinations?: DestinationConfig[];
 }
 
 /** A config as loaded: absolute paths resolved, plus where it came from. */
