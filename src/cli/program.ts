@@ -4,6 +4,7 @@ import { VERSION } from '../version.js';
 import { register as registerCreate } from './commands/create.js';
 import { register as registerList } from './commands/list.js';
 import { register as registerManage } from './commands/manage.js';
+import { register as registerOffsite } from './commands/offsite.js';
 import { register as registerPrune } from './commands/prune.js';
 import { register as registerRestore } from './commands/restore.js';
 import { register as registerSchedule } from './commands/schedule.js';
@@ -33,6 +34,7 @@ export function buildProgram(): Command {
   registerManage(program);
   registerPrune(program);
   registerSchedule(program);
+  registerOffsite(program);
   return program;
 }
 

@@ -47,8 +47,12 @@ export class FolderDestination implements Destination {
   async put(key: string, body: Readable, _size: number, opts: { signal?: AbortSignal } = {}): Promise<void> {
     const target = join(this.root, key);
     const tmp = join(dirname(target), `${PART_MARK}${process.pid}-${Math.random().toString(36).slice(2)}`);
+    if (!(await fsp.stat(this.root).catch(() => null))?.isDirectory()) {
+      // an unmounted NAS or USB disk: never fill the disk under the mount point
+      body.destroy();
+      throw new DestinationError(this.name, `${this.root} does not exist (not mounted?)`, `Mount it (or create the folder), then run \`respaldo copy\`.`);
+    }
     try {
-      await fsp.access(this.root); // an unmounted NAS or USB disk: never fill the mount point's own disk
       await this.mkdirs(dirname(target));
       await pipeline(body, createWriteStream(tmp, { flags: 'wx', mode: FILE_MODE }), ...(opts.signal ? [{ signal: opts.signal }] : []));
       await fsyncPath(tmp);

@@ -1,13 +1,6 @@
-import {
-  DeleteObjectCommand,
-  GetObjectCommand,
-  HeadObjectCommand,
-  ListObjectsV2Command,
-  S3Client,
-  type ChecksumAlgorithm,
-} from '@aws-sdk/client-s3';
-import { Upload } from '@aws-sdk/lib-storage';
-import { Readable } from 'node:stream';
+import type * as S3Sdk from '@aws-sdk/client-s3';
+import type * as S3Storage from '@aws-sdk/lib-storage';
+import type { Readable } from 'node:stream';
 import { DestinationError } from '../core/errors.js';
 import { isSetId } from '../engine/set-id.js';
 import { joinKey, type Destination, type DestinationConfig, type DestinationFactory } from './destination.js';
@@ -36,12 +29,17 @@ export class S3Destination implements Destination {
   readonly type = 's3' as const;
   /** null until the first upload tells whether the store keeps SHA-256 checksums. */
   checksumsConfirmed: boolean | null = null;
-  private readonly client: S3Client;
+  private readonly client: S3Sdk.S3Client;
   private readonly bucket: string;
   private readonly prefix: string;
 
-  constructor(private readonly cfg: DestinationConfig) {
-    process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true'; // the README states which Node lines run
+  /** `sdk` and `storage` are the AWS SDK modules, loaded only when an S3 destination is opened. */
+  constructor(
+    private readonly cfg: DestinationConfig,
+    private readonly sdk: typeof S3Sdk,
+    private readonly storage: typeof S3Storage,
+  ) {
+    const { S3Client } = sdk;
     this.bucket = cfg.bucket!;
     this.prefix = (cfg.prefix ?? '').replace(/^\/+|\/+$/g, '');
     this.client = new S3Client({
@@ -91,8 +89,8 @@ export class S3Destination implements Destination {
 
   async put(key: string, body: Readable, size: number, opts: { sha256?: string; signal?: AbortSignal } = {}): Promise<void> {
     const mode = this.cfg.checksums ?? 'auto';
-    const algorithm: ChecksumAlgorithm | undefined = mode === 'off' ? undefined : 'SHA256';
-    const upload = new Upload({
+    const algorithm: S3Sdk.ChecksumAlgorithm | undefined = mode === 'off' ? undefined : 'SHA256';
+    const upload = new this.storage.Upload({
       client: this.client,
       params: {
         Bucket: this.bucket,
@@ -118,7 +116,7 @@ export class S3Destination implements Destination {
     }
     let head;
     try {
-      head = await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: this.objectKey(key), ChecksumMode: 'ENABLED' }));
+      head = await this.client.send(new this.sdk.HeadObjectCommand({ Bucket: this.bucket, Key: this.objectKey(key), ChecksumMode: 'ENABLED' }));
     } catch (err) {
       this.fail(err, `checking ${key} after upload`);
     }
@@ -136,7 +134,7 @@ export class S3Destination implements Destination {
 
   async get(key: string): Promise<Readable> {
     try {
-      const r = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.objectKey(key) }));
+      const r = await this.client.send(new this.sdk.GetObjectCommand({ Bucket: this.bucket, Key: this.objectKey(key) }));
       return r.Body as Readable;
     } catch (err) {
       this.fail(err, `reading ${key}`);
@@ -148,7 +146,7 @@ export class S3Destination implements Destination {
     do {
       let page;
       try {
-        page = await this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, ...(token ? { ContinuationToken: token } : {}) }));
+        page = await this.client.send(new this.sdk.ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, ...(token ? { ContinuationToken: token } : {}) }));
       } catch (err) {
         this.fail(err, `listing ${prefix || '/'}`);
       }
@@ -175,7 +173,7 @@ export class S3Destination implements Destination {
 
   async stat(key: string): Promise<{ size: number } | null> {
     try {
-      const h = await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: this.objectKey(key) }));
+      const h = await this.client.send(new this.sdk.HeadObjectCommand({ Bucket: this.bucket, Key: this.objectKey(key) }));
       return { size: h.ContentLength ?? 0 };
     } catch (err) {
       const e = err as S3Failure;
@@ -186,7 +184,7 @@ export class S3Destination implements Destination {
 
   async delete(key: string): Promise<void> {
     try {
-      await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: this.objectKey(key) }));
+      await this.client.send(new this.sdk.DeleteObjectCommand({ Bucket: this.bucket, Key: this.objectKey(key) }));
     } catch (err) {
       this.fail(err, `removing ${key}`);
     }
@@ -208,6 +206,8 @@ export const s3Factory = {
     return problems;
   },
   async open(cfg: DestinationConfig) {
-    return new S3Destination(cfg);
+    process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true'; // the README states which Node lines run
+    const [sdk, storage] = await Promise.all([import('@aws-sdk/client-s3'), import('@aws-sdk/lib-storage')]);
+    return new S3Destination(cfg, sdk, storage);
   },
 } satisfies DestinationFactory;

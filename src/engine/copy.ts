@@ -7,7 +7,6 @@ import type { Reporter } from '../core/events.js';
 import type { LoadedConfig, Manifest } from '../core/types.js';
 import { setKey, type Destination, type DestinationConfig } from '../destinations/destination.js';
 import { destinationConfig, openDestination } from '../destinations/registry.js';
-import { S3Destination } from '../destinations/s3.js';
 import { listSets, readManifest, setDir } from './catalog.js';
 import { writeFileAtomic } from './fs-util.js';
 import { writeLog } from './log.js';
@@ -155,7 +154,7 @@ export async function copySet(cfg: LoadedConfig, id: string, destName: string, r
       result.filesSent++;
       result.bytesSent += manifestSize;
     }
-    if (dest instanceof S3Destination) result.storeChecksums = dest.checksumsConfirmed;
+    if ('checksumsConfirmed' in dest) result.storeChecksums = dest.checksumsConfirmed as boolean | null;
     result.ok = true;
     reporter.emit({ type: 'info', message: `set ${m.id} copied to ${destName}: ${result.filesSent} file(s) sent, ${result.filesAlreadyThere} already there` });
   } catch (err) {
@@ -194,27 +193,58 @@ export function copyAfterBackupDestinations(cfg: Pick<LoadedConfig, 'destination
 }
 
 /**
- * Copies `id` (or, without it, every local set that is not yet complete at the destination) to
- * `to` (or every destination). Sets are copied one at a time, destinations one after the other.
+ * Copies to `to` (or every destination; with `afterBackup` those with copyAfterBackup): set `id`
+ * alone, or, without `id` or with `andMissing`, also every local set not yet complete there (the
+ * given set first, then the oldest first). Sets are copied one at a time; after a failure at a
+ * destination no further set is tried there (the run reports it; the next run tries again).
  */
-export async function copySets(cfg: LoadedConfig, sel: { id?: string; to?: string; afterBackup?: boolean }, reporter: Reporter, opts: CopyOptions = {}): Promise<CopyResult[]> {
+export async function copySets(
+  cfg: LoadedConfig,
+  sel: { id?: string; to?: string; afterBackup?: boolean; andMissing?: boolean },
+  reporter: Reporter,
+  opts: CopyOptions = {},
+): Promise<CopyResult[]> {
   const names = sel.to ? [destinationConfig(cfg, sel.to).name] : (sel.afterBackup ? copyAfterBackupDestinations(cfg) : cfg.destinations ?? []).map((d) => d.name);
   const results: CopyResult[] = [];
   const oneId = sel.id ? (await readManifest(cfg, sel.id)).id : undefined;
   for (const name of names) {
-    let ids: string[];
-    if (oneId) ids = [oneId];
-    else {
-      const local = (await listSets(cfg)).filter((s) => s.type !== 'pre_restore' && s.status !== 'failed');
+    const ids = oneId ? [oneId] : [];
+    if (!oneId || sel.andMissing) {
+      const local = (await listSets(cfg)).filter((s) => s.type !== 'pre_restore' && s.status !== 'failed' && s.id !== oneId);
       const there = await remoteIds(cfg, name);
-      ids = local.filter((s) => readCopies(s.path)[name]?.ok !== true || (there && !there.has(s.id))).map((s) => s.id).reverse();
+      ids.push(...local.filter((s) => readCopies(s.path)[name]?.ok !== true || (there && !there.has(s.id))).map((s) => s.id).reverse());
     }
     for (const id of ids) {
       if (opts.signal?.aborted) break;
-      results.push(await copySet(cfg, id, name, reporter, opts));
+      const r = await copySet(cfg, id, name, reporter, opts);
+      results.push(r);
+      if (!r.ok) break;
     }
   }
   return results;
+}
+
+/**
+ * After a published backup: copies the new set, then any earlier set still missing, to every
+ * destination with copyAfterBackup. Never throws: a failure is recorded beside the set
+ * (`copies.json`) and returned, and the backup itself stands.
+ */
+export async function copyAfterBackup(cfg: LoadedConfig, m: Manifest, reporter: Reporter, signal?: AbortSignal): Promise<CopyResult[]> {
+  if (m.status === 'failed' || m.type === 'pre_restore' || !copyAfterBackupDestinations(cfg).length) return [];
+  try {
+    return await copySets(cfg, { id: m.id, afterBackup: true, andMissing: true }, reporter, signal ? { signal } : {});
+  } catch (err) {
+    reporter.emit({ type: 'warning', message: `set ${m.id} was not copied off-site: ${(err as Error).message}` });
+    return copyAfterBackupDestinations(cfg).map((d) => ({ setId: m.id, destination: d.name, ok: false, where: '', filesSent: 0, bytesSent: 0, filesAlreadyThere: 0, error: (err as Error).message }));
+  }
+}
+
+/** Destinations with copyAfterBackup where set `id` is marked as not copied (or not marked at all). */
+export function notCopiedTo(cfg: LoadedConfig, id: string): { destination: string; error: string | null }[] {
+  const marks = readCopies(setDir(cfg, id));
+  return copyAfterBackupDestinations(cfg)
+    .filter((d) => marks[d.name]?.ok !== true)
+    .map((d) => ({ destination: d.name, error: marks[d.name]?.error ?? null }));
 }
 
 /** Ids of this source's sets complete at a destination; null when it cannot be listed (each copy reports why). */

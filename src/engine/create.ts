@@ -12,6 +12,7 @@ import { scanFiles, storeFiles } from './files.js';
 import { ensurePrivateDir, fsyncPath, fsyncTree, writeFileAtomic } from './fs-util.js';
 import { storeStream } from './store.js';
 import { listSets, readManifest } from './catalog.js';
+import { copyAfterBackup } from './copy.js';
 import { processAlive, withLock } from './lock.js';
 import { sweepTemps } from './temp-journal.js';
 import { writeLog } from './log.js';
@@ -116,7 +117,9 @@ export function planBackup(cfg: LoadedConfig, opts: CreateOptions & { setType?: 
 /** Backs up per the options, holding the backup folder lock. Returns the published manifest. */
 export async function createBackup(cfg: LoadedConfig, opts: CreateOptions, reporter: Reporter): Promise<Manifest> {
   const plan = planBackup(cfg, opts);
-  return withLock(cfg.backupDir, 'create', () => executeBackup(cfg, plan, reporter, opts.signal, 'backup'));
+  const m = await withLock(cfg.backupDir, 'create', () => executeBackup(cfg, plan, reporter, opts.signal, 'backup'));
+  await copyAfterBackup(cfg, m, reporter, opts.signal); // off-site copies (engine/copy.ts); failures are marked, never thrown
+  return m;
 }
 
 /** Removes staging folders (and journaled temporary paths elsewhere) left by killed runs. Only called while holding the lock. */

@@ -16,7 +16,7 @@ import { DEFAULT_GZIP_LEVEL, executeBackup, planBackup } from './create.js';
 import { ensurePrivateDir, fsyncPath, fsyncTree, writeFileAtomic } from './fs-util.js';
 import { withLock } from './lock.js';
 import { writeLog } from './log.js';
-import { MANIFEST_NAME, isSafeRelative } from './manifest.js';
+import { MANIFEST_NAME, isSafeRelative, readManifestFile } from './manifest.js';
 import { newSetId, isSetId } from './set-id.js';
 import { checkFiles, expectedFiles } from './verify.js';
 import { sweepTemps, trackTemp } from './temp-journal.js';
@@ -35,6 +35,8 @@ export interface RestoreOptions {
   createRoles?: boolean;
   /** Folder `to` is resolved against (default: process.cwd()). */
   cwd?: string;
+  /** Folder holding the set when it is not `<backupDir>/<id>` (a set fetched from a destination). */
+  setFolder?: string;
 }
 
 export interface DatabaseRestorePlan extends RestoreStepPlan {
@@ -122,7 +124,7 @@ export function safetyOf(databases: readonly Pick<DatabaseRestorePlan, 'database
 export async function planRestore(cfg: LoadedConfig, id: string, opts: RestoreOptions): Promise<RestorePlan> {
   const cwd = opts.cwd ?? process.cwd();
   const realId = id === 'latest' ? await latestSetId(cfg, opts.databases ?? []) : id;
-  const m = await readManifest(cfg, realId);
+  const m = opts.setFolder ? readManifestFile(opts.setFolder) : await readManifest(cfg, realId);
   const onlyFiles = opts.files && !opts.databases?.length;
   const names = onlyFiles ? [] : opts.databases?.length ? opts.databases : m.databases.filter((d) => !d.error).map((d) => d.name);
   const refusals: RestorePlan['refusals'] = [];
@@ -208,8 +210,8 @@ export async function executeRestore(cfg: LoadedConfig, plan: RestorePlan, repor
   return withLock(cfg.backupDir, `restore ${plan.setId}`, async () => {
     const signal = opts.signal ?? new AbortController().signal;
     const t0 = Date.now();
-    const m = await readManifest(cfg, plan.setId);
-    const dir = setDir(cfg, m.id);
+    const m = plan.options.setFolder ? readManifestFile(plan.options.setFolder) : await readManifest(cfg, plan.setId);
+    const dir = plan.options.setFolder ?? setDir(cfg, m.id);
     reporter.emit({ type: 'run-start', operation: 'restore', setId: m.id, items: [...plan.databases.map((d) => d.database), ...(plan.files ? ['files'] : [])] });
     writeLog(cfg.backupDir, 'restore-start', { setId: m.id, databases: plan.databases.map((d) => d.database), files: Boolean(plan.files), to: plan.options.to ?? null }, cfg.secrets);
 

@@ -5,6 +5,7 @@ import { createBackup, planBackup } from '../../engine/create.js';
 import { ensureRecentBackup } from '../../engine/ensure-recent.js';
 import { addCommonOptions, collect, runAction, type CommandIO } from '../context.js';
 import { formatBytes, formatDuration, table } from '../format.js';
+import { afterCreate } from './offsite.js';
 
 /** Exit code of a finished create: ok, or partial when something failed. */
 export function createExitCode(m: Manifest): number {
@@ -63,12 +64,12 @@ export function register(program: Command): void {
         }
         if (io.json) io.printJson(r.manifest);
         else printManifestSummary(io, r.manifest);
-        return createExitCode(r.manifest);
+        return afterCreate(io, cfg, r.manifest, createExitCode(r.manifest));
       }
       const m = await createBackup(cfg, createOpts, io.reporter);
       if (io.json) io.printJson(m);
       else printManifestSummary(io, m);
-      return createExitCode(m);
+      return afterCreate(io, cfg, m, createExitCode(m));
     }),
   );
 }

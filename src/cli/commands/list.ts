@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import type { SetSummary } from '../../core/types.js';
 import { listSets, readManifest } from '../../engine/catalog.js';
 import { addCommonOptions, runAction } from '../context.js';
+import { listFrom } from './offsite.js';
 import { formatBytes, table } from '../format.js';
 
 function localTime(iso: string): string {
@@ -20,9 +21,12 @@ export function register(program: Command): void {
     program
       .command('list')
       .description('list backup sets, newest first')
-      .option('--db <name>', 'only sets that hold this database'),
+      .option('--db <name>', 'only sets that hold this database')
+      .option('--from <name>', 'list the sets at this destination instead (see copy)')
+      .option('--all-sources', 'with --from: the sets of every server sharing the destination'),
   ).action(
     runAction(async (io, opts) => {
+      if (opts.from) return listFrom(io, String(opts.from), Boolean(opts.allSources));
       const cfg = await io.config();
       const sets = await listSets(cfg, opts.db ? { database: String(opts.db) } : {});
       if (io.json) {
