@@ -3,11 +3,13 @@ import type { LoadedConfig } from '../core/types.js';
 import type { Destination, DestinationConfig, DestinationFactory, DestinationType } from './destination.js';
 import { folderFactory } from './folder.js';
 import { s3Factory } from './s3.js';
+import { sftpFactory } from './sftp.js';
 
 /** Every destination type, by the `type` of its config entry. */
 export const DESTINATIONS: Partial<Record<DestinationType, DestinationFactory>> = {
   folder: folderFactory,
   s3: s3Factory,
+  sftp: sftpFactory,
 };
 
 export function destinationFactory(type: DestinationType): DestinationFactory | undefined {
