@@ -33,7 +33,7 @@ export function normalizeDestinations(
     if (prev !== undefined) throw new ConfigError(file, `${at}.name`, `"${d.name}" is already used by destinations[${prev}]`, 'Give every destination a different name.');
     seen.set(d.name, i);
     const factory = DESTINATIONS[d.type];
-    if (!factory) throw new ConfigError(file, `${at}.type`, `type "${d.type}" is not available in this build`, 'Use folder, s3 or sftp.');
+    if (!factory) throw new ConfigError(file, `${at}.type`, `type "${d.type}" is not available in this build`, 'Use folder, s3, sftp or rclone.');
     const problem = factory.validate(d)[0];
     if (problem) throw new ConfigError(file, `${at}.${problem.path}`, problem.problem, problem.hint);
     for (const f of factory.secretFields) {

@@ -2,6 +2,7 @@ import { UsageError } from '../core/errors.js';
 import type { LoadedConfig } from '../core/types.js';
 import type { Destination, DestinationConfig, DestinationFactory, DestinationType } from './destination.js';
 import { folderFactory } from './folder.js';
+import { rcloneFactory } from './rclone.js';
 import { s3Factory } from './s3.js';
 import { sftpFactory } from './sftp.js';
 
@@ -10,6 +11,7 @@ export const DESTINATIONS: Partial<Record<DestinationType, DestinationFactory>> 
   folder: folderFactory,
   s3: s3Factory,
   sftp: sftpFactory,
+  rclone: rcloneFactory,
 };
 
 export function destinationFactory(type: DestinationType): DestinationFactory | undefined {

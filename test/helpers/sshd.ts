@@ -14,6 +14,8 @@ export interface SshServer {
   clientKey: string;
   /** `SHA256:…` of the server's host key, as `ssh-keygen -lf` prints it. */
   hostKey: string;
+  /** A known_hosts file naming this server's host key. */
+  knownHosts: string;
   /** Stops the server (SIGKILL, with its sessions): a destination that goes away. */
   stop(): Promise<void>;
   /** Starts it again on the same port. */
@@ -58,13 +60,15 @@ export async function startSshd(): Promise<SshServer> {
     const r = spawnSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', file], { encoding: 'utf8' });
     if (r.status !== 0) throw new Error(`ssh-keygen failed: ${r.stderr}`);
   };
+  const port = await freePort();
   keygen(join(dir, 'host_key'));
   keygen(join(dir, 'client_key'));
   writeFileSync(join(dir, 'authorized_keys'), readFileSync(join(dir, 'client_key.pub')), { mode: 0o600 });
+  const knownHosts = join(dir, 'known_hosts');
+  writeFileSync(knownHosts, `[127.0.0.1]:${port} ${readFileSync(join(dir, 'host_key.pub'), 'utf8').split(' ').slice(0, 2).join(' ')}\n`);
   const fp = spawnSync('ssh-keygen', ['-lf', join(dir, 'host_key.pub')], { encoding: 'utf8' }).stdout.split(' ')[1]!;
   const user = spawnSync('id', ['-un'], { encoding: 'utf8' }).stdout.trim();
   mkdirSync('/run/sshd', { recursive: true, mode: 0o755 });
-  const port = await freePort();
   writeFileSync(
     join(dir, 'sshd_config'),
     [
@@ -106,7 +110,7 @@ export async function startSshd(): Promise<SshServer> {
     running.delete(child);
   };
   await launch();
-  return { port, user, root, clientKey: join(dir, 'client_key'), hostKey: fp, stop, restart: async () => (await stop(), await launch()) };
+  return { port, user, root, clientKey: join(dir, 'client_key'), hostKey: fp, knownHosts, stop, restart: async () => (await stop(), await launch()) };
 }
 
 /** Stops every sshd this file started (use in afterEach). */
