@@ -27,8 +27,21 @@ export class SftpDestination implements Destination {
 
   private constructor(
     private readonly cfg: DestinationConfig,
-    private readonly client: SftpClient,
+    private client: SftpClient,
   ) {}
+
+  /** Set when the connection dropped: the next operation (a retry) connects again. */
+  private broken = false;
+
+  private async ready(): Promise<void> {
+    if (!this.broken) return;
+    await this.client.end().catch(() => undefined);
+    const { default: Client } = await import('ssh2-sftp-client');
+    this.client = new Client(`respaldo-${this.cfg.name}`);
+    this.made.clear();
+    this.broken = false;
+    await this.open();
+  }
 
   get name(): string {
     return this.cfg.name;
@@ -100,7 +113,8 @@ export class SftpDestination implements Destination {
     if (/authentication|auth methods|All configured/i.test(msg)) {
       throw new DestinationError(this.name, `${doing}: the SSH server at ${where} refused the login of "${this.cfg.user}"`, 'Check "user" and "privateKey" or "password" (its ${VAR} value), and the server\'s authorized_keys.');
     }
-    if (/ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|ENOTFOUND|Timed out|No SFTP connection|Not connected|socket|closed|ended/i.test(msg) || e.code === 'ECONNRESET') {
+    if (/ECONNREFUSED|ECONNRESET|ECONNABORTED|ETIMEDOUT|EHOSTUNREACH|ENOTFOUND|Timed out|No SFTP connection|Not connected|socket|closed|ended|end event|close event|Connection lost/i.test(msg)) {
+      this.broken = true;
       throw new DestinationError(this.name, `${doing}: ${where} is unreachable or closed the connection (${msg})`, 'Check the network and the SSH server, then run `respaldo copy` again; what was sent is kept.', { transient: true });
     }
     if (/No such file|ENOENT/i.test(msg) || e.code === 2) {
@@ -113,6 +127,7 @@ export class SftpDestination implements Destination {
   }
 
   async put(key: string, body: Readable, _size: number): Promise<void> {
+    await this.ready();
     const target = this.abs(key);
     const tmp = posix.join(posix.dirname(target), `${PART_MARK}${process.pid}-${Math.random().toString(36).slice(2)}`);
     try {
@@ -138,6 +153,7 @@ export class SftpDestination implements Destination {
   }
 
   async get(key: string): Promise<Readable> {
+    await this.ready();
     try {
       await this.client.stat(this.abs(key));
       return this.client.createReadStream(this.abs(key), {}) as unknown as Readable;
@@ -156,6 +172,7 @@ export class SftpDestination implements Destination {
   }
 
   async listSets(source: string | null): Promise<{ source: string; id: string }[]> {
+    await this.ready();
     const sources = source ? [source] : (await this.entries(this.root())).filter((e) => e.type === 'd' && !e.name.startsWith('.')).map((e) => e.name);
     const out: { source: string; id: string }[] = [];
     for (const s of sources) {
@@ -167,6 +184,7 @@ export class SftpDestination implements Destination {
   }
 
   async listFiles(dir: string): Promise<{ path: string; size: number }[]> {
+    await this.ready();
     const out: { path: string; size: number }[] = [];
     const walk = async (rel: string): Promise<void> => {
       for (const e of await this.entries(posix.join(this.abs(dir), rel))) {
@@ -190,6 +208,7 @@ export class SftpDestination implements Destination {
   }
 
   async delete(key: string): Promise<void> {
+    await this.ready();
     try {
       await this.client.delete(this.abs(key), true);
     } catch (err) {
