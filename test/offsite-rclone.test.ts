@@ -18,9 +18,20 @@ function withRclone(s: DemoSetup, srv: SshServer, config: Record<string, string>
     remote: 'offsite',
     path: srv.root,
     source: 'srv1',
-    config: { type: 'sftp', host: '127.0.0.1', port: String(srv.port), user: srv.user, key_file: srv.clientKey, known_hosts_file: srv.knownHosts, ...config },
+    config: {
+      type: 'sftp',
+      host: '127.0.0.1',
+      port: String(srv.port),
+      user: srv.user,
+      key_file: srv.clientKey,
+      known_hosts_file: srv.knownHosts,
+      ...config,
+    },
   };
-  writeFileSync(s.configFile, JSON.stringify({ ...JSON.parse(readFileSync(s.configFile, 'utf8')), destinations: [dest] }));
+  writeFileSync(
+    s.configFile,
+    JSON.stringify({ ...JSON.parse(readFileSync(s.configFile, 'utf8')), destinations: [dest] }),
+  );
 }
 
 describe('rclone destination (sftp backend against sshd)', () => {
@@ -30,7 +41,9 @@ describe('rclone destination (sftp backend against sshd)', () => {
     withRclone(s, srv);
     const m = parseJsonOutput<Manifest>((await cli(s, ['create', '--json'])).stdout);
     expect(tree(join(srv.root, 'srv1', m.id))).toEqual(localFiles(s, m.id));
-    expect(parseJsonOutput<CopyResult[]>((await cli(s, ['copy', m.id, '--json'])).stdout)).toMatchObject([{ ok: true, filesSent: 0 }]);
+    expect(parseJsonOutput<CopyResult[]>((await cli(s, ['copy', m.id, '--json'])).stdout)).toMatchObject([
+      { ok: true, filesSent: 0 },
+    ]);
     await cli(s, ['verify', m.id, '--from', 'cloud', '--read-data']);
     const file = join(srv.root, 'srv1', m.id, m.databases[0]!.file!);
     const bytes = readFileSync(file);
@@ -57,12 +70,17 @@ describe('rclone destination (sftp backend against sshd)', () => {
     await srv.restart();
     const other = await startSshd();
     withRclone(s, srv, { known_hosts_file: other.knownHosts.replace(/known_hosts$/, 'nothing') });
-    writeFileSync(other.knownHosts.replace(/known_hosts$/, 'nothing'), readFileSync(other.knownHosts, 'utf8').replace(String(other.port), String(srv.port)));
+    writeFileSync(
+      other.knownHosts.replace(/known_hosts$/, 'nothing'),
+      readFileSync(other.knownHosts, 'utf8').replace(String(other.port), String(srv.port)),
+    );
     const bad = await cli(s, ['copy', '--json'], 10);
     expect(bad.stderr).toContain('host key is unknown or changed');
     expect(readdirSync(srv.root)).toEqual([]);
     withRclone(s, srv);
-    expect(parseJsonOutput<CopyResult[]>((await cli(s, ['copy', '--json'])).stdout)).toMatchObject([{ setId: m.id, ok: true }]);
+    expect(parseJsonOutput<CopyResult[]>((await cli(s, ['copy', '--json'])).stdout)).toMatchObject([
+      { setId: m.id, ok: true },
+    ]);
     await cli(s, ['verify', m.id]);
   });
 });

@@ -12,8 +12,22 @@ import { demoSetup, type DemoSetup } from './helpers/tmp.js';
 afterEach(stopAllSshd);
 
 function withSftp(s: DemoSetup, srv: SshServer, extra: Record<string, unknown> = {}): void {
-  const dest = { name: 'ssh', type: 'sftp', host: '127.0.0.1', port: srv.port, user: srv.user, privateKey: srv.clientKey, hostKey: srv.hostKey, path: srv.root, source: 'srv1', ...extra };
-  writeFileSync(s.configFile, JSON.stringify({ ...JSON.parse(readFileSync(s.configFile, 'utf8')), destinations: [dest] }));
+  const dest = {
+    name: 'ssh',
+    type: 'sftp',
+    host: '127.0.0.1',
+    port: srv.port,
+    user: srv.user,
+    privateKey: srv.clientKey,
+    hostKey: srv.hostKey,
+    path: srv.root,
+    source: 'srv1',
+    ...extra,
+  };
+  writeFileSync(
+    s.configFile,
+    JSON.stringify({ ...JSON.parse(readFileSync(s.configFile, 'utf8')), destinations: [dest] }),
+  );
 }
 
 describe('SFTP destination (OpenSSH sshd on loopback)', () => {
@@ -23,7 +37,9 @@ describe('SFTP destination (OpenSSH sshd on loopback)', () => {
     withSftp(s, srv);
     const m = parseJsonOutput<Manifest>((await cli(s, ['create', '--json'])).stdout);
     expect(tree(join(srv.root, 'srv1', m.id))).toEqual(localFiles(s, m.id));
-    expect(parseJsonOutput<CopyResult[]>((await cli(s, ['copy', m.id, '--json'])).stdout)).toMatchObject([{ ok: true, filesSent: 0 }]);
+    expect(parseJsonOutput<CopyResult[]>((await cli(s, ['copy', m.id, '--json'])).stdout)).toMatchObject([
+      { ok: true, filesSent: 0 },
+    ]);
     await cli(s, ['verify', m.id, '--from', 'ssh', '--read-data']);
   });
 
@@ -63,7 +79,9 @@ describe('SFTP destination (OpenSSH sshd on loopback)', () => {
     withSftp(s, srv, { privateKey: other.clientKey });
     expect((await cli(s, ['copy', '--json'], 10)).stderr).toContain('refused the login of');
     withSftp(s, srv);
-    expect(parseJsonOutput<CopyResult[]>((await cli(s, ['copy', '--json'])).stdout)).toMatchObject([{ setId: m.id, ok: true }]);
+    expect(parseJsonOutput<CopyResult[]>((await cli(s, ['copy', '--json'])).stdout)).toMatchObject([
+      { setId: m.id, ok: true },
+    ]);
     const listed = parseJsonOutput<RemoteSetSummary[]>((await cli(s, ['list', '--from', 'ssh', '--json'])).stdout);
     expect(listed.map((x) => x.id)).toEqual([m.id]);
   });

@@ -18,7 +18,19 @@ function folderDest(s: DemoSetup, extra: Record<string, unknown> = {}, mounted =
 }
 
 function s3Dest(srv: S3Server, extra: Record<string, unknown> = {}) {
-  return { name: 'offsite', type: 's3', endpoint: srv.endpoint, region: 'us-east-1', bucket: srv.bucket, prefix: 'backups', forcePathStyle: true, accessKeyId: '${S3_KEY_ID}', secretAccessKey: '${S3_SECRET_KEY}', source: 'srv1', ...extra };
+  return {
+    name: 'offsite',
+    type: 's3',
+    endpoint: srv.endpoint,
+    region: 'us-east-1',
+    bucket: srv.bucket,
+    prefix: 'backups',
+    forcePathStyle: true,
+    accessKeyId: '${S3_KEY_ID}',
+    secretAccessKey: '${S3_SECRET_KEY}',
+    source: 'srv1',
+    ...extra,
+  };
 }
 
 /** Path of an object in s3rver's store. */
@@ -26,14 +38,18 @@ function s3Object(srv: S3Server, key: string): string {
   return join(srv.dir, srv.bucket, `${key}._S3rver_object`);
 }
 
-
 describe('config', () => {
   it('a destination without its required field, or a duplicate name, names the field; nothing is written', async () => {
     const s = demoSetup({ destinations: [{ name: 'offsite', type: 's3', accessKeyId: 'a', secretAccessKey: 'b' }] });
     const r = await cli(s, ['create'], 3);
     expect(r.stderr).toContain('destinations[0].bucket');
     expect(existsSync(s.backupDir)).toBe(false);
-    const t = demoSetup({ destinations: [{ name: 'x', type: 'folder', path: './a' }, { name: 'x', type: 'folder', path: './b' }] });
+    const t = demoSetup({
+      destinations: [
+        { name: 'x', type: 'folder', path: './a' },
+        { name: 'x', type: 'folder', path: './b' },
+      ],
+    });
     expect((await cli(t, ['list'], 3)).stderr).toContain('destinations[1].name');
     const u = demoSetup({ destinations: [{ name: 'x', type: 'ftp', path: './a' }] });
     expect((await cli(u, ['list'], 3)).stderr).toContain('destinations[0].type');
@@ -44,13 +60,19 @@ describe('folder destination', () => {
   it('create copies the set (same files, manifest included); a rerun sends nothing; a missing file is sent again', async () => {
     const s = demoSetup((base) => ({ ...base }));
     const d = folderDest(s);
-    writeFileSync(s.configFile, JSON.stringify({ ...JSON.parse(readFileSync(s.configFile, 'utf8')), destinations: [d.config] }));
+    writeFileSync(
+      s.configFile,
+      JSON.stringify({ ...JSON.parse(readFileSync(s.configFile, 'utf8')), destinations: [d.config] }),
+    );
     const m = parseJsonOutput<Manifest>((await cli(s, ['create', '--json'])).stdout);
     const remote = join(d.root, 'srv1', m.id);
     expect(tree(remote)).toEqual(localFiles(s, m.id));
     expect((statSync(join(remote, 'manifest.json')).mode & 0o777).toString(8)).toBe('600');
     expect((statSync(remote).mode & 0o777).toString(8)).toBe('700');
-    const marks = JSON.parse(readFileSync(join(s.backupDir, m.id, 'copies.json'), 'utf8')) as Record<string, { ok: boolean }>;
+    const marks = JSON.parse(readFileSync(join(s.backupDir, m.id, 'copies.json'), 'utf8')) as Record<
+      string,
+      { ok: boolean }
+    >;
     expect(marks.nas?.ok).toBe(true);
 
     let again = parseJsonOutput<CopyResult[]>((await cli(s, ['copy', m.id, '--json'])).stdout);
@@ -65,7 +87,10 @@ describe('folder destination', () => {
   it('a set without its manifest there (a copy cut short) is not listed; `copy` completes it; verify --read-data finds a changed file', async () => {
     const s = demoSetup();
     const d = folderDest(s, { copyAfterBackup: false });
-    writeFileSync(s.configFile, JSON.stringify({ ...JSON.parse(readFileSync(s.configFile, 'utf8')), destinations: [d.config] }));
+    writeFileSync(
+      s.configFile,
+      JSON.stringify({ ...JSON.parse(readFileSync(s.configFile, 'utf8')), destinations: [d.config] }),
+    );
     const m = parseJsonOutput<Manifest>((await cli(s, ['create', '--json'])).stdout);
     expect(existsSync(join(d.root, 'srv1', m.id))).toBe(false); // copyAfterBackup false
     await cli(s, ['copy']);
@@ -91,7 +116,10 @@ describe('folder destination', () => {
   it('a destination that is not mounted: create exits 10, the set stays intact and marked; the next copy sends it', async () => {
     const s = demoSetup();
     const d = folderDest(s, {}, false);
-    writeFileSync(s.configFile, JSON.stringify({ ...JSON.parse(readFileSync(s.configFile, 'utf8')), destinations: [d.config] }));
+    writeFileSync(
+      s.configFile,
+      JSON.stringify({ ...JSON.parse(readFileSync(s.configFile, 'utf8')), destinations: [d.config] }),
+    );
     const r = await cli(s, ['create', '--json'], 10);
     const m = parseJsonOutput<Manifest>(r.stdout);
     expect(r.stderr).toContain(`NOT copied to nas`);
@@ -107,14 +135,20 @@ describe('folder destination', () => {
   it('the new-server day: backupDir deleted, list --from and restore latest --from --db users', async () => {
     const s = demoSetup();
     const d = folderDest(s);
-    writeFileSync(s.configFile, JSON.stringify({ ...JSON.parse(readFileSync(s.configFile, 'utf8')), destinations: [d.config] }));
+    writeFileSync(
+      s.configFile,
+      JSON.stringify({ ...JSON.parse(readFileSync(s.configFile, 'utf8')), destinations: [d.config] }),
+    );
     await newServerDay(s);
   });
 });
 
 describe('S3 destination (s3rver)', () => {
   function withS3(s: DemoSetup, srv: S3Server, extra: Record<string, unknown> = {}) {
-    writeFileSync(s.configFile, JSON.stringify({ ...JSON.parse(readFileSync(s.configFile, 'utf8')), destinations: [s3Dest(srv, extra)] }));
+    writeFileSync(
+      s.configFile,
+      JSON.stringify({ ...JSON.parse(readFileSync(s.configFile, 'utf8')), destinations: [s3Dest(srv, extra)] }),
+    );
   }
 
   it('create uploads the set under prefix/source/id; rerun sends nothing; verify --read-data finds a changed object', async () => {
@@ -129,7 +163,14 @@ describe('S3 destination (s3rver)', () => {
     const again = parseJsonOutput<CopyResult[]>((await cli(s, ['copy', '--json'])).stdout);
     expect(again).toEqual([]);
     const one = parseJsonOutput<CopyResult[]>((await cli(s, ['copy', 'latest', '--json'])).stdout);
-    expect(one).toMatchObject([{ setId: m.id, ok: true, filesSent: 0, filesAlreadyThere: m.databases.length + m.files.filter((f) => f.stored).length }]);
+    expect(one).toMatchObject([
+      {
+        setId: m.id,
+        ok: true,
+        filesSent: 0,
+        filesAlreadyThere: m.databases.length + m.files.filter((f) => f.stored).length,
+      },
+    ]);
     await cli(s, ['verify', 'latest', '--from', 'offsite', '--read-data']);
     const obj = s3Object(srv, `backups/srv1/${m.id}/${m.databases[1]!.file}`);
     const bytes = readFileSync(obj);
@@ -138,7 +179,9 @@ describe('S3 destination (s3rver)', () => {
     const bad = await cli(s, ['verify', 'latest', '--from', 'offsite', '--read-data', '--json'], 5);
     expect(bad.stdout).toContain('sha256 mismatch');
     expect(r.stdout + r.stderr).not.toContain(SECRET + '"');
-    const logs = readdirSync(join(s.backupDir, 'logs')).map((f) => readFileSync(join(s.backupDir, 'logs', f), 'utf8')).join('');
+    const logs = readdirSync(join(s.backupDir, 'logs'))
+      .map((f) => readFileSync(join(s.backupDir, 'logs', f), 'utf8'))
+      .join('');
     expect(logs).toContain('"event":"copy"');
     expect(readFileSync(join(s.backupDir, m.id, 'copies.json'), 'utf8')).not.toContain(SECRET);
   });
@@ -158,8 +201,14 @@ describe('S3 destination (s3rver)', () => {
     withS3(b, srv, { source: 'srv2' });
     const ma = parseJsonOutput<Manifest>((await cli(a, ['create', '--json', '--db', 'users', '--no-files'])).stdout);
     await cli(b, ['create', '--db', 'users', '--no-files']);
-    expect(parseJsonOutput<RemoteSetSummary[]>((await cli(a, ['list', '--from', 'offsite', '--json'])).stdout).map((x) => x.source)).toEqual(['srv1']);
-    const all = parseJsonOutput<RemoteSetSummary[]>((await cli(a, ['list', '--from', 'offsite', '--all-sources', '--json'])).stdout);
+    expect(
+      parseJsonOutput<RemoteSetSummary[]>((await cli(a, ['list', '--from', 'offsite', '--json'])).stdout).map(
+        (x) => x.source,
+      ),
+    ).toEqual(['srv1']);
+    const all = parseJsonOutput<RemoteSetSummary[]>(
+      (await cli(a, ['list', '--from', 'offsite', '--all-sources', '--json'])).stdout,
+    );
     expect(all.map((x) => x.source).sort()).toEqual(['srv1', 'srv2']);
     expect(all.find((x) => x.source === 'srv1')!.id).toBe(ma.id);
   });
@@ -179,7 +228,9 @@ describe('S3 destination (s3rver)', () => {
     await srv.restart();
     const wrong = await cli(s, ['copy', '--json'], 10, { S3_KEY_ID: 'WRONGKEYID' });
     expect(wrong.stderr).toContain('refused the credentials (InvalidAccessKeyId)');
-    expect(parseJsonOutput<RemoteSetSummary[]>((await cli(s, ['list', '--from', 'offsite', '--json'])).stdout)).toEqual([]);
+    expect(parseJsonOutput<RemoteSetSummary[]>((await cli(s, ['list', '--from', 'offsite', '--json'])).stdout)).toEqual(
+      [],
+    );
 
     const ok = parseJsonOutput<CopyResult[]>((await cli(s, ['copy', '--json'])).stdout);
     expect(ok).toMatchObject([{ setId: m.id, ok: true }]);

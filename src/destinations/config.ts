@@ -10,7 +10,9 @@ export const SOURCE_PATTERN = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,62}$/;
 /** The source name of this server: the config's `source`, else the host name made safe for a folder name. */
 export function defaultSource(configured: string | undefined): string {
   if (configured) return configured;
-  const h = hostname().replace(/[^A-Za-z0-9_.-]/g, '_').replace(/^[.-]+/, '');
+  const h = hostname()
+    .replace(/[^A-Za-z0-9_.-]/g, '_')
+    .replace(/^[.-]+/, '');
   return (h || 'server').slice(0, 63);
 }
 
@@ -30,10 +32,22 @@ export function normalizeDestinations(
   return (doc.destinations ?? []).map((d, i) => {
     const at = `destinations[${i}]`;
     const prev = seen.get(d.name);
-    if (prev !== undefined) throw new ConfigError(file, `${at}.name`, `"${d.name}" is already used by destinations[${prev}]`, 'Give every destination a different name.');
+    if (prev !== undefined)
+      throw new ConfigError(
+        file,
+        `${at}.name`,
+        `"${d.name}" is already used by destinations[${prev}]`,
+        'Give every destination a different name.',
+      );
     seen.set(d.name, i);
     const factory = DESTINATIONS[d.type];
-    if (!factory) throw new ConfigError(file, `${at}.type`, `type "${d.type}" is not available in this build`, 'Use folder, s3, sftp or rclone.');
+    if (!factory)
+      throw new ConfigError(
+        file,
+        `${at}.type`,
+        `type "${d.type}" is not available in this build`,
+        'Use folder, s3, sftp or rclone.',
+      );
     const problem = factory.validate(d)[0];
     if (problem) throw new ConfigError(file, `${at}.${problem.path}`, problem.problem, problem.hint);
     for (const f of factory.secretFields) {
@@ -44,7 +58,8 @@ export function normalizeDestinations(
     const out: DestinationConfig = { ...d, source: d.source ?? source, copyAfterBackup: d.copyAfterBackup ?? true };
     for (const key of ['path', 'privateKey'] as const) {
       const v = out[key];
-      if (typeof v === 'string' && v && (d.type === 'folder' || key === 'privateKey')) out[key] = isAbsolute(v) ? v : resolve(baseDir, v);
+      if (typeof v === 'string' && v && (d.type === 'folder' || key === 'privateKey'))
+        out[key] = isAbsolute(v) ? v : resolve(baseDir, v);
     }
     return out;
   });

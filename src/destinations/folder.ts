@@ -27,15 +27,28 @@ export class FolderDestination implements Destination {
 
   private fail(err: unknown, doing: string): never {
     const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new DestinationError(this.name, `${doing}: not found`, `Check that ${this.root} is mounted.`, { kind: 'notFound' });
+    if (code === 'ENOENT')
+      throw new DestinationError(this.name, `${doing}: not found`, `Check that ${this.root} is mounted.`, {
+        kind: 'notFound',
+      });
     if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') {
-      throw new DestinationError(this.name, `${doing}: permission denied (${code})`, `Let the user running respaldo write ${this.root}.`);
+      throw new DestinationError(
+        this.name,
+        `${doing}: permission denied (${code})`,
+        `Let the user running respaldo write ${this.root}.`,
+      );
     }
     if (code === 'ENOSPC' || code === 'EDQUOT') {
-      throw new DestinationError(this.name, `${doing}: no space left on ${this.root}`, 'Free space there (or remove old sets from it), then run `respaldo copy` again.');
+      throw new DestinationError(
+        this.name,
+        `${doing}: no space left on ${this.root}`,
+        'Free space there (or remove old sets from it), then run `respaldo copy` again.',
+      );
     }
     if (code === 'EIO' || code === 'ESTALE' || code === 'ETIMEDOUT') {
-      throw new DestinationError(this.name, `${doing}: ${code}`, `Check the mount of ${this.root}.`, { transient: true });
+      throw new DestinationError(this.name, `${doing}: ${code}`, `Check the mount of ${this.root}.`, {
+        transient: true,
+      });
     }
     throw err;
   }
@@ -50,11 +63,19 @@ export class FolderDestination implements Destination {
     if (!(await fsp.stat(this.root).catch(() => null))?.isDirectory()) {
       // an unmounted NAS or USB disk: never fill the disk under the mount point
       body.destroy();
-      throw new DestinationError(this.name, `${this.root} does not exist (not mounted?)`, `Mount it (or create the folder), then run \`respaldo copy\`.`);
+      throw new DestinationError(
+        this.name,
+        `${this.root} does not exist (not mounted?)`,
+        `Mount it (or create the folder), then run \`respaldo copy\`.`,
+      );
     }
     try {
       await this.mkdirs(dirname(target));
-      await pipeline(body, createWriteStream(tmp, { flags: 'wx', mode: FILE_MODE }), ...(opts.signal ? [{ signal: opts.signal }] : []));
+      await pipeline(
+        body,
+        createWriteStream(tmp, { flags: 'wx', mode: FILE_MODE }),
+        ...(opts.signal ? [{ signal: opts.signal }] : []),
+      );
       await fsyncPath(tmp);
       await fsp.rename(tmp, target);
       await fsyncPath(dirname(target));
@@ -89,7 +110,9 @@ export class FolderDestination implements Destination {
 
   private async dirNames(dir: string): Promise<string[]> {
     try {
-      return (await fsp.readdir(dir, { withFileTypes: true })).filter((e) => e.isDirectory() && !e.name.startsWith('.')).map((e) => e.name);
+      return (await fsp.readdir(dir, { withFileTypes: true }))
+        .filter((e) => e.isDirectory() && !e.name.startsWith('.'))
+        .map((e) => e.name);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT' && dir !== this.root) return [];
       this.fail(err, `listing ${dir}`);
@@ -109,7 +132,8 @@ export class FolderDestination implements Destination {
       for (const e of entries) {
         const p = rel ? `${rel}/${e.name}` : e.name;
         if (e.isDirectory()) await walk(p);
-        else if (e.isFile() && !e.name.startsWith(PART_MARK)) out.push({ path: p, size: (await fsp.stat(join(this.root, dir, p))).size });
+        else if (e.isFile() && !e.name.startsWith(PART_MARK))
+          out.push({ path: p, size: (await fsp.stat(join(this.root, dir, p))).size });
       }
     };
     await walk('');
@@ -136,7 +160,14 @@ export class FolderDestination implements Destination {
 export const folderFactory = {
   secretFields: [],
   validate(cfg: DestinationConfig) {
-    if (!cfg.path) return [{ path: 'path', problem: 'required for a folder destination', hint: 'Set "path" to the folder (a NAS or USB mount).' }];
+    if (!cfg.path)
+      return [
+        {
+          path: 'path',
+          problem: 'required for a folder destination',
+          hint: 'Set "path" to the folder (a NAS or USB mount).',
+        },
+      ];
     return [];
   },
   async open(cfg: DestinationConfig) {

@@ -43,7 +43,9 @@ export class RcloneDestination implements Destination {
       command: this.cfg.binPath ?? 'rclone',
       args: [...args, '--low-level-retries', '2'],
       env,
-      secrets: Object.entries(this.cfg.config ?? {}).filter(([k]) => SECRET_KEY.test(k)).map(([, v]) => v),
+      secrets: Object.entries(this.cfg.config ?? {})
+        .filter(([k]) => SECRET_KEY.test(k))
+        .map(([, v]) => v),
       missingHint: 'Install rclone (Debian: apt-get install rclone) or set "binPath".',
       ...(stdin ? { stdin } : {}),
     };
@@ -52,24 +54,54 @@ export class RcloneDestination implements Destination {
   private fail(err: unknown, doing: string): never {
     if (err instanceof DestinationError) throw err;
     if (!(err instanceof CommandError)) {
-      if (err instanceof RespaldoError) throw new DestinationError(this.name, `${doing}: ${err.message}`, err.hint ?? '');
+      if (err instanceof RespaldoError)
+        throw new DestinationError(this.name, `${doing}: ${err.message}`, err.hint ?? '');
       throw err;
     }
     const tail = String((err.details as { stderrTail?: string } | undefined)?.stderrTail ?? err.message);
     const last = tail.split('\n').filter(Boolean).slice(-2).join(' | ');
     if (/knownhosts|host key|key mismatch/i.test(tail)) {
-      throw new DestinationError(this.name, `${doing}: the server's host key is unknown or changed (${last})`, 'Check the host key and pin it in the remote\'s known_hosts_file (rclone config).');
+      throw new DestinationError(
+        this.name,
+        `${doing}: the server's host key is unknown or changed (${last})`,
+        "Check the host key and pin it in the remote's known_hosts_file (rclone config).",
+      );
     }
-    if (/unable to authenticate|permission denied \(publickey|auth|401|403|AccessDenied|InvalidAccessKeyId/i.test(tail)) {
-      throw new DestinationError(this.name, `${doing}: the remote refused the credentials (${last})`, 'Check the remote\'s credentials in "config" (their ${VAR} values) or in rclone\'s config.');
+    if (
+      /unable to authenticate|permission denied \(publickey|auth|401|403|AccessDenied|InvalidAccessKeyId/i.test(tail)
+    ) {
+      throw new DestinationError(
+        this.name,
+        `${doing}: the remote refused the credentials (${last})`,
+        'Check the remote\'s credentials in "config" (their ${VAR} values) or in rclone\'s config.',
+      );
     }
     if (/directory not found|object not found|file not found|not exist/i.test(tail)) {
-      throw new DestinationError(this.name, `${doing}: not found at ${this.describe()}`, 'Run `respaldo list --from NAME` to see what the destination holds.', { kind: 'notFound' });
+      throw new DestinationError(
+        this.name,
+        `${doing}: not found at ${this.describe()}`,
+        'Run `respaldo list --from NAME` to see what the destination holds.',
+        { kind: 'notFound' },
+      );
     }
-    if (/connection refused|connection reset|timeout|i\/o timeout|broken pipe|EOF|no route|couldn't connect|failed to connect|5\d\d/i.test(tail) || err.details?.signal) {
-      throw new DestinationError(this.name, `${doing}: the remote is unreachable (${last})`, 'Check the network and the remote, then run `respaldo copy` again; what was sent is kept.', { transient: true });
+    if (
+      /connection refused|connection reset|timeout|i\/o timeout|broken pipe|EOF|no route|couldn't connect|failed to connect|5\d\d/i.test(
+        tail,
+      ) ||
+      err.details?.signal
+    ) {
+      throw new DestinationError(
+        this.name,
+        `${doing}: the remote is unreachable (${last})`,
+        'Check the network and the remote, then run `respaldo copy` again; what was sent is kept.',
+        { transient: true },
+      );
     }
-    throw new DestinationError(this.name, `${doing}: rclone failed (${last})`, 'Run the same rclone command by hand to see why; check the remote\'s settings.');
+    throw new DestinationError(
+      this.name,
+      `${doing}: rclone failed (${last})`,
+      "Run the same rclone command by hand to see why; check the remote's settings.",
+    );
   }
 
   async put(key: string, body: Readable): Promise<void> {
@@ -80,12 +112,24 @@ export class RcloneDestination implements Destination {
     } catch (err) {
       body.destroy();
       child.child.kill('SIGTERM');
-      this.fail(await child.done.then(() => err, (e: unknown) => e), `writing ${key}`);
+      this.fail(
+        await child.done.then(
+          () => err,
+          (e: unknown) => e,
+        ),
+        `writing ${key}`,
+      );
     }
   }
 
   async get(key: string): Promise<Readable> {
-    if (!(await this.stat(key))) throw new DestinationError(this.name, `reading ${key}: not found at ${this.describe()}`, 'Run `respaldo list --from NAME` to see what the destination holds.', { kind: 'notFound' });
+    if (!(await this.stat(key)))
+      throw new DestinationError(
+        this.name,
+        `reading ${key}: not found at ${this.describe()}`,
+        'Run `respaldo list --from NAME` to see what the destination holds.',
+        { kind: 'notFound' },
+      );
     const child = spawnStreaming(this.spec(['cat', this.target(key)]));
     // The stream ends only once rclone exited well: a remote that failed mid-way is an error, not a short file.
     const checked = new Transform({
@@ -125,7 +169,8 @@ export class RcloneDestination implements Destination {
     const out: { source: string; id: string }[] = [];
     for (const e of await this.lsjson(source ?? '', true)) {
       const parts = (source ? `${source}/${e.Path}` : e.Path).split('/');
-      if (!e.IsDir && parts.length === 3 && parts[2] === 'manifest.json' && isSetId(parts[1]!)) out.push({ source: parts[0]!, id: parts[1]! });
+      if (!e.IsDir && parts.length === 3 && parts[2] === 'manifest.json' && isSetId(parts[1]!))
+        out.push({ source: parts[0]!, id: parts[1]! });
     }
     return out;
   }
@@ -136,7 +181,9 @@ export class RcloneDestination implements Destination {
 
   async stat(key: string): Promise<{ size: number } | null> {
     const slash = key.lastIndexOf('/');
-    const found = (await this.lsjson(key.slice(0, slash), false)).find((e) => !e.IsDir && e.Path === key.slice(slash + 1));
+    const found = (await this.lsjson(key.slice(0, slash), false)).find(
+      (e) => !e.IsDir && e.Path === key.slice(slash + 1),
+    );
     return found ? { size: found.Size } : null;
   }
 
@@ -159,8 +206,16 @@ export class RcloneDestination implements Destination {
 export const rcloneFactory = {
   secretFields: [],
   validate(cfg: DestinationConfig) {
-    if (!cfg.remote) return [{ path: 'remote', problem: 'required for an rclone destination', hint: 'Name the remote (as in `rclone config`), or define it with "config".' }];
-    if (!/^[A-Za-z0-9_][A-Za-z0-9_-]*$/.test(cfg.remote)) return [{ path: 'remote', problem: 'letters, digits, _ and - only' }];
+    if (!cfg.remote)
+      return [
+        {
+          path: 'remote',
+          problem: 'required for an rclone destination',
+          hint: 'Name the remote (as in `rclone config`), or define it with "config".',
+        },
+      ];
+    if (!/^[A-Za-z0-9_][A-Za-z0-9_-]*$/.test(cfg.remote))
+      return [{ path: 'remote', problem: 'letters, digits, _ and - only' }];
     return [];
   },
   async open(cfg: DestinationConfig) {

@@ -25,14 +25,19 @@ export function destinationConfig(cfg: Pick<LoadedConfig, 'destinations' | 'file
   if (!found) {
     throw new UsageError(
       `No destination named "${name}" in ${cfg.file}.`,
-      all.length ? `Destinations: ${all.map((d) => d.name).join(', ')}.` : 'Add one under "destinations" (see README: Off-site copies).',
+      all.length
+        ? `Destinations: ${all.map((d) => d.name).join(', ')}.`
+        : 'Add one under "destinations" (see README: Off-site copies).',
     );
   }
   return found;
 }
 
 /** Opens the destination named `name`. Close it when done. */
-export async function openDestination(cfg: Pick<LoadedConfig, 'destinations' | 'file'>, name: string): Promise<Destination> {
+export async function openDestination(
+  cfg: Pick<LoadedConfig, 'destinations' | 'file'>,
+  name: string,
+): Promise<Destination> {
   const dc = destinationConfig(cfg, name);
   return DESTINATIONS[dc.type]!.open(dc);
 }

@@ -74,20 +74,75 @@ export class S3Destination implements Destination {
     const code = e.name ?? e.code ?? 'Error';
     const where = this.describe();
     if (code === 'NoSuchKey' || code === 'NotFound' || status === 404) {
-      if (code === 'NoSuchBucket') throw new DestinationError(this.name, `${doing}: bucket "${this.bucket}" does not exist at ${where}`, 'Create the bucket, or fix "bucket"/"endpoint" in the config.');
-      throw new DestinationError(this.name, `${doing}: not found at ${where}`, 'Run `respaldo list --from NAME` to see what the destination holds.', { kind: 'notFound' });
+      if (code === 'NoSuchBucket')
+        throw new DestinationError(
+          this.name,
+          `${doing}: bucket "${this.bucket}" does not exist at ${where}`,
+          'Create the bucket, or fix "bucket"/"endpoint" in the config.',
+        );
+      throw new DestinationError(
+        this.name,
+        `${doing}: not found at ${where}`,
+        'Run `respaldo list --from NAME` to see what the destination holds.',
+        { kind: 'notFound' },
+      );
     }
-    if (['InvalidAccessKeyId', 'SignatureDoesNotMatch', 'AccessDenied', 'Forbidden', 'InvalidToken', 'ExpiredToken'].includes(code) || status === 403) {
-      throw new DestinationError(this.name, `${doing}: the store refused the credentials (${code})`, 'Check "accessKeyId" and "secretAccessKey" (their ${VAR} values) and that the key may write the bucket.');
+    if (
+      [
+        'InvalidAccessKeyId',
+        'SignatureDoesNotMatch',
+        'AccessDenied',
+        'Forbidden',
+        'InvalidToken',
+        'ExpiredToken',
+      ].includes(code) ||
+      status === 403
+    ) {
+      throw new DestinationError(
+        this.name,
+        `${doing}: the store refused the credentials (${code})`,
+        'Check "accessKeyId" and "secretAccessKey" (their ${VAR} values) and that the key may write the bucket.',
+      );
     }
-    const net = ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'TimeoutError', 'RequestTimeout', 'SlowDown', 'ServiceUnavailable', 'InternalError'];
-    if (net.includes(code) || (status !== undefined && status >= 500) || /socket hang up|ECONNREFUSED|ECONNRESET|EPIPE|aborted/i.test(e.message ?? '')) {
-      throw new DestinationError(this.name, `${doing}: ${where} is unreachable or failing (${code}${status ? ` ${status}` : ''}: ${e.message ?? ''})`, 'Check the network and the store, then run `respaldo copy` again; what was sent is kept.', { transient: true });
+    const net = [
+      'ECONNREFUSED',
+      'ECONNRESET',
+      'ETIMEDOUT',
+      'EPIPE',
+      'EHOSTUNREACH',
+      'ENOTFOUND',
+      'EAI_AGAIN',
+      'TimeoutError',
+      'RequestTimeout',
+      'SlowDown',
+      'ServiceUnavailable',
+      'InternalError',
+    ];
+    if (
+      net.includes(code) ||
+      (status !== undefined && status >= 500) ||
+      /socket hang up|ECONNREFUSED|ECONNRESET|EPIPE|aborted/i.test(e.message ?? '')
+    ) {
+      throw new DestinationError(
+        this.name,
+        `${doing}: ${where} is unreachable or failing (${code}${status ? ` ${status}` : ''}: ${e.message ?? ''})`,
+        'Check the network and the store, then run `respaldo copy` again; what was sent is kept.',
+        { transient: true },
+      );
     }
-    throw new DestinationError(this.name, `${doing}: ${code}${status ? ` (HTTP ${status})` : ''}: ${e.message ?? ''}`, 'Check the destination\'s settings in the config.');
+    throw new DestinationError(
+      this.name,
+      `${doing}: ${code}${status ? ` (HTTP ${status})` : ''}: ${e.message ?? ''}`,
+      "Check the destination's settings in the config.",
+    );
   }
 
-  async put(key: string, body: Readable, size: number, opts: { sha256?: string; signal?: AbortSignal } = {}): Promise<void> {
+  async put(
+    key: string,
+    body: Readable,
+    size: number,
+    opts: { sha256?: string; signal?: AbortSignal } = {},
+  ): Promise<void> {
     const mode = this.cfg.checksums ?? 'auto';
     const algorithm: S3Sdk.ChecksumAlgorithm | undefined = mode === 'off' ? undefined : 'SHA256';
     const upload = new this.storage.Upload({
@@ -116,25 +171,38 @@ export class S3Destination implements Destination {
     }
     let head;
     try {
-      head = await this.client.send(new this.sdk.HeadObjectCommand({ Bucket: this.bucket, Key: this.objectKey(key), ChecksumMode: 'ENABLED' }));
+      head = await this.client.send(
+        new this.sdk.HeadObjectCommand({ Bucket: this.bucket, Key: this.objectKey(key), ChecksumMode: 'ENABLED' }),
+      );
     } catch (err) {
       this.fail(err, `checking ${key} after upload`);
     }
     if (head.ContentLength !== size) {
-      throw new DestinationError(this.name, `uploading ${key}: the store holds ${head.ContentLength} bytes, ${size} were sent`, 'Run `respaldo copy` again; if it repeats, check the store.', { transient: true });
+      throw new DestinationError(
+        this.name,
+        `uploading ${key}: the store holds ${head.ContentLength} bytes, ${size} were sent`,
+        'Run `respaldo copy` again; if it repeats, check the store.',
+        { transient: true },
+      );
     }
     if (algorithm) {
       const kept = Boolean(head.ChecksumSHA256);
       this.checksumsConfirmed = this.checksumsConfirmed === false ? false : kept;
       if (!kept && mode === 'sha256') {
-        throw new DestinationError(this.name, `the store at ${this.describe()} does not keep SHA-256 checksums`, 'Set "checksums": "auto" to rely on respaldo\'s own hashes (`verify --from NAME --read-data`).');
+        throw new DestinationError(
+          this.name,
+          `the store at ${this.describe()} does not keep SHA-256 checksums`,
+          'Set "checksums": "auto" to rely on respaldo\'s own hashes (`verify --from NAME --read-data`).',
+        );
       }
     }
   }
 
   async get(key: string): Promise<Readable> {
     try {
-      const r = await this.client.send(new this.sdk.GetObjectCommand({ Bucket: this.bucket, Key: this.objectKey(key) }));
+      const r = await this.client.send(
+        new this.sdk.GetObjectCommand({ Bucket: this.bucket, Key: this.objectKey(key) }),
+      );
       return r.Body as Readable;
     } catch (err) {
       this.fail(err, `reading ${key}`);
@@ -146,7 +214,13 @@ export class S3Destination implements Destination {
     do {
       let page;
       try {
-        page = await this.client.send(new this.sdk.ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, ...(token ? { ContinuationToken: token } : {}) }));
+        page = await this.client.send(
+          new this.sdk.ListObjectsV2Command({
+            Bucket: this.bucket,
+            Prefix: prefix,
+            ...(token ? { ContinuationToken: token } : {}),
+          }),
+        );
       } catch (err) {
         this.fail(err, `listing ${prefix || '/'}`);
       }
@@ -160,7 +234,8 @@ export class S3Destination implements Destination {
     const out: { source: string; id: string }[] = [];
     for await (const o of this.listKeys(source ? `${base}${source}/` : base)) {
       const parts = (source ? `${source}/${o.key}` : o.key).split('/');
-      if (parts.length === 3 && parts[2] === 'manifest.json' && isSetId(parts[1]!)) out.push({ source: parts[0]!, id: parts[1]! });
+      if (parts.length === 3 && parts[2] === 'manifest.json' && isSetId(parts[1]!))
+        out.push({ source: parts[0]!, id: parts[1]! });
     }
     return out;
   }
@@ -173,7 +248,9 @@ export class S3Destination implements Destination {
 
   async stat(key: string): Promise<{ size: number } | null> {
     try {
-      const h = await this.client.send(new this.sdk.HeadObjectCommand({ Bucket: this.bucket, Key: this.objectKey(key) }));
+      const h = await this.client.send(
+        new this.sdk.HeadObjectCommand({ Bucket: this.bucket, Key: this.objectKey(key) }),
+      );
       return { size: h.ContentLength ?? 0 };
     } catch (err) {
       const e = err as S3Failure;
@@ -200,9 +277,18 @@ export const s3Factory = {
   validate(cfg: DestinationConfig) {
     const problems: { path: string; problem: string; hint?: string }[] = [];
     for (const f of ['bucket', 'accessKeyId', 'secretAccessKey'] as const) {
-      if (!cfg[f]) problems.push({ path: f, problem: 'required for an s3 destination', hint: f === 'bucket' ? 'Name the bucket.' : `Set it from the environment: "${f}": "\${S3_${f === 'accessKeyId' ? 'ACCESS_KEY_ID' : 'SECRET_ACCESS_KEY'}}".` });
+      if (!cfg[f])
+        problems.push({
+          path: f,
+          problem: 'required for an s3 destination',
+          hint:
+            f === 'bucket'
+              ? 'Name the bucket.'
+              : `Set it from the environment: "${f}": "\${S3_${f === 'accessKeyId' ? 'ACCESS_KEY_ID' : 'SECRET_ACCESS_KEY'}}".`,
+        });
     }
-    if (cfg.endpoint && !/^https?:\/\//.test(cfg.endpoint)) problems.push({ path: 'endpoint', problem: 'must start with http:// or https://' });
+    if (cfg.endpoint && !/^https?:\/\//.test(cfg.endpoint))
+      problems.push({ path: 'endpoint', problem: 'must start with http:// or https://' });
     return problems;
   },
   async open(cfg: DestinationConfig) {

@@ -74,7 +74,11 @@ export class SftpDestination implements Destination {
       try {
         privateKey = readFileSync(cfg.privateKey);
       } catch (err) {
-        throw new DestinationError(this.name, `cannot read the private key ${cfg.privateKey} (${(err as NodeJS.ErrnoException).code})`, 'Fix "privateKey" (a path) or its permissions.');
+        throw new DestinationError(
+          this.name,
+          `cannot read the private key ${cfg.privateKey} (${(err as NodeJS.ErrnoException).code})`,
+          'Fix "privateKey" (a path) or its permissions.',
+        );
       }
     }
     try {
@@ -111,17 +115,39 @@ export class SftpDestination implements Destination {
       );
     }
     if (/authentication|auth methods|All configured/i.test(msg)) {
-      throw new DestinationError(this.name, `${doing}: the SSH server at ${where} refused the login of "${this.cfg.user}"`, 'Check "user" and "privateKey" or "password" (its ${VAR} value), and the server\'s authorized_keys.');
+      throw new DestinationError(
+        this.name,
+        `${doing}: the SSH server at ${where} refused the login of "${this.cfg.user}"`,
+        'Check "user" and "privateKey" or "password" (its ${VAR} value), and the server\'s authorized_keys.',
+      );
     }
-    if (/ECONNREFUSED|ECONNRESET|ECONNABORTED|ETIMEDOUT|EHOSTUNREACH|ENOTFOUND|Timed out|No SFTP connection|Not connected|socket|closed|ended|end event|close event|Connection lost/i.test(msg)) {
+    if (
+      /ECONNREFUSED|ECONNRESET|ECONNABORTED|ETIMEDOUT|EHOSTUNREACH|ENOTFOUND|Timed out|No SFTP connection|Not connected|socket|closed|ended|end event|close event|Connection lost/i.test(
+        msg,
+      )
+    ) {
       this.broken = true;
-      throw new DestinationError(this.name, `${doing}: ${where} is unreachable or closed the connection (${msg})`, 'Check the network and the SSH server, then run `respaldo copy` again; what was sent is kept.', { transient: true });
+      throw new DestinationError(
+        this.name,
+        `${doing}: ${where} is unreachable or closed the connection (${msg})`,
+        'Check the network and the SSH server, then run `respaldo copy` again; what was sent is kept.',
+        { transient: true },
+      );
     }
     if (/No such file|ENOENT/i.test(msg) || e.code === 2) {
-      throw new DestinationError(this.name, `${doing}: not found at ${this.describe()}`, 'Run `respaldo list --from NAME` to see what the destination holds.', { kind: 'notFound' });
+      throw new DestinationError(
+        this.name,
+        `${doing}: not found at ${this.describe()}`,
+        'Run `respaldo list --from NAME` to see what the destination holds.',
+        { kind: 'notFound' },
+      );
     }
     if (/Permission denied|EACCES/i.test(msg) || e.code === 3) {
-      throw new DestinationError(this.name, `${doing}: permission denied at ${this.describe()} (${msg})`, `Let "${this.cfg.user}" write ${this.root()} on the server.`);
+      throw new DestinationError(
+        this.name,
+        `${doing}: permission denied at ${this.describe()} (${msg})`,
+        `Let "${this.cfg.user}" write ${this.root()} on the server.`,
+      );
     }
     throw new DestinationError(this.name, `${doing}: ${msg}`, "Check the destination's settings in the config.");
   }
@@ -173,11 +199,14 @@ export class SftpDestination implements Destination {
 
   async listSets(source: string | null): Promise<{ source: string; id: string }[]> {
     await this.ready();
-    const sources = source ? [source] : (await this.entries(this.root())).filter((e) => e.type === 'd' && !e.name.startsWith('.')).map((e) => e.name);
+    const sources = source
+      ? [source]
+      : (await this.entries(this.root())).filter((e) => e.type === 'd' && !e.name.startsWith('.')).map((e) => e.name);
     const out: { source: string; id: string }[] = [];
     for (const s of sources) {
       for (const e of await this.entries(posix.join(this.root(), s))) {
-        if (e.type === 'd' && isSetId(e.name) && (await this.stat(`${s}/${e.name}/manifest.json`))) out.push({ source: s, id: e.name });
+        if (e.type === 'd' && isSetId(e.name) && (await this.stat(`${s}/${e.name}/manifest.json`)))
+          out.push({ source: s, id: e.name });
       }
     }
     return out;
@@ -225,10 +254,20 @@ export const sftpFactory = {
   secretFields: ['password', 'passphrase'],
   validate(cfg: DestinationConfig) {
     const problems: { path: string; problem: string; hint?: string }[] = [];
-    for (const f of ['host', 'user', 'path'] as const) if (!cfg[f]) problems.push({ path: f, problem: 'required for an sftp destination' });
-    if (!cfg.privateKey && !cfg.password) problems.push({ path: 'privateKey', problem: 'privateKey or password is required for an sftp destination', hint: 'Set "privateKey" to a key file, or "password": "${SFTP_PASSWORD}".' });
+    for (const f of ['host', 'user', 'path'] as const)
+      if (!cfg[f]) problems.push({ path: f, problem: 'required for an sftp destination' });
+    if (!cfg.privateKey && !cfg.password)
+      problems.push({
+        path: 'privateKey',
+        problem: 'privateKey or password is required for an sftp destination',
+        hint: 'Set "privateKey" to a key file, or "password": "${SFTP_PASSWORD}".',
+      });
     if (!cfg.hostKey) {
-      problems.push({ path: 'hostKey', problem: 'required: the server\'s host key fingerprint', hint: 'Run `ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub` on the server (or `ssh-keyscan -p PORT HOST | ssh-keygen -lf -` from a trusted network) and set "hostKey": "SHA256:…".' });
+      problems.push({
+        path: 'hostKey',
+        problem: "required: the server's host key fingerprint",
+        hint: 'Run `ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub` on the server (or `ssh-keyscan -p PORT HOST | ssh-keygen -lf -` from a trusted network) and set "hostKey": "SHA256:…".',
+      });
     }
     return problems;
   },

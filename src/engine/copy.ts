@@ -78,7 +78,11 @@ export class Sha256Pass extends Transform {
 }
 
 /** Runs `work` over `items` with at most `limit` at a time; the first failure stops new work and is thrown. */
-export async function boundedAll<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+export async function boundedAll<T>(
+  items: readonly T[],
+  limit: number,
+  work: (item: T) => Promise<void>,
+): Promise<void> {
   let next = 0;
   let failed: unknown;
   const lane = async (): Promise<void> => {
@@ -128,13 +132,27 @@ export function filesToCopy(m: Manifest, dir: string): { path: string; size: num
  * listed there only once whole. Records the outcome in the set's `copies.json`. Destination
  * failures are returned (ok false), not thrown; the local set is never changed but for its mark.
  */
-export async function copySet(cfg: LoadedConfig, id: string, destName: string, reporter: Reporter, opts: CopyOptions = {}): Promise<CopyResult> {
+export async function copySet(
+  cfg: LoadedConfig,
+  id: string,
+  destName: string,
+  reporter: Reporter,
+  opts: CopyOptions = {},
+): Promise<CopyResult> {
   const dc = destinationConfig(cfg, destName);
   const m = await readManifest(cfg, id);
   const dir = setDir(cfg, m.id);
   const t0 = Date.now();
   let dest: Destination | undefined;
-  const result: CopyResult = { setId: m.id, destination: destName, ok: false, where: '', filesSent: 0, bytesSent: 0, filesAlreadyThere: 0 };
+  const result: CopyResult = {
+    setId: m.id,
+    destination: destName,
+    ok: false,
+    where: '',
+    filesSent: 0,
+    bytesSent: 0,
+    filesAlreadyThere: 0,
+  };
   try {
     dest = await openDestination(cfg, destName);
     const key = setKey(dc.source!, m.id);
@@ -150,13 +168,19 @@ export async function copySet(cfg: LoadedConfig, id: string, destName: string, r
     });
     const manifestSize = statSync(join(dir, MANIFEST_NAME)).size;
     if (todo.length || remote.get(MANIFEST_NAME) !== manifestSize) {
-      await withRetries(() => sendFile(dest!, dir, key, { path: MANIFEST_NAME, size: manifestSize, sha256: null }, opts.signal), opts);
+      await withRetries(
+        () => sendFile(dest!, dir, key, { path: MANIFEST_NAME, size: manifestSize, sha256: null }, opts.signal),
+        opts,
+      );
       result.filesSent++;
       result.bytesSent += manifestSize;
     }
     if ('checksumsConfirmed' in dest) result.storeChecksums = dest.checksumsConfirmed as boolean | null;
     result.ok = true;
-    reporter.emit({ type: 'info', message: `set ${m.id} copied to ${destName}: ${result.filesSent} file(s) sent, ${result.filesAlreadyThere} already there` });
+    reporter.emit({
+      type: 'info',
+      message: `set ${m.id} copied to ${destName}: ${result.filesSent} file(s) sent, ${result.filesAlreadyThere} already there`,
+    });
   } catch (err) {
     if (!(err instanceof RespaldoError)) throw err;
     result.error = err.message;
@@ -165,25 +189,55 @@ export async function copySet(cfg: LoadedConfig, id: string, destName: string, r
   } finally {
     await dest?.close().catch(() => undefined);
   }
-  await recordCopy(dir, destName, { ok: result.ok, at: new Date().toISOString(), where: result.where, ...(result.error ? { error: result.error } : {}) }).catch(() => undefined);
-  writeLog(cfg.backupDir, 'copy', { setId: m.id, destination: destName, outcome: result.ok ? 'ok' : 'failed', filesSent: result.filesSent, bytesSent: result.bytesSent, error: result.error ?? null, durationMs: Date.now() - t0 }, cfg.secrets);
+  await recordCopy(dir, destName, {
+    ok: result.ok,
+    at: new Date().toISOString(),
+    where: result.where,
+    ...(result.error ? { error: result.error } : {}),
+  }).catch(() => undefined);
+  writeLog(
+    cfg.backupDir,
+    'copy',
+    {
+      setId: m.id,
+      destination: destName,
+      outcome: result.ok ? 'ok' : 'failed',
+      filesSent: result.filesSent,
+      bytesSent: result.bytesSent,
+      error: result.error ?? null,
+      durationMs: Date.now() - t0,
+    },
+    cfg.secrets,
+  );
   return result;
 }
 
-async function sendFile(dest: Destination, dir: string, key: string, f: { path: string; size: number; sha256: string | null }, signal?: AbortSignal): Promise<void> {
+async function sendFile(
+  dest: Destination,
+  dir: string,
+  key: string,
+  f: { path: string; size: number; sha256: string | null },
+  signal?: AbortSignal,
+): Promise<void> {
   const hasher = new Sha256Pass();
   const source = createReadStream(join(dir, f.path), { highWaterMark: 1 << 20 });
   source.on('error', (err) => hasher.destroy(err));
   const body = source.pipe(hasher);
   try {
-    await dest.put(`${key}/${f.path}`, body, f.size, { ...(f.sha256 ? { sha256: f.sha256 } : {}), ...(signal ? { signal } : {}) });
+    await dest.put(`${key}/${f.path}`, body, f.size, {
+      ...(f.sha256 ? { sha256: f.sha256 } : {}),
+      ...(signal ? { signal } : {}),
+    });
   } finally {
     source.destroy();
   }
   const got = hasher.digest();
   if (f.sha256 && got !== f.sha256) {
     await dest.delete(`${key}/${f.path}`).catch(() => undefined);
-    throw new VerifyError(`Local file ${join(dir, f.path)} does not match its manifest (sha256); it was not copied.`, 'Run `respaldo verify` on this set; copy a set that verifies.');
+    throw new VerifyError(
+      `Local file ${join(dir, f.path)} does not match its manifest (sha256); it was not copied.`,
+      'Run `respaldo verify` on this set; copy a set that verifies.',
+    );
   }
 }
 
@@ -204,15 +258,24 @@ export async function copySets(
   reporter: Reporter,
   opts: CopyOptions = {},
 ): Promise<CopyResult[]> {
-  const names = sel.to ? [destinationConfig(cfg, sel.to).name] : (sel.afterBackup ? copyAfterBackupDestinations(cfg) : cfg.destinations ?? []).map((d) => d.name);
+  const names = sel.to
+    ? [destinationConfig(cfg, sel.to).name]
+    : (sel.afterBackup ? copyAfterBackupDestinations(cfg) : (cfg.destinations ?? [])).map((d) => d.name);
   const results: CopyResult[] = [];
   const oneId = sel.id ? (await readManifest(cfg, sel.id)).id : undefined;
   for (const name of names) {
     const ids = oneId ? [oneId] : [];
     if (!oneId || sel.andMissing) {
-      const local = (await listSets(cfg)).filter((s) => s.type !== 'pre_restore' && s.status !== 'failed' && s.id !== oneId);
+      const local = (await listSets(cfg)).filter(
+        (s) => s.type !== 'pre_restore' && s.status !== 'failed' && s.id !== oneId,
+      );
       const there = await remoteIds(cfg, name);
-      ids.push(...local.filter((s) => readCopies(s.path)[name]?.ok !== true || (there && !there.has(s.id))).map((s) => s.id).reverse());
+      ids.push(
+        ...local
+          .filter((s) => readCopies(s.path)[name]?.ok !== true || (there && !there.has(s.id)))
+          .map((s) => s.id)
+          .reverse(),
+      );
     }
     for (const id of ids) {
       if (opts.signal?.aborted) break;
@@ -229,13 +292,27 @@ export async function copySets(
  * destination with copyAfterBackup. Never throws: a failure is recorded beside the set
  * (`copies.json`) and returned, and the backup itself stands.
  */
-export async function copyAfterBackup(cfg: LoadedConfig, m: Manifest, reporter: Reporter, signal?: AbortSignal): Promise<CopyResult[]> {
+export async function copyAfterBackup(
+  cfg: LoadedConfig,
+  m: Manifest,
+  reporter: Reporter,
+  signal?: AbortSignal,
+): Promise<CopyResult[]> {
   if (m.status === 'failed' || m.type === 'pre_restore' || !copyAfterBackupDestinations(cfg).length) return [];
   try {
     return await copySets(cfg, { id: m.id, afterBackup: true, andMissing: true }, reporter, signal ? { signal } : {});
   } catch (err) {
     reporter.emit({ type: 'warning', message: `set ${m.id} was not copied off-site: ${(err as Error).message}` });
-    return copyAfterBackupDestinations(cfg).map((d) => ({ setId: m.id, destination: d.name, ok: false, where: '', filesSent: 0, bytesSent: 0, filesAlreadyThere: 0, error: (err as Error).message }));
+    return copyAfterBackupDestinations(cfg).map((d) => ({
+      setId: m.id,
+      destination: d.name,
+      ok: false,
+      where: '',
+      filesSent: 0,
+      bytesSent: 0,
+      filesAlreadyThere: 0,
+      error: (err as Error).message,
+    }));
   }
 }
 

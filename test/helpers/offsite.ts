@@ -13,7 +13,10 @@ import type { DemoSetup } from './tmp.js';
 export const SECRET = 'S3RVER';
 
 export async function cli(s: DemoSetup, args: string[], expectCode = 0, env: Record<string, string> = {}) {
-  const r = await runCli([...args, '--config', s.configFile], { cwd: s.dir, env: { S3_KEY_ID: S3RVER_KEY, S3_SECRET_KEY: SECRET, ...env } });
+  const r = await runCli([...args, '--config', s.configFile], {
+    cwd: s.dir,
+    env: { S3_KEY_ID: S3RVER_KEY, S3_SECRET_KEY: SECRET, ...env },
+  });
   expect(r.code, `respaldo ${args.join(' ')}\n${describeResult(r)}`).toBe(expectCode);
   return r;
 }
@@ -34,7 +37,8 @@ export function tree(dir: string, skip: (name: string) => boolean = () => false)
 }
 
 /** A folder destination at `<dir>/nas` (created, as a mounted NAS would be, unless `mounted` is false). */
-export const localFiles = (s: DemoSetup, id: string) => tree(join(s.backupDir, id), (n) => n === 'copies.json' || n === 'verified.json');
+export const localFiles = (s: DemoSetup, id: string) =>
+  tree(join(s.backupDir, id), (n) => n === 'copies.json' || n === 'verified.json');
 
 /** Backs up twice, loses the server's backups and users.db, and restores users from the destination. */
 export async function newServerDay(s: DemoSetup, dest = 'nas'): Promise<void> {
@@ -52,7 +56,10 @@ export async function newServerDay(s: DemoSetup, dest = 'nas'): Promise<void> {
   const r = await cli(s, ['restore', 'latest', '--from', dest, '--db', 'users', '--yes']);
   expect(r.stdout).toContain(`Set ${m.id} fetched from destination "${dest}"`);
   expect(dbDigest(s.dbs.users)).toEqual(before);
-  expect(readdirSync(s.backupDir).filter((n) => n.startsWith('.respaldo-') || n.startsWith('.tmp-') || n === '.temp-journal')).toEqual([]);
+  expect(
+    readdirSync(s.backupDir).filter(
+      (n) => n.startsWith('.respaldo-') || n.startsWith('.tmp-') || n === '.temp-journal',
+    ),
+  ).toEqual([]);
   expect(readdirSync(s.backupDir).filter((n) => /^\d{8}_/.test(n))).toEqual([]); // nothing of the set kept locally
 }
-

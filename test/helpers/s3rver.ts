@@ -27,7 +27,9 @@ new S3rver({ address: '127.0.0.1', port: Number(port), silent: true, directory: 
 `;
 
 function launch(dir: string, port: number, bucket: string): Promise<{ child: ChildProcess; port: number }> {
-  const child = spawn(process.execPath, ['-e', SCRIPT, dir, String(port), bucket], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['-e', SCRIPT, dir, String(port), bucket], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   return new Promise((resolve, reject) => {
     let out = '';
     let err = '';

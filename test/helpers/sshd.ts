@@ -65,7 +65,10 @@ export async function startSshd(): Promise<SshServer> {
   keygen(join(dir, 'client_key'));
   writeFileSync(join(dir, 'authorized_keys'), readFileSync(join(dir, 'client_key.pub')), { mode: 0o600 });
   const knownHosts = join(dir, 'known_hosts');
-  writeFileSync(knownHosts, `[127.0.0.1]:${port} ${readFileSync(join(dir, 'host_key.pub'), 'utf8').split(' ').slice(0, 2).join(' ')}\n`);
+  writeFileSync(
+    knownHosts,
+    `[127.0.0.1]:${port} ${readFileSync(join(dir, 'host_key.pub'), 'utf8').split(' ').slice(0, 2).join(' ')}\n`,
+  );
   const fp = spawnSync('ssh-keygen', ['-lf', join(dir, 'host_key.pub')], { encoding: 'utf8' }).stdout.split(' ')[1]!;
   const user = spawnSync('id', ['-un'], { encoding: 'utf8' }).stdout.trim();
   mkdirSync('/run/sshd', { recursive: true, mode: 0o755 });
@@ -110,7 +113,16 @@ export async function startSshd(): Promise<SshServer> {
     running.delete(child);
   };
   await launch();
-  return { port, user, root, clientKey: join(dir, 'client_key'), hostKey: fp, knownHosts, stop, restart: async () => (await stop(), await launch()) };
+  return {
+    port,
+    user,
+    root,
+    clientKey: join(dir, 'client_key'),
+    hostKey: fp,
+    knownHosts,
+    stop,
+    restart: async () => (await stop(), await launch()),
+  };
 }
 
 /** Stops every sshd this file started (use in afterEach). */
