@@ -6,6 +6,7 @@ import { register as registerDrill } from './commands/drill.js';
 import { register as registerList } from './commands/list.js';
 import { register as registerManage } from './commands/manage.js';
 import { register as registerNotify } from './commands/notify.js';
+import { register as registerOffsite } from './commands/offsite.js';
 import { register as registerPrune } from './commands/prune.js';
 import { register as registerRestore } from './commands/restore.js';
 import { register as registerSchedule } from './commands/schedule.js';
@@ -38,6 +39,7 @@ export function buildProgram(): Command {
   registerPrune(program);
   registerSchedule(program);
   registerNotify(program);
+  registerOffsite(program);
   return program;
 }
 

@@ -3,6 +3,7 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import { ConfigError } from '../core/errors.js';
 import type { BackupConfig, DatabaseConfig, EngineName, LoadedConfig, NotificationConfig } from '../core/types.js';
 import { driverFor } from '../drivers/registry.js';
+import { normalizeDestinations } from '../destinations/config.js';
 import { validateJobs } from '../scheduler/when.js';
 import { interpolate, readDotEnv } from './interpolate.js';
 import { joinPath, validateAgainstSchema } from './schema.js';
@@ -55,12 +56,14 @@ export async function loadConfig(opts: LoadOptions = {}): Promise<LoadedConfig> 
     if (urlPassword) secretValues.add(urlPassword);
   }
   checkCompressionLevels(file, doc, databases);
+  const destinations = normalizeDestinations(file, doc, baseDir, secretValues);
   const jobProblem = validateJobs(doc.schedule.jobs, 'schedule.jobs', databases.map((d) => d.name))[0];
   if (jobProblem) throw new ConfigError(file, jobProblem.path, jobProblem.problem, jobProblem.hint);
   return {
     ...doc,
     backupDir: resolve(baseDir, doc.backupDir),
     databases,
+    destinations,
     files: {
       config: doc.files.config.map((f) => resolve(baseDir, f)),
       application: doc.files.application.map((a) => ({ ...a, path: resolve(baseDir, a.path) })),

@@ -152,3 +152,19 @@ export function asOperatorError(err: unknown): unknown {
     'Free space on the disk of the backup folder (`respaldo prune --dry-run`, `respaldo delete <id>`), or point "backupDir" at a bigger disk, then run the command again.',
   );
 }
+
+/**
+ * A destination (folder, S3, SFTP, rclone) failed: unreachable, refused the credentials or the host
+ * key, a missing file. `transient` says a retry may succeed (connection reset, timeout, 5xx).
+ * The message names the destination, never a secret.
+ */
+export class DestinationError extends RespaldoError {
+  readonly transient: boolean;
+  readonly destination: string;
+  constructor(destination: string, message: string, hint: string, opts: { transient?: boolean; kind?: ExitKind } = {}) {
+    super(opts.kind ?? 'failed', `destination "${destination}": ${message}`, hint, { destination });
+    this.name = 'DestinationError';
+    this.transient = opts.transient ?? false;
+    this.destination = destination;
+  }
+}

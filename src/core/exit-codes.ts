@@ -15,6 +15,7 @@ export const EXIT = {
   refused: 9,
   unhealthy: 10,
   drillFailed: 11,
+  notCopied: 12,
   interrupted: 130,
 } as const;
 
@@ -36,5 +37,6 @@ export const EXIT_DESCRIPTIONS: Record<ExitKind, string> = {
   unhealthy: 'status --check found a problem (overdue, failing, unusual size or duration, low disk)',
   drillFailed:
     'a restore drill failed: a database of the set did not restore or failed its checks (recorded in drilled.json)',
+  notCopied: 'the backup set is complete locally, but copying it to a destination failed (retried on the next run)',
   interrupted: 'interrupted by a signal; no partial set is left visible',
 };

@@ -1,5 +1,6 @@
 import type { RanBy } from './who.js';
 /** Shared types: configuration after validation, manifests, set summaries. */
+import type { DestinationConfig } from '../destinations/destination.js';
 
 export type EngineName = 'sqlite' | 'postgres' | 'sqlserver';
 
@@ -134,6 +135,10 @@ export interface BackupConfig {
   metrics?: { textfile?: string };
   /** Drill each set right after a scheduled or CLI backup made it (see `respaldo drill`). */
   drillAfterBackup?: boolean;
+  /** Name of this server's folder on destinations (default: the host name). */
+  source?: string;
+  /** Off-site copies (src/destinations/). */
+  destinations?: DestinationConfig[];
 }
 
 /** A config as loaded: absolute paths resolved, plus where it came from. */

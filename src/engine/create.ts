@@ -13,6 +13,7 @@ import { scanFiles, storeFiles } from './files.js';
 import { ensurePrivateDir, freeBytesAt, fsyncPath, fsyncTree, writeFileAtomic } from './fs-util.js';
 import { storeStream } from './store.js';
 import { listSets, readManifest } from './catalog.js';
+import { copyAfterBackup } from './copy.js';
 import { processAlive, withLock } from './lock.js';
 import { sweepTemps } from './temp-journal.js';
 import { writeLog } from './log.js';
@@ -132,6 +133,7 @@ export async function createBackup(cfg: LoadedConfig, opts: CreateOptions, repor
     await writeMetrics(cfg);
     throw err;
   }
+  await copyAfterBackup(cfg, manifest, reporter, opts.signal); // off-site copies (engine/copy.ts); failures are marked, never thrown
   await notifyOutcome(cfg, opts, manifest, null);
   await writeMetrics(cfg);
   return manifest;

@@ -18,7 +18,7 @@ import { DEFAULT_GZIP_LEVEL, executeBackup, planBackup } from './create.js';
 import { ensurePrivateDir, fsyncPath, fsyncTree, writeFileAtomic } from './fs-util.js';
 import { withLock } from './lock.js';
 import { writeLog } from './log.js';
-import { MANIFEST_NAME, isSafeRelative } from './manifest.js';
+import { MANIFEST_NAME, isSafeRelative, readManifestFile } from './manifest.js';
 import { newSetId, isSetId } from './set-id.js';
 import { checkFiles, expectedFiles } from './verify.js';
 import { ranBy } from '../core/who.js';
@@ -38,6 +38,8 @@ export interface RestoreOptions {
   createRoles?: boolean;
   /** Folder `to` is resolved against (default: process.cwd()). */
   cwd?: string;
+  /** Folder holding the set when it is not `<backupDir>/<id>` (a set fetched from a destination). */
+  setFolder?: string;
 }
 
 export interface DatabaseRestorePlan extends RestoreStepPlan {
@@ -213,8 +215,12 @@ export async function planRestore(cfg: LoadedConfig, id: string, opts: RestoreOp
   const onlyFiles = opts.files && !opts.databases?.length;
   // `latest` without --db means every configured database; a set lacking one is never latest.
   const wanted = onlyFiles ? [] : opts.databases?.length ? opts.databases : cfg.databases.map((d) => d.name);
-  const picked = id === 'latest' ? await selectLatest(cfg, { databases: wanted, files: Boolean(opts.files) }) : null;
-  const m = await readManifest(cfg, picked?.setId ?? id);
+  // A set fetched from a destination (restore --from) is read from its folder; the id is its own.
+  const picked =
+    id === 'latest' && !opts.setFolder
+      ? await selectLatest(cfg, { databases: wanted, files: Boolean(opts.files) })
+      : null;
+  const m = opts.setFolder ? readManifestFile(opts.setFolder) : await readManifest(cfg, picked?.setId ?? id);
   const inSet = m.databases.filter((d) => !d.error).map((d) => d.name);
   const names = onlyFiles ? [] : opts.databases?.length ? opts.databases : picked ? wanted : inSet;
   const selection: SetSelection = picked ?? { asked: id, setId: m.id, holds: holdsOf(m), skipped: [] };
@@ -372,8 +378,8 @@ export async function executeRestore(cfg: LoadedConfig, plan: RestorePlan, repor
   return locked(cfg.backupDir, `restore ${plan.setId}`, async () => {
     const signal = opts.signal ?? new AbortController().signal;
     const t0 = Date.now();
-    const m = await readManifest(cfg, plan.setId);
-    const dir = setDir(cfg, m.id);
+    const m = plan.options.setFolder ? readManifestFile(plan.options.setFolder) : await readManifest(cfg, plan.setId);
+    const dir = plan.options.setFolder ?? setDir(cfg, m.id);
     reporter.emit({ type: 'run-start', operation: 'restore', setId: m.id, items: [...plan.databases.map((d) => d.database), ...(plan.files ? ['files'] : [])] });
     writeLog(cfg.backupDir, 'restore-start', { setId: m.id, databases: plan.databases.map((d) => d.database), files: Boolean(plan.files), to: plan.options.to ?? null, ranBy: ranBy() }, cfg.secrets);
 

@@ -7,6 +7,7 @@ import { ensureRecentBackup } from '../../engine/ensure-recent.js';
 import { addCommonOptions, collect, runAction, type CommandIO } from '../context.js';
 import { printDrillResult } from './drill.js';
 import { formatBytes, formatDuration, table } from '../format.js';
+import { afterCreate } from './offsite.js';
 
 /** Exit code of a finished create: ok, or partial when something failed. */
 export function createExitCode(m: Manifest): number {
@@ -15,7 +16,8 @@ export function createExitCode(m: Manifest): number {
 
 /**
  * `drillAfterBackup`: drills the set just made and returns the exit code of the whole command: a failed
- * drill is exit 11 unless the backup itself did not complete (its own code wins).
+ * drill is exit 11 unless the backup itself did not complete (its own code wins). A set not copied
+ * off-site (exit 12, afterCreate) only shows when nothing else went wrong.
  */
 async function drillAfter(io: CommandIO, cfg: LoadedConfig, m: Manifest): Promise<number> {
   const drilled = await drillAfterBackup(cfg, m, io.reporter, { signal: io.signal, operation: 'create' });
@@ -79,12 +81,12 @@ export function register(program: Command): void {
         }
         if (io.json) io.printJson(r.manifest);
         else printManifestSummary(io, r.manifest);
-        return drillAfter(io, cfg, r.manifest);
+        return afterCreate(io, cfg, r.manifest, await drillAfter(io, cfg, r.manifest));
       }
       const m = await createBackup(cfg, createOpts, io.reporter);
       if (io.json) io.printJson(m);
       else printManifestSummary(io, m);
-      return drillAfter(io, cfg, m);
+      return afterCreate(io, cfg, m, await drillAfter(io, cfg, m));
     }),
   );
 }

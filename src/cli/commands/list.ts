@@ -5,6 +5,7 @@ import { listDamagedSets, listSets, readDrillRecord, readManifest, setDir } from
 import { EXIT } from '../../core/exit-codes.js';
 import { addCommonOptions, runAction } from '../context.js';
 import { fitTable, formatBytes, formatLocal, outputWidth, table, tableWidth, wrapWords } from '../format.js';
+import { listFrom } from './offsite.js';
 
 function verifiedText(s: SetSummary, form: 'long' | 'short' | 'word' = 'long'): string {
   if (!s.lastVerified) return 'never';
@@ -69,9 +70,12 @@ export function register(program: Command): void {
     program
       .command('list')
       .description('list backup sets, newest first')
-      .option('--db <name>', 'only sets that hold this database'),
+      .option('--db <name>', 'only sets that hold this database')
+      .option('--from <name>', 'list the sets at this destination instead (see copy)')
+      .option('--all-sources', 'with --from: the sets of every server sharing the destination'),
   ).action(
     runAction(async (io, opts) => {
+      if (opts.from) return listFrom(io, String(opts.from), Boolean(opts.allSources));
       const cfg = await io.config();
       if (opts.db) configuredDatabase(cfg, String(opts.db));
       const sets = await listSets(cfg, opts.db ? { database: String(opts.db) } : {});

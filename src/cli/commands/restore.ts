@@ -7,6 +7,7 @@ import type { DatabaseRestorePlan } from '../../engine/restore.js';
 import { rollbackLines } from '../../engine/rollback-advice.js';
 import { addCommonOptions, collect, runAction, type CommandIO } from '../context.js';
 import { foldLine, formatBytes, formatLocal, outputWidth } from '../format.js';
+import { withFetchedSet } from './offsite.js';
 
 export const CONFIRM_WORD = 'RESTORE';
 
@@ -61,11 +62,13 @@ export function register(program: Command): void {
       .option('--terminate-connections', 'close sessions connected to the live database at the swap')
       .option('--create-roles', 'PostgreSQL: first create the roles stored with the set ("globals": true) that the server lacks')
       .option('--dry-run', 'print the plan and change nothing')
+      .option('--from <name>', 'restore from the copy at this destination (fetched, checked, then restored)')
       .option('-y, --yes', 'do not ask for confirmation'),
   ).action(
-    runAction(async (io, opts, id: string) => {
+    runAction(async (io, opts, id: string) => withFetchedSet(io, opts, id, async (id, setFolder) => {
       const cfg = await io.config();
       const plan = await planRestore(cfg, id, {
+        ...(setFolder ? { setFolder } : {}),
         ...(opts.db ? { databases: opts.db as string[] } : {}),
         ...(opts.files ? { files: true } : {}),
         ...(opts.to ? { to: String(opts.to) } : {}),
@@ -98,6 +101,6 @@ export function register(program: Command): void {
         for (const line of rollbackLines(plan, outcome)) io.out(foldLine(line, outputWidth()));
       }
       return outcome.ok ? EXIT.ok : EXIT.failed;
-    }),
+    })),
   );
 }

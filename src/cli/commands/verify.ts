@@ -4,6 +4,7 @@ import { EXIT } from '../../core/exit-codes.js';
 import { listDamagedSets, listSets } from '../../engine/catalog.js';
 import { verifySet, type VerifyReport } from '../../engine/verify.js';
 import { addCommonOptions, runAction } from '../context.js';
+import { verifyFrom } from './offsite.js';
 
 export function register(program: Command): void {
   addCommonOptions(
@@ -11,9 +12,12 @@ export function register(program: Command): void {
       .command('verify')
       .description('re-hash stored files against their manifest (a changed, truncated or missing file is named)')
       .argument('[id]', 'set id, or latest (default: latest)')
-      .option('--all', 'verify every set'),
+      .option('--all', 'verify every set')
+      .option('--from <name>', 'verify the copy at this destination (presence and sizes)')
+      .option('--read-data', 'with --from: also read back and re-hash every file'),
   ).action(
     runAction(async (io, opts, id?: string) => {
+      if (opts.from) return verifyFrom(io, id ?? 'latest', String(opts.from), Boolean(opts.readData));
       const cfg = await io.config();
       if (opts.all && id) throw new UsageError('Give a set id or --all, not both.');
       const ids = opts.all ? (await listSets(cfg)).map((s) => s.id) : [id ?? 'latest'];

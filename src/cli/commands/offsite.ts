@@ -1,0 +1,136 @@
+import type { Command } from 'commander';
+import { EXIT } from '../../core/exit-codes.js';
+import type { LoadedConfig, Manifest } from '../../core/types.js';
+import { copySets, notCopiedTo, type CopyResult } from '../../engine/copy.js';
+import { fetchSet, listRemoteSets, verifyRemoteSet } from '../../engine/remote.js';
+import { addCommonOptions, runAction, type CommandIO, type GlobalOptions } from '../context.js';
+import { formatBytes, table } from '../format.js';
+
+/** Off-site copies: `copy`, and the `--from NAME` forms of list, verify and restore. */
+
+function printCopyResults(io: CommandIO, results: CopyResult[]): void {
+  for (const r of results) {
+    if (r.ok) {
+      const checks =
+        r.storeChecksums === false
+          ? ' (the store keeps no SHA-256 checksums: respaldo checked sizes and hashes itself)'
+          : '';
+      io.out(
+        `copied ${r.setId} to ${r.destination}: ${r.filesSent} file(s) sent (${formatBytes(r.bytesSent)}), ${r.filesAlreadyThere} already there${checks}`,
+      );
+    } else
+      io.err(
+        `NOT copied: ${r.setId} to ${r.destination}: ${r.error ?? 'failed'}${r.hint ? `\n  hint: ${r.hint}` : ''}`,
+      );
+  }
+}
+
+/**
+ * For `create`: prints where a new set was not copied and returns the exit code: notCopied when the
+ * set is complete but a copyAfterBackup destination lacks it, else `code`.
+ */
+export function afterCreate(io: CommandIO, cfg: LoadedConfig, m: Manifest, code: number): number {
+  if (m.status === 'failed') return code;
+  const missing = notCopiedTo(cfg, m.id);
+  for (const x of missing)
+    io.err(
+      `respaldo: set ${m.id} NOT copied to ${x.destination}${x.error ? `: ${x.error}` : ''}\nhint: the set is safe locally; \`respaldo copy\` (or the next backup) copies it again.`,
+    );
+  return missing.length && code === EXIT.ok ? EXIT.notCopied : code;
+}
+
+/** `list --from NAME [--all-sources]`. */
+export async function listFrom(io: CommandIO, name: string, allSources: boolean): Promise<number> {
+  const cfg = await io.config();
+  const sets = await listRemoteSets(cfg, name, { allSources });
+  if (io.json) {
+    io.printJson(sets);
+    return EXIT.ok;
+  }
+  if (!sets.length) {
+    io.out(
+      `No backup sets at destination "${name}"${allSources ? '' : ` for source "${cfg.destinations?.find((d) => d.name === name)?.source}" (--all-sources shows every source)`}.`,
+    );
+    return EXIT.ok;
+  }
+  const rows = [['ID', ...(allSources ? ['SOURCE'] : []), 'STARTED', 'TYPE', 'STATUS', 'DATABASES', 'FILES', 'SIZE']];
+  for (const s of sets)
+    rows.push([
+      s.id,
+      ...(allSources ? [s.source] : []),
+      s.startedAt,
+      s.type,
+      s.status,
+      s.databases.join(',') || '-',
+      String(s.files),
+      formatBytes(s.storedBytes),
+    ]);
+  io.out(table(rows));
+  io.out(`${sets.length} set(s) at destination "${name}"`);
+  return EXIT.ok;
+}
+
+/** `verify [ID] --from NAME [--read-data]`. */
+export async function verifyFrom(io: CommandIO, id: string, name: string, readData: boolean): Promise<number> {
+  const cfg = await io.config();
+  const r = await verifyRemoteSet(cfg, name, id, { readData }, io.reporter);
+  if (io.json) io.printJson({ ...r, destination: name, readData });
+  else {
+    io.out(
+      `${r.setId} at ${name}: ${r.ok ? 'OK' : 'FAILED'} (${r.files.length} file(s) ${readData ? 'read and re-hashed' : 'checked for presence and size'})`,
+    );
+    for (const f of r.files.filter((x) => !x.ok)) io.out(`  ${f.path}: ${f.problem}`);
+  }
+  return r.ok ? EXIT.ok : EXIT.verifyFailed;
+}
+
+/**
+ * For `restore ID|latest --from NAME`: fetches the set (only what the restore reads) into a hidden
+ * folder of backupDir, runs `restore` on it, and removes it. Without --from, runs `restore` as is.
+ */
+export async function withFetchedSet(
+  io: CommandIO,
+  opts: GlobalOptions & Record<string, unknown>,
+  id: string,
+  restore: (id: string, setFolder?: string) => Promise<number | void>,
+): Promise<number | void> {
+  if (!opts.from) return restore(id);
+  const cfg = await io.config();
+  const sel = { ...(opts.db ? { databases: opts.db as string[] } : {}), ...(opts.files ? { files: true } : {}) };
+  const fetched = await fetchSet(cfg, String(opts.from), id, sel, io.reporter);
+  try {
+    if (!io.json)
+      io.out(`Set ${fetched.id} fetched from destination "${String(opts.from)}" and checked against its manifest.`);
+    return await restore(fetched.id, fetched.dir);
+  } finally {
+    await fetched.remove();
+  }
+}
+
+export function register(program: Command): void {
+  addCommonOptions(
+    program
+      .command('copy')
+      .description('copy a backup set (or every set not yet there) to the configured destinations')
+      .argument('[id]', 'set id, or latest (default: every set missing at the destination)')
+      .option('--to <name>', 'only this destination'),
+  ).action(
+    runAction(async (io, opts, id?: string) => {
+      const cfg = await io.config();
+      if (!cfg.destinations?.length) {
+        io.err('No destinations in the config; nothing to copy. See README: Off-site copies.');
+        return EXIT.config;
+      }
+      const results = await copySets(
+        cfg,
+        { ...(id ? { id } : {}), ...(opts.to ? { to: String(opts.to) } : {}) },
+        io.reporter,
+        { signal: io.signal },
+      );
+      if (io.json) io.printJson(results);
+      else if (!results.length) io.out('Every set is already at every destination.');
+      else printCopyResults(io, results);
+      return results.every((r) => r.ok) ? EXIT.ok : EXIT.notCopied;
+    }),
+  );
+}

@@ -1,0 +1,100 @@
+import type { Readable } from 'node:stream';
+
+/**
+ * The destination contract: a place outside backupDir that holds copies of backup sets.
+ *
+ * Every method works on keys relative to the destination's root (its `path` or `prefix`):
+ * `<source>/<set id>/<stored path>`, where `<stored path>` is a path of the set's manifest
+ * (`manifest.json`, `databases/users_….sqlite.zst`, …). Keys are built by the engine
+ * (src/engine/copy.ts) from validated set ids, source names and manifest paths; a destination
+ * never sees anything else. A destination holds no secret in its messages or errors.
+ * Errors the operator can fix (unreachable, wrong credentials, unknown host key, permission) are
+ * RespaldoErrors (`DestinationError`); `transient` on an error says a retry may succeed.
+ */
+export interface Destination {
+  readonly name: string;
+  readonly type: DestinationType;
+  /** Where this destination is, for messages and `list --from`: `s3://bucket/prefix`, `/mnt/nas/…`. */
+  describe(): string;
+  /**
+   * Streams `body` (exactly `size` bytes) to `key`. The file appears under `key` only once it is
+   * complete: written under a temporary name then renamed (folder, sftp), or committed whole by the
+   * store (S3 multipart uploads, rclone rcat). An existing file under `key` is replaced.
+   * `sha256` (hex) is the file's SHA-256 when known: stores that check checksums are given it.
+   */
+  put(key: string, body: Readable, size: number, opts?: { sha256?: string; signal?: AbortSignal }): Promise<void>;
+  /** Streams the file at `key`. Throws a DestinationError (`notFound`) when it does not exist. */
+  get(key: string, opts?: { signal?: AbortSignal }): Promise<Readable>;
+  /**
+   * Sets whose manifest is present: under `<source>/` for the given source, under every source when
+   * `source` is null. Sets without their manifest (a copy in progress or cut short) are not listed.
+   */
+  listSets(source: string | null): Promise<{ source: string; id: string }[]>;
+  /** Every file below `dir` (a `<source>/<set id>` key), as paths relative to it with their sizes. */
+  listFiles(dir: string): Promise<{ path: string; size: number }[]>;
+  /** Size of the file at `key`, or null when it does not exist. */
+  stat(key: string): Promise<{ size: number } | null>;
+  /** Removes the file at `key`; removing a file that does not exist is not an error. */
+  delete(key: string): Promise<void>;
+  /** Closes connections (sftp); safe to call more than once. */
+  close(): Promise<void>;
+}
+
+export type DestinationType = 'folder' | 's3' | 'sftp' | 'rclone';
+export const DESTINATION_TYPES: readonly DestinationType[] = ['folder', 's3', 'sftp', 'rclone'];
+
+/** One entry of `destinations` in backup_config.json, after `${VAR}` interpolation. */
+export interface DestinationConfig {
+  name: string;
+  type: DestinationType;
+  /** Name of this server's folder on the destination (default: top-level `source`, else the host name). */
+  source?: string;
+  /** Copy every new set here right after `create` (default true). */
+  copyAfterBackup?: boolean;
+  /** Files uploaded at the same time (default 4). */
+  parallel?: number;
+  /** folder: target folder; sftp/rclone: folder on the server or remote. */
+  path?: string;
+  /** s3 */
+  endpoint?: string;
+  region?: string;
+  bucket?: string;
+  prefix?: string;
+  accessKeyId?: string;
+  secretAccessKey?: string;
+  forcePathStyle?: boolean;
+  /** s3: "auto" (default: SHA-256 where the store accepts it), "sha256" (required), "off". */
+  checksums?: 'auto' | 'sha256' | 'off';
+  /** sftp */
+  host?: string;
+  port?: number;
+  user?: string;
+  privateKey?: string;
+  passphrase?: string;
+  password?: string;
+  hostKey?: string;
+  /** rclone: remote name (as in rclone's config, or defined by `config`). */
+  remote?: string;
+  /** rclone: the remote's settings, passed to rclone as RCLONE_CONFIG_<REMOTE>_<KEY> variables. */
+  config?: Record<string, string>;
+  binPath?: string;
+}
+
+/** A destination type: checks its config fields and opens a destination. */
+export interface DestinationFactory {
+  /** Problems of type-specific fields, with a path relative to the entry (`bucket`). Pure. */
+  validate(cfg: DestinationConfig): { path: string; problem: string; hint?: string }[];
+  /** Fields of this type that hold secrets (masked in every output). */
+  secretFields: readonly (keyof DestinationConfig)[];
+  open(cfg: DestinationConfig): Promise<Destination>;
+}
+
+/** Where a set lives on a destination: `<source>/<id>`. */
+export function setKey(source: string, id: string): string {
+  return `${source}/${id}`;
+}
+
+/** Posix join of key parts. */
+export function joinKey(...parts: string[]): string {
+  return parts.filter(Boolean).join('/');
+}

@@ -1,0 +1,176 @@
+import { createReadStream, createWriteStream, promises as fsp } from 'node:fs';
+import { dirname, join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { DestinationError } from '../core/errors.js';
+import { DIR_MODE, FILE_MODE, fsyncPath } from '../engine/fs-util.js';
+import { isSetId } from '../engine/set-id.js';
+import type { Destination, DestinationConfig, DestinationFactory } from './destination.js';
+
+/** Temporary names of files being written; never listed, replaced by the next copy. */
+export const PART_MARK = '.respaldo-part-';
+
+/**
+ * A folder (a NAS or USB mount): each file is written under a temporary name beside its final one,
+ * fsynced, renamed, and its folder fsynced. Folders 0700, files 0600.
+ */
+export class FolderDestination implements Destination {
+  readonly type = 'folder' as const;
+  constructor(
+    readonly name: string,
+    private readonly root: string,
+  ) {}
+
+  describe(): string {
+    return this.root;
+  }
+
+  private fail(err: unknown, doing: string): never {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT')
+      throw new DestinationError(this.name, `${doing}: not found`, `Check that ${this.root} is mounted.`, {
+        kind: 'notFound',
+      });
+    if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') {
+      throw new DestinationError(
+        this.name,
+        `${doing}: permission denied (${code})`,
+        `Let the user running respaldo write ${this.root}.`,
+      );
+    }
+    if (code === 'ENOSPC' || code === 'EDQUOT') {
+      throw new DestinationError(
+        this.name,
+        `${doing}: no space left on ${this.root}`,
+        'Free space there (or remove old sets from it), then run `respaldo copy` again.',
+      );
+    }
+    if (code === 'EIO' || code === 'ESTALE' || code === 'ETIMEDOUT') {
+      throw new DestinationError(this.name, `${doing}: ${code}`, `Check the mount of ${this.root}.`, {
+        transient: true,
+      });
+    }
+    throw err;
+  }
+
+  private async mkdirs(dir: string): Promise<void> {
+    await fsp.mkdir(dir, { recursive: true, mode: DIR_MODE });
+  }
+
+  async put(key: string, body: Readable, _size: number, opts: { signal?: AbortSignal } = {}): Promise<void> {
+    const target = join(this.root, key);
+    const tmp = join(dirname(target), `${PART_MARK}${process.pid}-${Math.random().toString(36).slice(2)}`);
+    if (!(await fsp.stat(this.root).catch(() => null))?.isDirectory()) {
+      // an unmounted NAS or USB disk: never fill the disk under the mount point
+      body.destroy();
+      throw new DestinationError(
+        this.name,
+        `${this.root} does not exist (not mounted?)`,
+        `Mount it (or create the folder), then run \`respaldo copy\`.`,
+      );
+    }
+    try {
+      await this.mkdirs(dirname(target));
+      await pipeline(
+        body,
+        createWriteStream(tmp, { flags: 'wx', mode: FILE_MODE }),
+        ...(opts.signal ? [{ signal: opts.signal }] : []),
+      );
+      await fsyncPath(tmp);
+      await fsp.rename(tmp, target);
+      await fsyncPath(dirname(target));
+    } catch (err) {
+      body.destroy();
+      await fsp.rm(tmp, { force: true }).catch(() => undefined);
+      this.fail(err, `writing ${key}`);
+    }
+  }
+
+  async get(key: string): Promise<Readable> {
+    const file = join(this.root, key);
+    try {
+      await fsp.access(file);
+    } catch (err) {
+      this.fail(err, `reading ${key}`);
+    }
+    return createReadStream(file, { highWaterMark: 1 << 20 });
+  }
+
+  async listSets(source: string | null): Promise<{ source: string; id: string }[]> {
+    const sources = source ? [source] : await this.dirNames(this.root);
+    const out: { source: string; id: string }[] = [];
+    for (const s of sources) {
+      for (const id of await this.dirNames(join(this.root, s))) {
+        if (!isSetId(id)) continue;
+        if (await this.stat(`${s}/${id}/manifest.json`)) out.push({ source: s, id });
+      }
+    }
+    return out;
+  }
+
+  private async dirNames(dir: string): Promise<string[]> {
+    try {
+      return (await fsp.readdir(dir, { withFileTypes: true }))
+        .filter((e) => e.isDirectory() && !e.name.startsWith('.'))
+        .map((e) => e.name);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT' && dir !== this.root) return [];
+      this.fail(err, `listing ${dir}`);
+    }
+  }
+
+  async listFiles(dir: string): Promise<{ path: string; size: number }[]> {
+    const out: { path: string; size: number }[] = [];
+    const walk = async (rel: string): Promise<void> => {
+      let entries;
+      try {
+        entries = await fsp.readdir(join(this.root, dir, rel), { withFileTypes: true });
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+        this.fail(err, `listing ${dir}`);
+      }
+      for (const e of entries) {
+        const p = rel ? `${rel}/${e.name}` : e.name;
+        if (e.isDirectory()) await walk(p);
+        else if (e.isFile() && !e.name.startsWith(PART_MARK))
+          out.push({ path: p, size: (await fsp.stat(join(this.root, dir, p))).size });
+      }
+    };
+    await walk('');
+    return out;
+  }
+
+  async stat(key: string): Promise<{ size: number } | null> {
+    try {
+      const st = await fsp.stat(join(this.root, key));
+      return st.isFile() ? { size: st.size } : null;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      this.fail(err, `reading ${key}`);
+    }
+  }
+
+  async delete(key: string): Promise<void> {
+    await fsp.rm(join(this.root, key), { force: true }).catch((err: unknown) => this.fail(err, `removing ${key}`));
+  }
+
+  async close(): Promise<void> {}
+}
+
+export const folderFactory = {
+  secretFields: [],
+  validate(cfg: DestinationConfig) {
+    if (!cfg.path)
+      return [
+        {
+          path: 'path',
+          problem: 'required for a folder destination',
+          hint: 'Set "path" to the folder (a NAS or USB mount).',
+        },
+      ];
+    return [];
+  },
+  async open(cfg: DestinationConfig) {
+    return new FolderDestination(cfg.name, cfg.path!);
+  },
+} satisfies DestinationFactory;

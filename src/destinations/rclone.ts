@@ -1,0 +1,224 @@
+import { Transform, type Readable, type TransformCallback } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { CommandError, DestinationError, RespaldoError } from '../core/errors.js';
+import { runCapture, spawnStreaming, type SpawnSpec } from '../exec/spawn.js';
+import { isSetId } from '../engine/set-id.js';
+import type { Destination, DestinationConfig, DestinationFactory } from './destination.js';
+
+/** rclone's own keys whose values are secrets (masked in every message). */
+const SECRET_KEY = /pass|secret|token|key$|auth|credentials/i;
+
+/**
+ * Any remote of an installed rclone (Google Drive, Azure Blob, OneDrive, SFTP, …) through
+ * `rclone rcat`, `cat`, `lsjson` and `deletefile`. The remote is `remote` in rclone's own config,
+ * or defined entirely by `config`, passed to rclone as RCLONE_CONFIG_<REMOTE>_<KEY> variables in
+ * its own environment (never argv). Files are streamed through rclone's stdin and stdout.
+ */
+export class RcloneDestination implements Destination {
+  readonly type = 'rclone' as const;
+
+  constructor(private readonly cfg: DestinationConfig) {}
+
+  get name(): string {
+    return this.cfg.name;
+  }
+
+  describe(): string {
+    return `rclone ${this.cfg.remote}:${this.root()}`;
+  }
+
+  private root(): string {
+    return (this.cfg.path ?? '').replace(/\/+$/, '');
+  }
+
+  private target(key: string): string {
+    return `${this.cfg.remote}:${[this.root(), key].filter(Boolean).join('/')}`;
+  }
+
+  private spec(args: string[], stdin?: 'pipe'): SpawnSpec {
+    const prefix = `RCLONE_CONFIG_${this.cfg.remote!.toUpperCase().replace(/[^A-Z0-9]/g, '_')}_`;
+    const env: Record<string, string> = {};
+    for (const [k, v] of Object.entries(this.cfg.config ?? {})) env[prefix + k.toUpperCase()] = v;
+    return {
+      command: this.cfg.binPath ?? 'rclone',
+      args: [...args, '--low-level-retries', '2'],
+      env,
+      secrets: Object.entries(this.cfg.config ?? {})
+        .filter(([k]) => SECRET_KEY.test(k))
+        .map(([, v]) => v),
+      missingHint: 'Install rclone (Debian: apt-get install rclone) or set "binPath".',
+      ...(stdin ? { stdin } : {}),
+    };
+  }
+
+  private fail(err: unknown, doing: string): never {
+    if (err instanceof DestinationError) throw err;
+    if (!(err instanceof CommandError)) {
+      if (err instanceof RespaldoError)
+        throw new DestinationError(this.name, `${doing}: ${err.message}`, err.hint ?? '');
+      throw err;
+    }
+    const tail = String((err.details as { stderrTail?: string } | undefined)?.stderrTail ?? err.message);
+    const last = tail.split('\n').filter(Boolean).slice(-2).join(' | ');
+    if (/knownhosts|host key|key mismatch/i.test(tail)) {
+      throw new DestinationError(
+        this.name,
+        `${doing}: the server's host key is unknown or changed (${last})`,
+        "Check the host key and pin it in the remote's known_hosts_file (rclone config).",
+      );
+    }
+    if (
+      /unable to authenticate|permission denied \(publickey|auth|401|403|AccessDenied|InvalidAccessKeyId/i.test(tail)
+    ) {
+      throw new DestinationError(
+        this.name,
+        `${doing}: the remote refused the credentials (${last})`,
+        'Check the remote\'s credentials in "config" (their ${VAR} values) or in rclone\'s config.',
+      );
+    }
+    if (/directory not found|object not found|file not found|not exist/i.test(tail)) {
+      throw new DestinationError(
+        this.name,
+        `${doing}: not found at ${this.describe()}`,
+        'Run `respaldo list --from NAME` to see what the destination holds.',
+        { kind: 'notFound' },
+      );
+    }
+    if (
+      /connection refused|connection reset|timeout|i\/o timeout|broken pipe|EOF|no route|couldn't connect|failed to connect|5\d\d/i.test(
+        tail,
+      ) ||
+      err.details?.signal
+    ) {
+      throw new DestinationError(
+        this.name,
+        `${doing}: the remote is unreachable (${last})`,
+        'Check the network and the remote, then run `respaldo copy` again; what was sent is kept.',
+        { transient: true },
+      );
+    }
+    throw new DestinationError(
+      this.name,
+      `${doing}: rclone failed (${last})`,
+      "Run the same rclone command by hand to see why; check the remote's settings.",
+    );
+  }
+
+  async put(key: string, body: Readable): Promise<void> {
+    const child = spawnStreaming(this.spec(['rcat', this.target(key)], 'pipe'));
+    child.stdout.resume();
+    try {
+      await Promise.all([pipeline(body, child.child.stdin!), child.done]);
+    } catch (err) {
+      body.destroy();
+      child.child.kill('SIGTERM');
+      this.fail(
+        await child.done.then(
+          () => err,
+          (e: unknown) => e,
+        ),
+        `writing ${key}`,
+      );
+    }
+  }
+
+  async get(key: string): Promise<Readable> {
+    if (!(await this.stat(key)))
+      throw new DestinationError(
+        this.name,
+        `reading ${key}: not found at ${this.describe()}`,
+        'Run `respaldo list --from NAME` to see what the destination holds.',
+        { kind: 'notFound' },
+      );
+    const child = spawnStreaming(this.spec(['cat', this.target(key)]));
+    // The stream ends only once rclone exited well: a remote that failed mid-way is an error, not a short file.
+    const checked = new Transform({
+      transform: (chunk: Buffer, _e: BufferEncoding, cb: TransformCallback) => cb(null, chunk),
+      flush: (cb: TransformCallback) => {
+        child.done.then(
+          () => cb(),
+          (err: unknown) => {
+            try {
+              this.fail(err, `reading ${key}`);
+            } catch (e) {
+              cb(e as Error);
+            }
+          },
+        );
+      },
+    });
+    child.stdout.pipe(checked);
+    return checked;
+  }
+
+  private async lsjson(dir: string, recursive: boolean): Promise<{ Path: string; Size: number; IsDir: boolean }[]> {
+    try {
+      const r = await runCapture(this.spec(['lsjson', ...(recursive ? ['-R'] : []), this.target(dir)]));
+      return JSON.parse(r.stdout) as { Path: string; Size: number; IsDir: boolean }[];
+    } catch (err) {
+      try {
+        this.fail(err, `listing ${dir || '/'}`);
+      } catch (e) {
+        if (e instanceof DestinationError && e.kind === 'notFound') return [];
+        throw e;
+      }
+    }
+  }
+
+  async listSets(source: string | null): Promise<{ source: string; id: string }[]> {
+    const out: { source: string; id: string }[] = [];
+    for (const e of await this.lsjson(source ?? '', true)) {
+      const parts = (source ? `${source}/${e.Path}` : e.Path).split('/');
+      if (!e.IsDir && parts.length === 3 && parts[2] === 'manifest.json' && isSetId(parts[1]!))
+        out.push({ source: parts[0]!, id: parts[1]! });
+    }
+    return out;
+  }
+
+  async listFiles(dir: string): Promise<{ path: string; size: number }[]> {
+    return (await this.lsjson(dir, true)).filter((e) => !e.IsDir).map((e) => ({ path: e.Path, size: e.Size }));
+  }
+
+  async stat(key: string): Promise<{ size: number } | null> {
+    const slash = key.lastIndexOf('/');
+    const found = (await this.lsjson(key.slice(0, slash), false)).find(
+      (e) => !e.IsDir && e.Path === key.slice(slash + 1),
+    );
+    return found ? { size: found.Size } : null;
+  }
+
+  async delete(key: string): Promise<void> {
+    try {
+      await runCapture(this.spec(['deletefile', this.target(key)]));
+    } catch (err) {
+      try {
+        this.fail(err, `removing ${key}`);
+      } catch (e) {
+        if (e instanceof DestinationError && e.kind === 'notFound') return;
+        throw e;
+      }
+    }
+  }
+
+  async close(): Promise<void> {}
+}
+
+export const rcloneFactory = {
+  secretFields: [],
+  validate(cfg: DestinationConfig) {
+    if (!cfg.remote)
+      return [
+        {
+          path: 'remote',
+          problem: 'required for an rclone destination',
+          hint: 'Name the remote (as in `rclone config`), or define it with "config".',
+        },
+      ];
+    if (!/^[A-Za-z0-9_][A-Za-z0-9_-]*$/.test(cfg.remote))
+      return [{ path: 'remote', problem: 'letters, digits, _ and - only' }];
+    return [];
+  },
+  async open(cfg: DestinationConfig) {
+    return new RcloneDestination(cfg);
+  },
+} satisfies DestinationFactory;

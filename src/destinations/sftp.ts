@@ -1,0 +1,275 @@
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { posix } from 'node:path';
+import type { Readable } from 'node:stream';
+import type SftpClient from 'ssh2-sftp-client';
+import { DestinationError } from '../core/errors.js';
+import { isSetId } from '../engine/set-id.js';
+import type { Destination, DestinationConfig, DestinationFactory } from './destination.js';
+import { PART_MARK } from './folder.js';
+
+/** `SHA256:…` as `ssh-keygen -lf` prints it: base64 of the key blob's SHA-256, without padding. */
+export function hostKeyFingerprint(key: Buffer): string {
+  return `SHA256:${createHash('sha256').update(key).digest('base64').replace(/=+$/, '')}`;
+}
+
+/**
+ * An SFTP server (ssh2-sftp-client): key or password authentication, the server's host key pinned
+ * by `hostKey` (an unknown or changed key is refused, naming the fingerprint seen). Each file is
+ * written under a temporary name in its folder and renamed (posix-rename) once complete.
+ */
+export class SftpDestination implements Destination {
+  readonly type = 'sftp' as const;
+  private seenKey: string | null = null;
+  /** Folders known to exist; mkdirs run one at a time (parallel recursive mkdirs race on the server). */
+  private readonly made = new Set<string>();
+  private mkdirChain: Promise<unknown> = Promise.resolve();
+
+  private constructor(
+    private readonly cfg: DestinationConfig,
+    private client: SftpClient,
+  ) {}
+
+  /** Set when the connection dropped: the next operation (a retry) connects again. */
+  private broken = false;
+
+  private async ready(): Promise<void> {
+    if (!this.broken) return;
+    await this.client.end().catch(() => undefined);
+    const { default: Client } = await import('ssh2-sftp-client');
+    this.client = new Client(`respaldo-${this.cfg.name}`);
+    this.made.clear();
+    this.broken = false;
+    await this.open();
+  }
+
+  get name(): string {
+    return this.cfg.name;
+  }
+
+  describe(): string {
+    return `sftp://${this.cfg.user}@${this.cfg.host}:${this.cfg.port ?? 22}${this.root()}`;
+  }
+
+  private root(): string {
+    return posix.normalize(this.cfg.path ?? '.');
+  }
+
+  private abs(key: string): string {
+    return posix.join(this.root(), key);
+  }
+
+  /** Connects, checking the host key against `hostKey`. */
+  static async connect(cfg: DestinationConfig): Promise<SftpDestination> {
+    const { default: Client } = await import('ssh2-sftp-client');
+    const dest = new SftpDestination(cfg, new Client(`respaldo-${cfg.name}`));
+    await dest.open();
+    return dest;
+  }
+
+  private async open(): Promise<void> {
+    const cfg = this.cfg;
+    let privateKey: Buffer | undefined;
+    if (cfg.privateKey) {
+      try {
+        privateKey = readFileSync(cfg.privateKey);
+      } catch (err) {
+        throw new DestinationError(
+          this.name,
+          `cannot read the private key ${cfg.privateKey} (${(err as NodeJS.ErrnoException).code})`,
+          'Fix "privateKey" (a path) or its permissions.',
+        );
+      }
+    }
+    try {
+      await this.client.connect({
+        host: cfg.host!,
+        port: cfg.port ?? 22,
+        username: cfg.user!,
+        ...(privateKey ? { privateKey } : {}),
+        ...(cfg.passphrase ? { passphrase: cfg.passphrase } : {}),
+        ...(cfg.password ? { password: cfg.password } : {}),
+        readyTimeout: 15_000,
+        retries: 0,
+        hostVerifier: (key: Buffer) => {
+          this.seenKey = hostKeyFingerprint(key);
+          return this.seenKey === cfg.hostKey;
+        },
+      } as SftpClient.ConnectOptions);
+    } catch (err) {
+      await this.client.end().catch(() => undefined);
+      this.fail(err, 'connecting');
+    }
+  }
+
+  private fail(err: unknown, doing: string): never {
+    if (err instanceof DestinationError) throw err;
+    const e = err as { message?: string; code?: string | number };
+    const msg = e.message ?? String(err);
+    const where = `${this.cfg.host}:${this.cfg.port ?? 22}`;
+    if (this.seenKey && this.seenKey !== this.cfg.hostKey) {
+      throw new DestinationError(
+        this.name,
+        `the SSH server at ${where} presented host key ${this.seenKey}, ${this.cfg.hostKey ? `not the pinned ${this.cfg.hostKey}` : 'and no "hostKey" is pinned'}; refused`,
+        `If you trust this server (check with \`ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub\` on it), set "hostKey": "${this.seenKey}" in this destination.`,
+      );
+    }
+    if (/authentication|auth methods|All configured/i.test(msg)) {
+      throw new DestinationError(
+        this.name,
+        `${doing}: the SSH server at ${where} refused the login of "${this.cfg.user}"`,
+        'Check "user" and "privateKey" or "password" (its ${VAR} value), and the server\'s authorized_keys.',
+      );
+    }
+    if (
+      /ECONNREFUSED|ECONNRESET|ECONNABORTED|ETIMEDOUT|EHOSTUNREACH|ENOTFOUND|Timed out|No SFTP connection|Not connected|socket|closed|ended|end event|close event|Connection lost/i.test(
+        msg,
+      )
+    ) {
+      this.broken = true;
+      throw new DestinationError(
+        this.name,
+        `${doing}: ${where} is unreachable or closed the connection (${msg})`,
+        'Check the network and the SSH server, then run `respaldo copy` again; what was sent is kept.',
+        { transient: true },
+      );
+    }
+    if (/No such file|ENOENT/i.test(msg) || e.code === 2) {
+      throw new DestinationError(
+        this.name,
+        `${doing}: not found at ${this.describe()}`,
+        'Run `respaldo list --from NAME` to see what the destination holds.',
+        { kind: 'notFound' },
+      );
+    }
+    if (/Permission denied|EACCES/i.test(msg) || e.code === 3) {
+      throw new DestinationError(
+        this.name,
+        `${doing}: permission denied at ${this.describe()} (${msg})`,
+        `Let "${this.cfg.user}" write ${this.root()} on the server.`,
+      );
+    }
+    throw new DestinationError(this.name, `${doing}: ${msg}`, "Check the destination's settings in the config.");
+  }
+
+  async put(key: string, body: Readable, _size: number): Promise<void> {
+    await this.ready();
+    const target = this.abs(key);
+    const tmp = posix.join(posix.dirname(target), `${PART_MARK}${process.pid}-${Math.random().toString(36).slice(2)}`);
+    try {
+      await this.ensureDir(posix.dirname(target));
+      await this.client.put(body, tmp, { writeStreamOptions: { mode: 0o600 } });
+      await this.client.posixRename(tmp, target);
+    } catch (err) {
+      body.destroy();
+      await this.client.delete(tmp, true).catch(() => undefined);
+      this.fail(err, `writing ${key}`);
+    }
+  }
+
+  private ensureDir(dir: string): Promise<void> {
+    const run = async () => {
+      if (this.made.has(dir)) return;
+      if (!(await this.client.exists(dir))) await this.client.mkdir(dir, true);
+      this.made.add(dir);
+    };
+    const p = this.mkdirChain.then(run, run);
+    this.mkdirChain = p.catch(() => undefined);
+    return p;
+  }
+
+  async get(key: string): Promise<Readable> {
+    await this.ready();
+    try {
+      await this.client.stat(this.abs(key));
+      return this.client.createReadStream(this.abs(key), {}) as unknown as Readable;
+    } catch (err) {
+      this.fail(err, `reading ${key}`);
+    }
+  }
+
+  private async entries(dir: string): Promise<SftpClient.FileInfo[]> {
+    try {
+      return await this.client.list(dir);
+    } catch (err) {
+      if (/No such file/i.test((err as Error).message) && dir !== this.root()) return [];
+      this.fail(err, `listing ${dir}`);
+    }
+  }
+
+  async listSets(source: string | null): Promise<{ source: string; id: string }[]> {
+    await this.ready();
+    const sources = source
+      ? [source]
+      : (await this.entries(this.root())).filter((e) => e.type === 'd' && !e.name.startsWith('.')).map((e) => e.name);
+    const out: { source: string; id: string }[] = [];
+    for (const s of sources) {
+      for (const e of await this.entries(posix.join(this.root(), s))) {
+        if (e.type === 'd' && isSetId(e.name) && (await this.stat(`${s}/${e.name}/manifest.json`)))
+          out.push({ source: s, id: e.name });
+      }
+    }
+    return out;
+  }
+
+  async listFiles(dir: string): Promise<{ path: string; size: number }[]> {
+    await this.ready();
+    const out: { path: string; size: number }[] = [];
+    const walk = async (rel: string): Promise<void> => {
+      for (const e of await this.entries(posix.join(this.abs(dir), rel))) {
+        const p = rel ? `${rel}/${e.name}` : e.name;
+        if (e.type === 'd') await walk(p);
+        else if (e.type === '-' && !e.name.startsWith(PART_MARK)) out.push({ path: p, size: e.size });
+      }
+    };
+    await walk('');
+    return out;
+  }
+
+  async stat(key: string): Promise<{ size: number } | null> {
+    try {
+      const st = await this.client.stat(this.abs(key));
+      return st.isFile ? { size: st.size } : null;
+    } catch (err) {
+      if (/No such file/i.test((err as Error).message)) return null;
+      this.fail(err, `reading ${key}`);
+    }
+  }
+
+  async delete(key: string): Promise<void> {
+    await this.ready();
+    try {
+      await this.client.delete(this.abs(key), true);
+    } catch (err) {
+      this.fail(err, `removing ${key}`);
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.client.end().catch(() => undefined);
+  }
+}
+
+export const sftpFactory = {
+  secretFields: ['password', 'passphrase'],
+  validate(cfg: DestinationConfig) {
+    const problems: { path: string; problem: string; hint?: string }[] = [];
+    for (const f of ['host', 'user', 'path'] as const)
+      if (!cfg[f]) problems.push({ path: f, problem: 'required for an sftp destination' });
+    if (!cfg.privateKey && !cfg.password)
+      problems.push({
+        path: 'privateKey',
+        problem: 'privateKey or password is required for an sftp destination',
+        hint: 'Set "privateKey" to a key file, or "password": "${SFTP_PASSWORD}".',
+      });
+    if (!cfg.hostKey) {
+      problems.push({
+        path: 'hostKey',
+        problem: "required: the server's host key fingerprint",
+        hint: 'Run `ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub` on the server (or `ssh-keyscan -p PORT HOST | ssh-keygen -lf -` from a trusted network) and set "hostKey": "SHA256:…".',
+      });
+    }
+    return problems;
+  },
+  open: (cfg: DestinationConfig) => SftpDestination.connect(cfg),
+} satisfies DestinationFactory;

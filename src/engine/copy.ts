@@ -1,0 +1,345 @@
+import { createHash } from 'node:crypto';
+import { createReadStream, existsSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { Readable, Transform, type TransformCallback } from 'node:stream';
+import { DestinationError, RespaldoError, VerifyError } from '../core/errors.js';
+import type { Reporter } from '../core/events.js';
+import type { LoadedConfig, Manifest } from '../core/types.js';
+import { setKey, type Destination, type DestinationConfig } from '../destinations/destination.js';
+import { destinationConfig, openDestination } from '../destinations/registry.js';
+import { listSets, readManifest, setDir } from './catalog.js';
+import { writeFileAtomic } from './fs-util.js';
+import { writeLog } from './log.js';
+import { MANIFEST_NAME, storedPaths } from './manifest.js';
+
+/** The mark beside a set that records where it was copied (not part of the manifest). */
+export const COPIES_NAME = 'copies.json';
+
+/** One destination's entry in `copies.json`. */
+export interface CopyMark {
+  ok: boolean;
+  at: string;
+  /** Where the set is on the destination (`s3://bucket/prefix/<source>/<id>`, a folder). */
+  where: string;
+  error?: string;
+}
+
+/** `copies.json`: by destination name. */
+export type CopiesRecord = Record<string, CopyMark>;
+
+/** What copying one set to one destination did. */
+export interface CopyResult {
+  setId: string;
+  destination: string;
+  ok: boolean;
+  where: string;
+  filesSent: number;
+  bytesSent: number;
+  filesAlreadyThere: number;
+  /** S3: whether the store kept SHA-256 checksums of the uploads (null: not asked or nothing sent). */
+  storeChecksums?: boolean | null;
+  error?: string;
+  hint?: string;
+}
+
+export interface CopyOptions {
+  signal?: AbortSignal;
+  /** Attempts per file on transient errors (default 4); backoff doubles from `backoffMs` (default 250). */
+  attempts?: number;
+  backoffMs?: number;
+}
+
+/** Reads a set's `copies.json` ({} when it has none or it is unreadable). */
+export function readCopies(dir: string): CopiesRecord {
+  try {
+    return JSON.parse(readFileSync(join(dir, COPIES_NAME), 'utf8')) as CopiesRecord;
+  } catch {
+    return {};
+  }
+}
+
+async function recordCopy(dir: string, name: string, mark: CopyMark): Promise<void> {
+  if (!existsSync(dir)) return; // the set was deleted meanwhile
+  await writeFileAtomic(join(dir, COPIES_NAME), JSON.stringify({ ...readCopies(dir), [name]: mark }, null, 2) + '\n');
+}
+
+/** Hashes bytes passing through with SHA-256. */
+export class Sha256Pass extends Transform {
+  bytes = 0;
+  private readonly hash = createHash('sha256');
+  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
+    this.bytes += chunk.length;
+    this.hash.update(chunk);
+    cb(null, chunk);
+  }
+  digest(): string {
+    return this.hash.digest('hex');
+  }
+}
+
+/** Runs `work` over `items` with at most `limit` at a time; the first failure stops new work and is thrown. */
+export async function boundedAll<T>(
+  items: readonly T[],
+  limit: number,
+  work: (item: T) => Promise<void>,
+): Promise<void> {
+  let next = 0;
+  let failed: unknown;
+  const lane = async (): Promise<void> => {
+    while (failed === undefined && next < items.length) {
+      const item = items[next++]!;
+      try {
+        await work(item);
+      } catch (err) {
+        failed ??= err;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, lane));
+  if (failed !== undefined) throw failed;
+}
+
+/** Runs `op` again on transient destination errors, waiting `backoffMs`, then twice that, …. */
+export async function withRetries<T>(op: () => Promise<T>, opts: CopyOptions = {}): Promise<T> {
+  const attempts = opts.attempts ?? 4;
+  let wait = opts.backoffMs ?? 250;
+  for (let i = 1; ; i++) {
+    try {
+      return await op();
+    } catch (err) {
+      if (!(err instanceof DestinationError && err.transient) || i >= attempts || opts.signal?.aborted) throw err;
+      await new Promise((r) => setTimeout(r, wait));
+      wait *= 2;
+    }
+  }
+}
+
+/** The files of a set to copy, manifest excluded: path, local size and the manifest's SHA-256. */
+export function filesToCopy(m: Manifest, dir: string): { path: string; size: number; sha256: string | null }[] {
+  const sha = new Map<string, string | null>();
+  for (const d of m.databases) {
+    if (d.file) sha.set(d.file, d.sha256);
+    for (const x of d.extras ?? []) sha.set(x.file, x.sha256);
+  }
+  for (const f of m.files) if (f.stored) sha.set(f.stored, f.sha256);
+  return storedPaths(m).map((p) => ({ path: p, size: statSync(join(dir, p)).size, sha256: sha.get(p) ?? null }));
+}
+
+/**
+ * Copies one local set to one destination: sends every stored file missing there or of another
+ * size (in parallel, `parallel` at a time, each retried with backoff on transient errors, each
+ * re-hashed on the way and checked against the manifest), then the manifest last, so the set is
+ * listed there only once whole. Records the outcome in the set's `copies.json`. Destination
+ * failures are returned (ok false), not thrown; the local set is never changed but for its mark.
+ */
+export async function copySet(
+  cfg: LoadedConfig,
+  id: string,
+  destName: string,
+  reporter: Reporter,
+  opts: CopyOptions = {},
+): Promise<CopyResult> {
+  const dc = destinationConfig(cfg, destName);
+  const m = await readManifest(cfg, id);
+  const dir = setDir(cfg, m.id);
+  const t0 = Date.now();
+  let dest: Destination | undefined;
+  const result: CopyResult = {
+    setId: m.id,
+    destination: destName,
+    ok: false,
+    where: '',
+    filesSent: 0,
+    bytesSent: 0,
+    filesAlreadyThere: 0,
+  };
+  try {
+    dest = await openDestination(cfg, destName);
+    const key = setKey(dc.source!, m.id);
+    result.where = `${dest.describe()}/${key}`;
+    const files = filesToCopy(m, dir);
+    const remote = new Map((await withRetries(() => dest!.listFiles(key), opts)).map((f) => [f.path, f.size]));
+    const todo = files.filter((f) => remote.get(f.path) !== f.size);
+    result.filesAlreadyThere = files.length - todo.length;
+    await boundedAll(todo, dc.parallel ?? 4, async (f) => {
+      await withRetries(() => sendFile(dest!, dir, key, f, opts.signal), opts);
+      result.filesSent++;
+      result.bytesSent += f.size;
+    });
+    const manifestSize = statSync(join(dir, MANIFEST_NAME)).size;
+    if (todo.length || remote.get(MANIFEST_NAME) !== manifestSize) {
+      await withRetries(
+        () => sendFile(dest!, dir, key, { path: MANIFEST_NAME, size: manifestSize, sha256: null }, opts.signal),
+        opts,
+      );
+      result.filesSent++;
+      result.bytesSent += manifestSize;
+    }
+    if ('checksumsConfirmed' in dest) result.storeChecksums = dest.checksumsConfirmed as boolean | null;
+    result.ok = true;
+    reporter.emit({
+      type: 'info',
+      message: `set ${m.id} copied to ${destName}: ${result.filesSent} file(s) sent, ${result.filesAlreadyThere} already there`,
+    });
+  } catch (err) {
+    if (!(err instanceof RespaldoError)) throw err;
+    result.error = err.message;
+    if (err.hint) result.hint = err.hint;
+    reporter.emit({ type: 'warning', message: `set ${m.id} NOT copied to ${destName}: ${err.message}` });
+  } finally {
+    await dest?.close().catch(() => undefined);
+  }
+  await recordCopy(dir, destName, {
+    ok: result.ok,
+    at: new Date().toISOString(),
+    where: result.where,
+    ...(result.error ? { error: result.error } : {}),
+  }).catch(() => undefined);
+  writeLog(
+    cfg.backupDir,
+    'copy',
+    {
+      setId: m.id,
+      destination: destName,
+      outcome: result.ok ? 'ok' : 'failed',
+      filesSent: result.filesSent,
+      bytesSent: result.bytesSent,
+      error: result.error ?? null,
+      durationMs: Date.now() - t0,
+    },
+    cfg.secrets,
+  );
+  return result;
+}
+
+async function sendFile(
+  dest: Destination,
+  dir: string,
+  key: string,
+  f: { path: string; size: number; sha256: string | null },
+  signal?: AbortSignal,
+): Promise<void> {
+  const hasher = new Sha256Pass();
+  const source = createReadStream(join(dir, f.path), { highWaterMark: 1 << 20 });
+  source.on('error', (err) => hasher.destroy(err));
+  const body = source.pipe(hasher);
+  try {
+    await dest.put(`${key}/${f.path}`, body, f.size, {
+      ...(f.sha256 ? { sha256: f.sha256 } : {}),
+      ...(signal ? { signal } : {}),
+    });
+  } finally {
+    source.destroy();
+  }
+  const got = hasher.digest();
+  if (f.sha256 && got !== f.sha256) {
+    await dest.delete(`${key}/${f.path}`).catch(() => undefined);
+    throw new VerifyError(
+      `Local file ${join(dir, f.path)} does not match its manifest (sha256); it was not copied.`,
+      'Run `respaldo verify` on this set; copy a set that verifies.',
+    );
+  }
+}
+
+/** The destinations a new set is copied to right after `create`. */
+export function copyAfterBackupDestinations(cfg: Pick<LoadedConfig, 'destinations'>): DestinationConfig[] {
+  return (cfg.destinations ?? []).filter((d) => d.copyAfterBackup !== false);
+}
+
+/**
+ * Copies to `to` (or every destination; with `afterBackup` those with copyAfterBackup): set `id`
+ * alone, or, without `id` or with `andMissing`, also every local set not yet complete there (the
+ * given set first, then the oldest first). Sets are copied one at a time; after a failure at a
+ * destination no further set is tried there (the run reports it; the next run tries again).
+ */
+export async function copySets(
+  cfg: LoadedConfig,
+  sel: { id?: string; to?: string; afterBackup?: boolean; andMissing?: boolean },
+  reporter: Reporter,
+  opts: CopyOptions = {},
+): Promise<CopyResult[]> {
+  const names = sel.to
+    ? [destinationConfig(cfg, sel.to).name]
+    : (sel.afterBackup ? copyAfterBackupDestinations(cfg) : (cfg.destinations ?? [])).map((d) => d.name);
+  const results: CopyResult[] = [];
+  const oneId = sel.id ? (await readManifest(cfg, sel.id)).id : undefined;
+  for (const name of names) {
+    const ids = oneId ? [oneId] : [];
+    if (!oneId || sel.andMissing) {
+      const local = (await listSets(cfg)).filter(
+        (s) => s.type !== 'pre_restore' && s.status !== 'failed' && s.id !== oneId,
+      );
+      const there = await remoteIds(cfg, name);
+      ids.push(
+        ...local
+          .filter((s) => readCopies(s.path)[name]?.ok !== true || (there && !there.has(s.id)))
+          .map((s) => s.id)
+          .reverse(),
+      );
+    }
+    for (const id of ids) {
+      if (opts.signal?.aborted) break;
+      const r = await copySet(cfg, id, name, reporter, opts);
+      results.push(r);
+      if (!r.ok) break;
+    }
+  }
+  return results;
+}
+
+/**
+ * After a published backup: copies the new set, then any earlier set still missing, to every
+ * destination with copyAfterBackup. Never throws: a failure is recorded beside the set
+ * (`copies.json`) and returned, and the backup itself stands.
+ */
+export async function copyAfterBackup(
+  cfg: LoadedConfig,
+  m: Manifest,
+  reporter: Reporter,
+  signal?: AbortSignal,
+): Promise<CopyResult[]> {
+  if (m.status === 'failed' || m.type === 'pre_restore' || !copyAfterBackupDestinations(cfg).length) return [];
+  try {
+    return await copySets(cfg, { id: m.id, afterBackup: true, andMissing: true }, reporter, signal ? { signal } : {});
+  } catch (err) {
+    reporter.emit({ type: 'warning', message: `set ${m.id} was not copied off-site: ${(err as Error).message}` });
+    return copyAfterBackupDestinations(cfg).map((d) => ({
+      setId: m.id,
+      destination: d.name,
+      ok: false,
+      where: '',
+      filesSent: 0,
+      bytesSent: 0,
+      filesAlreadyThere: 0,
+      error: (err as Error).message,
+    }));
+  }
+}
+
+/** Destinations with copyAfterBackup where set `id` is marked as not copied (or not marked at all). */
+export function notCopiedTo(cfg: LoadedConfig, id: string): { destination: string; error: string | null }[] {
+  const marks = readCopies(setDir(cfg, id));
+  return copyAfterBackupDestinations(cfg)
+    .filter((d) => marks[d.name]?.ok !== true)
+    .map((d) => ({ destination: d.name, error: marks[d.name]?.error ?? null }));
+}
+
+/** Ids of this source's sets complete at a destination; null when it cannot be listed (each copy reports why). */
+async function remoteIds(cfg: LoadedConfig, name: string): Promise<Set<string> | null> {
+  const dc = destinationConfig(cfg, name);
+  let dest: Destination | undefined;
+  try {
+    dest = await openDestination(cfg, name);
+    return new Set((await dest.listSets(dc.source!)).map((s) => s.id));
+  } catch (err) {
+    if (err instanceof RespaldoError) return null;
+    throw err;
+  } finally {
+    await dest?.close().catch(() => undefined);
+  }
+}
+
+/** A stream of a Buffer, for small files such as manifests. */
+export function bufferStream(b: Buffer): Readable {
+  return Readable.from([b]);
+}

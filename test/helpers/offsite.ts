@@ -1,0 +1,65 @@
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { expect } from 'vitest';
+import type { Manifest } from '../../src/core/types.js';
+import type { RemoteSetSummary } from '../../src/engine/remote.js';
+import { describeResult, parseJsonOutput, runCli } from './cli.js';
+import { S3RVER_KEY } from './s3rver.js';
+import { dbDigest } from './sqlite.js';
+import type { DemoSetup } from './tmp.js';
+
+/** Helpers shared by the off-site copy tests. */
+
+export const SECRET = 'S3RVER';
+
+export async function cli(s: DemoSetup, args: string[], expectCode = 0, env: Record<string, string> = {}) {
+  const r = await runCli([...args, '--config', s.configFile], {
+    cwd: s.dir,
+    env: { S3_KEY_ID: S3RVER_KEY, S3_SECRET_KEY: SECRET, ...env },
+  });
+  expect(r.code, `respaldo ${args.join(' ')}\n${describeResult(r)}`).toBe(expectCode);
+  return r;
+}
+
+/** Every file below `dir` with its bytes, relative paths sorted. */
+export function tree(dir: string, skip: (name: string) => boolean = () => false): Record<string, string> {
+  const out: Record<string, string> = {};
+  const walk = (rel: string) => {
+    for (const e of readdirSync(join(dir, rel), { withFileTypes: true })) {
+      const p = rel ? `${rel}/${e.name}` : e.name;
+      if (skip(e.name)) continue;
+      if (e.isDirectory()) walk(p);
+      else out[p] = readFileSync(join(dir, p)).toString('base64');
+    }
+  };
+  walk('');
+  return out;
+}
+
+/** A folder destination at `<dir>/nas` (created, as a mounted NAS would be, unless `mounted` is false). */
+export const localFiles = (s: DemoSetup, id: string) =>
+  tree(join(s.backupDir, id), (n) => n === 'copies.json' || n === 'verified.json');
+
+/** Backs up twice, loses the server's backups and users.db, and restores users from the destination. */
+export async function newServerDay(s: DemoSetup, dest = 'nas'): Promise<void> {
+  const before = dbDigest(s.dbs.users);
+  await cli(s, ['create', '--db', 'inventario', '--no-files']);
+  const m = parseJsonOutput<Manifest>((await cli(s, ['create', '--json'])).stdout);
+  rmSync(s.backupDir, { recursive: true, force: true });
+  rmSync(s.dbs.users, { force: true });
+  for (const x of ['-wal', '-shm']) rmSync(s.dbs.users + x, { force: true });
+  const listed = parseJsonOutput<RemoteSetSummary[]>((await cli(s, ['list', '--from', dest, '--json'])).stdout);
+  expect(listed[0]!.id).toBe(m.id);
+  expect(listed).toHaveLength(2);
+  const text = await cli(s, ['list', '--from', dest]);
+  expect(text.stdout).toContain(m.id);
+  const r = await cli(s, ['restore', 'latest', '--from', dest, '--db', 'users', '--yes']);
+  expect(r.stdout).toContain(`Set ${m.id} fetched from destination "${dest}"`);
+  expect(dbDigest(s.dbs.users)).toEqual(before);
+  expect(
+    readdirSync(s.backupDir).filter(
+      (n) => n.startsWith('.respaldo-') || n.startsWith('.tmp-') || n === '.temp-journal',
+    ),
+  ).toEqual([]);
+  expect(readdirSync(s.backupDir).filter((n) => /^\d{8}_/.test(n))).toEqual([]); // nothing of the set kept locally
+}

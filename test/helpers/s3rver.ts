@@ -1,0 +1,78 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { REPO_ROOT } from './cli.js';
+import { makeTmpDir } from './tmp.js';
+
+/** Credentials s3rver accepts (its defaults); anything else is refused with InvalidAccessKeyId. */
+export const S3RVER_KEY = 'S3RVER';
+
+/** A throwaway S3 server (s3rver) in its own process on a free loopback port. */
+export interface S3Server {
+  endpoint: string;
+  port: number;
+  bucket: string;
+  /** Folder where s3rver keeps the objects (`<dir>/<bucket>/<key>._S3rver_object`). */
+  dir: string;
+  /** Kills the server at once (SIGKILL), as a store that goes away. */
+  kill(): Promise<void>;
+  /** Starts it again on the same port with the same objects. */
+  restart(): Promise<void>;
+}
+
+const SCRIPT = `
+const S3rver = require(${JSON.stringify(join(REPO_ROOT, 'node_modules', 's3rver'))});
+const [dir, port, bucket] = process.argv.slice(1);
+new S3rver({ address: '127.0.0.1', port: Number(port), silent: true, directory: dir, configureBuckets: [{ name: bucket }] })
+  .run().then((a) => process.stdout.write('PORT ' + a.port + '\\n'), (e) => { console.error(e); process.exit(1); });
+`;
+
+function launch(dir: string, port: number, bucket: string): Promise<{ child: ChildProcess; port: number }> {
+  const child = spawn(process.execPath, ['-e', SCRIPT, dir, String(port), bucket], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    let err = '';
+    child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /PORT (\d+)/.exec(out);
+      if (m) resolve({ child, port: Number(m[1]) });
+    });
+    child.once('exit', (code) => reject(new Error(`s3rver exited (${code}) before listening: ${err}`)));
+  });
+}
+
+/** Starts s3rver with one bucket; stop it with `kill()` (done automatically by `stopAll`). */
+export async function startS3rver(bucket = 'offsite'): Promise<S3Server> {
+  const dir = makeTmpDir('respaldo-s3-');
+  let { child, port } = await launch(dir, 0, bucket);
+  running.add(child);
+  const kill = async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const gone = new Promise((r) => child.once('exit', r));
+    child.kill('SIGKILL');
+    await gone;
+    running.delete(child);
+  };
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    port,
+    bucket,
+    dir,
+    kill,
+    restart: async () => {
+      await kill();
+      ({ child } = await launch(dir, port, bucket));
+      running.add(child);
+    },
+  };
+}
+
+const running = new Set<ChildProcess>();
+
+/** Kills every s3rver started by this file (use in afterEach). */
+export async function stopAllS3rvers(): Promise<void> {
+  for (const c of running) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  running.clear();
+}

@@ -1,0 +1,137 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createConnection, createServer } from 'node:net';
+import { join } from 'node:path';
+import { makeTmpDir } from './tmp.js';
+
+/** A throwaway OpenSSH server on a free loopback port with its own host key and one authorized key. */
+export interface SshServer {
+  port: number;
+  user: string;
+  /** The folder sftp clients write into (absolute, owned by `user`). */
+  root: string;
+  /** Private key (no passphrase) authorized for `user`. */
+  clientKey: string;
+  /** `SHA256:…` of the server's host key, as `ssh-keygen -lf` prints it. */
+  hostKey: string;
+  /** A known_hosts file naming this server's host key. */
+  knownHosts: string;
+  /** Stops the server (SIGKILL, with its sessions): a destination that goes away. */
+  stop(): Promise<void>;
+  /** Starts it again on the same port. */
+  restart(): Promise<void>;
+}
+
+/** Where Debian keeps sshd; null when openssh-server is not installed. */
+export function sshdPath(): string | null {
+  const r = spawnSync('sh', ['-c', 'command -v sshd || ls /usr/sbin/sshd'], { encoding: 'utf8' });
+  return r.status === 0 ? r.stdout.trim().split('\n')[0]! : null;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as { port: number }).port;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+function accepting(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = createConnection({ host: '127.0.0.1', port });
+    s.once('data', () => (s.destroy(), resolve(true))); // the SSH banner
+    s.once('error', () => resolve(false));
+  });
+}
+
+const running = new Set<ChildProcess>();
+
+/** Starts sshd (as the current user, root in CI) with key authentication only. */
+export async function startSshd(): Promise<SshServer> {
+  const sshd = sshdPath();
+  if (!sshd) throw new Error('sshd is not installed (Debian: apt-get install openssh-server); .ci/run installs it');
+  const dir = makeTmpDir('respaldo-sshd-');
+  const root = join(dir, 'sftp-root');
+  mkdirSync(root, { mode: 0o700 });
+  const keygen = (file: string) => {
+    const r = spawnSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', file], { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`ssh-keygen failed: ${r.stderr}`);
+  };
+  const port = await freePort();
+  keygen(join(dir, 'host_key'));
+  keygen(join(dir, 'client_key'));
+  writeFileSync(join(dir, 'authorized_keys'), readFileSync(join(dir, 'client_key.pub')), { mode: 0o600 });
+  const knownHosts = join(dir, 'known_hosts');
+  writeFileSync(
+    knownHosts,
+    `[127.0.0.1]:${port} ${readFileSync(join(dir, 'host_key.pub'), 'utf8').split(' ').slice(0, 2).join(' ')}\n`,
+  );
+  const fp = spawnSync('ssh-keygen', ['-lf', join(dir, 'host_key.pub')], { encoding: 'utf8' }).stdout.split(' ')[1]!;
+  const user = spawnSync('id', ['-un'], { encoding: 'utf8' }).stdout.trim();
+  mkdirSync('/run/sshd', { recursive: true, mode: 0o755 });
+  writeFileSync(
+    join(dir, 'sshd_config'),
+    [
+      `ListenAddress 127.0.0.1`,
+      `Port ${port}`,
+      `HostKey ${join(dir, 'host_key')}`,
+      `PidFile ${join(dir, 'sshd.pid')}`,
+      `AuthorizedKeysFile ${join(dir, 'authorized_keys')}`,
+      'PasswordAuthentication no',
+      'KbdInteractiveAuthentication no',
+      'PubkeyAuthentication yes',
+      'PermitRootLogin prohibit-password',
+      'StrictModes no',
+      'UsePAM no',
+      'Subsystem sftp internal-sftp',
+      '',
+    ].join('\n'),
+  );
+  let child: ChildProcess;
+  const launch = async () => {
+    child = spawn(sshd, ['-D', '-e', '-f', join(dir, 'sshd_config')], { stdio: ['ignore', 'ignore', 'pipe'] });
+    running.add(child);
+    let err = '';
+    child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+    const deadline = Date.now() + 15_000;
+    while (!(await accepting(port))) {
+      if (child.exitCode !== null) throw new Error(`sshd exited: ${err}`);
+      if (Date.now() > deadline) throw new Error(`sshd did not listen on ${port}: ${err}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  };
+  const stop = async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const gone = new Promise((r) => child.once('exit', r));
+    // sshd's sessions are its children in their own process: kill the listener and every session
+    spawnSync('pkill', ['-KILL', '-P', String(child.pid)]);
+    child.kill('SIGKILL');
+    await gone;
+    running.delete(child);
+  };
+  await launch();
+  return {
+    port,
+    user,
+    root,
+    clientKey: join(dir, 'client_key'),
+    hostKey: fp,
+    knownHosts,
+    stop,
+    restart: async () => (await stop(), await launch()),
+  };
+}
+
+/** Stops every sshd this file started (use in afterEach). */
+export async function stopAllSshd(): Promise<void> {
+  for (const c of running) {
+    if (c.exitCode === null && c.signalCode === null) {
+      spawnSync('pkill', ['-KILL', '-P', String(c.pid)]);
+      c.kill('SIGKILL');
+    }
+  }
+  running.clear();
+}

@@ -1,0 +1,115 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Manifest } from '../src/core/types.js';
+import type { CopyResult } from '../src/engine/copy.js';
+import type { RemoteSetSummary } from '../src/engine/remote.js';
+import { collect, describeResult, parseJsonOutput, startCli, waitFor } from './helpers/cli.js';
+import { S3RVER_KEY, startS3rver, stopAllS3rvers } from './helpers/s3rver.js';
+import { SECRET, cli } from './helpers/offsite.js';
+import { startSshd, stopAllSshd } from './helpers/sshd.js';
+import { demoSetup, type DemoSetup } from './helpers/tmp.js';
+
+afterEach(async () => {
+  await stopAllS3rvers();
+  await stopAllSshd();
+});
+
+/** Files below `dir` (recursively), or [] when it does not exist. */
+function filesBelow(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile())
+    .map((e) => join(e.parentPath, e.name));
+}
+
+/** A set with several incompressible files, so that a copy takes long enough to be cut in the middle. */
+async function bigSet(s: DemoSetup, destination: Record<string, unknown>): Promise<Manifest> {
+  for (let i = 0; i < 6; i++) writeFileSync(join(s.appDir, `blob${i}.bin`), randomBytes(12 * 1024 * 1024));
+  writeFileSync(
+    s.configFile,
+    JSON.stringify({
+      ...JSON.parse(readFileSync(s.configFile, 'utf8')),
+      destinations: [{ ...destination, copyAfterBackup: false, parallel: 2 }],
+    }),
+  );
+  return parseJsonOutput<Manifest>((await cli(s, ['create', '--json'])).stdout);
+}
+
+async function copyCutShort(s: DemoSetup, started: () => boolean, stop: () => Promise<void>) {
+  const child = startCli(['copy', '--json', '--config', s.configFile], {
+    cwd: s.dir,
+    env: { S3_KEY_ID: S3RVER_KEY, S3_SECRET_KEY: SECRET },
+  });
+  const done = collect(child);
+  await waitFor(started, 'the first file at the destination', 60_000);
+  await stop();
+  return done;
+}
+
+describe('a destination that goes away in the middle of a copy', () => {
+  it('s3rver killed mid-copy: exit 12, nothing listed there, local set intact; the next copy sends only the rest', async () => {
+    const srv = await startS3rver();
+    const s = demoSetup();
+    const m = await bigSet(s, {
+      name: 'offsite',
+      type: 's3',
+      endpoint: srv.endpoint,
+      bucket: srv.bucket,
+      prefix: 'p',
+      accessKeyId: '${S3_KEY_ID}',
+      secretAccessKey: '${S3_SECRET_KEY}',
+      source: 'srv1',
+    });
+    const setObjects = join(srv.dir, srv.bucket, 'p', 'srv1', m.id);
+    const r = await copyCutShort(
+      s,
+      () => filesBelow(setObjects).some((f) => f.endsWith('._S3rver_object')),
+      () => srv.kill(),
+    );
+    expect(r.code, describeResult(r)).toBe(12);
+    expect(r.stderr).toContain('unreachable');
+    expect(existsSync(join(setObjects, 'manifest.json._S3rver_object'))).toBe(false);
+    await cli(s, ['verify', m.id]);
+    await srv.restart();
+    expect(parseJsonOutput<RemoteSetSummary[]>((await cli(s, ['list', '--from', 'offsite', '--json'])).stdout)).toEqual(
+      [],
+    );
+    const again = parseJsonOutput<CopyResult[]>((await cli(s, ['copy', '--json'])).stdout);
+    expect(again).toMatchObject([{ setId: m.id, ok: true }]);
+    expect(again[0]!.filesAlreadyThere).toBeGreaterThan(0);
+    await cli(s, ['verify', m.id, '--from', 'offsite', '--read-data']);
+  });
+
+  it('sshd killed mid-copy: exit 12, nothing listed there, local set intact; the next copy completes', async () => {
+    const srv = await startSshd();
+    const s = demoSetup();
+    const m = await bigSet(s, {
+      name: 'ssh',
+      type: 'sftp',
+      host: '127.0.0.1',
+      port: srv.port,
+      user: srv.user,
+      privateKey: srv.clientKey,
+      hostKey: srv.hostKey,
+      path: srv.root,
+      source: 'srv1',
+    });
+    const r = await copyCutShort(
+      s,
+      () => filesBelow(join(srv.root, 'srv1', m.id)).length > 1,
+      () => srv.stop(),
+    );
+    expect(r.code, describeResult(r)).toBe(12);
+    expect(r.stderr).toMatch(/unreachable|closed the connection/);
+    expect(existsSync(join(srv.root, 'srv1', m.id, 'manifest.json'))).toBe(false);
+    await cli(s, ['verify', m.id]);
+    await srv.restart();
+    expect(parseJsonOutput<RemoteSetSummary[]>((await cli(s, ['list', '--from', 'ssh', '--json'])).stdout)).toEqual([]);
+    expect(parseJsonOutput<CopyResult[]>((await cli(s, ['copy', '--json'])).stdout)).toMatchObject([
+      { setId: m.id, ok: true },
+    ]);
+    await cli(s, ['verify', m.id, '--from', 'ssh', '--read-data']);
+  });
+});

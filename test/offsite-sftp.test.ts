@@ -1,0 +1,88 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Manifest } from '../src/core/types.js';
+import type { CopyResult } from '../src/engine/copy.js';
+import type { RemoteSetSummary } from '../src/engine/remote.js';
+import { parseJsonOutput } from './helpers/cli.js';
+import { cli, localFiles, newServerDay, tree } from './helpers/offsite.js';
+import { startSshd, stopAllSshd, type SshServer } from './helpers/sshd.js';
+import { demoSetup, type DemoSetup } from './helpers/tmp.js';
+
+afterEach(stopAllSshd);
+
+function withSftp(s: DemoSetup, srv: SshServer, extra: Record<string, unknown> = {}): void {
+  const dest = {
+    name: 'ssh',
+    type: 'sftp',
+    host: '127.0.0.1',
+    port: srv.port,
+    user: srv.user,
+    privateKey: srv.clientKey,
+    hostKey: srv.hostKey,
+    path: srv.root,
+    source: 'srv1',
+    ...extra,
+  };
+  writeFileSync(
+    s.configFile,
+    JSON.stringify({ ...JSON.parse(readFileSync(s.configFile, 'utf8')), destinations: [dest] }),
+  );
+}
+
+describe('SFTP destination (OpenSSH sshd on loopback)', () => {
+  it('create copies the set with the same files; rerun sends nothing; verify --read-data', async () => {
+    const srv = await startSshd();
+    const s = demoSetup();
+    withSftp(s, srv);
+    const m = parseJsonOutput<Manifest>((await cli(s, ['create', '--json'])).stdout);
+    expect(tree(join(srv.root, 'srv1', m.id))).toEqual(localFiles(s, m.id));
+    expect(parseJsonOutput<CopyResult[]>((await cli(s, ['copy', m.id, '--json'])).stdout)).toMatchObject([
+      { ok: true, filesSent: 0 },
+    ]);
+    await cli(s, ['verify', m.id, '--from', 'ssh', '--read-data']);
+  });
+
+  it('the new-server day from SFTP', async () => {
+    const srv = await startSshd();
+    const s = demoSetup();
+    withSftp(s, srv);
+    await newServerDay(s, 'ssh');
+  });
+
+  it('an unknown host key is refused, naming the key seen and how to pin it; nothing is sent', async () => {
+    const srv = await startSshd();
+    const s = demoSetup();
+    withSftp(s, srv, { hostKey: 'SHA256:' + 'A'.repeat(43) });
+    const r = await cli(s, ['create', '--json'], 12);
+    expect(r.stderr).toContain(`presented host key ${srv.hostKey}`);
+    expect(r.stderr).toContain(`not the pinned SHA256:${'A'.repeat(43)}`);
+    const l = await cli(s, ['list', '--from', 'ssh'], 7);
+    expect(l.stderr).toContain(`set "hostKey": "${srv.hostKey}"`);
+    expect(tree(srv.root)).toEqual({});
+    withSftp(s, srv);
+    const ok = parseJsonOutput<CopyResult[]>((await cli(s, ['copy', '--json'])).stdout);
+    expect(ok).toMatchObject([{ ok: true }]);
+  });
+
+  it('sshd stopped: create exits 12, set intact; a key that is not authorized is refused; after a restart the copy completes', async () => {
+    const srv = await startSshd();
+    const s = demoSetup();
+    withSftp(s, srv);
+    await srv.stop();
+    const r = await cli(s, ['create', '--json'], 12);
+    const m = parseJsonOutput<Manifest>(r.stdout);
+    expect(r.stderr).toMatch(/NOT copied to ssh: .*unreachable/);
+    await cli(s, ['verify', m.id]);
+    await srv.restart();
+    const other = await startSshd(); // its client key is not authorized on `srv`
+    withSftp(s, srv, { privateKey: other.clientKey });
+    expect((await cli(s, ['copy', '--json'], 12)).stderr).toContain('refused the login of');
+    withSftp(s, srv);
+    expect(parseJsonOutput<CopyResult[]>((await cli(s, ['copy', '--json'])).stdout)).toMatchObject([
+      { setId: m.id, ok: true },
+    ]);
+    const listed = parseJsonOutput<RemoteSetSummary[]>((await cli(s, ['list', '--from', 'ssh', '--json'])).stdout);
+    expect(listed.map((x) => x.id)).toEqual([m.id]);
+  });
+});
