@@ -78,7 +78,7 @@ describe('the CLI, stderr on the terminal, when the terminal closes', () => {
     await waitFor(() => staging(s).length > 0, 'create to make its staging folder', 60_000, 5);
     await hangUpAndCheck(tty, s);
     expect(await list(s)).toEqual([]);
-    expect(log(s)).toMatch(/"event":"interrupted","pid":\d+,"command":"create"/);
+    expect(log(s)).toMatch(/"event":"interrupted","pid":\d+,"user":"[^"]+","command":"create"/);
   });
 
   it('during an in-place restore: stops before the swap, the live database as it was', async () => {
@@ -88,7 +88,7 @@ describe('the CLI, stderr on the terminal, when the terminal closes', () => {
     await hangUpAndCheck(tty, s);
     expect(restoreStaging(s)).toEqual([]);
     expect(sha256(live)).toBe(hash);
-    expect(log(s)).toMatch(/"event":"interrupted","pid":\d+,"command":"restore"/);
+    expect(log(s)).toMatch(/"event":"interrupted","pid":\d+,"user":"[^"]+","command":"restore"/);
   });
 });
 
@@ -103,7 +103,7 @@ describe('the menu, when the terminal closes', () => {
     await waitFor(() => staging(s).length > 0, 'the backup to make its staging folder', 60_000, 5);
     await hangUpAndCheck(tty, s);
     expect(await list(s)).toEqual([]);
-    expect(log(s)).toMatch(/"event":"interrupted","pid":\d+,"command":"menu"/);
+    expect(log(s)).toMatch(/"event":"interrupted","pid":\d+,"user":"[^"]+","command":"menu"/);
   });
 
   it('during an in-place restore: stops before the swap, the live database as it was', async () => {
@@ -125,6 +125,6 @@ describe('the menu, when the terminal closes', () => {
     await hangUpAndCheck(tty, s);
     expect(restoreStaging(s)).toEqual([]);
     expect(sha256(live)).toBe(hash);
-    expect(log(s)).toMatch(/"event":"interrupted","pid":\d+,"command":"menu"/);
+    expect(log(s)).toMatch(/"event":"interrupted","pid":\d+,"user":"[^"]+","command":"menu"/);
   });
 });

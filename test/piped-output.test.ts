@@ -15,16 +15,29 @@ import { demoSetup, writeConfig, type DemoSetup } from './helpers/tmp.js';
 const BIG = 100 * 1024;
 
 /**
- * Runs the CLI with stdout and stderr on pipes that nobody reads until the child has ended or
- * has filled what this side buffers (from then on a writer that waits for its reader is blocked).
+ * Runs the CLI with stdout and stderr on pipes that are not read until the child has ended or this
+ * side has buffered what it holds (from then on a writer that waits for its reader is blocked).
+ * The listeners are attached first and the streams paused: Node resumes a child's streams when it
+ * exits, and whatever arrives then must still be collected (and 'end' must not be missed).
  */
 async function runSlowlyRead(args: string[], cwd: string): Promise<CliResult> {
   const child = startCli(args, { cwd });
+  const collect = (s: NodeJS.ReadableStream & { readableLength: number; readableHighWaterMark: number }) => {
+    let acc = '';
+    const done = new Promise<string>((resolve) => s.once('end', () => resolve(acc)));
+    s.setEncoding('utf8');
+    s.on('data', (d: string) => (acc += d));
+    s.pause();
+    return done;
+  };
   const out = child.stdout!;
   const err = child.stderr!;
-  // No 'data' listener: this side buffers up to readableHighWaterMark, then stops reading.
+  const texts = Promise.all([collect(out), collect(err)]);
+  const exit = new Promise<[number | null, NodeJS.Signals | null]>((resolve) =>
+    child.once('exit', (c, s) => resolve([c, s])),
+  );
   let exited = false;
-  child.once('exit', () => (exited = true));
+  void exit.then(() => (exited = true));
   const full = (s: typeof out) => s.readableLength >= s.readableHighWaterMark;
   try {
     await waitFor(() => exited || full(out) || full(err), 'the child to end or fill the pipe', 60_000, 5);
@@ -32,17 +45,9 @@ async function runSlowlyRead(args: string[], cwd: string): Promise<CliResult> {
     child.kill('SIGKILL');
     throw e;
   }
-  const text = (s: typeof out) =>
-    new Promise<string>((resolve) => {
-      let acc = '';
-      s.setEncoding('utf8').on('data', (d: string) => (acc += d));
-      s.once('end', () => resolve(acc));
-    });
-  const [stdout, stderr] = await Promise.all([text(out), text(err)]);
-  const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) resolve([child.exitCode, child.signalCode]);
-    else child.once('exit', (c, s) => resolve([c, s]));
-  });
+  out.resume();
+  err.resume();
+  const [[stdout, stderr], [code, signal]] = await Promise.all([texts, exit]);
   return { code, signal, stdout, stderr };
 }
 
