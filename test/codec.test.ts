@@ -25,8 +25,8 @@ async function compressFile(name: CodecName, data: Buffer, file: string, blockSi
 
 async function decompressFile(name: CodecName, file: string): Promise<Buffer> {
   const chunks: Buffer[] = [];
-  await pipeline(createReadStream(file), decompressorFor(name), async function* (src) {
-    for await (const c of src) chunks.push(c as Buffer);
+  await pipeline(createReadStream(file), decompressorFor(name), async (src: AsyncIterable<Buffer>) => {
+    for await (const c of src) chunks.push(c);
   });
   return Buffer.concat(chunks);
 }

@@ -22,6 +22,7 @@ let work: string;
 let configFile: string;
 let backupDir: string;
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSON outputs of several shapes, read field by field
 function cli(args: string[], env: Record<string, string> = {}): { code: number; stdout: string; stderr: string; json: any } {
   const r = spawnSync(process.execPath, [BIN, ...args, '--config', configFile], {
     encoding: 'utf8',

@@ -6,6 +6,7 @@ import { loadConfig } from '../src/config/load.js';
 import { applyPreset, readScheduleJobs, removeJob, upsertJob } from '../src/scheduler/edit.js';
 import { demoSetup, writeConfig, makeTmpDir } from './helpers/tmp.js';
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- config files read field by field in the assertions
 const parse = (file: string): Record<string, any> => JSON.parse(readFileSync(file, 'utf8')) as Record<string, any>;
 
 function setupWithSecretRef() {

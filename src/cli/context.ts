@@ -92,7 +92,11 @@ export function makeSignal(quitOnSecond: boolean): AbortSignal {
  * Wraps a command handler: builds the IO, runs it, maps errors to exit codes.
  * The handler returns an exit code (or nothing for success).
  */
-export function runAction<A extends unknown[]>(handler: (io: CommandIO, opts: GlobalOptions & Record<string, unknown>, ...args: A) => Promise<number | void>) {
+/** What a command handler returns: an exit code, or nothing for success. */
+// eslint-disable-next-line @typescript-eslint/no-invalid-void-type -- a handler may end without returning a code
+export type ActionResult = Promise<number | void>;
+
+export function runAction<A extends unknown[]>(handler: (io: CommandIO, opts: GlobalOptions & Record<string, unknown>, ...args: A) => ActionResult) {
   return async (...received: unknown[]): Promise<void> => {
     const cmd = received[received.length - 1] as Command;
     const opts = cmd.optsWithGlobals() as GlobalOptions & Record<string, unknown>;

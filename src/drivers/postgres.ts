@@ -144,7 +144,7 @@ export function pgError(err: unknown, conn: PgConnection, database: string, doin
       const message = `PostgreSQL at ${at} ended the session while ${doing}: ${msg}`;
       return new RespaldoError('failed', message, hint ?? fallback);
     }
-    default:
+    default: {
       const ended = sessionEndedBy(msg);
       if (ended) {
         return new RespaldoError('failed', `PostgreSQL at ${at} ended the session while ${doing}: ${msg}`, ended.hint);
@@ -154,6 +154,7 @@ export function pgError(err: unknown, conn: PgConnection, database: string, doin
       }
       if (code && /^[0-9A-Z]{5}$/.test(code)) return new RespaldoError('failed', `PostgreSQL at ${at}: ${msg} (while ${doing}, SQLSTATE ${code})`, undefined);
       return err instanceof Error ? err : new Error(msg);
+    }
   }
 }
 

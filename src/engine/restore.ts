@@ -514,6 +514,7 @@ export async function executeRestore(cfg: LoadedConfig, plan: RestorePlan, repor
           } catch (err) {
             journalDone = false;
             const kept = renamed.map((r) => `${r.name} as "${r.safetyDatabase}"`).join(', ');
+            // eslint-disable-next-line no-unsafe-finally -- deliberate: databases kept renamed but unlisted outweigh any other error
             throw new RespaldoError('failed', `The replaced databases are kept on their servers (${kept}), but listing them in a pre_restore set failed: ${errorMessage(asOperatorError(err))}.`, 'Nothing is lost: those databases are the rollback. Fix the backup folder (space, permissions), then rename them back by hand if needed or drop them once you are sure.');
           }
         }

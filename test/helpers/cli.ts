@@ -32,7 +32,7 @@ export function childEnv(extra: Record<string, string | undefined> = {}): NodeJS
   delete env.RESPALDO_CONFIG;
   delete env.FORCE_COLOR;
   for (const [k, v] of Object.entries(extra)) {
-    if (v === undefined) delete env[k];
+    if (v === undefined) Reflect.deleteProperty(env, k);
     else env[k] = v;
   }
   return env;

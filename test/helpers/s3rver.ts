@@ -46,7 +46,9 @@ function launch(dir: string, port: number, bucket: string): Promise<{ child: Chi
 /** Starts s3rver with one bucket; stop it with `kill()` (done automatically by `stopAll`). */
 export async function startS3rver(bucket = 'offsite'): Promise<S3Server> {
   const dir = makeTmpDir('respaldo-s3-');
-  let { child, port } = await launch(dir, 0, bucket);
+  const launched = await launch(dir, 0, bucket);
+  const port = launched.port;
+  let child = launched.child;
   running.add(child);
   const kill = async () => {
     if (child.exitCode !== null || child.signalCode !== null) return;

@@ -85,7 +85,7 @@ export function writeConfig(
   else {
     const base = demoConfig();
     for (const [k, v] of Object.entries(overrides)) {
-      if (v === undefined) delete base[k];
+      if (v === undefined) Reflect.deleteProperty(base, k);
       else base[k] = v;
     }
     doc = base;

@@ -3,7 +3,7 @@ import { EXIT } from '../../core/exit-codes.js';
 import type { LoadedConfig, Manifest } from '../../core/types.js';
 import { copySets, notCopiedTo, type CopyResult } from '../../engine/copy.js';
 import { fetchSet, listRemoteSets, verifyRemoteSet } from '../../engine/remote.js';
-import { addCommonOptions, runAction, type CommandIO, type GlobalOptions } from '../context.js';
+import { addCommonOptions, runAction, type ActionResult, type CommandIO, type GlobalOptions } from '../context.js';
 import { formatBytes, table } from '../format.js';
 
 /** Off-site copies: `copy`, and the `--from NAME` forms of list, verify and restore. */
@@ -92,8 +92,8 @@ export async function withFetchedSet(
   io: CommandIO,
   opts: GlobalOptions & Record<string, unknown>,
   id: string,
-  restore: (id: string, setFolder?: string) => Promise<number | void>,
-): Promise<number | void> {
+  restore: (id: string, setFolder?: string) => ActionResult,
+): ActionResult {
   if (!opts.from) return restore(id);
   const cfg = await io.config();
   const sel = { ...(opts.db ? { databases: opts.db as string[] } : {}), ...(opts.files ? { files: true } : {}) };
