@@ -218,7 +218,7 @@ describe('menu end to end (real binary in tmux, real SQLite databases)', () => {
     expect(s).toMatch(/daily: full backup, missed \d{4}-\d\d-\d\d 02:00/);
     await t.key('Enter');
     s = await t.waitFor('Scheduler (foreground)');
-    const row = /daily\s+daily at 02:00\s+\d{4}-\d\d-\d\d 02:00 \(in \d+ (h|min|s)\)\s+OK/;
+    const row = /daily\s+daily at 02:00\s+\d\d-\d\d 02:00 \(in \d+ (h|min|s)\)\s+OK/;
     // The counts and the job's row come from separate scheduler events: wait until both show it.
     s = await t.waitFor((x) => /daily: OK \d{8}_\d{6}/.test(x) && x.includes('since start: 1 succeeded, 0 failed') && row.test(x), 60_000);
     expect(s).toContain('catch-up: running daily once now');

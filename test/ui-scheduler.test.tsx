@@ -35,7 +35,7 @@ describe('scheduler screen', () => {
     const facade = new FakeFacade();
     const { lastFrame } = renderUi(<Menu initial={AT_SCHEDULER} />, { facade });
     let f = await waitFrame(lastFrame, (x) => x.includes('Waiting for the next run.'));
-    expect(f).toMatch(/daily\s+daily at 02:00\s+2026-11-23 \d\d:00 \(in \d+ h\)/);
+    expect(f).toMatch(/daily\s+daily at 02:00\s+11-23 \d\d:00 \(in \d+ h\)/);
     expect(f).toContain('since start: 0 succeeded, 0 failed');
     expect(f).toContain('q or Ctrl-C stop after the current job');
     runJob(facade, 'daily');

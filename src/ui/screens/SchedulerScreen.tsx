@@ -5,7 +5,7 @@ import { ProgressBar } from '../components/ProgressBar.js';
 import { Screen } from '../components/Screen.js';
 import { Table, type Column } from '../components/Table.js';
 import type { CatchUpPlan, SchedulerEvent, SchedulerHandle, SchedulerLogEntry, SchedulerStatus } from '../engine-facade.js';
-import { formatAge, formatDate, formatTime } from '../format.js';
+import { formatAge, formatDate, formatShortDate, formatTime } from '../format.js';
 import { useInterrupt } from '../use-interrupt.js';
 import { isCtrlC, useKeys } from '../use-keys.js';
 import { useProgress } from '../use-progress.js';
@@ -211,7 +211,8 @@ export function SchedulerScreen({ onBack }: { onBack: () => void }) {
   const rows = jobs.map((j) => [
     { text: j.name },
     { text: j.when },
-    { text: j.nextRun ? `${formatDate(j.nextRun)} (${t.time.in(formatAge(new Date(j.nextRun).getTime() - at.getTime()))})` : '-' },
+    // Month and day only: "12-01 02:00 (in 59 min)" fits the column where the year did not.
+    { text: j.nextRun ? `${formatShortDate(j.nextRun)} (${t.time.in(formatAge(new Date(j.nextRun).getTime() - at.getTime()))})` : '-' },
     j.lastOutcome
       ? { text: t.scheduler.outcome[j.lastOutcome] ?? j.lastOutcome, color: ['completed', 'verified'].includes(j.lastOutcome) ? theme.colors.ok : theme.colors.error }
       : { text: '-' },
