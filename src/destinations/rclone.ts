@@ -84,6 +84,16 @@ export class RcloneDestination implements Destination {
         { kind: 'notFound' },
       );
     }
+    // Parallel uploads into a new set folder race to create it over SFTP ("mkParentDir failed … SSH_FX_FAILURE"):
+    // the folder exists once one of them won, so the retry succeeds; a real permission problem fails every attempt.
+    if (/mkParentDir failed|mkdir .* failed/i.test(tail)) {
+      throw new DestinationError(
+        this.name,
+        `${doing}: creating its folder at the remote failed (${last})`,
+        "Check that rclone's user may create folders under the destination path, then run `respaldo copy` again.",
+        { transient: true },
+      );
+    }
     if (
       /connection refused|connection reset|timeout|i\/o timeout|broken pipe|EOF|no route|couldn't connect|failed to connect|5\d\d/i.test(
         tail,
