@@ -1,10 +1,11 @@
 #!/usr/bin/env node
 /**
- * PostgreSQL benchmark: respaldo create of a ~1 GiB database of realistic rows next to plain
- * `pg_dump -Fc` (and -Z0, and -Z0 | gzip -1) in the same run, peak RSS, and restore time next to
- * pg_restore of the same data. Prints figures; it is not a test.
+ * PostgreSQL benchmark: respaldo create of a database of realistic rows next to the best native pipeline,
+ * `pg_dump -Fd -j<cores> -Z1` (and its -Z0 floor), and respaldo restore next to `pg_restore -j<cores>` of
+ * that directory, in the same run on the same data: seconds, ratios, peak RSS and how busy the cores
+ * were. `--multi` adds a set of three databases at once. Prints figures; it is not a test.
  *
- *   node scripts/bench-postgres.mjs [--size-mb 1024] [--levels default,1,6] [--dist DIR] [--keep]
+ *   node scripts/bench-postgres.mjs [--size-mb 512] [--runs 3] [--level N] [--multi] [--dist DIR] [--keep]
  *
  * Needs `dist/` (npx tsc -p .), the PostgreSQL server binaries (initdb, pg_ctl) to start a
  * throwaway cluster (as root it runs as the `postgres` user), and pg_dump/pg_restore.
@@ -13,7 +14,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { appendFileSync, chownSync, existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync, chmodSync, createWriteStream } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
@@ -24,9 +25,11 @@ const opt = (name, dflt) => {
   const i = args.indexOf(`--${name}`);
   return i >= 0 ? args[i + 1] : dflt;
 };
-const sizeMb = Number(opt('size-mb', '1024'));
-/** gzip levels to run respaldo at; `default` leaves compression to the engine's default (3 for PostgreSQL). */
-const levels = opt('levels', 'default,1,6').split(',').map((l) => (l === 'default' ? l : Number(l)));
+const sizeMb = Number(opt('size-mb', '512'));
+/** Compression level of respaldo's sets; `default` leaves it to the codec's default. */
+const level = opt('level', 'default') === 'default' ? 'default' : Number(opt('level', 'default'));
+const runs = Number(opt('runs', '3'));
+const multi = args.includes('--multi');
 const keep = args.includes('--keep');
 /** Folder of the compiled sources (default dist/; e.g. a private `tsc --outDir` build). */
 const dist = resolve(opt('dist', join(root, 'dist')));
@@ -58,14 +61,23 @@ async function freePort() {
   });
 }
 
-/** Runs a command under /usr/bin/time; returns wall seconds and peak RSS (KiB, largest process). */
+/**
+ * Runs a command under /usr/bin/time; returns wall seconds, CPU seconds of it and its children (user,
+ * sys; the server's backends are not included) and peak RSS (KiB, largest process).
+ */
 function timed(cmd, argv, opts = {}) {
-  const fmt = '__TIME__ %e %M';
+  const fmt = '__TIME__ %e %U %S %M';
   const r = spawnSync('/usr/bin/time', ['-f', fmt, cmd, ...argv], { encoding: 'utf8', maxBuffer: 256 << 20, ...opts });
-  const m = /__TIME__ ([\d.]+) (\d+)/.exec(r.stderr ?? '');
+  const m = /__TIME__ ([\d.]+) ([\d.]+) ([\d.]+) (\d+)/.exec(r.stderr ?? '');
   if (r.status !== 0 || !m) throw new Error(`${cmd} failed (${r.status}): ${(r.stderr ?? '').slice(-2000)}`);
-  return { seconds: Number(m[1]), rssKb: Number(m[2]), stdout: r.stdout };
+  return { seconds: Number(m[1]), user: Number(m[2]), sys: Number(m[3]), rssKb: Number(m[4]), stdout: r.stdout };
 }
+
+/** The fastest of several runs (the machine is shared; the best run is the least disturbed). */
+const best = (rs) => rs.reduce((a, b) => (b.seconds < a.seconds ? b : a));
+
+/** Bytes of the files directly in `dir`. */
+const dirSize = (dir) => readdirSync(dir).reduce((sum, f) => sum + statSync(join(dir, f)).size, 0);
 
 const mb = (b) => (b / 1048576).toFixed(1);
 const work = mkdtempSync(join(tmpdir(), 'respaldo-bench-pg-'));
@@ -78,7 +90,7 @@ const host = '127.0.0.1';
 const env = { ...process.env, PGPASSWORD: password };
 const conn = ['-h', host, '-p', String(port), '-U', 'postgres'];
 
-console.log(`# respaldo PostgreSQL benchmark — target ${sizeMb} MiB, gzip levels ${levels.join(',')}, ${bin}`);
+console.log(`# respaldo PostgreSQL benchmark — target ${sizeMb} MiB, ${runs} runs, Node ${process.versions.node}, ${bin}`);
 try {
   const pw = join(work, 'pw');
   writeFileSync(pw, password + '\n');
@@ -132,26 +144,26 @@ try {
   await c.end();
   console.log(`database: ${mb(size)} MiB, ${rows} orders + 200000 customers (generated in ${((Date.now() - t0) / 1000).toFixed(0)} s)`);
 
+  const jobs = availableParallelism();
   const dbconn = [...conn, '-d', 'bench'];
-  const results = [];
-  const fileFc = join(work, 'bench.Fc.dump');
-  const a = timed('pg_dump', ['-Fc', '-f', fileFc, ...dbconn], { env });
-  results.push(['pg_dump -Fc', a.seconds, a.rssKb, statSync(fileFc).size]);
-  const fileZ0 = join(work, 'bench.Z0.dump');
-  const b = timed('pg_dump', ['-Fc', '-Z0', '-f', fileZ0, ...dbconn], { env });
-  results.push(['pg_dump -Fc -Z0', b.seconds, b.rssKb, statSync(fileZ0).size]);
-  rmSync(fileZ0);
-  {
-    const t = Date.now();
-    const dump = spawn('pg_dump', ['-Fc', '-Z0', ...dbconn], { env, stdio: ['ignore', 'pipe', 'inherit'] });
-    const gz = spawn('gzip', ['-1'], { stdio: ['pipe', 'pipe', 'inherit'] });
-    const out = createWriteStream(join(work, 'bench.Z0.gz'));
-    dump.stdout.pipe(gz.stdin);
-    gz.stdout.pipe(out);
-    await new Promise((r) => out.on('finish', r));
-    results.push(['pg_dump -Fc -Z0 | gzip -1', (Date.now() - t) / 1000, null, statSync(join(work, 'bench.Z0.gz')).size]);
-    rmSync(join(work, 'bench.Z0.gz'));
+  const cpuOf = (r) => r.user + r.sys;
+
+  // The peers: pg_dump's directory format with as many jobs as cores, compressed (-Z1) and not (-Z0, the floor).
+  const dirZ1 = join(work, 'bench.Fd.Z1');
+  const peers = [];
+  for (let i = 0; i < runs; i++) {
+    rmSync(dirZ1, { recursive: true, force: true });
+    peers.push(timed('pg_dump', ['-Fd', `-j${jobs}`, '-Z1', '-f', dirZ1, ...dbconn], { env }));
   }
+  const peer = best(peers);
+  const dirZ0 = join(work, 'bench.Fd.Z0');
+  const floors = [];
+  for (let i = 0; i < runs; i++) {
+    rmSync(dirZ0, { recursive: true, force: true });
+    floors.push(timed('pg_dump', ['-Fd', `-j${jobs}`, '-Z0', '-f', dirZ0, ...dbconn], { env }));
+  }
+  const floor = best(floors);
+  rmSync(dirZ0, { recursive: true, force: true });
 
   // respaldo create through the real engine, in its own process (peak RSS = largest of node and pg_dump).
   const runner = join(work, 'runner.mjs');
@@ -160,104 +172,98 @@ try {
     `import { loadConfig } from ${JSON.stringify(join(dist, 'config/load.js'))};
      import { createBackup } from ${JSON.stringify(join(dist, 'engine/create.js'))};
      import { planRestore, executeRestore } from ${JSON.stringify(join(dist, 'engine/restore.js'))};
-     const [op, configPath, arg] = process.argv.slice(2);
+     const [op, configPath, arg, db] = process.argv.slice(2);
      const cfg = await loadConfig({ configPath });
      const reporter = { emit: () => undefined };
      const t = Date.now();
      let out;
      if (op === 'create') {
        const m = await createBackup(cfg, {}, reporter);
-       out = { id: m.id, status: m.status, stored: m.totals.storedBytes, raw: m.totals.rawBytes, error: m.databases[0].error, rowCounts: m.databases[0].details.rowCounts, gzipLevel: m.databases[0].details.gzipLevel };
-     } else if (op === 'restore-table') {
-       const plan = await planRestore(cfg, arg, { databases: ['bench'], to: 'bench_respaldo_customers', tables: ['public.customers'] });
-       const o = await executeRestore(cfg, plan, reporter);
-       out = { ok: o.ok, databases: o.databases };
+       const d = m.databases[0];
+       out = { id: m.id, status: m.status, stored: m.totals.storedBytes, codec: m.codec, level: d.details[m.codec + 'Level'], rowCounts: d.details.rowCounts, format: d.format, errors: m.databases.map((x) => x.error).filter(Boolean) };
      } else {
-       const plan = await planRestore(cfg, arg, { databases: ['bench'], to: 'bench_respaldo_restored' });
+       const plan = await planRestore(cfg, arg, { databases: [db], to: db + '_respaldo_restored' });
        const o = await executeRestore(cfg, plan, reporter);
        out = { ok: o.ok, databases: o.databases };
      }
      console.log(JSON.stringify({ ms: Date.now() - t, nodeMaxRssKb: process.resourceUsage().maxRSS, ...out }));`,
   );
-  const sets = {};
-  for (const level of levels) {
-    const cfgDir = mkdtempSync(join(work, `cfg-${level}-`));
+  const config = (name, databases) => {
+    const cfgDir = mkdtempSync(join(work, `cfg-${name}-`));
     const cfgFile = join(cfgDir, 'backup_config.json');
     writeFileSync(
       cfgFile,
       JSON.stringify({
         backupDir: join(cfgDir, 'backups'),
-        databases: [{ name: 'bench', url: `postgresql://postgres:\${BENCH_PG_PASSWORD}@${host}:${port}/bench` }],
+        databases: databases.map((d) => ({ name: d, url: `postgresql://postgres:\${BENCH_PG_PASSWORD}@${host}:${port}/${d}` })),
         files: { config: [], application: [] },
         ...(level === 'default' ? {} : { compression: { level } }),
-        retention: { keepLast: 3, daily: 0, weekly: 0, monthly: 0, yearly: 0 },
+        retention: { keepLast: 10, daily: 0, weekly: 0, monthly: 0, yearly: 0 },
         schedule: { jobs: [] },
       }),
     );
-    const r = timed(process.execPath, [runner, 'create', cfgFile], { env: { ...process.env, BENCH_PG_PASSWORD: password } });
+    return cfgFile;
+  };
+  const runnerEnv = { ...process.env, BENCH_PG_PASSWORD: password };
+  const cfgOne = config('one', ['bench']);
+  const creates = [];
+  for (let i = 0; i < runs; i++) {
+    const r = timed(process.execPath, [runner, 'create', cfgOne], { env: runnerEnv });
     const info = JSON.parse(r.stdout.trim().split('\n').pop());
     if (info.status !== 'completed') throw new Error(`respaldo create failed: ${JSON.stringify(info)}`);
-    sets[level] = { cfgFile, id: info.id };
-    results.push([`respaldo create (gzip ${level === 'default' ? `default, -${info.gzipLevel}` : `-${level}`}, ${info.rowCounts} counts; ${(info.ms / 1000).toFixed(1)} s in-process)`, r.seconds, r.rssKb, info.stored, info.nodeMaxRssKb]);
+    creates.push({ ...r, info });
   }
+  const create = best(creates);
 
-  // Where the time goes: the driver alone (pg_dump -Z0 from the exported snapshot + exact counts),
-  // and the driver into node's gzip on the libuv pool (no hashing, no fsync).
-  {
-    const { createPostgresDriver } = await import(join(dist, 'drivers/postgres.js'));
-    const { createGzip } = await import('node:zlib');
-    const { pipeline } = await import('node:stream/promises');
-    const { Writable } = await import('node:stream');
-    const driver = createPostgresDriver();
-    const db = { name: 'bench', engine: 'postgres', host, port, user: 'postgres', password, database: 'bench' };
-    const ctx = { reporter: { emit: () => undefined }, signal: new AbortController().signal, scratchDir: work, log: () => undefined };
-    const once = async (sink) => {
-      const t = Date.now();
-      const session = await driver.backup({ db, type: 'full', purpose: 'backup' }, ctx);
-      try {
-        const opened = await session.parts[0].open();
-        let bytes = 0;
-        await Promise.all([pipeline(opened.stream, ...sink((n) => (bytes += n))), opened.finished]);
-        return { s: (Date.now() - t) / 1000, bytes };
-      } finally {
-        await session.cleanup();
-      }
-    };
-    const discard = (count) => [new Writable({ highWaterMark: 1 << 20, write(c, _e, cb) { count(c.length); cb(); } })];
-    const d1 = await once(discard);
-    results.push(['driver only (pg_dump -Z0 + exact counts) → discard', d1.s, null, d1.bytes]);
-    for (const level of levels.filter((l) => l !== 'default')) {
-      const d2 = await once((count) => [createGzip({ level, chunkSize: 1 << 18 }), new Writable({ highWaterMark: 1 << 20, write(c, _e, cb) { count(c.length); cb(); } })]);
-      results.push([`driver → node gzip -${level} → discard`, d2.s, null, d2.bytes]);
+  // Restores side by side into a new database, each timed alone: pg_restore -j of the -Z1 directory, respaldo's set.
+  const psqlAdmin = (sql) => run('psql', [...conn, '-d', 'postgres', '-X', '-q', '-c', sql], { env });
+  const restores = [];
+  const peerRestores = [];
+  for (let i = 0; i < runs; i++) {
+    psqlAdmin('DROP DATABASE IF EXISTS bench_pg_restore');
+    psqlAdmin('CREATE DATABASE bench_pg_restore');
+    peerRestores.push(timed('pg_restore', ['--exit-on-error', '--no-password', `-j${jobs}`, ...conn, '-d', 'bench_pg_restore', dirZ1], { env }));
+    psqlAdmin('DROP DATABASE IF EXISTS bench_respaldo_restored');
+    const r = timed(process.execPath, [runner, 'restore', cfgOne, create.info.id, 'bench'], { env: runnerEnv });
+    const info = JSON.parse(r.stdout.trim().split('\n').pop());
+    if (!info.ok) throw new Error(`respaldo restore failed: ${JSON.stringify(info)}`);
+    restores.push({ ...r, info });
+  }
+  const peerRestore = best(peerRestores);
+  const restore = best(restores);
+
+  // Three databases in one set (copies of bench): cores kept busy (CPU seconds / wall / cores) and peak RSS.
+  let three = null;
+  if (multi) {
+    for (const d of ['bench2', 'bench3']) {
+      psqlAdmin(`DROP DATABASE IF EXISTS ${d}`);
+      psqlAdmin(`CREATE DATABASE ${d} TEMPLATE bench`);
     }
+    const cfgThree = config('three', ['bench', 'bench2', 'bench3']);
+    const r = timed(process.execPath, [runner, 'create', cfgThree], { env: runnerEnv });
+    const info = JSON.parse(r.stdout.trim().split('\n').pop());
+    if (info.status !== 'completed') throw new Error(`respaldo create (3 databases) failed: ${JSON.stringify(info)}`);
+    const peer3 = timed('bash', ['-c', ['bench', 'bench2', 'bench3'].map((d) => `pg_dump -Fd -j${jobs} -Z1 -f ${join(work, `three-${d}`)} ${conn.join(' ')} -d ${d} &`).join(' ') + ' wait'], { env });
+    three = { r, info, peer3 };
   }
 
-  console.log('\n## create');
-  const base = results[0][1];
-  console.log('what'.padEnd(62), 'seconds', ' ×pg_dump -Fc', '  size MiB', ' peak RSS MiB');
-  for (const [what, s, rss, bytes, nodeRss] of results) {
-    console.log(what.padEnd(62), s.toFixed(1).padStart(7), (s / base).toFixed(2).padStart(13), mb(bytes).padStart(10), rss ? `${(rss / 1024).toFixed(0).padStart(12)}${nodeRss ? ` (node ${(nodeRss / 1024).toFixed(0)})` : ''}` : '           -');
+  const ratio = (a, b) => (a.seconds / b.seconds).toFixed(2);
+  const busy = (r) => `${((cpuOf(r) / r.seconds / jobs) * 100).toFixed(0)} %`;
+  console.log(`\n## create (best of ${runs}; ${jobs} cores; respaldo ${create.info.format}, ${create.info.codec} level ${create.info.level}, ${create.info.rowCounts} row counts)`);
+  console.log('what'.padEnd(44), 'seconds', '  ratio', ' size MiB', ' peak RSS MiB', ' cores busy');
+  const line = (what, r, base, bytes) => console.log(what.padEnd(44), r.seconds.toFixed(2).padStart(7), (base ? ratio(r, base) : '').padStart(7), (bytes === null ? '-' : mb(bytes)).padStart(9), (r.rssKb / 1024).toFixed(0).padStart(13), busy(r).padStart(11));
+  line(`pg_dump -Fd -j${jobs} -Z1`, peer, peer, dirSize(dirZ1));
+  line(`pg_dump -Fd -j${jobs} -Z0 (floor, no compression)`, floor, peer, null);
+  line('respaldo create', create, peer, create.info.stored);
+  console.log(`\n## restore (side by side into a new database; best of ${runs})`);
+  line(`pg_restore -j${jobs} of the -Z1 directory`, peerRestore, peerRestore, null);
+  line('respaldo restore --to (verify, counts, rename)', restore, peerRestore, null);
+  if (three) {
+    console.log('\n## three databases in one set');
+    line(`3 × pg_dump -Fd -j${jobs} -Z1 at once`, three.peer3, three.peer3, null);
+    line('respaldo create (3 databases)', three.r, three.peer3, three.info.stored);
   }
-
-  console.log('\n## restore (side by side, into a new database)');
-  {
-    const a2 = new pg.Client({ host, port, user: 'postgres', password, database: 'postgres' });
-    await a2.connect();
-    await a2.query('CREATE DATABASE bench_pg_restore');
-    await a2.end();
-  }
-  const pr = timed('pg_restore', ['--exit-on-error', '--no-password', ...conn, '-d', 'bench_pg_restore', fileFc], { env });
-  console.log('pg_restore -d (from pg_dump -Fc file)'.padEnd(62), pr.seconds.toFixed(1).padStart(7));
-  const level = levels[0];
-  const rr = timed(process.execPath, [runner, 'restore', sets[level].cfgFile, sets[level].id], { env: { ...process.env, BENCH_PG_PASSWORD: password } });
-  const rinfo = JSON.parse(rr.stdout.trim().split('\n').pop());
-  if (!rinfo.ok) throw new Error(`respaldo restore failed: ${JSON.stringify(rinfo)}`);
-  console.log(`respaldo restore --to (gzip ${level} set)`.padEnd(62), rr.seconds.toFixed(1).padStart(7), `  (in-process ${(rinfo.ms / 1000).toFixed(1)} s: verify, gunzip, pg_restore, row counts; peak RSS ${(rr.rssKb / 1024).toFixed(0)} MiB)`);
-  // One table out of the whole dump (TOC selection; pg_restore still reads past the other tables' data).
-  const rt = timed(process.execPath, [runner, 'restore-table', sets[level].cfgFile, sets[level].id], { env: { ...process.env, BENCH_PG_PASSWORD: password } });
-  const tinfo = JSON.parse(rt.stdout.trim().split('\n').pop());
-  if (!tinfo.ok) throw new Error(`respaldo restore --table failed: ${JSON.stringify(tinfo)}`);
-  console.log(`respaldo restore --to --table public.customers (200k rows)`.padEnd(62), rt.seconds.toFixed(1).padStart(7), `  (peak RSS ${(rt.rssKb / 1024).toFixed(0)} MiB)`);
+  console.log(`\nratios: create ${ratio(create, peer)}× pg_dump -Fd -j${jobs} -Z1 (goal ≤ 0.8), restore ${ratio(restore, peerRestore)}× pg_restore -j${jobs} (goal ≤ 0.9)` + (three ? `, 3-database peak RSS ${(three.r.rssKb / 1024).toFixed(0)} MiB (goal < 150)` : ''));
 } finally {
   try {
     run(join(bin, 'pg_ctl'), ['-D', dataDir, '-m', 'immediate', '-w', 'stop'], { asServer: true });

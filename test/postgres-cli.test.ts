@@ -105,10 +105,14 @@ describe.skipIf(!available)('postgres end to end through the CLI', () => {
     const m = created.json;
     expect(m.status).toBe('completed');
     const entry = m.databases[0];
-    expect(entry).toMatchObject({ name: 'inventario', engine: 'postgres', format: 'pg-custom', compressed: true, error: null });
+    expect(entry).toMatchObject({ name: 'inventario', engine: 'postgres', format: 'pg-directory', compressed: true, error: null });
     expect(entry.tables).toMatchObject({ 'public.album': 347, 'public.track': 3503 });
     expect(entry.details).toMatchObject({ rowCounts: 'exact', pgDumpVersion: expect.any(String), serverVersion: expect.any(String) });
-    expect(entry.extras).toEqual([expect.objectContaining({ role: 'globals' })]);
+    expect(entry.extras.filter((x: { role: string }) => !x.role.startsWith('pgdir:'))).toEqual([expect.objectContaining({ role: 'globals' })]);
+    // One stored file per table's data, each hashed in the manifest, named after the set.
+    const members = entry.extras.filter((x: { role: string }) => x.role.startsWith('pgdir:'));
+    expect(members.length).toBeGreaterThanOrEqual(11);
+    for (const x of members) expect(x).toMatchObject({ file: expect.stringMatching(new RegExp(`^databases/inventario_${m.id}\\.\\d+\\.dat\\.(zst|gz)$`)), sha256: expect.stringMatching(/^[0-9a-f]{64}$/) });
     const setPath = join(backupDir, m.id);
     expect(statSync(join(setPath, entry.file)).mode & 0o777).toBe(0o600);
     expect(allText(backupDir)).not.toContain(PASSWORD);

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { createReadStream, createWriteStream, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, chmodSync, mkdirSync } from 'node:fs';
+import { createReadStream, createWriteStream, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync, chmodSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -10,8 +10,8 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { CollectingReporter } from '../src/core/events.js';
 import { InterruptedError, RefusedError, RespaldoError } from '../src/core/errors.js';
 import type { DatabaseConfig, DatabaseEntry } from '../src/core/types.js';
-import type { DriverContext, DumpFacts, OpenedDump, RestoreTarget } from '../src/drivers/driver.js';
-import { postgresDriver } from '../src/drivers/postgres.js';
+import type { Driver, DriverContext, DumpFacts, OpenedDump, RestoreTarget } from '../src/drivers/driver.js';
+import { createPostgresDriver, postgresDriver } from '../src/drivers/postgres.js';
 import { driverFor } from '../src/drivers/registry.js';
 import { pgAvailable, startPgCluster, type PgCluster } from './helpers/pg-cluster.js';
 
@@ -41,6 +41,7 @@ function makeCtx(): DriverContext & { reporter: CollectingReporter; logs: string
 }
 
 interface StoredDump {
+  scratchDir: string;
   facts: DumpFacts;
   files: Record<string, string>;
   formats: Record<string, string>;
@@ -56,8 +57,9 @@ async function dump(
   type: 'full' | 'schema' = 'full',
   ctx = makeCtx(),
   beforeReading?: (opened: OpenedDump) => Promise<void>,
+  driver?: Driver,
 ): Promise<StoredDump> {
-  const session = await postgresDriver.backup({ db, type, purpose: 'backup' }, ctx);
+  const session = await (driver ?? postgresDriver).backup({ db, type, purpose: 'backup' }, ctx);
   const files: Record<string, string> = {};
   const formats: Record<string, string> = {};
   let facts: DumpFacts | undefined;
@@ -66,8 +68,18 @@ async function dump(
       const file = join(work, `dump-${++dumpCounter}.${part.role}.${part.extension}.gz`);
       const opened = await part.open();
       if (part.role === 'main' && beforeReading) await beforeReading(opened);
-      const [stored, finished] = await Promise.allSettled([pipeline(opened.stream, createGzip({ level: 1 }), createWriteStream(file)), opened.finished]);
+      // Members of a directory dump, stored one after another as the engine does.
+      const members = (async () => {
+        for await (const m of opened.members ?? []) {
+          const memberFile = join(work, `dump-${dumpCounter}.${m.name}.gz`);
+          await pipeline(m.open(), createGzip({ level: 1 }), createWriteStream(memberFile));
+          files[m.role] = memberFile;
+          await m.stored();
+        }
+      })();
+      const [stored, finished, membered] = await Promise.allSettled([pipeline(opened.stream, createGzip({ level: 1 }), createWriteStream(file)), opened.finished, members]);
       if (finished.status === 'rejected') throw finished.reason;
+      if (membered.status === 'rejected') throw membered.reason;
       if (stored.status === 'rejected') throw stored.reason;
       files[part.role] = file;
       formats[part.role] = part.format;
@@ -76,14 +88,17 @@ async function dump(
   } finally {
     await session.cleanup();
   }
-  return { facts: facts!, files, formats };
+  return { scratchDir: ctx.scratchDir, facts: facts!, files, formats };
 }
 
 function entryOf(db: DatabaseConfig, d: StoredDump): DatabaseEntry {
+  const extras = Object.entries(d.files)
+    .filter(([role]) => role !== 'main')
+    .map(([role, file]) => ({ role, file, compressed: true, rawBytes: 0, storedBytes: 0, md5: '', sha256: '' }));
   return {
-    name: db.name, engine: 'postgres', file: d.files['main']!, format: 'pg-custom', compressed: true, rawBytes: 0, storedBytes: 0,
+    name: db.name, engine: 'postgres', file: d.files['main']!, format: d.formats['main']!, compressed: true, rawBytes: 0, storedBytes: 0,
     md5: null, sha256: null, tables: d.facts.tables, durationMs: 0, error: null, details: d.facts.details,
-    ...(d.files['globals'] ? { extras: [{ role: 'globals', file: d.files['globals'], compressed: true, rawBytes: 0, storedBytes: 0, md5: '', sha256: '' }] } : {}),
+    ...(extras.length ? { extras } : {}),
   };
 }
 
@@ -233,17 +248,21 @@ describe.skipIf(!available)('postgres driver (real cluster)', () => {
   test('Chinook: backup records versions, size and exact row counts; side-by-side restore is identical', async () => {
     const db = dbConfig(fixture('chinook'));
     const d = await dump(db);
-    expect(d.formats['main']).toBe('pg-custom');
+    expect(d.formats['main']).toBe('pg-directory');
     expect(d.facts.tables).toMatchObject({ 'public.album': 347, 'public.artist': 275, 'public.track': 3503, 'public.invoice_line': 2240 });
-    expect(d.facts.details).toMatchObject({ rowCounts: 'exact', snapshot: true, serverVersionNum: expect.any(Number), pgDumpVersion: expect.stringMatching(/^\d+\.\d+/) });
+    expect(d.facts.details).toMatchObject({ rowCounts: 'exact', rowCountsFrom: 'dump', snapshot: true, jobs: expect.any(Number), serverVersionNum: expect.any(Number), pgDumpVersion: expect.stringMatching(/^\d+\.\d+/) });
+    expect(d.facts.details['jobs']).toBeGreaterThanOrEqual(2);
     expect(d.facts.details['databaseSizeBytes']).toBeGreaterThan(1_000_000);
     expect(JSON.stringify(d.facts)).not.toContain(PASSWORD);
-    // The stream really is a custom-format archive (PGDMP magic) and uncompressed inside (-Z0).
-    const head = readFileSync(d.files['main']!);
+    // The main file is the directory dump's table of contents; each table's data is its own member (-Z0 inside).
     const { gunzipSync } = await import('node:zlib');
-    const raw = gunzipSync(head);
-    expect(raw.subarray(0, 5).toString()).toBe('PGDMP');
-    expect(raw.includes(Buffer.from('Jagged Little Pill'))).toBe(true);
+    expect(gunzipSync(readFileSync(d.files['main']!)).subarray(0, 5).toString()).toBe('PGDMP');
+    const members = Object.keys(d.files).filter((r) => r.startsWith('pgdir:'));
+    expect(members.length).toBeGreaterThanOrEqual(11);
+    expect(members.every((r) => /^pgdir:\d+\.dat$/.test(r))).toBe(true);
+    expect(members.some((r) => gunzipSync(readFileSync(d.files[r]!)).includes(Buffer.from('Jagged Little Pill')))).toBe(true);
+    // The scratch copies of the dump are deleted as each file is stored.
+    expect(readdirSync(join(d.scratchDir, 'pg-directory')).filter((f) => f !== 'toc.dat')).toEqual([]);
 
     const { result } = await restore(db, d, { kind: 'side-by-side', name: 'chinook_copy' });
     expect(result.restoredTo).toBe('chinook_copy');
@@ -251,6 +270,36 @@ describe.skipIf(!available)('postgres driver (real cluster)', () => {
     expect(result.tables).toEqual(d.facts.tables);
     expect(plainDump('chinook_copy')).toBe(plainDump('chinook'));
     expect(cluster.databases().filter((n) => n.includes('__restore_'))).toEqual([]);
+  });
+
+  test('row counts from the dump lines: values with newlines, backslashes and a lone \\. are one row each; empty tables count 0', async () => {
+    cluster.createDatabase('lines');
+    cluster.psql(`CREATE TABLE t (v text); CREATE TABLE empty (v int);
+      INSERT INTO t VALUES (E'a\\nb'), (E'\\\\.'), ('.'), (''), (NULL), (E'x\\r\\n\\\\.\\n'), (repeat('z', 200000))`, 'lines');
+    const db = dbConfig('lines');
+    const d = await dump(db);
+    expect(d.facts.tables).toEqual({ 'public.t': 7, 'public.empty': 0 });
+    const { result } = await restore(db, d, { kind: 'side-by-side', name: 'lines_copy' });
+    expect(result.tables).toEqual({ 'public.t': 7, 'public.empty': 0 });
+    expect(plainDump('lines_copy')).toBe(plainDump('lines'));
+  });
+
+  test('a pg-custom set (one pg_dump -Fc stream, made before the directory format) restores whole and by table as before', async () => {
+    const db = dbConfig(fixture('tricky'));
+    const d = await dump(db, 'full', makeCtx(), undefined, createPostgresDriver({ format: 'custom' }));
+    expect(d.formats['main']).toBe('pg-custom');
+    expect(Object.keys(d.files).some((r) => r.startsWith('pgdir:'))).toBe(false);
+    const { gunzipSync } = await import('node:zlib');
+    const raw = gunzipSync(readFileSync(d.files['main']!));
+    expect(raw.subarray(0, 5).toString()).toBe('PGDMP');
+    expect(raw.includes(Buffer.from('COPY public.people'))).toBe(true);
+    expect(d.facts.details).toMatchObject({ rowCounts: 'exact', snapshot: true });
+    expect(d.facts.details['rowCountsFrom']).toBeUndefined();
+    const { result } = await restore(db, d, { kind: 'side-by-side', name: 'tricky_from_custom' });
+    expect(result.tables).toEqual(d.facts.tables);
+    expect(plainDump('tricky_from_custom')).toBe(plainDump('tricky'));
+    const one = await restore(db, d, { kind: 'side-by-side', name: 'tricky_custom_people' }, { tables: ['public.people'] });
+    expect(one.result.tables).toEqual({ 'public.people': 500 });
   });
 
   test('tricky objects round trip: schema, data, large objects, owners, privileges and database settings identical', async () => {
@@ -539,18 +588,25 @@ describe.skipIf(!available)('postgres driver (real cluster)', () => {
     expect(process.env['PGPASSWORD']).toBeUndefined();
     const ctx = makeCtx();
     const session = await postgresDriver.backup({ db, type: 'full', purpose: 'backup' }, ctx);
+    // A migration holding a table keeps pg_dump alive (waiting for its lock) while the processes are read.
+    const locker = new pg.Client({ connectionString: cluster.url(fixture('bank')) });
+    await locker.connect();
     try {
+      const table = cluster.psql(`SELECT quote_ident(schemaname) || '.' || quote_ident(tablename) FROM pg_tables WHERE schemaname = 'public' LIMIT 1`, fixture('bank'));
+      await locker.query('BEGIN');
+      await locker.query(`LOCK TABLE ${table} IN ACCESS EXCLUSIVE MODE`);
       const opened = await session.parts[0]!.open();
-      // Read slowly so pg_dump stays alive, blocked on its pipe.
       let seen = 0;
-      const slow = new Writable({
-        highWaterMark: 1024,
-        write(chunk: Buffer, _enc, cb) {
-          seen += chunk.length;
-          setTimeout(cb, 5);
-        },
-      });
-      const piping = pipeline(opened.stream, slow);
+      const sink = () => new Writable({ write(chunk: Buffer, _enc, cb) { seen += chunk.length; cb(); } });
+      const piping = Promise.all([
+        pipeline(opened.stream, sink()),
+        (async () => {
+          for await (const m of opened.members ?? []) {
+            await pipeline(m.open(), sink());
+            await m.stored();
+          }
+        })(),
+      ]);
       let sawDump = false;
       let sawEnvPassword = false;
       const encoded = encodeURIComponent(PASSWORD);
@@ -578,12 +634,14 @@ describe.skipIf(!available)('postgres driver (real cluster)', () => {
       }
       expect(sawDump).toBe(true);
       expect(sawEnvPassword).toBe(true);
+      await locker.query('ROLLBACK');
       await piping;
       await opened.finished;
       expect(seen).toBeGreaterThan(1000);
       expect(process.env['PGPASSWORD']).toBeUndefined();
       expect(ctx.logs.join('\n')).not.toContain(PASSWORD);
     } finally {
+      await locker.end().catch(() => undefined);
       await session.cleanup();
     }
   });
@@ -699,21 +757,30 @@ describe.skipIf(!available)('postgres driver (real cluster)', () => {
       other.createDatabase('big');
       other.psql(`CREATE TABLE pad AS SELECT g AS id, repeat(md5(g::text), 16) AS pad FROM generate_series(1, 200000) g`, 'big');
       const db: DatabaseConfig = { name: 'big', engine: 'postgres', url: other.url('big') };
-      const session = await postgresDriver.backup({ db, type: 'full', purpose: 'backup' }, makeCtx());
+      const ctx = makeCtx();
+      const session = await postgresDriver.backup({ db, type: 'full', purpose: 'backup' }, ctx);
       let failure: unknown;
       try {
         const opened = await session.parts[0]!.open();
-        let stopped = false;
-        const sink = new Writable({
-          write(_chunk, _enc, cb) {
-            if (!stopped) {
-              stopped = true;
-              other.pause();
+        // Stopped once pg_dump has started writing the table's data file.
+        const dir = join(ctx.scratchDir, 'pg-directory');
+        for (;;) {
+          const files = (() => {
+            try {
+              return readdirSync(dir).filter((f) => /^\d+\.dat$/.test(f));
+            } catch {
+              return [];
             }
-            setTimeout(cb, 1);
-          },
-        });
-        await pipeline(opened.stream, sink).catch(() => undefined);
+          })();
+          if (files.some((f) => statSync(join(dir, f)).size > 0)) break;
+          await new Promise((r) => setTimeout(r, 2));
+        }
+        other.pause();
+        const sink = () => new Writable({ write(_chunk, _enc, cb) { cb(); } });
+        const consuming = (async () => {
+          for await (const m of opened.members ?? []) await pipeline(m.open(), sink());
+        })();
+        await Promise.allSettled([pipeline(opened.stream, sink()), consuming]);
         failure = await opened.finished.then(() => null, (e: unknown) => e);
       } finally {
         await session.cleanup();

@@ -15,6 +15,10 @@ import {
   parsePgUrl,
   parseToolVersion,
   pgDumpArgs,
+  pgDumpDirArgs,
+  pgRestoreDirArgs,
+  finishedDataItem,
+  copyRows,
   pgDumpallGlobalsArgs,
   lockWaitTimeout,
   pgRestoreArgs,
@@ -157,6 +161,44 @@ describe('argument arrays', () => {
     ['full', '00000003-0000001B-1', ['--format=custom', '--compress=0', '--no-password', '--snapshot=00000003-0000001B-1', "--dbname=host='db1' port='5432' user='app' dbname='inventario' application_name='respaldo' sslmode='require'"]],
   ] as const)('pg_dump %s snapshot=%s', (type, snapshot, expected) => {
     expect(pgDumpArgs({ conn, type, snapshot })).toEqual(expected);
+  });
+
+  test.each([
+    ['full', undefined, 2, ['--format=directory', '--compress=0', '--jobs=2', '--verbose', '--no-password', '--file=/s/d']],
+    ['schema', undefined, 4, ['--format=directory', '--compress=0', '--jobs=4', '--verbose', '--no-password', '--schema-only', '--file=/s/d']],
+    ['full', '00000003-0000001B-1', 0, ['--format=directory', '--compress=0', '--jobs=1', '--verbose', '--no-password', '--snapshot=00000003-0000001B-1', '--file=/s/d']],
+  ] as const)('pg_dump directory %s snapshot=%s jobs=%s', (type, snapshot, jobs, expected) => {
+    const args = pgDumpDirArgs({ conn, type, dir: '/s/d', jobs, snapshot });
+    expect(args).toEqual([...expected, "--dbname=host='db1' port='5432' user='app' dbname='inventario' application_name='respaldo' sslmode='require'"]);
+    expect(args.join(' ')).not.toContain('SECRET');
+  });
+
+  test('pg_restore of a staged directory: jobs, no single transaction, the list when tables are selected', () => {
+    const db = "--dbname=host='db1' port='5432' user='app' dbname='x__restore_1' application_name='respaldo' sslmode='require'";
+    expect(pgRestoreDirArgs({ conn, database: 'x__restore_1', dir: '/s/d', jobs: 3 })).toEqual(['--exit-on-error', '--jobs=3', '--no-password', '--format=directory', db, '/s/d']);
+    const listed = pgRestoreDirArgs({ conn, database: 'x__restore_1', dir: '/s/d', jobs: 2, listFile: '/s/l' });
+    expect(listed).toContain('--use-list=/s/l');
+    expect(listed).not.toContain('--single-transaction');
+  });
+
+  test.each([
+    ['pg_dump: finished item 3358 TABLE DATA public orders', '3358.dat'],
+    ['pg_dump: finished item 12 TABLE DATA Ünï "x" tabla con espacios', '12.dat'],
+    ['pg_dump: finished item 3360 BLOBS BLOBS', null],
+    ['pg_dump: dumping contents of table "public.orders"', null],
+    ['pg_dump: finished item 7 SEQUENCE SET public s', null],
+  ])('finished data item of %j', (line, file) => {
+    expect(finishedDataItem(line)).toBe(file);
+  });
+
+  test.each([
+    ['three rows and the terminator', 'a\nb\nc\n\\.\n\n\n', 3],
+    ['empty table', '\\.\n\n\n', 0],
+    ['a value ending in an escaped backslash-dot', 'x\\\\.\n\\.\n\n\n', 1],
+    ['no terminator (counted as rows)', 'a\nb\n', 2],
+  ])('rows of a COPY data file: %s', (_what, content, rows) => {
+    const newlines = content.split('\n').length - 1;
+    expect(copyRows(newlines, content.slice(-16))).toBe(rows);
   });
 
   test('several hosts become libpq host and port lists', () => {

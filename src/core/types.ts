@@ -162,7 +162,7 @@ export interface DatabaseEntry {
   engine: EngineName;
   /** Path of the stored file relative to the set folder; null when the database failed. */
   file: string | null;
-  /** Dump format, e.g. `sqlite-db`, `sqlite-sql`, `pg-custom`, `mssql-bak`. */
+  /** Dump format, e.g. `sqlite-db`, `sqlite-sql`, `pg-custom`, `pg-directory` (a `toc.dat` as the file, each data file an extra), `mssql-bak`. */
   format: string;
   /** Whether respaldo compressed the stored file (with `codec`). */
   compressed: boolean;

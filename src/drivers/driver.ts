@@ -58,13 +58,32 @@ export interface OpenedDump {
    * ended cleanly (a dump that died mid-way can still close its pipe): exit code and stderr.
    */
   finished: Promise<DumpFacts>;
+  /**
+   * A dump made of several files (PostgreSQL's directory format): further files of this part, yielded
+   * as the producer finishes each. The engine stores each one as an extra of the entry (role
+   * `member.role`, stored as `<db>_<set>.<name>` + codec suffix) while `stream` (the file read last,
+   * such as the table of contents) is stored; the iteration throws when the producer failed.
+   */
+  members?: AsyncIterable<DumpMember>;
+}
+
+/** One file of a multi-file dump (see OpenedDump.members). */
+export interface DumpMember {
+  /** File name inside the dump (`3358.dat`): letters, digits, `_` and `.` only. */
+  name: string;
+  /** Role of its manifest extra (`pgdir:3358.dat`), by which a restore opens it again. */
+  role: string;
+  /** Opens the file's raw content, read once to its end. */
+  open(): Readable;
+  /** Called once the file is stored (the driver may delete its scratch copy). */
+  stored(): Promise<void>;
 }
 
 /** One stored file of a database backup: the main dump, or an extra such as PostgreSQL globals. */
 export interface DumpPart {
   /** `main` for the database itself; other roles (`globals`) are stored alongside. */
   role: string;
-  /** Format tag recorded in the manifest (`sqlite-db`, `sqlite-sql`, `pg-custom`, `pg-globals-sql`, `mssql-bak`). */
+  /** Format tag recorded in the manifest (`sqlite-db`, `sqlite-sql`, `pg-custom`, `pg-directory`, `pg-globals-sql`, `mssql-bak`). */
   format: string;
   /** File extension of the raw dump (`sqlite`, `sql`, `dump`, `bak`); `.gz` is added when compressed. */
   extension: string;

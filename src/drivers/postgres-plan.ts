@@ -281,6 +281,52 @@ export function pgDumpArgs(opts: { conn: PgConnection; type: BackupType; snapsho
   return args;
 }
 
+/**
+ * pg_dump arguments for the directory format (`pg-directory` sets): `jobs` workers, each table's data
+ * in its own uncompressed file under `dir` (respaldo compresses and hashes each file as it is
+ * finished), `--verbose` so that the finished tables are reported on stderr (see finishedDataItem).
+ */
+export function pgDumpDirArgs(opts: { conn: PgConnection; type: BackupType; dir: string; jobs: number; snapshot?: string | undefined; lockWaitTimeout?: string | undefined }): string[] {
+  const args = ['--format=directory', '--compress=0', `--jobs=${Math.max(1, Math.floor(opts.jobs))}`, '--verbose', '--no-password'];
+  if (opts.type === 'schema') args.push('--schema-only');
+  if (opts.snapshot) args.push(`--snapshot=${opts.snapshot}`);
+  if (opts.lockWaitTimeout) args.push(`--lock-wait-timeout=${opts.lockWaitTimeout}`);
+  args.push(`--file=${opts.dir}`, `--dbname=${connString(opts.conn)}`);
+  return args;
+}
+
+/**
+ * The data file a line of `pg_dump --jobs --verbose` says is complete (`pg_dump: finished item 3358
+ * TABLE DATA public orders` → `3358.dat`), or null for any other line.
+ */
+export function finishedDataItem(line: string): string | null {
+  const m = /finished item (\d+) TABLE DATA /.exec(line);
+  return m ? `${m[1]}.dat` : null;
+}
+
+/**
+ * Rows in a table's data file of a directory dump, from its count of newlines and its last bytes:
+ * COPY text writes one line per row (newlines inside values are escaped) and pg_dump ends the file
+ * with a `\.` line and empty lines, which are not rows.
+ */
+export function copyRows(newlines: number, tail: string): number {
+  const m = /(?:^|\n)\\\.(\n*)$/.exec(tail);
+  if (!m) return newlines;
+  return newlines - m[1]!.length;
+}
+
+/**
+ * pg_restore arguments for a directory dump staged at `dir`: `jobs` workers (so not one
+ * transaction: the target is a staging database, dropped when anything fails), stop at the first
+ * error, optionally only the entries of a `--use-list` file.
+ */
+export function pgRestoreDirArgs(opts: { conn: PgConnection; database: string; dir: string; jobs: number; listFile?: string | undefined }): string[] {
+  const args = ['--exit-on-error', `--jobs=${Math.max(1, Math.floor(opts.jobs))}`, '--no-password', '--format=directory'];
+  if (opts.listFile) args.push(`--use-list=${opts.listFile}`);
+  args.push(`--dbname=${connString(opts.conn, opts.database)}`, opts.dir);
+  return args;
+}
+
 /** pg_dumpall arguments for roles and tablespaces only. */
 export function pgDumpallGlobalsArgs(opts: { conn: PgConnection; rolePasswords: boolean }): string[] {
   const args = ['--globals-only', '--no-password'];

@@ -1,6 +1,8 @@
 import type { ChildProcess } from 'node:child_process';
-import type { Readable } from 'node:stream';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { PassThrough, Transform, type Readable, type TransformCallback } from 'node:stream';
+import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { text } from 'node:stream/consumers';
 import { pipeline } from 'node:stream/promises';
@@ -9,18 +11,20 @@ import type { BackupType, DatabaseConfig } from '../core/types.js';
 import { runCapture, spawnStreaming, type StreamingChild } from '../exec/spawn.js';
 import { dropCreatedRolesSql, parseGlobals, planMissingRoles } from './postgres-globals.js';
 import { parseTocList, selectTables, TocSelectionError, type TocSelection } from './postgres-toc.js';
-import type { BackupSession, Driver, DriverContext, DrillCheck, DumpFacts, DumpPart, OpenedDump, RestoreRequest, RestoreResult, RestoreTarget, SwapBackRequest, TargetState } from './driver.js';
+import type { BackupSession, Driver, DriverContext, DrillCheck, DumpFacts, DumpMember, DumpPart, OpenedDump, RestoreRequest, RestoreResult, RestoreTarget, SwapBackRequest, TargetState } from './driver.js';
 import {
   APPLICATION_NAME,
   MAX_IDENTIFIER_BYTES,
   byteLength,
   childEnv,
   clientTooOld,
+  copyRows,
   createDatabaseSql,
   databasePropertiesSql,
   derivedName,
   describeLeftovers,
   describePg,
+  finishedDataItem,
   hintForStderr,
   lockWaitTimeout,
   missingToolHint,
@@ -28,8 +32,10 @@ import {
   parseToolVersion,
   pgAmcheckArgs,
   pgDumpArgs,
+  pgDumpDirArgs,
   pgDumpallGlobalsArgs,
   pgRestoreArgs,
+  pgRestoreDirArgs,
   pgRestoreListArgs,
   planPgRestore,
   preRestoreDbName,
@@ -81,6 +87,13 @@ export type PgConnect = (settings: PgConnectSettings) => Promise<PgQueryable>;
 
 export interface PostgresDriverDeps {
   connect?: PgConnect;
+  /**
+   * Format of new backups: `directory` (default: `pg_dump -Fd --jobs`, one stored file per table) or
+   * `custom` (one `pg_dump -Fc` stream, the format of sets made before 0.6; tests use it to make such sets).
+   */
+  format?: 'directory' | 'custom';
+  /** Parallel jobs of pg_dump and pg_restore on directory dumps (default: the cores, at least 2). */
+  jobs?: number;
   /** Environment read for PG_BIN_PATH (default process.env; never modified). */
   env?: Record<string, string | undefined>;
 }
@@ -184,6 +197,26 @@ function connectionOf(db: DatabaseConfig): PgConnection {
     throw new RespaldoError('config', `Database ${db.name}: ${(err as Error).message}`, 'Fix the url of this database in the config.');
   }
 }
+
+/** Counts the rows of a COPY data file as it passes (see copyRows), without copying it. */
+class RowCounter extends Transform {
+  private newlines = 0;
+  private tail = '';
+  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
+    for (let i = chunk.indexOf(10); i !== -1; i = chunk.indexOf(10, i + 1)) this.newlines++;
+    this.tail = (this.tail + chunk.subarray(Math.max(0, chunk.length - 16)).toString('latin1')).slice(-16);
+    cb(null, chunk);
+  }
+  get rows(): number {
+    return copyRows(this.newlines, this.tail);
+  }
+}
+
+/** Names of the files of a directory dump that respaldo stores and restores (no paths, no dot files). */
+const DUMP_FILE_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.]*$/;
+
+/** Manifest role of a stored file of a directory dump. */
+const MEMBER_ROLE = 'pgdir:';
 
 /** One table of the database, as pg_dump dumps its data. */
 const TABLES_SQL = `
@@ -360,6 +393,7 @@ function checkDatabaseName(name: string, what: string): void {
 /** Builds a postgres driver; `deps` lets tests replace the pg connection. */
 export function createPostgresDriver(deps: PostgresDriverDeps = {}): Driver {
   const connect = deps.connect ?? defaultConnect;
+  const jobs = deps.jobs ?? Math.max(2, Math.min(availableParallelism(), 8));
   const env = () => deps.env ?? process.env;
 
   async function open(conn: PgConnection, database: string, doing: string): Promise<PgQueryable> {
@@ -463,7 +497,7 @@ export function createPostgresDriver(deps: PostgresDriverDeps = {}): Driver {
       };
 
       const lockWait = lockWaitTimeout(req.db.lockWaitTimeout) ?? undefined;
-      const main: DumpPart = {
+      const customMain: DumpPart = {
         role: 'main',
         format: 'pg-custom',
         extension: 'dump',
@@ -530,7 +564,185 @@ export function createPostgresDriver(deps: PostgresDriverDeps = {}): Driver {
         },
       };
 
-      const parts: DumpPart[] = [main];
+      const directoryMain: DumpPart = {
+        role: 'main',
+        format: 'pg-directory',
+        extension: 'toc.dat',
+        compress: true,
+        async open(): Promise<OpenedDump> {
+          return openDirectoryDump();
+        },
+      };
+
+      /**
+       * `pg_dump -Fd --jobs` from the exported snapshot into the scratch folder; each table's data file
+       * is handed to the engine as soon as pg_dump reports it finished (stored, then deleted here), its
+       * rows counted from its lines; the other files follow at the end, `toc.dat` last (the main stream).
+       */
+      async function openDirectoryDump(): Promise<OpenedDump> {
+        let snapshot: string | undefined;
+        try {
+          await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+          if (lockWait) await client.query(`SET LOCAL lock_timeout = ${quoteLiteral(lockWait)}`);
+          const r = await client.query('SELECT pg_export_snapshot() AS s');
+          snapshot = String(r.rows[0]?.['s']);
+        } catch (err) {
+          await client.query('ROLLBACK').catch(() => undefined);
+          if (clientEnded) throw pgError(err, conn, conn.database, 'starting the dump');
+          ctx.reporter.emit({ type: 'warning', item: req.db.name, message: `cannot export a snapshot (${(err as Error).message}); pg_dump runs with one job` });
+        }
+        const restoreBin = await resolveTool('pg_restore', req.db);
+        await mkdir(ctx.scratchDir, { recursive: true, mode: 0o700 });
+        const dir = join(ctx.scratchDir, 'pg-directory');
+        await rm(dir, { recursive: true, force: true });
+        // Without a snapshot of ours, parallel workers could see different data: one job then.
+        const dumpJobs = snapshot ? jobs : 1;
+        const args = pgDumpDirArgs({ conn, type, dir, jobs: dumpJobs, snapshot, lockWaitTimeout: lockWait });
+        const child: StreamingChild = spawnStreaming({ command: dumpBin, args, env: childEnv(conn), secrets, signal: ctx.signal, missingHint: missingToolHint('pg_dump') });
+        children.add(child.child);
+        child.stdout.resume();
+
+        const queue: string[] = [];
+        const handed = new Set<string>(['toc.dat']);
+        const rows = new Map<string, RowCounter>();
+        let wake: (() => void) | undefined;
+        let ended = false;
+        let failure: unknown;
+        const push = (name: string) => {
+          if (handed.has(name) || !DUMP_FILE_NAME.test(name)) return;
+          handed.add(name);
+          queue.push(name);
+          wake?.();
+        };
+        let partial = '';
+        child.child.stderr?.on('data', (chunk: string) => {
+          const lines = (partial + chunk).split('\n');
+          partial = lines.pop() ?? '';
+          for (const line of lines) {
+            const file = finishedDataItem(line);
+            if (file) push(file);
+          }
+        });
+        const member = (name: string): DumpMember => ({
+          name,
+          role: `${MEMBER_ROLE}${name}`,
+          open() {
+            const counter = new RowCounter();
+            if (/^\d+\.dat$/.test(name)) rows.set(name, counter);
+            return createReadStream(join(dir, name), { highWaterMark: 1 << 20 }).pipe(counter);
+          },
+          async stored() {
+            await rm(join(dir, name), { force: true });
+          },
+        });
+        async function* members(): AsyncGenerator<DumpMember> {
+          for (;;) {
+            const next = queue.shift();
+            if (next !== undefined) {
+              yield member(next);
+              continue;
+            }
+            if (failure !== undefined) throw failure;
+            if (ended) return;
+            await new Promise<void>((resolve) => (wake = resolve));
+            wake = undefined;
+          }
+        }
+
+        const listing = (async () => {
+          const tables = await listTables(client);
+          return { tables, partitioned: await listPartitioned(client) };
+        })();
+        listing.catch(() => undefined);
+        const toc = new PassThrough();
+        const dumped = (async () => {
+          try {
+            await commandDone(child.done, 'pg_dump', conn, `pg_dump of ${req.db.name} failed`, ctx.signal);
+            for (const name of (await readdir(dir)).sort()) push(name);
+          } catch (err) {
+            failure = err;
+            toc.destroy(err as Error);
+            throw err;
+          } finally {
+            children.delete(child.child);
+            ended = true;
+            wake?.();
+          }
+          pipeline(createReadStream(join(dir, 'toc.dat')), toc).catch(() => undefined);
+        })();
+        dumped.catch(() => undefined);
+
+        let markConsumed: () => void = () => undefined;
+        const consumed = new Promise<void>((resolve) => (markConsumed = resolve));
+        const finished = (async (): Promise<DumpFacts> => {
+          try {
+            await dumped;
+            let listed: Awaited<typeof listing>;
+            try {
+              listed = await listing;
+            } catch (err) {
+              throw pgError(err, conn, conn.database, 'listing the tables');
+            }
+            const relations = listed.tables.map((t): Relation => [t.schema, t.table, t.oid ?? 0]);
+            let tables: Record<string, number> | null = null;
+            if (type !== 'schema') {
+              // Which data file holds which table: the dump's own table of contents (TABLE DATA ids → OIDs).
+              const list = await commandDone(
+                runCapture({ command: restoreBin, args: [...pgRestoreListArgs(), dir], env: childEnv(conn), secrets, signal: ctx.signal, missingHint: missingToolHint('pg_restore') }),
+                'pg_restore',
+                conn,
+                `reading the table of contents of ${req.db.name} failed`,
+                ctx.signal,
+              );
+              const fileOf = new Map<number, string>();
+              for (const e of parseTocList(list.stdout)) if (e.desc === 'TABLE DATA') fileOf.set(e.oid, `${e.id}.dat`);
+              // The engine reads every member before `finished` settles the entry; wait for the counts.
+              await consumed;
+              tables = {};
+              const missing: TableRef[] = [];
+              for (const t of listed.tables) {
+                const counter = rows.get(fileOf.get(t.oid ?? -1) ?? '');
+                if (counter) tables[tableKey(t.schema, t.table)] = counter.rows;
+                else missing.push(t);
+              }
+              // Tables whose data pg_dump did not write (none in practice): counted in the snapshot.
+              if (missing.length > 0) {
+                try {
+                  Object.assign(tables, snapshot ? await countRows(client, missing) : Object.fromEntries(missing.map((t) => [tableKey(t.schema, t.table), 0])));
+                } catch (err) {
+                  throw pgError(err, conn, conn.database, 'counting rows');
+                }
+              }
+            }
+            return {
+              tables,
+              details: {
+                ...baseDetails,
+                rowCounts: type === 'schema' ? 'none (schema only)' : 'exact',
+                rowCountsFrom: 'dump',
+                snapshot: Boolean(snapshot),
+                jobs: dumpJobs,
+                relations,
+                partitionedTables: listed.partitioned,
+                type,
+              },
+            };
+          } finally {
+            await endClient();
+          }
+        })();
+        finished.catch(() => undefined);
+        async function* tracked(): AsyncGenerator<DumpMember> {
+          try {
+            yield* members();
+          } finally {
+            markConsumed();
+          }
+        }
+        return { stream: toc, finished, members: tracked() };
+      }
+
+      const parts: DumpPart[] = [deps.format === 'custom' ? customMain : directoryMain];
       if (req.db.globals && dumpallBin && dumpallVersion) {
         const bin = dumpallBin;
         const version = dumpallVersion;
@@ -597,7 +809,11 @@ export function createPostgresDriver(deps: PostgresDriverDeps = {}): Driver {
     },
 
     async restore(req, ctx): Promise<RestoreResult> {
-      return restorePg(req, ctx);
+      try {
+        return await restorePg(req, ctx);
+      } finally {
+        if (req.entry.format === 'pg-directory') await rm(stageDirOf(req, ctx), { recursive: true, force: true });
+      }
     },
 
     async recover(db, ctx): Promise<string[]> {
@@ -846,6 +1062,11 @@ export function createPostgresDriver(deps: PostgresDriverDeps = {}): Driver {
     }
   }
 
+  /** Scratch folder where the files of a directory dump are staged for pg_restore. */
+  function stageDirOf(req: Pick<RestoreRequest, 'db' | 'setId'>, ctx: DriverContext): string {
+    return join(ctx.scratchDir, `pg-directory-${req.db.name}-${req.setId}`);
+  }
+
   async function resolveTool(tool: PgTool, db: DatabaseConfig): Promise<string> {
     return toolPath(tool, db, env());
   }
@@ -856,6 +1077,8 @@ export function createPostgresDriver(deps: PostgresDriverDeps = {}): Driver {
     const item = req.db.name;
     const secrets = conn.password ? [conn.password] : [];
     const staging = restoreDbName(live, req.setId);
+    const directory = req.entry.format === 'pg-directory';
+    const stageDir = stageDirOf(req, ctx);
     const details = req.entry.details ?? {};
     const recorded = Object.keys(req.entry.tables ?? {});
     let selection: TableRef[] | undefined;
@@ -942,7 +1165,8 @@ export function createPostgresDriver(deps: PostgresDriverDeps = {}): Driver {
           await writeFile(listFile, picked.list, { mode: 0o600 });
         }
         try {
-          await runRestore(pgRestoreArgs({ conn, database: staging, listFile }));
+          if (directory) await runDirectoryRestore(listFile);
+          else await runRestore(pgRestoreArgs({ conn, database: staging, listFile }));
         } finally {
           if (listFile) await rm(listFile, { force: true });
         }
@@ -1079,7 +1303,61 @@ export function createPostgresDriver(deps: PostgresDriverDeps = {}): Driver {
     }
 
     /** The `--use-list` selection of the chosen tables, from the dump's own table of contents. */
+    /** Writes the stored files of a directory dump (`toc.dat`, or all) into the scratch folder for pg_restore. */
+    async function stageDirectory(which: 'toc' | 'data'): Promise<void> {
+      await mkdir(stageDir, { recursive: true, mode: 0o700 });
+      if (which === 'toc') {
+        await pipeline(req.openPart(), createWriteStream(join(stageDir, 'toc.dat'), { flags: 'wx', mode: 0o600 }), { signal: ctx.signal });
+        return;
+      }
+      const names: string[] = [];
+      for (const x of req.entry.extras ?? []) {
+        if (!x.role?.startsWith(MEMBER_ROLE)) continue;
+        const name = x.role.slice(MEMBER_ROLE.length);
+        if (!DUMP_FILE_NAME.test(name) || name === 'toc.dat') {
+          throw new RespaldoError('failed', `Database ${item}: the manifest names an unexpected dump file ${JSON.stringify(name)}.`, 'Nothing was replaced. Verify the set (respaldo verify) and try an older set.');
+        }
+        names.push(name);
+      }
+      let bytes = 0;
+      let last = Date.now();
+      const queue = [...names];
+      const worker = async () => {
+        for (let name = queue.shift(); name !== undefined; name = queue.shift()) {
+          const source = req.openPart(`${MEMBER_ROLE}${name}`);
+          source.on('data', (chunk: Buffer) => {
+            bytes += chunk.length;
+            if (Date.now() - last > 1000) {
+              last = Date.now();
+              progress('decompressing the dump', bytes);
+            }
+          });
+          await pipeline(source, createWriteStream(join(stageDir, name), { flags: 'wx', mode: 0o600, highWaterMark: 1 << 20 }), { signal: ctx.signal });
+        }
+      };
+      await Promise.all(Array.from({ length: Math.min(jobs, Math.max(1, names.length)) }, worker));
+    }
+
+    /** `pg_restore --jobs` of the staged directory dump into the staging database. */
+    async function runDirectoryRestore(listFile: string | undefined): Promise<void> {
+      progress('decompressing the dump');
+      if (!picked) await stageDirectory('toc');
+      await stageDirectory('data');
+      progress(`pg_restore --jobs=${jobs} into "${staging}"`);
+      const args = pgRestoreDirArgs({ conn, database: staging, dir: stageDir, jobs, listFile });
+      const child = spawnStreaming({ command: restoreBin, args, env: childEnv(conn), secrets, signal: ctx.signal, missingHint: missingToolHint('pg_restore') });
+      child.stdout.resume();
+      await commandDone(child.done, 'pg_restore', conn, `pg_restore of ${item} failed`, ctx.signal);
+      progress('restored', req.entry.rawBytes);
+    }
+
     async function selectFromToc(tables: TableRef[]): Promise<TocSelection> {
+      if (directory) {
+        await stageDirectory('toc');
+        const run = runCapture({ command: restoreBin, args: [...pgRestoreListArgs(), stageDir], env: childEnv(conn), secrets, signal: ctx.signal, missingHint: missingToolHint('pg_restore') });
+        const listed = await commandDone(run, 'pg_restore', conn, `reading the table of contents of ${item} failed`, ctx.signal);
+        return pickTables(listed.stdout, tables);
+      }
       const child = spawnStreaming({ command: restoreBin, args: pgRestoreListArgs(), env: childEnv(conn), secrets, signal: ctx.signal, stdin: 'pipe', missingHint: missingToolHint('pg_restore') });
       let text = '';
       child.stdout.setEncoding('utf8');
@@ -1089,6 +1367,10 @@ export function createPostgresDriver(deps: PostgresDriverDeps = {}): Driver {
       // pg_restore stops reading after the table of contents: a closed pipe is expected.
       const feeding = pipeline(req.openPart(), child.child.stdin!).catch(() => undefined);
       await Promise.all([commandDone(child.done, 'pg_restore', conn, `reading the table of contents of ${item} failed`, ctx.signal), feeding]);
+      return pickTables(text, tables);
+    }
+
+    function pickTables(text: string, tables: TableRef[]): TocSelection {
       try {
         return selectTables(parseTocList(text), tables);
       } catch (err) {

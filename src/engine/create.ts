@@ -6,7 +6,7 @@ import { formatBytes } from '../core/format.js';
 import { throttled, type Reporter } from '../core/events.js';
 import type { BackupType, CodecName, DatabaseConfig, DatabaseEntry, LoadedConfig, Manifest, SetStatus, SetType, StoredFile } from '../core/types.js';
 import { configuredDatabase } from '../config/lookup.js';
-import type { DriverContext } from '../drivers/driver.js';
+import type { DriverContext, DumpMember } from '../drivers/driver.js';
 import { driverFor } from '../drivers/registry.js';
 import { VERSION } from '../version.js';
 import { scanFiles, storeFiles } from './files.js';
@@ -411,17 +411,33 @@ async function backupDatabase(cfg: LoadedConfig, db: DatabaseConfig, plan: Backu
       const file = `databases/${db.name}_${setId}${role}.${part.extension}${part.compress ? ext : ''}`;
       const opened = await part.open();
       const progress = throttled((bytes) => reporter.emit({ type: 'item-progress', item: db.name, bytes, ...(opened.totalBytes !== undefined ? { totalBytes: opened.totalBytes } : {}) }));
-      const [storing, finishing] = await Promise.allSettled([
-        storeStream(opened.stream, join(staging, file), { compress: part.compress, codec: plan.codec, level, signal, onProgress: progress }),
+      // Members of a multi-file dump are stored one after another (each on all cores) as the producer
+      // finishes them; their raw bytes count in the progress and in the entry's rawBytes.
+      let membersRaw = 0;
+      const storeMembers = async (members: AsyncIterable<DumpMember>): Promise<void> => {
+        for await (const member of members) {
+          if (!/^[A-Za-z0-9_][A-Za-z0-9_.]*$/.test(member.name)) throw new Error(`unexpected dump file name ${JSON.stringify(member.name)}`);
+          const memberFile = `databases/${db.name}_${setId}.${member.name}${part.compress ? ext : ''}`;
+          const base = membersRaw;
+          const stored = await storeStream(member.open(), join(staging, memberFile), { compress: part.compress, codec: plan.codec, level, signal, onProgress: (n) => progress(base + n) });
+          membersRaw += stored.rawBytes;
+          extras.push({ file: memberFile, compressed: part.compress, ...(part.compress ? { codec: plan.codec } : {}), rawBytes: stored.rawBytes, storedBytes: stored.storedBytes, md5: stored.md5, sha256: stored.sha256, role: member.role });
+          await member.stored();
+        }
+      };
+      const [storing, finishing, membering] = await Promise.allSettled([
+        storeStream(opened.stream, join(staging, file), { compress: part.compress, codec: plan.codec, level, signal, onProgress: (n) => progress(membersRaw + n) }),
         opened.finished,
+        opened.members ? storeMembers(opened.members) : Promise.resolve(),
       ]);
       // The producer's own failure explains more than the broken pipe it caused.
       if (finishing.status === 'rejected') throw finishing.reason;
+      if (membering.status === 'rejected') throw membering.reason;
       if (storing.status === 'rejected') throw storing.reason;
       const stored = storing.value;
       const facts = finishing.value;
       if (part.role === 'main') {
-        Object.assign(entry, { file, format: part.format, compressed: part.compress, ...(part.compress ? { codec: plan.codec } : {}), rawBytes: stored.rawBytes, storedBytes: stored.storedBytes, md5: stored.md5, sha256: stored.sha256, tables: facts.tables, details: { ...facts.details, ...(part.compress ? { [`${plan.codec}Level`]: level } : {}) } });
+        Object.assign(entry, { file, format: part.format, compressed: part.compress, ...(part.compress ? { codec: plan.codec } : {}), rawBytes: stored.rawBytes + membersRaw, storedBytes: stored.storedBytes, md5: stored.md5, sha256: stored.sha256, tables: facts.tables, details: { ...facts.details, ...(part.compress ? { [`${plan.codec}Level`]: level } : {}) } });
       } else {
         extras.push({ file, compressed: part.compress, ...(part.compress ? { codec: plan.codec } : {}), rawBytes: stored.rawBytes, storedBytes: stored.storedBytes, md5: stored.md5, sha256: stored.sha256, role: part.role });
       }
@@ -478,5 +494,5 @@ async function freeSpace(dir: string): Promise<string | null> {
 
 async function removePartFiles(staging: string, name: string, setId: string): Promise<void> {
   const dir = join(staging, 'databases');
-  for (const f of readdirSync(dir)) if (f.startsWith(`${name}_${setId}`)) await fsp.rm(join(dir, f), { force: true });
+  for (const f of readdirSync(dir)) if (f.startsWith(`${name}_${setId}`)) await fsp.rm(join(dir, f), { force: true, recursive: true });
 }

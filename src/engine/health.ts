@@ -188,7 +188,7 @@ export async function getHealth(cfg: LoadedConfig, now = new Date()): Promise<He
     for (const s of mine) {
       try {
         const entry = (await readManifest(cfg, s.id)).databases.find((d) => d.name === name && !d.error);
-        if (entry) records.push({ setId: s.id, completedAt: s.completedAt, durationMs: entry.durationMs, storedBytes: entry.storedBytes });
+        if (entry) records.push({ setId: s.id, completedAt: s.completedAt, durationMs: entry.durationMs, storedBytes: entry.storedBytes + (entry.extras ?? []).reduce((sum, x) => sum + x.storedBytes, 0) });
       } catch {
         /* a damaged set is verify's business */
       }

@@ -33,7 +33,7 @@ export function printManifestSummary(io: CommandIO, m: Manifest): void {
   const ms = new Date(m.completedAt).getTime() - new Date(m.startedAt).getTime();
   io.out(`Backup set ${m.id}: ${m.status.toUpperCase()} (${m.type}) in ${formatDuration(ms)}, ${formatBytes(m.totals.storedBytes)} stored`);
   const rows = [['DATABASE', 'ENGINE', 'STATUS', 'RAW', 'STORED', 'SHA-256']];
-  for (const d of m.databases) rows.push([d.name, d.engine, d.error ? 'FAILED' : 'ok', formatBytes(d.rawBytes), formatBytes(d.storedBytes), d.sha256 ? d.sha256.slice(0, 16) + '…' : '-']);
+  for (const d of m.databases) rows.push([d.name, d.engine, d.error ? 'FAILED' : 'ok', formatBytes(d.rawBytes), formatBytes(d.storedBytes + (d.extras ?? []).reduce((sum, x) => sum + x.storedBytes, 0)), d.sha256 ? d.sha256.slice(0, 16) + '…' : '-']);
   if (m.databases.length) io.out(table(rows));
   if (m.files.length) io.out(`Files: ${m.files.length} (${m.files.filter((f) => f.group === 'config').length} config, ${m.files.filter((f) => f.group === 'application').length} application)`);
   for (const d of m.databases.filter((x) => x.error)) io.out(`  ${d.name}: ${d.error!.message}${d.error!.hint ? `\n    hint: ${d.error!.hint}` : ''}`);
