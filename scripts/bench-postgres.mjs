@@ -10,9 +10,9 @@
  * Needs `dist/` (npx tsc -p .), the PostgreSQL server binaries (initdb, pg_ctl) to start a
  * throwaway cluster (as root it runs as the `postgres` user), and pg_dump/pg_restore.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { appendFileSync, chownSync, existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync, chmodSync, createWriteStream } from 'node:fs';
+import { appendFileSync, chownSync, existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync, chmodSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { availableParallelism, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -124,7 +124,6 @@ try {
       (ARRAY['ES','PE','CO','EC','AR','MX'])[1 + g % 6], now() - (g % 2000) * interval '1 day',
       CASE WHEN g % 3 = 0 THEN 'cliente preferente; ' || md5(g::text) END FROM generate_series(1, 200000) g`);
   let size = 0;
-  let batch = 0;
   while (size < sizeMb * 1048576) {
     await c.query(`INSERT INTO orders (customer_id, status, amount, created_at, items, shipping_address, comment)
       SELECT 1 + (random() * 199999)::int, (ARRAY['new','paid','shipped','delivered','returned'])[1 + (random() * 4)::int],
@@ -134,7 +133,6 @@ try {
              'Calle ' || (random() * 300)::int || ' nº ' || (random() * 99)::int || ', ' || (ARRAY['Madrid','Lima','Bogotá','Quito','Sevilla'])[1 + g % 5],
              CASE WHEN random() < 0.4 THEN 'entregar por la tarde; ref ' || substr(md5(random()::text), 1, 16) END
         FROM generate_series(1, 250000) g`);
-    batch++;
     size = Number((await c.query('SELECT pg_database_size(current_database()) AS s')).rows[0].s);
   }
   await c.query('CREATE INDEX ON orders (customer_id); CREATE INDEX ON orders (created_at)');
