@@ -135,9 +135,4 @@ afterAll(() => {
   rmSync(work, { recursive: true, force: true });
 });
 
-driverConformance('sqlite (files)', () => dut, {
-  knownDefects: {
-    'a failing restore (damaged stored file) leaves the target identical and nothing behind':
-      'the restored copy that SQLite cannot open fails with a bare SQLITE_CORRUPT error (a bug by the rules), not an operator error',
-  },
-});
+driverConformance('sqlite (files)', () => dut);

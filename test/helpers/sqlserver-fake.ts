@@ -148,9 +148,17 @@ export class FakeServer {
 
   readBak(serverPath: string): FakeBak {
     const path = this.local(serverPath);
-    if (!existsSync(path)) throw sqlError(3201, `Cannot open backup device '${serverPath}'. Operating system error 2(The system cannot find the file specified.).`);
+    if (!existsSync(path))
+      throw sqlError(
+        3201,
+        `Cannot open backup device '${serverPath}'. Operating system error 2(The system cannot find the file specified.).`,
+      );
     const parsed = JSON.parse(readFileSync(path, 'utf8'));
-    if (parsed.magic !== 'FAKEBAK') throw sqlError(3241, 'The media family on device is incorrectly formed. SQL Server cannot process this media family.');
+    if (parsed.magic !== 'FAKEBAK')
+      throw sqlError(
+        3241,
+        'The media family on device is incorrectly formed. SQL Server cannot process this media family.',
+      );
     if (parsed.tde && !this.certificates.has(parsed.tde)) {
       throw sqlError(33111, `Cannot find server certificate with thumbprint '0x${parsed.tde}'.`);
     }
@@ -218,7 +226,20 @@ export class FakeServer {
   private execute(sql: string, p: Record<string, string | number>, options: QueryOptions): Record<string, unknown>[] {
     let m: RegExpExecArray | null;
     if (sql.includes("SERVERPROPERTY('ProductVersion')")) {
-      return [{ productVersion: '16.0.4135.4', productLevel: 'RTM', edition: this.edition, engineEdition: this.engineEdition, versionText: 'Microsoft SQL Server 2022', defaultDataPath: '/var/opt/mssql/data/', defaultLogPath: '/var/opt/mssql/log/', masterDataFile: '/var/opt/mssql/data/master.mdf', masterLogFile: '/var/opt/mssql/data/mastlog.ldf', canViewServerState: this.canViewServerState }];
+      return [
+        {
+          productVersion: '16.0.4135.4',
+          productLevel: 'RTM',
+          edition: this.edition,
+          engineEdition: this.engineEdition,
+          versionText: 'Microsoft SQL Server 2022',
+          defaultDataPath: '/var/opt/mssql/data/',
+          defaultLogPath: '/var/opt/mssql/log/',
+          masterDataFile: '/var/opt/mssql/data/master.mdf',
+          masterLogFile: '/var/opt/mssql/data/mastlog.ldf',
+          canViewServerState: this.canViewServerState,
+        },
+      ];
     }
     if (sql === 'SELECT host_platform AS hostPlatform FROM sys.dm_os_host_info') {
       if (this.hostPlatform === null) throw sqlError(208, "Invalid object name 'sys.dm_os_host_info'.");
@@ -263,13 +284,18 @@ export class FakeServer {
     if ((m = new RegExp(`FROM ${ID}\\.sys\\.tables`).exec(sql))) {
       const db = this.dbs.get(unquote(m[1]!));
       if (!db) throw sqlError(208, 'Invalid object name');
-      return Object.entries(db.tables).map(([k, v]) => ({ schemaName: k.split('.')[0], tableName: k.split('.')[1], rowCount: String(v) }));
+      return Object.entries(db.tables).map(([k, v]) => ({
+        schemaName: k.split('.')[0],
+        tableName: k.split('.')[1],
+        rowCount: String(v),
+      }));
     }
     if (sql.startsWith('BACKUP DATABASE @db TO DISK = @path')) {
       const db = this.dbs.get(String(p.db));
       if (!db) throw sqlError(911, `Database '${p.db}' does not exist.`);
       const compressed = sql.includes('COMPRESSION');
-      if (compressed && this.engineEdition === 4) throw sqlError(1844, 'BACKUP DATABASE WITH COMPRESSION is not supported on Express Edition (64-bit).');
+      if (compressed && this.engineEdition === 4)
+        throw sqlError(1844, 'BACKUP DATABASE WITH COMPRESSION is not supported on Express Edition (64-bit).');
       if (db.damaged && !sql.includes('CONTINUE_AFTER_ERROR')) {
         throw sqlError(3043, `BACKUP '${p.db}' detected an error on page (1:153) in file.`);
       }
@@ -289,13 +315,32 @@ export class FakeServer {
     }
     if (sql === 'RESTORE HEADERONLY FROM DISK = @path') {
       const bak = this.readBak(String(p.path));
-      return [{ Compressed: bak.compressed ? 1 : 0, BackupSize: 1000, CompressedBackupSize: bak.compressed ? 400 : 1000, DatabaseName: bak.database }];
+      return [
+        {
+          Compressed: bak.compressed ? 1 : 0,
+          BackupSize: 1000,
+          CompressedBackupSize: bak.compressed ? 400 : 1000,
+          DatabaseName: bak.database,
+        },
+      ];
     }
     if (sql === 'RESTORE FILELISTONLY FROM DISK = @path') {
       const bak = this.readBak(String(p.path));
       return [
-        { LogicalName: bak.database, PhysicalName: `/var/opt/mssql/data/${bak.database}.mdf`, Type: 'D', FileGroupName: 'PRIMARY', Size: 8388608 },
-        { LogicalName: `${bak.database}_log`, PhysicalName: `/var/opt/mssql/data/${bak.database}_log.ldf`, Type: 'L', FileGroupName: null, Size: 8388608 },
+        {
+          LogicalName: bak.database,
+          PhysicalName: `/var/opt/mssql/data/${bak.database}.mdf`,
+          Type: 'D',
+          FileGroupName: 'PRIMARY',
+          Size: 8388608,
+        },
+        {
+          LogicalName: `${bak.database}_log`,
+          PhysicalName: `/var/opt/mssql/data/${bak.database}_log.ldf`,
+          Type: 'L',
+          FileGroupName: null,
+          Size: 8388608,
+        },
       ];
     }
     const restoreRe = /^RESTORE DATABASE @db FROM DISK = @path WITH CHECKSUM, (CONTINUE_AFTER_ERROR, )?/;
