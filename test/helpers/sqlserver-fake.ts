@@ -153,7 +153,16 @@ export class FakeServer {
         3201,
         `Cannot open backup device '${serverPath}'. Operating system error 2(The system cannot find the file specified.).`,
       );
-    const parsed = JSON.parse(readFileSync(path, 'utf8'));
+    let parsed: FakeBak;
+    try {
+      parsed = JSON.parse(readFileSync(path, 'utf8'));
+    } catch {
+      // A damaged .bak, as SQL Server reports one it cannot read.
+      throw sqlError(
+        3241,
+        'The media family on device is incorrectly formed. SQL Server cannot process this media family.',
+      );
+    }
     if (parsed.magic !== 'FAKEBAK')
       throw sqlError(
         3241,
@@ -442,6 +451,11 @@ export class FakeServer {
         db.brokerEnabled = true;
       } else if (m[5] === 'DISABLE_BROKER') db.brokerEnabled = false;
       else db.readOnly = m[5] === 'READ_ONLY';
+      return [];
+    }
+    if ((m = new RegExp(`^DBCC CHECKDB \\(${ID}\\) WITH NO_INFOMSGS, ALL_ERRORMSGS$`).exec(sql))) {
+      const db = this.db(unquote(m[1]!));
+      if (db.damaged) throw sqlError(8928, 'Object ID 5, index ID 1: Page (1:153) could not be processed.');
       return [];
     }
     throw new Error(`fake SQL Server does not understand: ${sql}`);
