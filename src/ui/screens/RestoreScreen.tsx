@@ -21,7 +21,7 @@ import { useProgress } from '../use-progress.js';
 import { helpRows, useBodyRows, useScreenSize } from '../use-screen-size.js';
 import { useTick } from '../use-tick.js';
 import { useUi } from '../use-ui.js';
-import { setColumns, setRows, shortDates } from './ListScreen.js';
+import { setColumns, setRows, shortDates } from '../components/set-table.js';
 
 type Step =
   | { name: 'set' }
