@@ -329,7 +329,7 @@ describe('restore wizard: the plan, the sessions question, the run', () => {
     expect(after.effects).toEqual(effects);
   });
 
-  it('running: keys do nothing; the first Ctrl+C warns, the second aborts; the outcome leaves on Enter or Esc', async () => {
+  it('running: keys do nothing; Ctrl+C warns, a second aborts; the outcome leaves on Enter or Esc', async () => {
     const plan = await planFor(inPlace);
     const running = apply(planning(), [{ type: 'planned', plan }, { type: 'confirmed' }]).state;
     expect(apply(running, keys(k.esc, k.enter, k.ctrlC))).toEqual({ state: running, effects: [] });

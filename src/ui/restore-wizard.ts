@@ -115,7 +115,10 @@ export interface WizardDerived {
   setCount: number;
   setIndex: number;
   restorable: DatabaseEntry[];
-  /** Row of the files (when the set has any), of the roles choice (when a PostgreSQL database stored its roles); -1 when absent. */
+  /**
+   * Row of the files (when the set has any), of the roles choice (when a PostgreSQL database stored
+   * its roles); -1 when absent.
+   */
   filesRow: number;
   rolesRow: number;
   itemRows: number;
@@ -211,7 +214,7 @@ function startPlan(s: WizardState, terminate: boolean): Transition {
   return to({ ...s, step: { name: 'plan' }, plan: null, scrollTop: 0, busy: 'planning' }, { kind: 'plan', request });
 }
 
-/** Moves the cursor of a list of `count` rows as the set list does (arrows, j/k, PgUp/PgDn, Home/End); null: not a list key. */
+/** Moves the cursor over `count` rows as the set list does (arrows, j/k, PgUp/PgDn, Home/End); null: not a list key. */
 function moveInList(index: number, count: number, page: number, input: string, key: Key): number | null {
   const clamp = (i: number): number => (count === 0 ? 0 : Math.min(Math.max(i, 0), count - 1));
   const from = clamp(index);
@@ -224,7 +227,7 @@ function moveInList(index: number, count: number, page: number, input: string, k
   return null;
 }
 
-/** ↑↓ (and j/k when nothing is typed), PgUp/PgDn move the window over the plan or the outcome; null: not a scroll key. */
+/** ↑↓ (j/k when nothing is typed), PgUp/PgDn move the window over the plan or the outcome; null: not a scroll key. */
 function scrolled(s: WizardState, input: string, key: Key, view: WizardView, typing: boolean): number | null {
   const w = scrollWindow(view.scrollRows, view.scrollHeight, s.scrollTop);
   const up = key.upArrow || (!typing && input === 'k');

@@ -43,7 +43,7 @@ export interface DriverUnderTest {
   makeDatabase(name: string): Promise<DatabaseConfig>;
   /** Writes to the live database so that it differs from any earlier backup of it. */
   change(db: DatabaseConfig): Promise<void>;
-  /** The content of target `name` (default: the live database), comparable with toEqual; null when it does not exist. */
+  /** Content of target `name` (default: the live database), comparable with toEqual; null when it does not exist. */
   content(db: DatabaseConfig, name?: string): Promise<unknown>;
   /** The restore target name of the live database itself (its path or database name). */
   liveName(db: DatabaseConfig): string;
@@ -234,7 +234,7 @@ export function driverConformance(label: string, get: () => DriverUnderTest, opt
 
   describe(`driver conformance: ${label}`, () => {
     check(
-      'planRestore is pure data: in place replaces and keeps the safety copy the driver declares; side by side replaces nothing',
+      'planRestore is pure data: in place replaces, with the declared safety copy; side by side replaces nothing',
       async () => {
         const { driver, ...dut } = get();
         const db = await dut.makeDatabase(uniqueName('plan'));

@@ -82,7 +82,10 @@ function killing(db: DatabaseConfig, point: KillPoint): Killing {
 
 /** Another process holding the database open (this process's own handles do not count). */
 async function holdOpen(db: DatabaseConfig): Promise<() => Promise<void>> {
-  const script = `const D = require('better-sqlite3'); const c = new D(process.argv[1]); c.prepare('SELECT 1').get(); console.log('ready'); setInterval(() => {}, 1000);`;
+  const script = [
+    `const c = new (require('better-sqlite3'))(process.argv[1]);`,
+    `c.prepare('SELECT 1').get(); console.log('ready'); setInterval(() => {}, 1000);`,
+  ].join(' ');
   const child = spawn(process.execPath, ['-e', script, pathOf(db)], {
     cwd: process.cwd(),
     stdio: ['ignore', 'pipe', 'inherit'],

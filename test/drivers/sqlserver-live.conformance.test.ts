@@ -95,9 +95,12 @@ const dut: DriverUnderTest = {
     await conn.query(`CREATE DATABASE ${quoteName(database)}`);
     await inDb(
       database,
-      `CREATE TABLE dbo.items (id int PRIMARY KEY, v nvarchar(100)); CREATE TABLE dbo.${quoteName('Notes ü')} (n nvarchar(100));`,
+      `CREATE TABLE dbo.items (id int PRIMARY KEY, v nvarchar(100)); ` +
+        `CREATE TABLE dbo.${quoteName('Notes ü')} (n nvarchar(100));`,
     );
-    const rows = `DECLARE @i int = 1; WHILE @i <= 25 BEGIN INSERT INTO dbo.items VALUES (@i, CONCAT(N'row ', @i, N' ☃')); SET @i += 1; END`;
+    const rows =
+      `DECLARE @i int = 1; WHILE @i <= 25 ` +
+      `BEGIN INSERT INTO dbo.items VALUES (@i, CONCAT(N'row ', @i, N' ☃')); SET @i += 1; END`;
     await inDb(database, rows);
     await inDb(database, `INSERT INTO dbo.${quoteName('Notes ü')} VALUES (N'it''s "quoted"')`);
     return { name: 'conformance', engine: 'sqlserver', url, database, serverBackupDir, localBackupDir };
@@ -105,7 +108,8 @@ const dut: DriverUnderTest = {
   async change(db) {
     await inDb(
       liveOf(db),
-      `INSERT INTO dbo.items VALUES (${100 + ++changes}, N'written later'); UPDATE dbo.${quoteName('Notes ü')} SET n = n + N' (edited)';`,
+      `INSERT INTO dbo.items VALUES (${100 + ++changes}, N'written later'); ` +
+        `UPDATE dbo.${quoteName('Notes ü')} SET n = n + N' (edited)';`,
     );
   },
   content: (db, name) => content(name ?? liveOf(db)),

@@ -8,7 +8,7 @@ import type { WizardDerived, WizardState } from '../../restore-wizard.js';
 import { useBodyRows } from '../../use-screen-size.js';
 import { useUi } from '../../use-ui.js';
 
-/** Steps 2 and 3: what to restore (databases, files, roles), then where (in place or side by side, with the new name). */
+/** Steps 2 and 3: what to restore (databases, files, roles), then where (in place, or side by side, new name). */
 export function ItemsStep({
   state,
   derived,

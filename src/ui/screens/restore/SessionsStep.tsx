@@ -6,7 +6,7 @@ import { connectedSessions } from '../../restore-wizard.js';
 import { useBodyRows } from '../../use-screen-size.js';
 import { useUi } from '../../use-ui.js';
 
-/** Only connected sessions stop an in-place restore: they are listed, and the operator is asked (default no) to close them. */
+/** Only connected sessions stop an in-place restore: they are listed; close them at the swap? (default no) */
 export function SessionsStep({ plan, choice }: { plan: RestorePlan | null; choice: 0 | 1 }) {
   const { t, theme } = useUi();
   const body = useBodyRows();
