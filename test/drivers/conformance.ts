@@ -428,6 +428,51 @@ export function driverConformance(label: string, get: () => DriverUnderTest, opt
       );
     }
 
+    for (const point of KILL_POINTS) {
+      check(
+        `a rollback (swapBack) killed ${point}: recover leaves a live database and loses neither copy`,
+        async () => {
+          const dut = get();
+          if (!dut.driver.swapBack) return;
+          const db = await dut.makeDatabase(uniqueName('killedback'));
+          const stored = await storeBackup(dut, db);
+          const backedUp = await dut.content(db);
+          await dut.change(db);
+          const changed = await dut.content(db);
+          const first = await restore(db, stored, { kind: 'in-place' }, 'KB1', true);
+
+          const killing = dut.killing(db, point);
+          const req = { db, safetyName: first.safetyDatabase!, setId: 'KB2', terminateConnections: true };
+          const run = killing.driver.swapBack!(req, makeCtx(dut));
+          const how = await Promise.race([
+            killing.killed.then(() => 'killed'),
+            run.then(
+              () => 'finished',
+              (e: unknown) => `failed: ${String(e)}`,
+            ),
+          ]);
+          await killing.release();
+          expect(how).toBe('killed');
+
+          await dut.driver.recover(db, makeCtx(dut));
+          expect(await dut.leftovers(db)).toEqual([]);
+          if (dut.driver.findLeftovers) expect(await dut.driver.findLeftovers(db)).toEqual([]);
+          expect(await dut.driver.recover(db, makeCtx(dut))).toEqual([]);
+          const live = await dut.content(db);
+          // A swap back may be one transaction (PostgreSQL): cut after its last rename, it is rolled back whole.
+          if (point === 'before the swap') expect(live).toEqual(backedUp);
+          else expect([backedUp, changed]).toContainEqual(live);
+          const kept = [
+            live,
+            await dut.content(db, dut.safetyName!(db, 'KB1')),
+            await dut.content(db, dut.safetyName!(db, 'KB2')),
+          ];
+          expect(kept).toContainEqual(backedUp);
+          expect(kept).toContainEqual(changed);
+        },
+      );
+    }
+
     check('the safety copy restores: rolling back an in-place restore brings back what it replaced', async () => {
       const dut = get();
       const db = await dut.makeDatabase(uniqueName('rollback'));
