@@ -99,6 +99,15 @@ function sqliteError(db: DatabaseConfig, file: string, err: unknown): unknown {
   return err;
 }
 
+/** A restored copy SQLite cannot read (a damaged stored file) as an operator error; other errors stay bugs. */
+function unreadableCopy(name: string, err: unknown): unknown {
+  const e = err as { code?: unknown; message?: unknown };
+  const code = typeof e.code === 'string' ? e.code : '';
+  if (!code.startsWith('SQLITE_') || code === 'SQLITE_FULL') return err;
+  const why = typeof e.message === 'string' && e.message ? `${e.message} (${code})` : code;
+  return new RespaldoError('failed', `The restored copy of ${name} cannot be read as a SQLite database: ${why}.`, 'The target was not touched. Verify the set (respaldo verify) and try another set.');
+}
+
 /** Schema-only SQL of a database: tables first, then indexes, views and triggers. */
 function schemaSql(conn: Database.Database): string[] {
   const rows = conn
@@ -289,7 +298,9 @@ export const sqliteDriver = {
         await pipeline(req.openPart(), createWriteStream(staging, { mode: 0o600, flags: 'wx', highWaterMark: 1 << 20 }), { signal: ctx.signal });
       }
       await fsyncFile(staging);
-      const info = await inspectSqliteFile(staging);
+      const info = await inspectSqliteFile(staging).catch((err: unknown) => {
+        throw unreadableCopy(req.db.name, err);
+      });
       // The read-only check of a WAL-mode file leaves an empty -wal and a -shm beside it.
       await removeSideFiles(staging);
       if (info.integrity[0] !== 'ok') {

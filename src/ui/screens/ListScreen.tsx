@@ -1,18 +1,16 @@
 import { useState } from 'react';
 import { Box, Text } from 'ink';
-import type { SetSummary } from '../../core/types.js';
 import { silentReporter } from '../../core/events.js';
 import { ErrorBox } from '../components/ErrorBox.js';
 import { Screen } from '../components/Screen.js';
-import { Table, type Cell, type Column } from '../components/Table.js';
+import { setColumns, setRows, shortDates } from '../components/set-table.js';
+import { Table } from '../components/Table.js';
 import { TypedConfirm } from '../components/TypedConfirm.js';
-import { formatAge, formatBytes, formatDate, formatShortDate } from '../format.js';
-import { statusColor } from '../theme.js';
 import { useLoad } from '../use-async.js';
 import { isCtrlC, useKeys } from '../use-keys.js';
 import { useListNavigation } from '../use-list-navigation.js';
 import { useBodyRows, useScreenSize } from '../use-screen-size.js';
-import { useUi, type UiContextValue } from '../use-ui.js';
+import { useUi } from '../use-ui.js';
 
 type Action =
   | { name: 'none' }
@@ -20,56 +18,6 @@ type Action =
   | { name: 'confirm-delete'; id: string; safetySet: boolean }
   | { name: 'message'; text: string; ok: boolean }
   | { name: 'error'; error: unknown };
-
-/** Table rows for sets (pure, so the column logic is testable without a terminal). */
-export function setRows(sets: SetSummary[], ui: Pick<UiContextValue, 't' | 'theme'>, now: Date, shortDate = false): Cell[][] {
-  const { t, theme } = ui;
-  return sets.map((s) => {
-    const dbs = [...s.databases, ...s.failedDatabases.map((d) => `!${d}`)];
-    const dbText = (dbs.join(',') || '-') + (s.files > 0 ? `+${t.progress.files}` : '');
-    const v = s.lastVerified;
-    return [
-      { text: s.id },
-      { text: shortDate ? formatShortDate(s.startedAt) : formatDate(s.startedAt) },
-      { text: t.common.setType[s.type] ?? s.type },
-      { text: dbText },
-      { text: formatBytes(s.storedBytes) },
-      { text: t.common.status[s.status], color: statusColor(theme, s.status) },
-      v
-        ? { text: `${v.ok ? t.list.verifiedOk : t.list.verifiedBad} ${formatAge(now.getTime() - new Date(v.at).getTime())}`, color: v.ok ? theme.colors.ok : theme.colors.error }
-        : { text: t.common.never, color: theme.colors.muted },
-    ];
-  });
-}
-
-/** Below 100 columns dates drop the year (the id carries it). */
-export function shortDates(width: number): boolean {
-  return width < 100;
-}
-
-/**
- * Columns for a set table that fit `width` (80 and up): the databases column takes what is left.
- * `verified` adds the last-verified column.
- */
-export function setColumns(t: UiContextValue['t'], sets: SetSummary[], width: number, verified: boolean): Column[] {
-  const sample = sets.slice(0, 500);
-  const idW = Math.max(15, ...sample.map((s) => s.id.length));
-  const typeW = Math.max(4, t.list.columns.type.length, ...sample.map((s) => (t.common.setType[s.type] ?? s.type).length));
-  const statusW = Math.max(t.list.columns.status.length, ...(['completed', 'partial', 'failed'] as const).map((k) => t.common.status[k].length));
-  const verifiedW = verified ? Math.max(t.list.columns.verified.length, 9, t.common.never.length) : 0;
-  const dateW = shortDates(width) ? 11 : 16;
-  const fixed = 2 + (idW + 1) + (dateW + 1) + (typeW + 1) + (7 + 1) + statusW + (verified ? 1 + verifiedW : 0);
-  const cols: Column[] = [
-    { title: t.list.columns.id, width: idW },
-    { title: t.list.columns.date, width: dateW },
-    { title: t.list.columns.type, width: typeW },
-    { title: t.list.columns.databases, width: Math.max(8, Math.min(48, width - fixed - 2)) },
-    { title: t.list.columns.size, width: 7, align: 'right' },
-    { title: t.list.columns.status, width: statusW },
-  ];
-  if (verified) cols.push({ title: t.list.columns.verified, width: verifiedW });
-  return cols;
-}
 
 /**
  * Option 3: sets newest first, scrolling for hundreds of rows. Enter opens the details; f cycles

@@ -1,0 +1,366 @@
+import type { Key } from 'ink';
+import type { DatabaseEntry, Manifest, SetSummary } from '../core/types.js';
+import type { RestoreOutcome, RestorePlan, RestoreRequest } from './engine-facade.js';
+import { scrollWindow } from './components/Rows.js';
+import { editText, isCtrlC, isDown, isUp } from './use-keys.js';
+
+/**
+ * The restore wizard of the menu (option 4) as a pure reducer: `(state, event) → { state, effect }`,
+ * no React. Events are the operator's keys and the answers of the engine; an effect is what the
+ * screen must do next (load a manifest, plan, run, go back), whose answer comes back as an event.
+ * RestoreScreen.tsx draws the state, one small component per step (screens/restore/).
+ *
+ * Steps: pick a set (or latest) → what to restore → where (in place or side by side) → for one
+ * PostgreSQL database side by side, which tables → the plan (nothing changed yet; the operator
+ * types the confirmation word) → when only connected sessions stop an in-place restore of a server
+ * database, whether to close them at the swap (default no; yes plans again with them closed) →
+ * progress → the outcome.
+ */
+
+export type WizardStep =
+  | { name: 'set' }
+  | { name: 'items' }
+  | { name: 'target' }
+  | { name: 'tables' }
+  | { name: 'plan' }
+  | { name: 'sessions'; choice: 0 | 1 }
+  | { name: 'running'; interruptWarned: boolean }
+  | { name: 'outcome'; outcome: RestoreOutcome }
+  | { name: 'error'; error: unknown; back: 'set' | 'items' | 'target' | 'plan' };
+
+export interface WizardState {
+  step: WizardStep;
+  /** Opened on a set (from the list): no set step, Esc on the first step leaves. */
+  initialSetId: string | null;
+  /** The sets to pick from; null until loaded. */
+  sets: SetSummary[] | null;
+  /** Cursor over the set list (row 0 is `latest` when there is one). */
+  setIndex: number;
+  manifest: Manifest | null;
+  /** One per restorable database, then the files row and the roles row when shown. */
+  picked: boolean[];
+  cursor: number;
+  sideBySide: boolean;
+  to: string;
+  /** Why Enter did not go on (an i18n key of `t.restore`). */
+  problem: 'nothingPicked' | 'newTargetNeeded' | null;
+  /** Row 0: all tables; then one row per table of `tableNames`. */
+  tablePicks: boolean[];
+  tableCursor: number;
+  plan: RestorePlan | null;
+  /** What the screen waits for (an i18n key): keys are ignored meanwhile. */
+  busy: 'loading' | 'planning' | null;
+  /** First row of the plan (or of the outcome) shown when it does not fit. */
+  scrollTop: number;
+}
+
+/** What the screen must do after a transition; its answer comes back as an event. */
+export type WizardEffect =
+  | { kind: 'load-sets' }
+  | { kind: 'load-manifest'; id: string }
+  | { kind: 'plan'; request: RestoreRequest }
+  | { kind: 'execute'; plan: RestorePlan }
+  | { kind: 'abort' }
+  | { kind: 'back' };
+
+/** What the screen measured, which some keys need: the set list's page and the scrolled rows' window. */
+export interface WizardView {
+  setPage: number;
+  scrollRows: number;
+  scrollHeight: number;
+}
+
+export type WizardEvent =
+  | { type: 'mounted' }
+  | { type: 'key'; input: string; key: Key; view: WizardView }
+  | { type: 'sets-loaded'; sets: SetSummary[] }
+  | { type: 'manifest-loaded'; manifest: Manifest }
+  | { type: 'planned'; plan: RestorePlan }
+  | { type: 'confirmed' }
+  | { type: 'confirm-cancelled' }
+  | { type: 'interrupt' }
+  | { type: 'restored'; outcome: RestoreOutcome }
+  | { type: 'failed'; error: unknown; back: 'set' | 'items' | 'target' | 'plan' };
+
+export interface Transition {
+  state: WizardState;
+  effect: WizardEffect | null;
+}
+
+export function initialWizardState(initialSetId?: string): WizardState {
+  return {
+    step: initialSetId ? { name: 'items' } : { name: 'set' },
+    initialSetId: initialSetId ?? null,
+    sets: null,
+    setIndex: 0,
+    manifest: null,
+    picked: [],
+    cursor: 0,
+    sideBySide: false,
+    to: '',
+    problem: null,
+    tablePicks: [],
+    tableCursor: 0,
+    plan: null,
+    busy: null,
+    scrollTop: 0,
+  };
+}
+
+/** What the state implies: the rows of the items step, what is chosen, the tables offered. */
+export interface WizardDerived {
+  /** `latest` as the engine means it: the newest set that is not a safety copy and did not fail. */
+  latest: SetSummary | undefined;
+  /** Rows of the set list (the sets, plus `latest` on top when there is one), and the cursor among them. */
+  setCount: number;
+  setIndex: number;
+  restorable: DatabaseEntry[];
+  /**
+   * Row of the files (when the set has any), of the roles choice (when a PostgreSQL database stored
+   * its roles); -1 when absent.
+   */
+  filesRow: number;
+  rolesRow: number;
+  itemRows: number;
+  chosenDbs: string[];
+  chosenFiles: boolean;
+  createRoles: boolean;
+  /** Side by side, one PostgreSQL database with recorded tables: the tables the operator may pick from. */
+  onlyDb: DatabaseEntry | undefined;
+  tableNames: string[];
+  chosenTables: string[];
+  /** The plan is shown and nothing refuses it: the confirmation word is asked. */
+  confirming: boolean;
+}
+
+export function restorableOf(manifest: Manifest | null): DatabaseEntry[] {
+  return manifest ? manifest.databases.filter((d) => !d.error && (d.file || d.safetyDatabase)) : [];
+}
+
+export function deriveWizard(s: WizardState): WizardDerived {
+  const latest = s.sets?.find((x) => x.type !== 'pre_restore' && x.status !== 'failed');
+  const setCount = (s.sets?.length ?? 0) + (latest ? 1 : 0);
+  const restorable = restorableOf(s.manifest);
+  const filesRow = s.manifest && s.manifest.files.length > 0 ? restorable.length : -1;
+  const hasRoles = restorable.some((d) => d.engine === 'postgres' && d.extras?.some((x) => x.role === 'globals'));
+  const rolesRow = hasRoles ? restorable.length + (filesRow >= 0 ? 1 : 0) : -1;
+  const chosenDbs = restorable.filter((_, i) => s.picked[i]).map((d) => d.name);
+  const onlyDb = chosenDbs.length === 1 ? restorable.find((d) => d.name === chosenDbs[0]) : undefined;
+  const tableNames =
+    s.sideBySide && onlyDb?.engine === 'postgres' && onlyDb.tables ? Object.keys(onlyDb.tables).sort() : [];
+  return {
+    latest,
+    setCount,
+    setIndex: setCount === 0 ? 0 : Math.min(Math.max(s.setIndex, 0), setCount - 1),
+    restorable,
+    filesRow,
+    rolesRow,
+    itemRows: restorable.length + (filesRow >= 0 ? 1 : 0) + (rolesRow >= 0 ? 1 : 0),
+    chosenDbs,
+    chosenFiles: filesRow >= 0 && !!s.picked[filesRow],
+    createRoles: rolesRow >= 0 && !!s.picked[rolesRow],
+    onlyDb,
+    tableNames,
+    chosenTables: s.tablePicks[0] === false ? tableNames.filter((_, i) => s.tablePicks[i + 1]) : [],
+    confirming: s.step.name === 'plan' && s.plan !== null && s.plan.refusals.length === 0,
+  };
+}
+
+/** The engine's request for the current choices; `terminate` only after the operator said yes to closing sessions. */
+export function planRequest(s: WizardState, terminate: boolean): RestoreRequest {
+  const d = deriveWizard(s);
+  return {
+    setId: s.manifest?.id ?? '',
+    databases: d.chosenDbs,
+    files: d.chosenFiles,
+    ...(s.sideBySide ? { to: s.to.trim() } : {}),
+    ...(terminate ? { terminateConnections: true } : {}),
+    ...(d.createRoles ? { createRoles: true } : {}),
+    ...(d.chosenTables.length ? { tables: d.chosenTables } : {}),
+  };
+}
+
+/**
+ * The databases of a plan restored in place on a server engine (the live database is kept renamed)
+ * that have sessions connected: what the operator may choose to close at the swap. SQLite targets
+ * in use are never among them (there is nothing to close; they stay refused).
+ */
+export function connectedSessions(plan: RestorePlan): RestorePlan['databases'] {
+  return plan.databases.filter(
+    (d) => d.restoreTarget.kind === 'in-place' && d.safety.kind === 'renamed-database' && d.state.inUseBy.length > 0,
+  );
+}
+
+/**
+ * Whether to ask the operator about closing sessions: the plan did not already ask to close them,
+ * some server database has sessions connected, and the sessions are all that stops the restore
+ * (any other refusal would still stop it, so the question would be pointless and the refusals
+ * are shown as they are).
+ */
+export function mayCloseSessions(plan: RestorePlan): boolean {
+  if (plan.options.terminateConnections) return false;
+  return (
+    connectedSessions(plan).length > 0 && plan.refusals.length > 0 && plan.refusals.every((r) => r.kind === 'sessions')
+  );
+}
+
+const stay = (state: WizardState): Transition => ({ state, effect: null });
+const to = (state: WizardState, effect: WizardEffect | null = null): Transition => ({ state, effect });
+
+/** Planning: the plan step with nothing shown yet while the engine plans (nothing is changed). */
+function startPlan(s: WizardState, terminate: boolean): Transition {
+  if (!s.manifest) return stay(s);
+  const request = planRequest(s, terminate);
+  return to({ ...s, step: { name: 'plan' }, plan: null, scrollTop: 0, busy: 'planning' }, { kind: 'plan', request });
+}
+
+/** Moves the cursor over `count` rows as the set list does (arrows, j/k, PgUp/PgDn, Home/End); null: not a list key. */
+function moveInList(index: number, count: number, page: number, input: string, key: Key): number | null {
+  const clamp = (i: number): number => (count === 0 ? 0 : Math.min(Math.max(i, 0), count - 1));
+  const from = clamp(index);
+  if (isUp(input, key)) return clamp(from - 1);
+  if (isDown(input, key)) return clamp(from + 1);
+  if (key.pageUp) return clamp(from - page);
+  if (key.pageDown) return clamp(from + page);
+  if (key.home) return 0;
+  if (key.end) return clamp(count - 1);
+  return null;
+}
+
+/** ↑↓ (j/k when nothing is typed), PgUp/PgDn move the window over the plan or the outcome; null: not a scroll key. */
+function scrolled(s: WizardState, input: string, key: Key, view: WizardView, typing: boolean): number | null {
+  const w = scrollWindow(view.scrollRows, view.scrollHeight, s.scrollTop);
+  const up = key.upArrow || (!typing && input === 'k');
+  const down = key.downArrow || (!typing && input === 'j');
+  const by = up ? -1 : down ? 1 : key.pageUp ? -w.shown : key.pageDown ? w.shown : 0;
+  if (!by) return null;
+  return Math.max(0, Math.min(w.maxTop, w.top + by));
+}
+
+function onKey(s: WizardState, input: string, key: Key, view: WizardView): Transition {
+  if (isCtrlC(input, key) || s.busy || s.step.name === 'running') return stay(s);
+  const d = deriveWizard(s);
+  const step = s.step;
+  switch (step.name) {
+    case 'set': {
+      if (key.escape) return to(s, { kind: 'back' });
+      const moved = moveInList(s.setIndex, d.setCount, view.setPage, input, key);
+      if (moved !== null) return stay({ ...s, setIndex: moved });
+      if (!key.return || !s.sets) return stay(s);
+      const chosen = d.latest && d.setIndex === 0 ? d.latest : s.sets[d.setIndex - (d.latest ? 1 : 0)];
+      return chosen ? to({ ...s, busy: 'loading' }, { kind: 'load-manifest', id: chosen.id }) : stay(s);
+    }
+    case 'items': {
+      if (key.escape) {
+        if (s.initialSetId) return to(s, { kind: 'back' });
+        return stay({ ...s, problem: null, step: { name: 'set' } });
+      }
+      if (isUp(input, key)) return stay({ ...s, cursor: Math.max(0, s.cursor - 1) });
+      if (isDown(input, key)) return stay({ ...s, cursor: Math.min(d.itemRows - 1, s.cursor + 1) });
+      if (input === ' ') return stay({ ...s, picked: s.picked.map((v, i) => (i === s.cursor ? !v : v)) });
+      if (input === 'a')
+        return stay({ ...s, picked: s.picked.map((_, i) => i < d.restorable.length || i === d.filesRow) });
+      if (key.return) {
+        if (d.chosenDbs.length === 0 && !d.chosenFiles) return stay({ ...s, problem: 'nothingPicked' });
+        return stay({ ...s, problem: null, step: { name: 'target' } });
+      }
+      return stay(s);
+    }
+    case 'target': {
+      if (key.escape) return stay({ ...s, problem: null, step: { name: 'items' } });
+      if (key.upArrow) return stay({ ...s, sideBySide: false });
+      if (key.downArrow) return stay({ ...s, sideBySide: true });
+      if (key.return) {
+        if (s.sideBySide && !s.to.trim()) return stay({ ...s, problem: 'newTargetNeeded' });
+        const next = { ...s, problem: null };
+        if (d.tableNames.length > 0) {
+          const fresh = s.tablePicks.length !== d.tableNames.length + 1;
+          const tablePicks = fresh ? [true, ...d.tableNames.map(() => false)] : s.tablePicks;
+          return stay({ ...next, tablePicks, tableCursor: 0, step: { name: 'tables' } });
+        }
+        return startPlan(next, false);
+      }
+      if (s.sideBySide) {
+        const edited = editText(s.to, input, key);
+        if (edited !== null) return stay({ ...s, to: edited });
+      }
+      return stay(s);
+    }
+    case 'tables': {
+      if (key.escape) return stay({ ...s, step: { name: 'target' } });
+      if (isUp(input, key)) return stay({ ...s, tableCursor: Math.max(0, s.tableCursor - 1) });
+      if (isDown(input, key)) return stay({ ...s, tableCursor: Math.min(d.tableNames.length, s.tableCursor + 1) });
+      if (input === ' ') {
+        if (s.tableCursor === 0) return stay({ ...s, tablePicks: [true, ...d.tableNames.map(() => false)] });
+        const next = s.tablePicks.map((v, i) => (i === s.tableCursor ? !v : v));
+        next[0] = !next.slice(1).some(Boolean);
+        return stay({ ...s, tablePicks: next });
+      }
+      if (key.return) return startPlan(s, false);
+      return stay(s);
+    }
+    case 'plan': {
+      const top = scrolled(s, input, key, view, d.confirming);
+      if (top !== null) return stay({ ...s, scrollTop: top });
+      if (key.escape && !d.confirming) return stay({ ...s, step: { name: 'target' } });
+      return stay(s);
+    }
+    case 'sessions': {
+      const no = { ...s, plan: null, step: { name: 'target' } as const };
+      if (key.escape) return stay(no);
+      if (isUp(input, key)) return stay({ ...s, step: { name: 'sessions', choice: 0 } });
+      if (isDown(input, key)) return stay({ ...s, step: { name: 'sessions', choice: 1 } });
+      if (key.return) return step.choice === 1 ? startPlan(s, true) : stay(no);
+      return stay(s);
+    }
+    case 'outcome': {
+      const top = scrolled(s, input, key, view, false);
+      if (top !== null) return stay({ ...s, scrollTop: top });
+      if (key.escape || key.return) return to(s, { kind: 'back' });
+      return stay(s);
+    }
+    case 'error': {
+      if (!(key.escape || key.return)) return stay(s);
+      if (step.back === 'set' && (s.initialSetId || !s.sets)) return to(s, { kind: 'back' });
+      const back: WizardStep =
+        step.back === 'set' ? { name: 'set' } : step.back === 'items' ? { name: 'items' } : { name: 'target' };
+      return stay({ ...s, step: back });
+    }
+  }
+}
+
+/** The wizard's transition for one event. */
+export function restoreWizard(s: WizardState, e: WizardEvent): Transition {
+  switch (e.type) {
+    case 'mounted':
+      if (s.initialSetId) return to({ ...s, busy: 'loading' }, { kind: 'load-manifest', id: s.initialSetId });
+      return to(s, { kind: 'load-sets' });
+    case 'key':
+      return onKey(s, e.input, e.key, e.view);
+    case 'sets-loaded':
+      return stay({ ...s, sets: e.sets });
+    case 'manifest-loaded': {
+      const restorable = restorableOf(e.manifest);
+      const picked = [...restorable.map(() => restorable.length === 1), false, false];
+      return stay({ ...s, manifest: e.manifest, picked, cursor: 0, busy: null, step: { name: 'items' } });
+    }
+    case 'planned': {
+      const next = { ...s, plan: e.plan, busy: null };
+      if (mayCloseSessions(e.plan)) return stay({ ...next, step: { name: 'sessions', choice: 0 } });
+      return stay(next);
+    }
+    case 'confirmed':
+      if (s.step.name !== 'plan' || !s.plan) return stay(s);
+      return to({ ...s, step: { name: 'running', interruptWarned: false } }, { kind: 'execute', plan: s.plan });
+    case 'confirm-cancelled':
+      return stay({ ...s, step: { name: 'target' } });
+    case 'interrupt':
+      if (s.step.name !== 'running') return stay(s);
+      if (!s.step.interruptWarned) return stay({ ...s, step: { name: 'running', interruptWarned: true } });
+      return to(s, { kind: 'abort' });
+    case 'restored':
+      return stay({ ...s, scrollTop: 0, step: { name: 'outcome', outcome: e.outcome } });
+    case 'failed':
+      return stay({ ...s, busy: null, step: { name: 'error', error: e.error, back: e.back } });
+  }
+}

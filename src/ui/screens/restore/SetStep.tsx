@@ -1,0 +1,44 @@
+import { Text } from 'ink';
+import { Screen } from '../../components/Screen.js';
+import { setColumns, setRows, shortDates } from '../../components/set-table.js';
+import { Table } from '../../components/Table.js';
+import type { WizardDerived, WizardState } from '../../restore-wizard.js';
+import { useScreenSize } from '../../use-screen-size.js';
+import { useUi } from '../../use-ui.js';
+
+/** Step 1: the sets, newest first, with `latest` on top when there is one. */
+export function SetStep({
+  state,
+  derived,
+  height,
+  busyText,
+}: {
+  state: WizardState;
+  derived: WizardDerived;
+  height: number;
+  busyText: string | null;
+}) {
+  const ui = useUi();
+  const { t, now } = ui;
+  const { columns } = useScreenSize();
+  const { sets } = state;
+  const { latest } = derived;
+  const cols = setColumns(t, sets ?? [], columns, false);
+  const rows = sets ? setRows(sets, ui, now(), shortDates(columns)).map((r) => r.slice(0, 6)) : [];
+  const latestRow = latest && sets ? [{ text: t.restore.latest }, ...rows[sets.indexOf(latest)]!.slice(1)] : null;
+  return (
+    <Screen title={`${t.restore.title}: ${t.restore.pickSet}`} help={t.help.pickSet}>
+      {busyText || !sets ? <Text>{busyText ?? t.common.loading}</Text> : null}
+      {sets && sets.length === 0 ? <Text>{t.restore.noSets}</Text> : null}
+      {sets && sets.length > 0 ? (
+        <Table
+          columns={cols}
+          rows={latestRow ? [latestRow, ...rows] : rows}
+          index={derived.setIndex}
+          height={height}
+          footer={t.list.rows}
+        />
+      ) : null}
+    </Screen>
+  );
+}

@@ -1,0 +1,61 @@
+import type { Row } from '../../fold.js';
+import { foldText } from '../../fold.js';
+import { typedConfirmRows } from '../../components/TypedConfirm.js';
+import { connectedSessions, type WizardState } from '../../restore-wizard.js';
+import type { ProgressState } from '../../use-progress.js';
+import { helpRows } from '../../use-screen-size.js';
+import type { UiContextValue } from '../../use-ui.js';
+import { outcomeRows, planRows, refusalRows } from '../restore-rows.js';
+
+/** The rows of the plan or the outcome, the lines left for them, what stays below them, and the help line. */
+export interface RestoreLayout {
+  rows: Row[];
+  height: number;
+  footer: Row[][];
+  help: string;
+}
+
+/**
+ * Pure: the layout of the plan and outcome steps for a body of `body` lines and `columns` columns:
+ * the body minus what must stay visible (prompt, refusals, closing sessions, progress bars) and a
+ * help line folded in two. Other steps have nothing to scroll.
+ */
+export function restoreLayout(
+  s: WizardState,
+  confirming: boolean,
+  ui: Pick<UiContextValue, 't' | 'lang' | 'theme'>,
+  size: { columns: number; body: number },
+  progress: ProgressState,
+): RestoreLayout {
+  const { t, theme } = ui;
+  const { columns: width, body } = size;
+  const { plan } = s;
+  if (s.step.name === 'plan') {
+    const closing = plan && plan.options.terminateConnections ? connectedSessions(plan) : [];
+    const warn = closing.map((d) =>
+      foldText(t.restore.willTerminate(d.database, d.state.inUseBy.length), width, {
+        bold: true,
+        color: theme.colors.warn,
+      }),
+    );
+    const refusals = (plan?.refusals ?? []).map((r) => refusalRows(r, ui, width));
+    const rows = plan ? planRows(plan, ui, width) : [];
+    const fixed =
+      warn.flat().length +
+      refusals.reduce((n, r) => n + r.length + 2, 0) +
+      (confirming ? 1 + typedConfirmRows(t.restore.typeWord(t.confirmWord), width) : 0) +
+      (s.busy ? 1 : 0);
+    const help0 = confirming ? t.help.confirm : t.help.done;
+    const fits = Math.max(3, body - fixed - (helpRows(help0, width) - 1));
+    const help = rows.length > fits ? (confirming ? t.help.confirmScroll : t.help.doneScroll) : help0;
+    const height = Math.max(3, body - fixed - (helpRows(help, width) - 1));
+    return { rows, height, footer: [...warn, ...refusals], help };
+  }
+  if (s.step.name === 'outcome') {
+    const rows = outcomeRows(s.step.outcome, plan, ui, width);
+    const bars = progress.items.reduce((n, p) => n + (p.state === 'failed' && p.error ? (p.hint ? 3 : 2) : 1), 0);
+    const height = Math.max(3, body - bars - 1 - (helpRows(t.help.doneScroll, width) - 1));
+    return { rows, height, footer: [], help: rows.length > height ? t.help.doneScroll : t.help.done };
+  }
+  return { rows: [], height: 0, footer: [], help: '' };
+}

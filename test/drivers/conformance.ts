@@ -1,0 +1,570 @@
+/**
+ * The driver conformance suite: what every driver promises (src/drivers/driver.ts), stated once
+ * and run for each engine by a small test file that hands in a `DriverUnderTest` (sqlite, the real
+ * PostgreSQL cluster, the SQL Server fake, the live SQL Server when configured). A new engine
+ * feature (chains, drills, …) adds its cases here, once, for every engine.
+ *
+ * The engine's part (compression, manifests, hashes) is left out: a backup's parts are stored as
+ * plain files and read back as they are, so each case exercises the driver alone.
+ *
+ * A kill is simulated with the driver's own seams (its connection factory, or the fs calls of
+ * the SQLite driver): from the chosen point on, every call of the "killed" run never settles, so
+ * nothing after it runs — no cleanup, no journal removal — as when the process dies. What the
+ * dead run held (connections) is then closed, and a fresh driver's `recover` must put things right.
+ */
+import { createReadStream, createWriteStream, statSync, truncateSync } from 'node:fs';
+import { join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { describe, expect, it } from 'vitest';
+import { RefusedError, RespaldoError } from '../../src/core/errors.js';
+import { CollectingReporter } from '../../src/core/events.js';
+import type { DatabaseConfig, DatabaseEntry } from '../../src/core/types.js';
+import type { Driver, DriverContext, RestoreRequest, RestoreResult, RestoreTarget } from '../../src/drivers/driver.js';
+
+/** Where a restore's swap is cut by a simulated kill. */
+export type KillPoint = 'before the swap' | 'during the swap' | 'after the swap';
+export const KILL_POINTS: readonly KillPoint[] = ['before the swap', 'during the swap', 'after the swap'];
+
+/** A driver that dies at a point of an in-place restore's swap. */
+export interface Killing {
+  driver: Driver;
+  /** Resolves once the run died (a call hung). */
+  killed: Promise<void>;
+  /** Closes what the dead run held (connections, fs hooks), as the end of the process would. */
+  release(): Promise<void>;
+}
+
+/** What a conformance run needs from an engine: the driver and ways to look at its databases directly. */
+export interface DriverUnderTest {
+  driver: Driver;
+  /** A private folder for stored dumps and scratch folders (removed by the test file). */
+  workDir(): string;
+  /** A new live database called `name` (a file name or a database name) with a few rows in two tables. */
+  makeDatabase(name: string): Promise<DatabaseConfig>;
+  /** Writes to the live database so that it differs from any earlier backup of it. */
+  change(db: DatabaseConfig): Promise<void>;
+  /** Content of target `name` (default: the live database), comparable with toEqual; null when it does not exist. */
+  content(db: DatabaseConfig, name?: string): Promise<unknown>;
+  /** The restore target name of the live database itself (its path or database name). */
+  liveName(db: DatabaseConfig): string;
+  /** A side-by-side target nothing uses yet, made from `label`. */
+  sideName(db: DatabaseConfig, label: string): string;
+  /** For `renamed-database` drivers: the name the live database is kept under by an in-place restore of `setId`. */
+  safetyName?(db: DatabaseConfig, setId: string): string;
+  /** Names the engine must handle (spaces, quotes, unicode, mixed case where allowed); each used once. */
+  oddNames: readonly string[];
+  /** Temporary things respaldo made for this database that are still there (staging, journals, half swaps). */
+  leftovers(db: DatabaseConfig): Promise<string[]>;
+  /** A driver whose run dies at `point` of an in-place restore of `db`. */
+  killing(db: DatabaseConfig, point: KillPoint): Killing;
+  /** Holds the live database open (a session, another process) until the returned function runs. */
+  holdOpen?(db: DatabaseConfig): Promise<() => Promise<void>>;
+}
+
+export interface ConformanceOptions {
+  /** Cases this engine is known to fail, by title → the defect; they run as `it.fails` (and must still fail). */
+  knownDefects?: Record<string, string>;
+}
+
+/** A backup as the driver produced it: each part stored as a plain file. */
+export interface StoredBackup {
+  entry: DatabaseEntry;
+  files: Record<string, string>;
+}
+
+let counter = 0;
+/** A name no other case of this run uses. */
+export function uniqueName(stem: string): string {
+  return `${stem}${++counter}`;
+}
+
+export function makeCtx(
+  dut: DriverUnderTest,
+  signal = new AbortController().signal,
+): DriverContext & { reporter: CollectingReporter } {
+  return { reporter: new CollectingReporter(), signal, scratchDir: dut.workDir(), log: () => undefined };
+}
+
+/** Runs `driver.backup` the way the engine does (parts in order, `finished` awaited) and stores the parts. */
+export async function storeBackup(
+  dut: DriverUnderTest,
+  db: DatabaseConfig,
+  purpose: 'backup' | 'safety' = 'backup',
+): Promise<StoredBackup> {
+  const session = await dut.driver.backup({ db, type: 'full', purpose }, makeCtx(dut));
+  const files: Record<string, string> = {};
+  let main: { format: string; tables: Record<string, number> | null; details: Record<string, unknown> } | null = null;
+  const extras: NonNullable<DatabaseEntry['extras']> = [];
+  try {
+    for (const part of session.parts) {
+      const file = join(dut.workDir(), `${uniqueName('part')}.${part.role}.${part.extension}`);
+      const opened = await part.open();
+      const [stored, finished] = await Promise.allSettled([
+        pipeline(opened.stream, createWriteStream(file)),
+        opened.finished,
+      ]);
+      if (finished.status === 'rejected') throw finished.reason;
+      if (stored.status === 'rejected') throw stored.reason;
+      files[part.role] = file;
+      const size = statSync(file).size;
+      if (part.role === 'main') main = { format: part.format, ...finished.value };
+      else
+        extras.push({
+          role: part.role,
+          file,
+          compressed: false,
+          rawBytes: size,
+          storedBytes: size,
+          md5: '',
+          sha256: '',
+        });
+    }
+  } finally {
+    await session.cleanup();
+  }
+  if (!main) throw new Error('the backup had no main part');
+  const size = statSync(files['main']!).size;
+  const entry: DatabaseEntry = {
+    name: db.name,
+    engine: db.engine,
+    file: files['main']!,
+    format: main.format,
+    compressed: false,
+    rawBytes: size,
+    storedBytes: size,
+    md5: null,
+    sha256: null,
+    tables: main.tables,
+    durationMs: 0,
+    error: null,
+    details: main.details,
+    ...(extras.length ? { extras } : {}),
+  };
+  return { entry, files };
+}
+
+export function restoreRequest(
+  db: DatabaseConfig,
+  stored: StoredBackup,
+  target: RestoreTarget,
+  setId: string,
+  terminateConnections = false,
+): RestoreRequest {
+  return {
+    db,
+    entry: stored.entry,
+    setId,
+    target,
+    openPart: (role = 'main') => createReadStream(stored.files[role]!),
+    storedPath: (role = 'main') => stored.files[role]!,
+    terminateConnections,
+  };
+}
+
+/** The same backup with its main part cut in half (a damaged stored file that passed nothing). */
+function truncatedCopy(stored: StoredBackup): StoredBackup {
+  const file = `${stored.files['main']!}.half`;
+  return { entry: { ...stored.entry, file }, files: { ...stored.files, main: file } };
+}
+
+async function copyHalf(from: string, to: string): Promise<void> {
+  await pipeline(createReadStream(from), createWriteStream(to));
+  truncateSync(to, Math.floor(statSync(to).size / 2));
+}
+
+/**
+ * A switch for a simulated kill. `firstStep` recognises the swap's first change (the live database
+ * renamed, its journals set aside), `lastStep` the one that puts the restored copy in place. Calls
+ * are routed through `call`: before the swap the run dies at `firstStep`, during it at `lastStep`,
+ * after it right after `lastStep` completed. Once dead, every call hangs.
+ */
+export class KillSwitch {
+  readonly killed: Promise<void>;
+  private fire!: () => void;
+  private dead = false;
+
+  constructor(
+    private readonly point: KillPoint,
+    private readonly firstStep: (op: string) => boolean,
+    private readonly lastStep: (op: string) => boolean,
+  ) {
+    this.killed = new Promise((resolve) => (this.fire = resolve));
+  }
+
+  async call<T>(op: string, run: () => Promise<T>): Promise<T> {
+    if (this.dead) return this.hang();
+    if (this.point === 'before the swap' && this.firstStep(op)) return this.hang();
+    if (this.point === 'during the swap' && this.lastStep(op)) return this.hang();
+    const result = await run();
+    if (this.point === 'after the swap' && this.lastStep(op)) this.die();
+    return result;
+  }
+
+  hang<T>(): Promise<T> {
+    this.die();
+    return new Promise<T>(() => undefined);
+  }
+
+  private die(): void {
+    this.dead = true;
+    this.fire();
+  }
+}
+
+/** Defines the shared cases for one driver. `get` is called inside the cases (after beforeAll set things up). */
+export function driverConformance(label: string, get: () => DriverUnderTest, options: ConformanceOptions = {}): void {
+  /** A case, run as `it.fails` when the engine lists it as a known defect. */
+  const check = (title: string, body: () => Promise<void>): void => {
+    const defect = options.knownDefects?.[title];
+    if (defect) it.fails(`${title} [known defect: ${defect}]`, body);
+    else it(title, body);
+  };
+
+  const restore = (
+    db: DatabaseConfig,
+    stored: StoredBackup,
+    target: RestoreTarget,
+    setId: string,
+    terminate = false,
+    driver?: Driver,
+  ): Promise<RestoreResult> => {
+    const dut = get();
+    return (driver ?? dut.driver).restore(restoreRequest(db, stored, target, setId, terminate), makeCtx(dut));
+  };
+
+  describe(`driver conformance: ${label}`, () => {
+    check(
+      'planRestore is pure data: in place replaces, with the declared safety copy; side by side replaces nothing',
+      async () => {
+        const { driver, ...dut } = get();
+        const db = await dut.makeDatabase(uniqueName('plan'));
+        const stored = await storeBackup(get(), db);
+        const inPlace = driver.planRestore({ db, entry: stored.entry, setId: 'P1', target: { kind: 'in-place' } });
+        expect(inPlace.replaces).toBe(true);
+        expect(inPlace.safety.kind).toBe(driver.safety);
+        expect(inPlace.steps.length).toBeGreaterThan(0);
+        expect(inPlace.stepPhrases?.length ?? inPlace.steps.length).toBe(inPlace.steps.length);
+        const side = driver.planRestore({
+          db,
+          entry: stored.entry,
+          setId: 'P1',
+          target: { kind: 'side-by-side', name: dut.sideName(db, 'plan side') },
+        });
+        expect(side.replaces).toBe(false);
+        expect(side.safety.kind).toBe('none');
+        expect(await dut.content(db, dut.sideName(db, 'plan side'))).toBeNull();
+      },
+    );
+
+    check(
+      'round trip: restored side by side, the copy has the same content and the row counts of the backup',
+      async () => {
+        const dut = get();
+        const db = await dut.makeDatabase(uniqueName('roundtrip'));
+        const stored = await storeBackup(dut, db);
+        const side = dut.sideName(db, uniqueName('copy'));
+        const result = await restore(db, stored, { kind: 'side-by-side', name: side }, 'R1');
+        expect(result.restoredTo).toBe(side);
+        expect(result.safetyDatabase).toBeUndefined();
+        expect(await dut.content(db, side)).toEqual(await dut.content(db));
+        if (stored.entry.tables) expect(result.tables).toEqual(stored.entry.tables);
+        expect(await dut.leftovers(db)).toEqual([]);
+      },
+    );
+
+    check(
+      'target exists: in place replaces the live database and keeps what it replaced as the driver declares',
+      async () => {
+        const dut = get();
+        const db = await dut.makeDatabase(uniqueName('inplace'));
+        const stored = await storeBackup(dut, db);
+        const backedUp = await dut.content(db);
+        await dut.change(db);
+        const changed = await dut.content(db);
+        expect(changed).not.toEqual(backedUp);
+        const result = await restore(db, stored, { kind: 'in-place' }, 'IP1', true);
+        expect(await dut.content(db)).toEqual(backedUp);
+        if (dut.driver.safety === 'renamed-database') {
+          expect(result.safetyDatabase).toBe(dut.safetyName!(db, 'IP1'));
+          expect(await dut.content(db, result.safetyDatabase)).toEqual(changed);
+        } else {
+          expect(result.safetyDatabase).toBeUndefined();
+        }
+        expect(await dut.leftovers(db)).toEqual([]);
+        expect(await dut.driver.recover(db, makeCtx(dut))).toEqual([]);
+      },
+    );
+
+    check('target exists: side by side onto an existing name is refused and changes nothing', async () => {
+      const dut = get();
+      const db = await dut.makeDatabase(uniqueName('taken'));
+      const stored = await storeBackup(dut, db);
+      await dut.change(db);
+      const changed = await dut.content(db);
+      const err = await restore(db, stored, { kind: 'side-by-side', name: dut.liveName(db) }, 'T1').catch(
+        (e: unknown) => e,
+      );
+      expect(err).toBeInstanceOf(RefusedError);
+      expect(await dut.content(db)).toEqual(changed);
+      expect(await dut.leftovers(db)).toEqual([]);
+    });
+
+    check(
+      'target in use: an in-place restore is refused and changes nothing; inspectTarget names the user',
+      async () => {
+        const dut = get();
+        if (!dut.holdOpen) return;
+        const db = await dut.makeDatabase(uniqueName('busy'));
+        const stored = await storeBackup(dut, db);
+        await dut.change(db);
+        const changed = await dut.content(db);
+        const release = await dut.holdOpen(db);
+        try {
+          expect((await dut.driver.inspectTarget(db, { kind: 'in-place' })).inUseBy.length).toBeGreaterThan(0);
+          const err = await restore(db, stored, { kind: 'in-place' }, 'B1').catch((e: unknown) => e);
+          expect(err).toBeInstanceOf(RefusedError);
+          expect(await dut.leftovers(db)).toEqual([]);
+        } finally {
+          await release();
+        }
+        expect(await dut.content(db)).toEqual(changed);
+      },
+    );
+
+    check('inspectTarget: the live database exists with its size; a free name does not exist', async () => {
+      const dut = get();
+      const db = await dut.makeDatabase(uniqueName('inspect'));
+      const live = await dut.driver.inspectTarget(db, { kind: 'in-place' });
+      expect(live.exists).toBe(true);
+      expect(live.inUseBy).toEqual([]);
+      if (live.sizeBytes !== null) expect(live.sizeBytes).toBeGreaterThan(0);
+      expect(
+        await dut.driver.inspectTarget(db, { kind: 'side-by-side', name: dut.sideName(db, uniqueName('free')) }),
+      ).toEqual({ exists: false, sizeBytes: null, inUseBy: [] });
+    });
+
+    check('a failing restore (damaged stored file) leaves the target identical and nothing behind', async () => {
+      const dut = get();
+      const db = await dut.makeDatabase(uniqueName('failing'));
+      const stored = await storeBackup(dut, db);
+      const damaged = truncatedCopy(stored);
+      await copyHalf(stored.files['main']!, damaged.files['main']!);
+      await dut.change(db);
+      const changed = await dut.content(db);
+      const err = await restore(db, damaged, { kind: 'in-place' }, 'F1', true).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(RespaldoError);
+      expect(await dut.content(db)).toEqual(changed);
+      const side = dut.sideName(db, uniqueName('failed copy'));
+      await expect(restore(db, damaged, { kind: 'side-by-side', name: side }, 'F2')).rejects.toBeInstanceOf(
+        RespaldoError,
+      );
+      expect(await dut.content(db, side)).toBeNull();
+      expect(await dut.leftovers(db)).toEqual([]);
+    });
+
+    check('an interrupt (abort signal) before the swap leaves the target identical and nothing behind', async () => {
+      const dut = get();
+      const db = await dut.makeDatabase(uniqueName('aborted'));
+      const stored = await storeBackup(dut, db);
+      await dut.change(db);
+      const changed = await dut.content(db);
+      const ac = new AbortController();
+      ac.abort();
+      const req = restoreRequest(db, stored, { kind: 'in-place' }, 'A1', true);
+      await expect(dut.driver.restore(req, makeCtx(dut, ac.signal))).rejects.toThrow();
+      expect(await dut.content(db)).toEqual(changed);
+      expect(await dut.leftovers(db)).toEqual([]);
+    });
+
+    for (const point of KILL_POINTS) {
+      check(
+        `killed ${point}: recover leaves the live database whole (old or restored), nothing behind, and is idempotent`,
+        async () => {
+          const dut = get();
+          const db = await dut.makeDatabase(uniqueName('killed'));
+          const stored = await storeBackup(dut, db);
+          const backedUp = await dut.content(db);
+          await dut.change(db);
+          const changed = await dut.content(db);
+
+          const killing = dut.killing(db, point);
+          const run = killing.driver.restore(
+            restoreRequest(db, stored, { kind: 'in-place' }, 'K1', true),
+            makeCtx(dut),
+          );
+          const how = await Promise.race([
+            killing.killed.then(() => 'killed'),
+            run.then(
+              () => 'finished',
+              (e: unknown) => `failed: ${String(e)}`,
+            ),
+          ]);
+          await killing.release();
+          expect(how).toBe('killed');
+
+          if (point !== 'after the swap') {
+            expect(await dut.leftovers(db)).not.toEqual([]);
+            if (dut.driver.findLeftovers) expect(await dut.driver.findLeftovers(db)).not.toEqual([]);
+          }
+          const actions = await dut.driver.recover(db, makeCtx(dut));
+          if (point !== 'after the swap') expect(actions).not.toEqual([]);
+          expect(await dut.leftovers(db)).toEqual([]);
+          if (dut.driver.findLeftovers) expect(await dut.driver.findLeftovers(db)).toEqual([]);
+          expect(await dut.driver.recover(db, makeCtx(dut))).toEqual([]);
+
+          const now = await dut.content(db);
+          if (point === 'before the swap') expect(now).toEqual(changed);
+          else if (point === 'after the swap') expect(now).toEqual(backedUp);
+          else expect([changed, backedUp]).toContainEqual(now);
+          // When the restored copy is live, what it replaced is kept (renamed-database: under its safety name).
+          if (
+            dut.driver.safety === 'renamed-database' &&
+            now !== null &&
+            JSON.stringify(now) === JSON.stringify(backedUp)
+          ) {
+            expect(await dut.content(db, dut.safetyName!(db, 'K1'))).toEqual(changed);
+          }
+        },
+      );
+    }
+
+    for (const point of KILL_POINTS) {
+      check(
+        `a rollback (swapBack) killed ${point}: recover leaves a live database and loses neither copy`,
+        async () => {
+          const dut = get();
+          if (!dut.driver.swapBack) return;
+          const db = await dut.makeDatabase(uniqueName('killedback'));
+          const stored = await storeBackup(dut, db);
+          const backedUp = await dut.content(db);
+          await dut.change(db);
+          const changed = await dut.content(db);
+          const first = await restore(db, stored, { kind: 'in-place' }, 'KB1', true);
+
+          const killing = dut.killing(db, point);
+          const req = { db, safetyName: first.safetyDatabase!, setId: 'KB2', terminateConnections: true };
+          const run = killing.driver.swapBack!(req, makeCtx(dut));
+          const how = await Promise.race([
+            killing.killed.then(() => 'killed'),
+            run.then(
+              () => 'finished',
+              (e: unknown) => `failed: ${String(e)}`,
+            ),
+          ]);
+          await killing.release();
+          expect(how).toBe('killed');
+
+          await dut.driver.recover(db, makeCtx(dut));
+          expect(await dut.leftovers(db)).toEqual([]);
+          if (dut.driver.findLeftovers) expect(await dut.driver.findLeftovers(db)).toEqual([]);
+          expect(await dut.driver.recover(db, makeCtx(dut))).toEqual([]);
+          const live = await dut.content(db);
+          // A swap back may be one transaction (PostgreSQL): cut after its last rename, it is rolled back whole.
+          if (point === 'before the swap') expect(live).toEqual(backedUp);
+          else expect([backedUp, changed]).toContainEqual(live);
+          const kept = [
+            live,
+            await dut.content(db, dut.safetyName!(db, 'KB1')),
+            await dut.content(db, dut.safetyName!(db, 'KB2')),
+          ];
+          expect(kept).toContainEqual(backedUp);
+          expect(kept).toContainEqual(changed);
+        },
+      );
+    }
+
+    check('the safety copy restores: rolling back an in-place restore brings back what it replaced', async () => {
+      const dut = get();
+      const db = await dut.makeDatabase(uniqueName('rollback'));
+      const stored = await storeBackup(dut, db);
+      const backedUp = await dut.content(db);
+      await dut.change(db);
+      const changed = await dut.content(db);
+      if (dut.driver.safety === 'renamed-database') {
+        const result = await restore(db, stored, { kind: 'in-place' }, 'S1', true);
+        expect(dut.driver.swapBack, 'a renamed-database driver swaps its safety copy back').toBeDefined();
+        const back = await dut.driver.swapBack!(
+          { db, safetyName: result.safetyDatabase!, setId: 'S2', terminateConnections: true },
+          makeCtx(dut),
+        );
+        expect(await dut.content(db)).toEqual(changed);
+        expect(back.safetyDatabase).toBe(dut.safetyName!(db, 'S2'));
+        expect(await dut.content(db, back.safetyDatabase)).toEqual(backedUp);
+        expect(await dut.content(db, result.safetyDatabase)).toBeNull();
+      } else {
+        const safety = await storeBackup(dut, db, 'safety');
+        await restore(db, stored, { kind: 'in-place' }, 'S1', true);
+        expect(await dut.content(db)).toEqual(backedUp);
+        await restore(db, safety, { kind: 'in-place' }, 'S2', true);
+        expect(await dut.content(db)).toEqual(changed);
+      }
+      expect(await dut.leftovers(db)).toEqual([]);
+    });
+
+    check('odd names (spaces, quotes, unicode, mixed case): backup, restore side by side and in place', async () => {
+      const dut = get();
+      for (const name of dut.oddNames) {
+        const db = await dut.makeDatabase(name);
+        const stored = await storeBackup(dut, db);
+        const backedUp = await dut.content(db);
+        const side = dut.sideName(db, `${name} côpy "2"`);
+        await restore(db, stored, { kind: 'side-by-side', name: side }, 'O1');
+        expect(await dut.content(db, side), name).toEqual(backedUp);
+        await dut.change(db);
+        await restore(db, stored, { kind: 'in-place' }, 'O2', true);
+        expect(await dut.content(db), name).toEqual(backedUp);
+        expect(await dut.leftovers(db), name).toEqual([]);
+        expect(await dut.driver.recover(db, makeCtx(dut)), name).toEqual([]);
+      }
+    });
+
+    check('drills: a scratch restore passes the drill checks and is removed afterwards', async () => {
+      const dut = get();
+      const { driver } = dut;
+      const db = await dut.makeDatabase(uniqueName('drill'));
+      const stored = await storeBackup(dut, db);
+      const backedUp = await dut.content(db);
+      const scratch = driver.scratchName ? driver.scratchName(db, 'D1') : dut.sideName(db, uniqueName('drill scratch'));
+      const result = await restore(db, stored, { kind: 'side-by-side', name: scratch, scratch: true }, 'D1');
+      expect(await dut.content(db, result.restoredTo)).toEqual(backedUp);
+      if (driver.drillChecks) {
+        const checks = await driver.drillChecks(db, result.restoredTo, makeCtx(dut));
+        expect(checks.length).toBeGreaterThan(0);
+        for (const c of checks) expect(c.ok || !!c.skipped, `${c.name}: ${c.detail ?? ''}`).toBe(true);
+      }
+      if (driver.scratchName) {
+        expect(driver.dropScratch, 'a driver with scratchName drops its scratch databases').toBeDefined();
+        await expect(driver.dropScratch!(db, dut.liveName(db), makeCtx(dut))).rejects.toBeInstanceOf(RefusedError);
+        await driver.dropScratch!(db, scratch, makeCtx(dut));
+        expect(await dut.content(db, scratch)).toBeNull();
+        expect(await dut.content(db)).toEqual(backedUp);
+        // A dead drill's scratch database is dropped by recover.
+        await restore(db, stored, { kind: 'side-by-side', name: scratch, scratch: true }, 'D1');
+        if (driver.findLeftovers) expect(await driver.findLeftovers(db)).not.toEqual([]);
+        expect(await driver.recover(db, makeCtx(dut))).not.toEqual([]);
+        expect(await dut.content(db, scratch)).toBeNull();
+      }
+      expect(await dut.leftovers(db)).toEqual([]);
+    });
+
+    check('a renamed safety copy can be dropped; the live database cannot', async () => {
+      const dut = get();
+      if (dut.driver.safety !== 'renamed-database') return;
+      const db = await dut.makeDatabase(uniqueName('dropsafety'));
+      const stored = await storeBackup(dut, db);
+      const result = await restore(db, stored, { kind: 'in-place' }, 'X1', true);
+      await expect(dut.driver.dropSafetyCopy(db, dut.liveName(db))).rejects.toBeInstanceOf(RefusedError);
+      await dut.driver.dropSafetyCopy(db, result.safetyDatabase!);
+      expect(await dut.content(db, result.safetyDatabase)).toBeNull();
+      expect(await dut.content(db)).not.toBeNull();
+    });
+
+    check('findLeftovers is empty for a database nothing was left for', async () => {
+      const dut = get();
+      if (!dut.driver.findLeftovers) return;
+      const db = await dut.makeDatabase(uniqueName('clean'));
+      expect(await dut.driver.findLeftovers(db)).toEqual([]);
+      expect(await dut.driver.recover(db, makeCtx(dut))).toEqual([]);
+    });
+  });
+}
