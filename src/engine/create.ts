@@ -412,7 +412,7 @@ async function backupDatabase(cfg: LoadedConfig, db: DatabaseConfig, plan: Backu
       if (signal.aborted) throw new InterruptedError();
       const role = part.role === 'main' ? '' : `.${part.role}`;
       const file = `databases/${db.name}_${setId}${role}.${part.extension}${part.compress ? ext : ''}${sealer ? AGE_EXTENSION : ''}`;
-      const seal = sealer ? await sealer.seal() : undefined;
+      const seal = sealer ? (await sealer.seal()).stream : undefined;
       const opened = await part.open();
       const progress = throttled((bytes) => reporter.emit({ type: 'item-progress', item: db.name, bytes, ...(opened.totalBytes !== undefined ? { totalBytes: opened.totalBytes } : {}) }));
       const [storing, finishing] = await Promise.allSettled([

@@ -38,8 +38,8 @@ export class KeyError extends RespaldoError {
 export interface Sealer {
   /** What the manifest records (public recipients only; never a secret). */
   readonly describe: ManifestEncryption;
-  /** A stream that encrypts what is written to it into one age file. */
-  seal(): Promise<Duplex>;
+  /** A stream that encrypts what is written to it into one age file, and the size of that file for `n` bytes in. */
+  seal(): Promise<{ stream: Duplex; size(n: number): number }>;
 }
 
 /** Whether local sets are encrypted (`encryption` present and `local` not false). */
@@ -76,7 +76,7 @@ export function sealerFor(enc: EncryptionConfig): Sealer {
     async seal() {
       const input = new TransformStream<Uint8Array, Uint8Array>();
       const output = await encrypter.encrypt(input.readable);
-      return Duplex.fromWeb({ readable: output, writable: input.writable });
+      return { stream: Duplex.fromWeb({ readable: output, writable: input.writable }), size: (n) => output.size(n) };
     },
   };
 }

@@ -165,7 +165,7 @@ export async function storeFiles(items: FileItem[], setRoot: string, compression
     const dest = join(setRoot, stored);
     try {
       await ensurePrivateDir(dirname(dest));
-      const seal = sealer ? await sealer.seal() : undefined;
+      const seal = sealer ? (await sealer.seal()).stream : undefined;
       const r = await storeStream(createReadStream(item.source, { highWaterMark: 1 << 20 }), dest, { compress: true, codec: compression.codec, level: compression.level, signal, ...(seal ? { seal } : {}) });
       entries.push({ ...base, size: r.rawBytes, stored, md5: r.md5, sha256: r.sha256, ...(r.plain ? { plain: r.plain } : {}) });
       onStored(item, r.storedBytes);
