@@ -18,21 +18,52 @@ export function normalizeEncryption(
   const encrypting = (doc.destinations ?? []).findIndex((d) => d.encrypt === true);
   if (!enc) {
     if (encrypting >= 0)
-      throw new ConfigError(file, `destinations[${encrypting}].encrypt`, 'needs "encryption" (the recipients to encrypt to)', 'Add "encryption": { "recipients": ["age1…"] } (`respaldo key generate FILE` prints a recipient).');
+      throw new ConfigError(
+        file,
+        `destinations[${encrypting}].encrypt`,
+        'needs "encryption" (the recipients to encrypt to)',
+        'Add "encryption": { "recipients": ["age1…"] } (`respaldo key generate FILE` prints a recipient).',
+      );
     return undefined;
   }
   if (enc.recipients && enc.passphraseFile)
-    throw new ConfigError(file, 'encryption.passphraseFile', 'use either "recipients" or "passphraseFile", not both', 'Recipients (public keys) are recommended: backing up then needs no secret on the server.');
+    throw new ConfigError(
+      file,
+      'encryption.passphraseFile',
+      'use either "recipients" or "passphraseFile", not both',
+      'Recipients (public keys) are recommended: backing up then needs no secret on the server.',
+    );
   if (!enc.recipients && !enc.passphraseFile)
-    throw new ConfigError(file, 'encryption.recipients', 'required (the age public keys sets are encrypted to), or "passphraseFile"', 'Run `respaldo key generate /safe/place/key.txt` and put the recipient it prints here.');
+    throw new ConfigError(
+      file,
+      'encryption.recipients',
+      'required (the age public keys sets are encrypted to), or "passphraseFile"',
+      'Run `respaldo key generate /safe/place/key.txt` and put the recipient it prints here.',
+    );
   (enc.recipients ?? []).forEach((r, i) => {
     if (r.startsWith('AGE-SECRET-KEY-'))
-      throw new ConfigError(file, `encryption.recipients[${i}]`, 'is a secret key (AGE-SECRET-KEY-…), not a recipient', 'Put only the public key (age1…, the "# public key:" line of the identity file) here; keep the secret key off the config, in "identityFile".');
+      throw new ConfigError(
+        file,
+        `encryption.recipients[${i}]`,
+        'is a secret key (AGE-SECRET-KEY-…), not a recipient',
+        'Put only the public key (age1…, the "# public key:" line of the identity file) here; keep the secret key off the config, in "identityFile".',
+      );
     const problem = recipientProblem(r);
-    if (problem) throw new ConfigError(file, `encryption.recipients[${i}]`, problem, 'Copy the recipient exactly as `respaldo key generate` or `age-keygen -y KEYFILE` prints it.');
+    if (problem)
+      throw new ConfigError(
+        file,
+        `encryption.recipients[${i}]`,
+        problem,
+        'Copy the recipient exactly as `respaldo key generate` or `age-keygen -y KEYFILE` prints it.',
+      );
   });
   const abs = (p: string | undefined) => (p === undefined ? undefined : isAbsolute(p) ? p : resolve(baseDir, p));
   const identityFile = abs(enc.identityFile);
   const passphraseFile = abs(enc.passphraseFile);
-  return { ...enc, ...(identityFile ? { identityFile } : {}), ...(passphraseFile ? { passphraseFile } : {}), local: enc.local ?? true };
+  return {
+    ...enc,
+    ...(identityFile ? { identityFile } : {}),
+    ...(passphraseFile ? { passphraseFile } : {}),
+    local: enc.local ?? true,
+  };
 }

@@ -43,7 +43,14 @@ export interface LocalPart {
  * Sends one local stored file encrypted to `<key>/<path>.age`, checking the local bytes against the
  * manifest's SHA-256 on the way. Returns the local file's hashes and the ciphertext's.
  */
-export async function sendSealed(dest: Destination, dir: string, key: string, f: LocalPart, sealer: Sealer, signal?: AbortSignal): Promise<{ plain: PlainHashes; sealed: PlainHashes }> {
+export async function sendSealed(
+  dest: Destination,
+  dir: string,
+  key: string,
+  f: LocalPart,
+  sealer: Sealer,
+  signal?: AbortSignal,
+): Promise<{ plain: PlainHashes; sealed: PlainHashes }> {
   const plain = new Hasher();
   const sealed = new Hasher();
   const { stream, size } = await sealer.seal();
@@ -62,7 +69,10 @@ export async function sendSealed(dest: Destination, dir: string, key: string, f:
   const local = plain.result();
   if (f.sha256 && local.sha256 !== f.sha256) {
     await dest.delete(`${key}/${f.path}${AGE_EXTENSION}`).catch(() => undefined);
-    throw new VerifyError(`Local file ${join(dir, f.path)} does not match its manifest (sha256); it was not copied.`, 'Run `respaldo verify` on this set; copy a set that verifies.');
+    throw new VerifyError(
+      `Local file ${join(dir, f.path)} does not match its manifest (sha256); it was not copied.`,
+      'Run `respaldo verify` on this set; copy a set that verifies.',
+    );
   }
   return { plain: local, sealed: sealed.result() };
 }
@@ -71,7 +81,11 @@ export async function sendSealed(dest: Destination, dir: string, key: string, f:
  * Pure: the manifest of the encrypted copy of local set `m`: stored paths with `.age`, the ciphertext's
  * size and hashes (`sent`, by local path), and the local file's as `plain`.
  */
-export function sealedManifest(m: Manifest, sent: Map<string, { plain: PlainHashes; sealed: PlainHashes }>, sealer: Sealer): Manifest {
+export function sealedManifest(
+  m: Manifest,
+  sent: Map<string, { plain: PlainHashes; sealed: PlainHashes }>,
+  sealer: Sealer,
+): Manifest {
   const at = (p: string) => {
     const s = sent.get(p);
     if (!s) throw new Error(`no encrypted copy of ${p}`);
@@ -82,9 +96,24 @@ export function sealedManifest(m: Manifest, sent: Map<string, { plain: PlainHash
     const s = at(d.file);
     const extras = d.extras?.map((x) => {
       const e = at(x.file);
-      return { ...x, file: x.file + AGE_EXTENSION, storedBytes: e.sealed.bytes, md5: e.sealed.md5, sha256: e.sealed.sha256, plain: e.plain };
+      return {
+        ...x,
+        file: x.file + AGE_EXTENSION,
+        storedBytes: e.sealed.bytes,
+        md5: e.sealed.md5,
+        sha256: e.sealed.sha256,
+        plain: e.plain,
+      };
     });
-    return { ...d, file: d.file + AGE_EXTENSION, storedBytes: s.sealed.bytes, md5: s.sealed.md5, sha256: s.sealed.sha256, plain: s.plain, ...(extras ? { extras } : {}) };
+    return {
+      ...d,
+      file: d.file + AGE_EXTENSION,
+      storedBytes: s.sealed.bytes,
+      md5: s.sealed.md5,
+      sha256: s.sealed.sha256,
+      plain: s.plain,
+      ...(extras ? { extras } : {}),
+    };
   });
   const files = m.files.map((f) => {
     if (!f.stored) return f;

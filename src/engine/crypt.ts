@@ -52,7 +52,10 @@ function readSecretFile(path: string, what: string, hint: string): string {
   try {
     text = readFileSync(path, 'utf8');
   } catch (err) {
-    throw new KeyError(`Cannot read ${what} ${path} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}).`, hint);
+    throw new KeyError(
+      `Cannot read ${what} ${path} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}).`,
+      hint,
+    );
   }
   const secret = text.replace(/\r?\n$/, '');
   if (!secret) throw new KeyError(`${what} ${path} is empty.`, hint);
@@ -72,7 +75,11 @@ export function sealerFor(enc: EncryptionConfig): Sealer {
   };
   const encrypter = make();
   return {
-    describe: { format: 'age', recipients: enc.passphraseFile ? [] : [...(enc.recipients ?? [])], passphrase: Boolean(enc.passphraseFile) },
+    describe: {
+      format: 'age',
+      recipients: enc.passphraseFile ? [] : [...(enc.recipients ?? [])],
+      passphrase: Boolean(enc.passphraseFile),
+    },
     async seal() {
       const input = new TransformStream<Uint8Array, Uint8Array>();
       const output = await encrypter.encrypt(input.readable);
@@ -109,12 +116,16 @@ const identityCache = new Map<string, string[]>();
 async function identitiesOf(path: string): Promise<string[]> {
   const cached = identityCache.get(path);
   if (cached) return cached;
-  const hint = 'Point "encryption.identityFile" at the file `respaldo key generate` (or age-keygen) wrote; keep a copy off the server.';
+  const hint =
+    'Point "encryption.identityFile" at the file `respaldo key generate` (or age-keygen) wrote; keep a copy off the server.';
   let bytes: Buffer;
   try {
     bytes = await fsp.readFile(path);
   } catch (err) {
-    throw new KeyError(`Cannot read the identity file ${path} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}).`, hint);
+    throw new KeyError(
+      `Cannot read the identity file ${path} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}).`,
+      hint,
+    );
   }
   let text = bytes.toString('latin1');
   if (isAgeFile(text)) {
@@ -127,7 +138,9 @@ async function identitiesOf(path: string): Promise<string[]> {
     } catch (err) {
       const wrong = /no identity matched/.test((err as Error).message);
       throw new KeyError(
-        wrong ? `Wrong passphrase for the identity file ${path}.` : `The identity file ${path} could not be opened (${(err as Error).message}).`,
+        wrong
+          ? `Wrong passphrase for the identity file ${path}.`
+          : `The identity file ${path} could not be opened (${(err as Error).message}).`,
         wrong ? `Type it again, or check the file named by ${PASSPHRASE_FILE_ENV}.` : hint,
       );
     }
@@ -146,11 +159,23 @@ async function identitiesOf(path: string): Promise<string[]> {
  * one of the set's recipients), or the passphrase of the backups. Throws a KeyError when the key is
  * missing, unreadable or not the set's.
  */
-export async function decrypterFor(cfg: { encryption?: EncryptionConfig | undefined }, enc: ManifestEncryption, setId: string): Promise<Decrypter> {
+export async function decrypterFor(
+  cfg: { encryption?: EncryptionConfig | undefined },
+  enc: ManifestEncryption,
+  setId: string,
+): Promise<Decrypter> {
   const d = new Decrypter();
   if (enc.passphrase) {
     const file = cfg.encryption?.passphraseFile;
-    d.addPassphrase(file ? readSecretFile(file, 'the passphrase file (encryption.passphraseFile)', 'Write the passphrase of the backups into it.') : await askPassphrase(`the backups of set ${setId}`));
+    d.addPassphrase(
+      file
+        ? readSecretFile(
+            file,
+            'the passphrase file (encryption.passphraseFile)',
+            'Write the passphrase of the backups into it.',
+          )
+        : await askPassphrase(`the backups of set ${setId}`),
+    );
     return d;
   }
   const path = cfg.encryption?.identityFile;
@@ -203,7 +228,10 @@ export function decryptError(err: unknown, label: string): RespaldoError {
   if (err instanceof RespaldoError) return err;
   const message = (err as Error).message ?? String(err);
   if (/no identity matched/.test(message)) {
-    return new KeyError(`No key given opens ${label}.`, 'Check "encryption.identityFile" (or the passphrase): the set was encrypted for another key.');
+    return new KeyError(
+      `No key given opens ${label}.`,
+      'Check "encryption.identityFile" (or the passphrase): the set was encrypted for another key.',
+    );
   }
   return new VerifyError(`${label} failed authentication while decrypting (${message}): it was changed or damaged.`);
 }
@@ -213,17 +241,29 @@ export function decryptError(err: unknown, label: string): RespaldoError {
  * hashes against `expected`. `dest` is only complete, and only to be used, once this resolves: a
  * flipped byte anywhere fails age's authentication (VerifyError) and `dest` is removed.
  */
-export async function decryptFile(d: Decrypter, src: string, dest: string, expected: PlainHashes | undefined, label: string): Promise<void> {
+export async function decryptFile(
+  d: Decrypter,
+  src: string,
+  dest: string,
+  expected: PlainHashes | undefined,
+  label: string,
+): Promise<void> {
   const hasher = new PlainHasher();
   try {
     const plain = await openStream(d, createReadStream(src, { highWaterMark: 1 << 20 }), label);
-    await pipeline(plain, hasher, createWriteStream(dest, { flags: 'wx', mode: FILE_MODE, highWaterMark: 1 << 20 })).catch((err: unknown) => {
+    await pipeline(
+      plain,
+      hasher,
+      createWriteStream(dest, { flags: 'wx', mode: FILE_MODE, highWaterMark: 1 << 20 }),
+    ).catch((err: unknown) => {
       throw decryptError(err, label);
     });
     await fsyncPath(dest);
     const got = hasher.result();
     if (expected && (got.bytes !== expected.bytes || got.md5 !== expected.md5 || got.sha256 !== expected.sha256)) {
-      throw new VerifyError(`${label}: the decrypted file does not match the manifest's plaintext hashes (changed or damaged).`);
+      throw new VerifyError(
+        `${label}: the decrypted file does not match the manifest's plaintext hashes (changed or damaged).`,
+      );
     }
   } catch (err) {
     await fsp.rm(dest, { force: true });

@@ -6,7 +6,11 @@ import { AGE_EXTENSION, decryptFile, decrypterFor } from './crypt.js';
 import { ensurePrivateDir } from './fs-util.js';
 
 /** The stored files of an encrypted set a restore of `databases` (and of the files) reads, with their plaintext hashes. */
-export function encryptedParts(m: Manifest, databases: string[], withFiles: boolean): { path: string; plain: PlainHashes | undefined }[] {
+export function encryptedParts(
+  m: Manifest,
+  databases: string[],
+  withFiles: boolean,
+): { path: string; plain: PlainHashes | undefined }[] {
   const out: { path: string; plain: PlainHashes | undefined }[] = [];
   for (const d of m.databases) {
     if (!databases.includes(d.name)) continue;
@@ -27,10 +31,17 @@ export function plainPath(p: string): string {
  * plaintext's size and hashes in place of the ciphertext's, no `encryption`.
  */
 export function decryptedView(m: Manifest): Manifest {
-  const stored = <T extends { md5: string | null; sha256: string | null; storedBytes?: number; plain?: PlainHashes }>(e: T): T => {
+  const stored = <T extends { md5: string | null; sha256: string | null; storedBytes?: number; plain?: PlainHashes }>(
+    e: T,
+  ): T => {
     if (!e.plain) return e;
     const { plain, ...rest } = e;
-    return { ...rest, md5: plain.md5, sha256: plain.sha256, ...(e.storedBytes !== undefined ? { storedBytes: plain.bytes } : {}) } as T;
+    return {
+      ...rest,
+      md5: plain.md5,
+      sha256: plain.sha256,
+      ...(e.storedBytes !== undefined ? { storedBytes: plain.bytes } : {}),
+    } as T;
   };
   const databases = m.databases.map((d): DatabaseEntry => {
     const x = stored(d);
@@ -62,9 +73,16 @@ export async function decryptSet(
   if (!m.encryption) return { manifest: m, dir };
   const decrypter = await decrypterFor(cfg, m.encryption, m.id);
   const parts = encryptedParts(m, sel.databases, sel.files);
-  reporter.emit({ type: 'info', message: `Decrypting ${parts.length} file(s) of set ${m.id}; each is checked whole before it is used` });
+  reporter.emit({
+    type: 'info',
+    message: `Decrypting ${parts.length} file(s) of set ${m.id}; each is checked whole before it is used`,
+  });
   for (const p of parts) {
-    if (!p.path.endsWith(AGE_EXTENSION)) throw new VerifyError(`Set ${m.id}: ${p.path} is listed as encrypted but has no ${AGE_EXTENSION} name.`, 'This manifest was tampered with or damaged; do not restore from it.');
+    if (!p.path.endsWith(AGE_EXTENSION))
+      throw new VerifyError(
+        `Set ${m.id}: ${p.path} is listed as encrypted but has no ${AGE_EXTENSION} name.`,
+        'This manifest was tampered with or damaged; do not restore from it.',
+      );
     const dest = join(into, plainPath(p.path));
     await ensurePrivateDir(dirname(dest));
     await decryptFile(decrypter, join(dir, p.path), dest, p.plain, `${p.path} of set ${m.id}`);

@@ -19,8 +19,15 @@ export async function generateKeyFile(file: string): Promise<string> {
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'EEXIST')
-      throw new RefusedError(`${file} already exists; it was not replaced (it may be the only key of older sets).`, 'Choose another file name, or move the old key somewhere safe first.');
-    throw new RespaldoError('failed', `Cannot create ${file} (${code ?? (err as Error).message}).`, 'Create its folder, or choose a folder you can write to.');
+      throw new RefusedError(
+        `${file} already exists; it was not replaced (it may be the only key of older sets).`,
+        'Choose another file name, or move the old key somewhere safe first.',
+      );
+    throw new RespaldoError(
+      'failed',
+      `Cannot create ${file} (${code ?? (err as Error).message}).`,
+      'Create its folder, or choose a folder you can write to.',
+    );
   }
   try {
     await handle.writeFile(text);
@@ -47,8 +54,12 @@ export function register(program: Command): void {
       else {
         io.out(`Wrote the identity to ${path} (mode 0600). Its recipient (public key):`);
         io.out(recipient);
-        io.out('Put the recipient in "encryption.recipients"; keep the identity file OFF this server (and a second copy),');
-        io.out('and name it in "encryption.identityFile" only where you restore. Without it the encrypted sets cannot be read.');
+        io.out(
+          'Put the recipient in "encryption.recipients"; keep the identity file OFF this server (and a second copy),',
+        );
+        io.out(
+          'and name it in "encryption.identityFile" only where you restore. Without it the encrypted sets cannot be read.',
+        );
       }
       return EXIT.ok;
     }),
