@@ -9,6 +9,7 @@ import { parseJsonOutput } from './helpers/cli.js';
 import { cli, tree } from './helpers/offsite.js';
 import { dbDigest } from './helpers/sqlite.js';
 import { demoSetup, type DemoSetup } from './helpers/tmp.js';
+import { startCliInTmux } from './helpers/tty.js';
 
 /**
  * Encryption with age: what respaldo writes is read by Debian's `age` CLI, what `age` writes is
@@ -193,6 +194,32 @@ describe('encrypted sets', () => {
     expect(dbDigest(to)).toEqual(dbDigest(s.dbs.users));
     const logs = Object.keys(tree(join(s.backupDir, 'logs')));
     for (const f of logs) expect(readFileSync(join(s.backupDir, 'logs', f), 'utf8')).not.toContain('correct horse');
+  });
+
+  it('on a terminal the passphrase of a protected identity is asked, not echoed', async () => {
+    const { s, keyFile, recipient } = encryptedSetup();
+    const m = await create(s, ['--db', 'users', '--no-files']);
+    const e = new Encrypter();
+    e.setPassphrase('tty secret words');
+    e.setScryptWorkFactor(12);
+    const locked = join(s.dir, 'key.age');
+    writeFileSync(locked, await e.encrypt(readFileSync(keyFile)), { mode: 0o600 });
+    rmSync(keyFile);
+    setConfig(s, { encryption: { recipients: [recipient], identityFile: locked } });
+    const to = join(s.dir, 'r.db');
+    const tty = startCliInTmux(
+      ['restore', m.id, '--db', 'users', '--to', to, '--yes', '--config', s.configFile],
+      s.dir,
+    );
+    try {
+      await tty.waitForScreen(/Passphrase of the identity file/);
+      tty.type('tty secret words', true);
+      expect(await tty.exitCode()).toBe(0);
+      expect(tty.screen()).not.toContain('tty secret words');
+    } finally {
+      tty.kill();
+    }
+    expect(dbDigest(to)).toEqual(dbDigest(s.dbs.users));
   });
 
   it('a passphrase recipient (scrypt) instead of public keys', async () => {
