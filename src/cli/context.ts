@@ -8,7 +8,8 @@ import { loadConfig } from '../config/load.js';
 import { writeLog } from '../engine/log.js';
 import { maskSecrets } from '../exec/spawn.js';
 import { JsonLinesReporter, TextReporter } from './reporters.js';
-import { TERMINAL_CLOSED_LOG, exitNow, guardStdio, markTerminalClosed, terminalClosed } from './terminal.js';
+import { TERMINAL_CLOSED_LOG, exitNow, guardStdio, markTerminalClosed, readHidden, terminalClosed } from './terminal.js';
+import { setPassphrasePrompt } from '../engine/crypt.js';
 
 export interface GlobalOptions {
   config?: string;
@@ -102,6 +103,8 @@ export function runAction<A extends unknown[]>(handler: (io: CommandIO, opts: Gl
     const opts = cmd.optsWithGlobals() as GlobalOptions & Record<string, unknown>;
     const args = received.slice(0, -2) as A;
     const json = Boolean(opts.json);
+    // Passphrases of identity files are asked on the terminal, never taken from argv.
+    setPassphrasePrompt(process.stdin.isTTY ? readHidden : null);
     let cached: Promise<LoadedConfig> | undefined;
     const io: CommandIO = {
       config: () => {

@@ -3,6 +3,7 @@ import { EXIT, EXIT_DESCRIPTIONS, type ExitKind } from '../core/exit-codes.js';
 import { VERSION } from '../version.js';
 import { register as registerCreate } from './commands/create.js';
 import { register as registerDrill } from './commands/drill.js';
+import { register as registerKey } from './commands/key.js';
 import { register as registerList } from './commands/list.js';
 import { register as registerManage } from './commands/manage.js';
 import { register as registerNotify } from './commands/notify.js';
@@ -40,6 +41,7 @@ export function buildProgram(): Command {
   registerSchedule(program);
   registerNotify(program);
   registerOffsite(program);
+  registerKey(program);
   return program;
 }
 

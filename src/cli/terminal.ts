@@ -6,6 +6,7 @@
  */
 
 import { isatty } from 'node:tty';
+import { InterruptedError } from '../core/errors.js';
 
 const closed = new AbortController();
 /** Which of stdin, stdout and stderr were a terminal at start: Node resets those when it exits. */
@@ -84,4 +85,36 @@ export function exitNow(code: number): never {
     process.kill(process.pid, 'SIGHUP');
   }
   process.exit(code);
+}
+
+/**
+ * Reads a secret typed on the terminal without echoing it (raw mode): Enter ends it, Backspace
+ * erases, Ctrl-C or Ctrl-D abandons it (an InterruptedError). The prompt goes to stderr.
+ */
+export function readHidden(prompt: string): Promise<string> {
+  const input = process.stdin;
+  return new Promise((resolve, reject) => {
+    let typed = '';
+    process.stderr.write(prompt);
+    const wasRaw = input.isRaw;
+    input.setRawMode(true);
+    input.resume();
+    const done = (err: Error | null): void => {
+      input.off('data', onData);
+      input.setRawMode(wasRaw);
+      input.pause();
+      process.stderr.write('\n');
+      if (err) reject(err);
+      else resolve(typed);
+    };
+    const onData = (chunk: Buffer): void => {
+      for (const ch of chunk.toString('utf8')) {
+        if (ch === '\r' || ch === '\n') return done(null);
+        if (ch === '\u0003' || ch === '\u0004') return done(new InterruptedError('Interrupted at the passphrase prompt; nothing was changed.'));
+        if (ch === '\u007f' || ch === '\b') typed = typed.slice(0, -1);
+        else if (ch >= ' ') typed += ch;
+      }
+    };
+    input.on('data', onData);
+  });
 }

@@ -4,6 +4,7 @@ import { ConfigError } from '../core/errors.js';
 import type { BackupConfig, DatabaseConfig, EngineName, LoadedConfig, NotificationConfig } from '../core/types.js';
 import { driverFor } from '../drivers/registry.js';
 import { normalizeDestinations } from '../destinations/config.js';
+import { normalizeEncryption } from './encryption.js';
 import { validateJobs } from '../scheduler/when.js';
 import { interpolate, readDotEnv } from './interpolate.js';
 import { joinPath, validateAgainstSchema } from './schema.js';
@@ -57,6 +58,7 @@ export async function loadConfig(opts: LoadOptions = {}): Promise<LoadedConfig> 
   }
   checkCompressionLevels(file, doc, databases);
   const destinations = normalizeDestinations(file, doc, baseDir, secretValues);
+  const encryption = normalizeEncryption(file, doc, baseDir);
   const jobProblem = validateJobs(doc.schedule.jobs, 'schedule.jobs', databases.map((d) => d.name))[0];
   if (jobProblem) throw new ConfigError(file, jobProblem.path, jobProblem.problem, jobProblem.hint);
   return {
@@ -64,6 +66,7 @@ export async function loadConfig(opts: LoadOptions = {}): Promise<LoadedConfig> 
     backupDir: resolve(baseDir, doc.backupDir),
     databases,
     destinations,
+    ...(encryption ? { encryption } : {}),
     files: {
       config: doc.files.config.map((f) => resolve(baseDir, f)),
       application: doc.files.application.map((a) => ({ ...a, path: resolve(baseDir, a.path) })),

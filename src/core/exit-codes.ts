@@ -16,6 +16,7 @@ export const EXIT = {
   unhealthy: 10,
   drillFailed: 11,
   notCopied: 12,
+  key: 13,
   interrupted: 130,
 } as const;
 
@@ -38,5 +39,6 @@ export const EXIT_DESCRIPTIONS: Record<ExitKind, string> = {
   drillFailed:
     'a restore drill failed: a database of the set did not restore or failed its checks (recorded in drilled.json)',
   notCopied: 'the backup set is complete locally, but copying it to a destination failed (retried on the next run)',
+  key: 'the key to decrypt an encrypted set is missing or wrong, or its passphrase could not be had',
   interrupted: 'interrupted by a signal; no partial set is left visible',
 };

@@ -139,6 +139,36 @@ export interface BackupConfig {
   source?: string;
   /** Off-site copies (src/destinations/). */
   destinations?: DestinationConfig[];
+  /** age encryption of stored files (src/engine/crypt.ts). */
+  encryption?: EncryptionConfig;
+}
+
+/**
+ * `encryption` in the config: encrypt to `recipients` (age public keys) or to the passphrase held in
+ * `passphraseFile` (scrypt); decrypt with `identityFile` (which may be passphrase-protected).
+ * `local: false` encrypts only the copies of destinations with `encrypt: true`.
+ */
+export interface EncryptionConfig {
+  recipients?: string[];
+  passphraseFile?: string;
+  identityFile?: string;
+  local?: boolean;
+}
+
+/** `encryption` in a manifest: how every stored file of the set is encrypted (public facts only). */
+export interface ManifestEncryption {
+  format: 'age';
+  /** The public keys the files are encrypted to (empty for a passphrase). */
+  recipients: string[];
+  /** Encrypted to a passphrase (scrypt) rather than to recipients. */
+  passphrase: boolean;
+}
+
+/** Size and hashes of a stored file before encryption (the compressed plaintext). */
+export interface PlainHashes {
+  bytes: number;
+  md5: string;
+  sha256: string;
 }
 
 /** A config as loaded: absolute paths resolved, plus where it came from. */
@@ -182,6 +212,8 @@ export interface DatabaseEntry {
   extras?: StoredFile[];
   /** For pre_restore sets of server engines: the renamed live database that is the safety copy. */
   safetyDatabase?: string;
+  /** Encrypted sets: the stored file before encryption (`md5`/`sha256`/`storedBytes` are the ciphertext's). */
+  plain?: PlainHashes;
 }
 
 export interface StoredFile {
@@ -194,6 +226,8 @@ export interface StoredFile {
   md5: string;
   sha256: string;
   role?: string;
+  /** As DatabaseEntry.plain. */
+  plain?: PlainHashes;
 }
 
 /** One config or application file in a manifest. */
@@ -212,6 +246,8 @@ export interface FileEntry {
   mtime: string;
   md5: string | null;
   sha256: string | null;
+  /** As DatabaseEntry.plain. */
+  plain?: PlainHashes;
 }
 
 export interface Manifest {
@@ -233,6 +269,8 @@ export interface Manifest {
   /** Level and codec of the stored config and application files; no codec means gzip (older sets). */
   compressionLevel: number;
   codec?: CodecName;
+  /** Every stored file is an age file (`.age`); absent: not encrypted. */
+  encryption?: ManifestEncryption;
   databases: DatabaseEntry[];
   files: FileEntry[];
   warnings: string[];

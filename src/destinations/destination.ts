@@ -51,6 +51,8 @@ export interface DestinationConfig {
   source?: string;
   /** Copy every new set here right after `create` (default true). */
   copyAfterBackup?: boolean;
+  /** Encrypt the copies here (with the config's `encryption`) even when local sets are not encrypted. */
+  encrypt?: boolean;
   /** Files uploaded at the same time (default 4). */
   parallel?: number;
   /** folder: target folder; sftp/rclone: folder on the server or remote. */

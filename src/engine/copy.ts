@@ -11,6 +11,8 @@ import { listSets, readManifest, setDir } from './catalog.js';
 import { writeFileAtomic } from './fs-util.js';
 import { writeLog } from './log.js';
 import { MANIFEST_NAME, storedPaths } from './manifest.js';
+import { AGE_EXTENSION, sealerFor, type Sealer } from './crypt.js';
+import { sealedCopyComplete, sealedManifest, sendSealed, type LocalPart } from './copy-seal.js';
 
 /** The mark beside a set that records where it was copied (not part of the manifest). */
 export const COPIES_NAME = 'copies.json';
@@ -159,15 +161,17 @@ export async function copySet(
     result.where = `${dest.describe()}/${key}`;
     const files = filesToCopy(m, dir);
     const remote = new Map((await withRetries(() => dest!.listFiles(key), opts)).map((f) => [f.path, f.size]));
-    const todo = files.filter((f) => remote.get(f.path) !== f.size);
+    const sealer = dc.encrypt && !m.encryption && cfg.encryption ? sealerFor(cfg.encryption) : undefined;
+    const todo = sealer ? [] : files.filter((f) => remote.get(f.path) !== f.size);
     result.filesAlreadyThere = files.length - todo.length;
+    if (sealer) await copySealed(dest, dir, key, m, files, remote, sealer, result, dc.parallel ?? 4, opts);
     await boundedAll(todo, dc.parallel ?? 4, async (f) => {
       await withRetries(() => sendFile(dest!, dir, key, f, opts.signal), opts);
       result.filesSent++;
       result.bytesSent += f.size;
     });
     const manifestSize = statSync(join(dir, MANIFEST_NAME)).size;
-    if (todo.length || remote.get(MANIFEST_NAME) !== manifestSize) {
+    if (!sealer && (todo.length || remote.get(MANIFEST_NAME) !== manifestSize)) {
       await withRetries(
         () => sendFile(dest!, dir, key, { path: MANIFEST_NAME, size: manifestSize, sha256: null }, opts.signal),
         opts,
@@ -210,6 +214,40 @@ export async function copySet(
     cfg.secrets,
   );
   return result;
+}
+
+/**
+ * The copy of an unencrypted set to a destination with `encrypt: true` (copy-seal.ts): unless the
+ * encrypted copy is complete there, every file is sent encrypted, then its manifest, then files of
+ * an earlier unencrypted copy of the set are removed.
+ */
+async function copySealed(
+  dest: Destination,
+  dir: string,
+  key: string,
+  m: Manifest,
+  files: LocalPart[],
+  remote: Map<string, number>,
+  sealer: Sealer,
+  result: CopyResult,
+  parallel: number,
+  opts: CopyOptions,
+): Promise<void> {
+  if (sealedCopyComplete(files, remote)) return;
+  result.filesAlreadyThere = 0;
+  const sent = new Map<string, Awaited<ReturnType<typeof sendSealed>>>();
+  await boundedAll(files, parallel, async (f) => {
+    const r = await withRetries(() => sendSealed(dest, dir, key, f, sealer, opts.signal), opts);
+    sent.set(f.path, r);
+    result.filesSent++;
+    result.bytesSent += r.sealed.bytes;
+  });
+  const doc = Buffer.from(JSON.stringify(sealedManifest(m, sent, sealer), null, 2) + '\n');
+  await withRetries(() => dest.put(`${key}/${MANIFEST_NAME}`, bufferStream(doc), doc.length), opts);
+  result.filesSent++;
+  result.bytesSent += doc.length;
+  const keep = new Set([MANIFEST_NAME, ...files.map((f) => f.path + AGE_EXTENSION)]);
+  for (const path of remote.keys()) if (!keep.has(path)) await withRetries(() => dest.delete(`${key}/${path}`), opts);
 }
 
 async function sendFile(

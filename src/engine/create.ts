@@ -12,6 +12,7 @@ import { VERSION } from '../version.js';
 import { scanFiles, storeFiles } from './files.js';
 import { ensurePrivateDir, freeBytesAt, fsyncPath, fsyncTree, writeFileAtomic } from './fs-util.js';
 import { storeStream } from './store.js';
+import { AGE_EXTENSION, encryptsLocally, sealerFor, type Sealer } from './crypt.js';
 import { listSets, readManifest } from './catalog.js';
 import { copyAfterBackup } from './copy.js';
 import { processAlive, withLock } from './lock.js';
@@ -283,8 +284,9 @@ export async function executeBackup(cfg: LoadedConfig, plan: BackupPlan, reporte
     const entries = new Map<string, DatabaseEntry>();
     const dbConfigs = plan.databases.map((p) => cfg.databases.find((d) => d.name === p.name)!);
     const parallel = Math.max(1, Math.min(availableParallelism(), 4));
+    const sealer = encryptsLocally(cfg.encryption) ? sealerFor(cfg.encryption) : undefined;
     await runPool(dbConfigs, parallel, async (db) => {
-      entries.set(db.name, await backupDatabase(cfg, db, plan, id, staging, reporter, abort.signal, purpose));
+      entries.set(db.name, await backupDatabase(cfg, db, plan, id, staging, reporter, abort.signal, purpose, sealer));
     });
     if (abort.signal.aborted) throw new InterruptedError();
 
@@ -299,7 +301,7 @@ export async function executeBackup(cfg: LoadedConfig, plan: BackupPlan, reporte
       scan.warnings.forEach((w) => reporter.emit({ type: 'warning', item: 'files', message: w }));
       const total = scan.items.reduce((s, i) => s + i.size, 0);
       let done = 0;
-      const stored = await storeFiles(scan.items, staging, { codec: plan.codec, level: plan.compressionLevel }, abort.signal, (item) => {
+      const stored = await storeFiles(scan.items, staging, { codec: plan.codec, level: plan.compressionLevel, sealer }, abort.signal, (item) => {
         done += item.size;
         reporter.emit({ type: 'item-progress', item: 'files', bytes: done, totalBytes: total });
       });
@@ -340,6 +342,7 @@ export async function executeBackup(cfg: LoadedConfig, plan: BackupPlan, reporte
       restoreOf: plan.restoreOf,
       compressionLevel: plan.compressionLevel,
       codec: plan.codec,
+      ...(sealer ? { encryption: sealer.describe } : {}),
       databases: dbEntries,
       files: fileEntries,
       warnings: [...warnings, ...fileProblems],
@@ -384,7 +387,7 @@ async function sumStored(staging: string, files: Manifest['files']): Promise<num
 }
 
 /** Backs up one database into the staging folder; failures become the entry's `error`, not exceptions. */
-async function backupDatabase(cfg: LoadedConfig, db: DatabaseConfig, plan: BackupPlan, setId: string, staging: string, reporter: Reporter, signal: AbortSignal, purpose: 'backup' | 'safety'): Promise<DatabaseEntry> {
+async function backupDatabase(cfg: LoadedConfig, db: DatabaseConfig, plan: BackupPlan, setId: string, staging: string, reporter: Reporter, signal: AbortSignal, purpose: 'backup' | 'safety', sealer?: Sealer): Promise<DatabaseEntry> {
   if (signal.aborted) throw new InterruptedError();
   const driver = driverFor(db.engine);
   const t0 = Date.now();
@@ -408,25 +411,28 @@ async function backupDatabase(cfg: LoadedConfig, db: DatabaseConfig, plan: Backu
     for (const part of session.parts) {
       if (signal.aborted) throw new InterruptedError();
       const role = part.role === 'main' ? '' : `.${part.role}`;
-      const file = `databases/${db.name}_${setId}${role}.${part.extension}${part.compress ? ext : ''}`;
+      const file = `databases/${db.name}_${setId}${role}.${part.extension}${part.compress ? ext : ''}${sealer ? AGE_EXTENSION : ''}`;
+      const seal = sealer ? (await sealer.seal()).stream : undefined;
       const opened = await part.open();
       const progress = throttled((bytes) => reporter.emit({ type: 'item-progress', item: db.name, bytes, ...(opened.totalBytes !== undefined ? { totalBytes: opened.totalBytes } : {}) }));
       // Members of a multi-file dump are stored one after another (each on all cores) as the producer
-      // finishes them; their raw bytes count in the progress and in the entry's rawBytes.
+      // finishes them; their raw bytes count in the progress and in the entry's rawBytes. Each is sealed
+      // (encrypted) on its own, like every stored file.
       let membersRaw = 0;
       const storeMembers = async (members: AsyncIterable<DumpMember>): Promise<void> => {
         for await (const member of members) {
           if (!/^[A-Za-z0-9_][A-Za-z0-9_.]*$/.test(member.name)) throw new Error(`unexpected dump file name ${JSON.stringify(member.name)}`);
-          const memberFile = `databases/${db.name}_${setId}.${member.name}${part.compress ? ext : ''}`;
+          const memberFile = `databases/${db.name}_${setId}.${member.name}${part.compress ? ext : ''}${sealer ? AGE_EXTENSION : ''}`;
+          const memberSeal = sealer ? (await sealer.seal()).stream : undefined;
           const base = membersRaw;
-          const stored = await storeStream(member.open(), join(staging, memberFile), { compress: part.compress, codec: plan.codec, level, signal, onProgress: (n) => progress(base + n) });
+          const stored = await storeStream(member.open(), join(staging, memberFile), { compress: part.compress, codec: plan.codec, level, signal, onProgress: (n) => progress(base + n), ...(memberSeal ? { seal: memberSeal } : {}) });
           membersRaw += stored.rawBytes;
-          extras.push({ file: memberFile, compressed: part.compress, ...(part.compress ? { codec: plan.codec } : {}), rawBytes: stored.rawBytes, storedBytes: stored.storedBytes, md5: stored.md5, sha256: stored.sha256, role: member.role });
+          extras.push({ file: memberFile, compressed: part.compress, ...(part.compress ? { codec: plan.codec } : {}), rawBytes: stored.rawBytes, storedBytes: stored.storedBytes, md5: stored.md5, sha256: stored.sha256, role: member.role, ...(stored.plain ? { plain: stored.plain } : {}) });
           await member.stored();
         }
       };
       const [storing, finishing, membering] = await Promise.allSettled([
-        storeStream(opened.stream, join(staging, file), { compress: part.compress, codec: plan.codec, level, signal, onProgress: (n) => progress(membersRaw + n) }),
+        storeStream(opened.stream, join(staging, file), { compress: part.compress, codec: plan.codec, level, signal, onProgress: (n) => progress(membersRaw + n), ...(seal ? { seal } : {}) }),
         opened.finished,
         opened.members ? storeMembers(opened.members) : Promise.resolve(),
       ]);
@@ -437,9 +443,9 @@ async function backupDatabase(cfg: LoadedConfig, db: DatabaseConfig, plan: Backu
       const stored = storing.value;
       const facts = finishing.value;
       if (part.role === 'main') {
-        Object.assign(entry, { file, format: part.format, compressed: part.compress, ...(part.compress ? { codec: plan.codec } : {}), rawBytes: stored.rawBytes + membersRaw, storedBytes: stored.storedBytes, md5: stored.md5, sha256: stored.sha256, tables: facts.tables, details: { ...facts.details, ...(part.compress ? { [`${plan.codec}Level`]: level } : {}) } });
+        Object.assign(entry, { file, format: part.format, compressed: part.compress, ...(part.compress ? { codec: plan.codec } : {}), rawBytes: stored.rawBytes + membersRaw, storedBytes: stored.storedBytes, md5: stored.md5, sha256: stored.sha256, tables: facts.tables, details: { ...facts.details, ...(part.compress ? { [`${plan.codec}Level`]: level } : {}) }, ...(stored.plain ? { plain: stored.plain } : {}) });
       } else {
-        extras.push({ file, compressed: part.compress, ...(part.compress ? { codec: plan.codec } : {}), rawBytes: stored.rawBytes, storedBytes: stored.storedBytes, md5: stored.md5, sha256: stored.sha256, role: part.role });
+        extras.push({ file, compressed: part.compress, ...(part.compress ? { codec: plan.codec } : {}), rawBytes: stored.rawBytes, storedBytes: stored.storedBytes, md5: stored.md5, sha256: stored.sha256, role: part.role, ...(stored.plain ? { plain: stored.plain } : {}) });
       }
     }
     if (extras.length) entry.extras = extras;

@@ -1,6 +1,6 @@
 import { promises as fsp } from 'node:fs';
 import { hostname } from 'node:os';
-import { basename, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { InterruptedError, NotFoundError, RefusedError, RespaldoError, errorMessage } from '../core/errors.js';
 import type { Reporter } from '../core/events.js';
 import { formatBytes } from '../core/format.js';
@@ -17,6 +17,8 @@ import { writeLog } from './log.js';
 import { writeMetrics } from './metrics.js';
 import { executeRestore, planRestore, restoreFiles } from './restore.js';
 import { checkFiles, expectedFiles } from './verify.js';
+import { decrypterFor } from './crypt.js';
+import { decryptSet } from './decrypt-set.js';
 
 /**
  * Restore drills: each chosen database of a set is restored into a scratch target nothing else uses
@@ -117,6 +119,8 @@ export async function runDrill(
       `Set ${m.id} holds no database to drill.`,
       'Add --files to drill its files, or choose another set.',
     );
+  // The key is checked (and its passphrase asked) first: a missing key is not a failed drill of the set.
+  if (m.encryption) await decrypterFor(cfg, m.encryption, m.id);
   const signal = opts.signal ?? new AbortController().signal;
   const outcome = await withLock(cfg.backupDir, `drill ${m.id}`, async (): Promise<DrillOutcome> => {
     const scratchRoot = join(cfg.backupDir, `${DRILL_SCRATCH_PREFIX}${process.pid}`);
@@ -336,7 +340,13 @@ async function drillFiles(cfg: LoadedConfig, m: Manifest, to: string, reporter: 
         `Set ${m.id}: ${bad.length} stored file(s) do not match the manifest.`,
         'Do not restore files from this set; use another set.',
       );
-    await restoreFiles(dir, m.files, to, { setId: m.id, codec: m.codec ?? 'gzip' });
+    const plainDir = join(dirname(to), '.decrypted-files');
+    try {
+      const plain = await decryptSet(cfg, m, dir, plainDir, { databases: [], files: true }, reporter);
+      await restoreFiles(plain.dir, plain.manifest.files, to, { setId: m.id, codec: m.codec ?? 'gzip' });
+    } finally {
+      await fsp.rm(plainDir, { recursive: true, force: true });
+    }
     checks.push({ name: 'extracted', ok: true, detail: `${m.files.length} entr${m.files.length === 1 ? 'y' : 'ies'}` });
     const wrong: string[] = [];
     for (const f of m.files) {

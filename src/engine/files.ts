@@ -7,6 +7,7 @@ import { ensurePrivateDir } from './fs-util.js';
 import type { CodecName } from '../core/types.js';
 import { codec } from './codec.js';
 import { storeStream } from './store.js';
+import { AGE_EXTENSION, type Sealer } from './crypt.js';
 
 /** A config or application file found on disk, before it is stored. */
 export interface FileItem {
@@ -149,7 +150,7 @@ export async function scanFiles(cfg: Pick<LoadedConfig, 'baseDir' | 'files' | 'd
 }
 
 /** Stores scanned files under `setRoot` (each regular file compressed with `codec`) and returns their manifest entries. */
-export async function storeFiles(items: FileItem[], setRoot: string, compression: { codec: CodecName; level: number }, signal: AbortSignal | undefined, onStored: (item: FileItem, bytes: number) => void): Promise<{ entries: FileEntry[]; problems: string[]; diskFull: boolean }> {
+export async function storeFiles(items: FileItem[], setRoot: string, compression: { codec: CodecName; level: number; sealer?: Sealer | undefined }, signal: AbortSignal | undefined, onStored: (item: FileItem, bytes: number) => void): Promise<{ entries: FileEntry[]; problems: string[]; diskFull: boolean }> {
   const entries: FileEntry[] = [];
   const problems: string[] = [];
   let diskFull = false;
@@ -159,12 +160,14 @@ export async function storeFiles(items: FileItem[], setRoot: string, compression
       entries.push({ ...base, stored: null, md5: null, sha256: null });
       continue;
     }
-    const stored = `${item.group}/${item.relative}${codec(compression.codec).extension}`;
+    const sealer = compression.sealer;
+    const stored = `${item.group}/${item.relative}${codec(compression.codec).extension}${sealer ? AGE_EXTENSION : ''}`;
     const dest = join(setRoot, stored);
     try {
       await ensurePrivateDir(dirname(dest));
-      const r = await storeStream(createReadStream(item.source, { highWaterMark: 1 << 20 }), dest, { compress: true, codec: compression.codec, level: compression.level, signal });
-      entries.push({ ...base, size: r.rawBytes, stored, md5: r.md5, sha256: r.sha256 });
+      const seal = sealer ? (await sealer.seal()).stream : undefined;
+      const r = await storeStream(createReadStream(item.source, { highWaterMark: 1 << 20 }), dest, { compress: true, codec: compression.codec, level: compression.level, signal, ...(seal ? { seal } : {}) });
+      entries.push({ ...base, size: r.rawBytes, stored, md5: r.md5, sha256: r.sha256, ...(r.plain ? { plain: r.plain } : {}) });
       onStored(item, r.storedBytes);
     } catch (err) {
       if (signal?.aborted) throw err;

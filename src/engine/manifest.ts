@@ -43,7 +43,7 @@ export function readManifestFile(setDir: string): Manifest {
   if (m === null || typeof m !== 'object' || m.schemaVersion !== 1 || !Array.isArray(m.databases) || !Array.isArray(m.files) || typeof m.id !== 'string') {
     throw new VerifyError(`${file}: not a respaldo manifest (schemaVersion 1 expected)`, 'The set may come from a newer respaldo version, or the file was damaged.');
   }
-  const problem = pathProblem(m) ?? codecProblem(m);
+  const problem = pathProblem(m) ?? codecProblem(m) ?? encryptionProblem(m);
   const hint = 'This manifest was tampered with or damaged; do not restore from it.';
   if (problem) throw new VerifyError(`${file}: ${problem}`, hint);
   return m;
@@ -56,6 +56,16 @@ export function codecProblem(m: Manifest): string | null {
   const entries = [m, ...m.databases, ...m.databases.flatMap((d) => d.extras ?? [])] as { codec?: unknown }[];
   const bad = entries.find((e) => !CODECS.includes(e.codec));
   return bad ? `unknown codec ${JSON.stringify(bad.codec)}` : null;
+}
+
+/** Pure: an `encryption` this respaldo does not know, or an encrypted set with a stored file not named `.age`; or null. */
+export function encryptionProblem(m: Manifest): string | null {
+  const e = m.encryption as unknown as { format?: unknown; recipients?: unknown; passphrase?: unknown } | undefined;
+  if (e === undefined) return null;
+  const known = e !== null && typeof e === 'object' && e.format === 'age' && typeof e.passphrase === 'boolean';
+  if (!known || !Array.isArray(e.recipients) || e.recipients.some((r) => typeof r !== 'string')) return `unknown encryption ${JSON.stringify(e)}`;
+  const plain = storedPaths(m).find((p) => !p.endsWith('.age'));
+  return plain ? `encrypted set with a stored file not encrypted: ${JSON.stringify(plain)}` : null;
 }
 
 const FILE_GROUPS: readonly unknown[] = ['config', 'application'] satisfies FileEntry['group'][];

@@ -1,10 +1,13 @@
 import { createWriteStream, promises as fsp } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { Writable } from 'node:stream';
+import { Writable, pipeline as streamPipeline } from 'node:stream';
+import type { Decrypter } from 'age-encryption';
+import { decrypterFor, hashDecrypted } from './crypt.js';
+import { encryptedParts } from './decrypt-set.js';
 import { pipeline } from 'node:stream/promises';
 import { NotFoundError, RespaldoError, UsageError, VerifyError } from '../core/errors.js';
 import type { Reporter } from '../core/events.js';
-import type { LoadedConfig, Manifest, SetSummary } from '../core/types.js';
+import type { LoadedConfig, Manifest, PlainHashes, SetSummary } from '../core/types.js';
 import { setKey, type Destination } from '../destinations/destination.js';
 import { destinationConfig, openDestination } from '../destinations/registry.js';
 import { summaryFromManifest } from './catalog.js';
@@ -134,6 +137,9 @@ export async function verifyRemoteSet(
     const m = await readRemoteManifest(dest, source, realId);
     const key = setKey(source, m.id);
     const there = new Map((await withRetries(() => dest.listFiles(key))).map((f) => [f.path, f.size]));
+    // Reading the data of an encrypted set also decrypts it: the key is needed, and the plaintext is checked.
+    const decrypter = opts.readData && m.encryption ? await decrypterFor(cfg, m.encryption, m.id) : null;
+    const plainOf = new Map(encryptedParts(m, m.databases.map((d) => d.name), true).map((p) => [p.path, p.plain]));
     const files: FileCheck[] = [];
     for (const e of expectedFiles(m)) {
       const size = there.get(e.path);
@@ -146,6 +152,7 @@ export async function verifyRemoteSet(
           bytes: size,
         });
       else if (!opts.readData) files.push({ path: e.path, ok: true, bytes: size });
+      else if (decrypter) files.push(await readSealed(dest, `${key}/${e.path}`, e, plainOf.get(e.path), decrypter));
       else {
         const h = new Sha256Pass();
         h.resume();
@@ -173,6 +180,36 @@ export async function verifyRemoteSet(
     );
     return { setId: m.id, ok, files };
   });
+}
+
+/**
+ * Reads an encrypted file back from a destination: the ciphertext's SHA-256 against the manifest,
+ * then the decrypted bytes (authenticated by age) against the plaintext's hashes.
+ */
+async function readSealed(
+  dest: Destination,
+  key: string,
+  e: { path: string; sha256: string },
+  plain: PlainHashes | undefined,
+  decrypter: Decrypter,
+): Promise<FileCheck> {
+  let h = new Sha256Pass();
+  try {
+    const got = await withRetries(async () => {
+      h = new Sha256Pass();
+      return hashDecrypted(decrypter, streamPipeline(await dest.get(key), h, () => undefined), e.path);
+    });
+    if (h.digest() !== e.sha256) return { path: e.path, ok: false, problem: 'sha256 mismatch (content changed)', bytes: h.bytes };
+    if (plain && (got.sha256 !== plain.sha256 || got.md5 !== plain.md5 || got.bytes !== plain.bytes))
+      return { path: e.path, ok: false, problem: 'decrypted content does not match the manifest', bytes: h.bytes };
+    return { path: e.path, ok: true, bytes: h.bytes };
+  } catch (err) {
+    if (err instanceof VerifyError) {
+      const problem = 'failed authentication while decrypting (changed or damaged)';
+      return { path: e.path, ok: false, problem, bytes: h.bytes };
+    }
+    throw err;
+  }
 }
 
 /** A set fetched from a destination into a hidden folder of backupDir, to be restored from and removed. */

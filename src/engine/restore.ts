@@ -23,6 +23,7 @@ import { newSetId, isSetId } from './set-id.js';
 import { checkFiles, expectedFiles } from './verify.js';
 import { ranBy } from '../core/who.js';
 import { sweepTemps, trackTemp } from './temp-journal.js';
+import { decryptSet } from './decrypt-set.js';
 
 export interface RestoreOptions {
   /** Databases to restore (default: all of the set, unless only `files` is asked for). */
@@ -378,8 +379,8 @@ export async function executeRestore(cfg: LoadedConfig, plan: RestorePlan, repor
   return locked(cfg.backupDir, `restore ${plan.setId}`, async () => {
     const signal = opts.signal ?? new AbortController().signal;
     const t0 = Date.now();
-    const m = plan.options.setFolder ? readManifestFile(plan.options.setFolder) : await readManifest(cfg, plan.setId);
-    const dir = plan.options.setFolder ?? setDir(cfg, m.id);
+    let m = plan.options.setFolder ? readManifestFile(plan.options.setFolder) : await readManifest(cfg, plan.setId);
+    let dir = plan.options.setFolder ?? setDir(cfg, m.id);
     reporter.emit({ type: 'run-start', operation: 'restore', setId: m.id, items: [...plan.databases.map((d) => d.database), ...(plan.files ? ['files'] : [])] });
     writeLog(cfg.backupDir, 'restore-start', { setId: m.id, databases: plan.databases.map((d) => d.database), files: Boolean(plan.files), to: plan.options.to ?? null, ranBy: ranBy() }, cfg.secrets);
 
@@ -405,6 +406,17 @@ export async function executeRestore(cfg: LoadedConfig, plan: RestorePlan, repor
     const scratchRoot = join(cfg.backupDir, `.tmp-restore-${process.pid}`);
     await ensurePrivateDir(scratchRoot);
     try {
+      if (m.encryption) {
+        // Decrypted whole into the scratch folder, each file authenticated, before anything is touched.
+        const sel = { databases: plan.databases.map((d) => d.database), files: Boolean(plan.files) };
+        try {
+          ({ manifest: m, dir } = await decryptSet(cfg, m, dir, join(scratchRoot, 'decrypted'), sel, reporter));
+        } catch (err) {
+          const reason = err instanceof RespaldoError ? err.kind : 'failed';
+          writeLog(cfg.backupDir, 'restore-end', { setId: m.id, outcome: 'refused', reason, error: errorMessage(err) }, cfg.secrets);
+          throw err;
+        }
+      }
       outcome.recovered.push(...(await sweepTemps(cfg.backupDir)));
       outcome.recovered.push(...(await finishInterruptedSwapBacks(cfg, reporter)));
       for (const d of plan.databases) {

@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { Worker } from 'node:worker_threads';
-import { Transform, type Readable, type TransformCallback } from 'node:stream';
+import { Transform, type Duplex, type Readable, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { FILE_MODE, fsyncPath } from './fs-util.js';
-import type { CodecName } from '../core/types.js';
+import type { CodecName, PlainHashes } from '../core/types.js';
 import { BlockCompressor } from './codec.js';
 
 /** What storing one stream produced: sizes and checksums of the stored file. */
@@ -13,6 +13,8 @@ export interface StoredResult {
   storedBytes: number;
   md5: string;
   sha256: string;
+  /** When encrypted: the compressed bytes before encryption (the stored sizes and hashes are the ciphertext's). */
+  plain?: PlainHashes;
 }
 
 export interface StoreOptions {
@@ -23,6 +25,8 @@ export interface StoreOptions {
   signal?: AbortSignal;
   /** Called with the raw bytes read so far (throttle on the caller side). */
   onProgress?: (rawBytes: number) => void;
+  /** Encrypts after compression (an age stream from `Sealer.seal`); the plaintext is hashed too. */
+  seal?: Duplex;
 }
 
 /** Counts bytes passing through, without copying them. */
@@ -62,10 +66,18 @@ export async function storeStream(source: Readable, dest: string, opts: StoreOpt
   const out = createWriteStream(dest, { flags: 'wx', mode: FILE_MODE, highWaterMark: 1 << 20 });
   const stages: NodeJS.ReadWriteStream[] = [counter];
   if (opts.compress) stages.push(new BlockCompressor({ codec: opts.codec ?? 'gzip', level: opts.level }));
+  const plain = opts.seal ? new Hasher() : null;
+  if (plain) stages.push(plain, opts.seal!);
   stages.push(hasher);
   await pipeline([source, ...stages, out], { signal: opts.signal });
   await fsyncPath(dest);
-  return { rawBytes: counter.bytes, storedBytes: hasher.bytes, md5: hasher.md5.digest('hex'), sha256: hasher.sha256.digest('hex') };
+  const digest = (h: Hasher) => ({ md5: h.md5.digest('hex'), sha256: h.sha256.digest('hex') });
+  return {
+    rawBytes: counter.bytes,
+    storedBytes: hasher.bytes,
+    ...digest(hasher),
+    ...(plain ? { plain: { bytes: plain.bytes, ...digest(plain) } } : {}),
+  };
 }
 
 /** Hashes a file as stored (for verify): size, md5, sha256. */

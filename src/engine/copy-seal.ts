@@ -1,0 +1,130 @@
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { join } from 'node:path';
+import { Transform, type TransformCallback } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { VerifyError } from '../core/errors.js';
+import type { Manifest, PlainHashes } from '../core/types.js';
+import type { Destination } from '../destinations/destination.js';
+import { AGE_EXTENSION, type Sealer } from './crypt.js';
+import { MANIFEST_NAME } from './manifest.js';
+
+/**
+ * Copies of an unencrypted local set to a destination with `encrypt: true`: every stored file is
+ * encrypted on the way (`x.zst` is sent as `x.zst.age`) and the destination gets a manifest of what
+ * it holds (ciphertext hashes, the local file's hashes as the plaintext's, `encryption`), sent last.
+ * A copy is complete once that manifest is there; a copy cut short is sent again whole, since the
+ * hashes of its encrypted files were not kept.
+ */
+
+class Hasher extends Transform {
+  bytes = 0;
+  private readonly md5 = createHash('md5');
+  private readonly sha256 = createHash('sha256');
+  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
+    this.bytes += chunk.length;
+    this.md5.update(chunk);
+    this.sha256.update(chunk);
+    cb(null, chunk);
+  }
+  result(): PlainHashes {
+    return { bytes: this.bytes, md5: this.md5.digest('hex'), sha256: this.sha256.digest('hex') };
+  }
+}
+
+/** A file of the local set to send encrypted: its path, size and the manifest's hashes. */
+export interface LocalPart {
+  path: string;
+  size: number;
+  sha256: string | null;
+}
+
+/**
+ * Sends one local stored file encrypted to `<key>/<path>.age`, checking the local bytes against the
+ * manifest's SHA-256 on the way. Returns the local file's hashes and the ciphertext's.
+ */
+export async function sendSealed(
+  dest: Destination,
+  dir: string,
+  key: string,
+  f: LocalPart,
+  sealer: Sealer,
+  signal?: AbortSignal,
+): Promise<{ plain: PlainHashes; sealed: PlainHashes }> {
+  const plain = new Hasher();
+  const sealed = new Hasher();
+  const { stream, size } = await sealer.seal();
+  const source = createReadStream(join(dir, f.path), { highWaterMark: 1 << 20 });
+  const body = pipeline(source, plain, stream, sealed).catch((err: unknown) => {
+    sealed.destroy(err as Error);
+  });
+  try {
+    await dest.put(`${key}/${f.path}${AGE_EXTENSION}`, sealed, size(f.size), signal ? { signal } : {});
+  } catch (err) {
+    source.destroy();
+    sealed.destroy();
+    throw err;
+  }
+  await body;
+  const local = plain.result();
+  if (f.sha256 && local.sha256 !== f.sha256) {
+    await dest.delete(`${key}/${f.path}${AGE_EXTENSION}`).catch(() => undefined);
+    throw new VerifyError(
+      `Local file ${join(dir, f.path)} does not match its manifest (sha256); it was not copied.`,
+      'Run `respaldo verify` on this set; copy a set that verifies.',
+    );
+  }
+  return { plain: local, sealed: sealed.result() };
+}
+
+/**
+ * Pure: the manifest of the encrypted copy of local set `m`: stored paths with `.age`, the ciphertext's
+ * size and hashes (`sent`, by local path), and the local file's as `plain`.
+ */
+export function sealedManifest(
+  m: Manifest,
+  sent: Map<string, { plain: PlainHashes; sealed: PlainHashes }>,
+  sealer: Sealer,
+): Manifest {
+  const at = (p: string) => {
+    const s = sent.get(p);
+    if (!s) throw new Error(`no encrypted copy of ${p}`);
+    return s;
+  };
+  const databases = m.databases.map((d) => {
+    if (!d.file) return d;
+    const s = at(d.file);
+    const extras = d.extras?.map((x) => {
+      const e = at(x.file);
+      return {
+        ...x,
+        file: x.file + AGE_EXTENSION,
+        storedBytes: e.sealed.bytes,
+        md5: e.sealed.md5,
+        sha256: e.sealed.sha256,
+        plain: e.plain,
+      };
+    });
+    return {
+      ...d,
+      file: d.file + AGE_EXTENSION,
+      storedBytes: s.sealed.bytes,
+      md5: s.sealed.md5,
+      sha256: s.sealed.sha256,
+      plain: s.plain,
+      ...(extras ? { extras } : {}),
+    };
+  });
+  const files = m.files.map((f) => {
+    if (!f.stored) return f;
+    const s = at(f.stored);
+    return { ...f, stored: f.stored + AGE_EXTENSION, md5: s.sealed.md5, sha256: s.sealed.sha256, plain: s.plain };
+  });
+  const storedBytes = [...sent.values()].reduce((n, s) => n + s.sealed.bytes, 0);
+  return { ...m, encryption: sealer.describe, databases, files, totals: { ...m.totals, storedBytes } };
+}
+
+/** Whether the encrypted copy at the destination is complete: its manifest and every `.age` file listed. */
+export function sealedCopyComplete(parts: LocalPart[], remote: Map<string, number>): boolean {
+  return remote.has(MANIFEST_NAME) && parts.every((p) => remote.has(p.path + AGE_EXTENSION));
+}

@@ -1,0 +1,301 @@
+import { createReadStream, createWriteStream, promises as fsp, readFileSync } from 'node:fs';
+import { Duplex, Readable, Transform, type TransformCallback } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createHash } from 'node:crypto';
+import { Decrypter, Encrypter, armor, generateIdentity, identityToRecipient } from 'age-encryption';
+import { RespaldoError, VerifyError } from '../core/errors.js';
+import type { EncryptionConfig, ManifestEncryption, PlainHashes } from '../core/types.js';
+import { FILE_MODE, fsyncPath } from './fs-util.js';
+
+/**
+ * Encryption of stored files with age (https://age-encryption.org, the `age-encryption` package):
+ * every stored file is compressed, then encrypted to the configured recipients (public keys, so a
+ * backup needs no secret) or to a passphrase (scrypt). Each stored file is one ordinary age file,
+ * so `age -d -i key.txt users.sqlite.zst.age | zstd -dc` reads it by hand. Decryption needs the
+ * identity file (`encryption.identityFile`), which may itself be age-encrypted with a passphrase;
+ * that passphrase comes from `RESPALDO_PASSPHRASE_FILE` or the terminal, never argv or a plain
+ * variable.
+ */
+
+/** Suffix of an encrypted stored file. */
+export const AGE_EXTENSION = '.age';
+
+/** The environment variable naming a file that holds the passphrase of an identity file (or of the backups). */
+export const PASSPHRASE_FILE_ENV = 'RESPALDO_PASSPHRASE_FILE';
+
+/** scrypt work factor of passphrase-encrypted files: 2^16 (64 MiB, a quarter second per file). */
+const SCRYPT_LOG_N = 16;
+
+/** The key to decrypt is missing, wrong, or its passphrase could not be had: exit 13. */
+export class KeyError extends RespaldoError {
+  constructor(message: string, hint: string) {
+    super('key', message, hint);
+    this.name = 'KeyError';
+  }
+}
+
+/** Encrypts stored files for a set: one age file per stored file. */
+export interface Sealer {
+  /** What the manifest records (public recipients only; never a secret). */
+  readonly describe: ManifestEncryption;
+  /** A stream that encrypts what is written to it into one age file, and the size of that file for `n` bytes in. */
+  seal(): Promise<{ stream: Duplex; size(n: number): number }>;
+}
+
+/** Whether local sets are encrypted (`encryption` present and `local` not false). */
+export function encryptsLocally(enc: EncryptionConfig | undefined): enc is EncryptionConfig {
+  return Boolean(enc) && enc!.local !== false;
+}
+
+function readSecretFile(path: string, what: string, hint: string): string {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new KeyError(
+      `Cannot read ${what} ${path} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}).`,
+      hint,
+    );
+  }
+  const secret = text.replace(/\r?\n$/, '');
+  if (!secret) throw new KeyError(`${what} ${path} is empty.`, hint);
+  return secret;
+}
+
+/** The sealer of `enc`: to its recipients, or to the passphrase in `passphraseFile`. */
+export function sealerFor(enc: EncryptionConfig): Sealer {
+  const make = (): Encrypter => {
+    const e = new Encrypter();
+    if (enc.passphraseFile) {
+      const hint = 'Write the passphrase of the backups into that file (mode 0600), or use "encryption.recipients".';
+      e.setPassphrase(readSecretFile(enc.passphraseFile, 'the passphrase file (encryption.passphraseFile)', hint));
+      e.setScryptWorkFactor(SCRYPT_LOG_N);
+    } else for (const r of enc.recipients ?? []) e.addRecipient(r);
+    return e;
+  };
+  const encrypter = make();
+  return {
+    describe: {
+      format: 'age',
+      recipients: enc.passphraseFile ? [] : [...(enc.recipients ?? [])],
+      passphrase: Boolean(enc.passphraseFile),
+    },
+    async seal() {
+      const input = new TransformStream<Uint8Array, Uint8Array>();
+      const output = await encrypter.encrypt(input.readable);
+      return { stream: Duplex.fromWeb({ readable: output, writable: input.writable }), size: (n) => output.size(n) };
+    },
+  };
+}
+
+/** Where passphrases come from when asked on a terminal (set by the CLI when one is there). */
+let terminalPrompt: ((question: string) => Promise<string>) | null = null;
+
+/** Lets the CLI (or the menu) ask passphrases on its terminal. */
+export function setPassphrasePrompt(prompt: ((question: string) => Promise<string>) | null): void {
+  terminalPrompt = prompt;
+}
+
+/** A passphrase: from the file named by RESPALDO_PASSPHRASE_FILE, else asked on the terminal. */
+async function askPassphrase(what: string): Promise<string> {
+  const file = process.env[PASSPHRASE_FILE_ENV];
+  const hint = `Run the command on a terminal to be asked for it, or name a file (mode 0600) holding it with ${PASSPHRASE_FILE_ENV}=FILE.`;
+  if (file) return readSecretFile(file, `the passphrase file named by ${PASSPHRASE_FILE_ENV}`, hint);
+  if (terminalPrompt) return terminalPrompt(`Passphrase of ${what}: `);
+  throw new KeyError(`${what} is protected by a passphrase, and there is no terminal to ask it on.`, hint);
+}
+
+/** Whether `bytes` is an age file (binary or armored): a passphrase-protected identity file. */
+function isAgeFile(text: string): boolean {
+  return text.startsWith('age-encryption.org/') || text.trimStart().startsWith('-----BEGIN AGE ENCRYPTED FILE-----');
+}
+
+const identityCache = new Map<string, string[]>();
+
+/** The `AGE-SECRET-KEY-…` lines of an identity file, opening it with its passphrase when it is protected. */
+async function identitiesOf(path: string): Promise<string[]> {
+  const cached = identityCache.get(path);
+  if (cached) return cached;
+  const hint =
+    'Point "encryption.identityFile" at the file `respaldo key generate` (or age-keygen) wrote; keep a copy off the server.';
+  let bytes: Buffer;
+  try {
+    bytes = await fsp.readFile(path);
+  } catch (err) {
+    throw new KeyError(
+      `Cannot read the identity file ${path} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}).`,
+      hint,
+    );
+  }
+  let text = bytes.toString('latin1');
+  if (isAgeFile(text)) {
+    const passphrase = await askPassphrase(`the identity file ${path}`);
+    const d = new Decrypter();
+    d.addPassphrase(passphrase);
+    try {
+      const file = text.trimStart().startsWith('-----BEGIN') ? armor.decode(text) : new Uint8Array(bytes);
+      text = await d.decrypt(file, 'text');
+    } catch (err) {
+      const wrong = /no identity matched/.test((err as Error).message);
+      throw new KeyError(
+        wrong
+          ? `Wrong passphrase for the identity file ${path}.`
+          : `The identity file ${path} could not be opened (${(err as Error).message}).`,
+        wrong ? `Type it again, or check the file named by ${PASSPHRASE_FILE_ENV}.` : hint,
+      );
+    }
+  }
+  const keys = text
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter((l) => l.startsWith('AGE-SECRET-KEY-'));
+  if (!keys.length) throw new KeyError(`The identity file ${path} holds no age identity (AGE-SECRET-KEY-1…).`, hint);
+  identityCache.set(path, keys);
+  return keys;
+}
+
+/**
+ * A decrypter for a set encrypted as `enc` describes: its identity file (checked to hold a key of
+ * one of the set's recipients), or the passphrase of the backups. Throws a KeyError when the key is
+ * missing, unreadable or not the set's.
+ */
+export async function decrypterFor(
+  cfg: { encryption?: EncryptionConfig | undefined },
+  enc: ManifestEncryption,
+  setId: string,
+): Promise<Decrypter> {
+  const d = new Decrypter();
+  if (enc.passphrase) {
+    const file = cfg.encryption?.passphraseFile;
+    d.addPassphrase(
+      file
+        ? readSecretFile(
+            file,
+            'the passphrase file (encryption.passphraseFile)',
+            'Write the passphrase of the backups into it.',
+          )
+        : await askPassphrase(`the backups of set ${setId}`),
+    );
+    return d;
+  }
+  const path = cfg.encryption?.identityFile;
+  if (!path) {
+    throw new KeyError(
+      `Set ${setId} is encrypted (age, for ${enc.recipients.join(', ')}) and the config names no identity to decrypt it.`,
+      'Add "encryption": { "identityFile": "/path/to/key.txt" } to the config (the file `respaldo key generate` wrote), then run the command again.',
+    );
+  }
+  const keys = await identitiesOf(path);
+  const mine = await Promise.all(keys.map((k) => identityToRecipient(k).catch(() => null)));
+  if (enc.recipients.length && !mine.some((r) => r !== null && enc.recipients.includes(r))) {
+    throw new KeyError(
+      `The identity file ${path} does not hold the key of set ${setId}: it opens ${mine.filter(Boolean).join(', ') || 'nothing'}, the set was encrypted for ${enc.recipients.join(', ')}.`,
+      'Use the identity file whose public key is listed above (its "# public key:" line); an older set may need an older key.',
+    );
+  }
+  for (const k of keys) d.addIdentity(k);
+  return d;
+}
+
+/** Hashes bytes passing through with md5 and sha256. */
+class PlainHasher extends Transform {
+  bytes = 0;
+  private readonly md5 = createHash('md5');
+  private readonly sha256 = createHash('sha256');
+  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
+    this.bytes += chunk.length;
+    this.md5.update(chunk);
+    this.sha256.update(chunk);
+    cb(null, chunk);
+  }
+  result(): PlainHashes {
+    return { bytes: this.bytes, md5: this.md5.digest('hex'), sha256: this.sha256.digest('hex') };
+  }
+}
+
+/** A decrypting stream of the age file `source` (header read and checked before it resolves). */
+export async function openStream(d: Decrypter, source: Readable, label: string): Promise<Readable> {
+  try {
+    return Readable.fromWeb(await d.decrypt(Readable.toWeb(source) as ReadableStream<Uint8Array>));
+  } catch (err) {
+    source.destroy();
+    throw decryptError(err, label);
+  }
+}
+
+/** A decryption failure as an operator error: no matching key (exit 13) or damage (exit 5). */
+export function decryptError(err: unknown, label: string): RespaldoError {
+  if (err instanceof RespaldoError) return err;
+  const message = (err as Error).message ?? String(err);
+  if (/no identity matched/.test(message)) {
+    return new KeyError(
+      `No key given opens ${label}.`,
+      'Check "encryption.identityFile" (or the passphrase): the set was encrypted for another key.',
+    );
+  }
+  return new VerifyError(`${label} failed authentication while decrypting (${message}): it was changed or damaged.`);
+}
+
+/**
+ * Decrypts the age file `src` into `dest` (new, 0600, fsynced), checking the plaintext's size and
+ * hashes against `expected`. `dest` is only complete, and only to be used, once this resolves: a
+ * flipped byte anywhere fails age's authentication (VerifyError) and `dest` is removed.
+ */
+export async function decryptFile(
+  d: Decrypter,
+  src: string,
+  dest: string,
+  expected: PlainHashes | undefined,
+  label: string,
+): Promise<void> {
+  const hasher = new PlainHasher();
+  try {
+    const plain = await openStream(d, createReadStream(src, { highWaterMark: 1 << 20 }), label);
+    await pipeline(
+      plain,
+      hasher,
+      createWriteStream(dest, { flags: 'wx', mode: FILE_MODE, highWaterMark: 1 << 20 }),
+    ).catch((err: unknown) => {
+      throw decryptError(err, label);
+    });
+    await fsyncPath(dest);
+    const got = hasher.result();
+    if (expected && (got.bytes !== expected.bytes || got.md5 !== expected.md5 || got.sha256 !== expected.sha256)) {
+      throw new VerifyError(
+        `${label}: the decrypted file does not match the manifest's plaintext hashes (changed or damaged).`,
+      );
+    }
+  } catch (err) {
+    await fsp.rm(dest, { force: true });
+    throw err;
+  }
+}
+
+/** Reads an age stream to its end, hashing the plaintext (for `verify --read-data`); throws as decryptFile. */
+export async function hashDecrypted(d: Decrypter, source: Readable, label: string): Promise<PlainHashes> {
+  const hasher = new PlainHasher();
+  hasher.resume();
+  const plain = await openStream(d, source, label);
+  await pipeline(plain, hasher).catch((err: unknown) => {
+    throw decryptError(err, label);
+  });
+  return hasher.result();
+}
+
+/** A new identity in age-keygen's format, and its recipient. */
+export async function newIdentity(now = new Date()): Promise<{ text: string; recipient: string }> {
+  const identity = await generateIdentity();
+  const recipient = await identityToRecipient(identity);
+  const text = `# created: ${now.toISOString().replace(/\.\d+Z$/, 'Z')}\n# public key: ${recipient}\n${identity}\n`;
+  return { text, recipient };
+}
+
+/** Pure: the problem with an age recipient string, or null. */
+export function recipientProblem(r: string): string | null {
+  try {
+    new Encrypter().addRecipient(r);
+    return null;
+  } catch (err) {
+    return `not an age recipient (age1…): ${(err as Error).message}`;
+  }
+}

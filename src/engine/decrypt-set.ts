@@ -1,0 +1,91 @@
+import { dirname, join } from 'node:path';
+import { VerifyError } from '../core/errors.js';
+import type { Reporter } from '../core/events.js';
+import type { DatabaseEntry, EncryptionConfig, FileEntry, Manifest, PlainHashes, StoredFile } from '../core/types.js';
+import { AGE_EXTENSION, decryptFile, decrypterFor } from './crypt.js';
+import { ensurePrivateDir } from './fs-util.js';
+
+/** The stored files of an encrypted set a restore of `databases` (and of the files) reads, with their plaintext hashes. */
+export function encryptedParts(
+  m: Manifest,
+  databases: string[],
+  withFiles: boolean,
+): { path: string; plain: PlainHashes | undefined }[] {
+  const out: { path: string; plain: PlainHashes | undefined }[] = [];
+  for (const d of m.databases) {
+    if (!databases.includes(d.name)) continue;
+    if (d.file) out.push({ path: d.file, plain: d.plain });
+    for (const x of d.extras ?? []) out.push({ path: x.file, plain: x.plain });
+  }
+  if (withFiles) for (const f of m.files) if (f.stored) out.push({ path: f.stored, plain: f.plain });
+  return out;
+}
+
+/** Pure: a stored path without its `.age` suffix. */
+export function plainPath(p: string): string {
+  return p.endsWith(AGE_EXTENSION) ? p.slice(0, -AGE_EXTENSION.length) : p;
+}
+
+/**
+ * Pure: the manifest of the decrypted copy of an encrypted set: stored paths without `.age`, the
+ * plaintext's size and hashes in place of the ciphertext's, no `encryption`.
+ */
+export function decryptedView(m: Manifest): Manifest {
+  const stored = <T extends { md5: string | null; sha256: string | null; storedBytes?: number; plain?: PlainHashes }>(
+    e: T,
+  ): T => {
+    if (!e.plain) return e;
+    const { plain, ...rest } = e;
+    return {
+      ...rest,
+      md5: plain.md5,
+      sha256: plain.sha256,
+      ...(e.storedBytes !== undefined ? { storedBytes: plain.bytes } : {}),
+    } as T;
+  };
+  const databases = m.databases.map((d): DatabaseEntry => {
+    const x = stored(d);
+    return {
+      ...x,
+      file: d.file ? plainPath(d.file) : null,
+      ...(d.extras ? { extras: d.extras.map((e): StoredFile => ({ ...stored(e), file: plainPath(e.file) })) } : {}),
+    };
+  });
+  const files = m.files.map((f): FileEntry => ({ ...stored(f), stored: f.stored ? plainPath(f.stored) : null }));
+  const { encryption: _encryption, ...rest } = m;
+  return { ...rest, databases, files };
+}
+
+/**
+ * Decrypts the stored files a restore needs from the set in `dir` into `into` (a private scratch
+ * folder), each checked whole (age authenticates every chunk; the plaintext's hashes are compared
+ * with the manifest) before any of it is used. Returns the decrypted set to restore from.
+ * A damaged file is a VerifyError (exit 5), a missing or wrong key a KeyError (exit 13).
+ */
+export async function decryptSet(
+  cfg: { encryption?: EncryptionConfig | undefined },
+  m: Manifest,
+  dir: string,
+  into: string,
+  sel: { databases: string[]; files: boolean },
+  reporter: Reporter,
+): Promise<{ manifest: Manifest; dir: string }> {
+  if (!m.encryption) return { manifest: m, dir };
+  const decrypter = await decrypterFor(cfg, m.encryption, m.id);
+  const parts = encryptedParts(m, sel.databases, sel.files);
+  reporter.emit({
+    type: 'info',
+    message: `Decrypting ${parts.length} file(s) of set ${m.id}; each is checked whole before it is used`,
+  });
+  for (const p of parts) {
+    if (!p.path.endsWith(AGE_EXTENSION))
+      throw new VerifyError(
+        `Set ${m.id}: ${p.path} is listed as encrypted but has no ${AGE_EXTENSION} name.`,
+        'This manifest was tampered with or damaged; do not restore from it.',
+      );
+    const dest = join(into, plainPath(p.path));
+    await ensurePrivateDir(dirname(dest));
+    await decryptFile(decrypter, join(dir, p.path), dest, p.plain, `${p.path} of set ${m.id}`);
+  }
+  return { manifest: decryptedView(m), dir: into };
+}

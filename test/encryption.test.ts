@@ -1,0 +1,310 @@
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Encrypter } from 'age-encryption';
+import { describe, expect, it } from 'vitest';
+import type { Manifest } from '../src/core/types.js';
+import { parseJsonOutput } from './helpers/cli.js';
+import { cli, tree } from './helpers/offsite.js';
+import { dbDigest } from './helpers/sqlite.js';
+import { demoSetup, type DemoSetup } from './helpers/tmp.js';
+import { startCliInTmux } from './helpers/tty.js';
+
+/**
+ * Encryption with age: what respaldo writes is read by Debian's `age` CLI, what `age` writes is
+ * restored by respaldo, a damaged file or a missing/wrong key changes nothing, and no secret leaks.
+ */
+
+function ageKeygen(file: string): string {
+  execFileSync('age-keygen', ['-o', file], { stdio: 'pipe' });
+  return execFileSync('age-keygen', ['-y', file], { encoding: 'utf8' }).trim();
+}
+
+/** A demo setup whose config encrypts to a fresh key; `identity: false` leaves identityFile out. */
+function encryptedSetup(opts: { identity?: boolean; extra?: Record<string, unknown> } = {}) {
+  const s = demoSetup();
+  const keyFile = join(s.dir, 'key.txt');
+  const recipient = ageKeygen(keyFile);
+  const encryption = {
+    recipients: [recipient],
+    ...(opts.identity === false ? {} : { identityFile: keyFile }),
+    ...opts.extra,
+  };
+  setConfig(s, { encryption });
+  return { s, keyFile, recipient };
+}
+
+function setConfig(s: DemoSetup, patch: Record<string, unknown>): void {
+  writeFileSync(s.configFile, JSON.stringify({ ...JSON.parse(readFileSync(s.configFile, 'utf8')), ...patch }, null, 2));
+}
+
+function readManifest(s: DemoSetup, id: string): Manifest {
+  return JSON.parse(readFileSync(join(s.backupDir, id, 'manifest.json'), 'utf8')) as Manifest;
+}
+
+function hashes(buf: Buffer) {
+  return { md5: createHash('md5').update(buf).digest('hex'), sha256: createHash('sha256').update(buf).digest('hex') };
+}
+
+/** Replaces a stored file's bytes and makes the manifest agree (as a tamperer who rewrote both would). */
+function replaceStored(s: DemoSetup, id: string, file: string, bytes: Buffer): void {
+  writeFileSync(join(s.backupDir, id, file), bytes);
+  const m = readManifest(s, id);
+  const d = m.databases.find((x) => x.file === file)!;
+  Object.assign(d, { storedBytes: bytes.length, ...hashes(bytes) });
+  writeFileSync(join(s.backupDir, id, 'manifest.json'), JSON.stringify(m, null, 2));
+}
+
+async function create(s: DemoSetup, args: string[] = []): Promise<Manifest> {
+  return parseJsonOutput<Manifest>((await cli(s, ['create', '--json', ...args])).stdout);
+}
+
+/** The decompressor of a set's codec (zstd on Node 24, gzip where Node lacks zstd). */
+function unzip(m: Manifest): string {
+  return m.codec === 'zstd' ? 'zstd -dc' : 'gunzip -c';
+}
+
+function setIds(s: DemoSetup): string[] {
+  return readdirSync(s.backupDir).filter((n) => /^\d{8}_\d{6}/.test(n));
+}
+
+describe('encrypted sets', () => {
+  it('every stored file is an age file the age CLI decrypts; verify needs no key; restore decrypts', async () => {
+    const { s, keyFile, recipient } = encryptedSetup({ identity: false });
+    const m = await create(s);
+    expect(m.encryption).toEqual({ format: 'age', recipients: [recipient], passphrase: false });
+    const users = m.databases.find((d) => d.name === 'users')!;
+    expect(users.file).toMatch(/^databases\/users_\d{8}_\d{6}\.sqlite\.(zst|gz)\.age$/);
+    const stored = join(s.backupDir, m.id, users.file!);
+    expect(readFileSync(stored).subarray(0, 21).toString()).toBe('age-encryption.org/v1');
+    expect(users.plain).toBeDefined();
+    expect(users.sha256).toBe(hashes(readFileSync(stored)).sha256);
+    for (const f of m.files.filter((x) => x.kind === 'file')) expect(f.stored).toMatch(/\.(zst|gz)\.age$/);
+
+    // The README's hand-restore recipe, with Debian's age and zstd.
+    const out = join(s.dir, 'by-hand.db');
+    execFileSync('sh', ['-c', `age -d -i "$1" "$2" | ${unzip(m)} > "$3"`, 'sh', keyFile, stored, out]);
+    expect(dbDigest(out)).toEqual(dbDigest(s.dbs.users));
+    const plain = execFileSync('age', ['-d', '-i', keyFile, stored]);
+    expect(hashes(plain).sha256).toBe(users.plain!.sha256);
+
+    // Backing up and verifying need only the public recipient.
+    expect((await cli(s, ['verify', m.id])).stdout).toContain('OK');
+    const noKey = await cli(s, ['restore', m.id, '--db', 'users', '--to', join(s.dir, 'r1.db'), '--yes'], 13);
+    expect(noKey.stderr).toContain('names no identity');
+    expect(noKey.stderr).toContain('identityFile');
+
+    setConfig(s, { encryption: { recipients: [recipient], identityFile: keyFile } });
+    await cli(s, ['restore', m.id, '--db', 'users', '--to', join(s.dir, 'r2.db'), '--yes']);
+    expect(dbDigest(join(s.dir, 'r2.db'))).toEqual(dbDigest(s.dbs.users));
+    await cli(s, ['restore', m.id, '--files', '--to', join(s.dir, 'files'), '--yes']);
+    const env = m.files.find((f) => f.group === 'config' && f.source.endsWith('/.env'))!;
+    expect(readFileSync(join(s.dir, 'files', 'config', env.relative), 'utf8')).toBe(
+      readFileSync(join(s.appDir, '.env'), 'utf8'),
+    );
+    expect(readdirSync(s.backupDir).filter((n) => n.startsWith('.tmp'))).toEqual([]);
+
+    // A drill decrypts the same way.
+    await cli(s, ['drill', m.id, '--db', 'users', '--files']);
+
+    // No secret key in the manifest, the logs or the config.
+    const secret = readFileSync(keyFile, 'utf8').match(/AGE-SECRET-KEY-\S+/)![0];
+    for (const f of Object.keys(tree(s.backupDir)))
+      expect(readFileSync(join(s.backupDir, f)).includes(secret)).toBe(false);
+    expect(readFileSync(s.configFile, 'utf8')).not.toContain('AGE-SECRET-KEY');
+  });
+
+  it('respaldo restores a file the age CLI encrypted (same code path as its own)', async () => {
+    const { s, keyFile, recipient } = encryptedSetup();
+    const m = await create(s, ['--db', 'users', '--no-files']);
+    const file = m.databases[0]!.file!;
+    const plain = execFileSync('age', ['-d', '-i', keyFile, join(s.backupDir, m.id, file)]);
+    const byCli = execFileSync('age', ['-r', recipient], { input: plain });
+    replaceStored(s, m.id, file, byCli);
+    await cli(s, ['verify', m.id]);
+    await cli(s, ['restore', m.id, '--db', 'users', '--to', join(s.dir, 'r.db'), '--yes']);
+    expect(dbDigest(join(s.dir, 'r.db'))).toEqual(dbDigest(s.dbs.users));
+  });
+
+  it('a flipped byte is damage (exit 5) before anything reaches the target, even when the manifest agrees', async () => {
+    const { s } = encryptedSetup();
+    const m = await create(s, ['--db', 'users', '--no-files']);
+    const file = m.databases[0]!.file!;
+    const before = readFileSync(s.dbs.users);
+    const sets = setIds(s);
+    const bytes = readFileSync(join(s.backupDir, m.id, file));
+    bytes[bytes.length - 100] = bytes[bytes.length - 100]! ^ 0x01;
+    writeFileSync(join(s.backupDir, m.id, file), bytes);
+    expect((await cli(s, ['restore', m.id, '--db', 'users', '--yes'], 5)).stderr).toContain('mismatch');
+    replaceStored(s, m.id, file, bytes); // the ciphertext hashes agree now: only age's authentication can tell
+    await cli(s, ['verify', m.id]);
+    const r = await cli(s, ['restore', m.id, '--db', 'users', '--yes'], 5);
+    expect(r.stderr).toContain('failed authentication');
+    expect(readFileSync(s.dbs.users).equals(before)).toBe(true);
+    expect(setIds(s)).toEqual(sets); // not even a safety copy was taken
+    expect(readdirSync(s.backupDir).filter((n) => n.startsWith('.tmp'))).toEqual([]);
+    expect((await cli(s, ['drill', m.id, '--db', 'users'], 11)).stdout + '').toBeDefined();
+  });
+
+  it('a wrong key or an unreadable identity file is exit 13 with a hint; nothing changes', async () => {
+    const { s, recipient } = encryptedSetup();
+    const m = await create(s, ['--db', 'users', '--no-files']);
+    const other = join(s.dir, 'other.txt');
+    const otherRecipient = ageKeygen(other);
+    setConfig(s, { encryption: { recipients: [recipient], identityFile: other } });
+    const before = readFileSync(s.dbs.users);
+    const r = await cli(s, ['restore', m.id, '--db', 'users', '--yes'], 13);
+    expect(r.stderr).toContain(`does not hold the key of set ${m.id}`);
+    expect(r.stderr).toContain(otherRecipient);
+    expect(r.stderr).toMatch(/hint: /);
+    setConfig(s, { encryption: { recipients: [recipient], identityFile: join(s.dir, 'missing.txt') } });
+    expect((await cli(s, ['restore', m.id, '--db', 'users', '--yes'], 13)).stderr).toContain(
+      'Cannot read the identity file',
+    );
+    expect((await cli(s, ['drill', m.id], 13)).stderr).toContain('Cannot read the identity file');
+    expect(readFileSync(s.dbs.users).equals(before)).toBe(true);
+  });
+
+  it('a passphrase-protected identity opens with RESPALDO_PASSPHRASE_FILE; without it and no terminal, exit 13', async () => {
+    const { s, keyFile, recipient } = encryptedSetup();
+    const m = await create(s, ['--db', 'users', '--no-files']);
+    // The identity file encrypted with a passphrase (scrypt), as `age -p` writes it.
+    const e = new Encrypter();
+    e.setPassphrase('correct horse battery staple');
+    e.setScryptWorkFactor(12);
+    const locked = join(s.dir, 'key.age');
+    writeFileSync(locked, await e.encrypt(readFileSync(keyFile)), { mode: 0o600 });
+    rmSync(keyFile);
+    setConfig(s, { encryption: { recipients: [recipient], identityFile: locked } });
+    const to = join(s.dir, 'r.db');
+    const none = await cli(s, ['restore', m.id, '--db', 'users', '--to', to, '--yes'], 13);
+    expect(none.stderr).toContain('protected by a passphrase');
+    expect(none.stderr).toContain('RESPALDO_PASSPHRASE_FILE');
+    const wrong = join(s.dir, 'wrong.txt');
+    writeFileSync(wrong, 'not it\n', { mode: 0o600 });
+    expect(
+      (await cli(s, ['restore', m.id, '--db', 'users', '--to', to, '--yes'], 13, { RESPALDO_PASSPHRASE_FILE: wrong }))
+        .stderr,
+    ).toContain('Wrong passphrase');
+    expect(existsSync(to)).toBe(false);
+    const right = join(s.dir, 'pass.txt');
+    writeFileSync(right, 'correct horse battery staple\n', { mode: 0o600 });
+    await cli(s, ['restore', m.id, '--db', 'users', '--to', to, '--yes'], 0, { RESPALDO_PASSPHRASE_FILE: right });
+    expect(dbDigest(to)).toEqual(dbDigest(s.dbs.users));
+    const logs = Object.keys(tree(join(s.backupDir, 'logs')));
+    for (const f of logs) expect(readFileSync(join(s.backupDir, 'logs', f), 'utf8')).not.toContain('correct horse');
+  });
+
+  it('on a terminal the passphrase of a protected identity is asked, not echoed', async () => {
+    const { s, keyFile, recipient } = encryptedSetup();
+    const m = await create(s, ['--db', 'users', '--no-files']);
+    const e = new Encrypter();
+    e.setPassphrase('tty secret words');
+    e.setScryptWorkFactor(12);
+    const locked = join(s.dir, 'key.age');
+    writeFileSync(locked, await e.encrypt(readFileSync(keyFile)), { mode: 0o600 });
+    rmSync(keyFile);
+    setConfig(s, { encryption: { recipients: [recipient], identityFile: locked } });
+    const to = join(s.dir, 'r.db');
+    const tty = startCliInTmux(
+      ['restore', m.id, '--db', 'users', '--to', to, '--yes', '--config', s.configFile],
+      s.dir,
+    );
+    try {
+      await tty.waitForScreen(/Passphrase of the identity file/);
+      tty.type('tty secret words', true);
+      expect(await tty.exitCode()).toBe(0);
+      expect(tty.screen()).not.toContain('tty secret words');
+    } finally {
+      tty.kill();
+    }
+    expect(dbDigest(to)).toEqual(dbDigest(s.dbs.users));
+  });
+
+  it('a passphrase recipient (scrypt) instead of public keys', async () => {
+    const s = demoSetup();
+    writeFileSync(join(s.dir, 'backups.pass'), 'a long passphrase for the backups\n', { mode: 0o600 });
+    setConfig(s, { encryption: { passphraseFile: './backups.pass' } });
+    const m = await create(s, ['--db', 'users', '--no-files']);
+    expect(m.encryption).toEqual({ format: 'age', recipients: [], passphrase: true });
+    const manifestText = readFileSync(join(s.backupDir, m.id, 'manifest.json'), 'utf8');
+    expect(manifestText).not.toContain('a long passphrase');
+    await cli(s, ['restore', m.id, '--db', 'users', '--to', join(s.dir, 'r.db'), '--yes']);
+    expect(dbDigest(join(s.dir, 'r.db'))).toEqual(dbDigest(s.dbs.users));
+  });
+
+  it('config errors name the field', async () => {
+    const s = demoSetup({ encryption: { recipients: ['age1notakey'] } });
+    expect((await cli(s, ['list'], 3)).stderr).toContain('encryption.recipients[0]');
+    const t = demoSetup({ encryption: { recipients: ['AGE-SECRET-KEY-1QQQ'] } });
+    expect((await cli(t, ['list'], 3)).stderr).toContain('is a secret key');
+    const u = demoSetup({ destinations: [{ name: 'nas', type: 'folder', path: './nas', encrypt: true }] });
+    expect((await cli(u, ['list'], 3)).stderr).toContain('destinations[0].encrypt');
+    const v = demoSetup({ encryption: {} });
+    expect((await cli(v, ['create'], 3)).stderr).toContain('encryption.recipients');
+    expect(existsSync(v.backupDir)).toBe(false);
+  });
+
+  it('respaldo key generate writes a 0600 identity the age CLI accepts, refuses to overwrite, prints the recipient', async () => {
+    const s = demoSetup();
+    const file = join(s.dir, 'k', 'key.txt');
+    mkdirSync(join(s.dir, 'k'));
+    const r = await cli(s, ['key', 'generate', file]);
+    expect((statSync(file).mode & 0o777).toString(8)).toBe('600');
+    const recipient = execFileSync('age-keygen', ['-y', file], { encoding: 'utf8' }).trim();
+    expect(r.stdout).toContain(recipient);
+    expect(r.stdout).not.toContain('AGE-SECRET-KEY');
+    const before = readFileSync(file);
+    expect((await cli(s, ['key', 'generate', file], 9)).stderr).toContain('already exists');
+    expect(readFileSync(file).equals(before)).toBe(true);
+  });
+});
+
+describe('encrypted copies', () => {
+  it('encrypt only off-site: the local set stays plain, the folder copy is encrypted, restore --from decrypts', async () => {
+    const s = demoSetup();
+    const keyFile = join(s.dir, 'key.txt');
+    const recipient = ageKeygen(keyFile);
+    const nas = join(s.dir, 'nas');
+    mkdirSync(nas);
+    setConfig(s, {
+      encryption: { recipients: [recipient], identityFile: keyFile, local: false },
+      destinations: [{ name: 'nas', type: 'folder', path: nas, source: 'srv1', encrypt: true }],
+    });
+    const m = await create(s);
+    expect(m.encryption).toBeUndefined();
+    expect(m.databases[0]!.file).toMatch(/\.(zst|gz)$/);
+    const remote = join(nas, 'srv1', m.id);
+    const remoteFiles = Object.keys(tree(remote));
+    expect(remoteFiles.filter((f) => f !== 'manifest.json').every((f) => f.endsWith('.age'))).toBe(true);
+    const rm = JSON.parse(readFileSync(join(remote, 'manifest.json'), 'utf8')) as Manifest;
+    expect(rm.encryption?.recipients).toEqual([recipient]);
+    const users = rm.databases.find((d) => d.name === 'users')!;
+    execFileSync('sh', [
+      '-c',
+      `age -d -i "$1" "$2" | ${unzip(m)} > "$3"`,
+      'sh',
+      keyFile,
+      join(remote, users.file!),
+      join(s.dir, 'h.db'),
+    ]);
+    expect(dbDigest(join(s.dir, 'h.db'))).toEqual(dbDigest(s.dbs.users));
+
+    // A rerun sends nothing; verify --read-data decrypts and checks both hashes.
+    const again = parseJsonOutput<{ filesSent: number }[]>((await cli(s, ['copy', m.id, '--json'])).stdout);
+    expect(again[0]!.filesSent).toBe(0);
+    expect((await cli(s, ['verify', m.id, '--from', 'nas', '--read-data'])).stdout).toContain('OK');
+
+    // The new-server day, with the copy only.
+    const before = dbDigest(s.dbs.users);
+    rmSync(s.backupDir, { recursive: true, force: true });
+    rmSync(s.dbs.users, { force: true });
+    await cli(s, ['restore', 'latest', '--from', 'nas', '--db', 'users', '--yes']);
+    expect(dbDigest(s.dbs.users)).toEqual(before);
+
+    // Without the key the copy cannot be read back.
+    setConfig(s, { encryption: { recipients: [recipient], local: false } });
+    expect((await cli(s, ['verify', m.id, '--from', 'nas', '--read-data'], 13)).stderr).toContain('names no identity');
+  });
+});
