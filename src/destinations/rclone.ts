@@ -3,7 +3,7 @@ import { pipeline } from 'node:stream/promises';
 import { CommandError, DestinationError, RespaldoError } from '../core/errors.js';
 import { runCapture, spawnStreaming, type SpawnSpec } from '../exec/spawn.js';
 import { isSetId } from '../engine/set-id.js';
-import type { Destination, DestinationConfig, DestinationFactory } from './destination.js';
+import type { Destination, DestinationConfig, DestinationFactory, RemoteFile } from './destination.js';
 
 /** rclone's own keys whose values are secrets (masked in every message). */
 const SECRET_KEY = /pass|secret|token|key$|auth|credentials/i;
@@ -151,10 +151,13 @@ export class RcloneDestination implements Destination {
     return checked;
   }
 
-  private async lsjson(dir: string, recursive: boolean): Promise<{ Path: string; Size: number; IsDir: boolean }[]> {
+  private async lsjson(
+    dir: string,
+    recursive: boolean,
+  ): Promise<{ Path: string; Size: number; IsDir: boolean; ModTime?: string }[]> {
     try {
       const r = await runCapture(this.spec(['lsjson', ...(recursive ? ['-R'] : []), this.target(dir)]));
-      return JSON.parse(r.stdout) as { Path: string; Size: number; IsDir: boolean }[];
+      return JSON.parse(r.stdout) as { Path: string; Size: number; IsDir: boolean; ModTime?: string }[];
     } catch (err) {
       try {
         this.fail(err, `listing ${dir || '/'}`);
@@ -175,8 +178,13 @@ export class RcloneDestination implements Destination {
     return out;
   }
 
-  async listFiles(dir: string): Promise<{ path: string; size: number }[]> {
-    return (await this.lsjson(dir, true)).filter((e) => !e.IsDir).map((e) => ({ path: e.Path, size: e.Size }));
+  async listFiles(dir: string): Promise<RemoteFile[]> {
+    return (await this.lsjson(dir, true))
+      .filter((e) => !e.IsDir)
+      .map((e) => {
+        const at = e.ModTime ? new Date(e.ModTime) : null;
+        return { path: e.Path, size: e.Size, ...(at && !isNaN(at.getTime()) ? { modifiedAt: at.toISOString() } : {}) };
+      });
   }
 
   async stat(key: string): Promise<{ size: number } | null> {

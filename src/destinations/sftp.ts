@@ -5,7 +5,7 @@ import type { Readable } from 'node:stream';
 import type SftpClient from 'ssh2-sftp-client';
 import { DestinationError } from '../core/errors.js';
 import { isSetId } from '../engine/set-id.js';
-import type { Destination, DestinationConfig, DestinationFactory } from './destination.js';
+import type { Destination, DestinationConfig, DestinationFactory, RemoteFile } from './destination.js';
 import { PART_MARK } from './folder.js';
 
 /** `SHA256:…` as `ssh-keygen -lf` prints it: base64 of the key blob's SHA-256, without padding. */
@@ -212,14 +212,17 @@ export class SftpDestination implements Destination {
     return out;
   }
 
-  async listFiles(dir: string): Promise<{ path: string; size: number }[]> {
+  async listFiles(dir: string, opts: { temps?: boolean } = {}): Promise<RemoteFile[]> {
     await this.ready();
-    const out: { path: string; size: number }[] = [];
+    const out: RemoteFile[] = [];
     const walk = async (rel: string): Promise<void> => {
       for (const e of await this.entries(posix.join(this.abs(dir), rel))) {
         const p = rel ? `${rel}/${e.name}` : e.name;
         if (e.type === 'd') await walk(p);
-        else if (e.type === '-' && !e.name.startsWith(PART_MARK)) out.push({ path: p, size: e.size });
+        else if (e.type === '-' && (opts.temps || !e.name.startsWith(PART_MARK))) {
+          const temp = e.name.startsWith(PART_MARK);
+          out.push({ path: p, size: e.size, modifiedAt: new Date(e.modifyTime).toISOString(), ...(temp ? { temp } : {}) });
+        }
       }
     };
     await walk('');
@@ -243,6 +246,15 @@ export class SftpDestination implements Destination {
     } catch (err) {
       this.fail(err, `removing ${key}`);
     }
+  }
+
+  async removeEmptyDirs(dir: string): Promise<void> {
+    await this.ready();
+    const walk = async (abs: string): Promise<void> => {
+      for (const e of await this.client.list(abs).catch(() => [])) if (e.type === 'd') await walk(posix.join(abs, e.name));
+      await this.client.rmdir(abs).catch(() => undefined); // fails while not empty
+    };
+    await walk(this.abs(dir));
   }
 
   async close(): Promise<void> {

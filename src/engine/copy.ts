@@ -11,6 +11,7 @@ import { listSets, readManifest, setDir } from './catalog.js';
 import { writeFileAtomic } from './fs-util.js';
 import { writeLog } from './log.js';
 import { MANIFEST_NAME, storedPaths } from './manifest.js';
+import { oldTemps } from './remote-prune.js';
 
 /** The mark beside a set that records where it was copied (not part of the manifest). */
 export const COPIES_NAME = 'copies.json';
@@ -22,6 +23,8 @@ export interface CopyMark {
   /** Where the set is on the destination (`s3://bucket/prefix/<source>/<id>`, a folder). */
   where: string;
   error?: string;
+  /** When `prune --from` removed the set there: `copy` does not send it again unless named. */
+  prunedAt?: string;
 }
 
 /** `copies.json`: by destination name. */
@@ -158,7 +161,9 @@ export async function copySet(
     const key = setKey(dc.source!, m.id);
     result.where = `${dest.describe()}/${key}`;
     const files = filesToCopy(m, dir);
-    const remote = new Map((await withRetries(() => dest!.listFiles(key), opts)).map((f) => [f.path, f.size]));
+    const listed = await withRetries(() => dest!.listFiles(key, { temps: true }), opts);
+    for (const t of oldTemps(listed, new Date())) await dest.delete(`${key}/${t.path}`).catch(() => undefined);
+    const remote = new Map(listed.filter((f) => !f.temp).map((f) => [f.path, f.size]));
     const todo = files.filter((f) => remote.get(f.path) !== f.size);
     result.filesAlreadyThere = files.length - todo.length;
     await boundedAll(todo, dc.parallel ?? 4, async (f) => {
@@ -272,7 +277,10 @@ export async function copySets(
       const there = await remoteIds(cfg, name);
       ids.push(
         ...local
-          .filter((s) => readCopies(s.path)[name]?.ok !== true || (there && !there.has(s.id)))
+          .filter((s) => {
+            const mark = readCopies(s.path)[name];
+            return mark?.ok !== true || (there && !there.has(s.id) && !mark.prunedAt);
+          })
           .map((s) => s.id)
           .reverse(),
       );
