@@ -29,7 +29,7 @@ export function setRows(sets: SetSummary[], ui: Pick<UiContextValue, 't' | 'them
     const dbText = (dbs.join(',') || '-') + (s.files > 0 ? `+${t.progress.files}` : '');
     const v = s.lastVerified;
     return [
-      { text: s.id },
+      s.notCopiedTo?.length ? { text: `${s.id}!`, color: theme.colors.warn } : { text: s.id },
       { text: shortDate ? formatShortDate(s.startedAt) : formatDate(s.startedAt) },
       { text: t.common.setType[s.type] ?? s.type },
       { text: dbText },
@@ -53,7 +53,7 @@ export function shortDates(width: number): boolean {
  */
 export function setColumns(t: UiContextValue['t'], sets: SetSummary[], width: number, verified: boolean): Column[] {
   const sample = sets.slice(0, 500);
-  const idW = Math.max(15, ...sample.map((s) => s.id.length));
+  const idW = Math.max(15, ...sample.map((s) => s.id.length + (s.notCopiedTo?.length ? 1 : 0)));
   const typeW = Math.max(4, t.list.columns.type.length, ...sample.map((s) => (t.common.setType[s.type] ?? s.type).length));
   const statusW = Math.max(t.list.columns.status.length, ...(['completed', 'partial', 'failed'] as const).map((k) => t.common.status[k].length));
   const verifiedW = verified ? Math.max(t.list.columns.verified.length, 9, t.common.never.length) : 0;
@@ -161,7 +161,10 @@ export function ListScreen({ onBack, onOpen, onRestore, onChanged, initialFilter
 
   return (
     <Screen title={t.list.title} help={action.name === 'confirm-delete' ? t.help.confirm : t.help.list} footer={footer}>
-      <Text color={theme.colors.muted}>{filter ? t.list.filter(filter) : t.list.noFilter}</Text>
+      <Text color={theme.colors.muted} wrap="truncate-end">
+        {filter ? t.list.filter(filter) : t.list.noFilter}
+        {list.some((s) => s.notCopiedTo?.length) ? ` ${theme.glyphs.dot} ${t.list.offsiteLegend}` : ''}
+      </Text>
       {sets.state === 'loading' ? <Text>{t.common.loading}</Text> : null}
       {sets.state === 'error' ? <ErrorBox error={sets.error} /> : null}
       {sets.state === 'done' && list.length === 0 ? <Text>{filter ? t.list.emptyFilter(filter) : t.list.empty}</Text> : null}
