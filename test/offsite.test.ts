@@ -226,7 +226,7 @@ describe('S3 destination (s3rver)', () => {
     expect(sets.map((x) => x.id)).toEqual([m.id]);
 
     await srv.restart();
-    const wrong = await cli(s, ['copy', '--json'], 10, { S3_KEY_ID: 'WRONGKEYID' });
+    const wrong = await cli(s, ['copy', '--json'], 12, { S3_KEY_ID: 'WRONGKEYID' });
     expect(wrong.stderr).toContain('refused the credentials (InvalidAccessKeyId)');
     expect(parseJsonOutput<RemoteSetSummary[]>((await cli(s, ['list', '--from', 'offsite', '--json'])).stdout)).toEqual(
       [],

@@ -152,13 +152,23 @@ export class SftpDestination implements Destination {
     throw new DestinationError(this.name, `${doing}: ${msg}`, "Check the destination's settings in the config.");
   }
 
-  async put(key: string, body: Readable, _size: number): Promise<void> {
+  async put(key: string, body: Readable, size: number): Promise<void> {
     await this.ready();
     const target = this.abs(key);
     const tmp = posix.join(posix.dirname(target), `${PART_MARK}${process.pid}-${Math.random().toString(36).slice(2)}`);
     try {
       await this.ensureDir(posix.dirname(target));
       await this.client.put(body, tmp, { writeStreamOptions: { mode: 0o600 } });
+      // OpenSSH's server can drop writes it could not do (a full disk) without the upload failing:
+      // a file of another size than was sent is never renamed into place.
+      const written = (await this.client.stat(tmp)).size;
+      if (written !== size) {
+        throw new DestinationError(
+          this.name,
+          `writing ${key}: the server could not write it (disk full or quota?): ${written} of ${size} bytes written`,
+          `Free space on the server (or remove old sets there: \`respaldo prune --from ${this.name}\`), then run \`respaldo copy\` again.`,
+        );
+      }
       await this.client.posixRename(tmp, target);
     } catch (err) {
       body.destroy();
