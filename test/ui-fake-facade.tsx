@@ -175,7 +175,8 @@ export class FakeFacade implements EngineFacade {
   }
   async listSets(filter?: { database?: string }): Promise<SetSummary[]> {
     this.record('listSets', filter);
-    const marked = (s: SetSummary): SetSummary => (this.offsiteMarks[s.id] ? { ...s, notCopiedTo: this.notCopied(s.id) } : s);
+    const marked = (s: SetSummary): SetSummary =>
+      this.offsiteMarks[s.id] ? { ...s, notCopiedTo: this.notCopied(s.id) } : s;
     return this.manifests.map((m) => marked(summaryOf(m, this.kept))).filter((s) => !filter?.database || s.databases.includes(filter.database) || s.failedDatabases.includes(filter.database));
   }
   async readManifest(id: string): Promise<Manifest> {

@@ -231,7 +231,12 @@ export class SftpDestination implements Destination {
         if (e.type === 'd') await walk(p);
         else if (e.type === '-' && (opts.temps || !e.name.startsWith(PART_MARK))) {
           const temp = e.name.startsWith(PART_MARK);
-          out.push({ path: p, size: e.size, modifiedAt: new Date(e.modifyTime).toISOString(), ...(temp ? { temp } : {}) });
+          out.push({
+            path: p,
+            size: e.size,
+            modifiedAt: new Date(e.modifyTime).toISOString(),
+            ...(temp ? { temp } : {}),
+          });
         }
       }
     };
@@ -261,7 +266,8 @@ export class SftpDestination implements Destination {
   async removeEmptyDirs(dir: string): Promise<void> {
     await this.ready();
     const walk = async (abs: string): Promise<void> => {
-      for (const e of await this.client.list(abs).catch(() => [])) if (e.type === 'd') await walk(posix.join(abs, e.name));
+      for (const e of await this.client.list(abs).catch(() => []))
+        if (e.type === 'd') await walk(posix.join(abs, e.name));
       await this.client.rmdir(abs).catch(() => undefined); // fails while not empty
     };
     await walk(this.abs(dir));

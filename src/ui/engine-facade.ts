@@ -174,12 +174,17 @@ export function createEngineFacade(initial: LoadedConfig): EngineFacade {
         notOffsite: sets[0] ? notCopiedOf(cfg, sets[0]) : [],
       };
     },
-    listSets: async (filter) => withOffsite(cfg, await listSets(cfg, filter?.database ? { database: filter.database } : {})),
+    listSets: async (filter) =>
+      withOffsite(cfg, await listSets(cfg, filter?.database ? { database: filter.database } : {})),
     async offsite(id) {
       const m = await readManifest(cfg, id);
       if (!isCopied(m)) return [];
       const marks = readCopies(setDir(cfg, m.id));
-      return (cfg.destinations ?? []).map((d) => ({ destination: d.name, ok: marks[d.name]?.ok === true, error: marks[d.name]?.ok === false ? (marks[d.name]!.error ?? 'failed') : null }));
+      return (cfg.destinations ?? []).map((d) => {
+        const mark = marks[d.name];
+        const error = mark?.ok === false ? (mark.error ?? 'failed') : null;
+        return { destination: d.name, ok: mark?.ok === true, error };
+      });
     },
     readManifest: (id) => readManifest(cfg, id),
     createBackup: (req, reporter, signal) =>

@@ -34,9 +34,8 @@ export function setsTable(sets: SetSummary[], width: number | null): string {
   const offsite = sets.some((s) => s.notCopiedTo !== undefined);
   const notCopied = (s: SetSummary): string => s.notCopiedTo?.join(',') || '-';
   const id = (s: SetSummary): string => s.id + (s.keep ? '*' : '') + (s.notCopiedTo?.length ? '!' : '');
-  const rows = [
-    ['ID', 'DATE', 'TYPE', 'STATUS', 'DATABASES', 'FILES', 'SIZE', 'VERIFIED', 'DRILLED', ...(offsite ? ['NOT COPIED TO'] : [])],
-  ];
+  const titles = ['ID', 'DATE', 'TYPE', 'STATUS', 'DATABASES', 'FILES', 'SIZE', 'VERIFIED', 'DRILLED'];
+  const rows = [[...titles, ...(offsite ? ['NOT COPIED TO'] : [])]];
   for (const s of sets) {
     const size = formatBytes(s.storedBytes);
     const date = formatLocal(s.startedAt);
@@ -113,7 +112,8 @@ export function register(program: Command): void {
       if (pending.length) {
         const names = [...new Set(pending.flatMap((s) => s.notCopiedTo!))].join(', ');
         const mark = text.split('\n')[0]!.includes('NOT COPIED TO') ? '' : '! = ';
-        io.out(foldLine(`${mark}${pending.length} set(s) not copied to ${names}: \`respaldo copy\` (or the next backup) copies them; \`respaldo status\` says why.`, width));
+        const why = '`respaldo copy` (or the next backup) copies them; `respaldo status` says why.';
+        io.out(foldLine(`${mark}${pending.length} set(s) not copied to ${names}: ${why}`, width));
       }
       sayDamaged(io.out);
       return code;

@@ -79,14 +79,20 @@ export function register(program: Command): void {
       io.out(table([header, ...rows]));
       if (s.offsite.length) {
         io.out('');
+        const ago = (at: string) => `${formatAge(Date.now() - new Date(at).getTime())} ago`;
         const newestThere = (d: (typeof s.offsite)[number]) =>
-          d.newestCopied ? `${d.newestCopied.setId} (${formatAge(Date.now() - new Date(d.newestCopied.at).getTime())} ago)` : 'none';
+          d.newestCopied ? `${d.newestCopied.setId} (${ago(d.newestCopied.at)})` : 'none';
         const pending = (d: (typeof s.offsite)[number]) =>
           d.notCopied.length ? `${d.notCopied.length}${d.copyAfterBackup ? '' : ' (copied by hand)'}` : '0';
-        io.out(table([['DESTINATION', 'TYPE', 'NEWEST SET THERE', 'NOT COPIED'], ...s.offsite.map((d) => [d.destination, d.type, newestThere(d), pending(d)])]));
-        for (const d of s.offsite.filter((x) => x.lastError))
-          io.out(foldLine(`  ${d.destination}: set ${d.lastError!.setId} NOT copied ${formatAge(Date.now() - new Date(d.lastError!.at).getTime())} ago: ${d.lastError!.error}`, outputWidth()));
-        if (s.offsite.some((d) => d.notCopied.length)) io.out('  `respaldo copy` copies what is missing (the next backup does too).');
+        const offsiteRows = s.offsite.map((d) => [d.destination, d.type, newestThere(d), pending(d)]);
+        io.out(table([['DESTINATION', 'TYPE', 'NEWEST SET THERE', 'NOT COPIED'], ...offsiteRows]));
+        for (const d of s.offsite) {
+          const e = d.lastError;
+          const line = e ? `  ${d.destination}: set ${e.setId} NOT copied ${ago(e.at)}: ${e.error}` : null;
+          if (line) io.out(foldLine(line, outputWidth()));
+        }
+        const missing = s.offsite.some((d) => d.notCopied.length);
+        if (missing) io.out('  `respaldo copy` copies what is missing (the next backup does too).');
       }
       io.out('');
       io.out(health.healthy ? 'Health: healthy' : `Health: ${health.problems.length} problem(s)`);

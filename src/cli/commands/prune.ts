@@ -14,7 +14,7 @@ export function register(program: Command): void {
       .command('prune')
       .description('apply the retention policy: show why each set is kept or removed, then remove (refuses after a failed or partial backup)')
       .option('--dry-run', 'show the decisions and remove nothing')
-      .option('--from <name>', 'apply the retention at this destination instead (and remove what killed copies left there)'),
+      .option('--from <name>', 'apply the retention at this destination (and remove what killed copies left there)'),
   ).action(
     runAction(async (io, opts) => {
       if (opts.from) return pruneFrom(io, String(opts.from), Boolean(opts.dryRun));

@@ -20,7 +20,13 @@ export interface Line {
 }
 
 /** The details of a set as lines (pure): every stored file with size, md5, sha256, row counts, errors. */
-export function manifestLines(m: Manifest, ui: Pick<UiContextValue, 't' | 'theme'>, verify: VerifyReport | null, keep: boolean | null = null, offsite: OffsiteMark[] | null = null): Line[] {
+export function manifestLines(
+  m: Manifest,
+  ui: Pick<UiContextValue, 't' | 'theme'>,
+  verify: VerifyReport | null,
+  keep: boolean | null = null,
+  offsite: OffsiteMark[] | null = null,
+): Line[] {
   const { t, theme } = ui;
   const d = t.details;
   const bad = new Map((verify?.files ?? []).filter((f) => !f.ok).map((f) => [f.path, f.problem ?? t.common.status.failed]));
@@ -38,8 +44,10 @@ export function manifestLines(m: Manifest, ui: Pick<UiContextValue, 't' | 'theme
     const missing = offsite.filter((o) => !o.ok);
     const where = [d.offsiteLocal, ...offsite.filter((o) => o.ok).map((o) => d.offsiteOk(o.destination))];
     kv(d.offsite, where.join(` ${theme.glyphs.dot} `), missing.length ? undefined : theme.colors.ok);
-    for (const o of missing)
-      out.push({ text: `${''.padEnd(13)}${o.error ? d.offsiteError(o.destination, o.error) : d.offsiteMissing(o.destination)}`, color: theme.colors.error, bold: true });
+    for (const o of missing) {
+      const text = o.error ? d.offsiteError(o.destination, o.error) : d.offsiteMissing(o.destination);
+      out.push({ text: `${''.padEnd(13)}${text}`, color: theme.colors.error, bold: true });
+    }
   }
   kv(d.host, m.host);
   kv(d.totals, d.totalsLine(formatBytes(m.totals.storedBytes), formatBytes(m.totals.rawBytes), m.totals.files));
