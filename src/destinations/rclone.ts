@@ -68,7 +68,7 @@ export class RcloneDestination implements Destination {
       );
     }
     if (
-      /unable to authenticate|permission denied \(publickey|auth|401|403|AccessDenied|InvalidAccessKeyId/i.test(tail)
+      /unable to authenticate|permission denied \(publickey|\bauth|\b40[13]\b|AccessDenied|InvalidAccessKeyId/i.test(tail)
     ) {
       throw new DestinationError(
         this.name,
@@ -85,7 +85,7 @@ export class RcloneDestination implements Destination {
       );
     }
     if (
-      /connection refused|connection reset|timeout|i\/o timeout|broken pipe|EOF|no route|couldn't connect|failed to connect|5\d\d/i.test(
+      /connection refused|connection reset|timeout|i\/o timeout|broken pipe|EOF|no route|couldn't connect|failed to connect|\b5\d\d\b/i.test(
         tail,
       ) ||
       err.details?.signal
