@@ -14,7 +14,7 @@ import { safetyOf } from '../src/engine/restore.js';
 import { english } from '../src/core/phrases.js';
 import type { Reporter } from '../src/core/events.js';
 import type { Manifest, RetentionPolicy, ScheduleJob, SetSummary } from '../src/core/types.js';
-import type { CatchUpPlan, CreateRequest, EngineFacade, HeaderStatus, MenuConfig, RestoreOutcome, RestorePlan, RestoreRequest, SchedulerEvent, SchedulerHandle, SchedulerStatus, VerifyReport } from '../src/ui/engine-facade.js';
+import type { CatchUpPlan, CreateRequest, EngineFacade, HeaderStatus, MenuConfig, OffsiteMark, RestoreOutcome, RestorePlan, RestoreRequest, SchedulerEvent, SchedulerHandle, SchedulerStatus, VerifyReport } from '../src/ui/engine-facade.js';
 import { catalogue, type Lang } from '../src/ui/i18n/index.js';
 import { createTheme } from '../src/ui/theme.js';
 import type { UiContextValue } from '../src/ui/use-ui.js';
@@ -157,11 +157,27 @@ export class FakeFacade implements EngineFacade {
       lastGood: this.cfg.databases.map((d) => ({ database: d.name, at: this.manifests.find((m) => m.type === 'full' && m.databases.some((x) => x.name === d.name && !x.error))?.startedAt ?? null })),
       lockHolder: null,
       freeBytes: 50 * 1024 ** 3,
+      notOffsite: newest ? this.notCopied(newest.id) : [],
     };
+  }
+  /**
+   * Off-site marks by set id (as copies.json holds them); a set without an entry has none. With
+   * `createCopies`, the set createBackup makes gets these marks.
+   */
+  offsiteMarks: Record<string, OffsiteMark[]> = {};
+  createCopies: OffsiteMark[] | null = null;
+  private notCopied(id: string): string[] {
+    return (this.offsiteMarks[id] ?? []).filter((o) => !o.ok).map((o) => o.destination);
+  }
+  async offsite(id: string): Promise<OffsiteMark[]> {
+    this.record('offsite', id);
+    return this.offsiteMarks[id] ?? [];
   }
   async listSets(filter?: { database?: string }): Promise<SetSummary[]> {
     this.record('listSets', filter);
-    return this.manifests.map((m) => summaryOf(m, this.kept)).filter((s) => !filter?.database || s.databases.includes(filter.database) || s.failedDatabases.includes(filter.database));
+    const marked = (s: SetSummary): SetSummary =>
+      this.offsiteMarks[s.id] ? { ...s, notCopiedTo: this.notCopied(s.id) } : s;
+    return this.manifests.map((m) => marked(summaryOf(m, this.kept))).filter((s) => !filter?.database || s.databases.includes(filter.database) || s.failedDatabases.includes(filter.database));
   }
   async readManifest(id: string): Promise<Manifest> {
     this.record('readManifest', id);
@@ -187,6 +203,7 @@ export class FakeFacade implements EngineFacade {
     const m = manifestFor(id, { startedAt: NOW.toISOString(), databases: req.databases, files: req.files ? 2 : 0 });
     reporter.emit({ type: 'run-end', ok: true, setId: id, status: 'completed', durationMs: 4200 });
     this.manifests.unshift(m);
+    if (this.createCopies) this.offsiteMarks[id] = this.createCopies;
     return m;
   }
   async verifySet(id: string): Promise<VerifyReport> {

@@ -294,6 +294,8 @@ export interface SetSummary {
   lastVerified: { at: string; ok: boolean } | null;
   /** The newest restore drill of this set (`drilled.json`): when, whether all passed, which failed. */
   lastDrill?: { at: string; ok: boolean; failed: string[] } | null;
+  /** Destinations with copyAfterBackup this set is not copied to (set by `list` when destinations exist). */
+  notCopiedTo?: string[];
   path: string;
 }
 

@@ -1,4 +1,5 @@
 import type { Readable } from 'node:stream';
+import type { ManualRetention, RetentionPolicy } from '../core/types.js';
 
 /**
  * The destination contract: a place outside backupDir that holds copies of backup sets.
@@ -30,14 +31,32 @@ export interface Destination {
    * `source` is null. Sets without their manifest (a copy in progress or cut short) are not listed.
    */
   listSets(source: string | null): Promise<{ source: string; id: string }[]>;
-  /** Every file below `dir` (a `<source>/<set id>` key), as paths relative to it with their sizes. */
-  listFiles(dir: string): Promise<{ path: string; size: number }[]>;
+  /**
+   * Every file below `dir` (a `<source>` or `<source>/<set id>` key), as paths relative to it with
+   * their sizes and, where the destination tells, when they were last written. Files being written
+   * (under the destination's temporary names) are left out, unless `temps`: then they are listed too,
+   * marked `temp` (only folder and sftp write under temporary names; S3 multipart uploads and rclone
+   * have none to list).
+   */
+  listFiles(dir: string, opts?: { temps?: boolean }): Promise<RemoteFile[]>;
   /** Size of the file at `key`, or null when it does not exist. */
   stat(key: string): Promise<{ size: number } | null>;
   /** Removes the file at `key`; removing a file that does not exist is not an error. */
   delete(key: string): Promise<void>;
+  /** Removes the empty folders left below and at `dir` (folder, sftp); stores without folders do nothing. */
+  removeEmptyDirs?(dir: string): Promise<void>;
   /** Closes connections (sftp); safe to call more than once. */
   close(): Promise<void>;
+}
+
+/** A file at a destination, as `listFiles` returns it. */
+export interface RemoteFile {
+  path: string;
+  size: number;
+  /** When it was last written (ISO 8601), where the destination tells. */
+  modifiedAt?: string;
+  /** A file being written, or left by a run killed while writing it (a temporary name). */
+  temp?: boolean;
 }
 
 export type DestinationType = 'folder' | 's3' | 'sftp' | 'rclone';
@@ -80,6 +99,8 @@ export interface DestinationConfig {
   /** rclone: the remote's settings, passed to rclone as RCLONE_CONFIG_<REMOTE>_<KEY> variables. */
   config?: Record<string, string>;
   binPath?: string;
+  /** Retention at this destination, over the top-level `retention` (may keep longer than local). */
+  retention?: Partial<RetentionPolicy> & { manual?: Partial<ManualRetention> };
 }
 
 /** A destination type: checks its config fields and opens a destination. */

@@ -5,7 +5,7 @@ import { pipeline } from 'node:stream/promises';
 import { DestinationError } from '../core/errors.js';
 import { DIR_MODE, FILE_MODE, fsyncPath } from '../engine/fs-util.js';
 import { isSetId } from '../engine/set-id.js';
-import type { Destination, DestinationConfig, DestinationFactory } from './destination.js';
+import type { Destination, DestinationConfig, DestinationFactory, RemoteFile } from './destination.js';
 
 /** Temporary names of files being written; never listed, replaced by the next copy. */
 export const PART_MARK = '.respaldo-part-';
@@ -119,8 +119,8 @@ export class FolderDestination implements Destination {
     }
   }
 
-  async listFiles(dir: string): Promise<{ path: string; size: number }[]> {
-    const out: { path: string; size: number }[] = [];
+  async listFiles(dir: string, opts: { temps?: boolean } = {}): Promise<RemoteFile[]> {
+    const out: RemoteFile[] = [];
     const walk = async (rel: string): Promise<void> => {
       let entries;
       try {
@@ -132,8 +132,12 @@ export class FolderDestination implements Destination {
       for (const e of entries) {
         const p = rel ? `${rel}/${e.name}` : e.name;
         if (e.isDirectory()) await walk(p);
-        else if (e.isFile() && !e.name.startsWith(PART_MARK))
-          out.push({ path: p, size: (await fsp.stat(join(this.root, dir, p))).size });
+        else if (e.isFile() && (opts.temps || !e.name.startsWith(PART_MARK))) {
+          const st = await fsp.stat(join(this.root, dir, p)).catch(() => null);
+          if (!st) continue; // renamed or removed meanwhile
+          const temp = e.name.startsWith(PART_MARK);
+          out.push({ path: p, size: st.size, modifiedAt: st.mtime.toISOString(), ...(temp ? { temp } : {}) });
+        }
       }
     };
     await walk('');
@@ -152,6 +156,15 @@ export class FolderDestination implements Destination {
 
   async delete(key: string): Promise<void> {
     await fsp.rm(join(this.root, key), { force: true }).catch((err: unknown) => this.fail(err, `removing ${key}`));
+  }
+
+  async removeEmptyDirs(dir: string): Promise<void> {
+    const walk = async (abs: string): Promise<void> => {
+      const entries = await fsp.readdir(abs, { withFileTypes: true }).catch(() => []);
+      for (const e of entries) if (e.isDirectory()) await walk(join(abs, e.name));
+      await fsp.rmdir(abs).catch(() => undefined); // fails while not empty
+    };
+    await walk(join(this.root, dir));
   }
 
   async close(): Promise<void> {}

@@ -3,7 +3,7 @@ import { pipeline } from 'node:stream/promises';
 import { CommandError, DestinationError, RespaldoError } from '../core/errors.js';
 import { runCapture, spawnStreaming, type SpawnSpec } from '../exec/spawn.js';
 import { isSetId } from '../engine/set-id.js';
-import type { Destination, DestinationConfig, DestinationFactory } from './destination.js';
+import type { Destination, DestinationConfig, DestinationFactory, RemoteFile } from './destination.js';
 
 /** rclone's own keys whose values are secrets (masked in every message). */
 const SECRET_KEY = /pass|secret|token|key$|auth|credentials/i;
@@ -68,7 +68,7 @@ export class RcloneDestination implements Destination {
       );
     }
     if (
-      /unable to authenticate|permission denied \(publickey|auth|401|403|AccessDenied|InvalidAccessKeyId/i.test(tail)
+      /unable to authenticate|permission denied \(publickey|\bauth|\b40[13]\b|AccessDenied|InvalidAccessKeyId/i.test(tail)
     ) {
       throw new DestinationError(
         this.name,
@@ -95,7 +95,7 @@ export class RcloneDestination implements Destination {
       );
     }
     if (
-      /connection refused|connection reset|timeout|i\/o timeout|broken pipe|EOF|no route|couldn't connect|failed to connect|5\d\d/i.test(
+      /connection refused|connection reset|timeout|i\/o timeout|broken pipe|EOF|no route|couldn't connect|failed to connect|\b5\d\d\b/i.test(
         tail,
       ) ||
       err.details?.signal
@@ -161,10 +161,13 @@ export class RcloneDestination implements Destination {
     return checked;
   }
 
-  private async lsjson(dir: string, recursive: boolean): Promise<{ Path: string; Size: number; IsDir: boolean }[]> {
+  private async lsjson(
+    dir: string,
+    recursive: boolean,
+  ): Promise<{ Path: string; Size: number; IsDir: boolean; ModTime?: string }[]> {
     try {
       const r = await runCapture(this.spec(['lsjson', ...(recursive ? ['-R'] : []), this.target(dir)]));
-      return JSON.parse(r.stdout) as { Path: string; Size: number; IsDir: boolean }[];
+      return JSON.parse(r.stdout) as { Path: string; Size: number; IsDir: boolean; ModTime?: string }[];
     } catch (err) {
       try {
         this.fail(err, `listing ${dir || '/'}`);
@@ -185,8 +188,13 @@ export class RcloneDestination implements Destination {
     return out;
   }
 
-  async listFiles(dir: string): Promise<{ path: string; size: number }[]> {
-    return (await this.lsjson(dir, true)).filter((e) => !e.IsDir).map((e) => ({ path: e.Path, size: e.Size }));
+  async listFiles(dir: string): Promise<RemoteFile[]> {
+    return (await this.lsjson(dir, true))
+      .filter((e) => !e.IsDir)
+      .map((e) => {
+        const at = e.ModTime ? new Date(e.ModTime) : null;
+        return { path: e.Path, size: e.Size, ...(at && !isNaN(at.getTime()) ? { modifiedAt: at.toISOString() } : {}) };
+      });
   }
 
   async stat(key: string): Promise<{ size: number } | null> {

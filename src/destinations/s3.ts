@@ -3,7 +3,13 @@ import type * as S3Storage from '@aws-sdk/lib-storage';
 import type { Readable } from 'node:stream';
 import { DestinationError } from '../core/errors.js';
 import { isSetId } from '../engine/set-id.js';
-import { joinKey, type Destination, type DestinationConfig, type DestinationFactory } from './destination.js';
+import {
+  joinKey,
+  type Destination,
+  type DestinationConfig,
+  type DestinationFactory,
+  type RemoteFile,
+} from './destination.js';
 
 /** Part size of multipart uploads: the store's minimum, so that memory stays flat (parts × queue × parallel). */
 const PART_SIZE = 5 * 1024 * 1024;
@@ -209,7 +215,7 @@ export class S3Destination implements Destination {
     }
   }
 
-  private async *listKeys(prefix: string): AsyncGenerator<{ key: string; size: number }> {
+  private async *listKeys(prefix: string): AsyncGenerator<{ key: string; size: number; modifiedAt?: string }> {
     let token: string | undefined;
     do {
       let page;
@@ -224,7 +230,13 @@ export class S3Destination implements Destination {
       } catch (err) {
         this.fail(err, `listing ${prefix || '/'}`);
       }
-      for (const o of page.Contents ?? []) if (o.Key) yield { key: o.Key.slice(prefix.length), size: o.Size ?? 0 };
+      for (const o of page.Contents ?? [])
+        if (o.Key)
+          yield {
+            key: o.Key.slice(prefix.length),
+            size: o.Size ?? 0,
+            ...(o.LastModified ? { modifiedAt: o.LastModified.toISOString() } : {}),
+          };
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
     } while (token);
   }
@@ -240,9 +252,10 @@ export class S3Destination implements Destination {
     return out;
   }
 
-  async listFiles(dir: string): Promise<{ path: string; size: number }[]> {
-    const out: { path: string; size: number }[] = [];
-    for await (const o of this.listKeys(`${this.objectKey(dir)}/`)) out.push({ path: o.key, size: o.size });
+  async listFiles(dir: string): Promise<RemoteFile[]> {
+    const out: RemoteFile[] = [];
+    for await (const o of this.listKeys(`${this.objectKey(dir)}/`))
+      out.push({ path: o.key, size: o.size, ...(o.modifiedAt ? { modifiedAt: o.modifiedAt } : {}) });
     return out;
   }
 

@@ -5,7 +5,7 @@ import type { Readable } from 'node:stream';
 import type SftpClient from 'ssh2-sftp-client';
 import { DestinationError } from '../core/errors.js';
 import { isSetId } from '../engine/set-id.js';
-import type { Destination, DestinationConfig, DestinationFactory } from './destination.js';
+import type { Destination, DestinationConfig, DestinationFactory, RemoteFile } from './destination.js';
 import { PART_MARK } from './folder.js';
 
 /** `SHA256:…` as `ssh-keygen -lf` prints it: base64 of the key blob's SHA-256, without padding. */
@@ -152,13 +152,23 @@ export class SftpDestination implements Destination {
     throw new DestinationError(this.name, `${doing}: ${msg}`, "Check the destination's settings in the config.");
   }
 
-  async put(key: string, body: Readable, _size: number): Promise<void> {
+  async put(key: string, body: Readable, size: number): Promise<void> {
     await this.ready();
     const target = this.abs(key);
     const tmp = posix.join(posix.dirname(target), `${PART_MARK}${process.pid}-${Math.random().toString(36).slice(2)}`);
     try {
       await this.ensureDir(posix.dirname(target));
       await this.client.put(body, tmp, { writeStreamOptions: { mode: 0o600 } });
+      // OpenSSH's server can drop writes it could not do (a full disk) without the upload failing:
+      // a file of another size than was sent is never renamed into place.
+      const written = (await this.client.stat(tmp)).size;
+      if (written !== size) {
+        throw new DestinationError(
+          this.name,
+          `writing ${key}: the server could not write it (disk full or quota?): ${written} of ${size} bytes written`,
+          `Free space on the server (or remove old sets there: \`respaldo prune --from ${this.name}\`), then run \`respaldo copy\` again.`,
+        );
+      }
       await this.client.posixRename(tmp, target);
     } catch (err) {
       body.destroy();
@@ -212,14 +222,22 @@ export class SftpDestination implements Destination {
     return out;
   }
 
-  async listFiles(dir: string): Promise<{ path: string; size: number }[]> {
+  async listFiles(dir: string, opts: { temps?: boolean } = {}): Promise<RemoteFile[]> {
     await this.ready();
-    const out: { path: string; size: number }[] = [];
+    const out: RemoteFile[] = [];
     const walk = async (rel: string): Promise<void> => {
       for (const e of await this.entries(posix.join(this.abs(dir), rel))) {
         const p = rel ? `${rel}/${e.name}` : e.name;
         if (e.type === 'd') await walk(p);
-        else if (e.type === '-' && !e.name.startsWith(PART_MARK)) out.push({ path: p, size: e.size });
+        else if (e.type === '-' && (opts.temps || !e.name.startsWith(PART_MARK))) {
+          const temp = e.name.startsWith(PART_MARK);
+          out.push({
+            path: p,
+            size: e.size,
+            modifiedAt: new Date(e.modifyTime).toISOString(),
+            ...(temp ? { temp } : {}),
+          });
+        }
       }
     };
     await walk('');
@@ -243,6 +261,16 @@ export class SftpDestination implements Destination {
     } catch (err) {
       this.fail(err, `removing ${key}`);
     }
+  }
+
+  async removeEmptyDirs(dir: string): Promise<void> {
+    await this.ready();
+    const walk = async (abs: string): Promise<void> => {
+      for (const e of await this.client.list(abs).catch(() => []))
+        if (e.type === 'd') await walk(posix.join(abs, e.name));
+      await this.client.rmdir(abs).catch(() => undefined); // fails while not empty
+    };
+    await walk(this.abs(dir));
   }
 
   async close(): Promise<void> {

@@ -13,6 +13,7 @@ import { writeLog } from './log.js';
 import { MANIFEST_NAME, storedPaths } from './manifest.js';
 import { AGE_EXTENSION, sealerFor, type Sealer } from './crypt.js';
 import { sealedCopyComplete, sealedManifest, sendSealed, type LocalPart } from './copy-seal.js';
+import { oldTemps } from './remote-prune.js';
 
 /** The mark beside a set that records where it was copied (not part of the manifest). */
 export const COPIES_NAME = 'copies.json';
@@ -24,6 +25,8 @@ export interface CopyMark {
   /** Where the set is on the destination (`s3://bucket/prefix/<source>/<id>`, a folder). */
   where: string;
   error?: string;
+  /** When `prune --from` removed the set there: `copy` does not send it again unless named. */
+  prunedAt?: string;
 }
 
 /** `copies.json`: by destination name. */
@@ -160,7 +163,9 @@ export async function copySet(
     const key = setKey(dc.source!, m.id);
     result.where = `${dest.describe()}/${key}`;
     const files = filesToCopy(m, dir);
-    const remote = new Map((await withRetries(() => dest!.listFiles(key), opts)).map((f) => [f.path, f.size]));
+    const listed = await withRetries(() => dest!.listFiles(key, { temps: true }), opts);
+    for (const t of oldTemps(listed, new Date())) await dest.delete(`${key}/${t.path}`).catch(() => undefined);
+    const remote = new Map(listed.filter((f) => !f.temp).map((f) => [f.path, f.size]));
     const sealer = dc.encrypt && !m.encryption && cfg.encryption ? sealerFor(cfg.encryption) : undefined;
     const todo = sealer ? [] : files.filter((f) => remote.get(f.path) !== f.size);
     result.filesAlreadyThere = files.length - todo.length;
@@ -310,7 +315,10 @@ export async function copySets(
       const there = await remoteIds(cfg, name);
       ids.push(
         ...local
-          .filter((s) => readCopies(s.path)[name]?.ok !== true || (there && !there.has(s.id)))
+          .filter((s) => {
+            const mark = readCopies(s.path)[name];
+            return mark?.ok !== true || (there && !there.has(s.id) && !mark.prunedAt);
+          })
           .map((s) => s.id)
           .reverse(),
       );

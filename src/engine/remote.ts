@@ -62,15 +62,27 @@ export async function readRemoteManifest(
       'Run `respaldo list --from NAME` to see the set ids.',
     );
   const text = await withRetries(() => readAll(dest, `${setKey(source, id)}/${MANIFEST_NAME}`));
+  // A manifest that fails its checks is named as it is at the destination, not by the scratch copy read here.
+  const check = (dir: string): Manifest => {
+    try {
+      return readManifestFile(dir);
+    } catch (err) {
+      if (!(err instanceof VerifyError)) throw err;
+      throw new VerifyError(
+        `destination "${dest.name}": set ${setKey(source, id)} has a bad manifest: ${err.message.replace(`${join(dir, MANIFEST_NAME)}: `, '')}`,
+        `Nothing was changed. Inspect ${dest.describe()}/${setKey(source, id)}/${MANIFEST_NAME}; copy the set there again (\`respaldo copy ${id} --to ${dest.name}\`) or remove that set folder by hand.`,
+      );
+    }
+  };
   let m: Manifest;
   if (scratch) {
     await fsp.writeFile(join(scratch, MANIFEST_NAME), text, { mode: FILE_MODE });
-    m = readManifestFile(scratch);
+    m = check(scratch);
   } else {
     const dir = await fsp.mkdtemp(join((await import('node:os')).tmpdir(), 'respaldo-manifest-'));
     try {
       await fsp.writeFile(join(dir, MANIFEST_NAME), text, { mode: FILE_MODE });
-      m = readManifestFile(dir);
+      m = check(dir);
     } finally {
       await fsp.rm(dir, { recursive: true, force: true });
     }

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { LoadedConfig, SetSummary } from '../core/types.js';
 import { formatLocal } from '../core/format.js';
 import { listSets } from './catalog.js';
+import { offsiteState, type DestinationState } from './offsite-state.js';
 import { folderSize, freeBytesAt } from './fs-util.js';
 import { readSchedulerState, type SchedulerState } from '../scheduler/state.js';
 import { isStale, LOCK_NAME } from './lock.js';
@@ -32,6 +33,8 @@ export interface StatusReport {
    * not be checked. Only with `{ databases: true }` (it connects to every server).
    */
   databaseLeftovers?: DatabaseLeftovers[];
+  /** Per destination: newest set copied there, sets not copied, last error (empty without destinations). */
+  offsite: DestinationState[];
 }
 
 export interface DatabaseLeftovers {
@@ -101,6 +104,7 @@ export async function getStatus(
     lock,
     leftovers,
     scheduler: readSchedulerState(cfg.backupDir),
+    offsite: offsiteState(cfg, sets),
     ...(databaseLeftovers ? { databaseLeftovers: await databaseLeftovers } : {}),
   };
 }

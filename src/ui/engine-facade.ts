@@ -2,7 +2,9 @@ import { UsageError } from '../core/errors.js';
 import type { ProgressEvent, Reporter } from '../core/events.js';
 import type { BackupType, EngineName, LoadedConfig, Manifest, RetentionPolicy, ScheduleJob, SetSummary } from '../core/types.js';
 import { loadConfig } from '../config/load.js';
-import { deleteSet, listSets, readManifest, setKeep } from '../engine/catalog.js';
+import { deleteSet, listSets, readManifest, setDir, setKeep } from '../engine/catalog.js';
+import { readCopies } from '../engine/copy.js';
+import { isCopied, notCopiedOf, withOffsite } from '../engine/offsite-state.js';
 import { createBackup } from '../engine/create.js';
 import { executeRestore, planRestore, type RestoreOutcome, type RestorePlan } from '../engine/restore.js';
 import { getStatus } from '../engine/status.js';
@@ -26,8 +28,10 @@ export interface EngineFacade {
   config(): MenuConfig;
   /** What the header shows: set count, newest set, newest good backup per database. */
   status(): Promise<HeaderStatus>;
-  /** Published sets, newest first. */
+  /** Published sets, newest first (with `notCopiedTo` when destinations are configured). */
   listSets(filter?: { database?: string }): Promise<SetSummary[]>;
+  /** Where a set is off-site: each configured destination, copied or not (and why not). [] for safety sets. */
+  offsite(id: string): Promise<OffsiteMark[]>;
   /** The manifest of one set (`latest` allowed). */
   readManifest(id: string): Promise<Manifest>;
   /** Runs a backup now; progress goes to `reporter`. A partial or failed set is returned, not thrown. */
@@ -66,6 +70,14 @@ export interface MenuConfig {
   retention: RetentionPolicy;
 }
 
+/** One destination of a set, from the mark its last copy left (never a network call). */
+export interface OffsiteMark {
+  destination: string;
+  ok: boolean;
+  /** The last copy's error, when it failed; null when it was never tried or succeeded. */
+  error: string | null;
+}
+
 export interface HeaderStatus {
   /** Backup sets, not counting safety (pre_restore) sets. */
   setCount: number;
@@ -76,6 +88,8 @@ export interface HeaderStatus {
   /** Who holds the backup folder lock right now, or null. */
   lockHolder: string | null;
   freeBytes: number | null;
+  /** Destinations (copyAfterBackup) the newest set is not copied to. */
+  notOffsite: string[];
 }
 
 export interface CreateRequest {
@@ -157,9 +171,21 @@ export function createEngineFacade(initial: LoadedConfig): EngineFacade {
         lastGood: cfg.databases.map((d) => ({ database: d.name, at: fulls.find((s) => s.status !== 'failed' && s.databases.includes(d.name))?.startedAt ?? null })),
         lockHolder: st.lock.held ? st.lock.holder : null,
         freeBytes: st.freeBytes,
+        notOffsite: sets[0] ? notCopiedOf(cfg, sets[0]) : [],
       };
     },
-    listSets: (filter) => listSets(cfg, filter?.database ? { database: filter.database } : {}),
+    listSets: async (filter) =>
+      withOffsite(cfg, await listSets(cfg, filter?.database ? { database: filter.database } : {})),
+    async offsite(id) {
+      const m = await readManifest(cfg, id);
+      if (!isCopied(m)) return [];
+      const marks = readCopies(setDir(cfg, m.id));
+      return (cfg.destinations ?? []).map((d) => {
+        const mark = marks[d.name];
+        const error = mark?.ok === false ? (mark.error ?? 'failed') : null;
+        return { destination: d.name, ok: mark?.ok === true, error };
+      });
+    },
     readManifest: (id) => readManifest(cfg, id),
     createBackup: (req, reporter, signal) =>
       createBackup(cfg, { databases: req.databases, type: req.type, files: req.files, ...(req.description ? { description: req.description } : {}), ...(signal ? { signal } : {}) }, reporter),

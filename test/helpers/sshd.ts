@@ -1,6 +1,8 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
+import { randomBytes } from 'node:crypto';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makeTmpDir } from './tmp.js';
 
@@ -49,8 +51,11 @@ function accepting(port: number): Promise<boolean> {
 
 const running = new Set<ChildProcess>();
 
-/** Starts sshd (as the current user, root in CI) with key authentication only. */
-export async function startSshd(): Promise<SshServer> {
+/**
+ * Starts sshd (as the current user, root in CI) with key authentication only; with `passwords`,
+ * password authentication too (checked against /etc/shadow: sshd must run as root).
+ */
+export async function startSshd(opts: { passwords?: boolean } = {}): Promise<SshServer> {
   const sshd = sshdPath();
   if (!sshd) throw new Error('sshd is not installed (Debian: apt-get install openssh-server); .ci/run installs it');
   const dir = makeTmpDir('respaldo-sshd-');
@@ -80,7 +85,7 @@ export async function startSshd(): Promise<SshServer> {
       `HostKey ${join(dir, 'host_key')}`,
       `PidFile ${join(dir, 'sshd.pid')}`,
       `AuthorizedKeysFile ${join(dir, 'authorized_keys')}`,
-      'PasswordAuthentication no',
+      `PasswordAuthentication ${opts.passwords ? 'yes' : 'no'}`,
       'KbdInteractiveAuthentication no',
       'PubkeyAuthentication yes',
       'PermitRootLogin prohibit-password',
@@ -134,4 +139,40 @@ export async function stopAllSshd(): Promise<void> {
     }
   }
   running.clear();
+}
+
+/** A local user made for one test (root only): name, password, an sftp folder it owns; `remove` deletes it. */
+export interface ThrowawayUser {
+  name: string;
+  password: string;
+  /** A folder owned by the user (its home), for sftp. */
+  home: string;
+  remove(): void;
+}
+
+/** Why a throwaway user cannot be made here (not root, no useradd), or null when it can. */
+export function throwawayUserProblem(): string | null {
+  if (process.getuid?.() !== 0) return 'not running as root (CI runs as root)';
+  if (spawnSync('sh', ['-c', 'command -v useradd && command -v chpasswd']).status !== 0)
+    return 'useradd/chpasswd missing (Debian: passwd)';
+  return null;
+}
+
+/** Creates a local user with a random password and a home under the temp folder (root only). */
+export function makeThrowawayUser(): ThrowawayUser {
+  const name = `rsp${randomBytes(4).toString('hex')}`;
+  const password = `pw-${randomBytes(12).toString('base64url')}`;
+  const home = join(tmpdir(), `respaldo-user-${name}`);
+  const run = (cmd: string, args: string[], input?: string) => {
+    const r = spawnSync(cmd, args, { encoding: 'utf8', ...(input ? { input } : {}) });
+    if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed: ${r.stderr}`);
+  };
+  run('useradd', ['-m', '-d', home, '-s', '/bin/sh', name]);
+  run('chpasswd', [], `${name}:${password}\n`);
+  return {
+    name,
+    password,
+    home,
+    remove: () => void spawnSync('userdel', ['-r', '-f', name], { stdio: 'ignore' }),
+  };
 }

@@ -4,7 +4,8 @@ import { configuredDatabase } from '../../config/lookup.js';
 import { listDamagedSets, listSets, readDrillRecord, readManifest, setDir } from '../../engine/catalog.js';
 import { EXIT } from '../../core/exit-codes.js';
 import { addCommonOptions, runAction } from '../context.js';
-import { fitTable, formatBytes, formatLocal, outputWidth, table, tableWidth, wrapWords } from '../format.js';
+import { fitTable, foldLine, formatBytes, formatLocal, outputWidth, table, tableWidth, wrapWords } from '../format.js';
+import { withOffsite } from '../../engine/offsite-state.js';
 import { listFrom } from './offsite.js';
 
 function verifiedText(s: SetSummary, form: 'long' | 'short' | 'word' = 'long'): string {
@@ -29,12 +30,17 @@ function drilledText(s: SetSummary, form: 'long' | 'short' | 'word' = 'long'): s
 export function setsTable(sets: SetSummary[], width: number | null): string {
   const dbsOf = (s: SetSummary): string =>
     [...s.databases, ...s.failedDatabases.map((d) => `${d}(failed)`)].join(',') || '-';
-  const id = (s: SetSummary): string => s.id + (s.keep ? '*' : '');
-  const rows = [['ID', 'DATE', 'TYPE', 'STATUS', 'DATABASES', 'FILES', 'SIZE', 'VERIFIED', 'DRILLED']];
+  // Off-site (when destinations exist): a NOT COPIED TO column when the whole table fits, else a `!` after the id.
+  const offsite = sets.some((s) => s.notCopiedTo !== undefined);
+  const notCopied = (s: SetSummary): string => s.notCopiedTo?.join(',') || '-';
+  const id = (s: SetSummary): string => s.id + (s.keep ? '*' : '') + (s.notCopiedTo?.length ? '!' : '');
+  const titles = ['ID', 'DATE', 'TYPE', 'STATUS', 'DATABASES', 'FILES', 'SIZE', 'VERIFIED', 'DRILLED'];
+  const rows = [[...titles, ...(offsite ? ['NOT COPIED TO'] : [])]];
   for (const s of sets) {
     const size = formatBytes(s.storedBytes);
     const date = formatLocal(s.startedAt);
-    rows.push([id(s), date, s.type, s.status, dbsOf(s), String(s.files), size, verifiedText(s), drilledText(s)]);
+    const row = [s.id + (s.keep ? '*' : ''), date, s.type, s.status, dbsOf(s), String(s.files), size];
+    rows.push([...row, verifiedText(s), drilledText(s), ...(offsite ? [notCopied(s)] : [])]);
   }
   if (width === null || tableWidth(rows) <= width) return table(rows);
   const narrow = (form: 'short' | 'word'): string[][] => [
@@ -78,7 +84,7 @@ export function register(program: Command): void {
       if (opts.from) return listFrom(io, String(opts.from), Boolean(opts.allSources));
       const cfg = await io.config();
       if (opts.db) configuredDatabase(cfg, String(opts.db));
-      const sets = await listSets(cfg, opts.db ? { database: String(opts.db) } : {});
+      const sets = withOffsite(cfg, await listSets(cfg, opts.db ? { database: String(opts.db) } : {}));
       // Damaged sets (a manifest that fails its checks) are named after the list, whatever the filter, and
       // make the exit code 5 (verify failed); with --json on stderr, the document staying the list of sets.
       const damaged = await listDamagedSets(cfg);
@@ -98,8 +104,17 @@ export function register(program: Command): void {
         sayDamaged(io.out);
         return code;
       }
-      io.out(setsTable(sets, outputWidth()));
+      const width = outputWidth();
+      const text = setsTable(sets, width);
+      io.out(text);
       io.out(`${sets.length} set(s) in ${cfg.backupDir}${sets.some((s) => s.keep) ? '  (* = kept, never pruned automatically)' : ''}`);
+      const pending = sets.filter((s) => s.notCopiedTo?.length);
+      if (pending.length) {
+        const names = [...new Set(pending.flatMap((s) => s.notCopiedTo!))].join(', ');
+        const mark = text.split('\n')[0]!.includes('NOT COPIED TO') ? '' : '! = ';
+        const why = '`respaldo copy` (or the next backup) copies them; `respaldo status` says why.';
+        io.out(foldLine(`${mark}${pending.length} set(s) not copied to ${names}: ${why}`, width));
+      }
       sayDamaged(io.out);
       return code;
     }),

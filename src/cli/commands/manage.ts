@@ -4,7 +4,7 @@ import { EXIT } from '../../core/exit-codes.js';
 import { deleteSet, readManifest } from '../../engine/catalog.js';
 import { getStatus } from '../../engine/status.js';
 import { addCommonOptions, runAction } from '../context.js';
-import { formatAge, formatBytes, formatDuration, table } from '../format.js';
+import { foldLine, formatAge, formatBytes, formatDuration, outputWidth, table } from '../format.js';
 
 export function register(program: Command): void {
   addCommonOptions(
@@ -77,6 +77,23 @@ export function register(program: Command): void {
       const header = ['DATABASE', 'ENGINE', 'NEWEST SET', 'AGE', 'LAST DRILL'];
       const rows = s.newestPerDatabase.map((d) => [d.database, d.engine, d.setId ?? 'none', ageOf(d), drilled(d.database)]);
       io.out(table([header, ...rows]));
+      if (s.offsite.length) {
+        io.out('');
+        const ago = (at: string) => `${formatAge(Date.now() - new Date(at).getTime())} ago`;
+        const newestThere = (d: (typeof s.offsite)[number]) =>
+          d.newestCopied ? `${d.newestCopied.setId} (${ago(d.newestCopied.at)})` : 'none';
+        const pending = (d: (typeof s.offsite)[number]) =>
+          d.notCopied.length ? `${d.notCopied.length}${d.copyAfterBackup ? '' : ' (copied by hand)'}` : '0';
+        const offsiteRows = s.offsite.map((d) => [d.destination, d.type, newestThere(d), pending(d)]);
+        io.out(table([['DESTINATION', 'TYPE', 'NEWEST SET THERE', 'NOT COPIED'], ...offsiteRows]));
+        for (const d of s.offsite) {
+          const e = d.lastError;
+          const line = e ? `  ${d.destination}: set ${e.setId} NOT copied ${ago(e.at)}: ${e.error}` : null;
+          if (line) io.out(foldLine(line, outputWidth()));
+        }
+        const missing = s.offsite.some((d) => d.notCopied.length);
+        if (missing) io.out('  `respaldo copy` copies what is missing (the next backup does too).');
+      }
       io.out('');
       io.out(health.healthy ? 'Health: healthy' : `Health: ${health.problems.length} problem(s)`);
       for (const p of health.problems) io.out(`  ${p}`);

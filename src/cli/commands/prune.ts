@@ -5,6 +5,7 @@ import { pruneSets } from '../../engine/prune.js';
 import { DEFAULT_MANUAL_RETENTION } from '../../engine/retention.js';
 import { addCommonOptions, runAction } from '../context.js';
 import { formatBytes, table } from '../format.js';
+import { pruneFrom } from './offsite-prune.js';
 
 /** `respaldo prune [--dry-run]` and `respaldo keep <id> [--unset]`. */
 export function register(program: Command): void {
@@ -12,9 +13,11 @@ export function register(program: Command): void {
     program
       .command('prune')
       .description('apply the retention policy: show why each set is kept or removed, then remove (refuses after a failed or partial backup)')
-      .option('--dry-run', 'show the decisions and remove nothing'),
+      .option('--dry-run', 'show the decisions and remove nothing')
+      .option('--from <name>', 'apply the retention at this destination (and remove what killed copies left there)'),
   ).action(
     runAction(async (io, opts) => {
+      if (opts.from) return pruneFrom(io, String(opts.from), Boolean(opts.dryRun));
       const cfg = await io.config();
       const r = await pruneSets(cfg, { dryRun: Boolean(opts.dryRun) }, { emit: () => undefined });
       const rows = r.plan.map((p) => ({

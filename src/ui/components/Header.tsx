@@ -19,8 +19,8 @@ const MAX_WARNINGS = 3;
 
 /**
  * What the header says (pure): config file in use, backup folder, number of sets, the newest
- * one's age, free space, and a warning for the lock and for each database whose newest good
- * backup is older than the schedule promises.
+ * one's age, free space, and a warning for the lock, for a newest set not copied to every
+ * destination, and for each database whose newest good backup is older than the schedule promises.
  */
 export function headerModel(config: MenuConfig, status: AsyncState<HeaderStatus>, ui: Pick<UiContextValue, 't' | 'theme' | 'facade'>, at: Date, width: number): HeaderModel {
   const { t, theme, facade } = ui;
@@ -35,6 +35,7 @@ export function headerModel(config: MenuConfig, status: AsyncState<HeaderStatus>
     keep = parts.length;
     if (s.freeBytes !== null) parts.push(t.header.free(formatBytes(s.freeBytes)));
     if (s.lockHolder) warnings.push(t.header.lock(s.lockHolder));
+    if (s.notOffsite.length) warnings.push(t.header.notOffsite(s.notOffsite.join(', ')));
     const stale = staleDatabases(s.lastGood, config.schedule, (w, tz, n, from) => facade.nextRuns(w, tz, n, from), at);
     warnings = [
       ...warnings,

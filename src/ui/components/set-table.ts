@@ -19,7 +19,7 @@ export function setRows(
     const dbText = (dbs.join(',') || '-') + (s.files > 0 ? `+${t.progress.files}` : '');
     const v = s.lastVerified;
     return [
-      { text: s.id },
+      s.notCopiedTo?.length ? { text: `${s.id}!`, color: theme.colors.warn } : { text: s.id },
       { text: shortDate ? formatShortDate(s.startedAt) : formatDate(s.startedAt) },
       { text: t.common.setType[s.type] ?? s.type },
       { text: dbText },
@@ -46,7 +46,7 @@ export function shortDates(width: number): boolean {
  */
 export function setColumns(t: UiContextValue['t'], sets: SetSummary[], width: number, verified: boolean): Column[] {
   const sample = sets.slice(0, 500);
-  const idW = Math.max(15, ...sample.map((s) => s.id.length));
+  const idW = Math.max(15, ...sample.map((s) => s.id.length + (s.notCopiedTo?.length ? 1 : 0)));
   const typeW = Math.max(
     4,
     t.list.columns.type.length,

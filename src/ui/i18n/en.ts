@@ -46,6 +46,7 @@ export const en = {
     stale: (db: string, age: string, limit: string) => `WARNING: ${db}: newest good backup ${age}; the schedule promises one every ${limit}`,
     neverBacked: (db: string) => `WARNING: ${db} has never been backed up successfully`,
     statusFailed: (msg: string) => `Status unavailable: ${msg}`,
+    notOffsite: (names: string) => `WARNING: the newest set is not copied off-site to ${names} (respaldo copy)`,
   },
 
   time: {
@@ -106,6 +107,10 @@ export const en = {
     verifying: 'Verifying checksums…',
     dbFailed: (db: string) => `${db} failed`,
     interruptAgain: 'Press Ctrl-C again to interrupt the backup (nothing partial is kept).',
+    offsite: 'Off-site',
+    copiedTo: (names: string) => `copied to ${names}`,
+    notCopied: (dest: string, error: string) => `NOT copied to ${dest}: ${error}`,
+    notCopiedHint: 'Safe here; `respaldo copy` (or the next backup) sends it again.',
   },
 
   progress: {
@@ -124,6 +129,7 @@ export const en = {
     emptyFilter: (db: string) => `No backup sets contain ${db}.`,
     filter: (db: string) => `Filter: ${db}`,
     noFilter: 'Filter: all databases',
+    offsiteLegend: '! = not copied off-site',
     rows: (from: number, to: number, total: number) => `${from}-${to} of ${total}`,
     verifiedOk: 'OK',
     verifiedBad: 'BAD',
@@ -163,6 +169,12 @@ export const en = {
     keep: 'Keep',
     keepYes: 'yes: prune never removes this set (p to undo)',
     keepNo: 'no: retention decides (p to keep it for good)',
+    offsite: 'Off-site',
+    offsiteNone: 'no destinations configured',
+    offsiteLocal: 'here',
+    offsiteOk: (dest: string) => `${dest}: ok`,
+    offsiteMissing: (dest: string) => `${dest}: NOT copied`,
+    offsiteError: (dest: string, error: string) => `${dest}: NOT copied: ${error}`,
     kept: 'Marked keep: prune will never remove this set.',
     unkept: 'Keep mark removed: retention decides again.',
     more: (n: number) => `… ${n} more`,

@@ -45,6 +45,7 @@ export const es: Catalogue = {
     stale: (db: string, age: string, limit: string) => `AVISO: ${db}: última copia correcta ${age}; la programación promete una cada ${limit}`,
     neverBacked: (db: string) => `AVISO: ${db} nunca se ha copiado correctamente`,
     statusFailed: (msg: string) => `Estado no disponible: ${msg}`,
+    notOffsite: (names: string) => `AVISO: la copia más reciente no se envió a ${names} (respaldo copy)`,
   },
 
   time: {
@@ -105,6 +106,10 @@ export const es: Catalogue = {
     verifying: 'Verificando sumas de control…',
     dbFailed: (db: string) => `${db} falló`,
     interruptAgain: 'Pulse Ctrl-C otra vez para interrumpir la copia (no se guarda nada a medias).',
+    offsite: 'Fuera',
+    copiedTo: (names: string) => `copiada a ${names}`,
+    notCopied: (dest: string, error: string) => `NO copiada a ${dest}: ${error}`,
+    notCopiedHint: 'A salvo aquí; `respaldo copy` o la próxima copia la reenvía.',
   },
 
   progress: {
@@ -123,6 +128,7 @@ export const es: Catalogue = {
     emptyFilter: (db: string) => `Ninguna copia contiene ${db}.`,
     filter: (db: string) => `Filtro: ${db}`,
     noFilter: 'Filtro: todas las bases',
+    offsiteLegend: '! = no copiada fuera del servidor',
     rows: (from: number, to: number, total: number) => `${from}-${to} de ${total}`,
     verifiedOk: 'OK',
     verifiedBad: 'MAL',
@@ -162,6 +168,12 @@ export const es: Catalogue = {
     keep: 'Conservar',
     keepYes: 'sí: la limpieza nunca borra esta copia (p para deshacer)',
     keepNo: 'no: decide la retención (p para conservarla siempre)',
+    offsite: 'Fuera',
+    offsiteNone: 'no hay destinos configurados',
+    offsiteLocal: 'aquí',
+    offsiteOk: (dest: string) => `${dest}: ok`,
+    offsiteMissing: (dest: string) => `${dest}: NO copiada`,
+    offsiteError: (dest: string, error: string) => `${dest}: NO copiada: ${error}`,
     kept: 'Marcada para conservar: la limpieza nunca borrará esta copia.',
     unkept: 'Marca quitada: vuelve a decidir la retención.',
     more: (n: number) => `… ${n} más`,

@@ -8,7 +8,7 @@ import { ProgressBar } from '../components/ProgressBar.js';
 import { Screen } from '../components/Screen.js';
 import { StatusWord } from '../components/StatusWord.js';
 import { ChoiceField, TextField } from '../components/TextField.js';
-import type { VerifyReport } from '../engine-facade.js';
+import type { OffsiteMark, VerifyReport } from '../engine-facade.js';
 import { formatBytes, formatDuration } from '../format.js';
 import { useInterrupt } from '../use-interrupt.js';
 import { editText, isCtrlC, isDown, isUp, useKeys } from '../use-keys.js';
@@ -21,7 +21,7 @@ type Phase =
   | { name: 'form'; problem: string | null }
   | { name: 'running'; interruptWarned: boolean }
   | { name: 'verifying'; manifest: Manifest }
-  | { name: 'done'; manifest: Manifest; verify: VerifyReport | null; verifyError: unknown }
+  | { name: 'done'; manifest: Manifest; verify: VerifyReport | null; verifyError: unknown; offsite: OffsiteMark[] }
   | { name: 'error'; error: unknown };
 
 /**
@@ -67,17 +67,19 @@ export function CreateScreen({ onBack, onDone }: { onBack: () => void; onDone?: 
       return;
     }
     const stored = manifest.databases.some((d) => d.file) || manifest.files.length > 0;
+    // Where the copies after the backup went (marks beside the set; never a network call).
+    const offsite = await facade.offsite(manifest.id).catch(() => [] as OffsiteMark[]);
     if (manifest.status === 'failed' || !stored) {
-      setPhase({ name: 'done', manifest, verify: null, verifyError: null });
+      setPhase({ name: 'done', manifest, verify: null, verifyError: null, offsite });
       onDone?.(manifest.id);
       return;
     }
     setPhase({ name: 'verifying', manifest });
     try {
       const verify = await facade.verifySet(manifest.id, silentReporter);
-      setPhase({ name: 'done', manifest, verify, verifyError: null });
+      setPhase({ name: 'done', manifest, verify, verifyError: null, offsite });
     } catch (verifyError) {
-      setPhase({ name: 'done', manifest, verify: null, verifyError });
+      setPhase({ name: 'done', manifest, verify: null, verifyError, offsite });
     }
     onDone?.(manifest.id);
   };
@@ -173,6 +175,8 @@ export function CreateScreen({ onBack, onDone }: { onBack: () => void; onDone?: 
   const duration = new Date(m.completedAt).getTime() - new Date(m.startedAt).getTime();
   const label = (s: string) => <Text bold>{s.padEnd(16)}</Text>;
   const v = phase.verify;
+  const copied = phase.offsite.filter((o) => o.ok);
+  const notCopied = phase.offsite.filter((o) => !o.ok);
   return (
     <Screen title={t.create.summaryTitle} help={t.help.done}>
       {bars}
@@ -209,7 +213,21 @@ export function CreateScreen({ onBack, onDone }: { onBack: () => void; onDone?: 
           {label(t.create.duration)}
           <Text>{formatDuration(duration)}</Text>
         </Box>
+        {copied.length && !notCopied.length ? (
+          <Box>
+            {label(t.create.offsite)}
+            <Text color={theme.colors.ok} wrap="truncate-end">
+              {t.create.copiedTo(copied.map((o) => o.destination).join(', '))}
+            </Text>
+          </Box>
+        ) : null}
       </Box>
+      {notCopied.slice(0, 2).map((o) => (
+        <Text key={o.destination} color={theme.colors.error} bold>
+          {t.create.notCopied(o.destination, o.error ?? t.common.unknown)}
+        </Text>
+      ))}
+      {notCopied.length ? <Text wrap="truncate-end">{'  '}{t.common.hint}: {t.create.notCopiedHint}</Text> : null}
       {m.databases
         .filter((d) => d.error)
         .map((d) => (

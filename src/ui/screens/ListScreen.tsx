@@ -109,7 +109,10 @@ export function ListScreen({ onBack, onOpen, onRestore, onChanged, initialFilter
 
   return (
     <Screen title={t.list.title} help={action.name === 'confirm-delete' ? t.help.confirm : t.help.list} footer={footer}>
-      <Text color={theme.colors.muted}>{filter ? t.list.filter(filter) : t.list.noFilter}</Text>
+      <Text color={theme.colors.muted} wrap="truncate-end">
+        {filter ? t.list.filter(filter) : t.list.noFilter}
+        {list.some((s) => s.notCopiedTo?.length) ? ` ${theme.glyphs.dot} ${t.list.offsiteLegend}` : ''}
+      </Text>
       {sets.state === 'loading' ? <Text>{t.common.loading}</Text> : null}
       {sets.state === 'error' ? <ErrorBox error={sets.error} /> : null}
       {sets.state === 'done' && list.length === 0 ? <Text>{filter ? t.list.emptyFilter(filter) : t.list.empty}</Text> : null}

@@ -5,7 +5,7 @@ import { silentReporter } from '../../core/events.js';
 import { ErrorBox } from '../components/ErrorBox.js';
 import { Screen } from '../components/Screen.js';
 import { TypedConfirm, typedConfirmRows } from '../components/TypedConfirm.js';
-import type { VerifyReport } from '../engine-facade.js';
+import type { OffsiteMark, VerifyReport } from '../engine-facade.js';
 import { formatBytes, formatDate, formatDuration } from '../format.js';
 import { statusColor } from '../theme.js';
 import { useLoad } from '../use-async.js';
@@ -20,7 +20,13 @@ export interface Line {
 }
 
 /** The details of a set as lines (pure): every stored file with size, md5, sha256, row counts, errors. */
-export function manifestLines(m: Manifest, ui: Pick<UiContextValue, 't' | 'theme'>, verify: VerifyReport | null, keep: boolean | null = null): Line[] {
+export function manifestLines(
+  m: Manifest,
+  ui: Pick<UiContextValue, 't' | 'theme'>,
+  verify: VerifyReport | null,
+  keep: boolean | null = null,
+  offsite: OffsiteMark[] | null = null,
+): Line[] {
   const { t, theme } = ui;
   const d = t.details;
   const bad = new Map((verify?.files ?? []).filter((f) => !f.ok).map((f) => [f.path, f.problem ?? t.common.status.failed]));
@@ -34,6 +40,15 @@ export function manifestLines(m: Manifest, ui: Pick<UiContextValue, 't' | 'theme
   if (m.job) kv(d.job, m.job);
   if (m.restoreOf) kv(d.restoreOf, m.restoreOf);
   if (keep !== null) kv(d.keep, keep ? d.keepYes : d.keepNo, keep ? theme.colors.ok : undefined);
+  if (offsite?.length) {
+    const missing = offsite.filter((o) => !o.ok);
+    const where = [d.offsiteLocal, ...offsite.filter((o) => o.ok).map((o) => d.offsiteOk(o.destination))];
+    kv(d.offsite, where.join(` ${theme.glyphs.dot} `), missing.length ? undefined : theme.colors.ok);
+    for (const o of missing) {
+      const text = o.error ? d.offsiteError(o.destination, o.error) : d.offsiteMissing(o.destination);
+      out.push({ text: `${''.padEnd(13)}${text}`, color: theme.colors.error, bold: true });
+    }
+  }
   kv(d.host, m.host);
   kv(d.totals, d.totalsLine(formatBytes(m.totals.storedBytes), formatBytes(m.totals.rawBytes), m.totals.files));
   out.push({ text: '' }, { text: d.databases, bold: true });
@@ -90,10 +105,14 @@ export function SetDetailsScreen({ id, onBack, onRestore, onDeleted }: { id: str
       () => setKeepState(null),
     );
   }, [id]);
+  const [offsite, setOffsite] = useState<OffsiteMark[] | null>(null);
+  useEffect(() => {
+    facade.offsite(id).then(setOffsite, () => setOffsite(null));
+  }, [id]);
   const [top, setTop] = useState(0);
   const [action, setAction] = useState<Action>({ name: 'none' });
   const verify = action.name === 'verified' ? action.result : null;
-  const lines = manifest.state === 'done' ? manifestLines(manifest.value, ui, verify, keep) : [];
+  const lines = manifest.state === 'done' ? manifestLines(manifest.value, ui, verify, keep, offsite) : [];
   const drops =
     manifest.state === 'done' ? manifest.value.databases.flatMap((d) => (d.safetyDatabase ? [d.safetyDatabase] : [])) : null;
   const deletePrompt = `${t.details.deleteTitle(id, drops)} ${t.restore.typeWord(t.deleteWord)}`;

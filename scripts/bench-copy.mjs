@@ -1,0 +1,292 @@
+#!/usr/bin/env node
+/**
+ * Off-site copy benchmark: `respaldo copy` of a ~300 MB set to a folder, to S3 (s3rver) and to SFTP
+ * (OpenSSH sshd), each next to a peer on the same server in the same run: `cp -r` + `sync` for the
+ * folder, `rclone copy` of the same set folder to the same S3 endpoint, `scp -r` to the same sshd.
+ * Prints seconds, the ratio to the peer and respaldo's peak RSS. It is not a test.
+ *
+ *   node scripts/bench-copy.mjs [--size-mb 300] [--rounds 2] [--keep]
+ *
+ * Needs `dist/` (npm run build), /usr/bin/time, sshd + ssh-keygen + scp (openssh-server,
+ * openssh-client), rclone, and the s3rver dev dependency. Servers listen on loopback only.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createConnection, createServer } from 'node:net';
+import { cpus, tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const args = process.argv.slice(2);
+const opt = (name, dflt) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? args[i + 1] : dflt;
+};
+const sizeMb = Number(opt('size-mb', '300'));
+const rounds = Number(opt('rounds', '2'));
+const keep = args.includes('--keep');
+const cli = join(root, 'dist', 'cli', 'main.js');
+const S3_KEY = 'S3RVER';
+
+function run(cmd, argv, opts = {}) {
+  const r = spawnSync(cmd, argv, { encoding: 'utf8', maxBuffer: 64 << 20, ...opts });
+  if (r.status !== 0)
+    throw new Error(`${cmd} ${argv.join(' ')} failed (${r.status}): ${(r.stderr ?? '').slice(-2000)}`);
+  return r.stdout;
+}
+
+/** Runs a command under /usr/bin/time; returns wall seconds and peak RSS (KiB, largest process). */
+function timed(cmd, argv, opts = {}) {
+  const r = spawnSync('/usr/bin/time', ['-f', '__TIME__ %e %M', cmd, ...argv], {
+    encoding: 'utf8',
+    maxBuffer: 64 << 20,
+    ...opts,
+  });
+  const m = /__TIME__ ([\d.]+) (\d+)/.exec(r.stderr ?? '');
+  if (r.status !== 0 || !m)
+    throw new Error(`${cmd} ${argv.join(' ')} failed (${r.status}): ${(r.stderr ?? '').slice(-2000)}`);
+  return { seconds: Number(m[1]), rssKb: Number(m[2]), stdout: r.stdout };
+}
+
+function freePort() {
+  return new Promise((res) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const p = s.address().port;
+      s.close(() => res(p));
+    });
+  });
+}
+
+async function waitListening(port, child, what) {
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    const ok = await new Promise((res) => {
+      const c = createConnection({ host: '127.0.0.1', port });
+      c.once('connect', () => (c.destroy(), res(true)));
+      c.once('error', () => res(false));
+    });
+    if (ok) return;
+    if (child.exitCode !== null || Date.now() > deadline) throw new Error(`${what} did not start on ${port}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+const work = mkdtempSync(join(tmpdir(), 'respaldo-bench-copy-'));
+const children = [];
+process.on('exit', () => {
+  for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+  if (!keep) rmSync(work, { recursive: true, force: true });
+});
+
+// --- the set: a SQLite database of rows plus incompressible application files (~sizeMb stored) ---
+console.log(`Building a ~${sizeMb} MB set in ${work} …`);
+const data = join(work, 'data');
+mkdirSync(join(data, 'app'), { recursive: true });
+const db = new Database(join(data, 'users.db'));
+db.exec('CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT, email TEXT, note TEXT)');
+const ins = db.prepare('INSERT INTO users (name, email, note) VALUES (?, ?, ?)');
+db.transaction(() => {
+  for (let i = 0; i < 200_000; i++) ins.run(`user ${i}`, `user${i}@example.com`, randomBytes(24).toString('hex'));
+})();
+db.close();
+const files = 12;
+for (let i = 0; i < files; i++) {
+  writeFileSync(join(data, 'app', `blob${i}.bin`), randomBytes(Math.round((sizeMb * 1048576) / files)));
+}
+
+// --- servers: s3rver and sshd on loopback ---
+const s3Port = await freePort();
+const s3Dir = join(work, 's3');
+const s3 = spawn(
+  process.execPath,
+  [
+    '-e',
+    `const S3rver = require(${JSON.stringify(join(root, 'node_modules', 's3rver'))});
+     new S3rver({ address: '127.0.0.1', port: ${s3Port}, silent: true, directory: ${JSON.stringify(s3Dir)},
+       configureBuckets: [{ name: 'bench' }] }).run().catch((e) => { console.error(e); process.exit(1); });`,
+  ],
+  { stdio: 'ignore' },
+);
+children.push(s3);
+await waitListening(s3Port, s3, 's3rver');
+
+const sshDir = join(work, 'sshd');
+mkdirSync(sshDir, { mode: 0o700 });
+for (const k of ['host_key', 'client_key']) run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', join(sshDir, k)]);
+writeFileSync(join(sshDir, 'authorized_keys'), readFileSync(join(sshDir, 'client_key.pub')), { mode: 0o600 });
+const sshPort = await freePort();
+const hostKey = run('ssh-keygen', ['-lf', join(sshDir, 'host_key.pub')]).split(' ')[1];
+const knownHosts = join(sshDir, 'known_hosts');
+const hostPub = readFileSync(join(sshDir, 'host_key.pub'), 'utf8').split(' ').slice(0, 2).join(' ');
+writeFileSync(knownHosts, `[127.0.0.1]:${sshPort} ${hostPub}\n`);
+const user = run('id', ['-un']).trim();
+mkdirSync('/run/sshd', { recursive: true, mode: 0o755 });
+writeFileSync(
+  join(sshDir, 'sshd_config'),
+  [
+    'ListenAddress 127.0.0.1',
+    `Port ${sshPort}`,
+    `HostKey ${join(sshDir, 'host_key')}`,
+    `PidFile ${join(sshDir, 'sshd.pid')}`,
+    `AuthorizedKeysFile ${join(sshDir, 'authorized_keys')}`,
+    'PasswordAuthentication no',
+    'PermitRootLogin prohibit-password',
+    'StrictModes no',
+    'UsePAM no',
+    'Subsystem sftp internal-sftp',
+    '',
+  ].join('\n'),
+);
+const sshdBin = run('sh', ['-c', 'command -v sshd || echo /usr/sbin/sshd']).trim();
+const sshd = spawn(sshdBin, ['-D', '-e', '-f', join(sshDir, 'sshd_config')], { stdio: 'ignore' });
+children.push(sshd);
+await waitListening(sshPort, sshd, 'sshd');
+
+// --- the config and the set ---
+const targets = { folder: join(work, 'nas'), sftp: join(work, 'sftp-root'), peerFolder: join(work, 'peer-nas') };
+for (const d of Object.values(targets)) mkdirSync(d, { recursive: true });
+const configFile = join(work, 'backup_config.json');
+writeFileSync(
+  configFile,
+  JSON.stringify({
+    backupDir: './backups',
+    databases: [{ name: 'users', engine: 'sqlite', path: './data/users.db' }],
+    files: { config: [], application: [{ path: './data/app', include: ['**'] }] },
+    source: 'bench',
+    destinations: [
+      { name: 'nas', type: 'folder', path: targets.folder, copyAfterBackup: false },
+      {
+        name: 's3',
+        type: 's3',
+        endpoint: `http://127.0.0.1:${s3Port}`,
+        bucket: 'bench',
+        prefix: 'respaldo',
+        accessKeyId: '${S3_KEY}',
+        secretAccessKey: '${S3_KEY}',
+        forcePathStyle: true,
+        copyAfterBackup: false,
+      },
+      {
+        name: 'ssh',
+        type: 'sftp',
+        host: '127.0.0.1',
+        port: sshPort,
+        user,
+        privateKey: join(sshDir, 'client_key'),
+        hostKey,
+        path: targets.sftp,
+        copyAfterBackup: false,
+      },
+    ],
+  }),
+);
+const env = { ...process.env, S3_KEY };
+const m = JSON.parse(run(process.execPath, [cli, 'create', '--json', '--config', configFile], { env, cwd: work }));
+const setDir = join(work, 'backups', m.id);
+const storedMb = (m.totals.storedBytes / 1048576).toFixed(0);
+console.log(
+  `Set ${m.id}: ${m.totals.files} files, ${storedMb} MB stored; ${cpus().length} CPUs; ${rounds} round(s), best kept\n`,
+);
+
+// rclone's S3 client cannot take a custom CA bundle with its own transport; the endpoint is plain http anyway.
+const { AWS_CA_BUNDLE: _ca, ...plainEnv } = process.env;
+const rcloneEnv = {
+  ...plainEnv,
+  RCLONE_CONFIG_BENCH_TYPE: 's3',
+  RCLONE_CONFIG_BENCH_PROVIDER: 'Other',
+  RCLONE_CONFIG_BENCH_ENDPOINT: `http://127.0.0.1:${s3Port}`,
+  RCLONE_CONFIG_BENCH_ACCESS_KEY_ID: S3_KEY,
+  RCLONE_CONFIG_BENCH_SECRET_ACCESS_KEY: S3_KEY,
+  RCLONE_CONFIG_BENCH_FORCE_PATH_STYLE: 'true',
+};
+const sshOpts = ['-o', `UserKnownHostsFile=${knownHosts}`, '-o', 'StrictHostKeyChecking=yes', '-o', 'BatchMode=yes'];
+
+/** Each case: how to clear the destination, then the peer and respaldo commands. */
+const cases = [
+  {
+    name: 'folder',
+    peerName: 'cp -r + sync',
+    clear: () => {
+      rmSync(join(targets.folder, 'bench'), { recursive: true, force: true });
+      rmSync(join(targets.peerFolder, m.id), { recursive: true, force: true });
+    },
+    peer: () => timed('sh', ['-c', 'cp -r "$0" "$1" && sync -f "$1"', setDir, targets.peerFolder]),
+    ours: () => timed(process.execPath, [cli, 'copy', m.id, '--to', 'nas', '--config', configFile], { env }),
+  },
+  {
+    name: 's3 (s3rver)',
+    peerName: 'rclone copy',
+    clear: () => {
+      rmSync(join(s3Dir, 'bench', 'respaldo'), { recursive: true, force: true });
+      rmSync(join(s3Dir, 'bench', 'peer'), { recursive: true, force: true });
+    },
+    peer: () => timed('rclone', ['copy', setDir, `bench:bench/peer/${m.id}`], { env: rcloneEnv }),
+    ours: () => timed(process.execPath, [cli, 'copy', m.id, '--to', 's3', '--config', configFile], { env }),
+  },
+  {
+    name: 'sftp (sshd)',
+    peerName: 'scp -r',
+    clear: () => {
+      rmSync(join(targets.sftp, 'bench'), { recursive: true, force: true });
+      rmSync(join(targets.sftp, 'peer'), { recursive: true, force: true });
+    },
+    peer: () =>
+      timed(
+        'scp',
+        [
+          '-q',
+          '-r',
+          '-P',
+          String(sshPort),
+          '-i',
+          join(sshDir, 'client_key'),
+          ...sshOpts,
+          setDir,
+          `${user}@127.0.0.1:${join(targets.sftp, 'peer')}`,
+        ],
+        {},
+      ),
+    ours: () => timed(process.execPath, [cli, 'copy', m.id, '--to', 'ssh', '--config', configFile], { env }),
+  },
+];
+
+const rows = [];
+for (const c of cases) {
+  let best = { peer: Infinity, ours: Infinity, rss: 0 };
+  for (let i = 0; i < rounds; i++) {
+    c.clear();
+    const p = c.peer();
+    const o = c.ours();
+    best = {
+      peer: Math.min(best.peer, p.seconds),
+      ours: Math.min(best.ours, o.seconds),
+      rss: Math.max(best.rss, o.rssKb),
+    };
+  }
+  c.clear();
+  rows.push([c.name, c.peerName, best.peer, best.ours, best.ours / best.peer, best.rss / 1024]);
+}
+
+console.log(
+  'destination'.padEnd(14),
+  'peer'.padEnd(14),
+  'peer s'.padStart(8),
+  'respaldo s'.padStart(11),
+  '×peer'.padStart(7),
+  'peak RSS MiB'.padStart(13),
+);
+for (const [name, peer, ps, os, ratio, rss] of rows) {
+  console.log(
+    name.padEnd(14),
+    peer.padEnd(14),
+    ps.toFixed(2).padStart(8),
+    os.toFixed(2).padStart(11),
+    ratio.toFixed(2).padStart(7),
+    rss.toFixed(0).padStart(13),
+  );
+}
+process.exit(0);

@@ -1,0 +1,83 @@
+import { EXIT } from '../../core/exit-codes.js';
+import { pruneRemote } from '../../engine/remote-prune.js';
+import { DEFAULT_MANUAL_RETENTION } from '../../engine/retention.js';
+import type { CommandIO } from '../context.js';
+import { formatBytes, table } from '../format.js';
+
+/** `prune --from NAME [--dry-run]`: retention at a destination, and the leftovers of killed runs there. */
+export async function pruneFrom(io: CommandIO, name: string, dryRun: boolean): Promise<number> {
+  const cfg = await io.config();
+  const r = await pruneRemote(cfg, name, { dryRun }, io.reporter);
+  const code = r.failed.length ? EXIT.failed : EXIT.ok;
+  if (io.json) {
+    io.printJson({
+      destination: r.destination,
+      where: r.where,
+      dryRun: r.dryRun,
+      refused: r.refused,
+      retention: r.retention,
+      sets: r.sets.map((p) => ({
+        id: p.set.id,
+        type: p.set.type,
+        status: p.set.status,
+        startedAt: p.set.startedAt,
+        databases: p.set.databases,
+        job: p.job,
+        storedBytes: p.set.storedBytes,
+        keep: p.set.keep,
+        action: p.decision.action,
+        reasons: p.decision.reasons,
+        removed: r.removed.includes(p.set.id),
+      })),
+      incomplete: r.incomplete.map((p) => ({ ...p.set, action: p.action, reason: p.reason })),
+      temps: r.temps.map((p) => ({ ...p.file, action: p.action, reason: p.reason })),
+      removed: r.removed,
+      removedTemps: r.removedTemps,
+      failed: r.failed,
+    });
+    return code;
+  }
+  const p = r.retention;
+  const m = { ...DEFAULT_MANUAL_RETENTION, ...p.manual };
+  io.out(`Destination "${name}": ${r.where}${r.dryRun ? '  (dry run: nothing is removed)' : ''}`);
+  io.out(
+    `Retention there: keepLast ${p.keepLast}, daily ${p.daily}, weekly ${p.weekly}, monthly ${p.monthly}, yearly ${p.yearly}; by hand ${m.days} days, newest ${m.keepLast}`,
+  );
+  const verb = (action: string, removed: boolean): string =>
+    action === 'keep' ? 'keep' : r.dryRun ? 'would remove' : removed ? 'removed' : 'NOT REMOVED';
+  const rows = [
+    ...r.sets.map((x) => [
+      x.set.id + (x.set.keep ? '*' : ''),
+      x.set.type,
+      x.set.status,
+      x.set.type === 'pre_restore' ? '-' : (x.job ?? 'by hand'),
+      formatBytes(x.set.storedBytes),
+      verb(x.decision.action, r.removed.includes(x.set.id)),
+      x.decision.reasons.join('; '),
+    ]),
+    ...r.incomplete.map((x) => [
+      x.set.id,
+      '-',
+      'incomplete',
+      '-',
+      formatBytes(x.set.bytes),
+      verb(x.action, r.removed.includes(x.set.id)),
+      x.reason,
+    ]),
+  ];
+  if (rows.length) io.out(table([['SET', 'TYPE', 'STATUS', 'JOB', 'SIZE', 'ACTION', 'WHY'], ...rows]));
+  else io.out('No backup sets of this source there.');
+  for (const t of r.temps)
+    io.out(
+      `${verb(t.action, r.removedTemps.includes(t.file.key))} ${t.file.key} (${formatBytes(t.file.bytes)}): ${t.reason}`,
+    );
+  const removing =
+    r.sets.filter((x) => x.decision.action === 'remove').length +
+    r.incomplete.filter((x) => x.action === 'remove').length;
+  const kept = rows.length - removing;
+  if (r.dryRun) io.out(`\n${removing} set(s) would be removed there, ${kept} kept.`);
+  else io.out(`\n${r.removed.length} set(s) removed there, ${kept} kept.`);
+  if (r.refused) io.out(`Note: a real prune would refuse now. ${r.refused}`);
+  for (const f of r.failed) io.err(`respaldo: could not remove ${f.id} at ${name}: ${f.error}`);
+  return code;
+}

@@ -1,0 +1,283 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { RefusedError, errorMessage } from '../core/errors.js';
+import { formatAge } from '../core/format.js';
+import type { Reporter } from '../core/events.js';
+import type { LoadedConfig, RetentionConfig, SetSummary } from '../core/types.js';
+import { ranBy } from '../core/who.js';
+import { setKey, type Destination, type DestinationConfig, type RemoteFile } from '../destinations/destination.js';
+import { destinationConfig } from '../destinations/registry.js';
+import { KEEP_MARK, summaryFromManifest } from './catalog.js';
+import { COPIES_NAME, readCopies, withRetries } from './copy.js';
+import { writeFileAtomic } from './fs-util.js';
+import { jobsFromLog } from './log-jobs.js';
+import { writeLog } from './log.js';
+import { MANIFEST_NAME } from './manifest.js';
+import { pruneRefusal } from './prune.js';
+import { readRemoteManifest, withDestination } from './remote.js';
+import { jobOf, planPrune, type PruneDecision } from './retention.js';
+import { isSetId } from './set-id.js';
+
+/**
+ * Retention at a destination (`respaldo prune --from NAME`), and the clean-up of what killed runs
+ * left there. `planRemotePrune` is pure (tested as tables); `pruneRemote` lists, plans and deletes.
+ *
+ * - Complete sets (manifest present) follow the same rules as local ones (retention.ts), with the
+ *   destination's `retention` over the top-level one. The keep mark is the local set's (`respaldo
+ *   keep ID`); the newest completed set of each database is never removed; pruning refuses when the
+ *   newest set there is not completed.
+ * - A set folder without its manifest (a copy running, or cut short) is kept, unless it is an old
+ *   leftover: nothing in it was written for LEFTOVER_AGE_MS and no `respaldo copy` will complete it
+ *   (the local set is gone, or was pruned here before).
+ * - Temporary files (`.respaldo-part-*` of folder and sftp destinations) not written for
+ *   LEFTOVER_AGE_MS are removed; younger ones may belong to a copy running now.
+ * - Every manifest is read and checked before anything is removed: a bad one is an error naming the
+ *   set, and nothing changes.
+ */
+
+/** A file or set folder not written for this long is a leftover of a run killed long ago. */
+export const LEFTOVER_AGE_MS = 24 * 3_600_000;
+
+/** A set folder at the destination without its manifest. */
+export interface IncompleteSet {
+  id: string;
+  files: number;
+  bytes: number;
+  /** When its newest file was written; null when the destination does not tell. */
+  lastWriteAt: string | null;
+  /** Whether `respaldo copy` would complete it (the local set exists and was not pruned there). */
+  copyWillComplete: boolean;
+}
+
+/** A temporary file at the destination (a key relative to the destination's root). */
+export interface TempFile {
+  key: string;
+  bytes: number;
+  modifiedAt: string | null;
+}
+
+export interface RemotePrunePlan {
+  /** Why a real prune would refuse (the newest set there is not completed), or null. */
+  refused: string | null;
+  sets: { set: SetSummary; decision: PruneDecision; job: string | null }[];
+  incomplete: { set: IncompleteSet; action: 'keep' | 'remove'; reason: string }[];
+  temps: { file: TempFile; action: 'keep' | 'remove'; reason: string }[];
+}
+
+/** The retention a destination applies: its own `retention` field by field over the top-level one. */
+export function destinationRetention(cfg: Pick<LoadedConfig, 'retention'>, dc: DestinationConfig): RetentionConfig {
+  const own = dc.retention ?? {};
+  return { ...cfg.retention, ...own, manual: { ...cfg.retention.manual, ...own.manual } } as RetentionConfig;
+}
+
+function age(now: Date, at: string | null): number | null {
+  return at === null ? null : now.getTime() - Date.parse(at);
+}
+
+/** Pure: what `prune --from` keeps and removes at a destination, each with its reason. */
+export function planRemotePrune(
+  input: { sets: SetSummary[]; incomplete: IncompleteSet[]; temps: TempFile[] },
+  policy: RetentionConfig,
+  now: Date,
+  opts: { logJobs?: Readonly<Record<string, string>>; timeZone?: string } = {},
+): RemotePrunePlan {
+  const byId = new Map(input.sets.map((s) => [s.id, s]));
+  const decisions = planPrune(input.sets, policy, now, {
+    ...(opts.timeZone ? { timeZone: opts.timeZone } : {}),
+    ...(opts.logJobs ? { logJobs: opts.logJobs } : {}),
+  });
+  const refusal = pruneRefusal(input.sets);
+  const incomplete = input.incomplete.map((set) => {
+    const a = age(now, set.lastWriteAt);
+    const written = a === null ? 'written at an unknown time' : `last written ${formatAge(Math.max(0, a))} ago`;
+    if (a === null || a < LEFTOVER_AGE_MS)
+      return { set, action: 'keep' as const, reason: `incomplete (no manifest), ${written}: a copy may be running` };
+    if (set.copyWillComplete)
+      return { set, action: 'keep' as const, reason: `incomplete (no manifest): \`respaldo copy\` completes it` };
+    return { set, action: 'remove' as const, reason: `incomplete (no manifest), ${written}: left by a copy cut short` };
+  });
+  const temps = input.temps.map((file) => {
+    const a = age(now, file.modifiedAt);
+    if (a === null || a < LEFTOVER_AGE_MS)
+      return { file, action: 'keep' as const, reason: 'temporary file of a copy that may be running' };
+    return {
+      file,
+      action: 'remove' as const,
+      reason: `temporary file not written for ${formatAge(a)}: left by a killed run`,
+    };
+  });
+  return {
+    refused: refusal ? `Nothing pruned: ${refusal.reason}.` : null,
+    sets: decisions.map((decision) => {
+      const set = byId.get(decision.id)!;
+      return { set, decision, job: jobOf(set, opts.logJobs) };
+    }),
+    incomplete,
+    temps,
+  };
+}
+
+/** What `pruneRemote` did. */
+export interface RemotePruneResult extends RemotePrunePlan {
+  destination: string;
+  where: string;
+  source: string;
+  dryRun: boolean;
+  retention: RetentionConfig;
+  removed: string[];
+  removedTemps: string[];
+  failed: { id: string; error: string }[];
+}
+
+/** Temporary files below `dir` (a key) not written for LEFTOVER_AGE_MS, as `listFiles` returned them. */
+export function oldTemps(files: RemoteFile[], now: Date): RemoteFile[] {
+  return files.filter((f) => f.temp && f.modifiedAt && now.getTime() - Date.parse(f.modifiedAt) >= LEFTOVER_AGE_MS);
+}
+
+/** Removes every file of set folder `dir` (its manifest first, so it is no longer listed), then its folders. */
+async function removeSetFolder(dest: Destination, dir: string, files: RemoteFile[]): Promise<void> {
+  const ordered = [...files].sort((a, b) => Number(b.path === MANIFEST_NAME) - Number(a.path === MANIFEST_NAME));
+  for (const f of ordered) await withRetries(() => dest.delete(`${dir}/${f.path}`));
+  await dest.removeEmptyDirs?.(dir);
+}
+
+/** Records in the local set's copies.json that the set was pruned at `name` (so `copy` does not send it again). */
+async function markPruned(cfg: LoadedConfig, id: string, name: string, at: string): Promise<void> {
+  const dir = join(cfg.backupDir, id);
+  if (!existsSync(join(dir, MANIFEST_NAME))) return;
+  const marks = readCopies(dir);
+  const mark = marks[name] ?? { ok: true, at, where: '' };
+  await writeFileAtomic(
+    join(dir, COPIES_NAME),
+    JSON.stringify({ ...marks, [name]: { ...mark, prunedAt: at } }, null, 2) + '\n',
+  );
+}
+
+/**
+ * Applies retention at destination `name` to this server's sets there and removes old leftovers
+ * (see the file comment). Reads every manifest first: a bad one throws a VerifyError naming the set
+ * and nothing is removed. A real prune refuses (RefusedError) when the newest set there is not
+ * completed; a dry run reports it. A set that cannot be removed is reported in `failed`.
+ */
+export async function pruneRemote(
+  cfg: LoadedConfig,
+  name: string,
+  opts: { dryRun?: boolean; now?: Date; timeZone?: string },
+  reporter: Reporter,
+): Promise<RemotePruneResult> {
+  const dc = destinationConfig(cfg, name);
+  const dryRun = opts.dryRun === true;
+  const now = opts.now ?? new Date();
+  const retention = destinationRetention(cfg, dc);
+  return withDestination(cfg, name, async (dest, source) => {
+    const t0 = Date.now();
+    const complete = new Set((await withRetries(() => dest.listSets(source))).map((r) => r.id));
+    const filesBySet = new Map<string, RemoteFile[]>();
+    for (const f of await withRetries(() => dest.listFiles(source, { temps: true }))) {
+      const slash = f.path.indexOf('/');
+      const id = f.path.slice(0, slash);
+      if (slash < 0 || !isSetId(id)) continue;
+      const list = filesBySet.get(id) ?? [];
+      list.push({ ...f, path: f.path.slice(slash + 1) });
+      filesBySet.set(id, list);
+    }
+    const sets: SetSummary[] = [];
+    for (const id of complete) {
+      const m = await readRemoteManifest(dest, source, id);
+      const keep = existsSync(join(cfg.backupDir, id, KEEP_MARK));
+      sets.push(summaryFromManifest(m, `${dest.describe()}/${setKey(source, id)}`, { keep, lastVerified: null }));
+    }
+    const incomplete: IncompleteSet[] = [];
+    const temps: TempFile[] = [];
+    for (const [id, files] of filesBySet) {
+      for (const f of files.filter((x) => x.temp))
+        temps.push({ key: `${setKey(source, id)}/${f.path}`, bytes: f.size, modifiedAt: f.modifiedAt ?? null });
+      if (complete.has(id)) continue;
+      const real = files.filter((x) => !x.temp);
+      const times = files.map((x) => x.modifiedAt).filter((x): x is string => Boolean(x));
+      const local = existsSync(join(cfg.backupDir, id, MANIFEST_NAME));
+      incomplete.push({
+        id,
+        files: real.length,
+        bytes: real.reduce((n, x) => n + x.size, 0),
+        lastWriteAt: times.length === files.length && times.length ? times.sort().at(-1)! : null,
+        copyWillComplete: local && !readCopies(join(cfg.backupDir, id))[name]?.prunedAt,
+      });
+    }
+    const plan = planRemotePrune({ sets, incomplete, temps }, retention, now, {
+      logJobs: jobsFromLog(cfg.backupDir, sets),
+      ...(opts.timeZone ? { timeZone: opts.timeZone } : {}),
+    });
+    const result: RemotePruneResult = {
+      ...plan,
+      destination: name,
+      where: `${dest.describe()}/${source}`,
+      source,
+      dryRun,
+      retention,
+      removed: [],
+      removedTemps: [],
+      failed: [],
+    };
+    if (plan.refused && !dryRun) {
+      writeLog(
+        cfg.backupDir,
+        'prune-remote',
+        { destination: name, outcome: 'refused', reason: plan.refused },
+        cfg.secrets,
+      );
+      throw new RefusedError(
+        `destination "${name}": ${plan.refused}`,
+        'Copy a completed set there first (`respaldo copy --to NAME`), then prune again.',
+      );
+    }
+    if (!dryRun) {
+      const at = now.toISOString();
+      const remove = async (id: string, work: () => Promise<void>) => {
+        try {
+          await work();
+          result.removed.push(id);
+        } catch (err) {
+          result.failed.push({ id, error: errorMessage(err) });
+          reporter.emit({
+            type: 'warning',
+            item: id,
+            message: `could not remove ${id} at ${name}: ${errorMessage(err)}`,
+          });
+        }
+      };
+      for (const t of plan.temps.filter((x) => x.action === 'remove')) {
+        try {
+          await withRetries(() => dest.delete(t.file.key));
+          result.removedTemps.push(t.file.key);
+        } catch (err) {
+          result.failed.push({ id: t.file.key, error: errorMessage(err) });
+        }
+      }
+      for (const p of plan.sets.filter((x) => x.decision.action === 'remove')) {
+        await remove(p.set.id, async () => {
+          await removeSetFolder(dest, setKey(source, p.set.id), filesBySet.get(p.set.id) ?? []);
+          await markPruned(cfg, p.set.id, name, at);
+        });
+      }
+      for (const p of plan.incomplete.filter((x) => x.action === 'remove')) {
+        await remove(p.set.id, () => removeSetFolder(dest, setKey(source, p.set.id), filesBySet.get(p.set.id) ?? []));
+      }
+    }
+    writeLog(
+      cfg.backupDir,
+      'prune-remote',
+      {
+        destination: name,
+        outcome: dryRun ? 'dry-run' : result.failed.length ? 'failed' : 'ok',
+        removed: result.removed,
+        removedTemps: result.removedTemps.length,
+        failed: result.failed,
+        durationMs: Date.now() - t0,
+        ranBy: ranBy(),
+      },
+      cfg.secrets,
+    );
+    return result;
+  });
+}

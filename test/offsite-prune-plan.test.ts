@@ -1,0 +1,125 @@
+import { describe, expect, it } from 'vitest';
+import type { SetStatus, SetSummary } from '../src/core/types.js';
+import type { DestinationConfig } from '../src/destinations/destination.js';
+import { destinationRetention, planRemotePrune, type IncompleteSet } from '../src/engine/remote-prune.js';
+
+const NOW = new Date('2026-03-10T12:00:00Z');
+const hoursAgo = (h: number): string => new Date(NOW.getTime() - h * 3_600_000).toISOString();
+
+function set(id: string, at: string, extra: { status?: SetStatus; keep?: boolean; dbs?: string[] } = {}): SetSummary {
+  return {
+    id,
+    type: 'full',
+    status: extra.status ?? 'completed',
+    description: null,
+    startedAt: at,
+    completedAt: at,
+    databases: extra.dbs ?? ['users'],
+    failedDatabases: [],
+    files: 0,
+    storedBytes: 10,
+    job: 'daily',
+    keep: extra.keep ?? false,
+    lastVerified: null,
+    path: `dest/${id}`,
+  };
+}
+
+const ONLY_LAST = { keepLast: 1, daily: 0, weekly: 0, monthly: 0, yearly: 0 };
+
+describe('planRemotePrune', () => {
+  it('applies retention; keeps the newest of each database and what is marked keep', () => {
+    const plan = planRemotePrune(
+      {
+        sets: [
+          set('20260301_020000', hoursAgo(200), { keep: true }),
+          set('20260302_020000', hoursAgo(180)),
+          set('20260303_020000', hoursAgo(150), { dbs: ['inventario'] }),
+          set('20260304_020000', hoursAgo(100)),
+        ],
+        incomplete: [],
+        temps: [],
+      },
+      ONLY_LAST,
+      NOW,
+    );
+    expect(plan.refused).toBeNull();
+    expect(Object.fromEntries(plan.sets.map((p) => [p.set.id, p.decision.action]))).toEqual({
+      '20260304_020000': 'keep',
+      '20260303_020000': 'keep',
+      '20260302_020000': 'remove',
+      '20260301_020000': 'keep',
+    });
+    expect(plan.sets.find((p) => p.set.id === '20260303_020000')!.decision.reasons).toContain('newest of inventario');
+    expect(plan.sets.find((p) => p.set.id === '20260301_020000')!.decision.reasons).toContain('keep mark');
+  });
+
+  it('refuses when the newest set there is not completed', () => {
+    const plan = planRemotePrune(
+      {
+        sets: [set('20260301_020000', hoursAgo(50)), set('20260302_020000', hoursAgo(2), { status: 'partial' })],
+        incomplete: [],
+        temps: [],
+      },
+      ONLY_LAST,
+      NOW,
+    );
+    expect(plan.refused).toMatch(/newest backup set 20260302_020000 is partial/);
+  });
+
+  const incomplete = (id: string, at: string | null, copyWillComplete: boolean): IncompleteSet => ({
+    id,
+    files: 2,
+    bytes: 100,
+    lastWriteAt: at,
+    copyWillComplete,
+  });
+  it.each([
+    ['written an hour ago', incomplete('20260309_020000', hoursAgo(1), false), 'keep', /a copy may be running/],
+    ['written at an unknown time', incomplete('20260309_020000', null, false), 'keep', /unknown time/],
+    [
+      'old, but the local set is still to be copied',
+      incomplete('20260301_020000', hoursAgo(72), true),
+      'keep',
+      /`respaldo copy` completes it/,
+    ],
+    [
+      'old and nothing will complete it',
+      incomplete('20260301_020000', hoursAgo(72), false),
+      'remove',
+      /left by a copy cut short/,
+    ],
+  ])('a set folder without its manifest, %s: %s', (_name, inc, action, reason) => {
+    const plan = planRemotePrune({ sets: [], incomplete: [inc], temps: [] }, ONLY_LAST, NOW);
+    expect(plan.incomplete[0]).toMatchObject({ action });
+    expect(plan.incomplete[0]!.reason).toMatch(reason);
+  });
+
+  it('removes temporary files not written for a day; keeps younger ones and those of unknown age', () => {
+    const plan = planRemotePrune(
+      {
+        sets: [],
+        incomplete: [],
+        temps: [
+          { key: 'srv1/a/.respaldo-part-1-x', bytes: 5, modifiedAt: hoursAgo(25) },
+          { key: 'srv1/a/.respaldo-part-2-y', bytes: 5, modifiedAt: hoursAgo(23) },
+          { key: 'srv1/a/.respaldo-part-3-z', bytes: 5, modifiedAt: null },
+        ],
+      },
+      ONLY_LAST,
+      NOW,
+    );
+    expect(plan.temps.map((t) => t.action)).toEqual(['remove', 'keep', 'keep']);
+  });
+
+  it('a destination retention overrides the top-level one field by field', () => {
+    const top = { keepLast: 3, daily: 30, weekly: 12, monthly: 12, yearly: 5, manual: { days: 30, keepLast: 5 } };
+    const dc = { name: 'nas', type: 'folder', retention: { yearly: 10, manual: { days: 365 } } } as DestinationConfig;
+    expect(destinationRetention({ retention: top }, dc)).toEqual({
+      ...top,
+      yearly: 10,
+      manual: { days: 365, keepLast: 5 },
+    });
+    expect(destinationRetention({ retention: top }, { name: 'x', type: 'folder' })).toEqual(top);
+  });
+});

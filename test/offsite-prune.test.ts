@@ -1,0 +1,198 @@
+import { existsSync, mkdirSync, readFileSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Manifest } from '../src/core/types.js';
+import type { CopyResult } from '../src/engine/copy.js';
+import type { RemoteSetSummary } from '../src/engine/remote.js';
+import { parseJsonOutput } from './helpers/cli.js';
+import { cli, tree } from './helpers/offsite.js';
+import { startS3rver, stopAllS3rvers } from './helpers/s3rver.js';
+import { startSshd, stopAllSshd } from './helpers/sshd.js';
+import { demoSetup, type DemoSetup } from './helpers/tmp.js';
+
+afterEach(async () => {
+  await stopAllS3rvers();
+  await stopAllSshd();
+});
+
+/** Keeps only the newest set made by hand (and, as always, the newest of each database and what is marked keep). */
+const SHORT = { keepLast: 1, daily: 0, weekly: 0, monthly: 0, yearly: 0, manual: { days: 0, keepLast: 1 } };
+
+interface PruneJson {
+  dryRun: boolean;
+  sets: { id: string; action: string; reasons: string[] }[];
+  incomplete: { id: string; action: string; reason: string }[];
+  temps: { key: string; action: string }[];
+  removed: string[];
+  removedTemps: string[];
+}
+
+function configure(s: DemoSetup, dest: Record<string, unknown>): void {
+  writeFileSync(
+    s.configFile,
+    JSON.stringify({
+      ...JSON.parse(readFileSync(s.configFile, 'utf8')),
+      destinations: [{ source: 'srv1', retention: SHORT, ...dest }],
+    }),
+  );
+}
+
+const remoteIds = async (s: DemoSetup, name: string) =>
+  parseJsonOutput<RemoteSetSummary[]>((await cli(s, ['list', '--from', name, '--json'])).stdout).map((x) => x.id);
+
+/** Three sets copied on create; the oldest marked keep. Returns their ids, oldest first. */
+async function threeSets(s: DemoSetup): Promise<string[]> {
+  const ids: string[] = [];
+  for (let i = 0; i < 3; i++)
+    ids.push(parseJsonOutput<Manifest>((await cli(s, ['create', '--db', 'users', '--no-files', '--json'])).stdout).id);
+  await cli(s, ['keep', ids[0]!]);
+  return ids;
+}
+
+/** The retention scenario every destination type must pass. */
+async function retentionAt(s: DemoSetup, name: string): Promise<string[]> {
+  const ids = await threeSets(s);
+  const [kept, middle, newest] = ids as [string, string, string];
+  const dry = parseJsonOutput<PruneJson>((await cli(s, ['prune', '--from', name, '--dry-run', '--json'])).stdout);
+  expect(Object.fromEntries(dry.sets.map((x) => [x.id, x.action]))).toEqual({
+    [newest]: 'keep',
+    [middle]: 'remove',
+    [kept]: 'keep',
+  });
+  expect(dry.sets.find((x) => x.id === kept)!.reasons).toContain('keep mark');
+  expect(dry.removed).toEqual([]);
+  expect((await remoteIds(s, name)).sort()).toEqual([...ids].sort());
+
+  const text = await cli(s, ['prune', '--from', name]);
+  expect(text.stdout).toMatch(new RegExp(`${middle}\\s.*removed`));
+  expect(text.stdout).toContain('1 set(s) removed there, 2 kept.');
+  expect((await remoteIds(s, name)).sort()).toEqual([kept, newest].sort());
+  // Local sets follow the local retention: all three are still here, and `copy` does not send the pruned one again.
+  const local = parseJsonOutput<{ id: string }[]>((await cli(s, ['list', '--json'])).stdout).map((x) => x.id);
+  expect(local.sort()).toEqual([...ids].sort());
+  expect(parseJsonOutput<CopyResult[]>((await cli(s, ['copy', '--json'])).stdout)).toEqual([]);
+  // Named explicitly, it is sent again.
+  expect(parseJsonOutput<CopyResult[]>((await cli(s, ['copy', middle, '--json'])).stdout)).toMatchObject([
+    { setId: middle, ok: true },
+  ]);
+  return ids;
+}
+
+const DAY = 86_400;
+function backdate(file: string, seconds: number): void {
+  const t = Date.now() / 1000 - seconds;
+  utimesSync(file, t, t);
+}
+
+/** Leftovers at a destination whose files are on this machine (folder, sftp root): `root/srv1/…`. */
+async function leftoversAt(s: DemoSetup, name: string, root: string, ids: string[]): Promise<void> {
+  const [, middle, newest] = ids as [string, string, string];
+  const setRoot = (id: string) => join(root, 'srv1', id);
+  const oldTemp = join(setRoot(newest), '.respaldo-part-99999-old');
+  const youngTemp = join(setRoot(newest), '.respaldo-part-99998-young');
+  writeFileSync(oldTemp, 'half a file');
+  writeFileSync(youngTemp, 'being written');
+  backdate(oldTemp, 2 * DAY);
+  // A set cut short long ago whose local set is gone: a leftover.
+  const orphan = join(root, 'srv1', '20200101_000000');
+  mkdirSync(join(orphan, 'databases'), { recursive: true });
+  writeFileSync(join(orphan, 'databases', 'users.sqlite.zst'), 'partial');
+  backdate(join(orphan, 'databases', 'users.sqlite.zst'), 3 * DAY);
+  // A set whose manifest is missing there while the local set is still to be copied: `copy` completes it.
+  unlinkSync(join(setRoot(middle), 'manifest.json'));
+  const pending = Object.keys(tree(setRoot(middle)));
+  for (const p of pending) backdate(join(setRoot(middle), p), 3 * DAY);
+  writeFileSync(join(s.backupDir, middle, 'copies.json'), JSON.stringify({ [name]: { ok: false, at: '', where: '' } }));
+
+  const r = parseJsonOutput<PruneJson>((await cli(s, ['prune', '--from', name, '--json'])).stdout);
+  expect(r.removed).toEqual(['20200101_000000']);
+  expect(r.removedTemps).toEqual([`srv1/${newest}/.respaldo-part-99999-old`]);
+  expect(r.incomplete.find((x) => x.id === middle)).toMatchObject({ action: 'keep' });
+  expect(existsSync(orphan)).toBe(false);
+  expect(existsSync(oldTemp)).toBe(false);
+  expect(existsSync(youngTemp)).toBe(true);
+  expect(Object.keys(tree(setRoot(middle)))).toEqual(pending);
+
+  // The next copy completes the pending set and removes old temporary files in it.
+  const oldInPending = join(setRoot(middle), '.respaldo-part-99997-old');
+  writeFileSync(oldInPending, 'x');
+  backdate(oldInPending, 2 * DAY);
+  expect(parseJsonOutput<CopyResult[]>((await cli(s, ['copy', '--json'])).stdout)).toMatchObject([
+    { setId: middle, ok: true },
+  ]);
+  expect(existsSync(oldInPending)).toBe(false);
+  expect(existsSync(join(setRoot(middle), 'manifest.json'))).toBe(true);
+}
+
+describe('prune --from NAME', () => {
+  it('folder: retention there, keep marks, leftovers of killed copies; local sets untouched', async () => {
+    const s = demoSetup();
+    const root = join(s.dir, 'nas');
+    mkdirSync(root);
+    configure(s, { name: 'nas', type: 'folder', path: root });
+    const ids = await retentionAt(s, 'nas');
+    await leftoversAt(s, 'nas', root, ids);
+  });
+
+  it('sftp (sshd): retention there and leftovers of killed copies', async () => {
+    const srv = await startSshd();
+    const s = demoSetup();
+    configure(s, {
+      name: 'ssh',
+      type: 'sftp',
+      host: '127.0.0.1',
+      port: srv.port,
+      user: srv.user,
+      privateKey: srv.clientKey,
+      hostKey: srv.hostKey,
+      path: srv.root,
+    });
+    const ids = await retentionAt(s, 'ssh');
+    await leftoversAt(s, 'ssh', srv.root, ids);
+  });
+
+  it('s3 (s3rver): retention there', async () => {
+    const srv = await startS3rver();
+    const s = demoSetup();
+    configure(s, {
+      name: 'offsite',
+      type: 's3',
+      endpoint: srv.endpoint,
+      bucket: srv.bucket,
+      prefix: 'p',
+      accessKeyId: '${S3_KEY_ID}',
+      secretAccessKey: '${S3_SECRET_KEY}',
+    });
+    await retentionAt(s, 'offsite');
+  });
+
+  it('a bad manifest at the destination: a clear error naming the set, nothing removed', async () => {
+    const s = demoSetup();
+    const root = join(s.dir, 'nas');
+    mkdirSync(root);
+    configure(s, { name: 'nas', type: 'folder', path: root });
+    const [first] = await threeSets(s);
+    writeFileSync(join(root, 'srv1', first!, 'manifest.json'), '{"not": "a manifest"');
+    const before = tree(root);
+    const r = await cli(s, ['prune', '--from', 'nas'], 5);
+    expect(r.stderr).toContain(`destination "nas": set srv1/${first} has a bad manifest: unreadable manifest`);
+    expect(r.stderr).not.toContain('respaldo-manifest-');
+    expect(tree(root)).toEqual(before);
+  });
+
+  it('refuses when the newest set there is not completed; --dry-run says so', async () => {
+    const s = demoSetup();
+    const root = join(s.dir, 'nas');
+    mkdirSync(root);
+    configure(s, { name: 'nas', type: 'folder', path: root });
+    const ids = await threeSets(s);
+    const newest = join(root, 'srv1', ids[2]!, 'manifest.json');
+    const m = JSON.parse(readFileSync(newest, 'utf8')) as Manifest;
+    writeFileSync(newest, JSON.stringify({ ...m, status: 'partial' }));
+    const before = tree(root);
+    const r = await cli(s, ['prune', '--from', 'nas'], 9);
+    expect(r.stderr).toContain(`the newest backup set ${ids[2]} is partial`);
+    expect(tree(root)).toEqual(before);
+    expect((await cli(s, ['prune', '--from', 'nas', '--dry-run'])).stdout).toContain('a real prune would refuse now');
+  });
+});
