@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { ChildProcess } from 'node:child_process';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { availableParallelism } from 'node:os';
@@ -809,10 +810,11 @@ export function createPostgresDriver(deps: PostgresDriverDeps = {}): Driver {
     },
 
     async restore(req, ctx): Promise<RestoreResult> {
+      const stageDir = stageDirOf(req, ctx);
       try {
-        return await restorePg(req, ctx);
+        return await restorePg(req, ctx, stageDir);
       } finally {
-        if (req.entry.format === 'pg-directory') await rm(stageDirOf(req, ctx), { recursive: true, force: true });
+        if (req.entry.format === 'pg-directory') await rm(stageDir, { recursive: true, force: true });
       }
     },
 
@@ -1064,21 +1066,21 @@ export function createPostgresDriver(deps: PostgresDriverDeps = {}): Driver {
 
   /** Scratch folder where the files of a directory dump are staged for pg_restore. */
   function stageDirOf(req: Pick<RestoreRequest, 'db' | 'setId'>, ctx: DriverContext): string {
-    return join(ctx.scratchDir, `pg-directory-${req.db.name}-${req.setId}`);
+    // Unique per restore: a killed run in the same scratch folder must not collide with the next one.
+    return join(ctx.scratchDir, `pg-directory-${req.db.name}-${req.setId}-${randomBytes(4).toString('hex')}`);
   }
 
   async function resolveTool(tool: PgTool, db: DatabaseConfig): Promise<string> {
     return toolPath(tool, db, env());
   }
 
-  async function restorePg(req: RestoreRequest, ctx: DriverContext): Promise<RestoreResult> {
+  async function restorePg(req: RestoreRequest, ctx: DriverContext, stageDir: string): Promise<RestoreResult> {
     const conn = connectionOf(req.db);
     const live = conn.database;
     const item = req.db.name;
     const secrets = conn.password ? [conn.password] : [];
     const staging = restoreDbName(live, req.setId);
     const directory = req.entry.format === 'pg-directory';
-    const stageDir = stageDirOf(req, ctx);
     const details = req.entry.details ?? {};
     const recorded = Object.keys(req.entry.tables ?? {});
     let selection: TableRef[] | undefined;

@@ -85,7 +85,7 @@ export function makeCtx(
   return { reporter: new CollectingReporter(), signal, scratchDir: dut.workDir(), log: () => undefined };
 }
 
-/** Runs `driver.backup` the way the engine does (parts in order, `finished` awaited) and stores the parts. */
+/** Runs `driver.backup` the way the engine does (parts in order, members as they come, `finished` awaited) and stores the parts. */
 export async function storeBackup(
   dut: DriverUnderTest,
   db: DatabaseConfig,
@@ -99,11 +99,24 @@ export async function storeBackup(
     for (const part of session.parts) {
       const file = join(dut.workDir(), `${uniqueName('part')}.${part.role}.${part.extension}`);
       const opened = await part.open();
-      const [stored, finished] = await Promise.allSettled([
+      // Members of a multi-file dump (PostgreSQL's directory format), stored as they finish, as the engine does.
+      const members = (async () => {
+        for await (const m of opened.members ?? []) {
+          const memberFile = join(dut.workDir(), `${uniqueName('member')}.${m.name}`);
+          await pipeline(m.open(), createWriteStream(memberFile));
+          const bytes = statSync(memberFile).size;
+          files[m.role] = memberFile;
+          extras.push({ role: m.role, file: memberFile, compressed: false, rawBytes: bytes, storedBytes: bytes, md5: '', sha256: '' });
+          await m.stored();
+        }
+      })();
+      const [stored, finished, membered] = await Promise.allSettled([
         pipeline(opened.stream, createWriteStream(file)),
         opened.finished,
+        members,
       ]);
       if (finished.status === 'rejected') throw finished.reason;
+      if (membered.status === 'rejected') throw membered.reason;
       if (stored.status === 'rejected') throw stored.reason;
       files[part.role] = file;
       const size = statSync(file).size;
