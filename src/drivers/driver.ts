@@ -193,6 +193,8 @@ export interface RestoreResult {
   tables: Record<string, number> | null;
   /** Where the data now is (path or database name). */
   restoredTo: string;
+  /** Checks the restore made of a drill's scratch target beyond its own (RESTORE VERIFYONLY); a drill records them. */
+  checks?: DrillCheck[];
 }
 
 export interface Driver {

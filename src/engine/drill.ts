@@ -265,6 +265,7 @@ async function drillDatabase(
       drilled = result(false, { error: one?.error ?? 'the restore failed', ...(one?.hint ? { hint: one.hint } : {}) });
     } else {
       checks.push({ name: 'stored files match the manifest', ok: true });
+      checks.push(...(one.checks ?? []));
       checks.push({ name: 'restore', ok: true, detail: `into ${scratch}` });
       const tables = Object.keys(entry.tables ?? {}).length;
       if (entry.tables)
