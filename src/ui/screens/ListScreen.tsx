@@ -28,6 +28,7 @@ export function setRows(sets: SetSummary[], ui: Pick<UiContextValue, 't' | 'them
     const dbs = [...s.databases, ...s.failedDatabases.map((d) => `!${d}`)];
     const dbText = (dbs.join(',') || '-') + (s.files > 0 ? `+${t.progress.files}` : '');
     const v = s.lastVerified;
+    const dr = s.lastDrill;
     return [
       { text: s.id },
       { text: shortDate ? formatShortDate(s.startedAt) : formatDate(s.startedAt) },
@@ -37,6 +38,11 @@ export function setRows(sets: SetSummary[], ui: Pick<UiContextValue, 't' | 'them
       { text: t.common.status[s.status], color: statusColor(theme, s.status) },
       v
         ? { text: `${v.ok ? t.list.verifiedOk : t.list.verifiedBad} ${formatAge(now.getTime() - new Date(v.at).getTime())}`, color: v.ok ? theme.colors.ok : theme.colors.error }
+        : { text: t.common.never, color: theme.colors.muted },
+      dr
+        ? dr.ok
+          ? { text: t.list.drilledOk(formatAge(now.getTime() - new Date(dr.at).getTime())), color: theme.colors.ok }
+          : { text: t.list.drilledBad(dr.failed), color: theme.colors.error }
         : { text: t.common.never, color: theme.colors.muted },
     ];
   });
@@ -49,7 +55,7 @@ export function shortDates(width: number): boolean {
 
 /**
  * Columns for a set table that fit `width` (80 and up): the databases column takes what is left.
- * `verified` adds the last-verified column.
+ * `verified` adds the last-verified and last-drilled columns.
  */
 export function setColumns(t: UiContextValue['t'], sets: SetSummary[], width: number, verified: boolean): Column[] {
   const sample = sets.slice(0, 500);
@@ -57,8 +63,9 @@ export function setColumns(t: UiContextValue['t'], sets: SetSummary[], width: nu
   const typeW = Math.max(4, t.list.columns.type.length, ...sample.map((s) => (t.common.setType[s.type] ?? s.type).length));
   const statusW = Math.max(t.list.columns.status.length, ...(['completed', 'partial', 'failed'] as const).map((k) => t.common.status[k].length));
   const verifiedW = verified ? Math.max(t.list.columns.verified.length, 9, t.common.never.length) : 0;
+  const drilledW = verified ? Math.max(t.list.columns.drilled.length, 7, t.common.never.length) : 0;
   const dateW = shortDates(width) ? 11 : 16;
-  const fixed = 2 + (idW + 1) + (dateW + 1) + (typeW + 1) + (7 + 1) + statusW + (verified ? 1 + verifiedW : 0);
+  const fixed = 2 + (idW + 1) + (dateW + 1) + (typeW + 1) + (7 + 1) + statusW + (verified ? 2 + verifiedW + drilledW : 0);
   const cols: Column[] = [
     { title: t.list.columns.id, width: idW },
     { title: t.list.columns.date, width: dateW },
@@ -67,7 +74,7 @@ export function setColumns(t: UiContextValue['t'], sets: SetSummary[], width: nu
     { title: t.list.columns.size, width: 7, align: 'right' },
     { title: t.list.columns.status, width: statusW },
   ];
-  if (verified) cols.push({ title: t.list.columns.verified, width: verifiedW });
+  if (verified) cols.push({ title: t.list.columns.verified, width: verifiedW }, { title: t.list.columns.drilled, width: drilledW });
   return cols;
 }
 
