@@ -13,7 +13,10 @@ import { useProgress } from '../use-progress.js';
 import { helpRows, useBodyRows, useScreenSize } from '../use-screen-size.js';
 import { useUi, type UiContextValue } from '../use-ui.js';
 
-type Step = { name: 'running'; interruptWarned: boolean } | { name: 'outcome'; outcome: DrillOutcome } | { name: 'error'; error: unknown };
+type Step =
+  | { name: 'running'; interruptWarned: boolean }
+  | { name: 'outcome'; outcome: DrillOutcome }
+  | { name: 'error'; error: unknown };
 
 /**
  * The outcome of a drill as rows folded to `width` (pure): per database (and files) passed or failed,
@@ -25,7 +28,9 @@ export function drillOutcomeRows(o: DrillOutcome, ui: Pick<UiContextValue, 't' |
   const rows: Row[] = [];
   for (const r of o.results) {
     const color = r.ok ? theme.colors.ok : theme.colors.error;
-    rows.push(...foldText(t.drill.result(r.database, r.ok, formatDuration(r.durationMs)), width, { bold: true, color }));
+    rows.push(
+      ...foldText(t.drill.result(r.database, r.ok, formatDuration(r.durationMs)), width, { bold: true, color }),
+    );
     for (const c of r.checks) {
       const text = c.skipped ? t.drill.skipped(c.name, c.skipped) : t.drill.check(c.ok, c.name, c.detail);
       const style = c.skipped ? { color: theme.colors.muted } : c.ok ? {} : { color: theme.colors.error };
@@ -35,7 +40,8 @@ export function drillOutcomeRows(o: DrillOutcome, ui: Pick<UiContextValue, 't' |
       rows.push(...foldText(`  ${r.error}`, width, { color: theme.colors.error }, '    '));
     if (!r.ok && r.hint) rows.push(...foldText(`  ${t.common.hint}: ${r.hint}`, width, {}, '    '));
   }
-  for (const what of o.recovered) rows.push(...foldText(t.drill.recovered(what), width, { color: theme.colors.muted }, '  '));
+  for (const what of o.recovered)
+    rows.push(...foldText(t.drill.recovered(what), width, { color: theme.colors.muted }, '  '));
   if (o.results.length) rows.push(...foldText(t.drill.recorded, width, { color: theme.colors.muted }));
   return rows;
 }
@@ -94,7 +100,11 @@ export function DrillScreen({ id, onBack, onDone }: { id: string; onBack: () => 
   const nowMs = Date.now();
   const progressBars = progress.items.map((p) => <ProgressBar key={p.item} p={p} now={nowMs} width={columns} />);
   const title =
-    step.name === 'outcome' ? (step.outcome.ok ? t.drill.passed(step.outcome.setId) : t.drill.failed(step.outcome.setId)) : t.drill.title(id);
+    step.name === 'outcome'
+      ? step.outcome.ok
+        ? t.drill.passed(step.outcome.setId)
+        : t.drill.failed(step.outcome.setId)
+      : t.drill.title(id);
   return (
     <Screen title={title} help={help}>
       {step.name === 'running' ? (
@@ -103,7 +113,9 @@ export function DrillScreen({ id, onBack, onDone }: { id: string; onBack: () => 
         </Text>
       ) : null}
       {step.name === 'outcome' ? null : progressBars}
-      {step.name === 'running' && step.interruptWarned ? <Text color={theme.colors.warn}>{t.drill.interruptAgain}</Text> : null}
+      {step.name === 'running' && step.interruptWarned ? (
+        <Text color={theme.colors.warn}>{t.drill.interruptAgain}</Text>
+      ) : null}
       {step.name === 'error' ? <ErrorBox error={step.error} /> : null}
       {step.name === 'outcome' ? (
         <Box flexDirection="column">
