@@ -908,7 +908,7 @@ describe('sqlserver executor (fake connection): restore', () => {
     it("a drill's scratch target: RESTORE VERIFYONLY of the copied .bak before FILELISTONLY and RESTORE … WITH MOVE", async () => {
       const target = { kind: 'side-by-side' as const, name: 'users__drill_1', scratch: true };
       const result = await createSqlServerDriver({ connect: server.connector }).restore(restoreReq({ target }), ctx());
-      expect(result.checks).toEqual([{ name: 'RESTORE VERIFYONLY', ok: true, detail: 'WITH CHECKSUM' }]);
+      expect(result.preChecks).toEqual([{ name: 'RESTORE VERIFYONLY', ok: true, detail: 'WITH CHECKSUM' }]);
       const order = statementsOf(server).filter((l) => l.startsWith('RESTORE'));
       expect(order.map((l) => l.split(' FROM')[0])).toEqual(['RESTORE VERIFYONLY', 'RESTORE FILELISTONLY', 'RESTORE DATABASE @db']);
       const onFile = server.log.filter((r) => r.sql.startsWith('RESTORE')).map((r) => r.params.path);
@@ -932,7 +932,7 @@ describe('sqlserver executor (fake connection): restore', () => {
 
     it('a plain side-by-side restore reads the .bak once (no VERIFYONLY)', async () => {
       const result = await createSqlServerDriver({ connect: server.connector }).restore(restoreReq({ target: { kind: 'side-by-side', name: 'users_copy' } }), ctx());
-      expect(result.checks).toBeUndefined();
+      expect(result.preChecks).toBeUndefined();
       expect(server.log.some((r) => r.sql.startsWith('RESTORE VERIFYONLY'))).toBe(false);
     });
 

@@ -193,7 +193,12 @@ export interface RestoreResult {
   tables: Record<string, number> | null;
   /** Where the data now is (path or database name). */
   restoredTo: string;
-  /** Checks the restore made of a drill's scratch target beyond its own (RESTORE VERIFYONLY); a drill records them. */
+  /** Checks of the backup made before restoring it (a drill's RESTORE VERIFYONLY); a drill records them. */
+  preChecks?: DrillCheck[];
+  /**
+   * Checks the restore made of the restored copy (SQLite: integrity_check), so that a drill records them
+   * instead of running them again; `drillChecks` adds only what the restore did not do.
+   */
   checks?: DrillCheck[];
 }
 

@@ -268,8 +268,9 @@ async function drillDatabase(
       drilled = result(false, { error: one?.error ?? 'the restore failed', ...(one?.hint ? { hint: one.hint } : {}) });
     } else {
       checks.push({ name: 'stored files match the manifest', ok: true });
-      checks.push(...(one.checks ?? []));
+      checks.push(...(one.preChecks ?? []));
       checks.push({ name: 'restore', ok: true, detail: `into ${scratch}` });
+      checks.push(...(one.checks ?? []));
       const tables = Object.keys(entry.tables ?? {}).length;
       if (entry.tables)
         checks.push({ name: 'row counts against the manifest', ok: true, detail: `${tables} table(s)` });

@@ -129,7 +129,9 @@ export interface RestoreOutcome {
     ok: boolean;
     restoredTo?: string;
     safetyDatabase?: string;
-    /** Checks the driver made on the way (a drill's RESTORE VERIFYONLY). */
+    /** Checks the driver made of the backup before restoring it (a drill's RESTORE VERIFYONLY). */
+    preChecks?: DrillCheck[];
+    /** Checks the driver made of the restored copy (SQLite's integrity_check). */
     checks?: DrillCheck[];
     error?: string;
     hint?: string;
@@ -497,6 +499,7 @@ export async function executeRestore(cfg: LoadedConfig, plan: RestorePlan, repor
               ok: true,
               restoredTo: result.restoredTo,
               ...(result.safetyDatabase ? { safetyDatabase: result.safetyDatabase } : {}),
+              ...(result.preChecks?.length ? { preChecks: result.preChecks } : {}),
               ...(result.checks?.length ? { checks: result.checks } : {}),
             });
             if (result.safetyDatabase) renamed.push(referenceEntry(entry, result.safetyDatabase, m.id));
