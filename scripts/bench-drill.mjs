@@ -15,7 +15,19 @@
 import Database from 'better-sqlite3';
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { appendFileSync, chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  chmodSync,
+  chownSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -38,9 +50,14 @@ const bin = join(root, 'bin', 'respaldo.js');
 
 /** Runs a command under /usr/bin/time: wall seconds and peak RSS (KiB, largest process). */
 function timed(cmd, argv, opts = {}) {
-  const r = spawnSync('/usr/bin/time', ['-f', '__TIME__ %e %M', cmd, ...argv], { encoding: 'utf8', maxBuffer: 256 << 20, ...opts });
+  const r = spawnSync('/usr/bin/time', ['-f', '__TIME__ %e %M', cmd, ...argv], {
+    encoding: 'utf8',
+    maxBuffer: 256 << 20,
+    ...opts,
+  });
   const m = /__TIME__ ([\d.]+) (\d+)/.exec(r.stderr ?? '');
-  if (r.status !== 0 || !m) throw new Error(`${cmd} ${argv.join(' ')} failed (${r.status}): ${(r.stderr ?? '').slice(-2000)}`);
+  if (r.status !== 0 || !m)
+    throw new Error(`${cmd} ${argv.join(' ')} failed (${r.status}): ${(r.stderr ?? '').slice(-2000)}`);
   return { seconds: Number(m[1]), rssKb: Number(m[2]), stdout: r.stdout };
 }
 
@@ -53,17 +70,27 @@ function run(cmd, argv, opts = {}) {
 
 /** The stored main file of the only database of the newest set, and the command that decompresses it to stdout. */
 function storedFile(backupDir) {
-  const id = readdirSync(backupDir).filter((n) => /^\d{8}_\d{6}/.test(n)).sort().at(-1);
+  const id = readdirSync(backupDir)
+    .filter((n) => /^\d{8}_\d{6}/.test(n))
+    .sort()
+    .at(-1);
   const m = JSON.parse(readFileSync(join(backupDir, id, 'manifest.json'), 'utf8'));
   const file = join(backupDir, id, m.databases[0].file);
-  return { id, file, decompress: file.endsWith('.zst') ? 'zstd -dc' : 'gunzip -c', counts: Object.keys(m.databases[0].tables ?? {}).length };
+  return {
+    id,
+    file,
+    decompress: file.endsWith('.zst') ? 'zstd -dc' : 'gunzip -c',
+    counts: Object.keys(m.databases[0].tables ?? {}).length,
+  };
 }
 
 const mb = (b) => (b / 1048576).toFixed(0);
 const rows = [];
 const report = (what, native, drill, notes) => {
   rows.push({ what, native, drill, notes });
-  console.log(`${what}: native ${native.toFixed(1)} s, drill ${drill.toFixed(1)} s, ${(drill / native).toFixed(2)}× (${notes})`);
+  console.log(
+    `${what}: native ${native.toFixed(1)} s, drill ${drill.toFixed(1)} s, ${(drill / native).toFixed(2)}× (${notes})`,
+  );
 };
 
 /** SQLite: a database of realistic rows (orders with names, addresses, JSON), about `mib` MiB. */
@@ -75,7 +102,9 @@ function generateSqlite(file, mib) {
     total_cents INTEGER, created_at TEXT, items TEXT); CREATE INDEX orders_created ON orders (created_at)`);
   const names = ['Ana García', 'Luis Martínez', 'María López', 'José Pérez', 'Carmen Núñez', 'Jorge Ibáñez'];
   const statuses = ['pendiente', 'pagado', 'enviado', 'entregado', 'devuelto'];
-  const ins = db.prepare('INSERT INTO orders (customer, email, address, status, total_cents, created_at, items) VALUES (?, ?, ?, ?, ?, ?, ?)');
+  const ins = db.prepare(
+    'INSERT INTO orders (customer, email, address, status, total_cents, created_at, items) VALUES (?, ?, ?, ?, ?, ?, ?)',
+  );
   let s = 7;
   const r = () => (s = (s * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
   let i = 0;
@@ -83,8 +112,19 @@ function generateSqlite(file, mib) {
     db.transaction(() => {
       for (let k = 0; k < 50000; k++, i++) {
         const n = names[Math.floor(r() * names.length)];
-        const items = Array.from({ length: 1 + Math.floor(r() * 4) }, () => ({ sku: `SKU-${Math.floor(r() * 99999)}`, qty: 1 + Math.floor(r() * 9) }));
-        ins.run(n, `${n.split(' ')[0].toLowerCase()}${i}@example.com`, `Calle Mayor ${Math.floor(r() * 200)}, Madrid`, statuses[i % 5], Math.floor(r() * 1e6), new Date(1.7e12 + i * 60000).toISOString(), JSON.stringify(items));
+        const items = Array.from({ length: 1 + Math.floor(r() * 4) }, () => ({
+          sku: `SKU-${Math.floor(r() * 99999)}`,
+          qty: 1 + Math.floor(r() * 9),
+        }));
+        ins.run(
+          n,
+          `${n.split(' ')[0].toLowerCase()}${i}@example.com`,
+          `Calle Mayor ${Math.floor(r() * 200)}, Madrid`,
+          statuses[i % 5],
+          Math.floor(r() * 1e6),
+          new Date(1.7e12 + i * 60000).toISOString(),
+          JSON.stringify(items),
+        );
       }
     })();
     if (db.pragma('page_count', { simple: true }) * db.pragma('page_size', { simple: true }) >= mib * 1048576) break;
@@ -101,17 +141,28 @@ function benchSqlite() {
   generateSqlite(file, sqliteMib);
   console.log(`${mb(statSync(file).size)} MiB`);
   const cfg = join(dir, 'backup_config.json');
-  writeFileSync(cfg, JSON.stringify({ backupDir: join(dir, 'backups'), databases: [{ name: 'orders', engine: 'sqlite', path: file }] }));
+  writeFileSync(
+    cfg,
+    JSON.stringify({ backupDir: join(dir, 'backups'), databases: [{ name: 'orders', engine: 'sqlite', path: file }] }),
+  );
   run(process.execPath, [bin, 'create', '--config', cfg, '--no-files', '--json']);
   const st = storedFile(join(dir, 'backups'));
   const restored = join(dir, 'restored.db');
   // The drill's scratch file lives in the backup folder; the native restore writes to the same disk.
-  const native = timed('bash', ['-c', `${st.decompress} "${st.file}" > "${restored}" && sqlite3 "${restored}" 'PRAGMA integrity_check;' | grep -qx ok`]);
+  const native = timed('bash', [
+    '-c',
+    `${st.decompress} "${st.file}" > "${restored}" && sqlite3 "${restored}" 'PRAGMA integrity_check;' | grep -qx ok`,
+  ]);
   rmSync(restored);
   const drill = timed(process.execPath, [bin, 'drill', st.id, '--config', cfg, '--json']);
   const out = JSON.parse(drill.stdout);
   if (!out.ok) throw new Error(`drill failed: ${drill.stdout}`);
-  report(`SQLite ${mb(statSync(file).size)} MiB (stored ${mb(statSync(st.file).size)} MiB)`, native.seconds, drill.seconds, `${st.decompress} + integrity_check vs respaldo drill: hashes, restore, integrity_check, row counts; drill peak RSS ${(drill.rssKb / 1024).toFixed(0)} MiB`);
+  report(
+    `SQLite ${mb(statSync(file).size)} MiB (stored ${mb(statSync(st.file).size)} MiB)`,
+    native.seconds,
+    drill.seconds,
+    `${st.decompress} + integrity_check vs respaldo drill: hashes, restore, integrity_check, row counts; drill peak RSS ${(drill.rssKb / 1024).toFixed(0)} MiB`,
+  );
 }
 
 async function freePort() {
@@ -126,7 +177,14 @@ async function freePort() {
 
 function findPgBin() {
   const base = '/usr/lib/postgresql';
-  const dirs = [process.env.PG_BIN_PATH, ...(existsSync(base) ? readdirSync(base).sort((a, b) => Number(b) - Number(a)).map((v) => join(base, v, 'bin')) : [])].filter(Boolean);
+  const dirs = [
+    process.env.PG_BIN_PATH,
+    ...(existsSync(base)
+      ? readdirSync(base)
+          .sort((a, b) => Number(b) - Number(a))
+          .map((v) => join(base, v, 'bin'))
+      : []),
+  ].filter(Boolean);
   for (const d of dirs) if (existsSync(join(d, 'initdb'))) return d;
   throw new Error('initdb not found — install the postgresql package (or set PG_BIN_PATH)');
 }
@@ -149,10 +207,33 @@ async function benchPostgres() {
     chownSync(dir, uid, gid);
     chownSync(pw, uid, gid);
   }
-  run(join(pgBin, 'initdb'), ['-D', dataDir, '-U', 'postgres', `--pwfile=${pw}`, '--auth=scram-sha-256', '-E', 'UTF8', '--locale=C.UTF-8', '--no-sync'], { asUser });
-  appendFileSync(join(dataDir, 'postgresql.conf'), `\nport = ${port}\nlisten_addresses = '127.0.0.1'\nunix_socket_directories = '${dir}'\nfsync = off\nsynchronous_commit = off\nshared_buffers = 256MB\nmax_wal_size = 4GB\ncheckpoint_timeout = 30min\n`);
+  run(
+    join(pgBin, 'initdb'),
+    [
+      '-D',
+      dataDir,
+      '-U',
+      'postgres',
+      `--pwfile=${pw}`,
+      '--auth=scram-sha-256',
+      '-E',
+      'UTF8',
+      '--locale=C.UTF-8',
+      '--no-sync',
+    ],
+    { asUser },
+  );
+  appendFileSync(
+    join(dataDir, 'postgresql.conf'),
+    `\nport = ${port}\nlisten_addresses = '127.0.0.1'\nunix_socket_directories = '${dir}'\nfsync = off\nsynchronous_commit = off\nshared_buffers = 256MB\nmax_wal_size = 4GB\ncheckpoint_timeout = 30min\n`,
+  );
   run(join(pgBin, 'pg_ctl'), ['-D', dataDir, '-l', join(dir, 'server.log'), '-w', 'start'], { asUser });
-  const env = { ...process.env, PGPASSWORD: password, BENCH_PG_PASSWORD: password, PATH: `${pgBin}:${process.env.PATH}` };
+  const env = {
+    ...process.env,
+    PGPASSWORD: password,
+    BENCH_PG_PASSWORD: password,
+    PATH: `${pgBin}:${process.env.PATH}`,
+  };
   const conn = ['-h', host, '-p', String(port), '-U', 'postgres', '--no-password'];
   try {
     const admin = new pg.Client({ host, port, user: 'postgres', password, database: 'postgres' });
@@ -182,19 +263,38 @@ async function benchPostgres() {
     console.log(`${(size / 1e6).toFixed(0)} MB`);
 
     const cfg = join(dir, 'backup_config.json');
-    writeFileSync(cfg, JSON.stringify({ backupDir: join(dir, 'backups'), databases: [{ name: 'bench', url: `postgresql://postgres:\${BENCH_PG_PASSWORD}@${host}:${port}/bench` }], files: { config: [], application: [] } }));
+    writeFileSync(
+      cfg,
+      JSON.stringify({
+        backupDir: join(dir, 'backups'),
+        databases: [{ name: 'bench', url: `postgresql://postgres:\${BENCH_PG_PASSWORD}@${host}:${port}/bench` }],
+        files: { config: [], application: [] },
+      }),
+    );
     run(process.execPath, [bin, 'create', '--config', cfg, '--no-files', '--json'], { env });
     const st = storedFile(join(dir, 'backups'));
     const dump = join(dir, 'bench.dump');
     // Native: the stored dump decompressed to a file (pg_restore -j needs one), a new database, pg_restore -j2.
-    const native = timed('bash', ['-c', `${st.decompress} "${st.file}" > "${dump}" && createdb ${conn.join(' ')} bench_native && pg_restore ${conn.join(' ')} --exit-on-error -j2 -d bench_native "${dump}"`], { env });
+    const native = timed(
+      'bash',
+      [
+        '-c',
+        `${st.decompress} "${st.file}" > "${dump}" && createdb ${conn.join(' ')} bench_native && pg_restore ${conn.join(' ')} --exit-on-error -j2 -d bench_native "${dump}"`,
+      ],
+      { env },
+    );
     await admin.query('DROP DATABASE bench_native');
     rmSync(dump);
     const drill = timed(process.execPath, [bin, 'drill', st.id, '--config', cfg, '--json'], { env });
     const out = JSON.parse(drill.stdout);
     if (!out.ok) throw new Error(`drill failed: ${drill.stdout}`);
     const phases = out.results[0].checks.map((k) => `${k.name}${k.skipped ? ' (skipped)' : ''}`).join(', ');
-    report(`PostgreSQL ${(size / 1e6).toFixed(0)} MB (stored ${mb(statSync(st.file).size)} MiB)`, native.seconds, drill.seconds, `${st.decompress} + pg_restore -j2 vs respaldo drill: ${phases}; drill peak RSS ${(drill.rssKb / 1024).toFixed(0)} MiB`);
+    report(
+      `PostgreSQL ${(size / 1e6).toFixed(0)} MB (stored ${mb(statSync(st.file).size)} MiB)`,
+      native.seconds,
+      drill.seconds,
+      `${st.decompress} + pg_restore -j2 vs respaldo drill: ${phases}; drill peak RSS ${(drill.rssKb / 1024).toFixed(0)} MiB`,
+    );
     await admin.end();
   } finally {
     try {
@@ -210,7 +310,10 @@ try {
   if (only !== 'postgres') benchSqlite();
   if (only !== 'sqlite') await benchPostgres();
   console.log('\n| database | native restore | respaldo drill | ratio |\n| --- | ---: | ---: | ---: |');
-  for (const r of rows) console.log(`| ${r.what} | ${r.native.toFixed(1)} s | ${r.drill.toFixed(1)} s | ${(r.drill / r.native).toFixed(2)}× |`);
+  for (const r of rows)
+    console.log(
+      `| ${r.what} | ${r.native.toFixed(1)} s | ${r.drill.toFixed(1)} s | ${(r.drill / r.native).toFixed(2)}× |`,
+    );
 } finally {
   if (!keep) rmSync(work, { recursive: true, force: true });
   else console.log(`kept ${work}`);

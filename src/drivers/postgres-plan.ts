@@ -622,7 +622,8 @@ export function describeLeftovers(
   const lines: string[] = [];
   // On drill.server no live database is expected: what is there was left by drills only.
   const liveMissing = !opts.drillServer && !names.includes(live) && staging.length + safety.length > 0;
-  const nextRun = opts.drillServer ? `the next respaldo drill of ${dbName}` : `respaldo create or the next restore of ${dbName}`;
+  const nextDrill = `the next respaldo drill of ${dbName}`;
+  const nextRun = opts.drillServer ? nextDrill : `respaldo create or the next restore of ${dbName}`;
   if (liveMissing) {
     const pair = safety.find((s) => staging.some((t) => t.parsed!.id === s.parsed!.id));
     if (pair) {
@@ -654,7 +655,7 @@ export function describeLeftovers(
   for (const t of derived.filter((d) => d.parsed!.kind === 'drill')) {
     lines.push(
       `scratch database "${t.name}" left by an interrupted restore drill (set ${t.parsed!.id}); ` +
-        `${opts.drillServer ? `the next respaldo drill of ${dbName}` : `the next respaldo create, restore or drill of ${dbName}`} drops it.`,
+        `${opts.drillServer ? nextDrill : `the next respaldo create, restore or drill of ${dbName}`} drops it.`,
     );
   }
   return { liveMissing, lines };

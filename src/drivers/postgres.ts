@@ -408,7 +408,8 @@ export function createPostgresDriver(deps: PostgresDriverDeps = {}): Driver {
 
     validateDrillServer(server: DrillServerConfig) {
       // The database part is not used (each drill names its scratch database): only the connection is checked.
-      return validatePgConfig({ name: 'drill', engine: 'postgres', database: 'postgres', ...server }).filter((p) => p.path !== 'database');
+      const entry: DatabaseConfig = { name: 'drill', engine: 'postgres', database: 'postgres', ...server };
+      return validatePgConfig(entry).filter((p) => p.path !== 'database');
     },
 
     onDrillServer(db, server): DatabaseConfig {
@@ -668,7 +669,8 @@ export function createPostgresDriver(deps: PostgresDriverDeps = {}): Driver {
       const { client } = await openMaintenance(conn, [conn.database], 'looking for what interrupted restores left');
       try {
         const drillServer = db[ON_DRILL_SERVER] === true;
-        const lines = describeLeftovers(conn.database, db.name, [...(await databaseNames(client))], { drillServer }).lines;
+        const names = [...(await databaseNames(client))];
+        const lines = describeLeftovers(conn.database, db.name, names, { drillServer }).lines;
         return drillServer ? lines.map((l) => `on the drill server ${where(conn)}: ${l}`) : lines;
       } catch (err) {
         throw pgError(err, conn, conn.database, 'looking for what interrupted restores left');

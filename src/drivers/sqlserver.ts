@@ -394,7 +394,12 @@ export function createSqlServerDriver(deps: SqlServerDriverDeps = {}): Driver {
       tempCreated = false;
       const recorded = recordedSettings(req.entry.details);
       if (inPlace && recorded) await putSettingsBack(session, ctx, req.db.name, live, recorded, swap.safety);
-      return { ...(swap.safety ? { safetyDatabase: swap.safety } : {}), tables, restoredTo: live, ...(checks.length ? { preChecks: checks } : {}) };
+      return {
+        ...(swap.safety ? { safetyDatabase: swap.safety } : {}),
+        tables,
+        restoredTo: live,
+        ...(checks.length ? { preChecks: checks } : {}),
+      };
     } catch (caught) {
       let err = caught;
       if (err instanceof RespaldoError && ((err.details?.sqlErrors as number[] | undefined) ?? []).includes(33111)) {

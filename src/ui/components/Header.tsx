@@ -45,7 +45,9 @@ export function headerModel(config: MenuConfig, status: AsyncState<HeaderStatus>
     warnings = [
       ...warnings,
       ...stale.map((d) => (d.lastGood ? t.header.stale(d.database, t.time.ago(formatAge(at.getTime() - d.lastGood.getTime())), formatAge(d.limitHours * 3_600_000)) : t.header.neverBacked(d.database))),
-      ...s.drills.filter((d) => !d.ok).map((d) => t.header.drillFailed(d.database, t.time.ago(formatAge(at.getTime() - new Date(d.at).getTime())), d.setId)),
+      ...s.drills
+        .filter((d) => !d.ok)
+        .map((d) => t.header.drillFailed(d.database, t.time.ago(formatAge(at.getTime() - new Date(d.at).getTime())), d.setId)),
     ];
   } else if (status.state === 'error') {
     parts = [];
