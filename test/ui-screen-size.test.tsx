@@ -267,6 +267,8 @@ describe('restore drills at 80×24', () => {
     await press(stdin, '3');
     const list = await waitFrame(lastFrame, (x) => x.includes('✗ users'));
     expectFits(list);
+    // Nothing squeezed: the pointer keeps its space and the last column is whole.
+    expect(list).toMatch(new RegExp(`^› ${facade.manifests[0]!.id} .*(never|nunca)$`, 'm'));
     await press(stdin, KEY.down, KEY.enter);
     const details = await waitFrame(lastFrame, (x) => x.includes(older) && /(Drilled|Simulacro) /.test(x));
     expectFits(details);

@@ -70,7 +70,8 @@ export function setColumns(t: UiContextValue['t'], sets: SetSummary[], width: nu
     { title: t.list.columns.id, width: idW },
     { title: t.list.columns.date, width: dateW },
     { title: t.list.columns.type, width: typeW },
-    { title: t.list.columns.databases, width: Math.max(8, Math.min(48, width - fixed - 2)) },
+    // At least 7 ("users,…"): with the Verified and Drilled columns a Spanish list at 80 columns fills every column.
+    { title: t.list.columns.databases, width: Math.max(7, Math.min(48, width - fixed - 2)) },
     { title: t.list.columns.size, width: 7, align: 'right' },
     { title: t.list.columns.status, width: statusW },
   ];
