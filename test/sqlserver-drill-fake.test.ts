@@ -13,7 +13,13 @@ import { CollectingReporter } from '../src/core/events.js';
 import type { DatabaseConfig } from '../src/core/types.js';
 import type { DriverContext } from '../src/drivers/driver.js';
 import { createSqlServerDriver, type SqlConnection } from '../src/drivers/sqlserver.js';
-import { checkDbStatement, dropScratchStatement, drillName, parseDrillName } from '../src/drivers/sqlserver-plan.js';
+import {
+  checkDbStatement,
+  dropScratchStatement,
+  drillName,
+  parseDrillName,
+  planBeforeRestore,
+} from '../src/drivers/sqlserver-plan.js';
 
 interface Fake {
   log: { sql: string; params: Record<string, string | number> | undefined }[];
@@ -106,6 +112,14 @@ describe('SQL Server drill statements (planner, as data)', () => {
   ])('%#: %j', (st, sql, params) => {
     expect(st.sql).toBe(sql);
     expect(st.params).toEqual(params);
+  });
+
+  it.each([
+    [true, '/var/opt/mssql/backup/users.bak', [['RESTORE VERIFYONLY FROM DISK = @path WITH CHECKSUM', { path: '/var/opt/mssql/backup/users.bak' }]]],
+    [true, 'C:\\Backup\\a b.bak', [['RESTORE VERIFYONLY FROM DISK = @path WITH CHECKSUM', { path: 'C:\\Backup\\a b.bak' }]]],
+    [false, '/var/opt/mssql/backup/users.bak', []],
+  ])('before RESTORE … WITH MOVE, drill %s of %s runs %j', (drill, path, expected) => {
+    expect(planBeforeRestore(path, { drill }).map((st) => [st.sql, st.params])).toEqual(expected);
   });
 });
 

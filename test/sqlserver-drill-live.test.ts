@@ -72,6 +72,9 @@ describe.skipIf(!url)(url ? 'sqlserver drill (RESPALDO_MSSQL_URL)' : SKIP_LINE, 
     const result = out.results[0]!;
     expect(result.scratch).toBe(`${source}__drill_${out.setId}`);
     expect(result.checks.find((c) => c.name === 'DBCC CHECKDB')).toMatchObject({ ok: true });
+    const names = result.checks.map((c) => c.name);
+    expect(names.indexOf('RESTORE VERIFYONLY')).toBeGreaterThan(-1);
+    expect(names.indexOf('RESTORE VERIFYONLY')).toBeLessThan(names.indexOf('restore'));
     const left = await conn.query(`SELECT name FROM sys.databases WHERE name LIKE @p`, { p: `${source}__%` });
     expect(left).toEqual([]);
   }, 300_000);

@@ -512,6 +512,37 @@ describe('sqlserver executor (fake connection): restore', () => {
       expect(server.log.some((r) => r.sql.includes('SINGLE_USER'))).toBe(false);
     });
 
+    it("a drill's scratch target: RESTORE VERIFYONLY of the copied .bak before FILELISTONLY and RESTORE … WITH MOVE", async () => {
+      const target = { kind: 'side-by-side' as const, name: 'users__drill_1', scratch: true };
+      const result = await createSqlServerDriver({ connect: server.connector }).restore(restoreReq({ target }), ctx());
+      expect(result.preChecks).toEqual([{ name: 'RESTORE VERIFYONLY', ok: true, detail: 'WITH CHECKSUM' }]);
+      const order = statementsOf(server).filter((l) => l.startsWith('RESTORE'));
+      expect(order.map((l) => l.split(' FROM')[0])).toEqual(['RESTORE VERIFYONLY', 'RESTORE FILELISTONLY', 'RESTORE DATABASE @db']);
+      const onFile = server.log.filter((r) => r.sql.startsWith('RESTORE')).map((r) => r.params.path);
+      expect(new Set(onFile).size).toBe(1);
+      expect(server.dbs.get('users__drill_1')!.id).toBe('users#from-backup');
+    });
+
+    it('a drill whose backup VERIFYONLY rejects fails as verifyFailed before anything is restored, leaving nothing behind', async () => {
+      server.inject = (sql) => (sql.startsWith('RESTORE VERIFYONLY') ? sqlError(3189, 'Damage to the backup set was detected.') : null);
+      const target = { kind: 'side-by-side' as const, name: 'users__drill_1', scratch: true };
+      const err = (await createSqlServerDriver({ connect: server.connector })
+        .restore(restoreReq({ target }), ctx())
+        .catch((e: unknown) => e)) as RespaldoError;
+      expect(err).toBeInstanceOf(RespaldoError);
+      expect(err.kind).toBe('verifyFailed');
+      expect(err.message).toMatch(/RESTORE VERIFYONLY rejected the stored backup of users: .*Damage to the backup set/);
+      expect(server.log.some((r) => r.sql.startsWith('RESTORE DATABASE'))).toBe(false);
+      expect([...server.dbs.keys()].some((n) => n.includes('__'))).toBe(false);
+      expect(readdirSync(localDir)).toEqual([]);
+    });
+
+    it('a plain side-by-side restore reads the .bak once (no VERIFYONLY)', async () => {
+      const result = await createSqlServerDriver({ connect: server.connector }).restore(restoreReq({ target: { kind: 'side-by-side', name: 'users_copy' } }), ctx());
+      expect(result.preChecks).toBeUndefined();
+      expect(server.log.some((r) => r.sql.startsWith('RESTORE VERIFYONLY'))).toBe(false);
+    });
+
     it('refuses a target that exists', async () => {
       server.addDb('users', LIVE_TABLES);
       server.addDb('users_copy', {});

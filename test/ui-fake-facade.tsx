@@ -9,12 +9,12 @@ import { render } from 'ink-testing-library';
 import stringWidth from 'string-width';
 import stripAnsi from 'strip-ansi';
 import { RespaldoError } from '../src/core/errors.js';
-import { summaryFromManifest } from '../src/engine/catalog.js';
+import { lastDrillOf, summaryFromManifest } from '../src/engine/catalog.js';
 import { safetyOf } from '../src/engine/restore.js';
 import { english } from '../src/core/phrases.js';
 import type { Reporter } from '../src/core/events.js';
-import type { Manifest, RetentionPolicy, ScheduleJob, SetSummary } from '../src/core/types.js';
-import type { CatchUpPlan, CreateRequest, EngineFacade, HeaderStatus, MenuConfig, OffsiteMark, RestoreOutcome, RestorePlan, RestoreRequest, SchedulerEvent, SchedulerHandle, SchedulerStatus, VerifyReport } from '../src/ui/engine-facade.js';
+import type { DrillRecord, DrillResult, Manifest, RetentionPolicy, ScheduleJob, SetSummary } from '../src/core/types.js';
+import type { CatchUpPlan, CreateRequest, DrillOutcome, EngineFacade, HeaderStatus, MenuConfig, OffsiteMark, RestoreOutcome, RestorePlan, RestoreRequest, SchedulerEvent, SchedulerHandle, SchedulerStatus, VerifyReport } from '../src/ui/engine-facade.js';
 import { catalogue, type Lang } from '../src/ui/i18n/index.js';
 import { createTheme } from '../src/ui/theme.js';
 import type { UiContextValue } from '../src/ui/use-ui.js';
@@ -89,8 +89,20 @@ export function manifestFor(id: string, opts: { startedAt?: string; databases?: 
   };
 }
 
-function summaryOf(m: Manifest, kept: ReadonlySet<string> = new Set()): SetSummary {
-  return summaryFromManifest(m, `/backups/${m.id}`, { keep: kept.has(m.id), lastVerified: null });
+function summaryOf(m: Manifest, kept: ReadonlySet<string> = new Set(), drills: Map<string, DrillRecord> = new Map()): SetSummary {
+  const s = summaryFromManifest(m, `/backups/${m.id}`, { keep: kept.has(m.id), lastVerified: null });
+  return { ...s, lastDrill: lastDrillOf(drills.get(m.id) ?? null) };
+}
+
+/** A drill result as the engine records it: the restore's checks, and the failure given (if any). */
+export function drillResultFor(database: string, at: string, failure?: { error: string; hint: string }): DrillResult {
+  const checks: DrillResult['checks'] = [
+    { name: 'stored files match the manifest', ok: true },
+    { name: 'restore', ok: true, detail: `into /srv/backups/.tmp-drill-1/${database}.db` },
+    { name: 'row counts against the manifest', ok: true, detail: '1 table(s)' },
+    failure ? { name: 'PRAGMA integrity_check', ok: false, detail: failure.error } : { name: 'PRAGMA integrity_check', ok: true, detail: 'ok' },
+  ];
+  return { database, engine: 'sqlite', ok: !failure, at, durationMs: 1250, scratch: `/srv/backups/.tmp-drill-1/${database}.db`, checks, ...(failure ? { error: `PRAGMA integrity_check: ${failure.error}`, hint: failure.hint } : {}) };
 }
 
 /** An in-memory engine with the calls recorded; `fail` makes a named method throw a RespaldoError. */
@@ -158,6 +170,11 @@ export class FakeFacade implements EngineFacade {
       lockHolder: null,
       freeBytes: 50 * 1024 ** 3,
       notOffsite: newest ? this.notCopied(newest.id) : [],
+      drills: this.cfg.databases.flatMap((d) => {
+        const all = [...this.drills.entries()].flatMap(([setId, r]) => (r.results[d.name] ? [{ setId, r: r.results[d.name]! }] : []));
+        const newest = all.sort((a, b) => (a.r.at < b.r.at ? 1 : -1))[0];
+        return newest ? [{ database: d.name, at: newest.r.at, ok: newest.r.ok, setId: newest.setId, ...(newest.r.error ? { error: newest.r.error } : {}) }] : [];
+      }),
     };
   }
   /**
@@ -173,11 +190,38 @@ export class FakeFacade implements EngineFacade {
     this.record('offsite', id);
     return this.offsiteMarks[id] ?? [];
   }
+  /** Recorded drills per set id (drilled.json). */
+  drills = new Map<string, DrillRecord>();
+  /** Databases whose drill fails, with the error and hint the engine would give. */
+  drillFailures: Record<string, { error: string; hint: string }> = {};
+  async drillSet(id: string, reporter: Reporter): Promise<DrillOutcome> {
+    this.record('drillSet', id);
+    const m = await this.readManifest(id);
+    const names = m.databases.filter((d) => d.file).map((d) => d.name);
+    reporter.emit({ type: 'run-start', operation: 'drill', setId: m.id, items: names });
+    for (const db of names) {
+      reporter.emit({ type: 'item-start', item: db, kind: 'restore', totalBytes: 40960 });
+      reporter.emit({ type: 'item-progress', item: db, bytes: 20480, totalBytes: 40960 });
+    }
+    await this.waitRelease();
+    const results = names.map((db) => drillResultFor(db, NOW.toISOString(), this.drillFailures[db]));
+    for (const r of results) reporter.emit({ type: 'item-end', item: r.database, ok: r.ok, ...(r.error ? { error: r.error } : {}), ...(r.hint ? { hint: r.hint } : {}) });
+    const ok = results.every((r) => r.ok);
+    reporter.emit({ type: 'run-end', ok, setId: m.id, durationMs: 3750 });
+    const previous = this.drills.get(m.id)?.results ?? {};
+    this.drills.set(m.id, { setId: m.id, results: { ...previous, ...Object.fromEntries(results.map((r) => [r.database, r])) } });
+    return { setId: m.id, ok, results, recovered: [] };
+  }
+  async readDrills(id: string): Promise<DrillRecord | null> {
+    this.record('readDrills', id);
+    const m = await this.readManifest(id);
+    return this.drills.get(m.id) ?? null;
+  }
   async listSets(filter?: { database?: string }): Promise<SetSummary[]> {
     this.record('listSets', filter);
     const marked = (s: SetSummary): SetSummary =>
       this.offsiteMarks[s.id] ? { ...s, notCopiedTo: this.notCopied(s.id) } : s;
-    return this.manifests.map((m) => marked(summaryOf(m, this.kept))).filter((s) => !filter?.database || s.databases.includes(filter.database) || s.failedDatabases.includes(filter.database));
+    return this.manifests.map((m) => marked(summaryOf(m, this.kept, this.drills))).filter((s) => !filter?.database || s.databases.includes(filter.database) || s.failedDatabases.includes(filter.database));
   }
   async readManifest(id: string): Promise<Manifest> {
     this.record('readManifest', id);

@@ -179,7 +179,7 @@ describe('list screen', () => {
     await waitFrame(lastFrame, (x) => x.includes('1-3 of 3'));
     await press(stdin, KEY.enter);
     let f = await waitFrame(lastFrame, (x) => /Keep\s+no: retention decides/.test(x));
-    expect(f).toContain('p protect (keep)');
+    expect(f).toContain('p keep');
     await press(stdin, 'p');
     f = await waitFrame(lastFrame, (x) => x.includes('Marked keep: prune will never remove this set.'));
     expect(f).toMatch(/Keep\s+yes: prune never removes this set/);

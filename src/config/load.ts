@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { ConfigError } from '../core/errors.js';
-import type { BackupConfig, DatabaseConfig, EngineName, LoadedConfig, NotificationConfig } from '../core/types.js';
+import type { BackupConfig, DatabaseConfig, DrillServerConfig, EngineName, LoadedConfig, NotificationConfig } from '../core/types.js';
 import { driverFor } from '../drivers/registry.js';
 import { normalizeDestinations } from '../destinations/config.js';
 import { normalizeEncryption } from './encryption.js';
@@ -57,6 +57,10 @@ export async function loadConfig(opts: LoadOptions = {}): Promise<LoadedConfig> 
     if (urlPassword) secretValues.add(urlPassword);
   }
   checkCompressionLevels(file, doc, databases);
+  const drillServer = normalizeDrillServer(file, doc, baseDir);
+  if (drillServer?.password) secretValues.add(drillServer.password);
+  const drillUrlPassword = drillServer?.url ? passwordFromUrl(drillServer.url) : undefined;
+  if (drillUrlPassword) secretValues.add(drillUrlPassword);
   const destinations = normalizeDestinations(file, doc, baseDir, secretValues);
   const encryption = normalizeEncryption(file, doc, baseDir);
   const jobProblem = validateJobs(doc.schedule.jobs, 'schedule.jobs', databases.map((d) => d.name))[0];
@@ -73,6 +77,7 @@ export async function loadConfig(opts: LoadOptions = {}): Promise<LoadedConfig> 
     },
     notifications: normalizeNotifications(file, doc.notifications ?? []),
     ...(doc.metrics?.textfile ? { metrics: { textfile: resolve(baseDir, doc.metrics.textfile) } } : {}),
+    ...(drillServer ? { drill: { ...doc.drill, server: drillServer } } : {}),
     file,
     baseDir,
     secrets: [...secretValues],
@@ -172,6 +177,22 @@ function normalizeDatabase(file: string, db: DatabaseConfig, index: number, base
   const problem = driverFor(engine).validateConfig(out)[0];
   if (problem) throw new ConfigError(file, joinPath(at, problem.path), problem.problem, problem.hint);
   return out;
+}
+
+/**
+ * `drill.server`: a PostgreSQL server (the only engine whose drills can move to another server);
+ * its problems name their field under `drill.server`. binPath is resolved against the config folder.
+ */
+function normalizeDrillServer(file: string, doc: BackupConfig, baseDir: string): DrillServerConfig | undefined {
+  const server = doc.drill?.server;
+  if (!server) return undefined;
+  if (server.url !== undefined && detectEngine({ url: server.url }) !== 'postgres') {
+    const hint = 'drill.server is a PostgreSQL server: postgresql://USER:${DRILL_PG_PASSWORD}@HOST:5432/postgres.';
+    throw new ConfigError(file, 'drill.server.url', 'is not a postgresql:// URL', hint);
+  }
+  const problem = driverFor('postgres').validateDrillServer?.(server)[0];
+  if (problem) throw new ConfigError(file, joinPath('drill.server', problem.path), problem.problem, problem.hint);
+  return server.binPath ? { ...server, binPath: resolve(baseDir, server.binPath) } : server;
 }
 
 /** gzip has levels 1–9, zstd 1–19: a level past the codec's range names its field. */

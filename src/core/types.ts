@@ -46,6 +46,21 @@ export interface DatabaseConfig {
   [key: string]: unknown;
 }
 
+/**
+ * The server restore drills of PostgreSQL databases restore into instead of each database's own
+ * (`drill.server`): connection settings as in a database entry (url and/or host, port, user,
+ * password from `${VAR}`); the scratch database keeps its name `<database>__drill_<set id>`.
+ */
+export interface DrillServerConfig {
+  url?: string;
+  host?: string;
+  port?: number;
+  user?: string;
+  password?: string;
+  /** Folder of pg_restore/pg_amcheck for this server (else the database's, PG_BIN_PATH, PATH). */
+  binPath?: string;
+}
+
 export interface ApplicationFolder {
   path: string;
   include: string[];
@@ -135,6 +150,8 @@ export interface BackupConfig {
   metrics?: { textfile?: string };
   /** Drill each set right after a scheduled or CLI backup made it (see `respaldo drill`). */
   drillAfterBackup?: boolean;
+  /** Restore drills: `server`, another PostgreSQL server the scratch databases are restored into. */
+  drill?: { server?: DrillServerConfig };
   /** Name of this server's folder on destinations (default: the host name). */
   source?: string;
   /** Off-site copies (src/destinations/). */

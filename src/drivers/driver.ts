@@ -1,7 +1,7 @@
 import type { Readable } from 'node:stream';
 import type { Reporter } from '../core/events.js';
 import type { Phrase } from '../core/phrases.js';
-import type { BackupType, DatabaseConfig, DatabaseEntry, EngineName } from '../core/types.js';
+import type { BackupType, DatabaseConfig, DatabaseEntry, DrillServerConfig, EngineName } from '../core/types.js';
 
 /**
  * The driver contract. One file per engine implements it (sqlite.ts, postgres.ts, sqlserver.ts);
@@ -212,6 +212,13 @@ export interface RestoreResult {
   tables: Record<string, number> | null;
   /** Where the data now is (path or database name). */
   restoredTo: string;
+  /** Checks of the backup made before restoring it (a drill's RESTORE VERIFYONLY); a drill records them. */
+  preChecks?: DrillCheck[];
+  /**
+   * Checks the restore made of the restored copy (SQLite: integrity_check), so that a drill records them
+   * instead of running them again; `drillChecks` adds only what the restore did not do.
+   */
+  checks?: DrillCheck[];
 }
 
 export interface Driver {
@@ -282,6 +289,16 @@ export interface Driver {
    * drills into a file in its own scratch folder.
    */
   scratchName?(db: DatabaseConfig, setId: string): string;
+
+  /**
+   * Restore drills with `drill.server`: the entry of `db` moved to that server (its connection
+   * replaced, the database name kept, so the scratch name is the same), marked so that recover and
+   * findLeftovers know no live database is expected there. Absent: the engine ignores drill.server.
+   */
+  onDrillServer?(db: DatabaseConfig, server: DrillServerConfig): DatabaseConfig;
+
+  /** Problems of `drill.server` for this engine (paths relative to `drill.server`). */
+  validateDrillServer?(server: DrillServerConfig): ConfigProblem[];
 
   /**
    * Removes a drill's scratch target `name` (made by `scratchName`) if it exists; refuses any other

@@ -658,6 +658,7 @@ export function describeLeftovers(
   live: string,
   dbName: string,
   names: readonly string[],
+  opts: { drillServer?: boolean } = {},
 ): { liveMissing: boolean; lines: string[] } {
   const derived = names
     .map((n) => ({ name: n, parsed: parseDerivedName(live, n) }))
@@ -665,7 +666,10 @@ export function describeLeftovers(
   const staging = derived.filter((d) => d.parsed!.kind === 'restore');
   const safety = derived.filter((d) => d.parsed!.kind === 'pre_restore');
   const lines: string[] = [];
-  const liveMissing = !names.includes(live) && staging.length + safety.length > 0;
+  // On drill.server no live database is expected: what is there was left by drills only.
+  const liveMissing = !opts.drillServer && !names.includes(live) && staging.length + safety.length > 0;
+  const nextDrill = `the next respaldo drill of ${dbName}`;
+  const nextRun = opts.drillServer ? nextDrill : `respaldo create or the next restore of ${dbName}`;
   if (liveMissing) {
     const pair = safety.find((s) => staging.some((t) => t.parsed!.id === s.parsed!.id));
     if (pair) {
@@ -690,14 +694,14 @@ export function describeLeftovers(
   }
   for (const t of staging) {
     lines.push(
-      `temporary database "${t.name}" left by an interrupted restore (set ${t.parsed!.id}); ` +
-        `respaldo create or the next restore of ${dbName} drops it.`,
+      `temporary database "${t.name}" left by an interrupted ${opts.drillServer ? 'restore drill' : 'restore'} ` +
+        `(set ${t.parsed!.id}); ${nextRun} drops it.`,
     );
   }
   for (const t of derived.filter((d) => d.parsed!.kind === 'drill')) {
     lines.push(
       `scratch database "${t.name}" left by an interrupted restore drill (set ${t.parsed!.id}); ` +
-        `the next respaldo create, restore or drill of ${dbName} drops it.`,
+        `${opts.drillServer ? nextDrill : `the next respaldo create, restore or drill of ${dbName}`} drops it.`,
     );
   }
   return { liveMissing, lines };

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { text } from 'node:stream/consumers';
 import { pipeline } from 'node:stream/promises';
 import { CommandError, InterruptedError, NotFoundError, RefusedError, RespaldoError } from '../core/errors.js';
-import type { BackupType, DatabaseConfig } from '../core/types.js';
+import type { BackupType, DatabaseConfig, DrillServerConfig } from '../core/types.js';
 import { runCapture, spawnStreaming, type StreamingChild } from '../exec/spawn.js';
 import { dropCreatedRolesSql, parseGlobals, planMissingRoles } from './postgres-globals.js';
 import { parseTocList, selectTables, TocSelectionError, type TocSelection } from './postgres-toc.js';
@@ -114,6 +114,9 @@ interface PgErrorLike {
   message?: string;
   severity?: string;
 }
+
+/** Marks a database entry moved to `drill.server` (onDrillServer): no live database is expected there. */
+const ON_DRILL_SERVER = 'respaldoDrillServer';
 
 function where(conn: PgConnection): string {
   if (conn.host?.startsWith('/')) return `socket ${conn.host}`;
@@ -437,6 +440,17 @@ export function createPostgresDriver(deps: PostgresDriverDeps = {}): Driver {
 
     validateConfig(db) {
       return validatePgConfig(db);
+    },
+
+    validateDrillServer(server: DrillServerConfig) {
+      // The database part is not used (each drill names its scratch database): only the connection is checked.
+      const entry: DatabaseConfig = { name: 'drill', engine: 'postgres', database: 'postgres', ...server };
+      return validatePgConfig(entry).filter((p) => p.path !== 'database');
+    },
+
+    onDrillServer(db, server): DatabaseConfig {
+      const { url: _url, host: _host, port: _port, user: _user, password: _password, ...rest } = db;
+      return { ...rest, ...server, database: connectionOf(db).database, [ON_DRILL_SERVER]: true };
     },
 
     describe(db) {
@@ -829,7 +843,8 @@ export function createPostgresDriver(deps: PostgresDriverDeps = {}): Driver {
         const derived = [...names].map((n) => ({ name: n, parsed: parseDerivedName(live, n) })).filter((d) => d.parsed);
         const staging = derived.filter((d) => d.parsed!.kind === 'restore');
         const safety = derived.filter((d) => d.parsed!.kind === 'pre_restore');
-        if (!names.has(live)) {
+        const drillServer = db[ON_DRILL_SERVER] === true;
+        if (!names.has(live) && !drillServer) {
           // Interrupted between the two renames: put the previous live database back.
           const pair = safety.find((s) => staging.some((t) => t.parsed!.id === s.parsed!.id));
           if (pair) {
@@ -847,12 +862,17 @@ export function createPostgresDriver(deps: PostgresDriverDeps = {}): Driver {
         }
         for (const s of staging) {
           await dropDatabase(client, s.name, versionNum);
-          actions.push(`dropped "${s.name}" (left by an interrupted restore; "${live}" was not changed by it)`);
+          actions.push(
+            drillServer
+              ? `dropped "${s.name}" on the drill server ${where(conn)} (left by an interrupted restore drill)`
+              : `dropped "${s.name}" (left by an interrupted restore; "${live}" was not changed by it)`,
+          );
         }
         // Drills hold the folder lock, and recover runs under it: a scratch database found now is a dead drill's.
         for (const d of derived.filter((x) => x.parsed!.kind === 'drill')) {
           await dropDatabase(client, d.name, versionNum);
-          actions.push(`dropped "${d.name}" (the scratch database of an interrupted restore drill)`);
+          const on = drillServer ? ` on the drill server ${where(conn)}` : '';
+          actions.push(`dropped "${d.name}"${on} (the scratch database of an interrupted restore drill)`);
         }
       } catch (err) {
         throw pgError(err, conn, live, 'recovering an interrupted restore');
@@ -867,7 +887,10 @@ export function createPostgresDriver(deps: PostgresDriverDeps = {}): Driver {
       const conn = connectionOf(db);
       const { client } = await openMaintenance(conn, [conn.database], 'looking for what interrupted restores left');
       try {
-        return describeLeftovers(conn.database, db.name, [...(await databaseNames(client))]).lines;
+        const drillServer = db[ON_DRILL_SERVER] === true;
+        const names = [...(await databaseNames(client))];
+        const lines = describeLeftovers(conn.database, db.name, names, { drillServer }).lines;
+        return drillServer ? lines.map((l) => `on the drill server ${where(conn)}: ${l}`) : lines;
       } catch (err) {
         throw pgError(err, conn, conn.database, 'looking for what interrupted restores left');
       } finally {

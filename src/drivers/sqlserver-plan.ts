@@ -525,6 +525,16 @@ export function verifyStatement(serverPath: string): Statement {
   };
 }
 
+/**
+ * What the server reads of a copied .bak before RESTORE … WITH MOVE, in order: a restore drill
+ * (`drill`) first proves the whole backup with RESTORE VERIFYONLY … WITH CHECKSUM (as dbatools'
+ * Test-DbaLastBackup does), so a damaged backup is named as such; a plain restore relies on the
+ * RESTORE's own CHECKSUM and reads the file once.
+ */
+export function planBeforeRestore(serverPath: string, opts: { drill: boolean }): Statement[] {
+  return opts.drill ? [verifyStatement(serverPath)] : [];
+}
+
 /** RESTORE FILELISTONLY: the logical and physical files inside a .bak. */
 export function fileListStatement(serverPath: string): Statement {
   return {

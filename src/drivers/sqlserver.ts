@@ -6,7 +6,7 @@
 import { constants as fsc, createReadStream, createWriteStream, promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { InterruptedError, RefusedError, RespaldoError } from '../core/errors.js';
+import { InterruptedError, RefusedError, RespaldoError, VerifyError } from '../core/errors.js';
 import { english, phrase } from '../core/phrases.js';
 import type { DatabaseConfig } from '../core/types.js';
 import type {
@@ -38,6 +38,7 @@ import {
   nameProblem,
   parseStagingName,
   planBackup,
+  planBeforeRestore,
   planMoves,
   planSettings,
   planSwap,
@@ -338,6 +339,21 @@ export function createSqlServerDriver(deps: SqlServerDriverDeps = {}): Driver {
         throw new RespaldoError('failed', `Could not write the backup for SQL Server to ${localPath}: ${(err as Error).message}`, localDirHint(s));
       }
 
+      const drill = req.target.kind === 'side-by-side' && req.target.scratch === true;
+      const checks: DrillCheck[] = [];
+      for (const st of planBeforeRestore(serverPath, { drill })) {
+        try {
+          await session.run(st, undefined);
+        } catch (err) {
+          if (!(err instanceof RespaldoError) || ctx.signal.aborted) throw err;
+          throw new VerifyError(
+            `RESTORE VERIFYONLY rejected the stored backup of ${req.db.name}: ${err.message}`,
+            'This set does not restore: use another set (`respaldo list`), and back the database up again.',
+            err.details,
+          );
+        }
+        checks.push({ name: 'RESTORE VERIFYONLY', ok: true, detail: 'WITH CHECKSUM' });
+      }
       const files = await session.fileList(serverPath);
       const moves = planMoves(files, { live, setId: req.setId, token, ...dirs, pathStyle: server.pathStyle });
       checkAborted(ctx.signal, 'the restore');
@@ -378,7 +394,12 @@ export function createSqlServerDriver(deps: SqlServerDriverDeps = {}): Driver {
       tempCreated = false;
       const recorded = recordedSettings(req.entry.details);
       if (inPlace && recorded) await putSettingsBack(session, ctx, req.db.name, live, recorded, swap.safety);
-      return { ...(swap.safety ? { safetyDatabase: swap.safety } : {}), tables, restoredTo: live };
+      return {
+        ...(swap.safety ? { safetyDatabase: swap.safety } : {}),
+        tables,
+        restoredTo: live,
+        ...(checks.length ? { preChecks: checks } : {}),
+      };
     } catch (caught) {
       let err = caught;
       if (err instanceof RespaldoError && ((err.details?.sqlErrors as number[] | undefined) ?? []).includes(33111)) {

@@ -11,6 +11,7 @@ import { driverFor } from '../drivers/registry.js';
 import { notify } from '../notify/notify.js';
 import { listSets, readManifest, recordDrilled, selectLatest, setDir } from './catalog.js';
 import { cleanLeftovers } from './create.js';
+import { drillTarget } from './drill-target.js';
 import { ensurePrivateDir } from './fs-util.js';
 import { withLock } from './lock.js';
 import { writeLog } from './log.js';
@@ -104,8 +105,10 @@ export async function runDrill(
   const m = await resolveSet(cfg, id, opts);
   const names = drillScope(m, opts);
   const withFiles = Boolean(opts.files);
+  // With drill.server the whole restore path sees each database's entry moved to that server.
+  const drillCfg: LoadedConfig = { ...cfg, databases: cfg.databases.map((d) => drillTarget(cfg, d)) };
   const configured = names.map((name) => {
-    const db = cfg.databases.find((d) => d.name === name);
+    const db = drillCfg.databases.find((d) => d.name === name);
     if (!db)
       throw new NotFoundError(
         `Database "${name}" is in set ${m.id} but not in ${cfg.file}; a drill needs its connection.`,
@@ -152,7 +155,7 @@ export async function runDrill(
         try {
           // Dead drills' scratch databases first: the plan below refuses a target that exists.
           out.recovered.push(...(await driver.recover(db, ctxFor(db))));
-          const plan = await planRestore(cfg, m.id, { databases: [db.name], to: scratch });
+          const plan = await planRestore(drillCfg, m.id, { databases: [db.name], to: scratch });
           const step = plan.databases[0];
           if (step?.restoreTarget.kind === 'side-by-side')
             step.restoreTarget = { ...step.restoreTarget, scratch: true };
@@ -180,7 +183,7 @@ export async function runDrill(
       for (const r of unreachable) reporter.emit({ type: 'item-end', item: r.database, ok: false, error: r.error! });
       for (const { db, scratch, plan } of plans) {
         if (signal.aborted) throw new InterruptedError('Drill interrupted; its scratch targets were removed.');
-        out.results.push(await drillDatabase(cfg, m, db, scratch, plan, reporter, ctxFor(db), signal));
+        out.results.push(await drillDatabase(drillCfg, m, db, scratch, plan, reporter, ctxFor(db), signal));
       }
       if (withFiles) out.results.push(await drillFiles(cfg, m, join(scratchRoot, 'files'), reporter));
     } finally {
@@ -269,7 +272,9 @@ async function drillDatabase(
       drilled = result(false, { error: one?.error ?? 'the restore failed', ...(one?.hint ? { hint: one.hint } : {}) });
     } else {
       checks.push({ name: 'stored files match the manifest', ok: true });
+      checks.push(...(one.preChecks ?? []));
       checks.push({ name: 'restore', ok: true, detail: `into ${scratch}` });
+      checks.push(...(one.checks ?? []));
       const tables = Object.keys(entry.tables ?? {}).length;
       if (entry.tables)
         checks.push({ name: 'row counts against the manifest', ok: true, detail: `${tables} table(s)` });

@@ -9,7 +9,7 @@ import type { Reporter } from '../core/events.js';
 import { english, phrase, type Phrase } from '../core/phrases.js';
 import type { CodecName, DatabaseConfig, DatabaseEntry, FileEntry, LoadedConfig, Manifest } from '../core/types.js';
 import { checkConfiguredDatabases } from '../config/lookup.js';
-import type { DriverContext, RestoreStepPlan, RestoreTarget, TargetState } from '../drivers/driver.js';
+import type { DrillCheck, DriverContext, RestoreStepPlan, RestoreTarget, TargetState } from '../drivers/driver.js';
 import { driverFor } from '../drivers/registry.js';
 import { VERSION } from '../version.js';
 import { readManifest, selectLatest, setDir, type SetSelection } from './catalog.js';
@@ -125,7 +125,18 @@ export interface RestoreOutcome {
   setId: string;
   ok: boolean;
   safetySetIds: string[];
-  databases: { name: string; ok: boolean; restoredTo?: string; safetyDatabase?: string; error?: string; hint?: string }[];
+  databases: {
+    name: string;
+    ok: boolean;
+    restoredTo?: string;
+    safetyDatabase?: string;
+    /** Checks the driver made of the backup before restoring it (a drill's RESTORE VERIFYONLY). */
+    preChecks?: DrillCheck[];
+    /** Checks the driver made of the restored copy (SQLite's integrity_check). */
+    checks?: DrillCheck[];
+    error?: string;
+    hint?: string;
+  }[];
   filesRestoredTo: string | null;
   recovered: string[];
 }
@@ -495,7 +506,14 @@ export async function executeRestore(cfg: LoadedConfig, plan: RestorePlan, repor
               },
               ctxFor(db, scratchRoot),
             );
-            outcome.databases.push({ name: d.database, ok: true, restoredTo: result.restoredTo, ...(result.safetyDatabase ? { safetyDatabase: result.safetyDatabase } : {}) });
+            outcome.databases.push({
+              name: d.database,
+              ok: true,
+              restoredTo: result.restoredTo,
+              ...(result.safetyDatabase ? { safetyDatabase: result.safetyDatabase } : {}),
+              ...(result.preChecks?.length ? { preChecks: result.preChecks } : {}),
+              ...(result.checks?.length ? { checks: result.checks } : {}),
+            });
             if (result.safetyDatabase) renamed.push(referenceEntry(entry, result.safetyDatabase, m.id));
             if (swapBack) swappedBack.push(d.database);
             reporter.emit({ type: 'item-end', item: d.database, ok: true, durationMs: Date.now() - started });

@@ -9,6 +9,7 @@ import { readSchedulerState, type SchedulerState } from '../scheduler/state.js';
 import { isStale, LOCK_NAME } from './lock.js';
 import { errorMessage } from '../core/errors.js';
 import { driverFor } from '../drivers/registry.js';
+import { drillTarget } from './drill-target.js';
 import { SWAP_JOURNAL_PREFIX } from './restore.js';
 
 export interface StatusReport {
@@ -45,13 +46,19 @@ export interface DatabaseLeftovers {
   error?: string;
 }
 
-/** Asks each configured database's driver what interrupted restores left (read-only), all at once. */
+/**
+ * Asks each configured database's driver what interrupted restores left (read-only), all at once;
+ * with `drill.server`, also what killed drills left on that server.
+ */
 export async function findDatabaseLeftovers(cfg: LoadedConfig): Promise<DatabaseLeftovers[]> {
   const checked = cfg.databases.map(async (db): Promise<DatabaseLeftovers | null> => {
     const driver = driverFor(db.engine);
     if (!driver.findLeftovers) return null;
+    const target = drillTarget(cfg, db);
     try {
-      return { database: db.name, engine: db.engine, leftovers: await driver.findLeftovers(db) };
+      const leftovers = await driver.findLeftovers(db);
+      if (target !== db) leftovers.push(...(await driver.findLeftovers(target)));
+      return { database: db.name, engine: db.engine, leftovers };
     } catch (err) {
       return { database: db.name, engine: db.engine, leftovers: [], error: errorMessage(err) };
     }

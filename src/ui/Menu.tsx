@@ -4,6 +4,7 @@ import { Header, headerModel } from './components/Header.js';
 import type { HeaderStatus } from './engine-facade.js';
 import { ConfigureScheduleScreen } from './screens/ConfigureScheduleScreen.js';
 import { CreateScreen } from './screens/CreateScreen.js';
+import { DrillScreen } from './screens/DrillScreen.js';
 import { ListScreen } from './screens/ListScreen.js';
 import { MainMenuScreen, type MainChoice } from './screens/MainMenuScreen.js';
 import { RestoreScreen } from './screens/RestoreScreen.js';
@@ -23,6 +24,7 @@ export type Route =
   | { name: 'schedule' }
   | { name: 'list' }
   | { name: 'details'; id: string }
+  | { name: 'drill'; id: string }
   | { name: 'restore'; setId?: string }
   | { name: 'scheduler' };
 
@@ -97,7 +99,19 @@ export function Menu({ onExit, initial }: { onExit?: () => void; initial?: Route
       screen = <ListScreen onBack={back} onOpen={(id) => push({ name: 'details', id })} onRestore={(id) => push({ name: 'restore', setId: id })} onChanged={reloadHeader} />;
       break;
     case 'details':
-      screen = <SetDetailsScreen key={route.id} id={route.id} onBack={back} onRestore={(id) => push({ name: 'restore', setId: id })} onDeleted={back} />;
+      screen = (
+        <SetDetailsScreen
+          key={route.id}
+          id={route.id}
+          onBack={back}
+          onRestore={(id) => push({ name: 'restore', setId: id })}
+          onDeleted={back}
+          onDrill={(id) => push({ name: 'drill', id })}
+        />
+      );
+      break;
+    case 'drill':
+      screen = <DrillScreen key={route.id} id={route.id} onBack={back} onDone={reloadHeader} />;
       break;
     case 'restore':
       screen = <RestoreScreen onBack={back} onDone={reloadHeader} {...(route.setId ? { initialSetId: route.setId } : {})} />;

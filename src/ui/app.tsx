@@ -58,6 +58,7 @@ export function stopOnHangup(facade: EngineFacade, closed: AbortSignal): HangupA
     createBackup: (req, reporter, signal) => track(facade.createBackup(req, reporter, both(signal))),
     executeRestore: (plan, reporter, signal) => track(facade.executeRestore(plan, reporter, both(signal))),
     verifySet: (id, reporter) => track(facade.verifySet(id, reporter)),
+    drillSet: (id, reporter, signal) => track(facade.drillSet(id, reporter, both(signal))),
     async startScheduler(listener) {
       const handle = await track(facade.startScheduler(listener));
       // Twice: the first stop lets the running job finish, the second aborts it safely.

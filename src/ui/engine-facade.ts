@@ -1,9 +1,10 @@
 import { UsageError } from '../core/errors.js';
 import type { ProgressEvent, Reporter } from '../core/events.js';
-import type { BackupType, EngineName, LoadedConfig, Manifest, RetentionPolicy, ScheduleJob, SetSummary } from '../core/types.js';
+import type { BackupType, DrillRecord, EngineName, LoadedConfig, Manifest, RetentionPolicy, ScheduleJob, SetSummary } from '../core/types.js';
 import { loadConfig } from '../config/load.js';
-import { deleteSet, listSets, readManifest, setDir, setKeep } from '../engine/catalog.js';
+import { deleteSet, lastDrills, listSets, readDrillRecord, readManifest, setDir, setKeep } from '../engine/catalog.js';
 import { readCopies } from '../engine/copy.js';
+import { runDrill, type DrillOutcome } from '../engine/drill.js';
 import { isCopied, notCopiedOf, withOffsite } from '../engine/offsite-state.js';
 import { createBackup } from '../engine/create.js';
 import { executeRestore, planRestore, type RestoreOutcome, type RestorePlan } from '../engine/restore.js';
@@ -15,7 +16,7 @@ import type { JobEndEvent, SchedulerLogEntry, SchedulerStatus } from '../schedul
 import type { CatchUpPlan } from '../scheduler/catch-up.js';
 import { nextRuns as schedulerNextRuns } from '../scheduler/when.js';
 
-export type { JobEndEvent, RestoreOutcome, RestorePlan, SchedulerLogEntry, SchedulerStatus, VerifyReport };
+export type { DrillOutcome, DrillRecord, JobEndEvent, RestoreOutcome, RestorePlan, SchedulerLogEntry, SchedulerStatus, VerifyReport };
 export type { CatchUpPlan };
 
 /**
@@ -36,6 +37,14 @@ export interface EngineFacade {
   readManifest(id: string): Promise<Manifest>;
   /** Runs a backup now; progress goes to `reporter`. A partial or failed set is returned, not thrown. */
   createBackup(req: CreateRequest, reporter: Reporter, signal?: AbortSignal): Promise<Manifest>;
+  /**
+   * Restore drill of a set: every database it stored (and its files, when it has some) restored into
+   * a scratch target, checked and removed; the outcome is recorded beside the set. Progress goes to
+   * `reporter` (the restore's events). A failed drill is returned, not thrown.
+   */
+  drillSet(id: string, reporter: Reporter, signal?: AbortSignal): Promise<DrillOutcome>;
+  /** The recorded drills of a set (`drilled.json`), null when it was never drilled. */
+  readDrills(id: string): Promise<DrillRecord | null>;
   /** Re-reads every stored file of a set and checks MD5 and SHA-256 against the manifest. */
   verifySet(id: string, reporter: Reporter): Promise<VerifyReport>;
   /** Deletes a set (and its server-side safety copies). */
@@ -90,6 +99,8 @@ export interface HeaderStatus {
   freeBytes: number | null;
   /** Destinations (copyAfterBackup) the newest set is not copied to. */
   notOffsite: string[];
+  /** The newest restore drill of each configured database that was ever drilled (any set). */
+  drills: { database: string; at: string; ok: boolean; setId: string; error?: string }[];
 }
 
 export interface CreateRequest {
@@ -161,7 +172,7 @@ export function createEngineFacade(initial: LoadedConfig): EngineFacade {
   return {
     config: () => menuConfig(cfg),
     async status() {
-      const [st, all] = await Promise.all([getStatus(cfg), listSets(cfg)]);
+      const [st, all, drilled] = await Promise.all([getStatus(cfg), listSets(cfg), lastDrills(cfg)]);
       // Safety (pre_restore) sets are not backups the operator made: neither counted nor the newest.
       const sets = all.filter((x) => x.type !== 'pre_restore');
       const fulls = all.filter((x) => x.type === 'full');
@@ -172,6 +183,10 @@ export function createEngineFacade(initial: LoadedConfig): EngineFacade {
         lockHolder: st.lock.held ? st.lock.holder : null,
         freeBytes: st.freeBytes,
         notOffsite: sets[0] ? notCopiedOf(cfg, sets[0]) : [],
+        drills: cfg.databases.flatMap((d) => {
+          const x = drilled[d.name];
+          return x ? [{ database: d.name, at: x.at, ok: x.ok, setId: x.setId, ...(x.error ? { error: x.error } : {}) }] : [];
+        }),
       };
     },
     listSets: async (filter) =>
@@ -190,6 +205,11 @@ export function createEngineFacade(initial: LoadedConfig): EngineFacade {
     createBackup: (req, reporter, signal) =>
       createBackup(cfg, { databases: req.databases, type: req.type, files: req.files, ...(req.description ? { description: req.description } : {}), ...(signal ? { signal } : {}) }, reporter),
     verifySet: (id, reporter) => verifySet(cfg, id, reporter),
+    async drillSet(id, reporter, signal) {
+      const m = await readManifest(cfg, id);
+      return runDrill(cfg, m.id, { files: m.files.length > 0, operation: 'menu', ...(signal ? { signal } : {}) }, reporter);
+    },
+    readDrills: async (id) => readDrillRecord(setDir(cfg, (await readManifest(cfg, id)).id)),
     deleteSet: (id) => deleteSet(cfg, id),
     setKeep: (id, keep) => setKeep(cfg, id, keep),
     planRestore: (req) =>

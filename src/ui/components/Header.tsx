@@ -19,8 +19,9 @@ const MAX_WARNINGS = 3;
 
 /**
  * What the header says (pure): config file in use, backup folder, number of sets, the newest
- * one's age, free space, and a warning for the lock, for a newest set not copied to every
- * destination, and for each database whose newest good backup is older than the schedule promises.
+ * one's age, the newest restore drill (✓, or FAILED), free space, and a warning for the lock, for a
+ * newest set not copied to every destination, for each database whose newest good backup is older
+ * than the schedule promises, and for each database whose last restore drill failed.
  */
 export function headerModel(config: MenuConfig, status: AsyncState<HeaderStatus>, ui: Pick<UiContextValue, 't' | 'theme' | 'facade'>, at: Date, width: number): HeaderModel {
   const { t, theme, facade } = ui;
@@ -33,6 +34,11 @@ export function headerModel(config: MenuConfig, status: AsyncState<HeaderStatus>
     const s = status.value;
     parts = s.newest ? [t.header.sets(s.setCount), t.header.newest(t.time.ago(formatAge(at.getTime() - new Date(s.newest.startedAt).getTime())))] : [t.header.noSets];
     keep = parts.length;
+    const newestDrill = s.drills.map((d) => d.at).sort().at(-1);
+    if (newestDrill) {
+      const age = t.time.ago(formatAge(at.getTime() - new Date(newestDrill).getTime()));
+      parts.push(t.header.drilled(age, s.drills.every((d) => d.ok)));
+    }
     if (s.freeBytes !== null) parts.push(t.header.free(formatBytes(s.freeBytes)));
     if (s.lockHolder) warnings.push(t.header.lock(s.lockHolder));
     if (s.notOffsite.length) warnings.push(t.header.notOffsite(s.notOffsite.join(', ')));
@@ -40,6 +46,9 @@ export function headerModel(config: MenuConfig, status: AsyncState<HeaderStatus>
     warnings = [
       ...warnings,
       ...stale.map((d) => (d.lastGood ? t.header.stale(d.database, t.time.ago(formatAge(at.getTime() - d.lastGood.getTime())), formatAge(d.limitHours * 3_600_000)) : t.header.neverBacked(d.database))),
+      ...s.drills
+        .filter((d) => !d.ok)
+        .map((d) => t.header.drillFailed(d.database, t.time.ago(formatAge(at.getTime() - new Date(d.at).getTime())), d.setId)),
     ];
   } else if (status.state === 'error') {
     parts = [];

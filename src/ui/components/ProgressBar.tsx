@@ -23,7 +23,8 @@ export function ProgressBar({ p, now, width = 80 }: { p: ItemProgress; now: numb
   const known = p.state === 'ok' || p.percent !== undefined || !!p.totalBytes;
   const rate = elapsed > 200 && p.bytes > 0 ? t.progress.rate(formatBytes((p.bytes / elapsed) * 1000)) : '';
   const nameW = 14;
-  const barW = Math.max(10, Math.min(30, width - 64));
+  // Name, percent, bytes, rate, elapsed and the longest status word (8) take 68 columns with their spaces.
+  const barW = Math.max(8, Math.min(30, width - 69));
   const arrow = theme.unicode ? '→' : '->';
   const bytes =
     p.state === 'ok' && p.storedBytes !== undefined && p.kind !== 'restore'

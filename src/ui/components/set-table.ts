@@ -18,6 +18,8 @@ export function setRows(
     const dbs = [...s.databases, ...s.failedDatabases.map((d) => `!${d}`)];
     const dbText = (dbs.join(',') || '-') + (s.files > 0 ? `+${t.progress.files}` : '');
     const v = s.lastVerified;
+    const dr = s.lastDrill;
+    const drillAge = dr ? formatAge(now.getTime() - new Date(dr.at).getTime()) : '';
     return [
       s.notCopiedTo?.length ? { text: `${s.id}!`, color: theme.colors.warn } : { text: s.id },
       { text: shortDate ? formatShortDate(s.startedAt) : formatDate(s.startedAt) },
@@ -31,6 +33,11 @@ export function setRows(
             color: v.ok ? theme.colors.ok : theme.colors.error,
           }
         : { text: t.common.never, color: theme.colors.muted },
+      dr
+        ? dr.ok
+          ? { text: t.list.drilledOk(drillAge), color: theme.colors.ok }
+          : { text: t.list.drilledBad(dr.failed), color: theme.colors.error }
+        : { text: t.common.never, color: theme.colors.muted },
     ];
   });
 }
@@ -42,7 +49,7 @@ export function shortDates(width: number): boolean {
 
 /**
  * Columns for a set table that fit `width` (80 and up): the databases column takes what is left.
- * `verified` adds the last-verified column.
+ * `verified` adds the last-verified and last-drilled columns.
  */
 export function setColumns(t: UiContextValue['t'], sets: SetSummary[], width: number, verified: boolean): Column[] {
   const sample = sets.slice(0, 500);
@@ -57,16 +64,20 @@ export function setColumns(t: UiContextValue['t'], sets: SetSummary[], width: nu
     ...(['completed', 'partial', 'failed'] as const).map((k) => t.common.status[k].length),
   );
   const verifiedW = verified ? Math.max(t.list.columns.verified.length, 9, t.common.never.length) : 0;
+  const drilledW = verified ? Math.max(t.list.columns.drilled.length, 7, t.common.never.length) : 0;
   const dateW = shortDates(width) ? 11 : 16;
-  const fixed = 2 + (idW + 1) + (dateW + 1) + (typeW + 1) + (7 + 1) + statusW + (verified ? 1 + verifiedW : 0);
+  const fixed =
+    2 + (idW + 1) + (dateW + 1) + (typeW + 1) + (7 + 1) + statusW + (verified ? 2 + verifiedW + drilledW : 0);
   const cols: Column[] = [
     { title: t.list.columns.id, width: idW },
     { title: t.list.columns.date, width: dateW },
     { title: t.list.columns.type, width: typeW },
-    { title: t.list.columns.databases, width: Math.max(8, Math.min(48, width - fixed - 2)) },
+    // At least 7 ("users,…"): with the Verified and Drilled columns a Spanish list at 80 columns fills every column.
+    { title: t.list.columns.databases, width: Math.max(7, Math.min(48, width - fixed - 2)) },
     { title: t.list.columns.size, width: 7, align: 'right' },
     { title: t.list.columns.status, width: statusW },
   ];
-  if (verified) cols.push({ title: t.list.columns.verified, width: verifiedW });
+  if (verified)
+    cols.push({ title: t.list.columns.verified, width: verifiedW }, { title: t.list.columns.drilled, width: drilledW });
   return cols;
 }

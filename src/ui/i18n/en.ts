@@ -47,6 +47,8 @@ export const en = {
     neverBacked: (db: string) => `WARNING: ${db} has never been backed up successfully`,
     statusFailed: (msg: string) => `Status unavailable: ${msg}`,
     notOffsite: (names: string) => `WARNING: the newest set is not copied off-site to ${names} (respaldo copy)`,
+    drilled: (age: string, ok: boolean) => (ok ? `drilled ${age} ✓` : `drill FAILED ${age}`),
+    drillFailed: (db: string, age: string, id: string) => `WARNING: ${db}: last restore drill FAILED ${age} (set ${id})`,
   },
 
   time: {
@@ -58,7 +60,7 @@ export const en = {
   help: {
     main: '↑↓/j k move · 1-6 choose · Enter select · q quit',
     list: '↑↓ move · Enter details · f filter · v verify · r restore · d delete · Esc back',
-    details: '↑↓ scroll · v verify · p protect (keep) · r restore · d delete · Esc back',
+    details: '↑↓ scroll · v verify · t drill · p keep · r restore · d delete · Esc back',
     checkboxForm: '↑↓ move · Space toggle · ←→ change · Enter start · Esc back',
     running: 'Working… Ctrl-C to interrupt (nothing partial is kept)',
     done: 'Enter or Esc back',
@@ -124,7 +126,7 @@ export const en = {
 
   list: {
     title: 'Backups',
-    columns: { id: 'ID', date: 'Date', type: 'Type', databases: 'Databases', size: 'Size', status: 'Status', verified: 'Verified' },
+    columns: { id: 'ID', date: 'Date', type: 'Type', databases: 'Databases', size: 'Size', status: 'Status', verified: 'Verified', drilled: 'Drilled' },
     empty: 'No backup sets yet. Choose 1 in the main menu to create one.',
     emptyFilter: (db: string) => `No backup sets contain ${db}.`,
     filter: (db: string) => `Filter: ${db}`,
@@ -133,6 +135,8 @@ export const en = {
     rows: (from: number, to: number, total: number) => `${from}-${to} of ${total}`,
     verifiedOk: 'OK',
     verifiedBad: 'BAD',
+    drilledOk: (age: string) => `✓ ${age}`,
+    drilledBad: (dbs: string[]) => `✗ ${dbs.join(',')}`,
     deleted: (id: string) => `Deleted ${id}.`,
   },
 
@@ -178,6 +182,25 @@ export const en = {
     kept: 'Marked keep: prune will never remove this set.',
     unkept: 'Keep mark removed: retention decides again.',
     more: (n: number) => `… ${n} more`,
+    drilled: 'Drilled',
+    drilledOk: (ago: string) => `${ago} ✓ restored and checked (t drills again)`,
+    drilledBad: (ago: string, dbs: string[]) => `FAILED ${ago}: ${dbs.join(', ')} (t drills again)`,
+    drillNever: 'never (t restores it into a scratch target and checks it)',
+    drillOk: (ago: string, checks: number, took: string) => `drill ✓ ${ago} · ${checks} checks passed · ${took}`,
+    drillBad: (ago: string, took: string) => `drill FAILED ${ago} · ${took}`,
+  },
+
+  drill: {
+    title: (id: string) => `Restore drill of set ${id}`,
+    running: (id: string) => `Restoring ${id} into scratch targets (nothing live is touched)…`,
+    interruptAgain: 'Press Ctrl-C again to interrupt the drill (its scratch targets are removed).',
+    passed: (id: string) => `Drill of set ${id} passed: it restores, and every check passed`,
+    failed: (id: string) => `Drill of set ${id} FAILED`,
+    result: (name: string, ok: boolean, took: string) => `${name}: ${ok ? 'PASSED' : 'FAILED'} in ${took}`,
+    check: (ok: boolean, name: string, detail: string | undefined) => `${ok ? '✓' : '✗'} ${name}${detail ? `: ${detail}` : ''}`,
+    skipped: (name: string, why: string) => `– ${name}: skipped (${why})`,
+    recovered: (what: string) => `Cleaned up first: ${what}`,
+    recorded: 'Recorded beside the set (drilled.json); list, status and the header show it.',
   },
 
   restore: {

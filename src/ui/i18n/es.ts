@@ -46,6 +46,8 @@ export const es: Catalogue = {
     neverBacked: (db: string) => `AVISO: ${db} nunca se ha copiado correctamente`,
     statusFailed: (msg: string) => `Estado no disponible: ${msg}`,
     notOffsite: (names: string) => `AVISO: la copia más reciente no se envió a ${names} (respaldo copy)`,
+    drilled: (age: string, ok: boolean) => (ok ? `simulacro ${age} ✓` : `simulacro FALLIDO ${age}`),
+    drillFailed: (db: string, age: string, id: string) => `AVISO: ${db}: el último simulacro FALLÓ ${age} (copia ${id})`,
   },
 
   time: {
@@ -57,7 +59,7 @@ export const es: Catalogue = {
   help: {
     main: '↑↓/j k mover · 1-6 elegir · Enter seleccionar · q salir',
     list: '↑↓ · Enter ver · f filtrar · v verificar · r restaurar · d borrar · Esc volver',
-    details: '↑↓ desplazar · v verificar · p proteger · r restaurar · d borrar · Esc volver',
+    details: '↑↓ · v verificar · t simular · p proteger · r restaurar · d borrar · Esc volver',
     checkboxForm: '↑↓ mover · Espacio marcar · ←→ cambiar · Enter empezar · Esc volver',
     running: 'Trabajando… Ctrl-C para interrumpir (no se guarda nada a medias)',
     done: 'Enter o Esc para volver',
@@ -123,7 +125,7 @@ export const es: Catalogue = {
 
   list: {
     title: 'Copias',
-    columns: { id: 'ID', date: 'Fecha', type: 'Tipo', databases: 'Bases', size: 'Tamaño', status: 'Estado', verified: 'Verif.' },
+    columns: { id: 'ID', date: 'Fecha', type: 'Tipo', databases: 'Bases', size: 'Tamaño', status: 'Estado', verified: 'Verif.', drilled: 'Simul.' },
     empty: 'Aún no hay copias. Elija 1 en el menú principal para crear una.',
     emptyFilter: (db: string) => `Ninguna copia contiene ${db}.`,
     filter: (db: string) => `Filtro: ${db}`,
@@ -132,6 +134,8 @@ export const es: Catalogue = {
     rows: (from: number, to: number, total: number) => `${from}-${to} de ${total}`,
     verifiedOk: 'OK',
     verifiedBad: 'MAL',
+    drilledOk: (age: string) => `✓ ${age}`,
+    drilledBad: (dbs: string[]) => `✗ ${dbs.join(',')}`,
     deleted: (id: string) => `Borrada ${id}.`,
   },
 
@@ -177,6 +181,25 @@ export const es: Catalogue = {
     kept: 'Marcada para conservar: la limpieza nunca borrará esta copia.',
     unkept: 'Marca quitada: vuelve a decidir la retención.',
     more: (n: number) => `… ${n} más`,
+    drilled: 'Simulacro',
+    drilledOk: (ago: string) => `${ago} ✓ restaurada y comprobada (t repite el simulacro)`,
+    drilledBad: (ago: string, dbs: string[]) => `FALLÓ ${ago}: ${dbs.join(', ')} (t repite el simulacro)`,
+    drillNever: 'nunca (t la restaura en un destino temporal y la comprueba)',
+    drillOk: (ago: string, checks: number, took: string) => `simulacro ✓ ${ago} · ${checks} comprobaciones correctas · ${took}`,
+    drillBad: (ago: string, took: string) => `simulacro FALLIDO ${ago} · ${took}`,
+  },
+
+  drill: {
+    title: (id: string) => `Simulacro de restauración de la copia ${id}`,
+    running: (id: string) => `Restaurando ${id} en destinos temporales (no se toca nada en uso)…`,
+    interruptAgain: 'Pulse Ctrl-C otra vez para interrumpir el simulacro (se borran sus destinos temporales).',
+    passed: (id: string) => `Simulacro de la copia ${id} correcto: se restaura y pasa todas las comprobaciones`,
+    failed: (id: string) => `Simulacro de la copia ${id} FALLIDO`,
+    result: (name: string, ok: boolean, took: string) => `${name}: ${ok ? 'CORRECTO' : 'FALLIDO'} en ${took}`,
+    check: (ok: boolean, name: string, detail: string | undefined) => `${ok ? '✓' : '✗'} ${name}${detail ? `: ${detail}` : ''}`,
+    skipped: (name: string, why: string) => `– ${name}: omitida (${why})`,
+    recovered: (what: string) => `Limpiado antes: ${what}`,
+    recorded: 'Registrado junto a la copia (drilled.json); lo muestran la lista, status y la cabecera.',
   },
 
   restore: {

@@ -15,7 +15,7 @@ export function detectLang(env: NodeJS.ProcessEnv, explicit?: string): Lang {
 
 const ASCII_MAP: Record<string, string> = {
   '↑↓': 'Up/Down', '←→': 'Left/Right', '↑': 'Up', '↓': 'Down', '←': 'Left', '→': 'Right',
-  '·': '|', '…': '...', '–': '-', '—': '-', '¿': '', '¡': '', '›': '>',
+  '·': '|', '…': '...', '✓': 'ok', '✗': 'X', '–': '-', '—': '-', '¿': '', '¡': '', '›': '>',
 };
 
 /** Plain ASCII for terminals whose locale is not UTF-8: arrows spelled out, accents dropped. */

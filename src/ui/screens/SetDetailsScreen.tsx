@@ -1,16 +1,16 @@
 import { useEffect, useState } from 'react';
 import { Box, Text } from 'ink';
-import type { Manifest } from '../../core/types.js';
+import type { DrillRecord, DrillResult, Manifest } from '../../core/types.js';
 import { silentReporter } from '../../core/events.js';
 import { ErrorBox } from '../components/ErrorBox.js';
 import { Screen } from '../components/Screen.js';
 import { TypedConfirm, typedConfirmRows } from '../components/TypedConfirm.js';
 import type { OffsiteMark, VerifyReport } from '../engine-facade.js';
-import { formatBytes, formatDate, formatDuration } from '../format.js';
+import { formatAge, formatBytes, formatDate, formatDuration } from '../format.js';
 import { statusColor } from '../theme.js';
 import { useLoad } from '../use-async.js';
 import { isCtrlC, isDown, isUp, useKeys } from '../use-keys.js';
-import { useBodyRows, useScreenSize } from '../use-screen-size.js';
+import { helpRows, useBodyRows, useScreenSize } from '../use-screen-size.js';
 import { useUi, type UiContextValue } from '../use-ui.js';
 
 export interface Line {
@@ -19,13 +19,34 @@ export interface Line {
   bold?: boolean;
 }
 
-/** The details of a set as lines (pure): every stored file with size, md5, sha256, row counts, errors. */
+/** A drill's outcome of one database (or of the files) as lines under it: when, checks, duration, error and hint. */
+function drillLines(r: DrillResult, ui: Pick<UiContextValue, 't' | 'theme'>, now: Date): Line[] {
+  const { t, theme } = ui;
+  const ago = t.time.ago(formatAge(now.getTime() - new Date(r.at).getTime()));
+  const took = formatDuration(r.durationMs);
+  if (r.ok) {
+    const passed = r.checks.filter((c) => c.ok && !c.skipped).length;
+    return [{ text: `    ${t.details.drillOk(ago, passed, took)}`, color: theme.colors.ok }];
+  }
+  const out: Line[] = [{ text: `    ${t.details.drillBad(ago, took)}`, color: theme.colors.error, bold: true }];
+  for (const c of r.checks.filter((x) => !x.ok)) out.push({ text: `      ${t.drill.check(false, c.name, c.detail)}`, color: theme.colors.error });
+  if (r.error && !r.checks.some((c) => !c.ok && c.detail && r.error?.includes(c.detail))) out.push({ text: `      ${r.error}`, color: theme.colors.error });
+  if (r.hint) out.push({ text: `      ${t.common.hint}: ${r.hint}` });
+  return out;
+}
+
+/**
+ * The details of a set as lines (pure): every stored file with size, md5, sha256, row counts, errors,
+ * and the last restore drill (`drills`; undefined while it is read) of the set and of each database.
+ */
 export function manifestLines(
   m: Manifest,
   ui: Pick<UiContextValue, 't' | 'theme'>,
   verify: VerifyReport | null,
   keep: boolean | null = null,
   offsite: OffsiteMark[] | null = null,
+  drills?: DrillRecord | null,
+  now: Date = new Date(),
 ): Line[] {
   const { t, theme } = ui;
   const d = t.details;
@@ -47,6 +68,17 @@ export function manifestLines(
     for (const o of missing) {
       const text = o.error ? d.offsiteError(o.destination, o.error) : d.offsiteMissing(o.destination);
       out.push({ text: `${''.padEnd(13)}${text}`, color: theme.colors.error, bold: true });
+    }
+  }
+  if (drills !== undefined) {
+    const results = Object.values(drills?.results ?? {});
+    if (!results.length) kv(d.drilled, d.drillNever, theme.colors.muted);
+    else {
+      const at = results.map((r) => r.at).sort().at(-1)!;
+      const ago = t.time.ago(formatAge(now.getTime() - new Date(at).getTime()));
+      const failed = results.filter((r) => !r.ok).map((r) => r.database);
+      if (failed.length) kv(d.drilled, d.drilledBad(ago, failed), theme.colors.error);
+      else kv(d.drilled, d.drilledOk(ago), theme.colors.ok);
     }
   }
   kv(d.host, m.host);
@@ -72,9 +104,13 @@ export function manifestLines(
       out.push({ text: `    ${d.rows} (${d.tables(entries.length)}): ${entries.map(([k, v]) => `${k} ${v}`).join(', ')}` });
     }
     if (db.safetyDatabase) out.push({ text: `    ${db.safetyDatabase}` });
+    const drilled = drills?.results[db.name];
+    if (drilled) out.push(...drillLines(drilled, ui, now));
   }
   out.push({ text: '' }, { text: d.files, bold: true });
   if (m.files.length === 0) out.push({ text: `  ${d.noFiles}`, color: theme.colors.muted });
+  const filesDrill = drills?.results['files'];
+  if (filesDrill) out.push(...drillLines(filesDrill, ui, now).map((l) => ({ ...l, text: l.text.slice(2) })));
   for (const f of m.files) {
     const problem = f.stored ? bad.get(f.stored) : undefined;
     const what = f.kind === 'symlink' ? `-> ${f.linkTarget ?? ''}` : formatBytes(f.size);
@@ -91,13 +127,30 @@ export function manifestLines(
 
 type Action = { name: 'none' } | { name: 'busy'; text: string } | { name: 'verified'; result: VerifyReport } | { name: 'kept'; keep: boolean } | { name: 'confirm-delete' } | { name: 'error'; error: unknown };
 
-/** Details of one set, scrollable; v verify now, p keep (protect from prune) or not, r restore from it, d delete it (typed word), Esc back. */
-export function SetDetailsScreen({ id, onBack, onRestore, onDeleted }: { id: string; onBack: () => void; onRestore: (id: string) => void; onDeleted: () => void }) {
+/**
+ * Details of one set, scrollable; v verify now, t restore drill of the set (its own screen), p keep
+ * (protect from prune) or not, r restore from it, d delete it (typed word), Esc back.
+ */
+export function SetDetailsScreen({
+  id,
+  onBack,
+  onRestore,
+  onDeleted,
+  onDrill,
+}: {
+  id: string;
+  onBack: () => void;
+  onRestore: (id: string) => void;
+  onDeleted: () => void;
+  onDrill?: (id: string) => void;
+}) {
   const ui = useUi();
-  const { t, theme, facade } = ui;
+  const { t, theme, facade, now } = ui;
   const body = useBodyRows();
   const { columns } = useScreenSize();
   const [manifest] = useLoad(() => facade.readManifest(id), [id]);
+  const [drillRecord] = useLoad(() => facade.readDrills(id), [id]);
+  const drills = drillRecord.state === 'done' ? drillRecord.value : drillRecord.state === 'error' ? null : undefined;
   const [keep, setKeepState] = useState<boolean | null>(null);
   useEffect(() => {
     facade.listSets().then(
@@ -112,13 +165,15 @@ export function SetDetailsScreen({ id, onBack, onRestore, onDeleted }: { id: str
   const [top, setTop] = useState(0);
   const [action, setAction] = useState<Action>({ name: 'none' });
   const verify = action.name === 'verified' ? action.result : null;
-  const lines = manifest.state === 'done' ? manifestLines(manifest.value, ui, verify, keep, offsite) : [];
+  const lines =
+    manifest.state === 'done' ? manifestLines(manifest.value, ui, verify, keep, offsite, drills, now()) : [];
   const drops =
     manifest.state === 'done' ? manifest.value.databases.flatMap((d) => (d.safetyDatabase ? [d.safetyDatabase] : [])) : null;
   const deletePrompt = `${t.details.deleteTitle(id, drops)} ${t.restore.typeWord(t.deleteWord)}`;
   const actionRows = action.name === 'error' ? 5 : action.name === 'none' ? 0 : 1;
   const below = action.name === 'confirm-delete' ? typedConfirmRows(deletePrompt, columns) : actionRows;
-  const height = Math.max(3, body - 1 - below);
+  const help = action.name === 'confirm-delete' ? t.help.confirm : t.help.details;
+  const height = Math.max(3, body - 1 - below - (helpRows(help, columns) - 1));
   const maxTop = Math.max(0, lines.length - height);
 
   const runVerify = async (): Promise<void> => {
@@ -165,6 +220,7 @@ export function SetDetailsScreen({ id, onBack, onRestore, onDeleted }: { id: str
       if (input === 'v') return void runVerify();
       if (input === 'p' && keep !== null) return void toggleKeep();
       if (input === 'r') return onRestore(manifest.value.id);
+      if (input === 't' && onDrill) return onDrill(manifest.value.id);
       if (input === 'd') return setAction({ name: 'confirm-delete' });
     },
     action.name !== 'confirm-delete',
@@ -187,7 +243,7 @@ export function SetDetailsScreen({ id, onBack, onRestore, onDeleted }: { id: str
     </>
   );
   return (
-    <Screen title={t.details.title(manifest.state === 'done' ? manifest.value.id : id)} help={action.name === 'confirm-delete' ? t.help.confirm : t.help.details} footer={footer}>
+    <Screen title={t.details.title(manifest.state === 'done' ? manifest.value.id : id)} help={help} footer={footer}>
       {manifest.state === 'loading' ? <Text>{t.common.loading}</Text> : null}
       {manifest.state === 'error' ? <ErrorBox error={manifest.error} /> : null}
       <Box flexDirection="column">

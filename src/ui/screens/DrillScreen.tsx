@@ -1,0 +1,127 @@
+import { useEffect, useRef, useState } from 'react';
+import { Box, Text } from 'ink';
+import { ErrorBox } from '../components/ErrorBox.js';
+import { ProgressBar } from '../components/ProgressBar.js';
+import { ScrollRows } from '../components/Rows.js';
+import { Screen } from '../components/Screen.js';
+import type { DrillOutcome } from '../engine-facade.js';
+import { foldText, type Row } from '../fold.js';
+import { formatDuration } from '../format.js';
+import { useInterrupt } from '../use-interrupt.js';
+import { isCtrlC, isDown, isUp, useKeys } from '../use-keys.js';
+import { useProgress } from '../use-progress.js';
+import { helpRows, useBodyRows, useScreenSize } from '../use-screen-size.js';
+import { useUi, type UiContextValue } from '../use-ui.js';
+
+type Step =
+  | { name: 'running'; interruptWarned: boolean }
+  | { name: 'outcome'; outcome: DrillOutcome }
+  | { name: 'error'; error: unknown };
+
+/**
+ * The outcome of a drill as rows folded to `width` (pure): per database (and files) passed or failed,
+ * its duration, every check with its detail (skipped ones say why), the error and its hint; then
+ * what was cleaned up first and where the outcome is recorded.
+ */
+export function drillOutcomeRows(o: DrillOutcome, ui: Pick<UiContextValue, 't' | 'theme'>, width: number): Row[] {
+  const { t, theme } = ui;
+  const rows: Row[] = [];
+  for (const r of o.results) {
+    const color = r.ok ? theme.colors.ok : theme.colors.error;
+    rows.push(
+      ...foldText(t.drill.result(r.database, r.ok, formatDuration(r.durationMs)), width, { bold: true, color }),
+    );
+    for (const c of r.checks) {
+      const text = c.skipped ? t.drill.skipped(c.name, c.skipped) : t.drill.check(c.ok, c.name, c.detail);
+      const style = c.skipped ? { color: theme.colors.muted } : c.ok ? {} : { color: theme.colors.error };
+      rows.push(...foldText(`  ${text}`, width, style, '    '));
+    }
+    if (!r.ok && r.error && !r.checks.some((c) => !c.ok && c.detail && r.error?.includes(c.detail)))
+      rows.push(...foldText(`  ${r.error}`, width, { color: theme.colors.error }, '    '));
+    if (!r.ok && r.hint) rows.push(...foldText(`  ${t.common.hint}: ${r.hint}`, width, {}, '    '));
+  }
+  for (const what of o.recovered)
+    rows.push(...foldText(t.drill.recovered(what), width, { color: theme.colors.muted }, '  '));
+  if (o.results.length) rows.push(...foldText(t.drill.recorded, width, { color: theme.colors.muted }));
+  return rows;
+}
+
+/**
+ * A restore drill of set `id`, started as the screen opens: the same progress bars as a restore,
+ * then, in their place, the outcome per database (checks, duration, error and hint), scrollable. Ctrl-C twice
+ * interrupts it (the engine removes its scratch targets). Enter or Esc goes back once it ended.
+ */
+export function DrillScreen({ id, onBack, onDone }: { id: string; onBack: () => void; onDone?: () => void }) {
+  const ui = useUi();
+  const { t, theme, facade } = ui;
+  const { columns } = useScreenSize();
+  const body = useBodyRows();
+  const { reporter, progress } = useProgress();
+  const [step, setStep] = useState<Step>({ name: 'running', interruptWarned: false });
+  const [top, setTop] = useState(0);
+  const abort = useRef(new AbortController());
+
+  useEffect(() => {
+    let live = true;
+    facade.drillSet(id, reporter, abort.current.signal).then(
+      (outcome) => live && setStep({ name: 'outcome', outcome }),
+      (error: unknown) => live && setStep({ name: 'error', error }),
+    );
+    return () => {
+      live = false;
+    };
+  }, [id]);
+  useEffect(() => {
+    if (step.name !== 'running') onDone?.();
+  }, [step.name]);
+
+  useInterrupt(() => {
+    if (step.name !== 'running') return;
+    if (!step.interruptWarned) setStep({ name: 'running', interruptWarned: true });
+    else abort.current.abort();
+  }, step.name === 'running');
+
+  // The outcome replaces the bars: it says the same per database, with every check.
+  const rows = step.name === 'outcome' ? drillOutcomeRows(step.outcome, ui, columns) : [];
+  const fits = Math.max(3, body);
+  const help = step.name === 'running' ? t.help.running : rows.length > fits ? t.help.doneScroll : t.help.done;
+  const height = Math.max(3, fits - (helpRows(help, columns) - 1));
+  const maxTop = Math.max(0, rows.length - (height - 1));
+
+  useKeys((input, key) => {
+    if (isCtrlC(input, key) || step.name === 'running') return;
+    if (key.escape || key.return) return onBack();
+    if (isUp(input, key)) return setTop((x) => Math.max(0, x - 1));
+    if (isDown(input, key)) return setTop((x) => Math.min(maxTop, x + 1));
+    if (key.pageUp) return setTop((x) => Math.max(0, x - (height - 1)));
+    if (key.pageDown) return setTop((x) => Math.min(maxTop, x + (height - 1)));
+  });
+
+  const nowMs = Date.now();
+  const progressBars = progress.items.map((p) => <ProgressBar key={p.item} p={p} now={nowMs} width={columns} />);
+  const title =
+    step.name === 'outcome'
+      ? step.outcome.ok
+        ? t.drill.passed(step.outcome.setId)
+        : t.drill.failed(step.outcome.setId)
+      : t.drill.title(id);
+  return (
+    <Screen title={title} help={help}>
+      {step.name === 'running' ? (
+        <Text color={theme.colors.muted} wrap="truncate-end">
+          {t.drill.running(id)}
+        </Text>
+      ) : null}
+      {step.name === 'outcome' ? null : progressBars}
+      {step.name === 'running' && step.interruptWarned ? (
+        <Text color={theme.colors.warn}>{t.drill.interruptAgain}</Text>
+      ) : null}
+      {step.name === 'error' ? <ErrorBox error={step.error} /> : null}
+      {step.name === 'outcome' ? (
+        <Box flexDirection="column">
+          <ScrollRows rows={rows} height={height} top={top} />
+        </Box>
+      ) : null}
+    </Screen>
+  );
+}
