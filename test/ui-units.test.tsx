@@ -55,7 +55,8 @@ describe('i18n', () => {
     const dirs = ['src/ui/components', 'src/ui/screens'];
     const offenders: string[] = [];
     for (const dir of dirs) {
-      for (const f of readdirSync(dir)) {
+      // Recursive: the restore wizard's steps live in src/ui/screens/restore/.
+      for (const f of readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((x) => /\.tsx?$/.test(x))) {
         const text = readFileSync(join(dir, f), 'utf8');
         for (const m of text.matchAll(/<(?:Text|Box)\b[^>]*>([^<{]*)/g)) if (/[A-Za-zÁÉÍÓÚáéíóúñ]/.test(m[1]!)) offenders.push(`${f}: ${m[1]}`);
       }
