@@ -8,7 +8,10 @@ export type EngineName = 'sqlite' | 'postgres' | 'sqlserver';
 export type CodecName = 'gzip' | 'zstd';
 export const ENGINES: readonly EngineName[] = ['sqlite', 'postgres', 'sqlserver'];
 
-export type BackupType = 'full' | 'schema';
+export type BackupType = 'full' | 'schema' | ChainType;
+/** Backup types that store only what changed since a base set (see src/engine/chain.ts). */
+export type ChainType = 'differential' | 'incremental';
+export const CHAIN_TYPES: readonly ChainType[] = ['differential', 'incremental'];
 export type SetType = BackupType | 'pre_restore';
 export type SetStatus = 'completed' | 'partial' | 'failed';
 
@@ -182,6 +185,11 @@ export interface DatabaseEntry {
   extras?: StoredFile[];
   /** For pre_restore sets of server engines: the renamed live database that is the safety copy. */
   safetyDatabase?: string;
+  /**
+   * Differential and incremental entries: the id of the set whose entry of the same database this one
+   * applies on top of (a restore needs that set's chain first). Absent: the entry is complete by itself.
+   */
+  base?: string;
 }
 
 export interface StoredFile {
@@ -237,6 +245,15 @@ export interface Manifest {
   files: FileEntry[];
   warnings: string[];
   totals: { storedBytes: number; rawBytes: number; files: number };
+  /**
+   * Differential and incremental sets: the newest set any of its entries applies on (each entry's own
+   * base is `databases[].base`); null when every entry is complete by itself.
+   */
+  base?: string | null;
+  /** The type asked for when it differs from `type` (a differential or incremental that became a full). */
+  requestedType?: BackupType;
+  /** Why databases of a differential or incremental set were stored whole (one line each, database first). */
+  chainNotes?: string[];
 }
 
 /** What `list` shows of a set. */
@@ -257,6 +274,8 @@ export interface SetSummary {
   /** The newest restore drill of this set (`drilled.json`): when, whether all passed, which failed. */
   lastDrill?: { at: string; ok: boolean; failed: string[] } | null;
   path: string;
+  /** Differential and incremental sets: the sets its entries apply on (`databases[].base`); absent when none. */
+  needs?: string[];
 }
 
 /** The outcome of drilling one database (or `files`) of a set, as `drilled.json` records it. */

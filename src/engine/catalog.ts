@@ -22,6 +22,7 @@ export function setDir(cfg: Pick<LoadedConfig, 'backupDir'>, id: string): string
 
 /** Pure: what `list` shows of a set, from its manifest and the marks beside it. */
 export function summaryFromManifest(m: Manifest, dir: string, marks: { keep: boolean; lastVerified: SetSummary['lastVerified'] }): SetSummary {
+  const needs = [...new Set(m.databases.flatMap((d) => (d.base && !d.error ? [d.base] : [])))].sort();
   return {
     id: m.id,
     type: m.type,
@@ -37,6 +38,7 @@ export function summaryFromManifest(m: Manifest, dir: string, marks: { keep: boo
     keep: marks.keep,
     lastVerified: marks.lastVerified,
     path: dir,
+    ...(needs.length ? { needs } : {}),
   };
 }
 

@@ -97,7 +97,7 @@ export interface HealthReport {
   problems: string[];
 }
 
-const BACKUP_TYPES: readonly (BackupType | 'verify' | 'drill')[] = ['full', 'schema'];
+const BACKUP_TYPES: readonly (BackupType | 'verify' | 'drill')[] = ['full', 'schema', 'differential', 'incremental'];
 
 function median(values: number[]): number | null {
   if (!values.length) return null;
