@@ -44,7 +44,8 @@ function entryProblems(dir: string, m: Manifest): Record<string, string> {
     for (const f of [...(d.file ? [{ file: d.file, storedBytes: d.storedBytes }] : []), ...(d.extras ?? [])]) {
       const abs = join(dir, f.file);
       if (!existsSync(abs)) problems[d.name] = `stored file ${f.file} is missing`;
-      else if (statSync(abs).size !== f.storedBytes) problems[d.name] = `stored file ${f.file} has another size than the manifest says`;
+      else if (statSync(abs).size !== f.storedBytes)
+        problems[d.name] = `stored file ${f.file} has another size than the manifest says`;
       if (problems[d.name]) break;
     }
   }

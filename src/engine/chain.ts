@@ -48,8 +48,16 @@ export interface Chain {
 export function chainSetOf(m: Manifest, problems: Record<string, string> = {}): ChainSet {
   const entries: Record<string, ChainEntry> = {};
   for (const d of m.databases) {
-    const problem = d.error ? `failed in that set (${d.error.message})` : !d.file ? 'no stored copy in that set' : (problems[d.name] ?? null);
-    entries[d.name] = { base: d.base ?? null, storedBytes: d.storedBytes + (d.extras ?? []).reduce((s, x) => s + x.storedBytes, 0), problem };
+    const problem = d.error
+      ? `failed in that set (${d.error.message})`
+      : !d.file
+        ? 'no stored copy in that set'
+        : (problems[d.name] ?? null);
+    entries[d.name] = {
+      base: d.base ?? null,
+      storedBytes: d.storedBytes + (d.extras ?? []).reduce((s, x) => s + x.storedBytes, 0),
+      problem,
+    };
   }
   return { id: m.id, type: m.type, status: m.status, startedAt: m.startedAt, completedAt: m.completedAt, entries };
 }
@@ -71,7 +79,11 @@ export function chainOf(sets: readonly ChainSet[], id: string, database: string)
     if (!entry) return { database, members, problem: `set ${set.id}${via} holds no ${database}` };
     if (entry.problem) return { database, members, problem: `${database} in set ${set.id}${via}: ${entry.problem}` };
     if (child && Date.parse(set.startedAt) >= Date.parse(child.startedAt)) {
-      return { database, members, problem: `set ${set.id} is not older than ${child.id}, which applies on it (damaged manifests)` };
+      return {
+        database,
+        members,
+        problem: `set ${set.id} is not older than ${child.id}, which applies on it (damaged manifests)`,
+      };
     }
     members.unshift({ id: set.id, type: set.type, storedBytes: entry.storedBytes, completedAt: set.completedAt });
     child = set;
@@ -92,7 +104,9 @@ export type BaseChoice = { base: string; chain: Chain } | { fallback: string };
 
 /** Pure: the base of a `type` backup of `database` among the published `sets` (see the module comment). */
 export function chooseBase(sets: readonly ChainSet[], type: ChainType, database: string): BaseChoice {
-  const candidates = holding(sets, database).filter((s) => (type === 'differential' ? s.entries[database]!.base === null : true));
+  const candidates = holding(sets, database).filter((s) =>
+    type === 'differential' ? s.entries[database]!.base === null : true,
+  );
   const newest = candidates[0];
   if (!newest) return { fallback: `no full backup of ${database} yet` };
   const chain = chainOf(sets, newest.id, database);
@@ -128,10 +142,20 @@ export interface AtPlan {
  * Pure: the restore "as of" `at`: the newest set ending at or before `at` that holds every database
  * asked for and whose chains are all usable. Null when none does (with the sets passed over).
  */
-export function planAt(sets: readonly ChainSet[], at: Date, databases: readonly string[]): AtPlan | { none: true; skipped: AtPlan['skipped'] } {
+export function planAt(
+  sets: readonly ChainSet[],
+  at: Date,
+  databases: readonly string[],
+): AtPlan | { none: true; skipped: AtPlan['skipped'] } {
   const skipped: AtPlan['skipped'] = [];
   const candidates = sets
-    .filter((s) => s.type !== 'pre_restore' && s.type !== 'schema' && s.status !== 'failed' && Date.parse(s.completedAt) <= at.getTime())
+    .filter(
+      (s) =>
+        s.type !== 'pre_restore' &&
+        s.type !== 'schema' &&
+        s.status !== 'failed' &&
+        Date.parse(s.completedAt) <= at.getTime(),
+    )
     .sort((a, b) => Date.parse(b.completedAt) - Date.parse(a.completedAt) || (a.id < b.id ? 1 : -1));
   for (const s of candidates) {
     const lacking = databases.filter((d) => !s.entries[d]);
@@ -145,9 +169,21 @@ export function planAt(sets: readonly ChainSet[], at: Date, databases: readonly 
       skipped.push({ id: s.id, reason: broken.problem! });
       continue;
     }
-    const dbs = chains.map((chain) => ({ database: chain.database, chain, storedBytes: chain.members.reduce((t, m) => t + m.storedBytes, 0) }));
+    const dbs = chains.map((chain) => ({
+      database: chain.database,
+      chain,
+      storedBytes: chain.members.reduce((t, m) => t + m.storedBytes, 0),
+    }));
     const order = [...new Set(chains.flatMap((c) => c.members.map((m) => m.id)))].sort();
-    return { at: at.toISOString(), setId: s.id, point: s.completedAt, databases: dbs, order, totalBytes: dbs.reduce((t, d) => t + d.storedBytes, 0), skipped };
+    return {
+      at: at.toISOString(),
+      setId: s.id,
+      point: s.completedAt,
+      databases: dbs,
+      order,
+      totalBytes: dbs.reduce((t, d) => t + d.storedBytes, 0),
+      skipped,
+    };
   }
   return { none: true, skipped };
 }
@@ -164,7 +200,10 @@ export function setChain(sets: readonly ChainSet[], id: string): { ids: string[]
  * Pure: the sets that each of `kept` needs through its chains and that are not kept themselves,
  * with the kept sets needing them (for retention: a kept set's chain is never removed).
  */
-export function neededByKept(sets: readonly { id: string; needs?: string[] }[], kept: ReadonlySet<string>): Map<string, string[]> {
+export function neededByKept(
+  sets: readonly { id: string; needs?: string[] }[],
+  kept: ReadonlySet<string>,
+): Map<string, string[]> {
   const byId = new Map(sets.map((s) => [s.id, s]));
   const needed = new Map<string, string[]>();
   for (const id of kept) {
@@ -180,4 +219,27 @@ export function neededByKept(sets: readonly { id: string; needs?: string[] }[], 
   }
   for (const v of needed.values()) v.sort();
   return needed;
+}
+
+/**
+ * Pure: the time of `restore --at`: `YYYY-MM-DD HH:MM[:SS]` (or with `T`) in the machine's local time,
+ * or an ISO time with `Z` or an offset. Null when it is not one of those or not a real date.
+ */
+export function parseAtTime(text: string): Date | null {
+  const m = /^(\d{4})-(\d{2})-(\d{2})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?)?(Z|[+-]\d{2}:?\d{2})?$/.exec(text.trim());
+  if (!m) return null;
+  const [y, mo, d, h = '0', mi = '0', s = '0'] = m.slice(1, 7).map((v) => v ?? undefined) as string[];
+  const nums = [y, mo, d, h, mi, s].map(Number) as [number, number, number, number, number, number];
+  if (nums[1] < 1 || nums[1] > 12 || nums[2] < 1 || nums[2] > 31 || nums[3] > 23 || nums[4] > 59 || nums[5] > 59)
+    return null;
+  let at: Date;
+  if (m[7])
+    at = new Date(
+      `${y}-${mo}-${d}T${h!.padStart(2, '0')}:${mi}:${s!.padStart(2, '0')}${m[7] === 'Z' ? 'Z' : m[7].replace(/^([+-]\d{2})(\d{2})$/, '$1:$2')}`,
+    );
+  else at = new Date(nums[0], nums[1] - 1, nums[2], nums[3], nums[4], nums[5]);
+  if (Number.isNaN(at.getTime())) return null;
+  // 2026-02-31 rolls over into March: not a real date
+  if (!m[7] && (at.getMonth() !== nums[1] - 1 || at.getDate() !== nums[2])) return null;
+  return at;
 }
