@@ -2,7 +2,7 @@ import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { LoadedConfig, Manifest } from '../core/types.js';
 import { VERIFIED_NAME } from './catalog.js';
-import { chainSetOf, type ChainSet } from './chain.js';
+import { chainSetOf, setChain, type ChainSet } from './chain.js';
 import { readManifestFile } from './manifest.js';
 import { isSetId } from './set-id.js';
 
@@ -50,4 +50,18 @@ function entryProblems(dir: string, m: Manifest): Record<string, string> {
     }
   }
   return problems;
+}
+
+/**
+ * What `verify --chain ID` checks: every set the chains of `id` need (all its databases), oldest first,
+ * `id` last; the problems of the chains (a member missing, damaged, or without the database), and the
+ * ids that are missing (not verifiable).
+ */
+export function chainToVerify(cfg: Pick<LoadedConfig, 'backupDir'>, id: string): { id: string; ids: string[]; problems: string[]; missing: string[] } {
+  const sets = readChainSets(cfg);
+  const { ids, chains } = setChain(sets, id);
+  const problems = [...new Set(chains.flatMap((c) => (c.problem ? [c.problem] : [])))];
+  const present = new Set(sets.map((s) => s.id));
+  const missing = ids.filter((x) => !present.has(x));
+  return { id, ids, problems, missing };
 }
