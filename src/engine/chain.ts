@@ -42,6 +42,8 @@ export interface Chain {
   members: { id: string; type: SetType; storedBytes: number; completedAt: string }[];
   /** What makes the chain unusable (the first problem walking back from the set), or null. */
   problem: string | null;
+  /** The set whose entry has the problem, when that set exists (damaged, failed, without the database). */
+  brokenAt?: string;
 }
 
 /** Pure: a manifest (and its verification mark) as chains see it; `problems` adds per-database problems found on disk. */
@@ -76,8 +78,9 @@ export function chainOf(sets: readonly ChainSet[], id: string, database: string)
     if (seen.has(set.id)) return { database, members, problem: `set ${set.id} depends on itself (damaged manifests)` };
     seen.add(set.id);
     const entry = set.entries[database];
-    if (!entry) return { database, members, problem: `set ${set.id}${via} holds no ${database}` };
-    if (entry.problem) return { database, members, problem: `${database} in set ${set.id}${via}: ${entry.problem}` };
+    if (!entry) return { database, members, problem: `set ${set.id}${via} holds no ${database}`, brokenAt: set.id };
+    if (entry.problem)
+      return { database, members, problem: `${database} in set ${set.id}${via}: ${entry.problem}`, brokenAt: set.id };
     if (child && Date.parse(set.startedAt) >= Date.parse(child.startedAt)) {
       return {
         database,
@@ -192,7 +195,9 @@ export function planAt(
 export function setChain(sets: readonly ChainSet[], id: string): { ids: string[]; chains: Chain[] } {
   const set = sets.find((s) => s.id === id);
   const chains = Object.keys(set?.entries ?? {}).map((d) => chainOf(sets, id, d));
-  const ids = [...new Set([...chains.flatMap((c) => c.members.map((m) => m.id)), id])].sort();
+  const ids = [
+    ...new Set([...chains.flatMap((c) => [...c.members.map((m) => m.id), ...(c.brokenAt ? [c.brokenAt] : [])]), id]),
+  ].sort();
   return { ids, chains };
 }
 
@@ -226,20 +231,26 @@ export function neededByKept(
  * or an ISO time with `Z` or an offset. Null when it is not one of those or not a real date.
  */
 export function parseAtTime(text: string): Date | null {
-  const m = /^(\d{4})-(\d{2})-(\d{2})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?)?(Z|[+-]\d{2}:?\d{2})?$/.exec(text.trim());
+  const m = /^(\d{4})-(\d{2})-(\d{2})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2})(\.\d{1,3})?)?)?(Z|[+-]\d{2}:?\d{2})?$/.exec(
+    text.trim(),
+  );
   if (!m) return null;
-  const [y, mo, d, h = '0', mi = '0', s = '0'] = m.slice(1, 7).map((v) => v ?? undefined) as string[];
-  const nums = [y, mo, d, h, mi, s].map(Number) as [number, number, number, number, number, number];
-  if (nums[1] < 1 || nums[1] > 12 || nums[2] < 1 || nums[2] > 31 || nums[3] > 23 || nums[4] > 59 || nums[5] > 59)
-    return null;
-  let at: Date;
-  if (m[7])
-    at = new Date(
-      `${y}-${mo}-${d}T${h!.padStart(2, '0')}:${mi}:${s!.padStart(2, '0')}${m[7] === 'Z' ? 'Z' : m[7].replace(/^([+-]\d{2})(\d{2})$/, '$1:$2')}`,
-    );
-  else at = new Date(nums[0], nums[1] - 1, nums[2], nums[3], nums[4], nums[5]);
-  if (Number.isNaN(at.getTime())) return null;
+  const [y, mo, d, h, mi, s] = [1, 2, 3, 4, 5, 6].map((i) => Number(m[i] ?? 0)) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
+  const ms = m[7] ? Math.round(Number(m[7]) * 1000) : 0;
+  if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 59) return null;
+  const zone = m[8];
+  const local = new Date(y, mo - 1, d, h, mi, s, ms);
   // 2026-02-31 rolls over into March: not a real date
-  if (!m[7] && (at.getMonth() !== nums[1] - 1 || at.getDate() !== nums[2])) return null;
-  return at;
+  if (local.getMonth() !== mo - 1 || local.getDate() !== d) return null;
+  if (!zone) return local;
+  const offset =
+    zone === 'Z' ? 0 : (zone.startsWith('-') ? -1 : 1) * (Number(zone.slice(1, 3)) * 60 + Number(zone.slice(-2)));
+  return new Date(Date.UTC(y, mo - 1, d, h, mi, s, ms) - offset * 60_000);
 }
