@@ -96,6 +96,9 @@ describe('SQLite chains through the CLI', () => {
     );
     expect(v).toMatchObject({ ok: true, chain: [first.id, d1.id, i3.id] });
 
+    // a restore drill of an incremental restores its chain into scratch and checks it
+    expect((await cli(s, ['drill', i3.id])).stdout).toMatch(/passed\s+users/);
+
     for (const id of [i1.id, i2.id, d1.id, i3.id]) {
       const to = join(s.dir, `restored-${id}.db`);
       await cli(s, ['restore', id, '--db', 'users', '--to', to, '--yes']);
@@ -206,6 +209,21 @@ describe('SQLite chains through the CLI', () => {
     expect(dry).toMatch(new RegExp(`${i1.id} .*keep .*needed by ${i2.id} \\(chain\\)`));
     await cli(s, ['prune']);
     for (const id of [full.id, i1.id, i2.id]) expect(existsSync(join(s.backupDir, id))).toBe(true);
+  });
+});
+
+describe('scheduler jobs take the chain types', () => {
+  it('schedule set --preset tiered writes a differential and an incremental job that load and list', async () => {
+    const s = demoSetup();
+    await cli(s, ['schedule', 'set', '--preset', 'tiered']);
+    const jobs = (
+      JSON.parse(readFileSync(s.configFile, 'utf8')) as { schedule: { jobs: { name: string; type: string }[] } }
+    ).schedule.jobs;
+    expect(jobs.map((j) => `${j.name}:${j.type}`)).toEqual(
+      expect.arrayContaining(['monthly:full', 'weekly:differential', 'daily:incremental', 'verify:verify']),
+    );
+    await cli(s, ['schedule', 'set', 'hourly', '--type', 'incremental', '--when', 'hourly at :15']);
+    expect((await cli(s, ['schedule'])).stdout).toMatch(/hourly.*incremental|incremental.*hourly/);
   });
 });
 
