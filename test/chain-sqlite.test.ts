@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config/load.js';
 import type { Manifest } from '../src/core/types.js';
-import { planBackup } from '../src/engine/create.js';
+import { createBackup, planBackup } from '../src/engine/create.js';
+import { FakeReporter } from './helpers/reporter.js';
 import { describeResult, parseJsonOutput, runCli } from './helpers/cli.js';
 import { demoSetup, makeTmpDir, writeConfig, type DemoSetup } from './helpers/tmp.js';
 
@@ -209,6 +210,32 @@ describe('SQLite chains through the CLI', () => {
     expect(dry).toMatch(new RegExp(`${i1.id} .*keep .*needed by ${i2.id} \\(chain\\)`));
     await cli(s, ['prune']);
     for (const id of [full.id, i1.id, i2.id]) expect(existsSync(join(s.backupDir, id))).toBe(true);
+  });
+});
+
+describe('a base deleted between the plan and the backup', () => {
+  it('makes that database a full, saying why', async () => {
+    const s = demoSetup();
+    const cfg = await loadConfig({ configPath: s.configFile, env: {} });
+    const gone = {
+      id: '20200101_000000',
+      type: 'full' as const,
+      status: 'completed' as const,
+      startedAt: '2020-01-01T00:00:00Z',
+      completedAt: '2020-01-01T00:01:00Z',
+      entries: { users: { base: null, storedBytes: 1, problem: null } },
+    };
+    const m = await createBackup(
+      cfg,
+      { type: 'incremental', databases: ['users'], files: false, chainSets: [gone] },
+      new FakeReporter(),
+    );
+    expect(m).toMatchObject({ type: 'full', requestedType: 'incremental', base: null });
+    expect(m.databases[0]).toMatchObject({ format: 'sqlite-db', error: null });
+    expect(m.databases[0]!.base).toBeUndefined();
+    expect(m.chainNotes?.[0]).toMatch(
+      /^users: stored as a full, not an incremental: the base set 20200101_000000 is gone/,
+    );
   });
 });
 

@@ -427,11 +427,14 @@ async function backupDatabase(cfg: LoadedConfig, db: DatabaseConfig, plan: Backu
   try {
     await ensurePrivateDir(scratchDir);
     const planned = plan.databases.find((d) => d.name === db.name);
-    const base = planned?.base ? await baseFor(cfg, planned.base, db.name) : undefined;
+    // The base was chosen before the lock was taken: a delete in between makes this database a full.
+    let baseGone: string | undefined;
+    const base = planned?.base ? await baseFor(cfg, planned.base, db.name).catch((e: unknown) => void (baseGone = `the base set ${planned.base} is gone (${errorMessage(e)})`)) : undefined;
     const session = await driver.backup({ db, type: planned?.type ?? plan.type, purpose, ...(base ? { base } : {}) }, ctx);
     cleanup = session.cleanup;
-    if (planned?.base && !session.fellBack) entry.base = planned.base;
-    if (planned?.base && session.fellBack) entry.details = { chainFallback: session.fellBack };
+    const fellBack = baseGone ?? session.fellBack;
+    if (planned?.base && !fellBack) entry.base = planned.base;
+    if (planned?.base && fellBack) entry.details = { chainFallback: fellBack };
     const extras: StoredFile[] = [];
     const level = plan.databases.find((d) => d.name === db.name)?.compressionLevel ?? levelFor(cfg, db, plan.codec);
     const ext = codec(plan.codec).extension;
