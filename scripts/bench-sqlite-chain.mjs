@@ -42,18 +42,33 @@ while (statSync(dbFile).size + (statSync(dbFile + '-wal', { throwIfNoEntry: fals
 }
 db.pragma('wal_checkpoint(TRUNCATE)');
 const rows = db.prepare('SELECT count(*) FROM orders').pluck().get();
-console.log(`database: ${mib(statSync(dbFile).size)}, ${rows} rows (made in ${((Date.now() - t) / 1000).toFixed(1)} s)`);
+console.log(
+  `database: ${mib(statSync(dbFile).size)}, ${rows} rows (made in ${((Date.now() - t) / 1000).toFixed(1)} s)`,
+);
 
 function create(type) {
   const t0 = Date.now();
-  const out = execFileSync(process.execPath, [bin, 'create', '--type', type, '--no-files', '--json', '--config', config], { maxBuffer: 1 << 26 });
+  const out = execFileSync(
+    process.execPath,
+    [bin, 'create', '--type', type, '--no-files', '--json', '--config', config],
+    { maxBuffer: 1 << 26 },
+  );
   const m = JSON.parse(out.toString());
   const e = m.databases[0];
-  return { id: m.id, type: m.type, seconds: (Date.now() - t0) / 1000, stored: m.totals.storedBytes, changed: e.details.changedPages, pages: e.details.pageCount };
+  return {
+    id: m.id,
+    type: m.type,
+    seconds: (Date.now() - t0) / 1000,
+    stored: m.totals.storedBytes,
+    changed: e.details.changedPages,
+    pages: e.details.pageCount,
+  };
 }
 function show(label, r) {
   const pages = r.changed !== undefined ? `, ${r.changed} of ${r.pages} pages changed` : '';
-  console.log(`${label.padEnd(34)} ${r.type.padEnd(12)} ${r.seconds.toFixed(1).padStart(6)} s  ${mib(r.stored).padStart(10)}${pages}`);
+  console.log(
+    `${label.padEnd(34)} ${r.type.padEnd(12)} ${r.seconds.toFixed(1).padStart(6)} s  ${mib(r.stored).padStart(10)}${pages}`,
+  );
 }
 
 const full = create('full');
@@ -80,9 +95,15 @@ db.close();
 
 t = Date.now();
 const to = join(dir, 'restored.db');
-execFileSync(process.execPath, [bin, 'restore', grouped.id, '--to', to, '--yes', '--config', config], { maxBuffer: 1 << 26 });
+execFileSync(process.execPath, [bin, 'restore', grouped.id, '--to', to, '--yes', '--config', config], {
+  maxBuffer: 1 << 26,
+});
 console.log(`restore of the chain (full + 2 incrementals): ${((Date.now() - t) / 1000).toFixed(1)} s`);
 t = Date.now();
-execFileSync(process.execPath, [bin, 'restore', full.id, '--to', join(dir, 'restored-full.db'), '--yes', '--config', config], { maxBuffer: 1 << 26 });
+execFileSync(
+  process.execPath,
+  [bin, 'restore', full.id, '--to', join(dir, 'restored-full.db'), '--yes', '--config', config],
+  { maxBuffer: 1 << 26 },
+);
 console.log(`restore of the full alone: ${((Date.now() - t) / 1000).toFixed(1)} s`);
 if (!process.argv[3]) rmSync(dir, { recursive: true, force: true });

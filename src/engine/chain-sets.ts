@@ -57,7 +57,10 @@ function entryProblems(dir: string, m: Manifest): Record<string, string> {
  * `id` last; the problems of the chains (a member missing, damaged, or without the database), and the
  * ids that are missing (not verifiable).
  */
-export function chainToVerify(cfg: Pick<LoadedConfig, 'backupDir'>, id: string): { id: string; ids: string[]; problems: string[]; missing: string[] } {
+export function chainToVerify(
+  cfg: Pick<LoadedConfig, 'backupDir'>,
+  id: string,
+): { id: string; ids: string[]; problems: string[]; missing: string[] } {
   const sets = readChainSets(cfg);
   const { ids, chains } = setChain(sets, id);
   const problems = [...new Set(chains.flatMap((c) => (c.problem ? [c.problem] : [])))];
