@@ -129,7 +129,7 @@ describe('usage errors exit 2', () => {
   it.each([
     [['frobnicate']],
     [['create', '--frobnicate']],
-    [['create', '--type', 'incremental']],
+    [['create', '--type', 'log']],
     [['restore']],
     [['list', '--db']],
   ])('respaldo %j', async (args) => {

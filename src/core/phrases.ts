@@ -108,6 +108,9 @@ export const PHRASES_EN = {
   // Refusals and their hints
   'refuse.failedEntry': (p: PhraseParams) => `${p['db']} failed in set ${p['set']} (${p['reason']}).`,
   'refuse.failedEntryHint': (p: PhraseParams) => `Pick another set: respaldo list --db ${p['db']}`,
+  'refuse.brokenChain': (p: PhraseParams) => `Set ${p['set']} holds ${p['db']} as changes on earlier sets, and that chain cannot be used: ${p['reason']}.`,
+  'refuse.brokenChainHint': (p: PhraseParams) => `Check it with respaldo verify --chain ${p['set']}; restore an older set (respaldo list --db ${p['db']}) or use restore --at with an earlier time.`,
+  'plan.chain': (p: PhraseParams) => `${p['db']}: applies ${p['count']} sets in order: ${p['sets']} (${p['bytes']} stored)`,
   'refuse.noSwapBack': (p: PhraseParams) =>
     `Set ${p['set']} keeps ${p['db']} as the database "${p['safety']}" on its server, ` +
     `and the ${p['engine']} driver cannot swap it back.`,

@@ -8,7 +8,10 @@ export type EngineName = 'sqlite' | 'postgres' | 'sqlserver';
 export type CodecName = 'gzip' | 'zstd';
 export const ENGINES: readonly EngineName[] = ['sqlite', 'postgres', 'sqlserver'];
 
-export type BackupType = 'full' | 'schema';
+export type BackupType = 'full' | 'schema' | ChainType;
+/** Backup types that store only what changed since a base set (see src/engine/chain.ts). */
+export type ChainType = 'differential' | 'incremental';
+export const CHAIN_TYPES: readonly ChainType[] = ['differential', 'incremental'];
 export type SetType = BackupType | 'pre_restore';
 export type SetStatus = 'completed' | 'partial' | 'failed';
 
@@ -231,6 +234,11 @@ export interface DatabaseEntry {
   safetyDatabase?: string;
   /** Encrypted sets: the stored file before encryption (`md5`/`sha256`/`storedBytes` are the ciphertext's). */
   plain?: PlainHashes;
+  /**
+   * Differential and incremental entries: the id of the set whose entry of the same database this one
+   * applies on top of (a restore needs that set's chain first). Absent: the entry is complete by itself.
+   */
+  base?: string;
 }
 
 export interface StoredFile {
@@ -292,6 +300,15 @@ export interface Manifest {
   files: FileEntry[];
   warnings: string[];
   totals: { storedBytes: number; rawBytes: number; files: number };
+  /**
+   * Differential and incremental sets: the newest set any of its entries applies on (each entry's own
+   * base is `databases[].base`); null when every entry is complete by itself.
+   */
+  base?: string | null;
+  /** The type asked for when it differs from `type` (a differential or incremental that became a full). */
+  requestedType?: BackupType;
+  /** Why databases of a differential or incremental set were stored whole (one line each, database first). */
+  chainNotes?: string[];
 }
 
 /** What `list` shows of a set. */
@@ -314,6 +331,8 @@ export interface SetSummary {
   /** Destinations with copyAfterBackup this set is not copied to (set by `list` when destinations exist). */
   notCopiedTo?: string[];
   path: string;
+  /** Differential and incremental sets: the sets its entries apply on (`databases[].base`); absent when none. */
+  needs?: string[];
 }
 
 /** The outcome of drilling one database (or `files`) of a set, as `drilled.json` records it. */

@@ -1,7 +1,7 @@
 import type { Readable } from 'node:stream';
 import type { Reporter } from '../core/events.js';
 import type { Phrase } from '../core/phrases.js';
-import type { BackupType, DatabaseConfig, DatabaseEntry, DrillServerConfig, EngineName } from '../core/types.js';
+import type { BackupType, ChainType, DatabaseConfig, DatabaseEntry, DrillServerConfig, EngineName } from '../core/types.js';
 
 /**
  * The driver contract. One file per engine implements it (sqlite.ts, postgres.ts, sqlserver.ts);
@@ -102,6 +102,12 @@ export interface BackupRequest {
    * so checks that would refuse a damaged source are recorded as warnings instead.
    */
   purpose: 'backup' | 'safety';
+  /**
+   * `differential`/`incremental` (drivers with `chains`): the set this backup applies on, its entry of
+   * this database and its stored parts (decompressed). The driver stores only what changed since it, or
+   * stores a full and says why in `BackupSession.fellBack`.
+   */
+  base?: { setId: string; entry: DatabaseEntry; openPart(role?: string): Readable };
 }
 
 /** Result of `Driver.backup`: the parts to store, and a cleanup the engine always calls. */
@@ -109,6 +115,8 @@ export interface BackupSession {
   parts: DumpPart[];
   /** Removes temporary files (local or server-side). Called on success and on failure. */
   cleanup(): Promise<void>;
+  /** Set when a `base` was given but the parts are a full backup: why (recorded in the manifest and said). */
+  fellBack?: string;
 }
 
 /** Where a restore goes. */
@@ -137,6 +145,11 @@ export interface RestoreRequest {
   storedPath(role?: string): string;
   /** PostgreSQL: restore only these tables (`schema.table`). */
   tables?: string[];
+  /**
+   * An entry with `base`: the entries it applies on, oldest first (the full first), each with its
+   * stored parts; the engine verified them all. `entry` is applied last.
+   */
+  chain?: { setId: string; entry: DatabaseEntry; openPart(role?: string): Readable }[];
   /** Operator confirmed that sessions connected to the live database may be terminated. */
   terminateConnections: boolean;
   /**
@@ -225,6 +238,11 @@ export interface Driver {
   readonly engine: EngineName;
   /** Backup types this engine can produce; the engine refuses the others with a hint. */
   readonly types: readonly BackupType[];
+  /**
+   * Chain types this engine stores as deltas on a base (`BackupRequest.base`, `RestoreRequest.chain`).
+   * Absent: a differential or incremental of this engine is stored as a full, saying why.
+   */
+  readonly chains?: readonly ChainType[];
   /** How the safety copy of a replaced database is taken (see RestoreStepPlan.safety). */
   readonly safety: 'pre-restore-set' | 'renamed-database';
   /**

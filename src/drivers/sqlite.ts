@@ -9,6 +9,7 @@ import { english, phrase } from '../core/phrases.js';
 import type { DatabaseConfig } from '../core/types.js';
 import type { BackupSession, ConfigProblem, Driver, DriverContext, RestoreRequest, RestoreResult, RestoreStepPlan, RestoreTarget, TargetState } from './driver.js';
 import { inspectSqliteFile } from './sqlite-inspect.js';
+import { applyDelta, deltaOf, encodePageMap, pageMapOfImage, pageSizeOf, readPageMap, type PageMap } from './sqlite-pages.js';
 
 /** Suffix of the file a restore is built in, beside its target. */
 const STAGING_MARK = '.respaldo-restore-';
@@ -150,6 +151,7 @@ async function removeSideFiles(file: string): Promise<void> {
 export const sqliteDriver = {
   engine: 'sqlite',
   types: ['full', 'schema'],
+  chains: ['differential', 'incremental'],
   safety: 'pre-restore-set',
 
   validateConfig(db: DatabaseConfig): ConfigProblem[] {
@@ -214,7 +216,27 @@ export const sqliteDriver = {
     await fsp.chmod(snapshot, 0o600);
     const size = statSync(snapshot).size;
     ctx.log('sqlite snapshot taken', { db: db.name, bytes: size, ms: Date.now() - started });
+    const check = () =>
+      inspectSqliteFile(snapshot).then((info) => {
+        const damaged = info.integrity.length !== 1 || info.integrity[0] !== 'ok';
+        if (damaged && req.purpose === 'safety') {
+          ctx.reporter.emit({ type: 'warning', item: db.name, message: `the database being replaced fails integrity_check; it is kept as it is (${info.integrity.slice(0, 2).join('; ')})` });
+          return { tables: info.tables, details: { sqliteVersion: info.sqliteVersion, source: db.path, integrityCheck: info.integrity.slice(0, 20) } };
+        }
+        if (damaged) {
+          throw new RespaldoError('failed', `SQLite database ${db.name}: the snapshot failed integrity_check: ${info.integrity.slice(0, 3).join('; ')}`, 'The live database is damaged. Run PRAGMA integrity_check on it and restore from the newest good set.');
+        }
+        return { tables: info.tables, details: { sqliteVersion: info.sqliteVersion, pageSize: info.pageSize, pageCount: info.pageCount, source: db.path, integrityCheck: 'ok' } };
+      });
+    let fellBack: string | undefined;
+    if (req.base && (type === 'differential' || type === 'incremental')) {
+      const delta = await deltaSession(snapshot, req.base, check, ctx);
+      if ('parts' in delta) return delta;
+      fellBack = delta.fellBack;
+      ctx.log('sqlite delta not possible, storing a full', { db: db.name, reason: fellBack });
+    }
     return {
+      ...(fellBack ? { fellBack } : {}),
       parts: [
         {
           role: 'main',
@@ -222,17 +244,7 @@ export const sqliteDriver = {
           extension: 'sqlite',
           compress: true,
           open: async () => {
-            const checked = inspectSqliteFile(snapshot).then((info) => {
-              const damaged = info.integrity.length !== 1 || info.integrity[0] !== 'ok';
-              if (damaged && req.purpose === 'safety') {
-                ctx.reporter.emit({ type: 'warning', item: db.name, message: `the database being replaced fails integrity_check; it is kept as it is (${info.integrity.slice(0, 2).join('; ')})` });
-                return { tables: info.tables, details: { sqliteVersion: info.sqliteVersion, source: db.path, integrityCheck: info.integrity.slice(0, 20) } };
-              }
-              if (damaged) {
-                throw new RespaldoError('failed', `SQLite database ${db.name}: the snapshot failed integrity_check: ${info.integrity.slice(0, 3).join('; ')}`, 'The live database is damaged. Run PRAGMA integrity_check on it and restore from the newest good set.');
-              }
-              return { tables: info.tables, details: { sqliteVersion: info.sqliteVersion, pageSize: info.pageSize, pageCount: info.pageCount, source: db.path, integrityCheck: 'ok' } };
-            });
+            const checked = check();
             checked.catch(() => undefined);
             return { stream: createReadStream(snapshot, { highWaterMark: 1 << 20 }), totalBytes: size, finished: checked };
           },
@@ -294,6 +306,8 @@ export const sqliteDriver = {
         } finally {
           conn.close();
         }
+      } else if (req.entry.format === 'sqlite-pages') {
+        await assembleChain(req, staging, ctx.signal);
       } else {
         await pipeline(req.openPart(), createWriteStream(staging, { mode: 0o600, flags: 'wx', highWaterMark: 1 << 20 }), { signal: ctx.signal });
       }
@@ -308,7 +322,7 @@ export const sqliteDriver = {
       if (info.integrity[0] !== 'ok') {
         throw new RespaldoError('failed', `The restored copy of ${req.db.name} failed integrity_check: ${info.integrity.slice(0, 3).join('; ')}`, 'The target was not touched. Try another set.');
       }
-      if (req.entry.tables && req.entry.format === 'sqlite-db') {
+      if (req.entry.tables && (req.entry.format === 'sqlite-db' || req.entry.format === 'sqlite-pages')) {
         for (const [table, rows] of Object.entries(req.entry.tables)) {
           if (info.tables[table] !== rows) {
             throw new RespaldoError('failed', `The restored copy of ${req.db.name} has ${info.tables[table] ?? 'no'} rows in ${table}; the manifest says ${rows}.`, 'The target was not touched. Try another set.');
@@ -436,4 +450,96 @@ async function swapInto(staging: string, target: string): Promise<void> {
     throw err;
   }
   for (const [, moved] of aside) await removeQuietly(moved);
+}
+
+/**
+ * A differential or incremental of the snapshot: only the pages that differ from `base` (its image
+ * hashed from the stored full, or its stored page map), and the snapshot's page map for the next one.
+ * Returns `fellBack` (store a full) when the base cannot be compared: another page size, another format.
+ */
+async function deltaSession(
+  snapshot: string,
+  base: NonNullable<import('./driver.js').BackupRequest['base']>,
+  check: () => Promise<import('./driver.js').DumpFacts>,
+  ctx: DriverContext,
+): Promise<BackupSession | { fellBack: string }> {
+  const t0 = Date.now();
+  let baseMap: PageMap;
+  try {
+    if (base.entry.format === 'sqlite-db') baseMap = await pageMapOfImage(base.openPart('main'));
+    else if (base.entry.format === 'sqlite-pages') baseMap = await readPageMap(base.openPart('pagemap'));
+    else return { fellBack: `the base set ${base.setId} stores ${base.entry.name} as ${base.entry.format}, not as pages` };
+  } catch (err) {
+    return { fellBack: `the base set ${base.setId} could not be read (${err instanceof Error ? err.message : String(err)})` };
+  }
+  const fh = await fsp.open(snapshot, 'r');
+  const head = Buffer.alloc(100);
+  try {
+    await fh.read(head, 0, 100, 0);
+  } finally {
+    await fh.close();
+  }
+  const pageSize = pageSizeOf(head);
+  if (pageSize !== baseMap.pageSize) {
+    return { fellBack: `the page size changed since set ${base.setId} (${baseMap.pageSize} → ${pageSize} bytes, after a VACUUM)` };
+  }
+  ctx.log('sqlite base pages read', { base: base.setId, pages: baseMap.pageCount, ms: Date.now() - t0 });
+  const delta = deltaOf(snapshot, baseMap);
+  const main = {
+    role: 'main',
+    format: 'sqlite-pages',
+    extension: 'pages',
+    compress: true,
+    open: async () => {
+      const finished = Promise.all([check(), delta.done]).then(([facts, stats]) => {
+        const bytes = stats.pageCount * stats.pageSize;
+        const counts = { pageSize: stats.pageSize, pageCount: stats.pageCount, changedPages: stats.changedPages };
+        return { tables: facts.tables, details: { ...facts.details, ...counts, databaseSizeBytes: bytes, base: base.setId } };
+      });
+      finished.catch(() => undefined);
+      return { stream: Readable.from(delta.chunks, { objectMode: false }), totalBytes: statSync(snapshot).size, finished };
+    },
+  };
+  const pagemap = {
+    role: 'pagemap',
+    format: 'sqlite-pagemap',
+    extension: 'bin',
+    compress: true,
+    open: async () => {
+      const stats = await delta.done;
+      return { stream: Readable.from(encodePageMap(stats.map), { objectMode: false }), finished: Promise.resolve({ tables: null, details: {} }) };
+    },
+  };
+  return { parts: [main, pagemap], cleanup: () => removeQuietly(snapshot) };
+}
+
+/**
+ * Rebuilds a SQLite file from its chain into `staging` (a new file): the full first, then every
+ * delta in order, the restored entry last. The engine verified every stored file beforehand.
+ */
+async function assembleChain(req: RestoreRequest, staging: string, signal: AbortSignal): Promise<void> {
+  const chain = req.chain ?? [];
+  const full = chain[0];
+  if (!full || full.entry.format !== 'sqlite-db') {
+    throw new RespaldoError(
+      'failed',
+      `Set ${req.setId} stores only the pages of ${req.db.name} that changed since set ${req.entry.base ?? '?'}; the full set its chain starts from was not given.`,
+      `Restore it with respaldo restore ${req.setId} (which applies the whole chain), or check it with respaldo verify --chain ${req.setId}.`,
+    );
+  }
+  await pipeline(full.openPart(), createWriteStream(staging, { mode: 0o600, flags: 'wx', highWaterMark: 1 << 20 }), { signal });
+  const fh = await fsp.open(staging, 'r+');
+  try {
+    const head = Buffer.alloc(100);
+    await fh.read(head, 0, 100, 0);
+    const pageSize = pageSizeOf(head);
+    for (const step of [...chain.slice(1), { setId: req.setId, entry: req.entry, openPart: req.openPart }]) {
+      if (signal.aborted) throw new InterruptedError('Restore interrupted before the swap; the target was not changed.');
+      if (step.entry.format !== 'sqlite-pages') throw new RespaldoError('failed', `Set ${step.setId} in the chain of ${req.db.name} is not a page delta (${step.entry.format}).`, 'Restore that set by itself, or an older one.');
+      await applyDelta(step.openPart(), fh, pageSize);
+    }
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
 }

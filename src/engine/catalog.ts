@@ -22,6 +22,7 @@ export function setDir(cfg: Pick<LoadedConfig, 'backupDir'>, id: string): string
 
 /** Pure: what `list` shows of a set, from its manifest and the marks beside it. */
 export function summaryFromManifest(m: Manifest, dir: string, marks: { keep: boolean; lastVerified: SetSummary['lastVerified'] }): SetSummary {
+  const needs = [...new Set(m.databases.flatMap((d) => (d.base && !d.error ? [d.base] : [])))].sort();
   return {
     id: m.id,
     type: m.type,
@@ -37,6 +38,7 @@ export function summaryFromManifest(m: Manifest, dir: string, marks: { keep: boo
     keep: marks.keep,
     lastVerified: marks.lastVerified,
     path: dir,
+    ...(needs.length ? { needs } : {}),
   };
 }
 
@@ -256,7 +258,14 @@ export async function setKeep(cfg: Pick<LoadedConfig, 'backupDir'>, id: string, 
  * delete); the folder is renamed out of sight, then removed, so no half-deleted set is ever listed.
  */
 export async function deleteSet(cfg: LoadedConfig, id: string): Promise<void> {
-  await withLock(cfg.backupDir, `delete ${id}`, () => deleteSetUnlocked(cfg, id));
+  await withLock(cfg.backupDir, `delete ${id}`, async () => {
+    // A differential or incremental applies on this set: deleting it would leave them unrestorable.
+    const dependents = (await listSets(cfg)).filter((s) => s.needs?.includes(id)).map((s) => s.id);
+    if (dependents.length) {
+      throw new RespaldoError('refused', `Set ${id} is the base of ${dependents.join(', ')}: they store only changes on it, and could no longer be restored.`, `Delete ${dependents.length > 1 ? 'those sets' : 'that set'} first (newest first), or keep this one.`);
+    }
+    await deleteSetUnlocked(cfg, id);
+  });
 }
 
 export async function deleteSetUnlocked(cfg: LoadedConfig, id: string): Promise<void> {

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { DiskFullError, InterruptedError, RespaldoError, UsageError, asOperatorError, errorMessage, isDiskFull, isRespaldoError } from '../core/errors.js';
 import { formatBytes } from '../core/format.js';
 import { throttled, type Reporter } from '../core/events.js';
-import type { BackupType, CodecName, DatabaseConfig, DatabaseEntry, LoadedConfig, Manifest, SetStatus, SetType, StoredFile } from '../core/types.js';
+import { CHAIN_TYPES, type BackupType, type ChainType, type CodecName, type DatabaseConfig, type DatabaseEntry, type LoadedConfig, type Manifest, type SetStatus, type SetType, type StoredFile } from '../core/types.js';
 import { configuredDatabase } from '../config/lookup.js';
 import type { DriverContext, DumpMember } from '../drivers/driver.js';
 import { driverFor } from '../drivers/registry.js';
@@ -23,6 +23,9 @@ import { codec, defaultCodecName } from './codec.js';
 import { ranBy } from '../core/who.js';
 import { writeMetrics } from './metrics.js';
 import { isSetId, newSetId } from './set-id.js';
+import { chooseBase, type ChainSet } from './chain.js';
+import { readChainSets } from './chain-sets.js';
+import { openStoredPart } from './stored-part.js';
 
 export interface CreateOptions {
   /** Database names (default: all in the config). */
@@ -34,14 +37,20 @@ export interface CreateOptions {
   /** Scheduler job name, recorded in the manifest. */
   job?: string;
   signal?: AbortSignal;
+  /** Differential and incremental: the published sets bases are chosen from (createBackup reads them). */
+  chainSets?: readonly ChainSet[];
 }
 
 /** A printable plan of one backup run. Pure data. */
 export interface BackupPlan {
   setType: SetType;
   type: BackupType;
-  /** `compressionLevel`: the level of this database's dump in `codec` (see levelFor). */
-  databases: { name: string; engine: string; location: string; compressionLevel: number }[];
+  /**
+   * `compressionLevel`: the level of this database's dump in `codec` (see levelFor). Differential and
+   * incremental runs: `type` is what this database gets, `base` the set it applies on, `fallback` why
+   * it is stored as a full instead.
+   */
+  databases: { name: string; engine: string; location: string; compressionLevel: number; type?: BackupType; base?: string; fallback?: string }[];
   files: boolean;
   /** Codec of every compressed file of the set (see codecFor). */
   codec: CodecName;
@@ -50,6 +59,8 @@ export interface BackupPlan {
   description: string | null;
   job: string | null;
   restoreOf: string | null;
+  /** The type asked for when no database could be stored as it (every one fell back to a full). */
+  requestedType?: BackupType;
 }
 
 /** gzip level when neither the config nor the engine says otherwise. */
@@ -95,9 +106,20 @@ export function planBackup(cfg: LoadedConfig, opts: CreateOptions & { setType?: 
   const type = opts.type ?? 'full';
   const codecName = codecFor(cfg);
   const wanted = opts.databases?.length ? opts.databases : cfg.databases.map((d) => d.name);
+  const chainType = (CHAIN_TYPES as readonly string[]).includes(type) ? (type as ChainType) : null;
   const dbs = wanted.map((name) => {
     const db = configuredDatabase(cfg, name);
     const driver = driverFor(db.engine);
+    if (chainType) {
+      const where = { name: db.name, engine: db.engine, location: driver.describe(db), compressionLevel: levelFor(cfg, db, codecName) };
+      if (!driver.chains?.includes(chainType)) return { ...where, type: 'full' as const, fallback: `${db.engine} has no ${chainType} backups yet` };
+      // A delta is made and restored against its base's stored files, which are ciphertext in an encrypted set.
+      if (encryptsLocally(cfg.encryption)) {
+        return { ...where, type: 'full' as const, fallback: `chains of encrypted sets are not built yet: ${db.name} is stored full` };
+      }
+      const choice = chooseBase(opts.chainSets ?? [], chainType, db.name);
+      return 'base' in choice ? { ...where, type: chainType, base: choice.base } : { ...where, type: 'full' as const, fallback: choice.fallback };
+    }
     if (!driver.types.includes(type)) {
       throw new UsageError(`${db.engine} cannot make a "${type}" backup of ${db.name}.`, `Use --type ${driver.types.join(' or ')}, or leave ${db.name} out with --db.`);
     }
@@ -107,9 +129,11 @@ export function planBackup(cfg: LoadedConfig, opts: CreateOptions & { setType?: 
   if (!dbs.length && !(files && (cfg.files.config.length || cfg.files.application.length))) {
     throw new UsageError('Nothing to back up: no databases and no files are configured.', `Add databases or files to ${cfg.file}.`);
   }
+  const allFull = chainType !== null && !dbs.some((d) => 'base' in d && d.base);
   return {
-    setType: opts.setType ?? type,
+    setType: opts.setType ?? (allFull ? 'full' : type),
     type,
+    ...(allFull ? { requestedType: type } : {}),
     databases: dbs,
     files,
     codec: codecName,
@@ -122,7 +146,8 @@ export function planBackup(cfg: LoadedConfig, opts: CreateOptions & { setType?: 
 
 /** Backs up per the options, holding the backup folder lock. Returns the published manifest. */
 export async function createBackup(cfg: LoadedConfig, opts: CreateOptions, reporter: Reporter): Promise<Manifest> {
-  const plan = planBackup(cfg, opts);
+  const chained = (CHAIN_TYPES as readonly (string | undefined)[]).includes(opts.type) && !opts.chainSets;
+  const plan = planBackup(cfg, chained ? { ...opts, chainSets: readChainSets(cfg) } : opts);
   let manifest: Manifest;
   try {
     manifest = await withLock(cfg.backupDir, 'create', async () => {
@@ -325,12 +350,15 @@ export async function executeBackup(cfg: LoadedConfig, plan: BackupPlan, reporte
 
     const dbEntries = plan.databases.map((p) => entries.get(p.name)!);
     const failedDbs = dbEntries.filter((e) => e.error);
+    const chain = chainFacts(plan, dbEntries);
+    chain.chainNotes?.forEach((n) => reporter.emit({ type: 'info', message: n }));
+    if (chain.chainNotes) writeLog(cfg.backupDir, 'chain-fallback', { setId: id, requested: plan.type, type: chain.type, notes: chain.chainNotes }, cfg.secrets);
     const nothingStored = dbEntries.length === failedDbs.length && fileEntries.length === 0;
     const status: SetStatus = nothingStored ? 'failed' : failedDbs.length || fileProblems.length ? 'partial' : 'completed';
     const manifest: Manifest = {
       schemaVersion: 1,
       id,
-      type: plan.setType,
+      type: chain.type ?? plan.setType,
       description: plan.description,
       startedAt: started.toISOString(),
       completedAt: new Date().toISOString(),
@@ -351,6 +379,8 @@ export async function executeBackup(cfg: LoadedConfig, plan: BackupPlan, reporte
         rawBytes: dbEntries.reduce((s, e) => s + e.rawBytes, 0) + fileEntries.reduce((s, f) => s + f.size, 0),
         files: fileEntries.length,
       },
+      ...(chain.type ? { base: chain.base, ...(chain.type !== plan.type ? { requestedType: plan.type } : {}) } : {}),
+      ...(chain.chainNotes ? { chainNotes: chain.chainNotes } : {}),
     };
     if (status === 'failed') {
       const first = failedDbs[0]?.error;
@@ -403,8 +433,15 @@ async function backupDatabase(cfg: LoadedConfig, db: DatabaseConfig, plan: Backu
   let cleanup: (() => Promise<void>) | undefined;
   try {
     await ensurePrivateDir(scratchDir);
-    const session = await driver.backup({ db, type: plan.type, purpose }, ctx);
+    const planned = plan.databases.find((d) => d.name === db.name);
+    // The base was chosen before the lock was taken: a delete in between makes this database a full.
+    let baseGone: string | undefined;
+    const base = planned?.base ? await baseFor(cfg, planned.base, db.name).catch((e: unknown) => void (baseGone = `the base set ${planned.base} is gone (${errorMessage(e)})`)) : undefined;
+    const session = await driver.backup({ db, type: planned?.type ?? plan.type, purpose, ...(base ? { base } : {}) }, ctx);
     cleanup = session.cleanup;
+    const fellBack = baseGone ?? session.fellBack;
+    if (planned?.base && !fellBack) entry.base = planned.base;
+    if (planned?.base && fellBack) entry.details = { chainFallback: fellBack };
     const extras: StoredFile[] = [];
     const level = plan.databases.find((d) => d.name === db.name)?.compressionLevel ?? levelFor(cfg, db, plan.codec);
     const ext = codec(plan.codec).extension;
@@ -443,7 +480,7 @@ async function backupDatabase(cfg: LoadedConfig, db: DatabaseConfig, plan: Backu
       const stored = storing.value;
       const facts = finishing.value;
       if (part.role === 'main') {
-        Object.assign(entry, { file, format: part.format, compressed: part.compress, ...(part.compress ? { codec: plan.codec } : {}), rawBytes: stored.rawBytes + membersRaw, storedBytes: stored.storedBytes, md5: stored.md5, sha256: stored.sha256, tables: facts.tables, details: { ...facts.details, ...(part.compress ? { [`${plan.codec}Level`]: level } : {}) }, ...(stored.plain ? { plain: stored.plain } : {}) });
+        Object.assign(entry, { file, format: part.format, compressed: part.compress, ...(part.compress ? { codec: plan.codec } : {}), rawBytes: stored.rawBytes + membersRaw, storedBytes: stored.storedBytes, md5: stored.md5, sha256: stored.sha256, tables: facts.tables, details: { ...entry.details, ...facts.details, ...(part.compress ? { [`${plan.codec}Level`]: level } : {}) }, ...(stored.plain ? { plain: stored.plain } : {}) });
       } else {
         extras.push({ file, compressed: part.compress, ...(part.compress ? { codec: plan.codec } : {}), rawBytes: stored.rawBytes, storedBytes: stored.storedBytes, md5: stored.md5, sha256: stored.sha256, role: part.role, ...(stored.plain ? { plain: stored.plain } : {}) });
       }
@@ -501,4 +538,31 @@ async function freeSpace(dir: string): Promise<string | null> {
 async function removePartFiles(staging: string, name: string, setId: string): Promise<void> {
   const dir = join(staging, 'databases');
   for (const f of readdirSync(dir)) if (f.startsWith(`${name}_${setId}`)) await fsp.rm(join(dir, f), { force: true, recursive: true });
+}
+
+/**
+ * Pure: what a differential or incremental run became: its type (the one asked for when some database
+ * was stored as a delta, else `full`), the newest base its entries apply on, and one note per database
+ * stored whole with the reason (the plan's, or the driver's own: `details.chainFallback`). Empty for
+ * other types.
+ */
+export function chainFacts(plan: BackupPlan, entries: readonly DatabaseEntry[]): { type?: SetType; base?: string | null; chainNotes?: string[] } {
+  if (!(CHAIN_TYPES as readonly string[]).includes(plan.type) || plan.setType === 'pre_restore') return {};
+  const bases = entries.flatMap((e) => (e.base && !e.error ? [e.base] : [])).sort();
+  const notes: string[] = [];
+  for (const p of plan.databases) {
+    const e = entries.find((x) => x.name === p.name);
+    const why = p.fallback ?? (typeof e?.details['chainFallback'] === 'string' ? (e.details['chainFallback'] as string) : null);
+    if (why && e && !e.error) notes.push(`${p.name}: stored as a full, not ${plan.type === 'differential' ? 'a' : 'an'} ${plan.type}: ${why}`);
+  }
+  return { type: bases.length ? plan.type : 'full', base: bases.at(-1) ?? null, ...(notes.length ? { chainNotes: notes } : {}) };
+}
+
+/** What a driver gets of the base a database's delta applies on: the base set's entry and its stored parts. */
+async function baseFor(cfg: LoadedConfig, baseId: string, name: string): Promise<NonNullable<import('../drivers/driver.js').BackupRequest['base']>> {
+  const m = await readManifest(cfg, baseId);
+  const entry = m.databases.find((d) => d.name === name);
+  if (!entry?.file) throw new RespaldoError('failed', `Set ${baseId}, the base of this ${name} backup, holds no stored copy of ${name}.`, 'Run a full backup: respaldo create --type full');
+  const dir = join(cfg.backupDir, baseId);
+  return { setId: baseId, entry, openPart: (role) => openStoredPart(dir, entry, role) };
 }

@@ -30,6 +30,8 @@ export interface BackupRecord {
   completedAt: string;
   durationMs: number;
   storedBytes: number;
+  /** `differential` or `incremental` when the entry stores changes on a base; absent for a full. Sizes and durations are compared within a type. */
+  type?: string;
 }
 
 /** One attempt to back up one database, from the logs: stored, or not. */
@@ -97,7 +99,7 @@ export interface HealthReport {
   problems: string[];
 }
 
-const BACKUP_TYPES: readonly (BackupType | 'verify' | 'drill')[] = ['full', 'schema'];
+const BACKUP_TYPES: readonly (BackupType | 'verify' | 'drill')[] = ['full', 'schema', 'differential', 'incremental'];
 
 function median(values: number[]): number | null {
   if (!values.length) return null;
@@ -132,12 +134,13 @@ export function assessHealth(input: HealthInput): HealthReport {
     }
     if (missed) issue('overdue', `${database}: overdue: no successful backup since the run due ${localTime(missed)}${last ? ` (last ${formatAge(now - lastAt!)} ago, set ${last.setId})` : ' (never backed up)'}`, missed.toISOString());
     else if (!last) issue('never', `${database}: never backed up`);
-    const previous = backups.slice(1, 11).map((b) => b.durationMs);
+    const sameType = backups.filter((b) => (b.type ?? 'full') === (last?.type ?? 'full'));
+    const previous = sameType.slice(1, 11).map((b) => b.durationMs);
     const med = median(previous);
     if (last && med !== null && previous.length >= 3 && last.durationMs > med * SLOW_FACTOR) {
       issue('slow', `${database}: the last backup took ${formatDuration(last.durationMs)}, over 50 % longer than usual (median ${formatDuration(med)} of the previous ${previous.length})`, last.setId);
     }
-    const prevSize = backups[1]?.storedBytes ?? null;
+    const prevSize = sameType[1]?.storedBytes ?? null;
     if (last && prevSize) {
       if (last.storedBytes < prevSize * SHRINK_FACTOR) issue('shrank', `${database}: the last backup is ${formatBytes(last.storedBytes)}, more than 30 % smaller than the previous (${formatBytes(prevSize)}): check that no data was lost`, last.setId);
       else if (last.storedBytes > prevSize * GROW_FACTOR) issue('grew', `${database}: the last backup is ${formatBytes(last.storedBytes)}, more than twice the previous (${formatBytes(prevSize)})`, last.setId);
@@ -180,15 +183,15 @@ export function assessHealth(input: HealthInput): HealthReport {
 /** Reads the sets, their manifests and 30 days of logs, and assesses them. Reads only. */
 export async function getHealth(cfg: LoadedConfig, now = new Date()): Promise<HealthReport> {
   const names = cfg.databases.map((d) => d.name);
-  const sets = (await listSets(cfg)).filter((s) => s.type === 'full');
+  const sets = (await listSets(cfg)).filter((s) => s.type === 'full' || s.type === 'differential' || s.type === 'incremental');
   const backups: Record<string, BackupRecord[]> = {};
   for (const name of names) {
-    const mine = sets.filter((s) => s.databases.includes(name)).slice(0, 11);
+    const mine = sets.filter((s) => s.databases.includes(name)).slice(0, 40); // chains: enough of each type
     const records: BackupRecord[] = [];
     for (const s of mine) {
       try {
         const entry = (await readManifest(cfg, s.id)).databases.find((d) => d.name === name && !d.error);
-        if (entry) records.push({ setId: s.id, completedAt: s.completedAt, durationMs: entry.durationMs, storedBytes: entry.storedBytes + (entry.extras ?? []).reduce((sum, x) => sum + x.storedBytes, 0) });
+        if (entry) records.push({ setId: s.id, completedAt: s.completedAt, durationMs: entry.durationMs, storedBytes: entry.storedBytes + (entry.extras ?? []).reduce((sum, x) => sum + x.storedBytes, 0), ...(entry.base ? { type: s.type } : {}) });
       } catch {
         /* a damaged set is verify's business */
       }

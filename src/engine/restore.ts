@@ -24,6 +24,9 @@ import { checkFiles, expectedFiles } from './verify.js';
 import { ranBy } from '../core/who.js';
 import { sweepTemps, trackTemp } from './temp-journal.js';
 import { decryptSet } from './decrypt-set.js';
+import { chainOf, planAt, type AtPlan, type Chain } from './chain.js';
+import { readChainSets } from './chain-sets.js';
+import { openStoredPart } from './stored-part.js';
 
 export interface RestoreOptions {
   /** Databases to restore (default: all of the set, unless only `files` is asked for). */
@@ -61,6 +64,8 @@ export interface DatabaseRestorePlan extends RestoreStepPlan {
   estimateSource?: 'recorded-database-size' | 'database-file' | 'dump-size' | 'kept-database';
   /** A rollback: the kept safety database (`safetyDatabase` of the entry) swapped back in as the live one. */
   swapsBack?: string;
+  /** An entry with a base: the sets applied in order (the full first, this set last). */
+  chain?: Chain['members'];
 }
 
 /** Pure: the restored-size estimate of an entry, from the database size its driver recorded at backup time. */
@@ -119,6 +124,8 @@ export interface RestorePlan {
   /** `warnings` as phrases, in the same order. */
   warningPhrases?: Phrase[];
   options: RestoreOptions;
+  /** `restore --at`: the point in time asked for, the set reached and the chains applied. */
+  at?: AtPlan;
 }
 
 export interface RestoreOutcome {
@@ -242,6 +249,7 @@ export async function planRestore(cfg: LoadedConfig, id: string, opts: RestoreOp
   const refuse = (kind: RestoreRefusal['kind'], database: string | null, message: Phrase, hint: Phrase): void => {
     refusals.push({ kind, database, message: english(message), hint: english(hint), phrases: { message, hint } });
   };
+  let chainSets: ReturnType<typeof readChainSets> | null = null;
   for (const name of names) {
     const entry = m.databases.find((d) => d.name === name);
     if (!entry) throw new NotFoundError(`Set ${m.id} holds no database "${name}".`, `It holds: ${m.databases.map((d) => d.name).join(', ') || 'no databases'}.`);
@@ -258,6 +266,16 @@ export async function planRestore(cfg: LoadedConfig, id: string, opts: RestoreOp
     if (entry.format.endsWith('-raw')) {
       refuse('failed-entry', name, phrase('refuse.raw', { set: m.id, db: name, file: entry.file }), phrase('refuse.rawHint', { path: join(setDir(cfg, m.id), entry.file), db: name, cmd: entry.codec === 'zstd' ? 'zstd -dc' : 'gunzip -c' }));
       continue;
+    }
+    let chain: Chain | null = null;
+    if (entry.base) {
+      chain = opts.setFolder
+        ? { database: name, members: [], problem: 'restoring a chain from a destination (--from) is not supported yet; restore the full set there, or copy the chain into the backup folder' }
+        : chainOf((chainSets ??= readChainSets(cfg)), m.id, name);
+      if (chain.problem) {
+        refuse('failed-entry', name, phrase('refuse.brokenChain', { set: m.id, db: name, reason: chain.problem }), phrase('refuse.brokenChainHint', { set: m.id, db: name }));
+        continue;
+      }
     }
     const db = dbConfig(cfg, name);
     const driver = driverFor(db.engine);
@@ -285,7 +303,7 @@ export async function planRestore(cfg: LoadedConfig, id: string, opts: RestoreOp
         warningPhrases.push(phrase('plan.willTerminate', { count: state.inUseBy.length, db: name }));
       }
     }
-    databases.push({ ...step, engine: db.engine, restoreTarget: target, state, storedBytes: entry.storedBytes, rawBytes: entry.rawBytes, format: entry.format, ...restoredSizeEstimate(entry) });
+    databases.push({ ...step, engine: db.engine, restoreTarget: target, state, storedBytes: entry.storedBytes, rawBytes: entry.rawBytes, format: entry.format, ...restoredSizeEstimate(entry), ...(chain ? { chain: chain.members } : {}) });
   }
   let files: FilesRestorePlan | null = null;
   if (opts.files) {
@@ -315,6 +333,27 @@ export async function planRestore(cfg: LoadedConfig, id: string, opts: RestoreOp
     warningPhrases,
     options: opts,
   };
+}
+
+/**
+ * `restore --at`: the plan of the restore of the newest set ending at or before `at` that holds every
+ * database asked for (all configured ones without --db) with usable chains (chain.ts planAt), carrying
+ * the preview (`at`): the sets applied in order, their stored size, the exact point reached. Changes nothing.
+ */
+export async function planRestoreAt(cfg: LoadedConfig, at: Date, opts: RestoreOptions): Promise<RestorePlan> {
+  if (opts.setFolder) throw new UsageError('--at chooses among the sets in the backup folder; it cannot be used with --from.', 'Name the set to fetch instead: respaldo restore ID --from DEST.');
+  if (opts.databases?.length) checkConfiguredDatabases(cfg, opts.databases);
+  const wanted = opts.databases?.length ? opts.databases : cfg.databases.map((d) => d.name);
+  const found = planAt(readChainSets(cfg), at, wanted);
+  if ('none' in found) {
+    const passed = found.skipped.slice(0, 3).map((s) => `${s.id}: ${s.reason}`).join('; ');
+    throw new NotFoundError(
+      `No backup set of ${wanted.join(', ')} ends at or before ${at.toISOString()}${passed ? ` with a usable chain (passed over: ${passed})` : ''}.`,
+      'Pick a later time, name fewer databases with --db, or see the sets with respaldo list.',
+    );
+  }
+  const plan = await planRestore(cfg, found.setId, { ...opts, databases: wanted });
+  return { ...plan, at: found };
 }
 
 /**
@@ -398,6 +437,23 @@ export async function executeRestore(cfg: LoadedConfig, plan: RestorePlan, repor
     reporter.emit({ type: 'item-start', item: 'verify', kind: 'verify' });
     const checks = await checkFiles(dir, expectedFiles(m, plan.databases.map((d) => d.database), Boolean(plan.files)), reporter);
     const bad = checks.filter((c) => !c.ok);
+    const chains = new Map<string, NonNullable<import('../drivers/driver.js').RestoreRequest['chain']>>();
+    for (const d of plan.databases.filter((x) => x.chain)) {
+      const steps: NonNullable<import('../drivers/driver.js').RestoreRequest['chain']> = [];
+      for (const member of d.chain!.slice(0, -1)) {
+        const mm = await readManifest(cfg, member.id);
+        const memberEntry = mm.databases.find((x) => x.name === d.database);
+        const memberDir = setDir(cfg, mm.id);
+        if (!memberEntry?.file) {
+          bad.push({ path: `${mm.id}: ${d.database}`, ok: false, problem: 'no stored copy (the chain changed since the plan)', bytes: 0 });
+          continue;
+        }
+        const found = await checkFiles(memberDir, expectedFiles(mm, [d.database], false), reporter);
+        bad.push(...found.filter((c) => !c.ok).map((c) => ({ ...c, path: `${mm.id}/${c.path}` })));
+        steps.push({ setId: mm.id, entry: memberEntry, openPart: (role) => openStoredPart(memberDir, memberEntry, role) });
+      }
+      chains.set(d.database, steps);
+    }
     reporter.emit({ type: 'item-end', item: 'verify', ok: !bad.length, ...(bad.length ? { error: bad.map((b) => `${b.path}: ${b.problem}`).join('; ') } : {}) });
     if (bad.length) {
       writeLog(cfg.backupDir, 'restore-end', { setId: m.id, outcome: 'refused', reason: 'verify failed', problems: bad.map((b) => `${b.path}: ${b.problem}`) }, cfg.secrets);
@@ -494,6 +550,7 @@ export async function executeRestore(cfg: LoadedConfig, plan: RestorePlan, repor
                 terminateConnections: Boolean(plan.options.terminateConnections),
                 ...(plan.options.createRoles ? { createRoles: true } : {}),
                 ...(plan.options.tables ? { tables: plan.options.tables } : {}),
+                ...(chains.has(d.database) ? { chain: chains.get(d.database)! } : {}),
                 storedPath: (role) => join(dir, partFile(role)?.file ?? ''),
                 openPart: (role) => {
                   const part = partFile(role);

@@ -1,4 +1,5 @@
 import type { ManualRetention, RetentionConfig, SetSummary } from '../core/types.js';
+import { neededByKept } from './chain.js';
 
 /**
  * Retention: the pure decision of which backup sets to keep. No I/O; `prune.ts` executes it.
@@ -27,6 +28,9 @@ import type { ManualRetention, RetentionConfig, SetSummary } from '../core/types
  *   completed set of that type exists (reason `partial, superseded by <id>`). Until then it is
  *   kept (`partial, no newer completed set of users`, `failed, no newer completed full set`),
  *   because it may hold the newest good copy of some database and tells why the run failed.
+ * - Chains: a set that a kept differential or incremental needs (its base, the base's base, … down
+ *   to the full, `SetSummary.needs`) is kept whatever the rules say (`needed by <id> (chain)`), and a
+ *   kept set that needs others lists them all in `needs`, oldest first.
  * A set's date is its `startedAt`.
  */
 
@@ -37,6 +41,8 @@ export interface PruneDecision {
   id: string;
   action: PruneAction;
   reasons: string[];
+  /** A kept differential or incremental: every set its chains need, oldest first (all kept too). */
+  needs?: string[];
 }
 
 export interface PlanPruneOptions {
@@ -223,5 +229,32 @@ export function planPrune(sets: SetSummary[], policy: RetentionConfig, now: Date
     else if (job(s) === null) decisions.push({ id: s.id, action: 'remove', reasons: [byHandRemoved] });
     else decisions.push({ id: s.id, action: 'remove', reasons: ['not kept by any rule'] });
   }
-  return decisions;
+  return protectChains(decisions, sets);
+}
+
+/** Keeps every set a kept set needs through its chains (see the module comment); pure. */
+function protectChains(decisions: PruneDecision[], sets: readonly SetSummary[]): PruneDecision[] {
+  if (!sets.some((s) => s.needs?.length)) return decisions;
+  const kept = new Set(decisions.filter((d) => d.action === 'keep').map((d) => d.id));
+  const needed = neededByKept(sets, kept);
+  return decisions.map((d) => {
+    const by = needed.get(d.id);
+    const next: PruneDecision = by ? { id: d.id, action: 'keep', reasons: [`needed by ${by.join(', ')} (chain)`] } : d;
+    const needs = next.action === 'keep' ? transitive(sets, d.id) : [];
+    return needs.length ? { ...next, needs } : next;
+  });
+}
+
+/** Every set `id` needs, transitively, oldest first. */
+function transitive(sets: readonly SetSummary[], id: string): string[] {
+  const byId = new Map(sets.map((s) => [s.id, s]));
+  const out = new Set<string>();
+  const stack = [...(byId.get(id)?.needs ?? [])];
+  while (stack.length) {
+    const n = stack.pop()!;
+    if (out.has(n)) continue;
+    out.add(n);
+    stack.push(...(byId.get(n)?.needs ?? []));
+  }
+  return [...out].sort();
 }

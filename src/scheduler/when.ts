@@ -11,7 +11,7 @@ import type { ScheduleJob } from '../core/types.js';
  * Times are 24-hour `H:MM` or `HH:MM`, in the job's `timezone` (default: the machine's).
  */
 
-export const JOB_TYPES = ['full', 'schema', 'verify', 'drill'] as const;
+export const JOB_TYPES = ['full', 'differential', 'incremental', 'schema', 'verify', 'drill'] as const;
 
 const DAYS: Record<string, number> = {
   sunday: 0, sun: 0, monday: 1, mon: 1, tuesday: 2, tue: 2, tues: 2, wednesday: 3, wed: 3,
@@ -225,8 +225,8 @@ export const PRESETS = ['tiered'] as const;
 export type PresetName = (typeof PRESETS)[number];
 
 /**
- * The tiered plan: full on day 1 of each month at 00:00, weekly on Sunday 23:30, daily at
- * 23:00, a verification of the newest set of each database daily at 01:00, and a restore drill of
+ * The tiered plan: full on day 1 of each month at 00:00, differential weekly on Sunday 23:30,
+ * incremental daily at 23:00 (engines without chains store fulls, saying why), a verification of the newest set of each database daily at 01:00, and a restore drill of
  * the newest set of each database weekly on Saturday at 03:00.
  */
 export function tieredPreset(opts: { databases?: string[]; files?: boolean; timezone?: string } = {}): ScheduleJob[] {
@@ -235,8 +235,8 @@ export function tieredPreset(opts: { databases?: string[]; files?: boolean; time
   const tz = opts.timezone ? { timezone: opts.timezone } : {};
   return [
     { name: 'monthly', when: 'monthly on day 1 at 00:00', type: 'full', databases, files, ...tz },
-    { name: 'weekly', when: 'weekly on sunday at 23:30', type: 'full', databases, files, ...tz },
-    { name: 'daily', when: 'daily at 23:00', type: 'full', databases, files, ...tz },
+    { name: 'weekly', when: 'weekly on sunday at 23:30', type: 'differential', databases, files, ...tz },
+    { name: 'daily', when: 'daily at 23:00', type: 'incremental', databases, files, ...tz },
     { name: 'verify', when: 'daily at 01:00', type: 'verify', databases, files: false, ...tz },
     { name: 'drill', when: 'weekly on saturday at 03:00', type: 'drill', databases, files: false, ...tz },
   ];

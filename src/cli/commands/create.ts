@@ -1,6 +1,7 @@
 import { Option, type Command } from 'commander';
 import { EXIT } from '../../core/exit-codes.js';
-import type { LoadedConfig, Manifest } from '../../core/types.js';
+import type { BackupType, LoadedConfig, Manifest } from '../../core/types.js';
+import { readChainSets } from '../../engine/chain-sets.js';
 import { createBackup, planBackup } from '../../engine/create.js';
 import { drillAfterBackup } from '../../engine/drill.js';
 import { ensureRecentBackup } from '../../engine/ensure-recent.js';
@@ -32,6 +33,9 @@ async function drillAfter(io: CommandIO, cfg: LoadedConfig, m: Manifest): Promis
 export function printManifestSummary(io: CommandIO, m: Manifest): void {
   const ms = new Date(m.completedAt).getTime() - new Date(m.startedAt).getTime();
   io.out(`Backup set ${m.id}: ${m.status.toUpperCase()} (${m.type}) in ${formatDuration(ms)}, ${formatBytes(m.totals.storedBytes)} stored`);
+  const bases = m.databases.filter((d) => d.base).map((d) => `${d.name} on ${d.base}`);
+  if (bases.length) io.out(`Applies on: ${bases.join(', ')} (respaldo verify --chain ${m.id})`);
+  for (const n of m.chainNotes ?? []) io.out(`  note: ${n}`);
   const rows = [['DATABASE', 'ENGINE', 'STATUS', 'RAW', 'STORED', 'SHA-256']];
   for (const d of m.databases) rows.push([d.name, d.engine, d.error ? 'FAILED' : 'ok', formatBytes(d.rawBytes), formatBytes(d.storedBytes + (d.extras ?? []).reduce((sum, x) => sum + x.storedBytes, 0)), d.sha256 ? d.sha256.slice(0, 16) + '…' : '-']);
   if (m.databases.length) io.out(table(rows));
@@ -46,7 +50,7 @@ export function register(program: Command): void {
       .command('create')
       .description('back up the configured databases and files now, as one backup set')
       .option('--db <name>', 'only this database (repeatable)', collect)
-      .addOption(new Option('--type <type>', 'full, or schema only').choices(['full', 'schema']).default('full'))
+      .addOption(new Option('--type <type>', 'full, differential (changes since the last full), incremental (since the last backup), or schema only').choices(['full', 'differential', 'incremental', 'schema']).default('full'))
       .option('--no-files', 'leave config and application files out')
       .option('--description <text>', 'free text stored in the manifest')
       .option('--if-older-than <age>', 'only back up when the newest completed set of these databases is older than AGE (30m, 12h, 7d, 2w)')
@@ -56,17 +60,21 @@ export function register(program: Command): void {
       const cfg = await io.config();
       const createOpts = {
         ...(opts.db ? { databases: opts.db as string[] } : {}),
-        type: opts.type as 'full' | 'schema',
+        type: opts.type as BackupType,
         files: opts.files !== false,
         ...(opts.description ? { description: String(opts.description) } : {}),
         signal: io.signal,
       };
       if (opts.dryRun) {
-        const plan = planBackup(cfg, createOpts);
+        const chained = createOpts.type === 'differential' || createOpts.type === 'incremental';
+        const plan = planBackup(cfg, chained ? { ...createOpts, chainSets: readChainSets(cfg) } : createOpts);
         if (io.json) io.printJson(plan);
         else {
-          io.out(`Would create a ${plan.type} backup set in ${cfg.backupDir}:`);
-          for (const d of plan.databases) io.out(`  ${d.name} (${d.location}), ${plan.codec} level ${d.compressionLevel}`);
+          io.out(`Would create a ${plan.setType} backup set in ${cfg.backupDir}:`);
+          for (const d of plan.databases) {
+            const kind = d.base ? `, ${d.type} on set ${d.base}` : d.fallback ? `, full (${d.fallback})` : '';
+            io.out(`  ${d.name} (${d.location}), ${plan.codec} level ${d.compressionLevel}${kind}`);
+          }
           io.out(`  files: ${plan.files ? `${cfg.files.config.length} config entries, ${cfg.files.application.length} application folders` : 'no'}`);
           if (plan.files) io.out(`  files compression: ${plan.codec} level ${plan.compressionLevel}`);
         }

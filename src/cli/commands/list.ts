@@ -133,10 +133,12 @@ export function register(program: Command): void {
       io.out(`  started ${started}  completed ${completed}  host ${m.host}  respaldo ${m.tool.version}`);
       if (m.description) io.out(`  description: ${m.description}`);
       if (m.restoreOf) io.out(`  safety copy taken before restoring set ${m.restoreOf}`);
+      for (const n of m.chainNotes ?? []) io.out(`  note: ${n}`);
       for (const d of m.databases) {
         io.out(`\n  database ${d.name} (${d.engine}, ${d.format || '-'})${d.error ? '  FAILED' : ''}`);
         if (d.error) io.out(`    error: ${d.error.message}${d.error.hint ? `\n    hint: ${d.error.hint}` : ''}`);
         if (d.safetyDatabase) io.out(`    kept on the server as database ${d.safetyDatabase}`);
+        if (d.base) io.out(`    changes only, applied on set ${d.base} (respaldo verify --chain ${m.id})`);
         if (d.file) {
           io.out(`    file    ${d.file}`);
           io.out(`    size    ${formatBytes(d.rawBytes)} raw, ${formatBytes(d.storedBytes)} stored${d.compressed ? ' (gzip)' : ''}`);

@@ -30,6 +30,7 @@ export function register(program: Command): void {
         storedBytes: p.set.storedBytes,
         action: p.decision.action,
         reasons: p.decision.reasons,
+        ...(p.decision.needs ? { needs: p.decision.needs } : {}),
         removed: r.removed.includes(p.set.id),
         error: r.failed.find((f) => f.id === p.set.id)?.error ?? null,
       }));
@@ -49,6 +50,9 @@ export function register(program: Command): void {
       }
       const verb = (x: (typeof rows)[number]): string => (x.action === 'keep' ? 'keep' : r.dryRun ? 'would remove' : x.removed ? 'removed' : 'NOT REMOVED');
       io.out(table([['SET', 'TYPE', 'STATUS', 'JOB', 'SIZE', 'ACTION', 'WHY'], ...rows.map((x) => [x.id, x.type, x.status, x.type === 'pre_restore' ? '-' : (x.job ?? 'by hand'), formatBytes(x.storedBytes), verb(x), x.reasons.join('; ')])]));
+      const chained = rows.filter((x) => x.needs?.length);
+      if (chained.length) io.out(`\nChains (a kept set needs every set it applies on; those are kept too):`);
+      for (const x of chained) io.out(`  ${x.id} (${x.type}) needs ${x.needs!.join(' → ')}`);
       const removing = rows.filter((x) => x.action === 'remove');
       if (r.dryRun) io.out(`\n${removing.length} set(s) would be removed, ${r.kept} kept.`);
       else io.out(`\n${r.removed.length} set(s) removed, ${r.kept} kept.`);

@@ -1,8 +1,9 @@
 import type { Command } from 'commander';
-import { RefusedError } from '../../core/errors.js';
+import { RefusedError, UsageError } from '../../core/errors.js';
+import { parseAtTime } from '../../engine/chain.js';
 import { EXIT } from '../../core/exit-codes.js';
-import { english } from '../../core/phrases.js';
-import { executeRestore, planRestore, selectionPhrases, type RestorePlan } from '../../engine/restore.js';
+import { english, phrase, type Phrase } from '../../core/phrases.js';
+import { executeRestore, planRestore, planRestoreAt, selectionPhrases, type RestorePlan } from '../../engine/restore.js';
 import type { DatabaseRestorePlan } from '../../engine/restore.js';
 import { rollbackLines } from '../../engine/rollback-advice.js';
 import { addCommonOptions, collect, runAction, type CommandIO } from '../context.js';
@@ -17,7 +18,8 @@ export const CONFIRM_WORD = 'RESTORE';
  */
 export function printRestorePlan(io: CommandIO, plan: RestorePlan, width: number | null = outputWidth()): void {
   const out = (line: string): void => io.out(foldLine(line, width));
-  const chosen = plan.selection ? selectionPhrases(plan.selection) : [];
+  if (plan.at) printAtPreview(out, plan.at);
+  const chosen = plan.selection && !plan.at ? selectionPhrases(plan.selection) : [];
   for (const [i, p] of chosen.entries()) out(`${i ? '  ' : ''}${english(p)}`);
   out(`Restore plan for set ${plan.setId} (${plan.setType}, ${plan.setStatus}, taken ${formatLocal(plan.setStartedAt)})`);
   out(`  1. verify the stored files against the manifest (md5 + sha256); stop on any mismatch`);
@@ -25,6 +27,7 @@ export function printRestorePlan(io: CommandIO, plan: RestorePlan, width: number
     out(`\n  database ${d.database} (${d.engine}) -> ${d.target}`);
     out(`    ${d.replaces ? `REPLACES the current database${d.state.exists ? ` (${formatBytes(d.state.sizeBytes)})` : ' (it does not exist now)'}` : 'side by side: nothing is replaced'}`);
     out(`    ${sizeLine(d)}`);
+    if (d.chain) out(`    ${english(chainPhrase(d.database, d.chain))}`);
     for (const [i, s] of d.steps.entries()) out(`    ${i + 1}. ${s}`);
     out(`    safety: ${d.safety.kind === 'pre-restore-set' ? 'a pre_restore backup set is taken first' : d.safety.kind === 'renamed-database' ? `the live database is kept as ${d.safety.name}` : d.safety.reason}`);
     out(`    roll back: ${d.rollback}`);
@@ -34,6 +37,24 @@ export function printRestorePlan(io: CommandIO, plan: RestorePlan, width: number
   out(`\n  safety copy: ${plan.safety}`);
   for (const w of plan.warnings) out(`  warning: ${w}`);
   for (const r of plan.refusals) out(`  REFUSED: ${r.message}\n    hint: ${r.hint}`);
+}
+
+/** The sets an entry with a base applies, in order, with their stored size (`plan.chain`). */
+export function chainPhrase(database: string, chain: NonNullable<DatabaseRestorePlan['chain']>): Phrase {
+  const sets = chain.map((x) => `${x.id} (${x.type})`).join(' → ');
+  const bytes = formatBytes(chain.reduce((t, x) => t + x.storedBytes, 0));
+  return phrase('plan.chain', { db: database, count: String(chain.length), sets, bytes });
+}
+
+/** The preview of `restore --at`: the point reached, the sets applied in order and their total stored size. */
+function printAtPreview(out: (line: string) => void, at: NonNullable<RestorePlan['at']>): void {
+  out(`Restore as of ${formatLocal(at.at)}: set ${at.setId}, the newest ending at or before that time.`);
+  out(`  The result is the data as of ${formatLocal(at.point)} (the end of set ${at.setId}).`);
+  out(`  Sets applied, in order (${at.order.length}, ${formatBytes(at.totalBytes)} stored in total):`);
+  for (const d of at.databases) {
+    out(`    ${d.database}: ${d.chain.members.map((m) => `${m.id} ${m.type} ${formatBytes(m.storedBytes)}`).join(' → ')}`);
+  }
+  for (const s of at.skipped.slice(0, 5)) out(`  passed over ${s.id}: ${s.reason}`);
 }
 
 /** The plan's size line: stored size and the estimated size once restored, saying where the estimate comes from. */
@@ -54,7 +75,8 @@ export function register(program: Command): void {
     program
       .command('restore')
       .description('restore databases and/or files from a backup set, verifying first and keeping a safety copy')
-      .argument('<id>', 'set id, or latest')
+      .argument('[id]', 'set id, or latest (or --at TIME instead)')
+      .option('--at <time>', 'restore the data as of this time ("2026-11-22 14:30", local): the newest set ending at or before it, with its chain')
       .option('--db <name>', 'only this database (repeatable)', collect)
       .option('--files', 'restore config and application files (into --to, or a new folder)')
       .option('--to <path>', 'restore side by side: a file or folder (SQLite, files) or a new database name (PostgreSQL, SQL Server)')
@@ -65,9 +87,15 @@ export function register(program: Command): void {
       .option('--from <name>', 'restore from the copy at this destination (fetched, checked, then restored)')
       .option('-y, --yes', 'do not ask for confirmation'),
   ).action(
-    runAction(async (io, opts, id: string) => withFetchedSet(io, opts, id, async (id, setFolder) => {
+    runAction(async (io, opts, given: string | undefined) => {
+      if (opts.at !== undefined && given) throw new UsageError(`Give a set id or --at, not both (got ${given} and --at ${String(opts.at)}).`, 'respaldo restore --at "2026-11-22 14:30" --dry-run');
+      if (opts.at === undefined && !given) throw new UsageError('Name the set to restore (an id, or latest), or a time with --at.', 'respaldo list shows the sets; respaldo restore --at "2026-11-22 14:30" --dry-run previews a point in time.');
+      if (opts.at !== undefined && opts.from) throw new UsageError('--at chooses among the sets in the backup folder; it cannot be used with --from.', 'Name the set to fetch instead: respaldo restore ID --from DEST.');
+      const at = opts.at === undefined ? null : parseAtTime(String(opts.at));
+      if (opts.at !== undefined && !at) throw new UsageError(`--at "${String(opts.at)}" is not a time respaldo understands.`, 'Use local time as YYYY-MM-DD HH:MM (e.g. --at "2026-11-22 14:30"), or an ISO time with Z or an offset.');
+      return withFetchedSet(io, opts, given ?? '', async (id, setFolder) => {
       const cfg = await io.config();
-      const plan = await planRestore(cfg, id, {
+      const restoreOpts = {
         ...(setFolder ? { setFolder } : {}),
         ...(opts.db ? { databases: opts.db as string[] } : {}),
         ...(opts.files ? { files: true } : {}),
@@ -75,7 +103,8 @@ export function register(program: Command): void {
         ...(opts.table ? { tables: opts.table as string[] } : {}),
         terminateConnections: Boolean(opts.terminateConnections),
         ...(opts.createRoles ? { createRoles: true } : {}),
-      });
+      };
+      const plan = at ? await planRestoreAt(cfg, at, restoreOpts) : await planRestore(cfg, id, restoreOpts);
       if (opts.dryRun) {
         if (io.json) io.printJson(plan);
         else printRestorePlan(io, plan);
@@ -101,6 +130,7 @@ export function register(program: Command): void {
         for (const line of rollbackLines(plan, outcome)) io.out(foldLine(line, outputWidth()));
       }
       return outcome.ok ? EXIT.ok : EXIT.failed;
-    })),
+      });
+    }),
   );
 }

@@ -153,7 +153,7 @@ export function register(program: Command): void {
       .option('--timezone <zone>', 'IANA time zone for the times (default: the machine\'s)')
       .option('--local-time', 'remove the job\'s time zone (use the machine\'s)')
       .option('--remove', 'remove the job')
-      .addOption(new Option('--preset <name>', 'replace all jobs with a preset: full monthly (day 1 00:00), weekly (Sunday 23:30), daily (23:00), verify (daily 01:00)').choices([...PRESETS])),
+      .addOption(new Option('--preset <name>', 'replace all jobs with a preset: full monthly (day 1 00:00), differential weekly (Sunday 23:30), incremental daily (23:00), verify (daily 01:00)').choices([...PRESETS])),
   ).action(
     runAction(async (io, opts, name: string | undefined) => {
       const file = resolveConfigPath(opts.config ? { configPath: String(opts.config) } : {});

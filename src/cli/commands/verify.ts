@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import { UsageError } from '../../core/errors.js';
 import { EXIT } from '../../core/exit-codes.js';
-import { listDamagedSets, listSets } from '../../engine/catalog.js';
+import { listDamagedSets, listSets, readManifest } from '../../engine/catalog.js';
+import { chainToVerify } from '../../engine/chain-sets.js';
 import { verifySet, type VerifyReport } from '../../engine/verify.js';
 import { addCommonOptions, runAction } from '../context.js';
 import { verifyFrom } from './offsite.js';
@@ -13,6 +14,7 @@ export function register(program: Command): void {
       .description('re-hash stored files against their manifest (a changed, truncated or missing file is named)')
       .argument('[id]', 'set id, or latest (default: latest)')
       .option('--all', 'verify every set')
+      .option('--chain', 'verify every set the chain of ID needs (full, differential, incrementals), then ID')
       .option('--from <name>', 'verify the copy at this destination (presence and sizes)')
       .option('--read-data', 'with --from: also read back and re-hash every file'),
   ).action(
@@ -20,7 +22,13 @@ export function register(program: Command): void {
       if (opts.from) return verifyFrom(io, id ?? 'latest', String(opts.from), Boolean(opts.readData));
       const cfg = await io.config();
       if (opts.all && id) throw new UsageError('Give a set id or --all, not both.');
-      const ids = opts.all ? (await listSets(cfg)).map((s) => s.id) : [id ?? 'latest'];
+      if (opts.chain && opts.all) throw new UsageError('Give --chain ID or --all, not both.');
+      const chain = opts.chain ? chainToVerify(cfg, (await readManifest(cfg, id ?? 'latest')).id) : null;
+      if (chain && !io.json) {
+        io.out(`Chain of ${chain.id}: ${chain.ids.join(' → ')}`);
+        for (const p of chain.problems) io.out(`  BROKEN: ${p}`);
+      }
+      const ids = opts.all ? (await listSets(cfg)).map((s) => s.id) : chain ? chain.ids.filter((x) => !chain.missing.includes(x)) : [id ?? 'latest'];
       const reports: VerifyReport[] = [];
       // --all: a set whose manifest fails its checks is reported as failed, not skipped.
       for (const d of opts.all ? await listDamagedSets(cfg) : []) {
@@ -35,6 +43,14 @@ export function register(program: Command): void {
           io.out(`${r.setId}: ${r.ok ? 'OK' : 'FAILED'} (${r.files.length} file(s) checked)`);
           for (const f of r.files.filter((x) => !x.ok)) io.out(`  ${f.path}: ${f.problem}`);
         }
+      }
+      if (chain) {
+        const problems = chainToVerify(cfg, chain.id).problems; // after this verification
+        const ok = !problems.length && reports.every((r) => r.ok);
+        if (!io.json) for (const p of problems.filter((x) => !chain.problems.includes(x))) io.out(`  BROKEN: ${p}`);
+        if (io.json) io.printJson({ setId: chain.id, ok, chain: chain.ids, problems, sets: reports });
+        else io.out(`Chain of ${chain.id}: ${ok ? 'OK' : 'FAILED'} (${reports.length} set(s) verified)`);
+        return ok ? EXIT.ok : EXIT.verifyFailed;
       }
       if (io.json) io.printJson(opts.all ? reports : reports[0]);
       return reports.every((r) => r.ok) ? EXIT.ok : EXIT.verifyFailed;

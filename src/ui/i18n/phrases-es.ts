@@ -97,6 +97,9 @@ export const PHRASES_ES = {
 
   'refuse.failedEntry': (p: PhraseParams) => `${p['db']} falló en la copia ${p['set']} (${p['reason']}).`,
   'refuse.failedEntryHint': (p: PhraseParams) => `Elija otra copia: respaldo list --db ${p['db']}`,
+  'refuse.brokenChain': (p: PhraseParams) => `La copia ${p['set']} tiene ${p['db']} como cambios sobre copias anteriores, y esa cadena no se puede usar: ${p['reason']}.`,
+  'refuse.brokenChainHint': (p: PhraseParams) => `Revísela con respaldo verify --chain ${p['set']}; restaure una copia anterior (respaldo list --db ${p['db']}) o use restore --at con una hora anterior.`,
+  'plan.chain': (p: PhraseParams) => `${p['db']}: aplica ${p['count']} copias en orden: ${p['sets']} (${p['bytes']} guardados)`,
   'refuse.noSwapBack': (p: PhraseParams) =>
     `La copia ${p['set']} conserva ${p['db']} como la base "${p['safety']}" en su servidor, y el controlador ` +
     `${p['engine']} no sabe volver a ponerla.`,

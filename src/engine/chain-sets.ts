@@ -1,0 +1,70 @@
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import type { LoadedConfig, Manifest } from '../core/types.js';
+import { VERIFIED_NAME } from './catalog.js';
+import { chainSetOf, setChain, type ChainSet } from './chain.js';
+import { readManifestFile } from './manifest.js';
+import { isSetId } from './set-id.js';
+
+/**
+ * Every published set as chains see it (chain.ts), with what makes an entry unusable as a base or
+ * chain member: the set's newest verification failed, or a stored file of the database is missing or
+ * has another size than the manifest says (cheap: no hashing; `verify --chain` hashes). Reads only.
+ */
+export function readChainSets(cfg: Pick<LoadedConfig, 'backupDir'>): ChainSet[] {
+  if (!existsSync(cfg.backupDir)) return [];
+  const out: ChainSet[] = [];
+  for (const name of readdirSync(cfg.backupDir).filter(isSetId)) {
+    const dir = join(cfg.backupDir, name);
+    let m: Manifest;
+    try {
+      m = readManifestFile(dir);
+    } catch {
+      continue;
+    }
+    if (m.id !== name) continue;
+    out.push(chainSetOf(m, entryProblems(dir, m)));
+  }
+  return out;
+}
+
+function entryProblems(dir: string, m: Manifest): Record<string, string> {
+  const problems: Record<string, string> = {};
+  let verified: { at?: string; ok?: boolean } | null = null;
+  try {
+    verified = JSON.parse(readFileSync(join(dir, VERIFIED_NAME), 'utf8')) as { at?: string; ok?: boolean };
+  } catch {
+    /* never verified */
+  }
+  for (const d of m.databases) {
+    if (verified && verified.ok === false) {
+      problems[d.name] = `the set failed verification${verified.at ? ` on ${verified.at}` : ''}`;
+      continue;
+    }
+    for (const f of [...(d.file ? [{ file: d.file, storedBytes: d.storedBytes }] : []), ...(d.extras ?? [])]) {
+      const abs = join(dir, f.file);
+      if (!existsSync(abs)) problems[d.name] = `stored file ${f.file} is missing`;
+      else if (statSync(abs).size !== f.storedBytes)
+        problems[d.name] = `stored file ${f.file} has another size than the manifest says`;
+      if (problems[d.name]) break;
+    }
+  }
+  return problems;
+}
+
+/**
+ * What `verify --chain ID` checks: every set the chains of `id` need (all its databases), oldest first,
+ * `id` last; the problems of the chains (a member missing, damaged, or without the database), and the
+ * ids that are missing (not verifiable).
+ */
+export function chainToVerify(
+  cfg: Pick<LoadedConfig, 'backupDir'>,
+  id: string,
+): { id: string; ids: string[]; problems: string[]; missing: string[] } {
+  const sets = readChainSets(cfg);
+  const { ids, chains } = setChain(sets, id);
+  const problems = [...new Set(chains.flatMap((c) => (c.problem ? [c.problem] : [])))];
+  const present = new Set(sets.map((s) => s.id));
+  const missing = ids.filter((x) => !present.has(x));
+  return { id, ids, problems, missing };
+}

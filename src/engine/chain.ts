@@ -1,0 +1,256 @@
+import type { ChainType, Manifest, SetStatus, SetType } from '../core/types.js';
+
+/**
+ * Backup chains, pure: which set a differential or incremental applies on, the chain a set needs for
+ * each database (full → differential → incrementals, oldest first), what is wrong with a chain (a
+ * member missing, damaged, or not holding the database), and which chain a restore "as of" a time uses.
+ * No I/O: `readChainSets` (catalog.ts) builds the input from the manifests and the marks beside them.
+ *
+ * Chains are per database: an entry with `base` applies on the same database's entry of the set
+ * `base`; an entry without `base` is complete by itself (a full). A set of several databases may
+ * mix both (an engine without chain support stores a full inside an incremental set).
+ * - differential: the base is the newest set whose entry of the database is complete by itself.
+ * - incremental: the base is the newest set holding the database at all (of any type).
+ * A base is usable when its whole chain is there, holds the database and none of its members is damaged;
+ * otherwise the database is stored whole and the reason is said.
+ */
+
+/** One database of a set, as chains see it. */
+export interface ChainEntry {
+  /** The set this entry applies on; null when it is complete by itself. */
+  base: string | null;
+  storedBytes: number;
+  /** Why this entry cannot be used (failed at backup, failed verification, stored file missing); null when usable. */
+  problem: string | null;
+}
+
+/** A published set, as chains see it. */
+export interface ChainSet {
+  id: string;
+  type: SetType;
+  status: SetStatus;
+  startedAt: string;
+  /** The point a restore of this set represents (the end of the run). */
+  completedAt: string;
+  /** The databases the set holds (failed ones included, with their `problem`). */
+  entries: Record<string, ChainEntry>;
+}
+
+/** The chain one set needs for one database: members oldest first, ending with the set itself. */
+export interface Chain {
+  database: string;
+  members: { id: string; type: SetType; storedBytes: number; completedAt: string }[];
+  /** What makes the chain unusable (the first problem walking back from the set), or null. */
+  problem: string | null;
+  /** The set whose entry has the problem, when that set exists (damaged, failed, without the database). */
+  brokenAt?: string;
+}
+
+/** Pure: a manifest (and its verification mark) as chains see it; `problems` adds per-database problems found on disk. */
+export function chainSetOf(m: Manifest, problems: Record<string, string> = {}): ChainSet {
+  const entries: Record<string, ChainEntry> = {};
+  for (const d of m.databases) {
+    const problem = d.error
+      ? `failed in that set (${d.error.message})`
+      : !d.file
+        ? 'no stored copy in that set'
+        : (problems[d.name] ?? null);
+    entries[d.name] = {
+      base: d.base ?? null,
+      storedBytes: d.storedBytes + (d.extras ?? []).reduce((s, x) => s + x.storedBytes, 0),
+      problem,
+    };
+  }
+  return { id: m.id, type: m.type, status: m.status, startedAt: m.startedAt, completedAt: m.completedAt, entries };
+}
+
+/** Pure: the chain set `id` needs for `database`, walking its bases back to a complete entry. */
+export function chainOf(sets: readonly ChainSet[], id: string, database: string): Chain {
+  const byId = new Map(sets.map((s) => [s.id, s]));
+  const members: Chain['members'] = [];
+  const seen = new Set<string>();
+  let wanted: string | null = id;
+  let child: ChainSet | null = null;
+  while (wanted) {
+    const set = byId.get(wanted);
+    const via = child ? ` (needed by ${child.id})` : '';
+    if (!set) return { database, members, problem: `set ${wanted}${via} is missing (pruned or deleted)` };
+    if (seen.has(set.id)) return { database, members, problem: `set ${set.id} depends on itself (damaged manifests)` };
+    seen.add(set.id);
+    const entry = set.entries[database];
+    if (!entry) return { database, members, problem: `set ${set.id}${via} holds no ${database}`, brokenAt: set.id };
+    if (entry.problem)
+      return { database, members, problem: `${database} in set ${set.id}${via}: ${entry.problem}`, brokenAt: set.id };
+    if (child && Date.parse(set.startedAt) >= Date.parse(child.startedAt)) {
+      return {
+        database,
+        members,
+        problem: `set ${set.id} is not older than ${child.id}, which applies on it (damaged manifests)`,
+      };
+    }
+    members.unshift({ id: set.id, type: set.type, storedBytes: entry.storedBytes, completedAt: set.completedAt });
+    child = set;
+    wanted = entry.base;
+  }
+  return { database, members, problem: null };
+}
+
+/** Sets whose entry of `database` can start or continue a chain, newest first. */
+function holding(sets: readonly ChainSet[], database: string): ChainSet[] {
+  return sets
+    .filter((s) => s.type !== 'pre_restore' && s.type !== 'schema' && s.status !== 'failed' && s.entries[database])
+    .sort((a, b) => Date.parse(b.startedAt) - Date.parse(a.startedAt) || (a.id < b.id ? 1 : -1));
+}
+
+/** Where a differential or incremental of one database applies, or why it is stored whole. */
+export type BaseChoice = { base: string; chain: Chain } | { fallback: string };
+
+/** Pure: the base of a `type` backup of `database` among the published `sets` (see the module comment). */
+export function chooseBase(sets: readonly ChainSet[], type: ChainType, database: string): BaseChoice {
+  const candidates = holding(sets, database).filter((s) =>
+    type === 'differential' ? s.entries[database]!.base === null : true,
+  );
+  const newest = candidates[0];
+  if (!newest) return { fallback: `no full backup of ${database} yet` };
+  const chain = chainOf(sets, newest.id, database);
+  if (chain.problem) {
+    const what = type === 'differential' ? 'the newest full' : 'the newest backup';
+    return { fallback: `${what} of ${database} (${newest.id}) cannot be a base: ${chain.problem}` };
+  }
+  return { base: newest.id, chain };
+}
+
+/** One database of a restore "as of" a time: the chain applied, oldest first. */
+export interface AtDatabase {
+  database: string;
+  chain: Chain;
+  storedBytes: number;
+}
+
+/** The preview of `restore --at`: the set reached, the point it represents, the sets applied and their size. */
+export interface AtPlan {
+  at: string;
+  setId: string;
+  /** The exact point the restored data represents: the end of the last set applied. */
+  point: string;
+  databases: AtDatabase[];
+  /** Every set applied, in order (oldest first), and their stored size in total. */
+  order: string[];
+  totalBytes: number;
+  /** Newer sets at or before `at` passed over, with the reason. */
+  skipped: { id: string; reason: string }[];
+}
+
+/**
+ * Pure: the restore "as of" `at`: the newest set ending at or before `at` that holds every database
+ * asked for and whose chains are all usable. Null when none does (with the sets passed over).
+ */
+export function planAt(
+  sets: readonly ChainSet[],
+  at: Date,
+  databases: readonly string[],
+): AtPlan | { none: true; skipped: AtPlan['skipped'] } {
+  const skipped: AtPlan['skipped'] = [];
+  const candidates = sets
+    .filter(
+      (s) =>
+        s.type !== 'pre_restore' &&
+        s.type !== 'schema' &&
+        s.status !== 'failed' &&
+        Date.parse(s.completedAt) <= at.getTime(),
+    )
+    .sort((a, b) => Date.parse(b.completedAt) - Date.parse(a.completedAt) || (a.id < b.id ? 1 : -1));
+  for (const s of candidates) {
+    const lacking = databases.filter((d) => !s.entries[d]);
+    if (lacking.length) {
+      skipped.push({ id: s.id, reason: `holds no ${lacking.join(', ')}` });
+      continue;
+    }
+    const chains = databases.map((d) => chainOf(sets, s.id, d));
+    const broken = chains.find((c) => c.problem);
+    if (broken) {
+      skipped.push({ id: s.id, reason: broken.problem! });
+      continue;
+    }
+    const dbs = chains.map((chain) => ({
+      database: chain.database,
+      chain,
+      storedBytes: chain.members.reduce((t, m) => t + m.storedBytes, 0),
+    }));
+    const order = [...new Set(chains.flatMap((c) => c.members.map((m) => m.id)))].sort();
+    return {
+      at: at.toISOString(),
+      setId: s.id,
+      point: s.completedAt,
+      databases: dbs,
+      order,
+      totalBytes: dbs.reduce((t, d) => t + d.storedBytes, 0),
+      skipped,
+    };
+  }
+  return { none: true, skipped };
+}
+
+/** Pure: every set the chain of `id` needs (all its databases), oldest first, the set itself last; with problems. */
+export function setChain(sets: readonly ChainSet[], id: string): { ids: string[]; chains: Chain[] } {
+  const set = sets.find((s) => s.id === id);
+  const chains = Object.keys(set?.entries ?? {}).map((d) => chainOf(sets, id, d));
+  const ids = [
+    ...new Set([...chains.flatMap((c) => [...c.members.map((m) => m.id), ...(c.brokenAt ? [c.brokenAt] : [])]), id]),
+  ].sort();
+  return { ids, chains };
+}
+
+/**
+ * Pure: the sets that each of `kept` needs through its chains and that are not kept themselves,
+ * with the kept sets needing them (for retention: a kept set's chain is never removed).
+ */
+export function neededByKept(
+  sets: readonly { id: string; needs?: string[] }[],
+  kept: ReadonlySet<string>,
+): Map<string, string[]> {
+  const byId = new Map(sets.map((s) => [s.id, s]));
+  const needed = new Map<string, string[]>();
+  for (const id of kept) {
+    const stack = [...(byId.get(id)?.needs ?? [])];
+    const seen = new Set<string>();
+    while (stack.length) {
+      const n = stack.pop()!;
+      if (seen.has(n)) continue;
+      seen.add(n);
+      if (!kept.has(n)) needed.set(n, [...(needed.get(n) ?? []), id]);
+      stack.push(...(byId.get(n)?.needs ?? []));
+    }
+  }
+  for (const v of needed.values()) v.sort();
+  return needed;
+}
+
+/**
+ * Pure: the time of `restore --at`: `YYYY-MM-DD HH:MM[:SS]` (or with `T`) in the machine's local time,
+ * or an ISO time with `Z` or an offset. Null when it is not one of those or not a real date.
+ */
+export function parseAtTime(text: string): Date | null {
+  const m = /^(\d{4})-(\d{2})-(\d{2})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2})(\.\d{1,3})?)?)?(Z|[+-]\d{2}:?\d{2})?$/.exec(
+    text.trim(),
+  );
+  if (!m) return null;
+  const [y, mo, d, h, mi, s] = [1, 2, 3, 4, 5, 6].map((i) => Number(m[i] ?? 0)) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
+  const ms = m[7] ? Math.round(Number(m[7]) * 1000) : 0;
+  if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 59) return null;
+  const zone = m[8];
+  const local = new Date(y, mo - 1, d, h, mi, s, ms);
+  // 2026-02-31 rolls over into March: not a real date
+  if (local.getMonth() !== mo - 1 || local.getDate() !== d) return null;
+  if (!zone) return local;
+  const offset =
+    zone === 'Z' ? 0 : (zone.startsWith('-') ? -1 : 1) * (Number(zone.slice(1, 3)) * 60 + Number(zone.slice(-2)));
+  return new Date(Date.UTC(y, mo - 1, d, h, mi, s, ms) - offset * 60_000);
+}

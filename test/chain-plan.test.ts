@@ -1,0 +1,322 @@
+import { describe, expect, it } from 'vitest';
+import type { SetSummary, SetType } from '../src/core/types.js';
+import { chainOf, chooseBase, parseAtTime, planAt, setChain, type ChainSet } from '../src/engine/chain.js';
+import { planPrune } from '../src/engine/retention.js';
+import { tieredPreset } from '../src/scheduler/when.js';
+
+/** A set in a table: id `d<day>_<hh>`, type, and per database its base (null: full) or a problem. */
+interface T {
+  id: string;
+  type?: SetType;
+  status?: ChainSet['status'];
+  at: string;
+  dbs: Record<string, string | null | { problem: string; base?: string | null }>;
+  bytes?: number;
+}
+
+function cs(t: T): ChainSet {
+  const entries: ChainSet['entries'] = {};
+  for (const [db, v] of Object.entries(t.dbs)) {
+    const problem = v !== null && typeof v === 'object' ? v.problem : null;
+    const base = v !== null && typeof v === 'object' ? (v.base ?? null) : v;
+    entries[db] = { base, storedBytes: t.bytes ?? 10, problem };
+  }
+  return {
+    id: t.id,
+    type: t.type ?? (Object.values(t.dbs).some((v) => typeof v === 'string') ? 'incremental' : 'full'),
+    status: t.status ?? 'completed',
+    startedAt: t.at,
+    completedAt: t.at.replace(':00Z', ':30Z'),
+    entries,
+  };
+}
+
+// A month: full on the 1st, incrementals, a differential on the 8th, incrementals after it.
+const month: ChainSet[] = [
+  cs({ id: 'F1', at: '2026-11-01T00:00:00Z', dbs: { users: null, pg: null }, bytes: 1000 }),
+  cs({ id: 'I2', at: '2026-11-02T23:00:00Z', dbs: { users: 'F1', pg: null } }),
+  cs({ id: 'I3', at: '2026-11-03T23:00:00Z', dbs: { users: 'I2', pg: null } }),
+  cs({ id: 'D8', type: 'differential', at: '2026-11-08T23:30:00Z', dbs: { users: 'F1', pg: null }, bytes: 50 }),
+  cs({ id: 'I9', at: '2026-11-09T23:00:00Z', dbs: { users: 'D8', pg: null } }),
+];
+
+describe('chainOf: the chain a set needs, and what breaks it', () => {
+  const cases: { name: string; sets: ChainSet[]; id: string; members: string[]; problem?: RegExp }[] = [
+    { name: 'a full needs itself', sets: month, id: 'F1', members: ['F1'] },
+    { name: 'incrementals back to the full', sets: month, id: 'I3', members: ['F1', 'I2', 'I3'] },
+    {
+      name: 'an incremental after a differential skips the older incrementals',
+      sets: month,
+      id: 'I9',
+      members: ['F1', 'D8', 'I9'],
+    },
+    {
+      name: 'a gap: the base was deleted',
+      sets: month.filter((s) => s.id !== 'I2'),
+      id: 'I3',
+      members: ['I3'],
+      problem: /set I2 \(needed by I3\) is missing/,
+    },
+    {
+      name: 'a damaged member',
+      sets: month.map((s) =>
+        s.id === 'D8'
+          ? cs({
+              id: 'D8',
+              type: 'differential',
+              at: '2026-11-08T23:30:00Z',
+              dbs: { users: { problem: 'stored file x is missing', base: 'F1' } },
+            })
+          : s,
+      ),
+      id: 'I9',
+      members: ['I9'],
+      problem: /users in set D8 \(needed by I9\): stored file x is missing/,
+    },
+    {
+      name: 'a member without the database',
+      sets: [cs({ id: 'F1', at: '2026-11-01T00:00:00Z', dbs: { pg: null } }), month[1]!],
+      id: 'I2',
+      members: ['I2'],
+      problem: /set F1 \(needed by I2\) holds no users/,
+    },
+    {
+      name: 'a base newer than its child (damaged manifests)',
+      sets: [
+        cs({ id: 'A', at: '2026-11-05T00:00:00Z', dbs: { users: null } }),
+        cs({ id: 'B', at: '2026-11-04T00:00:00Z', dbs: { users: 'A' } }),
+      ],
+      id: 'B',
+      members: ['B'],
+      problem: /not older than B/,
+    },
+    {
+      name: 'a loop',
+      sets: [
+        cs({ id: 'A', at: '2026-11-05T00:00:00Z', dbs: { users: 'B' } }),
+        cs({ id: 'B', at: '2026-11-04T00:00:00Z', dbs: { users: 'A' } }),
+      ],
+      id: 'A',
+      members: ['B', 'A'],
+      problem: /set A depends on itself/,
+    },
+  ];
+  for (const c of cases) {
+    it(c.name, () => {
+      const chain = chainOf(c.sets, c.id, 'users');
+      expect(chain.members.map((m) => m.id)).toEqual(c.members);
+      if (c.problem) expect(chain.problem).toMatch(c.problem);
+      else expect(chain.problem).toBeNull();
+    });
+  }
+
+  it('forks: two incrementals on the same base each have their own chain', () => {
+    const forked = [
+      ...month.slice(0, 2),
+      cs({ id: 'I3a', at: '2026-11-03T23:00:00Z', dbs: { users: 'I2' } }),
+      cs({ id: 'I3b', at: '2026-11-03T23:10:00Z', dbs: { users: 'I2' } }),
+    ];
+    expect(chainOf(forked, 'I3a', 'users').members.map((m) => m.id)).toEqual(['F1', 'I2', 'I3a']);
+    expect(chainOf(forked, 'I3b', 'users').members.map((m) => m.id)).toEqual(['F1', 'I2', 'I3b']);
+  });
+
+  it('setChain: the union over databases, oldest first', () => {
+    expect(setChain(month, 'I9').ids).toEqual(['D8', 'F1', 'I9']);
+  });
+});
+
+describe('chooseBase: where a differential or incremental applies, or why it becomes a full', () => {
+  const cases: {
+    name: string;
+    sets: ChainSet[];
+    type: 'differential' | 'incremental';
+    base?: string;
+    fallback?: RegExp;
+  }[] = [
+    { name: 'no set yet', sets: [], type: 'incremental', fallback: /no full backup of users yet/ },
+    { name: 'differential: the newest full', sets: month, type: 'differential', base: 'F1' },
+    { name: 'incremental: the newest set of any type', sets: month, type: 'incremental', base: 'I9' },
+    { name: 'incremental right after a differential', sets: month.slice(0, 4), type: 'incremental', base: 'D8' },
+    {
+      name: 'the newest base is damaged: full',
+      sets: [
+        ...month.slice(0, 4),
+        cs({
+          id: 'I9',
+          at: '2026-11-09T23:00:00Z',
+          dbs: { users: { problem: 'the set failed verification', base: 'D8' } },
+        }),
+      ],
+      type: 'incremental',
+      fallback: /newest backup of users \(I9\) cannot be a base: users in set I9: the set failed verification/,
+    },
+    {
+      name: 'the full of the chain was pruned: full',
+      sets: month.filter((s) => s.id !== 'F1'),
+      type: 'incremental',
+      fallback: /set F1 \(needed by D8\) is missing/,
+    },
+    {
+      name: 'differential with only incrementals left: full',
+      sets: month.filter((s) => s.id !== 'F1'),
+      type: 'differential',
+      fallback: /no full backup of users yet/,
+    },
+    {
+      name: 'schema and pre_restore sets are never bases',
+      sets: [
+        cs({ id: 'S', type: 'schema', at: '2026-11-01T00:00:00Z', dbs: { users: null } }),
+        cs({ id: 'P', type: 'pre_restore', at: '2026-11-02T00:00:00Z', dbs: { users: null } }),
+      ],
+      type: 'incremental',
+      fallback: /no full backup/,
+    },
+    {
+      name: 'a failed entry is skipped for an older good one',
+      sets: [
+        ...month,
+        cs({
+          id: 'I10',
+          at: '2026-11-10T23:00:00Z',
+          status: 'partial',
+          dbs: { users: { problem: 'failed in that set (disk full)' } },
+        }),
+      ],
+      type: 'incremental',
+      fallback: /I10.*failed in that set/,
+    },
+  ];
+  for (const c of cases) {
+    it(c.name, () => {
+      const r = chooseBase(c.sets, c.type, 'users');
+      if (c.base) expect(r).toMatchObject({ base: c.base });
+      else expect('fallback' in r && r.fallback).toMatch(c.fallback!);
+    });
+  }
+});
+
+describe('planAt: the chain reaching the newest point at or before a time', () => {
+  const cases: {
+    name: string;
+    at: string;
+    sets?: ChainSet[];
+    setId?: string;
+    order?: string[];
+    bytes?: number;
+    none?: boolean;
+    skipped?: string[];
+  }[] = [
+    { name: 'before the first set', at: '2026-10-31T00:00:00Z', none: true },
+    { name: 'exactly at the end of the full', at: '2026-11-01T00:00:30Z', setId: 'F1', order: ['F1'], bytes: 2000 },
+    { name: 'just before the full ends', at: '2026-11-01T00:00:29Z', none: true },
+    {
+      name: 'between incrementals',
+      at: '2026-11-03T12:00:00Z',
+      setId: 'I2',
+      order: ['F1', 'I2'],
+      bytes: 1000 + 10 + 10,
+    },
+    {
+      name: 'after the last set',
+      at: '2027-01-01T00:00:00Z',
+      setId: 'I9',
+      order: ['D8', 'F1', 'I9'],
+      bytes: 1000 + 50 + 10 + 10,
+    },
+    {
+      name: 'a broken newest chain falls back to an older point, saying why',
+      at: '2027-01-01T00:00:00Z',
+      sets: month.filter((s) => s.id !== 'D8'),
+      setId: 'I3',
+      skipped: ['I9'],
+    },
+  ];
+  for (const c of cases) {
+    it(c.name, () => {
+      const r = planAt(c.sets ?? month, new Date(c.at), ['users', 'pg']);
+      if (c.none) return expect('none' in r).toBe(true);
+      if ('none' in r) throw new Error(`expected a plan, got none: ${JSON.stringify(r.skipped)}`);
+      expect(r.setId).toBe(c.setId);
+      expect(r.point).toBe((c.sets ?? month).find((s) => s.id === c.setId)!.completedAt);
+      if (c.order) expect([...r.order].sort()).toEqual([...c.order].sort());
+      if (c.bytes !== undefined) expect(r.totalBytes).toBe(c.bytes);
+      if (c.skipped) expect(r.skipped.map((s) => s.id)).toEqual(c.skipped);
+    });
+  }
+});
+
+describe('retention never removes a set a kept set needs', () => {
+  const summary = (id: string, at: string, type: SetType, needs: string[] = []): SetSummary => ({
+    id,
+    type,
+    status: 'completed',
+    description: null,
+    startedAt: at,
+    completedAt: at,
+    databases: ['users'],
+    failedDatabases: [],
+    files: 0,
+    storedBytes: 1,
+    job: type === 'full' ? 'monthly' : type === 'differential' ? 'weekly' : 'daily',
+    keep: false,
+    lastVerified: null,
+    path: `/b/${id}`,
+    ...(needs.length ? { needs } : {}),
+  });
+  const sets = [
+    summary('F1', '2026-10-01T00:00:00Z', 'full'),
+    summary('I1', '2026-10-02T23:00:00Z', 'incremental', ['F1']),
+    summary('I2', '2026-10-03T23:00:00Z', 'incremental', ['I1']),
+    summary('D1', '2026-10-04T23:30:00Z', 'differential', ['F1']),
+    summary('I3', '2026-10-05T23:00:00Z', 'incremental', ['D1']),
+    summary('I4', '2026-10-06T23:00:00Z', 'incremental', ['I3']),
+  ];
+  const policy = { keepLast: 1, daily: 0, weekly: 0, monthly: 0, yearly: 0, manual: { days: 0, keepLast: 0 } };
+
+  it('keeps the chain of every kept set, with the reason, and says what each kept set needs', () => {
+    const d = Object.fromEntries(planPrune(sets, policy, new Date('2026-10-07T00:00:00Z')).map((x) => [x.id, x]));
+    expect(d['I4']).toMatchObject({ action: 'keep', needs: ['D1', 'F1', 'I3'] });
+    expect(d['I3']).toMatchObject({ action: 'keep', reasons: ['needed by I4 (chain)'], needs: ['D1', 'F1'] });
+    expect(d['D1']).toMatchObject({ action: 'keep', reasons: expect.arrayContaining(['last 1']), needs: ['F1'] });
+    expect(d['F1']!.action).toBe('keep'); // kept anyway (keepLast of its group), and needed
+    expect(d['I2']).toMatchObject({ action: 'remove', reasons: ['not kept by any rule'] });
+    expect(d['I1']).toMatchObject({ action: 'remove' }); // needed only by I2, which goes
+  });
+
+  it('an older full kept only because a kept incremental needs it', () => {
+    const older = [
+      summary('F0', '2026-09-01T00:00:00Z', 'full'),
+      { ...summary('I0', '2026-09-02T23:00:00Z', 'incremental', ['F0']), keep: true },
+    ];
+    const d = Object.fromEntries(
+      planPrune([...older, ...sets], policy, new Date('2026-10-07T00:00:00Z')).map((x) => [x.id, x]),
+    );
+    expect(d['I0']).toMatchObject({ action: 'keep', reasons: ['keep mark'], needs: ['F0'] });
+    expect(d['F0']).toMatchObject({ action: 'keep', reasons: ['needed by I0 (chain)'] });
+  });
+});
+
+describe('restore --at times and the tiered preset', () => {
+  it.each([
+    ['2026-11-22 14:30', new Date(2026, 10, 22, 14, 30).toISOString()],
+    ['2026-11-22T14:30:15', new Date(2026, 10, 22, 14, 30, 15).toISOString()],
+    ['2026-11-22', new Date(2026, 10, 22).toISOString()],
+    ['2026-11-22 14:30Z', '2026-11-22T14:30:00.000Z'],
+    ['2026-11-22T14:30:00+02:00', '2026-11-22T12:30:00.000Z'],
+    ['2026-02-31 10:00', null],
+    ['2026-11-22 25:00', null],
+    ['yesterday', null],
+  ])('%s', (text, iso) => {
+    expect(parseAtTime(text)?.toISOString() ?? null).toBe(iso);
+  });
+
+  it('tiered: full day 1 00:00, differential Sundays 23:30, incremental daily 23:00, verification daily 01:00', () => {
+    const jobs = tieredPreset().map((j) => [j.name, j.type, j.when]);
+    expect(jobs.slice(0, 4)).toEqual([
+      ['monthly', 'full', 'monthly on day 1 at 00:00'],
+      ['weekly', 'differential', 'weekly on sunday at 23:30'],
+      ['daily', 'incremental', 'daily at 23:00'],
+      ['verify', 'verify', 'daily at 01:00'],
+    ]);
+  });
+});

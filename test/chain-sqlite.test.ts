@@ -1,0 +1,311 @@
+import Database from 'better-sqlite3';
+import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../src/config/load.js';
+import type { Manifest } from '../src/core/types.js';
+import { createBackup, planBackup } from '../src/engine/create.js';
+import { FakeReporter } from './helpers/reporter.js';
+import { describeResult, parseJsonOutput, runCli } from './helpers/cli.js';
+import { demoSetup, makeTmpDir, writeConfig, type DemoSetup } from './helpers/tmp.js';
+
+async function cli(s: DemoSetup, args: string[], expectCode = 0) {
+  const r = await runCli([...args, '--config', s.configFile], { cwd: s.dir });
+  expect(r.code, `respaldo ${args.join(' ')}\n${describeResult(r)}`).toBe(expectCode);
+  return r;
+}
+
+async function create(s: DemoSetup, type: string, args: string[] = []): Promise<Manifest> {
+  return parseJsonOutput<Manifest>(
+    (await cli(s, ['create', '--type', type, '--db', 'users', '--no-files', '--json', ...args])).stdout,
+  );
+}
+
+/** Rows of `t` in the SQLite file, and its integrity check. */
+function state(file: string): { rows: unknown[]; integrity: string } {
+  const db = new Database(file, { readonly: true });
+  try {
+    return {
+      rows: db.prepare('SELECT * FROM notes ORDER BY id').all(),
+      integrity: db.pragma('integrity_check', { simple: true }) as string,
+    };
+  } finally {
+    db.close();
+  }
+}
+
+function write(file: string, sql: string): void {
+  const db = new Database(file);
+  try {
+    db.exec(sql);
+  } finally {
+    db.close();
+  }
+}
+
+/** A table big enough for a change to touch only some pages. */
+const SEED = `CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT);
+  WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 3000) INSERT INTO notes SELECT i, printf('note %05d %s', i, hex(randomblob(40))) FROM n;`;
+
+function logLines(s: DemoSetup): Record<string, unknown>[] {
+  const dir = join(s.backupDir, 'logs');
+  return readdirSync(dir).flatMap((f) =>
+    readFileSync(join(dir, f), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>),
+  );
+}
+
+describe('SQLite chains through the CLI', () => {
+  it('full, incrementals and a differential store only changed pages; restoring any of them rebuilds that point exactly', async () => {
+    const s = demoSetup();
+    write(s.dbs.users, SEED);
+
+    const first = await create(s, 'incremental');
+    expect(first.type).toBe('full');
+    expect(first.requestedType).toBe('incremental');
+    expect(first.chainNotes).toEqual(['users: stored as a full, not an incremental: no full backup of users yet']);
+    expect(logLines(s).some((l) => l['event'] === 'chain-fallback' && l['setId'] === first.id)).toBe(true);
+    const at: Record<string, ReturnType<typeof state>> = { [first.id]: state(s.dbs.users) };
+
+    write(s.dbs.users, "UPDATE notes SET body = 'changed' WHERE id = 1500;");
+    const i1 = await create(s, 'incremental');
+    at[i1.id] = state(s.dbs.users);
+    const e1 = i1.databases[0]!;
+    expect(i1).toMatchObject({ type: 'incremental', base: first.id });
+    expect(e1).toMatchObject({ base: first.id, format: 'sqlite-pages' });
+    expect(e1.details['changedPages']).toBeLessThan(5);
+    expect(e1.storedBytes).toBeLessThan(first.databases[0]!.storedBytes / 10);
+
+    write(s.dbs.users, "INSERT INTO notes (body) SELECT 'grown ' || hex(randomblob(200)) FROM notes LIMIT 500;");
+    const i2 = await create(s, 'incremental');
+    at[i2.id] = state(s.dbs.users);
+    expect(i2.databases[0]!.base).toBe(i1.id);
+
+    write(s.dbs.users, 'DELETE FROM notes WHERE id > 1000; VACUUM;'); // the file shrinks
+    const d1 = await create(s, 'differential');
+    at[d1.id] = state(s.dbs.users);
+    expect(d1.databases[0]!.base).toBe(first.id);
+    const i3 = await create(s, 'incremental');
+    at[i3.id] = state(s.dbs.users);
+    expect(i3.databases[0]!.base).toBe(d1.id);
+
+    // verify --chain checks every member
+    const v = parseJsonOutput<{ ok: boolean; chain: string[] }>(
+      (await cli(s, ['verify', '--chain', i3.id, '--json'])).stdout,
+    );
+    expect(v).toMatchObject({ ok: true, chain: [first.id, d1.id, i3.id] });
+
+    // a restore drill of an incremental restores its chain into scratch and checks it
+    expect((await cli(s, ['drill', i3.id])).stdout).toMatch(/passed\s+users/);
+
+    for (const id of [i1.id, i2.id, d1.id, i3.id]) {
+      const to = join(s.dir, `restored-${id}.db`);
+      await cli(s, ['restore', id, '--db', 'users', '--to', to, '--yes']);
+      expect(state(to), `restore of ${id}`).toEqual(at[id]);
+      expect(state(to).integrity).toBe('ok');
+    }
+
+    // in place: the same path and safety copy as a full
+    write(s.dbs.users, 'DELETE FROM notes;');
+    const out = (await cli(s, ['restore', i2.id, '--db', 'users', '--yes'])).stdout;
+    expect(out).toMatch(/users: applies 3 sets in order: .*\(full\) → .*\(incremental\) → .*\(incremental\)/);
+    expect(out).toMatch(/Safety copy: set \d{8}_\d{6}/);
+    expect(state(s.dbs.users)).toEqual(at[i2.id]);
+  });
+
+  it('restore --at previews the chain reaching the newest point at or before the time, then restores it', async () => {
+    const s = demoSetup();
+    write(s.dbs.users, SEED);
+    const full = await create(s, 'full');
+    write(s.dbs.users, "UPDATE notes SET body = 'v2' WHERE id = 10;");
+    const inc = await create(s, 'incremental');
+    const wanted = state(s.dbs.users);
+    write(s.dbs.users, "UPDATE notes SET body = 'v3' WHERE id = 10;");
+    const after = new Date(Date.parse(inc.completedAt) + 1).toISOString();
+
+    const dry = await cli(s, ['restore', '--at', after, '--db', 'users', '--dry-run']);
+    expect(dry.stdout).toContain(`set ${inc.id}, the newest ending at or before that time`);
+    expect(dry.stdout).toMatch(/Sets applied, in order \(2, [\d.]+ [KM]?B stored in total\)/);
+    expect(dry.stdout).toContain(`users: ${full.id} full`);
+    expect(dry.stdout).toContain(`→ ${inc.id} incremental`);
+    expect(state(s.dbs.users).rows).not.toEqual(wanted.rows); // a dry run changes nothing
+
+    const plan = parseJsonOutput<{ at: { setId: string; point: string; order: string[] } }>(
+      (await cli(s, ['restore', '--at', after, '--db', 'users', '--dry-run', '--json'])).stdout,
+    );
+    expect(plan.at).toMatchObject({ setId: inc.id, point: inc.completedAt, order: [full.id, inc.id] });
+
+    const before = new Date(Date.parse(full.completedAt) - 1000).toISOString();
+    const none = await cli(s, ['restore', '--at', before, '--db', 'users', '--dry-run'], 8);
+    expect(none.stderr).toMatch(/No backup set of users ends at or before/);
+    const bad = await cli(s, ['restore', '--at', 'last tuesday', '--dry-run'], 2);
+    expect(bad.stderr).toMatch(/--at "last tuesday" is not a time/);
+
+    await cli(s, ['restore', '--at', after, '--db', 'users', '--yes']);
+    expect(state(s.dbs.users)).toEqual(wanted);
+  });
+
+  it('a base that was deleted or damaged makes the next incremental a full, saying why; a broken chain is refused', async () => {
+    const s = demoSetup();
+    write(s.dbs.users, SEED);
+    const full = await create(s, 'full');
+    write(s.dbs.users, "UPDATE notes SET body = 'x' WHERE id = 5;");
+    const inc = await create(s, 'incremental');
+
+    // deleting a set a chain needs is refused
+    const del = await cli(s, ['delete', full.id, '--yes'], 9);
+    expect(del.stderr).toMatch(new RegExp(`Set ${full.id} is the base of ${inc.id}`));
+
+    // damage the full: the incremental's chain is broken
+    const stored = join(s.backupDir, full.id, full.databases[0]!.file!);
+    writeFileSync(stored, 'damaged');
+    const v = await cli(s, ['verify', '--chain', inc.id], 5);
+    expect(v.stdout).toMatch(/FAILED/);
+    const r = await cli(s, ['restore', inc.id, '--db', 'users', '--to', join(s.dir, 'x.db'), '--dry-run'], 9);
+    expect(r.stdout).toMatch(
+      /REFUSED: Set .* holds users as changes on earlier sets, and that chain cannot be used: users in set .* failed verification/,
+    );
+
+    const next = await create(s, 'incremental');
+    expect(next.type).toBe('full');
+    expect(next.chainNotes?.[0]).toMatch(
+      /users: stored as a full, not an incremental: the newest backup of users \(.*\) cannot be a base: .*failed verification/,
+    );
+    const out = (await cli(s, ['create', '--type', 'differential', '--db', 'users', '--no-files'])).stdout;
+    expect(out).toMatch(/\(differential\)/); // the new full is the base now
+
+    // the whole chain removed by hand: a full again
+    for (const id of readdirSync(s.backupDir).filter((n) => /^\d{8}_/.test(n)))
+      rmSync(join(s.backupDir, id), { recursive: true });
+    const again = await create(s, 'differential');
+    expect(again.type).toBe('full');
+    expect(again.chainNotes).toEqual(['users: stored as a full, not a differential: no full backup of users yet']);
+  });
+
+  it('a page size changed by VACUUM since the base: stored as a full, saying why', async () => {
+    const s = demoSetup();
+    write(s.dbs.users, SEED);
+    await create(s, 'full');
+    write(s.dbs.users, 'PRAGMA journal_mode = DELETE; PRAGMA page_size = 8192; VACUUM;');
+    const m = await create(s, 'incremental');
+    expect(m.type).toBe('full');
+    expect(m.chainNotes?.[0]).toMatch(/page size changed since set .* \(4096 → 8192 bytes/);
+    expect(m.databases[0]!.format).toBe('sqlite-db');
+  });
+
+  it('prune keeps the chain of a kept incremental and --dry-run shows it', async () => {
+    const s = demoSetup({
+      retention: { keepLast: 1, daily: 0, weekly: 0, monthly: 0, yearly: 0, manual: { days: 0, keepLast: 1 } },
+    });
+    write(s.dbs.users, SEED);
+    const full = await create(s, 'full');
+    write(s.dbs.users, "UPDATE notes SET body = 'a' WHERE id = 1;");
+    const i1 = await create(s, 'incremental');
+    write(s.dbs.users, "UPDATE notes SET body = 'b' WHERE id = 1;");
+    const i2 = await create(s, 'incremental');
+    const dry = (await cli(s, ['prune', '--dry-run'])).stdout;
+    expect(dry).toContain(`${i2.id} (incremental) needs ${full.id} → ${i1.id}`);
+    expect(dry).toMatch(new RegExp(`${i1.id} .*keep .*needed by ${i2.id} \\(chain\\)`));
+    await cli(s, ['prune']);
+    for (const id of [full.id, i1.id, i2.id]) expect(existsSync(join(s.backupDir, id))).toBe(true);
+  });
+});
+
+describe('a base deleted between the plan and the backup', () => {
+  it('makes that database a full, saying why', async () => {
+    const s = demoSetup();
+    const cfg = await loadConfig({ configPath: s.configFile, env: {} });
+    const gone = {
+      id: '20200101_000000',
+      type: 'full' as const,
+      status: 'completed' as const,
+      startedAt: '2020-01-01T00:00:00Z',
+      completedAt: '2020-01-01T00:01:00Z',
+      entries: { users: { base: null, storedBytes: 1, problem: null } },
+    };
+    const m = await createBackup(
+      cfg,
+      { type: 'incremental', databases: ['users'], files: false, chainSets: [gone] },
+      new FakeReporter(),
+    );
+    expect(m).toMatchObject({ type: 'full', requestedType: 'incremental', base: null });
+    expect(m.databases[0]).toMatchObject({ format: 'sqlite-db', error: null });
+    expect(m.databases[0]!.base).toBeUndefined();
+    expect(m.chainNotes?.[0]).toMatch(
+      /^users: stored as a full, not an incremental: the base set 20200101_000000 is gone/,
+    );
+  });
+});
+
+describe('scheduler jobs take the chain types', () => {
+  it('schedule set --preset tiered writes a differential and an incremental job that load and list', async () => {
+    const s = demoSetup();
+    await cli(s, ['schedule', 'set', '--preset', 'tiered']);
+    const jobs = (
+      JSON.parse(readFileSync(s.configFile, 'utf8')) as { schedule: { jobs: { name: string; type: string }[] } }
+    ).schedule.jobs;
+    expect(jobs.map((j) => `${j.name}:${j.type}`)).toEqual(
+      expect.arrayContaining(['monthly:full', 'weekly:differential', 'daily:incremental', 'verify:verify']),
+    );
+    await cli(s, ['schedule', 'set', 'hourly', '--type', 'incremental', '--when', 'hourly at :15']);
+    expect((await cli(s, ['schedule'])).stdout).toMatch(/hourly.*incremental|incremental.*hourly/);
+  });
+});
+
+describe('engines without chains store a full, saying why', () => {
+  it('PostgreSQL and SQL Server in a differential or incremental plan', async () => {
+    const dir = makeTmpDir();
+    const s = writeConfig(dir, {
+      databases: [
+        { name: 'users', engine: 'sqlite', path: './data/users.db' },
+        { name: 'ventas', url: 'postgresql://app@127.0.0.1:5432/ventas' },
+        {
+          name: 'erp',
+          engine: 'sqlserver',
+          server: '127.0.0.1',
+          user: 'sa',
+          password: 'not-a-secret',
+          serverBackupDir: '/var/opt/mssql/backup',
+          localBackupDir: join(dir, 'mssql'),
+        },
+      ],
+    });
+    const cfg = await loadConfig({ configPath: s.configFile, env: {} });
+    for (const type of ['differential', 'incremental'] as const) {
+      const plan = planBackup(cfg, { type, chainSets: [] });
+      expect(plan.setType).toBe('full');
+      expect(plan.requestedType).toBe(type);
+      const by = Object.fromEntries(plan.databases.map((d) => [d.name, d]));
+      expect(by['ventas']).toMatchObject({ type: 'full', fallback: `postgres has no ${type} backups yet` });
+      expect(by['erp']).toMatchObject({ type: 'full', fallback: `sqlserver has no ${type} backups yet` });
+      expect(by['users']).toMatchObject({ type: 'full', fallback: 'no full backup of users yet' });
+    }
+    const withBase = planBackup(cfg, {
+      type: 'incremental',
+      chainSets: [
+        {
+          id: '20261101_000000',
+          type: 'full',
+          status: 'completed',
+          startedAt: '2026-11-01T00:00:00Z',
+          completedAt: '2026-11-01T00:01:00Z',
+          entries: {
+            users: { base: null, storedBytes: 1, problem: null },
+            ventas: { base: null, storedBytes: 1, problem: null },
+          },
+        },
+      ],
+    });
+    expect(withBase.setType).toBe('incremental');
+    expect(withBase.databases.find((d) => d.name === 'users')).toMatchObject({
+      type: 'incremental',
+      base: '20261101_000000',
+    });
+    expect(withBase.databases.find((d) => d.name === 'ventas')).toMatchObject({
+      type: 'full',
+      fallback: 'postgres has no incremental backups yet',
+    });
+  });
+});
