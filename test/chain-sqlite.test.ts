@@ -282,22 +282,20 @@ describe('engines without chains store a full, saying why', () => {
       expect(by['erp']).toMatchObject({ type: 'full', fallback: `sqlserver has no ${type} backups yet` });
       expect(by['users']).toMatchObject({ type: 'full', fallback: 'no full backup of users yet' });
     }
-    const withBase = planBackup(cfg, {
-      type: 'incremental',
-      chainSets: [
-        {
-          id: '20261101_000000',
-          type: 'full',
-          status: 'completed',
-          startedAt: '2026-11-01T00:00:00Z',
-          completedAt: '2026-11-01T00:01:00Z',
-          entries: {
-            users: { base: null, storedBytes: 1, problem: null },
-            ventas: { base: null, storedBytes: 1, problem: null },
-          },
+    const withBaseSets: NonNullable<Parameters<typeof planBackup>[1]['chainSets']> = [
+      {
+        id: '20261101_000000',
+        type: 'full',
+        status: 'completed',
+        startedAt: '2026-11-01T00:00:00Z',
+        completedAt: '2026-11-01T00:01:00Z',
+        entries: {
+          users: { base: null, storedBytes: 1, problem: null },
+          ventas: { base: null, storedBytes: 1, problem: null },
         },
-      ],
-    });
+      },
+    ];
+    const withBase = planBackup(cfg, { type: 'incremental', chainSets: withBaseSets });
     expect(withBase.setType).toBe('incremental');
     expect(withBase.databases.find((d) => d.name === 'users')).toMatchObject({
       type: 'incremental',
@@ -306,6 +304,14 @@ describe('engines without chains store a full, saying why', () => {
     expect(withBase.databases.find((d) => d.name === 'ventas')).toMatchObject({
       type: 'full',
       fallback: 'postgres has no incremental backups yet',
+    });
+    // Encrypted sets: the base's stored files are ciphertext, so every database is stored full, saying why.
+    const encrypted = { ...cfg, encryption: { recipients: ['age1example'], identityFile: '/nonexistent' } };
+    const sealed = planBackup(encrypted as typeof cfg, { type: 'incremental', chainSets: withBaseSets });
+    expect(sealed.setType).toBe('full');
+    expect(sealed.databases.find((d) => d.name === 'users')).toMatchObject({
+      type: 'full',
+      fallback: 'chains of encrypted sets are not built yet: users is stored full',
     });
   });
 });
