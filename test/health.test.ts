@@ -46,6 +46,7 @@ describe('assessHealth (pure)', () => {
     ['one failure in the last 30 days', { attempts: [{ at: '2026-11-20T02:00:00Z', ok: false }, { at: '2026-11-21T02:00:00Z', ok: true }] }, [/1 of 2 backups in the last 30 days failed/]],
     ['a failure 40 days ago no longer counts', { attempts: [{ at: '2026-10-13T02:00:00Z', ok: false }, { at: '2026-11-21T02:00:00Z', ok: true }] }, []],
     ['low disk', { freeBytes: 5e9 }, [/backup folder: .* free, below the .* asked by health.minFreeBytes/]],
+    ['the newest set is not copied off-site', { notCopied: { setId: '20261122_020500', destinations: ['nas', 's3'] } }, [/off-site: the newest set 20261122_020500 is not copied to nas/, /not copied to s3/]],
     ['chains: a small incremental after fulls is not "shrank"', { last: [{ ...backup('2026-11-22T02:05:00Z', 5_000, 30_000), type: 'incremental' }, ...ten(60_000)] }, []],
     ['chains: a daily incremental job is satisfied by the incremental it made', { jobs: [{ ...daily, type: 'incremental' }], last: [{ ...backup('2026-11-22T02:05:00Z', 5_000, 30_000), type: 'incremental' }, backup('2026-11-01T02:05:00Z')] }, []],
     ['chains: incrementals compare with incrementals', { last: [{ ...backup('2026-11-22T02:05:00Z', 5_000, 90_000), type: 'incremental' }, ...ten(60_000), { ...backup('2026-11-08T02:05:00Z', 5_000, 30_000), type: 'incremental' }] }, [/more than twice the previous \(29 KB\)|more than twice the previous/]],

@@ -126,9 +126,12 @@ describe('folder destination', () => {
     expect(r.stderr).toContain(`${d.root} does not exist (not mounted?)`);
     expect(JSON.parse(readFileSync(join(s.backupDir, m.id, 'copies.json'), 'utf8')).nas.ok).toBe(false);
     await cli(s, ['verify', m.id]);
+    // Monitoring sees it: status --check reports the newest set missing at the destination (exit 10).
+    expect((await cli(s, ['status', '--check'], 10)).stdout).toContain(`the newest set ${m.id} is not copied to nas`);
     mkdirSync(d.root);
     const done = parseJsonOutput<CopyResult[]>((await cli(s, ['copy', '--json'])).stdout);
     expect(done).toMatchObject([{ setId: m.id, ok: true }]);
+    expect((await cli(s, ['status', '--check'])).stdout).toMatch(/^healthy/);
     expect(tree(join(d.root, 'srv1', m.id))).toEqual(localFiles(s, m.id));
   });
 

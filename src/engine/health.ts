@@ -1,9 +1,10 @@
 import { existsSync, readFileSync } from 'node:fs';
-import type { BackupType, LoadedConfig, ScheduleJob } from '../core/types.js';
+import type { BackupType, LoadedConfig, ScheduleJob, SetSummary } from '../core/types.js';
 import { formatAge, formatBytes, formatDuration } from '../core/format.js';
 import { periodMs, previousRun } from '../scheduler/when.js';
 import { lastDrills, listSets, readManifest, type LastDrill } from './catalog.js';
 import { freeBytesAt } from './fs-util.js';
+import { notCopiedOf } from './offsite-state.js';
 import { logFile } from './log.js';
 
 /**
@@ -55,6 +56,8 @@ export interface HealthInput {
   graceMinutes: number;
   /** The newest restore drill of each database (`drilled.json` of the sets); absent: none known. */
   drills?: Record<string, LastDrill>;
+  /** The newest completed set and the destinations (copyAfterBackup) it is not copied to; absent: none. */
+  notCopied?: { setId: string; destinations: string[] };
 }
 
 export interface DatabaseHealth {
@@ -81,7 +84,7 @@ export interface DatabaseHealth {
 
 /** One problem, with a key that stays the same while the problem lasts (alerts are sent when keys appear). */
 export interface HealthIssue {
-  code: 'overdue' | 'never' | 'failures' | 'slow' | 'shrank' | 'grew' | 'low-disk' | 'drill-failed';
+  code: 'overdue' | 'never' | 'failures' | 'slow' | 'shrank' | 'grew' | 'low-disk' | 'drill-failed' | 'not-copied';
   database: string | null;
   /** Stable identity: code, database and, for overdue, the missed scheduled time. */
   key: string;
@@ -176,6 +179,11 @@ export function assessHealth(input: HealthInput): HealthReport {
     const text = `backup folder: ${formatBytes(input.freeBytes)} free, below the ${formatBytes(input.minFreeBytes)} asked by health.minFreeBytes`;
     issues.push({ code: 'low-disk', database: null, key: 'low-disk', text });
   }
+  // A set is not safe until it exists somewhere else: the newest one missing at a destination is a problem.
+  for (const dest of input.notCopied?.destinations ?? []) {
+    const text = `off-site: the newest set ${input.notCopied!.setId} is not copied to ${dest} (respaldo copy sends it)`;
+    issues.push({ code: 'not-copied', database: null, key: `not-copied:${dest}`, text });
+  }
   const problems = issues.map((i) => i.text);
   return { at: input.now.toISOString(), healthy: problems.length === 0, issues, databases, freeBytes: input.freeBytes, minFreeBytes: input.minFreeBytes, problems };
 }
@@ -210,7 +218,16 @@ export async function getHealth(cfg: LoadedConfig, now = new Date()): Promise<He
     minFreeBytes: cfg.health?.minFreeBytes ?? DEFAULT_MIN_FREE_BYTES,
     graceMinutes: cfg.health?.graceMinutes ?? DEFAULT_GRACE_MINUTES,
     drills: await lastDrills(cfg),
+    ...notCopiedInput(cfg, sets),
   });
+}
+
+/** The newest completed set's missing off-site copies (read from its copies.json, never the network). */
+function notCopiedInput(cfg: LoadedConfig, sets: SetSummary[]): Pick<HealthInput, 'notCopied'> {
+  const newest = sets.find((s) => s.status === 'completed');
+  if (!newest || !cfg.destinations?.length) return {};
+  const destinations = notCopiedOf(cfg, newest);
+  return destinations.length ? { notCopied: { setId: newest.id, destinations } } : {};
 }
 
 interface LogLine {
