@@ -194,11 +194,15 @@ describe('menu end to end (real binary in tmux, real SQLite databases)', () => {
     await ascii.key('q');
     await ascii.waitFor('EXIT=0');
 
+    // Its own verified set (not the first test's), newest, so it is the selected row of the list.
+    const config = ['--config', join(dir, 'backup_config.json')];
+    execFileSync(process.execPath, [BIN, 'create', ...config], { cwd: dir, stdio: 'ignore' });
+    execFileSync(process.execPath, [BIN, 'verify', 'latest', ...config], { cwd: dir, stdio: 'ignore' });
     const es = await Terminal.open(`respaldo-e2e-es-${process.pid}`, 'LANG=es_ES.UTF-8 NO_COLOR=1', 80, 24);
     s = await es.waitFor('1. Crear copia ahora');
     expect(s).toContain('Menú principal');
     expect(s).toContain('6. Salir');
-    // The list at 80 columns: every row fits, the set made by the first test is there.
+    // The list at 80 columns: every row fits, the set made above is there, completed and verified.
     await es.key('3');
     s = await es.waitFor(/› \d{8}_\d{6} \d\d-\d\d \d\d:\d\d completa\s+users,\S*\s+\S+ \S+ OK\s+OK/);
     expect(s).toContain('Esc volver');
