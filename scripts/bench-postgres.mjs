@@ -12,7 +12,17 @@
  */
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { appendFileSync, chownSync, existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync, chmodSync } from 'node:fs';
+import {
+  appendFileSync,
+  chownSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+  chmodSync,
+} from 'node:fs';
 import { createServer } from 'node:net';
 import { availableParallelism, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -36,7 +46,14 @@ const dist = resolve(opt('dist', join(root, 'dist')));
 
 function findBin() {
   const base = '/usr/lib/postgresql';
-  const dirs = [process.env.PG_BIN_PATH, ...(existsSync(base) ? readdirSync(base).sort((a, b) => Number(b) - Number(a)).map((v) => join(base, v, 'bin')) : [])].filter(Boolean);
+  const dirs = [
+    process.env.PG_BIN_PATH,
+    ...(existsSync(base)
+      ? readdirSync(base)
+          .sort((a, b) => Number(b) - Number(a))
+          .map((v) => join(base, v, 'bin'))
+      : []),
+  ].filter(Boolean);
   for (const d of dirs) if (existsSync(join(d, 'initdb'))) return d;
   throw new Error('initdb not found — install the postgresql package (or set PG_BIN_PATH)');
 }
@@ -90,7 +107,9 @@ const host = '127.0.0.1';
 const env = { ...process.env, PGPASSWORD: password };
 const conn = ['-h', host, '-p', String(port), '-U', 'postgres'];
 
-console.log(`# respaldo PostgreSQL benchmark — target ${sizeMb} MiB, ${runs} runs, Node ${process.versions.node}, ${bin}`);
+console.log(
+  `# respaldo PostgreSQL benchmark — target ${sizeMb} MiB, ${runs} runs, Node ${process.versions.node}, ${bin}`,
+);
 try {
   const pw = join(work, 'pw');
   writeFileSync(pw, password + '\n');
@@ -100,9 +119,27 @@ try {
     chownSync(work, uid, gid);
     chownSync(pw, uid, gid);
   }
-  run(join(bin, 'initdb'), ['-D', dataDir, '-U', 'postgres', `--pwfile=${pw}`, '--auth=scram-sha-256', '-E', 'UTF8', '--locale=C.UTF-8', '--no-sync'], { asServer: true });
+  run(
+    join(bin, 'initdb'),
+    [
+      '-D',
+      dataDir,
+      '-U',
+      'postgres',
+      `--pwfile=${pw}`,
+      '--auth=scram-sha-256',
+      '-E',
+      'UTF8',
+      '--locale=C.UTF-8',
+      '--no-sync',
+    ],
+    { asServer: true },
+  );
   run('mkdir', ['-m', '0700', sock], { asServer: true });
-  appendFileSync(join(dataDir, 'postgresql.conf'), `\nport = ${port}\nlisten_addresses = '127.0.0.1'\nunix_socket_directories = '${sock}'\nfsync = off\nsynchronous_commit = off\nshared_buffers = 256MB\nmax_wal_size = 4GB\ncheckpoint_timeout = 30min\n`);
+  appendFileSync(
+    join(dataDir, 'postgresql.conf'),
+    `\nport = ${port}\nlisten_addresses = '127.0.0.1'\nunix_socket_directories = '${sock}'\nfsync = off\nsynchronous_commit = off\nshared_buffers = 256MB\nmax_wal_size = 4GB\ncheckpoint_timeout = 30min\n`,
+  );
   run(join(bin, 'pg_ctl'), ['-D', dataDir, '-l', join(work, 'server.log'), '-w', 'start'], { asServer: true });
 
   const admin = new pg.Client({ host, port, user: 'postgres', password, database: 'postgres' });
@@ -140,7 +177,9 @@ try {
   size = Number((await c.query('SELECT pg_database_size(current_database()) AS s')).rows[0].s);
   const rows = Number((await c.query('SELECT count(*) AS n FROM orders')).rows[0].n);
   await c.end();
-  console.log(`database: ${mb(size)} MiB, ${rows} orders + 200000 customers (generated in ${((Date.now() - t0) / 1000).toFixed(0)} s)`);
+  console.log(
+    `database: ${mb(size)} MiB, ${rows} orders + 200000 customers (generated in ${((Date.now() - t0) / 1000).toFixed(0)} s)`,
+  );
 
   const jobs = availableParallelism();
   const dbconn = [...conn, '-d', 'bench'];
@@ -193,7 +232,10 @@ try {
       cfgFile,
       JSON.stringify({
         backupDir: join(cfgDir, 'backups'),
-        databases: databases.map((d) => ({ name: d, url: `postgresql://postgres:\${BENCH_PG_PASSWORD}@${host}:${port}/${d}` })),
+        databases: databases.map((d) => ({
+          name: d,
+          url: `postgresql://postgres:\${BENCH_PG_PASSWORD}@${host}:${port}/${d}`,
+        })),
         files: { config: [], application: [] },
         ...(level === 'default' ? {} : { compression: { level } }),
         retention: { keepLast: 10, daily: 0, weekly: 0, monthly: 0, yearly: 0 },
@@ -220,7 +262,11 @@ try {
   for (let i = 0; i < runs; i++) {
     psqlAdmin('DROP DATABASE IF EXISTS bench_pg_restore');
     psqlAdmin('CREATE DATABASE bench_pg_restore');
-    peerRestores.push(timed('pg_restore', ['--exit-on-error', '--no-password', `-j${jobs}`, ...conn, '-d', 'bench_pg_restore', dirZ1], { env }));
+    peerRestores.push(
+      timed('pg_restore', ['--exit-on-error', '--no-password', `-j${jobs}`, ...conn, '-d', 'bench_pg_restore', dirZ1], {
+        env,
+      }),
+    );
     psqlAdmin('DROP DATABASE IF EXISTS bench_respaldo_restored');
     const r = timed(process.execPath, [runner, 'restore', cfgOne, create.info.id, 'bench'], { env: runnerEnv });
     const info = JSON.parse(r.stdout.trim().split('\n').pop());
@@ -241,15 +287,34 @@ try {
     const r = timed(process.execPath, [runner, 'create', cfgThree], { env: runnerEnv });
     const info = JSON.parse(r.stdout.trim().split('\n').pop());
     if (info.status !== 'completed') throw new Error(`respaldo create (3 databases) failed: ${JSON.stringify(info)}`);
-    const peer3 = timed('bash', ['-c', ['bench', 'bench2', 'bench3'].map((d) => `pg_dump -Fd -j${jobs} -Z1 -f ${join(work, `three-${d}`)} ${conn.join(' ')} -d ${d} &`).join(' ') + ' wait'], { env });
+    const peer3 = timed(
+      'bash',
+      [
+        '-c',
+        ['bench', 'bench2', 'bench3']
+          .map((d) => `pg_dump -Fd -j${jobs} -Z1 -f ${join(work, `three-${d}`)} ${conn.join(' ')} -d ${d} &`)
+          .join(' ') + ' wait',
+      ],
+      { env },
+    );
     three = { r, info, peer3 };
   }
 
   const ratio = (a, b) => (a.seconds / b.seconds).toFixed(2);
   const busy = (r) => `${((cpuOf(r) / r.seconds / jobs) * 100).toFixed(0)} %`;
-  console.log(`\n## create (best of ${runs}; ${jobs} cores; respaldo ${create.info.format}, ${create.info.codec} level ${create.info.level}, ${create.info.rowCounts} row counts)`);
+  console.log(
+    `\n## create (best of ${runs}; ${jobs} cores; respaldo ${create.info.format}, ${create.info.codec} level ${create.info.level}, ${create.info.rowCounts} row counts)`,
+  );
   console.log('what'.padEnd(44), 'seconds', '  ratio', ' size MiB', ' peak RSS MiB', ' cores busy');
-  const line = (what, r, base, bytes) => console.log(what.padEnd(44), r.seconds.toFixed(2).padStart(7), (base ? ratio(r, base) : '').padStart(7), (bytes === null ? '-' : mb(bytes)).padStart(9), (r.rssKb / 1024).toFixed(0).padStart(13), busy(r).padStart(11));
+  const line = (what, r, base, bytes) =>
+    console.log(
+      what.padEnd(44),
+      r.seconds.toFixed(2).padStart(7),
+      (base ? ratio(r, base) : '').padStart(7),
+      (bytes === null ? '-' : mb(bytes)).padStart(9),
+      (r.rssKb / 1024).toFixed(0).padStart(13),
+      busy(r).padStart(11),
+    );
   line(`pg_dump -Fd -j${jobs} -Z1`, peer, peer, dirSize(dirZ1));
   line(`pg_dump -Fd -j${jobs} -Z0 (floor, no compression)`, floor, peer, null);
   line('respaldo create', create, peer, create.info.stored);
@@ -261,7 +326,10 @@ try {
     line(`3 × pg_dump -Fd -j${jobs} -Z1 at once`, three.peer3, three.peer3, null);
     line('respaldo create (3 databases)', three.r, three.peer3, three.info.stored);
   }
-  console.log(`\nratios: create ${ratio(create, peer)}× pg_dump -Fd -j${jobs} -Z1 (goal ≤ 0.8), restore ${ratio(restore, peerRestore)}× pg_restore -j${jobs} (goal ≤ 0.9)` + (three ? `, 3-database peak RSS ${(three.r.rssKb / 1024).toFixed(0)} MiB (goal < 150)` : ''));
+  console.log(
+    `\nratios: create ${ratio(create, peer)}× pg_dump -Fd -j${jobs} -Z1 (goal ≤ 0.8), restore ${ratio(restore, peerRestore)}× pg_restore -j${jobs} (goal ≤ 0.9)` +
+      (three ? `, 3-database peak RSS ${(three.r.rssKb / 1024).toFixed(0)} MiB (goal < 150)` : ''),
+  );
 } finally {
   try {
     run(join(bin, 'pg_ctl'), ['-D', dataDir, '-m', 'immediate', '-w', 'stop'], { asServer: true });

@@ -31,20 +31,42 @@ function generate(file, mib) {
   db.pragma('synchronous = OFF');
   db.exec(`CREATE TABLE orders (id INTEGER PRIMARY KEY, customer TEXT, email TEXT, address TEXT, status TEXT,
     total_cents INTEGER, created_at TEXT, items TEXT)`);
-  const names = ['Ana García', 'Luis Martínez', 'María López', 'José Pérez', 'Carmen Núñez', 'Jorge Ibáñez', 'Lucía Gómez'];
+  const names = [
+    'Ana García',
+    'Luis Martínez',
+    'María López',
+    'José Pérez',
+    'Carmen Núñez',
+    'Jorge Ibáñez',
+    'Lucía Gómez',
+  ];
   const streets = ['Calle Mayor', 'Avenida de la Paz', 'Plaza España', 'Calle del Sol', 'Paseo Colón'];
   const statuses = ['pendiente', 'pagado', 'enviado', 'entregado', 'devuelto'];
-  const ins = db.prepare('INSERT INTO orders (customer, email, address, status, total_cents, created_at, items) VALUES (?, ?, ?, ?, ?, ?, ?)');
+  const ins = db.prepare(
+    'INSERT INTO orders (customer, email, address, status, total_cents, created_at, items) VALUES (?, ?, ?, ?, ?, ?, ?)',
+  );
   let s = 7;
-  const r = () => ((s = (s * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+  const r = () => (s = (s * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
   const target = mib * 1024 * 1024;
   let i = 0;
   while (true) {
     db.transaction(() => {
       for (let k = 0; k < 50000; k++, i++) {
         const n = names[Math.floor(r() * names.length)];
-        const items = Array.from({ length: 1 + Math.floor(r() * 4) }, () => ({ sku: `SKU-${Math.floor(r() * 99999)}`, qty: 1 + Math.floor(r() * 9), price: Math.floor(r() * 10000) }));
-        ins.run(n, `${n.split(' ')[0].toLowerCase()}${i}@example.com`, `${streets[Math.floor(r() * streets.length)]} ${Math.floor(r() * 200)}, ${10000 + Math.floor(r() * 40000)} Madrid`, statuses[Math.floor(r() * statuses.length)], Math.floor(r() * 1e6), new Date(1.7e12 + i * 60000).toISOString(), JSON.stringify(items));
+        const items = Array.from({ length: 1 + Math.floor(r() * 4) }, () => ({
+          sku: `SKU-${Math.floor(r() * 99999)}`,
+          qty: 1 + Math.floor(r() * 9),
+          price: Math.floor(r() * 10000),
+        }));
+        ins.run(
+          n,
+          `${n.split(' ')[0].toLowerCase()}${i}@example.com`,
+          `${streets[Math.floor(r() * streets.length)]} ${Math.floor(r() * 200)}, ${10000 + Math.floor(r() * 40000)} Madrid`,
+          statuses[Math.floor(r() * statuses.length)],
+          Math.floor(r() * 1e6),
+          new Date(1.7e12 + i * 60000).toISOString(),
+          JSON.stringify(items),
+        );
       }
     })();
     const size = db.pragma('page_count', { simple: true }) * db.pragma('page_size', { simple: true });
@@ -56,22 +78,38 @@ function generate(file, mib) {
 
 /** Runs a command under /usr/bin/time: wall seconds, peak RSS (KiB), CPU percent. */
 function timed(cmd, argv, env = {}) {
-  const r = spawnSync('/usr/bin/time', ['-f', 'BENCH %e %M %P', cmd, ...argv], { encoding: 'utf8', env: { ...process.env, ...env }, maxBuffer: 1 << 26 });
+  const r = spawnSync('/usr/bin/time', ['-f', 'BENCH %e %M %P', cmd, ...argv], {
+    encoding: 'utf8',
+    env: { ...process.env, ...env },
+    maxBuffer: 1 << 26,
+  });
   const line = r.stderr.split('\n').find((l) => l.startsWith('BENCH '));
-  if (r.status !== 0 || !line) throw new Error(`${cmd} ${argv.join(' ')} failed (${r.status}): ${r.stderr.slice(-500)}`);
+  if (r.status !== 0 || !line)
+    throw new Error(`${cmd} ${argv.join(' ')} failed (${r.status}): ${r.stderr.slice(-500)}`);
   const [, secs, kib, cpu] = line.split(' ');
   return { seconds: Number(secs), peakMiB: Number(kib) / 1024, cpu };
 }
 
 function respaldoConfig(name, files, backupDir) {
   const cfg = join(dir, `${name}.json`);
-  writeFileSync(cfg, JSON.stringify({ backupDir, databases: files.map((f, i) => ({ name: `db${i}`, engine: 'sqlite', path: f })), compression: { codec, ...(level ? { level } : {}) } }));
+  writeFileSync(
+    cfg,
+    JSON.stringify({
+      backupDir,
+      databases: files.map((f, i) => ({ name: `db${i}`, engine: 'sqlite', path: f })),
+      compression: { codec, ...(level ? { level } : {}) },
+    }),
+  );
   return cfg;
 }
 
-console.log(`respaldo SQLite benchmark: ${codec}${level ? ` level ${level}` : ' (default level)'}, ${dir} (${cores} cores)`);
+console.log(
+  `respaldo SQLite benchmark: ${codec}${level ? ` level ${level}` : ' (default level)'}, ${dir} (${cores} cores)`,
+);
 const line = (label, r, peer) =>
-  console.log(`${label.padEnd(52)} ${r.seconds.toFixed(1).padStart(6)} s  ${peer ? `${(r.seconds / peer.seconds).toFixed(2)}x` : '     '}  peak RSS ${r.peakMiB.toFixed(0)} MiB${r.cpu ? `, CPU ${r.cpu}` : ''}`);
+  console.log(
+    `${label.padEnd(52)} ${r.seconds.toFixed(1).padStart(6)} s  ${peer ? `${(r.seconds / peer.seconds).toFixed(2)}x` : '     '}  peak RSS ${r.peakMiB.toFixed(0)} MiB${r.cpu ? `, CPU ${r.cpu}` : ''}`,
+  );
 const respaldo = (argv) => timed(process.execPath, [join(repo, 'bin/respaldo.js'), ...argv]);
 for (const mib of sizes) {
   const file = join(dir, `bench_${mib}.db`);
@@ -83,18 +121,27 @@ for (const mib of sizes) {
   clean();
   const diy = timed('bash', ['-c', `sqlite3 "${file}" ".backup '${out}'" && gzip -6 "${out}"`]);
   clean();
-  const pipe = timed('bash', ['-c', `sqlite3 "${file}" ".backup '${out}'" && zstd -q -3 -T${cores} --rm "${out}" && md5sum "${out}.zst" >/dev/null && sha256sum "${out}.zst" >/dev/null`]);
+  const pipe = timed('bash', [
+    '-c',
+    `sqlite3 "${file}" ".backup '${out}'" && zstd -q -3 -T${cores} --rm "${out}" && md5sum "${out}.zst" >/dev/null && sha256sum "${out}.zst" >/dev/null`,
+  ]);
   const pipeVerify = timed('bash', ['-c', `md5sum "${out}.zst" >/dev/null && sha256sum "${out}.zst" >/dev/null`]);
   const restored = join(dir, 'restored.db');
   rmSync(restored, { force: true });
-  const pipeRestore = timed('bash', ['-c', `zstd -q -d "${out}.zst" -o "${restored}" && sqlite3 "${restored}" 'PRAGMA integrity_check;' >/dev/null`]);
+  const pipeRestore = timed('bash', [
+    '-c',
+    `zstd -q -d "${out}.zst" -o "${restored}" && sqlite3 "${restored}" 'PRAGMA integrity_check;' >/dev/null`,
+  ]);
   rmSync(restored, { force: true });
   clean();
   const backupDir = join(dir, 'backups');
   rmSync(backupDir, { recursive: true, force: true });
   const cfg = respaldoConfig(`one_${mib}`, [file], backupDir);
   const ours = respaldo(['create', '--config', cfg, '--no-files', '--json']);
-  const setId = execFileSync('ls', [backupDir]).toString().split('\n').find((n) => /^\d{8}_/.test(n));
+  const setId = execFileSync('ls', [backupDir])
+    .toString()
+    .split('\n')
+    .find((n) => /^\d{8}_/.test(n));
   const ourVerify = respaldo(['verify', setId, '--config', cfg, '--json']);
   const ourRestore = respaldo(['restore', setId, '--config', cfg, '--to', restored, '--yes', '--json']);
   line('sqlite3 .backup && gzip -6 (do-it-yourself)', diy, pipe);
@@ -112,7 +159,13 @@ for (const mib of sizes) {
     const b = join(dir, `bench_${half}_b.db`);
     generate(a, half);
     generate(b, half);
-    const two = respaldo(['create', '--config', respaldoConfig(`two_${half}`, [a, b], backupDir), '--no-files', '--json']);
+    const two = respaldo([
+      'create',
+      '--config',
+      respaldoConfig(`two_${half}`, [a, b], backupDir),
+      '--no-files',
+      '--json',
+    ]);
     line(`respaldo create, a set of 2 x ${half} MiB (200% CPU = both cores)`, two);
     rmSync(backupDir, { recursive: true, force: true });
   }

@@ -7,12 +7,23 @@ import { join } from 'node:path';
 
 function rng(seed) {
   let s = seed >>> 0;
-  return () => ((s = (s * 1664525 + 1013904223) >>> 0) / 2 ** 32);
+  return () => (s = (s * 1664525 + 1013904223) >>> 0) / 2 ** 32;
 }
 
 const FIRST = ['Ana', 'Luis', 'María', 'José', 'Carmen', 'Jorge', 'Lucía', 'Pedro', 'Sofía', 'Diego', 'Elena', 'Raúl'];
 const LAST = ['García', 'Rodríguez', 'Martínez', 'López', 'Sánchez', 'Pérez', 'Gómez', 'Núñez', 'Ibáñez', 'Muñoz'];
-const ITEMS = ['Tornillo', 'Tuerca', 'Arandela', 'Cable', 'Interruptor', 'Bombilla', 'Tubo', 'Codo', 'Válvula', 'Cinta'];
+const ITEMS = [
+  'Tornillo',
+  'Tuerca',
+  'Arandela',
+  'Cable',
+  'Interruptor',
+  'Bombilla',
+  'Tubo',
+  'Codo',
+  'Válvula',
+  'Cinta',
+];
 
 export function createDemo(dir, opts = {}) {
   const scale = opts.scale ?? 1;
@@ -29,8 +40,12 @@ export function createDemo(dir, opts = {}) {
     CREATE INDEX IF NOT EXISTS users_email ON users(email);`);
   if (users.prepare('SELECT count(*) FROM users').pluck().get() === 0) {
     users.transaction(() => {
-      ['admin', 'operador', 'auditor', 'consulta'].forEach((n, i) => users.prepare('INSERT INTO roles VALUES (?, ?)').run(i + 1, n));
-      const ins = users.prepare('INSERT INTO users (username, full_name, email, password_hash, role_id, active, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)');
+      ['admin', 'operador', 'auditor', 'consulta'].forEach((n, i) =>
+        users.prepare('INSERT INTO roles VALUES (?, ?)').run(i + 1, n),
+      );
+      const ins = users.prepare(
+        'INSERT INTO users (username, full_name, email, password_hash, role_id, active, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      );
       for (let i = 1; i <= 200 * scale; i++) {
         const name = `${pick(FIRST)} ${pick(LAST)}`;
         const salt = `s${i}`;
@@ -51,7 +66,8 @@ export function createDemo(dir, opts = {}) {
     inv.transaction(() => {
       const ip = inv.prepare('INSERT INTO products (sku, name, price_cents, stock) VALUES (?, ?, ?, 0)');
       const nProducts = 500 * scale;
-      for (let i = 1; i <= nProducts; i++) ip.run(`SKU-${String(i).padStart(5, '0')}`, `${pick(ITEMS)} ${i} mm`, Math.floor(r() * 50000) + 50);
+      for (let i = 1; i <= nProducts; i++)
+        ip.run(`SKU-${String(i).padStart(5, '0')}`, `${pick(ITEMS)} ${i} mm`, Math.floor(r() * 50000) + 50);
       const im = inv.prepare('INSERT INTO stock_movements (product_id, quantity, reason, at) VALUES (?, ?, ?, ?)');
       const up = inv.prepare('UPDATE products SET stock = stock + ? WHERE id = ?');
       for (let i = 1; i <= 5000 * scale; i++) {
@@ -74,7 +90,13 @@ export function createDemo(dir, opts = {}) {
       const ie = aud.prepare('INSERT INTO events (at, actor, action, entity, details) VALUES (?, ?, ?, ?, ?)');
       for (let i = 1; i <= 10000 * scale; i++) {
         const action = pick(['login', 'logout', 'update', 'create', 'delete', 'export']);
-        ie.run(ts(i), `user${1 + Math.floor(r() * 200)}`, action, pick(['users', 'products', 'stock_movements']), JSON.stringify({ ip: `10.0.${i % 255}.${(i * 7) % 255}`, ok: r() > 0.05 }));
+        ie.run(
+          ts(i),
+          `user${1 + Math.floor(r() * 200)}`,
+          action,
+          pick(['users', 'products', 'stock_movements']),
+          JSON.stringify({ ip: `10.0.${i % 255}.${(i * 7) % 255}`, ok: r() > 0.05 }),
+        );
       }
     })();
   }
@@ -83,8 +105,14 @@ export function createDemo(dir, opts = {}) {
   const app = join(dir, 'app');
   mkdirSync(join(app, 'config'), { recursive: true });
   mkdirSync(join(app, 'templates'), { recursive: true });
-  if (!existsSync(join(app, '.env'))) writeFileSync(join(app, '.env'), 'APP_ENV=demo\nDB_PASSWORD=demo-not-a-secret\nSMTP_HOST=localhost\n', { mode: 0o600 });
-  writeFileSync(join(app, 'settings.json'), JSON.stringify({ company: 'Ferretería Demo S.A.', currency: 'EUR', locale: 'es-ES' }, null, 2) + '\n');
+  if (!existsSync(join(app, '.env')))
+    writeFileSync(join(app, '.env'), 'APP_ENV=demo\nDB_PASSWORD=demo-not-a-secret\nSMTP_HOST=localhost\n', {
+      mode: 0o600,
+    });
+  writeFileSync(
+    join(app, 'settings.json'),
+    JSON.stringify({ company: 'Ferretería Demo S.A.', currency: 'EUR', locale: 'es-ES' }, null, 2) + '\n',
+  );
   writeFileSync(join(app, 'config', 'app.ini'), '[server]\nport = 8080\nworkers = 4\n');
   writeFileSync(join(app, 'templates', 'factura.html'), '<h1>Factura {{numero}}</h1>\n<p>Cliente: {{cliente}}</p>\n');
   writeFileSync(join(app, 'requirements.txt'), 'flask==3.0.3\nsqlalchemy==2.0.31\n');

@@ -66,23 +66,26 @@ async function restoreFiles({ s, m, to }: Crafted) {
 }
 
 describe('archive entries cannot escape the restore target', () => {
-  it.each(['../../evil', '/etc/evil-respaldo-test', 'a/../../evil', '../evil'])('a file entry with relative %j is refused (exit 5) and nothing is written', async (rel) => {
-    const { s, m } = await createSet();
-    const to = join(s.dir, 'deep', 'er', 'out');
-    tamper(s, m, (files, t) => [...files, { ...t, relative: rel }]);
-    const before = treeSnapshot(s.dir);
-    const r = await restoreFiles({ s, m, to });
-    expect(r.code, describeResult(r)).toBe(5);
-    expect(r.stderr).toContain(JSON.stringify(rel));
-    expect(r.stderr).toMatch(/tampered/);
-    expect(existsSync(to)).toBe(false);
-    expect(existsSync(resolve(to, 'application', rel))).toBe(false);
-    expect(existsSync('/etc/evil-respaldo-test')).toBe(false);
-    expect(treeSnapshot(s.dir)).toEqual(before);
-    // verify names the problem too
-    const v = await runCli(['verify', m.id, '--config', s.configFile], { cwd: s.dir });
-    expect(v.code, describeResult(v)).toBe(5);
-  });
+  it.each(['../../evil', '/etc/evil-respaldo-test', 'a/../../evil', '../evil'])(
+    'a file entry with relative %j is refused (exit 5) and nothing is written',
+    async (rel) => {
+      const { s, m } = await createSet();
+      const to = join(s.dir, 'deep', 'er', 'out');
+      tamper(s, m, (files, t) => [...files, { ...t, relative: rel }]);
+      const before = treeSnapshot(s.dir);
+      const r = await restoreFiles({ s, m, to });
+      expect(r.code, describeResult(r)).toBe(5);
+      expect(r.stderr).toContain(JSON.stringify(rel));
+      expect(r.stderr).toMatch(/tampered/);
+      expect(existsSync(to)).toBe(false);
+      expect(existsSync(resolve(to, 'application', rel))).toBe(false);
+      expect(existsSync('/etc/evil-respaldo-test')).toBe(false);
+      expect(treeSnapshot(s.dir)).toEqual(before);
+      // verify names the problem too
+      const v = await runCli(['verify', m.id, '--config', s.configFile], { cwd: s.dir });
+      expect(v.code, describeResult(v)).toBe(5);
+    },
+  );
 
   it('a stored path that escapes the set folder is refused', async () => {
     const { s, m } = await createSet();
@@ -99,7 +102,16 @@ describe('archive entries cannot escape the restore target', () => {
     try {
       tamper(s, m, (files, t) => [
         ...files,
-        { ...t, kind: 'symlink', relative: 'app/link', stored: null, md5: null, sha256: null, size: 0, linkTarget: outside },
+        {
+          ...t,
+          kind: 'symlink',
+          relative: 'app/link',
+          stored: null,
+          md5: null,
+          sha256: null,
+          size: 0,
+          linkTarget: outside,
+        },
         { ...t, relative: 'app/link/x' },
       ]);
       // the stored files are untouched, so verification alone passes
@@ -123,8 +135,26 @@ describe('archive entries cannot escape the restore target', () => {
     try {
       tamper(s, m, (files, t) => [
         ...files,
-        { ...t, kind: 'symlink', relative: 'app/link', stored: null, md5: null, sha256: null, size: 0, linkTarget: outside },
-        { ...t, kind: 'symlink', relative: 'app/link/planted', stored: null, md5: null, sha256: null, size: 0, linkTarget: '/etc/passwd' },
+        {
+          ...t,
+          kind: 'symlink',
+          relative: 'app/link',
+          stored: null,
+          md5: null,
+          sha256: null,
+          size: 0,
+          linkTarget: outside,
+        },
+        {
+          ...t,
+          kind: 'symlink',
+          relative: 'app/link/planted',
+          stored: null,
+          md5: null,
+          sha256: null,
+          size: 0,
+          linkTarget: '/etc/passwd',
+        },
       ]);
       const to = join(makeTmpDir(), 'out');
       const r = await restoreFiles({ s, m, to });
@@ -140,7 +170,19 @@ describe('archive entries cannot escape the restore target', () => {
     const { s, m } = await createSet();
     const outside = mkdtempSync(join(tmpdir(), 'respaldo-outside-'));
     try {
-      tamper(s, m, (files, t) => [...files, { ...t, kind: 'symlink', relative: 'app/ext', stored: null, md5: null, sha256: null, size: 0, linkTarget: outside }]);
+      tamper(s, m, (files, t) => [
+        ...files,
+        {
+          ...t,
+          kind: 'symlink',
+          relative: 'app/ext',
+          stored: null,
+          md5: null,
+          sha256: null,
+          size: 0,
+          linkTarget: outside,
+        },
+      ]);
       const to = join(makeTmpDir(), 'out');
       const r = await restoreFiles({ s, m, to });
       expect(r.code, describeResult(r)).toBe(0);

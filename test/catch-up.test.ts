@@ -11,8 +11,15 @@ import { demoSetup } from './helpers/tmp.js';
 
 const NOW = new Date('2026-11-22T12:00:00Z'); // a Sunday
 const tiered = tieredPreset({ timezone: 'UTC' });
-const job = (name: string, when: string, o: Partial<ScheduleJob> = {}): ScheduleJob =>
-  ({ name, when, type: 'full', databases: ['*'], files: true, timezone: 'UTC', ...o });
+const job = (name: string, when: string, o: Partial<ScheduleJob> = {}): ScheduleJob => ({
+  name,
+  when,
+  type: 'full',
+  databases: ['*'],
+  files: true,
+  timezone: 'UTC',
+  ...o,
+});
 const monthly = (o: Partial<ScheduleJob> = {}): ScheduleJob => job('monthly', 'monthly on day 1 at 00:00', o);
 const weekly = (o: Partial<ScheduleJob> = {}): ScheduleJob => job('weekly', 'weekly on sunday at 23:30', o);
 const daily = (o: Partial<ScheduleJob> = {}): ScheduleJob => job('daily', 'daily at 23:00', o);
@@ -29,14 +36,28 @@ const cases: Array<{
   {
     name: 'tiered, first start: one full backup (monthly) satisfies weekly and daily, then the verify',
     jobs: tiered,
-    runs: [['monthly', ['weekly', 'daily']], ['verify', []], ['drill', []]],
-    satisfied: [['weekly', 'monthly', 'catch-up'], ['daily', 'monthly', 'catch-up']],
+    runs: [
+      ['monthly', ['weekly', 'daily']],
+      ['verify', []],
+      ['drill', []],
+    ],
+    satisfied: [
+      ['weekly', 'monthly', 'catch-up'],
+      ['daily', 'monthly', 'catch-up'],
+    ],
   },
   {
     name: 'tiered in config order reversed: same plan',
     jobs: [...tiered].reverse(),
-    runs: [['monthly', ['weekly', 'daily']], ['verify', []], ['drill', []]],
-    satisfied: [['weekly', 'monthly', 'catch-up'], ['daily', 'monthly', 'catch-up']],
+    runs: [
+      ['monthly', ['weekly', 'daily']],
+      ['verify', []],
+      ['drill', []],
+    ],
+    satisfied: [
+      ['weekly', 'monthly', 'catch-up'],
+      ['daily', 'monthly', 'catch-up'],
+    ],
   },
   {
     name: 'monthly done on time: weekly runs and satisfies daily',
@@ -50,7 +71,10 @@ const cases: Array<{
     jobs: tiered,
     last: { monthly: '2026-11-22T10:00:00Z', drill: '2026-11-21T03:00:00Z' },
     runs: [['verify', []]],
-    satisfied: [['weekly', 'monthly', '2026-11-22T10:00:00Z'], ['daily', 'monthly', '2026-11-22T10:00:00Z']],
+    satisfied: [
+      ['weekly', 'monthly', '2026-11-22T10:00:00Z'],
+      ['daily', 'monthly', '2026-11-22T10:00:00Z'],
+    ],
   },
   {
     name: 'a shorter-period run never satisfies a longer one (daily ran today, weekly still missed)',
@@ -97,31 +121,47 @@ const cases: Array<{
   {
     name: 'a schema backup does not cover a full one',
     jobs: [monthly({ type: 'schema' }), daily()],
-    runs: [['monthly', []], ['daily', []]],
+    runs: [
+      ['monthly', []],
+      ['daily', []],
+    ],
     satisfied: [],
   },
   {
     name: 'a backup without files does not cover one with files',
     jobs: [monthly({ files: false }), daily()],
-    runs: [['monthly', []], ['daily', []]],
+    runs: [
+      ['monthly', []],
+      ['daily', []],
+    ],
     satisfied: [],
   },
   {
     name: 'a named database list does not cover `*`, nor a database it lacks',
     jobs: [monthly({ databases: ['users'] }), weekly({ databases: ['users', 'auditoria'] }), daily()],
-    runs: [['monthly', []], ['weekly', []], ['daily', []]],
+    runs: [
+      ['monthly', []],
+      ['weekly', []],
+      ['daily', []],
+    ],
     satisfied: [],
   },
   {
     name: 'the first covering run satisfies; a job it does not cover runs on its own',
     jobs: [monthly({ databases: ['users'], files: false }), weekly(), daily({ databases: ['users'], files: false })],
-    runs: [['monthly', ['daily']], ['weekly', []]],
+    runs: [
+      ['monthly', ['daily']],
+      ['weekly', []],
+    ],
     satisfied: [['daily', 'monthly', 'catch-up']],
   },
   {
     name: 'verify jobs are never satisfied and run last',
     jobs: [job('check', 'daily at 01:00', { type: 'verify', files: false }), monthly()],
-    runs: [['monthly', []], ['check', []]],
+    runs: [
+      ['monthly', []],
+      ['check', []],
+    ],
     satisfied: [],
   },
 ];
@@ -171,8 +211,20 @@ describe('lastSuccesses', () => {
     state.jobs.weekly = { ...emptyJobState(), lastSuccess: '2026-11-15T23:30:00.000Z' };
     type Status = 'completed' | 'partial';
     const set = (id: string, jobName: string | null, startedAt: string, status: Status = 'completed') => ({
-      id, type: 'full' as const, status, description: null, startedAt, completedAt: startedAt, databases: ['users'],
-      failedDatabases: [], files: 0, storedBytes: 1, job: jobName, keep: false, lastVerified: null, path: '/x',
+      id,
+      type: 'full' as const,
+      status,
+      description: null,
+      startedAt,
+      completedAt: startedAt,
+      databases: ['users'],
+      failedDatabases: [],
+      files: 0,
+      storedBytes: 1,
+      job: jobName,
+      keep: false,
+      lastVerified: null,
+      path: '/x',
     });
     const sets = [
       set('20261122_090000', null, '2026-11-22T09:00:00.000Z'),
@@ -192,7 +244,11 @@ describe('the real menu facade', () => {
     const setup = demoSetup({ schedule: { jobs: tieredPreset() } });
     const facade = createEngineFacade(await loadConfig({ configPath: setup.configFile }));
     const plan = await facade.planCatchUp();
-    const runs = [['monthly', ['weekly', 'daily']], ['verify', []], ['drill', []]];
+    const runs = [
+      ['monthly', ['weekly', 'daily']],
+      ['verify', []],
+      ['drill', []],
+    ];
     expect(plan.runs.map((r) => [r.job, r.satisfies])).toEqual(runs);
     const events: string[] = [];
     const handle = await facade.startScheduler((e) => events.push(e.type === 'log' ? e.entry.event : e.type), {

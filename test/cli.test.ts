@@ -50,7 +50,17 @@ describe('--json gives one document on stdout', () => {
 
     const list = oneJson<SetSummary[]>((await cli(s, ['list', '--json'])).stdout);
     expect(list.map((x) => x.id)).toEqual([b.id, a.id]);
-    expect(list[1]).toMatchObject({ id: a.id, type: 'full', status: 'completed', description: 'first', files: a.files.length, storedBytes: a.totals.storedBytes, keep: false, lastVerified: null, path: join(s.backupDir, a.id) });
+    expect(list[1]).toMatchObject({
+      id: a.id,
+      type: 'full',
+      status: 'completed',
+      description: 'first',
+      files: a.files.length,
+      storedBytes: a.totals.storedBytes,
+      keep: false,
+      lastVerified: null,
+      path: join(s.backupDir, a.id),
+    });
     expect(list[1]!.databases.sort()).toEqual(['auditoria', 'inventario', 'users']);
     const onlyInv = oneJson<SetSummary[]>((await cli(s, ['list', '--json', '--db', 'inventario'])).stdout);
     expect(onlyInv.map((x) => x.id)).toEqual([a.id]);
@@ -81,7 +91,9 @@ describe('--json gives one document on stdout', () => {
     expect(st.leftovers).toEqual([]);
     expect(st.safetySets).toEqual([]);
     // verify recorded its outcome
-    expect(oneJson<SetSummary[]>((await cli(s, ['list', '--json'])).stdout).find((x) => x.id === a.id)!.lastVerified?.ok).toBe(true);
+    expect(
+      oneJson<SetSummary[]>((await cli(s, ['list', '--json'])).stdout).find((x) => x.id === a.id)!.lastVerified?.ok,
+    ).toBe(true);
   });
 
   it('errors under --json are one JSON document too, with the exit code', async () => {
@@ -176,7 +188,8 @@ describe('set ids', () => {
     expect(newSetId(now, new Set(['20260102_030405', '20260102_030405_2']))).toBe('20260102_030405_3');
     expect(newSetId(now, new Set(['20260102_030405_2']))).toBe('20260102_030405');
     for (const id of ['20260102_030405', '20260102_030405_2', '20260102_030405_12']) expect(isSetId(id)).toBe(true);
-    for (const id of ['2026010_030405', '20260102-030405', 'logs', '.tmp-20260102_030405', '20260102_030405_']) expect(isSetId(id)).toBe(false);
+    for (const id of ['2026010_030405', '20260102-030405', 'logs', '.tmp-20260102_030405', '20260102_030405_'])
+      expect(isSetId(id)).toBe(false);
   });
 
   it('two creates in the same second get different ids, and both are listed', async () => {
@@ -201,7 +214,13 @@ describe('set ids', () => {
 describe('secrets', () => {
   it('a ${DB_PASSWORD} from .env never appears in output, logs or manifests', async () => {
     const SECRET = 'Zx9-very-Secret-Pa55word';
-    const s = demoSetup((c) => ({ ...c, databases: [...(c.databases as object[]), { name: 'erp', url: 'postgresql://erp_app:${DB_PASSWORD}@127.0.0.1:1/erp' }] }));
+    const s = demoSetup((c) => ({
+      ...c,
+      databases: [
+        ...(c.databases as object[]),
+        { name: 'erp', url: 'postgresql://erp_app:${DB_PASSWORD}@127.0.0.1:1/erp' },
+      ],
+    }));
     writeFileSync(join(s.dir, '.env'), `DB_PASSWORD=${SECRET}\n`);
     const outputs: string[] = [];
     const run = async (args: string[], code?: number) => {

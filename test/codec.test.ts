@@ -5,7 +5,14 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { describe, expect, it } from 'vitest';
 import { RespaldoError } from '../src/core/errors.js';
-import { BlockCompressor, codec, codecOfEntry, decompressorFor, defaultCodecName, type CodecName } from '../src/engine/codec.js';
+import {
+  BlockCompressor,
+  codec,
+  codecOfEntry,
+  decompressorFor,
+  defaultCodecName,
+  type CodecName,
+} from '../src/engine/codec.js';
 import { makeTmpDir } from './helpers/tmp.js';
 
 /** Varied, partly compressible bytes (no two blocks alike). */
@@ -20,7 +27,11 @@ function sample(bytes: number): Buffer {
 }
 
 async function compressFile(name: CodecName, data: Buffer, file: string, blockSize: number): Promise<void> {
-  await pipeline(Readable.from([data.subarray(0, 1000), data.subarray(1000)]), new BlockCompressor({ codec: name, level: 3, blockSize }), createWriteStream(file));
+  await pipeline(
+    Readable.from([data.subarray(0, 1000), data.subarray(1000)]),
+    new BlockCompressor({ codec: name, level: 3, blockSize }),
+    createWriteStream(file),
+  );
 }
 
 async function decompressFile(name: CodecName, file: string): Promise<Buffer> {

@@ -18,8 +18,17 @@ async function config(opts: Opts) {
   const { configFile } = writeConfig(makeTmpDir(), (base) => ({
     ...base,
     databases: [
-      { name: 'users', engine: 'sqlite', path: './data/users.db', ...(opts.sqliteLevel ? { compressionLevel: opts.sqliteLevel } : {}) },
-      { name: 'inventario', url: 'postgresql://app@db1:5432/inventario', ...(opts.pgLevel ? { compressionLevel: opts.pgLevel } : {}) },
+      {
+        name: 'users',
+        engine: 'sqlite',
+        path: './data/users.db',
+        ...(opts.sqliteLevel ? { compressionLevel: opts.sqliteLevel } : {}),
+      },
+      {
+        name: 'inventario',
+        url: 'postgresql://app@db1:5432/inventario',
+        ...(opts.pgLevel ? { compressionLevel: opts.pgLevel } : {}),
+      },
     ],
     compression: { ...(opts.codec ? { codec: opts.codec } : {}), ...(opts.level ? { level: opts.level } : {}) },
   }));
@@ -41,22 +50,25 @@ describe('codec and level of each dump', () => {
     [{ codec: 'zstd', level: 12 }, 12, 12, 12],
     [{ codec: 'zstd', level: 1, sqliteLevel: 19 }, 19, 1, 1],
     [{ codec: 'zstd', pgLevel: 1 }, 3, 1, 3],
-  ] as [Opts, number, number, number][])('%j → sqlite %i, postgres %i, files %i', async (opts, sqlite, postgres, files) => {
-    const cfg = await config(opts);
-    if (opts.codec === 'zstd' && !zstdHere) {
-      expect(() => planBackup(cfg, {})).toThrow(UsageError);
-      return;
-    }
-    expect(levelFor(cfg, cfg.databases[0]!, opts.codec!)).toBe(sqlite);
-    expect(levelFor(cfg, cfg.databases[1]!, opts.codec!)).toBe(postgres);
-    const plan = planBackup(cfg, {});
-    expect(plan.codec).toBe(opts.codec);
-    expect(plan.databases.map((d) => [d.name, d.compressionLevel])).toEqual([
-      ['users', sqlite],
-      ['inventario', postgres],
-    ]);
-    expect(plan.compressionLevel).toBe(files);
-  });
+  ] as [Opts, number, number, number][])(
+    '%j → sqlite %i, postgres %i, files %i',
+    async (opts, sqlite, postgres, files) => {
+      const cfg = await config(opts);
+      if (opts.codec === 'zstd' && !zstdHere) {
+        expect(() => planBackup(cfg, {})).toThrow(UsageError);
+        return;
+      }
+      expect(levelFor(cfg, cfg.databases[0]!, opts.codec!)).toBe(sqlite);
+      expect(levelFor(cfg, cfg.databases[1]!, opts.codec!)).toBe(postgres);
+      const plan = planBackup(cfg, {});
+      expect(plan.codec).toBe(opts.codec);
+      expect(plan.databases.map((d) => [d.name, d.compressionLevel])).toEqual([
+        ['users', sqlite],
+        ['inventario', postgres],
+      ]);
+      expect(plan.compressionLevel).toBe(files);
+    },
+  );
 
   it('no codec in the config: zstd where this Node has it, else gzip with the engine defaults', async () => {
     const cfg = await config({});

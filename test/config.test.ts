@@ -14,7 +14,8 @@ async function expectConfigError(dir: string, file: string, ...fragments: (strin
   expect(r.stderr).toContain(file);
   expect(r.stderr).toMatch(/hint: /);
   expect(r.stderr).not.toMatch(/\n\s+at /); // no stack: an operator error
-  for (const f of fragments) expect(r.stderr).toMatch(f instanceof RegExp ? f : new RegExp(f.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')));
+  for (const f of fragments)
+    expect(r.stderr).toMatch(f instanceof RegExp ? f : new RegExp(f.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')));
   expect(existsSync(join(dir, 'backups')), 'backupDir must not be created by a bad config').toBe(false);
   expect(readdirSync(dir).sort()).toEqual(before);
   return r.stderr;
@@ -42,7 +43,10 @@ describe('malformed JSON', () => {
 
   it('names the line and column of a trailing comma in an array (the usual mistake after removing a database)', async () => {
     const dir = makeTmpDir();
-    const text = JSON.stringify(demoConfig(), null, 2).replace(/("url": "sqlite:\.\/data\/auditoria\.db"\n\s*})/, '$1,');
+    const text = JSON.stringify(demoConfig(), null, 2).replace(
+      /("url": "sqlite:\.\/data\/auditoria\.db"\n\s*})/,
+      '$1,',
+    );
     const file = writeRaw(dir, text);
     const lines = text.split('\n');
     const bad = lines.findIndex((l, i) => i > 0 && /^\s*\]/.test(l) && /,\s*$/.test(lines[i - 1]!)) + 1;
@@ -60,7 +64,10 @@ describe('malformed JSON', () => {
 
 describe('schema errors name the JSON path', () => {
   it('wrong type: databases[0].name', async () => {
-    const { dir, configFile } = writeConfig(makeTmpDir(), (c) => ({ ...c, databases: [{ name: 5, engine: 'sqlite', path: './data/users.db' }] }));
+    const { dir, configFile } = writeConfig(makeTmpDir(), (c) => ({
+      ...c,
+      databases: [{ name: 5, engine: 'sqlite', path: './data/users.db' }],
+    }));
     await expectConfigError(dir, configFile, 'databases[0].name', 'must be string');
   });
 
@@ -70,12 +77,18 @@ describe('schema errors name the JSON path', () => {
   });
 
   it('unknown engine', async () => {
-    const { dir, configFile } = writeConfig(makeTmpDir(), (c) => ({ ...c, databases: [{ name: 'users', engine: 'oracle', path: './data/users.db' }] }));
+    const { dir, configFile } = writeConfig(makeTmpDir(), (c) => ({
+      ...c,
+      databases: [{ name: 'users', engine: 'oracle', path: './data/users.db' }],
+    }));
     await expectConfigError(dir, configFile, 'databases[0].engine', /must be one of "sqlite", "postgres", "sqlserver"/);
   });
 
   it('a url with an unknown scheme and no engine', async () => {
-    const { dir, configFile } = writeConfig(makeTmpDir(), (c) => ({ ...c, databases: [{ name: 'users', url: 'mysql://u@h/db' }] }));
+    const { dir, configFile } = writeConfig(makeTmpDir(), (c) => ({
+      ...c,
+      databases: [{ name: 'users', url: 'mysql://u@h/db' }],
+    }));
     await expectConfigError(dir, configFile, 'databases[0].url', 'cannot tell the engine');
   });
 
@@ -91,7 +104,10 @@ describe('schema errors name the JSON path', () => {
   });
 
   it('unknown field (a typo) is named', async () => {
-    const { dir, configFile } = writeConfig(makeTmpDir(), (c) => ({ ...c, databases: [{ name: 'users', engine: 'sqlite', pth: './data/users.db' }] }));
+    const { dir, configFile } = writeConfig(makeTmpDir(), (c) => ({
+      ...c,
+      databases: [{ name: 'users', engine: 'sqlite', pth: './data/users.db' }],
+    }));
     await expectConfigError(dir, configFile, 'databases[0].pth', 'unknown field');
   });
 
@@ -164,7 +180,10 @@ describe('${VAR} interpolation', () => {
   });
 
   it('interpolated secrets are collected for masking', async () => {
-    const { configFile } = writeConfig(makeTmpDir(), (c) => ({ ...c, databases: [{ name: 'pg', url: 'postgresql://app:${DB_PASSWORD}@127.0.0.1:5432/app' }] }));
+    const { configFile } = writeConfig(makeTmpDir(), (c) => ({
+      ...c,
+      databases: [{ name: 'pg', url: 'postgresql://app:${DB_PASSWORD}@127.0.0.1:5432/app' }],
+    }));
     const cfg = await loadConfig({ configPath: configFile, env: { DB_PASSWORD: 'hunter2-xyz' } });
     expect(cfg.databases[0]!.engine).toBe('postgres');
     expect(cfg.secrets).toContain('hunter2-xyz');
@@ -202,7 +221,9 @@ describe('engine detection', () => {
 
 describe('which config file is used', () => {
   it('resolveConfigPath: --config, else RESPALDO_CONFIG, else ./backup_config.json', () => {
-    expect(resolveConfigPath({ configPath: 'a.json', env: { RESPALDO_CONFIG: '/b.json' }, cwd: '/w' })).toBe('/w/a.json');
+    expect(resolveConfigPath({ configPath: 'a.json', env: { RESPALDO_CONFIG: '/b.json' }, cwd: '/w' })).toBe(
+      '/w/a.json',
+    );
     expect(resolveConfigPath({ env: { RESPALDO_CONFIG: 'b.json' }, cwd: '/w' })).toBe('/w/b.json');
     expect(resolveConfigPath({ env: {}, cwd: '/w' })).toBe('/w/backup_config.json');
   });
@@ -217,7 +238,9 @@ describe('which config file is used', () => {
       expect(r.code, describeResult(r)).toBe(0);
       return parseJsonOutput<{ backupDir: string; configFile: string }>(r.stdout);
     };
-    expect((await used(['--config', 'flag.json'], { RESPALDO_CONFIG: join(dir, 'env.json') })).backupDir).toBe(join(dir, 'bk-flag'));
+    expect((await used(['--config', 'flag.json'], { RESPALDO_CONFIG: join(dir, 'env.json') })).backupDir).toBe(
+      join(dir, 'bk-flag'),
+    );
     expect((await used([], { RESPALDO_CONFIG: join(dir, 'env.json') })).backupDir).toBe(join(dir, 'bk-env'));
     const def = await used([], {});
     expect(def.backupDir).toBe(join(dir, 'bk-default'));
@@ -227,7 +250,9 @@ describe('which config file is used', () => {
   it('loadConfig throws a typed ConfigError carrying file and path', async () => {
     const dir = makeTmpDir();
     mkdirSync(join(dir, 'x'));
-    const { configFile } = writeConfig(dir, (c) => ({ ...c, databases: [{ name: 'users', engine: 'sqlite' }] }), { demo: false });
+    const { configFile } = writeConfig(dir, (c) => ({ ...c, databases: [{ name: 'users', engine: 'sqlite' }] }), {
+      demo: false,
+    });
     const err = await loadConfig({ configPath: configFile, env: {} }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ConfigError);
     expect((err as ConfigError).file).toBe(configFile);

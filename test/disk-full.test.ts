@@ -35,11 +35,18 @@ describe('disk full: classification', () => {
     expect(op.hint).toMatch(/respaldo prune --dry-run/);
     const bug = new TypeError('x is undefined');
     expect(asOperatorError(bug)).toBe(bug);
-    const denied = asOperatorError(Object.assign(new Error("EACCES: permission denied, open '/srv/backups/.respaldo.lock'"), { code: 'EACCES', path: '/srv/backups/.respaldo.lock' })) as RespaldoError;
+    const denied = asOperatorError(
+      Object.assign(new Error("EACCES: permission denied, open '/srv/backups/.respaldo.lock'"), {
+        code: 'EACCES',
+        path: '/srv/backups/.respaldo.lock',
+      }),
+    ) as RespaldoError;
     expect(denied.message).toMatch(/^Permission denied on \/srv\/backups\/\.respaldo\.lock/);
     expect(denied.hint).toMatch(/as the user that owns the backup folder/);
     const d = new DiskFullError('/srv/backups', 'storing users', '12 KB');
-    expect(d.message).toBe('No space left on the disk of the backup folder /srv/backups (12 KB free) while storing users.');
+    expect(d.message).toBe(
+      'No space left on the disk of the backup folder /srv/backups (12 KB free) while storing users.',
+    );
   });
 });
 
@@ -59,7 +66,9 @@ describe('disk full: a real small disk under the backup folder', () => {
       execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', mnt], { stdio: 'pipe' });
       mounted = true;
     } catch (err) {
-      console.log(`SKIPPED disk-full live tests: cannot mount a tmpfs here (${(err as Error).message.split('\n')[0]}); run as root to include them.`);
+      console.log(
+        `SKIPPED disk-full live tests: cannot mount a tmpfs here (${(err as Error).message.split('\n')[0]}); run as root to include them.`,
+      );
     }
   });
   afterAll(() => {
@@ -82,7 +91,9 @@ describe('disk full: a real small disk under the backup folder', () => {
     const before = dbDigest(s.dbs.auditoria);
     const r = await runCli(['create', '--config', s.configFile], { cwd: s.dir });
     expect(r.code, describeResult(r)).toBe(4);
-    expect(r.stdout + r.stderr).toMatch(/No space left on the disk of the backup folder \S+ \(\S+ \S+ free\) while storing auditoria/);
+    expect(r.stdout + r.stderr).toMatch(
+      /No space left on the disk of the backup folder \S+ \(\S+ \S+ free\) while storing auditoria/,
+    );
     expect(r.stdout + r.stderr).toMatch(/hint: Free space there/);
     expect(r.stdout + r.stderr).not.toMatch(/internal error|integrity_check/);
     expect(readdirSync(join(mnt, 'backups')).filter((n) => n.startsWith('.'))).toEqual([]);
@@ -97,7 +108,9 @@ describe('disk full: a real small disk under the backup folder', () => {
     expect(r.stderr).toMatch(/respaldo: No space left on the disk/);
     expect(r.stderr).toMatch(/hint: Free space on the disk of the backup folder/);
     expect(r.stderr).not.toMatch(/internal error|\n\s+at /);
-    expect(existsSync(join(mnt, 'backups')) ? readdirSync(join(mnt, 'backups')).filter((n) => n !== 'logs') : []).toEqual([]);
+    expect(
+      existsSync(join(mnt, 'backups')) ? readdirSync(join(mnt, 'backups')).filter((n) => n !== 'logs') : [],
+    ).toEqual([]);
   });
   it('a restore onto a full disk: said so, the partial copy removed, nothing else touched', async (ctx) => {
     if (!mounted) return skipOrFail(ctx);
@@ -108,7 +121,10 @@ describe('disk full: a real small disk under the backup folder', () => {
     rmSync(join(mnt, 'filler'), { force: true });
     writeFileSync(join(mnt, 'filler'), Buffer.alloc(900 * 1024));
     const target = join(mnt, 'auditoria-check.db');
-    const r = await runCli(['restore', 'latest', '--db', 'auditoria', '--to', target, '--yes', '--config', s.configFile], { cwd: s.dir });
+    const r = await runCli(
+      ['restore', 'latest', '--db', 'auditoria', '--to', target, '--yes', '--config', s.configFile],
+      { cwd: s.dir },
+    );
     expect(r.code, describeResult(r)).toBe(7);
     expect(r.stdout + r.stderr).toContain(`No space left on the disk where auditoria is restored (${target})`);
     expect(r.stdout + r.stderr).toMatch(/hint: The target was not changed and the partial copy was removed/);
@@ -120,9 +136,13 @@ describe('disk full: a real small disk under the backup folder', () => {
     const first = await runCli(['create', '--db', 'users', '--config', s.configFile], { cwd: s.dir });
     expect(first.code, describeResult(first)).toBe(0);
     expect(first.stderr).not.toMatch(/may not fit/);
-    const free = Number(execFileSync('df', ['--output=avail', '-B1', mnt], { encoding: 'utf8' }).trim().split('\n').pop());
+    const free = Number(
+      execFileSync('df', ['--output=avail', '-B1', mnt], { encoding: 'utf8' }).trim().split('\n').pop(),
+    );
     writeFileSync(join(mnt, 'filler'), Buffer.alloc(Math.max(0, free - 48 * 1024)));
     const second = await runCli(['create', '--db', 'users', '--config', s.configFile], { cwd: s.dir });
-    expect(second.stdout + second.stderr).toMatch(/The disk of the backup folder \S+ has \S+ \S+ free; the last full set \(\d{8}_\d{6}\) needed about \S+ \S+ while it was written \(\S+ \S+ stored\)\. This backup may not fit/);
+    expect(second.stdout + second.stderr).toMatch(
+      /The disk of the backup folder \S+ has \S+ \S+ free; the last full set \(\d{8}_\d{6}\) needed about \S+ \S+ while it was written \(\S+ \S+ stored\)\. This backup may not fit/,
+    );
   });
 });

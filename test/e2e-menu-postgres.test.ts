@@ -20,7 +20,12 @@ let cluster: PgCluster;
 let dir: string;
 
 const open = (name: string) =>
-  TmuxScreen.open(`${name}-${process.pid}`, `cd ${dir} && env LANG=en_US.UTF-8 LC_ALL= NO_COLOR=1 TERM=xterm-256color node ${BIN} --config ${join(dir, 'backup_config.json')}; echo EXIT=$?; sleep 60`, 100, 32);
+  TmuxScreen.open(
+    `${name}-${process.pid}`,
+    `cd ${dir} && env LANG=en_US.UTF-8 LC_ALL= NO_COLOR=1 TERM=xterm-256color node ${BIN} --config ${join(dir, 'backup_config.json')}; echo EXIT=$?; sleep 60`,
+    100,
+    32,
+  );
 
 /** Option 4, the latest set: returns the screen listing what to restore (inventario already ticked). */
 async function restoreLatest(t: TmuxScreen): Promise<string> {
@@ -30,21 +35,32 @@ async function restoreLatest(t: TmuxScreen): Promise<string> {
   return t.waitFor('[x] inventario (postgres)');
 }
 
-const checksum = (database: string) => cluster.psql(`SELECT count(*) || ':' || md5(string_agg(p::text, ',' ORDER BY id)) FROM pedidos p`, database);
+const checksum = (database: string) =>
+  cluster.psql(`SELECT count(*) || ':' || md5(string_agg(p::text, ',' ORDER BY id)) FROM pedidos p`, database);
 
 describe.skipIf(!available)('menu end to end on PostgreSQL (real binary in tmux, real cluster)', () => {
   beforeAll(async () => {
-    if (!existsSync(join(ROOT, 'dist', 'cli', 'main.js'))) throw new Error('dist/ is missing: build first (npm test does).');
+    if (!existsSync(join(ROOT, 'dist', 'cli', 'main.js')))
+      throw new Error('dist/ is missing: build first (npm test does).');
     dir = mkdtempSync(join(tmpdir(), 'respaldo-menu-pg-'));
     cluster = await startPgCluster({ password: PASSWORD });
     cluster.createDatabase('inventario');
-    cluster.psql(`CREATE TABLE pedidos (id int PRIMARY KEY, cliente text, total numeric(10,2)); INSERT INTO pedidos SELECT g, 'cliente ' || g, g * 1.5 FROM generate_series(1, 500) g; CREATE TABLE clientes (id int PRIMARY KEY, nombre text); INSERT INTO clientes SELECT g, 'nombre ' || g FROM generate_series(1, 20) g;`, 'inventario');
+    cluster.psql(
+      `CREATE TABLE pedidos (id int PRIMARY KEY, cliente text, total numeric(10,2)); INSERT INTO pedidos SELECT g, 'cliente ' || g, g * 1.5 FROM generate_series(1, 500) g; CREATE TABLE clientes (id int PRIMARY KEY, nombre text); INSERT INTO clientes SELECT g, 'nombre ' || g FROM generate_series(1, 20) g;`,
+      'inventario',
+    );
     writeFileSync(join(dir, '.env'), `DB_PASSWORD=${PASSWORD}\n`, { mode: 0o600 });
     writeFileSync(
       join(dir, 'backup_config.json'),
       JSON.stringify({
         backupDir: 'backups',
-        databases: [{ name: 'inventario', url: `postgresql://${cluster.user}:\${DB_PASSWORD}@${cluster.host}:${cluster.port}/inventario`, globals: true }],
+        databases: [
+          {
+            name: 'inventario',
+            url: `postgresql://${cluster.user}:\${DB_PASSWORD}@${cluster.host}:${cluster.port}/inventario`,
+            globals: true,
+          },
+        ],
         files: { config: [] },
       }),
     );
@@ -118,7 +134,9 @@ describe.skipIf(!available)('menu end to end on PostgreSQL (real binary in tmux,
     await t.key('Enter');
     s = await t.waitFor('Restore finished', 60_000);
     // The outcome names the renamed database (the CLI's rollback advice), not a bare `respaldo restore <set>`.
-    expect(s.replace(/\s+/g, ' ')).toMatch(/Safety copy of inventario: database inventario__pre_restore_\S+ \(listed in set \d{8}_\d{6}\)/);
+    expect(s.replace(/\s+/g, ' ')).toMatch(
+      /Safety copy of inventario: database inventario__pre_restore_\S+ \(listed in set \d{8}_\d{6}\)/,
+    );
     expect(checksum('inventario')).toBe(before);
     // The replaced database is kept, with the change made after the backup.
     const safety = cluster.databases().find((n) => n.startsWith('inventario__pre_restore_'));
@@ -149,7 +167,9 @@ describe.skipIf(!available)('menu end to end on PostgreSQL (real binary in tmux,
     await t.key('Enter');
     s = await t.waitFor('Restore finished', 60_000);
     expect(s).toContain('OK inventario → solo_clientes');
-    expect(cluster.psql(`SELECT string_agg(tablename, ',') FROM pg_tables WHERE schemaname = 'public'`, 'solo_clientes')).toBe('clientes');
+    expect(
+      cluster.psql(`SELECT string_agg(tablename, ',') FROM pg_tables WHERE schemaname = 'public'`, 'solo_clientes'),
+    ).toBe('clientes');
     expect(cluster.psql(`SELECT count(*) FROM clientes`, 'solo_clientes')).toBe('20');
 
     await t.key('Escape');

@@ -23,7 +23,8 @@ function makeDemo(root: string): void {
   execFileSync('mkdir', ['-p', join(root, 'data'), join(root, 'app')]);
   const tables: Record<string, string> = {
     users: 'CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT NOT NULL UNIQUE, nombre TEXT, alta TEXT)',
-    inventario: 'CREATE TABLE inventario (id INTEGER PRIMARY KEY, sku TEXT NOT NULL, descripcion TEXT, cantidad INTEGER, precio REAL)',
+    inventario:
+      'CREATE TABLE inventario (id INTEGER PRIMARY KEY, sku TEXT NOT NULL, descripcion TEXT, cantidad INTEGER, precio REAL)',
     auditoria: 'CREATE TABLE auditoria (id INTEGER PRIMARY KEY, momento TEXT, usuario TEXT, accion TEXT, detalle BLOB)',
   };
   for (const [name, ddl] of Object.entries(tables)) {
@@ -37,9 +38,16 @@ function makeDemo(root: string): void {
           : db.prepare('INSERT INTO auditoria (momento, usuario, accion, detalle) VALUES (?, ?, ?, ?)');
     db.transaction(() => {
       for (let i = 1; i <= 250; i++) {
-        if (name === 'users') insert.run(`u${i}@example.com`, `Usuario ${i} ñandú`, `2026-01-${String((i % 28) + 1).padStart(2, '0')}`);
+        if (name === 'users')
+          insert.run(`u${i}@example.com`, `Usuario ${i} ñandú`, `2026-01-${String((i % 28) + 1).padStart(2, '0')}`);
         else if (name === 'inventario') insert.run(`SKU-${i}`, `Artículo ${i}`, i * 3, i * 1.25);
-        else insert.run(`2026-11-22T10:${String(i % 60).padStart(2, '0')}:00Z`, `u${i % 7}`, i % 2 ? 'alta' : 'baja', Buffer.from([i % 256, 1, 2]));
+        else
+          insert.run(
+            `2026-11-22T10:${String(i % 60).padStart(2, '0')}:00Z`,
+            `u${i % 7}`,
+            i % 2 ? 'alta' : 'baja',
+            Buffer.from([i % 256, 1, 2]),
+          );
       }
     })();
     db.close();
@@ -50,7 +58,11 @@ function makeDemo(root: string): void {
     JSON.stringify(
       {
         backupDir: 'backups',
-        databases: ['users', 'inventario', 'auditoria'].map((name) => ({ name, engine: 'sqlite', path: `data/${name}.db` })),
+        databases: ['users', 'inventario', 'auditoria'].map((name) => ({
+          name,
+          engine: 'sqlite',
+          path: `data/${name}.db`,
+        })),
         files: { config: ['app/.env'] },
         schedule: { jobs: [{ name: 'daily', when: 'daily at 02:00', type: 'full', databases: ['*'], files: true }] },
       },
@@ -63,7 +75,12 @@ function makeDemo(root: string): void {
 /** The menu of the demo folder in its own tmux session (see TmuxScreen). */
 const Terminal = {
   open: (name: string, env: string, width = 100, height = 30): Promise<TmuxScreen> =>
-    TmuxScreen.open(name, `cd ${dir} && env ${env} node ${BIN} --config ${join(dir, 'backup_config.json')}; echo EXIT=$?; sleep 60`, width, height),
+    TmuxScreen.open(
+      name,
+      `cd ${dir} && env ${env} node ${BIN} --config ${join(dir, 'backup_config.json')}; echo EXIT=$?; sleep 60`,
+      width,
+      height,
+    ),
 };
 
 function rows(file: string, table: string): unknown[] {
@@ -89,7 +106,10 @@ describe('menu end to end (real binary in tmux, real SQLite databases)', () => {
   });
 
   it('creates a backup, lists it, opens its details, restores one database side by side after the typed word, quits', async () => {
-    const t = await Terminal.open(`respaldo-e2e-${process.pid}`, 'LANG=en_US.UTF-8 LC_ALL= NO_COLOR=1 TERM=xterm-256color');
+    const t = await Terminal.open(
+      `respaldo-e2e-${process.pid}`,
+      'LANG=en_US.UTF-8 LC_ALL= NO_COLOR=1 TERM=xterm-256color',
+    );
 
     // Main menu and header.
     let s = await t.waitFor((x) => x.includes('1. Create backup now') && x.includes('no backups yet'));
@@ -224,7 +244,10 @@ describe('menu end to end (real binary in tmux, real SQLite databases)', () => {
     s = await t.waitFor('Scheduler (foreground)');
     const row = /daily\s+daily at 02:00\s+\d\d-\d\d 02:00 \(in \d+ (h|min|s)\)\s+OK/;
     // The counts and the job's row come from separate scheduler events: wait until both show it.
-    s = await t.waitFor((x) => /daily: OK \d{8}_\d{6}/.test(x) && x.includes('since start: 1 succeeded, 0 failed') && row.test(x), 60_000);
+    s = await t.waitFor(
+      (x) => /daily: OK \d{8}_\d{6}/.test(x) && x.includes('since start: 1 succeeded, 0 failed') && row.test(x),
+      60_000,
+    );
     expect(s).toContain('catch-up: running daily once now');
     await t.key('q');
     await t.waitFor('Stopped.');

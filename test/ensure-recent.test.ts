@@ -55,7 +55,10 @@ describe('ensureRecentBackup (real SQLite)', () => {
     expect(newestCovering(sets, ['users'])?.id).toBe(usersOnly.id);
     expect(newestCovering(sets, ['users', 'inventario'])).toBeNull();
 
-    const r = await ensureRecentBackup({ maxAge: '7d', config: cfg, databases: ['users', 'inventario'], files: false }, silentReporter);
+    const r = await ensureRecentBackup(
+      { maxAge: '7d', config: cfg, databases: ['users', 'inventario'], files: false },
+      silentReporter,
+    );
     expect(r.created).toBe(true);
     expect(r.manifest!.databases.map((d) => d.name).sort()).toEqual(['inventario', 'users']);
     const again = await ensureRecentBackup({ maxAge: '7d', config: cfg, databases: ['users'] });
@@ -65,7 +68,9 @@ describe('ensureRecentBackup (real SQLite)', () => {
 
   it('rejects unknown databases before doing anything', async () => {
     const setup = demoSetup();
-    await expect(ensureRecentBackup({ maxAge: '1d', configPath: setup.configFile, databases: ['ventas'] })).rejects.toThrow(/No database named "ventas"/);
+    await expect(
+      ensureRecentBackup({ maxAge: '1d', configPath: setup.configFile, databases: ['ventas'] }),
+    ).rejects.toThrow(/No database named "ventas"/);
     const cfg = await loadConfig({ configPath: setup.configFile });
     expect(await listSets(cfg)).toEqual([]);
   });

@@ -41,7 +41,9 @@ async function list(s: DemoSetup): Promise<SetSummary[]> {
 
 function log(s: DemoSetup): string {
   const dir = join(s.backupDir, 'logs');
-  return readdirSync(dir).map((f) => readFileSync(join(dir, f), 'utf8')).join('');
+  return readdirSync(dir)
+    .map((f) => readFileSync(join(dir, f), 'utf8'))
+    .join('');
 }
 
 /** Closes the terminal while `tty` still runs, then checks what a clean stop leaves behind. */

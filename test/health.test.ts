@@ -8,8 +8,16 @@ import { describeResult, parseJsonOutput, runCli } from './helpers/cli.js';
 import { demoSetup } from './helpers/tmp.js';
 
 const daily = { name: 'daily', when: '0 2 * * *', timezone: 'UTC', type: 'full' as const, databases: ['*'] };
-const backup = (completedAt: string, durationMs = 60_000, storedBytes = 1_000_000, setId = 'x'): BackupRecord => ({ setId, completedAt, durationMs, storedBytes });
-const ten = (durationMs: number, storedBytes = 1_000_000) => Array.from({ length: 10 }, (_, i) => backup(`2026-11-${String(19 - i).padStart(2, '0')}T02:10:00Z`, durationMs, storedBytes));
+const backup = (completedAt: string, durationMs = 60_000, storedBytes = 1_000_000, setId = 'x'): BackupRecord => ({
+  setId,
+  completedAt,
+  durationMs,
+  storedBytes,
+});
+const ten = (durationMs: number, storedBytes = 1_000_000) =>
+  Array.from({ length: 10 }, (_, i) =>
+    backup(`2026-11-${String(19 - i).padStart(2, '0')}T02:10:00Z`, durationMs, storedBytes),
+  );
 
 function input(opts: Partial<HealthInput> & { last?: BackupRecord[]; attempts?: RunRecord[] }): HealthInput {
   const { last, attempts, ...over } = opts;
@@ -30,26 +38,108 @@ function input(opts: Partial<HealthInput> & { last?: BackupRecord[]; attempts?: 
 describe('assessHealth (pure)', () => {
   it.each<[string, Partial<HealthInput> & { last?: BackupRecord[]; attempts?: RunRecord[] }, RegExp[]]>([
     ['backed up after the last scheduled time: healthy', {}, []],
-    ['no schedule: nothing is promised, so a week-old backup is not overdue', { jobs: [], last: [backup('2026-11-15T02:05:00Z')] }, []],
-    ['the run due today at 02:00 did not happen', { last: [backup('2026-11-21T02:05:00Z'), ...ten(60_000)] }, [/users: overdue: no successful backup since the run due 2026-11-22 \d\d:00/]],
-    ['still inside the grace after 02:00: not yet overdue', { now: new Date('2026-11-22T02:30:00Z'), last: [backup('2026-11-21T02:05:00Z')] }, []],
+    [
+      'no schedule: nothing is promised, so a week-old backup is not overdue',
+      { jobs: [], last: [backup('2026-11-15T02:05:00Z')] },
+      [],
+    ],
+    [
+      'the run due today at 02:00 did not happen',
+      { last: [backup('2026-11-21T02:05:00Z'), ...ten(60_000)] },
+      [/users: overdue: no successful backup since the run due 2026-11-22 \d\d:00/],
+    ],
+    [
+      'still inside the grace after 02:00: not yet overdue',
+      { now: new Date('2026-11-22T02:30:00Z'), last: [backup('2026-11-21T02:05:00Z')] },
+      [],
+    ],
     ['never backed up, with a schedule', { last: [] }, [/users: overdue: .*never backed up/]],
     ['never backed up, no schedule', { jobs: [], last: [] }, [/users: never backed up/]],
-    ['a verify job promises no backup', { jobs: [{ ...daily, type: 'verify' }], last: [backup('2026-11-01T02:05:00Z')] }, []],
-    ['a job for another database promises nothing for this one', { jobs: [{ ...daily, databases: ['ventas'] }], last: [backup('2026-11-01T02:05:00Z')] }, []],
-    ['51 % slower than the median of the previous ten', { last: [backup('2026-11-22T02:05:00Z', 90_600), ...ten(60_000)] }, [/took 1m ?31s?|over 50 % longer than usual/]],
+    [
+      'a verify job promises no backup',
+      { jobs: [{ ...daily, type: 'verify' }], last: [backup('2026-11-01T02:05:00Z')] },
+      [],
+    ],
+    [
+      'a job for another database promises nothing for this one',
+      { jobs: [{ ...daily, databases: ['ventas'] }], last: [backup('2026-11-01T02:05:00Z')] },
+      [],
+    ],
+    [
+      '51 % slower than the median of the previous ten',
+      { last: [backup('2026-11-22T02:05:00Z', 90_600), ...ten(60_000)] },
+      [/took 1m ?31s?|over 50 % longer than usual/],
+    ],
     ['40 % slower: fine', { last: [backup('2026-11-22T02:05:00Z', 84_000), ...ten(60_000)] }, []],
-    ['slower but only two earlier backups: no median yet', { last: [backup('2026-11-22T02:05:00Z', 600_000), ...ten(60_000).slice(0, 2)] }, []],
-    ['shrank by 40 %', { last: [backup('2026-11-22T02:05:00Z', 60_000, 600_000), ...ten(60_000)] }, [/more than 30 % smaller/]],
-    ['grew to 2.5×', { last: [backup('2026-11-22T02:05:00Z', 60_000, 2_500_000), ...ten(60_000)] }, [/more than twice the previous/]],
+    [
+      'slower but only two earlier backups: no median yet',
+      { last: [backup('2026-11-22T02:05:00Z', 600_000), ...ten(60_000).slice(0, 2)] },
+      [],
+    ],
+    [
+      'shrank by 40 %',
+      { last: [backup('2026-11-22T02:05:00Z', 60_000, 600_000), ...ten(60_000)] },
+      [/more than 30 % smaller/],
+    ],
+    [
+      'grew to 2.5×',
+      { last: [backup('2026-11-22T02:05:00Z', 60_000, 2_500_000), ...ten(60_000)] },
+      [/more than twice the previous/],
+    ],
     ['shrank by 20 %: fine', { last: [backup('2026-11-22T02:05:00Z', 60_000, 800_000), ...ten(60_000)] }, []],
-    ['one failure in the last 30 days', { attempts: [{ at: '2026-11-20T02:00:00Z', ok: false }, { at: '2026-11-21T02:00:00Z', ok: true }] }, [/1 of 2 backups in the last 30 days failed/]],
-    ['a failure 40 days ago no longer counts', { attempts: [{ at: '2026-10-13T02:00:00Z', ok: false }, { at: '2026-11-21T02:00:00Z', ok: true }] }, []],
+    [
+      'one failure in the last 30 days',
+      {
+        attempts: [
+          { at: '2026-11-20T02:00:00Z', ok: false },
+          { at: '2026-11-21T02:00:00Z', ok: true },
+        ],
+      },
+      [/1 of 2 backups in the last 30 days failed/],
+    ],
+    [
+      'a failure 40 days ago no longer counts',
+      {
+        attempts: [
+          { at: '2026-10-13T02:00:00Z', ok: false },
+          { at: '2026-11-21T02:00:00Z', ok: true },
+        ],
+      },
+      [],
+    ],
     ['low disk', { freeBytes: 5e9 }, [/backup folder: .* free, below the .* asked by health.minFreeBytes/]],
-    ['the newest set is not copied off-site', { notCopied: { setId: '20261122_020500', destinations: ['nas', 's3'] } }, [/off-site: the newest set 20261122_020500 is not copied to nas/, /not copied to s3/]],
-    ['chains: a small incremental after fulls is not "shrank"', { last: [{ ...backup('2026-11-22T02:05:00Z', 5_000, 30_000), type: 'incremental' }, ...ten(60_000)] }, []],
-    ['chains: a daily incremental job is satisfied by the incremental it made', { jobs: [{ ...daily, type: 'incremental' }], last: [{ ...backup('2026-11-22T02:05:00Z', 5_000, 30_000), type: 'incremental' }, backup('2026-11-01T02:05:00Z')] }, []],
-    ['chains: incrementals compare with incrementals', { last: [{ ...backup('2026-11-22T02:05:00Z', 5_000, 90_000), type: 'incremental' }, ...ten(60_000), { ...backup('2026-11-08T02:05:00Z', 5_000, 30_000), type: 'incremental' }] }, [/more than twice the previous \(29 KB\)|more than twice the previous/]],
+    [
+      'the newest set is not copied off-site',
+      { notCopied: { setId: '20261122_020500', destinations: ['nas', 's3'] } },
+      [/off-site: the newest set 20261122_020500 is not copied to nas/, /not copied to s3/],
+    ],
+    [
+      'chains: a small incremental after fulls is not "shrank"',
+      { last: [{ ...backup('2026-11-22T02:05:00Z', 5_000, 30_000), type: 'incremental' }, ...ten(60_000)] },
+      [],
+    ],
+    [
+      'chains: a daily incremental job is satisfied by the incremental it made',
+      {
+        jobs: [{ ...daily, type: 'incremental' }],
+        last: [
+          { ...backup('2026-11-22T02:05:00Z', 5_000, 30_000), type: 'incremental' },
+          backup('2026-11-01T02:05:00Z'),
+        ],
+      },
+      [],
+    ],
+    [
+      'chains: incrementals compare with incrementals',
+      {
+        last: [
+          { ...backup('2026-11-22T02:05:00Z', 5_000, 90_000), type: 'incremental' },
+          ...ten(60_000),
+          { ...backup('2026-11-08T02:05:00Z', 5_000, 30_000), type: 'incremental' },
+        ],
+      },
+      [/more than twice the previous \(29 KB\)|more than twice the previous/],
+    ],
   ])('%s', (_name, over, expected) => {
     const h = assessHealth(input(over));
     expect(h.problems).toHaveLength(expected.length);
@@ -58,8 +148,25 @@ describe('assessHealth (pure)', () => {
   });
 
   it('figures: age, promised period, median, success rate', () => {
-    const h = assessHealth(input({ attempts: [{ at: '2026-11-21T02:00:00Z', ok: true }, { at: '2026-11-20T02:00:00Z', ok: false }, { at: '2026-11-19T02:00:00Z', ok: true }, { at: '2026-11-18T02:00:00Z', ok: true }] }));
-    expect(h.databases[0]).toMatchObject({ ageSeconds: 7 * 3600 + 55 * 60, promisedEverySeconds: 86_400, medianDurationMs: 60_000, successes30d: 3, attempts30d: 4, successRate30d: 0.75, overdue: false });
+    const h = assessHealth(
+      input({
+        attempts: [
+          { at: '2026-11-21T02:00:00Z', ok: true },
+          { at: '2026-11-20T02:00:00Z', ok: false },
+          { at: '2026-11-19T02:00:00Z', ok: true },
+          { at: '2026-11-18T02:00:00Z', ok: true },
+        ],
+      }),
+    );
+    expect(h.databases[0]).toMatchObject({
+      ageSeconds: 7 * 3600 + 55 * 60,
+      promisedEverySeconds: 86_400,
+      medianDurationMs: 60_000,
+      successes30d: 3,
+      attempts30d: 4,
+      successRate30d: 0.75,
+      overdue: false,
+    });
   });
 });
 
@@ -96,15 +203,17 @@ describe('status --check and the metrics file, from real runs', () => {
     expect(bad.code, describeResult(bad)).toBe(10);
     expect(bad.stdout.trim().split('\n')).toEqual(['auditoria: 1 of 2 backups in the last 30 days failed']);
     expect(readFileSync(prom, 'utf8')).toMatch(/^respaldo_backup_success_ratio\{database="auditoria"\} 0.5$/m);
-    const json = parseJsonOutput<{ health: { healthy: boolean; databases: { database: string; attempts30d: number }[] } }>(
-      (await runCli(['status', '--json', '--config', s.configFile])).stdout,
-    );
+    const json = parseJsonOutput<{
+      health: { healthy: boolean; databases: { database: string; attempts30d: number }[] };
+    }>((await runCli(['status', '--json', '--config', s.configFile])).stdout);
     expect(json.health.healthy).toBe(false);
     expect(json.health.databases.find((d) => d.database === 'users')?.attempts30d).toBe(2);
   });
 
   it('renderMetrics escapes label values and skips what is unknown', () => {
-    const h = assessHealth(input({ databases: ['we"ird\\name'], allDatabases: ['we"ird\\name'], backups: {}, runs: {} }));
+    const h = assessHealth(
+      input({ databases: ['we"ird\\name'], allDatabases: ['we"ird\\name'], backups: {}, runs: {} }),
+    );
     const text = renderMetrics(h, []);
     expect(text).toContain('respaldo_backup_overdue{database="we\\"ird\\\\name"} 1');
     expect(text).not.toContain('respaldo_backup_duration_seconds{');

@@ -19,7 +19,8 @@ function setup(): DemoSetup {
   return demoSetup((c) => ({ ...c, databases: [{ name: 'big', path: bigDb() }, ...(c.databases as object[])] }));
 }
 
-const staging = (s: DemoSetup) => (existsSync(s.backupDir) ? readdirSync(s.backupDir).filter((n) => n.startsWith('.tmp-')) : []);
+const staging = (s: DemoSetup) =>
+  existsSync(s.backupDir) ? readdirSync(s.backupDir).filter((n) => n.startsWith('.tmp-')) : [];
 
 function storedBytesInStaging(s: DemoSetup): number {
   for (const t of staging(s)) {
@@ -77,22 +78,25 @@ describe('an interrupted create leaves no visible set', () => {
     expect(log).toContain(left[0]!);
   });
 
-  it.each(['SIGINT', 'SIGTERM'] as const)('%s stops create with exit 130 and removes the staging folder', async (sig) => {
-    const s = setup();
-    const child = startCli(['create', '--config', s.configFile], { cwd: s.dir });
-    const done = collect(child);
-    await waitFor(() => storedBytesInStaging(s) > 1024 * 1024, 'create to be storing the big database', 60_000, 5);
-    expect(child.exitCode).toBeNull();
-    child.kill(sig);
-    const r = await done;
-    expect(r.code, describeResult(r)).toBe(130);
-    expect(r.stderr).toContain(`${sig} received`);
-    expect(staging(s)).toEqual([]);
-    expect(existsSync(join(s.backupDir, '.respaldo.lock'))).toBe(false);
-    expect(await list(s)).toEqual([]);
-    const log = readFileSync(join(s.backupDir, 'logs', readdirSync(join(s.backupDir, 'logs'))[0]!), 'utf8');
-    expect(log).toContain('"outcome":"interrupted"');
-  });
+  it.each(['SIGINT', 'SIGTERM'] as const)(
+    '%s stops create with exit 130 and removes the staging folder',
+    async (sig) => {
+      const s = setup();
+      const child = startCli(['create', '--config', s.configFile], { cwd: s.dir });
+      const done = collect(child);
+      await waitFor(() => storedBytesInStaging(s) > 1024 * 1024, 'create to be storing the big database', 60_000, 5);
+      expect(child.exitCode).toBeNull();
+      child.kill(sig);
+      const r = await done;
+      expect(r.code, describeResult(r)).toBe(130);
+      expect(r.stderr).toContain(`${sig} received`);
+      expect(staging(s)).toEqual([]);
+      expect(existsSync(join(s.backupDir, '.respaldo.lock'))).toBe(false);
+      expect(await list(s)).toEqual([]);
+      const log = readFileSync(join(s.backupDir, 'logs', readdirSync(join(s.backupDir, 'logs'))[0]!), 'utf8');
+      expect(log).toContain('"outcome":"interrupted"');
+    },
+  );
 });
 
 describe('progress output', () => {
@@ -126,14 +130,24 @@ describe('an interrupted restore', () => {
     const child = startCli(['restore', m.id, '--yes', '--config', s.configFile], { cwd: s.dir });
     const done = collect(child);
     const stagingFile = () => readdirSync(s.dataDir).find((n) => n.startsWith('.big.db.respaldo-restore-'));
-    await waitFor(() => {
-      const f = stagingFile();
-      return f && statSync(join(s.dataDir, f)).size > 8 * 1024 * 1024;
-    }, 'the restore to be writing its staging file', 120_000, 5);
+    await waitFor(
+      () => {
+        const f = stagingFile();
+        return f && statSync(join(s.dataDir, f)).size > 8 * 1024 * 1024;
+      },
+      'the restore to be writing its staging file',
+      120_000,
+      5,
+    );
     let err = '';
     child.stderr!.on('data', (c: Buffer) => (err += c.toString()));
     child.kill('SIGINT');
-    await waitFor(() => err.includes('SIGINT received') || child.exitCode !== null, 'the first Ctrl-C to be taken', 30_000, 5);
+    await waitFor(
+      () => err.includes('SIGINT received') || child.exitCode !== null,
+      'the first Ctrl-C to be taken',
+      30_000,
+      5,
+    );
     child.kill('SIGINT');
     const r = await done;
     expect(r.code, describeResult(r)).toBe(130);
@@ -153,11 +167,17 @@ describe('an interrupted restore', () => {
 
     const child = startCli(['restore', m.id, '--yes', '--config', s.configFile], { cwd: s.dir });
     const done = collect(child);
-    const stagingFile = () => readdirSync(s.dataDir).find((n) => n.startsWith('.big.db.respaldo-restore-') && n.endsWith('.tmp'));
-    await waitFor(() => {
-      const f = stagingFile();
-      return f && statSync(join(s.dataDir, f)).size > 8 * 1024 * 1024;
-    }, 'the restore to be writing its staging file', 120_000, 5);
+    const stagingFile = () =>
+      readdirSync(s.dataDir).find((n) => n.startsWith('.big.db.respaldo-restore-') && n.endsWith('.tmp'));
+    await waitFor(
+      () => {
+        const f = stagingFile();
+        return f && statSync(join(s.dataDir, f)).size > 8 * 1024 * 1024;
+      },
+      'the restore to be writing its staging file',
+      120_000,
+      5,
+    );
     expect(child.exitCode).toBeNull();
     child.kill('SIGKILL');
     expect((await done).signal).toBe('SIGKILL');
@@ -182,13 +202,24 @@ describe('an interrupted restore', () => {
     expect(created.code, describeResult(created)).toBe(0);
     const m = parseJsonOutput<Manifest>(created.stdout);
     const elsewhere = join(s.dir, 'checks');
-    const child = startCli(['restore', m.id, '--to', join(elsewhere, 'big-check.db'), '--yes', '--config', s.configFile], { cwd: s.dir });
+    const child = startCli(
+      ['restore', m.id, '--to', join(elsewhere, 'big-check.db'), '--yes', '--config', s.configFile],
+      { cwd: s.dir },
+    );
     const done = collect(child);
-    const stagingFile = () => (existsSync(elsewhere) ? readdirSync(elsewhere).find((n) => n.startsWith('.big-check.db.respaldo-restore-')) : undefined);
-    await waitFor(() => {
-      const f = stagingFile();
-      return f && statSync(join(elsewhere, f)).size > 8 * 1024 * 1024;
-    }, 'the side-by-side restore to be writing its staging file', 120_000, 5);
+    const stagingFile = () =>
+      existsSync(elsewhere)
+        ? readdirSync(elsewhere).find((n) => n.startsWith('.big-check.db.respaldo-restore-'))
+        : undefined;
+    await waitFor(
+      () => {
+        const f = stagingFile();
+        return f && statSync(join(elsewhere, f)).size > 8 * 1024 * 1024;
+      },
+      'the side-by-side restore to be writing its staging file',
+      120_000,
+      5,
+    );
     child.kill('SIGKILL');
     expect((await done).signal).toBe('SIGKILL');
     expect(stagingFile()).toBeDefined();
@@ -199,7 +230,10 @@ describe('an interrupted restore', () => {
     expect(next.code, describeResult(next)).toBe(0);
     expect(readdirSync(elsewhere)).toEqual([]);
     expect(readdirSync(s.backupDir).filter((n) => n.startsWith('.'))).toEqual([]);
-    const again = await runCli(['restore', m.id, '--to', join(elsewhere, 'big-check.db'), '--yes', '--config', s.configFile], { cwd: s.dir });
+    const again = await runCli(
+      ['restore', m.id, '--to', join(elsewhere, 'big-check.db'), '--yes', '--config', s.configFile],
+      { cwd: s.dir },
+    );
     expect(again.code, describeResult(again)).toBe(0);
     expect(readdirSync(elsewhere)).toEqual(['big-check.db']);
   });

@@ -19,7 +19,10 @@ function deadPid(): number {
 function writeLock(s: DemoSetup, info: Record<string, unknown>): string {
   mkdirSync(s.backupDir, { recursive: true, mode: 0o700 });
   const file = join(s.backupDir, '.respaldo.lock');
-  writeFileSync(file, JSON.stringify({ purpose: 'create', startedAt: new Date(Date.now() - 3600_000).toISOString(), ...info }));
+  writeFileSync(
+    file,
+    JSON.stringify({ purpose: 'create', startedAt: new Date(Date.now() - 3600_000).toISOString(), ...info }),
+  );
   return file;
 }
 
@@ -36,7 +39,10 @@ describe('one writer per backup folder', () => {
     const t0 = Date.now();
     const a = collect(startCli(args, { cwd: s.dir }));
     const b = collect(startCli(args, { cwd: s.dir }));
-    const results = await Promise.all([a.then((r) => ({ ...r, ms: Date.now() - t0 })), b.then((r) => ({ ...r, ms: Date.now() - t0 }))]);
+    const results = await Promise.all([
+      a.then((r) => ({ ...r, ms: Date.now() - t0 })),
+      b.then((r) => ({ ...r, ms: Date.now() - t0 })),
+    ]);
     const codes = results.map((r) => r.code).sort();
     expect(codes, results.map(describeResult).join('\n')).toEqual([0, 6]);
     const loser = results.find((r) => r.code === 6)!;
@@ -57,7 +63,9 @@ describe('one writer per backup folder', () => {
   it('a lock left by a dead process on this host is taken over (exit 0) and released', async () => {
     const s = demoSetup();
     const lock = writeLock(s, { pid: deadPid(), host: hostname() });
-    const st = parseJsonOutput<{ lock: { held: boolean; holder: string } }>((await runCli(['status', '--json', '--config', s.configFile], { cwd: s.dir })).stdout);
+    const st = parseJsonOutput<{ lock: { held: boolean; holder: string } }>(
+      (await runCli(['status', '--json', '--config', s.configFile], { cwd: s.dir })).stdout,
+    );
     expect(st.lock.held).toBe(false);
     expect(st.lock.holder).toContain('stale');
     const r = await runCli(['create', '--config', s.configFile], { cwd: s.dir });

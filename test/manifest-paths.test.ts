@@ -22,18 +22,35 @@ const file = (over: Partial<FileEntry> = {}): FileEntry => ({
   sha256: 'y',
   ...over,
 });
-const link = (over: Partial<FileEntry> = {}) => file({ kind: 'symlink', stored: null, linkTarget: '../shared/x', md5: null, sha256: null, ...over });
-const db = (over: Record<string, unknown> = {}) => ({ name: 'users', engine: 'sqlite', file: 'databases/users_20260101_000000.sqlite.gz', extras: [], ...over });
+const link = (over: Partial<FileEntry> = {}) =>
+  file({ kind: 'symlink', stored: null, linkTarget: '../shared/x', md5: null, sha256: null, ...over });
+const db = (over: Record<string, unknown> = {}) => ({
+  name: 'users',
+  engine: 'sqlite',
+  file: 'databases/users_20260101_000000.sqlite.gz',
+  extras: [],
+  ...over,
+});
 
 function manifest(over: Record<string, unknown> = {}): Manifest {
-  return { schemaVersion: 1, id: '20260101_000000', databases: [db()], files: [file(), link()], ...over } as unknown as Manifest;
+  return {
+    schemaVersion: 1,
+    id: '20260101_000000',
+    databases: [db()],
+    files: [file(), link()],
+    ...over,
+  } as unknown as Manifest;
 }
 
 describe('pathProblem: every path-like field of a manifest', () => {
   it.each<[string, Record<string, unknown>, RegExp | null]>([
     ['a sound manifest', {}, null],
     ['a symlink target outside is data, not a path', { files: [link({ linkTarget: '/etc/passwd' })] }, null],
-    ['a server safety copy (no stored file)', { databases: [db({ file: null, safetyDatabase: 'users__pre_restore_x' })] }, null],
+    [
+      'a server safety copy (no stored file)',
+      { databases: [db({ file: null, safetyDatabase: 'users__pre_restore_x' })] },
+      null,
+    ],
     ['set id with ..', { id: '../20260101_000000' }, /set id/],
     ['set id with a slash', { id: '20260101_000000/x' }, /set id/],
     ['database name ..', { databases: [db({ name: '..' })] }, /database name/],
@@ -42,7 +59,11 @@ describe('pathProblem: every path-like field of a manifest', () => {
     ['database file ..', { databases: [db({ file: '../../etc/passwd' })] }, /stored path of users/],
     ['database file absolute', { databases: [db({ file: '/etc/passwd' })] }, /stored path of users/],
     ['database file not a string', { databases: [db({ file: 7 })] }, /stored path of users/],
-    ['extras file ..', { databases: [db({ extras: [{ file: 'databases/../../x', role: 'globals' }] })] }, /stored path of users/],
+    [
+      'extras file ..',
+      { databases: [db({ extras: [{ file: 'databases/../../x', role: 'globals' }] })] },
+      /stored path of users/,
+    ],
     ['extras not a list', { databases: [db({ extras: 'x' })] }, /extras of users/],
     ['group ../..', { files: [file({ group: '../..' as FileEntry['group'] })] }, /file group/],
     ['group with a slash', { files: [file({ group: 'application/x' as FileEntry['group'] })] }, /file group/],
@@ -65,7 +86,11 @@ describe('pathProblem: every path-like field of a manifest', () => {
 describe('codecProblem: a codec this respaldo does not know', () => {
   it.each<[string, Record<string, unknown>, RegExp | null]>([
     ['no codec anywhere (a set made before zstd: gzip)', {}, null],
-    ['zstd files and databases', { codec: 'zstd', databases: [db({ codec: 'zstd', extras: [{ file: 'x', codec: 'zstd' }] })] }, null],
+    [
+      'zstd files and databases',
+      { codec: 'zstd', databases: [db({ codec: 'zstd', extras: [{ file: 'x', codec: 'zstd' }] })] },
+      null,
+    ],
     ['an unknown codec of the files', { codec: 'brotli' }, /unknown codec "brotli"/],
     ['an unknown codec of a database', { databases: [db({ codec: 'lz4' })] }, /unknown codec "lz4"/],
     ['an unknown codec of an extra', { databases: [db({ extras: [{ file: 'x', codec: 7 }] })] }, /unknown codec 7/],
@@ -141,7 +166,16 @@ describe('a manifest with an unsafe group is a damaged set (exit 5) before anyth
     const m = await createSet(s);
     tamper(s, m.id, (doc) => {
       const t = doc.files.find((f) => f.kind === 'file' && f.group === 'application')!;
-      doc.files.push({ ...t, kind: 'symlink', relative: 'app/link', stored: null, md5: null, sha256: null, size: 0, linkTarget: '/tmp' });
+      doc.files.push({
+        ...t,
+        kind: 'symlink',
+        relative: 'app/link',
+        stored: null,
+        md5: null,
+        sha256: null,
+        size: 0,
+        linkTarget: '/tmp',
+      });
       doc.files.push({ ...t, relative: 'app/link/x' });
     });
     execSql(s.dbs.users, "INSERT INTO roles (name) VALUES ('made after the backup')");
@@ -161,7 +195,9 @@ describe('restoreFiles creates no folder before the whole path is known to be in
     const root = makeTmpDir();
     const to = join(root, 'a', 'b', 'out');
     const entries = [file({ group: group as FileEntry['group'], relative: 'evil/deep/x.txt' })];
-    const err = await restoreFiles(join(root, 'set'), entries, to, { setId: '20260101_000000' }).catch((e: unknown) => e);
+    const err = await restoreFiles(join(root, 'set'), entries, to, { setId: '20260101_000000' }).catch(
+      (e: unknown) => e,
+    );
     expect(String(err)).toMatch(/outside/);
     const left = Object.keys(treeSnapshot(root)).filter((p) => p.includes('evil'));
     expect(left).toEqual([]);

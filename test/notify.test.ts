@@ -27,18 +27,42 @@ const partial: NotifyEvent = {
 
 describe('notification messages (pure)', () => {
   it.each([
-    ['en', /srv1: backup partial/, ['Backup set: 20261122_020000', '- inventario: FAILED (connection refused)', '  What to do: Start PostgreSQL on db1:5432.', 'Scheduled job: daily']],
-    ['es', /srv1: copia de seguridad parcial/, ['Conjunto: 20261122_020000', '- inventario: FALLÓ (connection refused)', '  Qué hacer: Start PostgreSQL on db1:5432.', 'Tarea programada: daily']],
-  ] as const)('%s: subject names the host, what happened and the set; lines name each database, the error and the hint', (lang, subject, lines) => {
-    const m = buildMessage(partial, lang);
-    expect(m.subject).toMatch(subject);
-    expect(m.subject).toContain('20261122_020000');
-    for (const l of lines) expect(m.lines).toContain(l);
-    expect(m.severity).toBe('warning');
-  });
+    [
+      'en',
+      /srv1: backup partial/,
+      [
+        'Backup set: 20261122_020000',
+        '- inventario: FAILED (connection refused)',
+        '  What to do: Start PostgreSQL on db1:5432.',
+        'Scheduled job: daily',
+      ],
+    ],
+    [
+      'es',
+      /srv1: copia de seguridad parcial/,
+      [
+        'Conjunto: 20261122_020000',
+        '- inventario: FALLÓ (connection refused)',
+        '  Qué hacer: Start PostgreSQL on db1:5432.',
+        'Tarea programada: daily',
+      ],
+    ],
+  ] as const)(
+    '%s: subject names the host, what happened and the set; lines name each database, the error and the hint',
+    (lang, subject, lines) => {
+      const m = buildMessage(partial, lang);
+      expect(m.subject).toMatch(subject);
+      expect(m.subject).toContain('20261122_020000');
+      for (const l of lines) expect(m.lines).toContain(l);
+      expect(m.severity).toBe('warning');
+    },
+  );
 
   it('a failure without a set carries its error and hint; severity error', () => {
-    const m = buildMessage({ kind: 'failure', operation: 'create', host: 'h', at, error: { message: 'disk full', hint: 'Free space.' } }, 'en');
+    const m = buildMessage(
+      { kind: 'failure', operation: 'create', host: 'h', at, error: { message: 'disk full', hint: 'Free space.' } },
+      'en',
+    );
     expect(m.lines).toEqual(expect.arrayContaining(['Error: disk full', 'What to do: Free space.']));
     expect(m.subject).toBe('[respaldo] h: backup FAILED');
     expect(m.severity).toBe('error');
@@ -79,8 +103,18 @@ describe('webhooks against a local HTTP server', () => {
   it('retries with backoff and succeeds on the third attempt; the message reaches the server once', async () => {
     const hook = await startWebhook([500, 503]);
     try {
-      const channel: NotificationConfig = { type: 'webhook', name: 'ops', on: ['partial'], url: hook.url, format: 'json' };
-      const results = await notify({ notifications: [channel], language: 'en', backupDir: makeTmpDir(), secrets: [] }, partial, { backoffMs: 5 });
+      const channel: NotificationConfig = {
+        type: 'webhook',
+        name: 'ops',
+        on: ['partial'],
+        url: hook.url,
+        format: 'json',
+      };
+      const results = await notify(
+        { notifications: [channel], language: 'en', backupDir: makeTmpDir(), secrets: [] },
+        partial,
+        { backoffMs: 5 },
+      );
       expect(results).toEqual([{ channel: 'ops', type: 'webhook', ok: true, attempts: 3 }]);
       expect(hook.received).toHaveLength(3);
       expect((hook.received[2]!.body as { subject: string }).subject).toMatch(/backup partial/);
@@ -93,13 +127,30 @@ describe('webhooks against a local HTTP server', () => {
     const hook = await startWebhook([500, 500]);
     const dir = makeTmpDir();
     try {
-      const failing: NotificationConfig = { type: 'webhook', on: ['partial'], url: `http://127.0.0.1:${await freePort()}/x`, format: 'slack' };
-      const other: NotificationConfig = { type: 'webhook', name: 'only-failures', on: ['failure'], url: hook.url, format: 'json' };
-      const results = await notify({ notifications: [failing, other], language: 'en', backupDir: dir, secrets: [] }, partial, { attempts: 2, backoffMs: 5 });
+      const failing: NotificationConfig = {
+        type: 'webhook',
+        on: ['partial'],
+        url: `http://127.0.0.1:${await freePort()}/x`,
+        format: 'slack',
+      };
+      const other: NotificationConfig = {
+        type: 'webhook',
+        name: 'only-failures',
+        on: ['failure'],
+        url: hook.url,
+        format: 'json',
+      };
+      const results = await notify(
+        { notifications: [failing, other], language: 'en', backupDir: dir, secrets: [] },
+        partial,
+        { attempts: 2, backoffMs: 5 },
+      );
       expect(results).toHaveLength(1);
       expect(results[0]).toMatchObject({ channel: 'webhook#1', ok: false, attempts: 2 });
       expect(hook.received).toHaveLength(0);
-      const log = readdirSync(join(dir, 'logs')).map((f) => readFileSync(join(dir, 'logs', f), 'utf8')).join('');
+      const log = readdirSync(join(dir, 'logs'))
+        .map((f) => readFileSync(join(dir, 'logs', f), 'utf8'))
+        .join('');
       expect(log).toMatch(/"event":"notify".*"outcome":"failed"/);
     } finally {
       hook.server.close();
@@ -107,82 +158,118 @@ describe('webhooks against a local HTTP server', () => {
   });
 });
 
-describe.skipIf(!smtpAvailable() && !process.env['CI'])('alerts from real runs (SMTP server and webhook on loopback)', () => {
-  let smtp: SmtpServer;
-  beforeAll(async () => {
-    smtp = await startSmtp();
-  });
-  afterAll(async () => {
-    await smtp?.stop();
-  });
+describe.skipIf(!smtpAvailable() && !process.env['CI'])(
+  'alerts from real runs (SMTP server and webhook on loopback)',
+  () => {
+    let smtp: SmtpServer;
+    beforeAll(async () => {
+      smtp = await startSmtp();
+    });
+    afterAll(async () => {
+      await smtp?.stop();
+    });
 
-  it('a partial backup mails the operator in Spanish with the failed database and its hint; no secret leaves; the backup exit code is unchanged', async () => {
-    const hook = await startWebhook();
-    try {
+    it('a partial backup mails the operator in Spanish with the failed database and its hint; no secret leaves; the backup exit code is unchanged', async () => {
+      const hook = await startWebhook();
+      try {
+        const s = demoSetup((base) => ({
+          ...base,
+          language: 'es',
+          databases: [
+            ...(base['databases'] as object[]),
+            { name: 'perdida', engine: 'sqlite', path: './data/no-such.db' },
+          ],
+          notifications: [
+            {
+              type: 'email',
+              name: 'ops-mail',
+              on: ['partial', 'failure'],
+              host: '127.0.0.1',
+              port: smtp.port,
+              tls: 'none',
+              user: 'ops',
+              password: '${SMTP_PASSWORD}',
+              from: 'respaldo@srv1',
+              to: ['ops@example.com'],
+            },
+            { type: 'webhook', name: 'chat', on: ['partial'], url: '${HOOK_URL}', format: 'slack' },
+            { type: 'webhook', name: 'success-only', on: ['success'], url: hook.url, format: 'json' },
+          ],
+        }));
+        const before = smtp.messages().length;
+        const env = { SMTP_PASSWORD: 'pw-Secret-123', HOOK_URL: hook.url };
+        const r = await runCli(['create', '--config', s.configFile, '--json'], { env });
+        expect(r.code, describeResult(r)).toBe(4);
+        const mails = await waitFor(
+          () => (smtp.messages().length > before ? smtp.messages().slice(before) : null),
+          'the mail',
+        );
+        const mail = mails[0]!;
+        expect(mail).toMatch(/^Subject: .*copia de seguridad parcial/m);
+        expect(mail).toContain('perdida: FALLÓ');
+        expect(mail).toContain('Qué hacer:');
+        expect(mail).toMatch(/^To: ops@example.com/m);
+        expect(mail).not.toContain('pw-Secret-123');
+        expect(hook.received).toHaveLength(1); // chat got it; success-only did not
+        expect(hook.received[0]!.raw).not.toContain('SECRET-TOKEN');
+        const m = parseJsonOutput<{ id: string }>(r.stdout);
+        expect(mail).toContain(m.id);
+      } finally {
+        hook.server.close();
+      }
+    });
+
+    it('a notifier that cannot be reached never fails the backup: exit 0, the failure is in the log', async () => {
+      const deadPort = await freePort();
       const s = demoSetup((base) => ({
         ...base,
-        language: 'es',
-        databases: [...(base['databases'] as object[]), { name: 'perdida', engine: 'sqlite', path: './data/no-such.db' }],
         notifications: [
-          { type: 'email', name: 'ops-mail', on: ['partial', 'failure'], host: '127.0.0.1', port: smtp.port, tls: 'none', user: 'ops', password: '${SMTP_PASSWORD}', from: 'respaldo@srv1', to: ['ops@example.com'] },
-          { type: 'webhook', name: 'chat', on: ['partial'], url: '${HOOK_URL}', format: 'slack' },
-          { type: 'webhook', name: 'success-only', on: ['success'], url: hook.url, format: 'json' },
+          { type: 'email', on: ['success'], host: '127.0.0.1', port: deadPort, tls: 'none', from: 'a@b', to: ['c@d'] },
+        ],
+      }));
+      const r = await runCli(['create', '--config', s.configFile]);
+      expect(r.code, describeResult(r)).toBe(0);
+      const log = readdirSync(join(s.backupDir, 'logs'))
+        .map((f) => readFileSync(join(s.backupDir, 'logs', f), 'utf8'))
+        .join('');
+      expect(log).toMatch(/"event":"notify".*"outcome":"failed"/);
+    });
+
+    it('notify --test sends to every channel and exits 0; a channel that fails makes it exit 7 naming it', async () => {
+      const deadPort = await freePort();
+      const s = demoSetup((base) => ({
+        ...base,
+        notifications: [
+          {
+            type: 'email',
+            name: 'mail',
+            on: ['failure'],
+            host: '127.0.0.1',
+            port: smtp.port,
+            tls: 'none',
+            from: 'a@b',
+            to: ['c@d'],
+          },
+          { type: 'webhook', name: 'dead', on: ['failure'], url: `http://127.0.0.1:${deadPort}/`, format: 'teams' },
         ],
       }));
       const before = smtp.messages().length;
-      const env = { SMTP_PASSWORD: 'pw-Secret-123', HOOK_URL: hook.url };
-      const r = await runCli(['create', '--config', s.configFile, '--json'], { env });
-      expect(r.code, describeResult(r)).toBe(4);
-      const mails = await waitFor(() => (smtp.messages().length > before ? smtp.messages().slice(before) : null), 'the mail');
-      const mail = mails[0]!;
-      expect(mail).toMatch(/^Subject: .*copia de seguridad parcial/m);
-      expect(mail).toContain('perdida: FALLÓ');
-      expect(mail).toContain('Qué hacer:');
-      expect(mail).toMatch(/^To: ops@example.com/m);
-      expect(mail).not.toContain('pw-Secret-123');
-      expect(hook.received).toHaveLength(1); // chat got it; success-only did not
-      expect(hook.received[0]!.raw).not.toContain('SECRET-TOKEN');
-      const m = parseJsonOutput<{ id: string }>(r.stdout);
-      expect(mail).toContain(m.id);
-    } finally {
-      hook.server.close();
-    }
-  });
+      const r = await runCli(['notify', '--test', '--config', s.configFile]);
+      expect(r.code, describeResult(r)).toBe(7);
+      expect(r.stdout).toMatch(/^sent +mail \(email\)$/m);
+      expect(r.stdout).toMatch(/^FAILED dead \(webhook\): /m);
+      await waitFor(() => smtp.messages().length > before || null, 'the test mail');
+      expect(smtp.messages().at(-1)).toMatch(/^Subject: \[respaldo\] .*: test message/m);
+    });
 
-  it('a notifier that cannot be reached never fails the backup: exit 0, the failure is in the log', async () => {
-    const deadPort = await freePort();
-    const s = demoSetup((base) => ({
-      ...base,
-      notifications: [{ type: 'email', on: ['success'], host: '127.0.0.1', port: deadPort, tls: 'none', from: 'a@b', to: ['c@d'] }],
-    }));
-    const r = await runCli(['create', '--config', s.configFile]);
-    expect(r.code, describeResult(r)).toBe(0);
-    const log = readdirSync(join(s.backupDir, 'logs')).map((f) => readFileSync(join(s.backupDir, 'logs', f), 'utf8')).join('');
-    expect(log).toMatch(/"event":"notify".*"outcome":"failed"/);
-  });
-
-  it('notify --test sends to every channel and exits 0; a channel that fails makes it exit 7 naming it', async () => {
-    const deadPort = await freePort();
-    const s = demoSetup((base) => ({
-      ...base,
-      notifications: [
-        { type: 'email', name: 'mail', on: ['failure'], host: '127.0.0.1', port: smtp.port, tls: 'none', from: 'a@b', to: ['c@d'] },
-        { type: 'webhook', name: 'dead', on: ['failure'], url: `http://127.0.0.1:${deadPort}/`, format: 'teams' },
-      ],
-    }));
-    const before = smtp.messages().length;
-    const r = await runCli(['notify', '--test', '--config', s.configFile]);
-    expect(r.code, describeResult(r)).toBe(7);
-    expect(r.stdout).toMatch(/^sent +mail \(email\)$/m);
-    expect(r.stdout).toMatch(/^FAILED dead \(webhook\): /m);
-    await waitFor(() => smtp.messages().length > before || null, 'the test mail');
-    expect(smtp.messages().at(-1)).toMatch(/^Subject: \[respaldo\] .*: test message/m);
-  });
-
-  it('a bad channel in the config names its field and changes nothing', async () => {
-    const s = demoSetup((base) => ({ ...base, notifications: [{ type: 'webhook', on: ['failure'], url: 'ftp://x' }] }));
-    const r = await runCli(['notify', '--test', '--config', s.configFile]);
-    expect(r.code).toBe(3);
-    expect(r.stderr).toContain('notifications[0].url');
-  });
-});
+    it('a bad channel in the config names its field and changes nothing', async () => {
+      const s = demoSetup((base) => ({
+        ...base,
+        notifications: [{ type: 'webhook', on: ['failure'], url: 'ftp://x' }],
+      }));
+      const r = await runCli(['notify', '--test', '--config', s.configFile]);
+      expect(r.code).toBe(3);
+      expect(r.stderr).toContain('notifications[0].url');
+    });
+  },
+);

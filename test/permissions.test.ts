@@ -24,7 +24,8 @@ function modes(root: string): { path: string; kind: 'dir' | 'file' | 'symlink'; 
 describe('backup files are 0600 and folders 0700 whatever the umask', () => {
   it('create, verify and a restore under umask 000', async () => {
     const s = demoSetup();
-    const sh = (args: string[]) => runShell(`umask 000; ${cliCommandLine([...args, '--config', s.configFile])}`, { cwd: s.dir });
+    const sh = (args: string[]) =>
+      runShell(`umask 000; ${cliCommandLine([...args, '--config', s.configFile])}`, { cwd: s.dir });
     const r = await sh(['create', '--json']);
     expect(r.code, describeResult(r)).toBe(0);
     const m = parseJsonOutput<Manifest>(r.stdout);
@@ -41,15 +42,19 @@ describe('backup files are 0600 and folders 0700 whatever the umask', () => {
     const wrong = all.filter((e) => e.mode !== (e.kind === 'dir' ? 0o700 : 0o600));
     expect(wrong.map((e) => `${e.path} ${e.kind} ${e.mode.toString(8)}`)).toEqual([]);
     expect(all.find((e) => e.path === 'logs')).toMatchObject({ kind: 'dir', mode: 0o700 });
-
   });
 
   it('files restored with --files keep their own modes, in private folders', async () => {
     const s = demoSetup();
-    const create = await runShell(`umask 000; ${cliCommandLine(['create', '--json', '--config', s.configFile])}`, { cwd: s.dir });
+    const create = await runShell(`umask 000; ${cliCommandLine(['create', '--json', '--config', s.configFile])}`, {
+      cwd: s.dir,
+    });
     const m = parseJsonOutput<Manifest>(create.stdout);
     const to = join(s.dir, 'out');
-    const r = await runShell(`umask 000; ${cliCommandLine(['restore', m.id, '--files', '--to', to, '--yes', '--config', s.configFile])}`, { cwd: s.dir });
+    const r = await runShell(
+      `umask 000; ${cliCommandLine(['restore', m.id, '--files', '--to', to, '--yes', '--config', s.configFile])}`,
+      { cwd: s.dir },
+    );
     expect(r.code, describeResult(r)).toBe(0);
     for (const e of modes(to)) {
       if (e.kind === 'dir') expect(e.mode, e.path).toBe(0o700);

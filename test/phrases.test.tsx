@@ -27,21 +27,89 @@ import { renderUi } from './ui-fake-facade.js';
 afterEach(() => cleanup());
 
 const entry = (engine: DatabaseEntry['engine'], extra: Partial<DatabaseEntry> = {}): DatabaseEntry => ({
-  name: 'inventario', engine, file: 'databases/inventario.x.gz', format: engine === 'sqlite' ? 'sqlite-db' : engine === 'postgres' ? 'pg-custom' : 'mssql-bak',
-  compressed: true, rawBytes: 1, storedBytes: 1, md5: null, sha256: null, tables: { 'public.a': 1 }, durationMs: 1, error: null, details: { rowCounts: 'exact' }, ...extra,
+  name: 'inventario',
+  engine,
+  file: 'databases/inventario.x.gz',
+  format: engine === 'sqlite' ? 'sqlite-db' : engine === 'postgres' ? 'pg-custom' : 'mssql-bak',
+  compressed: true,
+  rawBytes: 1,
+  storedBytes: 1,
+  md5: null,
+  sha256: null,
+  tables: { 'public.a': 1 },
+  durationMs: 1,
+  error: null,
+  details: { rowCounts: 'exact' },
+  ...extra,
 });
 const sqlite: DatabaseConfig = { name: 'inventario', engine: 'sqlite', path: '/srv/app/data/inventario.db' };
 const pg: DatabaseConfig = { name: 'inventario', engine: 'postgres', url: 'postgresql://app@db1:5432/inventario' };
-const mssql: DatabaseConfig = { name: 'inventario', engine: 'sqlserver', server: 'db1', user: 'backup', password: 'x', database: 'inventario', serverBackupDir: '/var/opt/mssql/backup', localBackupDir: '/mnt/mssql' };
+const mssql: DatabaseConfig = {
+  name: 'inventario',
+  engine: 'sqlserver',
+  server: 'db1',
+  user: 'backup',
+  password: 'x',
+  database: 'inventario',
+  serverBackupDir: '/var/opt/mssql/backup',
+  localBackupDir: '/mnt/mssql',
+};
 
 const plans: [string, RestoreStepPlan][] = [
-  ['sqlite in place', driverFor('sqlite').planRestore({ db: sqlite, entry: entry('sqlite'), setId: 'S1', target: { kind: 'in-place' } })],
-  ['sqlite side by side', driverFor('sqlite').planRestore({ db: sqlite, entry: entry('sqlite'), setId: 'S1', target: { kind: 'side-by-side', name: '/tmp/x.db' } })],
-  ['sqlite schema SQL', driverFor('sqlite').planRestore({ db: sqlite, entry: entry('sqlite', { format: 'sqlite-sql' }), setId: 'S1', target: { kind: 'side-by-side', name: '/tmp/x.db' } })],
-  ['postgres in place, roles', planPgRestore({ db: pg, entry: entry('postgres'), setId: 'S1', target: { kind: 'in-place' }, createRoles: true })],
-  ['postgres tables, estimates', planPgRestore({ db: pg, entry: entry('postgres', { details: { rowCounts: 'estimate' } }), setId: 'S1', target: { kind: 'side-by-side', name: 'inv_copy' }, tables: ['public.a'] })],
-  ['sqlserver in place', driverFor('sqlserver').planRestore({ db: mssql, entry: entry('sqlserver'), setId: 'S1', target: { kind: 'in-place' } })],
-  ['sqlserver side by side', driverFor('sqlserver').planRestore({ db: mssql, entry: entry('sqlserver'), setId: 'S1', target: { kind: 'side-by-side', name: 'inv_copy' } })],
+  [
+    'sqlite in place',
+    driverFor('sqlite').planRestore({ db: sqlite, entry: entry('sqlite'), setId: 'S1', target: { kind: 'in-place' } }),
+  ],
+  [
+    'sqlite side by side',
+    driverFor('sqlite').planRestore({
+      db: sqlite,
+      entry: entry('sqlite'),
+      setId: 'S1',
+      target: { kind: 'side-by-side', name: '/tmp/x.db' },
+    }),
+  ],
+  [
+    'sqlite schema SQL',
+    driverFor('sqlite').planRestore({
+      db: sqlite,
+      entry: entry('sqlite', { format: 'sqlite-sql' }),
+      setId: 'S1',
+      target: { kind: 'side-by-side', name: '/tmp/x.db' },
+    }),
+  ],
+  [
+    'postgres in place, roles',
+    planPgRestore({ db: pg, entry: entry('postgres'), setId: 'S1', target: { kind: 'in-place' }, createRoles: true }),
+  ],
+  [
+    'postgres tables, estimates',
+    planPgRestore({
+      db: pg,
+      entry: entry('postgres', { details: { rowCounts: 'estimate' } }),
+      setId: 'S1',
+      target: { kind: 'side-by-side', name: 'inv_copy' },
+      tables: ['public.a'],
+    }),
+  ],
+  [
+    'sqlserver in place',
+    driverFor('sqlserver').planRestore({
+      db: mssql,
+      entry: entry('sqlserver'),
+      setId: 'S1',
+      target: { kind: 'in-place' },
+    }),
+  ],
+  [
+    'sqlserver side by side',
+    driverFor('sqlserver').planRestore({
+      db: mssql,
+      entry: entry('sqlserver'),
+      setId: 'S1',
+      target: { kind: 'side-by-side', name: 'inv_copy' },
+    }),
+  ],
 ];
 
 /** A Spanish rendering that filled every parameter and is not the English text. */
@@ -70,11 +138,15 @@ describe('restore plan phrases', () => {
     const es = plan.stepPhrases!.map((p) => say('es', p, english(p)));
     expect(es).toContain('renombrar "inventario" a "inventario__pre_restore_S1" (la copia de seguridad)');
     expect(es[0]).toMatch(/^crear los roles guardados/);
-    expect(say('es', plan.rollbackPhrase, plan.rollback)).toContain('ALTER DATABASE "inventario__pre_restore_S1" RENAME TO "inventario"');
+    expect(say('es', plan.rollbackPhrase, plan.rollback)).toContain(
+      'ALTER DATABASE "inventario__pre_restore_S1" RENAME TO "inventario"',
+    );
     // English stays the engine's own text; a missing phrase falls back to it.
     expect(say('en', plan.stepPhrases![0], plan.steps[0]!)).toBe(plan.steps[0]);
     expect(say('es', undefined, 'plain English')).toBe('plain English');
-    expect(say('es', plan.stepPhrases![1], '', false)).toBe('crear la base vacia "inventario__restore_S1" (codificacion y configuracion regional del original)');
+    expect(say('es', plan.stepPhrases![1], '', false)).toBe(
+      'crear la base vacia "inventario__restore_S1" (codificacion y configuracion regional del original)',
+    );
   });
 
   it('the engine plan: safety, refusals and warnings carry phrases; the menu shows the whole plan in Spanish', async () => {
@@ -89,7 +161,9 @@ describe('restore plan phrases', () => {
     const exists = await planRestore(cfg, m.id, { databases: ['users'], to: s.dbs.inventario });
     expect(exists.refusals).toHaveLength(1);
     expect(exists.refusals[0]!.message).toBe(english(exists.refusals[0]!.phrases!.message));
-    expect(expectSpanish(exists.refusals[0]!.phrases!.message)).toBe(`${s.dbs.inventario} ya existe; una restauración al lado nunca sobrescribe.`);
+    expect(expectSpanish(exists.refusals[0]!.phrases!.message)).toBe(
+      `${s.dbs.inventario} ya existe; una restauración al lado nunca sobrescribe.`,
+    );
 
     const { lastFrame } = renderUi(<PlanView plan={plan} />, { lang: 'es' });
     const f = lastFrame()!.replace(/\s+/g, ' ');
@@ -99,17 +173,29 @@ describe('restore plan phrases', () => {
     expect(f).not.toMatch(/copied into|holds no files|against the manifest/);
     cleanup();
     const one = await planRestore(cfg, m.id, { databases: ['users'] });
-    const single = renderUi(<PlanView plan={one} />, { lang: 'es' }).lastFrame()!.replace(/\s+/g, ' ');
+    const single = renderUi(<PlanView plan={one} />, { lang: 'es' })
+      .lastFrame()!
+      .replace(/\s+/g, ' ');
     expect(single).toMatch(/1\. verificar databases\/users\S* contra el manifiesto \(md5, sha256\)/);
     expect(single).toContain('4. renombrarla sobre');
-    const en = renderUi(<PlanView plan={one} />, { lang: 'en' }).lastFrame()!.replace(/\s+/g, ' ');
+    const en = renderUi(<PlanView plan={one} />, { lang: 'en' })
+      .lastFrame()!
+      .replace(/\s+/g, ' ');
     expect(en).toContain('1. verify databases/users');
   });
   it('the errors the menu shows most come in Spanish: the folder lock, a set that fails verification', async () => {
-    const lock = new LockHeldError('/srv/backups/.respaldo.lock', 'scheduler, pid 42 on db1 since 2026-11-22T02:00:00.000Z', { purpose: 'scheduler', pid: 42, host: 'db1', startedAt: '2026-11-22T02:00:00.000Z' });
+    const lock = new LockHeldError(
+      '/srv/backups/.respaldo.lock',
+      'scheduler, pid 42 on db1 since 2026-11-22T02:00:00.000Z',
+      { purpose: 'scheduler', pid: 42, host: 'db1', startedAt: '2026-11-22T02:00:00.000Z' },
+    );
     expect(lock.message).toBe(english(lock.phrases!.message));
-    const f = renderUi(<ErrorBox error={lock} />, { lang: 'es' }).lastFrame()!.replace(/[\s│╭╮╰╯─]+/g, ' ');
-    expect(f).toContain('Otro proceso de respaldo está trabajando en esta carpeta de copias (scheduler, pid 42 en db1 desde 2026-11-22T02:00:00.000Z).');
+    const f = renderUi(<ErrorBox error={lock} />, { lang: 'es' })
+      .lastFrame()!
+      .replace(/[\s│╭╮╰╯─]+/g, ' ');
+    expect(f).toContain(
+      'Otro proceso de respaldo está trabajando en esta carpeta de copias (scheduler, pid 42 en db1 desde 2026-11-22T02:00:00.000Z).',
+    );
     expect(f).toContain('borre /srv/backups/.respaldo.lock');
     cleanup();
 
@@ -122,11 +208,20 @@ describe('restore plan phrases', () => {
     const err = await executeRestore(cfg, plan, silentReporter).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(VerifyError);
     expect((err as VerifyError).message).toBe(english((err as VerifyError).phrases!.message));
-    const es = renderUi(<ErrorBox error={err} />, { lang: 'es' }).lastFrame()!.replace(/[\s│╭╮╰╯─]+/g, ' ');
+    const es = renderUi(<ErrorBox error={err} />, { lang: 'es' })
+      .lastFrame()!
+      .replace(/[\s│╭╮╰╯─]+/g, ' ');
     expect(es).toContain(`La copia ${m.id} no pasó la verificación; no se restauró nada:`);
     expect(es).toContain('Restaure desde otra copia');
     // An error without phrases shows as it is.
     cleanup();
-    expect(renderUi(<ErrorBox error={new RespaldoError('failed', 'PostgreSQL at db1:5432 refused the connection.', 'Is it running?')} />, { lang: 'es' }).lastFrame()).toContain('refused the connection');
+    expect(
+      renderUi(
+        <ErrorBox
+          error={new RespaldoError('failed', 'PostgreSQL at db1:5432 refused the connection.', 'Is it running?')}
+        />,
+        { lang: 'es' },
+      ).lastFrame(),
+    ).toContain('refused the connection');
   });
 });

@@ -86,7 +86,10 @@ function manyFiles(dir: string, n: number): void {
 }
 
 function parseLines(text: string): unknown[] {
-  return text.trim().split('\n').map((l) => JSON.parse(l) as unknown);
+  return text
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as unknown);
 }
 
 describe('output through a slowly read pipe is never cut', () => {

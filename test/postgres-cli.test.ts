@@ -22,8 +22,14 @@ let work: string;
 let configFile: string;
 let backupDir: string;
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSON outputs of several shapes, read field by field
-function cli(args: string[], env: Record<string, string> = {}): { code: number; stdout: string; stderr: string; json: any } {
+/** JSON outputs of several shapes, read field by field in the assertions. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- see above
+type Json = any;
+
+function cli(
+  args: string[],
+  env: Record<string, string> = {},
+): { code: number; stdout: string; stderr: string; json: Json } {
   const r = spawnSync(process.execPath, [BIN, ...args, '--config', configFile], {
     encoding: 'utf8',
     env: { ...process.env, DB_PASSWORD: PASSWORD, CI: 'true', NO_COLOR: '1', ...env },
@@ -41,13 +47,20 @@ function cli(args: string[], env: Record<string, string> = {}): { code: number; 
 }
 
 function plainDump(database: string): string {
-  const r = spawnSync(join(cluster.binDir, 'pg_dump'), ['--no-password', `--dbname=host=${cluster.host} port=${cluster.port} user=${cluster.user} dbname=${database}`], {
-    encoding: 'utf8',
-    env: { ...process.env, PGPASSWORD: cluster.password },
-    maxBuffer: 256 << 20,
-  });
+  const r = spawnSync(
+    join(cluster.binDir, 'pg_dump'),
+    ['--no-password', `--dbname=host=${cluster.host} port=${cluster.port} user=${cluster.user} dbname=${database}`],
+    {
+      encoding: 'utf8',
+      env: { ...process.env, PGPASSWORD: cluster.password },
+      maxBuffer: 256 << 20,
+    },
+  );
   if (r.status !== 0) throw new Error(r.stderr);
-  return r.stdout.split('\n').filter((l) => !/^\\(un)?restrict /.test(l)).join('\n');
+  return r.stdout
+    .split('\n')
+    .filter((l) => !/^\\(un)?restrict /.test(l))
+    .join('\n');
 }
 
 function allText(dir: string): string {
@@ -82,7 +95,13 @@ describe.skipIf(!available)('postgres end to end through the CLI', () => {
       JSON.stringify(
         {
           backupDir: './backups',
-          databases: [{ name: 'inventario', url: `postgresql://${cluster.user}:\${DB_PASSWORD}@${cluster.host}:${cluster.port}/inventario`, globals: true }],
+          databases: [
+            {
+              name: 'inventario',
+              url: `postgresql://${cluster.user}:\${DB_PASSWORD}@${cluster.host}:${cluster.port}/inventario`,
+              globals: true,
+            },
+          ],
           files: { config: ['./app.env'], application: [] },
           compression: { level: 1 },
           retention: { keepLast: 3, daily: 7, weekly: 4, monthly: 6, yearly: 1 },
@@ -105,14 +124,30 @@ describe.skipIf(!available)('postgres end to end through the CLI', () => {
     const m = created.json;
     expect(m.status).toBe('completed');
     const entry = m.databases[0];
-    expect(entry).toMatchObject({ name: 'inventario', engine: 'postgres', format: 'pg-directory', compressed: true, error: null });
+    expect(entry).toMatchObject({
+      name: 'inventario',
+      engine: 'postgres',
+      format: 'pg-directory',
+      compressed: true,
+      error: null,
+    });
     expect(entry.tables).toMatchObject({ 'public.album': 347, 'public.track': 3503 });
-    expect(entry.details).toMatchObject({ rowCounts: 'exact', pgDumpVersion: expect.any(String), serverVersion: expect.any(String) });
-    expect(entry.extras.filter((x: { role: string }) => !x.role.startsWith('pgdir:'))).toEqual([expect.objectContaining({ role: 'globals' })]);
+    expect(entry.details).toMatchObject({
+      rowCounts: 'exact',
+      pgDumpVersion: expect.any(String),
+      serverVersion: expect.any(String),
+    });
+    expect(entry.extras.filter((x: { role: string }) => !x.role.startsWith('pgdir:'))).toEqual([
+      expect.objectContaining({ role: 'globals' }),
+    ]);
     // One stored file per table's data, each hashed in the manifest, named after the set.
     const members = entry.extras.filter((x: { role: string }) => x.role.startsWith('pgdir:'));
     expect(members.length).toBeGreaterThanOrEqual(11);
-    for (const x of members) expect(x).toMatchObject({ file: expect.stringMatching(new RegExp(`^databases/inventario_${m.id}\\.\\d+\\.dat\\.(zst|gz)$`)), sha256: expect.stringMatching(/^[0-9a-f]{64}$/) });
+    for (const x of members)
+      expect(x).toMatchObject({
+        file: expect.stringMatching(new RegExp(`^databases/inventario_${m.id}\\.\\d+\\.dat\\.(zst|gz)$`)),
+        sha256: expect.stringMatching(/^[0-9a-f]{64}$/),
+      });
     const setPath = join(backupDir, m.id);
     expect(statSync(join(setPath, entry.file)).mode & 0o777).toBe(0o600);
     expect(allText(backupDir)).not.toContain(PASSWORD);
@@ -126,15 +161,37 @@ describe.skipIf(!available)('postgres end to end through the CLI', () => {
     expect(plainDump('inventario_copy')).toBe(original);
 
     // Selected tables, side by side.
-    const some = cli(['restore', m.id, '--db', 'inventario', '--to', 'inventario_albums', '--table', 'public.album', '--table', 'public.artist', '--yes', '--json']);
+    const some = cli([
+      'restore',
+      m.id,
+      '--db',
+      'inventario',
+      '--to',
+      'inventario_albums',
+      '--table',
+      'public.album',
+      '--table',
+      'public.artist',
+      '--yes',
+      '--json',
+    ]);
     expect(some.code, some.stderr + some.stdout).toBe(EXIT.ok);
-    expect(cluster.psql(`SELECT string_agg(tablename, ',' ORDER BY tablename) FROM pg_tables WHERE schemaname = 'public'`, 'inventario_albums')).toBe('album,artist');
+    expect(
+      cluster.psql(
+        `SELECT string_agg(tablename, ',' ORDER BY tablename) FROM pg_tables WHERE schemaname = 'public'`,
+        'inventario_albums',
+      ),
+    ).toBe('album,artist');
     expect(cluster.psql('SELECT count(*) FROM album', 'inventario_albums')).toBe('347');
 
     // The in-place plan names the staging and safety databases and changes nothing.
     const dry = cli(['restore', m.id, '--db', 'inventario', '--dry-run', '--json']);
     expect(dry.code, dry.stderr).toBe(EXIT.ok);
-    expect(dry.json.databases[0]).toMatchObject({ replaces: true, staging: `inventario__restore_${m.id}`, safety: { kind: 'renamed-database', name: `inventario__pre_restore_${m.id}` } });
+    expect(dry.json.databases[0]).toMatchObject({
+      replaces: true,
+      staging: `inventario__restore_${m.id}`,
+      safety: { kind: 'renamed-database', name: `inventario__pre_restore_${m.id}` },
+    });
     expect(cluster.databases().filter((n) => n.startsWith('inventario__'))).toEqual([]);
 
     // Change the live database, hold a session on it.
@@ -149,7 +206,11 @@ describe.skipIf(!available)('postgres end to end through the CLI', () => {
 
       const inPlace = cli(['restore', m.id, '--db', 'inventario', '--terminate-connections', '--yes', '--json']);
       expect(inPlace.code, inPlace.stderr + inPlace.stdout).toBe(EXIT.ok);
-      expect(inPlace.json.databases[0]).toMatchObject({ ok: true, restoredTo: 'inventario', safetyDatabase: `inventario__pre_restore_${m.id}` });
+      expect(inPlace.json.databases[0]).toMatchObject({
+        ok: true,
+        restoredTo: 'inventario',
+        safetyDatabase: `inventario__pre_restore_${m.id}`,
+      });
       expect(inPlace.json.safetySetIds).toHaveLength(1);
     } finally {
       await holder.end().catch(() => undefined);
@@ -203,18 +264,46 @@ describe.skipIf(!available)('postgres end to end through the CLI', () => {
   test('--table and --create-roles through the CLI: the plan says what happens; a set without stored roles refuses --create-roles before changing anything', async () => {
     const made = cli(['create', '--json']);
     expect(made.code, made.stderr).toBe(EXIT.ok);
-    const dry = cli(['restore', made.json.id, '--db', 'inventario', '--to', 'inv_tables', '--table', 'public.track', '--create-roles', '--dry-run']);
+    const dry = cli([
+      'restore',
+      made.json.id,
+      '--db',
+      'inventario',
+      '--to',
+      'inv_tables',
+      '--table',
+      'public.track',
+      '--create-roles',
+      '--dry-run',
+    ]);
     expect(dry.code, dry.stderr).toBe(EXIT.ok);
     expect(dry.stdout).toContain('create the roles stored with the set that this server lacks');
     expect(dry.stdout).toContain('pg_restore only public.track into');
     expect(dry.stdout).toContain('with their keys, indexes, triggers, sequences and the types and functions they use');
     expect(cluster.databases()).not.toContain('inv_tables');
 
-    const r = cli(['restore', made.json.id, '--db', 'inventario', '--to', 'inv_tables', '--table', 'public.track', '--create-roles', '--yes', '--json']);
+    const r = cli([
+      'restore',
+      made.json.id,
+      '--db',
+      'inventario',
+      '--to',
+      'inv_tables',
+      '--table',
+      'public.track',
+      '--create-roles',
+      '--yes',
+      '--json',
+    ]);
     expect(r.code, r.stderr + r.stdout).toBe(EXIT.ok);
     expect(r.json.databases[0]).toMatchObject({ ok: true, restoredTo: 'inv_tables' });
     expect(r.stderr).toMatch(/not restored: FK CONSTRAINT public track track_album_id_fkey/);
-    expect(cluster.psql(`SELECT count(*) || ':' || (SELECT string_agg(conname, ',') FROM pg_constraint WHERE conrelid = 'track'::regclass) FROM track`, 'inv_tables')).toBe('3503:track_pkey');
+    expect(
+      cluster.psql(
+        `SELECT count(*) || ':' || (SELECT string_agg(conname, ',') FROM pg_constraint WHERE conrelid = 'track'::regclass) FROM track`,
+        'inv_tables',
+      ),
+    ).toBe('3503:track_pkey');
 
     // A config without globals makes sets that stored no roles.
     const bare = join(work, 'bare_config.json');
@@ -222,9 +311,29 @@ describe.skipIf(!available)('postgres end to end through the CLI', () => {
     doc.backupDir = './backups-bare';
     doc.databases[0].globals = false;
     writeFileSync(bare, JSON.stringify(doc));
-    const b = spawnSync(process.execPath, [BIN, 'create', '--json', '--config', bare], { encoding: 'utf8', env: { ...process.env, DB_PASSWORD: PASSWORD, CI: 'true' }, cwd: work });
+    const b = spawnSync(process.execPath, [BIN, 'create', '--json', '--config', bare], {
+      encoding: 'utf8',
+      env: { ...process.env, DB_PASSWORD: PASSWORD, CI: 'true' },
+      cwd: work,
+    });
     expect(b.status, b.stderr).toBe(EXIT.ok);
-    const refused = spawnSync(process.execPath, [BIN, 'restore', 'latest', '--db', 'inventario', '--to', 'inv_roles', '--create-roles', '--yes', '--config', bare], { encoding: 'utf8', env: { ...process.env, DB_PASSWORD: PASSWORD, CI: 'true', NO_COLOR: '1' }, cwd: work });
+    const refused = spawnSync(
+      process.execPath,
+      [
+        BIN,
+        'restore',
+        'latest',
+        '--db',
+        'inventario',
+        '--to',
+        'inv_roles',
+        '--create-roles',
+        '--yes',
+        '--config',
+        bare,
+      ],
+      { encoding: 'utf8', env: { ...process.env, DB_PASSWORD: PASSWORD, CI: 'true', NO_COLOR: '1' }, cwd: work },
+    );
     expect(refused.status).toBe(EXIT.usage);
     expect(refused.stderr).toMatch(/stored no roles for inventario/);
     expect(refused.stderr).toMatch(/hint: /);

@@ -1,5 +1,16 @@
 import { spawnSync } from 'node:child_process';
-import { createReadStream, createWriteStream, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync, chmodSync, mkdirSync } from 'node:fs';
+import {
+  createReadStream,
+  createWriteStream,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+  chmodSync,
+  mkdirSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -37,7 +48,13 @@ function warnings(ctx: { reporter: CollectingReporter }, type: 'warning' | 'info
 function makeCtx(): DriverContext & { reporter: CollectingReporter; logs: string[] } {
   const scratchDir = mkdtempSync(join(work, 'scratch-'));
   const logs: string[] = [];
-  return { reporter: new CollectingReporter(), signal: new AbortController().signal, scratchDir, log: (m, f) => logs.push(`${m} ${JSON.stringify(f ?? {})}`), logs };
+  return {
+    reporter: new CollectingReporter(),
+    signal: new AbortController().signal,
+    scratchDir,
+    log: (m, f) => logs.push(`${m} ${JSON.stringify(f ?? {})}`),
+    logs,
+  };
 }
 
 interface StoredDump {
@@ -77,7 +94,11 @@ async function dump(
           await m.stored();
         }
       })();
-      const [stored, finished, membered] = await Promise.allSettled([pipeline(opened.stream, createGzip({ level: 1 }), createWriteStream(file)), opened.finished, members]);
+      const [stored, finished, membered] = await Promise.allSettled([
+        pipeline(opened.stream, createGzip({ level: 1 }), createWriteStream(file)),
+        opened.finished,
+        members,
+      ]);
       if (finished.status === 'rejected') throw finished.reason;
       if (membered.status === 'rejected') throw membered.reason;
       if (stored.status === 'rejected') throw stored.reason;
@@ -96,13 +117,36 @@ function entryOf(db: DatabaseConfig, d: StoredDump): DatabaseEntry {
     .filter(([role]) => role !== 'main')
     .map(([role, file]) => ({ role, file, compressed: true, rawBytes: 0, storedBytes: 0, md5: '', sha256: '' }));
   return {
-    name: db.name, engine: 'postgres', file: d.files['main']!, format: d.formats['main']!, compressed: true, rawBytes: 0, storedBytes: 0,
-    md5: null, sha256: null, tables: d.facts.tables, durationMs: 0, error: null, details: d.facts.details,
+    name: db.name,
+    engine: 'postgres',
+    file: d.files['main']!,
+    format: d.formats['main']!,
+    compressed: true,
+    rawBytes: 0,
+    storedBytes: 0,
+    md5: null,
+    sha256: null,
+    tables: d.facts.tables,
+    durationMs: 0,
+    error: null,
+    details: d.facts.details,
     ...(extras.length ? { extras } : {}),
   };
 }
 
-async function restore(db: DatabaseConfig, d: StoredDump, target: RestoreTarget, opts: { setId?: string; tables?: string[]; terminate?: boolean; createRoles?: boolean; entry?: DatabaseEntry; ctx?: ReturnType<typeof makeCtx> } = {}) {
+async function restore(
+  db: DatabaseConfig,
+  d: StoredDump,
+  target: RestoreTarget,
+  opts: {
+    setId?: string;
+    tables?: string[];
+    terminate?: boolean;
+    createRoles?: boolean;
+    entry?: DatabaseEntry;
+    ctx?: ReturnType<typeof makeCtx>;
+  } = {},
+) {
   const ctx = opts.ctx ?? makeCtx();
   const result = await postgresDriver.restore(
     {
@@ -123,13 +167,24 @@ async function restore(db: DatabaseConfig, d: StoredDump, target: RestoreTarget,
 
 /** Plain pg_dump (schema and data) of a database, without the per-run \restrict keys. */
 function plainDump(database: string, extra: string[] = []): string {
-  const r = spawnSync(join(cluster.binDir, 'pg_dump'), ['--no-password', ...extra, `--dbname=host=${cluster.host} port=${cluster.port} user=${cluster.user} dbname='${database.replace(/'/g, "\\'")}'`], {
-    encoding: 'utf8',
-    env: { ...process.env, PGPASSWORD: cluster.password },
-    maxBuffer: 512 * 1024 * 1024,
-  });
+  const r = spawnSync(
+    join(cluster.binDir, 'pg_dump'),
+    [
+      '--no-password',
+      ...extra,
+      `--dbname=host=${cluster.host} port=${cluster.port} user=${cluster.user} dbname='${database.replace(/'/g, "\\'")}'`,
+    ],
+    {
+      encoding: 'utf8',
+      env: { ...process.env, PGPASSWORD: cluster.password },
+      maxBuffer: 512 * 1024 * 1024,
+    },
+  );
   if (r.status !== 0) throw new Error(r.stderr);
-  return r.stdout.split('\n').filter((l) => !/^\\(un)?restrict /.test(l)).join('\n');
+  return r.stdout
+    .split('\n')
+    .filter((l) => !/^\\(un)?restrict /.test(l))
+    .join('\n');
 }
 
 function loadChinook(database: string): void {
@@ -151,18 +206,26 @@ const FIXTURES: Record<'chinook' | 'tricky' | 'ledger' | 'bank', () => void> = {
     const file = join(work, 'tricky.sql');
     writeFileSync(file, TRICKY_SQL);
     cluster.psqlFile(file, 'tricky');
-    cluster.psql(`ALTER DATABASE tricky SET work_mem = '8MB'; ALTER DATABASE tricky SET search_path = "$user", public; REVOKE CONNECT ON DATABASE tricky FROM PUBLIC; GRANT CONNECT ON DATABASE tricky TO app_reader;`);
+    cluster.psql(
+      `ALTER DATABASE tricky SET work_mem = '8MB'; ALTER DATABASE tricky SET search_path = "$user", public; REVOKE CONNECT ON DATABASE tricky FROM PUBLIC; GRANT CONNECT ON DATABASE tricky TO app_reader;`,
+    );
   },
   ledger: () => {
     cluster.createDatabase('ledger');
-    cluster.psql(`CREATE TABLE entries (id int PRIMARY KEY, amount numeric);
-      INSERT INTO entries SELECT g, g * 1.5 FROM generate_series(1, 1000) g;`, 'ledger');
+    cluster.psql(
+      `CREATE TABLE entries (id int PRIMARY KEY, amount numeric);
+      INSERT INTO entries SELECT g, g * 1.5 FROM generate_series(1, 1000) g;`,
+      'ledger',
+    );
   },
   bank: () => {
     cluster.createDatabase('bank');
     cluster.psql(BANK_SQL, 'bank');
-    cluster.psql(`INSERT INTO history (a, b, delta, filler)
-      SELECT g, 1001 - g, g, repeat('x', 200) FROM generate_series(1, 1000) g`, 'bank');
+    cluster.psql(
+      `INSERT INTO history (a, b, delta, filler)
+      SELECT g, 1001 - g, g, repeat('x', 200) FROM generate_series(1, 1000) g`,
+      'bank',
+    );
   },
 };
 const made = new Set<string>();
@@ -249,8 +312,20 @@ describe.skipIf(!available)('postgres driver (real cluster)', () => {
     const db = dbConfig(fixture('chinook'));
     const d = await dump(db);
     expect(d.formats['main']).toBe('pg-directory');
-    expect(d.facts.tables).toMatchObject({ 'public.album': 347, 'public.artist': 275, 'public.track': 3503, 'public.invoice_line': 2240 });
-    expect(d.facts.details).toMatchObject({ rowCounts: 'exact', rowCountsFrom: 'dump', snapshot: true, jobs: expect.any(Number), serverVersionNum: expect.any(Number), pgDumpVersion: expect.stringMatching(/^\d+\.\d+/) });
+    expect(d.facts.tables).toMatchObject({
+      'public.album': 347,
+      'public.artist': 275,
+      'public.track': 3503,
+      'public.invoice_line': 2240,
+    });
+    expect(d.facts.details).toMatchObject({
+      rowCounts: 'exact',
+      rowCountsFrom: 'dump',
+      snapshot: true,
+      jobs: expect.any(Number),
+      serverVersionNum: expect.any(Number),
+      pgDumpVersion: expect.stringMatching(/^\d+\.\d+/),
+    });
     expect(d.facts.details['jobs']).toBeGreaterThanOrEqual(2);
     expect(d.facts.details['databaseSizeBytes']).toBeGreaterThan(1_000_000);
     expect(JSON.stringify(d.facts)).not.toContain(PASSWORD);
@@ -260,7 +335,9 @@ describe.skipIf(!available)('postgres driver (real cluster)', () => {
     const members = Object.keys(d.files).filter((r) => r.startsWith('pgdir:'));
     expect(members.length).toBeGreaterThanOrEqual(11);
     expect(members.every((r) => /^pgdir:\d+\.dat$/.test(r))).toBe(true);
-    expect(members.some((r) => gunzipSync(readFileSync(d.files[r]!)).includes(Buffer.from('Jagged Little Pill')))).toBe(true);
+    expect(members.some((r) => gunzipSync(readFileSync(d.files[r]!)).includes(Buffer.from('Jagged Little Pill')))).toBe(
+      true,
+    );
     // The scratch copies of the dump are deleted as each file is stored.
     expect(readdirSync(join(d.scratchDir, 'pg-directory')).filter((f) => f !== 'toc.dat')).toEqual([]);
 
@@ -274,8 +351,11 @@ describe.skipIf(!available)('postgres driver (real cluster)', () => {
 
   test('row counts from the dump lines: values with newlines, backslashes and a lone \\. are one row each; empty tables count 0', async () => {
     cluster.createDatabase('lines');
-    cluster.psql(`CREATE TABLE t (v text); CREATE TABLE empty (v int);
-      INSERT INTO t VALUES (E'a\\nb'), (E'\\\\.'), ('.'), (''), (NULL), (E'x\\r\\n\\\\.\\n'), (repeat('z', 200000))`, 'lines');
+    cluster.psql(
+      `CREATE TABLE t (v text); CREATE TABLE empty (v int);
+      INSERT INTO t VALUES (E'a\\nb'), (E'\\\\.'), ('.'), (''), (NULL), (E'x\\r\\n\\\\.\\n'), (repeat('z', 200000))`,
+      'lines',
+    );
     const db = dbConfig('lines');
     const d = await dump(db);
     expect(d.facts.tables).toEqual({ 'public.t': 7, 'public.empty': 0 });
@@ -298,46 +378,88 @@ describe.skipIf(!available)('postgres driver (real cluster)', () => {
     const { result } = await restore(db, d, { kind: 'side-by-side', name: 'tricky_from_custom' });
     expect(result.tables).toEqual(d.facts.tables);
     expect(plainDump('tricky_from_custom')).toBe(plainDump('tricky'));
-    const one = await restore(db, d, { kind: 'side-by-side', name: 'tricky_custom_people' }, { tables: ['public.people'] });
+    const one = await restore(
+      db,
+      d,
+      { kind: 'side-by-side', name: 'tricky_custom_people' },
+      { tables: ['public.people'] },
+    );
     expect(one.result.tables).toEqual({ 'public.people': 500 });
   });
 
   test('tricky objects round trip: schema, data, large objects, owners, privileges and database settings identical', async () => {
     const db = dbConfig(fixture('tricky'));
     const d = await dump(db);
-    expect(d.facts.tables).toMatchObject({ 'public.people': 500, 'public.audit': 500, 'public.measurements_2024': expect.any(Number), 'Ünïcode "esquema" x.tabla con espacios y "comillas" ñ': 3 });
+    expect(d.facts.tables).toMatchObject({
+      'public.people': 500,
+      'public.audit': 500,
+      'public.measurements_2024': expect.any(Number),
+      'Ünïcode "esquema" x.tabla con espacios y "comillas" ñ': 3,
+    });
     expect(d.facts.tables!['public.measurements_2024']! + d.facts.tables!['public.measurements_2025']!).toBe(2000);
 
     await restore(db, d, { kind: 'side-by-side', name: 'tricky restored ü' });
     expect(plainDump('tricky restored ü')).toBe(plainDump('tricky'));
     expect(plainDump('tricky restored ü', ['--schema-only'])).toBe(plainDump('tricky', ['--schema-only']));
     const props = (name: string) =>
-      cluster.psql(`SELECT pg_encoding_to_char(encoding), datcollate, pg_get_userbyid(datdba), (SELECT string_agg(a::text, ',' ORDER BY a::text) FROM unnest(datacl) a), (SELECT array_to_string(setconfig, ';') FROM pg_db_role_setting WHERE setdatabase = d.oid AND setrole = 0) FROM pg_database d WHERE datname = '${name.replace(/'/g, "''")}'`).replace(/tricky restored ü|tricky/g, 'X');
+      cluster
+        .psql(
+          `SELECT pg_encoding_to_char(encoding), datcollate, pg_get_userbyid(datdba), (SELECT string_agg(a::text, ',' ORDER BY a::text) FROM unnest(datacl) a), (SELECT array_to_string(setconfig, ';') FROM pg_db_role_setting WHERE setdatabase = d.oid AND setrole = 0) FROM pg_database d WHERE datname = '${name.replace(/'/g, "''")}'`,
+        )
+        .replace(/tricky restored ü|tricky/g, 'X');
     expect(props('tricky restored ü')).toBe(props('tricky'));
     expect(props('tricky')).toContain('app_reader=c/');
     expect(cluster.psql(`SELECT count(*) FROM pg_largeobject_metadata`, 'tricky restored ü')).toBe('2');
-    expect(cluster.psql(`SELECT pg_get_userbyid(relowner) FROM pg_class WHERE relname = 'people'`, 'tricky restored ü')).toBe('app_owner');
+    expect(
+      cluster.psql(`SELECT pg_get_userbyid(relowner) FROM pg_class WHERE relname = 'people'`, 'tricky restored ü'),
+    ).toBe('app_owner');
   });
 
   test('selected tables bring what they need: enum, domain, sequences and their values, identity, extension, trigger function, grants, comments; a partition brings its parent', async () => {
     const db = dbConfig(fixture('tricky'));
     const d = await dump(db);
-    const { result, ctx } = await restore(db, d, { kind: 'side-by-side', name: 'tricky_people' }, { tables: ['public.people', 'public.measurements_2024'] });
-    expect(result.tables).toEqual({ 'public.people': 500, 'public.measurements_2024': d.facts.tables!['public.measurements_2024'] });
+    const { result, ctx } = await restore(
+      db,
+      d,
+      { kind: 'side-by-side', name: 'tricky_people' },
+      { tables: ['public.people', 'public.measurements_2024'] },
+    );
+    expect(result.tables).toEqual({
+      'public.people': 500,
+      'public.measurements_2024': d.facts.tables!['public.measurements_2024'],
+    });
     const peopleDump = (database: string) => plainDump(database, ['--table=public.people']);
     expect(peopleDump('tricky_people')).toBe(peopleDump('tricky'));
-    expect(peopleDump('tricky_people')).toMatch(/GENERATED ALWAYS AS IDENTITY[\s\S]*people_audit[\s\S]*GRANT SELECT ON TABLE public.people TO app_reader/);
+    expect(peopleDump('tricky_people')).toMatch(
+      /GENERATED ALWAYS AS IDENTITY[\s\S]*people_audit[\s\S]*GRANT SELECT ON TABLE public.people TO app_reader/,
+    );
     expect(cluster.psql(`SELECT last_value FROM custom_seq`, 'tricky_people')).toBe('99999');
-    expect(cluster.psql(`SELECT enum_range(NULL::mood)::text, pg_typeof(age)::text FROM people LIMIT 1`, 'tricky_people')).toBe('{sad,ok,happy}|positive_int');
+    expect(
+      cluster.psql(`SELECT enum_range(NULL::mood)::text, pg_typeof(age)::text FROM people LIMIT 1`, 'tricky_people'),
+    ).toBe('{sad,ok,happy}|positive_int');
     // Everything works as before: identity, sequence default, extension function default, trigger function.
-    cluster.psql(`CREATE TABLE audit (id bigserial, what text, at timestamptz); INSERT INTO people(name) VALUES ('nueva')`, 'tricky_people');
-    expect(cluster.psql(`SELECT id, ticket, length(secret), shout FROM people WHERE name = 'nueva'`, 'tricky_people')).toBe('501|100006|4|NUEVA');
+    cluster.psql(
+      `CREATE TABLE audit (id bigserial, what text, at timestamptz); INSERT INTO people(name) VALUES ('nueva')`,
+      'tricky_people',
+    );
+    expect(
+      cluster.psql(`SELECT id, ticket, length(secret), shout FROM people WHERE name = 'nueva'`, 'tricky_people'),
+    ).toBe('501|100006|4|NUEVA');
     expect(cluster.psql(`SELECT what FROM audit`, 'tricky_people')).toBe('INSERT:nueva');
     // The partition came with its (empty) parent; views over people and the other partition did not.
-    expect(cluster.psql(`SELECT string_agg(relname, ',' ORDER BY relname) FROM pg_class WHERE relkind IN ('r', 'p', 'v', 'm') AND relnamespace = 'public'::regnamespace`, 'tricky_people')).toBe('audit,measurements,measurements_2024,people');
-    expect(cluster.psql(`SELECT count(*) FROM measurements`, 'tricky_people')).toBe(String(d.facts.tables!['public.measurements_2024']));
+    expect(
+      cluster.psql(
+        `SELECT string_agg(relname, ',' ORDER BY relname) FROM pg_class WHERE relkind IN ('r', 'p', 'v', 'm') AND relnamespace = 'public'::regnamespace`,
+        'tricky_people',
+      ),
+    ).toBe('audit,measurements,measurements_2024,people');
+    expect(cluster.psql(`SELECT count(*) FROM measurements`, 'tricky_people')).toBe(
+      String(d.facts.tables!['public.measurements_2024']),
+    );
     const w = warnings(ctx).join('\n');
-    expect(warnings(ctx, 'info')).toContain('tricky: also restored TABLE public measurements (a selected table is its partition or child)');
+    expect(warnings(ctx, 'info')).toContain(
+      'tricky: also restored TABLE public measurements (a selected table is its partition or child)',
+    );
     expect(w).toMatch(/not restored: VIEW public happy_people/);
     expect(w).toMatch(/not restored: MATERIALIZED VIEW public mood_counts/);
   });
@@ -346,7 +468,16 @@ describe.skipIf(!available)('postgres driver (real cluster)', () => {
     const name = `-odd=name 'q' ü`;
     cluster.createDatabase(name);
     cluster.psql(`CREATE TABLE t (x int); INSERT INTO t SELECT generate_series(1, 42);`, name);
-    const db: DatabaseConfig = { name: 'odd', engine: 'postgres', host: cluster.host, port: cluster.port, user: cluster.user, password: PASSWORD, database: name, globals: true };
+    const db: DatabaseConfig = {
+      name: 'odd',
+      engine: 'postgres',
+      host: cluster.host,
+      port: cluster.port,
+      user: cluster.user,
+      password: PASSWORD,
+      database: name,
+      globals: true,
+    };
     const d = await dump(db);
     expect(d.facts.tables).toEqual({ 'public.t': 42 });
     expect(d.files['globals']).toBeDefined();
@@ -368,22 +499,48 @@ describe.skipIf(!available)('postgres driver (real cluster)', () => {
   test('selected tables restore into a side-by-side database only', async () => {
     const db = dbConfig(fixture('chinook'));
     const d = await dump(db);
-    const { result, ctx } = await restore(db, d, { kind: 'side-by-side', name: 'chinook_some' }, { tables: ['public.album', 'public.artist'] });
+    const { result, ctx } = await restore(
+      db,
+      d,
+      { kind: 'side-by-side', name: 'chinook_some' },
+      { tables: ['public.album', 'public.artist'] },
+    );
     expect(result.tables).toEqual({ 'public.album': 347, 'public.artist': 275 });
-    expect(cluster.psql(`SELECT string_agg(tablename, ',' ORDER BY tablename) FROM pg_tables WHERE schemaname = 'public'`, 'chinook_some')).toBe('album,artist');
+    expect(
+      cluster.psql(
+        `SELECT string_agg(tablename, ',' ORDER BY tablename) FROM pg_tables WHERE schemaname = 'public'`,
+        'chinook_some',
+      ),
+    ).toBe('album,artist');
     // Not only definition and rows (what pg_restore -t gives): keys, the foreign key between them, indexes.
     const tableDump = (database: string) => plainDump(database, ['--table=public.album', '--table=public.artist']);
     expect(tableDump('chinook_some')).toBe(tableDump('chinook'));
-    expect(tableDump('chinook_some')).toMatch(/album_pkey PRIMARY KEY[\s\S]*album_artist_id_idx[\s\S]*album_artist_id_fkey FOREIGN KEY/);
+    expect(tableDump('chinook_some')).toMatch(
+      /album_pkey PRIMARY KEY[\s\S]*album_artist_id_idx[\s\S]*album_artist_id_fkey FOREIGN KEY/,
+    );
     expect(warnings(ctx)).toEqual([]);
     // A table whose foreign keys point at tables left out: its own key and indexes come, those foreign keys are reported.
     const alone = await restore(db, d, { kind: 'side-by-side', name: 'chinook_track' }, { tables: ['public.track'] });
     expect(alone.result.tables).toEqual({ 'public.track': 3503 });
-    expect(cluster.psql(`SELECT string_agg(conname, ',' ORDER BY conname) FROM pg_constraint WHERE conrelid = 'track'::regclass`, 'chinook_track')).toBe('track_pkey');
-    expect(cluster.psql(`SELECT string_agg(indexname, ',' ORDER BY indexname) FROM pg_indexes WHERE tablename = 'track'`, 'chinook_track')).toBe('track_album_id_idx,track_genre_id_idx,track_media_type_id_idx,track_pkey');
+    expect(
+      cluster.psql(
+        `SELECT string_agg(conname, ',' ORDER BY conname) FROM pg_constraint WHERE conrelid = 'track'::regclass`,
+        'chinook_track',
+      ),
+    ).toBe('track_pkey');
+    expect(
+      cluster.psql(
+        `SELECT string_agg(indexname, ',' ORDER BY indexname) FROM pg_indexes WHERE tablename = 'track'`,
+        'chinook_track',
+      ),
+    ).toBe('track_album_id_idx,track_genre_id_idx,track_media_type_id_idx,track_pkey');
     expect(warnings(alone.ctx).join('\n')).toMatch(/not restored: FK CONSTRAINT public track track_album_id_fkey/);
-    await expect(restore(db, d, { kind: 'in-place' }, { tables: ['public.album'] })).rejects.toBeInstanceOf(RefusedError);
-    await expect(restore(db, d, { kind: 'side-by-side', name: 'chinook_none' }, { tables: ['public.nope'] })).rejects.toThrow(/not in this backup/);
+    await expect(restore(db, d, { kind: 'in-place' }, { tables: ['public.album'] })).rejects.toBeInstanceOf(
+      RefusedError,
+    );
+    await expect(
+      restore(db, d, { kind: 'side-by-side', name: 'chinook_none' }, { tables: ['public.nope'] }),
+    ).rejects.toThrow(/not in this backup/);
     await expect(restore(db, d, { kind: 'side-by-side', name: 'chinook_some' })).rejects.toThrow(/already exists/);
   });
 
@@ -412,7 +569,11 @@ describe.skipIf(!available)('postgres driver (real cluster)', () => {
     expect(plainDump('shop')).toBe(before);
     expect(plainDump('shop__pre_restore_S1')).toBe(changed);
     expect(await postgresDriver.inspectTarget(db, { kind: 'in-place' })).toMatchObject({ exists: true, inUseBy: [] });
-    expect(await postgresDriver.inspectTarget(db, { kind: 'side-by-side', name: 'nope' })).toEqual({ exists: false, sizeBytes: null, inUseBy: [] });
+    expect(await postgresDriver.inspectTarget(db, { kind: 'side-by-side', name: 'nope' })).toEqual({
+      exists: false,
+      sizeBytes: null,
+      inUseBy: [],
+    });
 
     // The same set again: its safety name is taken.
     await expect(restore(db, d, { kind: 'in-place' }, { setId: 'S1' })).rejects.toThrow(/already exists/);
@@ -427,7 +588,10 @@ describe.skipIf(!available)('postgres driver (real cluster)', () => {
 
   test('a failing restore (role that no longer exists) leaves the live database identical and no temp database', async () => {
     cluster.createDatabase('ghostly');
-    cluster.psql(`CREATE ROLE ghost; CREATE TABLE entries (id int PRIMARY KEY, amount numeric); INSERT INTO entries SELECT g, g * 1.5 FROM generate_series(1, 1000) g; ALTER TABLE entries OWNER TO ghost;`, 'ghostly');
+    cluster.psql(
+      `CREATE ROLE ghost; CREATE TABLE entries (id int PRIMARY KEY, amount numeric); INSERT INTO entries SELECT g, g * 1.5 FROM generate_series(1, 1000) g; ALTER TABLE entries OWNER TO ghost;`,
+      'ghostly',
+    );
     const db = dbConfig('ghostly');
     const d = await dump(db);
     cluster.psql(`ALTER TABLE entries OWNER TO postgres; UPDATE entries SET amount = 0 WHERE id <= 10;`, 'ghostly');
@@ -446,14 +610,22 @@ describe.skipIf(!available)('postgres driver (real cluster)', () => {
 
   test('--create-roles: a server without the roles gets only the missing ones from the stored globals; a failed restore drops them again', async () => {
     cluster.createDatabase('staff');
-    cluster.psql(`CREATE ROLE staff_owner LOGIN PASSWORD 'owner-pw-1'; CREATE ROLE "staff reader ü"; CREATE ROLE staff_keep; GRANT "staff reader ü" TO staff_owner;`);
-    cluster.psql(`CREATE TABLE people (id int PRIMARY KEY, name text); INSERT INTO people SELECT g, 'p' || g FROM generate_series(1, 50) g; ALTER TABLE people OWNER TO staff_owner; GRANT SELECT ON people TO "staff reader ü";`, 'staff');
+    cluster.psql(
+      `CREATE ROLE staff_owner LOGIN PASSWORD 'owner-pw-1'; CREATE ROLE "staff reader ü"; CREATE ROLE staff_keep; GRANT "staff reader ü" TO staff_owner;`,
+    );
+    cluster.psql(
+      `CREATE TABLE people (id int PRIMARY KEY, name text); INSERT INTO people SELECT g, 'p' || g FROM generate_series(1, 50) g; ALTER TABLE people OWNER TO staff_owner; GRANT SELECT ON people TO "staff reader ü";`,
+      'staff',
+    );
     const db: DatabaseConfig = { ...dbConfig('staff'), globals: true };
     const d = await dump(db);
     // The new server: the database and its roles are gone; staff_keep exists with other attributes.
     cluster.psql(`DROP DATABASE staff`);
     cluster.psql(`DROP ROLE staff_owner; DROP ROLE "staff reader ü"; ALTER ROLE staff_keep CREATEDB`);
-    const roles = () => cluster.psql(`SELECT string_agg(rolname || ':' || rolcanlogin || ':' || rolcreatedb, ',' ORDER BY rolname) FROM pg_roles WHERE rolname LIKE 'staff%'`);
+    const roles = () =>
+      cluster.psql(
+        `SELECT string_agg(rolname || ':' || rolcanlogin || ':' || rolcreatedb, ',' ORDER BY rolname) FROM pg_roles WHERE rolname LIKE 'staff%'`,
+      );
     expect(roles()).toBe('staff_keep:false:true');
 
     // Without the flag: the hint names it; nothing is left behind.
@@ -464,20 +636,40 @@ describe.skipIf(!available)('postgres driver (real cluster)', () => {
     // With the flag but a restore that fails its check: the roles it created are dropped again.
     const entry = entryOf(db, d);
     entry.tables = { 'public.people': 49 };
-    await expect(restore(db, d, { kind: 'side-by-side', name: 'staff_b' }, { createRoles: true, entry })).rejects.toThrow(/does not match the backup/);
+    await expect(
+      restore(db, d, { kind: 'side-by-side', name: 'staff_b' }, { createRoles: true, entry }),
+    ).rejects.toThrow(/does not match the backup/);
     expect(roles()).toBe('staff_keep:false:true');
     expect(cluster.databases().filter((n) => n.startsWith('staff'))).toEqual([]);
 
     const { result, ctx } = await restore(db, d, { kind: 'in-place' }, { createRoles: true });
     expect(result.tables).toEqual({ 'public.people': 50 });
     expect(roles()).toBe('staff reader ü:false:false,staff_keep:false:true,staff_owner:true:false'); // staff_keep not altered
-    expect(warnings(ctx, 'info')).toEqual(expect.arrayContaining(['staff: created role "staff_owner" (LOGIN, password)', 'staff: created role "staff reader ü" (NOLOGIN)']));
+    expect(warnings(ctx, 'info')).toEqual(
+      expect.arrayContaining([
+        'staff: created role "staff_owner" (LOGIN, password)',
+        'staff: created role "staff reader ü" (NOLOGIN)',
+      ]),
+    );
     expect(JSON.stringify(ctx.reporter.events) + ctx.logs.join('\n')).not.toMatch(/owner-pw-1|SCRAM-SHA-256\$/);
-    expect(cluster.psql(`SELECT pg_get_userbyid(relowner) FROM pg_class WHERE relname = 'people'`, 'staff')).toBe('staff_owner');
-    expect(cluster.psql(`SELECT has_table_privilege('staff reader ü', 'people', 'SELECT'), has_table_privilege('staff_keep', 'people', 'SELECT')`, 'staff')).toBe('t|f');
+    expect(cluster.psql(`SELECT pg_get_userbyid(relowner) FROM pg_class WHERE relname = 'people'`, 'staff')).toBe(
+      'staff_owner',
+    );
+    expect(
+      cluster.psql(
+        `SELECT has_table_privilege('staff reader ü', 'people', 'SELECT'), has_table_privilege('staff_keep', 'people', 'SELECT')`,
+        'staff',
+      ),
+    ).toBe('t|f');
     expect(cluster.psql(`SELECT pg_has_role('staff_owner', 'staff reader ü', 'MEMBER')`)).toBe('t');
     // The stored password hash came back: the owner logs in with its old password.
-    const c = new pg.Client({ host: cluster.host, port: cluster.port, user: 'staff_owner', password: 'owner-pw-1', database: 'staff' });
+    const c = new pg.Client({
+      host: cluster.host,
+      port: cluster.port,
+      user: 'staff_owner',
+      password: 'owner-pw-1',
+      database: 'staff',
+    });
     await c.connect();
     expect((await c.query('SELECT count(*)::int AS n FROM people')).rows[0].n).toBe(50);
     await c.end();
@@ -489,7 +681,9 @@ describe.skipIf(!available)('postgres driver (real cluster)', () => {
     const entry = entryOf(db, d);
     entry.tables = { ...entry.tables!, 'public.entries': 999 };
     const before = plainDump('ledger');
-    await expect(restore(db, d, { kind: 'in-place' }, { setId: 'M1', entry, terminate: true })).rejects.toThrow(/does not match the backup.*public\.entries: 1000 rows, backup has 999/);
+    await expect(restore(db, d, { kind: 'in-place' }, { setId: 'M1', entry, terminate: true })).rejects.toThrow(
+      /does not match the backup.*public\.entries: 1000 rows, backup has 999/,
+    );
     expect(plainDump('ledger')).toBe(before);
     expect(cluster.databases().filter((n) => n.startsWith('ledger__'))).toEqual([]);
   });
@@ -509,7 +703,9 @@ describe.skipIf(!available)('postgres driver (real cluster)', () => {
     expect(cluster.databases().filter((n) => n.startsWith('halfway'))).toEqual(['halfway']);
 
     cluster.createDatabase('halfway__restore_X2');
-    expect(await postgresDriver.recover(db, makeCtx())).toEqual([expect.stringMatching(/dropped "halfway__restore_X2"/)]);
+    expect(await postgresDriver.recover(db, makeCtx())).toEqual([
+      expect.stringMatching(/dropped "halfway__restore_X2"/),
+    ]);
     expect(await postgresDriver.recover(db, makeCtx())).toEqual([]);
   });
 
@@ -554,7 +750,10 @@ describe.skipIf(!available)('postgres driver (real cluster)', () => {
       // The dump's snapshot is taken when its part opens; nothing of it is read until the writer has committed
       // 200 more transfers, so they are committed after the snapshot and before the dump ends.
       const d = await dump(db, 'full', makeCtx(), async (opened) => {
-        opened.finished.then(() => (dumpEnded = true), () => (dumpEnded = true));
+        opened.finished.then(
+          () => (dumpEnded = true),
+          () => (dumpEnded = true),
+        );
         const from = committed.length;
         await commitsReach(from + 201);
         expect(dumpEnded, 'the dump is still running (blocked on its unread pipe)').toBe(false);
@@ -575,7 +774,12 @@ describe.skipIf(!available)('postgres driver (real cluster)', () => {
       const live = Number(cluster.psql('SELECT count(*) FROM history', 'transfers'));
       expect(live).toBeGreaterThanOrEqual(recorded + duringDump.length);
       // Every committed transfer in the copy is complete: balances equal the history's net flows.
-      expect(cluster.psql(`SELECT count(*) FROM accounts ac WHERE balance <> (SELECT coalesce(sum(CASE WHEN h.b = ac.id THEN delta ELSE 0 END) - sum(CASE WHEN h.a = ac.id THEN delta ELSE 0 END), 0) FROM history h WHERE h.a = ac.id OR h.b = ac.id)`, 'transfers_copy')).toBe('0');
+      expect(
+        cluster.psql(
+          `SELECT count(*) FROM accounts ac WHERE balance <> (SELECT coalesce(sum(CASE WHEN h.b = ac.id THEN delta ELSE 0 END) - sum(CASE WHEN h.a = ac.id THEN delta ELSE 0 END), 0) FROM history h WHERE h.a = ac.id OR h.b = ac.id)`,
+          'transfers_copy',
+        ),
+      ).toBe('0');
     } finally {
       stop = true;
       await writing.catch(() => undefined);
@@ -592,12 +796,21 @@ describe.skipIf(!available)('postgres driver (real cluster)', () => {
     const locker = new pg.Client({ connectionString: cluster.url(fixture('bank')) });
     await locker.connect();
     try {
-      const table = cluster.psql(`SELECT quote_ident(schemaname) || '.' || quote_ident(tablename) FROM pg_tables WHERE schemaname = 'public' LIMIT 1`, fixture('bank'));
+      const table = cluster.psql(
+        `SELECT quote_ident(schemaname) || '.' || quote_ident(tablename) FROM pg_tables WHERE schemaname = 'public' LIMIT 1`,
+        fixture('bank'),
+      );
       await locker.query('BEGIN');
       await locker.query(`LOCK TABLE ${table} IN ACCESS EXCLUSIVE MODE`);
       const opened = await session.parts[0]!.open();
       let seen = 0;
-      const sink = () => new Writable({ write(chunk: Buffer, _enc, cb) { seen += chunk.length; cb(); } });
+      const sink = () =>
+        new Writable({
+          write(chunk: Buffer, _enc, cb) {
+            seen += chunk.length;
+            cb();
+          },
+        });
       const piping = Promise.all([
         pipeline(opened.stream, sink()),
         (async () => {
@@ -624,7 +837,8 @@ describe.skipIf(!available)('postgres driver (real cluster)', () => {
             expect(cmd).toContain('--compress=0');
             expect(cmd).toContain('--snapshot=');
             try {
-              if (readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').includes(`PGPASSWORD=${PASSWORD}`)) sawEnvPassword = true;
+              if (readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').includes(`PGPASSWORD=${PASSWORD}`))
+                sawEnvPassword = true;
             } catch {
               /* exited */
             }
@@ -650,22 +864,45 @@ describe.skipIf(!available)('postgres driver (real cluster)', () => {
     const appPassword = `app-${Math.random().toString(36).slice(2)}`;
     cluster.psql(`CREATE ROLE app LOGIN CREATEDB PASSWORD '${appPassword}'`);
     cluster.psql('CREATE DATABASE appdb OWNER app');
-    const db: DatabaseConfig = { name: 'appdb', engine: 'postgres', host: cluster.host, port: cluster.port, user: 'app', password: appPassword, database: 'appdb', globals: true };
+    const db: DatabaseConfig = {
+      name: 'appdb',
+      engine: 'postgres',
+      host: cluster.host,
+      port: cluster.port,
+      user: 'app',
+      password: appPassword,
+      database: 'appdb',
+      globals: true,
+    };
     const { default: pg } = await import('pg');
-    const client = new pg.Client({ host: cluster.host, port: cluster.port, user: 'app', password: appPassword, database: 'appdb' });
+    const client = new pg.Client({
+      host: cluster.host,
+      port: cluster.port,
+      user: 'app',
+      password: appPassword,
+      database: 'appdb',
+    });
     await client.connect();
-    await client.query(`CREATE TABLE notes (id serial PRIMARY KEY, body text); INSERT INTO notes (body) SELECT 'nota ' || g FROM generate_series(1, 300) g;`);
+    await client.query(
+      `CREATE TABLE notes (id serial PRIMARY KEY, body text); INSERT INTO notes (body) SELECT 'nota ' || g FROM generate_series(1, 300) g;`,
+    );
     await client.end();
     const ctx = makeCtx();
     const d = await dump(db, 'full', ctx);
     expect(d.facts.tables).toEqual({ 'public.notes': 300 });
-    expect(ctx.reporter.events).toContainEqual(expect.objectContaining({ type: 'warning', message: expect.stringMatching(/without role passwords/) }));
+    expect(ctx.reporter.events).toContainEqual(
+      expect.objectContaining({ type: 'warning', message: expect.stringMatching(/without role passwords/) }),
+    );
     const globals = (await import('node:zlib')).gunzipSync(readFileSync(d.files['globals']!)).toString();
     expect(globals).toContain('CREATE ROLE app');
     expect(globals).not.toMatch(/SCRAM-SHA-256\$/);
     cluster.psql(`DELETE FROM notes WHERE id > 100`, 'appdb');
     const { result } = await restore(db, d, { kind: 'in-place' }, { setId: 'N1' });
-    expect(result).toMatchObject({ restoredTo: 'appdb', safetyDatabase: 'appdb__pre_restore_N1', tables: { 'public.notes': 300 } });
+    expect(result).toMatchObject({
+      restoredTo: 'appdb',
+      safetyDatabase: 'appdb__pre_restore_N1',
+      tables: { 'public.notes': 300 },
+    });
     expect(cluster.psql(`SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = 'appdb'`)).toBe('app');
     expect(cluster.psql('SELECT count(*) FROM notes', 'appdb__pre_restore_N1')).toBe('100');
     await postgresDriver.dropSafetyCopy(db, 'appdb__pre_restore_N1');
@@ -675,7 +912,9 @@ describe.skipIf(!available)('postgres driver (real cluster)', () => {
   test('an interrupted restore (abort while pg_restore runs) drops the staging database and leaves live as it was', async () => {
     const db = dbConfig(fixture('bank'));
     const d = await dump(db);
-    const checksum = () => cluster.psql(`SELECT md5(string_agg(a::text, ',' ORDER BY id)) FROM accounts a`, 'bank') + cluster.psql('SELECT count(*) FROM history', 'bank');
+    const checksum = () =>
+      cluster.psql(`SELECT md5(string_agg(a::text, ',' ORDER BY id)) FROM accounts a`, 'bank') +
+      cluster.psql('SELECT count(*) FROM history', 'bank');
     const before = checksum();
     const ac = new AbortController();
     const ctx = { ...makeCtx(), signal: ac.signal };
@@ -686,7 +925,9 @@ describe.skipIf(!available)('postgres driver (real cluster)', () => {
         setTimeout(() => ac.abort(), 100);
       }
     };
-    const err = await restore(db, d, { kind: 'in-place' }, { setId: 'A1', terminate: true, ctx }).catch((e: unknown) => e);
+    const err = await restore(db, d, { kind: 'in-place' }, { setId: 'A1', terminate: true, ctx }).catch(
+      (e: unknown) => e,
+    );
     expect(started).toBe(true);
     expect(err).toBeInstanceOf(InterruptedError);
     expect(checksum()).toBe(before);
@@ -696,19 +937,33 @@ describe.skipIf(!available)('postgres driver (real cluster)', () => {
   test('wrong password, missing database and missing or old pg_dump are operator errors with hints, without the password', async () => {
     fixture('bank');
     fixture('ledger');
-    const wrong: DatabaseConfig = { name: 'bank', engine: 'postgres', host: cluster.host, port: cluster.port, user: cluster.user, password: 'not-the-password', database: 'bank' };
-    const e1 = await postgresDriver.backup({ db: wrong, type: 'full', purpose: 'backup' }, makeCtx()).catch((e: unknown) => e);
+    const wrong: DatabaseConfig = {
+      name: 'bank',
+      engine: 'postgres',
+      host: cluster.host,
+      port: cluster.port,
+      user: cluster.user,
+      password: 'not-the-password',
+      database: 'bank',
+    };
+    const e1 = await postgresDriver
+      .backup({ db: wrong, type: 'full', purpose: 'backup' }, makeCtx())
+      .catch((e: unknown) => e);
     expect(e1).toBeInstanceOf(RespaldoError);
     expect((e1 as RespaldoError).kind).toBe('failed');
     expect((e1 as RespaldoError).message).toMatch(/password authentication failed/);
     expect((e1 as RespaldoError).hint).toMatch(/password/);
     expect(JSON.stringify((e1 as RespaldoError).toJSON())).not.toContain('not-the-password');
 
-    const e2 = await postgresDriver.backup({ db: dbConfig('no_such_db'), type: 'full', purpose: 'backup' }, makeCtx()).catch((e: unknown) => e);
+    const e2 = await postgresDriver
+      .backup({ db: dbConfig('no_such_db'), type: 'full', purpose: 'backup' }, makeCtx())
+      .catch((e: unknown) => e);
     expect((e2 as RespaldoError).message).toMatch(/database "no_such_db" does not exist/);
 
     const empty = mkdtempSync(join(work, 'nobin-'));
-    const e3 = await postgresDriver.backup({ db: dbConfig('bank', { binPath: empty }), type: 'full', purpose: 'backup' }, makeCtx()).catch((e: unknown) => e);
+    const e3 = await postgresDriver
+      .backup({ db: dbConfig('bank', { binPath: empty }), type: 'full', purpose: 'backup' }, makeCtx())
+      .catch((e: unknown) => e);
     expect(e3).toBeInstanceOf(RespaldoError);
     expect((e3 as RespaldoError).message).toMatch(/pg_dump not found/);
     expect((e3 as RespaldoError).hint).toMatch(/postgresql-client/);
@@ -717,14 +972,19 @@ describe.skipIf(!available)('postgres driver (real cluster)', () => {
     mkdirSync(old);
     writeFileSync(join(old, 'pg_dump'), '#!/bin/sh\necho "pg_dump (PostgreSQL) 12.22"\n');
     chmodSync(join(old, 'pg_dump'), 0o755);
-    const e4 = await postgresDriver.backup({ db: dbConfig('bank', { binPath: old }), type: 'full', purpose: 'backup' }, makeCtx()).catch((e: unknown) => e);
+    const e4 = await postgresDriver
+      .backup({ db: dbConfig('bank', { binPath: old }), type: 'full', purpose: 'backup' }, makeCtx())
+      .catch((e: unknown) => e);
     expect(e4).toBeInstanceOf(RespaldoError);
     expect((e4 as RespaldoError).message).toMatch(/pg_dump 12 cannot dump a PostgreSQL 15 server/);
 
     writeFileSync(join(old, 'pg_restore'), '#!/bin/sh\necho "pg_restore (PostgreSQL) 12.22"\n');
     chmodSync(join(old, 'pg_restore'), 0o755);
     const d = await dump(dbConfig('ledger'));
-    const e5 = await restore(dbConfig('ledger', { binPath: old }), d, { kind: 'side-by-side', name: 'ledger_old_tools' }).catch((e: unknown) => e);
+    const e5 = await restore(dbConfig('ledger', { binPath: old }), d, {
+      kind: 'side-by-side',
+      name: 'ledger_old_tools',
+    }).catch((e: unknown) => e);
     expect(e5).toBeInstanceOf(RespaldoError);
     expect((e5 as RespaldoError).message).toMatch(/pg_restore 12\.22 cannot read a dump made by pg_dump 15/);
     expect(cluster.databases()).not.toContain('ledger_old_tools');
@@ -755,7 +1015,10 @@ describe.skipIf(!available)('postgres driver (real cluster)', () => {
     const other = await startPgCluster({ password: PASSWORD });
     try {
       other.createDatabase('big');
-      other.psql(`CREATE TABLE pad AS SELECT g AS id, repeat(md5(g::text), 16) AS pad FROM generate_series(1, 200000) g`, 'big');
+      other.psql(
+        `CREATE TABLE pad AS SELECT g AS id, repeat(md5(g::text), 16) AS pad FROM generate_series(1, 200000) g`,
+        'big',
+      );
       const db: DatabaseConfig = { name: 'big', engine: 'postgres', url: other.url('big') };
       const ctx = makeCtx();
       const session = await postgresDriver.backup({ db, type: 'full', purpose: 'backup' }, ctx);
@@ -776,12 +1039,20 @@ describe.skipIf(!available)('postgres driver (real cluster)', () => {
           await new Promise((r) => setTimeout(r, 2));
         }
         other.pause();
-        const sink = () => new Writable({ write(_chunk, _enc, cb) { cb(); } });
+        const sink = () =>
+          new Writable({
+            write(_chunk, _enc, cb) {
+              cb();
+            },
+          });
         const consuming = (async () => {
           for await (const m of opened.members ?? []) await pipeline(m.open(), sink());
         })();
         await Promise.allSettled([pipeline(opened.stream, sink()), consuming]);
-        failure = await opened.finished.then(() => null, (e: unknown) => e);
+        failure = await opened.finished.then(
+          () => null,
+          (e: unknown) => e,
+        );
       } finally {
         await session.cleanup();
       }
@@ -789,7 +1060,9 @@ describe.skipIf(!available)('postgres driver (real cluster)', () => {
       expect((failure as RespaldoError).message).toMatch(/pg_dump of big failed/);
       expect(JSON.stringify((failure as RespaldoError).toJSON())).not.toContain(PASSWORD);
 
-      const e2 = await postgresDriver.backup({ db, type: 'full', purpose: 'backup' }, makeCtx()).catch((e: unknown) => e);
+      const e2 = await postgresDriver
+        .backup({ db, type: 'full', purpose: 'backup' }, makeCtx())
+        .catch((e: unknown) => e);
       expect(e2).toBeInstanceOf(RespaldoError);
       expect((e2 as RespaldoError).message).toMatch(/refused the connection/);
       expect((e2 as RespaldoError).hint).toMatch(/running/);

@@ -1,5 +1,10 @@
 import { describe, expect, test } from 'vitest';
-import { dropCreatedRolesSql, parseGlobals, planMissingRoles, type StoredGlobals } from '../src/drivers/postgres-globals.js';
+import {
+  dropCreatedRolesSql,
+  parseGlobals,
+  planMissingRoles,
+  type StoredGlobals,
+} from '../src/drivers/postgres-globals.js';
 
 /**
  * Real `pg_dumpall --globals-only` output of a PostgreSQL 15.18 cluster (pg_dumpall 15.18), made with:
@@ -170,7 +175,8 @@ describe('parseGlobals on real pg_dumpall output', () => {
     });
     expect(byName.get(RARO)).toEqual({
       name: RARO,
-      attributes: "NOSUPERUSER INHERIT NOCREATEROLE CREATEDB LOGIN NOREPLICATION NOBYPASSRLS CONNECTION LIMIT 3 VALID UNTIL '2030-01-01 00:00:00+00'",
+      attributes:
+        "NOSUPERUSER INHERIT NOCREATEROLE CREATEDB LOGIN NOREPLICATION NOBYPASSRLS CONNECTION LIMIT 3 VALID UNTIL '2030-01-01 00:00:00+00'",
       settings: [`ALTER ROLE "Rôle ""raro"" x" SET application_name TO 'it''s; "x"'`],
       comment: String.raw`COMMENT ON ROLE "Rôle ""raro"" x" IS E'back\\slash -- not a comment'`,
     });
@@ -179,7 +185,11 @@ describe('parseGlobals on real pg_dumpall output', () => {
   test('memberships keep the full statement', () => {
     expect(g.memberships).toEqual([
       { role: 'app', member: 'select', statement: 'GRANT app TO "select" GRANTED BY postgres' },
-      { role: 'reader', member: RARO, statement: 'GRANT reader TO "Rôle ""raro"" x" WITH ADMIN OPTION GRANTED BY admin' },
+      {
+        role: 'reader',
+        member: RARO,
+        statement: 'GRANT reader TO "Rôle ""raro"" x" WITH ADMIN OPTION GRANTED BY admin',
+      },
       { role: 'reader', member: 'app', statement: 'GRANT reader TO app GRANTED BY postgres' },
     ]);
   });
@@ -187,7 +197,9 @@ describe('parseGlobals on real pg_dumpall output', () => {
   test('--no-role-passwords output parses the same, without passwords', () => {
     const n = globals(DUMP_NO_PASSWORDS);
     expect(n.roles.map((r) => r.name)).toEqual(g.roles.map((r) => r.name));
-    expect(n.roles.find((r) => r.name === 'app')?.attributes).toBe('NOSUPERUSER INHERIT NOCREATEROLE NOCREATEDB LOGIN NOREPLICATION NOBYPASSRLS');
+    expect(n.roles.find((r) => r.name === 'app')?.attributes).toBe(
+      'NOSUPERUSER INHERIT NOCREATEROLE NOCREATEDB LOGIN NOREPLICATION NOBYPASSRLS',
+    );
     expect(n.memberships).toEqual(g.memberships);
     expect(n.unrecognized).toEqual([]);
   });
@@ -197,31 +209,118 @@ describe('parseGlobals on real pg_dumpall output', () => {
     expect(t.tablespaces).toEqual(['ts 1']);
     expect(t.unrecognized).toEqual([]);
     expect(t.roles.map((r) => r.name)).toEqual(['App2', 'postgres', 'reader']);
-    expect(t.memberships).toEqual([{ role: 'pg_read_all_data', member: 'reader', statement: 'GRANT pg_read_all_data TO reader GRANTED BY postgres' }]);
+    expect(t.memberships).toEqual([
+      { role: 'pg_read_all_data', member: 'reader', statement: 'GRANT pg_read_all_data TO reader GRANTED BY postgres' },
+    ]);
   });
 });
 
 describe('parseGlobals on edge cases', () => {
-  type Expect = { roles?: string[]; settings?: string[]; comment?: string | null; memberships?: [string, string][]; tablespaces?: string[]; unrecognized?: string[] };
+  type Expect = {
+    roles?: string[];
+    settings?: string[];
+    comment?: string | null;
+    memberships?: [string, string][];
+    tablespaces?: string[];
+    unrecognized?: string[];
+  };
   test.each<[string, string, Expect]>([
-    ['semicolons inside quotes', `CREATE ROLE "a;b";\nALTER ROLE "a;b" SET search_path TO 'x;y', "z;w";`, { roles: ['a;b'], settings: [`ALTER ROLE "a;b" SET search_path TO 'x;y', "z;w"`], unrecognized: [] }],
+    [
+      'semicolons inside quotes',
+      `CREATE ROLE "a;b";\nALTER ROLE "a;b" SET search_path TO 'x;y', "z;w";`,
+      { roles: ['a;b'], settings: [`ALTER ROLE "a;b" SET search_path TO 'x;y', "z;w"`], unrecognized: [] },
+    ],
     ['doubled double quotes and non-ASCII', 'CREATE ROLE "We""ird ñ";', { roles: ['We"ird ñ'] }],
     ['bare names fold to lower case (ASCII only)', 'CREATE ROLE App;\nCREATE ROLE Ñandú;', { roles: ['app', 'Ñandú'] }],
-    ['line and block comments', '-- CREATE ROLE ghost;\nCREATE ROLE real; /* CREATE ROLE ghost2; /* nested; */ still; */\n', { roles: ['real'], unrecognized: [] }],
-    ['"--" inside a literal is not a comment', "CREATE ROLE c;\nCOMMENT ON ROLE c IS 'a -- b; c';", { comment: "COMMENT ON ROLE c IS 'a -- b; c'" }],
-    ['E-string with a backslash-escaped quote', String.raw`CREATE ROLE c; COMMENT ON ROLE c IS E'it\'s; \\ fine';`, { comment: String.raw`COMMENT ON ROLE c IS E'it\'s; \\ fine'`, unrecognized: [] }],
-    ['dollar-quoted literal', 'CREATE ROLE c; COMMENT ON ROLE c IS $x$a;b$x$;', { comment: 'COMMENT ON ROLE c IS $x$a;b$x$' }],
-    ['session SETs and psql \\restrict are ignored', "\\restrict abc\nSET default_transaction_read_only = off;\nSET client_encoding = 'UTF8';\nCREATE ROLE a;\n\\unrestrict abc\n", { roles: ['a'], unrecognized: [] }],
-    ['IN DATABASE settings belong to the role', 'CREATE ROLE a;\nALTER ROLE a IN DATABASE "my db" SET work_mem TO \'8MB\';', { settings: [`ALTER ROLE a IN DATABASE "my db" SET work_mem TO '8MB'`] }],
-    ['grant lists expand to pairs', 'GRANT a, "B" TO c, d;', { memberships: [['a', 'c'], ['a', 'd'], ['B', 'c'], ['B', 'd']] }],
-    ['PostgreSQL 16 grant options', 'GRANT a TO b WITH ADMIN OPTION, INHERIT TRUE, SET FALSE GRANTED BY postgres;', { memberships: [['a', 'b']], unrecognized: [] }],
-    ['GRANT … ON TABLESPACE is not a membership', 'CREATE TABLESPACE "t s" OWNER a LOCATION \'/x\';\nGRANT ALL ON TABLESPACE "t s" TO a;\nREVOKE ALL ON TABLESPACE "t s" FROM PUBLIC;\nCOMMENT ON TABLESPACE "t s" IS \'x\';', { tablespaces: ['t s'], memberships: [], unrecognized: [] }],
-    ['SECURITY LABEL is not understood', "CREATE ROLE a;\nSECURITY LABEL FOR selinux ON ROLE a IS 'x';", { unrecognized: ["SECURITY LABEL FOR selinux ON ROLE a IS 'x'"] }],
-    ['other statements and psql commands are not understood', 'DROP ROLE IF EXISTS a;\n\\connect foo\nGRANT SELECT ON TABLE t TO a;\nALTER ROLE a RENAME TO b;', { unrecognized: ['DROP ROLE IF EXISTS a', '\\connect foo', 'GRANT SELECT ON TABLE t TO a', 'ALTER ROLE a RENAME TO b'] }],
-    ['statements on a role the dump never created', 'ALTER ROLE ghost WITH LOGIN;\nCOMMENT ON ROLE ghost IS \'x\';', { roles: [], unrecognized: ['ALTER ROLE ghost WITH LOGIN', "COMMENT ON ROLE ghost IS 'x'"] }],
-    ['an unterminated last statement (truncated dump)', 'CREATE ROLE a;\nCREATE ROLE b', { roles: ['a'], unrecognized: ['CREATE ROLE b'] }],
-    ['an unterminated literal', "CREATE ROLE a;\nCOMMENT ON ROLE a IS 'oops;\n", { comment: null, unrecognized: ["COMMENT ON ROLE a IS 'oops;\n"] }],
-    ['passwords are masked in unrecognized statements', "ALTER ROLE ghost WITH LOGIN PASSWORD 'SCRAM-SHA-256$4096:secret';", { unrecognized: ["ALTER ROLE ghost WITH LOGIN PASSWORD '***'"] }],
+    [
+      'line and block comments',
+      '-- CREATE ROLE ghost;\nCREATE ROLE real; /* CREATE ROLE ghost2; /* nested; */ still; */\n',
+      { roles: ['real'], unrecognized: [] },
+    ],
+    [
+      '"--" inside a literal is not a comment',
+      "CREATE ROLE c;\nCOMMENT ON ROLE c IS 'a -- b; c';",
+      { comment: "COMMENT ON ROLE c IS 'a -- b; c'" },
+    ],
+    [
+      'E-string with a backslash-escaped quote',
+      String.raw`CREATE ROLE c; COMMENT ON ROLE c IS E'it\'s; \\ fine';`,
+      { comment: String.raw`COMMENT ON ROLE c IS E'it\'s; \\ fine'`, unrecognized: [] },
+    ],
+    [
+      'dollar-quoted literal',
+      'CREATE ROLE c; COMMENT ON ROLE c IS $x$a;b$x$;',
+      { comment: 'COMMENT ON ROLE c IS $x$a;b$x$' },
+    ],
+    [
+      'session SETs and psql \\restrict are ignored',
+      "\\restrict abc\nSET default_transaction_read_only = off;\nSET client_encoding = 'UTF8';\nCREATE ROLE a;\n\\unrestrict abc\n",
+      { roles: ['a'], unrecognized: [] },
+    ],
+    [
+      'IN DATABASE settings belong to the role',
+      'CREATE ROLE a;\nALTER ROLE a IN DATABASE "my db" SET work_mem TO \'8MB\';',
+      { settings: [`ALTER ROLE a IN DATABASE "my db" SET work_mem TO '8MB'`] },
+    ],
+    [
+      'grant lists expand to pairs',
+      'GRANT a, "B" TO c, d;',
+      {
+        memberships: [
+          ['a', 'c'],
+          ['a', 'd'],
+          ['B', 'c'],
+          ['B', 'd'],
+        ],
+      },
+    ],
+    [
+      'PostgreSQL 16 grant options',
+      'GRANT a TO b WITH ADMIN OPTION, INHERIT TRUE, SET FALSE GRANTED BY postgres;',
+      { memberships: [['a', 'b']], unrecognized: [] },
+    ],
+    [
+      'GRANT … ON TABLESPACE is not a membership',
+      'CREATE TABLESPACE "t s" OWNER a LOCATION \'/x\';\nGRANT ALL ON TABLESPACE "t s" TO a;\nREVOKE ALL ON TABLESPACE "t s" FROM PUBLIC;\nCOMMENT ON TABLESPACE "t s" IS \'x\';',
+      { tablespaces: ['t s'], memberships: [], unrecognized: [] },
+    ],
+    [
+      'SECURITY LABEL is not understood',
+      "CREATE ROLE a;\nSECURITY LABEL FOR selinux ON ROLE a IS 'x';",
+      { unrecognized: ["SECURITY LABEL FOR selinux ON ROLE a IS 'x'"] },
+    ],
+    [
+      'other statements and psql commands are not understood',
+      'DROP ROLE IF EXISTS a;\n\\connect foo\nGRANT SELECT ON TABLE t TO a;\nALTER ROLE a RENAME TO b;',
+      {
+        unrecognized: [
+          'DROP ROLE IF EXISTS a',
+          '\\connect foo',
+          'GRANT SELECT ON TABLE t TO a',
+          'ALTER ROLE a RENAME TO b',
+        ],
+      },
+    ],
+    [
+      'statements on a role the dump never created',
+      "ALTER ROLE ghost WITH LOGIN;\nCOMMENT ON ROLE ghost IS 'x';",
+      { roles: [], unrecognized: ['ALTER ROLE ghost WITH LOGIN', "COMMENT ON ROLE ghost IS 'x'"] },
+    ],
+    [
+      'an unterminated last statement (truncated dump)',
+      'CREATE ROLE a;\nCREATE ROLE b',
+      { roles: ['a'], unrecognized: ['CREATE ROLE b'] },
+    ],
+    [
+      'an unterminated literal',
+      "CREATE ROLE a;\nCOMMENT ON ROLE a IS 'oops;\n",
+      { comment: null, unrecognized: ["COMMENT ON ROLE a IS 'oops;\n"] },
+    ],
+    [
+      'passwords are masked in unrecognized statements',
+      "ALTER ROLE ghost WITH LOGIN PASSWORD 'SCRAM-SHA-256$4096:secret';",
+      { unrecognized: ["ALTER ROLE ghost WITH LOGIN PASSWORD '***'"] },
+    ],
   ])('%s', (_name, sql, want) => {
     const g = globals(sql);
     if (want.roles) expect(g.roles.map((r) => r.name)).toEqual(want.roles);
@@ -283,7 +382,9 @@ describe('planMissingRoles', () => {
     const grants = plan.statements.filter((s) => s.startsWith('GRANT'));
     expect(grants).toEqual(['GRANT "app" TO "select"', 'GRANT "reader" TO "Rôle ""raro"" x" WITH ADMIN OPTION']);
     for (const existing of ['reader', 'admin', 'app']) {
-      expect(plan.statements.filter((s) => !s.startsWith('GRANT') && new RegExp(`ROLE "?${existing}\\b`).test(s))).toEqual([]);
+      expect(
+        plan.statements.filter((s) => !s.startsWith('GRANT') && new RegExp(`ROLE "?${existing}\\b`).test(s)),
+      ).toEqual([]);
     }
     expect(plan.skipped).toEqual([]);
   });
@@ -315,11 +416,36 @@ describe('planMissingRoles', () => {
   });
 
   test.each<[string, string, string[], string[]]>([
-    ['GRANTED BY dropped, PostgreSQL 16 options kept', 'CREATE ROLE a; CREATE ROLE b; GRANT a TO b WITH ADMIN OPTION, INHERIT FALSE GRANTED BY "Boss";', ['GRANT "a" TO "b" WITH ADMIN OPTION, INHERIT FALSE'], []],
-    ['the same grant by two grantors is granted once', 'CREATE ROLE a; CREATE ROLE b; GRANT a TO b GRANTED BY x; GRANT a TO b GRANTED BY y;', ['GRANT "a" TO "b"'], []],
-    ['grants between existing roles are left alone', 'CREATE ROLE a; GRANT ex1 TO ex2 GRANTED BY x; GRANT ex1 TO a;', ['GRANT "ex1" TO "a"'], []],
-    ['grants to an unknown role are noted', 'CREATE ROLE a; GRANT a TO ghost;', [], ['membership of "ghost" in "a" not granted: role "ghost" does not exist on the server and is not being created']],
-    ['an existing role never gains a membership in a new role', 'CREATE ROLE a; GRANT a TO ex1;', [], ['membership of existing role "ex1" in new role "a" not granted: existing roles are left unchanged']],
+    [
+      'GRANTED BY dropped, PostgreSQL 16 options kept',
+      'CREATE ROLE a; CREATE ROLE b; GRANT a TO b WITH ADMIN OPTION, INHERIT FALSE GRANTED BY "Boss";',
+      ['GRANT "a" TO "b" WITH ADMIN OPTION, INHERIT FALSE'],
+      [],
+    ],
+    [
+      'the same grant by two grantors is granted once',
+      'CREATE ROLE a; CREATE ROLE b; GRANT a TO b GRANTED BY x; GRANT a TO b GRANTED BY y;',
+      ['GRANT "a" TO "b"'],
+      [],
+    ],
+    [
+      'grants between existing roles are left alone',
+      'CREATE ROLE a; GRANT ex1 TO ex2 GRANTED BY x; GRANT ex1 TO a;',
+      ['GRANT "ex1" TO "a"'],
+      [],
+    ],
+    [
+      'grants to an unknown role are noted',
+      'CREATE ROLE a; GRANT a TO ghost;',
+      [],
+      ['membership of "ghost" in "a" not granted: role "ghost" does not exist on the server and is not being created'],
+    ],
+    [
+      'an existing role never gains a membership in a new role',
+      'CREATE ROLE a; GRANT a TO ex1;',
+      [],
+      ['membership of existing role "ex1" in new role "a" not granted: existing roles are left unchanged'],
+    ],
   ])('memberships: %s', (_name, sql, grants, skipped) => {
     const plan = planMissingRoles(globals(sql), new Set(['ex1', 'ex2']));
     expect(plan.statements.filter((s) => s.startsWith('GRANT'))).toEqual(grants);
@@ -329,14 +455,32 @@ describe('planMissingRoles', () => {
   test.each<[string, string | null, string]>([
     ['no ALTER ROLE in the dump', null, 'NOLOGIN'],
     ['plain login', 'LOGIN', 'LOGIN'],
-    ['all notable flags', 'SUPERUSER CREATEDB CREATEROLE REPLICATION BYPASSRLS LOGIN', 'SUPERUSER, CREATEDB, CREATEROLE, REPLICATION, BYPASSRLS, LOGIN'],
-    ['NO… flags are not listed', 'NOSUPERUSER NOINHERIT NOCREATEROLE NOCREATEDB NOLOGIN NOREPLICATION NOBYPASSRLS CONNECTION LIMIT -1', 'NOLOGIN'],
+    [
+      'all notable flags',
+      'SUPERUSER CREATEDB CREATEROLE REPLICATION BYPASSRLS LOGIN',
+      'SUPERUSER, CREATEDB, CREATEROLE, REPLICATION, BYPASSRLS, LOGIN',
+    ],
+    [
+      'NO… flags are not listed',
+      'NOSUPERUSER NOINHERIT NOCREATEROLE NOCREATEDB NOLOGIN NOREPLICATION NOBYPASSRLS CONNECTION LIMIT -1',
+      'NOLOGIN',
+    ],
     ['password, lower case keywords', "login encrypted password 'md5abc' valid until 'infinity'", 'LOGIN, password'],
     ['PASSWORD NULL is no password', 'LOGIN PASSWORD NULL', 'LOGIN'],
   ])('summary: %s', (_name, attributes, summary) => {
-    const plan = planMissingRoles({ roles: [{ name: 'r', attributes, settings: [], comment: null }], memberships: [], tablespaces: [], unrecognized: [] }, new Set());
+    const plan = planMissingRoles(
+      {
+        roles: [{ name: 'r', attributes, settings: [], comment: null }],
+        memberships: [],
+        tablespaces: [],
+        unrecognized: [],
+      },
+      new Set(),
+    );
     expect(plan.create).toEqual([{ name: 'r', summary }]);
-    expect(plan.statements).toEqual(attributes === null ? ['CREATE ROLE "r"'] : ['CREATE ROLE "r"', `ALTER ROLE "r" WITH ${attributes}`]);
+    expect(plan.statements).toEqual(
+      attributes === null ? ['CREATE ROLE "r"'] : ['CREATE ROLE "r"', `ALTER ROLE "r" WITH ${attributes}`],
+    );
   });
 
   test.each<[string, string, string]>([
@@ -344,16 +488,28 @@ describe('planMissingRoles', () => {
     ['a second statement', 'LOGIN; DROP TABLE t', '(not one list of attributes)'],
     ['an unterminated literal', "LOGIN PASSWORD 'abc", '(not one list of attributes)'],
   ])('a role whose attributes hold %s is not created', (_name, attributes, problem) => {
-    const plan = planMissingRoles({ roles: [{ name: 'r', attributes, settings: [], comment: null }], memberships: [], tablespaces: [], unrecognized: [] }, new Set());
+    const plan = planMissingRoles(
+      {
+        roles: [{ name: 'r', attributes, settings: [], comment: null }],
+        memberships: [],
+        tablespaces: [],
+        unrecognized: [],
+      },
+      new Set(),
+    );
     expect(plan.create).toEqual([]);
     expect(plan.statements).toEqual([]);
-    expect(plan.skipped).toEqual([`role "r" not created: its attributes hold "${problem}", which respaldo does not understand`]);
+    expect(plan.skipped).toEqual([
+      `role "r" not created: its attributes hold "${problem}", which respaldo does not understand`,
+    ]);
   });
 
   test('reserved pg_ names are not created', () => {
     const plan = planMissingRoles(globals('CREATE ROLE pg_custom;'), new Set());
     expect(plan.statements).toEqual([]);
-    expect(plan.skipped).toEqual([`role "pg_custom" not created: names starting with pg_ are reserved for PostgreSQL's predefined roles`]);
+    expect(plan.skipped).toEqual([
+      `role "pg_custom" not created: names starting with pg_ are reserved for PostgreSQL's predefined roles`,
+    ]);
   });
 
   test('no password hash in summaries, notes or unrecognized statements', () => {
@@ -368,7 +524,10 @@ describe('dropCreatedRolesSql', () => {
   test.each<[string[], string[]]>([
     [[], []],
     [['a'], ['DROP ROLE IF EXISTS "a"']],
-    [['app', RARO, 'select'], ['DROP ROLE IF EXISTS "select"', 'DROP ROLE IF EXISTS "Rôle ""raro"" x"', 'DROP ROLE IF EXISTS "app"']],
+    [
+      ['app', RARO, 'select'],
+      ['DROP ROLE IF EXISTS "select"', 'DROP ROLE IF EXISTS "Rôle ""raro"" x"', 'DROP ROLE IF EXISTS "app"'],
+    ],
   ])('%j', (names, sql) => {
     expect(dropCreatedRolesSql(names)).toEqual(sql);
   });

@@ -38,30 +38,64 @@ import {
   type PgConnection,
 } from '../src/drivers/postgres-plan.js';
 
-const pgdb = (fields: Partial<DatabaseConfig>): DatabaseConfig => ({ name: 'inventario', engine: 'postgres', ...fields });
+const pgdb = (fields: Partial<DatabaseConfig>): DatabaseConfig => ({
+  name: 'inventario',
+  engine: 'postgres',
+  ...fields,
+});
 
 describe('parsePgUrl', () => {
   test.each([
-    ['postgresql://app:s3cret@db1:5432/inventario', { user: 'app', password: 's3cret', host: 'db1', port: 5432, database: 'inventario', params: {} }],
+    [
+      'postgresql://app:s3cret@db1:5432/inventario',
+      { user: 'app', password: 's3cret', host: 'db1', port: 5432, database: 'inventario', params: {} },
+    ],
     ['postgres://app@db1/inventario', { user: 'app', host: 'db1', database: 'inventario', params: {} }],
-    ['postgresql://app:p%40ss%3Aw%2Frd@db1:6543/my%20db', { user: 'app', password: 'p@ss:w/rd', host: 'db1', port: 6543, database: 'my db', params: {} }],
+    [
+      'postgresql://app:p%40ss%3Aw%2Frd@db1:6543/my%20db',
+      { user: 'app', password: 'p@ss:w/rd', host: 'db1', port: 6543, database: 'my db', params: {} },
+    ],
     ['postgresql://app:pw@@db1/x', { user: 'app', password: 'pw@', host: 'db1', database: 'x', params: {} }],
-    ['postgresql://user@/db?host=/var/run/postgresql', { user: 'user', host: '/var/run/postgresql', database: 'db', params: {} }],
+    [
+      'postgresql://user@/db?host=/var/run/postgresql',
+      { user: 'user', host: '/var/run/postgresql', database: 'db', params: {} },
+    ],
     ['postgresql:///db', { database: 'db', params: {} }],
     ['postgresql://%2Ftmp%2Fsock/db', { host: '/tmp/sock', database: 'db', params: {} }],
     ['postgresql://[::1]:5433/x', { host: '::1', port: 5433, database: 'x', params: {} }],
-    ['postgresql://h/db?sslmode=require&connect_timeout=5&application_name=x', { host: 'h', database: 'db', params: { sslmode: 'require', connect_timeout: '5' } }],
-    ['postgresql://h/db?password=fromquery&user=u&port=7', { host: 'h', database: 'db', user: 'u', password: 'fromquery', port: 7, params: {} }],
+    [
+      'postgresql://h/db?sslmode=require&connect_timeout=5&application_name=x',
+      { host: 'h', database: 'db', params: { sslmode: 'require', connect_timeout: '5' } },
+    ],
+    [
+      'postgresql://h/db?password=fromquery&user=u&port=7',
+      { host: 'h', database: 'db', user: 'u', password: 'fromquery', port: 7, params: {} },
+    ],
     ['POSTGRESQL://h/db', { host: 'h', database: 'db', params: {} }],
     // Passwords interpolated raw from ${DB_PASSWORD}: the user info ends at the last "@".
-    ["postgresql://app:p@ss/w?o#r:d'x@db1:5432/inv", { user: 'app', password: "p@ss/w?o#r:d'x", host: 'db1', port: 5432, database: 'inv', params: {} }],
-    ['postgresql://app:100%sure@db1/inv', { user: 'app', password: '100%sure', host: 'db1', database: 'inv', params: {} }],
-    ['postgresql://h1:5432,h2:5433/db?target_session_attrs=read-write', { host: 'h1,h2', database: 'db', params: { port: '5432,5433', target_session_attrs: 'read-write' } }],
+    [
+      "postgresql://app:p@ss/w?o#r:d'x@db1:5432/inv",
+      { user: 'app', password: "p@ss/w?o#r:d'x", host: 'db1', port: 5432, database: 'inv', params: {} },
+    ],
+    [
+      'postgresql://app:100%sure@db1/inv',
+      { user: 'app', password: '100%sure', host: 'db1', database: 'inv', params: {} },
+    ],
+    [
+      'postgresql://h1:5432,h2:5433/db?target_session_attrs=read-write',
+      { host: 'h1,h2', database: 'db', params: { port: '5432,5433', target_session_attrs: 'read-write' } },
+    ],
   ])('%s', (url, expected) => {
     expect(parsePgUrl(url)).toEqual(expected);
   });
 
-  test.each([['mysql://h/db'], ['postgresql:/h/db'], ['postgresql://h/db#frag'], ['postgresql://%zz@h/db'], ['postgresql://h/%zz']])('rejects %s', (url) => {
+  test.each([
+    ['mysql://h/db'],
+    ['postgresql:/h/db'],
+    ['postgresql://h/db#frag'],
+    ['postgresql://%zz@h/db'],
+    ['postgresql://h/%zz'],
+  ])('rejects %s', (url) => {
     expect(() => parsePgUrl(url)).toThrow();
   });
 
@@ -79,33 +113,62 @@ describe('parsePgUrl', () => {
 
 describe('resolveConnection', () => {
   test('explicit fields override the URL', () => {
-    expect(resolveConnection(pgdb({ url: 'postgresql://a:b@h:1/x', password: 'override', database: 'y', port: 2 }))).toEqual({ host: 'h', port: 2, user: 'a', password: 'override', database: 'y', params: {} });
+    expect(
+      resolveConnection(pgdb({ url: 'postgresql://a:b@h:1/x', password: 'override', database: 'y', port: 2 })),
+    ).toEqual({ host: 'h', port: 2, user: 'a', password: 'override', database: 'y', params: {} });
   });
   test('the database defaults to the entry name', () => {
     expect(resolveConnection(pgdb({ host: 'db1' })).database).toBe('inventario');
     expect(resolveConnection(pgdb({ url: 'postgresql://u@db1:5432' })).database).toBe('inventario');
   });
   test('fields alone', () => {
-    expect(resolveConnection(pgdb({ host: 'db1', port: 5432, user: 'app', password: 'pw', database: 'inv' }))).toEqual({ host: 'db1', port: 5432, user: 'app', password: 'pw', database: 'inv', params: {} });
+    expect(resolveConnection(pgdb({ host: 'db1', port: 5432, user: 'app', password: 'pw', database: 'inv' }))).toEqual({
+      host: 'db1',
+      port: 5432,
+      user: 'app',
+      password: 'pw',
+      database: 'inv',
+      params: {},
+    });
   });
 });
 
 describe('validatePgConfig', () => {
   test.each<[string, Partial<DatabaseConfig>, { path: string; problem: RegExp }[]]>([
     ['url ok', { url: 'postgresql://app:x@db1:5432/inventario' }, []],
-    ['fields ok', { host: 'db1', database: 'inventario', port: 5432, globals: true, binPath: '/usr/lib/postgresql/15/bin' }, []],
+    [
+      'fields ok',
+      { host: 'db1', database: 'inventario', port: 5432, globals: true, binPath: '/usr/lib/postgresql/15/bin' },
+      [],
+    ],
     ['bad scheme', { url: 'mysql://db1/x' }, [{ path: 'url', problem: /not a postgresql:\/\/ URL/ }]],
     ['no database in url: the entry name', { url: 'postgresql://db1' }, []],
     ['no database field: the entry name', { host: 'db1' }, []],
     ['no name and no database', { host: 'db1', name: '' }, [{ path: 'database', problem: /no database name/ }]],
     ['port out of range', { url: 'postgresql://db1:70000/x' }, [{ path: 'url', problem: /port 70000/ }]],
     ['port field not integer', { database: 'x', port: 5432.5 }, [{ path: 'port', problem: /whole number/ }]],
-    ['globals not boolean', { database: 'x', globals: 'yes' as unknown as boolean }, [{ path: 'globals', problem: /true or false/ }]],
+    [
+      'globals not boolean',
+      { database: 'x', globals: 'yes' as unknown as boolean },
+      [{ path: 'globals', problem: /true or false/ }],
+    ],
     ['name too long', { database: 'x'.repeat(64) }, [{ path: 'database', problem: /longer than 63 bytes/ }]],
-    ['binPath not string', { database: 'x', binPath: 3 as unknown as string }, [{ path: 'binPath', problem: /string/ }]],
+    [
+      'binPath not string',
+      { database: 'x', binPath: 3 as unknown as string },
+      [{ path: 'binPath', problem: /string/ }],
+    ],
     ['lockWaitTimeout ok', { database: 'x', lockWaitTimeout: '45s' }, []],
-    ['sslpassword would reach argv', { url: 'postgresql://app@db1/x?sslmode=verify-full&sslpassword=s3cret' }, [{ path: 'url', problem: /sslpassword is not supported/ }]],
-    ['lockWaitTimeout not a duration', { database: 'x', lockWaitTimeout: 'soon' }, [{ path: 'lockWaitTimeout', problem: /"soon" is not a duration/ }]],
+    [
+      'sslpassword would reach argv',
+      { url: 'postgresql://app@db1/x?sslmode=verify-full&sslpassword=s3cret' },
+      [{ path: 'url', problem: /sslpassword is not supported/ }],
+    ],
+    [
+      'lockWaitTimeout not a duration',
+      { database: 'x', lockWaitTimeout: 'soon' },
+      [{ path: 'lockWaitTimeout', problem: /"soon" is not a duration/ }],
+    ],
   ])('%s', (_label, fields, expected) => {
     const problems = validatePgConfig(pgdb(fields));
     expect(problems).toHaveLength(expected.length);
@@ -152,30 +215,100 @@ describe('quoting', () => {
   });
 });
 
-const conn: PgConnection = { host: 'db1', port: 5432, user: 'app', password: 'SECRET', database: 'inventario', params: { sslmode: 'require', bogus: 'x' } };
+const conn: PgConnection = {
+  host: 'db1',
+  port: 5432,
+  user: 'app',
+  password: 'SECRET',
+  database: 'inventario',
+  params: { sslmode: 'require', bogus: 'x' },
+};
 
 describe('argument arrays', () => {
   test.each([
-    ['full', undefined, ['--format=custom', '--compress=0', '--no-password', "--dbname=host='db1' port='5432' user='app' dbname='inventario' application_name='respaldo' sslmode='require'"]],
-    ['schema', undefined, ['--format=custom', '--compress=0', '--no-password', '--schema-only', "--dbname=host='db1' port='5432' user='app' dbname='inventario' application_name='respaldo' sslmode='require'"]],
-    ['full', '00000003-0000001B-1', ['--format=custom', '--compress=0', '--no-password', '--snapshot=00000003-0000001B-1', "--dbname=host='db1' port='5432' user='app' dbname='inventario' application_name='respaldo' sslmode='require'"]],
+    [
+      'full',
+      undefined,
+      [
+        '--format=custom',
+        '--compress=0',
+        '--no-password',
+        "--dbname=host='db1' port='5432' user='app' dbname='inventario' application_name='respaldo' sslmode='require'",
+      ],
+    ],
+    [
+      'schema',
+      undefined,
+      [
+        '--format=custom',
+        '--compress=0',
+        '--no-password',
+        '--schema-only',
+        "--dbname=host='db1' port='5432' user='app' dbname='inventario' application_name='respaldo' sslmode='require'",
+      ],
+    ],
+    [
+      'full',
+      '00000003-0000001B-1',
+      [
+        '--format=custom',
+        '--compress=0',
+        '--no-password',
+        '--snapshot=00000003-0000001B-1',
+        "--dbname=host='db1' port='5432' user='app' dbname='inventario' application_name='respaldo' sslmode='require'",
+      ],
+    ],
   ] as const)('pg_dump %s snapshot=%s', (type, snapshot, expected) => {
     expect(pgDumpArgs({ conn, type, snapshot })).toEqual(expected);
   });
 
   test.each([
-    ['full', undefined, 2, ['--format=directory', '--compress=0', '--jobs=2', '--verbose', '--no-password', '--file=/s/d']],
-    ['schema', undefined, 4, ['--format=directory', '--compress=0', '--jobs=4', '--verbose', '--no-password', '--schema-only', '--file=/s/d']],
-    ['full', '00000003-0000001B-1', 0, ['--format=directory', '--compress=0', '--jobs=1', '--verbose', '--no-password', '--snapshot=00000003-0000001B-1', '--file=/s/d']],
+    [
+      'full',
+      undefined,
+      2,
+      ['--format=directory', '--compress=0', '--jobs=2', '--verbose', '--no-password', '--file=/s/d'],
+    ],
+    [
+      'schema',
+      undefined,
+      4,
+      ['--format=directory', '--compress=0', '--jobs=4', '--verbose', '--no-password', '--schema-only', '--file=/s/d'],
+    ],
+    [
+      'full',
+      '00000003-0000001B-1',
+      0,
+      [
+        '--format=directory',
+        '--compress=0',
+        '--jobs=1',
+        '--verbose',
+        '--no-password',
+        '--snapshot=00000003-0000001B-1',
+        '--file=/s/d',
+      ],
+    ],
   ] as const)('pg_dump directory %s snapshot=%s jobs=%s', (type, snapshot, jobs, expected) => {
     const args = pgDumpDirArgs({ conn, type, dir: '/s/d', jobs, snapshot });
-    expect(args).toEqual([...expected, "--dbname=host='db1' port='5432' user='app' dbname='inventario' application_name='respaldo' sslmode='require'"]);
+    expect(args).toEqual([
+      ...expected,
+      "--dbname=host='db1' port='5432' user='app' dbname='inventario' application_name='respaldo' sslmode='require'",
+    ]);
     expect(args.join(' ')).not.toContain('SECRET');
   });
 
   test('pg_restore of a staged directory: jobs, no single transaction, the list when tables are selected', () => {
-    const db = "--dbname=host='db1' port='5432' user='app' dbname='x__restore_1' application_name='respaldo' sslmode='require'";
-    expect(pgRestoreDirArgs({ conn, database: 'x__restore_1', dir: '/s/d', jobs: 3 })).toEqual(['--exit-on-error', '--jobs=3', '--no-password', '--format=directory', db, '/s/d']);
+    const db =
+      "--dbname=host='db1' port='5432' user='app' dbname='x__restore_1' application_name='respaldo' sslmode='require'";
+    expect(pgRestoreDirArgs({ conn, database: 'x__restore_1', dir: '/s/d', jobs: 3 })).toEqual([
+      '--exit-on-error',
+      '--jobs=3',
+      '--no-password',
+      '--format=directory',
+      db,
+      '/s/d',
+    ]);
     const listed = pgRestoreDirArgs({ conn, database: 'x__restore_1', dir: '/s/d', jobs: 2, listFile: '/s/l' });
     expect(listed).toContain('--use-list=/s/l');
     expect(listed).not.toContain('--single-transaction');
@@ -208,7 +341,9 @@ describe('argument arrays', () => {
 
   test('a database name starting with "-" or holding "=" and quotes stays one quoted dbname value', () => {
     const args = pgDumpArgs({ conn: { ...conn, database: "-x=y 'z'", params: {} }, type: 'full' });
-    expect(args.at(-1)).toBe(`--dbname=host='db1' port='5432' user='app' dbname='-x=y \\'z\\'' application_name='respaldo'`);
+    expect(args.at(-1)).toBe(
+      `--dbname=host='db1' port='5432' user='app' dbname='-x=y \\'z\\'' application_name='respaldo'`,
+    );
     expect(args.filter((a) => !a.startsWith('--'))).toEqual([]);
   });
 
@@ -237,8 +372,27 @@ describe('argument arrays', () => {
   });
 
   test.each([
-    ['whole archive', undefined, ['--exit-on-error', '--single-transaction', '--no-password', "--dbname=host='db1' port='5432' user='app' dbname='tmp' application_name='respaldo' sslmode='require'"]],
-    ['selected tables', '/s/x.restore-list', ['--exit-on-error', '--single-transaction', '--no-password', '--use-list=/s/x.restore-list', "--dbname=host='db1' port='5432' user='app' dbname='tmp' application_name='respaldo' sslmode='require'"]],
+    [
+      'whole archive',
+      undefined,
+      [
+        '--exit-on-error',
+        '--single-transaction',
+        '--no-password',
+        "--dbname=host='db1' port='5432' user='app' dbname='tmp' application_name='respaldo' sslmode='require'",
+      ],
+    ],
+    [
+      'selected tables',
+      '/s/x.restore-list',
+      [
+        '--exit-on-error',
+        '--single-transaction',
+        '--no-password',
+        '--use-list=/s/x.restore-list',
+        "--dbname=host='db1' port='5432' user='app' dbname='tmp' application_name='respaldo' sslmode='require'",
+      ],
+    ],
   ] as const)('pg_restore: %s', (_label, listFile, expected) => {
     expect(pgRestoreArgs({ conn, database: 'tmp', listFile })).toEqual(expected);
     expect(pgRestoreListArgs()).toEqual(['--list', '--verbose']);
@@ -287,22 +441,21 @@ describe('derived database names', () => {
     expect(parseDerivedName(live, safety)).toEqual({ kind: 'pre_restore', id });
   });
 
-  test.each([
-    ['a'.repeat(63)],
-    ['ü'.repeat(31)],
-    ['inventario_central_de_la_empresa_con_nombre_largo'],
-  ])('long live names are shortened to 63 bytes, deterministically, on a character boundary: %s', (live) => {
-    for (const kind of ['restore', 'pre_restore'] as const) {
-      const name = derivedName(live, kind, '20261122_101010');
-      expect(byteLength(name)).toBeLessThanOrEqual(MAX_IDENTIFIER_BYTES);
-      expect(name).toBe(derivedName(live, kind, '20261122_101010'));
-      expect(name.endsWith(`__${kind}_20261122_101010`)).toBe(true);
-      expect(name).not.toContain('\uFFFD');
-      expect(parseDerivedName(live, name)).toEqual({ kind, id: '20261122_101010' });
-      // Another live name with the same first bytes gets another name.
-      expect(derivedName(live + 'x', kind, '20261122_101010')).not.toBe(name);
-    }
-  });
+  test.each([['a'.repeat(63)], ['ü'.repeat(31)], ['inventario_central_de_la_empresa_con_nombre_largo']])(
+    'long live names are shortened to 63 bytes, deterministically, on a character boundary: %s',
+    (live) => {
+      for (const kind of ['restore', 'pre_restore'] as const) {
+        const name = derivedName(live, kind, '20261122_101010');
+        expect(byteLength(name)).toBeLessThanOrEqual(MAX_IDENTIFIER_BYTES);
+        expect(name).toBe(derivedName(live, kind, '20261122_101010'));
+        expect(name.endsWith(`__${kind}_20261122_101010`)).toBe(true);
+        expect(name).not.toContain('\uFFFD');
+        expect(parseDerivedName(live, name)).toEqual({ kind, id: '20261122_101010' });
+        // Another live name with the same first bytes gets another name.
+        expect(derivedName(live + 'x', kind, '20261122_101010')).not.toBe(name);
+      }
+    },
+  );
 
   test('very long set ids are hashed but still recognised', () => {
     const name = restoreDbName('users', 'x'.repeat(80));
@@ -328,8 +481,12 @@ describe('derived database names', () => {
 
 describe('database properties', () => {
   test('CREATE DATABASE with encoding and locale', () => {
-    expect(createDatabaseSql('x__restore_1', { encoding: 'UTF8', collate: 'C.UTF-8', ctype: "it's" })).toBe(`CREATE DATABASE "x__restore_1" TEMPLATE template0 ENCODING 'UTF8' LC_COLLATE 'C.UTF-8' LC_CTYPE 'it''s'`);
-    expect(createDatabaseSql('x', { encoding: 'UTF8', localeProvider: 'icu', iculocale: 'es-ES' })).toBe(`CREATE DATABASE "x" TEMPLATE template0 ENCODING 'UTF8' LOCALE_PROVIDER icu ICU_LOCALE 'es-ES'`);
+    expect(createDatabaseSql('x__restore_1', { encoding: 'UTF8', collate: 'C.UTF-8', ctype: "it's" })).toBe(
+      `CREATE DATABASE "x__restore_1" TEMPLATE template0 ENCODING 'UTF8' LC_COLLATE 'C.UTF-8' LC_CTYPE 'it''s'`,
+    );
+    expect(createDatabaseSql('x', { encoding: 'UTF8', localeProvider: 'icu', iculocale: 'es-ES' })).toBe(
+      `CREATE DATABASE "x" TEMPLATE template0 ENCODING 'UTF8' LOCALE_PROVIDER icu ICU_LOCALE 'es-ES'`,
+    );
     expect(createDatabaseSql('x', undefined)).toBe('CREATE DATABASE "x" TEMPLATE template0');
   });
 
@@ -338,7 +495,7 @@ describe('database properties', () => {
       't',
       {
         owner: 'app',
-        settings: ['work_mem=8MB', 'search_path="$user", public', 'app.tenant=a\'b', 'bad key=1'],
+        settings: ['work_mem=8MB', 'search_path="$user", public', "app.tenant=a'b", 'bad key=1'],
         acl: [
           { grantee: null, privilege: 'TEMPORARY', grantable: false },
           { grantee: 'app', privilege: 'CONNECT', grantable: true },
@@ -396,7 +553,9 @@ describe('resolveTables', () => {
     [['my schema.t'], [{ schema: 'my schema', table: 't' }]],
   ])('%j', (req, out) => expect(resolveTables(req, { keys })).toEqual(out));
   test('relations recorded in the manifest disambiguate dots in names', () => {
-    expect(resolveTables(['sales.a.b'], { keys, relations: [['sales.a', 'b']] })).toEqual([{ schema: 'sales.a', table: 'b' }]);
+    expect(resolveTables(['sales.a.b'], { keys, relations: [['sales.a', 'b']] })).toEqual([
+      { schema: 'sales.a', table: 'b' },
+    ]);
   });
   test('an unknown table is refused', () => {
     expect(() => resolveTables(['public.nope'], { keys })).toThrow(/not in this backup/);
@@ -405,11 +564,17 @@ describe('resolveTables', () => {
 
 describe('hintForStderr', () => {
   test.each([
-    ['pg_dump: error: connection to server at "h" failed: FATAL:  password authentication failed for user "app"', /password/],
+    [
+      'pg_dump: error: connection to server at "h" failed: FATAL:  password authentication failed for user "app"',
+      /password/,
+    ],
     ['pg_dump: error: connection to server at "h", port 5432 failed: Connection refused', /running and reachable/],
     ['pg_dump: error: aborting because of server version mismatch', /postgresql-client/],
     ['pg_restore: error: could not execute query: ERROR:  role "ghost" does not exist', /--create-roles/],
-    ['pg_dump: error: query failed: ERROR:  canceling statement due to statement timeout | pg_dump: detail: Query was: LOCK TABLE public.t IN ACCESS SHARE MODE', /lockWaitTimeout/],
+    [
+      'pg_dump: error: query failed: ERROR:  canceling statement due to statement timeout | pg_dump: detail: Query was: LOCK TABLE public.t IN ACCESS SHARE MODE',
+      /lockWaitTimeout/,
+    ],
     ['ERROR:  canceling statement due to lock timeout', /lockWaitTimeout/],
     ['FATAL:  database "nope" does not exist', /database name/],
     ['ERROR:  permission denied for table x', /privilege/],
@@ -423,8 +588,19 @@ describe('hintForStderr', () => {
 
 describe('planPgRestore', () => {
   const entry: DatabaseEntry = {
-    name: 'inventario', engine: 'postgres', file: 'databases/inventario.dump.gz', format: 'pg-custom', compressed: true, rawBytes: 1, storedBytes: 1,
-    md5: null, sha256: null, tables: { 'public.a': 1 }, durationMs: 1, error: null, details: { rowCounts: 'exact' },
+    name: 'inventario',
+    engine: 'postgres',
+    file: 'databases/inventario.dump.gz',
+    format: 'pg-custom',
+    compressed: true,
+    rawBytes: 1,
+    storedBytes: 1,
+    md5: null,
+    sha256: null,
+    tables: { 'public.a': 1 },
+    durationMs: 1,
+    error: null,
+    details: { rowCounts: 'exact' },
   };
   const db = pgdb({ url: 'postgresql://app:SECRET@db1:5432/inventario' });
 
@@ -437,14 +613,29 @@ describe('planPgRestore', () => {
       staging: 'inventario__restore_20261122_101010',
       safety: { kind: 'renamed-database', name: 'inventario__pre_restore_20261122_101010' },
     });
-    expect(plan.steps.join('\n')).toMatch(/pg_restore the backup into "inventario__restore_20261122_101010"[\s\S]*check row counts[\s\S]*--terminate-connections[\s\S]*rename "inventario" to "inventario__pre_restore_20261122_101010"[\s\S]*rename "inventario__restore_20261122_101010" to "inventario"/);
+    expect(plan.steps.join('\n')).toMatch(
+      /pg_restore the backup into "inventario__restore_20261122_101010"[\s\S]*check row counts[\s\S]*--terminate-connections[\s\S]*rename "inventario" to "inventario__pre_restore_20261122_101010"[\s\S]*rename "inventario__restore_20261122_101010" to "inventario"/,
+    );
     expect(plan.rollback).toMatch(/ALTER DATABASE "inventario__pre_restore_20261122_101010" RENAME TO "inventario"/);
     expect(JSON.stringify(plan)).not.toContain('SECRET');
   });
 
   test('side by side with selected tables', () => {
-    const plan = planPgRestore({ db, entry: { ...entry, details: { rowCounts: 'estimate' } }, setId: '1', target: { kind: 'side-by-side', name: 'inv_copy' }, tables: ['public.a'] });
-    expect(plan).toMatchObject({ replaces: false, staging: 'inventario__restore_1', safety: { kind: 'none' }, target: 'new database "inv_copy" on db1:5432 as app' });
-    expect(plan.steps.join('\n')).toMatch(/pg_restore only public\.a[\s\S]*estimates only[\s\S]*refuse if "inv_copy" already exists/);
+    const plan = planPgRestore({
+      db,
+      entry: { ...entry, details: { rowCounts: 'estimate' } },
+      setId: '1',
+      target: { kind: 'side-by-side', name: 'inv_copy' },
+      tables: ['public.a'],
+    });
+    expect(plan).toMatchObject({
+      replaces: false,
+      staging: 'inventario__restore_1',
+      safety: { kind: 'none' },
+      target: 'new database "inv_copy" on db1:5432 as app',
+    });
+    expect(plan.steps.join('\n')).toMatch(
+      /pg_restore only public\.a[\s\S]*estimates only[\s\S]*refuse if "inv_copy" already exists/,
+    );
   });
 });

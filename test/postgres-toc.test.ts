@@ -1,7 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { parseTocList, selectTables, TocSelectionError, type TocEntry, type TocTableRef } from '../src/drivers/postgres-toc.js';
+import {
+  parseTocList,
+  selectTables,
+  TocSelectionError,
+  type TocEntry,
+  type TocTableRef,
+} from '../src/drivers/postgres-toc.js';
 
 const toc = (name: string) => parseTocList(readFileSync(join(__dirname, 'fixtures/pg-toc', name), 'utf8'));
 const chinook = toc('chinook.toc');
@@ -18,21 +24,52 @@ const SETTINGS = ['ENCODING - ENCODING', 'STDSTRINGS - STDSTRINGS', 'SEARCHPATH 
 describe('parseTocList', () => {
   test('entries with kinds, OIDs and dependencies; comment lines skipped', () => {
     expect(chinook).toHaveLength(59);
-    expect(tricky.find((e) => e.id === 3290)).toEqual({ id: 3290, oid: 16459, desc: 'TRIGGER', rest: 'public people people_audit app_owner', deps: [218, 264], line: '3290; 2620 16459 TRIGGER public people people_audit app_owner' });
+    expect(tricky.find((e) => e.id === 3290)).toEqual({
+      id: 3290,
+      oid: 16459,
+      desc: 'TRIGGER',
+      rest: 'public people people_audit app_owner',
+      deps: [218, 264],
+      line: '3290; 2620 16459 TRIGGER public people people_audit app_owner',
+    });
     expect(tricky.find((e) => e.id === 3444)).toMatchObject({ desc: 'MATERIALIZED VIEW DATA', deps: [227, 3449] });
     expect(tricky.find((e) => e.id === 3455)).toMatchObject({ desc: 'SEQUENCE OWNED BY', oid: 0, deps: [219] });
-    expect(tricky.find((e) => e.id === 225)).toMatchObject({ desc: 'TABLE', oid: 16473, rest: 'Ünïcode "esquema" x tabla con espacios y "comillas" ñ postgres', deps: [7] });
-    expect(new Set(chinook.map((e) => e.desc))).toEqual(new Set(['ENCODING', 'STDSTRINGS', 'SEARCHPATH', 'DATABASE', 'TABLE', 'TABLE DATA', 'CONSTRAINT', 'INDEX', 'FK CONSTRAINT']));
+    expect(tricky.find((e) => e.id === 225)).toMatchObject({
+      desc: 'TABLE',
+      oid: 16473,
+      rest: 'Ünïcode "esquema" x tabla con espacios y "comillas" ñ postgres',
+      deps: [7],
+    });
+    expect(new Set(chinook.map((e) => e.desc))).toEqual(
+      new Set([
+        'ENCODING',
+        'STDSTRINGS',
+        'SEARCHPATH',
+        'DATABASE',
+        'TABLE',
+        'TABLE DATA',
+        'CONSTRAINT',
+        'INDEX',
+        'FK CONSTRAINT',
+      ]),
+    );
   });
 
   test('output without --verbose has no dependencies; garbage is ignored', () => {
-    expect(parseTocList('; hello\n12; 1259 99 TABLE public t me\nnot a line\n')).toEqual([{ id: 12, oid: 99, desc: 'TABLE', rest: 'public t me', deps: [], line: '12; 1259 99 TABLE public t me' }]);
+    expect(parseTocList('; hello\n12; 1259 99 TABLE public t me\nnot a line\n')).toEqual([
+      { id: 12, oid: 99, desc: 'TABLE', rest: 'public t me', deps: [], line: '12; 1259 99 TABLE public t me' },
+    ]);
   });
 });
 
 describe('selectTables', () => {
   test('two tables referencing each other: keys, index and the foreign key between them', () => {
-    expect(picked(chinook, [{ schema: 'public', table: 'album' }, { schema: 'public', table: 'artist' }])).toEqual([
+    expect(
+      picked(chinook, [
+        { schema: 'public', table: 'album' },
+        { schema: 'public', table: 'artist' },
+      ]),
+    ).toEqual([
       ...SETTINGS,
       'TABLE public album',
       'TABLE public artist',
@@ -43,7 +80,12 @@ describe('selectTables', () => {
       'INDEX public album_artist_id_idx',
       'FK CONSTRAINT public album album_artist_id_fkey',
     ]);
-    expect(selectTables(chinook, [{ schema: 'public', table: 'album' }, { schema: 'public', table: 'artist' }]).skipped).toEqual([]);
+    expect(
+      selectTables(chinook, [
+        { schema: 'public', table: 'album' },
+        { schema: 'public', table: 'artist' },
+      ]).skipped,
+    ).toEqual([]);
   });
 
   test('a table alone: its foreign keys to tables left out are reported, other tables’ keys to it are not', () => {
@@ -57,7 +99,11 @@ describe('selectTables', () => {
       'INDEX public track_genre_id_idx',
       'INDEX public track_media_type_id_idx',
     ]);
-    expect(sel.skipped).toEqual(['album', 'genre', 'media_type'].map((t) => `FK CONSTRAINT public track track_${t}_id_fkey (it needs a table that is not selected)`));
+    expect(sel.skipped).toEqual(
+      ['album', 'genre', 'media_type'].map(
+        (t) => `FK CONSTRAINT public track track_${t}_id_fkey (it needs a table that is not selected)`,
+      ),
+    );
     expect(sel.list.split('\n').filter(Boolean)).toEqual(sel.ids.map((id) => chinook.find((e) => e.id === id)!.line));
   });
 
@@ -81,7 +127,10 @@ describe('selectTables', () => {
       'CONSTRAINT public people people_pkey',
       'TRIGGER public people people_audit',
     ]);
-    expect(sel.skipped).toEqual(['VIEW public happy_people (only tables are restored with --table)', 'MATERIALIZED VIEW public mood_counts (only tables are restored with --table)']);
+    expect(sel.skipped).toEqual([
+      'VIEW public happy_people (only tables are restored with --table)',
+      'MATERIALIZED VIEW public mood_counts (only tables are restored with --table)',
+    ]);
     expect(sel.parents).toEqual([]);
   });
 
@@ -131,6 +180,14 @@ describe('selectTables', () => {
     const all = tricky.filter((e) => e.desc === 'TABLE').map((e) => ({ schema: '', table: '', oid: e.oid }));
     const ids = new Set(selectTables(tricky, all).ids);
     const left = tricky.filter((e) => !ids.has(e.id)).map((e) => e.desc);
-    expect(left.sort()).toEqual(['BLOB', 'BLOB', 'BLOBS', 'DATABASE', 'MATERIALIZED VIEW', 'MATERIALIZED VIEW DATA', 'VIEW']);
+    expect(left.sort()).toEqual([
+      'BLOB',
+      'BLOB',
+      'BLOBS',
+      'DATABASE',
+      'MATERIALIZED VIEW',
+      'MATERIALIZED VIEW DATA',
+      'VIEW',
+    ]);
   });
 });

@@ -3,7 +3,11 @@ import { describe, expect, it } from 'vitest';
 import { describeResult, parseJsonOutput, runCli } from './helpers/cli.js';
 import { demoSetup } from './helpers/tmp.js';
 
-const setIds = (backupDir: string): string[] => readdirSync(backupDir).filter((n) => /^\d{8}_\d{6}(_\d+)?$/.test(n)).sort().reverse();
+const setIds = (backupDir: string): string[] =>
+  readdirSync(backupDir)
+    .filter((n) => /^\d{8}_\d{6}(_\d+)?$/.test(n))
+    .sort()
+    .reverse();
 
 describe('respaldo prune / keep (built CLI)', () => {
   it('prune --dry-run explains each decision, prune removes, keep protects, --json is one document', async () => {
@@ -22,7 +26,9 @@ describe('respaldo prune / keep (built CLI)', () => {
 
     const dry = await runCli(['prune', '--dry-run', '--config', setup.configFile]);
     expect(dry.code, describeResult(dry)).toBe(0);
-    expect(dry.stdout).toMatch(/Retention: keepLast 1, daily 0, weekly 0, monthly 0, yearly 0 {2}\(dry run: nothing is removed\)/);
+    expect(dry.stdout).toMatch(
+      /Retention: keepLast 1, daily 0, weekly 0, monthly 0, yearly 0 {2}\(dry run: nothing is removed\)/,
+    );
     const rule = "Each job's sets are kept by these rules; sets made by hand: 0 days, and at least the newest 1.";
     expect(dry.stdout).toContain(rule);
     const row = (id: string | undefined, rest: string) =>
@@ -55,7 +61,12 @@ describe('respaldo prune / keep (built CLI)', () => {
   });
 
   it('prune refuses with exit 9 after a partial backup; keep of an unknown set is exit 8', async () => {
-    const setup = demoSetup({ databases: [{ name: 'users', engine: 'sqlite', path: './data/users.db' }, { name: 'ghost', engine: 'sqlite', path: './data/ghost.db' }] });
+    const setup = demoSetup({
+      databases: [
+        { name: 'users', engine: 'sqlite', path: './data/users.db' },
+        { name: 'ghost', engine: 'sqlite', path: './data/ghost.db' },
+      ],
+    });
     const c = await runCli(['create', '--no-files', '--config', setup.configFile]);
     expect(c.code, describeResult(c)).toBe(4);
     const p = await runCli(['prune', '--config', setup.configFile]);

@@ -21,7 +21,12 @@ async function setupWithSets(n: number, retention: Record<string, number>) {
 
 function logLines(backupDir: string): Array<Record<string, unknown>> {
   const dir = join(backupDir, 'logs');
-  return readdirSync(dir).flatMap((f) => readFileSync(join(dir, f), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>));
+  return readdirSync(dir).flatMap((f) =>
+    readFileSync(join(dir, f), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>),
+  );
 }
 
 describe('pruneSets (real SQLite sets)', () => {
@@ -33,7 +38,12 @@ describe('pruneSets (real SQLite sets)', () => {
       [ids[1], 'remove'],
       [ids[2], 'remove'],
     ]);
-    expect(dry.plan[0]!.decision.reasons).toEqual(['last 1', 'newest of users', 'newest of inventario', 'newest of auditoria']);
+    expect(dry.plan[0]!.decision.reasons).toEqual([
+      'last 1',
+      'newest of users',
+      'newest of inventario',
+      'newest of auditoria',
+    ]);
     expect(dry.removed).toEqual([]);
     expect((await listSets(cfg)).length).toBe(3);
 
@@ -54,7 +64,11 @@ describe('pruneSets (real SQLite sets)', () => {
     await setKeep(cfg, ids[2]!, true);
     const r = await pruneSets(cfg, {}, silentReporter);
     expect(r.removed).toEqual([ids[1]]);
-    expect(r.plan.find((p) => p.set.id === ids[2])!.decision).toEqual({ id: ids[2], action: 'keep', reasons: ['keep mark'] });
+    expect(r.plan.find((p) => p.set.id === ids[2])!.decision).toEqual({
+      id: ids[2],
+      action: 'keep',
+      reasons: ['keep mark'],
+    });
     expect((await listSets(cfg)).map((s) => s.id)).toEqual([ids[0], ids[2]]);
   });
 
@@ -64,7 +78,9 @@ describe('pruneSets (real SQLite sets)', () => {
     const partial = await createBackup(cfg, { files: false }, silentReporter);
     expect(partial.status).toBe('partial');
     await expect(pruneSets(cfg, {}, silentReporter)).rejects.toThrow(RefusedError);
-    await expect(pruneSets(cfg, {}, silentReporter)).rejects.toThrow(/Nothing pruned: the newest backup set .* is partial \(auditoria failed\)/);
+    await expect(pruneSets(cfg, {}, silentReporter)).rejects.toThrow(
+      /Nothing pruned: the newest backup set .* is partial \(auditoria failed\)/,
+    );
     expect((await listSets(cfg)).length).toBe(3);
     const dry = await pruneSets(cfg, { dryRun: true }, silentReporter);
     expect(dry.refused).toMatch(/is partial/);
@@ -104,7 +120,9 @@ describe('pruneSets (real SQLite sets)', () => {
     // …and the log of one of them is gone: only the other is attributed to `daily` by its create-start line.
     const logDir = join(cfg.backupDir, 'logs');
     for (const f of readdirSync(logDir)) {
-      const kept = readFileSync(join(logDir, f), 'utf8').split('\n').filter((l) => !l.includes(`"setId":"${ids[2]}"`));
+      const kept = readFileSync(join(logDir, f), 'utf8')
+        .split('\n')
+        .filter((l) => !l.includes(`"setId":"${ids[2]}"`));
       writeFileSync(join(logDir, f), kept.join('\n'));
     }
     const dry = await pruneSets(cfg, { dryRun: true }, silentReporter);

@@ -92,7 +92,11 @@ describe('README: restoring by hand, SQLite', () => {
     const dump = set.manifest.databases.find((d) => d.name === 'users')!.file!;
 
     // After the backup the application commits more (in WAL mode) and dies: its last commits are only in users.db-wal.
-    const app = startNode(['--input-type=module', '-e', `
+    const app = startNode(
+      [
+        '--input-type=module',
+        '-e',
+        `
       import Database from 'better-sqlite3';
       const db = new Database(process.argv[1]);
       db.pragma('journal_mode = WAL');
@@ -100,7 +104,11 @@ describe('README: restoring by hand, SQLite', () => {
       db.exec("DELETE FROM users WHERE id > 10; CREATE TABLE after_backup (note TEXT)");
       db.exec("INSERT INTO after_backup VALUES ('late commit')");
       process.kill(process.pid, 'SIGKILL');
-    `, s.dbs.users], { cwd: REPO_ROOT });
+    `,
+        s.dbs.users,
+      ],
+      { cwd: REPO_ROOT },
+    );
     const died = await collect(app);
     expect(died.signal, describeResult(died)).toBe('SIGKILL');
     expect(existsSync(`${s.dbs.users}-wal`)).toBe(true);
@@ -108,7 +116,7 @@ describe('README: restoring by hand, SQLite', () => {
     const r = bash(withValues(recipe('sqlite'), { SET: set.dir, DUMP: dump, DB: s.dbs.users }));
     expect(r.code, describeResult(r)).toBe(0);
     expect(r.stdout.trim().split('\n').at(-1)).toBe('ok');
-    expect(existsSync(`${s.dbs.users}-wal`), "no -wal of the broken file beside the restored file").toBe(false);
+    expect(existsSync(`${s.dbs.users}-wal`), 'no -wal of the broken file beside the restored file').toBe(false);
 
     // The backup is back, with nothing of the broken file's WAL applied to it.
     expect(dbDigest(s.dbs.users)).toEqual(backedUp);

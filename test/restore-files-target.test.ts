@@ -9,9 +9,21 @@ import { demoSetup, makeTmpDir } from './helpers/tmp.js';
 /** Makes the --to path of one case inside `dir`; returns it and what the error must say. */
 const cases: [string, (dir: string) => string, RegExp][] = [
   ['an existing file', (d) => (writeFileSync(join(d, 'f.txt'), 'keep me\n'), join(d, 'f.txt')), /f\.txt is a file/],
-  ['a path below a file', (d) => (writeFileSync(join(d, 'f.txt'), 'keep me\n'), join(d, 'f.txt', 'sub')), /f\.txt is a file/],
-  ['a symlink to an empty folder', (d) => (mkdirSync(join(d, 'empty')), symlinkSync(join(d, 'empty'), join(d, 'l')), join(d, 'l')), /l is a symlink \(to .*empty\)/],
-  ['a symlink to a file', (d) => (writeFileSync(join(d, 'f.txt'), 'x'), symlinkSync(join(d, 'f.txt'), join(d, 'l')), join(d, 'l')), /l is a symlink/],
+  [
+    'a path below a file',
+    (d) => (writeFileSync(join(d, 'f.txt'), 'keep me\n'), join(d, 'f.txt', 'sub')),
+    /f\.txt is a file/,
+  ],
+  [
+    'a symlink to an empty folder',
+    (d) => (mkdirSync(join(d, 'empty')), symlinkSync(join(d, 'empty'), join(d, 'l')), join(d, 'l')),
+    /l is a symlink \(to .*empty\)/,
+  ],
+  [
+    'a symlink to a file',
+    (d) => (writeFileSync(join(d, 'f.txt'), 'x'), symlinkSync(join(d, 'f.txt'), join(d, 'l')), join(d, 'l')),
+    /l is a symlink/,
+  ],
   ['a dangling symlink', (d) => (symlinkSync(join(d, 'nowhere'), join(d, 'l')), join(d, 'l')), /l is a symlink/],
 ];
 

@@ -21,8 +21,26 @@ async function create(s: DemoSetup, args: string[] = []): Promise<Manifest> {
 }
 
 function summary(id: string, databases: string[], more: Partial<SetSummary> = {}): SetSummary {
-  const base = { type: 'full', status: 'completed', description: null, startedAt: id, completedAt: id, failedDatabases: [] };
-  return { id, ...base, databases, files: 0, storedBytes: 0, job: null, keep: false, lastVerified: null, path: id, ...more } as SetSummary;
+  const base = {
+    type: 'full',
+    status: 'completed',
+    description: null,
+    startedAt: id,
+    completedAt: id,
+    failedDatabases: [],
+  };
+  return {
+    id,
+    ...base,
+    databases,
+    files: 0,
+    storedBytes: 0,
+    job: null,
+    keep: false,
+    lastVerified: null,
+    path: id,
+    ...more,
+  } as SetSummary;
 }
 
 describe('chooseLatest (pure)', () => {
@@ -37,7 +55,14 @@ describe('chooseLatest (pure)', () => {
     [{ databases: ['users'], files: false }, '3', []],
     [{ databases: ['inventario'], files: false }, '2', [{ id: '3', lacks: ['inventario'] }]],
     [{ databases: ['users', 'inventario'], files: false }, '2', [{ id: '3', lacks: ['inventario'] }]],
-    [{ databases: [], files: true }, '1', [{ id: '3', lacks: ['files'] }, { id: '2', lacks: ['files'] }]],
+    [
+      { databases: [], files: true },
+      '1',
+      [
+        { id: '3', lacks: ['files'] },
+        { id: '2', lacks: ['files'] },
+      ],
+    ],
     [{ databases: ['auditoria'], files: false }, null, null],
   ])('%j → %s', (want, id, skipped) => {
     const got = chooseLatest(sets, want);
@@ -49,10 +74,21 @@ describe('chooseLatest (pure)', () => {
 describe('selectionPhrases (pure)', () => {
   const skipped = ['7', '6', '5', '4', '3', '2'].map((id) => ({ id, lacks: ['files'] }));
   it.each([
-    [{ asked: '1', setId: '1', holds: { databases: [], failedDatabases: [], files: 0 }, skipped: [] }, ['Using set 1, which holds: no databases; no files']],
     [
-      { asked: 'latest', setId: '1', holds: { databases: ['users'], failedDatabases: ['inventario'], files: 3 }, skipped },
-      ['latest is set 1, which holds: users (failed in it: inventario); 3 file(s)', 'newer sets passed over, each with what it lacks: 7 (files), 6 (files), 5 (files), 4 (files), 3 (files) … +1'],
+      { asked: '1', setId: '1', holds: { databases: [], failedDatabases: [], files: 0 }, skipped: [] },
+      ['Using set 1, which holds: no databases; no files'],
+    ],
+    [
+      {
+        asked: 'latest',
+        setId: '1',
+        holds: { databases: ['users'], failedDatabases: ['inventario'], files: 3 },
+        skipped,
+      },
+      [
+        'latest is set 1, which holds: users (failed in it: inventario); 3 file(s)',
+        'newer sets passed over, each with what it lacks: 7 (files), 6 (files), 5 (files), 4 (files), 3 (files) … +1',
+      ],
     ],
   ])('%j', (sel, lines) => {
     const phrases = selectionPhrases(sel);
@@ -71,17 +107,29 @@ describe('restore latest picks the newest set that holds everything asked for', 
     const all = parseJsonOutput<RestorePlan>((await cli(s, ['restore', 'latest', '--dry-run', '--json'], 0)).stdout);
     expect(all.setId).toBe(full.id);
     expect(all.databases.map((d) => d.database).sort()).toEqual(['auditoria', 'inventario', 'users']);
-    expect(all.selection).toMatchObject({ asked: 'latest', setId: full.id, skipped: [{ id: usersOnly.id, lacks: ['inventario', 'auditoria'] }] });
+    expect(all.selection).toMatchObject({
+      asked: 'latest',
+      setId: full.id,
+      skipped: [{ id: usersOnly.id, lacks: ['inventario', 'auditoria'] }],
+    });
 
     const text = await cli(s, ['restore', 'latest', '--dry-run'], 0);
-    expect(text.stdout.split('\n')[0]).toBe(`latest is set ${full.id}, which holds: users, inventario, auditoria; ${full.files.length} file(s)`);
-    expect(text.stdout).toContain(`newer sets passed over, each with what it lacks: ${usersOnly.id} (inventario, auditoria)`);
+    expect(text.stdout.split('\n')[0]).toBe(
+      `latest is set ${full.id}, which holds: users, inventario, auditoria; ${full.files.length} file(s)`,
+    );
+    expect(text.stdout).toContain(
+      `newer sets passed over, each with what it lacks: ${usersOnly.id} (inventario, auditoria)`,
+    );
 
-    const files = parseJsonOutput<RestorePlan>((await cli(s, ['restore', 'latest', '--files', '--to', 'out', '--dry-run', '--json'], 0)).stdout);
+    const files = parseJsonOutput<RestorePlan>(
+      (await cli(s, ['restore', 'latest', '--files', '--to', 'out', '--dry-run', '--json'], 0)).stdout,
+    );
     expect(files.setId).toBe(full.id);
     expect(files.files?.count).toBeGreaterThan(0);
 
-    const users = parseJsonOutput<RestorePlan>((await cli(s, ['restore', 'latest', '--db', 'users', '--dry-run', '--json'], 0)).stdout);
+    const users = parseJsonOutput<RestorePlan>(
+      (await cli(s, ['restore', 'latest', '--db', 'users', '--dry-run', '--json'], 0)).stdout,
+    );
     expect(users.setId).toBe(usersOnly.id);
     expect(users.selection?.holds).toEqual({ databases: ['users'], failedDatabases: [], files: 0 });
 

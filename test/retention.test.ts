@@ -36,7 +36,14 @@ function set(s: S): SetSummary {
   };
 }
 
-const P = (p: Partial<RetentionPolicy>): RetentionPolicy => ({ keepLast: 0, daily: 0, weekly: 0, monthly: 0, yearly: 0, ...p });
+const P = (p: Partial<RetentionPolicy>): RetentionPolicy => ({
+  keepLast: 0,
+  daily: 0,
+  weekly: 0,
+  monthly: 0,
+  yearly: 0,
+  ...p,
+});
 
 interface Case {
   name: string;
@@ -64,7 +71,11 @@ const cases: Case[] = [
     ],
     policy: P({ keepLast: 3 }),
     timeZone: 'UTC',
-    keep: { a: ['last 1', 'newest of users', 'newest of inventario', 'newest of auditoria'], b: ['last 2'], c: ['last 3'] },
+    keep: {
+      a: ['last 1', 'newest of users', 'newest of inventario', 'newest of auditoria'],
+      b: ['last 2'],
+      c: ['last 3'],
+    },
     removeReason: { d: 'not kept by any rule', e: 'not kept by any rule' },
   },
   {
@@ -91,7 +102,10 @@ const cases: Case[] = [
     ],
     policy: P({ daily: 2 }),
     timeZone: 'UTC',
-    keep: { 'd2-20h': ['daily 2026-11-21', 'newest of users', 'newest of inventario', 'newest of auditoria'], 'd1-22h': ['daily 2026-11-20'] },
+    keep: {
+      'd2-20h': ['daily 2026-11-21', 'newest of users', 'newest of inventario', 'newest of auditoria'],
+      'd1-22h': ['daily 2026-11-20'],
+    },
   },
   {
     name: 'gaps of days do not use up the daily count',
@@ -104,7 +118,11 @@ const cases: Case[] = [
     policy: P({ daily: 3 }),
     now: '2026-11-30T00:00:00Z',
     timeZone: 'UTC',
-    keep: { n21: ['daily 2026-11-21', 'newest of users', 'newest of inventario', 'newest of auditoria'], n20: ['daily 2026-11-20'], n05: ['daily 2026-11-05'] },
+    keep: {
+      n21: ['daily 2026-11-21', 'newest of users', 'newest of inventario', 'newest of auditoria'],
+      n20: ['daily 2026-11-20'],
+      n05: ['daily 2026-11-05'],
+    },
   },
   {
     name: 'weeks run Monday to Sunday (Sunday night and Monday morning are different weeks)',
@@ -116,7 +134,10 @@ const cases: Case[] = [
     policy: P({ weekly: 2 }),
     now: '2026-11-24T00:00:00Z',
     timeZone: 'UTC',
-    keep: { mon: ['weekly 2026-W48', 'newest of users', 'newest of inventario', 'newest of auditoria'], sun: ['weekly 2026-W47'] },
+    keep: {
+      mon: ['weekly 2026-W48', 'newest of users', 'newest of inventario', 'newest of auditoria'],
+      sun: ['weekly 2026-W47'],
+    },
   },
   {
     name: 'ISO week spanning a year boundary: Tue 2025-12-30 and Fri 2026-01-02 are both 2026-W01',
@@ -128,7 +149,10 @@ const cases: Case[] = [
     policy: P({ weekly: 3 }),
     now: '2026-01-03T00:00:00Z',
     timeZone: 'UTC',
-    keep: { jan2: ['weekly 2026-W01', 'newest of users', 'newest of inventario', 'newest of auditoria'], dec28: ['weekly 2025-W52'] },
+    keep: {
+      jan2: ['weekly 2026-W01', 'newest of users', 'newest of inventario', 'newest of auditoria'],
+      dec28: ['weekly 2025-W52'],
+    },
   },
   {
     name: 'month and year boundaries',
@@ -156,7 +180,10 @@ const cases: Case[] = [
     ],
     policy: P({ daily: 5 }),
     timeZone: 'Europe/Madrid',
-    keep: { late: ['daily 2026-11-22', 'newest of users', 'newest of inventario', 'newest of auditoria'], early: ['daily 2026-11-21'] },
+    keep: {
+      late: ['daily 2026-11-22', 'newest of users', 'newest of inventario', 'newest of auditoria'],
+      early: ['daily 2026-11-21'],
+    },
   },
   {
     name: 'DST end (Madrid, 25-hour day 2026-10-25): 00:30 CEST and 23:30 CET are the same day',
@@ -169,7 +196,11 @@ const cases: Case[] = [
     ],
     policy: P({ daily: 3 }),
     timeZone: 'Europe/Madrid',
-    keep: { next: ['daily 2026-10-26', 'newest of users', 'newest of inventario', 'newest of auditoria'], night: ['daily 2026-10-25'], sat: ['daily 2026-10-24'] },
+    keep: {
+      next: ['daily 2026-10-26', 'newest of users', 'newest of inventario', 'newest of auditoria'],
+      night: ['daily 2026-10-25'],
+      sat: ['daily 2026-10-24'],
+    },
   },
   {
     name: 'DST start (New York, 23-hour day 2026-03-08) and its week',
@@ -195,7 +226,11 @@ const cases: Case[] = [
     ],
     policy: P({}),
     timeZone: 'UTC',
-    keep: { new: ['newest of users', 'newest of inventario', 'newest of auditoria'], safety: ['pre_restore safety copy'], marked: ['keep mark'] },
+    keep: {
+      new: ['newest of users', 'newest of inventario', 'newest of auditoria'],
+      safety: ['pre_restore safety copy'],
+      marked: ['keep mark'],
+    },
   },
   {
     name: 'partial and failed sets do not count for rules; removed only when superseded',
@@ -231,7 +266,12 @@ const cases: Case[] = [
     keep: {
       'users-23h': ['daily 2026-11-21', 'newest of users'],
       'all-02h': ['daily 2026-11-21', 'newest of inventario', 'newest of auditoria'],
-      schema: ['daily 2026-11-21', 'newest schema of users', 'newest schema of inventario', 'newest schema of auditoria'],
+      schema: [
+        'daily 2026-11-21',
+        'newest schema of users',
+        'newest schema of inventario',
+        'newest schema of auditoria',
+      ],
     },
   },
   {
@@ -244,7 +284,10 @@ const cases: Case[] = [
     policy: P({ keepLast: 1 }),
     now: '2026-11-22T12:00:00Z',
     timeZone: 'UTC',
-    keep: { future: ['dated after now (clock skew)', 'last 1', 'newest of users'], now: ['last 1', 'newest of inventario', 'newest of auditoria'] },
+    keep: {
+      future: ['dated after now (clock skew)', 'last 1', 'newest of users'],
+      now: ['last 1', 'newest of inventario', 'newest of auditoria'],
+    },
   },
   {
     name: 'counts larger than the history keep everything; reasons accumulate across rules',
@@ -255,7 +298,16 @@ const cases: Case[] = [
     policy: P({ keepLast: 30, daily: 12, weekly: 12, monthly: 12, yearly: 5 }),
     timeZone: 'UTC',
     keep: {
-      b: ['last 1', 'daily 2026-11-22', 'weekly 2026-W47', 'monthly 2026-11', 'yearly 2026', 'newest of users', 'newest of inventario', 'newest of auditoria'],
+      b: [
+        'last 1',
+        'daily 2026-11-22',
+        'weekly 2026-W47',
+        'monthly 2026-11',
+        'yearly 2026',
+        'newest of users',
+        'newest of inventario',
+        'newest of auditoria',
+      ],
       a: ['last 2', 'daily 2026-10-31', 'weekly 2026-W44', 'monthly 2026-10'],
     },
   },
@@ -271,8 +323,14 @@ const cases: Case[] = [
     timeZone: 'UTC',
     keep: {
       daily: [
-        'last 1', 'daily 2026-11-22', 'weekly 2026-W47', 'monthly 2026-11', 'yearly 2026',
-        'newest of users', 'newest of inventario', 'newest of auditoria',
+        'last 1',
+        'daily 2026-11-22',
+        'weekly 2026-W47',
+        'monthly 2026-11',
+        'yearly 2026',
+        'newest of users',
+        'newest of inventario',
+        'newest of auditoria',
       ],
       weekly: ['last 1', 'daily 2026-11-22', 'weekly 2026-W47', 'monthly 2026-11', 'yearly 2026'],
       monthly: ['last 1', 'daily 2026-11-22', 'weekly 2026-W47', 'monthly 2026-11', 'yearly 2026'],
@@ -280,7 +338,7 @@ const cases: Case[] = [
     },
   },
   {
-    name: 'each job considers only its own sets: a busy job never pushes out another job\'s set of the same group',
+    name: "each job considers only its own sets: a busy job never pushes out another job's set of the same group",
     sets: [
       { id: 'often-3', at: '2026-11-22T03:00:00Z', job: 'often' },
       { id: 'often-2', at: '2026-11-22T02:00:00Z', job: 'often' },
@@ -335,7 +393,7 @@ const cases: Case[] = [
     },
   },
   {
-    name: 'a set without a job mark that the log gives a job follows that job\'s rules; the others are made by hand',
+    name: "a set without a job mark that the log gives a job follows that job's rules; the others are made by hand",
     sets: [
       { id: 'new', at: '2026-11-22T02:00:00Z', job: 'daily' },
       { id: 'old-logged', at: '2026-11-21T02:00:00Z', job: null },
@@ -360,7 +418,11 @@ describe('planPrune', () => {
     for (const d of decisions) {
       expect(d.reasons.length).toBeGreaterThan(0);
       if (c.keep[d.id]) {
-        expect({ id: d.id, action: d.action, reasons: d.reasons }).toEqual({ id: d.id, action: 'keep', reasons: c.keep[d.id] });
+        expect({ id: d.id, action: d.action, reasons: d.reasons }).toEqual({
+          id: d.id,
+          action: 'keep',
+          reasons: c.keep[d.id],
+        });
       } else {
         expect({ id: d.id, action: d.action }).toEqual({ id: d.id, action: 'remove' });
         if (c.removeReason?.[d.id]) expect(d.reasons).toEqual([c.removeReason[d.id]]);
@@ -379,7 +441,10 @@ describe('planPrune', () => {
 
   it('returns decisions newest first whatever the input order', () => {
     const sets = [set({ id: 'old', at: '2026-01-01T00:00:00Z' }), set({ id: 'new', at: '2026-02-01T00:00:00Z' })];
-    expect(planPrune(sets, P({ keepLast: 5 }), new Date('2026-03-01T00:00:00Z')).map((d) => d.id)).toEqual(['new', 'old']);
+    expect(planPrune(sets, P({ keepLast: 5 }), new Date('2026-03-01T00:00:00Z')).map((d) => d.id)).toEqual([
+      'new',
+      'old',
+    ]);
   });
 });
 

@@ -1,5 +1,16 @@
 import { createHash } from 'node:crypto';
-import { copyFileSync, existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, readlinkSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  readlinkSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Manifest, SetSummary } from '../src/core/types.js';
@@ -20,7 +31,10 @@ interface Setup extends DemoSetup {
 
 /** Demo databases + a copy of Chinook + an app folder with a symlink that points outside it. */
 function setup(): Setup {
-  const s = demoSetup((c) => ({ ...c, databases: [...(c.databases as object[]), { name: 'chinook', path: './data/chinook.sqlite' }] }));
+  const s = demoSetup((c) => ({
+    ...c,
+    databases: [...(c.databases as object[]), { name: 'chinook', path: './data/chinook.sqlite' }],
+  }));
   const chinook = join(s.dataDir, 'chinook.sqlite');
   copyFileSync(CHINOOK, chinook);
   const outside = join(s.dir, 'outside');
@@ -53,10 +67,16 @@ function fileHash(file: string, algo: 'md5' | 'sha256'): string {
 }
 
 function mutate(s: Setup): void {
-  execSql(s.chinook, 'PRAGMA foreign_keys=OFF; DELETE FROM InvoiceLine WHERE InvoiceLineId % 3 = 0; DROP TABLE PlaylistTrack; UPDATE Artist SET Name = upper(Name);');
+  execSql(
+    s.chinook,
+    'PRAGMA foreign_keys=OFF; DELETE FROM InvoiceLine WHERE InvoiceLineId % 3 = 0; DROP TABLE PlaylistTrack; UPDATE Artist SET Name = upper(Name);',
+  );
   execSql(s.dbs.users, 'DELETE FROM users WHERE id > 50; UPDATE users SET active = 0;');
   execSql(s.dbs.inventario, 'DROP TABLE stock_movements;');
-  execSql(s.dbs.auditoria, "INSERT INTO events (at, actor, action, entity, details) VALUES ('2027-01-01', 'intruder', 'delete', 'users', '{}');");
+  execSql(
+    s.dbs.auditoria,
+    "INSERT INTO events (at, actor, action, entity, details) VALUES ('2027-01-01', 'intruder', 'delete', 'users', '{}');",
+  );
 }
 
 describe('round trip on Chinook and the demo databases', () => {
@@ -101,7 +121,9 @@ describe('round trip on Chinook and the demo databases', () => {
     expect(digests(s.all)).toEqual(before);
     for (const f of Object.values(s.all)) {
       expect(existsSync(`${f}-wal`) && statSync(`${f}-wal`).size > 0).toBe(false);
-      expect(readdirSync(s.dataDir).filter((n) => n.includes('respaldo-restore') || n.includes('respaldo-aside'))).toEqual([]);
+      expect(
+        readdirSync(s.dataDir).filter((n) => n.includes('respaldo-restore') || n.includes('respaldo-aside')),
+      ).toEqual([]);
     }
 
     const sets = parseJsonOutput<SetSummary[]>((await cli(s, ['list', '--json'])).stdout);
@@ -142,13 +164,22 @@ describe('round trip on Chinook and the demo databases', () => {
     expect(dbDigest(join(side, 'chinook-copy.sqlite'))).toEqual(before.chinook);
     // all databases into a folder
     await cli(s, ['restore', m.id, '--to', join(side, 'all') + '/', '--yes']);
-    expect(readdirSync(join(side, 'all')).sort()).toEqual(Object.values(s.all).map((f) => f.split('/').pop()!).sort());
-    for (const [name, file] of Object.entries(s.all)) expect(dbDigest(join(side, 'all', file.split('/').pop()!)), name).toEqual(before[name]);
+    expect(readdirSync(join(side, 'all')).sort()).toEqual(
+      Object.values(s.all)
+        .map((f) => f.split('/').pop()!)
+        .sort(),
+    );
+    for (const [name, file] of Object.entries(s.all))
+      expect(dbDigest(join(side, 'all', file.split('/').pop()!)), name).toEqual(before[name]);
     expect(treeSnapshot(s.dataDir)).toEqual(liveTree);
     const sets = parseJsonOutput<SetSummary[]>((await cli(s, ['list', '--json'])).stdout);
     expect(sets.filter((x) => x.type === 'pre_restore')).toEqual([]);
     // a side-by-side restore never overwrites
-    const again = await cli(s, ['restore', m.id, '--db', 'chinook', '--to', join(side, 'chinook-copy.sqlite'), '--yes'], 9);
+    const again = await cli(
+      s,
+      ['restore', m.id, '--db', 'chinook', '--to', join(side, 'chinook-copy.sqlite'), '--yes'],
+      9,
+    );
     expect(again.stderr).toContain('already exists');
   });
 
@@ -161,7 +192,11 @@ describe('round trip on Chinook and the demo databases', () => {
     expect(r.stdout).toContain('REPLACES the current database');
     expect(r.stdout).toContain(s.chinook);
     const j = await cli(s, ['restore', m.id, '--dry-run', '--json', '--files']);
-    const plan = parseJsonOutput<{ setId: string; databases: { database: string; replaces: boolean }[]; files: { to: string } | null }>(j.stdout);
+    const plan = parseJsonOutput<{
+      setId: string;
+      databases: { database: string; replaces: boolean }[];
+      files: { to: string } | null;
+    }>(j.stdout);
     expect(plan.setId).toBe(m.id);
     expect(plan.databases.every((d) => d.replaces)).toBe(true);
     expect(plan.files?.to).toBe(join(s.dir, 'restored', m.id));
@@ -183,12 +218,19 @@ describe('round trip on Chinook and the demo databases', () => {
     const m = await create(s);
     // the symlinks are archived as symlinks: no stored file, and the outside content is not in the set
     const links = m.files.filter((f) => f.kind === 'symlink');
-    expect(links.map((f) => f.relative).sort()).toEqual(['app/link-to-outside-dir', 'app/link-to-outside.txt', 'app/settings-alias.json']);
+    expect(links.map((f) => f.relative).sort()).toEqual([
+      'app/link-to-outside-dir',
+      'app/link-to-outside.txt',
+      'app/settings-alias.json',
+    ]);
     for (const l of links) expect(l.stored).toBeNull();
     expect(links.find((l) => l.relative === 'app/link-to-outside.txt')!.linkTarget).toBe(s.outsideFile);
     const setDir = join(s.backupDir, m.id);
     const storedFiles: string[] = [];
-    const walk = (d: string) => readdirSync(d, { withFileTypes: true }).forEach((e) => (e.isDirectory() ? walk(join(d, e.name)) : storedFiles.push(join(d, e.name))));
+    const walk = (d: string) =>
+      readdirSync(d, { withFileTypes: true }).forEach((e) =>
+        e.isDirectory() ? walk(join(d, e.name)) : storedFiles.push(join(d, e.name)),
+      );
     walk(setDir);
     for (const f of storedFiles) {
       const text = readStored(f).toString('latin1');
@@ -225,7 +267,9 @@ describe('round trip on Chinook and the demo databases', () => {
 
     // without --to: a new folder beside the config; a second time it refuses to overwrite
     await cli(s, ['restore', m.id, '--files', '--yes']);
-    expect(readFileSync(join(s.dir, 'restored', m.id, 'application', 'app', 'settings.json'), 'utf8')).toBe(readFileSync(join(s.appDir, 'settings.json'), 'utf8'));
+    expect(readFileSync(join(s.dir, 'restored', m.id, 'application', 'app', 'settings.json'), 'utf8')).toBe(
+      readFileSync(join(s.appDir, 'settings.json'), 'utf8'),
+    );
     const again = await cli(s, ['restore', m.id, '--files', '--yes'], 9);
     expect(again.stderr).toContain('not empty');
   });

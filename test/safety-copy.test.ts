@@ -21,7 +21,9 @@ describe('safety copy of a damaged database', () => {
     const damaged = Buffer.concat([Buffer.from('not a database any more\n'), readFileSync(s.dbs.users).subarray(4096)]);
     writeFileSync(s.dbs.users, damaged);
 
-    const out = parseJsonOutput<{ ok: boolean; safetySetIds: string[] }>((await cli(s, ['restore', m.id, '--db', 'users', '--yes', '--json'])).stdout);
+    const out = parseJsonOutput<{ ok: boolean; safetySetIds: string[] }>(
+      (await cli(s, ['restore', m.id, '--db', 'users', '--yes', '--json'])).stdout,
+    );
     expect(out.ok).toBe(true);
     expect(dbDigest(s.dbs.users)).toEqual(good);
 

@@ -17,20 +17,47 @@ function logLines(backupDir: string): LogLine[] {
   return readdirSync(dir)
     .filter((f) => /^backup_\d{4}-\d{2}-\d{2}\.log$/.test(f))
     .sort()
-    .flatMap((f) => readFileSync(join(dir, f), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as LogLine));
+    .flatMap((f) =>
+      readFileSync(join(dir, f), 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as LogLine),
+    );
 }
 
-const schedulerLines = (backupDir: string): LogLine[] => logLines(backupDir).filter((l) => ['scheduler-start', 'catch-up', 'job-start', 'job-end', 'job-skipped', 'retention', 'retention-skipped', 'scheduler-stopping', 'scheduler-aborting', 'scheduler-stop'].includes(l.event));
+const schedulerLines = (backupDir: string): LogLine[] =>
+  logLines(backupDir).filter((l) =>
+    [
+      'scheduler-start',
+      'catch-up',
+      'job-start',
+      'job-end',
+      'job-skipped',
+      'retention',
+      'retention-skipped',
+      'scheduler-stopping',
+      'scheduler-aborting',
+      'scheduler-stop',
+    ].includes(l.event),
+  );
 
 describe('respaldo scheduler (real process, real SQLite databases)', () => {
   it('runs a job every 3 seconds, applies retention after each success, and stops cleanly on SIGTERM', async () => {
     const setup = demoSetup({
       retention: { keepLast: 2, daily: 0, weekly: 0, monthly: 0, yearly: 0 },
-      schedule: { jobs: [{ name: 'often', when: '*/3 * * * * *', type: 'full', databases: ['users', 'inventario'], files: false }] },
+      schedule: {
+        jobs: [
+          { name: 'often', when: '*/3 * * * * *', type: 'full', databases: ['users', 'inventario'], files: false },
+        ],
+      },
     });
     const child = startCli(['scheduler', '--config', setup.configFile]);
     const done = collect(child, 60_000);
-    await waitFor(() => schedulerLines(setup.backupDir).filter((l) => l.event === 'job-end').length >= 3, 'three finished runs', 30_000);
+    await waitFor(
+      () => schedulerLines(setup.backupDir).filter((l) => l.event === 'job-end').length >= 3,
+      'three finished runs',
+      30_000,
+    );
     child.kill('SIGTERM');
     const r = await done;
     expect(r.code, describeResult(r)).toBe(0);
@@ -83,13 +110,25 @@ describe('respaldo scheduler (real process, real SQLite databases)', () => {
     // Graceful: SIGTERM while the catch-up backup runs → it completes, exit 0.
     const a = startCli(['scheduler', '--config', setup.configFile]);
     const aDone = collect(a, 120_000);
-    await waitFor(() => schedulerLines(setup.backupDir).some((l) => l.event === 'job-start'), 'the catch-up job to start', 30_000);
+    await waitFor(
+      () => schedulerLines(setup.backupDir).some((l) => l.event === 'job-start'),
+      'the catch-up job to start',
+      30_000,
+    );
     a.kill('SIGTERM');
     const ra = await aDone;
     expect(ra.code, describeResult(ra)).toBe(0);
     expect(ra.stderr).toMatch(/finishing the running job/);
     let lines = schedulerLines(setup.backupDir);
-    expect(lines.map((l) => l.event)).toEqual(['scheduler-start', 'catch-up', 'job-start', 'scheduler-stopping', 'job-end', 'retention', 'scheduler-stop']);
+    expect(lines.map((l) => l.event)).toEqual([
+      'scheduler-start',
+      'catch-up',
+      'job-start',
+      'scheduler-stopping',
+      'job-end',
+      'retention',
+      'scheduler-stop',
+    ]);
     expect(lines.find((l) => l.event === 'job-end')).toMatchObject({ outcome: 'completed', reason: 'catch-up' });
     const cfg = await loadConfig({ configPath: setup.configFile });
     expect((await listSets(cfg)).map((s) => s.status)).toEqual(['completed']);
@@ -100,16 +139,43 @@ describe('respaldo scheduler (real process, real SQLite databases)', () => {
     const b = startCli(['scheduler', '--config', setup.configFile]);
     const bDone = collect(b, 120_000);
     const before = lines.length;
-    await waitFor(() => schedulerLines(setup.backupDir).slice(before).some((l) => l.event === 'job-start'), 'the second catch-up job to start', 30_000);
+    await waitFor(
+      () =>
+        schedulerLines(setup.backupDir)
+          .slice(before)
+          .some((l) => l.event === 'job-start'),
+      'the second catch-up job to start',
+      30_000,
+    );
     b.kill('SIGTERM');
     // Abort once the engine has the backup under way (its own `create-start` line).
-    await waitFor(() => logLines(setup.backupDir).some((l) => l.event === 'create-start' && l.job === 'big2'), 'the backup of big2 under way', 10_000);
-    await waitFor(() => schedulerLines(setup.backupDir).slice(before).some((l) => l.event === 'scheduler-stopping'), 'stopping logged', 10_000);
+    await waitFor(
+      () => logLines(setup.backupDir).some((l) => l.event === 'create-start' && l.job === 'big2'),
+      'the backup of big2 under way',
+      10_000,
+    );
+    await waitFor(
+      () =>
+        schedulerLines(setup.backupDir)
+          .slice(before)
+          .some((l) => l.event === 'scheduler-stopping'),
+      'stopping logged',
+      10_000,
+    );
     b.kill('SIGTERM');
     const rb = await bDone;
     expect(rb.code, describeResult(rb)).toBe(130);
     lines = schedulerLines(setup.backupDir).slice(before);
-    expect(lines.map((l) => l.event)).toEqual(['scheduler-start', 'catch-up', 'job-start', 'scheduler-stopping', 'scheduler-aborting', 'job-end', 'retention-skipped', 'scheduler-stop']);
+    expect(lines.map((l) => l.event)).toEqual([
+      'scheduler-start',
+      'catch-up',
+      'job-start',
+      'scheduler-stopping',
+      'scheduler-aborting',
+      'job-end',
+      'retention-skipped',
+      'scheduler-stop',
+    ]);
     expect(lines.find((l) => l.event === 'job-end')).toMatchObject({ job: 'big2', outcome: 'interrupted' });
     expect(lines.at(-1)).toMatchObject({ exitCode: 130 });
     // Still exactly the one completed set: nothing partial is visible.
@@ -130,9 +196,16 @@ describe('respaldo scheduler (real process, real SQLite databases)', () => {
     const lines = schedulerLines(setup.backupDir);
     expect(lines.find((l) => l.event === 'catch-up')).toMatchObject({
       jobs: ['monthly', 'verify', 'drill'],
-      satisfied: [{ job: 'weekly', by: 'monthly' }, { job: 'daily', by: 'monthly' }],
+      satisfied: [
+        { job: 'weekly', by: 'monthly' },
+        { job: 'daily', by: 'monthly' },
+      ],
     });
-    const outcomes = [['monthly', 'completed'], ['verify', 'verified'], ['drill', 'drilled']];
+    const outcomes = [
+      ['monthly', 'completed'],
+      ['verify', 'verified'],
+      ['drill', 'drilled'],
+    ];
     expect(ends().map((l) => [l.job, l.outcome])).toEqual(outcomes);
     const cfg = await loadConfig({ configPath: setup.configFile });
     const sets = await listSets(cfg);

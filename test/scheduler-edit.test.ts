@@ -13,7 +13,10 @@ function setupWithSecretRef() {
   return demoSetup((base) => ({
     $schema: './schema/backup_config.schema.json',
     ...base,
-    databases: [...(base.databases as unknown[]), { name: 'ventas', url: 'postgresql://app:${VENTAS_PASSWORD}@db.example:5432/ventas', globals: true }],
+    databases: [
+      ...(base.databases as unknown[]),
+      { name: 'ventas', url: 'postgresql://app:${VENTAS_PASSWORD}@db.example:5432/ventas', globals: true },
+    ],
     schedule: { jobs: [{ name: 'nightly', when: 'daily at 02:00', type: 'full', databases: ['*'], files: true }] },
   }));
 }
@@ -22,12 +25,24 @@ describe('schedule editing (config file)', () => {
   it('adds a job and preserves everything else byte for byte (secret references, order, extra fields)', async () => {
     const s = setupWithSecretRef();
     const before = parse(s.configFile);
-    const r = await upsertJob(s.configFile, 'weekly', { when: 'weekly on sunday at 23:30', databases: ['users', 'ventas'], files: false, timezone: 'Europe/Madrid' });
+    const r = await upsertJob(s.configFile, 'weekly', {
+      when: 'weekly on sunday at 23:30',
+      databases: ['users', 'ventas'],
+      files: false,
+      timezone: 'Europe/Madrid',
+    });
     expect(r.action).toBe('added');
     const after = parse(s.configFile);
     expect(after.schedule.jobs).toEqual([
       { name: 'nightly', when: 'daily at 02:00', type: 'full', databases: ['*'], files: true },
-      { name: 'weekly', when: 'weekly on sunday at 23:30', type: 'full', databases: ['users', 'ventas'], files: false, timezone: 'Europe/Madrid' },
+      {
+        name: 'weekly',
+        when: 'weekly on sunday at 23:30',
+        type: 'full',
+        databases: ['users', 'ventas'],
+        files: false,
+        timezone: 'Europe/Madrid',
+      },
     ]);
     const { schedule: _a, ...restAfter } = after;
     const { schedule: _b, ...restBefore } = before;
@@ -46,18 +61,37 @@ describe('schedule editing (config file)', () => {
     const s = setupWithSecretRef();
     const r = await upsertJob(s.configFile, 'nightly', { when: '30 1 * * *' });
     expect(r.action).toBe('replaced');
-    expect(readScheduleJobs(s.configFile)).toEqual([{ name: 'nightly', when: '30 1 * * *', type: 'full', databases: ['*'], files: true }]);
+    expect(readScheduleJobs(s.configFile)).toEqual([
+      { name: 'nightly', when: '30 1 * * *', type: 'full', databases: ['*'], files: true },
+    ]);
     await upsertJob(s.configFile, 'nightly', { timezone: 'America/Mexico_City' });
     await upsertJob(s.configFile, 'nightly', { type: 'schema' });
-    expect(readScheduleJobs(s.configFile)[0]).toEqual({ name: 'nightly', when: '30 1 * * *', type: 'schema', databases: ['*'], files: true, timezone: 'America/Mexico_City' });
+    expect(readScheduleJobs(s.configFile)[0]).toEqual({
+      name: 'nightly',
+      when: '30 1 * * *',
+      type: 'schema',
+      databases: ['*'],
+      files: true,
+      timezone: 'America/Mexico_City',
+    });
     await upsertJob(s.configFile, 'nightly', { timezone: null });
     expect(readScheduleJobs(s.configFile)[0]!.timezone).toBeUndefined();
   });
 
   it.each([
     ['a bad schedule', 'x', { when: 'daily at 25:00' }, /schedule\.jobs\[1\]\.when: .*not a time of day/],
-    ['an unknown time zone', 'x', { when: 'daily at 01:00', timezone: 'Mars/Base' }, /schedule\.jobs\[1\]\.timezone: unknown time zone "Mars\/Base"/],
-    ['an unknown database', 'x', { when: 'daily at 01:00', databases: ['nope'] }, /schedule\.jobs\[1\]\.databases\[0\]: no database named "nope"/],
+    [
+      'an unknown time zone',
+      'x',
+      { when: 'daily at 01:00', timezone: 'Mars/Base' },
+      /schedule\.jobs\[1\]\.timezone: unknown time zone "Mars\/Base"/,
+    ],
+    [
+      'an unknown database',
+      'x',
+      { when: 'daily at 01:00', databases: ['nope'] },
+      /schedule\.jobs\[1\]\.databases\[0\]: no database named "nope"/,
+    ],
     ['a bad job name', 'bad name!', { when: 'daily at 01:00' }, /schedule\.jobs\[1\]\.name/],
     ['a new job without --when', 'x', { type: 'full' as const }, /no job named "x" yet, so --when is needed/],
   ])('rejects %s and leaves the file untouched', async (_what, name, edit, msg) => {
@@ -104,7 +138,9 @@ describe('schedule editing (config file)', () => {
     expect(statSync(s.configFile).mode & 0o777).toBe(0o640);
     const text = readFileSync(s.configFile, 'utf8');
     expect(text).toMatch(/^\{\n\t"backupDir"/);
-    expect(parse(s.configFile).schedule.jobs).toEqual([{ name: 'daily', when: 'daily at 02:00', type: 'full', databases: ['*'], files: true }]);
+    expect(parse(s.configFile).schedule.jobs).toEqual([
+      { name: 'daily', when: 'daily at 02:00', type: 'full', databases: ['*'], files: true },
+    ]);
 
     const t = demoSetup();
     chmodSync(t.configFile, 0o600);

@@ -4,7 +4,14 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { InterruptedError, LockHeldError } from '../src/core/errors.js';
 import type { ScheduleJob, SetSummary } from '../src/core/types.js';
-import { Scheduler, catchUpOrder, type JobEndEvent, type JobRunResult, type RunJobContext, type SchedulerLogEntry } from '../src/scheduler/scheduler.js';
+import {
+  Scheduler,
+  catchUpOrder,
+  type JobEndEvent,
+  type JobRunResult,
+  type RunJobContext,
+  type SchedulerLogEntry,
+} from '../src/scheduler/scheduler.js';
 import { readSchedulerState } from '../src/scheduler/state.js';
 import { tieredPreset } from '../src/scheduler/when.js';
 import { FakeClock, untilIdle, waitFor } from './helpers/fake-clock.js';
@@ -20,7 +27,14 @@ afterEach(() => {
 });
 
 const utc = (jobs: ScheduleJob[]): ScheduleJob[] => jobs.map((j) => ({ ...j, timezone: 'UTC' }));
-const job = (name: string, when: string, type: ScheduleJob['type'] = 'full'): ScheduleJob => ({ name, when, type, databases: ['*'], files: true, timezone: 'UTC' });
+const job = (name: string, when: string, type: ScheduleJob['type'] = 'full'): ScheduleJob => ({
+  name,
+  when,
+  type,
+  databases: ['*'],
+  files: true,
+  timezone: 'UTC',
+});
 
 interface Call {
   job: string;
@@ -50,7 +64,9 @@ function harness(o: {
     o.run ??
     (async (j: ScheduleJob, ctx: RunJobContext, c: FakeClock): Promise<JobRunResult> => {
       await c.sleep(10_000, ctx.signal);
-      return j.type === 'verify' ? { outcome: 'verified', setIds: ['x'] } : { outcome: 'completed', setId: `set-${++n}`, bytes: 1234 };
+      return j.type === 'verify'
+        ? { outcome: 'verified', setIds: ['x'] }
+        : { outcome: 'completed', setId: `set-${++n}`, bytes: 1234 };
     });
   const scheduler = new Scheduler({
     backupDir: dir,
@@ -91,8 +107,28 @@ function untilLog(
   });
 }
 
-function summary(id: string, jobName: string, startedAt: string, status: SetSummary['status'] = 'completed'): SetSummary {
-  return { id, type: 'full', status, description: null, startedAt, completedAt: startedAt, databases: ['users'], failedDatabases: [], files: 0, storedBytes: 1, job: jobName, keep: false, lastVerified: null, path: '/x' };
+function summary(
+  id: string,
+  jobName: string,
+  startedAt: string,
+  status: SetSummary['status'] = 'completed',
+): SetSummary {
+  return {
+    id,
+    type: 'full',
+    status,
+    description: null,
+    startedAt,
+    completedAt: startedAt,
+    databases: ['users'],
+    failedDatabases: [],
+    files: 0,
+    storedBytes: 1,
+    job: jobName,
+    keep: false,
+    lastVerified: null,
+    path: '/x',
+  };
 }
 
 describe('Scheduler', () => {
@@ -119,7 +155,11 @@ describe('Scheduler', () => {
       ['drill', 'catch-up'],
     ]);
     // One at a time: the verify started after the backup ended, the drill after the verify (10 s fake each).
-    expect(h.calls.map((c) => c.at)).toEqual(['2026-11-22T12:00:00.000Z', '2026-11-22T12:00:10.000Z', '2026-11-22T12:00:20.000Z']);
+    expect(h.calls.map((c) => c.at)).toEqual([
+      '2026-11-22T12:00:00.000Z',
+      '2026-11-22T12:00:10.000Z',
+      '2026-11-22T12:00:20.000Z',
+    ]);
     expect(h.retention.map((r) => r.job)).toEqual(['monthly']);
     h.scheduler.stop();
     expect(await h.scheduler.done).toBe(0);
@@ -172,7 +212,11 @@ describe('Scheduler', () => {
   it('planCatchUp before start shows what start will run', async () => {
     const h = harness({ start: '2026-11-22T12:00:00Z', jobs: utc(tieredPreset()) });
     const plan = await h.scheduler.planCatchUp();
-    const runs = [['monthly', ['weekly', 'daily']], ['verify', []], ['drill', []]];
+    const runs = [
+      ['monthly', ['weekly', 'daily']],
+      ['verify', []],
+      ['drill', []],
+    ];
     expect(plan.runs.map((r) => [r.job, r.satisfies])).toEqual(runs);
     expect(h.logs).toEqual([]);
   });
@@ -180,7 +224,12 @@ describe('Scheduler', () => {
   it('does not catch up a job that succeeded since its last scheduled time (state file or set manifest)', async () => {
     const dir = tempDir();
     // First run: daily at 23:00 ran on Nov 21 and succeeded (recorded in the state file).
-    const first = harness({ dir, start: '2026-11-21T22:59:00Z', jobs: [job('daily', 'daily at 23:00'), job('weekly', 'weekly on sunday at 23:30')], catchUp: false });
+    const first = harness({
+      dir,
+      start: '2026-11-21T22:59:00Z',
+      jobs: [job('daily', 'daily at 23:00'), job('weekly', 'weekly on sunday at 23:30')],
+      catchUp: false,
+    });
     await first.scheduler.start();
     await first.clock.advance(60_000);
     expect(first.scheduler.status().running).toBe('daily');
@@ -191,7 +240,12 @@ describe('Scheduler', () => {
     expect(await first.scheduler.done).toBe(0);
 
     // Restart on Nov 22 at 12:00: daily is up to date by state; weekly (Nov 15 23:30) has a set of its job.
-    const second = harness({ dir, start: '2026-11-22T12:00:00Z', jobs: [job('daily', 'daily at 23:00'), job('weekly', 'weekly on sunday at 23:30')], sets: [summary('20261116_000000', 'weekly', '2026-11-15T23:30:05Z')] });
+    const second = harness({
+      dir,
+      start: '2026-11-22T12:00:00Z',
+      jobs: [job('daily', 'daily at 23:00'), job('weekly', 'weekly on sunday at 23:30')],
+      sets: [summary('20261116_000000', 'weekly', '2026-11-15T23:30:05Z')],
+    });
     await second.scheduler.start();
     // start() decides catch-up and starts its first run before it returns: nothing was started.
     expect(second.logs.find((l) => l.event === 'catch-up')).toBeUndefined();
@@ -202,7 +256,11 @@ describe('Scheduler', () => {
   });
 
   it('catches up when the only set of the job since then is partial', async () => {
-    const h = harness({ start: '2026-11-22T12:00:00Z', jobs: [job('daily', 'daily at 23:00')], sets: [summary('20261121_230000', 'daily', '2026-11-21T23:00:01Z', 'partial')] });
+    const h = harness({
+      start: '2026-11-22T12:00:00Z',
+      jobs: [job('daily', 'daily at 23:00')],
+      sets: [summary('20261121_230000', 'daily', '2026-11-21T23:00:01Z', 'partial')],
+    });
     await h.scheduler.start();
     expect(h.scheduler.status().running).toBe('daily');
     await h.clock.untilSleeping();
@@ -258,9 +316,18 @@ describe('Scheduler', () => {
     expect(await h.scheduler.done).toBe(0);
     expect(await endsWhenDone).toBe(1);
     expect(h.calls[0]!.signal.aborted).toBe(false);
-    expect(h.ends).toEqual([expect.objectContaining({ job: 'daily', outcome: 'completed', setId: 'set-1', bytes: 1234, durationMs: 10_000 })]);
+    expect(h.ends).toEqual([
+      expect.objectContaining({ job: 'daily', outcome: 'completed', setId: 'set-1', bytes: 1234, durationMs: 10_000 }),
+    ]);
     expect(h.retention).toEqual([{ job: 'daily', setId: 'set-1' }]);
-    expect(h.logs.map((l) => l.event)).toEqual(['scheduler-start', 'job-start', 'scheduler-stopping', 'job-end', 'retention', 'scheduler-stop']);
+    expect(h.logs.map((l) => l.event)).toEqual([
+      'scheduler-start',
+      'job-start',
+      'scheduler-stopping',
+      'job-end',
+      'retention',
+      'scheduler-stop',
+    ]);
     expect(h.logs.at(-1)).toMatchObject({ event: 'scheduler-stop', exitCode: 0 });
     // No further runs after the stop.
     expect(h.clock.pending).toBe(0);
@@ -347,7 +414,12 @@ describe('Scheduler', () => {
     await b.scheduler.start();
     expect(b.logs.some((l) => l.event === 'catch-up')).toBe(false);
     expect(b.scheduler.status().running).toBeNull();
-    expect(b.scheduler.status().jobs[0]).toMatchObject({ name: 'daily', lastOutcome: 'completed', successes: 1, nextRun: '2026-11-23T02:00:00.000Z' });
+    expect(b.scheduler.status().jobs[0]).toMatchObject({
+      name: 'daily',
+      lastOutcome: 'completed',
+      successes: 1,
+      nextRun: '2026-11-23T02:00:00.000Z',
+    });
     await b.clock.advanceTo('2026-11-23T02:00:00Z');
     await waitFor(() => b.calls.length === 1, 'next day run');
     await b.clock.advanceJob(10_000);
@@ -366,7 +438,11 @@ describe('Scheduler', () => {
       start: '2026-11-22T01:59:59Z',
       jobs: [job('daily', 'daily at 02:00')],
       catchUp: false,
-      run: async () => ({ outcome, setId: outcome === 'failed' ? null : 'set-x', ...(outcome !== 'completed' ? { error: 'users: unreachable' } : {}) }),
+      run: async () => ({
+        outcome,
+        setId: outcome === 'failed' ? null : 'set-x',
+        ...(outcome !== 'completed' ? { error: 'users: unreachable' } : {}),
+      }),
     });
     await h.scheduler.start();
     await h.clock.advance(1000);
@@ -409,7 +485,11 @@ describe('Scheduler', () => {
   });
 
   it('verify jobs never trigger retention', async () => {
-    const h = harness({ start: '2026-11-22T00:59:59Z', jobs: [job('verify', 'daily at 01:00', 'verify')], catchUp: false });
+    const h = harness({
+      start: '2026-11-22T00:59:59Z',
+      jobs: [job('verify', 'daily at 01:00', 'verify')],
+      catchUp: false,
+    });
     await h.scheduler.start();
     await h.clock.advance(1000);
     await h.clock.advanceJob(10_000);
@@ -422,7 +502,12 @@ describe('Scheduler', () => {
   });
 
   it('writes JSON lines to backupDir/logs/backup_YYYY-MM-DD.log', async () => {
-    const h = harness({ start: '2026-11-22T01:59:59Z', jobs: [job('daily', 'daily at 02:00')], catchUp: false, fileLog: true });
+    const h = harness({
+      start: '2026-11-22T01:59:59Z',
+      jobs: [job('daily', 'daily at 02:00')],
+      catchUp: false,
+      fileLog: true,
+    });
     await h.scheduler.start();
     await h.clock.advance(1000);
     await h.clock.advanceJob(10_000);
@@ -432,9 +517,26 @@ describe('Scheduler', () => {
     const files = readdirSync(join(h.dir, 'logs'));
     expect(files).toHaveLength(1);
     expect(files[0]).toMatch(/^backup_\d{4}-\d{2}-\d{2}\.log$/);
-    const lines = readFileSync(join(h.dir, 'logs', files[0]!), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
-    expect(lines.map((l) => l.event)).toEqual(['scheduler-start', 'job-start', 'job-end', 'retention', 'scheduler-stopping', 'scheduler-stop']);
-    expect(lines.find((l) => l.event === 'job-end')).toMatchObject({ time: '2026-11-22T02:00:10.000Z', job: 'daily', outcome: 'completed', setId: 'set-1', bytes: 1234, durationMs: 10_000 });
+    const lines = readFileSync(join(h.dir, 'logs', files[0]!), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines.map((l) => l.event)).toEqual([
+      'scheduler-start',
+      'job-start',
+      'job-end',
+      'retention',
+      'scheduler-stopping',
+      'scheduler-stop',
+    ]);
+    expect(lines.find((l) => l.event === 'job-end')).toMatchObject({
+      time: '2026-11-22T02:00:10.000Z',
+      job: 'daily',
+      outcome: 'completed',
+      setId: 'set-1',
+      bytes: 1234,
+      durationMs: 10_000,
+    });
   });
 
   it('refuses a second scheduler on the same backup folder', async () => {
@@ -451,7 +553,19 @@ describe('Scheduler', () => {
 
 describe('catchUpOrder', () => {
   it('puts longer periods first and verify jobs last, whatever the config order', () => {
-    const jobs = [job('verify', 'daily at 01:00', 'verify'), job('daily', 'daily at 23:00'), job('weekly', 'weekly on sunday at 23:30'), job('monthly', 'monthly on day 1 at 00:00'), job('yearly', '0 0 1 1 *')];
-    expect(catchUpOrder(jobs, new Date('2026-11-22T12:00:00Z')).map((j) => j.name)).toEqual(['yearly', 'monthly', 'weekly', 'daily', 'verify']);
+    const jobs = [
+      job('verify', 'daily at 01:00', 'verify'),
+      job('daily', 'daily at 23:00'),
+      job('weekly', 'weekly on sunday at 23:30'),
+      job('monthly', 'monthly on day 1 at 00:00'),
+      job('yearly', '0 0 1 1 *'),
+    ];
+    expect(catchUpOrder(jobs, new Date('2026-11-22T12:00:00Z')).map((j) => j.name)).toEqual([
+      'yearly',
+      'monthly',
+      'weekly',
+      'daily',
+      'verify',
+    ]);
   });
 });

@@ -21,7 +21,9 @@ describe('install-service.sh', () => {
     expect(unit).toMatch(/^\[Unit\]\n/);
     expect(unit).toContain(`Description=respaldo scheduled backups (${setup.configFile})`);
     expect(unit).toContain(`\nUser=${me}\n`);
-    expect(unit).toContain(`\nExecStart=${process.execPath} ${join(REPO_ROOT, 'bin', 'respaldo.js')} scheduler --config ${setup.configFile}\n`);
+    expect(unit).toContain(
+      `\nExecStart=${process.execPath} ${join(REPO_ROOT, 'bin', 'respaldo.js')} scheduler --config ${setup.configFile}\n`,
+    );
     expect(unit).toContain(`\nWorkingDirectory=${setup.dir}\n`);
     expect(unit).toContain('\nRestart=on-failure\n');
     expect(unit).toContain('\nKillMode=mixed\n');
@@ -36,9 +38,26 @@ describe('install-service.sh', () => {
     const dir = makeTmpDir('respaldo svc ');
     const setup = demoSetup({ schedule: { jobs: [{ name: 'daily', when: 'daily at 02:00' }] } });
     const spaced = join(dir, 'my config.json');
-    writeFileSync(spaced, readFileSync(setup.configFile, 'utf8').replace('"./backups"', JSON.stringify(setup.backupDir)).replace(/"\.\/data\//g, `"${setup.dataDir}/`));
+    writeFileSync(
+      spaced,
+      readFileSync(setup.configFile, 'utf8')
+        .replace('"./backups"', JSON.stringify(setup.backupDir))
+        .replace(/"\.\/data\//g, `"${setup.dataDir}/`),
+    );
     const unitDir = join(dir, 'units');
-    const r = await sh(INSTALL, ['--config', spaced, '--user', me, '--respaldo', RESPALDO, '--unit-dir', unitDir, '--name', 'respaldo-test', '--no-enable']);
+    const r = await sh(INSTALL, [
+      '--config',
+      spaced,
+      '--user',
+      me,
+      '--respaldo',
+      RESPALDO,
+      '--unit-dir',
+      unitDir,
+      '--name',
+      'respaldo-test',
+      '--no-enable',
+    ]);
     expect(r.code, describeResult(r)).toBe(0);
     const file = join(unitDir, 'respaldo-test.service');
     expect(statSync(file).mode & 0o777).toBe(0o644);
@@ -51,17 +70,22 @@ describe('install-service.sh', () => {
     const setup = demoSetup({ schedule: { jobs: [{ name: 'daily', when: 'daily at 02:00' }] } });
     const r = await sh(INSTALL, ['--config', setup.configFile, '--user', me, '--respaldo', RESPALDO, '--cron']);
     expect(r.code, describeResult(r)).toBe(0);
-    expect(r.stdout.trim()).toMatch(/^\* \* \* \* \* flock -n '\/tmp\/respaldo-scheduler\.lock' .*bin\/respaldo\.js scheduler --config '.*backup_config\.json' >> '.*respaldo-scheduler\.out' 2>&1$/);
+    expect(r.stdout.trim()).toMatch(
+      /^\* \* \* \* \* flock -n '\/tmp\/respaldo-scheduler\.lock' .*bin\/respaldo\.js scheduler --config '.*backup_config\.json' >> '.*respaldo-scheduler\.out' 2>&1$/,
+    );
     expect(r.stderr).toContain(`crontab -u ${me} -e`);
   });
 
-  it.runIf(!existsSync('/run/systemd/system'))('without systemd (as on this machine) it prints the crontab line instead of installing', async () => {
-    const setup = demoSetup({ schedule: { jobs: [{ name: 'daily', when: 'daily at 02:00' }] } });
-    const r = await sh(INSTALL, ['--config', setup.configFile, '--user', me, '--respaldo', RESPALDO]);
-    expect(r.code, describeResult(r)).toBe(0);
-    expect(r.stderr).toContain('systemd is not running here; use cron instead.');
-    expect(r.stdout).toMatch(/^\* \* \* \* \* flock -n .* scheduler --config /);
-  });
+  it.runIf(!existsSync('/run/systemd/system'))(
+    'without systemd (as on this machine) it prints the crontab line instead of installing',
+    async () => {
+      const setup = demoSetup({ schedule: { jobs: [{ name: 'daily', when: 'daily at 02:00' }] } });
+      const r = await sh(INSTALL, ['--config', setup.configFile, '--user', me, '--respaldo', RESPALDO]);
+      expect(r.code, describeResult(r)).toBe(0);
+      expect(r.stderr).toContain('systemd is not running here; use cron instead.');
+      expect(r.stdout).toMatch(/^\* \* \* \* \* flock -n .* scheduler --config /);
+    },
+  );
 
   it.each([
     [['--user', me], 2, /--config FILE is required/],
@@ -70,24 +94,50 @@ describe('install-service.sh', () => {
     [['--config', 'CONFIG', '--user', me, '--bogus'], 2, /unknown argument: --bogus/],
   ])('usage errors: %j → exit %i', async (args, code, msg) => {
     const setup = demoSetup();
-    const r = await sh(INSTALL, [...args.map((a) => (a === 'CONFIG' ? setup.configFile : a)), '--respaldo', RESPALDO, '--print']);
+    const r = await sh(INSTALL, [
+      ...args.map((a) => (a === 'CONFIG' ? setup.configFile : a)),
+      '--respaldo',
+      RESPALDO,
+      '--print',
+    ]);
     expect(r.code, describeResult(r)).toBe(code);
     expect(r.stderr).toMatch(msg);
     expect(r.stdout).toBe('');
   });
 
-  it.runIf(process.getuid?.() === 0)('as root, checks the config as the service user (exit 3 when that user cannot read it)', async () => {
-    const setup = demoSetup({ schedule: { jobs: [{ name: 'daily', when: 'daily at 02:00' }] } });
-    // The temp folder is 0700 root: `nobody` cannot read the config.
-    const r = await sh(INSTALL, ['--config', setup.configFile, '--user', 'nobody', '--respaldo', RESPALDO, '--print']);
-    expect(r.code, describeResult(r)).toBe(3);
-    expect(r.stderr).toMatch(/does not load .* as nobody/);
-  });
+  it.runIf(process.getuid?.() === 0)(
+    'as root, checks the config as the service user (exit 3 when that user cannot read it)',
+    async () => {
+      const setup = demoSetup({ schedule: { jobs: [{ name: 'daily', when: 'daily at 02:00' }] } });
+      // The temp folder is 0700 root: `nobody` cannot read the config.
+      const r = await sh(INSTALL, [
+        '--config',
+        setup.configFile,
+        '--user',
+        'nobody',
+        '--respaldo',
+        RESPALDO,
+        '--print',
+      ]);
+      expect(r.code, describeResult(r)).toBe(3);
+      expect(r.stderr).toMatch(/does not load .* as nobody/);
+    },
+  );
 
   it('refuses (exit 3) when the config does not load, and writes nothing', async () => {
     const setup = demoSetup({ schedule: { jobs: [{ name: 'daily', when: 'daily at 27:00' }] } });
     const unitDir = join(makeTmpDir(), 'units');
-    const r = await sh(INSTALL, ['--config', setup.configFile, '--user', me, '--respaldo', RESPALDO, '--unit-dir', unitDir, '--no-enable']);
+    const r = await sh(INSTALL, [
+      '--config',
+      setup.configFile,
+      '--user',
+      me,
+      '--respaldo',
+      RESPALDO,
+      '--unit-dir',
+      unitDir,
+      '--no-enable',
+    ]);
     expect(r.code, describeResult(r)).toBe(3);
     expect(r.stderr).toMatch(/schedule\.jobs\[0\]\.when/);
     expect(existsSync(unitDir)).toBe(false);
@@ -121,7 +171,10 @@ describe('check-service.sh', () => {
   it('derives the allowed age from the schedule: a 3-day-old set is overdue for a daily job', async () => {
     const setup = await withOneSet();
     // Age the real set: its manifest says it was taken three days ago.
-    const manifestPath = (await import('node:fs')).readdirSync(setup.backupDir).filter((n) => /^\d{8}_\d{6}/.test(n)).map((n) => join(setup.backupDir, n, 'manifest.json'))[0]!;
+    const manifestPath = (await import('node:fs'))
+      .readdirSync(setup.backupDir)
+      .filter((n) => /^\d{8}_\d{6}/.test(n))
+      .map((n) => join(setup.backupDir, n, 'manifest.json'))[0]!;
     const m = JSON.parse(readFileSync(manifestPath, 'utf8')) as Record<string, string>;
     const old = new Date(Date.now() - 3 * 86_400_000).toISOString();
     writeFileSync(manifestPath, JSON.stringify({ ...m, startedAt: old, completedAt: old }, null, 2));
@@ -136,7 +189,15 @@ describe('check-service.sh', () => {
     expect(r.code, describeResult(r)).toBe(3);
     expect(r.stdout).toMatch(/Scheduler: NOT RUNNING/);
     expect(r.stdout).toMatch(/PROBLEM: backups are recent, but the scheduler is not running/);
-    const ok = await sh(CHECK, ['--config', setup.configFile, '--respaldo', RESPALDO, '--max-age', '1h', '--no-service']);
+    const ok = await sh(CHECK, [
+      '--config',
+      setup.configFile,
+      '--respaldo',
+      RESPALDO,
+      '--max-age',
+      '1h',
+      '--no-service',
+    ]);
     expect(ok.code, describeResult(ok)).toBe(0);
     expect(ok.stdout).toMatch(/\n {2}ok\s+users\s+\d{8}_\d{6}/);
   });

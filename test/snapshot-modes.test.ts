@@ -46,9 +46,15 @@ describe('the SQLite snapshot is 0600 from its first byte, whatever the umask', 
     const script = join(dir, 'child.mjs');
     writeFileSync(script, CHILD);
     const driverUrl = pathToFileURL(join(REPO_ROOT, 'dist', 'drivers', 'sqlite.js')).href;
-    const r = await runShell(`umask 000; ${[process.execPath, script, driverUrl, file, scratch].map(shq).join(' ')}`, { cwd: dir });
+    const r = await runShell(`umask 000; ${[process.execPath, script, driverUrl, file, scratch].map(shq).join(' ')}`, {
+      cwd: dir,
+    });
     expect(r.code, describeResult(r)).toBe(0);
-    const got = JSON.parse(r.stdout) as { umask: string; during: Record<string, string>[]; after: Record<string, string> };
+    const got = JSON.parse(r.stdout) as {
+      umask: string;
+      during: Record<string, string>[];
+      after: Record<string, string>;
+    };
     expect(got.umask).toBe('0');
     expect(got.during.length, 'the snapshot is copied in more than one step').toBeGreaterThan(0);
     const first = got.during[0]!;

@@ -22,7 +22,8 @@ async function sets(s: DemoSetup): Promise<SetSummary[]> {
   return parseJsonOutput<SetSummary[]>((await cli(s, ['list', '--json'])).stdout);
 }
 
-const stagingLeftovers = (dir: string) => readdirSync(dir).filter((n) => n.includes('.respaldo-restore-') || n.includes('.respaldo-aside-'));
+const stagingLeftovers = (dir: string) =>
+  readdirSync(dir).filter((n) => n.includes('.respaldo-restore-') || n.includes('.respaldo-aside-'));
 
 describe('SQLite driver', () => {
   it('--type schema stores SQL; a side-by-side restore gives the same schema with empty tables', async () => {
@@ -37,7 +38,9 @@ describe('SQLite driver', () => {
       expect(sql).toMatch(/CREATE TABLE/);
       expect(sql).not.toMatch(/INSERT/i);
     }
-    const usersSql = readStored(join(s.backupDir, m.id, m.databases.find((d) => d.name === 'users')!.file!)).toString('utf8');
+    const usersSql = readStored(join(s.backupDir, m.id, m.databases.find((d) => d.name === 'users')!.file!)).toString(
+      'utf8',
+    );
     expect(usersSql).toContain('CREATE INDEX users_email');
     expect(usersSql).not.toContain('scrypt$'); // no data, no password hashes
 
@@ -132,7 +135,10 @@ describe('SQLite driver', () => {
   });
 
   it('a database file that does not exist makes the set partial (exit 4); the others are backed up', async () => {
-    const s = demoSetup((c) => ({ ...c, databases: [...(c.databases as object[]), { name: 'ghost', path: './data/ghost.db' }] }));
+    const s = demoSetup((c) => ({
+      ...c,
+      databases: [...(c.databases as object[]), { name: 'ghost', path: './data/ghost.db' }],
+    }));
     const m = await create(s, [], 4);
     expect(m.status).toBe('partial');
     const ghost = m.databases.find((d) => d.name === 'ghost')!;
@@ -173,12 +179,19 @@ describe('SQLite driver', () => {
     writeFileSync(join(s.appDir, 'not-a-db.db'), 'just text that happens to end in .db');
     // a configured database inside the app folder
     copyFileSync(s.dbs.inventario, join(s.appDir, 'inv.db'));
-    const s2 = demoSetup((c) => ({ ...c, databases: [...(c.databases as object[]), { name: 'appinv', path: join(s.appDir, 'inv.db') }], files: { config: [], application: [{ path: s.appDir }] } }));
+    const s2 = demoSetup((c) => ({
+      ...c,
+      databases: [...(c.databases as object[]), { name: 'appinv', path: join(s.appDir, 'inv.db') }],
+      files: { config: [], application: [{ path: s.appDir }] },
+    }));
     const m = await create(s2);
     const rel = m.files.map((f) => f.relative);
     for (const skipped of ['local-cache.db', 'other.sqlite-wal', 'other.sqlite-shm', 'inv.db']) {
       expect(rel).not.toContain(`app/${skipped}`);
-      expect(m.warnings.some((w) => w.includes(join(s.appDir, skipped))), `warning for ${skipped}: ${m.warnings.join('\n')}`).toBe(true);
+      expect(
+        m.warnings.some((w) => w.includes(join(s.appDir, skipped))),
+        `warning for ${skipped}: ${m.warnings.join('\n')}`,
+      ).toBe(true);
     }
     expect(rel).toContain('app/not-a-db.db');
     expect(m.warnings.find((w) => w.includes('inv.db'))).toContain('through its databases entry');

@@ -7,7 +7,12 @@ import type { DriverContext } from '../src/drivers/driver.js';
 import { sqliteDriver } from '../src/drivers/sqlite.js';
 import { makeTmpDir } from './helpers/tmp.js';
 
-const ctx = (dir: string): DriverContext => ({ reporter: new CollectingReporter(), signal: new AbortController().signal, scratchDir: dir, log: () => undefined });
+const ctx = (dir: string): DriverContext => ({
+  reporter: new CollectingReporter(),
+  signal: new AbortController().signal,
+  scratchDir: dir,
+  log: () => undefined,
+});
 
 /**
  * A live WAL-mode database as a crash leaves it: committed rows still only in `-wal` (copied while
@@ -44,14 +49,19 @@ describe('sqlite recover after a restore killed around its swap', () => {
   it('killed before the swap: the set-aside WAL goes back to the live database, so its committed rows are not lost', async () => {
     const { dir, db } = killedAroundSwap(true);
     const actions = await sqliteDriver.recover(db, ctx(dir));
-    expect(actions).toEqual([`put back ${join(dir, 'app.db-wal')}, set aside by a restore interrupted before its swap`, `removed an unfinished restore file ${join(dir, '.app.db.respaldo-restore-20261122_101010.tmp')}`]);
+    expect(actions).toEqual([
+      `put back ${join(dir, 'app.db-wal')}, set aside by a restore interrupted before its swap`,
+      `removed an unfinished restore file ${join(dir, '.app.db.respaldo-restore-20261122_101010.tmp')}`,
+    ]);
     expect(rows(db.path)).toEqual([{ v: 'committed, only in the WAL' }]);
   });
 
   it('killed after the swap: the WAL belongs to the replaced database (kept in the pre_restore set) and is removed', async () => {
     const { dir, db } = killedAroundSwap(false);
     const actions = await sqliteDriver.recover(db, ctx(dir));
-    expect(actions).toEqual([`removed a stale journal set aside by an interrupted restore: ${join(dir, 'app.db-wal.respaldo-aside-4242')}`]);
+    expect(actions).toEqual([
+      `removed a stale journal set aside by an interrupted restore: ${join(dir, 'app.db-wal.respaldo-aside-4242')}`,
+    ]);
     expect(readdirSync(dir).sort()).toEqual(['app.db']);
     expect(existsSync(join(dir, 'app.db-wal'))).toBe(false);
   });

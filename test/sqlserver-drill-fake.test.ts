@@ -115,8 +115,16 @@ describe('SQL Server drill statements (planner, as data)', () => {
   });
 
   it.each([
-    [true, '/var/opt/mssql/backup/users.bak', [['RESTORE VERIFYONLY FROM DISK = @path WITH CHECKSUM', { path: '/var/opt/mssql/backup/users.bak' }]]],
-    [true, 'C:\\Backup\\a b.bak', [['RESTORE VERIFYONLY FROM DISK = @path WITH CHECKSUM', { path: 'C:\\Backup\\a b.bak' }]]],
+    [
+      true,
+      '/var/opt/mssql/backup/users.bak',
+      [['RESTORE VERIFYONLY FROM DISK = @path WITH CHECKSUM', { path: '/var/opt/mssql/backup/users.bak' }]],
+    ],
+    [
+      true,
+      'C:\\Backup\\a b.bak',
+      [['RESTORE VERIFYONLY FROM DISK = @path WITH CHECKSUM', { path: 'C:\\Backup\\a b.bak' }]],
+    ],
     [false, '/var/opt/mssql/backup/users.bak', []],
   ])('before RESTORE … WITH MOVE, drill %s of %s runs %j', (drill, path, expected) => {
     expect(planBeforeRestore(path, { drill }).map((st) => [st.sql, st.params])).toEqual(expected);

@@ -15,7 +15,12 @@ import { RefusedError, RespaldoError } from '../src/core/errors.js';
 import { CollectingReporter } from '../src/core/events.js';
 import type { DatabaseConfig, DatabaseEntry } from '../src/core/types.js';
 import type { DriverContext, RestoreRequest, SwapBackRequest } from '../src/drivers/driver.js';
-import { compareRowCounts, createSqlServerDriver, parseSqlServerUrl, type ConnectionSettings } from '../src/drivers/sqlserver.js';
+import {
+  compareRowCounts,
+  createSqlServerDriver,
+  parseSqlServerUrl,
+  type ConnectionSettings,
+} from '../src/drivers/sqlserver.js';
 import { fileStem, restoreFilePrefix, stagingNames } from '../src/drivers/sqlserver-plan.js';
 import { FakeServer, LOCKED, PASSWORD, SERVER_DIR, sqlError } from './helpers/sqlserver-fake.js';
 
@@ -33,14 +38,39 @@ function ctx(signal = new AbortController().signal): DriverContext {
 }
 
 function cfg(extra: Partial<DatabaseConfig> = {}): DatabaseConfig {
-  return { name: 'users', engine: 'sqlserver', server: 'db1', user: 'backup', password: PASSWORD, database: 'users', trustServerCertificate: true, serverBackupDir: SERVER_DIR, localBackupDir: localDir, ...extra };
+  return {
+    name: 'users',
+    engine: 'sqlserver',
+    server: 'db1',
+    user: 'backup',
+    password: PASSWORD,
+    database: 'users',
+    trustServerCertificate: true,
+    serverBackupDir: SERVER_DIR,
+    localBackupDir: localDir,
+    ...extra,
+  };
 }
 
 const LIVE_TABLES = { 'dbo.Album': 347, 'dbo.Artist': 275 };
 const BACKUP_TABLES = { 'dbo.Album': 300, 'dbo.Artist': 250 };
 
 function entry(tables: Record<string, number> | null = BACKUP_TABLES): DatabaseEntry {
-  return { name: 'users', engine: 'sqlserver', file: 'databases/users.bak', format: 'mssql-bak', compressed: false, rawBytes: 1000, storedBytes: 1000, md5: null, sha256: null, tables, durationMs: 1, error: null, details: {} };
+  return {
+    name: 'users',
+    engine: 'sqlserver',
+    file: 'databases/users.bak',
+    format: 'mssql-bak',
+    compressed: false,
+    rawBytes: 1000,
+    storedBytes: 1000,
+    md5: null,
+    sha256: null,
+    tables,
+    durationMs: 1,
+    error: null,
+    details: {},
+  };
 }
 
 function bakContent(tables: Record<string, number> = BACKUP_TABLES): string {
@@ -134,7 +164,10 @@ describe('sqlserver executor (fake connection): backup', () => {
 
   it('turns STATS info messages into item-progress events with percent', async () => {
     server.addDb('users', LIVE_TABLES);
-    await createSqlServerDriver({ connect: server.connector }).backup({ db: cfg(), type: 'full', purpose: 'backup' }, ctx());
+    await createSqlServerDriver({ connect: server.connector }).backup(
+      { db: cfg(), type: 'full', purpose: 'backup' },
+      ctx(),
+    );
     expect(server.log.find((r) => r.sql.startsWith('BACKUP'))!.sql).toMatch(/, STATS = 1$/);
     const progress = reporter.events.filter((e) => e.type === 'item-progress');
     expect(progress).toHaveLength(100);
@@ -145,8 +178,8 @@ describe('sqlserver executor (fake connection): backup', () => {
       ['users', 50, 8388608, 16777216],
       ['users', 100, 16777216, 16777216],
     ]);
-    const labelled = progress.every((e) =>
-      e.type === 'item-progress' && e.message === `SQL Server BACKUP ${e.percent}%`,
+    const labelled = progress.every(
+      (e) => e.type === 'item-progress' && e.message === `SQL Server BACKUP ${e.percent}%`,
     );
     expect(labelled).toBe(true);
     expect(logLines.some((l) => l.includes('Processed 352 pages'))).toBe(true);
@@ -156,13 +189,19 @@ describe('sqlserver executor (fake connection): backup', () => {
     server.edition = 'Express Edition (64-bit)';
     server.engineEdition = 4;
     server.addDb('users', LIVE_TABLES);
-    const session = await createSqlServerDriver({ connect: server.connector }).backup({ db: cfg(), type: 'full', purpose: 'backup' }, ctx());
+    const session = await createSqlServerDriver({ connect: server.connector }).backup(
+      { db: cfg(), type: 'full', purpose: 'backup' },
+      ctx(),
+    );
     const backupSql = 'BACKUP DATABASE @db TO DISK = @path WITH CHECKSUM, COPY_ONLY, INIT, FORMAT, STATS = 1';
     expect(server.log.find((r) => r.sql.startsWith('BACKUP'))!.sql).toBe(backupSql);
     expect(session.parts[0]!.compress).toBe(true);
     const opened = await session.parts[0]!.open();
     await readAll(opened.stream);
-    expect((await opened.finished).details).toMatchObject({ compression: false, compressionNote: 'not supported by the Express Edition (64-bit) edition' });
+    expect((await opened.finished).details).toMatchObject({
+      compression: false,
+      compressionNote: 'not supported by the Express Edition (64-bit) edition',
+    });
     await session.cleanup();
   });
 
@@ -171,7 +210,10 @@ describe('sqlserver executor (fake connection): backup', () => {
     server.engineEdition = 2;
     const driver = createSqlServerDriver({ connect: server.connector });
     server.addDb('users', LIVE_TABLES);
-    server.inject = (sql) => (sql.includes('COMPRESSION') ? sqlError(1844, 'BACKUP DATABASE WITH COMPRESSION is not supported on Standard Edition.') : null);
+    server.inject = (sql) =>
+      sql.includes('COMPRESSION')
+        ? sqlError(1844, 'BACKUP DATABASE WITH COMPRESSION is not supported on Standard Edition.')
+        : null;
     const session = await driver.backup({ db: cfg(), type: 'full', purpose: 'backup' }, ctx());
     const backups = server.log.filter((r) => r.sql.startsWith('BACKUP'));
     expect(backups.map((r) => r.sql.includes('COMPRESSION'))).toEqual([true, false]);
@@ -183,7 +225,13 @@ describe('sqlserver executor (fake connection): backup', () => {
 
   it('a RESTORE VERIFYONLY failure fails the database and removes the .bak', async () => {
     server.addDb('users', LIVE_TABLES);
-    server.inject = (sql) => (sql.startsWith('RESTORE VERIFYONLY') ? sqlError(3013, 'VERIFY DATABASE is terminating abnormally. The backup set on file 1 is not valid (checksum failure).') : null);
+    server.inject = (sql) =>
+      sql.startsWith('RESTORE VERIFYONLY')
+        ? sqlError(
+            3013,
+            'VERIFY DATABASE is terminating abnormally. The backup set on file 1 is not valid (checksum failure).',
+          )
+        : null;
     const err = await createSqlServerDriver({ connect: server.connector })
       .backup({ db: cfg(), type: 'full', purpose: 'backup' }, ctx())
       .catch((e: unknown) => e);
@@ -197,13 +245,21 @@ describe('sqlserver executor (fake connection): backup', () => {
 
   it('for a safety copy (purpose safety) a damaged database is stored as it is: CONTINUE_AFTER_ERROR, and a VERIFYONLY failure is a warning', async () => {
     server.addDb('users', LIVE_TABLES);
-    server.inject = (sql) => (sql.startsWith('RESTORE VERIFYONLY') ? sqlError(3013, 'VERIFY DATABASE is terminating abnormally (checksum failure).') : null);
-    const session = await createSqlServerDriver({ connect: server.connector }).backup({ db: cfg(), type: 'full', purpose: 'safety' }, ctx());
+    server.inject = (sql) =>
+      sql.startsWith('RESTORE VERIFYONLY')
+        ? sqlError(3013, 'VERIFY DATABASE is terminating abnormally (checksum failure).')
+        : null;
+    const session = await createSqlServerDriver({ connect: server.connector }).backup(
+      { db: cfg(), type: 'full', purpose: 'safety' },
+      ctx(),
+    );
     expect(server.log.find((r) => r.sql.startsWith('BACKUP'))!.sql).toBe(
       'BACKUP DATABASE @db TO DISK = @path WITH CHECKSUM, CONTINUE_AFTER_ERROR, ' +
         'COPY_ONLY, INIT, FORMAT, COMPRESSION, STATS = 1',
     );
-    expect(reporter.events.some((e) => e.type === 'warning' && e.message.includes('RESTORE VERIFYONLY rejected it'))).toBe(true);
+    expect(
+      reporter.events.some((e) => e.type === 'warning' && e.message.includes('RESTORE VERIFYONLY rejected it')),
+    ).toBe(true);
     const opened = await session.parts[0]!.open();
     await readAll(opened.stream);
     expect(String((await opened.finished).details.verified)).toMatch(/failed/);
@@ -227,16 +283,47 @@ describe('sqlserver executor (fake connection): backup', () => {
     const err = (await createSqlServerDriver({ connect: server.connector })
       .backup({ db: cfg(), type: 'full', purpose: 'backup' }, ctx())
       .catch((e: unknown) => e)) as RespaldoError;
-    expect(err.message).toMatch(/SQL Server wrote \/var\/opt\/mssql\/backup\/respaldo-users-.*but respaldo cannot see it/);
+    expect(err.message).toMatch(
+      /SQL Server wrote \/var\/opt\/mssql\/backup\/respaldo-users-.*but respaldo cannot see it/,
+    );
     expect(err.hint).toMatch(/localBackupDir .* must be the same folder SQL Server writes to as serverBackupDir/);
     expect(err.hint).toMatch(/still on the server/);
   });
 
   it.each([
-    ['login failed', Object.assign(new Error("Login failed for user 'backup'."), { name: 'ConnectionError', code: 'ELOGIN' }), /refused the login for user "backup"/, /user and password/],
-    ['unreachable', Object.assign(new Error('Failed to connect to db1:1433 - getaddrinfo ENOTFOUND db1'), { name: 'ConnectionError', code: 'ESOCKET' }), /Cannot reach SQL Server at db1:1433/, /port \(1433\)/],
-    ['timeout', Object.assign(new Error('Failed to connect to db1:1433 in 15000ms'), { name: 'ConnectionError', code: 'ETIMEOUT' }), /Cannot reach SQL Server/, /firewall/],
-    ['self-signed certificate', Object.assign(new Error('Failed to connect: self-signed certificate in certificate chain'), { name: 'ConnectionError', code: 'ESOCKET' }), /Cannot reach/, /trustServerCertificate/],
+    [
+      'login failed',
+      Object.assign(new Error("Login failed for user 'backup'."), { name: 'ConnectionError', code: 'ELOGIN' }),
+      /refused the login for user "backup"/,
+      /user and password/,
+    ],
+    [
+      'unreachable',
+      Object.assign(new Error('Failed to connect to db1:1433 - getaddrinfo ENOTFOUND db1'), {
+        name: 'ConnectionError',
+        code: 'ESOCKET',
+      }),
+      /Cannot reach SQL Server at db1:1433/,
+      /port \(1433\)/,
+    ],
+    [
+      'timeout',
+      Object.assign(new Error('Failed to connect to db1:1433 in 15000ms'), {
+        name: 'ConnectionError',
+        code: 'ETIMEOUT',
+      }),
+      /Cannot reach SQL Server/,
+      /firewall/,
+    ],
+    [
+      'self-signed certificate',
+      Object.assign(new Error('Failed to connect: self-signed certificate in certificate chain'), {
+        name: 'ConnectionError',
+        code: 'ESOCKET',
+      }),
+      /Cannot reach/,
+      /trustServerCertificate/,
+    ],
   ])('maps a connection error (%s) to an operator error without the password', async (_label, error, message, hint) => {
     server.connectError = error;
     const err = (await createSqlServerDriver({ connect: server.connector })
@@ -250,9 +337,39 @@ describe('sqlserver executor (fake connection): backup', () => {
   });
 
   it.each([
-    ['BACKUP permission', [sqlError(262, "BACKUP DATABASE permission denied in database 'users'."), sqlError(3013, 'BACKUP DATABASE is terminating abnormally.')], /Permission denied/, /db_backupoperator/],
-    ['access denied for the service account', [sqlError(3201, "Cannot open backup device '/var/opt/mssql/backup/x.bak'. Operating system error 5(Access is denied.)."), sqlError(3013, 'BACKUP DATABASE is terminating abnormally.')], /access denied/, /service account/],
-    ['path not found on the server', [sqlError(3201, "Cannot open backup device 'D:\\Nope\\x.bak'. Operating system error 3(The system cannot find the path specified.)."), sqlError(3013, 'BACKUP DATABASE is terminating abnormally.')], /path not found/, /as the \*server\* sees it/],
+    [
+      'BACKUP permission',
+      [
+        sqlError(262, "BACKUP DATABASE permission denied in database 'users'."),
+        sqlError(3013, 'BACKUP DATABASE is terminating abnormally.'),
+      ],
+      /Permission denied/,
+      /db_backupoperator/,
+    ],
+    [
+      'access denied for the service account',
+      [
+        sqlError(
+          3201,
+          "Cannot open backup device '/var/opt/mssql/backup/x.bak'. Operating system error 5(Access is denied.).",
+        ),
+        sqlError(3013, 'BACKUP DATABASE is terminating abnormally.'),
+      ],
+      /access denied/,
+      /service account/,
+    ],
+    [
+      'path not found on the server',
+      [
+        sqlError(
+          3201,
+          "Cannot open backup device 'D:\\Nope\\x.bak'. Operating system error 3(The system cannot find the path specified.).",
+        ),
+        sqlError(3013, 'BACKUP DATABASE is terminating abnormally.'),
+      ],
+      /path not found/,
+      /as the \*server\* sees it/,
+    ],
   ])('maps a BACKUP failure (%s) to an operator hint', async (_label, errors, message, hint) => {
     server.addDb('users', LIVE_TABLES);
     server.inject = (sql) => {
@@ -280,7 +397,9 @@ describe('sqlserver executor (fake connection): backup', () => {
     server.addDb('users', LIVE_TABLES);
     const driver = createSqlServerDriver({ connect: server.connector });
     expect(driver.types).toEqual(['full']);
-    await expect(driver.backup({ db: cfg(), type: 'schema', purpose: 'backup' }, ctx())).rejects.toThrow(/not possible with native BACKUP DATABASE/);
+    await expect(driver.backup({ db: cfg(), type: 'schema', purpose: 'backup' }, ctx())).rejects.toThrow(
+      /not possible with native BACKUP DATABASE/,
+    );
     expect(server.log).toEqual([]);
   });
 });
@@ -371,7 +490,11 @@ describe('sqlserver executor (fake connection): restore', () => {
       const label = `step ${i}: ${statements[i]!.split('\n')[0]}`;
       expect(err, label).toBeInstanceOf(RespaldoError);
       expect((err as Error).message, label).toContain(`injected failure at step ${i}`);
-      expect(server.dbs.get('users'), label).toMatchObject({ id: 'users#original', userAccess: 'MULTI_USER', tables: LIVE_TABLES });
+      expect(server.dbs.get('users'), label).toMatchObject({
+        id: 'users#original',
+        userAccess: 'MULTI_USER',
+        tables: LIVE_TABLES,
+      });
       expect([...server.dbs.keys()], label).toEqual(['users']);
       expect(readdirSync(localDir), label).toEqual([]);
       expect(server.closed, label).toBe(server.opened);
@@ -380,7 +503,11 @@ describe('sqlserver executor (fake connection): restore', () => {
 
   it('when the rename back also fails, the old database is kept as the safety copy and recover() puts it back', async () => {
     server.addDb('users', LIVE_TABLES);
-    server.inject = (sql) => (sql.startsWith(`ALTER DATABASE [${temp}] MODIFY NAME`) || sql === `ALTER DATABASE [${safety}] MODIFY NAME = [users]` ? sqlError(5030, 'The database could not be exclusively locked to perform the operation.') : null);
+    server.inject = (sql) =>
+      sql.startsWith(`ALTER DATABASE [${temp}] MODIFY NAME`) ||
+      sql === `ALTER DATABASE [${safety}] MODIFY NAME = [users]`
+        ? sqlError(5030, 'The database could not be exclusively locked to perform the operation.')
+        : null;
     const driver = createSqlServerDriver({ connect: server.connector });
     const err = (await driver.restore(restoreReq(), ctx()).catch((e: unknown) => e)) as RespaldoError;
     expect(err.message).toMatch(/renaming the previous database back failed too/);
@@ -401,7 +528,10 @@ describe('sqlserver executor (fake connection): restore', () => {
     server.addDb('users', LIVE_TABLES);
     const lockFailed = sqlError(5061, 'ALTER DATABASE failed because a lock could not be placed');
     server.inject = (sql) => (sql === multiUserSafety ? lockFailed : null);
-    const result = await createSqlServerDriver({ connect: server.connector }).restore(restoreReq({ terminateConnections: true }), ctx());
+    const result = await createSqlServerDriver({ connect: server.connector }).restore(
+      restoreReq({ terminateConnections: true }),
+      ctx(),
+    );
     expect(result.restoredTo).toBe('users');
     const warning = reporter.events.find((e) => e.type === 'warning');
     expect(warning && warning.type === 'warning' ? warning.message : '').toContain(`Run: ${multiUserSafety}`);
@@ -418,7 +548,9 @@ describe('sqlserver executor (fake connection): restore', () => {
           },
         }),
     });
-    const err = (await createSqlServerDriver({ connect: server.connector }).restore(req, ctx()).catch((e: unknown) => e)) as RespaldoError;
+    const err = (await createSqlServerDriver({ connect: server.connector })
+      .restore(req, ctx())
+      .catch((e: unknown) => e)) as RespaldoError;
     expect(err).toBeInstanceOf(RespaldoError);
     expect(err.message).toMatch(/unexpected end of file/);
     expect(server.log.some((r) => r.sql.startsWith('RESTORE'))).toBe(false);
@@ -469,7 +601,10 @@ describe('sqlserver executor (fake connection): restore', () => {
 
   it('with --terminate-connections closes the sessions (ROLLBACK IMMEDIATE) and swaps', async () => {
     server.addDb('users', LIVE_TABLES, { sessions: ['app'] });
-    const result = await createSqlServerDriver({ connect: server.connector }).restore(restoreReq({ terminateConnections: true }), ctx());
+    const result = await createSqlServerDriver({ connect: server.connector }).restore(
+      restoreReq({ terminateConnections: true }),
+      ctx(),
+    );
     expect(result.safetyDatabase).toBe(safety);
     const closing = '  ALTER DATABASE [users] SET SINGLE_USER WITH ROLLBACK IMMEDIATE;\n';
     expect(server.log.some((r) => r.sql.includes(closing))).toBe(true);
@@ -488,7 +623,9 @@ describe('sqlserver executor (fake connection): restore', () => {
   it('refuses to overwrite an earlier safety copy of the same set', async () => {
     server.addDb('users', LIVE_TABLES);
     server.addDb(safety, LIVE_TABLES);
-    await expect(createSqlServerDriver({ connect: server.connector }).restore(restoreReq(), ctx())).rejects.toBeInstanceOf(RefusedError);
+    await expect(
+      createSqlServerDriver({ connect: server.connector }).restore(restoreReq(), ctx()),
+    ).rejects.toBeInstanceOf(RefusedError);
     expect(server.dbs.get('users')!.id).toBe('users#original');
   });
 
@@ -496,7 +633,9 @@ describe('sqlserver executor (fake connection): restore', () => {
     server.addDb('users', LIVE_TABLES);
     const ac = new AbortController();
     ac.abort();
-    const err = (await createSqlServerDriver({ connect: server.connector }).restore(restoreReq(), ctx(ac.signal)).catch((e: unknown) => e)) as RespaldoError;
+    const err = (await createSqlServerDriver({ connect: server.connector })
+      .restore(restoreReq(), ctx(ac.signal))
+      .catch((e: unknown) => e)) as RespaldoError;
     expect(err.kind).toBe('interrupted');
     expect([...server.dbs.keys()]).toEqual(['users']);
     expect(readdirSync(localDir)).toEqual([]);
@@ -505,9 +644,16 @@ describe('sqlserver executor (fake connection): restore', () => {
   describe('side by side', () => {
     it('restores under the new name and leaves the live database alone', async () => {
       server.addDb('users', LIVE_TABLES, { sessions: ['app'] });
-      const result = await createSqlServerDriver({ connect: server.connector }).restore(restoreReq({ target: { kind: 'side-by-side', name: 'users_copy' } }), ctx());
+      const result = await createSqlServerDriver({ connect: server.connector }).restore(
+        restoreReq({ target: { kind: 'side-by-side', name: 'users_copy' } }),
+        ctx(),
+      );
       expect(result).toEqual({ tables: BACKUP_TABLES, restoredTo: 'users_copy' });
-      expect(server.dbs.get('users')).toMatchObject({ id: 'users#original', sessions: ['app'], userAccess: 'MULTI_USER' });
+      expect(server.dbs.get('users')).toMatchObject({
+        id: 'users#original',
+        sessions: ['app'],
+        userAccess: 'MULTI_USER',
+      });
       expect(server.dbs.get('users_copy')!.id).toBe('users#from-backup');
       expect(server.log.some((r) => r.sql.includes('SINGLE_USER'))).toBe(false);
     });
@@ -517,14 +663,19 @@ describe('sqlserver executor (fake connection): restore', () => {
       const result = await createSqlServerDriver({ connect: server.connector }).restore(restoreReq({ target }), ctx());
       expect(result.preChecks).toEqual([{ name: 'RESTORE VERIFYONLY', ok: true, detail: 'WITH CHECKSUM' }]);
       const order = statementsOf(server).filter((l) => l.startsWith('RESTORE'));
-      expect(order.map((l) => l.split(' FROM')[0])).toEqual(['RESTORE VERIFYONLY', 'RESTORE FILELISTONLY', 'RESTORE DATABASE @db']);
+      expect(order.map((l) => l.split(' FROM')[0])).toEqual([
+        'RESTORE VERIFYONLY',
+        'RESTORE FILELISTONLY',
+        'RESTORE DATABASE @db',
+      ]);
       const onFile = server.log.filter((r) => r.sql.startsWith('RESTORE')).map((r) => r.params.path);
       expect(new Set(onFile).size).toBe(1);
       expect(server.dbs.get('users__drill_1')!.id).toBe('users#from-backup');
     });
 
     it('a drill whose backup VERIFYONLY rejects fails as verifyFailed before anything is restored, leaving nothing behind', async () => {
-      server.inject = (sql) => (sql.startsWith('RESTORE VERIFYONLY') ? sqlError(3189, 'Damage to the backup set was detected.') : null);
+      server.inject = (sql) =>
+        sql.startsWith('RESTORE VERIFYONLY') ? sqlError(3189, 'Damage to the backup set was detected.') : null;
       const target = { kind: 'side-by-side' as const, name: 'users__drill_1', scratch: true };
       const err = (await createSqlServerDriver({ connect: server.connector })
         .restore(restoreReq({ target }), ctx())
@@ -538,7 +689,10 @@ describe('sqlserver executor (fake connection): restore', () => {
     });
 
     it('a plain side-by-side restore reads the .bak once (no VERIFYONLY)', async () => {
-      const result = await createSqlServerDriver({ connect: server.connector }).restore(restoreReq({ target: { kind: 'side-by-side', name: 'users_copy' } }), ctx());
+      const result = await createSqlServerDriver({ connect: server.connector }).restore(
+        restoreReq({ target: { kind: 'side-by-side', name: 'users_copy' } }),
+        ctx(),
+      );
       expect(result.preChecks).toBeUndefined();
       expect(server.log.some((r) => r.sql.startsWith('RESTORE VERIFYONLY'))).toBe(false);
     });
@@ -555,18 +709,28 @@ describe('sqlserver executor (fake connection): restore', () => {
 
     it('keeps the copy but warns when row counts differ', async () => {
       const result = await createSqlServerDriver({ connect: server.connector }).restore(
-        restoreReq({ target: { kind: 'side-by-side', name: 'users_copy' }, entry: entry({ 'dbo.Album': 1, 'dbo.Artist': 250 }) }),
+        restoreReq({
+          target: { kind: 'side-by-side', name: 'users_copy' },
+          entry: entry({ 'dbo.Album': 1, 'dbo.Artist': 250 }),
+        }),
         ctx(),
       );
       expect(result.restoredTo).toBe('users_copy');
-      expect(reporter.events.some((e) => e.type === 'warning' && e.message.includes('dbo.Album: 300 rows, expected 1'))).toBe(true);
+      expect(
+        reporter.events.some((e) => e.type === 'warning' && e.message.includes('dbo.Album: 300 rows, expected 1')),
+      ).toBe(true);
     });
 
     it('quotes hostile target names', async () => {
       const name = "x]; DROP DATABASE users--'";
-      await createSqlServerDriver({ connect: server.connector }).restore(restoreReq({ target: { kind: 'side-by-side', name } }), ctx());
+      await createSqlServerDriver({ connect: server.connector }).restore(
+        restoreReq({ target: { kind: 'side-by-side', name } }),
+        ctx(),
+      );
       expect(server.dbs.has(name)).toBe(true);
-      expect(server.log.find((r) => r.sql.includes('MODIFY NAME'))!.sql).toBe(`ALTER DATABASE [${stagingNames(name, setId).temp.replaceAll(']', ']]')}] MODIFY NAME = [x]]; DROP DATABASE users--']`);
+      expect(server.log.find((r) => r.sql.includes('MODIFY NAME'))!.sql).toBe(
+        `ALTER DATABASE [${stagingNames(name, setId).temp.replaceAll(']', ']]')}] MODIFY NAME = [x]]; DROP DATABASE users--']`,
+      );
     });
   });
 });
@@ -591,7 +755,9 @@ describe('sqlserver executor (fake connection): recover, dropSafetyCopy, inspect
     writeFileSync(join(localDir, mine), 'x');
     writeFileSync(join(localDir, other), 'x');
     const actions = await createSqlServerDriver({ connect: server.connector }).recover(cfg(), ctx());
-    expect(actions[0]).toBe(`rolled back an interrupted restore: dropped the temporary database ${temp} (users was not touched)`);
+    expect(actions[0]).toBe(
+      `rolled back an interrupted restore: dropped the temporary database ${temp} (users was not touched)`,
+    );
     expect([...server.dbs.keys()]).toEqual(['users']);
     expect(actions).toContain(`removed the leftover restore file ${join(localDir, mine)}`);
     // only files with this database's exact prefix are removed
@@ -614,7 +780,18 @@ describe('sqlserver executor (fake connection): recover, dropSafetyCopy, inspect
     const journal = (phase: string) =>
       writeFileSync(
         join(localDir, `respaldo-restore-${fileStem('users')}.journal.json`),
-        JSON.stringify({ tool: 'respaldo', config: 'users', live: 'users', temp, safety: null, setId, kind: 'in-place', phase, bakFile: 'x.bak', startedAt: '2026-11-22T10:00:00Z' }),
+        JSON.stringify({
+          tool: 'respaldo',
+          config: 'users',
+          live: 'users',
+          temp,
+          safety: null,
+          setId,
+          kind: 'in-place',
+          phase,
+          bakFile: 'x.bak',
+          startedAt: '2026-11-22T10:00:00Z',
+        }),
       );
     journal('swapping');
     server.addDb(temp, BACKUP_TABLES, { id: 'users#from-backup' });
@@ -627,7 +804,9 @@ describe('sqlserver executor (fake connection): recover, dropSafetyCopy, inspect
     server.dbs.clear();
     journal('restoring');
     server.addDb(temp, BACKUP_TABLES);
-    expect((await driver.recover(cfg(), ctx()))[0]).toBe(`rolled back an interrupted restore: dropped the temporary database ${temp}`);
+    expect((await driver.recover(cfg(), ctx()))[0]).toBe(
+      `rolled back an interrupted restore: dropped the temporary database ${temp}`,
+    );
     expect(server.dbs.size).toBe(0);
   });
 
@@ -635,7 +814,18 @@ describe('sqlserver executor (fake connection): recover, dropSafetyCopy, inspect
     const side = stagingNames('users_copy', setId);
     writeFileSync(
       join(localDir, `respaldo-restore-${fileStem('users_copy')}.journal.json`),
-      JSON.stringify({ tool: 'respaldo', config: 'users', live: 'users_copy', temp: side.temp, safety: null, setId, kind: 'side-by-side', phase: 'restoring', bakFile: 'x.bak', startedAt: '2026-11-22T10:00:00Z' }),
+      JSON.stringify({
+        tool: 'respaldo',
+        config: 'users',
+        live: 'users_copy',
+        temp: side.temp,
+        safety: null,
+        setId,
+        kind: 'side-by-side',
+        phase: 'restoring',
+        bakFile: 'x.bak',
+        startedAt: '2026-11-22T10:00:00Z',
+      }),
     );
     server.addDb('users', LIVE_TABLES);
     server.addDb(side.temp, BACKUP_TABLES, { state: 'RESTORING' });
@@ -643,7 +833,17 @@ describe('sqlserver executor (fake connection): recover, dropSafetyCopy, inspect
     expect(actions[0]).toBe(`rolled back an interrupted restore: dropped the temporary database ${side.temp}`);
     expect([...server.dbs.keys()]).toEqual(['users']);
     // a journal of another configured database is not this one's business
-    writeFileSync(join(localDir, `respaldo-restore-${fileStem('inv')}.journal.json`), JSON.stringify({ tool: 'respaldo', config: 'inventario', live: 'inv', temp: 'inv__restore_s1', setId, phase: 'restoring' }));
+    writeFileSync(
+      join(localDir, `respaldo-restore-${fileStem('inv')}.journal.json`),
+      JSON.stringify({
+        tool: 'respaldo',
+        config: 'inventario',
+        live: 'inv',
+        temp: 'inv__restore_s1',
+        setId,
+        phase: 'restoring',
+      }),
+    );
     server.addDb('inv__restore_s1', {});
     expect(await createSqlServerDriver({ connect: server.connector }).recover(cfg(), ctx())).toEqual([]);
     expect(server.dbs.has('inv__restore_s1')).toBe(true);
@@ -672,8 +872,16 @@ describe('sqlserver executor (fake connection): recover, dropSafetyCopy, inspect
   it('inspectTarget reports existence, size and sessions', async () => {
     server.addDb('users', LIVE_TABLES, { sessions: ['app'] });
     const driver = createSqlServerDriver({ connect: server.connector });
-    expect(await driver.inspectTarget(cfg(), { kind: 'in-place' })).toEqual({ exists: true, sizeBytes: 16777216, inUseBy: ['app@app1 (session 60, app)'] });
-    expect(await driver.inspectTarget(cfg(), { kind: 'side-by-side', name: 'nope' })).toEqual({ exists: false, sizeBytes: null, inUseBy: [] });
+    expect(await driver.inspectTarget(cfg(), { kind: 'in-place' })).toEqual({
+      exists: true,
+      sizeBytes: 16777216,
+      inUseBy: ['app@app1 (session 60, app)'],
+    });
+    expect(await driver.inspectTarget(cfg(), { kind: 'side-by-side', name: 'nope' })).toEqual({
+      exists: false,
+      sizeBytes: null,
+      inUseBy: [],
+    });
     server.canViewServerState = 0;
     expect((await driver.inspectTarget(cfg(), { kind: 'in-place' })).inUseBy[0]).toMatch(/VIEW SERVER STATE/);
   });
@@ -686,8 +894,22 @@ describe('sqlserver config', () => {
   const driver = createSqlServerDriver({ connect: async () => Promise.reject(new Error('not used')) });
 
   it.each([
-    ['sqlserver://sa:p%40ss@db1:1433/users?encrypt=false&trustServerCertificate=true', { server: 'db1', port: 1433, user: 'sa', password: 'p@ss', database: 'users', encrypt: false, trustServerCertificate: true }],
-    ['mssql://u:p@db1/SQLEXPRESS/users', { server: 'db1', instance: 'SQLEXPRESS', database: 'users', user: 'u', password: 'p' }],
+    [
+      'sqlserver://sa:p%40ss@db1:1433/users?encrypt=false&trustServerCertificate=true',
+      {
+        server: 'db1',
+        port: 1433,
+        user: 'sa',
+        password: 'p@ss',
+        database: 'users',
+        encrypt: false,
+        trustServerCertificate: true,
+      },
+    ],
+    [
+      'mssql://u:p@db1/SQLEXPRESS/users',
+      { server: 'db1', instance: 'SQLEXPRESS', database: 'users', user: 'u', password: 'p' },
+    ],
     ['sqlserver://db1?instance=INST&database=inventario', { server: 'db1', instance: 'INST', database: 'inventario' }],
     ['sqlserver://db1?port=1444&databaseName=a%5Db', { server: 'db1', port: 1444, database: 'a]b' }],
   ])('parses %s', (url, fields) => {
@@ -708,12 +930,27 @@ describe('sqlserver config', () => {
 
   it('a valid config has no problems (fields or url)', () => {
     expect(driver.validateConfig(cfg())).toEqual([]);
-    expect(driver.validateConfig({ name: 'u', engine: 'sqlserver', url: 'sqlserver://sa:pw@db1/users', serverBackupDir: 'D:\\Backups', localBackupDir: '/mnt/db1-backups' })).toEqual([]);
+    expect(
+      driver.validateConfig({
+        name: 'u',
+        engine: 'sqlserver',
+        url: 'sqlserver://sa:pw@db1/users',
+        serverBackupDir: 'D:\\Backups',
+        localBackupDir: '/mnt/db1-backups',
+      }),
+    ).toEqual([]);
   });
 
   it('names every missing field by path', () => {
     const problems = driver.validateConfig({ name: '', engine: 'sqlserver' });
-    expect(problems.map((p) => p.path).sort()).toEqual(['database', 'localBackupDir', 'password', 'server', 'serverBackupDir', 'user']);
+    expect(problems.map((p) => p.path).sort()).toEqual([
+      'database',
+      'localBackupDir',
+      'password',
+      'server',
+      'serverBackupDir',
+      'user',
+    ]);
     expect(problems.find((p) => p.path === 'serverBackupDir')!.hint).toMatch(/as SQL Server sees it/);
   });
 
@@ -732,33 +969,61 @@ describe('sqlserver config', () => {
     const { database: _omit, ...rest } = cfg();
     expect(driver.validateConfig(rest)).toEqual([]);
     expect(driver.describe(rest)).toBe('SQL Server database "users" on db1:1433 as backup');
-    expect(driver.describe({ ...rest, url: 'sqlserver://db1/inventario' })).toBe('SQL Server database "inventario" on db1:1433 as backup');
+    expect(driver.describe({ ...rest, url: 'sqlserver://db1/inventario' })).toBe(
+      'SQL Server database "inventario" on db1:1433 as backup',
+    );
   });
 
   it('explicit fields win over the url, and the connector gets the merged settings', async () => {
     server.addDb('users', {});
     const d = createSqlServerDriver({ connect: server.connector });
     await d.inspectTarget(cfg({ url: 'sqlserver://x:y@far:1500/old', server: undefined }), { kind: 'in-place' });
-    expect(server.lastSettings).toMatchObject({ server: 'far', port: 1500, user: 'backup', password: PASSWORD, database: 'users', encrypt: true, trustServerCertificate: true });
+    expect(server.lastSettings).toMatchObject({
+      server: 'far',
+      port: 1500,
+      user: 'backup',
+      password: PASSWORD,
+      database: 'users',
+      encrypt: true,
+      trustServerCertificate: true,
+    });
   });
 
   it('describe never shows the password', () => {
     expect(driver.describe(cfg())).toBe('SQL Server database "users" on db1:1433 as backup');
-    const d = driver.describe({ name: 'u', engine: 'sqlserver', url: `sqlserver://sa:${PASSWORD}@db1/SQLEXPRESS/users` });
+    const d = driver.describe({
+      name: 'u',
+      engine: 'sqlserver',
+      url: `sqlserver://sa:${PASSWORD}@db1/SQLEXPRESS/users`,
+    });
     expect(d).toBe('SQL Server database "users" on db1\\SQLEXPRESS as sa');
     expect(d).not.toContain(PASSWORD);
   });
 
   it('planRestore describes the staging, safety and rollback names', () => {
     const plan = driver.planRestore({ db: cfg(), entry: entry(), setId: 's1', target: { kind: 'in-place' } });
-    expect(plan).toMatchObject({ database: 'users', target: 'database "users" on db1:1433', replaces: true, staging: 'database "users__restore_s1"', safety: { kind: 'renamed-database', name: 'users__pre_restore_s1' } });
+    expect(plan).toMatchObject({
+      database: 'users',
+      target: 'database "users" on db1:1433',
+      replaces: true,
+      staging: 'database "users__restore_s1"',
+      safety: { kind: 'renamed-database', name: 'users__pre_restore_s1' },
+    });
     expect(plan.rollback).toContain('ALTER DATABASE [users__pre_restore_s1] MODIFY NAME = [users]');
-    const side = driver.planRestore({ db: cfg(), entry: entry(), setId: 's1', target: { kind: 'side-by-side', name: 'copy' } });
+    const side = driver.planRestore({
+      db: cfg(),
+      entry: entry(),
+      setId: 's1',
+      target: { kind: 'side-by-side', name: 'copy' },
+    });
     expect(side).toMatchObject({ replaces: false, safety: { kind: 'none' }, target: 'database "copy" on db1:1433' });
   });
 
   it('compareRowCounts lists missing, different and unexpected tables', () => {
-    expect(compareRowCounts({ 'dbo.a': 1, 'dbo.b': 2 }, { 'dbo.a': 1, 'dbo.c': 3 })).toEqual(['dbo.b: missing (expected 2 rows)', 'dbo.c: not in the backup\'s manifest']);
+    expect(compareRowCounts({ 'dbo.a': 1, 'dbo.b': 2 }, { 'dbo.a': 1, 'dbo.c': 3 })).toEqual([
+      'dbo.b: missing (expected 2 rows)',
+      "dbo.c: not in the backup's manifest",
+    ]);
     expect(compareRowCounts(null, { 'dbo.a': 1 })).toEqual([]);
   });
 });
@@ -775,7 +1040,16 @@ describe('sqlserver driver with the real mssql client: unreachable server', () =
     await new Promise<void>((resolve) => probe.close(() => resolve()));
     const driver = createSqlServerDriver();
     const err = (await driver
-      .inspectTarget({ name: 'users', engine: 'sqlserver', url: `sqlserver://sa:${encodeURIComponent(PASSWORD)}@127.0.0.1:${port}/users`, serverBackupDir: SERVER_DIR, localBackupDir: localDir }, { kind: 'in-place' })
+      .inspectTarget(
+        {
+          name: 'users',
+          engine: 'sqlserver',
+          url: `sqlserver://sa:${encodeURIComponent(PASSWORD)}@127.0.0.1:${port}/users`,
+          serverBackupDir: SERVER_DIR,
+          localBackupDir: localDir,
+        },
+        { kind: 'in-place' },
+      )
       .catch((e: unknown) => e)) as RespaldoError;
     expect(err).toBeInstanceOf(RespaldoError);
     expect(err.kind).toBe('failed');
@@ -1125,9 +1399,7 @@ describe('swapBack: rolling back an in-place restore', () => {
       server.addDb(keptA, BACKUP_TABLES, { id: 'kept' });
       let fired = false;
       server.inject = (sql) => (sql === failing && !fired ? ((fired = true), sqlError(50000, 'injected')) : null);
-      const err = await noDelay()
-        .swapBack!(swapReq(), ctx())
-        .catch((x: unknown) => x);
+      const err = await noDelay().swapBack!(swapReq(), ctx()).catch((x: unknown) => x);
       const label = failing.split('\n')[0]!;
       expect(fired, label).toBe(true);
       expect(err, label).toBeInstanceOf(RespaldoError);
@@ -1165,7 +1437,9 @@ describe('swapBack: rolling back an in-place restore', () => {
   it('recover does not guess between two safety copies when the live database and the journal are gone', async () => {
     server.addDb(keptA, {});
     server.addDb(keptB, {});
-    const err = (await noDelay().recover(cfg(), ctx()).catch((x: unknown) => x)) as RespaldoError;
+    const err = (await noDelay()
+      .recover(cfg(), ctx())
+      .catch((x: unknown) => x)) as RespaldoError;
     expect(err.message).toMatch(/cannot tell which one was live last/);
     expect([...server.dbs.keys()].sort()).toEqual([keptA, keptB].sort());
   });

@@ -52,25 +52,51 @@ describe.skipIf(!url)(url ? 'sqlserver live suite (RESPALDO_MSSQL_URL)' : SKIP_L
   let stored: string;
   let facts: DumpFacts;
   const reporter = new CollectingReporter();
-  const ctx = (): DriverContext => ({ reporter, signal: new AbortController().signal, scratchDir: work, log: () => undefined });
+  const ctx = (): DriverContext => ({
+    reporter,
+    signal: new AbortController().signal,
+    scratchDir: work,
+    log: () => undefined,
+  });
 
   async function tableStats(database: string): Promise<Record<string, { rows: number; checksum: string }>> {
     const q = quoteName(database);
-    const tables = await conn.query(`SELECT s.name AS s, t.name AS t FROM ${q}.sys.tables t JOIN ${q}.sys.schemas s ON s.schema_id = t.schema_id WHERE t.is_ms_shipped = 0`);
+    const tables = await conn.query(
+      `SELECT s.name AS s, t.name AS t FROM ${q}.sys.tables t JOIN ${q}.sys.schemas s ON s.schema_id = t.schema_id WHERE t.is_ms_shipped = 0`,
+    );
     const out: Record<string, { rows: number; checksum: string }> = {};
     for (const { s, t } of tables) {
-      const [row] = await conn.query(`SELECT COUNT_BIG(*) AS n, CHECKSUM_AGG(BINARY_CHECKSUM(*)) AS c FROM ${q}.${quoteName(String(s))}.${quoteName(String(t))}`);
+      const [row] = await conn.query(
+        `SELECT COUNT_BIG(*) AS n, CHECKSUM_AGG(BINARY_CHECKSUM(*)) AS c FROM ${q}.${quoteName(String(s))}.${quoteName(String(t))}`,
+      );
       out[`${String(s)}.${String(t)}`] = { rows: Number(row!.n), checksum: String(row!.c) };
     }
     return out;
   }
 
   async function dropIfExists(name: string): Promise<void> {
-    await conn.query(`IF DB_ID(@name) IS NOT NULL BEGIN ALTER DATABASE ${quoteName(name)} SET SINGLE_USER WITH ROLLBACK IMMEDIATE; DROP DATABASE ${quoteName(name)}; END`, { name });
+    await conn.query(
+      `IF DB_ID(@name) IS NOT NULL BEGIN ALTER DATABASE ${quoteName(name)} SET SINGLE_USER WITH ROLLBACK IMMEDIATE; DROP DATABASE ${quoteName(name)}; END`,
+      { name },
+    );
   }
 
   function entryFor(f: DumpFacts): DatabaseEntry {
-    return { name: 'chinook', engine: 'sqlserver', file: 'databases/chinook.bak', format: 'mssql-bak', compressed: false, rawBytes: 0, storedBytes: 0, md5: null, sha256: null, tables: f.tables, durationMs: 0, error: null, details: f.details };
+    return {
+      name: 'chinook',
+      engine: 'sqlserver',
+      file: 'databases/chinook.bak',
+      format: 'mssql-bak',
+      compressed: false,
+      rawBytes: 0,
+      storedBytes: 0,
+      md5: null,
+      sha256: null,
+      tables: f.tables,
+      durationMs: 0,
+      error: null,
+      details: f.details,
+    };
   }
 
   beforeAll(async () => {
@@ -80,7 +106,8 @@ describe.skipIf(!url)(url ? 'sqlserver live suite (RESPALDO_MSSQL_URL)' : SKIP_L
     expect(sqlserverDriver.validateConfig(db)).toEqual([]);
     conn = await mssqlConnector(resolveSettings(db));
     await conn.query(`CREATE DATABASE ${quoteName(source)}`);
-    for (const batch of chinookBatches()) await conn.query(`EXEC ${quoteName(source)}.sys.sp_executesql @batch`, { batch });
+    for (const batch of chinookBatches())
+      await conn.query(`EXEC ${quoteName(source)}.sys.sp_executesql @batch`, { batch });
     // RESTORE resets TRUSTWORTHY: the driver must put it back after an in-place restore.
     await conn.query(`ALTER DATABASE ${quoteName(source)} SET TRUSTWORTHY ON`);
   });
@@ -143,21 +170,35 @@ describe.skipIf(!url)(url ? 'sqlserver live suite (RESPALDO_MSSQL_URL)' : SKIP_L
     expect(result.restoredTo).toBe(copy);
     expect(result.tables).toEqual(facts.tables);
     expect(await tableStats(copy)).toEqual(await tableStats(source));
-    expect(await sqlserverDriver.inspectTarget(db, { kind: 'side-by-side', name: copy })).toMatchObject({ exists: true, inUseBy: [] });
+    expect(await sqlserverDriver.inspectTarget(db, { kind: 'side-by-side', name: copy })).toMatchObject({
+      exists: true,
+      inUseBy: [],
+    });
   });
 
   it('restores in place: the old database becomes the safety copy, the new one matches, and the safety copy can be dropped', async () => {
     const before = await tableStats(source);
     await conn.query(`DELETE FROM ${quoteName(source)}.dbo.InvoiceLine WHERE InvoiceLineId > 2000`);
     const result = await sqlserverDriver.restore(
-      { db, entry: entryFor(facts), setId, target: { kind: 'in-place' }, openPart: () => createReadStream(stored), storedPath: () => stored, terminateConnections: true },
+      {
+        db,
+        entry: entryFor(facts),
+        setId,
+        target: { kind: 'in-place' },
+        openPart: () => createReadStream(stored),
+        storedPath: () => stored,
+        terminateConnections: true,
+      },
       ctx(),
     );
     const safety = stagingNames(source, setId).safety;
     expect(result).toMatchObject({ restoredTo: source, safetyDatabase: safety });
     expect(await tableStats(source)).toEqual(before);
     expect((await tableStats(safety))['dbo.InvoiceLine']?.rows).toBe(2000);
-    const access = await conn.query('SELECT name, user_access_desc AS a FROM sys.databases WHERE name IN (@x, @y)', { x: source, y: safety });
+    const access = await conn.query('SELECT name, user_access_desc AS a FROM sys.databases WHERE name IN (@x, @y)', {
+      x: source,
+      y: safety,
+    });
     expect(access.map((r) => r.a)).toEqual(['MULTI_USER', 'MULTI_USER']);
     expect(await sqlserverDriver.recover(db, ctx())).toEqual([]);
     await sqlserverDriver.dropSafetyCopy(db, safety);

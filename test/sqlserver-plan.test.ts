@@ -115,8 +115,17 @@ describe('server paths', () => {
   });
 
   it('falls back to the folders of master when the instance defaults are unknown', () => {
-    expect(defaultFileDirs({ defaultDataPath: null, defaultLogPath: null, masterDataFile: 'E:\\Data\\master.mdf', masterLogFile: 'F:\\Logs\\mastlog.ldf' })).toEqual({ dataDir: 'E:\\Data', logDir: 'F:\\Logs' });
-    expect(defaultFileDirs({ defaultDataPath: '/var/opt/mssql/data/', defaultLogPath: '/var/opt/mssql/log/' })).toEqual({ dataDir: '/var/opt/mssql/data/', logDir: '/var/opt/mssql/log/' });
+    expect(
+      defaultFileDirs({
+        defaultDataPath: null,
+        defaultLogPath: null,
+        masterDataFile: 'E:\\Data\\master.mdf',
+        masterLogFile: 'F:\\Logs\\mastlog.ldf',
+      }),
+    ).toEqual({ dataDir: 'E:\\Data', logDir: 'F:\\Logs' });
+    expect(defaultFileDirs({ defaultDataPath: '/var/opt/mssql/data/', defaultLogPath: '/var/opt/mssql/log/' })).toEqual(
+      { dataDir: '/var/opt/mssql/data/', logDir: '/var/opt/mssql/log/' },
+    );
     expect(defaultFileDirs({})).toBeNull();
   });
 });
@@ -124,12 +133,15 @@ describe('server paths', () => {
 describe('file names', () => {
   const invalidOnWindows = /[<>:"/\\|?*\u0000-\u001f]/;
 
-  it.each(hostile.concat(['con', 'a/b', 'a\\b', 'a:b', 'a*b', 'trailing.', ' lead', 'a\tb']))('%j gives a safe file name', (name) => {
-    const f = backupFileName(name, '20261122T162000Z-abc123');
-    expect(f).not.toMatch(invalidOnWindows);
-    expect(f).toMatch(/^respaldo-[A-Za-z0-9_-]+-[0-9a-f]{8}-20261122T162000Z-abc123\.bak$/);
-    expect(f.length).toBeLessThanOrEqual(120);
-  });
+  it.each(hostile.concat(['con', 'a/b', 'a\\b', 'a:b', 'a*b', 'trailing.', ' lead', 'a\tb']))(
+    '%j gives a safe file name',
+    (name) => {
+      const f = backupFileName(name, '20261122T162000Z-abc123');
+      expect(f).not.toMatch(invalidOnWindows);
+      expect(f).toMatch(/^respaldo-[A-Za-z0-9_-]+-[0-9a-f]{8}-20261122T162000Z-abc123\.bak$/);
+      expect(f.length).toBeLessThanOrEqual(120);
+    },
+  );
 
   it('keeps names unique when they differ only in characters invalid in file names or in case', () => {
     const names = ['a/b', 'a\\b', 'a:b', 'a*b', 'a?b', 'a_b', 'a b', 'A_b', 'a]b', "a'b", 'ä_b'];
@@ -168,7 +180,10 @@ describe('temporary and safety database names', () => {
   });
 
   it('uses the plain name when it fits', () => {
-    expect(stagingNames('users', setId)).toEqual({ temp: `users__restore_${setId}`, safety: `users__pre_restore_${setId}` });
+    expect(stagingNames('users', setId)).toEqual({
+      temp: `users__restore_${setId}`,
+      safety: `users__pre_restore_${setId}`,
+    });
   });
 
   it('cuts long names and adds a hash, so two long names sharing a prefix stay distinct', () => {
@@ -214,19 +229,36 @@ describe('backup plan', () => {
     expect(plan.backup.sql).toBe(sql);
     expect(plan.serverPath).toBe(`D:\\Backups\\${plan.fileName}`);
     expect(plan.backup.params).toEqual({ db: 'users', path: plan.serverPath });
-    expect(plan.verify).toMatchObject({ sql: 'RESTORE VERIFYONLY FROM DISK = @path WITH CHECKSUM', params: { path: plan.serverPath } });
-    expect(plan.header).toMatchObject({ sql: 'RESTORE HEADERONLY FROM DISK = @path', params: { path: plan.serverPath } });
-    expect(plan.fileList).toMatchObject({ sql: 'RESTORE FILELISTONLY FROM DISK = @path', params: { path: plan.serverPath } });
+    expect(plan.verify).toMatchObject({
+      sql: 'RESTORE VERIFYONLY FROM DISK = @path WITH CHECKSUM',
+      params: { path: plan.serverPath },
+    });
+    expect(plan.header).toMatchObject({
+      sql: 'RESTORE HEADERONLY FROM DISK = @path',
+      params: { path: plan.serverPath },
+    });
+    expect(plan.fileList).toMatchObject({
+      sql: 'RESTORE FILELISTONLY FROM DISK = @path',
+      params: { path: plan.serverPath },
+    });
   });
 
   it('a safety copy continues after errors so a damaged database is still kept', () => {
-    expect(planBackup({ database: 'u', serverBackupDir: '/b', token: 'T', compression: false, continueAfterError: true }).backup.sql).toBe(
+    expect(
+      planBackup({ database: 'u', serverBackupDir: '/b', token: 'T', compression: false, continueAfterError: true })
+        .backup.sql,
+    ).toBe(
       'BACKUP DATABASE @db TO DISK = @path WITH CHECKSUM, CONTINUE_AFTER_ERROR, COPY_ONLY, INIT, FORMAT, STATS = 1',
     );
   });
 
   it.each(hostile)('%j travels only as a parameter in BACKUP', (name) => {
-    const plan = planBackup({ database: name, serverBackupDir: '/var/opt/mssql/backup', token: 'T1', compression: false });
+    const plan = planBackup({
+      database: name,
+      serverBackupDir: '/var/opt/mssql/backup',
+      token: 'T1',
+      compression: false,
+    });
     expect(plan.backup.sql).not.toContain(name);
     expect(plan.backup.params.db).toBe(name);
     expect(plan.serverPath.startsWith('/var/opt/mssql/backup/respaldo-')).toBe(true);
@@ -234,7 +266,9 @@ describe('backup plan', () => {
   });
 
   it('refuses a 129-character database name', () => {
-    expect(() => planBackup({ database: 'x'.repeat(129), serverBackupDir: '/b', token: 'T', compression: false })).toThrow(/129/);
+    expect(() =>
+      planBackup({ database: 'x'.repeat(129), serverBackupDir: '/b', token: 'T', compression: false }),
+    ).toThrow(/129/);
   });
 
   it.each(hostile)('row counts of %j use the quoted three-part name', (name) => {
@@ -337,7 +371,13 @@ describe('restore plan', () => {
       'RESTORE DATABASE @db FROM DISK = @path WITH CHECKSUM, ' +
         'MOVE @l1 TO @p1, MOVE @l2 TO @p2, MOVE @l3 TO @p3, MOVE @l4 TO @p4, RECOVERY, STATS = 1',
     );
-    expect(st.params).toMatchObject({ db: "a'b__restore_s1", path: '/b/r.bak', l1: 'users', l4: "o'dd]name", p3: moves[2]!.physicalName });
+    expect(st.params).toMatchObject({
+      db: "a'b__restore_s1",
+      path: '/b/r.bak',
+      l1: 'users',
+      l4: "o'dd]name",
+      p3: moves[2]!.physicalName,
+    });
     expect(st.sql).not.toContain("'");
   });
 
@@ -425,7 +465,11 @@ describe('swap and cleanup statements', () => {
   });
 
   it('drop statements check existence by parameter and quote the identifier', () => {
-    expect(dropIfExistsStatement('a]b__restore_s1')).toEqual({ purpose: 'drop database a]b__restore_s1', sql: 'IF DB_ID(@name) IS NOT NULL DROP DATABASE [a]]b__restore_s1]', params: { name: 'a]b__restore_s1' } });
+    expect(dropIfExistsStatement('a]b__restore_s1')).toEqual({
+      purpose: 'drop database a]b__restore_s1',
+      sql: 'IF DB_ID(@name) IS NOT NULL DROP DATABASE [a]]b__restore_s1]',
+      params: { name: 'a]b__restore_s1' },
+    });
     expect(dropSafetyCopyStatements('u__pre_restore_s1').map((s) => [s.sql, s.params])).toEqual([
       [
         'IF DB_ID(@name) IS NOT NULL\nBEGIN\n' +
@@ -434,7 +478,9 @@ describe('swap and cleanup statements', () => {
         { name: 'u__pre_restore_s1' },
       ],
     ]);
-    expect(renameStatement('x;DROP DATABASE y--', "a'b").sql).toBe("ALTER DATABASE [x;DROP DATABASE y--] MODIFY NAME = [a'b]");
+    expect(renameStatement('x;DROP DATABASE y--', "a'b").sql).toBe(
+      "ALTER DATABASE [x;DROP DATABASE y--] MODIFY NAME = [a'b]",
+    );
   });
 });
 
@@ -443,7 +489,7 @@ describe('STATS messages', () => {
     ['10 percent processed.', 10],
     ['5 percent processed.', 5],
     ['100 percent processed.', 100],
-    ['Processed 352 pages for database \'users\', file \'users\' on file 1.', null],
+    ["Processed 352 pages for database 'users', file 'users' on file 1.", null],
     ['BACKUP DATABASE successfully processed 354 pages in 0.030 seconds (92.122 MB/sec).', null],
     ['101 percent processed.', null],
   ])('%j → %s', (msg, pct) => {

@@ -26,7 +26,10 @@ describe('temporary paths outside the backup folder', () => {
     writeFileSync(join(elsewhere, 'copy-of-something-else.db'), 'keep');
     record(backupDir, '1-a.json', { pid: deadPid(), path: staging, at: '' });
     const done = await sweepTemps(backupDir);
-    expect(done).toEqual([`removed ${staging}, left by an interrupted restore`, `removed ${staging}-wal, left by an interrupted restore`]);
+    expect(done).toEqual([
+      `removed ${staging}, left by an interrupted restore`,
+      `removed ${staging}-wal, left by an interrupted restore`,
+    ]);
     expect(readdirSync(elsewhere)).toEqual(['copy-of-something-else.db']);
     expect(existsSync(join(backupDir, '.temp-journal'))).toBe(false);
   });

@@ -46,7 +46,12 @@ describe('create backup screen', () => {
     expect(done).toContain('verified, 2 files match MD5 and SHA-256');
     expect(done).toMatch(/users\s+\S+\s+100%.*OK/);
     const req = facade.calls.find((c) => c.method === 'createBackup')!.args[0];
-    expect(req).toEqual({ databases: ['users', 'auditoria'], type: 'full', files: true, description: 'before upgrade' });
+    expect(req).toEqual({
+      databases: ['users', 'auditoria'],
+      type: 'full',
+      files: true,
+      description: 'before upgrade',
+    });
     expect(facade.calls.some((c) => c.method === 'verifySet')).toBe(true);
   });
 
@@ -94,7 +99,11 @@ describe('create backup screen', () => {
     facade.createBackup = async (req, reporter) => {
       const m = await real(req, reporter);
       m.status = 'partial';
-      m.databases[1] = { ...m.databases[1]!, file: null, error: { message: 'database is locked', hint: 'Stop the application that holds the lock.' } };
+      m.databases[1] = {
+        ...m.databases[1]!,
+        file: null,
+        error: { message: 'database is locked', hint: 'Stop the application that holds the lock.' },
+      };
       return m;
     };
     const { lastFrame, stdin } = renderUi(<CreateScreen onBack={() => undefined} />, { facade });
@@ -146,7 +155,13 @@ describe('create backup screen', () => {
 
   it('a long list of databases scrolls and the start button stays on screen', async () => {
     const facade = new FakeFacade();
-    facade.cfg = { ...facade.cfg, databases: Array.from({ length: 20 }, (_, i) => ({ name: `db${String(i).padStart(2, '0')}`, engine: 'sqlite' as const })) };
+    facade.cfg = {
+      ...facade.cfg,
+      databases: Array.from({ length: 20 }, (_, i) => ({
+        name: `db${String(i).padStart(2, '0')}`,
+        engine: 'sqlite' as const,
+      })),
+    };
     const { lastFrame, stdin } = renderUi(<Menu initial={[{ name: 'main' }, { name: 'create' }]} />, { facade });
     let f = await waitFrame(lastFrame, (x) => x.includes('Start backup') && x.includes('more warnings'));
     expect(f).toContain('[x] db00');

@@ -52,9 +52,25 @@ afterEach(() => rmSync(dir, { recursive: true, force: true }));
 describe('real engine facade', () => {
   it('reports config and status; a backup shows up as the newest good one per database', async () => {
     const facade = createEngineFacade(await loadConfig({ configPath: file }));
-    expect(facade.config()).toMatchObject({ file, backupDir: join(dir, 'backups'), databases: [{ name: 'users', engine: 'sqlite' }, { name: 'inventario', engine: 'sqlite' }], fileSources: 0 });
+    expect(facade.config()).toMatchObject({
+      file,
+      backupDir: join(dir, 'backups'),
+      databases: [
+        { name: 'users', engine: 'sqlite' },
+        { name: 'inventario', engine: 'sqlite' },
+      ],
+      fileSources: 0,
+    });
     let st = await facade.status();
-    expect(st).toMatchObject({ setCount: 0, newest: null, lastGood: [{ database: 'users', at: null }, { database: 'inventario', at: null }], lockHolder: null });
+    expect(st).toMatchObject({
+      setCount: 0,
+      newest: null,
+      lastGood: [
+        { database: 'users', at: null },
+        { database: 'inventario', at: null },
+      ],
+      lockHolder: null,
+    });
     const reporter = new CollectingReporter();
     const m = await facade.createBackup({ databases: ['users'], type: 'full', files: false }, reporter);
     expect(m.status).toBe('completed');
@@ -62,7 +78,10 @@ describe('real engine facade', () => {
     st = await facade.status();
     expect(st.setCount).toBe(1);
     expect(st.newest?.id).toBe(m.id);
-    expect(st.lastGood).toEqual([{ database: 'users', at: m.startedAt }, { database: 'inventario', at: null }]);
+    expect(st.lastGood).toEqual([
+      { database: 'users', at: m.startedAt },
+      { database: 'inventario', at: null },
+    ]);
     const v = await facade.verifySet(m.id, silentReporter);
     expect(v.ok).toBe(true);
     expect((await facade.listSets({ database: 'inventario' })).length).toBe(0);
@@ -115,17 +134,27 @@ describe('real engine facade', () => {
   it('refuses an invalid schedule with message + hint and leaves the file as it was', async () => {
     const facade = createEngineFacade(await loadConfig({ configPath: file }));
     const before = readFileSync(file, 'utf8');
-    await expect(facade.saveSchedule([{ name: 'x', when: 'daily at 02:00', type: 'full', databases: ['ventas'], files: true }], facade.config().retention)).rejects.toMatchObject({
+    await expect(
+      facade.saveSchedule(
+        [{ name: 'x', when: 'daily at 02:00', type: 'full', databases: ['ventas'], files: true }],
+        facade.config().retention,
+      ),
+    ).rejects.toMatchObject({
       message: expect.stringContaining('ventas'),
       hint: expect.stringContaining('Nothing was changed'),
     });
-    await expect(facade.saveSchedule(facade.config().schedule, { keepLast: -1, daily: 1, weekly: 1, monthly: 1, yearly: 1 })).rejects.toMatchObject({ message: expect.stringContaining('retention.keepLast') });
+    await expect(
+      facade.saveSchedule(facade.config().schedule, { keepLast: -1, daily: 1, weekly: 1, monthly: 1, yearly: 1 }),
+    ).rejects.toMatchObject({ message: expect.stringContaining('retention.keepLast') });
     expect(readFileSync(file, 'utf8')).toBe(before);
   });
 
   it('plans and executes a side-by-side restore, and refuses to overwrite an existing target', async () => {
     const facade = createEngineFacade(await loadConfig({ configPath: file }));
-    const m = await facade.createBackup({ databases: ['users', 'inventario'], type: 'full', files: false }, silentReporter);
+    const m = await facade.createBackup(
+      { databases: ['users', 'inventario'], type: 'full', files: false },
+      silentReporter,
+    );
     const to = join(dir, 'copy-users.db');
     const plan = await facade.planRestore({ setId: m.id, databases: ['users'], files: false, to });
     expect(plan.refusals).toEqual([]);
@@ -141,7 +170,12 @@ describe('real engine facade', () => {
     const m = await facade.createBackup({ databases: ['users'], type: 'full', files: false }, silentReporter);
     const plain = await facade.planRestore({ setId: m.id, databases: ['users'], files: false });
     expect(plain.options.terminateConnections).toBeUndefined();
-    const closing = await facade.planRestore({ setId: m.id, databases: ['users'], files: false, terminateConnections: true });
+    const closing = await facade.planRestore({
+      setId: m.id,
+      databases: ['users'],
+      files: false,
+      terminateConnections: true,
+    });
     expect(closing.options.terminateConnections).toBe(true);
     expect(closing.databases[0]).toMatchObject({ database: 'users', replaces: true });
   });

@@ -13,8 +13,30 @@ import { lastDrillOf, summaryFromManifest } from '../src/engine/catalog.js';
 import { safetyOf } from '../src/engine/restore.js';
 import { english } from '../src/core/phrases.js';
 import type { Reporter } from '../src/core/events.js';
-import type { DrillRecord, DrillResult, Manifest, RetentionPolicy, ScheduleJob, SetSummary } from '../src/core/types.js';
-import type { CatchUpPlan, CreateRequest, DrillOutcome, EngineFacade, HeaderStatus, MenuConfig, OffsiteMark, RestoreOutcome, RestorePlan, RestoreRequest, SchedulerEvent, SchedulerHandle, SchedulerStatus, VerifyReport } from '../src/ui/engine-facade.js';
+import type {
+  DrillRecord,
+  DrillResult,
+  Manifest,
+  RetentionPolicy,
+  ScheduleJob,
+  SetSummary,
+} from '../src/core/types.js';
+import type {
+  CatchUpPlan,
+  CreateRequest,
+  DrillOutcome,
+  EngineFacade,
+  HeaderStatus,
+  MenuConfig,
+  OffsiteMark,
+  RestoreOutcome,
+  RestorePlan,
+  RestoreRequest,
+  SchedulerEvent,
+  SchedulerHandle,
+  SchedulerStatus,
+  VerifyReport,
+} from '../src/ui/engine-facade.js';
 import { catalogue, type Lang } from '../src/ui/i18n/index.js';
 import { createTheme } from '../src/ui/theme.js';
 import type { UiContextValue } from '../src/ui/use-ui.js';
@@ -23,7 +45,16 @@ import { nextRuns as realNextRuns } from '../src/scheduler/when.js';
 
 export const NOW = new Date('2026-11-22T12:00:00Z');
 
-export function manifestFor(id: string, opts: { startedAt?: string; databases?: string[]; failed?: { name: string; message: string; hint: string }[]; type?: Manifest['type']; files?: number } = {}): Manifest {
+export function manifestFor(
+  id: string,
+  opts: {
+    startedAt?: string;
+    databases?: string[];
+    failed?: { name: string; message: string; hint: string }[];
+    type?: Manifest['type'];
+    files?: number;
+  } = {},
+): Manifest {
   const startedAt = opts.startedAt ?? '2026-11-22T10:00:00.000Z';
   const dbs = opts.databases ?? ['users', 'inventario', 'auditoria'];
   return {
@@ -89,7 +120,11 @@ export function manifestFor(id: string, opts: { startedAt?: string; databases?: 
   };
 }
 
-function summaryOf(m: Manifest, kept: ReadonlySet<string> = new Set(), drills: Map<string, DrillRecord> = new Map()): SetSummary {
+function summaryOf(
+  m: Manifest,
+  kept: ReadonlySet<string> = new Set(),
+  drills: Map<string, DrillRecord> = new Map(),
+): SetSummary {
   const s = summaryFromManifest(m, `/backups/${m.id}`, { keep: kept.has(m.id), lastVerified: null });
   return { ...s, lastDrill: lastDrillOf(drills.get(m.id) ?? null) };
 }
@@ -100,9 +135,20 @@ export function drillResultFor(database: string, at: string, failure?: { error: 
     { name: 'stored files match the manifest', ok: true },
     { name: 'restore', ok: true, detail: `into /srv/backups/.tmp-drill-1/${database}.db` },
     { name: 'row counts against the manifest', ok: true, detail: '1 table(s)' },
-    failure ? { name: 'PRAGMA integrity_check', ok: false, detail: failure.error } : { name: 'PRAGMA integrity_check', ok: true, detail: 'ok' },
+    failure
+      ? { name: 'PRAGMA integrity_check', ok: false, detail: failure.error }
+      : { name: 'PRAGMA integrity_check', ok: true, detail: 'ok' },
   ];
-  return { database, engine: 'sqlite', ok: !failure, at, durationMs: 1250, scratch: `/srv/backups/.tmp-drill-1/${database}.db`, checks, ...(failure ? { error: `PRAGMA integrity_check: ${failure.error}`, hint: failure.hint } : {}) };
+  return {
+    database,
+    engine: 'sqlite',
+    ok: !failure,
+    at,
+    durationMs: 1250,
+    scratch: `/srv/backups/.tmp-drill-1/${database}.db`,
+    checks,
+    ...(failure ? { error: `PRAGMA integrity_check: ${failure.error}`, hint: failure.hint } : {}),
+  };
 }
 
 /** An in-memory engine with the calls recorded; `fail` makes a named method throw a RespaldoError. */
@@ -166,14 +212,31 @@ export class FakeFacade implements EngineFacade {
     return {
       setCount: sets.length,
       newest: newest ? { id: newest.id, startedAt: newest.startedAt } : null,
-      lastGood: this.cfg.databases.map((d) => ({ database: d.name, at: this.manifests.find((m) => m.type === 'full' && m.databases.some((x) => x.name === d.name && !x.error))?.startedAt ?? null })),
+      lastGood: this.cfg.databases.map((d) => ({
+        database: d.name,
+        at:
+          this.manifests.find((m) => m.type === 'full' && m.databases.some((x) => x.name === d.name && !x.error))
+            ?.startedAt ?? null,
+      })),
       lockHolder: null,
       freeBytes: 50 * 1024 ** 3,
       notOffsite: newest ? this.notCopied(newest.id) : [],
       drills: this.cfg.databases.flatMap((d) => {
-        const all = [...this.drills.entries()].flatMap(([setId, r]) => (r.results[d.name] ? [{ setId, r: r.results[d.name]! }] : []));
+        const all = [...this.drills.entries()].flatMap(([setId, r]) =>
+          r.results[d.name] ? [{ setId, r: r.results[d.name]! }] : [],
+        );
         const newest = all.sort((a, b) => (a.r.at < b.r.at ? 1 : -1))[0];
-        return newest ? [{ database: d.name, at: newest.r.at, ok: newest.r.ok, setId: newest.setId, ...(newest.r.error ? { error: newest.r.error } : {}) }] : [];
+        return newest
+          ? [
+              {
+                database: d.name,
+                at: newest.r.at,
+                ok: newest.r.ok,
+                setId: newest.setId,
+                ...(newest.r.error ? { error: newest.r.error } : {}),
+              },
+            ]
+          : [];
       }),
     };
   }
@@ -205,11 +268,21 @@ export class FakeFacade implements EngineFacade {
     }
     await this.waitRelease();
     const results = names.map((db) => drillResultFor(db, NOW.toISOString(), this.drillFailures[db]));
-    for (const r of results) reporter.emit({ type: 'item-end', item: r.database, ok: r.ok, ...(r.error ? { error: r.error } : {}), ...(r.hint ? { hint: r.hint } : {}) });
+    for (const r of results)
+      reporter.emit({
+        type: 'item-end',
+        item: r.database,
+        ok: r.ok,
+        ...(r.error ? { error: r.error } : {}),
+        ...(r.hint ? { hint: r.hint } : {}),
+      });
     const ok = results.every((r) => r.ok);
     reporter.emit({ type: 'run-end', ok, setId: m.id, durationMs: 3750 });
     const previous = this.drills.get(m.id)?.results ?? {};
-    this.drills.set(m.id, { setId: m.id, results: { ...previous, ...Object.fromEntries(results.map((r) => [r.database, r])) } });
+    this.drills.set(m.id, {
+      setId: m.id,
+      results: { ...previous, ...Object.fromEntries(results.map((r) => [r.database, r])) },
+    });
     return { setId: m.id, ok, results, recovered: [] };
   }
   async readDrills(id: string): Promise<DrillRecord | null> {
@@ -221,12 +294,22 @@ export class FakeFacade implements EngineFacade {
     this.record('listSets', filter);
     const marked = (s: SetSummary): SetSummary =>
       this.offsiteMarks[s.id] ? { ...s, notCopiedTo: this.notCopied(s.id) } : s;
-    return this.manifests.map((m) => marked(summaryOf(m, this.kept, this.drills))).filter((s) => !filter?.database || s.databases.includes(filter.database) || s.failedDatabases.includes(filter.database));
+    return this.manifests
+      .map((m) => marked(summaryOf(m, this.kept, this.drills)))
+      .filter(
+        (s) =>
+          !filter?.database || s.databases.includes(filter.database) || s.failedDatabases.includes(filter.database),
+      );
   }
   async readManifest(id: string): Promise<Manifest> {
     this.record('readManifest', id);
     const m = id === 'latest' ? this.manifests[0] : this.manifests.find((x) => x.id === id);
-    if (!m) throw new RespaldoError('notFound', `No backup set ${id}.`, 'Run `respaldo list` to see the backup sets that exist.');
+    if (!m)
+      throw new RespaldoError(
+        'notFound',
+        `No backup set ${id}.`,
+        'Run `respaldo list` to see the backup sets that exist.',
+      );
     return m;
   }
   async createBackup(req: CreateRequest, reporter: Reporter): Promise<Manifest> {
@@ -239,7 +322,8 @@ export class FakeFacade implements EngineFacade {
       reporter.emit({ type: 'item-progress', item: db, bytes: 20480, totalBytes: 40960 });
     }
     await this.waitRelease();
-    for (const db of req.databases) reporter.emit({ type: 'item-end', item: db, ok: true, bytes: 12288, durationMs: 100 });
+    for (const db of req.databases)
+      reporter.emit({ type: 'item-end', item: db, ok: true, bytes: 12288, durationMs: 100 });
     if (req.files) {
       reporter.emit({ type: 'item-start', item: 'files', kind: 'files' });
       reporter.emit({ type: 'item-end', item: 'files', ok: true, bytes: 300, durationMs: 10 });
@@ -253,7 +337,11 @@ export class FakeFacade implements EngineFacade {
   async verifySet(id: string): Promise<VerifyReport> {
     this.record('verifySet', id);
     const m = this.manifests.find((x) => x.id === id)!;
-    return { setId: id, ok: true, files: m.databases.filter((d) => d.file).map((d) => ({ path: d.file!, ok: true, bytes: d.storedBytes })) };
+    return {
+      setId: id,
+      ok: true,
+      files: m.databases.filter((d) => d.file).map((d) => ({ path: d.file!, ok: true, bytes: d.storedBytes })),
+    };
   }
   async deleteSet(id: string): Promise<void> {
     this.record('deleteSet', id);
@@ -277,7 +365,13 @@ export class FakeFacade implements EngineFacade {
       const engine = m.databases.find((d) => d.name === name)?.engine ?? 'sqlite';
       const inUseBy = req.to ? [] : (this.inUse[name] ?? []);
       if (engine === 'sqlite') {
-        if (inUseBy.length) refusals.push({ kind: 'in-use', database: name, message: `/srv/app/data/${name}.db is open in another process (${inUseBy.join(', ')}).`, hint: 'Stop the application that uses it, then run the restore again.' });
+        if (inUseBy.length)
+          refusals.push({
+            kind: 'in-use',
+            database: name,
+            message: `/srv/app/data/${name}.db is open in another process (${inUseBy.join(', ')}).`,
+            hint: 'Stop the application that uses it, then run the restore again.',
+          });
         databases.push({
           database: name,
           target: req.to ? `${req.to}/${name}.db` : `/srv/app/data/${name}.db`,
@@ -287,7 +381,9 @@ export class FakeFacade implements EngineFacade {
           steps: ['verify the stored file', 'restore beside the target', 'swap it in'],
           rollback: req.to ? `delete ${req.to}/${name}.db` : `respaldo restore <pre_restore set id> --db ${name} --yes`,
           engine: 'sqlite',
-          restoreTarget: req.to ? { kind: 'side-by-side' as const, name: `${req.to}/${name}.db` } : { kind: 'in-place' as const },
+          restoreTarget: req.to
+            ? { kind: 'side-by-side' as const, name: `${req.to}/${name}.db` }
+            : { kind: 'in-place' as const },
           state: { exists: !req.to, sizeBytes: req.to ? null : 40960, inUseBy },
           storedBytes: 12288,
           rawBytes: 40960,
@@ -298,7 +394,13 @@ export class FakeFacade implements EngineFacade {
         continue;
       }
       if (inUseBy.length) {
-        if (!req.terminateConnections) refusals.push({ kind: 'sessions', database: name, message: `${inUseBy.length} session(s) are connected to ${name}: ${inUseBy.slice(0, 5).join(', ')}.`, hint: 'Stop the application, or pass --terminate-connections to close them at the swap.' });
+        if (!req.terminateConnections)
+          refusals.push({
+            kind: 'sessions',
+            database: name,
+            message: `${inUseBy.length} session(s) are connected to ${name}: ${inUseBy.slice(0, 5).join(', ')}.`,
+            hint: 'Stop the application, or pass --terminate-connections to close them at the swap.',
+          });
         else warnings.push(`${inUseBy.length} session(s) connected to ${name} will be terminated at the swap.`);
       }
       const safetyName = `${name}__pre_restore_${m.id}`;
@@ -307,14 +409,18 @@ export class FakeFacade implements EngineFacade {
         target: req.to ? `new database "${req.to}" on db1:5432` : `database "${name}" on db1:5432`,
         replaces: !req.to,
         staging: `${name}__restoring_${m.id}`,
-        safety: req.to ? { kind: 'none' as const, reason: 'side-by-side restore into a new database; nothing is replaced' } : { kind: 'renamed-database' as const, name: safetyName },
+        safety: req.to
+          ? { kind: 'none' as const, reason: 'side-by-side restore into a new database; nothing is replaced' }
+          : { kind: 'renamed-database' as const, name: safetyName },
         steps: [
           ...(req.createRoles ? ['create the roles stored with the set that this server lacks'] : []),
           'create the empty staging database',
           req.tables ? `pg_restore only ${req.tables.join(', ')} into it` : 'pg_restore the backup into it',
           `rename "${name}" to "${safetyName}" (the safety copy)`,
         ],
-        rollback: req.to ? `Nothing is replaced. Drop "${req.to}" when you no longer need it.` : `The previous database is kept as "${safetyName}".`,
+        rollback: req.to
+          ? `Nothing is replaced. Drop "${req.to}" when you no longer need it.`
+          : `The previous database is kept as "${safetyName}".`,
         engine,
         restoreTarget: req.to ? { kind: 'side-by-side' as const, name: req.to } : { kind: 'in-place' as const },
         state: { exists: !req.to, sizeBytes: req.to ? null : 40960, inUseBy },
@@ -330,17 +436,34 @@ export class FakeFacade implements EngineFacade {
       setStartedAt: m.startedAt,
       setStatus: m.status,
       databases,
-      files: req.files ? { to: req.to ? `${req.to}/files` : `/srv/app/restored/${m.id}`, count: m.files.length, bytes: m.files.reduce((n, f) => n + f.size, 0), symlinks: 0 } : null,
+      files: req.files
+        ? {
+            to: req.to ? `${req.to}/files` : `/srv/app/restored/${m.id}`,
+            count: m.files.length,
+            bytes: m.files.reduce((n, f) => n + f.size, 0),
+            symlinks: 0,
+          }
+        : null,
       safety: safety.map(english).join('; '),
       safetyPhrases: safety,
       refusals,
       warnings,
-      options: { databases: req.databases, files: req.files, ...(req.to ? { to: req.to } : {}), ...(req.terminateConnections ? { terminateConnections: true } : {}) },
+      options: {
+        databases: req.databases,
+        files: req.files,
+        ...(req.to ? { to: req.to } : {}),
+        ...(req.terminateConnections ? { terminateConnections: true } : {}),
+      },
     };
   }
   async executeRestore(plan: RestorePlan, reporter: Reporter): Promise<RestoreOutcome> {
     this.record('executeRestore', plan);
-    reporter.emit({ type: 'run-start', operation: 'restore', setId: plan.setId, items: plan.databases.map((d) => d.database) });
+    reporter.emit({
+      type: 'run-start',
+      operation: 'restore',
+      setId: plan.setId,
+      items: plan.databases.map((d) => d.database),
+    });
     await this.waitRelease();
     for (const d of plan.databases) {
       reporter.emit({ type: 'item-start', item: d.database, kind: 'restore', totalBytes: d.rawBytes });
@@ -351,7 +474,12 @@ export class FakeFacade implements EngineFacade {
       setId: plan.setId,
       ok: true,
       safetySetIds: replaced ? ['20261122_120500'] : [],
-      databases: plan.databases.map((d) => ({ name: d.database, ok: true, restoredTo: d.target, ...(d.safety.kind === 'renamed-database' ? { safetyDatabase: d.safety.name } : {}) })),
+      databases: plan.databases.map((d) => ({
+        name: d.database,
+        ok: true,
+        restoredTo: d.target,
+        ...(d.safety.kind === 'renamed-database' ? { safetyDatabase: d.safety.name } : {}),
+      })),
       filesRestoredTo: null,
       recovered: [],
     };
@@ -372,7 +500,23 @@ export class FakeFacade implements EngineFacade {
     return {
       running: this.schedulerRunning,
       stopping: this.schedulerStops === 0 ? 'no' : this.schedulerStops === 1 ? 'finishing' : 'aborting',
-      jobs: this.cfg.schedule.map((j) => ({ name: j.name, when: j.when, type: j.type, nextRun: '2026-11-23T02:00:00.000Z', lastRun: null, lastEnd: null, lastOutcome: null, lastSuccess: null, lastDurationMs: null, lastSetId: null, lastBytes: null, lastError: null, successes: 0, failures: 0, skipped: 0 })),
+      jobs: this.cfg.schedule.map((j) => ({
+        name: j.name,
+        when: j.when,
+        type: j.type,
+        nextRun: '2026-11-23T02:00:00.000Z',
+        lastRun: null,
+        lastEnd: null,
+        lastOutcome: null,
+        lastSuccess: null,
+        lastDurationMs: null,
+        lastSetId: null,
+        lastBytes: null,
+        lastError: null,
+        successes: 0,
+        failures: 0,
+        skipped: 0,
+      })),
       totals: { successes: 0, failures: 0, skipped: 0 },
     };
   }
@@ -417,7 +561,13 @@ export function renderUi(el: ReactElement, opts: { facade?: EngineFacade; lang?:
   const env = opts.env ?? { LANG: 'en_US.UTF-8' };
   const theme = createTheme(env);
   const lang = opts.lang ?? 'en';
-  const ctx: UiContextValue = { t: catalogue(lang, theme.unicode), lang, theme, facade: opts.facade ?? new FakeFacade(), now: () => NOW };
+  const ctx: UiContextValue = {
+    t: catalogue(lang, theme.unicode),
+    lang,
+    theme,
+    facade: opts.facade ?? new FakeFacade(),
+    now: () => NOW,
+  };
   const inst = render(<UiRoot value={ctx}>{el}</UiRoot>);
   return { ...inst, ctx };
 }
@@ -451,7 +601,11 @@ export async function type(stdin: { write: (s: string) => void }, text: string):
 }
 
 /** Polls the last frame until `pred` holds (or fails with the frame after `ms`). */
-export async function waitFrame(lastFrame: () => string | undefined, pred: (f: string) => boolean, ms = 5000): Promise<string> {
+export async function waitFrame(
+  lastFrame: () => string | undefined,
+  pred: (f: string) => boolean,
+  ms = 5000,
+): Promise<string> {
   const end = Date.now() + ms;
   for (;;) {
     const f = lastFrame() ?? '';
@@ -499,11 +653,20 @@ class SizedStdin extends EventEmitter {
 }
 
 /** Renders `el` inside the UI context on a terminal of `columns`×`rows` (default 80×24); stdin as ink-testing-library's. */
-export function renderSized(el: ReactElement, opts: { facade?: EngineFacade; lang?: Lang; env?: NodeJS.ProcessEnv; columns?: number; rows?: number } = {}) {
+export function renderSized(
+  el: ReactElement,
+  opts: { facade?: EngineFacade; lang?: Lang; env?: NodeJS.ProcessEnv; columns?: number; rows?: number } = {},
+) {
   const env = opts.env ?? { LANG: 'en_US.UTF-8' };
   const theme = createTheme(env);
   const lang = opts.lang ?? 'en';
-  const ctx: UiContextValue = { t: catalogue(lang, theme.unicode), lang, theme, facade: opts.facade ?? new FakeFacade(), now: () => NOW };
+  const ctx: UiContextValue = {
+    t: catalogue(lang, theme.unicode),
+    lang,
+    theme,
+    facade: opts.facade ?? new FakeFacade(),
+    now: () => NOW,
+  };
   const stdin = new SizedStdin();
   const stdout = new SizedStdout(opts.columns ?? 80, opts.rows ?? 24);
   const stderr = new SizedStdout(opts.columns ?? 80, opts.rows ?? 24);

@@ -15,7 +15,9 @@ function manySets(n: number): FakeFacade {
   for (let i = 0; i < n; i++) {
     const d = new Date(Date.UTC(2026, 10, 22, 10) - i * 3_600_000);
     const id = `${d.getUTCFullYear()}${p(d.getUTCMonth() + 1)}${p(d.getUTCDate())}_${p(d.getUTCHours())}0000`;
-    facade.manifests.push(manifestFor(id, { startedAt: d.toISOString(), databases: i % 2 ? ['users'] : ['users', 'inventario'] }));
+    facade.manifests.push(
+      manifestFor(id, { startedAt: d.toISOString(), databases: i % 2 ? ['users'] : ['users', 'inventario'] }),
+    );
   }
   return facade;
 }
@@ -23,12 +25,20 @@ function manySets(n: number): FakeFacade {
 describe('list screen', () => {
   it('shows sets newest first with id, date, type, databases, size, status and last verified', async () => {
     const facade = new FakeFacade();
-    facade.manifests[1] = manifestFor(facade.manifests[1]!.id, { startedAt: facade.manifests[1]!.startedAt, databases: ['users'], failed: [{ name: 'auditoria', message: 'x', hint: 'y' }] });
+    facade.manifests[1] = manifestFor(facade.manifests[1]!.id, {
+      startedAt: facade.manifests[1]!.startedAt,
+      databases: ['users'],
+      failed: [{ name: 'auditoria', message: 'x', hint: 'y' }],
+    });
     const { lastFrame } = renderUi(<ListScreen onBack={noop} onOpen={noop} onRestore={noop} />, { facade });
     const f = await waitFrame(lastFrame, (x) => x.includes('1-3 of 3'));
     expect(f).toMatch(/ID\s+Date\s+Type\s+Databases\s+Size\s+Status\s+Verified/);
     const rows = f.split('\n').filter((l) => /\d{8}_\d{6}/.test(l));
-    expect(rows.map((r) => /(\d{8}_\d{6})/.exec(r)![1])).toEqual(['20261122_100000', '20261121_100000', '20261120_100000']);
+    expect(rows.map((r) => /(\d{8}_\d{6})/.exec(r)![1])).toEqual([
+      '20261122_100000',
+      '20261121_100000',
+      '20261120_100000',
+    ]);
     expect(rows[0]).toMatch(/› 20261122_100000 2026-11-22 \d\d:00 full\s+users,inventario,auditor.*36 KB OK\s+never/);
     expect(rows[1]).toMatch(/users,!auditoria.*PARTIAL/);
   });
@@ -60,15 +70,29 @@ describe('list screen', () => {
     await waitFrame(lastFrame, (x) => x.includes('1-4 of 4'));
     await press(stdin, 'f');
     const users = await waitFrame(lastFrame, (x) => x.includes('Filter: users') && x.includes('of 4'));
-    expect(users.split('\n').filter((l) => /\d{8}_\d{6}/.test(l)).every((l) => l.includes('users'))).toBe(true);
+    expect(
+      users
+        .split('\n')
+        .filter((l) => /\d{8}_\d{6}/.test(l))
+        .every((l) => l.includes('users')),
+    ).toBe(true);
     await press(stdin, 'f');
     const inventario = await waitFrame(lastFrame, (x) => x.includes('Filter: inventario') && x.includes('1-2 of 2'));
     expect(inventario.split('\n').filter((l) => /\d{8}_\d{6}/.test(l))).toHaveLength(2);
     await press(stdin, 'f');
-    await waitFrame(lastFrame, (x) => x.includes('Filter: auditoria') && x.includes('No backup sets contain auditoria.'));
+    await waitFrame(
+      lastFrame,
+      (x) => x.includes('Filter: auditoria') && x.includes('No backup sets contain auditoria.'),
+    );
     await press(stdin, 'f');
     await waitFrame(lastFrame, (x) => x.includes('Filter: all databases') && x.includes('1-4 of 4'));
-    expect(facade.calls.filter((c) => c.method === 'listSets').map((c) => c.args[0])).toEqual([{}, { database: 'users' }, { database: 'inventario' }, { database: 'auditoria' }, {}]);
+    expect(facade.calls.filter((c) => c.method === 'listSets').map((c) => c.args[0])).toEqual([
+      {},
+      { database: 'users' },
+      { database: 'inventario' },
+      { database: 'auditoria' },
+      {},
+    ]);
   });
 
   it('v verifies the selected set and says so', async () => {
@@ -110,7 +134,9 @@ describe('list screen', () => {
   it('Esc cancels the delete confirmation without deleting', async () => {
     const facade = new FakeFacade();
     let back = 0;
-    const { lastFrame, stdin } = renderUi(<ListScreen onBack={() => back++} onOpen={noop} onRestore={noop} />, { facade });
+    const { lastFrame, stdin } = renderUi(<ListScreen onBack={() => back++} onOpen={noop} onRestore={noop} />, {
+      facade,
+    });
     await waitFrame(lastFrame, (x) => x.includes('1-3 of 3'));
     await press(stdin, 'd');
     await waitFrame(lastFrame, (x) => x.includes('Type DELETE'));
@@ -125,7 +151,12 @@ describe('list screen', () => {
 
   it('Enter opens the details: files with size, md5, sha256, row counts and errors', async () => {
     const facade = new FakeFacade();
-    facade.manifests[0] = manifestFor('20261122_100000', { startedAt: '2026-11-22T10:00:00Z', databases: ['users', 'inventario'], failed: [{ name: 'auditoria', message: 'unable to open database file', hint: 'Check databases[2].path.' }], files: 1 });
+    facade.manifests[0] = manifestFor('20261122_100000', {
+      startedAt: '2026-11-22T10:00:00Z',
+      databases: ['users', 'inventario'],
+      failed: [{ name: 'auditoria', message: 'unable to open database file', hint: 'Check databases[2].path.' }],
+      files: 1,
+    });
     const { lastFrame, stdin } = renderUi(<Menu />, { facade });
     await waitFrame(lastFrame, (x) => x.includes('3 sets'));
     await press(stdin, '3');
@@ -199,19 +230,25 @@ describe('list screen', () => {
     const facade = new FakeFacade();
     const m = facade.manifests[0]!;
     m.type = 'pre_restore';
-    m.databases = [{ ...m.databases[1]!, engine: 'postgres', file: null, safetyDatabase: 'inventario__pre_restore_20261120_100000' }];
+    m.databases = [
+      { ...m.databases[1]!, engine: 'postgres', file: null, safetyDatabase: 'inventario__pre_restore_20261120_100000' },
+    ];
     const { lastFrame, stdin } = renderUi(<Menu />, { facade });
     // The header does not count the safety set.
     await waitFrame(lastFrame, (x) => x.includes('2 sets'));
     await press(stdin, '3');
     await waitFrame(lastFrame, (x) => x.includes('1-3 of 3'));
     await press(stdin, 'd');
-    await waitFrame(lastFrame, (x) => x.replace(/\s+/g, ' ').includes('It is a safety set: a database it keeps on a server is DROPPED too.'));
+    await waitFrame(lastFrame, (x) =>
+      x.replace(/\s+/g, ' ').includes('It is a safety set: a database it keeps on a server is DROPPED too.'),
+    );
     await press(stdin, KEY.esc);
     await press(stdin, KEY.enter);
     await waitFrame(lastFrame, (x) => x.includes(`Backup set ${m.id}`));
     await press(stdin, 'd');
-    await waitFrame(lastFrame, (x) => x.replace(/\s+/g, ' ').includes('It also DROPS inventario__pre_restore_20261120_100000 on the server'));
+    await waitFrame(lastFrame, (x) =>
+      x.replace(/\s+/g, ' ').includes('It also DROPS inventario__pre_restore_20261120_100000 on the server'),
+    );
     expect(facade.calls.filter((c) => c.method === 'deleteSet')).toHaveLength(0);
   });
 
@@ -224,7 +261,10 @@ describe('list screen', () => {
 
   it('speaks Spanish, including the delete word BORRAR', async () => {
     const facade = new FakeFacade();
-    const { lastFrame, stdin } = renderUi(<ListScreen onBack={noop} onOpen={noop} onRestore={noop} />, { facade, lang: 'es' });
+    const { lastFrame, stdin } = renderUi(<ListScreen onBack={noop} onOpen={noop} onRestore={noop} />, {
+      facade,
+      lang: 'es',
+    });
     const f = await waitFrame(lastFrame, (x) => x.includes('1-3 de 3'));
     expect(f).toMatch(/ID\s+Fecha\s+Tipo\s+Bases\s+Tamaño\s+Estado\s+Verif\./);
     expect(f).toContain('completa');

@@ -12,7 +12,15 @@ describe('main menu', () => {
     expect(f).toContain('Config: /srv/app/backup_config.json');
     expect(f).toContain('Backups: /srv/backups');
     expect(f).toContain('newest 2 h ago');
-    for (const [i, label] of ['Create backup now', 'Configure automatic backup', 'List backups', 'Restore', 'Run the scheduler', 'Quit'].entries()) expect(f).toContain(`${i + 1}. ${label}`);
+    for (const [i, label] of [
+      'Create backup now',
+      'Configure automatic backup',
+      'List backups',
+      'Restore',
+      'Run the scheduler',
+      'Quit',
+    ].entries())
+      expect(f).toContain(`${i + 1}. ${label}`);
     expect(f).toContain('q quit');
     expect(f).not.toContain('WARNING');
     expect(f.split('\n').length).toBeLessThanOrEqual(24);
@@ -63,7 +71,11 @@ describe('main menu', () => {
   it('warns when the newest good backup of a database is older than the schedule promises', async () => {
     const facade = new FakeFacade(0);
     facade.manifests = [
-      manifestFor('20261122_100000', { startedAt: '2026-11-22T10:00:00Z', databases: ['users'], failed: [{ name: 'inventario', message: 'disk full', hint: 'free space' }] }),
+      manifestFor('20261122_100000', {
+        startedAt: '2026-11-22T10:00:00Z',
+        databases: ['users'],
+        failed: [{ name: 'inventario', message: 'disk full', hint: 'free space' }],
+      }),
       manifestFor('20261119_100000', { startedAt: '2026-11-19T10:00:00Z', databases: ['users', 'inventario'] }),
     ];
     const { lastFrame } = renderUi(<Menu />, { facade });
@@ -75,7 +87,9 @@ describe('main menu', () => {
 
   it('a weekly schedule promises a week (plus grace), not a day', async () => {
     const facade = new FakeFacade(0);
-    facade.cfg.schedule = [{ name: 'weekly', when: 'weekly on sunday at 23:30', type: 'full', databases: ['*'], files: true }];
+    facade.cfg.schedule = [
+      { name: 'weekly', when: 'weekly on sunday at 23:30', type: 'full', databases: ['*'], files: true },
+    ];
     facade.manifests = [manifestFor('20261119_100000', { startedAt: '2026-11-19T10:00:00Z' })];
     const { lastFrame } = renderUi(<Menu />, { facade });
     const f = await waitFrame(lastFrame, (x) => x.includes('1 set'));
@@ -103,7 +117,11 @@ describe('main menu', () => {
 
   it('shows a failing status call as a line, and the menu still works', async () => {
     const facade = new FakeFacade();
-    facade.fail.status = new (await import('../src/core/errors.js')).RespaldoError('failed', 'Permission denied reading /srv/backups', 'Run as the backup user.');
+    facade.fail.status = new (await import('../src/core/errors.js')).RespaldoError(
+      'failed',
+      'Permission denied reading /srv/backups',
+      'Run as the backup user.',
+    );
     const { lastFrame } = renderUi(<Menu />, { facade });
     const f = await waitFrame(lastFrame, (x) => x.includes('Status unavailable'));
     expect(f).toContain('Permission denied reading /srv/backups');

@@ -13,7 +13,8 @@ afterEach(() => cleanup());
 
 const SET = '20261122_100000';
 const ROLES = 'PostgreSQL roles: create those missing on the server (stored in this set)';
-const planned = (f: FakeFacade) => f.calls.filter((c) => c.method === 'planRestore').map((c) => c.args[0] as RestoreRequest);
+const planned = (f: FakeFacade) =>
+  f.calls.filter((c) => c.method === 'planRestore').map((c) => c.args[0] as RestoreRequest);
 
 /** A facade whose set holds `inventario` as PostgreSQL, with its roles stored when `globals`. */
 function pgFacade(globals: boolean): FakeFacade {
@@ -22,7 +23,18 @@ function pgFacade(globals: boolean): FakeFacade {
     for (const d of m.databases) {
       if (d.name !== 'inventario') continue;
       d.engine = 'postgres';
-      if (globals) d.extras = [{ role: 'globals', file: 'databases/inventario.globals.sql.gz', compressed: true, rawBytes: 900, storedBytes: 400, md5: 'x', sha256: 'y' }];
+      if (globals)
+        d.extras = [
+          {
+            role: 'globals',
+            file: 'databases/inventario.globals.sql.gz',
+            compressed: true,
+            rawBytes: 900,
+            storedBytes: 400,
+            md5: 'x',
+            sha256: 'y',
+          },
+        ];
     }
   }
   return facade;
@@ -62,7 +74,10 @@ describe('restore: creating missing PostgreSQL roles', () => {
     const items = await waitFrame(r.lastFrame, (x) => x.includes('inventario (postgres)'));
     expect(items).not.toContain('PostgreSQL roles');
     cleanup();
-    const es = renderUi(<RestoreScreen onBack={() => undefined} initialSetId={SET} />, { facade: pgFacade(true), lang: 'es' });
+    const es = renderUi(<RestoreScreen onBack={() => undefined} initialSetId={SET} />, {
+      facade: pgFacade(true),
+      lang: 'es',
+    });
     await waitFrame(es.lastFrame, (x) => x.includes('Roles de PostgreSQL: crear los que faltan en el servidor'));
   });
 });

@@ -27,7 +27,12 @@ function pgFacade(sessions: string[] = SESSIONS, engine: EngineName = 'postgres'
 }
 
 /** Opens the restore of SET, picks inventario, in place, and waits for `until`. */
-async function toInPlacePlan(facade: FakeFacade, until: (f: string) => boolean, lang: 'en' | 'es' = 'en', onBack = (): void => undefined) {
+async function toInPlacePlan(
+  facade: FakeFacade,
+  until: (f: string) => boolean,
+  lang: 'en' | 'es' = 'en',
+  onBack = (): void => undefined,
+) {
   const r = renderUi(<RestoreScreen onBack={onBack} initialSetId={SET} />, { facade, lang });
   await waitFrame(r.lastFrame, (x) => /\[ \] inventario \((postgres|sqlite)\)/.test(x));
   await press(r.stdin, KEY.down, KEY.space, KEY.enter);
@@ -58,7 +63,12 @@ describe('restore in place with sessions connected (server engines)', () => {
   it('No (Enter on the default) changes nothing and goes back; asking again needs a new answer', async () => {
     const facade = pgFacade();
     let back = 0;
-    const { lastFrame, stdin } = await toInPlacePlan(facade, (x) => x.includes(QUESTION), 'en', () => back++);
+    const { lastFrame, stdin } = await toInPlacePlan(
+      facade,
+      (x) => x.includes(QUESTION),
+      'en',
+      () => back++,
+    );
     await press(stdin, KEY.enter);
     await waitFrame(lastFrame, (x) => x.includes('Where to restore') && !x.includes(QUESTION));
     expect(planned(facade)).toHaveLength(1);
@@ -96,7 +106,12 @@ describe('restore in place with sessions connected (server engines)', () => {
     await press(stdin, KEY.down);
     await waitFrame(lastFrame, (x) => /› Yes: close them at the swap/.test(x));
     await press(stdin, KEY.enter);
-    const plan = flat(await waitFrame(lastFrame, (x) => x.includes('Restore plan: nothing has changed yet') && x.includes('Type RESTORE')));
+    const plan = flat(
+      await waitFrame(
+        lastFrame,
+        (x) => x.includes('Restore plan: nothing has changed yet') && x.includes('Type RESTORE'),
+      ),
+    );
     expect(planned(facade)).toEqual([
       { setId: SET, databases: ['inventario'], files: false },
       { setId: SET, databases: ['inventario'], files: false, terminateConnections: true },
@@ -149,7 +164,11 @@ describe('restore in place with sessions connected (server engines)', () => {
 
   it('speaks Spanish: Sí plans again with terminateConnections and asks for RESTAURAR', async () => {
     const facade = pgFacade(['app@10.0.0.5 (pid 4121)']);
-    const { lastFrame, stdin } = await toInPlacePlan(facade, (x) => x.includes('¿Cerrar estas sesiones en el intercambio?'), 'es');
+    const { lastFrame, stdin } = await toInPlacePlan(
+      facade,
+      (x) => x.includes('¿Cerrar estas sesiones en el intercambio?'),
+      'es',
+    );
     const f = lastFrame()!;
     expect(f).toContain('Hay sesiones conectadas a la base en uso');
     expect(f).toContain('inventario (database "inventario" on db1:5432): 1 sesión conectada');
@@ -215,16 +234,52 @@ describe('what is not asked', () => {
 
 describe('mayCloseSessions / connectedSessions (which plans get the question)', () => {
   const facade = pgFacade();
-  const plan = (databases: string[], opts: Partial<RestoreRequest> = {}) => facade.planRestore({ setId: SET, databases, files: false, ...opts });
+  const plan = (databases: string[], opts: Partial<RestoreRequest> = {}) =>
+    facade.planRestore({ setId: SET, databases, files: false, ...opts });
 
   it.each([
-    { what: 'server sessions only', inUse: { inventario: SESSIONS }, dbs: ['inventario'], opts: {}, ask: true, connected: ['inventario'] },
-    { what: 'server sessions, another database clean', inUse: { inventario: SESSIONS }, dbs: ['users', 'inventario'], opts: {}, ask: true, connected: ['inventario'] },
+    {
+      what: 'server sessions only',
+      inUse: { inventario: SESSIONS },
+      dbs: ['inventario'],
+      opts: {},
+      ask: true,
+      connected: ['inventario'],
+    },
+    {
+      what: 'server sessions, another database clean',
+      inUse: { inventario: SESSIONS },
+      dbs: ['users', 'inventario'],
+      opts: {},
+      ask: true,
+      connected: ['inventario'],
+    },
     { what: 'no sessions', inUse: {}, dbs: ['inventario'], opts: {}, ask: false, connected: [] },
-    { what: 'already asked to close them', inUse: { inventario: SESSIONS }, dbs: ['inventario'], opts: { terminateConnections: true }, ask: false, connected: ['inventario'] },
+    {
+      what: 'already asked to close them',
+      inUse: { inventario: SESSIONS },
+      dbs: ['inventario'],
+      opts: { terminateConnections: true },
+      ask: false,
+      connected: ['inventario'],
+    },
     { what: 'SQLite in use only', inUse: { users: ['pid 1'] }, dbs: ['users'], opts: {}, ask: false, connected: [] },
-    { what: 'sessions and SQLite in use', inUse: { inventario: SESSIONS, users: ['pid 1'] }, dbs: ['users', 'inventario'], opts: {}, ask: false, connected: ['inventario'] },
-    { what: 'side by side', inUse: { inventario: SESSIONS }, dbs: ['inventario'], opts: { to: 'copy' }, ask: false, connected: [] },
+    {
+      what: 'sessions and SQLite in use',
+      inUse: { inventario: SESSIONS, users: ['pid 1'] },
+      dbs: ['users', 'inventario'],
+      opts: {},
+      ask: false,
+      connected: ['inventario'],
+    },
+    {
+      what: 'side by side',
+      inUse: { inventario: SESSIONS },
+      dbs: ['inventario'],
+      opts: { to: 'copy' },
+      ask: false,
+      connected: [],
+    },
   ])('$what → ask: $ask', async ({ inUse, dbs, opts, ask, connected }) => {
     facade.inUse = inUse as Record<string, string[]>;
     const p = await plan(dbs, opts);

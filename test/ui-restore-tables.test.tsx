@@ -11,7 +11,8 @@ import { FakeFacade, KEY, press, renderUi, type, waitFrame } from './ui-fake-fac
 afterEach(() => cleanup());
 
 const SET = '20261122_100000';
-const planned = (f: FakeFacade) => f.calls.filter((c) => c.method === 'planRestore').map((c) => c.args[0] as RestoreRequest);
+const planned = (f: FakeFacade) =>
+  f.calls.filter((c) => c.method === 'planRestore').map((c) => c.args[0] as RestoreRequest);
 
 function pgFacade(): FakeFacade {
   const facade = new FakeFacade();
@@ -44,7 +45,9 @@ async function toAfterTarget(facade: FakeFacade, sideBySide: boolean, until: (f:
 describe('restore: some tables of a PostgreSQL database', () => {
   it('lists the recorded tables (all by default); picking some restores only those, side by side', async () => {
     const facade = pgFacade();
-    const r = await toAfterTarget(facade, true, (x) => x.includes('Tables of inventario to restore into the new database'));
+    const r = await toAfterTarget(facade, true, (x) =>
+      x.includes('Tables of inventario to restore into the new database'),
+    );
     let f = r.lastFrame()!;
     expect(f).toMatch(/› \[x\] All tables: the whole database/);
     expect(f).toMatch(/\[ \] public\.clientes 1 row/);
@@ -58,7 +61,15 @@ describe('restore: some tables of a PostgreSQL database', () => {
     await press(r.stdin, KEY.enter);
     f = await waitFrame(r.lastFrame, (x) => x.includes('Type RESTORE'));
     expect(f).toContain('pg_restore only public.pedidos, ventas.facturas into it');
-    expect(planned(facade)).toEqual([{ setId: SET, databases: ['inventario'], files: false, to: 'inv_check', tables: ['public.pedidos', 'ventas.facturas'] }]);
+    expect(planned(facade)).toEqual([
+      {
+        setId: SET,
+        databases: ['inventario'],
+        files: false,
+        to: 'inv_check',
+        tables: ['public.pedidos', 'ventas.facturas'],
+      },
+    ]);
   });
 
   it('untick every table, or choose All again: the whole database', async () => {

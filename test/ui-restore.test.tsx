@@ -17,7 +17,9 @@ async function toSideBySidePlan(facade: FakeFacade, lang: 'en' | 'es' = 'en') {
   const { lastFrame, stdin } = r;
   await waitFrame(lastFrame, (x) => x.includes(lang === 'en' ? '3 sets' : '3 copias'));
   await press(stdin, '4');
-  await waitFrame(lastFrame, (x) => (lang === 'en' ? /› latest\s+2026-11-22 10:00/ : /› la última\s+2026-11-22 10:00/).test(x));
+  await waitFrame(lastFrame, (x) =>
+    (lang === 'en' ? /› latest\s+2026-11-22 10:00/ : /› la última\s+2026-11-22 10:00/).test(x),
+  );
   await press(stdin, KEY.enter);
   await waitFrame(lastFrame, (x) => x.includes('[ ] users (sqlite)'));
   await press(stdin, KEY.space);
@@ -35,7 +37,10 @@ describe('restore screen', () => {
   it('shows the plan before anything happens; a wrong word does nothing; RESTORE runs it and shows the outcome', async () => {
     const facade = new FakeFacade();
     const { lastFrame, stdin } = await toSideBySidePlan(facade);
-    const plan = await waitFrame(lastFrame, (x) => x.includes('Restore plan: nothing has changed yet') && x.includes('Type RESTORE'));
+    const plan = await waitFrame(
+      lastFrame,
+      (x) => x.includes('Restore plan: nothing has changed yet') && x.includes('Type RESTORE'),
+    );
     expect(plan).toContain('From set: 20261122_100000');
     expect(plan).toContain('Will create users → /tmp/restored/users.db');
     expect(plan).toContain('size about 40 KB once restored (the stored database file)');
@@ -43,7 +48,9 @@ describe('restore screen', () => {
     expect(plan).toContain('Safety copy: none needed: nothing live is replaced');
     expect(plan).toContain('To roll back:');
     expect(plan).toContain('users: delete /tmp/restored/users.db');
-    expect(calls(facade, 'planRestore').map((c) => c.args[0])).toEqual([{ setId: '20261122_100000', databases: ['users'], files: false, to: '/tmp/restored' }]);
+    expect(calls(facade, 'planRestore').map((c) => c.args[0])).toEqual([
+      { setId: '20261122_100000', databases: ['users'], files: false, to: '/tmp/restored' },
+    ]);
 
     await type(stdin, 'restore');
     await press(stdin, KEY.enter);
@@ -75,7 +82,9 @@ describe('restore screen', () => {
     const plan = flat(await waitFrame(lastFrame, (x) => x.includes('Type RESTORE')));
     expect(plan).toContain('Will replace users → /srv/app/data/users.db');
     expect(plan).toContain('Will replace inventario → /srv/app/data/inventario.db');
-    expect(plan).toContain('Safety copy: users: copied into a pre_restore set before it is replaced; inventario: copied into a pre_restore set');
+    expect(plan).toContain(
+      'Safety copy: users: copied into a pre_restore set before it is replaced; inventario: copied into a pre_restore set',
+    );
     await type(stdin, 'RESTORE');
     await press(stdin, KEY.enter);
     const done = await waitFrame(lastFrame, (x) => x.includes('Restore finished'));
@@ -126,7 +135,17 @@ describe('restore screen', () => {
   it('refusals in the plan are shown as message + hint and no confirmation is asked', async () => {
     const facade = new FakeFacade();
     const real = facade.planRestore.bind(facade);
-    facade.planRestore = async (req) => ({ ...(await real(req)), refusals: [{ kind: 'in-use', database: 'users', message: '/srv/app/data/users.db is open in another process (1234).', hint: 'Stop the application that uses it, then run the restore again.' }] });
+    facade.planRestore = async (req) => ({
+      ...(await real(req)),
+      refusals: [
+        {
+          kind: 'in-use',
+          database: 'users',
+          message: '/srv/app/data/users.db is open in another process (1234).',
+          hint: 'Stop the application that uses it, then run the restore again.',
+        },
+      ],
+    });
     const { lastFrame, stdin } = renderUi(<RestoreScreen onBack={noop} initialSetId="20261122_100000" />, { facade });
     await waitFrame(lastFrame, (x) => x.includes('[ ] users (sqlite)'));
     await press(stdin, KEY.space, KEY.enter, KEY.enter);
@@ -142,7 +161,10 @@ describe('restore screen', () => {
 
   it('a failing plan is shown as message + hint, never a stack', async () => {
     const facade = new FakeFacade();
-    facade.fail.planRestore = new RefusedError('/tmp/restored/users.db already exists; a side-by-side restore never overwrites.', 'Choose another --to.');
+    facade.fail.planRestore = new RefusedError(
+      '/tmp/restored/users.db already exists; a side-by-side restore never overwrites.',
+      'Choose another --to.',
+    );
     const { lastFrame, stdin } = renderUi(<RestoreScreen onBack={noop} initialSetId="20261122_100000" />, { facade });
     await waitFrame(lastFrame, (x) => x.includes('[ ] users (sqlite)'));
     await press(stdin, KEY.space, KEY.enter, KEY.enter);
@@ -156,7 +178,9 @@ describe('restore screen', () => {
 
   it('a failing restore is shown as message + hint', async () => {
     const facade = new FakeFacade();
-    facade.fail.executeRestore = new VerifyError('Set 20261122_100000 failed verification, nothing was restored: databases/users.sqlite.gz: sha256 mismatch');
+    facade.fail.executeRestore = new VerifyError(
+      'Set 20261122_100000 failed verification, nothing was restored: databases/users.sqlite.gz: sha256 mismatch',
+    );
     const { lastFrame, stdin } = renderUi(<RestoreScreen onBack={noop} initialSetId="20261122_100000" />, { facade });
     await waitFrame(lastFrame, (x) => x.includes('[ ] users (sqlite)'));
     await press(stdin, KEY.space, KEY.enter, KEY.enter);

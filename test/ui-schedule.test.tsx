@@ -26,15 +26,34 @@ describe('schedule form (pure)', () => {
     expect(jobToForm({ name: 'j', when, type: 'full', databases: ['*'], files: true }, DBS)).toMatchObject(expected);
   });
 
-  it.each(['daily at 02:00', 'weekly on sunday at 23:30', 'monthly on day 15 at 04:10', 'monthly on last day at 23:00', '*/30 * * * *'])('round-trips %s', (when) => {
-    const job = { name: 'j', when, type: 'schema' as const, databases: ['users'], files: false, timezone: 'Europe/Madrid' };
+  it.each([
+    'daily at 02:00',
+    'weekly on sunday at 23:30',
+    'monthly on day 15 at 04:10',
+    'monthly on last day at 23:00',
+    '*/30 * * * *',
+  ])('round-trips %s', (when) => {
+    const job = {
+      name: 'j',
+      when,
+      type: 'schema' as const,
+      databases: ['users'],
+      files: false,
+      timezone: 'Europe/Madrid',
+    };
     expect(formToJob(jobToForm(job, DBS), DBS)).toEqual(job);
   });
 
   it('writes all databases as * and a new job has a free name', () => {
     const f = newJobForm(['daily'], DBS);
     expect(f.name).toBe('job2');
-    expect(formToJob(f, DBS)).toEqual({ name: 'job2', when: 'daily at 02:00', type: 'full', databases: ['*'], files: true });
+    expect(formToJob(f, DBS)).toEqual({
+      name: 'job2',
+      when: 'daily at 02:00',
+      type: 'full',
+      databases: ['*'],
+      files: true,
+    });
   });
 });
 
@@ -74,7 +93,9 @@ describe('configure automatic backup screen', () => {
     expect(facade.saved).toBeNull();
     await press(stdin, 's');
     await waitFrame(lastFrame, (x) => x.includes('Saved to the config file.'));
-    expect(facade.saved!.jobs).toEqual([{ name: 'daily', when: 'weekly on monday at 23:30', type: 'full', databases: ['*'], files: true }]);
+    expect(facade.saved!.jobs).toEqual([
+      { name: 'daily', when: 'weekly on monday at 23:30', type: 'full', databases: ['*'], files: true },
+    ]);
   });
 
   it('an invalid cron expression is shown as invalid and cannot be accepted', async () => {
@@ -90,7 +111,10 @@ describe('configure automatic backup screen', () => {
     const f = await waitFrame(lastFrame, (x) => x.includes('Invalid:'));
     expect(f).not.toMatch(/\d{4}-\d\d-\d\d \d\d:\d\d \w{3}/);
     await press(stdin, KEY.enter);
-    await waitFrame(lastFrame, (x) => x.includes('Job: job2') && x.includes('neither a simple form nor a valid cron expression'));
+    await waitFrame(
+      lastFrame,
+      (x) => x.includes('Job: job2') && x.includes('neither a simple form nor a valid cron expression'),
+    );
     await press(stdin, ...Array(12).fill(KEY.backspace));
     await type(stdin, '*/30 * * * *');
     await waitFrame(lastFrame, (x) => !x.includes('Invalid:') && /\d{4}-\d\d-\d\d 12:30/.test(x));
@@ -128,7 +152,10 @@ describe('configure automatic backup screen', () => {
 
   it('a failing save is shown as message + hint and nothing is marked saved', async () => {
     const facade = new FakeFacade();
-    facade.fail.saveSchedule = new UsageError('schedule.jobs[0].databases[0]: no database named "ventas" in the config', 'Known databases: users, inventario, auditoria; or "*" for all. Nothing was changed in /srv/app/backup_config.json.');
+    facade.fail.saveSchedule = new UsageError(
+      'schedule.jobs[0].databases[0]: no database named "ventas" in the config',
+      'Known databases: users, inventario, auditoria; or "*" for all. Nothing was changed in /srv/app/backup_config.json.',
+    );
     const { lastFrame, stdin } = renderUi(<ConfigureScheduleScreen onBack={noop} />, { facade });
     await waitFrame(lastFrame, (x) => x.includes('Retention'));
     await press(stdin, 'x', 's');
@@ -140,7 +167,9 @@ describe('configure automatic backup screen', () => {
 
   it('saving from the menu refreshes the header promise (weekly schedule: no stale warning)', async () => {
     const facade = new FakeFacade(0);
-    facade.manifests = [(await import('./ui-fake-facade.js')).manifestFor('20261119_100000', { startedAt: '2026-11-19T10:00:00Z' })];
+    facade.manifests = [
+      (await import('./ui-fake-facade.js')).manifestFor('20261119_100000', { startedAt: '2026-11-19T10:00:00Z' }),
+    ];
     const { lastFrame, stdin } = renderUi(<Menu />, { facade });
     await waitFrame(lastFrame, (x) => x.includes('WARNING: users'));
     await press(stdin, '2');

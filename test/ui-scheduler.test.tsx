@@ -24,7 +24,15 @@ function runJob(facade: FakeFacade, job: string): void {
 function endJob(facade: FakeFacade, job: string, ok: boolean): void {
   const emit = facade.schedulerListener!;
   facade.schedulerRunning = null;
-  const end = { job, reason: 'scheduled' as const, outcome: ok ? ('completed' as const) : ('failed' as const), setId: ok ? '20261122_120001' : null, bytes: 1000, durationMs: 800, error: ok ? null : 'users: unable to open database file' };
+  const end = {
+    job,
+    reason: 'scheduled' as const,
+    outcome: ok ? ('completed' as const) : ('failed' as const),
+    setId: ok ? '20261122_120001' : null,
+    bytes: 1000,
+    durationMs: 800,
+    error: ok ? null : 'users: unable to open database file',
+  };
   emit({ type: 'log', entry: { time: '2026-11-22T12:00:02Z', event: 'job-end', ...end } });
   emit({ type: 'job-end', end });
   emit({ type: 'state', status: facade.schedulerStatus() });

@@ -246,58 +246,67 @@ describe('the other screens at 80×24', () => {
 });
 
 describe('restore drills at 80×24', () => {
-  it.each(['en', 'es'] as const)('the list, the details, the drill running and a failed outcome with long errors (%s)', async (lang) => {
-    const facade = new FakeFacade(40);
-    const long = (db: string) => ({
-      error: `*** in database main *** On tree page 2 of table ${db}: btreeInitPage() returns error code 11; row 14 missing from index sqlite_autoindex_${db}_1`,
-      hint: `Set ${facade.manifests[0]!.id} does not restore cleanly: use another set, and back up ${db} again (respaldo create --db ${db}).`,
-    });
-    facade.drillFailures = { users: long('users'), auditoria: long('auditoria') };
-    const older = facade.manifests[1]!.id;
-    facade.drills.set(older, {
-      setId: older,
-      results: {
-        users: drillResultFor('users', '2026-11-20T10:00:00.000Z', long('users')),
-        inventario: drillResultFor('inventario', '2026-11-20T10:00:00.000Z'),
-      },
-    });
-    facade.hold = true;
-    const { lastFrame, stdin } = renderSized(<Menu />, { facade, lang });
-    await waitFrame(lastFrame, (x) => x.includes(lang === 'en' ? '40 sets' : '40 copias'));
-    await press(stdin, '3');
-    const list = await waitFrame(lastFrame, (x) => x.includes('✗ users'));
-    expectFits(list);
-    // Nothing squeezed: the pointer keeps its space and the last column is whole.
-    expect(list).toMatch(new RegExp(`^› ${facade.manifests[0]!.id} .*(never|nunca)$`, 'm'));
-    await press(stdin, KEY.down, KEY.enter);
-    const details = await waitFrame(lastFrame, (x) => x.includes(older) && /(Drilled|Simulacro) /.test(x));
-    expectFits(details);
-    for (let i = 0; i < 3; i++) {
-      await press(stdin, KEY.pageDown);
-      expectFits(lastFrame() ?? '');
-    }
-    await press(stdin, KEY.esc, KEY.up, KEY.enter);
-    await waitFrame(lastFrame, (x) => x.includes(facade.manifests[0]!.id) && /(Drilled|Simulacro) /.test(x));
-    await press(stdin, 't');
-    const running = await waitFrame(lastFrame, (x) => x.includes('50%'));
-    expectFits(running);
-    expect(running).toContain('Ctrl-C');
-    await press(stdin, KEY.ctrlC);
-    const warned = await waitFrame(lastFrame, (x) => x.includes('Ctrl-C') && x.includes(lang === 'en' ? 'again' : 'otra vez'));
-    expectFits(warned);
-    facade.release?.();
-    const done = await waitFrame(lastFrame, (x) => x.includes(lang === 'en' ? 'FAILED' : 'FALLIDO') && x.includes('Esc'));
-    expectFits(done);
-    expect(done.split('\n').at(-1)).toContain('Esc');
-    for (let i = 0; i < 4; i++) {
-      await press(stdin, KEY.pageDown);
-      expectFits(lastFrame() ?? '');
-    }
-    const header = await waitFrame(lastFrame, (x) => x.includes(lang === 'en' ? 'WARNING: users' : 'AVISO: users'));
-    expectFits(header);
-    await press(stdin, KEY.esc);
-    expectFits(await waitFrame(lastFrame, (x) => /(Drilled|Simulacro)\s+(FAILED|FALLÓ)/.test(x)));
-  });
+  it.each(['en', 'es'] as const)(
+    'the list, the details, the drill running and a failed outcome with long errors (%s)',
+    async (lang) => {
+      const facade = new FakeFacade(40);
+      const long = (db: string) => ({
+        error: `*** in database main *** On tree page 2 of table ${db}: btreeInitPage() returns error code 11; row 14 missing from index sqlite_autoindex_${db}_1`,
+        hint: `Set ${facade.manifests[0]!.id} does not restore cleanly: use another set, and back up ${db} again (respaldo create --db ${db}).`,
+      });
+      facade.drillFailures = { users: long('users'), auditoria: long('auditoria') };
+      const older = facade.manifests[1]!.id;
+      facade.drills.set(older, {
+        setId: older,
+        results: {
+          users: drillResultFor('users', '2026-11-20T10:00:00.000Z', long('users')),
+          inventario: drillResultFor('inventario', '2026-11-20T10:00:00.000Z'),
+        },
+      });
+      facade.hold = true;
+      const { lastFrame, stdin } = renderSized(<Menu />, { facade, lang });
+      await waitFrame(lastFrame, (x) => x.includes(lang === 'en' ? '40 sets' : '40 copias'));
+      await press(stdin, '3');
+      const list = await waitFrame(lastFrame, (x) => x.includes('✗ users'));
+      expectFits(list);
+      // Nothing squeezed: the pointer keeps its space and the last column is whole.
+      expect(list).toMatch(new RegExp(`^› ${facade.manifests[0]!.id} .*(never|nunca)$`, 'm'));
+      await press(stdin, KEY.down, KEY.enter);
+      const details = await waitFrame(lastFrame, (x) => x.includes(older) && /(Drilled|Simulacro) /.test(x));
+      expectFits(details);
+      for (let i = 0; i < 3; i++) {
+        await press(stdin, KEY.pageDown);
+        expectFits(lastFrame() ?? '');
+      }
+      await press(stdin, KEY.esc, KEY.up, KEY.enter);
+      await waitFrame(lastFrame, (x) => x.includes(facade.manifests[0]!.id) && /(Drilled|Simulacro) /.test(x));
+      await press(stdin, 't');
+      const running = await waitFrame(lastFrame, (x) => x.includes('50%'));
+      expectFits(running);
+      expect(running).toContain('Ctrl-C');
+      await press(stdin, KEY.ctrlC);
+      const warned = await waitFrame(
+        lastFrame,
+        (x) => x.includes('Ctrl-C') && x.includes(lang === 'en' ? 'again' : 'otra vez'),
+      );
+      expectFits(warned);
+      facade.release?.();
+      const done = await waitFrame(
+        lastFrame,
+        (x) => x.includes(lang === 'en' ? 'FAILED' : 'FALLIDO') && x.includes('Esc'),
+      );
+      expectFits(done);
+      expect(done.split('\n').at(-1)).toContain('Esc');
+      for (let i = 0; i < 4; i++) {
+        await press(stdin, KEY.pageDown);
+        expectFits(lastFrame() ?? '');
+      }
+      const header = await waitFrame(lastFrame, (x) => x.includes(lang === 'en' ? 'WARNING: users' : 'AVISO: users'));
+      expectFits(header);
+      await press(stdin, KEY.esc);
+      expectFits(await waitFrame(lastFrame, (x) => /(Drilled|Simulacro)\s+(FAILED|FALLÓ)/.test(x)));
+    },
+  );
 });
 
 describe('the sessions question at 80×24', () => {

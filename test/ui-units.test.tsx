@@ -22,7 +22,12 @@ import { FakeFacade, NOW } from './ui-fake-facade.js';
 function shape(v: unknown): unknown {
   if (typeof v === 'function') return 'fn';
   if (Array.isArray(v)) return v.map(shape);
-  if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, shape(x)]).sort());
+  if (v && typeof v === 'object')
+    return Object.fromEntries(
+      Object.entries(v)
+        .map(([k, x]) => [k, shape(x)])
+        .sort(),
+    );
   return typeof v;
 }
 
@@ -48,7 +53,9 @@ describe('i18n', () => {
     expect(asciify('↑↓ mover · Esc volver…')).toBe('Up/Down mover | Esc volver...');
     expect(asciify('Menú principal, añadir, ¿sí?')).toBe('Menu principal, anadir, si?');
     expect(catalogue('es', false).main.items[1]).toBe('Configurar copia automatica');
-    expect(catalogue('es', false).restore.typeWord('RESTAURAR')).toBe('Escriba RESTAURAR y pulse Enter para seguir, o Esc para cancelar:');
+    expect(catalogue('es', false).restore.typeWord('RESTAURAR')).toBe(
+      'Escriba RESTAURAR y pulse Enter para seguir, o Esc para cancelar:',
+    );
   });
 
   it('components and screens hold no text literals (every string comes from the catalogue)', () => {
@@ -58,7 +65,8 @@ describe('i18n', () => {
       // Recursive: the restore wizard's steps live in src/ui/screens/restore/.
       for (const f of readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((x) => /\.tsx?$/.test(x))) {
         const text = readFileSync(join(dir, f), 'utf8');
-        for (const m of text.matchAll(/<(?:Text|Box)\b[^>]*>([^<{]*)/g)) if (/[A-Za-zÁÉÍÓÚáéíóúñ]/.test(m[1]!)) offenders.push(`${f}: ${m[1]}`);
+        for (const m of text.matchAll(/<(?:Text|Box)\b[^>]*>([^<{]*)/g))
+          if (/[A-Za-zÁÉÍÓÚáéíóúñ]/.test(m[1]!)) offenders.push(`${f}: ${m[1]}`);
       }
     }
     expect(offenders).toEqual([]);
@@ -94,15 +102,28 @@ describe('theme', () => {
 });
 
 describe('staleness', () => {
-  const nr = (when: string, tz: string | undefined, n: number, from: Date) => nextRuns({ when, ...(tz ? { timezone: tz } : {}) }, n, from);
+  const nr = (when: string, tz: string | undefined, n: number, from: Date) =>
+    nextRuns({ when, ...(tz ? { timezone: tz } : {}) }, n, from);
   const now = new Date('2026-11-22T12:00:00Z');
   it.each([
     ['no schedule', [], DEFAULT_LIMIT_HOURS],
     ['daily', [{ name: 'd', when: 'daily at 02:00', type: 'full' as const, databases: ['*'], files: true }], 26],
-    ['weekly', [{ name: 'w', when: 'weekly on sunday at 23:30', type: 'full' as const, databases: ['*'], files: true }], 170],
+    [
+      'weekly',
+      [{ name: 'w', when: 'weekly on sunday at 23:30', type: 'full' as const, databases: ['*'], files: true }],
+      170,
+    ],
     ['hourly', [{ name: 'h', when: '0 * * * *', type: 'full' as const, databases: ['users'], files: true }], 3],
-    ['hourly for another db', [{ name: 'h', when: '0 * * * *', type: 'full' as const, databases: ['inventario'], files: true }], DEFAULT_LIMIT_HOURS],
-    ['verify only', [{ name: 'v', when: '0 * * * *', type: 'verify' as const, databases: ['*'], files: false }], DEFAULT_LIMIT_HOURS],
+    [
+      'hourly for another db',
+      [{ name: 'h', when: '0 * * * *', type: 'full' as const, databases: ['inventario'], files: true }],
+      DEFAULT_LIMIT_HOURS,
+    ],
+    [
+      'verify only',
+      [{ name: 'v', when: '0 * * * *', type: 'verify' as const, databases: ['*'], files: false }],
+      DEFAULT_LIMIT_HOURS,
+    ],
     ['weekdays', [{ name: 'wd', when: '0 2 * * 1-5', type: 'full' as const, databases: ['*'], files: true }], 74],
   ])('%s promises %d h for users', (_name, jobs, hours) => {
     expect(promisedHours('users', jobs, nr, now)).toBeCloseTo(hours, 5);
@@ -131,7 +152,11 @@ describe('progress reducer', () => {
     s = reduceProgress(s, { type: 'item-progress', item: 'users', bytes: 40 }, 20);
     expect(s.items[0]).toMatchObject({ item: 'users', state: 'running', bytes: 40, totalBytes: 100, startedAt: 10 });
     expect(s.items[1]).toMatchObject({ item: 'files', state: 'pending' });
-    s = reduceProgress(s, { type: 'item-end', item: 'users', ok: false, error: 'locked', hint: 'stop the app', durationMs: 30 }, 50);
+    s = reduceProgress(
+      s,
+      { type: 'item-end', item: 'users', ok: false, error: 'locked', hint: 'stop the app', durationMs: 30 },
+      50,
+    );
     expect(s.items[0]).toMatchObject({ state: 'failed', error: 'locked', hint: 'stop the app', endedAt: 40 });
     s = reduceProgress(s, { type: 'warning', item: 'files', message: 'skipped a socket' }, 60);
     s = reduceProgress(s, { type: 'run-end', ok: false, setId: 'x', status: 'partial', durationMs: 70 }, 70);

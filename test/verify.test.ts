@@ -28,59 +28,84 @@ function flipByte(file: string, at?: number): void {
 type Damage = (setDir: string, m: Manifest) => { path: string; problem: RegExp };
 
 const usersFile = (m: Manifest) => m.databases.find((d) => d.name === 'users')!.file!;
-const settingsCopy = (m: Manifest) => m.files.find((f) => f.group === 'config' && f.relative.endsWith('settings.json'))!.stored!;
+const settingsCopy = (m: Manifest) =>
+  m.files.find((f) => f.group === 'config' && f.relative.endsWith('settings.json'))!.stored!;
 
 const damages: [string, Damage][] = [
-  ['one flipped byte in a stored database', (dir, m) => (flipByte(join(dir, usersFile(m))), { path: usersFile(m), problem: /md5 mismatch/ })],
-  ['a flipped last byte (gzip trailer)', (dir, m) => (flipByte(join(dir, usersFile(m)), statSync(join(dir, usersFile(m))).size - 1), { path: usersFile(m), problem: /mismatch/ })],
-  ['a truncated stored database', (dir, m) => (truncateSync(join(dir, usersFile(m)), 1000), { path: usersFile(m), problem: /size 1000 bytes.*truncated/ })],
-  ['a deleted stored database', (dir, m) => (rmSync(join(dir, usersFile(m))), { path: usersFile(m), problem: /missing/ })],
+  [
+    'one flipped byte in a stored database',
+    (dir, m) => (flipByte(join(dir, usersFile(m))), { path: usersFile(m), problem: /md5 mismatch/ }),
+  ],
+  [
+    'a flipped last byte (gzip trailer)',
+    (dir, m) => (
+      flipByte(join(dir, usersFile(m)), statSync(join(dir, usersFile(m))).size - 1),
+      { path: usersFile(m), problem: /mismatch/ }
+    ),
+  ],
+  [
+    'a truncated stored database',
+    (dir, m) => (
+      truncateSync(join(dir, usersFile(m)), 1000),
+      { path: usersFile(m), problem: /size 1000 bytes.*truncated/ }
+    ),
+  ],
+  [
+    'a deleted stored database',
+    (dir, m) => (rmSync(join(dir, usersFile(m))), { path: usersFile(m), problem: /missing/ }),
+  ],
   [
     'a changed copy of a config file',
-    (dir, m) => (writeFileSync(join(dir, settingsCopy(m)), gzipSync('{"company":"changed"}\n')), { path: settingsCopy(m), problem: /mismatch/ }),
+    (dir, m) => (
+      writeFileSync(join(dir, settingsCopy(m)), gzipSync('{"company":"changed"}\n')),
+      { path: settingsCopy(m), problem: /mismatch/ }
+    ),
   ],
 ];
 
 describe('verify finds damaged sets', () => {
-  it.each(damages)('%s: verify exits 5 naming the file; restore refuses and leaves the live data alone', async (_name, damage) => {
-    const s = demoSetup();
-    const m = await create(s);
-    const setDir = join(s.backupDir, m.id);
-    const ok = await cli(s, ['verify', m.id]);
-    expect(ok.stdout).toContain(`${m.id}: OK`);
+  it.each(damages)(
+    '%s: verify exits 5 naming the file; restore refuses and leaves the live data alone',
+    async (_name, damage) => {
+      const s = demoSetup();
+      const m = await create(s);
+      const setDir = join(s.backupDir, m.id);
+      const ok = await cli(s, ['verify', m.id]);
+      expect(ok.stdout).toContain(`${m.id}: OK`);
 
-    const { path, problem } = damage(setDir, m);
-    const r = await cli(s, ['verify', m.id], 5);
-    expect(r.stdout).toContain(`${m.id}: FAILED`);
-    const line = r.stdout.split('\n').find((l) => l.includes(path));
-    expect(line, r.stdout).toBeDefined();
-    expect(line).toMatch(problem);
+      const { path, problem } = damage(setDir, m);
+      const r = await cli(s, ['verify', m.id], 5);
+      expect(r.stdout).toContain(`${m.id}: FAILED`);
+      const line = r.stdout.split('\n').find((l) => l.includes(path));
+      expect(line, r.stdout).toBeDefined();
+      expect(line).toMatch(problem);
 
-    const j = parseJsonOutput<VerifyReport>((await cli(s, ['verify', m.id, '--json'], 5)).stdout);
-    expect(j.setId).toBe(m.id);
-    expect(j.ok).toBe(false);
-    const bad = j.files.filter((f) => !f.ok);
-    expect(bad.map((f) => f.path)).toEqual([path]);
-    expect(bad[0]!.problem).toMatch(problem);
-    expect(j.files.filter((f) => f.ok).length).toBe(j.files.length - 1);
-    expect(j.files.length).toBe(m.databases.length + m.files.filter((f) => f.kind === 'file').length);
+      const j = parseJsonOutput<VerifyReport>((await cli(s, ['verify', m.id, '--json'], 5)).stdout);
+      expect(j.setId).toBe(m.id);
+      expect(j.ok).toBe(false);
+      const bad = j.files.filter((f) => !f.ok);
+      expect(bad.map((f) => f.path)).toEqual([path]);
+      expect(bad[0]!.problem).toMatch(problem);
+      expect(j.files.filter((f) => f.ok).length).toBe(j.files.length - 1);
+      expect(j.files.length).toBe(m.databases.length + m.files.filter((f) => f.kind === 'file').length);
 
-    // the failed verification is recorded for `list`
-    const sets = parseJsonOutput<SetSummary[]>((await cli(s, ['list', '--json'])).stdout);
-    expect(sets[0]!.lastVerified?.ok).toBe(false);
+      // the failed verification is recorded for `list`
+      const sets = parseJsonOutput<SetSummary[]>((await cli(s, ['list', '--json'])).stdout);
+      expect(sets[0]!.lastVerified?.ok).toBe(false);
 
-    // restore refuses before touching anything
-    execSql(s.dbs.users, 'DELETE FROM users WHERE id > 10');
-    const live = dbDigest(s.dbs.users);
-    const liveBytes = readFileSync(s.dbs.users);
-    const withFiles = path.startsWith('config/') ? ['--files', '--to', join(s.dir, 'out')] : [];
-    const rr = await cli(s, ['restore', m.id, '--yes', ...withFiles], 5);
-    expect(rr.stderr).toContain(path);
-    expect(readFileSync(s.dbs.users).equals(liveBytes)).toBe(true);
-    expect(dbDigest(s.dbs.users)).toEqual(live);
-    const after = parseJsonOutput<SetSummary[]>((await cli(s, ['list', '--json'])).stdout);
-    expect(after.filter((x) => x.type === 'pre_restore')).toEqual([]);
-  });
+      // restore refuses before touching anything
+      execSql(s.dbs.users, 'DELETE FROM users WHERE id > 10');
+      const live = dbDigest(s.dbs.users);
+      const liveBytes = readFileSync(s.dbs.users);
+      const withFiles = path.startsWith('config/') ? ['--files', '--to', join(s.dir, 'out')] : [];
+      const rr = await cli(s, ['restore', m.id, '--yes', ...withFiles], 5);
+      expect(rr.stderr).toContain(path);
+      expect(readFileSync(s.dbs.users).equals(liveBytes)).toBe(true);
+      expect(dbDigest(s.dbs.users)).toEqual(live);
+      const after = parseJsonOutput<SetSummary[]>((await cli(s, ['list', '--json'])).stdout);
+      expect(after.filter((x) => x.type === 'pre_restore')).toEqual([]);
+    },
+  );
 
   it('a restore of one database only checks that database’s files', async () => {
     const s = demoSetup();
@@ -98,7 +123,12 @@ describe('verify finds damaged sets', () => {
     const b = await create(s);
     expect(a.id).not.toBe(b.id);
     const good = parseJsonOutput<VerifyReport[]>((await cli(s, ['verify', '--all', '--json'])).stdout);
-    expect(good.map((r) => [r.setId, r.ok]).sort()).toEqual([[a.id, true], [b.id, true]].sort());
+    expect(good.map((r) => [r.setId, r.ok]).sort()).toEqual(
+      [
+        [a.id, true],
+        [b.id, true],
+      ].sort(),
+    );
 
     rmSync(join(s.backupDir, a.id, settingsCopy(a)));
     const r = await cli(s, ['verify', '--all'], 5);
@@ -128,7 +158,11 @@ describe('verify finds damaged sets', () => {
     const m = await create(s);
     const copy = '20200101_000000';
     cpSync(join(s.backupDir, m.id), join(s.backupDir, copy), { recursive: true });
-    for (const args of [['delete', copy, '--yes'], ['restore', copy, '--yes'], ['verify', copy]]) {
+    for (const args of [
+      ['delete', copy, '--yes'],
+      ['restore', copy, '--yes'],
+      ['verify', copy],
+    ]) {
       const r = await cli(s, args, 5);
       expect(r.stderr).toContain(`holds the manifest of set ${m.id}, not ${copy}`);
       expect(r.stderr).toMatch(/hint: Rename the folder back/);

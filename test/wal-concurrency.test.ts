@@ -42,16 +42,23 @@ function makeBank(file: string): void {
   db.exec(`CREATE TABLE accounts (id INTEGER PRIMARY KEY, balance INTEGER NOT NULL);
     CREATE TABLE transfers (id INTEGER PRIMARY KEY, src INTEGER, dst INTEGER, amount INTEGER, pad BLOB);
     CREATE TABLE filler (id INTEGER PRIMARY KEY, data BLOB);`);
-  db.prepare(`WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ${ACCOUNTS}) INSERT INTO accounts SELECT i, ${START_BALANCE} FROM n`).run();
+  db.prepare(
+    `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ${ACCOUNTS}) INSERT INTO accounts SELECT i, ${START_BALANCE} FROM n`,
+  ).run();
   // some bulk so that a snapshot takes a moment while the writer commits
-  db.prepare('WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1500) INSERT INTO filler (data) SELECT randomblob(16384) FROM n').run();
+  db.prepare(
+    'WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1500) INSERT INTO filler (data) SELECT randomblob(16384) FROM n',
+  ).run();
   db.close();
 }
 
 function bankFacts(file: string): { total: number; accounts: number } {
   const db = new Database(file, { readonly: true });
   try {
-    return db.prepare('SELECT sum(balance) AS total, count(*) AS accounts FROM accounts').get() as { total: number; accounts: number };
+    return db.prepare('SELECT sum(balance) AS total, count(*) AS accounts FROM accounts').get() as {
+      total: number;
+      accounts: number;
+    };
   } finally {
     db.close();
   }
@@ -63,7 +70,11 @@ describe('backup while another process writes in WAL mode', () => {
     mkdirSync(join(dir, 'data'));
     const bank = join(dir, 'data', 'bank.db');
     makeBank(bank);
-    const s = writeConfig(dir, { databases: [{ name: 'bank', path: './data/bank.db' }], files: undefined }, { demo: false });
+    const s = writeConfig(
+      dir,
+      { databases: [{ name: 'bank', path: './data/bank.db' }], files: undefined },
+      { demo: false },
+    );
 
     const writer = startNode(['-e', WRITER, bank]);
     let out = '';

@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { defaultJobs, nextRuns, periodMs, previousRun, tieredPreset, toCronPattern, validateJobs } from '../src/scheduler/when.js';
+import {
+  defaultJobs,
+  nextRuns,
+  periodMs,
+  previousRun,
+  tieredPreset,
+  toCronPattern,
+  validateJobs,
+} from '../src/scheduler/when.js';
 
 describe('toCronPattern', () => {
   it.each([
@@ -39,18 +47,36 @@ describe('toCronPattern', () => {
 
 describe('nextRuns / previousRun', () => {
   it('gives the next 5 runs in the job zone', () => {
-    const runs = nextRuns({ when: 'weekly on sunday at 23:30', timezone: 'Europe/Madrid' }, 5, new Date('2026-11-22T12:00:00Z'));
-    expect(runs.map((d) => d.toISOString())).toEqual(['2026-11-22T22:30:00.000Z', '2026-11-29T22:30:00.000Z', '2026-12-06T22:30:00.000Z', '2026-12-13T22:30:00.000Z', '2026-12-20T22:30:00.000Z']);
+    const runs = nextRuns(
+      { when: 'weekly on sunday at 23:30', timezone: 'Europe/Madrid' },
+      5,
+      new Date('2026-11-22T12:00:00Z'),
+    );
+    expect(runs.map((d) => d.toISOString())).toEqual([
+      '2026-11-22T22:30:00.000Z',
+      '2026-11-29T22:30:00.000Z',
+      '2026-12-06T22:30:00.000Z',
+      '2026-12-13T22:30:00.000Z',
+      '2026-12-20T22:30:00.000Z',
+    ]);
   });
 
   it('follows DST changes (Madrid, 02:00 daily across the March change)', () => {
     const runs = nextRuns({ when: 'daily at 02:00', timezone: 'Europe/Madrid' }, 3, new Date('2026-03-28T00:00:00Z'));
-    expect(runs.map((d) => d.toISOString())).toEqual(['2026-03-28T01:00:00.000Z', '2026-03-29T01:00:00.000Z', '2026-03-30T00:00:00.000Z']);
+    expect(runs.map((d) => d.toISOString())).toEqual([
+      '2026-03-28T01:00:00.000Z',
+      '2026-03-29T01:00:00.000Z',
+      '2026-03-30T00:00:00.000Z',
+    ]);
   });
 
   it('supports six-field second patterns', () => {
     const runs = nextRuns({ when: '*/3 * * * * *', timezone: 'UTC' }, 3, new Date('2026-11-22T12:00:01Z'));
-    expect(runs.map((d) => d.toISOString())).toEqual(['2026-11-22T12:00:03.000Z', '2026-11-22T12:00:06.000Z', '2026-11-22T12:00:09.000Z']);
+    expect(runs.map((d) => d.toISOString())).toEqual([
+      '2026-11-22T12:00:03.000Z',
+      '2026-11-22T12:00:06.000Z',
+      '2026-11-22T12:00:09.000Z',
+    ]);
   });
 
   it.each([
@@ -81,8 +107,18 @@ describe('validateJobs', () => {
 
   it.each([
     ['invalid cron', [good, { ...good, name: 'b', when: '0 99 * * *' }], 'schedule.jobs[1].when', /hour/],
-    ['unknown time zone', [{ ...good, timezone: 'Mars/Olympus' }], 'schedule.jobs[0].timezone', /unknown time zone "Mars\/Olympus"/],
-    ['duplicate job names', [good, { ...good, when: 'daily at 03:00' }], 'schedule.jobs[1].name', /duplicate job name "daily" \(also schedule.jobs\[0\]\)/],
+    [
+      'unknown time zone',
+      [{ ...good, timezone: 'Mars/Olympus' }],
+      'schedule.jobs[0].timezone',
+      /unknown time zone "Mars\/Olympus"/,
+    ],
+    [
+      'duplicate job names',
+      [good, { ...good, when: 'daily at 03:00' }],
+      'schedule.jobs[1].name',
+      /duplicate job name "daily" \(also schedule.jobs\[0\]\)/,
+    ],
     ['unknown type', [{ ...good, type: 'incremental' }], 'schedule.jobs[0].type', /unknown job type "incremental"/],
     ['never runs', [{ ...good, when: '0 0 30 2 *' }], 'schedule.jobs[0].when', /never runs/],
     ['bad simple form', [{ ...good, when: 'weekly on sunday at 24:00' }], 'schedule.jobs[0].when', /not a time of day/],
@@ -99,8 +135,16 @@ describe('validateJobs', () => {
   });
 
   it('checks database names when the known ones are given', () => {
-    const problems = validateJobs([{ ...good, databases: ['users', 'ventas'] }], 'schedule.jobs', ['users', 'inventario']);
-    expect(problems).toEqual([expect.objectContaining({ path: 'schedule.jobs[0].databases[1]', problem: 'no database named "ventas" in the config' })]);
+    const problems = validateJobs([{ ...good, databases: ['users', 'ventas'] }], 'schedule.jobs', [
+      'users',
+      'inventario',
+    ]);
+    expect(problems).toEqual([
+      expect.objectContaining({
+        path: 'schedule.jobs[0].databases[1]',
+        problem: 'no database named "ventas" in the config',
+      }),
+    ]);
   });
 });
 
@@ -117,6 +161,8 @@ describe('presets', () => {
   });
 
   it('default: one daily full backup of all databases and files at 02:00', () => {
-    expect(defaultJobs()).toEqual([{ name: 'daily', when: 'daily at 02:00', type: 'full', databases: ['*'], files: true }]);
+    expect(defaultJobs()).toEqual([
+      { name: 'daily', when: 'daily at 02:00', type: 'full', databases: ['*'], files: true },
+    ]);
   });
 });

@@ -8,7 +8,14 @@ import { loadConfig } from '../config/load.js';
 import { writeLog } from '../engine/log.js';
 import { maskSecrets } from '../exec/spawn.js';
 import { JsonLinesReporter, TextReporter } from './reporters.js';
-import { TERMINAL_CLOSED_LOG, exitNow, guardStdio, markTerminalClosed, readHidden, terminalClosed } from './terminal.js';
+import {
+  TERMINAL_CLOSED_LOG,
+  exitNow,
+  guardStdio,
+  markTerminalClosed,
+  readHidden,
+  terminalClosed,
+} from './terminal.js';
 import { setPassphrasePrompt } from '../engine/crypt.js';
 
 export interface GlobalOptions {
@@ -46,12 +53,23 @@ export function reportError(caught: unknown, json: boolean): number {
   const err = asOperatorError(caught);
   if (err instanceof RespaldoError) {
     if (json) process.stdout.write(JSON.stringify(err.toJSON(), null, 2) + '\n');
-    process.stderr.write(maskSecrets(`respaldo: ${err.message}\n${err.hint ? `hint: ${err.hint}\n` : ''}`, secretsToMask));
+    process.stderr.write(
+      maskSecrets(`respaldo: ${err.message}\n${err.hint ? `hint: ${err.hint}\n` : ''}`, secretsToMask),
+    );
     return err.exitCode;
   }
   const e = err instanceof Error ? err : new Error(String(err));
-  if (json) process.stdout.write(JSON.stringify({ error: 'internal', message: maskSecrets(e.message, secretsToMask), exitCode: EXIT.internal }) + '\n');
-  process.stderr.write(maskSecrets(`respaldo: internal error (this is a bug, please report it):\n${e.stack ?? e.message}\n`, secretsToMask));
+  if (json)
+    process.stdout.write(
+      JSON.stringify({ error: 'internal', message: maskSecrets(e.message, secretsToMask), exitCode: EXIT.internal }) +
+        '\n',
+    );
+  process.stderr.write(
+    maskSecrets(
+      `respaldo: internal error (this is a bug, please report it):\n${e.stack ?? e.message}\n`,
+      secretsToMask,
+    ),
+  );
   return EXIT.internal;
 }
 
@@ -69,13 +87,17 @@ export function makeSignal(quitOnSecond: boolean): AbortSignal {
     if (sig === 'SIGHUP' && ac.signal.aborted) return markTerminalClosed();
     count++;
     if (count === 1) {
-      process.stderr.write(`\nrespaldo: ${sig} received, stopping safely (nothing partial is kept).${quitOnSecond ? ' Press Ctrl-C again to quit at once.' : ''}\n`);
+      process.stderr.write(
+        `\nrespaldo: ${sig} received, stopping safely (nothing partial is kept).${quitOnSecond ? ' Press Ctrl-C again to quit at once.' : ''}\n`,
+      );
       ac.abort(new Error(sig));
       if (sig === 'SIGHUP') markTerminalClosed();
     } else if (quitOnSecond) {
       exitNow(EXIT.interrupted);
     } else {
-      process.stderr.write(`respaldo: still stopping safely; a restore is never cut off mid-way (the target is left as it was). Please wait.\n`);
+      process.stderr.write(
+        `respaldo: still stopping safely; a restore is never cut off mid-way (the target is left as it was). Please wait.\n`,
+      );
     }
   };
   // Commands own SIGINT/SIGTERM. Libraries may hook them at import time (conf → atomically →
@@ -97,7 +119,9 @@ export function makeSignal(quitOnSecond: boolean): AbortSignal {
 // eslint-disable-next-line @typescript-eslint/no-invalid-void-type -- a handler may end without returning a code
 export type ActionResult = Promise<number | void>;
 
-export function runAction<A extends unknown[]>(handler: (io: CommandIO, opts: GlobalOptions & Record<string, unknown>, ...args: A) => ActionResult) {
+export function runAction<A extends unknown[]>(
+  handler: (io: CommandIO, opts: GlobalOptions & Record<string, unknown>, ...args: A) => ActionResult,
+) {
   return async (...received: unknown[]): Promise<void> => {
     const cmd = received[received.length - 1] as Command;
     const opts = cmd.optsWithGlobals() as GlobalOptions & Record<string, unknown>;
@@ -122,7 +146,8 @@ export function runAction<A extends unknown[]>(handler: (io: CommandIO, opts: Gl
       isTTY: Boolean(process.stdin.isTTY && process.stdout.isTTY),
       signal: makeSignal(cmd.name() !== 'restore'),
       confirmWord: async (prompt, word) => {
-        if (!process.stdin.isTTY) throw new UsageError('Confirmation needs a terminal.', 'Pass --yes to confirm from a script.');
+        if (!process.stdin.isTTY)
+          throw new UsageError('Confirmation needs a terminal.', 'Pass --yes to confirm from a script.');
         guardStdio(true);
         const rl = createInterface({ input: process.stdin, output: process.stderr });
         try {
@@ -152,5 +177,11 @@ export function runAction<A extends unknown[]>(handler: (io: CommandIO, opts: Gl
 
 /** Collects a repeatable option (`--db a --db b`, also `--db a,b`). */
 export function collect(value: string, previous: string[] = []): string[] {
-  return [...previous, ...value.split(',').map((v) => v.trim()).filter(Boolean)];
+  return [
+    ...previous,
+    ...value
+      .split(',')
+      .map((v) => v.trim())
+      .filter(Boolean),
+  ];
 }

@@ -44,7 +44,12 @@ export function fitTable(rows: string[][], width: number, wrap: number, maxLines
     if (folded.length > maxLines) return null;
     folded.forEach((part, n) => {
       const cells = r.map((c, i) => (i === wrap ? part : n === 0 ? c : ''));
-      out.push(cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd());
+      out.push(
+        cells
+          .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!)))
+          .join('  ')
+          .trimEnd(),
+      );
     });
   }
   return out.join('\n');

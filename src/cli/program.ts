@@ -21,12 +21,20 @@ export const NO_TTY_MESSAGE =
   'Use the subcommands instead: respaldo create | list | show <id> | verify | restore <id> | status | scheduler  (respaldo --help)';
 
 function exitCodeHelp(): string {
-  return '\nExit codes:\n' + (Object.keys(EXIT) as ExitKind[]).map((k) => `  ${String(EXIT[k]).padStart(3)}  ${EXIT_DESCRIPTIONS[k]}`).join('\n') + '\n';
+  return (
+    '\nExit codes:\n' +
+    (Object.keys(EXIT) as ExitKind[])
+      .map((k) => `  ${String(EXIT[k]).padStart(3)}  ${EXIT_DESCRIPTIONS[k]}`)
+      .join('\n') +
+    '\n'
+  );
 }
 
 export function buildProgram(): Command {
   const program = new Command('respaldo')
-    .description('Backups of SQLite, PostgreSQL and SQL Server databases and their application files.\nWith no command, opens the interactive menu.')
+    .description(
+      'Backups of SQLite, PostgreSQL and SQL Server databases and their application files.\nWith no command, opens the interactive menu.',
+    )
     .version(VERSION)
     .showHelpAfterError('(run respaldo --help for the commands)')
     .addHelpText('after', exitCodeHelp())
@@ -82,11 +90,11 @@ export async function main(argv: string[]): Promise<number> {
     await program.parseAsync(argv, { from: 'user' });
   } catch (err) {
     if (err instanceof CommanderError) {
-      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return EXIT.ok;
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help')
+        return EXIT.ok;
       return EXIT.usage;
     }
     return reportError(err, argv.includes('--json'));
   }
   return typeof process.exitCode === 'number' ? process.exitCode : EXIT.ok;
 }
-

@@ -8,7 +8,10 @@ import { formatBytes, formatDuration } from './format.js';
 export class TextReporter implements Reporter {
   private readonly started = new Map<string, number>();
   private live = false;
-  constructor(private readonly stream: NodeJS.WriteStream = process.stderr, private readonly tty = Boolean(process.stderr.isTTY)) {}
+  constructor(
+    private readonly stream: NodeJS.WriteStream = process.stderr,
+    private readonly tty = Boolean(process.stderr.isTTY),
+  ) {}
 
   emit(e: ProgressEvent): void {
     switch (e.type) {
@@ -19,13 +22,20 @@ export class TextReporter implements Reporter {
         if (!this.tty) return;
         const secs = (Date.now() - (this.started.get(e.item) ?? Date.now())) / 1000;
         const rate = secs > 0 && e.bytes ? ` ${formatBytes(e.bytes / secs)}/s` : '';
-        const pct = e.totalBytes ? ` ${Math.min(100, Math.round((e.bytes / e.totalBytes) * 100))}%` : e.percent !== undefined ? ` ${e.percent}%` : '';
+        const pct = e.totalBytes
+          ? ` ${Math.min(100, Math.round((e.bytes / e.totalBytes) * 100))}%`
+          : e.percent !== undefined
+            ? ` ${e.percent}%`
+            : '';
         const text = e.message && !e.bytes ? e.message : `${formatBytes(e.bytes)}${pct}${rate}`;
         this.line(`  ${e.item}: ${text}`);
         break;
       }
       case 'item-end':
-        if (this.tty || !e.ok) this.print(`  ${e.ok ? 'ok    ' : 'FAILED'} ${e.item}${e.bytes !== undefined ? `  ${formatBytes(e.bytes)}` : ''}${e.durationMs !== undefined ? `  ${formatDuration(e.durationMs)}` : ''}${e.error ? `\n         ${e.error}` : ''}${e.hint ? `\n         hint: ${e.hint}` : ''}`);
+        if (this.tty || !e.ok)
+          this.print(
+            `  ${e.ok ? 'ok    ' : 'FAILED'} ${e.item}${e.bytes !== undefined ? `  ${formatBytes(e.bytes)}` : ''}${e.durationMs !== undefined ? `  ${formatDuration(e.durationMs)}` : ''}${e.error ? `\n         ${e.error}` : ''}${e.hint ? `\n         hint: ${e.hint}` : ''}`,
+          );
         break;
       case 'warning':
         this.print(`  warning${e.item ? ` (${e.item})` : ''}: ${e.message}`);

@@ -110,7 +110,8 @@ export function readHidden(prompt: string): Promise<string> {
     const onData = (chunk: Buffer): void => {
       for (const ch of chunk.toString('utf8')) {
         if (ch === '\r' || ch === '\n') return done(null);
-        if (ch === '\u0003' || ch === '\u0004') return done(new InterruptedError('Interrupted at the passphrase prompt; nothing was changed.'));
+        if (ch === '\u0003' || ch === '\u0004')
+          return done(new InterruptedError('Interrupted at the passphrase prompt; nothing was changed.'));
         if (ch === '\u007f' || ch === '\b') typed = typed.slice(0, -1);
         else if (ch >= ' ') typed += ch;
       }

@@ -1,7 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { ConfigError } from '../core/errors.js';
-import type { BackupConfig, DatabaseConfig, DrillServerConfig, EngineName, LoadedConfig, NotificationConfig } from '../core/types.js';
+import type {
+  BackupConfig,
+  DatabaseConfig,
+  DrillServerConfig,
+  EngineName,
+  LoadedConfig,
+  NotificationConfig,
+} from '../core/types.js';
 import { driverFor } from '../drivers/registry.js';
 import { normalizeDestinations } from '../destinations/config.js';
 import { normalizeEncryption } from './encryption.js';
@@ -39,12 +46,23 @@ export async function loadConfig(opts: LoadOptions = {}): Promise<LoadedConfig> 
   const { value, secrets, missing } = interpolate(raw, env);
   const first = missing[0];
   if (first) {
-    throw new ConfigError(file, first.path, `\${${first.variable}} is not set`, `Set ${first.variable} in the environment or in ${resolve(baseDir, '.env')}.`);
+    throw new ConfigError(
+      file,
+      first.path,
+      `\${${first.variable}} is not set`,
+      `Set ${first.variable} in the environment or in ${resolve(baseDir, '.env')}.`,
+    );
   }
   const problems = validateAgainstSchema(value);
   const p0 = problems[0];
   if (p0) {
-    const more = problems.length > 1 ? ` (and ${problems.length - 1} more: ${problems.slice(1, 4).map((p) => p.path || '(root)').join(', ')})` : '';
+    const more =
+      problems.length > 1
+        ? ` (and ${problems.length - 1} more: ${problems
+            .slice(1, 4)
+            .map((p) => p.path || '(root)')
+            .join(', ')})`
+        : '';
     throw new ConfigError(file, p0.path || undefined, p0.problem + more);
   }
   const doc = value as BackupConfig;
@@ -63,7 +81,11 @@ export async function loadConfig(opts: LoadOptions = {}): Promise<LoadedConfig> 
   if (drillUrlPassword) secretValues.add(drillUrlPassword);
   const destinations = normalizeDestinations(file, doc, baseDir, secretValues);
   const encryption = normalizeEncryption(file, doc, baseDir);
-  const jobProblem = validateJobs(doc.schedule.jobs, 'schedule.jobs', databases.map((d) => d.name))[0];
+  const jobProblem = validateJobs(
+    doc.schedule.jobs,
+    'schedule.jobs',
+    databases.map((d) => d.name),
+  )[0];
   if (jobProblem) throw new ConfigError(file, jobProblem.path, jobProblem.problem, jobProblem.hint);
   return {
     ...doc,
@@ -90,9 +112,15 @@ function readConfigText(file: string): string {
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') {
-      throw new ConfigError(file, undefined, 'file not found', 'Pass --config PATH, set RESPALDO_CONFIG, or run from the folder that holds backup_config.json (`npm run demo` creates a demo setup).');
+      throw new ConfigError(
+        file,
+        undefined,
+        'file not found',
+        'Pass --config PATH, set RESPALDO_CONFIG, or run from the folder that holds backup_config.json (`npm run demo` creates a demo setup).',
+      );
     }
-    if (code === 'EACCES') throw new ConfigError(file, undefined, 'permission denied', 'Run as a user that can read the config file.');
+    if (code === 'EACCES')
+      throw new ConfigError(file, undefined, 'permission denied', 'Run as a user that can read the config file.');
     throw new ConfigError(file, undefined, `cannot read: ${(err as Error).message}`);
   }
 }
@@ -111,7 +139,12 @@ function parseJson(file: string, text: string): unknown {
       const col = before.length - before.lastIndexOf('\n');
       where = ` at line ${line}, column ${col}`;
     }
-    throw new ConfigError(file, undefined, `malformed JSON${where}: ${msg}`, 'Fix the JSON syntax (a missing comma or quote, a trailing comma) and run again.');
+    throw new ConfigError(
+      file,
+      undefined,
+      `malformed JSON${where}: ${msg}`,
+      'Fix the JSON syntax (a missing comma or quote, a trailing comma) and run again.',
+    );
   }
 }
 
@@ -162,7 +195,12 @@ function normalizeDatabase(file: string, db: DatabaseConfig, index: number, base
   const engine = detectEngine(db);
   if (!engine) {
     const problem = db.url ? `cannot tell the engine from url` : 'engine, url or path is required';
-    throw new ConfigError(file, db.url ? `${at}.url` : `${at}.engine`, problem, 'Set "engine" to sqlite, postgres or sqlserver, or use a postgresql://, sqlserver:// or sqlite: URL.');
+    throw new ConfigError(
+      file,
+      db.url ? `${at}.url` : `${at}.engine`,
+      problem,
+      'Set "engine" to sqlite, postgres or sqlserver, or use a postgresql://, sqlserver:// or sqlite: URL.',
+    );
   }
   const out: DatabaseConfig = { ...db, engine };
   if (engine === 'sqlite') {
@@ -199,7 +237,8 @@ function normalizeDrillServer(file: string, doc: BackupConfig, baseDir: string):
 function checkCompressionLevels(file: string, doc: BackupConfig, dbs: DatabaseConfig[]): void {
   if (doc.compression.codec !== 'gzip') return;
   const hint = 'gzip levels are 1 (fastest) to 9 (smallest); levels up to 19 are for "codec": "zstd".';
-  if ((doc.compression.level ?? 0) > 9) throw new ConfigError(file, 'compression.level', 'must be at most 9 for gzip', hint);
+  if ((doc.compression.level ?? 0) > 9)
+    throw new ConfigError(file, 'compression.level', 'must be at most 9 for gzip', hint);
   const i = dbs.findIndex((d) => (d.compressionLevel ?? 0) > 9);
   if (i >= 0) throw new ConfigError(file, `databases[${i}].compressionLevel`, 'must be at most 9 for gzip', hint);
 }
@@ -215,7 +254,12 @@ function normalizeNotifications(file: string, channels: NotificationConfig[]): N
         url = null;
       }
       if (!url || !/^https?:$/.test(url.protocol)) {
-        throw new ConfigError(file, `notifications[${i}].url`, 'must be an http:// or https:// URL', 'Copy the webhook URL from Slack/Teams (keep it in ${VAR}: it is a secret).');
+        throw new ConfigError(
+          file,
+          `notifications[${i}].url`,
+          'must be an http:// or https:// URL',
+          'Copy the webhook URL from Slack/Teams (keep it in ${VAR}: it is a secret).',
+        );
       }
       return { ...c, format: c.format ?? 'json' };
     }
@@ -228,7 +272,13 @@ function checkUniqueNames(file: string, dbs: DatabaseConfig[]): void {
   const seen = new Map<string, number>();
   dbs.forEach((db, i) => {
     const prev = seen.get(db.name.toLowerCase());
-    if (prev !== undefined) throw new ConfigError(file, `databases[${i}].name`, `"${db.name}" is already used by databases[${prev}]`, 'Give every database a different name.');
+    if (prev !== undefined)
+      throw new ConfigError(
+        file,
+        `databases[${i}].name`,
+        `"${db.name}" is already used by databases[${prev}]`,
+        'Give every database a different name.',
+      );
     seen.set(db.name.toLowerCase(), i);
   });
 }

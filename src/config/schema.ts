@@ -33,11 +33,17 @@ function describeAjvError(e: ErrorObject): { path: string; problem: string } {
       path = joinPath(path, String(params.additionalProperty));
       return { path, problem: 'unknown field (check the spelling)' };
     case 'enum':
-      return { path, problem: `must be one of ${(params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}` };
+      return {
+        path,
+        problem: `must be one of ${(params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`,
+      };
     case 'type':
       return { path, problem: `must be ${String(params.type)}` };
     case 'pattern':
-      return { path, problem: 'invalid value: use letters, digits, _ . - (at most 63 characters, not starting with . or -)' };
+      return {
+        path,
+        problem: 'invalid value: use letters, digits, _ . - (at most 63 characters, not starting with . or -)',
+      };
     default:
       return { path, problem: e.message ?? e.keyword };
   }

@@ -32,7 +32,13 @@ export class RespaldoError extends Error {
   }
 
   toJSON(): Record<string, unknown> {
-    return { error: this.kind, message: this.message, hint: this.hint ?? null, exitCode: this.exitCode, ...(this.details ? { details: this.details } : {}) };
+    return {
+      error: this.kind,
+      message: this.message,
+      hint: this.hint ?? null,
+      exitCode: this.exitCode,
+      ...(this.details ? { details: this.details } : {}),
+    };
   }
 }
 
@@ -41,7 +47,12 @@ export class ConfigError extends RespaldoError {
   readonly file: string;
   readonly path: string | undefined;
   constructor(file: string, path: string | undefined, problem: string, hint?: string) {
-    super('config', path ? `${file}: ${path}: ${problem}` : `${file}: ${problem}`, hint ?? 'Fix the field named above and run the command again; nothing was changed.', { file, path: path ?? null });
+    super(
+      'config',
+      path ? `${file}: ${path}: ${problem}` : `${file}: ${problem}`,
+      hint ?? 'Fix the field named above and run the command again; nothing was changed.',
+      { file, path: path ?? null },
+    );
     this.name = 'ConfigError';
     this.file = file;
     this.path = path;
@@ -56,10 +67,22 @@ export class UsageError extends RespaldoError {
 }
 
 export class LockHeldError extends RespaldoError {
-  constructor(lockFile: string, holder: string, who?: { purpose: string; pid: number; host: string; startedAt: string }) {
-    super('lockHeld', `Another respaldo process is working on this backup folder (${holder}).`, `Wait for it to finish. If you are sure no respaldo runs, remove ${lockFile}.`, { lockFile });
+  constructor(
+    lockFile: string,
+    holder: string,
+    who?: { purpose: string; pid: number; host: string; startedAt: string },
+  ) {
+    super(
+      'lockHeld',
+      `Another respaldo process is working on this backup folder (${holder}).`,
+      `Wait for it to finish. If you are sure no respaldo runs, remove ${lockFile}.`,
+      { lockFile },
+    );
     this.name = 'LockHeldError';
-    this.withPhrases(who ? phrase('error.lockHeldBy', who) : phrase('error.lockHeld'), phrase('error.lockHeldHint', { lockFile }));
+    this.withPhrases(
+      who ? phrase('error.lockHeldBy', who) : phrase('error.lockHeld'),
+      phrase('error.lockHeldHint', { lockFile }),
+    );
   }
 }
 
@@ -72,7 +95,13 @@ export class NotFoundError extends RespaldoError {
 
 export class VerifyError extends RespaldoError {
   constructor(message: string, hint?: string, details?: Record<string, unknown>) {
-    super('verifyFailed', message, hint ?? 'Do not restore from this set. Use another set (`respaldo list`) and check the disk that holds the backups.', details);
+    super(
+      'verifyFailed',
+      message,
+      hint ??
+        'Do not restore from this set. Use another set (`respaldo list`) and check the disk that holds the backups.',
+      details,
+    );
     this.name = 'VerifyError';
   }
 }
@@ -86,7 +115,11 @@ export class RefusedError extends RespaldoError {
 
 /** A child process failed. The command is shown without secrets; stderr is only its tail. */
 export class CommandError extends RespaldoError {
-  constructor(message: string, hint: string | undefined, info: { command: string; exitCode: number | null; signal: string | null; stderrTail: string }) {
+  constructor(
+    message: string,
+    hint: string | undefined,
+    info: { command: string; exitCode: number | null; signal: string | null; stderrTail: string },
+  ) {
     super('failed', message, hint, info);
     this.name = 'CommandError';
   }

@@ -3,7 +3,12 @@
  * The text reporter, the JSON reporter and the Ink screens all consume the same events.
  */
 export type ProgressEvent =
-  | { type: 'run-start'; operation: 'create' | 'restore' | 'verify' | 'prune' | 'drill'; setId?: string; items: string[] }
+  | {
+      type: 'run-start';
+      operation: 'create' | 'restore' | 'verify' | 'prune' | 'drill';
+      setId?: string;
+      items: string[];
+    }
   | { type: 'item-start'; item: string; kind: 'database' | 'files' | 'verify' | 'restore'; totalBytes?: number }
   | { type: 'item-progress'; item: string; bytes: number; totalBytes?: number; percent?: number; message?: string }
   | { type: 'item-end'; item: string; ok: boolean; bytes?: number; durationMs?: number; error?: string; hint?: string }

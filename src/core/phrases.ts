@@ -27,22 +27,29 @@ export const PHRASES_EN = {
   'sqlite.rollbackSide': (p: PhraseParams) => `delete ${p['target']}`,
 
   // PostgreSQL restore steps
-  'pg.createRoles': () => 'create the roles stored with the set that this server lacks (existing roles are not changed; dropped again if the restore fails)',
-  'pg.createDb': (p: PhraseParams) => `create the empty database "${p['staging']}" (encoding and locale of the original)`,
-  'pg.restoreTables': (p: PhraseParams) => `pg_restore only ${p['tables']} into "${p['staging']}", with their keys, indexes, triggers, sequences and the types and functions they use`,
-  'pg.restoreAll': (p: PhraseParams) => `pg_restore the backup into "${p['staging']}" (one transaction, stop on the first error)`,
+  'pg.createRoles': () =>
+    'create the roles stored with the set that this server lacks (existing roles are not changed; dropped again if the restore fails)',
+  'pg.createDb': (p: PhraseParams) =>
+    `create the empty database "${p['staging']}" (encoding and locale of the original)`,
+  'pg.restoreTables': (p: PhraseParams) =>
+    `pg_restore only ${p['tables']} into "${p['staging']}", with their keys, indexes, triggers, sequences and the types and functions they use`,
+  'pg.restoreAll': (p: PhraseParams) =>
+    `pg_restore the backup into "${p['staging']}" (one transaction, stop on the first error)`,
   'pg.dbProps': () => 're-apply owner, settings and privileges of the database',
   'pg.checkExact': () => 'check row counts of every table against the backup',
   'pg.checkEstimate': () => 'count rows of every table (the backup holds estimates only)',
-  'pg.refuseSessions': (p: PhraseParams) => `refuse if sessions are connected to "${p['live']}" (unless --terminate-connections, which ends them)`,
+  'pg.refuseSessions': (p: PhraseParams) =>
+    `refuse if sessions are connected to "${p['live']}" (unless --terminate-connections, which ends them)`,
   'pg.renameLive': (p: PhraseParams) => `rename "${p['live']}" to "${p['safety']}" (the safety copy)`,
   'pg.rename': (p: PhraseParams) => `rename "${p['from']}" to "${p['to']}"`,
-  'pg.failInPlace': (p: PhraseParams) => `if anything fails before the renames: drop "${p['staging']}"; "${p['live']}" is not touched`,
+  'pg.failInPlace': (p: PhraseParams) =>
+    `if anything fails before the renames: drop "${p['staging']}"; "${p['live']}" is not touched`,
   'pg.refuseExists': (p: PhraseParams) => `refuse if "${p['name']}" already exists`,
   'pg.failSide': (p: PhraseParams) => `if anything fails: drop "${p['staging']}"; no existing database is touched`,
   'pg.rollbackInPlace': (p: PhraseParams) =>
     `The previous database is kept as "${p['safety']}". To go back: ALTER DATABASE ${p['qLive']} RENAME TO <another name>; ALTER DATABASE ${p['qSafety']} RENAME TO ${p['qLive']}. Delete the pre_restore set (respaldo delete) to drop it once you are sure.`,
-  'pg.rollbackSide': (p: PhraseParams) => `Nothing is replaced. Drop "${p['name']}" when you no longer need it: DROP DATABASE ${p['qName']};`,
+  'pg.rollbackSide': (p: PhraseParams) =>
+    `Nothing is replaced. Drop "${p['name']}" when you no longer need it: DROP DATABASE ${p['qName']};`,
   'pg.rollbackCommand': (p: PhraseParams) =>
     `The previous database is kept as "${p['safety']}". ` +
     `To go back: respaldo restore <pre_restore set id> --db ${p['db']} --yes ` +
@@ -61,17 +68,21 @@ export const PHRASES_EN = {
     `respaldo restore <that set id> --db ${p['db']} --yes swaps it back.`,
 
   // SQL Server restore steps
-  'mssql.writeBak': (p: PhraseParams) => `Write the stored .bak to ${p['local']} (the server reads it as ${p['server']})`,
-  'mssql.restore': (p: PhraseParams) => `RESTORE FILELISTONLY, then RESTORE DATABASE "${p['temp']}" WITH CHECKSUM, MOVE of every file to new names in the instance's default data and log folders, RECOVERY`,
+  'mssql.writeBak': (p: PhraseParams) =>
+    `Write the stored .bak to ${p['local']} (the server reads it as ${p['server']})`,
+  'mssql.restore': (p: PhraseParams) =>
+    `RESTORE FILELISTONLY, then RESTORE DATABASE "${p['temp']}" WITH CHECKSUM, MOVE of every file to new names in the instance's default data and log folders, RECOVERY`,
   'mssql.counts': () => 'Compare row counts per table with the manifest',
-  'mssql.setAside': (p: PhraseParams) => `If "${p['live']}" exists: set it SINGLE_USER (closing other sessions only with --terminate-connections) and rename it to "${p['safety']}" (the safety copy)`,
+  'mssql.setAside': (p: PhraseParams) =>
+    `If "${p['live']}" exists: set it SINGLE_USER (closing other sessions only with --terminate-connections) and rename it to "${p['safety']}" (the safety copy)`,
   'mssql.rename': (p: PhraseParams) => `Rename "${p['temp']}" to "${p['live']}"`,
   'mssql.multiUser': (p: PhraseParams) => `Set "${p['safety']}" back to MULTI_USER; remove the temporary .bak`,
   'mssql.renameSide': (p: PhraseParams) => `Rename "${p['temp']}" to "${p['live']}" (refused if "${p['live']}" exists)`,
   'mssql.removeBak': () => 'Remove the temporary .bak',
   'mssql.rollbackInPlace': (p: PhraseParams) =>
     `The previous database stays on the server as "${p['safety']}". To go back: rename or drop "${p['live']}", then ALTER DATABASE ${p['qSafety']} MODIFY NAME = ${p['qLive']}. If the restore fails before the swap, "${p['live']}" is not touched and "${p['temp']}" is dropped.`,
-  'mssql.rollbackSide': (p: PhraseParams) => `Drop "${p['live']}" when you no longer need it (DROP DATABASE ${p['qLive']}).`,
+  'mssql.rollbackSide': (p: PhraseParams) =>
+    `Drop "${p['live']}" when you no longer need it (DROP DATABASE ${p['qLive']}).`,
   'mssql.countsEstimate': () =>
     "Compare row counts per table with the manifest's estimates (a difference is a warning with the figures)",
   'mssql.setAsideBatch': (p: PhraseParams) =>
@@ -99,7 +110,8 @@ export const PHRASES_EN = {
   'plan.safetyRenamed': (p: PhraseParams) => `${p['db']}: the live database is kept as ${p['name']}`,
   'plan.safetySet': (p: PhraseParams) => `${p['db']}: copied into a pre_restore set before it is replaced`,
   'plan.safetyNone': () => 'nothing is replaced (side-by-side restore)',
-  'plan.willTerminate': (p: PhraseParams) => `${p['count']} session(s) connected to ${p['db']} will be terminated at the swap.`,
+  'plan.willTerminate': (p: PhraseParams) =>
+    `${p['count']} session(s) connected to ${p['db']} will be terminated at the swap.`,
   'plan.noFiles': (p: PhraseParams) => `Set ${p['set']} holds no files.`,
   'plan.latestChosen': (p: PhraseParams) => `latest is set ${p['set']}, which holds: ${holdsEn(p)}`,
   'plan.setChosen': (p: PhraseParams) => `Using set ${p['set']}, which holds: ${holdsEn(p)}`,
@@ -108,9 +120,12 @@ export const PHRASES_EN = {
   // Refusals and their hints
   'refuse.failedEntry': (p: PhraseParams) => `${p['db']} failed in set ${p['set']} (${p['reason']}).`,
   'refuse.failedEntryHint': (p: PhraseParams) => `Pick another set: respaldo list --db ${p['db']}`,
-  'refuse.brokenChain': (p: PhraseParams) => `Set ${p['set']} holds ${p['db']} as changes on earlier sets, and that chain cannot be used: ${p['reason']}.`,
-  'refuse.brokenChainHint': (p: PhraseParams) => `Check it with respaldo verify --chain ${p['set']}; restore an older set (respaldo list --db ${p['db']}) or use restore --at with an earlier time.`,
-  'plan.chain': (p: PhraseParams) => `${p['db']}: applies ${p['count']} sets in order: ${p['sets']} (${p['bytes']} stored)`,
+  'refuse.brokenChain': (p: PhraseParams) =>
+    `Set ${p['set']} holds ${p['db']} as changes on earlier sets, and that chain cannot be used: ${p['reason']}.`,
+  'refuse.brokenChainHint': (p: PhraseParams) =>
+    `Check it with respaldo verify --chain ${p['set']}; restore an older set (respaldo list --db ${p['db']}) or use restore --at with an earlier time.`,
+  'plan.chain': (p: PhraseParams) =>
+    `${p['db']}: applies ${p['count']} sets in order: ${p['sets']} (${p['bytes']} stored)`,
   'refuse.noSwapBack': (p: PhraseParams) =>
     `Set ${p['set']} keeps ${p['db']} as the database "${p['safety']}" on its server, ` +
     `and the ${p['engine']} driver cannot swap it back.`,
@@ -120,9 +135,12 @@ export const PHRASES_EN = {
     '(dropped, or already swapped back).',
   'refuse.safetyGoneHint': (p: PhraseParams) =>
     `Nothing to roll back to from this set; respaldo list --db ${p['db']} shows the others.`,
-  'refuse.raw': (p: PhraseParams) => `Set ${p['set']} holds ${p['db']} as a raw byte copy of a damaged database (${p['file']}), not a restorable backup.`,
-  'refuse.rawHint': (p: PhraseParams) => `Inspect it by hand: ${p['cmd'] ?? 'gunzip -c'} ${p['path']} > /tmp/${p['db']}.damaged`,
-  'refuse.schemaInPlace': (p: PhraseParams) => `Set ${p['set']} holds only the schema of ${p['db']}; restoring it in place would replace the data with empty tables.`,
+  'refuse.raw': (p: PhraseParams) =>
+    `Set ${p['set']} holds ${p['db']} as a raw byte copy of a damaged database (${p['file']}), not a restorable backup.`,
+  'refuse.rawHint': (p: PhraseParams) =>
+    `Inspect it by hand: ${p['cmd'] ?? 'gunzip -c'} ${p['path']} > /tmp/${p['db']}.damaged`,
+  'refuse.schemaInPlace': (p: PhraseParams) =>
+    `Set ${p['set']} holds only the schema of ${p['db']}; restoring it in place would replace the data with empty tables.`,
   'refuse.schemaInPlaceHint': () => 'Restore it side by side with --to, or pick a full set.',
   'refuse.targetExists': (p: PhraseParams) => `${p['target']} already exists; a side-by-side restore never overwrites.`,
   'refuse.targetExistsHint': () => 'Choose another --to.',
@@ -130,15 +148,20 @@ export const PHRASES_EN = {
   'refuse.inUseHint': () => 'Stop the application that uses it, then run the restore again.',
   'refuse.sessions': (p: PhraseParams) => `${p['count']} session(s) are connected to ${p['db']}: ${p['sessions']}.`,
   'refuse.sessionsHint': () => 'Stop the application, or pass --terminate-connections to close them at the swap.',
-  'refuse.filesTarget': (p: PhraseParams) => `${p['to']} exists and is not empty; restored files never overwrite anything.`,
+  'refuse.filesTarget': (p: PhraseParams) =>
+    `${p['to']} exists and is not empty; restored files never overwrite anything.`,
   'refuse.filesTargetHint': () => 'Choose an empty or new folder with --to.',
 
   // Errors the menu shows most
   'error.lockHeld': () => 'Another respaldo process is working on this backup folder.',
-  'error.lockHeldBy': (p: PhraseParams) => `Another respaldo process is working on this backup folder (${p['purpose']}, pid ${p['pid']} on ${p['host']} since ${p['startedAt']}).`,
-  'error.lockHeldHint': (p: PhraseParams) => `Wait for it to finish. If you are sure no respaldo runs, remove ${p['lockFile']}.`,
-  'error.restoreVerify': (p: PhraseParams) => `Set ${p['set']} failed verification, nothing was restored: ${p['problems']}`,
-  'error.restoreVerifyHint': () => 'Restore from another set (`respaldo list`), and check the disk that holds the backups.',
+  'error.lockHeldBy': (p: PhraseParams) =>
+    `Another respaldo process is working on this backup folder (${p['purpose']}, pid ${p['pid']} on ${p['host']} since ${p['startedAt']}).`,
+  'error.lockHeldHint': (p: PhraseParams) =>
+    `Wait for it to finish. If you are sure no respaldo runs, remove ${p['lockFile']}.`,
+  'error.restoreVerify': (p: PhraseParams) =>
+    `Set ${p['set']} failed verification, nothing was restored: ${p['problems']}`,
+  'error.restoreVerifyHint': () =>
+    'Restore from another set (`respaldo list`), and check the disk that holds the backups.',
 } satisfies Record<string, (p: PhraseParams) => string>;
 
 export type PhraseId = keyof typeof PHRASES_EN;

@@ -68,7 +68,9 @@ export class RcloneDestination implements Destination {
       );
     }
     if (
-      /unable to authenticate|permission denied \(publickey|\bauth|\b40[13]\b|AccessDenied|InvalidAccessKeyId/i.test(tail)
+      /unable to authenticate|permission denied \(publickey|\bauth|\b40[13]\b|AccessDenied|InvalidAccessKeyId/i.test(
+        tail,
+      )
     ) {
       throw new DestinationError(
         this.name,

@@ -1,7 +1,14 @@
 import type { Readable } from 'node:stream';
 import type { Reporter } from '../core/events.js';
 import type { Phrase } from '../core/phrases.js';
-import type { BackupType, ChainType, DatabaseConfig, DatabaseEntry, DrillServerConfig, EngineName } from '../core/types.js';
+import type {
+  BackupType,
+  ChainType,
+  DatabaseConfig,
+  DatabaseEntry,
+  DrillServerConfig,
+  EngineName,
+} from '../core/types.js';
 
 /**
  * The driver contract. One file per engine implements it (sqlite.ts, postgres.ts, sqlserver.ts);

@@ -74,7 +74,12 @@ function matchAt(re: RegExp, s: string, at: number): string | null {
 }
 
 /** Reads a quoted token starting at `at` (the opening quote); `backslash` for E'' strings. */
-function readQuoted(s: string, at: number, quote: string, backslash: boolean): { value: string; end: number; closed: boolean } {
+function readQuoted(
+  s: string,
+  at: number,
+  quote: string,
+  backslash: boolean,
+): { value: string; end: number; closed: boolean } {
   let value = '';
   let i = at + 1;
   while (i < s.length) {
@@ -108,7 +113,8 @@ function splitStatements(sql: string): Statement[] {
   const flush = (complete: boolean) => {
     const first = tokens[0];
     const last = tokens[tokens.length - 1];
-    if (first && last) out.push({ text: sql.slice(first.start, last.end), tokens, complete: complete && !broken, meta: false });
+    if (first && last)
+      out.push({ text: sql.slice(first.start, last.end), tokens, complete: complete && !broken, meta: false });
     tokens = [];
     broken = false;
   };
@@ -162,7 +168,12 @@ function splitStatements(sql: string): Statement[] {
       const number = word === null ? matchAt(NUMBER, sql, i) : null;
       const text = word ?? number ?? c;
       const value = word !== null ? word.replace(/[A-Z]+/g, (m) => m.toLowerCase()) : text;
-      tokens.push({ kind: word !== null ? 'word' : number !== null ? 'number' : 'punct', value, start: i, end: i + text.length });
+      tokens.push({
+        kind: word !== null ? 'word' : number !== null ? 'number' : 'punct',
+        value,
+        start: i,
+        end: i + text.length,
+      });
       i += text.length;
     }
   }
@@ -184,7 +195,8 @@ function maskPasswords(st: Statement): string {
   const base = st.tokens[0]?.start ?? 0;
   for (let k = st.tokens.length - 1; k > 0; k--) {
     const t = st.tokens[k] as Token;
-    if (t.kind === 'string' && isWord(st.tokens[k - 1], 'password')) text = `${text.slice(0, t.start - base)}'***'${text.slice(t.end - base)}`;
+    if (t.kind === 'string' && isWord(st.tokens[k - 1], 'password'))
+      text = `${text.slice(0, t.start - base)}'***'${text.slice(t.end - base)}`;
   }
   return text;
 }
@@ -224,7 +236,12 @@ function readRoleGrant(st: Statement): RoleGrant | null {
   const members = nameList(t, to + 1, membersEnd);
   if (!roles || !members) return null;
   const optionTokens = t.slice(membersEnd + 1, end);
-  if (membersEnd < end && (optionTokens.length === 0 || !optionTokens.every((x) => x.value === ',' || (x.kind === 'word' && GRANT_OPTION_WORDS.has(x.value))))) return null;
+  if (
+    membersEnd < end &&
+    (optionTokens.length === 0 ||
+      !optionTokens.every((x) => x.value === ',' || (x.kind === 'word' && GRANT_OPTION_WORDS.has(x.value))))
+  )
+    return null;
   const base = t[0]?.start ?? 0;
   const first = optionTokens[0];
   const last = optionTokens[optionTokens.length - 1];
@@ -298,13 +315,26 @@ function understood(st: Statement, roles: Map<string, StoredRole>, globals: Stor
   if (isTablespaceExtra(t)) return true;
   const grant = readRoleGrant(st);
   if (!grant) return false;
-  for (const r of grant.roles) for (const member of grant.members) globals.memberships.push({ role: r, member, statement: st.text });
+  for (const r of grant.roles)
+    for (const member of grant.members) globals.memberships.push({ role: r, member, statement: st.text });
   return true;
 }
 
 const ROLE_FLAGS = new Set([
-  'superuser', 'nosuperuser', 'inherit', 'noinherit', 'createrole', 'nocreaterole', 'createdb', 'nocreatedb',
-  'login', 'nologin', 'replication', 'noreplication', 'bypassrls', 'nobypassrls',
+  'superuser',
+  'nosuperuser',
+  'inherit',
+  'noinherit',
+  'createrole',
+  'nocreaterole',
+  'createdb',
+  'nocreatedb',
+  'login',
+  'nologin',
+  'replication',
+  'noreplication',
+  'bypassrls',
+  'nobypassrls',
 ]);
 
 /** Attribute words in `ALTER ROLE … WITH` text, or the first word not understood (never a literal). */
@@ -332,7 +362,9 @@ function readAttributes(text: string): { flags: Set<string>; password: boolean }
       else if (!isWord(t[k], 'null')) return { problem: 'PASSWORD' };
       k++;
     } else {
-      return { problem: tok.kind === 'word' ? tok.value.toUpperCase() : tok.kind === 'punct' ? tok.value : `(${tok.kind})` };
+      return {
+        problem: tok.kind === 'word' ? tok.value.toUpperCase() : tok.kind === 'punct' ? tok.value : `(${tok.kind})`,
+      };
     }
   }
   return { flags, password };
@@ -347,24 +379,34 @@ const SUMMARY_FLAGS = ['superuser', 'createdb', 'createrole', 'replication', 'by
  * in roles that exist afterwards, without GRANTED BY (an existing role never gains a membership). A role whose attributes are
  * not understood is not created (noted in `skipped`). Existing roles get no statement at all.
  */
-export function planMissingRoles(globals: StoredGlobals, existing: ReadonlySet<string>, opts: { only?: readonly string[] } = {}): RoleCreationPlan {
+export function planMissingRoles(
+  globals: StoredGlobals,
+  existing: ReadonlySet<string>,
+  opts: { only?: readonly string[] } = {},
+): RoleCreationPlan {
   const plan: RoleCreationPlan = { create: [], statements: [], skipped: [] };
   const only = opts.only ? new Set(opts.only) : null;
   const inBackup = new Set(globals.roles.map((r) => r.name));
   for (const name of only ?? []) {
     if (!inBackup.has(name)) plan.skipped.push(`role ${quoteIdent(name)} not created: it is not in the backup`);
-    else if (existing.has(name)) plan.skipped.push(`role ${quoteIdent(name)} already exists on the server: left unchanged`);
+    else if (existing.has(name))
+      plan.skipped.push(`role ${quoteIdent(name)} already exists on the server: left unchanged`);
   }
   const created = new Set<string>();
   for (const role of globals.roles) {
     if (existing.has(role.name) || created.has(role.name) || (only && !only.has(role.name))) continue;
     if (role.name.startsWith('pg_')) {
-      plan.skipped.push(`role ${quoteIdent(role.name)} not created: names starting with pg_ are reserved for PostgreSQL's predefined roles`);
+      plan.skipped.push(
+        `role ${quoteIdent(role.name)} not created: names starting with pg_ are reserved for PostgreSQL's predefined roles`,
+      );
       continue;
     }
-    const attrs = role.attributes === null ? { flags: new Set<string>(), password: false } : readAttributes(role.attributes);
+    const attrs =
+      role.attributes === null ? { flags: new Set<string>(), password: false } : readAttributes(role.attributes);
     if ('problem' in attrs) {
-      plan.skipped.push(`role ${quoteIdent(role.name)} not created: its attributes hold "${attrs.problem}", which respaldo does not understand`);
+      plan.skipped.push(
+        `role ${quoteIdent(role.name)} not created: its attributes hold "${attrs.problem}", which respaldo does not understand`,
+      );
       continue;
     }
     const quoted = quoteIdent(role.name);
@@ -387,7 +429,10 @@ export function planMissingRoles(globals: StoredGlobals, existing: ReadonlySet<s
     }
     if (!created.has(m.member)) {
       // Granting a role to an existing member would change that existing role's privileges.
-      if (created.has(m.role)) plan.skipped.push(`membership of existing role ${quoteIdent(m.member)} in new role ${quoteIdent(m.role)} not granted: existing roles are left unchanged`);
+      if (created.has(m.role))
+        plan.skipped.push(
+          `membership of existing role ${quoteIdent(m.member)} in new role ${quoteIdent(m.role)} not granted: existing roles are left unchanged`,
+        );
       continue;
     }
     const options = splitStatements(m.statement).map(readRoleGrant)[0]?.options ?? '';
@@ -400,7 +445,8 @@ export function planMissingRoles(globals: StoredGlobals, existing: ReadonlySet<s
 
 function membershipNote(m: StoredMembership, present: (name: string) => boolean): string {
   const missing = [m.role, m.member].filter((n) => !present(n)).map(quoteIdent);
-  const which = missing.length > 1 ? `roles ${missing.join(' and ')} do not exist` : `role ${missing.join('')} does not exist`;
+  const which =
+    missing.length > 1 ? `roles ${missing.join(' and ')} do not exist` : `role ${missing.join('')} does not exist`;
   return `membership of ${quoteIdent(m.member)} in ${quoteIdent(m.role)} not granted: ${which} on the server and ${missing.length > 1 ? 'are' : 'is'} not being created`;
 }
 

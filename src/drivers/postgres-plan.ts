@@ -28,10 +28,30 @@ export interface PgConnection {
 
 /** libpq keywords accepted from URL query strings and passed on to children. */
 const PASSTHROUGH_PARAMS = new Set([
-  'sslmode', 'sslcert', 'sslkey', 'sslrootcert', 'sslcrl', 'sslcompression', 'requiressl',
-  'connect_timeout', 'keepalives', 'keepalives_idle', 'keepalives_interval', 'keepalives_count',
-  'target_session_attrs', 'gssencmode', 'krbsrvname', 'service', 'options', 'tcp_user_timeout',
-  'channel_binding', 'hostaddr', 'passfile', 'load_balance_hosts', 'ssl_min_protocol_version', 'ssl_max_protocol_version',
+  'sslmode',
+  'sslcert',
+  'sslkey',
+  'sslrootcert',
+  'sslcrl',
+  'sslcompression',
+  'requiressl',
+  'connect_timeout',
+  'keepalives',
+  'keepalives_idle',
+  'keepalives_interval',
+  'keepalives_count',
+  'target_session_attrs',
+  'gssencmode',
+  'krbsrvname',
+  'service',
+  'options',
+  'tcp_user_timeout',
+  'channel_binding',
+  'hostaddr',
+  'passfile',
+  'load_balance_hosts',
+  'ssl_min_protocol_version',
+  'ssl_max_protocol_version',
 ]);
 
 /** The parts of a postgres:// or postgresql:// URI (libpq grammar; an empty host is allowed). */
@@ -73,7 +93,10 @@ export function parsePgUrl(url: string): ParsedPgUrl {
   const at = rest.lastIndexOf('@');
   const userinfo = at >= 0 ? rest.slice(0, at) : '';
   const m = /^([^/?#]*)(?:\/([^?#]*))?(?:\?([^#]*))?$/.exec(at >= 0 ? rest.slice(at + 1) : rest);
-  if (!m) throw new Error('cannot read the host, database or parameters after "@" (a "#" or "@" there must be percent-encoded)');
+  if (!m)
+    throw new Error(
+      'cannot read the host, database or parameters after "@" (a "#" or "@" there must be percent-encoded)',
+    );
   const hostspec = m[1] ?? '';
   const out: ParsedPgUrl = { params: {} };
   if (userinfo) {
@@ -156,11 +179,20 @@ export function validatePgConfig(db: DatabaseConfig): ConfigProblem[] {
       try {
         parsed = parsePgUrl(db.url);
       } catch (err) {
-        problems.push({ path: 'url', problem: (err as Error).message, hint: 'Use postgresql://USER:${DB_PASSWORD}@HOST:5432/DATABASE (percent-encode special characters).' });
+        problems.push({
+          path: 'url',
+          problem: (err as Error).message,
+          hint: 'Use postgresql://USER:${DB_PASSWORD}@HOST:5432/DATABASE (percent-encode special characters).',
+        });
       }
-      if (parsed?.port !== undefined && !validPort(parsed.port)) problems.push({ path: 'url', problem: `port ${parsed.port} is not between 1 and 65535` });
+      if (parsed?.port !== undefined && !validPort(parsed.port))
+        problems.push({ path: 'url', problem: `port ${parsed.port} is not between 1 and 65535` });
       if (parsed && 'sslpassword' in parsed.params) {
-        problems.push({ path: 'url', problem: 'sslpassword is not supported: it would reach pg_dump on its command line, visible to every user', hint: 'Use a client key without a passphrase, readable only by the user running respaldo (chmod 600), via sslkey.' });
+        problems.push({
+          path: 'url',
+          problem: 'sslpassword is not supported: it would reach pg_dump on its command line, visible to every user',
+          hint: 'Use a client key without a passphrase, readable only by the user running respaldo (chmod 600), via sslkey.',
+        });
       }
     }
   }
@@ -170,9 +202,14 @@ export function validatePgConfig(db: DatabaseConfig): ConfigProblem[] {
   if (db.port !== undefined && (typeof db.port !== 'number' || !validPort(db.port))) {
     problems.push({ path: 'port', problem: 'must be a whole number between 1 and 65535' });
   }
-  if (db.globals !== undefined && typeof db.globals !== 'boolean') problems.push({ path: 'globals', problem: 'must be true or false' });
+  if (db.globals !== undefined && typeof db.globals !== 'boolean')
+    problems.push({ path: 'globals', problem: 'must be true or false' });
   if (db.lockWaitTimeout !== undefined && lockWaitTimeout(db.lockWaitTimeout) === null) {
-    problems.push({ path: 'lockWaitTimeout', problem: `"${String(db.lockWaitTimeout)}" is not a duration`, hint: 'Use "30s", "5min", "1h", "500ms", or a whole number of milliseconds.' });
+    problems.push({
+      path: 'lockWaitTimeout',
+      problem: `"${String(db.lockWaitTimeout)}" is not a duration`,
+      hint: 'Use "30s", "5min", "1h", "500ms", or a whole number of milliseconds.',
+    });
   }
   const database = (typeof db.database === 'string' && db.database) || parsed?.database || db.name;
   if (!database) {
@@ -184,9 +221,15 @@ export function validatePgConfig(db: DatabaseConfig): ConfigProblem[] {
       });
     }
   } else if (byteLength(database) > MAX_IDENTIFIER_BYTES) {
-    problems.push({ path: typeof db.database === 'string' ? 'database' : db.url !== undefined ? 'url' : 'name', problem: `database name is longer than ${MAX_IDENTIFIER_BYTES} bytes` });
+    problems.push({
+      path: typeof db.database === 'string' ? 'database' : db.url !== undefined ? 'url' : 'name',
+      problem: `database name is longer than ${MAX_IDENTIFIER_BYTES} bytes`,
+    });
   } else if (database.includes('\0')) {
-    problems.push({ path: typeof db.database === 'string' ? 'database' : 'url', problem: 'database name contains a NUL character' });
+    problems.push({
+      path: typeof db.database === 'string' ? 'database' : 'url',
+      problem: 'database name contains a NUL character',
+    });
   }
   return problems;
 }
@@ -252,7 +295,11 @@ export function childEnv(conn: PgConnection): Record<string, string | undefined>
 export type PgTool = 'pg_dump' | 'pg_restore' | 'pg_dumpall' | 'psql' | 'pg_amcheck';
 
 /** Path of a client binary: config `binPath`, else PG_BIN_PATH, else the bare name (PATH). */
-export function toolPath(tool: PgTool, db: Pick<DatabaseConfig, 'binPath'>, env: Record<string, string | undefined>): string {
+export function toolPath(
+  tool: PgTool,
+  db: Pick<DatabaseConfig, 'binPath'>,
+  env: Record<string, string | undefined>,
+): string {
   const dir = (typeof db.binPath === 'string' && db.binPath) || env['PG_BIN_PATH'];
   return dir ? join(dir, tool) : tool;
 }
@@ -272,7 +319,12 @@ export function lockWaitTimeout(value: unknown): string | null {
 }
 
 /** pg_dump arguments: custom format, uncompressed (respaldo compresses), optional exported snapshot. */
-export function pgDumpArgs(opts: { conn: PgConnection; type: BackupType; snapshot?: string | undefined; lockWaitTimeout?: string | undefined }): string[] {
+export function pgDumpArgs(opts: {
+  conn: PgConnection;
+  type: BackupType;
+  snapshot?: string | undefined;
+  lockWaitTimeout?: string | undefined;
+}): string[] {
   const args = ['--format=custom', '--compress=0', '--no-password'];
   if (opts.type === 'schema') args.push('--schema-only');
   if (opts.snapshot) args.push(`--snapshot=${opts.snapshot}`);
@@ -286,8 +338,21 @@ export function pgDumpArgs(opts: { conn: PgConnection; type: BackupType; snapsho
  * in its own uncompressed file under `dir` (respaldo compresses and hashes each file as it is
  * finished), `--verbose` so that the finished tables are reported on stderr (see finishedDataItem).
  */
-export function pgDumpDirArgs(opts: { conn: PgConnection; type: BackupType; dir: string; jobs: number; snapshot?: string | undefined; lockWaitTimeout?: string | undefined }): string[] {
-  const args = ['--format=directory', '--compress=0', `--jobs=${Math.max(1, Math.floor(opts.jobs))}`, '--verbose', '--no-password'];
+export function pgDumpDirArgs(opts: {
+  conn: PgConnection;
+  type: BackupType;
+  dir: string;
+  jobs: number;
+  snapshot?: string | undefined;
+  lockWaitTimeout?: string | undefined;
+}): string[] {
+  const args = [
+    '--format=directory',
+    '--compress=0',
+    `--jobs=${Math.max(1, Math.floor(opts.jobs))}`,
+    '--verbose',
+    '--no-password',
+  ];
   if (opts.type === 'schema') args.push('--schema-only');
   if (opts.snapshot) args.push(`--snapshot=${opts.snapshot}`);
   if (opts.lockWaitTimeout) args.push(`--lock-wait-timeout=${opts.lockWaitTimeout}`);
@@ -320,8 +385,19 @@ export function copyRows(newlines: number, tail: string): number {
  * transaction: the target is a staging database, dropped when anything fails), stop at the first
  * error, optionally only the entries of a `--use-list` file.
  */
-export function pgRestoreDirArgs(opts: { conn: PgConnection; database: string; dir: string; jobs: number; listFile?: string | undefined }): string[] {
-  const args = ['--exit-on-error', `--jobs=${Math.max(1, Math.floor(opts.jobs))}`, '--no-password', '--format=directory'];
+export function pgRestoreDirArgs(opts: {
+  conn: PgConnection;
+  database: string;
+  dir: string;
+  jobs: number;
+  listFile?: string | undefined;
+}): string[] {
+  const args = [
+    '--exit-on-error',
+    `--jobs=${Math.max(1, Math.floor(opts.jobs))}`,
+    '--no-password',
+    '--format=directory',
+  ];
   if (opts.listFile) args.push(`--use-list=${opts.listFile}`);
   args.push(`--dbname=${connString(opts.conn, opts.database)}`, opts.dir);
   return args;
@@ -395,7 +471,8 @@ export function resolveTables(
       continue;
     }
     const dot = want.indexOf('.');
-    const ref = dot > 0 ? { schema: want.slice(0, dot), table: want.slice(dot + 1) } : { schema: 'public', table: want };
+    const ref =
+      dot > 0 ? { schema: want.slice(0, dot), table: want.slice(dot + 1) } : { schema: 'public', table: want };
     const key = `${ref.schema}.${ref.table}`;
     const isParent = parents.some(([s, t]) => `${s}.${t}` === key);
     if (known.keys.length > 0 && !known.keys.includes(key) && !isParent && known.partitioned !== 'unknown') {
@@ -493,20 +570,32 @@ export interface DatabaseProperties {
 export function createDatabaseSql(name: string, props: DatabaseProperties | undefined): string {
   const parts = [`CREATE DATABASE ${quoteIdent(name)} TEMPLATE template0`];
   if (props?.encoding) parts.push(`ENCODING ${quoteLiteral(props.encoding)}`);
-  if (props?.localeProvider === 'icu' && props.iculocale) parts.push(`LOCALE_PROVIDER icu ICU_LOCALE ${quoteLiteral(props.iculocale)}`);
+  if (props?.localeProvider === 'icu' && props.iculocale)
+    parts.push(`LOCALE_PROVIDER icu ICU_LOCALE ${quoteLiteral(props.iculocale)}`);
   if (props?.collate) parts.push(`LC_COLLATE ${quoteLiteral(props.collate)}`);
   if (props?.ctype) parts.push(`LC_CTYPE ${quoteLiteral(props.ctype)}`);
   return parts.join(' ');
 }
 
 /** GUCs whose values are lists written as-is (pg_dump's GUC_LIST_QUOTE set). */
-const LIST_GUCS = new Set(['search_path', 'temp_tablespaces', 'session_preload_libraries', 'shared_preload_libraries', 'local_preload_libraries', 'unix_socket_directories']);
+const LIST_GUCS = new Set([
+  'search_path',
+  'temp_tablespaces',
+  'session_preload_libraries',
+  'shared_preload_libraries',
+  'local_preload_libraries',
+  'unix_socket_directories',
+]);
 
 /**
  * Statements that re-apply owner, settings and privileges of the original database to `name`.
  * Roles not in `existingRoles` are skipped and reported in `skipped`.
  */
-export function databasePropertiesSql(name: string, props: DatabaseProperties | undefined, existingRoles: ReadonlySet<string>): { statements: string[]; skipped: string[] } {
+export function databasePropertiesSql(
+  name: string,
+  props: DatabaseProperties | undefined,
+  existingRoles: ReadonlySet<string>,
+): { statements: string[]; skipped: string[] } {
   const statements: string[] = [];
   const skipped: string[] = [];
   const db = quoteIdent(name);
@@ -523,7 +612,9 @@ export function databasePropertiesSql(name: string, props: DatabaseProperties | 
       skipped.push(`setting ${item}`);
       continue;
     }
-    statements.push(`ALTER DATABASE ${db} SET ${key} TO ${LIST_GUCS.has(key.toLowerCase()) ? value : quoteLiteral(value)}`);
+    statements.push(
+      `ALTER DATABASE ${db} SET ${key} TO ${LIST_GUCS.has(key.toLowerCase()) ? value : quoteLiteral(value)}`,
+    );
   }
   if (props.acl) {
     statements.push(`REVOKE ALL ON DATABASE ${db} FROM PUBLIC`);
@@ -581,12 +672,19 @@ export function planPgRestore(req: PgPlanInput): RestoreStepPlan {
   const steps: Phrase[] = [];
   if (req.createRoles) steps.push(phrase('pg.createRoles'));
   steps.push(phrase('pg.createDb', { staging }));
-  steps.push(tables ? phrase('pg.restoreTables', { tables: tables.join(', '), staging }) : phrase('pg.restoreAll', { staging }));
+  steps.push(
+    tables ? phrase('pg.restoreTables', { tables: tables.join(', '), staging }) : phrase('pg.restoreAll', { staging }),
+  );
   if (!tables) steps.push(phrase('pg.dbProps'));
   steps.push(phrase(counted ? 'pg.checkExact' : 'pg.checkEstimate'));
   if (req.target.kind === 'in-place') {
     const safety = preRestoreDbName(live, req.setId);
-    steps.push(phrase('pg.refuseSessions', { live }), phrase('pg.renameLive', { live, safety }), phrase('pg.rename', { from: staging, to: live }), phrase('pg.failInPlace', { staging, live }));
+    steps.push(
+      phrase('pg.refuseSessions', { live }),
+      phrase('pg.renameLive', { live, safety }),
+      phrase('pg.rename', { from: staging, to: live }),
+      phrase('pg.failInPlace', { staging, live }),
+    );
     const quoted = { qLive: quoteIdent(live), qSafety: quoteIdent(safety) };
     const rollback = phrase('pg.rollbackCommand', { safety, db: req.db.name, ...quoted });
     return {
@@ -602,7 +700,11 @@ export function planPgRestore(req: PgPlanInput): RestoreStepPlan {
     };
   }
   const name = req.target.name;
-  steps.push(phrase('pg.refuseExists', { name }), phrase('pg.rename', { from: staging, to: name }), phrase('pg.failSide', { staging }));
+  steps.push(
+    phrase('pg.refuseExists', { name }),
+    phrase('pg.rename', { from: staging, to: name }),
+    phrase('pg.failSide', { staging }),
+  );
   const rollback = phrase('pg.rollbackSide', { name, qName: quoteIdent(name) });
   return {
     database: req.db.name,
@@ -716,7 +818,12 @@ export function hintForStderr(stderr: string, what: { tool: PgTool; conn: PgConn
   }
   const ended = sessionEndedBy(stderr);
   if (ended) return ended.hint;
-  if (s.includes('connection refused') || s.includes('could not connect') || s.includes('server closed the connection') || s.includes('terminating connection')) {
+  if (
+    s.includes('connection refused') ||
+    s.includes('could not connect') ||
+    s.includes('server closed the connection') ||
+    s.includes('terminating connection')
+  ) {
     return `Is the PostgreSQL server at ${at} running and reachable from here? Check host and port in the config.`;
   }
   if (s.includes('server version mismatch')) return missingToolHint(what.tool);
@@ -727,11 +834,13 @@ export function hintForStderr(stderr: string, what: { tool: PgTool; conn: PgConn
   if (s.includes('does not exist') && s.includes('role')) {
     return 'The backup refers to a role that does not exist on this server. If the set stored its roles ("globals": true), restore again with --create-roles; otherwise CREATE ROLE it first.';
   }
-  if (s.includes('does not exist') && s.includes('database')) return `Check the database name in the config; \`psql -l\` lists the databases on ${at}.`;
+  if (s.includes('does not exist') && s.includes('database'))
+    return `Check the database name in the config; \`psql -l\` lists the databases on ${at}.`;
   if (s.includes('permission denied') || s.includes('must be owner') || s.includes('must be superuser')) {
     return 'The configured user lacks a privilege this needs; connect as the database owner or a role with the required rights.';
   }
-  if (s.includes('no pg_hba.conf entry')) return `The server refuses this client in pg_hba.conf; ask the DBA to allow ${what.conn.user ?? 'this user'} from this host.`;
+  if (s.includes('no pg_hba.conf entry'))
+    return `The server refuses this client in pg_hba.conf; ask the DBA to allow ${what.conn.user ?? 'this user'} from this host.`;
   return undefined;
 }
 

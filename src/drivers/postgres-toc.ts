@@ -62,7 +62,20 @@ const MULTI_WORD_KINDS = [
 /** Relations: restored only when selected. */
 const RELATION_KINDS = new Set(['TABLE', 'VIEW', 'MATERIALIZED VIEW', 'FOREIGN TABLE']);
 /** Never part of a selected-table restore. */
-const EXCLUDED_KINDS = new Set(['DATABASE', 'BLOB', 'BLOBS', 'BLOB METADATA', 'LARGE OBJECT', 'DEFAULT ACL', 'PUBLICATION', 'PUBLICATION TABLE', 'PUBLICATION TABLES IN SCHEMA', 'SUBSCRIPTION', 'EVENT TRIGGER', 'MATERIALIZED VIEW DATA']);
+const EXCLUDED_KINDS = new Set([
+  'DATABASE',
+  'BLOB',
+  'BLOBS',
+  'BLOB METADATA',
+  'LARGE OBJECT',
+  'DEFAULT ACL',
+  'PUBLICATION',
+  'PUBLICATION TABLE',
+  'PUBLICATION TABLES IN SCHEMA',
+  'SUBSCRIPTION',
+  'EVENT TRIGGER',
+  'MATERIALIZED VIEW DATA',
+]);
 /** Session settings at the top of every restore. */
 const SETTING_KINDS = new Set(['ENCODING', 'STDSTRINGS', 'SEARCHPATH']);
 /** Attached to objects already chosen: kept when everything they depend on is kept. */
@@ -123,16 +136,20 @@ export function selectTables(entries: readonly TocEntry[], tables: readonly TocT
   /** `schema name` of each selected table, as TOC lines of its constraints, triggers, … begin. */
   const prefixOf = new Map<number, string>();
   for (const t of tables) {
-    const candidates = entries.filter((e) => e.desc === 'TABLE' && (t.oid !== undefined ? e.oid === t.oid : e.rest.startsWith(`${t.schema} ${t.table} `)));
+    const candidates = entries.filter(
+      (e) =>
+        e.desc === 'TABLE' && (t.oid !== undefined ? e.oid === t.oid : e.rest.startsWith(`${t.schema} ${t.table} `)),
+    );
     if (candidates.length === 0) throw new TocSelectionError(`table "${t.schema}"."${t.table}" is not in the archive`);
-    if (candidates.length > 1) throw new TocSelectionError(`table "${t.schema}"."${t.table}" is ambiguous in the archive`);
+    if (candidates.length > 1)
+      throw new TocSelectionError(`table "${t.schema}"."${t.table}" is ambiguous in the archive`);
     selected.add(candidates[0]!.id);
     prefixOf.set(candidates[0]!.id, `${t.schema} ${t.table} `);
   }
 
   // A partitioned table comes with all its partitions (each attached by a TABLE ATTACH entry).
   const partitions: TocTableRef[] = [];
-  for (let changed = true; changed; ) {
+  for (let changed = true; changed;) {
     changed = false;
     for (const e of entries) {
       if (e.desc !== 'TABLE ATTACH') continue;
@@ -173,13 +190,14 @@ export function selectTables(entries: readonly TocEntry[], tables: readonly TocT
 
   // A partition or inheritance child needs its parent table: restore the parent's definition too.
   const parents: string[] = [];
-  for (let changed = true; changed; ) {
+  for (let changed = true; changed;) {
     changed = false;
     for (const id of [...selected]) {
       for (const r of above(id)) {
         if (selected.has(r)) continue;
         const parent = byId.get(r)!;
-        if (parent.desc !== 'TABLE') throw new TocSelectionError(`${describe(byId.get(id)!)} needs ${describe(parent)}, which is not a table`);
+        if (parent.desc !== 'TABLE')
+          throw new TocSelectionError(`${describe(byId.get(id)!)} needs ${describe(parent)}, which is not a table`);
         selected.add(r);
         prefixOf.set(r, `${describe(parent).slice('TABLE '.length)} `);
         parents.push(describe(parent));
@@ -191,14 +209,16 @@ export function selectTables(entries: readonly TocEntry[], tables: readonly TocT
   // Down: what hangs off the selected tables (data, keys, indexes, triggers, defaults, identity sequences, …).
   const chosen = new Set(selected);
   const skipped: string[] = [];
-  for (let changed = true; changed; ) {
+  for (let changed = true; changed;) {
     changed = false;
     for (const e of entries) {
       if (chosen.has(e.id) || EXCLUDED_KINDS.has(e.desc) || !e.deps.some((d) => chosen.has(d))) continue;
       if (RELATION_KINDS.has(e.desc) || !needsOnlySelected(e.id)) {
         // Reported when it is a view over a selected table or belongs to one (its foreign key); not another table's key.
         const view = RELATION_KINDS.has(e.desc) && e.desc !== 'TABLE';
-        const ours = e.deps.some((d) => selected.has(d) && (view || (!RELATION_KINDS.has(e.desc) && e.rest.startsWith(prefixOf.get(d)!))));
+        const ours = e.deps.some(
+          (d) => selected.has(d) && (view || (!RELATION_KINDS.has(e.desc) && e.rest.startsWith(prefixOf.get(d)!))),
+        );
         const note = `${describe(e)} (${view ? 'only tables are restored with --table' : 'it needs a table that is not selected'})`;
         if (ours && !skipped.includes(note)) skipped.push(note);
         continue;
@@ -219,14 +239,21 @@ export function selectTables(entries: readonly TocEntry[], tables: readonly TocT
     }
   }
   // Attached to what is chosen: privileges, comments, sequence values.
-  for (let changed = true; changed; ) {
+  for (let changed = true; changed;) {
     changed = false;
     for (const e of entries) {
-      if (chosen.has(e.id) || !ATTACHED_KINDS.has(e.desc) || e.deps.length === 0 || !e.deps.every((d) => chosen.has(d))) continue;
+      if (chosen.has(e.id) || !ATTACHED_KINDS.has(e.desc) || e.deps.length === 0 || !e.deps.every((d) => chosen.has(d)))
+        continue;
       chosen.add(e.id);
       changed = true;
     }
   }
   const picked = entries.filter((e) => chosen.has(e.id));
-  return { list: picked.map((e) => e.line).join('\n') + '\n', ids: picked.map((e) => e.id), skipped, parents, partitions };
+  return {
+    list: picked.map((e) => e.line).join('\n') + '\n',
+    ids: picked.map((e) => e.id),
+    skipped,
+    parents,
+    partitions,
+  };
 }

@@ -12,7 +12,21 @@ import type { BackupType, DatabaseConfig, DrillServerConfig } from '../core/type
 import { runCapture, spawnStreaming, type StreamingChild } from '../exec/spawn.js';
 import { dropCreatedRolesSql, parseGlobals, planMissingRoles } from './postgres-globals.js';
 import { parseTocList, selectTables, TocSelectionError, type TocSelection } from './postgres-toc.js';
-import type { BackupSession, Driver, DriverContext, DrillCheck, DumpFacts, DumpMember, DumpPart, OpenedDump, RestoreRequest, RestoreResult, RestoreTarget, SwapBackRequest, TargetState } from './driver.js';
+import type {
+  BackupSession,
+  Driver,
+  DriverContext,
+  DrillCheck,
+  DumpFacts,
+  DumpMember,
+  DumpPart,
+  OpenedDump,
+  RestoreRequest,
+  RestoreResult,
+  RestoreTarget,
+  SwapBackRequest,
+  TargetState,
+} from './driver.js';
 import {
   APPLICATION_NAME,
   MAX_IDENTIFIER_BYTES,
@@ -133,26 +147,62 @@ export function pgError(err: unknown, conn: PgConnection, database: string, doin
   switch (code) {
     case 'ECONNREFUSED':
     case 'ENOENT':
-      return new RespaldoError('failed', `PostgreSQL at ${at} refused the connection while ${doing}.`, `Is the server running and listening on ${at}? Check host and port in the config.`);
+      return new RespaldoError(
+        'failed',
+        `PostgreSQL at ${at} refused the connection while ${doing}.`,
+        `Is the server running and listening on ${at}? Check host and port in the config.`,
+      );
     case 'ENOTFOUND':
     case 'EAI_AGAIN':
-      return new RespaldoError('failed', `PostgreSQL host ${conn.host} not found while ${doing}.`, 'Check the host name in the config and this machine\'s DNS.');
+      return new RespaldoError(
+        'failed',
+        `PostgreSQL host ${conn.host} not found while ${doing}.`,
+        "Check the host name in the config and this machine's DNS.",
+      );
     case 'ETIMEDOUT':
     case 'EHOSTUNREACH':
     case 'ENETUNREACH':
-      return new RespaldoError('failed', `PostgreSQL at ${at} cannot be reached (${code}) while ${doing}.`, 'Check the network path and firewall to the database server.');
+      return new RespaldoError(
+        'failed',
+        `PostgreSQL at ${at} cannot be reached (${code}) while ${doing}.`,
+        'Check the network path and firewall to the database server.',
+      );
     case '28P01':
-      return new RespaldoError('failed', `PostgreSQL at ${at}: password authentication failed for user "${conn.user ?? ''}".`, 'Check the user and password in the config (usually the ${DB_PASSWORD} variable) and try again; nothing was changed.');
+      return new RespaldoError(
+        'failed',
+        `PostgreSQL at ${at}: password authentication failed for user "${conn.user ?? ''}".`,
+        'Check the user and password in the config (usually the ${DB_PASSWORD} variable) and try again; nothing was changed.',
+      );
     case '28000':
-      return new RespaldoError('failed', `PostgreSQL at ${at} rejected user "${conn.user ?? ''}": ${msg}`, 'The server\'s pg_hba.conf does not allow this user/host/database; ask the DBA to allow it.');
+      return new RespaldoError(
+        'failed',
+        `PostgreSQL at ${at} rejected user "${conn.user ?? ''}": ${msg}`,
+        "The server's pg_hba.conf does not allow this user/host/database; ask the DBA to allow it.",
+      );
     case '3D000':
-      return new RespaldoError('failed', `PostgreSQL at ${at}: database "${database}" does not exist.`, `Check the database name in the config; \`psql -l\` lists the databases on ${at}.`);
+      return new RespaldoError(
+        'failed',
+        `PostgreSQL at ${at}: database "${database}" does not exist.`,
+        `Check the database name in the config; \`psql -l\` lists the databases on ${at}.`,
+      );
     case '57P03':
-      return new RespaldoError('failed', `PostgreSQL at ${at} is starting up or shutting down.`, 'Wait until the server accepts connections and run the command again.');
+      return new RespaldoError(
+        'failed',
+        `PostgreSQL at ${at} is starting up or shutting down.`,
+        'Wait until the server accepts connections and run the command again.',
+      );
     case '53300':
-      return new RespaldoError('failed', `PostgreSQL at ${at} has no free connection slots.`, 'Close idle connections or raise max_connections, then try again.');
+      return new RespaldoError(
+        'failed',
+        `PostgreSQL at ${at} has no free connection slots.`,
+        'Close idle connections or raise max_connections, then try again.',
+      );
     case '42501':
-      return new RespaldoError('failed', `PostgreSQL at ${at}: permission denied while ${doing}: ${msg}`, 'Connect as the database owner or a role with the needed privileges (CREATEDB for restores).');
+      return new RespaldoError(
+        'failed',
+        `PostgreSQL at ${at}: permission denied while ${doing}: ${msg}`,
+        'Connect as the database owner or a role with the needed privileges (CREATEDB for restores).',
+      );
     case '57P01':
     case '57P02':
     case '53100': {
@@ -167,9 +217,14 @@ export function pgError(err: unknown, conn: PgConnection, database: string, doin
         return new RespaldoError('failed', `PostgreSQL at ${at} ended the session while ${doing}: ${msg}`, ended.hint);
       }
       if (/Connection terminated|connection timeout|ECONNRESET|server closed/i.test(msg)) {
-        return new RespaldoError('failed', `Lost the connection to PostgreSQL at ${at} while ${doing}: ${msg}`, `Is the server at ${at} running? Check it and try again.`);
+        return new RespaldoError(
+          'failed',
+          `Lost the connection to PostgreSQL at ${at} while ${doing}: ${msg}`,
+          `Is the server at ${at} running? Check it and try again.`,
+        );
       }
-      if (code && /^[0-9A-Z]{5}$/.test(code)) return new RespaldoError('failed', `PostgreSQL at ${at}: ${msg} (while ${doing}, SQLSTATE ${code})`, undefined);
+      if (code && /^[0-9A-Z]{5}$/.test(code))
+        return new RespaldoError('failed', `PostgreSQL at ${at}: ${msg} (while ${doing}, SQLSTATE ${code})`, undefined);
       return err instanceof Error ? err : new Error(msg);
     }
   }
@@ -198,7 +253,11 @@ function connectionOf(db: DatabaseConfig): PgConnection {
   try {
     return resolveConnection(db);
   } catch (err) {
-    throw new RespaldoError('config', `Database ${db.name}: ${(err as Error).message}`, 'Fix the url of this database in the config.');
+    throw new RespaldoError(
+      'config',
+      `Database ${db.name}: ${(err as Error).message}`,
+      'Fix the url of this database in the config.',
+    );
   }
 }
 
@@ -250,7 +309,9 @@ async function listTables(client: PgQueryable): Promise<TableRef[]> {
 async function countRows(client: PgQueryable, tables: readonly TableRef[]): Promise<Record<string, number>> {
   const out: Record<string, number> = {};
   for (const t of tables) {
-    const r = await client.query(`SELECT count(*)::bigint AS n FROM ONLY ${quoteIdent(t.schema)}.${quoteIdent(t.table)}`);
+    const r = await client.query(
+      `SELECT count(*)::bigint AS n FROM ONLY ${quoteIdent(t.schema)}.${quoteIdent(t.table)}`,
+    );
     out[tableKey(t.schema, t.table)] = Number(r.rows[0]?.['n'] ?? 0);
   }
   return out;
@@ -277,11 +338,13 @@ interface ServerInfo {
 }
 
 async function readServerInfo(client: PgQueryable): Promise<ServerInfo> {
-  const v = await client.query(`SELECT current_setting('server_version_num')::int AS num, current_setting('server_version') AS version,
+  const v =
+    await client.query(`SELECT current_setting('server_version_num')::int AS num, current_setting('server_version') AS version,
        pg_database_size(current_database())::bigint AS size,
        (SELECT rolsuper FROM pg_roles WHERE rolname = current_user) AS super`);
   const row = v.rows[0] ?? {};
-  const d = await client.query(`SELECT to_jsonb(d) AS d, pg_encoding_to_char(d.encoding) AS encoding, pg_get_userbyid(d.datdba) AS owner,
+  const d =
+    await client.query(`SELECT to_jsonb(d) AS d, pg_encoding_to_char(d.encoding) AS encoding, pg_get_userbyid(d.datdba) AS owner,
        (SELECT setconfig FROM pg_db_role_setting s WHERE s.setdatabase = d.oid AND s.setrole = 0) AS settings,
        CASE WHEN d.datacl IS NULL THEN NULL ELSE
          (SELECT coalesce(json_agg(json_build_object('grantee', CASE WHEN a.grantee = 0 THEN NULL ELSE pg_get_userbyid(a.grantee) END,
@@ -300,7 +363,13 @@ async function readServerInfo(client: PgQueryable): Promise<ServerInfo> {
     settings: Array.isArray(drow['settings']) ? (drow['settings'] as string[]) : [],
     acl: (drow['acl'] as DatabaseProperties['acl']) ?? null,
   };
-  return { versionNum: Number(row['num']), version: String(row['version']), sizeBytes: Number(row['size']), isSuperuser: row['super'] === true, props };
+  return {
+    versionNum: Number(row['num']),
+    version: String(row['version']),
+    sizeBytes: Number(row['size']),
+    isSuperuser: row['super'] === true,
+    props,
+  };
 }
 
 async function toolVersion(command: string, tool: PgTool): Promise<{ major: number; version: string }> {
@@ -314,17 +383,33 @@ async function toolVersion(command: string, tool: PgTool): Promise<{ major: numb
     throw err;
   }
   const v = parseToolVersion(out);
-  if (!v) throw new RespaldoError('failed', `Cannot read the version of ${command} ("${out.trim()}").`, missingToolHint(tool));
+  if (!v)
+    throw new RespaldoError(
+      'failed',
+      `Cannot read the version of ${command} ("${out.trim()}").`,
+      missingToolHint(tool),
+    );
   return v;
 }
 
-async function commandDone<T>(p: Promise<T>, tool: PgTool, conn: PgConnection, what: string, signal?: AbortSignal): Promise<T> {
+async function commandDone<T>(
+  p: Promise<T>,
+  tool: PgTool,
+  conn: PgConnection,
+  what: string,
+  signal?: AbortSignal,
+): Promise<T> {
   try {
     return await p;
   } catch (err) {
     if (signal?.aborted) throw new InterruptedError();
     if (err instanceof CommandError) {
-      const info = err.details as { command: string; exitCode: number | null; signal: string | null; stderrTail: string };
+      const info = err.details as {
+        command: string;
+        exitCode: number | null;
+        signal: string | null;
+        stderrTail: string;
+      };
       const ended = sessionEndedBy(info.stderrTail);
       const message = ended ? `${what}: ${ended.cause} (${err.message})` : `${what}: ${err.message}`;
       throw new CommandError(message, hintForStderr(info.stderrTail, { tool, conn }) ?? err.hint, info);
@@ -390,8 +475,14 @@ function isInUse(err: unknown): boolean {
 
 function checkDatabaseName(name: string, what: string): void {
   if (!name) throw new RespaldoError('usage', `${what}: empty database name.`, 'Give a database name.');
-  if (name.includes('\0')) throw new RespaldoError('usage', `${what}: the database name contains a NUL character.`, 'Give another name.');
-  if (byteLength(name) > MAX_IDENTIFIER_BYTES) throw new RespaldoError('usage', `${what}: "${name}" is longer than ${MAX_IDENTIFIER_BYTES} bytes, PostgreSQL's limit for names.`, 'Give a shorter database name.');
+  if (name.includes('\0'))
+    throw new RespaldoError('usage', `${what}: the database name contains a NUL character.`, 'Give another name.');
+  if (byteLength(name) > MAX_IDENTIFIER_BYTES)
+    throw new RespaldoError(
+      'usage',
+      `${what}: "${name}" is longer than ${MAX_IDENTIFIER_BYTES} bytes, PostgreSQL's limit for names.`,
+      'Give a shorter database name.',
+    );
 }
 
 /** Builds a postgres driver; `deps` lets tests replace the pg connection. */
@@ -409,7 +500,11 @@ export function createPostgresDriver(deps: PostgresDriverDeps = {}): Driver {
   }
 
   /** A connection to a database that is not one of `avoid` (for CREATE/ALTER/DROP DATABASE). */
-  async function openMaintenance(conn: PgConnection, avoid: string[], doing: string): Promise<{ client: PgQueryable; database: string }> {
+  async function openMaintenance(
+    conn: PgConnection,
+    avoid: string[],
+    doing: string,
+  ): Promise<{ client: PgQueryable; database: string }> {
     const candidates = ['postgres', 'template1', conn.database].filter((d) => !avoid.includes(d));
     let lastErr: unknown;
     for (const database of candidates) {
@@ -486,12 +581,18 @@ export function createPostgresDriver(deps: PostgresDriverDeps = {}): Driver {
         dumpBin = await resolveTool('pg_dump', req.db);
         dumpVersion = await toolVersion(dumpBin, 'pg_dump');
         const old = clientTooOld('pg_dump', dumpVersion.major, major);
-        if (old) throw new RespaldoError('failed', `Database ${req.db.name}: ${old} (${dumpBin} is ${dumpVersion.version}, the server is ${info.version}).`, missingToolHint('pg_dump'));
+        if (old)
+          throw new RespaldoError(
+            'failed',
+            `Database ${req.db.name}: ${old} (${dumpBin} is ${dumpVersion.version}, the server is ${info.version}).`,
+            missingToolHint('pg_dump'),
+          );
         if (req.db.globals) {
           dumpallBin = await resolveTool('pg_dumpall', req.db);
           dumpallVersion = await toolVersion(dumpallBin, 'pg_dumpall');
           const oldAll = clientTooOld('pg_dumpall', dumpallVersion.major, major);
-          if (oldAll) throw new RespaldoError('failed', `Database ${req.db.name}: ${oldAll}`, missingToolHint('pg_dumpall'));
+          if (oldAll)
+            throw new RespaldoError('failed', `Database ${req.db.name}: ${oldAll}`, missingToolHint('pg_dumpall'));
         }
       } catch (err) {
         await endClient();
@@ -528,10 +629,21 @@ export function createPostgresDriver(deps: PostgresDriverDeps = {}): Driver {
           } catch (err) {
             await client.query('ROLLBACK').catch(() => undefined);
             if (clientEnded) throw pgError(err, conn, conn.database, 'starting the dump');
-            ctx.reporter.emit({ type: 'warning', item: req.db.name, message: `cannot export a snapshot (${(err as Error).message}); row counts are estimates` });
+            ctx.reporter.emit({
+              type: 'warning',
+              item: req.db.name,
+              message: `cannot export a snapshot (${(err as Error).message}); row counts are estimates`,
+            });
           }
           const args = pgDumpArgs({ conn, type, snapshot, lockWaitTimeout: lockWait });
-          const child: StreamingChild = spawnStreaming({ command: dumpBin, args, env: childEnv(conn), secrets, signal: ctx.signal, missingHint: missingToolHint('pg_dump') });
+          const child: StreamingChild = spawnStreaming({
+            command: dumpBin,
+            args,
+            env: childEnv(conn),
+            secrets,
+            signal: ctx.signal,
+            missingHint: missingToolHint('pg_dump'),
+          });
           children.add(child.child);
           type Counted = {
             tables: Record<string, number> | null;
@@ -604,7 +716,11 @@ export function createPostgresDriver(deps: PostgresDriverDeps = {}): Driver {
         } catch (err) {
           await client.query('ROLLBACK').catch(() => undefined);
           if (clientEnded) throw pgError(err, conn, conn.database, 'starting the dump');
-          ctx.reporter.emit({ type: 'warning', item: req.db.name, message: `cannot export a snapshot (${(err as Error).message}); pg_dump runs with one job` });
+          ctx.reporter.emit({
+            type: 'warning',
+            item: req.db.name,
+            message: `cannot export a snapshot (${(err as Error).message}); pg_dump runs with one job`,
+          });
         }
         const restoreBin = await resolveTool('pg_restore', req.db);
         await mkdir(ctx.scratchDir, { recursive: true, mode: 0o700 });
@@ -613,7 +729,14 @@ export function createPostgresDriver(deps: PostgresDriverDeps = {}): Driver {
         // Without a snapshot of ours, parallel workers could see different data: one job then.
         const dumpJobs = snapshot ? jobs : 1;
         const args = pgDumpDirArgs({ conn, type, dir, jobs: dumpJobs, snapshot, lockWaitTimeout: lockWait });
-        const child: StreamingChild = spawnStreaming({ command: dumpBin, args, env: childEnv(conn), secrets, signal: ctx.signal, missingHint: missingToolHint('pg_dump') });
+        const child: StreamingChild = spawnStreaming({
+          command: dumpBin,
+          args,
+          env: childEnv(conn),
+          secrets,
+          signal: ctx.signal,
+          missingHint: missingToolHint('pg_dump'),
+        });
         children.add(child.child);
         child.stdout.resume();
 
@@ -703,7 +826,14 @@ export function createPostgresDriver(deps: PostgresDriverDeps = {}): Driver {
             if (type !== 'schema') {
               // Which data file holds which table: the dump's own table of contents (TABLE DATA ids → OIDs).
               const list = await commandDone(
-                runCapture({ command: restoreBin, args: [...pgRestoreListArgs(), dir], env: childEnv(conn), secrets, signal: ctx.signal, missingHint: missingToolHint('pg_restore') }),
+                runCapture({
+                  command: restoreBin,
+                  args: [...pgRestoreListArgs(), dir],
+                  env: childEnv(conn),
+                  secrets,
+                  signal: ctx.signal,
+                  missingHint: missingToolHint('pg_restore'),
+                }),
                 'pg_restore',
                 conn,
                 `reading the table of contents of ${req.db.name} failed`,
@@ -723,7 +853,12 @@ export function createPostgresDriver(deps: PostgresDriverDeps = {}): Driver {
               // Tables whose data pg_dump did not write (none in practice): counted in the snapshot.
               if (missing.length > 0) {
                 try {
-                  Object.assign(tables, snapshot ? await countRows(client, missing) : Object.fromEntries(missing.map((t) => [tableKey(t.schema, t.table), 0])));
+                  Object.assign(
+                    tables,
+                    snapshot
+                      ? await countRows(client, missing)
+                      : Object.fromEntries(missing.map((t) => [tableKey(t.schema, t.table), 0])),
+                  );
                 } catch (err) {
                   throw pgError(err, conn, conn.database, 'counting rows');
                 }
@@ -769,13 +904,30 @@ export function createPostgresDriver(deps: PostgresDriverDeps = {}): Driver {
           async open(): Promise<OpenedDump> {
             const rolePasswords = info.isSuperuser;
             if (!rolePasswords) {
-              ctx.reporter.emit({ type: 'warning', item: req.db.name, message: 'globals stored without role passwords (the configured user is not a superuser)' });
+              ctx.reporter.emit({
+                type: 'warning',
+                item: req.db.name,
+                message: 'globals stored without role passwords (the configured user is not a superuser)',
+              });
             }
-            const child = spawnStreaming({ command: bin, args: pgDumpallGlobalsArgs({ conn, rolePasswords }), env: childEnv(conn), secrets, signal: ctx.signal, missingHint: missingToolHint('pg_dumpall') });
+            const child = spawnStreaming({
+              command: bin,
+              args: pgDumpallGlobalsArgs({ conn, rolePasswords }),
+              env: childEnv(conn),
+              secrets,
+              signal: ctx.signal,
+              missingHint: missingToolHint('pg_dumpall'),
+            });
             children.add(child.child);
             const finished = (async (): Promise<DumpFacts> => {
               try {
-                await commandDone(child.done, 'pg_dumpall', conn, `pg_dumpall --globals-only for ${req.db.name} failed`, ctx.signal);
+                await commandDone(
+                  child.done,
+                  'pg_dumpall',
+                  conn,
+                  `pg_dumpall --globals-only for ${req.db.name} failed`,
+                  ctx.signal,
+                );
                 return { tables: null, details: { pgDumpallVersion: version.version, rolePasswords } };
               } finally {
                 children.delete(child.child);
@@ -849,7 +1001,9 @@ export function createPostgresDriver(deps: PostgresDriverDeps = {}): Driver {
           const pair = safety.find((s) => staging.some((t) => t.parsed!.id === s.parsed!.id));
           if (pair) {
             await client.query(`ALTER DATABASE ${quoteIdent(pair.name)} RENAME TO ${quoteIdent(live)}`);
-            actions.push(`renamed "${pair.name}" back to "${live}" (a restore was interrupted during the swap; the database is as before that restore)`);
+            actions.push(
+              `renamed "${pair.name}" back to "${live}" (a restore was interrupted during the swap; the database is as before that restore)`,
+            );
             names.delete(pair.name);
             names.add(live);
           } else if (safety.length > 0) {
@@ -914,11 +1068,11 @@ export function createPostgresDriver(deps: PostgresDriverDeps = {}): Driver {
           `Only databases named ${conn.database}__drill_<set id> are dropped by a drill.`,
         );
       }
-      const { client } = await openMaintenance(conn, [name], 'dropping a drill\'s scratch database');
+      const { client } = await openMaintenance(conn, [name], "dropping a drill's scratch database");
       try {
         await dropDatabase(client, name, await serverVersionNum(client));
       } catch (err) {
-        throw pgError(err, conn, name, 'dropping a drill\'s scratch database');
+        throw pgError(err, conn, name, "dropping a drill's scratch database");
       } finally {
         await client.end().catch(() => undefined);
       }
@@ -932,7 +1086,10 @@ export function createPostgresDriver(deps: PostgresDriverDeps = {}): Driver {
       const conn = connectionOf(db);
       const parsed = parseDerivedName(conn.database, name);
       if (!parsed || parsed.kind !== 'pre_restore' || name === conn.database) {
-        throw new RefusedError(`"${name}" is not a safety copy of database "${conn.database}"; refusing to drop it.`, `Only databases named ${conn.database}__pre_restore_<set id> are dropped by respaldo.`);
+        throw new RefusedError(
+          `"${name}" is not a safety copy of database "${conn.database}"; refusing to drop it.`,
+          `Only databases named ${conn.database}__pre_restore_<set id> are dropped by respaldo.`,
+        );
       }
       const { client } = await openMaintenance(conn, [name], 'dropping a safety copy');
       try {
@@ -942,7 +1099,10 @@ export function createPostgresDriver(deps: PostgresDriverDeps = {}): Driver {
           await client.query(`DROP DATABASE ${quoteIdent(name)}`);
         } catch (err) {
           if (isInUse(err)) {
-            throw new RefusedError(`The safety copy "${name}" is in use (${(await sessionsOn(client, name)).join(', ')}).`, 'Disconnect those sessions and delete the set again.');
+            throw new RefusedError(
+              `The safety copy "${name}" is in use (${(await sessionsOn(client, name)).join(', ')}).`,
+              'Disconnect those sessions and delete the set again.',
+            );
           }
           throw err;
         }
@@ -1109,7 +1269,10 @@ export function createPostgresDriver(deps: PostgresDriverDeps = {}): Driver {
     let selection: TableRef[] | undefined;
     if (req.tables && req.tables.length > 0) {
       if (req.target.kind === 'in-place') {
-        throw new RefusedError('Restoring selected tables never replaces the live database.', `Give a new database name to restore them into (--to ${live}_tables).`);
+        throw new RefusedError(
+          'Restoring selected tables never replaces the live database.',
+          `Give a new database name to restore them into (--to ${live}_tables).`,
+        );
       }
       try {
         const recordedParents = details['partitionedTables'];
@@ -1117,7 +1280,11 @@ export function createPostgresDriver(deps: PostgresDriverDeps = {}): Driver {
         const relations = details['relations'] as Relation[] | undefined;
         selection = resolveTables(req.tables, { keys: recorded, relations, partitioned });
       } catch (err) {
-        throw new RespaldoError('usage', `Database ${item}: ${(err as Error).message}.`, `Tables in this backup: ${recorded.slice(0, 20).join(', ')}${recorded.length > 20 ? ', …' : ''}`);
+        throw new RespaldoError(
+          'usage',
+          `Database ${item}: ${(err as Error).message}.`,
+          `Tables in this backup: ${recorded.slice(0, 20).join(', ')}${recorded.length > 20 ? ', …' : ''}`,
+        );
       }
     }
     const finalName = req.target.kind === 'in-place' ? live : req.target.name;
@@ -1125,14 +1292,21 @@ export function createPostgresDriver(deps: PostgresDriverDeps = {}): Driver {
     const derivedTarget = parseDerivedName(live, finalName);
     const drillScratch = req.target.kind === 'side-by-side' && req.target.scratch && derivedTarget?.kind === 'drill';
     if (req.target.kind === 'side-by-side' && (finalName === live || (derivedTarget && !drillScratch))) {
-      throw new RefusedError(`"${finalName}" cannot be the side-by-side target of ${item}.`, 'Choose a new name that is neither the live database nor a respaldo temporary or safety name.');
+      throw new RefusedError(
+        `"${finalName}" cannot be the side-by-side target of ${item}.`,
+        'Choose a new name that is neither the live database nor a respaldo temporary or safety name.',
+      );
     }
 
     const restoreBin = await resolveTool('pg_restore', req.db);
     const restoreVersion = await toolVersion(restoreBin, 'pg_restore');
     const dumpedWith = parseToolVersion(`(PostgreSQL) ${String(details['pgDumpVersion'] ?? '')}`);
     if (dumpedWith && restoreVersion.major < dumpedWith.major) {
-      throw new RespaldoError('failed', `pg_restore ${restoreVersion.version} cannot read a dump made by pg_dump ${dumpedWith.version}.`, missingToolHint('pg_restore'));
+      throw new RespaldoError(
+        'failed',
+        `pg_restore ${restoreVersion.version} cannot read a dump made by pg_dump ${dumpedWith.version}.`,
+        missingToolHint('pg_restore'),
+      );
     }
 
     // Selected tables: decided from the dump's table of contents before anything is created.
@@ -1153,17 +1327,27 @@ export function createPostgresDriver(deps: PostgresDriverDeps = {}): Driver {
       const safetyName = preRestoreDbName(live, req.setId);
       if (req.target.kind === 'in-place' && liveExists) {
         if (names.has(safetyName)) {
-          throw new RefusedError(`A safety copy "${safetyName}" from an earlier restore of this set already exists.`, `Delete that pre_restore set (respaldo list; respaldo delete <id>) or drop "${safetyName}" once you no longer need it, then restore again.`);
+          throw new RefusedError(
+            `A safety copy "${safetyName}" from an earlier restore of this set already exists.`,
+            `Delete that pre_restore set (respaldo list; respaldo delete <id>) or drop "${safetyName}" once you no longer need it, then restore again.`,
+          );
         }
         const sessions = await sessionsOn(admin, live);
         if (sessions.length > 0 && !req.terminateConnections) throw refusedSessions(live, sessions);
       }
       if (req.target.kind === 'side-by-side' && names.has(finalName)) {
-        throw new RefusedError(`Database "${finalName}" already exists; a side-by-side restore never replaces anything.`, 'Choose another name with --to, or drop that database first.');
+        throw new RefusedError(
+          `Database "${finalName}" already exists; a side-by-side restore never replaces anything.`,
+          'Choose another name with --to, or drop that database first.',
+        );
       }
       if (names.has(staging)) {
         ctx.log('dropping stale staging database', { staging });
-        ctx.reporter.emit({ type: 'warning', item, message: `dropping "${staging}" left by an earlier interrupted restore` });
+        ctx.reporter.emit({
+          type: 'warning',
+          item,
+          message: `dropping "${staging}" left by an earlier interrupted restore`,
+        });
         await dropDatabase(admin, staging, versionNum);
       }
 
@@ -1178,7 +1362,11 @@ export function createPostgresDriver(deps: PostgresDriverDeps = {}): Driver {
       {
         let listFile: string | undefined;
         if (picked) {
-          for (const p of picked.parents) ctx.reporter.emit({ type: 'info', message: `${item}: also restored ${p} (a selected table is its partition or child)` });
+          for (const p of picked.parents)
+            ctx.reporter.emit({
+              type: 'info',
+              message: `${item}: also restored ${p} (a selected table is its partition or child)`,
+            });
           for (const p of picked.partitions) {
             const message = `${item}: also restored partition ${p.schema}.${p.table} (of a selected partitioned table)`;
             ctx.reporter.emit({ type: 'info', message });
@@ -1200,35 +1388,53 @@ export function createPostgresDriver(deps: PostgresDriverDeps = {}): Driver {
         const c = await open(conn, staging, 'checking the restored database');
         try {
           const all = await listTables(c);
-          const wanted = selection ? all.filter((t) => selection!.some((s) => s.schema === t.schema && s.table === t.table)) : all;
+          const wanted = selection
+            ? all.filter((t) => selection!.some((s) => s.schema === t.schema && s.table === t.table))
+            : all;
           counts = await countRows(c, wanted);
         } finally {
           await c.end().catch(() => undefined);
         }
         const problems = compareCounts(req.entry.tables, counts, details['rowCounts'], selection);
         if (problems.length > 0) {
-          throw new RespaldoError('failed', `Database ${item}: the restored copy does not match the backup (${problems.slice(0, 5).join('; ')}${problems.length > 5 ? '; …' : ''}).`, 'Nothing was replaced. Verify the set (respaldo verify) and try an older set.');
+          throw new RespaldoError(
+            'failed',
+            `Database ${item}: the restored copy does not match the backup (${problems.slice(0, 5).join('; ')}${problems.length > 5 ? '; …' : ''}).`,
+            'Nothing was replaced. Verify the set (respaldo verify) and try an older set.',
+          );
         }
         // Last, so the checks above still connect under the default privileges.
         if (!selection) {
-          const roles = new Set((await admin.query('SELECT rolname FROM pg_roles')).rows.map((r) => String(r['rolname'])));
+          const roles = new Set(
+            (await admin.query('SELECT rolname FROM pg_roles')).rows.map((r) => String(r['rolname'])),
+          );
           const { statements, skipped } = databasePropertiesSql(staging, props, roles);
           for (const sql of statements) {
             try {
               await admin.query(sql);
             } catch (err) {
-              ctx.reporter.emit({ type: 'warning', item, message: `database property not restored (${sql.replace(quoteIdent(staging), quoteIdent(finalName))}): ${(err as Error).message}` });
+              ctx.reporter.emit({
+                type: 'warning',
+                item,
+                message: `database property not restored (${sql.replace(quoteIdent(staging), quoteIdent(finalName))}): ${(err as Error).message}`,
+              });
             }
           }
-          for (const s of skipped) ctx.reporter.emit({ type: 'warning', item, message: `database property not restored: ${s}` });
+          for (const s of skipped)
+            ctx.reporter.emit({ type: 'warning', item, message: `database property not restored: ${s}` });
         }
       }
 
-      if (ctx.signal.aborted) throw new InterruptedError('Restore interrupted before the swap; the live database was not changed.');
+      if (ctx.signal.aborted)
+        throw new InterruptedError('Restore interrupted before the swap; the live database was not changed.');
       // Swap.
       if (req.target.kind === 'side-by-side' || !liveExists) {
         const latest = await databaseNames(admin);
-        if (latest.has(finalName)) throw new RefusedError(`Database "${finalName}" appeared while restoring; not replacing it.`, 'Choose another name and restore again.');
+        if (latest.has(finalName))
+          throw new RefusedError(
+            `Database "${finalName}" appeared while restoring; not replacing it.`,
+            'Choose another name and restore again.',
+          );
         await admin.query(`ALTER DATABASE ${quoteIdent(staging)} RENAME TO ${quoteIdent(finalName)}`);
         created = false;
         ctx.log('restored', { database: finalName });
@@ -1242,7 +1448,11 @@ export function createPostgresDriver(deps: PostgresDriverDeps = {}): Driver {
           if (!req.terminateConnections) throw refusedSessions(live, sessions);
           const n = await terminateSessions(admin, live);
           ctx.log('terminated sessions', { database: live, count: n });
-          ctx.reporter.emit({ type: 'warning', item, message: `terminated ${n} session(s) on "${live}": ${sessions.join(', ')}` });
+          ctx.reporter.emit({
+            type: 'warning',
+            item,
+            message: `terminated ${n} session(s) on "${live}": ${sessions.join(', ')}`,
+          });
         }
         try {
           await admin.query(`ALTER DATABASE ${quoteIdent(live)} RENAME TO ${quoteIdent(safetyName)}`);
@@ -1282,12 +1492,21 @@ export function createPostgresDriver(deps: PostgresDriverDeps = {}): Driver {
       }
       for (const sql of dropCreatedRolesSql(createdRoles)) {
         await admin.query(sql).catch((e: unknown) => {
-          ctx.reporter.emit({ type: 'warning', item, message: `could not drop a role created for this restore (${sql}): ${(e as Error).message}` });
+          ctx.reporter.emit({
+            type: 'warning',
+            item,
+            message: `could not drop a role created for this restore (${sql}): ${(e as Error).message}`,
+          });
         });
       }
       if (ctx.signal.aborted) throw new InterruptedError('Restore interrupted; the live database was not changed.');
       const globals = req.entry.extras?.find((x) => x.role === 'globals');
-      if (err instanceof CommandError && globals && !req.createRoles && /role "[^"]*" does not exist/.test(err.message)) {
+      if (
+        err instanceof CommandError &&
+        globals &&
+        !req.createRoles &&
+        /role "[^"]*" does not exist/.test(err.message)
+      ) {
         throw new CommandError(
           err.message,
           'The backup needs roles this server lacks, and this set stored them: restore again with --create-roles (only missing roles are created; existing ones are not changed).',
@@ -1300,17 +1519,29 @@ export function createPostgresDriver(deps: PostgresDriverDeps = {}): Driver {
     }
 
     function progress(message: string, bytes = 0): void {
-      ctx.reporter.emit({ type: 'item-progress', item, bytes, ...(req.entry.rawBytes ? { totalBytes: req.entry.rawBytes } : {}), message });
+      ctx.reporter.emit({
+        type: 'item-progress',
+        item,
+        bytes,
+        ...(req.entry.rawBytes ? { totalBytes: req.entry.rawBytes } : {}),
+        message,
+      });
     }
 
     /** Creates, in one transaction, the stored roles this server lacks; returns their names. */
     async function createMissingRoles(client: PgQueryable): Promise<string[]> {
       if (!req.entry.extras?.some((x) => x.role === 'globals')) {
-        throw new RespaldoError('usage', `Set ${req.setId} stored no roles for ${item} ("globals" was not enabled when it was made).`, 'Create the roles by hand (CREATE ROLE …), then restore again without --create-roles.');
+        throw new RespaldoError(
+          'usage',
+          `Set ${req.setId} stored no roles for ${item} ("globals" was not enabled when it was made).`,
+          'Create the roles by hand (CREATE ROLE …), then restore again without --create-roles.',
+        );
       }
       progress('creating missing roles');
       const sql = await text(req.openPart('globals')); // decodes across chunk boundaries (multi-byte role names)
-      const existing = new Set((await client.query('SELECT rolname FROM pg_roles')).rows.map((r) => String(r['rolname'])));
+      const existing = new Set(
+        (await client.query('SELECT rolname FROM pg_roles')).rows.map((r) => String(r['rolname'])),
+      );
       const plan = planMissingRoles(parseGlobals(sql), existing);
       for (const note of plan.skipped) ctx.reporter.emit({ type: 'warning', item, message: note });
       if (plan.create.length === 0) return [];
@@ -1320,9 +1551,14 @@ export function createPostgresDriver(deps: PostgresDriverDeps = {}): Driver {
         await client.query('COMMIT');
       } catch (err) {
         await client.query('ROLLBACK').catch(() => undefined);
-        throw new RespaldoError('failed', `Creating the roles of ${item} failed: ${(err as Error).message}. No role was created and nothing was restored.`, 'The configured user needs CREATEROLE (SUPERUSER for superuser or replication roles); or create the roles by hand and restore without --create-roles.');
+        throw new RespaldoError(
+          'failed',
+          `Creating the roles of ${item} failed: ${(err as Error).message}. No role was created and nothing was restored.`,
+          'The configured user needs CREATEROLE (SUPERUSER for superuser or replication roles); or create the roles by hand and restore without --create-roles.',
+        );
       }
-      for (const r of plan.create) ctx.reporter.emit({ type: 'info', message: `${item}: created role ${quoteIdent(r.name)} (${r.summary})` });
+      for (const r of plan.create)
+        ctx.reporter.emit({ type: 'info', message: `${item}: created role ${quoteIdent(r.name)} (${r.summary})` });
       ctx.log('created roles', { roles: plan.create.map((r) => r.name) });
       return plan.create.map((r) => r.name);
     }
@@ -1332,7 +1568,9 @@ export function createPostgresDriver(deps: PostgresDriverDeps = {}): Driver {
     async function stageDirectory(which: 'toc' | 'data'): Promise<void> {
       await mkdir(stageDir, { recursive: true, mode: 0o700 });
       if (which === 'toc') {
-        await pipeline(req.openPart(), createWriteStream(join(stageDir, 'toc.dat'), { flags: 'wx', mode: 0o600 }), { signal: ctx.signal });
+        await pipeline(req.openPart(), createWriteStream(join(stageDir, 'toc.dat'), { flags: 'wx', mode: 0o600 }), {
+          signal: ctx.signal,
+        });
         return;
       }
       const names: string[] = [];
@@ -1340,7 +1578,11 @@ export function createPostgresDriver(deps: PostgresDriverDeps = {}): Driver {
         if (!x.role?.startsWith(MEMBER_ROLE)) continue;
         const name = x.role.slice(MEMBER_ROLE.length);
         if (!DUMP_FILE_NAME.test(name) || name === 'toc.dat') {
-          throw new RespaldoError('failed', `Database ${item}: the manifest names an unexpected dump file ${JSON.stringify(name)}.`, 'Nothing was replaced. Verify the set (respaldo verify) and try an older set.');
+          throw new RespaldoError(
+            'failed',
+            `Database ${item}: the manifest names an unexpected dump file ${JSON.stringify(name)}.`,
+            'Nothing was replaced. Verify the set (respaldo verify) and try an older set.',
+          );
         }
         names.push(name);
       }
@@ -1357,7 +1599,11 @@ export function createPostgresDriver(deps: PostgresDriverDeps = {}): Driver {
               progress('decompressing the dump', bytes);
             }
           });
-          await pipeline(source, createWriteStream(join(stageDir, name), { flags: 'wx', mode: 0o600, highWaterMark: 1 << 20 }), { signal: ctx.signal });
+          await pipeline(
+            source,
+            createWriteStream(join(stageDir, name), { flags: 'wx', mode: 0o600, highWaterMark: 1 << 20 }),
+            { signal: ctx.signal },
+          );
         }
       };
       await Promise.all(Array.from({ length: Math.min(jobs, Math.max(1, names.length)) }, worker));
@@ -1370,7 +1616,14 @@ export function createPostgresDriver(deps: PostgresDriverDeps = {}): Driver {
       await stageDirectory('data');
       progress(`pg_restore --jobs=${jobs} into "${staging}"`);
       const args = pgRestoreDirArgs({ conn, database: staging, dir: stageDir, jobs, listFile });
-      const child = spawnStreaming({ command: restoreBin, args, env: childEnv(conn), secrets, signal: ctx.signal, missingHint: missingToolHint('pg_restore') });
+      const child = spawnStreaming({
+        command: restoreBin,
+        args,
+        env: childEnv(conn),
+        secrets,
+        signal: ctx.signal,
+        missingHint: missingToolHint('pg_restore'),
+      });
       child.stdout.resume();
       await commandDone(child.done, 'pg_restore', conn, `pg_restore of ${item} failed`, ctx.signal);
       progress('restored', req.entry.rawBytes);
@@ -1379,11 +1632,32 @@ export function createPostgresDriver(deps: PostgresDriverDeps = {}): Driver {
     async function selectFromToc(tables: TableRef[]): Promise<TocSelection> {
       if (directory) {
         await stageDirectory('toc');
-        const run = runCapture({ command: restoreBin, args: [...pgRestoreListArgs(), stageDir], env: childEnv(conn), secrets, signal: ctx.signal, missingHint: missingToolHint('pg_restore') });
-        const listed = await commandDone(run, 'pg_restore', conn, `reading the table of contents of ${item} failed`, ctx.signal);
+        const run = runCapture({
+          command: restoreBin,
+          args: [...pgRestoreListArgs(), stageDir],
+          env: childEnv(conn),
+          secrets,
+          signal: ctx.signal,
+          missingHint: missingToolHint('pg_restore'),
+        });
+        const listed = await commandDone(
+          run,
+          'pg_restore',
+          conn,
+          `reading the table of contents of ${item} failed`,
+          ctx.signal,
+        );
         return pickTables(listed.stdout, tables);
       }
-      const child = spawnStreaming({ command: restoreBin, args: pgRestoreListArgs(), env: childEnv(conn), secrets, signal: ctx.signal, stdin: 'pipe', missingHint: missingToolHint('pg_restore') });
+      const child = spawnStreaming({
+        command: restoreBin,
+        args: pgRestoreListArgs(),
+        env: childEnv(conn),
+        secrets,
+        signal: ctx.signal,
+        stdin: 'pipe',
+        missingHint: missingToolHint('pg_restore'),
+      });
       let text = '';
       child.stdout.setEncoding('utf8');
       child.stdout.on('data', (c: string) => {
@@ -1391,7 +1665,10 @@ export function createPostgresDriver(deps: PostgresDriverDeps = {}): Driver {
       });
       // pg_restore stops reading after the table of contents: a closed pipe is expected.
       const feeding = pipeline(req.openPart(), child.child.stdin!).catch(() => undefined);
-      await Promise.all([commandDone(child.done, 'pg_restore', conn, `reading the table of contents of ${item} failed`, ctx.signal), feeding]);
+      await Promise.all([
+        commandDone(child.done, 'pg_restore', conn, `reading the table of contents of ${item} failed`, ctx.signal),
+        feeding,
+      ]);
       return pickTables(text, tables);
     }
 
@@ -1399,14 +1676,27 @@ export function createPostgresDriver(deps: PostgresDriverDeps = {}): Driver {
       try {
         return selectTables(parseTocList(text), tables);
       } catch (err) {
-        if (err instanceof TocSelectionError) throw new RespaldoError('usage', `Database ${item}: ${err.message}.`, `Nothing was changed. \`respaldo show ${req.setId}\` lists the tables of this backup; or restore the whole database beside the live one with --to.`);
+        if (err instanceof TocSelectionError)
+          throw new RespaldoError(
+            'usage',
+            `Database ${item}: ${err.message}.`,
+            `Nothing was changed. \`respaldo show ${req.setId}\` lists the tables of this backup; or restore the whole database beside the live one with --to.`,
+          );
         throw err;
       }
     }
 
     async function runRestore(args: string[]): Promise<void> {
       progress(`pg_restore into "${staging}"`);
-      const child = spawnStreaming({ command: restoreBin, args, env: childEnv(conn), secrets, signal: ctx.signal, stdin: 'pipe', missingHint: missingToolHint('pg_restore') });
+      const child = spawnStreaming({
+        command: restoreBin,
+        args,
+        env: childEnv(conn),
+        secrets,
+        signal: ctx.signal,
+        stdin: 'pipe',
+        missingHint: missingToolHint('pg_restore'),
+      });
       const source: Readable = req.openPart();
       let bytes = 0;
       let last = Date.now();
@@ -1418,13 +1708,20 @@ export function createPostgresDriver(deps: PostgresDriverDeps = {}): Driver {
         }
       });
       const feeding = pipeline(source, child.child.stdin!);
-      const [fed, done] = await Promise.allSettled([feeding, commandDone(child.done, 'pg_restore', conn, `pg_restore of ${item} failed`, ctx.signal)]);
+      const [fed, done] = await Promise.allSettled([
+        feeding,
+        commandDone(child.done, 'pg_restore', conn, `pg_restore of ${item} failed`, ctx.signal),
+      ]);
       if (done.status === 'rejected') throw done.reason;
       // pg_restore may stop reading once it has what it needs (selected tables): a closed pipe is fine then.
       const code = fed.status === 'rejected' ? (fed.reason as NodeJS.ErrnoException).code : undefined;
       if (fed.status === 'rejected' && code !== 'EPIPE' && code !== 'ERR_STREAM_PREMATURE_CLOSE') {
         killChild(child.child);
-        throw new RespaldoError('failed', `Reading the stored dump of ${item} failed: ${(fed.reason as Error).message}`, 'Verify the set (respaldo verify); nothing was replaced.');
+        throw new RespaldoError(
+          'failed',
+          `Reading the stored dump of ${item} failed: ${(fed.reason as Error).message}`,
+          'Verify the set (respaldo verify); nothing was replaced.',
+        );
       }
       progress('restored', bytes);
     }
@@ -1441,7 +1738,12 @@ function refusedSessions(live: string, sessions: string[]): RefusedError {
 }
 
 /** Differences between recorded and restored row counts (only when the backup's counts are exact). */
-function compareCounts(recorded: Record<string, number> | null, restored: Record<string, number>, mode: unknown, selection: TableRef[] | undefined): string[] {
+function compareCounts(
+  recorded: Record<string, number> | null,
+  restored: Record<string, number>,
+  mode: unknown,
+  selection: TableRef[] | undefined,
+): string[] {
   if (!recorded || mode !== 'exact') return [];
   const keys = selection ? selection.map((s) => tableKey(s.schema, s.table)) : Object.keys(recorded);
   const problems: string[] = [];

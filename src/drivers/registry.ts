@@ -14,7 +14,8 @@ const drivers = {
 
 export function driverFor(engine: EngineName): Driver {
   const driver: Driver | undefined = (drivers as Record<string, Driver>)[engine];
-  if (!driver) throw new RespaldoError('config', `Unknown engine "${engine}".`, 'Use one of: ' + Object.keys(drivers).join(', '));
+  if (!driver)
+    throw new RespaldoError('config', `Unknown engine "${engine}".`, 'Use one of: ' + Object.keys(drivers).join(', '));
   return driver;
 }
 

@@ -36,7 +36,10 @@ export function inspectSqliteFile(file: string, opts: { integrity?: boolean } = 
     } finally { db.close(); }
   `;
   return new Promise((resolve, reject) => {
-    const worker = new Worker(code, { eval: true, workerData: { mod: require.resolve('better-sqlite3'), file, integrity: opts.integrity !== false } });
+    const worker = new Worker(code, {
+      eval: true,
+      workerData: { mod: require.resolve('better-sqlite3'), file, integrity: opts.integrity !== false },
+    });
     let settled = false;
     worker.once('message', (m: SqliteInspection) => {
       settled = true;

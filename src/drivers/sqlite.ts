@@ -1,5 +1,14 @@
 import Database from 'better-sqlite3';
-import { createReadStream, createWriteStream, existsSync, promises as fsp, readdirSync, readlinkSync, realpathSync, statSync } from 'node:fs';
+import {
+  createReadStream,
+  createWriteStream,
+  existsSync,
+  promises as fsp,
+  readdirSync,
+  readlinkSync,
+  realpathSync,
+  statSync,
+} from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -7,9 +16,27 @@ import { text } from 'node:stream/consumers';
 import { InterruptedError, RefusedError, RespaldoError } from '../core/errors.js';
 import { english, phrase } from '../core/phrases.js';
 import type { DatabaseConfig } from '../core/types.js';
-import type { BackupSession, ConfigProblem, Driver, DriverContext, RestoreRequest, RestoreResult, RestoreStepPlan, RestoreTarget, TargetState } from './driver.js';
+import type {
+  BackupSession,
+  ConfigProblem,
+  Driver,
+  DriverContext,
+  RestoreRequest,
+  RestoreResult,
+  RestoreStepPlan,
+  RestoreTarget,
+  TargetState,
+} from './driver.js';
 import { inspectSqliteFile } from './sqlite-inspect.js';
-import { applyDelta, deltaOf, encodePageMap, pageMapOfImage, pageSizeOf, readPageMap, type PageMap } from './sqlite-pages.js';
+import {
+  applyDelta,
+  deltaOf,
+  encodePageMap,
+  pageMapOfImage,
+  pageSizeOf,
+  readPageMap,
+  type PageMap,
+} from './sqlite-pages.js';
 
 /** Suffix of the file a restore is built in, beside its target. */
 const STAGING_MARK = '.respaldo-restore-';
@@ -74,7 +101,11 @@ export function processesUsing(file: string): string[] {
 function openSource(db: DatabaseConfig): Database.Database {
   const file = dbPath(db);
   if (!existsSync(file)) {
-    throw new RespaldoError('failed', `SQLite database ${db.name}: file not found: ${file}`, `Check databases[].path for "${db.name}" in the config, or restore it from a set.`);
+    throw new RespaldoError(
+      'failed',
+      `SQLite database ${db.name}: file not found: ${file}`,
+      `Check databases[].path for "${db.name}" in the config, or restore it from a set.`,
+    );
   }
   try {
     const conn = new Database(file, { readonly: true, fileMustExist: true });
@@ -90,13 +121,38 @@ function openSource(db: DatabaseConfig): Database.Database {
 function sqliteError(db: DatabaseConfig, file: string, err: unknown): unknown {
   const e = err as { code?: string; message?: string };
   const code = e.code ?? '';
-  if (code === 'SQLITE_NOTADB') return new RespaldoError('failed', `SQLite database ${db.name}: ${file} is not a SQLite database.`, 'Check databases[].path in the config; the file may be damaged (restore it from a set).');
-  if (code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED') return new RespaldoError('failed', `SQLite database ${db.name} is locked by another process.`, 'Try again when the writer has finished; in WAL mode (PRAGMA journal_mode=WAL) backups do not wait for writers.');
-  if (code === 'SQLITE_CANTOPEN' || code === 'SQLITE_PERM' || code === 'SQLITE_READONLY') return new RespaldoError('failed', `SQLite database ${db.name}: cannot open ${file} (${e.message ?? code}).`, 'Check that the file and its folder are readable by the user running respaldo.');
-  if (code === 'SQLITE_CORRUPT') return new RespaldoError('failed', `SQLite database ${db.name}: ${file} is corrupt (${e.message ?? code}).`, 'Restore the database from the newest good set (`respaldo list --db ' + db.name + '`).');
+  if (code === 'SQLITE_NOTADB')
+    return new RespaldoError(
+      'failed',
+      `SQLite database ${db.name}: ${file} is not a SQLite database.`,
+      'Check databases[].path in the config; the file may be damaged (restore it from a set).',
+    );
+  if (code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED')
+    return new RespaldoError(
+      'failed',
+      `SQLite database ${db.name} is locked by another process.`,
+      'Try again when the writer has finished; in WAL mode (PRAGMA journal_mode=WAL) backups do not wait for writers.',
+    );
+  if (code === 'SQLITE_CANTOPEN' || code === 'SQLITE_PERM' || code === 'SQLITE_READONLY')
+    return new RespaldoError(
+      'failed',
+      `SQLite database ${db.name}: cannot open ${file} (${e.message ?? code}).`,
+      'Check that the file and its folder are readable by the user running respaldo.',
+    );
+  if (code === 'SQLITE_CORRUPT')
+    return new RespaldoError(
+      'failed',
+      `SQLite database ${db.name}: ${file} is corrupt (${e.message ?? code}).`,
+      'Restore the database from the newest good set (`respaldo list --db ' + db.name + '`).',
+    );
   // Full disk where the copy is written (not a problem of the database): the engine says which disk.
   if (code === 'SQLITE_FULL') return err;
-  if (code.startsWith('SQLITE_')) return new RespaldoError('failed', `SQLite database ${db.name}: ${e.message ?? code} (${code})`, `Run PRAGMA integrity_check on ${file} with sqlite3; nothing was changed.`);
+  if (code.startsWith('SQLITE_'))
+    return new RespaldoError(
+      'failed',
+      `SQLite database ${db.name}: ${e.message ?? code} (${code})`,
+      `Run PRAGMA integrity_check on ${file} with sqlite3; nothing was changed.`,
+    );
   return err;
 }
 
@@ -106,7 +162,11 @@ function unreadableCopy(name: string, err: unknown): unknown {
   const code = typeof e.code === 'string' ? e.code : '';
   if (!code.startsWith('SQLITE_') || code === 'SQLITE_FULL') return err;
   const why = typeof e.message === 'string' && e.message ? `${e.message} (${code})` : code;
-  return new RespaldoError('failed', `The restored copy of ${name} cannot be read as a SQLite database: ${why}.`, 'The target was not touched. Verify the set (respaldo verify) and try another set.');
+  return new RespaldoError(
+    'failed',
+    `The restored copy of ${name} cannot be read as a SQLite database: ${why}.`,
+    'The target was not touched. Verify the set (respaldo verify) and try another set.',
+  );
 }
 
 /** Schema-only SQL of a database: tables first, then indexes, views and triggers. */
@@ -155,7 +215,14 @@ export const sqliteDriver = {
   safety: 'pre-restore-set',
 
   validateConfig(db: DatabaseConfig): ConfigProblem[] {
-    if (!db.path) return [{ path: 'path', problem: 'required for sqlite databases', hint: 'Set "path" to the database file, e.g. "./data/users.db".' }];
+    if (!db.path)
+      return [
+        {
+          path: 'path',
+          problem: 'required for sqlite databases',
+          hint: 'Set "path" to the database file, e.g. "./data/users.db".',
+        },
+      ];
     return [];
   },
 
@@ -186,7 +253,10 @@ export const sqliteDriver = {
               format: 'sqlite-sql',
               extension: 'sql',
               compress: true,
-              open: async () => ({ stream: Readable.from(lines), finished: Promise.resolve({ tables: null, details: { sqliteVersion, source: db.path } }) }),
+              open: async () => ({
+                stream: Readable.from(lines),
+                finished: Promise.resolve({ tables: null, details: { sqliteVersion, source: db.path } }),
+              }),
             },
           ],
           cleanup: async () => undefined,
@@ -198,7 +268,12 @@ export const sqliteDriver = {
       await (await fsp.open(snapshot, 'wx', 0o600)).close();
       await conn.backup(snapshot, {
         progress: ({ totalPages, remainingPages }) => {
-          ctx.reporter.emit({ type: 'item-progress', item: db.name, bytes: 0, message: `snapshot ${totalPages - remainingPages}/${totalPages} pages` });
+          ctx.reporter.emit({
+            type: 'item-progress',
+            item: db.name,
+            bytes: 0,
+            message: `snapshot ${totalPages - remainingPages}/${totalPages} pages`,
+          });
           // Copy the rest in one step: one read transaction, so concurrent writers cannot restart it.
           return Math.max(remainingPages, 100);
         },
@@ -220,13 +295,37 @@ export const sqliteDriver = {
       inspectSqliteFile(snapshot).then((info) => {
         const damaged = info.integrity.length !== 1 || info.integrity[0] !== 'ok';
         if (damaged && req.purpose === 'safety') {
-          ctx.reporter.emit({ type: 'warning', item: db.name, message: `the database being replaced fails integrity_check; it is kept as it is (${info.integrity.slice(0, 2).join('; ')})` });
-          return { tables: info.tables, details: { sqliteVersion: info.sqliteVersion, source: db.path, integrityCheck: info.integrity.slice(0, 20) } };
+          ctx.reporter.emit({
+            type: 'warning',
+            item: db.name,
+            message: `the database being replaced fails integrity_check; it is kept as it is (${info.integrity.slice(0, 2).join('; ')})`,
+          });
+          return {
+            tables: info.tables,
+            details: {
+              sqliteVersion: info.sqliteVersion,
+              source: db.path,
+              integrityCheck: info.integrity.slice(0, 20),
+            },
+          };
         }
         if (damaged) {
-          throw new RespaldoError('failed', `SQLite database ${db.name}: the snapshot failed integrity_check: ${info.integrity.slice(0, 3).join('; ')}`, 'The live database is damaged. Run PRAGMA integrity_check on it and restore from the newest good set.');
+          throw new RespaldoError(
+            'failed',
+            `SQLite database ${db.name}: the snapshot failed integrity_check: ${info.integrity.slice(0, 3).join('; ')}`,
+            'The live database is damaged. Run PRAGMA integrity_check on it and restore from the newest good set.',
+          );
         }
-        return { tables: info.tables, details: { sqliteVersion: info.sqliteVersion, pageSize: info.pageSize, pageCount: info.pageCount, source: db.path, integrityCheck: 'ok' } };
+        return {
+          tables: info.tables,
+          details: {
+            sqliteVersion: info.sqliteVersion,
+            pageSize: info.pageSize,
+            pageCount: info.pageCount,
+            source: db.path,
+            integrityCheck: 'ok',
+          },
+        };
       });
     let fellBack: string | undefined;
     if (req.base && (type === 'differential' || type === 'incremental')) {
@@ -246,7 +345,11 @@ export const sqliteDriver = {
           open: async () => {
             const checked = check();
             checked.catch(() => undefined);
-            return { stream: createReadStream(snapshot, { highWaterMark: 1 << 20 }), totalBytes: size, finished: checked };
+            return {
+              stream: createReadStream(snapshot, { highWaterMark: 1 << 20 }),
+              totalBytes: size,
+              finished: checked,
+            };
           },
         },
       ],
@@ -262,9 +365,13 @@ export const sqliteDriver = {
       phrase('sqlite.verify', { file: req.entry.file ?? '(no file)' }),
       phrase('sqlite.write', { staging }),
       req.entry.format === 'sqlite-sql' ? phrase('sqlite.applySchema') : phrase('sqlite.check'),
-      inPlace ? phrase('sqlite.swapInPlace', { target, base: basename(target) }) : phrase('sqlite.renameSide', { target }),
+      inPlace
+        ? phrase('sqlite.swapInPlace', { target, base: basename(target) })
+        : phrase('sqlite.renameSide', { target }),
     ];
-    const rollback = inPlace ? phrase('sqlite.rollbackInPlace', { db: req.db.name }) : phrase('sqlite.rollbackSide', { target });
+    const rollback = inPlace
+      ? phrase('sqlite.rollbackInPlace', { db: req.db.name })
+      : phrase('sqlite.rollbackSide', { target });
     return {
       database: req.db.name,
       target,
@@ -289,11 +396,19 @@ export const sqliteDriver = {
     const staging = stagingPath(target, req.setId);
     const dir = dirname(target);
     if (!existsSync(dir)) {
-      if (req.target.kind === 'in-place') throw new RespaldoError('failed', `Folder ${dir} does not exist.`, `Create it (the database ${req.db.name} lives there), then run the restore again.`);
+      if (req.target.kind === 'in-place')
+        throw new RespaldoError(
+          'failed',
+          `Folder ${dir} does not exist.`,
+          `Create it (the database ${req.db.name} lives there), then run the restore again.`,
+        );
       await fsp.mkdir(dir, { recursive: true, mode: 0o700 });
     }
     if (req.target.kind === 'side-by-side' && existsSync(target)) {
-      throw new RefusedError(`${target} already exists; a side-by-side restore never overwrites a file.`, 'Choose a new path with --to, or remove the file first.');
+      throw new RefusedError(
+        `${target} already exists; a side-by-side restore never overwrites a file.`,
+        'Choose a new path with --to, or remove the file first.',
+      );
     }
     // Beside the configured database recover() finds a killed run's staging file; elsewhere the journal does.
     const untrack = req.target.kind === 'side-by-side' && ctx.trackTemp ? await ctx.trackTemp(staging) : undefined;
@@ -309,7 +424,11 @@ export const sqliteDriver = {
       } else if (req.entry.format === 'sqlite-pages') {
         await assembleChain(req, staging, ctx.signal);
       } else {
-        await pipeline(req.openPart(), createWriteStream(staging, { mode: 0o600, flags: 'wx', highWaterMark: 1 << 20 }), { signal: ctx.signal });
+        await pipeline(
+          req.openPart(),
+          createWriteStream(staging, { mode: 0o600, flags: 'wx', highWaterMark: 1 << 20 }),
+          { signal: ctx.signal },
+        );
       }
       // A drill's scratch copy is removed right after its checks: it needs no fsync.
       const scratch = req.target.kind === 'side-by-side' && req.target.scratch === true;
@@ -320,26 +439,39 @@ export const sqliteDriver = {
       // The read-only check of a WAL-mode file leaves an empty -wal and a -shm beside it.
       await removeSideFiles(staging);
       if (info.integrity[0] !== 'ok') {
-        throw new RespaldoError('failed', `The restored copy of ${req.db.name} failed integrity_check: ${info.integrity.slice(0, 3).join('; ')}`, 'The target was not touched. Try another set.');
+        throw new RespaldoError(
+          'failed',
+          `The restored copy of ${req.db.name} failed integrity_check: ${info.integrity.slice(0, 3).join('; ')}`,
+          'The target was not touched. Try another set.',
+        );
       }
       if (req.entry.tables && (req.entry.format === 'sqlite-db' || req.entry.format === 'sqlite-pages')) {
         for (const [table, rows] of Object.entries(req.entry.tables)) {
           if (info.tables[table] !== rows) {
-            throw new RespaldoError('failed', `The restored copy of ${req.db.name} has ${info.tables[table] ?? 'no'} rows in ${table}; the manifest says ${rows}.`, 'The target was not touched. Try another set.');
+            throw new RespaldoError(
+              'failed',
+              `The restored copy of ${req.db.name} has ${info.tables[table] ?? 'no'} rows in ${table}; the manifest says ${rows}.`,
+              'The target was not touched. Try another set.',
+            );
           }
         }
       }
       // Interrupted before the swap: the target stays as it was (the staging copy is removed below).
-      if (ctx.signal.aborted) throw new InterruptedError('Restore interrupted before the swap; the target was not changed.');
+      if (ctx.signal.aborted)
+        throw new InterruptedError('Restore interrupted before the swap; the target was not changed.');
       if (req.target.kind === 'in-place') {
         const users = existsSync(target) ? processesUsing(target) : [];
         if (users.length) {
-          throw new RefusedError(`${target} is open in another process (${users.join(', ')}).`, 'Stop the application that uses this database, then run the restore again.');
+          throw new RefusedError(
+            `${target} is open in another process (${users.join(', ')}).`,
+            'Stop the application that uses this database, then run the restore again.',
+          );
         }
         await swapInto(staging, target);
       } else {
         await fsp.link(staging, target).catch(async (err: NodeJS.ErrnoException) => {
-          if (err.code === 'EEXIST') throw new RefusedError(`${target} already exists.`, 'Choose a new path with --to.');
+          if (err.code === 'EEXIST')
+            throw new RefusedError(`${target} already exists.`, 'Choose a new path with --to.');
           throw err;
         });
         await fsp.rm(staging);
@@ -357,7 +489,6 @@ export const sqliteDriver = {
       await untrack?.();
     }
   },
-
 
   async recover(db, ctx): Promise<string[]> {
     const file = dbPath(db);
@@ -380,7 +511,9 @@ export const sqliteDriver = {
         await removeQuietly(join(dir, name));
         actions.push(`removed a stale journal set aside by an interrupted restore: ${join(dir, name)}`);
       } else {
-        actions.push(`kept ${join(dir, name)}: set aside by a restore interrupted before its swap, but ${original} exists again; check it by hand`);
+        actions.push(
+          `kept ${join(dir, name)}: set aside by a restore interrupted before its swap, but ${original} exists again; check it by hand`,
+        );
       }
     }
     for (const name of names) {
@@ -405,7 +538,11 @@ export const sqliteDriver = {
 function rawCopySession(db: DatabaseConfig, cause: unknown, ctx: DriverContext): BackupSession {
   const file = dbPath(db);
   const reason = cause instanceof Error ? cause.message : String(cause);
-  ctx.reporter.emit({ type: 'warning', item: db.name, message: `${file} cannot be read as a SQLite database (${reason}); its bytes are kept as they are` });
+  ctx.reporter.emit({
+    type: 'warning',
+    item: db.name,
+    message: `${file} cannot be read as a SQLite database (${reason}); its bytes are kept as they are`,
+  });
   const part = (role: string, path: string) => ({
     role,
     format: 'sqlite-raw',
@@ -468,9 +605,12 @@ async function deltaSession(
   try {
     if (base.entry.format === 'sqlite-db') baseMap = await pageMapOfImage(base.openPart('main'));
     else if (base.entry.format === 'sqlite-pages') baseMap = await readPageMap(base.openPart('pagemap'));
-    else return { fellBack: `the base set ${base.setId} stores ${base.entry.name} as ${base.entry.format}, not as pages` };
+    else
+      return { fellBack: `the base set ${base.setId} stores ${base.entry.name} as ${base.entry.format}, not as pages` };
   } catch (err) {
-    return { fellBack: `the base set ${base.setId} could not be read (${err instanceof Error ? err.message : String(err)})` };
+    return {
+      fellBack: `the base set ${base.setId} could not be read (${err instanceof Error ? err.message : String(err)})`,
+    };
   }
   const fh = await fsp.open(snapshot, 'r');
   const head = Buffer.alloc(100);
@@ -481,7 +621,9 @@ async function deltaSession(
   }
   const pageSize = pageSizeOf(head);
   if (pageSize !== baseMap.pageSize) {
-    return { fellBack: `the page size changed since set ${base.setId} (${baseMap.pageSize} → ${pageSize} bytes, after a VACUUM)` };
+    return {
+      fellBack: `the page size changed since set ${base.setId} (${baseMap.pageSize} → ${pageSize} bytes, after a VACUUM)`,
+    };
   }
   ctx.log('sqlite base pages read', { base: base.setId, pages: baseMap.pageCount, ms: Date.now() - t0 });
   const delta = deltaOf(snapshot, baseMap);
@@ -494,10 +636,17 @@ async function deltaSession(
       const finished = Promise.all([check(), delta.done]).then(([facts, stats]) => {
         const bytes = stats.pageCount * stats.pageSize;
         const counts = { pageSize: stats.pageSize, pageCount: stats.pageCount, changedPages: stats.changedPages };
-        return { tables: facts.tables, details: { ...facts.details, ...counts, databaseSizeBytes: bytes, base: base.setId } };
+        return {
+          tables: facts.tables,
+          details: { ...facts.details, ...counts, databaseSizeBytes: bytes, base: base.setId },
+        };
       });
       finished.catch(() => undefined);
-      return { stream: Readable.from(delta.chunks, { objectMode: false }), totalBytes: statSync(snapshot).size, finished };
+      return {
+        stream: Readable.from(delta.chunks, { objectMode: false }),
+        totalBytes: statSync(snapshot).size,
+        finished,
+      };
     },
   };
   const pagemap = {
@@ -507,7 +656,10 @@ async function deltaSession(
     compress: true,
     open: async () => {
       const stats = await delta.done;
-      return { stream: Readable.from(encodePageMap(stats.map), { objectMode: false }), finished: Promise.resolve({ tables: null, details: {} }) };
+      return {
+        stream: Readable.from(encodePageMap(stats.map), { objectMode: false }),
+        finished: Promise.resolve({ tables: null, details: {} }),
+      };
     },
   };
   return { parts: [main, pagemap], cleanup: () => removeQuietly(snapshot) };
@@ -527,15 +679,23 @@ async function assembleChain(req: RestoreRequest, staging: string, signal: Abort
       `Restore it with respaldo restore ${req.setId} (which applies the whole chain), or check it with respaldo verify --chain ${req.setId}.`,
     );
   }
-  await pipeline(full.openPart(), createWriteStream(staging, { mode: 0o600, flags: 'wx', highWaterMark: 1 << 20 }), { signal });
+  await pipeline(full.openPart(), createWriteStream(staging, { mode: 0o600, flags: 'wx', highWaterMark: 1 << 20 }), {
+    signal,
+  });
   const fh = await fsp.open(staging, 'r+');
   try {
     const head = Buffer.alloc(100);
     await fh.read(head, 0, 100, 0);
     const pageSize = pageSizeOf(head);
     for (const step of [...chain.slice(1), { setId: req.setId, entry: req.entry, openPart: req.openPart }]) {
-      if (signal.aborted) throw new InterruptedError('Restore interrupted before the swap; the target was not changed.');
-      if (step.entry.format !== 'sqlite-pages') throw new RespaldoError('failed', `Set ${step.setId} in the chain of ${req.db.name} is not a page delta (${step.entry.format}).`, 'Restore that set by itself, or an older one.');
+      if (signal.aborted)
+        throw new InterruptedError('Restore interrupted before the swap; the target was not changed.');
+      if (step.entry.format !== 'sqlite-pages')
+        throw new RespaldoError(
+          'failed',
+          `Set ${step.setId} in the chain of ${req.db.name} is not a page delta (${step.entry.format}).`,
+          'Restore that set by itself, or an older one.',
+        );
       await applyDelta(step.openPart(), fh, pageSize);
     }
     await fh.sync();

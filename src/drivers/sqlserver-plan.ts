@@ -39,7 +39,8 @@ export interface Statement {
 /** Why a name cannot be used as a SQL Server identifier; null when it can. */
 export function nameProblem(name: string): string | null {
   if (typeof name !== 'string' || name.length === 0) return 'is empty';
-  if (name.length > MAX_SYSNAME) return `is ${name.length} characters long; SQL Server names are at most ${MAX_SYSNAME}`;
+  if (name.length > MAX_SYSNAME)
+    return `is ${name.length} characters long; SQL Server names are at most ${MAX_SYSNAME}`;
   if (name.includes('\u0000')) return 'contains a NUL character';
   if (name.trim().length === 0) return 'is only spaces';
   return null;
@@ -70,7 +71,10 @@ function cut(text: string, max: number): string {
  * become `_`), at most `max` characters, never empty. Not unique on its own: pair it with shortHash.
  */
 export function safeFilePart(name: string, max = 40): string {
-  const ascii = name.normalize('NFC').replace(/[^A-Za-z0-9_-]+/g, '_').replace(/^[_-]+|[_-]+$/g, '');
+  const ascii = name
+    .normalize('NFC')
+    .replace(/[^A-Za-z0-9_-]+/g, '_')
+    .replace(/^[_-]+|[_-]+$/g, '');
   return cut(ascii, max) || 'db';
 }
 
@@ -147,7 +151,8 @@ export function serverDirname(path: string, style: PathStyle = serverPathStyle(p
 
 /** Validates a caller-made unique token (timestamp + random) used in file names. */
 function checkToken(token: string): string {
-  if (!/^[A-Za-z0-9_-]{1,40}$/.test(token)) throw new Error(`file token ${JSON.stringify(token)} must be 1-40 of A-Z a-z 0-9 _ -`);
+  if (!/^[A-Za-z0-9_-]{1,40}$/.test(token))
+    throw new Error(`file token ${JSON.stringify(token)} must be 1-40 of A-Z a-z 0-9 _ -`);
   return token;
 }
 
@@ -198,7 +203,10 @@ export function stagingNames(live: string, setId: string): { temp: string; safet
 
 /** Recognises a temporary or safety database name made by stagingNames for `live`; null otherwise. */
 export function parseStagingName(candidate: string, live: string): { kind: 'temp' | 'safety'; setId: string } | null {
-  for (const [kind, mark] of [['safety', SAFETY_MARK], ['temp', TEMP_MARK]] as const) {
+  for (const [kind, mark] of [
+    ['safety', SAFETY_MARK],
+    ['temp', TEMP_MARK],
+  ] as const) {
     let at = candidate.lastIndexOf(mark);
     while (at > 0) {
       const setId = candidate.slice(at + mark.length);
@@ -458,7 +466,10 @@ export function rowCountsStatement(database: string): Statement {
  * Whether BACKUP … WITH COMPRESSION is available: Enterprise/Developer/Evaluation (EngineEdition 3),
  * Standard (2), Managed Instance (8); not Express (4) nor Web (reported as EngineEdition 2).
  */
-export function supportsBackupCompression(edition: string | null | undefined, engineEdition: number | null | undefined): boolean {
+export function supportsBackupCompression(
+  edition: string | null | undefined,
+  engineEdition: number | null | undefined,
+): boolean {
   const ed = (edition ?? '').toLowerCase();
   if (ed.includes('express') || ed.includes('web')) return false;
   return engineEdition === 2 || engineEdition === 3 || engineEdition === 8;
@@ -494,7 +505,15 @@ export function planBackup(opts: {
   quoteName(opts.database);
   const fileName = backupFileName(opts.database, opts.token);
   const serverPath = joinServerPath(opts.serverBackupDir, fileName, opts.pathStyle);
-  const options = ['CHECKSUM', ...(opts.continueAfterError ? ['CONTINUE_AFTER_ERROR'] : []), 'COPY_ONLY', 'INIT', 'FORMAT', ...(opts.compression ? ['COMPRESSION'] : []), `STATS = ${STATS_PERCENT}`];
+  const options = [
+    'CHECKSUM',
+    ...(opts.continueAfterError ? ['CONTINUE_AFTER_ERROR'] : []),
+    'COPY_ONLY',
+    'INIT',
+    'FORMAT',
+    ...(opts.compression ? ['COMPRESSION'] : []),
+    `STATS = ${STATS_PERCENT}`,
+  ];
   return {
     database: opts.database,
     fileName,
@@ -655,7 +674,11 @@ export function multiUserStatement(name: string, closeSessions = false): Stateme
 }
 
 export function renameStatement(from: string, to: string): Statement {
-  return { purpose: `rename database ${from} to ${to}`, sql: `ALTER DATABASE ${quoteName(from)} MODIFY NAME = ${quoteName(to)}`, params: {} };
+  return {
+    purpose: `rename database ${from} to ${to}`,
+    sql: `ALTER DATABASE ${quoteName(from)} MODIFY NAME = ${quoteName(to)}`,
+    params: {},
+  };
 }
 
 /**
@@ -684,7 +707,11 @@ export function takeAndRenameStatement(from: string, to: string, terminateConnec
 
 /** Drops a database made by this driver if it exists (a temporary one: nobody else uses it). */
 export function dropIfExistsStatement(name: string): Statement {
-  return { purpose: `drop database ${name}`, sql: `IF DB_ID(@name) IS NOT NULL DROP DATABASE ${quoteName(name)}`, params: { name } };
+  return {
+    purpose: `drop database ${name}`,
+    sql: `IF DB_ID(@name) IS NOT NULL DROP DATABASE ${quoteName(name)}`,
+    params: { name },
+  };
 }
 
 /**

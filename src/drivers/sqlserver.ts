@@ -120,7 +120,11 @@ function refuseAvailabilityGroup(info: DbInfo | null, s: ConnectionSettings, doi
 export function createSqlServerDriver(deps: SqlServerDriverDeps = {}): Driver {
   const connect = deps.connect ?? mssqlConnector;
 
-  async function open(s: ConnectionSettings, ctx: Pick<DriverContext, 'log' | 'signal'>, action: string): Promise<Session> {
+  async function open(
+    s: ConnectionSettings,
+    ctx: Pick<DriverContext, 'log' | 'signal'>,
+    action: string,
+  ): Promise<Session> {
     try {
       return new Session(await connect(s), s, ctx, deps.retryDelayMs);
     } catch (err) {
@@ -132,7 +136,11 @@ export function createSqlServerDriver(deps: SqlServerDriverDeps = {}): Driver {
 
   async function backup(req: BackupRequest, ctx: DriverContext): Promise<BackupSession> {
     if (req.type !== 'full') {
-      throw new RespaldoError('usage', `SQL Server database "${req.db.name}": a ${req.type} backup is not possible with native BACKUP DATABASE.`, 'Use type full for SQL Server databases.');
+      throw new RespaldoError(
+        'usage',
+        `SQL Server database "${req.db.name}": a ${req.type} backup is not possible with native BACKUP DATABASE.`,
+        'Use type full for SQL Server databases.',
+      );
     }
     const s = resolveSettings(req.db);
     await checkLocalDir(s);
@@ -145,9 +153,18 @@ export function createSqlServerDriver(deps: SqlServerDriverDeps = {}): Driver {
       const server = await session.serverInfo();
       refuseEdition(server, s);
       const info = await session.databaseInfo(s.database);
-      if (!info) throw new RespaldoError('failed', `Database "${s.database}" does not exist on SQL Server at ${where(s)}.`, 'Check the database name in the config (databases[].database or the url).');
+      if (!info)
+        throw new RespaldoError(
+          'failed',
+          `Database "${s.database}" does not exist on SQL Server at ${where(s)}.`,
+          'Check the database name in the config (databases[].database or the url).',
+        );
       if (info.state && info.state !== 'ONLINE') {
-        throw new RespaldoError('failed', `Database "${s.database}" on ${where(s)} is ${info.state}, not ONLINE; it cannot be backed up now.`, 'Bring the database online (ask the DBA) and run the backup again.');
+        throw new RespaldoError(
+          'failed',
+          `Database "${s.database}" on ${where(s)} is ${info.state}, not ONLINE; it cannot be backed up now.`,
+          'Bring the database online (ask the DBA) and run the backup again.',
+        );
       }
       const tde = info.encrypted ? await readTde(session, server, s.database) : null;
       if (tde) {
@@ -170,7 +187,9 @@ export function createSqlServerDriver(deps: SqlServerDriverDeps = {}): Driver {
       let plan = planFor(compression);
       localPath = join(s.localBackupDir, plan.fileName);
       const progress = progressTo(ctx, req.db.name, 'SQL Server BACKUP', info.sizeBytes);
-      let compressionNote: string | null = plan.compression ? null : `not supported by the ${server.edition ?? 'unknown'} edition`;
+      let compressionNote: string | null = plan.compression
+        ? null
+        : `not supported by the ${server.edition ?? 'unknown'} edition`;
       checkAborted(ctx.signal, 'the backup');
       const countsBefore = await session.rowCounts(s.database);
       try {
@@ -180,7 +199,11 @@ export function createSqlServerDriver(deps: SqlServerDriverDeps = {}): Driver {
         const sqlErrors = (e.details?.sqlErrors as number[] | undefined) ?? [];
         if (!plan.compression || !sqlErrors.includes(1844)) throw err;
         compressionNote = 'refused by the server (error 1844); backed up without compression';
-        ctx.reporter.emit({ type: 'warning', item: req.db.name, message: `SQL Server refused BACKUP WITH COMPRESSION; backing up ${s.database} uncompressed.` });
+        ctx.reporter.emit({
+          type: 'warning',
+          item: req.db.name,
+          message: `SQL Server refused BACKUP WITH COMPRESSION; backing up ${s.database} uncompressed.`,
+        });
         plan = planFor(false);
         await session.run(plan.backup, progress);
       }
@@ -206,9 +229,18 @@ export function createSqlServerDriver(deps: SqlServerDriverDeps = {}): Driver {
         if (!(err instanceof RespaldoError) || err.kind !== 'failed') throw err;
         verifyError = err.message;
         if (!continueAfterError) {
-          throw new RespaldoError('failed', `RESTORE VERIFYONLY rejected the backup of ${s.database}: ${verifyError}`, 'The backup is not usable and was not stored. Check the disk of the backup folder and the SQL Server error log, then run the backup again.', err.details);
+          throw new RespaldoError(
+            'failed',
+            `RESTORE VERIFYONLY rejected the backup of ${s.database}: ${verifyError}`,
+            'The backup is not usable and was not stored. Check the disk of the backup folder and the SQL Server error log, then run the backup again.',
+            err.details,
+          );
         }
-        ctx.reporter.emit({ type: 'warning', item: req.db.name, message: `Safety copy of ${s.database} kept although RESTORE VERIFYONLY rejected it: ${verifyError}` });
+        ctx.reporter.emit({
+          type: 'warning',
+          item: req.db.name,
+          message: `Safety copy of ${s.database} kept although RESTORE VERIFYONLY rejected it: ${verifyError}`,
+        });
       }
       const header = (await session.run(plan.header))[0] ?? {};
       const compressed = num(header.Compressed ?? header.compressed) === 1;
@@ -235,14 +267,22 @@ export function createSqlServerDriver(deps: SqlServerDriverDeps = {}): Driver {
           compressionNote,
           copyOnly: true,
           checksum: true,
-          verified: verifyError ? `RESTORE VERIFYONLY WITH CHECKSUM failed: ${verifyError}` : 'RESTORE VERIFYONLY WITH CHECKSUM',
+          verified: verifyError
+            ? `RESTORE VERIFYONLY WITH CHECKSUM failed: ${verifyError}`
+            : 'RESTORE VERIFYONLY WITH CHECKSUM',
           continueAfterError,
           rowCounts: `estimate: sys.partitions right after BACKUP${drift.length > 0 ? `; ${WRITTEN_DURING}` : ''}`,
           ...(drift.length > 0 ? { rowCountsDrift: drift.slice(0, 20) } : {}),
           settings: info.settings,
           hostPlatform: server.hostPlatform,
           ...(tde ? { tde: { encrypted: true, certificate: tde.certificate, thumbprint: tde.thumbprint } } : {}),
-          logicalFiles: files.map((f) => ({ logicalName: f.logicalName, physicalName: f.physicalName, type: f.type, fileGroup: f.fileGroup, sizeBytes: f.sizeBytes })),
+          logicalFiles: files.map((f) => ({
+            logicalName: f.logicalName,
+            physicalName: f.physicalName,
+            type: f.type,
+            fileGroup: f.fileGroup,
+            sizeBytes: f.sizeBytes,
+          })),
         },
       };
       const path = localPath;
@@ -268,7 +308,12 @@ export function createSqlServerDriver(deps: SqlServerDriverDeps = {}): Driver {
         ],
         async cleanup(): Promise<void> {
           const problem = await removeQuietly(path, ctx);
-          if (problem) ctx.reporter.emit({ type: 'warning', item: req.db.name, message: `SQL Server backup file left behind: ${problem}` });
+          if (problem)
+            ctx.reporter.emit({
+              type: 'warning',
+              item: req.db.name,
+              message: `SQL Server backup file left behind: ${problem}`,
+            });
         },
       };
     } catch (err) {
@@ -284,7 +329,12 @@ export function createSqlServerDriver(deps: SqlServerDriverDeps = {}): Driver {
 
   function checkTargetName(name: string): void {
     const p = nameProblem(name);
-    if (p) throw new RespaldoError('usage', `Target database name ${JSON.stringify(name.slice(0, 60))} ${p}.`, 'Give a SQL Server database name of 1 to 128 characters.');
+    if (p)
+      throw new RespaldoError(
+        'usage',
+        `Target database name ${JSON.stringify(name.slice(0, 60))} ${p}.`,
+        'Give a SQL Server database name of 1 to 128 characters.',
+      );
   }
 
   async function restore(req: RestoreRequest, ctx: DriverContext): Promise<RestoreResult> {
@@ -308,10 +358,18 @@ export function createSqlServerDriver(deps: SqlServerDriverDeps = {}): Driver {
       refuseEdition(server, s);
       serverPath = joinServerPath(s.serverBackupDir, bakFile, server.pathStyle);
       const dirs = defaultFileDirs(server, server.pathStyle);
-      if (!dirs) throw new RespaldoError('failed', `SQL Server at ${where(s)} did not report its default data and log folders.`, 'Set the default database file locations in the server properties, then run the restore again.');
+      if (!dirs)
+        throw new RespaldoError(
+          'failed',
+          `SQL Server at ${where(s)} did not report its default data and log folders.`,
+          'Set the default database file locations in the server properties, then run the restore again.',
+        );
       const liveInfo = await session.databaseInfo(live);
       if (!inPlace && liveInfo) {
-        throw new RefusedError(`Database "${live}" already exists on ${where(s)}; a side-by-side restore never replaces anything.`, 'Choose another name with --to, or drop that database first.');
+        throw new RefusedError(
+          `Database "${live}" already exists on ${where(s)}; a side-by-side restore never replaces anything.`,
+          'Choose another name with --to, or drop that database first.',
+        );
       }
       if (await session.databaseInfo(temp)) {
         throw new RefusedError(
@@ -329,14 +387,34 @@ export function createSqlServerDriver(deps: SqlServerDriverDeps = {}): Driver {
       if (inPlace && liveInfo) await ensureNoSessions(session, server, live, req.terminateConnections);
 
       checkAborted(ctx.signal, 'the restore');
-      const journal: Journal = { tool: 'respaldo', config: req.db.name, live, temp, safety: inPlace && liveInfo ? safety : null, setId: req.setId, kind: inPlace ? 'in-place' : 'side-by-side', phase: 'restoring', bakFile, startedAt: new Date().toISOString() };
+      const journal: Journal = {
+        tool: 'respaldo',
+        config: req.db.name,
+        live,
+        temp,
+        safety: inPlace && liveInfo ? safety : null,
+        setId: req.setId,
+        kind: inPlace ? 'in-place' : 'side-by-side',
+        phase: 'restoring',
+        bakFile,
+        startedAt: new Date().toISOString(),
+      };
       try {
         journalPath = await writeJournal(s.localBackupDir, journal);
-        await pipeline(req.openPart('main'), createWriteStream(localPath, { flags: 'wx', mode: 0o640 }), { signal: ctx.signal });
+        await pipeline(req.openPart('main'), createWriteStream(localPath, { flags: 'wx', mode: 0o640 }), {
+          signal: ctx.signal,
+        });
       } catch (err) {
-        if (ctx.signal.aborted) throw new InterruptedError('Interrupted while copying the backup for SQL Server; the live database was not touched.');
+        if (ctx.signal.aborted)
+          throw new InterruptedError(
+            'Interrupted while copying the backup for SQL Server; the live database was not touched.',
+          );
         if (err instanceof RespaldoError) throw err;
-        throw new RespaldoError('failed', `Could not write the backup for SQL Server to ${localPath}: ${(err as Error).message}`, localDirHint(s));
+        throw new RespaldoError(
+          'failed',
+          `Could not write the backup for SQL Server to ${localPath}: ${(err as Error).message}`,
+          localDirHint(s),
+        );
       }
 
       const drill = req.target.kind === 'side-by-side' && req.target.scratch === true;
@@ -388,9 +466,18 @@ export function createSqlServerDriver(deps: SqlServerDriverDeps = {}): Driver {
       try {
         journalPath = await writeJournal(s.localBackupDir, { ...journal, phase: 'swapping' });
       } catch (err) {
-        throw new RespaldoError('failed', `Could not update the restore journal in ${s.localBackupDir}: ${(err as Error).message}; the live database was not touched.`, localDirHint(s));
+        throw new RespaldoError(
+          'failed',
+          `Could not update the restore journal in ${s.localBackupDir}: ${(err as Error).message}; the live database was not touched.`,
+          localDirHint(s),
+        );
       }
-      const swap = await executeSwap(session, ctx, req.db.name, { live, setId: req.setId, liveExists, terminateConnections: req.terminateConnections });
+      const swap = await executeSwap(session, ctx, req.db.name, {
+        live,
+        setId: req.setId,
+        liveExists,
+        terminateConnections: req.terminateConnections,
+      });
       tempCreated = false;
       const recorded = recordedSettings(req.entry.details);
       if (inPlace && recorded) await putSettingsBack(session, ctx, req.db.name, live, recorded, swap.safety);
@@ -421,7 +508,11 @@ export function createSqlServerDriver(deps: SqlServerDriverDeps = {}): Driver {
           await session.run(dropIfExistsStatement(temp), undefined, false);
         } catch (dropErr) {
           clean = false;
-          ctx.reporter.emit({ type: 'warning', item: req.db.name, message: `Could not drop the temporary database ${temp}: ${(dropErr as Error).message}. respaldo removes it on the next restore, or drop it yourself.` });
+          ctx.reporter.emit({
+            type: 'warning',
+            item: req.db.name,
+            message: `Could not drop the temporary database ${temp}: ${(dropErr as Error).message}. respaldo removes it on the next restore, or drop it yourself.`,
+          });
         }
       }
       throw err;
@@ -432,7 +523,12 @@ export function createSqlServerDriver(deps: SqlServerDriverDeps = {}): Driver {
     }
   }
 
-  async function ensureNoSessions(session: Session, server: ServerInfo, live: string, terminate: boolean): Promise<void> {
+  async function ensureNoSessions(
+    session: Session,
+    server: ServerInfo,
+    live: string,
+    terminate: boolean,
+  ): Promise<void> {
     if (terminate) return;
     if (!server.canViewServerState) {
       throw new RefusedError(
@@ -495,7 +591,11 @@ export function createSqlServerDriver(deps: SqlServerDriverDeps = {}): Driver {
         try {
           await session.run(st, undefined, false, true);
         } catch (muErr) {
-          ctx.reporter.emit({ type: 'warning', item, message: `Could not set the database back to MULTI_USER (${(muErr as Error).message}). Run: ${st.sql}` });
+          ctx.reporter.emit({
+            type: 'warning',
+            item,
+            message: `Could not set the database back to MULTI_USER (${(muErr as Error).message}). Run: ${st.sql}`,
+          });
         }
       }
     }
@@ -696,11 +796,17 @@ export function createSqlServerDriver(deps: SqlServerDriverDeps = {}): Driver {
           const liveRow = dbs.get(live);
           if (found.safety) {
             if (!liveRow && found.temp) {
-              await run(renameStatement(found.temp, live), `finished an interrupted swap: renamed the restored database ${found.temp} to ${live} (previous database kept as ${found.safety})`);
+              await run(
+                renameStatement(found.temp, live),
+                `finished an interrupted swap: renamed the restored database ${found.temp} to ${live} (previous database kept as ${found.safety})`,
+              );
               dbs.set(live, dbs.get(found.temp)!);
               dbs.delete(found.temp);
             } else if (!liveRow) {
-              await run(renameStatement(found.safety, live), `rolled back an interrupted swap: renamed ${found.safety} back to ${live}`);
+              await run(
+                renameStatement(found.safety, live),
+                `rolled back an interrupted swap: renamed ${found.safety} back to ${live}`,
+              );
               await run(multiUserStatement(live), `set ${live} back to MULTI_USER`);
               dbs.set(live, { state: 'ONLINE', userAccess: 'MULTI_USER' });
               continue;
@@ -713,10 +819,17 @@ export function createSqlServerDriver(deps: SqlServerDriverDeps = {}): Driver {
             }
           } else if (found.temp) {
             if (!liveRow && phase === 'swapping' && dbs.get(found.temp)?.state === 'ONLINE') {
-              await run(renameStatement(found.temp, live), `finished an interrupted restore: renamed the verified database ${found.temp} to ${live}`);
+              await run(
+                renameStatement(found.temp, live),
+                `finished an interrupted restore: renamed the verified database ${found.temp} to ${live}`,
+              );
             } else {
-              await run(dropIfExistsStatement(found.temp), `rolled back an interrupted restore: dropped the temporary database ${found.temp}${liveRow ? ` (${live} was not touched)` : ''}`);
-              if (liveRow?.userAccess === 'SINGLE_USER' && phase === 'swapping') await run(multiUserStatement(live), `set ${live} back to MULTI_USER`);
+              await run(
+                dropIfExistsStatement(found.temp),
+                `rolled back an interrupted restore: dropped the temporary database ${found.temp}${liveRow ? ` (${live} was not touched)` : ''}`,
+              );
+              if (liveRow?.userAccess === 'SINGLE_USER' && phase === 'swapping')
+                await run(multiUserStatement(live), `set ${live} back to MULTI_USER`);
             }
           }
         }
@@ -727,12 +840,17 @@ export function createSqlServerDriver(deps: SqlServerDriverDeps = {}): Driver {
         }
         let leftovers: string[] = [];
         try {
-          leftovers = (await fsp.readdir(s.localBackupDir)).filter((n) => n.startsWith(restoreFilePrefix(live)) && n.endsWith('.bak'));
+          leftovers = (await fsp.readdir(s.localBackupDir)).filter(
+            (n) => n.startsWith(restoreFilePrefix(live)) && n.endsWith('.bak'),
+          );
         } catch {
           leftovers = [];
         }
-        for (const n of leftovers) if ((await removeQuietly(join(s.localBackupDir, n), ctx)) === null) actions.push(`removed the leftover restore file ${join(s.localBackupDir, n)}`);
-        for (const j of mine) if ((await removeQuietly(j.path, ctx)) === null) actions.push(`removed the restore journal ${j.path}`);
+        for (const n of leftovers)
+          if ((await removeQuietly(join(s.localBackupDir, n), ctx)) === null)
+            actions.push(`removed the leftover restore file ${join(s.localBackupDir, n)}`);
+        for (const j of mine)
+          if ((await removeQuietly(j.path, ctx)) === null) actions.push(`removed the restore journal ${j.path}`);
       }
       return actions;
     } finally {
@@ -810,7 +928,10 @@ export function createSqlServerDriver(deps: SqlServerDriverDeps = {}): Driver {
 
     describe(db: DatabaseConfig): string {
       const { values: v } = merged(db);
-      const server = typeof v.server === 'string' && v.server ? where({ server: v.server, port: v.port, instance: v.instance }) : '(no server)';
+      const server =
+        typeof v.server === 'string' && v.server
+          ? where({ server: v.server, port: v.port, instance: v.instance })
+          : '(no server)';
       return `SQL Server database "${v.database ?? '?'}" on ${server}${v.user ? ` as ${v.user}` : ''}`;
     },
 
@@ -868,7 +989,9 @@ export function createSqlServerDriver(deps: SqlServerDriverDeps = {}): Driver {
         target: `database "${live}" on ${on}`,
         replaces: inPlace,
         staging: `database "${temp}"`,
-        safety: inPlace ? { kind: 'renamed-database', name: safety } : { kind: 'none', reason: 'side-by-side restore into a new database replaces nothing' },
+        safety: inPlace
+          ? { kind: 'renamed-database', name: safety }
+          : { kind: 'none', reason: 'side-by-side restore into a new database replaces nothing' },
         steps: steps.map(english),
         stepPhrases: steps,
         rollback: english(rollback),
@@ -885,7 +1008,9 @@ export function createSqlServerDriver(deps: SqlServerDriverDeps = {}): Driver {
         const info = await session.databaseInfo(name);
         if (!info) return { exists: false, sizeBytes: null, inUseBy: [] };
         const server = await session.serverInfo();
-        const inUseBy = server.canViewServerState ? await session.sessions(name) : ['unknown sessions (the login lacks VIEW SERVER STATE, so other sessions cannot be listed)'];
+        const inUseBy = server.canViewServerState
+          ? await session.sessions(name)
+          : ['unknown sessions (the login lacks VIEW SERVER STATE, so other sessions cannot be listed)'];
         return { exists: true, sizeBytes: info.sizeBytes, inUseBy };
       } finally {
         await session.close();
@@ -935,7 +1060,10 @@ export function createSqlServerDriver(deps: SqlServerDriverDeps = {}): Driver {
       const s = resolveSettings(db);
       const parsed = parseStagingName(name, s.database);
       if (!parsed || parsed.kind !== 'safety') {
-        throw new RefusedError(`"${name}" is not a safety copy of ${s.database} made by respaldo; it was not dropped.`, `Only databases named ${s.database}__pre_restore_<set id> are dropped by respaldo.`);
+        throw new RefusedError(
+          `"${name}" is not a safety copy of ${s.database} made by respaldo; it was not dropped.`,
+          `Only databases named ${s.database}__pre_restore_<set id> are dropped by respaldo.`,
+        );
       }
       const session = await open(s, quietCtx, `drop ${name}`);
       try {

@@ -16,12 +16,20 @@ export const VERIFIED_NAME = 'verified.json';
 export const DRILLED_NAME = 'drilled.json';
 
 export function setDir(cfg: Pick<LoadedConfig, 'backupDir'>, id: string): string {
-  if (!isSetId(id)) throw new UsageError(`"${id}" is not a backup set id (YYYYMMDD_HHMMSS).`, 'Run `respaldo list` to see the set ids.');
+  if (!isSetId(id))
+    throw new UsageError(
+      `"${id}" is not a backup set id (YYYYMMDD_HHMMSS).`,
+      'Run `respaldo list` to see the set ids.',
+    );
   return join(cfg.backupDir, id);
 }
 
 /** Pure: what `list` shows of a set, from its manifest and the marks beside it. */
-export function summaryFromManifest(m: Manifest, dir: string, marks: { keep: boolean; lastVerified: SetSummary['lastVerified'] }): SetSummary {
+export function summaryFromManifest(
+  m: Manifest,
+  dir: string,
+  marks: { keep: boolean; lastVerified: SetSummary['lastVerified'] },
+): SetSummary {
   const needs = [...new Set(m.databases.flatMap((d) => (d.base && !d.error ? [d.base] : [])))].sort();
   return {
     id: m.id,
@@ -54,7 +62,10 @@ function summarize(m: Manifest, dir: string): SetSummary {
 }
 
 /** Published sets only (a folder named like a set id with a readable manifest), newest first. */
-export async function listSets(cfg: Pick<LoadedConfig, 'backupDir'>, filter: { database?: string; type?: SetType } = {}): Promise<SetSummary[]> {
+export async function listSets(
+  cfg: Pick<LoadedConfig, 'backupDir'>,
+  filter: { database?: string; type?: SetType } = {},
+): Promise<SetSummary[]> {
   if (!existsSync(cfg.backupDir)) return [];
   const out: SetSummary[] = [];
   for (const name of readdirSync(cfg.backupDir)) {
@@ -70,7 +81,9 @@ export async function listSets(cfg: Pick<LoadedConfig, 'backupDir'>, filter: { d
     }
   }
   return out
-    .filter((s) => !filter.database || s.databases.includes(filter.database) || s.failedDatabases.includes(filter.database))
+    .filter(
+      (s) => !filter.database || s.databases.includes(filter.database) || s.failedDatabases.includes(filter.database),
+    )
     .filter((s) => !filter.type || s.type === filter.type)
     .sort((a, b) => (a.startedAt === b.startedAt ? (a.id < b.id ? 1 : -1) : a.startedAt < b.startedAt ? 1 : -1));
 }
@@ -78,8 +91,14 @@ export async function listSets(cfg: Pick<LoadedConfig, 'backupDir'>, filter: { d
 /** The newest completed set holding all the given databases (any when none given). */
 export async function latestSetId(cfg: Pick<LoadedConfig, 'backupDir'>, databases: string[] = []): Promise<string> {
   const sets = await listSets(cfg);
-  const found = sets.find((s) => s.type !== 'pre_restore' && s.status !== 'failed' && databases.every((d) => s.databases.includes(d)));
-  if (!found) throw new NotFoundError(databases.length ? `No backup set holds ${databases.join(', ')}.` : 'There are no backup sets yet.', 'Run `respaldo create` first, or check --config / backupDir.');
+  const found = sets.find(
+    (s) => s.type !== 'pre_restore' && s.status !== 'failed' && databases.every((d) => s.databases.includes(d)),
+  );
+  if (!found)
+    throw new NotFoundError(
+      databases.length ? `No backup set holds ${databases.join(', ')}.` : 'There are no backup sets yet.',
+      'Run `respaldo create` first, or check --config / backupDir.',
+    );
   return found.id;
 }
 
@@ -188,7 +207,11 @@ export async function readManifest(cfg: Pick<LoadedConfig, 'backupDir'>, id: str
   if (!existsSync(join(dir, 'manifest.json'))) throw new NotFoundError(`No backup set ${realId} in ${cfg.backupDir}.`);
   const m = await readManifestFile(dir);
   // A folder copied or renamed by hand: acting on the manifest's id would touch another set.
-  if (m.id !== realId) throw new VerifyError(`Folder ${dir} holds the manifest of set ${m.id}, not ${realId}.`, `Rename the folder back to ${m.id} (or remove the copy); respaldo will not act on a set whose folder and manifest disagree.`);
+  if (m.id !== realId)
+    throw new VerifyError(
+      `Folder ${dir} holds the manifest of set ${m.id}, not ${realId}.`,
+      `Rename the folder back to ${m.id} (or remove the copy); respaldo will not act on a set whose folder and manifest disagree.`,
+    );
   return m;
 }
 
@@ -206,7 +229,10 @@ export function readDrillRecord(dir: string): DrillRecord | null {
 export function lastDrillOf(r: DrillRecord | null): SetSummary['lastDrill'] {
   const results = Object.values(r?.results ?? {});
   if (!results.length) return null;
-  const at = results.map((x) => x.at).sort().at(-1)!;
+  const at = results
+    .map((x) => x.at)
+    .sort()
+    .at(-1)!;
   const failed = results.filter((x) => !x.ok).map((x) => x.database);
   return { at, ok: !failed.length, failed };
 }
@@ -262,7 +288,11 @@ export async function deleteSet(cfg: LoadedConfig, id: string): Promise<void> {
     // A differential or incremental applies on this set: deleting it would leave them unrestorable.
     const dependents = (await listSets(cfg)).filter((s) => s.needs?.includes(id)).map((s) => s.id);
     if (dependents.length) {
-      throw new RespaldoError('refused', `Set ${id} is the base of ${dependents.join(', ')}: they store only changes on it, and could no longer be restored.`, `Delete ${dependents.length > 1 ? 'those sets' : 'that set'} first (newest first), or keep this one.`);
+      throw new RespaldoError(
+        'refused',
+        `Set ${id} is the base of ${dependents.join(', ')}: they store only changes on it, and could no longer be restored.`,
+        `Delete ${dependents.length > 1 ? 'those sets' : 'that set'} first (newest first), or keep this one.`,
+      );
     }
     await deleteSetUnlocked(cfg, id);
   });
@@ -273,7 +303,12 @@ export async function deleteSetUnlocked(cfg: LoadedConfig, id: string): Promise<
   for (const entry of m.databases) {
     if (!entry.safetyDatabase) continue;
     const db = cfg.databases.find((d) => d.name === entry.name);
-    if (!db) throw new RespaldoError('refused', `Set ${id} holds the safety database ${entry.safetyDatabase} of "${entry.name}", which is no longer in the config.`, 'Add the database back to the config (to reach its server) or drop that database by hand, then delete the set.');
+    if (!db)
+      throw new RespaldoError(
+        'refused',
+        `Set ${id} holds the safety database ${entry.safetyDatabase} of "${entry.name}", which is no longer in the config.`,
+        'Add the database back to the config (to reach its server) or drop that database by hand, then delete the set.',
+      );
     await driverFor(db.engine).dropSafetyCopy(db, entry.safetyDatabase);
   }
   const dir = setDir(cfg, m.id);

@@ -1,10 +1,31 @@
 import { existsSync, promises as fsp, readdirSync } from 'node:fs';
 import { availableParallelism, hostname } from 'node:os';
 import { join } from 'node:path';
-import { DiskFullError, InterruptedError, RespaldoError, UsageError, asOperatorError, errorMessage, isDiskFull, isRespaldoError } from '../core/errors.js';
+import {
+  DiskFullError,
+  InterruptedError,
+  RespaldoError,
+  UsageError,
+  asOperatorError,
+  errorMessage,
+  isDiskFull,
+  isRespaldoError,
+} from '../core/errors.js';
 import { formatBytes } from '../core/format.js';
 import { throttled, type Reporter } from '../core/events.js';
-import { CHAIN_TYPES, type BackupType, type ChainType, type CodecName, type DatabaseConfig, type DatabaseEntry, type LoadedConfig, type Manifest, type SetStatus, type SetType, type StoredFile } from '../core/types.js';
+import {
+  CHAIN_TYPES,
+  type BackupType,
+  type ChainType,
+  type CodecName,
+  type DatabaseConfig,
+  type DatabaseEntry,
+  type LoadedConfig,
+  type Manifest,
+  type SetStatus,
+  type SetType,
+  type StoredFile,
+} from '../core/types.js';
 import { configuredDatabase } from '../config/lookup.js';
 import type { DriverContext, DumpMember } from '../drivers/driver.js';
 import { driverFor } from '../drivers/registry.js';
@@ -50,7 +71,15 @@ export interface BackupPlan {
    * incremental runs: `type` is what this database gets, `base` the set it applies on, `fallback` why
    * it is stored as a full instead.
    */
-  databases: { name: string; engine: string; location: string; compressionLevel: number; type?: BackupType; base?: string; fallback?: string }[];
+  databases: {
+    name: string;
+    engine: string;
+    location: string;
+    compressionLevel: number;
+    type?: BackupType;
+    base?: string;
+    fallback?: string;
+  }[];
   files: boolean;
   /** Codec of every compressed file of the set (see codecFor). */
   codec: CodecName;
@@ -102,7 +131,10 @@ export function gzipLevelFor(cfg: Pick<LoadedConfig, 'compression'>, db: Databas
  * Pure: what a `create` with these options will do. Unknown names are not found (exit 8), unsupported
  * types usage errors.
  */
-export function planBackup(cfg: LoadedConfig, opts: CreateOptions & { setType?: SetType; restoreOf?: string }): BackupPlan {
+export function planBackup(
+  cfg: LoadedConfig,
+  opts: CreateOptions & { setType?: SetType; restoreOf?: string },
+): BackupPlan {
   const type = opts.type ?? 'full';
   const codecName = codecFor(cfg);
   const wanted = opts.databases?.length ? opts.databases : cfg.databases.map((d) => d.name);
@@ -111,23 +143,46 @@ export function planBackup(cfg: LoadedConfig, opts: CreateOptions & { setType?: 
     const db = configuredDatabase(cfg, name);
     const driver = driverFor(db.engine);
     if (chainType) {
-      const where = { name: db.name, engine: db.engine, location: driver.describe(db), compressionLevel: levelFor(cfg, db, codecName) };
-      if (!driver.chains?.includes(chainType)) return { ...where, type: 'full' as const, fallback: `${db.engine} has no ${chainType} backups yet` };
+      const where = {
+        name: db.name,
+        engine: db.engine,
+        location: driver.describe(db),
+        compressionLevel: levelFor(cfg, db, codecName),
+      };
+      if (!driver.chains?.includes(chainType))
+        return { ...where, type: 'full' as const, fallback: `${db.engine} has no ${chainType} backups yet` };
       // A delta is made and restored against its base's stored files, which are ciphertext in an encrypted set.
       if (encryptsLocally(cfg.encryption)) {
-        return { ...where, type: 'full' as const, fallback: `chains of encrypted sets are not built yet: ${db.name} is stored full` };
+        return {
+          ...where,
+          type: 'full' as const,
+          fallback: `chains of encrypted sets are not built yet: ${db.name} is stored full`,
+        };
       }
       const choice = chooseBase(opts.chainSets ?? [], chainType, db.name);
-      return 'base' in choice ? { ...where, type: chainType, base: choice.base } : { ...where, type: 'full' as const, fallback: choice.fallback };
+      return 'base' in choice
+        ? { ...where, type: chainType, base: choice.base }
+        : { ...where, type: 'full' as const, fallback: choice.fallback };
     }
     if (!driver.types.includes(type)) {
-      throw new UsageError(`${db.engine} cannot make a "${type}" backup of ${db.name}.`, `Use --type ${driver.types.join(' or ')}, or leave ${db.name} out with --db.`);
+      throw new UsageError(
+        `${db.engine} cannot make a "${type}" backup of ${db.name}.`,
+        `Use --type ${driver.types.join(' or ')}, or leave ${db.name} out with --db.`,
+      );
     }
-    return { name: db.name, engine: db.engine, location: driver.describe(db), compressionLevel: levelFor(cfg, db, codecName) };
+    return {
+      name: db.name,
+      engine: db.engine,
+      location: driver.describe(db),
+      compressionLevel: levelFor(cfg, db, codecName),
+    };
   });
   const files = opts.files !== false && (opts.setType ?? type) !== 'pre_restore';
   if (!dbs.length && !(files && (cfg.files.config.length || cfg.files.application.length))) {
-    throw new UsageError('Nothing to back up: no databases and no files are configured.', `Add databases or files to ${cfg.file}.`);
+    throw new UsageError(
+      'Nothing to back up: no databases and no files are configured.',
+      `Add databases or files to ${cfg.file}.`,
+    );
   }
   const allFull = chainType !== null && !dbs.some((d) => 'base' in d && d.base);
   return {
@@ -151,7 +206,12 @@ export async function createBackup(cfg: LoadedConfig, opts: CreateOptions, repor
   let manifest: Manifest;
   try {
     manifest = await withLock(cfg.backupDir, 'create', async () => {
-      await recoverInterrupted(cfg, plan.databases.map((d) => d.name), reporter, opts.signal);
+      await recoverInterrupted(
+        cfg,
+        plan.databases.map((d) => d.name),
+        reporter,
+        opts.signal,
+      );
       return executeBackup(cfg, plan, reporter, opts.signal, 'backup');
     });
   } catch (err) {
@@ -173,13 +233,34 @@ async function notifyOutcome(cfg: LoadedConfig, opts: CreateOptions, m: Manifest
   if (!m) {
     const e = asOperatorError(err);
     const hint = e instanceof RespaldoError ? e.hint : undefined;
-    await notify(cfg, { kind: 'failure', operation, host: hostname(), at: new Date(), job: opts.job ?? null, error: { message: errorMessage(e), ...(hint ? { hint } : {}) } });
+    await notify(cfg, {
+      kind: 'failure',
+      operation,
+      host: hostname(),
+      at: new Date(),
+      job: opts.job ?? null,
+      error: { message: errorMessage(e), ...(hint ? { hint } : {}) },
+    });
     return;
   }
   const kind = m.status === 'completed' ? 'success' : m.status === 'partial' ? 'partial' : 'failure';
-  const databases = m.databases.map((d) => ({ name: d.name, ok: !d.error, ...(d.error ? { error: d.error.message } : {}), ...(d.error?.hint ? { hint: d.error.hint } : {}) }));
+  const databases = m.databases.map((d) => ({
+    name: d.name,
+    ok: !d.error,
+    ...(d.error ? { error: d.error.message } : {}),
+    ...(d.error?.hint ? { hint: d.error.hint } : {}),
+  }));
   const fileProblems = m.warnings.length;
-  await notify(cfg, { kind, operation, host: m.host, at: new Date(m.completedAt), setId: m.id, job: m.job, databases, ...(kind !== 'success' && fileProblems ? { fileProblems } : {}) });
+  await notify(cfg, {
+    kind,
+    operation,
+    host: m.host,
+    at: new Date(m.completedAt),
+    setId: m.id,
+    job: m.job,
+    databases,
+    ...(kind !== 'success' && fileProblems ? { fileProblems } : {}),
+  });
 }
 
 /**
@@ -241,14 +322,18 @@ export async function cleanLeftovers(cfg: LoadedConfig): Promise<string[]> {
   for (const name of readdirSync(cfg.backupDir)) {
     if (name === ours) continue;
     const restoreScratch = /^\.tmp-(?:restore|drill)-(\d+)$/.exec(name); // a restore's or a drill's scratch folder
-    const mine = (name.startsWith('.tmp-') && isSetId(name.slice(5))) || /^\.deleting-\d{8}_\d{6}\S*-\d+$/.test(name) || (restoreScratch && !processAlive(Number(restoreScratch[1])));
+    const mine =
+      (name.startsWith('.tmp-') && isSetId(name.slice(5))) ||
+      /^\.deleting-\d{8}_\d{6}\S*-\d+$/.test(name) ||
+      (restoreScratch && !processAlive(Number(restoreScratch[1])));
     if (mine) {
       await fsp.rm(join(cfg.backupDir, name), { recursive: true, force: true });
       removed.push(name);
     }
   }
   removed.push(...(await sweepTemps(cfg.backupDir)));
-  if (removed.length) writeLog(cfg.backupDir, 'cleanup', { removed, reason: 'left by an interrupted run' }, cfg.secrets);
+  if (removed.length)
+    writeLog(cfg.backupDir, 'cleanup', { removed, reason: 'left by an interrupted run' }, cfg.secrets);
   return removed;
 }
 
@@ -287,7 +372,13 @@ async function runPool<T>(items: T[], limit: number, task: (item: T) => Promise<
  * Carries a plan out while the caller holds the lock: writes the set under `.tmp-<id>`, fsyncs every
  * file and folder, then renames it into place. On interruption the staging folder is removed.
  */
-export async function executeBackup(cfg: LoadedConfig, plan: BackupPlan, reporter: Reporter, signal: AbortSignal | undefined, purpose: 'backup' | 'safety'): Promise<Manifest> {
+export async function executeBackup(
+  cfg: LoadedConfig,
+  plan: BackupPlan,
+  reporter: Reporter,
+  signal: AbortSignal | undefined,
+  purpose: 'backup' | 'safety',
+): Promise<Manifest> {
   await ensurePrivateDir(cfg.backupDir);
   await cleanLeftovers(cfg);
   const started = new Date();
@@ -300,7 +391,19 @@ export async function executeBackup(cfg: LoadedConfig, plan: BackupPlan, reporte
   if (signal?.aborted) onAbort();
   const items = [...plan.databases.map((d) => d.name), ...(plan.files ? ['files'] : [])];
   reporter.emit({ type: 'run-start', operation: 'create', setId: id, items });
-  writeLog(cfg.backupDir, 'create-start', { setId: id, type: plan.setType, databases: plan.databases.map((d) => d.name), files: plan.files, job: plan.job, ranBy: ranBy() }, cfg.secrets);
+  writeLog(
+    cfg.backupDir,
+    'create-start',
+    {
+      setId: id,
+      type: plan.setType,
+      databases: plan.databases.map((d) => d.name),
+      files: plan.files,
+      job: plan.job,
+      ranBy: ranBy(),
+    },
+    cfg.secrets,
+  );
   const spaceWarning = purpose === 'backup' ? await lowSpace(cfg, plan) : null;
   if (spaceWarning) reporter.emit({ type: 'warning', message: spaceWarning });
   try {
@@ -326,35 +429,66 @@ export async function executeBackup(cfg: LoadedConfig, plan: BackupPlan, reporte
       scan.warnings.forEach((w) => reporter.emit({ type: 'warning', item: 'files', message: w }));
       const total = scan.items.reduce((s, i) => s + i.size, 0);
       let done = 0;
-      const stored = await storeFiles(scan.items, staging, { codec: plan.codec, level: plan.compressionLevel, sealer }, abort.signal, (item) => {
-        done += item.size;
-        reporter.emit({ type: 'item-progress', item: 'files', bytes: done, totalBytes: total });
-      });
+      const stored = await storeFiles(
+        scan.items,
+        staging,
+        { codec: plan.codec, level: plan.compressionLevel, sealer },
+        abort.signal,
+        (item) => {
+          done += item.size;
+          reporter.emit({ type: 'item-progress', item: 'files', bytes: done, totalBytes: total });
+        },
+      );
       if (abort.signal.aborted) throw new InterruptedError();
       fileEntries = stored.entries;
       fileProblems = [...scan.problems, ...stored.problems];
       fileProblems.forEach((p) => reporter.emit({ type: 'warning', item: 'files', message: p }));
       const storedBytes = await sumStored(staging, fileEntries);
-      const full = stored.diskFull ? new DiskFullError(cfg.backupDir, 'storing the files', await freeSpace(cfg.backupDir)) : null;
+      const full = stored.diskFull
+        ? new DiskFullError(cfg.backupDir, 'storing the files', await freeSpace(cfg.backupDir))
+        : null;
       reporter.emit({
         type: 'item-end',
         item: 'files',
         ok: fileProblems.length === 0,
         bytes: storedBytes,
         durationMs: Date.now() - t0,
-        ...(fileProblems.length ? { error: full ? full.message : `${fileProblems.length} file(s) could not be stored: ${fileProblems[0]}` } : {}),
+        ...(fileProblems.length
+          ? { error: full ? full.message : `${fileProblems.length} file(s) could not be stored: ${fileProblems[0]}` }
+          : {}),
         ...(full?.hint ? { hint: full.hint } : {}),
       });
-      writeLog(cfg.backupDir, 'files', { setId: id, files: fileEntries.length, bytes: storedBytes, problems: fileProblems, outcome: fileProblems.length ? 'partial' : 'ok' }, cfg.secrets);
+      writeLog(
+        cfg.backupDir,
+        'files',
+        {
+          setId: id,
+          files: fileEntries.length,
+          bytes: storedBytes,
+          problems: fileProblems,
+          outcome: fileProblems.length ? 'partial' : 'ok',
+        },
+        cfg.secrets,
+      );
     }
 
     const dbEntries = plan.databases.map((p) => entries.get(p.name)!);
     const failedDbs = dbEntries.filter((e) => e.error);
     const chain = chainFacts(plan, dbEntries);
     chain.chainNotes?.forEach((n) => reporter.emit({ type: 'info', message: n }));
-    if (chain.chainNotes) writeLog(cfg.backupDir, 'chain-fallback', { setId: id, requested: plan.type, type: chain.type, notes: chain.chainNotes }, cfg.secrets);
+    if (chain.chainNotes)
+      writeLog(
+        cfg.backupDir,
+        'chain-fallback',
+        { setId: id, requested: plan.type, type: chain.type, notes: chain.chainNotes },
+        cfg.secrets,
+      );
     const nothingStored = dbEntries.length === failedDbs.length && fileEntries.length === 0;
-    const status: SetStatus = nothingStored ? 'failed' : failedDbs.length || fileProblems.length ? 'partial' : 'completed';
+    const status: SetStatus = nothingStored
+      ? 'failed'
+      : failedDbs.length || fileProblems.length
+        ? 'partial'
+        : 'completed';
     const manifest: Manifest = {
       schemaVersion: 1,
       id,
@@ -375,7 +509,9 @@ export async function executeBackup(cfg: LoadedConfig, plan: BackupPlan, reporte
       files: fileEntries,
       warnings: [...warnings, ...fileProblems],
       totals: {
-        storedBytes: dbEntries.reduce((s, e) => s + e.storedBytes + (e.extras ?? []).reduce((x, f) => x + f.storedBytes, 0), 0) + (await sumStored(staging, fileEntries)),
+        storedBytes:
+          dbEntries.reduce((s, e) => s + e.storedBytes + (e.extras ?? []).reduce((x, f) => x + f.storedBytes, 0), 0) +
+          (await sumStored(staging, fileEntries)),
         rawBytes: dbEntries.reduce((s, e) => s + e.rawBytes, 0) + fileEntries.reduce((s, f) => s + f.size, 0),
         files: fileEntries.length,
       },
@@ -384,21 +520,60 @@ export async function executeBackup(cfg: LoadedConfig, plan: BackupPlan, reporte
     };
     if (status === 'failed') {
       const first = failedDbs[0]?.error;
-      throw new RespaldoError('failed', `Nothing could be backed up${first ? `: ${first.message}` : ''}. No set was written.`, first?.hint ?? 'Check the errors above and the config.', { setId: id });
+      throw new RespaldoError(
+        'failed',
+        `Nothing could be backed up${first ? `: ${first.message}` : ''}. No set was written.`,
+        first?.hint ?? 'Check the errors above and the config.',
+        { setId: id },
+      );
     }
     await writeFileAtomic(join(staging, MANIFEST_NAME), JSON.stringify(manifest, null, 2) + '\n');
     await fsyncTree(staging);
     if (abort.signal.aborted) throw new InterruptedError();
     await fsp.rename(staging, finalDir);
     await fsyncPath(cfg.backupDir);
-    writeLog(cfg.backupDir, 'create-end', { setId: id, type: plan.setType, status, bytes: manifest.totals.storedBytes, durationMs: Date.now() - started.getTime(), outcome: status }, cfg.secrets);
-    reporter.emit({ type: 'run-end', ok: status === 'completed', setId: id, status, durationMs: Date.now() - started.getTime() });
+    writeLog(
+      cfg.backupDir,
+      'create-end',
+      {
+        setId: id,
+        type: plan.setType,
+        status,
+        bytes: manifest.totals.storedBytes,
+        durationMs: Date.now() - started.getTime(),
+        outcome: status,
+      },
+      cfg.secrets,
+    );
+    reporter.emit({
+      type: 'run-end',
+      ok: status === 'completed',
+      setId: id,
+      status,
+      durationMs: Date.now() - started.getTime(),
+    });
     return manifest;
   } catch (err) {
     await fsp.rm(staging, { recursive: true, force: true });
     const interrupted = abort.signal.aborted || err instanceof InterruptedError;
-    writeLog(cfg.backupDir, 'create-end', { setId: id, outcome: interrupted ? 'interrupted' : 'failed', error: errorMessage(err), durationMs: Date.now() - started.getTime() }, cfg.secrets);
-    reporter.emit({ type: 'run-end', ok: false, setId: id, status: 'failed', durationMs: Date.now() - started.getTime() });
+    writeLog(
+      cfg.backupDir,
+      'create-end',
+      {
+        setId: id,
+        outcome: interrupted ? 'interrupted' : 'failed',
+        error: errorMessage(err),
+        durationMs: Date.now() - started.getTime(),
+      },
+      cfg.secrets,
+    );
+    reporter.emit({
+      type: 'run-end',
+      ok: false,
+      setId: id,
+      status: 'failed',
+      durationMs: Date.now() - started.getTime(),
+    });
     if (interrupted && !(err instanceof InterruptedError)) throw new InterruptedError();
     throw err;
   } finally {
@@ -417,18 +592,43 @@ async function sumStored(staging: string, files: Manifest['files']): Promise<num
 }
 
 /** Backs up one database into the staging folder; failures become the entry's `error`, not exceptions. */
-async function backupDatabase(cfg: LoadedConfig, db: DatabaseConfig, plan: BackupPlan, setId: string, staging: string, reporter: Reporter, signal: AbortSignal, purpose: 'backup' | 'safety', sealer?: Sealer): Promise<DatabaseEntry> {
+async function backupDatabase(
+  cfg: LoadedConfig,
+  db: DatabaseConfig,
+  plan: BackupPlan,
+  setId: string,
+  staging: string,
+  reporter: Reporter,
+  signal: AbortSignal,
+  purpose: 'backup' | 'safety',
+  sealer?: Sealer,
+): Promise<DatabaseEntry> {
   if (signal.aborted) throw new InterruptedError();
   const driver = driverFor(db.engine);
   const t0 = Date.now();
-  const entry: DatabaseEntry = { name: db.name, engine: db.engine, file: null, format: '', compressed: false, rawBytes: 0, storedBytes: 0, md5: null, sha256: null, tables: null, durationMs: 0, error: null, details: {} };
+  const entry: DatabaseEntry = {
+    name: db.name,
+    engine: db.engine,
+    file: null,
+    format: '',
+    compressed: false,
+    rawBytes: 0,
+    storedBytes: 0,
+    md5: null,
+    sha256: null,
+    tables: null,
+    durationMs: 0,
+    error: null,
+    details: {},
+  };
   const scratchDir = join(staging, `.scratch-${db.name}`);
   reporter.emit({ type: 'item-start', item: db.name, kind: 'database' });
   const ctx: DriverContext = {
     reporter,
     signal,
     scratchDir,
-    log: (message, fields) => writeLog(cfg.backupDir, 'driver', { setId, db: db.name, message, ...fields }, cfg.secrets),
+    log: (message, fields) =>
+      writeLog(cfg.backupDir, 'driver', { setId, db: db.name, message, ...fields }, cfg.secrets),
   };
   let cleanup: (() => Promise<void>) | undefined;
   try {
@@ -436,8 +636,15 @@ async function backupDatabase(cfg: LoadedConfig, db: DatabaseConfig, plan: Backu
     const planned = plan.databases.find((d) => d.name === db.name);
     // The base was chosen before the lock was taken: a delete in between makes this database a full.
     let baseGone: string | undefined;
-    const base = planned?.base ? await baseFor(cfg, planned.base, db.name).catch((e: unknown) => void (baseGone = `the base set ${planned.base} is gone (${errorMessage(e)})`)) : undefined;
-    const session = await driver.backup({ db, type: planned?.type ?? plan.type, purpose, ...(base ? { base } : {}) }, ctx);
+    const base = planned?.base
+      ? await baseFor(cfg, planned.base, db.name).catch(
+          (e: unknown) => void (baseGone = `the base set ${planned.base} is gone (${errorMessage(e)})`),
+        )
+      : undefined;
+    const session = await driver.backup(
+      { db, type: planned?.type ?? plan.type, purpose, ...(base ? { base } : {}) },
+      ctx,
+    );
     cleanup = session.cleanup;
     const fellBack = baseGone ?? session.fellBack;
     if (planned?.base && !fellBack) entry.base = planned.base;
@@ -451,25 +658,57 @@ async function backupDatabase(cfg: LoadedConfig, db: DatabaseConfig, plan: Backu
       const file = `databases/${db.name}_${setId}${role}.${part.extension}${part.compress ? ext : ''}${sealer ? AGE_EXTENSION : ''}`;
       const seal = sealer ? (await sealer.seal()).stream : undefined;
       const opened = await part.open();
-      const progress = throttled((bytes) => reporter.emit({ type: 'item-progress', item: db.name, bytes, ...(opened.totalBytes !== undefined ? { totalBytes: opened.totalBytes } : {}) }));
+      const progress = throttled((bytes) =>
+        reporter.emit({
+          type: 'item-progress',
+          item: db.name,
+          bytes,
+          ...(opened.totalBytes !== undefined ? { totalBytes: opened.totalBytes } : {}),
+        }),
+      );
       // Members of a multi-file dump are stored one after another (each on all cores) as the producer
       // finishes them; their raw bytes count in the progress and in the entry's rawBytes. Each is sealed
       // (encrypted) on its own, like every stored file.
       let membersRaw = 0;
       const storeMembers = async (members: AsyncIterable<DumpMember>): Promise<void> => {
         for await (const member of members) {
-          if (!/^[A-Za-z0-9_][A-Za-z0-9_.]*$/.test(member.name)) throw new Error(`unexpected dump file name ${JSON.stringify(member.name)}`);
+          if (!/^[A-Za-z0-9_][A-Za-z0-9_.]*$/.test(member.name))
+            throw new Error(`unexpected dump file name ${JSON.stringify(member.name)}`);
           const memberFile = `databases/${db.name}_${setId}.${member.name}${part.compress ? ext : ''}${sealer ? AGE_EXTENSION : ''}`;
           const memberSeal = sealer ? (await sealer.seal()).stream : undefined;
           const base = membersRaw;
-          const stored = await storeStream(member.open(), join(staging, memberFile), { compress: part.compress, codec: plan.codec, level, signal, onProgress: (n) => progress(base + n), ...(memberSeal ? { seal: memberSeal } : {}) });
+          const stored = await storeStream(member.open(), join(staging, memberFile), {
+            compress: part.compress,
+            codec: plan.codec,
+            level,
+            signal,
+            onProgress: (n) => progress(base + n),
+            ...(memberSeal ? { seal: memberSeal } : {}),
+          });
           membersRaw += stored.rawBytes;
-          extras.push({ file: memberFile, compressed: part.compress, ...(part.compress ? { codec: plan.codec } : {}), rawBytes: stored.rawBytes, storedBytes: stored.storedBytes, md5: stored.md5, sha256: stored.sha256, role: member.role, ...(stored.plain ? { plain: stored.plain } : {}) });
+          extras.push({
+            file: memberFile,
+            compressed: part.compress,
+            ...(part.compress ? { codec: plan.codec } : {}),
+            rawBytes: stored.rawBytes,
+            storedBytes: stored.storedBytes,
+            md5: stored.md5,
+            sha256: stored.sha256,
+            role: member.role,
+            ...(stored.plain ? { plain: stored.plain } : {}),
+          });
           await member.stored();
         }
       };
       const [storing, finishing, membering] = await Promise.allSettled([
-        storeStream(opened.stream, join(staging, file), { compress: part.compress, codec: plan.codec, level, signal, onProgress: (n) => progress(membersRaw + n), ...(seal ? { seal } : {}) }),
+        storeStream(opened.stream, join(staging, file), {
+          compress: part.compress,
+          codec: plan.codec,
+          level,
+          signal,
+          onProgress: (n) => progress(membersRaw + n),
+          ...(seal ? { seal } : {}),
+        }),
         opened.finished,
         opened.members ? storeMembers(opened.members) : Promise.resolve(),
       ]);
@@ -480,29 +719,93 @@ async function backupDatabase(cfg: LoadedConfig, db: DatabaseConfig, plan: Backu
       const stored = storing.value;
       const facts = finishing.value;
       if (part.role === 'main') {
-        Object.assign(entry, { file, format: part.format, compressed: part.compress, ...(part.compress ? { codec: plan.codec } : {}), rawBytes: stored.rawBytes + membersRaw, storedBytes: stored.storedBytes, md5: stored.md5, sha256: stored.sha256, tables: facts.tables, details: { ...entry.details, ...facts.details, ...(part.compress ? { [`${plan.codec}Level`]: level } : {}) }, ...(stored.plain ? { plain: stored.plain } : {}) });
+        Object.assign(entry, {
+          file,
+          format: part.format,
+          compressed: part.compress,
+          ...(part.compress ? { codec: plan.codec } : {}),
+          rawBytes: stored.rawBytes + membersRaw,
+          storedBytes: stored.storedBytes,
+          md5: stored.md5,
+          sha256: stored.sha256,
+          tables: facts.tables,
+          details: { ...entry.details, ...facts.details, ...(part.compress ? { [`${plan.codec}Level`]: level } : {}) },
+          ...(stored.plain ? { plain: stored.plain } : {}),
+        });
       } else {
-        extras.push({ file, compressed: part.compress, ...(part.compress ? { codec: plan.codec } : {}), rawBytes: stored.rawBytes, storedBytes: stored.storedBytes, md5: stored.md5, sha256: stored.sha256, role: part.role, ...(stored.plain ? { plain: stored.plain } : {}) });
+        extras.push({
+          file,
+          compressed: part.compress,
+          ...(part.compress ? { codec: plan.codec } : {}),
+          rawBytes: stored.rawBytes,
+          storedBytes: stored.storedBytes,
+          md5: stored.md5,
+          sha256: stored.sha256,
+          role: part.role,
+          ...(stored.plain ? { plain: stored.plain } : {}),
+        });
       }
     }
     if (extras.length) entry.extras = extras;
     entry.durationMs = Date.now() - t0;
-    reporter.emit({ type: 'item-end', item: db.name, ok: true, bytes: entry.storedBytes, durationMs: entry.durationMs });
-    writeLog(cfg.backupDir, 'database', { setId, db: db.name, engine: db.engine, bytes: entry.storedBytes, rawBytes: entry.rawBytes, durationMs: entry.durationMs, outcome: 'ok' }, cfg.secrets);
+    reporter.emit({
+      type: 'item-end',
+      item: db.name,
+      ok: true,
+      bytes: entry.storedBytes,
+      durationMs: entry.durationMs,
+    });
+    writeLog(
+      cfg.backupDir,
+      'database',
+      {
+        setId,
+        db: db.name,
+        engine: db.engine,
+        bytes: entry.storedBytes,
+        rawBytes: entry.rawBytes,
+        durationMs: entry.durationMs,
+        outcome: 'ok',
+      },
+      cfg.secrets,
+    );
   } catch (caught) {
     if (signal.aborted) throw new InterruptedError();
-    const err = isDiskFull(caught) ? new DiskFullError(cfg.backupDir, `storing ${db.name}`, await freeSpace(cfg.backupDir)) : caught;
+    const err = isDiskFull(caught)
+      ? new DiskFullError(cfg.backupDir, `storing ${db.name}`, await freeSpace(cfg.backupDir))
+      : caught;
     if (!isRespaldoError(err) && !(err instanceof Error && 'code' in err)) throw err;
-    const hint = isRespaldoError(err) ? err.hint ?? null : null;
+    const hint = isRespaldoError(err) ? (err.hint ?? null) : null;
     entry.error = { message: errorMessage(err), hint };
     entry.durationMs = Date.now() - t0;
     for (const f of [entry.file].filter(Boolean)) await fsp.rm(join(staging, f!), { force: true });
     Object.assign(entry, { file: null, md5: null, sha256: null, rawBytes: 0, storedBytes: 0 });
     await removePartFiles(staging, db.name, setId);
-    reporter.emit({ type: 'item-end', item: db.name, ok: false, durationMs: entry.durationMs, error: entry.error.message, ...(hint ? { hint } : {}) });
-    writeLog(cfg.backupDir, 'database', { setId, db: db.name, engine: db.engine, durationMs: entry.durationMs, outcome: 'failed', error: entry.error.message }, cfg.secrets);
+    reporter.emit({
+      type: 'item-end',
+      item: db.name,
+      ok: false,
+      durationMs: entry.durationMs,
+      error: entry.error.message,
+      ...(hint ? { hint } : {}),
+    });
+    writeLog(
+      cfg.backupDir,
+      'database',
+      {
+        setId,
+        db: db.name,
+        engine: db.engine,
+        durationMs: entry.durationMs,
+        outcome: 'failed',
+        error: entry.error.message,
+      },
+      cfg.secrets,
+    );
   } finally {
-    await cleanup?.().catch((e: unknown) => reporter.emit({ type: 'warning', item: db.name, message: `cleanup failed: ${errorMessage(e)}` }));
+    await cleanup?.().catch((e: unknown) =>
+      reporter.emit({ type: 'warning', item: db.name, message: `cleanup failed: ${errorMessage(e)}` }),
+    );
     await fsp.rm(scratchDir, { recursive: true, force: true });
   }
   return entry;
@@ -537,7 +840,8 @@ async function freeSpace(dir: string): Promise<string | null> {
 
 async function removePartFiles(staging: string, name: string, setId: string): Promise<void> {
   const dir = join(staging, 'databases');
-  for (const f of readdirSync(dir)) if (f.startsWith(`${name}_${setId}`)) await fsp.rm(join(dir, f), { force: true, recursive: true });
+  for (const f of readdirSync(dir))
+    if (f.startsWith(`${name}_${setId}`)) await fsp.rm(join(dir, f), { force: true, recursive: true });
 }
 
 /**
@@ -546,23 +850,41 @@ async function removePartFiles(staging: string, name: string, setId: string): Pr
  * stored whole with the reason (the plan's, or the driver's own: `details.chainFallback`). Empty for
  * other types.
  */
-export function chainFacts(plan: BackupPlan, entries: readonly DatabaseEntry[]): { type?: SetType; base?: string | null; chainNotes?: string[] } {
+export function chainFacts(
+  plan: BackupPlan,
+  entries: readonly DatabaseEntry[],
+): { type?: SetType; base?: string | null; chainNotes?: string[] } {
   if (!(CHAIN_TYPES as readonly string[]).includes(plan.type) || plan.setType === 'pre_restore') return {};
   const bases = entries.flatMap((e) => (e.base && !e.error ? [e.base] : [])).sort();
   const notes: string[] = [];
   for (const p of plan.databases) {
     const e = entries.find((x) => x.name === p.name);
-    const why = p.fallback ?? (typeof e?.details['chainFallback'] === 'string' ? (e.details['chainFallback'] as string) : null);
-    if (why && e && !e.error) notes.push(`${p.name}: stored as a full, not ${plan.type === 'differential' ? 'a' : 'an'} ${plan.type}: ${why}`);
+    const why =
+      p.fallback ?? (typeof e?.details['chainFallback'] === 'string' ? (e.details['chainFallback'] as string) : null);
+    if (why && e && !e.error)
+      notes.push(`${p.name}: stored as a full, not ${plan.type === 'differential' ? 'a' : 'an'} ${plan.type}: ${why}`);
   }
-  return { type: bases.length ? plan.type : 'full', base: bases.at(-1) ?? null, ...(notes.length ? { chainNotes: notes } : {}) };
+  return {
+    type: bases.length ? plan.type : 'full',
+    base: bases.at(-1) ?? null,
+    ...(notes.length ? { chainNotes: notes } : {}),
+  };
 }
 
 /** What a driver gets of the base a database's delta applies on: the base set's entry and its stored parts. */
-async function baseFor(cfg: LoadedConfig, baseId: string, name: string): Promise<NonNullable<import('../drivers/driver.js').BackupRequest['base']>> {
+async function baseFor(
+  cfg: LoadedConfig,
+  baseId: string,
+  name: string,
+): Promise<NonNullable<import('../drivers/driver.js').BackupRequest['base']>> {
   const m = await readManifest(cfg, baseId);
   const entry = m.databases.find((d) => d.name === name);
-  if (!entry?.file) throw new RespaldoError('failed', `Set ${baseId}, the base of this ${name} backup, holds no stored copy of ${name}.`, 'Run a full backup: respaldo create --type full');
+  if (!entry?.file)
+    throw new RespaldoError(
+      'failed',
+      `Set ${baseId}, the base of this ${name} backup, holds no stored copy of ${name}.`,
+      'Run a full backup: respaldo create --type full',
+    );
   const dir = join(cfg.backupDir, baseId);
   return { setId: baseId, entry, openPart: (role) => openStoredPart(dir, entry, role) };
 }

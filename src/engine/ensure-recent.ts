@@ -21,7 +21,10 @@ const UNIT_MS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 8
 export function parseAge(text: string): number {
   const t = text.trim().toLowerCase();
   if (!/^(\d+\s*[smhdw]\s*)+$/.test(t)) {
-    throw new UsageError(`"${text}" is not an age.`, 'Write a number and a unit: 30m, 12h, 7d, 2w (s, m, h, d, w; combinations like 1d12h work too).');
+    throw new UsageError(
+      `"${text}" is not an age.`,
+      'Write a number and a unit: 30m, 12h, 7d, 2w (s, m, h, d, w; combinations like 1d12h work too).',
+    );
   }
   let ms = 0;
   for (const m of t.matchAll(/(\d+)\s*([smhdw])/g)) ms += Number(m[1]) * UNIT_MS[m[2]!]!;
@@ -46,7 +49,10 @@ export function formatAgeMs(ms: number): string {
  * (`sets` newest first, as `listSets` returns them.)
  */
 export function newestCovering(sets: SetSummary[], databases: string[], type: BackupType = 'full'): SetSummary | null {
-  return sets.find((s) => s.status === 'completed' && s.type === type && databases.every((d) => s.databases.includes(d))) ?? null;
+  return (
+    sets.find((s) => s.status === 'completed' && s.type === type && databases.every((d) => s.databases.includes(d))) ??
+    null
+  );
 }
 
 export interface EnsureRecentOptions {
@@ -86,7 +92,10 @@ export interface EnsureRecentResult {
  * (or there is none). The backup itself is `createBackup` (lock, atomic publish); its manifest
  * may be partial/failed, which the caller must check (`manifest.status`).
  */
-export async function ensureRecentBackup(opts: EnsureRecentOptions, reporter: Reporter = silentReporter): Promise<EnsureRecentResult> {
+export async function ensureRecentBackup(
+  opts: EnsureRecentOptions,
+  reporter: Reporter = silentReporter,
+): Promise<EnsureRecentResult> {
   const maxAgeMs = typeof opts.maxAge === 'number' ? opts.maxAge : parseAge(opts.maxAge);
   if (!(maxAgeMs > 0)) throw new UsageError(`maxAge must be positive (got ${String(opts.maxAge)}).`);
   const cfg = opts.config ?? (await loadConfig(opts.configPath ? { configPath: opts.configPath } : {}));
@@ -98,7 +107,13 @@ export async function ensureRecentBackup(opts: EnsureRecentOptions, reporter: Re
   const previousAgeMs = previous ? now.getTime() - Date.parse(previous.completedAt) : null;
   const what = databases.join(', ');
   if (previous && previousAgeMs !== null && previousAgeMs <= maxAgeMs) {
-    return { created: false, reason: `The newest completed backup of ${what} (${previous.id}) is ${formatAgeMs(previousAgeMs)} old, within ${formatAgeMs(maxAgeMs)}; no backup made.`, previous, previousAgeMs, manifest: null };
+    return {
+      created: false,
+      reason: `The newest completed backup of ${what} (${previous.id}) is ${formatAgeMs(previousAgeMs)} old, within ${formatAgeMs(maxAgeMs)}; no backup made.`,
+      previous,
+      previousAgeMs,
+      manifest: null,
+    };
   }
   const reason = previous
     ? `The newest completed backup of ${what} (${previous.id}) is ${formatAgeMs(previousAgeMs!)} old, older than ${formatAgeMs(maxAgeMs)}; backing up.`
@@ -106,7 +121,13 @@ export async function ensureRecentBackup(opts: EnsureRecentOptions, reporter: Re
   reporter.emit({ type: 'info', message: reason });
   const manifest = await createBackup(
     cfg,
-    { databases: opts.databases?.length ? databases : undefined, type, files: opts.files, description: opts.description, signal: opts.signal },
+    {
+      databases: opts.databases?.length ? databases : undefined,
+      type,
+      files: opts.files,
+      description: opts.description,
+      signal: opts.signal,
+    },
     reporter,
   );
   return { created: true, reason, previous, previousAgeMs, manifest };

@@ -76,15 +76,32 @@ export async function scanFiles(cfg: Pick<LoadedConfig, 'baseDir' | 'files' | 'd
     try {
       st = await fsp.lstat(source);
     } catch (err) {
-      scan.problems.push(`${source}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'not found' : (err as Error).message}`);
+      scan.problems.push(
+        `${source}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'not found' : (err as Error).message}`,
+      );
       return;
     }
     if (st.isSymbolicLink()) {
-      scan.items.push({ group, source, relative: rel, kind: 'symlink', size: 0, mode: st.mode & 0o7777, mtime: st.mtime, linkTarget: await fsp.readlink(source) });
+      scan.items.push({
+        group,
+        source,
+        relative: rel,
+        kind: 'symlink',
+        size: 0,
+        mode: st.mode & 0o7777,
+        mtime: st.mtime,
+        linkTarget: await fsp.readlink(source),
+      });
       return;
     }
     if (st.isDirectory()) {
-      await walk(group, source, rel, () => true, () => false);
+      await walk(
+        group,
+        source,
+        rel,
+        () => true,
+        () => false,
+      );
       return;
     }
     if (!st.isFile()) {
@@ -99,14 +116,32 @@ export async function scanFiles(cfg: Pick<LoadedConfig, 'baseDir' | 'files' | 'd
       return;
     }
     if (sqlite) {
-      const via = configured.has(source) ? ' (it is backed up through its databases entry)' : '; add it under "databases" to back it up safely';
+      const via = configured.has(source)
+        ? ' (it is backed up through its databases entry)'
+        : '; add it under "databases" to back it up safely';
       scan.warnings.push(`${source}: SQLite database file in an application folder, not copied${via}`);
       return;
     }
-    scan.items.push({ group, source, relative: rel, kind: 'file', size: st.size, mode: st.mode & 0o7777, mtime: st.mtime, linkTarget: null });
+    scan.items.push({
+      group,
+      source,
+      relative: rel,
+      kind: 'file',
+      size: st.size,
+      mode: st.mode & 0o7777,
+      mtime: st.mtime,
+      linkTarget: null,
+    });
   };
 
-  const walk = async (group: FileItem['group'], dir: string, relBase: string, included: (rel: string) => boolean, excluded: (rel: string) => boolean, rootRel = ''): Promise<void> => {
+  const walk = async (
+    group: FileItem['group'],
+    dir: string,
+    relBase: string,
+    included: (rel: string) => boolean,
+    excluded: (rel: string) => boolean,
+    rootRel = '',
+  ): Promise<void> => {
     let entries;
     try {
       entries = await fsp.readdir(dir, { withFileTypes: true });
@@ -150,12 +185,27 @@ export async function scanFiles(cfg: Pick<LoadedConfig, 'baseDir' | 'files' | 'd
 }
 
 /** Stores scanned files under `setRoot` (each regular file compressed with `codec`) and returns their manifest entries. */
-export async function storeFiles(items: FileItem[], setRoot: string, compression: { codec: CodecName; level: number; sealer?: Sealer | undefined }, signal: AbortSignal | undefined, onStored: (item: FileItem, bytes: number) => void): Promise<{ entries: FileEntry[]; problems: string[]; diskFull: boolean }> {
+export async function storeFiles(
+  items: FileItem[],
+  setRoot: string,
+  compression: { codec: CodecName; level: number; sealer?: Sealer | undefined },
+  signal: AbortSignal | undefined,
+  onStored: (item: FileItem, bytes: number) => void,
+): Promise<{ entries: FileEntry[]; problems: string[]; diskFull: boolean }> {
   const entries: FileEntry[] = [];
   const problems: string[] = [];
   let diskFull = false;
   for (const item of items) {
-    const base = { group: item.group, source: item.source, relative: item.relative, kind: item.kind, size: item.size, mode: item.mode, mtime: item.mtime.toISOString(), linkTarget: item.linkTarget };
+    const base = {
+      group: item.group,
+      source: item.source,
+      relative: item.relative,
+      kind: item.kind,
+      size: item.size,
+      mode: item.mode,
+      mtime: item.mtime.toISOString(),
+      linkTarget: item.linkTarget,
+    };
     if (item.kind === 'symlink') {
       entries.push({ ...base, stored: null, md5: null, sha256: null });
       continue;
@@ -166,8 +216,21 @@ export async function storeFiles(items: FileItem[], setRoot: string, compression
     try {
       await ensurePrivateDir(dirname(dest));
       const seal = sealer ? (await sealer.seal()).stream : undefined;
-      const r = await storeStream(createReadStream(item.source, { highWaterMark: 1 << 20 }), dest, { compress: true, codec: compression.codec, level: compression.level, signal, ...(seal ? { seal } : {}) });
-      entries.push({ ...base, size: r.rawBytes, stored, md5: r.md5, sha256: r.sha256, ...(r.plain ? { plain: r.plain } : {}) });
+      const r = await storeStream(createReadStream(item.source, { highWaterMark: 1 << 20 }), dest, {
+        compress: true,
+        codec: compression.codec,
+        level: compression.level,
+        signal,
+        ...(seal ? { seal } : {}),
+      });
+      entries.push({
+        ...base,
+        size: r.rawBytes,
+        stored,
+        md5: r.md5,
+        sha256: r.sha256,
+        ...(r.plain ? { plain: r.plain } : {}),
+      });
       onStored(item, r.storedBytes);
     } catch (err) {
       if (signal?.aborted) throw err;

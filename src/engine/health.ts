@@ -125,7 +125,8 @@ export function assessHealth(input: HealthInput): HealthReport {
     const backups = input.backups[database] ?? [];
     const last = backups[0];
     const lastAt = last ? new Date(last.completedAt).getTime() : null;
-    const covers = (j: HealthInput['jobs'][number]) => (j.databases.includes('*') ? input.allDatabases : j.databases).includes(database);
+    const covers = (j: HealthInput['jobs'][number]) =>
+      (j.databases.includes('*') ? input.allDatabases : j.databases).includes(database);
     const jobs = input.jobs.filter((j) => BACKUP_TYPES.includes(j.type) && covers(j));
     let promised: number | null = null;
     let missed: Date | null = null;
@@ -135,18 +136,37 @@ export function assessHealth(input: HealthInput): HealthReport {
       const due = previousRun(job, new Date(now - graceMs));
       if (due && (lastAt === null || lastAt < due.getTime()) && (!missed || due > missed)) missed = due;
     }
-    if (missed) issue('overdue', `${database}: overdue: no successful backup since the run due ${localTime(missed)}${last ? ` (last ${formatAge(now - lastAt!)} ago, set ${last.setId})` : ' (never backed up)'}`, missed.toISOString());
+    if (missed)
+      issue(
+        'overdue',
+        `${database}: overdue: no successful backup since the run due ${localTime(missed)}${last ? ` (last ${formatAge(now - lastAt!)} ago, set ${last.setId})` : ' (never backed up)'}`,
+        missed.toISOString(),
+      );
     else if (!last) issue('never', `${database}: never backed up`);
     const sameType = backups.filter((b) => (b.type ?? 'full') === (last?.type ?? 'full'));
     const previous = sameType.slice(1, 11).map((b) => b.durationMs);
     const med = median(previous);
     if (last && med !== null && previous.length >= 3 && last.durationMs > med * SLOW_FACTOR) {
-      issue('slow', `${database}: the last backup took ${formatDuration(last.durationMs)}, over 50 % longer than usual (median ${formatDuration(med)} of the previous ${previous.length})`, last.setId);
+      issue(
+        'slow',
+        `${database}: the last backup took ${formatDuration(last.durationMs)}, over 50 % longer than usual (median ${formatDuration(med)} of the previous ${previous.length})`,
+        last.setId,
+      );
     }
     const prevSize = sameType[1]?.storedBytes ?? null;
     if (last && prevSize) {
-      if (last.storedBytes < prevSize * SHRINK_FACTOR) issue('shrank', `${database}: the last backup is ${formatBytes(last.storedBytes)}, more than 30 % smaller than the previous (${formatBytes(prevSize)}): check that no data was lost`, last.setId);
-      else if (last.storedBytes > prevSize * GROW_FACTOR) issue('grew', `${database}: the last backup is ${formatBytes(last.storedBytes)}, more than twice the previous (${formatBytes(prevSize)})`, last.setId);
+      if (last.storedBytes < prevSize * SHRINK_FACTOR)
+        issue(
+          'shrank',
+          `${database}: the last backup is ${formatBytes(last.storedBytes)}, more than 30 % smaller than the previous (${formatBytes(prevSize)}): check that no data was lost`,
+          last.setId,
+        );
+      else if (last.storedBytes > prevSize * GROW_FACTOR)
+        issue(
+          'grew',
+          `${database}: the last backup is ${formatBytes(last.storedBytes)}, more than twice the previous (${formatBytes(prevSize)})`,
+          last.setId,
+        );
     }
     const runs = (input.runs[database] ?? []).filter((r) => now - new Date(r.at).getTime() <= 30 * DAY_MS);
     const successes = runs.filter((r) => r.ok).length;
@@ -156,7 +176,8 @@ export function assessHealth(input: HealthInput): HealthReport {
       const when = localTime(new Date(drill.at));
       issue('drill-failed', `${database}: the last restore drill (set ${drill.setId}, ${when}) failed${why}`, drill.at);
     }
-    if (runs.length && successes < runs.length) issue('failures', `${database}: ${runs.length - successes} of ${runs.length} backups in the last 30 days failed`);
+    if (runs.length && successes < runs.length)
+      issue('failures', `${database}: ${runs.length - successes} of ${runs.length} backups in the last 30 days failed`);
     return {
       database,
       lastSuccessAt: last?.completedAt ?? null,
@@ -185,13 +206,23 @@ export function assessHealth(input: HealthInput): HealthReport {
     issues.push({ code: 'not-copied', database: null, key: `not-copied:${dest}`, text });
   }
   const problems = issues.map((i) => i.text);
-  return { at: input.now.toISOString(), healthy: problems.length === 0, issues, databases, freeBytes: input.freeBytes, minFreeBytes: input.minFreeBytes, problems };
+  return {
+    at: input.now.toISOString(),
+    healthy: problems.length === 0,
+    issues,
+    databases,
+    freeBytes: input.freeBytes,
+    minFreeBytes: input.minFreeBytes,
+    problems,
+  };
 }
 
 /** Reads the sets, their manifests and 30 days of logs, and assesses them. Reads only. */
 export async function getHealth(cfg: LoadedConfig, now = new Date()): Promise<HealthReport> {
   const names = cfg.databases.map((d) => d.name);
-  const sets = (await listSets(cfg)).filter((s) => s.type === 'full' || s.type === 'differential' || s.type === 'incremental');
+  const sets = (await listSets(cfg)).filter(
+    (s) => s.type === 'full' || s.type === 'differential' || s.type === 'incremental',
+  );
   const backups: Record<string, BackupRecord[]> = {};
   for (const name of names) {
     const mine = sets.filter((s) => s.databases.includes(name)).slice(0, 40); // chains: enough of each type
@@ -199,7 +230,14 @@ export async function getHealth(cfg: LoadedConfig, now = new Date()): Promise<He
     for (const s of mine) {
       try {
         const entry = (await readManifest(cfg, s.id)).databases.find((d) => d.name === name && !d.error);
-        if (entry) records.push({ setId: s.id, completedAt: s.completedAt, durationMs: entry.durationMs, storedBytes: entry.storedBytes + (entry.extras ?? []).reduce((sum, x) => sum + x.storedBytes, 0), ...(entry.base ? { type: s.type } : {}) });
+        if (entry)
+          records.push({
+            setId: s.id,
+            completedAt: s.completedAt,
+            durationMs: entry.durationMs,
+            storedBytes: entry.storedBytes + (entry.extras ?? []).reduce((sum, x) => sum + x.storedBytes, 0),
+            ...(entry.base ? { type: s.type } : {}),
+          });
       } catch {
         /* a damaged set is verify's business */
       }
@@ -261,7 +299,8 @@ export function readRuns(backupDir: string, now: Date, databases: string[]): Rec
         continue;
       }
       if (!l.setId || !l.time) continue;
-      if (l.event === 'create-start' && l.type !== 'pre_restore') starts.set(l.setId, { at: l.time, databases: l.databases ?? [] });
+      if (l.event === 'create-start' && l.type !== 'pre_restore')
+        starts.set(l.setId, { at: l.time, databases: l.databases ?? [] });
       else if (l.event === 'database' && l.db) dbOutcome.set(`${l.setId}\0${l.db}`, l.outcome === 'ok');
       else if (l.event === 'create-end' && l.outcome) ends.set(l.setId, l.outcome);
     }

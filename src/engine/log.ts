@@ -19,7 +19,12 @@ export function logFile(backupDir: string, when = new Date()): string {
  * Appends one JSON line per operation to the daily log (0600 in a 0700 folder). Secrets are masked.
  * A failure to log never fails a backup: it is reported on stderr instead.
  */
-export function writeLog(backupDir: string, event: string, fields: Record<string, unknown>, secrets: readonly string[] = []): void {
+export function writeLog(
+  backupDir: string,
+  event: string,
+  fields: Record<string, unknown>,
+  secrets: readonly string[] = [],
+): void {
   try {
     const dir = join(backupDir, 'logs');
     if (!existsSync(dir)) {
@@ -28,7 +33,10 @@ export function writeLog(backupDir: string, event: string, fields: Record<string
     }
     const file = logFile(backupDir);
     const fresh = !existsSync(file);
-    const line = maskSecrets(JSON.stringify({ time: new Date().toISOString(), event, pid: process.pid, user: ranBy().user, ...fields }), secrets);
+    const line = maskSecrets(
+      JSON.stringify({ time: new Date().toISOString(), event, pid: process.pid, user: ranBy().user, ...fields }),
+      secrets,
+    );
     appendFileSync(file, line + '\n', { mode: FILE_MODE });
     if (fresh) chmodSync(file, FILE_MODE);
   } catch (err) {

@@ -40,8 +40,18 @@ export function readManifestFile(setDir: string): Manifest {
   } catch (err) {
     throw new VerifyError(`${file}: unreadable manifest (${(err as Error).message})`);
   }
-  if (m === null || typeof m !== 'object' || m.schemaVersion !== 1 || !Array.isArray(m.databases) || !Array.isArray(m.files) || typeof m.id !== 'string') {
-    throw new VerifyError(`${file}: not a respaldo manifest (schemaVersion 1 expected)`, 'The set may come from a newer respaldo version, or the file was damaged.');
+  if (
+    m === null ||
+    typeof m !== 'object' ||
+    m.schemaVersion !== 1 ||
+    !Array.isArray(m.databases) ||
+    !Array.isArray(m.files) ||
+    typeof m.id !== 'string'
+  ) {
+    throw new VerifyError(
+      `${file}: not a respaldo manifest (schemaVersion 1 expected)`,
+      'The set may come from a newer respaldo version, or the file was damaged.',
+    );
   }
   const problem = pathProblem(m) ?? codecProblem(m) ?? encryptionProblem(m);
   const hint = 'This manifest was tampered with or damaged; do not restore from it.';
@@ -63,7 +73,8 @@ export function encryptionProblem(m: Manifest): string | null {
   const e = m.encryption as unknown as { format?: unknown; recipients?: unknown; passphrase?: unknown } | undefined;
   if (e === undefined) return null;
   const known = e !== null && typeof e === 'object' && e.format === 'age' && typeof e.passphrase === 'boolean';
-  if (!known || !Array.isArray(e.recipients) || e.recipients.some((r) => typeof r !== 'string')) return `unknown encryption ${JSON.stringify(e)}`;
+  if (!known || !Array.isArray(e.recipients) || e.recipients.some((r) => typeof r !== 'string'))
+    return `unknown encryption ${JSON.stringify(e)}`;
   const plain = storedPaths(m).find((p) => !p.endsWith('.age'));
   return plain ? `encrypted set with a stored file not encrypted: ${JSON.stringify(plain)}` : null;
 }

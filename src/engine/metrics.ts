@@ -15,42 +15,139 @@ import { writeLog } from './log.js';
 const esc = (v: string) => v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
 
 /** Pure: the text of the metrics file. */
-export function renderMetrics(health: HealthReport, sets: Pick<SetSummary, 'type' | 'status' | 'lastVerified' | 'databases'>[]): string {
+export function renderMetrics(
+  health: HealthReport,
+  sets: Pick<SetSummary, 'type' | 'status' | 'lastVerified' | 'databases'>[],
+): string {
   const out: string[] = [];
-  const family = (name: string, help: string, type: 'gauge' | 'counter', samples: [Record<string, string>, number][]) => {
+  const family = (
+    name: string,
+    help: string,
+    type: 'gauge' | 'counter',
+    samples: [Record<string, string>, number][],
+  ) => {
     if (!samples.length) return;
     out.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
     for (const [labels, value] of samples) {
-      const l = Object.entries(labels).map(([k, v]) => `${k}="${esc(v)}"`).join(',');
+      const l = Object.entries(labels)
+        .map(([k, v]) => `${k}="${esc(v)}"`)
+        .join(',');
       out.push(`${name}${l ? `{${l}}` : ''} ${Number.isFinite(value) ? value : 'NaN'}`);
     }
   };
-  const per = <T>(pick: (d: HealthReport['databases'][number]) => T | null, map: (v: T) => number): [Record<string, string>, number][] =>
+  const per = <T>(
+    pick: (d: HealthReport['databases'][number]) => T | null,
+    map: (v: T) => number,
+  ): [Record<string, string>, number][] =>
     health.databases.flatMap((d) => {
       const v = pick(d);
       return v === null ? [] : [[{ database: d.database }, map(v)] as [Record<string, string>, number]];
     });
-  family('respaldo_last_success_timestamp_seconds', 'End of the newest successful backup of the database (Unix time).', 'gauge', per((d) => d.lastSuccessAt, (v) => Math.floor(new Date(v).getTime() / 1000)));
-  family('respaldo_backup_duration_seconds', 'Duration of the newest successful backup of the database.', 'gauge', per((d) => d.lastDurationMs, (v) => v / 1000));
-  family('respaldo_backup_duration_median_seconds', 'Median duration of the ten successful backups before the newest.', 'gauge', per((d) => d.medianDurationMs, (v) => v / 1000));
-  family('respaldo_backup_stored_bytes', 'Stored (compressed) size of the newest successful backup of the database.', 'gauge', per((d) => d.lastStoredBytes, (v) => v));
-  family('respaldo_backup_success_ratio', 'Share of the backups of the last 30 days that succeeded.', 'gauge', per((d) => d.successRate30d, (v) => v));
-  family('respaldo_backup_attempts', 'Backups attempted in the last 30 days.', 'gauge', per((d) => d.attempts30d, (v) => v));
-  family('respaldo_backup_overdue', '1 when the schedule promised a backup that did not happen.', 'gauge', per((d) => d.overdue, (v) => (v ? 1 : 0)));
-  family('respaldo_backup_schedule_period_seconds', 'Shortest period of the scheduled backups of the database.', 'gauge', per((d) => d.promisedEverySeconds, (v) => v));
+  family(
+    'respaldo_last_success_timestamp_seconds',
+    'End of the newest successful backup of the database (Unix time).',
+    'gauge',
+    per(
+      (d) => d.lastSuccessAt,
+      (v) => Math.floor(new Date(v).getTime() / 1000),
+    ),
+  );
+  family(
+    'respaldo_backup_duration_seconds',
+    'Duration of the newest successful backup of the database.',
+    'gauge',
+    per(
+      (d) => d.lastDurationMs,
+      (v) => v / 1000,
+    ),
+  );
+  family(
+    'respaldo_backup_duration_median_seconds',
+    'Median duration of the ten successful backups before the newest.',
+    'gauge',
+    per(
+      (d) => d.medianDurationMs,
+      (v) => v / 1000,
+    ),
+  );
+  family(
+    'respaldo_backup_stored_bytes',
+    'Stored (compressed) size of the newest successful backup of the database.',
+    'gauge',
+    per(
+      (d) => d.lastStoredBytes,
+      (v) => v,
+    ),
+  );
+  family(
+    'respaldo_backup_success_ratio',
+    'Share of the backups of the last 30 days that succeeded.',
+    'gauge',
+    per(
+      (d) => d.successRate30d,
+      (v) => v,
+    ),
+  );
+  family(
+    'respaldo_backup_attempts',
+    'Backups attempted in the last 30 days.',
+    'gauge',
+    per(
+      (d) => d.attempts30d,
+      (v) => v,
+    ),
+  );
+  family(
+    'respaldo_backup_overdue',
+    '1 when the schedule promised a backup that did not happen.',
+    'gauge',
+    per(
+      (d) => d.overdue,
+      (v) => (v ? 1 : 0),
+    ),
+  );
+  family(
+    'respaldo_backup_schedule_period_seconds',
+    'Shortest period of the scheduled backups of the database.',
+    'gauge',
+    per(
+      (d) => d.promisedEverySeconds,
+      (v) => v,
+    ),
+  );
   const drilled = (d: HealthReport['databases'][number]) => d.lastDrill ?? null;
   const drillOk = per(drilled, (v) => (v.ok ? 1 : 0));
-  family('respaldo_drill_success', '1 when the newest restore drill of the database passed, 0 when it failed.', 'gauge', drillOk);
+  family(
+    'respaldo_drill_success',
+    '1 when the newest restore drill of the database passed, 0 when it failed.',
+    'gauge',
+    drillOk,
+  );
   const drillAt = per(drilled, (v) => Math.floor(new Date(v.at).getTime() / 1000));
-  family('respaldo_last_drill_timestamp_seconds', 'Time of the newest restore drill of the database (Unix time).', 'gauge', drillAt);
+  family(
+    'respaldo_last_drill_timestamp_seconds',
+    'Time of the newest restore drill of the database (Unix time).',
+    'gauge',
+    drillAt,
+  );
   const verified = sets.filter((s) => s.type !== 'pre_restore' && s.lastVerified);
   const newestVerify = verified.map((s) => s.lastVerified!).sort((a, b) => (a.at < b.at ? 1 : -1))[0];
   if (newestVerify) {
-    family('respaldo_last_verify_timestamp_seconds', 'Time of the newest verification of any set (Unix time).', 'gauge', [[{}, Math.floor(new Date(newestVerify.at).getTime() / 1000)]]);
-    family('respaldo_last_verify_success', '1 when the newest verification found every stored file intact.', 'gauge', [[{}, newestVerify.ok ? 1 : 0]]);
+    family(
+      'respaldo_last_verify_timestamp_seconds',
+      'Time of the newest verification of any set (Unix time).',
+      'gauge',
+      [[{}, Math.floor(new Date(newestVerify.at).getTime() / 1000)]],
+    );
+    family('respaldo_last_verify_success', '1 when the newest verification found every stored file intact.', 'gauge', [
+      [{}, newestVerify.ok ? 1 : 0],
+    ]);
   }
   family('respaldo_sets', 'Published backup sets by type and status.', 'gauge', countBy(sets));
-  if (health.freeBytes !== null) family('respaldo_backup_dir_free_bytes', 'Free space on the disk of the backup folder.', 'gauge', [[{}, health.freeBytes]]);
+  if (health.freeBytes !== null)
+    family('respaldo_backup_dir_free_bytes', 'Free space on the disk of the backup folder.', 'gauge', [
+      [{}, health.freeBytes],
+    ]);
   family('respaldo_healthy', '1 when status --check finds no problem.', 'gauge', [[{}, health.healthy ? 1 : 0]]);
   family('respaldo_health_problems', 'Problems status --check reports.', 'gauge', [[{}, health.problems.length]]);
   return out.join('\n') + '\n';

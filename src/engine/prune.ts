@@ -47,9 +47,14 @@ export interface PruneResult {
 
 /** Why pruning is unsafe now (the newest set is not completed), or null when it is safe. */
 export function pruneRefusal(sets: SetSummary[]): { reason: string; newest: SetSummary } | null {
-  const newest = sets.filter((s) => s.type !== 'pre_restore').sort((a, b) => Date.parse(b.startedAt) - Date.parse(a.startedAt))[0];
+  const newest = sets
+    .filter((s) => s.type !== 'pre_restore')
+    .sort((a, b) => Date.parse(b.startedAt) - Date.parse(a.startedAt))[0];
   if (!newest || newest.status === 'completed') return null;
-  return { reason: `the newest backup set ${newest.id} is ${newest.status}${newest.failedDatabases.length ? ` (${newest.failedDatabases.join(', ')} failed)` : ''}`, newest };
+  return {
+    reason: `the newest backup set ${newest.id} is ${newest.status}${newest.failedDatabases.length ? ` (${newest.failedDatabases.join(', ')} failed)` : ''}`,
+    newest,
+  };
 }
 
 /** Plans retention over the published sets and, unless dry-run, removes what the plan removes. */
@@ -65,17 +70,35 @@ export async function pruneSets(cfg: LoadedConfig, opts: PruneOptions, reporter:
   });
   const toRemove = plan.filter((p) => p.decision.action === 'remove');
   const refusal = pruneRefusal(sets);
-  const result: PruneResult = { dryRun, refused: refusal ? `Nothing pruned: ${refusal.reason}.` : null, plan, removed: [], failed: [], kept: plan.length - toRemove.length };
+  const result: PruneResult = {
+    dryRun,
+    refused: refusal ? `Nothing pruned: ${refusal.reason}.` : null,
+    plan,
+    removed: [],
+    failed: [],
+    kept: plan.length - toRemove.length,
+  };
 
   if (refusal && !dryRun) {
-    writeLog(cfg.backupDir, 'prune', { outcome: 'refused', setId: refusal.newest.id, reason: refusal.reason }, cfg.secrets);
-    throw new RefusedError(`Nothing pruned: ${refusal.reason}.`, 'Retention only runs after a successful backup. Fix the failure, run `respaldo create`, then prune again.');
+    writeLog(
+      cfg.backupDir,
+      'prune',
+      { outcome: 'refused', setId: refusal.newest.id, reason: refusal.reason },
+      cfg.secrets,
+    );
+    throw new RefusedError(
+      `Nothing pruned: ${refusal.reason}.`,
+      'Retention only runs after a successful backup. Fix the failure, run `respaldo create`, then prune again.',
+    );
   }
 
   const t0 = Date.now();
   reporter.emit({ type: 'run-start', operation: 'prune', items: toRemove.map((p) => p.set.id) });
   for (const p of plan) {
-    reporter.emit({ type: 'info', message: `${p.decision.action === 'keep' ? 'keep  ' : dryRun ? 'would remove' : 'remove'} ${p.set.id}  ${p.decision.reasons.join('; ')}` });
+    reporter.emit({
+      type: 'info',
+      message: `${p.decision.action === 'keep' ? 'keep  ' : dryRun ? 'would remove' : 'remove'} ${p.set.id}  ${p.decision.reasons.join('; ')}`,
+    });
   }
   if (!dryRun) {
     for (const p of toRemove) {
@@ -84,21 +107,30 @@ export async function pruneSets(cfg: LoadedConfig, opts: PruneOptions, reporter:
         result.removed.push(p.set.id);
       } catch (err) {
         result.failed.push({ id: p.set.id, error: errorMessage(err) });
-        reporter.emit({ type: 'warning', item: p.set.id, message: `could not remove ${p.set.id}: ${errorMessage(err)}` });
+        reporter.emit({
+          type: 'warning',
+          item: p.set.id,
+          message: `could not remove ${p.set.id}: ${errorMessage(err)}`,
+        });
       }
     }
   }
   const ok = result.failed.length === 0;
   reporter.emit({ type: 'run-end', ok, durationMs: Date.now() - t0 });
-  writeLog(cfg.backupDir, 'prune', {
-    outcome: dryRun ? 'dry-run' : ok ? 'ok' : 'failed',
-    setId: null,
-    removed: dryRun ? [] : result.removed,
-    wouldRemove: dryRun ? toRemove.map((p) => p.set.id) : undefined,
-    failed: result.failed,
-    kept: result.kept,
-    durationMs: Date.now() - t0,
-    ranBy: ranBy(),
-  }, cfg.secrets);
+  writeLog(
+    cfg.backupDir,
+    'prune',
+    {
+      outcome: dryRun ? 'dry-run' : ok ? 'ok' : 'failed',
+      setId: null,
+      removed: dryRun ? [] : result.removed,
+      wouldRemove: dryRun ? toRemove.map((p) => p.set.id) : undefined,
+      failed: result.failed,
+      kept: result.kept,
+      durationMs: Date.now() - t0,
+      ranBy: ranBy(),
+    },
+    cfg.secrets,
+  );
   return result;
 }

@@ -151,7 +151,13 @@ export async function verifyRemoteSet(
     const there = new Map((await withRetries(() => dest.listFiles(key))).map((f) => [f.path, f.size]));
     // Reading the data of an encrypted set also decrypts it: the key is needed, and the plaintext is checked.
     const decrypter = opts.readData && m.encryption ? await decrypterFor(cfg, m.encryption, m.id) : null;
-    const plainOf = new Map(encryptedParts(m, m.databases.map((d) => d.name), true).map((p) => [p.path, p.plain]));
+    const plainOf = new Map(
+      encryptedParts(
+        m,
+        m.databases.map((d) => d.name),
+        true,
+      ).map((p) => [p.path, p.plain]),
+    );
     const files: FileCheck[] = [];
     for (const e of expectedFiles(m)) {
       const size = there.get(e.path);
@@ -209,9 +215,14 @@ async function readSealed(
   try {
     const got = await withRetries(async () => {
       h = new Sha256Pass();
-      return hashDecrypted(decrypter, streamPipeline(await dest.get(key), h, () => undefined), e.path);
+      return hashDecrypted(
+        decrypter,
+        streamPipeline(await dest.get(key), h, () => undefined),
+        e.path,
+      );
     });
-    if (h.digest() !== e.sha256) return { path: e.path, ok: false, problem: 'sha256 mismatch (content changed)', bytes: h.bytes };
+    if (h.digest() !== e.sha256)
+      return { path: e.path, ok: false, problem: 'sha256 mismatch (content changed)', bytes: h.bytes };
     if (plain && (got.sha256 !== plain.sha256 || got.md5 !== plain.md5 || got.bytes !== plain.bytes))
       return { path: e.path, ok: false, problem: 'decrypted content does not match the manifest', bytes: h.bytes };
     return { path: e.path, ok: true, bytes: h.bytes };

@@ -4,7 +4,17 @@ import { hostname } from 'node:os';
 import { basename, dirname, join, resolve, sep } from 'node:path';
 import { pipeline as streamPipeline } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { InterruptedError, NotFoundError, RefusedError, RespaldoError, UsageError, VerifyError, asOperatorError, errorMessage, isDiskFull } from '../core/errors.js';
+import {
+  InterruptedError,
+  NotFoundError,
+  RefusedError,
+  RespaldoError,
+  UsageError,
+  VerifyError,
+  asOperatorError,
+  errorMessage,
+  isDiskFull,
+} from '../core/errors.js';
 import type { Reporter } from '../core/events.js';
 import { english, phrase, type Phrase } from '../core/phrases.js';
 import type { CodecName, DatabaseConfig, DatabaseEntry, FileEntry, LoadedConfig, Manifest } from '../core/types.js';
@@ -150,14 +160,28 @@ export interface RestoreOutcome {
 
 function dbConfig(cfg: LoadedConfig, name: string): DatabaseConfig {
   const db = cfg.databases.find((d) => d.name === name);
-  if (!db) throw new NotFoundError(`Database "${name}" is in the set but not in ${cfg.file}; respaldo does not know where to restore it.`, `Add it under "databases" (with its connection), or restore the file by hand (see README: restoring without respaldo).`);
+  if (!db)
+    throw new NotFoundError(
+      `Database "${name}" is in the set but not in ${cfg.file}; respaldo does not know where to restore it.`,
+      `Add it under "databases" (with its connection), or restore the file by hand (see README: restoring without respaldo).`,
+    );
   return db;
 }
 
-function targetFor(db: DatabaseConfig, count: number, to: string | undefined, cwd: string, withFiles: boolean): RestoreTarget {
+function targetFor(
+  db: DatabaseConfig,
+  count: number,
+  to: string | undefined,
+  cwd: string,
+  withFiles: boolean,
+): RestoreTarget {
   if (!to) return { kind: 'in-place' };
   if (driverFor(db.engine).safety === 'renamed-database') {
-    if (count > 1) throw new UsageError('--to names one database; it cannot take several.', 'Restore one database at a time with --db NAME --to NEWNAME.');
+    if (count > 1)
+      throw new UsageError(
+        '--to names one database; it cannot take several.',
+        'Restore one database at a time with --db NAME --to NEWNAME.',
+      );
     return { kind: 'side-by-side', name: to };
   }
   const abs = resolve(cwd, to);
@@ -221,10 +245,16 @@ function holdsOf(m: Manifest): SetSelection['holds'] {
 }
 
 /** Pure: how what a plan replaces is kept, one phrase per replaced database (or that nothing is replaced). */
-export function safetyOf(databases: readonly Pick<DatabaseRestorePlan, 'database' | 'replaces' | 'safety'>[]): Phrase[] {
+export function safetyOf(
+  databases: readonly Pick<DatabaseRestorePlan, 'database' | 'replaces' | 'safety'>[],
+): Phrase[] {
   const replaced = databases.filter((d) => d.replaces);
   if (!replaced.length) return [phrase('plan.safetyNone')];
-  return replaced.map((d) => (d.safety.kind === 'renamed-database' ? phrase('plan.safetyRenamed', { db: d.database, name: d.safety.name }) : phrase('plan.safetySet', { db: d.database })));
+  return replaced.map((d) =>
+    d.safety.kind === 'renamed-database'
+      ? phrase('plan.safetyRenamed', { db: d.database, name: d.safety.name })
+      : phrase('plan.safetySet', { db: d.database }),
+  );
 }
 
 /** Reads the set and the targets and says what a restore would do. Changes nothing. */
@@ -252,7 +282,11 @@ export async function planRestore(cfg: LoadedConfig, id: string, opts: RestoreOp
   let chainSets: ReturnType<typeof readChainSets> | null = null;
   for (const name of names) {
     const entry = m.databases.find((d) => d.name === name);
-    if (!entry) throw new NotFoundError(`Set ${m.id} holds no database "${name}".`, `It holds: ${m.databases.map((d) => d.name).join(', ') || 'no databases'}.`);
+    if (!entry)
+      throw new NotFoundError(
+        `Set ${m.id} holds no database "${name}".`,
+        `It holds: ${m.databases.map((d) => d.name).join(', ') || 'no databases'}.`,
+      );
     const kept = !entry.error && !entry.file && entry.safetyDatabase ? entry.safetyDatabase : null;
     if (kept) {
       const plan = await planSwapBack(cfg, m, entry, kept, opts, refuse, warningPhrases);
@@ -260,20 +294,44 @@ export async function planRestore(cfg: LoadedConfig, id: string, opts: RestoreOp
       continue;
     }
     if (entry.error || !entry.file) {
-      refuse('failed-entry', name, phrase('refuse.failedEntry', { db: name, set: m.id, reason: entry.error?.message ?? 'no stored file' }), phrase('refuse.failedEntryHint', { db: name }));
+      refuse(
+        'failed-entry',
+        name,
+        phrase('refuse.failedEntry', { db: name, set: m.id, reason: entry.error?.message ?? 'no stored file' }),
+        phrase('refuse.failedEntryHint', { db: name }),
+      );
       continue;
     }
     if (entry.format.endsWith('-raw')) {
-      refuse('failed-entry', name, phrase('refuse.raw', { set: m.id, db: name, file: entry.file }), phrase('refuse.rawHint', { path: join(setDir(cfg, m.id), entry.file), db: name, cmd: entry.codec === 'zstd' ? 'zstd -dc' : 'gunzip -c' }));
+      refuse(
+        'failed-entry',
+        name,
+        phrase('refuse.raw', { set: m.id, db: name, file: entry.file }),
+        phrase('refuse.rawHint', {
+          path: join(setDir(cfg, m.id), entry.file),
+          db: name,
+          cmd: entry.codec === 'zstd' ? 'zstd -dc' : 'gunzip -c',
+        }),
+      );
       continue;
     }
     let chain: Chain | null = null;
     if (entry.base) {
       chain = opts.setFolder
-        ? { database: name, members: [], problem: 'restoring a chain from a destination (--from) is not supported yet; restore the full set there, or copy the chain into the backup folder' }
+        ? {
+            database: name,
+            members: [],
+            problem:
+              'restoring a chain from a destination (--from) is not supported yet; restore the full set there, or copy the chain into the backup folder',
+          }
         : chainOf((chainSets ??= readChainSets(cfg)), m.id, name);
       if (chain.problem) {
-        refuse('failed-entry', name, phrase('refuse.brokenChain', { set: m.id, db: name, reason: chain.problem }), phrase('refuse.brokenChainHint', { set: m.id, db: name }));
+        refuse(
+          'failed-entry',
+          name,
+          phrase('refuse.brokenChain', { set: m.id, db: name, reason: chain.problem }),
+          phrase('refuse.brokenChainHint', { set: m.id, db: name }),
+        );
         continue;
       }
     }
@@ -284,39 +342,98 @@ export async function planRestore(cfg: LoadedConfig, id: string, opts: RestoreOp
       throw new UsageError('--table restores selected tables side by side only.', 'Add --to NEWNAME.');
     }
     if (opts.createRoles && db.engine === 'postgres' && !entry.extras?.some((x) => x.role === 'globals')) {
-      throw new UsageError(`Set ${m.id} stored no roles for ${name} ("globals" was not enabled when it was made), so --create-roles has nothing to create.`, 'Create the roles by hand (CREATE ROLE …), then restore without --create-roles.');
+      throw new UsageError(
+        `Set ${m.id} stored no roles for ${name} ("globals" was not enabled when it was made), so --create-roles has nothing to create.`,
+        'Create the roles by hand (CREATE ROLE …), then restore without --create-roles.',
+      );
     }
-    const step = driver.planRestore({ db, entry, setId: m.id, target, ...(opts.tables ? { tables: opts.tables } : {}), ...(opts.createRoles && db.engine === 'postgres' ? { createRoles: true } : {}) });
+    const step = driver.planRestore({
+      db,
+      entry,
+      setId: m.id,
+      target,
+      ...(opts.tables ? { tables: opts.tables } : {}),
+      ...(opts.createRoles && db.engine === 'postgres' ? { createRoles: true } : {}),
+    });
     const state = await driver.inspectTarget(db, target);
     if (target.kind === 'in-place' && (m.type === 'schema' || entry.format.endsWith('-sql'))) {
-      refuse('schema-in-place', name, phrase('refuse.schemaInPlace', { set: m.id, db: name }), phrase('refuse.schemaInPlaceHint'));
+      refuse(
+        'schema-in-place',
+        name,
+        phrase('refuse.schemaInPlace', { set: m.id, db: name }),
+        phrase('refuse.schemaInPlaceHint'),
+      );
     }
     if (target.kind === 'side-by-side' && state.exists) {
-      refuse('target-exists', name, phrase('refuse.targetExists', { target: step.target }), phrase('refuse.targetExistsHint'));
+      refuse(
+        'target-exists',
+        name,
+        phrase('refuse.targetExists', { target: step.target }),
+        phrase('refuse.targetExistsHint'),
+      );
     }
     if (target.kind === 'in-place' && state.inUseBy.length) {
       if (driver.safety === 'pre-restore-set') {
-        refuse('in-use', name, phrase('refuse.inUse', { target: step.target, users: state.inUseBy.join(', ') }), phrase('refuse.inUseHint'));
+        refuse(
+          'in-use',
+          name,
+          phrase('refuse.inUse', { target: step.target, users: state.inUseBy.join(', ') }),
+          phrase('refuse.inUseHint'),
+        );
       } else if (!opts.terminateConnections) {
-        refuse('sessions', name, phrase('refuse.sessions', { count: state.inUseBy.length, db: name, sessions: state.inUseBy.slice(0, 5).join(', ') }), phrase('refuse.sessionsHint'));
+        refuse(
+          'sessions',
+          name,
+          phrase('refuse.sessions', {
+            count: state.inUseBy.length,
+            db: name,
+            sessions: state.inUseBy.slice(0, 5).join(', '),
+          }),
+          phrase('refuse.sessionsHint'),
+        );
       } else {
         warningPhrases.push(phrase('plan.willTerminate', { count: state.inUseBy.length, db: name }));
       }
     }
-    databases.push({ ...step, engine: db.engine, restoreTarget: target, state, storedBytes: entry.storedBytes, rawBytes: entry.rawBytes, format: entry.format, ...restoredSizeEstimate(entry), ...(chain ? { chain: chain.members } : {}) });
+    databases.push({
+      ...step,
+      engine: db.engine,
+      restoreTarget: target,
+      state,
+      storedBytes: entry.storedBytes,
+      rawBytes: entry.rawBytes,
+      format: entry.format,
+      ...restoredSizeEstimate(entry),
+      ...(chain ? { chain: chain.members } : {}),
+    });
   }
   let files: FilesRestorePlan | null = null;
   if (opts.files) {
     // --to is a folder for files; shared with SQLite databases it holds them beside a files/ folder.
-    const sharesFolder = databases.length > 0 && databases.every((d) => driverFor(d.engine as DatabaseConfig['engine']).safety === 'pre-restore-set');
-    const to = !opts.to ? join(cfg.baseDir, 'restored', m.id) : onlyFiles ? resolve(cwd, opts.to) : sharesFolder ? join(resolve(cwd, opts.to), 'files') : join(cfg.baseDir, 'restored', m.id);
+    const sharesFolder =
+      databases.length > 0 &&
+      databases.every((d) => driverFor(d.engine as DatabaseConfig['engine']).safety === 'pre-restore-set');
+    const to = !opts.to
+      ? join(cfg.baseDir, 'restored', m.id)
+      : onlyFiles
+        ? resolve(cwd, opts.to)
+        : sharesFolder
+          ? join(resolve(cwd, opts.to), 'files')
+          : join(cfg.baseDir, 'restored', m.id);
     checkFileEntries(m.files);
     checkFilesFolder(to, opts.to, cwd);
-    if (existsSync(to) && readdirSync(to).length) refuse('files-target', null, phrase('refuse.filesTarget', { to }), phrase('refuse.filesTargetHint'));
-    files = { to, count: m.files.filter((f) => f.kind === 'file').length, bytes: m.files.reduce((s, f) => s + f.size, 0), symlinks: m.files.filter((f) => f.kind === 'symlink').length };
+    if (existsSync(to) && readdirSync(to).length)
+      refuse('files-target', null, phrase('refuse.filesTarget', { to }), phrase('refuse.filesTargetHint'));
+    files = {
+      to,
+      count: m.files.filter((f) => f.kind === 'file').length,
+      bytes: m.files.reduce((s, f) => s + f.size, 0),
+      symlinks: m.files.filter((f) => f.kind === 'symlink').length,
+    };
     if (!m.files.length) warningPhrases.push(phrase('plan.noFiles', { set: m.id }));
   }
-  if (!databases.length && !files && !refusals.length) throw new UsageError('Nothing to restore.', 'Name databases with --db, or add --files.');
+  if (!databases.length && !files && !refusals.length)
+    throw new UsageError('Nothing to restore.', 'Name databases with --db, or add --files.');
   const safetyPhrases = safetyOf(databases);
   return {
     setId: m.id,
@@ -341,12 +458,19 @@ export async function planRestore(cfg: LoadedConfig, id: string, opts: RestoreOp
  * the preview (`at`): the sets applied in order, their stored size, the exact point reached. Changes nothing.
  */
 export async function planRestoreAt(cfg: LoadedConfig, at: Date, opts: RestoreOptions): Promise<RestorePlan> {
-  if (opts.setFolder) throw new UsageError('--at chooses among the sets in the backup folder; it cannot be used with --from.', 'Name the set to fetch instead: respaldo restore ID --from DEST.');
+  if (opts.setFolder)
+    throw new UsageError(
+      '--at chooses among the sets in the backup folder; it cannot be used with --from.',
+      'Name the set to fetch instead: respaldo restore ID --from DEST.',
+    );
   if (opts.databases?.length) checkConfiguredDatabases(cfg, opts.databases);
   const wanted = opts.databases?.length ? opts.databases : cfg.databases.map((d) => d.name);
   const found = planAt(readChainSets(cfg), at, wanted);
   if ('none' in found) {
-    const passed = found.skipped.slice(0, 3).map((s) => `${s.id}: ${s.reason}`).join('; ');
+    const passed = found.skipped
+      .slice(0, 3)
+      .map((s) => `${s.id}: ${s.reason}`)
+      .join('; ');
     throw new NotFoundError(
       `No backup set of ${wanted.join(', ')} ends at or before ${at.toISOString()}${passed ? ` with a usable chain (passed over: ${passed})` : ''}.`,
       'Pick a later time, name fewer databases with --db, or see the sets with respaldo list.',
@@ -421,7 +545,12 @@ async function planSwapBack(
  * restores each database beside its target and swaps it in, then restores files into a new folder.
  * Stops at the first database that fails; what was restored before it is reported.
  */
-export async function executeRestore(cfg: LoadedConfig, plan: RestorePlan, reporter: Reporter, opts: { signal?: AbortSignal; underLock?: boolean } = {}): Promise<RestoreOutcome> {
+export async function executeRestore(
+  cfg: LoadedConfig,
+  plan: RestorePlan,
+  reporter: Reporter,
+  opts: { signal?: AbortSignal; underLock?: boolean } = {},
+): Promise<RestoreOutcome> {
   const first = plan.refusals[0];
   if (first) throw new RefusedError(first.message, first.hint);
   // `underLock`: the caller (a drill) already holds the folder lock.
@@ -431,11 +560,35 @@ export async function executeRestore(cfg: LoadedConfig, plan: RestorePlan, repor
     const t0 = Date.now();
     let m = plan.options.setFolder ? readManifestFile(plan.options.setFolder) : await readManifest(cfg, plan.setId);
     let dir = plan.options.setFolder ?? setDir(cfg, m.id);
-    reporter.emit({ type: 'run-start', operation: 'restore', setId: m.id, items: [...plan.databases.map((d) => d.database), ...(plan.files ? ['files'] : [])] });
-    writeLog(cfg.backupDir, 'restore-start', { setId: m.id, databases: plan.databases.map((d) => d.database), files: Boolean(plan.files), to: plan.options.to ?? null, ranBy: ranBy() }, cfg.secrets);
+    reporter.emit({
+      type: 'run-start',
+      operation: 'restore',
+      setId: m.id,
+      items: [...plan.databases.map((d) => d.database), ...(plan.files ? ['files'] : [])],
+    });
+    writeLog(
+      cfg.backupDir,
+      'restore-start',
+      {
+        setId: m.id,
+        databases: plan.databases.map((d) => d.database),
+        files: Boolean(plan.files),
+        to: plan.options.to ?? null,
+        ranBy: ranBy(),
+      },
+      cfg.secrets,
+    );
 
     reporter.emit({ type: 'item-start', item: 'verify', kind: 'verify' });
-    const checks = await checkFiles(dir, expectedFiles(m, plan.databases.map((d) => d.database), Boolean(plan.files)), reporter);
+    const checks = await checkFiles(
+      dir,
+      expectedFiles(
+        m,
+        plan.databases.map((d) => d.database),
+        Boolean(plan.files),
+      ),
+      reporter,
+    );
     const bad = checks.filter((c) => !c.ok);
     const chains = new Map<string, NonNullable<import('../drivers/driver.js').RestoreRequest['chain']>>();
     for (const d of plan.databases.filter((x) => x.chain)) {
@@ -445,29 +598,64 @@ export async function executeRestore(cfg: LoadedConfig, plan: RestorePlan, repor
         const memberEntry = mm.databases.find((x) => x.name === d.database);
         const memberDir = setDir(cfg, mm.id);
         if (!memberEntry?.file) {
-          bad.push({ path: `${mm.id}: ${d.database}`, ok: false, problem: 'no stored copy (the chain changed since the plan)', bytes: 0 });
+          bad.push({
+            path: `${mm.id}: ${d.database}`,
+            ok: false,
+            problem: 'no stored copy (the chain changed since the plan)',
+            bytes: 0,
+          });
           continue;
         }
         const found = await checkFiles(memberDir, expectedFiles(mm, [d.database], false), reporter);
         bad.push(...found.filter((c) => !c.ok).map((c) => ({ ...c, path: `${mm.id}/${c.path}` })));
-        steps.push({ setId: mm.id, entry: memberEntry, openPart: (role) => openStoredPart(memberDir, memberEntry, role) });
+        steps.push({
+          setId: mm.id,
+          entry: memberEntry,
+          openPart: (role) => openStoredPart(memberDir, memberEntry, role),
+        });
       }
       chains.set(d.database, steps);
     }
-    reporter.emit({ type: 'item-end', item: 'verify', ok: !bad.length, ...(bad.length ? { error: bad.map((b) => `${b.path}: ${b.problem}`).join('; ') } : {}) });
+    reporter.emit({
+      type: 'item-end',
+      item: 'verify',
+      ok: !bad.length,
+      ...(bad.length ? { error: bad.map((b) => `${b.path}: ${b.problem}`).join('; ') } : {}),
+    });
     if (bad.length) {
-      writeLog(cfg.backupDir, 'restore-end', { setId: m.id, outcome: 'refused', reason: 'verify failed', problems: bad.map((b) => `${b.path}: ${b.problem}`) }, cfg.secrets);
-      const message = phrase('error.restoreVerify', { set: m.id, problems: bad.map((b) => `${b.path}: ${b.problem}`).join('; ') });
+      writeLog(
+        cfg.backupDir,
+        'restore-end',
+        {
+          setId: m.id,
+          outcome: 'refused',
+          reason: 'verify failed',
+          problems: bad.map((b) => `${b.path}: ${b.problem}`),
+        },
+        cfg.secrets,
+      );
+      const message = phrase('error.restoreVerify', {
+        set: m.id,
+        problems: bad.map((b) => `${b.path}: ${b.problem}`).join('; '),
+      });
       const hint = phrase('error.restoreVerifyHint');
       throw new VerifyError(english(message), english(hint), { files: bad }).withPhrases(message, hint);
     }
 
-    const outcome: RestoreOutcome = { setId: m.id, ok: true, safetySetIds: [], databases: [], filesRestoredTo: null, recovered: [] };
+    const outcome: RestoreOutcome = {
+      setId: m.id,
+      ok: true,
+      safetySetIds: [],
+      databases: [],
+      filesRestoredTo: null,
+      recovered: [],
+    };
     const ctxFor = (db: DatabaseConfig, scratchDir: string): DriverContext => ({
       reporter,
       signal,
       scratchDir,
-      log: (message, fields) => writeLog(cfg.backupDir, 'driver', { setId: m.id, db: db.name, message, ...fields }, cfg.secrets),
+      log: (message, fields) =>
+        writeLog(cfg.backupDir, 'driver', { setId: m.id, db: db.name, message, ...fields }, cfg.secrets),
       trackTemp: (path) => trackTemp(cfg.backupDir, path),
     });
     const scratchRoot = join(cfg.backupDir, `.tmp-restore-${process.pid}`);
@@ -480,7 +668,12 @@ export async function executeRestore(cfg: LoadedConfig, plan: RestorePlan, repor
           ({ manifest: m, dir } = await decryptSet(cfg, m, dir, join(scratchRoot, 'decrypted'), sel, reporter));
         } catch (err) {
           const reason = err instanceof RespaldoError ? err.kind : 'failed';
-          writeLog(cfg.backupDir, 'restore-end', { setId: m.id, outcome: 'refused', reason, error: errorMessage(err) }, cfg.secrets);
+          writeLog(
+            cfg.backupDir,
+            'restore-end',
+            { setId: m.id, outcome: 'refused', reason, error: errorMessage(err) },
+            cfg.secrets,
+          );
           throw err;
         }
       }
@@ -495,16 +688,33 @@ export async function executeRestore(cfg: LoadedConfig, plan: RestorePlan, repor
       for (const d of needSet) {
         const db = dbConfig(cfg, d.database);
         const state = await driverFor(db.engine).inspectTarget(db, d.restoreTarget);
-        if (state.inUseBy.length) throw new RefusedError(`${d.target} is open in another process (${state.inUseBy.join(', ')}).`, 'Stop the application that uses it, then run the restore again.');
+        if (state.inUseBy.length)
+          throw new RefusedError(
+            `${d.target} is open in another process (${state.inUseBy.join(', ')}).`,
+            'Stop the application that uses it, then run the restore again.',
+          );
         if (state.exists) stillThere.push(d.database);
       }
       if (stillThere.length) {
-        reporter.emit({ type: 'info', message: `Taking a safety copy of ${stillThere.join(', ')} before replacing it` });
-        const safetyPlan = planBackup(cfg, { databases: stillThere, files: false, setType: 'pre_restore', restoreOf: m.id, description: `safety copy before restoring set ${m.id}` });
+        reporter.emit({
+          type: 'info',
+          message: `Taking a safety copy of ${stillThere.join(', ')} before replacing it`,
+        });
+        const safetyPlan = planBackup(cfg, {
+          databases: stillThere,
+          files: false,
+          setType: 'pre_restore',
+          restoreOf: m.id,
+          description: `safety copy before restoring set ${m.id}`,
+        });
         const safety = await executeBackup(cfg, safetyPlan, reporter, signal, 'safety');
         if (safety.status !== 'completed') {
           const failed = safety.databases.find((x) => x.error);
-          throw new RespaldoError('failed', `The safety copy of ${failed?.name ?? 'a database'} failed (${failed?.error?.message ?? safety.status}); nothing was restored.`, failed?.error?.hint ?? 'Fix the problem above, or restore side by side with --to.');
+          throw new RespaldoError(
+            'failed',
+            `The safety copy of ${failed?.name ?? 'a database'} failed (${failed?.error?.message ?? safety.status}); nothing was restored.`,
+            failed?.error?.hint ?? 'Fix the problem above, or restore side by side with --to.',
+          );
         }
         outcome.safetySetIds.push(safety.id);
       }
@@ -523,7 +733,8 @@ export async function executeRestore(cfg: LoadedConfig, plan: RestorePlan, repor
           const started = Date.now();
           reporter.emit({ type: 'item-start', item: d.database, kind: 'restore', totalBytes: entry.rawBytes });
           try {
-            const partFile = (role = 'main') => (role === 'main' ? entry : (entry.extras ?? []).find((x) => x.role === role));
+            const partFile = (role = 'main') =>
+              role === 'main' ? entry : (entry.extras ?? []).find((x) => x.role === role);
             const swapBack = d.swapsBack && driver.swapBack ? driver.swapBack.bind(driver) : null;
             if (swapBack) {
               const newSafety = d.safety.kind === 'renamed-database' ? d.safety.name : null;
@@ -542,27 +753,28 @@ export async function executeRestore(cfg: LoadedConfig, plan: RestorePlan, repor
                   ctxFor(db, scratchRoot),
                 )
               : await driver.restore(
-              {
-                db,
-                entry,
-                setId: m.id,
-                target: d.restoreTarget,
-                terminateConnections: Boolean(plan.options.terminateConnections),
-                ...(plan.options.createRoles ? { createRoles: true } : {}),
-                ...(plan.options.tables ? { tables: plan.options.tables } : {}),
-                ...(chains.has(d.database) ? { chain: chains.get(d.database)! } : {}),
-                storedPath: (role) => join(dir, partFile(role)?.file ?? ''),
-                openPart: (role) => {
-                  const part = partFile(role);
-                  if (!part?.file) throw new NotFoundError(`Set ${m.id} has no ${role ?? 'main'} file for ${d.database}.`);
-                  const raw = createReadStream(join(dir, part.file), { highWaterMark: 1 << 20 });
-                  // pipeline (not pipe): a read error reaches the consumer, and a consumer that stops closes the file.
-                  const codec = codecOfEntry(part);
-                  return codec ? streamPipeline(raw, codec.decompressor(), () => undefined) : raw;
-                },
-              },
-              ctxFor(db, scratchRoot),
-            );
+                  {
+                    db,
+                    entry,
+                    setId: m.id,
+                    target: d.restoreTarget,
+                    terminateConnections: Boolean(plan.options.terminateConnections),
+                    ...(plan.options.createRoles ? { createRoles: true } : {}),
+                    ...(plan.options.tables ? { tables: plan.options.tables } : {}),
+                    ...(chains.has(d.database) ? { chain: chains.get(d.database)! } : {}),
+                    storedPath: (role) => join(dir, partFile(role)?.file ?? ''),
+                    openPart: (role) => {
+                      const part = partFile(role);
+                      if (!part?.file)
+                        throw new NotFoundError(`Set ${m.id} has no ${role ?? 'main'} file for ${d.database}.`);
+                      const raw = createReadStream(join(dir, part.file), { highWaterMark: 1 << 20 });
+                      // pipeline (not pipe): a read error reaches the consumer, and a consumer that stops closes the file.
+                      const codec = codecOfEntry(part);
+                      return codec ? streamPipeline(raw, codec.decompressor(), () => undefined) : raw;
+                    },
+                  },
+                  ctxFor(db, scratchRoot),
+                );
             outcome.databases.push({
               name: d.database,
               ok: true,
@@ -574,20 +786,59 @@ export async function executeRestore(cfg: LoadedConfig, plan: RestorePlan, repor
             if (result.safetyDatabase) renamed.push(referenceEntry(entry, result.safetyDatabase, m.id));
             if (swapBack) swappedBack.push(d.database);
             reporter.emit({ type: 'item-end', item: d.database, ok: true, durationMs: Date.now() - started });
-            writeLog(cfg.backupDir, 'restore-database', { setId: m.id, db: d.database, restoredTo: result.restoredTo, safetyDatabase: result.safetyDatabase ?? null, outcome: 'ok', durationMs: Date.now() - started }, cfg.secrets);
+            writeLog(
+              cfg.backupDir,
+              'restore-database',
+              {
+                setId: m.id,
+                db: d.database,
+                restoredTo: result.restoredTo,
+                safetyDatabase: result.safetyDatabase ?? null,
+                outcome: 'ok',
+                durationMs: Date.now() - started,
+              },
+              cfg.secrets,
+            );
           } catch (caught) {
             if (signal.aborted || caught instanceof InterruptedError) {
-              writeLog(cfg.backupDir, 'restore-database', { setId: m.id, db: d.database, outcome: 'interrupted' }, cfg.secrets);
-              throw caught instanceof InterruptedError ? caught : new InterruptedError(`Restore of ${d.database} interrupted; the target was left as it was.`);
+              writeLog(
+                cfg.backupDir,
+                'restore-database',
+                { setId: m.id, db: d.database, outcome: 'interrupted' },
+                cfg.secrets,
+              );
+              throw caught instanceof InterruptedError
+                ? caught
+                : new InterruptedError(`Restore of ${d.database} interrupted; the target was left as it was.`);
             }
             const err = isDiskFull(caught)
-              ? new RespaldoError('failed', `No space left on the disk where ${d.database} is restored (${d.target}): ${errorMessage(caught)}.`, 'The target was not changed and the partial copy was removed. Free space on that disk, or restore side by side onto another disk with --to.')
+              ? new RespaldoError(
+                  'failed',
+                  `No space left on the disk where ${d.database} is restored (${d.target}): ${errorMessage(caught)}.`,
+                  'The target was not changed and the partial copy was removed. Free space on that disk, or restore side by side onto another disk with --to.',
+                )
               : caught;
             const hint = err instanceof RespaldoError ? err.hint : undefined;
             outcome.ok = false;
-            outcome.databases.push({ name: d.database, ok: false, error: errorMessage(err), ...(hint ? { hint } : {}) });
-            reporter.emit({ type: 'item-end', item: d.database, ok: false, error: errorMessage(err), ...(hint ? { hint } : {}) });
-            writeLog(cfg.backupDir, 'restore-database', { setId: m.id, db: d.database, outcome: 'failed', error: errorMessage(err) }, cfg.secrets);
+            outcome.databases.push({
+              name: d.database,
+              ok: false,
+              error: errorMessage(err),
+              ...(hint ? { hint } : {}),
+            });
+            reporter.emit({
+              type: 'item-end',
+              item: d.database,
+              ok: false,
+              error: errorMessage(err),
+              ...(hint ? { hint } : {}),
+            });
+            writeLog(
+              cfg.backupDir,
+              'restore-database',
+              { setId: m.id, db: d.database, outcome: 'failed', error: errorMessage(err) },
+              cfg.secrets,
+            );
             if (!(err instanceof RespaldoError) && !(err instanceof Error && 'code' in err)) throw err;
             break;
           }
@@ -602,7 +853,11 @@ export async function executeRestore(cfg: LoadedConfig, plan: RestorePlan, repor
             journalDone = false;
             const kept = renamed.map((r) => `${r.name} as "${r.safetyDatabase}"`).join(', ');
             // eslint-disable-next-line no-unsafe-finally -- deliberate: databases kept renamed but unlisted outweigh any other error
-            throw new RespaldoError('failed', `The replaced databases are kept on their servers (${kept}), but listing them in a pre_restore set failed: ${errorMessage(asOperatorError(err))}.`, 'Nothing is lost: those databases are the rollback. Fix the backup folder (space, permissions), then rename them back by hand if needed or drop them once you are sure.');
+            throw new RespaldoError(
+              'failed',
+              `The replaced databases are kept on their servers (${kept}), but listing them in a pre_restore set failed: ${errorMessage(asOperatorError(err))}.`,
+              'Nothing is lost: those databases are the rollback. Fix the backup folder (space, permissions), then rename them back by hand if needed or drop them once you are sure.',
+            );
           }
         }
         // A swapped-back database is live again: this set must no longer list it (deleting the set would drop it).
@@ -632,7 +887,17 @@ export async function executeRestore(cfg: LoadedConfig, plan: RestorePlan, repor
     } finally {
       await fsp.rm(scratchRoot, { recursive: true, force: true });
     }
-    writeLog(cfg.backupDir, 'restore-end', { setId: m.id, outcome: outcome.ok ? 'ok' : 'failed', safetySets: outcome.safetySetIds, durationMs: Date.now() - t0 }, cfg.secrets);
+    writeLog(
+      cfg.backupDir,
+      'restore-end',
+      {
+        setId: m.id,
+        outcome: outcome.ok ? 'ok' : 'failed',
+        safetySets: outcome.safetySetIds,
+        durationMs: Date.now() - t0,
+      },
+      cfg.secrets,
+    );
     reporter.emit({ type: 'run-end', ok: outcome.ok, setId: m.id, durationMs: Date.now() - t0 });
     return outcome;
   });
@@ -731,7 +996,11 @@ async function retireSwappedBack(cfg: LoadedConfig, id: string, names: string[])
 
 /** A pre_restore set whose entries point at live databases renamed on their server. */
 async function publishReferenceSet(cfg: LoadedConfig, restoreOf: string, entries: DatabaseEntry[]): Promise<string> {
-  const taken = new Set(readdirSync(cfg.backupDir).map((n) => (n.startsWith('.tmp-') ? n.slice(5) : n)).filter(isSetId));
+  const taken = new Set(
+    readdirSync(cfg.backupDir)
+      .map((n) => (n.startsWith('.tmp-') ? n.slice(5) : n))
+      .filter(isSetId),
+  );
   const now = new Date();
   const id = newSetId(now, taken);
   const staging = join(cfg.backupDir, `.tmp-${id}`);
@@ -777,7 +1046,11 @@ async function safeParent(root: string, rel: string): Promise<string> {
     cur = join(cur, part);
     try {
       const st = await fsp.lstat(cur);
-      if (!st.isDirectory()) throw new VerifyError(`Restoring ${rel}: ${cur} is ${st.isSymbolicLink() ? 'a symlink' : 'not a folder'}; refusing to write through it.`, 'The set contains conflicting entries; restore the files by hand.');
+      if (!st.isDirectory())
+        throw new VerifyError(
+          `Restoring ${rel}: ${cur} is ${st.isSymbolicLink() ? 'a symlink' : 'not a folder'}; refusing to write through it.`,
+          'The set contains conflicting entries; restore the files by hand.',
+        );
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
       await fsp.mkdir(cur, { mode: 0o700 });
@@ -791,7 +1064,11 @@ function checkFileEntries(entries: FileEntry[]): void {
   const kinds = new Map<string, FileEntry['kind']>();
   for (const e of entries) {
     const p = `${e.group}/${e.relative}`;
-    if (kinds.has(p)) throw new VerifyError(`The manifest lists ${JSON.stringify(p)} twice.`, 'This set was tampered with; do not use it.');
+    if (kinds.has(p))
+      throw new VerifyError(
+        `The manifest lists ${JSON.stringify(p)} twice.`,
+        'This set was tampered with; do not use it.',
+      );
     kinds.set(p, e.kind);
   }
   for (const p of kinds.keys()) {
@@ -799,7 +1076,11 @@ function checkFileEntries(entries: FileEntry[]): void {
     for (let i = 1; i < parts.length; i++) {
       const parent = parts.slice(0, i).join('/');
       const kind = kinds.get(parent);
-      if (kind) throw new VerifyError(`The manifest puts ${JSON.stringify(p)} below ${JSON.stringify(parent)}, which is a ${kind === 'symlink' ? 'symlink' : 'file'}; refusing to restore through it.`, 'This set was tampered with; do not use it.');
+      if (kind)
+        throw new VerifyError(
+          `The manifest puts ${JSON.stringify(p)} below ${JSON.stringify(parent)}, which is a ${kind === 'symlink' ? 'symlink' : 'file'}; refusing to restore through it.`,
+          'This set was tampered with; do not use it.',
+        );
     }
   }
 }
@@ -830,7 +1111,11 @@ export async function restoreFiles(
     await fsp.mkdir(partial, { mode: 0o700 });
     const ordered = [...entries.filter((e) => e.kind === 'file'), ...entries.filter((e) => e.kind === 'symlink')];
     for (const e of ordered) {
-      if (!isSafeRelative(e.relative) || (e.stored && !isSafeRelative(e.stored))) throw new VerifyError(`Unsafe path in the manifest: ${JSON.stringify(e.relative)}`, 'This set was tampered with; do not use it.');
+      if (!isSafeRelative(e.relative) || (e.stored && !isSafeRelative(e.stored)))
+        throw new VerifyError(
+          `Unsafe path in the manifest: ${JSON.stringify(e.relative)}`,
+          'This set was tampered with; do not use it.',
+        );
       const dest = await safeParent(partial, `${e.group}/${e.relative}`);
       if (e.kind === 'symlink') {
         await fsp.symlink(e.linkTarget ?? '', dest);
@@ -853,4 +1138,3 @@ export async function restoreFiles(
     await untrack?.();
   }
 }
-

@@ -69,7 +69,13 @@ function formatterFor(timeZone: string | undefined): Intl.DateTimeFormat {
   const key = timeZone ?? '';
   let f = formatters.get(key);
   if (!f) {
-    f = new Intl.DateTimeFormat('en-US', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit', hourCycle: 'h23' });
+    f = new Intl.DateTimeFormat('en-US', {
+      timeZone,
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hourCycle: 'h23',
+    });
     formatters.set(key, f);
   }
   return f;
@@ -129,7 +135,12 @@ function count(n: number): number {
  * Decides, for every set, keep or remove, with reasons. Pure: depends only on its arguments.
  * Returns one decision per input set, newest first.
  */
-export function planPrune(sets: SetSummary[], policy: RetentionConfig, now: Date, opts: PlanPruneOptions = {}): PruneDecision[] {
+export function planPrune(
+  sets: SetSummary[],
+  policy: RetentionConfig,
+  now: Date,
+  opts: PlanPruneOptions = {},
+): PruneDecision[] {
   const { timeZone } = opts;
   const manual = { ...DEFAULT_MANUAL_RETENTION, ...policy.manual };
   const job = (s: SetSummary): string | null => jobOf(s, opts.logJobs);

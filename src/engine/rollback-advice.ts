@@ -50,7 +50,10 @@ export function rollbackAdvice(plan: RestorePlan, outcome: RestoreOutcome): Roll
       listedIn,
       ...(listedIn
         ? { how: `respaldo restore ${listedIn} --db ${d.name} --yes` }
-        : { how: step?.rollback ?? 'rename it back', ...(step?.rollbackPhrase ? { howPhrase: step.rollbackPhrase } : {}) }),
+        : {
+            how: step?.rollback ?? 'rename it back',
+            ...(step?.rollbackPhrase ? { howPhrase: step.rollbackPhrase } : {}),
+          }),
     });
   }
   const ok = (name: string): boolean => outcome.databases.some((o) => o.name === name && o.ok);

@@ -18,7 +18,13 @@ export interface StatusReport {
   sets: number;
   totalBytes: number;
   /** Newest full set holding each configured database (schema-only sets do not count), with its age. */
-  newestPerDatabase: { database: string; engine: string; setId: string | null; completedAt: string | null; ageSeconds: number | null }[];
+  newestPerDatabase: {
+    database: string;
+    engine: string;
+    setId: string | null;
+    completedAt: string | null;
+    ageSeconds: number | null;
+  }[];
   /** Safety copies (pre_restore sets) that exist. */
   safetySets: string[];
   newest: SetSummary | null;
@@ -91,8 +97,15 @@ export async function getStatus(
   const lockFile = join(cfg.backupDir, LOCK_NAME);
   if (existsSync(lockFile)) {
     try {
-      const info = JSON.parse(await fsp.readFile(lockFile, 'utf8')) as { pid: number; host: string; purpose: string; startedAt: string };
-      lock = isStale(info) ? { held: false, holder: `stale lock of pid ${info.pid}` } : { held: true, holder: `${info.purpose}, pid ${info.pid} since ${formatLocal(info.startedAt)}` };
+      const info = JSON.parse(await fsp.readFile(lockFile, 'utf8')) as {
+        pid: number;
+        host: string;
+        purpose: string;
+        startedAt: string;
+      };
+      lock = isStale(info)
+        ? { held: false, holder: `stale lock of pid ${info.pid}` }
+        : { held: true, holder: `${info.purpose}, pid ${info.pid} since ${formatLocal(info.startedAt)}` };
     } catch {
       lock = { held: true, holder: 'unreadable lock file' };
     }

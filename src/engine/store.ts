@@ -128,7 +128,11 @@ function md5InWorker(path: string): Promise<{ md5: string; bytes: number }> {
  * worker thread and sha256 here, so verification runs at about the speed of the slower hash instead of
  * their sum (the second read comes from the page cache). `onBytes` follows the sha256 pass.
  */
-export async function hashPath(path: string, size: number, onBytes?: (bytes: number) => void): Promise<{ bytes: number; md5: string; sha256: string }> {
+export async function hashPath(
+  path: string,
+  size: number,
+  onBytes?: (bytes: number) => void,
+): Promise<{ bytes: number; md5: string; sha256: string }> {
   if (size < SPLIT_HASH_BYTES) {
     const h = await hashFile(createReadStream(path, { highWaterMark: 1 << 20 }));
     onBytes?.(h.bytes);

@@ -24,19 +24,29 @@ export interface VerifyReport {
 }
 
 /** What a manifest promises about each stored file: expected size and checksums. */
-export function expectedFiles(m: Manifest, onlyDatabases?: string[], withFiles = true): { path: string; bytes: number | null; md5: string; sha256: string }[] {
+export function expectedFiles(
+  m: Manifest,
+  onlyDatabases?: string[],
+  withFiles = true,
+): { path: string; bytes: number | null; md5: string; sha256: string }[] {
   const out: { path: string; bytes: number | null; md5: string; sha256: string }[] = [];
   for (const d of m.databases) {
     if (onlyDatabases && !onlyDatabases.includes(d.name)) continue;
     if (d.file && d.md5 && d.sha256) out.push({ path: d.file, bytes: d.storedBytes, md5: d.md5, sha256: d.sha256 });
     for (const x of d.extras ?? []) out.push({ path: x.file, bytes: x.storedBytes, md5: x.md5, sha256: x.sha256 });
   }
-  if (withFiles) for (const f of m.files) if (f.stored && f.md5 && f.sha256) out.push({ path: f.stored, bytes: null, md5: f.md5, sha256: f.sha256 });
+  if (withFiles)
+    for (const f of m.files)
+      if (f.stored && f.md5 && f.sha256) out.push({ path: f.stored, bytes: null, md5: f.md5, sha256: f.sha256 });
   return out;
 }
 
 /** Re-hashes the listed stored files of a set against its manifest. Reads only. */
-export async function checkFiles(dir: string, expected: ReturnType<typeof expectedFiles>, reporter: Reporter): Promise<FileCheck[]> {
+export async function checkFiles(
+  dir: string,
+  expected: ReturnType<typeof expectedFiles>,
+  reporter: Reporter,
+): Promise<FileCheck[]> {
   const results: FileCheck[] = [];
   const total = expected.reduce((s, e) => s + (e.bytes ?? 0), 0);
   let done = 0;
@@ -48,15 +58,28 @@ export async function checkFiles(dir: string, expected: ReturnType<typeof expect
     }
     const size = statSync(abs).size;
     if (e.bytes !== null && size !== e.bytes) {
-      results.push({ path: e.path, ok: false, problem: `size ${size} bytes, manifest says ${e.bytes} (truncated or changed)`, bytes: size });
+      results.push({
+        path: e.path,
+        ok: false,
+        problem: `size ${size} bytes, manifest says ${e.bytes} (truncated or changed)`,
+        bytes: size,
+      });
       continue;
     }
     const before = done;
-    const h = await hashPath(abs, size, throttled((bytes) => reporter.emit({ type: 'item-progress', item: 'verify', bytes: before + bytes, totalBytes: total })));
+    const h = await hashPath(
+      abs,
+      size,
+      throttled((bytes) =>
+        reporter.emit({ type: 'item-progress', item: 'verify', bytes: before + bytes, totalBytes: total }),
+      ),
+    );
     done += h.bytes;
     reporter.emit({ type: 'item-progress', item: 'verify', bytes: done, totalBytes: total });
-    if (h.md5 !== e.md5) results.push({ path: e.path, ok: false, problem: 'md5 mismatch (content changed)', bytes: h.bytes });
-    else if (h.sha256 !== e.sha256) results.push({ path: e.path, ok: false, problem: 'sha256 mismatch (content changed)', bytes: h.bytes });
+    if (h.md5 !== e.md5)
+      results.push({ path: e.path, ok: false, problem: 'md5 mismatch (content changed)', bytes: h.bytes });
+    else if (h.sha256 !== e.sha256)
+      results.push({ path: e.path, ok: false, problem: 'sha256 mismatch (content changed)', bytes: h.bytes });
     else results.push({ path: e.path, ok: true, bytes: h.bytes });
   }
   return results;
@@ -71,10 +94,28 @@ export async function verifySet(cfg: LoadedConfig, id: string, reporter: Reporte
   const files = await checkFiles(setDir(cfg, m.id), expectedFiles(m), reporter);
   const ok = files.every((f) => f.ok);
   const bad = files.filter((f) => !f.ok);
-  reporter.emit({ type: 'item-end', item: 'verify', ok, durationMs: Date.now() - t0, ...(ok ? {} : { error: bad.map((b) => `${b.path}: ${b.problem}`).join('; ') }) });
+  reporter.emit({
+    type: 'item-end',
+    item: 'verify',
+    ok,
+    durationMs: Date.now() - t0,
+    ...(ok ? {} : { error: bad.map((b) => `${b.path}: ${b.problem}`).join('; ') }),
+  });
   reporter.emit({ type: 'run-end', ok, setId: m.id, durationMs: Date.now() - t0 });
   await recordVerified(cfg, m.id, ok).catch(() => undefined);
   await writeMetrics(cfg);
-  writeLog(cfg.backupDir, 'verify', { setId: m.id, outcome: ok ? 'ok' : 'failed', files: files.length, problems: bad.map((b) => `${b.path}: ${b.problem}`), durationMs: Date.now() - t0, ranBy: ranBy() }, cfg.secrets);
+  writeLog(
+    cfg.backupDir,
+    'verify',
+    {
+      setId: m.id,
+      outcome: ok ? 'ok' : 'failed',
+      files: files.length,
+      problems: bad.map((b) => `${b.path}: ${b.problem}`),
+      durationMs: Date.now() - t0,
+      ranBy: ranBy(),
+    },
+    cfg.secrets,
+  );
   return { setId: m.id, ok, files };
 }

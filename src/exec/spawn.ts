@@ -67,9 +67,27 @@ export function spawnStreaming(spec: SpawnSpec): StreamingChild {
   const done = new Promise<ChildOutcome>((resolve, reject) => {
     child.once('error', (err: NodeJS.ErrnoException) => {
       if (err.code === 'ENOENT') {
-        reject(new RespaldoError('failed', `${spec.command}: command not found.`, spec.missingHint ?? `Install ${spec.command} or put it on PATH.`, { command: spec.command }));
+        reject(
+          new RespaldoError(
+            'failed',
+            `${spec.command}: command not found.`,
+            spec.missingHint ?? `Install ${spec.command} or put it on PATH.`,
+            { command: spec.command },
+          ),
+        );
       } else if (err.name === 'AbortError') {
-        reject(new CommandError(`${spec.command} was interrupted.`, 'Nothing was published; run the command again when ready.', { command: displayCommand(spec), exitCode: null, signal: 'SIGTERM', stderrTail: maskSecrets(stderr, spec.secrets) }));
+        reject(
+          new CommandError(
+            `${spec.command} was interrupted.`,
+            'Nothing was published; run the command again when ready.',
+            {
+              command: displayCommand(spec),
+              exitCode: null,
+              signal: 'SIGTERM',
+              stderrTail: maskSecrets(stderr, spec.secrets),
+            },
+          ),
+        );
       } else {
         reject(err);
       }
@@ -80,7 +98,13 @@ export function spawnStreaming(spec: SpawnSpec): StreamingChild {
       else {
         const how = signal ? `was killed by ${signal}` : `exited with code ${exitCode}`;
         const last = outcome.stderrTail.split('\n').filter(Boolean).slice(-3).join(' | ');
-        reject(new CommandError(`${spec.command} ${how}${last ? `: ${last}` : ''}`, `Read ${spec.command}'s own message above (--json shows the command, exit code and stderr tail).`, { command: displayCommand(spec), exitCode, signal, stderrTail: outcome.stderrTail }));
+        reject(
+          new CommandError(
+            `${spec.command} ${how}${last ? `: ${last}` : ''}`,
+            `Read ${spec.command}'s own message above (--json shows the command, exit code and stderr tail).`,
+            { command: displayCommand(spec), exitCode, signal, stderrTail: outcome.stderrTail },
+          ),
+        );
       }
     });
   });

@@ -18,7 +18,12 @@ const sendEmail: Sender<EmailNotification> = async (channel, message) => {
     ...(channel.user ? { auth: { user: channel.user, pass: channel.password ?? '' } } : {}),
   });
   try {
-    await transport.sendMail({ from: channel.from, to: channel.to, subject: message.subject, text: message.lines.join('\n') + '\n' });
+    await transport.sendMail({
+      from: channel.from,
+      to: channel.to,
+      subject: message.subject,
+      text: message.lines.join('\n') + '\n',
+    });
   } finally {
     transport.close();
   }
@@ -33,7 +38,14 @@ export function webhookBody(format: WebhookNotification['format'], message: Noti
     case 'slack':
       return { text: message.subject, attachments: [{ color: `#${COLOURS[message.severity]}`, text }] };
     case 'teams':
-      return { '@type': 'MessageCard', '@context': 'https://schema.org/extensions', themeColor: COLOURS[message.severity], summary: message.subject, title: message.subject, text: message.lines.join('\n\n') };
+      return {
+        '@type': 'MessageCard',
+        '@context': 'https://schema.org/extensions',
+        themeColor: COLOURS[message.severity],
+        summary: message.subject,
+        title: message.subject,
+        text: message.lines.join('\n\n'),
+      };
     case 'json':
       return { subject: message.subject, severity: message.severity, lines: message.lines };
   }

@@ -31,19 +31,49 @@ export function channelName(channel: NotificationConfig, index: number): string 
  * throws: a channel that fails is logged (and returned) and never fails the operation that caused the
  * event. Every text is masked with the config's secrets before it leaves.
  */
-export async function notify(cfg: Pick<LoadedConfig, 'notifications' | 'language' | 'backupDir' | 'secrets'>, event: NotifyEvent, opts: NotifyOptions = {}): Promise<NotifyResult[]> {
-  const channels = (cfg.notifications ?? []).map((c, i) => ({ c, name: channelName(c, i) })).filter(({ c }) => wants(c, event.kind));
+export async function notify(
+  cfg: Pick<LoadedConfig, 'notifications' | 'language' | 'backupDir' | 'secrets'>,
+  event: NotifyEvent,
+  opts: NotifyOptions = {},
+): Promise<NotifyResult[]> {
+  const channels = (cfg.notifications ?? [])
+    .map((c, i) => ({ c, name: channelName(c, i) }))
+    .filter(({ c }) => wants(c, event.kind));
   if (!channels.length) return [];
   const raw = buildMessage(event, cfg.language ?? 'en');
-  const message: NotifyMessage = { ...raw, subject: maskSecrets(raw.subject, cfg.secrets), lines: raw.lines.map((l) => maskSecrets(l, cfg.secrets)) };
-  const results = await Promise.all(channels.map(({ c, name }) => sendWithRetries(c, name, message, opts, cfg.secrets)));
+  const message: NotifyMessage = {
+    ...raw,
+    subject: maskSecrets(raw.subject, cfg.secrets),
+    lines: raw.lines.map((l) => maskSecrets(l, cfg.secrets)),
+  };
+  const results = await Promise.all(
+    channels.map(({ c, name }) => sendWithRetries(c, name, message, opts, cfg.secrets)),
+  );
   for (const r of results) {
-    writeLog(cfg.backupDir, 'notify', { kind: event.kind, channel: r.channel, type: r.type, outcome: r.ok ? 'sent' : 'failed', attempts: r.attempts, ...(r.error ? { error: r.error } : {}) }, cfg.secrets);
+    writeLog(
+      cfg.backupDir,
+      'notify',
+      {
+        kind: event.kind,
+        channel: r.channel,
+        type: r.type,
+        outcome: r.ok ? 'sent' : 'failed',
+        attempts: r.attempts,
+        ...(r.error ? { error: r.error } : {}),
+      },
+      cfg.secrets,
+    );
   }
   return results;
 }
 
-async function sendWithRetries(channel: NotificationConfig, name: string, message: NotifyMessage, opts: NotifyOptions, secrets: readonly string[]): Promise<NotifyResult> {
+async function sendWithRetries(
+  channel: NotificationConfig,
+  name: string,
+  message: NotifyMessage,
+  opts: NotifyOptions,
+  secrets: readonly string[],
+): Promise<NotifyResult> {
   const attempts = opts.attempts ?? 3;
   const backoff = opts.backoffMs ?? 1000;
   const send = SENDERS[channel.type] as Sender<NotificationConfig>;

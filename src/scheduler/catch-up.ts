@@ -49,7 +49,14 @@ export interface CatchUpPlan {
   satisfied: CatchUpSatisfied[];
 }
 
-const STRENGTH: Record<ScheduleJob['type'], number> = { verify: 0, drill: 0, schema: 1, incremental: 2, differential: 3, full: 4 };
+const STRENGTH: Record<ScheduleJob['type'], number> = {
+  verify: 0,
+  drill: 0,
+  schema: 1,
+  incremental: 2,
+  differential: 3,
+  full: 4,
+};
 
 /** Orders jobs for catch-up and simultaneous ticks: backups with the longest period first, then verify, drills last. */
 export function catchUpOrder(jobs: ScheduleJob[], from: Date): ScheduleJob[] {

@@ -33,7 +33,10 @@ export interface EditResult {
   file: string;
 }
 
-type RawConfig = Record<string, unknown> & { schedule?: { jobs?: unknown[] } & Record<string, unknown>; databases?: unknown[] };
+type RawConfig = Record<string, unknown> & {
+  schedule?: { jobs?: unknown[] } & Record<string, unknown>;
+  databases?: unknown[];
+};
 
 function readRaw(file: string): { doc: RawConfig; text: string } {
   let text: string;
@@ -41,20 +44,35 @@ function readRaw(file: string): { doc: RawConfig; text: string } {
     text = readFileSync(file, 'utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    throw new ConfigError(file, undefined, code === 'ENOENT' ? 'file not found' : `cannot read: ${(err as Error).message}`, 'Pass --config PATH or set RESPALDO_CONFIG.');
+    throw new ConfigError(
+      file,
+      undefined,
+      code === 'ENOENT' ? 'file not found' : `cannot read: ${(err as Error).message}`,
+      'Pass --config PATH or set RESPALDO_CONFIG.',
+    );
   }
   let doc: unknown;
   try {
     doc = JSON.parse(text);
   } catch (err) {
-    throw new ConfigError(file, undefined, `malformed JSON: ${(err as Error).message}`, 'Fix the JSON syntax first; nothing was changed.');
+    throw new ConfigError(
+      file,
+      undefined,
+      `malformed JSON: ${(err as Error).message}`,
+      'Fix the JSON syntax first; nothing was changed.',
+    );
   }
-  if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) throw new ConfigError(file, undefined, 'must be a JSON object');
+  if (typeof doc !== 'object' || doc === null || Array.isArray(doc))
+    throw new ConfigError(file, undefined, 'must be a JSON object');
   const raw = doc as RawConfig;
-  if (raw.schedule !== undefined && (typeof raw.schedule !== 'object' || raw.schedule === null || Array.isArray(raw.schedule))) {
+  if (
+    raw.schedule !== undefined &&
+    (typeof raw.schedule !== 'object' || raw.schedule === null || Array.isArray(raw.schedule))
+  ) {
     throw new ConfigError(file, 'schedule', 'must be an object', 'Write "schedule": { "jobs": [ … ] }.');
   }
-  if (raw.schedule?.jobs !== undefined && !Array.isArray(raw.schedule.jobs)) throw new ConfigError(file, 'schedule.jobs', 'must be a list');
+  if (raw.schedule?.jobs !== undefined && !Array.isArray(raw.schedule.jobs))
+    throw new ConfigError(file, 'schedule.jobs', 'must be a list');
   return { doc: raw, text };
 }
 
@@ -65,11 +83,20 @@ export function readScheduleJobs(file: string): ScheduleJob[] {
 }
 
 function withDefaults(j: Partial<ScheduleJob>): ScheduleJob {
-  return { name: j.name ?? '', when: j.when ?? '', type: j.type ?? 'full', databases: j.databases ?? ['*'], files: j.files ?? true, ...(j.timezone !== undefined ? { timezone: j.timezone } : {}) };
+  return {
+    name: j.name ?? '',
+    when: j.when ?? '',
+    type: j.type ?? 'full',
+    databases: j.databases ?? ['*'],
+    files: j.files ?? true,
+    ...(j.timezone !== undefined ? { timezone: j.timezone } : {}),
+  };
 }
 
 function databaseNames(doc: RawConfig): string[] {
-  return (Array.isArray(doc.databases) ? doc.databases : []).map((d) => (d as { name?: unknown })?.name).filter((n): n is string => typeof n === 'string');
+  return (Array.isArray(doc.databases) ? doc.databases : [])
+    .map((d) => (d as { name?: unknown })?.name)
+    .filter((n): n is string => typeof n === 'string');
 }
 
 function detectIndent(text: string): string | number {
@@ -89,18 +116,27 @@ export async function writeScheduleJobs(file: string, jobs: ScheduleJob[]): Prom
  * Writes the job list and, when given, the retention policy in one atomic write (both validated
  * first), preserving every other field of the file. Used by `schedule set` and the menu.
  */
-export async function writeSchedule(file: string, edit: { jobs: ScheduleJob[]; retention?: RetentionPolicy }): Promise<void> {
+export async function writeSchedule(
+  file: string,
+  edit: { jobs: ScheduleJob[]; retention?: RetentionPolicy },
+): Promise<void> {
   const { doc, text } = readRaw(file);
   const problems = validateJobs(edit.jobs, 'schedule.jobs', databaseNames(doc));
   const p = problems[0];
   if (p) throw new UsageError(`${p.path}: ${p.problem}`, `${p.hint} Nothing was changed in ${file}.`);
   for (const k of edit.retention ? RETENTION_FIELDS : []) {
     const v = edit.retention![k];
-    if (!Number.isInteger(v) || v < 0) throw new UsageError(`retention.${k}: must be a whole number, 0 or more.`, `Nothing was changed in ${file}.`);
+    if (!Number.isInteger(v) || v < 0)
+      throw new UsageError(`retention.${k}: must be a whole number, 0 or more.`, `Nothing was changed in ${file}.`);
   }
-  const sections: Record<string, unknown> = { schedule: { ...(doc.schedule ?? {}), jobs: edit.jobs.map((j) => ({ ...j })) } };
+  const sections: Record<string, unknown> = {
+    schedule: { ...(doc.schedule ?? {}), jobs: edit.jobs.map((j) => ({ ...j })) },
+  };
   if (edit.retention) {
-    const old = doc.retention && typeof doc.retention === 'object' && !Array.isArray(doc.retention) ? (doc.retention as Record<string, unknown>) : {};
+    const old =
+      doc.retention && typeof doc.retention === 'object' && !Array.isArray(doc.retention)
+        ? (doc.retention as Record<string, unknown>)
+        : {};
     sections.retention = { ...old, ...edit.retention };
   }
   const indent = detectIndent(text);
@@ -155,7 +191,11 @@ export async function upsertJob(file: string, name: string, edit: JobEdit): Prom
     throw new UsageError(`Unknown job type "${edit.type}".`, `Use one of: ${JOB_TYPES.join(', ')}.`);
   }
   const base: ScheduleJob | undefined = i >= 0 ? jobs[i] : undefined;
-  if (!base && !edit.when) throw new UsageError(`There is no job named "${name}" yet, so --when is needed.`, 'For example: respaldo schedule set daily --when "daily at 02:00".');
+  if (!base && !edit.when)
+    throw new UsageError(
+      `There is no job named "${name}" yet, so --when is needed.`,
+      'For example: respaldo schedule set daily --when "daily at 02:00".',
+    );
   const job: ScheduleJob = {
     name,
     when: edit.when ?? base!.when,
@@ -176,15 +216,24 @@ export async function upsertJob(file: string, name: string, edit: JobEdit): Prom
 export async function removeJob(file: string, name: string): Promise<EditResult> {
   const jobs = readScheduleJobs(file);
   const job = jobs.find((j) => j.name === name);
-  if (!job) throw new UsageError(`There is no job named "${name}".`, `Jobs: ${jobs.map((j) => j.name).join(', ') || '(none)'}. Run \`respaldo schedule\` to see them.`);
+  if (!job)
+    throw new UsageError(
+      `There is no job named "${name}".`,
+      `Jobs: ${jobs.map((j) => j.name).join(', ') || '(none)'}. Run \`respaldo schedule\` to see them.`,
+    );
   const next = jobs.filter((j) => j.name !== name);
   await writeScheduleJobs(file, next);
   return { action: 'removed', job, jobs: next, file };
 }
 
 /** Replaces the whole job list with a preset (`tiered`); returns the jobs it replaced. */
-export async function applyPreset(file: string, preset: PresetName, opts: { databases?: string[]; files?: boolean; timezone?: string } = {}): Promise<EditResult> {
-  if (!(PRESETS as readonly string[]).includes(preset)) throw new UsageError(`Unknown preset "${preset}".`, `Presets: ${PRESETS.join(', ')}.`);
+export async function applyPreset(
+  file: string,
+  preset: PresetName,
+  opts: { databases?: string[]; files?: boolean; timezone?: string } = {},
+): Promise<EditResult> {
+  if (!(PRESETS as readonly string[]).includes(preset))
+    throw new UsageError(`Unknown preset "${preset}".`, `Presets: ${PRESETS.join(', ')}.`);
   const replaced = readScheduleJobs(file);
   const jobs = tieredPreset(opts);
   await writeScheduleJobs(file, jobs);

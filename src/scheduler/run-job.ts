@@ -38,12 +38,22 @@ export function engineJobRunner(cfg: LoadedConfig): RunJobFn {
         if (signal.aborted) return { outcome: 'interrupted', setIds: ids, error: 'interrupted' };
         try {
           const report = await verifySet(cfg, id, reporter);
-          if (!report.ok) problems.push(`${id}: ${report.files.filter((f) => !f.ok).map((f) => `${f.path} ${f.problem ?? 'mismatch'}`).join(', ')}`);
+          if (!report.ok)
+            problems.push(
+              `${id}: ${report.files
+                .filter((f) => !f.ok)
+                .map((f) => `${f.path} ${f.problem ?? 'mismatch'}`)
+                .join(', ')}`,
+            );
         } catch (err) {
           problems.push(`${id}: ${errorMessage(err)}`);
         }
       }
-      return { outcome: problems.length ? 'verify-failed' : 'verified', setIds: ids, ...(problems.length ? { error: problems.join('; ') } : {}) };
+      return {
+        outcome: problems.length ? 'verify-failed' : 'verified',
+        setIds: ids,
+        ...(problems.length ? { error: problems.join('; ') } : {}),
+      };
     }
     if (job.type === 'drill') {
       const { drillNewest } = await import('../engine/drill.js');
@@ -62,7 +72,13 @@ export function engineJobRunner(cfg: LoadedConfig): RunJobFn {
     }
     const manifest = await createBackup(
       cfg,
-      { databases: job.databases.includes('*') ? undefined : job.databases, type: job.type, files: job.files, job: job.name, signal },
+      {
+        databases: job.databases.includes('*') ? undefined : job.databases,
+        type: job.type,
+        files: job.files,
+        job: job.name,
+        signal,
+      },
       reporter,
     );
     if (cfg.drillAfterBackup && !signal.aborted) {
@@ -81,7 +97,11 @@ export function engineJobRunner(cfg: LoadedConfig): RunJobFn {
       outcome: manifest.status,
       setId: manifest.id,
       bytes: manifest.totals.storedBytes,
-      ...(failed.length ? { error: failed.join('; ') } : manifest.status !== 'completed' ? { error: manifest.warnings.join('; ') || manifest.status } : {}),
+      ...(failed.length
+        ? { error: failed.join('; ') }
+        : manifest.status !== 'completed'
+          ? { error: manifest.warnings.join('; ') || manifest.status }
+          : {}),
     };
   };
 }
@@ -90,7 +110,10 @@ export function engineJobRunner(cfg: LoadedConfig): RunJobFn {
 export function engineRetention(cfg: LoadedConfig): RetentionFn {
   return async ({ reporter }) => {
     const r = await pruneSets(cfg, { dryRun: false }, reporter);
-    if (r.failed.length) throw Object.assign(new Error(`could not remove ${r.failed.map((f) => `${f.id} (${f.error})`).join(', ')}`), { removed: r.removed });
+    if (r.failed.length)
+      throw Object.assign(new Error(`could not remove ${r.failed.map((f) => `${f.id} (${f.error})`).join(', ')}`), {
+        removed: r.removed,
+      });
     return { removed: r.removed, kept: r.kept };
   };
 }
@@ -118,7 +141,8 @@ const HEALTH_CHECK_MS = 3_600_000;
  * for an operator to look. Only new problems are sent (see checkHealthAndAlert).
  */
 function watchHealth(cfg: LoadedConfig, scheduler: Scheduler): void {
-  const check = () => void import('../engine/health-alerts.js').then((m) => m.checkHealthAndAlert(cfg)).catch(() => undefined);
+  const check = () =>
+    void import('../engine/health-alerts.js').then((m) => m.checkHealthAndAlert(cfg)).catch(() => undefined);
   scheduler.on('job-end', check);
   const timer = setInterval(check, HEALTH_CHECK_MS);
   timer.unref();

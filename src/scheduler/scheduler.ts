@@ -6,7 +6,15 @@ import type { ProgressEvent, Reporter } from '../core/events.js';
 import type { ScheduleJob, SetSummary } from '../core/types.js';
 import { acquireLock } from '../engine/lock.js';
 import { writeLog } from '../engine/log.js';
-import { emptyJobState, emptyState, readSchedulerState, writeSchedulerState, type JobOutcome, type JobState, type SchedulerState } from './state.js';
+import {
+  emptyJobState,
+  emptyState,
+  readSchedulerState,
+  writeSchedulerState,
+  type JobOutcome,
+  type JobState,
+  type SchedulerState,
+} from './state.js';
 import { catchUpOrder, lastSuccesses, planCatchUp, type CatchUpPlan, type CatchUpRun } from './catch-up.js';
 import { nextRun } from './when.js';
 
@@ -85,7 +93,11 @@ export interface RunJobContext {
 export type RunJobFn = (job: ScheduleJob, ctx: RunJobContext) => Promise<JobRunResult>;
 
 /** Applies retention after a successful backup; returns the ids removed. */
-export type RetentionFn = (ctx: { job: ScheduleJob; setId: string | null; reporter: Reporter }) => Promise<{ removed: string[]; kept: number }>;
+export type RetentionFn = (ctx: {
+  job: ScheduleJob;
+  setId: string | null;
+  reporter: Reporter;
+}) => Promise<{ removed: string[]; kept: number }>;
 
 export interface SchedulerOptions {
   backupDir: string;
@@ -182,7 +194,14 @@ export class Scheduler extends EventEmitter {
       this.state.jobs[job.name]!.nextRun = this.next.get(job.name)?.toISOString() ?? null;
     }
     this.state.scheduler = { pid: process.pid, host: hostname(), startedAt: now.toISOString(), running: true };
-    this.log('scheduler-start', { jobs: this.jobs.map((j) => ({ name: j.name, when: j.when, type: j.type, nextRun: this.next.get(j.name)?.toISOString() ?? null })) });
+    this.log('scheduler-start', {
+      jobs: this.jobs.map((j) => ({
+        name: j.name,
+        when: j.when,
+        type: j.type,
+        nextRun: this.next.get(j.name)?.toISOString() ?? null,
+      })),
+    });
     await this.saveState();
     const plan = this.opts.catchUp === false ? null : await this.planCatchUp(now);
     if (this.stopping !== 'no' || this.finished) return;
@@ -221,7 +240,12 @@ export class Scheduler extends EventEmitter {
     if (this.stopping === 'no') {
       this.stopping = 'finishing';
       this.disarm();
-      this.log('scheduler-stopping', { waitingFor: this.current?.job.name ?? null, message: this.current ? `finishing ${this.current.job.name}, then stopping; signal again to abort it` : 'stopping' });
+      this.log('scheduler-stopping', {
+        waitingFor: this.current?.job.name ?? null,
+        message: this.current
+          ? `finishing ${this.current.job.name}, then stopping; signal again to abort it`
+          : 'stopping',
+      });
       if (!this.current) void this.finish(0);
       this.emitState();
       return this.current ? 'finishing' : 'stopped';
@@ -248,7 +272,12 @@ export class Scheduler extends EventEmitter {
       skipped += s.skipped;
       return { name: j.name, when: j.when, type: j.type, ...s, nextRun: this.next.get(j.name)?.toISOString() ?? null };
     });
-    return { running: this.current?.job.name ?? null, stopping: this.stopping, jobs, totals: { successes, failures, skipped } };
+    return {
+      running: this.current?.job.name ?? null,
+      stopping: this.stopping,
+      jobs,
+      totals: { successes, failures, skipped },
+    };
   }
 
   /** Runs a job now through the same one-at-a-time guard (returns false when busy or stopping). */
@@ -257,12 +286,21 @@ export class Scheduler extends EventEmitter {
     if (this.current) {
       const s = this.state.jobs[job.name];
       if (s) s.skipped += 1;
-      this.log('job-skipped', { job: job.name, reason, running: this.current.job.name, message: `${job.name} skipped: ${this.current.job.name} is still running` });
+      this.log('job-skipped', {
+        job: job.name,
+        reason,
+        running: this.current.job.name,
+        message: `${job.name} skipped: ${this.current.job.name} is still running`,
+      });
       this.emitState();
       return false;
     }
     const controller = new AbortController();
-    const current: { job: ScheduleJob; controller: AbortController; promise: Promise<void> } = { job, controller, promise: Promise.resolve() };
+    const current: { job: ScheduleJob; controller: AbortController; promise: Promise<void> } = {
+      job,
+      controller,
+      promise: Promise.resolve(),
+    };
     this.current = current;
     current.promise = Promise.resolve()
       .then(() => this.execute(job, reason, controller))
@@ -343,7 +381,14 @@ export class Scheduler extends EventEmitter {
     const started = this.clock.now();
     const st = (this.state.jobs[job.name] ??= emptyJobState());
     st.lastRun = started.toISOString();
-    this.log('job-start', { job: job.name, type: job.type, databases: job.databases, files: job.files, reason, setId: null });
+    this.log('job-start', {
+      job: job.name,
+      type: job.type,
+      databases: job.databases,
+      files: job.files,
+      reason,
+      setId: null,
+    });
     this.emit('job-start', { job: job.name, reason, type: job.type });
     this.emitState();
     await this.saveState();
@@ -369,22 +414,43 @@ export class Scheduler extends EventEmitter {
       lastError: result.error ?? null,
       ...(ok ? { lastSuccess: started.toISOString(), successes: st.successes + 1 } : { failures: st.failures + 1 }),
     });
-    const end: JobEndEvent = { job: job.name, reason, outcome: result.outcome, setId: result.setId ?? null, bytes: result.bytes ?? null, durationMs, error: result.error ?? null };
+    const end: JobEndEvent = {
+      job: job.name,
+      reason,
+      outcome: result.outcome,
+      setId: result.setId ?? null,
+      bytes: result.bytes ?? null,
+      durationMs,
+      error: result.error ?? null,
+    };
     this.log('job-end', { ...end, ...(result.setIds ? { setIds: result.setIds } : {}) });
     this.emit('job-end', end);
     this.emitState(); // the job's outcome shows at once; retention still runs before the job is done
     await this.saveState();
     if (job.type === 'verify' || job.type === 'drill') return;
     if (result.outcome !== 'completed') {
-      this.log('retention-skipped', { job: job.name, setId: result.setId ?? null, message: `no pruning: the run ended ${result.outcome}` });
+      this.log('retention-skipped', {
+        job: job.name,
+        setId: result.setId ?? null,
+        message: `no pruning: the run ended ${result.outcome}`,
+      });
     } else if (this.stopping === 'aborting') {
-      this.log('retention-skipped', { job: job.name, setId: result.setId ?? null, message: 'no pruning: the scheduler is being aborted' });
+      this.log('retention-skipped', {
+        job: job.name,
+        setId: result.setId ?? null,
+        message: 'no pruning: the scheduler is being aborted',
+      });
     } else if (this.opts.applyRetention) {
       try {
         const r = await this.opts.applyRetention({ job, setId: result.setId ?? null, reporter });
         this.log('retention', { job: job.name, setId: result.setId ?? null, removed: r.removed, kept: r.kept });
       } catch (err) {
-        this.log('retention-failed', { job: job.name, setId: result.setId ?? null, error: errorMessage(err), hint: isRespaldoError(err) ? (err.hint ?? null) : null });
+        this.log('retention-failed', {
+          job: job.name,
+          setId: result.setId ?? null,
+          error: errorMessage(err),
+          hint: isRespaldoError(err) ? (err.hint ?? null) : null,
+        });
       }
     }
   }

@@ -12,14 +12,7 @@ export const STATE_FILE = '.scheduler-state.json';
 
 /** How a job's run ended (`verified` / `verify-failed` for verify jobs, `drilled` / `drill-failed` for drills). */
 export type JobOutcome =
-  | 'completed'
-  | 'partial'
-  | 'failed'
-  | 'interrupted'
-  | 'verified'
-  | 'verify-failed'
-  | 'drilled'
-  | 'drill-failed';
+  'completed' | 'partial' | 'failed' | 'interrupted' | 'verified' | 'verify-failed' | 'drilled' | 'drill-failed';
 
 export interface JobState {
   /** When the last run started (ISO). */
@@ -51,7 +44,20 @@ export interface SchedulerState {
 }
 
 export function emptyJobState(): JobState {
-  return { lastRun: null, lastEnd: null, lastOutcome: null, lastDurationMs: null, lastSetId: null, lastBytes: null, lastError: null, lastSuccess: null, nextRun: null, successes: 0, failures: 0, skipped: 0 };
+  return {
+    lastRun: null,
+    lastEnd: null,
+    lastOutcome: null,
+    lastDurationMs: null,
+    lastSetId: null,
+    lastBytes: null,
+    lastError: null,
+    lastSuccess: null,
+    nextRun: null,
+    successes: 0,
+    failures: 0,
+    skipped: 0,
+  };
 }
 
 export function emptyState(): SchedulerState {

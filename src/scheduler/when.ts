@@ -14,8 +14,23 @@ import type { ScheduleJob } from '../core/types.js';
 export const JOB_TYPES = ['full', 'differential', 'incremental', 'schema', 'verify', 'drill'] as const;
 
 const DAYS: Record<string, number> = {
-  sunday: 0, sun: 0, monday: 1, mon: 1, tuesday: 2, tue: 2, tues: 2, wednesday: 3, wed: 3,
-  thursday: 4, thu: 4, thur: 4, thurs: 4, friday: 5, fri: 5, saturday: 6, sat: 6,
+  sunday: 0,
+  sun: 0,
+  monday: 1,
+  mon: 1,
+  tuesday: 2,
+  tue: 2,
+  tues: 2,
+  wednesday: 3,
+  wed: 3,
+  thursday: 4,
+  thu: 4,
+  thur: 4,
+  thurs: 4,
+  friday: 5,
+  fri: 5,
+  saturday: 6,
+  sat: 6,
 };
 
 /** A `when` that could not be understood; `message` says why in the operator's words. */
@@ -59,8 +74,12 @@ export function toCronPattern(when: string): string {
     pattern = `${t.m} ${t.h} * * ${[...new Set(days)].sort((a, b) => a - b).join(',')}`;
   } else if ((m = /^monthly on (?:day (\d{1,2})|(last) day) at (\S+)$/.exec(lower))) {
     const day = m[2] ? 'L' : Number(m[1]);
-    if (typeof day === 'number' && (day < 1 || day > 31)) throw new WhenError(`"${when}": day ${day} is not a day of the month (1 to 31)`);
-    if (typeof day === 'number' && day > 28) throw new WhenError(`"${when}": day ${day} does not exist in every month, so some months would have no run; write "monthly on last day at …" for the month's last day`);
+    if (typeof day === 'number' && (day < 1 || day > 31))
+      throw new WhenError(`"${when}": day ${day} is not a day of the month (1 to 31)`);
+    if (typeof day === 'number' && day > 28)
+      throw new WhenError(
+        `"${when}": day ${day} does not exist in every month, so some months would have no run; write "monthly on last day at …" for the month's last day`,
+      );
     const t = parseTime(m[3]!, when);
     pattern = `${t.m} ${t.h} ${day} * *`;
   } else if ((m = /^hourly at :(\d{2})$/.exec(lower))) {
@@ -75,7 +94,9 @@ export function toCronPattern(when: string): string {
   try {
     new Cron(pattern, { paused: true });
   } catch (err) {
-    throw new WhenError(`"${when}" is neither a simple form nor a valid cron expression (${(err as Error).message.replace(/^CronPattern: /, '')})`);
+    throw new WhenError(
+      `"${when}" is neither a simple form nor a valid cron expression (${(err as Error).message.replace(/^CronPattern: /, '')})`,
+    );
   }
   return pattern;
 }
@@ -104,7 +125,15 @@ export function nextRun(job: Pick<ScheduleJob, 'when' | 'timezone'>, from: Date)
   return cronFor(job).nextRun(from);
 }
 
-const WINDOWS_MS = [60_000, 3_600_000, 86_400_000, 8 * 86_400_000, 32 * 86_400_000, 367 * 86_400_000, 5 * 367 * 86_400_000];
+const WINDOWS_MS = [
+  60_000,
+  3_600_000,
+  86_400_000,
+  8 * 86_400_000,
+  32 * 86_400_000,
+  367 * 86_400_000,
+  5 * 367 * 86_400_000,
+];
 
 /** The latest scheduled time of a job at or before `at`, or null (none in the last five years). */
 export function previousRun(job: Pick<ScheduleJob, 'when' | 'timezone'>, at: Date): Date | null {
@@ -133,7 +162,8 @@ export interface JobProblem {
   hint: string;
 }
 
-const WHEN_HINT = 'Use a cron expression ("0 2 * * *", or six fields with seconds first) or a simple form: "daily at 02:00", "weekly on sunday at 23:30", "monthly on day 1 at 00:00".';
+const WHEN_HINT =
+  'Use a cron expression ("0 2 * * *", or six fields with seconds first) or a simple form: "daily at 02:00", "weekly on sunday at 23:30", "monthly on day 1 at 00:00".';
 
 /**
  * Validates schedule jobs as they appear in the config (any shape). Returns every problem with
@@ -145,46 +175,93 @@ const WHEN_HINT = 'Use a cron expression ("0 2 * * *", or six fields with second
 export function validateJobs(jobs: unknown, pathPrefix: string, knownDatabases?: string[]): JobProblem[] {
   const problems: JobProblem[] = [];
   if (!Array.isArray(jobs)) {
-    return [{ path: pathPrefix, problem: 'must be a list of jobs', hint: 'Write "jobs": [ { "name": "daily", "when": "daily at 02:00", "type": "full", "databases": ["*"], "files": true } ].' }];
+    return [
+      {
+        path: pathPrefix,
+        problem: 'must be a list of jobs',
+        hint: 'Write "jobs": [ { "name": "daily", "when": "daily at 02:00", "type": "full", "databases": ["*"], "files": true } ].',
+      },
+    ];
   }
   const seen = new Map<string, number>();
   jobs.forEach((raw, i) => {
     const at = `${pathPrefix}[${i}]`;
     if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
-      problems.push({ path: at, problem: 'must be an object', hint: 'Each job needs name, when, type, databases and files.' });
+      problems.push({
+        path: at,
+        problem: 'must be an object',
+        hint: 'Each job needs name, when, type, databases and files.',
+      });
       return;
     }
     const job = raw as Record<string, unknown>;
     const allowed = new Set(['name', 'when', 'type', 'databases', 'files', 'timezone']);
     for (const key of Object.keys(job)) {
-      if (!allowed.has(key)) problems.push({ path: `${at}.${key}`, problem: 'is not a job field', hint: 'Job fields are name, when, type, databases, files and timezone.' });
+      if (!allowed.has(key))
+        problems.push({
+          path: `${at}.${key}`,
+          problem: 'is not a job field',
+          hint: 'Job fields are name, when, type, databases, files and timezone.',
+        });
     }
     if (typeof job.name !== 'string' || job.name.trim() === '') {
       problems.push({ path: `${at}.name`, problem: 'must be a non-empty name', hint: 'Name each job, e.g. "daily".' });
     } else if (!/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,62}$/.test(job.name)) {
-      problems.push({ path: `${at}.name`, problem: `"${job.name}" is not a valid job name`, hint: 'Use letters, digits, ".", "_" and "-" (it appears in logs and set manifests).' });
+      problems.push({
+        path: `${at}.name`,
+        problem: `"${job.name}" is not a valid job name`,
+        hint: 'Use letters, digits, ".", "_" and "-" (it appears in logs and set manifests).',
+      });
     } else if (seen.has(job.name)) {
-      problems.push({ path: `${at}.name`, problem: `duplicate job name "${job.name}" (also ${pathPrefix}[${seen.get(job.name)}])`, hint: 'Give every job its own name.' });
+      problems.push({
+        path: `${at}.name`,
+        problem: `duplicate job name "${job.name}" (also ${pathPrefix}[${seen.get(job.name)}])`,
+        hint: 'Give every job its own name.',
+      });
     } else {
       seen.set(job.name, i);
     }
     if (typeof job.type !== 'string' || !(JOB_TYPES as readonly string[]).includes(job.type)) {
-      problems.push({ path: `${at}.type`, problem: `unknown job type ${JSON.stringify(job.type ?? null)}`, hint: `Use one of: ${JOB_TYPES.join(', ')}.` });
+      problems.push({
+        path: `${at}.type`,
+        problem: `unknown job type ${JSON.stringify(job.type ?? null)}`,
+        hint: `Use one of: ${JOB_TYPES.join(', ')}.`,
+      });
     }
-    if (!Array.isArray(job.databases) || job.databases.length === 0 || job.databases.some((d) => typeof d !== 'string' || d === '')) {
-      problems.push({ path: `${at}.databases`, problem: 'must be a non-empty list of database names', hint: 'Use ["*"] for all databases of the config.' });
+    if (
+      !Array.isArray(job.databases) ||
+      job.databases.length === 0 ||
+      job.databases.some((d) => typeof d !== 'string' || d === '')
+    ) {
+      problems.push({
+        path: `${at}.databases`,
+        problem: 'must be a non-empty list of database names',
+        hint: 'Use ["*"] for all databases of the config.',
+      });
     } else if (knownDatabases) {
       job.databases.forEach((d: string, j: number) => {
         if (d !== '*' && !knownDatabases.includes(d)) {
-          problems.push({ path: `${at}.databases[${j}]`, problem: `no database named "${d}" in the config`, hint: `Known databases: ${knownDatabases.join(', ') || '(none)'}; or "*" for all.` });
+          problems.push({
+            path: `${at}.databases[${j}]`,
+            problem: `no database named "${d}" in the config`,
+            hint: `Known databases: ${knownDatabases.join(', ') || '(none)'}; or "*" for all.`,
+          });
         }
       });
     }
     if (typeof job.files !== 'boolean') {
-      problems.push({ path: `${at}.files`, problem: 'must be true or false', hint: 'true also stores the config and application files.' });
+      problems.push({
+        path: `${at}.files`,
+        problem: 'must be true or false',
+        hint: 'true also stores the config and application files.',
+      });
     }
     if (job.timezone !== undefined && (typeof job.timezone !== 'string' || job.timezone === '')) {
-      problems.push({ path: `${at}.timezone`, problem: 'must be an IANA time zone name', hint: 'For example "Europe/Madrid" or "America/Mexico_City"; leave it out for the machine\'s zone.' });
+      problems.push({
+        path: `${at}.timezone`,
+        problem: 'must be an IANA time zone name',
+        hint: 'For example "Europe/Madrid" or "America/Mexico_City"; leave it out for the machine\'s zone.',
+      });
       return;
     }
     if (typeof job.when !== 'string') {
@@ -206,7 +283,11 @@ export function validateJobs(jobs: unknown, pathPrefix: string, knownDatabases?:
       }
     } catch (err) {
       if (job.timezone !== undefined) {
-        problems.push({ path: `${at}.timezone`, problem: `unknown time zone "${String(job.timezone)}"`, hint: 'Use an IANA zone name such as "Europe/Madrid" (see `timedatectl list-timezones`).' });
+        problems.push({
+          path: `${at}.timezone`,
+          problem: `unknown time zone "${String(job.timezone)}"`,
+          hint: 'Use an IANA zone name such as "Europe/Madrid" (see `timedatectl list-timezones`).',
+        });
       } else {
         problems.push({ path: `${at}.when`, problem: (err as Error).message, hint: WHEN_HINT });
       }

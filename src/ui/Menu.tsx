@@ -47,7 +47,8 @@ export function Menu({ onExit, initial }: { onExit?: () => void; initial?: Route
   const [loaded] = useLoad<HeaderStatus>(() => facade.status(), [refresh, stack, tick]);
   const lastStatus = useRef<HeaderStatus | null>(null);
   if (loaded.state === 'done') lastStatus.current = loaded.value;
-  const status = loaded.state === 'loading' && lastStatus.current ? { state: 'done' as const, value: lastStatus.current } : loaded;
+  const status =
+    loaded.state === 'loading' && lastStatus.current ? { state: 'done' as const, value: lastStatus.current } : loaded;
   const interrupt = useRef<(() => void) | null>(null);
   const registry = useMemo<InterruptRegistry>(() => ({ set: (h) => (interrupt.current = h) }), []);
   const lastMain = useRef(0);
@@ -96,7 +97,14 @@ export function Menu({ onExit, initial }: { onExit?: () => void; initial?: Route
       screen = <ConfigureScheduleScreen onBack={back} onSaved={reloadHeader} />;
       break;
     case 'list':
-      screen = <ListScreen onBack={back} onOpen={(id) => push({ name: 'details', id })} onRestore={(id) => push({ name: 'restore', setId: id })} onChanged={reloadHeader} />;
+      screen = (
+        <ListScreen
+          onBack={back}
+          onOpen={(id) => push({ name: 'details', id })}
+          onRestore={(id) => push({ name: 'restore', setId: id })}
+          onChanged={reloadHeader}
+        />
+      );
       break;
     case 'details':
       screen = (
@@ -114,7 +122,9 @@ export function Menu({ onExit, initial }: { onExit?: () => void; initial?: Route
       screen = <DrillScreen key={route.id} id={route.id} onBack={back} onDone={reloadHeader} />;
       break;
     case 'restore':
-      screen = <RestoreScreen onBack={back} onDone={reloadHeader} {...(route.setId ? { initialSetId: route.setId } : {})} />;
+      screen = (
+        <RestoreScreen onBack={back} onDone={reloadHeader} {...(route.setId ? { initialSetId: route.setId } : {})} />
+      );
       break;
     case 'scheduler':
       screen = <SchedulerScreen onBack={back} />;

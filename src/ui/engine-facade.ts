@@ -1,6 +1,15 @@
 import { UsageError } from '../core/errors.js';
 import type { ProgressEvent, Reporter } from '../core/events.js';
-import type { BackupType, DrillRecord, EngineName, LoadedConfig, Manifest, RetentionPolicy, ScheduleJob, SetSummary } from '../core/types.js';
+import type {
+  BackupType,
+  DrillRecord,
+  EngineName,
+  LoadedConfig,
+  Manifest,
+  RetentionPolicy,
+  ScheduleJob,
+  SetSummary,
+} from '../core/types.js';
 import { loadConfig } from '../config/load.js';
 import { deleteSet, lastDrills, listSets, readDrillRecord, readManifest, setDir, setKeep } from '../engine/catalog.js';
 import { readCopies } from '../engine/copy.js';
@@ -16,7 +25,16 @@ import type { JobEndEvent, SchedulerLogEntry, SchedulerStatus } from '../schedul
 import type { CatchUpPlan } from '../scheduler/catch-up.js';
 import { nextRuns as schedulerNextRuns } from '../scheduler/when.js';
 
-export type { DrillOutcome, DrillRecord, JobEndEvent, RestoreOutcome, RestorePlan, SchedulerLogEntry, SchedulerStatus, VerifyReport };
+export type {
+  DrillOutcome,
+  DrillRecord,
+  JobEndEvent,
+  RestoreOutcome,
+  RestorePlan,
+  SchedulerLogEntry,
+  SchedulerStatus,
+  VerifyReport,
+};
 export type { CatchUpPlan };
 
 /**
@@ -179,13 +197,18 @@ export function createEngineFacade(initial: LoadedConfig): EngineFacade {
       return {
         setCount: sets.length,
         newest: sets[0] ? { id: sets[0].id, startedAt: sets[0].startedAt } : null,
-        lastGood: cfg.databases.map((d) => ({ database: d.name, at: fulls.find((s) => s.status !== 'failed' && s.databases.includes(d.name))?.startedAt ?? null })),
+        lastGood: cfg.databases.map((d) => ({
+          database: d.name,
+          at: fulls.find((s) => s.status !== 'failed' && s.databases.includes(d.name))?.startedAt ?? null,
+        })),
         lockHolder: st.lock.held ? st.lock.holder : null,
         freeBytes: st.freeBytes,
         notOffsite: sets[0] ? notCopiedOf(cfg, sets[0]) : [],
         drills: cfg.databases.flatMap((d) => {
           const x = drilled[d.name];
-          return x ? [{ database: d.name, at: x.at, ok: x.ok, setId: x.setId, ...(x.error ? { error: x.error } : {}) }] : [];
+          return x
+            ? [{ database: d.name, at: x.at, ok: x.ok, setId: x.setId, ...(x.error ? { error: x.error } : {}) }]
+            : [];
         }),
       };
     },
@@ -203,23 +226,48 @@ export function createEngineFacade(initial: LoadedConfig): EngineFacade {
     },
     readManifest: (id) => readManifest(cfg, id),
     createBackup: (req, reporter, signal) =>
-      createBackup(cfg, { databases: req.databases, type: req.type, files: req.files, ...(req.description ? { description: req.description } : {}), ...(signal ? { signal } : {}) }, reporter),
+      createBackup(
+        cfg,
+        {
+          databases: req.databases,
+          type: req.type,
+          files: req.files,
+          ...(req.description ? { description: req.description } : {}),
+          ...(signal ? { signal } : {}),
+        },
+        reporter,
+      ),
     verifySet: (id, reporter) => verifySet(cfg, id, reporter),
     async drillSet(id, reporter, signal) {
       const m = await readManifest(cfg, id);
-      return runDrill(cfg, m.id, { files: m.files.length > 0, operation: 'menu', ...(signal ? { signal } : {}) }, reporter);
+      return runDrill(
+        cfg,
+        m.id,
+        { files: m.files.length > 0, operation: 'menu', ...(signal ? { signal } : {}) },
+        reporter,
+      );
     },
     readDrills: async (id) => readDrillRecord(setDir(cfg, (await readManifest(cfg, id)).id)),
     deleteSet: (id) => deleteSet(cfg, id),
     setKeep: (id, keep) => setKeep(cfg, id, keep),
     planRestore: (req) =>
-      planRestore(cfg, req.setId, { databases: req.databases, files: req.files, ...(req.to ? { to: req.to } : {}), ...(req.terminateConnections ? { terminateConnections: true } : {}), ...(req.createRoles ? { createRoles: true } : {}), ...(req.tables?.length ? { tables: req.tables } : {}) }),
+      planRestore(cfg, req.setId, {
+        databases: req.databases,
+        files: req.files,
+        ...(req.to ? { to: req.to } : {}),
+        ...(req.terminateConnections ? { terminateConnections: true } : {}),
+        ...(req.createRoles ? { createRoles: true } : {}),
+        ...(req.tables?.length ? { tables: req.tables } : {}),
+      }),
     executeRestore: (plan, reporter, signal) => executeRestore(cfg, plan, reporter, signal ? { signal } : {}),
     nextRuns(when, timezone, count, from) {
       try {
         return schedulerNextRuns({ when, ...(timezone ? { timezone } : {}) }, count, from ?? new Date());
       } catch (err) {
-        throw new UsageError(err instanceof Error ? err.message : String(err), 'Use a cron expression ("0 2 * * *") or a form such as "daily at 02:00", "weekly on sunday at 23:30", "monthly on day 1 at 00:00".');
+        throw new UsageError(
+          err instanceof Error ? err.message : String(err),
+          'Use a cron expression ("0 2 * * *") or a form such as "daily at 02:00", "weekly on sunday at 23:30", "monthly on day 1 at 00:00".',
+        );
       }
     },
     async saveSchedule(jobs, retention) {
@@ -231,7 +279,9 @@ export function createEngineFacade(initial: LoadedConfig): EngineFacade {
       scheduler.on('log', (entry: SchedulerLogEntry) => listener({ type: 'log', entry }));
       scheduler.on('job-start', (e: { job: string }) => listener({ type: 'job-start', job: e.job }));
       scheduler.on('job-end', (end: JobEndEvent) => listener({ type: 'job-end', end }));
-      scheduler.on('progress', (e: { job: string; event: ProgressEvent }) => listener({ type: 'progress', job: e.job, event: e.event }));
+      scheduler.on('progress', (e: { job: string; event: ProgressEvent }) =>
+        listener({ type: 'progress', job: e.job, event: e.event }),
+      );
       scheduler.on('state', (status: SchedulerStatus) => listener({ type: 'state', status }));
       scheduler.on('stopped', (code: number) => listener({ type: 'stopped', code }));
       await scheduler.start();

@@ -40,15 +40,21 @@ export function jobToForm(job: ScheduleJob, allDatabases: string[]): JobForm {
     expression: job.when,
     timezone: job.timezone ?? '',
     type: job.type,
-    databases: !job.databases?.length || job.databases.includes('*') ? [...allDatabases] : job.databases.filter((d) => allDatabases.includes(d)),
+    databases:
+      !job.databases?.length || job.databases.includes('*')
+        ? [...allDatabases]
+        : job.databases.filter((d) => allDatabases.includes(d)),
     files: job.files,
   };
   const w = job.when.trim().replace(/\s+/g, ' ').toLowerCase();
   let m: RegExpExecArray | null;
   if ((m = /^daily at (\d{1,2}:\d{2})$/.exec(w))) return { ...base, frequency: 'daily', time: normTime(m[1]!) };
-  if ((m = /^weekly on ([a-z]+) at (\d{1,2}:\d{2})$/.exec(w)) && WEEKDAYS.includes(m[1]!)) return { ...base, frequency: 'weekly', weekday: WEEKDAYS.indexOf(m[1]!), time: normTime(m[2]!) };
-  if ((m = /^monthly on day (\d{1,2}) at (\d{1,2}:\d{2})$/.exec(w)) && MONTHDAYS.includes(String(Number(m[1])))) return { ...base, frequency: 'monthly', monthday: String(Number(m[1])), time: normTime(m[2]!) };
-  if ((m = /^monthly on last day at (\d{1,2}:\d{2})$/.exec(w))) return { ...base, frequency: 'monthly', monthday: 'last', time: normTime(m[1]!) };
+  if ((m = /^weekly on ([a-z]+) at (\d{1,2}:\d{2})$/.exec(w)) && WEEKDAYS.includes(m[1]!))
+    return { ...base, frequency: 'weekly', weekday: WEEKDAYS.indexOf(m[1]!), time: normTime(m[2]!) };
+  if ((m = /^monthly on day (\d{1,2}) at (\d{1,2}:\d{2})$/.exec(w)) && MONTHDAYS.includes(String(Number(m[1]))))
+    return { ...base, frequency: 'monthly', monthday: String(Number(m[1])), time: normTime(m[2]!) };
+  if ((m = /^monthly on last day at (\d{1,2}:\d{2})$/.exec(w)))
+    return { ...base, frequency: 'monthly', monthday: 'last', time: normTime(m[1]!) };
   return base;
 }
 
@@ -56,7 +62,18 @@ export function jobToForm(job: ScheduleJob, allDatabases: string[]): JobForm {
 export function newJobForm(existingNames: string[], allDatabases: string[]): JobForm {
   let name = 'daily';
   for (let i = 2; existingNames.includes(name); i++) name = `job${i}`;
-  return { name, frequency: 'daily', time: '02:00', weekday: 0, monthday: '1', expression: '0 2 * * *', timezone: '', type: 'full', databases: [...allDatabases], files: true };
+  return {
+    name,
+    frequency: 'daily',
+    time: '02:00',
+    weekday: 0,
+    monthday: '1',
+    expression: '0 2 * * *',
+    timezone: '',
+    type: 'full',
+    databases: [...allDatabases],
+    files: true,
+  };
 }
 
 /** The `when` text the editor stands for. */
@@ -67,7 +84,9 @@ export function formToWhen(f: JobForm): string {
     case 'weekly':
       return `weekly on ${WEEKDAYS[f.weekday] ?? 'sunday'} at ${f.time.trim()}`;
     case 'monthly':
-      return f.monthday === 'last' ? `monthly on last day at ${f.time.trim()}` : `monthly on day ${f.monthday} at ${f.time.trim()}`;
+      return f.monthday === 'last'
+        ? `monthly on last day at ${f.time.trim()}`
+        : `monthly on day ${f.monthday} at ${f.time.trim()}`;
     case 'cron':
       return f.expression.trim();
   }

@@ -17,7 +17,12 @@ export interface StaleDatabase {
  * the `full` jobs that cover it, plus grace. `nextRuns` throws on an invalid `when`: such jobs
  * promise nothing. Returns DEFAULT_LIMIT_HOURS when no job covers the database.
  */
-export function promisedHours(database: string, jobs: ScheduleJob[], nextRuns: (when: string, tz: string | undefined, n: number, from: Date) => Date[], now: Date): number {
+export function promisedHours(
+  database: string,
+  jobs: ScheduleJob[],
+  nextRuns: (when: string, tz: string | undefined, n: number, from: Date) => Date[],
+  now: Date,
+): number {
   let best: number | undefined;
   for (const job of jobs) {
     if (job.type !== 'full') continue;
@@ -49,7 +54,8 @@ export function staleDatabases(
   for (const { database, at } of lastGood) {
     const limitHours = promisedHours(database, jobs, nextRuns, now);
     const last = at ? new Date(at) : null;
-    if (!last || now.getTime() - last.getTime() > limitHours * 3_600_000) out.push({ database, lastGood: last, limitHours });
+    if (!last || now.getTime() - last.getTime() > limitHours * 3_600_000)
+      out.push({ database, lastGood: last, limitHours });
   }
   return out;
 }

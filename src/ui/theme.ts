@@ -34,8 +34,26 @@ export interface Theme {
   border: BoxStyle;
 }
 
-const UNICODE_BORDER: BoxStyle = { topLeft: '┌', top: '─', topRight: '┐', right: '│', bottomRight: '┘', bottom: '─', bottomLeft: '└', left: '│' };
-const ASCII_BORDER: BoxStyle = { topLeft: '+', top: '-', topRight: '+', right: '|', bottomRight: '+', bottom: '-', bottomLeft: '+', left: '|' };
+const UNICODE_BORDER: BoxStyle = {
+  topLeft: '┌',
+  top: '─',
+  topRight: '┐',
+  right: '│',
+  bottomRight: '┘',
+  bottom: '─',
+  bottomLeft: '└',
+  left: '│',
+};
+const ASCII_BORDER: BoxStyle = {
+  topLeft: '+',
+  top: '-',
+  topRight: '+',
+  right: '|',
+  bottomRight: '+',
+  bottom: '-',
+  bottomLeft: '+',
+  left: '|',
+};
 
 /** True when the first of LC_ALL, LC_CTYPE, LANG that is set names a UTF-8 locale. */
 export function localeIsUtf8(env: NodeJS.ProcessEnv): boolean {
@@ -58,14 +76,39 @@ export function createTheme(env: NodeJS.ProcessEnv, overrides: { color?: boolean
     unicode,
     colors: { accent: c('cyan'), ok: c('green'), warn: c('yellow'), error: c('red'), muted: c('gray') },
     glyphs: unicode
-      ? { pointer: '›', barFull: '█', barEmpty: '░', checked: '[x]', unchecked: '[ ]', hline: '─', ellipsis: '…', arrowUp: '↑', arrowDown: '↓', dot: '·' }
-      : { pointer: '>', barFull: '#', barEmpty: '-', checked: '[x]', unchecked: '[ ]', hline: '-', ellipsis: '~', arrowUp: '^', arrowDown: 'v', dot: '|' },
+      ? {
+          pointer: '›',
+          barFull: '█',
+          barEmpty: '░',
+          checked: '[x]',
+          unchecked: '[ ]',
+          hline: '─',
+          ellipsis: '…',
+          arrowUp: '↑',
+          arrowDown: '↓',
+          dot: '·',
+        }
+      : {
+          pointer: '>',
+          barFull: '#',
+          barEmpty: '-',
+          checked: '[x]',
+          unchecked: '[ ]',
+          hline: '-',
+          ellipsis: '~',
+          arrowUp: '^',
+          arrowDown: 'v',
+          dot: '|',
+        },
     border: unicode ? UNICODE_BORDER : ASCII_BORDER,
   };
 }
 
 /** The colour that goes with a status word (the word itself always comes from the catalogue). */
-export function statusColor(theme: Theme, status: 'ok' | 'completed' | 'partial' | 'failed' | 'running' | 'pending' | 'warn'): string | undefined {
+export function statusColor(
+  theme: Theme,
+  status: 'ok' | 'completed' | 'partial' | 'failed' | 'running' | 'pending' | 'warn',
+): string | undefined {
   switch (status) {
     case 'ok':
     case 'completed':

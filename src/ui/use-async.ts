@@ -1,16 +1,15 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 
 export type AsyncState<T> =
-  | { state: 'idle' }
-  | { state: 'loading' }
-  | { state: 'done'; value: T }
-  | { state: 'error'; error: unknown };
+  { state: 'idle' } | { state: 'loading' } | { state: 'done'; value: T } | { state: 'error'; error: unknown };
 
 /**
  * Runs an engine call and keeps its state for rendering. `run` starts it (again); results of a
  * call superseded by a newer one, or arriving after unmount, are dropped.
  */
-export function useAsync<T, A extends unknown[]>(fn: (...args: A) => Promise<T>): [AsyncState<T>, (...args: A) => Promise<void>, () => void] {
+export function useAsync<T, A extends unknown[]>(
+  fn: (...args: A) => Promise<T>,
+): [AsyncState<T>, (...args: A) => Promise<void>, () => void] {
   const [st, setSt] = useState<AsyncState<T>>({ state: 'idle' });
   const gen = useRef(0);
   const mounted = useRef(true);

@@ -1,4 +1,15 @@
-import { createContext, createElement, useCallback, useContext, useLayoutEffect, useMemo, useRef, useState, type MutableRefObject, type ReactNode } from 'react';
+import {
+  createContext,
+  createElement,
+  useCallback,
+  useContext,
+  useLayoutEffect,
+  useMemo,
+  useRef,
+  useState,
+  type MutableRefObject,
+  type ReactNode,
+} from 'react';
 import { useInput, useStdin, type Key } from 'ink';
 
 /** Ink's key, plus `chunked`: the key arrived in one write with other keys (a paste, a laggy link). */
@@ -143,7 +154,20 @@ export function isCtrlC(input: string, key: Key): boolean {
  */
 export function editText(value: string, input: string, key: Key): string | null {
   if (key.backspace || key.delete) return value.slice(0, -1);
-  if (key.ctrl || key.meta || key.return || key.escape || key.tab || key.upArrow || key.downArrow || key.leftArrow || key.rightArrow || key.pageDown || key.pageUp) return null;
+  if (
+    key.ctrl ||
+    key.meta ||
+    key.return ||
+    key.escape ||
+    key.tab ||
+    key.upArrow ||
+    key.downArrow ||
+    key.leftArrow ||
+    key.rightArrow ||
+    key.pageDown ||
+    key.pageUp
+  )
+    return null;
   const printable = input.replace(/[\x00-\x1f\x7f]/g, '');
   if (!printable) return null;
   return value + printable;

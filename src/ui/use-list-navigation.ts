@@ -6,7 +6,11 @@ import { isDown, isUp } from './use-keys.js';
  * Cursor over a list of `count` rows: arrows and j/k move one, PgUp/PgDn a page, Home/End the ends.
  * `handle` returns true when it consumed the key, so the screen can try its own keys next.
  */
-export function useListNavigation(count: number, page = 10, initial = 0): {
+export function useListNavigation(
+  count: number,
+  page = 10,
+  initial = 0,
+): {
   index: number;
   setIndex: (i: number) => void;
   handle: (input: string, key: Key) => boolean;
@@ -14,7 +18,8 @@ export function useListNavigation(count: number, page = 10, initial = 0): {
   const [raw, setRaw] = useState(initial);
   const index = count === 0 ? 0 : Math.min(Math.max(raw, 0), count - 1);
   const clampSet = useCallback(
-    (f: (i: number) => number) => setRaw((i) => (count === 0 ? 0 : Math.min(Math.max(f(Math.min(i, count - 1)), 0), count - 1))),
+    (f: (i: number) => number) =>
+      setRaw((i) => (count === 0 ? 0 : Math.min(Math.max(f(Math.min(i, count - 1)), 0), count - 1))),
     [count],
   );
   const handle = useCallback(

@@ -29,7 +29,20 @@ export interface ProgressState {
 export const emptyProgress: ProgressState = { items: [], warnings: [], info: [], ended: null };
 
 function blank(item: string): ItemProgress {
-  return { item, kind: undefined, state: 'pending', bytes: 0, totalBytes: undefined, storedBytes: undefined, percent: undefined, message: undefined, startedAt: undefined, endedAt: undefined, error: undefined, hint: undefined };
+  return {
+    item,
+    kind: undefined,
+    state: 'pending',
+    bytes: 0,
+    totalBytes: undefined,
+    storedBytes: undefined,
+    percent: undefined,
+    message: undefined,
+    startedAt: undefined,
+    endedAt: undefined,
+    error: undefined,
+    hint: undefined,
+  };
 }
 
 /** Pure reducer from engine ProgressEvents to what the screens draw. `now` is epoch ms. */
@@ -47,7 +60,16 @@ export function reduceProgress(s: ProgressState, e: ProgressEvent, now: number):
       return { ...s, ended: null, items: [...s.items, ...e.items.filter((i) => !known.has(i)).map(blank)] };
     }
     case 'item-start':
-      return { ...s, items: upsert(e.item, (p) => ({ ...p, kind: e.kind, state: 'running', startedAt: now, totalBytes: e.totalBytes ?? p.totalBytes })) };
+      return {
+        ...s,
+        items: upsert(e.item, (p) => ({
+          ...p,
+          kind: e.kind,
+          state: 'running',
+          startedAt: now,
+          totalBytes: e.totalBytes ?? p.totalBytes,
+        })),
+      };
     case 'item-progress':
       return {
         ...s,
@@ -89,7 +111,10 @@ export function reduceProgress(s: ProgressState, e: ProgressEvent, now: number):
  * A Reporter for the engine plus the state it builds. Events are folded at once; the screen is
  * redrawn at most every `intervalMs` so a fast dump does not flood the terminal.
  */
-export function useProgress(now: () => number = Date.now, intervalMs = 100): { reporter: Reporter; progress: ProgressState; reset: () => void } {
+export function useProgress(
+  now: () => number = Date.now,
+  intervalMs = 100,
+): { reporter: Reporter; progress: ProgressState; reset: () => void } {
   const ref = useRef<ProgressState>(emptyProgress);
   const [progress, setProgress] = useState<ProgressState>(emptyProgress);
   const timer = useRef<NodeJS.Timeout | undefined>(undefined);

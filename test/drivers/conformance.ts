@@ -106,7 +106,15 @@ export async function storeBackup(
           await pipeline(m.open(), createWriteStream(memberFile));
           const bytes = statSync(memberFile).size;
           files[m.role] = memberFile;
-          extras.push({ role: m.role, file: memberFile, compressed: false, rawBytes: bytes, storedBytes: bytes, md5: '', sha256: '' });
+          extras.push({
+            role: m.role,
+            file: memberFile,
+            compressed: false,
+            rawBytes: bytes,
+            storedBytes: bytes,
+            md5: '',
+            sha256: '',
+          });
           await m.stored();
         }
       })();

@@ -55,7 +55,11 @@ export function startCli(args: string[], opts: CliOptions = {}): ChildProcess {
 
 /** Starts `node ...argv` the same way as startCli (for helper processes such as writers). */
 export function startNode(argv: string[], opts: CliOptions = {}): ChildProcess {
-  const child = spawn(process.execPath, argv, { cwd: opts.cwd ?? REPO_ROOT, env: childEnv(opts.env), stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, argv, {
+    cwd: opts.cwd ?? REPO_ROOT,
+    env: childEnv(opts.env),
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
   if (opts.input !== undefined) child.stdin!.end(opts.input);
   else child.stdin!.end();
   return child;
@@ -63,7 +67,11 @@ export function startNode(argv: string[], opts: CliOptions = {}): ChildProcess {
 
 /** Starts `sh -c script` (e.g. `umask 000; node ...`) with the same stdio and env rules. */
 export function startShell(script: string, opts: CliOptions = {}): ChildProcess {
-  const child = spawn('/bin/sh', ['-c', script], { cwd: opts.cwd ?? REPO_ROOT, env: childEnv(opts.env), stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn('/bin/sh', ['-c', script], {
+    cwd: opts.cwd ?? REPO_ROOT,
+    env: childEnv(opts.env),
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
   if (opts.input !== undefined) child.stdin!.end(opts.input);
   else child.stdin!.end();
   return child;
@@ -121,7 +129,12 @@ export function parseJsonOutput<T = unknown>(stdout: string): T {
 }
 
 /** Polls `check` every `intervalMs` until it returns a truthy value or `timeoutMs` passes. */
-export async function waitFor<T>(check: () => T | Promise<T>, what: string, timeoutMs = 30_000, intervalMs = 10): Promise<NonNullable<T>> {
+export async function waitFor<T>(
+  check: () => T | Promise<T>,
+  what: string,
+  timeoutMs = 30_000,
+  intervalMs = 10,
+): Promise<NonNullable<T>> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = await check();

@@ -17,7 +17,12 @@ export interface SyncCliResult {
  * Writes `dir/backup_config.json` naming databases of the cluster (password from `${DB_PASSWORD}`, as
  * an operator would keep it) and returns its path. `extra` replaces top-level keys.
  */
-export function writePgConfig(cluster: PgCluster, dir: string, names: string[], extra: Record<string, unknown> = {}): string {
+export function writePgConfig(
+  cluster: PgCluster,
+  dir: string,
+  names: string[],
+  extra: Record<string, unknown> = {},
+): string {
   const file = join(dir, 'backup_config.json');
   const url = (name: string) => `postgresql://${cluster.user}:\${DB_PASSWORD}@${cluster.host}:${cluster.port}/${name}`;
   writeFileSync(
@@ -35,7 +40,12 @@ export function writePgConfig(cluster: PgCluster, dir: string, names: string[], 
 }
 
 /** Runs the built CLI with `--config config`, the cluster's password in DB_PASSWORD, CI set and no colour. */
-export function pgCli(config: string, password: string, args: string[], opts: { cwd?: string; env?: Record<string, string> } = {}): SyncCliResult {
+export function pgCli(
+  config: string,
+  password: string,
+  args: string[],
+  opts: { cwd?: string; env?: Record<string, string> } = {},
+): SyncCliResult {
   const r = spawnSync(process.execPath, [CLI_BIN, ...args, '--config', config], {
     encoding: 'utf8',
     env: { ...process.env, DB_PASSWORD: password, CI: 'true', NO_COLOR: '1', ...opts.env },
@@ -54,11 +64,15 @@ export function pgCli(config: string, password: string, args: string[], opts: { 
 
 /** `pg_dump` of a database as plain SQL, without the per-run `\restrict` lines: equal text means equal databases. */
 export function plainDump(cluster: PgCluster, database: string): string {
-  const r = spawnSync(join(cluster.binDir, 'pg_dump'), ['--no-password', `--dbname=host=${cluster.host} port=${cluster.port} user=${cluster.user} dbname=${database}`], {
-    encoding: 'utf8',
-    env: { ...process.env, PGPASSWORD: cluster.password },
-    maxBuffer: 64 << 20,
-  });
+  const r = spawnSync(
+    join(cluster.binDir, 'pg_dump'),
+    ['--no-password', `--dbname=host=${cluster.host} port=${cluster.port} user=${cluster.user} dbname=${database}`],
+    {
+      encoding: 'utf8',
+      env: { ...process.env, PGPASSWORD: cluster.password },
+      maxBuffer: 64 << 20,
+    },
+  );
   if (r.status !== 0) throw new Error(r.stderr);
   return r.stdout
     .split('\n')

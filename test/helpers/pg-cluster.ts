@@ -1,6 +1,16 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync, readFileSync, appendFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  rmSync,
+  writeFileSync,
+  readFileSync,
+  appendFileSync,
+} from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -32,7 +42,11 @@ export interface PgCluster {
   /** A connected pg client (caller ends it). */
   client(dbname?: string): Promise<pg.Client>;
   /** One query through a short-lived client. */
-  query<R extends Record<string, unknown> = Record<string, unknown>>(sql: string, dbname?: string, values?: unknown[]): Promise<R[]>;
+  query<R extends Record<string, unknown> = Record<string, unknown>>(
+    sql: string,
+    dbname?: string,
+    values?: unknown[],
+  ): Promise<R[]>;
   createDatabase(name: string): void;
   databases(): string[];
   /** pg_ctl stop (fast) without removing the data dir; `start()` brings it back. */
@@ -50,7 +64,9 @@ export function findPgBinDir(): string | null {
   if (process.env['PG_BIN_PATH']) candidates.push(process.env['PG_BIN_PATH']);
   const root = '/usr/lib/postgresql';
   if (existsSync(root)) {
-    const versions = readdirSync(root).filter((v) => /^\d+$/.test(v)).sort((a, b) => Number(b) - Number(a));
+    const versions = readdirSync(root)
+      .filter((v) => /^\d+$/.test(v))
+      .sort((a, b) => Number(b) - Number(a));
     for (const v of versions) candidates.push(join(root, v, 'bin'));
   }
   for (const dir of (process.env['PATH'] ?? '').split(':')) if (dir) candidates.push(dir);
@@ -133,7 +149,18 @@ export async function startPgCluster(opts: { password?: string; user?: string } 
     return r.stdout;
   };
 
-  run('initdb', ['-D', dataDir, '-U', user, `--pwfile=${pwFile}`, '--auth=scram-sha-256', '-E', 'UTF8', '--locale=C.UTF-8', '--no-sync']);
+  run('initdb', [
+    '-D',
+    dataDir,
+    '-U',
+    user,
+    `--pwfile=${pwFile}`,
+    '--auth=scram-sha-256',
+    '-E',
+    'UTF8',
+    '--locale=C.UTF-8',
+    '--no-sync',
+  ]);
   rmSync(pwFile);
   if (runAs) {
     execFileSync('runuser', ['-u', runAs.name, '--', 'mkdir', '-m', '0700', socketDir]);
@@ -156,14 +183,31 @@ export async function startPgCluster(opts: { password?: string; user?: string } 
       run('pg_ctl', ['-D', dataDir, '-l', logFile, '-w', '-t', '60', 'start']);
       break;
     } catch (err) {
-      if (attempt === 4) throw new Error(`${(err as Error).message}\n${existsSync(logFile) ? readFileSync(logFile, 'utf8').slice(-2000) : ''}`);
+      if (attempt === 4)
+        throw new Error(
+          `${(err as Error).message}\n${existsSync(logFile) ? readFileSync(logFile, 'utf8').slice(-2000) : ''}`,
+        );
     }
   }
 
   const host = '127.0.0.1';
   const env = { ...process.env, PGPASSWORD: password };
   // The database goes in a keyword/value string so names starting with "-" or containing "=" stay names.
-  const connArgs = (db: string) => ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-At', '-h', host, '-p', String(port), '-U', user, '-d', `dbname='${db.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`];
+  const connArgs = (db: string) => [
+    '-X',
+    '-q',
+    '-v',
+    'ON_ERROR_STOP=1',
+    '-At',
+    '-h',
+    host,
+    '-p',
+    String(port),
+    '-U',
+    user,
+    '-d',
+    `dbname='${db.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`,
+  ];
   const psqlBin = existsSync(join(binDir, 'psql')) ? join(binDir, 'psql') : 'psql';
   let stopped = false;
 
@@ -175,14 +219,23 @@ export async function startPgCluster(opts: { password?: string; user?: string } 
     socketDir,
     binDir,
     dataDir,
-    url: (db) => `postgresql://${encodeURIComponent(user)}:${encodeURIComponent(password)}@${host}:${port}/${encodeURIComponent(db)}`,
+    url: (db) =>
+      `postgresql://${encodeURIComponent(user)}:${encodeURIComponent(password)}@${host}:${port}/${encodeURIComponent(db)}`,
     psql(sql, db = 'postgres') {
-      const r = spawnSync(psqlBin, [...connArgs(db), '-c', sql], { encoding: 'utf8', env, maxBuffer: 256 * 1024 * 1024 });
+      const r = spawnSync(psqlBin, [...connArgs(db), '-c', sql], {
+        encoding: 'utf8',
+        env,
+        maxBuffer: 256 * 1024 * 1024,
+      });
       if (r.status !== 0) throw new Error(`psql failed: ${r.stderr}`);
       return r.stdout.trim();
     },
     psqlFile(file, db = 'postgres') {
-      const r = spawnSync(psqlBin, [...connArgs(db), '-f', file], { encoding: 'utf8', env, maxBuffer: 256 * 1024 * 1024 });
+      const r = spawnSync(psqlBin, [...connArgs(db), '-f', file], {
+        encoding: 'utf8',
+        env,
+        maxBuffer: 256 * 1024 * 1024,
+      });
       if (r.status !== 0) throw new Error(`psql -f ${file} failed: ${r.stderr}`);
       return r.stdout.trim();
     },
@@ -205,7 +258,10 @@ export async function startPgCluster(opts: { password?: string; user?: string } 
       cluster.psql(`CREATE DATABASE "${name.replace(/"/g, '""')}"`);
     },
     databases() {
-      return cluster.psql('SELECT datname FROM pg_database WHERE NOT datistemplate ORDER BY 1').split('\n').filter(Boolean);
+      return cluster
+        .psql('SELECT datname FROM pg_database WHERE NOT datistemplate ORDER BY 1')
+        .split('\n')
+        .filter(Boolean);
     },
     pause() {
       run('pg_ctl', ['-D', dataDir, '-m', 'fast', '-w', 'stop']);

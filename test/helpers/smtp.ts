@@ -38,12 +38,17 @@ export async function startSmtp(): Promise<SmtpServer> {
   // Not a makeTmpDir folder: those are removed after each test, and the server outlives one test.
   const root = mkdtempSync(join(tmpdir(), 'respaldo-smtp-'));
   const maildir = join(root, 'mail');
-  const child: ChildProcess = spawn(PYTHON, ['-m', 'aiosmtpd', '-n', '-l', `127.0.0.1:${port}`, '-c', 'aiosmtpd.handlers.Mailbox', maildir], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child: ChildProcess = spawn(
+    PYTHON,
+    ['-m', 'aiosmtpd', '-n', '-l', `127.0.0.1:${port}`, '-c', 'aiosmtpd.handlers.Mailbox', maildir],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
   let stderr = '';
   child.stderr?.on('data', (c: Buffer) => (stderr += c.toString()));
   const deadline = Date.now() + 20_000;
   while (!(await accepts(port))) {
-    if (child.exitCode !== null || Date.now() > deadline) throw new Error(`aiosmtpd did not start on port ${port}: ${stderr}`);
+    if (child.exitCode !== null || Date.now() > deadline)
+      throw new Error(`aiosmtpd did not start on port ${port}: ${stderr}`);
     await new Promise((r) => setTimeout(r, 50));
   }
   return {
@@ -51,7 +56,9 @@ export async function startSmtp(): Promise<SmtpServer> {
     messages: () => {
       const newDir = join(maildir, 'new');
       if (!existsSync(newDir)) return [];
-      return readdirSync(newDir).sort().map((n) => decodeMail(readFileSync(join(newDir, n), 'utf8')));
+      return readdirSync(newDir)
+        .sort()
+        .map((n) => decodeMail(readFileSync(join(newDir, n), 'utf8')));
     },
     stop: () =>
       new Promise((resolve) => {

@@ -9,7 +9,10 @@ const q = (n: string) => `"${n.replace(/"/g, '""')}"`;
 export function tableNames(file: string): string[] {
   const db = new Database(file, { readonly: true, fileMustExist: true });
   try {
-    return db.prepare("SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name").pluck().all() as string[];
+    return db
+      .prepare("SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
+      .pluck()
+      .all() as string[];
   } finally {
     db.close();
   }
@@ -22,17 +25,34 @@ export function tableNames(file: string): string[] {
 export function dbDigest(file: string): { schema: string[]; tables: Record<string, { rows: number; sha256: string }> } {
   const db = new Database(file, { readonly: true, fileMustExist: true });
   try {
-    const schema = db.prepare("SELECT type || ' ' || name || ': ' || coalesce(sql, '') FROM sqlite_schema WHERE name NOT LIKE 'sqlite_%' ORDER BY type, name").pluck().all() as string[];
+    const schema = db
+      .prepare(
+        "SELECT type || ' ' || name || ': ' || coalesce(sql, '') FROM sqlite_schema WHERE name NOT LIKE 'sqlite_%' ORDER BY type, name",
+      )
+      .pluck()
+      .all() as string[];
     const tables: Record<string, { rows: number; sha256: string }> = {};
-    const names = db.prepare("SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name").pluck().all() as string[];
+    const names = db
+      .prepare("SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
+      .pluck()
+      .all() as string[];
     for (const t of names) {
       const h = createHash('sha256');
       let rows = 0;
-      const withoutRowid = /WITHOUT\s+ROWID/i.test((db.prepare('SELECT sql FROM sqlite_schema WHERE name = ?').pluck().get(t) as string) ?? '');
+      const withoutRowid = /WITHOUT\s+ROWID/i.test(
+        (db.prepare('SELECT sql FROM sqlite_schema WHERE name = ?').pluck().get(t) as string) ?? '',
+      );
       const order = withoutRowid ? '1' : 'rowid';
-      for (const row of db.prepare(`SELECT * FROM ${q(t)} ORDER BY ${order}`).raw().iterate() as Iterable<unknown[]>) {
+      for (const row of db
+        .prepare(`SELECT * FROM ${q(t)} ORDER BY ${order}`)
+        .raw()
+        .iterate() as Iterable<unknown[]>) {
         rows++;
-        h.update(JSON.stringify(row, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : Buffer.isBuffer(v) ? v.toString('base64') : v)));
+        h.update(
+          JSON.stringify(row, (_k, v: unknown) =>
+            typeof v === 'bigint' ? v.toString() : Buffer.isBuffer(v) ? v.toString('base64') : v,
+          ),
+        );
         h.update('\n');
       }
       tables[t] = { rows, sha256: h.digest('hex') };
@@ -48,8 +68,14 @@ export function rowCounts(file: string): Record<string, number> {
   const db = new Database(file, { readonly: true, fileMustExist: true });
   try {
     const out: Record<string, number> = {};
-    for (const t of db.prepare("SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name").pluck().all() as string[]) {
-      out[t] = db.prepare(`SELECT count(*) FROM ${q(t)}`).pluck().get() as number;
+    for (const t of db
+      .prepare("SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
+      .pluck()
+      .all() as string[]) {
+      out[t] = db
+        .prepare(`SELECT count(*) FROM ${q(t)}`)
+        .pluck()
+        .get() as number;
     }
     return out;
   } finally {
@@ -87,7 +113,9 @@ export function makeBigDb(file: string, mb: number): void {
     db.pragma('journal_mode = WAL');
     db.exec('CREATE TABLE IF NOT EXISTS blobs (id INTEGER PRIMARY KEY, data BLOB NOT NULL)');
     const rows = Math.ceil((mb * 1024 * 1024) / 65536);
-    db.prepare('WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?) INSERT INTO blobs (data) SELECT randomblob(65536) FROM n').run(rows);
+    db.prepare(
+      'WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?) INSERT INTO blobs (data) SELECT randomblob(65536) FROM n',
+    ).run(rows);
     db.pragma('wal_checkpoint(TRUNCATE)');
   } finally {
     db.close();

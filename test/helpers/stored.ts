@@ -17,7 +17,11 @@ export function readStored(path: string): Buffer {
 
 /** Writes `content` compressed the way `path`'s suffix says; returns the bytes written. */
 export function writeStored(path: string, content: Buffer): Buffer {
-  const out = path.endsWith('.gz') ? zlib.gzipSync(content) : path.endsWith('.zst') ? (zlib as unknown as Zstd).zstdCompressSync(content) : content;
+  const out = path.endsWith('.gz')
+    ? zlib.gzipSync(content)
+    : path.endsWith('.zst')
+      ? (zlib as unknown as Zstd).zstdCompressSync(content)
+      : content;
   writeFileSync(path, out);
   return out;
 }

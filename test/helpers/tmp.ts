@@ -98,11 +98,18 @@ export function writeConfig(
     dataDir,
     backupDir: join(dir, 'backups'),
     appDir: join(dataDir, 'app'),
-    dbs: { users: join(dataDir, 'users.db'), inventario: join(dataDir, 'inventario.db'), auditoria: join(dataDir, 'auditoria.db') },
+    dbs: {
+      users: join(dataDir, 'users.db'),
+      inventario: join(dataDir, 'inventario.db'),
+      auditoria: join(dataDir, 'auditoria.db'),
+    },
   };
 }
 
 /** A temp folder with the demo databases and its config: the usual start of a test. */
-export function demoSetup(overrides: Parameters<typeof writeConfig>[1] = {}, opts: Parameters<typeof writeConfig>[2] = {}): DemoSetup {
+export function demoSetup(
+  overrides: Parameters<typeof writeConfig>[1] = {},
+  opts: Parameters<typeof writeConfig>[2] = {},
+): DemoSetup {
   return writeConfig(makeTmpDir(), overrides, opts);
 }

@@ -24,11 +24,19 @@ let counter = 0;
  * Runs the built CLI in a tmux session (stdin/stdout are a TTY) in `cwd`. The exit code is written
  * to a file in `cwd` so it can be read after the command ends.
  */
-export function startCliInTmux(args: string[], cwd: string, opts: { width?: number; height?: number } = {}): TtySession {
+export function startCliInTmux(
+  args: string[],
+  cwd: string,
+  opts: { width?: number; height?: number } = {},
+): TtySession {
   const name = `respaldo-test-${process.pid}-${++counter}`;
   const codeFile = join(cwd, `.tty-exit-${name}`);
   const script = `cd ${shq(cwd)} && ${cliCommandLine(args)}; echo $? > ${shq(codeFile)}; sleep 600`;
-  execFileSync('tmux', ['new-session', '-d', '-s', name, '-x', String(opts.width ?? 160), '-y', String(opts.height ?? 50), script], { env: { ...process.env, TERM: 'xterm-256color' } });
+  execFileSync(
+    'tmux',
+    ['new-session', '-d', '-s', name, '-x', String(opts.width ?? 160), '-y', String(opts.height ?? 50), script],
+    { env: { ...process.env, TERM: 'xterm-256color' } },
+  );
   const screen = () => execFileSync('tmux', ['capture-pane', '-p', '-t', name], { encoding: 'utf8' });
   return {
     name,
@@ -37,9 +45,15 @@ export function startCliInTmux(args: string[], cwd: string, opts: { width?: numb
       execFileSync('tmux', ['send-keys', '-t', name, '-l', text]);
       if (enter) execFileSync('tmux', ['send-keys', '-t', name, 'Enter']);
     },
-    waitForScreen: (pattern, timeoutMs = 30_000) => waitFor(() => (pattern.test(screen()) ? screen() : null), `screen to match ${pattern}`, timeoutMs, 50),
+    waitForScreen: (pattern, timeoutMs = 30_000) =>
+      waitFor(() => (pattern.test(screen()) ? screen() : null), `screen to match ${pattern}`, timeoutMs, 50),
     exitCode: async (timeoutMs = 60_000) => {
-      await waitFor(() => existsSync(codeFile) && readFileSync(codeFile, 'utf8').trim() !== '', 'the command to end', timeoutMs, 50);
+      await waitFor(
+        () => existsSync(codeFile) && readFileSync(codeFile, 'utf8').trim() !== '',
+        'the command to end',
+        timeoutMs,
+        50,
+      );
       return Number(readFileSync(codeFile, 'utf8').trim());
     },
     kill: () => {
@@ -87,7 +101,12 @@ export class TmuxScreen {
   }
 
   async waitFor(what: string | RegExp | ((s: string) => boolean), timeoutMs = 20_000): Promise<string> {
-    const test = typeof what === 'function' ? what : typeof what === 'string' ? (s: string) => s.includes(what) : (s: string) => what.test(s);
+    const test =
+      typeof what === 'function'
+        ? what
+        : typeof what === 'string'
+          ? (s: string) => s.includes(what)
+          : (s: string) => what.test(s);
     const end = Date.now() + timeoutMs;
     let last = '';
     while (Date.now() < end) {
@@ -140,7 +159,7 @@ export interface RecordedTtySession {
  * the connection drops, and writes how it ended to the file given first.
  */
 const RECORDER =
-  "const [out, cmd, ...args] = process.argv.slice(1);" +
+  'const [out, cmd, ...args] = process.argv.slice(1);' +
   "const c = require('node:child_process').spawn(cmd, args, { stdio: 'inherit' });" +
   "process.on('SIGHUP', () => c.kill('SIGHUP'));" +
   "c.on('exit', (code, signal) => require('node:fs').writeFileSync(out, JSON.stringify({ code, signal })));";

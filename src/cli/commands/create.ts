@@ -32,15 +32,29 @@ async function drillAfter(io: CommandIO, cfg: LoadedConfig, m: Manifest): Promis
 
 export function printManifestSummary(io: CommandIO, m: Manifest): void {
   const ms = new Date(m.completedAt).getTime() - new Date(m.startedAt).getTime();
-  io.out(`Backup set ${m.id}: ${m.status.toUpperCase()} (${m.type}) in ${formatDuration(ms)}, ${formatBytes(m.totals.storedBytes)} stored`);
+  io.out(
+    `Backup set ${m.id}: ${m.status.toUpperCase()} (${m.type}) in ${formatDuration(ms)}, ${formatBytes(m.totals.storedBytes)} stored`,
+  );
   const bases = m.databases.filter((d) => d.base).map((d) => `${d.name} on ${d.base}`);
   if (bases.length) io.out(`Applies on: ${bases.join(', ')} (respaldo verify --chain ${m.id})`);
   for (const n of m.chainNotes ?? []) io.out(`  note: ${n}`);
   const rows = [['DATABASE', 'ENGINE', 'STATUS', 'RAW', 'STORED', 'SHA-256']];
-  for (const d of m.databases) rows.push([d.name, d.engine, d.error ? 'FAILED' : 'ok', formatBytes(d.rawBytes), formatBytes(d.storedBytes + (d.extras ?? []).reduce((sum, x) => sum + x.storedBytes, 0)), d.sha256 ? d.sha256.slice(0, 16) + '…' : '-']);
+  for (const d of m.databases)
+    rows.push([
+      d.name,
+      d.engine,
+      d.error ? 'FAILED' : 'ok',
+      formatBytes(d.rawBytes),
+      formatBytes(d.storedBytes + (d.extras ?? []).reduce((sum, x) => sum + x.storedBytes, 0)),
+      d.sha256 ? d.sha256.slice(0, 16) + '…' : '-',
+    ]);
   if (m.databases.length) io.out(table(rows));
-  if (m.files.length) io.out(`Files: ${m.files.length} (${m.files.filter((f) => f.group === 'config').length} config, ${m.files.filter((f) => f.group === 'application').length} application)`);
-  for (const d of m.databases.filter((x) => x.error)) io.out(`  ${d.name}: ${d.error!.message}${d.error!.hint ? `\n    hint: ${d.error!.hint}` : ''}`);
+  if (m.files.length)
+    io.out(
+      `Files: ${m.files.length} (${m.files.filter((f) => f.group === 'config').length} config, ${m.files.filter((f) => f.group === 'application').length} application)`,
+    );
+  for (const d of m.databases.filter((x) => x.error))
+    io.out(`  ${d.name}: ${d.error!.message}${d.error!.hint ? `\n    hint: ${d.error!.hint}` : ''}`);
   for (const w of m.warnings) io.out(`  warning: ${w}`);
 }
 
@@ -50,10 +64,20 @@ export function register(program: Command): void {
       .command('create')
       .description('back up the configured databases and files now, as one backup set')
       .option('--db <name>', 'only this database (repeatable)', collect)
-      .addOption(new Option('--type <type>', 'full, differential (changes since the last full), incremental (since the last backup), or schema only').choices(['full', 'differential', 'incremental', 'schema']).default('full'))
+      .addOption(
+        new Option(
+          '--type <type>',
+          'full, differential (changes since the last full), incremental (since the last backup), or schema only',
+        )
+          .choices(['full', 'differential', 'incremental', 'schema'])
+          .default('full'),
+      )
       .option('--no-files', 'leave config and application files out')
       .option('--description <text>', 'free text stored in the manifest')
-      .option('--if-older-than <age>', 'only back up when the newest completed set of these databases is older than AGE (30m, 12h, 7d, 2w)')
+      .option(
+        '--if-older-than <age>',
+        'only back up when the newest completed set of these databases is older than AGE (30m, 12h, 7d, 2w)',
+      )
       .option('--dry-run', 'print the plan and change nothing'),
   ).action(
     runAction(async (io, opts) => {
@@ -75,13 +99,18 @@ export function register(program: Command): void {
             const kind = d.base ? `, ${d.type} on set ${d.base}` : d.fallback ? `, full (${d.fallback})` : '';
             io.out(`  ${d.name} (${d.location}), ${plan.codec} level ${d.compressionLevel}${kind}`);
           }
-          io.out(`  files: ${plan.files ? `${cfg.files.config.length} config entries, ${cfg.files.application.length} application folders` : 'no'}`);
+          io.out(
+            `  files: ${plan.files ? `${cfg.files.config.length} config entries, ${cfg.files.application.length} application folders` : 'no'}`,
+          );
           if (plan.files) io.out(`  files compression: ${plan.codec} level ${plan.compressionLevel}`);
         }
         return EXIT.ok;
       }
       if (opts.ifOlderThan) {
-        const r = await ensureRecentBackup({ config: cfg, maxAge: String(opts.ifOlderThan), ...createOpts }, io.reporter);
+        const r = await ensureRecentBackup(
+          { config: cfg, maxAge: String(opts.ifOlderThan), ...createOpts },
+          io.reporter,
+        );
         if (!r.manifest) {
           if (io.json) io.printJson({ created: false, reason: r.reason, previous: r.previous });
           else io.out(r.reason);

@@ -70,7 +70,6 @@ export function setsTable(sets: SetSummary[], width: number | null): string {
   return out.join('\n');
 }
 
-
 export function register(program: Command): void {
   addCommonOptions(
     program
@@ -107,7 +106,9 @@ export function register(program: Command): void {
       const width = outputWidth();
       const text = setsTable(sets, width);
       io.out(text);
-      io.out(`${sets.length} set(s) in ${cfg.backupDir}${sets.some((s) => s.keep) ? '  (* = kept, never pruned automatically)' : ''}`);
+      io.out(
+        `${sets.length} set(s) in ${cfg.backupDir}${sets.some((s) => s.keep) ? '  (* = kept, never pruned automatically)' : ''}`,
+      );
       const pending = sets.filter((s) => s.notCopiedTo?.length);
       if (pending.length) {
         const names = [...new Set(pending.flatMap((s) => s.notCopiedTo!))].join(', ');
@@ -120,7 +121,12 @@ export function register(program: Command): void {
     }),
   );
 
-  addCommonOptions(program.command('show').description('show a backup set: every file with its size, checksums and row counts').argument('<id>', 'set id, or latest')).action(
+  addCommonOptions(
+    program
+      .command('show')
+      .description('show a backup set: every file with its size, checksums and row counts')
+      .argument('<id>', 'set id, or latest'),
+  ).action(
     runAction(async (io, _opts, id: string) => {
       const cfg = await io.config();
       const m = await readManifest(cfg, id);
@@ -141,23 +147,42 @@ export function register(program: Command): void {
         if (d.base) io.out(`    changes only, applied on set ${d.base} (respaldo verify --chain ${m.id})`);
         if (d.file) {
           io.out(`    file    ${d.file}`);
-          io.out(`    size    ${formatBytes(d.rawBytes)} raw, ${formatBytes(d.storedBytes)} stored${d.compressed ? ' (gzip)' : ''}`);
+          io.out(
+            `    size    ${formatBytes(d.rawBytes)} raw, ${formatBytes(d.storedBytes)} stored${d.compressed ? ' (gzip)' : ''}`,
+          );
           io.out(`    md5     ${d.md5}`);
           io.out(`    sha256  ${d.sha256}`);
         }
-        for (const x of d.extras ?? []) io.out(`    ${x.role}: ${x.file}  ${formatBytes(x.storedBytes)}  sha256 ${x.sha256}`);
-        if (d.tables) io.out(`    rows    ${Object.entries(d.tables).map(([t, n]) => `${t}=${n}`).join(', ') || '(no tables)'}`);
+        for (const x of d.extras ?? [])
+          io.out(`    ${x.role}: ${x.file}  ${formatBytes(x.storedBytes)}  sha256 ${x.sha256}`);
+        if (d.tables)
+          io.out(
+            `    rows    ${
+              Object.entries(d.tables)
+                .map(([t, n]) => `${t}=${n}`)
+                .join(', ') || '(no tables)'
+            }`,
+          );
       }
       if (m.files.length) {
         io.out(`\n  files (${m.files.length})`);
-        const rows = m.files.map((f) => [f.group, f.relative, f.kind === 'symlink' ? `-> ${f.linkTarget}` : formatBytes(f.size), f.md5 ?? '-', f.sha256 ? f.sha256.slice(0, 16) + '…' : '-']);
+        const rows = m.files.map((f) => [
+          f.group,
+          f.relative,
+          f.kind === 'symlink' ? `-> ${f.linkTarget}` : formatBytes(f.size),
+          f.md5 ?? '-',
+          f.sha256 ? f.sha256.slice(0, 16) + '…' : '-',
+        ]);
         io.out(table(rows).replace(/^/gm, '    '));
       }
       for (const w of m.warnings) io.out(`  warning: ${w}`);
       const drills = Object.values(readDrillRecord(setDir(cfg, m.id))?.results ?? {});
       if (drills.length) io.out(`\n  restore drills (respaldo drill ${m.id})`);
       for (const r of drills) {
-        const checked = r.checks.filter((c) => !c.skipped).map((c) => c.name).join(', ');
+        const checked = r.checks
+          .filter((c) => !c.skipped)
+          .map((c) => c.name)
+          .join(', ');
         const took = `${(r.durationMs / 1000).toFixed(1)} s`;
         io.out(`    ${r.database}: ${r.ok ? 'passed' : 'FAILED'} ${formatLocal(r.at)} in ${took} (${checked})`);
         if (r.error) io.out(`      error: ${r.error}${r.hint ? `\n      hint: ${r.hint}` : ''}`);

@@ -18,9 +18,16 @@ export function register(program: Command): void {
       const cfg = await io.config();
       const m = await readManifest(cfg, id);
       if (!opts.yes) {
-        if (!io.isTTY) throw new RefusedError(`Deleting set ${m.id} needs confirmation and there is no terminal to ask.`, 'Pass --yes.');
+        if (!io.isTTY)
+          throw new RefusedError(
+            `Deleting set ${m.id} needs confirmation and there is no terminal to ask.`,
+            'Pass --yes.',
+          );
         const drops = m.databases.flatMap((d) => (d.safetyDatabase ? [d.safetyDatabase] : []));
-        if (drops.length) io.err(`Set ${m.id} keeps ${drops.join(', ')} on the server (the database replaced by a restore): deleting the set DROPS ${drops.length === 1 ? 'it' : 'them'}.`);
+        if (drops.length)
+          io.err(
+            `Set ${m.id} keeps ${drops.join(', ')} on the server (the database replaced by a restore): deleting the set DROPS ${drops.length === 1 ? 'it' : 'them'}.`,
+          );
         if (!(await io.confirmWord(`Type ${m.id} to delete that set:`, m.id))) {
           io.err('Cancelled; nothing was deleted.');
           return EXIT.refused;
@@ -45,7 +52,8 @@ export function register(program: Command): void {
         const { checkHealthAndAlert } = await import('../../engine/health-alerts.js');
         const health = await checkHealthAndAlert(cfg);
         if (io.json) io.printJson(health);
-        else if (health.healthy) io.out(`healthy: ${health.databases.length} database(s) backed up as the schedule promises`);
+        else if (health.healthy)
+          io.out(`healthy: ${health.databases.length} database(s) backed up as the schedule promises`);
         else for (const p of health.problems) io.out(p);
         return health.healthy ? EXIT.ok : EXIT.unhealthy;
       }
@@ -58,7 +66,7 @@ export function register(program: Command): void {
       io.out(`Backups in:  ${s.backupDir}`);
       io.out(`Sets:        ${s.sets} (${formatBytes(s.totalBytes)}), free disk ${formatBytes(s.freeBytes)}`);
       if (s.safetySets.length) io.out(`Safety sets: ${s.safetySets.join(', ')} (pre_restore)`);
-      io.out(`Lock:        ${s.lock.held ? `held (${s.lock.holder})` : s.lock.holder ?? 'free'}`);
+      io.out(`Lock:        ${s.lock.held ? `held (${s.lock.holder})` : (s.lock.holder ?? 'free')}`);
       if (s.leftovers.length) io.out(`Leftovers:   ${s.leftovers.join(', ')} (removed by the next create)`);
       const onServers = (s.databaseLeftovers ?? []).filter((d) => d.leftovers.length || d.error);
       if (onServers.length) io.out('Interrupted restores:');
@@ -75,7 +83,13 @@ export function register(program: Command): void {
       const ageOf = (d: (typeof s.newestPerDatabase)[number]) =>
         d.ageSeconds === null ? 'never' : `${formatAge(d.ageSeconds * 1000)} ago`;
       const header = ['DATABASE', 'ENGINE', 'NEWEST SET', 'AGE', 'LAST DRILL'];
-      const rows = s.newestPerDatabase.map((d) => [d.database, d.engine, d.setId ?? 'none', ageOf(d), drilled(d.database)]);
+      const rows = s.newestPerDatabase.map((d) => [
+        d.database,
+        d.engine,
+        d.setId ?? 'none',
+        ageOf(d),
+        drilled(d.database),
+      ]);
       io.out(table([header, ...rows]));
       if (s.offsite.length) {
         io.out('');
@@ -100,11 +114,19 @@ export function register(program: Command): void {
       const jobs = Object.entries(s.scheduler.jobs);
       if (jobs.length) {
         const sched = s.scheduler.scheduler;
-        io.out(`\nScheduler: ${sched ? `${sched.running ? 'running' : 'stopped'} (pid ${sched.pid} on ${sched.host})` : 'never ran'}`);
+        io.out(
+          `\nScheduler: ${sched ? `${sched.running ? 'running' : 'stopped'} (pid ${sched.pid} on ${sched.host})` : 'never ran'}`,
+        );
         io.out(
           table([
             ['JOB', 'LAST RUN', 'OUTCOME', 'DURATION', 'NEXT RUN'],
-            ...jobs.map(([name, j]) => [name, j.lastRun ?? 'never', j.lastOutcome ?? '-', j.lastDurationMs === null ? '-' : formatDuration(j.lastDurationMs), j.nextRun ?? '-']),
+            ...jobs.map(([name, j]) => [
+              name,
+              j.lastRun ?? 'never',
+              j.lastOutcome ?? '-',
+              j.lastDurationMs === null ? '-' : formatDuration(j.lastDurationMs),
+              j.nextRun ?? '-',
+            ]),
           ]),
         );
       }

@@ -12,14 +12,20 @@ export function register(program: Command): void {
       .option('--test', 'send a test message to every configured channel'),
   ).action(
     runAction(async (io, opts) => {
-      if (!opts.test) throw new UsageError('Nothing to do.', 'Run `respaldo notify --test` to send a test message to every channel.');
+      if (!opts.test)
+        throw new UsageError('Nothing to do.', 'Run `respaldo notify --test` to send a test message to every channel.');
       const cfg = await io.config();
       if (!cfg.notifications?.length) {
-        throw new UsageError(`No notification channels in ${cfg.file}.`, 'Add "notifications": [{ "type": "email", … }] (see README: Alerts).');
+        throw new UsageError(
+          `No notification channels in ${cfg.file}.`,
+          'Add "notifications": [{ "type": "email", … }] (see README: Alerts).',
+        );
       }
       const results = await notify(cfg, testEvent());
       if (io.json) io.printJson(results);
-      else for (const r of results) io.out(`${r.ok ? 'sent  ' : 'FAILED'} ${r.channel} (${r.type})${r.error ? `: ${r.error}` : ''}`);
+      else
+        for (const r of results)
+          io.out(`${r.ok ? 'sent  ' : 'FAILED'} ${r.channel} (${r.type})${r.error ? `: ${r.error}` : ''}`);
       return results.every((r) => r.ok) ? EXIT.ok : EXIT.failed;
     }),
   );

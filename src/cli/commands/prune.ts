@@ -12,7 +12,9 @@ export function register(program: Command): void {
   addCommonOptions(
     program
       .command('prune')
-      .description('apply the retention policy: show why each set is kept or removed, then remove (refuses after a failed or partial backup)')
+      .description(
+        'apply the retention policy: show why each set is kept or removed, then remove (refuses after a failed or partial backup)',
+      )
       .option('--dry-run', 'show the decisions and remove nothing')
       .option('--from <name>', 'apply the retention at this destination (and remove what killed copies left there)'),
   ).action(
@@ -36,11 +38,21 @@ export function register(program: Command): void {
       }));
       const code = r.failed.length ? EXIT.failed : EXIT.ok;
       if (io.json) {
-        io.printJson({ dryRun: r.dryRun, refused: r.refused, retention: cfg.retention, sets: rows, removed: r.removed, failed: r.failed, kept: r.kept });
+        io.printJson({
+          dryRun: r.dryRun,
+          refused: r.refused,
+          retention: cfg.retention,
+          sets: rows,
+          removed: r.removed,
+          failed: r.failed,
+          kept: r.kept,
+        });
         return code;
       }
       const p = cfg.retention;
-      io.out(`Retention: keepLast ${p.keepLast}, daily ${p.daily}, weekly ${p.weekly}, monthly ${p.monthly}, yearly ${p.yearly}${r.dryRun ? '  (dry run: nothing is removed)' : ''}`);
+      io.out(
+        `Retention: keepLast ${p.keepLast}, daily ${p.daily}, weekly ${p.weekly}, monthly ${p.monthly}, yearly ${p.yearly}${r.dryRun ? '  (dry run: nothing is removed)' : ''}`,
+      );
       const m = { ...DEFAULT_MANUAL_RETENTION, ...p.manual };
       const byHand = `sets made by hand: ${m.days} days, and at least the newest ${m.keepLast}`;
       io.out(`Each job's sets are kept by these rules; ${byHand}.`);
@@ -48,8 +60,22 @@ export function register(program: Command): void {
         io.out('No backup sets.');
         return code;
       }
-      const verb = (x: (typeof rows)[number]): string => (x.action === 'keep' ? 'keep' : r.dryRun ? 'would remove' : x.removed ? 'removed' : 'NOT REMOVED');
-      io.out(table([['SET', 'TYPE', 'STATUS', 'JOB', 'SIZE', 'ACTION', 'WHY'], ...rows.map((x) => [x.id, x.type, x.status, x.type === 'pre_restore' ? '-' : (x.job ?? 'by hand'), formatBytes(x.storedBytes), verb(x), x.reasons.join('; ')])]));
+      const verb = (x: (typeof rows)[number]): string =>
+        x.action === 'keep' ? 'keep' : r.dryRun ? 'would remove' : x.removed ? 'removed' : 'NOT REMOVED';
+      io.out(
+        table([
+          ['SET', 'TYPE', 'STATUS', 'JOB', 'SIZE', 'ACTION', 'WHY'],
+          ...rows.map((x) => [
+            x.id,
+            x.type,
+            x.status,
+            x.type === 'pre_restore' ? '-' : (x.job ?? 'by hand'),
+            formatBytes(x.storedBytes),
+            verb(x),
+            x.reasons.join('; '),
+          ]),
+        ]),
+      );
       const chained = rows.filter((x) => x.needs?.length);
       if (chained.length) io.out(`\nChains (a kept set needs every set it applies on; those are kept too):`);
       for (const x of chained) io.out(`  ${x.id} (${x.type}) needs ${x.needs!.join(' → ')}`);
@@ -75,7 +101,12 @@ export function register(program: Command): void {
       const keep = !opts.unset;
       await setKeep(cfg, m.id, keep);
       if (io.json) io.printJson({ id: m.id, keep });
-      else io.out(keep ? `Set ${m.id} is marked keep: retention never removes it.` : `Set ${m.id} is no longer marked keep: retention decides as for any set.`);
+      else
+        io.out(
+          keep
+            ? `Set ${m.id} is marked keep: retention never removes it.`
+            : `Set ${m.id} is no longer marked keep: retention decides as for any set.`,
+        );
     }),
   );
 }

@@ -3,7 +3,13 @@ import { RefusedError, UsageError } from '../../core/errors.js';
 import { parseAtTime } from '../../engine/chain.js';
 import { EXIT } from '../../core/exit-codes.js';
 import { english, phrase, type Phrase } from '../../core/phrases.js';
-import { executeRestore, planRestore, planRestoreAt, selectionPhrases, type RestorePlan } from '../../engine/restore.js';
+import {
+  executeRestore,
+  planRestore,
+  planRestoreAt,
+  selectionPhrases,
+  type RestorePlan,
+} from '../../engine/restore.js';
 import type { DatabaseRestorePlan } from '../../engine/restore.js';
 import { rollbackLines } from '../../engine/rollback-advice.js';
 import { addCommonOptions, collect, runAction, type CommandIO } from '../context.js';
@@ -21,19 +27,28 @@ export function printRestorePlan(io: CommandIO, plan: RestorePlan, width: number
   if (plan.at) printAtPreview(out, plan.at);
   const chosen = plan.selection && !plan.at ? selectionPhrases(plan.selection) : [];
   for (const [i, p] of chosen.entries()) out(`${i ? '  ' : ''}${english(p)}`);
-  out(`Restore plan for set ${plan.setId} (${plan.setType}, ${plan.setStatus}, taken ${formatLocal(plan.setStartedAt)})`);
+  out(
+    `Restore plan for set ${plan.setId} (${plan.setType}, ${plan.setStatus}, taken ${formatLocal(plan.setStartedAt)})`,
+  );
   out(`  1. verify the stored files against the manifest (md5 + sha256); stop on any mismatch`);
   for (const d of plan.databases) {
     out(`\n  database ${d.database} (${d.engine}) -> ${d.target}`);
-    out(`    ${d.replaces ? `REPLACES the current database${d.state.exists ? ` (${formatBytes(d.state.sizeBytes)})` : ' (it does not exist now)'}` : 'side by side: nothing is replaced'}`);
+    out(
+      `    ${d.replaces ? `REPLACES the current database${d.state.exists ? ` (${formatBytes(d.state.sizeBytes)})` : ' (it does not exist now)'}` : 'side by side: nothing is replaced'}`,
+    );
     out(`    ${sizeLine(d)}`);
     if (d.chain) out(`    ${english(chainPhrase(d.database, d.chain))}`);
     for (const [i, s] of d.steps.entries()) out(`    ${i + 1}. ${s}`);
-    out(`    safety: ${d.safety.kind === 'pre-restore-set' ? 'a pre_restore backup set is taken first' : d.safety.kind === 'renamed-database' ? `the live database is kept as ${d.safety.name}` : d.safety.reason}`);
+    out(
+      `    safety: ${d.safety.kind === 'pre-restore-set' ? 'a pre_restore backup set is taken first' : d.safety.kind === 'renamed-database' ? `the live database is kept as ${d.safety.name}` : d.safety.reason}`,
+    );
     out(`    roll back: ${d.rollback}`);
     if (d.state.inUseBy.length) out(`    in use by: ${d.state.inUseBy.join(', ')}`);
   }
-  if (plan.files) out(`\n  files: ${plan.files.count} file(s) and ${plan.files.symlinks} symlink(s), ${formatBytes(plan.files.bytes)}, into ${plan.files.to} (never over live files)`);
+  if (plan.files)
+    out(
+      `\n  files: ${plan.files.count} file(s) and ${plan.files.symlinks} symlink(s), ${formatBytes(plan.files.bytes)}, into ${plan.files.to} (never over live files)`,
+    );
   out(`\n  safety copy: ${plan.safety}`);
   for (const w of plan.warnings) out(`  warning: ${w}`);
   for (const r of plan.refusals) out(`  REFUSED: ${r.message}\n    hint: ${r.hint}`);
@@ -52,7 +67,9 @@ function printAtPreview(out: (line: string) => void, at: NonNullable<RestorePlan
   out(`  The result is the data as of ${formatLocal(at.point)} (the end of set ${at.setId}).`);
   out(`  Sets applied, in order (${at.order.length}, ${formatBytes(at.totalBytes)} stored in total):`);
   for (const d of at.databases) {
-    out(`    ${d.database}: ${d.chain.members.map((m) => `${m.id} ${m.type} ${formatBytes(m.storedBytes)}`).join(' → ')}`);
+    out(
+      `    ${d.database}: ${d.chain.members.map((m) => `${m.id} ${m.type} ${formatBytes(m.storedBytes)}`).join(' → ')}`,
+    );
   }
   for (const s of at.skipped.slice(0, 5)) out(`  passed over ${s.id}: ${s.reason}`);
 }
@@ -76,60 +93,92 @@ export function register(program: Command): void {
       .command('restore')
       .description('restore databases and/or files from a backup set, verifying first and keeping a safety copy')
       .argument('[id]', 'set id, or latest (or --at TIME instead)')
-      .option('--at <time>', 'restore the data as of this time ("2026-11-22 14:30", local): the newest set ending at or before it, with its chain')
+      .option(
+        '--at <time>',
+        'restore the data as of this time ("2026-11-22 14:30", local): the newest set ending at or before it, with its chain',
+      )
       .option('--db <name>', 'only this database (repeatable)', collect)
       .option('--files', 'restore config and application files (into --to, or a new folder)')
-      .option('--to <path>', 'restore side by side: a file or folder (SQLite, files) or a new database name (PostgreSQL, SQL Server)')
+      .option(
+        '--to <path>',
+        'restore side by side: a file or folder (SQLite, files) or a new database name (PostgreSQL, SQL Server)',
+      )
       .option('--table <schema.table>', 'PostgreSQL: only this table, side by side (repeatable)', collect)
       .option('--terminate-connections', 'close sessions connected to the live database at the swap')
-      .option('--create-roles', 'PostgreSQL: first create the roles stored with the set ("globals": true) that the server lacks')
+      .option(
+        '--create-roles',
+        'PostgreSQL: first create the roles stored with the set ("globals": true) that the server lacks',
+      )
       .option('--dry-run', 'print the plan and change nothing')
       .option('--from <name>', 'restore from the copy at this destination (fetched, checked, then restored)')
       .option('-y, --yes', 'do not ask for confirmation'),
   ).action(
     runAction(async (io, opts, given: string | undefined) => {
-      if (opts.at !== undefined && given) throw new UsageError(`Give a set id or --at, not both (got ${given} and --at ${String(opts.at)}).`, 'respaldo restore --at "2026-11-22 14:30" --dry-run');
-      if (opts.at === undefined && !given) throw new UsageError('Name the set to restore (an id, or latest), or a time with --at.', 'respaldo list shows the sets; respaldo restore --at "2026-11-22 14:30" --dry-run previews a point in time.');
-      if (opts.at !== undefined && opts.from) throw new UsageError('--at chooses among the sets in the backup folder; it cannot be used with --from.', 'Name the set to fetch instead: respaldo restore ID --from DEST.');
+      if (opts.at !== undefined && given)
+        throw new UsageError(
+          `Give a set id or --at, not both (got ${given} and --at ${String(opts.at)}).`,
+          'respaldo restore --at "2026-11-22 14:30" --dry-run',
+        );
+      if (opts.at === undefined && !given)
+        throw new UsageError(
+          'Name the set to restore (an id, or latest), or a time with --at.',
+          'respaldo list shows the sets; respaldo restore --at "2026-11-22 14:30" --dry-run previews a point in time.',
+        );
+      if (opts.at !== undefined && opts.from)
+        throw new UsageError(
+          '--at chooses among the sets in the backup folder; it cannot be used with --from.',
+          'Name the set to fetch instead: respaldo restore ID --from DEST.',
+        );
       const at = opts.at === undefined ? null : parseAtTime(String(opts.at));
-      if (opts.at !== undefined && !at) throw new UsageError(`--at "${String(opts.at)}" is not a time respaldo understands.`, 'Use local time as YYYY-MM-DD HH:MM (e.g. --at "2026-11-22 14:30"), or an ISO time with Z or an offset.');
+      if (opts.at !== undefined && !at)
+        throw new UsageError(
+          `--at "${String(opts.at)}" is not a time respaldo understands.`,
+          'Use local time as YYYY-MM-DD HH:MM (e.g. --at "2026-11-22 14:30"), or an ISO time with Z or an offset.',
+        );
       return withFetchedSet(io, opts, given ?? '', async (id, setFolder) => {
-      const cfg = await io.config();
-      const restoreOpts = {
-        ...(setFolder ? { setFolder } : {}),
-        ...(opts.db ? { databases: opts.db as string[] } : {}),
-        ...(opts.files ? { files: true } : {}),
-        ...(opts.to ? { to: String(opts.to) } : {}),
-        ...(opts.table ? { tables: opts.table as string[] } : {}),
-        terminateConnections: Boolean(opts.terminateConnections),
-        ...(opts.createRoles ? { createRoles: true } : {}),
-      };
-      const plan = at ? await planRestoreAt(cfg, at, restoreOpts) : await planRestore(cfg, id, restoreOpts);
-      if (opts.dryRun) {
-        if (io.json) io.printJson(plan);
-        else printRestorePlan(io, plan);
-        return plan.refusals.length ? EXIT.refused : EXIT.ok;
-      }
-      if (!io.json) printRestorePlan(io, plan);
-      const refusal = plan.refusals[0];
-      if (refusal) throw new RefusedError(refusal.message, refusal.hint);
-      if (!opts.yes) {
-        if (!io.isTTY) throw new RefusedError('Restore needs confirmation and there is no terminal to ask.', 'Review the plan with --dry-run, then pass --yes.');
-        const ok = await io.confirmWord(`\nType ${CONFIRM_WORD} to go on (anything else cancels):`, CONFIRM_WORD);
-        if (!ok) {
-          io.err('Cancelled; nothing was changed.');
-          return EXIT.refused;
+        const cfg = await io.config();
+        const restoreOpts = {
+          ...(setFolder ? { setFolder } : {}),
+          ...(opts.db ? { databases: opts.db as string[] } : {}),
+          ...(opts.files ? { files: true } : {}),
+          ...(opts.to ? { to: String(opts.to) } : {}),
+          ...(opts.table ? { tables: opts.table as string[] } : {}),
+          terminateConnections: Boolean(opts.terminateConnections),
+          ...(opts.createRoles ? { createRoles: true } : {}),
+        };
+        const plan = at ? await planRestoreAt(cfg, at, restoreOpts) : await planRestore(cfg, id, restoreOpts);
+        if (opts.dryRun) {
+          if (io.json) io.printJson(plan);
+          else printRestorePlan(io, plan);
+          return plan.refusals.length ? EXIT.refused : EXIT.ok;
         }
-      }
-      const outcome = await executeRestore(cfg, plan, io.reporter, { signal: io.signal });
-      if (io.json) io.printJson(outcome);
-      else {
-        for (const d of outcome.databases) io.out(`${d.ok ? 'restored' : 'FAILED  '} ${d.name}${d.restoredTo ? ` -> ${d.restoredTo}` : ''}${d.safetyDatabase ? ` (previous kept as ${d.safetyDatabase})` : ''}${d.error ? `: ${d.error}${d.hint ? `\n  hint: ${d.hint}` : ''}` : ''}`);
-        if (outcome.filesRestoredTo) io.out(`files restored into ${outcome.filesRestoredTo}`);
-        for (const r of outcome.recovered) io.out(`recovered: ${r}`);
-        for (const line of rollbackLines(plan, outcome)) io.out(foldLine(line, outputWidth()));
-      }
-      return outcome.ok ? EXIT.ok : EXIT.failed;
+        if (!io.json) printRestorePlan(io, plan);
+        const refusal = plan.refusals[0];
+        if (refusal) throw new RefusedError(refusal.message, refusal.hint);
+        if (!opts.yes) {
+          if (!io.isTTY)
+            throw new RefusedError(
+              'Restore needs confirmation and there is no terminal to ask.',
+              'Review the plan with --dry-run, then pass --yes.',
+            );
+          const ok = await io.confirmWord(`\nType ${CONFIRM_WORD} to go on (anything else cancels):`, CONFIRM_WORD);
+          if (!ok) {
+            io.err('Cancelled; nothing was changed.');
+            return EXIT.refused;
+          }
+        }
+        const outcome = await executeRestore(cfg, plan, io.reporter, { signal: io.signal });
+        if (io.json) io.printJson(outcome);
+        else {
+          for (const d of outcome.databases)
+            io.out(
+              `${d.ok ? 'restored' : 'FAILED  '} ${d.name}${d.restoredTo ? ` -> ${d.restoredTo}` : ''}${d.safetyDatabase ? ` (previous kept as ${d.safetyDatabase})` : ''}${d.error ? `: ${d.error}${d.hint ? `\n  hint: ${d.hint}` : ''}` : ''}`,
+            );
+          if (outcome.filesRestoredTo) io.out(`files restored into ${outcome.filesRestoredTo}`);
+          for (const r of outcome.recovered) io.out(`recovered: ${r}`);
+          for (const line of rollbackLines(plan, outcome)) io.out(foldLine(line, outputWidth()));
+        }
+        return outcome.ok ? EXIT.ok : EXIT.failed;
       });
     }),
   );

@@ -25,7 +25,18 @@ export function formatWhen(at: Date | string | null, timeZone?: string): string 
   const key = timeZone ?? '';
   let f = dateFormats.get(key);
   if (!f) {
-    f = new Intl.DateTimeFormat('en-GB', { timeZone, weekday: 'short', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23', timeZoneName: 'short' });
+    f = new Intl.DateTimeFormat('en-GB', {
+      timeZone,
+      weekday: 'short',
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      second: '2-digit',
+      hourCycle: 'h23',
+      timeZoneName: 'short',
+    });
     dateFormats.set(key, f);
   }
   const p = Object.fromEntries(f.formatToParts(new Date(at)).map((x) => [x.type, x.value]));
@@ -34,7 +45,9 @@ export function formatWhen(at: Date | string | null, timeZone?: string): string 
 }
 
 function describeJob(job: ScheduleJob, dbNames: string[]): string {
-  const dbs = job.databases.includes('*') ? `all databases (${dbNames.join(', ') || 'none'})` : job.databases.join(', ');
+  const dbs = job.databases.includes('*')
+    ? `all databases (${dbNames.join(', ') || 'none'})`
+    : job.databases.join(', ');
   if (job.type === 'verify') return `verify the newest set of ${dbs}`;
   if (job.type === 'drill') return `restore drill of the newest set of ${dbs}`;
   return `${job.type} backup of ${dbs}${job.files ? ' + files' : ''}`;
@@ -55,12 +68,15 @@ function printEdit(io: CommandIO, r: EditResult): void {
   }
   if (r.action === 'preset') {
     io.out(`Schedule replaced with the tiered plan in ${r.file}:`);
-    for (const j of r.jobs) io.out(`  ${j.name.padEnd(8)} ${j.type.padEnd(6)} ${j.when}${j.timezone ? ` (${j.timezone})` : ''}`);
+    for (const j of r.jobs)
+      io.out(`  ${j.name.padEnd(8)} ${j.type.padEnd(6)} ${j.when}${j.timezone ? ` (${j.timezone})` : ''}`);
     const gone = (r.replaced ?? []).filter((old) => !r.jobs.some((j) => j.name === old.name));
     if (gone.length) io.out(`Removed: ${gone.map((j) => `${j.name} (${j.when})`).join(', ')}`);
   } else {
     const j = r.job!;
-    io.out(`Job ${j.name} ${r.action} in ${r.file}${r.action === 'removed' ? '' : `: ${j.type}, ${j.when}${j.timezone ? ` (${j.timezone})` : ''}, databases ${j.databases.join(', ')}, files ${j.files ? 'yes' : 'no'}`}.`);
+    io.out(
+      `Job ${j.name} ${r.action} in ${r.file}${r.action === 'removed' ? '' : `: ${j.type}, ${j.when}${j.timezone ? ` (${j.timezone})` : ''}, databases ${j.databases.join(', ')}, files ${j.files ? 'yes' : 'no'}`}.`,
+    );
   }
   io.out('A running `respaldo scheduler` reads the config at start: restart it (or the service) to apply.');
 }
@@ -106,7 +122,8 @@ export function register(program: Command): void {
     runAction(async (io, opts) => {
       const cfg = await io.config();
       const count = Number(opts.count);
-      if (!Number.isInteger(count) || count < 1 || count > 100) throw new UsageError(`--count must be a whole number from 1 to 100 (got ${String(opts.count)}).`);
+      if (!Number.isInteger(count) || count < 1 || count > 100)
+        throw new UsageError(`--count must be a whole number from 1 to 100 (got ${String(opts.count)}).`);
       const state = readSchedulerState(cfg.backupDir);
       const now = new Date();
       const localZone = Intl.DateTimeFormat().resolvedOptions().timeZone;
@@ -124,18 +141,32 @@ export function register(program: Command): void {
       }
       if (jobs.length === 0) {
         io.out(`No scheduled jobs in ${cfg.file}.`);
-        io.out('Add one: respaldo schedule set daily --when "daily at 02:00"   (or: respaldo schedule set --preset tiered)');
+        io.out(
+          'Add one: respaldo schedule set daily --when "daily at 02:00"   (or: respaldo schedule set --preset tiered)',
+        );
         return;
       }
       io.out(`Schedule in ${cfg.file} (machine time zone ${localZone}):`);
       for (const j of jobs) {
         io.out('');
-        io.out(`${j.name}: ${describeJob({ ...j, timezone: j.timezone ?? undefined }, cfg.databases.map((d) => d.name))}`);
-        io.out(`  when: ${j.when}${j.when.trim() !== j.cron ? `  (cron ${j.cron})` : ''}${j.timezone ? `  in ${j.timezone}` : ''}`);
-        io.out(`  next: ${j.nextRuns.map((d) => formatWhen(d, j.timezone ?? undefined)).join('\n        ') || 'never'}`);
+        io.out(
+          `${j.name}: ${describeJob(
+            { ...j, timezone: j.timezone ?? undefined },
+            cfg.databases.map((d) => d.name),
+          )}`,
+        );
+        io.out(
+          `  when: ${j.when}${j.when.trim() !== j.cron ? `  (cron ${j.cron})` : ''}${j.timezone ? `  in ${j.timezone}` : ''}`,
+        );
+        io.out(
+          `  next: ${j.nextRuns.map((d) => formatWhen(d, j.timezone ?? undefined)).join('\n        ') || 'never'}`,
+        );
         io.out(`  last: ${lastRunLine(j.state ?? undefined, j.timezone ?? undefined)}`);
       }
-      if (state.scheduler) io.out(`\nScheduler: pid ${state.scheduler.pid} on ${state.scheduler.host}, started ${formatWhen(state.scheduler.startedAt)}, ${state.scheduler.running ? 'running (per its state file)' : 'stopped'}.`);
+      if (state.scheduler)
+        io.out(
+          `\nScheduler: pid ${state.scheduler.pid} on ${state.scheduler.host}, started ${formatWhen(state.scheduler.startedAt)}, ${state.scheduler.running ? 'running (per its state file)' : 'stopped'}.`,
+        );
     }),
   );
 
@@ -144,21 +175,32 @@ export function register(program: Command): void {
       .command('set')
       .description('add or change a job (or --remove it, or --preset tiered to replace all jobs) in the config file')
       .argument('[name]', 'job name (letters, digits, _ . -)')
-      .option('--when <expr>', 'cron expression, or "daily at 02:00", "weekly on sunday at 23:30", "monthly on day 1 at 00:00"')
+      .option(
+        '--when <expr>',
+        'cron expression, or "daily at 02:00", "weekly on sunday at 23:30", "monthly on day 1 at 00:00"',
+      )
       .addOption(new Option('--type <type>', 'what the job does').choices([...JOB_TYPES]))
       .option('--db <name>', 'only this database (repeatable); default all', collect)
       .option('--all-databases', 'all databases of the config (databases: ["*"])')
       .option('--files', 'also store config and application files')
       .option('--no-files', 'databases only')
-      .option('--timezone <zone>', 'IANA time zone for the times (default: the machine\'s)')
-      .option('--local-time', 'remove the job\'s time zone (use the machine\'s)')
+      .option('--timezone <zone>', "IANA time zone for the times (default: the machine's)")
+      .option('--local-time', "remove the job's time zone (use the machine's)")
       .option('--remove', 'remove the job')
-      .addOption(new Option('--preset <name>', 'replace all jobs with a preset: full monthly (day 1 00:00), differential weekly (Sunday 23:30), incremental daily (23:00), verify (daily 01:00)').choices([...PRESETS])),
+      .addOption(
+        new Option(
+          '--preset <name>',
+          'replace all jobs with a preset: full monthly (day 1 00:00), differential weekly (Sunday 23:30), incremental daily (23:00), verify (daily 01:00)',
+        ).choices([...PRESETS]),
+      ),
   ).action(
     runAction(async (io, opts, name: string | undefined) => {
       const file = resolveConfigPath(opts.config ? { configPath: String(opts.config) } : {});
       if (opts.preset) {
-        if (name || opts.when || opts.type || opts.remove) throw new UsageError('--preset replaces the whole schedule; it takes no job name, --when, --type or --remove.');
+        if (name || opts.when || opts.type || opts.remove)
+          throw new UsageError(
+            '--preset replaces the whole schedule; it takes no job name, --when, --type or --remove.',
+          );
         const r = await applyPreset(file, opts.preset as PresetName, {
           ...(opts.db ? { databases: opts.db as string[] } : {}),
           ...(typeof opts.files === 'boolean' ? { files: opts.files } : {}),
@@ -167,9 +209,14 @@ export function register(program: Command): void {
         printEdit(io, r);
         return EXIT.ok;
       }
-      if (!name) throw new UsageError('Name the job to set, or use --preset tiered.', 'For example: respaldo schedule set daily --when "daily at 02:00".');
+      if (!name)
+        throw new UsageError(
+          'Name the job to set, or use --preset tiered.',
+          'For example: respaldo schedule set daily --when "daily at 02:00".',
+        );
       if (opts.remove) {
-        if (opts.when || opts.type || opts.db || opts.timezone) throw new UsageError('--remove takes no other job options.');
+        if (opts.when || opts.type || opts.db || opts.timezone)
+          throw new UsageError('--remove takes no other job options.');
         printEdit(io, await removeJob(file, name));
         return EXIT.ok;
       }
@@ -187,7 +234,9 @@ export function register(program: Command): void {
     }),
   );
 
-  addCommonOptions(schedule.command('remove').description('remove a job from the config file').argument('<name>', 'job name')).action(
+  addCommonOptions(
+    schedule.command('remove').description('remove a job from the config file').argument('<name>', 'job name'),
+  ).action(
     runAction(async (io, opts, name: string) => {
       const file = resolveConfigPath(opts.config ? { configPath: String(opts.config) } : {});
       printEdit(io, await removeJob(file, name));
@@ -203,10 +252,17 @@ export function register(program: Command): void {
     runAction(async (io, opts) => {
       const cfg = await io.config();
       if (cfg.schedule.jobs.length === 0) {
-        throw new ConfigError(cfg.file, 'schedule.jobs', 'no jobs to run', 'Add one with `respaldo schedule set daily --when "daily at 02:00"` or `respaldo schedule set --preset tiered`.');
+        throw new ConfigError(
+          cfg.file,
+          'schedule.jobs',
+          'no jobs to run',
+          'Add one with `respaldo schedule set daily --when "daily at 02:00"` or `respaldo schedule set --preset tiered`.',
+        );
       }
       const scheduler = createEngineScheduler(cfg, { catchUp: opts.catchUp !== false });
-      scheduler.on('log', (e: SchedulerLogEntry) => (io.json ? io.out(JSON.stringify(e)) : io.out(describeLogEntry(e))));
+      scheduler.on('log', (e: SchedulerLogEntry) =>
+        io.json ? io.out(JSON.stringify(e)) : io.out(describeLogEntry(e)),
+      );
       scheduler.on('progress', (p: { job: string; event: ProgressEvent }) => io.reporter.emit(p.event));
       // This command owns SIGINT/SIGTERM: the first finishes the running job, the second aborts it.
       for (const sig of ['SIGINT', 'SIGTERM'] as const) for (const l of process.listeners(sig)) process.off(sig, l);
@@ -215,7 +271,8 @@ export function register(program: Command): void {
         signals++;
         const r = scheduler.stop();
         if (!io.json) {
-          if (r === 'finishing') io.err(`respaldo: ${sig}: finishing the running job, then stopping. Send it again to abort the job.`);
+          if (r === 'finishing')
+            io.err(`respaldo: ${sig}: finishing the running job, then stopping. Send it again to abort the job.`);
           else if (r === 'aborting') io.err(`respaldo: ${sig}: aborting the running job (nothing partial is kept).`);
         }
         if (signals >= 3) process.exit(EXIT.interrupted);

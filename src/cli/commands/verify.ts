@@ -28,7 +28,11 @@ export function register(program: Command): void {
         io.out(`Chain of ${chain.id}: ${chain.ids.join(' → ')}`);
         for (const p of chain.problems) io.out(`  BROKEN: ${p}`);
       }
-      const ids = opts.all ? (await listSets(cfg)).map((s) => s.id) : chain ? chain.ids.filter((x) => !chain.missing.includes(x)) : [id ?? 'latest'];
+      const ids = opts.all
+        ? (await listSets(cfg)).map((s) => s.id)
+        : chain
+          ? chain.ids.filter((x) => !chain.missing.includes(x))
+          : [id ?? 'latest'];
       const reports: VerifyReport[] = [];
       // --all: a set whose manifest fails its checks is reported as failed, not skipped.
       for (const d of opts.all ? await listDamagedSets(cfg) : []) {

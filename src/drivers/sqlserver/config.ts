@@ -33,7 +33,8 @@ export interface UrlFields {
 export function parseSqlServerUrl(url: string): { fields: UrlFields; problems: ConfigProblem[] } {
   const problems: ConfigProblem[] = [];
   const fields: UrlFields = {};
-  const hint = 'Use sqlserver://user:password@host[:port][/instance]/database?encrypt=true&trustServerCertificate=false (percent-encode special characters).';
+  const hint =
+    'Use sqlserver://user:password@host[:port][/instance]/database?encrypt=true&trustServerCertificate=false (percent-encode special characters).';
   let u: URL;
   try {
     u = new URL(url);
@@ -41,7 +42,12 @@ export function parseSqlServerUrl(url: string): { fields: UrlFields; problems: C
     return { fields, problems: [{ path: 'url', problem: 'is not a valid URL', hint }] };
   }
   if (u.protocol !== 'sqlserver:' && u.protocol !== 'mssql:') {
-    return { fields, problems: [{ path: 'url', problem: `has scheme ${u.protocol.replace(/:$/, '')}, expected sqlserver or mssql`, hint }] };
+    return {
+      fields,
+      problems: [
+        { path: 'url', problem: `has scheme ${u.protocol.replace(/:$/, '')}, expected sqlserver or mssql`, hint },
+      ],
+    };
   }
   const dec = (s: string): string => {
     try {
@@ -55,7 +61,10 @@ export function parseSqlServerUrl(url: string): { fields: UrlFields; problems: C
   if (u.port) fields.port = Number(u.port);
   if (u.username) fields.user = dec(u.username);
   if (u.password) fields.password = dec(u.password);
-  const segments = u.pathname.split('/').filter((x) => x !== '').map(dec);
+  const segments = u.pathname
+    .split('/')
+    .filter((x) => x !== '')
+    .map(dec);
   if (segments.length === 1) fields.database = segments[0];
   else if (segments.length === 2) [fields.instance, fields.database] = segments;
   else if (segments.length > 2) problems.push({ path: 'url', problem: 'has more than two path segments', hint });
@@ -73,9 +82,17 @@ export function parseSqlServerUrl(url: string): { fields: UrlFields; problems: C
       else if (k === 'encrypt') fields.encrypt = b;
       else fields.trustServerCertificate = b;
     } else if (k === 'user' || k === 'password') {
-      problems.push({ path: 'url', problem: `${key} belongs in the user:password part of the URL or in the ${k} field`, hint });
+      problems.push({
+        path: 'url',
+        problem: `${key} belongs in the user:password part of the URL or in the ${k} field`,
+        hint,
+      });
     } else {
-      problems.push({ path: 'url', problem: `has unknown option ${key}`, hint: 'Known options: database, instance, port, encrypt, trustServerCertificate.' });
+      problems.push({
+        path: 'url',
+        problem: `has unknown option ${key}`,
+        hint: 'Known options: database, instance, port, encrypt, trustServerCertificate.',
+      });
     }
   }
   return { fields, problems };
@@ -92,7 +109,8 @@ export function merged(db: DatabaseConfig): { values: Partial<ConnectionSettings
       problems.push(...parsed.problems);
     }
   }
-  const pick = <K extends keyof UrlFields>(key: K, field: unknown): UrlFields[K] | undefined => (field !== undefined && field !== null && field !== '' ? (field as UrlFields[K]) : fromUrl[key]);
+  const pick = <K extends keyof UrlFields>(key: K, field: unknown): UrlFields[K] | undefined =>
+    field !== undefined && field !== null && field !== '' ? (field as UrlFields[K]) : fromUrl[key];
   const values: Partial<ConnectionSettings> = {
     server: pick('server', db.server ?? db.host),
     port: pick('port', db.port),
@@ -111,39 +129,67 @@ export function merged(db: DatabaseConfig): { values: Partial<ConnectionSettings
 export function validate(db: DatabaseConfig): ConfigProblem[] {
   const { values: v, problems } = merged(db);
   if (typeof v.server !== 'string' || v.server.trim() === '') {
-    problems.push({ path: 'server', problem: 'is missing', hint: 'Set "server" (host name or address of SQL Server) or a sqlserver:// url.' });
+    problems.push({
+      path: 'server',
+      problem: 'is missing',
+      hint: 'Set "server" (host name or address of SQL Server) or a sqlserver:// url.',
+    });
   }
-  if (v.port !== undefined && (typeof v.port !== 'number' || !Number.isInteger(v.port) || v.port < 1 || v.port > 65535)) {
+  if (
+    v.port !== undefined &&
+    (typeof v.port !== 'number' || !Number.isInteger(v.port) || v.port < 1 || v.port > 65535)
+  ) {
     problems.push({ path: 'port', problem: `must be a port number (1-65535), got ${String(v.port)}` });
   }
-  if (v.instance !== undefined && (typeof v.instance !== 'string' || v.instance.trim() === '')) problems.push({ path: 'instance', problem: 'must be a non-empty instance name' });
+  if (v.instance !== undefined && (typeof v.instance !== 'string' || v.instance.trim() === ''))
+    problems.push({ path: 'instance', problem: 'must be a non-empty instance name' });
   if (v.instance && v.port !== undefined) {
-    problems.push({ path: 'instance', problem: 'is set together with port', hint: 'Give either the instance name (resolved by the SQL Server Browser service) or the port of the instance, not both.' });
+    problems.push({
+      path: 'instance',
+      problem: 'is set together with port',
+      hint: 'Give either the instance name (resolved by the SQL Server Browser service) or the port of the instance, not both.',
+    });
   }
   if (typeof v.database !== 'string' || v.database === '') {
-    problems.push({ path: 'database', problem: 'is missing', hint: 'Set "database" to the name of the database on the server.' });
+    problems.push({
+      path: 'database',
+      problem: 'is missing',
+      hint: 'Set "database" to the name of the database on the server.',
+    });
   } else {
     const p = nameProblem(v.database);
     if (p) problems.push({ path: 'database', problem: p });
   }
   if (typeof v.user !== 'string' || v.user === '') {
-    problems.push({ path: 'user', problem: 'is missing', hint: 'respaldo logs in with SQL Server authentication: set "user" and "password" (e.g. "${DB_USERNAME}", "${DB_PASSWORD}").' });
+    problems.push({
+      path: 'user',
+      problem: 'is missing',
+      hint: 'respaldo logs in with SQL Server authentication: set "user" and "password" (e.g. "${DB_USERNAME}", "${DB_PASSWORD}").',
+    });
   }
   if (typeof v.password !== 'string') {
-    problems.push({ path: 'password', problem: 'is missing', hint: 'Set "password", preferably as "${DB_PASSWORD}" read from the environment.' });
+    problems.push({
+      path: 'password',
+      problem: 'is missing',
+      hint: 'Set "password", preferably as "${DB_PASSWORD}" read from the environment.',
+    });
   }
   for (const key of ['encrypt', 'trustServerCertificate'] as const) {
-    if (db[key] !== undefined && typeof db[key] !== 'boolean') problems.push({ path: key, problem: 'must be true or false' });
+    if (db[key] !== undefined && typeof db[key] !== 'boolean')
+      problems.push({ path: key, problem: 'must be true or false' });
   }
   const dirsHint =
     'serverBackupDir is the folder as SQL Server sees it (e.g. D:\\Backups or /var/opt/mssql/backup); localBackupDir is that same folder as respaldo sees it (the same path on the same host, or a mounted share).';
-  if (v.serverBackupDir === undefined || v.serverBackupDir === '') problems.push({ path: 'serverBackupDir', problem: 'is missing', hint: dirsHint });
+  if (v.serverBackupDir === undefined || v.serverBackupDir === '')
+    problems.push({ path: 'serverBackupDir', problem: 'is missing', hint: dirsHint });
   else {
     const p = typeof v.serverBackupDir === 'string' ? serverDirProblem(v.serverBackupDir) : 'must be a string';
     if (p) problems.push({ path: 'serverBackupDir', problem: p, hint: dirsHint });
   }
-  if (v.localBackupDir === undefined || v.localBackupDir === '') problems.push({ path: 'localBackupDir', problem: 'is missing', hint: dirsHint });
-  else if (typeof v.localBackupDir !== 'string' || !isAbsolute(v.localBackupDir)) problems.push({ path: 'localBackupDir', problem: 'must be an absolute path on this machine', hint: dirsHint });
+  if (v.localBackupDir === undefined || v.localBackupDir === '')
+    problems.push({ path: 'localBackupDir', problem: 'is missing', hint: dirsHint });
+  else if (typeof v.localBackupDir !== 'string' || !isAbsolute(v.localBackupDir))
+    problems.push({ path: 'localBackupDir', problem: 'must be an absolute path on this machine', hint: dirsHint });
   return problems;
 }
 
@@ -152,7 +198,11 @@ export function resolveSettings(db: DatabaseConfig): ConnectionSettings {
   const problems = validate(db);
   if (problems.length > 0) {
     const first = problems[0]!;
-    throw new RespaldoError('config', `database "${db.name}": ${first.path} ${first.problem}`, first.hint ?? 'Fix the database entry in the config; nothing was changed.');
+    throw new RespaldoError(
+      'config',
+      `database "${db.name}": ${first.path} ${first.problem}`,
+      first.hint ?? 'Fix the database entry in the config; nothing was changed.',
+    );
   }
   return merged(db).values as ConnectionSettings;
 }

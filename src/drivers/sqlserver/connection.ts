@@ -11,7 +11,11 @@ export interface QueryOptions {
 /** The few things the driver does with a SQL Server connection (always in the context of `master`). */
 export interface SqlConnection {
   /** Runs one statement with named parameters (`@name`); resolves with the first result set's rows. */
-  query(text: string, params?: Record<string, string | number>, options?: QueryOptions): Promise<Record<string, unknown>[]>;
+  query(
+    text: string,
+    params?: Record<string, string | number>,
+    options?: QueryOptions,
+  ): Promise<Record<string, unknown>[]>;
   close(): Promise<void>;
 }
 

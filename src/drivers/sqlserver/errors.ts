@@ -16,7 +16,14 @@ export interface SqlErrorLike {
 export function isSqlError(err: unknown): err is SqlErrorLike {
   if (!(err instanceof Error)) return false;
   const e = err as Error & { code?: unknown; number?: unknown };
-  return typeof e.number === 'number' || (typeof e.code === 'string' && /^E[A-Z]+$/.test(e.code) && ['ConnectionError', 'RequestError', 'TransactionError', 'PreparedStatementError', 'MSSQLError'].includes(err.name));
+  return (
+    typeof e.number === 'number' ||
+    (typeof e.code === 'string' &&
+      /^E[A-Z]+$/.test(e.code) &&
+      ['ConnectionError', 'RequestError', 'TransactionError', 'PreparedStatementError', 'MSSQLError'].includes(
+        err.name,
+      ))
+  );
 }
 
 export function scrub(text: string, s: Partial<ConnectionSettings>): string {
@@ -45,7 +52,13 @@ export function mapSqlError(
   if (err instanceof RespaldoError || !isSqlError(err)) return err;
   const all = [...(err.precedingErrors ?? []), err];
   const numbers = new Set(all.map((e) => e.number).filter((n): n is number => typeof n === 'number'));
-  const text = scrub(all.map((e) => e.message).filter((m, i, a) => m && a.indexOf(m) === i).join(' '), s);
+  const text = scrub(
+    all
+      .map((e) => e.message)
+      .filter((m, i, a) => m && a.indexOf(m) === i)
+      .join(' '),
+    s,
+  );
   const has = (...ns: number[]): boolean => ns.some((n) => numbers.has(n));
   const details = { sqlErrors: [...numbers], code: err.code ?? null };
   const at = where(s);
@@ -57,7 +70,11 @@ export function mapSqlError(
       details,
     );
   }
-  if (err.code && ['ESOCKET', 'ETIMEOUT', 'EINSTLOOKUP', 'ECONNCLOSED', 'ENOCONN'].includes(err.code) && numbers.size === 0) {
+  if (
+    err.code &&
+    ['ESOCKET', 'ETIMEOUT', 'EINSTLOOKUP', 'ECONNCLOSED', 'ENOCONN'].includes(err.code) &&
+    numbers.size === 0
+  ) {
     const cert = /certificate|self[- ]signed|SSL|TLS/i.test(text);
     return new RespaldoError(
       'failed',
@@ -81,15 +98,36 @@ export function mapSqlError(
     );
   }
   if (/operating system error 5\b|access is denied|permission denied\)/i.test(text)) {
-    return new RespaldoError('failed', `SQL Server could not ${action}: access denied to the backup folder: ${text}`, ACCESS_HINT(s), details);
+    return new RespaldoError(
+      'failed',
+      `SQL Server could not ${action}: access denied to the backup folder: ${text}`,
+      ACCESS_HINT(s),
+      details,
+    );
   }
-  if (/operating system error (2|3)\b|cannot find the (path|file)|no such file or directory/i.test(text) && has(3201, 3013, 3203, 3041)) {
-    return new RespaldoError('failed', `SQL Server could not ${action}: path not found on the server: ${text}`, PATH_HINT(s), details);
+  if (
+    /operating system error (2|3)\b|cannot find the (path|file)|no such file or directory/i.test(text) &&
+    has(3201, 3013, 3203, 3041)
+  ) {
+    return new RespaldoError(
+      'failed',
+      `SQL Server could not ${action}: path not found on the server: ${text}`,
+      PATH_HINT(s),
+      details,
+    );
   }
   if (has(262, 229, 230, 300, 297, 15247, 916, 3110, 5011, 15151)) {
-    return new RespaldoError('failed', `Permission denied: SQL Server refused to ${action}: ${text}`, PERMISSION_HINT, details);
+    return new RespaldoError(
+      'failed',
+      `Permission denied: SQL Server refused to ${action}: ${text}`,
+      PERMISSION_HINT,
+      details,
+    );
   }
-  if (has(3183, 3189, 3241, 3242, 3243, 3266, 3203, 3013) && /checksum|damaged|corrupt|not.*formed|incorrect|invalid/i.test(text)) {
+  if (
+    has(3183, 3189, 3241, 3242, 3243, 3266, 3203, 3013) &&
+    /checksum|damaged|corrupt|not.*formed|incorrect|invalid/i.test(text)
+  ) {
     return new RespaldoError(
       'failed',
       `SQL Server found the backup damaged while trying to ${action}: ${text}`,
@@ -112,9 +150,17 @@ export function mapSqlError(
     );
   }
   if (has(1801)) {
-    return new RefusedError(`SQL Server could not ${action}: ${text}`, 'A database with that name exists already; choose another name.');
+    return new RefusedError(
+      `SQL Server could not ${action}: ${text}`,
+      'A database with that name exists already; choose another name.',
+    );
   }
-  return new RespaldoError('failed', `SQL Server could not ${action}: ${text}`, 'See the SQL Server error above; the server error log has more detail.', details);
+  return new RespaldoError(
+    'failed',
+    `SQL Server could not ${action}: ${text}`,
+    'See the SQL Server error above; the server error log has more detail.',
+    details,
+  );
 }
 
 export function localDirHint(s: ConnectionSettings): string {
@@ -128,6 +174,11 @@ export async function checkLocalDir(s: ConnectionSettings): Promise<void> {
     await fsp.access(s.localBackupDir, fsc.R_OK | fsc.W_OK | fsc.X_OK);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code ?? 'error';
-    throw new RespaldoError('failed', `The backup folder shared with SQL Server is not usable here: ${s.localBackupDir} (${code}).`, localDirHint(s), { code });
+    throw new RespaldoError(
+      'failed',
+      `The backup folder shared with SQL Server is not usable here: ${s.localBackupDir} (${code}).`,
+      localDirHint(s),
+      { code },
+    );
   }
 }

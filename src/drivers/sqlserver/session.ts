@@ -40,7 +40,10 @@ export function num(v: unknown): number | null {
 }
 
 export function fileToken(): string {
-  const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  const stamp = new Date()
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
   return `${stamp}-${randomBytes(3).toString('hex')}`;
 }
 
@@ -191,7 +194,10 @@ export class Session {
 
   async sessions(name: string): Promise<string[]> {
     const rows = await this.run(sessionsStatement(name));
-    return rows.map((r) => `${str(r.loginName) ?? '?'}@${str(r.hostName) || '?'} (session ${str(r.sessionId) ?? '?'}${r.programName ? `, ${String(r.programName)}` : ''})`);
+    return rows.map(
+      (r) =>
+        `${str(r.loginName) ?? '?'}@${str(r.hostName) || '?'} (session ${str(r.sessionId) ?? '?'}${r.programName ? `, ${String(r.programName)}` : ''})`,
+    );
   }
 
   async rowCounts(database: string): Promise<Record<string, number>> {
@@ -282,7 +288,8 @@ export function compareRowCounts(expected: Record<string, number> | null, actual
     if (!(table in actual)) diffs.push(`${table}: missing (expected ${rows} rows)`);
     else if (actual[table] !== rows) diffs.push(`${table}: ${actual[table]} rows, expected ${rows}`);
   }
-  for (const table of Object.keys(actual)) if (!(table in expected)) diffs.push(`${table}: not in the backup's manifest`);
+  for (const table of Object.keys(actual))
+    if (!(table in expected)) diffs.push(`${table}: not in the backup's manifest`);
   return diffs;
 }
 
@@ -312,7 +319,11 @@ export async function writeJournal(dir: string, j: Journal): Promise<string> {
   return path;
 }
 
-export async function readJournals(dir: string, configName: string, ctx: Pick<DriverContext, 'log'>): Promise<{ path: string; journal: Journal }[]> {
+export async function readJournals(
+  dir: string,
+  configName: string,
+  ctx: Pick<DriverContext, 'log'>,
+): Promise<{ path: string; journal: Journal }[]> {
   let names: string[];
   try {
     names = await fsp.readdir(dir);
@@ -325,7 +336,8 @@ export async function readJournals(dir: string, configName: string, ctx: Pick<Dr
     const path = join(dir, n);
     try {
       const j = JSON.parse(await fsp.readFile(path, 'utf8')) as Journal;
-      if (j.tool === 'respaldo' && j.config === configName && typeof j.live === 'string' && typeof j.setId === 'string') out.push({ path, journal: j });
+      if (j.tool === 'respaldo' && j.config === configName && typeof j.live === 'string' && typeof j.setId === 'string')
+        out.push({ path, journal: j });
     } catch (err) {
       ctx.log(`sqlserver: skipping unreadable restore journal ${path}: ${(err as Error).message}`);
     }

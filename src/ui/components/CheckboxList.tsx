@@ -13,13 +13,23 @@ export interface CheckboxItem {
  * Checkboxes `[x] name`; the cursor row has a pointer when the list has the focus. With `height`,
  * only that many rows around the cursor are drawn (long lists of databases still fit the screen).
  */
-export function CheckboxList({ items, cursor, focused, height }: { items: CheckboxItem[]; cursor: number; focused: boolean; height?: number }) {
+export function CheckboxList({
+  items,
+  cursor,
+  focused,
+  height,
+}: {
+  items: CheckboxItem[];
+  cursor: number;
+  focused: boolean;
+  height?: number;
+}) {
   const { theme } = useUi();
   const h = height && height < items.length ? Math.max(1, height) : items.length;
   const top = scrollTop(Math.min(Math.max(cursor, 0), items.length - 1), items.length, h);
   return (
     <Box flexDirection="column">
-      {top > 0 ? <Text color={theme.colors.muted}>  {theme.glyphs.arrowUp}</Text> : null}
+      {top > 0 ? <Text color={theme.colors.muted}> {theme.glyphs.arrowUp}</Text> : null}
       {items.slice(top, top + h).map((it, j) => {
         const i = top + j;
         const here = focused && i === cursor;
@@ -33,7 +43,7 @@ export function CheckboxList({ items, cursor, focused, height }: { items: Checkb
           </Box>
         );
       })}
-      {top + h < items.length ? <Text color={theme.colors.muted}>  {theme.glyphs.arrowDown}</Text> : null}
+      {top + h < items.length ? <Text color={theme.colors.muted}> {theme.glyphs.arrowDown}</Text> : null}
     </Box>
   );
 }

@@ -23,7 +23,13 @@ const MAX_WARNINGS = 3;
  * newest set not copied to every destination, for each database whose newest good backup is older
  * than the schedule promises, and for each database whose last restore drill failed.
  */
-export function headerModel(config: MenuConfig, status: AsyncState<HeaderStatus>, ui: Pick<UiContextValue, 't' | 'theme' | 'facade'>, at: Date, width: number): HeaderModel {
+export function headerModel(
+  config: MenuConfig,
+  status: AsyncState<HeaderStatus>,
+  ui: Pick<UiContextValue, 't' | 'theme' | 'facade'>,
+  at: Date,
+  width: number,
+): HeaderModel {
   const { t, theme, facade } = ui;
   const g = theme.glyphs;
   let parts: string[] = [t.common.loading];
@@ -32,12 +38,25 @@ export function headerModel(config: MenuConfig, status: AsyncState<HeaderStatus>
   let error: string | null = null;
   if (status.state === 'done') {
     const s = status.value;
-    parts = s.newest ? [t.header.sets(s.setCount), t.header.newest(t.time.ago(formatAge(at.getTime() - new Date(s.newest.startedAt).getTime())))] : [t.header.noSets];
+    parts = s.newest
+      ? [
+          t.header.sets(s.setCount),
+          t.header.newest(t.time.ago(formatAge(at.getTime() - new Date(s.newest.startedAt).getTime()))),
+        ]
+      : [t.header.noSets];
     keep = parts.length;
-    const newestDrill = s.drills.map((d) => d.at).sort().at(-1);
+    const newestDrill = s.drills
+      .map((d) => d.at)
+      .sort()
+      .at(-1);
     if (newestDrill) {
       const age = t.time.ago(formatAge(at.getTime() - new Date(newestDrill).getTime()));
-      parts.push(t.header.drilled(age, s.drills.every((d) => d.ok)));
+      parts.push(
+        t.header.drilled(
+          age,
+          s.drills.every((d) => d.ok),
+        ),
+      );
     }
     if (s.freeBytes !== null) parts.push(t.header.free(formatBytes(s.freeBytes)));
     if (s.lockHolder) warnings.push(t.header.lock(s.lockHolder));
@@ -45,10 +64,20 @@ export function headerModel(config: MenuConfig, status: AsyncState<HeaderStatus>
     const stale = staleDatabases(s.lastGood, config.schedule, (w, tz, n, from) => facade.nextRuns(w, tz, n, from), at);
     warnings = [
       ...warnings,
-      ...stale.map((d) => (d.lastGood ? t.header.stale(d.database, t.time.ago(formatAge(at.getTime() - d.lastGood.getTime())), formatAge(d.limitHours * 3_600_000)) : t.header.neverBacked(d.database))),
+      ...stale.map((d) =>
+        d.lastGood
+          ? t.header.stale(
+              d.database,
+              t.time.ago(formatAge(at.getTime() - d.lastGood.getTime())),
+              formatAge(d.limitHours * 3_600_000),
+            )
+          : t.header.neverBacked(d.database),
+      ),
       ...s.drills
         .filter((d) => !d.ok)
-        .map((d) => t.header.drillFailed(d.database, t.time.ago(formatAge(at.getTime() - new Date(d.at).getTime())), d.setId)),
+        .map((d) =>
+          t.header.drillFailed(d.database, t.time.ago(formatAge(at.getTime() - new Date(d.at).getTime())), d.setId),
+        ),
     ];
   } else if (status.state === 'error') {
     parts = [];
@@ -58,10 +87,18 @@ export function headerModel(config: MenuConfig, status: AsyncState<HeaderStatus>
   const sep = ` ${g.dot} `;
   const label = `${t.header.folder}: `;
   // The folder is shown whole when it can be: the least important facts (free space) go first.
-  while (parts.length > keep && label.length + config.backupDir.length + (sep + parts.join(sep)).length > width - 1) parts.pop();
+  while (parts.length > keep && label.length + config.backupDir.length + (sep + parts.join(sep)).length > width - 1)
+    parts.pop();
   const summary = parts.length ? sep + parts.join(sep) : '';
-  const folder = label + truncateStart(config.backupDir, Math.max(16, width - 1 - label.length - summary.length), g.ellipsis);
-  return { title, summary: folder + summary, error, warnings, height: 3 + (error ? 1 : 0) + Math.min(warnings.length, MAX_WARNINGS) + (warnings.length > MAX_WARNINGS ? 1 : 0) };
+  const folder =
+    label + truncateStart(config.backupDir, Math.max(16, width - 1 - label.length - summary.length), g.ellipsis);
+  return {
+    title,
+    summary: folder + summary,
+    error,
+    warnings,
+    height: 3 + (error ? 1 : 0) + Math.min(warnings.length, MAX_WARNINGS) + (warnings.length > MAX_WARNINGS ? 1 : 0),
+  };
 }
 
 export function Header({ model, width }: { model: HeaderModel; width: number }) {
@@ -86,7 +123,9 @@ export function Header({ model, width }: { model: HeaderModel; width: number }) 
           {w}
         </Text>
       ))}
-      {model.warnings.length > shown.length ? <Text color={theme.colors.warn}>{t.header.more(model.warnings.length - shown.length)}</Text> : null}
+      {model.warnings.length > shown.length ? (
+        <Text color={theme.colors.warn}>{t.header.more(model.warnings.length - shown.length)}</Text>
+      ) : null}
       <Text color={theme.colors.muted}>{theme.glyphs.hline.repeat(Math.min(width, 100) - 1)}</Text>
     </Box>
   );

@@ -19,7 +19,8 @@ export function ProgressBar({ p, now, width = 80 }: { p: ItemProgress; now: numb
   const { t, theme } = useUi();
   const end = p.endedAt ?? now;
   const elapsed = p.startedAt !== undefined ? end - p.startedAt : 0;
-  const fraction = p.state === 'ok' ? 1 : p.percent !== undefined ? p.percent / 100 : p.totalBytes ? p.bytes / p.totalBytes : 0;
+  const fraction =
+    p.state === 'ok' ? 1 : p.percent !== undefined ? p.percent / 100 : p.totalBytes ? p.bytes / p.totalBytes : 0;
   const known = p.state === 'ok' || p.percent !== undefined || !!p.totalBytes;
   const rate = elapsed > 200 && p.bytes > 0 ? t.progress.rate(formatBytes((p.bytes / elapsed) * 1000)) : '';
   const nameW = 14;
@@ -32,16 +33,21 @@ export function ProgressBar({ p, now, width = 80 }: { p: ItemProgress; now: numb
       : p.totalBytes
         ? `${formatBytes(p.bytes)}/${formatBytes(p.totalBytes)}`
         : formatBytes(p.bytes);
-  const status = p.state === 'ok' ? 'ok' : p.state === 'failed' ? 'failed' : p.state === 'running' ? 'running' : 'pending';
+  const status =
+    p.state === 'ok' ? 'ok' : p.state === 'failed' ? 'failed' : p.state === 'running' ? 'running' : 'pending';
   return (
     <Box flexDirection="column">
       <Box>
         <Text>{padCell(p.item, nameW, 'left', theme.glyphs.ellipsis)} </Text>
-        <Text color={p.state === 'failed' ? theme.colors.error : theme.colors.accent}>{bar(fraction, barW, theme.glyphs.barFull, theme.glyphs.barEmpty)}</Text>
+        <Text color={p.state === 'failed' ? theme.colors.error : theme.colors.accent}>
+          {bar(fraction, barW, theme.glyphs.barFull, theme.glyphs.barEmpty)}
+        </Text>
         <Text> {padCell(known ? `${Math.round(fraction * 100)}%` : '', 4, 'right')} </Text>
         <Text>{padCell(bytes, 17, 'right')} </Text>
         <Text color={theme.colors.muted}>{padCell(rate, 10, 'right')} </Text>
-        <Text color={theme.colors.muted}>{padCell(p.startedAt !== undefined ? formatDuration(elapsed) : '', 9, 'right')} </Text>
+        <Text color={theme.colors.muted}>
+          {padCell(p.startedAt !== undefined ? formatDuration(elapsed) : '', 9, 'right')}{' '}
+        </Text>
         <StatusWord status={status} />
       </Box>
       {p.state === 'failed' && p.error ? (

@@ -23,7 +23,19 @@ export function scrollTop(index: number, count: number, height: number): number 
  * A table that shows only `height` rows around the selected one, so it stays fast and fits the
  * screen with hundreds of rows. The selected row has a pointer and is drawn in inverse video.
  */
-export function Table({ columns, rows, index, height, footer }: { columns: Column[]; rows: Cell[][]; index: number; height: number; footer?: (from: number, to: number, total: number) => string }) {
+export function Table({
+  columns,
+  rows,
+  index,
+  height,
+  footer,
+}: {
+  columns: Column[];
+  rows: Cell[][];
+  index: number;
+  height: number;
+  footer?: (from: number, to: number, total: number) => string;
+}) {
   const { theme } = useUi();
   const top = scrollTop(index, rows.length, height);
   const visible = rows.slice(top, top + height);
@@ -52,7 +64,8 @@ export function Table({ columns, rows, index, height, footer }: { columns: Colum
       {visible.map((r, i) => line(r, top + i === index, top + i))}
       {footer && rows.length > 0 ? (
         <Text color={theme.colors.muted}>
-          {(top > 0 ? theme.glyphs.arrowUp : ' ') + (top + height < rows.length ? theme.glyphs.arrowDown : ' ')} {footer(top + 1, Math.min(rows.length, top + height), rows.length)}
+          {(top > 0 ? theme.glyphs.arrowUp : ' ') + (top + height < rows.length ? theme.glyphs.arrowDown : ' ')}{' '}
+          {footer(top + 1, Math.min(rows.length, top + height), rows.length)}
         </Text>
       ) : null}
     </Box>

@@ -2,7 +2,19 @@ import { Box, Text } from 'ink';
 import { useUi } from '../use-ui.js';
 
 /** A one-line text field (the screen owns the keys and edits `value` with editText). */
-export function TextField({ label, value, focused, placeholder, labelWidth = 0 }: { label: string; value: string; focused: boolean; placeholder?: string; labelWidth?: number }) {
+export function TextField({
+  label,
+  value,
+  focused,
+  placeholder,
+  labelWidth = 0,
+}: {
+  label: string;
+  value: string;
+  focused: boolean;
+  placeholder?: string;
+  labelWidth?: number;
+}) {
   const { theme } = useUi();
   return (
     <Box>
@@ -15,16 +27,24 @@ export function TextField({ label, value, focused, placeholder, labelWidth = 0 }
 }
 
 /** A field whose value cycles with ←/→ or Space, drawn as `‹ value ›`. */
-export function ChoiceField({ label, value, focused, labelWidth = 0 }: { label: string; value: string; focused: boolean; labelWidth?: number }) {
+export function ChoiceField({
+  label,
+  value,
+  focused,
+  labelWidth = 0,
+}: {
+  label: string;
+  value: string;
+  focused: boolean;
+  labelWidth?: number;
+}) {
   const { theme } = useUi();
   const [l, r] = theme.unicode ? ['‹', '›'] : ['<', '>'];
   return (
     <Box>
       <Text color={focused ? theme.colors.accent : undefined}>{focused ? theme.glyphs.pointer : ' '} </Text>
       <Text>{label.padEnd(labelWidth)}: </Text>
-      <Text inverse={focused}>
-        {focused ? `${l} ${value} ${r}` : value}
-      </Text>
+      <Text inverse={focused}>{focused ? `${l} ${value} ${r}` : value}</Text>
     </Box>
   );
 }

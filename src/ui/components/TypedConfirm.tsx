@@ -15,7 +15,19 @@ export function typedConfirmRows(prompt: string, columns: number): number {
   return wrapWords(prompt, columns).length + 2;
 }
 
-export function TypedConfirm({ word, prompt, onConfirm, onCancel, active = true }: { word: string; prompt: string; onConfirm: () => void; onCancel: () => void; active?: boolean }) {
+export function TypedConfirm({
+  word,
+  prompt,
+  onConfirm,
+  onCancel,
+  active = true,
+}: {
+  word: string;
+  prompt: string;
+  onConfirm: () => void;
+  onCancel: () => void;
+  active?: boolean;
+}) {
   const { t, theme } = useUi();
   const { columns } = useScreenSize();
   const [value, setValue] = useState('');

@@ -4,7 +4,8 @@
  */
 export const en = {
   lang: 'en',
-  noTty: 'The respaldo menu needs a terminal. Without one use the subcommands: respaldo create | list | show | verify | restore | scheduler | status (see respaldo --help).',
+  noTty:
+    'The respaldo menu needs a terminal. Without one use the subcommands: respaldo create | list | show | verify | restore | scheduler | status (see respaldo --help).',
   appName: 'respaldo',
   confirmWord: 'RESTORE',
   deleteWord: 'DELETE',
@@ -18,7 +19,8 @@ export const en = {
     back: 'back',
     error: 'Error',
     hint: 'What to do',
-    bugHint: 'This looks like a bug in respaldo. Run the same action with the CLI (`respaldo --help`) to see the details, and report it.',
+    bugHint:
+      'This looks like a bug in respaldo. Run the same action with the CLI (`respaldo --help`) to see the details, and report it.',
     pressAnyKey: 'Press Enter or Esc to go back',
     status: {
       completed: 'OK',
@@ -29,7 +31,13 @@ export const en = {
       pending: 'WAITING',
       warn: 'WARNING',
     },
-    setType: { full: 'full', schema: 'schema', differential: 'differential', incremental: 'incremental', pre_restore: 'safety' } as Record<string, string>,
+    setType: {
+      full: 'full',
+      schema: 'schema',
+      differential: 'differential',
+      incremental: 'incremental',
+      pre_restore: 'safety',
+    } as Record<string, string>,
     never: 'never',
     unknown: 'unknown',
   },
@@ -43,12 +51,14 @@ export const en = {
     sets: (n: number) => (n === 1 ? '1 set' : `${n} sets`),
     newest: (age: string) => `newest ${age}`,
     noSets: 'no backups yet',
-    stale: (db: string, age: string, limit: string) => `WARNING: ${db}: newest good backup ${age}; the schedule promises one every ${limit}`,
+    stale: (db: string, age: string, limit: string) =>
+      `WARNING: ${db}: newest good backup ${age}; the schedule promises one every ${limit}`,
     neverBacked: (db: string) => `WARNING: ${db} has never been backed up successfully`,
     statusFailed: (msg: string) => `Status unavailable: ${msg}`,
     notOffsite: (names: string) => `WARNING: the newest set is not copied off-site to ${names} (respaldo copy)`,
     drilled: (age: string, ok: boolean) => (ok ? `drilled ${age} ✓` : `drill FAILED ${age}`),
-    drillFailed: (db: string, age: string, id: string) => `WARNING: ${db}: last restore drill FAILED ${age} (set ${id})`,
+    drillFailed: (db: string, age: string, id: string) =>
+      `WARNING: ${db}: last restore drill FAILED ${age} (set ${id})`,
   },
 
   time: {
@@ -81,7 +91,14 @@ export const en = {
 
   main: {
     title: 'Main menu',
-    items: ['Create backup now', 'Configure automatic backup', 'List backups', 'Restore', 'Run the scheduler', 'Quit'] as string[],
+    items: [
+      'Create backup now',
+      'Configure automatic backup',
+      'List backups',
+      'Restore',
+      'Run the scheduler',
+      'Quit',
+    ] as string[],
   },
 
   create: {
@@ -126,7 +143,16 @@ export const en = {
 
   list: {
     title: 'Backups',
-    columns: { id: 'ID', date: 'Date', type: 'Type', databases: 'Databases', size: 'Size', status: 'Status', verified: 'Verified', drilled: 'Drilled' },
+    columns: {
+      id: 'ID',
+      date: 'Date',
+      type: 'Type',
+      databases: 'Databases',
+      size: 'Size',
+      status: 'Status',
+      verified: 'Verified',
+      drilled: 'Drilled',
+    },
     empty: 'No backup sets yet. Choose 1 in the main menu to create one.',
     emptyFilter: (db: string) => `No backup sets contain ${db}.`,
     filter: (db: string) => `Filter: ${db}`,
@@ -152,7 +178,8 @@ export const en = {
     host: 'Host',
     restoreOf: 'Protects',
     totals: 'Total',
-    totalsLine: (stored: string, raw: string, files: number) => `${stored} stored (${raw} original), ${files === 1 ? '1 file' : `${files} files`}`,
+    totalsLine: (stored: string, raw: string, files: number) =>
+      `${stored} stored (${raw} original), ${files === 1 ? '1 file' : `${files} files`}`,
     databases: 'Databases',
     files: 'Files',
     noFiles: 'no files in this set',
@@ -197,7 +224,8 @@ export const en = {
     passed: (id: string) => `Drill of set ${id} passed: it restores, and every check passed`,
     failed: (id: string) => `Drill of set ${id} FAILED`,
     result: (name: string, ok: boolean, took: string) => `${name}: ${ok ? 'PASSED' : 'FAILED'} in ${took}`,
-    check: (ok: boolean, name: string, detail: string | undefined) => `${ok ? '✓' : '✗'} ${name}${detail ? `: ${detail}` : ''}`,
+    check: (ok: boolean, name: string, detail: string | undefined) =>
+      `${ok ? '✓' : '✗'} ${name}${detail ? `: ${detail}` : ''}`,
     skipped: (name: string, why: string) => `– ${name}: skipped (${why})`,
     recovered: (what: string) => `Cleaned up first: ${what}`,
     recorded: 'Recorded beside the set (drilled.json); list, status and the header show it.',
@@ -214,7 +242,8 @@ export const en = {
     pickTables: (db: string) => `Tables of ${db} to restore into the new database`,
     allTables: 'All tables: the whole database',
     rowsNote: (n: number) => (n === 1 ? '1 row' : `${n} rows`),
-    tablesNote: 'Chosen tables come with their keys, indexes, triggers, sequences and the types and functions they use.',
+    tablesNote:
+      'Chosen tables come with their keys, indexes, triggers, sequences and the types and functions they use.',
     nothingPicked: 'Choose at least one database or the files.',
     pickTarget: 'Where to restore',
     inPlace: 'In place: replace the live database (a safety copy is taken first)',
@@ -246,14 +275,18 @@ export const en = {
     warnings: 'Warnings',
     interruptAgain: 'Press Ctrl-C again to interrupt the restore (the target is left as it was).',
     sessionsTitle: 'Sessions are connected to the live database',
-    sessionsIntro: 'Restoring in place swaps the live database, which cannot happen while these sessions are connected. Nothing has changed yet.',
-    sessionsOn: (db: string, target: string, n: number) => `${db} (${target}): ${n === 1 ? '1 session connected' : `${n} sessions connected`}`,
+    sessionsIntro:
+      'Restoring in place swaps the live database, which cannot happen while these sessions are connected. Nothing has changed yet.',
+    sessionsOn: (db: string, target: string, n: number) =>
+      `${db} (${target}): ${n === 1 ? '1 session connected' : `${n} sessions connected`}`,
     moreSessions: (n: number) => `…and ${n} more`,
-    sessionsRisk: 'Closing them disconnects those clients at the swap and rolls back their open transactions. The safer way: stop the application first, then restore again.',
+    sessionsRisk:
+      'Closing them disconnects those clients at the swap and rolls back their open transactions. The safer way: stop the application first, then restore again.',
     closeQuestion: 'Close these sessions at the swap?',
     closeNo: 'No: leave them connected and go back (nothing is restored)',
     closeYes: 'Yes: close them at the swap, then show the plan again',
-    willTerminate: (db: string, n: number) => `You chose to close ${n === 1 ? 'the session' : `the ${n} sessions`} connected to ${db} at the swap.`,
+    willTerminate: (db: string, n: number) =>
+      `You chose to close ${n === 1 ? 'the session' : `the ${n} sessions`} connected to ${db} at the swap.`,
     scrollRows: (from: number, to: number, total: number) =>
       `lines ${from}-${to} of ${total} · ↑↓ PgUp PgDn to see the rest`,
     safetyDatabase: (db: string, safety: string, set: string) =>
@@ -282,7 +315,13 @@ export const en = {
     cron: 'Cron expression',
     timezone: 'Time zone (optional)',
     type: 'Backup type',
-    jobType: { full: 'full', differential: 'differential', incremental: 'incremental', schema: 'schema', verify: 'verify' } as Record<string, string>,
+    jobType: {
+      full: 'full',
+      differential: 'differential',
+      incremental: 'incremental',
+      schema: 'schema',
+      verify: 'verify',
+    } as Record<string, string>,
     databases: 'Databases',
     dbAll: 'all',
     files: 'Include files',
@@ -303,9 +342,19 @@ export const en = {
   },
 
   scheduler: {
-    retention: (removed: string[], kept: number) => (removed.length ? `retention: removed ${removed.join(', ')}; ${kept} kept` : `retention: nothing to remove; ${kept} kept`),
+    retention: (removed: string[], kept: number) =>
+      removed.length
+        ? `retention: removed ${removed.join(', ')}; ${kept} kept`
+        : `retention: nothing to remove; ${kept} kept`,
     retentionFailed: (msg: string) => `retention FAILED: ${msg}`,
-    outcome: { completed: 'OK', partial: 'PARTIAL', failed: 'FAILED', interrupted: 'INTERRUPTED', verified: 'VERIFIED', 'verify-failed': 'VERIFY FAILED' } as Record<string, string>,
+    outcome: {
+      completed: 'OK',
+      partial: 'PARTIAL',
+      failed: 'FAILED',
+      interrupted: 'INTERRUPTED',
+      verified: 'VERIFIED',
+      'verify-failed': 'VERIFY FAILED',
+    } as Record<string, string>,
     lastOutcome: 'Last',
     startFailed: 'The scheduler could not start.',
     abortedCode: (code: number) => `Stopped (exit code ${code}).`,

@@ -3,7 +3,8 @@ import type { Catalogue } from './en.js';
 /** Spanish strings of the menu (same shape as en.ts). */
 export const es: Catalogue = {
   lang: 'es',
-  noTty: 'El menú de respaldo necesita un terminal. Sin él use los subcomandos: respaldo create | list | show | verify | restore | scheduler | status (vea respaldo --help).',
+  noTty:
+    'El menú de respaldo necesita un terminal. Sin él use los subcomandos: respaldo create | list | show | verify | restore | scheduler | status (vea respaldo --help).',
   appName: 'respaldo',
   confirmWord: 'RESTAURAR',
   deleteWord: 'BORRAR',
@@ -17,7 +18,8 @@ export const es: Catalogue = {
     back: 'volver',
     error: 'Error',
     hint: 'Qué hacer',
-    bugHint: 'Parece un fallo de respaldo. Ejecute la misma acción con la CLI (`respaldo --help`) para ver los detalles e infórmelo.',
+    bugHint:
+      'Parece un fallo de respaldo. Ejecute la misma acción con la CLI (`respaldo --help`) para ver los detalles e infórmelo.',
     pressAnyKey: 'Pulse Enter o Esc para volver',
     status: {
       completed: 'OK',
@@ -28,7 +30,13 @@ export const es: Catalogue = {
       pending: 'EN ESPERA',
       warn: 'AVISO',
     },
-    setType: { full: 'completa', schema: 'esquema', differential: 'diferencial', incremental: 'incremental', pre_restore: 'seguridad' },
+    setType: {
+      full: 'completa',
+      schema: 'esquema',
+      differential: 'diferencial',
+      incremental: 'incremental',
+      pre_restore: 'seguridad',
+    },
     never: 'nunca',
     unknown: 'desconocido',
   },
@@ -42,12 +50,14 @@ export const es: Catalogue = {
     sets: (n: number) => (n === 1 ? '1 copia' : `${n} copias`),
     newest: (age: string) => `la más reciente ${age}`,
     noSets: 'aún no hay copias',
-    stale: (db: string, age: string, limit: string) => `AVISO: ${db}: última copia correcta ${age}; la programación promete una cada ${limit}`,
+    stale: (db: string, age: string, limit: string) =>
+      `AVISO: ${db}: última copia correcta ${age}; la programación promete una cada ${limit}`,
     neverBacked: (db: string) => `AVISO: ${db} nunca se ha copiado correctamente`,
     statusFailed: (msg: string) => `Estado no disponible: ${msg}`,
     notOffsite: (names: string) => `AVISO: la copia más reciente no se envió a ${names} (respaldo copy)`,
     drilled: (age: string, ok: boolean) => (ok ? `simulacro ${age} ✓` : `simulacro FALLIDO ${age}`),
-    drillFailed: (db: string, age: string, id: string) => `AVISO: ${db}: el último simulacro FALLÓ ${age} (copia ${id})`,
+    drillFailed: (db: string, age: string, id: string) =>
+      `AVISO: ${db}: el último simulacro FALLÓ ${age} (copia ${id})`,
   },
 
   time: {
@@ -80,7 +90,14 @@ export const es: Catalogue = {
 
   main: {
     title: 'Menú principal',
-    items: ['Crear copia ahora', 'Configurar copia automática', 'Ver copias', 'Restaurar', 'Ejecutar el programador', 'Salir'],
+    items: [
+      'Crear copia ahora',
+      'Configurar copia automática',
+      'Ver copias',
+      'Restaurar',
+      'Ejecutar el programador',
+      'Salir',
+    ],
   },
 
   create: {
@@ -125,7 +142,16 @@ export const es: Catalogue = {
 
   list: {
     title: 'Copias',
-    columns: { id: 'ID', date: 'Fecha', type: 'Tipo', databases: 'Bases', size: 'Tamaño', status: 'Estado', verified: 'Verif.', drilled: 'Simul.' },
+    columns: {
+      id: 'ID',
+      date: 'Fecha',
+      type: 'Tipo',
+      databases: 'Bases',
+      size: 'Tamaño',
+      status: 'Estado',
+      verified: 'Verif.',
+      drilled: 'Simul.',
+    },
     empty: 'Aún no hay copias. Elija 1 en el menú principal para crear una.',
     emptyFilter: (db: string) => `Ninguna copia contiene ${db}.`,
     filter: (db: string) => `Filtro: ${db}`,
@@ -151,7 +177,8 @@ export const es: Catalogue = {
     host: 'Equipo',
     restoreOf: 'Protege',
     totals: 'Total',
-    totalsLine: (stored: string, raw: string, files: number) => `${stored} guardados (${raw} originales), ${files === 1 ? '1 archivo' : `${files} archivos`}`,
+    totalsLine: (stored: string, raw: string, files: number) =>
+      `${stored} guardados (${raw} originales), ${files === 1 ? '1 archivo' : `${files} archivos`}`,
     databases: 'Bases de datos',
     files: 'Archivos',
     noFiles: 'esta copia no tiene archivos',
@@ -185,7 +212,8 @@ export const es: Catalogue = {
     drilledOk: (ago: string) => `${ago} ✓ restaurada y comprobada (t repite el simulacro)`,
     drilledBad: (ago: string, dbs: string[]) => `FALLÓ ${ago}: ${dbs.join(', ')} (t repite el simulacro)`,
     drillNever: 'nunca (t la restaura en un destino temporal y la comprueba)',
-    drillOk: (ago: string, checks: number, took: string) => `simulacro ✓ ${ago} · ${checks} comprobaciones correctas · ${took}`,
+    drillOk: (ago: string, checks: number, took: string) =>
+      `simulacro ✓ ${ago} · ${checks} comprobaciones correctas · ${took}`,
     drillBad: (ago: string, took: string) => `simulacro FALLIDO ${ago} · ${took}`,
   },
 
@@ -196,7 +224,8 @@ export const es: Catalogue = {
     passed: (id: string) => `Simulacro de la copia ${id} correcto: se restaura y pasa todas las comprobaciones`,
     failed: (id: string) => `Simulacro de la copia ${id} FALLIDO`,
     result: (name: string, ok: boolean, took: string) => `${name}: ${ok ? 'CORRECTO' : 'FALLIDO'} en ${took}`,
-    check: (ok: boolean, name: string, detail: string | undefined) => `${ok ? '✓' : '✗'} ${name}${detail ? `: ${detail}` : ''}`,
+    check: (ok: boolean, name: string, detail: string | undefined) =>
+      `${ok ? '✓' : '✗'} ${name}${detail ? `: ${detail}` : ''}`,
     skipped: (name: string, why: string) => `– ${name}: omitida (${why})`,
     recovered: (what: string) => `Limpiado antes: ${what}`,
     recorded: 'Registrado junto a la copia (drilled.json); lo muestran la lista, status y la cabecera.',
@@ -213,7 +242,8 @@ export const es: Catalogue = {
     pickTables: (db: string) => `Tablas de ${db} que restaurar en la base nueva`,
     allTables: 'Todas las tablas: la base entera',
     rowsNote: (n: number) => (n === 1 ? '1 fila' : `${n} filas`),
-    tablesNote: 'Las tablas elegidas llegan con sus claves, índices, disparadores, secuencias y los tipos y funciones que usan.',
+    tablesNote:
+      'Las tablas elegidas llegan con sus claves, índices, disparadores, secuencias y los tipos y funciones que usan.',
     nothingPicked: 'Elija al menos una base de datos o los archivos.',
     pickTarget: 'Dónde restaurar',
     inPlace: 'En su sitio: sustituir la base en uso (antes se hace una copia de seguridad)',
@@ -245,14 +275,18 @@ export const es: Catalogue = {
     warnings: 'Avisos',
     interruptAgain: 'Pulse Ctrl-C otra vez para interrumpir la restauración (el destino queda como estaba).',
     sessionsTitle: 'Hay sesiones conectadas a la base en uso',
-    sessionsIntro: 'Restaurar en su sitio intercambia la base en uso, y eso no puede hacerse con estas sesiones conectadas. Todavía no ha cambiado nada.',
-    sessionsOn: (db: string, target: string, n: number) => `${db} (${target}): ${n === 1 ? '1 sesión conectada' : `${n} sesiones conectadas`}`,
+    sessionsIntro:
+      'Restaurar en su sitio intercambia la base en uso, y eso no puede hacerse con estas sesiones conectadas. Todavía no ha cambiado nada.',
+    sessionsOn: (db: string, target: string, n: number) =>
+      `${db} (${target}): ${n === 1 ? '1 sesión conectada' : `${n} sesiones conectadas`}`,
     moreSessions: (n: number) => `…y ${n} más`,
-    sessionsRisk: 'Cerrarlas desconecta a esos clientes en el intercambio y deshace sus transacciones abiertas. Lo más seguro: parar antes la aplicación y volver a restaurar.',
+    sessionsRisk:
+      'Cerrarlas desconecta a esos clientes en el intercambio y deshace sus transacciones abiertas. Lo más seguro: parar antes la aplicación y volver a restaurar.',
     closeQuestion: '¿Cerrar estas sesiones en el intercambio?',
     closeNo: 'No: dejarlas conectadas y volver (no se restaura nada)',
     closeYes: 'Sí: cerrarlas en el intercambio y mostrar de nuevo el plan',
-    willTerminate: (db: string, n: number) => `Ha elegido cerrar ${n === 1 ? 'la sesión conectada' : `las ${n} sesiones conectadas`} a ${db} en el intercambio.`,
+    willTerminate: (db: string, n: number) =>
+      `Ha elegido cerrar ${n === 1 ? 'la sesión conectada' : `las ${n} sesiones conectadas`} a ${db} en el intercambio.`,
     scrollRows: (from: number, to: number, total: number) =>
       `líneas ${from}-${to} de ${total} · ↑↓ RePág AvPág para ver el resto`,
     safetyDatabase: (db: string, safety: string, set: string) =>
@@ -281,7 +315,13 @@ export const es: Catalogue = {
     cron: 'Expresión cron',
     timezone: 'Zona horaria (opcional)',
     type: 'Tipo de copia',
-    jobType: { full: 'completa', differential: 'diferencial', incremental: 'incremental', schema: 'esquema', verify: 'verificar' },
+    jobType: {
+      full: 'completa',
+      differential: 'diferencial',
+      incremental: 'incremental',
+      schema: 'esquema',
+      verify: 'verificar',
+    },
     databases: 'Bases de datos',
     dbAll: 'todas',
     files: 'Incluir archivos',
@@ -302,9 +342,19 @@ export const es: Catalogue = {
   },
 
   scheduler: {
-    retention: (removed: string[], kept: number) => (removed.length ? `retención: borradas ${removed.join(', ')}; ${kept} conservadas` : `retención: nada que borrar; ${kept} conservadas`),
+    retention: (removed: string[], kept: number) =>
+      removed.length
+        ? `retención: borradas ${removed.join(', ')}; ${kept} conservadas`
+        : `retención: nada que borrar; ${kept} conservadas`,
     retentionFailed: (msg: string) => `retención FALLÓ: ${msg}`,
-    outcome: { completed: 'OK', partial: 'PARCIAL', failed: 'FALLÓ', interrupted: 'INTERRUMPIDA', verified: 'VERIFICADA', 'verify-failed': 'VERIFICACIÓN FALLIDA' },
+    outcome: {
+      completed: 'OK',
+      partial: 'PARCIAL',
+      failed: 'FALLÓ',
+      interrupted: 'INTERRUMPIDA',
+      verified: 'VERIFICADA',
+      'verify-failed': 'VERIFICACIÓN FALLIDA',
+    },
     lastOutcome: 'Última',
     startFailed: 'El programador no pudo arrancar.',
     abortedCode: (code: number) => `Parado (código de salida ${code}).`,
@@ -319,7 +369,8 @@ export const es: Catalogue = {
     running: 'En curso',
     stopping: 'Parando tras la tarea en curso…',
     stopped: 'Parado.',
-    ctrlCAgain: 'Hay una tarea en curso. Pulse Ctrl-C otra vez para abortarla de forma segura (no se guarda nada a medias).',
+    ctrlCAgain:
+      'Hay una tarea en curso. Pulse Ctrl-C otra vez para abortarla de forma segura (no se guarda nada a medias).',
     aborting: 'Abortando la tarea en curso…',
     started: (job: string) => `${job}: empezó`,
     finished: (job: string, status: string, id: string) => `${job}: ${status} ${id}`,

@@ -14,15 +14,31 @@ export function detectLang(env: NodeJS.ProcessEnv, explicit?: string): Lang {
 }
 
 const ASCII_MAP: Record<string, string> = {
-  '↑↓': 'Up/Down', '←→': 'Left/Right', '↑': 'Up', '↓': 'Down', '←': 'Left', '→': 'Right',
-  '·': '|', '…': '...', '✓': 'ok', '✗': 'X', '–': '-', '—': '-', '¿': '', '¡': '', '›': '>',
+  '↑↓': 'Up/Down',
+  '←→': 'Left/Right',
+  '↑': 'Up',
+  '↓': 'Down',
+  '←': 'Left',
+  '→': 'Right',
+  '·': '|',
+  '…': '...',
+  '✓': 'ok',
+  '✗': 'X',
+  '–': '-',
+  '—': '-',
+  '¿': '',
+  '¡': '',
+  '›': '>',
 };
 
 /** Plain ASCII for terminals whose locale is not UTF-8: arrows spelled out, accents dropped. */
 export function asciify(text: string): string {
   let out = text;
   for (const [from, to] of Object.entries(ASCII_MAP)) out = out.split(from).join(to);
-  return out.normalize('NFD').replace(/[\u0300-\u036f]/g, '').replace(/[^\x00-\x7e]/g, '?');
+  return out
+    .normalize('NFD')
+    .replace(/[\u0300-\u036f]/g, '')
+    .replace(/[^\x00-\x7e]/g, '?');
 }
 
 function mapStrings<T>(value: T, fn: (s: string) => string): T {

@@ -16,27 +16,35 @@ export const PHRASES_ES = {
   'sqlite.write': (p: PhraseParams) => `escribir la base restaurada en ${p['staging']}`,
   'sqlite.applySchema': () => 'aplicarle el SQL del esquema',
   'sqlite.check': () => 'ejecutar PRAGMA integrity_check y comparar las filas con el manifiesto',
-  'sqlite.swapInPlace': (p: PhraseParams) => `renombrarla sobre ${p['target']} y quitar los ${p['base']}-wal/-shm viejos`,
+  'sqlite.swapInPlace': (p: PhraseParams) =>
+    `renombrarla sobre ${p['target']} y quitar los ${p['base']}-wal/-shm viejos`,
   'sqlite.renameSide': (p: PhraseParams) => `renombrarla a ${p['target']} (la base en uso no se toca)`,
   'sqlite.rollbackInPlace': (p: PhraseParams) => `respaldo restore <id de la copia pre_restore> --db ${p['db']} --yes`,
   'sqlite.rollbackSide': (p: PhraseParams) => `borrar ${p['target']}`,
 
-  'pg.createRoles': () => 'crear los roles guardados en la copia que faltan en este servidor (los roles existentes no se cambian; se borran de nuevo si la restauración falla)',
-  'pg.createDb': (p: PhraseParams) => `crear la base vacía "${p['staging']}" (codificación y configuración regional del original)`,
-  'pg.restoreTables': (p: PhraseParams) => `pg_restore solo de ${p['tables']} en "${p['staging']}", con sus claves, índices, disparadores, secuencias y los tipos y funciones que usan`,
-  'pg.restoreAll': (p: PhraseParams) => `pg_restore de la copia en "${p['staging']}" (una transacción, se detiene al primer error)`,
+  'pg.createRoles': () =>
+    'crear los roles guardados en la copia que faltan en este servidor (los roles existentes no se cambian; se borran de nuevo si la restauración falla)',
+  'pg.createDb': (p: PhraseParams) =>
+    `crear la base vacía "${p['staging']}" (codificación y configuración regional del original)`,
+  'pg.restoreTables': (p: PhraseParams) =>
+    `pg_restore solo de ${p['tables']} en "${p['staging']}", con sus claves, índices, disparadores, secuencias y los tipos y funciones que usan`,
+  'pg.restoreAll': (p: PhraseParams) =>
+    `pg_restore de la copia en "${p['staging']}" (una transacción, se detiene al primer error)`,
   'pg.dbProps': () => 'volver a aplicar propietario, ajustes y privilegios de la base',
   'pg.checkExact': () => 'comprobar las filas de cada tabla contra la copia',
   'pg.checkEstimate': () => 'contar las filas de cada tabla (la copia solo tiene estimaciones)',
-  'pg.refuseSessions': (p: PhraseParams) => `negarse si hay sesiones conectadas a "${p['live']}" (salvo con --terminate-connections, que las cierra)`,
+  'pg.refuseSessions': (p: PhraseParams) =>
+    `negarse si hay sesiones conectadas a "${p['live']}" (salvo con --terminate-connections, que las cierra)`,
   'pg.renameLive': (p: PhraseParams) => `renombrar "${p['live']}" a "${p['safety']}" (la copia de seguridad)`,
   'pg.rename': (p: PhraseParams) => `renombrar "${p['from']}" a "${p['to']}"`,
-  'pg.failInPlace': (p: PhraseParams) => `si algo falla antes de renombrar: borrar "${p['staging']}"; "${p['live']}" no se toca`,
+  'pg.failInPlace': (p: PhraseParams) =>
+    `si algo falla antes de renombrar: borrar "${p['staging']}"; "${p['live']}" no se toca`,
   'pg.refuseExists': (p: PhraseParams) => `negarse si "${p['name']}" ya existe`,
   'pg.failSide': (p: PhraseParams) => `si algo falla: borrar "${p['staging']}"; no se toca ninguna base existente`,
   'pg.rollbackInPlace': (p: PhraseParams) =>
     `La base anterior se conserva como "${p['safety']}". Para volver atrás: ALTER DATABASE ${p['qLive']} RENAME TO <otro nombre>; ALTER DATABASE ${p['qSafety']} RENAME TO ${p['qLive']}. Borre la copia pre_restore (respaldo delete) para eliminarla cuando esté seguro.`,
-  'pg.rollbackSide': (p: PhraseParams) => `No se sustituye nada. Borre "${p['name']}" cuando ya no la necesite: DROP DATABASE ${p['qName']};`,
+  'pg.rollbackSide': (p: PhraseParams) =>
+    `No se sustituye nada. Borre "${p['name']}" cuando ya no la necesite: DROP DATABASE ${p['qName']};`,
   'pg.rollbackCommand': (p: PhraseParams) =>
     `La base anterior se conserva como "${p['safety']}". ` +
     `Para volver atrás: respaldo restore <id de la copia pre_restore> --db ${p['db']} --yes ` +
@@ -52,17 +60,22 @@ export const PHRASES_ES = {
     `La base que se sustituye ahora se conserva como "${p['newSafety']}" en una nueva copia pre_restore; ` +
     `respaldo restore <id de esa copia> --db ${p['db']} --yes la vuelve a poner.`,
 
-  'mssql.writeBak': (p: PhraseParams) => `escribir el .bak guardado en ${p['local']} (el servidor lo lee como ${p['server']})`,
-  'mssql.restore': (p: PhraseParams) => `RESTORE FILELISTONLY y luego RESTORE DATABASE "${p['temp']}" WITH CHECKSUM, MOVE de cada archivo a nombres nuevos en las carpetas de datos y registro por defecto de la instancia, RECOVERY`,
+  'mssql.writeBak': (p: PhraseParams) =>
+    `escribir el .bak guardado en ${p['local']} (el servidor lo lee como ${p['server']})`,
+  'mssql.restore': (p: PhraseParams) =>
+    `RESTORE FILELISTONLY y luego RESTORE DATABASE "${p['temp']}" WITH CHECKSUM, MOVE de cada archivo a nombres nuevos en las carpetas de datos y registro por defecto de la instancia, RECOVERY`,
   'mssql.counts': () => 'comparar las filas de cada tabla con el manifiesto',
-  'mssql.setAside': (p: PhraseParams) => `si "${p['live']}" existe: ponerla en SINGLE_USER (cerrando otras sesiones solo con --terminate-connections) y renombrarla a "${p['safety']}" (la copia de seguridad)`,
+  'mssql.setAside': (p: PhraseParams) =>
+    `si "${p['live']}" existe: ponerla en SINGLE_USER (cerrando otras sesiones solo con --terminate-connections) y renombrarla a "${p['safety']}" (la copia de seguridad)`,
   'mssql.rename': (p: PhraseParams) => `renombrar "${p['temp']}" a "${p['live']}"`,
   'mssql.multiUser': (p: PhraseParams) => `volver a poner "${p['safety']}" en MULTI_USER; quitar el .bak temporal`,
-  'mssql.renameSide': (p: PhraseParams) => `renombrar "${p['temp']}" a "${p['live']}" (se niega si "${p['live']}" existe)`,
+  'mssql.renameSide': (p: PhraseParams) =>
+    `renombrar "${p['temp']}" a "${p['live']}" (se niega si "${p['live']}" existe)`,
   'mssql.removeBak': () => 'quitar el .bak temporal',
   'mssql.rollbackInPlace': (p: PhraseParams) =>
     `La base anterior queda en el servidor como "${p['safety']}". Para volver atrás: renombre o borre "${p['live']}" y luego ALTER DATABASE ${p['qSafety']} MODIFY NAME = ${p['qLive']}. Si la restauración falla antes del cambio, "${p['live']}" no se toca y "${p['temp']}" se borra.`,
-  'mssql.rollbackSide': (p: PhraseParams) => `Borre "${p['live']}" cuando ya no la necesite (DROP DATABASE ${p['qLive']}).`,
+  'mssql.rollbackSide': (p: PhraseParams) =>
+    `Borre "${p['live']}" cuando ya no la necesite (DROP DATABASE ${p['qLive']}).`,
   'mssql.countsEstimate': () =>
     'comparar las filas de cada tabla con las estimaciones del manifiesto (una diferencia es un aviso con las cifras)',
   'mssql.setAsideBatch': (p: PhraseParams) =>
@@ -89,7 +102,8 @@ export const PHRASES_ES = {
   'plan.safetyRenamed': (p: PhraseParams) => `${p['db']}: la base en uso se conserva como ${p['name']}`,
   'plan.safetySet': (p: PhraseParams) => `${p['db']}: se copia en una copia pre_restore antes de sustituirla`,
   'plan.safetyNone': () => 'no se sustituye nada (restauración al lado)',
-  'plan.willTerminate': (p: PhraseParams) => `Se cerrarán ${p['count']} sesión(es) conectadas a ${p['db']} en el cambio.`,
+  'plan.willTerminate': (p: PhraseParams) =>
+    `Se cerrarán ${p['count']} sesión(es) conectadas a ${p['db']} en el cambio.`,
   'plan.noFiles': (p: PhraseParams) => `La copia ${p['set']} no tiene archivos.`,
   'plan.latestChosen': (p: PhraseParams) => `la más reciente es la copia ${p['set']}, que contiene: ${holdsEs(p)}`,
   'plan.setChosen': (p: PhraseParams) => `Se usa la copia ${p['set']}, que contiene: ${holdsEs(p)}`,
@@ -97,9 +111,12 @@ export const PHRASES_ES = {
 
   'refuse.failedEntry': (p: PhraseParams) => `${p['db']} falló en la copia ${p['set']} (${p['reason']}).`,
   'refuse.failedEntryHint': (p: PhraseParams) => `Elija otra copia: respaldo list --db ${p['db']}`,
-  'refuse.brokenChain': (p: PhraseParams) => `La copia ${p['set']} tiene ${p['db']} como cambios sobre copias anteriores, y esa cadena no se puede usar: ${p['reason']}.`,
-  'refuse.brokenChainHint': (p: PhraseParams) => `Revísela con respaldo verify --chain ${p['set']}; restaure una copia anterior (respaldo list --db ${p['db']}) o use restore --at con una hora anterior.`,
-  'plan.chain': (p: PhraseParams) => `${p['db']}: aplica ${p['count']} copias en orden: ${p['sets']} (${p['bytes']} guardados)`,
+  'refuse.brokenChain': (p: PhraseParams) =>
+    `La copia ${p['set']} tiene ${p['db']} como cambios sobre copias anteriores, y esa cadena no se puede usar: ${p['reason']}.`,
+  'refuse.brokenChainHint': (p: PhraseParams) =>
+    `Revísela con respaldo verify --chain ${p['set']}; restaure una copia anterior (respaldo list --db ${p['db']}) o use restore --at con una hora anterior.`,
+  'plan.chain': (p: PhraseParams) =>
+    `${p['db']}: aplica ${p['count']} copias en orden: ${p['sets']} (${p['bytes']} guardados)`,
   'refuse.noSwapBack': (p: PhraseParams) =>
     `La copia ${p['set']} conserva ${p['db']} como la base "${p['safety']}" en su servidor, y el controlador ` +
     `${p['engine']} no sabe volver a ponerla.`,
@@ -109,9 +126,12 @@ export const PHRASES_ES = {
     '(se borró o ya se volvió a poner).',
   'refuse.safetyGoneHint': (p: PhraseParams) =>
     `No hay nada a lo que volver con esta copia; respaldo list --db ${p['db']} muestra las demás.`,
-  'refuse.raw': (p: PhraseParams) => `La copia ${p['set']} tiene ${p['db']} como copia byte a byte de una base dañada (${p['file']}), no como copia restaurable.`,
-  'refuse.rawHint': (p: PhraseParams) => `Revísela a mano: ${p['cmd'] ?? 'gunzip -c'} ${p['path']} > /tmp/${p['db']}.damaged`,
-  'refuse.schemaInPlace': (p: PhraseParams) => `La copia ${p['set']} solo tiene el esquema de ${p['db']}; restaurarla en su sitio sustituiría los datos por tablas vacías.`,
+  'refuse.raw': (p: PhraseParams) =>
+    `La copia ${p['set']} tiene ${p['db']} como copia byte a byte de una base dañada (${p['file']}), no como copia restaurable.`,
+  'refuse.rawHint': (p: PhraseParams) =>
+    `Revísela a mano: ${p['cmd'] ?? 'gunzip -c'} ${p['path']} > /tmp/${p['db']}.damaged`,
+  'refuse.schemaInPlace': (p: PhraseParams) =>
+    `La copia ${p['set']} solo tiene el esquema de ${p['db']}; restaurarla en su sitio sustituiría los datos por tablas vacías.`,
   'refuse.schemaInPlaceHint': () => 'Restáurela al lado con --to, o elija una copia completa.',
   'refuse.targetExists': (p: PhraseParams) => `${p['target']} ya existe; una restauración al lado nunca sobrescribe.`,
   'refuse.targetExistsHint': () => 'Elija otro destino (--to).',
@@ -119,12 +139,17 @@ export const PHRASES_ES = {
   'refuse.inUseHint': () => 'Detenga la aplicación que la usa y vuelva a restaurar.',
   'refuse.sessions': (p: PhraseParams) => `Hay ${p['count']} sesión(es) conectadas a ${p['db']}: ${p['sessions']}.`,
   'refuse.sessionsHint': () => 'Detenga la aplicación, o use --terminate-connections para cerrarlas en el cambio.',
-  'refuse.filesTarget': (p: PhraseParams) => `${p['to']} existe y no está vacía; los archivos restaurados nunca sobrescriben nada.`,
+  'refuse.filesTarget': (p: PhraseParams) =>
+    `${p['to']} existe y no está vacía; los archivos restaurados nunca sobrescriben nada.`,
   'refuse.filesTargetHint': () => 'Elija una carpeta vacía o nueva con --to.',
 
   'error.lockHeld': () => 'Otro proceso de respaldo está trabajando en esta carpeta de copias.',
-  'error.lockHeldBy': (p: PhraseParams) => `Otro proceso de respaldo está trabajando en esta carpeta de copias (${p['purpose']}, pid ${p['pid']} en ${p['host']} desde ${p['startedAt']}).`,
-  'error.lockHeldHint': (p: PhraseParams) => `Espere a que termine. Si está seguro de que no hay ningún respaldo en marcha, borre ${p['lockFile']}.`,
-  'error.restoreVerify': (p: PhraseParams) => `La copia ${p['set']} no pasó la verificación; no se restauró nada: ${p['problems']}`,
-  'error.restoreVerifyHint': () => 'Restaure desde otra copia (`respaldo list`) y revise el disco donde están las copias.',
+  'error.lockHeldBy': (p: PhraseParams) =>
+    `Otro proceso de respaldo está trabajando en esta carpeta de copias (${p['purpose']}, pid ${p['pid']} en ${p['host']} desde ${p['startedAt']}).`,
+  'error.lockHeldHint': (p: PhraseParams) =>
+    `Espere a que termine. Si está seguro de que no hay ningún respaldo en marcha, borre ${p['lockFile']}.`,
+  'error.restoreVerify': (p: PhraseParams) =>
+    `La copia ${p['set']} no pasó la verificación; no se restauró nada: ${p['problems']}`,
+  'error.restoreVerifyHint': () =>
+    'Restaure desde otra copia (`respaldo list`) y revise el disco donde están las copias.',
 } satisfies Record<PhraseId, (p: PhraseParams) => string>;

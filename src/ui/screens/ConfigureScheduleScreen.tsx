@@ -6,7 +6,18 @@ import { Screen } from '../components/Screen.js';
 import { Table, type Column } from '../components/Table.js';
 import { ChoiceField, TextField } from '../components/TextField.js';
 import { formatDate } from '../format.js';
-import { formToJob, formToWhen, FREQUENCIES, JOB_NAME, JOB_TYPES, jobToForm, MONTHDAYS, newJobForm, TIME, type JobForm } from '../schedule-form.js';
+import {
+  formToJob,
+  formToWhen,
+  FREQUENCIES,
+  JOB_NAME,
+  JOB_TYPES,
+  jobToForm,
+  MONTHDAYS,
+  newJobForm,
+  TIME,
+  type JobForm,
+} from '../schedule-form.js';
 import { editText, isCtrlC, useKeys } from '../use-keys.js';
 import { useListNavigation } from '../use-list-navigation.js';
 import { useScreenSize } from '../use-screen-size.js';
@@ -20,12 +31,28 @@ type Mode =
 
 const RETENTION_KEYS: (keyof RetentionPolicy)[] = ['keepLast', 'daily', 'weekly', 'monthly', 'yearly'];
 
-type Row = { kind: 'name' | 'frequency' | 'time' | 'weekday' | 'monthday' | 'expression' | 'timezone' | 'type' | 'files' } | { kind: 'db'; db: string };
+type Row =
+  | { kind: 'name' | 'frequency' | 'time' | 'weekday' | 'monthday' | 'expression' | 'timezone' | 'type' | 'files' }
+  | { kind: 'db'; db: string };
 
 function formRows(f: JobForm, dbs: string[]): Row[] {
   const when: Row[] =
-    f.frequency === 'daily' ? [{ kind: 'time' }] : f.frequency === 'weekly' ? [{ kind: 'weekday' }, { kind: 'time' }] : f.frequency === 'monthly' ? [{ kind: 'monthday' }, { kind: 'time' }] : [{ kind: 'expression' }];
-  return [{ kind: 'name' }, { kind: 'frequency' }, ...when, { kind: 'timezone' }, { kind: 'type' }, ...dbs.map((db) => ({ kind: 'db' as const, db })), { kind: 'files' }];
+    f.frequency === 'daily'
+      ? [{ kind: 'time' }]
+      : f.frequency === 'weekly'
+        ? [{ kind: 'weekday' }, { kind: 'time' }]
+        : f.frequency === 'monthly'
+          ? [{ kind: 'monthday' }, { kind: 'time' }]
+          : [{ kind: 'expression' }];
+  return [
+    { kind: 'name' },
+    { kind: 'frequency' },
+    ...when,
+    { kind: 'timezone' },
+    { kind: 'type' },
+    ...dbs.map((db) => ({ kind: 'db' as const, db })),
+    { kind: 'files' },
+  ];
 }
 
 function cycle<T>(list: readonly T[], value: T, dir: number): T {
@@ -86,11 +113,28 @@ export function ConfigureScheduleScreen({ onBack, onSaved }: { onBack: () => voi
       setDiscardAsked(false);
       if (nav.handle(input, key)) return;
       if (input === 's') return void save();
-      if (input === 'a') return setMode({ name: 'job', index: null, form: newJobForm(jobs.map((j) => j.name), dbs), row: 0, problem: null });
-      if (input === 't') return setMode({ name: 'retention', values: RETENTION_KEYS.map((k) => String(retention[k])), row: 0, problem: null });
+      if (input === 'a')
+        return setMode({
+          name: 'job',
+          index: null,
+          form: newJobForm(
+            jobs.map((j) => j.name),
+            dbs,
+          ),
+          row: 0,
+          problem: null,
+        });
+      if (input === 't')
+        return setMode({
+          name: 'retention',
+          values: RETENTION_KEYS.map((k) => String(retention[k])),
+          row: 0,
+          problem: null,
+        });
       const job = jobs[nav.index];
       if (!job) return;
-      if (key.return) return setMode({ name: 'job', index: nav.index, form: jobToForm(job, dbs), row: 0, problem: null });
+      if (key.return)
+        return setMode({ name: 'job', index: nav.index, form: jobToForm(job, dbs), row: 0, problem: null });
       if (input === 'x') {
         setJobs((js) => js.filter((_, i) => i !== nav.index));
         setDirty(true);
@@ -110,7 +154,8 @@ export function ConfigureScheduleScreen({ onBack, onSaved }: { onBack: () => voi
         return setMode({ name: 'list' });
       }
       const next = editText(mode.values[mode.row] ?? '', input, key);
-      if (next !== null && /^\d*$/.test(next)) setMode({ ...mode, values: mode.values.map((v, i) => (i === mode.row ? next : v)), problem: null });
+      if (next !== null && /^\d*$/.test(next))
+        setMode({ ...mode, values: mode.values.map((v, i) => (i === mode.row ? next : v)), problem: null });
       return;
     }
     // Job editor.
@@ -177,7 +222,12 @@ export function ConfigureScheduleScreen({ onBack, onSaved }: { onBack: () => voi
         if (dir) set({ files: !f.files });
         return;
       case 'db':
-        if (input === ' ') set({ databases: f.databases.includes(row.db) ? f.databases.filter((d) => d !== row.db) : [...f.databases, row.db] });
+        if (input === ' ')
+          set({
+            databases: f.databases.includes(row.db)
+              ? f.databases.filter((d) => d !== row.db)
+              : [...f.databases, row.db],
+          });
         return;
     }
   });
@@ -187,28 +237,88 @@ export function ConfigureScheduleScreen({ onBack, onSaved }: { onBack: () => voi
     const rows = formRows(f, dbs);
     const at = Math.min(mode.row, rows.length - 1);
     const p = preview(formToWhen(f), f.timezone);
-    const W = Math.max(t.schedule.name.length, t.schedule.frequency.length, t.schedule.time.length, t.schedule.weekday.length, t.schedule.monthday.length, t.schedule.cron.length, t.schedule.timezone.length, t.schedule.type.length, t.schedule.databases.length, t.schedule.files.length);
+    const W = Math.max(
+      t.schedule.name.length,
+      t.schedule.frequency.length,
+      t.schedule.time.length,
+      t.schedule.weekday.length,
+      t.schedule.monthday.length,
+      t.schedule.cron.length,
+      t.schedule.timezone.length,
+      t.schedule.type.length,
+      t.schedule.databases.length,
+      t.schedule.files.length,
+    );
     const field = (r: Row, i: number) => {
       const focused = i === at;
       switch (r.kind) {
         case 'name':
           return <TextField key={i} label={t.schedule.name} value={f.name} focused={focused} labelWidth={W} />;
         case 'frequency':
-          return <ChoiceField key={i} label={t.schedule.frequency} value={t.schedule.freq[f.frequency] ?? f.frequency} focused={focused} labelWidth={W} />;
+          return (
+            <ChoiceField
+              key={i}
+              label={t.schedule.frequency}
+              value={t.schedule.freq[f.frequency] ?? f.frequency}
+              focused={focused}
+              labelWidth={W}
+            />
+          );
         case 'time':
           return <TextField key={i} label={t.schedule.time} value={f.time} focused={focused} labelWidth={W} />;
         case 'weekday':
-          return <ChoiceField key={i} label={t.schedule.weekday} value={t.schedule.weekdays[f.weekday] ?? ''} focused={focused} labelWidth={W} />;
+          return (
+            <ChoiceField
+              key={i}
+              label={t.schedule.weekday}
+              value={t.schedule.weekdays[f.weekday] ?? ''}
+              focused={focused}
+              labelWidth={W}
+            />
+          );
         case 'monthday':
-          return <ChoiceField key={i} label={t.schedule.monthday} value={f.monthday === 'last' ? t.schedule.lastDay : f.monthday} focused={focused} labelWidth={W} />;
+          return (
+            <ChoiceField
+              key={i}
+              label={t.schedule.monthday}
+              value={f.monthday === 'last' ? t.schedule.lastDay : f.monthday}
+              focused={focused}
+              labelWidth={W}
+            />
+          );
         case 'expression':
           return <TextField key={i} label={t.schedule.cron} value={f.expression} focused={focused} labelWidth={W} />;
         case 'timezone':
-          return <TextField key={i} label={t.schedule.timezone} value={f.timezone} focused={focused} labelWidth={W} placeholder={Intl.DateTimeFormat().resolvedOptions().timeZone} />;
+          return (
+            <TextField
+              key={i}
+              label={t.schedule.timezone}
+              value={f.timezone}
+              focused={focused}
+              labelWidth={W}
+              placeholder={Intl.DateTimeFormat().resolvedOptions().timeZone}
+            />
+          );
         case 'type':
-          return <ChoiceField key={i} label={t.schedule.type} value={t.schedule.jobType[f.type] ?? f.type} focused={focused} labelWidth={W} />;
+          return (
+            <ChoiceField
+              key={i}
+              label={t.schedule.type}
+              value={t.schedule.jobType[f.type] ?? f.type}
+              focused={focused}
+              labelWidth={W}
+            />
+          );
         case 'files':
-          return <ChoiceField key={i} label={t.schedule.files} value={f.files ? t.common.yes : t.common.no} focused={focused} labelWidth={W} />;
+          return (
+            <ChoiceField
+              key={i}
+              label={t.schedule.files}
+              value={f.files ? t.common.yes : t.common.no}
+              focused={focused}
+              labelWidth={W}
+            />
+          );
         case 'db':
           return (
             <Box key={i}>
@@ -267,7 +377,10 @@ export function ConfigureScheduleScreen({ onBack, onSaved }: { onBack: () => voi
   const nextW = Math.max(16, t.scheduler.nextRun.length);
   const cols: Column[] = [
     { title: t.schedule.name, width: 10 },
-    { title: t.scheduler.when, width: Math.max(12, Math.min(40, columns - 2 - 11 - (typeW + 1) - (dbW + 1) - nextW - 2)) },
+    {
+      title: t.scheduler.when,
+      width: Math.max(12, Math.min(40, columns - 2 - 11 - (typeW + 1) - (dbW + 1) - nextW - 2)),
+    },
     { title: t.list.columns.type, width: typeW },
     { title: t.schedule.databases, width: dbW },
     { title: t.scheduler.nextRun, width: nextW },
@@ -285,7 +398,11 @@ export function ConfigureScheduleScreen({ onBack, onSaved }: { onBack: () => voi
   return (
     <Screen title={t.schedule.title} help={t.help.schedule}>
       <Text bold>{t.schedule.jobs}</Text>
-      {jobs.length === 0 ? <Text color={theme.colors.warn}>{t.schedule.noJobs}</Text> : <Table columns={cols} rows={rows} index={nav.index} height={8} />}
+      {jobs.length === 0 ? (
+        <Text color={theme.colors.warn}>{t.schedule.noJobs}</Text>
+      ) : (
+        <Table columns={cols} rows={rows} index={nav.index} height={8} />
+      )}
       <Box marginTop={1}>
         <Text wrap="wrap">
           <Text bold>{t.schedule.retention}:</Text> {t.schedule.retentionLine(retention)}

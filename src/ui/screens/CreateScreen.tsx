@@ -61,7 +61,11 @@ export function CreateScreen({ onBack, onDone }: { onBack: () => void; onDone?: 
     setPhase({ name: 'running', interruptWarned: false });
     let manifest: Manifest;
     try {
-      manifest = await facade.createBackup({ databases: chosen, type, files, description: description.trim() || undefined }, reporter, abort.current.signal);
+      manifest = await facade.createBackup(
+        { databases: chosen, type, files, description: description.trim() || undefined },
+        reporter,
+        abort.current.signal,
+      );
     } catch (error) {
       setPhase({ name: 'error', error });
       return;
@@ -84,11 +88,14 @@ export function CreateScreen({ onBack, onDone }: { onBack: () => void; onDone?: 
     onDone?.(manifest.id);
   };
 
-  useInterrupt(() => {
-    if (phase.name !== 'running') return;
-    if (!phase.interruptWarned) setPhase({ name: 'running', interruptWarned: true });
-    else abort.current?.abort();
-  }, phase.name === 'running' || phase.name === 'verifying');
+  useInterrupt(
+    () => {
+      if (phase.name !== 'running') return;
+      if (!phase.interruptWarned) setPhase({ name: 'running', interruptWarned: true });
+      else abort.current?.abort();
+    },
+    phase.name === 'running' || phase.name === 'verifying',
+  );
 
   useKeys((input, key) => {
     if (isCtrlC(input, key)) return;
@@ -120,11 +127,20 @@ export function CreateScreen({ onBack, onDone }: { onBack: () => void; onDone?: 
   });
 
   if (phase.name === 'form') {
-    const items = dbs.map((name, i) => ({ label: name, checked: !!checked[i], note: `(${cfg.databases[i]?.engine ?? ''})` }));
+    const items = dbs.map((name, i) => ({
+      label: name,
+      checked: !!checked[i],
+      note: `(${cfg.databases[i]?.engine ?? ''})`,
+    }));
     return (
       <Screen title={t.create.title} help={t.help.checkboxForm}>
         <Text bold>{t.create.databases}</Text>
-        <CheckboxList items={items} cursor={Math.min(cursor, dbs.length - 1)} focused={cursor < dbs.length} height={Math.max(3, body - 9)} />
+        <CheckboxList
+          items={items}
+          cursor={Math.min(cursor, dbs.length - 1)}
+          focused={cursor < dbs.length}
+          height={Math.max(3, body - 9)}
+        />
         {hasFiles ? (
           <CheckboxList items={[{ label: t.create.files, checked: files }]} cursor={0} focused={cursor === filesRow} />
         ) : (
@@ -133,10 +149,16 @@ export function CreateScreen({ onBack, onDone }: { onBack: () => void; onDone?: 
             {t.create.files}: {t.create.filesNone}
           </Text>
         )}
-        <ChoiceField label={t.create.type} value={type === 'full' ? t.create.typeFull : t.create.typeSchema} focused={cursor === typeRow} />
+        <ChoiceField
+          label={t.create.type}
+          value={type === 'full' ? t.create.typeFull : t.create.typeSchema}
+          focused={cursor === typeRow}
+        />
         <TextField label={t.create.description} value={description} focused={cursor === descRow} />
         <Box marginTop={1}>
-          <Text color={cursor === startRow ? theme.colors.accent : undefined}>{cursor === startRow ? theme.glyphs.pointer : ' '} </Text>
+          <Text color={cursor === startRow ? theme.colors.accent : undefined}>
+            {cursor === startRow ? theme.glyphs.pointer : ' '}{' '}
+          </Text>
           <Text bold inverse={cursor === startRow}>
             [ {t.create.start} ]
           </Text>
@@ -166,7 +188,9 @@ export function CreateScreen({ onBack, onDone }: { onBack: () => void; onDone?: 
           </Text>
         ))}
         {phase.name === 'verifying' ? <Text>{t.create.verifying}</Text> : null}
-        {phase.name === 'running' && phase.interruptWarned ? <Text color={theme.colors.warn}>{t.create.interruptAgain}</Text> : null}
+        {phase.name === 'running' && phase.interruptWarned ? (
+          <Text color={theme.colors.warn}>{t.create.interruptAgain}</Text>
+        ) : null}
       </Screen>
     );
   }
@@ -227,7 +251,12 @@ export function CreateScreen({ onBack, onDone }: { onBack: () => void; onDone?: 
           {t.create.notCopied(o.destination, o.error ?? t.common.unknown)}
         </Text>
       ))}
-      {notCopied.length ? <Text wrap="truncate-end">{'  '}{t.common.hint}: {t.create.notCopiedHint}</Text> : null}
+      {notCopied.length ? (
+        <Text wrap="truncate-end">
+          {'  '}
+          {t.common.hint}: {t.create.notCopiedHint}
+        </Text>
+      ) : null}
       {m.databases
         .filter((d) => d.error)
         .map((d) => (
@@ -235,7 +264,12 @@ export function CreateScreen({ onBack, onDone }: { onBack: () => void; onDone?: 
             <Text color={theme.colors.error} bold wrap="truncate-end">
               {t.create.dbFailed(d.name)}: {d.error!.message}
             </Text>
-            {d.error!.hint ? <Text wrap="truncate-end">{'  '}{t.common.hint}: {d.error!.hint}</Text> : null}
+            {d.error!.hint ? (
+              <Text wrap="truncate-end">
+                {'  '}
+                {t.common.hint}: {d.error!.hint}
+              </Text>
+            ) : null}
           </Box>
         ))}
       {m.warnings.slice(0, 3).map((w, i) => (

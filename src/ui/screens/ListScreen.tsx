@@ -24,7 +24,19 @@ type Action =
  * the database filter; v verifies, r restores from, d deletes (after typing the delete word) the
  * selected set.
  */
-export function ListScreen({ onBack, onOpen, onRestore, onChanged, initialFilter }: { onBack: () => void; onOpen: (id: string) => void; onRestore: (id: string) => void; onChanged?: () => void; initialFilter?: string }) {
+export function ListScreen({
+  onBack,
+  onOpen,
+  onRestore,
+  onChanged,
+  initialFilter,
+}: {
+  onBack: () => void;
+  onOpen: (id: string) => void;
+  onRestore: (id: string) => void;
+  onChanged?: () => void;
+  initialFilter?: string;
+}) {
   const ui = useUi();
   const { t, theme, facade, now } = ui;
   const { columns } = useScreenSize();
@@ -43,7 +55,11 @@ export function ListScreen({ onBack, onOpen, onRestore, onChanged, initialFilter
     setAction({ name: 'busy', text: t.details.verifying });
     try {
       const r = await facade.verifySet(id, silentReporter);
-      setAction({ name: 'message', ok: r.ok, text: r.ok ? t.details.verifyOk(r.files.length) : t.details.verifyBad(r.files.filter((f) => !f.ok).length) });
+      setAction({
+        name: 'message',
+        ok: r.ok,
+        text: r.ok ? t.details.verifyOk(r.files.length) : t.details.verifyBad(r.files.filter((f) => !f.ok).length),
+      });
       reload();
     } catch (error) {
       setAction({ name: 'error', error });
@@ -61,30 +77,28 @@ export function ListScreen({ onBack, onOpen, onRestore, onChanged, initialFilter
     }
   };
 
-  useKeys(
-    (input, key) => {
-      if (isCtrlC(input, key)) return;
-      if (action.name === 'busy') return;
-      if (key.escape) {
-        if (action.name === 'message' || action.name === 'error') return setAction({ name: 'none' });
-        return onBack();
-      }
-      if (action.name !== 'none') setAction({ name: 'none' });
-      if (nav.handle(input, key)) return;
-      if (input === 'f') {
-        const order = [undefined, ...dbNames];
-        setFilter(order[(order.indexOf(filter) + 1) % order.length]);
-        nav.setIndex(0);
-        return;
-      }
-      if (!selected) return;
-      if (key.return) return onOpen(selected.id);
-      if (input === 'v') return void verify(selected.id);
-      if (input === 'r') return onRestore(selected.id);
-      if (input === 'd') return setAction({ name: 'confirm-delete', id: selected.id, safetySet: selected.type === 'pre_restore' });
-    },
-    action.name !== 'confirm-delete',
-  );
+  useKeys((input, key) => {
+    if (isCtrlC(input, key)) return;
+    if (action.name === 'busy') return;
+    if (key.escape) {
+      if (action.name === 'message' || action.name === 'error') return setAction({ name: 'none' });
+      return onBack();
+    }
+    if (action.name !== 'none') setAction({ name: 'none' });
+    if (nav.handle(input, key)) return;
+    if (input === 'f') {
+      const order = [undefined, ...dbNames];
+      setFilter(order[(order.indexOf(filter) + 1) % order.length]);
+      nav.setIndex(0);
+      return;
+    }
+    if (!selected) return;
+    if (key.return) return onOpen(selected.id);
+    if (input === 'v') return void verify(selected.id);
+    if (input === 'r') return onRestore(selected.id);
+    if (input === 'd')
+      return setAction({ name: 'confirm-delete', id: selected.id, safetySet: selected.type === 'pre_restore' });
+  }, action.name !== 'confirm-delete');
 
   const cols = setColumns(t, list, columns, true);
   const footer = (
@@ -115,8 +129,18 @@ export function ListScreen({ onBack, onOpen, onRestore, onChanged, initialFilter
       </Text>
       {sets.state === 'loading' ? <Text>{t.common.loading}</Text> : null}
       {sets.state === 'error' ? <ErrorBox error={sets.error} /> : null}
-      {sets.state === 'done' && list.length === 0 ? <Text>{filter ? t.list.emptyFilter(filter) : t.list.empty}</Text> : null}
-      {list.length > 0 ? <Table columns={cols} rows={setRows(list, ui, now(), shortDates(columns))} index={nav.index} height={height} footer={t.list.rows} /> : null}
+      {sets.state === 'done' && list.length === 0 ? (
+        <Text>{filter ? t.list.emptyFilter(filter) : t.list.empty}</Text>
+      ) : null}
+      {list.length > 0 ? (
+        <Table
+          columns={cols}
+          rows={setRows(list, ui, now(), shortDates(columns))}
+          index={nav.index}
+          height={height}
+          footer={t.list.rows}
+        />
+      ) : null}
     </Screen>
   );
 }

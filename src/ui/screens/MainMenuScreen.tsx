@@ -8,7 +8,13 @@ import { useUi } from '../use-ui.js';
 export type MainChoice = 1 | 2 | 3 | 4 | 5 | 6;
 
 /** The six numbered options. Arrows/j/k move, 1–6 open an option at once, Enter opens, q quits. */
-export function MainMenuScreen({ onChoose, initial = 0 }: { onChoose: (choice: MainChoice) => void; initial?: number }) {
+export function MainMenuScreen({
+  onChoose,
+  initial = 0,
+}: {
+  onChoose: (choice: MainChoice) => void;
+  initial?: number;
+}) {
   const { t } = useUi();
   const nav = useListNavigation(6, 6, initial);
   useKeys((input, key) => {

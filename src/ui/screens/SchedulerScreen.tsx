@@ -4,7 +4,13 @@ import { ErrorBox } from '../components/ErrorBox.js';
 import { ProgressBar } from '../components/ProgressBar.js';
 import { Screen } from '../components/Screen.js';
 import { Table, type Column } from '../components/Table.js';
-import type { CatchUpPlan, SchedulerEvent, SchedulerHandle, SchedulerLogEntry, SchedulerStatus } from '../engine-facade.js';
+import type {
+  CatchUpPlan,
+  SchedulerEvent,
+  SchedulerHandle,
+  SchedulerLogEntry,
+  SchedulerStatus,
+} from '../engine-facade.js';
 import { formatAge, formatDate, formatShortDate, formatTime } from '../format.js';
 import { useInterrupt } from '../use-interrupt.js';
 import { isCtrlC, useKeys } from '../use-keys.js';
@@ -24,7 +30,9 @@ export function logLine(e: SchedulerLogEntry, t: UiContextValue['t']): string {
       const outcome = String(e.outcome ?? '');
       const word = t.scheduler.outcome[outcome] ?? outcome;
       const ids = Array.isArray(e.setIds) ? e.setIds.join(',') : typeof e.setId === 'string' ? e.setId : '';
-      return e.error ? `${time} ${job}: ${word} ${ids} ${String(e.error)}` : `${time} ${t.scheduler.finished(job, word, ids)}`;
+      return e.error
+        ? `${time} ${job}: ${word} ${ids} ${String(e.error)}`
+        : `${time} ${t.scheduler.finished(job, word, ids)}`;
     }
     case 'retention':
       return `${time} ${t.scheduler.retention(Array.isArray(e.removed) ? e.removed.map(String) : [], typeof e.kept === 'number' ? e.kept : 0)}`;
@@ -77,8 +85,13 @@ export function SchedulerScreen({ onBack }: { onBack: () => void }) {
       if (!mounted.current) return;
       switch (e.type) {
         case 'log':
-          if (['job-start', 'job-end', 'retention', 'retention-failed'].includes(e.entry.event) || typeof e.entry.message === 'string') {
-            const bad = (e.entry.event === 'job-end' && !['completed', 'verified'].includes(String(e.entry.outcome))) || e.entry.event === 'retention-failed';
+          if (
+            ['job-start', 'job-end', 'retention', 'retention-failed'].includes(e.entry.event) ||
+            typeof e.entry.message === 'string'
+          ) {
+            const bad =
+              (e.entry.event === 'job-end' && !['completed', 'verified'].includes(String(e.entry.outcome))) ||
+              e.entry.event === 'retention-failed';
             setTail((x) => [...x.slice(-49), { text: logLine(e.entry, t), bad }]);
           }
           return;
@@ -190,7 +203,7 @@ export function SchedulerScreen({ onBack }: { onBack: () => void }) {
             {l.text}
           </Text>
         ))}
-        {lines.length > room ? <Text color={theme.colors.muted}>  …</Text> : null}
+        {lines.length > room ? <Text color={theme.colors.muted}> …</Text> : null}
         <Box marginTop={1}>
           <Text color={theme.colors.muted} wrap="truncate-end">
             {t.scheduler.catchUpSkipNote}
@@ -212,9 +225,16 @@ export function SchedulerScreen({ onBack }: { onBack: () => void }) {
     { text: j.name },
     { text: j.when },
     // Month and day only: "12-01 02:00 (in 59 min)" fits the column where the year did not.
-    { text: j.nextRun ? `${formatShortDate(j.nextRun)} (${t.time.in(formatAge(new Date(j.nextRun).getTime() - at.getTime()))})` : '-' },
+    {
+      text: j.nextRun
+        ? `${formatShortDate(j.nextRun)} (${t.time.in(formatAge(new Date(j.nextRun).getTime() - at.getTime()))})`
+        : '-',
+    },
     j.lastOutcome
-      ? { text: t.scheduler.outcome[j.lastOutcome] ?? j.lastOutcome, color: ['completed', 'verified'].includes(j.lastOutcome) ? theme.colors.ok : theme.colors.error }
+      ? {
+          text: t.scheduler.outcome[j.lastOutcome] ?? j.lastOutcome,
+          color: ['completed', 'verified'].includes(j.lastOutcome) ? theme.colors.ok : theme.colors.error,
+        }
       : { text: '-' },
   ]);
   const stopping = status?.stopping ?? 'no';
@@ -235,7 +255,9 @@ export function SchedulerScreen({ onBack }: { onBack: () => void }) {
             {l.text}
           </Text>
         ))}
-        {handle && !running && stopped === null && stopping === 'no' ? <Text color={theme.colors.muted}>{t.scheduler.idle}</Text> : null}
+        {handle && !running && stopped === null && stopping === 'no' ? (
+          <Text color={theme.colors.muted}>{t.scheduler.idle}</Text>
+        ) : null}
       </Box>
       {stopped !== null ? (
         <Text bold>{stopped === 0 ? t.scheduler.stopped : t.scheduler.abortedCode(stopped)}</Text>

@@ -29,8 +29,10 @@ function drillLines(r: DrillResult, ui: Pick<UiContextValue, 't' | 'theme'>, now
     return [{ text: `    ${t.details.drillOk(ago, passed, took)}`, color: theme.colors.ok }];
   }
   const out: Line[] = [{ text: `    ${t.details.drillBad(ago, took)}`, color: theme.colors.error, bold: true }];
-  for (const c of r.checks.filter((x) => !x.ok)) out.push({ text: `      ${t.drill.check(false, c.name, c.detail)}`, color: theme.colors.error });
-  if (r.error && !r.checks.some((c) => !c.ok && c.detail && r.error?.includes(c.detail))) out.push({ text: `      ${r.error}`, color: theme.colors.error });
+  for (const c of r.checks.filter((x) => !x.ok))
+    out.push({ text: `      ${t.drill.check(false, c.name, c.detail)}`, color: theme.colors.error });
+  if (r.error && !r.checks.some((c) => !c.ok && c.detail && r.error?.includes(c.detail)))
+    out.push({ text: `      ${r.error}`, color: theme.colors.error });
   if (r.hint) out.push({ text: `      ${t.common.hint}: ${r.hint}` });
   return out;
 }
@@ -50,7 +52,9 @@ export function manifestLines(
 ): Line[] {
   const { t, theme } = ui;
   const d = t.details;
-  const bad = new Map((verify?.files ?? []).filter((f) => !f.ok).map((f) => [f.path, f.problem ?? t.common.status.failed]));
+  const bad = new Map(
+    (verify?.files ?? []).filter((f) => !f.ok).map((f) => [f.path, f.problem ?? t.common.status.failed]),
+  );
   const out: Line[] = [];
   const kv = (k: string, v: string, color?: string): void => void out.push({ text: `${k.padEnd(12)} ${v}`, color });
   kv(d.type, t.common.setType[m.type] ?? m.type);
@@ -74,7 +78,10 @@ export function manifestLines(
     const results = Object.values(drills?.results ?? {});
     if (!results.length) kv(d.drilled, d.drillNever, theme.colors.muted);
     else {
-      const at = results.map((r) => r.at).sort().at(-1)!;
+      const at = results
+        .map((r) => r.at)
+        .sort()
+        .at(-1)!;
       const ago = t.time.ago(formatAge(now.getTime() - new Date(at).getTime()));
       const failed = results.filter((r) => !r.ok).map((r) => r.database);
       if (failed.length) kv(d.drilled, d.drilledBad(ago, failed), theme.colors.error);
@@ -86,22 +93,34 @@ export function manifestLines(
   out.push({ text: '' }, { text: d.databases, bold: true });
   for (const db of m.databases) {
     if (db.error) {
-      out.push({ text: `  ${db.name} (${db.engine}) ${t.common.status.failed}: ${db.error.message}`, color: theme.colors.error, bold: true });
+      out.push({
+        text: `  ${db.name} (${db.engine}) ${t.common.status.failed}: ${db.error.message}`,
+        color: theme.colors.error,
+        bold: true,
+      });
       if (db.error.hint) out.push({ text: `    ${t.common.hint}: ${db.error.hint}` });
       continue;
     }
     out.push({ text: `  ${db.name} (${db.engine}, ${db.format})`, bold: true });
-    const files = [{ file: db.file, storedBytes: db.storedBytes, rawBytes: db.rawBytes, md5: db.md5, sha256: db.sha256 }, ...(db.extras ?? [])];
+    const files = [
+      { file: db.file, storedBytes: db.storedBytes, rawBytes: db.rawBytes, md5: db.md5, sha256: db.sha256 },
+      ...(db.extras ?? []),
+    ];
     for (const f of files) {
       if (!f.file) continue;
       const problem = bad.get(f.file);
-      out.push({ text: `    ${d.file} ${f.file}  ${formatBytes(f.storedBytes)} (${formatBytes(f.rawBytes)})${problem ? `  ${t.common.status.failed}: ${problem}` : ''}`, color: problem ? theme.colors.error : undefined });
+      out.push({
+        text: `    ${d.file} ${f.file}  ${formatBytes(f.storedBytes)} (${formatBytes(f.rawBytes)})${problem ? `  ${t.common.status.failed}: ${problem}` : ''}`,
+        color: problem ? theme.colors.error : undefined,
+      });
       out.push({ text: `    ${d.md5}    ${f.md5 ?? '-'}`, color: theme.colors.muted });
       out.push({ text: `    ${d.sha256} ${f.sha256 ?? '-'}`, color: theme.colors.muted });
     }
     if (db.tables) {
       const entries = Object.entries(db.tables);
-      out.push({ text: `    ${d.rows} (${d.tables(entries.length)}): ${entries.map(([k, v]) => `${k} ${v}`).join(', ')}` });
+      out.push({
+        text: `    ${d.rows} (${d.tables(entries.length)}): ${entries.map(([k, v]) => `${k} ${v}`).join(', ')}`,
+      });
     }
     if (db.safetyDatabase) out.push({ text: `    ${db.safetyDatabase}` });
     const drilled = drills?.results[db.name];
@@ -114,7 +133,10 @@ export function manifestLines(
   for (const f of m.files) {
     const problem = f.stored ? bad.get(f.stored) : undefined;
     const what = f.kind === 'symlink' ? `-> ${f.linkTarget ?? ''}` : formatBytes(f.size);
-    out.push({ text: `  [${f.group}] ${f.relative}  ${what}${problem ? `  ${t.common.status.failed}: ${problem}` : ''}`, color: problem ? theme.colors.error : undefined });
+    out.push({
+      text: `  [${f.group}] ${f.relative}  ${what}${problem ? `  ${t.common.status.failed}: ${problem}` : ''}`,
+      color: problem ? theme.colors.error : undefined,
+    });
     if (f.md5) out.push({ text: `    ${d.md5}    ${f.md5}`, color: theme.colors.muted });
     if (f.sha256) out.push({ text: `    ${d.sha256} ${f.sha256}`, color: theme.colors.muted });
   }
@@ -125,7 +147,13 @@ export function manifestLines(
   return out;
 }
 
-type Action = { name: 'none' } | { name: 'busy'; text: string } | { name: 'verified'; result: VerifyReport } | { name: 'kept'; keep: boolean } | { name: 'confirm-delete' } | { name: 'error'; error: unknown };
+type Action =
+  | { name: 'none' }
+  | { name: 'busy'; text: string }
+  | { name: 'verified'; result: VerifyReport }
+  | { name: 'kept'; keep: boolean }
+  | { name: 'confirm-delete' }
+  | { name: 'error'; error: unknown };
 
 /**
  * Details of one set, scrollable; v verify now, t restore drill of the set (its own screen), p keep
@@ -168,7 +196,9 @@ export function SetDetailsScreen({
   const lines =
     manifest.state === 'done' ? manifestLines(manifest.value, ui, verify, keep, offsite, drills, now()) : [];
   const drops =
-    manifest.state === 'done' ? manifest.value.databases.flatMap((d) => (d.safetyDatabase ? [d.safetyDatabase] : [])) : null;
+    manifest.state === 'done'
+      ? manifest.value.databases.flatMap((d) => (d.safetyDatabase ? [d.safetyDatabase] : []))
+      : null;
   const deletePrompt = `${t.details.deleteTitle(id, drops)} ${t.restore.typeWord(t.deleteWord)}`;
   const actionRows = action.name === 'error' ? 5 : action.name === 'none' ? 0 : 1;
   const below = action.name === 'confirm-delete' ? typedConfirmRows(deletePrompt, columns) : actionRows;
@@ -205,26 +235,23 @@ export function SetDetailsScreen({
     }
   };
 
-  useKeys(
-    (input, key) => {
-      if (isCtrlC(input, key) || action.name === 'busy') return;
-      if (key.escape) {
-        if (action.name === 'error') return setAction({ name: 'none' });
-        return onBack();
-      }
-      if (isUp(input, key)) return setTop((x) => Math.max(0, x - 1));
-      if (isDown(input, key)) return setTop((x) => Math.min(maxTop, x + 1));
-      if (key.pageUp) return setTop((x) => Math.max(0, x - height));
-      if (key.pageDown) return setTop((x) => Math.min(maxTop, x + height));
-      if (manifest.state !== 'done') return;
-      if (input === 'v') return void runVerify();
-      if (input === 'p' && keep !== null) return void toggleKeep();
-      if (input === 'r') return onRestore(manifest.value.id);
-      if (input === 't' && onDrill) return onDrill(manifest.value.id);
-      if (input === 'd') return setAction({ name: 'confirm-delete' });
-    },
-    action.name !== 'confirm-delete',
-  );
+  useKeys((input, key) => {
+    if (isCtrlC(input, key) || action.name === 'busy') return;
+    if (key.escape) {
+      if (action.name === 'error') return setAction({ name: 'none' });
+      return onBack();
+    }
+    if (isUp(input, key)) return setTop((x) => Math.max(0, x - 1));
+    if (isDown(input, key)) return setTop((x) => Math.min(maxTop, x + 1));
+    if (key.pageUp) return setTop((x) => Math.max(0, x - height));
+    if (key.pageDown) return setTop((x) => Math.min(maxTop, x + height));
+    if (manifest.state !== 'done') return;
+    if (input === 'v') return void runVerify();
+    if (input === 'p' && keep !== null) return void toggleKeep();
+    if (input === 'r') return onRestore(manifest.value.id);
+    if (input === 't' && onDrill) return onDrill(manifest.value.id);
+    if (input === 'd') return setAction({ name: 'confirm-delete' });
+  }, action.name !== 'confirm-delete');
 
   const shownTop = Math.min(top, maxTop);
   const footer = (
@@ -232,13 +259,22 @@ export function SetDetailsScreen({
       {action.name === 'busy' ? <Text>{action.text}</Text> : null}
       {action.name === 'verified' ? (
         <Text bold color={action.result.ok ? theme.colors.ok : theme.colors.error}>
-          {action.result.ok ? t.details.verifyOk(action.result.files.length) : t.details.verifyBad(action.result.files.filter((f) => !f.ok).length)}
+          {action.result.ok
+            ? t.details.verifyOk(action.result.files.length)
+            : t.details.verifyBad(action.result.files.filter((f) => !f.ok).length)}
         </Text>
       ) : null}
-      {action.name === 'kept' ? <Text color={theme.colors.ok}>{action.keep ? t.details.kept : t.details.unkept}</Text> : null}
+      {action.name === 'kept' ? (
+        <Text color={theme.colors.ok}>{action.keep ? t.details.kept : t.details.unkept}</Text>
+      ) : null}
       {action.name === 'error' ? <ErrorBox error={action.error} /> : null}
       {action.name === 'confirm-delete' ? (
-        <TypedConfirm word={t.deleteWord} prompt={deletePrompt} onCancel={() => setAction({ name: 'none' })} onConfirm={() => void remove()} />
+        <TypedConfirm
+          word={t.deleteWord}
+          prompt={deletePrompt}
+          onCancel={() => setAction({ name: 'none' })}
+          onConfirm={() => void remove()}
+        />
       ) : null}
     </>
   );
@@ -255,7 +291,8 @@ export function SetDetailsScreen({
         {lines.length > height ? (
           <Text color={theme.colors.muted}>
             {shownTop > 0 ? theme.glyphs.arrowUp : ' '}
-            {shownTop < maxTop ? theme.glyphs.arrowDown : ' '} {t.list.rows(shownTop + 1, Math.min(lines.length, shownTop + height), lines.length)}
+            {shownTop < maxTop ? theme.glyphs.arrowDown : ' '}{' '}
+            {t.list.rows(shownTop + 1, Math.min(lines.length, shownTop + height), lines.length)}
           </Text>
         ) : null}
       </Box>
