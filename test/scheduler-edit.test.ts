@@ -120,8 +120,8 @@ describe('schedule editing (config file)', () => {
     const jobs = readScheduleJobs(s.configFile);
     expect(jobs.map((j) => [j.name, j.type, j.when, j.timezone])).toEqual([
       ['monthly', 'full', 'monthly on day 1 at 00:00', 'Europe/Madrid'],
-      ['weekly', 'full', 'weekly on sunday at 23:30', 'Europe/Madrid'],
-      ['daily', 'full', 'daily at 23:00', 'Europe/Madrid'],
+      ['weekly', 'differential', 'weekly on sunday at 23:30', 'Europe/Madrid'],
+      ['daily', 'incremental', 'daily at 23:00', 'Europe/Madrid'],
       ['verify', 'verify', 'daily at 01:00', 'Europe/Madrid'],
       ['drill', 'drill', 'weekly on saturday at 03:00', 'Europe/Madrid'],
     ]);

@@ -129,7 +129,8 @@ describe('scheduler screen', () => {
       const facade = tiered();
       const { lastFrame, stdin } = renderUi(<Menu initial={AT_SCHEDULER} />, { facade });
       const f = await waitFrame(lastFrame, (x) => x.includes('Missed while the scheduler was not running'));
-      expect(f).toMatch(/weekly: full backup, missed 2026-11-1[56] \d\d:30/);
+      expect(f).toMatch(/weekly: differential backup, missed 2026-11-1[56] \d\d:30/);
+      expect(f).toMatch(/drill: restore drill, missed 2026-11-2[01] \d\d:00/);
       expect(f).toContain('also covers the missed daily (no separate run)');
       expect(f).toMatch(/verify: verify, missed 2026-11-2[12] \d\d:00/);
       expect(f).not.toContain('monthly:');

@@ -119,7 +119,7 @@ describe('validateJobs', () => {
       'schedule.jobs[1].name',
       /duplicate job name "daily" \(also schedule.jobs\[0\]\)/,
     ],
-    ['unknown type', [{ ...good, type: 'incremental' }], 'schedule.jobs[0].type', /unknown job type "incremental"/],
+    ['unknown type', [{ ...good, type: 'log' }], 'schedule.jobs[0].type', /unknown job type "log"/],
     ['never runs', [{ ...good, when: '0 0 30 2 *' }], 'schedule.jobs[0].when', /never runs/],
     ['bad simple form', [{ ...good, when: 'weekly on sunday at 24:00' }], 'schedule.jobs[0].when', /not a time of day/],
     ['empty databases', [{ ...good, databases: [] }], 'schedule.jobs[0].databases', /non-empty list/],
@@ -149,12 +149,12 @@ describe('validateJobs', () => {
 });
 
 describe('presets', () => {
-  it('tiered: full monthly day 1 00:00, weekly Sunday 23:30, daily 23:00, verify daily 01:00, drill Saturday 03:00', () => {
+  it('tiered: full monthly day 1 00:00, differential Sunday 23:30, incremental daily 23:00, verify daily 01:00, drill Saturday 03:00', () => {
     const jobs = tieredPreset();
     expect(jobs.map((j) => [j.name, j.type, toCronPattern(j.when)])).toEqual([
       ['monthly', 'full', '0 0 1 * *'],
-      ['weekly', 'full', '30 23 * * 0'],
-      ['daily', 'full', '0 23 * * *'],
+      ['weekly', 'differential', '30 23 * * 0'],
+      ['daily', 'incremental', '0 23 * * *'],
       ['verify', 'verify', '0 1 * * *'],
       ['drill', 'drill', '0 3 * * 6'],
     ]);

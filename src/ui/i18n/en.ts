@@ -380,7 +380,8 @@ export const en = {
     catchUpRun: (job: string, what: string, missed: string) => `${job}: ${what}, missed ${missed}`,
     catchUpCovers: (jobs: string[]) => `also covers the missed ${jobs.join(', ')} (no separate run)`,
     catchUpSatisfied: (job: string, by: string) => `${job}: already covered by ${by}'s last run`,
-    catchUpWhat: (type: string) => (type === 'verify' ? 'verify' : `${type} backup`),
+    catchUpWhat: (type: string) =>
+      type === 'verify' ? 'verify' : type === 'drill' ? 'restore drill' : `${type} backup`,
     catchUpSkipNote: 'Skipped jobs run at their next scheduled time.',
     catchUpSkipped: 'catch-up skipped: jobs run at their next scheduled time',
   },

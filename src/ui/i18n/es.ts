@@ -382,7 +382,14 @@ export const es: Catalogue = {
     catchUpCovers: (jobs: string[]) => `cubre también las perdidas de ${jobs.join(', ')} (sin ejecución aparte)`,
     catchUpSatisfied: (job: string, by: string) => `${job}: ya cubierta por la última ejecución de ${by}`,
     catchUpWhat: (type: string) =>
-      type === 'verify' ? 'verificación' : type === 'full' ? 'copia completa' : 'copia del esquema',
+      ({
+        verify: 'verificación',
+        drill: 'simulacro de restauración',
+        full: 'copia completa',
+        differential: 'copia diferencial',
+        incremental: 'copia incremental',
+        schema: 'copia del esquema',
+      })[type] ?? type,
     catchUpSkipNote: 'Las tareas omitidas se ejecutan a su próxima hora programada.',
     catchUpSkipped: 'recuperación omitida: las tareas se ejecutan a su próxima hora',
   },
