@@ -35,7 +35,8 @@ export const EXIT_DESCRIPTIONS: Record<ExitKind, string> = {
   failed: 'the operation failed (database unreachable, dump or restore failed); nothing was changed',
   notFound: 'the named backup set, database or file does not exist',
   refused: 'refused for safety (confirmation missing, target in use, target exists)',
-  unhealthy: 'status --check found a problem (overdue, failing, unusual size or duration, low disk)',
+  unhealthy:
+    'status --check found a problem (overdue, failing, unusual size or duration, failed drill, not copied off-site, low disk)',
   drillFailed:
     'a restore drill failed: a database of the set did not restore or failed its checks (recorded in drilled.json)',
   notCopied: 'the backup set is complete locally, but copying it to a destination failed (retried on the next run)',
