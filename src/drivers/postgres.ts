@@ -613,28 +613,32 @@ export function createPostgresDriver(deps: PostgresDriverDeps = {}): Driver {
       };
 
       const lockWait = lockWaitTimeout(req.db.lockWaitTimeout) ?? undefined;
+      /**
+       * Opens the read-only repeatable-read transaction whose snapshot pg_dump (and the row counts)
+       * share; row counts wait for table locks no longer than pg_dump does. Without a snapshot the dump
+       * still runs, with a warning saying `without` what.
+       */
+      const exportSnapshot = async (without: string): Promise<string | undefined> => {
+        try {
+          await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+          if (lockWait) await client.query(`SET LOCAL lock_timeout = ${quoteLiteral(lockWait)}`);
+          const r = await client.query('SELECT pg_export_snapshot() AS s');
+          return String(r.rows[0]?.['s']);
+        } catch (err) {
+          await client.query('ROLLBACK').catch(() => undefined);
+          if (clientEnded) throw pgError(err, conn, conn.database, 'starting the dump');
+          const message = `cannot export a snapshot (${(err as Error).message}); ${without}`;
+          ctx.reporter.emit({ type: 'warning', item: req.db.name, message });
+          return undefined;
+        }
+      };
       const customMain: DumpPart = {
         role: 'main',
         format: 'pg-custom',
         extension: 'dump',
         compress: true,
         async open(): Promise<OpenedDump> {
-          let snapshot: string | undefined;
-          try {
-            await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-            // Row counts wait for table locks no longer than pg_dump does.
-            if (lockWait) await client.query(`SET LOCAL lock_timeout = ${quoteLiteral(lockWait)}`);
-            const r = await client.query('SELECT pg_export_snapshot() AS s');
-            snapshot = String(r.rows[0]?.['s']);
-          } catch (err) {
-            await client.query('ROLLBACK').catch(() => undefined);
-            if (clientEnded) throw pgError(err, conn, conn.database, 'starting the dump');
-            ctx.reporter.emit({
-              type: 'warning',
-              item: req.db.name,
-              message: `cannot export a snapshot (${(err as Error).message}); row counts are estimates`,
-            });
-          }
+          const snapshot = await exportSnapshot('row counts are estimates');
           const args = pgDumpArgs({ conn, type, snapshot, lockWaitTimeout: lockWait });
           const child: StreamingChild = spawnStreaming({
             command: dumpBin,
@@ -707,21 +711,7 @@ export function createPostgresDriver(deps: PostgresDriverDeps = {}): Driver {
        * rows counted from its lines; the other files follow at the end, `toc.dat` last (the main stream).
        */
       async function openDirectoryDump(): Promise<OpenedDump> {
-        let snapshot: string | undefined;
-        try {
-          await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-          if (lockWait) await client.query(`SET LOCAL lock_timeout = ${quoteLiteral(lockWait)}`);
-          const r = await client.query('SELECT pg_export_snapshot() AS s');
-          snapshot = String(r.rows[0]?.['s']);
-        } catch (err) {
-          await client.query('ROLLBACK').catch(() => undefined);
-          if (clientEnded) throw pgError(err, conn, conn.database, 'starting the dump');
-          ctx.reporter.emit({
-            type: 'warning',
-            item: req.db.name,
-            message: `cannot export a snapshot (${(err as Error).message}); pg_dump runs with one job`,
-          });
-        }
+        const snapshot = await exportSnapshot('pg_dump runs with one job');
         const restoreBin = await resolveTool('pg_restore', req.db);
         await mkdir(ctx.scratchDir, { recursive: true, mode: 0o700 });
         const dir = join(ctx.scratchDir, 'pg-directory');
