@@ -8,7 +8,7 @@ import type { RemoteSetSummary } from '../src/engine/remote.js';
 import { collect, describeResult, parseJsonOutput, startCli, waitFor } from './helpers/cli.js';
 import { S3RVER_KEY, startS3rver, stopAllS3rvers } from './helpers/s3rver.js';
 import { SECRET, cli } from './helpers/offsite.js';
-import { startSshd, stopAllSshd } from './helpers/sshd.js';
+import { startSshd, stopAllSshd, sftpDestination } from './helpers/sshd.js';
 import { demoSetup, type DemoSetup } from './helpers/tmp.js';
 
 afterEach(async () => {
@@ -96,17 +96,7 @@ describe('a destination that goes away in the middle of a copy', () => {
   it('sshd killed mid-copy: exit 12, nothing listed there, local set intact; the next copy completes', async () => {
     const srv = await startSshd();
     const s = demoSetup();
-    const m = await bigSet(s, {
-      name: 'ssh',
-      type: 'sftp',
-      host: '127.0.0.1',
-      port: srv.port,
-      user: srv.user,
-      privateKey: srv.clientKey,
-      hostKey: srv.hostKey,
-      path: srv.root,
-      source: 'srv1',
-    });
+    const m = await bigSet(s, sftpDestination(srv, { source: 'srv1' }));
     const r = await copyCutShort(
       s,
       () => filesBelow(join(srv.root, 'srv1', m.id)).length > 1,

@@ -7,7 +7,7 @@ import type { RemoteSetSummary } from '../src/engine/remote.js';
 import { parseJsonOutput } from './helpers/cli.js';
 import { cli, tree } from './helpers/offsite.js';
 import { startS3rver, stopAllS3rvers } from './helpers/s3rver.js';
-import { startSshd, stopAllSshd } from './helpers/sshd.js';
+import { startSshd, stopAllSshd, sftpDestination } from './helpers/sshd.js';
 import { demoSetup, type DemoSetup } from './helpers/tmp.js';
 
 afterEach(async () => {
@@ -137,16 +137,7 @@ describe('prune --from NAME', () => {
   it('sftp (sshd): retention there and leftovers of killed copies', async () => {
     const srv = await startSshd();
     const s = demoSetup();
-    configure(s, {
-      name: 'ssh',
-      type: 'sftp',
-      host: '127.0.0.1',
-      port: srv.port,
-      user: srv.user,
-      privateKey: srv.clientKey,
-      hostKey: srv.hostKey,
-      path: srv.root,
-    });
+    configure(s, sftpDestination(srv));
     const ids = await retentionAt(s, 'ssh');
     await leftoversAt(s, 'ssh', srv.root, ids);
   });

@@ -2,7 +2,7 @@ import { PassThrough } from 'node:stream';
 import { afterEach, expect, it } from 'vitest';
 import { DestinationError } from '../src/core/errors.js';
 import { SftpDestination } from '../src/destinations/sftp.js';
-import { startSshd, stopAllSshd } from './helpers/sshd.js';
+import { startSshd, stopAllSshd, sftpDestination } from './helpers/sshd.js';
 import { waitFor } from './helpers/cli.js';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -11,16 +11,7 @@ afterEach(stopAllSshd);
 
 it('the connection dropping under several uploads at once fails every one of them (none waits forever)', async () => {
   const srv = await startSshd();
-  const dest = await SftpDestination.connect({
-    name: 'ssh',
-    type: 'sftp',
-    host: '127.0.0.1',
-    port: srv.port,
-    user: srv.user,
-    privateKey: srv.clientKey,
-    hostKey: srv.hostKey,
-    path: srv.root,
-  });
+  const dest = await SftpDestination.connect(sftpDestination(srv));
   // Three uploads whose bodies never end: each stays in flight until the connection goes.
   const bodies = [0, 1, 2].map(() => new PassThrough());
   const outcomes = bodies.map((body, i) => {
