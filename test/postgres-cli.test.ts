@@ -148,6 +148,11 @@ describe.skipIf(!available)('postgres end to end through the CLI', () => {
         file: expect.stringMatching(new RegExp(`^databases/inventario_${m.id}\\.\\d+\\.dat\\.(zst|gz)$`)),
         sha256: expect.stringMatching(/^[0-9a-f]{64}$/),
       });
+    // `show` names the set's codec and sums the table files in one line (a database may have hundreds of tables).
+    const shown = cli(['show', m.id]).stdout;
+    expect(shown).toContain(`stored (${m.codec ?? 'gzip'})`);
+    expect(shown).toContain(`${members.length} more files of the directory dump (one per table)`);
+    expect(shown).not.toMatch(/pgdir:/);
     const setPath = join(backupDir, m.id);
     expect(statSync(join(setPath, entry.file)).mode & 0o777).toBe(0o600);
     expect(allText(backupDir)).not.toContain(PASSWORD);

@@ -228,7 +228,10 @@ export interface DatabaseEntry {
   error: DatabaseError | null;
   /** Engine facts: server version, client version, database size, …. */
   details: Record<string, unknown>;
-  /** Extra stored files for this database (e.g. PostgreSQL globals). */
+  /**
+   * Extra stored files for this database (e.g. PostgreSQL globals), and the members of a directory dump
+   * (role `DUMP_MEMBER_ROLE` + file name: one per table).
+   */
   extras?: StoredFile[];
   /** For pre_restore sets of server engines: the renamed live database that is the safety copy. */
   safetyDatabase?: string;
@@ -354,3 +357,6 @@ export interface DrillRecord {
   setId: string;
   results: Record<string, DrillResult>;
 }
+
+/** Role prefix of the stored members of a directory dump (`pgdir:<file>`: one per table of a pg_dump -Fd). */
+export const DUMP_MEMBER_ROLE = 'pgdir:';

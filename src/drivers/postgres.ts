@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { text } from 'node:stream/consumers';
 import { pipeline } from 'node:stream/promises';
 import { CommandError, InterruptedError, NotFoundError, RefusedError, RespaldoError } from '../core/errors.js';
-import type { BackupType, DatabaseConfig, DrillServerConfig } from '../core/types.js';
+import { DUMP_MEMBER_ROLE, type BackupType, type DatabaseConfig, type DrillServerConfig } from '../core/types.js';
 import { runCapture, spawnStreaming, type StreamingChild } from '../exec/spawn.js';
 import { dropCreatedRolesSql, parseGlobals, planMissingRoles } from './postgres-globals.js';
 import { parseTocList, selectTables, TocSelectionError, type TocSelection } from './postgres-toc.js';
@@ -279,7 +279,7 @@ class RowCounter extends Transform {
 const DUMP_FILE_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.]*$/;
 
 /** Manifest role of a stored file of a directory dump. */
-const MEMBER_ROLE = 'pgdir:';
+const MEMBER_ROLE = DUMP_MEMBER_ROLE;
 
 /** One table of the database, as pg_dump dumps its data. */
 const TABLES_SQL = `
