@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { RefusedError, errorMessage } from '../core/errors.js';
+import { RefusedError, RespaldoError, errorMessage } from '../core/errors.js';
 import { formatAge } from '../core/format.js';
 import type { Reporter } from '../core/events.js';
 import type { LoadedConfig, RetentionConfig, SetSummary } from '../core/types.js';
@@ -280,4 +280,57 @@ export async function pruneRemote(
     );
     return result;
   });
+}
+
+/** What the retention after a scheduled backup did at one destination. */
+export interface DestinationRetentionOutcome {
+  destination: string;
+  /** `pruned`; `skipped`: nothing done there, and why (`reason`); `failed`: `error` says why. */
+  outcome: 'pruned' | 'skipped' | 'failed';
+  removed: string[];
+  kept: number;
+  reason?: string;
+  error?: string;
+}
+
+/**
+ * The scheduler's retention at the destinations, after a successful backup (`setId`): `pruneRemote`
+ * at each destination with `copyAfterBackup` (those its backups are copied to). A destination the new
+ * set is not copied to (`copies.json` says so) is skipped: nothing is pruned there after a failure.
+ * `pruneRemote` itself never removes the newest completed set of a database and refuses when the
+ * newest set there is not completed. Never throws for one destination: each outcome is returned.
+ */
+export async function pruneDestinationsAfterBackup(
+  cfg: LoadedConfig,
+  setId: string | null,
+  reporter: Reporter,
+  opts: { now?: Date } = {},
+): Promise<DestinationRetentionOutcome[]> {
+  const out: DestinationRetentionOutcome[] = [];
+  for (const dc of (cfg.destinations ?? []).filter((d) => d.copyAfterBackup !== false)) {
+    const base = { destination: dc.name, removed: [] as string[], kept: 0 };
+    const mark = setId ? readCopies(join(cfg.backupDir, setId))[dc.name] : undefined;
+    if (!setId || mark?.ok !== true) {
+      const why = mark?.error ? `: ${mark.error}` : '';
+      out.push({ ...base, outcome: 'skipped', reason: `set ${setId ?? '?'} is not copied there${why}` });
+      continue;
+    }
+    try {
+      const r = await pruneRemote(cfg, dc.name, { ...(opts.now ? { now: opts.now } : {}) }, reporter);
+      const kept = r.sets.filter((x) => x.decision.action === 'keep').length;
+      if (r.failed.length)
+        out.push({
+          ...base,
+          outcome: 'failed',
+          removed: r.removed,
+          kept,
+          error: r.failed.map((f) => `${f.id} (${f.error})`).join(', '),
+        });
+      else out.push({ ...base, outcome: 'pruned', removed: r.removed, kept });
+    } catch (err) {
+      if (!(err instanceof RespaldoError)) throw err;
+      out.push({ ...base, outcome: 'failed', error: err.message });
+    }
+  }
+  return out;
 }
