@@ -13,7 +13,7 @@ import { writeLog } from './log.js';
 import { MANIFEST_NAME, storedPaths } from './manifest.js';
 import { AGE_EXTENSION, sealerFor, type Sealer } from './crypt.js';
 import { SealedSentRecord, sealedCopyComplete, sealedManifest, sendSealed, type LocalPart } from './copy-seal.js';
-import { oldTemps } from './remote-prune.js';
+import { abortOldUploads, oldTemps } from './remote-prune.js';
 
 /** The mark beside a set that records where it was copied (not part of the manifest). */
 export const COPIES_NAME = 'copies.json';
@@ -165,6 +165,10 @@ export async function copySet(
     const files = filesToCopy(m, dir);
     const listed = await withRetries(() => dest!.listFiles(key, { temps: true }), opts);
     for (const t of oldTemps(listed, new Date())) await dest.delete(`${key}/${t.path}`).catch(() => undefined);
+    // Unfinished uploads of killed runs (S3) cost storage: aborted here too; a failure here never fails the copy.
+    await abortOldUploads(dest, dc.source!, new Date()).catch((err: unknown) => {
+      if (!(err instanceof RespaldoError)) throw err;
+    });
     const remote = new Map(listed.filter((f) => !f.temp).map((f) => [f.path, f.size]));
     const sealer = dc.encrypt && !m.encryption && cfg.encryption ? sealerFor(cfg.encryption) : undefined;
     const todo = sealer ? [] : files.filter((f) => remote.get(f.path) !== f.size);
