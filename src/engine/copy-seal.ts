@@ -210,9 +210,8 @@ export class SealedSentRecord {
   }
 
   private async save(entry: SealedSentDoc[string] | null): Promise<void> {
-    const doc = readSealedSent(this.dir);
-    if (entry) doc[this.destination] = entry;
-    else delete doc[this.destination];
+    const others = Object.entries(readSealedSent(this.dir)).filter(([name]) => name !== this.destination);
+    const doc: SealedSentDoc = Object.fromEntries(entry ? [...others, [this.destination, entry]] : others);
     if (Object.keys(doc).length)
       await writeFileAtomic(join(this.dir, SEALED_SENT_NAME), JSON.stringify(doc, null, 2) + '\n');
     else await rm(join(this.dir, SEALED_SENT_NAME), { force: true });
