@@ -196,17 +196,21 @@ export class SealedSentRecord {
     return found;
   }
 
-  /** Records that `path` is complete at the destination (writes are serialized; the file is replaced atomically). */
+  /**
+   * Records that `path` is complete at the destination (writes are serialized; the file is replaced
+   * atomically). Best effort: a record that cannot be written only means the file is sent again.
+   */
   record(path: string, r: SealedFile): Promise<void> {
     this.files[path] = r;
-    this.writes = this.writes.then(() => this.save({ encryption: this.encryption, files: { ...this.files } }));
+    const entry = { encryption: this.encryption, files: { ...this.files } };
+    this.writes = this.writes.then(() => this.save(entry)).catch(() => undefined);
     return this.writes;
   }
 
-  /** Removes this destination's entry (the copy is complete); the file goes when no entry is left. */
+  /** Removes this destination's entry (the copy is complete); the file goes when no entry is left. Best effort. */
   async clear(): Promise<void> {
-    await this.writes.catch(() => undefined);
-    await this.save(null);
+    await this.writes;
+    await this.save(null).catch(() => undefined);
   }
 
   private async save(entry: SealedSentDoc[string] | null): Promise<void> {
