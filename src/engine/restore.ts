@@ -52,8 +52,16 @@ export interface RestoreOptions {
   createRoles?: boolean;
   /** Folder `to` is resolved against (default: process.cwd()). */
   cwd?: string;
-  /** Folder holding the set when it is not `<backupDir>/<id>` (a set fetched from a destination). */
+  /**
+   * Folder holding the set when it is not `<backupDir>/<id>` (a set fetched from a destination); the
+   * earlier sets its chains need are read from beside it (`<parent>/<id>`), not from backupDir.
+   */
   setFolder?: string;
+}
+
+/** Where the sets a restore's chains read live: beside a fetched set, else the backup folder. */
+function setsRoot(cfg: Pick<LoadedConfig, 'backupDir'>, opts: Pick<RestoreOptions, 'setFolder'>): string {
+  return opts.setFolder ? dirname(opts.setFolder) : cfg.backupDir;
 }
 
 export interface DatabaseRestorePlan extends RestoreStepPlan {
@@ -317,14 +325,7 @@ export async function planRestore(cfg: LoadedConfig, id: string, opts: RestoreOp
     }
     let chain: Chain | null = null;
     if (entry.base) {
-      chain = opts.setFolder
-        ? {
-            database: name,
-            members: [],
-            problem:
-              'restoring a chain from a destination (--from) is not supported yet; restore the full set there, or copy the chain into the backup folder',
-          }
-        : chainOf((chainSets ??= readChainSets(cfg)), m.id, name);
+      chain = chainOf((chainSets ??= readChainSets({ backupDir: setsRoot(cfg, opts) })), m.id, name);
       if (chain.problem) {
         refuse(
           'failed-entry',
@@ -458,14 +459,12 @@ export async function planRestore(cfg: LoadedConfig, id: string, opts: RestoreOp
  * the preview (`at`): the sets applied in order, their stored size, the exact point reached. Changes nothing.
  */
 export async function planRestoreAt(cfg: LoadedConfig, at: Date, opts: RestoreOptions): Promise<RestorePlan> {
-  if (opts.setFolder)
-    throw new UsageError(
-      '--at chooses among the sets in the backup folder; it cannot be used with --from.',
-      'Name the set to fetch instead: respaldo restore ID --from DEST.',
-    );
   if (opts.databases?.length) checkConfiguredDatabases(cfg, opts.databases);
   const wanted = opts.databases?.length ? opts.databases : cfg.databases.map((d) => d.name);
-  const found = planAt(readChainSets(cfg), at, wanted);
+  // With --from, the set of that time and its chains were fetched (remote.ts fetchSet) and are read there.
+  const found = planAt(readChainSets({ backupDir: setsRoot(cfg, opts) }), at, wanted);
+  if (opts.setFolder && !('none' in found) && found.setId !== basename(opts.setFolder))
+    throw new Error(`restore --at: the fetched set ${basename(opts.setFolder)} is not the set of that time`);
   if ('none' in found) {
     const passed = found.skipped
       .slice(0, 3)
@@ -594,9 +593,9 @@ export async function executeRestore(
     for (const d of plan.databases.filter((x) => x.chain)) {
       const steps: NonNullable<import('../drivers/driver.js').RestoreRequest['chain']> = [];
       for (const member of d.chain!.slice(0, -1)) {
-        const mm = await readManifest(cfg, member.id);
+        const memberDir = join(setsRoot(cfg, plan.options), member.id);
+        const mm = plan.options.setFolder ? readManifestFile(memberDir) : await readManifest(cfg, member.id);
         const memberEntry = mm.databases.find((x) => x.name === d.database);
-        const memberDir = setDir(cfg, mm.id);
         if (!memberEntry?.file) {
           bad.push({
             path: `${mm.id}: ${d.database}`,

@@ -92,15 +92,23 @@ export async function withFetchedSet(
   io: CommandIO,
   opts: GlobalOptions & Record<string, unknown>,
   id: string,
+  at: Date | null,
   restore: (id: string, setFolder?: string) => ActionResult,
 ): ActionResult {
   if (!opts.from) return restore(id);
   const cfg = await io.config();
-  const sel = { ...(opts.db ? { databases: opts.db as string[] } : {}), ...(opts.files ? { files: true } : {}) };
+  const sel = {
+    ...(opts.db ? { databases: opts.db as string[] } : {}),
+    ...(opts.files ? { files: true } : {}),
+    ...(at ? { at } : {}),
+  };
   const fetched = await fetchSet(cfg, String(opts.from), id, sel, io.reporter);
   try {
+    const chain = fetched.chainIds.length ? ` with the sets of its chain (${fetched.chainIds.join(', ')})` : '';
     if (!io.json)
-      io.out(`Set ${fetched.id} fetched from destination "${String(opts.from)}" and checked against its manifest.`);
+      io.out(
+        `Set ${fetched.id}${chain} fetched from destination "${String(opts.from)}" and checked against its manifest.`,
+      );
     return await restore(fetched.id, fetched.dir);
   } finally {
     await fetched.remove();

@@ -95,7 +95,7 @@ export function register(program: Command): void {
       .argument('[id]', 'set id, or latest (or --at TIME instead)')
       .option(
         '--at <time>',
-        'restore the data as of this time ("2026-11-22 14:30", local): the newest set ending at or before it, with its chain',
+        'restore the data as of this time ("2026-11-22 14:30", local): the newest set ending at or before it, with its chain (here, or at --from)',
       )
       .option('--db <name>', 'only this database (repeatable)', collect)
       .option('--files', 'restore config and application files (into --to, or a new folder)')
@@ -124,18 +124,13 @@ export function register(program: Command): void {
           'Name the set to restore (an id, or latest), or a time with --at.',
           'respaldo list shows the sets; respaldo restore --at "2026-11-22 14:30" --dry-run previews a point in time.',
         );
-      if (opts.at !== undefined && opts.from)
-        throw new UsageError(
-          '--at chooses among the sets in the backup folder; it cannot be used with --from.',
-          'Name the set to fetch instead: respaldo restore ID --from DEST.',
-        );
       const at = opts.at === undefined ? null : parseAtTime(String(opts.at));
       if (opts.at !== undefined && !at)
         throw new UsageError(
           `--at "${String(opts.at)}" is not a time respaldo understands.`,
           'Use local time as YYYY-MM-DD HH:MM (e.g. --at "2026-11-22 14:30"), or an ISO time with Z or an offset.',
         );
-      return withFetchedSet(io, opts, given ?? '', async (id, setFolder) => {
+      return withFetchedSet(io, opts, given ?? '', at, async (id, setFolder) => {
         const cfg = await io.config();
         const restoreOpts = {
           ...(setFolder ? { setFolder } : {}),

@@ -3,6 +3,7 @@ import { ConfigError, UsageError } from '../../core/errors.js';
 import { EXIT } from '../../core/exit-codes.js';
 import type { ProgressEvent } from '../../core/events.js';
 import type { ScheduleJob } from '../../core/types.js';
+import type { DestinationRetentionOutcome } from '../../engine/remote-prune.js';
 import { resolveConfigPath } from '../../config/load.js';
 import { applyPreset, removeJob, upsertJob, type EditResult, type JobEdit } from '../../scheduler/edit.js';
 import { createEngineScheduler, jobDatabases } from '../../scheduler/run-job.js';
@@ -97,11 +98,11 @@ export function describeLogEntry(e: SchedulerLogEntry): string {
     case 'job-skipped':
       return `${t}  ${String(e.message)}`;
     case 'retention':
-      return `${t}  retention: ${(e.removed as string[]).length ? `removed ${(e.removed as string[]).join(', ')}` : 'nothing to remove'}, ${String(e.kept)} set(s) kept`;
+      return `${t}  retention: ${(e.removed as string[]).length ? `removed ${(e.removed as string[]).join(', ')}` : 'nothing to remove'}, ${String(e.kept)} set(s) kept${offsiteRetention(e.offsite)}`;
     case 'retention-skipped':
       return `${t}  retention: ${String(e.message)}`;
     case 'retention-failed':
-      return `${t}  retention FAILED: ${String(e.error)}${e.hint ? `\n      hint: ${String(e.hint)}` : ''}`;
+      return `${t}  retention FAILED: ${String(e.error)}${offsiteRetention(e.offsite)}${e.hint ? `\n      hint: ${String(e.hint)}` : ''}`;
     case 'scheduler-stopping':
     case 'scheduler-aborting':
       return `${t}  ${String(e.message)}`;
@@ -288,4 +289,17 @@ export function register(program: Command): void {
       }
     }),
   );
+}
+
+/** The destinations' part of a `retention` log line: one line per destination. */
+function offsiteRetention(offsite: unknown): string {
+  if (!Array.isArray(offsite)) return '';
+  return (offsite as DestinationRetentionOutcome[])
+    .map((o) => {
+      const what = o.removed.length ? `removed ${o.removed.join(', ')}` : 'nothing removed';
+      if (o.outcome === 'skipped') return `\n      at ${o.destination}: skipped, ${o.reason ?? ''}`;
+      if (o.outcome === 'failed') return `\n      at ${o.destination}: FAILED (${what}): ${o.error ?? ''}`;
+      return `\n      at ${o.destination}: ${what}, ${o.kept} set(s) kept`;
+    })
+    .join('');
 }
