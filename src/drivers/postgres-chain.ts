@@ -169,14 +169,17 @@ export class ContentHasher extends Transform {
 }
 
 /** SHA-256 and size of a file, read once through `through` (such as a row counter). */
-export async function hashFile(path: string, through?: Transform): Promise<{ sha256: string; bytes: number }> {
+export async function hashFile(
+  path: string,
+  through: Transform,
+  signal: AbortSignal,
+): Promise<{ sha256: string; bytes: number }> {
   const hasher = new ContentHasher();
   const sink = async (source: AsyncIterable<unknown>) => {
     for await (const _ of source) void _;
   };
   const read = createReadStream(path, { highWaterMark: 1 << 20 });
-  if (through) await pipeline(read, through, hasher, sink);
-  else await pipeline(read, hasher, sink);
+  await pipeline(read, through, hasher, sink, { signal });
   return { sha256: hasher.sha256, bytes: hasher.bytes };
 }
 

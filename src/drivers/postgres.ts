@@ -784,7 +784,7 @@ export function createPostgresDriver(deps: PostgresDriverDeps = {}): Driver {
         /** Delta: hashes a finished file (counting its rows); when the base chain stores its bytes, refers to them. */
         const unchanged = async (name: string): Promise<boolean> => {
           const counter = new RowCounter();
-          const { sha256, bytes } = await hashFile(join(dir, name), counter);
+          const { sha256, bytes } = await hashFile(join(dir, name), counter, ctx.signal);
           if (/^\d+\.dat$/.test(name)) rows.set(name, counter);
           const ref = known!.get(sha256);
           if (!ref) return false;
