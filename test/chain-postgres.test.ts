@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -233,4 +233,33 @@ describe.skipIf(!available)('PostgreSQL chains on a real cluster', () => {
     cli(['restore', last.id, '--db', 'inventario', '--to', 'after_prune', '--yes']);
     expect(plainDump('after_prune')).toBe(dumps.get(last.id));
   }, 900_000);
+
+  test('a full made before content maps is a base: its stored data files are hashed', () => {
+    const main = configFile;
+    configFile = join(work, 'old_config.json');
+    writeFileSync(configFile, readFileSync(main, 'utf8').replace('./backups', './old-backups'));
+    try {
+      cluster.createDatabase('old_map');
+      cluster.psql(SEED, 'old_map');
+      writeFileSync(configFile, readFileSync(configFile, 'utf8').replace('/inventario"', '/old_map"'));
+      const full = create('full');
+      // as a set made before content maps: no pgchain extra
+      const file = join(work, 'old-backups', full.id, 'manifest.json');
+      const m = JSON.parse(readFileSync(file, 'utf8')) as Manifest;
+      const map = m.databases[0]!.extras!.find((x) => x.role === 'pgchain')!;
+      rmSync(join(work, 'old-backups', full.id, map.file));
+      m.databases[0]!.extras = m.databases[0]!.extras!.filter((x) => x !== map);
+      writeFileSync(file, JSON.stringify(m, null, 2));
+
+      cluster.psql("UPDATE t_upd SET v = 'changed' WHERE id = 1", 'old_map');
+      const inc = create('incremental');
+      expect(inc.type).toBe('incremental');
+      expect(storedFiles(inc)).toHaveLength(1);
+      const wanted = plainDump('old_map');
+      cli(['restore', inc.id, '--db', 'inventario', '--to', 'old_map_restored', '--yes']);
+      expect(plainDump('old_map_restored')).toBe(wanted);
+    } finally {
+      configFile = main;
+    }
+  }, 300_000);
 });
