@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { join } from 'node:path';
-import { Readable, Transform, type TransformCallback } from 'node:stream';
+import { pipeline as pipelineCb, Readable, Transform, type TransformCallback } from 'node:stream';
 import { text } from 'node:stream/consumers';
 import { pipeline } from 'node:stream/promises';
 import { RespaldoError } from '../core/errors.js';
@@ -166,6 +166,15 @@ export class ContentHasher extends Transform {
     if (this.result === undefined) throw new Error('ContentHasher read before its end');
     return this.result;
   }
+}
+
+/**
+ * A file read through `through` (such as a row counter), hashed on its way out: `done` gets its SHA-256
+ * and size once the reader reached its end. A read error reaches the reader.
+ */
+export function hashedRead(path: string, through: Transform, done: (sha256: string, bytes: number) => void): Readable {
+  const read = createReadStream(path, { highWaterMark: 1 << 20 });
+  return pipelineCb(read, through, new ContentHasher(done), () => undefined);
 }
 
 /** SHA-256 and size of a file, read once through `through` (such as a row counter). */

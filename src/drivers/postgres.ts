@@ -14,7 +14,7 @@ import {
   baseContents,
   ChainMapRecorder,
   chainMapPart,
-  ContentHasher,
+  hashedRead,
   hashFile,
   isChainEntry,
   stageChainFiles,
@@ -772,10 +772,7 @@ export function createPostgresDriver(deps: PostgresDriverDeps = {}): Driver {
           open() {
             const counter = new RowCounter();
             if (/^\d+\.dat$/.test(name)) rows.set(name, counter);
-            const hasher = new ContentHasher((sha256, bytes) => contents.stored(name, sha256, bytes));
-            return createReadStream(join(dir, name), { highWaterMark: 1 << 20 })
-              .pipe(counter)
-              .pipe(hasher);
+            return hashedRead(join(dir, name), counter, (sha256, bytes) => contents.stored(name, sha256, bytes));
           },
           async stored() {
             await rm(join(dir, name), { force: true });
