@@ -104,6 +104,13 @@ describe('content map', () => {
     expect(() => parseChainMap(text)).toThrow(message);
   });
 
+  test('a file named __proto__ is a file, not a prototype', () => {
+    const text = `{"version":1,"files":{"__proto__":{"sha256":"${sha('a')}","bytes":1,"set":null,"stored":"x.dat"}}}`;
+    const m = parseChainMap(text);
+    expect(Object.keys(m.files)).toEqual(['__proto__']);
+    expect(assemblyPlan(m, I1, [F]).map((s) => s.name)).toEqual(['__proto__']);
+  });
+
   test('known contents of a base: its own files under its id, references kept, the first of equal bytes wins', () => {
     const known = knownContents(
       map({

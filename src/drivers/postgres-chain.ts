@@ -79,7 +79,8 @@ export function parseChainMap(textIn: string): ChainMap {
   const obj = raw as { version?: unknown; files?: unknown };
   if (!obj || typeof obj !== 'object' || obj.version !== 1) throw damaged('unknown version');
   if (!obj.files || typeof obj.files !== 'object' || Array.isArray(obj.files)) throw damaged('no files');
-  const files: Record<string, ChainMapFile> = {};
+  // No prototype: a file named `__proto__` in a tampered map stays a key.
+  const files = Object.create(null) as Record<string, ChainMapFile>;
   for (const [name, v] of Object.entries(obj.files as Record<string, unknown>)) {
     const f = v as Partial<ChainMapFile> | null;
     const ok =
@@ -232,7 +233,7 @@ export async function baseContents(
 
 /** The content map of a dump being made: filled as each file is hashed, stored after the dump. */
 export class ChainMapRecorder {
-  private readonly files: Record<string, ChainMapFile> = {};
+  private readonly files = Object.create(null) as Record<string, ChainMapFile>;
   /** A file stored in this set. */
   stored(name: string, sha256: string, bytes: number): void {
     this.files[name] = { sha256, bytes, set: null, stored: name };
