@@ -262,4 +262,24 @@ describe.skipIf(!available)('PostgreSQL chains on a real cluster', () => {
       configFile = main;
     }
   }, 300_000);
+
+  test('a base whose content map cannot be read: the incremental is stored as a full, saying why', () => {
+    const main = configFile;
+    configFile = join(work, 'damaged_config.json');
+    writeFileSync(configFile, readFileSync(main, 'utf8').replace('./backups', './damaged-backups'));
+    try {
+      const full = create('full');
+      const map = full.databases[0]!.extras!.find((x) => x.role === 'pgchain')!;
+      // same size (the engine checks sizes before choosing a base), other bytes
+      writeFileSync(join(work, 'damaged-backups', full.id, map.file), Buffer.alloc(map.storedBytes, 'x'));
+      const next = create('incremental');
+      expect(next.type).toBe('full');
+      expect(next.chainNotes?.[0]).toMatch(
+        new RegExp(`^inventario: stored as a full, not an incremental: the base set ${full.id} could not be read`),
+      );
+      expect(storedFiles(next).length).toBe(storedFiles(full).length);
+    } finally {
+      configFile = main;
+    }
+  }, 300_000);
 });
