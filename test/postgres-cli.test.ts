@@ -138,6 +138,7 @@ describe.skipIf(!available)('postgres end to end through the CLI', () => {
       serverVersion: expect.any(String),
     });
     expect(entry.extras.filter((x: { role: string }) => !x.role.startsWith('pgdir:'))).toEqual([
+      expect.objectContaining({ role: 'pgchain', file: expect.stringMatching(/\.pgchain\.json\.(zst|gz)$/) }),
       expect.objectContaining({ role: 'globals' }),
     ]);
     // One stored file per table's data, each hashed in the manifest, named after the set.

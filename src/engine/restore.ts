@@ -906,7 +906,9 @@ export async function executeRestore(
 function referenceEntry(entry: DatabaseEntry, safetyDatabase: string, setId: string): DatabaseEntry {
   const note = `the live database before restoring set ${setId}, renamed on the server`;
   const stored = { file: null, md5: null, sha256: null, storedBytes: 0, extras: [] };
-  return { ...entry, ...stored, safetyDatabase, details: { note } };
+  // Not the restored entry's `base`: the safety copy is whole, and needs no set (retention would keep its chain).
+  const { base: _base, ...whole } = entry;
+  return { ...whole, ...stored, safetyDatabase, details: { note } };
 }
 
 /** Names the journals of swap backs in flight (`.swapback-<set id>.json` in the backup folder). */
