@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { Manifest } from '../src/core/types.js';
 import { parseJsonOutput } from './helpers/cli.js';
 import { cli } from './helpers/offsite.js';
-import { startS3rver, stopAllS3rvers } from './helpers/s3rver.js';
+import { startS3rver, stopAllS3rvers, s3Destination } from './helpers/s3rver.js';
 import { demoSetup, type DemoSetup } from './helpers/tmp.js';
 
 /**
@@ -139,18 +139,7 @@ describe('restore --from of a chain', () => {
     setConfig(s, {
       source: 'srv1',
       encryption: { recipients: [recipient], identityFile: keyFile, local: false },
-      destinations: [
-        {
-          name: 'offsite',
-          type: 's3',
-          endpoint: srv.endpoint,
-          bucket: srv.bucket,
-          prefix: 'p',
-          accessKeyId: '${S3_KEY_ID}',
-          secretAccessKey: '${S3_SECRET_KEY}',
-          encrypt: true,
-        },
-      ],
+      destinations: [s3Destination(srv, { encrypt: true })],
     });
     const { i2, at } = await chainOfFour(s);
     rmSync(s.backupDir, { recursive: true, force: true });

@@ -6,7 +6,7 @@ import type { Manifest } from '../src/core/types.js';
 import type { CopyResult } from '../src/engine/copy.js';
 import type { RemoteSetSummary } from '../src/engine/remote.js';
 import { collect, describeResult, parseJsonOutput, startCli, waitFor } from './helpers/cli.js';
-import { S3RVER_KEY, startS3rver, stopAllS3rvers } from './helpers/s3rver.js';
+import { S3RVER_KEY, startS3rver, stopAllS3rvers, s3Destination } from './helpers/s3rver.js';
 import { SECRET, cli } from './helpers/offsite.js';
 import { startSshd, stopAllSshd, sftpDestination } from './helpers/sshd.js';
 import { demoSetup, type DemoSetup } from './helpers/tmp.js';
@@ -62,16 +62,7 @@ describe('a destination that goes away in the middle of a copy', () => {
   it('s3rver killed mid-copy: exit 12, nothing listed there, local set intact; the next copy sends only the rest', async () => {
     const srv = await startS3rver();
     const s = demoSetup();
-    const m = await bigSet(s, {
-      name: 'offsite',
-      type: 's3',
-      endpoint: srv.endpoint,
-      bucket: srv.bucket,
-      prefix: 'p',
-      accessKeyId: '${S3_KEY_ID}',
-      secretAccessKey: '${S3_SECRET_KEY}',
-      source: 'srv1',
-    });
+    const m = await bigSet(s, s3Destination(srv, { source: 'srv1' }));
     const setObjects = join(srv.dir, srv.bucket, 'p', 'srv1', m.id);
     const r = await copyCutShort(
       s,

@@ -5,7 +5,7 @@ import { s3Factory } from '../src/destinations/s3.js';
 import { abortOldUploads, planUploads } from '../src/engine/remote-prune.js';
 import { parseJsonOutput } from './helpers/cli.js';
 import { cli } from './helpers/offsite.js';
-import { startS3rver, stopAllS3rvers } from './helpers/s3rver.js';
+import { startS3rver, stopAllS3rvers, s3Destination } from './helpers/s3rver.js';
 import { demoSetup } from './helpers/tmp.js';
 
 /**
@@ -173,18 +173,7 @@ describe('unfinished multipart uploads (real AWS SDK against a small S3 endpoint
   it('s3rver cannot list them: copy and prune go on, and prune says to use a lifecycle rule', async () => {
     const srv = await startS3rver();
     const s = demoSetup({
-      destinations: [
-        {
-          name: 'offsite',
-          type: 's3',
-          endpoint: srv.endpoint,
-          bucket: srv.bucket,
-          prefix: 'p',
-          accessKeyId: '${S3_KEY_ID}',
-          secretAccessKey: '${S3_SECRET_KEY}',
-          source: 'srv1',
-        },
-      ],
+      destinations: [s3Destination(srv, { source: 'srv1' })],
     });
     await cli(s, ['create', '--db', 'users', '--no-files']);
     const text = await cli(s, ['prune', '--from', 'offsite', '--dry-run']);

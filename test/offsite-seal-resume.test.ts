@@ -8,7 +8,7 @@ import type { CopyResult } from '../src/engine/copy.js';
 import { sealedAlreadySent, SEALED_SENT_NAME, type SealedFile } from '../src/engine/copy-seal.js';
 import { collect, parseJsonOutput, startCli, waitFor } from './helpers/cli.js';
 import { cli, SECRET } from './helpers/offsite.js';
-import { S3RVER_KEY, startS3rver, stopAllS3rvers } from './helpers/s3rver.js';
+import { S3RVER_KEY, startS3rver, stopAllS3rvers, s3Destination } from './helpers/s3rver.js';
 import { demoSetup } from './helpers/tmp.js';
 
 /**
@@ -68,20 +68,7 @@ describe('an encrypted copy killed mid-copy', () => {
         ...JSON.parse(readFileSync(s.configFile, 'utf8')),
         source: 'srv1',
         encryption: { recipients: [recipient], identityFile: keyFile, local: false },
-        destinations: [
-          {
-            name: 'offsite',
-            type: 's3',
-            endpoint: srv.endpoint,
-            bucket: srv.bucket,
-            prefix: 'p',
-            accessKeyId: '${S3_KEY_ID}',
-            secretAccessKey: '${S3_SECRET_KEY}',
-            encrypt: true,
-            copyAfterBackup: false,
-            parallel: 1,
-          },
-        ],
+        destinations: [s3Destination(srv, { encrypt: true, copyAfterBackup: false, parallel: 1 })],
       }),
     );
     const m = parseJsonOutput<Manifest>((await cli(s, ['create', '--json'])).stdout);
