@@ -27,6 +27,7 @@ import type {
   SwapBackRequest,
   TargetState,
 } from './driver.js';
+import { CAPABILITIES } from './capabilities.js';
 import {
   APPLICATION_NAME,
   MAX_IDENTIFIER_BYTES,
@@ -529,6 +530,7 @@ export function createPostgresDriver(deps: PostgresDriverDeps = {}): Driver {
     engine: 'postgres',
     types: ['full', 'schema'] as const,
     safety: 'renamed-database',
+    capabilities: CAPABILITIES.postgres,
     // gzip -1, as `pg_dump -Fc -Z0 | gzip -1`: keeps up with pg_dump on two cores (about half the time of
     // pg_dump -Fc, 17 % larger; README, Performance). compression.level or compressionLevel trade time for size.
     defaultCompressionLevel: 1,

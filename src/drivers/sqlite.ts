@@ -27,6 +27,7 @@ import type {
   RestoreTarget,
   TargetState,
 } from './driver.js';
+import { CAPABILITIES } from './capabilities.js';
 import { inspectSqliteFile } from './sqlite-inspect.js';
 import {
   applyDelta,
@@ -213,6 +214,7 @@ export const sqliteDriver = {
   types: ['full', 'schema'],
   chains: ['differential', 'incremental'],
   safety: 'pre-restore-set',
+  capabilities: CAPABILITIES.sqlite,
 
   validateConfig(db: DatabaseConfig): ConfigProblem[] {
     if (!db.path)
@@ -524,10 +526,6 @@ export const sqliteDriver = {
     }
     actions.forEach((a) => ctx.log(a));
     return actions;
-  },
-
-  async dropSafetyCopy(): Promise<void> {
-    throw new Error('sqlite keeps its safety copies as pre_restore sets, not as databases');
   },
 } satisfies Driver;
 

@@ -28,6 +28,7 @@ import {
 } from '../core/types.js';
 import { configuredDatabase } from '../config/lookup.js';
 import type { DriverContext, DumpMember } from '../drivers/driver.js';
+import { capabilitiesOf } from '../drivers/capabilities.js';
 import { driverFor } from '../drivers/registry.js';
 import { VERSION } from '../version.js';
 import { scanFiles, storeFiles } from './files.js';
@@ -821,7 +822,9 @@ async function lowSpace(cfg: LoadedConfig, plan: BackupPlan): Promise<string | n
     const previous = (await listSets(cfg, { type: plan.setType })).find((s) => s.status !== 'failed');
     if (!previous) return null;
     const m = await readManifest(cfg, previous.id);
-    const snapshots = m.databases.filter((d) => d.engine === 'sqlite').reduce((sum, d) => sum + d.rawBytes, 0);
+    const snapshots = m.databases
+      .filter((d) => capabilitiesOf(d.engine).localSnapshot)
+      .reduce((sum, d) => sum + d.rawBytes, 0);
     const needed = (m.totals.storedBytes + snapshots) * 1.2;
     const st = await fsp.statfs(cfg.backupDir);
     const free = st.bavail * st.bsize;

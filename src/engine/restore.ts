@@ -341,7 +341,14 @@ export async function planRestore(cfg: LoadedConfig, id: string, opts: RestoreOp
     if (opts.tables?.length && target.kind === 'in-place') {
       throw new UsageError('--table restores selected tables side by side only.', 'Add --to NEWNAME.');
     }
-    if (opts.createRoles && db.engine === 'postgres' && !entry.extras?.some((x) => x.role === 'globals')) {
+    if (opts.tables?.length && !driver.capabilities.tableSelection) {
+      throw new UsageError(
+        `--table: ${name} is a ${db.engine} database, which is restored whole; tables are chosen only where the engine can.`,
+        `Restore ${name} without --table (side by side with --to), then copy the tables you need from there.`,
+      );
+    }
+    const createRoles = Boolean(opts.createRoles) && driver.capabilities.roles;
+    if (createRoles && !entry.extras?.some((x) => x.role === 'globals')) {
       throw new UsageError(
         `Set ${m.id} stored no roles for ${name} ("globals" was not enabled when it was made), so --create-roles has nothing to create.`,
         'Create the roles by hand (CREATE ROLE …), then restore without --create-roles.',
@@ -353,7 +360,7 @@ export async function planRestore(cfg: LoadedConfig, id: string, opts: RestoreOp
       setId: m.id,
       target,
       ...(opts.tables ? { tables: opts.tables } : {}),
-      ...(opts.createRoles && db.engine === 'postgres' ? { createRoles: true } : {}),
+      ...(createRoles ? { createRoles: true } : {}),
     });
     const state = await driver.inspectTarget(db, target);
     if (target.kind === 'in-place' && (m.type === 'schema' || entry.format.endsWith('-sql'))) {
