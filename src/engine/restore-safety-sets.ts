@@ -8,10 +8,11 @@ import { driverFor } from '../drivers/registry.js';
 import { VERSION } from '../version.js';
 import { readManifest, setDir } from './catalog.js';
 import { DEFAULT_GZIP_LEVEL } from './create.js';
-import { ensurePrivateDir, fsyncPath, fsyncTree, writeFileAtomic } from './fs-util.js';
+import { ensurePrivateDir, fsyncPath, writeFileAtomic } from './fs-util.js';
 import { writeLog } from './log.js';
 import { MANIFEST_NAME } from './manifest.js';
 import { newSetId, isSetId } from './set-id.js';
+import { publishSet, stagingDir, takenSetIds } from './publish-set.js';
 import { dbConfig } from './restore-plan.js';
 
 /**
@@ -117,15 +118,9 @@ export async function publishReferenceSet(
   restoreOf: string,
   entries: DatabaseEntry[],
 ): Promise<string> {
-  const taken = new Set(
-    readdirSync(cfg.backupDir)
-      .map((n) => (n.startsWith('.tmp-') ? n.slice(5) : n))
-      .filter(isSetId),
-  );
   const now = new Date();
-  const id = newSetId(now, taken);
-  const staging = join(cfg.backupDir, `.tmp-${id}`);
-  await ensurePrivateDir(staging);
+  const id = newSetId(now, takenSetIds(cfg.backupDir));
+  await ensurePrivateDir(stagingDir(cfg.backupDir, id));
   const manifest: Manifest = {
     schemaVersion: 1,
     id,
@@ -144,9 +139,6 @@ export async function publishReferenceSet(
     warnings: [],
     totals: { storedBytes: 0, rawBytes: 0, files: 0 },
   };
-  await writeFileAtomic(join(staging, MANIFEST_NAME), JSON.stringify(manifest, null, 2) + '\n');
-  await fsyncTree(staging);
-  await fsp.rename(staging, join(cfg.backupDir, id));
-  await fsyncPath(cfg.backupDir);
+  await publishSet(cfg.backupDir, manifest);
   return id;
 }
