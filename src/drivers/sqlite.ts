@@ -28,6 +28,7 @@ import type {
   TargetState,
 } from './driver.js';
 import { CAPABILITIES } from './capabilities.js';
+import { fsyncPath } from '../core/durable-fs.js';
 import { inspectSqliteFile } from './sqlite-inspect.js';
 import {
   applyDelta,
@@ -180,24 +181,6 @@ function schemaSql(conn: Database.Database): string[] {
     .pluck()
     .all() as string[];
   return ['PRAGMA foreign_keys=OFF;\nBEGIN TRANSACTION;\n', ...rows.map((s) => `${s};\n`), 'COMMIT;\n'];
-}
-
-async function fsyncFile(file: string): Promise<void> {
-  const fh = await fsp.open(file, 'r+');
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-}
-
-async function fsyncDir(dir: string): Promise<void> {
-  const fh = await fsp.open(dir, 'r');
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
 }
 
 async function removeQuietly(file: string): Promise<void> {
@@ -434,7 +417,7 @@ export const sqliteDriver = {
       }
       // A drill's scratch copy is removed right after its checks: it needs no fsync.
       const scratch = req.target.kind === 'side-by-side' && req.target.scratch === true;
-      if (!scratch) await fsyncFile(staging);
+      if (!scratch) await fsyncPath(staging);
       const info = await inspectSqliteFile(staging).catch((err: unknown) => {
         throw unreadableCopy(req.db.name, err);
       });
@@ -478,7 +461,7 @@ export const sqliteDriver = {
         });
         await fsp.rm(staging);
       }
-      if (!scratch) await fsyncDir(dir);
+      if (!scratch) await fsyncPath(dir);
       ctx.log('sqlite restore finished', { db: req.db.name, target });
       // The integrity_check and row counts above are the drill's checks too: they are not run twice.
       const checks = scratch ? [{ name: 'integrity_check', ok: true, detail: 'ok' }] : [];
