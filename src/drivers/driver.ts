@@ -1,6 +1,7 @@
 import type { Readable } from 'node:stream';
 import type { Reporter } from '../core/events.js';
 import type { Phrase } from '../core/phrases.js';
+import type { DriverCapabilities } from './capabilities.js';
 import type {
   BackupType,
   ChainType,
@@ -252,6 +253,8 @@ export interface Driver {
   readonly chains?: readonly ChainType[];
   /** How the safety copy of a replaced database is taken (see RestoreStepPlan.safety). */
   readonly safety: 'pre-restore-set' | 'renamed-database';
+  /** What this engine can do beyond this contract (its row of `CAPABILITIES` in capabilities.ts). */
+  readonly capabilities: DriverCapabilities;
   /**
    * gzip level of this engine's dumps when the config sets neither `databases[].compressionLevel`
    * nor `compression.level` (default: DEFAULT_GZIP_LEVEL).
@@ -338,6 +341,10 @@ export interface Driver {
    */
   drillChecks?(db: DatabaseConfig, restoredTo: string, ctx: DriverContext): Promise<DrillCheck[]>;
 
-  /** Removes a safety copy kept as a renamed database (for `renamed-database` drivers). */
-  dropSafetyCopy(db: DatabaseConfig, name: string): Promise<void>;
+  /**
+   * `renamed-database` drivers: removes a safety copy kept as a renamed database (`<name>__pre_restore_<set>`),
+   * when its pre_restore set is deleted; refuses (RefusedError) any other name. Absent for drivers whose
+   * safety copies are stored files of a pre_restore set.
+   */
+  dropSafetyCopy?(db: DatabaseConfig, name: string): Promise<void>;
 }

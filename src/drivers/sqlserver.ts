@@ -25,6 +25,7 @@ import type {
   TargetState,
   DrillCheck,
 } from './driver.js';
+import { CAPABILITIES } from './capabilities.js';
 import {
   defaultFileDirs,
   dropIfExistsStatement,
@@ -921,6 +922,7 @@ export function createSqlServerDriver(deps: SqlServerDriverDeps = {}): Driver {
     engine: 'sqlserver',
     types: ['full'],
     safety: 'renamed-database',
+    capabilities: CAPABILITIES.sqlserver,
 
     validateConfig(db: DatabaseConfig): ConfigProblem[] {
       return validate(db);

@@ -79,11 +79,11 @@ export function register(program: Command): void {
       .option('--from <name>', 'list the sets at this destination instead (see copy)')
       .option('--all-sources', 'with --from: the sets of every server sharing the destination'),
   ).action(
-    runAction(async (io, opts) => {
-      if (opts.from) return listFrom(io, String(opts.from), Boolean(opts.allSources));
+    runAction({ db: 'text', from: 'text', allSources: 'flag' }, async (io, opts) => {
+      if (opts.from) return listFrom(io, opts.from, opts.allSources);
       const cfg = await io.config();
-      if (opts.db) configuredDatabase(cfg, String(opts.db));
-      const sets = withOffsite(cfg, await listSets(cfg, opts.db ? { database: String(opts.db) } : {}));
+      if (opts.db) configuredDatabase(cfg, opts.db);
+      const sets = withOffsite(cfg, await listSets(cfg, opts.db ? { database: opts.db } : {}));
       // Damaged sets (a manifest that fails its checks) are named after the list, whatever the filter, and
       // make the exit code 5 (verify failed); with --json on stderr, the document staying the list of sets.
       const damaged = await listDamagedSets(cfg);
@@ -127,7 +127,7 @@ export function register(program: Command): void {
       .description('show a backup set: every file with its size, checksums and row counts')
       .argument('<id>', 'set id, or latest'),
   ).action(
-    runAction(async (io, _opts, id: string) => {
+    runAction({}, async (io, _opts, id: string) => {
       const cfg = await io.config();
       const m = await readManifest(cfg, id);
       if (io.json) {

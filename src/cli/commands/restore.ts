@@ -14,6 +14,7 @@ import type { DatabaseRestorePlan } from '../../engine/restore.js';
 import { rollbackLines } from '../../engine/rollback-advice.js';
 import { addCommonOptions, collect, runAction, type CommandIO } from '../context.js';
 import { foldLine, formatBytes, formatLocal, outputWidth } from '../format.js';
+import type { OptionSpec } from '../options.js';
 import { withFetchedSet } from './offsite.js';
 
 export const CONFIRM_WORD = 'RESTORE';
@@ -87,6 +88,20 @@ export function sizeLine(d: DatabaseRestorePlan): string {
   return `stored ${formatBytes(d.storedBytes)}, ${about} once restored (${source})`;
 }
 
+/** The options of `restore`. */
+const RESTORE_OPTIONS = {
+  at: 'text',
+  db: 'list',
+  files: 'flag',
+  to: 'text',
+  table: 'list',
+  terminateConnections: 'flag',
+  createRoles: 'flag',
+  dryRun: 'flag',
+  from: 'text',
+  yes: 'flag',
+} as const satisfies OptionSpec;
+
 export function register(program: Command): void {
   addCommonOptions(
     program
@@ -113,10 +128,10 @@ export function register(program: Command): void {
       .option('--from <name>', 'restore from the copy at this destination (fetched, checked, then restored)')
       .option('-y, --yes', 'do not ask for confirmation'),
   ).action(
-    runAction(async (io, opts, given: string | undefined) => {
+    runAction(RESTORE_OPTIONS, async (io, opts, given: string | undefined) => {
       if (opts.at !== undefined && given)
         throw new UsageError(
-          `Give a set id or --at, not both (got ${given} and --at ${String(opts.at)}).`,
+          `Give a set id or --at, not both (got ${given} and --at ${opts.at}).`,
           'respaldo restore --at "2026-11-22 14:30" --dry-run',
         );
       if (opts.at === undefined && !given)
@@ -124,21 +139,21 @@ export function register(program: Command): void {
           'Name the set to restore (an id, or latest), or a time with --at.',
           'respaldo list shows the sets; respaldo restore --at "2026-11-22 14:30" --dry-run previews a point in time.',
         );
-      const at = opts.at === undefined ? null : parseAtTime(String(opts.at));
+      const at = opts.at === undefined ? null : parseAtTime(opts.at);
       if (opts.at !== undefined && !at)
         throw new UsageError(
-          `--at "${String(opts.at)}" is not a time respaldo understands.`,
+          `--at "${opts.at}" is not a time respaldo understands.`,
           'Use local time as YYYY-MM-DD HH:MM (e.g. --at "2026-11-22 14:30"), or an ISO time with Z or an offset.',
         );
       return withFetchedSet(io, opts, given ?? '', at, async (id, setFolder) => {
         const cfg = await io.config();
         const restoreOpts = {
           ...(setFolder ? { setFolder } : {}),
-          ...(opts.db ? { databases: opts.db as string[] } : {}),
+          ...(opts.db ? { databases: opts.db } : {}),
           ...(opts.files ? { files: true } : {}),
-          ...(opts.to ? { to: String(opts.to) } : {}),
-          ...(opts.table ? { tables: opts.table as string[] } : {}),
-          terminateConnections: Boolean(opts.terminateConnections),
+          ...(opts.to ? { to: opts.to } : {}),
+          ...(opts.table ? { tables: opts.table } : {}),
+          terminateConnections: opts.terminateConnections,
           ...(opts.createRoles ? { createRoles: true } : {}),
         };
         const plan = at ? await planRestoreAt(cfg, at, restoreOpts) : await planRestore(cfg, id, restoreOpts);

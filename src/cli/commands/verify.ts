@@ -21,8 +21,8 @@ export function register(program: Command): void {
         'also decrypt encrypted sets and check the plaintext (needs the key); with --from read back every file',
       ),
   ).action(
-    runAction(async (io, opts, id?: string) => {
-      if (opts.from) return verifyFrom(io, id ?? 'latest', String(opts.from), Boolean(opts.readData));
+    runAction({ all: 'flag', chain: 'flag', from: 'text', readData: 'flag' }, async (io, opts, id?: string) => {
+      if (opts.from) return verifyFrom(io, id ?? 'latest', opts.from, opts.readData);
       const cfg = await io.config();
       if (opts.all && id) throw new UsageError('Give a set id or --all, not both.');
       if (opts.chain && opts.all) throw new UsageError('Give --chain ID or --all, not both.');
