@@ -134,8 +134,8 @@ describe('checkChain: the chain the engine hands over is the one SQL Server can 
 });
 
 describe('decideBackup: what a backup of a SQL Server database makes', () => {
-  const base = { setId: 'L3', header: L3.header, fullSetId: 'F1', fullHeader: F1.header };
-  const dbase = { setId: 'F1', header: F1.header, fullSetId: 'F1', fullHeader: F1.header };
+  const base = { setId: 'L3', header: L3.header };
+  const dbase = { setId: 'F1', header: F1.header };
   const ok = { forkId: FORK, newestFull: { checkpointLsn: F1.header.checkpointLsn, finishedAt: null, device: null } };
   const state = (over: object = {}) => ({
     ...ok,
@@ -228,10 +228,10 @@ describe('decideBackup: what a backup of a SQL Server database makes', () => {
     },
     {
       name: 'a COPY_ONLY full as the chain start',
-      in: { type: 'differential', base: { ...dbase, fullHeader: { ...F1.header, copyOnly: true } } },
+      in: { type: 'differential', base: { ...dbase, header: { ...F1.header, copyOnly: true } } },
       kind: 'full',
       copyOnly: false,
-      fallback: 'is COPY_ONLY',
+      fallback: 'is a COPY_ONLY full',
     },
   ];
   it.each(cases)('$name', (c) => {
@@ -249,9 +249,10 @@ describe('decideBackup: what a backup of a SQL Server database makes', () => {
   });
 
   it('after the backup: a differential on another full, a log with a gap or on another fork', () => {
-    const b = { setId: 'L3', header: L3.header, fullSetId: 'F1', fullHeader: F1.header };
-    expect(afterBackupProblem(diff('D', day(8), 700, F1).header, b)).toBeNull();
-    expect(afterBackupProblem(diff('D', day(8), 700, F15).header, b)).toContain('a full was taken outside respaldo');
+    const b = { setId: 'L3', header: L3.header };
+    const f = { setId: 'F1', header: F1.header };
+    expect(afterBackupProblem(diff('D', day(8), 700, F1).header, f)).toBeNull();
+    expect(afterBackupProblem(diff('D', day(8), 700, F15).header, f)).toContain('a full was taken outside respaldo');
     expect(afterBackupProblem(log('L', day(4), 300, 400).header, b)).toBeNull();
     expect(afterBackupProblem(log('L', day(4), 350, 400).header, b)).toContain('a gap');
     expect(afterBackupProblem(log('L', day(4), 300, 400, { firstForkId: FORK2 }).header, b)).toContain('fork');

@@ -54,6 +54,19 @@ import {
   type DbSettings,
   type Statement,
 } from './sqlserver-plan.js';
+import {
+  afterBackupProblem,
+  chainBackupStatement,
+  chainStateStatement,
+  decideBackup,
+  exactLsnStatement,
+  headerOf,
+  parseChainState,
+  parseHeader,
+  type BackupHeader,
+  type ChainBackupDecision,
+  type ServerChainState,
+} from './sqlserver/chain-plan.js';
 import { merged, resolveSettings, validate, where } from './sqlserver/config.js';
 import { mssqlConnector, type ConnectionSettings, type SqlConnector } from './sqlserver/connection.js';
 import { checkLocalDir, localDirHint, mapSqlError } from './sqlserver/errors.js';
@@ -116,6 +129,33 @@ function refuseAvailabilityGroup(info: DbInfo | null, s: ConnectionSettings, doi
   );
 }
 
+/**
+ * What the server says of a chained database's backups (recovery fork, msdb's newest full and log backup);
+ * when msdb cannot be read the chain is checked from the backup's own header afterwards only.
+ */
+async function readChainState(session: Session, database: string): Promise<ServerChainState | null> {
+  try {
+    return parseChainState((await session.run(chainStateStatement(database), undefined))[0]);
+  } catch (err) {
+    if (!(err instanceof RespaldoError) || session.ctx.signal.aborted) throw err;
+    session.ctx.log(`sqlserver: msdb backup history of ${database} not readable (${err.message}); checked afterwards`);
+    return null;
+  }
+}
+
+/** The header of a backup just made, with exact LSNs from msdb when HEADERONLY's reached the driver as doubles. */
+async function readHeader(session: Session, row: Record<string, unknown>): Promise<BackupHeader | { problem: string }> {
+  const first = parseHeader(row);
+  if (!('problem' in first) || !row.BackupSetGUID) return first;
+  try {
+    const exact = (await session.run(exactLsnStatement(String(row.BackupSetGUID)), undefined))[0] ?? null;
+    return parseHeader(row, exact);
+  } catch (err) {
+    if (!(err instanceof RespaldoError) || session.ctx.signal.aborted) throw err;
+    return { problem: `${first.problem} (${err.message})` };
+  }
+}
+
 /** Builds the SQL Server driver over a connector. */
 export function createSqlServerDriver(deps: SqlServerDriverDeps = {}): Driver {
   const connect = deps.connect ?? mssqlConnector;
@@ -135,7 +175,7 @@ export function createSqlServerDriver(deps: SqlServerDriverDeps = {}): Driver {
   const quietCtx = { log: () => undefined, signal: new AbortController().signal };
 
   async function backup(req: BackupRequest, ctx: DriverContext): Promise<BackupSession> {
-    if (req.type !== 'full') {
+    if (req.type === 'schema') {
       throw new RespaldoError(
         'usage',
         `SQL Server database "${req.db.name}": a ${req.type} backup is not possible with native BACKUP DATABASE.`,
@@ -177,72 +217,120 @@ export function createSqlServerDriver(deps: SqlServerDriverDeps = {}): Driver {
             'Back the certificate up (see docs/sqlserver.md).',
         });
       }
-      const token = fileToken();
       const continueAfterError = req.purpose === 'safety';
-      const pathStyle = server.pathStyle;
       const compression = supportsBackupCompression(server.edition, server.engineEdition);
-      const dir = s.serverBackupDir;
-      const planFor = (compression: boolean): BackupPlan =>
-        planBackup({ database: s.database, serverBackupDir: dir, token, compression, continueAfterError, pathStyle });
-      let plan = planFor(compression);
-      localPath = join(s.localBackupDir, plan.fileName);
+      const base = req.base ? { setId: req.base.setId, header: headerOf(req.base.entry.details) } : undefined;
+      const delta = req.type === 'differential' || req.type === 'incremental';
+      const wantsState = req.db.chain === true && req.purpose === 'backup' && delta && base?.header;
+      let decision = decideBackup({
+        name: req.db.name,
+        type: req.type === 'differential' || req.type === 'incremental' ? req.type : 'full',
+        chain: req.db.chain === true,
+        purpose: req.purpose,
+        recoveryModel: info.recoveryModel,
+        ...(base ? { base } : {}),
+        state: wantsState ? await readChainState(session, s.database) : null,
+      });
       const progress = progressTo(ctx, req.db.name, 'SQL Server BACKUP', info.sizeBytes);
-      let compressionNote: string | null = plan.compression
-        ? null
-        : `not supported by the ${server.edition ?? 'unknown'} edition`;
       checkAborted(ctx.signal, 'the backup');
       const countsBefore = await session.rowCounts(s.database);
-      try {
-        await session.run(plan.backup, progress);
-      } catch (err) {
-        const e = err as RespaldoError;
-        const sqlErrors = (e.details?.sqlErrors as number[] | undefined) ?? [];
-        if (!plan.compression || !sqlErrors.includes(1844)) throw err;
-        compressionNote = 'refused by the server (error 1844); backed up without compression';
-        ctx.reporter.emit({
-          type: 'warning',
-          item: req.db.name,
-          message: `SQL Server refused BACKUP WITH COMPRESSION; backing up ${s.database} uncompressed.`,
-        });
-        plan = planFor(false);
-        await session.run(plan.backup, progress);
-      }
-      // Counts right after BACKUP are the nearest to its consistency point (the end of the data
-      // copy); rows written meanwhile make them estimates, recorded with the drift seen.
-      const tables = await session.rowCounts(s.database);
-      const drift = compareRowCounts(countsBefore, tables);
-      let bytes: number;
-      try {
-        bytes = (await fsp.stat(localPath)).size;
-        await fsp.access(localPath, fsc.R_OK);
-      } catch (err) {
-        throw new RespaldoError(
-          'failed',
-          `SQL Server wrote ${plan.serverPath}, but respaldo cannot see it as ${localPath} (${(err as NodeJS.ErrnoException).code ?? 'error'}).`,
-          `${localDirHint(s)} The file is still on the server at ${plan.serverPath}; remove it there.`,
-        );
-      }
-      let verifyError: string | null = null;
-      try {
-        await session.run(plan.verify, undefined);
-      } catch (err) {
-        if (!(err instanceof RespaldoError) || err.kind !== 'failed') throw err;
-        verifyError = err.message;
-        if (!continueAfterError) {
+
+      /** Runs one BACKUP of the kind decided, then VERIFYONLY and HEADERONLY of it. */
+      const make = async (d: ChainBackupDecision) => {
+        const token = fileToken();
+        const planFor = (compression: boolean): BackupPlan => {
+          const p = planBackup({
+            database: s.database,
+            serverBackupDir: s.serverBackupDir,
+            token,
+            compression,
+            continueAfterError,
+            pathStyle: server.pathStyle,
+          });
+          if (d.kind === 'full' && d.copyOnly) return p;
+          const st = { database: s.database, serverPath: p.serverPath, compression, continueAfterError };
+          return { ...p, backup: chainBackupStatement({ ...st, kind: d.kind, copyOnly: d.copyOnly }) };
+        };
+        let plan = planFor(compression);
+        localPath = join(s.localBackupDir, plan.fileName);
+        let compressionNote: string | null = plan.compression
+          ? null
+          : `not supported by the ${server.edition ?? 'unknown'} edition`;
+        try {
+          await session.run(plan.backup, progress);
+        } catch (err) {
+          const e = err as RespaldoError;
+          const sqlErrors = (e.details?.sqlErrors as number[] | undefined) ?? [];
+          if (!plan.compression || !sqlErrors.includes(1844)) throw err;
+          compressionNote = 'refused by the server (error 1844); backed up without compression';
+          ctx.reporter.emit({
+            type: 'warning',
+            item: req.db.name,
+            message: `SQL Server refused BACKUP WITH COMPRESSION; backing up ${s.database} uncompressed.`,
+          });
+          plan = planFor(false);
+          await session.run(plan.backup, progress);
+        }
+        // Counts right after BACKUP are the nearest to its consistency point (the end of the data
+        // copy); rows written meanwhile make them estimates, recorded with the drift seen.
+        const tables = await session.rowCounts(s.database);
+        let bytes: number;
+        try {
+          bytes = (await fsp.stat(localPath)).size;
+          await fsp.access(localPath, fsc.R_OK);
+        } catch (err) {
           throw new RespaldoError(
             'failed',
-            `RESTORE VERIFYONLY rejected the backup of ${s.database}: ${verifyError}`,
-            'The backup is not usable and was not stored. Check the disk of the backup folder and the SQL Server error log, then run the backup again.',
-            err.details,
+            `SQL Server wrote ${plan.serverPath}, but respaldo cannot see it as ${localPath} (${(err as NodeJS.ErrnoException).code ?? 'error'}).`,
+            `${localDirHint(s)} The file is still on the server at ${plan.serverPath}; remove it there.`,
           );
         }
-        ctx.reporter.emit({
-          type: 'warning',
-          item: req.db.name,
-          message: `Safety copy of ${s.database} kept although RESTORE VERIFYONLY rejected it: ${verifyError}`,
-        });
+        let verifyError: string | null = null;
+        try {
+          await session.run(plan.verify, undefined);
+        } catch (err) {
+          if (!(err instanceof RespaldoError) || err.kind !== 'failed') throw err;
+          verifyError = err.message;
+          if (!continueAfterError) {
+            throw new RespaldoError(
+              'failed',
+              `RESTORE VERIFYONLY rejected the backup of ${s.database}: ${verifyError}`,
+              'The backup is not usable and was not stored. Check the disk of the backup folder and the SQL Server error log, then run the backup again.',
+              err.details,
+            );
+          }
+          ctx.reporter.emit({
+            type: 'warning',
+            item: req.db.name,
+            message: `Safety copy of ${s.database} kept although RESTORE VERIFYONLY rejected it: ${verifyError}`,
+          });
+        }
+        const headerRow = (await session.run(plan.header))[0] ?? {};
+        const header = await readHeader(session, headerRow);
+        return { plan, tables, bytes, verifyError, compressionNote, headerRow, header };
+      };
+
+      let made = await make(decision);
+      if (decision.kind !== 'full' && base?.header) {
+        const problem =
+          'problem' in made.header
+            ? made.header.problem
+            : afterBackupProblem(made.header, { ...base, header: base.header });
+        if (problem) {
+          const what = `the ${decision.kind} backup of ${s.database} (${made.plan.serverPath})`;
+          ctx.reporter.emit({
+            type: 'warning',
+            item: req.db.name,
+            message: `${what} does not continue the chain and was not kept: ${problem}. Backing up a full instead.`,
+          });
+          await removeQuietly(localPath!, ctx);
+          decision = { kind: 'full', copyOnly: false, fallback: `${problem}; stored a full that starts a new chain` };
+          made = await make(decision);
+        }
       }
-      const header = (await session.run(plan.header))[0] ?? {};
+      const { plan, tables, bytes, verifyError, compressionNote, headerRow: header } = made;
+      localPath = join(s.localBackupDir, plan.fileName);
+      const drift = compareRowCounts(countsBefore, tables);
       const compressed = num(header.Compressed ?? header.compressed) === 1;
       const files = await session.fileList(plan.serverPath);
       await session.close();
@@ -265,7 +353,9 @@ export function createSqlServerDriver(deps: SqlServerDriverDeps = {}): Driver {
           compressedBackupSizeBytes: num(header.CompressedBackupSize ?? header.compressedBackupSize),
           compression: compressed,
           compressionNote,
-          copyOnly: true,
+          copyOnly: decision.copyOnly,
+          backupKind: decision.kind,
+          ...('problem' in made.header ? { headerProblem: made.header.problem } : { header: made.header }),
           checksum: true,
           verified: verifyError
             ? `RESTORE VERIFYONLY WITH CHECKSUM failed: ${verifyError}`
@@ -306,6 +396,7 @@ export function createSqlServerDriver(deps: SqlServerDriverDeps = {}): Driver {
             },
           },
         ],
+        ...(req.base && decision.fallback ? { fellBack: decision.fallback } : {}),
         async cleanup(): Promise<void> {
           const problem = await removeQuietly(path, ctx);
           if (problem)
@@ -919,7 +1010,8 @@ export function createSqlServerDriver(deps: SqlServerDriverDeps = {}): Driver {
 
   const driver = {
     engine: 'sqlserver',
-    types: ['full'],
+    types: ['full', 'differential', 'incremental'],
+    chains: ['differential', 'incremental'],
     safety: 'renamed-database',
 
     validateConfig(db: DatabaseConfig): ConfigProblem[] {

@@ -199,6 +199,7 @@ export interface ChainBackupDecision {
  * base set's entry (the engine's choice) and `baseFull` that of the full its chain starts with; `state` what the
  * server says now (null when it was not read). A differential or incremental that cannot continue the chain
  * becomes a full, saying why (with `chain`, a full that starts a new chain; without, the usual COPY_ONLY full).
+ * The engine gives a differential a full as its base, an incremental the newest backup of any kind.
  */
 export function decideBackup(opts: {
   name: string;
@@ -206,7 +207,7 @@ export function decideBackup(opts: {
   chain: boolean;
   purpose: 'backup' | 'safety';
   recoveryModel: string | null;
-  base?: { setId: string; header: BackupHeader | null; fullSetId: string; fullHeader: BackupHeader | null };
+  base?: { setId: string; header: BackupHeader | null };
   state?: ServerChainState | null;
 }): ChainBackupDecision {
   const { name, type, chain } = opts;
@@ -228,12 +229,14 @@ export function decideBackup(opts: {
   const base = opts.base;
   if (!base) return full(`no base for a ${type} of ${name}`);
   const newChain = 'stored a full that starts a new chain';
-  if (!base.header || !base.fullHeader)
+  if (!base.header)
     return full(
       `the base set ${base.setId} holds no backup header of ${name} (made before "chain": true); ${newChain}`,
     );
-  if (base.fullHeader.copyOnly)
-    return full(`the full of ${name} in set ${base.fullSetId} is COPY_ONLY (made before "chain": true); ${newChain}`);
+  if (base.header.copyOnly)
+    return full(
+      `the base of ${name} in set ${base.setId} is a COPY_ONLY full (made before "chain": true); ${newChain}`,
+    );
   const state = opts.state;
   if (state?.forkId && base.header.forkId && state.forkId !== base.header.forkId.toUpperCase()) {
     return full(
@@ -242,13 +245,14 @@ export function decideBackup(opts: {
   }
   if (type === 'differential') {
     const serverBase = state?.newestFull;
-    if (serverBase && serverBase.checkpointLsn !== base.fullHeader.checkpointLsn) {
+    if (base.header.kind !== 'full') return full(`the base set ${base.setId} of ${name} is not a full; ${newChain}`);
+    if (serverBase && serverBase.checkpointLsn !== base.header.checkpointLsn) {
       const byWhom = serverBase.device ? ` to ${serverBase.device}` : '';
       const at = serverBase.finishedAt ? ` at ${serverBase.finishedAt}` : '';
       return full(
         `the server's differential base of ${name} is a full taken outside respaldo${at}${byWhom} ` +
-          `(checkpoint LSN ${serverBase.checkpointLsn}, not ${base.fullHeader.checkpointLsn} of set ` +
-          `${base.fullSetId}); ${newChain}`,
+          `(checkpoint LSN ${serverBase.checkpointLsn}, not ${base.header.checkpointLsn} of set ${base.setId}); ` +
+          newChain,
       );
     }
     return { kind: 'differential', copyOnly: false };
@@ -268,15 +272,12 @@ export function decideBackup(opts: {
  * Pure: what is wrong with a differential or log backup just made on `base` (null when it continues the chain):
  * checked from its own header, so a base changed between the check and the backup is found too.
  */
-export function afterBackupProblem(
-  made: BackupHeader,
-  base: { setId: string; header: BackupHeader; fullSetId: string; fullHeader: BackupHeader },
-): string | null {
+export function afterBackupProblem(made: BackupHeader, base: { setId: string; header: BackupHeader }): string | null {
   if (made.kind === 'differential') {
-    if (made.databaseBackupLsn !== base.fullHeader.checkpointLsn) {
+    if (made.databaseBackupLsn !== base.header.checkpointLsn) {
       return (
         `the differential applies on a full with checkpoint LSN ${made.databaseBackupLsn}, not on set ` +
-        `${base.fullSetId} (${base.fullHeader.checkpointLsn}): a full was taken outside respaldo meanwhile`
+        `${base.setId} (${base.header.checkpointLsn}): a full was taken outside respaldo meanwhile`
       );
     }
     return null;
