@@ -213,6 +213,13 @@ describe('decideBackup: what a backup of a SQL Server database makes', () => {
       fallback: 'the log chain has a gap',
     },
     {
+      name: 'msdb not readable',
+      in: { type: 'incremental', base, state: { ...state(), msdbUnreadable: 'SELECT permission was denied' } },
+      kind: 'full',
+      copyOnly: false,
+      fallback: 'Grant the login SELECT on msdb.dbo.backupset',
+    },
+    {
       name: 'another recovery fork',
       in: { type: 'incremental', base, state: state({ forkId: FORK2 }) },
       kind: 'full',

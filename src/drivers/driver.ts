@@ -157,6 +157,11 @@ export interface RestoreRequest {
    * stored parts; the engine verified them all. `entry` is applied last.
    */
   chain?: { setId: string; entry: DatabaseEntry; openPart(role?: string): Readable }[];
+  /**
+   * `restore --at`: the time asked for (UTC ISO). A driver whose last chain member can stop inside itself
+   * (SQL Server log backups: `STOPAT`) stops there when that member ends after it; others restore the set whole.
+   */
+  stopAt?: string;
   /** Operator confirmed that sessions connected to the live database may be terminated. */
   terminateConnections: boolean;
   /**

@@ -58,6 +58,8 @@ import {
   afterBackupProblem,
   chainBackupStatement,
   chainStateStatement,
+  chainStepStatement,
+  checkChain,
   decideBackup,
   exactLsnStatement,
   headerOf,
@@ -129,17 +131,13 @@ function refuseAvailabilityGroup(info: DbInfo | null, s: ConnectionSettings, doi
   );
 }
 
-/**
- * What the server says of a chained database's backups (recovery fork, msdb's newest full and log backup);
- * when msdb cannot be read the chain is checked from the backup's own header afterwards only.
- */
-async function readChainState(session: Session, database: string): Promise<ServerChainState | null> {
+/** What the server says of a chained database's backups (recovery fork, msdb's newest full and log backup). */
+async function readChainState(session: Session, database: string): Promise<ServerChainState> {
   try {
     return parseChainState((await session.run(chainStateStatement(database), undefined))[0]);
   } catch (err) {
     if (!(err instanceof RespaldoError) || session.ctx.signal.aborted) throw err;
-    session.ctx.log(`sqlserver: msdb backup history of ${database} not readable (${err.message}); checked afterwards`);
-    return null;
+    return { forkId: null, newestFull: null, newestLog: null, msdbUnreadable: err.message };
   }
 }
 
@@ -152,7 +150,60 @@ async function readHeader(session: Session, row: Record<string, unknown>): Promi
     return parseHeader(row, exact);
   } catch (err) {
     if (!(err instanceof RespaldoError) || session.ctx.signal.aborted) throw err;
-    return { problem: `${first.problem} (${err.message})` };
+    const grant = 'grant the login SELECT on msdb.dbo.backupset and msdb.dbo.backupmediafamily';
+    return { problem: `${first.problem}: msdb is not readable (${err.message}); ${grant}` };
+  }
+}
+
+/** One backup a restore applies, oldest first: the full, then a differential and log backups (native chains). */
+interface RestoreStep {
+  setId: string;
+  entry: RestoreRequest['entry'];
+  kind: BackupHeader['kind'];
+  openPart(role?: string): NodeJS.ReadableStream;
+}
+
+/**
+ * The backups a restore applies and the STOPAT of the last: the set itself, or its chain (RestoreRequest.chain)
+ * checked as SQL Server will apply it (checkChain). Refuses, before anything is touched, a chain that does not
+ * apply: a gap, a fork change, a differential on another full, a member without its header.
+ */
+function restoreSteps(req: RestoreRequest): { steps: RestoreStep[]; stopAt: string | null } {
+  const self = { setId: req.setId, entry: req.entry, openPart: req.openPart };
+  if (!req.chain?.length) return { steps: [{ ...self, kind: 'full' }], stopAt: null };
+  const all = [...req.chain, self];
+  const refuse = (problem: string): never => {
+    throw new RefusedError(
+      `The chain of ${req.db.name} that ends with set ${req.setId} cannot be restored: ${problem}. Nothing was changed.`,
+      `Restore an earlier set of ${req.db.name} (respaldo list --db ${req.db.name}), or the full set ${all[0]!.setId} alone.`,
+    );
+  };
+  const members = all.map((m) => {
+    const header = headerOf(m.entry.details);
+    return header ? { setId: m.setId, header } : refuse(`set ${m.setId} holds no backup header of ${req.db.name}`);
+  });
+  const picked = checkChain(members, req.stopAt ? new Date(req.stopAt) : null);
+  if ('problem' in picked) return refuse(picked.problem);
+  return { steps: all.map((m, i) => ({ ...m, kind: members[i]!.header.kind })), stopAt: picked.stopAt };
+}
+
+/** Copies a stored backup into the shared folder for the server to read (a new file, never overwritten). */
+async function copyForServer(
+  from: NodeJS.ReadableStream,
+  to: string,
+  s: ConnectionSettings,
+  ctx: DriverContext,
+): Promise<void> {
+  try {
+    await pipeline(from, createWriteStream(to, { flags: 'wx', mode: 0o640 }), { signal: ctx.signal });
+  } catch (err) {
+    if (ctx.signal.aborted)
+      throw new InterruptedError(
+        'Interrupted while copying the backup for SQL Server; the live database was not touched.',
+      );
+    if (err instanceof RespaldoError) throw err;
+    const message = `Could not write the backup for SQL Server to ${to}: ${(err as Error).message}`;
+    throw new RespaldoError('failed', message, localDirHint(s));
   }
 }
 
@@ -432,6 +483,7 @@ export function createSqlServerDriver(deps: SqlServerDriverDeps = {}): Driver {
     const s = resolveSettings(req.db);
     const live = targetName(s, req.target);
     checkTargetName(live);
+    const { steps, stopAt } = restoreSteps(req);
     const { temp, safety } = stagingNames(live, req.setId);
     const inPlace = req.target.kind === 'in-place';
     await checkLocalDir(s);
@@ -492,7 +544,7 @@ export function createSqlServerDriver(deps: SqlServerDriverDeps = {}): Driver {
       };
       try {
         journalPath = await writeJournal(s.localBackupDir, journal);
-        await pipeline(req.openPart('main'), createWriteStream(localPath, { flags: 'wx', mode: 0o640 }), {
+        await pipeline(steps[0]!.openPart('main'), createWriteStream(localPath, { flags: 'wx', mode: 0o640 }), {
           signal: ctx.signal,
         });
       } catch (err) {
@@ -529,7 +581,32 @@ export function createSqlServerDriver(deps: SqlServerDriverDeps = {}): Driver {
       tempCreated = true;
       const continueAfterError = req.entry.details.continueAfterError === true;
       const restoreProgress = progressTo(ctx, req.db.name, 'SQL Server RESTORE', req.entry.rawBytes || null);
-      await session.run(restoreStatement(temp, serverPath, moves, { continueAfterError }), restoreProgress);
+      const recovery = steps.length === 1;
+      await session.run(restoreStatement(temp, serverPath, moves, { continueAfterError, recovery }), restoreProgress);
+      for (const [i, step] of steps.entries()) {
+        if (i === 0) continue;
+        const file = restoreFileName(live, step.setId, `${token}-${i}`);
+        const stepLocal = join(s.localBackupDir, file);
+        const stepServer = joinServerPath(s.serverBackupDir, file, server.pathStyle);
+        try {
+          await copyForServer(step.openPart('main'), stepLocal, s, ctx);
+          for (const st of planBeforeRestore(stepServer, { drill })) await session.run(st, undefined);
+          checkAborted(ctx.signal, 'the restore');
+          const last = i === steps.length - 1;
+          const kind = step.kind === 'log' ? 'log' : 'differential';
+          const st = chainStepStatement({
+            target: temp,
+            serverPath: stepServer,
+            kind,
+            last,
+            stopAt: last ? stopAt : null,
+          });
+          const stepProgress = progressTo(ctx, req.db.name, `SQL Server RESTORE ${kind}`, step.entry.rawBytes || null);
+          await session.run(st, stepProgress);
+        } finally {
+          await removeQuietly(stepLocal, ctx);
+        }
+      }
       if (continueAfterError) {
         ctx.reporter.emit({
           type: 'warning',
@@ -543,7 +620,8 @@ export function createSqlServerDriver(deps: SqlServerDriverDeps = {}): Driver {
       // RESTORE … WITH CHECKSUM proved the pages; row counts from sys.partitions are estimates
       // (and the backup may have been taken while the database was written): a difference warns.
       const tables = await session.rowCounts(temp);
-      const diffs = compareRowCounts(req.entry.tables, tables);
+      // Stopped inside a log backup (STOPAT): the counts recorded at its end are of a later point.
+      const diffs = stopAt ? [] : compareRowCounts(req.entry.tables, tables);
       if (diffs.length > 0) {
         const shown = diffs.slice(0, 10).join('; ') + (diffs.length > 10 ? `; … ${diffs.length - 10} more` : '');
         const why = Array.isArray(req.entry.details.rowCountsDrift) ? ` (${WRITTEN_DURING})` : '';

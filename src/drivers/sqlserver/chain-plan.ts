@@ -238,6 +238,13 @@ export function decideBackup(opts: {
       `the base of ${name} in set ${base.setId} is a COPY_ONLY full (made before "chain": true); ${newChain}`,
     );
   const state = opts.state;
+  if (state?.msdbUnreadable) {
+    return full(
+      `msdb's backup history is not readable (${state.msdbUnreadable}): without it neither the chain nor the exact ` +
+        `LSNs can be checked; stored a full. Grant the login SELECT on msdb.dbo.backupset and ` +
+        'msdb.dbo.backupmediafamily',
+    );
+  }
   if (state?.forkId && base.header.forkId && state.forkId !== base.header.forkId.toUpperCase()) {
     return full(
       `${name} is on another recovery fork than set ${base.setId} (it was restored or recovered since); ${newChain}`,
