@@ -255,6 +255,11 @@ export interface Driver {
    * Absent: a differential or incremental of this engine is stored as a full, saying why.
    */
   readonly chains?: readonly ChainType[];
+  /**
+   * Pure: why `db` stores a full for a `type` backup although the engine has `type` in `chains` (the database
+   * did not opt in: SQL Server's `chain: true`); null when it chains. Absent: every database of the engine chains.
+   */
+  chainFallback?(db: DatabaseConfig, type: ChainType): string | null;
   /** How the safety copy of a replaced database is taken (see RestoreStepPlan.safety). */
   readonly safety: 'pre-restore-set' | 'renamed-database';
   /**

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { InterruptedError, RefusedError, RespaldoError, VerifyError } from '../core/errors.js';
 import { english, phrase } from '../core/phrases.js';
-import type { DatabaseConfig } from '../core/types.js';
+import type { ChainType, DatabaseConfig } from '../core/types.js';
 import type {
   BackupRequest,
   BackupSession,
@@ -63,6 +63,7 @@ import {
   decideBackup,
   exactLsnStatement,
   headerOf,
+  noChainReason,
   parseChainState,
   parseHeader,
   type BackupHeader,
@@ -406,6 +407,7 @@ export function createSqlServerDriver(deps: SqlServerDriverDeps = {}): Driver {
           compressionNote,
           copyOnly: decision.copyOnly,
           backupKind: decision.kind,
+          ...(decision.kind === 'log' ? { pointInTime: true } : {}),
           ...('problem' in made.header ? { headerProblem: made.header.problem } : { header: made.header }),
           checksum: true,
           verified: verifyError
@@ -1090,6 +1092,10 @@ export function createSqlServerDriver(deps: SqlServerDriverDeps = {}): Driver {
     engine: 'sqlserver',
     types: ['full', 'differential', 'incremental'],
     chains: ['differential', 'incremental'],
+
+    chainFallback(db: DatabaseConfig, type: ChainType): string | null {
+      return db.chain === true ? null : noChainReason(db.name, type);
+    },
     safety: 'renamed-database',
 
     validateConfig(db: DatabaseConfig): ConfigProblem[] {

@@ -185,6 +185,14 @@ export function parseChainState(row: Record<string, unknown> | undefined): Serve
   };
 }
 
+/** Why a differential or incremental of a database without `chain: true` is a COPY_ONLY full. */
+export function noChainReason(name: string, type: 'differential' | 'incremental'): string {
+  return (
+    `SQL Server ${type} backups of ${name} need "chain": true in its database entry (see docs/sqlserver.md); ` +
+    'stored a COPY_ONLY full'
+  );
+}
+
 /** What a backup of a chained database makes: the native kind, and why it is a full when a delta was asked. */
 export interface ChainBackupDecision {
   kind: MssqlBackupKind;
@@ -214,12 +222,7 @@ export function decideBackup(opts: {
   if (opts.purpose === 'safety') return { kind: 'full', copyOnly: true };
   if (type === 'full') return { kind: 'full', copyOnly: !chain };
   const full = (fallback: string): ChainBackupDecision => ({ kind: 'full', copyOnly: !chain, fallback });
-  if (!chain) {
-    return full(
-      `SQL Server ${type} backups of ${name} need "chain": true in its database entry (see docs/sqlserver.md); ` +
-        'stored a COPY_ONLY full',
-    );
-  }
+  if (!chain) return full(noChainReason(name, type));
   if (type === 'incremental' && (opts.recoveryModel ?? '').toUpperCase() === 'SIMPLE') {
     return full(
       `${name} uses the SIMPLE recovery model, which keeps no log for BACKUP LOG; stored a full. ` +
