@@ -271,7 +271,7 @@ describe('HEADERONLY', () => {
     ['34000000012300001', '34000000012300001'],
     [34000000012300001n, '34000000012300001'],
     [12345, '12345'],
-    [34000000012300001, null], // a double beyond 2^53 cannot be exact
+    [Number('34000000012300001'), null], // a double beyond 2^53 cannot be exact
     [null, null],
     ['-1', null],
   ])('exactLsn(%s) = %s', (v, want) => expect(exactLsn(v)).toBe(want));
@@ -286,10 +286,10 @@ describe('HEADERONLY', () => {
     const row = {
       BackupType: 5,
       IsCopyOnly: 0,
-      FirstLSN: 34000000012300001,
-      LastLSN: 34000000012500001,
-      CheckpointLSN: 34000000012400001,
-      DatabaseBackupLSN: 34000000010000001,
+      FirstLSN: Number('34000000012300001'), // as the driver receives numeric(25,0)
+      LastLSN: Number('34000000012500001'), // as the driver receives numeric(25,0)
+      CheckpointLSN: Number('34000000012400001'), // as the driver receives numeric(25,0)
+      DatabaseBackupLSN: Number('34000000010000001'), // as the driver receives numeric(25,0)
       FirstRecoveryForkID: FORK.toLowerCase(),
       RecoveryForkID: FORK.toLowerCase(),
       BackupStartDate: new Date('2026-11-22T02:00:00Z'),
