@@ -279,6 +279,15 @@ describe('restoring a chain', () => {
     expect(server.dbs.get('users')!.tables).toEqual({ 'dbo.t': 2 });
   });
 
+  it('the plan of a chained entry says NORECOVERY, then the differential and log backups in order', async () => {
+    const [f, , d] = await month();
+    const driver = createSqlServerDriver({ connect: server.connector });
+    const plan = driver.planRestore({ db: cfg(), entry: d!.entry, setId: d!.setId, target: { kind: 'in-place' } });
+    expect(plan.steps.join('\n')).toMatch(/from the chain's full .*NORECOVERY; then its differential and log backups/);
+    const whole = driver.planRestore({ db: cfg(), entry: f!.entry, setId: f!.setId, target: { kind: 'in-place' } });
+    expect(whole.steps.join('\n')).not.toContain('NORECOVERY');
+  });
+
   it('a chain with a gap is refused before anything is touched', async () => {
     const f = await backup('full');
     server.write('users', { 'dbo.t': 2 });

@@ -1149,7 +1149,7 @@ export function createSqlServerDriver(deps: SqlServerDriverDeps = {}): Driver {
         };
       }
       const steps = [phrase('mssql.writeBak', { local: s.localBackupDir, server: s.serverBackupDir })];
-      steps.push(phrase('mssql.restore', { temp }));
+      steps.push(phrase(req.entry.base ? 'mssql.restoreChain' : 'mssql.restore', { temp }));
       if (req.entry.details.continueAfterError === true) steps.push(phrase('mssql.continueAfterError'));
       steps.push(phrase('mssql.countsEstimate'));
       if (inPlace) {
