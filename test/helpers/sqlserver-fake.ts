@@ -160,6 +160,9 @@ export class FakeServer {
   connectError: Error | null = null;
   /** The server's clock (ms since the epoch, UTC; the fake server's time zone is UTC). */
   clock = Date.UTC(2026, 10, 22, 2, 0, 0);
+  /** How far a write and a BACKUP move the clock (0: tests that move it themselves, with the system time). */
+  writeStep = 60_000;
+  backupStep = 30_000;
   /** msdb.dbo.backupset: every backup taken on this server, respaldo's and others'. */
   history: { database: string; header: FakeHeader; device: string }[] = [];
   /** The login cannot read msdb (error 229). */
@@ -202,7 +205,7 @@ export class FakeServer {
   /** An application write: new row counts, one minute later, at a later LSN. */
   write(name: string, tables: Record<string, number>): void {
     const db = this.db(name);
-    this.clock += 60_000;
+    this.clock += this.writeStep;
     db.lsn += 100n;
     db.tables = { ...tables };
     db.writes.push({ lsn: db.lsn, at: this.clock, tables: { ...tables } });
@@ -224,7 +227,7 @@ export class FakeServer {
     if (kind === 'log' && db.logFrom === null)
       throw sqlError(4214, 'BACKUP LOG cannot be performed because there is no current database backup.');
     const started = this.clock;
-    this.clock += 30_000;
+    this.clock += this.backupStep;
     const first = kind === 'log' ? db.logFrom! : db.lsn + 1n;
     const checkpoint = db.lsn + 2n;
     db.lsn += 3n;
