@@ -297,7 +297,9 @@ describe('HEADERONLY', () => {
       TimeZone: 0,
       BackupSetGUID: 'c0ffee00-0000-0000-0000-000000000000',
     };
-    expect(parseHeader(row)).toEqual({ problem: expect.stringContaining('no exact firstLsn, lastLsn, checkpointLsn') });
+    expect(parseHeader(row)).toEqual({
+      problem: expect.stringContaining('no exact firstLsn, lastLsn, databaseBackupLsn'),
+    });
     const exact = {
       firstLsn: '34000000012300001',
       lastLsn: '34000000012500001',
@@ -315,6 +317,16 @@ describe('HEADERONLY', () => {
       backupSetId: 'C0FFEE00-0000-0000-0000-000000000000',
     });
     expect(parseHeader({ ...row, BackupType: 4 })).toEqual({ problem: expect.stringContaining('BackupType 4') });
+    // a log backup needs its range only
+    const log = { ...row, BackupType: 2, CheckpointLSN: null, DatabaseBackupLSN: null };
+    expect(parseHeader(log, { firstLsn: exact.firstLsn, lastLsn: exact.lastLsn })).toMatchObject({
+      kind: 'log',
+      firstLsn: exact.firstLsn,
+      lastLsn: exact.lastLsn,
+    });
+    expect(parseHeader(log, { firstLsn: exact.firstLsn })).toEqual({
+      problem: expect.stringContaining('no exact lastLsn'),
+    });
   });
 });
 

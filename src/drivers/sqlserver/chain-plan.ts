@@ -80,8 +80,14 @@ export function parseHeader(
     checkpointLsn: lsnOf('CheckpointLSN', 'checkpointLsn'),
     databaseBackupLsn: lsnOf('DatabaseBackupLSN', 'databaseBackupLsn'),
   };
+  // What the chain decides on: every backup's range, a full's checkpoint (the differential base), a differential's base.
+  const needed = [
+    'firstLsn',
+    'lastLsn',
+    kind === 'full' ? 'checkpointLsn' : kind === 'differential' ? 'databaseBackupLsn' : '',
+  ];
   const missing = Object.entries(lsns)
-    .filter(([k, v]) => v === null && !(k === 'databaseBackupLsn' && kind !== 'differential'))
+    .filter(([k, v]) => v === null && needed.includes(k))
     .map(([k]) => k);
   if (missing.length) return { problem: `no exact ${missing.join(', ')} in RESTORE HEADERONLY nor in msdb` };
   const startedAt = headerTime(row.BackupStartDate, row.TimeZone);
@@ -94,7 +100,7 @@ export function parseHeader(
     copyOnly: Number(row.IsCopyOnly) === 1 || row.IsCopyOnly === true,
     firstLsn: lsns.firstLsn!,
     lastLsn: lsns.lastLsn!,
-    checkpointLsn: lsns.checkpointLsn!,
+    checkpointLsn: lsns.checkpointLsn ?? '0',
     databaseBackupLsn: lsns.databaseBackupLsn ?? '0',
     firstForkId: guid(row.FirstRecoveryForkID),
     forkId: guid(row.RecoveryForkID),
