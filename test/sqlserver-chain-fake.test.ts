@@ -288,6 +288,27 @@ describe('restoring a chain', () => {
     expect(whole.steps.join('\n')).not.toContain('NORECOVERY');
   });
 
+  it('a drill of a chain proves every backup with VERIFYONLY; a damaged one fails as a verification failure', async () => {
+    const [f, , d, l2] = await month();
+    const driver = createSqlServerDriver({ connect: server.connector });
+    const target = { kind: 'side-by-side' as const, name: `users__drill_${l2!.setId}`, scratch: true };
+    const ok = await driver.restore(restoreReq([f!, d!, l2!], { target }), ctx());
+    expect(ok.preChecks?.map((c) => c.name)).toEqual([
+      'RESTORE VERIFYONLY',
+      `RESTORE VERIFYONLY (${d!.setId})`,
+      `RESTORE VERIFYONLY (${l2!.setId})`,
+    ]);
+    expect(server.dbs.get(target.name)!.tables).toEqual({ 'dbo.t': 5 });
+    server.dbs.delete(target.name);
+    const damaged = { ...d!, content: Buffer.from('not a backup') };
+    await expect(driver.restore(restoreReq([f!, damaged, l2!], { target }), ctx())).rejects.toMatchObject({
+      kind: 'verifyFailed',
+      message: expect.stringContaining(`in set ${d!.setId}`),
+    });
+    expect(server.dbs.has(target.name)).toBe(false);
+    expect(readdirSync(localDir)).toEqual([]);
+  });
+
   it('a chain with a gap is refused before anything is touched', async () => {
     const f = await backup('full');
     server.write('users', { 'dbo.t': 2 });

@@ -4,6 +4,7 @@
  * after the last log), the decision of what a backup makes, and the statements, as tables.
  */
 import { describe, expect, it } from 'vitest';
+import { restoreStatement } from '../src/drivers/sqlserver-plan.js';
 import {
   afterBackupProblem,
   chainBackupStatement,
@@ -352,6 +353,14 @@ describe('statements', () => {
     const st = chainBackupStatement({ database: 'users]x', serverPath: '/b/u.bak', compression: true, ...o });
     expect(st.sql).toBe(sql);
     expect(st.params).toEqual({ db: 'users]x', path: '/b/u.bak' });
+  });
+
+  it('the full of a chain is restored WITH MOVE and NORECOVERY; alone, WITH RECOVERY', () => {
+    const moves = [{ logicalName: 'u', physicalName: '/d/u.mdf', type: 'D' }];
+    expect(restoreStatement('t', '/b/f.bak', moves, { recovery: false }).sql).toBe(
+      'RESTORE DATABASE @db FROM DISK = @path WITH CHECKSUM, MOVE @l1 TO @p1, NORECOVERY, STATS = 1',
+    );
+    expect(restoreStatement('t', '/b/f.bak', moves).sql).toMatch(/MOVE @l1 TO @p1, RECOVERY, STATS = 1$/);
   });
 
   it('restore steps: NORECOVERY until the last, STOPAT on the last log converted to server time', () => {

@@ -592,7 +592,17 @@ export function createSqlServerDriver(deps: SqlServerDriverDeps = {}): Driver {
         const stepServer = joinServerPath(s.serverBackupDir, file, server.pathStyle);
         try {
           await copyForServer(step.openPart('main'), stepLocal, s, ctx);
-          for (const st of planBeforeRestore(stepServer, { drill })) await session.run(st, undefined);
+          for (const st of planBeforeRestore(stepServer, { drill })) {
+            await session.run(st, undefined).catch((err: unknown) => {
+              if (!(err instanceof RespaldoError) || ctx.signal.aborted) throw err;
+              throw new VerifyError(
+                `RESTORE VERIFYONLY rejected the stored backup of ${req.db.name} in set ${step.setId}: ${err.message}`,
+                'This chain does not restore: use an earlier set (`respaldo list`), and back the database up again.',
+                err.details,
+              );
+            });
+            checks.push({ name: `RESTORE VERIFYONLY (${step.setId})`, ok: true, detail: 'WITH CHECKSUM' });
+          }
           checkAborted(ctx.signal, 'the restore');
           const last = i === steps.length - 1;
           const kind = step.kind === 'log' ? 'log' : 'differential';
