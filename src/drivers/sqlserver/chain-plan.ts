@@ -7,6 +7,9 @@
  * LSNs are numeric(25,0): they travel as decimal strings and are compared as bigints (the driver receives
  * numeric columns as doubles, so exact LSNs are read from msdb.dbo.backupset cast to varchar when
  * HEADERONLY's would lose digits).
+ *
+ * One file of about 500 lines: the header, the backup checks and the restore choice all apply the same LSN rules,
+ * and are read (and tested, test/sqlserver-chain-plan.test.ts) together.
  */
 import { quoteName, STATS_PERCENT, type Statement } from '../sqlserver-plan.js';
 
