@@ -270,6 +270,22 @@ describe('restoring a chain', () => {
     expect(reporter.events.some((e) => e.type === 'warning' && /Row counts/.test(e.message))).toBe(false);
   });
 
+  it("when the server's times put the point inside an earlier log backup, the later ones are not applied", async () => {
+    const f = await backup('full');
+    server.write('users', { 'dbo.t': 2 });
+    const at = new Date(server.clock + 1000).toISOString();
+    server.write('users', { 'dbo.t': 3 });
+    const l1 = await backup('incremental', f);
+    server.write('users', { 'dbo.t': 4 });
+    const l2 = await backup('incremental', l1);
+    server.log = [];
+    const driver = createSqlServerDriver({ connect: server.connector });
+    await driver.restore(restoreReq([f, l1, l2], { stopAt: at }), ctx());
+    expect(restores()).toHaveLength(2);
+    expect(restores()[1]).toContain('STOPAT');
+    expect(server.dbs.get('users')!.tables).toEqual({ 'dbo.t': 2 });
+  });
+
   it('a time after the last log restores it whole (no STOPAT)', async () => {
     const [f, l1] = await month();
     server.log = [];

@@ -126,6 +126,18 @@ describe('checkChain: the chain the engine hands over is the one SQL Server can 
       want: '! set Dx does not continue the chain of F1: its base (checkpoint LSN 34000000000000501) is not the full',
     },
     { name: 'a gap', members: [F1, L3], at: null, want: '! the log backups have a gap' },
+    {
+      name: "the server's clock passes the time in an earlier log: the later ones are left out",
+      members: [F1, L2, L3],
+      at: day(1, 12),
+      want: 'F1 L2',
+    },
+    {
+      name: 'but never a member in the middle (without it, the rest does not apply)',
+      members: [F1, D8, L9],
+      at: day(7),
+      want: '! the log backups have a gap: set F1 reaches',
+    },
   ];
   it.each(cases)('$name', ({ members, at, want }) => {
     const got = checkChain(members, at ? new Date(at) : null);

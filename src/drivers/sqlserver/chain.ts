@@ -78,7 +78,8 @@ export function restoreSteps(req: RestoreRequest): { steps: RestoreStep[]; stopA
   });
   const picked = checkChain(members, req.stopAt ? new Date(req.stopAt) : null);
   if ('problem' in picked) return refuse(picked.problem);
-  return { steps: all.map((m, i) => ({ ...m, kind: members[i]!.header.kind })), stopAt: picked.stopAt };
+  const steps = all.map((m, i) => ({ ...m, kind: members[i]!.header.kind })).slice(0, picked.steps.length);
+  return { steps, stopAt: picked.stopAt };
 }
 
 /** Copies a stored backup into the shared folder for the server to read (a new file, never overwritten). */
