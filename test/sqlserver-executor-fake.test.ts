@@ -396,7 +396,7 @@ describe('sqlserver executor (fake connection): backup', () => {
   it('refuses a schema backup instead of faking one', async () => {
     server.addDb('users', LIVE_TABLES);
     const driver = createSqlServerDriver({ connect: server.connector });
-    expect(driver.types).toEqual(['full']);
+    expect(driver.types).toEqual(['full', 'differential', 'incremental']);
     await expect(driver.backup({ db: cfg(), type: 'schema', purpose: 'backup' }, ctx())).rejects.toThrow(
       /not possible with native BACKUP DATABASE/,
     );

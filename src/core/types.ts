@@ -43,6 +43,11 @@ export interface DatabaseConfig {
   trustServerCertificate?: boolean;
   serverBackupDir?: string;
   localBackupDir?: string;
+  /**
+   * SQL Server: native chains. Fulls become non-COPY_ONLY (the server's differential base, also of the DBA's own
+   * differentials), differentials `BACKUP … WITH DIFFERENTIAL`, incrementals `BACKUP LOG`. Default false.
+   */
+  chain?: boolean;
   /** Compression level for this database (of the set's codec); overrides `compression.level`. */
   compressionLevel?: number;
   /** Anything else the engine accepts; kept so config rewrites do not drop it. */

@@ -152,6 +152,8 @@ export function planBackup(
       };
       if (!driver.chains?.includes(chainType))
         return { ...where, type: 'full' as const, fallback: `${db.engine} has no ${chainType} backups yet` };
+      const optedOut = driver.chainFallback?.(db, chainType);
+      if (optedOut) return { ...where, type: 'full' as const, fallback: optedOut };
       // A delta is made and restored against its base's stored files, which are ciphertext in an encrypted set.
       if (encryptsLocally(cfg.encryption)) {
         return {

@@ -86,6 +86,7 @@ export async function restoreDatabases(run: DatabasesRun, outcome: RestoreOutcom
                 ...(plan.options.createRoles ? { createRoles: true } : {}),
                 ...(plan.options.tables ? { tables: plan.options.tables } : {}),
                 ...(chains.has(d.database) ? { chain: chains.get(d.database)! } : {}),
+                ...(plan.at?.stopAt && chains.has(d.database) ? { stopAt: plan.at.stopAt } : {}),
                 storedPath: (role) => join(dir, partFile(role)?.file ?? ''),
                 openPart: (role) => openStoredPart(dir, entry, role),
               },
