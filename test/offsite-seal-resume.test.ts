@@ -52,6 +52,14 @@ describe('sealedAlreadySent (pure)', () => {
   it('nothing without a record', () => {
     expect(sealedAlreadySent(parts, undefined, enc, new Map([['a.zst.age', 210]])).size).toBe(0);
   });
+  it.each([
+    ['no files', { encryption: enc }],
+    ['an entry without its hashes', { encryption: enc, files: { 'a.zst': {} } }],
+    ['files of another shape', { encryption: enc, files: 'a.zst' }],
+  ])('a damaged record (%s): nothing counts as sent, nothing throws', (_what, damaged) => {
+    const remote = new Map([['a.zst.age', 210]]);
+    expect(sealedAlreadySent(parts, damaged as unknown as typeof rec, enc, remote).size).toBe(0);
+  });
 });
 
 describe('an encrypted copy killed mid-copy', () => {

@@ -167,9 +167,11 @@ export function sealedAlreadySent(
   const out = new Map<string, SealedFile>();
   if (!recorded || JSON.stringify(recorded.encryption) !== JSON.stringify(encryption)) return out;
   for (const p of parts) {
-    const r = recorded.files[p.path];
-    if (r && p.sha256 && r.plain.sha256 === p.sha256 && remote.get(p.path + AGE_EXTENSION) === r.sealed.bytes)
-      out.set(p.path, r);
+    // The record is a file beside the set: a damaged one (any shape) only means files are sent again.
+    const r = (recorded.files as Record<string, Partial<SealedFile> | undefined> | undefined)?.[p.path];
+    if (!r?.plain || !r.sealed) continue;
+    if (p.sha256 && r.plain.sha256 === p.sha256 && remote.get(p.path + AGE_EXTENSION) === r.sealed.bytes)
+      out.set(p.path, r as SealedFile);
   }
   return out;
 }
