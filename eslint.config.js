@@ -6,7 +6,16 @@ import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
   {
-    ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'test/fixtures/**', 'data/**', 'backups/**', 'restored/**'],
+    ignores: [
+      'src/config/schema-validator.generated.ts',
+      'dist/**',
+      'node_modules/**',
+      'coverage/**',
+      'test/fixtures/**',
+      'data/**',
+      'backups/**',
+      'restored/**',
+    ],
   },
   js.configs.recommended,
   ...tseslint.configs.strict,

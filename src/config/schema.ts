@@ -1,23 +1,18 @@
-import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import type { ErrorObject } from 'ajv';
+import { validate as generatedValidate } from './schema-validator.generated.js';
 
 /** Absolute path of the published JSON Schema (`$schema` in backup_config.json can point at it). */
 export const SCHEMA_FILE = fileURLToPath(new URL('../../schema/backup_config.schema.json', import.meta.url));
 
-let compiled: ValidateFunction | undefined;
-
-/** The JSON Schema as an object (used by conf and by the validator). */
-export function configSchema(): Record<string, unknown> {
-  return JSON.parse(readFileSync(SCHEMA_FILE, 'utf8')) as Record<string, unknown>;
-}
+/**
+ * The schema compiled ahead of time by Ajv (scripts/gen-schema-validator.mjs): no command loads Ajv's
+ * compiler (about 20 MiB of every process). Fills defaults in place; `errors` after a failed call.
+ */
+const compiled = generatedValidate as ((doc: unknown) => boolean) & { errors?: ErrorObject[] | null };
 
 /** Validates in place, filling defaults. Returns the problems with JSON paths (`databases[1].path`). */
 export function validateAgainstSchema(doc: unknown): { path: string; problem: string }[] {
-  if (!compiled) {
-    const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false, discriminator: true });
-    compiled = ajv.compile(configSchema());
-  }
   if (compiled(doc)) return [];
   return dedupe((compiled.errors ?? []).map(describeAjvError));
 }
