@@ -5,6 +5,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { cleanup } from 'ink-testing-library';
+import { DrillScreen } from '../src/ui/screens/DrillScreen.js';
 import { RestoreScreen } from '../src/ui/screens/RestoreScreen.js';
 import {
   FakeFacade,
@@ -196,5 +197,53 @@ describe.each(['en', 'es'] as const)('the passphrase of a protected key (%s)', (
     await press(stdin, KEY.esc);
     await waitFrame(lastFrame, (x) => !x.includes(s.title) && x.includes(s.word));
     expect(calls(facade, 'executeRestore')).toHaveLength(0);
+  });
+});
+
+describe.each(['en', 'es'] as const)('a drill of an encrypted set with a protected key (%s)', (lang) => {
+  const s =
+    lang === 'en'
+      ? { title: 'Passphrase of the key', passed: 'passed' }
+      : { title: 'Frase de paso de la clave', passed: 'correcto' };
+
+  it('asks the passphrase masked before the drill; a wrong one is asked again; the right one drills', async () => {
+    const facade = new FakeFacade();
+    facade.keyPassphrase = 'open sesame';
+    const id = facade.manifests[0]!.id;
+    facade.manifests[0]!.encryption = { format: 'age', recipients: ['age1xyz'], passphrase: false };
+    const { lastFrame, stdin } = renderSized(<DrillScreen id={id} onBack={noop} />, { facade, lang });
+    fits(await waitFrame(lastFrame, (x) => x.includes(s.title)));
+    expect(calls(facade, 'drillSet')).toHaveLength(0);
+    await type(stdin, 'nope');
+    await press(stdin, KEY.enter);
+    fits(await waitFrame(lastFrame, (x) => x.includes('Wrong passphrase')));
+    expect(calls(facade, 'drillSet')).toHaveLength(0);
+    await type(stdin, 'open sesame');
+    const masked = await waitFrame(lastFrame, (x) => x.includes('*'.repeat(11)));
+    expect(masked).not.toContain('open sesame');
+    await press(stdin, KEY.enter);
+    await waitFrame(lastFrame, (x) => x.toLowerCase().includes(s.passed));
+    expect(calls(facade, 'drillSet')).toHaveLength(1);
+  });
+
+  it('an unencrypted set drills at once; Esc on the passphrase goes back without drilling', async () => {
+    const plain = new FakeFacade();
+    plain.keyPassphrase = 'x';
+    const first = renderSized(<DrillScreen id={plain.manifests[0]!.id} onBack={noop} />, { facade: plain, lang });
+    await waitFrame(first.lastFrame, (x) => x.toLowerCase().includes(s.passed));
+    expect(calls(plain, 'keyLocked')).toHaveLength(0);
+
+    const facade = new FakeFacade();
+    facade.keyPassphrase = 'x';
+    facade.manifests[0]!.encryption = { format: 'age', recipients: ['age1xyz'], passphrase: false };
+    let left = false;
+    const { lastFrame, stdin } = renderSized(
+      <DrillScreen id={facade.manifests[0]!.id} onBack={() => (left = true)} />,
+      { facade, lang },
+    );
+    await waitFrame(lastFrame, (x) => x.includes(s.title));
+    await press(stdin, KEY.esc);
+    expect(left).toBe(true);
+    expect(calls(facade, 'drillSet')).toHaveLength(0);
   });
 });

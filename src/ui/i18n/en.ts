@@ -80,6 +80,7 @@ export const en = {
     pickSource: '↑↓ move · Enter choose · Esc back',
     atForm: '↑↓ move · type the time · Space toggle · Enter next · Esc back',
     passphrase: 'Type the passphrase (not shown), then Enter · Esc back to the plan',
+    passphraseBack: 'Type the passphrase (not shown), then Enter · Esc back',
     pickItems: '↑↓ move · Space toggle · a all · Enter next · Esc back',
     pickTarget: '↑↓ choose · type the new path or name · Enter next · Esc back',
     pickTables: '↑↓ move · Space toggle · Enter next · Esc back',

@@ -79,6 +79,7 @@ export const es: Catalogue = {
     pickSource: '↑↓ mover · Enter elegir · Esc volver',
     atForm: '↑↓ mover · escriba la hora · Espacio marcar · Enter seguir · Esc volver',
     passphrase: 'Escriba la frase (no se muestra) y Enter · Esc volver al plan',
+    passphraseBack: 'Escriba la frase (no se muestra) y Enter · Esc volver',
     pickItems: '↑↓ mover · Espacio marcar · a todas · Enter seguir · Esc volver',
     pickTarget: '↑↓ elegir · escriba la nueva ruta o nombre · Enter seguir · Esc volver',
     pickTables: '↑↓ mover · Espacio marcar · Enter seguir · Esc volver',

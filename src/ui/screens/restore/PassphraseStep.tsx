@@ -1,13 +1,7 @@
-import { Box, Text } from 'ink';
-import { ErrorBox } from '../../components/ErrorBox.js';
-import { Screen } from '../../components/Screen.js';
-import { TextField } from '../../components/TextField.js';
+import { PassphraseView } from '../../components/PassphrasePrompt.js';
 import { useUi } from '../../use-ui.js';
 
-/**
- * The passphrase of a protected identity file, asked after the confirmation word: only one mask
- * character per typed character is drawn, never the text. A wrong one is shown above the field.
- */
+/** The passphrase of a protected identity file, asked after the confirmation word (keys: restore-wizard-steps.ts). */
 export function PassphraseStep({
   length,
   error,
@@ -17,15 +11,14 @@ export function PassphraseStep({
   error: unknown;
   busyText: string | null;
 }) {
-  const { t, theme, facade } = useUi();
+  const { t } = useUi();
   return (
-    <Screen title={`${t.restore.title}: ${t.restore.passphraseTitle}`} help={t.help.passphrase}>
-      <Text wrap="wrap">{t.restore.passphraseIntro(facade.config().identityFile ?? '')}</Text>
-      {error ? <ErrorBox error={error} /> : null}
-      <Box marginTop={1}>
-        <TextField label={t.restore.passphraseLabel} value={'*'.repeat(length)} focused={!busyText} />
-      </Box>
-      {busyText ? <Text color={theme.colors.muted}>{busyText}</Text> : null}
-    </Screen>
+    <PassphraseView
+      title={`${t.restore.title}: ${t.restore.passphraseTitle}`}
+      help={t.help.passphrase}
+      length={length}
+      error={error}
+      busyText={busyText}
+    />
   );
 }
