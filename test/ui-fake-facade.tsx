@@ -22,6 +22,7 @@ import type {
   SetSummary,
 } from '../src/core/types.js';
 import type {
+  BackupTypePreview,
   CatchUpPlan,
   CreateRequest,
   DrillOutcome,
@@ -338,6 +339,17 @@ export class FakeFacade implements EngineFacade {
       );
     return m;
   }
+  /** Databases a differential or incremental stores as a full, with the reason (planBackupTypes, createBackup). */
+  chainFallbacks: Record<string, string> = {};
+  async planBackupTypes(req: { databases: string[]; type: CreateRequest['type'] }): Promise<BackupTypePreview[]> {
+    this.record('planBackupTypes', req);
+    const chained = req.type === 'differential' || req.type === 'incremental';
+    return req.databases.map((database) => {
+      const fallback = chained ? (this.chainFallbacks[database] ?? null) : null;
+      const base = chained && !fallback ? (this.manifests[0]?.id ?? null) : null;
+      return { database, type: fallback ? 'full' : req.type, base, fallback };
+    });
+  }
   async createBackup(req: CreateRequest, reporter: Reporter): Promise<Manifest> {
     this.record('createBackup', req);
     const id = '20261122_120000';
@@ -355,6 +367,17 @@ export class FakeFacade implements EngineFacade {
       reporter.emit({ type: 'item-end', item: 'files', ok: true, bytes: 300, durationMs: 10 });
     }
     const m = manifestFor(id, { startedAt: NOW.toISOString(), databases: req.databases, files: req.files ? 2 : 0 });
+    if (req.type === 'differential' || req.type === 'incremental') {
+      const notes = (await this.planBackupTypes(req)).flatMap((p) =>
+        p.fallback
+          ? [
+              `${p.database}: stored as a full, not ${req.type === 'incremental' ? 'an' : 'a'} ${req.type}: ${p.fallback}`,
+            ]
+          : [],
+      );
+      m.type = notes.length === req.databases.length ? 'full' : req.type;
+      if (notes.length) m.chainNotes = notes;
+    }
     reporter.emit({ type: 'run-end', ok: true, setId: id, status: 'completed', durationMs: 4200 });
     this.manifests.unshift(m);
     if (this.createCopies) this.offsiteMarks[id] = this.createCopies;

@@ -17,7 +17,8 @@ import { identityNeedsPassphrase, unlockIdentity } from '../engine/crypt.js';
 import { fetchSet, listRemoteSets, readRemoteManifest, withDestination, type FetchedSet } from '../engine/remote.js';
 import { runDrill, type DrillOutcome } from '../engine/drill.js';
 import { isCopied, notCopiedOf, withOffsite } from '../engine/offsite-state.js';
-import { createBackup } from '../engine/create.js';
+import { createBackup, planBackup } from '../engine/create.js';
+import { readChainSets } from '../engine/chain-sets.js';
 import {
   executeRestore,
   planRestore,
@@ -65,6 +66,12 @@ export interface EngineFacade {
   offsite(id: string): Promise<OffsiteMark[]>;
   /** The manifest of one set (`latest` allowed locally); `from`: of a set at that destination. */
   readManifest(id: string, from?: string): Promise<Manifest>;
+  /**
+   * What a backup of `type` would store for each database, from the sets there now (nothing is
+   * changed): a differential or incremental, with the set it applies on, or a full with the reason
+   * (no base yet, the engine has no such backups, the base is damaged or pruned).
+   */
+  planBackupTypes(req: { databases: string[]; type: BackupType }): Promise<BackupTypePreview[]>;
   /** Runs a backup now; progress goes to `reporter`. A partial or failed set is returned, not thrown. */
   createBackup(req: CreateRequest, reporter: Reporter, signal?: AbortSignal): Promise<Manifest>;
   /**
@@ -149,6 +156,14 @@ export interface HeaderStatus {
   notOffsite: string[];
   /** The newest restore drill of each configured database that was ever drilled (any set). */
   drills: { database: string; at: string; ok: boolean; setId: string; error?: string }[];
+}
+
+/** One database of planBackupTypes: the type it gets, its base (chains), or why it falls back to a full. */
+export interface BackupTypePreview {
+  database: string;
+  type: BackupType;
+  base: string | null;
+  fallback: string | null;
 }
 
 export interface CreateRequest {
@@ -285,6 +300,18 @@ export function createEngineFacade(initial: LoadedConfig): EngineFacade {
       from
         ? withDestination(cfg, from, (dest, source) => readRemoteManifest(dest, source, id))
         : readManifest(cfg, id),
+    async planBackupTypes(req) {
+      const chained = req.type === 'differential' || req.type === 'incremental';
+      if (!chained || req.databases.length === 0)
+        return req.databases.map((database) => ({ database, type: req.type, base: null, fallback: null }));
+      const plan = planBackup(cfg, { databases: req.databases, type: req.type, chainSets: readChainSets(cfg) });
+      return plan.databases.map((d) => ({
+        database: d.name,
+        type: d.type ?? req.type,
+        base: d.base ?? null,
+        fallback: d.fallback ?? null,
+      }));
+    },
     createBackup: (req, reporter, signal) =>
       createBackup(
         cfg,
