@@ -297,9 +297,7 @@ export function createEngineFacade(initial: LoadedConfig): EngineFacade {
       });
     },
     readManifest: (id, from) =>
-      from
-        ? withDestination(cfg, from, (dest, source) => readRemoteManifest(dest, source, id))
-        : readManifest(cfg, id),
+      from ? withDestination(cfg, from, (dest, source) => readRemoteManifest(dest, source, id)) : readManifest(cfg, id),
     async planBackupTypes(req) {
       const chained = req.type === 'differential' || req.type === 'incremental';
       if (!chained || req.databases.length === 0)

@@ -316,7 +316,8 @@ export const en = {
     atDatabases: 'Databases',
     badTime: 'Type a time as YYYY-MM-DD HH:MM (local), e.g. 2026-11-22 14:30.',
     asOf: (when: string) => `as of ${when}`,
-    atHead: (when: string, set: string) => `Restore as of ${when}: set ${set}, the newest ending at or before that time.`,
+    atHead: (when: string, set: string) =>
+      `Restore as of ${when}: set ${set}, the newest ending at or before that time.`,
     atPoint: (point: string, set: string) => `The result is the data as of ${point} (the end of set ${set}).`,
     atOrder: (n: number, size: string) => `Sets applied, in order (${n}, ${size} stored in total):`,
     atPassed: (id: string, reason: string) => `passed over ${id}: ${reason}`,

@@ -93,7 +93,12 @@ export function DrillScreen({ id, onBack, onDone }: { id: string; onBack: () => 
   // The outcome replaces the bars: it says the same per database, with every check.
   const rows = step.name === 'outcome' ? drillOutcomeRows(step.outcome, ui, columns) : [];
   const fits = Math.max(3, body);
-  const help = step.name === 'running' || step.name === 'checking' ? t.help.running : rows.length > fits ? t.help.doneScroll : t.help.done;
+  const help =
+    step.name === 'running' || step.name === 'checking'
+      ? t.help.running
+      : rows.length > fits
+        ? t.help.doneScroll
+        : t.help.done;
   const height = Math.max(3, fits - (helpRows(help, columns) - 1));
   const maxTop = Math.max(0, rows.length - (height - 1));
 
