@@ -54,6 +54,11 @@ describe('real facade: restore from a destination on a new server', () => {
     expect(fetchLeft(s)).toHaveLength(1);
     await facade.releaseFetched();
     expect(fetchLeft(s)).toEqual([]);
+    // The wizard left while a fetch is under way: what it fetched is removed when it ends.
+    const racing = facade.planRestore(req);
+    await facade.releaseFetched();
+    await expect(racing).rejects.toThrow(/left while its set was being fetched/);
+    expect(fetchLeft(s)).toEqual([]);
 
     const plan = await facade.planRestore(req);
     // The same selection planned again keeps the one fetched copy.

@@ -1,4 +1,4 @@
-import { UsageError } from '../core/errors.js';
+import { InterruptedError, UsageError } from '../core/errors.js';
 import { silentReporter, type ProgressEvent, type Reporter } from '../core/events.js';
 import type {
   BackupType,
@@ -239,7 +239,11 @@ function menuConfig(cfg: LoadedConfig): MenuConfig {
 export function createEngineFacade(initial: LoadedConfig): EngineFacade {
   let cfg = initial;
   let fetched: { key: string; set: FetchedSet } | null = null;
-  const releaseFetched = async (): Promise<void> => {
+  // A fetch under way, and how many times the wizard was left: a fetch that ends after its wizard was
+  // left removes what it fetched, so nothing of it stays behind.
+  let fetching: Promise<unknown> | null = null;
+  let released = 0;
+  const dropFetched = async (): Promise<void> => {
     const held = fetched;
     fetched = null;
     await held?.set.remove();
@@ -248,11 +252,28 @@ export function createEngineFacade(initial: LoadedConfig): EngineFacade {
   const fetchedFolder = async (req: RestoreRequest & { from: string }): Promise<{ id: string; dir: string }> => {
     const sel = { databases: req.databases, files: req.files };
     const key = JSON.stringify([req.from, req.setId, sel]);
-    if (fetched?.key !== key) {
-      await releaseFetched();
-      fetched = { key, set: await fetchSet(cfg, req.from, req.setId, sel, silentReporter) };
+    if (fetched?.key === key) return fetched.set;
+    const generation = released;
+    await dropFetched();
+    const next = fetchSet(cfg, req.from, req.setId, sel, silentReporter);
+    fetching = next;
+    let set: FetchedSet;
+    try {
+      set = await next;
+    } finally {
+      fetching = null;
     }
-    return fetched.set;
+    if (generation !== released) {
+      await set.remove();
+      throw new InterruptedError('The restore was left while its set was being fetched; nothing of it was kept.');
+    }
+    fetched = { key, set };
+    return set;
+  };
+  const releaseFetched = async (): Promise<void> => {
+    released++;
+    await fetching?.catch(() => undefined);
+    await dropFetched();
   };
   return {
     config: () => menuConfig(cfg),
