@@ -7,6 +7,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { cleanup } from 'ink-testing-library';
 import { DrillScreen } from '../src/ui/screens/DrillScreen.js';
 import { RestoreScreen } from '../src/ui/screens/RestoreScreen.js';
+import { planRows } from '../src/ui/screens/restore-rows.js';
+import { catalogue } from '../src/ui/i18n/index.js';
+import { createTheme } from '../src/ui/theme.js';
 import {
   FakeFacade,
   KEY,
@@ -245,5 +248,26 @@ describe.each(['en', 'es'] as const)('a drill of an encrypted set with a protect
     await press(stdin, KEY.esc);
     expect(left).toBe(true);
     expect(calls(facade, 'drillSet')).toHaveLength(0);
+  });
+});
+
+describe('the plan of an incremental set names the chain it applies (planRows)', () => {
+  it.each([
+    ['en', 'users: applies 2 sets in order: 20261121_100000 (full) → 20261122_100000 (incremental) (24 KB stored)'],
+    [
+      'es',
+      'users: aplica 2 copias en orden: 20261121_100000 (completa) → 20261122_100000 (incremental) (24 KB guardados)',
+    ],
+  ] as const)('%s', async (lang, line) => {
+    const facade = new FakeFacade();
+    const plan = await facade.planRestore({ setId: facade.manifests[0]!.id, databases: ['users'], files: false });
+    plan.databases[0]!.chain = [
+      { id: '20261121_100000', type: 'full', storedBytes: 12288, completedAt: '2026-11-21T10:00:04.200Z' },
+      { id: '20261122_100000', type: 'incremental', storedBytes: 12288, completedAt: '2026-11-22T10:00:04.200Z' },
+    ];
+    const theme = createTheme({ LANG: 'en_US.UTF-8' });
+    const rows = planRows(plan, { t: catalogue(lang, true), lang, theme }, 200);
+    const text = rows.map((r) => r.map((seg) => seg.text).join('')).join('\n');
+    expect(text).toContain(line);
   });
 });
