@@ -5,6 +5,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { cleanup } from 'ink-testing-library';
+import { ConfigureScheduleScreen } from '../src/ui/screens/ConfigureScheduleScreen.js';
 import { CreateScreen } from '../src/ui/screens/CreateScreen.js';
 import { cleanupSized, FakeFacade, frameProblems, KEY, press, renderSized, waitFrame } from './ui-fake-facade.js';
 
@@ -73,5 +74,24 @@ describe.each(['en', 'es'] as const)('create: backup types and chains (%s)', (la
     await press(stdin, KEY.down, KEY.down, KEY.down, KEY.down, KEY.right);
     await waitFrame(lastFrame, (x) => x.includes(s.schema));
     expect(facade.calls.filter((c) => c.method === 'planBackupTypes')).toEqual([]);
+  });
+});
+
+describe('automatic backup jobs of every chain type', () => {
+  it('a job type cycles full, schema, differential, incremental, verify; an incremental job is saved', async () => {
+    const facade = new FakeFacade();
+    const { lastFrame, stdin } = renderSized(<ConfigureScheduleScreen onBack={noop} />, { facade });
+    await waitFrame(lastFrame, (x) => x.includes('Retention'));
+    await press(stdin, KEY.enter);
+    await waitFrame(lastFrame, (x) => x.includes('Next 5 runs'));
+    await press(stdin, KEY.down, KEY.down, KEY.down, KEY.down, KEY.right, KEY.right);
+    fits(await waitFrame(lastFrame, (x) => x.includes('‹ differential ›')));
+    await press(stdin, KEY.right);
+    await waitFrame(lastFrame, (x) => x.includes('‹ incremental ›'));
+    await press(stdin, KEY.enter);
+    fits(await waitFrame(lastFrame, (x) => /daily\s+daily at 02:00\s+incremental/.test(x)));
+    await press(stdin, 's');
+    await waitFrame(lastFrame, (x) => x.includes('Saved to the config file.'));
+    expect(facade.saved!.jobs[0]).toMatchObject({ name: 'daily', type: 'incremental' });
   });
 });
