@@ -118,6 +118,10 @@ describe('real facade: a passphrase-protected identity', () => {
     const m = await facade.createBackup({ databases: ['users'], type: 'full', files: false }, silentReporter);
     expect(m.encryption?.recipients).toHaveLength(1);
     expect(await facade.keyLocked()).toBe(true);
+    const to0 = join(s.dir, 'r0.db');
+    expect(
+      await facade.keyLocked(await facade.planRestore({ setId: m.id, databases: ['users'], files: false, to: to0 })),
+    ).toBe(true);
     const wrong = await facade.unlockKey('not it').catch((e: unknown) => e);
     expect(isRespaldoError(wrong) && wrong.kind).toBe('key');
     expect((wrong as Error).message).toContain('Wrong passphrase');
@@ -128,6 +132,21 @@ describe('real facade: a passphrase-protected identity', () => {
     const plan = await facade.planRestore({ setId: m.id, databases: ['users'], files: false, to });
     expect((await facade.executeRestore(plan, silentReporter)).ok).toBe(true);
     expect(dbDigest(to)).toEqual(dbDigest(s.dbs.users));
+  });
+
+  it('a plan of a set stored before encryption was turned on needs no passphrase, also as of a time', async () => {
+    const s = demoSetup({ files: undefined });
+    const plain = await (
+      await facadeOf(s)
+    ).createBackup({ databases: ['users'], type: 'full', files: false }, silentReporter);
+    await lockedKey(s, 'later key');
+    const facade = await facadeOf(s);
+    expect(await facade.keyLocked()).toBe(true);
+    const to = join(s.dir, 'r.db');
+    const plan = await facade.planRestore({ setId: plain.id, databases: ['users'], files: false, to });
+    expect(await facade.keyLocked(plan)).toBe(false);
+    const at = await facade.planRestore({ setId: '', at: plain.completedAt, databases: ['users'], files: false, to });
+    expect(await facade.keyLocked(at)).toBe(false);
   });
 
   it('not locked when RESPALDO_PASSPHRASE_FILE names the file, nor without encryption', async () => {

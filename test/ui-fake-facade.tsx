@@ -298,9 +298,11 @@ export class FakeFacade implements EngineFacade {
   /** The passphrase of the identity file, when it is protected (keyLocked until unlockKey gets it). */
   keyPassphrase: string | null = null;
   keyOpened = false;
-  async keyLocked(): Promise<boolean> {
-    this.record('keyLocked');
-    return this.keyPassphrase !== null && !this.keyOpened;
+  async keyLocked(plan?: RestorePlan): Promise<boolean> {
+    this.record('keyLocked', plan?.setId);
+    if (this.keyPassphrase === null || this.keyOpened) return false;
+    const all = [...this.manifests, ...Object.values(this.remote).flat()];
+    return !plan || all.some((m) => m.id === plan.setId && m.encryption);
   }
   async unlockKey(passphrase: string): Promise<void> {
     this.record('unlockKey', passphrase.length);

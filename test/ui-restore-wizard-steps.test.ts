@@ -245,7 +245,7 @@ describe('restore wizard: the passphrase of the key', () => {
   it('an encrypted set: the key is checked; an open key runs it', async () => {
     const { s, plan } = await confirmedPlan(true);
     const checked = apply(s, [{ type: 'confirmed' }]);
-    expect(checked.effects).toEqual([{ kind: 'check-key' }]);
+    expect(checked.effects).toEqual([{ kind: 'check-key', plan }]);
     const run = apply(checked.state, [{ type: 'key-checked', locked: false }]);
     expect(run.state.step).toEqual({ name: 'running', interruptWarned: false });
     expect(run.effects).toEqual([{ kind: 'execute', plan }]);

@@ -14,6 +14,7 @@ import { loadConfig } from '../config/load.js';
 import { deleteSet, lastDrills, listSets, readDrillRecord, readManifest, setDir, setKeep } from '../engine/catalog.js';
 import { readCopies } from '../engine/copy.js';
 import { identityNeedsPassphrase, unlockIdentity } from '../engine/crypt.js';
+import { readManifestFile } from '../engine/manifest.js';
 import { fetchSet, listRemoteSets, readRemoteManifest, withDestination, type FetchedSet } from '../engine/remote.js';
 import { runDrill, type DrillOutcome } from '../engine/drill.js';
 import { isCopied, notCopiedOf, withOffsite } from '../engine/offsite-state.js';
@@ -101,9 +102,10 @@ export interface EngineFacade {
   releaseFetched(): Promise<void>;
   /**
    * Whether decrypting needs a passphrase the menu must ask for: the configured identity file is
-   * passphrase-protected, not opened yet, and RESPALDO_PASSPHRASE_FILE names no file holding it.
+   * passphrase-protected, not opened yet, and RESPALDO_PASSPHRASE_FILE names no file holding it; with
+   * `plan`, also only when a set it restores (every set of a restore as of a time) is encrypted.
    */
-  keyLocked(): Promise<boolean>;
+  keyLocked(plan?: RestorePlan): Promise<boolean>;
   /** Opens the identity file with the passphrase typed in the menu (kept open for this process); KeyError when wrong. */
   unlockKey(passphrase: string): Promise<void>;
   /** The next `count` run times of a `when` (cron or `daily at 02:00` forms); throws RespaldoError when invalid. */
@@ -378,9 +380,16 @@ export function createEngineFacade(initial: LoadedConfig): EngineFacade {
       }
     },
     releaseFetched,
-    keyLocked: async () => {
+    async keyLocked(plan) {
       const path = cfg.encryption?.identityFile;
-      return path ? identityNeedsPassphrase(path) : false;
+      if (!path || !(await identityNeedsPassphrase(path))) return false;
+      if (!plan) return true;
+      const folder = plan.options.setFolder;
+      const ids = plan.at?.order ?? [plan.setId];
+      const manifests = await Promise.all(
+        ids.map((id) => (folder ? Promise.resolve(readManifestFile(folder)) : readManifest(cfg, id))),
+      );
+      return manifests.some((m) => m.encryption);
     },
     unlockKey: async (passphrase) => {
       const path = cfg.encryption?.identityFile;

@@ -80,8 +80,8 @@ export type WizardEffect =
   | { kind: 'load-sets'; from?: string }
   | { kind: 'load-manifest'; id: string; from?: string }
   | { kind: 'plan'; request: RestoreRequest }
-  /** Whether the key must be opened with a passphrase first (answered by `key-checked`). */
-  | { kind: 'check-key' }
+  /** Whether the key must be opened with a passphrase first for `plan` (answered by `key-checked`). */
+  | { kind: 'check-key'; plan: RestorePlan }
   | { kind: 'unlock'; passphrase: string }
   | { kind: 'execute'; plan: RestorePlan }
   | { kind: 'abort' }
@@ -420,7 +420,7 @@ export function restoreWizard(s: WizardState, e: WizardEvent): Transition {
     case 'confirmed':
       if (s.step.name !== 'plan' || !s.plan) return stay(s);
       // An encrypted set (or a chain chosen by time, whose sets may be) may need the key's passphrase first.
-      if (s.at || s.manifest?.encryption) return to({ ...s, busy: 'unlocking' }, { kind: 'check-key' });
+      if (s.at || s.manifest?.encryption) return to({ ...s, busy: 'unlocking' }, { kind: 'check-key', plan: s.plan });
       return to({ ...s, step: { name: 'running', interruptWarned: false } }, { kind: 'execute', plan: s.plan });
     case 'key-checked':
       if (s.step.name !== 'plan' || !s.plan) return stay({ ...s, busy: null });

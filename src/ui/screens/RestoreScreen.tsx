@@ -97,7 +97,7 @@ export function RestoreScreen({
           (error: unknown) => dispatch({ type: 'failed', error, back: 'target' }),
         );
       case 'check-key':
-        return facade.keyLocked().then(
+        return facade.keyLocked(effect.plan).then(
           (locked) => dispatch({ type: 'key-checked', locked }),
           (error: unknown) => dispatch({ type: 'failed', error, back: 'plan' }),
         );
