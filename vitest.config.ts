@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
@@ -8,6 +9,10 @@ export default defineConfig({
     testTimeout: 120_000,
     hookTimeout: 180_000,
     pool: 'forks',
+    // Most test files wait on child processes and servers (sqlite3, PostgreSQL, sshd, tmux): two files at
+    // once on a 2-core machine (vitest's default there is one) took the suite from ~14 to well under 15 min
+    // and passed while other work loaded the cores.
+    maxWorkers: Math.max(2, availableParallelism() - 1),
     reporters: ['default'],
   },
 });

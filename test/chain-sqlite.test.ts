@@ -255,7 +255,7 @@ describe('scheduler jobs take the chain types', () => {
 });
 
 describe('engines without chains store a full, saying why', () => {
-  it('PostgreSQL and SQL Server in a differential or incremental plan', async () => {
+  it('SQL Server in a differential or incremental plan (SQLite and PostgreSQL chain)', async () => {
     const dir = makeTmpDir();
     const s = writeConfig(dir, {
       databases: [
@@ -278,8 +278,11 @@ describe('engines without chains store a full, saying why', () => {
       expect(plan.setType).toBe('full');
       expect(plan.requestedType).toBe(type);
       const by = Object.fromEntries(plan.databases.map((d) => [d.name, d]));
-      expect(by['ventas']).toMatchObject({ type: 'full', fallback: `postgres has no ${type} backups yet` });
-      expect(by['erp']).toMatchObject({ type: 'full', fallback: `sqlserver has no ${type} backups yet` });
+      expect(by['ventas']).toMatchObject({ type: 'full', fallback: 'no full backup of ventas yet' });
+      expect(by['erp']).toMatchObject({
+        type: 'full',
+        fallback: `SQL Server ${type} backups of erp need "chain": true in its database entry (see docs/sqlserver.md); stored a COPY_ONLY full`,
+      });
       expect(by['users']).toMatchObject({ type: 'full', fallback: 'no full backup of users yet' });
     }
     const withBaseSets: NonNullable<Parameters<typeof planBackup>[1]['chainSets']> = [
@@ -302,8 +305,8 @@ describe('engines without chains store a full, saying why', () => {
       base: '20261101_000000',
     });
     expect(withBase.databases.find((d) => d.name === 'ventas')).toMatchObject({
-      type: 'full',
-      fallback: 'postgres has no incremental backups yet',
+      type: 'incremental',
+      base: '20261101_000000',
     });
     // Encrypted sets: the base's stored files are ciphertext, so every database is stored full, saying why.
     const encrypted = { ...cfg, encryption: { recipients: ['age1example'], identityFile: '/nonexistent' } };

@@ -135,9 +135,31 @@ describe('delete', () => {
     await cli(s, ['delete', '../logs', '--yes'], 2);
     expect(existsSync(join(s.backupDir, 'logs'))).toBe(true);
   });
+
+  it('a manifest listing a renamed safety database for SQLite is refused (exit 9), deleting nothing', async () => {
+    const s = demoSetup();
+    const a = parseJsonOutput<Manifest>((await cli(s, ['create', '--db', 'users', '--json'])).stdout);
+    const file = join(s.backupDir, a.id, 'manifest.json');
+    const m = JSON.parse(readFileSync(file, 'utf8')) as Manifest;
+    m.databases[0]!.safetyDatabase = 'users__pre_restore_x';
+    writeFileSync(file, JSON.stringify(m));
+    const r = await cli(s, ['delete', a.id, '--yes'], 9);
+    expect(r.stderr).toContain('users__pre_restore_x');
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+    expect(existsSync(file)).toBe(true);
+  });
 });
 
 describe('usage errors exit 2', () => {
+  it('--table on a SQLite database is refused naming the flag, restoring nothing', async () => {
+    const s = demoSetup();
+    const a = parseJsonOutput<Manifest>((await cli(s, ['create', '--db', 'users', '--json'])).stdout);
+    const to = join(s.dir, 'copy.db');
+    const r = await cli(s, ['restore', a.id, '--db', 'users', '--to', to, '--table', 'Artist', '--yes'], 2);
+    expect(r.stderr).toContain('--table');
+    expect(existsSync(to)).toBe(false);
+  });
+
   it.each([
     [['frobnicate']],
     [['create', '--frobnicate']],

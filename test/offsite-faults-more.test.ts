@@ -12,7 +12,14 @@ import type { CopyResult } from '../src/engine/copy.js';
 import type { RemoteSetSummary } from '../src/engine/remote.js';
 import { parseJsonOutput } from './helpers/cli.js';
 import { cli, localFiles, tree } from './helpers/offsite.js';
-import { makeThrowawayUser, startSshd, stopAllSshd, throwawayUserProblem, type ThrowawayUser } from './helpers/sshd.js';
+import {
+  makeThrowawayUser,
+  startSshd,
+  stopAllSshd,
+  throwawayUserProblem,
+  type ThrowawayUser,
+  sftpDestination,
+} from './helpers/sshd.js';
 import { mountSmallDisk, tmpfsProblem, unmountAllSmallDisks } from './helpers/tmpfs.js';
 import { demoSetup, type DemoSetup } from './helpers/tmp.js';
 
@@ -75,16 +82,7 @@ describe.skipIf(diskSkip !== null)('a full destination', () => {
     const disk = mountSmallDisk(join(s.dir, 'sftp-disk'), 2 * MB);
     const srv = await startSshd();
     bigFiles(s, 6);
-    withDestination(s, {
-      name: 'ssh',
-      type: 'sftp',
-      host: '127.0.0.1',
-      port: srv.port,
-      user: srv.user,
-      privateKey: srv.clientKey,
-      hostKey: srv.hostKey,
-      path: disk.dir,
-    });
+    withDestination(s, sftpDestination(srv, { path: disk.dir }));
     const r = await cli(s, ['create', '--json'], 12);
     const m = parseJsonOutput<Manifest>(r.stdout);
     expect(r.stderr).toContain(`NOT copied to ssh: destination "ssh": writing srv1/${m.id}/`);
@@ -103,16 +101,7 @@ describe("a file changed at the destination behind respaldo's back", () => {
   it('sftp: verify --from checks sizes (passes), --read-data re-hashes and finds it (exit 5)', async () => {
     const srv = await startSshd();
     const s = demoSetup();
-    withDestination(s, {
-      name: 'ssh',
-      type: 'sftp',
-      host: '127.0.0.1',
-      port: srv.port,
-      user: srv.user,
-      privateKey: srv.clientKey,
-      hostKey: srv.hostKey,
-      path: srv.root,
-    });
+    withDestination(s, sftpDestination(srv));
     const m = parseJsonOutput<Manifest>((await cli(s, ['create', '--json'])).stdout);
     const file = join(srv.root, 'srv1', m.id, m.databases[0]!.file!);
     const bytes = readFileSync(file);

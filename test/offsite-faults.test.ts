@@ -6,9 +6,9 @@ import type { Manifest } from '../src/core/types.js';
 import type { CopyResult } from '../src/engine/copy.js';
 import type { RemoteSetSummary } from '../src/engine/remote.js';
 import { collect, describeResult, parseJsonOutput, startCli, waitFor } from './helpers/cli.js';
-import { S3RVER_KEY, startS3rver, stopAllS3rvers } from './helpers/s3rver.js';
+import { S3RVER_KEY, startS3rver, stopAllS3rvers, s3Destination } from './helpers/s3rver.js';
 import { SECRET, cli } from './helpers/offsite.js';
-import { startSshd, stopAllSshd } from './helpers/sshd.js';
+import { startSshd, stopAllSshd, sftpDestination } from './helpers/sshd.js';
 import { demoSetup, type DemoSetup } from './helpers/tmp.js';
 
 afterEach(async () => {
@@ -22,6 +22,16 @@ function filesBelow(dir: string): string[] {
   return readdirSync(dir, { recursive: true, withFileTypes: true })
     .filter((e) => e.isFile())
     .map((e) => join(e.parentPath, e.name));
+}
+
+/** Whether `file` holds complete JSON (a file being written does not). */
+function isJson(file: string): boolean {
+  try {
+    JSON.parse(readFileSync(file, 'utf8'));
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** A set with several incompressible files, so that a copy takes long enough to be cut in the middle. */
@@ -52,20 +62,12 @@ describe('a destination that goes away in the middle of a copy', () => {
   it('s3rver killed mid-copy: exit 12, nothing listed there, local set intact; the next copy sends only the rest', async () => {
     const srv = await startS3rver();
     const s = demoSetup();
-    const m = await bigSet(s, {
-      name: 'offsite',
-      type: 's3',
-      endpoint: srv.endpoint,
-      bucket: srv.bucket,
-      prefix: 'p',
-      accessKeyId: '${S3_KEY_ID}',
-      secretAccessKey: '${S3_SECRET_KEY}',
-      source: 'srv1',
-    });
+    const m = await bigSet(s, s3Destination(srv, { source: 'srv1' }));
     const setObjects = join(srv.dir, srv.bucket, 'p', 'srv1', m.id);
     const r = await copyCutShort(
       s,
-      () => filesBelow(setObjects).some((f) => f.endsWith('._S3rver_object')),
+      // s3rver creates an object's file when its upload starts; the metadata is written once it finished
+      () => filesBelow(setObjects).some((f) => f.endsWith('._S3rver_metadata.json') && isJson(f)),
       () => srv.kill(),
     );
     expect(r.code, describeResult(r)).toBe(12);
@@ -85,17 +87,7 @@ describe('a destination that goes away in the middle of a copy', () => {
   it('sshd killed mid-copy: exit 12, nothing listed there, local set intact; the next copy completes', async () => {
     const srv = await startSshd();
     const s = demoSetup();
-    const m = await bigSet(s, {
-      name: 'ssh',
-      type: 'sftp',
-      host: '127.0.0.1',
-      port: srv.port,
-      user: srv.user,
-      privateKey: srv.clientKey,
-      hostKey: srv.hostKey,
-      path: srv.root,
-      source: 'srv1',
-    });
+    const m = await bigSet(s, sftpDestination(srv, { source: 'srv1' }));
     const r = await copyCutShort(
       s,
       () => filesBelow(join(srv.root, 'srv1', m.id)).length > 1,

@@ -6,8 +6,8 @@ import type { CopyResult } from '../src/engine/copy.js';
 import type { RemoteSetSummary } from '../src/engine/remote.js';
 import { parseJsonOutput } from './helpers/cli.js';
 import { cli, tree } from './helpers/offsite.js';
-import { startS3rver, stopAllS3rvers } from './helpers/s3rver.js';
-import { startSshd, stopAllSshd } from './helpers/sshd.js';
+import { startS3rver, stopAllS3rvers, s3Destination } from './helpers/s3rver.js';
+import { startSshd, stopAllSshd, sftpDestination } from './helpers/sshd.js';
 import { demoSetup, type DemoSetup } from './helpers/tmp.js';
 
 afterEach(async () => {
@@ -137,16 +137,7 @@ describe('prune --from NAME', () => {
   it('sftp (sshd): retention there and leftovers of killed copies', async () => {
     const srv = await startSshd();
     const s = demoSetup();
-    configure(s, {
-      name: 'ssh',
-      type: 'sftp',
-      host: '127.0.0.1',
-      port: srv.port,
-      user: srv.user,
-      privateKey: srv.clientKey,
-      hostKey: srv.hostKey,
-      path: srv.root,
-    });
+    configure(s, sftpDestination(srv));
     const ids = await retentionAt(s, 'ssh');
     await leftoversAt(s, 'ssh', srv.root, ids);
   });
@@ -154,15 +145,7 @@ describe('prune --from NAME', () => {
   it('s3 (s3rver): retention there', async () => {
     const srv = await startS3rver();
     const s = demoSetup();
-    configure(s, {
-      name: 'offsite',
-      type: 's3',
-      endpoint: srv.endpoint,
-      bucket: srv.bucket,
-      prefix: 'p',
-      accessKeyId: '${S3_KEY_ID}',
-      secretAccessKey: '${S3_SECRET_KEY}',
-    });
+    configure(s, s3Destination(srv));
     await retentionAt(s, 'offsite');
   });
 

@@ -6,24 +6,13 @@ import type { CopyResult } from '../src/engine/copy.js';
 import type { RemoteSetSummary } from '../src/engine/remote.js';
 import { parseJsonOutput } from './helpers/cli.js';
 import { cli, localFiles, newServerDay, tree } from './helpers/offsite.js';
-import { startSshd, stopAllSshd, type SshServer } from './helpers/sshd.js';
+import { startSshd, stopAllSshd, type SshServer, sftpDestination } from './helpers/sshd.js';
 import { demoSetup, type DemoSetup } from './helpers/tmp.js';
 
 afterEach(stopAllSshd);
 
 function withSftp(s: DemoSetup, srv: SshServer, extra: Record<string, unknown> = {}): void {
-  const dest = {
-    name: 'ssh',
-    type: 'sftp',
-    host: '127.0.0.1',
-    port: srv.port,
-    user: srv.user,
-    privateKey: srv.clientKey,
-    hostKey: srv.hostKey,
-    path: srv.root,
-    source: 'srv1',
-    ...extra,
-  };
+  const dest = sftpDestination(srv, { source: 'srv1', ...extra });
   writeFileSync(
     s.configFile,
     JSON.stringify({ ...JSON.parse(readFileSync(s.configFile, 'utf8')), destinations: [dest] }),

@@ -6,7 +6,7 @@ import type { CopyResult } from '../src/engine/copy.js';
 import type { RemoteSetSummary } from '../src/engine/remote.js';
 import { parseJsonOutput } from './helpers/cli.js';
 import { SECRET, cli, localFiles, newServerDay, tree } from './helpers/offsite.js';
-import { startS3rver, stopAllS3rvers, type S3Server } from './helpers/s3rver.js';
+import { startS3rver, stopAllS3rvers, type S3Server, s3Destination } from './helpers/s3rver.js';
 import { demoSetup, type DemoSetup } from './helpers/tmp.js';
 
 afterEach(stopAllS3rvers);
@@ -18,19 +18,7 @@ function folderDest(s: DemoSetup, extra: Record<string, unknown> = {}, mounted =
 }
 
 function s3Dest(srv: S3Server, extra: Record<string, unknown> = {}) {
-  return {
-    name: 'offsite',
-    type: 's3',
-    endpoint: srv.endpoint,
-    region: 'us-east-1',
-    bucket: srv.bucket,
-    prefix: 'backups',
-    forcePathStyle: true,
-    accessKeyId: '${S3_KEY_ID}',
-    secretAccessKey: '${S3_SECRET_KEY}',
-    source: 'srv1',
-    ...extra,
-  };
+  return s3Destination(srv, { region: 'us-east-1', prefix: 'backups', forcePathStyle: true, source: 'srv1', ...extra });
 }
 
 /** Path of an object in s3rver's store. */

@@ -138,6 +138,7 @@ describe.skipIf(!available)('postgres end to end through the CLI', () => {
       serverVersion: expect.any(String),
     });
     expect(entry.extras.filter((x: { role: string }) => !x.role.startsWith('pgdir:'))).toEqual([
+      expect.objectContaining({ role: 'pgchain', file: expect.stringMatching(/\.pgchain\.json\.(zst|gz)$/) }),
       expect.objectContaining({ role: 'globals' }),
     ]);
     // One stored file per table's data, each hashed in the manifest, named after the set.
@@ -148,6 +149,11 @@ describe.skipIf(!available)('postgres end to end through the CLI', () => {
         file: expect.stringMatching(new RegExp(`^databases/inventario_${m.id}\\.\\d+\\.dat\\.(zst|gz)$`)),
         sha256: expect.stringMatching(/^[0-9a-f]{64}$/),
       });
+    // `show` names the set's codec and sums the table files in one line (a database may have hundreds of tables).
+    const shown = cli(['show', m.id]).stdout;
+    expect(shown).toContain(`stored (${m.codec ?? 'gzip'})`);
+    expect(shown).toContain(`${members.length} more files of the directory dump (one per table)`);
+    expect(shown).not.toMatch(/pgdir:/);
     const setPath = join(backupDir, m.id);
     expect(statSync(join(setPath, entry.file)).mode & 0o777).toBe(0o600);
     expect(allText(backupDir)).not.toContain(PASSWORD);

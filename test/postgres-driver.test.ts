@@ -578,10 +578,10 @@ describe.skipIf(!available)('postgres driver (real cluster)', () => {
     // The same set again: its safety name is taken.
     await expect(restore(db, d, { kind: 'in-place' }, { setId: 'S1' })).rejects.toThrow(/already exists/);
 
-    await expect(postgresDriver.dropSafetyCopy(db, 'chinook')).rejects.toBeInstanceOf(RefusedError);
-    await expect(postgresDriver.dropSafetyCopy(db, 'shop')).rejects.toBeInstanceOf(RefusedError);
-    await expect(postgresDriver.dropSafetyCopy(db, 'other__pre_restore_S1')).rejects.toBeInstanceOf(RefusedError);
-    await postgresDriver.dropSafetyCopy(db, 'shop__pre_restore_S1');
+    await expect(postgresDriver.dropSafetyCopy!(db, 'chinook')).rejects.toBeInstanceOf(RefusedError);
+    await expect(postgresDriver.dropSafetyCopy!(db, 'shop')).rejects.toBeInstanceOf(RefusedError);
+    await expect(postgresDriver.dropSafetyCopy!(db, 'other__pre_restore_S1')).rejects.toBeInstanceOf(RefusedError);
+    await postgresDriver.dropSafetyCopy!(db, 'shop__pre_restore_S1');
     expect(cluster.databases()).not.toContain('shop__pre_restore_S1');
     expect(cluster.databases()).toContain('shop');
   });
@@ -905,7 +905,7 @@ describe.skipIf(!available)('postgres driver (real cluster)', () => {
     });
     expect(cluster.psql(`SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = 'appdb'`)).toBe('app');
     expect(cluster.psql('SELECT count(*) FROM notes', 'appdb__pre_restore_N1')).toBe('100');
-    await postgresDriver.dropSafetyCopy(db, 'appdb__pre_restore_N1');
+    await postgresDriver.dropSafetyCopy!(db, 'appdb__pre_restore_N1');
     expect(cluster.databases()).not.toContain('appdb__pre_restore_N1');
   });
 

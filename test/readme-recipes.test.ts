@@ -180,4 +180,55 @@ describe.skipIf(!available)('README: restoring by hand, PostgreSQL', () => {
     expect(checksum('inventario_old')).toBe(damaged);
     expect(cluster.databases()).not.toContain('inventario_restored');
   });
+
+  test('the PostgreSQL chain recipe rebuilds an incremental from its chain, checking every file', async () => {
+    cluster.createDatabase('ventas');
+    cluster.psql(
+      `CREATE TABLE orders (id int PRIMARY KEY, amount int NOT NULL);
+       INSERT INTO orders SELECT g, g % 97 FROM generate_series(1, 500) g;
+       CREATE TABLE archive (id int PRIMARY KEY, note text NOT NULL);
+       INSERT INTO archive SELECT g, 'old ' || g FROM generate_series(1, 500) g;`,
+      'ventas',
+    );
+    const checksum = (db: string) =>
+      cluster.psql(
+        `SELECT (SELECT md5(string_agg(o::text, ',' ORDER BY id)) FROM orders o) || ':' ||
+                (SELECT md5(string_agg(a::text, ',' ORDER BY id)) FROM archive a)`,
+        db,
+      );
+    const dir = makeTmpDir();
+    const configFile = join(dir, 'backup_config.json');
+    const url = `postgresql://${cluster.user}:\${DB_PASSWORD}@${cluster.host}:${cluster.port}/ventas`;
+    const files = { config: [], application: [] };
+    writeFileSync(configFile, JSON.stringify({ backupDir: './backups', databases: [{ name: 'ventas', url }], files }));
+    const create = async (type: string) => {
+      const c = await runCli(['create', '--type', type, '--json', '--config', configFile], {
+        env: { DB_PASSWORD: cluster.password },
+      });
+      expect(c.code, describeResult(c)).toBe(0);
+      return JSON.parse(c.stdout) as Manifest;
+    };
+    await create('full');
+    cluster.psql('UPDATE orders SET amount = -1 WHERE id = 7', 'ventas');
+    const inc = await create('incremental');
+    // only `orders` is stored in the incremental: `archive` is read from the full
+    expect(inc.databases[0]!.extras!.filter((x) => x.role?.startsWith('pgdir:'))).toHaveLength(1);
+    const backedUp = checksum('ventas');
+    cluster.psql('DELETE FROM archive; UPDATE orders SET amount = 0', 'ventas');
+    const damaged = checksum('ventas');
+
+    cluster.psql(`CREATE ROLE dba2 LOGIN SUPERUSER PASSWORD 'dba-pw'`);
+    const env = {
+      PATH: `${cluster.binDir}:${process.env['PATH']}`,
+      PGHOST: cluster.host,
+      PGPORT: String(cluster.port),
+      PGUSER: 'dba2',
+      PGPASSWORD: 'dba-pw',
+    };
+    const values = { SET: join(dir, 'backups', inc.id), DUMP: inc.databases[0]!.file!, DB: 'ventas' };
+    const r = bash(withValues(recipe('postgres-chain'), values), env);
+    expect(r.code, describeResult(r)).toBe(0);
+    expect(checksum('ventas')).toBe(backedUp);
+    expect(checksum('ventas_old')).toBe(damaged);
+  });
 });

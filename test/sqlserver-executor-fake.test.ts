@@ -396,7 +396,7 @@ describe('sqlserver executor (fake connection): backup', () => {
   it('refuses a schema backup instead of faking one', async () => {
     server.addDb('users', LIVE_TABLES);
     const driver = createSqlServerDriver({ connect: server.connector });
-    expect(driver.types).toEqual(['full']);
+    expect(driver.types).toEqual(['full', 'differential', 'incremental']);
     await expect(driver.backup({ db: cfg(), type: 'schema', purpose: 'backup' }, ctx())).rejects.toThrow(
       /not possible with native BACKUP DATABASE/,
     );
@@ -861,11 +861,11 @@ describe('sqlserver executor (fake connection): recover, dropSafetyCopy, inspect
     server.addDb('users', LIVE_TABLES);
     server.addDb(safety, LIVE_TABLES, { sessions: ['x'] });
     const driver = createSqlServerDriver({ connect: server.connector });
-    await expect(driver.dropSafetyCopy(cfg(), 'users')).rejects.toBeInstanceOf(RefusedError);
-    await expect(driver.dropSafetyCopy(cfg(), temp)).rejects.toBeInstanceOf(RefusedError);
-    await expect(driver.dropSafetyCopy(cfg(), 'inventario__pre_restore_s1')).rejects.toBeInstanceOf(RefusedError);
+    await expect(driver.dropSafetyCopy!(cfg(), 'users')).rejects.toBeInstanceOf(RefusedError);
+    await expect(driver.dropSafetyCopy!(cfg(), temp)).rejects.toBeInstanceOf(RefusedError);
+    await expect(driver.dropSafetyCopy!(cfg(), 'inventario__pre_restore_s1')).rejects.toBeInstanceOf(RefusedError);
     expect(server.log).toEqual([]);
-    await driver.dropSafetyCopy(cfg(), safety);
+    await driver.dropSafetyCopy!(cfg(), safety);
     expect([...server.dbs.keys()]).toEqual(['users']);
   });
 
@@ -1111,7 +1111,7 @@ describe('issue 16: SQL Server behaviour modelled in the fake', () => {
     const driver = noDelay();
     await driver.restore(restoreReq(), ctx());
     const firstFiles = server.dbs.get('users')!.files;
-    await driver.dropSafetyCopy(cfg(), safety);
+    await driver.dropSafetyCopy!(cfg(), safety);
     await driver.restore(restoreReq(), ctx());
     expect(server.dbs.get('users')!.id).toBe('users#from-backup');
     expect(server.dbs.get('users')!.files).not.toEqual(firstFiles);
@@ -1162,7 +1162,7 @@ describe('issue 16: SQL Server behaviour modelled in the fake', () => {
     server.addDb('users', LIVE_TABLES);
     server.addDb(safety, LIVE_TABLES, { sessions: ['inspector'] });
     server.competitors = 3;
-    await noDelay().dropSafetyCopy(cfg(), safety);
+    await noDelay().dropSafetyCopy!(cfg(), safety);
     expect(server.dbs.has(safety)).toBe(false);
   });
 

@@ -201,7 +201,7 @@ describe.skipIf(!url)(url ? 'sqlserver live suite (RESPALDO_MSSQL_URL)' : SKIP_L
     });
     expect(access.map((r) => r.a)).toEqual(['MULTI_USER', 'MULTI_USER']);
     expect(await sqlserverDriver.recover(db, ctx())).toEqual([]);
-    await sqlserverDriver.dropSafetyCopy(db, safety);
+    await sqlserverDriver.dropSafetyCopy!(db, safety);
     expect(await conn.query('SELECT name FROM sys.databases WHERE name = @x', { x: safety })).toEqual([]);
   });
   const fromStored = (): Pick<RestoreRequest, 'db' | 'entry' | 'openPart' | 'storedPath'> => ({

@@ -17,11 +17,9 @@ import {
   terminalClosed,
 } from './terminal.js';
 import { setPassphrasePrompt } from '../engine/crypt.js';
+import { checkDeclared, parseOptions, type OptionSpec, type OptionsOf } from './options.js';
 
-export interface GlobalOptions {
-  config?: string;
-  json?: boolean;
-}
+export type { GlobalOptions } from './options.js';
 
 /** What a command handler gets: config loading, a reporter, and output helpers. */
 export interface CommandIO {
@@ -119,14 +117,27 @@ export function makeSignal(quitOnSecond: boolean): AbortSignal {
 // eslint-disable-next-line @typescript-eslint/no-invalid-void-type -- a handler may end without returning a code
 export type ActionResult = Promise<number | void>;
 
-export function runAction<A extends unknown[]>(
-  handler: (io: CommandIO, opts: GlobalOptions & Record<string, unknown>, ...args: A) => ActionResult,
+/**
+ * The action of a command whose options are `spec` (see options.ts): the handler gets them typed and
+ * checked; a value that does not fit is a UsageError (exit 2) naming the flag.
+ */
+export function runAction<S extends OptionSpec, A extends unknown[]>(
+  spec: S,
+  handler: (io: CommandIO, opts: OptionsOf<S>, ...args: A) => ActionResult,
 ) {
   return async (...received: unknown[]): Promise<void> => {
     const cmd = received[received.length - 1] as Command;
-    const opts = cmd.optsWithGlobals() as GlobalOptions & Record<string, unknown>;
+    const raw = cmd.optsWithGlobals();
     const args = received.slice(0, -2) as A;
-    const json = Boolean(opts.json);
+    const json = raw['json'] === true;
+    let opts: OptionsOf<S>;
+    try {
+      checkDeclared(cmd, spec);
+      opts = parseOptions(spec, raw);
+    } catch (err) {
+      process.exitCode = reportError(err, json);
+      return;
+    }
     // Passphrases of identity files are asked on the terminal, never taken from argv.
     setPassphrasePrompt(process.stdin.isTTY ? readHidden : null);
     let cached: Promise<LoadedConfig> | undefined;

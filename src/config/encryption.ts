@@ -9,11 +9,11 @@ import { recipientProblem } from '../engine/crypt.js';
  * recipient a valid age public key (never a secret key), and that destinations with `encrypt: true`
  * have an `encryption` to use. Resolves file paths against `baseDir`. Throws a ConfigError naming the field.
  */
-export function normalizeEncryption(
+export async function normalizeEncryption(
   file: string,
   doc: { encryption?: EncryptionConfig; destinations?: DestinationConfig[] },
   baseDir: string,
-): EncryptionConfig | undefined {
+): Promise<EncryptionConfig | undefined> {
   const enc = doc.encryption;
   const encrypting = (doc.destinations ?? []).findIndex((d) => d.encrypt === true);
   if (!enc) {
@@ -40,7 +40,7 @@ export function normalizeEncryption(
       'required (the age public keys sets are encrypted to), or "passphraseFile"',
       'Run `respaldo key generate /safe/place/key.txt` and put the recipient it prints here.',
     );
-  (enc.recipients ?? []).forEach((r, i) => {
+  for (const [i, r] of (enc.recipients ?? []).entries()) {
     if (r.startsWith('AGE-SECRET-KEY-'))
       throw new ConfigError(
         file,
@@ -48,7 +48,7 @@ export function normalizeEncryption(
         'is a secret key (AGE-SECRET-KEY-…), not a recipient',
         'Put only the public key (age1…, the "# public key:" line of the identity file) here; keep the secret key off the config, in "identityFile".',
       );
-    const problem = recipientProblem(r);
+    const problem = await recipientProblem(r);
     if (problem)
       throw new ConfigError(
         file,
@@ -56,7 +56,7 @@ export function normalizeEncryption(
         problem,
         'Copy the recipient exactly as `respaldo key generate` or `age-keygen -y KEYFILE` prints it.',
       );
-  });
+  }
   const abs = (p: string | undefined) => (p === undefined ? undefined : isAbsolute(p) ? p : resolve(baseDir, p));
   const identityFile = abs(enc.identityFile);
   const passphraseFile = abs(enc.passphraseFile);

@@ -80,7 +80,7 @@ export async function loadConfig(opts: LoadOptions = {}): Promise<LoadedConfig> 
   const drillUrlPassword = drillServer?.url ? passwordFromUrl(drillServer.url) : undefined;
   if (drillUrlPassword) secretValues.add(drillUrlPassword);
   const destinations = normalizeDestinations(file, doc, baseDir, secretValues);
-  const encryption = normalizeEncryption(file, doc, baseDir);
+  const encryption = await normalizeEncryption(file, doc, baseDir);
   const jobProblem = validateJobs(
     doc.schedule.jobs,
     'schedule.jobs',

@@ -72,6 +72,8 @@ export const PHRASES_EN = {
     `Write the stored .bak to ${p['local']} (the server reads it as ${p['server']})`,
   'mssql.restore': (p: PhraseParams) =>
     `RESTORE FILELISTONLY, then RESTORE DATABASE "${p['temp']}" WITH CHECKSUM, MOVE of every file to new names in the instance's default data and log folders, RECOVERY`,
+  'mssql.restoreChain': (p: PhraseParams) =>
+    `RESTORE DATABASE "${p['temp']}" from the chain's full WITH CHECKSUM, MOVE of every file to new names, NORECOVERY; then its differential and log backups in order (RESTORE DATABASE / RESTORE LOG … WITH NORECOVERY), the last WITH RECOVERY (STOPAT with restore --at); each .bak is written to the shared folder just before its RESTORE and removed after`,
   'mssql.counts': () => 'Compare row counts per table with the manifest',
   'mssql.setAside': (p: PhraseParams) =>
     `If "${p['live']}" exists: set it SINGLE_USER (closing other sessions only with --terminate-connections) and rename it to "${p['safety']}" (the safety copy)`,

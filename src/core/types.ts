@@ -43,6 +43,11 @@ export interface DatabaseConfig {
   trustServerCertificate?: boolean;
   serverBackupDir?: string;
   localBackupDir?: string;
+  /**
+   * SQL Server: native chains. Fulls become non-COPY_ONLY (the server's differential base, also of the DBA's own
+   * differentials), differentials `BACKUP … WITH DIFFERENTIAL`, incrementals `BACKUP LOG`. Default false.
+   */
+  chain?: boolean;
   /** Compression level for this database (of the set's codec); overrides `compression.level`. */
   compressionLevel?: number;
   /** Anything else the engine accepts; kept so config rewrites do not drop it. */
@@ -228,7 +233,10 @@ export interface DatabaseEntry {
   error: DatabaseError | null;
   /** Engine facts: server version, client version, database size, …. */
   details: Record<string, unknown>;
-  /** Extra stored files for this database (e.g. PostgreSQL globals). */
+  /**
+   * Extra stored files for this database (e.g. PostgreSQL globals), and the members of a directory dump
+   * (role `DUMP_MEMBER_ROLE` + file name: one per table).
+   */
   extras?: StoredFile[];
   /** For pre_restore sets of server engines: the renamed live database that is the safety copy. */
   safetyDatabase?: string;
@@ -354,3 +362,6 @@ export interface DrillRecord {
   setId: string;
   results: Record<string, DrillResult>;
 }
+
+/** Role prefix of the stored members of a directory dump (`pgdir:<file>`: one per table of a pg_dump -Fd). */
+export const DUMP_MEMBER_ROLE = 'pgdir:';

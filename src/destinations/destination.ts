@@ -43,6 +43,14 @@ export interface Destination {
   stat(key: string): Promise<{ size: number } | null>;
   /** Removes the file at `key`; removing a file that does not exist is not an error. */
   delete(key: string): Promise<void>;
+  /**
+   * Multipart uploads started below `dir` and never completed nor aborted (S3: a run killed in the middle
+   * of an upload leaves its parts, which the store keeps and bills). null when the store cannot list
+   * them (s3rver). Destinations without such uploads leave this out.
+   */
+  listUploads?(dir: string): Promise<PendingUpload[] | null>;
+  /** Aborts an upload `listUploads` returned, so the store drops its parts. */
+  abortUpload?(upload: PendingUpload): Promise<void>;
   /** Removes the empty folders left below and at `dir` (folder, sftp); stores without folders do nothing. */
   removeEmptyDirs?(dir: string): Promise<void>;
   /** Closes connections (sftp); safe to call more than once. */
@@ -57,6 +65,15 @@ export interface RemoteFile {
   modifiedAt?: string;
   /** A file being written, or left by a run killed while writing it (a temporary name). */
   temp?: boolean;
+}
+
+/** A multipart upload never completed (see `Destination.listUploads`). */
+export interface PendingUpload {
+  /** The key it would have written, relative to the destination's root. */
+  key: string;
+  uploadId: string;
+  /** When it was started (ISO 8601), or null when the store does not tell. */
+  initiatedAt: string | null;
 }
 
 export type DestinationType = 'folder' | 's3' | 'sftp' | 'rclone';

@@ -8,6 +8,7 @@ import {
   type Destination,
   type DestinationConfig,
   type DestinationFactory,
+  type PendingUpload,
   type RemoteFile,
 } from './destination.js';
 
@@ -277,6 +278,57 @@ export class S3Destination implements Destination {
       await this.client.send(new this.sdk.DeleteObjectCommand({ Bucket: this.bucket, Key: this.objectKey(key) }));
     } catch (err) {
       this.fail(err, `removing ${key}`);
+    }
+  }
+
+  async listUploads(dir: string): Promise<PendingUpload[] | null> {
+    const base = this.prefix ? `${this.prefix}/` : '';
+    const out: PendingUpload[] = [];
+    let keyMarker: string | undefined;
+    let uploadIdMarker: string | undefined;
+    do {
+      let page;
+      try {
+        page = await this.client.send(
+          new this.sdk.ListMultipartUploadsCommand({
+            Bucket: this.bucket,
+            Prefix: `${this.objectKey(dir)}/`,
+            ...(keyMarker ? { KeyMarker: keyMarker } : {}),
+            ...(uploadIdMarker ? { UploadIdMarker: uploadIdMarker } : {}),
+          }),
+        );
+      } catch (err) {
+        const e = err as S3Failure;
+        if (e.name === 'NotImplemented' || e.$metadata?.httpStatusCode === 501) return null;
+        this.fail(err, `listing the unfinished uploads under ${dir}`);
+      }
+      for (const u of page.Uploads ?? [])
+        if (u.Key?.startsWith(base) && u.UploadId)
+          out.push({
+            key: u.Key.slice(base.length),
+            uploadId: u.UploadId,
+            initiatedAt: u.Initiated ? u.Initiated.toISOString() : null,
+          });
+      const more = page.IsTruncated === true && Boolean(page.NextKeyMarker || page.NextUploadIdMarker);
+      keyMarker = more ? page.NextKeyMarker : undefined;
+      uploadIdMarker = more ? page.NextUploadIdMarker : undefined;
+    } while (keyMarker || uploadIdMarker);
+    return out;
+  }
+
+  async abortUpload(upload: PendingUpload): Promise<void> {
+    try {
+      await this.client.send(
+        new this.sdk.AbortMultipartUploadCommand({
+          Bucket: this.bucket,
+          Key: this.objectKey(upload.key),
+          UploadId: upload.uploadId,
+        }),
+      );
+    } catch (err) {
+      const e = err as S3Failure;
+      if (e.name === 'NoSuchUpload' || e.$metadata?.httpStatusCode === 404) return; // gone meanwhile
+      this.fail(err, `aborting the unfinished upload of ${upload.key}`);
     }
   }
 

@@ -32,6 +32,31 @@ export class SftpDestination implements Destination {
 
   /** Set when the connection dropped: the next operation (a retry) connects again. */
   private broken = false;
+  /**
+   * Rejects when this connection closes or fails. Every operation races it: ssh2-sftp-client keeps one
+   * "event handled" flag per client, so when the connection drops under several operations at once only
+   * the first is rejected and the others would wait forever (the process then ended with nothing said).
+   */
+  private gone: Promise<never> = new Promise(() => undefined);
+  /** Streams being read on this connection: failed with it, so that no reader waits forever either. */
+  private readonly reading = new Set<Readable>();
+
+  private guard<T>(op: Promise<T>): Promise<T> {
+    return Promise.race([op, this.gone]);
+  }
+
+  private watchConnection(): void {
+    this.gone = new Promise<never>((_, reject) => {
+      const lost = (err?: Error) => reject(err instanceof Error ? err : new Error('Connection lost'));
+      this.client.on('error', lost);
+      this.client.on('end', () => lost());
+      this.client.on('close', () => lost());
+    });
+    this.gone.catch((err: unknown) => {
+      // also rejects on our own end(): only what is in flight cares
+      for (const stream of this.reading) stream.destroy(err as Error);
+    });
+  }
 
   private async ready(): Promise<void> {
     if (!this.broken) return;
@@ -100,6 +125,7 @@ export class SftpDestination implements Destination {
       await this.client.end().catch(() => undefined);
       this.fail(err, 'connecting');
     }
+    this.watchConnection();
   }
 
   private fail(err: unknown, doing: string): never {
@@ -122,7 +148,7 @@ export class SftpDestination implements Destination {
       );
     }
     if (
-      /ECONNREFUSED|ECONNRESET|ECONNABORTED|ETIMEDOUT|EHOSTUNREACH|ENOTFOUND|Timed out|No SFTP connection|Not connected|socket|closed|ended|end event|close event|Connection lost/i.test(
+      /ECONNREFUSED|ECONNRESET|ECONNABORTED|EPIPE|ETIMEDOUT|EHOSTUNREACH|ENOTFOUND|Timed out|No SFTP connection|Not connected|socket|closed|ended|end event|close event|Connection lost/i.test(
         msg,
       )
     ) {
@@ -158,10 +184,10 @@ export class SftpDestination implements Destination {
     const tmp = posix.join(posix.dirname(target), `${PART_MARK}${process.pid}-${Math.random().toString(36).slice(2)}`);
     try {
       await this.ensureDir(posix.dirname(target));
-      await this.client.put(body, tmp, { writeStreamOptions: { mode: 0o600 } });
+      await this.guard(this.client.put(body, tmp, { writeStreamOptions: { mode: 0o600 } }));
       // OpenSSH's server can drop writes it could not do (a full disk) without the upload failing:
       // a file of another size than was sent is never renamed into place.
-      const written = (await this.client.stat(tmp)).size;
+      const written = (await this.guard(this.client.stat(tmp))).size;
       if (written !== size) {
         throw new DestinationError(
           this.name,
@@ -169,10 +195,10 @@ export class SftpDestination implements Destination {
           `Free space on the server (or remove old sets there: \`respaldo prune --from ${this.name}\`), then run \`respaldo copy\` again.`,
         );
       }
-      await this.client.posixRename(tmp, target);
+      await this.guard(this.client.posixRename(tmp, target));
     } catch (err) {
       body.destroy();
-      await this.client.delete(tmp, true).catch(() => undefined);
+      await this.guard(this.client.delete(tmp, true)).catch(() => undefined);
       this.fail(err, `writing ${key}`);
     }
   }
@@ -180,7 +206,7 @@ export class SftpDestination implements Destination {
   private ensureDir(dir: string): Promise<void> {
     const run = async () => {
       if (this.made.has(dir)) return;
-      if (!(await this.client.exists(dir))) await this.client.mkdir(dir, true);
+      if (!(await this.guard(this.client.exists(dir)))) await this.guard(this.client.mkdir(dir, true));
       this.made.add(dir);
     };
     const p = this.mkdirChain.then(run, run);
@@ -191,8 +217,11 @@ export class SftpDestination implements Destination {
   async get(key: string): Promise<Readable> {
     await this.ready();
     try {
-      await this.client.stat(this.abs(key));
-      return this.client.createReadStream(this.abs(key), {}) as unknown as Readable;
+      await this.guard(this.client.stat(this.abs(key)));
+      const stream = this.client.createReadStream(this.abs(key), {}) as unknown as Readable;
+      this.reading.add(stream);
+      stream.once('close', () => this.reading.delete(stream));
+      return stream;
     } catch (err) {
       this.fail(err, `reading ${key}`);
     }
@@ -200,7 +229,7 @@ export class SftpDestination implements Destination {
 
   private async entries(dir: string): Promise<SftpClient.FileInfo[]> {
     try {
-      return await this.client.list(dir);
+      return await this.guard(this.client.list(dir));
     } catch (err) {
       if (/No such file/i.test((err as Error).message) && dir !== this.root()) return [];
       this.fail(err, `listing ${dir}`);
@@ -246,7 +275,7 @@ export class SftpDestination implements Destination {
 
   async stat(key: string): Promise<{ size: number } | null> {
     try {
-      const st = await this.client.stat(this.abs(key));
+      const st = await this.guard(this.client.stat(this.abs(key)));
       return st.isFile ? { size: st.size } : null;
     } catch (err) {
       if (/No such file/i.test((err as Error).message)) return null;
@@ -257,7 +286,7 @@ export class SftpDestination implements Destination {
   async delete(key: string): Promise<void> {
     await this.ready();
     try {
-      await this.client.delete(this.abs(key), true);
+      await this.guard(this.client.delete(this.abs(key), true));
     } catch (err) {
       this.fail(err, `removing ${key}`);
     }
@@ -266,9 +295,9 @@ export class SftpDestination implements Destination {
   async removeEmptyDirs(dir: string): Promise<void> {
     await this.ready();
     const walk = async (abs: string): Promise<void> => {
-      for (const e of await this.client.list(abs).catch(() => []))
+      for (const e of await this.guard(this.client.list(abs)).catch(() => []))
         if (e.type === 'd') await walk(posix.join(abs, e.name));
-      await this.client.rmdir(abs).catch(() => undefined); // fails while not empty
+      await this.guard(this.client.rmdir(abs)).catch(() => undefined); // fails while not empty
     };
     await walk(this.abs(dir));
   }

@@ -1,6 +1,7 @@
 import type { Readable } from 'node:stream';
 import type { Reporter } from '../core/events.js';
 import type { Phrase } from '../core/phrases.js';
+import type { DriverCapabilities } from './capabilities.js';
 import type {
   BackupType,
   ChainType,
@@ -157,6 +158,11 @@ export interface RestoreRequest {
    * stored parts; the engine verified them all. `entry` is applied last.
    */
   chain?: { setId: string; entry: DatabaseEntry; openPart(role?: string): Readable }[];
+  /**
+   * `restore --at`: the time asked for (UTC ISO). A driver whose last chain member can stop inside itself
+   * (SQL Server log backups: `STOPAT`) stops there when that member ends after it; others restore the set whole.
+   */
+  stopAt?: string;
   /** Operator confirmed that sessions connected to the live database may be terminated. */
   terminateConnections: boolean;
   /**
@@ -250,8 +256,15 @@ export interface Driver {
    * Absent: a differential or incremental of this engine is stored as a full, saying why.
    */
   readonly chains?: readonly ChainType[];
+  /**
+   * Pure: why `db` stores a full for a `type` backup although the engine has `type` in `chains` (the database
+   * did not opt in: SQL Server's `chain: true`); null when it chains. Absent: every database of the engine chains.
+   */
+  chainFallback?(db: DatabaseConfig, type: ChainType): string | null;
   /** How the safety copy of a replaced database is taken (see RestoreStepPlan.safety). */
   readonly safety: 'pre-restore-set' | 'renamed-database';
+  /** What this engine can do beyond this contract (its row of `CAPABILITIES` in capabilities.ts). */
+  readonly capabilities: DriverCapabilities;
   /**
    * gzip level of this engine's dumps when the config sets neither `databases[].compressionLevel`
    * nor `compression.level` (default: DEFAULT_GZIP_LEVEL).
@@ -338,6 +351,10 @@ export interface Driver {
    */
   drillChecks?(db: DatabaseConfig, restoredTo: string, ctx: DriverContext): Promise<DrillCheck[]>;
 
-  /** Removes a safety copy kept as a renamed database (for `renamed-database` drivers). */
-  dropSafetyCopy(db: DatabaseConfig, name: string): Promise<void>;
+  /**
+   * `renamed-database` drivers: removes a safety copy kept as a renamed database (`<name>__pre_restore_<set>`),
+   * when its pre_restore set is deleted; refuses (RefusedError) any other name. Absent for drivers whose
+   * safety copies are stored files of a pre_restore set.
+   */
+  dropSafetyCopy?(db: DatabaseConfig, name: string): Promise<void>;
 }

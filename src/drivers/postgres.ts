@@ -8,8 +8,17 @@ import { join } from 'node:path';
 import { text } from 'node:stream/consumers';
 import { pipeline } from 'node:stream/promises';
 import { CommandError, InterruptedError, NotFoundError, RefusedError, RespaldoError } from '../core/errors.js';
-import type { BackupType, DatabaseConfig, DrillServerConfig } from '../core/types.js';
+import { DUMP_MEMBER_ROLE, type BackupType, type DatabaseConfig, type DrillServerConfig } from '../core/types.js';
 import { runCapture, spawnStreaming, type StreamingChild } from '../exec/spawn.js';
+import {
+  baseContents,
+  ChainMapRecorder,
+  chainMapPart,
+  hashedRead,
+  hashFile,
+  isChainEntry,
+  stageChainFiles,
+} from './postgres-chain.js';
 import { dropCreatedRolesSql, parseGlobals, planMissingRoles } from './postgres-globals.js';
 import { parseTocList, selectTables, TocSelectionError, type TocSelection } from './postgres-toc.js';
 import type {
@@ -27,6 +36,15 @@ import type {
   SwapBackRequest,
   TargetState,
 } from './driver.js';
+import { CAPABILITIES } from './capabilities.js';
+import {
+  TERMINATE_SESSIONS_SQL,
+  canForceDrop,
+  dropDatabaseSql,
+  planPgRecovery,
+  planPgSwap,
+  renameDatabaseSql,
+} from './postgres-swap-plan.js';
 import {
   APPLICATION_NAME,
   MAX_IDENTIFIER_BYTES,
@@ -279,7 +297,7 @@ class RowCounter extends Transform {
 const DUMP_FILE_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.]*$/;
 
 /** Manifest role of a stored file of a directory dump. */
-const MEMBER_ROLE = 'pgdir:';
+const MEMBER_ROLE = DUMP_MEMBER_ROLE;
 
 /** One table of the database, as pg_dump dumps its data. */
 const TABLES_SQL = `
@@ -440,10 +458,7 @@ async function sessionsOn(client: PgQueryable, database: string): Promise<string
 }
 
 async function terminateSessions(client: PgQueryable, database: string): Promise<number> {
-  const r = await client.query(
-    `SELECT pg_terminate_backend(pid) AS ok FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid() AND backend_type = 'client backend'`,
-    [database],
-  );
+  const r = await client.query(TERMINATE_SESSIONS_SQL, [database]);
   return r.rows.filter((row) => row['ok'] === true).length;
 }
 
@@ -453,14 +468,16 @@ async function databaseNames(client: PgQueryable): Promise<Set<string>> {
 }
 
 async function dropDatabase(client: PgQueryable, name: string, serverVersionNum: number): Promise<void> {
-  if (serverVersionNum >= 130000) {
-    await client.query(`DROP DATABASE IF EXISTS ${quoteIdent(name)} WITH (FORCE)`);
+  const force = canForceDrop(serverVersionNum);
+  const sql = dropDatabaseSql(name, { ifExists: true, force });
+  if (force) {
+    await client.query(sql);
     return;
   }
   for (let attempt = 0; ; attempt++) {
     await terminateSessions(client, name);
     try {
-      await client.query(`DROP DATABASE IF EXISTS ${quoteIdent(name)}`);
+      await client.query(sql);
       return;
     } catch (err) {
       if ((err as PgErrorLike).code !== '55006' || attempt >= 20) throw err;
@@ -528,7 +545,10 @@ export function createPostgresDriver(deps: PostgresDriverDeps = {}): Driver {
   const driver: Driver = {
     engine: 'postgres',
     types: ['full', 'schema'] as const,
+    // Per table data file of a directory dump (postgres-chain.ts); custom-format dumps are always full.
+    ...(deps.format === 'custom' ? {} : { chains: ['differential', 'incremental'] as const }),
     safety: 'renamed-database',
+    capabilities: CAPABILITIES.postgres,
     // gzip -1, as `pg_dump -Fc -Z0 | gzip -1`: keeps up with pg_dump on two cores (about half the time of
     // pg_dump -Fc, 17 % larger; README, Performance). compression.level or compressionLevel trade time for size.
     defaultCompressionLevel: 1,
@@ -553,6 +573,10 @@ export function createPostgresDriver(deps: PostgresDriverDeps = {}): Driver {
     },
 
     async backup(req, ctx): Promise<BackupSession> {
+      // A differential or incremental stores only the data files whose bytes its base chain lacks.
+      const delta = req.base ? await baseContents(req.base, ctx.signal) : undefined;
+      const known = delta && 'known' in delta ? delta.known : undefined;
+      const contents = new ChainMapRecorder();
       const conn = connectionOf(req.db);
       const secrets = conn.password ? [conn.password] : [];
       const type: BackupType = req.type;
@@ -757,17 +781,28 @@ export function createPostgresDriver(deps: PostgresDriverDeps = {}): Driver {
           open() {
             const counter = new RowCounter();
             if (/^\d+\.dat$/.test(name)) rows.set(name, counter);
-            return createReadStream(join(dir, name), { highWaterMark: 1 << 20 }).pipe(counter);
+            return hashedRead(join(dir, name), counter, (sha256, bytes) => contents.stored(name, sha256, bytes));
           },
           async stored() {
             await rm(join(dir, name), { force: true });
           },
         });
+        /** Delta: hashes a finished file (counting its rows); when the base chain stores its bytes, refers to them. */
+        const unchanged = async (name: string): Promise<boolean> => {
+          const counter = new RowCounter();
+          const { sha256, bytes } = await hashFile(join(dir, name), counter, ctx.signal);
+          if (/^\d+\.dat$/.test(name)) rows.set(name, counter);
+          const ref = known!.get(sha256);
+          if (!ref) return false;
+          contents.referenced(name, sha256, bytes, ref);
+          await rm(join(dir, name), { force: true });
+          return true;
+        };
         async function* members(): AsyncGenerator<DumpMember> {
           for (;;) {
             const next = queue.shift();
             if (next !== undefined) {
-              yield member(next);
+              if (!(known && (await unchanged(next)))) yield member(next);
               continue;
             }
             if (failure !== undefined) throw failure;
@@ -862,6 +897,8 @@ export function createPostgresDriver(deps: PostgresDriverDeps = {}): Driver {
                 rowCountsFrom: 'dump',
                 snapshot: Boolean(snapshot),
                 jobs: dumpJobs,
+                ...(known ? { base: req.base!.setId, unchangedFiles: contents.references.files } : {}),
+                ...(known ? { unchangedBytes: contents.references.bytes } : {}),
                 relations,
                 partitionedTables: listed.partitioned,
                 type,
@@ -883,6 +920,7 @@ export function createPostgresDriver(deps: PostgresDriverDeps = {}): Driver {
       }
 
       const parts: DumpPart[] = [deps.format === 'custom' ? customMain : directoryMain];
+      if (deps.format !== 'custom' && type !== 'schema') parts.push(chainMapPart(contents));
       if (req.db.globals && dumpallBin && dumpallVersion) {
         const bin = dumpallBin;
         const version = dumpallVersion;
@@ -931,6 +969,7 @@ export function createPostgresDriver(deps: PostgresDriverDeps = {}): Driver {
 
       return {
         parts,
+        ...(delta && 'fellBack' in delta ? { fellBack: delta.fellBack } : {}),
         async cleanup() {
           for (const c of children) killChild(c);
           children.clear();
@@ -981,42 +1020,33 @@ export function createPostgresDriver(deps: PostgresDriverDeps = {}): Driver {
       const actions: string[] = [];
       try {
         const versionNum = await serverVersionNum(client);
-        const names = await databaseNames(client);
-        const derived = [...names].map((n) => ({ name: n, parsed: parseDerivedName(live, n) })).filter((d) => d.parsed);
-        const staging = derived.filter((d) => d.parsed!.kind === 'restore');
-        const safety = derived.filter((d) => d.parsed!.kind === 'pre_restore');
         const drillServer = db[ON_DRILL_SERVER] === true;
-        if (!names.has(live) && !drillServer) {
-          // Interrupted between the two renames: put the previous live database back.
-          const pair = safety.find((s) => staging.some((t) => t.parsed!.id === s.parsed!.id));
-          if (pair) {
-            await client.query(`ALTER DATABASE ${quoteIdent(pair.name)} RENAME TO ${quoteIdent(live)}`);
+        // Drills hold the folder lock, and recover runs under it: a scratch database found now is a dead drill's.
+        for (const step of planPgRecovery(live, await databaseNames(client), { drillServer })) {
+          if (step.kind === 'rename-back') {
+            // Interrupted between the two renames: put the previous live database back.
+            await client.query(step.sql);
             actions.push(
-              `renamed "${pair.name}" back to "${live}" (a restore was interrupted during the swap; the database is as before that restore)`,
+              `renamed "${step.from}" back to "${live}" (a restore was interrupted during the swap; the database is as before that restore)`,
             );
-            names.delete(pair.name);
-            names.add(live);
-          } else if (safety.length > 0) {
+          } else if (step.kind === 'no-live') {
             ctx.reporter.emit({
               type: 'warning',
               item: db.name,
-              message: `database "${live}" does not exist; safety copies exist: ${safety.map((s) => `"${s.name}"`).join(', ')}. Restore a set, or rename a safety copy back by hand.`,
+              message: `database "${live}" does not exist; safety copies exist: ${step.safeties.map((s) => `"${s}"`).join(', ')}. Restore a set, or rename a safety copy back by hand.`,
             });
+          } else if (step.of === 'restore') {
+            await dropDatabase(client, step.name, versionNum);
+            actions.push(
+              drillServer
+                ? `dropped "${step.name}" on the drill server ${where(conn)} (left by an interrupted restore drill)`
+                : `dropped "${step.name}" (left by an interrupted restore; "${live}" was not changed by it)`,
+            );
+          } else {
+            await dropDatabase(client, step.name, versionNum);
+            const on = drillServer ? ` on the drill server ${where(conn)}` : '';
+            actions.push(`dropped "${step.name}"${on} (the scratch database of an interrupted restore drill)`);
           }
-        }
-        for (const s of staging) {
-          await dropDatabase(client, s.name, versionNum);
-          actions.push(
-            drillServer
-              ? `dropped "${s.name}" on the drill server ${where(conn)} (left by an interrupted restore drill)`
-              : `dropped "${s.name}" (left by an interrupted restore; "${live}" was not changed by it)`,
-          );
-        }
-        // Drills hold the folder lock, and recover runs under it: a scratch database found now is a dead drill's.
-        for (const d of derived.filter((x) => x.parsed!.kind === 'drill')) {
-          await dropDatabase(client, d.name, versionNum);
-          const on = drillServer ? ` on the drill server ${where(conn)}` : '';
-          actions.push(`dropped "${d.name}"${on} (the scratch database of an interrupted restore drill)`);
         }
       } catch (err) {
         throw pgError(err, conn, live, 'recovering an interrupted restore');
@@ -1086,7 +1116,7 @@ export function createPostgresDriver(deps: PostgresDriverDeps = {}): Driver {
         const names = await databaseNames(client);
         if (!names.has(name)) return;
         try {
-          await client.query(`DROP DATABASE ${quoteIdent(name)}`);
+          await client.query(dropDatabaseSql(name, { ifExists: false, force: false }));
         } catch (err) {
           if (isInUse(err)) {
             throw new RefusedError(
@@ -1425,13 +1455,14 @@ export function createPostgresDriver(deps: PostgresDriverDeps = {}): Driver {
             `Database "${finalName}" appeared while restoring; not replacing it.`,
             'Choose another name and restore again.',
           );
-        await admin.query(`ALTER DATABASE ${quoteIdent(staging)} RENAME TO ${quoteIdent(finalName)}`);
+        await admin.query(renameDatabaseSql(staging, finalName));
         created = false;
         ctx.log('restored', { database: finalName });
         return { tables: counts, restoredTo: finalName };
       }
 
       progress(`swapping "${live}" and "${staging}"`);
+      const swap = planPgSwap(live, staging, safetyName);
       for (let attempt = 0; ; attempt++) {
         const sessions = await sessionsOn(admin, live);
         if (sessions.length > 0) {
@@ -1445,7 +1476,7 @@ export function createPostgresDriver(deps: PostgresDriverDeps = {}): Driver {
           });
         }
         try {
-          await admin.query(`ALTER DATABASE ${quoteIdent(live)} RENAME TO ${quoteIdent(safetyName)}`);
+          await admin.query(swap.setAside);
           break;
         } catch (err) {
           if (!isInUse(err) || attempt >= 20) {
@@ -1456,17 +1487,17 @@ export function createPostgresDriver(deps: PostgresDriverDeps = {}): Driver {
         }
       }
       try {
-        await admin.query(`ALTER DATABASE ${quoteIdent(staging)} RENAME TO ${quoteIdent(live)}`);
+        await admin.query(swap.swapIn);
       } catch (err) {
         try {
-          await admin.query(`ALTER DATABASE ${quoteIdent(safetyName)} RENAME TO ${quoteIdent(live)}`);
+          await admin.query(swap.undo);
         } catch (back) {
           // Both renames failed: say where everything is; drop nothing (the restored copy may be wanted).
           created = false;
           throw new RespaldoError(
             'failed',
             `Database ${item}: the live database was renamed to "${safetyName}", but neither the restored copy "${staging}" nor the original could take the name "${live}" (${(err as Error).message}; ${(back as Error).message}). Nothing was dropped.`,
-            `Applications see no "${live}" now. Put the original back by hand: ALTER DATABASE ${quoteIdent(safetyName)} RENAME TO ${quoteIdent(live)}; (or use the restored copy: ALTER DATABASE ${quoteIdent(staging)} RENAME TO ${quoteIdent(live)};). The next restore also completes or rolls back this swap.`,
+            `Applications see no "${live}" now. Put the original back by hand: ${swap.undo}; (or use the restored copy: ${swap.swapIn};). The next restore also completes or rolls back this swap.`,
           );
         }
         throw err;
@@ -1561,6 +1592,10 @@ export function createPostgresDriver(deps: PostgresDriverDeps = {}): Driver {
         await pipeline(req.openPart(), createWriteStream(join(stageDir, 'toc.dat'), { flags: 'wx', mode: 0o600 }), {
           signal: ctx.signal,
         });
+        return;
+      }
+      if (isChainEntry(req.entry)) {
+        await stageChainFiles(req, stageDir, jobs, ctx.signal, (n) => progress('assembling the chain', n));
         return;
       }
       const names: string[] = [];

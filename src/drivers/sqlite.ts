@@ -27,6 +27,8 @@ import type {
   RestoreTarget,
   TargetState,
 } from './driver.js';
+import { CAPABILITIES } from './capabilities.js';
+import { fsyncPath } from '../core/durable-fs.js';
 import { inspectSqliteFile } from './sqlite-inspect.js';
 import {
   applyDelta,
@@ -181,24 +183,6 @@ function schemaSql(conn: Database.Database): string[] {
   return ['PRAGMA foreign_keys=OFF;\nBEGIN TRANSACTION;\n', ...rows.map((s) => `${s};\n`), 'COMMIT;\n'];
 }
 
-async function fsyncFile(file: string): Promise<void> {
-  const fh = await fsp.open(file, 'r+');
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-}
-
-async function fsyncDir(dir: string): Promise<void> {
-  const fh = await fsp.open(dir, 'r');
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-}
-
 async function removeQuietly(file: string): Promise<void> {
   await fsp.rm(file, { force: true });
 }
@@ -213,6 +197,7 @@ export const sqliteDriver = {
   types: ['full', 'schema'],
   chains: ['differential', 'incremental'],
   safety: 'pre-restore-set',
+  capabilities: CAPABILITIES.sqlite,
 
   validateConfig(db: DatabaseConfig): ConfigProblem[] {
     if (!db.path)
@@ -432,7 +417,7 @@ export const sqliteDriver = {
       }
       // A drill's scratch copy is removed right after its checks: it needs no fsync.
       const scratch = req.target.kind === 'side-by-side' && req.target.scratch === true;
-      if (!scratch) await fsyncFile(staging);
+      if (!scratch) await fsyncPath(staging);
       const info = await inspectSqliteFile(staging).catch((err: unknown) => {
         throw unreadableCopy(req.db.name, err);
       });
@@ -476,7 +461,7 @@ export const sqliteDriver = {
         });
         await fsp.rm(staging);
       }
-      if (!scratch) await fsyncDir(dir);
+      if (!scratch) await fsyncPath(dir);
       ctx.log('sqlite restore finished', { db: req.db.name, target });
       // The integrity_check and row counts above are the drill's checks too: they are not run twice.
       const checks = scratch ? [{ name: 'integrity_check', ok: true, detail: 'ok' }] : [];
@@ -524,10 +509,6 @@ export const sqliteDriver = {
     }
     actions.forEach((a) => ctx.log(a));
     return actions;
-  },
-
-  async dropSafetyCopy(): Promise<void> {
-    throw new Error('sqlite keeps its safety copies as pre_restore sets, not as databases');
   },
 } satisfies Driver;
 

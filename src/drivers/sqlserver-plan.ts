@@ -625,7 +625,8 @@ export function planMoves(
 }
 
 /**
- * RESTORE DATABASE @db FROM DISK = @path WITH CHECKSUM, MOVE @l1 TO @p1 …, RECOVERY, STATS = 1.
+ * RESTORE DATABASE @db FROM DISK = @path WITH CHECKSUM, MOVE @l1 TO @p1 …, RECOVERY, STATS = 1
+ * (`recovery: false`: NORECOVERY, the first backup of a chain, on which differential and log backups apply).
  * `continueAfterError`: the backup was taken WITH CONTINUE_AFTER_ERROR from a damaged database (a
  * safety copy); it restores only WITH CONTINUE_AFTER_ERROR, and the damage comes back with it.
  */
@@ -633,7 +634,7 @@ export function restoreStatement(
   target: string,
   serverPath: string,
   moves: FileMove[],
-  opts: { continueAfterError?: boolean } = {},
+  opts: { continueAfterError?: boolean; recovery?: boolean } = {},
 ): Statement {
   quoteName(target);
   const params: Record<string, string | number> = { db: target, path: serverPath };
@@ -644,7 +645,7 @@ export function restoreStatement(
   });
   const cae = opts.continueAfterError === true;
   const options = ['CHECKSUM', ...(cae ? ['CONTINUE_AFTER_ERROR'] : []), ...moveClauses];
-  options.push('RECOVERY', `STATS = ${STATS_PERCENT}`);
+  options.push(opts.recovery === false ? 'NORECOVERY' : 'RECOVERY', `STATS = ${STATS_PERCENT}`);
   return {
     purpose: `restore ${serverPath} into database ${target}${cae ? ' (continuing after errors)' : ''}`,
     sql: `RESTORE DATABASE @db FROM DISK = @path WITH ${options.join(', ')}`,

@@ -1,14 +1,14 @@
 /**
  * The SQL Server driver: backup, restore, swap back (rollback), recover and leftovers, carried out
- * over the pieces in ./sqlserver/ (config, connection, errors, session) with the statements planned
- * in ./sqlserver-plan.ts. Public names of those pieces are re-exported here.
+ * over the pieces in ./sqlserver/ (config, connection, errors, session, chain) with the statements planned
+ * in ./sqlserver-plan.ts and ./sqlserver/chain-plan.ts (native chains). Public names of those pieces are re-exported here.
  */
 import { constants as fsc, createReadStream, createWriteStream, promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { InterruptedError, RefusedError, RespaldoError, VerifyError } from '../core/errors.js';
 import { english, phrase } from '../core/phrases.js';
-import type { DatabaseConfig } from '../core/types.js';
+import type { ChainType, DatabaseConfig } from '../core/types.js';
 import type {
   BackupRequest,
   BackupSession,
@@ -25,6 +25,7 @@ import type {
   TargetState,
   DrillCheck,
 } from './driver.js';
+import { CAPABILITIES } from './capabilities.js';
 import {
   defaultFileDirs,
   dropIfExistsStatement,
@@ -54,6 +55,16 @@ import {
   type DbSettings,
   type Statement,
 } from './sqlserver-plan.js';
+import {
+  afterBackupProblem,
+  chainBackupStatement,
+  chainStepStatement,
+  decideBackup,
+  headerOf,
+  noChainReason,
+  type ChainBackupDecision,
+} from './sqlserver/chain-plan.js';
+import { copyForServer, readChainState, readHeader, restoreSteps } from './sqlserver/chain.js';
 import { merged, resolveSettings, validate, where } from './sqlserver/config.js';
 import { mssqlConnector, type ConnectionSettings, type SqlConnector } from './sqlserver/connection.js';
 import { checkLocalDir, localDirHint, mapSqlError } from './sqlserver/errors.js';
@@ -135,7 +146,7 @@ export function createSqlServerDriver(deps: SqlServerDriverDeps = {}): Driver {
   const quietCtx = { log: () => undefined, signal: new AbortController().signal };
 
   async function backup(req: BackupRequest, ctx: DriverContext): Promise<BackupSession> {
-    if (req.type !== 'full') {
+    if (req.type === 'schema') {
       throw new RespaldoError(
         'usage',
         `SQL Server database "${req.db.name}": a ${req.type} backup is not possible with native BACKUP DATABASE.`,
@@ -177,72 +188,120 @@ export function createSqlServerDriver(deps: SqlServerDriverDeps = {}): Driver {
             'Back the certificate up (see docs/sqlserver.md).',
         });
       }
-      const token = fileToken();
       const continueAfterError = req.purpose === 'safety';
-      const pathStyle = server.pathStyle;
       const compression = supportsBackupCompression(server.edition, server.engineEdition);
-      const dir = s.serverBackupDir;
-      const planFor = (compression: boolean): BackupPlan =>
-        planBackup({ database: s.database, serverBackupDir: dir, token, compression, continueAfterError, pathStyle });
-      let plan = planFor(compression);
-      localPath = join(s.localBackupDir, plan.fileName);
+      const base = req.base ? { setId: req.base.setId, header: headerOf(req.base.entry.details) } : undefined;
+      const delta = req.type === 'differential' || req.type === 'incremental';
+      const wantsState = req.db.chain === true && req.purpose === 'backup' && delta && base?.header;
+      let decision = decideBackup({
+        name: req.db.name,
+        type: req.type === 'differential' || req.type === 'incremental' ? req.type : 'full',
+        chain: req.db.chain === true,
+        purpose: req.purpose,
+        recoveryModel: info.recoveryModel,
+        ...(base ? { base } : {}),
+        state: wantsState ? await readChainState(session, s.database) : null,
+      });
       const progress = progressTo(ctx, req.db.name, 'SQL Server BACKUP', info.sizeBytes);
-      let compressionNote: string | null = plan.compression
-        ? null
-        : `not supported by the ${server.edition ?? 'unknown'} edition`;
       checkAborted(ctx.signal, 'the backup');
       const countsBefore = await session.rowCounts(s.database);
-      try {
-        await session.run(plan.backup, progress);
-      } catch (err) {
-        const e = err as RespaldoError;
-        const sqlErrors = (e.details?.sqlErrors as number[] | undefined) ?? [];
-        if (!plan.compression || !sqlErrors.includes(1844)) throw err;
-        compressionNote = 'refused by the server (error 1844); backed up without compression';
-        ctx.reporter.emit({
-          type: 'warning',
-          item: req.db.name,
-          message: `SQL Server refused BACKUP WITH COMPRESSION; backing up ${s.database} uncompressed.`,
-        });
-        plan = planFor(false);
-        await session.run(plan.backup, progress);
-      }
-      // Counts right after BACKUP are the nearest to its consistency point (the end of the data
-      // copy); rows written meanwhile make them estimates, recorded with the drift seen.
-      const tables = await session.rowCounts(s.database);
-      const drift = compareRowCounts(countsBefore, tables);
-      let bytes: number;
-      try {
-        bytes = (await fsp.stat(localPath)).size;
-        await fsp.access(localPath, fsc.R_OK);
-      } catch (err) {
-        throw new RespaldoError(
-          'failed',
-          `SQL Server wrote ${plan.serverPath}, but respaldo cannot see it as ${localPath} (${(err as NodeJS.ErrnoException).code ?? 'error'}).`,
-          `${localDirHint(s)} The file is still on the server at ${plan.serverPath}; remove it there.`,
-        );
-      }
-      let verifyError: string | null = null;
-      try {
-        await session.run(plan.verify, undefined);
-      } catch (err) {
-        if (!(err instanceof RespaldoError) || err.kind !== 'failed') throw err;
-        verifyError = err.message;
-        if (!continueAfterError) {
+
+      /** Runs one BACKUP of the kind decided, then VERIFYONLY and HEADERONLY of it. */
+      const make = async (d: ChainBackupDecision) => {
+        const token = fileToken();
+        const planFor = (compression: boolean): BackupPlan => {
+          const p = planBackup({
+            database: s.database,
+            serverBackupDir: s.serverBackupDir,
+            token,
+            compression,
+            continueAfterError,
+            pathStyle: server.pathStyle,
+          });
+          if (d.kind === 'full' && d.copyOnly) return p;
+          const st = { database: s.database, serverPath: p.serverPath, compression, continueAfterError };
+          return { ...p, backup: chainBackupStatement({ ...st, kind: d.kind, copyOnly: d.copyOnly }) };
+        };
+        let plan = planFor(compression);
+        localPath = join(s.localBackupDir, plan.fileName);
+        let compressionNote: string | null = plan.compression
+          ? null
+          : `not supported by the ${server.edition ?? 'unknown'} edition`;
+        try {
+          await session.run(plan.backup, progress);
+        } catch (err) {
+          const e = err as RespaldoError;
+          const sqlErrors = (e.details?.sqlErrors as number[] | undefined) ?? [];
+          if (!plan.compression || !sqlErrors.includes(1844)) throw err;
+          compressionNote = 'refused by the server (error 1844); backed up without compression';
+          ctx.reporter.emit({
+            type: 'warning',
+            item: req.db.name,
+            message: `SQL Server refused BACKUP WITH COMPRESSION; backing up ${s.database} uncompressed.`,
+          });
+          plan = planFor(false);
+          await session.run(plan.backup, progress);
+        }
+        // Counts right after BACKUP are the nearest to its consistency point (the end of the data
+        // copy); rows written meanwhile make them estimates, recorded with the drift seen.
+        const tables = await session.rowCounts(s.database);
+        let bytes: number;
+        try {
+          bytes = (await fsp.stat(localPath)).size;
+          await fsp.access(localPath, fsc.R_OK);
+        } catch (err) {
           throw new RespaldoError(
             'failed',
-            `RESTORE VERIFYONLY rejected the backup of ${s.database}: ${verifyError}`,
-            'The backup is not usable and was not stored. Check the disk of the backup folder and the SQL Server error log, then run the backup again.',
-            err.details,
+            `SQL Server wrote ${plan.serverPath}, but respaldo cannot see it as ${localPath} (${(err as NodeJS.ErrnoException).code ?? 'error'}).`,
+            `${localDirHint(s)} The file is still on the server at ${plan.serverPath}; remove it there.`,
           );
         }
-        ctx.reporter.emit({
-          type: 'warning',
-          item: req.db.name,
-          message: `Safety copy of ${s.database} kept although RESTORE VERIFYONLY rejected it: ${verifyError}`,
-        });
+        let verifyError: string | null = null;
+        try {
+          await session.run(plan.verify, undefined);
+        } catch (err) {
+          if (!(err instanceof RespaldoError) || err.kind !== 'failed') throw err;
+          verifyError = err.message;
+          if (!continueAfterError) {
+            throw new RespaldoError(
+              'failed',
+              `RESTORE VERIFYONLY rejected the backup of ${s.database}: ${verifyError}`,
+              'The backup is not usable and was not stored. Check the disk of the backup folder and the SQL Server error log, then run the backup again.',
+              err.details,
+            );
+          }
+          ctx.reporter.emit({
+            type: 'warning',
+            item: req.db.name,
+            message: `Safety copy of ${s.database} kept although RESTORE VERIFYONLY rejected it: ${verifyError}`,
+          });
+        }
+        const headerRow = (await session.run(plan.header))[0] ?? {};
+        const header = await readHeader(session, headerRow);
+        return { plan, tables, bytes, verifyError, compressionNote, headerRow, header };
+      };
+
+      let made = await make(decision);
+      if (decision.kind !== 'full' && base?.header) {
+        const problem =
+          'problem' in made.header
+            ? made.header.problem
+            : afterBackupProblem(made.header, { ...base, header: base.header });
+        if (problem) {
+          const what = `the ${decision.kind} backup of ${s.database} (${made.plan.serverPath})`;
+          ctx.reporter.emit({
+            type: 'warning',
+            item: req.db.name,
+            message: `${what} does not continue the chain and was not kept: ${problem}. Backing up a full instead.`,
+          });
+          await removeQuietly(localPath!, ctx);
+          decision = { kind: 'full', copyOnly: false, fallback: `${problem}; stored a full that starts a new chain` };
+          made = await make(decision);
+        }
       }
-      const header = (await session.run(plan.header))[0] ?? {};
+      const { plan, tables, bytes, verifyError, compressionNote, headerRow: header } = made;
+      localPath = join(s.localBackupDir, plan.fileName);
+      const drift = compareRowCounts(countsBefore, tables);
       const compressed = num(header.Compressed ?? header.compressed) === 1;
       const files = await session.fileList(plan.serverPath);
       await session.close();
@@ -265,7 +324,10 @@ export function createSqlServerDriver(deps: SqlServerDriverDeps = {}): Driver {
           compressedBackupSizeBytes: num(header.CompressedBackupSize ?? header.compressedBackupSize),
           compression: compressed,
           compressionNote,
-          copyOnly: true,
+          copyOnly: decision.copyOnly,
+          backupKind: decision.kind,
+          ...(decision.kind === 'log' ? { pointInTime: true } : {}),
+          ...('problem' in made.header ? { headerProblem: made.header.problem } : { header: made.header }),
           checksum: true,
           verified: verifyError
             ? `RESTORE VERIFYONLY WITH CHECKSUM failed: ${verifyError}`
@@ -306,6 +368,7 @@ export function createSqlServerDriver(deps: SqlServerDriverDeps = {}): Driver {
             },
           },
         ],
+        ...(req.base && decision.fallback ? { fellBack: decision.fallback } : {}),
         async cleanup(): Promise<void> {
           const problem = await removeQuietly(path, ctx);
           if (problem)
@@ -341,6 +404,7 @@ export function createSqlServerDriver(deps: SqlServerDriverDeps = {}): Driver {
     const s = resolveSettings(req.db);
     const live = targetName(s, req.target);
     checkTargetName(live);
+    const { steps, stopAt } = restoreSteps(req);
     const { temp, safety } = stagingNames(live, req.setId);
     const inPlace = req.target.kind === 'in-place';
     await checkLocalDir(s);
@@ -401,7 +465,7 @@ export function createSqlServerDriver(deps: SqlServerDriverDeps = {}): Driver {
       };
       try {
         journalPath = await writeJournal(s.localBackupDir, journal);
-        await pipeline(req.openPart('main'), createWriteStream(localPath, { flags: 'wx', mode: 0o640 }), {
+        await pipeline(steps[0]!.openPart('main'), createWriteStream(localPath, { flags: 'wx', mode: 0o640 }), {
           signal: ctx.signal,
         });
       } catch (err) {
@@ -438,7 +502,42 @@ export function createSqlServerDriver(deps: SqlServerDriverDeps = {}): Driver {
       tempCreated = true;
       const continueAfterError = req.entry.details.continueAfterError === true;
       const restoreProgress = progressTo(ctx, req.db.name, 'SQL Server RESTORE', req.entry.rawBytes || null);
-      await session.run(restoreStatement(temp, serverPath, moves, { continueAfterError }), restoreProgress);
+      const recovery = steps.length === 1;
+      await session.run(restoreStatement(temp, serverPath, moves, { continueAfterError, recovery }), restoreProgress);
+      for (const [i, step] of steps.entries()) {
+        if (i === 0) continue;
+        const file = restoreFileName(live, step.setId, `${token}-${i}`);
+        const stepLocal = join(s.localBackupDir, file);
+        const stepServer = joinServerPath(s.serverBackupDir, file, server.pathStyle);
+        try {
+          await copyForServer(step.openPart('main'), stepLocal, s, ctx);
+          for (const st of planBeforeRestore(stepServer, { drill })) {
+            await session.run(st, undefined).catch((err: unknown) => {
+              if (!(err instanceof RespaldoError) || ctx.signal.aborted) throw err;
+              throw new VerifyError(
+                `RESTORE VERIFYONLY rejected the stored backup of ${req.db.name} in set ${step.setId}: ${err.message}`,
+                'This chain does not restore: use an earlier set (`respaldo list`), and back the database up again.',
+                err.details,
+              );
+            });
+            checks.push({ name: `RESTORE VERIFYONLY (${step.setId})`, ok: true, detail: 'WITH CHECKSUM' });
+          }
+          checkAborted(ctx.signal, 'the restore');
+          const last = i === steps.length - 1;
+          const kind = step.kind === 'log' ? 'log' : 'differential';
+          const st = chainStepStatement({
+            target: temp,
+            serverPath: stepServer,
+            kind,
+            last,
+            stopAt: last ? stopAt : null,
+          });
+          const stepProgress = progressTo(ctx, req.db.name, `SQL Server RESTORE ${kind}`, step.entry.rawBytes || null);
+          await session.run(st, stepProgress);
+        } finally {
+          await removeQuietly(stepLocal, ctx);
+        }
+      }
       if (continueAfterError) {
         ctx.reporter.emit({
           type: 'warning',
@@ -452,7 +551,8 @@ export function createSqlServerDriver(deps: SqlServerDriverDeps = {}): Driver {
       // RESTORE … WITH CHECKSUM proved the pages; row counts from sys.partitions are estimates
       // (and the backup may have been taken while the database was written): a difference warns.
       const tables = await session.rowCounts(temp);
-      const diffs = compareRowCounts(req.entry.tables, tables);
+      // Stopped inside a log backup (STOPAT): the counts recorded at its end are of a later point.
+      const diffs = stopAt ? [] : compareRowCounts(req.entry.tables, tables);
       if (diffs.length > 0) {
         const shown = diffs.slice(0, 10).join('; ') + (diffs.length > 10 ? `; … ${diffs.length - 10} more` : '');
         const why = Array.isArray(req.entry.details.rowCountsDrift) ? ` (${WRITTEN_DURING})` : '';
@@ -919,8 +1019,14 @@ export function createSqlServerDriver(deps: SqlServerDriverDeps = {}): Driver {
 
   const driver = {
     engine: 'sqlserver',
-    types: ['full'],
+    types: ['full', 'differential', 'incremental'],
+    chains: ['differential', 'incremental'],
+
+    chainFallback(db: DatabaseConfig, type: ChainType): string | null {
+      return db.chain === true ? null : noChainReason(db.name, type);
+    },
     safety: 'renamed-database',
+    capabilities: CAPABILITIES.sqlserver,
 
     validateConfig(db: DatabaseConfig): ConfigProblem[] {
       return validate(db);
@@ -973,7 +1079,7 @@ export function createSqlServerDriver(deps: SqlServerDriverDeps = {}): Driver {
         };
       }
       const steps = [phrase('mssql.writeBak', { local: s.localBackupDir, server: s.serverBackupDir })];
-      steps.push(phrase('mssql.restore', { temp }));
+      steps.push(phrase(req.entry.base ? 'mssql.restoreChain' : 'mssql.restore', { temp }));
       if (req.entry.details.continueAfterError === true) steps.push(phrase('mssql.continueAfterError'));
       steps.push(phrase('mssql.countsEstimate'));
       if (inPlace) {

@@ -1,6 +1,6 @@
 import { existsSync, promises as fsp, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { NotFoundError, RespaldoError, UsageError, VerifyError } from '../core/errors.js';
+import { NotFoundError, RefusedError, RespaldoError, UsageError, VerifyError } from '../core/errors.js';
 import type { DrillRecord, DrillResult, LoadedConfig, Manifest, SetSummary, SetType } from '../core/types.js';
 import { driverFor } from '../drivers/registry.js';
 import { writeFileAtomic } from './fs-util.js';
@@ -309,7 +309,14 @@ export async function deleteSetUnlocked(cfg: LoadedConfig, id: string): Promise<
         `Set ${id} holds the safety database ${entry.safetyDatabase} of "${entry.name}", which is no longer in the config.`,
         'Add the database back to the config (to reach its server) or drop that database by hand, then delete the set.',
       );
-    await driverFor(db.engine).dropSafetyCopy(db, entry.safetyDatabase);
+    const driver = driverFor(db.engine);
+    if (!driver.dropSafetyCopy)
+      throw new RefusedError(
+        `Set ${id} lists a safety database ${entry.safetyDatabase} of "${entry.name}", ` +
+          `but ${db.engine} keeps its safety copies as files of a pre_restore set: respaldo did not write that manifest.`,
+        `Check ${join(setDir(cfg, id), 'manifest.json')}; nothing was deleted. Remove the set's folder by hand if it is not needed.`,
+      );
+    await driver.dropSafetyCopy(db, entry.safetyDatabase);
   }
   const dir = setDir(cfg, m.id);
   const trash = join(cfg.backupDir, `.deleting-${m.id}-${process.pid}`);

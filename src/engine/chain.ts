@@ -22,6 +22,11 @@ export interface ChainEntry {
   storedBytes: number;
   /** Why this entry cannot be used (failed at backup, failed verification, stored file missing); null when usable. */
   problem: string | null;
+  /**
+   * The entry restores to any point between its base's end and its own (a SQL Server log backup: STOPAT);
+   * its driver set `details.pointInTime`.
+   */
+  stopsInside?: boolean;
 }
 
 /** A published set, as chains see it. */
@@ -59,6 +64,7 @@ export function chainSetOf(m: Manifest, problems: Record<string, string> = {}): 
       base: d.base ?? null,
       storedBytes: d.storedBytes + (d.extras ?? []).reduce((s, x) => s + x.storedBytes, 0),
       problem,
+      ...(d.base && d.details?.pointInTime === true ? { stopsInside: true } : {}),
     };
   }
   return { id: m.id, type: m.type, status: m.status, startedAt: m.startedAt, completedAt: m.completedAt, entries };
@@ -131,8 +137,10 @@ export interface AtDatabase {
 export interface AtPlan {
   at: string;
   setId: string;
-  /** The exact point the restored data represents: the end of the last set applied. */
+  /** The exact point the restored data represents: the end of the last set applied, or `stopAt`. */
   point: string;
+  /** Set when the last set applied stops inside itself at `at` (`stopsInside` entries: SQL Server STOPAT). */
+  stopAt?: string;
   databases: AtDatabase[];
   /** Every set applied, in order (oldest first), and their stored size in total. */
   order: string[];
@@ -144,6 +152,8 @@ export interface AtPlan {
 /**
  * Pure: the restore "as of" `at`: the newest set ending at or before `at` that holds every database
  * asked for and whose chains are all usable. Null when none does (with the sets passed over).
+ * When every database asked for is held by `stopsInside` entries of a set ending after `at` whose bases
+ * end at or before it (SQL Server log backups), the first such set is restored up to `at` (`stopAt`).
  */
 export function planAt(
   sets: readonly ChainSet[],
@@ -151,6 +161,22 @@ export function planAt(
   databases: readonly string[],
 ): AtPlan | { none: true; skipped: AtPlan['skipped'] } {
   const skipped: AtPlan['skipped'] = [];
+  const byId = new Map(sets.map((s) => [s.id, s]));
+  const stopping = sets
+    .filter((s) => s.type !== 'pre_restore' && s.status !== 'failed' && Date.parse(s.completedAt) > at.getTime())
+    .filter((s) =>
+      databases.every((d) => {
+        const e = s.entries[d];
+        const base = e?.base ? byId.get(e.base) : undefined;
+        return e?.stopsInside === true && base !== undefined && Date.parse(base.completedAt) < at.getTime();
+      }),
+    )
+    .sort((a, b) => Date.parse(a.completedAt) - Date.parse(b.completedAt));
+  for (const s of stopping) {
+    const chains = databases.map((d) => chainOf(sets, s.id, d));
+    if (chains.some((c) => c.problem)) continue;
+    return { ...atPlanOf(s, chains, at, skipped), point: at.toISOString(), stopAt: at.toISOString() };
+  }
   const candidates = sets
     .filter(
       (s) =>
@@ -172,23 +198,27 @@ export function planAt(
       skipped.push({ id: s.id, reason: broken.problem! });
       continue;
     }
-    const dbs = chains.map((chain) => ({
-      database: chain.database,
-      chain,
-      storedBytes: chain.members.reduce((t, m) => t + m.storedBytes, 0),
-    }));
-    const order = [...new Set(chains.flatMap((c) => c.members.map((m) => m.id)))].sort();
-    return {
-      at: at.toISOString(),
-      setId: s.id,
-      point: s.completedAt,
-      databases: dbs,
-      order,
-      totalBytes: dbs.reduce((t, d) => t + d.storedBytes, 0),
-      skipped,
-    };
+    return atPlanOf(s, chains, at, skipped);
   }
   return { none: true, skipped };
+}
+
+function atPlanOf(s: ChainSet, chains: Chain[], at: Date, skipped: AtPlan['skipped']): AtPlan {
+  const dbs = chains.map((chain) => ({
+    database: chain.database,
+    chain,
+    storedBytes: chain.members.reduce((t, m) => t + m.storedBytes, 0),
+  }));
+  const order = [...new Set(chains.flatMap((c) => c.members.map((m) => m.id)))].sort();
+  return {
+    at: at.toISOString(),
+    setId: s.id,
+    point: s.completedAt,
+    databases: dbs,
+    order,
+    totalBytes: dbs.reduce((t, d) => t + d.storedBytes, 0),
+    skipped,
+  };
 }
 
 /** Pure: every set the chain of `id` needs (all its databases), oldest first, the set itself last; with problems. */

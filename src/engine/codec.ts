@@ -64,7 +64,9 @@ const zstdCodec: Codec = {
   minLevel: 1,
   maxLevel: 19,
   defaultLevel: 3,
-  blockSize: 4 << 20,
+  // 1 MiB frames: as small as 4 MiB ones at level 3 (43.5 vs 43.8 MiB for a 283 MiB PostgreSQL dump) and as
+  // fast, while a PostgreSQL create peaked at 126 MiB RSS instead of 163–172 (glibc kept the 4 MiB blocks).
+  blockSize: 1 << 20,
   available: () => typeof z.zstdCompress === 'function' && typeof z.createZstdDecompress === 'function',
   compressBlock: (block, level) =>
     new Promise((resolve, reject) => {

@@ -1,20 +1,25 @@
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { createReadStream, readFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { VerifyError } from '../core/errors.js';
-import type { Manifest, PlainHashes } from '../core/types.js';
+import type { Manifest, ManifestEncryption, PlainHashes } from '../core/types.js';
 import type { Destination } from '../destinations/destination.js';
 import { AGE_EXTENSION, type Sealer } from './crypt.js';
+import { writeFileAtomic } from './fs-util.js';
 import { MANIFEST_NAME } from './manifest.js';
 
 /**
  * Copies of an unencrypted local set to a destination with `encrypt: true`: every stored file is
  * encrypted on the way (`x.zst` is sent as `x.zst.age`) and the destination gets a manifest of what
  * it holds (ciphertext hashes, the local file's hashes as the plaintext's, `encryption`), sent last.
- * A copy is complete once that manifest is there; a copy cut short is sent again whole, since the
- * hashes of its encrypted files were not kept.
+ * A copy is complete once that manifest is there. age output is not deterministic, so a file already
+ * sent cannot be recognised from the local bytes: each file's ciphertext size and hashes are recorded
+ * in `sealed-sent.json` beside the local set as soon as the destination holds it, and a copy cut short
+ * resumes by skipping the files there with the recorded size (sent to the same recipients, from the
+ * same local bytes). The record is removed once the copy is complete.
  */
 
 class Hasher extends Transform {
@@ -127,4 +132,92 @@ export function sealedManifest(
 /** Whether the encrypted copy at the destination is complete: its manifest and every `.age` file listed. */
 export function sealedCopyComplete(parts: LocalPart[], remote: Map<string, number>): boolean {
   return remote.has(MANIFEST_NAME) && parts.every((p) => remote.has(p.path + AGE_EXTENSION));
+}
+
+/** The record of encrypted files sent by copies not yet complete, beside the local set. */
+export const SEALED_SENT_NAME = 'sealed-sent.json';
+
+/** What one file's encrypted copy is: the local file's hashes and the ciphertext's. */
+export interface SealedFile {
+  plain: PlainHashes;
+  sealed: PlainHashes;
+}
+
+type SealedSentDoc = Record<string, { encryption: ManifestEncryption; files: Record<string, SealedFile> }>;
+
+function readSealedSent(dir: string): SealedSentDoc {
+  try {
+    return JSON.parse(readFileSync(join(dir, SEALED_SENT_NAME), 'utf8')) as SealedSentDoc;
+  } catch {
+    return {};
+  }
+}
+
+/**
+ * Pure: the files of `parts` an interrupted copy already left complete at the destination: recorded
+ * for the same encryption, from local bytes of the manifest's SHA-256, and there with the recorded
+ * ciphertext size (`remote`: sizes by stored path).
+ */
+export function sealedAlreadySent(
+  parts: LocalPart[],
+  recorded: { encryption: ManifestEncryption; files: Record<string, SealedFile> } | undefined,
+  encryption: ManifestEncryption,
+  remote: Map<string, number>,
+): Map<string, SealedFile> {
+  const out = new Map<string, SealedFile>();
+  if (!recorded || JSON.stringify(recorded.encryption) !== JSON.stringify(encryption)) return out;
+  for (const p of parts) {
+    const r = recorded.files[p.path];
+    if (r && p.sha256 && r.plain.sha256 === p.sha256 && remote.get(p.path + AGE_EXTENSION) === r.sealed.bytes)
+      out.set(p.path, r);
+  }
+  return out;
+}
+
+/** The `sealed-sent.json` entry of one destination for one local set: read, recorded file by file, cleared. */
+export class SealedSentRecord {
+  private writes: Promise<void> = Promise.resolve();
+  private readonly files: Record<string, SealedFile>;
+  private readonly previous: { encryption: ManifestEncryption; files: Record<string, SealedFile> } | undefined;
+
+  constructor(
+    private readonly dir: string,
+    private readonly destination: string,
+    private readonly encryption: ManifestEncryption,
+  ) {
+    this.previous = readSealedSent(dir)[destination];
+    this.files = {};
+  }
+
+  /** Files already complete at the destination (see `sealedAlreadySent`); they are kept in the record. */
+  alreadySent(parts: LocalPart[], remote: Map<string, number>): Map<string, SealedFile> {
+    const found = sealedAlreadySent(parts, this.previous, this.encryption, remote);
+    for (const [p, r] of found) this.files[p] = r;
+    return found;
+  }
+
+  /**
+   * Records that `path` is complete at the destination (writes are serialized; the file is replaced
+   * atomically). Best effort: a record that cannot be written only means the file is sent again.
+   */
+  record(path: string, r: SealedFile): Promise<void> {
+    this.files[path] = r;
+    const entry = { encryption: this.encryption, files: { ...this.files } };
+    this.writes = this.writes.then(() => this.save(entry)).catch(() => undefined);
+    return this.writes;
+  }
+
+  /** Removes this destination's entry (the copy is complete); the file goes when no entry is left. Best effort. */
+  async clear(): Promise<void> {
+    await this.writes;
+    await this.save(null).catch(() => undefined);
+  }
+
+  private async save(entry: SealedSentDoc[string] | null): Promise<void> {
+    const others = Object.entries(readSealedSent(this.dir)).filter(([name]) => name !== this.destination);
+    const doc: SealedSentDoc = Object.fromEntries(entry ? [...others, [this.destination, entry]] : others);
+    if (Object.keys(doc).length)
+      await writeFileAtomic(join(this.dir, SEALED_SENT_NAME), JSON.stringify(doc, null, 2) + '\n');
+    else await rm(join(this.dir, SEALED_SENT_NAME), { force: true });
+  }
 }

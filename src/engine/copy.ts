@@ -12,8 +12,8 @@ import { writeFileAtomic } from './fs-util.js';
 import { writeLog } from './log.js';
 import { MANIFEST_NAME, storedPaths } from './manifest.js';
 import { AGE_EXTENSION, sealerFor, type Sealer } from './crypt.js';
-import { sealedCopyComplete, sealedManifest, sendSealed, type LocalPart } from './copy-seal.js';
-import { oldTemps } from './remote-prune.js';
+import { SealedSentRecord, sealedCopyComplete, sealedManifest, sendSealed, type LocalPart } from './copy-seal.js';
+import { abortOldUploads, oldTemps } from './remote-prune.js';
 
 /** The mark beside a set that records where it was copied (not part of the manifest). */
 export const COPIES_NAME = 'copies.json';
@@ -165,11 +165,15 @@ export async function copySet(
     const files = filesToCopy(m, dir);
     const listed = await withRetries(() => dest!.listFiles(key, { temps: true }), opts);
     for (const t of oldTemps(listed, new Date())) await dest.delete(`${key}/${t.path}`).catch(() => undefined);
+    // Unfinished uploads of killed runs (S3) cost storage: aborted here too; a failure here never fails the copy.
+    await abortOldUploads(dest, dc.source!, new Date()).catch((err: unknown) => {
+      if (!(err instanceof RespaldoError)) throw err;
+    });
     const remote = new Map(listed.filter((f) => !f.temp).map((f) => [f.path, f.size]));
     const sealer = dc.encrypt && !m.encryption && cfg.encryption ? sealerFor(cfg.encryption) : undefined;
     const todo = sealer ? [] : files.filter((f) => remote.get(f.path) !== f.size);
     result.filesAlreadyThere = files.length - todo.length;
-    if (sealer) await copySealed(dest, dir, key, m, files, remote, sealer, result, dc.parallel ?? 4, opts);
+    if (sealer) await copySealed(destName, dest, dir, key, m, files, remote, sealer, result, dc.parallel ?? 4, opts);
     await boundedAll(todo, dc.parallel ?? 4, async (f) => {
       await withRetries(() => sendFile(dest!, dir, key, f, opts.signal), opts);
       result.filesSent++;
@@ -223,10 +227,12 @@ export async function copySet(
 
 /**
  * The copy of an unencrypted set to a destination with `encrypt: true` (copy-seal.ts): unless the
- * encrypted copy is complete there, every file is sent encrypted, then its manifest, then files of
- * an earlier unencrypted copy of the set are removed.
+ * encrypted copy is complete there, every file not already sent by a copy cut short
+ * (`SealedSentRecord`) is sent encrypted, then its manifest, then files of an earlier unencrypted
+ * copy of the set are removed.
  */
 async function copySealed(
+  destName: string,
   dest: Destination,
   dir: string,
   key: string,
@@ -239,18 +245,25 @@ async function copySealed(
   opts: CopyOptions,
 ): Promise<void> {
   if (sealedCopyComplete(files, remote)) return;
-  result.filesAlreadyThere = 0;
-  const sent = new Map<string, Awaited<ReturnType<typeof sendSealed>>>();
-  await boundedAll(files, parallel, async (f) => {
-    const r = await withRetries(() => sendSealed(dest, dir, key, f, sealer, opts.signal), opts);
-    sent.set(f.path, r);
-    result.filesSent++;
-    result.bytesSent += r.sealed.bytes;
-  });
+  const record = new SealedSentRecord(dir, destName, sealer.describe);
+  const sent = record.alreadySent(files, remote);
+  result.filesAlreadyThere = sent.size;
+  await boundedAll(
+    files.filter((f) => !sent.has(f.path)),
+    parallel,
+    async (f) => {
+      const r = await withRetries(() => sendSealed(dest, dir, key, f, sealer, opts.signal), opts);
+      sent.set(f.path, r);
+      await record.record(f.path, r);
+      result.filesSent++;
+      result.bytesSent += r.sealed.bytes;
+    },
+  );
   const doc = Buffer.from(JSON.stringify(sealedManifest(m, sent, sealer), null, 2) + '\n');
   await withRetries(() => dest.put(`${key}/${MANIFEST_NAME}`, bufferStream(doc), doc.length), opts);
   result.filesSent++;
   result.bytesSent += doc.length;
+  await record.clear();
   const keep = new Set([MANIFEST_NAME, ...files.map((f) => f.path + AGE_EXTENSION)]);
   for (const path of remote.keys()) if (!keep.has(path)) await withRetries(() => dest.delete(`${key}/${path}`), opts);
 }

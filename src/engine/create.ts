@@ -28,10 +28,11 @@ import {
 } from '../core/types.js';
 import { configuredDatabase } from '../config/lookup.js';
 import type { DriverContext, DumpMember } from '../drivers/driver.js';
+import { capabilitiesOf } from '../drivers/capabilities.js';
 import { driverFor } from '../drivers/registry.js';
 import { VERSION } from '../version.js';
 import { scanFiles, storeFiles } from './files.js';
-import { ensurePrivateDir, freeBytesAt, fsyncPath, fsyncTree, writeFileAtomic } from './fs-util.js';
+import { ensurePrivateDir, freeBytesAt } from './fs-util.js';
 import { storeStream } from './store.js';
 import { AGE_EXTENSION, encryptsLocally, sealerFor, type Sealer } from './crypt.js';
 import { listSets, readManifest } from './catalog.js';
@@ -39,11 +40,11 @@ import { copyAfterBackup } from './copy.js';
 import { processAlive, withLock } from './lock.js';
 import { sweepTemps } from './temp-journal.js';
 import { writeLog } from './log.js';
-import { MANIFEST_NAME } from './manifest.js';
 import { codec, defaultCodecName } from './codec.js';
 import { ranBy } from '../core/who.js';
 import { writeMetrics } from './metrics.js';
 import { isSetId, newSetId } from './set-id.js';
+import { publishSet, stagingDir, takenSetIds } from './publish-set.js';
 import { chooseBase, type ChainSet } from './chain.js';
 import { readChainSets } from './chain-sets.js';
 import { openStoredPart } from './stored-part.js';
@@ -151,6 +152,8 @@ export function planBackup(
       };
       if (!driver.chains?.includes(chainType))
         return { ...where, type: 'full' as const, fallback: `${db.engine} has no ${chainType} backups yet` };
+      const optedOut = driver.chainFallback?.(db, chainType);
+      if (optedOut) return { ...where, type: 'full' as const, fallback: optedOut };
       // A delta is made and restored against its base's stored files, which are ciphertext in an encrypted set.
       if (encryptsLocally(cfg.encryption)) {
         return {
@@ -337,15 +340,6 @@ export async function cleanLeftovers(cfg: LoadedConfig): Promise<string[]> {
   return removed;
 }
 
-function takenIds(backupDir: string): Set<string> {
-  const taken = new Set<string>();
-  for (const name of readdirSync(backupDir)) {
-    const id = name.startsWith('.tmp-') ? name.slice(5) : name;
-    if (isSetId(id)) taken.add(id);
-  }
-  return taken;
-}
-
 /**
  * Runs up to `limit` tasks at a time. After a failure no new task starts, and it waits for the
  * running ones to settle before rethrowing, so no task outlives the run (and its staging folder).
@@ -382,9 +376,8 @@ export async function executeBackup(
   await ensurePrivateDir(cfg.backupDir);
   await cleanLeftovers(cfg);
   const started = new Date();
-  const id = newSetId(started, takenIds(cfg.backupDir));
-  const staging = join(cfg.backupDir, `.tmp-${id}`);
-  const finalDir = join(cfg.backupDir, id);
+  const id = newSetId(started, takenSetIds(cfg.backupDir));
+  const staging = stagingDir(cfg.backupDir, id);
   const abort = new AbortController();
   const onAbort = () => abort.abort(signal?.reason);
   signal?.addEventListener('abort', onAbort, { once: true });
@@ -527,11 +520,7 @@ export async function executeBackup(
         { setId: id },
       );
     }
-    await writeFileAtomic(join(staging, MANIFEST_NAME), JSON.stringify(manifest, null, 2) + '\n');
-    await fsyncTree(staging);
-    if (abort.signal.aborted) throw new InterruptedError();
-    await fsp.rename(staging, finalDir);
-    await fsyncPath(cfg.backupDir);
+    await publishSet(cfg.backupDir, manifest, abort.signal);
     writeLog(
       cfg.backupDir,
       'create-end',
@@ -821,7 +810,9 @@ async function lowSpace(cfg: LoadedConfig, plan: BackupPlan): Promise<string | n
     const previous = (await listSets(cfg, { type: plan.setType })).find((s) => s.status !== 'failed');
     if (!previous) return null;
     const m = await readManifest(cfg, previous.id);
-    const snapshots = m.databases.filter((d) => d.engine === 'sqlite').reduce((sum, d) => sum + d.rawBytes, 0);
+    const snapshots = m.databases
+      .filter((d) => capabilitiesOf(d.engine).localSnapshot)
+      .reduce((sum, d) => sum + d.rawBytes, 0);
     const needed = (m.totals.storedBytes + snapshots) * 1.2;
     const st = await fsp.statfs(cfg.backupDir);
     const free = st.bavail * st.bsize;

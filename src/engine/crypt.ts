@@ -2,7 +2,7 @@ import { createReadStream, createWriteStream, promises as fsp, readFileSync } fr
 import { Duplex, Readable, Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createHash } from 'node:crypto';
-import { Decrypter, Encrypter, armor, generateIdentity, identityToRecipient } from 'age-encryption';
+import type { Decrypter, Encrypter } from 'age-encryption';
 import { RespaldoError, VerifyError } from '../core/errors.js';
 import type { EncryptionConfig, ManifestEncryption, PlainHashes } from '../core/types.js';
 import { FILE_MODE, fsyncPath } from './fs-util.js';
@@ -42,6 +42,14 @@ export interface Sealer {
   seal(): Promise<{ stream: Duplex; size(n: number): number }>;
 }
 
+/**
+ * The age implementation, loaded on first use: it adds about 25 MiB to a process, which every command
+ * would pay (config loading checks recipients) while most configs encrypt nothing.
+ */
+function age(): Promise<typeof import('age-encryption')> {
+  return import('age-encryption');
+}
+
 /** Whether local sets are encrypted (`encryption` present and `local` not false). */
 export function encryptsLocally(enc: EncryptionConfig | undefined): enc is EncryptionConfig {
   return Boolean(enc) && enc!.local !== false;
@@ -64,16 +72,19 @@ function readSecretFile(path: string, what: string, hint: string): string {
 
 /** The sealer of `enc`: to its recipients, or to the passphrase in `passphraseFile`. */
 export function sealerFor(enc: EncryptionConfig): Sealer {
-  const make = (): Encrypter => {
-    const e = new Encrypter();
-    if (enc.passphraseFile) {
-      const hint = 'Write the passphrase of the backups into that file (mode 0600), or use "encryption.recipients".';
-      e.setPassphrase(readSecretFile(enc.passphraseFile, 'the passphrase file (encryption.passphraseFile)', hint));
+  const hint = 'Write the passphrase of the backups into that file (mode 0600), or use "encryption.recipients".';
+  const passphrase = enc.passphraseFile
+    ? readSecretFile(enc.passphraseFile, 'the passphrase file (encryption.passphraseFile)', hint)
+    : null;
+  let encrypter: Promise<Encrypter> | null = null;
+  const make = async (): Promise<Encrypter> => {
+    const e = new (await age()).Encrypter();
+    if (passphrase !== null) {
+      e.setPassphrase(passphrase);
       e.setScryptWorkFactor(SCRYPT_LOG_N);
     } else for (const r of enc.recipients ?? []) e.addRecipient(r);
     return e;
   };
-  const encrypter = make();
   return {
     describe: {
       format: 'age',
@@ -81,8 +92,9 @@ export function sealerFor(enc: EncryptionConfig): Sealer {
       passphrase: Boolean(enc.passphraseFile),
     },
     async seal() {
+      encrypter ??= make();
       const input = new TransformStream<Uint8Array, Uint8Array>();
-      const output = await encrypter.encrypt(input.readable);
+      const output = await (await encrypter).encrypt(input.readable);
       return { stream: Duplex.fromWeb({ readable: output, writable: input.writable }), size: (n) => output.size(n) };
     },
   };
@@ -153,6 +165,7 @@ async function identitiesOf(path: string, given?: string): Promise<string[]> {
   let text = bytes.toString('latin1');
   if (isAgeFile(text)) {
     const passphrase = given ?? (await askPassphrase(`the identity file ${path}`));
+    const { Decrypter, armor } = await age();
     const d = new Decrypter();
     d.addPassphrase(passphrase);
     try {
@@ -187,6 +200,7 @@ export async function decrypterFor(
   enc: ManifestEncryption,
   setId: string,
 ): Promise<Decrypter> {
+  const { Decrypter, identityToRecipient } = await age();
   const d = new Decrypter();
   if (enc.passphrase) {
     const file = cfg.encryption?.passphraseFile;
@@ -307,16 +321,17 @@ export async function hashDecrypted(d: Decrypter, source: Readable, label: strin
 
 /** A new identity in age-keygen's format, and its recipient. */
 export async function newIdentity(now = new Date()): Promise<{ text: string; recipient: string }> {
+  const { generateIdentity, identityToRecipient } = await age();
   const identity = await generateIdentity();
   const recipient = await identityToRecipient(identity);
   const text = `# created: ${now.toISOString().replace(/\.\d+Z$/, 'Z')}\n# public key: ${recipient}\n${identity}\n`;
   return { text, recipient };
 }
 
-/** Pure: the problem with an age recipient string, or null. */
-export function recipientProblem(r: string): string | null {
+/** The problem with an age recipient string, or null. */
+export async function recipientProblem(r: string): Promise<string | null> {
   try {
-    new Encrypter().addRecipient(r);
+    new (await age()).Encrypter().addRecipient(r);
     return null;
   } catch (err) {
     return `not an age recipient (age1…): ${(err as Error).message}`;

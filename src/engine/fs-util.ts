@@ -1,45 +1,13 @@
 import { existsSync, promises as fsp } from 'node:fs';
 import { dirname, join } from 'node:path';
 
-/** Folders respaldo creates are 0700 and files 0600, whatever the umask. */
-export const DIR_MODE = 0o700;
-export const FILE_MODE = 0o600;
+import { DIR_MODE, fsyncPath } from '../core/durable-fs.js';
+
+export { DIR_MODE, FILE_MODE, fsyncPath, writeFileAtomic } from '../core/durable-fs.js';
 
 export async function ensurePrivateDir(dir: string): Promise<void> {
   await fsp.mkdir(dir, { recursive: true, mode: DIR_MODE });
   await fsp.chmod(dir, DIR_MODE);
-}
-
-export async function fsyncPath(path: string): Promise<void> {
-  const fh = await fsp.open(path, 'r');
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-}
-
-/** Writes a small file atomically: temp file beside it, fsync, rename, fsync the folder. */
-export async function writeFileAtomic(file: string, content: string, mode: number = FILE_MODE): Promise<void> {
-  const tmp = join(dirname(file), `.${process.pid}.${Date.now()}.${Math.random().toString(36).slice(2)}.tmp`);
-  const fh = await fsp.open(tmp, 'wx', FILE_MODE);
-  try {
-    await fh.writeFile(content);
-    await fh.chmod(mode);
-    await fh.sync();
-  } catch (err) {
-    await fh.close().catch(() => undefined);
-    await fsp.rm(tmp, { force: true }); // e.g. a full disk: no stray temp file
-    throw err;
-  }
-  await fh.close();
-  try {
-    await fsp.rename(tmp, file);
-  } catch (err) {
-    await fsp.rm(tmp, { force: true });
-    throw err;
-  }
-  await fsyncPath(dirname(file));
 }
 
 /** Total size of the regular files below a folder (symlinks not followed). */

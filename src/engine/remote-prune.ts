@@ -1,11 +1,17 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { RefusedError, errorMessage } from '../core/errors.js';
+import { RefusedError, RespaldoError, errorMessage } from '../core/errors.js';
 import { formatAge } from '../core/format.js';
 import type { Reporter } from '../core/events.js';
 import type { LoadedConfig, RetentionConfig, SetSummary } from '../core/types.js';
 import { ranBy } from '../core/who.js';
-import { setKey, type Destination, type DestinationConfig, type RemoteFile } from '../destinations/destination.js';
+import {
+  setKey,
+  type Destination,
+  type DestinationConfig,
+  type PendingUpload,
+  type RemoteFile,
+} from '../destinations/destination.js';
 import { destinationConfig } from '../destinations/registry.js';
 import { KEEP_MARK, summaryFromManifest } from './catalog.js';
 import { COPIES_NAME, readCopies, withRetries } from './copy.js';
@@ -30,7 +36,8 @@ import { isSetId } from './set-id.js';
  *   leftover: nothing in it was written for LEFTOVER_AGE_MS and no `respaldo copy` will complete it
  *   (the local set is gone, or was pruned here before).
  * - Temporary files (`.respaldo-part-*` of folder and sftp destinations) not written for
- *   LEFTOVER_AGE_MS are removed; younger ones may belong to a copy running now.
+ *   LEFTOVER_AGE_MS are removed; younger ones may belong to a copy running now. Unfinished multipart
+ *   uploads (S3) under this source's prefix started that long ago are aborted the same way.
  * - Every manifest is read and checked before anything is removed: a bad one is an error naming the
  *   set, and nothing changes.
  */
@@ -62,6 +69,61 @@ export interface RemotePrunePlan {
   sets: { set: SetSummary; decision: PruneDecision; job: string | null }[];
   incomplete: { set: IncompleteSet; action: 'keep' | 'remove'; reason: string }[];
   temps: { file: TempFile; action: 'keep' | 'remove'; reason: string }[];
+  /** Unfinished multipart uploads (S3) under this source; null when the store cannot list them. */
+  uploads: UploadDecision[] | null;
+}
+
+/** What to do with an unfinished multipart upload: abort it (a leftover of a killed run) or keep it. */
+export interface UploadDecision {
+  upload: PendingUpload;
+  action: 'keep' | 'abort';
+  reason: string;
+}
+
+/**
+ * Pure: unfinished multipart uploads started LEFTOVER_AGE_MS ago or more are aborted (no copy runs
+ * that long on one file; the store keeps, and bills, their parts); younger ones may belong to a copy
+ * running now, and one whose start the store does not tell is kept.
+ */
+export function planUploads(uploads: PendingUpload[], now: Date): UploadDecision[] {
+  return uploads.map((upload) => {
+    const a = age(now, upload.initiatedAt);
+    if (a === null) return { upload, action: 'keep', reason: 'unfinished upload started at an unknown time' };
+    if (a < LEFTOVER_AGE_MS)
+      return {
+        upload,
+        action: 'keep',
+        reason: `unfinished upload started ${formatAge(Math.max(0, a))} ago: a copy may be running`,
+      };
+    return { upload, action: 'abort', reason: `unfinished upload started ${formatAge(a)} ago: left by a killed run` };
+  });
+}
+
+/**
+ * Lists this source's unfinished uploads at `dest` and aborts the leftovers (`planUploads`); what the
+ * next copy and \`prune --from\` do. null when the destination has no such uploads or cannot list them.
+ */
+export async function abortOldUploads(
+  dest: Destination,
+  source: string,
+  now: Date,
+): Promise<{ decisions: UploadDecision[]; aborted: string[]; failed: { id: string; error: string }[] } | null> {
+  if (!dest.listUploads || !dest.abortUpload) return null;
+  const uploads = await withRetries(() => dest.listUploads!(source));
+  if (!uploads) return null;
+  const decisions = planUploads(uploads, now);
+  const aborted: string[] = [];
+  const failed: { id: string; error: string }[] = [];
+  for (const d of decisions.filter((x) => x.action === 'abort')) {
+    try {
+      await withRetries(() => dest.abortUpload!(d.upload));
+      aborted.push(d.upload.key);
+    } catch (err) {
+      if (!(err instanceof RespaldoError)) throw err;
+      failed.push({ id: `upload of ${d.upload.key}`, error: err.message });
+    }
+  }
+  return { decisions, aborted, failed };
 }
 
 /** The retention a destination applies: its own `retention` field by field over the top-level one. */
@@ -76,7 +138,7 @@ function age(now: Date, at: string | null): number | null {
 
 /** Pure: what `prune --from` keeps and removes at a destination, each with its reason. */
 export function planRemotePrune(
-  input: { sets: SetSummary[]; incomplete: IncompleteSet[]; temps: TempFile[] },
+  input: { sets: SetSummary[]; incomplete: IncompleteSet[]; temps: TempFile[]; uploads?: PendingUpload[] | null },
   policy: RetentionConfig,
   now: Date,
   opts: { logJobs?: Readonly<Record<string, string>>; timeZone?: string } = {},
@@ -114,6 +176,7 @@ export function planRemotePrune(
     }),
     incomplete,
     temps,
+    uploads: input.uploads ? planUploads(input.uploads, now) : null,
   };
 }
 
@@ -126,6 +189,8 @@ export interface RemotePruneResult extends RemotePrunePlan {
   retention: RetentionConfig;
   removed: string[];
   removedTemps: string[];
+  /** Keys of the unfinished uploads aborted. */
+  abortedUploads: string[];
   failed: { id: string; error: string }[];
 }
 
@@ -204,7 +269,8 @@ export async function pruneRemote(
         copyWillComplete: local && !readCopies(join(cfg.backupDir, id))[name]?.prunedAt,
       });
     }
-    const plan = planRemotePrune({ sets, incomplete, temps }, retention, now, {
+    const uploads = dest.listUploads ? await withRetries(() => dest.listUploads!(source)) : null;
+    const plan = planRemotePrune({ sets, incomplete, temps, uploads }, retention, now, {
       logJobs: jobsFromLog(cfg.backupDir, sets),
       ...(opts.timeZone ? { timeZone: opts.timeZone } : {}),
     });
@@ -217,6 +283,7 @@ export async function pruneRemote(
       retention,
       removed: [],
       removedTemps: [],
+      abortedUploads: [],
       failed: [],
     };
     if (plan.refused && !dryRun) {
@@ -254,6 +321,15 @@ export async function pruneRemote(
           result.failed.push({ id: t.file.key, error: errorMessage(err) });
         }
       }
+      for (const u of (plan.uploads ?? []).filter((x) => x.action === 'abort')) {
+        try {
+          await withRetries(() => dest.abortUpload!(u.upload));
+          result.abortedUploads.push(u.upload.key);
+        } catch (err) {
+          if (!(err instanceof RespaldoError)) throw err;
+          result.failed.push({ id: `upload of ${u.upload.key}`, error: err.message });
+        }
+      }
       for (const p of plan.sets.filter((x) => x.decision.action === 'remove')) {
         await remove(p.set.id, async () => {
           await removeSetFolder(dest, setKey(source, p.set.id), filesBySet.get(p.set.id) ?? []);
@@ -272,6 +348,7 @@ export async function pruneRemote(
         outcome: dryRun ? 'dry-run' : result.failed.length ? 'failed' : 'ok',
         removed: result.removed,
         removedTemps: result.removedTemps.length,
+        abortedUploads: result.abortedUploads.length,
         failed: result.failed,
         durationMs: Date.now() - t0,
         ranBy: ranBy(),
@@ -280,4 +357,57 @@ export async function pruneRemote(
     );
     return result;
   });
+}
+
+/** What the retention after a scheduled backup did at one destination. */
+export interface DestinationRetentionOutcome {
+  destination: string;
+  /** `pruned`; `skipped`: nothing done there, and why (`reason`); `failed`: `error` says why. */
+  outcome: 'pruned' | 'skipped' | 'failed';
+  removed: string[];
+  kept: number;
+  reason?: string;
+  error?: string;
+}
+
+/**
+ * The scheduler's retention at the destinations, after a successful backup (`setId`): `pruneRemote`
+ * at each destination with `copyAfterBackup` (those its backups are copied to). A destination the new
+ * set is not copied to (`copies.json` says so) is skipped: nothing is pruned there after a failure.
+ * `pruneRemote` itself never removes the newest completed set of a database and refuses when the
+ * newest set there is not completed. Never throws for one destination: each outcome is returned.
+ */
+export async function pruneDestinationsAfterBackup(
+  cfg: LoadedConfig,
+  setId: string | null,
+  reporter: Reporter,
+  opts: { now?: Date } = {},
+): Promise<DestinationRetentionOutcome[]> {
+  const out: DestinationRetentionOutcome[] = [];
+  for (const dc of (cfg.destinations ?? []).filter((d) => d.copyAfterBackup !== false)) {
+    const base = { destination: dc.name, removed: [] as string[], kept: 0 };
+    const mark = setId ? readCopies(join(cfg.backupDir, setId))[dc.name] : undefined;
+    if (!setId || mark?.ok !== true) {
+      const why = mark?.error ? `: ${mark.error}` : '';
+      out.push({ ...base, outcome: 'skipped', reason: `set ${setId ?? '?'} is not copied there${why}` });
+      continue;
+    }
+    try {
+      const r = await pruneRemote(cfg, dc.name, { ...(opts.now ? { now: opts.now } : {}) }, reporter);
+      const kept = r.sets.filter((x) => x.decision.action === 'keep').length;
+      if (r.failed.length)
+        out.push({
+          ...base,
+          outcome: 'failed',
+          removed: r.removed,
+          kept,
+          error: r.failed.map((f) => `${f.id} (${f.error})`).join(', '),
+        });
+      else out.push({ ...base, outcome: 'pruned', removed: r.removed, kept });
+    } catch (err) {
+      if (!(err instanceof RespaldoError)) throw err;
+      out.push({ ...base, outcome: 'failed', error: err.message });
+    }
+  }
+  return out;
 }

@@ -3,9 +3,11 @@ import { dirname, join } from 'node:path';
 import { Writable, pipeline as streamPipeline } from 'node:stream';
 import type { Decrypter } from 'age-encryption';
 import { decrypterFor, hashDecrypted } from './crypt.js';
-import { encryptedParts } from './decrypt-set.js';
+import { decryptSet, encryptedParts } from './decrypt-set.js';
+import { chainOf, chainSetOf, planAt, type ChainSet } from './chain.js';
+import { english, phrase } from '../core/phrases.js';
 import { pipeline } from 'node:stream/promises';
-import { NotFoundError, RespaldoError, UsageError, VerifyError } from '../core/errors.js';
+import { NotFoundError, RefusedError, UsageError, VerifyError } from '../core/errors.js';
 import type { Reporter } from '../core/events.js';
 import type { LoadedConfig, Manifest, PlainHashes, SetSummary } from '../core/types.js';
 import { setKey, type Destination } from '../destinations/destination.js';
@@ -238,26 +240,95 @@ async function readSealed(
 /** A set fetched from a destination into a hidden folder of backupDir, to be restored from and removed. */
 export interface FetchedSet {
   id: string;
-  /** The folder holding manifest.json and the fetched files (`<backupDir>/.respaldo-restore-fetch-<pid>/<id>`). */
+  /**
+   * The folder holding manifest.json and the fetched files (`<backupDir>/.respaldo-restore-fetch-<pid>/<id>`);
+   * the earlier sets its chains need are fetched beside it (`RestoreOptions.setFolder`).
+   */
   dir: string;
+  /** The sets fetched for the chains (oldest first), without the set itself. */
+  chainIds: string[];
   /** Removes the folder and its journal record. */
   remove(): Promise<void>;
 }
 
+/** What a restore `--from` asks for: the databases, the files, or the point in time (`restore --at`). */
+export interface FetchSelection {
+  databases?: string[];
+  files?: boolean;
+  /** Pick the newest set ending at or before this time with usable chains (`id` is then ignored). */
+  at?: Date;
+}
+
+/**
+ * Every set of this source at a destination as chains see it (chain.ts), each manifest read and
+ * checked; an entry whose stored files are missing there or of another size is marked unusable.
+ */
+async function remoteChainSets(dest: Destination, source: string): Promise<Map<string, ChainSet>> {
+  const sizes = new Map<string, number>();
+  for (const f of await withRetries(() => dest.listFiles(source))) sizes.set(f.path, f.size);
+  const out = new Map<string, ChainSet>();
+  for (const r of await withRetries(() => dest.listSets(source))) {
+    const m = await readRemoteManifest(dest, source, r.id);
+    const problems: Record<string, string> = {};
+    for (const d of m.databases) {
+      for (const f of [...(d.file ? [{ file: d.file, storedBytes: d.storedBytes }] : []), ...(d.extras ?? [])]) {
+        const size = sizes.get(`${m.id}/${f.file}`);
+        if (size === undefined) problems[d.name] = `stored file ${f.file} is missing at ${dest.name}`;
+        else if (size !== f.storedBytes) problems[d.name] = `stored file ${f.file} has another size at ${dest.name}`;
+        if (problems[d.name]) break;
+      }
+    }
+    out.set(m.id, chainSetOf(m, problems));
+  }
+  return out;
+}
+
+/**
+ * Fetches files of set `m` into `dir`, checking each one's size and SHA-256 against the manifest on
+ * the way (a mismatch is a VerifyError).
+ */
+async function fetchFiles(
+  dest: Destination,
+  source: string,
+  m: Manifest,
+  dir: string,
+  wanted: ReturnType<typeof expectedFiles>,
+): Promise<void> {
+  for (const w of wanted) {
+    const target = join(dir, w.path);
+    await fsp.mkdir(dirname(target), { recursive: true, mode: DIR_MODE });
+    const h = new Sha256Pass();
+    await withRetries(async () =>
+      pipeline(await dest.get(`${setKey(source, m.id)}/${w.path}`), h, createWriteStream(target, { mode: FILE_MODE })),
+    );
+    await fsyncPath(target);
+    if (h.digest() !== w.sha256 || (w.bytes !== null && h.bytes !== w.bytes)) {
+      throw new VerifyError(
+        `destination "${dest.name}": ${setKey(source, m.id)}/${w.path} does not match its manifest (changed or damaged there).`,
+        'Nothing was restored. Restore another set (`respaldo list --from NAME`), and copy a good set there again.',
+      );
+    }
+  }
+}
+
 /**
  * Fetches the manifest and the files a restore needs (the given databases, and the config and
- * application files when `files`) of set `id` (or `latest`) from a destination into a hidden,
- * journaled folder inside backupDir, checking each file's size and SHA-256 against the manifest on
- * the way. A mismatch is a VerifyError and nothing is kept.
+ * application files when `files`) of set `id` (`latest`, or the set of `sel.at`) from a destination
+ * into a hidden, journaled folder inside backupDir, checking each file's size and SHA-256 against the
+ * manifest on the way. A differential or incremental entry also fetches, beside it, the earlier sets
+ * of its chain (their manifests and that database's files, checked the same way); an encrypted one
+ * is decrypted there (the key is needed), so the restore reads them as it reads local chains.
+ * A mismatch is a VerifyError, a broken chain there a RefusedError; nothing is kept.
  */
 export async function fetchSet(
   cfg: LoadedConfig,
   name: string,
   id: string,
-  sel: { databases?: string[]; files?: boolean },
+  sel: FetchSelection,
   reporter: Reporter,
 ): Promise<FetchedSet> {
-  const realId = id === 'latest' ? await latestRemoteSetId(cfg, name, sel.databases ?? []) : id;
+  const wantedDbs = sel.databases?.length ? sel.databases : cfg.databases.map((d) => d.name);
+  const realId = sel.at || id !== 'latest' ? id : await latestRemoteSetId(cfg, name, sel.databases ?? []);
   await ensurePrivateDir(cfg.backupDir);
   const root = join(cfg.backupDir, `.respaldo-restore-fetch-${process.pid}`);
   const untrack = await trackTemp(cfg.backupDir, root);
@@ -266,42 +337,87 @@ export async function fetchSet(
     await untrack();
   };
   try {
-    const dir = join(root, realId);
-    await ensurePrivateDir(dir);
-    await withDestination(cfg, name, async (dest, source) => {
-      const m = await readRemoteManifest(dest, source, realId, dir);
+    const fetched = await withDestination(cfg, name, async (dest, source) => {
+      let chainSets: Map<string, ChainSet> | null = null;
+      let setId = realId;
+      if (sel.at) {
+        chainSets = await remoteChainSets(dest, source);
+        const found = planAt([...chainSets.values()], sel.at, wantedDbs);
+        if ('none' in found) {
+          const passed = found.skipped
+            .slice(0, 3)
+            .map((s) => `${s.id}: ${s.reason}`)
+            .join('; ');
+          throw new NotFoundError(
+            `Destination "${name}" holds no set of ${wantedDbs.join(', ')} ending at or before ${sel.at.toISOString()}${passed ? ` with a usable chain (passed over: ${passed})` : ''}.`,
+            'Pick a later time, name fewer databases with --db, or see the sets there with respaldo list --from NAME.',
+          );
+        }
+        setId = found.setId;
+      }
+      const dir = join(root, setId);
+      await ensurePrivateDir(dir);
+      const m = await readRemoteManifest(dest, source, setId, dir);
       const onlyFiles = sel.files && !sel.databases?.length;
       const dbs = onlyFiles ? [] : sel.databases?.length ? sel.databases : m.databases.map((d) => d.name);
       const wanted = expectedFiles(m, dbs, Boolean(sel.files) || !sel.databases?.length);
-      const total = wanted.reduce((s, w) => s + (w.bytes ?? 0), 0);
+      // The earlier sets each delta entry needs, and which databases of each.
+      const members = new Map<string, string[]>();
+      for (const db of dbs.filter((d) => m.databases.find((e) => e.name === d)?.base)) {
+        chainSets ??= await remoteChainSets(dest, source);
+        const chain = chainOf([...chainSets.values()], m.id, db);
+        if (chain.problem)
+          throw new RefusedError(
+            `destination "${name}": ${english(phrase('refuse.brokenChain', { set: m.id, db, reason: chain.problem }))}`,
+            `Nothing was restored. Check the sets there with respaldo list --from ${name}; restore an older set, or copy the missing sets there again (respaldo copy --to ${name}).`,
+          );
+        for (const x of chain.members.slice(0, -1)) members.set(x.id, [...(members.get(x.id) ?? []), db]);
+      }
+      const chainIds = [...members.keys()].sort();
+      const memberFiles = new Map<string, { m: Manifest; files: ReturnType<typeof expectedFiles> }>();
+      for (const mid of chainIds) {
+        const mdir = join(root, mid);
+        await ensurePrivateDir(mdir);
+        const mm = await readRemoteManifest(dest, source, mid, mdir);
+        memberFiles.set(mid, { m: mm, files: expectedFiles(mm, members.get(mid)!, false) });
+      }
+      const all = [wanted, ...[...memberFiles.values()].map((x) => x.files)].flat();
+      const total = all.reduce((s, w) => s + (w.bytes ?? 0), 0);
+      const sets = chainIds.length ? ` and ${chainIds.length} earlier set(s) of its chain` : '';
       reporter.emit({
         type: 'info',
-        message: `fetching set ${m.id} from ${name}: ${wanted.length} file(s)${total ? `, ${total} bytes` : ''}`,
+        message: `fetching set ${m.id}${sets} from ${name}: ${all.length} file(s)${total ? `, ${total} bytes` : ''}`,
       });
-      for (const w of wanted) {
-        const target = join(dir, w.path);
-        await fsp.mkdir(dirname(target), { recursive: true, mode: DIR_MODE });
-        const h = new Sha256Pass();
-        await withRetries(async () =>
-          pipeline(
-            await dest.get(`${setKey(source, m.id)}/${w.path}`),
-            h,
-            createWriteStream(target, { mode: FILE_MODE }),
-          ),
-        );
-        await fsyncPath(target);
-        if (h.digest() !== w.sha256 || (w.bytes !== null && h.bytes !== w.bytes)) {
-          throw new VerifyError(
-            `destination "${name}": ${setKey(source, m.id)}/${w.path} does not match its manifest (changed or damaged there).`,
-            'Nothing was restored. Restore another set (`respaldo list --from NAME`), and copy a good set there again.',
-          );
-        }
+      await fetchFiles(dest, source, m, dir, wanted);
+      for (const [mid, x] of memberFiles) {
+        await fetchFiles(dest, source, x.m, join(root, mid), x.files);
+        if (x.m.encryption) await decryptMember(cfg, x.m, join(root, mid), members.get(mid)!, reporter);
       }
+      return { id: setId, dir, chainIds };
     });
-    return { id: realId, dir, remove };
+    return { ...fetched, remove };
   } catch (err) {
     await remove();
-    if (err instanceof RespaldoError) throw err;
     throw err;
   }
+}
+
+/**
+ * Replaces the fetched encrypted chain member in `dir` by its decrypted copy (files authenticated and
+ * checked against the plaintext hashes, manifest as `decryptedView`): a restore applies chain members
+ * as they are stored, and only the set restored itself is decrypted by the restore.
+ */
+async function decryptMember(
+  cfg: LoadedConfig,
+  m: Manifest,
+  dir: string,
+  databases: string[],
+  reporter: Reporter,
+): Promise<void> {
+  const plainDir = `${dir}.decrypted`;
+  await ensurePrivateDir(plainDir);
+  const { manifest } = await decryptSet(cfg, m, dir, plainDir, { databases, files: false }, reporter);
+  await fsp.writeFile(join(plainDir, MANIFEST_NAME), JSON.stringify(manifest, null, 2) + '\n', { mode: FILE_MODE });
+  await fsp.rm(dir, { recursive: true, force: true });
+  await fsp.rename(plainDir, dir);
 }

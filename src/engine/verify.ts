@@ -1,4 +1,7 @@
-import { existsSync, statSync } from 'node:fs';
+import { createReadStream, existsSync, statSync } from 'node:fs';
+import { VerifyError } from '../core/errors.js';
+import { decrypterFor, hashDecrypted } from './crypt.js';
+import { encryptedParts } from './decrypt-set.js';
 import { join } from 'node:path';
 import { throttled, type Reporter } from '../core/events.js';
 import type { LoadedConfig, Manifest } from '../core/types.js';
@@ -85,13 +88,52 @@ export async function checkFiles(
   return results;
 }
 
-/** Verifies every stored file of a set and records the outcome beside it. */
-export async function verifySet(cfg: LoadedConfig, id: string, reporter: Reporter): Promise<VerifyReport> {
+/**
+ * Decrypts each encrypted stored file of `m` in `dir` whose ciphertext already checked out (`files`),
+ * discarding the plaintext, and replaces its check by a failure when age's authentication fails or
+ * the plaintext does not match the manifest's `plain` hashes. Needs the key (KeyError, exit 13).
+ */
+async function checkPlaintext(cfg: LoadedConfig, m: Manifest, dir: string, files: FileCheck[]): Promise<void> {
+  if (!m.encryption) return;
+  const plainOf = new Map(
+    encryptedParts(
+      m,
+      m.databases.map((d) => d.name),
+      true,
+    ).map((p) => [p.path, p.plain]),
+  );
+  const decrypter = await decrypterFor(cfg, m.encryption, m.id);
+  for (const [i, f] of files.entries()) {
+    if (!f.ok || !plainOf.has(f.path)) continue;
+    const plain = plainOf.get(f.path);
+    try {
+      const got = await hashDecrypted(decrypter, createReadStream(join(dir, f.path)), `${f.path} of set ${m.id}`);
+      if (plain && (got.bytes !== plain.bytes || got.md5 !== plain.md5 || got.sha256 !== plain.sha256))
+        files[i] = { ...f, ok: false, problem: 'decrypted content does not match the manifest' };
+    } catch (err) {
+      if (!(err instanceof VerifyError)) throw err;
+      files[i] = { ...f, ok: false, problem: 'failed authentication while decrypting (changed or damaged)' };
+    }
+  }
+}
+
+/**
+ * Verifies every stored file of a set (size, MD5, SHA-256: every byte is read) and records the outcome
+ * beside it. With `readData` an encrypted set is also decrypted (the key is needed) and the plaintext
+ * checked against the manifest; for a plain set re-hashing is already reading all the data.
+ */
+export async function verifySet(
+  cfg: LoadedConfig,
+  id: string,
+  reporter: Reporter,
+  opts: { readData?: boolean } = {},
+): Promise<VerifyReport> {
   const m = await readManifest(cfg, id);
   const t0 = Date.now();
   reporter.emit({ type: 'run-start', operation: 'verify', setId: m.id, items: ['verify'] });
   reporter.emit({ type: 'item-start', item: 'verify', kind: 'verify' });
   const files = await checkFiles(setDir(cfg, m.id), expectedFiles(m), reporter);
+  if (opts.readData) await checkPlaintext(cfg, m, setDir(cfg, m.id), files);
   const ok = files.every((f) => f.ok);
   const bad = files.filter((f) => !f.ok);
   reporter.emit({
@@ -111,6 +153,7 @@ export async function verifySet(cfg: LoadedConfig, id: string, reporter: Reporte
       setId: m.id,
       outcome: ok ? 'ok' : 'failed',
       files: files.length,
+      ...(opts.readData ? { readData: true, decrypted: Boolean(m.encryption) } : {}),
       problems: bad.map((b) => `${b.path}: ${b.problem}`),
       durationMs: Date.now() - t0,
       ranBy: ranBy(),

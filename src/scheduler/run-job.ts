@@ -106,15 +106,27 @@ export function engineJobRunner(cfg: LoadedConfig): RunJobFn {
   };
 }
 
-/** Retention after a successful scheduled backup: `pruneSets` (which refuses after a failed run). */
+/**
+ * Retention after a successful scheduled backup: `pruneSets` (which refuses after a failed run), then
+ * each destination's retention (`pruneDestinationsAfterBackup`: skipped where the new set is not
+ * copied). Throws, with what was removed, when a set could not be removed or a destination failed.
+ */
 export function engineRetention(cfg: LoadedConfig): RetentionFn {
-  return async ({ reporter }) => {
+  return async ({ setId, reporter }) => {
     const r = await pruneSets(cfg, { dryRun: false }, reporter);
-    if (r.failed.length)
-      throw Object.assign(new Error(`could not remove ${r.failed.map((f) => `${f.id} (${f.error})`).join(', ')}`), {
-        removed: r.removed,
-      });
-    return { removed: r.removed, kept: r.kept };
+    const { pruneDestinationsAfterBackup } = await import('../engine/remote-prune.js');
+    const offsite = cfg.destinations?.length ? await pruneDestinationsAfterBackup(cfg, setId, reporter) : [];
+    const problems = [
+      ...(r.failed.length ? [`could not remove ${r.failed.map((f) => `${f.id} (${f.error})`).join(', ')}`] : []),
+      ...offsite
+        .filter((o) => o.outcome === 'failed')
+        .map((o) =>
+          o.error!.startsWith(`destination "${o.destination}"`) ? o.error! : `at ${o.destination}: ${o.error}`,
+        ),
+    ];
+    const done = { removed: r.removed, kept: r.kept, ...(offsite.length ? { offsite } : {}) };
+    if (problems.length) throw Object.assign(new Error(problems.join('; ')), done);
+    return done;
   };
 }
 

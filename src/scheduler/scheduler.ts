@@ -97,7 +97,7 @@ export type RetentionFn = (ctx: {
   job: ScheduleJob;
   setId: string | null;
   reporter: Reporter;
-}) => Promise<{ removed: string[]; kept: number }>;
+}) => Promise<{ removed: string[]; kept: number; offsite?: unknown[] }>;
 
 export interface SchedulerOptions {
   backupDir: string;
@@ -443,12 +443,22 @@ export class Scheduler extends EventEmitter {
     } else if (this.opts.applyRetention) {
       try {
         const r = await this.opts.applyRetention({ job, setId: result.setId ?? null, reporter });
-        this.log('retention', { job: job.name, setId: result.setId ?? null, removed: r.removed, kept: r.kept });
+        const offsite = r.offsite ? { offsite: r.offsite } : {};
+        this.log('retention', {
+          job: job.name,
+          setId: result.setId ?? null,
+          removed: r.removed,
+          kept: r.kept,
+          ...offsite,
+        });
       } catch (err) {
+        const done = err as { removed?: unknown; offsite?: unknown };
         this.log('retention-failed', {
           job: job.name,
           setId: result.setId ?? null,
           error: errorMessage(err),
+          ...(Array.isArray(done.removed) ? { removed: done.removed } : {}),
+          ...(Array.isArray(done.offsite) ? { offsite: done.offsite } : {}),
           hint: isRespaldoError(err) ? (err.hint ?? null) : null,
         });
       }

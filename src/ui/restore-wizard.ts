@@ -1,5 +1,6 @@
 import type { Key } from 'ink';
 import type { DatabaseEntry, Manifest, SetSummary } from '../core/types.js';
+import { capabilitiesOf } from '../drivers/capabilities.js';
 import type { RestoreOutcome, RestorePlan, RestoreRequest } from './engine-facade.js';
 import { scrollWindow } from './components/Rows.js';
 import { editText, isCtrlC, isDown, isUp } from './use-keys.js';
@@ -184,12 +185,16 @@ export function deriveWizard(s: WizardState): WizardDerived {
   const setCount = (s.sets?.length ?? 0) + (latest ? 1 : 0);
   const restorable = restorableOf(s.manifest);
   const filesRow = s.manifest && s.manifest.files.length > 0 ? restorable.length : -1;
-  const hasRoles = restorable.some((d) => d.engine === 'postgres' && d.extras?.some((x) => x.role === 'globals'));
+  const hasRoles = restorable.some(
+    (d) => capabilitiesOf(d.engine).roles && d.extras?.some((x) => x.role === 'globals'),
+  );
   const rolesRow = hasRoles ? restorable.length + (filesRow >= 0 ? 1 : 0) : -1;
   const chosenDbs = restorable.filter((_, i) => s.picked[i]).map((d) => d.name);
   const onlyDb = chosenDbs.length === 1 ? restorable.find((d) => d.name === chosenDbs[0]) : undefined;
   const tableNames =
-    s.sideBySide && onlyDb?.engine === 'postgres' && onlyDb.tables ? Object.keys(onlyDb.tables).sort() : [];
+    s.sideBySide && onlyDb && capabilitiesOf(onlyDb.engine).tableSelection && onlyDb.tables
+      ? Object.keys(onlyDb.tables).sort()
+      : [];
   return {
     latest,
     setCount,

@@ -19,6 +19,7 @@ import { describe, expect, it } from 'vitest';
 import { RefusedError, RespaldoError } from '../../src/core/errors.js';
 import { CollectingReporter } from '../../src/core/events.js';
 import type { DatabaseConfig, DatabaseEntry } from '../../src/core/types.js';
+import { CAPABILITIES } from '../../src/drivers/capabilities.js';
 import type { Driver, DriverContext, RestoreRequest, RestoreResult, RestoreTarget } from '../../src/drivers/driver.js';
 
 /** Where a restore's swap is cut by a simulated kill. */
@@ -574,11 +575,21 @@ export function driverConformance(label: string, get: () => DriverUnderTest, opt
       const db = await dut.makeDatabase(uniqueName('dropsafety'));
       const stored = await storeBackup(dut, db);
       const result = await restore(db, stored, { kind: 'in-place' }, 'X1', true);
-      await expect(dut.driver.dropSafetyCopy(db, dut.liveName(db))).rejects.toBeInstanceOf(RefusedError);
-      await dut.driver.dropSafetyCopy(db, result.safetyDatabase!);
+      await expect(dut.driver.dropSafetyCopy!(db, dut.liveName(db))).rejects.toBeInstanceOf(RefusedError);
+      await dut.driver.dropSafetyCopy!(db, result.safetyDatabase!);
       expect(await dut.content(db, result.safetyDatabase)).toBeNull();
       expect(await dut.content(db)).not.toBeNull();
     });
+
+    check(
+      'declares its capabilities: its row of CAPABILITIES, dropSafetyCopy exactly for renamed safety copies',
+      async () => {
+        const { driver } = get();
+        expect(driver.capabilities).toEqual(CAPABILITIES[driver.engine]);
+        expect(typeof driver.dropSafetyCopy === 'function').toBe(driver.safety === 'renamed-database');
+        expect(typeof driver.swapBack === 'function').toBe(driver.safety === 'renamed-database');
+      },
+    );
 
     check('findLeftovers is empty for a database nothing was left for', async () => {
       const dut = get();

@@ -51,6 +51,8 @@ export interface PgCluster {
   databases(): string[];
   /** pg_ctl stop (fast) without removing the data dir; `start()` brings it back. */
   pause(): void;
+  /** pg_ctl stop -m immediate (as a crash: no checkpoint, statistics lost at the restart); `start()` brings it back. */
+  crash(): void;
   start(): void;
   /** Stops the server and removes the temp dir. */
   stop(): Promise<void>;
@@ -265,6 +267,9 @@ export async function startPgCluster(opts: { password?: string; user?: string } 
     },
     pause() {
       run('pg_ctl', ['-D', dataDir, '-m', 'fast', '-w', 'stop']);
+    },
+    crash() {
+      run('pg_ctl', ['-D', dataDir, '-m', 'immediate', '-w', 'stop']);
     },
     start() {
       run('pg_ctl', ['-D', dataDir, '-l', logFile, '-w', '-t', '60', 'start']);

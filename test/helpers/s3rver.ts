@@ -44,6 +44,23 @@ function launch(dir: string, port: number, bucket: string): Promise<{ child: Chi
   });
 }
 
+/**
+ * The config of an `s3` destination named `offsite` on `srv`, prefix `p`, its keys from ${S3_KEY_ID} and
+ * ${S3_SECRET_KEY} (give `cli` S3RVER_KEY and SECRET for them).
+ */
+export function s3Destination(srv: Pick<S3Server, 'endpoint' | 'bucket'>, extra: Record<string, unknown> = {}) {
+  return {
+    name: 'offsite',
+    type: 's3' as const,
+    endpoint: srv.endpoint,
+    bucket: srv.bucket,
+    prefix: 'p',
+    accessKeyId: '${S3_KEY_ID}',
+    secretAccessKey: '${S3_SECRET_KEY}',
+    ...extra,
+  };
+}
+
 /** Starts s3rver with one bucket; stop it with `kill()` (done automatically by `stopAll`). */
 export async function startS3rver(bucket = 'offsite'): Promise<S3Server> {
   const dir = makeTmpDir('respaldo-s3-');

@@ -36,6 +36,35 @@ export interface FakeDb {
   files: string[];
   /** Pages damaged: BACKUP needs CONTINUE_AFTER_ERROR. */
   damaged: boolean;
+  /** The end of its log (LSNs are bigints beyond 2^53, as on a real server). */
+  lsn: bigint;
+  /** Recovery fork (sys.database_recovery_status.recovery_fork_guid). */
+  fork: string;
+  /** CheckpointLSN of the newest non-COPY_ONLY full: the differential base. */
+  diffBase: bigint | null;
+  /** Where the next log backup starts (null: no full yet, BACKUP LOG fails). */
+  logFrom: bigint | null;
+  logFromAt?: number;
+  /** Writes with the LSN and time they were made (log backups carry them; STOPAT replays up to a time). */
+  writes: { lsn: bigint; at: number; tables: Record<string, number> }[];
+  /** A database being restored (NORECOVERY): the LSN reached, the full it started from, its fork. */
+  restoring?: { lsn: bigint; fullCheckpoint: bigint; fork: string };
+}
+
+/** What RESTORE HEADERONLY and msdb say of a fake backup. */
+export interface FakeHeader {
+  kind: 'full' | 'differential' | 'log';
+  copyOnly: boolean;
+  first: string;
+  last: string;
+  checkpoint: string;
+  databaseBackup: string;
+  fork: string;
+  started: number;
+  finished: number;
+  guid: string;
+  /** Log backups: the time its log starts at (where the previous log backup, or the first full, ended). */
+  coversFrom: number;
 }
 
 /** What the fake writes as a .bak: enough to restore the database it came from. */
@@ -48,6 +77,9 @@ export interface FakeBak {
   damaged?: boolean;
   tde?: string | null;
   settings?: Partial<FakeDb>;
+  header?: FakeHeader;
+  /** Log backups: the writes it holds. */
+  writes?: { lsn: string; at: number; tables: Record<string, number> }[];
 }
 
 export const LOCKED = 'The database could not be exclusively locked to perform the operation.';
@@ -82,6 +114,24 @@ function batchBody(sql: string): string[] {
     .map((l) => l.replace(/;$/, ''));
 }
 
+/** A HEADERONLY row: LSNs as the driver receives numeric(25,0), doubles (beyond 2^53: not exact). */
+function headerRow(h: FakeHeader): Record<string, unknown> {
+  return {
+    BackupType: h.kind === 'full' ? 1 : h.kind === 'differential' ? 5 : 2,
+    IsCopyOnly: h.copyOnly ? 1 : 0,
+    FirstLSN: Number(h.first),
+    LastLSN: Number(h.last),
+    CheckpointLSN: Number(h.checkpoint),
+    DatabaseBackupLSN: Number(h.databaseBackup),
+    FirstRecoveryForkID: h.fork.toLowerCase(),
+    RecoveryForkID: h.fork.toLowerCase(),
+    BackupStartDate: new Date(h.started),
+    BackupFinishDate: new Date(h.finished),
+    TimeZone: 0,
+    BackupSetGUID: h.guid.toLowerCase(),
+  };
+}
+
 export class FakeServer {
   dbs = new Map<string, FakeDb>();
   log: Recorded[] = [];
@@ -108,6 +158,15 @@ export class FakeServer {
   opened = 0;
   lastSettings: ConnectionSettings | null = null;
   connectError: Error | null = null;
+  /** The server's clock (ms since the epoch, UTC; the fake server's time zone is UTC). */
+  clock = Date.UTC(2026, 10, 22, 2, 0, 0);
+  /** How far a write and a BACKUP move the clock (0: tests that move it themselves, with the system time). */
+  writeStep = 60_000;
+  backupStep = 30_000;
+  /** msdb.dbo.backupset: every backup taken on this server, respaldo's and others'. */
+  history: { database: string; header: FakeHeader; device: string }[] = [];
+  /** The login cannot read msdb (error 229). */
+  msdbDenied = false;
 
   constructor(readonly localDir: string) {
     this.writeDir = localDir;
@@ -132,10 +191,64 @@ export class FakeServer {
       replicaId: null,
       files: [`/var/opt/mssql/data/${name}.mdf`, `/var/opt/mssql/data/${name}_log.ldf`],
       damaged: false,
+      lsn: 34000000010000000n,
+      fork: 'A1A1A1A1-0000-0000-0000-00000000F0F0',
+      diffBase: null,
+      logFrom: null,
+      writes: [],
       ...extra,
     };
     this.dbs.set(name, db);
     return db;
+  }
+
+  /** An application write: new row counts, one minute later, at a later LSN. */
+  write(name: string, tables: Record<string, number>): void {
+    const db = this.db(name);
+    this.clock += this.writeStep;
+    db.lsn += 100n;
+    db.tables = { ...tables };
+    db.writes.push({ lsn: db.lsn, at: this.clock, tables: { ...tables } });
+  }
+
+  /**
+   * BACKUP of one kind, as SQL Server keeps its LSNs: a full sets the differential base (unless COPY_ONLY) and
+   * starts the log chain; a log backup runs from where the previous one ended. Recorded in `history` (msdb).
+   */
+  takeBackup(name: string, kind: FakeHeader['kind'], copyOnly: boolean, device: string): FakeHeader {
+    const db = this.db(name);
+    if (kind === 'differential' && db.diffBase === null)
+      throw sqlError(
+        3035,
+        `Cannot perform a differential backup for database "${name}", because a current database backup does not exist.`,
+      );
+    if (kind === 'log' && db.recoveryModel === 'SIMPLE')
+      throw sqlError(4208, 'The statement BACKUP LOG is not allowed while the recovery model is SIMPLE.');
+    if (kind === 'log' && db.logFrom === null)
+      throw sqlError(4214, 'BACKUP LOG cannot be performed because there is no current database backup.');
+    const started = this.clock;
+    this.clock += this.backupStep;
+    const first = kind === 'log' ? db.logFrom! : db.lsn + 1n;
+    const checkpoint = db.lsn + 2n;
+    db.lsn += 3n;
+    const header: FakeHeader = {
+      kind,
+      copyOnly,
+      first: String(first),
+      last: String(db.lsn),
+      checkpoint: String(checkpoint),
+      databaseBackup: String(db.diffBase ?? 0n),
+      fork: db.fork,
+      started,
+      finished: this.clock,
+      coversFrom: db.logFromAt ?? started,
+      guid: `B5B5B5B5-0000-0000-0000-${String(this.history.length + 1).padStart(12, '0')}`,
+    };
+    if (kind === 'full' && !copyOnly) db.diffBase = checkpoint;
+    if (kind === 'full' && db.logFrom === null) [db.logFrom, db.logFromAt] = [first, started];
+    if (kind === 'log') [db.logFrom, db.logFromAt] = [db.lsn, this.clock];
+    this.history.push({ database: name, header, device });
+    return header;
   }
 
   /** serverBackupDir as this fake server sees it (a Linux host: `/` is its only separator). */
@@ -299,9 +412,10 @@ export class FakeServer {
         rowCount: String(v),
       }));
     }
-    if (sql.startsWith('BACKUP DATABASE @db TO DISK = @path')) {
+    if (sql.startsWith('BACKUP DATABASE @db TO DISK = @path') || sql.startsWith('BACKUP LOG @db TO DISK = @path')) {
       const db = this.dbs.get(String(p.db));
       if (!db) throw sqlError(911, `Database '${p.db}' does not exist.`);
+      const kind = sql.startsWith('BACKUP LOG') ? 'log' : sql.includes('DIFFERENTIAL') ? 'differential' : 'full';
       const compressed = sql.includes('COMPRESSION');
       if (compressed && this.engineEdition === 4)
         throw sqlError(1844, 'BACKUP DATABASE WITH COMPRESSION is not supported on Express Edition (64-bit).');
@@ -313,7 +427,21 @@ export class FakeServer {
       options.onInfo?.("Processed 352 pages for database 'x', file 'x' on file 1.");
       const { owner, trustworthy, brokerEnabled, brokerGuid, recoveryModel, compatibilityLevel, readOnly } = db;
       const settings = { owner, trustworthy, brokerEnabled, brokerGuid, recoveryModel, compatibilityLevel, readOnly };
-      const bak = { magic: 'FAKEBAK', database: p.db, id: db.id, tables: db.tables, compressed, damaged: db.damaged };
+      const before = db.logFrom;
+      const header = this.takeBackup(String(p.db), kind, sql.includes('COPY_ONLY'), String(p.path));
+      const writes = db.writes
+        .filter((w) => kind === 'log' && before !== null && w.lsn > before && w.lsn <= BigInt(header.last))
+        .map((w) => ({ ...w, lsn: String(w.lsn) }));
+      const bak = {
+        magic: 'FAKEBAK',
+        database: p.db,
+        id: db.id,
+        tables: db.tables,
+        compressed,
+        damaged: db.damaged,
+        header,
+        writes,
+      };
       writeFileSync(this.local(String(p.path)), JSON.stringify({ ...bak, tde: db.tdeThumbprint, settings }));
       return [];
     }
@@ -330,6 +458,7 @@ export class FakeServer {
           BackupSize: 1000,
           CompressedBackupSize: bak.compressed ? 400 : 1000,
           DatabaseName: bak.database,
+          ...(bak.header ? headerRow(bak.header) : {}),
         },
       ];
     }
@@ -353,7 +482,8 @@ export class FakeServer {
       ];
     }
     const restoreRe = /^RESTORE DATABASE @db FROM DISK = @path WITH CHECKSUM, (CONTINUE_AFTER_ERROR, )?/;
-    if ((m = new RegExp(`${restoreRe.source}MOVE @l1 TO @p1, MOVE @l2 TO @p2, RECOVERY, STATS = \\d+$`).exec(sql))) {
+    const moves = 'MOVE @l1 TO @p1, MOVE @l2 TO @p2, (NO)?RECOVERY, STATS = \\d+$';
+    if ((m = new RegExp(`${restoreRe.source}${moves}`).exec(sql))) {
       const bak = this.readBak(String(p.path));
       if (this.dbs.has(String(p.db))) throw sqlError(1801, `Database '${p.db}' already exists.`);
       if (bak.damaged && !m[1]) {
@@ -382,7 +512,94 @@ export class FakeServer {
       db.recoveryModel = st.recoveryModel ?? 'FULL';
       db.compatibilityLevel = st.compatibilityLevel ?? 160;
       db.readOnly = st.readOnly === true;
+      if (m[2]) {
+        if (bak.header?.kind !== 'full') throw sqlError(3136, 'This differential backup cannot be restored.');
+        db.state = 'RESTORING';
+        const h = bak.header;
+        db.restoring = { lsn: BigInt(h.last), fullCheckpoint: BigInt(h.checkpoint), fork: h.fork };
+      }
       return [];
+    }
+    if (
+      (m =
+        /^RESTORE (DATABASE|LOG) @db FROM DISK = @path WITH CHECKSUM, (NO)?RECOVERY(, STOPAT = @t)?, STATS = \d+$/.exec(
+          sql.split('\n').at(-1)!,
+        ))
+    ) {
+      const bak = this.readBak(String(p.path));
+      const db = this.dbs.get(String(p.db));
+      const h = bak.header!;
+      if (!db?.restoring)
+        throw sqlError(
+          3117,
+          'The log or differential backup cannot be restored because no files are ready to rollforward.',
+        );
+      const r = db.restoring;
+      if (m[1] === 'DATABASE') {
+        if (h.kind !== 'differential' || BigInt(h.databaseBackup) !== r.fullCheckpoint)
+          throw sqlError(
+            3136,
+            'This differential backup cannot be restored because the database has not been restored to the correct earlier state.',
+          );
+        db.tables = { ...bak.tables };
+      } else {
+        if (h.kind !== 'log') throw sqlError(4326, 'The backup set is not a log backup.');
+        if (BigInt(h.first) > r.lsn)
+          throw sqlError(
+            4305,
+            `The log in this backup set begins at LSN ${h.first}, which is too recent to apply to the database. An earlier log backup that includes LSN ${r.lsn} can be restored.`,
+          );
+        if (BigInt(h.last) <= r.lsn)
+          throw sqlError(
+            4326,
+            `The log in this backup set terminates at LSN ${h.last}, which is too early to apply to the database.`,
+          );
+        if (h.fork !== r.fork)
+          throw sqlError(4319, 'A previous restore operation was interrupted and did not complete processing on file.');
+        const stop = m[3] ? Date.parse(String(p.stopAt)) : Infinity;
+        expect(m[3] ? sql.startsWith('DECLARE @t datetime') : true).toBe(true);
+        if (stop < h.coversFrom)
+          throw sqlError(
+            4338,
+            'The STOPAT clause specifies a point too early to allow this backup step to be applied.',
+          );
+        for (const w of bak.writes ?? []) if (w.at <= stop && BigInt(w.lsn) > r.lsn) db.tables = { ...w.tables };
+      }
+      r.lsn = BigInt(h.last);
+      this.stats(sql, options);
+      if (!m[2]) {
+        db.state = 'ONLINE';
+        delete db.restoring;
+      }
+      return [];
+    }
+    if (sql.includes('FROM sys.database_recovery_status rs')) {
+      if (this.msdbDenied)
+        throw sqlError(229, "The SELECT permission was denied on the object 'backupset', database 'msdb'.");
+      const db = this.dbs.get(String(p.db));
+      if (!db) return [];
+      const newest = (pick: (h: FakeHeader) => boolean) =>
+        this.history.filter((x) => x.database === p.db && pick(x.header)).at(-1);
+      const fu = newest((h) => h.kind === 'full' && !h.copyOnly);
+      const lg = newest((h) => h.kind === 'log');
+      return [
+        {
+          forkId: db.fork.toLowerCase(),
+          fullCheckpointLsn: fu?.header.checkpoint ?? null,
+          fullFinishedAt: fu ? new Date(fu.header.finished) : null,
+          fullDevice: fu?.device ?? null,
+          logLastLsn: lg?.header.last ?? null,
+          logFinishedAt: lg ? new Date(lg.header.finished) : null,
+          logDevice: lg?.device ?? null,
+        },
+      ];
+    }
+    if (sql.includes('FROM msdb.dbo.backupset b WHERE b.backup_set_uuid = @id')) {
+      if (this.msdbDenied)
+        throw sqlError(229, "The SELECT permission was denied on the object 'backupset', database 'msdb'.");
+      const h = this.history.find((x) => x.header.guid === String(p.id).toUpperCase())?.header;
+      if (!h) return [];
+      return [{ firstLsn: h.first, lastLsn: h.last, checkpointLsn: h.checkpoint, databaseBackupLsn: h.databaseBackup }];
     }
     if ((m = new RegExp(`^ALTER DATABASE ${ID} SET SINGLE_USER WITH (ROLLBACK IMMEDIATE|NO_WAIT)$`).exec(sql))) {
       const name = unquote(m[1]!);

@@ -130,6 +130,21 @@ export async function startSshd(opts: { passwords?: boolean } = {}): Promise<Ssh
   };
 }
 
+/** The config of an `sftp` destination named `ssh` on `srv` (key authentication, its host key pinned). */
+export function sftpDestination(srv: SshServer, extra: Record<string, unknown> = {}) {
+  return {
+    name: 'ssh',
+    type: 'sftp' as const,
+    host: '127.0.0.1',
+    port: srv.port,
+    user: srv.user,
+    privateKey: srv.clientKey,
+    hostKey: srv.hostKey,
+    path: srv.root,
+    ...extra,
+  };
+}
+
 /** Stops every sshd this file started (use in afterEach). */
 export async function stopAllSshd(): Promise<void> {
   for (const c of running) {

@@ -6,6 +6,7 @@ import { createBackup, planBackup } from '../../engine/create.js';
 import { drillAfterBackup } from '../../engine/drill.js';
 import { ensureRecentBackup } from '../../engine/ensure-recent.js';
 import { addCommonOptions, collect, runAction, type CommandIO } from '../context.js';
+import type { OptionSpec } from '../options.js';
 import { printDrillResult } from './drill.js';
 import { formatBytes, formatDuration, table } from '../format.js';
 import { afterCreate } from './offsite.js';
@@ -58,6 +59,18 @@ export function printManifestSummary(io: CommandIO, m: Manifest): void {
   for (const w of m.warnings) io.out(`  warning: ${w}`);
 }
 
+const CREATE_TYPES = ['full', 'differential', 'incremental', 'schema'] as const satisfies readonly BackupType[];
+
+/** The options of `create`. */
+const CREATE_OPTIONS = {
+  db: 'list',
+  type: { choices: CREATE_TYPES },
+  files: 'negated',
+  description: 'text',
+  ifOlderThan: 'text',
+  dryRun: 'flag',
+} as const satisfies OptionSpec;
+
 export function register(program: Command): void {
   addCommonOptions(
     program
@@ -69,7 +82,7 @@ export function register(program: Command): void {
           '--type <type>',
           'full, differential (changes since the last full), incremental (since the last backup), or schema only',
         )
-          .choices(['full', 'differential', 'incremental', 'schema'])
+          .choices(CREATE_TYPES)
           .default('full'),
       )
       .option('--no-files', 'leave config and application files out')
@@ -80,13 +93,13 @@ export function register(program: Command): void {
       )
       .option('--dry-run', 'print the plan and change nothing'),
   ).action(
-    runAction(async (io, opts) => {
+    runAction(CREATE_OPTIONS, async (io, opts) => {
       const cfg = await io.config();
       const createOpts = {
-        ...(opts.db ? { databases: opts.db as string[] } : {}),
-        type: opts.type as BackupType,
-        files: opts.files !== false,
-        ...(opts.description ? { description: String(opts.description) } : {}),
+        ...(opts.db ? { databases: opts.db } : {}),
+        type: opts.type ?? 'full',
+        files: opts.files,
+        ...(opts.description ? { description: opts.description } : {}),
         signal: io.signal,
       };
       if (opts.dryRun) {
@@ -107,10 +120,7 @@ export function register(program: Command): void {
         return EXIT.ok;
       }
       if (opts.ifOlderThan) {
-        const r = await ensureRecentBackup(
-          { config: cfg, maxAge: String(opts.ifOlderThan), ...createOpts },
-          io.reporter,
-        );
+        const r = await ensureRecentBackup({ config: cfg, maxAge: opts.ifOlderThan, ...createOpts }, io.reporter);
         if (!r.manifest) {
           if (io.json) io.printJson({ created: false, reason: r.reason, previous: r.previous });
           else io.out(r.reason);

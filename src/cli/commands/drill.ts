@@ -30,13 +30,13 @@ export function register(program: Command): void {
       .option('--db <name>', 'only this database (repeatable)', collect)
       .option('--files', "also extract the set's files into a scratch folder and check them"),
   ).action(
-    runAction(async (io, opts, id?: string) => {
+    runAction({ db: 'list', files: 'flag' }, async (io, opts, id?: string) => {
       const cfg = await io.config();
       const outcome = await runDrill(
         cfg,
         id ?? 'latest',
         {
-          ...(opts.db ? { databases: opts.db as string[] } : {}),
+          ...(opts.db ? { databases: opts.db } : {}),
           ...(opts.files ? { files: true } : {}),
           signal: io.signal,
         },

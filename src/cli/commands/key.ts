@@ -47,7 +47,7 @@ export function register(program: Command): void {
       .description('write a new age identity (secret key) to FILE, mode 0600, and print its recipient (public key)')
       .argument('<file>', 'where to write the identity (never replaced if it exists)'),
   ).action(
-    runAction(async (io, _opts, file: string) => {
+    runAction({}, async (io, _opts, file: string) => {
       const path = resolve(file);
       const recipient = await generateKeyFile(path);
       if (io.json) io.printJson({ identityFile: path, recipient });

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { SetSummary } from '../../core/types.js';
+import { DUMP_MEMBER_ROLE, type SetSummary } from '../../core/types.js';
 import { configuredDatabase } from '../../config/lookup.js';
 import { listDamagedSets, listSets, readDrillRecord, readManifest, setDir } from '../../engine/catalog.js';
 import { EXIT } from '../../core/exit-codes.js';
@@ -79,11 +79,11 @@ export function register(program: Command): void {
       .option('--from <name>', 'list the sets at this destination instead (see copy)')
       .option('--all-sources', 'with --from: the sets of every server sharing the destination'),
   ).action(
-    runAction(async (io, opts) => {
-      if (opts.from) return listFrom(io, String(opts.from), Boolean(opts.allSources));
+    runAction({ db: 'text', from: 'text', allSources: 'flag' }, async (io, opts) => {
+      if (opts.from) return listFrom(io, opts.from, opts.allSources);
       const cfg = await io.config();
-      if (opts.db) configuredDatabase(cfg, String(opts.db));
-      const sets = withOffsite(cfg, await listSets(cfg, opts.db ? { database: String(opts.db) } : {}));
+      if (opts.db) configuredDatabase(cfg, opts.db);
+      const sets = withOffsite(cfg, await listSets(cfg, opts.db ? { database: opts.db } : {}));
       // Damaged sets (a manifest that fails its checks) are named after the list, whatever the filter, and
       // make the exit code 5 (verify failed); with --json on stderr, the document staying the list of sets.
       const damaged = await listDamagedSets(cfg);
@@ -127,7 +127,7 @@ export function register(program: Command): void {
       .description('show a backup set: every file with its size, checksums and row counts')
       .argument('<id>', 'set id, or latest'),
   ).action(
-    runAction(async (io, _opts, id: string) => {
+    runAction({}, async (io, _opts, id: string) => {
       const cfg = await io.config();
       const m = await readManifest(cfg, id);
       if (io.json) {
@@ -148,13 +148,17 @@ export function register(program: Command): void {
         if (d.file) {
           io.out(`    file    ${d.file}`);
           io.out(
-            `    size    ${formatBytes(d.rawBytes)} raw, ${formatBytes(d.storedBytes)} stored${d.compressed ? ' (gzip)' : ''}`,
+            `    size    ${formatBytes(d.rawBytes)} raw, ${formatBytes(d.storedBytes)} stored${d.compressed ? ` (${d.codec ?? 'gzip'})` : ''}`,
           );
           io.out(`    md5     ${d.md5}`);
           io.out(`    sha256  ${d.sha256}`);
         }
-        for (const x of d.extras ?? [])
-          io.out(`    ${x.role}: ${x.file}  ${formatBytes(x.storedBytes)}  sha256 ${x.sha256}`);
+        const [members, extras] = partition(d.extras ?? [], (x) => x.role?.startsWith(DUMP_MEMBER_ROLE) ?? false);
+        for (const x of extras) io.out(`    ${x.role}: ${x.file}  ${formatBytes(x.storedBytes)}  sha256 ${x.sha256}`);
+        if (members.length)
+          io.out(
+            `    ${members.length} more files of the directory dump (one per table): ${formatBytes(sum(members, 'rawBytes'))} raw, ${formatBytes(sum(members, 'storedBytes'))} stored, each hashed (--json lists them)`,
+          );
         if (d.tables)
           io.out(
             `    rows    ${
@@ -189,4 +193,13 @@ export function register(program: Command): void {
       }
     }),
   );
+}
+
+/** Items of `xs` for which `test` holds, then the others. */
+function partition<T>(xs: readonly T[], test: (x: T) => boolean): [T[], T[]] {
+  return [xs.filter(test), xs.filter((x) => !test(x))];
+}
+
+function sum<K extends string>(xs: readonly Record<K, number>[], key: K): number {
+  return xs.reduce((n, x) => n + x[key], 0);
 }

@@ -14,7 +14,7 @@ export function register(program: Command): void {
       .argument('<id>', 'set id')
       .option('-y, --yes', 'do not ask for confirmation'),
   ).action(
-    runAction(async (io, opts, id: string) => {
+    runAction({ yes: 'flag' }, async (io, opts, id: string) => {
       const cfg = await io.config();
       const m = await readManifest(cfg, id);
       if (!opts.yes) {
@@ -45,7 +45,7 @@ export function register(program: Command): void {
       .description('sets, sizes, newest set per database, health (overdue, failures, size and duration), free disk')
       .option('--check', 'only the health: one line per problem and exit 10 when there is any (for monitoring)'),
   ).action(
-    runAction(async (io, opts) => {
+    runAction({ check: 'flag' }, async (io, opts) => {
       const cfg = await io.config();
       const { getHealth } = await import('../../engine/health.js');
       if (opts.check) {

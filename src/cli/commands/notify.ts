@@ -11,7 +11,7 @@ export function register(program: Command): void {
       .description('notification channels (email, webhooks): --test sends a test message to each')
       .option('--test', 'send a test message to every configured channel'),
   ).action(
-    runAction(async (io, opts) => {
+    runAction({ test: 'flag' }, async (io, opts) => {
       if (!opts.test)
         throw new UsageError('Nothing to do.', 'Run `respaldo notify --test` to send a test message to every channel.');
       const cfg = await io.config();

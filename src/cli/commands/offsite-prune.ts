@@ -31,8 +31,10 @@ export async function pruneFrom(io: CommandIO, name: string, dryRun: boolean): P
       })),
       incomplete: r.incomplete.map((p) => ({ ...p.set, action: p.action, reason: p.reason })),
       temps: r.temps.map((p) => ({ ...p.file, action: p.action, reason: p.reason })),
+      uploads: r.uploads?.map((u) => ({ ...u.upload, action: u.action, reason: u.reason })) ?? null,
       removed: r.removed,
       removedTemps: r.removedTemps,
+      abortedUploads: r.abortedUploads,
       failed: r.failed,
     });
     return code;
@@ -70,6 +72,21 @@ export async function pruneFrom(io: CommandIO, name: string, dryRun: boolean): P
   for (const t of r.temps)
     io.out(
       `${verb(t.action, r.removedTemps.includes(t.file.key))} ${t.file.key} (${formatBytes(t.file.bytes)}): ${t.reason}`,
+    );
+  for (const u of r.uploads ?? []) {
+    const done =
+      u.action === 'keep'
+        ? 'keep'
+        : r.dryRun
+          ? 'would abort'
+          : r.abortedUploads.includes(u.upload.key)
+            ? 'aborted'
+            : 'NOT ABORTED';
+    io.out(`${done} unfinished upload of ${u.upload.key}: ${u.reason}`);
+  }
+  if (r.uploads === null && cfg.destinations?.find((d) => d.name === name)?.type === 's3')
+    io.out(
+      'The store does not list unfinished multipart uploads: give the bucket a lifecycle rule AbortIncompleteMultipartUpload.',
     );
   const removing =
     r.sets.filter((x) => x.decision.action === 'remove').length +

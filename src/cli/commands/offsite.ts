@@ -3,7 +3,7 @@ import { EXIT } from '../../core/exit-codes.js';
 import type { LoadedConfig, Manifest } from '../../core/types.js';
 import { copySets, notCopiedTo, type CopyResult } from '../../engine/copy.js';
 import { fetchSet, listRemoteSets, verifyRemoteSet } from '../../engine/remote.js';
-import { addCommonOptions, runAction, type ActionResult, type CommandIO, type GlobalOptions } from '../context.js';
+import { addCommonOptions, runAction, type ActionResult, type CommandIO } from '../context.js';
 import { formatBytes, table } from '../format.js';
 
 /** Off-site copies: `copy`, and the `--from NAME` forms of list, verify and restore. */
@@ -90,17 +90,23 @@ export async function verifyFrom(io: CommandIO, id: string, name: string, readDa
  */
 export async function withFetchedSet(
   io: CommandIO,
-  opts: GlobalOptions & Record<string, unknown>,
+  opts: { from?: string | undefined; db?: string[] | undefined; files?: boolean },
   id: string,
+  at: Date | null,
   restore: (id: string, setFolder?: string) => ActionResult,
 ): ActionResult {
   if (!opts.from) return restore(id);
   const cfg = await io.config();
-  const sel = { ...(opts.db ? { databases: opts.db as string[] } : {}), ...(opts.files ? { files: true } : {}) };
-  const fetched = await fetchSet(cfg, String(opts.from), id, sel, io.reporter);
+  const sel = {
+    ...(opts.db ? { databases: opts.db } : {}),
+    ...(opts.files ? { files: true } : {}),
+    ...(at ? { at } : {}),
+  };
+  const fetched = await fetchSet(cfg, opts.from, id, sel, io.reporter);
   try {
+    const chain = fetched.chainIds.length ? ` with the sets of its chain (${fetched.chainIds.join(', ')})` : '';
     if (!io.json)
-      io.out(`Set ${fetched.id} fetched from destination "${String(opts.from)}" and checked against its manifest.`);
+      io.out(`Set ${fetched.id}${chain} fetched from destination "${opts.from}" and checked against its manifest.`);
     return await restore(fetched.id, fetched.dir);
   } finally {
     await fetched.remove();
@@ -115,18 +121,15 @@ export function register(program: Command): void {
       .argument('[id]', 'set id, or latest (default: every set missing at the destination)')
       .option('--to <name>', 'only this destination'),
   ).action(
-    runAction(async (io, opts, id?: string) => {
+    runAction({ to: 'text' }, async (io, opts, id?: string) => {
       const cfg = await io.config();
       if (!cfg.destinations?.length) {
         io.err('No destinations in the config; nothing to copy. See README: Off-site copies.');
         return EXIT.config;
       }
-      const results = await copySets(
-        cfg,
-        { ...(id ? { id } : {}), ...(opts.to ? { to: String(opts.to) } : {}) },
-        io.reporter,
-        { signal: io.signal },
-      );
+      const results = await copySets(cfg, { ...(id ? { id } : {}), ...(opts.to ? { to: opts.to } : {}) }, io.reporter, {
+        signal: io.signal,
+      });
       if (io.json) io.printJson(results);
       else if (!results.length) io.out('Every set is already at every destination.');
       else printCopyResults(io, results);

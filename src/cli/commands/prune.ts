@@ -18,10 +18,10 @@ export function register(program: Command): void {
       .option('--dry-run', 'show the decisions and remove nothing')
       .option('--from <name>', 'apply the retention at this destination (and remove what killed copies left there)'),
   ).action(
-    runAction(async (io, opts) => {
-      if (opts.from) return pruneFrom(io, String(opts.from), Boolean(opts.dryRun));
+    runAction({ dryRun: 'flag', from: 'text' }, async (io, opts) => {
+      if (opts.from) return pruneFrom(io, opts.from, opts.dryRun);
       const cfg = await io.config();
-      const r = await pruneSets(cfg, { dryRun: Boolean(opts.dryRun) }, { emit: () => undefined });
+      const r = await pruneSets(cfg, { dryRun: opts.dryRun }, { emit: () => undefined });
       const rows = r.plan.map((p) => ({
         id: p.set.id,
         type: p.set.type,
@@ -95,7 +95,7 @@ export function register(program: Command): void {
       .argument('<id>', 'set id (or latest)')
       .option('--unset', 'remove the keep mark'),
   ).action(
-    runAction(async (io, opts, id: string) => {
+    runAction({ unset: 'flag' }, async (io, opts, id: string) => {
       const cfg = await io.config();
       const m = await readManifest(cfg, id);
       const keep = !opts.unset;

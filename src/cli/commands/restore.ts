@@ -14,6 +14,7 @@ import type { DatabaseRestorePlan } from '../../engine/restore.js';
 import { rollbackLines } from '../../engine/rollback-advice.js';
 import { addCommonOptions, collect, runAction, type CommandIO } from '../context.js';
 import { foldLine, formatBytes, formatLocal, outputWidth } from '../format.js';
+import type { OptionSpec } from '../options.js';
 import { withFetchedSet } from './offsite.js';
 
 export const CONFIRM_WORD = 'RESTORE';
@@ -63,8 +64,13 @@ export function chainPhrase(database: string, chain: NonNullable<DatabaseRestore
 
 /** The preview of `restore --at`: the point reached, the sets applied in order and their total stored size. */
 function printAtPreview(out: (line: string) => void, at: NonNullable<RestorePlan['at']>): void {
-  out(`Restore as of ${formatLocal(at.at)}: set ${at.setId}, the newest ending at or before that time.`);
-  out(`  The result is the data as of ${formatLocal(at.point)} (the end of set ${at.setId}).`);
+  if (at.stopAt) {
+    out(`Restore as of ${formatLocal(at.at)}: set ${at.setId}, the first whose log backups pass that time.`);
+    out(`  The result is the data as of ${formatLocal(at.point)} (STOPAT inside set ${at.setId}).`);
+  } else {
+    out(`Restore as of ${formatLocal(at.at)}: set ${at.setId}, the newest ending at or before that time.`);
+    out(`  The result is the data as of ${formatLocal(at.point)} (the end of set ${at.setId}).`);
+  }
   out(`  Sets applied, in order (${at.order.length}, ${formatBytes(at.totalBytes)} stored in total):`);
   for (const d of at.databases) {
     out(
@@ -87,6 +93,20 @@ export function sizeLine(d: DatabaseRestorePlan): string {
   return `stored ${formatBytes(d.storedBytes)}, ${about} once restored (${source})`;
 }
 
+/** The options of `restore`. */
+const RESTORE_OPTIONS = {
+  at: 'text',
+  db: 'list',
+  files: 'flag',
+  to: 'text',
+  table: 'list',
+  terminateConnections: 'flag',
+  createRoles: 'flag',
+  dryRun: 'flag',
+  from: 'text',
+  yes: 'flag',
+} as const satisfies OptionSpec;
+
 export function register(program: Command): void {
   addCommonOptions(
     program
@@ -95,7 +115,7 @@ export function register(program: Command): void {
       .argument('[id]', 'set id, or latest (or --at TIME instead)')
       .option(
         '--at <time>',
-        'restore the data as of this time ("2026-11-22 14:30", local): the newest set ending at or before it, with its chain',
+        'restore the data as of this time ("2026-11-22 14:30", local): the newest set ending at or before it, with its chain (here, or at --from)',
       )
       .option('--db <name>', 'only this database (repeatable)', collect)
       .option('--files', 'restore config and application files (into --to, or a new folder)')
@@ -113,10 +133,10 @@ export function register(program: Command): void {
       .option('--from <name>', 'restore from the copy at this destination (fetched, checked, then restored)')
       .option('-y, --yes', 'do not ask for confirmation'),
   ).action(
-    runAction(async (io, opts, given: string | undefined) => {
+    runAction(RESTORE_OPTIONS, async (io, opts, given: string | undefined) => {
       if (opts.at !== undefined && given)
         throw new UsageError(
-          `Give a set id or --at, not both (got ${given} and --at ${String(opts.at)}).`,
+          `Give a set id or --at, not both (got ${given} and --at ${opts.at}).`,
           'respaldo restore --at "2026-11-22 14:30" --dry-run',
         );
       if (opts.at === undefined && !given)
@@ -124,26 +144,21 @@ export function register(program: Command): void {
           'Name the set to restore (an id, or latest), or a time with --at.',
           'respaldo list shows the sets; respaldo restore --at "2026-11-22 14:30" --dry-run previews a point in time.',
         );
-      if (opts.at !== undefined && opts.from)
-        throw new UsageError(
-          '--at chooses among the sets in the backup folder; it cannot be used with --from.',
-          'Name the set to fetch instead: respaldo restore ID --from DEST.',
-        );
-      const at = opts.at === undefined ? null : parseAtTime(String(opts.at));
+      const at = opts.at === undefined ? null : parseAtTime(opts.at);
       if (opts.at !== undefined && !at)
         throw new UsageError(
-          `--at "${String(opts.at)}" is not a time respaldo understands.`,
+          `--at "${opts.at}" is not a time respaldo understands.`,
           'Use local time as YYYY-MM-DD HH:MM (e.g. --at "2026-11-22 14:30"), or an ISO time with Z or an offset.',
         );
-      return withFetchedSet(io, opts, given ?? '', async (id, setFolder) => {
+      return withFetchedSet(io, opts, given ?? '', at, async (id, setFolder) => {
         const cfg = await io.config();
         const restoreOpts = {
           ...(setFolder ? { setFolder } : {}),
-          ...(opts.db ? { databases: opts.db as string[] } : {}),
+          ...(opts.db ? { databases: opts.db } : {}),
           ...(opts.files ? { files: true } : {}),
-          ...(opts.to ? { to: String(opts.to) } : {}),
-          ...(opts.table ? { tables: opts.table as string[] } : {}),
-          terminateConnections: Boolean(opts.terminateConnections),
+          ...(opts.to ? { to: opts.to } : {}),
+          ...(opts.table ? { tables: opts.table } : {}),
+          terminateConnections: opts.terminateConnections,
           ...(opts.createRoles ? { createRoles: true } : {}),
         };
         const plan = at ? await planRestoreAt(cfg, at, restoreOpts) : await planRestore(cfg, id, restoreOpts);

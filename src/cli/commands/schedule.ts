@@ -3,14 +3,16 @@ import { ConfigError, UsageError } from '../../core/errors.js';
 import { EXIT } from '../../core/exit-codes.js';
 import type { ProgressEvent } from '../../core/events.js';
 import type { ScheduleJob } from '../../core/types.js';
+import type { DestinationRetentionOutcome } from '../../engine/remote-prune.js';
 import { resolveConfigPath } from '../../config/load.js';
 import { applyPreset, removeJob, upsertJob, type EditResult, type JobEdit } from '../../scheduler/edit.js';
 import { createEngineScheduler, jobDatabases } from '../../scheduler/run-job.js';
 import type { SchedulerLogEntry } from '../../scheduler/scheduler.js';
 import { readSchedulerState, type JobState } from '../../scheduler/state.js';
-import { JOB_TYPES, PRESETS, nextRuns, toCronPattern, type PresetName } from '../../scheduler/when.js';
+import { JOB_TYPES, PRESETS, nextRuns, toCronPattern } from '../../scheduler/when.js';
 import { addCommonOptions, collect, runAction, type CommandIO } from '../context.js';
 import { formatBytes, formatDuration } from '../format.js';
+import type { OptionSpec } from '../options.js';
 
 /**
  * `respaldo schedule` (jobs and their next runs), `respaldo schedule set|remove` (edit jobs in the
@@ -97,11 +99,11 @@ export function describeLogEntry(e: SchedulerLogEntry): string {
     case 'job-skipped':
       return `${t}  ${String(e.message)}`;
     case 'retention':
-      return `${t}  retention: ${(e.removed as string[]).length ? `removed ${(e.removed as string[]).join(', ')}` : 'nothing to remove'}, ${String(e.kept)} set(s) kept`;
+      return `${t}  retention: ${(e.removed as string[]).length ? `removed ${(e.removed as string[]).join(', ')}` : 'nothing to remove'}, ${String(e.kept)} set(s) kept${offsiteRetention(e.offsite)}`;
     case 'retention-skipped':
       return `${t}  retention: ${String(e.message)}`;
     case 'retention-failed':
-      return `${t}  retention FAILED: ${String(e.error)}${e.hint ? `\n      hint: ${String(e.hint)}` : ''}`;
+      return `${t}  retention FAILED: ${String(e.error)}${offsiteRetention(e.offsite)}${e.hint ? `\n      hint: ${String(e.hint)}` : ''}`;
     case 'scheduler-stopping':
     case 'scheduler-aborting':
       return `${t}  ${String(e.message)}`;
@@ -112,6 +114,19 @@ export function describeLogEntry(e: SchedulerLogEntry): string {
   }
 }
 
+/** The options of `schedule set`. */
+const SET_OPTIONS = {
+  when: 'text',
+  type: { choices: JOB_TYPES },
+  db: 'list',
+  allDatabases: 'flag',
+  files: 'switch',
+  timezone: 'text',
+  localTime: 'flag',
+  remove: 'flag',
+  preset: { choices: PRESETS },
+} as const satisfies OptionSpec;
+
 export function register(program: Command): void {
   const schedule = addCommonOptions(
     program
@@ -119,11 +134,9 @@ export function register(program: Command): void {
       .description('show the scheduled jobs and their next run times (edit them with `schedule set`)')
       .addOption(new Option('-n, --count <n>', 'how many next runs per job').default('5')),
   ).action(
-    runAction(async (io, opts) => {
+    runAction({ count: { int: [1, 100] } }, async (io, opts) => {
       const cfg = await io.config();
-      const count = Number(opts.count);
-      if (!Number.isInteger(count) || count < 1 || count > 100)
-        throw new UsageError(`--count must be a whole number from 1 to 100 (got ${String(opts.count)}).`);
+      const count = opts.count ?? 5;
       const state = readSchedulerState(cfg.backupDir);
       const now = new Date();
       const localZone = Intl.DateTimeFormat().resolvedOptions().timeZone;
@@ -194,17 +207,17 @@ export function register(program: Command): void {
         ).choices([...PRESETS]),
       ),
   ).action(
-    runAction(async (io, opts, name: string | undefined) => {
-      const file = resolveConfigPath(opts.config ? { configPath: String(opts.config) } : {});
+    runAction(SET_OPTIONS, async (io, opts, name: string | undefined) => {
+      const file = resolveConfigPath(opts.config ? { configPath: opts.config } : {});
       if (opts.preset) {
         if (name || opts.when || opts.type || opts.remove)
           throw new UsageError(
             '--preset replaces the whole schedule; it takes no job name, --when, --type or --remove.',
           );
-        const r = await applyPreset(file, opts.preset as PresetName, {
-          ...(opts.db ? { databases: opts.db as string[] } : {}),
-          ...(typeof opts.files === 'boolean' ? { files: opts.files } : {}),
-          ...(opts.timezone ? { timezone: String(opts.timezone) } : {}),
+        const r = await applyPreset(file, opts.preset, {
+          ...(opts.db ? { databases: opts.db } : {}),
+          ...(opts.files !== undefined ? { files: opts.files } : {}),
+          ...(opts.timezone ? { timezone: opts.timezone } : {}),
         });
         printEdit(io, r);
         return EXIT.ok;
@@ -223,11 +236,11 @@ export function register(program: Command): void {
       if (opts.db && opts.allDatabases) throw new UsageError('Use either --db or --all-databases.');
       if (opts.timezone && opts.localTime) throw new UsageError('Use either --timezone or --local-time.');
       const edit: JobEdit = {
-        ...(opts.when ? { when: String(opts.when) } : {}),
-        ...(opts.type ? { type: opts.type as JobEdit['type'] } : {}),
-        ...(opts.db ? { databases: opts.db as string[] } : opts.allDatabases ? { databases: ['*'] } : {}),
-        ...(typeof opts.files === 'boolean' ? { files: opts.files } : {}),
-        ...(opts.timezone ? { timezone: String(opts.timezone) } : opts.localTime ? { timezone: null } : {}),
+        ...(opts.when ? { when: opts.when } : {}),
+        ...(opts.type ? { type: opts.type } : {}),
+        ...(opts.db ? { databases: opts.db } : opts.allDatabases ? { databases: ['*'] } : {}),
+        ...(opts.files !== undefined ? { files: opts.files } : {}),
+        ...(opts.timezone ? { timezone: opts.timezone } : opts.localTime ? { timezone: null } : {}),
       };
       printEdit(io, await upsertJob(file, name, edit));
       return EXIT.ok;
@@ -237,8 +250,8 @@ export function register(program: Command): void {
   addCommonOptions(
     schedule.command('remove').description('remove a job from the config file').argument('<name>', 'job name'),
   ).action(
-    runAction(async (io, opts, name: string) => {
-      const file = resolveConfigPath(opts.config ? { configPath: String(opts.config) } : {});
+    runAction({}, async (io, opts, name: string) => {
+      const file = resolveConfigPath(opts.config ? { configPath: opts.config } : {});
       printEdit(io, await removeJob(file, name));
     }),
   );
@@ -249,7 +262,7 @@ export function register(program: Command): void {
       .description('run the scheduled jobs in the foreground (Ctrl-C finishes the running job, twice aborts it)')
       .option('--no-catch-up', 'do not run jobs missed while the scheduler was not running'),
   ).action(
-    runAction(async (io, opts) => {
+    runAction({ catchUp: 'negated' }, async (io, opts) => {
       const cfg = await io.config();
       if (cfg.schedule.jobs.length === 0) {
         throw new ConfigError(
@@ -259,7 +272,7 @@ export function register(program: Command): void {
           'Add one with `respaldo schedule set daily --when "daily at 02:00"` or `respaldo schedule set --preset tiered`.',
         );
       }
-      const scheduler = createEngineScheduler(cfg, { catchUp: opts.catchUp !== false });
+      const scheduler = createEngineScheduler(cfg, { catchUp: opts.catchUp });
       scheduler.on('log', (e: SchedulerLogEntry) =>
         io.json ? io.out(JSON.stringify(e)) : io.out(describeLogEntry(e)),
       );
@@ -288,4 +301,17 @@ export function register(program: Command): void {
       }
     }),
   );
+}
+
+/** The destinations' part of a `retention` log line: one line per destination. */
+function offsiteRetention(offsite: unknown): string {
+  if (!Array.isArray(offsite)) return '';
+  return (offsite as DestinationRetentionOutcome[])
+    .map((o) => {
+      const what = o.removed.length ? `removed ${o.removed.join(', ')}` : 'nothing removed';
+      if (o.outcome === 'skipped') return `\n      at ${o.destination}: skipped, ${o.reason ?? ''}`;
+      if (o.outcome === 'failed') return `\n      at ${o.destination}: FAILED (${what}): ${o.error ?? ''}`;
+      return `\n      at ${o.destination}: ${what}, ${o.kept} set(s) kept`;
+    })
+    .join('');
 }

@@ -16,10 +16,13 @@ export function register(program: Command): void {
       .option('--all', 'verify every set')
       .option('--chain', 'verify every set the chain of ID needs (full, differential, incrementals), then ID')
       .option('--from <name>', 'verify the copy at this destination (presence and sizes)')
-      .option('--read-data', 'with --from: also read back and re-hash every file'),
+      .option(
+        '--read-data',
+        'also decrypt encrypted sets and check the plaintext (needs the key); with --from read back every file',
+      ),
   ).action(
-    runAction(async (io, opts, id?: string) => {
-      if (opts.from) return verifyFrom(io, id ?? 'latest', String(opts.from), Boolean(opts.readData));
+    runAction({ all: 'flag', chain: 'flag', from: 'text', readData: 'flag' }, async (io, opts, id?: string) => {
+      if (opts.from) return verifyFrom(io, id ?? 'latest', opts.from, opts.readData);
       const cfg = await io.config();
       if (opts.all && id) throw new UsageError('Give a set id or --all, not both.');
       if (opts.chain && opts.all) throw new UsageError('Give --chain ID or --all, not both.');
@@ -41,7 +44,7 @@ export function register(program: Command): void {
         if (!io.json) io.out(`${d.id}: FAILED (damaged manifest)\n  manifest.json: ${d.problem}`);
       }
       for (const one of ids) {
-        const r = await verifySet(cfg, one, io.reporter);
+        const r = await verifySet(cfg, one, io.reporter, { readData: Boolean(opts.readData) });
         reports.push(r);
         if (!io.json) {
           io.out(`${r.setId}: ${r.ok ? 'OK' : 'FAILED'} (${r.files.length} file(s) checked)`);

@@ -178,6 +178,13 @@ export function validate(db: DatabaseConfig): ConfigProblem[] {
     if (db[key] !== undefined && typeof db[key] !== 'boolean')
       problems.push({ path: key, problem: 'must be true or false' });
   }
+  if (db.chain !== undefined && typeof db.chain !== 'boolean') {
+    problems.push({
+      path: 'chain',
+      problem: 'must be true or false',
+      hint: '"chain": true makes native SQL Server chains (full, DIFFERENTIAL, BACKUP LOG); see docs/sqlserver.md.',
+    });
+  }
   const dirsHint =
     'serverBackupDir is the folder as SQL Server sees it (e.g. D:\\Backups or /var/opt/mssql/backup); localBackupDir is that same folder as respaldo sees it (the same path on the same host, or a mounted share).';
   if (v.serverBackupDir === undefined || v.serverBackupDir === '')

@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
+import { writeFileAtomic } from '../../core/durable-fs.js';
 import { InterruptedError, RespaldoError } from '../../core/errors.js';
 import type { DriverContext } from '../driver.js';
 import {
@@ -311,11 +312,10 @@ export interface Journal {
   startedAt: string;
 }
 
+/** Writes (or replaces) the journal of `j.live` in `dir` atomically and durably (fsynced); returns its path. */
 export async function writeJournal(dir: string, j: Journal): Promise<string> {
   const path = join(dir, journalFileName(j.live));
-  const tmp = `${path}.${randomBytes(3).toString('hex')}.tmp`;
-  await fsp.writeFile(tmp, JSON.stringify(j, null, 2), { mode: 0o600 });
-  await fsp.rename(tmp, path);
+  await writeFileAtomic(path, JSON.stringify(j, null, 2));
   return path;
 }
 

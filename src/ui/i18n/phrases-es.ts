@@ -64,6 +64,8 @@ export const PHRASES_ES = {
     `escribir el .bak guardado en ${p['local']} (el servidor lo lee como ${p['server']})`,
   'mssql.restore': (p: PhraseParams) =>
     `RESTORE FILELISTONLY y luego RESTORE DATABASE "${p['temp']}" WITH CHECKSUM, MOVE de cada archivo a nombres nuevos en las carpetas de datos y registro por defecto de la instancia, RECOVERY`,
+  'mssql.restoreChain': (p: PhraseParams) =>
+    `RESTORE DATABASE "${p['temp']}" desde el completo de la cadena WITH CHECKSUM, MOVE de cada archivo a nombres nuevos, NORECOVERY; luego sus copias diferenciales y de registro en orden (RESTORE DATABASE / RESTORE LOG … WITH NORECOVERY), la última WITH RECOVERY (STOPAT con restore --at); cada .bak se escribe en la carpeta compartida justo antes de su RESTORE y se quita después`,
   'mssql.counts': () => 'comparar las filas de cada tabla con el manifiesto',
   'mssql.setAside': (p: PhraseParams) =>
     `si "${p['live']}" existe: ponerla en SINGLE_USER (cerrando otras sesiones solo con --terminate-connections) y renombrarla a "${p['safety']}" (la copia de seguridad)`,

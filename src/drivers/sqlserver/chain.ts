@@ -1,0 +1,103 @@
+/**
+ * The parts of SQL Server native chains that talk to the server or stream files (the planning is pure, in
+ * ./chain-plan.ts): what msdb and sys.database_recovery_status say before a backup, the header of a backup just
+ * made with exact LSNs, the backups a restore applies (checked before anything is touched), and copying each
+ * into the shared folder.
+ */
+import { createWriteStream } from 'node:fs';
+import { pipeline } from 'node:stream/promises';
+import { InterruptedError, RefusedError, RespaldoError } from '../../core/errors.js';
+import type { DriverContext, RestoreRequest } from '../driver.js';
+import {
+  chainStateStatement,
+  checkChain,
+  exactLsnStatement,
+  headerOf,
+  parseChainState,
+  parseHeader,
+  type BackupHeader,
+  type ServerChainState,
+} from './chain-plan.js';
+import type { ConnectionSettings } from './connection.js';
+import { localDirHint } from './errors.js';
+import type { Session } from './session.js';
+
+/** What the server says of a chained database's backups (recovery fork, msdb's newest full and log backup). */
+export async function readChainState(session: Session, database: string): Promise<ServerChainState> {
+  try {
+    return parseChainState((await session.run(chainStateStatement(database), undefined))[0]);
+  } catch (err) {
+    if (!(err instanceof RespaldoError) || session.ctx.signal.aborted) throw err;
+    return { forkId: null, newestFull: null, newestLog: null, msdbUnreadable: err.message };
+  }
+}
+
+/** The header of a backup just made, with exact LSNs from msdb when HEADERONLY's reached the driver as doubles. */
+export async function readHeader(
+  session: Session,
+  row: Record<string, unknown>,
+): Promise<BackupHeader | { problem: string }> {
+  const first = parseHeader(row);
+  if (!('problem' in first) || !row.BackupSetGUID) return first;
+  try {
+    const exact = (await session.run(exactLsnStatement(String(row.BackupSetGUID)), undefined))[0] ?? null;
+    return parseHeader(row, exact);
+  } catch (err) {
+    if (!(err instanceof RespaldoError) || session.ctx.signal.aborted) throw err;
+    const grant = 'grant the login SELECT on msdb.dbo.backupset and msdb.dbo.backupmediafamily';
+    return { problem: `${first.problem}: msdb is not readable (${err.message}); ${grant}` };
+  }
+}
+
+/** One backup a restore applies, oldest first: the full, then a differential and log backups (native chains). */
+export interface RestoreStep {
+  setId: string;
+  entry: RestoreRequest['entry'];
+  kind: BackupHeader['kind'];
+  openPart(role?: string): NodeJS.ReadableStream;
+}
+
+/**
+ * The backups a restore applies and the STOPAT of the last: the set itself, or its chain (RestoreRequest.chain)
+ * checked as SQL Server will apply it (checkChain). Refuses, before anything is touched, a chain that does not
+ * apply: a gap, a fork change, a differential on another full, a member without its header.
+ */
+export function restoreSteps(req: RestoreRequest): { steps: RestoreStep[]; stopAt: string | null } {
+  const self = { setId: req.setId, entry: req.entry, openPart: req.openPart };
+  if (!req.chain?.length) return { steps: [{ ...self, kind: 'full' }], stopAt: null };
+  const all = [...req.chain, self];
+  const refuse = (problem: string): never => {
+    throw new RefusedError(
+      `The chain of ${req.db.name} that ends with set ${req.setId} cannot be restored: ${problem}. Nothing was changed.`,
+      `Restore an earlier set of ${req.db.name} (respaldo list --db ${req.db.name}), or the full set ${all[0]!.setId} alone.`,
+    );
+  };
+  const members = all.map((m) => {
+    const header = headerOf(m.entry.details);
+    return header ? { setId: m.setId, header } : refuse(`set ${m.setId} holds no backup header of ${req.db.name}`);
+  });
+  const picked = checkChain(members, req.stopAt ? new Date(req.stopAt) : null);
+  if ('problem' in picked) return refuse(picked.problem);
+  const steps = all.map((m, i) => ({ ...m, kind: members[i]!.header.kind })).slice(0, picked.steps.length);
+  return { steps, stopAt: picked.stopAt };
+}
+
+/** Copies a stored backup into the shared folder for the server to read (a new file, never overwritten). */
+export async function copyForServer(
+  from: NodeJS.ReadableStream,
+  to: string,
+  s: ConnectionSettings,
+  ctx: DriverContext,
+): Promise<void> {
+  try {
+    await pipeline(from, createWriteStream(to, { flags: 'wx', mode: 0o640 }), { signal: ctx.signal });
+  } catch (err) {
+    if (ctx.signal.aborted)
+      throw new InterruptedError(
+        'Interrupted while copying the backup for SQL Server; the live database was not touched.',
+      );
+    if (err instanceof RespaldoError) throw err;
+    const message = `Could not write the backup for SQL Server to ${to}: ${(err as Error).message}`;
+    throw new RespaldoError('failed', message, localDirHint(s));
+  }
+}

@@ -1,0 +1,192 @@
+import { promises as fsp } from 'node:fs';
+import { join } from 'node:path';
+import { InterruptedError, RespaldoError, asOperatorError, errorMessage, isDiskFull } from '../core/errors.js';
+import type { Reporter } from '../core/events.js';
+import type { DatabaseConfig, DatabaseEntry, LoadedConfig, Manifest } from '../core/types.js';
+import type { DriverContext } from '../drivers/driver.js';
+import { driverFor } from '../drivers/registry.js';
+import { writeFileAtomic } from './fs-util.js';
+import { writeLog } from './log.js';
+import { openStoredPart } from './stored-part.js';
+import type { RestoreOutcome } from './restore.js';
+import { dbConfig, type RestorePlan } from './restore-plan.js';
+import {
+  SWAP_JOURNAL_PREFIX,
+  publishReferenceSet,
+  referenceEntry,
+  retireSwappedBack,
+  type SwapBackJournal,
+} from './restore-safety-sets.js';
+import type { ChainSteps } from './restore-stage.js';
+
+/** What restoring the databases of a verified plan works with. */
+export interface DatabasesRun {
+  cfg: LoadedConfig;
+  plan: RestorePlan;
+  /** The set's manifest (decrypted view) and the folder its stored files are read from. */
+  m: Manifest;
+  dir: string;
+  /** The chain each database restored from a chain applies first (verifyForRestore). */
+  chains: Map<string, ChainSteps>;
+  reporter: Reporter;
+  signal: AbortSignal;
+  ctxFor(db: DatabaseConfig): DriverContext;
+}
+
+/**
+ * Restores each database of the plan in turn (beside its target, then swapped in; or a rollback's
+ * swap back), recording each in `outcome`. Stops at the first database that fails (`outcome.ok`
+ * false) and rethrows an interruption or a bug. Whatever happens, the databases kept renamed on
+ * their servers are listed in a pre_restore set and swapped-back entries are retired from theirs,
+ * journaled so that a killed run is finished by the next one.
+ */
+export async function restoreDatabases(run: DatabasesRun, outcome: RestoreOutcome): Promise<void> {
+  const { cfg, plan, m, dir, chains, reporter, signal, ctxFor } = run;
+  const renamed: DatabaseEntry[] = [];
+  const swappedBack: string[] = [];
+  // Swap backs in flight, so that a run killed between a swap and the sets below is finished later.
+  const journal: SwapBackJournal['entries'] = [];
+  const journalPath = join(cfg.backupDir, `${SWAP_JOURNAL_PREFIX}${m.id}.json`);
+  let journalDone = true;
+  try {
+    for (const d of plan.databases) {
+      if (signal.aborted) throw new InterruptedError();
+      const db = dbConfig(cfg, d.database);
+      const entry = m.databases.find((x) => x.name === d.database)!;
+      const driver = driverFor(db.engine);
+      const started = Date.now();
+      reporter.emit({ type: 'item-start', item: d.database, kind: 'restore', totalBytes: entry.rawBytes });
+      try {
+        const partFile = (role = 'main') =>
+          role === 'main' ? entry : (entry.extras ?? []).find((x) => x.role === role);
+        const swapBack = d.swapsBack && driver.swapBack ? driver.swapBack.bind(driver) : null;
+        if (swapBack) {
+          const newSafety = d.safety.kind === 'renamed-database' ? d.safety.name : null;
+          const listed = newSafety ? referenceEntry(entry, newSafety, m.id) : null;
+          journal.push({ database: d.database, kept: d.swapsBack!, newSafety, entry: listed });
+          await writeFileAtomic(journalPath, JSON.stringify({ setId: m.id, entries: journal }) + '\n');
+        }
+        const result = swapBack
+          ? await swapBack(
+              {
+                db,
+                safetyName: d.swapsBack!,
+                setId: m.id,
+                terminateConnections: Boolean(plan.options.terminateConnections),
+              },
+              ctxFor(db),
+            )
+          : await driver.restore(
+              {
+                db,
+                entry,
+                setId: m.id,
+                target: d.restoreTarget,
+                terminateConnections: Boolean(plan.options.terminateConnections),
+                ...(plan.options.createRoles ? { createRoles: true } : {}),
+                ...(plan.options.tables ? { tables: plan.options.tables } : {}),
+                ...(chains.has(d.database) ? { chain: chains.get(d.database)! } : {}),
+                ...(plan.at?.stopAt && chains.has(d.database) ? { stopAt: plan.at.stopAt } : {}),
+                storedPath: (role) => join(dir, partFile(role)?.file ?? ''),
+                openPart: (role) => openStoredPart(dir, entry, role),
+              },
+              ctxFor(db),
+            );
+        outcome.databases.push({
+          name: d.database,
+          ok: true,
+          restoredTo: result.restoredTo,
+          ...(result.safetyDatabase ? { safetyDatabase: result.safetyDatabase } : {}),
+          ...(result.preChecks?.length ? { preChecks: result.preChecks } : {}),
+          ...(result.checks?.length ? { checks: result.checks } : {}),
+        });
+        if (result.safetyDatabase) renamed.push(referenceEntry(entry, result.safetyDatabase, m.id));
+        if (swapBack) swappedBack.push(d.database);
+        reporter.emit({ type: 'item-end', item: d.database, ok: true, durationMs: Date.now() - started });
+        writeLog(
+          cfg.backupDir,
+          'restore-database',
+          {
+            setId: m.id,
+            db: d.database,
+            restoredTo: result.restoredTo,
+            safetyDatabase: result.safetyDatabase ?? null,
+            outcome: 'ok',
+            durationMs: Date.now() - started,
+          },
+          cfg.secrets,
+        );
+      } catch (caught) {
+        if (signal.aborted || caught instanceof InterruptedError) {
+          writeLog(
+            cfg.backupDir,
+            'restore-database',
+            { setId: m.id, db: d.database, outcome: 'interrupted' },
+            cfg.secrets,
+          );
+          throw caught instanceof InterruptedError
+            ? caught
+            : new InterruptedError(`Restore of ${d.database} interrupted; the target was left as it was.`);
+        }
+        const err = isDiskFull(caught)
+          ? new RespaldoError(
+              'failed',
+              `No space left on the disk where ${d.database} is restored (${d.target}): ${errorMessage(caught)}.`,
+              'The target was not changed and the partial copy was removed. Free space on that disk, or restore side by side onto another disk with --to.',
+            )
+          : caught;
+        const hint = err instanceof RespaldoError ? err.hint : undefined;
+        outcome.ok = false;
+        outcome.databases.push({
+          name: d.database,
+          ok: false,
+          error: errorMessage(err),
+          ...(hint ? { hint } : {}),
+        });
+        reporter.emit({
+          type: 'item-end',
+          item: d.database,
+          ok: false,
+          error: errorMessage(err),
+          ...(hint ? { hint } : {}),
+        });
+        writeLog(
+          cfg.backupDir,
+          'restore-database',
+          { setId: m.id, db: d.database, outcome: 'failed', error: errorMessage(err) },
+          cfg.secrets,
+        );
+        if (!(err instanceof RespaldoError) && !(err instanceof Error && 'code' in err)) throw err;
+        break;
+      }
+    }
+  } finally {
+    // Swapped databases are listed whatever happens next (an interruption, a later failure):
+    // their safety copies must stay findable by `list`, `status` and `delete`.
+    if (renamed.length) {
+      try {
+        outcome.safetySetIds.push(await publishReferenceSet(cfg, m.id, renamed));
+      } catch (err) {
+        journalDone = false;
+        const kept = renamed.map((r) => `${r.name} as "${r.safetyDatabase}"`).join(', ');
+        // eslint-disable-next-line no-unsafe-finally -- deliberate: databases kept renamed but unlisted outweigh any other error
+        throw new RespaldoError(
+          'failed',
+          `The replaced databases are kept on their servers (${kept}), but listing them in a pre_restore set failed: ${errorMessage(asOperatorError(err))}.`,
+          'Nothing is lost: those databases are the rollback. Fix the backup folder (space, permissions), then rename them back by hand if needed or drop them once you are sure.',
+        );
+      }
+    }
+    // A swapped-back database is live again: this set must no longer list it (deleting the set would drop it).
+    if (swappedBack.length) {
+      await retireSwappedBack(cfg, m.id, swappedBack).catch((err: unknown) => {
+        const which = `${swappedBack.join(', ')}, which ${swappedBack.length > 1 ? 'are' : 'is'} live again`;
+        const message =
+          `set ${m.id} still lists ${which}: ${errorMessage(err)}; ` + 'the next create or restore retries';
+        reporter.emit({ type: 'warning', message });
+        journalDone = false;
+      });
+    }
+    if (journal.length && journalDone) await fsp.rm(journalPath, { force: true });
+  }
+}

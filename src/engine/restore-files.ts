@@ -1,0 +1,119 @@
+import { createReadStream, createWriteStream, existsSync, promises as fsp } from 'node:fs';
+import { basename, dirname, join, resolve, sep } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { VerifyError } from '../core/errors.js';
+import type { CodecName, FileEntry } from '../core/types.js';
+import { decompressorFor } from './codec.js';
+import { fsyncPath, fsyncTree } from './fs-util.js';
+import { isSafeRelative } from './manifest.js';
+
+/** Restoring a set's files: into a hidden partial folder beside the target, renamed whole into place. */
+
+/**
+ * Creates `rel`'s parent folders under `root`, refusing to pass through a symlink or a file. Nothing
+ * is created unless the whole final path is a safe relative path inside `root`.
+ */
+async function safeParent(root: string, rel: string): Promise<string> {
+  const dest = join(root, rel);
+  if (!isSafeRelative(rel) || !resolve(dest).startsWith(resolve(root) + sep)) {
+    const where = `Entry ${JSON.stringify(rel)} would be written outside ${root}.`;
+    throw new VerifyError(where, 'This set was tampered with; do not use it.');
+  }
+  const parts = rel.split('/');
+  let cur = root;
+  for (const part of parts.slice(0, -1)) {
+    cur = join(cur, part);
+    try {
+      const st = await fsp.lstat(cur);
+      if (!st.isDirectory())
+        throw new VerifyError(
+          `Restoring ${rel}: ${cur} is ${st.isSymbolicLink() ? 'a symlink' : 'not a folder'}; refusing to write through it.`,
+          'The set contains conflicting entries; restore the files by hand.',
+        );
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      await fsp.mkdir(cur, { mode: 0o700 });
+    }
+  }
+  return dest;
+}
+
+/** Refuses, before anything is written, entries that repeat a path or sit below a symlink or file entry. */
+export function checkFileEntries(entries: FileEntry[]): void {
+  const kinds = new Map<string, FileEntry['kind']>();
+  for (const e of entries) {
+    const p = `${e.group}/${e.relative}`;
+    if (kinds.has(p))
+      throw new VerifyError(
+        `The manifest lists ${JSON.stringify(p)} twice.`,
+        'This set was tampered with; do not use it.',
+      );
+    kinds.set(p, e.kind);
+  }
+  for (const p of kinds.keys()) {
+    const parts = p.split('/');
+    for (let i = 1; i < parts.length; i++) {
+      const parent = parts.slice(0, i).join('/');
+      const kind = kinds.get(parent);
+      if (kind)
+        throw new VerifyError(
+          `The manifest puts ${JSON.stringify(p)} below ${JSON.stringify(parent)}, which is a ${kind === 'symlink' ? 'symlink' : 'file'}; refusing to restore through it.`,
+          'This set was tampered with; do not use it.',
+        );
+    }
+  }
+}
+
+/** Restores files into `to` (new or empty): regular files first, symlinks last, never following any. */
+/**
+ * Writes the files of a set into a hidden `.<to>.respaldo-partial-<set>` folder beside `to` and
+ * renames it to `to` once complete, so `to` never holds half a restore. `to` may exist if empty.
+ * `onFile` gets the size of each regular file once it is written.
+ */
+export async function restoreFiles(
+  setRoot: string,
+  entries: FileEntry[],
+  to: string,
+  opts: {
+    setId: string;
+    codec?: CodecName;
+    track?: (path: string) => Promise<() => Promise<void>>;
+    onFile?: (bytes: number) => void;
+  },
+): Promise<void> {
+  checkFileEntries(entries);
+  const partial = join(dirname(to), `.${basename(to)}.respaldo-partial-${opts.setId}`);
+  await fsp.mkdir(dirname(to), { recursive: true, mode: 0o700 });
+  await fsp.rm(partial, { recursive: true, force: true });
+  const untrack = opts.track ? await opts.track(partial) : undefined;
+  try {
+    await fsp.mkdir(partial, { mode: 0o700 });
+    const ordered = [...entries.filter((e) => e.kind === 'file'), ...entries.filter((e) => e.kind === 'symlink')];
+    for (const e of ordered) {
+      if (!isSafeRelative(e.relative) || (e.stored && !isSafeRelative(e.stored)))
+        throw new VerifyError(
+          `Unsafe path in the manifest: ${JSON.stringify(e.relative)}`,
+          'This set was tampered with; do not use it.',
+        );
+      const dest = await safeParent(partial, `${e.group}/${e.relative}`);
+      if (e.kind === 'symlink') {
+        await fsp.symlink(e.linkTarget ?? '', dest);
+        continue;
+      }
+      const src = createReadStream(join(setRoot, e.stored!), { highWaterMark: 1 << 20 });
+      await pipeline(src, decompressorFor(opts.codec ?? 'gzip'), createWriteStream(dest, { flags: 'wx', mode: 0o600 }));
+      await fsp.chmod(dest, e.mode & 0o777);
+      await fsp.utimes(dest, new Date(e.mtime), new Date(e.mtime));
+      opts.onFile?.(e.size);
+    }
+    await fsyncTree(partial);
+    if (existsSync(to)) await fsp.rmdir(to); // empty (the plan refuses a folder with anything in it)
+    await fsp.rename(partial, to);
+    await fsyncPath(dirname(to));
+  } catch (err) {
+    await fsp.rm(partial, { recursive: true, force: true });
+    throw err;
+  } finally {
+    await untrack?.();
+  }
+}

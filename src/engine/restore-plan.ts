@@ -1,0 +1,509 @@
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { lstatSync, readlinkSync } from 'node:fs';
+import { basename, dirname, join, resolve, sep } from 'node:path';
+import { NotFoundError, UsageError } from '../core/errors.js';
+import { english, phrase, type Phrase } from '../core/phrases.js';
+import type { DatabaseConfig, DatabaseEntry, LoadedConfig, Manifest } from '../core/types.js';
+import { checkConfiguredDatabases } from '../config/lookup.js';
+import type { RestoreStepPlan, RestoreTarget, TargetState } from '../drivers/driver.js';
+import { driverFor } from '../drivers/registry.js';
+import { readManifest, selectLatest, setDir, type SetSelection } from './catalog.js';
+import { readManifestFile } from './manifest.js';
+import { chainOf, planAt, type AtPlan, type Chain } from './chain.js';
+import { readChainSets } from './chain-sets.js';
+import { checkFileEntries } from './restore-files.js';
+
+/**
+ * Planning a restore (pure but for reading the set and inspecting the targets): which set, which
+ * databases and files, where each goes, how what is replaced is kept, and what refuses the restore.
+ * Changes nothing; `executeRestore` (restore.ts) carries a plan out. Over 400 lines as one file: the
+ * plan's printable types and the one pass over the set's entries that fills them belong together.
+ */
+
+export interface RestoreOptions {
+  /** Databases to restore (default: all of the set, unless only `files` is asked for). */
+  databases?: string[];
+  /** Restore config and application files (into `to`, or a new folder). */
+  files?: boolean;
+  /** Side by side: a path (SQLite, files) or a database name (server engines). */
+  to?: string;
+  /** PostgreSQL: only these tables, side by side. */
+  tables?: string[];
+  terminateConnections?: boolean;
+  /** PostgreSQL: first create the roles stored with the set (`globals: true`) that the server lacks. */
+  createRoles?: boolean;
+  /** Folder `to` is resolved against (default: process.cwd()). */
+  cwd?: string;
+  /**
+   * Folder holding the set when it is not `<backupDir>/<id>` (a set fetched from a destination); the
+   * earlier sets its chains need are read from beside it (`<parent>/<id>`), not from backupDir.
+   */
+  setFolder?: string;
+}
+
+/** Where the sets a restore's chains read live: beside a fetched set, else the backup folder. */
+export function setsRoot(cfg: Pick<LoadedConfig, 'backupDir'>, opts: Pick<RestoreOptions, 'setFolder'>): string {
+  return opts.setFolder ? dirname(opts.setFolder) : cfg.backupDir;
+}
+
+export interface DatabaseRestorePlan extends RestoreStepPlan {
+  engine: string;
+  restoreTarget: RestoreTarget;
+  state: TargetState;
+  storedBytes: number;
+  rawBytes: number;
+  format: string;
+  /** About how large the database will be once restored (an estimate; null when unknown). Always set by planRestore. */
+  estimatedRestoredBytes?: number | null;
+  /**
+   * Where the estimate comes from: the database's size recorded at backup time; the stored copy is
+   * the database file itself (SQLite: the size is exact); the size of the
+   * dump (sets made before sizes were recorded; can be far below the real size); or the size of
+   * the kept database a rollback swaps back in.
+   */
+  estimateSource?: 'recorded-database-size' | 'database-file' | 'dump-size' | 'kept-database';
+  /** A rollback: the kept safety database (`safetyDatabase` of the entry) swapped back in as the live one. */
+  swapsBack?: string;
+  /** An entry with a base: the sets applied in order (the full first, this set last). */
+  chain?: Chain['members'];
+}
+
+/** Pure: the restored-size estimate of an entry, from the database size its driver recorded at backup time. */
+export function restoredSizeEstimate(
+  entry: Pick<DatabaseEntry, 'rawBytes' | 'details'> & { format?: string },
+): Required<Pick<DatabaseRestorePlan, 'estimatedRestoredBytes' | 'estimateSource'>> {
+  const d = entry.details ?? {};
+  // PostgreSQL records `databaseSizeBytes`, SQL Server `sizeBytes`.
+  const recorded = [d['databaseSizeBytes'], d['sizeBytes']].find((v): v is number => typeof v === 'number' && v > 0);
+  if (recorded !== undefined) return { estimatedRestoredBytes: recorded, estimateSource: 'recorded-database-size' };
+  // A SQLite copy is the database file: it restores to exactly its size.
+  if (entry.format === 'sqlite-db' || entry.format === 'sqlite-raw')
+    return { estimatedRestoredBytes: entry.rawBytes, estimateSource: 'database-file' };
+  return { estimatedRestoredBytes: entry.rawBytes, estimateSource: 'dump-size' };
+}
+
+export interface FilesRestorePlan {
+  to: string;
+  count: number;
+  bytes: number;
+  symlinks: number;
+}
+
+/**
+ * Why a restore cannot go on. `sessions` is the only kind an operator can lift at once, by
+ * confirming that connected sessions may be closed (`--terminate-connections`, the menu's prompt).
+ */
+export interface RestoreRefusal {
+  kind: 'failed-entry' | 'schema-in-place' | 'target-exists' | 'in-use' | 'sessions' | 'files-target';
+  database: string | null;
+  message: string;
+  hint: string;
+  /** `message` and `hint` as phrases, for the menu's languages. */
+  phrases?: { message: Phrase; hint: Phrase };
+}
+
+/** Everything a restore will do, printable before anything happens. */
+export interface RestorePlan {
+  setId: string;
+  /**
+   * Which set was chosen and what it holds (for `latest`: the newest holding everything asked for).
+   * Always set by planRestore.
+   */
+  selection?: SetSelection;
+  setType: string;
+  setStartedAt: string;
+  setStatus: string;
+  databases: DatabaseRestorePlan[];
+  files: FilesRestorePlan | null;
+  /** How what is replaced will be kept (`safetyPhrases` joined with "; "). */
+  safety: string;
+  safetyPhrases?: Phrase[];
+  /** Problems that stop the restore; empty when it can go on. */
+  refusals: RestoreRefusal[];
+  warnings: string[];
+  /** `warnings` as phrases, in the same order. */
+  warningPhrases?: Phrase[];
+  options: RestoreOptions;
+  /** `restore --at`: the point in time asked for, the set reached and the chains applied. */
+  at?: AtPlan;
+}
+
+export function dbConfig(cfg: LoadedConfig, name: string): DatabaseConfig {
+  const db = cfg.databases.find((d) => d.name === name);
+  if (!db)
+    throw new NotFoundError(
+      `Database "${name}" is in the set but not in ${cfg.file}; respaldo does not know where to restore it.`,
+      `Add it under "databases" (with its connection), or restore the file by hand (see README: restoring without respaldo).`,
+    );
+  return db;
+}
+
+function targetFor(
+  db: DatabaseConfig,
+  count: number,
+  to: string | undefined,
+  cwd: string,
+  withFiles: boolean,
+): RestoreTarget {
+  if (!to) return { kind: 'in-place' };
+  if (driverFor(db.engine).safety === 'renamed-database') {
+    if (count > 1)
+      throw new UsageError(
+        '--to names one database; it cannot take several.',
+        'Restore one database at a time with --db NAME --to NEWNAME.',
+      );
+    return { kind: 'side-by-side', name: to };
+  }
+  const abs = resolve(cwd, to);
+  const isDir = to.endsWith('/') || count > 1 || withFiles || (existsSync(abs) && statSync(abs).isDirectory());
+  return { kind: 'side-by-side', name: isDir ? join(abs, basename(db.path ?? `${db.name}.db`)) : abs };
+}
+
+/**
+ * The folder files are restored into must be new, or an empty folder, below folders: `--to` (as
+ * given) being a file or a symlink, or a file in the way, is an operator error (UsageError, exit 2),
+ * found before anything is written.
+ */
+function checkFilesFolder(to: string, given: string | undefined, cwd: string): void {
+  const top = given ? resolve(cwd, given) : to;
+  // --to may name a server database (files then go to the default folder): quote it only when it is the folder.
+  const said = given && (to === top || to.startsWith(top + sep)) ? `--to ${given}: ` : '';
+  const hint = 'Give a new folder (or an empty one) for the restored files with --to; not a file or a symlink.';
+  for (let p = to; ; p = dirname(p)) {
+    let st;
+    try {
+      st = lstatSync(p);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if ((code === 'ENOENT' || code === 'ENOTDIR') && dirname(p) !== p) continue;
+      throw err;
+    }
+    const below = p === to ? '' : ` (files would go into ${to})`;
+    if (st.isSymbolicLink() && (p === to || p === top)) {
+      const link = `${p} is a symlink (to ${readlinkSync(p)})`;
+      throw new UsageError(`${said}${link}; restored files go into a real folder${below}.`, hint);
+    }
+    if (!(st.isDirectory() || (st.isSymbolicLink() && existsSync(p) && statSync(p).isDirectory()))) {
+      const what = st.isFile() ? 'a file' : st.isSymbolicLink() ? 'a symlink that leads to no folder' : 'not a folder';
+      throw new UsageError(`${said}${p} is ${what}; restored files go into a new or empty folder${below}.`, hint);
+    }
+    return;
+  }
+}
+
+/**
+ * Pure: which set a restore uses and what it holds, then (for `latest`) the newer sets passed over with
+ * what each lacks (`files`, `an intact manifest`, or database names). Said before the plan.
+ */
+export function selectionPhrases(sel: SetSelection): Phrase[] {
+  const h = sel.holds;
+  const params = { set: sel.setId, dbs: h.databases.join(', '), failed: h.failedDatabases.join(', '), files: h.files };
+  const out = [phrase(sel.asked === 'latest' ? 'plan.latestChosen' : 'plan.setChosen', params)];
+  if (sel.skipped.length) {
+    const shown = sel.skipped.slice(0, 5).map((s) => `${s.id} (${s.lacks.join(', ')})`);
+    const more = sel.skipped.length > 5 ? ` … +${sel.skipped.length - 5}` : '';
+    out.push(phrase('plan.passedOver', { sets: shown.join(', ') + more }));
+  }
+  return out;
+}
+
+/** Pure: what a set holds, as a selection shows it. */
+function holdsOf(m: Manifest): SetSelection['holds'] {
+  const ok = m.databases.filter((d) => !d.error);
+  const failed = m.databases.filter((d) => d.error).map((d) => d.name);
+  return { databases: ok.map((d) => d.name), failedDatabases: failed, files: m.files.length };
+}
+
+/** Pure: how what a plan replaces is kept, one phrase per replaced database (or that nothing is replaced). */
+export function safetyOf(
+  databases: readonly Pick<DatabaseRestorePlan, 'database' | 'replaces' | 'safety'>[],
+): Phrase[] {
+  const replaced = databases.filter((d) => d.replaces);
+  if (!replaced.length) return [phrase('plan.safetyNone')];
+  return replaced.map((d) =>
+    d.safety.kind === 'renamed-database'
+      ? phrase('plan.safetyRenamed', { db: d.database, name: d.safety.name })
+      : phrase('plan.safetySet', { db: d.database }),
+  );
+}
+
+/** Reads the set and the targets and says what a restore would do. Changes nothing. */
+export async function planRestore(cfg: LoadedConfig, id: string, opts: RestoreOptions): Promise<RestorePlan> {
+  const cwd = opts.cwd ?? process.cwd();
+  if (opts.databases?.length) checkConfiguredDatabases(cfg, opts.databases);
+  const onlyFiles = opts.files && !opts.databases?.length;
+  // `latest` without --db means every configured database; a set lacking one is never latest.
+  const wanted = onlyFiles ? [] : opts.databases?.length ? opts.databases : cfg.databases.map((d) => d.name);
+  // A set fetched from a destination (restore --from) is read from its folder; the id is its own.
+  const picked =
+    id === 'latest' && !opts.setFolder
+      ? await selectLatest(cfg, { databases: wanted, files: Boolean(opts.files) })
+      : null;
+  const m = opts.setFolder ? readManifestFile(opts.setFolder) : await readManifest(cfg, picked?.setId ?? id);
+  const inSet = m.databases.filter((d) => !d.error).map((d) => d.name);
+  const names = onlyFiles ? [] : opts.databases?.length ? opts.databases : picked ? wanted : inSet;
+  const selection: SetSelection = picked ?? { asked: id, setId: m.id, holds: holdsOf(m), skipped: [] };
+  const refusals: RestorePlan['refusals'] = [];
+  const warningPhrases: Phrase[] = [];
+  const databases: DatabaseRestorePlan[] = [];
+  const refuse = (kind: RestoreRefusal['kind'], database: string | null, message: Phrase, hint: Phrase): void => {
+    refusals.push({ kind, database, message: english(message), hint: english(hint), phrases: { message, hint } });
+  };
+  let chainSets: ReturnType<typeof readChainSets> | null = null;
+  for (const name of names) {
+    const entry = m.databases.find((d) => d.name === name);
+    if (!entry)
+      throw new NotFoundError(
+        `Set ${m.id} holds no database "${name}".`,
+        `It holds: ${m.databases.map((d) => d.name).join(', ') || 'no databases'}.`,
+      );
+    const kept = !entry.error && !entry.file && entry.safetyDatabase ? entry.safetyDatabase : null;
+    if (kept) {
+      const plan = await planSwapBack(cfg, m, entry, kept, opts, refuse, warningPhrases);
+      if (plan) databases.push(plan);
+      continue;
+    }
+    if (entry.error || !entry.file) {
+      refuse(
+        'failed-entry',
+        name,
+        phrase('refuse.failedEntry', { db: name, set: m.id, reason: entry.error?.message ?? 'no stored file' }),
+        phrase('refuse.failedEntryHint', { db: name }),
+      );
+      continue;
+    }
+    if (entry.format.endsWith('-raw')) {
+      refuse(
+        'failed-entry',
+        name,
+        phrase('refuse.raw', { set: m.id, db: name, file: entry.file }),
+        phrase('refuse.rawHint', {
+          path: join(setDir(cfg, m.id), entry.file),
+          db: name,
+          cmd: entry.codec === 'zstd' ? 'zstd -dc' : 'gunzip -c',
+        }),
+      );
+      continue;
+    }
+    let chain: Chain | null = null;
+    if (entry.base) {
+      chain = chainOf((chainSets ??= readChainSets({ backupDir: setsRoot(cfg, opts) })), m.id, name);
+      if (chain.problem) {
+        refuse(
+          'failed-entry',
+          name,
+          phrase('refuse.brokenChain', { set: m.id, db: name, reason: chain.problem }),
+          phrase('refuse.brokenChainHint', { set: m.id, db: name }),
+        );
+        continue;
+      }
+    }
+    const db = dbConfig(cfg, name);
+    const driver = driverFor(db.engine);
+    const target = targetFor(db, names.length, opts.to, cwd, Boolean(opts.files));
+    if (opts.tables?.length && target.kind === 'in-place') {
+      throw new UsageError('--table restores selected tables side by side only.', 'Add --to NEWNAME.');
+    }
+    if (opts.tables?.length && !driver.capabilities.tableSelection) {
+      throw new UsageError(
+        `--table: ${name} is a ${db.engine} database, which is restored whole; tables are chosen only where the engine can.`,
+        `Restore ${name} without --table (side by side with --to), then copy the tables you need from there.`,
+      );
+    }
+    const createRoles = Boolean(opts.createRoles) && driver.capabilities.roles;
+    if (createRoles && !entry.extras?.some((x) => x.role === 'globals')) {
+      throw new UsageError(
+        `Set ${m.id} stored no roles for ${name} ("globals" was not enabled when it was made), so --create-roles has nothing to create.`,
+        'Create the roles by hand (CREATE ROLE …), then restore without --create-roles.',
+      );
+    }
+    const step = driver.planRestore({
+      db,
+      entry,
+      setId: m.id,
+      target,
+      ...(opts.tables ? { tables: opts.tables } : {}),
+      ...(createRoles ? { createRoles: true } : {}),
+    });
+    const state = await driver.inspectTarget(db, target);
+    if (target.kind === 'in-place' && (m.type === 'schema' || entry.format.endsWith('-sql'))) {
+      refuse(
+        'schema-in-place',
+        name,
+        phrase('refuse.schemaInPlace', { set: m.id, db: name }),
+        phrase('refuse.schemaInPlaceHint'),
+      );
+    }
+    if (target.kind === 'side-by-side' && state.exists) {
+      refuse(
+        'target-exists',
+        name,
+        phrase('refuse.targetExists', { target: step.target }),
+        phrase('refuse.targetExistsHint'),
+      );
+    }
+    if (target.kind === 'in-place' && state.inUseBy.length) {
+      if (driver.safety === 'pre-restore-set') {
+        refuse(
+          'in-use',
+          name,
+          phrase('refuse.inUse', { target: step.target, users: state.inUseBy.join(', ') }),
+          phrase('refuse.inUseHint'),
+        );
+      } else if (!opts.terminateConnections) {
+        refuse(
+          'sessions',
+          name,
+          phrase('refuse.sessions', {
+            count: state.inUseBy.length,
+            db: name,
+            sessions: state.inUseBy.slice(0, 5).join(', '),
+          }),
+          phrase('refuse.sessionsHint'),
+        );
+      } else {
+        warningPhrases.push(phrase('plan.willTerminate', { count: state.inUseBy.length, db: name }));
+      }
+    }
+    databases.push({
+      ...step,
+      engine: db.engine,
+      restoreTarget: target,
+      state,
+      storedBytes: entry.storedBytes,
+      rawBytes: entry.rawBytes,
+      format: entry.format,
+      ...restoredSizeEstimate(entry),
+      ...(chain ? { chain: chain.members } : {}),
+    });
+  }
+  let files: FilesRestorePlan | null = null;
+  if (opts.files) {
+    // --to is a folder for files; shared with SQLite databases it holds them beside a files/ folder.
+    const sharesFolder =
+      databases.length > 0 &&
+      databases.every((d) => driverFor(d.engine as DatabaseConfig['engine']).safety === 'pre-restore-set');
+    const to = !opts.to
+      ? join(cfg.baseDir, 'restored', m.id)
+      : onlyFiles
+        ? resolve(cwd, opts.to)
+        : sharesFolder
+          ? join(resolve(cwd, opts.to), 'files')
+          : join(cfg.baseDir, 'restored', m.id);
+    checkFileEntries(m.files);
+    checkFilesFolder(to, opts.to, cwd);
+    if (existsSync(to) && readdirSync(to).length)
+      refuse('files-target', null, phrase('refuse.filesTarget', { to }), phrase('refuse.filesTargetHint'));
+    files = {
+      to,
+      count: m.files.filter((f) => f.kind === 'file').length,
+      bytes: m.files.reduce((s, f) => s + f.size, 0),
+      symlinks: m.files.filter((f) => f.kind === 'symlink').length,
+    };
+    if (!m.files.length) warningPhrases.push(phrase('plan.noFiles', { set: m.id }));
+  }
+  if (!databases.length && !files && !refusals.length)
+    throw new UsageError('Nothing to restore.', 'Name databases with --db, or add --files.');
+  const safetyPhrases = safetyOf(databases);
+  return {
+    setId: m.id,
+    selection,
+    setType: m.type,
+    setStartedAt: m.startedAt,
+    setStatus: m.status,
+    databases,
+    files,
+    safety: safetyPhrases.map(english).join('; '),
+    safetyPhrases,
+    refusals,
+    warnings: warningPhrases.map(english),
+    warningPhrases,
+    options: opts,
+  };
+}
+
+/**
+ * `restore --at`: the plan of the restore of the newest set ending at or before `at` that holds every
+ * database asked for (all configured ones without --db) with usable chains (chain.ts planAt), carrying
+ * the preview (`at`): the sets applied in order, their stored size, the exact point reached. Changes nothing.
+ */
+export async function planRestoreAt(cfg: LoadedConfig, at: Date, opts: RestoreOptions): Promise<RestorePlan> {
+  if (opts.databases?.length) checkConfiguredDatabases(cfg, opts.databases);
+  const wanted = opts.databases?.length ? opts.databases : cfg.databases.map((d) => d.name);
+  // With --from, the set of that time and its chains were fetched (remote.ts fetchSet) and are read there.
+  const found = planAt(readChainSets({ backupDir: setsRoot(cfg, opts) }), at, wanted);
+  if (opts.setFolder && !('none' in found) && found.setId !== basename(opts.setFolder))
+    throw new Error(`restore --at: the fetched set ${basename(opts.setFolder)} is not the set of that time`);
+  if ('none' in found) {
+    const passed = found.skipped
+      .slice(0, 3)
+      .map((s) => `${s.id}: ${s.reason}`)
+      .join('; ');
+    throw new NotFoundError(
+      `No backup set of ${wanted.join(', ')} ends at or before ${at.toISOString()}${passed ? ` with a usable chain (passed over: ${passed})` : ''}.`,
+      'Pick a later time, name fewer databases with --db, or see the sets with respaldo list.',
+    );
+  }
+  const plan = await planRestore(cfg, found.setId, { ...opts, databases: wanted });
+  return { ...plan, at: found };
+}
+
+/**
+ * The plan of a rollback: `entry` of a pre_restore set keeps the replaced database on its server
+ * as `kept`; restoring it swaps that database back in (drivers with `swapBack`). Refusals go
+ * through `refuse`; returns null when the database cannot be planned at all.
+ */
+async function planSwapBack(
+  cfg: LoadedConfig,
+  m: Manifest,
+  entry: DatabaseEntry,
+  kept: string,
+  opts: RestoreOptions,
+  refuse: (kind: RestoreRefusal['kind'], database: string | null, message: Phrase, hint: Phrase) => void,
+  warningPhrases: Phrase[],
+): Promise<DatabaseRestorePlan | null> {
+  const name = entry.name;
+  const db = dbConfig(cfg, name);
+  const driver = driverFor(db.engine);
+  if (!driver.swapBack) {
+    const why = phrase('refuse.noSwapBack', { set: m.id, db: name, safety: kept, engine: db.engine });
+    refuse('failed-entry', name, why, phrase('refuse.noSwapBackHint', { safety: kept }));
+    return null;
+  }
+  if (opts.to || opts.tables?.length) {
+    throw new UsageError(
+      `Set ${m.id} keeps ${name} as the database "${kept}" on its server: restoring it swaps that database ` +
+        'back in place, so --to and --table do not apply.',
+      `Roll back with: respaldo restore ${m.id} --db ${name} --yes`,
+    );
+  }
+  const target: RestoreTarget = { kind: 'in-place' };
+  const step = driver.planRestore({ db, entry, setId: m.id, target });
+  const state = await driver.inspectTarget(db, target);
+  const keptState = await driver.inspectTarget(db, { kind: 'side-by-side', name: kept });
+  if (!keptState.exists) {
+    const gone = phrase('refuse.safetyGone', { db: name, safety: kept, set: m.id });
+    refuse('failed-entry', name, gone, phrase('refuse.safetyGoneHint', { db: name }));
+  }
+  const sessions = [...(state.exists ? state.inUseBy : []), ...keptState.inUseBy];
+  if (sessions.length && !opts.terminateConnections) {
+    const listed = sessions.slice(0, 5).join(', ');
+    const refusal = phrase('refuse.sessions', { count: sessions.length, db: name, sessions: listed });
+    refuse('sessions', name, refusal, phrase('refuse.sessionsHint'));
+  } else if (sessions.length) {
+    warningPhrases.push(phrase('plan.willTerminate', { count: sessions.length, db: name }));
+  }
+  return {
+    ...step,
+    engine: db.engine,
+    restoreTarget: target,
+    state,
+    storedBytes: 0,
+    rawBytes: entry.rawBytes,
+    format: entry.format,
+    ...(keptState.sizeBytes !== null
+      ? { estimatedRestoredBytes: keptState.sizeBytes, estimateSource: 'kept-database' as const }
+      : restoredSizeEstimate(entry)),
+    swapsBack: kept,
+  };
+}

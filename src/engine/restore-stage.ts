@@ -1,0 +1,200 @@
+import { join } from 'node:path';
+import { RefusedError, RespaldoError, VerifyError, errorMessage } from '../core/errors.js';
+import type { Reporter } from '../core/events.js';
+import { english, phrase } from '../core/phrases.js';
+import type { DatabaseConfig, LoadedConfig, Manifest } from '../core/types.js';
+import type { DriverContext, RestoreRequest } from '../drivers/driver.js';
+import { driverFor } from '../drivers/registry.js';
+import { readManifest } from './catalog.js';
+import { executeBackup, planBackup } from './create.js';
+import { decryptSet } from './decrypt-set.js';
+import { writeLog } from './log.js';
+import { openStoredPart } from './stored-part.js';
+import { sweepTemps } from './temp-journal.js';
+import { checkFiles, expectedFiles } from './verify.js';
+import { dbConfig, setsRoot, type RestorePlan } from './restore-plan.js';
+import { readManifestFile } from './manifest.js';
+import { finishInterruptedSwapBacks } from './restore-safety-sets.js';
+
+/**
+ * What a restore does before it touches any database or file: verify every stored file it will read
+ * (the set's and its chains'), decrypt an encrypted set into the scratch folder, finish what killed
+ * runs left, and keep the SQLite files it replaces in a pre_restore set.
+ */
+
+/** The sets an entry with a base applies on, oldest first (RestoreRequest.chain). */
+export type ChainSteps = NonNullable<RestoreRequest['chain']>;
+
+/**
+ * Verifies every stored file the plan reads against its manifest, chain members included; returns the
+ * chain of each database restored from a chain. Throws VerifyError (logged as a refused restore) when
+ * a file is changed, truncated or missing.
+ */
+export async function verifyForRestore(
+  cfg: LoadedConfig,
+  plan: RestorePlan,
+  m: Manifest,
+  dir: string,
+  reporter: Reporter,
+): Promise<Map<string, ChainSteps>> {
+  reporter.emit({ type: 'item-start', item: 'verify', kind: 'verify' });
+  const checks = await checkFiles(
+    dir,
+    expectedFiles(
+      m,
+      plan.databases.map((d) => d.database),
+      Boolean(plan.files),
+    ),
+    reporter,
+  );
+  const bad = checks.filter((c) => !c.ok);
+  const chains = new Map<string, ChainSteps>();
+  for (const d of plan.databases.filter((x) => x.chain)) {
+    const steps: ChainSteps = [];
+    for (const member of d.chain!.slice(0, -1)) {
+      const memberDir = join(setsRoot(cfg, plan.options), member.id);
+      const mm = plan.options.setFolder ? readManifestFile(memberDir) : await readManifest(cfg, member.id);
+      const memberEntry = mm.databases.find((x) => x.name === d.database);
+      if (!memberEntry?.file) {
+        bad.push({
+          path: `${mm.id}: ${d.database}`,
+          ok: false,
+          problem: 'no stored copy (the chain changed since the plan)',
+          bytes: 0,
+        });
+        continue;
+      }
+      const found = await checkFiles(memberDir, expectedFiles(mm, [d.database], false), reporter);
+      bad.push(...found.filter((c) => !c.ok).map((c) => ({ ...c, path: `${mm.id}/${c.path}` })));
+      steps.push({
+        setId: mm.id,
+        entry: memberEntry,
+        openPart: (role) => openStoredPart(memberDir, memberEntry, role),
+      });
+    }
+    chains.set(d.database, steps);
+  }
+  reporter.emit({
+    type: 'item-end',
+    item: 'verify',
+    ok: !bad.length,
+    ...(bad.length ? { error: bad.map((b) => `${b.path}: ${b.problem}`).join('; ') } : {}),
+  });
+  if (bad.length) {
+    writeLog(
+      cfg.backupDir,
+      'restore-end',
+      {
+        setId: m.id,
+        outcome: 'refused',
+        reason: 'verify failed',
+        problems: bad.map((b) => `${b.path}: ${b.problem}`),
+      },
+      cfg.secrets,
+    );
+    const message = phrase('error.restoreVerify', {
+      set: m.id,
+      problems: bad.map((b) => `${b.path}: ${b.problem}`).join('; '),
+    });
+    const hint = phrase('error.restoreVerifyHint');
+    throw new VerifyError(english(message), english(hint), { files: bad }).withPhrases(message, hint);
+  }
+  return chains;
+}
+
+/**
+ * An encrypted set decrypted whole into `scratchRoot`, each file authenticated, before anything is
+ * touched: the decrypted view of the manifest and the folder to read. Failures are logged as a refused restore.
+ */
+export async function decryptForRestore(
+  cfg: LoadedConfig,
+  plan: RestorePlan,
+  m: Manifest,
+  dir: string,
+  scratchRoot: string,
+  reporter: Reporter,
+): Promise<{ manifest: Manifest; dir: string }> {
+  const sel = { databases: plan.databases.map((d) => d.database), files: Boolean(plan.files) };
+  try {
+    return await decryptSet(cfg, m, dir, join(scratchRoot, 'decrypted'), sel, reporter);
+  } catch (err) {
+    const reason = err instanceof RespaldoError ? err.kind : 'failed';
+    writeLog(
+      cfg.backupDir,
+      'restore-end',
+      { setId: m.id, outcome: 'refused', reason, error: errorMessage(err) },
+      cfg.secrets,
+    );
+    throw err;
+  }
+}
+
+/**
+ * Finishes what killed runs left (journaled temporary paths, rollbacks cut short, each driver's
+ * `recover` for the databases of the plan); one line per action.
+ */
+export async function recoverBeforeRestore(
+  cfg: LoadedConfig,
+  plan: RestorePlan,
+  reporter: Reporter,
+  ctxFor: (db: DatabaseConfig) => DriverContext,
+): Promise<string[]> {
+  const recovered: string[] = [];
+  recovered.push(...(await sweepTemps(cfg.backupDir)));
+  recovered.push(...(await finishInterruptedSwapBacks(cfg, reporter)));
+  for (const d of plan.databases) {
+    const db = dbConfig(cfg, d.database);
+    recovered.push(...(await driverFor(db.engine).recover(db, ctxFor(db))));
+  }
+  return recovered;
+}
+
+/**
+ * Keeps the databases the plan replaces whose safety copy is a set (`pre-restore-set` drivers) in a
+ * pre_restore set; returns its id, or null when none of them exists. Refuses while one is open in
+ * another process; throws when the safety copy fails (nothing was restored).
+ */
+export async function keepReplacedFiles(
+  cfg: LoadedConfig,
+  plan: RestorePlan,
+  setId: string,
+  reporter: Reporter,
+  signal: AbortSignal,
+): Promise<string | null> {
+  const needSet = plan.databases.filter((d) => d.replaces && d.safety.kind === 'pre-restore-set');
+  const stillThere: string[] = [];
+  for (const d of needSet) {
+    const db = dbConfig(cfg, d.database);
+    const state = await driverFor(db.engine).inspectTarget(db, d.restoreTarget);
+    if (state.inUseBy.length)
+      throw new RefusedError(
+        `${d.target} is open in another process (${state.inUseBy.join(', ')}).`,
+        'Stop the application that uses it, then run the restore again.',
+      );
+    if (state.exists) stillThere.push(d.database);
+  }
+  if (stillThere.length) {
+    reporter.emit({
+      type: 'info',
+      message: `Taking a safety copy of ${stillThere.join(', ')} before replacing it`,
+    });
+    const safetyPlan = planBackup(cfg, {
+      databases: stillThere,
+      files: false,
+      setType: 'pre_restore',
+      restoreOf: setId,
+      description: `safety copy before restoring set ${setId}`,
+    });
+    const safety = await executeBackup(cfg, safetyPlan, reporter, signal, 'safety');
+    if (safety.status !== 'completed') {
+      const failed = safety.databases.find((x) => x.error);
+      throw new RespaldoError(
+        'failed',
+        `The safety copy of ${failed?.name ?? 'a database'} failed (${failed?.error?.message ?? safety.status}); nothing was restored.`,
+        failed?.error?.hint ?? 'Fix the problem above, or restore side by side with --to.',
+      );
+    }
+    return safety.id;
+  }
+  return null;
+}

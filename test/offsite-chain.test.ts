@@ -1,0 +1,153 @@
+import Database from 'better-sqlite3';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Manifest } from '../src/core/types.js';
+import { parseJsonOutput } from './helpers/cli.js';
+import { cli } from './helpers/offsite.js';
+import { startS3rver, stopAllS3rvers, s3Destination } from './helpers/s3rver.js';
+import { demoSetup, type DemoSetup } from './helpers/tmp.js';
+
+/**
+ * Restoring a differential or incremental set from a destination (`restore ID --from`, `restore --at
+ * … --from`): every set of the chain is fetched and checked there, on the new-server day too.
+ */
+
+afterEach(async () => {
+  await stopAllS3rvers();
+});
+
+function write(file: string, sql: string): void {
+  const db = new Database(file);
+  try {
+    db.exec(sql);
+  } finally {
+    db.close();
+  }
+}
+
+function rows(file: string): unknown[] {
+  const db = new Database(file, { readonly: true });
+  try {
+    expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
+    return db.prepare('SELECT * FROM notes ORDER BY id').all();
+  } finally {
+    db.close();
+  }
+}
+
+const SEED = `CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT);
+  WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 3000)
+  INSERT INTO notes SELECT i, printf('note %05d %s', i, hex(randomblob(40))) FROM n;`;
+
+function setConfig(s: DemoSetup, patch: Record<string, unknown>): void {
+  writeFileSync(s.configFile, JSON.stringify({ ...JSON.parse(readFileSync(s.configFile, 'utf8')), ...patch }, null, 2));
+}
+
+async function create(s: DemoSetup, type: string): Promise<Manifest> {
+  const args = ['create', '--type', type, '--db', 'users', '--no-files', '--json'];
+  return parseJsonOutput<Manifest>((await cli(s, args)).stdout);
+}
+
+/** full → incremental → incremental → differential, each copied after create; the rows at each point by set id. */
+async function chainOfFour(s: DemoSetup) {
+  write(s.dbs.users, SEED);
+  const full = await create(s, 'full');
+  const at: Record<string, unknown[]> = { [full.id]: rows(s.dbs.users) };
+  write(s.dbs.users, "UPDATE notes SET body = 'v2' WHERE id = 1500;");
+  const i1 = await create(s, 'incremental');
+  at[i1.id] = rows(s.dbs.users);
+  write(s.dbs.users, "INSERT INTO notes (body) SELECT 'grown ' || hex(randomblob(100)) FROM notes LIMIT 300;");
+  const i2 = await create(s, 'incremental');
+  at[i2.id] = rows(s.dbs.users);
+  write(s.dbs.users, "UPDATE notes SET body = 'v4' WHERE id = 10;");
+  const d1 = await create(s, 'differential');
+  at[d1.id] = rows(s.dbs.users);
+  expect([i1.base, i2.base, d1.base]).toEqual([full.id, i1.id, full.id]);
+  return { full, i1, i2, d1, at };
+}
+
+/** No fetch folder, scratch folder or journal left in backupDir (nor any set, unless `sets`: safety copies). */
+function nothingLeft(s: DemoSetup, sets = false): void {
+  expect(readdirSync(s.backupDir).filter((n) => (!sets && /^\d{8}_/.test(n)) || n.startsWith('.'))).toEqual([]);
+}
+
+describe('restore --from of a chain', () => {
+  it('folder, new-server day: an incremental and a point in time restore with every set fetched and checked', async () => {
+    const s = demoSetup({ source: 'srv1', destinations: [{ name: 'nas', type: 'folder', path: './nas' }] });
+    mkdirSync(join(s.dir, 'nas'));
+    const { full, i1, i2, d1, at } = await chainOfFour(s);
+    rmSync(s.backupDir, { recursive: true, force: true });
+    rmSync(s.dbs.users, { force: true });
+
+    const to = join(s.dir, 'i2.db');
+    const r = await cli(s, ['restore', i2.id, '--from', 'nas', '--db', 'users', '--to', to, '--yes']);
+    expect(r.stdout).toContain(`Set ${i2.id} with the sets of its chain (${full.id}, ${i1.id}) fetched from`);
+    expect(r.stdout).toMatch(/users: applies 3 sets in order: .*\(full\) → .*\(incremental\) → .*\(incremental\)/);
+    expect(rows(to)).toEqual(at[i2.id]);
+    nothingLeft(s);
+
+    // latest is the differential: two sets.
+    await cli(s, ['restore', 'latest', '--from', 'nas', '--db', 'users', '--yes']);
+    expect(rows(s.dbs.users)).toEqual(at[d1.id]);
+
+    // --at: the newest set ending at or before that time, found at the destination.
+    const after = new Date(Date.parse(i1.completedAt) + 1).toISOString();
+    const dry = await cli(s, ['restore', '--at', after, '--from', 'nas', '--db', 'users', '--dry-run']);
+    expect(dry.stdout).toContain(`set ${i1.id}, the newest ending at or before that time`);
+    expect(dry.stdout).toContain(`users: ${full.id} full`);
+    await cli(s, ['restore', '--at', after, '--from', 'nas', '--db', 'users', '--yes']);
+    expect(rows(s.dbs.users)).toEqual(at[i1.id]);
+    const before = new Date(Date.parse(full.completedAt) - 1000).toISOString();
+    const none = await cli(s, ['restore', '--at', before, '--from', 'nas', '--db', 'users', '--yes'], 8);
+    expect(none.stderr).toContain('Destination "nas" holds no set of users ending at or before');
+    nothingLeft(s, true); // the in-place restores kept safety copies (pre_restore sets) of what they replaced
+  });
+
+  it('a member damaged or missing at the destination: refused before anything is touched', async () => {
+    const s = demoSetup({ source: 'srv1', destinations: [{ name: 'nas', type: 'folder', path: './nas' }] });
+    const nas = join(s.dir, 'nas');
+    mkdirSync(nas);
+    const { full, i1, i2 } = await chainOfFour(s);
+    const live = rows(s.dbs.users);
+
+    const stored = join(nas, 'srv1', i1.id, i1.databases[0]!.file!);
+    const good = readFileSync(stored);
+    const bad = Buffer.from(good);
+    bad[bad.length >> 1]! ^= 0xff;
+    writeFileSync(stored, bad);
+    const damaged = await cli(s, ['restore', i2.id, '--from', 'nas', '--db', 'users', '--yes'], 5);
+    expect(damaged.stderr).toContain(`srv1/${i1.id}/${i1.databases[0]!.file} does not match its manifest`);
+    expect(rows(s.dbs.users)).toEqual(live);
+
+    writeFileSync(stored, good);
+    rmSync(join(nas, 'srv1', full.id), { recursive: true });
+    const broken = await cli(s, ['restore', i2.id, '--from', 'nas', '--db', 'users', '--yes'], 9);
+    expect(broken.stderr).toContain(`destination "nas": Set ${i2.id} holds users as changes on earlier sets`);
+    expect(broken.stderr).toContain(full.id);
+    expect(rows(s.dbs.users)).toEqual(live);
+    expect(readdirSync(s.backupDir).filter((n) => n.startsWith('.respaldo-restore-fetch'))).toEqual([]);
+  });
+
+  it('s3, encrypted only off-site: the chain members are decrypted on the way, new-server day', async () => {
+    const srv = await startS3rver();
+    const s = demoSetup();
+    const keyFile = join(s.dir, 'key.txt');
+    execFileSync('age-keygen', ['-o', keyFile], { stdio: 'pipe' });
+    const recipient = execFileSync('age-keygen', ['-y', keyFile], { encoding: 'utf8' }).trim();
+    setConfig(s, {
+      source: 'srv1',
+      encryption: { recipients: [recipient], identityFile: keyFile, local: false },
+      destinations: [s3Destination(srv, { encrypt: true })],
+    });
+    const { i2, at } = await chainOfFour(s);
+    rmSync(s.backupDir, { recursive: true, force: true });
+    rmSync(s.dbs.users, { force: true });
+    const r = await cli(s, ['restore', i2.id, '--from', 'offsite', '--db', 'users', '--yes']);
+    expect(r.stdout).toContain('with the sets of its chain');
+    expect(rows(s.dbs.users)).toEqual(at[i2.id]);
+    nothingLeft(s);
+    expect(existsSync(join(s.backupDir, 'logs'))).toBe(true);
+  });
+});

@@ -1,0 +1,37 @@
+import { PassThrough } from 'node:stream';
+import { afterEach, expect, it } from 'vitest';
+import { DestinationError } from '../src/core/errors.js';
+import { SftpDestination } from '../src/destinations/sftp.js';
+import { startSshd, stopAllSshd, sftpDestination } from './helpers/sshd.js';
+import { waitFor } from './helpers/cli.js';
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+
+afterEach(stopAllSshd);
+
+it('the connection dropping under several uploads at once fails every one of them (none waits forever)', async () => {
+  const srv = await startSshd();
+  const dest = await SftpDestination.connect(sftpDestination(srv));
+  // Three uploads whose bodies never end: each stays in flight until the connection goes.
+  const bodies = [0, 1, 2].map(() => new PassThrough());
+  const outcomes = bodies.map((body, i) => {
+    body.write(Buffer.alloc(64 * 1024, i));
+    return dest.put(`s/f${i}`, body, 1 << 30).then(
+      () => 'resolved',
+      (err: unknown) => err,
+    );
+  });
+  const temps = () => (existsSync(join(srv.root, 's')) ? readdirSync(join(srv.root, 's')).length : 0);
+  await waitFor(() => temps() === 3, 'three uploads in flight', 20_000);
+  await srv.stop();
+  const settled = await Promise.race([
+    Promise.all(outcomes),
+    new Promise((resolve) => setTimeout(() => resolve('still waiting after 20 s'), 20_000)),
+  ]);
+  expect(Array.isArray(settled), String(settled)).toBe(true);
+  for (const err of settled as unknown[]) {
+    expect(err).toBeInstanceOf(DestinationError);
+    expect((err as DestinationError).message).toMatch(/unreachable or closed the connection/);
+  }
+  await dest.close();
+});
