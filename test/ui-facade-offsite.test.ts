@@ -54,6 +54,14 @@ describe('real facade: restore from a destination on a new server', () => {
     expect(fetchLeft(s)).toHaveLength(1);
     await facade.releaseFetched();
     expect(fetchLeft(s)).toEqual([]);
+    // As of a time, from the destination: the set of that time is fetched with its chain, and previewed.
+    const at = await facade.planRestore({ ...req, setId: '', at: newest.completedAt });
+    expect(at.at).toMatchObject({ setId: newest.id, point: newest.completedAt });
+    expect(at.options.setFolder && existsSync(at.options.setFolder)).toBe(true);
+    const early = new Date(Date.parse(newest.startedAt) - 86_400_000).toISOString();
+    await expect(facade.planRestore({ ...req, setId: '', at: early })).rejects.toThrow(/at or before/);
+    await facade.releaseFetched();
+    expect(fetchLeft(s)).toEqual([]);
     // The wizard left while a fetch is under way: what it fetched is removed when it ends.
     const racing = facade.planRestore(req);
     await facade.releaseFetched();

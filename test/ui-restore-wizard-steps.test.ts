@@ -217,9 +217,22 @@ describe('restore wizard: as of a date and time', () => {
     expect(apply(s, keys(esc, esc)).state.step).toEqual({ name: 'set' });
   });
 
-  it('t does nothing on the sets of a destination (--at reads the backup folder only)', () => {
+  it('t on the sets of a destination: the time chosen there, and the plan fetches from there', () => {
     const s = apply(initialWizardState(undefined, CONFIG), [...keys(down, enter), { type: 'sets-loaded', sets: [] }]);
-    expect(apply(s.state, keys(['t', {}])).state.step).toEqual({ name: 'set' });
+    const { state, effects } = apply(s.state, keys(['t', {}], ...typed('2026-11-22T14:30Z'), enter, enter));
+    expect(state.busy).toBe('fetching');
+    expect(effects).toEqual([
+      {
+        kind: 'plan',
+        request: {
+          setId: '',
+          from: 'nas',
+          at: '2026-11-22T14:30:00.000Z',
+          databases: ['users', 'inventario', 'auditoria'],
+          files: false,
+        },
+      },
+    ]);
   });
 });
 

@@ -1,3 +1,4 @@
+import { dirname, join } from 'node:path';
 import { InterruptedError, UsageError } from '../core/errors.js';
 import { silentReporter, type ProgressEvent, type Reporter } from '../core/events.js';
 import type {
@@ -252,7 +253,7 @@ export function createEngineFacade(initial: LoadedConfig): EngineFacade {
   };
   /** The folder of the set `req` restores from a destination, fetched unless the same selection is held. */
   const fetchedFolder = async (req: RestoreRequest & { from: string }): Promise<{ id: string; dir: string }> => {
-    const sel = { databases: req.databases, files: req.files };
+    const sel = { databases: req.databases, files: req.files, ...(req.at ? { at: new Date(req.at) } : {}) };
     const key = JSON.stringify([req.from, req.setId, sel]);
     if (fetched?.key === key) return fetched.set;
     const generation = released;
@@ -367,10 +368,11 @@ export function createEngineFacade(initial: LoadedConfig): EngineFacade {
         ...(req.createRoles ? { createRoles: true } : {}),
         ...(req.tables?.length ? { tables: req.tables } : {}),
       };
-      if (req.at) return planRestoreAt(cfg, new Date(req.at), opts);
-      if (!req.from) return planRestore(cfg, req.setId, opts);
+      if (!req.from) return req.at ? planRestoreAt(cfg, new Date(req.at), opts) : planRestore(cfg, req.setId, opts);
+      // From a destination: the set (for `at`, the set of that time) and its chains are fetched first.
       const set = await fetchedFolder({ ...req, from: req.from });
-      return planRestore(cfg, set.id, { ...opts, setFolder: set.dir });
+      const fetchedOpts = { ...opts, setFolder: set.dir };
+      return req.at ? planRestoreAt(cfg, new Date(req.at), fetchedOpts) : planRestore(cfg, set.id, fetchedOpts);
     },
     async executeRestore(plan, reporter, signal) {
       try {
@@ -387,7 +389,9 @@ export function createEngineFacade(initial: LoadedConfig): EngineFacade {
       const folder = plan.options.setFolder;
       const ids = plan.at?.order ?? [plan.setId];
       const manifests = await Promise.all(
-        ids.map((id) => (folder ? Promise.resolve(readManifestFile(folder)) : readManifest(cfg, id))),
+        ids.map((id) =>
+          folder ? Promise.resolve(readManifestFile(join(dirname(folder), id))) : readManifest(cfg, id),
+        ),
       );
       return manifests.some((m) => m.encryption);
     },

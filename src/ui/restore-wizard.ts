@@ -219,6 +219,7 @@ export function planRequest(s: WizardState, terminate: boolean): RestoreRequest 
   if (s.at)
     return {
       setId: '',
+      ...(s.from ? { from: s.from } : {}),
       at: s.at,
       databases: s.databases.filter((_, i) => s.atPicks[i]),
       files: false,
@@ -311,8 +312,7 @@ function onKey(s: WizardState, input: string, key: Key, view: WizardView): Trans
         if (s.destinations.length) return stay({ ...s, step: { name: 'source' } });
         return to(s, { kind: 'back' });
       }
-      if (input === 't' && !s.from && s.databases.length)
-        return stay({ ...s, problem: null, atCursor: 0, step: { name: 'at' } });
+      if (input === 't' && s.databases.length) return stay({ ...s, problem: null, atCursor: 0, step: { name: 'at' } });
       const moved = moveInList(s.setIndex, d.setCount, view.setPage, input, key);
       if (moved !== null) return stay({ ...s, setIndex: moved });
       if (!key.return || !s.sets) return stay(s);

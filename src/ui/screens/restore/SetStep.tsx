@@ -29,7 +29,7 @@ export function SetStep({
   return (
     <Screen
       title={`${t.restore.title}: ${t.restore.pickSet}${state.from ? ` ${t.restore.atDestination(state.from)}` : ''}`}
-      help={!state.from && state.databases.length ? t.help.pickSetAt : t.help.pickSet}
+      help={state.databases.length ? t.help.pickSetAt : t.help.pickSet}
     >
       {busyText || !sets ? <Text>{busyText ?? t.common.loading}</Text> : null}
       {sets && sets.length === 0 ? <Text>{t.restore.noSets}</Text> : null}

@@ -12,7 +12,7 @@ import type { PlanUi } from '../restore-rows.js';
 export function sourceRows(plan: RestorePlan, from: string | null, ui: PlanUi, width: number): Row[] {
   const { t, theme } = ui;
   const rows: Row[] = [];
-  if (from && !plan.at) rows.push(...foldText(t.restore.fetchedFrom(from), width, { color: theme.colors.ok }, '  '));
+  if (from) rows.push(...foldText(t.restore.fetchedFrom(from), width, { color: theme.colors.ok }, '  '));
   const at = plan.at;
   if (!at) return rows;
   const arrow = theme.unicode ? '→' : '->';
