@@ -294,3 +294,62 @@ describe('restore wizard: the passphrase of the key', () => {
     expect(back.effects).toEqual([]);
   });
 });
+
+describe('restore wizard: an encrypted delta at a destination asks the passphrase before the items', () => {
+  function encryptedDelta(): Manifest {
+    const m = manifestFor('20261121_100000');
+    m.type = 'incremental';
+    m.encryption = { format: 'age', recipients: ['age1xyz'], passphrase: false };
+    m.databases[0]!.base = '20261120_100000';
+    return m;
+  }
+  const atRemoteSets = (): WizardState =>
+    apply(initialWizardState(undefined, CONFIG), [...keys(down, enter), { type: 'sets-loaded', sets: [] }]).state;
+
+  it.each([
+    [
+      'an encrypted delta: the key is checked first',
+      encryptedDelta(),
+      [{ kind: 'check-key', plan: null }],
+      'unlocking',
+    ],
+    [
+      'an encrypted full: asked after the word, as locally',
+      { ...encryptedDelta(), databases: manifestFor('x').databases },
+      [],
+      null,
+    ],
+    ['an unencrypted delta: nothing to ask', { ...encryptedDelta(), encryption: undefined }, [], null],
+  ] as const)('%s', (_, manifest, effects, busy) => {
+    const t = apply(atRemoteSets(), [{ type: 'manifest-loaded', manifest: manifest as Manifest }]);
+    expect(t.effects).toEqual(effects);
+    expect(t.state.busy).toBe(busy);
+    expect(t.state.step).toEqual({ name: 'items' });
+  });
+
+  it('locked: asked; opened: the items; Esc instead goes back to the sets', () => {
+    const asked = apply(atRemoteSets(), [
+      { type: 'manifest-loaded', manifest: encryptedDelta() },
+      { type: 'key-checked', locked: true },
+    ]).state;
+    expect(asked.step).toEqual({ name: 'passphrase' });
+    const typedIn = apply(asked, keys(...typed('words'), enter));
+    expect(typedIn.effects).toEqual([{ kind: 'unlock', passphrase: 'words' }]);
+    const opened = apply(typedIn.state, [{ type: 'unlocked' }]);
+    expect(opened.effects).toEqual([]);
+    expect(opened.state.step).toEqual({ name: 'items' });
+    expect(opened.state.keyFirst).toBe(false);
+    const left = apply(asked, keys(esc)).state;
+    expect(left.step).toEqual({ name: 'set' });
+    expect(left.keyFirst).toBe(false);
+  });
+
+  it('not locked: straight to the items', () => {
+    const s = apply(atRemoteSets(), [
+      { type: 'manifest-loaded', manifest: encryptedDelta() },
+      { type: 'key-checked', locked: false },
+    ]).state;
+    expect(s.step).toEqual({ name: 'items' });
+    expect(s.busy).toBeNull();
+  });
+});

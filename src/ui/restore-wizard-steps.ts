@@ -54,7 +54,10 @@ export function onAtKey(s: WizardState, input: string, key: Key): Transition {
 
 /** The passphrase step: typed characters are kept (never drawn), Enter opens the key, Esc goes back to the plan. */
 export function onPassphraseKey(s: WizardState, input: string, key: Key): Transition {
-  if (key.escape) return stay({ ...s, passphrase: '', keyError: null, step: { name: 'plan' } });
+  if (key.escape) {
+    const back = s.keyFirst ? ({ name: 'set' } as const) : ({ name: 'plan' } as const);
+    return stay({ ...s, passphrase: '', keyError: null, keyFirst: false, step: back });
+  }
   if (key.return) {
     if (!s.passphrase) return stay(s);
     return {

@@ -66,6 +66,8 @@ export interface WizardState {
   /** The identity file's passphrase being typed (never drawn), and why the last one did not open it. */
   passphrase: string;
   keyError: unknown;
+  /** The passphrase is asked before the items: an encrypted delta at a destination (its chain is decrypted as fetched). */
+  keyFirst: boolean;
   /** Row 0: all tables; then one row per table of `tableNames`. */
   tablePicks: boolean[];
   tableCursor: number;
@@ -81,8 +83,11 @@ export type WizardEffect =
   | { kind: 'load-sets'; from?: string }
   | { kind: 'load-manifest'; id: string; from?: string }
   | { kind: 'plan'; request: RestoreRequest }
-  /** Whether the key must be opened with a passphrase first for `plan` (answered by `key-checked`). */
-  | { kind: 'check-key'; plan: RestorePlan }
+  /**
+   * Whether the key must be opened with a passphrase first for `plan` (answered by `key-checked`);
+   * null: for an encrypted set of a destination, before its items (fetching its chain may decrypt).
+   */
+  | { kind: 'check-key'; plan: RestorePlan | null }
   | { kind: 'unlock'; passphrase: string }
   | { kind: 'execute'; plan: RestorePlan }
   | { kind: 'abort' }
@@ -147,6 +152,7 @@ export function initialWizardState(
     at: null,
     passphrase: '',
     keyError: null,
+    keyFirst: false,
   };
 }
 
@@ -415,7 +421,11 @@ export function restoreWizard(s: WizardState, e: WizardEvent): Transition {
     case 'manifest-loaded': {
       const restorable = restorableOf(e.manifest);
       const picked = [...restorable.map(() => restorable.length === 1), false, false];
-      return stay({ ...s, manifest: e.manifest, picked, cursor: 0, busy: null, step: { name: 'items' } });
+      const loaded = { ...s, manifest: e.manifest, picked, cursor: 0, busy: null, step: { name: 'items' } as const };
+      // An encrypted delta at a destination: the sets of its chain are decrypted as they are fetched (planning).
+      if (s.from && e.manifest.encryption && e.manifest.databases.some((d) => d.base))
+        return to({ ...loaded, busy: 'unlocking', keyFirst: true }, { kind: 'check-key', plan: null });
+      return stay(loaded);
     }
     case 'planned': {
       const next = { ...s, plan: e.plan, busy: null };
@@ -428,6 +438,10 @@ export function restoreWizard(s: WizardState, e: WizardEvent): Transition {
       if (s.at || s.manifest?.encryption) return to({ ...s, busy: 'unlocking' }, { kind: 'check-key', plan: s.plan });
       return to({ ...s, step: { name: 'running', interruptWarned: false } }, { kind: 'execute', plan: s.plan });
     case 'key-checked':
+      if (s.keyFirst) {
+        if (e.locked) return stay({ ...s, busy: null, passphrase: '', keyError: null, step: { name: 'passphrase' } });
+        return stay({ ...s, busy: null, keyFirst: false });
+      }
       if (s.step.name !== 'plan' || !s.plan) return stay({ ...s, busy: null });
       if (e.locked) return stay({ ...s, busy: null, passphrase: '', keyError: null, step: { name: 'passphrase' } });
       return to(
@@ -435,6 +449,7 @@ export function restoreWizard(s: WizardState, e: WizardEvent): Transition {
         { kind: 'execute', plan: s.plan },
       );
     case 'unlocked':
+      if (s.keyFirst) return stay({ ...s, busy: null, keyError: null, keyFirst: false, step: { name: 'items' } });
       if (s.step.name !== 'passphrase' || !s.plan) return stay({ ...s, busy: null });
       return to(
         { ...s, busy: null, keyError: null, step: { name: 'running', interruptWarned: false } },

@@ -97,9 +97,9 @@ export function RestoreScreen({
           (error: unknown) => dispatch({ type: 'failed', error, back: 'target' }),
         );
       case 'check-key':
-        return facade.keyLocked(effect.plan).then(
+        return facade.keyLocked(effect.plan ?? undefined).then(
           (locked) => dispatch({ type: 'key-checked', locked }),
-          (error: unknown) => dispatch({ type: 'failed', error, back: 'plan' }),
+          (error: unknown) => dispatch({ type: 'failed', error, back: effect.plan ? 'plan' : 'set' }),
         );
       case 'unlock':
         return facade.unlockKey(effect.passphrase).then(
@@ -156,7 +156,14 @@ export function RestoreScreen({
     case 'at':
       return <AtStep state={state} />;
     case 'passphrase':
-      return <PassphraseStep length={state.passphrase.length} error={state.keyError} busyText={busyText} />;
+      return (
+        <PassphraseStep
+          length={state.passphrase.length}
+          error={state.keyError}
+          busyText={busyText}
+          beforeItems={state.keyFirst}
+        />
+      );
     case 'set':
       return <SetStep state={state} derived={derived} height={height} busyText={busyText} />;
     case 'items':
