@@ -6,6 +6,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { Encrypter } from 'age-encryption';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { isRespaldoError } from '../src/core/errors.js';
@@ -163,5 +164,47 @@ describe('real facade: a passphrase-protected identity', () => {
     vi.stubEnv('RESPALDO_PASSPHRASE_FILE', join(s.dir, 'pass.txt'));
     expect(await (await facadeOf(s)).keyLocked()).toBe(false);
     expect(await (await facadeOf(demoSetup())).keyLocked()).toBe(false);
+  });
+});
+
+describe('real facade: an encrypted incremental at a destination, with a protected key', () => {
+  it('planning it decrypts its chain while fetching: refused while the key is locked, planned once opened', async () => {
+    const s = demoSetup({ files: undefined });
+    mkdirSync(join(s.dir, 'nas'));
+    const keyFile = join(s.dir, 'key.txt');
+    execFileSync('age-keygen', ['-o', keyFile], { stdio: 'pipe' });
+    const recipient = execFileSync('age-keygen', ['-y', keyFile], { encoding: 'utf8' }).trim();
+    const e = new Encrypter();
+    e.setPassphrase('chain words');
+    e.setScryptWorkFactor(12);
+    writeFileSync(join(s.dir, 'key.age'), await e.encrypt(readFileSync(keyFile)), { mode: 0o600 });
+    rmSync(keyFile);
+    setConfig(s, {
+      encryption: { recipients: [recipient], identityFile: './key.age', local: false },
+      destinations: [{ name: 'nas', type: 'folder', path: './nas', source: 'srv1', encrypt: true }],
+    });
+    let facade = await facadeOf(s);
+    await facade.createBackup({ databases: ['users'], type: 'full', files: false }, silentReporter);
+    const db = new Database(s.dbs.users);
+    db.exec('CREATE TABLE IF NOT EXISTS extra (v TEXT); INSERT INTO extra VALUES (1);');
+    db.close();
+    const incr = await facade.createBackup({ databases: ['users'], type: 'incremental', files: false }, silentReporter);
+    expect(incr.databases[0]!.base).toBeTruthy();
+    const before = dbDigest(s.dbs.users);
+    rmSync(s.backupDir, { recursive: true, force: true });
+    facade = await facadeOf(s);
+
+    const manifest = await facade.readManifest(incr.id, 'nas');
+    expect(manifest.encryption && manifest.databases.some((d) => d.base)).toBeTruthy();
+    expect(await facade.keyLocked()).toBe(true);
+    const to = join(s.dir, 'r.db');
+    const req = { from: 'nas', setId: incr.id, databases: ['users'], files: false, to };
+    const locked = await facade.planRestore(req).catch((err: unknown) => err);
+    expect(isRespaldoError(locked) && locked.kind).toBe('key');
+    expect(fetchLeft(s)).toEqual([]);
+    await facade.unlockKey('chain words');
+    const plan = await facade.planRestore(req);
+    expect((await facade.executeRestore(plan, silentReporter)).ok).toBe(true);
+    expect(dbDigest(to)).toEqual(before);
   });
 });
