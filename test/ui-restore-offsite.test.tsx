@@ -271,3 +271,34 @@ describe('the plan of an incremental set names the chain it applies (planRows)',
     expect(text).toContain(line);
   });
 });
+
+describe('an encrypted incremental at a destination with a protected key', () => {
+  it('asks the passphrase before its items (its chain is decrypted as fetched), then restores it', async () => {
+    const facade = offsiteFacade(0);
+    facade.keyPassphrase = 'chain words';
+    const delta = facade.remote['nas']![0]!;
+    delta.type = 'incremental';
+    delta.encryption = { format: 'age', recipients: ['age1xyz'], passphrase: false };
+    delta.databases[0]!.base = '20261120_230000';
+    const { lastFrame, stdin } = renderSized(<RestoreScreen onBack={noop} />, { facade });
+    await waitFrame(lastFrame, (x) => x.includes('Destination "nas"'));
+    await press(stdin, KEY.down, KEY.enter);
+    await waitFrame(lastFrame, (x) => x.includes('20261120_230000'));
+    await press(stdin, KEY.enter);
+    const asked = await waitFrame(lastFrame, (x) => x.includes('Passphrase of the key'));
+    fits(asked);
+    expect(asked).toContain('Esc back');
+    expect(asked).not.toContain('back to the plan');
+    expect(calls(facade, 'keyLocked').map((c) => c.args[0])).toEqual([undefined]);
+    await type(stdin, 'chain words');
+    await press(stdin, KEY.enter);
+    await waitFrame(lastFrame, (x) => x.includes('[ ] users (sqlite)'));
+    await press(stdin, KEY.space, KEY.enter, KEY.enter);
+    await waitFrame(lastFrame, (x) => x.includes('Type RESTORE'));
+    await type(stdin, 'RESTORE');
+    await press(stdin, KEY.enter);
+    await waitFrame(lastFrame, (x) => x.includes('Restore finished'));
+    expect(calls(facade, 'unlockKey')).toHaveLength(1);
+    expect(calls(facade, 'executeRestore')).toHaveLength(1);
+  });
+});
