@@ -22,6 +22,7 @@ import type {
   SetSummary,
 } from '../src/core/types.js';
 import type {
+  BackupTypePreview,
   CatchUpPlan,
   CreateRequest,
   DrillOutcome,
@@ -162,6 +163,8 @@ export class FakeFacade implements EngineFacade {
       { name: 'auditoria', engine: 'sqlite' },
     ],
     fileSources: 1,
+    destinations: [],
+    identityFile: null,
     schedule: [{ name: 'daily', when: 'daily at 02:00', type: 'full', databases: ['*'], files: true }],
     retention: { keepLast: 3, daily: 30, weekly: 12, monthly: 12, yearly: 5 },
   };
@@ -290,8 +293,33 @@ export class FakeFacade implements EngineFacade {
     const m = await this.readManifest(id);
     return this.drills.get(m.id) ?? null;
   }
-  async listSets(filter?: { database?: string }): Promise<SetSummary[]> {
+  /** Sets at each destination (listSets/readManifest/planRestore with `from`). */
+  remote: Record<string, Manifest[]> = {};
+  /** The passphrase of the identity file, when it is protected (keyLocked until unlockKey gets it). */
+  keyPassphrase: string | null = null;
+  keyOpened = false;
+  async keyLocked(plan?: RestorePlan): Promise<boolean> {
+    this.record('keyLocked', plan?.setId);
+    if (this.keyPassphrase === null || this.keyOpened) return false;
+    const all = [...this.manifests, ...Object.values(this.remote).flat()];
+    return !plan || all.some((m) => m.id === plan.setId && m.encryption);
+  }
+  async unlockKey(passphrase: string): Promise<void> {
+    this.record('unlockKey', passphrase.length);
+    if (passphrase !== this.keyPassphrase)
+      throw new RespaldoError(
+        'key',
+        'Wrong passphrase for the identity file /srv/app/key.txt.',
+        'Type it again, or check the file named by RESPALDO_PASSPHRASE_FILE.',
+      );
+    this.keyOpened = true;
+  }
+  async releaseFetched(): Promise<void> {
+    this.record('releaseFetched');
+  }
+  async listSets(filter?: { database?: string; from?: string }): Promise<SetSummary[]> {
     this.record('listSets', filter);
+    if (filter?.from) return (this.remote[filter.from] ?? []).map((m) => summaryOf(m, new Set(), new Map()));
     const marked = (s: SetSummary): SetSummary =>
       this.offsiteMarks[s.id] ? { ...s, notCopiedTo: this.notCopied(s.id) } : s;
     return this.manifests
@@ -301,9 +329,10 @@ export class FakeFacade implements EngineFacade {
           !filter?.database || s.databases.includes(filter.database) || s.failedDatabases.includes(filter.database),
       );
   }
-  async readManifest(id: string): Promise<Manifest> {
-    this.record('readManifest', id);
-    const m = id === 'latest' ? this.manifests[0] : this.manifests.find((x) => x.id === id);
+  async readManifest(id: string, from?: string): Promise<Manifest> {
+    this.record('readManifest', ...(from ? [id, from] : [id]));
+    const all = from ? (this.remote[from] ?? []) : this.manifests;
+    const m = id === 'latest' ? all[0] : all.find((x) => x.id === id);
     if (!m)
       throw new RespaldoError(
         'notFound',
@@ -311,6 +340,17 @@ export class FakeFacade implements EngineFacade {
         'Run `respaldo list` to see the backup sets that exist.',
       );
     return m;
+  }
+  /** Databases a differential or incremental stores as a full, with the reason (planBackupTypes, createBackup). */
+  chainFallbacks: Record<string, string> = {};
+  async planBackupTypes(req: { databases: string[]; type: CreateRequest['type'] }): Promise<BackupTypePreview[]> {
+    this.record('planBackupTypes', req);
+    const chained = req.type === 'differential' || req.type === 'incremental';
+    return req.databases.map((database) => {
+      const fallback = chained ? (this.chainFallbacks[database] ?? null) : null;
+      const base = chained && !fallback ? (this.manifests[0]?.id ?? null) : null;
+      return { database, type: fallback ? 'full' : req.type, base, fallback };
+    });
   }
   async createBackup(req: CreateRequest, reporter: Reporter): Promise<Manifest> {
     this.record('createBackup', req);
@@ -329,6 +369,17 @@ export class FakeFacade implements EngineFacade {
       reporter.emit({ type: 'item-end', item: 'files', ok: true, bytes: 300, durationMs: 10 });
     }
     const m = manifestFor(id, { startedAt: NOW.toISOString(), databases: req.databases, files: req.files ? 2 : 0 });
+    if (req.type === 'differential' || req.type === 'incremental') {
+      const notes = (await this.planBackupTypes(req)).flatMap((p) =>
+        p.fallback
+          ? [
+              `${p.database}: stored as a full, not ${req.type === 'incremental' ? 'an' : 'a'} ${req.type}: ${p.fallback}`,
+            ]
+          : [],
+      );
+      m.type = notes.length === req.databases.length ? 'full' : req.type;
+      if (notes.length) m.chainNotes = notes;
+    }
     reporter.emit({ type: 'run-end', ok: true, setId: id, status: 'completed', durationMs: 4200 });
     this.manifests.unshift(m);
     if (this.createCopies) this.offsiteMarks[id] = this.createCopies;
@@ -357,7 +408,10 @@ export class FakeFacade implements EngineFacade {
   /** Plans like the engine: SQLite in use is refused; server sessions are refused unless terminateConnections (then a warning). */
   async planRestore(req: RestoreRequest): Promise<RestorePlan> {
     this.record('planRestore', req);
-    const m = await this.readManifest(req.setId);
+    const reached = req.at ? this.manifests.find((x) => x.completedAt <= req.at!) : undefined;
+    if (req.at && !reached)
+      throw new RespaldoError('notFound', `No backup set ends at or before ${req.at}.`, 'Pick a later time.');
+    const m = reached ?? (await this.readManifest(req.setId, req.from));
     const refusals: RestorePlan['refusals'] = [];
     const warnings: string[] = [];
     const databases: RestorePlan['databases'] = [];
@@ -448,6 +502,7 @@ export class FakeFacade implements EngineFacade {
       safetyPhrases: safety,
       refusals,
       warnings,
+      ...(reached ? { at: atPreview(req.at!, reached) } : {}),
       options: {
         databases: req.databases,
         files: req.files,
@@ -703,4 +758,22 @@ export function frameProblems(frame: string, columns = 80, rows = 24): string[] 
     if (stringWidth(l) > columns) problems.push(`line ${i + 1} is ${stringWidth(l)} columns: ${l}`);
   });
   return problems;
+}
+
+/** The `restore --at` preview of a fake set: a chain of itself alone. */
+function atPreview(at: string, m: Manifest): NonNullable<RestorePlan['at']> {
+  const member = { id: m.id, type: m.type, storedBytes: 12288, completedAt: m.completedAt };
+  return {
+    at,
+    setId: m.id,
+    point: m.completedAt,
+    databases: m.databases.map((d) => ({
+      database: d.name,
+      chain: { database: d.name, members: [member], problem: null },
+      storedBytes: 12288,
+    })),
+    order: [m.id],
+    totalBytes: 12288 * m.databases.length,
+    skipped: [],
+  };
 }

@@ -124,8 +124,31 @@ function isAgeFile(text: string): boolean {
 
 const identityCache = new Map<string, string[]>();
 
+/**
+ * Whether opening the identity file at `path` would ask for a passphrase: it is age-encrypted, not
+ * opened yet in this process, and RESPALDO_PASSPHRASE_FILE names no file to read it from. False when
+ * the file cannot be read (opening it reports that).
+ */
+export async function identityNeedsPassphrase(path: string): Promise<boolean> {
+  if (identityCache.has(path) || process.env[PASSPHRASE_FILE_ENV]) return false;
+  try {
+    return isAgeFile((await fsp.readFile(path)).toString('latin1'));
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Opens the passphrase-protected identity file at `path` with `passphrase` (typed in the menu) and
+ * keeps its keys for this process, so later restores and drills do not ask again. A wrong passphrase
+ * is a KeyError; the passphrase is never kept or logged.
+ */
+export async function unlockIdentity(path: string, passphrase: string): Promise<void> {
+  await identitiesOf(path, passphrase);
+}
+
 /** The `AGE-SECRET-KEY-…` lines of an identity file, opening it with its passphrase when it is protected. */
-async function identitiesOf(path: string): Promise<string[]> {
+async function identitiesOf(path: string, given?: string): Promise<string[]> {
   const cached = identityCache.get(path);
   if (cached) return cached;
   const hint =
@@ -141,7 +164,7 @@ async function identitiesOf(path: string): Promise<string[]> {
   }
   let text = bytes.toString('latin1');
   if (isAgeFile(text)) {
-    const passphrase = await askPassphrase(`the identity file ${path}`);
+    const passphrase = given ?? (await askPassphrase(`the identity file ${path}`));
     const { Decrypter, armor } = await age();
     const d = new Decrypter();
     d.addPassphrase(passphrase);

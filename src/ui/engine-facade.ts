@@ -1,5 +1,6 @@
-import { UsageError } from '../core/errors.js';
-import type { ProgressEvent, Reporter } from '../core/events.js';
+import { dirname, join } from 'node:path';
+import { InterruptedError, UsageError } from '../core/errors.js';
+import { silentReporter, type ProgressEvent, type Reporter } from '../core/events.js';
 import type {
   BackupType,
   DrillRecord,
@@ -13,10 +14,21 @@ import type {
 import { loadConfig } from '../config/load.js';
 import { deleteSet, lastDrills, listSets, readDrillRecord, readManifest, setDir, setKeep } from '../engine/catalog.js';
 import { readCopies } from '../engine/copy.js';
+import { identityNeedsPassphrase, unlockIdentity } from '../engine/crypt.js';
+import { readManifestFile } from '../engine/manifest.js';
+import { fetchSet, listRemoteSets, readRemoteManifest, withDestination, type FetchedSet } from '../engine/remote.js';
 import { runDrill, type DrillOutcome } from '../engine/drill.js';
 import { isCopied, notCopiedOf, withOffsite } from '../engine/offsite-state.js';
-import { createBackup } from '../engine/create.js';
-import { executeRestore, planRestore, type RestoreOutcome, type RestorePlan } from '../engine/restore.js';
+import { createBackup, planBackup } from '../engine/create.js';
+import { readChainSets } from '../engine/chain-sets.js';
+import {
+  executeRestore,
+  planRestore,
+  planRestoreAt,
+  type RestoreOptions,
+  type RestoreOutcome,
+  type RestorePlan,
+} from '../engine/restore.js';
 import { getStatus } from '../engine/status.js';
 import { verifySet, type VerifyReport } from '../engine/verify.js';
 import { writeSchedule } from '../scheduler/edit.js';
@@ -47,12 +59,21 @@ export interface EngineFacade {
   config(): MenuConfig;
   /** What the header shows: set count, newest set, newest good backup per database. */
   status(): Promise<HeaderStatus>;
-  /** Published sets, newest first (with `notCopiedTo` when destinations are configured). */
-  listSets(filter?: { database?: string }): Promise<SetSummary[]>;
+  /**
+   * Published sets, newest first (with `notCopiedTo` when destinations are configured). `from`: the
+   * sets of this server's source at that destination instead (read over the network).
+   */
+  listSets(filter?: { database?: string; from?: string }): Promise<SetSummary[]>;
   /** Where a set is off-site: each configured destination, copied or not (and why not). [] for safety sets. */
   offsite(id: string): Promise<OffsiteMark[]>;
-  /** The manifest of one set (`latest` allowed). */
-  readManifest(id: string): Promise<Manifest>;
+  /** The manifest of one set (`latest` allowed locally); `from`: of a set at that destination. */
+  readManifest(id: string, from?: string): Promise<Manifest>;
+  /**
+   * What a backup of `type` would store for each database, from the sets there now (nothing is
+   * changed): a differential or incremental, with the set it applies on, or a full with the reason
+   * (no base yet, the engine has no such backups, the base is damaged or pruned).
+   */
+  planBackupTypes(req: { databases: string[]; type: BackupType }): Promise<BackupTypePreview[]>;
   /** Runs a backup now; progress goes to `reporter`. A partial or failed set is returned, not thrown. */
   createBackup(req: CreateRequest, reporter: Reporter, signal?: AbortSignal): Promise<Manifest>;
   /**
@@ -69,10 +90,25 @@ export interface EngineFacade {
   deleteSet(id: string): Promise<void>;
   /** Marks a set keep (prune never removes it) or removes the mark. */
   setKeep(id: string, keep: boolean): Promise<void>;
-  /** Plans a restore without changing anything. */
+  /**
+   * Plans a restore without changing anything on the targets. With `from`, the set's files the
+   * request needs are first fetched from that destination into a hidden folder of the backup folder
+   * and checked (the CLI's `restore ID --from`); the folder is kept for executeRestore until
+   * releaseFetched or the next plan of another selection.
+   */
   planRestore(req: RestoreRequest): Promise<RestorePlan>;
-  /** Executes a plan returned by planRestore. */
+  /** Executes a plan returned by planRestore (then removes a fetched set). */
   executeRestore(plan: RestorePlan, reporter: Reporter, signal?: AbortSignal): Promise<RestoreOutcome>;
+  /** Removes the set planRestore fetched from a destination, if any (the wizard was left). */
+  releaseFetched(): Promise<void>;
+  /**
+   * Whether decrypting needs a passphrase the menu must ask for: the configured identity file is
+   * passphrase-protected, not opened yet, and RESPALDO_PASSPHRASE_FILE names no file holding it; with
+   * `plan`, also only when a set it restores (every set of a restore as of a time) is encrypted.
+   */
+  keyLocked(plan?: RestorePlan): Promise<boolean>;
+  /** Opens the identity file with the passphrase typed in the menu (kept open for this process); KeyError when wrong. */
+  unlockKey(passphrase: string): Promise<void>;
   /** The next `count` run times of a `when` (cron or `daily at 02:00` forms); throws RespaldoError when invalid. */
   nextRuns(when: string, timezone: string | undefined, count: number, from?: Date): Date[];
   /** Validates and saves jobs and retention into backup_config.json atomically, keeping other fields. */
@@ -93,6 +129,10 @@ export interface MenuConfig {
   databases: { name: string; engine: EngineName }[];
   /** Number of configured config files plus application folders (0: nothing to include). */
   fileSources: number;
+  /** Names of the configured destinations (off-site copies), in config order. */
+  destinations: string[];
+  /** The identity file that decrypts encrypted sets (`encryption.identityFile`), null when none is configured. */
+  identityFile: string | null;
   schedule: ScheduleJob[];
   retention: RetentionPolicy;
 }
@@ -121,6 +161,14 @@ export interface HeaderStatus {
   drills: { database: string; at: string; ok: boolean; setId: string; error?: string }[];
 }
 
+/** One database of planBackupTypes: the type it gets, its base (chains), or why it falls back to a full. */
+export interface BackupTypePreview {
+  database: string;
+  type: BackupType;
+  base: string | null;
+  fallback: string | null;
+}
+
 export interface CreateRequest {
   databases: string[];
   type: BackupType;
@@ -129,8 +177,12 @@ export interface CreateRequest {
 }
 
 export interface RestoreRequest {
-  /** A set id, or `latest`. */
+  /** A set id, or `latest`; ignored with `at`. */
   setId: string;
+  /** Restore the set from this destination (fetched first), not from the backup folder. */
+  from?: string;
+  /** Restore as of this time (ISO): the newest set ending at or before it, with its chain (the CLI's --at). */
+  at?: string;
   databases: string[];
   files: boolean;
   /** Side by side: new path (SQLite, files) or new database name (servers). Absent: in place. */
@@ -176,6 +228,8 @@ function menuConfig(cfg: LoadedConfig): MenuConfig {
     backupDir: cfg.backupDir,
     databases: cfg.databases.map((d) => ({ name: d.name, engine: d.engine })),
     fileSources: cfg.files.config.length + cfg.files.application.length,
+    destinations: (cfg.destinations ?? []).map((d) => d.name),
+    identityFile: cfg.encryption?.identityFile ?? null,
     schedule: cfg.schedule.jobs,
     retention: cfg.retention,
   };
@@ -187,6 +241,43 @@ function menuConfig(cfg: LoadedConfig): MenuConfig {
  */
 export function createEngineFacade(initial: LoadedConfig): EngineFacade {
   let cfg = initial;
+  let fetched: { key: string; set: FetchedSet } | null = null;
+  // A fetch under way, and how many times the wizard was left: a fetch that ends after its wizard was
+  // left removes what it fetched, so nothing of it stays behind.
+  let fetching: Promise<unknown> | null = null;
+  let released = 0;
+  const dropFetched = async (): Promise<void> => {
+    const held = fetched;
+    fetched = null;
+    await held?.set.remove();
+  };
+  /** The folder of the set `req` restores from a destination, fetched unless the same selection is held. */
+  const fetchedFolder = async (req: RestoreRequest & { from: string }): Promise<{ id: string; dir: string }> => {
+    const sel = { databases: req.databases, files: req.files, ...(req.at ? { at: new Date(req.at) } : {}) };
+    const key = JSON.stringify([req.from, req.setId, sel]);
+    if (fetched?.key === key) return fetched.set;
+    const generation = released;
+    await dropFetched();
+    const next = fetchSet(cfg, req.from, req.setId, sel, silentReporter);
+    fetching = next;
+    let set: FetchedSet;
+    try {
+      set = await next;
+    } finally {
+      fetching = null;
+    }
+    if (generation !== released) {
+      await set.remove();
+      throw new InterruptedError('The restore was left while its set was being fetched; nothing of it was kept.');
+    }
+    fetched = { key, set };
+    return set;
+  };
+  const releaseFetched = async (): Promise<void> => {
+    released++;
+    await fetching?.catch(() => undefined);
+    await dropFetched();
+  };
   return {
     config: () => menuConfig(cfg),
     async status() {
@@ -212,8 +303,13 @@ export function createEngineFacade(initial: LoadedConfig): EngineFacade {
         }),
       };
     },
-    listSets: async (filter) =>
-      withOffsite(cfg, await listSets(cfg, filter?.database ? { database: filter.database } : {})),
+    async listSets(filter) {
+      if (filter?.from) {
+        const remote = await listRemoteSets(cfg, filter.from);
+        return filter.database ? remote.filter((x) => x.databases.includes(filter.database!)) : remote;
+      }
+      return withOffsite(cfg, await listSets(cfg, filter?.database ? { database: filter.database } : {}));
+    },
     async offsite(id) {
       const m = await readManifest(cfg, id);
       if (!isCopied(m)) return [];
@@ -224,7 +320,20 @@ export function createEngineFacade(initial: LoadedConfig): EngineFacade {
         return { destination: d.name, ok: mark?.ok === true, error };
       });
     },
-    readManifest: (id) => readManifest(cfg, id),
+    readManifest: (id, from) =>
+      from ? withDestination(cfg, from, (dest, source) => readRemoteManifest(dest, source, id)) : readManifest(cfg, id),
+    async planBackupTypes(req) {
+      const chained = req.type === 'differential' || req.type === 'incremental';
+      if (!chained || req.databases.length === 0)
+        return req.databases.map((database) => ({ database, type: req.type, base: null, fallback: null }));
+      const plan = planBackup(cfg, { databases: req.databases, type: req.type, chainSets: readChainSets(cfg) });
+      return plan.databases.map((d) => ({
+        database: d.name,
+        type: d.type ?? req.type,
+        base: d.base ?? null,
+        fallback: d.fallback ?? null,
+      }));
+    },
     createBackup: (req, reporter, signal) =>
       createBackup(
         cfg,
@@ -250,16 +359,46 @@ export function createEngineFacade(initial: LoadedConfig): EngineFacade {
     readDrills: async (id) => readDrillRecord(setDir(cfg, (await readManifest(cfg, id)).id)),
     deleteSet: (id) => deleteSet(cfg, id),
     setKeep: (id, keep) => setKeep(cfg, id, keep),
-    planRestore: (req) =>
-      planRestore(cfg, req.setId, {
+    async planRestore(req) {
+      const opts: RestoreOptions = {
         databases: req.databases,
         files: req.files,
         ...(req.to ? { to: req.to } : {}),
         ...(req.terminateConnections ? { terminateConnections: true } : {}),
         ...(req.createRoles ? { createRoles: true } : {}),
         ...(req.tables?.length ? { tables: req.tables } : {}),
-      }),
-    executeRestore: (plan, reporter, signal) => executeRestore(cfg, plan, reporter, signal ? { signal } : {}),
+      };
+      if (!req.from) return req.at ? planRestoreAt(cfg, new Date(req.at), opts) : planRestore(cfg, req.setId, opts);
+      // From a destination: the set (for `at`, the set of that time) and its chains are fetched first.
+      const set = await fetchedFolder({ ...req, from: req.from });
+      const fetchedOpts = { ...opts, setFolder: set.dir };
+      return req.at ? planRestoreAt(cfg, new Date(req.at), fetchedOpts) : planRestore(cfg, set.id, fetchedOpts);
+    },
+    async executeRestore(plan, reporter, signal) {
+      try {
+        return await executeRestore(cfg, plan, reporter, signal ? { signal } : {});
+      } finally {
+        if (plan.options.setFolder) await releaseFetched();
+      }
+    },
+    releaseFetched,
+    async keyLocked(plan) {
+      const path = cfg.encryption?.identityFile;
+      if (!path || !(await identityNeedsPassphrase(path))) return false;
+      if (!plan) return true;
+      const folder = plan.options.setFolder;
+      const ids = plan.at?.order ?? [plan.setId];
+      const manifests = await Promise.all(
+        ids.map((id) =>
+          folder ? Promise.resolve(readManifestFile(join(dirname(folder), id))) : readManifest(cfg, id),
+        ),
+      );
+      return manifests.some((m) => m.encryption);
+    },
+    unlockKey: async (passphrase) => {
+      const path = cfg.encryption?.identityFile;
+      if (path) await unlockIdentity(path, passphrase);
+    },
     nextRuns(when, timezone, count, from) {
       try {
         return schedulerNextRuns({ when, ...(timezone ? { timezone } : {}) }, count, from ?? new Date());

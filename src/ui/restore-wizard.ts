@@ -4,6 +4,7 @@ import { capabilitiesOf } from '../drivers/capabilities.js';
 import type { RestoreOutcome, RestorePlan, RestoreRequest } from './engine-facade.js';
 import { scrollWindow } from './components/Rows.js';
 import { editText, isCtrlC, isDown, isUp } from './use-keys.js';
+import { onAtKey, onPassphraseKey, onSourceKey } from './restore-wizard-steps.js';
 
 /**
  * The restore wizard of the menu (option 4) as a pure reducer: `(state, event) → { state, effect }`,
@@ -11,15 +12,20 @@ import { editText, isCtrlC, isDown, isUp } from './use-keys.js';
  * screen must do next (load a manifest, plan, run, go back), whose answer comes back as an event.
  * RestoreScreen.tsx draws the state, one small component per step (screens/restore/).
  *
- * Steps: pick a set (or latest) → what to restore → where (in place or side by side) → for one
+ * Steps: with destinations configured, where from (this server's backup folder or a destination) →
+ * pick a set (or latest; or `t`: "as of a date and time", the time and databases) → what to restore → where (in place or side by side) → for one
  * PostgreSQL database side by side, which tables → the plan (nothing changed yet; the operator
  * types the confirmation word) → when only connected sessions stop an in-place restore of a server
  * database, whether to close them at the swap (default no; yes plans again with them closed) →
- * progress → the outcome.
+ * when the identity file is passphrase-protected and not opened yet, its passphrase (masked) →
+ * progress → the outcome. New steps' keys live in restore-wizard-steps.ts.
  */
 
 export type WizardStep =
+  | { name: 'source' }
   | { name: 'set' }
+  | { name: 'at' }
+  | { name: 'passphrase' }
   | { name: 'items' }
   | { name: 'target' }
   | { name: 'tables' }
@@ -44,22 +50,45 @@ export interface WizardState {
   sideBySide: boolean;
   to: string;
   /** Why Enter did not go on (an i18n key of `t.restore`). */
-  problem: 'nothingPicked' | 'newTargetNeeded' | null;
+  problem: 'nothingPicked' | 'newTargetNeeded' | 'badTime' | null;
+  /** Configured destinations (the source step is shown when there is one) and databases (the at step's rows). */
+  destinations: string[];
+  databases: string[];
+  /** Cursor of the source step: 0 the backup folder, then the destinations. */
+  sourceIndex: number;
+  /** The destination the sets are listed from and restored from; null: this server's backup folder. */
+  from: string | null;
+  /** "As of a date and time": the typed time, its cursor row, the databases chosen, and the time once accepted (ISO). */
+  atText: string;
+  atCursor: number;
+  atPicks: boolean[];
+  at: string | null;
+  /** The identity file's passphrase being typed (never drawn), and why the last one did not open it. */
+  passphrase: string;
+  keyError: unknown;
+  /** The passphrase is asked before the items: an encrypted delta at a destination (its chain is decrypted as fetched). */
+  keyFirst: boolean;
   /** Row 0: all tables; then one row per table of `tableNames`. */
   tablePicks: boolean[];
   tableCursor: number;
   plan: RestorePlan | null;
   /** What the screen waits for (an i18n key): keys are ignored meanwhile. */
-  busy: 'loading' | 'planning' | null;
+  busy: 'loading' | 'planning' | 'fetching' | 'unlocking' | null;
   /** First row of the plan (or of the outcome) shown when it does not fit. */
   scrollTop: number;
 }
 
 /** What the screen must do after a transition; its answer comes back as an event. */
 export type WizardEffect =
-  | { kind: 'load-sets' }
-  | { kind: 'load-manifest'; id: string }
+  | { kind: 'load-sets'; from?: string }
+  | { kind: 'load-manifest'; id: string; from?: string }
   | { kind: 'plan'; request: RestoreRequest }
+  /**
+   * Whether the key must be opened with a passphrase first for `plan` (answered by `key-checked`);
+   * null: for an encrypted set of a destination, before its items (fetching its chain may decrypt).
+   */
+  | { kind: 'check-key'; plan: RestorePlan | null }
+  | { kind: 'unlock'; passphrase: string }
   | { kind: 'execute'; plan: RestorePlan }
   | { kind: 'abort' }
   | { kind: 'back' };
@@ -78,6 +107,9 @@ export type WizardEvent =
   | { type: 'manifest-loaded'; manifest: Manifest }
   | { type: 'planned'; plan: RestorePlan }
   | { type: 'confirmed' }
+  | { type: 'key-checked'; locked: boolean }
+  | { type: 'unlocked' }
+  | { type: 'unlock-failed'; error: unknown }
   | { type: 'confirm-cancelled' }
   | { type: 'interrupt' }
   | { type: 'restored'; outcome: RestoreOutcome }
@@ -88,9 +120,14 @@ export interface Transition {
   effect: WizardEffect | null;
 }
 
-export function initialWizardState(initialSetId?: string): WizardState {
+export function initialWizardState(
+  initialSetId?: string,
+  config: { destinations?: string[]; databases?: string[] } = {},
+): WizardState {
+  const destinations = config.destinations ?? [];
+  const databases = config.databases ?? [];
   return {
-    step: initialSetId ? { name: 'items' } : { name: 'set' },
+    step: initialSetId ? { name: 'items' } : destinations.length ? { name: 'source' } : { name: 'set' },
     initialSetId: initialSetId ?? null,
     sets: null,
     setIndex: 0,
@@ -105,6 +142,17 @@ export function initialWizardState(initialSetId?: string): WizardState {
     plan: null,
     busy: null,
     scrollTop: 0,
+    destinations,
+    databases,
+    sourceIndex: 0,
+    from: null,
+    atText: '',
+    atCursor: 0,
+    atPicks: databases.map(() => true),
+    at: null,
+    passphrase: '',
+    keyError: null,
+    keyFirst: false,
   };
 }
 
@@ -174,7 +222,18 @@ export function deriveWizard(s: WizardState): WizardDerived {
 /** The engine's request for the current choices; `terminate` only after the operator said yes to closing sessions. */
 export function planRequest(s: WizardState, terminate: boolean): RestoreRequest {
   const d = deriveWizard(s);
+  if (s.at)
+    return {
+      setId: '',
+      ...(s.from ? { from: s.from } : {}),
+      at: s.at,
+      databases: s.databases.filter((_, i) => s.atPicks[i]),
+      files: false,
+      ...(s.sideBySide ? { to: s.to.trim() } : {}),
+      ...(terminate ? { terminateConnections: true } : {}),
+    };
   return {
+    ...(s.from ? { from: s.from } : {}),
     setId: s.manifest?.id ?? '',
     databases: d.chosenDbs,
     files: d.chosenFiles,
@@ -214,9 +273,10 @@ const to = (state: WizardState, effect: WizardEffect | null = null): Transition 
 
 /** Planning: the plan step with nothing shown yet while the engine plans (nothing is changed). */
 function startPlan(s: WizardState, terminate: boolean): Transition {
-  if (!s.manifest) return stay(s);
+  if (!s.manifest && !s.at) return stay(s);
   const request = planRequest(s, terminate);
-  return to({ ...s, step: { name: 'plan' }, plan: null, scrollTop: 0, busy: 'planning' }, { kind: 'plan', request });
+  const busy = request.from ? 'fetching' : 'planning';
+  return to({ ...s, step: { name: 'plan' }, plan: null, scrollTop: 0, busy }, { kind: 'plan', request });
 }
 
 /** Moves the cursor over `count` rows as the set list does (arrows, j/k, PgUp/PgDn, Home/End); null: not a list key. */
@@ -247,13 +307,25 @@ function onKey(s: WizardState, input: string, key: Key, view: WizardView): Trans
   const d = deriveWizard(s);
   const step = s.step;
   switch (step.name) {
+    case 'source':
+      return onSourceKey(s, input, key);
+    case 'at':
+      return onAtKey(s, input, key);
+    case 'passphrase':
+      return onPassphraseKey(s, input, key);
     case 'set': {
-      if (key.escape) return to(s, { kind: 'back' });
+      if (key.escape) {
+        if (s.destinations.length) return stay({ ...s, step: { name: 'source' } });
+        return to(s, { kind: 'back' });
+      }
+      if (input === 't' && s.databases.length) return stay({ ...s, problem: null, atCursor: 0, step: { name: 'at' } });
       const moved = moveInList(s.setIndex, d.setCount, view.setPage, input, key);
       if (moved !== null) return stay({ ...s, setIndex: moved });
       if (!key.return || !s.sets) return stay(s);
       const chosen = d.latest && d.setIndex === 0 ? d.latest : s.sets[d.setIndex - (d.latest ? 1 : 0)];
-      return chosen ? to({ ...s, busy: 'loading' }, { kind: 'load-manifest', id: chosen.id }) : stay(s);
+      if (!chosen) return stay(s);
+      const load = { kind: 'load-manifest' as const, id: chosen.id, ...(s.from ? { from: s.from } : {}) };
+      return to({ ...s, at: null, busy: 'loading' }, load);
     }
     case 'items': {
       if (key.escape) {
@@ -272,7 +344,7 @@ function onKey(s: WizardState, input: string, key: Key, view: WizardView): Trans
       return stay(s);
     }
     case 'target': {
-      if (key.escape) return stay({ ...s, problem: null, step: { name: 'items' } });
+      if (key.escape) return stay({ ...s, problem: null, step: { name: s.at ? 'at' : 'items' } });
       if (key.upArrow) return stay({ ...s, sideBySide: false });
       if (key.downArrow) return stay({ ...s, sideBySide: true });
       if (key.return) {
@@ -326,6 +398,7 @@ function onKey(s: WizardState, input: string, key: Key, view: WizardView): Trans
     }
     case 'error': {
       if (!(key.escape || key.return)) return stay(s);
+      if (step.back === 'set' && !s.sets && s.destinations.length) return stay({ ...s, step: { name: 'source' } });
       if (step.back === 'set' && (s.initialSetId || !s.sets)) return to(s, { kind: 'back' });
       const back: WizardStep =
         step.back === 'set' ? { name: 'set' } : step.back === 'items' ? { name: 'items' } : { name: 'target' };
@@ -339,6 +412,7 @@ export function restoreWizard(s: WizardState, e: WizardEvent): Transition {
   switch (e.type) {
     case 'mounted':
       if (s.initialSetId) return to({ ...s, busy: 'loading' }, { kind: 'load-manifest', id: s.initialSetId });
+      if (s.step.name === 'source') return stay(s);
       return to(s, { kind: 'load-sets' });
     case 'key':
       return onKey(s, e.input, e.key, e.view);
@@ -347,7 +421,11 @@ export function restoreWizard(s: WizardState, e: WizardEvent): Transition {
     case 'manifest-loaded': {
       const restorable = restorableOf(e.manifest);
       const picked = [...restorable.map(() => restorable.length === 1), false, false];
-      return stay({ ...s, manifest: e.manifest, picked, cursor: 0, busy: null, step: { name: 'items' } });
+      const loaded = { ...s, manifest: e.manifest, picked, cursor: 0, busy: null, step: { name: 'items' } as const };
+      // An encrypted delta at a destination: the sets of its chain are decrypted as they are fetched (planning).
+      if (s.from && e.manifest.encryption && e.manifest.databases.some((d) => d.base))
+        return to({ ...loaded, busy: 'unlocking', keyFirst: true }, { kind: 'check-key', plan: null });
+      return stay(loaded);
     }
     case 'planned': {
       const next = { ...s, plan: e.plan, busy: null };
@@ -356,7 +434,29 @@ export function restoreWizard(s: WizardState, e: WizardEvent): Transition {
     }
     case 'confirmed':
       if (s.step.name !== 'plan' || !s.plan) return stay(s);
+      // An encrypted set (or a chain chosen by time, whose sets may be) may need the key's passphrase first.
+      if (s.at || s.manifest?.encryption) return to({ ...s, busy: 'unlocking' }, { kind: 'check-key', plan: s.plan });
       return to({ ...s, step: { name: 'running', interruptWarned: false } }, { kind: 'execute', plan: s.plan });
+    case 'key-checked':
+      if (s.keyFirst) {
+        if (e.locked) return stay({ ...s, busy: null, passphrase: '', keyError: null, step: { name: 'passphrase' } });
+        return stay({ ...s, busy: null, keyFirst: false });
+      }
+      if (s.step.name !== 'plan' || !s.plan) return stay({ ...s, busy: null });
+      if (e.locked) return stay({ ...s, busy: null, passphrase: '', keyError: null, step: { name: 'passphrase' } });
+      return to(
+        { ...s, busy: null, step: { name: 'running', interruptWarned: false } },
+        { kind: 'execute', plan: s.plan },
+      );
+    case 'unlocked':
+      if (s.keyFirst) return stay({ ...s, busy: null, keyError: null, keyFirst: false, step: { name: 'items' } });
+      if (s.step.name !== 'passphrase' || !s.plan) return stay({ ...s, busy: null });
+      return to(
+        { ...s, busy: null, keyError: null, step: { name: 'running', interruptWarned: false } },
+        { kind: 'execute', plan: s.plan },
+      );
+    case 'unlock-failed':
+      return stay({ ...s, busy: null, passphrase: '', keyError: e.error });
     case 'confirm-cancelled':
       return stay({ ...s, step: { name: 'target' } });
     case 'interrupt':

@@ -1,6 +1,9 @@
 import { useRef, useState } from 'react';
 import { Box, Text } from 'ink';
-import type { Manifest } from '../../core/types.js';
+import type { BackupType, Manifest } from '../../core/types.js';
+import type { Catalogue } from '../i18n/en.js';
+import { useChainFallbacks } from '../use-chain-preview.js';
+import { ChainNotes, chainNoteRows } from './create/ChainNotes.js';
 import { silentReporter } from '../../core/events.js';
 import { CheckboxList } from '../components/CheckboxList.js';
 import { ErrorBox } from '../components/ErrorBox.js';
@@ -29,7 +32,8 @@ type Phase =
  * database and file group; then a summary with the set id, status, sizes, verified checksums, duration.
  */
 export function CreateScreen({ onBack, onDone }: { onBack: () => void; onDone?: (setId: string) => void }) {
-  const { t, theme, facade } = useUi();
+  const ui = useUi();
+  const { t, theme, facade } = ui;
   const cfg = facade.config();
   const { columns } = useScreenSize();
   const body = useBodyRows();
@@ -37,13 +41,18 @@ export function CreateScreen({ onBack, onDone }: { onBack: () => void; onDone?: 
   const hasFiles = cfg.fileSources > 0;
   const [checked, setChecked] = useState<boolean[]>(() => dbs.map(() => true));
   const [files, setFiles] = useState(hasFiles);
-  const [type, setType] = useState<'full' | 'schema'>('full');
+  const [type, setType] = useState<BackupType>('full');
   const [description, setDescription] = useState('');
   const [cursor, setCursor] = useState(0);
   const [phase, setPhase] = useState<Phase>({ name: 'form', problem: null });
   const { reporter, progress } = useProgress();
   const abort = useRef<AbortController | null>(null);
   useTick(500, phase.name === 'running');
+  const fallbacks = useChainFallbacks(
+    dbs.filter((_, i) => checked[i]),
+    type,
+  );
+  const noteRows = chainNoteRows(fallbacks, 2, ui, columns);
 
   // Rows: databases…, files (if configured), type, description, start.
   const filesRow = hasFiles ? dbs.length : -1;
@@ -122,7 +131,7 @@ export function CreateScreen({ onBack, onDone }: { onBack: () => void; onDone?: 
     if (!toggle) return;
     if (cursor < dbs.length) setChecked((c) => c.map((v, i) => (i === cursor ? !v : v)));
     else if (cursor === filesRow) setFiles((f) => !f);
-    else if (cursor === typeRow) setType((x) => (x === 'full' ? 'schema' : 'full'));
+    else if (cursor === typeRow) setType((x) => nextType(x, key.leftArrow ? -1 : 1));
     if (input === ' ' && cursor === startRow) void start();
   });
 
@@ -139,7 +148,7 @@ export function CreateScreen({ onBack, onDone }: { onBack: () => void; onDone?: 
           items={items}
           cursor={Math.min(cursor, dbs.length - 1)}
           focused={cursor < dbs.length}
-          height={Math.max(3, body - 9)}
+          height={Math.max(3, body - 9 - noteRows.length)}
         />
         {hasFiles ? (
           <CheckboxList items={[{ label: t.create.files, checked: files }]} cursor={0} focused={cursor === filesRow} />
@@ -149,11 +158,8 @@ export function CreateScreen({ onBack, onDone }: { onBack: () => void; onDone?: 
             {t.create.files}: {t.create.filesNone}
           </Text>
         )}
-        <ChoiceField
-          label={t.create.type}
-          value={type === 'full' ? t.create.typeFull : t.create.typeSchema}
-          focused={cursor === typeRow}
-        />
+        <ChoiceField label={t.create.type} value={typeLabel(t, type)} focused={cursor === typeRow} />
+        <ChainNotes rows={noteRows} />
         <TextField label={t.create.description} value={description} focused={cursor === descRow} />
         <Box marginTop={1}>
           <Text color={cursor === startRow ? theme.colors.accent : undefined}>
@@ -272,6 +278,7 @@ export function CreateScreen({ onBack, onDone }: { onBack: () => void; onDone?: 
             ) : null}
           </Box>
         ))}
+      <ChainNotes rows={chainNoteRows(m.chainNotes ?? [], 3, ui, columns)} />
       {m.warnings.slice(0, 3).map((w, i) => (
         <Text key={i} color={theme.colors.warn} wrap="truncate-end">
           {t.common.status.warn}: {w}
@@ -280,4 +287,21 @@ export function CreateScreen({ onBack, onDone }: { onBack: () => void; onDone?: 
       {phase.verifyError ? <ErrorBox error={phase.verifyError} /> : null}
     </Screen>
   );
+}
+
+/** The backup types offered, in the order ←→ and Space cycle through them. */
+const TYPES: readonly BackupType[] = ['full', 'schema', 'differential', 'incremental'];
+
+function nextType(type: BackupType, by: 1 | -1): BackupType {
+  return TYPES[(TYPES.indexOf(type) + by + TYPES.length) % TYPES.length]!;
+}
+
+function typeLabel(t: Catalogue, type: BackupType): string {
+  const labels: Record<BackupType, string> = {
+    full: t.create.typeFull,
+    differential: t.create.typeDifferential,
+    incremental: t.create.typeIncremental,
+    schema: t.create.typeSchema,
+  };
+  return labels[type];
 }

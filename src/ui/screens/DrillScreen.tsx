@@ -1,6 +1,7 @@
 import { useEffect, useRef, useState } from 'react';
 import { Box, Text } from 'ink';
 import { ErrorBox } from '../components/ErrorBox.js';
+import { PassphrasePrompt } from '../components/PassphrasePrompt.js';
 import { ProgressBar } from '../components/ProgressBar.js';
 import { ScrollRows } from '../components/Rows.js';
 import { Screen } from '../components/Screen.js';
@@ -14,6 +15,8 @@ import { helpRows, useBodyRows, useScreenSize } from '../use-screen-size.js';
 import { useUi, type UiContextValue } from '../use-ui.js';
 
 type Step =
+  | { name: 'checking' }
+  | { name: 'passphrase' }
   | { name: 'running'; interruptWarned: boolean }
   | { name: 'outcome'; outcome: DrillOutcome }
   | { name: 'error'; error: unknown };
@@ -57,22 +60,28 @@ export function DrillScreen({ id, onBack, onDone }: { id: string; onBack: () => 
   const { columns } = useScreenSize();
   const body = useBodyRows();
   const { reporter, progress } = useProgress();
-  const [step, setStep] = useState<Step>({ name: 'running', interruptWarned: false });
+  const [step, setStep] = useState<Step>({ name: 'checking' });
   const [top, setTop] = useState(0);
   const abort = useRef(new AbortController());
 
+  const live = useRef(true);
+  useEffect(() => () => void (live.current = false), []);
+  const fail = (error: unknown): void => void (live.current && setStep({ name: 'error', error }));
+  const start = (): void => {
+    setStep({ name: 'running', interruptWarned: false });
+    facade
+      .drillSet(id, reporter, abort.current.signal)
+      .then((outcome) => live.current && setStep({ name: 'outcome', outcome }), fail);
+  };
+  // An encrypted set whose key is passphrase-protected (and not opened yet): the passphrase first.
   useEffect(() => {
-    let live = true;
-    facade.drillSet(id, reporter, abort.current.signal).then(
-      (outcome) => live && setStep({ name: 'outcome', outcome }),
-      (error: unknown) => live && setStep({ name: 'error', error }),
-    );
-    return () => {
-      live = false;
-    };
+    facade
+      .readManifest(id)
+      .then(async (m) => (m.encryption ? facade.keyLocked() : false))
+      .then((locked) => live.current && (locked ? setStep({ name: 'passphrase' }) : start()), fail);
   }, [id]);
   useEffect(() => {
-    if (step.name !== 'running') onDone?.();
+    if (step.name === 'outcome' || step.name === 'error') onDone?.();
   }, [step.name]);
 
   useInterrupt(() => {
@@ -84,12 +93,18 @@ export function DrillScreen({ id, onBack, onDone }: { id: string; onBack: () => 
   // The outcome replaces the bars: it says the same per database, with every check.
   const rows = step.name === 'outcome' ? drillOutcomeRows(step.outcome, ui, columns) : [];
   const fits = Math.max(3, body);
-  const help = step.name === 'running' ? t.help.running : rows.length > fits ? t.help.doneScroll : t.help.done;
+  const help =
+    step.name === 'running' || step.name === 'checking'
+      ? t.help.running
+      : rows.length > fits
+        ? t.help.doneScroll
+        : t.help.done;
   const height = Math.max(3, fits - (helpRows(help, columns) - 1));
   const maxTop = Math.max(0, rows.length - (height - 1));
 
   useKeys((input, key) => {
-    if (isCtrlC(input, key) || step.name === 'running') return;
+    if (isCtrlC(input, key) || step.name === 'running' || step.name === 'checking' || step.name === 'passphrase')
+      return;
     if (key.escape || key.return) return onBack();
     if (isUp(input, key)) return setTop((x) => Math.max(0, x - 1));
     if (isDown(input, key)) return setTop((x) => Math.min(maxTop, x + 1));
@@ -97,6 +112,14 @@ export function DrillScreen({ id, onBack, onDone }: { id: string; onBack: () => 
     if (key.pageDown) return setTop((x) => Math.min(maxTop, x + (height - 1)));
   });
 
+  if (step.name === 'passphrase')
+    return (
+      <PassphrasePrompt
+        title={`${t.drill.title(id)}: ${t.restore.passphraseTitle}`}
+        onUnlocked={start}
+        onCancel={onBack}
+      />
+    );
   const nowMs = Date.now();
   const progressBars = progress.items.map((p) => <ProgressBar key={p.item} p={p} now={nowMs} width={columns} />);
   const title =

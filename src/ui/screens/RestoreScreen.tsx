@@ -18,7 +18,10 @@ import { useProgress } from '../use-progress.js';
 import { useBodyRows, useScreenSize } from '../use-screen-size.js';
 import { useTick } from '../use-tick.js';
 import { useUi } from '../use-ui.js';
+import { AtStep } from './restore/AtStep.js';
 import { ItemsStep } from './restore/ItemsStep.js';
+import { PassphraseStep } from './restore/PassphraseStep.js';
+import { SourceStep } from './restore/SourceStep.js';
 import { restoreLayout } from './restore/layout.js';
 import { PlanStep } from './restore/PlanStep.js';
 import { OutcomeStep, RunningStep } from './restore/RunSteps.js';
@@ -48,7 +51,13 @@ export function RestoreScreen({
   const { t, facade } = ui;
   const { columns } = useScreenSize();
   const body = useBodyRows();
-  const [state, setState] = useState<WizardState>(() => initialWizardState(initialSetId));
+  const [state, setState] = useState<WizardState>(() => {
+    const cfg = facade.config();
+    return initialWizardState(initialSetId, {
+      destinations: cfg.destinations,
+      databases: cfg.databases.map((d) => d.name),
+    });
+  });
   // The state the next event applies to: updated at once, so events between two renders chain.
   const current = useRef(state);
   const abort = useRef<AbortController | null>(null);
@@ -73,12 +82,12 @@ export function RestoreScreen({
         abort.current?.abort();
         return;
       case 'load-sets':
-        return facade.listSets().then(
+        return facade.listSets(effect.from ? { from: effect.from } : undefined).then(
           (sets) => dispatch({ type: 'sets-loaded', sets }),
           (error: unknown) => dispatch({ type: 'failed', error, back: 'set' }),
         );
       case 'load-manifest':
-        return facade.readManifest(effect.id).then(
+        return facade.readManifest(effect.id, effect.from).then(
           (manifest) => dispatch({ type: 'manifest-loaded', manifest }),
           (error: unknown) => dispatch({ type: 'failed', error, back: 'set' }),
         );
@@ -86,6 +95,16 @@ export function RestoreScreen({
         return facade.planRestore(effect.request).then(
           (plan) => dispatch({ type: 'planned', plan }),
           (error: unknown) => dispatch({ type: 'failed', error, back: 'target' }),
+        );
+      case 'check-key':
+        return facade.keyLocked(effect.plan ?? undefined).then(
+          (locked) => dispatch({ type: 'key-checked', locked }),
+          (error: unknown) => dispatch({ type: 'failed', error, back: effect.plan ? 'plan' : 'set' }),
+        );
+      case 'unlock':
+        return facade.unlockKey(effect.passphrase).then(
+          () => dispatch({ type: 'unlocked' }),
+          (error: unknown) => dispatch({ type: 'unlock-failed', error }),
         );
       case 'execute': {
         reset();
@@ -102,7 +121,11 @@ export function RestoreScreen({
     }
   };
 
-  useEffect(() => dispatch({ type: 'mounted' }), []);
+  useEffect(() => {
+    dispatch({ type: 'mounted' });
+    // A set fetched from a destination for a plan that was not carried out is removed on leaving.
+    return () => void facade.releaseFetched().catch(() => undefined);
+  }, []);
   useInterrupt(() => dispatch({ type: 'interrupt' }), state.step.name === 'running');
   useKeys((input, key) =>
     dispatch({
@@ -113,7 +136,13 @@ export function RestoreScreen({
     }),
   );
 
-  const busyText = state.busy === 'loading' ? t.common.loading : state.busy === 'planning' ? t.restore.planning : null;
+  const busyTexts = {
+    loading: t.common.loading,
+    planning: t.restore.planning,
+    fetching: t.restore.fetching,
+    unlocking: t.restore.unlocking,
+  };
+  const busyText = state.busy ? busyTexts[state.busy] : null;
   const { step } = state;
   switch (step.name) {
     case 'error':
@@ -121,6 +150,19 @@ export function RestoreScreen({
         <Screen title={t.restore.title} help={t.help.done}>
           <ErrorBox error={step.error} />
         </Screen>
+      );
+    case 'source':
+      return <SourceStep state={state} />;
+    case 'at':
+      return <AtStep state={state} />;
+    case 'passphrase':
+      return (
+        <PassphraseStep
+          length={state.passphrase.length}
+          error={state.keyError}
+          busyText={busyText}
+          beforeItems={state.keyFirst}
+        />
       );
     case 'set':
       return <SetStep state={state} derived={derived} height={height} busyText={busyText} />;

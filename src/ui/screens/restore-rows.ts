@@ -1,4 +1,4 @@
-import { english, type Phrase } from '../../core/phrases.js';
+import { english, phrase, type Phrase } from '../../core/phrases.js';
 import { rollbackAdvice } from '../../engine/rollback-advice.js';
 import type { RestoreOutcome, RestorePlan } from '../engine-facade.js';
 import { foldSegs, foldText, type Row, type Seg } from '../fold.js';
@@ -61,6 +61,12 @@ export function planRows(plan: RestorePlan, ui: PlanUi, width: number): Row[] {
       ? t.restore.swapsBackLine(d.swapsBack, size)
       : `${t.restore.sizeLabel} ${t.restore.estimate(size, d.estimateSource)}`;
     add([{ text: `    ${line}${now}`, color: theme.colors.muted }], '    ');
+    if (d.chain) {
+      const sets = d.chain.map((x) => `${x.id} (${t.common.setType[x.type] ?? x.type})`).join(` ${arrow} `);
+      const bytes = formatBytes(d.chain.reduce((n, x) => n + x.storedBytes, 0));
+      const chain = phrase('plan.chain', { db: d.database, count: d.chain.length, sets, bytes });
+      add([{ text: `    ${text(chain, english(chain))}` }], '      ');
+    }
     if (plan.databases.length === 1)
       d.steps.forEach((s, i) =>
         add([{ text: `    ${i + 1}. ${text(d.stepPhrases?.[i], s)}`, color: theme.colors.muted }], '       '),

@@ -22,7 +22,11 @@ export function ItemsStep({
   const body = useBodyRows();
   const { manifest, picked, step } = state;
   const { restorable, filesRow, rolesRow } = derived;
+  const atItems = state.at
+    ? state.databases.flatMap((name, i) => (state.atPicks[i] ? [{ label: name, checked: true }] : []))
+    : [];
   const items = [
+    ...atItems,
     ...restorable.map((d, i) => ({
       label: `${d.name} (${d.engine})`,
       checked: !!picked[i],
@@ -36,7 +40,7 @@ export function ItemsStep({
   const choosingTarget = step.name === 'target';
   return (
     <Screen
-      title={`${t.restore.title}: ${manifest ? manifest.id : ''}`}
+      title={`${t.restore.title}: ${state.at ? t.restore.asOf(state.atText.trim()) : manifest ? manifest.id : ''}`}
       help={choosingTarget ? t.help.pickTarget : t.help.pickItems}
     >
       {busyText ? <Text>{busyText}</Text> : null}

@@ -27,7 +27,10 @@ export function SetStep({
   const rows = sets ? setRows(sets, ui, now(), shortDates(columns)).map((r) => r.slice(0, 6)) : [];
   const latestRow = latest && sets ? [{ text: t.restore.latest }, ...rows[sets.indexOf(latest)]!.slice(1)] : null;
   return (
-    <Screen title={`${t.restore.title}: ${t.restore.pickSet}`} help={t.help.pickSet}>
+    <Screen
+      title={`${t.restore.title}: ${t.restore.pickSet}${state.from ? ` ${t.restore.atDestination(state.from)}` : ''}`}
+      help={state.databases.length ? t.help.pickSetAt : t.help.pickSet}
+    >
       {busyText || !sets ? <Text>{busyText ?? t.common.loading}</Text> : null}
       {sets && sets.length === 0 ? <Text>{t.restore.noSets}</Text> : null}
       {sets && sets.length > 0 ? (

@@ -6,6 +6,7 @@ import type { ProgressState } from '../../use-progress.js';
 import { helpRows } from '../../use-screen-size.js';
 import type { UiContextValue } from '../../use-ui.js';
 import { outcomeRows, planRows, refusalRows } from '../restore-rows.js';
+import { sourceRows } from './at-rows.js';
 
 /** The rows of the plan or the outcome, the lines left for them, what stays below them, and the help line. */
 export interface RestoreLayout {
@@ -39,7 +40,7 @@ export function restoreLayout(
       }),
     );
     const refusals = (plan?.refusals ?? []).map((r) => refusalRows(r, ui, width));
-    const rows = plan ? planRows(plan, ui, width) : [];
+    const rows = plan ? [...sourceRows(plan, s.from, ui, width), ...planRows(plan, ui, width)] : [];
     const fixed =
       warn.flat().length +
       refusals.reduce((n, r) => n + r.length + 2, 0) +

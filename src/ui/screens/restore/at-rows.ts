@@ -1,0 +1,31 @@
+import type { RestorePlan } from '../../engine-facade.js';
+import { foldText, type Row } from '../../fold.js';
+import { formatBytes, formatDate } from '../../format.js';
+import type { PlanUi } from '../restore-rows.js';
+
+/**
+ * Pure: what the plan step shows above the plan when the restore is not of a local set: the preview
+ * of a restore "as of" a time (the CLI's `restore --at`: the set reached, the exact point, the sets
+ * applied in order with their total stored size, the newer sets passed over), or the destination the
+ * set was fetched from.
+ */
+export function sourceRows(plan: RestorePlan, from: string | null, ui: PlanUi, width: number): Row[] {
+  const { t, theme } = ui;
+  const rows: Row[] = [];
+  if (from) rows.push(...foldText(t.restore.fetchedFrom(from), width, { color: theme.colors.ok }, '  '));
+  const at = plan.at;
+  if (!at) return rows;
+  const arrow = theme.unicode ? '→' : '->';
+  rows.push(...foldText(t.restore.atHead(formatDate(at.at), at.setId), width, { bold: true }, '  '));
+  rows.push(...foldText(`  ${t.restore.atPoint(formatDate(at.point), at.setId)}`, width, {}, '    '));
+  rows.push(...foldText(`  ${t.restore.atOrder(at.order.length, formatBytes(at.totalBytes))}`, width, {}, '    '));
+  for (const d of at.databases) {
+    const chain = d.chain.members
+      .map((m) => `${m.id} ${t.common.setType[m.type] ?? m.type} ${formatBytes(m.storedBytes)}`)
+      .join(` ${arrow} `);
+    rows.push(...foldText(`    ${d.database}: ${chain}`, width, {}, '      '));
+  }
+  for (const s of at.skipped.slice(0, 5))
+    rows.push(...foldText(`  ${t.restore.atPassed(s.id, s.reason)}`, width, { color: theme.colors.muted }, '    '));
+  return rows;
+}

@@ -1,0 +1,27 @@
+import { useEffect, useState } from 'react';
+import type { BackupType } from '../core/types.js';
+import { useUi } from './use-ui.js';
+
+/**
+ * The databases a differential or incremental backup of `databases` would store as a full instead,
+ * each as `name: why` (facade.planBackupTypes; nothing is changed). Empty for other types, while
+ * loading, or when the preview cannot be had (the backup itself then says why).
+ */
+export function useChainFallbacks(databases: string[], type: BackupType): string[] {
+  const { facade } = useUi();
+  const [notes, setNotes] = useState<string[]>([]);
+  const key = `${type}|${databases.join(',')}`;
+  useEffect(() => {
+    let live = true;
+    setNotes([]);
+    if (type !== 'differential' && type !== 'incremental') return;
+    facade.planBackupTypes({ databases, type }).then(
+      (preview) => live && setNotes(preview.flatMap((p) => (p.fallback ? [`${p.database}: ${p.fallback}`] : []))),
+      () => undefined,
+    );
+    return () => {
+      live = false;
+    };
+  }, [key]);
+  return notes;
+}

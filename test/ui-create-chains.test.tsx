@@ -1,0 +1,97 @@
+/**
+ * The create screen's backup types (full, schema, differential, incremental) and the fallback to a
+ * full with its reason, before the backup (from the engine's plan) and in the summary (from the
+ * manifest); English and Spanish, drawn at 80×24 against the in-memory facade.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { cleanup } from 'ink-testing-library';
+import { ConfigureScheduleScreen } from '../src/ui/screens/ConfigureScheduleScreen.js';
+import { CreateScreen } from '../src/ui/screens/CreateScreen.js';
+import { cleanupSized, FakeFacade, frameProblems, KEY, press, renderSized, waitFrame } from './ui-fake-facade.js';
+
+afterEach(() => {
+  cleanupSized();
+  cleanup();
+});
+
+const noop = (): void => undefined;
+const fits = (frame: string): void => expect(frameProblems(frame), frame).toEqual([]);
+const REASON = 'no full backup of auditoria yet';
+
+describe.each(['en', 'es'] as const)('create: backup types and chains (%s)', (lang) => {
+  const s =
+    lang === 'en'
+      ? {
+          start: 'Start backup',
+          diff: 'differential (changes since the last full)',
+          incr: 'incremental (changes since the last backup)',
+          schema: 'schema only',
+          fell: 'Stored as a full instead:',
+          done: 'Backup finished',
+        }
+      : {
+          start: 'Empezar la copia',
+          diff: 'diferencial (cambios desde la última completa)',
+          incr: 'incremental (cambios desde la última copia)',
+          schema: 'solo esquema',
+          fell: 'Guardada como completa:',
+          done: 'Copia terminada',
+        };
+
+  it('→ cycles full, schema, differential, incremental; a database without a base shows the fallback and why', async () => {
+    const facade = new FakeFacade();
+    facade.chainFallbacks = { auditoria: REASON };
+    const { lastFrame, stdin } = renderSized(<CreateScreen onBack={noop} />, { facade, lang });
+    await waitFrame(lastFrame, (x) => x.includes(s.start) || x.includes('['));
+    await press(stdin, KEY.down, KEY.down, KEY.down, KEY.down); // the type row
+    await press(stdin, KEY.right);
+    await waitFrame(lastFrame, (x) => x.includes(s.schema));
+    await press(stdin, KEY.right);
+    const diff = await waitFrame(lastFrame, (x) => x.includes(s.diff) && x.includes(s.fell));
+    fits(diff);
+    expect(diff).toContain(`auditoria: ${REASON}`);
+    expect(diff).not.toContain('users: ');
+    await press(stdin, KEY.right);
+    fits(await waitFrame(lastFrame, (x) => x.includes(s.incr) && x.includes(`auditoria: ${REASON}`)));
+    // auditoria unticked: nothing falls back, the note goes.
+    await press(stdin, KEY.up, KEY.up, KEY.space);
+    await waitFrame(lastFrame, (x) => x.includes(s.incr) && !x.includes(s.fell));
+    await press(stdin, KEY.space);
+    await waitFrame(lastFrame, (x) => x.includes(s.fell));
+    await press(stdin, KEY.enter);
+    const done = await waitFrame(lastFrame, (x) => x.includes(s.done));
+    fits(done);
+    expect(done).toContain(s.fell);
+    expect(done.replace(/\s+/g, ' ')).toContain(`auditoria: stored as a full, not an incremental: ${REASON}`);
+    const req = facade.calls.find((c) => c.method === 'createBackup')!.args[0];
+    expect(req).toMatchObject({ type: 'incremental', databases: ['users', 'inventario', 'auditoria'] });
+  });
+
+  it('full and schema ask no chain preview', async () => {
+    const facade = new FakeFacade();
+    const { lastFrame, stdin } = renderSized(<CreateScreen onBack={noop} />, { facade, lang });
+    await waitFrame(lastFrame, (x) => x.includes(s.start));
+    await press(stdin, KEY.down, KEY.down, KEY.down, KEY.down, KEY.right);
+    await waitFrame(lastFrame, (x) => x.includes(s.schema));
+    expect(facade.calls.filter((c) => c.method === 'planBackupTypes')).toEqual([]);
+  });
+});
+
+describe('automatic backup jobs of every chain type', () => {
+  it('a job type cycles full, schema, differential, incremental, verify; an incremental job is saved', async () => {
+    const facade = new FakeFacade();
+    const { lastFrame, stdin } = renderSized(<ConfigureScheduleScreen onBack={noop} />, { facade });
+    await waitFrame(lastFrame, (x) => x.includes('Retention'));
+    await press(stdin, KEY.enter);
+    await waitFrame(lastFrame, (x) => x.includes('Next 5 runs'));
+    await press(stdin, KEY.down, KEY.down, KEY.down, KEY.down, KEY.right, KEY.right);
+    fits(await waitFrame(lastFrame, (x) => x.includes('‹ differential ›')));
+    await press(stdin, KEY.right);
+    await waitFrame(lastFrame, (x) => x.includes('‹ incremental ›'));
+    await press(stdin, KEY.enter);
+    fits(await waitFrame(lastFrame, (x) => /daily\s+daily at 02:00\s+incremental/.test(x)));
+    await press(stdin, 's');
+    await waitFrame(lastFrame, (x) => x.includes('Saved to the config file.'));
+    expect(facade.saved!.jobs[0]).toMatchObject({ name: 'daily', type: 'incremental' });
+  });
+});

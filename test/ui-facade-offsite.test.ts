@@ -1,0 +1,210 @@
+/**
+ * The real EngineFacade's calls for the menu's restore from a destination, restore as of a time,
+ * backup type preview and protected keys, over the real engine on real SQLite files, a real folder
+ * destination and a real age identity file encrypted with a passphrase.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { Encrypter } from 'age-encryption';
+import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
+import { isRespaldoError } from '../src/core/errors.js';
+import { silentReporter } from '../src/core/events.js';
+import { loadConfig } from '../src/config/load.js';
+import { createEngineFacade } from '../src/ui/engine-facade.js';
+import { dbDigest } from './helpers/sqlite.js';
+import { demoSetup, removeTmpDirs, type DemoSetup } from './helpers/tmp.js';
+
+afterAll(() => removeTmpDirs());
+afterEach(() => vi.unstubAllEnvs());
+
+function setConfig(s: DemoSetup, patch: Record<string, unknown>): void {
+  writeFileSync(s.configFile, JSON.stringify({ ...JSON.parse(readFileSync(s.configFile, 'utf8')), ...patch }, null, 2));
+}
+const facadeOf = async (s: DemoSetup) => createEngineFacade(await loadConfig({ configPath: s.configFile }));
+const fetchLeft = (s: DemoSetup): string[] =>
+  existsSync(s.backupDir) ? readdirSync(s.backupDir).filter((n) => n.startsWith('.respaldo-restore-fetch')) : [];
+
+describe('real facade: restore from a destination on a new server', () => {
+  it('lists and reads the sets there, plans by fetching (released on leaving), restores from it', async () => {
+    const s = demoSetup({ files: undefined });
+    mkdirSync(join(s.dir, 'nas'));
+    setConfig(s, { destinations: [{ name: 'nas', type: 'folder', path: './nas', source: 'srv1' }] });
+    let facade = await facadeOf(s);
+    expect(facade.config().destinations).toEqual(['nas']);
+    await facade.createBackup({ databases: ['inventario'], type: 'full', files: false }, silentReporter);
+    const newest = await facade.createBackup({ databases: [], type: 'full', files: false }, silentReporter);
+    const before = dbDigest(s.dbs.users);
+    rmSync(s.backupDir, { recursive: true, force: true });
+    for (const x of ['', '-wal', '-shm']) rmSync(s.dbs.users + x, { force: true });
+    facade = await facadeOf(s);
+
+    expect(await facade.listSets()).toEqual([]);
+    const remote = await facade.listSets({ from: 'nas' });
+    expect(remote.map((x) => x.id)).toHaveLength(2);
+    expect(remote[0]!.id).toBe(newest.id);
+    expect((await facade.listSets({ from: 'nas', database: 'users' })).map((x) => x.id)).toEqual([newest.id]);
+    expect((await facade.readManifest(newest.id, 'nas')).databases.map((d) => d.name)).toContain('users');
+
+    const req = { from: 'nas', setId: newest.id, databases: ['users'], files: false };
+    const first = await facade.planRestore(req);
+    expect(first.setId).toBe(newest.id);
+    expect(first.refusals).toEqual([]);
+    expect(first.options.setFolder && existsSync(first.options.setFolder)).toBe(true);
+    expect(fetchLeft(s)).toHaveLength(1);
+    await facade.releaseFetched();
+    expect(fetchLeft(s)).toEqual([]);
+    // As of a time, from the destination: the set of that time is fetched with its chain, and previewed.
+    const at = await facade.planRestore({ ...req, setId: '', at: newest.completedAt });
+    expect(at.at).toMatchObject({ setId: newest.id, point: newest.completedAt });
+    expect(at.options.setFolder && existsSync(at.options.setFolder)).toBe(true);
+    const early = new Date(Date.parse(newest.startedAt) - 86_400_000).toISOString();
+    await expect(facade.planRestore({ ...req, setId: '', at: early })).rejects.toThrow(/at or before/);
+    await facade.releaseFetched();
+    expect(fetchLeft(s)).toEqual([]);
+    // The wizard left while a fetch is under way: what it fetched is removed when it ends.
+    const racing = facade.planRestore(req);
+    await facade.releaseFetched();
+    await expect(racing).rejects.toThrow(/left while its set was being fetched/);
+    expect(fetchLeft(s)).toEqual([]);
+
+    const plan = await facade.planRestore(req);
+    // The same selection planned again keeps the one fetched copy.
+    expect((await facade.planRestore(req)).options.setFolder).toBe(plan.options.setFolder);
+    const outcome = await facade.executeRestore(plan, silentReporter);
+    expect(outcome.ok).toBe(true);
+    expect(dbDigest(s.dbs.users)).toEqual(before);
+    expect(fetchLeft(s)).toEqual([]);
+  });
+});
+
+describe('real facade: as of a time, and the backup type preview', () => {
+  it('planRestore with at gives the --at preview; planBackupTypes says which databases fall back to a full', async () => {
+    const s = demoSetup({ files: undefined });
+    const facade = await facadeOf(s);
+    const none = await facade.planBackupTypes({ databases: ['users', 'inventario'], type: 'incremental' });
+    expect(none).toEqual([
+      { database: 'users', type: 'full', base: null, fallback: 'no full backup of users yet' },
+      { database: 'inventario', type: 'full', base: null, fallback: 'no full backup of inventario yet' },
+    ]);
+    expect(await facade.planBackupTypes({ databases: ['users'], type: 'full' })).toEqual([
+      { database: 'users', type: 'full', base: null, fallback: null },
+    ]);
+    const full = await facade.createBackup({ databases: ['users'], type: 'full', files: false }, silentReporter);
+    const [users] = await facade.planBackupTypes({ databases: ['users'], type: 'incremental' });
+    expect(users).toEqual({ database: 'users', type: 'incremental', base: full.id, fallback: null });
+
+    const plan = await facade.planRestore({ setId: '', at: full.completedAt, databases: ['users'], files: false });
+    expect(plan.at).toMatchObject({ setId: full.id, point: full.completedAt, order: [full.id] });
+    expect(plan.setId).toBe(full.id);
+    const early = new Date(Date.parse(full.startedAt) - 3_600_000).toISOString();
+    await expect(facade.planRestore({ setId: '', at: early, databases: ['users'], files: false })).rejects.toThrow(
+      /ends at or before/,
+    );
+  });
+});
+
+describe('real facade: a passphrase-protected identity', () => {
+  async function lockedKey(s: DemoSetup, passphrase: string): Promise<string> {
+    const keyFile = join(s.dir, 'key.txt');
+    execFileSync('age-keygen', ['-o', keyFile], { stdio: 'pipe' });
+    const recipient = execFileSync('age-keygen', ['-y', keyFile], { encoding: 'utf8' }).trim();
+    const e = new Encrypter();
+    e.setPassphrase(passphrase);
+    e.setScryptWorkFactor(12);
+    const locked = join(s.dir, 'key.age');
+    writeFileSync(locked, await e.encrypt(readFileSync(keyFile)), { mode: 0o600 });
+    rmSync(keyFile);
+    setConfig(s, { encryption: { recipients: [recipient], identityFile: './key.age' } });
+    return locked;
+  }
+
+  it('keyLocked until unlockKey gets the right passphrase; a wrong one is a key error; then restores need none', async () => {
+    const s = demoSetup({ files: undefined });
+    await lockedKey(s, 'open the vault');
+    const facade = await facadeOf(s);
+    const m = await facade.createBackup({ databases: ['users'], type: 'full', files: false }, silentReporter);
+    expect(m.encryption?.recipients).toHaveLength(1);
+    expect(await facade.keyLocked()).toBe(true);
+    const to0 = join(s.dir, 'r0.db');
+    expect(
+      await facade.keyLocked(await facade.planRestore({ setId: m.id, databases: ['users'], files: false, to: to0 })),
+    ).toBe(true);
+    const wrong = await facade.unlockKey('not it').catch((e: unknown) => e);
+    expect(isRespaldoError(wrong) && wrong.kind).toBe('key');
+    expect((wrong as Error).message).toContain('Wrong passphrase');
+    expect(await facade.keyLocked()).toBe(true);
+    await facade.unlockKey('open the vault');
+    expect(await facade.keyLocked()).toBe(false);
+    const to = join(s.dir, 'r.db');
+    const plan = await facade.planRestore({ setId: m.id, databases: ['users'], files: false, to });
+    expect((await facade.executeRestore(plan, silentReporter)).ok).toBe(true);
+    expect(dbDigest(to)).toEqual(dbDigest(s.dbs.users));
+  });
+
+  it('a plan of a set stored before encryption was turned on needs no passphrase, also as of a time', async () => {
+    const s = demoSetup({ files: undefined });
+    const plain = await (
+      await facadeOf(s)
+    ).createBackup({ databases: ['users'], type: 'full', files: false }, silentReporter);
+    await lockedKey(s, 'later key');
+    const facade = await facadeOf(s);
+    expect(await facade.keyLocked()).toBe(true);
+    const to = join(s.dir, 'r.db');
+    const plan = await facade.planRestore({ setId: plain.id, databases: ['users'], files: false, to });
+    expect(await facade.keyLocked(plan)).toBe(false);
+    const at = await facade.planRestore({ setId: '', at: plain.completedAt, databases: ['users'], files: false, to });
+    expect(await facade.keyLocked(at)).toBe(false);
+  });
+
+  it('not locked when RESPALDO_PASSPHRASE_FILE names the file, nor without encryption', async () => {
+    const s = demoSetup({ files: undefined });
+    await lockedKey(s, 'from a file');
+    vi.stubEnv('RESPALDO_PASSPHRASE_FILE', join(s.dir, 'pass.txt'));
+    expect(await (await facadeOf(s)).keyLocked()).toBe(false);
+    expect(await (await facadeOf(demoSetup())).keyLocked()).toBe(false);
+  });
+});
+
+describe('real facade: an encrypted incremental at a destination, with a protected key', () => {
+  it('planning it decrypts its chain while fetching: refused while the key is locked, planned once opened', async () => {
+    const s = demoSetup({ files: undefined });
+    mkdirSync(join(s.dir, 'nas'));
+    const keyFile = join(s.dir, 'key.txt');
+    execFileSync('age-keygen', ['-o', keyFile], { stdio: 'pipe' });
+    const recipient = execFileSync('age-keygen', ['-y', keyFile], { encoding: 'utf8' }).trim();
+    const e = new Encrypter();
+    e.setPassphrase('chain words');
+    e.setScryptWorkFactor(12);
+    writeFileSync(join(s.dir, 'key.age'), await e.encrypt(readFileSync(keyFile)), { mode: 0o600 });
+    rmSync(keyFile);
+    setConfig(s, {
+      encryption: { recipients: [recipient], identityFile: './key.age', local: false },
+      destinations: [{ name: 'nas', type: 'folder', path: './nas', source: 'srv1', encrypt: true }],
+    });
+    let facade = await facadeOf(s);
+    await facade.createBackup({ databases: ['users'], type: 'full', files: false }, silentReporter);
+    const db = new Database(s.dbs.users);
+    db.exec('CREATE TABLE IF NOT EXISTS extra (v TEXT); INSERT INTO extra VALUES (1);');
+    db.close();
+    const incr = await facade.createBackup({ databases: ['users'], type: 'incremental', files: false }, silentReporter);
+    expect(incr.databases[0]!.base).toBeTruthy();
+    const before = dbDigest(s.dbs.users);
+    rmSync(s.backupDir, { recursive: true, force: true });
+    facade = await facadeOf(s);
+
+    const manifest = await facade.readManifest(incr.id, 'nas');
+    expect(manifest.encryption && manifest.databases.some((d) => d.base)).toBeTruthy();
+    expect(await facade.keyLocked()).toBe(true);
+    const to = join(s.dir, 'r.db');
+    const req = { from: 'nas', setId: incr.id, databases: ['users'], files: false, to };
+    const locked = await facade.planRestore(req).catch((err: unknown) => err);
+    expect(isRespaldoError(locked) && locked.kind).toBe('key');
+    expect(fetchLeft(s)).toEqual([]);
+    await facade.unlockKey('chain words');
+    const plan = await facade.planRestore(req);
+    expect((await facade.executeRestore(plan, silentReporter)).ok).toBe(true);
+    expect(dbDigest(to)).toEqual(before);
+  });
+});

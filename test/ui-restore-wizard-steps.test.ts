@@ -1,0 +1,355 @@
+/**
+ * The restore wizard's steps for off-site copies, chains and protected keys (src/ui/restore-wizard.ts
+ * and restore-wizard-steps.ts) as tables of events → state and effect: where from (the backup folder
+ * or a destination), "as of a date and time", and the key's passphrase after the confirmation word.
+ */
+import type { Key } from 'ink';
+import { describe, expect, it } from 'vitest';
+import type { Manifest, SetSummary } from '../src/core/types.js';
+import { summaryFromManifest } from '../src/engine/catalog.js';
+import type { RestorePlan } from '../src/ui/engine-facade.js';
+import {
+  initialWizardState,
+  planRequest,
+  restoreWizard,
+  type WizardEffect,
+  type WizardEvent,
+  type WizardState,
+} from '../src/ui/restore-wizard.js';
+import { FakeFacade, manifestFor } from './ui-fake-facade.js';
+
+const NO_KEY = Object.fromEntries(
+  [
+    'upArrow',
+    'downArrow',
+    'leftArrow',
+    'rightArrow',
+    'pageDown',
+    'pageUp',
+    'home',
+    'end',
+    'return',
+    'escape',
+    'ctrl',
+    'shift',
+    'tab',
+    'backspace',
+    'delete',
+    'meta',
+    'super',
+    'hyper',
+    'capsLock',
+    'numLock',
+  ].map((k) => [k, false]),
+) as unknown as Key;
+
+type K = [string, Partial<Key>];
+const up: K = ['', { upArrow: true }];
+const down: K = ['', { downArrow: true }];
+const enter: K = ['', { return: true }];
+const esc: K = ['', { escape: true }];
+const backspace: K = ['', { backspace: true }];
+const space: K = [' ', {}];
+const typed = (text: string): K[] => [...text].map((c) => [c, {}]);
+const key = ([input, partial]: K): WizardEvent => ({
+  type: 'key',
+  input,
+  key: { ...NO_KEY, ...partial },
+  view: { setPage: 5, scrollRows: 10, scrollHeight: 10 },
+});
+
+function apply(state: WizardState, events: WizardEvent[]): { state: WizardState; effects: WizardEffect[] } {
+  const effects: WizardEffect[] = [];
+  for (const e of events) {
+    const t = restoreWizard(state, e);
+    state = t.state;
+    if (t.effect) effects.push(t.effect);
+  }
+  return { state, effects };
+}
+const keys = (...ks: K[]): WizardEvent[] => ks.map(key);
+
+const CONFIG = { destinations: ['nas', 'offsite'], databases: ['users', 'inventario', 'auditoria'] };
+const REMOTE: Manifest[] = [manifestFor('20261121_100000'), manifestFor('20261120_100000')];
+const summary = (m: Manifest): SetSummary =>
+  summaryFromManifest(m, `nas/db1/${m.id}`, { keep: false, lastVerified: null });
+
+describe('restore wizard: where from', () => {
+  it('with destinations it opens on the source step and loads nothing yet', () => {
+    const t = restoreWizard(initialWizardState(undefined, CONFIG), { type: 'mounted' });
+    expect(t.state.step).toEqual({ name: 'source' });
+    expect(t.effect).toBeNull();
+  });
+
+  it('without destinations there is no source step (the sets load at once)', () => {
+    const t = restoreWizard(initialWizardState(undefined, { databases: ['users'] }), { type: 'mounted' });
+    expect(t.state.step).toEqual({ name: 'set' });
+    expect(t.effect).toEqual({ kind: 'load-sets' });
+  });
+
+  it.each([
+    ['the backup folder', [enter], null, { kind: 'load-sets' }],
+    ['the first destination', [down, enter], 'nas', { kind: 'load-sets', from: 'nas' }],
+    [
+      'the last destination (↓ stops there)',
+      [down, down, down, down, enter],
+      'offsite',
+      { kind: 'load-sets', from: 'offsite' },
+    ],
+    ['↑ stops at the backup folder', [down, up, up, enter], null, { kind: 'load-sets' }],
+  ] as const)('Enter on %s lists its sets', (_, ks, from, effect) => {
+    const { state, effects } = apply(initialWizardState(undefined, CONFIG), keys(...ks));
+    expect(state.step).toEqual({ name: 'set' });
+    expect(state.from).toBe(from);
+    expect(effects).toEqual([effect]);
+  });
+
+  it('Esc on the source step leaves; Esc on the set step goes back to the source step', () => {
+    expect(apply(initialWizardState(undefined, CONFIG), keys(esc)).effects).toEqual([{ kind: 'back' }]);
+    const { state, effects } = apply(initialWizardState(undefined, CONFIG), keys(down, enter, esc));
+    expect(state.step).toEqual({ name: 'source' });
+    expect(effects).toEqual([{ kind: 'load-sets', from: 'nas' }]);
+  });
+
+  it('a destination that cannot be listed: the error goes back to the source step', () => {
+    const s = apply(initialWizardState(undefined, CONFIG), [
+      ...keys(down, enter),
+      { type: 'failed', error: new Error('gone'), back: 'set' },
+      ...keys(enter),
+    ]).state;
+    expect(s.step).toEqual({ name: 'source' });
+  });
+
+  it('a set of a destination: its manifest is read there, and the plan fetches from there', () => {
+    const sets = REMOTE.map(summary);
+    const listed = apply(initialWizardState(undefined, CONFIG), [
+      ...keys(down, enter),
+      { type: 'sets-loaded', sets },
+    ]).state;
+    // Row 0 is latest, row 1 the newest set itself, row 2 the older one.
+    const { state, effects } = apply(listed, keys(down, down, enter));
+    expect(effects).toEqual([{ kind: 'load-manifest', id: '20261120_100000', from: 'nas' }]);
+    const items = apply(state, [{ type: 'manifest-loaded', manifest: REMOTE[1]! }]).state;
+    const planned = apply(items, keys(['a', {}], enter, enter));
+    expect(planned.state.busy).toBe('fetching');
+    expect(planned.effects).toEqual([
+      {
+        kind: 'plan',
+        request: {
+          from: 'nas',
+          setId: '20261120_100000',
+          databases: ['users', 'inventario', 'auditoria'],
+          files: false,
+        },
+      },
+    ]);
+  });
+
+  it('the new server: an empty backup folder still offers the destination and its sets', () => {
+    const local = apply(initialWizardState(undefined, CONFIG), [...keys(enter), { type: 'sets-loaded', sets: [] }]);
+    expect(local.state.sets).toEqual([]);
+    const remote = apply(local.state, [...keys(esc, down, enter), { type: 'sets-loaded', sets: REMOTE.map(summary) }]);
+    expect(local.effects).toEqual([{ kind: 'load-sets' }]);
+    expect(remote.effects).toEqual([{ kind: 'load-sets', from: 'nas' }]);
+    expect(remote.state.sets).toHaveLength(2);
+  });
+});
+
+describe('restore wizard: as of a date and time', () => {
+  const atSetStep = (): WizardState =>
+    apply(initialWizardState(undefined, { databases: CONFIG.databases }), [{ type: 'sets-loaded', sets: [] }]).state;
+
+  it.each([
+    ['a local time', '2026-11-22 14:30', new Date(2026, 10, 22, 14, 30).toISOString()],
+    ['an ISO time with Z', '2026-11-22T14:30Z', '2026-11-22T14:30:00.000Z'],
+  ])('t, %s, Enter: the target step with the time accepted', (_, text, iso) => {
+    const { state, effects } = apply(atSetStep(), keys(['t', {}], ...typed(text), enter));
+    expect(effects).toEqual([]);
+    expect(state.step).toEqual({ name: 'target' });
+    expect(state.at).toBe(iso);
+  });
+
+  it.each([
+    ['nothing typed', '', 'badTime'],
+    ['not a time', 'yesterday', 'badTime'],
+    ['not a real date', '2026-02-31 10:00', 'badTime'],
+  ])('%s: stays, says how to type it', (_, text, problem) => {
+    const { state } = apply(atSetStep(), keys(['t', {}], ...typed(text), enter));
+    expect(state.step).toEqual({ name: 'at' });
+    expect(state.problem).toBe(problem);
+    expect(state.at).toBeNull();
+  });
+
+  it('Backspace edits the time; Space on a database row unticks it; the plan asks --at for the rest', () => {
+    const evs = keys(['t', {}], ...typed('2026-11-22 14:399'), backspace, down, space, enter, enter);
+    const { state, effects } = apply(atSetStep(), evs);
+    expect(state.busy).toBe('planning');
+    expect(effects).toEqual([
+      {
+        kind: 'plan',
+        request: {
+          setId: '',
+          at: new Date(2026, 10, 22, 14, 39).toISOString(),
+          databases: ['inventario', 'auditoria'],
+          files: false,
+        },
+      },
+    ]);
+  });
+
+  it('no database ticked: stays and says so', () => {
+    const { state } = apply(
+      atSetStep(),
+      keys(['t', {}], ...typed('2026-11-22'), down, space, down, space, down, space, enter),
+    );
+    expect(state.step).toEqual({ name: 'at' });
+    expect(state.problem).toBe('nothingPicked');
+  });
+
+  it('side by side: the new name goes with --at', () => {
+    const s = apply(atSetStep(), keys(['t', {}], ...typed('2026-11-22'), enter, down, ...typed('copia'))).state;
+    expect(planRequest(s, false)).toMatchObject({ at: s.at, to: 'copia' });
+  });
+
+  it('Esc walks back: target → at → set', () => {
+    const s = apply(atSetStep(), keys(['t', {}], ...typed('2026-11-22'), enter)).state;
+    expect(apply(s, keys(esc)).state.step).toEqual({ name: 'at' });
+    expect(apply(s, keys(esc, esc)).state.step).toEqual({ name: 'set' });
+  });
+
+  it('t on the sets of a destination: the time chosen there, and the plan fetches from there', () => {
+    const s = apply(initialWizardState(undefined, CONFIG), [...keys(down, enter), { type: 'sets-loaded', sets: [] }]);
+    const { state, effects } = apply(s.state, keys(['t', {}], ...typed('2026-11-22T14:30Z'), enter, enter));
+    expect(state.busy).toBe('fetching');
+    expect(effects).toEqual([
+      {
+        kind: 'plan',
+        request: {
+          setId: '',
+          from: 'nas',
+          at: '2026-11-22T14:30:00.000Z',
+          databases: ['users', 'inventario', 'auditoria'],
+          files: false,
+        },
+      },
+    ]);
+  });
+});
+
+describe('restore wizard: the passphrase of the key', () => {
+  async function confirmedPlan(encrypted: boolean) {
+    const facade = new FakeFacade();
+    const m = facade.manifests[0]!;
+    if (encrypted) m.encryption = { format: 'age', recipients: ['age1xyz'], passphrase: false };
+    const plan: RestorePlan = await facade.planRestore({ setId: m.id, databases: ['users'], files: false });
+    const s = apply(initialWizardState(), [
+      { type: 'manifest-loaded', manifest: m },
+      ...keys(space, enter, enter),
+      { type: 'planned', plan },
+    ]).state;
+    return { s, plan };
+  }
+
+  it('an unencrypted set runs once confirmed (no key asked)', async () => {
+    const { s, plan } = await confirmedPlan(false);
+    expect(apply(s, [{ type: 'confirmed' }]).effects).toEqual([{ kind: 'execute', plan }]);
+  });
+
+  it('an encrypted set: the key is checked; an open key runs it', async () => {
+    const { s, plan } = await confirmedPlan(true);
+    const checked = apply(s, [{ type: 'confirmed' }]);
+    expect(checked.effects).toEqual([{ kind: 'check-key', plan }]);
+    const run = apply(checked.state, [{ type: 'key-checked', locked: false }]);
+    expect(run.state.step).toEqual({ name: 'running', interruptWarned: false });
+    expect(run.effects).toEqual([{ kind: 'execute', plan }]);
+  });
+
+  it('a locked key: asked masked; Enter opens it (the typed text leaves the state); then it runs', async () => {
+    const { s, plan } = await confirmedPlan(true);
+    const asked = apply(s, [{ type: 'confirmed' }, { type: 'key-checked', locked: true }]).state;
+    expect(asked.step).toEqual({ name: 'passphrase' });
+    expect(apply(asked, keys(enter)).effects).toEqual([]);
+    const typedIn = apply(asked, keys(...typed('s3cret!'), backspace, ['!', {}], enter));
+    expect(typedIn.effects).toEqual([{ kind: 'unlock', passphrase: 's3cret!' }]);
+    expect(typedIn.state.passphrase).toBe('');
+    expect(typedIn.state.busy).toBe('unlocking');
+    const run = apply(typedIn.state, [{ type: 'unlocked' }]);
+    expect(run.state.step).toEqual({ name: 'running', interruptWarned: false });
+    expect(run.effects).toEqual([{ kind: 'execute', plan }]);
+  });
+
+  it('a wrong passphrase: the error is shown, asked again; Esc goes back to the plan (nothing ran)', async () => {
+    const { s } = await confirmedPlan(true);
+    const asked = apply(s, [{ type: 'confirmed' }, { type: 'key-checked', locked: true }]).state;
+    const wrong = apply(asked, [
+      ...keys(...typed('nope'), enter),
+      { type: 'unlock-failed', error: new Error('Wrong') },
+    ]);
+    expect(wrong.state.step).toEqual({ name: 'passphrase' });
+    expect(wrong.state.keyError).toBeInstanceOf(Error);
+    expect(wrong.state.busy).toBeNull();
+    const back = apply(wrong.state, keys(esc));
+    expect(back.state.step).toEqual({ name: 'plan' });
+    expect(back.state.keyError).toBeNull();
+    expect(back.effects).toEqual([]);
+  });
+});
+
+describe('restore wizard: an encrypted delta at a destination asks the passphrase before the items', () => {
+  function encryptedDelta(): Manifest {
+    const m = manifestFor('20261121_100000');
+    m.type = 'incremental';
+    m.encryption = { format: 'age', recipients: ['age1xyz'], passphrase: false };
+    m.databases[0]!.base = '20261120_100000';
+    return m;
+  }
+  const atRemoteSets = (): WizardState =>
+    apply(initialWizardState(undefined, CONFIG), [...keys(down, enter), { type: 'sets-loaded', sets: [] }]).state;
+
+  it.each([
+    [
+      'an encrypted delta: the key is checked first',
+      encryptedDelta(),
+      [{ kind: 'check-key', plan: null }],
+      'unlocking',
+    ],
+    [
+      'an encrypted full: asked after the word, as locally',
+      { ...encryptedDelta(), databases: manifestFor('x').databases },
+      [],
+      null,
+    ],
+    ['an unencrypted delta: nothing to ask', { ...encryptedDelta(), encryption: undefined }, [], null],
+  ] as const)('%s', (_, manifest, effects, busy) => {
+    const t = apply(atRemoteSets(), [{ type: 'manifest-loaded', manifest: manifest as Manifest }]);
+    expect(t.effects).toEqual(effects);
+    expect(t.state.busy).toBe(busy);
+    expect(t.state.step).toEqual({ name: 'items' });
+  });
+
+  it('locked: asked; opened: the items; Esc instead goes back to the sets', () => {
+    const asked = apply(atRemoteSets(), [
+      { type: 'manifest-loaded', manifest: encryptedDelta() },
+      { type: 'key-checked', locked: true },
+    ]).state;
+    expect(asked.step).toEqual({ name: 'passphrase' });
+    const typedIn = apply(asked, keys(...typed('words'), enter));
+    expect(typedIn.effects).toEqual([{ kind: 'unlock', passphrase: 'words' }]);
+    const opened = apply(typedIn.state, [{ type: 'unlocked' }]);
+    expect(opened.effects).toEqual([]);
+    expect(opened.state.step).toEqual({ name: 'items' });
+    expect(opened.state.keyFirst).toBe(false);
+    const left = apply(asked, keys(esc)).state;
+    expect(left.step).toEqual({ name: 'set' });
+    expect(left.keyFirst).toBe(false);
+  });
+
+  it('not locked: straight to the items', () => {
+    const s = apply(atRemoteSets(), [
+      { type: 'manifest-loaded', manifest: encryptedDelta() },
+      { type: 'key-checked', locked: false },
+    ]).state;
+    expect(s.step).toEqual({ name: 'items' });
+    expect(s.busy).toBeNull();
+  });
+});
