@@ -131,12 +131,19 @@ describe('real facade: a passphrase-protected identity', () => {
     expect(
       await facade.keyLocked(await facade.planRestore({ setId: m.id, databases: ['users'], files: false, to: to0 })),
     ).toBe(true);
+    // verify reading the data (the details' V) needs the key: refused while it is locked, nothing asked on a terminal
+    const locked = await facade.verifySet(m.id, silentReporter, { readData: true }).catch((e: unknown) => e);
+    expect(isRespaldoError(locked) && locked.kind).toBe('key');
     const wrong = await facade.unlockKey('not it').catch((e: unknown) => e);
     expect(isRespaldoError(wrong) && wrong.kind).toBe('key');
     expect((wrong as Error).message).toContain('Wrong passphrase');
     expect(await facade.keyLocked()).toBe(true);
     await facade.unlockKey('open the vault');
     expect(await facade.keyLocked()).toBe(false);
+    expect(await facade.verifySet(m.id, silentReporter, { readData: true })).toMatchObject({
+      ok: true,
+      decrypted: true,
+    });
     const to = join(s.dir, 'r.db');
     const plan = await facade.planRestore({ setId: m.id, databases: ['users'], files: false, to });
     expect((await facade.executeRestore(plan, silentReporter)).ok).toBe(true);

@@ -385,10 +385,13 @@ export class FakeFacade implements EngineFacade {
     if (this.createCopies) this.offsiteMarks[id] = this.createCopies;
     return m;
   }
-  async verifySet(id: string): Promise<VerifyReport> {
-    this.record('verifySet', id);
+  async verifySet(id: string, _reporter?: Reporter, opts: { readData?: boolean } = {}): Promise<VerifyReport> {
+    this.record('verifySet', opts.readData ? `${id} --read-data` : id);
     const m = this.manifests.find((x) => x.id === id)!;
+    if (opts.readData && m.encryption && this.keyPassphrase !== null && !this.keyOpened)
+      throw new RespaldoError('key', 'The identity file is protected by a passphrase.', 'Type it.');
     return {
+      ...(opts.readData && m.encryption ? { decrypted: true } : {}),
       setId: id,
       ok: true,
       files: m.databases.filter((d) => d.file).map((d) => ({ path: d.file!, ok: true, bytes: d.storedBytes })),

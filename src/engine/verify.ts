@@ -24,6 +24,8 @@ export interface VerifyReport {
   setId: string;
   ok: boolean;
   files: FileCheck[];
+  /** With `readData`: the set was encrypted, and every file was decrypted and its plaintext checked. */
+  decrypted?: boolean;
 }
 
 /** What a manifest promises about each stored file: expected size and checksums. */
@@ -160,5 +162,5 @@ export async function verifySet(
     },
     cfg.secrets,
   );
-  return { setId: m.id, ok, files };
+  return { setId: m.id, ok, files, ...(opts.readData && m.encryption ? { decrypted: true } : {}) };
 }

@@ -84,8 +84,12 @@ export interface EngineFacade {
   drillSet(id: string, reporter: Reporter, signal?: AbortSignal): Promise<DrillOutcome>;
   /** The recorded drills of a set (`drilled.json`), null when it was never drilled. */
   readDrills(id: string): Promise<DrillRecord | null>;
-  /** Re-reads every stored file of a set and checks MD5 and SHA-256 against the manifest. */
-  verifySet(id: string, reporter: Reporter): Promise<VerifyReport>;
+  /**
+   * Re-reads every stored file of a set and checks MD5 and SHA-256 against the manifest; with
+   * `readData` an encrypted set is also decrypted and its plaintext checked (`verify --read-data`: the
+   * key is needed, see keyLocked).
+   */
+  verifySet(id: string, reporter: Reporter, opts?: { readData?: boolean }): Promise<VerifyReport>;
   /** Deletes a set (and its server-side safety copies). */
   deleteSet(id: string): Promise<void>;
   /** Marks a set keep (prune never removes it) or removes the mark. */
@@ -346,7 +350,7 @@ export function createEngineFacade(initial: LoadedConfig): EngineFacade {
         },
         reporter,
       ),
-    verifySet: (id, reporter) => verifySet(cfg, id, reporter),
+    verifySet: (id, reporter, opts) => verifySet(cfg, id, reporter, opts ?? {}),
     async drillSet(id, reporter, signal) {
       const m = await readManifest(cfg, id);
       return runDrill(

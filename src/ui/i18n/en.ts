@@ -70,7 +70,7 @@ export const en = {
   help: {
     main: '↑↓/j k move · 1-6 choose · Enter select · q quit',
     list: '↑↓ move · Enter details · f filter · v verify · r restore · d delete · Esc back',
-    details: '↑↓ scroll · v verify · t drill · p keep · r restore · d delete · Esc back',
+    details: '↑↓ scroll · v verify · V verify + read data · t drill · p keep · r restore · d delete · Esc back',
     checkboxForm: '↑↓ move · Space toggle · ←→ change · Enter start · Esc back',
     running: 'Working… Ctrl-C to interrupt (nothing partial is kept)',
     done: 'Enter or Esc back',
@@ -200,6 +200,7 @@ export const en = {
     error: 'ERROR',
     warnings: 'Warnings',
     verifying: 'Verifying…',
+    dataRead: '(every file decrypted and its content checked)',
     verifyOk: (n: number) => `Verify OK: ${n} files match their checksums.`,
     verifyBad: (n: number) => `Verify FAILED: ${n} files do not match.`,
     deleteTitle: (id: string, drops: string[] | null = []) =>

@@ -69,7 +69,8 @@ export const es: Catalogue = {
   help: {
     main: '↑↓/j k mover · 1-6 elegir · Enter seleccionar · q salir',
     list: '↑↓ · Enter ver · f filtrar · v verificar · r restaurar · d borrar · Esc volver',
-    details: '↑↓ · v verificar · t simular · p proteger · r restaurar · d borrar · Esc volver',
+    details:
+      '↑↓ · v verificar · V verificar + leer datos · t simular · p proteger · r restaurar · d borrar · Esc volver',
     checkboxForm: '↑↓ mover · Espacio marcar · ←→ cambiar · Enter empezar · Esc volver',
     running: 'Trabajando… Ctrl-C para interrumpir (no se guarda nada a medias)',
     done: 'Enter o Esc para volver',
@@ -199,6 +200,7 @@ export const es: Catalogue = {
     error: 'ERROR',
     warnings: 'Avisos',
     verifying: 'Verificando…',
+    dataRead: '(cada archivo descifrado y su contenido comprobado)',
     verifyOk: (n: number) => `Verificación OK: ${n} archivos coinciden con sus sumas.`,
     verifyBad: (n: number) => `Verificación FALLIDA: ${n} archivos no coinciden.`,
     deleteTitle: (id: string, drops: string[] | null = []) =>

@@ -6,6 +6,7 @@ import { ErrorBox } from '../components/ErrorBox.js';
 import { Screen } from '../components/Screen.js';
 import { TypedConfirm, typedConfirmRows } from '../components/TypedConfirm.js';
 import type { OffsiteMark, VerifyReport } from '../engine-facade.js';
+import { PassphrasePrompt } from '../components/PassphrasePrompt.js';
 import { formatAge, formatBytes, formatDate, formatDuration } from '../format.js';
 import { statusColor } from '../theme.js';
 import { useLoad } from '../use-async.js';
@@ -150,13 +151,15 @@ export function manifestLines(
 type Action =
   | { name: 'none' }
   | { name: 'busy'; text: string }
-  | { name: 'verified'; result: VerifyReport }
+  | { name: 'verified'; result: VerifyReport; readData: boolean }
+  | { name: 'passphrase' }
   | { name: 'kept'; keep: boolean }
   | { name: 'confirm-delete' }
   | { name: 'error'; error: unknown };
 
 /**
- * Details of one set, scrollable; v verify now, t restore drill of the set (its own screen), p keep
+ * Details of one set, scrollable; v verify now (V also decrypts an encrypted set's data and checks it,
+ * asking the key's passphrase when it is protected), t restore drill of the set (its own screen), p keep
  * (protect from prune) or not, r restore from it, d delete it (typed word), Esc back.
  */
 export function SetDetailsScreen({
@@ -206,13 +209,19 @@ export function SetDetailsScreen({
   const height = Math.max(3, body - 1 - below - (helpRows(help, columns) - 1));
   const maxTop = Math.max(0, lines.length - height);
 
-  const runVerify = async (): Promise<void> => {
+  const runVerify = async (readData = false): Promise<void> => {
     setAction({ name: 'busy', text: t.details.verifying });
     try {
-      setAction({ name: 'verified', result: await facade.verifySet(id, silentReporter) });
+      const result = await facade.verifySet(id, silentReporter, readData ? { readData } : {});
+      setAction({ name: 'verified', result, readData });
     } catch (error) {
       setAction({ name: 'error', error });
     }
+  };
+  /** V: verify reading the data; an encrypted set with a protected key asks its passphrase first. */
+  const verifyReadingData = async (encrypted: boolean): Promise<void> => {
+    if (encrypted && (await facade.keyLocked().catch(() => false))) return setAction({ name: 'passphrase' });
+    return runVerify(true);
   };
   const toggleKeep = async (): Promise<void> => {
     const next = !keep;
@@ -236,7 +245,7 @@ export function SetDetailsScreen({
   };
 
   useKeys((input, key) => {
-    if (isCtrlC(input, key) || action.name === 'busy') return;
+    if (isCtrlC(input, key) || action.name === 'busy' || action.name === 'passphrase') return;
     if (key.escape) {
       if (action.name === 'error') return setAction({ name: 'none' });
       return onBack();
@@ -247,6 +256,7 @@ export function SetDetailsScreen({
     if (key.pageDown) return setTop((x) => Math.min(maxTop, x + height));
     if (manifest.state !== 'done') return;
     if (input === 'v') return void runVerify();
+    if (input === 'V') return void verifyReadingData(Boolean(manifest.value.encryption));
     if (input === 'p' && keep !== null) return void toggleKeep();
     if (input === 'r') return onRestore(manifest.value.id);
     if (input === 't' && onDrill) return onDrill(manifest.value.id);
@@ -262,6 +272,7 @@ export function SetDetailsScreen({
           {action.result.ok
             ? t.details.verifyOk(action.result.files.length)
             : t.details.verifyBad(action.result.files.filter((f) => !f.ok).length)}
+          {action.readData && action.result.decrypted ? ` ${t.details.dataRead}` : ''}
         </Text>
       ) : null}
       {action.name === 'kept' ? (
@@ -278,6 +289,14 @@ export function SetDetailsScreen({
       ) : null}
     </>
   );
+  if (action.name === 'passphrase')
+    return (
+      <PassphrasePrompt
+        title={`${t.details.title(id)}: ${t.restore.passphraseTitle}`}
+        onUnlocked={() => void runVerify(true)}
+        onCancel={() => setAction({ name: 'none' })}
+      />
+    );
   return (
     <Screen title={t.details.title(manifest.state === 'done' ? manifest.value.id : id)} help={help} footer={footer}>
       {manifest.state === 'loading' ? <Text>{t.common.loading}</Text> : null}
