@@ -832,7 +832,8 @@ describe.skipIf(!available)('postgres driver (real cluster)', () => {
             continue;
           }
           expect(cmd.includes(PASSWORD) || cmd.includes(encoded)).toBe(false);
-          if (cmd.includes('pg_dump') && cmd.includes('--dbname=')) {
+          // Only this test's pg_dump (a child of this process): other test files may run theirs at the same time.
+          if (cmd.includes('pg_dump') && cmd.includes('--dbname=') && parentOf(pid) === process.pid) {
             sawDump = true;
             expect(cmd).toContain('--compress=0');
             expect(cmd).toContain('--snapshot=');
@@ -1073,3 +1074,13 @@ describe.skipIf(!available)('postgres driver (real cluster)', () => {
     }
   });
 });
+
+/** The parent process id of `pid` (from /proc/<pid>/stat), or null when it exited. */
+function parentOf(pid: string): number | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+  } catch {
+    return null;
+  }
+}
