@@ -8,7 +8,7 @@ import {
   parseDerivedName,
   pgAmcheckArgs,
   resolveConnection,
-} from '../src/drivers/postgres-plan.js';
+} from '../src/drivers/postgres/plan.js';
 import { lastDrillOf } from '../src/engine/catalog.js';
 import { drillScope } from '../src/engine/drill.js';
 

@@ -36,7 +36,7 @@ import {
   truncateBytes,
   validatePgConfig,
   type PgConnection,
-} from '../src/drivers/postgres-plan.js';
+} from '../src/drivers/postgres/plan.js';
 
 const pgdb = (fields: Partial<DatabaseConfig>): DatabaseConfig => ({
   name: 'inventario',

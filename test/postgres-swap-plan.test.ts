@@ -13,7 +13,7 @@ import {
   planPgSwap,
   renameDatabaseSql,
   type PgRecoveryStep,
-} from '../src/drivers/postgres-swap-plan.js';
+} from '../src/drivers/postgres/swap-plan.js';
 
 describe('planPgSwap', () => {
   test.each([

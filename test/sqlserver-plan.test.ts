@@ -34,7 +34,7 @@ import {
   takeAndRenameStatement,
   unsupportedEdition,
   type DbSettings,
-} from '../src/drivers/sqlserver-plan.js';
+} from '../src/drivers/sqlserver/plan.js';
 
 const long128 = 'n'.repeat(128);
 const hostile = ['a]b', "a'b", 'x;DROP DATABASE y--', 'ünïcødé_データ', 'emoji😀db', '[already]', long128];

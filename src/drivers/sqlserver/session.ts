@@ -26,7 +26,7 @@ import {
   type DbSettings,
   type PathStyle,
   type Statement,
-} from '../sqlserver-plan.js';
+} from './plan.js';
 import type { ConnectionSettings, SqlConnection } from './connection.js';
 import { isSqlError, mapSqlError, scrub } from './errors.js';
 

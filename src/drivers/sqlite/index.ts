@@ -13,9 +13,9 @@ import { basename, dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { text } from 'node:stream/consumers';
-import { InterruptedError, RefusedError, RespaldoError } from '../core/errors.js';
-import { english, phrase } from '../core/phrases.js';
-import type { DatabaseConfig } from '../core/types.js';
+import { InterruptedError, RefusedError, RespaldoError } from '../../core/errors.js';
+import { english, phrase } from '../../core/phrases.js';
+import type { DatabaseConfig } from '../../core/types.js';
 import type {
   BackupSession,
   ConfigProblem,
@@ -26,10 +26,10 @@ import type {
   RestoreStepPlan,
   RestoreTarget,
   TargetState,
-} from './driver.js';
-import { CAPABILITIES } from './capabilities.js';
-import { fsyncPath } from '../core/durable-fs.js';
-import { inspectSqliteFile } from './sqlite-inspect.js';
+} from '../driver.js';
+import { CAPABILITIES } from '../capabilities.js';
+import { fsyncPath } from '../../core/durable-fs.js';
+import { inspectSqliteFile } from './inspect.js';
 import {
   applyDelta,
   deltaOf,
@@ -38,7 +38,7 @@ import {
   pageSizeOf,
   readPageMap,
   type PageMap,
-} from './sqlite-pages.js';
+} from './pages.js';
 
 /** Suffix of the file a restore is built in, beside its target. */
 const STAGING_MARK = '.respaldo-restore-';
@@ -577,8 +577,8 @@ async function swapInto(staging: string, target: string): Promise<void> {
  */
 async function deltaSession(
   snapshot: string,
-  base: NonNullable<import('./driver.js').BackupRequest['base']>,
-  check: () => Promise<import('./driver.js').DumpFacts>,
+  base: NonNullable<import('../driver.js').BackupRequest['base']>,
+  check: () => Promise<import('../driver.js').DumpFacts>,
   ctx: DriverContext,
 ): Promise<BackupSession | { fellBack: string }> {
   const t0 = Date.now();

@@ -4,9 +4,9 @@ import { join } from 'node:path';
 import { pipeline as pipelineCb, Readable, Transform, type TransformCallback } from 'node:stream';
 import { text } from 'node:stream/consumers';
 import { pipeline } from 'node:stream/promises';
-import { RespaldoError } from '../core/errors.js';
-import type { DatabaseEntry } from '../core/types.js';
-import type { BackupRequest, DumpPart, OpenedDump, RestoreRequest } from './driver.js';
+import { RespaldoError } from '../../core/errors.js';
+import type { DatabaseEntry } from '../../core/types.js';
+import type { BackupRequest, DumpPart, OpenedDump, RestoreRequest } from '../driver.js';
 
 /**
  * PostgreSQL logical chains, per table data file: a differential or incremental of a directory dump

@@ -6,9 +6,9 @@
 import { constants as fsc, createReadStream, createWriteStream, promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { InterruptedError, RefusedError, RespaldoError, VerifyError } from '../core/errors.js';
-import { english, phrase } from '../core/phrases.js';
-import type { ChainType, DatabaseConfig } from '../core/types.js';
+import { InterruptedError, RefusedError, RespaldoError, VerifyError } from '../../core/errors.js';
+import { english, phrase } from '../../core/phrases.js';
+import type { ChainType, DatabaseConfig } from '../../core/types.js';
 import type {
   BackupRequest,
   BackupSession,
@@ -24,8 +24,8 @@ import type {
   SwapBackRequest,
   TargetState,
   DrillCheck,
-} from './driver.js';
-import { CAPABILITIES } from './capabilities.js';
+} from '../driver.js';
+import { CAPABILITIES } from '../capabilities.js';
 import {
   defaultFileDirs,
   dropIfExistsStatement,
@@ -54,7 +54,7 @@ import {
   type BackupPlan,
   type DbSettings,
   type Statement,
-} from './sqlserver-plan.js';
+} from './plan.js';
 import {
   afterBackupProblem,
   chainBackupStatement,
@@ -63,11 +63,11 @@ import {
   headerOf,
   noChainReason,
   type ChainBackupDecision,
-} from './sqlserver/chain-plan.js';
-import { copyForServer, readChainState, readHeader, restoreSteps } from './sqlserver/chain.js';
-import { merged, resolveSettings, validate, where } from './sqlserver/config.js';
-import { mssqlConnector, type ConnectionSettings, type SqlConnector } from './sqlserver/connection.js';
-import { checkLocalDir, localDirHint, mapSqlError } from './sqlserver/errors.js';
+} from './chain-plan.js';
+import { copyForServer, readChainState, readHeader, restoreSteps } from './chain.js';
+import { merged, resolveSettings, validate, where } from './config.js';
+import { mssqlConnector, type ConnectionSettings, type SqlConnector } from './connection.js';
+import { checkLocalDir, localDirHint, mapSqlError } from './errors.js';
 import {
   checkAborted,
   compareRowCounts,
@@ -86,13 +86,13 @@ import {
   type DbInfo,
   type Journal,
   type ServerInfo,
-} from './sqlserver/session.js';
+} from './session.js';
 
-export { parseSqlServerUrl, resolveSettings } from './sqlserver/config.js';
-export { mssqlConnector } from './sqlserver/connection.js';
-export type { ConnectionSettings, QueryOptions, SqlConnection, SqlConnector } from './sqlserver/connection.js';
-export { mapSqlError } from './sqlserver/errors.js';
-export { compareRowCounts } from './sqlserver/session.js';
+export { parseSqlServerUrl, resolveSettings } from './config.js';
+export { mssqlConnector } from './connection.js';
+export type { ConnectionSettings, QueryOptions, SqlConnection, SqlConnector } from './connection.js';
+export { mapSqlError } from './errors.js';
+export { compareRowCounts } from './session.js';
 
 // ---------------------------------------------------------------------------------------------
 // The driver

@@ -7,9 +7,9 @@ import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { text } from 'node:stream/consumers';
 import { pipeline } from 'node:stream/promises';
-import { CommandError, InterruptedError, NotFoundError, RefusedError, RespaldoError } from '../core/errors.js';
-import { DUMP_MEMBER_ROLE, type BackupType, type DatabaseConfig, type DrillServerConfig } from '../core/types.js';
-import { runCapture, spawnStreaming, type StreamingChild } from '../exec/spawn.js';
+import { CommandError, InterruptedError, NotFoundError, RefusedError, RespaldoError } from '../../core/errors.js';
+import { DUMP_MEMBER_ROLE, type BackupType, type DatabaseConfig, type DrillServerConfig } from '../../core/types.js';
+import { runCapture, spawnStreaming, type StreamingChild } from '../../exec/spawn.js';
 import {
   baseContents,
   ChainMapRecorder,
@@ -18,9 +18,9 @@ import {
   hashFile,
   isChainEntry,
   stageChainFiles,
-} from './postgres-chain.js';
-import { dropCreatedRolesSql, parseGlobals, planMissingRoles } from './postgres-globals.js';
-import { parseTocList, selectTables, TocSelectionError, type TocSelection } from './postgres-toc.js';
+} from './chain.js';
+import { dropCreatedRolesSql, parseGlobals, planMissingRoles } from './globals.js';
+import { parseTocList, selectTables, TocSelectionError, type TocSelection } from './toc.js';
 import type {
   BackupSession,
   Driver,
@@ -35,8 +35,8 @@ import type {
   RestoreTarget,
   SwapBackRequest,
   TargetState,
-} from './driver.js';
-import { CAPABILITIES } from './capabilities.js';
+} from '../driver.js';
+import { CAPABILITIES } from '../capabilities.js';
 import {
   TERMINATE_SESSIONS_SQL,
   canForceDrop,
@@ -44,7 +44,7 @@ import {
   planPgRecovery,
   planPgSwap,
   renameDatabaseSql,
-} from './postgres-swap-plan.js';
+} from './swap-plan.js';
 import {
   APPLICATION_NAME,
   MAX_IDENTIFIER_BYTES,
@@ -88,7 +88,7 @@ import {
   type PgConnection,
   type PgTool,
   type TableRef,
-} from './postgres-plan.js';
+} from './plan.js';
 
 /**
  * The PostgreSQL driver: pg_dump (custom format, uncompressed; the engine gzips) from an exported

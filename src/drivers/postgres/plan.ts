@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
-import type { ConfigProblem, RestoreRequest, RestoreStepPlan } from './driver.js';
-import type { BackupType, DatabaseConfig } from '../core/types.js';
-import { english, phrase, type Phrase } from '../core/phrases.js';
+import type { ConfigProblem, RestoreRequest, RestoreStepPlan } from '../driver.js';
+import type { BackupType, DatabaseConfig } from '../../core/types.js';
+import { english, phrase, type Phrase } from '../../core/phrases.js';
 
 /**
  * Pure planning for the PostgreSQL driver: connection resolution, argument arrays for

@@ -1,4 +1,4 @@
-import { parseDerivedName, quoteIdent } from './postgres-plan.js';
+import { parseDerivedName, quoteIdent } from './plan.js';
 
 /**
  * PostgreSQL's swap, rollback and recovery statements as data, like sqlserver-plan.ts: pure functions
