@@ -13,7 +13,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CollectingReporter } from '../src/core/events.js';
 import type { BackupType, DatabaseConfig, DatabaseEntry } from '../src/core/types.js';
 import type { DriverContext } from '../src/drivers/driver.js';
-import { mssqlConnector, resolveSettings, sqlserverDriver, type SqlConnection } from '../src/drivers/sqlserver/index.js';
+import {
+  mssqlConnector,
+  resolveSettings,
+  sqlserverDriver,
+  type SqlConnection,
+} from '../src/drivers/sqlserver/index.js';
 import { quoteName } from '../src/drivers/sqlserver/plan.js';
 import { headerOf } from '../src/drivers/sqlserver/chain-plan.js';
 
