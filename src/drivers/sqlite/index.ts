@@ -30,15 +30,7 @@ import type {
 import { CAPABILITIES } from '../capabilities.js';
 import { fsyncPath } from '../../core/durable-fs.js';
 import { inspectSqliteFile } from './inspect.js';
-import {
-  applyDelta,
-  deltaOf,
-  encodePageMap,
-  pageMapOfImage,
-  pageSizeOf,
-  readPageMap,
-  type PageMap,
-} from './pages.js';
+import { applyDelta, deltaOf, encodePageMap, pageMapOfImage, pageSizeOf, readPageMap, type PageMap } from './pages.js';
 
 /** Suffix of the file a restore is built in, beside its target. */
 const STAGING_MARK = '.respaldo-restore-';
