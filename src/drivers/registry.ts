@@ -5,7 +5,7 @@ import { postgresDriver } from './postgres/index.js';
 import { sqliteDriver } from './sqlite/index.js';
 import { sqlserverDriver } from './sqlserver/index.js';
 
-/** Engine name → driver. Adding an engine is adding a file and an entry here. */
+/** Engine name → driver. Adding an engine is adding a folder src/drivers/<engine>/ and an entry here. */
 const drivers = {
   sqlite: sqliteDriver,
   postgres: postgresDriver,

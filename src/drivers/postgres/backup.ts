@@ -146,7 +146,7 @@ export async function backupPg(pg: PgServer, req: BackupRequest, ctx: DriverCont
       };
       const counting: Promise<Counted> = (async () => {
         const tables = await listTables(client);
-        // The OID finds the table in the dump's TOC (postgres-toc.ts) even when names are ambiguous.
+        // The OID finds the table in the dump's TOC (toc.ts) even when names are ambiguous.
         const relations = tables.map((t): Relation => [t.schema, t.table, t.oid ?? 0]);
         const partitioned = await listPartitioned(client);
         if (type === 'schema') return { tables: null, relations, partitioned, mode: 'none (schema only)' };

@@ -25,7 +25,7 @@ import type { BackupRequest, DumpPart, OpenedDump, RestoreRequest } from '../dri
 
 /** Manifest role of the content map. */
 export const CHAIN_MAP_ROLE = 'pgchain';
-/** Manifest role prefix of a stored file of a directory dump (as in postgres.ts). */
+/** Manifest role prefix of a stored file of a directory dump (MEMBER_ROLE in tools.ts). */
 const MEMBER_ROLE = 'pgdir:';
 const FILE_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.]*$/;
 const SHA256 = /^[0-9a-f]{64}$/;

@@ -25,7 +25,7 @@ export function createPostgresDriver(deps: PostgresDriverDeps = {}): Driver {
   return {
     engine: 'postgres',
     types: ['full', 'schema'] as const,
-    // Per table data file of a directory dump (postgres-chain.ts); custom-format dumps are always full.
+    // Per table data file of a directory dump (chain.ts); custom-format dumps are always full.
     ...(deps.format === 'custom' ? {} : { chains: ['differential', 'incremental'] as const }),
     safety: 'renamed-database',
     capabilities: CAPABILITIES.postgres,

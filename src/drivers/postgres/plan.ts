@@ -7,7 +7,8 @@ import { english, phrase, type Phrase } from '../../core/phrases.js';
 /**
  * Pure planning for the PostgreSQL driver: connection resolution, argument arrays for
  * pg_dump / pg_dumpall / pg_restore, child environments, identifier quoting, derived database
- * names and the printable restore plan. Nothing here does I/O; postgres.ts executes.
+ * names and the printable restore plan. Nothing here does I/O; the job files beside it (backup.ts,
+ * restore.ts, …) execute.
  */
 
 /** PostgreSQL's identifier limit (NAMEDATALEN - 1), in bytes. */
@@ -425,7 +426,7 @@ export interface TableRef {
 
 /**
  * pg_restore arguments: the whole archive, or only the entries of a `--use-list` file (selected
- * tables, see postgres-toc.ts); one transaction, stop at the first error. The archive comes on stdin.
+ * tables, see toc.ts); one transaction, stop at the first error. The archive comes on stdin.
  */
 export function pgRestoreArgs(opts: { conn: PgConnection; database: string; listFile?: string | undefined }): string[] {
   const args = ['--exit-on-error', '--single-transaction', '--no-password'];

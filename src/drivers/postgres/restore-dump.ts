@@ -22,7 +22,10 @@ import {
 import type { PgQueryable, PgServer } from './connection.js';
 import { DUMP_FILE_NAME, MEMBER_ROLE, commandDone, killChild } from './tools.js';
 
-/** The steps of a PostgreSQL restore that touch the dump: staging its files, its table of contents, pg_restore, roles. */
+/**
+ * The steps of a PostgreSQL restore that touch the dump: staging its files, reading its table of contents,
+ * pg_restore, and the roles stored with it.
+ */
 
 /** What the steps of one restore share (restore.ts builds it once pg_restore is found). */
 export interface RestoreRun {

@@ -26,7 +26,10 @@ import {
 
 import { type OpenSession, refuseEdition } from './server.js';
 
-/** SQL Server backup: BACKUP DATABASE (full, or DIFFERENTIAL / LOG of a native chain) to the shared folder, then read from it. */
+/**
+ * SQL Server backup: BACKUP DATABASE (full, or DIFFERENTIAL / LOG of a native chain) to the shared folder,
+ * then read from it.
+ */
 
 export async function backupSqlServer(
   open: OpenSession,

@@ -2,7 +2,8 @@
  * SQL Server native chains, pure: what `RESTORE HEADERONLY` says of a backup (kept in the manifest, because
  * msdb may be gone on the day of the restore), the checks made before and after a differential or log backup
  * (a gap, a fork change, a differential base taken outside respaldo), the restore chain chosen as the SQL
- * Server tools choose it, and the T-SQL of chained backups and restores. No I/O: sqlserver.ts runs these.
+ * Server tools choose it, and the T-SQL of chained backups and restores. No I/O: chain.ts, backup.ts and
+ * restore.ts run these.
  *
  * LSNs are numeric(25,0): they travel as decimal strings and are compared as bigints (the driver receives
  * numeric columns as doubles, so exact LSNs are read from msdb.dbo.backupset cast to varchar when

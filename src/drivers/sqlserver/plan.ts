@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 
 /**
  * Pure statement planning for the SQL Server driver: every T-SQL statement the driver sends, with
- * its parameters, as printable data. No I/O here; `sqlserver.ts` executes these plans.
+ * its parameters, as printable data. No I/O here; the job files beside it (backup.ts, restore.ts, …)
+ * execute these plans.
  *
  * Rules kept by every function in this file:
  * - database names, paths and logical file names travel as parameters (`@db`, `@path`, …) wherever
