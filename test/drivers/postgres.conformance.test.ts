@@ -15,7 +15,8 @@ import {
   type PgConnectSettings,
   type PgQueryable,
 } from '../../src/drivers/postgres/index.js';
-import { parseDerivedName, preRestoreDbName, quoteIdent } from '../../src/drivers/postgres/plan.js';
+import { quoteIdent } from '../../src/drivers/postgres/args.js';
+import { parseDerivedName, preRestoreDbName } from '../../src/drivers/postgres/plan.js';
 import { pgAvailable, startPgCluster, type PgCluster } from '../helpers/pg-cluster.js';
 import { driverConformance, KillSwitch, type DriverUnderTest, type KillPoint, type Killing } from './conformance.js';
 

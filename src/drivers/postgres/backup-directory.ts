@@ -9,6 +9,7 @@ import { runCapture, spawnStreaming, type StreamingChild } from '../../exec/spaw
 import { ChainMapRecorder, hashedRead, hashFile } from './chain.js';
 import { parseTocList } from './toc.js';
 import type { DriverContext, DumpFacts, DumpMember, OpenedDump } from '../driver.js';
+import { type PgConnection } from './config.js';
 import {
   childEnv,
   finishedDataItem,
@@ -16,10 +17,9 @@ import {
   pgDumpDirArgs,
   pgRestoreListArgs,
   type Relation,
-  tableKey,
-  type PgConnection,
   type TableRef,
-} from './plan.js';
+} from './args.js';
+import { tableKey } from './plan.js';
 import type { BackupRequest } from '../driver.js';
 import type { StoredRef } from './chain.js';
 import { type PgQueryable, type PgServer, pgError } from './connection.js';

@@ -4,19 +4,17 @@ import type { BackupType } from '../../core/types.js';
 import { spawnStreaming, type StreamingChild } from '../../exec/spawn.js';
 import { baseContents, ChainMapRecorder, chainMapPart } from './chain.js';
 import type { BackupSession, DriverContext, DumpFacts, DumpPart, OpenedDump } from '../driver.js';
+import { type PgConnection } from './config.js';
 import {
   childEnv,
-  clientTooOld,
-  describeLeftovers,
   lockWaitTimeout,
   missingToolHint,
   pgDumpArgs,
   pgDumpallGlobalsArgs,
   quoteLiteral,
   type Relation,
-  serverMajor,
-  type PgConnection,
-} from './plan.js';
+} from './args.js';
+import { clientTooOld, describeLeftovers, serverMajor } from './plan.js';
 import type { BackupRequest } from '../driver.js';
 import { type PgQueryable, type PgErrorLike, type PgServer, where, pgError, connectionOf } from './connection.js';
 import { toolVersion, commandDone, killChild } from './tools.js';

@@ -1,14 +1,8 @@
 import { RefusedError, RespaldoError } from '../../core/errors.js';
 import { TERMINATE_SESSIONS_SQL, canForceDrop, dropDatabaseSql } from './swap-plan.js';
-import {
-  MAX_IDENTIFIER_BYTES,
-  byteLength,
-  quoteIdent,
-  type Relation,
-  tableKey,
-  type DatabaseProperties,
-  type TableRef,
-} from './plan.js';
+import { MAX_IDENTIFIER_BYTES, byteLength } from './config.js';
+import { quoteIdent, type Relation, type TableRef } from './args.js';
+import { tableKey, type DatabaseProperties } from './plan.js';
 import type { PgQueryable, PgErrorLike } from './connection.js';
 import { sleep } from './tools.js';
 

@@ -1,14 +1,9 @@
 import { availableParallelism } from 'node:os';
 import { RespaldoError } from '../../core/errors.js';
 import type { DatabaseConfig } from '../../core/types.js';
-import {
-  APPLICATION_NAME,
-  resolveConnection,
-  sessionEndedBy,
-  toolPath,
-  type PgConnection,
-  type PgTool,
-} from './plan.js';
+import { APPLICATION_NAME, resolveConnection, type PgConnection } from './config.js';
+import { toolPath, type PgTool } from './args.js';
+import { sessionEndedBy } from './plan.js';
 
 /**
  * PostgreSQL connections: the pg client factory (tests hand in a fake), settings from the entry, the

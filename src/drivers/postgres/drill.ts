@@ -2,7 +2,8 @@ import { RefusedError, RespaldoError } from '../../core/errors.js';
 import type { DatabaseConfig } from '../../core/types.js';
 import { runCapture } from '../../exec/spawn.js';
 import type { DriverContext, DrillCheck } from '../driver.js';
-import { childEnv, missingToolHint, parseDerivedName, pgAmcheckArgs } from './plan.js';
+import { childEnv, missingToolHint, pgAmcheckArgs } from './args.js';
+import { parseDerivedName } from './plan.js';
 import { type PgServer, pgError, connectionOf } from './connection.js';
 import { dropDatabase } from './catalog.js';
 

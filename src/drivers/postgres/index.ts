@@ -1,7 +1,8 @@
 import type { DatabaseConfig, DrillServerConfig } from '../../core/types.js';
 import type { Driver } from '../driver.js';
 import { CAPABILITIES } from '../capabilities.js';
-import { derivedName, describePg, planPgRestore, validatePgConfig } from './plan.js';
+import { describePg, validatePgConfig } from './config.js';
+import { derivedName, planPgRestore } from './plan.js';
 import { backupPg } from './backup.js';
 import { amcheckScratch, dropPgScratch } from './drill.js';
 import { findPgLeftovers, recoverPg } from './recover.js';

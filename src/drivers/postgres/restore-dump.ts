@@ -10,15 +10,8 @@ import { isChainEntry, stageChainFiles } from './chain.js';
 import { parseGlobals, planMissingRoles } from './globals.js';
 import { parseTocList, selectTables, TocSelectionError, type TocSelection } from './toc.js';
 import type { DriverContext, RestoreRequest } from '../driver.js';
-import {
-  childEnv,
-  missingToolHint,
-  pgRestoreDirArgs,
-  pgRestoreListArgs,
-  quoteIdent,
-  type PgConnection,
-  type TableRef,
-} from './plan.js';
+import { type PgConnection } from './config.js';
+import { childEnv, missingToolHint, pgRestoreDirArgs, pgRestoreListArgs, quoteIdent, type TableRef } from './args.js';
 import type { PgQueryable, PgServer } from './connection.js';
 import { DUMP_FILE_NAME, MEMBER_ROLE, commandDone, killChild } from './tools.js';
 

@@ -7,20 +7,16 @@ import { dropCreatedRolesSql } from './globals.js';
 import type { TocSelection } from './toc.js';
 import type { DriverContext, RestoreRequest, RestoreResult, RestoreTarget, TargetState } from '../driver.js';
 import { planPgSwap, renameDatabaseSql } from './swap-plan.js';
+import { missingToolHint, pgRestoreArgs, quoteIdent, type Relation, type TableRef } from './args.js';
 import {
   createDatabaseSql,
   databasePropertiesSql,
-  missingToolHint,
   parseDerivedName,
   parseToolVersion,
-  pgRestoreArgs,
   preRestoreDbName,
-  quoteIdent,
-  type Relation,
   resolveTables,
   restoreDbName,
   type DatabaseProperties,
-  type TableRef,
 } from './plan.js';
 import { type PgServer, pgError, connectionOf } from './connection.js';
 import { toolVersion, sleep } from './tools.js';

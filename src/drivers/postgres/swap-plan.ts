@@ -1,4 +1,5 @@
-import { parseDerivedName, quoteIdent } from './plan.js';
+import { quoteIdent } from './args.js';
+import { parseDerivedName } from './plan.js';
 
 /**
  * PostgreSQL's swap, rollback and recovery statements as data, like sqlserver/plan.ts: pure functions

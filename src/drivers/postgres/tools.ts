@@ -3,15 +3,9 @@ import { Transform, type TransformCallback } from 'node:stream';
 import { CommandError, InterruptedError, RespaldoError } from '../../core/errors.js';
 import { DUMP_MEMBER_ROLE } from '../../core/types.js';
 import { runCapture } from '../../exec/spawn.js';
-import {
-  copyRows,
-  hintForStderr,
-  missingToolHint,
-  parseToolVersion,
-  sessionEndedBy,
-  type PgConnection,
-  type PgTool,
-} from './plan.js';
+import { type PgConnection } from './config.js';
+import { copyRows, missingToolHint, type PgTool } from './args.js';
+import { hintForStderr, parseToolVersion, sessionEndedBy } from './plan.js';
 
 /** Running the PostgreSQL client tools (versions, exit status, killing) and counting the rows of dump files. */
 
