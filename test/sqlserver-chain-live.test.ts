@@ -19,7 +19,7 @@ import {
   sqlserverDriver,
   type SqlConnection,
 } from '../src/drivers/sqlserver/index.js';
-import { quoteName } from '../src/drivers/sqlserver/plan.js';
+import { quoteName } from '../src/drivers/sqlserver/names.js';
 import { headerOf } from '../src/drivers/sqlserver/chain-plan.js';
 
 const url = process.env.RESPALDO_MSSQL_URL;

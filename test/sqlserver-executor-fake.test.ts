@@ -21,7 +21,7 @@ import {
   parseSqlServerUrl,
   type ConnectionSettings,
 } from '../src/drivers/sqlserver/index.js';
-import { fileStem, restoreFilePrefix, stagingNames } from '../src/drivers/sqlserver/plan.js';
+import { fileStem, restoreFilePrefix, stagingNames } from '../src/drivers/sqlserver/names.js';
 import { FakeServer, LOCKED, PASSWORD, SERVER_DIR, sqlError } from './helpers/sqlserver-fake.js';
 
 // ---------------------------------------------------------------------------------------------

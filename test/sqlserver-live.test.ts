@@ -24,7 +24,7 @@ import {
   sqlserverDriver,
   type SqlConnection,
 } from '../src/drivers/sqlserver/index.js';
-import { quoteName, stagingNames } from '../src/drivers/sqlserver/plan.js';
+import { quoteName, stagingNames } from '../src/drivers/sqlserver/names.js';
 
 const url = process.env.RESPALDO_MSSQL_URL;
 const SKIP_LINE = 'SKIPPED sqlserver live suite: RESPALDO_MSSQL_URL not set';

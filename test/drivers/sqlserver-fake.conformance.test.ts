@@ -15,7 +15,7 @@ import {
   type ConnectionSettings,
   type SqlConnection,
 } from '../../src/drivers/sqlserver/index.js';
-import { parseDrillName, parseStagingName, quoteName, stagingNames } from '../../src/drivers/sqlserver/plan.js';
+import { parseDrillName, parseStagingName, quoteName, stagingNames } from '../../src/drivers/sqlserver/names.js';
 import { FakeServer, PASSWORD, SERVER_DIR } from '../helpers/sqlserver-fake.js';
 import { driverConformance, KillSwitch, type DriverUnderTest, type KillPoint, type Killing } from './conformance.js';
 

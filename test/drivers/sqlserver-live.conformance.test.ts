@@ -26,7 +26,7 @@ import {
   quoteName,
   restoreFilePrefix,
   stagingNames,
-} from '../../src/drivers/sqlserver/plan.js';
+} from '../../src/drivers/sqlserver/names.js';
 import { driverConformance, KillSwitch, type DriverUnderTest, type KillPoint, type Killing } from './conformance.js';
 
 const url = process.env.RESPALDO_MSSQL_URL;

@@ -2,7 +2,7 @@ import { quoteIdent } from './args.js';
 import { parseDerivedName } from './plan.js';
 
 /**
- * PostgreSQL's swap, rollback and recovery statements as data, like sqlserver/plan.ts: pure functions
+ * PostgreSQL's swap, rollback and recovery statements as data, like sqlserver/swap-plan.ts: pure functions
  * from database names (and what the server holds) to the statements restore.ts, safety.ts and recover.ts
  * run, in order. The executor keeps the waiting, retries and error handling; what is said to the server is decided here
  * and tested as tables (test/postgres-swap-plan.test.ts). The rollback's transaction is `swapBackSql`

@@ -12,7 +12,7 @@
  * One file of about 500 lines: the header, the backup checks and the restore choice all apply the same LSN rules,
  * and are read (and tested, test/sqlserver-chain-plan.test.ts) together.
  */
-import { quoteName, STATS_PERCENT, type Statement } from './plan.js';
+import { quoteName, STATS_PERCENT, type Statement } from './names.js';
 
 /** Kinds of native backup a chain is made of. */
 export type MssqlBackupKind = 'full' | 'differential' | 'log';

@@ -1,7 +1,7 @@
 import { RefusedError, RespaldoError } from '../../core/errors.js';
 import type { DatabaseConfig } from '../../core/types.js';
 import type { DriverContext, DrillCheck } from '../driver.js';
-import { parseDrillName, planDrillChecks } from './plan.js';
+import { parseDrillName, planDrillChecks } from './names.js';
 import { resolveSettings } from './config.js';
 
 import type { OpenSession } from './server.js';

@@ -7,7 +7,7 @@
 import type { ChainType, DatabaseConfig } from '../../core/types.js';
 import type { ConfigProblem, Driver } from '../driver.js';
 import { CAPABILITIES } from '../capabilities.js';
-import { drillName } from './plan.js';
+import { drillName } from './names.js';
 import { noChainReason } from './chain-plan.js';
 import { merged, resolveSettings, validate, where } from './config.js';
 import { backupSqlServer } from './backup.js';

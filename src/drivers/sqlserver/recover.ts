@@ -4,18 +4,16 @@ import { RespaldoError } from '../../core/errors.js';
 import type { DatabaseConfig } from '../../core/types.js';
 import type { DriverContext } from '../driver.js';
 import {
-  dropIfExistsStatement,
   parseDrillName,
   planDrillChecks,
-  listDatabasesStatement,
-  multiUserStatement,
   nameProblem,
   parseStagingName,
   quoteName,
-  renameStatement,
   restoreFilePrefix,
   type Statement,
-} from './plan.js';
+} from './names.js';
+import { listDatabasesStatement } from './plan.js';
+import { dropIfExistsStatement, multiUserStatement, renameStatement } from './swap-plan.js';
 import { resolveSettings } from './config.js';
 import { readJournals, removeQuietly, str } from './session.js';
 

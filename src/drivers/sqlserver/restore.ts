@@ -13,17 +13,9 @@ import type {
   TargetState,
   DrillCheck,
 } from '../driver.js';
-import {
-  defaultFileDirs,
-  dropIfExistsStatement,
-  joinServerPath,
-  planBeforeRestore,
-  planMoves,
-  quoteName,
-  restoreFileName,
-  restoreStatement,
-  stagingNames,
-} from './plan.js';
+import { joinServerPath, quoteName, restoreFileName, stagingNames } from './names.js';
+import { planBeforeRestore } from './plan.js';
+import { defaultFileDirs, dropIfExistsStatement, planMoves, restoreStatement } from './swap-plan.js';
 import { chainStepStatement } from './chain-plan.js';
 import { copyForServer, restoreSteps } from './chain.js';
 import { resolveSettings, where } from './config.js';

@@ -1,7 +1,8 @@
 import { RefusedError, RespaldoError } from '../../core/errors.js';
 import type { DatabaseConfig } from '../../core/types.js';
 import type { DriverContext, RestoreResult, SwapBackRequest } from '../driver.js';
-import { dropSafetyCopyStatements, multiUserStatement, parseStagingName, quoteName, stagingNames } from './plan.js';
+import { parseStagingName, quoteName, stagingNames } from './names.js';
+import { dropSafetyCopyStatements, multiUserStatement } from './swap-plan.js';
 import { resolveSettings, where } from './config.js';
 import { checkLocalDir, localDirHint } from './errors.js';
 import { checkAborted, removeQuietly, SwapBrokenError, writeJournal, type Journal } from './session.js';

@@ -1,6 +1,7 @@
 import { RefusedError, RespaldoError } from '../../core/errors.js';
 import type { DriverContext, RestoreTarget } from '../driver.js';
-import { nameProblem, unsupportedEdition } from './plan.js';
+import { nameProblem } from './names.js';
+import { unsupportedEdition } from './plan.js';
 import { where } from './config.js';
 import { mssqlConnector, type ConnectionSettings, type SqlConnector } from './connection.js';
 import { mapSqlError } from './errors.js';

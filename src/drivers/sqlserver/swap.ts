@@ -1,6 +1,8 @@
 import { RefusedError } from '../../core/errors.js';
 import type { DriverContext } from '../driver.js';
-import { multiUserStatement, planSettings, planSwap, quoteName, type DbSettings } from './plan.js';
+import { quoteName } from './names.js';
+import { planSettings, type DbSettings } from './plan.js';
+import { multiUserStatement, planSwap } from './swap-plan.js';
 import { Session, SwapBrokenError, type DbInfo, type ServerInfo } from './session.js';
 
 /** The swap by renames shared by restore and rollback, and the settings put back after it. */
