@@ -17,8 +17,8 @@ import { type PostgresDriverDeps, createPgServer, ON_DRILL_SERVER, connectionOf 
  * (the live database survives as `<name>__pre_restore_<set>`).
  */
 
+/** The types of `createPostgresDriver`'s deps (tests hand in a fake connection). */
 export type { PgConnect, PgConnectSettings, PgQueryable, PostgresDriverDeps } from './connection.js';
-export { pgError } from './connection.js';
 
 /** Builds a postgres driver; `deps` lets tests replace the pg connection. */
 export function createPostgresDriver(deps: PostgresDriverDeps = {}): Driver {
