@@ -1,14 +1,8 @@
 import { describe, expect, test } from 'vitest';
 import type { DrillRecord, DrillResult, Manifest } from '../src/core/types.js';
-import {
-  MAX_IDENTIFIER_BYTES,
-  byteLength,
-  derivedName,
-  describeLeftovers,
-  parseDerivedName,
-  pgAmcheckArgs,
-  resolveConnection,
-} from '../src/drivers/postgres-plan.js';
+import { MAX_IDENTIFIER_BYTES, byteLength, resolveConnection } from '../src/drivers/postgres/config.js';
+import { pgAmcheckArgs } from '../src/drivers/postgres/args.js';
+import { derivedName, describeLeftovers, parseDerivedName } from '../src/drivers/postgres/plan.js';
 import { lastDrillOf } from '../src/engine/catalog.js';
 import { drillScope } from '../src/engine/drill.js';
 

@@ -8,7 +8,7 @@ import { cleanup } from 'ink-testing-library';
 import { english, PHRASES_EN, type Phrase } from '../src/core/phrases.js';
 import type { DatabaseConfig, DatabaseEntry } from '../src/core/types.js';
 import type { RestoreStepPlan } from '../src/drivers/driver.js';
-import { planPgRestore } from '../src/drivers/postgres-plan.js';
+import { planPgRestore } from '../src/drivers/postgres/plan.js';
 import { driverFor } from '../src/drivers/registry.js';
 import { loadConfig } from '../src/config/load.js';
 import { createBackup } from '../src/engine/create.js';

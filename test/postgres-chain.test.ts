@@ -12,7 +12,7 @@ import {
   parseChainMap,
   stageChainFiles,
   type ChainMap,
-} from '../src/drivers/postgres-chain.js';
+} from '../src/drivers/postgres/chain.js';
 import { makeTmpDir } from './helpers/tmp.js';
 
 const sha = (s: string) => createHash('sha256').update(s).digest('hex');

@@ -75,7 +75,7 @@ function allText(dir: string): string {
 describe.skipIf(!available)('postgres end to end through the CLI', () => {
   beforeAll(async () => {
     const dist = join(BIN, '../../dist');
-    if (!existsSync(join(dist, 'cli/main.js')) || !existsSync(join(dist, 'drivers/postgres.js'))) {
+    if (!existsSync(join(dist, 'cli/main.js')) || !existsSync(join(dist, 'drivers/postgres/index.js'))) {
       throw new Error('dist/ is missing or has no postgres driver: run `npm run build` first (npm test does).');
     }
     work = mkdtempSync(join(tmpdir(), 'respaldo-pgcli-'));

@@ -22,7 +22,7 @@ import { CollectingReporter } from '../src/core/events.js';
 import { InterruptedError, RefusedError, RespaldoError } from '../src/core/errors.js';
 import type { DatabaseConfig, DatabaseEntry } from '../src/core/types.js';
 import type { Driver, DriverContext, DumpFacts, OpenedDump, RestoreTarget } from '../src/drivers/driver.js';
-import { createPostgresDriver, postgresDriver } from '../src/drivers/postgres.js';
+import { createPostgresDriver, postgresDriver } from '../src/drivers/postgres/index.js';
 import { driverFor } from '../src/drivers/registry.js';
 import { pgAvailable, startPgCluster, type PgCluster } from './helpers/pg-cluster.js';
 

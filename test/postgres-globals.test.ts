@@ -4,7 +4,7 @@ import {
   parseGlobals,
   planMissingRoles,
   type StoredGlobals,
-} from '../src/drivers/postgres-globals.js';
+} from '../src/drivers/postgres/globals.js';
 
 /**
  * Real `pg_dumpall --globals-only` output of a PostgreSQL 15.18 cluster (pg_dumpall 15.18), made with:

@@ -8,8 +8,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { EXIT } from '../src/core/exit-codes.js';
-import { resolveTables } from '../src/drivers/postgres-plan.js';
-import { parseTocList, selectTables } from '../src/drivers/postgres-toc.js';
+import { resolveTables } from '../src/drivers/postgres/plan.js';
+import { parseTocList, selectTables } from '../src/drivers/postgres/toc.js';
 import { pgAvailable, startPgCluster, type PgCluster } from './helpers/pg-cluster.js';
 import { pgCli, type SyncCliResult, writePgConfig } from './helpers/pg-cli.js';
 

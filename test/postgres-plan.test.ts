@@ -3,17 +3,15 @@ import type { DatabaseConfig, DatabaseEntry } from '../src/core/types.js';
 import {
   MAX_IDENTIFIER_BYTES,
   byteLength,
-  childEnv,
-  clientTooOld,
-  connString,
-  createDatabaseSql,
-  databasePropertiesSql,
-  derivedName,
   describePg,
-  hintForStderr,
-  parseDerivedName,
   parsePgUrl,
-  parseToolVersion,
+  resolveConnection,
+  validatePgConfig,
+  type PgConnection,
+} from '../src/drivers/postgres/config.js';
+import {
+  childEnv,
+  connString,
   pgDumpArgs,
   pgDumpDirArgs,
   pgRestoreDirArgs,
@@ -23,20 +21,26 @@ import {
   lockWaitTimeout,
   pgRestoreArgs,
   pgRestoreListArgs,
-  planPgRestore,
-  preRestoreDbName,
   quoteConnValue,
   quoteIdent,
   quoteLiteral,
-  resolveConnection,
+  toolPath,
+} from '../src/drivers/postgres/args.js';
+import {
+  clientTooOld,
+  createDatabaseSql,
+  databasePropertiesSql,
+  derivedName,
+  hintForStderr,
+  parseDerivedName,
+  parseToolVersion,
+  planPgRestore,
+  preRestoreDbName,
   resolveTables,
   restoreDbName,
   serverMajor,
-  toolPath,
   truncateBytes,
-  validatePgConfig,
-  type PgConnection,
-} from '../src/drivers/postgres-plan.js';
+} from '../src/drivers/postgres/plan.js';
 
 const pgdb = (fields: Partial<DatabaseConfig>): DatabaseConfig => ({
   name: 'inventario',

@@ -9,7 +9,7 @@ import Database from 'better-sqlite3';
 import { afterEach, describe, expect, test } from 'vitest';
 import { loadConfig } from '../src/config/load.js';
 import { english } from '../src/core/phrases.js';
-import { describeLeftovers, planPgRestore, planPgSwapBack, swapBackSql } from '../src/drivers/postgres-plan.js';
+import { describeLeftovers, planPgRestore, planPgSwapBack, swapBackSql } from '../src/drivers/postgres/plan.js';
 import { planRestore } from '../src/engine/restore.js';
 
 const db = { name: 'inventario', engine: 'postgres' as const, url: 'postgresql://app@db1:5432/inventario' };

@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { EXIT } from '../src/core/exit-codes.js';
-import { hintForStderr, resolveConnection, sessionEndedBy } from '../src/drivers/postgres-plan.js';
+import { resolveConnection } from '../src/drivers/postgres/config.js';
+import { hintForStderr, sessionEndedBy } from '../src/drivers/postgres/plan.js';
 import { pgAvailable, startPgCluster, type PgCluster } from './helpers/pg-cluster.js';
 
 const available = pgAvailable();

@@ -7,7 +7,7 @@ import {
   TocSelectionError,
   type TocEntry,
   type TocTableRef,
-} from '../src/drivers/postgres-toc.js';
+} from '../src/drivers/postgres/toc.js';
 
 const toc = (name: string) => parseTocList(readFileSync(join(__dirname, 'fixtures/pg-toc', name), 'utf8'));
 const chinook = toc('chinook.toc');

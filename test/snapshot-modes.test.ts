@@ -45,7 +45,7 @@ describe('the SQLite snapshot is 0600 from its first byte, whatever the umask', 
     mkdirSync(scratch, { mode: 0o700 });
     const script = join(dir, 'child.mjs');
     writeFileSync(script, CHILD);
-    const driverUrl = pathToFileURL(join(REPO_ROOT, 'dist', 'drivers', 'sqlite.js')).href;
+    const driverUrl = pathToFileURL(join(REPO_ROOT, 'dist', 'drivers', 'sqlite', 'index.js')).href;
     const r = await runShell(`umask 000; ${[process.execPath, script, driverUrl, file, scratch].map(shq).join(' ')}`, {
       cwd: dir,
     });

@@ -4,7 +4,7 @@ import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { CollectingReporter } from '../src/core/events.js';
 import type { DriverContext } from '../src/drivers/driver.js';
-import { sqliteDriver } from '../src/drivers/sqlite.js';
+import { sqliteDriver } from '../src/drivers/sqlite/index.js';
 import { makeTmpDir } from './helpers/tmp.js';
 
 const ctx = (dir: string): DriverContext => ({

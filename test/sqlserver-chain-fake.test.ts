@@ -12,7 +12,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CollectingReporter } from '../src/core/events.js';
 import type { BackupType, DatabaseConfig, DatabaseEntry } from '../src/core/types.js';
 import type { DriverContext, RestoreRequest } from '../src/drivers/driver.js';
-import { createSqlServerDriver } from '../src/drivers/sqlserver.js';
+import { createSqlServerDriver } from '../src/drivers/sqlserver/index.js';
 import { headerOf, type BackupHeader } from '../src/drivers/sqlserver/chain-plan.js';
 import { FakeServer, PASSWORD, SERVER_DIR, sqlError } from './helpers/sqlserver-fake.js';
 

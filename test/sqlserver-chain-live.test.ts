@@ -13,8 +13,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CollectingReporter } from '../src/core/events.js';
 import type { BackupType, DatabaseConfig, DatabaseEntry } from '../src/core/types.js';
 import type { DriverContext } from '../src/drivers/driver.js';
-import { mssqlConnector, resolveSettings, sqlserverDriver, type SqlConnection } from '../src/drivers/sqlserver.js';
-import { quoteName } from '../src/drivers/sqlserver-plan.js';
+import {
+  mssqlConnector,
+  resolveSettings,
+  sqlserverDriver,
+  type SqlConnection,
+} from '../src/drivers/sqlserver/index.js';
+import { quoteName } from '../src/drivers/sqlserver/names.js';
 import { headerOf } from '../src/drivers/sqlserver/chain-plan.js';
 
 const url = process.env.RESPALDO_MSSQL_URL;

@@ -4,7 +4,7 @@
  * after the last log), the decision of what a backup makes, and the statements, as tables.
  */
 import { describe, expect, it } from 'vitest';
-import { restoreStatement } from '../src/drivers/sqlserver-plan.js';
+import { restoreStatement } from '../src/drivers/sqlserver/swap-plan.js';
 import {
   afterBackupProblem,
   chainBackupStatement,

@@ -12,14 +12,9 @@ import { RefusedError } from '../src/core/errors.js';
 import { CollectingReporter } from '../src/core/events.js';
 import type { DatabaseConfig } from '../src/core/types.js';
 import type { DriverContext } from '../src/drivers/driver.js';
-import { createSqlServerDriver, type SqlConnection } from '../src/drivers/sqlserver.js';
-import {
-  checkDbStatement,
-  dropScratchStatement,
-  drillName,
-  parseDrillName,
-  planBeforeRestore,
-} from '../src/drivers/sqlserver-plan.js';
+import { createSqlServerDriver, type SqlConnection } from '../src/drivers/sqlserver/index.js';
+import { checkDbStatement, dropScratchStatement, drillName, parseDrillName } from '../src/drivers/sqlserver/names.js';
+import { planBeforeRestore } from '../src/drivers/sqlserver/plan.js';
 
 interface Fake {
   log: { sql: string; params: Record<string, string | number> | undefined }[];

@@ -9,8 +9,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DatabaseConfig } from '../src/core/types.js';
 import type { DrillOutcome } from '../src/engine/drill.js';
-import { mssqlConnector, resolveSettings, type SqlConnection } from '../src/drivers/sqlserver.js';
-import { quoteName } from '../src/drivers/sqlserver-plan.js';
+import { mssqlConnector, resolveSettings, type SqlConnection } from '../src/drivers/sqlserver/index.js';
+import { quoteName } from '../src/drivers/sqlserver/names.js';
 import { describeResult, parseJsonOutput, runCli } from './helpers/cli.js';
 
 const url = process.env.RESPALDO_MSSQL_URL;

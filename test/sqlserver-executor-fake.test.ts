@@ -20,8 +20,8 @@ import {
   createSqlServerDriver,
   parseSqlServerUrl,
   type ConnectionSettings,
-} from '../src/drivers/sqlserver.js';
-import { fileStem, restoreFilePrefix, stagingNames } from '../src/drivers/sqlserver-plan.js';
+} from '../src/drivers/sqlserver/index.js';
+import { fileStem, restoreFilePrefix, stagingNames } from '../src/drivers/sqlserver/names.js';
 import { FakeServer, LOCKED, PASSWORD, SERVER_DIR, sqlError } from './helpers/sqlserver-fake.js';
 
 // ---------------------------------------------------------------------------------------------

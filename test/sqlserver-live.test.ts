@@ -18,8 +18,13 @@ import { RefusedError, RespaldoError } from '../src/core/errors.js';
 import { CollectingReporter } from '../src/core/events.js';
 import type { DatabaseConfig, DatabaseEntry } from '../src/core/types.js';
 import type { DriverContext, DumpFacts, RestoreRequest } from '../src/drivers/driver.js';
-import { mssqlConnector, resolveSettings, sqlserverDriver, type SqlConnection } from '../src/drivers/sqlserver.js';
-import { quoteName, stagingNames } from '../src/drivers/sqlserver-plan.js';
+import {
+  mssqlConnector,
+  resolveSettings,
+  sqlserverDriver,
+  type SqlConnection,
+} from '../src/drivers/sqlserver/index.js';
+import { quoteName, stagingNames } from '../src/drivers/sqlserver/names.js';
 
 const url = process.env.RESPALDO_MSSQL_URL;
 const SKIP_LINE = 'SKIPPED sqlserver live suite: RESPALDO_MSSQL_URL not set';

@@ -1,40 +1,44 @@
 import { describe, expect, it } from 'vitest';
 import {
   backupFileName,
-  defaultFileDirs,
-  dropIfExistsStatement,
-  dropSafetyCopyStatements,
   fileStem,
   joinServerPath,
   MAX_SYSNAME,
   nameStem,
   parseStagingName,
-  parseStatsPercent,
-  planBackup,
-  planMoves,
-  planSwap,
   quoteName,
-  renameStatement,
   restoreFileName,
-  restoreStatement,
-  rowCountsStatement,
   safeFilePart,
   serverDirname,
   serverDirProblem,
   serverPathStyle,
-  sessionsStatement,
-  singleUserStatement,
   stagingNames,
+  hostPathStyle,
+} from '../src/drivers/sqlserver/names.js';
+import {
+  planBackup,
+  rowCountsStatement,
+  sessionsStatement,
   supportsBackupCompression,
   databaseInfoStatement,
   encryptionStatement,
-  hostPathStyle,
-  multiUserStatement,
   planSettings,
-  takeAndRenameStatement,
   unsupportedEdition,
   type DbSettings,
-} from '../src/drivers/sqlserver-plan.js';
+} from '../src/drivers/sqlserver/plan.js';
+import {
+  defaultFileDirs,
+  dropIfExistsStatement,
+  dropSafetyCopyStatements,
+  parseStatsPercent,
+  planMoves,
+  planSwap,
+  renameStatement,
+  restoreStatement,
+  singleUserStatement,
+  multiUserStatement,
+  takeAndRenameStatement,
+} from '../src/drivers/sqlserver/swap-plan.js';
 
 const long128 = 'n'.repeat(128);
 const hostile = ['a]b', "a'b", 'x;DROP DATABASE y--', 'ünïcødé_データ', 'emoji😀db', '[already]', long128];

@@ -12,7 +12,8 @@ import type {
 } from '../core/types.js';
 
 /**
- * The driver contract. One file per engine implements it (sqlite.ts, postgres.ts, sqlserver.ts);
+ * The driver contract. One folder per engine implements it (sqlite/, postgres/, sqlserver/: index.ts
+ * assembles the driver from one file per job);
  * registry.ts maps engine names to drivers. The engine (src/engine) is the only caller: it owns
  * the backup set, compression, hashing, manifests, locking and safety copies; a driver only knows
  * how to get a consistent dump out of its database and how to put one back without destroying

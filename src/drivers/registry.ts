@@ -1,11 +1,11 @@
 import { RespaldoError } from '../core/errors.js';
 import type { EngineName } from '../core/types.js';
 import type { Driver } from './driver.js';
-import { postgresDriver } from './postgres.js';
-import { sqliteDriver } from './sqlite.js';
-import { sqlserverDriver } from './sqlserver.js';
+import { postgresDriver } from './postgres/index.js';
+import { sqliteDriver } from './sqlite/index.js';
+import { sqlserverDriver } from './sqlserver/index.js';
 
-/** Engine name → driver. Adding an engine is adding a file and an entry here. */
+/** Engine name → driver. Adding an engine is adding a folder src/drivers/<engine>/ and an entry here. */
 const drivers = {
   sqlite: sqliteDriver,
   postgres: postgresDriver,

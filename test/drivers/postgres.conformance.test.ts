@@ -14,8 +14,9 @@ import {
   postgresDriver,
   type PgConnectSettings,
   type PgQueryable,
-} from '../../src/drivers/postgres.js';
-import { parseDerivedName, preRestoreDbName, quoteIdent } from '../../src/drivers/postgres-plan.js';
+} from '../../src/drivers/postgres/index.js';
+import { quoteIdent } from '../../src/drivers/postgres/args.js';
+import { parseDerivedName, preRestoreDbName } from '../../src/drivers/postgres/plan.js';
 import { pgAvailable, startPgCluster, type PgCluster } from '../helpers/pg-cluster.js';
 import { driverConformance, KillSwitch, type DriverUnderTest, type KillPoint, type Killing } from './conformance.js';
 

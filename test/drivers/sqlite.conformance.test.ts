@@ -11,7 +11,7 @@ import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, vi } from 'vitest';
 import type { DatabaseConfig } from '../../src/core/types.js';
-import { sqliteDriver } from '../../src/drivers/sqlite.js';
+import { sqliteDriver } from '../../src/drivers/sqlite/index.js';
 import { driverConformance, KillSwitch, type DriverUnderTest, type KillPoint, type Killing } from './conformance.js';
 
 let work: string;

@@ -10,8 +10,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll } from 'vitest';
 import type { DatabaseConfig } from '../../src/core/types.js';
-import { createSqlServerDriver, type ConnectionSettings, type SqlConnection } from '../../src/drivers/sqlserver.js';
-import { parseDrillName, parseStagingName, quoteName, stagingNames } from '../../src/drivers/sqlserver-plan.js';
+import {
+  createSqlServerDriver,
+  type ConnectionSettings,
+  type SqlConnection,
+} from '../../src/drivers/sqlserver/index.js';
+import { parseDrillName, parseStagingName, quoteName, stagingNames } from '../../src/drivers/sqlserver/names.js';
 import { FakeServer, PASSWORD, SERVER_DIR } from '../helpers/sqlserver-fake.js';
 import { driverConformance, KillSwitch, type DriverUnderTest, type KillPoint, type Killing } from './conformance.js';
 

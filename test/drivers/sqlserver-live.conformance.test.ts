@@ -19,14 +19,14 @@ import {
   resolveSettings,
   type ConnectionSettings,
   type SqlConnection,
-} from '../../src/drivers/sqlserver.js';
+} from '../../src/drivers/sqlserver/index.js';
 import {
   parseDrillName,
   parseStagingName,
   quoteName,
   restoreFilePrefix,
   stagingNames,
-} from '../../src/drivers/sqlserver-plan.js';
+} from '../../src/drivers/sqlserver/names.js';
 import { driverConformance, KillSwitch, type DriverUnderTest, type KillPoint, type Killing } from './conformance.js';
 
 const url = process.env.RESPALDO_MSSQL_URL;

@@ -8,7 +8,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'vitest';
-import type { ConnectionSettings, QueryOptions, SqlConnection } from '../../src/drivers/sqlserver.js';
+import type { ConnectionSettings, QueryOptions, SqlConnection } from '../../src/drivers/sqlserver/index.js';
 // ---------------------------------------------------------------------------------------------
 // The fake server
 

@@ -2,7 +2,8 @@
  * SQL Server native chains, pure: what `RESTORE HEADERONLY` says of a backup (kept in the manifest, because
  * msdb may be gone on the day of the restore), the checks made before and after a differential or log backup
  * (a gap, a fork change, a differential base taken outside respaldo), the restore chain chosen as the SQL
- * Server tools choose it, and the T-SQL of chained backups and restores. No I/O: sqlserver.ts runs these.
+ * Server tools choose it, and the T-SQL of chained backups and restores. No I/O: chain.ts, backup.ts and
+ * restore.ts run these.
  *
  * LSNs are numeric(25,0): they travel as decimal strings and are compared as bigints (the driver receives
  * numeric columns as doubles, so exact LSNs are read from msdb.dbo.backupset cast to varchar when
@@ -11,7 +12,7 @@
  * One file of about 500 lines: the header, the backup checks and the restore choice all apply the same LSN rules,
  * and are read (and tested, test/sqlserver-chain-plan.test.ts) together.
  */
-import { quoteName, STATS_PERCENT, type Statement } from '../sqlserver-plan.js';
+import { quoteName, STATS_PERCENT, type Statement } from './names.js';
 
 /** Kinds of native backup a chain is made of. */
 export type MssqlBackupKind = 'full' | 'differential' | 'log';

@@ -4,7 +4,7 @@ import { isAbsolute } from 'node:path';
 import { RespaldoError } from '../../core/errors.js';
 import type { DatabaseConfig } from '../../core/types.js';
 import type { ConfigProblem } from '../driver.js';
-import { nameProblem, serverDirProblem } from '../sqlserver-plan.js';
+import { nameProblem, serverDirProblem } from './names.js';
 import type { ConnectionSettings } from './connection.js';
 
 export function parseBool(value: string): boolean | null {

@@ -10,23 +10,24 @@ import { writeFileAtomic } from '../../core/durable-fs.js';
 import { InterruptedError, RespaldoError } from '../../core/errors.js';
 import type { DriverContext } from '../driver.js';
 import {
-  databaseInfoStatement,
-  encryptionStatement,
-  fileListStatement,
   hostInfoStatement,
   hostPathStyle,
   journalFileName,
   LOCK_ERRORS,
-  parseStatsPercent,
+  SWAP_ATTEMPTS,
+  type PathStyle,
+  type Statement,
+} from './names.js';
+import {
+  databaseInfoStatement,
+  encryptionStatement,
+  fileListStatement,
   rowCountsStatement,
   serverInfoStatement,
   sessionsStatement,
-  SWAP_ATTEMPTS,
-  type BackupFile,
   type DbSettings,
-  type PathStyle,
-  type Statement,
-} from '../sqlserver-plan.js';
+} from './plan.js';
+import { parseStatsPercent, type BackupFile } from './swap-plan.js';
 import type { ConnectionSettings, SqlConnection } from './connection.js';
 import { isSqlError, mapSqlError, scrub } from './errors.js';
 

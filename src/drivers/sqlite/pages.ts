@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import type { Readable } from 'node:stream';
-import { RespaldoError } from '../core/errors.js';
+import { RespaldoError } from '../../core/errors.js';
 
 /**
  * SQLite page deltas: a differential or incremental of a SQLite database stores only the pages of the

@@ -1,4 +1,4 @@
-import { quoteIdent } from './postgres-plan.js';
+import { quoteIdent } from './args.js';
 
 /**
  * Pure reading of `pg_dumpall --globals-only` output (roles, memberships, tablespaces) and

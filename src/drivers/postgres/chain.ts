@@ -4,9 +4,9 @@ import { join } from 'node:path';
 import { pipeline as pipelineCb, Readable, Transform, type TransformCallback } from 'node:stream';
 import { text } from 'node:stream/consumers';
 import { pipeline } from 'node:stream/promises';
-import { RespaldoError } from '../core/errors.js';
-import type { DatabaseEntry } from '../core/types.js';
-import type { BackupRequest, DumpPart, OpenedDump, RestoreRequest } from './driver.js';
+import { RespaldoError } from '../../core/errors.js';
+import type { DatabaseEntry } from '../../core/types.js';
+import type { BackupRequest, DumpPart, OpenedDump, RestoreRequest } from '../driver.js';
 
 /**
  * PostgreSQL logical chains, per table data file: a differential or incremental of a directory dump
@@ -25,7 +25,7 @@ import type { BackupRequest, DumpPart, OpenedDump, RestoreRequest } from './driv
 
 /** Manifest role of the content map. */
 export const CHAIN_MAP_ROLE = 'pgchain';
-/** Manifest role prefix of a stored file of a directory dump (as in postgres.ts). */
+/** Manifest role prefix of a stored file of a directory dump (MEMBER_ROLE in tools.ts). */
 const MEMBER_ROLE = 'pgdir:';
 const FILE_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.]*$/;
 const SHA256 = /^[0-9a-f]{64}$/;

@@ -1,11 +1,12 @@
-import { parseDerivedName, quoteIdent } from './postgres-plan.js';
+import { quoteIdent } from './args.js';
+import { parseDerivedName } from './plan.js';
 
 /**
- * PostgreSQL's swap, rollback and recovery statements as data, like sqlserver-plan.ts: pure functions
- * from database names (and what the server holds) to the statements postgres.ts runs, in order. The
- * executor keeps the waiting, retries and error handling; what is said to the server is decided here
+ * PostgreSQL's swap, rollback and recovery statements as data, like sqlserver/swap-plan.ts: pure functions
+ * from database names (and what the server holds) to the statements restore.ts, safety.ts and recover.ts
+ * run, in order. The executor keeps the waiting, retries and error handling; what is said to the server is decided here
  * and tested as tables (test/postgres-swap-plan.test.ts). The rollback's transaction is `swapBackSql`
- * (postgres-plan.ts).
+ * (plan.ts).
  */
 
 /** `ALTER DATABASE from RENAME TO to`, both names quoted. */

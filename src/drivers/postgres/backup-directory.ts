@@ -1,0 +1,244 @@
+import type { ChildProcess } from 'node:child_process';
+import { createReadStream } from 'node:fs';
+import { PassThrough } from 'node:stream';
+import { mkdir, readdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import type { BackupType } from '../../core/types.js';
+import { runCapture, spawnStreaming, type StreamingChild } from '../../exec/spawn.js';
+import { ChainMapRecorder, hashedRead, hashFile } from './chain.js';
+import { parseTocList } from './toc.js';
+import type { DriverContext, DumpFacts, DumpMember, OpenedDump } from '../driver.js';
+import { type PgConnection } from './config.js';
+import {
+  childEnv,
+  finishedDataItem,
+  missingToolHint,
+  pgDumpDirArgs,
+  pgRestoreListArgs,
+  type Relation,
+  type TableRef,
+} from './args.js';
+import { tableKey } from './plan.js';
+import type { BackupRequest } from '../driver.js';
+import type { StoredRef } from './chain.js';
+import { type PgQueryable, type PgServer, pgError } from './connection.js';
+import { RowCounter, DUMP_FILE_NAME, MEMBER_ROLE, commandDone } from './tools.js';
+import { listPartitioned, listTables, countRows } from './catalog.js';
+
+/** The directory dump of a PostgreSQL backup: `pg_dump -Fd --jobs`, each data file stored as soon as it is done. */
+
+/** What openDirectoryDump shares with the rest of a backup (backup.ts). */
+export interface BackupRun {
+  pg: PgServer;
+  req: BackupRequest;
+  ctx: DriverContext;
+  conn: PgConnection;
+  /** The connection holding the exported snapshot (row counts are taken in it). */
+  client: PgQueryable;
+  type: BackupType;
+  secrets: string[];
+  lockWait: string | undefined;
+  dumpBin: string;
+  /** Running tools, killed by the session's cleanup. */
+  children: Set<ChildProcess>;
+  contents: ChainMapRecorder;
+  /** Delta: the stored files of the base chain, by sha256. */
+  known: Map<string, StoredRef> | undefined;
+  baseDetails: Record<string, unknown>;
+  exportSnapshot(without: string): Promise<string | undefined>;
+  endClient(): Promise<void>;
+}
+
+/**
+ * `pg_dump -Fd --jobs` from the exported snapshot into the scratch folder; each table's data file
+ * is handed to the engine as soon as pg_dump reports it finished (stored, then deleted here), its
+ * rows counted from its lines; the other files follow at the end, `toc.dat` last (the main stream).
+ */
+export async function openDirectoryDump(run: BackupRun): Promise<OpenedDump> {
+  const { pg, req, ctx, conn, client, type, secrets, lockWait, dumpBin, children, contents, known } = run;
+  const { baseDetails, exportSnapshot, endClient } = run;
+  const jobs = pg.jobs;
+  const snapshot = await exportSnapshot('pg_dump runs with one job');
+  const restoreBin = await pg.resolveTool('pg_restore', req.db);
+  await mkdir(ctx.scratchDir, { recursive: true, mode: 0o700 });
+  const dir = join(ctx.scratchDir, 'pg-directory');
+  await rm(dir, { recursive: true, force: true });
+  // Without a snapshot of ours, parallel workers could see different data: one job then.
+  const dumpJobs = snapshot ? jobs : 1;
+  const args = pgDumpDirArgs({ conn, type, dir, jobs: dumpJobs, snapshot, lockWaitTimeout: lockWait });
+  const child: StreamingChild = spawnStreaming({
+    command: dumpBin,
+    args,
+    env: childEnv(conn),
+    secrets,
+    signal: ctx.signal,
+    missingHint: missingToolHint('pg_dump'),
+  });
+  children.add(child.child);
+  child.stdout.resume();
+
+  const queue: string[] = [];
+  const handed = new Set<string>(['toc.dat']);
+  const rows = new Map<string, RowCounter>();
+  let wake: (() => void) | undefined;
+  let ended = false;
+  let failure: unknown;
+  const push = (name: string) => {
+    if (handed.has(name) || !DUMP_FILE_NAME.test(name)) return;
+    handed.add(name);
+    queue.push(name);
+    wake?.();
+  };
+  let partial = '';
+  child.child.stderr?.on('data', (chunk: string) => {
+    const lines = (partial + chunk).split('\n');
+    partial = lines.pop() ?? '';
+    for (const line of lines) {
+      const file = finishedDataItem(line);
+      if (file) push(file);
+    }
+  });
+  const member = (name: string): DumpMember => ({
+    name,
+    role: `${MEMBER_ROLE}${name}`,
+    open() {
+      const counter = new RowCounter();
+      if (/^\d+\.dat$/.test(name)) rows.set(name, counter);
+      return hashedRead(join(dir, name), counter, (sha256, bytes) => contents.stored(name, sha256, bytes));
+    },
+    async stored() {
+      await rm(join(dir, name), { force: true });
+    },
+  });
+  /** Delta: hashes a finished file (counting its rows); when the base chain stores its bytes, refers to them. */
+  const unchanged = async (name: string): Promise<boolean> => {
+    const counter = new RowCounter();
+    const { sha256, bytes } = await hashFile(join(dir, name), counter, ctx.signal);
+    if (/^\d+\.dat$/.test(name)) rows.set(name, counter);
+    const ref = known!.get(sha256);
+    if (!ref) return false;
+    contents.referenced(name, sha256, bytes, ref);
+    await rm(join(dir, name), { force: true });
+    return true;
+  };
+  async function* members(): AsyncGenerator<DumpMember> {
+    for (;;) {
+      const next = queue.shift();
+      if (next !== undefined) {
+        if (!(known && (await unchanged(next)))) yield member(next);
+        continue;
+      }
+      if (failure !== undefined) throw failure;
+      if (ended) return;
+      await new Promise<void>((resolve) => (wake = resolve));
+      wake = undefined;
+    }
+  }
+
+  const listing = (async () => {
+    const tables = await listTables(client);
+    return { tables, partitioned: await listPartitioned(client) };
+  })();
+  listing.catch(() => undefined);
+  const toc = new PassThrough();
+  const dumped = (async () => {
+    try {
+      await commandDone(child.done, 'pg_dump', conn, `pg_dump of ${req.db.name} failed`, ctx.signal);
+      for (const name of (await readdir(dir)).sort()) push(name);
+    } catch (err) {
+      failure = err;
+      toc.destroy(err as Error);
+      throw err;
+    } finally {
+      children.delete(child.child);
+      ended = true;
+      wake?.();
+    }
+    pipeline(createReadStream(join(dir, 'toc.dat')), toc).catch(() => undefined);
+  })();
+  dumped.catch(() => undefined);
+
+  let markConsumed: () => void = () => undefined;
+  const consumed = new Promise<void>((resolve) => (markConsumed = resolve));
+  const finished = (async (): Promise<DumpFacts> => {
+    try {
+      await dumped;
+      let listed: Awaited<typeof listing>;
+      try {
+        listed = await listing;
+      } catch (err) {
+        throw pgError(err, conn, conn.database, 'listing the tables');
+      }
+      const relations = listed.tables.map((t): Relation => [t.schema, t.table, t.oid ?? 0]);
+      let tables: Record<string, number> | null = null;
+      if (type !== 'schema') {
+        // Which data file holds which table: the dump's own table of contents (TABLE DATA ids → OIDs).
+        const list = await commandDone(
+          runCapture({
+            command: restoreBin,
+            args: [...pgRestoreListArgs(), dir],
+            env: childEnv(conn),
+            secrets,
+            signal: ctx.signal,
+            missingHint: missingToolHint('pg_restore'),
+          }),
+          'pg_restore',
+          conn,
+          `reading the table of contents of ${req.db.name} failed`,
+          ctx.signal,
+        );
+        const fileOf = new Map<number, string>();
+        for (const e of parseTocList(list.stdout)) if (e.desc === 'TABLE DATA') fileOf.set(e.oid, `${e.id}.dat`);
+        // The engine reads every member before `finished` settles the entry; wait for the counts.
+        await consumed;
+        tables = {};
+        const missing: TableRef[] = [];
+        for (const t of listed.tables) {
+          const counter = rows.get(fileOf.get(t.oid ?? -1) ?? '');
+          if (counter) tables[tableKey(t.schema, t.table)] = counter.rows;
+          else missing.push(t);
+        }
+        // Tables whose data pg_dump did not write (none in practice): counted in the snapshot.
+        if (missing.length > 0) {
+          try {
+            Object.assign(
+              tables,
+              snapshot
+                ? await countRows(client, missing)
+                : Object.fromEntries(missing.map((t) => [tableKey(t.schema, t.table), 0])),
+            );
+          } catch (err) {
+            throw pgError(err, conn, conn.database, 'counting rows');
+          }
+        }
+      }
+      return {
+        tables,
+        details: {
+          ...baseDetails,
+          rowCounts: type === 'schema' ? 'none (schema only)' : 'exact',
+          rowCountsFrom: 'dump',
+          snapshot: Boolean(snapshot),
+          jobs: dumpJobs,
+          ...(known ? { base: req.base!.setId, unchangedFiles: contents.references.files } : {}),
+          ...(known ? { unchangedBytes: contents.references.bytes } : {}),
+          relations,
+          partitionedTables: listed.partitioned,
+          type,
+        },
+      };
+    } finally {
+      await endClient();
+    }
+  })();
+  finished.catch(() => undefined);
+  async function* tracked(): AsyncGenerator<DumpMember> {
+    try {
+      yield* members();
+    } finally {
+      markConsumed();
+    }
+  }
+  return { stream: toc, finished, members: tracked() };
+}

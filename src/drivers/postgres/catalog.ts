@@ -1,0 +1,184 @@
+import { RefusedError, RespaldoError } from '../../core/errors.js';
+import { TERMINATE_SESSIONS_SQL, canForceDrop, dropDatabaseSql } from './swap-plan.js';
+import { MAX_IDENTIFIER_BYTES, byteLength } from './config.js';
+import { quoteIdent, type Relation, type TableRef } from './args.js';
+import { tableKey, type DatabaseProperties } from './plan.js';
+import type { PgQueryable, PgErrorLike } from './connection.js';
+import { sleep } from './tools.js';
+
+/** Questions asked of the server's catalog (tables, row counts, sessions, databases) and dropping a database. */
+
+/** One table of the database, as pg_dump dumps its data. */
+const TABLES_SQL = `
+SELECT n.nspname AS schema, c.relname AS name, c.oid::int8 AS oid
+  FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+ WHERE c.relkind = 'r' AND c.relpersistence <> 't'
+   AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+   AND n.nspname !~ '^pg_(toast|temp_|toast_temp_)'
+   AND NOT EXISTS (SELECT 1 FROM pg_depend d
+                    WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e')
+ ORDER BY 1, 2`;
+
+/** Partitioned tables (they hold no rows themselves; their partitions are in TABLES_SQL). */
+const PARTITIONED_SQL = TABLES_SQL.replace("c.relkind = 'r'", "c.relkind = 'p'");
+
+export async function listPartitioned(client: PgQueryable): Promise<Relation[]> {
+  const r = await client.query(PARTITIONED_SQL);
+  return r.rows.map((row): Relation => [String(row['schema']), String(row['name']), Number(row['oid'])]);
+}
+
+export async function listTables(client: PgQueryable): Promise<TableRef[]> {
+  const r = await client.query(TABLES_SQL);
+  return r.rows.map((row) => ({ schema: String(row['schema']), table: String(row['name']), oid: Number(row['oid']) }));
+}
+
+/** Exact row counts (`count(*)` of each table, ONLY, so inheritance children are not counted twice). */
+export async function countRows(client: PgQueryable, tables: readonly TableRef[]): Promise<Record<string, number>> {
+  const out: Record<string, number> = {};
+  for (const t of tables) {
+    const r = await client.query(
+      `SELECT count(*)::bigint AS n FROM ONLY ${quoteIdent(t.schema)}.${quoteIdent(t.table)}`,
+    );
+    out[tableKey(t.schema, t.table)] = Number(r.rows[0]?.['n'] ?? 0);
+  }
+  return out;
+}
+
+export async function estimateRows(client: PgQueryable): Promise<Record<string, number>> {
+  const r = await client.query(`
+    SELECT t.schema, t.name, COALESCE(s.n_live_tup, GREATEST(c.reltuples, 0))::bigint AS n
+      FROM (${TABLES_SQL}) t
+      JOIN pg_namespace n ON n.nspname = t.schema
+      JOIN pg_class c ON c.relnamespace = n.oid AND c.relname = t.name
+      LEFT JOIN pg_stat_all_tables s ON s.relid = c.oid`);
+  const out: Record<string, number> = {};
+  for (const row of r.rows) out[tableKey(String(row['schema']), String(row['name']))] = Number(row['n']);
+  return out;
+}
+
+export interface ServerInfo {
+  versionNum: number;
+  version: string;
+  sizeBytes: number;
+  isSuperuser: boolean;
+  props: DatabaseProperties;
+}
+
+export async function readServerInfo(client: PgQueryable): Promise<ServerInfo> {
+  const v =
+    await client.query(`SELECT current_setting('server_version_num')::int AS num, current_setting('server_version') AS version,
+       pg_database_size(current_database())::bigint AS size,
+       (SELECT rolsuper FROM pg_roles WHERE rolname = current_user) AS super`);
+  const row = v.rows[0] ?? {};
+  const d =
+    await client.query(`SELECT to_jsonb(d) AS d, pg_encoding_to_char(d.encoding) AS encoding, pg_get_userbyid(d.datdba) AS owner,
+       (SELECT setconfig FROM pg_db_role_setting s WHERE s.setdatabase = d.oid AND s.setrole = 0) AS settings,
+       CASE WHEN d.datacl IS NULL THEN NULL ELSE
+         (SELECT coalesce(json_agg(json_build_object('grantee', CASE WHEN a.grantee = 0 THEN NULL ELSE pg_get_userbyid(a.grantee) END,
+                                                     'privilege', a.privilege_type, 'grantable', a.is_grantable)), '[]'::json)
+            FROM aclexplode(d.datacl) a) END AS acl
+     FROM pg_database d WHERE d.datname = current_database()`);
+  const drow = d.rows[0] ?? {};
+  const raw = (drow['d'] ?? {}) as Record<string, unknown>;
+  const props: DatabaseProperties = {
+    encoding: String(drow['encoding'] ?? ''),
+    collate: typeof raw['datcollate'] === 'string' ? raw['datcollate'] : undefined,
+    ctype: typeof raw['datctype'] === 'string' ? raw['datctype'] : undefined,
+    localeProvider: raw['datlocprovider'] === 'i' ? 'icu' : 'libc',
+    iculocale: typeof raw['daticulocale'] === 'string' ? raw['daticulocale'] : null,
+    owner: String(drow['owner'] ?? ''),
+    settings: Array.isArray(drow['settings']) ? (drow['settings'] as string[]) : [],
+    acl: (drow['acl'] as DatabaseProperties['acl']) ?? null,
+  };
+  return {
+    versionNum: Number(row['num']),
+    version: String(row['version']),
+    sizeBytes: Number(row['size']),
+    isSuperuser: row['super'] === true,
+    props,
+  };
+}
+
+/** Sessions (other than ours) on a database, as `user@client (pid N, app)`. */
+export async function sessionsOn(client: PgQueryable, database: string): Promise<string[]> {
+  const r = await client.query(
+    `SELECT pid, usename, client_addr::text AS addr, application_name AS app FROM pg_stat_activity
+      WHERE datname = $1 AND pid <> pg_backend_pid() AND backend_type = 'client backend' ORDER BY pid`,
+    [database],
+  );
+  return r.rows.map((row) => {
+    const app = row['app'] ? `, ${String(row['app'])}` : '';
+    return `${row['usename'] ?? '?'}@${row['addr'] ?? 'local'} (pid ${row['pid']}${app})`;
+  });
+}
+
+export async function terminateSessions(client: PgQueryable, database: string): Promise<number> {
+  const r = await client.query(TERMINATE_SESSIONS_SQL, [database]);
+  return r.rows.filter((row) => row['ok'] === true).length;
+}
+
+export async function databaseNames(client: PgQueryable): Promise<Set<string>> {
+  const r = await client.query('SELECT datname FROM pg_database');
+  return new Set(r.rows.map((row) => String(row['datname'])));
+}
+
+export async function dropDatabase(client: PgQueryable, name: string, serverVersionNum: number): Promise<void> {
+  const force = canForceDrop(serverVersionNum);
+  const sql = dropDatabaseSql(name, { ifExists: true, force });
+  if (force) {
+    await client.query(sql);
+    return;
+  }
+  for (let attempt = 0; ; attempt++) {
+    await terminateSessions(client, name);
+    try {
+      await client.query(sql);
+      return;
+    } catch (err) {
+      if ((err as PgErrorLike).code !== '55006' || attempt >= 20) throw err;
+      await sleep(250);
+    }
+  }
+}
+
+export function isInUse(err: unknown): boolean {
+  return (err as PgErrorLike).code === '55006';
+}
+
+export function checkDatabaseName(name: string, what: string): void {
+  if (!name) throw new RespaldoError('usage', `${what}: empty database name.`, 'Give a database name.');
+  if (name.includes('\0'))
+    throw new RespaldoError('usage', `${what}: the database name contains a NUL character.`, 'Give another name.');
+  if (byteLength(name) > MAX_IDENTIFIER_BYTES)
+    throw new RespaldoError(
+      'usage',
+      `${what}: "${name}" is longer than ${MAX_IDENTIFIER_BYTES} bytes, PostgreSQL's limit for names.`,
+      'Give a shorter database name.',
+    );
+}
+
+export function refusedSessions(live: string, sessions: string[]): RefusedError {
+  return new RefusedError(
+    `Database "${live}" has ${sessions.length} connected session(s): ${sessions.join(', ')}. Nothing was replaced.`,
+    'Stop the applications using it, or run again with --terminate-connections to end those sessions during the swap.',
+  );
+}
+
+/** Differences between recorded and restored row counts (only when the backup's counts are exact). */
+export function compareCounts(
+  recorded: Record<string, number> | null,
+  restored: Record<string, number>,
+  mode: unknown,
+  selection: TableRef[] | undefined,
+): string[] {
+  if (!recorded || mode !== 'exact') return [];
+  const keys = selection ? selection.map((s) => tableKey(s.schema, s.table)) : Object.keys(recorded);
+  const problems: string[] = [];
+  for (const k of keys) {
+    if (!(k in recorded)) continue;
+    const got = restored[k];
+    if (got === undefined) problems.push(`table ${k} is missing`);
+    else if (got !== recorded[k]) problems.push(`${k}: ${got} rows, backup has ${recorded[k]}`);
+  }
+  return problems;
+}

@@ -1,0 +1,257 @@
+import { availableParallelism } from 'node:os';
+import { RespaldoError } from '../../core/errors.js';
+import type { DatabaseConfig } from '../../core/types.js';
+import { APPLICATION_NAME, resolveConnection, type PgConnection } from './config.js';
+import { toolPath, type PgTool } from './args.js';
+import { sessionEndedBy } from './plan.js';
+
+/**
+ * PostgreSQL connections: the pg client factory (tests hand in a fake), settings from the entry, the
+ * operator errors of a failed connection or query, and `PgServer`, what every job of the driver shares.
+ */
+
+/** The few methods of a pg connection the driver uses (tests can hand in a fake). */
+export interface PgQueryable {
+  query(text: string, values?: unknown[]): Promise<{ rows: Record<string, unknown>[] }>;
+  end(): Promise<void>;
+}
+
+/** Settings for one connection, as given to the factory. */
+export interface PgConnectSettings {
+  host?: string;
+  port?: number;
+  user?: string;
+  password?: string;
+  database: string;
+  application_name: string;
+  connectionTimeoutMillis: number;
+  ssl?: boolean | { rejectUnauthorized: boolean };
+}
+
+/** Opens a connected client. */
+export type PgConnect = (settings: PgConnectSettings) => Promise<PgQueryable>;
+
+export interface PostgresDriverDeps {
+  connect?: PgConnect;
+  /**
+   * Format of new backups: `directory` (default: `pg_dump -Fd --jobs`, one stored file per table) or
+   * `custom` (one `pg_dump -Fc` stream, the format of sets made before 0.6; tests use it to make such sets).
+   */
+  format?: 'directory' | 'custom';
+  /** Parallel jobs of pg_dump and pg_restore on directory dumps (default: the cores, at least 2). */
+  jobs?: number;
+  /** Environment read for PG_BIN_PATH (default process.env; never modified). */
+  env?: Record<string, string | undefined>;
+}
+
+const defaultConnect: PgConnect = async (settings) => {
+  // Loaded on first use, so runs that never reach PostgreSQL do not pay for it.
+  const { default: pg } = await import('pg');
+  const client = new pg.Client(settings);
+  // A server that goes away mid-session must not crash the process; the pending query fails instead.
+  client.on('error', () => undefined);
+  await client.connect();
+  return client as unknown as PgQueryable;
+};
+
+export interface PgErrorLike {
+  code?: string;
+  message?: string;
+  severity?: string;
+}
+
+/** Marks a database entry moved to `drill.server` (onDrillServer): no live database is expected there. */
+export const ON_DRILL_SERVER = 'respaldoDrillServer';
+
+export function where(conn: PgConnection): string {
+  if (conn.host?.startsWith('/')) return `socket ${conn.host}`;
+  return `${conn.host ?? 'localhost'}:${conn.port ?? 5432}`;
+}
+
+/** An operator error for a failed connection or query (never includes the password). */
+export function pgError(err: unknown, conn: PgConnection, database: string, doing: string): Error {
+  if (err instanceof RespaldoError) return err;
+  const e = (err ?? {}) as PgErrorLike;
+  const code = e.code ?? '';
+  const msg = (e.message ?? String(err)).split(conn.password || '\u0000').join('***');
+  const at = where(conn);
+  switch (code) {
+    case 'ECONNREFUSED':
+    case 'ENOENT':
+      return new RespaldoError(
+        'failed',
+        `PostgreSQL at ${at} refused the connection while ${doing}.`,
+        `Is the server running and listening on ${at}? Check host and port in the config.`,
+      );
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return new RespaldoError(
+        'failed',
+        `PostgreSQL host ${conn.host} not found while ${doing}.`,
+        "Check the host name in the config and this machine's DNS.",
+      );
+    case 'ETIMEDOUT':
+    case 'EHOSTUNREACH':
+    case 'ENETUNREACH':
+      return new RespaldoError(
+        'failed',
+        `PostgreSQL at ${at} cannot be reached (${code}) while ${doing}.`,
+        'Check the network path and firewall to the database server.',
+      );
+    case '28P01':
+      return new RespaldoError(
+        'failed',
+        `PostgreSQL at ${at}: password authentication failed for user "${conn.user ?? ''}".`,
+        'Check the user and password in the config (usually the ${DB_PASSWORD} variable) and try again; nothing was changed.',
+      );
+    case '28000':
+      return new RespaldoError(
+        'failed',
+        `PostgreSQL at ${at} rejected user "${conn.user ?? ''}": ${msg}`,
+        "The server's pg_hba.conf does not allow this user/host/database; ask the DBA to allow it.",
+      );
+    case '3D000':
+      return new RespaldoError(
+        'failed',
+        `PostgreSQL at ${at}: database "${database}" does not exist.`,
+        `Check the database name in the config; \`psql -l\` lists the databases on ${at}.`,
+      );
+    case '57P03':
+      return new RespaldoError(
+        'failed',
+        `PostgreSQL at ${at} is starting up or shutting down.`,
+        'Wait until the server accepts connections and run the command again.',
+      );
+    case '53300':
+      return new RespaldoError(
+        'failed',
+        `PostgreSQL at ${at} has no free connection slots.`,
+        'Close idle connections or raise max_connections, then try again.',
+      );
+    case '42501':
+      return new RespaldoError(
+        'failed',
+        `PostgreSQL at ${at}: permission denied while ${doing}: ${msg}`,
+        'Connect as the database owner or a role with the needed privileges (CREATEDB for restores).',
+      );
+    case '57P01':
+    case '57P02':
+    case '53100': {
+      const hint = sessionEndedBy(`FATAL:  ${msg}`)?.hint;
+      const fallback = 'The server was shut down or the session was terminated; check the server and try again.';
+      const message = `PostgreSQL at ${at} ended the session while ${doing}: ${msg}`;
+      return new RespaldoError('failed', message, hint ?? fallback);
+    }
+    default: {
+      const ended = sessionEndedBy(msg);
+      if (ended) {
+        return new RespaldoError('failed', `PostgreSQL at ${at} ended the session while ${doing}: ${msg}`, ended.hint);
+      }
+      if (/Connection terminated|connection timeout|ECONNRESET|server closed/i.test(msg)) {
+        return new RespaldoError(
+          'failed',
+          `Lost the connection to PostgreSQL at ${at} while ${doing}: ${msg}`,
+          `Is the server at ${at} running? Check it and try again.`,
+        );
+      }
+      if (code && /^[0-9A-Z]{5}$/.test(code))
+        return new RespaldoError('failed', `PostgreSQL at ${at}: ${msg} (while ${doing}, SQLSTATE ${code})`, undefined);
+      return err instanceof Error ? err : new Error(msg);
+    }
+  }
+}
+
+function sslFrom(conn: PgConnection): PgConnectSettings['ssl'] | undefined {
+  const mode = conn.params['sslmode'];
+  if (!mode || mode === 'disable' || mode === 'allow' || mode === 'prefer') return undefined;
+  if (mode === 'require') return { rejectUnauthorized: false };
+  return { rejectUnauthorized: true };
+}
+
+export function settingsFor(conn: PgConnection, database: string): PgConnectSettings {
+  const s: PgConnectSettings = { database, application_name: APPLICATION_NAME, connectionTimeoutMillis: 15_000 };
+  if (conn.host) s.host = conn.host.split(',')[0]!;
+  if (conn.port !== undefined) s.port = conn.port;
+  else if (conn.params['port']) s.port = Number(conn.params['port'].split(',')[0]) || 5432;
+  if (conn.user) s.user = conn.user;
+  if (conn.password !== undefined) s.password = conn.password;
+  const ssl = sslFrom(conn);
+  if (ssl) s.ssl = ssl;
+  return s;
+}
+
+export function connectionOf(db: DatabaseConfig): PgConnection {
+  try {
+    return resolveConnection(db);
+  } catch (err) {
+    throw new RespaldoError(
+      'config',
+      `Database ${db.name}: ${(err as Error).message}`,
+      'Fix the url of this database in the config.',
+    );
+  }
+}
+
+/** What every job of the driver shares: the connection factory and the driver's settings. */
+export interface PgServer {
+  /** Parallel jobs of pg_dump and pg_restore on directory dumps. */
+  readonly jobs: number;
+  /** Format of new backups (`custom` only when asked: sets made before 0.6, tests). */
+  readonly format: 'directory' | 'custom' | undefined;
+  /** Opens a client, errors unmapped (for callers that look at the server's error code). */
+  connect(conn: PgConnection, database: string): Promise<PgQueryable>;
+  /** Opens a client on `database`; a failure becomes an operator error saying what was being done. */
+  open(conn: PgConnection, database: string, doing: string): Promise<PgQueryable>;
+  /** A connection to a database that is not one of `avoid` (for CREATE/ALTER/DROP DATABASE). */
+  openMaintenance(
+    conn: PgConnection,
+    avoid: string[],
+    doing: string,
+  ): Promise<{ client: PgQueryable; database: string }>;
+  serverVersionNum(client: PgQueryable): Promise<number>;
+  /** The path of a client tool (PG_BIN_PATH, the entry's binPath, or PATH). */
+  resolveTool(tool: PgTool, db: DatabaseConfig): Promise<string>;
+}
+
+export function createPgServer(deps: PostgresDriverDeps): PgServer {
+  const connect = deps.connect ?? defaultConnect;
+  const jobs = deps.jobs ?? Math.max(2, Math.min(availableParallelism(), 8));
+  const env = () => deps.env ?? process.env;
+
+  return {
+    jobs,
+    format: deps.format,
+    connect: (conn, database) => connect(settingsFor(conn, database)),
+    async open(conn, database, doing) {
+      try {
+        return await connect(settingsFor(conn, database));
+      } catch (err) {
+        throw pgError(err, conn, database, doing);
+      }
+    },
+
+    async openMaintenance(conn, avoid, doing) {
+      const candidates = ['postgres', 'template1', conn.database].filter((d) => !avoid.includes(d));
+      let lastErr: unknown;
+      for (const database of candidates) {
+        try {
+          return { client: await connect(settingsFor(conn, database)), database };
+        } catch (err) {
+          lastErr = err;
+          const code = (err as PgErrorLike).code;
+          // Only a missing or forbidden maintenance database is worth another try.
+          if (code !== '3D000' && code !== '42501' && code !== '28000') break;
+        }
+      }
+      throw pgError(lastErr, conn, candidates[0] ?? conn.database, doing);
+    },
+
+    async serverVersionNum(client) {
+      const r = await client.query(`SELECT current_setting('server_version_num')::int AS n`);
+      return Number(r.rows[0]?.['n'] ?? 0);
+    },
+    async resolveTool(tool, db) {
+      return toolPath(tool, db, env());
+    },
+  };
+}

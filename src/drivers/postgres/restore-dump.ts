@@ -1,0 +1,262 @@
+import { createWriteStream } from 'node:fs';
+import type { Readable } from 'node:stream';
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { text } from 'node:stream/consumers';
+import { pipeline } from 'node:stream/promises';
+import { RespaldoError } from '../../core/errors.js';
+import { runCapture, spawnStreaming } from '../../exec/spawn.js';
+import { isChainEntry, stageChainFiles } from './chain.js';
+import { parseGlobals, planMissingRoles } from './globals.js';
+import { parseTocList, selectTables, TocSelectionError, type TocSelection } from './toc.js';
+import type { DriverContext, RestoreRequest } from '../driver.js';
+import { type PgConnection } from './config.js';
+import { childEnv, missingToolHint, pgRestoreDirArgs, pgRestoreListArgs, quoteIdent, type TableRef } from './args.js';
+import type { PgQueryable, PgServer } from './connection.js';
+import { DUMP_FILE_NAME, MEMBER_ROLE, commandDone, killChild } from './tools.js';
+
+/**
+ * The steps of a PostgreSQL restore that touch the dump: staging its files, reading its table of contents,
+ * pg_restore, and the roles stored with it.
+ */
+
+/** What the steps of one restore share (restore.ts builds it once pg_restore is found). */
+export interface RestoreRun {
+  pg: PgServer;
+  req: RestoreRequest;
+  ctx: DriverContext;
+  /** Scratch folder the files of a directory dump are staged in. */
+  stageDir: string;
+  conn: PgConnection;
+  item: string;
+  secrets: string[];
+  /** The database pg_restore writes into: `<name>__restore_<set>`. */
+  staging: string;
+  restoreBin: string;
+  /** The entry is a directory dump (`pg-directory`). */
+  directory: boolean;
+}
+
+/** Reports a step of the restore (the progress line of the CLI and the menu). */
+export function progress(run: RestoreRun, message: string, bytes = 0): void {
+  const { req, ctx, item } = run;
+  ctx.reporter.emit({
+    type: 'item-progress',
+    item,
+    bytes,
+    ...(req.entry.rawBytes ? { totalBytes: req.entry.rawBytes } : {}),
+    message,
+  });
+}
+
+/** Creates, in one transaction, the stored roles this server lacks; returns their names. */
+export async function createMissingRoles(run: RestoreRun, client: PgQueryable): Promise<string[]> {
+  const { req, ctx, item } = run;
+  if (!req.entry.extras?.some((x) => x.role === 'globals')) {
+    throw new RespaldoError(
+      'usage',
+      `Set ${req.setId} stored no roles for ${item} ("globals" was not enabled when it was made).`,
+      'Create the roles by hand (CREATE ROLE …), then restore again without --create-roles.',
+    );
+  }
+  progress(run, 'creating missing roles');
+  const sql = await text(req.openPart('globals')); // decodes across chunk boundaries (multi-byte role names)
+  const existing = new Set((await client.query('SELECT rolname FROM pg_roles')).rows.map((r) => String(r['rolname'])));
+  const plan = planMissingRoles(parseGlobals(sql), existing);
+  for (const note of plan.skipped) ctx.reporter.emit({ type: 'warning', item, message: note });
+  if (plan.create.length === 0) return [];
+  await client.query('BEGIN');
+  try {
+    for (const statement of plan.statements) await client.query(statement);
+    await client.query('COMMIT');
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw new RespaldoError(
+      'failed',
+      `Creating the roles of ${item} failed: ${(err as Error).message}. No role was created and nothing was restored.`,
+      'The configured user needs CREATEROLE (SUPERUSER for superuser or replication roles); or create the roles by hand and restore without --create-roles.',
+    );
+  }
+  for (const r of plan.create)
+    ctx.reporter.emit({ type: 'info', message: `${item}: created role ${quoteIdent(r.name)} (${r.summary})` });
+  ctx.log('created roles', { roles: plan.create.map((r) => r.name) });
+  return plan.create.map((r) => r.name);
+}
+
+/** Writes the stored files of a directory dump (`toc.dat`, or all) into the scratch folder for pg_restore. */
+async function stageDirectory(run: RestoreRun, which: 'toc' | 'data'): Promise<void> {
+  const { req, ctx, stageDir, item } = run;
+  const jobs = run.pg.jobs;
+  await mkdir(stageDir, { recursive: true, mode: 0o700 });
+  if (which === 'toc') {
+    await pipeline(req.openPart(), createWriteStream(join(stageDir, 'toc.dat'), { flags: 'wx', mode: 0o600 }), {
+      signal: ctx.signal,
+    });
+    return;
+  }
+  if (isChainEntry(req.entry)) {
+    await stageChainFiles(req, stageDir, jobs, ctx.signal, (n) => progress(run, 'assembling the chain', n));
+    return;
+  }
+  const names: string[] = [];
+  for (const x of req.entry.extras ?? []) {
+    if (!x.role?.startsWith(MEMBER_ROLE)) continue;
+    const name = x.role.slice(MEMBER_ROLE.length);
+    if (!DUMP_FILE_NAME.test(name) || name === 'toc.dat') {
+      throw new RespaldoError(
+        'failed',
+        `Database ${item}: the manifest names an unexpected dump file ${JSON.stringify(name)}.`,
+        'Nothing was replaced. Verify the set (respaldo verify) and try an older set.',
+      );
+    }
+    names.push(name);
+  }
+  let bytes = 0;
+  let last = Date.now();
+  const queue = [...names];
+  const worker = async () => {
+    for (let name = queue.shift(); name !== undefined; name = queue.shift()) {
+      const source = req.openPart(`${MEMBER_ROLE}${name}`);
+      source.on('data', (chunk: Buffer) => {
+        bytes += chunk.length;
+        if (Date.now() - last > 1000) {
+          last = Date.now();
+          progress(run, 'decompressing the dump', bytes);
+        }
+      });
+      await pipeline(
+        source,
+        createWriteStream(join(stageDir, name), { flags: 'wx', mode: 0o600, highWaterMark: 1 << 20 }),
+        { signal: ctx.signal },
+      );
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(jobs, Math.max(1, names.length)) }, worker));
+}
+
+/** `pg_restore --jobs` of the staged directory dump into the staging database. */
+export async function runDirectoryRestore(
+  run: RestoreRun,
+  listFile: string | undefined,
+  picked: boolean,
+): Promise<void> {
+  const { req, ctx, stageDir, conn, item, secrets, staging, restoreBin } = run;
+  const jobs = run.pg.jobs;
+  progress(run, 'decompressing the dump');
+  if (!picked) await stageDirectory(run, 'toc');
+  await stageDirectory(run, 'data');
+  progress(run, `pg_restore --jobs=${jobs} into "${staging}"`);
+  const args = pgRestoreDirArgs({ conn, database: staging, dir: stageDir, jobs, listFile });
+  const child = spawnStreaming({
+    command: restoreBin,
+    args,
+    env: childEnv(conn),
+    secrets,
+    signal: ctx.signal,
+    missingHint: missingToolHint('pg_restore'),
+  });
+  child.stdout.resume();
+  await commandDone(child.done, 'pg_restore', conn, `pg_restore of ${item} failed`, ctx.signal);
+  progress(run, 'restored', req.entry.rawBytes);
+}
+
+/** The `--use-list` selection of the chosen tables, from the dump's own table of contents. */
+export async function selectFromToc(run: RestoreRun, tables: TableRef[]): Promise<TocSelection> {
+  const { req, ctx, stageDir, conn, item, secrets, restoreBin, directory } = run;
+  if (directory) {
+    await stageDirectory(run, 'toc');
+    const listing = runCapture({
+      command: restoreBin,
+      args: [...pgRestoreListArgs(), stageDir],
+      env: childEnv(conn),
+      secrets,
+      signal: ctx.signal,
+      missingHint: missingToolHint('pg_restore'),
+    });
+    const listed = await commandDone(
+      listing,
+      'pg_restore',
+      conn,
+      `reading the table of contents of ${item} failed`,
+      ctx.signal,
+    );
+    return pickTables(run, listed.stdout, tables);
+  }
+  const child = spawnStreaming({
+    command: restoreBin,
+    args: pgRestoreListArgs(),
+    env: childEnv(conn),
+    secrets,
+    signal: ctx.signal,
+    stdin: 'pipe',
+    missingHint: missingToolHint('pg_restore'),
+  });
+  let text = '';
+  child.stdout.setEncoding('utf8');
+  child.stdout.on('data', (c: string) => {
+    text += c;
+  });
+  // pg_restore stops reading after the table of contents: a closed pipe is expected.
+  const feeding = pipeline(req.openPart(), child.child.stdin!).catch(() => undefined);
+  await Promise.all([
+    commandDone(child.done, 'pg_restore', conn, `reading the table of contents of ${item} failed`, ctx.signal),
+    feeding,
+  ]);
+  return pickTables(run, text, tables);
+}
+
+function pickTables(run: RestoreRun, text: string, tables: TableRef[]): TocSelection {
+  const { req, item } = run;
+  try {
+    return selectTables(parseTocList(text), tables);
+  } catch (err) {
+    if (err instanceof TocSelectionError)
+      throw new RespaldoError(
+        'usage',
+        `Database ${item}: ${err.message}.`,
+        `Nothing was changed. \`respaldo show ${req.setId}\` lists the tables of this backup; or restore the whole database beside the live one with --to.`,
+      );
+    throw err;
+  }
+}
+
+export async function runRestore(run: RestoreRun, args: string[]): Promise<void> {
+  const { req, ctx, conn, item, secrets, staging, restoreBin } = run;
+  progress(run, `pg_restore into "${staging}"`);
+  const child = spawnStreaming({
+    command: restoreBin,
+    args,
+    env: childEnv(conn),
+    secrets,
+    signal: ctx.signal,
+    stdin: 'pipe',
+    missingHint: missingToolHint('pg_restore'),
+  });
+  const source: Readable = req.openPart();
+  let bytes = 0;
+  let last = Date.now();
+  source.on('data', (chunk: Buffer) => {
+    bytes += chunk.length;
+    if (Date.now() - last > 1000) {
+      last = Date.now();
+      progress(run, 'restoring', bytes);
+    }
+  });
+  const feeding = pipeline(source, child.child.stdin!);
+  const [fed, done] = await Promise.allSettled([
+    feeding,
+    commandDone(child.done, 'pg_restore', conn, `pg_restore of ${item} failed`, ctx.signal),
+  ]);
+  if (done.status === 'rejected') throw done.reason;
+  // pg_restore may stop reading once it has what it needs (selected tables): a closed pipe is fine then.
+  const code = fed.status === 'rejected' ? (fed.reason as NodeJS.ErrnoException).code : undefined;
+  if (fed.status === 'rejected' && code !== 'EPIPE' && code !== 'ERR_STREAM_PREMATURE_CLOSE') {
+    killChild(child.child);
+    throw new RespaldoError(
+      'failed',
+      `Reading the stored dump of ${item} failed: ${(fed.reason as Error).message}`,
+      'Verify the set (respaldo verify); nothing was replaced.',
+    );
+  }
+  progress(run, 'restored', bytes);
+}

@@ -1,0 +1,352 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { CommandError, InterruptedError, RefusedError, RespaldoError } from '../../core/errors.js';
+import type { DatabaseConfig } from '../../core/types.js';
+import { dropCreatedRolesSql } from './globals.js';
+import type { TocSelection } from './toc.js';
+import type { DriverContext, RestoreRequest, RestoreResult, RestoreTarget, TargetState } from '../driver.js';
+import { planPgSwap, renameDatabaseSql } from './swap-plan.js';
+import { missingToolHint, pgRestoreArgs, quoteIdent, type Relation, type TableRef } from './args.js';
+import {
+  createDatabaseSql,
+  databasePropertiesSql,
+  parseDerivedName,
+  parseToolVersion,
+  preRestoreDbName,
+  resolveTables,
+  restoreDbName,
+  type DatabaseProperties,
+} from './plan.js';
+import { type PgServer, pgError, connectionOf } from './connection.js';
+import { toolVersion, sleep } from './tools.js';
+import {
+  listTables,
+  countRows,
+  sessionsOn,
+  terminateSessions,
+  databaseNames,
+  dropDatabase,
+  isInUse,
+  checkDatabaseName,
+  refusedSessions,
+  compareCounts,
+} from './catalog.js';
+import {
+  type RestoreRun,
+  progress,
+  createMissingRoles,
+  runDirectoryRestore,
+  selectFromToc,
+  runRestore,
+} from './restore-dump.js';
+
+/**
+ * PostgreSQL restore: pg_restore into `<name>__restore_<set>` beside the live database, row counts checked,
+ * then the names swapped (swap-plan.ts); the live database survives as `<name>__pre_restore_<set>`.
+ * Staging the dump files and running pg_restore are in restore-dump.ts.
+ */
+
+/** What the target of a restore looks like now: exists, its size, who is connected. */
+export async function inspectPgTarget(pg: PgServer, db: DatabaseConfig, target: RestoreTarget): Promise<TargetState> {
+  const conn = connectionOf(db);
+  const name = target.kind === 'in-place' ? conn.database : target.name;
+  const { client } = await pg.openMaintenance(conn, [name], 'inspecting the restore target');
+  try {
+    const names = await databaseNames(client);
+    if (!names.has(name)) return { exists: false, sizeBytes: null, inUseBy: [] };
+    let sizeBytes: number | null = null;
+    try {
+      const r = await client.query('SELECT pg_database_size($1::name)::bigint AS n', [name]);
+      sizeBytes = Number(r.rows[0]?.['n']);
+    } catch {
+      sizeBytes = null;
+    }
+    return { exists: true, sizeBytes, inUseBy: await sessionsOn(client, name) };
+  } catch (err) {
+    throw pgError(err, conn, name, 'inspecting the restore target');
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+/** A restore beside the live database, checked, then swapped in; the staged dump files are removed after. */
+export async function restorePg(pg: PgServer, req: RestoreRequest, ctx: DriverContext): Promise<RestoreResult> {
+  const stageDir = stageDirOf(req, ctx);
+  try {
+    return await restoreInto(pg, req, ctx, stageDir);
+  } finally {
+    if (req.entry.format === 'pg-directory') await rm(stageDir, { recursive: true, force: true });
+  }
+}
+
+/** Scratch folder where the files of a directory dump are staged for pg_restore. */
+function stageDirOf(req: Pick<RestoreRequest, 'db' | 'setId'>, ctx: DriverContext): string {
+  // Unique per restore: a killed run in the same scratch folder must not collide with the next one.
+  return join(ctx.scratchDir, `pg-directory-${req.db.name}-${req.setId}-${randomBytes(4).toString('hex')}`);
+}
+
+async function restoreInto(
+  pg: PgServer,
+  req: RestoreRequest,
+  ctx: DriverContext,
+  stageDir: string,
+): Promise<RestoreResult> {
+  const conn = connectionOf(req.db);
+  const live = conn.database;
+  const item = req.db.name;
+  const secrets = conn.password ? [conn.password] : [];
+  const staging = restoreDbName(live, req.setId);
+  const directory = req.entry.format === 'pg-directory';
+  const details = req.entry.details ?? {};
+  const recorded = Object.keys(req.entry.tables ?? {});
+  let selection: TableRef[] | undefined;
+  if (req.tables && req.tables.length > 0) {
+    if (req.target.kind === 'in-place') {
+      throw new RefusedError(
+        'Restoring selected tables never replaces the live database.',
+        `Give a new database name to restore them into (--to ${live}_tables).`,
+      );
+    }
+    try {
+      const recordedParents = details['partitionedTables'];
+      const partitioned = Array.isArray(recordedParents) ? (recordedParents as Relation[]) : ('unknown' as const);
+      const relations = details['relations'] as Relation[] | undefined;
+      selection = resolveTables(req.tables, { keys: recorded, relations, partitioned });
+    } catch (err) {
+      throw new RespaldoError(
+        'usage',
+        `Database ${item}: ${(err as Error).message}.`,
+        `Tables in this backup: ${recorded.slice(0, 20).join(', ')}${recorded.length > 20 ? ', …' : ''}`,
+      );
+    }
+  }
+  const finalName = req.target.kind === 'in-place' ? live : req.target.name;
+  checkDatabaseName(finalName, `Restore of ${item}`);
+  const derivedTarget = parseDerivedName(live, finalName);
+  const drillScratch = req.target.kind === 'side-by-side' && req.target.scratch && derivedTarget?.kind === 'drill';
+  if (req.target.kind === 'side-by-side' && (finalName === live || (derivedTarget && !drillScratch))) {
+    throw new RefusedError(
+      `"${finalName}" cannot be the side-by-side target of ${item}.`,
+      'Choose a new name that is neither the live database nor a respaldo temporary or safety name.',
+    );
+  }
+
+  const restoreBin = await pg.resolveTool('pg_restore', req.db);
+  const restoreVersion = await toolVersion(restoreBin, 'pg_restore');
+  const dumpedWith = parseToolVersion(`(PostgreSQL) ${String(details['pgDumpVersion'] ?? '')}`);
+  if (dumpedWith && restoreVersion.major < dumpedWith.major) {
+    throw new RespaldoError(
+      'failed',
+      `pg_restore ${restoreVersion.version} cannot read a dump made by pg_dump ${dumpedWith.version}.`,
+      missingToolHint('pg_restore'),
+    );
+  }
+
+  const run: RestoreRun = { pg, req, ctx, stageDir, conn, item, secrets, staging, restoreBin, directory };
+
+  // Selected tables: decided from the dump's table of contents before anything is created.
+  let picked: TocSelection | undefined;
+  if (selection) {
+    progress(run, 'reading the table of contents of the dump');
+    picked = await selectFromToc(run, selection);
+  }
+
+  const { client: admin } = await pg.openMaintenance(conn, [live, staging, finalName], 'preparing the restore');
+  let created = false;
+  let versionNum = 0;
+  let createdRoles: string[] = [];
+  try {
+    versionNum = await pg.serverVersionNum(admin);
+    const names = await databaseNames(admin);
+    const liveExists = names.has(live);
+    const safetyName = preRestoreDbName(live, req.setId);
+    if (req.target.kind === 'in-place' && liveExists) {
+      if (names.has(safetyName)) {
+        throw new RefusedError(
+          `A safety copy "${safetyName}" from an earlier restore of this set already exists.`,
+          `Delete that pre_restore set (respaldo list; respaldo delete <id>) or drop "${safetyName}" once you no longer need it, then restore again.`,
+        );
+      }
+      const sessions = await sessionsOn(admin, live);
+      if (sessions.length > 0 && !req.terminateConnections) throw refusedSessions(live, sessions);
+    }
+    if (req.target.kind === 'side-by-side' && names.has(finalName)) {
+      throw new RefusedError(
+        `Database "${finalName}" already exists; a side-by-side restore never replaces anything.`,
+        'Choose another name with --to, or drop that database first.',
+      );
+    }
+    if (names.has(staging)) {
+      ctx.log('dropping stale staging database', { staging });
+      ctx.reporter.emit({
+        type: 'warning',
+        item,
+        message: `dropping "${staging}" left by an earlier interrupted restore`,
+      });
+      await dropDatabase(admin, staging, versionNum);
+    }
+
+    if (req.createRoles) createdRoles = await createMissingRoles(run, admin);
+
+    const props = details['properties'] as DatabaseProperties | undefined;
+    progress(run, `creating "${staging}"`);
+    await admin.query(createDatabaseSql(staging, props));
+    created = true;
+
+    let counts: Record<string, number>;
+    {
+      let listFile: string | undefined;
+      if (picked) {
+        for (const p of picked.parents)
+          ctx.reporter.emit({
+            type: 'info',
+            message: `${item}: also restored ${p} (a selected table is its partition or child)`,
+          });
+        for (const p of picked.partitions) {
+          const message = `${item}: also restored partition ${p.schema}.${p.table} (of a selected partitioned table)`;
+          ctx.reporter.emit({ type: 'info', message });
+          if (!selection!.some((x) => x.schema === p.schema && x.table === p.table)) selection!.push(p);
+        }
+        for (const s of picked.skipped) ctx.reporter.emit({ type: 'warning', item, message: `not restored: ${s}` });
+        await mkdir(ctx.scratchDir, { recursive: true, mode: 0o700 });
+        listFile = join(ctx.scratchDir, `${item}.${req.setId}.restore-list`);
+        await writeFile(listFile, picked.list, { mode: 0o600 });
+      }
+      try {
+        if (directory) await runDirectoryRestore(run, listFile, picked !== undefined);
+        else await runRestore(run, pgRestoreArgs({ conn, database: staging, listFile }));
+      } finally {
+        if (listFile) await rm(listFile, { force: true });
+      }
+
+      progress(run, 'checking row counts');
+      const c = await pg.open(conn, staging, 'checking the restored database');
+      try {
+        const all = await listTables(c);
+        const wanted = selection
+          ? all.filter((t) => selection!.some((s) => s.schema === t.schema && s.table === t.table))
+          : all;
+        counts = await countRows(c, wanted);
+      } finally {
+        await c.end().catch(() => undefined);
+      }
+      const problems = compareCounts(req.entry.tables, counts, details['rowCounts'], selection);
+      if (problems.length > 0) {
+        throw new RespaldoError(
+          'failed',
+          `Database ${item}: the restored copy does not match the backup (${problems.slice(0, 5).join('; ')}${problems.length > 5 ? '; …' : ''}).`,
+          'Nothing was replaced. Verify the set (respaldo verify) and try an older set.',
+        );
+      }
+      // Last, so the checks above still connect under the default privileges.
+      if (!selection) {
+        const roles = new Set(
+          (await admin.query('SELECT rolname FROM pg_roles')).rows.map((r) => String(r['rolname'])),
+        );
+        const { statements, skipped } = databasePropertiesSql(staging, props, roles);
+        for (const sql of statements) {
+          try {
+            await admin.query(sql);
+          } catch (err) {
+            ctx.reporter.emit({
+              type: 'warning',
+              item,
+              message: `database property not restored (${sql.replace(quoteIdent(staging), quoteIdent(finalName))}): ${(err as Error).message}`,
+            });
+          }
+        }
+        for (const s of skipped)
+          ctx.reporter.emit({ type: 'warning', item, message: `database property not restored: ${s}` });
+      }
+    }
+
+    if (ctx.signal.aborted)
+      throw new InterruptedError('Restore interrupted before the swap; the live database was not changed.');
+    // Swap.
+    if (req.target.kind === 'side-by-side' || !liveExists) {
+      const latest = await databaseNames(admin);
+      if (latest.has(finalName))
+        throw new RefusedError(
+          `Database "${finalName}" appeared while restoring; not replacing it.`,
+          'Choose another name and restore again.',
+        );
+      await admin.query(renameDatabaseSql(staging, finalName));
+      created = false;
+      ctx.log('restored', { database: finalName });
+      return { tables: counts, restoredTo: finalName };
+    }
+
+    progress(run, `swapping "${live}" and "${staging}"`);
+    const swap = planPgSwap(live, staging, safetyName);
+    for (let attempt = 0; ; attempt++) {
+      const sessions = await sessionsOn(admin, live);
+      if (sessions.length > 0) {
+        if (!req.terminateConnections) throw refusedSessions(live, sessions);
+        const n = await terminateSessions(admin, live);
+        ctx.log('terminated sessions', { database: live, count: n });
+        ctx.reporter.emit({
+          type: 'warning',
+          item,
+          message: `terminated ${n} session(s) on "${live}": ${sessions.join(', ')}`,
+        });
+      }
+      try {
+        await admin.query(swap.setAside);
+        break;
+      } catch (err) {
+        if (!isInUse(err) || attempt >= 20) {
+          if (isInUse(err)) throw refusedSessions(live, await sessionsOn(admin, live));
+          throw err;
+        }
+        await sleep(250);
+      }
+    }
+    try {
+      await admin.query(swap.swapIn);
+    } catch (err) {
+      try {
+        await admin.query(swap.undo);
+      } catch (back) {
+        // Both renames failed: say where everything is; drop nothing (the restored copy may be wanted).
+        created = false;
+        throw new RespaldoError(
+          'failed',
+          `Database ${item}: the live database was renamed to "${safetyName}", but neither the restored copy "${staging}" nor the original could take the name "${live}" (${(err as Error).message}; ${(back as Error).message}). Nothing was dropped.`,
+          `Applications see no "${live}" now. Put the original back by hand: ${swap.undo}; (or use the restored copy: ${swap.swapIn};). The next restore also completes or rolls back this swap.`,
+        );
+      }
+      throw err;
+    }
+    created = false;
+    ctx.log('restored in place', { database: live, safety: safetyName });
+    return { safetyDatabase: safetyName, tables: counts, restoredTo: live };
+  } catch (err) {
+    if (created) {
+      await dropDatabase(admin, staging, versionNum).catch((e: unknown) => {
+        ctx.reporter.emit({ type: 'warning', item, message: `could not drop "${staging}": ${(e as Error).message}` });
+      });
+    }
+    for (const sql of dropCreatedRolesSql(createdRoles)) {
+      await admin.query(sql).catch((e: unknown) => {
+        ctx.reporter.emit({
+          type: 'warning',
+          item,
+          message: `could not drop a role created for this restore (${sql}): ${(e as Error).message}`,
+        });
+      });
+    }
+    if (ctx.signal.aborted) throw new InterruptedError('Restore interrupted; the live database was not changed.');
+    const globals = req.entry.extras?.find((x) => x.role === 'globals');
+    if (err instanceof CommandError && globals && !req.createRoles && /role "[^"]*" does not exist/.test(err.message)) {
+      throw new CommandError(
+        err.message,
+        'The backup needs roles this server lacks, and this set stored them: restore again with --create-roles (only missing roles are created; existing ones are not changed).',
+        err.details as { command: string; exitCode: number | null; signal: string | null; stderrTail: string },
+      );
+    }
+    throw pgError(err, conn, live, 'restoring');
+  } finally {
+    await admin.end().catch(() => undefined);
+  }
+}

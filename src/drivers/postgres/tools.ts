@@ -1,0 +1,84 @@
+import type { ChildProcess } from 'node:child_process';
+import { Transform, type TransformCallback } from 'node:stream';
+import { CommandError, InterruptedError, RespaldoError } from '../../core/errors.js';
+import { DUMP_MEMBER_ROLE } from '../../core/types.js';
+import { runCapture } from '../../exec/spawn.js';
+import { type PgConnection } from './config.js';
+import { copyRows, missingToolHint, type PgTool } from './args.js';
+import { hintForStderr, parseToolVersion, sessionEndedBy } from './plan.js';
+
+/** Running the PostgreSQL client tools (versions, exit status, killing) and counting the rows of dump files. */
+
+/** Counts the rows of a COPY data file as it passes (see copyRows), without copying it. */
+export class RowCounter extends Transform {
+  private newlines = 0;
+  private tail = '';
+  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
+    for (let i = chunk.indexOf(10); i !== -1; i = chunk.indexOf(10, i + 1)) this.newlines++;
+    this.tail = (this.tail + chunk.subarray(Math.max(0, chunk.length - 16)).toString('latin1')).slice(-16);
+    cb(null, chunk);
+  }
+  get rows(): number {
+    return copyRows(this.newlines, this.tail);
+  }
+}
+
+/** Names of the files of a directory dump that respaldo stores and restores (no paths, no dot files). */
+export const DUMP_FILE_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.]*$/;
+
+/** Manifest role of a stored file of a directory dump. */
+export const MEMBER_ROLE = DUMP_MEMBER_ROLE;
+
+export async function toolVersion(command: string, tool: PgTool): Promise<{ major: number; version: string }> {
+  let out: string;
+  try {
+    out = (await runCapture({ command, args: ['--version'], missingHint: missingToolHint(tool) })).stdout;
+  } catch (err) {
+    if (err instanceof RespaldoError && /command not found/.test(err.message)) {
+      throw new RespaldoError('failed', `${tool} not found (${command}).`, missingToolHint(tool), { command });
+    }
+    throw err;
+  }
+  const v = parseToolVersion(out);
+  if (!v)
+    throw new RespaldoError(
+      'failed',
+      `Cannot read the version of ${command} ("${out.trim()}").`,
+      missingToolHint(tool),
+    );
+  return v;
+}
+
+export async function commandDone<T>(
+  p: Promise<T>,
+  tool: PgTool,
+  conn: PgConnection,
+  what: string,
+  signal?: AbortSignal,
+): Promise<T> {
+  try {
+    return await p;
+  } catch (err) {
+    if (signal?.aborted) throw new InterruptedError();
+    if (err instanceof CommandError) {
+      const info = err.details as {
+        command: string;
+        exitCode: number | null;
+        signal: string | null;
+        stderrTail: string;
+      };
+      const ended = sessionEndedBy(info.stderrTail);
+      const message = ended ? `${what}: ${ended.cause} (${err.message})` : `${what}: ${err.message}`;
+      throw new CommandError(message, hintForStderr(info.stderrTail, { tool, conn }) ?? err.hint, info);
+    }
+    throw err;
+  }
+}
+
+export function killChild(child: ChildProcess): void {
+  if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}

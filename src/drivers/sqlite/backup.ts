@@ -1,0 +1,248 @@
+import Database from 'better-sqlite3';
+import { createReadStream, existsSync, promises as fsp, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { RespaldoError } from '../../core/errors.js';
+import type { DatabaseConfig } from '../../core/types.js';
+import type { BackupSession, DriverContext } from '../driver.js';
+import { inspectSqliteFile } from './inspect.js';
+import { deltaOf, encodePageMap, pageMapOfImage, pageSizeOf, readPageMap, type PageMap } from './pages.js';
+import type { BackupRequest, DumpFacts } from '../driver.js';
+import { dbPath, openSource, sqliteError, schemaSql, removeQuietly } from './connection.js';
+
+/**
+ * SQLite backup: the online backup API into a snapshot in the scratch folder, checked, stored whole or as the
+ * pages changed since a base.
+ */
+
+/** A consistent copy of the file (online backup API, then checked), its schema, or the pages changed since a base. */
+export async function backupSqlite(req: BackupRequest, ctx: DriverContext): Promise<BackupSession> {
+  const { db, type } = req;
+  let conn: Database.Database;
+  try {
+    conn = openSource(db);
+  } catch (err) {
+    // A restore is often needed because the live file is damaged: keep its bytes as they are.
+    if (req.purpose === 'safety' && existsSync(dbPath(db))) return rawCopySession(db, err, ctx);
+    throw err;
+  }
+  const snapshot = join(ctx.scratchDir, `${db.name}.snapshot.sqlite`);
+  const started = Date.now();
+  try {
+    if (type === 'schema') {
+      const lines = schemaSql(conn);
+      const sqliteVersion = conn.prepare('SELECT sqlite_version()').pluck().get() as string;
+      return {
+        parts: [
+          {
+            role: 'main',
+            format: 'sqlite-sql',
+            extension: 'sql',
+            compress: true,
+            open: async () => ({
+              stream: Readable.from(lines),
+              finished: Promise.resolve({ tables: null, details: { sqliteVersion, source: db.path } }),
+            }),
+          },
+        ],
+        cleanup: async () => undefined,
+      };
+    }
+    // SQLite creates a new file 0644 (less the umask) and gives its -journal/-wal the file's mode:
+    // an empty 0600 file made first keeps the snapshot and its journal 0600 from the first byte.
+    await removeQuietly(snapshot);
+    await (await fsp.open(snapshot, 'wx', 0o600)).close();
+    await conn.backup(snapshot, {
+      progress: ({ totalPages, remainingPages }) => {
+        ctx.reporter.emit({
+          type: 'item-progress',
+          item: db.name,
+          bytes: 0,
+          message: `snapshot ${totalPages - remainingPages}/${totalPages} pages`,
+        });
+        // Copy the rest in one step: one read transaction, so concurrent writers cannot restart it.
+        return Math.max(remainingPages, 100);
+      },
+    });
+  } catch (err) {
+    await removeQuietly(snapshot);
+    if (req.purpose === 'safety') {
+      conn.close();
+      return rawCopySession(db, err, ctx);
+    }
+    throw sqliteError(db, dbPath(db), err);
+  } finally {
+    if (conn.open) conn.close();
+  }
+  await fsp.chmod(snapshot, 0o600);
+  const size = statSync(snapshot).size;
+  ctx.log('sqlite snapshot taken', { db: db.name, bytes: size, ms: Date.now() - started });
+  const check = () =>
+    inspectSqliteFile(snapshot).then((info) => {
+      const damaged = info.integrity.length !== 1 || info.integrity[0] !== 'ok';
+      if (damaged && req.purpose === 'safety') {
+        ctx.reporter.emit({
+          type: 'warning',
+          item: db.name,
+          message: `the database being replaced fails integrity_check; it is kept as it is (${info.integrity.slice(0, 2).join('; ')})`,
+        });
+        return {
+          tables: info.tables,
+          details: {
+            sqliteVersion: info.sqliteVersion,
+            source: db.path,
+            integrityCheck: info.integrity.slice(0, 20),
+          },
+        };
+      }
+      if (damaged) {
+        throw new RespaldoError(
+          'failed',
+          `SQLite database ${db.name}: the snapshot failed integrity_check: ${info.integrity.slice(0, 3).join('; ')}`,
+          'The live database is damaged. Run PRAGMA integrity_check on it and restore from the newest good set.',
+        );
+      }
+      return {
+        tables: info.tables,
+        details: {
+          sqliteVersion: info.sqliteVersion,
+          pageSize: info.pageSize,
+          pageCount: info.pageCount,
+          source: db.path,
+          integrityCheck: 'ok',
+        },
+      };
+    });
+  let fellBack: string | undefined;
+  if (req.base && (type === 'differential' || type === 'incremental')) {
+    const delta = await deltaSession(snapshot, req.base, check, ctx);
+    if ('parts' in delta) return delta;
+    fellBack = delta.fellBack;
+    ctx.log('sqlite delta not possible, storing a full', { db: db.name, reason: fellBack });
+  }
+  return {
+    ...(fellBack ? { fellBack } : {}),
+    parts: [
+      {
+        role: 'main',
+        format: 'sqlite-db',
+        extension: 'sqlite',
+        compress: true,
+        open: async () => {
+          const checked = check();
+          checked.catch(() => undefined);
+          return {
+            stream: createReadStream(snapshot, { highWaterMark: 1 << 20 }),
+            totalBytes: size,
+            finished: checked,
+          };
+        },
+      },
+    ],
+    cleanup: () => removeQuietly(snapshot),
+  };
+}
+
+/**
+ * The safety copy of a database SQLite cannot read: the file and its -wal stored byte for byte
+ * (format `sqlite-raw`), so what a restore replaces is never lost, even when it is damaged.
+ */
+function rawCopySession(db: DatabaseConfig, cause: unknown, ctx: DriverContext): BackupSession {
+  const file = dbPath(db);
+  const reason = cause instanceof Error ? cause.message : String(cause);
+  ctx.reporter.emit({
+    type: 'warning',
+    item: db.name,
+    message: `${file} cannot be read as a SQLite database (${reason}); its bytes are kept as they are`,
+  });
+  const part = (role: string, path: string) => ({
+    role,
+    format: 'sqlite-raw',
+    extension: role === 'main' ? 'sqlite' : role,
+    compress: true,
+    open: async () => ({
+      stream: createReadStream(path, { highWaterMark: 1 << 20 }),
+      totalBytes: statSync(path).size,
+      finished: Promise.resolve({ tables: null, details: { source: file, copiedRaw: true, reason } }),
+    }),
+  });
+  const parts = [part('main', file)];
+  if (existsSync(`${file}-wal`)) parts.push(part('wal', `${file}-wal`));
+  return { parts, cleanup: async () => undefined };
+}
+
+/**
+ * A differential or incremental of the snapshot: only the pages that differ from `base` (its image
+ * hashed from the stored full, or its stored page map), and the snapshot's page map for the next one.
+ * Returns `fellBack` (store a full) when the base cannot be compared: another page size, another format.
+ */
+async function deltaSession(
+  snapshot: string,
+  base: NonNullable<BackupRequest['base']>,
+  check: () => Promise<DumpFacts>,
+  ctx: DriverContext,
+): Promise<BackupSession | { fellBack: string }> {
+  const t0 = Date.now();
+  let baseMap: PageMap;
+  try {
+    if (base.entry.format === 'sqlite-db') baseMap = await pageMapOfImage(base.openPart('main'));
+    else if (base.entry.format === 'sqlite-pages') baseMap = await readPageMap(base.openPart('pagemap'));
+    else
+      return { fellBack: `the base set ${base.setId} stores ${base.entry.name} as ${base.entry.format}, not as pages` };
+  } catch (err) {
+    return {
+      fellBack: `the base set ${base.setId} could not be read (${err instanceof Error ? err.message : String(err)})`,
+    };
+  }
+  const fh = await fsp.open(snapshot, 'r');
+  const head = Buffer.alloc(100);
+  try {
+    await fh.read(head, 0, 100, 0);
+  } finally {
+    await fh.close();
+  }
+  const pageSize = pageSizeOf(head);
+  if (pageSize !== baseMap.pageSize) {
+    return {
+      fellBack: `the page size changed since set ${base.setId} (${baseMap.pageSize} → ${pageSize} bytes, after a VACUUM)`,
+    };
+  }
+  ctx.log('sqlite base pages read', { base: base.setId, pages: baseMap.pageCount, ms: Date.now() - t0 });
+  const delta = deltaOf(snapshot, baseMap);
+  const main = {
+    role: 'main',
+    format: 'sqlite-pages',
+    extension: 'pages',
+    compress: true,
+    open: async () => {
+      const finished = Promise.all([check(), delta.done]).then(([facts, stats]) => {
+        const bytes = stats.pageCount * stats.pageSize;
+        const counts = { pageSize: stats.pageSize, pageCount: stats.pageCount, changedPages: stats.changedPages };
+        return {
+          tables: facts.tables,
+          details: { ...facts.details, ...counts, databaseSizeBytes: bytes, base: base.setId },
+        };
+      });
+      finished.catch(() => undefined);
+      return {
+        stream: Readable.from(delta.chunks, { objectMode: false }),
+        totalBytes: statSync(snapshot).size,
+        finished,
+      };
+    },
+  };
+  const pagemap = {
+    role: 'pagemap',
+    format: 'sqlite-pagemap',
+    extension: 'bin',
+    compress: true,
+    open: async () => {
+      const stats = await delta.done;
+      return {
+        stream: Readable.from(encodePageMap(stats.map), { objectMode: false }),
+        finished: Promise.resolve({ tables: null, details: {} }),
+      };
+    },
+  };
+  return { parts: [main, pagemap], cleanup: () => removeQuietly(snapshot) };
+}

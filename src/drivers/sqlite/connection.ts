@@ -1,0 +1,160 @@
+import Database from 'better-sqlite3';
+import { existsSync, promises as fsp, readdirSync, readlinkSync, realpathSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { RespaldoError } from '../../core/errors.js';
+import type { DatabaseConfig } from '../../core/types.js';
+import type { RestoreTarget } from '../driver.js';
+
+/** The SQLite file: its paths (staging, set aside), opening it, its errors, the files SQLite leaves beside it. */
+
+/** Suffix of the file a restore is built in, beside its target. */
+export const STAGING_MARK = '.respaldo-restore-';
+export const ASIDE_MARK = '.respaldo-aside-';
+
+export function dbPath(db: DatabaseConfig): string {
+  if (!db.path) throw new Error(`sqlite database ${db.name} has no path (config validation should have caught this)`);
+  return db.path;
+}
+
+export function targetPath(db: DatabaseConfig, target: RestoreTarget): string {
+  return target.kind === 'in-place' ? dbPath(db) : target.name;
+}
+
+export function stagingPath(target: string, setId: string): string {
+  return join(dirname(target), `.${basename(target)}${STAGING_MARK}${setId}.tmp`);
+}
+
+/** Processes (other than this one) holding the file or its -wal/-shm open, read from /proc. */
+export function processesUsing(file: string): string[] {
+  let real: string;
+  try {
+    real = realpathSync(file);
+  } catch {
+    return [];
+  }
+  const wanted = new Set([real, `${real}-wal`, `${real}-shm`, `${real}-journal`]);
+  const users: string[] = [];
+  let pids: string[];
+  try {
+    pids = readdirSync('/proc').filter((p) => /^\d+$/.test(p) && Number(p) !== process.pid);
+  } catch {
+    return [];
+  }
+  for (const pid of pids) {
+    let fds: string[];
+    try {
+      fds = readdirSync(`/proc/${pid}/fd`);
+    } catch {
+      continue;
+    }
+    for (const fd of fds) {
+      try {
+        if (wanted.has(readlinkSync(`/proc/${pid}/fd/${fd}`))) {
+          let cmd = '';
+          try {
+            cmd = readlinkSync(`/proc/${pid}/exe`);
+          } catch {
+            /* process gone */
+          }
+          users.push(`pid ${pid}${cmd ? ` (${basename(cmd)})` : ''}`);
+          break;
+        }
+      } catch {
+        /* fd closed meanwhile */
+      }
+    }
+  }
+  return users;
+}
+
+export function openSource(db: DatabaseConfig): Database.Database {
+  const file = dbPath(db);
+  if (!existsSync(file)) {
+    throw new RespaldoError(
+      'failed',
+      `SQLite database ${db.name}: file not found: ${file}`,
+      `Check databases[].path for "${db.name}" in the config, or restore it from a set.`,
+    );
+  }
+  try {
+    const conn = new Database(file, { readonly: true, fileMustExist: true });
+    conn.pragma('busy_timeout = 10000');
+    conn.prepare('SELECT count(*) FROM sqlite_schema').get();
+    return conn;
+  } catch (err) {
+    throw sqliteError(db, file, err);
+  }
+}
+
+/** SQLite failures as operator errors; anything else (a bug) is returned unchanged, to show its stack. */
+export function sqliteError(db: DatabaseConfig, file: string, err: unknown): unknown {
+  const e = err as { code?: string; message?: string };
+  const code = e.code ?? '';
+  if (code === 'SQLITE_NOTADB')
+    return new RespaldoError(
+      'failed',
+      `SQLite database ${db.name}: ${file} is not a SQLite database.`,
+      'Check databases[].path in the config; the file may be damaged (restore it from a set).',
+    );
+  if (code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED')
+    return new RespaldoError(
+      'failed',
+      `SQLite database ${db.name} is locked by another process.`,
+      'Try again when the writer has finished; in WAL mode (PRAGMA journal_mode=WAL) backups do not wait for writers.',
+    );
+  if (code === 'SQLITE_CANTOPEN' || code === 'SQLITE_PERM' || code === 'SQLITE_READONLY')
+    return new RespaldoError(
+      'failed',
+      `SQLite database ${db.name}: cannot open ${file} (${e.message ?? code}).`,
+      'Check that the file and its folder are readable by the user running respaldo.',
+    );
+  if (code === 'SQLITE_CORRUPT')
+    return new RespaldoError(
+      'failed',
+      `SQLite database ${db.name}: ${file} is corrupt (${e.message ?? code}).`,
+      'Restore the database from the newest good set (`respaldo list --db ' + db.name + '`).',
+    );
+  // Full disk where the copy is written (not a problem of the database): the engine says which disk.
+  if (code === 'SQLITE_FULL') return err;
+  if (code.startsWith('SQLITE_'))
+    return new RespaldoError(
+      'failed',
+      `SQLite database ${db.name}: ${e.message ?? code} (${code})`,
+      `Run PRAGMA integrity_check on ${file} with sqlite3; nothing was changed.`,
+    );
+  return err;
+}
+
+/** A restored copy SQLite cannot read (a damaged stored file) as an operator error; other errors stay bugs. */
+export function unreadableCopy(name: string, err: unknown): unknown {
+  const e = err as { code?: unknown; message?: unknown };
+  const code = typeof e.code === 'string' ? e.code : '';
+  if (!code.startsWith('SQLITE_') || code === 'SQLITE_FULL') return err;
+  const why = typeof e.message === 'string' && e.message ? `${e.message} (${code})` : code;
+  return new RespaldoError(
+    'failed',
+    `The restored copy of ${name} cannot be read as a SQLite database: ${why}.`,
+    'The target was not touched. Verify the set (respaldo verify) and try another set.',
+  );
+}
+
+/** Schema-only SQL of a database: tables first, then indexes, views and triggers. */
+export function schemaSql(conn: Database.Database): string[] {
+  const rows = conn
+    .prepare(
+      `SELECT sql FROM sqlite_schema WHERE sql IS NOT NULL AND name NOT LIKE 'sqlite_%'
+       ORDER BY CASE type WHEN 'table' THEN 0 WHEN 'index' THEN 1 WHEN 'view' THEN 2 ELSE 3 END, rowid`,
+    )
+    .pluck()
+    .all() as string[];
+  return ['PRAGMA foreign_keys=OFF;\nBEGIN TRANSACTION;\n', ...rows.map((s) => `${s};\n`), 'COMMIT;\n'];
+}
+
+export async function removeQuietly(file: string): Promise<void> {
+  await fsp.rm(file, { force: true });
+}
+
+/** Removes the -wal/-shm/-journal SQLite may leave beside a closed file. */
+export async function removeSideFiles(file: string): Promise<void> {
+  for (const suffix of ['-wal', '-shm', '-journal']) await removeQuietly(`${file}${suffix}`);
+}

@@ -1,0 +1,234 @@
+import Database from 'better-sqlite3';
+import { createWriteStream, existsSync, promises as fsp, statSync } from 'node:fs';
+import { basename, dirname } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { text } from 'node:stream/consumers';
+import { InterruptedError, RefusedError, RespaldoError } from '../../core/errors.js';
+import { english, phrase } from '../../core/phrases.js';
+import type { DatabaseConfig } from '../../core/types.js';
+import type {
+  DriverContext,
+  RestoreRequest,
+  RestoreResult,
+  RestoreStepPlan,
+  RestoreTarget,
+  TargetState,
+} from '../driver.js';
+import { fsyncPath } from '../../core/durable-fs.js';
+import { inspectSqliteFile } from './inspect.js';
+import { applyDelta, pageSizeOf } from './pages.js';
+import {
+  ASIDE_MARK,
+  targetPath,
+  stagingPath,
+  processesUsing,
+  unreadableCopy,
+  removeQuietly,
+  removeSideFiles,
+} from './connection.js';
+
+/** SQLite restore: the file built beside its target (a chain assembled page by page), checked, then swapped in. */
+
+/** The steps, target and rollback of a restore, for the confirmation screen (nothing is done). */
+export function planSqliteRestore(
+  req: Pick<RestoreRequest, 'db' | 'entry' | 'setId' | 'target' | 'tables'>,
+): RestoreStepPlan {
+  const target = targetPath(req.db, req.target);
+  const staging = stagingPath(target, req.setId);
+  const inPlace = req.target.kind === 'in-place';
+  const steps = [
+    phrase('sqlite.verify', { file: req.entry.file ?? '(no file)' }),
+    phrase('sqlite.write', { staging }),
+    req.entry.format === 'sqlite-sql' ? phrase('sqlite.applySchema') : phrase('sqlite.check'),
+    inPlace
+      ? phrase('sqlite.swapInPlace', { target, base: basename(target) })
+      : phrase('sqlite.renameSide', { target }),
+  ];
+  const rollback = inPlace
+    ? phrase('sqlite.rollbackInPlace', { db: req.db.name })
+    : phrase('sqlite.rollbackSide', { target });
+  return {
+    database: req.db.name,
+    target,
+    replaces: inPlace,
+    staging,
+    safety: inPlace ? { kind: 'pre-restore-set' } : { kind: 'none', reason: 'side-by-side restore replaces nothing' },
+    steps: steps.map(english),
+    stepPhrases: steps,
+    rollback: english(rollback),
+    rollbackPhrase: rollback,
+  };
+}
+
+/** What the target of a restore looks like now: exists, its size, which processes have it open. */
+export async function inspectSqliteTarget(db: DatabaseConfig, target: RestoreTarget): Promise<TargetState> {
+  const file = targetPath(db, target);
+  if (!existsSync(file)) return { exists: false, sizeBytes: null, inUseBy: [] };
+  return { exists: true, sizeBytes: statSync(file).size, inUseBy: processesUsing(file) };
+}
+
+/** A restore into a staging file beside the target, checked, then renamed over it. */
+export async function restoreSqlite(req: RestoreRequest, ctx: DriverContext): Promise<RestoreResult> {
+  const target = targetPath(req.db, req.target);
+  const staging = stagingPath(target, req.setId);
+  const dir = dirname(target);
+  if (!existsSync(dir)) {
+    if (req.target.kind === 'in-place')
+      throw new RespaldoError(
+        'failed',
+        `Folder ${dir} does not exist.`,
+        `Create it (the database ${req.db.name} lives there), then run the restore again.`,
+      );
+    await fsp.mkdir(dir, { recursive: true, mode: 0o700 });
+  }
+  if (req.target.kind === 'side-by-side' && existsSync(target)) {
+    throw new RefusedError(
+      `${target} already exists; a side-by-side restore never overwrites a file.`,
+      'Choose a new path with --to, or remove the file first.',
+    );
+  }
+  // Beside the configured database recover() finds a killed run's staging file; elsewhere the journal does.
+  const untrack = req.target.kind === 'side-by-side' && ctx.trackTemp ? await ctx.trackTemp(staging) : undefined;
+  try {
+    if (req.entry.format === 'sqlite-sql') {
+      const sql = await text(req.openPart()); // decodes across chunk boundaries; a schema is small
+      const conn = new Database(staging);
+      try {
+        conn.exec(sql);
+      } finally {
+        conn.close();
+      }
+    } else if (req.entry.format === 'sqlite-pages') {
+      await assembleChain(req, staging, ctx.signal);
+    } else {
+      await pipeline(req.openPart(), createWriteStream(staging, { mode: 0o600, flags: 'wx', highWaterMark: 1 << 20 }), {
+        signal: ctx.signal,
+      });
+    }
+    // A drill's scratch copy is removed right after its checks: it needs no fsync.
+    const scratch = req.target.kind === 'side-by-side' && req.target.scratch === true;
+    if (!scratch) await fsyncPath(staging);
+    const info = await inspectSqliteFile(staging).catch((err: unknown) => {
+      throw unreadableCopy(req.db.name, err);
+    });
+    // The read-only check of a WAL-mode file leaves an empty -wal and a -shm beside it.
+    await removeSideFiles(staging);
+    if (info.integrity[0] !== 'ok') {
+      throw new RespaldoError(
+        'failed',
+        `The restored copy of ${req.db.name} failed integrity_check: ${info.integrity.slice(0, 3).join('; ')}`,
+        'The target was not touched. Try another set.',
+      );
+    }
+    if (req.entry.tables && (req.entry.format === 'sqlite-db' || req.entry.format === 'sqlite-pages')) {
+      for (const [table, rows] of Object.entries(req.entry.tables)) {
+        if (info.tables[table] !== rows) {
+          throw new RespaldoError(
+            'failed',
+            `The restored copy of ${req.db.name} has ${info.tables[table] ?? 'no'} rows in ${table}; the manifest says ${rows}.`,
+            'The target was not touched. Try another set.',
+          );
+        }
+      }
+    }
+    // Interrupted before the swap: the target stays as it was (the staging copy is removed below).
+    if (ctx.signal.aborted)
+      throw new InterruptedError('Restore interrupted before the swap; the target was not changed.');
+    if (req.target.kind === 'in-place') {
+      const users = existsSync(target) ? processesUsing(target) : [];
+      if (users.length) {
+        throw new RefusedError(
+          `${target} is open in another process (${users.join(', ')}).`,
+          'Stop the application that uses this database, then run the restore again.',
+        );
+      }
+      await swapInto(staging, target);
+    } else {
+      await fsp.link(staging, target).catch(async (err: NodeJS.ErrnoException) => {
+        if (err.code === 'EEXIST') throw new RefusedError(`${target} already exists.`, 'Choose a new path with --to.');
+        throw err;
+      });
+      await fsp.rm(staging);
+    }
+    if (!scratch) await fsyncPath(dir);
+    ctx.log('sqlite restore finished', { db: req.db.name, target });
+    // The integrity_check and row counts above are the drill's checks too: they are not run twice.
+    const checks = scratch ? [{ name: 'integrity_check', ok: true, detail: 'ok' }] : [];
+    return { tables: info.tables, restoredTo: target, ...(checks.length ? { checks } : {}) };
+  } catch (err) {
+    await removeQuietly(staging);
+    await removeSideFiles(staging);
+    throw err;
+  } finally {
+    await untrack?.();
+  }
+}
+
+/**
+ * Moves the restored file over the target. Stale -wal/-shm of the old database are set aside
+ * first (the pre_restore set already holds their content) and removed after the rename, so they
+ * can never be replayed into the new file.
+ */
+async function swapInto(staging: string, target: string): Promise<void> {
+  // The restored file takes the place of the live one: keep its mode and owner (the application's user).
+  const live = await fsp.stat(target).catch(() => null);
+  if (live) {
+    await fsp.chmod(staging, live.mode & 0o7777);
+    await fsp.chown(staging, live.uid, live.gid).catch(() => undefined);
+  }
+  const aside: [string, string][] = [];
+  const stamp = `${ASIDE_MARK}${process.pid}`;
+  for (const suffix of ['-wal', '-shm', '-journal']) {
+    const f = `${target}${suffix}`;
+    if (existsSync(f)) {
+      await fsp.rename(f, `${f}${stamp}`);
+      aside.push([f, `${f}${stamp}`]);
+    }
+  }
+  try {
+    await fsp.rename(staging, target);
+  } catch (err) {
+    for (const [orig, moved] of aside) await fsp.rename(moved, orig).catch(() => undefined);
+    throw err;
+  }
+  for (const [, moved] of aside) await removeQuietly(moved);
+}
+
+/**
+ * Rebuilds a SQLite file from its chain into `staging` (a new file): the full first, then every
+ * delta in order, the restored entry last. The engine verified every stored file beforehand.
+ */
+async function assembleChain(req: RestoreRequest, staging: string, signal: AbortSignal): Promise<void> {
+  const chain = req.chain ?? [];
+  const full = chain[0];
+  if (!full || full.entry.format !== 'sqlite-db') {
+    throw new RespaldoError(
+      'failed',
+      `Set ${req.setId} stores only the pages of ${req.db.name} that changed since set ${req.entry.base ?? '?'}; the full set its chain starts from was not given.`,
+      `Restore it with respaldo restore ${req.setId} (which applies the whole chain), or check it with respaldo verify --chain ${req.setId}.`,
+    );
+  }
+  await pipeline(full.openPart(), createWriteStream(staging, { mode: 0o600, flags: 'wx', highWaterMark: 1 << 20 }), {
+    signal,
+  });
+  const fh = await fsp.open(staging, 'r+');
+  try {
+    const head = Buffer.alloc(100);
+    await fh.read(head, 0, 100, 0);
+    const pageSize = pageSizeOf(head);
+    for (const step of [...chain.slice(1), { setId: req.setId, entry: req.entry, openPart: req.openPart }]) {
+      if (signal.aborted)
+        throw new InterruptedError('Restore interrupted before the swap; the target was not changed.');
+      if (step.entry.format !== 'sqlite-pages')
+        throw new RespaldoError(
+          'failed',
+          `Set ${step.setId} in the chain of ${req.db.name} is not a page delta (${step.entry.format}).`,
+          'Restore that set by itself, or an older one.',
+        );
+      await applyDelta(step.openPart(), fh, pageSize);
+    }
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}

@@ -1,0 +1,364 @@
+import { createWriteStream } from 'node:fs';
+import { join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { InterruptedError, RefusedError, RespaldoError, VerifyError } from '../../core/errors.js';
+import { english, phrase } from '../../core/phrases.js';
+import type { DatabaseConfig } from '../../core/types.js';
+import type {
+  DriverContext,
+  RestoreRequest,
+  RestoreResult,
+  RestoreStepPlan,
+  RestoreTarget,
+  TargetState,
+  DrillCheck,
+} from '../driver.js';
+import { joinServerPath, quoteName, restoreFileName, stagingNames } from './names.js';
+import { planBeforeRestore } from './plan.js';
+import { defaultFileDirs, dropIfExistsStatement, planMoves, restoreStatement } from './swap-plan.js';
+import { chainStepStatement } from './chain-plan.js';
+import { copyForServer, restoreSteps } from './chain.js';
+import { resolveSettings, where } from './config.js';
+import { checkLocalDir, localDirHint } from './errors.js';
+import {
+  checkAborted,
+  compareRowCounts,
+  fileToken,
+  progressTo,
+  recordedSettings,
+  removeQuietly,
+  SwapBrokenError,
+  writeJournal,
+  WRITTEN_DURING,
+  type Journal,
+} from './session.js';
+
+import {
+  type OpenSession,
+  quietCtx,
+  refuseEdition,
+  refuseAvailabilityGroup,
+  targetName,
+  checkTargetName,
+} from './server.js';
+import { ensureNoSessions, executeSwap, putSettingsBack } from './swap.js';
+
+/**
+ * SQL Server restore: RESTORE into a temporary database beside the live one (a native chain step by step),
+ * checked, then swapped in by renames (swap.ts); the restore journal lets recover finish or undo a cut swap.
+ */
+
+/** The steps, target and rollback of a restore, for the confirmation screen (nothing is done). */
+export function planSqlServerRestore(
+  req: Pick<RestoreRequest, 'db' | 'entry' | 'setId' | 'target' | 'tables'>,
+): RestoreStepPlan {
+  const s = resolveSettings(req.db);
+  const live = targetName(s, req.target);
+  checkTargetName(live);
+  const { temp, safety } = stagingNames(live, req.setId);
+  const inPlace = req.target.kind === 'in-place';
+  const on = where(s);
+  const kept = req.entry.safetyDatabase;
+  if (kept && !req.entry.file) {
+    if (!inPlace) {
+      throw new RespaldoError(
+        'usage',
+        `"${kept}" is a safety copy kept on the server; it can only be swapped back in place, not with --to.`,
+        `Run without --to to roll back ${live}, or copy the database on the server yourself.`,
+      );
+    }
+    const steps = [
+      phrase('mssql.swapBackCheck', { kept, live }),
+      phrase('mssql.setAsideBatch', { live, safety }),
+      phrase('mssql.swapBackRename', { kept, live, safety }),
+      phrase('mssql.swapBackNoLive', { kept, live }),
+    ];
+    const rollback = phrase('mssql.rollbackSwapBack', { safety, live });
+    return {
+      database: req.entry.name,
+      target: `database "${live}" on ${on}`,
+      replaces: true,
+      staging: `database "${kept}" (the safety copy, swapped in as it is)`,
+      safety: { kind: 'renamed-database', name: safety },
+      steps: steps.map(english),
+      stepPhrases: steps,
+      rollback: english(rollback),
+      rollbackPhrase: rollback,
+    };
+  }
+  const steps = [phrase('mssql.writeBak', { local: s.localBackupDir, server: s.serverBackupDir })];
+  steps.push(phrase(req.entry.base ? 'mssql.restoreChain' : 'mssql.restore', { temp }));
+  if (req.entry.details.continueAfterError === true) steps.push(phrase('mssql.continueAfterError'));
+  steps.push(phrase('mssql.countsEstimate'));
+  if (inPlace) {
+    steps.push(phrase('mssql.setAsideBatch', { live, safety }), phrase('mssql.rename', { temp, live }));
+    steps.push(phrase('mssql.multiUser', { safety }));
+    if (recordedSettings(req.entry.details)) steps.push(phrase('mssql.settings'));
+  } else steps.push(phrase('mssql.renameSide', { temp, live }), phrase('mssql.removeBak'));
+  const rollback = inPlace
+    ? phrase('mssql.rollbackInPlace', { safety, live, temp, qSafety: quoteName(safety), qLive: quoteName(live) })
+    : phrase('mssql.rollbackSide', { live, qLive: quoteName(live) });
+  return {
+    database: req.entry.name,
+    target: `database "${live}" on ${on}`,
+    replaces: inPlace,
+    staging: `database "${temp}"`,
+    safety: inPlace
+      ? { kind: 'renamed-database', name: safety }
+      : { kind: 'none', reason: 'side-by-side restore into a new database replaces nothing' },
+    steps: steps.map(english),
+    stepPhrases: steps,
+    rollback: english(rollback),
+    rollbackPhrase: rollback,
+  };
+}
+
+/** What the target of a restore looks like now: exists, its size, who is connected. */
+export async function inspectSqlServerTarget(
+  open: OpenSession,
+  db: DatabaseConfig,
+  target: RestoreTarget,
+): Promise<TargetState> {
+  const s = resolveSettings(db);
+  const name = targetName(s, target);
+  checkTargetName(name);
+  const session = await open(s, quietCtx, `inspect ${name}`);
+  try {
+    const info = await session.databaseInfo(name);
+    if (!info) return { exists: false, sizeBytes: null, inUseBy: [] };
+    const server = await session.serverInfo();
+    const inUseBy = server.canViewServerState
+      ? await session.sessions(name)
+      : ['unknown sessions (the login lacks VIEW SERVER STATE, so other sessions cannot be listed)'];
+    return { exists: true, sizeBytes: info.sizeBytes, inUseBy };
+  } finally {
+    await session.close();
+  }
+}
+
+export async function restoreSqlServer(
+  open: OpenSession,
+  req: RestoreRequest,
+  ctx: DriverContext,
+): Promise<RestoreResult> {
+  const s = resolveSettings(req.db);
+  const live = targetName(s, req.target);
+  checkTargetName(live);
+  const { steps, stopAt } = restoreSteps(req);
+  const { temp, safety } = stagingNames(live, req.setId);
+  const inPlace = req.target.kind === 'in-place';
+  await checkLocalDir(s);
+  const session = await open(s, ctx, `restore ${live}`);
+  session.interruptedNote = `the live database "${live}" was not touched and the temporary database is dropped`;
+  const token = fileToken();
+  const bakFile = restoreFileName(live, req.setId, token);
+  const localPath = join(s.localBackupDir, bakFile);
+  let serverPath = joinServerPath(s.serverBackupDir, bakFile);
+  let journalPath: string | null = null;
+  let tempCreated = false;
+  let clean = true;
+  try {
+    const server = await session.serverInfo();
+    refuseEdition(server, s);
+    serverPath = joinServerPath(s.serverBackupDir, bakFile, server.pathStyle);
+    const dirs = defaultFileDirs(server, server.pathStyle);
+    if (!dirs)
+      throw new RespaldoError(
+        'failed',
+        `SQL Server at ${where(s)} did not report its default data and log folders.`,
+        'Set the default database file locations in the server properties, then run the restore again.',
+      );
+    const liveInfo = await session.databaseInfo(live);
+    if (!inPlace && liveInfo) {
+      throw new RefusedError(
+        `Database "${live}" already exists on ${where(s)}; a side-by-side restore never replaces anything.`,
+        'Choose another name with --to, or drop that database first.',
+      );
+    }
+    if (await session.databaseInfo(temp)) {
+      throw new RefusedError(
+        `Database "${temp}" exists: an earlier restore of this set was interrupted.`,
+        `Run the restore again after respaldo's recovery removed it, or drop it yourself (DROP DATABASE ${quoteName(temp)}) once you are sure nobody uses it.`,
+      );
+    }
+    if (inPlace && liveInfo && (await session.databaseInfo(safety))) {
+      throw new RefusedError(
+        `The safety copy "${safety}" of an earlier restore of this set still exists.`,
+        'Delete that pre_restore set (`respaldo delete <id>`) or drop the database once you no longer need it, or restore side by side with --to NAME.',
+      );
+    }
+    if (inPlace) refuseAvailabilityGroup(liveInfo, s, 'an in-place restore');
+    if (inPlace && liveInfo) await ensureNoSessions(session, server, live, req.terminateConnections);
+
+    checkAborted(ctx.signal, 'the restore');
+    const journal: Journal = {
+      tool: 'respaldo',
+      config: req.db.name,
+      live,
+      temp,
+      safety: inPlace && liveInfo ? safety : null,
+      setId: req.setId,
+      kind: inPlace ? 'in-place' : 'side-by-side',
+      phase: 'restoring',
+      bakFile,
+      startedAt: new Date().toISOString(),
+    };
+    try {
+      journalPath = await writeJournal(s.localBackupDir, journal);
+      await pipeline(steps[0]!.openPart('main'), createWriteStream(localPath, { flags: 'wx', mode: 0o640 }), {
+        signal: ctx.signal,
+      });
+    } catch (err) {
+      if (ctx.signal.aborted)
+        throw new InterruptedError(
+          'Interrupted while copying the backup for SQL Server; the live database was not touched.',
+        );
+      if (err instanceof RespaldoError) throw err;
+      throw new RespaldoError(
+        'failed',
+        `Could not write the backup for SQL Server to ${localPath}: ${(err as Error).message}`,
+        localDirHint(s),
+      );
+    }
+
+    const drill = req.target.kind === 'side-by-side' && req.target.scratch === true;
+    const checks: DrillCheck[] = [];
+    for (const st of planBeforeRestore(serverPath, { drill })) {
+      try {
+        await session.run(st, undefined);
+      } catch (err) {
+        if (!(err instanceof RespaldoError) || ctx.signal.aborted) throw err;
+        throw new VerifyError(
+          `RESTORE VERIFYONLY rejected the stored backup of ${req.db.name}: ${err.message}`,
+          'This set does not restore: use another set (`respaldo list`), and back the database up again.',
+          err.details,
+        );
+      }
+      checks.push({ name: 'RESTORE VERIFYONLY', ok: true, detail: 'WITH CHECKSUM' });
+    }
+    const files = await session.fileList(serverPath);
+    const moves = planMoves(files, { live, setId: req.setId, token, ...dirs, pathStyle: server.pathStyle });
+    checkAborted(ctx.signal, 'the restore');
+    tempCreated = true;
+    const continueAfterError = req.entry.details.continueAfterError === true;
+    const restoreProgress = progressTo(ctx, req.db.name, 'SQL Server RESTORE', req.entry.rawBytes || null);
+    const recovery = steps.length === 1;
+    await session.run(restoreStatement(temp, serverPath, moves, { continueAfterError, recovery }), restoreProgress);
+    for (const [i, step] of steps.entries()) {
+      if (i === 0) continue;
+      const file = restoreFileName(live, step.setId, `${token}-${i}`);
+      const stepLocal = join(s.localBackupDir, file);
+      const stepServer = joinServerPath(s.serverBackupDir, file, server.pathStyle);
+      try {
+        await copyForServer(step.openPart('main'), stepLocal, s, ctx);
+        for (const st of planBeforeRestore(stepServer, { drill })) {
+          await session.run(st, undefined).catch((err: unknown) => {
+            if (!(err instanceof RespaldoError) || ctx.signal.aborted) throw err;
+            throw new VerifyError(
+              `RESTORE VERIFYONLY rejected the stored backup of ${req.db.name} in set ${step.setId}: ${err.message}`,
+              'This chain does not restore: use an earlier set (`respaldo list`), and back the database up again.',
+              err.details,
+            );
+          });
+          checks.push({ name: `RESTORE VERIFYONLY (${step.setId})`, ok: true, detail: 'WITH CHECKSUM' });
+        }
+        checkAborted(ctx.signal, 'the restore');
+        const last = i === steps.length - 1;
+        const kind = step.kind === 'log' ? 'log' : 'differential';
+        const st = chainStepStatement({
+          target: temp,
+          serverPath: stepServer,
+          kind,
+          last,
+          stopAt: last ? stopAt : null,
+        });
+        const stepProgress = progressTo(ctx, req.db.name, `SQL Server RESTORE ${kind}`, step.entry.rawBytes || null);
+        await session.run(st, stepProgress);
+      } finally {
+        await removeQuietly(stepLocal, ctx);
+      }
+    }
+    if (continueAfterError) {
+      ctx.reporter.emit({
+        type: 'warning',
+        item: req.db.name,
+        message:
+          `${live} was restored WITH CONTINUE_AFTER_ERROR from a safety copy of a damaged database: ` +
+          'the damage is restored too. Run DBCC CHECKDB on it.',
+      });
+    }
+
+    // RESTORE … WITH CHECKSUM proved the pages; row counts from sys.partitions are estimates
+    // (and the backup may have been taken while the database was written): a difference warns.
+    const tables = await session.rowCounts(temp);
+    // Stopped inside a log backup (STOPAT): the counts recorded at its end are of a later point.
+    const diffs = stopAt ? [] : compareRowCounts(req.entry.tables, tables);
+    if (diffs.length > 0) {
+      const shown = diffs.slice(0, 10).join('; ') + (diffs.length > 10 ? `; … ${diffs.length - 10} more` : '');
+      const why = Array.isArray(req.entry.details.rowCountsDrift) ? ` (${WRITTEN_DURING})` : '';
+      const message = `Row counts of ${live} differ from the manifest's estimates${why}: ${shown}`;
+      ctx.reporter.emit({ type: 'warning', item: req.db.name, message });
+    }
+    checkAborted(ctx.signal, 'the swap');
+
+    const liveExists = liveInfo !== null;
+    if (inPlace && liveExists) await ensureNoSessions(session, server, live, req.terminateConnections);
+    try {
+      journalPath = await writeJournal(s.localBackupDir, { ...journal, phase: 'swapping' });
+    } catch (err) {
+      throw new RespaldoError(
+        'failed',
+        `Could not update the restore journal in ${s.localBackupDir}: ${(err as Error).message}; the live database was not touched.`,
+        localDirHint(s),
+      );
+    }
+    const swap = await executeSwap(session, ctx, req.db.name, {
+      live,
+      setId: req.setId,
+      liveExists,
+      terminateConnections: req.terminateConnections,
+    });
+    tempCreated = false;
+    const recorded = recordedSettings(req.entry.details);
+    if (inPlace && recorded) await putSettingsBack(session, ctx, req.db.name, live, recorded, swap.safety);
+    return {
+      ...(swap.safety ? { safetyDatabase: swap.safety } : {}),
+      tables,
+      restoredTo: live,
+      ...(checks.length ? { preChecks: checks } : {}),
+    };
+  } catch (caught) {
+    let err = caught;
+    if (err instanceof RespaldoError && ((err.details?.sqlErrors as number[] | undefined) ?? []).includes(33111)) {
+      const tde = req.entry.details.tde as { certificate?: string | null; thumbprint?: string | null } | undefined;
+      err = new RespaldoError(
+        'failed',
+        `${err.message.replace(/\.$/, '')}. The backup of ${live} is encrypted with TDE` +
+          `${tde?.certificate ? ` under certificate "${tde.certificate}"` : ''}` +
+          `${tde?.thumbprint ? ` (thumbprint ${tde.thumbprint})` : ''}; the live database was not touched.`,
+        `Restore the certificate${tde?.certificate ? ` "${tde.certificate}"` : ''} into master on ${where(s)} ` +
+          "from its backup (CREATE CERTIFICATE … FROM FILE = '…cer' WITH PRIVATE KEY (FILE = '…pvk', " +
+          "DECRYPTION BY PASSWORD = '…')), then run the restore again. See docs/sqlserver.md (TDE).",
+        err.details,
+      );
+    }
+    if (err instanceof SwapBrokenError) clean = false;
+    if (tempCreated) {
+      try {
+        await session.run(dropIfExistsStatement(temp), undefined, false);
+      } catch (dropErr) {
+        clean = false;
+        ctx.reporter.emit({
+          type: 'warning',
+          item: req.db.name,
+          message: `Could not drop the temporary database ${temp}: ${(dropErr as Error).message}. respaldo removes it on the next restore, or drop it yourself.`,
+        });
+      }
+    }
+    throw err;
+  } finally {
+    await removeQuietly(localPath, ctx);
+    if (journalPath && clean) await removeQuietly(journalPath, ctx);
+    await session.close();
+  }
+}

@@ -1,0 +1,84 @@
+import { RefusedError, RespaldoError } from '../../core/errors.js';
+import type { DriverContext, RestoreTarget } from '../driver.js';
+import { nameProblem } from './names.js';
+import { unsupportedEdition } from './plan.js';
+import { where } from './config.js';
+import { mssqlConnector, type ConnectionSettings, type SqlConnector } from './connection.js';
+import { mapSqlError } from './errors.js';
+import { Session, type DbInfo, type ServerInfo } from './session.js';
+
+/** What every job of the SQL Server driver shares: opening a session, the target name, refusals of a server. */
+
+export interface SqlServerDriverDeps {
+  /** How to open a connection (default: mssql). Tests pass an in-process fake. */
+  connect?: SqlConnector;
+  /** Wait before attempt `n + 1` of a swap step that lost its lock (default 250 ms × n). */
+  retryDelayMs?: (attempt: number) => number;
+}
+
+/** Refuses servers where BACKUP … TO DISK on a shared folder cannot work (Azure SQL Database, Managed Instance). */
+export function refuseEdition(server: ServerInfo, s: ConnectionSettings): void {
+  const what = unsupportedEdition(server.engineEdition);
+  if (!what) return;
+  throw new RefusedError(
+    `SQL Server at ${where(s)} is ${what}: it cannot write BACKUP … TO DISK to a folder respaldo shares, ` +
+      'nor RESTORE from one.',
+    "Use the platform's own backups (automated backups and point-in-time restore, or BACKUP TO URL), or export " +
+      'with a bacpac; respaldo backs up SQL Server on Windows, Linux and containers.',
+  );
+}
+
+/** Refuses a rename-based swap of a database that belongs to an availability group. */
+export function refuseAvailabilityGroup(info: DbInfo | null, s: ConnectionSettings, doing: string): void {
+  if (!info?.replicaId) return;
+  throw new RefusedError(
+    `Database "${info.name}" on ${where(s)} is in an availability group: it cannot be set SINGLE_USER or renamed, ` +
+      `so ${doing} is not possible.`,
+    'Restore side by side with --to NAME, or remove the database from the availability group first ' +
+      '(ALTER AVAILABILITY GROUP … REMOVE DATABASE), restore, and add it back.',
+  );
+}
+
+/** Opens a session on the server of `s`; a failure becomes an operator error naming `action`. */
+export type OpenSession = (
+  s: ConnectionSettings,
+  ctx: Pick<DriverContext, 'log' | 'signal'>,
+  action: string,
+) => Promise<Session>;
+
+/** The session opener every job of the driver uses, over the connector of `deps`. */
+export function openerFor(deps: SqlServerDriverDeps): OpenSession {
+  const connect = deps.connect ?? mssqlConnector;
+
+  return async function open(
+    s: ConnectionSettings,
+    ctx: Pick<DriverContext, 'log' | 'signal'>,
+    action: string,
+  ): Promise<Session> {
+    try {
+      return new Session(await connect(s), s, ctx, deps.retryDelayMs);
+    } catch (err) {
+      throw mapSqlError(err, action, s);
+    }
+  };
+}
+
+/** A context for read-only questions (inspect, leftovers, dropping a safety copy): logs nothing, never aborted. */
+export const quietCtx: Pick<DriverContext, 'log' | 'signal'> = {
+  log: () => undefined,
+  signal: new AbortController().signal,
+};
+
+export function targetName(s: ConnectionSettings, target: RestoreTarget): string {
+  return target.kind === 'in-place' ? s.database : target.name;
+}
+
+export function checkTargetName(name: string): void {
+  const p = nameProblem(name);
+  if (p)
+    throw new RespaldoError(
+      'usage',
+      `Target database name ${JSON.stringify(name.slice(0, 60))} ${p}.`,
+      'Give a SQL Server database name of 1 to 128 characters.',
+    );
+}
