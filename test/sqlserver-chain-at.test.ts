@@ -4,6 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config/load.js';
+import { ConfigError } from '../src/core/errors.js';
 import type { DatabaseConfig, Manifest } from '../src/core/types.js';
 import { validate } from '../src/drivers/sqlserver/config.js';
 import { chainSetOf, planAt, type ChainSet } from '../src/engine/chain.js';
@@ -120,4 +121,19 @@ describe('the backup plan of a SQL Server database: chain: true opts in', () => 
       expect.objectContaining({ path: 'chain', problem: 'must be true or false' }),
     );
   });
+
+  it.each([
+    ['sqlite', { path: './data/users.db' }, 'SQLite'],
+    ['postgres', { url: 'postgresql://app@127.0.0.1:5432/ventas' }, 'PostgreSQL'],
+  ])(
+    'chain on a %s database is a config error naming the field (its chains need no setting)',
+    async (engine, where, label) => {
+      const dir = makeTmpDir();
+      const s = writeConfig(dir, { databases: [{ name: 'db', engine, ...where, chain: true }] }, { demo: false });
+      const err = await loadConfig({ configPath: s.configFile, env: {} }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(ConfigError);
+      expect((err as Error).message).toMatch(/databases\[0\]\.chain/);
+      expect((err as Error).message).toContain(`${label} differential and incremental backups need no setting`);
+    },
+  );
 });

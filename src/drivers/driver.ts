@@ -31,6 +31,21 @@ export interface ConfigProblem {
   hint?: string;
 }
 
+/**
+ * The problem with `chain` on a database whose engine chains without a setting (SQLite, PostgreSQL): only
+ * SQL Server opts in (its full backups then join the server's own chain); anywhere else it is a mistake.
+ */
+export function chainSettingProblem(db: DatabaseConfig, engineLabel: string): ConfigProblem[] {
+  if (db.chain === undefined) return [];
+  return [
+    {
+      path: 'chain',
+      problem: `only SQL Server databases take "chain": ${engineLabel} differential and incremental backups need no setting`,
+      hint: 'Remove "chain" from this database; `respaldo create --type incremental` works as it is.',
+    },
+  ];
+}
+
 /** What the engine gives a driver for one operation. */
 export interface DriverContext {
   /** Progress for this database: drivers emit `item-progress` / `warning` with `item` = database name. */

@@ -1,5 +1,5 @@
 import type { DatabaseConfig, DrillServerConfig } from '../../core/types.js';
-import type { Driver } from '../driver.js';
+import { chainSettingProblem, type Driver } from '../driver.js';
 import { CAPABILITIES } from '../capabilities.js';
 import { describePg, validatePgConfig } from './config.js';
 import { derivedName, planPgRestore } from './plan.js';
@@ -35,7 +35,7 @@ export function createPostgresDriver(deps: PostgresDriverDeps = {}): Driver {
     defaultCompressionLevel: 1,
 
     validateConfig(db) {
-      return validatePgConfig(db);
+      return [...validatePgConfig(db), ...chainSettingProblem(db, 'PostgreSQL')];
     },
 
     validateDrillServer(server: DrillServerConfig) {

@@ -1,5 +1,5 @@
 import type { DatabaseConfig } from '../../core/types.js';
-import type { ConfigProblem, Driver } from '../driver.js';
+import { chainSettingProblem, type ConfigProblem, type Driver } from '../driver.js';
 import { CAPABILITIES } from '../capabilities.js';
 import { backupSqlite } from './backup.js';
 import { recoverSqlite } from './recover.js';
@@ -22,7 +22,7 @@ export const sqliteDriver = {
           hint: 'Set "path" to the database file, e.g. "./data/users.db".',
         },
       ];
-    return [];
+    return chainSettingProblem(db, 'SQLite');
   },
 
   describe(db: DatabaseConfig): string {
