@@ -660,6 +660,19 @@ async function assembleChain(req: RestoreRequest, staging: string, signal: Abort
       `Restore it with respaldo restore ${req.setId} (which applies the whole chain), or check it with respaldo verify --chain ${req.setId}.`,
     );
   }
+  // Each delta holds the pages changed since its base: applied on another set, it gives another database.
+  const deltas = [...chain.slice(1), { setId: req.setId, entry: req.entry, openPart: req.openPart }];
+  deltas.forEach((step, i) => {
+    const before = i === 0 ? full.setId : deltas[i - 1]!.setId;
+    if (step.entry.base !== undefined && step.entry.base !== before)
+      throw new RespaldoError(
+        'failed',
+        `Set ${step.setId} in the chain of ${req.db.name} applies on set ${step.entry.base}, not on set ${before}: ` +
+          'the chain has a gap. Nothing was replaced.',
+        `Restore it with respaldo restore ${req.setId} (which applies the whole chain), or check it with ` +
+          `respaldo verify --chain ${req.setId}.`,
+      );
+  });
   await pipeline(full.openPart(), createWriteStream(staging, { mode: 0o600, flags: 'wx', highWaterMark: 1 << 20 }), {
     signal,
   });
@@ -668,7 +681,7 @@ async function assembleChain(req: RestoreRequest, staging: string, signal: Abort
     const head = Buffer.alloc(100);
     await fh.read(head, 0, 100, 0);
     const pageSize = pageSizeOf(head);
-    for (const step of [...chain.slice(1), { setId: req.setId, entry: req.entry, openPart: req.openPart }]) {
+    for (const step of deltas) {
       if (signal.aborted)
         throw new InterruptedError('Restore interrupted before the swap; the target was not changed.');
       if (step.entry.format !== 'sqlite-pages')

@@ -800,13 +800,20 @@ export function driverConformance(label: string, get: () => DriverUnderTest, opt
         const delta = await store({ type, base: full });
         expect(delta.fellBack).toBeUndefined();
         await dut.change(db);
+        // A second incremental, on the first: restored with the first left out (a gap) or the full left out.
+        const next = type === 'incremental' ? await store({ type, base: delta }) : null;
+        const atNext = await dut.content(db);
+        if (next) expect(next.fellBack).toBeUndefined();
+        await dut.change(db);
         const changed = await dut.content(db);
         // A file gone reaches the driver as the read error of the engine's stream (the engine verifies every
         // stored file first, so only one removed meanwhile does): any error will do, the target is what counts.
-        const variants: [string, ChainMember[], new (...args: never[]) => Error][] = [
+        type Variant = [string, ChainMember[], new (...args: never[]) => Error];
+        const variants: Variant[] = [
           ['the full cut in half', [await damagedMember(full, 'cut'), delta], RespaldoError],
           ['the files of the full gone', [await damagedMember(full, 'gone'), delta], Error],
           ['the delta without its chain', [delta], RespaldoError],
+          ...(next ? [['the full left out of the chain', [delta, next], RespaldoError] satisfies Variant] : []),
         ];
         for (const [label, chain, kind] of variants) {
           const inPlace = await restoreChain(db, chain, { kind: 'in-place' }).catch((e: unknown) => e);
@@ -819,6 +826,20 @@ export function driverConformance(label: string, get: () => DriverUnderTest, opt
           expect(sideBySide, label).toBeInstanceOf(kind);
           expect(await dut.content(db, side), label).toBeNull();
           expect(await dut.leftovers(db), label).toEqual([]);
+        }
+        // A member left out between the full and the set: refused, or (a delta that needs nothing of the member
+        // left out, such as a PostgreSQL content reference to the full) the exact content; never another one.
+        if (next) {
+          const side = dut.sideName(db, uniqueName('gap chain'));
+          const gap = await restoreChain(db, [full, next], { kind: 'side-by-side', name: side }).catch(
+            (e: unknown) => e,
+          );
+          if (gap instanceof Error) {
+            expect(gap).toBeInstanceOf(RespaldoError);
+            expect(await dut.content(db, side)).toBeNull();
+          } else expect(await dut.content(db, side), 'a chain with a gap').toEqual(atNext);
+          expect(await dut.content(db)).toEqual(changed);
+          expect(await dut.leftovers(db)).toEqual([]);
         }
         expect(await dut.driver.recover(db, makeCtx(dut))).toEqual([]);
       },
