@@ -737,7 +737,8 @@ export function driverConformance(label: string, get: () => DriverUnderTest, opt
           const side = dut.sideName(db, uniqueName('chain copy'));
           const result = await restoreChain(db, chain, { kind: 'side-by-side', name: side });
           expect(result.restoredTo).toBe(side);
-          expect(await dut.content(db, side), `point ${i} (${chain.map((m) => m.setId).join(' → ')})`).toEqual(content);
+          const what = `point ${i} (${chain.map((m) => m.setId).join(' → ')})`;
+          expect(await dut.content(db, side), what).toEqual(content);
           if (member.entry.tables) expect(result.tables).toEqual(member.entry.tables);
         }
         // `restore --at` a time after the last member: the set is restored whole.
@@ -750,7 +751,7 @@ export function driverConformance(label: string, get: () => DriverUnderTest, opt
     );
 
     check(
-      'chains: a delta on an unusable base (its files gone, not a base of this engine) is a full saying why, or restores',
+      'chains: a delta on an unusable base (files gone, not of this engine) is a full saying why, or restores',
       async () => {
         const fx = await chainFixture('chainbase');
         if (!fx) return;
