@@ -1,7 +1,6 @@
 import Database from 'better-sqlite3';
 import {
   createReadStream,
-  createWriteStream,
   existsSync,
   promises as fsp,
   readdirSync,
@@ -11,7 +10,6 @@ import {
 } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { text } from 'node:stream/consumers';
 import { InterruptedError, RefusedError, RespaldoError } from '../core/errors.js';
 import { english, phrase } from '../core/phrases.js';
@@ -28,7 +26,7 @@ import type {
   TargetState,
 } from './driver.js';
 import { CAPABILITIES } from './capabilities.js';
-import { fsyncPath } from '../core/durable-fs.js';
+import { fsyncPath, pipeToNewFile } from '../core/durable-fs.js';
 import { inspectSqliteFile } from './sqlite-inspect.js';
 import {
   applyDelta,
@@ -409,11 +407,7 @@ export const sqliteDriver = {
       } else if (req.entry.format === 'sqlite-pages') {
         await assembleChain(req, staging, ctx.signal);
       } else {
-        await pipeline(
-          req.openPart(),
-          createWriteStream(staging, { mode: 0o600, flags: 'wx', highWaterMark: 1 << 20 }),
-          { signal: ctx.signal },
-        );
+        await pipeToNewFile(req.openPart(), staging, { mode: 0o600, highWaterMark: 1 << 20, signal: ctx.signal });
       }
       // A drill's scratch copy is removed right after its checks: it needs no fsync.
       const scratch = req.target.kind === 'side-by-side' && req.target.scratch === true;
@@ -673,9 +667,7 @@ async function assembleChain(req: RestoreRequest, staging: string, signal: Abort
           `respaldo verify --chain ${req.setId}.`,
       );
   });
-  await pipeline(full.openPart(), createWriteStream(staging, { mode: 0o600, flags: 'wx', highWaterMark: 1 << 20 }), {
-    signal,
-  });
+  await pipeToNewFile(full.openPart(), staging, { mode: 0o600, highWaterMark: 1 << 20, signal });
   const fh = await fsp.open(staging, 'r+');
   try {
     const head = Buffer.alloc(100);

@@ -3,9 +3,9 @@
  * over the pieces in ./sqlserver/ (config, connection, errors, session, chain) with the statements planned
  * in ./sqlserver-plan.ts and ./sqlserver/chain-plan.ts (native chains). Public names of those pieces are re-exported here.
  */
-import { constants as fsc, createReadStream, createWriteStream, promises as fsp } from 'node:fs';
+import { constants as fsc, createReadStream, promises as fsp } from 'node:fs';
 import { join } from 'node:path';
-import { pipeline } from 'node:stream/promises';
+import { pipeToNewFile } from '../core/durable-fs.js';
 import { InterruptedError, RefusedError, RespaldoError, VerifyError } from '../core/errors.js';
 import { english, phrase } from '../core/phrases.js';
 import type { ChainType, DatabaseConfig } from '../core/types.js';
@@ -465,9 +465,7 @@ export function createSqlServerDriver(deps: SqlServerDriverDeps = {}): Driver {
       };
       try {
         journalPath = await writeJournal(s.localBackupDir, journal);
-        await pipeline(steps[0]!.openPart('main'), createWriteStream(localPath, { flags: 'wx', mode: 0o640 }), {
-          signal: ctx.signal,
-        });
+        await pipeToNewFile(steps[0]!.openPart('main'), localPath, { mode: 0o640, signal: ctx.signal });
       } catch (err) {
         if (ctx.signal.aborted)
           throw new InterruptedError(

@@ -4,8 +4,7 @@
  * made with exact LSNs, the backups a restore applies (checked before anything is touched), and copying each
  * into the shared folder.
  */
-import { createWriteStream } from 'node:fs';
-import { pipeline } from 'node:stream/promises';
+import { pipeToNewFile } from '../../core/durable-fs.js';
 import { InterruptedError, RefusedError, RespaldoError } from '../../core/errors.js';
 import type { DriverContext, RestoreRequest } from '../driver.js';
 import {
@@ -101,7 +100,7 @@ export async function copyForServer(
   ctx: DriverContext,
 ): Promise<void> {
   try {
-    await pipeline(from, createWriteStream(to, { flags: 'wx', mode: 0o640 }), { signal: ctx.signal });
+    await pipeToNewFile(from, to, { mode: 0o640, signal: ctx.signal });
   } catch (err) {
     if (ctx.signal.aborted)
       throw new InterruptedError(
