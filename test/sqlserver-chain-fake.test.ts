@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { RefusedError } from '../src/core/errors.js';
 import { CollectingReporter } from '../src/core/events.js';
 import type { BackupType, DatabaseConfig, DatabaseEntry } from '../src/core/types.js';
 import type { DriverContext, RestoreRequest } from '../src/drivers/driver.js';
@@ -337,6 +338,21 @@ describe('restoring a chain', () => {
       /chain of users that ends with set .* cannot be restored: the log backups have a gap/,
     );
     expect(server.log).toEqual([]);
+  });
+
+  it('a differential or log backup given without its chain is refused before anything is touched', async () => {
+    const [, l1, d] = await month();
+    const driver = createSqlServerDriver({ connect: server.connector });
+    for (const delta of [l1!, d!]) {
+      server.log = [];
+      const err = await driver.restore(restoreReq([delta]), ctx()).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(RefusedError);
+      expect(String((err as Error).message)).toMatch(
+        new RegExp(`Set ${delta.setId} holds a (log|differential) backup of users on set \\d+_\\d+; the sets`),
+      );
+      expect(server.log).toEqual([]);
+    }
+    expect(server.dbs.get('users')!.tables).toEqual({ 'dbo.t': 5 });
   });
 
   it('a differential on another full is refused, naming the set', async () => {

@@ -1,5 +1,7 @@
-import { promises as fsp } from 'node:fs';
+import { once } from 'node:events';
+import { createWriteStream, promises as fsp } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
 
 /**
  * Writing so that a crash loses nothing: fsync and the atomic write of a small file (a manifest, a
@@ -41,4 +43,28 @@ export async function writeFileAtomic(file: string, content: string, mode: numbe
     throw err;
   }
   await fsyncPath(dirname(file));
+}
+
+/**
+ * Streams `source` into the new file `file` (`wx`: never over an existing one). When the copy fails, it
+ * rejects only once the file is closed: a write stream destroyed before its open finished still creates
+ * the file afterwards, so a caller removing the file on failure would otherwise leave it behind.
+ */
+export async function pipeToNewFile(
+  source: NodeJS.ReadableStream,
+  file: string,
+  opts: { mode: number; signal?: AbortSignal; highWaterMark?: number },
+): Promise<void> {
+  const out = createWriteStream(file, {
+    flags: 'wx',
+    mode: opts.mode,
+    ...(opts.highWaterMark ? { highWaterMark: opts.highWaterMark } : {}),
+  });
+  try {
+    if (opts.signal) await pipeline(source, out, { signal: opts.signal });
+    else await pipeline(source, out);
+  } catch (err) {
+    if (!out.closed) await once(out, 'close').catch(() => undefined);
+    throw err;
+  }
 }

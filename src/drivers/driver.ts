@@ -171,7 +171,9 @@ export interface RestoreRequest {
   tables?: string[];
   /**
    * An entry with `base`: the entries it applies on, oldest first (the full first), each with its
-   * stored parts; the engine verified them all. `entry` is applied last.
+   * stored parts; the engine verified them all. `entry` is applied last. A driver refuses, before the
+   * target is touched, a chain that does not give `entry`'s content (no full, a member left out that the
+   * delta needs, a damaged member); see the chain cases of test/drivers/conformance.ts.
    */
   chain?: { setId: string; entry: DatabaseEntry; openPart(role?: string): Readable }[];
   /**

@@ -14,11 +14,12 @@
  */
 import { createReadStream, createWriteStream, statSync, truncateSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { describe, expect, it } from 'vitest';
 import { RefusedError, RespaldoError } from '../../src/core/errors.js';
 import { CollectingReporter } from '../../src/core/events.js';
-import type { DatabaseConfig, DatabaseEntry } from '../../src/core/types.js';
+import type { ChainType, DatabaseConfig, DatabaseEntry } from '../../src/core/types.js';
 import { CAPABILITIES } from '../../src/drivers/capabilities.js';
 import type { Driver, DriverContext, RestoreRequest, RestoreResult, RestoreTarget } from '../../src/drivers/driver.js';
 
@@ -60,6 +61,17 @@ export interface DriverUnderTest {
   killing(db: DatabaseConfig, point: KillPoint): Killing;
   /** Holds the live database open (a session, another process) until the returned function runs. */
   holdOpen?(db: DatabaseConfig): Promise<() => Promise<void>>;
+  /**
+   * Chains (drivers with `chains`): the config of `db` with what its engine needs to store deltas (SQL Server:
+   * `chain: true`); absent: `db` as it is (then the driver's `chainFallback` says whether it chains).
+   */
+  chainConfig?(db: DatabaseConfig): DatabaseConfig;
+  /**
+   * Chains: adds a table of a few hundred KiB that `change` never touches and `content` need not show, so
+   * that a delta stores visibly less than a full (and needs its full). Absent when the engine's stored sizes
+   * say nothing (the SQL Server fake): the delta is then only required to be made and to restore.
+   */
+  addBulk?(db: DatabaseConfig): Promise<void>;
 }
 
 export interface ConformanceOptions {
@@ -71,6 +83,48 @@ export interface ConformanceOptions {
 export interface StoredBackup {
   entry: DatabaseEntry;
   files: Record<string, string>;
+  /** Set id it is stored under (chain cases: a real set id, as content maps refer to them). */
+  setId?: string;
+  /** BackupSession.fellBack of a delta stored as a full. */
+  fellBack?: string;
+}
+
+/** A stored backup in a chain: its set id is known. */
+export type ChainMember = StoredBackup & { setId: string };
+
+/** A differential or incremental asked of the driver, on `base` (as the engine's planBackup chose it). */
+export interface DeltaAsked {
+  type: ChainType;
+  base: ChainMember;
+}
+
+let setCounter = 0;
+/** A set id as the engine makes them (content maps refer to set ids), unique in this run. */
+export function nextSetId(): string {
+  return `20261201_${String(++setCounter).padStart(6, '0')}`;
+}
+
+/** The members a chain member restores with, oldest first, itself last (following `entry.base`). */
+function chainOf(member: ChainMember, known: readonly ChainMember[]): ChainMember[] {
+  if (!member.entry.base) return [member];
+  const base = known.find((k) => k.setId === member.entry.base);
+  if (!base) throw new Error(`base ${member.entry.base} of ${member.setId} is not among the stored members`);
+  return [...chainOf(base, known), member];
+}
+
+/** Raw bytes of every stored file of a backup (main and extras). */
+function storedBytes(stored: StoredBackup): number {
+  return Object.values(stored.files).reduce((sum, f) => sum + statSync(f).size, 0);
+}
+
+/** The same member with every stored file cut in half (`cut`) or gone (`gone`). */
+async function damagedMember(stored: ChainMember, how: 'cut' | 'gone'): Promise<ChainMember> {
+  const files: Record<string, string> = {};
+  for (const [role, file] of Object.entries(stored.files)) {
+    files[role] = `${file}.${how}`;
+    if (how === 'cut') await copyHalf(file, files[role]);
+  }
+  return { ...stored, entry: { ...stored.entry, file: files['main']! }, files };
 }
 
 let counter = 0;
@@ -91,8 +145,13 @@ export async function storeBackup(
   dut: DriverUnderTest,
   db: DatabaseConfig,
   purpose: 'backup' | 'safety' = 'backup',
+  delta?: DeltaAsked,
 ): Promise<StoredBackup> {
-  const session = await dut.driver.backup({ db, type: 'full', purpose }, makeCtx(dut));
+  const base = delta && { setId: delta.base.setId, entry: delta.base.entry, openPart: partOpener(delta.base) };
+  const session = await dut.driver.backup(
+    { db, type: delta?.type ?? 'full', purpose, ...(base ? { base } : {}) },
+    makeCtx(dut),
+  );
   const files: Record<string, string> = {};
   let main: { format: string; tables: Record<string, number> | null; details: Record<string, unknown> } | null = null;
   const extras: NonNullable<DatabaseEntry['extras']> = [];
@@ -161,8 +220,19 @@ export async function storeBackup(
     error: null,
     details: main.details,
     ...(extras.length ? { extras } : {}),
+    // As the engine records it: a delta names its base; a delta that fell back is a full.
+    ...(delta && !session.fellBack ? { base: delta.base.setId } : {}),
   };
-  return { entry, files };
+  return { entry, files, ...(session.fellBack ? { fellBack: session.fellBack } : {}) };
+}
+
+/** Opens a stored part afresh (`main` by default), as the engine's openStoredPart does. */
+function partOpener(stored: StoredBackup): (role?: string) => Readable {
+  return (role = 'main') => {
+    const file = stored.files[role];
+    if (!file) throw new Error(`no stored part ${role}`);
+    return createReadStream(file);
+  };
 }
 
 export function restoreRequest(
@@ -177,9 +247,24 @@ export function restoreRequest(
     entry: stored.entry,
     setId,
     target,
-    openPart: (role = 'main') => createReadStream(stored.files[role]!),
+    openPart: partOpener(stored),
     storedPath: (role = 'main') => stored.files[role]!,
     terminateConnections,
+  };
+}
+
+/** A restore of the last member of `chain` with the members before it (RestoreRequest.chain, oldest first). */
+export function chainRestoreRequest(
+  db: DatabaseConfig,
+  chain: readonly ChainMember[],
+  target: RestoreTarget,
+  terminateConnections = false,
+): RestoreRequest {
+  const last = chain.at(-1)!;
+  const before = chain.slice(0, -1).map((m) => ({ setId: m.setId, entry: m.entry, openPart: partOpener(m) }));
+  return {
+    ...restoreRequest(db, last, target, last.setId, terminateConnections),
+    ...(before.length ? { chain: before } : {}),
   };
 }
 
@@ -590,6 +675,205 @@ export function driverConformance(label: string, get: () => DriverUnderTest, opt
         expect(typeof driver.swapBack === 'function').toBe(driver.safety === 'renamed-database');
       },
     );
+
+    /** Chains: the database `stem` configured for deltas, with its bulk table; null when the driver has no chains. */
+    const chainFixture = async (stem: string) => {
+      const dut = get();
+      if (!dut.driver.chains?.length) return null;
+      const live = await dut.makeDatabase(uniqueName(stem));
+      const db = dut.chainConfig?.(live) ?? live;
+      if (dut.addBulk) await dut.addBulk(db);
+      /** Why the driver stores a full for a `type` of `db` (chainFallback), null when it chains. */
+      const optOut = (type: ChainType) => dut.driver.chainFallback?.(db, type) ?? null;
+      const store = async (delta?: DeltaAsked): Promise<ChainMember> => ({
+        ...(await storeBackup(dut, db, 'backup', delta)),
+        setId: nextSetId(),
+      });
+      return { dut, db, optOut, store };
+    };
+    const restoreChain = (
+      db: DatabaseConfig,
+      chain: readonly ChainMember[],
+      target: RestoreTarget,
+      extra: Partial<RestoreRequest> = {},
+    ): Promise<RestoreResult> => {
+      const dut = get();
+      return dut.driver.restore({ ...chainRestoreRequest(db, chain, target, true), ...extra }, makeCtx(dut));
+    };
+
+    check(
+      'chains: full, incremental, incremental, differential: each restores with its chain to the content at its point',
+      async () => {
+        const fx = await chainFixture('chain');
+        if (!fx) return;
+        const { dut, db, optOut, store } = fx;
+        const full = await store();
+        const points: { member: ChainMember; content: unknown }[] = [{ member: full, content: await dut.content(db) }];
+        const steps: [ChainType, () => ChainMember][] = [
+          ['incremental', () => points.at(-1)!.member],
+          ['incremental', () => points.at(-1)!.member],
+          ['differential', () => full],
+        ];
+        for (const [type, base] of steps) {
+          await dut.change(db);
+          const asked = { type, base: base() };
+          const member = await store(asked);
+          const why = dut.driver.chains!.includes(type) ? optOut(type) : `${db.engine} has no ${type} backups`;
+          if (why === null) {
+            expect(member.fellBack, `${type}: stored a full`).toBeUndefined();
+            expect(member.entry.base).toBe(asked.base.setId);
+            // A delta of a little change stores less than a full (where stored sizes say so).
+            if (dut.addBulk) expect(storedBytes(member), type).toBeLessThan(storedBytes(full));
+          } else {
+            expect(member.fellBack).toBe(why);
+            expect(member.entry.base).toBeUndefined();
+          }
+          points.push({ member, content: await dut.content(db) });
+        }
+        expect(new Set(points.map((p) => JSON.stringify(p.content))).size, 'each change is seen').toBe(points.length);
+        const members = points.map((p) => p.member);
+        for (const [i, { member, content }] of points.entries()) {
+          const chain = chainOf(member, members);
+          const side = dut.sideName(db, uniqueName('chain copy'));
+          const result = await restoreChain(db, chain, { kind: 'side-by-side', name: side });
+          expect(result.restoredTo).toBe(side);
+          const what = `point ${i} (${chain.map((m) => m.setId).join(' → ')})`;
+          expect(await dut.content(db, side), what).toEqual(content);
+          if (member.entry.tables) expect(result.tables).toEqual(member.entry.tables);
+        }
+        // `restore --at` a time after the last member: the set is restored whole.
+        const last = chainOf(points[2]!.member, members);
+        const side = dut.sideName(db, uniqueName('chain at'));
+        await restoreChain(db, last, { kind: 'side-by-side', name: side }, { stopAt: '2999-01-01T00:00:00.000Z' });
+        expect(await dut.content(db, side)).toEqual(points[2]!.content);
+        expect(await dut.leftovers(db)).toEqual([]);
+      },
+    );
+
+    check(
+      'chains: a delta on an unusable base (files gone, not of this engine) is a full saying why, or restores',
+      async () => {
+        const fx = await chainFixture('chainbase');
+        if (!fx) return;
+        const { dut, db, store } = fx;
+        const full = await store();
+        const gone = await damagedMember(full, 'gone');
+        const alien: ChainMember = {
+          ...full,
+          entry: { ...full.entry, format: 'not-a-dump-of-this-engine', details: {}, extras: [] },
+        };
+        for (const [label, base] of [
+          ['its stored files gone', gone],
+          ['not a base of this engine', alien],
+        ] as const) {
+          for (const type of dut.driver.chains!) {
+            await dut.change(db);
+            const now = await dut.content(db);
+            const member = await store({ type, base });
+            const what = `${type} on a base with ${label}`;
+            if (label === 'not a base of this engine') expect(member.fellBack, what).toBeDefined();
+            const side = dut.sideName(db, uniqueName('chain base'));
+            if (member.fellBack) {
+              expect(member.fellBack, what).toMatch(/\w{3}/);
+              expect(member.entry.base, what).toBeUndefined();
+              await restoreChain(db, [member], { kind: 'side-by-side', name: side });
+            } else {
+              // A delta made without reading its base (SQL Server: the server knows it) restores on the real one.
+              await restoreChain(db, [full, member], { kind: 'side-by-side', name: side });
+            }
+            expect(await dut.content(db, side), what).toEqual(now);
+          }
+        }
+        expect(await dut.leftovers(db)).toEqual([]);
+      },
+    );
+
+    check(
+      'chains: a chain with a damaged or missing member is refused before the target is touched; nothing left behind',
+      async () => {
+        const fx = await chainFixture('chainbad');
+        if (!fx) return;
+        const { dut, db, optOut, store } = fx;
+        const type = dut.driver.chains!.includes('incremental') ? 'incremental' : 'differential';
+        if (optOut(type) !== null) return;
+        const full = await store();
+        await dut.change(db);
+        const delta = await store({ type, base: full });
+        expect(delta.fellBack).toBeUndefined();
+        await dut.change(db);
+        // A second incremental, on the first: restored with the first left out (a gap) or the full left out.
+        const next = type === 'incremental' ? await store({ type, base: delta }) : null;
+        const atNext = await dut.content(db);
+        if (next) expect(next.fellBack).toBeUndefined();
+        await dut.change(db);
+        const changed = await dut.content(db);
+        // A file gone reaches the driver as the read error of the engine's stream (the engine verifies every
+        // stored file first, so only one removed meanwhile does): any error will do, the target is what counts.
+        type Variant = [string, ChainMember[], new (...args: never[]) => Error];
+        const variants: Variant[] = [
+          ['the full cut in half', [await damagedMember(full, 'cut'), delta], RespaldoError],
+          ['the files of the full gone', [await damagedMember(full, 'gone'), delta], Error],
+          ['the delta without its chain', [delta], RespaldoError],
+          ...(next ? [['the full left out of the chain', [delta, next], RespaldoError] satisfies Variant] : []),
+        ];
+        for (const [label, chain, kind] of variants) {
+          const inPlace = await restoreChain(db, chain, { kind: 'in-place' }).catch((e: unknown) => e);
+          expect(inPlace, label).toBeInstanceOf(kind);
+          expect(await dut.content(db), label).toEqual(changed);
+          const side = dut.sideName(db, uniqueName('bad chain'));
+          const sideBySide = await restoreChain(db, chain, { kind: 'side-by-side', name: side }).catch(
+            (e: unknown) => e,
+          );
+          expect(sideBySide, label).toBeInstanceOf(kind);
+          expect(await dut.content(db, side), label).toBeNull();
+          expect(await dut.leftovers(db), label).toEqual([]);
+        }
+        // A member left out between the full and the set: refused, or (a delta that needs nothing of the member
+        // left out, such as a PostgreSQL content reference to the full) the exact content; never another one.
+        if (next) {
+          const side = dut.sideName(db, uniqueName('gap chain'));
+          const gap = await restoreChain(db, [full, next], { kind: 'side-by-side', name: side }).catch(
+            (e: unknown) => e,
+          );
+          if (gap instanceof Error) {
+            expect(gap).toBeInstanceOf(RespaldoError);
+            expect(await dut.content(db, side)).toBeNull();
+          } else expect(await dut.content(db, side), 'a chain with a gap').toEqual(atNext);
+          expect(await dut.content(db)).toEqual(changed);
+          expect(await dut.leftovers(db)).toEqual([]);
+        }
+        expect(await dut.driver.recover(db, makeCtx(dut))).toEqual([]);
+      },
+    );
+
+    check('chains: an in-place restore of a chain set keeps what it replaced as the driver declares', async () => {
+      const fx = await chainFixture('chainsafe');
+      if (!fx) return;
+      const { dut, db, store } = fx;
+      const full = await store();
+      await dut.change(db);
+      const type = dut.driver.chains!.includes('incremental') ? 'incremental' : 'differential';
+      const delta = await store({ type, base: full });
+      const backedUp = await dut.content(db);
+      await dut.change(db);
+      const changed = await dut.content(db);
+      const chain = chainOf(delta, [full, delta]);
+      if (dut.driver.safety === 'renamed-database') {
+        const result = await restoreChain(db, chain, { kind: 'in-place' });
+        expect(await dut.content(db)).toEqual(backedUp);
+        expect(result.safetyDatabase).toBe(dut.safetyName!(db, delta.setId));
+        expect(await dut.content(db, result.safetyDatabase)).toEqual(changed);
+      } else {
+        const safety = await storeBackup(dut, db, 'safety');
+        const result = await restoreChain(db, chain, { kind: 'in-place' });
+        expect(result.safetyDatabase).toBeUndefined();
+        expect(await dut.content(db)).toEqual(backedUp);
+        await restore(db, safety, { kind: 'in-place' }, nextSetId(), true);
+        expect(await dut.content(db)).toEqual(changed);
+      }
+      expect(await dut.leftovers(db)).toEqual([]);
+      expect(await dut.driver.recover(db, makeCtx(dut))).toEqual([]);
+    });
 
     check('findLeftovers is empty for a database nothing was left for', async () => {
       const dut = get();

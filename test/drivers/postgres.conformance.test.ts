@@ -119,6 +119,13 @@ const dut: DriverUnderTest = {
       await c.end().catch(() => undefined);
     };
   },
+  async addBulk(db) {
+    await withClient(liveOf(db), async (c) => {
+      await c.query(
+        `CREATE TABLE bulk AS SELECT g AS id, repeat(md5(g::text), 4) AS v FROM generate_series(1, 3000) g`,
+      );
+    });
+  },
 };
 
 if (available) {

@@ -129,6 +129,18 @@ const dut: DriverUnderTest = {
   },
   killing,
   holdOpen,
+  async addBulk(db) {
+    const conn = new Database(pathOf(db));
+    try {
+      conn.exec('CREATE TABLE bulk (id INTEGER PRIMARY KEY, v TEXT)');
+      const insert = conn.prepare('INSERT INTO bulk (v) VALUES (?)');
+      conn.transaction(() => {
+        for (let i = 0; i < 3000; i++) insert.run(`bulk row ${i} `.padEnd(120, 'x'));
+      })();
+    } finally {
+      conn.close();
+    }
+  },
 };
 
 beforeAll(() => {

@@ -73,9 +73,10 @@ const dut: DriverUnderTest = {
     };
   },
   async change(db) {
-    const live = serverOf(db.server).dbs.get(liveOf(db))!;
-    live.id = `${live.id}+written`;
-    live.tables = { ...live.tables, 'dbo.Items': (live.tables['dbo.Items'] ?? 0) + 1 };
+    // A write the fake's log keeps (log backups carry it), as the content (`tables`) shows.
+    const server = serverOf(db.server);
+    const tables = server.dbs.get(liveOf(db))!.tables;
+    server.write(liveOf(db), { ...tables, 'dbo.Items': (tables['dbo.Items'] ?? 0) + 1 });
   },
   async content(db, name) {
     const found = serverOf(db.server).dbs.get(name ?? liveOf(db));
@@ -102,6 +103,7 @@ const dut: DriverUnderTest = {
       live.sessions = live.sessions.filter((s) => s !== 'app@app1');
     };
   },
+  chainConfig: (db) => ({ ...db, chain: true }),
 };
 
 beforeAll(() => {

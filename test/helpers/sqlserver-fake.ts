@@ -486,6 +486,14 @@ export class FakeServer {
     if ((m = new RegExp(`${restoreRe.source}${moves}`).exec(sql))) {
       const bak = this.readBak(String(p.path));
       if (this.dbs.has(String(p.db))) throw sqlError(1801, `Database '${p.db}' already exists.`);
+      // Only a full restores by itself (WITH RECOVERY); a differential or log backup needs its full first.
+      if (bak.header && bak.header.kind !== 'full' && !m[2]) {
+        const by = bak.header.kind === 'log' ? 'BACKUP LOG' : 'BACKUP DATABASE WITH DIFFERENTIAL';
+        throw sqlError(
+          3135,
+          `The backup set in file '${p.path}' was created by ${by} and cannot be used for this restore operation.`,
+        );
+      }
       if (bak.damaged && !m[1]) {
         throw sqlError(3183, 'RESTORE detected an error on page (1:153) in database as read from the backup set.');
       }

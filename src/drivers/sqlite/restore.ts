@@ -1,7 +1,6 @@
 import Database from 'better-sqlite3';
-import { createWriteStream, existsSync, promises as fsp, statSync } from 'node:fs';
+import { existsSync, promises as fsp, statSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
-import { pipeline } from 'node:stream/promises';
 import { text } from 'node:stream/consumers';
 import { InterruptedError, RefusedError, RespaldoError } from '../../core/errors.js';
 import { english, phrase } from '../../core/phrases.js';
@@ -14,7 +13,7 @@ import type {
   RestoreTarget,
   TargetState,
 } from '../driver.js';
-import { fsyncPath } from '../../core/durable-fs.js';
+import { fsyncPath, pipeToNewFile } from '../../core/durable-fs.js';
 import { inspectSqliteFile } from './inspect.js';
 import { applyDelta, pageSizeOf } from './pages.js';
 import {
@@ -101,9 +100,7 @@ export async function restoreSqlite(req: RestoreRequest, ctx: DriverContext): Pr
     } else if (req.entry.format === 'sqlite-pages') {
       await assembleChain(req, staging, ctx.signal);
     } else {
-      await pipeline(req.openPart(), createWriteStream(staging, { mode: 0o600, flags: 'wx', highWaterMark: 1 << 20 }), {
-        signal: ctx.signal,
-      });
+      await pipeToNewFile(req.openPart(), staging, { mode: 0o600, highWaterMark: 1 << 20, signal: ctx.signal });
     }
     // A drill's scratch copy is removed right after its checks: it needs no fsync.
     const scratch = req.target.kind === 'side-by-side' && req.target.scratch === true;
@@ -208,15 +205,26 @@ async function assembleChain(req: RestoreRequest, staging: string, signal: Abort
       `Restore it with respaldo restore ${req.setId} (which applies the whole chain), or check it with respaldo verify --chain ${req.setId}.`,
     );
   }
-  await pipeline(full.openPart(), createWriteStream(staging, { mode: 0o600, flags: 'wx', highWaterMark: 1 << 20 }), {
-    signal,
+  // Each delta holds the pages changed since its base: applied on another set, it gives another database.
+  const deltas = [...chain.slice(1), { setId: req.setId, entry: req.entry, openPart: req.openPart }];
+  deltas.forEach((step, i) => {
+    const before = i === 0 ? full.setId : deltas[i - 1]!.setId;
+    if (step.entry.base !== undefined && step.entry.base !== before)
+      throw new RespaldoError(
+        'failed',
+        `Set ${step.setId} in the chain of ${req.db.name} applies on set ${step.entry.base}, not on set ${before}: ` +
+          'the chain has a gap. Nothing was replaced.',
+        `Restore it with respaldo restore ${req.setId} (which applies the whole chain), or check it with ` +
+          `respaldo verify --chain ${req.setId}.`,
+      );
   });
+  await pipeToNewFile(full.openPart(), staging, { mode: 0o600, highWaterMark: 1 << 20, signal });
   const fh = await fsp.open(staging, 'r+');
   try {
     const head = Buffer.alloc(100);
     await fh.read(head, 0, 100, 0);
     const pageSize = pageSizeOf(head);
-    for (const step of [...chain.slice(1), { setId: req.setId, entry: req.entry, openPart: req.openPart }]) {
+    for (const step of deltas) {
       if (signal.aborted)
         throw new InterruptedError('Restore interrupted before the swap; the target was not changed.');
       if (step.entry.format !== 'sqlite-pages')

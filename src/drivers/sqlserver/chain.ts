@@ -4,8 +4,7 @@
  * made with exact LSNs, the backups a restore applies (checked before anything is touched), and copying each
  * into the shared folder.
  */
-import { createWriteStream } from 'node:fs';
-import { pipeline } from 'node:stream/promises';
+import { pipeToNewFile } from '../../core/durable-fs.js';
 import { InterruptedError, RefusedError, RespaldoError } from '../../core/errors.js';
 import type { DriverContext, RestoreRequest } from '../driver.js';
 import {
@@ -64,14 +63,25 @@ export interface RestoreStep {
  */
 export function restoreSteps(req: RestoreRequest): { steps: RestoreStep[]; stopAt: string | null } {
   const self = { setId: req.setId, entry: req.entry, openPart: req.openPart };
-  if (!req.chain?.length) return { steps: [{ ...self, kind: 'full' }], stopAt: null };
-  const all = [...req.chain, self];
+  const all = [...(req.chain ?? []), self];
   const refuse = (problem: string): never => {
     throw new RefusedError(
       `The chain of ${req.db.name} that ends with set ${req.setId} cannot be restored: ${problem}. Nothing was changed.`,
       `Restore an earlier set of ${req.db.name} (respaldo list --db ${req.db.name}), or the full set ${all[0]!.setId} alone.`,
     );
   };
+  if (!req.chain?.length) {
+    // A differential or log backup given alone: SQL Server would refuse it only once the restore has begun.
+    const kind = headerOf(req.entry.details)?.kind ?? 'full';
+    if (req.entry.base || kind !== 'full')
+      throw new RefusedError(
+        `Set ${req.setId} holds a ${kind} backup of ${req.db.name} on set ${req.entry.base ?? '?'}; the sets it ` +
+          'applies on were not given. Nothing was changed.',
+        `Restore it with respaldo restore ${req.setId} (which applies the whole chain), or check it with ` +
+          `respaldo verify --chain ${req.setId}.`,
+      );
+    return { steps: [{ ...self, kind: 'full' }], stopAt: null };
+  }
   const members = all.map((m) => {
     const header = headerOf(m.entry.details);
     return header ? { setId: m.setId, header } : refuse(`set ${m.setId} holds no backup header of ${req.db.name}`);
@@ -90,7 +100,7 @@ export async function copyForServer(
   ctx: DriverContext,
 ): Promise<void> {
   try {
-    await pipeline(from, createWriteStream(to, { flags: 'wx', mode: 0o640 }), { signal: ctx.signal });
+    await pipeToNewFile(from, to, { mode: 0o640, signal: ctx.signal });
   } catch (err) {
     if (ctx.signal.aborted)
       throw new InterruptedError(

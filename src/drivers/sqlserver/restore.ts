@@ -1,6 +1,5 @@
-import { createWriteStream } from 'node:fs';
 import { join } from 'node:path';
-import { pipeline } from 'node:stream/promises';
+import { pipeToNewFile } from '../../core/durable-fs.js';
 import { InterruptedError, RefusedError, RespaldoError, VerifyError } from '../../core/errors.js';
 import { english, phrase } from '../../core/phrases.js';
 import type { DatabaseConfig } from '../../core/types.js';
@@ -205,9 +204,7 @@ export async function restoreSqlServer(
     };
     try {
       journalPath = await writeJournal(s.localBackupDir, journal);
-      await pipeline(steps[0]!.openPart('main'), createWriteStream(localPath, { flags: 'wx', mode: 0o640 }), {
-        signal: ctx.signal,
-      });
+      await pipeToNewFile(steps[0]!.openPart('main'), localPath, { mode: 0o640, signal: ctx.signal });
     } catch (err) {
       if (ctx.signal.aborted)
         throw new InterruptedError(
