@@ -19,7 +19,6 @@ import {
   appendFileSync,
   chmodSync,
   chownSync,
-  existsSync,
   mkdirSync,
   mkdtempSync,
   readdirSync,
@@ -28,11 +27,11 @@ import {
   statSync,
   writeFileSync,
 } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
+import { findPgBin, freePort } from './lib/pg.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
@@ -75,12 +74,24 @@ function storedFile(backupDir) {
     .sort()
     .at(-1);
   const m = JSON.parse(readFileSync(join(backupDir, id, 'manifest.json'), 'utf8'));
-  const file = join(backupDir, id, m.databases[0].file);
+  const d = m.databases[0];
+  const file = join(backupDir, id, d.file);
   return {
     id,
     file,
     decompress: file.endsWith('.zst') ? 'zstd -dc' : 'gunzip -c',
-    counts: Object.keys(m.databases[0].tables ?? {}).length,
+    counts: Object.keys(d.tables ?? {}).length,
+    // A PostgreSQL directory dump (`pg-directory`): the main file is toc.dat, each table's file an extra `pgdir:<name>`.
+    members:
+      d.format === 'pg-directory'
+        ? [
+            { name: 'toc.dat', file },
+            ...(d.extras ?? [])
+              .filter((x) => x.role.startsWith('pgdir:'))
+              .map((x) => ({ name: x.role.slice('pgdir:'.length), file: join(backupDir, id, x.file) })),
+          ]
+        : null,
+    storedBytes: [d.storedBytes, ...(d.extras ?? []).map((x) => x.storedBytes)].reduce((a, b) => a + b, 0),
   };
 }
 
@@ -163,30 +174,6 @@ function benchSqlite() {
     drill.seconds,
     `${st.decompress} + integrity_check vs respaldo drill: hashes, restore, integrity_check, row counts; drill peak RSS ${(drill.rssKb / 1024).toFixed(0)} MiB`,
   );
-}
-
-async function freePort() {
-  return new Promise((res) => {
-    const srv = createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const p = srv.address().port;
-      srv.close(() => res(p));
-    });
-  });
-}
-
-function findPgBin() {
-  const base = '/usr/lib/postgresql';
-  const dirs = [
-    process.env.PG_BIN_PATH,
-    ...(existsSync(base)
-      ? readdirSync(base)
-          .sort((a, b) => Number(b) - Number(a))
-          .map((v) => join(base, v, 'bin'))
-      : []),
-  ].filter(Boolean);
-  for (const d of dirs) if (existsSync(join(d, 'initdb'))) return d;
-  throw new Error('initdb not found — install the postgresql package (or set PG_BIN_PATH)');
 }
 
 async function benchPostgres() {
@@ -274,23 +261,27 @@ async function benchPostgres() {
     run(process.execPath, [bin, 'create', '--config', cfg, '--no-files', '--json'], { env });
     const st = storedFile(join(dir, 'backups'));
     const dump = join(dir, 'bench.dump');
-    // Native: the stored dump decompressed to a file (pg_restore -j needs one), a new database, pg_restore -j2.
+    // Native: the stored dump decompressed (a directory dump: every member into a folder, as pg_restore -j reads
+    // it; a custom-format dump: to a file), a new database, pg_restore -j2.
+    const unpack = st.members
+      ? `mkdir "${dump}" && ` + st.members.map((x) => `${st.decompress} "${x.file}" > "${dump}/${x.name}"`).join(' && ')
+      : `${st.decompress} "${st.file}" > "${dump}"`;
     const native = timed(
       'bash',
       [
         '-c',
-        `${st.decompress} "${st.file}" > "${dump}" && createdb ${conn.join(' ')} bench_native && pg_restore ${conn.join(' ')} --exit-on-error -j2 -d bench_native "${dump}"`,
+        `${unpack} && createdb ${conn.join(' ')} bench_native && pg_restore ${conn.join(' ')} --exit-on-error -j2 -d bench_native "${dump}"`,
       ],
       { env },
     );
     await admin.query('DROP DATABASE bench_native');
-    rmSync(dump);
+    rmSync(dump, { recursive: true });
     const drill = timed(process.execPath, [bin, 'drill', st.id, '--config', cfg, '--json'], { env });
     const out = JSON.parse(drill.stdout);
     if (!out.ok) throw new Error(`drill failed: ${drill.stdout}`);
     const phases = out.results[0].checks.map((k) => `${k.name}${k.skipped ? ' (skipped)' : ''}`).join(', ');
     report(
-      `PostgreSQL ${(size / 1e6).toFixed(0)} MB (stored ${mb(statSync(st.file).size)} MiB)`,
+      `PostgreSQL ${(size / 1e6).toFixed(0)} MB (stored ${mb(st.storedBytes)} MiB)`,
       native.seconds,
       drill.seconds,
       `${st.decompress} + pg_restore -j2 vs respaldo drill: ${phases}; drill peak RSS ${(drill.rssKb / 1024).toFixed(0)} MiB`,

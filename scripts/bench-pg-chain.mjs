@@ -12,21 +12,12 @@
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import {
-  appendFileSync,
-  chmodSync,
-  chownSync,
-  existsSync,
-  mkdtempSync,
-  readdirSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
-import { createServer } from 'node:net';
+import { appendFileSync, chmodSync, chownSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
+import { findPgBin, freePort } from './lib/pg.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const cli = join(root, 'bin', 'respaldo.js');
@@ -34,20 +25,7 @@ const args = process.argv.slice(2);
 const sizeMb = Number(args.includes('--size-mb') ? args[args.indexOf('--size-mb') + 1] : 300);
 const keep = args.includes('--keep');
 
-function findBin() {
-  const base = '/usr/lib/postgresql';
-  const dirs = [
-    process.env.PG_BIN_PATH,
-    ...(existsSync(base)
-      ? readdirSync(base)
-          .sort((a, b) => Number(b) - Number(a))
-          .map((v) => join(base, v, 'bin'))
-      : []),
-  ].filter(Boolean);
-  for (const d of dirs) if (existsSync(join(d, 'initdb'))) return d;
-  throw new Error('initdb not found — install the postgresql package (or set PG_BIN_PATH)');
-}
-const bin = findBin();
+const bin = findPgBin();
 const pgUser = process.getuid?.() === 0 ? 'postgres' : null;
 function run(cmd, argv, asServer = false) {
   const [file, a] = pgUser && asServer ? ['runuser', ['-u', pgUser, '--', cmd, ...argv]] : [cmd, argv];
@@ -55,13 +33,7 @@ function run(cmd, argv, asServer = false) {
   if (r.status !== 0) throw new Error(`${cmd} ${argv.join(' ')} failed: ${r.stderr}`);
   return r.stdout;
 }
-const port = await new Promise((res) => {
-  const s = createServer();
-  s.listen(0, '127.0.0.1', () => {
-    const p = s.address().port;
-    s.close(() => res(p));
-  });
-});
+const port = await freePort();
 
 const mib = (n) => `${(n / 1048576).toFixed(1)} MiB`;
 const work = mkdtempSync(join(tmpdir(), 'respaldo-bench-pgchain-'));

@@ -15,7 +15,6 @@ import { randomBytes } from 'node:crypto';
 import {
   appendFileSync,
   chownSync,
-  existsSync,
   mkdtempSync,
   readdirSync,
   rmSync,
@@ -23,11 +22,11 @@ import {
   writeFileSync,
   chmodSync,
 } from 'node:fs';
-import { createServer } from 'node:net';
 import { availableParallelism, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
+import { findPgBin, freePort } from './lib/pg.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
@@ -44,20 +43,7 @@ const keep = args.includes('--keep');
 /** Folder of the compiled sources (default dist/; e.g. a private `tsc --outDir` build). */
 const dist = resolve(opt('dist', join(root, 'dist')));
 
-function findBin() {
-  const base = '/usr/lib/postgresql';
-  const dirs = [
-    process.env.PG_BIN_PATH,
-    ...(existsSync(base)
-      ? readdirSync(base)
-          .sort((a, b) => Number(b) - Number(a))
-          .map((v) => join(base, v, 'bin'))
-      : []),
-  ].filter(Boolean);
-  for (const d of dirs) if (existsSync(join(d, 'initdb'))) return d;
-  throw new Error('initdb not found — install the postgresql package (or set PG_BIN_PATH)');
-}
-const bin = findBin();
+const bin = findPgBin();
 const asRoot = process.getuid?.() === 0;
 const pgUser = asRoot ? 'postgres' : null;
 
@@ -66,16 +52,6 @@ function run(cmd, argv, opts = {}) {
   const r = spawnSync(file, a, { encoding: 'utf8', maxBuffer: 64 << 20, ...opts });
   if (r.status !== 0) throw new Error(`${cmd} ${argv.join(' ')} failed: ${r.stderr}`);
   return r.stdout;
-}
-
-async function freePort() {
-  return new Promise((res) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const p = s.address().port;
-      s.close(() => res(p));
-    });
-  });
 }
 
 /**
