@@ -81,7 +81,8 @@ function storedFile(backupDir) {
     file,
     decompress: file.endsWith('.zst') ? 'zstd -dc' : 'gunzip -c',
     counts: Object.keys(d.tables ?? {}).length,
-    // A PostgreSQL directory dump (`pg-directory`): the main file is toc.dat, each table's file an extra `pgdir:<name>`.
+    // A PostgreSQL directory dump (`pg-directory`): the main file is toc.dat, each table's file an extra
+    // `pgdir:<name>`.
     members:
       d.format === 'pg-directory'
         ? [

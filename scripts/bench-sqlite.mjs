@@ -2,7 +2,8 @@
 // run on the same file, the do-it-yourself script `sqlite3 .backup && gzip -6` and the best physical pipeline
 // an expert would write: `sqlite3 .backup` + `zstd -3 -T<cores>` + md5sum + sha256sum; restore against
 // `zstd -d` + `PRAGMA integrity_check`; verify against md5sum + sha256sum. Peak RSS from /usr/bin/time.
-// Usage: node scripts/bench-sqlite.mjs [--sizes 256,1024] [--dir /tmp/respaldo-bench] [--codec zstd|gzip] [--level N] [--multi]
+// Usage: node scripts/bench-sqlite.mjs [--sizes 256,1024] [--dir /tmp/respaldo-bench] [--codec zstd|gzip] [--level N]
+// [--multi]
 import Database from 'better-sqlite3';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// Rewrites src/config/schema-validator.generated.ts from schema/backup_config.schema.json (see scripts/lib/schema-validator.mjs).
+// Rewrites src/config/schema-validator.generated.ts from schema/backup_config.schema.json (see
+// scripts/lib/schema-validator.mjs).
 import { writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';

@@ -13,7 +13,9 @@ interface Opts {
   pgLevel?: number;
 }
 
-/** A config with one SQLite and one PostgreSQL database; the codec, `compression.level` and per-database levels vary. */
+/**
+ * A config with one SQLite and one PostgreSQL database; the codec, `compression.level` and per-database levels vary.
+ */
 async function config(opts: Opts) {
   const { configFile } = writeConfig(makeTmpDir(), (base) => ({
     ...base,

@@ -53,7 +53,9 @@ describe('disk full: classification', () => {
 let mnt = '';
 let mounted = false;
 
-/** Without a tmpfs the live tests skip (said loudly in beforeAll), except in CI, which runs as root and must run them. */
+/**
+ * Without a tmpfs the live tests skip (said loudly in beforeAll), except in CI, which runs as root and must run them.
+ */
 function skipOrFail(ctx: { skip: () => void }): void {
   if (process.env['CI']) throw new Error('CI must be able to mount a tmpfs for the disk-full tests (it runs as root).');
   ctx.skip();

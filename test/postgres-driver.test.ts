@@ -519,7 +519,8 @@ describe.skipIf(!available)('postgres driver (real cluster)', () => {
       /album_pkey PRIMARY KEY[\s\S]*album_artist_id_idx[\s\S]*album_artist_id_fkey FOREIGN KEY/,
     );
     expect(warnings(ctx)).toEqual([]);
-    // A table whose foreign keys point at tables left out: its own key and indexes come, those foreign keys are reported.
+    // A table whose foreign keys point at tables left out: its own key and indexes come, those foreign keys are
+    // reported.
     const alone = await restore(db, d, { kind: 'side-by-side', name: 'chinook_track' }, { tables: ['public.track'] });
     expect(alone.result.tables).toEqual({ 'public.track': 3503 });
     expect(
@@ -644,7 +645,8 @@ describe.skipIf(!available)('postgres driver (real cluster)', () => {
 
     const { result, ctx } = await restore(db, d, { kind: 'in-place' }, { createRoles: true });
     expect(result.tables).toEqual({ 'public.people': 50 });
-    expect(roles()).toBe('staff reader ü:false:false,staff_keep:false:true,staff_owner:true:false'); // staff_keep not altered
+    // staff_keep not altered
+    expect(roles()).toBe('staff reader ü:false:false,staff_keep:false:true,staff_owner:true:false');
     expect(warnings(ctx, 'info')).toEqual(
       expect.arrayContaining([
         'staff: created role "staff_owner" (LOGIN, password)',

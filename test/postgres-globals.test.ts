@@ -16,7 +16,8 @@ import {
  *   ALTER ROLE "Rôle ""raro"" x" SET application_name TO 'it''s; "x"';
  *   GRANT reader TO app; GRANT reader TO "Rôle ""raro"" x" WITH ADMIN OPTION GRANTED BY admin; GRANT app TO "select";
  *   COMMENT ON ROLE reader IS 'it''s; fine'; COMMENT ON ROLE "Rôle ""raro"" x" IS E'back\\slash -- not a comment';
- * Password hashes replaced by a fake SCRAM string. `--no-role-passwords` gives the same text without the PASSWORD clauses.
+ * Password hashes replaced by a fake SCRAM string. `--no-role-passwords` gives the same text without the PASSWORD
+ * clauses.
  */
 const DUMP = String.raw`--
 -- PostgreSQL database cluster dump
@@ -91,7 +92,9 @@ const DUMP_NO_PASSWORDS = DUMP.replace(/ PASSWORD '[^']*'/g, '');
 
 const FAKE_SCRAM = 'SCRAM-SHA-256$4096:ZmFrZS1zYWx0LTEyMw==';
 
-/** Real output (same server version) with a tablespace, its ALTER/GRANT/COMMENT, and a membership in a predefined role. */
+/**
+ * Real output (same server version) with a tablespace, its ALTER/GRANT/COMMENT, and a membership in a predefined role.
+ */
 const DUMP_TABLESPACE = String.raw`--
 -- PostgreSQL database cluster dump
 --

@@ -2,7 +2,8 @@
  * PostgreSQL's swap and recovery statements as data (src/drivers/postgres/swap-plan.ts), tested as tables:
  * what recover does for every mix of databases an interrupted restore, swap or drill can leave, and the SQL
  * of each step with odd names. The executors (src/drivers/postgres/restore.ts, safety.ts, recover.ts) run
- * these against the real cluster in test/drivers/postgres.conformance.test.ts (kills before, during and after the swap, then recover).
+ * these against the real cluster in test/drivers/postgres.conformance.test.ts (kills before, during and after the swap,
+ * then recover).
  */
 import { describe, expect, test } from 'vitest';
 import {

@@ -133,7 +133,8 @@ function summary(
 
 describe('Scheduler', () => {
   it('catches up the tiered preset with one full backup (monthly covers weekly, daily), then the verify and the drill', async () => {
-    // Sunday 2026-11-22 12:00 UTC: monthly (Nov 1), weekly (Sun Nov 15 23:30), daily (Nov 21 23:00), verify (Nov 22 01:00)
+    // Sunday 2026-11-22 12:00 UTC: monthly (Nov 1), weekly (Sun Nov 15 23:30), daily (Nov 21 23:00), verify (Nov 22
+    // 01:00)
     // and drill (Sat Nov 21 03:00) all missed.
     const h = harness({ start: '2026-11-22T12:00:00Z', jobs: utc(tieredPreset()).reverse() });
     await h.scheduler.start();

@@ -408,7 +408,10 @@ export class FakeFacade implements EngineFacade {
     if (keep) this.kept.add(id);
     else this.kept.delete(id);
   }
-  /** Plans like the engine: SQLite in use is refused; server sessions are refused unless terminateConnections (then a warning). */
+  /**
+   * Plans like the engine: SQLite in use is refused; server sessions are refused unless terminateConnections (then a
+   * warning).
+   */
   async planRestore(req: RestoreRequest): Promise<RestorePlan> {
     this.record('planRestore', req);
     const reached = req.at ? this.manifests.find((x) => x.completedAt <= req.at!) : undefined;
@@ -710,7 +713,9 @@ class SizedStdin extends EventEmitter {
   unref(): void {}
 }
 
-/** Renders `el` inside the UI context on a terminal of `columns`×`rows` (default 80×24); stdin as ink-testing-library's. */
+/**
+ * Renders `el` inside the UI context on a terminal of `columns`×`rows` (default 80×24); stdin as ink-testing-library's.
+ */
 export function renderSized(
   el: ReactElement,
   opts: { facade?: EngineFacade; lang?: Lang; env?: NodeJS.ProcessEnv; columns?: number; rows?: number } = {},

@@ -119,7 +119,10 @@ interface NotificationBase {
   on: Exclude<NotifyEventKind, 'test'>[];
 }
 
-/** SMTP through nodemailer. `tls`: `implicit` (port 465), `starttls` (required), `none`, or `auto` (STARTTLS when offered). */
+/**
+ * SMTP through nodemailer. `tls`: `implicit` (port 465), `starttls` (required), `none`, or `auto` (STARTTLS when
+ * offered).
+ */
 export interface EmailNotification extends NotificationBase {
   type: 'email';
   host: string;
@@ -217,7 +220,10 @@ export interface DatabaseEntry {
   engine: EngineName;
   /** Path of the stored file relative to the set folder; null when the database failed. */
   file: string | null;
-  /** Dump format, e.g. `sqlite-db`, `sqlite-sql`, `pg-custom`, `pg-directory` (a `toc.dat` as the file, each data file an extra), `mssql-bak`. */
+  /**
+   * Dump format, e.g. `sqlite-db`, `sqlite-sql`, `pg-custom`, `pg-directory` (a `toc.dat` as the file, each data file
+   * an extra), `mssql-bak`.
+   */
   format: string;
   /** Whether respaldo compressed the stored file (with `codec`). */
   compressed: boolean;

@@ -107,7 +107,10 @@ export interface DumpMember {
 export interface DumpPart {
   /** `main` for the database itself; other roles (`globals`) are stored alongside. */
   role: string;
-  /** Format tag recorded in the manifest (`sqlite-db`, `sqlite-sql`, `pg-custom`, `pg-directory`, `pg-globals-sql`, `mssql-bak`). */
+  /**
+   * Format tag recorded in the manifest (`sqlite-db`, `sqlite-sql`, `pg-custom`, `pg-directory`, `pg-globals-sql`,
+   * `mssql-bak`).
+   */
   format: string;
   /** File extension of the raw dump (`sqlite`, `sql`, `dump`, `bak`); `.gz` is added when compressed. */
   extension: string;

@@ -51,7 +51,9 @@ export interface Chain {
   brokenAt?: string;
 }
 
-/** Pure: a manifest (and its verification mark) as chains see it; `problems` adds per-database problems found on disk. */
+/**
+ * Pure: a manifest (and its verification mark) as chains see it; `problems` adds per-database problems found on disk.
+ */
 export function chainSetOf(m: Manifest, problems: Record<string, string> = {}): ChainSet {
   const entries: Record<string, ChainEntry> = {};
   for (const d of m.databases) {

@@ -222,7 +222,8 @@ export async function createBackup(cfg: LoadedConfig, opts: CreateOptions, repor
     await writeMetrics(cfg);
     throw err;
   }
-  await copyAfterBackup(cfg, manifest, reporter, opts.signal); // off-site copies (engine/copy.ts); failures are marked, never thrown
+  // off-site copies (engine/copy.ts); failures are marked, never thrown
+  await copyAfterBackup(cfg, manifest, reporter, opts.signal);
   await notifyOutcome(cfg, opts, manifest, null);
   await writeMetrics(cfg);
   return manifest;
@@ -318,7 +319,10 @@ export async function recoverInterrupted(
   return done;
 }
 
-/** Removes staging folders (and journaled temporary paths elsewhere) left by killed runs. Only called while holding the lock. */
+/**
+ * Removes staging folders (and journaled temporary paths elsewhere) left by killed runs. Only called while holding the
+ * lock.
+ */
 export async function cleanLeftovers(cfg: LoadedConfig): Promise<string[]> {
   const removed: string[] = [];
   const ours = `.tmp-restore-${process.pid}`; // the scratch of a restore in this process (safety copies run inside it)

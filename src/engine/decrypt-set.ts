@@ -5,7 +5,9 @@ import type { DatabaseEntry, EncryptionConfig, FileEntry, Manifest, PlainHashes,
 import { AGE_EXTENSION, decryptFile, decrypterFor } from './crypt.js';
 import { ensurePrivateDir } from './fs-util.js';
 
-/** The stored files of an encrypted set a restore of `databases` (and of the files) reads, with their plaintext hashes. */
+/**
+ * The stored files of an encrypted set a restore of `databases` (and of the files) reads, with their plaintext hashes.
+ */
 export function encryptedParts(
   m: Manifest,
   databases: string[],

@@ -44,7 +44,9 @@ async function isSqliteFile(path: string, size: number): Promise<boolean> {
   }
 }
 
-/** Path of a config file inside the set: relative to the config folder, or its absolute path without the leading `/`. */
+/**
+ * Path of a config file inside the set: relative to the config folder, or its absolute path without the leading `/`.
+ */
 export function configRelative(baseDir: string, file: string): string {
   const rel = relative(baseDir, file);
   const inside = rel && !rel.startsWith('..') && !isAbsolute(rel);
@@ -184,7 +186,9 @@ export async function scanFiles(cfg: Pick<LoadedConfig, 'baseDir' | 'files' | 'd
   return scan;
 }
 
-/** Stores scanned files under `setRoot` (each regular file compressed with `codec`) and returns their manifest entries. */
+/**
+ * Stores scanned files under `setRoot` (each regular file compressed with `codec`) and returns their manifest entries.
+ */
 export async function storeFiles(
   items: FileItem[],
   setRoot: string,

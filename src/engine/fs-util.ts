@@ -38,7 +38,9 @@ export async function fsyncTree(dir: string): Promise<void> {
   await fsyncPath(dir);
 }
 
-/** Free bytes on the disk of `dir` (of its nearest existing parent when it does not exist yet); null when unreadable. */
+/**
+ * Free bytes on the disk of `dir` (of its nearest existing parent when it does not exist yet); null when unreadable.
+ */
 export async function freeBytesAt(dir: string): Promise<number | null> {
   let at = dir;
   while (!existsSync(at) && dirname(at) !== at) at = dirname(at);

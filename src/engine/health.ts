@@ -31,7 +31,10 @@ export interface BackupRecord {
   completedAt: string;
   durationMs: number;
   storedBytes: number;
-  /** `differential` or `incremental` when the entry stores changes on a base; absent for a full. Sizes and durations are compared within a type. */
+  /**
+   * `differential` or `incremental` when the entry stores changes on a base; absent for a full. Sizes and durations are
+   * compared within a type.
+   */
   type?: string;
 }
 

@@ -68,7 +68,9 @@ export function codecProblem(m: Manifest): string | null {
   return bad ? `unknown codec ${JSON.stringify(bad.codec)}` : null;
 }
 
-/** Pure: an `encryption` this respaldo does not know, or an encrypted set with a stored file not named `.age`; or null. */
+/**
+ * Pure: an `encryption` this respaldo does not know, or an encrypted set with a stored file not named `.age`; or null.
+ */
 export function encryptionProblem(m: Manifest): string | null {
   const e = m.encryption as unknown as { format?: unknown; recipients?: unknown; passphrase?: unknown } | undefined;
   if (e === undefined) return null;

@@ -169,7 +169,8 @@ export async function restoreDatabases(run: DatabasesRun, outcome: RestoreOutcom
       } catch (err) {
         journalDone = false;
         const kept = renamed.map((r) => `${r.name} as "${r.safetyDatabase}"`).join(', ');
-        // eslint-disable-next-line no-unsafe-finally -- deliberate: databases kept renamed but unlisted outweigh any other error
+        // Deliberate: databases kept renamed but unlisted outweigh any other error.
+        // eslint-disable-next-line no-unsafe-finally -- see above
         throw new RespaldoError(
           'failed',
           `The replaced databases are kept on their servers (${kept}), but listing them in a pre_restore set failed: ${errorMessage(asOperatorError(err))}.`,

@@ -307,7 +307,8 @@ export type PresetName = (typeof PRESETS)[number];
 
 /**
  * The tiered plan: full on day 1 of each month at 00:00, differential weekly on Sunday 23:30,
- * incremental daily at 23:00 (engines without chains store fulls, saying why), a verification of the newest set of each database daily at 01:00, and a restore drill of
+ * incremental daily at 23:00 (engines without chains store fulls, saying why), a verification of the newest set of each
+ * database daily at 01:00, and a restore drill of
  * the newest set of each database weekly on Saturday at 03:00.
  */
 export function tieredPreset(opts: { databases?: string[]; files?: boolean; timezone?: string } = {}): ScheduleJob[] {

@@ -111,7 +111,9 @@ export interface EngineFacade {
    * `plan`, also only when a set it restores (every set of a restore as of a time) is encrypted.
    */
   keyLocked(plan?: RestorePlan): Promise<boolean>;
-  /** Opens the identity file with the passphrase typed in the menu (kept open for this process); KeyError when wrong. */
+  /**
+   * Opens the identity file with the passphrase typed in the menu (kept open for this process); KeyError when wrong.
+   */
   unlockKey(passphrase: string): Promise<void>;
   /** The next `count` run times of a `when` (cron or `daily at 02:00` forms); throws RespaldoError when invalid. */
   nextRuns(when: string, timezone: string | undefined, count: number, from?: Date): Date[];

@@ -13,7 +13,8 @@ import { onAtKey, onPassphraseKey, onSourceKey } from './restore-wizard-steps.js
  * RestoreScreen.tsx draws the state, one small component per step (screens/restore/).
  *
  * Steps: with destinations configured, where from (this server's backup folder or a destination) →
- * pick a set (or latest; or `t`: "as of a date and time", the time and databases) → what to restore → where (in place or side by side) → for one
+ * pick a set (or latest; or `t`: "as of a date and time", the time and databases) → what to restore → where (in place
+ * or side by side) → for one
  * PostgreSQL database side by side, which tables → the plan (nothing changed yet; the operator
  * types the confirmation word) → when only connected sessions stop an in-place restore of a server
  * database, whether to close them at the swap (default no; yes plans again with them closed) →
@@ -58,7 +59,9 @@ export interface WizardState {
   sourceIndex: number;
   /** The destination the sets are listed from and restored from; null: this server's backup folder. */
   from: string | null;
-  /** "As of a date and time": the typed time, its cursor row, the databases chosen, and the time once accepted (ISO). */
+  /**
+   * "As of a date and time": the typed time, its cursor row, the databases chosen, and the time once accepted (ISO).
+   */
   atText: string;
   atCursor: number;
   atPicks: boolean[];
@@ -66,7 +69,9 @@ export interface WizardState {
   /** The identity file's passphrase being typed (never drawn), and why the last one did not open it. */
   passphrase: string;
   keyError: unknown;
-  /** The passphrase is asked before the items: an encrypted delta at a destination (its chain is decrypted as fetched). */
+  /**
+   * The passphrase is asked before the items: an encrypted delta at a destination (its chain is decrypted as fetched).
+   */
   keyFirst: boolean;
   /** Row 0: all tables; then one row per table of `tableNames`. */
   tablePicks: boolean[];

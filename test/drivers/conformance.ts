@@ -140,7 +140,10 @@ export function makeCtx(
   return { reporter: new CollectingReporter(), signal, scratchDir: dut.workDir(), log: () => undefined };
 }
 
-/** Runs `driver.backup` the way the engine does (parts in order, members as they come, `finished` awaited) and stores the parts. */
+/**
+ * Runs `driver.backup` the way the engine does (parts in order, members as they come, `finished` awaited) and stores
+ * the parts.
+ */
 export async function storeBackup(
   dut: DriverUnderTest,
   db: DatabaseConfig,

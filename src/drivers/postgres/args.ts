@@ -13,7 +13,10 @@ export function quoteIdent(name: string): string {
   return `"${name.replace(/"/g, '""')}"`;
 }
 
-/** Quotes an SQL string literal (E'' form when it holds backslashes, so it is independent of standard_conforming_strings). */
+/**
+ * Quotes an SQL string literal (E'' form when it holds backslashes, so it is independent of
+ * standard_conforming_strings).
+ */
 export function quoteLiteral(value: string): string {
   if (value.includes('\0')) throw new Error('literal contains a NUL character');
   const body = value.replace(/'/g, "''");

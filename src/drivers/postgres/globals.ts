@@ -11,7 +11,10 @@ import { quoteIdent } from './args.js';
 export interface StoredRole {
   /** Unquoted role name. */
   name: string;
-  /** The text after `ALTER ROLE <name> WITH ` (no trailing `;`), or null when the dump has none. May hold a password hash. */
+  /**
+   * The text after `ALTER ROLE <name> WITH ` (no trailing `;`), or null when the dump has none. May hold a password
+   * hash.
+   */
   attributes: string | null;
   /** Full `ALTER ROLE … [IN DATABASE …] SET …` statements for this role, without `;`. */
   settings: string[];
@@ -26,7 +29,9 @@ export interface StoredMembership {
   statement: string;
 }
 
-/** What a globals dump holds. `unrecognized` lists statements not understood (password literals masked), for warnings. */
+/**
+ * What a globals dump holds. `unrecognized` lists statements not understood (password literals masked), for warnings.
+ */
 export interface StoredGlobals {
   roles: StoredRole[];
   memberships: StoredMembership[];
@@ -376,7 +381,8 @@ const SUMMARY_FLAGS = ['superuser', 'createdb', 'createrole', 'replication', 'by
  * Plans creating the roles of `globals` that are not in `existing` (all role names on the server,
  * predefined `pg_*` roles included), limited to `only` when given: CREATE ROLE, ALTER ROLE … WITH
  * the stored attributes, the role's settings and comment; then the memberships of the new roles
- * in roles that exist afterwards, without GRANTED BY (an existing role never gains a membership). A role whose attributes are
+ * in roles that exist afterwards, without GRANTED BY (an existing role never gains a membership). A role whose
+ * attributes are
  * not understood is not created (noted in `skipped`). Existing roles get no statement at all.
  */
 export function planMissingRoles(

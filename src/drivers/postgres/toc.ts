@@ -114,7 +114,9 @@ export interface TocSelection {
   list: string;
   /** Dump ids chosen, in archive order. */
   ids: number[];
-  /** Objects of the selected tables left out, with the reason: a foreign key to a table not selected, a view over them. */
+  /**
+   * Objects of the selected tables left out, with the reason: a foreign key to a table not selected, a view over them.
+   */
   skipped: string[];
   /** Parent tables restored too because a selected partition or inheritance child needs them. */
   parents: string[];
@@ -214,7 +216,8 @@ export function selectTables(entries: readonly TocEntry[], tables: readonly TocT
     for (const e of entries) {
       if (chosen.has(e.id) || EXCLUDED_KINDS.has(e.desc) || !e.deps.some((d) => chosen.has(d))) continue;
       if (RELATION_KINDS.has(e.desc) || !needsOnlySelected(e.id)) {
-        // Reported when it is a view over a selected table or belongs to one (its foreign key); not another table's key.
+        // Reported when it is a view over a selected table or belongs to one (its foreign key); not another table's
+        // key.
         const view = RELATION_KINDS.has(e.desc) && e.desc !== 'TABLE';
         const ours = e.deps.some(
           (d) => selected.has(d) && (view || (!RELATION_KINDS.has(e.desc) && e.rest.startsWith(prefixOf.get(d)!))),

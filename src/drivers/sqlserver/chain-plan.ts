@@ -84,7 +84,8 @@ export function parseHeader(
     checkpointLsn: lsnOf('CheckpointLSN', 'checkpointLsn'),
     databaseBackupLsn: lsnOf('DatabaseBackupLSN', 'databaseBackupLsn'),
   };
-  // What the chain decides on: every backup's range, a full's checkpoint (the differential base), a differential's base.
+  // What the chain decides on: every backup's range, a full's checkpoint (the differential base), a differential's
+  // base.
   const needed = [
     'firstLsn',
     'lastLsn',
