@@ -11,6 +11,9 @@ import { PART_MARK } from './folder.js';
 /** Bytes of SFTP write requests in flight per file (OpenSSH's window is 2 MiB; `fastPut` has 64 × 32 KiB). */
 const WRITES_IN_FLIGHT = 2 * 1024 * 1024;
 
+/** A write request the server refused (its status message). */
+class WriteRefused extends Error {}
+
 /** The calls of ssh2's SFTP session used to write a file (ssh2-sftp-client's `sftp`). */
 interface RawSftp {
   _maxWriteLen?: number;
@@ -222,17 +225,23 @@ export class SftpDestination implements Destination {
       // a file of another size than was sent is never renamed into place.
       const written = (await this.guard(this.client.stat(tmp))).size;
       if (written !== size) {
-        throw new DestinationError(
-          this.name,
-          `writing ${key}: the server could not write it (disk full or quota?): ${written} of ${size} bytes written`,
-          `Free space on the server (or remove old sets there: \`respaldo prune --from ${this.name}\`), then run \`respaldo copy\` again.`,
-        );
+        throw this.couldNotWrite(key, `${written} of ${size} bytes written`);
       }
       await this.guard(this.client.posixRename(tmp, target));
     } catch (err) {
       await this.guard(this.client.delete(tmp, true)).catch(() => undefined);
+      // OpenSSH answers a write it cannot do (a full disk) with a bare "Failure"
+      if (err instanceof WriteRefused) throw this.couldNotWrite(key, `it answered "${err.message}"`);
       this.fail(err, `writing ${key}`);
     }
+  }
+
+  private couldNotWrite(key: string, detail: string): DestinationError {
+    return new DestinationError(
+      this.name,
+      `writing ${key}: the server could not write it (disk full or quota?): ${detail}`,
+      `Free space on the server (or remove old sets there: \`respaldo prune --from ${this.name}\`), then run \`respaldo copy\` again.`,
+    );
   }
 
   /** Writes `chunks` to a new file at `path` (0600) with many write requests in flight. */
@@ -258,7 +267,8 @@ export class SftpDestination implements Destination {
           inFlight += n;
           sftp.write(handle, chunk, at, n, position, (err) => {
             inFlight -= n;
-            if (err) failed ??= err;
+            // status 4 (SSH_FX_FAILURE) is the server's answer; others (a lost connection) go to fail()
+            if (err) failed ??= (err as { code?: unknown }).code === 4 ? new WriteRefused(err.message) : err;
             wake?.();
           });
           position += n;
