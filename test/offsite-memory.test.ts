@@ -38,7 +38,7 @@ async function peakRss(s: DemoSetup, args: string[]): Promise<number> {
  * buffers V8 let pile up before (and the ~80 MiB of parts lib-storage held for 4 files at once).
  */
 describe('copy memory', () => {
-  it('folder and S3: peak RSS grows by little over a run that sends nothing; parts of every size arrive whole', async () => {
+  it('folder and S3: peak RSS grows little over a run sending nothing; parts of every size arrive whole', async () => {
     const s = demoSetup();
     const sizes = [12 * MiB, 12 * MiB, 12 * MiB, 12 * MiB, 12 * MiB, 12 * MiB, 10 * MiB, 5 * MiB + 1, 5 * MiB, 1];
     sizes.forEach((n, i) => writeFileSync(join(s.appDir, `blob${i}.bin`), randomBytes(n)));
