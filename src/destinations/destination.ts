@@ -24,6 +24,18 @@ export interface Destination {
    * `sha256` (hex) is the file's SHA-256 when known: stores that check checksums are given it.
    */
   put(key: string, body: Readable, size: number, opts?: { sha256?: string; signal?: AbortSignal }): Promise<void>;
+  /**
+   * `put` from chunks each valid only until the next is asked for: the engine reads a local file into
+   * one buffer it reuses, so that sending it leaves no garbage behind (without this, V8 lets about 64 MiB
+   * of read buffers pile up before collecting them). Destinations that are done with a chunk when they
+   * ask for the next one (written, or copied into a part) offer it; the others get `put`.
+   */
+  putChunks?(
+    key: string,
+    chunks: AsyncIterable<Buffer>,
+    size: number,
+    opts?: { sha256?: string; signal?: AbortSignal },
+  ): Promise<void>;
   /** Streams the file at `key`. Throws a DestinationError (`notFound`) when it does not exist. */
   get(key: string, opts?: { signal?: AbortSignal }): Promise<Readable>;
   /**

@@ -1,7 +1,6 @@
-import { createReadStream, createWriteStream, promises as fsp } from 'node:fs';
+import { createReadStream, promises as fsp } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { DestinationError } from '../core/errors.js';
 import { DIR_MODE, FILE_MODE, fsyncPath } from '../engine/fs-util.js';
 import { isSetId } from '../engine/set-id.js';
@@ -57,30 +56,45 @@ export class FolderDestination implements Destination {
     await fsp.mkdir(dir, { recursive: true, mode: DIR_MODE });
   }
 
-  async put(key: string, body: Readable, _size: number, opts: { signal?: AbortSignal } = {}): Promise<void> {
+  put(key: string, body: Readable, size: number, opts: { signal?: AbortSignal } = {}): Promise<void> {
+    return this.putChunks(key, body, size, opts).catch((err: unknown) => {
+      body.destroy();
+      throw err;
+    });
+  }
+
+  /** Each chunk is written before the next is asked for (see `Destination.putChunks`). */
+  async putChunks(
+    key: string,
+    chunks: AsyncIterable<Buffer>,
+    _size: number,
+    opts: { signal?: AbortSignal } = {},
+  ): Promise<void> {
     const target = join(this.root, key);
     const tmp = join(dirname(target), `${PART_MARK}${process.pid}-${Math.random().toString(36).slice(2)}`);
     if (!(await fsp.stat(this.root).catch(() => null))?.isDirectory()) {
       // an unmounted NAS or USB disk: never fill the disk under the mount point
-      body.destroy();
       throw new DestinationError(
         this.name,
         `${this.root} does not exist (not mounted?)`,
         `Mount it (or create the folder), then run \`respaldo copy\`.`,
       );
     }
+    let fh: fsp.FileHandle | undefined;
     try {
       await this.mkdirs(dirname(target));
-      await pipeline(
-        body,
-        createWriteStream(tmp, { flags: 'wx', mode: FILE_MODE }),
-        ...(opts.signal ? [{ signal: opts.signal }] : []),
-      );
-      await fsyncPath(tmp);
+      fh = await fsp.open(tmp, 'wx', FILE_MODE);
+      for await (const chunk of chunks) {
+        opts.signal?.throwIfAborted();
+        for (let at = 0; at < chunk.length;) at += (await fh.write(chunk, at)).bytesWritten;
+      }
+      await fh.sync();
+      await fh.close();
+      fh = undefined;
       await fsp.rename(tmp, target);
       await fsyncPath(dirname(target));
     } catch (err) {
-      body.destroy();
+      await fh?.close().catch(() => undefined);
       await fsp.rm(tmp, { force: true }).catch(() => undefined);
       this.fail(err, `writing ${key}`);
     }

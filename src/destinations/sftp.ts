@@ -8,6 +8,25 @@ import { isSetId } from '../engine/set-id.js';
 import type { Destination, DestinationConfig, DestinationFactory, RemoteFile } from './destination.js';
 import { PART_MARK } from './folder.js';
 
+/** Bytes of SFTP write requests in flight per file (OpenSSH's window is 2 MiB; `fastPut` has 64 × 32 KiB). */
+const WRITES_IN_FLIGHT = 2 * 1024 * 1024;
+
+/** A write request the server refused (its status message). */
+class WriteRefused extends Error {}
+
+/** The calls of ssh2's SFTP session used to write a file (ssh2-sftp-client's `sftp`). */
+interface RawSftp {
+  _maxWriteLen?: number;
+  open(
+    path: string,
+    flags: string,
+    attrs: { mode: number },
+    cb: (err: Error | undefined, handle: Buffer) => void,
+  ): void;
+  write(handle: Buffer, buf: Buffer, off: number, len: number, position: number, cb: (err?: Error) => void): void;
+  close(handle: Buffer, cb: (err?: Error) => void): void;
+}
+
 /** `SHA256:…` as `ssh-keygen -lf` prints it: base64 of the key blob's SHA-256, without padding. */
 export function hostKeyFingerprint(key: Buffer): string {
   return `SHA256:${createHash('sha256').update(key).digest('base64').replace(/=+$/, '')}`;
@@ -178,28 +197,87 @@ export class SftpDestination implements Destination {
     throw new DestinationError(this.name, `${doing}: ${msg}`, "Check the destination's settings in the config.");
   }
 
-  async put(key: string, body: Readable, size: number): Promise<void> {
+  put(key: string, body: Readable, size: number, opts: { signal?: AbortSignal } = {}): Promise<void> {
+    return this.putChunks(key, body, size, opts).catch((err: unknown) => {
+      body.destroy();
+      throw err;
+    });
+  }
+
+  /**
+   * Each chunk is cut into SFTP write requests, which copy it into their packets at once (see
+   * `Destination.putChunks`); up to WRITES_IN_FLIGHT bytes of requests are in flight, as `fastPut` does,
+   * rather than one request at a time as a write stream does.
+   */
+  async putChunks(
+    key: string,
+    chunks: AsyncIterable<Buffer>,
+    size: number,
+    opts: { signal?: AbortSignal } = {},
+  ): Promise<void> {
     await this.ready();
     const target = this.abs(key);
     const tmp = posix.join(posix.dirname(target), `${PART_MARK}${process.pid}-${Math.random().toString(36).slice(2)}`);
     try {
       await this.ensureDir(posix.dirname(target));
-      await this.guard(this.client.put(body, tmp, { writeStreamOptions: { mode: 0o600 } }));
+      await this.guard(this.writeChunks(tmp, chunks, opts.signal));
       // OpenSSH's server can drop writes it could not do (a full disk) without the upload failing:
       // a file of another size than was sent is never renamed into place.
       const written = (await this.guard(this.client.stat(tmp))).size;
       if (written !== size) {
-        throw new DestinationError(
-          this.name,
-          `writing ${key}: the server could not write it (disk full or quota?): ${written} of ${size} bytes written`,
-          `Free space on the server (or remove old sets there: \`respaldo prune --from ${this.name}\`), then run \`respaldo copy\` again.`,
-        );
+        throw this.couldNotWrite(key, `${written} of ${size} bytes written`);
       }
       await this.guard(this.client.posixRename(tmp, target));
     } catch (err) {
-      body.destroy();
       await this.guard(this.client.delete(tmp, true)).catch(() => undefined);
+      // OpenSSH answers a write it cannot do (a full disk) with a bare "Failure"
+      if (err instanceof WriteRefused) throw this.couldNotWrite(key, `it answered "${err.message}"`);
       this.fail(err, `writing ${key}`);
+    }
+  }
+
+  private couldNotWrite(key: string, detail: string): DestinationError {
+    return new DestinationError(
+      this.name,
+      `writing ${key}: the server could not write it (disk full or quota?): ${detail}`,
+      `Free space on the server (or remove old sets there: \`respaldo prune --from ${this.name}\`), then run \`respaldo copy\` again.`,
+    );
+  }
+
+  /** Writes `chunks` to a new file at `path` (0600) with many write requests in flight. */
+  private async writeChunks(path: string, chunks: AsyncIterable<Buffer>, signal?: AbortSignal): Promise<void> {
+    const sftp = (this.client as unknown as { sftp: RawSftp }).sftp;
+    const handle = await new Promise<Buffer>((resolve, reject) =>
+      sftp.open(path, 'w', { mode: 0o600 }, (err, h) => (err ? reject(err) : resolve(h))),
+    );
+    // never more than one request can carry: a longer write would read the chunk again later
+    const piece = Math.min(sftp._maxWriteLen ?? 16 * 1024, 256 * 1024);
+    let inFlight = 0;
+    let failed: Error | undefined;
+    let wake: (() => void) | undefined;
+    const settle = () => new Promise<void>((resolve) => (wake = resolve));
+    try {
+      let position = 0;
+      for await (const chunk of chunks) {
+        for (let at = 0; at < chunk.length; at += piece) {
+          while (inFlight >= WRITES_IN_FLIGHT && !failed) await settle();
+          if (failed) throw failed;
+          signal?.throwIfAborted();
+          const n = Math.min(piece, chunk.length - at);
+          inFlight += n;
+          sftp.write(handle, chunk, at, n, position, (err) => {
+            inFlight -= n;
+            // status 4 (SSH_FX_FAILURE) is the server's answer; others (a lost connection) go to fail()
+            if (err) failed ??= (err as { code?: unknown }).code === 4 ? new WriteRefused(err.message) : err;
+            wake?.();
+          });
+          position += n;
+        }
+      }
+      while (inFlight > 0 && !failed) await settle();
+      if (failed) throw failed;
+    } finally {
+      await new Promise<void>((resolve) => sftp.close(handle, () => resolve()));
     }
   }
 

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { createReadStream, existsSync, readFileSync, statSync } from 'node:fs';
+import { createReadStream, existsSync, promises as fsp, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable, Transform, type TransformCallback } from 'node:stream';
 import { DestinationError, RespaldoError, VerifyError } from '../core/errors.js';
@@ -275,25 +275,62 @@ async function sendFile(
   f: { path: string; size: number; sha256: string | null },
   signal?: AbortSignal,
 ): Promise<void> {
-  const hasher = new Sha256Pass();
-  const source = createReadStream(join(dir, f.path), { highWaterMark: 1 << 20 });
-  source.on('error', (err) => hasher.destroy(err));
-  const body = source.pipe(hasher);
-  try {
-    await dest.put(`${key}/${f.path}`, body, f.size, {
-      ...(f.sha256 ? { sha256: f.sha256 } : {}),
-      ...(signal ? { signal } : {}),
-    });
-  } finally {
-    source.destroy();
+  const putOpts = { ...(f.sha256 ? { sha256: f.sha256 } : {}), ...(signal ? { signal } : {}) };
+  let got: string;
+  if (dest.putChunks) {
+    const reader = new ReusedBufferReader(join(dir, f.path));
+    await dest.putChunks(`${key}/${f.path}`, reader.chunks(), f.size, putOpts);
+    got = reader.digest();
+  } else {
+    const hasher = new Sha256Pass();
+    const source = createReadStream(join(dir, f.path), { highWaterMark: 1 << 20 });
+    source.on('error', (err) => hasher.destroy(err));
+    const body = source.pipe(hasher);
+    try {
+      await dest.put(`${key}/${f.path}`, body, f.size, putOpts);
+    } finally {
+      source.destroy();
+    }
+    got = hasher.digest();
   }
-  const got = hasher.digest();
   if (f.sha256 && got !== f.sha256) {
     await dest.delete(`${key}/${f.path}`).catch(() => undefined);
     throw new VerifyError(
       `Local file ${join(dir, f.path)} does not match its manifest (sha256); it was not copied.`,
       'Run `respaldo verify` on this set; copy a set that verifies.',
     );
+  }
+}
+
+/**
+ * Reads a file into one buffer, reused for every chunk, hashing what it reads (see
+ * `Destination.putChunks`: each chunk is valid until the next is asked for).
+ */
+export class ReusedBufferReader {
+  private readonly hash = createHash('sha256');
+  constructor(
+    private readonly path: string,
+    private readonly chunkSize = 1 << 20,
+  ) {}
+
+  async *chunks(): AsyncGenerator<Buffer> {
+    const fh = await fsp.open(this.path, 'r');
+    try {
+      const buf = Buffer.allocUnsafe(this.chunkSize);
+      for (;;) {
+        const { bytesRead } = await fh.read(buf, 0, buf.length, null);
+        if (bytesRead === 0) return;
+        const chunk = buf.subarray(0, bytesRead);
+        this.hash.update(chunk);
+        yield chunk;
+      }
+    } finally {
+      await fh.close();
+    }
+  }
+
+  digest(): string {
+    return this.hash.digest('hex');
   }
 }
 
