@@ -1,0 +1,277 @@
+import { promises as fsp, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  DiskFullError,
+  InterruptedError,
+  RespaldoError,
+  errorMessage,
+  isDiskFull,
+  isRespaldoError,
+} from '../core/errors.js';
+import { formatBytes } from '../core/format.js';
+import { throttled, type Reporter } from '../core/events.js';
+import { type DatabaseConfig, type DatabaseEntry, type LoadedConfig, type StoredFile } from '../core/types.js';
+import type { DriverContext, DumpMember } from '../drivers/driver.js';
+import { driverFor } from '../drivers/registry.js';
+import { ensurePrivateDir, freeBytesAt } from './fs-util.js';
+import { storeStream } from './store.js';
+import { AGE_EXTENSION, type Sealer } from './crypt.js';
+import { readManifest } from './catalog.js';
+import { writeLog } from './log.js';
+import { codec } from './codec.js';
+import { openStoredPart } from './stored-part.js';
+import { levelFor, type BackupPlan } from './create-plan.js';
+
+/**
+ * One database of a backup run: the driver's dump stored (compressed, hashed, encrypted) into the staging
+ * folder, and its entry for the manifest; failures become the entry's `error`, never exceptions.
+ */
+/** Backs up one database into the staging folder; failures become the entry's `error`, not exceptions. */
+export async function backupDatabase(
+  cfg: LoadedConfig,
+  db: DatabaseConfig,
+  plan: BackupPlan,
+  setId: string,
+  staging: string,
+  reporter: Reporter,
+  signal: AbortSignal,
+  purpose: 'backup' | 'safety',
+  sealer?: Sealer,
+): Promise<DatabaseEntry> {
+  if (signal.aborted) throw new InterruptedError();
+  const driver = driverFor(db.engine);
+  const t0 = Date.now();
+  const entry: DatabaseEntry = {
+    name: db.name,
+    engine: db.engine,
+    file: null,
+    format: '',
+    compressed: false,
+    rawBytes: 0,
+    storedBytes: 0,
+    md5: null,
+    sha256: null,
+    tables: null,
+    durationMs: 0,
+    error: null,
+    details: {},
+  };
+  const scratchDir = join(staging, `.scratch-${db.name}`);
+  reporter.emit({ type: 'item-start', item: db.name, kind: 'database' });
+  const ctx: DriverContext = {
+    reporter,
+    signal,
+    scratchDir,
+    log: (message, fields) =>
+      writeLog(cfg.backupDir, 'driver', { setId, db: db.name, message, ...fields }, cfg.secrets),
+  };
+  let cleanup: (() => Promise<void>) | undefined;
+  try {
+    await ensurePrivateDir(scratchDir);
+    const planned = plan.databases.find((d) => d.name === db.name);
+    // The base was chosen before the lock was taken: a delete in between makes this database a full.
+    let baseGone: string | undefined;
+    const base = planned?.base
+      ? await baseFor(cfg, planned.base, db.name).catch(
+          (e: unknown) => void (baseGone = `the base set ${planned.base} is gone (${errorMessage(e)})`),
+        )
+      : undefined;
+    const session = await driver.backup(
+      { db, type: planned?.type ?? plan.type, purpose, ...(base ? { base } : {}) },
+      ctx,
+    );
+    cleanup = session.cleanup;
+    const fellBack = baseGone ?? session.fellBack;
+    if (planned?.base && !fellBack) entry.base = planned.base;
+    if (planned?.base && fellBack) entry.details = { chainFallback: fellBack };
+    const extras: StoredFile[] = [];
+    const level = plan.databases.find((d) => d.name === db.name)?.compressionLevel ?? levelFor(cfg, db, plan.codec);
+    const ext = codec(plan.codec).extension;
+    for (const part of session.parts) {
+      if (signal.aborted) throw new InterruptedError();
+      const role = part.role === 'main' ? '' : `.${part.role}`;
+      const file = `databases/${db.name}_${setId}${role}.${part.extension}${part.compress ? ext : ''}${sealer ? AGE_EXTENSION : ''}`;
+      const seal = sealer ? (await sealer.seal()).stream : undefined;
+      const opened = await part.open();
+      const progress = throttled((bytes) =>
+        reporter.emit({
+          type: 'item-progress',
+          item: db.name,
+          bytes,
+          ...(opened.totalBytes !== undefined ? { totalBytes: opened.totalBytes } : {}),
+        }),
+      );
+      // Members of a multi-file dump are stored one after another (each on all cores) as the producer
+      // finishes them; their raw bytes count in the progress and in the entry's rawBytes. Each is sealed
+      // (encrypted) on its own, like every stored file.
+      let membersRaw = 0;
+      const storeMembers = async (members: AsyncIterable<DumpMember>): Promise<void> => {
+        for await (const member of members) {
+          if (!/^[A-Za-z0-9_][A-Za-z0-9_.]*$/.test(member.name))
+            throw new Error(`unexpected dump file name ${JSON.stringify(member.name)}`);
+          const memberFile = `databases/${db.name}_${setId}.${member.name}${part.compress ? ext : ''}${sealer ? AGE_EXTENSION : ''}`;
+          const memberSeal = sealer ? (await sealer.seal()).stream : undefined;
+          const base = membersRaw;
+          const stored = await storeStream(member.open(), join(staging, memberFile), {
+            compress: part.compress,
+            codec: plan.codec,
+            level,
+            signal,
+            onProgress: (n) => progress(base + n),
+            ...(memberSeal ? { seal: memberSeal } : {}),
+          });
+          membersRaw += stored.rawBytes;
+          extras.push({
+            file: memberFile,
+            compressed: part.compress,
+            ...(part.compress ? { codec: plan.codec } : {}),
+            rawBytes: stored.rawBytes,
+            storedBytes: stored.storedBytes,
+            md5: stored.md5,
+            sha256: stored.sha256,
+            role: member.role,
+            ...(stored.plain ? { plain: stored.plain } : {}),
+          });
+          await member.stored();
+        }
+      };
+      const [storing, finishing, membering] = await Promise.allSettled([
+        storeStream(opened.stream, join(staging, file), {
+          compress: part.compress,
+          codec: plan.codec,
+          level,
+          signal,
+          onProgress: (n) => progress(membersRaw + n),
+          ...(seal ? { seal } : {}),
+        }),
+        opened.finished,
+        opened.members ? storeMembers(opened.members) : Promise.resolve(),
+      ]);
+      // The producer's own failure explains more than the broken pipe it caused.
+      if (finishing.status === 'rejected') throw finishing.reason;
+      if (membering.status === 'rejected') throw membering.reason;
+      if (storing.status === 'rejected') throw storing.reason;
+      const stored = storing.value;
+      const facts = finishing.value;
+      if (part.role === 'main') {
+        Object.assign(entry, {
+          file,
+          format: part.format,
+          compressed: part.compress,
+          ...(part.compress ? { codec: plan.codec } : {}),
+          rawBytes: stored.rawBytes + membersRaw,
+          storedBytes: stored.storedBytes,
+          md5: stored.md5,
+          sha256: stored.sha256,
+          tables: facts.tables,
+          details: { ...entry.details, ...facts.details, ...(part.compress ? { [`${plan.codec}Level`]: level } : {}) },
+          ...(stored.plain ? { plain: stored.plain } : {}),
+        });
+      } else {
+        extras.push({
+          file,
+          compressed: part.compress,
+          ...(part.compress ? { codec: plan.codec } : {}),
+          rawBytes: stored.rawBytes,
+          storedBytes: stored.storedBytes,
+          md5: stored.md5,
+          sha256: stored.sha256,
+          role: part.role,
+          ...(stored.plain ? { plain: stored.plain } : {}),
+        });
+      }
+    }
+    if (extras.length) entry.extras = extras;
+    entry.durationMs = Date.now() - t0;
+    reporter.emit({
+      type: 'item-end',
+      item: db.name,
+      ok: true,
+      bytes: entry.storedBytes,
+      durationMs: entry.durationMs,
+    });
+    writeLog(
+      cfg.backupDir,
+      'database',
+      {
+        setId,
+        db: db.name,
+        engine: db.engine,
+        bytes: entry.storedBytes,
+        rawBytes: entry.rawBytes,
+        durationMs: entry.durationMs,
+        outcome: 'ok',
+      },
+      cfg.secrets,
+    );
+  } catch (caught) {
+    if (signal.aborted) throw new InterruptedError();
+    const err = isDiskFull(caught)
+      ? new DiskFullError(cfg.backupDir, `storing ${db.name}`, await freeSpace(cfg.backupDir))
+      : caught;
+    if (!isRespaldoError(err) && !(err instanceof Error && 'code' in err)) throw err;
+    const hint = isRespaldoError(err) ? (err.hint ?? null) : null;
+    entry.error = { message: errorMessage(err), hint };
+    entry.durationMs = Date.now() - t0;
+    for (const f of [entry.file].filter(Boolean)) await fsp.rm(join(staging, f!), { force: true });
+    Object.assign(entry, { file: null, md5: null, sha256: null, rawBytes: 0, storedBytes: 0 });
+    await removePartFiles(staging, db.name, setId);
+    reporter.emit({
+      type: 'item-end',
+      item: db.name,
+      ok: false,
+      durationMs: entry.durationMs,
+      error: entry.error.message,
+      ...(hint ? { hint } : {}),
+    });
+    writeLog(
+      cfg.backupDir,
+      'database',
+      {
+        setId,
+        db: db.name,
+        engine: db.engine,
+        durationMs: entry.durationMs,
+        outcome: 'failed',
+        error: entry.error.message,
+      },
+      cfg.secrets,
+    );
+  } finally {
+    await cleanup?.().catch((e: unknown) =>
+      reporter.emit({ type: 'warning', item: db.name, message: `cleanup failed: ${errorMessage(e)}` }),
+    );
+    await fsp.rm(scratchDir, { recursive: true, force: true });
+  }
+  return entry;
+}
+
+async function removePartFiles(staging: string, name: string, setId: string): Promise<void> {
+  const dir = join(staging, 'databases');
+  for (const f of readdirSync(dir))
+    if (f.startsWith(`${name}_${setId}`)) await fsp.rm(join(dir, f), { force: true, recursive: true });
+}
+
+/** What a driver gets of the base a database's delta applies on: the base set's entry and its stored parts. */
+async function baseFor(
+  cfg: LoadedConfig,
+  baseId: string,
+  name: string,
+): Promise<NonNullable<import('../drivers/driver.js').BackupRequest['base']>> {
+  const m = await readManifest(cfg, baseId);
+  const entry = m.databases.find((d) => d.name === name);
+  if (!entry?.file)
+    throw new RespaldoError(
+      'failed',
+      `Set ${baseId}, the base of this ${name} backup, holds no stored copy of ${name}.`,
+      'Run a full backup: respaldo create --type full',
+    );
+  const dir = join(cfg.backupDir, baseId);
+  return { setId: baseId, entry, openPart: (role) => openStoredPart(dir, entry, role) };
+}
+
+/** Free space on the disk of `dir`, for messages (null when it cannot be read). */
+export async function freeSpace(dir: string): Promise<string | null> {
+  const free = await freeBytesAt(dir);
+  return free === null ? null : formatBytes(free);
+}

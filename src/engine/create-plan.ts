@@ -1,0 +1,200 @@
+import { UsageError } from '../core/errors.js';
+import {
+  CHAIN_TYPES,
+  type BackupType,
+  type ChainType,
+  type CodecName,
+  type DatabaseConfig,
+  type DatabaseEntry,
+  type LoadedConfig,
+  type SetType,
+} from '../core/types.js';
+import { configuredDatabase } from '../config/lookup.js';
+import { driverFor } from '../drivers/registry.js';
+import { encryptsLocally } from './crypt.js';
+import { codec, defaultCodecName } from './codec.js';
+import { chooseBase, type ChainSet } from './chain.js';
+
+/**
+ * Planning a backup (pure): which databases, which type each gets (a delta on a base, or a full and why),
+ * the codec and level of each. create.ts runs the plan.
+ */
+export interface CreateOptions {
+  /** Database names (default: all in the config). */
+  databases?: string[];
+  type?: BackupType;
+  /** Include config and application files (default true). */
+  files?: boolean;
+  description?: string;
+  /** Scheduler job name, recorded in the manifest. */
+  job?: string;
+  signal?: AbortSignal;
+  /** Differential and incremental: the published sets bases are chosen from (createBackup reads them). */
+  chainSets?: readonly ChainSet[];
+}
+
+/** A printable plan of one backup run. Pure data. */
+export interface BackupPlan {
+  setType: SetType;
+  type: BackupType;
+  /**
+   * `compressionLevel`: the level of this database's dump in `codec` (see levelFor). Differential and
+   * incremental runs: `type` is what this database gets, `base` the set it applies on, `fallback` why
+   * it is stored as a full instead.
+   */
+  databases: {
+    name: string;
+    engine: string;
+    location: string;
+    compressionLevel: number;
+    type?: BackupType;
+    base?: string;
+    fallback?: string;
+  }[];
+  files: boolean;
+  /** Codec of every compressed file of the set (see codecFor). */
+  codec: CodecName;
+  /** Level of the copied files in `codec`. */
+  compressionLevel: number;
+  description: string | null;
+  job: string | null;
+  restoreOf: string | null;
+  /** The type asked for when no database could be stored as it (every one fell back to a full). */
+  requestedType?: BackupType;
+}
+
+/** gzip level when neither the config nor the engine says otherwise. */
+export const DEFAULT_GZIP_LEVEL = 6;
+
+/**
+ * The codec of new sets: `compression.codec`, else zstd where this Node has it (22.15+), else gzip.
+ * A configured zstd on a Node without it is an operator error naming the Node to use.
+ */
+export function codecFor(cfg: Pick<LoadedConfig, 'compression' | 'file'>): CodecName {
+  const name = cfg.compression.codec ?? defaultCodecName();
+  if (!codec(name).available()) {
+    throw new UsageError(
+      `${cfg.file}: compression.codec is "${name}", which Node ${process.versions.node} does not have.`,
+      'Run respaldo on Node 22.15 or later (24 LTS recommended), or set compression.codec to "gzip".',
+    );
+  }
+  return name;
+}
+
+/**
+ * Pure: the level of one database's dump in `codecName`: `databases[].compressionLevel`, else
+ * `compression.level`, else for gzip the engine's default (PostgreSQL 1: pg_dump streams faster than
+ * gzip -6 compresses on a small machine) or DEFAULT_GZIP_LEVEL, for zstd the codec's default (3).
+ */
+export function levelFor(cfg: Pick<LoadedConfig, 'compression'>, db: DatabaseConfig, codecName: CodecName): number {
+  const configured = db.compressionLevel ?? cfg.compression.level;
+  if (configured !== undefined) return configured;
+  if (codecName === 'zstd') return codec('zstd').defaultLevel;
+  return driverFor(db.engine).defaultCompressionLevel ?? DEFAULT_GZIP_LEVEL;
+}
+
+/** Pure: the gzip level of one database's dump (levelFor with gzip). */
+export function gzipLevelFor(cfg: Pick<LoadedConfig, 'compression'>, db: DatabaseConfig): number {
+  return levelFor(cfg, db, 'gzip');
+}
+
+/**
+ * Pure: what a `create` with these options will do. Unknown names are not found (exit 8), unsupported
+ * types usage errors.
+ */
+export function planBackup(
+  cfg: LoadedConfig,
+  opts: CreateOptions & { setType?: SetType; restoreOf?: string },
+): BackupPlan {
+  const type = opts.type ?? 'full';
+  const codecName = codecFor(cfg);
+  const wanted = opts.databases?.length ? opts.databases : cfg.databases.map((d) => d.name);
+  const chainType = (CHAIN_TYPES as readonly string[]).includes(type) ? (type as ChainType) : null;
+  const dbs = wanted.map((name) => {
+    const db = configuredDatabase(cfg, name);
+    const driver = driverFor(db.engine);
+    if (chainType) {
+      const where = {
+        name: db.name,
+        engine: db.engine,
+        location: driver.describe(db),
+        compressionLevel: levelFor(cfg, db, codecName),
+      };
+      if (!driver.chains?.includes(chainType))
+        return { ...where, type: 'full' as const, fallback: `${db.engine} has no ${chainType} backups yet` };
+      const optedOut = driver.chainFallback?.(db, chainType);
+      if (optedOut) return { ...where, type: 'full' as const, fallback: optedOut };
+      // A delta is made and restored against its base's stored files, which are ciphertext in an encrypted set.
+      if (encryptsLocally(cfg.encryption)) {
+        return {
+          ...where,
+          type: 'full' as const,
+          fallback: `chains of encrypted sets are not built yet: ${db.name} is stored full`,
+        };
+      }
+      const choice = chooseBase(opts.chainSets ?? [], chainType, db.name);
+      return 'base' in choice
+        ? { ...where, type: chainType, base: choice.base }
+        : { ...where, type: 'full' as const, fallback: choice.fallback };
+    }
+    if (!driver.types.includes(type)) {
+      throw new UsageError(
+        `${db.engine} cannot make a "${type}" backup of ${db.name}.`,
+        `Use --type ${driver.types.join(' or ')}, or leave ${db.name} out with --db.`,
+      );
+    }
+    return {
+      name: db.name,
+      engine: db.engine,
+      location: driver.describe(db),
+      compressionLevel: levelFor(cfg, db, codecName),
+    };
+  });
+  const files = opts.files !== false && (opts.setType ?? type) !== 'pre_restore';
+  if (!dbs.length && !(files && (cfg.files.config.length || cfg.files.application.length))) {
+    throw new UsageError(
+      'Nothing to back up: no databases and no files are configured.',
+      `Add databases or files to ${cfg.file}.`,
+    );
+  }
+  const allFull = chainType !== null && !dbs.some((d) => 'base' in d && d.base);
+  return {
+    setType: opts.setType ?? (allFull ? 'full' : type),
+    type,
+    ...(allFull ? { requestedType: type } : {}),
+    databases: dbs,
+    files,
+    codec: codecName,
+    compressionLevel: cfg.compression.level ?? codec(codecName).defaultLevel,
+    description: opts.description ?? null,
+    job: opts.job ?? null,
+    restoreOf: opts.restoreOf ?? null,
+  };
+}
+
+/**
+ * Pure: what a differential or incremental run became: its type (the one asked for when some database
+ * was stored as a delta, else `full`), the newest base its entries apply on, and one note per database
+ * stored whole with the reason (the plan's, or the driver's own: `details.chainFallback`). Empty for
+ * other types.
+ */
+export function chainFacts(
+  plan: BackupPlan,
+  entries: readonly DatabaseEntry[],
+): { type?: SetType; base?: string | null; chainNotes?: string[] } {
+  if (!(CHAIN_TYPES as readonly string[]).includes(plan.type) || plan.setType === 'pre_restore') return {};
+  const bases = entries.flatMap((e) => (e.base && !e.error ? [e.base] : [])).sort();
+  const notes: string[] = [];
+  for (const p of plan.databases) {
+    const e = entries.find((x) => x.name === p.name);
+    const why =
+      p.fallback ?? (typeof e?.details['chainFallback'] === 'string' ? (e.details['chainFallback'] as string) : null);
+    if (why && e && !e.error)
+      notes.push(`${p.name}: stored as a full, not ${plan.type === 'differential' ? 'a' : 'an'} ${plan.type}: ${why}`);
+  }
+  return {
+    type: bases.length ? plan.type : 'full',
+    base: bases.at(-1) ?? null,
+    ...(notes.length ? { chainNotes: notes } : {}),
+  };
+}

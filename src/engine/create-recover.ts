@@ -1,0 +1,93 @@
+import { promises as fsp, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { errorMessage } from '../core/errors.js';
+import type { Reporter } from '../core/events.js';
+import type { LoadedConfig } from '../core/types.js';
+import type { DriverContext } from '../drivers/driver.js';
+import { driverFor } from '../drivers/registry.js';
+import { ensurePrivateDir } from './fs-util.js';
+import { processAlive } from './lock.js';
+import { sweepTemps } from './temp-journal.js';
+import { writeLog } from './log.js';
+import { isSetId } from './set-id.js';
+
+/**
+ * What killed runs left, put right before a backup (under the lock): restores cut short (each driver's
+ * `recover`) and staging folders of runs that are gone (never a published set).
+ */
+/**
+ * Finishes what killed restores left for these databases (each driver's `recover`: a temporary
+ * `__restore_` database dropped, a swap cut in the middle completed or undone), while the caller
+ * holds the lock, so never while a restore runs. Each action is reported as a warning and logged;
+ * a database that cannot be reached is left to the backup itself to report. Returns the actions.
+ */
+export async function recoverInterrupted(
+  cfg: LoadedConfig,
+  databases: string[],
+  reporter: Reporter,
+  signal?: AbortSignal,
+): Promise<string[]> {
+  const done: string[] = [];
+  const scratchDir = join(cfg.backupDir, `.tmp-restore-${process.pid}`);
+  // Loaded here: restore.ts imports this module.
+  const { finishInterruptedSwapBacks } = await import('./restore.js');
+  for (const a of await finishInterruptedSwapBacks(cfg, reporter)) {
+    reporter.emit({ type: 'warning', message: a });
+    done.push(a);
+  }
+  try {
+    for (const name of databases) {
+      const db = cfg.databases.find((d) => d.name === name);
+      if (!db || signal?.aborted) continue;
+      const ctx: DriverContext = {
+        reporter,
+        signal: signal ?? new AbortController().signal,
+        scratchDir,
+        log: (message, fields) => writeLog(cfg.backupDir, 'driver', { db: db.name, message, ...fields }, cfg.secrets),
+      };
+      let actions: string[];
+      try {
+        await ensurePrivateDir(cfg.backupDir);
+        actions = await driverFor(db.engine).recover(db, ctx);
+      } catch (err) {
+        writeLog(cfg.backupDir, 'recover', { db: db.name, outcome: 'failed', error: errorMessage(err) }, cfg.secrets);
+        continue;
+      }
+      for (const a of actions) {
+        reporter.emit({ type: 'warning', item: db.name, message: `finished an interrupted restore: ${a}` });
+      }
+      if (actions.length) {
+        writeLog(cfg.backupDir, 'recover', { db: db.name, actions, outcome: 'ok', by: 'create' }, cfg.secrets);
+      }
+      done.push(...actions.map((a) => `${db.name}: ${a}`));
+    }
+  } finally {
+    await fsp.rm(scratchDir, { recursive: true, force: true });
+  }
+  return done;
+}
+
+/**
+ * Removes staging folders (and journaled temporary paths elsewhere) left by killed runs. Only called while holding the
+ * lock.
+ */
+export async function cleanLeftovers(cfg: LoadedConfig): Promise<string[]> {
+  const removed: string[] = [];
+  const ours = `.tmp-restore-${process.pid}`; // the scratch of a restore in this process (safety copies run inside it)
+  for (const name of readdirSync(cfg.backupDir)) {
+    if (name === ours) continue;
+    const restoreScratch = /^\.tmp-(?:restore|drill)-(\d+)$/.exec(name); // a restore's or a drill's scratch folder
+    const mine =
+      (name.startsWith('.tmp-') && isSetId(name.slice(5))) ||
+      /^\.deleting-\d{8}_\d{6}\S*-\d+$/.test(name) ||
+      (restoreScratch && !processAlive(Number(restoreScratch[1])));
+    if (mine) {
+      await fsp.rm(join(cfg.backupDir, name), { recursive: true, force: true });
+      removed.push(name);
+    }
+  }
+  removed.push(...(await sweepTemps(cfg.backupDir)));
+  if (removed.length)
+    writeLog(cfg.backupDir, 'cleanup', { removed, reason: 'left by an interrupted run' }, cfg.secrets);
+  return removed;
+}
