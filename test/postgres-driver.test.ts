@@ -684,7 +684,7 @@ describe.skipIf(!available)('postgres driver (real cluster)', () => {
     entry.tables = { ...entry.tables!, 'public.entries': 999 };
     const before = plainDump('ledger');
     await expect(restore(db, d, { kind: 'in-place' }, { setId: 'M1', entry, terminate: true })).rejects.toThrow(
-      /does not match the backup.*public\.entries: 1000 rows, backup has 999/,
+      /does not match the backup.*public\.entries: 1000 rows, expected 999/,
     );
     expect(plainDump('ledger')).toBe(before);
     expect(cluster.databases().filter((n) => n.startsWith('ledger__'))).toEqual([]);

@@ -4,7 +4,9 @@ import { MAX_IDENTIFIER_BYTES, byteLength } from './config.js';
 import { quoteIdent, type Relation, type TableRef } from './args.js';
 import { tableKey, type DatabaseProperties } from './plan.js';
 import type { PgQueryable, PgErrorLike } from './connection.js';
+import type { DriverContext } from '../driver.js';
 import { sleep } from './tools.js';
+import { compareRowCounts } from '../shared/row-counts.js';
 
 /** Questions asked of the server's catalog (tables, row counts, sessions, databases) and dropping a database. */
 
@@ -164,6 +166,51 @@ export function refusedSessions(live: string, sessions: string[]): RefusedError 
   );
 }
 
+/**
+ * Runs `op` (renames of a swap) once no session is connected to `names`: connected sessions are refused
+ * (refusedSessions) unless `terminate`, else ended, each logged and warned about. A statement that still
+ * meets a session (one that connected again in between) is tried again, up to 20 times 250 ms apart, then
+ * refused naming the sessions. `beforeOp` runs before each attempt (an abort check), `afterFailure` after
+ * each failed one (a ROLLBACK).
+ */
+export async function runWhenFree(
+  admin: PgQueryable,
+  names: readonly string[],
+  op: () => Promise<void>,
+  opts: {
+    terminate: boolean;
+    ctx: Pick<DriverContext, 'log' | 'reporter'>;
+    item: string;
+    beforeOp?: () => void;
+    afterFailure?: () => Promise<void>;
+  },
+): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    for (const name of names) {
+      const sessions = await sessionsOn(admin, name);
+      if (sessions.length === 0) continue;
+      if (!opts.terminate) throw refusedSessions(name, sessions);
+      const n = await terminateSessions(admin, name);
+      opts.ctx.log('terminated sessions', { database: name, count: n });
+      const message = `terminated ${n} session(s) on "${name}": ${sessions.join(', ')}`;
+      opts.ctx.reporter.emit({ type: 'warning', item: opts.item, message });
+    }
+    opts.beforeOp?.();
+    try {
+      await op();
+      return;
+    } catch (err) {
+      await opts.afterFailure?.();
+      if (!isInUse(err) || attempt >= 20) {
+        if (!isInUse(err)) throw err;
+        const busy = (await Promise.all(names.map((name) => sessionsOn(admin, name)))).flat();
+        throw refusedSessions(names.join('" or "'), busy);
+      }
+      await sleep(250);
+    }
+  }
+}
+
 /** Differences between recorded and restored row counts (only when the backup's counts are exact). */
 export function compareCounts(
   recorded: Record<string, number> | null,
@@ -171,14 +218,10 @@ export function compareCounts(
   mode: unknown,
   selection: TableRef[] | undefined,
 ): string[] {
-  if (!recorded || mode !== 'exact') return [];
-  const keys = selection ? selection.map((s) => tableKey(s.schema, s.table)) : Object.keys(recorded);
-  const problems: string[] = [];
-  for (const k of keys) {
-    if (!(k in recorded)) continue;
-    const got = restored[k];
-    if (got === undefined) problems.push(`table ${k} is missing`);
-    else if (got !== recorded[k]) problems.push(`${k}: ${got} rows, backup has ${recorded[k]}`);
-  }
-  return problems;
+  if (mode !== 'exact') return [];
+  return compareRowCounts(
+    recorded,
+    restored,
+    selection ? { only: selection.map((s) => tableKey(s.schema, s.table)) } : {},
+  );
 }

@@ -19,18 +19,17 @@ import {
   type DatabaseProperties,
 } from './plan.js';
 import { type PgServer, pgError, connectionOf } from './connection.js';
-import { toolVersion, sleep } from './tools.js';
+import { toolVersion } from './tools.js';
 import {
   listTables,
   countRows,
   sessionsOn,
-  terminateSessions,
   databaseNames,
   dropDatabase,
-  isInUse,
   checkDatabaseName,
   refusedSessions,
   compareCounts,
+  runWhenFree,
 } from './catalog.js';
 import {
   type RestoreRun,
@@ -279,29 +278,11 @@ async function restoreInto(
 
     progress(run, `swapping "${live}" and "${staging}"`);
     const swap = planPgSwap(live, staging, safetyName);
-    for (let attempt = 0; ; attempt++) {
-      const sessions = await sessionsOn(admin, live);
-      if (sessions.length > 0) {
-        if (!req.terminateConnections) throw refusedSessions(live, sessions);
-        const n = await terminateSessions(admin, live);
-        ctx.log('terminated sessions', { database: live, count: n });
-        ctx.reporter.emit({
-          type: 'warning',
-          item,
-          message: `terminated ${n} session(s) on "${live}": ${sessions.join(', ')}`,
-        });
-      }
-      try {
-        await admin.query(swap.setAside);
-        break;
-      } catch (err) {
-        if (!isInUse(err) || attempt >= 20) {
-          if (isInUse(err)) throw refusedSessions(live, await sessionsOn(admin, live));
-          throw err;
-        }
-        await sleep(250);
-      }
-    }
+    await runWhenFree(admin, [live], () => admin.query(swap.setAside).then(() => undefined), {
+      terminate: req.terminateConnections,
+      ctx,
+      item,
+    });
     try {
       await admin.query(swap.swapIn);
     } catch (err) {

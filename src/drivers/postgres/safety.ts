@@ -4,8 +4,7 @@ import type { DriverContext, RestoreResult, SwapBackRequest } from '../driver.js
 import { dropDatabaseSql } from './swap-plan.js';
 import { parseDerivedName, preRestoreDbName, swapBackSql } from './plan.js';
 import { type PgServer, where, pgError, connectionOf } from './connection.js';
-import { sleep } from './tools.js';
-import { sessionsOn, terminateSessions, databaseNames, isInUse, refusedSessions } from './catalog.js';
+import { sessionsOn, databaseNames, isInUse, runWhenFree } from './catalog.js';
 
 /** The safety copy an in-place restore keeps (`<name>__pre_restore_<set>`): swapping it back in, dropping it. */
 
@@ -43,34 +42,27 @@ export async function swapBackPg(pg: PgServer, req: SwapBackRequest, ctx: Driver
     const watched = liveExists ? [live, safety] : [safety];
     const doing = liveExists ? `swapping "${safety}" back in as "${live}"` : `renaming "${safety}" to "${live}"`;
     ctx.reporter.emit({ type: 'item-progress', item, bytes: 0, message: doing });
-    for (let attempt = 0; ; attempt++) {
-      for (const name of watched) {
-        const sessions = await sessionsOn(admin, name);
-        if (sessions.length === 0) continue;
-        if (!req.terminateConnections) throw refusedSessions(name, sessions);
-        const n = await terminateSessions(admin, name);
-        ctx.log('terminated sessions', { database: name, count: n });
-        const message = `terminated ${n} session(s) on "${name}": ${sessions.join(', ')}`;
-        ctx.reporter.emit({ type: 'warning', item, message });
-      }
-      if (ctx.signal.aborted) {
-        throw new InterruptedError('Rollback interrupted before the swap; both databases keep their names.');
-      }
-      try {
+    await runWhenFree(
+      admin,
+      watched,
+      async () => {
         for (const sql of swapBackSql(live, safety, liveExists ? newSafety : null)) await admin.query(sql);
-        break;
-      } catch (err) {
-        await admin.query('ROLLBACK').catch(() => undefined);
-        if (!isInUse(err) || attempt >= 20) {
-          if (isInUse(err)) {
-            const busy = [...(await sessionsOn(admin, live)), ...(await sessionsOn(admin, safety))];
-            throw refusedSessions(`${live}" or "${safety}`, busy);
-          }
-          throw err;
-        }
-        await sleep(250);
-      }
-    }
+      },
+      {
+        terminate: req.terminateConnections,
+        ctx,
+        item,
+        beforeOp: () => {
+          if (ctx.signal.aborted)
+            throw new InterruptedError('Rollback interrupted before the swap; both databases keep their names.');
+        },
+        afterFailure: () =>
+          admin.query('ROLLBACK').then(
+            () => undefined,
+            () => undefined,
+          ),
+      },
+    );
     ctx.log('swapped back', { database: live, from: safety, safety: liveExists ? newSafety : null });
     return { ...(liveExists ? { safetyDatabase: newSafety } : {}), tables: null, restoredTo: live };
   } catch (err) {

@@ -15,6 +15,7 @@ import type {
 } from '../driver.js';
 import { fsyncPath, pipeToNewFile } from '../../core/durable-fs.js';
 import { inspectSqliteFile } from './inspect.js';
+import { compareRowCounts } from '../shared/row-counts.js';
 import { applyDelta, pageSizeOf } from './pages.js';
 import {
   ASIDE_MARK,
@@ -118,15 +119,13 @@ export async function restoreSqlite(req: RestoreRequest, ctx: DriverContext): Pr
       );
     }
     if (req.entry.tables && (req.entry.format === 'sqlite-db' || req.entry.format === 'sqlite-pages')) {
-      for (const [table, rows] of Object.entries(req.entry.tables)) {
-        if (info.tables[table] !== rows) {
-          throw new RespaldoError(
-            'failed',
-            `The restored copy of ${req.db.name} has ${info.tables[table] ?? 'no'} rows in ${table}; the manifest says ${rows}.`,
-            'The target was not touched. Try another set.',
-          );
-        }
-      }
+      const problems = compareRowCounts(req.entry.tables, info.tables);
+      if (problems.length > 0)
+        throw new RespaldoError(
+          'failed',
+          `The restored copy of ${req.db.name} does not match the backup (${problems.slice(0, 5).join('; ')}${problems.length > 5 ? '; …' : ''}).`,
+          'The target was not touched. Try another set.',
+        );
     }
     // Interrupted before the swap: the target stays as it was (the staging copy is removed below).
     if (ctx.signal.aborted)

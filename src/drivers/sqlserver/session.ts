@@ -30,6 +30,7 @@ import {
 import { parseStatsPercent, type BackupFile } from './swap-plan.js';
 import type { ConnectionSettings, SqlConnection } from './connection.js';
 import { isSqlError, mapSqlError, scrub } from './errors.js';
+import { compareRowCounts as compareShared } from '../shared/row-counts.js';
 
 export function str(v: unknown): string | null {
   return v === null || v === undefined ? null : String(v);
@@ -282,17 +283,9 @@ export async function removeQuietly(path: string, ctx: Pick<DriverContext, 'log'
   }
 }
 
-/** Compares restored row counts with the manifest's; one line per difference. */
+/** Row counts of SQL Server against the recorded ones: every difference, and tables the backup did not record. */
 export function compareRowCounts(expected: Record<string, number> | null, actual: Record<string, number>): string[] {
-  if (!expected) return [];
-  const diffs: string[] = [];
-  for (const [table, rows] of Object.entries(expected)) {
-    if (!(table in actual)) diffs.push(`${table}: missing (expected ${rows} rows)`);
-    else if (actual[table] !== rows) diffs.push(`${table}: ${actual[table]} rows, expected ${rows}`);
-  }
-  for (const table of Object.keys(actual))
-    if (!(table in expected)) diffs.push(`${table}: not in the backup's manifest`);
-  return diffs;
+  return compareShared(expected, actual, { extra: true });
 }
 
 /** The swap failed and the previous database could not be renamed back: recover must finish the job. */
