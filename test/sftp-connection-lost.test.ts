@@ -1,5 +1,5 @@
 import { PassThrough } from 'node:stream';
-import { afterEach, expect, it } from 'vitest';
+import { afterEach, expect, it, vi } from 'vitest';
 import { DestinationError } from '../src/core/errors.js';
 import { SftpDestination } from '../src/destinations/sftp.js';
 import { startSshd, stopAllSshd, sftpDestination } from './helpers/sshd.js';
@@ -7,9 +7,14 @@ import { waitFor } from './helpers/cli.js';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 
-afterEach(stopAllSshd);
+afterEach(async () => {
+  vi.restoreAllMocks();
+  await stopAllSshd();
+});
 
-it('the connection dropping under several uploads at once fails every one of them (none waits forever)', async () => {
+it('the connection dropping under several uploads at once fails every one of them (none waits forever), printing nothing', async () => {
+  // The library's default listeners print when a connection ends: that would break --json output.
+  const printed = [vi.spyOn(console, 'log'), vi.spyOn(console, 'error')];
   const srv = await startSshd();
   const dest = await SftpDestination.connect(sftpDestination(srv));
   // Three uploads whose bodies never end: each stays in flight until the connection goes.
@@ -34,4 +39,5 @@ it('the connection dropping under several uploads at once fails every one of the
     expect((err as DestinationError).message).toMatch(/unreachable or closed the connection/);
   }
   await dest.close();
+  for (const spy of printed) expect(spy.mock.calls).toEqual([]);
 });

@@ -33,6 +33,17 @@ export function hostKeyFingerprint(key: Buffer): string {
 }
 
 /**
+ * A client of ssh2-sftp-client without its global listeners' output: by default it prints "Global end
+ * listener: end event raised" (stdout) and "Global error listener: …" (stderr) when a connection ends,
+ * which would break `--json` output. A dropped connection is handled by every operation (SftpDestination.gone).
+ */
+async function newClient(name: string): Promise<SftpClient> {
+  const { default: Client } = await import('ssh2-sftp-client');
+  const quiet = () => undefined;
+  return new Client(`respaldo-${name}`, { error: quiet, end: quiet, close: quiet });
+}
+
+/**
  * An SFTP server (ssh2-sftp-client): key or password authentication, the server's host key pinned
  * by `hostKey` (an unknown or changed key is refused, naming the fingerprint seen). Each file is
  * written under a temporary name in its folder and renamed (posix-rename) once complete.
@@ -80,8 +91,7 @@ export class SftpDestination implements Destination {
   private async ready(): Promise<void> {
     if (!this.broken) return;
     await this.client.end().catch(() => undefined);
-    const { default: Client } = await import('ssh2-sftp-client');
-    this.client = new Client(`respaldo-${this.cfg.name}`);
+    this.client = await newClient(this.cfg.name);
     this.made.clear();
     this.broken = false;
     await this.open();
@@ -105,8 +115,7 @@ export class SftpDestination implements Destination {
 
   /** Connects, checking the host key against `hostKey`. */
   static async connect(cfg: DestinationConfig): Promise<SftpDestination> {
-    const { default: Client } = await import('ssh2-sftp-client');
-    const dest = new SftpDestination(cfg, new Client(`respaldo-${cfg.name}`));
+    const dest = new SftpDestination(cfg, await newClient(cfg.name));
     await dest.open();
     return dest;
   }
