@@ -4,6 +4,7 @@ import type { DatabaseConfig } from '../../core/types.js';
 import { english, phrase, type Phrase } from '../../core/phrases.js';
 import { MAX_IDENTIFIER_BYTES, type PgConnection, resolveConnection, byteLength, describePg } from './config.js';
 import { quoteIdent, quoteLiteral, type PgTool, missingToolHint, type Relation, type TableRef } from './args.js';
+import { DERIVED_KINDS, derivedMark, type DerivedKind } from '../shared/names.js';
 
 /**
  * Pure planning for the PostgreSQL driver: table selection, derived database names, database
@@ -53,8 +54,7 @@ export function tableKey(schema: string, table: string): string {
   return `${schema}.${table}`;
 }
 
-/** `drill`: the scratch database of a restore drill (`<live>__drill_<set id>`), dropped after it. */
-export type DerivedKind = 'restore' | 'pre_restore' | 'drill';
+export type { DerivedKind };
 
 function shortHash(s: string, n = 8): string {
   return createHash('sha256').update(s, 'utf8').digest('hex').slice(0, n);
@@ -74,9 +74,9 @@ export function truncateBytes(s: string, max: number): string {
 }
 
 function suffixFor(kind: DerivedKind, setId: string): string {
-  const suffix = `__${kind}_${setId}`;
+  const suffix = `${derivedMark(kind)}${setId}`;
   // Keep at least ~20 bytes of the live name readable; very long set ids are hashed.
-  return byteLength(suffix) <= 40 ? suffix : `__${kind}_${shortHash(setId, 16)}`;
+  return byteLength(suffix) <= 40 ? suffix : `${derivedMark(kind)}${shortHash(setId, 16)}`;
 }
 
 function prefixFor(live: string, suffix: string): string {
@@ -104,8 +104,8 @@ export function preRestoreDbName(live: string, setId: string): string {
 
 /** If `name` was derived from `live` (by derivedName), its kind and the set id part; else null. */
 export function parseDerivedName(live: string, name: string): { kind: DerivedKind; id: string } | null {
-  for (const kind of ['pre_restore', 'restore', 'drill'] as const) {
-    const marker = `__${kind}_`;
+  for (const kind of DERIVED_KINDS) {
+    const marker = derivedMark(kind);
     const at = name.lastIndexOf(marker);
     if (at <= 0) continue;
     if (kind === 'restore' && name.slice(0, at).endsWith('__pre')) continue;

@@ -4,12 +4,13 @@ import { basename, dirname, join } from 'node:path';
 import { RespaldoError } from '../../core/errors.js';
 import type { DatabaseConfig } from '../../core/types.js';
 import type { RestoreTarget } from '../driver.js';
+import { FILE_ASIDE_MARK, FILE_STAGING_MARK } from '../shared/names.js';
 
 /** The SQLite file: its paths (staging, set aside), opening it, its errors, the files SQLite leaves beside it. */
 
 /** Suffix of the file a restore is built in, beside its target. */
-export const STAGING_MARK = '.respaldo-restore-';
-export const ASIDE_MARK = '.respaldo-aside-';
+export const STAGING_MARK = FILE_STAGING_MARK;
+export const ASIDE_MARK = FILE_ASIDE_MARK;
 
 export function dbPath(db: DatabaseConfig): string {
   if (!db.path) throw new Error(`sqlite database ${db.name} has no path (config validation should have caught this)`);

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { derivedMark } from '../shared/names.js';
 
 /**
  * Names for the SQL Server driver, pure: quoting, server paths, the .bak, journal, temporary, safety and drill
@@ -15,10 +16,10 @@ import { createHash } from 'node:crypto';
 /** Longest identifier SQL Server accepts (sysname = nvarchar(128), counted in UTF-16 units). */
 export const MAX_SYSNAME = 128;
 /** Suffix markers of the databases a restore creates next to the live one. */
-export const TEMP_MARK = '__restore_';
-export const SAFETY_MARK = '__pre_restore_';
+export const TEMP_MARK = derivedMark('restore');
+export const SAFETY_MARK = derivedMark('pre_restore');
 /** Marks a restore drill's scratch database (`<name>__drill_<set id>`), dropped after the drill. */
-export const DRILL_MARK = '__drill_';
+export const DRILL_MARK = derivedMark('drill');
 /** Longest set id accepted in temporary names (keeps room for the database name). */
 export const MAX_SET_ID = 64;
 /** STATS interval for BACKUP and RESTORE (percent): every percent reaches the progress bars. */

@@ -1,0 +1,24 @@
+/**
+ * One vocabulary for what a restore or a drill makes beside a live database, in every engine: server
+ * databases `<live>__restore_<set>` (the staging copy pg_restore or RESTORE writes into),
+ * `<live>__pre_restore_<set>` (the safety copy an in-place restore keeps) and `<live>__drill_<set>` (a drill's
+ * scratch database); SQLite files `.respaldo-restore-…` (staging) and `.respaldo-aside-…` (the live file set
+ * aside during the swap) beside the database. Recovery recognises leftovers by these marks alone, so they never
+ * change (docs/architecture.md, "The recovery journal").
+ */
+
+/** What a derived database is for, and the word its name carries. */
+export type DerivedKind = 'restore' | 'pre_restore' | 'drill';
+
+/** The mark between a live database's name and the set id: `__<kind>_`. */
+export function derivedMark(kind: DerivedKind): string {
+  return `__${kind}_`;
+}
+
+/** Every kind, the longest mark first (`__pre_restore_` ends with `__restore_`'s letters). */
+export const DERIVED_KINDS: readonly DerivedKind[] = ['pre_restore', 'restore', 'drill'];
+
+/** SQLite: the staging copy of a restore, beside the database (`.respaldo-restore-<set>-<pid>…`). */
+export const FILE_STAGING_MARK = '.respaldo-restore-';
+/** SQLite: the live file set aside while the restored copy takes its place (`.respaldo-aside-…`). */
+export const FILE_ASIDE_MARK = '.respaldo-aside-';
