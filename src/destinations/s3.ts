@@ -1,3 +1,11 @@
+/**
+ * An S3-compatible store (AWS, MinIO, Backblaze B2, Cloudflare R2, Wasabi) through @aws-sdk/client-s3: each
+ * file a multipart upload from a bounded pool of part buffers (memory stays flat), the store's own SHA-256
+ * checksums where it has them, listings page by page, unfinished multipart uploads aborted once old.
+ *
+ * Why one file of about 480 lines: the upload, the listings and the aborts share the client, the key layout and
+ * the mapping of the store's errors to DestinationErrors.
+ */
 import type * as S3Sdk from '@aws-sdk/client-s3';
 import type { Readable } from 'node:stream';
 import { DestinationError } from '../core/errors.js';

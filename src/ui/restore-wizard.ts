@@ -20,6 +20,9 @@ import { onAtKey, onPassphraseKey, onSourceKey } from './restore-wizard-steps.js
  * database, whether to close them at the swap (default no; yes plans again with them closed) →
  * when the identity file is passphrase-protected and not opened yet, its passphrase (masked) →
  * progress → the outcome. New steps' keys live in restore-wizard-steps.ts.
+ *
+ * Why one file of about 480 lines: it is one state machine whose transitions read each other's states;
+ * the steps added for destinations and points in time are in restore-wizard-steps.ts.
  */
 
 export type WizardStep =

@@ -11,6 +11,9 @@ import { DERIVED_KINDS, derivedMark, type DerivedKind } from '../shared/names.js
  * properties, tool versions, the printable restore and rollback plans, leftovers and error hints
  * (connection settings are in config.ts, tool command lines in args.ts). Nothing here does I/O; the job
  * files beside it (backup.ts, restore.ts, …) execute.
+ *
+ * Why one file of about 470 lines: every function is pure and tested as a table in test/postgres-plan.test.ts;
+ * the derived names, the plans that print them and the leftovers that parse them back belong together.
  */
 
 /**
