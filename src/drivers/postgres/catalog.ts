@@ -7,6 +7,7 @@ import type { PgQueryable, PgErrorLike } from './connection.js';
 import type { DriverContext } from '../driver.js';
 import { sleep } from './tools.js';
 import { compareRowCounts } from '../shared/row-counts.js';
+import { retryWhileInUse } from '../shared/retry.js';
 
 /** Questions asked of the server's catalog (tables, row counts, sessions, databases) and dropping a database. */
 
@@ -185,29 +186,32 @@ export async function runWhenFree(
     afterFailure?: () => Promise<void>;
   },
 ): Promise<void> {
-  for (let attempt = 0; ; attempt++) {
-    for (const name of names) {
-      const sessions = await sessionsOn(admin, name);
-      if (sessions.length === 0) continue;
-      if (!opts.terminate) throw refusedSessions(name, sessions);
-      const n = await terminateSessions(admin, name);
-      opts.ctx.log('terminated sessions', { database: name, count: n });
-      const message = `terminated ${n} session(s) on "${name}": ${sessions.join(', ')}`;
-      opts.ctx.reporter.emit({ type: 'warning', item: opts.item, message });
-    }
-    opts.beforeOp?.();
-    try {
-      await op();
-      return;
-    } catch (err) {
-      await opts.afterFailure?.();
-      if (!isInUse(err) || attempt >= 20) {
-        if (!isInUse(err)) throw err;
-        const busy = (await Promise.all(names.map((name) => sessionsOn(admin, name)))).flat();
-        throw refusedSessions(names.join('" or "'), busy);
-      }
-      await sleep(250);
-    }
+  try {
+    await retryWhileInUse(
+      async () => {
+        for (const name of names) {
+          const sessions = await sessionsOn(admin, name);
+          if (sessions.length === 0) continue;
+          if (!opts.terminate) throw refusedSessions(name, sessions);
+          const n = await terminateSessions(admin, name);
+          opts.ctx.log('terminated sessions', { database: name, count: n });
+          const message = `terminated ${n} session(s) on "${name}": ${sessions.join(', ')}`;
+          opts.ctx.reporter.emit({ type: 'warning', item: opts.item, message });
+        }
+        opts.beforeOp?.();
+        try {
+          await op();
+        } catch (err) {
+          await opts.afterFailure?.();
+          throw err;
+        }
+      },
+      { attempts: 21, inUse: isInUse, delayMs: () => 250 },
+    );
+  } catch (err) {
+    if (!isInUse(err)) throw err;
+    const busy = (await Promise.all(names.map((name) => sessionsOn(admin, name)))).flat();
+    throw refusedSessions(names.join('" or "'), busy);
   }
 }
 

@@ -31,6 +31,7 @@ import { parseStatsPercent, type BackupFile } from './swap-plan.js';
 import type { ConnectionSettings, SqlConnection } from './connection.js';
 import { isSqlError, mapSqlError, scrub } from './errors.js';
 import { compareRowCounts as compareShared } from '../shared/row-counts.js';
+import { retryWhileInUse } from '../shared/retry.js';
 
 export function str(v: unknown): string | null {
   return v === null || v === undefined ? null : String(v);
@@ -115,26 +116,29 @@ export class Session {
    * the database at that moment (LOCK_ERRORS) is run again, up to SWAP_ATTEMPTS times.
    */
   async run(st: Statement, progress?: Progress, cancellable = true, retryLock = false): Promise<Row[]> {
-    for (let attempt = 1; ; attempt++) {
-      this.ctx.log(`sqlserver: ${st.purpose}${attempt > 1 ? ` (attempt ${attempt})` : ''}`);
-      try {
-        return await this.conn.query(st.sql, st.params, {
-          ...(cancellable ? { signal: this.ctx.signal } : {}),
-          onInfo: (message) => {
-            const pct = parseStatsPercent(message);
-            if (pct !== null && progress) progress(pct);
-            else if (message) this.ctx.log(`sqlserver: ${scrub(message, this.settings)}`);
-          },
-        });
-      } catch (err) {
-        const lockOnly = sqlNumbers(err).some((n) => LOCK_ERRORS.includes(n)) && !sqlNumbers(err).includes(5011);
-        if (retryLock && lockOnly && attempt < SWAP_ATTEMPTS) {
-          this.ctx.log(`sqlserver: another connection held the database (${(err as Error).message}); trying again`);
-          await new Promise((r) => setTimeout(r, this.retryDelayMs(attempt)));
-          continue;
-        }
-        throw mapSqlError(err, st.purpose, this.settings, this.interruptedNote);
-      }
+    try {
+      return await retryWhileInUse(
+        (attempt) => {
+          this.ctx.log(`sqlserver: ${st.purpose}${attempt > 1 ? ` (attempt ${attempt})` : ''}`);
+          return this.conn.query(st.sql, st.params, {
+            ...(cancellable ? { signal: this.ctx.signal } : {}),
+            onInfo: (message) => {
+              const pct = parseStatsPercent(message);
+              if (pct !== null && progress) progress(pct);
+              else if (message) this.ctx.log(`sqlserver: ${scrub(message, this.settings)}`);
+            },
+          });
+        },
+        {
+          attempts: retryLock ? SWAP_ATTEMPTS : 1,
+          inUse: (err) => sqlNumbers(err).some((n) => LOCK_ERRORS.includes(n)) && !sqlNumbers(err).includes(5011),
+          delayMs: this.retryDelayMs,
+          onRetry: (err) =>
+            this.ctx.log(`sqlserver: another connection held the database (${(err as Error).message}); trying again`),
+        },
+      );
+    } catch (err) {
+      throw mapSqlError(err, st.purpose, this.settings, this.interruptedNote);
     }
   }
 
