@@ -6,6 +6,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { cleanup } from 'ink-testing-library';
 import { SetDetailsScreen } from '../src/ui/screens/SetDetailsScreen.js';
+import { stopOnHangup } from '../src/ui/app.js';
+import { silentReporter } from '../src/core/events.js';
 import { cleanupSized, FakeFacade, frameProblems, KEY, press, renderSized, type, waitFrame } from './ui-fake-facade.js';
 
 afterEach(() => {
@@ -74,6 +76,16 @@ describe.each(['en', 'es'] as const)('details, V (%s)', (lang) => {
     const done = await waitFrame(lastFrame, (x) => x.includes(s.ok));
     expect(done).not.toContain(s.read);
     expect(facade.calls.filter((c) => c.method === 'keyLocked')).toEqual([]);
+    expect(facade.calls.filter((c) => c.method === 'verifySet').map((c) => c.args[0])).toEqual([`${m.id} --read-data`]);
+  });
+});
+
+describe('the menu hands V on to the engine', () => {
+  it('the hang-up-aware facade keeps verify options (readData)', async () => {
+    const facade = new FakeFacade();
+    const m = facade.manifests[0]!;
+    const { facade: wrapped } = stopOnHangup(facade, new AbortController().signal);
+    await wrapped.verifySet(m.id, silentReporter, { readData: true });
     expect(facade.calls.filter((c) => c.method === 'verifySet').map((c) => c.args[0])).toEqual([`${m.id} --read-data`]);
   });
 });

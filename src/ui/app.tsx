@@ -57,7 +57,7 @@ export function stopOnHangup(facade: EngineFacade, closed: AbortSignal): HangupA
     ...facade,
     createBackup: (req, reporter, signal) => track(facade.createBackup(req, reporter, both(signal))),
     executeRestore: (plan, reporter, signal) => track(facade.executeRestore(plan, reporter, both(signal))),
-    verifySet: (id, reporter) => track(facade.verifySet(id, reporter)),
+    verifySet: (id, reporter, opts) => track(facade.verifySet(id, reporter, opts)),
     drillSet: (id, reporter, signal) => track(facade.drillSet(id, reporter, both(signal))),
     async startScheduler(listener) {
       const handle = await track(facade.startScheduler(listener));

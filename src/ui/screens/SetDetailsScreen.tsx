@@ -203,7 +203,8 @@ export function SetDetailsScreen({
       ? manifest.value.databases.flatMap((d) => (d.safetyDatabase ? [d.safetyDatabase] : []))
       : null;
   const deletePrompt = `${t.details.deleteTitle(id, drops)} ${t.restore.typeWord(t.deleteWord)}`;
-  const actionRows = action.name === 'error' ? 5 : action.name === 'none' ? 0 : 1;
+  const dataRead = action.name === 'verified' && action.readData && action.result.decrypted === true;
+  const actionRows = action.name === 'error' ? 5 : action.name === 'none' ? 0 : dataRead ? 2 : 1;
   const below = action.name === 'confirm-delete' ? typedConfirmRows(deletePrompt, columns) : actionRows;
   const help = action.name === 'confirm-delete' ? t.help.confirm : t.help.details;
   const height = Math.max(3, body - 1 - below - (helpRows(help, columns) - 1));
@@ -272,9 +273,9 @@ export function SetDetailsScreen({
           {action.result.ok
             ? t.details.verifyOk(action.result.files.length)
             : t.details.verifyBad(action.result.files.filter((f) => !f.ok).length)}
-          {action.readData && action.result.decrypted ? ` ${t.details.dataRead}` : ''}
         </Text>
       ) : null}
+      {dataRead ? <Text color={theme.colors.muted}>{t.details.dataRead}</Text> : null}
       {action.name === 'kept' ? (
         <Text color={theme.colors.ok}>{action.keep ? t.details.kept : t.details.unkept}</Text>
       ) : null}
