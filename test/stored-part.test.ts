@@ -1,0 +1,35 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { text } from 'node:stream/consumers';
+import { gzipSync } from 'node:zlib';
+import { afterEach, describe, expect, it } from 'vitest';
+import { VerifyError } from '../src/core/errors.js';
+import type { DatabaseEntry } from '../src/core/types.js';
+import { openStoredPart } from '../src/engine/stored-part.js';
+
+const dirs: string[] = [];
+afterEach(() => dirs.splice(0).forEach((d) => rmSync(d, { recursive: true, force: true })));
+
+const entry = (file: string): DatabaseEntry =>
+  ({ name: 'users', file, compressed: file.endsWith('.gz') }) as unknown as DatabaseEntry;
+
+describe('openStoredPart', () => {
+  it('reads and decompresses a stored file', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'respaldo-part-'));
+    dirs.push(dir);
+    writeFileSync(join(dir, 'users.sql.gz'), gzipSync('hola\n'));
+    await expect(text(openStoredPart(dir, entry('users.sql.gz')))).resolves.toBe('hola\n');
+  });
+
+  it('reports a stored file that is gone as a damaged set naming the file, not a raw ENOENT', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'respaldo-part-'));
+    dirs.push(dir);
+    for (const file of ['users.sql.gz', 'users.sql']) {
+      const err = await text(openStoredPart(dir, entry(file))).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(VerifyError);
+      expect((err as VerifyError).message).toContain(join(dir, file));
+      expect((err as VerifyError).exitCode).toBe(5);
+    }
+  });
+});
