@@ -1,9 +1,10 @@
-import { createReadStream, createWriteStream, existsSync, promises as fsp } from 'node:fs';
+import { createReadStream, existsSync, promises as fsp } from 'node:fs';
 import { basename, dirname, join, resolve, sep } from 'node:path';
-import { pipeline } from 'node:stream/promises';
+import { pipeline } from 'node:stream';
 import { VerifyError } from '../core/errors.js';
 import type { CodecName, FileEntry } from '../core/types.js';
 import { decompressorFor } from './codec.js';
+import { pipeToNewFile } from '../core/durable-fs.js';
 import { fsyncPath, fsyncTree } from './fs-util.js';
 import { isSafeRelative } from './manifest.js';
 
@@ -101,7 +102,9 @@ export async function restoreFiles(
         continue;
       }
       const src = createReadStream(join(setRoot, e.stored!), { highWaterMark: 1 << 20 });
-      await pipeline(src, decompressorFor(opts.codec ?? 'gzip'), createWriteStream(dest, { flags: 'wx', mode: 0o600 }));
+      // Closed before a failure is reported, so removing the partial folder cannot race a late-created file.
+      const plain = pipeline(src, decompressorFor(opts.codec ?? 'gzip'), () => undefined);
+      await pipeToNewFile(plain, dest, { mode: 0o600 });
       await fsp.chmod(dest, e.mode & 0o777);
       await fsp.utimes(dest, new Date(e.mtime), new Date(e.mtime));
       opts.onFile?.(e.size);
