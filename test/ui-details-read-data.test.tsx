@@ -8,6 +8,7 @@ import { cleanup } from 'ink-testing-library';
 import { SetDetailsScreen } from '../src/ui/screens/SetDetailsScreen.js';
 import { stopOnHangup } from '../src/ui/app.js';
 import { silentReporter } from '../src/core/events.js';
+import { catalogue } from '../src/ui/i18n/index.js';
 import { cleanupSized, FakeFacade, frameProblems, KEY, press, renderSized, type, waitFrame } from './ui-fake-facade.js';
 
 afterEach(() => {
@@ -57,6 +58,37 @@ describe.each(['en', 'es'] as const)('details, V (%s)', (lang) => {
     const done = await waitFrame(lastFrame, (x) => x.includes(s.ok));
     fits(done);
     expect(done).toContain(s.read);
+    expect(facade.calls.filter((c) => c.method === 'verifySet').map((c) => c.args[0])).toEqual([`${m.id} --read-data`]);
+  });
+
+  it('a set encrypted to a passphrase no file gives: that passphrase (wrong: said, asked again; Esc: nothing)', async () => {
+    const t = catalogue(lang, true);
+    const facade = new FakeFacade();
+    const m = facade.manifests[0]!;
+    m.encryption = { format: 'age', recipients: [], passphrase: true };
+    facade.setsPassphrase = 'open sesame';
+    const { lastFrame, stdin } = renderSized(
+      <SetDetailsScreen id={m.id} onBack={noop} onRestore={noop} onDeleted={noop} />,
+      { facade, lang },
+    );
+    await waitFrame(lastFrame, (x) => x.includes(s.help));
+    await press(stdin, 'V');
+    const asked = await waitFrame(lastFrame, (x) => x.includes(t.restore.setPassphraseTitle));
+    fits(asked);
+    expect(asked).toContain(m.id);
+    await type(stdin, 'wrong');
+    await press(stdin, KEY.enter);
+    const wrong = lang === 'en' ? `Wrong passphrase: it does not open set ${m.id}.` : `no abre la copia ${m.id}.`;
+    fits(await waitFrame(lastFrame, (x) => x.includes(wrong)));
+    await press(stdin, KEY.esc);
+    await waitFrame(lastFrame, (x) => x.includes(s.help) && !x.includes(t.restore.setPassphraseTitle));
+    expect(facade.calls.filter((c) => c.method === 'verifySet')).toEqual([]);
+    await press(stdin, 'V');
+    await waitFrame(lastFrame, (x) => x.includes(t.restore.setPassphraseTitle) && !x.includes(wrong));
+    await type(stdin, 'open sesame');
+    await press(stdin, KEY.enter);
+    expect(await waitFrame(lastFrame, (x) => x.includes(s.ok))).toContain(s.read);
+    expect(facade.calls.filter((c) => c.method === 'keyLocked').map((c) => c.args[0])).toContain(m.id);
     expect(facade.calls.filter((c) => c.method === 'verifySet').map((c) => c.args[0])).toEqual([`${m.id} --read-data`]);
   });
 

@@ -126,20 +126,20 @@ describe('real facade: a passphrase-protected identity', () => {
     const facade = await facadeOf(s);
     const m = await facade.createBackup({ databases: ['users'], type: 'full', files: false }, silentReporter);
     expect(m.encryption?.recipients).toHaveLength(1);
-    expect(await facade.keyLocked()).toBe(true);
+    expect(await facade.keyLocked()).toBe('identity');
     const to0 = join(s.dir, 'r0.db');
     expect(
       await facade.keyLocked(await facade.planRestore({ setId: m.id, databases: ['users'], files: false, to: to0 })),
-    ).toBe(true);
+    ).toBe('identity');
     // verify reading the data (the details' V) needs the key: refused while it is locked, nothing asked on a terminal
     const locked = await facade.verifySet(m.id, silentReporter, { readData: true }).catch((e: unknown) => e);
     expect(isRespaldoError(locked) && locked.kind).toBe('key');
     const wrong = await facade.unlockKey('not it').catch((e: unknown) => e);
     expect(isRespaldoError(wrong) && wrong.kind).toBe('key');
     expect((wrong as Error).message).toContain('Wrong passphrase');
-    expect(await facade.keyLocked()).toBe(true);
+    expect(await facade.keyLocked()).toBe('identity');
     await facade.unlockKey('open the vault');
-    expect(await facade.keyLocked()).toBe(false);
+    expect(await facade.keyLocked()).toBeNull();
     expect(await facade.verifySet(m.id, silentReporter, { readData: true })).toMatchObject({
       ok: true,
       decrypted: true,
@@ -157,20 +157,20 @@ describe('real facade: a passphrase-protected identity', () => {
     ).createBackup({ databases: ['users'], type: 'full', files: false }, silentReporter);
     await lockedKey(s, 'later key');
     const facade = await facadeOf(s);
-    expect(await facade.keyLocked()).toBe(true);
+    expect(await facade.keyLocked()).toBe('identity');
     const to = join(s.dir, 'r.db');
     const plan = await facade.planRestore({ setId: plain.id, databases: ['users'], files: false, to });
-    expect(await facade.keyLocked(plan)).toBe(false);
+    expect(await facade.keyLocked(plan)).toBeNull();
     const at = await facade.planRestore({ setId: '', at: plain.completedAt, databases: ['users'], files: false, to });
-    expect(await facade.keyLocked(at)).toBe(false);
+    expect(await facade.keyLocked(at)).toBeNull();
   });
 
   it('not locked when RESPALDO_PASSPHRASE_FILE names the file, nor without encryption', async () => {
     const s = demoSetup({ files: undefined });
     await lockedKey(s, 'from a file');
     vi.stubEnv('RESPALDO_PASSPHRASE_FILE', join(s.dir, 'pass.txt'));
-    expect(await (await facadeOf(s)).keyLocked()).toBe(false);
-    expect(await (await facadeOf(demoSetup())).keyLocked()).toBe(false);
+    expect(await (await facadeOf(s)).keyLocked()).toBeNull();
+    expect(await (await facadeOf(demoSetup())).keyLocked()).toBeNull();
   });
 });
 
@@ -203,7 +203,7 @@ describe('real facade: an encrypted incremental at a destination, with a protect
 
     const manifest = await facade.readManifest(incr.id, 'nas');
     expect(manifest.encryption && manifest.databases.some((d) => d.base)).toBeTruthy();
-    expect(await facade.keyLocked()).toBe(true);
+    expect(await facade.keyLocked()).toBe('identity');
     const to = join(s.dir, 'r.db');
     const req = { from: 'nas', setId: incr.id, databases: ['users'], files: false, to };
     const locked = await facade.planRestore(req).catch((err: unknown) => err);

@@ -11,7 +11,7 @@ import stripAnsi from 'strip-ansi';
 import { RespaldoError } from '../src/core/errors.js';
 import { lastDrillOf, summaryFromManifest } from '../src/engine/catalog.js';
 import { safetyOf } from '../src/engine/restore.js';
-import { english } from '../src/core/phrases.js';
+import { english, phrase } from '../src/core/phrases.js';
 import type { Reporter } from '../src/core/events.js';
 import type {
   DrillRecord,
@@ -29,6 +29,8 @@ import type {
   EngineFacade,
   HeaderStatus,
   MenuConfig,
+  KeyLock,
+  KeySubject,
   OffsiteMark,
   RestoreOutcome,
   RestorePlan,
@@ -298,14 +300,28 @@ export class FakeFacade implements EngineFacade {
   /** The passphrase of the identity file, when it is protected (keyLocked until unlockKey gets it). */
   keyPassphrase: string | null = null;
   keyOpened = false;
-  async keyLocked(plan?: RestorePlan): Promise<boolean> {
-    this.record('keyLocked', plan?.setId);
-    if (this.keyPassphrase === null || this.keyOpened) return false;
+  /** The passphrase of the sets encrypted to a passphrase (`encryption.passphrase`), when no file gives it. */
+  setsPassphrase: string | null = null;
+  setsOpened = false;
+  async keyLocked(of?: KeySubject): Promise<KeyLock | null> {
+    this.record('keyLocked', of?.setId);
     const all = [...this.manifests, ...Object.values(this.remote).flat()];
-    return !plan || all.some((m) => m.id === plan.setId && m.encryption);
+    const m = of ? all.find((x) => x.id === of.setId) : undefined;
+    if (of && !m?.encryption) return null;
+    if (m?.encryption?.passphrase) return this.setsPassphrase !== null && !this.setsOpened ? 'passphrase' : null;
+    return this.keyPassphrase === null || this.keyOpened ? null : 'identity';
   }
-  async unlockKey(passphrase: string): Promise<void> {
+  async unlockKey(passphrase: string, of?: KeySubject): Promise<void> {
     this.record('unlockKey', passphrase.length);
+    if ((await this.keyLocked(of)) === 'passphrase') {
+      if (passphrase !== this.setsPassphrase) {
+        const message = phrase('error.wrongPassphrase', { set: of!.setId });
+        const hint = phrase('error.wrongPassphraseHint');
+        throw new RespaldoError('key', english(message), english(hint)).withPhrases(message, hint);
+      }
+      this.setsOpened = true;
+      return;
+    }
     if (passphrase !== this.keyPassphrase)
       throw new RespaldoError(
         'key',
@@ -388,8 +404,8 @@ export class FakeFacade implements EngineFacade {
   async verifySet(id: string, _reporter?: Reporter, opts: { readData?: boolean } = {}): Promise<VerifyReport> {
     this.record('verifySet', opts.readData ? `${id} --read-data` : id);
     const m = this.manifests.find((x) => x.id === id)!;
-    if (opts.readData && m.encryption && this.keyPassphrase !== null && !this.keyOpened)
-      throw new RespaldoError('key', 'The identity file is protected by a passphrase.', 'Type it.');
+    if (opts.readData && m.encryption && (await this.keyLocked({ setId: m.id })))
+      throw new RespaldoError('key', 'The key or the passphrase of the set is needed.', 'Type it.');
     return {
       ...(opts.readData && m.encryption ? { decrypted: true } : {}),
       setId: id,

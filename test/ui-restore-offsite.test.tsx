@@ -289,7 +289,7 @@ describe('an encrypted incremental at a destination with a protected key', () =>
     fits(asked);
     expect(asked).toContain('Esc back');
     expect(asked).not.toContain('back to the plan');
-    expect(calls(facade, 'keyLocked').map((c) => c.args[0])).toEqual([undefined]);
+    expect(calls(facade, 'keyLocked').map((c) => c.args[0])).toEqual([delta.id]);
     await type(stdin, 'chain words');
     await press(stdin, KEY.enter);
     await waitFrame(lastFrame, (x) => x.includes('[ ] users (sqlite)'));

@@ -258,29 +258,33 @@ describe('restore wizard: the passphrase of the key', () => {
   it('an encrypted set: the key is checked; an open key runs it', async () => {
     const { s, plan } = await confirmedPlan(true);
     const checked = apply(s, [{ type: 'confirmed' }]);
-    expect(checked.effects).toEqual([{ kind: 'check-key', plan }]);
-    const run = apply(checked.state, [{ type: 'key-checked', locked: false }]);
+    expect(checked.effects).toEqual([{ kind: 'check-key', of: plan }]);
+    const run = apply(checked.state, [{ type: 'key-checked', locked: null }]);
     expect(run.state.step).toEqual({ name: 'running', interruptWarned: false });
     expect(run.effects).toEqual([{ kind: 'execute', plan }]);
   });
 
-  it('a locked key: asked masked; Enter opens it (the typed text leaves the state); then it runs', async () => {
-    const { s, plan } = await confirmedPlan(true);
-    const asked = apply(s, [{ type: 'confirmed' }, { type: 'key-checked', locked: true }]).state;
-    expect(asked.step).toEqual({ name: 'passphrase' });
-    expect(apply(asked, keys(enter)).effects).toEqual([]);
-    const typedIn = apply(asked, keys(...typed('s3cret!'), backspace, ['!', {}], enter));
-    expect(typedIn.effects).toEqual([{ kind: 'unlock', passphrase: 's3cret!' }]);
-    expect(typedIn.state.passphrase).toBe('');
-    expect(typedIn.state.busy).toBe('unlocking');
-    const run = apply(typedIn.state, [{ type: 'unlocked' }]);
-    expect(run.state.step).toEqual({ name: 'running', interruptWarned: false });
-    expect(run.effects).toEqual([{ kind: 'execute', plan }]);
-  });
+  it.each(['identity', 'passphrase'] as const)(
+    'locked (%s): asked masked; Enter opens it (the typed text leaves the state); then it runs',
+    async (lock) => {
+      const { s, plan } = await confirmedPlan(true);
+      const asked = apply(s, [{ type: 'confirmed' }, { type: 'key-checked', locked: lock }]).state;
+      expect(asked.step).toEqual({ name: 'passphrase' });
+      expect(asked.keyLock).toBe(lock);
+      expect(apply(asked, keys(enter)).effects).toEqual([]);
+      const typedIn = apply(asked, keys(...typed('s3cret!'), backspace, ['!', {}], enter));
+      expect(typedIn.effects).toEqual([{ kind: 'unlock', passphrase: 's3cret!', of: plan }]);
+      expect(typedIn.state.passphrase).toBe('');
+      expect(typedIn.state.busy).toBe('unlocking');
+      const run = apply(typedIn.state, [{ type: 'unlocked' }]);
+      expect(run.state.step).toEqual({ name: 'running', interruptWarned: false });
+      expect(run.effects).toEqual([{ kind: 'execute', plan }]);
+    },
+  );
 
   it('a wrong passphrase: the error is shown, asked again; Esc goes back to the plan (nothing ran)', async () => {
     const { s } = await confirmedPlan(true);
-    const asked = apply(s, [{ type: 'confirmed' }, { type: 'key-checked', locked: true }]).state;
+    const asked = apply(s, [{ type: 'confirmed' }, { type: 'key-checked', locked: 'passphrase' }]).state;
     const wrong = apply(asked, [
       ...keys(...typed('nope'), enter),
       { type: 'unlock-failed', error: new Error('Wrong') },
@@ -310,7 +314,7 @@ describe('restore wizard: an encrypted delta at a destination asks the passphras
     [
       'an encrypted delta: the key is checked first',
       encryptedDelta(),
-      [{ kind: 'check-key', plan: null }],
+      [{ kind: 'check-key', of: { setId: '20261121_100000', from: 'nas' } }],
       'unlocking',
     ],
     [
@@ -330,11 +334,13 @@ describe('restore wizard: an encrypted delta at a destination asks the passphras
   it('locked: asked; opened: the items; Esc instead goes back to the sets', () => {
     const asked = apply(atRemoteSets(), [
       { type: 'manifest-loaded', manifest: encryptedDelta() },
-      { type: 'key-checked', locked: true },
+      { type: 'key-checked', locked: 'passphrase' },
     ]).state;
     expect(asked.step).toEqual({ name: 'passphrase' });
     const typedIn = apply(asked, keys(...typed('words'), enter));
-    expect(typedIn.effects).toEqual([{ kind: 'unlock', passphrase: 'words' }]);
+    expect(typedIn.effects).toEqual([
+      { kind: 'unlock', passphrase: 'words', of: { setId: '20261121_100000', from: 'nas' } },
+    ]);
     const opened = apply(typedIn.state, [{ type: 'unlocked' }]);
     expect(opened.effects).toEqual([]);
     expect(opened.state.step).toEqual({ name: 'items' });
@@ -347,7 +353,7 @@ describe('restore wizard: an encrypted delta at a destination asks the passphras
   it('not locked: straight to the items', () => {
     const s = apply(atRemoteSets(), [
       { type: 'manifest-loaded', manifest: encryptedDelta() },
-      { type: 'key-checked', locked: false },
+      { type: 'key-checked', locked: null },
     ]).state;
     expect(s.step).toEqual({ name: 'items' });
     expect(s.busy).toBeNull();

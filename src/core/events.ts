@@ -9,7 +9,13 @@ export type ProgressEvent =
       setId?: string;
       items: string[];
     }
-  | { type: 'item-start'; item: string; kind: 'database' | 'files' | 'verify' | 'restore'; totalBytes?: number }
+  | {
+      type: 'item-start';
+      item: string;
+      /** `fetch`: the files of a set fetched from a destination for a restore (`totalBytes`: all of them). */
+      kind: 'database' | 'files' | 'verify' | 'restore' | 'fetch';
+      totalBytes?: number;
+    }
   | { type: 'item-progress'; item: string; bytes: number; totalBytes?: number; percent?: number; message?: string }
   | { type: 'item-end'; item: string; ok: boolean; bytes?: number; durationMs?: number; error?: string; hint?: string }
   | { type: 'warning'; message: string; item?: string }

@@ -164,6 +164,12 @@ export const PHRASES_EN = {
     `Set ${p['set']} failed verification, nothing was restored: ${p['problems']}`,
   'error.restoreVerifyHint': () =>
     'Restore from another set (`respaldo list`), and check the disk that holds the backups.',
+  'error.wrongPassphrase': (p: PhraseParams) => `Wrong passphrase: it does not open set ${p['set']}.`,
+  'error.wrongPassphraseHint': () =>
+    'Type the passphrase the set was encrypted with (the one in "encryption.passphraseFile" on the server that made it).',
+  'error.otherPassphrase': (p: PhraseParams) =>
+    `That passphrase opens set ${p['opened']}, but not set ${p['locked']}, which was encrypted with another one.`,
+  'error.otherPassphraseHint': (p: PhraseParams) => `Type the passphrase of set ${p['locked']}.`,
 } satisfies Record<string, (p: PhraseParams) => string>;
 
 export type PhraseId = keyof typeof PHRASES_EN;

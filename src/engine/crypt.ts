@@ -4,6 +4,7 @@ import { pipeline } from 'node:stream/promises';
 import { createHash } from 'node:crypto';
 import type { Decrypter, Encrypter } from 'age-encryption';
 import { RespaldoError, VerifyError } from '../core/errors.js';
+import { english, phrase } from '../core/phrases.js';
 import type { EncryptionConfig, ManifestEncryption, PlainHashes } from '../core/types.js';
 import { FILE_MODE, fsyncPath } from './fs-util.js';
 
@@ -12,9 +13,9 @@ import { FILE_MODE, fsyncPath } from './fs-util.js';
  * every stored file is compressed, then encrypted to the configured recipients (public keys, so a
  * backup needs no secret) or to a passphrase (scrypt). Each stored file is one ordinary age file,
  * so `age -d -i key.txt users.sqlite.zst.age | zstd -dc` reads it by hand. Decryption needs the
- * identity file (`encryption.identityFile`), which may itself be age-encrypted with a passphrase;
- * that passphrase comes from `RESPALDO_PASSPHRASE_FILE` or the terminal, never argv or a plain
- * variable.
+ * identity file (`encryption.identityFile`), which may itself be age-encrypted with a passphrase,
+ * or the passphrase of the backups; a passphrase comes from `RESPALDO_PASSPHRASE_FILE`, the terminal or
+ * the menu's masked field, never argv or a plain variable.
  */
 
 /** Suffix of an encrypted stored file. */
@@ -191,6 +192,64 @@ async function identitiesOf(path: string, given?: string): Promise<string[]> {
 }
 
 /**
+ * Passphrases of the backups typed in the menu that opened a set, kept for this process (as an opened
+ * identity's keys are): a set encrypted to a passphrase is decrypted with them when neither
+ * `encryption.passphraseFile` nor RESPALDO_PASSPHRASE_FILE gives one. Never written anywhere.
+ */
+const typedPassphrases: string[] = [];
+
+/** Whether one of `passphrases` opens the age file `sample` (only its header is read); damage is thrown. */
+async function opensSample(passphrases: string[], sample: Readable, label: string): Promise<boolean> {
+  const { Decrypter } = await age();
+  const d = new Decrypter();
+  for (const p of passphrases) d.addPassphrase(p);
+  try {
+    const plain = await openStream(d, sample, label);
+    plain.destroy();
+    return true;
+  } catch (err) {
+    if (err instanceof KeyError) return false;
+    throw err;
+  } finally {
+    sample.destroy();
+  }
+}
+
+/**
+ * Whether decrypting a set encrypted as `enc` would ask the passphrase of the backups: it is encrypted to
+ * a passphrase, neither `encryption.passphraseFile` nor RESPALDO_PASSPHRASE_FILE names a file holding it,
+ * and no passphrase typed in this process opens `sample()` (one of the set's stored files).
+ */
+export async function passphraseNeeded(
+  cfg: { encryption?: EncryptionConfig | undefined },
+  enc: ManifestEncryption,
+  sample: () => Promise<Readable>,
+  label: string,
+): Promise<boolean> {
+  if (!enc.passphrase || cfg.encryption?.passphraseFile || process.env[PASSPHRASE_FILE_ENV]) return false;
+  return !typedPassphrases.length || !(await opensSample(typedPassphrases, await sample(), label));
+}
+
+/**
+ * Checks the passphrase of the backups typed in the menu against `sample()` (a stored file of set
+ * `setId`, header only) and keeps it for this process, so that set's restore, drill and verify decrypt
+ * with it. A passphrase that does not open it is a KeyError; a damaged file a VerifyError.
+ */
+export async function unlockPassphrase(
+  passphrase: string,
+  sample: () => Promise<Readable>,
+  setId: string,
+  label: string,
+): Promise<void> {
+  if (!(await opensSample([passphrase], await sample(), label))) {
+    const message = phrase('error.wrongPassphrase', { set: setId });
+    const hint = phrase('error.wrongPassphraseHint');
+    throw new KeyError(english(message), english(hint)).withPhrases(message, hint);
+  }
+  if (!typedPassphrases.includes(passphrase)) typedPassphrases.push(passphrase);
+}
+
+/**
  * A decrypter for a set encrypted as `enc` describes: its identity file (checked to hold a key of
  * one of the set's recipients), or the passphrase of the backups. Throws a KeyError when the key is
  * missing, unreadable or not the set's.
@@ -204,15 +263,19 @@ export async function decrypterFor(
   const d = new Decrypter();
   if (enc.passphrase) {
     const file = cfg.encryption?.passphraseFile;
-    d.addPassphrase(
-      file
-        ? readSecretFile(
+    const typed = file || process.env[PASSPHRASE_FILE_ENV] ? [] : typedPassphrases;
+    const passphrases = file
+      ? [
+          readSecretFile(
             file,
             'the passphrase file (encryption.passphraseFile)',
             'Write the passphrase of the backups into it.',
-          )
-        : await askPassphrase(`the backups of set ${setId}`),
-    );
+          ),
+        ]
+      : typed.length
+        ? typed
+        : [await askPassphrase(`the backups of set ${setId}`)];
+    for (const p of passphrases) d.addPassphrase(p);
     return d;
   }
   const path = cfg.encryption?.identityFile;

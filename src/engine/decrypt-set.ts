@@ -1,4 +1,6 @@
+import { createReadStream } from 'node:fs';
 import { dirname, join } from 'node:path';
+import type { Readable } from 'node:stream';
 import { VerifyError } from '../core/errors.js';
 import type { Reporter } from '../core/events.js';
 import type { DatabaseEntry, EncryptionConfig, FileEntry, Manifest, PlainHashes, StoredFile } from '../core/types.js';
@@ -21,6 +23,21 @@ export function encryptedParts(
   }
   if (withFiles) for (const f of m.files) if (f.stored) out.push({ path: f.stored, plain: f.plain });
   return out;
+}
+
+/** Pure: one stored file of an encrypted set (the first), to check a passphrase against; null when it stores none. */
+export function samplePart(m: Manifest): string | null {
+  const parts = encryptedParts(
+    m,
+    m.databases.map((d) => d.name),
+    true,
+  );
+  return parts.find((p) => p.path.endsWith(AGE_EXTENSION))?.path ?? null;
+}
+
+/** An opener of the stored files of the set in folder `dir` (a set here, or one fetched from a destination). */
+export function openStored(dir: string): (path: string) => Promise<Readable> {
+  return (path) => Promise.resolve(createReadStream(join(dir, path)));
 }
 
 /** Pure: a stored path without its `.age` suffix. */

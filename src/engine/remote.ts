@@ -1,6 +1,6 @@
 import { createWriteStream, promises as fsp } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { Writable, pipeline as streamPipeline } from 'node:stream';
+import { Writable, pipeline as streamPipeline, type Readable } from 'node:stream';
 import type { Decrypter } from 'age-encryption';
 import { decrypterFor, hashDecrypted } from './crypt.js';
 import { decryptSet, encryptedParts } from './decrypt-set.js';
@@ -14,6 +14,7 @@ import { setKey, type Destination } from '../destinations/destination.js';
 import { destinationConfig, openDestination } from '../destinations/registry.js';
 import { summaryFromManifest } from './catalog.js';
 import { Sha256Pass, withRetries } from './copy.js';
+import { FetchProgress } from './fetch-progress.js';
 import { DIR_MODE, FILE_MODE, ensurePrivateDir, fsyncPath } from './fs-util.js';
 import { writeLog } from './log.js';
 import { MANIFEST_NAME, readManifestFile } from './manifest.js';
@@ -40,6 +41,19 @@ export async function withDestination<T>(
   } finally {
     await dest.close().catch(() => undefined);
   }
+}
+
+/**
+ * Runs `work` with an opener of the stored files of set `id` at destination `name` (e.g. to check a
+ * passphrase against one file's header), closing the destination afterwards.
+ */
+export function withRemoteFiles<T>(
+  cfg: LoadedConfig,
+  name: string,
+  id: string,
+  work: (open: (path: string) => Promise<Readable>) => Promise<T>,
+): Promise<T> {
+  return withDestination(cfg, name, (dest, source) => work((path) => dest.get(`${setKey(source, id)}/${path}`)));
 }
 
 async function readAll(dest: Destination, key: string): Promise<Buffer> {
@@ -293,14 +307,22 @@ async function fetchFiles(
   m: Manifest,
   dir: string,
   wanted: ReturnType<typeof expectedFiles>,
+  progress: FetchProgress,
 ): Promise<void> {
   for (const w of wanted) {
     const target = join(dir, w.path);
     await fsp.mkdir(dirname(target), { recursive: true, mode: DIR_MODE });
-    const h = new Sha256Pass();
-    await withRetries(async () =>
-      pipeline(await dest.get(`${setKey(source, m.id)}/${w.path}`), h, createWriteStream(target, { mode: FILE_MODE })),
-    );
+    let h = new Sha256Pass();
+    await withRetries(async () => {
+      h = new Sha256Pass();
+      await pipeline(
+        await dest.get(`${setKey(source, m.id)}/${w.path}`),
+        h,
+        progress.counter(),
+        createWriteStream(target, { mode: FILE_MODE }),
+      );
+    });
+    progress.fileDone(h.bytes);
     await fsyncPath(target);
     if (h.digest() !== w.sha256 || (w.bytes !== null && h.bytes !== w.bytes)) {
       throw new VerifyError(
@@ -388,11 +410,12 @@ export async function fetchSet(
         type: 'info',
         message: `fetching set ${m.id}${sets} from ${name}: ${all.length} file(s)${total ? `, ${total} bytes` : ''}`,
       });
-      await fetchFiles(dest, source, m, dir, wanted);
-      for (const [mid, x] of memberFiles) {
-        await fetchFiles(dest, source, x.m, join(root, mid), x.files);
+      const progress = new FetchProgress(reporter, `${m.id} @ ${name}`, total);
+      await fetchFiles(dest, source, m, dir, wanted, progress);
+      for (const [mid, x] of memberFiles) await fetchFiles(dest, source, x.m, join(root, mid), x.files, progress);
+      progress.end();
+      for (const [mid, x] of memberFiles)
         if (x.m.encryption) await decryptMember(cfg, x.m, join(root, mid), members.get(mid)!, reporter);
-      }
       return { id: setId, dir, chainIds };
     });
     return { ...fetched, remove };

@@ -1,4 +1,3 @@
-import { dirname, join } from 'node:path';
 import { InterruptedError, UsageError } from '../core/errors.js';
 import { silentReporter, type ProgressEvent, type Reporter } from '../core/events.js';
 import type {
@@ -14,8 +13,6 @@ import type {
 import { loadConfig } from '../config/load.js';
 import { deleteSet, lastDrills, listSets, readDrillRecord, readManifest, setDir, setKeep } from '../engine/catalog.js';
 import { readCopies } from '../engine/copy.js';
-import { identityNeedsPassphrase, unlockIdentity } from '../engine/crypt.js';
-import { readManifestFile } from '../engine/manifest.js';
 import { fetchSet, listRemoteSets, readRemoteManifest, withDestination, type FetchedSet } from '../engine/remote.js';
 import { runDrill, type DrillOutcome } from '../engine/drill.js';
 import { isCopied, notCopiedOf, withOffsite } from '../engine/offsite-state.js';
@@ -36,6 +33,7 @@ import { createEngineScheduler } from '../scheduler/run-job.js';
 import type { JobEndEvent, SchedulerLogEntry, SchedulerStatus } from '../scheduler/scheduler.js';
 import type { CatchUpPlan } from '../scheduler/catch-up.js';
 import { nextRuns as schedulerNextRuns } from '../scheduler/when.js';
+import { facadeKeys } from './facade-keys.js';
 
 export type {
   DrillOutcome,
@@ -98,23 +96,29 @@ export interface EngineFacade {
    * Plans a restore without changing anything on the targets. With `from`, the set's files the
    * request needs are first fetched from that destination into a hidden folder of the backup folder
    * and checked (the CLI's `restore ID --from`); the folder is kept for executeRestore until
-   * releaseFetched or the next plan of another selection.
+   * releaseFetched or the next plan of another selection; the fetch's progress (an item of kind `fetch`:
+   * bytes fetched of all the files') goes to `reporter`.
    */
-  planRestore(req: RestoreRequest): Promise<RestorePlan>;
+  planRestore(req: RestoreRequest, reporter?: Reporter): Promise<RestorePlan>;
   /** Executes a plan returned by planRestore (then removes a fetched set). */
   executeRestore(plan: RestorePlan, reporter: Reporter, signal?: AbortSignal): Promise<RestoreOutcome>;
   /** Removes the set planRestore fetched from a destination, if any (the wizard was left). */
   releaseFetched(): Promise<void>;
   /**
-   * Whether decrypting needs a passphrase the menu must ask for: the configured identity file is
-   * passphrase-protected, not opened yet, and RESPALDO_PASSPHRASE_FILE names no file holding it; with
-   * `plan`, also only when a set it restores (every set of a restore as of a time) is encrypted.
+   * Which passphrase decrypting needs that the menu must ask for, null when none. `identity`: the
+   * configured identity file is passphrase-protected, not opened yet, and RESPALDO_PASSPHRASE_FILE names
+   * no file holding it (with `of`, only when a set of it is encrypted to public keys). `passphrase`: a
+   * set of `of` is encrypted to a passphrase, and neither `encryption.passphraseFile` nor
+   * RESPALDO_PASSPHRASE_FILE gives it, nor does a passphrase typed before open it. `of`: a plan (every
+   * set it decrypts; a fetched set is read where it was fetched), or a set here or at a destination.
    */
-  keyLocked(plan?: RestorePlan): Promise<boolean>;
+  keyLocked(of?: KeySubject): Promise<KeyLock | null>;
   /**
-   * Opens the identity file with the passphrase typed in the menu (kept open for this process); KeyError when wrong.
+   * Opens what keyLocked(of) names with the passphrase typed in the menu: the identity file (its keys kept
+   * for this process), or the sets of `of` encrypted to a passphrase (checked against one stored file of
+   * each, then kept for this process). KeyError when it opens nothing, or when a set of `of` still needs another.
    */
-  unlockKey(passphrase: string): Promise<void>;
+  unlockKey(passphrase: string, of?: KeySubject): Promise<void>;
   /** The next `count` run times of a `when` (cron or `daily at 02:00` forms); throws RespaldoError when invalid. */
   nextRuns(when: string, timezone: string | undefined, count: number, from?: Date): Date[];
   /** Validates and saves jobs and retention into backup_config.json atomically, keeping other fields. */
@@ -127,6 +131,12 @@ export interface EngineFacade {
   /** What catch-up would run if the scheduler started now (shown before it starts, so it can be skipped). */
   planCatchUp(): Promise<CatchUpPlan>;
 }
+
+/** The passphrase the menu must ask: of the identity file, or of sets encrypted to a passphrase. */
+export type KeyLock = 'identity' | 'passphrase';
+
+/** What keyLocked and unlockKey are about: a restore plan, or one set (`latest` allowed) here or at a destination. */
+export type KeySubject = RestorePlan | { setId: string; from?: string };
 
 /** The configuration as the menu shows it. */
 export interface MenuConfig {
@@ -258,13 +268,16 @@ export function createEngineFacade(initial: LoadedConfig): EngineFacade {
     await held?.set.remove();
   };
   /** The folder of the set `req` restores from a destination, fetched unless the same selection is held. */
-  const fetchedFolder = async (req: RestoreRequest & { from: string }): Promise<{ id: string; dir: string }> => {
+  const fetchedFolder = async (
+    req: RestoreRequest & { from: string },
+    reporter: Reporter,
+  ): Promise<{ id: string; dir: string }> => {
     const sel = { databases: req.databases, files: req.files, ...(req.at ? { at: new Date(req.at) } : {}) };
     const key = JSON.stringify([req.from, req.setId, sel]);
     if (fetched?.key === key) return fetched.set;
     const generation = released;
     await dropFetched();
-    const next = fetchSet(cfg, req.from, req.setId, sel, silentReporter);
+    const next = fetchSet(cfg, req.from, req.setId, sel, reporter);
     fetching = next;
     let set: FetchedSet;
     try {
@@ -284,6 +297,7 @@ export function createEngineFacade(initial: LoadedConfig): EngineFacade {
     await fetching?.catch(() => undefined);
     await dropFetched();
   };
+  const keys = facadeKeys(() => cfg);
   return {
     config: () => menuConfig(cfg),
     async status() {
@@ -365,7 +379,7 @@ export function createEngineFacade(initial: LoadedConfig): EngineFacade {
     readDrills: async (id) => readDrillRecord(setDir(cfg, (await readManifest(cfg, id)).id)),
     deleteSet: (id) => deleteSet(cfg, id),
     setKeep: (id, keep) => setKeep(cfg, id, keep),
-    async planRestore(req) {
+    async planRestore(req, reporter) {
       const opts: RestoreOptions = {
         databases: req.databases,
         files: req.files,
@@ -376,7 +390,7 @@ export function createEngineFacade(initial: LoadedConfig): EngineFacade {
       };
       if (!req.from) return req.at ? planRestoreAt(cfg, new Date(req.at), opts) : planRestore(cfg, req.setId, opts);
       // From a destination: the set (for `at`, the set of that time) and its chains are fetched first.
-      const set = await fetchedFolder({ ...req, from: req.from });
+      const set = await fetchedFolder({ ...req, from: req.from }, reporter ?? silentReporter);
       const fetchedOpts = { ...opts, setFolder: set.dir };
       return req.at ? planRestoreAt(cfg, new Date(req.at), fetchedOpts) : planRestore(cfg, set.id, fetchedOpts);
     },
@@ -388,23 +402,8 @@ export function createEngineFacade(initial: LoadedConfig): EngineFacade {
       }
     },
     releaseFetched,
-    async keyLocked(plan) {
-      const path = cfg.encryption?.identityFile;
-      if (!path || !(await identityNeedsPassphrase(path))) return false;
-      if (!plan) return true;
-      const folder = plan.options.setFolder;
-      const ids = plan.at?.order ?? [plan.setId];
-      const manifests = await Promise.all(
-        ids.map((id) =>
-          folder ? Promise.resolve(readManifestFile(join(dirname(folder), id))) : readManifest(cfg, id),
-        ),
-      );
-      return manifests.some((m) => m.encryption);
-    },
-    unlockKey: async (passphrase) => {
-      const path = cfg.encryption?.identityFile;
-      if (path) await unlockIdentity(path, passphrase);
-    },
+    keyLocked: keys.keyLocked,
+    unlockKey: keys.unlockKey,
     nextRuns(when, timezone, count, from) {
       try {
         return schedulerNextRuns({ when, ...(timezone ? { timezone } : {}) }, count, from ?? new Date());

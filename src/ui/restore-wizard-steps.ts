@@ -8,7 +8,7 @@ import { editText, isDown, isUp } from './use-keys.js';
  * (pure, like restore-wizard.ts, which dispatches to them):
  * - source: restore from this server's backup folder or from one of the configured destinations;
  * - at: "as of a date and time": the time and the databases, then the same target step and plan;
- * - passphrase: the passphrase of the identity file, asked after the confirmation word, masked.
+ * - passphrase: the passphrase of the identity file or of the set, asked after the confirmation word, masked.
  */
 
 const stay = (state: WizardState): Transition => ({ state, effect: null });
@@ -59,10 +59,11 @@ export function onPassphraseKey(s: WizardState, input: string, key: Key): Transi
     return stay({ ...s, passphrase: '', keyError: null, keyFirst: false, step: back });
   }
   if (key.return) {
-    if (!s.passphrase) return stay(s);
+    const of = s.keyFirst && s.manifest ? { setId: s.manifest.id, ...(s.from ? { from: s.from } : {}) } : s.plan;
+    if (!s.passphrase || !of) return stay(s);
     return {
       state: { ...s, passphrase: '', keyError: null, busy: 'unlocking' },
-      effect: { kind: 'unlock', passphrase: s.passphrase },
+      effect: { kind: 'unlock', passphrase: s.passphrase, of },
     };
   }
   const edited = editText(s.passphrase, input, key);

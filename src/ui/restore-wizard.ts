@@ -1,7 +1,7 @@
 import type { Key } from 'ink';
 import type { DatabaseEntry, Manifest, SetSummary } from '../core/types.js';
 import { capabilitiesOf } from '../drivers/capabilities.js';
-import type { RestoreOutcome, RestorePlan, RestoreRequest } from './engine-facade.js';
+import type { KeyLock, KeySubject, RestoreOutcome, RestorePlan, RestoreRequest } from './engine-facade.js';
 import { scrollWindow } from './components/Rows.js';
 import { editText, isCtrlC, isDown, isUp } from './use-keys.js';
 import { onAtKey, onPassphraseKey, onSourceKey } from './restore-wizard-steps.js';
@@ -18,10 +18,11 @@ import { onAtKey, onPassphraseKey, onSourceKey } from './restore-wizard-steps.js
  * PostgreSQL database side by side, which tables → the plan (nothing changed yet; the operator
  * types the confirmation word) → when only connected sessions stop an in-place restore of a server
  * database, whether to close them at the swap (default no; yes plans again with them closed) →
- * when the identity file is passphrase-protected and not opened yet, its passphrase (masked) →
+ * when the identity file is passphrase-protected and not opened yet, or the set is encrypted to a passphrase
+ * no file gives, that passphrase (masked) →
  * progress → the outcome. New steps' keys live in restore-wizard-steps.ts.
  *
- * Why one file of about 480 lines: it is one state machine whose transitions read each other's states;
+ * Why one file of about 490 lines: it is one state machine whose transitions read each other's states;
  * the steps added for destinations and points in time are in restore-wizard-steps.ts.
  */
 
@@ -69,8 +70,12 @@ export interface WizardState {
   atCursor: number;
   atPicks: boolean[];
   at: string | null;
-  /** The identity file's passphrase being typed (never drawn), and why the last one did not open it. */
+  /**
+   * The passphrase being typed (never drawn), whose it is (the identity file's or the set's), and why the
+   * last one did not open it.
+   */
   passphrase: string;
+  keyLock: KeyLock | null;
   keyError: unknown;
   /**
    * The passphrase is asked before the items: an encrypted delta at a destination (its chain is decrypted as fetched).
@@ -92,11 +97,11 @@ export type WizardEffect =
   | { kind: 'load-manifest'; id: string; from?: string }
   | { kind: 'plan'; request: RestoreRequest }
   /**
-   * Whether the key must be opened with a passphrase first for `plan` (answered by `key-checked`);
-   * null: for an encrypted set of a destination, before its items (fetching its chain may decrypt).
+   * Whether a passphrase must be typed first to decrypt `of` (answered by `key-checked`): the plan, or an
+   * encrypted set of a destination before its items (fetching its chain decrypts).
    */
-  | { kind: 'check-key'; plan: RestorePlan | null }
-  | { kind: 'unlock'; passphrase: string }
+  | { kind: 'check-key'; of: KeySubject }
+  | { kind: 'unlock'; passphrase: string; of: KeySubject }
   | { kind: 'execute'; plan: RestorePlan }
   | { kind: 'abort' }
   | { kind: 'back' };
@@ -115,7 +120,7 @@ export type WizardEvent =
   | { type: 'manifest-loaded'; manifest: Manifest }
   | { type: 'planned'; plan: RestorePlan }
   | { type: 'confirmed' }
-  | { type: 'key-checked'; locked: boolean }
+  | { type: 'key-checked'; locked: KeyLock | null }
   | { type: 'unlocked' }
   | { type: 'unlock-failed'; error: unknown }
   | { type: 'confirm-cancelled' }
@@ -159,6 +164,7 @@ export function initialWizardState(
     atPicks: databases.map(() => true),
     at: null,
     passphrase: '',
+    keyLock: null,
     keyError: null,
     keyFirst: false,
   };
@@ -432,7 +438,10 @@ export function restoreWizard(s: WizardState, e: WizardEvent): Transition {
       const loaded = { ...s, manifest: e.manifest, picked, cursor: 0, busy: null, step: { name: 'items' } as const };
       // An encrypted delta at a destination: the sets of its chain are decrypted as they are fetched (planning).
       if (s.from && e.manifest.encryption && e.manifest.databases.some((d) => d.base))
-        return to({ ...loaded, busy: 'unlocking', keyFirst: true }, { kind: 'check-key', plan: null });
+        return to(
+          { ...loaded, busy: 'unlocking', keyFirst: true },
+          { kind: 'check-key', of: { setId: e.manifest.id, from: s.from } },
+        );
       return stay(loaded);
     }
     case 'planned': {
@@ -443,19 +452,25 @@ export function restoreWizard(s: WizardState, e: WizardEvent): Transition {
     case 'confirmed':
       if (s.step.name !== 'plan' || !s.plan) return stay(s);
       // An encrypted set (or a chain chosen by time, whose sets may be) may need the key's passphrase first.
-      if (s.at || s.manifest?.encryption) return to({ ...s, busy: 'unlocking' }, { kind: 'check-key', plan: s.plan });
+      if (s.at || s.manifest?.encryption) return to({ ...s, busy: 'unlocking' }, { kind: 'check-key', of: s.plan });
       return to({ ...s, step: { name: 'running', interruptWarned: false } }, { kind: 'execute', plan: s.plan });
-    case 'key-checked':
-      if (s.keyFirst) {
-        if (e.locked) return stay({ ...s, busy: null, passphrase: '', keyError: null, step: { name: 'passphrase' } });
-        return stay({ ...s, busy: null, keyFirst: false });
-      }
+    case 'key-checked': {
+      const ask = {
+        ...s,
+        busy: null,
+        passphrase: '',
+        keyLock: e.locked,
+        keyError: null,
+        step: { name: 'passphrase' } as const,
+      };
+      if (s.keyFirst) return e.locked ? stay(ask) : stay({ ...s, busy: null, keyFirst: false });
       if (s.step.name !== 'plan' || !s.plan) return stay({ ...s, busy: null });
-      if (e.locked) return stay({ ...s, busy: null, passphrase: '', keyError: null, step: { name: 'passphrase' } });
+      if (e.locked) return stay(ask);
       return to(
         { ...s, busy: null, step: { name: 'running', interruptWarned: false } },
         { kind: 'execute', plan: s.plan },
       );
+    }
     case 'unlocked':
       if (s.keyFirst) return stay({ ...s, busy: null, keyError: null, keyFirst: false, step: { name: 'items' } });
       if (s.step.name !== 'passphrase' || !s.plan) return stay({ ...s, busy: null });

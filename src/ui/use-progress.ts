@@ -4,7 +4,7 @@ import type { ProgressEvent, Reporter } from '../core/events.js';
 /** One item (database, file group, verify, restore target) as the progress bars draw it. */
 export interface ItemProgress {
   item: string;
-  kind: 'database' | 'files' | 'verify' | 'restore' | undefined;
+  kind: 'database' | 'files' | 'verify' | 'restore' | 'fetch' | undefined;
   state: 'pending' | 'running' | 'ok' | 'failed';
   /** Bytes read so far (raw). */
   bytes: number;

@@ -1,5 +1,6 @@
 import { useState } from 'react';
 import { Box, Text } from 'ink';
+import type { KeyLock, KeySubject } from '../engine-facade.js';
 import { editText, isCtrlC, useKeys } from '../use-keys.js';
 import { useUi } from '../use-ui.js';
 import { ErrorBox } from './ErrorBox.js';
@@ -7,20 +8,32 @@ import { Screen } from './Screen.js';
 import { TextField } from './TextField.js';
 
 /**
- * The passphrase of a protected identity file: one mask character per typed character, never the
- * text; the last failure (a wrong passphrase) above the field; what is being done below it.
+ * A passphrase the menu asks before decrypting: of a protected identity file (`identity`), or of a set
+ * encrypted to a passphrase no file gives (`passphrase`, for set `setId`). One mask character per typed
+ * character, never the text; the last failure (a wrong passphrase) above the field; what is being done
+ * below it. The title is `titlePrefix` and whose passphrase it is.
  */
 export function PassphraseView(props: {
-  title: string;
+  titlePrefix: string;
+  lock: KeyLock | null;
+  setId: string;
   help: string;
   length: number;
   error: unknown;
   busyText: string | null;
 }) {
   const { t, theme, facade } = useUi();
+  const ofSet = props.lock === 'passphrase';
   return (
-    <Screen title={props.title} help={props.help}>
-      <Text wrap="wrap">{t.restore.passphraseIntro(facade.config().identityFile ?? '')}</Text>
+    <Screen
+      title={`${props.titlePrefix}: ${ofSet ? t.restore.setPassphraseTitle : t.restore.passphraseTitle}`}
+      help={props.help}
+    >
+      <Text wrap="wrap">
+        {ofSet
+          ? t.restore.setPassphraseIntro(props.setId)
+          : t.restore.passphraseIntro(facade.config().identityFile ?? '')}
+      </Text>
       {props.error ? <ErrorBox error={props.error} /> : null}
       <Box marginTop={1}>
         <TextField label={t.restore.passphraseLabel} value={'*'.repeat(props.length)} focused={!props.busyText} />
@@ -30,16 +43,26 @@ export function PassphraseView(props: {
   );
 }
 
+/** What the screen waits for while a typed passphrase is checked: the key opening, or the passphrase of a set. */
+export function unlockingText(t: ReturnType<typeof useUi>['t'], lock: KeyLock | null): string {
+  return lock === 'passphrase' ? t.restore.checkingPassphrase : t.restore.unlocking;
+}
+
 /**
- * Asks the passphrase and opens the key with it (facade.unlockKey); a wrong one is shown and asked
- * again. `onUnlocked` once the key is open, `onCancel` on Esc. The typed text is only held until Enter.
+ * Asks the passphrase `lock` names for `of` (facade.keyLocked's answer) and opens it (facade.unlockKey); a
+ * wrong one is shown and asked again. `onUnlocked` once open, `onCancel` on Esc (nothing is changed). The
+ * typed text is only held until Enter.
  */
 export function PassphrasePrompt({
-  title,
+  titlePrefix,
+  lock,
+  of,
   onUnlocked,
   onCancel,
 }: {
-  title: string;
+  titlePrefix: string;
+  lock: KeyLock;
+  of: KeySubject & { setId: string };
   onUnlocked: () => void;
   onCancel: () => void;
 }) {
@@ -54,7 +77,7 @@ export function PassphrasePrompt({
       if (!text) return;
       setBusy(true);
       setText('');
-      facade.unlockKey(text).then(onUnlocked, (err: unknown) => {
+      facade.unlockKey(text, of).then(onUnlocked, (err: unknown) => {
         setError(err);
         setBusy(false);
       });
@@ -65,11 +88,13 @@ export function PassphrasePrompt({
   });
   return (
     <PassphraseView
-      title={title}
+      titlePrefix={titlePrefix}
+      lock={lock}
+      setId={of.setId}
       help={t.help.passphraseBack}
       length={text.length}
       error={error}
-      busyText={busy ? t.restore.unlocking : null}
+      busyText={busy ? unlockingText(t, lock) : null}
     />
   );
 }

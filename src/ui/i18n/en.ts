@@ -327,6 +327,10 @@ export const en = {
       `The set is encrypted and its key (${file}) is protected by a passphrase. Nothing has changed yet.`,
     passphraseLabel: 'Passphrase',
     unlocking: 'Opening the key…',
+    setPassphraseTitle: 'Passphrase of the backups',
+    setPassphraseIntro: (id: string) =>
+      `Set ${id} is encrypted with a passphrase, and no file holding it is configured (encryption.passphraseFile). Type it to decrypt the set. Nothing has changed yet.`,
+    checkingPassphrase: 'Checking the passphrase…',
   },
 
   schedule: {

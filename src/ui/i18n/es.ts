@@ -328,6 +328,10 @@ export const es: Catalogue = {
       `La copia está cifrada y su clave (${file}) está protegida con una frase de paso. Todavía no ha cambiado nada.`,
     passphraseLabel: 'Frase de paso',
     unlocking: 'Abriendo la clave…',
+    setPassphraseTitle: 'Frase de paso de las copias',
+    setPassphraseIntro: (id: string) =>
+      `La copia ${id} está cifrada con una frase de paso y no hay ningún archivo configurado que la guarde (encryption.passphraseFile). Escríbala para descifrar la copia. Todavía no ha cambiado nada.`,
+    checkingPassphrase: 'Comprobando la frase de paso…',
   },
 
   schedule: {

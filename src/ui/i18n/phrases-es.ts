@@ -154,4 +154,10 @@ export const PHRASES_ES = {
     `La copia ${p['set']} no pasó la verificación; no se restauró nada: ${p['problems']}`,
   'error.restoreVerifyHint': () =>
     'Restaure desde otra copia (`respaldo list`) y revise el disco donde están las copias.',
+  'error.wrongPassphrase': (p: PhraseParams) => `Frase de paso incorrecta: no abre la copia ${p['set']}.`,
+  'error.wrongPassphraseHint': () =>
+    'Escriba la frase de paso con la que se cifró la copia (la de "encryption.passphraseFile" en el servidor que la hizo).',
+  'error.otherPassphrase': (p: PhraseParams) =>
+    `Esa frase de paso abre la copia ${p['opened']}, pero no la copia ${p['locked']}, que se cifró con otra.`,
+  'error.otherPassphraseHint': (p: PhraseParams) => `Escriba la frase de paso de la copia ${p['locked']}.`,
 } satisfies Record<PhraseId, (p: PhraseParams) => string>;

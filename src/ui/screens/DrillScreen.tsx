@@ -5,7 +5,7 @@ import { PassphrasePrompt } from '../components/PassphrasePrompt.js';
 import { ProgressBar } from '../components/ProgressBar.js';
 import { ScrollRows } from '../components/Rows.js';
 import { Screen } from '../components/Screen.js';
-import type { DrillOutcome } from '../engine-facade.js';
+import type { DrillOutcome, KeyLock } from '../engine-facade.js';
 import { foldText, type Row } from '../fold.js';
 import { formatDuration } from '../format.js';
 import { useInterrupt } from '../use-interrupt.js';
@@ -16,7 +16,7 @@ import { useUi, type UiContextValue } from '../use-ui.js';
 
 type Step =
   | { name: 'checking' }
-  | { name: 'passphrase' }
+  | { name: 'passphrase'; lock: KeyLock }
   | { name: 'running'; interruptWarned: boolean }
   | { name: 'outcome'; outcome: DrillOutcome }
   | { name: 'error'; error: unknown };
@@ -73,12 +73,13 @@ export function DrillScreen({ id, onBack, onDone }: { id: string; onBack: () => 
       .drillSet(id, reporter, abort.current.signal)
       .then((outcome) => live.current && setStep({ name: 'outcome', outcome }), fail);
   };
-  // An encrypted set whose key is passphrase-protected (and not opened yet): the passphrase first.
+  // An encrypted set whose key is passphrase-protected (and not opened yet), or that is encrypted to a
+  // passphrase no file gives: the passphrase first.
   useEffect(() => {
     facade
       .readManifest(id)
-      .then(async (m) => (m.encryption ? facade.keyLocked() : false))
-      .then((locked) => live.current && (locked ? setStep({ name: 'passphrase' }) : start()), fail);
+      .then(async (m) => (m.encryption ? facade.keyLocked({ setId: m.id }) : null))
+      .then((lock) => live.current && (lock ? setStep({ name: 'passphrase', lock }) : start()), fail);
   }, [id]);
   useEffect(() => {
     if (step.name === 'outcome' || step.name === 'error') onDone?.();
@@ -115,7 +116,9 @@ export function DrillScreen({ id, onBack, onDone }: { id: string; onBack: () => 
   if (step.name === 'passphrase')
     return (
       <PassphrasePrompt
-        title={`${t.drill.title(id)}: ${t.restore.passphraseTitle}`}
+        titlePrefix={t.drill.title(id)}
+        lock={step.lock}
+        of={{ setId: id }}
         onUnlocked={start}
         onCancel={onBack}
       />

@@ -1,6 +1,7 @@
 import { useEffect, useRef, useState } from 'react';
 import { Box } from 'ink';
 import { ErrorBox } from '../components/ErrorBox.js';
+import { unlockingText } from '../components/PassphrasePrompt.js';
 import { Rows } from '../components/Rows.js';
 import { Screen } from '../components/Screen.js';
 import type { RestorePlan } from '../engine-facade.js';
@@ -62,10 +63,12 @@ export function RestoreScreen({
   const current = useRef(state);
   const abort = useRef<AbortController | null>(null);
   const { reporter, progress, reset } = useProgress();
+  // The files of a set fetched from a destination while planning: their own bar on the plan step.
+  const fetchProgress = useProgress();
   const height = Math.max(3, body - 3);
   const derived = deriveWizard(state);
   const layout = restoreLayout(state, derived.confirming, ui, { columns, body }, progress);
-  useTick(500, state.step.name === 'running');
+  useTick(500, state.step.name === 'running' || state.busy === 'fetching');
 
   const dispatch = (event: WizardEvent): void => {
     const { state: next, effect } = restoreWizard(current.current, event);
@@ -92,17 +95,18 @@ export function RestoreScreen({
           (error: unknown) => dispatch({ type: 'failed', error, back: 'set' }),
         );
       case 'plan':
-        return facade.planRestore(effect.request).then(
+        fetchProgress.reset();
+        return facade.planRestore(effect.request, fetchProgress.reporter).then(
           (plan) => dispatch({ type: 'planned', plan }),
           (error: unknown) => dispatch({ type: 'failed', error, back: 'target' }),
         );
       case 'check-key':
-        return facade.keyLocked(effect.plan ?? undefined).then(
+        return facade.keyLocked(effect.of).then(
           (locked) => dispatch({ type: 'key-checked', locked }),
-          (error: unknown) => dispatch({ type: 'failed', error, back: effect.plan ? 'plan' : 'set' }),
+          (error: unknown) => dispatch({ type: 'failed', error, back: 'options' in effect.of ? 'plan' : 'set' }),
         );
       case 'unlock':
-        return facade.unlockKey(effect.passphrase).then(
+        return facade.unlockKey(effect.passphrase, effect.of).then(
           () => dispatch({ type: 'unlocked' }),
           (error: unknown) => dispatch({ type: 'unlock-failed', error }),
         );
@@ -140,7 +144,7 @@ export function RestoreScreen({
     loading: t.common.loading,
     planning: t.restore.planning,
     fetching: t.restore.fetching,
-    unlocking: t.restore.unlocking,
+    unlocking: unlockingText(t, state.keyLock),
   };
   const busyText = state.busy ? busyTexts[state.busy] : null;
   const { step } = state;
@@ -158,6 +162,8 @@ export function RestoreScreen({
     case 'passphrase':
       return (
         <PassphraseStep
+          lock={state.keyLock}
+          setId={state.manifest?.id ?? state.plan?.setId ?? ''}
           length={state.passphrase.length}
           error={state.keyError}
           busyText={busyText}
@@ -181,6 +187,7 @@ export function RestoreScreen({
           scrollTop={state.scrollTop}
           confirming={derived.confirming}
           busyText={busyText}
+          fetch={state.busy === 'fetching' ? fetchProgress.progress : null}
           onConfirm={() => dispatch({ type: 'confirmed' })}
           onCancel={() => dispatch({ type: 'confirm-cancelled' })}
         />

@@ -5,7 +5,7 @@ import { silentReporter } from '../../core/events.js';
 import { ErrorBox } from '../components/ErrorBox.js';
 import { Screen } from '../components/Screen.js';
 import { TypedConfirm, typedConfirmRows } from '../components/TypedConfirm.js';
-import type { OffsiteMark, VerifyReport } from '../engine-facade.js';
+import type { KeyLock, OffsiteMark, VerifyReport } from '../engine-facade.js';
 import { PassphrasePrompt } from '../components/PassphrasePrompt.js';
 import { formatAge, formatBytes, formatDate, formatDuration } from '../format.js';
 import { statusColor } from '../theme.js';
@@ -152,7 +152,7 @@ type Action =
   | { name: 'none' }
   | { name: 'busy'; text: string }
   | { name: 'verified'; result: VerifyReport; readData: boolean }
-  | { name: 'passphrase' }
+  | { name: 'passphrase'; lock: KeyLock }
   | { name: 'kept'; keep: boolean }
   | { name: 'confirm-delete' }
   | { name: 'error'; error: unknown };
@@ -219,9 +219,13 @@ export function SetDetailsScreen({
       setAction({ name: 'error', error });
     }
   };
-  /** V: verify reading the data; an encrypted set with a protected key asks its passphrase first. */
+  /**
+   * V: verify reading the data; an encrypted set with a protected key, or encrypted to a passphrase no
+   * file gives, asks that passphrase first.
+   */
   const verifyReadingData = async (encrypted: boolean): Promise<void> => {
-    if (encrypted && (await facade.keyLocked().catch(() => false))) return setAction({ name: 'passphrase' });
+    const lock = encrypted ? await facade.keyLocked({ setId: id }).catch(() => null) : null;
+    if (lock) return setAction({ name: 'passphrase', lock });
     return runVerify(true);
   };
   const toggleKeep = async (): Promise<void> => {
@@ -293,7 +297,9 @@ export function SetDetailsScreen({
   if (action.name === 'passphrase')
     return (
       <PassphrasePrompt
-        title={`${t.details.title(id)}: ${t.restore.passphraseTitle}`}
+        titlePrefix={t.details.title(id)}
+        lock={action.lock}
+        of={{ setId: id }}
         onUnlocked={() => void runVerify(true)}
         onCancel={() => setAction({ name: 'none' })}
       />
