@@ -55,11 +55,13 @@ describe('each command loads only its own module', () => {
     for (const name of COMMAND_NAMES) expect(r.stdout).toMatch(new RegExp(`^  ${name}\\b`, 'm'));
   });
 
-  it("the table of command names is exactly what the modules register, in help's order", async () => {
+  it("the table of command names is what the modules register, in help's order, each name to its module", async () => {
     const all = await buildProgram();
     expect(all.commands.map((c) => c.name())).toEqual(COMMAND_NAMES);
     const list = await buildProgram(['list', '--json']);
     expect(list.commands.map((c) => c.name())).toEqual(['list', 'show']);
+    for (const name of COMMAND_NAMES)
+      expect((await buildProgram([name, '--help'])).commands.map((c) => c.name())).toContain(name);
     const mistyped = await buildProgram(['lst']);
     expect(mistyped.commands.map((c) => c.name())).toEqual(COMMAND_NAMES);
   });

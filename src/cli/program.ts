@@ -27,7 +27,7 @@ interface CommandModule {
 /**
  * Every command module with the top-level commands it registers, in the order `--help` lists them.
  * A module (and the engine, drivers and destinations it imports) is loaded only when one of its
- * commands runs, or for the whole-program help and errors, which need them all.
+ * commands runs; the whole-program help and errors load them all (./commands/all.ts).
  */
 const COMMANDS: { names: readonly string[]; load: () => Promise<CommandModule> }[] = [
   { names: ['create'], load: () => import('./commands/create.js') },
@@ -60,7 +60,9 @@ export async function buildProgram(argv: readonly string[] = []): Promise<Comman
     .addHelpText('after', exitCodeHelp())
     .exitOverride();
   const named = COMMANDS.find((c) => c.names.includes(argv[0] ?? ''));
-  const modules = await Promise.all((named ? [named] : COMMANDS).map((c) => c.load()));
+  const modules: readonly CommandModule[] = named
+    ? [await named.load()]
+    : (await import('./commands/all.js')).ALL_COMMANDS;
   for (const m of modules) m.register(program);
   return program;
 }
