@@ -1,17 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { EXIT, EXIT_DESCRIPTIONS, type ExitKind } from '../core/exit-codes.js';
 import { VERSION } from '../version.js';
-import { register as registerCreate } from './commands/create.js';
-import { register as registerDrill } from './commands/drill.js';
-import { register as registerKey } from './commands/key.js';
-import { register as registerList } from './commands/list.js';
-import { register as registerManage } from './commands/manage.js';
-import { register as registerNotify } from './commands/notify.js';
-import { register as registerOffsite } from './commands/offsite.js';
-import { register as registerPrune } from './commands/prune.js';
-import { register as registerRestore } from './commands/restore.js';
-import { register as registerSchedule } from './commands/schedule.js';
-import { register as registerVerify } from './commands/verify.js';
 import { reportError } from './context.js';
 import { guardStdio, terminalClosed, watchHangup } from './terminal.js';
 
@@ -30,7 +19,38 @@ function exitCodeHelp(): string {
   );
 }
 
-export function buildProgram(): Command {
+/** A command module: registers its top-level command(s) (options, help, action) on the program. */
+interface CommandModule {
+  register(program: Command): void;
+}
+
+/**
+ * Every command module with the top-level commands it registers, in the order `--help` lists them.
+ * A module (and the engine, drivers and destinations it imports) is loaded only when one of its
+ * commands runs; the whole-program help and errors load them all (./commands/all.ts).
+ */
+const COMMANDS: { names: readonly string[]; load: () => Promise<CommandModule> }[] = [
+  { names: ['create'], load: () => import('./commands/create.js') },
+  { names: ['list', 'show'], load: () => import('./commands/list.js') },
+  { names: ['verify'], load: () => import('./commands/verify.js') },
+  { names: ['restore'], load: () => import('./commands/restore.js') },
+  { names: ['drill'], load: () => import('./commands/drill.js') },
+  { names: ['delete', 'status'], load: () => import('./commands/manage.js') },
+  { names: ['prune', 'keep'], load: () => import('./commands/prune.js') },
+  { names: ['schedule', 'scheduler'], load: () => import('./commands/schedule.js') },
+  { names: ['notify'], load: () => import('./commands/notify.js') },
+  { names: ['copy'], load: () => import('./commands/offsite.js') },
+  { names: ['key'], load: () => import('./commands/key.js') },
+];
+
+/** The names of every top-level command, in help order (without commander's own `help`). */
+export const COMMAND_NAMES: readonly string[] = COMMANDS.flatMap((c) => c.names);
+
+/**
+ * The program with the module of `argv`'s command only, when its first word names one; otherwise
+ * (`--help`, `help`, a mistyped command) with every command, so help and suggestions are complete.
+ */
+export async function buildProgram(argv: readonly string[] = []): Promise<Command> {
   const program = new Command('respaldo')
     .description(
       'Backups of SQLite, PostgreSQL and SQL Server databases and their application files.\nWith no command, opens the interactive menu.',
@@ -39,17 +59,11 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run respaldo --help for the commands)')
     .addHelpText('after', exitCodeHelp())
     .exitOverride();
-  registerCreate(program);
-  registerList(program);
-  registerVerify(program);
-  registerRestore(program);
-  registerDrill(program);
-  registerManage(program);
-  registerPrune(program);
-  registerSchedule(program);
-  registerNotify(program);
-  registerOffsite(program);
-  registerKey(program);
+  const named = COMMANDS.find((c) => c.names.includes(argv[0] ?? ''));
+  const modules: readonly CommandModule[] = named
+    ? [await named.load()]
+    : (await import('./commands/all.js')).ALL_COMMANDS;
+  for (const m of modules) m.register(program);
   return program;
 }
 
@@ -85,7 +99,7 @@ export async function main(argv: string[]): Promise<number> {
     guardStdio(true);
     return runMenu({ ...menu, terminalClosed });
   }
-  const program = buildProgram();
+  const program = await buildProgram(argv);
   try {
     await program.parseAsync(argv, { from: 'user' });
   } catch (err) {

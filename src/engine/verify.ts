@@ -9,7 +9,7 @@ import { recordVerified, readManifest, setDir } from './catalog.js';
 import { writeLog } from './log.js';
 import { ranBy } from '../core/who.js';
 import { writeMetrics } from './metrics.js';
-import { hashPath } from './store.js';
+import { hashStoredFile, mapLimited } from './hash-file.js';
 
 export interface FileCheck {
   /** Stored path relative to the set folder. */
@@ -46,48 +46,47 @@ export function expectedFiles(
   return out;
 }
 
+/**
+ * Files hashed at once: enough to keep a disk busy while this thread hashes, within a bounded memory
+ * budget (each file in flight holds two read buffers of `READ_BYTES`).
+ */
+const FILES_AT_ONCE = 4;
+
 /** Re-hashes the listed stored files of a set against its manifest. Reads only. */
 export async function checkFiles(
   dir: string,
   expected: ReturnType<typeof expectedFiles>,
   reporter: Reporter,
 ): Promise<FileCheck[]> {
-  const results: FileCheck[] = [];
   const total = expected.reduce((s, e) => s + (e.bytes ?? 0), 0);
   let done = 0;
-  for (const e of expected) {
+  const progress = throttled((bytes) =>
+    reporter.emit({ type: 'item-progress', item: 'verify', bytes, totalBytes: total }),
+  );
+  const check = async (e: (typeof expected)[number]): Promise<FileCheck> => {
     const abs = join(dir, e.path);
-    if (!existsSync(abs)) {
-      results.push({ path: e.path, ok: false, problem: 'missing', bytes: 0 });
-      continue;
-    }
+    if (!existsSync(abs)) return { path: e.path, ok: false, problem: 'missing', bytes: 0 };
     const size = statSync(abs).size;
-    if (e.bytes !== null && size !== e.bytes) {
-      results.push({
+    if (e.bytes !== null && size !== e.bytes)
+      return {
         path: e.path,
         ok: false,
         problem: `size ${size} bytes, manifest says ${e.bytes} (truncated or changed)`,
         bytes: size,
-      });
-      continue;
-    }
-    const before = done;
-    const h = await hashPath(
-      abs,
-      size,
-      throttled((bytes) =>
-        reporter.emit({ type: 'item-progress', item: 'verify', bytes: before + bytes, totalBytes: total }),
-      ),
-    );
-    done += h.bytes;
+      };
+    let seen = 0;
+    const h = await hashStoredFile(abs, (bytes) => {
+      done += bytes - seen;
+      seen = bytes;
+      progress(done);
+    });
     reporter.emit({ type: 'item-progress', item: 'verify', bytes: done, totalBytes: total });
-    if (h.md5 !== e.md5)
-      results.push({ path: e.path, ok: false, problem: 'md5 mismatch (content changed)', bytes: h.bytes });
-    else if (h.sha256 !== e.sha256)
-      results.push({ path: e.path, ok: false, problem: 'sha256 mismatch (content changed)', bytes: h.bytes });
-    else results.push({ path: e.path, ok: true, bytes: h.bytes });
-  }
-  return results;
+    if (h.md5 !== e.md5) return { path: e.path, ok: false, problem: 'md5 mismatch (content changed)', bytes: h.bytes };
+    if (h.sha256 !== e.sha256)
+      return { path: e.path, ok: false, problem: 'sha256 mismatch (content changed)', bytes: h.bytes };
+    return { path: e.path, ok: true, bytes: h.bytes };
+  };
+  return mapLimited(expected, FILES_AT_ONCE, check);
 }
 
 /**
