@@ -28,7 +28,7 @@ function rows(from: number, n: number): Buffer {
 describe('followFile', () => {
   test('reads a growing file before its writer finished; ends only after the finish, with every byte', async () => {
     const path = join(dir, '3358.dat');
-    const first = rows(0, 5000); // ~0.5 MiB: more than one look's minimum
+    const first = rows(0, 12000); // ~1.1 MiB: one whole chunk and a part of the next
     writeFileSync(path, first);
     const done = completion();
     const counter = new RowCounter();
@@ -37,32 +37,26 @@ describe('followFile', () => {
     const it = reader[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
     const got: Buffer[] = [];
 
-    // Bytes arrive while the writer has not finished.
+    // Bytes arrive while the writer has not finished: the first whole chunk.
     const firstChunk = await it.next();
     expect(firstChunk.done).toBe(false);
+    expect(firstChunk.value.length).toBe(1 << 20);
     got.push(firstChunk.value);
-    let have = firstChunk.value.length;
-    while (have < first.length) {
-      const r = await it.next();
-      expect(r.done).toBe(false);
-      got.push(r.value);
-      have += r.value.length;
-    }
-    // At the current end of the file, not finished: the reader waits instead of ending. The writer
-    // appends a tail smaller than one look's minimum and an end marker, then reports the file finished.
+    // The rest is less than a chunk and the file is not finished: the reader waits instead of ending.
+    // The writer appends a tail and an end marker, then reports the file finished.
     const waiting = it.next();
-    const tail = Buffer.concat([rows(5000, 30), Buffer.from('\\.\n\n\n')]);
+    const tail = Buffer.concat([rows(12000, 30), Buffer.from('\\.\n\n\n')]);
     appendFileSync(path, tail);
     done.complete();
     for (let r = await waiting; !r.done; r = await it.next()) got.push(r.value);
 
     const whole = Buffer.concat([first, tail]);
     expect(Buffer.concat(got).equals(whole)).toBe(true);
-    expect(counter.rows).toBe(5030);
+    expect(counter.rows).toBe(12030);
     expect(hashed).toEqual({ sha256: createHash('sha256').update(whole).digest('hex'), bytes: whole.length });
   });
 
-  test('a file already finished is read whole (including a last part smaller than a look)', async () => {
+  test('a file already finished is read whole, in whole chunks and a shorter last one', async () => {
     const path = join(dir, '1.dat');
     const whole = randomBytes((3 << 20) + 123);
     writeFileSync(path, whole);
@@ -70,12 +64,13 @@ describe('followFile', () => {
     done.complete();
     const got: Buffer[] = [];
     for await (const c of followFile(path, done.promise)) got.push(c as Buffer);
+    expect(got.map((c) => c.length)).toEqual([1 << 20, 1 << 20, 1 << 20, 123]);
     expect(Buffer.concat(got).equals(whole)).toBe(true);
   });
 
   test('the writer failed: the read fails with its reason, even though bytes were there', async () => {
     const path = join(dir, '2.dat');
-    writeFileSync(path, rows(0, 5000));
+    writeFileSync(path, rows(0, 12000));
     const done = completion();
     const reader = followFile(path, done.promise);
     const it = reader[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
@@ -89,12 +84,10 @@ describe('followFile', () => {
 
   test('a file that shrinks (truncated under the reader) is refused', async () => {
     const path = join(dir, '4.dat');
-    const first = rows(0, 5000);
-    writeFileSync(path, first);
+    writeFileSync(path, rows(0, 12000));
     const done = completion();
     const it = followFile(path, done.promise)[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
-    let have = 0;
-    while (have < first.length) have += (await it.next()).value.length;
+    expect((await it.next()).value.length).toBe(1 << 20);
     truncateSync(path, 1000);
     done.complete();
     await expect(

@@ -1,10 +1,11 @@
 import { open } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 
-/** Largest chunk a follower reads at once. */
+/**
+ * A follower reads the file in chunks of this size at offsets that are multiples of it (the last one
+ * shorter): whole compression blocks, which the compressor takes as they are, without copying.
+ */
 const CHUNK = 1 << 20;
-/** While the writer is still writing, fewer new bytes than this wait for the next look (no tiny reads). */
-const MIN_READ = 256 << 10;
 
 /** When a file another process writes is complete: resolved by its writer's report, rejected by its failure. */
 export interface Completion {
@@ -71,7 +72,7 @@ async function* follow(
       const { size } = await file.stat();
       if (size < position) throw new Error(`${path} shrank while it was read (${size} < ${position} bytes)`);
       const available = size - position;
-      if (available >= MIN_READ || (final && available > 0)) {
+      if (available >= CHUNK || (final && available > 0)) {
         const length = Math.min(available, CHUNK);
         const buffer = Buffer.allocUnsafe(length);
         const { bytesRead } = await file.read(buffer, 0, length, position);
