@@ -1026,32 +1026,37 @@ describe.skipIf(!available)('postgres driver (real cluster)', () => {
       const ctx = makeCtx();
       const session = await postgresDriver.backup({ db, type: 'full', purpose: 'backup' }, ctx);
       let failure: unknown;
+      let memberFailure: unknown;
+      const handed: string[] = [];
+      const readWhole: string[] = [];
       try {
         const opened = await session.parts[0]!.open();
-        // Stopped once pg_dump has started writing the table's data file.
-        const dir = join(ctx.scratchDir, 'pg-directory');
-        for (;;) {
-          const files = (() => {
-            try {
-              return readdirSync(dir).filter((f) => /^\d+\.dat$/.test(f));
-            } catch {
-              return [];
-            }
-          })();
-          if (files.some((f) => statSync(join(dir, f)).size > 0)) break;
-          await new Promise((r) => setTimeout(r, 2));
-        }
-        other.pause();
         const sink = () =>
           new Writable({
             write(_chunk, _enc, cb) {
               cb();
             },
           });
+        // The data file pg_dump is writing is handed over before it is finished; its read fails with
+        // pg_dump: nothing of it counts as stored.
         const consuming = (async () => {
-          for await (const m of opened.members ?? []) await pipeline(m.open(), sink());
+          for await (const m of opened.members ?? []) {
+            handed.push(m.name);
+            await pipeline(m.open(), sink());
+            readWhole.push(m.name);
+          }
         })();
-        await Promise.allSettled([pipeline(opened.stream, sink()), consuming]);
+        const storing = pipeline(opened.stream, sink());
+        // Stopped once pg_dump has started writing the table's data file and it is being read.
+        const dir = join(ctx.scratchDir, 'pg-directory');
+        for (;;) {
+          const file = handed.find((f) => /^\d+\.dat$/.test(f));
+          if (file && statSync(join(dir, file)).size > 0) break;
+          await new Promise((r) => setTimeout(r, 2));
+        }
+        other.pause();
+        const [, consumed] = await Promise.allSettled([storing, consuming]);
+        memberFailure = consumed.status === 'rejected' ? consumed.reason : null;
         failure = await opened.finished.then(
           () => null,
           (e: unknown) => e,
@@ -1061,6 +1066,9 @@ describe.skipIf(!available)('postgres driver (real cluster)', () => {
       }
       expect(failure).toBeInstanceOf(RespaldoError);
       expect((failure as RespaldoError).message).toMatch(/pg_dump of big failed/);
+      expect(handed.filter((n) => /^\d+\.dat$/.test(n))).toHaveLength(1);
+      expect(readWhole).toEqual([]);
+      expect((memberFailure as RespaldoError).message).toMatch(/pg_dump of big failed/);
       expect(JSON.stringify((failure as RespaldoError).toJSON())).not.toContain(PASSWORD);
 
       const e2 = await postgresDriver

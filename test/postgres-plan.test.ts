@@ -271,18 +271,37 @@ describe('argument arrays', () => {
       'full',
       undefined,
       2,
+      true,
+      ['--format=directory', '--compress=0', '--jobs=2', '--verbose', '--no-password', '--no-sync', '--file=/s/d'],
+    ],
+    [
+      'full',
+      undefined,
+      2,
+      false,
       ['--format=directory', '--compress=0', '--jobs=2', '--verbose', '--no-password', '--file=/s/d'],
     ],
     [
       'schema',
       undefined,
       4,
-      ['--format=directory', '--compress=0', '--jobs=4', '--verbose', '--no-password', '--schema-only', '--file=/s/d'],
+      true,
+      [
+        '--format=directory',
+        '--compress=0',
+        '--jobs=4',
+        '--verbose',
+        '--no-password',
+        '--no-sync',
+        '--schema-only',
+        '--file=/s/d',
+      ],
     ],
     [
       'full',
       '00000003-0000001B-1',
       0,
+      false,
       [
         '--format=directory',
         '--compress=0',
@@ -293,8 +312,8 @@ describe('argument arrays', () => {
         '--file=/s/d',
       ],
     ],
-  ] as const)('pg_dump directory %s snapshot=%s jobs=%s', (type, snapshot, jobs, expected) => {
-    const args = pgDumpDirArgs({ conn, type, dir: '/s/d', jobs, snapshot });
+  ] as const)('pg_dump directory %s snapshot=%s jobs=%s noSync=%s', (type, snapshot, jobs, noSync, expected) => {
+    const args = pgDumpDirArgs({ conn, type, dir: '/s/d', jobs, noSync, snapshot });
     expect(args).toEqual([
       ...expected,
       "--dbname=host='db1' port='5432' user='app' dbname='inventario' application_name='respaldo' sslmode='require'",

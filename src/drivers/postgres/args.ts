@@ -92,16 +92,22 @@ export function pgDumpArgs(opts: {
   return args;
 }
 
+/** The first pg_dump that has `--no-sync`. */
+export const PG_DUMP_NO_SYNC_MAJOR = 12;
+
 /**
  * pg_dump arguments for the directory format (`pg-directory` sets): `jobs` workers, each table's data
- * in its own uncompressed file under `dir` (respaldo compresses and hashes each file as it is
- * finished), `--verbose` so that the finished tables are reported on stderr (see finishedDataItem).
+ * in its own uncompressed file under `dir` (respaldo compresses and hashes each file while it is
+ * written), `--verbose` so that the finished tables are reported on stderr (see finishedDataItem).
+ * With `noSync` (pg_dump 12 and later) pg_dump does not fsync `dir`: it is a scratch copy, and the
+ * durable copies are respaldo's stored files.
  */
 export function pgDumpDirArgs(opts: {
   conn: PgConnection;
   type: BackupType;
   dir: string;
   jobs: number;
+  noSync: boolean;
   snapshot?: string | undefined;
   lockWaitTimeout?: string | undefined;
 }): string[] {
@@ -112,6 +118,7 @@ export function pgDumpDirArgs(opts: {
     '--verbose',
     '--no-password',
   ];
+  if (opts.noSync) args.push('--no-sync');
   if (opts.type === 'schema') args.push('--schema-only');
   if (opts.snapshot) args.push(`--snapshot=${opts.snapshot}`);
   if (opts.lockWaitTimeout) args.push(`--lock-wait-timeout=${opts.lockWaitTimeout}`);

@@ -10,9 +10,11 @@ import { ChainMapRecorder, hashedRead, hashFile } from './chain.js';
 import { parseTocList } from './toc.js';
 import type { DriverContext, DumpFacts, DumpMember, OpenedDump } from '../driver.js';
 import { type PgConnection } from './config.js';
+import { completion, followFile, type Completion } from './follow.js';
 import {
   childEnv,
   finishedDataItem,
+  PG_DUMP_NO_SYNC_MAJOR,
   missingToolHint,
   pgDumpDirArgs,
   pgRestoreListArgs,
@@ -26,7 +28,7 @@ import { type PgQueryable, type PgServer, pgError } from './connection.js';
 import { RowCounter, DUMP_FILE_NAME, MEMBER_ROLE, commandDone } from './tools.js';
 import { listPartitioned, listTables, countRows } from './catalog.js';
 
-/** The directory dump of a PostgreSQL backup: `pg_dump -Fd --jobs`, each data file stored as soon as it is done. */
+/** The directory dump of a PostgreSQL backup: `pg_dump -Fd --jobs`, each data file stored while it is written. */
 
 /** What openDirectoryDump shares with the rest of a backup (backup.ts). */
 export interface BackupRun {
@@ -40,6 +42,8 @@ export interface BackupRun {
   secrets: string[];
   lockWait: string | undefined;
   dumpBin: string;
+  /** Major version of `dumpBin`. */
+  dumpMajor: number;
   /** Running tools, killed by the session's cleanup. */
   children: Set<ChildProcess>;
   contents: ChainMapRecorder;
@@ -52,11 +56,14 @@ export interface BackupRun {
 
 /**
  * `pg_dump -Fd --jobs` from the exported snapshot into the scratch folder; each table's data file
- * is handed to the engine as soon as pg_dump reports it finished (stored, then deleted here), its
- * rows counted from its lines; the other files follow at the end, `toc.dat` last (the main stream).
+ * is handed to the engine as soon as it appears and is read while pg_dump writes it (followFile),
+ * to its end once pg_dump reports it finished (or exits successfully), then deleted here; its rows
+ * are counted from its lines. A delta hands a data file once finished (its hash decides whether it
+ * is stored). The other files follow at the end, `toc.dat` last (the main stream). When pg_dump
+ * fails, every follower fails with it, and so does the backup.
  */
 export async function openDirectoryDump(run: BackupRun): Promise<OpenedDump> {
-  const { pg, req, ctx, conn, client, type, secrets, lockWait, dumpBin, children, contents, known } = run;
+  const { pg, req, ctx, conn, client, type, secrets, lockWait, dumpBin, dumpMajor, children, contents, known } = run;
   const { baseDetails, exportSnapshot, endClient } = run;
   const jobs = pg.jobs;
   const snapshot = await exportSnapshot('pg_dump runs with one job');
@@ -66,7 +73,8 @@ export async function openDirectoryDump(run: BackupRun): Promise<OpenedDump> {
   await rm(dir, { recursive: true, force: true });
   // Without a snapshot of ours, parallel workers could see different data: one job then.
   const dumpJobs = snapshot ? jobs : 1;
-  const args = pgDumpDirArgs({ conn, type, dir, jobs: dumpJobs, snapshot, lockWaitTimeout: lockWait });
+  const noSync = dumpMajor >= PG_DUMP_NO_SYNC_MAJOR;
+  const args = pgDumpDirArgs({ conn, type, dir, jobs: dumpJobs, noSync, snapshot, lockWaitTimeout: lockWait });
   const child: StreamingChild = spawnStreaming({
     command: dumpBin,
     args,
@@ -84,6 +92,19 @@ export async function openDirectoryDump(run: BackupRun): Promise<OpenedDump> {
   let wake: (() => void) | undefined;
   let ended = false;
   let failure: unknown;
+  /** Per data file: when pg_dump has written all of it. */
+  const completions = new Map<string, Completion>();
+  let dumpedOk = false;
+  const doneOf = (name: string): Completion => {
+    let c = completions.get(name);
+    if (!c) {
+      c = completion();
+      completions.set(name, c);
+      if (failure !== undefined) c.fail(failure);
+      else if (dumpedOk) c.complete();
+    }
+    return c;
+  };
   const push = (name: string) => {
     if (handed.has(name) || !DUMP_FILE_NAME.test(name)) return;
     handed.add(name);
@@ -96,7 +117,10 @@ export async function openDirectoryDump(run: BackupRun): Promise<OpenedDump> {
     partial = lines.pop() ?? '';
     for (const line of lines) {
       const file = finishedDataItem(line);
-      if (file) push(file);
+      if (file) {
+        doneOf(file).complete();
+        push(file);
+      }
     }
   });
   const member = (name: string): DumpMember => ({
@@ -104,8 +128,11 @@ export async function openDirectoryDump(run: BackupRun): Promise<OpenedDump> {
     role: `${MEMBER_ROLE}${name}`,
     open() {
       const counter = new RowCounter();
-      if (/^\d+\.dat$/.test(name)) rows.set(name, counter);
-      return hashedRead(join(dir, name), counter, (sha256, bytes) => contents.stored(name, sha256, bytes));
+      const path = join(dir, name);
+      if (!DATA_FILE.test(name)) return hashedRead(path, counter, (sha256, b) => contents.stored(name, sha256, b));
+      rows.set(name, counter);
+      const source = followFile(path, doneOf(name).promise, { signal: ctx.signal });
+      return hashedRead(source, counter, (sha256, bytes) => contents.stored(name, sha256, bytes));
     },
     async stored() {
       await rm(join(dir, name), { force: true });
@@ -115,7 +142,7 @@ export async function openDirectoryDump(run: BackupRun): Promise<OpenedDump> {
   const unchanged = async (name: string): Promise<boolean> => {
     const counter = new RowCounter();
     const { sha256, bytes } = await hashFile(join(dir, name), counter, ctx.signal);
-    if (/^\d+\.dat$/.test(name)) rows.set(name, counter);
+    if (DATA_FILE.test(name)) rows.set(name, counter);
     const ref = known!.get(sha256);
     if (!ref) return false;
     contents.referenced(name, sha256, bytes, ref);
@@ -142,18 +169,24 @@ export async function openDirectoryDump(run: BackupRun): Promise<OpenedDump> {
   })();
   listing.catch(() => undefined);
   const toc = new PassThrough();
+  // A full hands each data file as soon as it appears, to be read while pg_dump writes it.
+  const watching = known ? Promise.resolve() : watchDataFiles(dir, () => ended, push);
   const dumped = (async () => {
     try {
       await commandDone(child.done, 'pg_dump', conn, `pg_dump of ${req.db.name} failed`, ctx.signal);
+      dumpedOk = true;
+      for (const c of completions.values()) c.complete();
       for (const name of (await readdir(dir)).sort()) push(name);
     } catch (err) {
       failure = err;
+      for (const c of completions.values()) c.fail(err);
       toc.destroy(err as Error);
       throw err;
     } finally {
       children.delete(child.child);
       ended = true;
       wake?.();
+      await watching;
     }
     pipeline(createReadStream(join(dir, 'toc.dat')), toc).catch(() => undefined);
   })();
@@ -241,4 +274,22 @@ export async function openDirectoryDump(run: BackupRun): Promise<OpenedDump> {
     }
   }
   return { stream: toc, finished, members: tracked() };
+}
+
+/** A table's data file in a directory dump (`3358.dat`). */
+const DATA_FILE = /^\d+\.dat$/;
+
+/** How often the scratch folder is listed for new data files while pg_dump runs. */
+const WATCH_MS = 50;
+
+/** Lists `dir` until `stop()`, calling `found` with each data file name (again on every look). */
+async function watchDataFiles(dir: string, stop: () => boolean, found: (name: string) => void): Promise<void> {
+  while (!stop()) {
+    try {
+      for (const name of await readdir(dir)) if (DATA_FILE.test(name)) found(name);
+    } catch {
+      // Not created yet by pg_dump (or already gone after a failure): look again.
+    }
+    await new Promise((resolve) => setTimeout(resolve, WATCH_MS));
+  }
 }

@@ -192,6 +192,7 @@ export async function backupPg(pg: PgServer, req: BackupRequest, ctx: DriverCont
     secrets,
     lockWait,
     dumpBin,
+    dumpMajor: dumpVersion.major,
     children,
     contents,
     known,

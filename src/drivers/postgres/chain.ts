@@ -170,11 +170,16 @@ export class ContentHasher extends Transform {
 }
 
 /**
- * A file read through `through` (such as a row counter), hashed on its way out: `done` gets its SHA-256
- * and size once the reader reached its end. A read error reaches the reader.
+ * A file (a path, or a stream of its bytes such as a follower of a file still being written) read
+ * through `through` (such as a row counter), hashed on its way out: `done` gets its SHA-256 and size
+ * once the reader reached its end. A read error reaches the reader.
  */
-export function hashedRead(path: string, through: Transform, done: (sha256: string, bytes: number) => void): Readable {
-  const read = createReadStream(path, { highWaterMark: 1 << 20 });
+export function hashedRead(
+  source: string | Readable,
+  through: Transform,
+  done: (sha256: string, bytes: number) => void,
+): Readable {
+  const read = typeof source === 'string' ? createReadStream(source, { highWaterMark: 1 << 20 }) : source;
   return pipelineCb(read, through, new ContentHasher(done), () => undefined);
 }
 

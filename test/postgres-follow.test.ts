@@ -1,0 +1,111 @@
+/**
+ * followFile: a data file of a directory dump is read while pg_dump still writes it, and the reader
+ * ends with exactly the bytes of the finished file — only once the writer reported it finished.
+ * Real files growing on disk; the writer is this test.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { appendFileSync, mkdtempSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, test } from 'vitest';
+import { completion, followFile } from '../src/drivers/postgres/follow.js';
+import { hashedRead } from '../src/drivers/postgres/chain.js';
+import { RowCounter } from '../src/drivers/postgres/tools.js';
+
+let dir: string;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'respaldo-follow-'));
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+/** COPY-like lines: `n` rows of about 100 bytes. */
+function rows(from: number, n: number): Buffer {
+  let s = '';
+  for (let i = from; i < from + n; i++) s += `${i}\t${'x'.repeat(90)}\t${i % 7}\n`;
+  return Buffer.from(s);
+}
+
+describe('followFile', () => {
+  test('reads a growing file before its writer finished; ends only after the finish, with every byte', async () => {
+    const path = join(dir, '3358.dat');
+    const first = rows(0, 12000); // ~1.1 MiB: one whole chunk and a part of the next
+    writeFileSync(path, first);
+    const done = completion();
+    const counter = new RowCounter();
+    let hashed: { sha256: string; bytes: number } | undefined;
+    const reader = hashedRead(followFile(path, done.promise), counter, (sha256, bytes) => (hashed = { sha256, bytes }));
+    const it = reader[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+    const got: Buffer[] = [];
+
+    // Bytes arrive while the writer has not finished: the first whole chunk.
+    const firstChunk = await it.next();
+    expect(firstChunk.done).toBe(false);
+    expect(firstChunk.value.length).toBe(1 << 20);
+    got.push(firstChunk.value);
+    // The rest is less than a chunk and the file is not finished: the reader waits instead of ending.
+    // The writer appends a tail and an end marker, then reports the file finished.
+    const waiting = it.next();
+    const tail = Buffer.concat([rows(12000, 30), Buffer.from('\\.\n\n\n')]);
+    appendFileSync(path, tail);
+    done.complete();
+    for (let r = await waiting; !r.done; r = await it.next()) got.push(r.value);
+
+    const whole = Buffer.concat([first, tail]);
+    expect(Buffer.concat(got).equals(whole)).toBe(true);
+    expect(counter.rows).toBe(12030);
+    expect(hashed).toEqual({ sha256: createHash('sha256').update(whole).digest('hex'), bytes: whole.length });
+  });
+
+  test('a file already finished is read whole, in whole chunks and a shorter last one', async () => {
+    const path = join(dir, '1.dat');
+    const whole = randomBytes((3 << 20) + 123);
+    writeFileSync(path, whole);
+    const done = completion();
+    done.complete();
+    const got: Buffer[] = [];
+    for await (const c of followFile(path, done.promise)) got.push(c as Buffer);
+    expect(got.map((c) => c.length)).toEqual([1 << 20, 1 << 20, 1 << 20, 123]);
+    expect(Buffer.concat(got).equals(whole)).toBe(true);
+  });
+
+  test('the writer failed: the read fails with its reason, even though bytes were there', async () => {
+    const path = join(dir, '2.dat');
+    writeFileSync(path, rows(0, 12000));
+    const done = completion();
+    const reader = followFile(path, done.promise);
+    const it = reader[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+    expect((await it.next()).done).toBe(false);
+    const pending = (async () => {
+      for (let r = await it.next(); !r.done; r = await it.next()) void r;
+    })();
+    done.fail(new Error('pg_dump of big failed'));
+    await expect(pending).rejects.toThrow(/pg_dump of big failed/);
+  });
+
+  test('a file that shrinks (truncated under the reader) is refused', async () => {
+    const path = join(dir, '4.dat');
+    writeFileSync(path, rows(0, 12000));
+    const done = completion();
+    const it = followFile(path, done.promise)[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+    expect((await it.next()).value.length).toBe(1 << 20);
+    truncateSync(path, 1000);
+    done.complete();
+    await expect(
+      (async () => {
+        for (let r = await it.next(); !r.done; r = await it.next()) void r;
+      })(),
+    ).rejects.toThrow(/shrank/);
+  });
+
+  test('an abort stops the follower', async () => {
+    const path = join(dir, '5.dat');
+    writeFileSync(path, '');
+    const abort = new AbortController();
+    const reader = followFile(path, completion().promise, { signal: abort.signal });
+    const consumed = (async () => {
+      for await (const c of reader) void c;
+    })();
+    abort.abort();
+    await expect(consumed).rejects.toThrow(/abort/i);
+  });
+});
