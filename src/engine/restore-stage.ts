@@ -46,6 +46,7 @@ export async function verifyForRestore(
       Boolean(plan.files),
     ),
     reporter,
+    { flatMemory: true },
   );
   const bad = checks.filter((c) => !c.ok);
   const chains = new Map<string, ChainSteps>();
@@ -64,7 +65,9 @@ export async function verifyForRestore(
         });
         continue;
       }
-      const found = await checkFiles(memberDir, expectedFiles(mm, [d.database], false), reporter);
+      const found = await checkFiles(memberDir, expectedFiles(mm, [d.database], false), reporter, {
+        flatMemory: true,
+      });
       bad.push(...found.filter((c) => !c.ok).map((c) => ({ ...c, path: `${mm.id}/${c.path}` })));
       steps.push({
         setId: mm.id,

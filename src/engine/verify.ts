@@ -9,7 +9,7 @@ import { recordVerified, readManifest, setDir } from './catalog.js';
 import { writeLog } from './log.js';
 import { ranBy } from '../core/who.js';
 import { writeMetrics } from './metrics.js';
-import { hashPath } from './store.js';
+import { hashPath, hashPathFlat } from './store.js';
 
 export interface FileCheck {
   /** Stored path relative to the set folder. */
@@ -46,11 +46,15 @@ export function expectedFiles(
   return out;
 }
 
-/** Re-hashes the listed stored files of a set against its manifest. Reads only. */
+/**
+ * Re-hashes the listed stored files of a set against its manifest. Reads only. `flatMemory`: each file in
+ * one read on this thread (hashPathFlat), as a restore does; else large files use two cores (hashPath).
+ */
 export async function checkFiles(
   dir: string,
   expected: ReturnType<typeof expectedFiles>,
   reporter: Reporter,
+  opts: { flatMemory?: boolean } = {},
 ): Promise<FileCheck[]> {
   const results: FileCheck[] = [];
   const total = expected.reduce((s, e) => s + (e.bytes ?? 0), 0);
@@ -72,13 +76,10 @@ export async function checkFiles(
       continue;
     }
     const before = done;
-    const h = await hashPath(
-      abs,
-      size,
-      throttled((bytes) =>
-        reporter.emit({ type: 'item-progress', item: 'verify', bytes: before + bytes, totalBytes: total }),
-      ),
+    const onBytes = throttled((bytes: number) =>
+      reporter.emit({ type: 'item-progress', item: 'verify', bytes: before + bytes, totalBytes: total }),
     );
+    const h = opts.flatMemory ? await hashPathFlat(abs, onBytes) : await hashPath(abs, size, onBytes);
     done += h.bytes;
     reporter.emit({ type: 'item-progress', item: 'verify', bytes: done, totalBytes: total });
     if (h.md5 !== e.md5)
