@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { hashPath } from '../src/engine/store.js';
+import { hashPath, hashPathFlat } from '../src/engine/store.js';
 import { makeTmpDir } from './helpers/tmp.js';
 
 const digest = (alg: string, data: Buffer) => createHash(alg).update(data).digest('hex');
@@ -36,5 +36,25 @@ describe('hashPath (verify)', () => {
 
   it('a missing large file rejects (the worker error reaches the caller)', async () => {
     await expect(hashPath(join(makeTmpDir(), 'gone'), 50 << 20)).rejects.toThrow(/ENOENT|no such file/);
+  });
+});
+
+describe('hashPathFlat (restore: one read, one reused buffer)', () => {
+  it.each([
+    ['an empty file', 0],
+    ['a file smaller than the buffer', 100_000],
+    ['a file of several buffers and a partial one', (3 << 20) + 12345],
+  ])('%s: the digests of the whole file, progress up to its size', async (_name, size) => {
+    const data = randomBytes(size);
+    const file = join(makeTmpDir(), 'stored.zst');
+    writeFileSync(file, data);
+    const seen: number[] = [];
+    const h = await hashPathFlat(file, (n) => seen.push(n));
+    expect(h).toEqual({ bytes: size, md5: digest('md5', data), sha256: digest('sha256', data) });
+    expect(seen.at(-1) ?? 0).toBe(size);
+  });
+
+  it('a missing file rejects', async () => {
+    await expect(hashPathFlat(join(makeTmpDir(), 'gone'))).rejects.toThrow(/ENOENT/);
   });
 });

@@ -165,12 +165,14 @@ export class FifoFeeder {
   }
 
   private feed(file: PipedFile, fd: number, guard: number): void {
-    const socket = new Socket({ fd, readable: false, writable: true });
+    let socket: Socket | undefined;
     let source: Readable;
     try {
+      socket = new Socket({ fd, readable: false, writable: true });
       source = file.open();
     } catch (err) {
-      socket.destroy();
+      if (socket) socket.destroy();
+      else closeSync(fd);
       closeSync(guard);
       this.fail(file.name, err as Error);
       return;
