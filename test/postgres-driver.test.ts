@@ -10,10 +10,11 @@ import {
   writeFileSync,
   chmodSync,
   mkdirSync,
+  lstatSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
+import { type Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
 import { createGzip, createGunzip } from 'node:zlib';
@@ -61,6 +62,8 @@ interface StoredDump {
   scratchDir: string;
   facts: DumpFacts;
   files: Record<string, string>;
+  /** Raw (uncompressed) size of each stored member of a directory dump, as the manifest records it. */
+  raw: Record<string, number>;
   formats: Record<string, string>;
 }
 
@@ -78,6 +81,7 @@ async function dump(
 ): Promise<StoredDump> {
   const session = await (driver ?? postgresDriver).backup({ db, type, purpose: 'backup' }, ctx);
   const files: Record<string, string> = {};
+  const raw: Record<string, number> = {};
   const formats: Record<string, string> = {};
   let facts: DumpFacts | undefined;
   try {
@@ -89,7 +93,10 @@ async function dump(
       const members = (async () => {
         for await (const m of opened.members ?? []) {
           const memberFile = join(work, `dump-${dumpCounter}.${m.name}.gz`);
-          await pipeline(m.open(), createGzip({ level: 1 }), createWriteStream(memberFile));
+          raw[m.role] = 0;
+          const source = m.open();
+          source.on('data', (c: Buffer) => (raw[m.role]! += c.length));
+          await pipeline(source, createGzip({ level: 1 }), createWriteStream(memberFile));
           files[m.role] = memberFile;
           await m.stored();
         }
@@ -109,13 +116,21 @@ async function dump(
   } finally {
     await session.cleanup();
   }
-  return { scratchDir: ctx.scratchDir, facts: facts!, files, formats };
+  return { scratchDir: ctx.scratchDir, facts: facts!, files, raw, formats };
 }
 
 function entryOf(db: DatabaseConfig, d: StoredDump): DatabaseEntry {
   const extras = Object.entries(d.files)
     .filter(([role]) => role !== 'main')
-    .map(([role, file]) => ({ role, file, compressed: true, rawBytes: 0, storedBytes: 0, md5: '', sha256: '' }));
+    .map(([role, file]) => ({
+      role,
+      file,
+      compressed: true,
+      rawBytes: d.raw[role] ?? 0,
+      storedBytes: 0,
+      md5: '',
+      sha256: '',
+    }));
   return {
     name: db.name,
     engine: 'postgres',
@@ -145,16 +160,18 @@ async function restore(
     createRoles?: boolean;
     entry?: DatabaseEntry;
     ctx?: ReturnType<typeof makeCtx>;
+    driver?: Driver;
+    openPart?: (role?: string) => Readable;
   } = {},
 ) {
   const ctx = opts.ctx ?? makeCtx();
-  const result = await postgresDriver.restore(
+  const result = await (opts.driver ?? postgresDriver).restore(
     {
       db,
       entry: opts.entry ?? entryOf(db, d),
       setId: opts.setId ?? '20261122_101010',
       target,
-      openPart: (role = 'main') => createReadStream(d.files[role]!).pipe(createGunzip()),
+      openPart: opts.openPart ?? ((role = 'main') => createReadStream(d.files[role]!).pipe(createGunzip())),
       storedPath: (role = 'main') => d.files[role]!,
       ...(opts.tables ? { tables: opts.tables } : {}),
       terminateConnections: opts.terminate ?? false,
@@ -935,6 +952,103 @@ describe.skipIf(!available)('postgres driver (real cluster)', () => {
     expect(err).toBeInstanceOf(InterruptedError);
     expect(checksum()).toBe(before);
     expect(cluster.databases().filter((n) => n.startsWith('bank__'))).toEqual([]);
+  });
+
+  /**
+   * The stored files `openPart` opened for a directory restore, and which of them were named pipes in the
+   * scratch folder at that moment (a piped file is opened when pg_restore opens its pipe).
+   */
+  function watchedOpen(d: StoredDump, scratchDir: string, damaged: Record<string, string> = {}) {
+    const opened: string[] = [];
+    const piped: string[] = [];
+    const openPart = (role = 'main') => {
+      if (role.startsWith('pgdir:')) {
+        const name = role.slice('pgdir:'.length);
+        opened.push(name);
+        const stage = readdirSync(scratchDir).find((f) => f.startsWith('pg-directory-'));
+        if (stage && lstatSync(join(scratchDir, stage, name), { throwIfNoEntry: false })?.isFIFO()) piped.push(name);
+      }
+      return createReadStream(damaged[role] ?? d.files[role]!).pipe(createGunzip());
+    };
+    return { opened, piped, openPart };
+  }
+
+  test('data files through named pipes: a whole restore is identical (large objects too); a --table restore opens only its table', async () => {
+    const viaPipes = createPostgresDriver({ pipedMinBytes: 1 });
+    const tricky = dbConfig(fixture('tricky'));
+    const d = await dump(tricky);
+    const ctx = makeCtx();
+    const watch = watchedOpen(d, ctx.scratchDir);
+    const { result } = await restore(
+      tricky,
+      d,
+      { kind: 'side-by-side', name: 'tricky_piped' },
+      { driver: viaPipes, ctx, openPart: watch.openPart },
+    );
+    const members = Object.keys(d.files).filter((r) => r.startsWith('pgdir:'));
+    expect(members.length).toBeGreaterThan(5);
+    expect(watch.piped.sort()).toEqual(members.map((r) => r.slice('pgdir:'.length)).sort());
+    expect(result.tables).toEqual(d.facts.tables);
+    expect(plainDump('tricky_piped')).toBe(plainDump('tricky'));
+    expect(cluster.psql('SELECT count(*) FROM pg_largeobject_metadata', 'tricky_piped')).toBe('2');
+
+    // pg_restore never opens the pipes of the tables left out: they are given up once it ends, nothing waits.
+    const bank = dbConfig(fixture('bank'));
+    const b = await dump(bank);
+    const tctx = makeCtx();
+    const tw = watchedOpen(b, tctx.scratchDir);
+    const some = await restore(
+      bank,
+      b,
+      { kind: 'side-by-side', name: 'bank_accounts' },
+      { driver: viaPipes, ctx: tctx, tables: ['public.accounts'], openPart: tw.openPart },
+    );
+    expect(some.result.tables).toEqual({ 'public.accounts': 1000 });
+    expect(tw.opened).toHaveLength(1);
+    expect(tw.piped).toEqual(tw.opened);
+    expect(tctx.logs.join('\n')).toMatch(/data files pg_restore did not read \{"files":2\}/);
+  });
+
+  test('a stored data file that breaks mid-stream stops pg_restore: the restore fails naming it, live unchanged, nothing left running', async () => {
+    const db = dbConfig(fixture('bank'));
+    const d = await dump(db);
+    // The largest file (the filler table, tens of MiB raw) goes through a pipe by default; cut its stored copy.
+    const [role] = Object.entries(d.raw).sort(([, a], [, b]) => b - a)[0]!;
+    expect(d.raw[role]).toBeGreaterThan(8 << 20);
+    const cut = join(work, 'bank-cut.gz');
+    const stored = readFileSync(d.files[role]!);
+    writeFileSync(cut, stored.subarray(0, Math.floor(stored.length / 2)));
+    const checksum = () =>
+      cluster.psql(`SELECT md5(string_agg(a::text, ',' ORDER BY id)) FROM accounts a`, 'bank') +
+      cluster.psql('SELECT count(*) FROM filler', 'bank');
+    const before = checksum();
+    const ctx = makeCtx();
+    const watch = watchedOpen(d, ctx.scratchDir, { [role]: cut });
+    const err = await restore(
+      db,
+      d,
+      { kind: 'in-place' },
+      { setId: 'D1', terminate: true, ctx, openPart: watch.openPart },
+    ).catch((e: unknown) => e);
+    expect(watch.piped).toContain(role.slice('pgdir:'.length));
+    expect(err).toBeInstanceOf(RespaldoError);
+    expect((err as RespaldoError).message).toContain(
+      `Reading the stored dump of bank failed (${role.slice('pgdir:'.length)})`,
+    );
+    expect((err as RespaldoError).message).toMatch(/unexpected end of file/);
+    expect(checksum()).toBe(before);
+    expect(cluster.databases().filter((n) => n.startsWith('bank__'))).toEqual([]);
+    const restores = readdirSync('/proc')
+      .filter((p) => /^\d+$/.test(p))
+      .filter((p) => {
+        try {
+          return readFileSync(`/proc/${p}/cmdline`, 'utf8').includes('bank__restore_D1');
+        } catch {
+          return false;
+        }
+      });
+    expect(restores).toEqual([]);
+    expect(readdirSync(ctx.scratchDir).filter((f) => f.startsWith('pg-directory-'))).toEqual([]);
   });
 
   test('wrong password, missing database and missing or old pg_dump are operator errors with hints, without the password', async () => {

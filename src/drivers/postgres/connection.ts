@@ -40,6 +40,11 @@ export interface PostgresDriverDeps {
   format?: 'directory' | 'custom';
   /** Parallel jobs of pg_dump and pg_restore on directory dumps (default: the cores, at least 2). */
   jobs?: number;
+  /**
+   * Smallest raw size of a data file a directory restore feeds to pg_restore through a named pipe (default
+   * fifo-feed.ts MIN_PIPED_BYTES; Infinity writes every file to disk first, as where pipes cannot be made).
+   */
+  pipedMinBytes?: number;
   /** Environment read for PG_BIN_PATH (default process.env; never modified). */
   env?: Record<string, string | undefined>;
 }
@@ -196,6 +201,8 @@ export function connectionOf(db: DatabaseConfig): PgConnection {
 export interface PgServer {
   /** Parallel jobs of pg_dump and pg_restore on directory dumps. */
   readonly jobs: number;
+  /** Smallest data file restored through a named pipe (PostgresDriverDeps.pipedMinBytes). */
+  readonly pipedMinBytes: number | undefined;
   /** Format of new backups (`custom` only when asked: sets made before 0.6, tests). */
   readonly format: 'directory' | 'custom' | undefined;
   /** Opens a client, errors unmapped (for callers that look at the server's error code). */
@@ -220,6 +227,7 @@ export function createPgServer(deps: PostgresDriverDeps): PgServer {
 
   return {
     jobs,
+    pipedMinBytes: deps.pipedMinBytes,
     format: deps.format,
     connect: (conn, database) => connect(settingsFor(conn, database)),
     async open(conn, database, doing) {

@@ -4,7 +4,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { text } from 'node:stream/consumers';
 import { pipeline } from 'node:stream/promises';
-import { RespaldoError } from '../../core/errors.js';
+import { InterruptedError, RespaldoError } from '../../core/errors.js';
 import { runCapture, spawnStreaming } from '../../exec/spawn.js';
 import { isChainEntry, stageChainFiles } from './chain.js';
 import { parseGlobals, planMissingRoles } from './globals.js';
@@ -14,6 +14,7 @@ import { type PgConnection } from './config.js';
 import { childEnv, missingToolHint, pgRestoreDirArgs, pgRestoreListArgs, quoteIdent, type TableRef } from './args.js';
 import type { PgQueryable, PgServer } from './connection.js';
 import { DUMP_FILE_NAME, MEMBER_ROLE, commandDone, killChild } from './tools.js';
+import { FifoFeeder, childGone, makeFifos, planDataFiles, type DataFile, type PipedFile } from './fifo-feed.js';
 
 /**
  * The steps of a PostgreSQL restore that touch the dump: staging its files, reading its table of contents,
@@ -83,47 +84,63 @@ export async function createMissingRoles(run: RestoreRun, client: PgQueryable): 
   return plan.create.map((r) => r.name);
 }
 
-/** Writes the stored files of a directory dump (`toc.dat`, or all) into the scratch folder for pg_restore. */
-async function stageDirectory(run: RestoreRun, which: 'toc' | 'data'): Promise<void> {
-  const { req, ctx, stageDir, item } = run;
-  const jobs = run.pg.jobs;
+/** Writes the stored `toc.dat` of a directory dump into the scratch folder for pg_restore. */
+async function stageToc(run: RestoreRun): Promise<void> {
+  const { req, ctx, stageDir } = run;
   await mkdir(stageDir, { recursive: true, mode: 0o700 });
-  if (which === 'toc') {
-    await pipeline(req.openPart(), createWriteStream(join(stageDir, 'toc.dat'), { flags: 'wx', mode: 0o600 }), {
-      signal: ctx.signal,
-    });
-    return;
-  }
-  if (isChainEntry(req.entry)) {
-    await stageChainFiles(req, stageDir, jobs, ctx.signal, (n) => progress(run, 'assembling the chain', n));
-    return;
-  }
-  const names: string[] = [];
-  for (const x of req.entry.extras ?? []) {
+  await pipeline(req.openPart(), createWriteStream(join(stageDir, 'toc.dat'), { flags: 'wx', mode: 0o600 }), {
+    signal: ctx.signal,
+  });
+}
+
+/** The data files of a directory dump as its manifest lists them (name and raw size). */
+function dataFilesOf(run: RestoreRun): DataFile[] {
+  const files: DataFile[] = [];
+  for (const x of run.req.entry.extras ?? []) {
     if (!x.role?.startsWith(MEMBER_ROLE)) continue;
     const name = x.role.slice(MEMBER_ROLE.length);
     if (!DUMP_FILE_NAME.test(name) || name === 'toc.dat') {
       throw new RespaldoError(
         'failed',
-        `Database ${item}: the manifest names an unexpected dump file ${JSON.stringify(name)}.`,
+        `Database ${run.item}: the manifest names an unexpected dump file ${JSON.stringify(name)}.`,
         'Nothing was replaced. Verify the set (respaldo verify) and try an older set.',
       );
     }
-    names.push(name);
+    files.push({ name, rawBytes: x.rawBytes });
   }
-  let bytes = 0;
-  let last = Date.now();
-  const queue = [...names];
+  return files;
+}
+
+/**
+ * Prepares the data files of the dump in the scratch folder before pg_restore starts: small ones written
+ * whole, large ones as named pipes fed while pg_restore reads them (fifo-feed.ts); returns those. Every
+ * file is written whole for a chain set (each is checked against its SHA-256 once written), and where
+ * named pipes cannot be made (Windows, no `mkfifo`, a file system without them).
+ */
+async function prepareDataFiles(run: RestoreRun, onBytes: (n: number) => void): Promise<PipedFile[]> {
+  const { req, ctx, stageDir } = run;
+  const jobs = run.pg.jobs;
+  await mkdir(stageDir, { recursive: true, mode: 0o700 });
+  if (isChainEntry(req.entry)) {
+    let reported = 0;
+    await stageChainFiles(req, stageDir, jobs, ctx.signal, (total) => {
+      onBytes(total - reported);
+      reported = total;
+    });
+    return [];
+  }
+  const files = dataFilesOf(run);
+  const minPipedBytes = run.pg.pipedMinBytes;
+  let plan = planDataFiles(files, { fifos: true, ...(minPipedBytes === undefined ? {} : { minPipedBytes }) });
+  if (plan.piped.length > 0 && !(await makeFifos(stageDir, plan.piped))) {
+    ctx.log('named pipes unavailable; writing the dump files to disk first', { dir: stageDir });
+    plan = planDataFiles(files, { fifos: false });
+  }
+  const queue = [...plan.staged];
   const worker = async () => {
     for (let name = queue.shift(); name !== undefined; name = queue.shift()) {
       const source = req.openPart(`${MEMBER_ROLE}${name}`);
-      source.on('data', (chunk: Buffer) => {
-        bytes += chunk.length;
-        if (Date.now() - last > 1000) {
-          last = Date.now();
-          progress(run, 'decompressing the dump', bytes);
-        }
-      });
+      source.on('data', (chunk: Buffer) => onBytes(chunk.length));
       await pipeline(
         source,
         createWriteStream(join(stageDir, name), { flags: 'wx', mode: 0o600, highWaterMark: 1 << 20 }),
@@ -131,10 +148,15 @@ async function stageDirectory(run: RestoreRun, which: 'toc' | 'data'): Promise<v
       );
     }
   };
-  await Promise.all(Array.from({ length: Math.min(jobs, Math.max(1, names.length)) }, worker));
+  await Promise.all(Array.from({ length: Math.min(jobs, Math.max(1, queue.length)) }, worker));
+  return plan.piped.map((name) => ({ name, open: () => req.openPart(`${MEMBER_ROLE}${name}`) }));
 }
 
-/** `pg_restore --jobs` of the staged directory dump into the staging database. */
+/**
+ * `pg_restore --jobs` of the directory dump into the staging database, its large data files fed through
+ * named pipes as pg_restore reads them. A stored file that cannot be read to its end stops pg_restore
+ * before it sees an end of that file; the error names the file.
+ */
 export async function runDirectoryRestore(
   run: RestoreRun,
   listFile: string | undefined,
@@ -142,10 +164,20 @@ export async function runDirectoryRestore(
 ): Promise<void> {
   const { req, ctx, stageDir, conn, item, secrets, staging, restoreBin } = run;
   const jobs = run.pg.jobs;
-  progress(run, 'decompressing the dump');
-  if (!picked) await stageDirectory(run, 'toc');
-  await stageDirectory(run, 'data');
-  progress(run, `pg_restore --jobs=${jobs} into "${staging}"`);
+  let bytes = 0;
+  let last = Date.now();
+  let step = 'decompressing the dump';
+  const onBytes = (n: number) => {
+    bytes += n;
+    if (Date.now() - last < 1000) return;
+    last = Date.now();
+    progress(run, step, bytes);
+  };
+  progress(run, step);
+  if (!picked) await stageToc(run);
+  const piped = await prepareDataFiles(run, onBytes);
+  step = `pg_restore --jobs=${jobs} into "${staging}"`;
+  progress(run, step, bytes);
   const args = pgRestoreDirArgs({ conn, database: staging, dir: stageDir, jobs, listFile });
   const child = spawnStreaming({
     command: restoreBin,
@@ -156,7 +188,31 @@ export async function runDirectoryRestore(
     missingHint: missingToolHint('pg_restore'),
   });
   child.stdout.resume();
-  await commandDone(child.done, 'pg_restore', conn, `pg_restore of ${item} failed`, ctx.signal);
+  const gone = childGone(child.child);
+  const feeder = new FifoFeeder(stageDir, piped, { onBytes, onFailure: () => killChild(child.child) });
+  feeder.start();
+  const [done] = await Promise.allSettled([
+    commandDone(child.done, 'pg_restore', conn, `pg_restore of ${item} failed`, ctx.signal),
+  ]);
+  await gone;
+  const fed = feeder.stop();
+  if (fed.unopened.length > 0) ctx.log('data files pg_restore did not read', { files: fed.unopened.length });
+  if (ctx.signal.aborted) throw new InterruptedError();
+  if (fed.failed) {
+    throw new RespaldoError(
+      'failed',
+      `Reading the stored dump of ${item} failed (${fed.failed.name}): ${fed.failed.error.message}`,
+      'Verify the set (respaldo verify); nothing was replaced.',
+    );
+  }
+  if (done.status === 'rejected') throw done.reason;
+  if (fed.unfinished.length > 0) {
+    throw new RespaldoError(
+      'failed',
+      `pg_restore of ${item} ended before reading all of ${fed.unfinished.join(', ')}.`,
+      'Nothing was replaced. Run the restore again; if it happens again, report it with the log.',
+    );
+  }
   progress(run, 'restored', req.entry.rawBytes);
 }
 
@@ -164,7 +220,7 @@ export async function runDirectoryRestore(
 export async function selectFromToc(run: RestoreRun, tables: TableRef[]): Promise<TocSelection> {
   const { req, ctx, stageDir, conn, item, secrets, restoreBin, directory } = run;
   if (directory) {
-    await stageDirectory(run, 'toc');
+    await stageToc(run);
     const listing = runCapture({
       command: restoreBin,
       args: [...pgRestoreListArgs(), stageDir],
