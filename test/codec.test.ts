@@ -10,10 +10,12 @@ import {
   BlockCompressor,
   codec,
   codecOfEntry,
+  compressedBlocksOfFile,
   decompressorFor,
   defaultCodecName,
   type CodecName,
 } from '../src/engine/codec.js';
+import { storeStream } from '../src/engine/store.js';
 import { makeTmpDir } from './helpers/tmp.js';
 
 /** Varied, partly compressible bytes (no two blocks alike). */
@@ -75,6 +77,40 @@ describe('codecs', () => {
       const tool = name === 'gzip' ? ['gzip', ['-dc', file]] : ['zstd', ['-dc', '-q', file]];
       const viaTool = execFileSync(tool[0] as string, tool[1] as string[], { maxBuffer: 1 << 26 });
       expect(viaTool.equals(data)).toBe(true);
+    });
+  }
+
+  for (const name of ['gzip', 'zstd'] as const) {
+    it(`${name}: a file read in reused blocks compresses to the same bytes as the stream of it`, async (ctx) => {
+      if (name === 'zstd' && !zstdHere) return ctx.skip();
+      const dir = makeTmpDir();
+      for (const size of [0, 65536, 5 * 65536 + 123]) {
+        const data = sample(size);
+        const raw = join(dir, `raw-${size}`);
+        writeFileSync(raw, data);
+        await compressFile(name, data, join(dir, 'streamed'), 65536);
+        const seen: number[] = [];
+        const frames: Buffer[] = [];
+        const opts = { codec: name, level: 3, blockSize: 65536, inFlight: 2, onBytes: (n: number) => seen.push(n) };
+        for await (const frame of compressedBlocksOfFile(raw, opts)) frames.push(frame);
+        expect(Buffer.concat(frames).equals(readFileSync(join(dir, 'streamed')))).toBe(true);
+        expect(seen.at(-1) ?? 0).toBe(size);
+        // storeStream reading the file itself: the same stored bytes and sizes as from the stream
+        const viaStream = await storeStream(createReadStream(raw), join(dir, `a-${size}`), {
+          compress: true,
+          codec: name,
+          level: 3,
+        });
+        const viaFile = await storeStream(createReadStream(raw), join(dir, `b-${size}`), {
+          compress: true,
+          codec: name,
+          level: 3,
+          sourceFile: raw,
+        });
+        expect(viaFile).toEqual(viaStream);
+        expect(viaFile.rawBytes).toBe(size);
+        if (size > 0) expect((await decompressFile(name, join(dir, `b-${size}`))).equals(data)).toBe(true);
+      }
     });
   }
 

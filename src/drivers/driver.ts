@@ -78,6 +78,11 @@ export interface OpenedDump {
   /** Expected raw size, for progress; undefined when unknown (pg_dump). */
   totalBytes?: number;
   /**
+   * Set when `stream` is exactly this whole file, which nothing changes while it is stored (a snapshot):
+   * the engine may then read the file itself, in blocks into buffers it reuses, and destroy `stream` unread.
+   */
+  file?: string;
+  /**
    * Resolves once the producer finished successfully. Rejects when it failed, even if `stream`
    * ended cleanly (a dump that died mid-way can still close its pipe): exit code and stderr.
    */

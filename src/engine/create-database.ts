@@ -137,6 +137,7 @@ export async function backupDatabase(
       };
       const [storing, finishing, membering] = await Promise.allSettled([
         storeStream(opened.stream, join(staging, file), {
+          ...(opened.file ? { sourceFile: opened.file } : {}),
           compress: part.compress,
           codec: plan.codec,
           level,

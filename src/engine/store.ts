@@ -1,11 +1,10 @@
 import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
-import { Worker } from 'node:worker_threads';
-import { Transform, type Duplex, type Readable, type TransformCallback } from 'node:stream';
+import { createWriteStream } from 'node:fs';
+import { Readable, Transform, type Duplex, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { FILE_MODE, fsyncPath } from './fs-util.js';
 import type { CodecName, PlainHashes } from '../core/types.js';
-import { BlockCompressor } from './codec.js';
+import { BlockCompressor, compressedBlocksOfFile } from './codec.js';
 
 /** What storing one stream produced: sizes and checksums of the stored file. */
 export interface StoredResult {
@@ -27,6 +26,11 @@ export interface StoreOptions {
   onProgress?: (rawBytes: number) => void;
   /** Encrypts after compression (an age stream from `Sealer.seal`); the plaintext is hashed too. */
   seal?: Duplex;
+  /**
+   * `source` is exactly this whole file, which does not change meanwhile: when compressing, the file is read in
+   * blocks into reused buffers (flat memory) and `source` is destroyed unread.
+   */
+  sourceFile?: string;
 }
 
 /** Counts bytes passing through, without copying them. */
@@ -64,90 +68,39 @@ export async function storeStream(source: Readable, dest: string, opts: StoreOpt
   const counter = new Counter(opts.onProgress);
   const hasher = new Hasher();
   const out = createWriteStream(dest, { flags: 'wx', mode: FILE_MODE, highWaterMark: 1 << 20 });
-  const stages: NodeJS.ReadWriteStream[] = [counter];
-  if (opts.compress) stages.push(new BlockCompressor({ codec: opts.codec ?? 'gzip', level: opts.level }));
+  const codec = opts.codec ?? 'gzip';
+  let head: Readable = source;
+  let rawBytes = (): number => counter.bytes;
+  const stages: NodeJS.ReadWriteStream[] = [];
+  if (opts.compress && opts.sourceFile) {
+    source.destroy();
+    let read = 0;
+    const onBytes = (n: number): void => {
+      read = n;
+      opts.onProgress?.(n);
+    };
+    const blocks = compressedBlocksOfFile(opts.sourceFile, {
+      codec,
+      level: opts.level,
+      onBytes,
+      ...(opts.signal ? { signal: opts.signal } : {}),
+    });
+    head = Readable.from(blocks, { objectMode: false });
+    rawBytes = () => read;
+  } else {
+    stages.push(counter);
+    if (opts.compress) stages.push(new BlockCompressor({ codec, level: opts.level }));
+  }
   const plain = opts.seal ? new Hasher() : null;
   if (plain) stages.push(plain, opts.seal!);
   stages.push(hasher);
-  await pipeline([source, ...stages, out], { signal: opts.signal });
+  await pipeline([head, ...stages, out], { signal: opts.signal });
   await fsyncPath(dest);
   const digest = (h: Hasher) => ({ md5: h.md5.digest('hex'), sha256: h.sha256.digest('hex') });
   return {
-    rawBytes: counter.bytes,
+    rawBytes: rawBytes(),
     storedBytes: hasher.bytes,
     ...digest(hasher),
     ...(plain ? { plain: { bytes: plain.bytes, ...digest(plain) } } : {}),
   };
-}
-
-/** Hashes a file as stored (for verify): size, md5, sha256. */
-export async function hashFile(source: Readable): Promise<{ bytes: number; md5: string; sha256: string }> {
-  const hasher = new Hasher();
-  hasher.resume();
-  await pipeline(source, hasher);
-  return { bytes: hasher.bytes, md5: hasher.md5.digest('hex'), sha256: hasher.sha256.digest('hex') };
-}
-
-/** Files at least this big are hashed on two cores (md5 in a worker, sha256 here); smaller ones in one pass. */
-const SPLIT_HASH_BYTES = 8 << 20;
-
-const MD5_WORKER = `
-const { parentPort, workerData } = require('node:worker_threads');
-const { createHash } = require('node:crypto');
-const { createReadStream } = require('node:fs');
-const h = createHash('md5');
-let bytes = 0;
-createReadStream(workerData.path, { highWaterMark: 1 << 20 })
-  .on('data', (c) => { bytes += c.length; h.update(c); })
-  .on('error', (e) => parentPort.postMessage({ error: e.message, code: e.code }))
-  .on('end', () => parentPort.postMessage({ md5: h.digest('hex'), bytes }));
-`;
-
-function md5InWorker(path: string): Promise<{ md5: string; bytes: number }> {
-  return new Promise((resolve, reject) => {
-    const worker = new Worker(MD5_WORKER, { eval: true, workerData: { path } });
-    let settled = false;
-    worker.once('message', (m: { md5?: string; bytes?: number; error?: string; code?: string }) => {
-      settled = true;
-      void worker.terminate();
-      if (m.error !== undefined) reject(Object.assign(new Error(m.error), { code: m.code }));
-      else resolve({ md5: m.md5!, bytes: m.bytes! });
-    });
-    worker.once('error', (err) => {
-      settled = true;
-      reject(err);
-    });
-    worker.once('exit', (code) => {
-      if (!settled) reject(new Error(`md5 worker exited with code ${code}`));
-    });
-  });
-}
-
-/**
- * Hashes a stored file (for verify): size, md5, sha256. A large file is read twice at once, md5 in a
- * worker thread and sha256 here, so verification runs at about the speed of the slower hash instead of
- * their sum (the second read comes from the page cache). `onBytes` follows the sha256 pass.
- */
-export async function hashPath(
-  path: string,
-  size: number,
-  onBytes?: (bytes: number) => void,
-): Promise<{ bytes: number; md5: string; sha256: string }> {
-  if (size < SPLIT_HASH_BYTES) {
-    const h = await hashFile(createReadStream(path, { highWaterMark: 1 << 20 }));
-    onBytes?.(h.bytes);
-    return h;
-  }
-  const md5 = md5InWorker(path);
-  md5.catch(() => undefined);
-  const sha = createHash('sha256');
-  let bytes = 0;
-  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) {
-    sha.update(chunk as Buffer);
-    bytes += (chunk as Buffer).length;
-    onBytes?.(bytes);
-  }
-  const m = await md5;
-  // The file changed between the two reads: report the size the md5 saw differs, as a mismatch would.
-  return { bytes, md5: m.bytes === bytes ? m.md5 : 'changed-while-reading', sha256: sha.digest('hex') };
 }

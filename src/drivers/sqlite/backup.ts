@@ -52,6 +52,7 @@ export async function backupSqlite(req: BackupRequest, ctx: DriverContext): Prom
     // an empty 0600 file made first keeps the snapshot and its journal 0600 from the first byte.
     await removeQuietly(snapshot);
     await (await fsp.open(snapshot, 'wx', 0o600)).close();
+    conn.pragma('cache_size = -2000'); // each page is copied once: a small cache is as fast, and 14 MiB smaller
     await conn.backup(snapshot, {
       progress: ({ totalPages, remainingPages }) => {
         ctx.reporter.emit({
@@ -79,6 +80,7 @@ export async function backupSqlite(req: BackupRequest, ctx: DriverContext): Prom
   ctx.log('sqlite snapshot taken', { db: db.name, bytes: size, ms: Date.now() - started });
   const check = () =>
     inspectSqliteFile(snapshot).then((info) => {
+      ctx.log('sqlite snapshot checked', { db: db.name, integrityMs: info.ms.integrity, countsMs: info.ms.counts });
       const damaged = info.integrity.length !== 1 || info.integrity[0] !== 'ok';
       if (damaged && req.purpose === 'safety') {
         ctx.reporter.emit({
@@ -89,7 +91,7 @@ export async function backupSqlite(req: BackupRequest, ctx: DriverContext): Prom
         return {
           tables: info.tables,
           details: {
-            sqliteVersion: info.sqliteVersion,
+            ...(info.sqliteVersion ? { sqliteVersion: info.sqliteVersion } : {}),
             source: db.path,
             integrityCheck: info.integrity.slice(0, 20),
           },
@@ -133,6 +135,7 @@ export async function backupSqlite(req: BackupRequest, ctx: DriverContext): Prom
           checked.catch(() => undefined);
           return {
             stream: createReadStream(snapshot, { highWaterMark: 1 << 20 }),
+            file: snapshot,
             totalBytes: size,
             finished: checked,
           };

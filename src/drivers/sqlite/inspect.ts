@@ -6,45 +6,61 @@ const require = createRequire(import.meta.url);
 /** Result of checking a SQLite file: `integrity_check` outcome and exact rows per table. */
 export interface SqliteInspection {
   integrity: string[];
+  /** Null only when the file fails integrity_check and its rows could not even be counted. */
+  tables: Record<string, number> | null;
+  pageCount: number;
+  pageSize: number;
+  sqliteVersion: string;
+  /** How long each check took, for the log (they run at once). */
+  ms: { integrity: number; counts: number };
+}
+
+interface Counts {
   tables: Record<string, number>;
   pageCount: number;
   pageSize: number;
   sqliteVersion: string;
 }
 
-/**
- * Runs `PRAGMA integrity_check` and counts rows on a SQLite file in a worker thread, so the
- * check of a snapshot overlaps its compression on the main thread.
- */
-export function inspectSqliteFile(file: string, opts: { integrity?: boolean } = {}): Promise<SqliteInspection> {
-  const code = `
-    const { parentPort, workerData } = require('node:worker_threads');
-    const Database = require(workerData.mod);
-    const db = new Database(workerData.file, { readonly: true, fileMustExist: true });
-    // better-sqlite3's default page cache is 16 MiB; the checks read each page about once: with 2 MiB a
-    // 393 MiB create peaked ~18 MiB lower (4 runs each, 162–177 against 178–199 MiB) at the same speed.
-    db.pragma('cache_size = -2000');
-    try {
-      const q = (n) => '"' + n.replace(/"/g, '""') + '"';
-      const integrity = workerData.integrity
-        ? db.prepare('PRAGMA integrity_check').all().map((r) => Object.values(r)[0])
-        : ['ok'];
-      const names = db.prepare("SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name").pluck().all();
-      const tables = {};
-      for (const n of names) tables[n] = db.prepare('SELECT count(*) FROM ' + q(n)).pluck().get();
-      const pageCount = db.pragma('page_count', { simple: true });
-      const pageSize = db.pragma('page_size', { simple: true });
-      const sqliteVersion = db.prepare('SELECT sqlite_version()').pluck().get();
-      parentPort.postMessage({ integrity, tables, pageCount, pageSize, sqliteVersion });
-    } finally { db.close(); }
-  `;
-  return new Promise((resolve, reject) => {
-    const worker = new Worker(code, {
-      eval: true,
-      workerData: { mod: require.resolve('better-sqlite3'), file, integrity: opts.integrity !== false },
-    });
+// Each job opens its own read-only connection. better-sqlite3's default page cache is 16 MiB; the checks read
+// each page about once: with 2 MiB a 393 MiB create peaked ~18 MiB lower at the same speed.
+const JOB = `
+const { parentPort, workerData } = require('node:worker_threads');
+const Database = require(workerData.mod);
+const db = new Database(workerData.file, { readonly: true, fileMustExist: true });
+db.pragma('cache_size = -2000');
+try {
+  if (workerData.job === 'integrity') {
+    parentPort.postMessage(db.prepare('PRAGMA integrity_check').pluck().all());
+  } else {
+    const q = (n) => '"' + n.replace(/"/g, '""') + '"';
+    const names = db.prepare("SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name").pluck().all();
+    const tables = {};
+    for (const n of names) tables[n] = db.prepare('SELECT count(*) FROM ' + q(n)).pluck().get();
+    const pageCount = db.pragma('page_count', { simple: true });
+    const pageSize = db.pragma('page_size', { simple: true });
+    const sqliteVersion = db.prepare('SELECT sqlite_version()').pluck().get();
+    parentPort.postMessage({ tables, pageCount, pageSize, sqliteVersion });
+  }
+} finally { db.close(); }
+`;
+
+/** Runs one read-only job on `file` in a worker thread; `stop` ends it early (its promise then rejects). */
+function runJob<T>(
+  file: string,
+  job: 'integrity' | 'counts',
+): { result: Promise<T>; ms: () => number; stop: () => void } {
+  const started = Date.now();
+  let ended = 0;
+  const worker = new Worker(JOB, {
+    eval: true,
+    workerData: { mod: require.resolve('better-sqlite3'), file, job },
+    // Small heaps: the jobs hold a few rows at a time (each isolate otherwise reserves tens of MiB).
+    resourceLimits: { maxYoungGenerationSizeMb: 2, maxOldGenerationSizeMb: 32 },
+  });
+  const result = new Promise<T>((resolve, reject) => {
     let settled = false;
-    worker.once('message', (m: SqliteInspection) => {
+    worker.once('message', (m: T) => {
       settled = true;
       resolve(m);
     });
@@ -53,7 +69,42 @@ export function inspectSqliteFile(file: string, opts: { integrity?: boolean } = 
       reject(err);
     });
     worker.once('exit', (code) => {
-      if (!settled) reject(new Error(`SQLite inspection worker exited with code ${code}`));
+      if (!settled) reject(new Error(`SQLite ${job} worker exited with code ${code}`));
     });
   });
+  result.then(
+    () => void (ended = Date.now()),
+    () => undefined,
+  );
+  return { result, ms: () => (ended || Date.now()) - started, stop: () => void worker.terminate() };
+}
+
+/**
+ * Runs `PRAGMA integrity_check` and counts rows on a SQLite file, each in its own worker thread with
+ * its own read-only connection: the two run at once, and both overlap the caller's work on the main
+ * thread (compressing the same snapshot, fsyncing a restored copy). A failed integrity_check is the
+ * outcome even when counting failed on the same damage; a counting error on a sound file is thrown.
+ */
+export async function inspectSqliteFile(file: string, opts: { integrity?: boolean } = {}): Promise<SqliteInspection> {
+  const counts = runJob<Counts>(file, 'counts');
+  if (opts.integrity === false) {
+    const counted = await counts.result;
+    return { integrity: ['ok'], ...counted, ms: { integrity: 0, counts: counts.ms() } };
+  }
+  const integrity = runJob<string[]>(file, 'integrity');
+  const [checked, counted] = await Promise.allSettled([
+    integrity.result.catch((err: unknown) => {
+      counts.stop();
+      throw err;
+    }),
+    counts.result,
+  ]);
+  if (checked.status === 'rejected') throw checked.reason;
+  const damaged = checked.value.length !== 1 || checked.value[0] !== 'ok';
+  const ms = { integrity: integrity.ms(), counts: counts.ms() };
+  if (counted.status === 'rejected') {
+    if (!damaged) throw counted.reason;
+    return { integrity: checked.value, tables: null, pageCount: 0, pageSize: 0, sqliteVersion: '', ms };
+  }
+  return { integrity: checked.value, ...counted.value, ms };
 }

@@ -90,6 +90,7 @@ export async function restoreSqlite(req: RestoreRequest, ctx: DriverContext): Pr
   // Beside the configured database recover() finds a killed run's staging file; elsewhere the journal does.
   const untrack = req.target.kind === 'side-by-side' && ctx.trackTemp ? await ctx.trackTemp(staging) : undefined;
   try {
+    const t0 = Date.now();
     if (req.entry.format === 'sqlite-sql') {
       const sql = await text(req.openPart()); // decodes across chunk boundaries; a schema is small
       const conn = new Database(staging);
@@ -103,12 +104,20 @@ export async function restoreSqlite(req: RestoreRequest, ctx: DriverContext): Pr
     } else {
       await pipeToNewFile(req.openPart(), staging, { mode: 0o600, highWaterMark: 1 << 20, signal: ctx.signal });
     }
-    // A drill's scratch copy is removed right after its checks: it needs no fsync.
+    // A drill's scratch copy is removed right after its checks: it needs no fsync. The copy is checked
+    // (integrity_check and row counts, in worker threads) while the kernel writes it out: both end before the swap.
     const scratch = req.target.kind === 'side-by-side' && req.target.scratch === true;
-    if (!scratch) await fsyncPath(staging);
-    const info = await inspectSqliteFile(staging).catch((err: unknown) => {
-      throw unreadableCopy(req.db.name, err);
-    });
+    const written = Date.now();
+    let syncMs = 0;
+    const [synced, inspected] = await Promise.allSettled([
+      scratch ? Promise.resolve() : fsyncPath(staging).then(() => void (syncMs = Date.now() - written)),
+      inspectSqliteFile(staging),
+    ]);
+    if (inspected.status === 'rejected') throw unreadableCopy(req.db.name, inspected.reason);
+    if (synced.status === 'rejected') throw synced.reason;
+    const info = inspected.value;
+    const took = { integrityMs: info.ms.integrity, countsMs: info.ms.counts, fsyncMs: syncMs };
+    ctx.log('sqlite restore copy written and checked', { db: req.db.name, writeMs: written - t0, ...took });
     // The read-only check of a WAL-mode file leaves an empty -wal and a -shm beside it.
     await removeSideFiles(staging);
     if (info.integrity[0] !== 'ok') {
@@ -118,8 +127,9 @@ export async function restoreSqlite(req: RestoreRequest, ctx: DriverContext): Pr
         'The target was not touched. Try another set.',
       );
     }
+    const tables = info.tables ?? {}; // counted: the copy passed integrity_check
     if (req.entry.tables && (req.entry.format === 'sqlite-db' || req.entry.format === 'sqlite-pages')) {
-      const problems = compareRowCounts(req.entry.tables, info.tables);
+      const problems = compareRowCounts(req.entry.tables, tables);
       if (problems.length > 0)
         throw new RespaldoError(
           'failed',
@@ -150,7 +160,7 @@ export async function restoreSqlite(req: RestoreRequest, ctx: DriverContext): Pr
     ctx.log('sqlite restore finished', { db: req.db.name, target });
     // The integrity_check and row counts above are the drill's checks too: they are not run twice.
     const checks = scratch ? [{ name: 'integrity_check', ok: true, detail: 'ok' }] : [];
-    return { tables: info.tables, restoredTo: target, ...(checks.length ? { checks } : {}) };
+    return { tables, restoredTo: target, ...(checks.length ? { checks } : {}) };
   } catch (err) {
     await removeQuietly(staging);
     await removeSideFiles(staging);

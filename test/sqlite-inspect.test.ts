@@ -1,0 +1,105 @@
+import Database from 'better-sqlite3';
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { Manifest, SetSummary } from '../src/core/types.js';
+import { inspectSqliteFile } from '../src/drivers/sqlite/inspect.js';
+import { describeResult, parseJsonOutput, runCli } from './helpers/cli.js';
+import { demoSetup, makeTmpDir, type DemoSetup } from './helpers/tmp.js';
+
+/**
+ * The checks of a SQLite snapshot or restored copy (integrity_check and row counts, each in its own worker
+ * thread, at once), and what a failed check does to a create: that database fails, nothing of it is stored.
+ */
+
+/** A database SQLite opens and counts, but whose index t_b does not match its table: integrity_check fails. */
+function brokenIndexDb(file: string, rows = 500): void {
+  const db = new Database(file);
+  try {
+    db.exec(`CREATE TABLE t(a INTEGER, b TEXT); CREATE INDEX t_b ON t(b);
+      WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ${rows})
+      INSERT INTO t SELECT i, 'v' || i FROM n;`);
+    db.unsafeMode(true);
+    db.pragma('writable_schema = ON');
+    db.prepare("UPDATE sqlite_schema SET sql = 'CREATE INDEX t_b ON t(a)' WHERE name = 't_b'").run();
+  } finally {
+    db.close();
+  }
+}
+
+async function cli(s: DemoSetup, args: string[], expectCode: number) {
+  const r = await runCli([...args, '--config', s.configFile], { cwd: s.dir });
+  expect(r.code, `respaldo ${args.join(' ')}\n${describeResult(r)}`).toBe(expectCode);
+  return r;
+}
+
+const leftovers = (backupDir: string) =>
+  readdirSync(backupDir, { recursive: true, encoding: 'utf8' }).filter((n) => /\.scratch-|snapshot|\.tmp/.test(n));
+
+describe('inspectSqliteFile', () => {
+  it('a sound file: integrity ok, every table counted, its page size and count', async () => {
+    const file = join(makeTmpDir(), 'ok.db');
+    const db = new Database(file);
+    db.exec(`CREATE TABLE a(x); CREATE TABLE "b""q"(y); INSERT INTO a VALUES (1), (2), (3);`);
+    db.close();
+    const info = await inspectSqliteFile(file);
+    expect(info.integrity).toEqual(['ok']);
+    expect(info.tables).toEqual({ a: 3, 'b"q': 0 });
+    expect(info.pageSize).toBe(4096);
+    expect(info.pageCount).toBeGreaterThan(1);
+    expect(info.sqliteVersion).toMatch(/^3\./);
+  });
+
+  it('a file whose index does not match its table: the problems, and the rows still counted', async () => {
+    const file = join(makeTmpDir(), 'broken.db');
+    brokenIndexDb(file);
+    const info = await inspectSqliteFile(file);
+    expect(info.integrity[0]).toBe('row 1 missing from index t_b');
+    expect(info.tables).toEqual({ t: 500 });
+    // without integrity_check (counts only) the same file counts the same
+    expect(await inspectSqliteFile(file, { integrity: false })).toMatchObject({
+      integrity: ['ok'],
+      tables: { t: 500 },
+    });
+  });
+
+  it('a file that is not a database is refused with SQLite’s code', async () => {
+    const file = join(makeTmpDir(), 'junk.db');
+    writeFileSync(file, Buffer.alloc(8192, 0x5a));
+    await expect(inspectSqliteFile(file)).rejects.toMatchObject({ code: 'SQLITE_NOTADB' });
+  });
+});
+
+describe('a live database that fails integrity_check', () => {
+  it('fails its create (the others are stored), and nothing of it is stored or left behind', async () => {
+    const s = demoSetup((c) => ({
+      ...c,
+      databases: [...(c.databases as object[]), { name: 'broken', path: './data/broken.db' }],
+    }));
+    brokenIndexDb(join(s.dataDir, 'broken.db'), 20000);
+    const m = parseJsonOutput<Manifest>((await cli(s, ['create', '--json'], 4)).stdout);
+    expect(m.status).toBe('partial');
+    const broken = m.databases.find((d) => d.name === 'broken')!;
+    expect(broken.error?.message).toContain('failed integrity_check: row 1 missing from index t_b');
+    expect(broken).toMatchObject({ file: null, md5: null, sha256: null, storedBytes: 0 });
+    expect(readdirSync(join(s.backupDir, m.id, 'databases')).filter((n) => n.startsWith('broken'))).toEqual([]);
+    for (const d of m.databases.filter((x) => x.name !== 'broken'))
+      expect(existsSync(join(s.backupDir, m.id, d.file!))).toBe(true);
+    expect(leftovers(s.backupDir)).toEqual([]);
+  });
+
+  it('alone in the config: the create fails (exit 7) and no set is published', async () => {
+    const s = demoSetup((c) => ({
+      ...c,
+      databases: [{ name: 'broken', path: './data/broken.db' }],
+      files: undefined,
+    }));
+    brokenIndexDb(join(s.dataDir, 'broken.db'), 20000);
+    const r = await cli(s, ['create'], 7);
+    expect(r.stdout + r.stderr).toContain('failed integrity_check');
+    const listed = parseJsonOutput<SetSummary[]>((await cli(s, ['list', '--json'], 0)).stdout);
+    expect(listed).toEqual([]);
+    expect(readdirSync(s.backupDir).filter((n) => /^\d{8}_/.test(n))).toEqual([]);
+    expect(leftovers(s.backupDir)).toEqual([]);
+  });
+});
