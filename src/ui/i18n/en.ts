@@ -73,6 +73,7 @@ export const en = {
     details: '↑↓ scroll · v verify · V verify + read data · t drill · p keep · r restore · d delete · Esc back',
     checkboxForm: '↑↓ move · Space toggle · ←→ change · Enter start · Esc back',
     running: 'Working… Ctrl-C to interrupt (nothing partial is kept)',
+    busy: 'Please wait… Ctrl-C leaves the menu (nothing is changed)',
     done: 'Enter or Esc back',
     confirm: 'Type the word, then Enter · Esc cancel',
     pickSet: '↑↓ move · Enter choose · Esc back',

@@ -73,6 +73,7 @@ export const es: Catalogue = {
       '↑↓ · v verificar · V verificar + leer datos · t simular · p proteger · r restaurar · d borrar · Esc volver',
     checkboxForm: '↑↓ mover · Espacio marcar · ←→ cambiar · Enter empezar · Esc volver',
     running: 'Trabajando… Ctrl-C para interrumpir (no se guarda nada a medias)',
+    busy: 'Espere… Ctrl-C sale del menú (no se cambia nada)',
     done: 'Enter o Esc para volver',
     confirm: 'Escriba la palabra y pulse Enter · Esc cancelar',
     pickSet: '↑↓ mover · Enter elegir · Esc volver',

@@ -46,9 +46,11 @@ export function restoreLayout(
       refusals.reduce((n, r) => n + r.length + 2, 0) +
       (confirming ? 1 + typedConfirmRows(t.restore.typeWord(t.confirmWord), width) : 0) +
       (s.busy ? 1 : 0);
-    const help0 = confirming ? t.help.confirm : t.help.done;
+    // While the plan is made or its set fetched, keys do nothing: the help says so (Ctrl-C leaves the menu).
+    const help0 = s.busy ? t.help.busy : confirming ? t.help.confirm : t.help.done;
+    const scrolled = confirming ? t.help.confirmScroll : t.help.doneScroll;
     const fits = Math.max(3, body - fixed - (helpRows(help0, width) - 1));
-    const help = rows.length > fits ? (confirming ? t.help.confirmScroll : t.help.doneScroll) : help0;
+    const help = rows.length > fits && !s.busy ? scrolled : help0;
     const height = Math.max(3, body - fixed - (helpRows(help, width) - 1));
     return { rows, height, footer: [...warn, ...refusals], help };
   }

@@ -1,0 +1,26 @@
+/**
+ * The plan step's help line (src/ui/screens/restore/layout.ts): while the plan is made or its set is
+ * fetched, keys do nothing, so the help says to wait (and that Ctrl-C leaves the menu) instead of
+ * offering "Enter or Esc back".
+ */
+import { describe, expect, it } from 'vitest';
+import { uiContext } from '../src/ui/app.js';
+import { initialWizardState, type WizardState } from '../src/ui/restore-wizard.js';
+import { restoreLayout } from '../src/ui/screens/restore/layout.js';
+import { emptyProgress } from '../src/ui/use-progress.js';
+import { FakeFacade } from './ui-fake-facade.js';
+
+const size = { columns: 80, body: 18 };
+
+describe('restore plan step: help line', () => {
+  it.each([
+    ['en', 'fetching', 'Please wait… Ctrl-C leaves the menu (nothing is changed)'],
+    ['en', 'planning', 'Please wait… Ctrl-C leaves the menu (nothing is changed)'],
+    ['es', 'fetching', 'Espere… Ctrl-C sale del menú (no se cambia nada)'],
+    ['en', null, 'Enter or Esc back'],
+  ] as const)('%s, busy %s: %s', (lang, busy, help) => {
+    const ui = uiContext(new FakeFacade(), { TERM: 'xterm-256color', LANG: 'C.UTF-8' }, lang);
+    const s: WizardState = { ...initialWizardState(), step: { name: 'plan' }, busy };
+    expect(restoreLayout(s, false, ui, size, emptyProgress).help).toBe(help);
+  });
+});
