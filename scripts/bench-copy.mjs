@@ -5,7 +5,10 @@
  * folder, `rclone copy` of the same set folder to the same S3 endpoint, `scp -r` to the same sshd.
  * Prints seconds, the ratio to the peer and respaldo's peak RSS. It is not a test.
  *
- *   node scripts/bench-copy.mjs [--size-mb 300] [--rounds 2] [--only folder,s3,sftp] [--keep]
+ *   node scripts/bench-copy.mjs [--size-mb 300] [--rounds 2] [--only folder,s3,sftp] [--baseline DIR] [--keep]
+ *
+ * --baseline DIR also times `respaldo copy` from another checkout's build (DIR/dist), in the same rounds,
+ * to compare a change with what it replaces under the same load.
  *
  * CPU seconds (user + sys, of the command and its children) are printed too: on a shared machine
  * they move less with the load than wall seconds.
@@ -33,6 +36,8 @@ const rounds = Number(opt('rounds', '2'));
 const keep = args.includes('--keep');
 const only = opt('only', 'folder,s3,sftp').split(',');
 const cli = join(root, 'dist', 'cli', 'main.js');
+const baseline = opt('baseline', null);
+const baseCli = baseline ? join(resolve(baseline), 'dist', 'cli', 'main.js') : null;
 const S3_KEY = 'S3RVER';
 
 function run(cmd, argv, opts = {}) {
@@ -223,7 +228,7 @@ const cases = [
       rmSync(join(targets.peerFolder, m.id), { recursive: true, force: true });
     },
     peer: () => timed('sh', ['-c', 'cp -r "$0" "$1" && sync -f "$1"', setDir, targets.peerFolder]),
-    ours: () => timed(process.execPath, [cli, 'copy', m.id, '--to', 'nas', '--config', configFile], { env }),
+    ours: (bin = cli) => timed(process.execPath, [bin, 'copy', m.id, '--to', 'nas', '--config', configFile], { env }),
   },
   {
     key: 's3',
@@ -234,7 +239,7 @@ const cases = [
       rmSync(join(s3Dir, 'bench', 'peer'), { recursive: true, force: true });
     },
     peer: () => timed('rclone', ['copy', setDir, `bench:bench/peer/${m.id}`], { env: rcloneEnv }),
-    ours: () => timed(process.execPath, [cli, 'copy', m.id, '--to', 's3', '--config', configFile], { env }),
+    ours: (bin = cli) => timed(process.execPath, [bin, 'copy', m.id, '--to', 's3', '--config', configFile], { env }),
   },
   {
     key: 'sftp',
@@ -260,27 +265,36 @@ const cases = [
         ],
         {},
       ),
-    ours: () => timed(process.execPath, [cli, 'copy', m.id, '--to', 'ssh', '--config', configFile], { env }),
+    ours: (bin = cli) => timed(process.execPath, [bin, 'copy', m.id, '--to', 'ssh', '--config', configFile], { env }),
   },
 ];
 
 const rows = [];
 for (const c of cases.filter((x) => only.includes(x.key))) {
   let best = { peer: Infinity, ours: Infinity, peerCpu: Infinity, oursCpu: Infinity, rss: 0 };
+  let base = { ours: Infinity, oursCpu: Infinity, rss: 0 };
+  const keepBest = (b, o) => ({
+    ...b,
+    ours: Math.min(b.ours, o.seconds),
+    oursCpu: Math.min(b.oursCpu, o.cpu),
+    rss: Math.max(b.rss, o.rssKb),
+  });
   for (let i = 0; i < rounds; i++) {
     c.clear();
     const p = c.peer();
-    const o = c.ours();
     best = {
+      ...keepBest(best, c.ours()),
       peer: Math.min(best.peer, p.seconds),
-      ours: Math.min(best.ours, o.seconds),
       peerCpu: Math.min(best.peerCpu, p.cpu),
-      oursCpu: Math.min(best.oursCpu, o.cpu),
-      rss: Math.max(best.rss, o.rssKb),
     };
+    if (baseCli) {
+      c.clear();
+      base = keepBest(base, c.ours(baseCli));
+    }
   }
   c.clear();
   rows.push({ name: c.name, peerName: c.peerName, ...best });
+  if (baseCli) rows.push({ ...best, ...base, name: '  baseline', peerName: '' });
 }
 
 console.log(
@@ -303,6 +317,7 @@ for (const r of rows) {
     `${r.peerCpu.toFixed(2)} / ${r.oursCpu.toFixed(2)}`.padStart(20),
   );
 }
+if (baseCli) console.log(`baseline: ${baseCli}`);
 console.log(
   `load average at the end: ${loadavg()
     .map((l) => l.toFixed(2))

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import {
   existsSync,
   mkdirSync,
@@ -14,8 +14,11 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { Manifest } from '../src/core/types.js';
 import type { CopyResult } from '../src/engine/copy.js';
 import { parseJsonOutput } from './helpers/cli.js';
-import { cli, localFiles, tree } from './helpers/offsite.js';
-import { s3Destination, startS3rver, stopAllS3rvers } from './helpers/s3rver.js';
+import { SECRET, cli, localFiles, tree } from './helpers/offsite.js';
+import { S3RVER_KEY, s3Destination, startS3rver, stopAllS3rvers } from './helpers/s3rver.js';
+import { folderFactory } from '../src/destinations/folder.js';
+import { s3Factory } from '../src/destinations/s3.js';
+import type { Destination } from '../src/destinations/destination.js';
 import { demoSetup } from './helpers/tmp.js';
 
 afterEach(stopAllS3rvers);
@@ -49,7 +52,7 @@ function names(dir: string): string[] {
 describe('copy of a damaged local set', () => {
   it('folder and S3 (one request and multipart): the damaged file never appears there; after repair it is sent', async () => {
     const s = demoSetup();
-    writeFileSync(join(s.appDir, 'big.bin'), randomBytes(12 * MiB)); // more than one S3 part (5 MiB)
+    writeFileSync(join(s.appDir, 'big.bin'), randomBytes(6 * MiB)); // more than one S3 part (5 MiB)
     const srv = await startS3rver();
     const nas = join(s.dir, 'nas');
     mkdirSync(nas);
@@ -96,5 +99,51 @@ describe('copy of a damaged local set', () => {
       expect(readFileSync(join(srv.dir, srv.bucket, 'p', 'srv1', m.id, `${p}._S3rver_object`))).toEqual(
         readFileSync(join(dir, p)),
       );
+  });
+
+  it('putFile: when the check of what was sent fails, nothing is put under the key and no temporary file is left', async () => {
+    const s = demoSetup();
+    const srv = await startS3rver();
+    mkdirSync(join(s.dir, 'nas'));
+    const dests: Destination[] = [
+      await folderFactory.open({ name: 'nas', type: 'folder', path: join(s.dir, 'nas') }),
+      await s3Factory.open({
+        name: 'offsite',
+        type: 's3',
+        endpoint: srv.endpoint,
+        bucket: srv.bucket,
+        accessKeyId: S3RVER_KEY,
+        secretAccessKey: SECRET,
+        forcePathStyle: true,
+      }),
+    ];
+    for (const [name, size] of [
+      ['small', 1000],
+      ['big', 6 * MiB + 7],
+    ] as const) {
+      const file = join(s.dir, `${name}.bin`);
+      const bytes = randomBytes(size);
+      writeFileSync(file, bytes);
+      for (const dest of dests) {
+        const seen: { sha256: string; bytes: number }[] = [];
+        await expect(
+          dest.putFile!(`k/${name}`, file, size, {
+            check: (sha256, n) => {
+              seen.push({ sha256, bytes: n });
+              throw new Error('refused by the check');
+            },
+          }),
+        ).rejects.toThrow('refused by the check');
+        expect(seen).toEqual([{ sha256: createHash('sha256').update(bytes).digest('hex'), bytes: size }]);
+        expect(await dest.stat(`k/${name}`)).toBeNull();
+        expect(await dest.listFiles('k', { temps: true })).toEqual([]);
+        await dest.putFile!(`k/${name}`, file, size, { check: () => undefined });
+        expect(await dest.stat(`k/${name}`)).toEqual({ size });
+        const back = Buffer.concat(await (await dest.get(`k/${name}`)).toArray());
+        expect(back.equals(bytes)).toBe(true);
+        await dest.delete(`k/${name}`);
+      }
+    }
+    for (const dest of dests) await dest.close();
   });
 });
