@@ -100,7 +100,10 @@ export class FolderDestination implements Destination {
       opts.signal?.throwIfAborted();
       const fh = await fsp.open(tmp, 'r+');
       try {
-        await fh.chmod(FILE_MODE); // copyFile gives the copy the local file's mode
+        // copyFile gives the copy the local file's mode; CIFS shares refuse chmod with EPERM (as libuv allows)
+        await fh.chmod(FILE_MODE).catch((err: unknown) => {
+          if ((err as NodeJS.ErrnoException).code !== 'EPERM') throw err;
+        });
         const [hashed] = await Promise.all([hashOpenFile(fh, opts.signal), fh.sync()]);
         opts.check(hashed.sha256, hashed.bytes);
       } finally {

@@ -295,6 +295,7 @@ async function sendFile(
         ...putOpts,
       });
     } catch (err) {
+      // nothing was put there; a file of another size already there (why it was sent again) goes, as below
       if (err instanceof VerifyError) await dest.delete(`${key}/${f.path}`).catch(() => undefined);
       throw err;
     }
