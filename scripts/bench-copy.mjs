@@ -5,7 +5,13 @@
  * folder, `rclone copy` of the same set folder to the same S3 endpoint, `scp -r` to the same sshd.
  * Prints seconds, the ratio to the peer and respaldo's peak RSS. It is not a test.
  *
- *   node scripts/bench-copy.mjs [--size-mb 300] [--rounds 2] [--keep]
+ *   node scripts/bench-copy.mjs [--size-mb 300] [--rounds 2] [--only folder,s3,sftp] [--baseline DIR] [--keep]
+ *
+ * --baseline DIR also times `respaldo copy` from another checkout's build (DIR/dist), in the same rounds,
+ * to compare a change with what it replaces under the same load.
+ *
+ * CPU seconds (user + sys, of the command and its children) are printed too: on a shared machine
+ * they move less with the load than wall seconds.
  *
  * Needs `dist/` (npm run build), /usr/bin/time, sshd + ssh-keygen + scp (openssh-server,
  * openssh-client), rclone, and the s3rver dev dependency. Servers listen on loopback only.
@@ -14,7 +20,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
-import { cpus, tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
@@ -28,7 +34,10 @@ const opt = (name, dflt) => {
 const sizeMb = Number(opt('size-mb', '300'));
 const rounds = Number(opt('rounds', '2'));
 const keep = args.includes('--keep');
+const only = opt('only', 'folder,s3,sftp').split(',');
 const cli = join(root, 'dist', 'cli', 'main.js');
+const baseline = opt('baseline', null);
+const baseCli = baseline ? join(resolve(baseline), 'dist', 'cli', 'main.js') : null;
 const S3_KEY = 'S3RVER';
 
 function run(cmd, argv, opts = {}) {
@@ -38,17 +47,17 @@ function run(cmd, argv, opts = {}) {
   return r.stdout;
 }
 
-/** Runs a command under /usr/bin/time; returns wall seconds and peak RSS (KiB, largest process). */
+/** Runs a command under /usr/bin/time; returns wall seconds, CPU seconds and peak RSS (KiB, largest process). */
 function timed(cmd, argv, opts = {}) {
-  const r = spawnSync('/usr/bin/time', ['-f', '__TIME__ %e %M', cmd, ...argv], {
+  const r = spawnSync('/usr/bin/time', ['-f', '__TIME__ %e %M %U %S', cmd, ...argv], {
     encoding: 'utf8',
     maxBuffer: 64 << 20,
     ...opts,
   });
-  const m = /__TIME__ ([\d.]+) (\d+)/.exec(r.stderr ?? '');
+  const m = /__TIME__ ([\d.]+) (\d+) ([\d.]+) ([\d.]+)/.exec(r.stderr ?? '');
   if (r.status !== 0 || !m)
     throw new Error(`${cmd} ${argv.join(' ')} failed (${r.status}): ${(r.stderr ?? '').slice(-2000)}`);
-  return { seconds: Number(m[1]), rssKb: Number(m[2]), stdout: r.stdout };
+  return { seconds: Number(m[1]), rssKb: Number(m[2]), cpu: Number(m[3]) + Number(m[4]), stdout: r.stdout };
 }
 
 function freePort() {
@@ -189,7 +198,10 @@ const m = JSON.parse(run(process.execPath, [cli, 'create', '--json', '--config',
 const setDir = join(work, 'backups', m.id);
 const storedMb = (m.totals.storedBytes / 1048576).toFixed(0);
 console.log(
-  `Set ${m.id}: ${m.totals.files} files, ${storedMb} MB stored; ${cpus().length} CPUs; ${rounds} round(s), best kept\n`,
+  `Set ${m.id}: ${m.totals.files} files, ${storedMb} MB stored; ${cpus().length} CPUs; ${rounds} round(s), best kept; ` +
+    `load average ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}\n`,
 );
 
 // rclone's S3 client cannot take a custom CA bundle with its own transport; the endpoint is plain http anyway.
@@ -208,6 +220,7 @@ const sshOpts = ['-o', `UserKnownHostsFile=${knownHosts}`, '-o', 'StrictHostKeyC
 /** Each case: how to clear the destination, then the peer and respaldo commands. */
 const cases = [
   {
+    key: 'folder',
     name: 'folder',
     peerName: 'cp -r + sync',
     clear: () => {
@@ -215,9 +228,10 @@ const cases = [
       rmSync(join(targets.peerFolder, m.id), { recursive: true, force: true });
     },
     peer: () => timed('sh', ['-c', 'cp -r "$0" "$1" && sync -f "$1"', setDir, targets.peerFolder]),
-    ours: () => timed(process.execPath, [cli, 'copy', m.id, '--to', 'nas', '--config', configFile], { env }),
+    ours: (bin = cli) => timed(process.execPath, [bin, 'copy', m.id, '--to', 'nas', '--config', configFile], { env }),
   },
   {
+    key: 's3',
     name: 's3 (s3rver)',
     peerName: 'rclone copy',
     clear: () => {
@@ -225,9 +239,10 @@ const cases = [
       rmSync(join(s3Dir, 'bench', 'peer'), { recursive: true, force: true });
     },
     peer: () => timed('rclone', ['copy', setDir, `bench:bench/peer/${m.id}`], { env: rcloneEnv }),
-    ours: () => timed(process.execPath, [cli, 'copy', m.id, '--to', 's3', '--config', configFile], { env }),
+    ours: (bin = cli) => timed(process.execPath, [bin, 'copy', m.id, '--to', 's3', '--config', configFile], { env }),
   },
   {
+    key: 'sftp',
     name: 'sftp (sshd)',
     peerName: 'scp -r',
     clear: () => {
@@ -250,25 +265,36 @@ const cases = [
         ],
         {},
       ),
-    ours: () => timed(process.execPath, [cli, 'copy', m.id, '--to', 'ssh', '--config', configFile], { env }),
+    ours: (bin = cli) => timed(process.execPath, [bin, 'copy', m.id, '--to', 'ssh', '--config', configFile], { env }),
   },
 ];
 
 const rows = [];
-for (const c of cases) {
-  let best = { peer: Infinity, ours: Infinity, rss: 0 };
+for (const c of cases.filter((x) => only.includes(x.key))) {
+  let best = { peer: Infinity, ours: Infinity, peerCpu: Infinity, oursCpu: Infinity, rss: 0 };
+  let base = { ours: Infinity, oursCpu: Infinity, rss: 0 };
+  const keepBest = (b, o) => ({
+    ...b,
+    ours: Math.min(b.ours, o.seconds),
+    oursCpu: Math.min(b.oursCpu, o.cpu),
+    rss: Math.max(b.rss, o.rssKb),
+  });
   for (let i = 0; i < rounds; i++) {
     c.clear();
     const p = c.peer();
-    const o = c.ours();
     best = {
+      ...keepBest(best, c.ours()),
       peer: Math.min(best.peer, p.seconds),
-      ours: Math.min(best.ours, o.seconds),
-      rss: Math.max(best.rss, o.rssKb),
+      peerCpu: Math.min(best.peerCpu, p.cpu),
     };
+    if (baseCli) {
+      c.clear();
+      base = keepBest(base, c.ours(baseCli));
+    }
   }
   c.clear();
-  rows.push([c.name, c.peerName, best.peer, best.ours, best.ours / best.peer, best.rss / 1024]);
+  rows.push({ name: c.name, peerName: c.peerName, ...best });
+  if (baseCli) rows.push({ ...best, ...base, name: '  baseline', peerName: '' });
 }
 
 console.log(
@@ -278,15 +304,23 @@ console.log(
   'respaldo s'.padStart(11),
   '×peer'.padStart(7),
   'peak RSS MiB'.padStart(13),
+  'CPU s peer/respaldo'.padStart(20),
 );
-for (const [name, peer, ps, os, ratio, rss] of rows) {
+for (const r of rows) {
   console.log(
-    name.padEnd(14),
-    peer.padEnd(14),
-    ps.toFixed(2).padStart(8),
-    os.toFixed(2).padStart(11),
-    ratio.toFixed(2).padStart(7),
-    rss.toFixed(0).padStart(13),
+    r.name.padEnd(14),
+    r.peerName.padEnd(14),
+    r.peer.toFixed(2).padStart(8),
+    r.ours.toFixed(2).padStart(11),
+    (r.ours / r.peer).toFixed(2).padStart(7),
+    (r.rss / 1024).toFixed(0).padStart(13),
+    `${r.peerCpu.toFixed(2)} / ${r.oursCpu.toFixed(2)}`.padStart(20),
   );
 }
+if (baseCli) console.log(`baseline: ${baseCli}`);
+console.log(
+  `load average at the end: ${loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ')}`,
+);
 process.exit(0);

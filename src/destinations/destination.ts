@@ -36,6 +36,19 @@ export interface Destination {
     size: number,
     opts?: { sha256?: string; signal?: AbortSignal },
   ): Promise<void>;
+  /**
+   * `put` of the local file at `source` (`size` bytes when the engine listed it) by a destination that can
+   * read it itself: straight into its part buffers (S3), or copying it in the kernel (folder). `check` is
+   * given the SHA-256 (hex) and length of the bytes sent (folder: read back from the copy) before the file
+   * is put in place or the upload completed; when `check` throws, nothing is put in place and its error is
+   * thrown. A local file that does not match its manifest thus never appears at the destination.
+   */
+  putFile?(
+    key: string,
+    source: string,
+    size: number,
+    opts: { check: (sha256: string, bytes: number) => void; sha256?: string; signal?: AbortSignal },
+  ): Promise<void>;
   /** Streams the file at `key`. Throws a DestinationError (`notFound`) when it does not exist. */
   get(key: string, opts?: { signal?: AbortSignal }): Promise<Readable>;
   /**

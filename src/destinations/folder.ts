@@ -1,4 +1,5 @@
-import { createReadStream, promises as fsp } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { constants as fsConstants, createReadStream, promises as fsp } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { DestinationError } from '../core/errors.js';
@@ -70,6 +71,52 @@ export class FolderDestination implements Destination {
     _size: number,
     opts: { signal?: AbortSignal } = {},
   ): Promise<void> {
+    await this.writeInPlace(key, async (tmp) => {
+      const fh = await fsp.open(tmp, 'wx', FILE_MODE);
+      try {
+        for await (const chunk of chunks) {
+          opts.signal?.throwIfAborted();
+          for (let at = 0; at < chunk.length;) at += (await fh.write(chunk, at)).bytesWritten;
+        }
+        await fh.sync();
+      } finally {
+        await fh.close();
+      }
+    });
+  }
+
+  /**
+   * Copies in the kernel (copy_file_range, as `cp` does), then reads the copy back to hash it while it is
+   * being flushed to the disk (see `Destination.putFile`).
+   */
+  async putFile(
+    key: string,
+    source: string,
+    _size: number,
+    opts: { check: (sha256: string, bytes: number) => void; sha256?: string; signal?: AbortSignal },
+  ): Promise<void> {
+    await this.writeInPlace(key, async (tmp) => {
+      await fsp.copyFile(source, tmp, fsConstants.COPYFILE_EXCL);
+      opts.signal?.throwIfAborted();
+      const fh = await fsp.open(tmp, 'r+');
+      try {
+        // copyFile gives the copy the local file's mode; CIFS shares refuse chmod with EPERM (as libuv allows)
+        await fh.chmod(FILE_MODE).catch((err: unknown) => {
+          if ((err as NodeJS.ErrnoException).code !== 'EPERM') throw err;
+        });
+        const [hashed] = await Promise.all([hashOpenFile(fh, opts.signal), fh.sync()]);
+        opts.check(hashed.sha256, hashed.bytes);
+      } finally {
+        await fh.close();
+      }
+    });
+  }
+
+  /**
+   * Runs `write` to write the file `key` under a temporary name beside it (which it must create, complete and
+   * fsync), then renames it into place and fsyncs its folder. On failure the temporary file is removed.
+   */
+  private async writeInPlace(key: string, write: (tmp: string) => Promise<void>): Promise<void> {
     const target = join(this.root, key);
     const tmp = join(dirname(target), `${PART_MARK}${process.pid}-${Math.random().toString(36).slice(2)}`);
     if (!(await fsp.stat(this.root).catch(() => null))?.isDirectory()) {
@@ -80,24 +127,35 @@ export class FolderDestination implements Destination {
         `Mount it (or create the folder), then run \`respaldo copy\`.`,
       );
     }
-    let fh: fsp.FileHandle | undefined;
     try {
       await this.mkdirs(dirname(target));
-      fh = await fsp.open(tmp, 'wx', FILE_MODE);
-      for await (const chunk of chunks) {
-        opts.signal?.throwIfAborted();
-        for (let at = 0; at < chunk.length;) at += (await fh.write(chunk, at)).bytesWritten;
-      }
-      await fh.sync();
-      await fh.close();
-      fh = undefined;
+      await write(tmp);
       await fsp.rename(tmp, target);
-      await fsyncPath(dirname(target));
+      await this.syncDir(dirname(target));
     } catch (err) {
-      await fh?.close().catch(() => undefined);
       await fsp.rm(tmp, { force: true }).catch(() => undefined);
       this.fail(err, `writing ${key}`);
     }
+  }
+
+  /** Per folder: the fsync waiting to start (shared by every rename done before it starts) and the one running. */
+  private readonly dirSyncs = new Map<string, { next?: Promise<void>; running?: Promise<void> }>();
+
+  /**
+   * Fsyncs `dir` after a rename into it. Files written at the same time share one fsync that starts
+   * after their renames, rather than one each.
+   */
+  private syncDir(dir: string): Promise<void> {
+    let s = this.dirSyncs.get(dir);
+    if (!s) this.dirSyncs.set(dir, (s = {}));
+    const state = s;
+    state.next ??= (async () => {
+      await state.running?.catch(() => undefined);
+      state.running = state.next;
+      state.next = undefined;
+      await fsyncPath(dir);
+    })();
+    return state.next;
   }
 
   async get(key: string): Promise<Readable> {
@@ -201,3 +259,17 @@ export const folderFactory = {
     return new FolderDestination(cfg.name, cfg.path!);
   },
 } satisfies DestinationFactory;
+
+/** SHA-256 and length of an open file, read from its start. */
+async function hashOpenFile(fh: fsp.FileHandle, signal?: AbortSignal): Promise<{ sha256: string; bytes: number }> {
+  const hash = createHash('sha256');
+  const buf = Buffer.allocUnsafe(1 << 20);
+  let bytes = 0;
+  for (let n = 0; ; n++) {
+    if (n % 8 === 0) signal?.throwIfAborted(); // not at every read: on a combined signal this walks its sources
+    const { bytesRead } = await fh.read(buf, 0, buf.length, bytes);
+    if (bytesRead === 0) return { sha256: hash.digest('hex'), bytes };
+    hash.update(buf.subarray(0, bytesRead));
+    bytes += bytesRead;
+  }
+}

@@ -1,14 +1,15 @@
 /**
  * An S3-compatible store (AWS, MinIO, Backblaze B2, Cloudflare R2, Wasabi) through @aws-sdk/client-s3: each
  * file a multipart upload from a bounded pool of part buffers (memory stays flat), the store's own SHA-256
- * checksums where it has them, listings page by page, unfinished multipart uploads aborted once old.
+ * checksums where it has them, listings page by page, unfinished multipart uploads aborted once old. Where
+ * the bytes of an upload come from and how each body is hashed once: s3-parts.ts.
  *
- * Why one file of about 480 lines: the upload, the listings and the aborts share the client, the key layout and
+ * Why one file of about 510 lines: the upload, the listings and the aborts share the client, the key layout and
  * the mapping of the store's errors to DestinationErrors.
  */
 import type * as S3Sdk from '@aws-sdk/client-s3';
 import type { Readable } from 'node:stream';
-import { DestinationError } from '../core/errors.js';
+import { DestinationError, RespaldoError } from '../core/errors.js';
 import { isSetId } from '../engine/set-id.js';
 import {
   joinKey,
@@ -18,6 +19,7 @@ import {
   type PendingUpload,
   type RemoteFile,
 } from './destination.js';
+import { BufferPool, chunkSource, fileSource, signedWith, sha256Of, type PartSource } from './s3-parts.js';
 
 /** Part size of multipart uploads: the store's minimum, so that memory stays flat. */
 const PART_SIZE = 5 * 1024 * 1024;
@@ -28,28 +30,6 @@ const PART_SIZE = 5 * 1024 * 1024;
  * through the remainder: 4 files × 2 parts came to about 80 MiB, and as much garbage.)
  */
 const PART_BUFFERS = 6;
-
-/** A fixed number of equal buffers, allocated when first needed, handed out and given back. */
-export class BufferPool {
-  private readonly free: Buffer[] = [];
-  private readonly waiting: ((b: Buffer) => void)[] = [];
-  private made = 0;
-  constructor(
-    private readonly count: number,
-    readonly size: number,
-  ) {}
-
-  take(): Promise<Buffer> {
-    const b = this.free.pop() ?? (this.made < this.count ? (this.made++, Buffer.allocUnsafe(this.size)) : undefined);
-    return b ? Promise.resolve(b) : new Promise((resolve) => this.waiting.push(resolve));
-  }
-
-  give(b: Buffer): void {
-    const next = this.waiting.shift();
-    if (next) next(b);
-    else this.free.push(b);
-  }
-}
 
 /** What an S3 client call failed with, as the SDK reports it. */
 interface S3Failure {
@@ -110,7 +90,7 @@ export class S3Destination implements Destination {
   }
 
   private fail(err: unknown, doing: string): never {
-    if (err instanceof DestinationError) throw err;
+    if (err instanceof RespaldoError) throw err; // a DestinationError, or the engine's check of what was read
     const e = (err ?? {}) as S3Failure;
     const status = e.$metadata?.httpStatusCode;
     const code = e.name ?? e.code ?? 'Error';
@@ -193,6 +173,46 @@ export class S3Destination implements Destination {
     size: number,
     opts: { sha256?: string; signal?: AbortSignal } = {},
   ): Promise<void> {
+    const source = chunkSource(body);
+    try {
+      await this.upload(key, size, source, opts);
+    } finally {
+      await source.close();
+    }
+  }
+
+  /**
+   * Reads the local file straight into the part buffers, hashing each part once for the store and the
+   * file as a whole for `check`, which runs before the upload is completed: a local file that does not
+   * match its manifest never becomes an object (see `Destination.putFile`).
+   */
+  async putFile(
+    key: string,
+    path: string,
+    size: number,
+    opts: { check: (sha256: string, bytes: number) => void; sha256?: string; signal?: AbortSignal },
+  ): Promise<void> {
+    let source;
+    try {
+      source = await fileSource(path, opts.check);
+    } catch (err) {
+      this.fail(err, `reading ${path}`);
+    }
+    try {
+      const { check: _check, ...uploadOpts } = opts;
+      await this.upload(key, size, source, uploadOpts);
+    } finally {
+      await source.close();
+    }
+  }
+
+  /** Uploads `size` bytes from `source` to `key` (one request or a multipart upload), then checks the object. */
+  private async upload(
+    key: string,
+    size: number,
+    source: PartSource,
+    opts: { sha256?: string; signal?: AbortSignal },
+  ): Promise<void> {
     const mode = this.cfg.checksums ?? 'auto';
     const algorithm: S3Sdk.ChecksumAlgorithm | undefined = mode === 'off' ? undefined : 'SHA256';
     const params = {
@@ -203,17 +223,24 @@ export class S3Destination implements Destination {
     try {
       opts.signal?.throwIfAborted();
       if (size <= PART_SIZE) {
-        const data = await readAll(body, size);
+        const whole = Buffer.allocUnsafe(size);
+        const data = whole.subarray(0, await source.fill(whole));
+        await source.end();
+        const sha = sha256Of(data);
         await this.client.send(
-          new this.sdk.PutObjectCommand({
-            ...params,
-            Body: data,
-            ContentLength: data.length,
-            ...(opts.sha256 ? { Metadata: { 'respaldo-sha256': opts.sha256 } } : {}),
-          }),
+          signedWith(
+            new this.sdk.PutObjectCommand({
+              ...params,
+              Body: data,
+              ContentLength: data.length,
+              ...(algorithm ? { ChecksumSHA256: sha.base64 } : {}),
+              ...(opts.sha256 ? { Metadata: { 'respaldo-sha256': opts.sha256 } } : {}),
+            }),
+            sha.hex,
+          ),
           opts.signal ? { abortSignal: opts.signal } : {},
         );
-      } else await this.putMultipart(params, body, opts);
+      } else await this.putMultipart(params, source, opts);
     } catch (err) {
       this.fail(err, `uploading ${key}`);
     }
@@ -247,12 +274,13 @@ export class S3Destination implements Destination {
   }
 
   /**
-   * A multipart upload of `body`, read into buffers of the destination's pool, each given back once its
-   * part is sent. Aborted on failure, so that the store drops the parts.
+   * A multipart upload of what `source` reads into buffers of the destination's pool, each given back once
+   * its part is sent; `source.end()` runs before the upload is completed. Aborted on failure, so that the
+   * store drops the parts.
    */
   private async putMultipart(
     params: { Bucket: string; Key: string; ChecksumAlgorithm?: S3Sdk.ChecksumAlgorithm },
-    body: AsyncIterable<Buffer>,
+    source: PartSource,
     opts: { sha256?: string; signal?: AbortSignal },
   ): Promise<void> {
     const http = opts.signal ? { abortSignal: opts.signal } : {};
@@ -270,8 +298,19 @@ export class S3Destination implements Destination {
     let failed: unknown;
     const send = async (buf: Buffer, length: number, PartNumber: number): Promise<void> => {
       try {
+        const Body = buf.subarray(0, length);
+        const sha = sha256Of(Body);
         const r = await this.client.send(
-          new this.sdk.UploadPartCommand({ ...params, UploadId, PartNumber, Body: buf.subarray(0, length) }),
+          signedWith(
+            new this.sdk.UploadPartCommand({
+              ...params,
+              UploadId,
+              PartNumber,
+              Body,
+              ...(params.ChecksumAlgorithm ? { ChecksumSHA256: sha.base64 } : {}),
+            }),
+            sha.hex,
+          ),
           http,
         );
         parts.push({ PartNumber, ETag: r.ETag!, ...(r.ChecksumSHA256 ? { ChecksumSHA256: r.ChecksumSHA256 } : {}) });
@@ -283,25 +322,19 @@ export class S3Destination implements Destination {
     };
     let buf: Buffer | undefined;
     try {
-      let part = 1;
-      let filled = 0;
-      for await (const chunk of body) {
-        for (let at = 0; at < chunk.length;) {
-          buf ??= await pool.take();
-          if (failed !== undefined) throw failed;
-          opts.signal?.throwIfAborted();
-          const n = chunk.copy(buf, filled, at);
-          at += n;
-          filled += n;
-          if (filled === PART_SIZE) {
-            inFlight.push(send(buf, filled, part++));
-            buf = undefined;
-            filled = 0;
-          }
-        }
+      for (let part = 1; ; part++) {
+        buf = await pool.take();
+        if (failed !== undefined) throw failed;
+        opts.signal?.throwIfAborted();
+        const filled = await source.fill(buf);
+        if (filled === 0) break;
+        inFlight.push(send(buf, filled, part));
+        buf = undefined;
+        if (filled < PART_SIZE) break;
       }
-      if (buf) inFlight.push(send(buf, filled, part++));
+      if (buf) pool.give(buf);
       buf = undefined;
+      await source.end();
       await Promise.all(inFlight);
       if (failed !== undefined) throw failed;
       parts.sort((a, b) => a.PartNumber! - b.PartNumber!);
@@ -475,14 +508,3 @@ export const s3Factory = {
     return new S3Destination(cfg, await import('@aws-sdk/client-s3'));
   },
 } satisfies DestinationFactory;
-
-/** Reads a small body (at most one part) whole. */
-async function readAll(body: AsyncIterable<Buffer>, size: number): Promise<Buffer> {
-  const data = Buffer.allocUnsafe(size);
-  let filled = 0;
-  for await (const chunk of body) {
-    if (filled + chunk.length > size) throw new Error(`more than the ${size} bytes announced`);
-    filled += chunk.copy(data, filled);
-  }
-  return data.subarray(0, filled);
-}

@@ -1,6 +1,11 @@
+/**
+ * An SFTP destination (ssh2-sftp-client over ssh2). Why one file of about 450 lines: the writes, listings and
+ * removals share the connection, its replacement after a drop and the mapping of the server's errors.
+ */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { posix } from 'node:path';
+import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import type SftpClient from 'ssh2-sftp-client';
 import { DestinationError } from '../core/errors.js';
@@ -8,8 +13,29 @@ import { isSetId } from '../engine/set-id.js';
 import type { Destination, DestinationConfig, DestinationFactory, RemoteFile } from './destination.js';
 import { PART_MARK } from './folder.js';
 
-/** Bytes of SFTP write requests in flight per file (OpenSSH's window is 2 MiB; `fastPut` has 64 × 32 KiB). */
-const WRITES_IN_FLIGHT = 2 * 1024 * 1024;
+/**
+ * Bytes of SFTP write requests in flight per connection, over all the files being sent on it (`fastPut` has
+ * 64 × 32 KiB per file). OpenSSH's channel window is 2 MiB: what is beyond it waits in ssh2's buffer as
+ * packets already copied, so a budget per file (4 files, 8 MiB) only held more memory, no more speed.
+ */
+const WRITES_IN_FLIGHT = 3 * 1024 * 1024;
+
+/** The write requests in flight on one connection, and the writers waiting for room. */
+class WriteBudget {
+  inFlight = 0;
+  private readonly waiting = new Set<() => void>();
+  /** Resolves once a request in flight has been answered (or at once when none is). */
+  settled(): Promise<void> {
+    if (this.inFlight === 0) return Promise.resolve();
+    return new Promise((resolve) => this.waiting.add(resolve));
+  }
+  answered(n: number): void {
+    this.inFlight -= n;
+    const wake = [...this.waiting];
+    this.waiting.clear();
+    for (const w of wake) w();
+  }
+}
 
 /** A write request the server refused (its status message). */
 class WriteRefused extends Error {}
@@ -54,6 +80,8 @@ export class SftpDestination implements Destination {
   /** Folders known to exist; mkdirs run one at a time (parallel recursive mkdirs race on the server). */
   private readonly made = new Set<string>();
   private mkdirChain: Promise<unknown> = Promise.resolve();
+  /** Of the current connection (a new one gets its own: answers on a dropped one never come). */
+  private writes = new WriteBudget();
 
   private constructor(
     private readonly cfg: DestinationConfig,
@@ -93,6 +121,7 @@ export class SftpDestination implements Destination {
     await this.client.end().catch(() => undefined);
     this.client = await newClient(this.cfg.name);
     this.made.clear();
+    this.writes = new WriteBudget();
     this.broken = false;
     await this.open();
   }
@@ -215,8 +244,8 @@ export class SftpDestination implements Destination {
 
   /**
    * Each chunk is cut into SFTP write requests, which copy it into their packets at once (see
-   * `Destination.putChunks`); up to WRITES_IN_FLIGHT bytes of requests are in flight, as `fastPut` does,
-   * rather than one request at a time as a write stream does.
+   * `Destination.putChunks`); up to WRITES_IN_FLIGHT bytes of requests are in flight on the connection,
+   * as `fastPut` does, rather than one request at a time as a write stream does.
    */
   async putChunks(
     key: string,
@@ -261,29 +290,36 @@ export class SftpDestination implements Destination {
     );
     // never more than one request can carry: a longer write would read the chunk again later
     const piece = Math.min(sftp._maxWriteLen ?? 16 * 1024, 256 * 1024);
-    let inFlight = 0;
+    const budget = this.writes;
+    // The requests issued together leave in one socket write, not one per SSH packet (32 KiB): never
+    // corked across an await, so that nothing waits in the socket for an answer that depends on it.
+    const sock = (this.client as unknown as { client?: { _sock?: Socket } }).client?._sock;
+    let mine = 0; // this file's requests in flight
     let failed: Error | undefined;
-    let wake: (() => void) | undefined;
-    const settle = () => new Promise<void>((resolve) => (wake = resolve));
     try {
       let position = 0;
       for await (const chunk of chunks) {
-        for (let at = 0; at < chunk.length; at += piece) {
-          while (inFlight >= WRITES_IN_FLIGHT && !failed) await settle();
+        signal?.throwIfAborted();
+        for (let at = 0; at < chunk.length;) {
+          while (budget.inFlight >= WRITES_IN_FLIGHT && !failed) await budget.settled();
           if (failed) throw failed;
-          signal?.throwIfAborted();
-          const n = Math.min(piece, chunk.length - at);
-          inFlight += n;
-          sftp.write(handle, chunk, at, n, position, (err) => {
-            inFlight -= n;
-            // status 4 (SSH_FX_FAILURE) is the server's answer; others (a lost connection) go to fail()
-            if (err) failed ??= (err as { code?: unknown }).code === 4 ? new WriteRefused(err.message) : err;
-            wake?.();
-          });
-          position += n;
+          sock?.cork();
+          for (; at < chunk.length && budget.inFlight < WRITES_IN_FLIGHT; at += piece) {
+            const n = Math.min(piece, chunk.length - at);
+            budget.inFlight += n;
+            mine += n;
+            sftp.write(handle, chunk, at, n, position, (err) => {
+              mine -= n;
+              // status 4 (SSH_FX_FAILURE) is the server's answer; others (a lost connection) go to fail()
+              if (err) failed ??= (err as { code?: unknown }).code === 4 ? new WriteRefused(err.message) : err;
+              budget.answered(n);
+            });
+            position += n;
+          }
+          sock?.uncork();
         }
       }
-      while (inFlight > 0 && !failed) await settle();
+      while (mine > 0 && !failed) await budget.settled();
       if (failed) throw failed;
     } finally {
       await new Promise<void>((resolve) => sftp.close(handle, () => resolve()));

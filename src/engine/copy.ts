@@ -1,3 +1,8 @@
+/**
+ * `respaldo copy`: sets to destinations, each file checked against the manifest on the way, the manifest
+ * last, the outcome marked beside the set. Why one file of about 460 lines: copying one set, several sets and
+ * the copy after a backup share the file selection, the retries and the marks (encrypted copies: copy-seal.ts).
+ */
 import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, promises as fsp, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -276,6 +281,26 @@ async function sendFile(
   signal?: AbortSignal,
 ): Promise<void> {
   const putOpts = { ...(f.sha256 ? { sha256: f.sha256 } : {}), ...(signal ? { signal } : {}) };
+  const mismatch = () =>
+    new VerifyError(
+      `Local file ${join(dir, f.path)} does not match its manifest (sha256); it was not copied.`,
+      'Run `respaldo verify` on this set; copy a set that verifies.',
+    );
+  if (dest.putFile) {
+    try {
+      await dest.putFile(`${key}/${f.path}`, join(dir, f.path), f.size, {
+        check: (got, bytes) => {
+          if (bytes !== f.size || (f.sha256 && got !== f.sha256)) throw mismatch();
+        },
+        ...putOpts,
+      });
+    } catch (err) {
+      // nothing was put there; a file of another size already there (why it was sent again) goes, as below
+      if (err instanceof VerifyError) await dest.delete(`${key}/${f.path}`).catch(() => undefined);
+      throw err;
+    }
+    return;
+  }
   let got: string;
   if (dest.putChunks) {
     const reader = new ReusedBufferReader(join(dir, f.path));
@@ -295,10 +320,7 @@ async function sendFile(
   }
   if (f.sha256 && got !== f.sha256) {
     await dest.delete(`${key}/${f.path}`).catch(() => undefined);
-    throw new VerifyError(
-      `Local file ${join(dir, f.path)} does not match its manifest (sha256); it was not copied.`,
-      'Run `respaldo verify` on this set; copy a set that verifies.',
-    );
+    throw mismatch();
   }
 }
 

@@ -1,0 +1,131 @@
+/**
+ * The bytes of S3 uploads (s3.ts): the pool of part buffers, where a part's bytes come from (the chunks of
+ * `putChunks`, or a local file read straight into the part buffer by `putFile`), and the one SHA-256 of each
+ * request body that serves both as the checksum the store checks and as the payload hash it is signed with.
+ */
+import { createHash } from 'node:crypto';
+import { promises as fsp } from 'node:fs';
+
+/** A fixed number of equal buffers, allocated when first needed, handed out and given back. */
+export class BufferPool {
+  private readonly free: Buffer[] = [];
+  private readonly waiting: ((b: Buffer) => void)[] = [];
+  private made = 0;
+  constructor(
+    private readonly count: number,
+    readonly size: number,
+  ) {}
+
+  take(): Promise<Buffer> {
+    const b = this.free.pop() ?? (this.made < this.count ? (this.made++, Buffer.allocUnsafe(this.size)) : undefined);
+    return b ? Promise.resolve(b) : new Promise((resolve) => this.waiting.push(resolve));
+  }
+
+  give(b: Buffer): void {
+    const next = this.waiting.shift();
+    if (next) next(b);
+    else this.free.push(b);
+  }
+}
+
+/** Where the bytes of one upload come from. */
+export interface PartSource {
+  /** Fills `buf` from where the last fill stopped; fewer bytes than its length only at the end. */
+  fill(buf: Buffer): Promise<number>;
+  /** Called once every announced byte was read, before the upload is completed: throws when it is not right. */
+  end(): Promise<void>;
+  /** Releases what it holds; safe after a failure. */
+  close(): Promise<void>;
+}
+
+/** The chunks of `putChunks` (each valid until the next is asked for): copied into the buffers given. */
+export function chunkSource(body: AsyncIterable<Buffer>): PartSource {
+  const it = body[Symbol.asyncIterator]();
+  let rest: Buffer | undefined;
+  let done = false;
+  const next = async (): Promise<boolean> => {
+    while (!done && !rest?.length) {
+      const r = await it.next();
+      if (r.done) done = true;
+      else rest = r.value;
+    }
+    return !done;
+  };
+  return {
+    async fill(buf) {
+      let filled = 0;
+      while (filled < buf.length && (await next())) {
+        const n = rest!.copy(buf, filled);
+        filled += n;
+        rest = rest!.subarray(n);
+      }
+      return filled;
+    },
+    async end() {
+      if (await next()) throw new Error('the body has more bytes than announced');
+    },
+    async close() {
+      if (!done) await it.return?.();
+    },
+  };
+}
+
+/**
+ * The local file at `path`, read straight into the buffers given and hashed on the way; `end` hands the
+ * hash and the length of what was read to `check`.
+ */
+export async function fileSource(path: string, check: (sha256: string, bytes: number) => void): Promise<PartSource> {
+  const fh = await fsp.open(path, 'r');
+  const hash = createHash('sha256');
+  let position = 0;
+  return {
+    async fill(buf) {
+      let filled = 0;
+      while (filled < buf.length) {
+        const { bytesRead } = await fh.read(buf, filled, buf.length - filled, position);
+        if (bytesRead === 0) break;
+        filled += bytesRead;
+        position += bytesRead;
+      }
+      hash.update(buf.subarray(0, filled));
+      return filled;
+    },
+    async end() {
+      check(hash.digest('hex'), position);
+    },
+    close: () => fh.close(),
+  };
+}
+
+/**
+ * The SHA-256 of a request's body, computed once here over the bytes already in memory: given as the
+ * checksum the store checks (ChecksumSHA256, base64) and as the payload hash the request is signed with
+ * (`signedWith`, hex). Left to itself the SDK hashes the body once for each.
+ */
+export function sha256Of(body: Buffer): { hex: string; base64: string } {
+  const digest = createHash('sha256').update(body).digest();
+  return { hex: digest.toString('hex'), base64: digest.toString('base64') };
+}
+
+/** The part of a command's middleware stack `signedWith` uses (the SDK types it per command). */
+interface BuildStack {
+  add(
+    middleware: (
+      next: (args: { request: unknown }) => Promise<unknown>,
+    ) => (args: { request: unknown }) => Promise<unknown>,
+    options: { step: 'build'; name: string },
+  ): void;
+}
+
+/** `cmd` signed with the body's SHA-256 `hex` as its payload hash (x-amz-content-sha256), not one the SDK computes. */
+export function signedWith<C extends { middlewareStack: object }>(cmd: C, hex: string): C {
+  (cmd.middlewareStack as BuildStack).add(
+    (next) => (args) => {
+      const request = args.request as { headers?: Record<string, string> };
+      if (request.headers) request.headers['x-amz-content-sha256'] = hex;
+      return next(args);
+    },
+    { step: 'build', name: 'respaldoPayloadSha256' },
+  );
+  return cmd;
+}

@@ -1,0 +1,149 @@
+import { createHash, randomBytes } from 'node:crypto';
+import {
+  existsSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  writeSync,
+  closeSync,
+  writeFileSync,
+} from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Manifest } from '../src/core/types.js';
+import type { CopyResult } from '../src/engine/copy.js';
+import { parseJsonOutput } from './helpers/cli.js';
+import { SECRET, cli, localFiles, tree } from './helpers/offsite.js';
+import { S3RVER_KEY, s3Destination, startS3rver, stopAllS3rvers } from './helpers/s3rver.js';
+import { folderFactory } from '../src/destinations/folder.js';
+import { s3Factory } from '../src/destinations/s3.js';
+import type { Destination } from '../src/destinations/destination.js';
+import { demoSetup } from './helpers/tmp.js';
+
+afterEach(stopAllS3rvers);
+
+const MiB = 1024 * 1024;
+
+/** Changes one byte in the middle of a file, keeping its size (what a bad sector or a stray write does). */
+function damage(file: string): void {
+  const size = readFileSync(file).length;
+  const fd = openSync(file, 'r+');
+  const at = Math.floor(size / 2);
+  writeSync(fd, Buffer.from([readFileSync(file)[at]! ^ 0xff]), 0, 1, at);
+  closeSync(fd);
+}
+
+/** Every file below `dir`, relative, sorted (empty when it does not exist). */
+function names(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile())
+    .map((e) => join(e.parentPath, e.name).slice(dir.length + 1))
+    .sort();
+}
+
+/**
+ * The copy reads each local file once, sending it and hashing it together (folder: copied in the kernel and
+ * read back; S3: read straight into the part buffers): a local file that no longer matches its manifest must
+ * never appear at the destination, neither as a file nor as an object (one request, or a multipart upload
+ * that is then never completed), and the set is not listed there.
+ */
+describe('copy of a damaged local set', () => {
+  it('folder and S3 (one request and multipart): the damaged file never appears there; after repair it is sent', async () => {
+    const s = demoSetup();
+    writeFileSync(join(s.appDir, 'big.bin'), randomBytes(6 * MiB)); // more than one S3 part (5 MiB)
+    const srv = await startS3rver();
+    const nas = join(s.dir, 'nas');
+    mkdirSync(nas);
+    writeFileSync(
+      s.configFile,
+      JSON.stringify({
+        ...JSON.parse(readFileSync(s.configFile, 'utf8')),
+        destinations: [
+          { name: 'nas', type: 'folder', path: nas, source: 'srv1', copyAfterBackup: false },
+          s3Destination(srv, { forcePathStyle: true, source: 'srv1', copyAfterBackup: false }),
+        ],
+      }),
+    );
+    const m = parseJsonOutput<Manifest>((await cli(s, ['create', '--json'])).stdout);
+    const dir = join(s.backupDir, m.id);
+    const big = m.files.find((f) => f.relative.endsWith('big.bin'))!.stored!;
+    const db = m.databases[0]!.file!;
+    expect(readFileSync(join(dir, big)).length).toBeGreaterThan(5 * MiB);
+    expect(readFileSync(join(dir, db)).length).toBeLessThan(5 * MiB);
+    const good = { big: readFileSync(join(dir, big)), db: readFileSync(join(dir, db)) };
+    damage(join(dir, big));
+    damage(join(dir, db));
+
+    for (const to of ['nas', 'offsite']) {
+      const r = parseJsonOutput<CopyResult[]>((await cli(s, ['copy', m.id, '--to', to, '--json'], 12)).stdout);
+      expect(r[0]).toMatchObject({ ok: false, destination: to });
+      expect(r[0]!.error).toContain('does not match its manifest');
+    }
+    const there = { nas: names(join(nas, 'srv1', m.id)), s3: names(join(srv.dir, srv.bucket, 'p', 'srv1', m.id)) };
+    for (const files of Object.values(there)) {
+      expect(files.some((f) => f.startsWith(big) || f.startsWith(db))).toBe(false);
+      expect(files.some((f) => f.startsWith('manifest.json'))).toBe(false);
+      expect(files.some((f) => f.includes('.respaldo-part-'))).toBe(false);
+    }
+
+    writeFileSync(join(dir, big), good.big);
+    writeFileSync(join(dir, db), good.db);
+    for (const to of ['nas', 'offsite'])
+      expect(
+        parseJsonOutput<CopyResult[]>((await cli(s, ['copy', m.id, '--to', to, '--json'])).stdout)[0],
+      ).toMatchObject({ ok: true });
+    expect(tree(join(nas, 'srv1', m.id))).toEqual(localFiles(s, m.id));
+    for (const p of [big, db])
+      expect(readFileSync(join(srv.dir, srv.bucket, 'p', 'srv1', m.id, `${p}._S3rver_object`))).toEqual(
+        readFileSync(join(dir, p)),
+      );
+  });
+
+  it('putFile: when the check of what was sent fails, nothing is put under the key and no temporary file is left', async () => {
+    const s = demoSetup();
+    const srv = await startS3rver();
+    mkdirSync(join(s.dir, 'nas'));
+    const dests: Destination[] = [
+      await folderFactory.open({ name: 'nas', type: 'folder', path: join(s.dir, 'nas') }),
+      await s3Factory.open({
+        name: 'offsite',
+        type: 's3',
+        endpoint: srv.endpoint,
+        bucket: srv.bucket,
+        accessKeyId: S3RVER_KEY,
+        secretAccessKey: SECRET,
+        forcePathStyle: true,
+      }),
+    ];
+    for (const [name, size] of [
+      ['small', 1000],
+      ['big', 6 * MiB + 7],
+    ] as const) {
+      const file = join(s.dir, `${name}.bin`);
+      const bytes = randomBytes(size);
+      writeFileSync(file, bytes);
+      for (const dest of dests) {
+        const seen: { sha256: string; bytes: number }[] = [];
+        await expect(
+          dest.putFile!(`k/${name}`, file, size, {
+            check: (sha256, n) => {
+              seen.push({ sha256, bytes: n });
+              throw new Error('refused by the check');
+            },
+          }),
+        ).rejects.toThrow('refused by the check');
+        expect(seen).toEqual([{ sha256: createHash('sha256').update(bytes).digest('hex'), bytes: size }]);
+        expect(await dest.stat(`k/${name}`)).toBeNull();
+        expect(await dest.listFiles('k', { temps: true })).toEqual([]);
+        await dest.putFile!(`k/${name}`, file, size, { check: () => undefined });
+        expect(await dest.stat(`k/${name}`)).toEqual({ size });
+        const back = Buffer.concat(await (await dest.get(`k/${name}`)).toArray());
+        expect(back.equals(bytes)).toBe(true);
+        await dest.delete(`k/${name}`);
+      }
+    }
+    for (const dest of dests) await dest.close();
+  });
+});
