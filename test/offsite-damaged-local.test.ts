@@ -99,7 +99,7 @@ describe('copy of a damaged local set', () => {
       expect(readFileSync(join(srv.dir, srv.bucket, 'p', 'srv1', m.id, `${p}._S3rver_object`))).toEqual(
         readFileSync(join(dir, p)),
       );
-  });
+  }, 300_000); // six CLI runs and an S3 server: 70–220 s on a loaded 2-core machine
 
   it('putFile: when the check of what was sent fails, nothing is put under the key and no temporary file is left', async () => {
     const s = demoSetup();
