@@ -13,7 +13,7 @@ export const KEEP_MARK = 'keep';
 export const VERIFIED_NAME = 'verified.json';
 /** Drill outcomes beside a set (see recordDrilled). */
 export const DRILLED_NAME = 'drilled.json';
-/** Names the journals of swap backs in flight (`.swapback-<set id>.json` in the backup folder; restore-safety-sets.ts). */
+/** Names the journals of swap backs in flight (`.swapback-<set id>.json`; restore-safety-sets.ts writes them). */
 export const SWAP_JOURNAL_PREFIX = '.swapback-';
 
 export function setDir(cfg: Pick<LoadedConfig, 'backupDir'>, id: string): string {

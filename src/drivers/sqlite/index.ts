@@ -5,7 +5,10 @@ import { backupSqlite } from './backup.js';
 import { recoverSqlite } from './recover.js';
 import { inspectSqliteTarget, planSqliteRestore, restoreSqlite } from './restore.js';
 
-/** The SQLite driver, assembled from one file per job: backup.ts, restore.ts, recover.ts (connection.ts: the file; config.ts: its config entry). */
+/**
+ * The SQLite driver, assembled from one file per job: backup.ts, restore.ts, recover.ts (connection.ts: the file;
+ * config.ts: its config entry).
+ */
 export const sqliteDriver = {
   engine: 'sqlite',
   types: ['full', 'schema'],
