@@ -1,9 +1,9 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { COMMAND_NAMES, buildProgram } from '../src/cli/program.js';
-import { CLI_BIN, REPO_ROOT, collect, describeResult, startNode } from './helpers/cli.js';
-import { demoSetup, makeTmpDir } from './helpers/tmp.js';
+import { CLI_BIN, REPO_ROOT, collect, describeResult, parseJsonOutput, runCli, startNode } from './helpers/cli.js';
+import { demoConfig, demoSetup, makeTmpDir } from './helpers/tmp.js';
 
 const TRACE_HOOK = join(REPO_ROOT, 'test', 'helpers', 'module-trace.mjs');
 const COMMAND_MODULES = [
@@ -64,5 +64,63 @@ describe('each command loads only its own module', () => {
       expect((await buildProgram([name, '--help'])).commands.map((c) => c.name())).toContain(name);
     const mistyped = await buildProgram(['lst']);
     expect(mistyped.commands.map((c) => c.name())).toEqual(COMMAND_NAMES);
+  });
+});
+
+/** A driver's implementation (not its light config module) or a database client library. */
+const heavy = (url: string) =>
+  /\/dist\/drivers\/(registry\.js|[a-z]+\/(index|backup|restore|connection|recover|safety|drill|server)\.js)$/.test(
+    url,
+  ) || /\/node_modules\/(better-sqlite3|bindings|pg|pg-pool|mssql|tedious)\//.test(url);
+
+describe('commands that only read the config and the backup folder load no driver', () => {
+  it('list, show, verify (every engine configured) and status (SQLite only): no driver, no database library', async () => {
+    const s = demoSetup();
+    const created = await runCli(['create', '--json', '--config', s.configFile], { cwd: s.dir });
+    expect(created.code, describeResult(created)).toBe(0);
+    const { id } = parseJsonOutput<{ id: string }>(created.stdout);
+
+    // status connects to every server database to find restore leftovers (it needs their drivers then):
+    // with SQLite only, it needs none.
+    const status = await traced(['status', '--config', s.configFile], s.dir);
+    expect(status.r.code, describeResult(status.r)).toBe(0);
+    expect(status.loaded.filter(heavy)).toEqual([]);
+
+    // A PostgreSQL and a SQL Server entry too: config loading checks them without their drivers.
+    const all = demoConfig();
+    all.databases = [
+      ...(all.databases as object[]),
+      { name: 'pgapp', url: 'postgresql://app:secret@127.0.0.1:1/app' },
+      {
+        name: 'erp',
+        engine: 'sqlserver',
+        server: '127.0.0.1',
+        database: 'erp',
+        user: 'sa',
+        password: 'secret',
+        serverBackupDir: '/var/opt/mssql/backup',
+        localBackupDir: join(s.dir, 'mssql'),
+      },
+    ];
+    writeFileSync(s.configFile, JSON.stringify(all));
+    for (const args of [['list'], ['show', id], ['verify', id]]) {
+      const { r, loaded } = await traced([...args, '--config', s.configFile], s.dir);
+      expect(r.code, `${args.join(' ')}: ${describeResult(r)}`).toBe(0);
+      expect(loaded.some((u) => u.endsWith('/dist/drivers/validators.js'))).toBe(true);
+      expect(loaded.filter(heavy), args.join(' ')).toEqual([]);
+    }
+  });
+
+  it.each([
+    [{ name: 'app', engine: 'sqlite' }, 'databases[0].path: required for sqlite databases'],
+    [{ name: 'pgapp', url: 'postgresql://app@127.0.0.1:99999/app' }, 'databases[0].url: port 99999 is not between 1'],
+    [{ name: 'erp', engine: 'sqlserver', database: 'erp' }, 'databases[0].server: is missing'],
+  ])('a bad %j still fails the config with its problem, loading no driver', async (entry, problem) => {
+    const s = demoSetup();
+    writeFileSync(s.configFile, JSON.stringify({ ...demoConfig(), databases: [entry] }));
+    const { r, loaded } = await traced(['list', '--config', s.configFile], s.dir);
+    expect(r.code, describeResult(r)).toBe(3);
+    expect(r.stderr).toContain(problem);
+    expect(loaded.filter(heavy)).toEqual([]);
   });
 });

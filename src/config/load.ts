@@ -9,7 +9,7 @@ import type {
   LoadedConfig,
   NotificationConfig,
 } from '../core/types.js';
-import { driverFor } from '../drivers/registry.js';
+import { validatorsFor } from '../drivers/validators.js';
 import { normalizeDestinations } from '../destinations/config.js';
 import { normalizeEncryption } from './encryption.js';
 import { validateJobs } from '../scheduler/when.js';
@@ -212,7 +212,7 @@ function normalizeDatabase(file: string, db: DatabaseConfig, index: number, base
     const v = out[key];
     if (typeof v === 'string' && v) out[key] = resolve(baseDir, v);
   }
-  const problem = driverFor(engine).validateConfig(out)[0];
+  const problem = validatorsFor(engine).validateConfig(out)[0];
   if (problem) throw new ConfigError(file, joinPath(at, problem.path), problem.problem, problem.hint);
   return out;
 }
@@ -228,7 +228,7 @@ function normalizeDrillServer(file: string, doc: BackupConfig, baseDir: string):
     const hint = 'drill.server is a PostgreSQL server: postgresql://USER:${DRILL_PG_PASSWORD}@HOST:5432/postgres.';
     throw new ConfigError(file, 'drill.server.url', 'is not a postgresql:// URL', hint);
   }
-  const problem = driverFor('postgres').validateDrillServer?.(server)[0];
+  const problem = validatorsFor('postgres').validateDrillServer?.(server)[0];
   if (problem) throw new ConfigError(file, joinPath('drill.server', problem.path), problem.problem, problem.hint);
   return server.binPath ? { ...server, binPath: resolve(baseDir, server.binPath) } : server;
 }

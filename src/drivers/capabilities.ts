@@ -18,16 +18,22 @@ export interface DriverCapabilities {
    * snapshot): the backup folder's disk must hold that copy too while the set is written.
    */
   readonly localSnapshot: boolean;
+  /**
+   * An interrupted restore can leave things on the database's server (a temporary `__restore_` database, a
+   * swap cut in the middle) that `status` asks about: exactly the drivers with `findLeftovers`. Read so that
+   * `status` loads no driver when no configured database has any.
+   */
+  readonly serverLeftovers: boolean;
 }
 
 /** Engine name → capabilities; `Driver.capabilities` of each driver is its row. */
 export const CAPABILITIES = {
-  sqlite: { tableSelection: false, roles: false, localSnapshot: true },
-  postgres: { tableSelection: true, roles: true, localSnapshot: false },
-  sqlserver: { tableSelection: false, roles: false, localSnapshot: false },
+  sqlite: { tableSelection: false, roles: false, localSnapshot: true, serverLeftovers: false },
+  postgres: { tableSelection: true, roles: true, localSnapshot: false, serverLeftovers: true },
+  sqlserver: { tableSelection: false, roles: false, localSnapshot: false, serverLeftovers: true },
 } as const satisfies Record<EngineName, DriverCapabilities>;
 
-const NONE: DriverCapabilities = { tableSelection: false, roles: false, localSnapshot: false };
+const NONE: DriverCapabilities = { tableSelection: false, roles: false, localSnapshot: false, serverLeftovers: false };
 
 /**
  * Capabilities of `engine` as read from a manifest entry; an engine this version does not know

@@ -2,7 +2,6 @@ import { existsSync, promises as fsp, readFileSync, readdirSync, statSync } from
 import { join } from 'node:path';
 import { NotFoundError, RefusedError, RespaldoError, UsageError, VerifyError } from '../core/errors.js';
 import type { DrillRecord, DrillResult, LoadedConfig, Manifest, SetSummary, SetType } from '../core/types.js';
-import { driverFor } from '../drivers/registry.js';
 import { writeFileAtomic } from './fs-util.js';
 import { withLock } from './lock.js';
 import { writeLog } from './log.js';
@@ -14,6 +13,8 @@ export const KEEP_MARK = 'keep';
 export const VERIFIED_NAME = 'verified.json';
 /** Drill outcomes beside a set (see recordDrilled). */
 export const DRILLED_NAME = 'drilled.json';
+/** Names the journals of swap backs in flight (`.swapback-<set id>.json`; restore-safety-sets.ts writes them). */
+export const SWAP_JOURNAL_PREFIX = '.swapback-';
 
 export function setDir(cfg: Pick<LoadedConfig, 'backupDir'>, id: string): string {
   if (!isSetId(id))
@@ -309,6 +310,8 @@ export async function deleteSetUnlocked(cfg: LoadedConfig, id: string): Promise<
         `Set ${id} holds the safety database ${entry.safetyDatabase} of "${entry.name}", which is no longer in the config.`,
         'Add the database back to the config (to reach its server) or drop that database by hand, then delete the set.',
       );
+    // Only here are drivers needed: imported now, so that `list`, `show` and `verify` load none.
+    const { driverFor } = await import('../drivers/registry.js');
     const driver = driverFor(db.engine);
     if (!driver.dropSafetyCopy)
       throw new RefusedError(

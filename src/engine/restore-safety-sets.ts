@@ -6,7 +6,7 @@ import type { Reporter } from '../core/events.js';
 import type { DatabaseEntry, LoadedConfig, Manifest } from '../core/types.js';
 import { driverFor } from '../drivers/registry.js';
 import { VERSION } from '../version.js';
-import { readManifest, setDir } from './catalog.js';
+import { SWAP_JOURNAL_PREFIX, readManifest, setDir } from './catalog.js';
 import { DEFAULT_GZIP_LEVEL } from './create.js';
 import { ensurePrivateDir, fsyncPath, writeFileAtomic } from './fs-util.js';
 import { writeLog } from './log.js';
@@ -30,8 +30,7 @@ export function referenceEntry(entry: DatabaseEntry, safetyDatabase: string, set
   return { ...whole, ...stored, safetyDatabase, details: { note } };
 }
 
-/** Names the journals of swap backs in flight (`.swapback-<set id>.json` in the backup folder). */
-export const SWAP_JOURNAL_PREFIX = '.swapback-';
+export { SWAP_JOURNAL_PREFIX };
 
 /** Written before each swap back, removed once the sets say where everything is. */
 export interface SwapBackJournal {

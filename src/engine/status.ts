@@ -2,15 +2,13 @@ import { existsSync, promises as fsp, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { LoadedConfig, SetSummary } from '../core/types.js';
 import { formatLocal } from '../core/format.js';
-import { listSets } from './catalog.js';
+import { SWAP_JOURNAL_PREFIX, listSets } from './catalog.js';
 import { offsiteState, type DestinationState } from './offsite-state.js';
 import { folderSize, freeBytesAt } from './fs-util.js';
 import { readSchedulerState, type SchedulerState } from '../scheduler/state.js';
 import { isStale, LOCK_NAME } from './lock.js';
 import { errorMessage } from '../core/errors.js';
-import { driverFor } from '../drivers/registry.js';
-import { drillTarget } from './drill-target.js';
-import { SWAP_JOURNAL_PREFIX } from './restore.js';
+import { capabilitiesOf } from '../drivers/capabilities.js';
 
 export interface StatusReport {
   configFile: string;
@@ -57,7 +55,14 @@ export interface DatabaseLeftovers {
  * with `drill.server`, also what killed drills left on that server.
  */
 export async function findDatabaseLeftovers(cfg: LoadedConfig): Promise<DatabaseLeftovers[]> {
-  const checked = cfg.databases.map(async (db): Promise<DatabaseLeftovers | null> => {
+  const asked = cfg.databases.filter((db) => capabilitiesOf(db.engine).serverLeftovers);
+  if (!asked.length) return [];
+  // Drivers (and their database libraries) only when some database can have leftovers on its server.
+  const [{ driverFor }, { drillTarget }] = await Promise.all([
+    import('../drivers/registry.js'),
+    import('./drill-target.js'),
+  ]);
+  const checked = asked.map(async (db): Promise<DatabaseLeftovers | null> => {
     const driver = driverFor(db.engine);
     if (!driver.findLeftovers) return null;
     const target = drillTarget(cfg, db);

@@ -670,12 +670,13 @@ export function driverConformance(label: string, get: () => DriverUnderTest, opt
     });
 
     check(
-      'declares its capabilities: its row of CAPABILITIES, dropSafetyCopy exactly for renamed safety copies',
+      'declares its capabilities: its row of CAPABILITIES, dropSafetyCopy exactly for renamed safety copies, findLeftovers exactly with serverLeftovers',
       async () => {
         const { driver } = get();
         expect(driver.capabilities).toEqual(CAPABILITIES[driver.engine]);
         expect(typeof driver.dropSafetyCopy === 'function').toBe(driver.safety === 'renamed-database');
         expect(typeof driver.swapBack === 'function').toBe(driver.safety === 'renamed-database');
+        expect(typeof driver.findLeftovers === 'function').toBe(driver.capabilities.serverLeftovers);
       },
     );
 

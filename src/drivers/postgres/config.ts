@@ -1,8 +1,11 @@
-import type { ConfigProblem } from '../driver.js';
-import type { DatabaseConfig } from '../../core/types.js';
+import { chainSettingProblem, type ConfigProblem } from '../driver.js';
+import type { DatabaseConfig, DrillServerConfig } from '../../core/types.js';
 import { lockWaitTimeout } from './args.js';
 
-/** PostgreSQL connection settings from a config entry (url or fields), their validation and description. Pure. */
+/**
+ * PostgreSQL connection settings from a config entry (url or fields), their validation and description. Pure,
+ * and light on purpose: config loading (validators.ts) imports it without the driver, so no `pg` here.
+ */
 
 /** PostgreSQL's identifier limit (NAMEDATALEN - 1), in bytes. */
 export const MAX_IDENTIFIER_BYTES = 63;
@@ -226,6 +229,17 @@ export function validatePgConfig(db: DatabaseConfig): ConfigProblem[] {
     });
   }
   return problems;
+}
+
+/** The driver's `validateConfig`: the entry's connection fields, and no `chain` setting. */
+export function validatePostgresEntry(db: DatabaseConfig): ConfigProblem[] {
+  return [...validatePgConfig(db), ...chainSettingProblem(db, 'PostgreSQL')];
+}
+
+/** The driver's `validateDrillServer`: only the connection (each drill names its scratch database). */
+export function validatePgDrillServer(server: DrillServerConfig): ConfigProblem[] {
+  const entry: DatabaseConfig = { name: 'drill', engine: 'postgres', database: 'postgres', ...server };
+  return validatePgConfig(entry).filter((p) => p.path !== 'database');
 }
 
 function validPort(p: number): boolean {

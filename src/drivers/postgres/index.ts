@@ -1,7 +1,7 @@
-import type { DatabaseConfig, DrillServerConfig } from '../../core/types.js';
-import { chainSettingProblem, type Driver } from '../driver.js';
+import type { DatabaseConfig } from '../../core/types.js';
+import type { Driver } from '../driver.js';
 import { CAPABILITIES } from '../capabilities.js';
-import { describePg, validatePgConfig } from './config.js';
+import { describePg, validatePgDrillServer, validatePostgresEntry } from './config.js';
 import { derivedName, planPgRestore } from './plan.js';
 import { backupPg } from './backup.js';
 import { amcheckScratch, dropPgScratch } from './drill.js';
@@ -34,15 +34,8 @@ export function createPostgresDriver(deps: PostgresDriverDeps = {}): Driver {
     // pg_dump -Fc, 17 % larger; README, Performance). compression.level or compressionLevel trade time for size.
     defaultCompressionLevel: 1,
 
-    validateConfig(db) {
-      return [...validatePgConfig(db), ...chainSettingProblem(db, 'PostgreSQL')];
-    },
-
-    validateDrillServer(server: DrillServerConfig) {
-      // The database part is not used (each drill names its scratch database): only the connection is checked.
-      const entry: DatabaseConfig = { name: 'drill', engine: 'postgres', database: 'postgres', ...server };
-      return validatePgConfig(entry).filter((p) => p.path !== 'database');
-    },
+    validateConfig: validatePostgresEntry,
+    validateDrillServer: validatePgDrillServer,
 
     onDrillServer(db, server): DatabaseConfig {
       const { url: _url, host: _host, port: _port, user: _user, password: _password, ...rest } = db;

@@ -1,11 +1,14 @@
-import type { DatabaseConfig } from '../../core/types.js';
-import { chainSettingProblem, type ConfigProblem, type Driver } from '../driver.js';
+import type { Driver } from '../driver.js';
 import { CAPABILITIES } from '../capabilities.js';
+import { describeSqlite, validateSqliteConfig } from './config.js';
 import { backupSqlite } from './backup.js';
 import { recoverSqlite } from './recover.js';
 import { inspectSqliteTarget, planSqliteRestore, restoreSqlite } from './restore.js';
 
-/** The SQLite driver, assembled from one file per job: backup.ts, restore.ts, recover.ts (connection.ts: the file). */
+/**
+ * The SQLite driver, assembled from one file per job: backup.ts, restore.ts, recover.ts (connection.ts: the file;
+ * config.ts: its config entry).
+ */
 export const sqliteDriver = {
   engine: 'sqlite',
   types: ['full', 'schema'],
@@ -13,21 +16,8 @@ export const sqliteDriver = {
   safety: 'pre-restore-set',
   capabilities: CAPABILITIES.sqlite,
 
-  validateConfig(db: DatabaseConfig): ConfigProblem[] {
-    if (!db.path)
-      return [
-        {
-          path: 'path',
-          problem: 'required for sqlite databases',
-          hint: 'Set "path" to the database file, e.g. "./data/users.db".',
-        },
-      ];
-    return chainSettingProblem(db, 'SQLite');
-  },
-
-  describe(db: DatabaseConfig): string {
-    return `SQLite file ${db.path ?? '(no path)'}`;
-  },
+  validateConfig: validateSqliteConfig,
+  describe: describeSqlite,
 
   backup: (req, ctx) => backupSqlite(req, ctx),
   planRestore: (req) => planSqliteRestore(req),

@@ -1,4 +1,7 @@
-/** SQL Server database entries: sqlserver:// URLs, validation, and the settings a connection uses. */
+/**
+ * SQL Server database entries: sqlserver:// URLs, validation, and the settings a connection uses. Light on
+ * purpose: config loading (validators.ts) imports it without the driver, so no `mssql` here (types only).
+ */
 
 import { isAbsolute } from 'node:path';
 import { RespaldoError } from '../../core/errors.js';
@@ -126,6 +129,7 @@ export function merged(db: DatabaseConfig): { values: Partial<ConnectionSettings
   return { values, problems };
 }
 
+/** Problems with a sqlserver database entry (paths relative to the entry): the driver's `validateConfig`. */
 export function validate(db: DatabaseConfig): ConfigProblem[] {
   const { values: v, problems } = merged(db);
   if (typeof v.server !== 'string' || v.server.trim() === '') {

@@ -5,7 +5,7 @@
  * and chain-plan.ts (native chains). Public names of those pieces are re-exported here.
  */
 import type { ChainType, DatabaseConfig } from '../../core/types.js';
-import type { ConfigProblem, Driver } from '../driver.js';
+import type { Driver } from '../driver.js';
 import { CAPABILITIES } from '../capabilities.js';
 import { drillName } from './names.js';
 import { noChainReason } from './chain-plan.js';
@@ -38,9 +38,7 @@ export function createSqlServerDriver(deps: SqlServerDriverDeps = {}): Driver {
     safety: 'renamed-database',
     capabilities: CAPABILITIES.sqlserver,
 
-    validateConfig(db: DatabaseConfig): ConfigProblem[] {
-      return validate(db);
-    },
+    validateConfig: validate,
 
     describe(db: DatabaseConfig): string {
       const { values: v } = merged(db);
