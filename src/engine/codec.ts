@@ -5,6 +5,7 @@ import { promisify } from 'node:util';
 import * as zlib from 'node:zlib';
 import { RespaldoError } from '../core/errors.js';
 import type { CodecName } from '../core/types.js';
+import { ParallelZstdDecompressor } from './zstd-frames.js';
 
 /**
  * The compression codecs of stored files. A stored file is compressed in fixed-size blocks on the
@@ -40,6 +41,7 @@ export interface Codec {
 
 type ZlibWithZstd = typeof zlib & {
   zstdCompress?: (buf: Buffer, opts: object, cb: (err: Error | null, out: Buffer) => void) => void;
+  zstdDecompress?: (buf: Buffer, opts: object, cb: (err: Error | null, out: Buffer) => void) => void;
   createZstdDecompress?: (opts?: object) => Transform;
 };
 const z = zlib as ZlibWithZstd;
@@ -86,9 +88,10 @@ const zstdCodec: Codec = {
       const params = { [ZSTD_LEVEL]: level, [ZSTD_CHECKSUM]: 1 };
       z.zstdCompress(block, { params, chunkSize: outputRoom(block) }, (err, out) => (err ? reject(err) : resolve(out)));
     }),
+  // Frames decoded on every core (zstd-frames.ts); a file of other frames is read as before, by one stream.
   decompressor: () => {
-    if (!z.createZstdDecompress) throw zstdMissing();
-    return z.createZstdDecompress({ chunkSize: 1 << 18 });
+    if (!z.createZstdDecompress || !z.zstdDecompress) throw zstdMissing();
+    return new ParallelZstdDecompressor();
   },
 };
 
