@@ -180,7 +180,7 @@ describe.skipIf(!zstdHere)('zstd frames decoded on every core', () => {
     const zeros = Buffer.concat(
       await Promise.all(Array.from({ length: 200 }, () => codec('zstd').compressBlock(Buffer.alloc(block), 3))),
     );
-    const dec2 = new ParallelZstdDecompressor({ inFlight: 3 });
+    const dec2 = new ParallelZstdDecompressor({ inFlight: 3, batchOutput: 2 * block });
     let mostBuffered = 0;
     let total = 0;
     await pipeline(Readable.from([zeros]), dec2, async (s) => {

@@ -11,7 +11,8 @@ import { ParallelZstdDecompressor } from './zstd-frames.js';
  * The compression codecs of stored files. A stored file is compressed in fixed-size blocks on the
  * libuv thread pool, several at a time, and written in order as consecutive gzip members or zstd
  * frames: one valid file for `gunzip`/`zstd -d` (both read several members or frames as one
- * stream), produced with every core. zstd comes from `node:zlib` (Node ≥ 22.15 and 24); on an
+ * stream), produced with every core; zstd files are read back on every core too, frame by frame
+ * (zstd-frames.ts). zstd comes from `node:zlib` (Node ≥ 22.15 and 24); on an
  * older Node it is unavailable, new sets fall back to gzip and a zstd set cannot be read (the
  * error says which Node to use).
  */

@@ -214,24 +214,30 @@ export interface ParallelZstdOptions {
   inFlight?: number;
   /** Largest output of a frame decoded on the pool (default 4 MiB); larger frames are streamed. */
   maxFrameOutput?: number;
+  /** Consecutive frames at hand are decoded in one job up to this output (default 2 MiB). */
+  batchOutput?: number;
 }
 
-/** Decodes one whole frame on the libuv thread pool into one buffer of at most `maxOutput` bytes. */
-function decodeFrame(frame: Frame): Promise<Buffer> {
+/** Decodes whole consecutive frames in one job on the libuv thread pool, into one buffer. */
+function decodeFrames(frames: Frame[]): Promise<Buffer> {
+  const bytes = frames.length === 1 ? frames[0]!.bytes : Buffer.concat(frames.map((f) => f.bytes));
+  const maxOutput = frames.reduce((sum, f) => sum + f.maxOutput, 0);
+  const opts = { chunkSize: Math.max(64, maxOutput + 64), maxOutputLength: Math.max(1, maxOutput) };
   return new Promise((resolve, reject) => {
-    const opts = { chunkSize: Math.max(64, frame.maxOutput + 64), maxOutputLength: Math.max(1, frame.maxOutput) };
-    z.zstdDecompress!(frame.bytes, opts, (err, out) => (err ? reject(err) : resolve(out)));
+    z.zstdDecompress!(bytes, opts, (err, out) => (err ? reject(err) : resolve(out)));
   });
 }
 
 /**
- * A stream that decompresses a zstd file, decoding up to `inFlight` frames at once on the thread
- * pool and pushing their outputs in order. Memory stays bounded: at most `inFlight` frames and
- * their outputs, and it waits for the reader whenever the readable side is full.
+ * A stream that decompresses a zstd file, decoding frames on the thread pool, `inFlight` jobs at
+ * once (the frames at hand, up to `batchOutput` bytes of output a job: one 1 MiB frame costs a
+ * decoder set up and a trip to the pool), and pushing their outputs in order. Memory stays
+ * bounded by the jobs in flight; it waits for the reader whenever the readable side is full.
  */
 export class ParallelZstdDecompressor extends Transform {
   private readonly splitter: FrameSplitter;
   private readonly inFlight: number;
+  private readonly batchOutput: number;
   private readonly queue: Promise<Buffer>[] = [];
   /** The streaming decompressor that takes over from the first byte that is not a small frame. */
   private inner: Transform | null = null;
@@ -241,6 +247,7 @@ export class ParallelZstdDecompressor extends Transform {
     super();
     this.splitter = new FrameSplitter(opts.maxFrameOutput ?? 4 << 20);
     this.inFlight = Math.max(1, opts.inFlight ?? availableParallelism() + 1);
+    this.batchOutput = opts.batchOutput ?? 2 << 20;
   }
 
   override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
@@ -267,18 +274,33 @@ export class ParallelZstdDecompressor extends Transform {
   private async decodeChunk(chunk: Buffer): Promise<void> {
     if (this.inner) return this.feedInner(chunk);
     this.splitter.push(chunk);
+    let batch: Frame[] = [];
+    let batchOutput = 0;
     for (;;) {
       const found = this.splitter.next();
-      if (found === 'more') return;
-      if (found === 'too-big') {
-        await this.drainQueue();
-        return this.feedInner(this.splitter.takeAll());
+      if (typeof found !== 'string') {
+        if (batch.length && batchOutput + found.maxOutput > this.batchOutput) {
+          await this.dispatch(batch);
+          batch = [];
+          batchOutput = 0;
+        }
+        batch.push(found);
+        batchOutput += found.maxOutput;
+        continue;
       }
-      const job = decodeFrame(found);
-      job.catch(() => undefined); // awaited in order below; a failure is reported when its turn comes
-      this.queue.push(job);
-      while (this.queue.length >= this.inFlight) await this.pushInOrder(await this.queue.shift()!);
+      if (batch.length) await this.dispatch(batch);
+      if (found === 'more') return;
+      await this.drainQueue();
+      return this.feedInner(this.splitter.takeAll());
     }
+  }
+
+  /** Starts decoding `frames`, first waiting for the oldest job (and the reader) while `inFlight` are running. */
+  private async dispatch(frames: Frame[]): Promise<void> {
+    while (this.queue.length >= this.inFlight) await this.pushInOrder(await this.queue.shift()!);
+    const job = decodeFrames(frames);
+    job.catch(() => undefined); // awaited in order; a failure is reported when its turn comes
+    this.queue.push(job);
   }
 
   private async decodeRest(): Promise<void> {
