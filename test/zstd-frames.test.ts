@@ -8,7 +8,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import * as zlib from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { BlockCompressor, codec, decompressorFor } from '../src/engine/codec.js';
-import { ParallelZstdDecompressor } from '../src/engine/zstd-frames.js';
+import { FrameSplitter, ParallelZstdDecompressor } from '../src/engine/zstd-frames.js';
 import { makeTmpDir } from './helpers/tmp.js';
 
 const zstdHere = codec('zstd').available();
@@ -204,11 +204,17 @@ describe.skipIf(!zstdHere)('zstd frames decoded on every core', () => {
     expect(cut).toBeInstanceOf(Error);
   });
 
-  it('the stored file of a set decodes the same on the pool as through one stream', async () => {
+  it('a stored file decodes the same on the pool as through one stream; its frames hold their sizes', async () => {
     const dir = makeTmpDir();
     const data = sample(2 * (1 << 20) + 5);
     writeFileSync(join(dir, 'x.zst'), await ours(data));
     const file = readFileSync(join(dir, 'x.zst'));
     expect(same(await decode(decompressorFor('zstd'), file), await decode(streaming(), file))).toBe(true);
+    // Each frame says how much it holds (zstd then decodes it straight into one buffer of that size).
+    const splitter = new FrameSplitter(4 << 20);
+    splitter.push(file);
+    const sizes: number[] = [];
+    for (let f = splitter.next(); typeof f !== 'string'; f = splitter.next()) sizes.push(f.maxOutput);
+    expect(sizes).toEqual([1 << 20, 1 << 20, 5]);
   });
 });

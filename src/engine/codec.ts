@@ -87,7 +87,10 @@ const zstdCodec: Codec = {
     new Promise((resolve, reject) => {
       if (!z.zstdCompress) return reject(zstdMissing());
       const params = { [ZSTD_LEVEL]: level, [ZSTD_CHECKSUM]: 1 };
-      z.zstdCompress(block, { params, chunkSize: outputRoom(block) }, (err, out) => (err ? reject(err) : resolve(out)));
+      // The frame header then holds the block's size: zstd decodes such a frame, whole in memory, straight into
+      // its output buffer, without setting up a window (zstd-frames.ts), and `zstd -l` shows the sizes.
+      const opts = { params, pledgedSrcSize: block.length, chunkSize: outputRoom(block) };
+      z.zstdCompress(block, opts, (err, out) => (err ? reject(err) : resolve(out)));
     }),
   // Frames decoded on every core (zstd-frames.ts); a file of other frames is read as before, by one stream.
   decompressor: () => {
