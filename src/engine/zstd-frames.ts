@@ -217,7 +217,10 @@ export interface ParallelZstdOptions {
   inFlight?: number;
   /** Largest output of a frame decoded on the pool (default 4 MiB); larger frames are streamed. */
   maxFrameOutput?: number;
-  /** Consecutive frames at hand are decoded in one job up to this output (default 2 MiB). */
+  /**
+   * Consecutive frames at hand are decoded in one job up to this output (default 1 MiB: one of our frames, or
+   * many small ones). 2 MiB jobs cost the restore of a 788 MiB database more system time than they saved.
+   */
   batchOutput?: number;
 }
 
@@ -233,8 +236,8 @@ function decodeFrames(frames: Frame[]): Promise<Buffer> {
 
 /**
  * A stream that decompresses a zstd file, decoding frames on the thread pool, `inFlight` jobs at
- * once (the frames at hand, up to `batchOutput` bytes of output a job: one 1 MiB frame costs a
- * decoder set up and a trip to the pool), and pushing their outputs in order. Memory stays
+ * once (the frames at hand, up to `batchOutput` bytes of output a job: each job costs a decoder
+ * set up and a trip to the pool), and pushing their outputs in order. Memory stays
  * bounded by the jobs in flight; it waits for the reader whenever the readable side is full.
  */
 export class ParallelZstdDecompressor extends Transform {
@@ -250,7 +253,7 @@ export class ParallelZstdDecompressor extends Transform {
     super();
     this.splitter = new FrameSplitter(opts.maxFrameOutput ?? 4 << 20);
     this.inFlight = Math.max(1, opts.inFlight ?? availableParallelism());
-    this.batchOutput = opts.batchOutput ?? 2 << 20;
+    this.batchOutput = opts.batchOutput ?? 1 << 20;
   }
 
   override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
