@@ -5,12 +5,14 @@ import { promisify } from 'node:util';
 import * as zlib from 'node:zlib';
 import { RespaldoError } from '../core/errors.js';
 import type { CodecName } from '../core/types.js';
+import { ParallelZstdDecompressor } from './zstd-frames.js';
 
 /**
  * The compression codecs of stored files. A stored file is compressed in fixed-size blocks on the
  * libuv thread pool, several at a time, and written in order as consecutive gzip members or zstd
  * frames: one valid file for `gunzip`/`zstd -d` (both read several members or frames as one
- * stream), produced with every core. zstd comes from `node:zlib` (Node ≥ 22.15 and 24); on an
+ * stream), produced with every core; zstd files are read back on every core too, frame by frame
+ * (zstd-frames.ts). zstd comes from `node:zlib` (Node ≥ 22.15 and 24); on an
  * older Node it is unavailable, new sets fall back to gzip and a zstd set cannot be read (the
  * error says which Node to use).
  */
@@ -40,6 +42,7 @@ export interface Codec {
 
 type ZlibWithZstd = typeof zlib & {
   zstdCompress?: (buf: Buffer, opts: object, cb: (err: Error | null, out: Buffer) => void) => void;
+  zstdDecompress?: (buf: Buffer, opts: object, cb: (err: Error | null, out: Buffer) => void) => void;
   createZstdDecompress?: (opts?: object) => Transform;
 };
 const z = zlib as ZlibWithZstd;
@@ -84,11 +87,15 @@ const zstdCodec: Codec = {
     new Promise((resolve, reject) => {
       if (!z.zstdCompress) return reject(zstdMissing());
       const params = { [ZSTD_LEVEL]: level, [ZSTD_CHECKSUM]: 1 };
-      z.zstdCompress(block, { params, chunkSize: outputRoom(block) }, (err, out) => (err ? reject(err) : resolve(out)));
+      // The frame header then holds the block's size: zstd decodes such a frame, whole in memory, straight into
+      // its output buffer, without setting up a window (zstd-frames.ts), and `zstd -l` shows the sizes.
+      const opts = { params, pledgedSrcSize: block.length, chunkSize: outputRoom(block) };
+      z.zstdCompress(block, opts, (err, out) => (err ? reject(err) : resolve(out)));
     }),
+  // Frames decoded on every core (zstd-frames.ts); a file of other frames is read as before, by one stream.
   decompressor: () => {
-    if (!z.createZstdDecompress) throw zstdMissing();
-    return z.createZstdDecompress({ chunkSize: 1 << 18 });
+    if (!z.createZstdDecompress || !z.zstdDecompress) throw zstdMissing();
+    return new ParallelZstdDecompressor();
   },
 };
 
