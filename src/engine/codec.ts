@@ -151,6 +151,8 @@ export class BlockCompressor extends Transform {
   private pending: Buffer[] = [];
   private pendingBytes = 0;
   private readonly queue: Promise<Buffer>[] = [];
+  /** Whether a block was compressed: an empty input still gets one (empty) member/frame. */
+  private started = false;
 
   constructor(opts: BlockCompressorOptions) {
     super();
@@ -170,6 +172,8 @@ export class BlockCompressor extends Transform {
   override _flush(cb: TransformCallback): void {
     this.drainBlocks(true)
       .then(async () => {
+        // An empty file is stored as one empty member/frame, not 0 bytes: `gunzip` and `zstd -d` refuse those.
+        if (!this.started) this.push(await this.codec.compressBlock(Buffer.alloc(0), this.level));
         while (this.queue.length) this.push(await this.queue.shift()!);
         cb();
       })
@@ -185,6 +189,7 @@ export class BlockCompressor extends Transform {
       this.pendingBytes = rest.length;
       const job = this.codec.compressBlock(block, this.level);
       job.catch(() => undefined);
+      this.started = true;
       this.queue.push(job);
       while (this.queue.length >= this.inFlight) this.push(await this.queue.shift()!);
     }
@@ -219,7 +224,11 @@ export async function* compressedBlocksOfFile(
         if (bytesRead === 0) break;
         filled += bytesRead;
       }
-      if (filled === 0) break;
+      if (filled === 0) {
+        // An empty file: one empty member/frame, as BlockCompressor writes.
+        if (pos === 0) yield await codec.compressBlock(Buffer.alloc(0), opts.level);
+        break;
+      }
       pos += filled;
       opts.onBytes?.(pos);
       const job = codec.compressBlock(buf.subarray(0, filled), opts.level);

@@ -101,10 +101,15 @@ export async function restoreFiles(
         await fsp.symlink(e.linkTarget ?? '', dest);
         continue;
       }
-      const src = createReadStream(join(setRoot, e.stored!), { highWaterMark: 1 << 20 });
-      // Closed before a failure is reported, so removing the partial folder cannot race a late-created file.
-      const plain = pipeline(src, decompressorFor(opts.codec ?? 'gzip'), () => undefined);
-      await pipeToNewFile(plain, dest, { mode: 0o600 });
+      if (e.size === 0) {
+        // Sets before 2026-12 stored an empty file as 0 bytes, which no decompressor reads: nothing to read.
+        await fsp.writeFile(dest, '', { flag: 'wx', mode: 0o600 });
+      } else {
+        // Closed before a failure is reported, so removing the partial folder cannot race a late-created file.
+        const src = createReadStream(join(setRoot, e.stored!), { highWaterMark: 1 << 20 });
+        const plain = pipeline(src, decompressorFor(opts.codec ?? 'gzip'), () => undefined);
+        await pipeToNewFile(plain, dest, { mode: 0o600 });
+      }
       await fsp.chmod(dest, e.mode & 0o777);
       await fsp.utimes(dest, new Date(e.mtime), new Date(e.mtime));
       opts.onFile?.(e.size);
