@@ -14,8 +14,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { Manifest } from '../src/core/types.js';
 import type { CopyResult } from '../src/engine/copy.js';
 import { parseJsonOutput } from './helpers/cli.js';
-import { SECRET, cli, localFiles, tree } from './helpers/offsite.js';
-import { S3RVER_KEY, s3Destination, startS3rver, stopAllS3rvers } from './helpers/s3rver.js';
+import { SECRET, addFolderAndS3, cli, localFiles, tree } from './helpers/offsite.js';
+import { S3RVER_KEY, startS3rver, stopAllS3rvers } from './helpers/s3rver.js';
 import { folderFactory } from '../src/destinations/folder.js';
 import { s3Factory } from '../src/destinations/s3.js';
 import type { Destination } from '../src/destinations/destination.js';
@@ -54,18 +54,7 @@ describe('copy of a damaged local set', () => {
     const s = demoSetup();
     writeFileSync(join(s.appDir, 'big.bin'), randomBytes(6 * MiB)); // more than one S3 part (5 MiB)
     const srv = await startS3rver();
-    const nas = join(s.dir, 'nas');
-    mkdirSync(nas);
-    writeFileSync(
-      s.configFile,
-      JSON.stringify({
-        ...JSON.parse(readFileSync(s.configFile, 'utf8')),
-        destinations: [
-          { name: 'nas', type: 'folder', path: nas, source: 'srv1', copyAfterBackup: false },
-          s3Destination(srv, { forcePathStyle: true, source: 'srv1', copyAfterBackup: false }),
-        ],
-      }),
-    );
+    const nas = addFolderAndS3(s, srv);
     const m = parseJsonOutput<Manifest>((await cli(s, ['create', '--json'])).stdout);
     const dir = join(s.backupDir, m.id);
     const big = m.files.find((f) => f.relative.endsWith('big.bin'))!.stored!;

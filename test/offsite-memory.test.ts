@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Manifest } from '../src/core/types.js';
 import { CLI_BIN, collect, describeResult, parseJsonOutput, startNode } from './helpers/cli.js';
-import { SECRET, cli, localFiles, tree } from './helpers/offsite.js';
-import { S3RVER_KEY, s3Destination, startS3rver, stopAllS3rvers } from './helpers/s3rver.js';
+import { SECRET, addFolderAndS3, cli, localFiles, tree } from './helpers/offsite.js';
+import { S3RVER_KEY, startS3rver, stopAllS3rvers } from './helpers/s3rver.js';
 import { demoSetup, type DemoSetup } from './helpers/tmp.js';
 
 afterEach(stopAllS3rvers);
@@ -43,18 +43,7 @@ describe('copy memory', () => {
     const sizes = [12 * MiB, 12 * MiB, 12 * MiB, 12 * MiB, 12 * MiB, 12 * MiB, 10 * MiB, 5 * MiB + 1, 5 * MiB, 1];
     sizes.forEach((n, i) => writeFileSync(join(s.appDir, `blob${i}.bin`), randomBytes(n)));
     const srv = await startS3rver();
-    const nas = join(s.dir, 'nas');
-    mkdirSync(nas);
-    writeFileSync(
-      s.configFile,
-      JSON.stringify({
-        ...JSON.parse(readFileSync(s.configFile, 'utf8')),
-        destinations: [
-          { name: 'nas', type: 'folder', path: nas, source: 'srv1', copyAfterBackup: false },
-          s3Destination(srv, { forcePathStyle: true, source: 'srv1', copyAfterBackup: false }),
-        ],
-      }),
-    );
+    const nas = addFolderAndS3(s, srv);
     const m = parseJsonOutput<Manifest>((await cli(s, ['create', '--json'])).stdout);
     expect(m.totals.storedBytes).toBeGreaterThan(90 * MiB);
     for (const [to, most] of [

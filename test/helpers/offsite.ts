@@ -1,10 +1,10 @@
-import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'vitest';
 import type { Manifest } from '../../src/core/types.js';
 import type { RemoteSetSummary } from '../../src/engine/remote.js';
 import { describeResult, parseJsonOutput, runCli } from './cli.js';
-import { S3RVER_KEY } from './s3rver.js';
+import { S3RVER_KEY, s3Destination, type S3Server } from './s3rver.js';
 import { dbDigest } from './sqlite.js';
 import type { DemoSetup } from './tmp.js';
 
@@ -62,4 +62,30 @@ export async function newServerDay(s: DemoSetup, dest = 'nas'): Promise<void> {
     ),
   ).toEqual([]);
   expect(readdirSync(s.backupDir).filter((n) => /^\d{8}_/.test(n))).toEqual([]); // nothing of the set kept locally
+}
+
+/** Adds a folder destination `nas` (in the setup folder) and the S3 server `srv` to the config; returns the folder. */
+export function addFolderAndS3(s: DemoSetup, srv: S3Server): string {
+  const nas = join(s.dir, 'nas');
+  mkdirSync(nas);
+  writeFileSync(
+    s.configFile,
+    JSON.stringify({
+      ...JSON.parse(readFileSync(s.configFile, 'utf8')),
+      destinations: [
+        { name: 'nas', type: 'folder', path: nas, source: 'srv1', copyAfterBackup: false },
+        s3Destination(srv, { forcePathStyle: true, source: 'srv1', copyAfterBackup: false }),
+      ],
+    }),
+  );
+  return nas;
+}
+
+/** After a run: nothing temporary left in the backup folder, and `secret` in none of its logs. */
+export function expectNothingLeftNorLogged(s: DemoSetup, secret: string): void {
+  const left = readdirSync(s.backupDir).filter((n) => n.startsWith('.respaldo-') || n.startsWith('.tmp-'));
+  expect(left).toEqual([]);
+  const logs = join(s.backupDir, 'logs');
+  for (const f of existsSync(logs) ? readdirSync(logs) : [])
+    expect(readFileSync(join(logs, f), 'utf8')).not.toContain(secret);
 }
