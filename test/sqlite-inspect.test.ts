@@ -1,10 +1,12 @@
 import Database from 'better-sqlite3';
-import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { Worker } from 'node:worker_threads';
+import { describe, expect, it, vi } from 'vitest';
 import type { Manifest, SetSummary } from '../src/core/types.js';
 import { inspectSqliteFile } from '../src/drivers/sqlite/inspect.js';
-import { describeResult, parseJsonOutput, runCli } from './helpers/cli.js';
+import { describeResult, parseJsonOutput, REPO_ROOT, runCli } from './helpers/cli.js';
 import { demoSetup, makeTmpDir, type DemoSetup } from './helpers/tmp.js';
 
 /**
@@ -67,6 +69,47 @@ describe('inspectSqliteFile', () => {
     const file = join(makeTmpDir(), 'junk.db');
     writeFileSync(file, Buffer.alloc(8192, 0x5a));
     await expect(inspectSqliteFile(file)).rejects.toMatchObject({ code: 'SQLITE_NOTADB' });
+  });
+
+  // A worker terminated while better-sqlite3 is inside SQLite aborts the whole process ("FATAL ERROR:
+  // v8::ToLocalChecked Empty MaybeLocal") when SQLite then reports an error, as it does on a cut file: a
+  // failed integrity_check used to terminate the row counting that way, and took a test run down with it.
+  it('a cut file: both checks run to their end, never stopped inside SQLite, and the process lives', async () => {
+    const dir = makeTmpDir();
+    const full = join(dir, 'full.db');
+    const db = new Database(full);
+    db.exec(`CREATE TABLE a(id INTEGER PRIMARY KEY, v TEXT); CREATE TABLE b(n TEXT);
+      WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 20000)
+      INSERT INTO a(v) SELECT printf('%.100c', 'x') || i FROM n;`);
+    db.close();
+    const bytes = readFileSync(full);
+    const cut = join(dir, 'cut.db');
+    writeFileSync(cut, bytes.subarray(0, Math.floor(bytes.length * 0.1)));
+
+    const terminate = vi.spyOn(Worker.prototype, 'terminate');
+    try {
+      for (const fraction of [0.1, 0.3, 0.5, 0.9]) {
+        const file = join(dir, `cut-${fraction}.db`);
+        writeFileSync(file, bytes.subarray(0, Math.floor(bytes.length * fraction)));
+        const outcome = await inspectSqliteFile(file).then(
+          (info) => info.integrity[0],
+          (err: unknown) => (err as { code?: string }).code,
+        );
+        expect(outcome, `cut at ${fraction}`).toMatch(/^(SQLITE_CORRUPT|\*\*\* in database main|Tree|Page|On tree)/);
+      }
+      expect(terminate).not.toHaveBeenCalled();
+    } finally {
+      terminate.mockRestore();
+    }
+
+    // The race itself, in a process of its own: with a stopped check it aborted in about a third of such runs.
+    const inspect = join(REPO_ROOT, 'dist', 'drivers', 'sqlite', 'inspect.js');
+    const script = `const { inspectSqliteFile } = await import(${JSON.stringify(inspect)});
+      for (let i = 0; i < 60; i++) await inspectSqliteFile(process.argv[1]).catch(() => undefined);
+      console.log('lived');`;
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script, cut], { encoding: 'utf8' });
+    expect(r.stderr).not.toContain('FATAL ERROR');
+    expect({ status: r.status, stdout: r.stdout.trim() }).toEqual({ status: 0, stdout: 'lived' });
   });
 });
 

@@ -45,11 +45,13 @@ try {
 } finally { db.close(); }
 `;
 
-/** Runs one read-only job on `file` in a worker thread; `stop` ends it early (its promise then rejects). */
-function runJob<T>(
-  file: string,
-  job: 'integrity' | 'counts',
-): { result: Promise<T>; ms: () => number; stop: () => void } {
+/**
+ * Runs one read-only job on `file` in a worker thread. There is deliberately no way to stop it early:
+ * `worker.terminate()` while better-sqlite3 is inside SQLite aborts the whole process when SQLite then
+ * reports an error (the addon builds the error object with `ToLocalChecked` while V8 is terminating: "FATAL
+ * ERROR: v8::ToLocalChecked Empty MaybeLocal"), which a damaged file makes likely. A job ends on its own.
+ */
+function runJob<T>(file: string, job: 'integrity' | 'counts'): { result: Promise<T>; ms: () => number } {
   const started = Date.now();
   let ended = 0;
   const worker = new Worker(JOB, {
@@ -76,7 +78,7 @@ function runJob<T>(
     () => void (ended = Date.now()),
     () => undefined,
   );
-  return { result, ms: () => (ended || Date.now()) - started, stop: () => void worker.terminate() };
+  return { result, ms: () => (ended || Date.now()) - started };
 }
 
 /**
@@ -92,13 +94,8 @@ export async function inspectSqliteFile(file: string, opts: { integrity?: boolea
     return { integrity: ['ok'], ...counted, ms: { integrity: 0, counts: counts.ms() } };
   }
   const integrity = runJob<string[]>(file, 'integrity');
-  const [checked, counted] = await Promise.allSettled([
-    integrity.result.catch((err: unknown) => {
-      counts.stop();
-      throw err;
-    }),
-    counts.result,
-  ]);
+  // Both jobs are awaited whatever happens to the other (see runJob): none outlives this call.
+  const [checked, counted] = await Promise.allSettled([integrity.result, counts.result]);
   if (checked.status === 'rejected') throw checked.reason;
   const damaged = checked.value.length !== 1 || checked.value[0] !== 'ok';
   const ms = { integrity: integrity.ms(), counts: counts.ms() };
