@@ -222,6 +222,44 @@ describe('encrypted sets', () => {
     expect(dbDigest(to)).toEqual(dbDigest(s.dbs.users));
   });
 
+  it('on a terminal the passphrase of the backups is asked once per drill, and a wrong one is refused first', async () => {
+    const s = demoSetup();
+    const words = join(s.dir, 'backups.pass');
+    writeFileSync(words, 'drill words\n', { mode: 0o600 });
+    setConfig(s, { encryption: { passphraseFile: './backups.pass' } });
+    const m = await create(s, ['--db', 'users', '--no-files']);
+    rmSync(words);
+    setConfig(s, { encryption: undefined });
+
+    const drillOnTty = () => startCliInTmux(['drill', m.id, '--db', 'users', '--config', s.configFile], s.dir);
+    const wrong = drillOnTty();
+    try {
+      await wrong.waitForScreen(/Passphrase of the backups of set/);
+      wrong.type('not the words', true);
+      expect(await wrong.exitCode()).toBe(13);
+      expect(wrong.screen()).toContain('Wrong passphrase');
+    } finally {
+      wrong.kill();
+    }
+    // the key is checked before the drill: no drill was recorded
+    expect(existsSync(join(s.backupDir, m.id, 'drilled.json'))).toBe(false);
+
+    const tty = drillOnTty();
+    try {
+      await tty.waitForScreen(/Passphrase of the backups of set/);
+      tty.type('drill words', true);
+      expect(await tty.exitCode()).toBe(0);
+      // the drill's key check and its decryption used the one answer (they asked once each before)
+      expect(tty.screen().match(/Passphrase of the backups/g)).toHaveLength(1);
+      expect(tty.screen()).not.toContain('drill words');
+    } finally {
+      tty.kill();
+    }
+    expect(JSON.parse(readFileSync(join(s.backupDir, m.id, 'drilled.json'), 'utf8'))).toMatchObject({
+      results: { users: { ok: true } },
+    });
+  });
+
   it('a passphrase recipient (scrypt) instead of public keys', async () => {
     const s = demoSetup();
     writeFileSync(join(s.dir, 'backups.pass'), 'a long passphrase for the backups\n', { mode: 0o600 });

@@ -231,9 +231,9 @@ export async function passphraseNeeded(
 }
 
 /**
- * Checks the passphrase of the backups typed in the menu against `sample()` (a stored file of set
- * `setId`, header only) and keeps it for this process, so that set's restore, drill and verify decrypt
- * with it. A passphrase that does not open it is a KeyError; a damaged file a VerifyError.
+ * Checks the passphrase of the backups typed in the menu (or at the terminal) against `sample()` (a stored
+ * file of set `setId`, header only) and keeps it for this process, so that set's restore, drill and verify
+ * decrypt with it. A passphrase that does not open it is a KeyError; a damaged file a VerifyError.
  */
 export async function unlockPassphrase(
   passphrase: string,
@@ -249,21 +249,37 @@ export async function unlockPassphrase(
   if (!typedPassphrases.includes(passphrase)) typedPassphrases.push(passphrase);
 }
 
+/** One stored file of a set to check a passphrase against before decrypting anything (see decrypterFor). */
+export interface PassphraseSample {
+  open: () => Promise<Readable>;
+  label: string;
+}
+
 /**
  * A decrypter for a set encrypted as `enc` describes: its identity file (checked to hold a key of
- * one of the set's recipients), or the passphrase of the backups. Throws a KeyError when the key is
- * missing, unreadable or not the set's.
+ * one of the set's recipients), or the passphrase of the backups (asked at the terminal when no file gives
+ * it: checked against `sample`, one of the set's stored files, when given). Throws a KeyError when the key
+ * is missing, unreadable, wrong or not the set's.
  */
 export async function decrypterFor(
   cfg: { encryption?: EncryptionConfig | undefined },
   enc: ManifestEncryption,
   setId: string,
+  sample?: PassphraseSample | null,
 ): Promise<Decrypter> {
   const { Decrypter, identityToRecipient } = await age();
   const d = new Decrypter();
   if (enc.passphrase) {
     const file = cfg.encryption?.passphraseFile;
-    const typed = file || process.env[PASSPHRASE_FILE_ENV] ? [] : typedPassphrases;
+    const fromFile = file || process.env[PASSPHRASE_FILE_ENV];
+    // Asked at the terminal: checked against one stored file first (a wrong one says so before anything is
+    // decrypted) and kept for this process, so the sets of a chain, or a drill's check and its restore, ask once.
+    if (
+      !fromFile &&
+      sample &&
+      !(typedPassphrases.length && (await opensSample(typedPassphrases, await sample.open(), sample.label)))
+    )
+      await unlockPassphrase(await askPassphrase(`the backups of set ${setId}`), sample.open, setId, sample.label);
     const passphrases = file
       ? [
           readSecretFile(
@@ -272,8 +288,8 @@ export async function decrypterFor(
             'Write the passphrase of the backups into it.',
           ),
         ]
-      : typed.length
-        ? typed
+      : !fromFile && typedPassphrases.length
+        ? typedPassphrases
         : [await askPassphrase(`the backups of set ${setId}`)];
     for (const p of passphrases) d.addPassphrase(p);
     return d;

@@ -4,7 +4,7 @@ import type { Readable } from 'node:stream';
 import { VerifyError } from '../core/errors.js';
 import type { Reporter } from '../core/events.js';
 import type { DatabaseEntry, EncryptionConfig, FileEntry, Manifest, PlainHashes, StoredFile } from '../core/types.js';
-import { AGE_EXTENSION, decryptFile, decrypterFor } from './crypt.js';
+import { AGE_EXTENSION, decryptFile, decrypterFor, type PassphraseSample } from './crypt.js';
 import { ensurePrivateDir } from './fs-util.js';
 
 /**
@@ -33,6 +33,12 @@ export function samplePart(m: Manifest): string | null {
     true,
   );
   return parts.find((p) => p.path.endsWith(AGE_EXTENSION))?.path ?? null;
+}
+
+/** The stored file of `m` a typed passphrase is checked against (see decrypterFor), opened by `open`. */
+export function passphraseSample(m: Manifest, open: (path: string) => Promise<Readable>): PassphraseSample | null {
+  const path = samplePart(m);
+  return path === null ? null : { open: () => open(path), label: `${path} of set ${m.id}` };
 }
 
 /** An opener of the stored files of the set in folder `dir` (a set here, or one fetched from a destination). */
@@ -90,7 +96,7 @@ export async function decryptSet(
   reporter: Reporter,
 ): Promise<{ manifest: Manifest; dir: string }> {
   if (!m.encryption) return { manifest: m, dir };
-  const decrypter = await decrypterFor(cfg, m.encryption, m.id);
+  const decrypter = await decrypterFor(cfg, m.encryption, m.id, passphraseSample(m, openStored(dir)));
   const parts = encryptedParts(m, sel.databases, sel.files);
   reporter.emit({
     type: 'info',

@@ -19,7 +19,7 @@ import { writeMetrics } from './metrics.js';
 import { executeRestore, planRestore, restoreFiles } from './restore.js';
 import { checkFiles, expectedFiles } from './verify.js';
 import { decrypterFor } from './crypt.js';
-import { decryptSet } from './decrypt-set.js';
+import { decryptSet, openStored, passphraseSample } from './decrypt-set.js';
 
 /**
  * Restore drills: each chosen database of a set is restored into a scratch target nothing else uses
@@ -123,7 +123,7 @@ export async function runDrill(
       'Add --files to drill its files, or choose another set.',
     );
   // The key is checked (and its passphrase asked) first: a missing key is not a failed drill of the set.
-  if (m.encryption) await decrypterFor(cfg, m.encryption, m.id);
+  if (m.encryption) await decrypterFor(cfg, m.encryption, m.id, passphraseSample(m, openStored(setDir(cfg, m.id))));
   const signal = opts.signal ?? new AbortController().signal;
   const outcome = await withLock(cfg.backupDir, `drill ${m.id}`, async (): Promise<DrillOutcome> => {
     const scratchRoot = join(cfg.backupDir, `${DRILL_SCRATCH_PREFIX}${process.pid}`);

@@ -3,7 +3,7 @@ import { dirname, join } from 'node:path';
 import { Writable, pipeline as streamPipeline, type Readable } from 'node:stream';
 import type { Decrypter } from 'age-encryption';
 import { decrypterFor, hashDecrypted } from './crypt.js';
-import { decryptSet, encryptedParts } from './decrypt-set.js';
+import { decryptSet, encryptedParts, passphraseSample } from './decrypt-set.js';
 import { chainOf, chainSetOf, planAt, type ChainSet } from './chain.js';
 import { english, phrase } from '../core/phrases.js';
 import { pipeline } from 'node:stream/promises';
@@ -166,7 +166,8 @@ export async function verifyRemoteSet(
     const key = setKey(source, m.id);
     const there = new Map((await withRetries(() => dest.listFiles(key))).map((f) => [f.path, f.size]));
     // Reading the data of an encrypted set also decrypts it: the key is needed, and the plaintext is checked.
-    const decrypter = opts.readData && m.encryption ? await decrypterFor(cfg, m.encryption, m.id) : null;
+    const sample = passphraseSample(m, (path) => withRetries(() => dest.get(`${key}/${path}`)));
+    const decrypter = opts.readData && m.encryption ? await decrypterFor(cfg, m.encryption, m.id, sample) : null;
     const plainOf = new Map(
       encryptedParts(
         m,

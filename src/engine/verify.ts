@@ -1,7 +1,7 @@
 import { createReadStream, existsSync, statSync } from 'node:fs';
 import { VerifyError } from '../core/errors.js';
 import { decrypterFor, hashDecrypted } from './crypt.js';
-import { encryptedParts } from './decrypt-set.js';
+import { encryptedParts, openStored, passphraseSample } from './decrypt-set.js';
 import { join } from 'node:path';
 import { throttled, type Reporter } from '../core/events.js';
 import type { LoadedConfig, Manifest } from '../core/types.js';
@@ -103,7 +103,7 @@ async function checkPlaintext(cfg: LoadedConfig, m: Manifest, dir: string, files
       true,
     ).map((p) => [p.path, p.plain]),
   );
-  const decrypter = await decrypterFor(cfg, m.encryption, m.id);
+  const decrypter = await decrypterFor(cfg, m.encryption, m.id, passphraseSample(m, openStored(dir)));
   for (const [i, f] of files.entries()) {
     if (!f.ok || !plainOf.has(f.path)) continue;
     const plain = plainOf.get(f.path);
