@@ -276,11 +276,36 @@ describe('restore wizard: the passphrase of the key', () => {
       expect(typedIn.effects).toEqual([{ kind: 'unlock', passphrase: 's3cret!', of: plan }]);
       expect(typedIn.state.passphrase).toBe('');
       expect(typedIn.state.busy).toBe('unlocking');
-      const run = apply(typedIn.state, [{ type: 'unlocked' }]);
+      const rechecked = apply(typedIn.state, [{ type: 'unlocked' }]);
+      expect(rechecked.effects).toEqual([{ kind: 'check-key', of: plan }]);
+      const run = apply(rechecked.state, [{ type: 'key-checked', locked: null }]);
       expect(run.state.step).toEqual({ name: 'running', interruptWarned: false });
       expect(run.effects).toEqual([{ kind: 'execute', plan }]);
     },
   );
+
+  it('sets locked both ways (a restore as of a time): the identity is asked, then the passphrase, then it runs', async () => {
+    const { s, plan } = await confirmedPlan(true);
+    const first = apply(s, [{ type: 'confirmed' }, { type: 'key-checked', locked: 'identity' }]).state;
+    expect(first.keyLock).toBe('identity');
+    const identityTyped = apply(first, keys(...typed('id words'), enter));
+    expect(identityTyped.effects).toEqual([{ kind: 'unlock', passphrase: 'id words', of: plan }]);
+    const identityOpened = apply(identityTyped.state, [{ type: 'unlocked' }]);
+    expect(identityOpened.effects).toEqual([{ kind: 'check-key', of: plan }]);
+    expect(identityOpened.state.busy).toBe('unlocking');
+    const second = apply(identityOpened.state, [{ type: 'key-checked', locked: 'passphrase' }]).state;
+    expect(second.step).toEqual({ name: 'passphrase' });
+    expect(second.keyLock).toBe('passphrase');
+    expect(second.passphrase).toBe('');
+    const typedIn = apply(second, keys(...typed('set words'), enter));
+    expect(typedIn.effects).toEqual([{ kind: 'unlock', passphrase: 'set words', of: plan }]);
+    const run = apply(typedIn.state, [{ type: 'unlocked' }, { type: 'key-checked', locked: null }]);
+    expect(run.effects).toEqual([
+      { kind: 'check-key', of: plan },
+      { kind: 'execute', plan },
+    ]);
+    expect(run.state.step).toEqual({ name: 'running', interruptWarned: false });
+  });
 
   it('a wrong passphrase: the error is shown, asked again; Esc goes back to the plan (nothing ran)', async () => {
     const { s } = await confirmedPlan(true);
@@ -341,7 +366,9 @@ describe('restore wizard: an encrypted delta at a destination asks the passphras
     expect(typedIn.effects).toEqual([
       { kind: 'unlock', passphrase: 'words', of: { setId: '20261121_100000', from: 'nas' } },
     ]);
-    const opened = apply(typedIn.state, [{ type: 'unlocked' }]);
+    const rechecked = apply(typedIn.state, [{ type: 'unlocked' }]);
+    expect(rechecked.effects).toEqual([{ kind: 'check-key', of: { setId: '20261121_100000', from: 'nas' } }]);
+    const opened = apply(rechecked.state, [{ type: 'key-checked', locked: null }]);
     expect(opened.effects).toEqual([]);
     expect(opened.state.step).toEqual({ name: 'items' });
     expect(opened.state.keyFirst).toBe(false);

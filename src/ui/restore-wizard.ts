@@ -463,21 +463,22 @@ export function restoreWizard(s: WizardState, e: WizardEvent): Transition {
         keyError: null,
         step: { name: 'passphrase' } as const,
       };
-      if (s.keyFirst) return e.locked ? stay(ask) : stay({ ...s, busy: null, keyFirst: false });
-      if (s.step.name !== 'plan' || !s.plan) return stay({ ...s, busy: null });
+      if (s.keyFirst)
+        return e.locked ? stay(ask) : stay({ ...s, busy: null, keyFirst: false, step: { name: 'items' } });
+      if ((s.step.name !== 'plan' && s.step.name !== 'passphrase') || !s.plan) return stay({ ...s, busy: null });
       if (e.locked) return stay(ask);
       return to(
         { ...s, busy: null, step: { name: 'running', interruptWarned: false } },
         { kind: 'execute', plan: s.plan },
       );
     }
-    case 'unlocked':
-      if (s.keyFirst) return stay({ ...s, busy: null, keyError: null, keyFirst: false, step: { name: 'items' } });
-      if (s.step.name !== 'passphrase' || !s.plan) return stay({ ...s, busy: null });
-      return to(
-        { ...s, busy: null, keyError: null, step: { name: 'running', interruptWarned: false } },
-        { kind: 'execute', plan: s.plan },
-      );
+    case 'unlocked': {
+      // Checked again: the sets of a restore "as of" a time may need the other kind of key too (one encrypted
+      // to the identity, another to the passphrase of the backups); it runs once nothing is locked.
+      const of = s.keyFirst && s.manifest && s.from ? { setId: s.manifest.id, from: s.from } : s.plan;
+      if (!of || (!s.keyFirst && s.step.name !== 'passphrase')) return stay({ ...s, busy: null });
+      return to({ ...s, busy: 'unlocking', keyError: null }, { kind: 'check-key', of });
+    }
     case 'unlock-failed':
       return stay({ ...s, busy: null, passphrase: '', keyError: e.error });
     case 'confirm-cancelled':
