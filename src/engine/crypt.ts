@@ -249,6 +249,9 @@ export async function unlockPassphrase(
   if (!typedPassphrases.includes(passphrase)) typedPassphrases.push(passphrase);
 }
 
+/** Labels of the stored files a typed passphrase was checked against in this process (see decrypterFor). */
+const checkedSamples = new Set<string>();
+
 /** One stored file of a set to check a passphrase against before decrypting anything (see decrypterFor). */
 export interface PassphraseSample {
   open: () => Promise<Readable>;
@@ -274,12 +277,12 @@ export async function decrypterFor(
     const fromFile = file || process.env[PASSPHRASE_FILE_ENV];
     // Asked at the terminal: checked against one stored file first (a wrong one says so before anything is
     // decrypted) and kept for this process, so the sets of a chain, or a drill's check and its restore, ask once.
-    if (
-      !fromFile &&
-      sample &&
-      !(typedPassphrases.length && (await opensSample(typedPassphrases, await sample.open(), sample.label)))
-    )
-      await unlockPassphrase(await askPassphrase(`the backups of set ${setId}`), sample.open, setId, sample.label);
+    // A stored file already opened that way is not checked again (each check is a scrypt run, seconds).
+    if (!fromFile && sample && !checkedSamples.has(sample.label)) {
+      if (!(typedPassphrases.length && (await opensSample(typedPassphrases, await sample.open(), sample.label))))
+        await unlockPassphrase(await askPassphrase(`the backups of set ${setId}`), sample.open, setId, sample.label);
+      checkedSamples.add(sample.label);
+    }
     const passphrases = file
       ? [
           readSecretFile(
