@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { Readable } from 'node:stream';
+import { text } from 'node:stream/consumers';
 import { describe, expect, test } from 'vitest';
 import type { DatabaseEntry, StoredFile } from '../src/core/types.js';
 import {
@@ -10,10 +9,10 @@ import {
   encodeChainMap,
   knownContents,
   parseChainMap,
-  stageChainFiles,
+  chainSources,
+  type DumpSource,
   type ChainMap,
 } from '../src/drivers/postgres/chain.js';
-import { makeTmpDir } from './helpers/tmp.js';
 
 const sha = (s: string) => createHash('sha256').update(s).digest('hex');
 const F = '20261101_000000';
@@ -195,26 +194,36 @@ describe('staging a chain set', () => {
     chain: [{ setId: F, entry: entry(['pgdir:12.dat']), openPart: parts(fullParts) }],
   });
 
-  test('writes each file from the set storing it', async () => {
-    const dir = makeTmpDir();
-    await stageChainFiles(req({ 'pgdir:12.dat': 'old rows' }), dir, 2, new AbortController().signal, () => undefined);
-    expect(readFileSync(join(dir, '30.dat'), 'utf8')).toBe('new rows');
-    expect(readFileSync(join(dir, '31.dat'), 'utf8')).toBe('old rows');
+  const read = async (sources: DumpSource[], name: string): Promise<string> =>
+    text(sources.find((f) => f.name === name)!.open());
+
+  test('reads each file from the set storing it, with its recorded size', async () => {
+    const sources = await chainSources(req({ 'pgdir:12.dat': 'old rows' }));
+    expect(sources.map((f) => [f.name, f.rawBytes])).toEqual([
+      ['30.dat', 8],
+      ['31.dat', 8],
+    ]);
+    expect(await read(sources, '30.dat')).toBe('new rows');
+    expect(await read(sources, '31.dat')).toBe('old rows');
   });
 
-  test('bytes that differ from what the set recorded are refused', async () => {
-    const dir = makeTmpDir();
-    await expect(
-      stageChainFiles(req({ 'pgdir:12.dat': 'old rowz' }), dir, 2, new AbortController().signal, () => undefined),
-    ).rejects.toThrow(
+  test('bytes that differ from what the set recorded fail the stream at its end, never ending it cleanly', async () => {
+    const sources = await chainSources(req({ 'pgdir:12.dat': 'old rowz' }));
+    const stream = sources.find((f) => f.name === '31.dat')!.open();
+    let ended = false;
+    stream.on('end', () => (ended = true));
+    await expect(text(stream)).rejects.toThrow(
       /31\.dat of set 20261102_000000, read from set 20261101_000000, differs from what the set recorded/,
     );
+    expect(ended).toBe(false);
+    // a size that differs too (the same bytes and one more)
+    const longer = await chainSources(req({ 'pgdir:12.dat': 'old rows!' }));
+    await expect(read(longer, '31.dat')).rejects.toThrow(/differs from what the set recorded/);
   });
 
   test('without the chain it applies on: refused, naming how to restore it', async () => {
-    const dir = makeTmpDir();
-    await expect(
-      stageChainFiles({ ...req({}), chain: [] }, dir, 2, new AbortController().signal, () => undefined),
-    ).rejects.toThrow(/stores only the tables of inventario that changed since set 20261101_000000/);
+    await expect(chainSources({ ...req({}), chain: [] })).rejects.toThrow(
+      /stores only the tables of inventario that changed since set 20261101_000000/,
+    );
   });
 });

@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
-import { join } from 'node:path';
+import { createReadStream } from 'node:fs';
 import { pipeline as pipelineCb, Readable, Transform, type TransformCallback } from 'node:stream';
 import { text } from 'node:stream/consumers';
 import { pipeline } from 'node:stream/promises';
@@ -148,7 +147,10 @@ export class ContentHasher extends Transform {
   private readonly hash = createHash('sha256');
   bytes = 0;
   private result: string | undefined;
-  /** `done` is called with the SHA-256 and size once the whole content passed. */
+  /**
+   * `done` is called with the SHA-256 and size once the whole content passed; when it throws, the stream
+   * fails with that error instead of ending.
+   */
   constructor(private readonly done?: (sha256: string, bytes: number) => void) {
     super();
   }
@@ -159,7 +161,12 @@ export class ContentHasher extends Transform {
   }
   override _flush(cb: TransformCallback): void {
     this.result = this.hash.digest('hex');
-    this.done?.(this.result, this.bytes);
+    try {
+      this.done?.(this.result, this.bytes);
+    } catch (err) {
+      cb(err as Error); // the stream fails instead of ending
+      return;
+    }
     cb();
   }
   /** The SHA-256 (hex) once the stream ended. */
@@ -278,18 +285,22 @@ export function isChainEntry(entry: DatabaseEntry): boolean {
   return Boolean(entry.base) && entry.format === 'pg-directory';
 }
 
+/** A file of a directory dump for pg_restore: its name, raw size, and its bytes (read once). */
+export interface DumpSource {
+  name: string;
+  rawBytes: number;
+  open(): Readable;
+}
+
 /**
- * Writes the data files of a chain set's dump into `dir` (which holds its `toc.dat`), each from the
- * newest member of the chain storing its bytes, `jobs` at a time; every file's SHA-256 and size are
- * checked against the set's map. Throws (nothing is replaced yet) when one differs or is missing.
+ * The data files of the dump of chain set `req` (an incremental or differential), each read from the set
+ * of the chain storing it and checked against the SHA-256 and size the set recorded: the stream of a file
+ * that differs fails at its end, before it ends cleanly (a file staged from it is then not used; a named pipe
+ * fed from it never shows pg_restore an end of file).
  */
-export async function stageChainFiles(
+export async function chainSources(
   req: Pick<RestoreRequest, 'entry' | 'setId' | 'openPart' | 'chain'>,
-  dir: string,
-  jobs: number,
-  signal: AbortSignal,
-  onProgress: (bytes: number) => void,
-): Promise<void> {
+): Promise<DumpSource[]> {
   if (!req.entry.extras?.some((x) => x.role === CHAIN_MAP_ROLE)) throw damaged(`set ${req.setId} has no content map`);
   const chain = req.chain ?? [];
   if (chain.length === 0) {
@@ -306,34 +317,21 @@ export async function stageChainFiles(
     chain.map((c) => c.setId),
   );
   const opener = new Map(chain.map((c) => [c.setId, c.openPart]));
-  const queue = [...steps];
-  let total = 0;
-  let last = Date.now();
-  const onBytes = (n: number) => {
-    total += n;
-    if (Date.now() - last < 1000) return;
-    last = Date.now();
-    onProgress(total);
-  };
-  const worker = async () => {
-    for (let step = queue.shift(); step !== undefined; step = queue.shift()) {
+  return steps.map((step) => ({
+    name: step.name,
+    rawBytes: step.bytes,
+    open: () => {
       const open = step.from === null ? req.openPart : opener.get(step.from)!;
-      const hasher = new ContentHasher();
-      hasher.on('data', (chunk: Buffer) => onBytes(chunk.length));
-      await pipeline(
-        open(step.role),
-        hasher,
-        createWriteStream(join(dir, step.name), { flags: 'wx', mode: 0o600, highWaterMark: 1 << 20 }),
-        { signal },
-      );
-      if (hasher.sha256 !== step.sha256 || hasher.bytes !== step.bytes) {
-        throw new RespaldoError(
+      const differs = () =>
+        new RespaldoError(
           'failed',
           `${req.entry.name}: ${step.name} of set ${req.setId}, read from set ${step.from ?? req.setId}, differs from what the set recorded (SHA-256 or size).`,
           `Nothing was replaced. Check the chain with respaldo verify --chain ${req.setId}, or restore an older set.`,
         );
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(Math.max(1, jobs), Math.max(1, steps.length)) }, worker));
+      const checked = new ContentHasher((sha256, bytes) => {
+        if (sha256 !== step.sha256 || bytes !== step.bytes) throw differs();
+      });
+      return pipelineCb(open(step.role), checked, () => undefined);
+    },
+  }));
 }

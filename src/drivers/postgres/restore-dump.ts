@@ -6,7 +6,7 @@ import { text } from 'node:stream/consumers';
 import { pipeline } from 'node:stream/promises';
 import { InterruptedError, RespaldoError } from '../../core/errors.js';
 import { runCapture, spawnStreaming } from '../../exec/spawn.js';
-import { isChainEntry, stageChainFiles } from './chain.js';
+import { chainSources, isChainEntry, type DumpSource } from './chain.js';
 import { parseGlobals, planMissingRoles } from './globals.js';
 import { parseTocList, selectTables, TocSelectionError, type TocSelection } from './toc.js';
 import type { DriverContext, RestoreRequest } from '../driver.js';
@@ -14,7 +14,7 @@ import { type PgConnection } from './config.js';
 import { childEnv, missingToolHint, pgRestoreDirArgs, pgRestoreListArgs, quoteIdent, type TableRef } from './args.js';
 import type { PgQueryable, PgServer } from './connection.js';
 import { DUMP_FILE_NAME, MEMBER_ROLE, commandDone, killChild } from './tools.js';
-import { FifoFeeder, childGone, makeFifos, planDataFiles, type DataFile, type PipedFile } from './fifo-feed.js';
+import { FifoFeeder, childGone, makeFifos, planDataFiles, type PipedFile } from './fifo-feed.js';
 
 /**
  * The steps of a PostgreSQL restore that touch the dump: staging its files, reading its table of contents,
@@ -93,9 +93,9 @@ async function stageToc(run: RestoreRun): Promise<void> {
   });
 }
 
-/** The data files of a directory dump as its manifest lists them (name and raw size). */
-function dataFilesOf(run: RestoreRun): DataFile[] {
-  const files: DataFile[] = [];
+/** The data files of a directory dump as its manifest lists them, each read from the set's stored file. */
+function dataFilesOf(run: RestoreRun): DumpSource[] {
+  const files: DumpSource[] = [];
   for (const x of run.req.entry.extras ?? []) {
     if (!x.role?.startsWith(MEMBER_ROLE)) continue;
     const name = x.role.slice(MEMBER_ROLE.length);
@@ -106,30 +106,25 @@ function dataFilesOf(run: RestoreRun): DataFile[] {
         'Nothing was replaced. Verify the set (respaldo verify) and try an older set.',
       );
     }
-    files.push({ name, rawBytes: x.rawBytes });
+    const role = x.role;
+    files.push({ name, rawBytes: x.rawBytes, open: () => run.req.openPart(role) });
   }
   return files;
 }
 
 /**
  * Prepares the data files of the dump in the scratch folder before pg_restore starts: small ones written
- * whole, large ones as named pipes fed while pg_restore reads them (fifo-feed.ts); returns those. Every
- * file is written whole for a chain set (each is checked against its SHA-256 once written), and where
- * named pipes cannot be made (Windows, no `mkfifo`, a file system without them).
+ * whole, large ones as named pipes fed while pg_restore reads them (fifo-feed.ts); returns those. A chain
+ * set's files are read from the sets of the chain storing them, each checked against its recorded SHA-256
+ * as it passes (chain.ts). Every file is written whole where named pipes cannot be made (Windows, no
+ * `mkfifo`, a file system without them).
  */
 async function prepareDataFiles(run: RestoreRun, onBytes: (n: number) => void): Promise<PipedFile[]> {
   const { req, ctx, stageDir } = run;
   const jobs = run.pg.jobs;
   await mkdir(stageDir, { recursive: true, mode: 0o700 });
-  if (isChainEntry(req.entry)) {
-    let reported = 0;
-    await stageChainFiles(req, stageDir, jobs, ctx.signal, (total) => {
-      onBytes(total - reported);
-      reported = total;
-    });
-    return [];
-  }
-  const files = dataFilesOf(run);
+  const files = isChainEntry(req.entry) ? await chainSources(req) : dataFilesOf(run);
+  const byName = new Map(files.map((f) => [f.name, f]));
   const minPipedBytes = run.pg.pipedMinBytes;
   let plan = planDataFiles(files, { fifos: true, ...(minPipedBytes === undefined ? {} : { minPipedBytes }) });
   if (plan.piped.length > 0 && !(await makeFifos(stageDir, plan.piped))) {
@@ -139,7 +134,7 @@ async function prepareDataFiles(run: RestoreRun, onBytes: (n: number) => void): 
   const queue = [...plan.staged];
   const worker = async () => {
     for (let name = queue.shift(); name !== undefined; name = queue.shift()) {
-      const source = req.openPart(`${MEMBER_ROLE}${name}`);
+      const source = byName.get(name)!.open();
       source.on('data', (chunk: Buffer) => onBytes(chunk.length));
       await pipeline(
         source,
@@ -149,7 +144,7 @@ async function prepareDataFiles(run: RestoreRun, onBytes: (n: number) => void): 
     }
   };
   await Promise.all(Array.from({ length: Math.min(jobs, Math.max(1, queue.length)) }, worker));
-  return plan.piped.map((name) => ({ name, open: () => req.openPart(`${MEMBER_ROLE}${name}`) }));
+  return plan.piped.map((name) => ({ name, open: () => byName.get(name)!.open() }));
 }
 
 /**
