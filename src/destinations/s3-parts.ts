@@ -1,10 +1,12 @@
 /**
  * The bytes of S3 uploads (s3.ts): the pool of part buffers, where a part's bytes come from (the chunks of
- * `putChunks`, or a local file read straight into the part buffer by `putFile`), and the one SHA-256 of each
- * request body that serves both as the checksum the store checks and as the payload hash it is signed with.
+ * `putChunks`, or a local file read straight into the part buffer by `putFile`), the streamed body of a local
+ * file sent in one request (`checkedFileBody`), and the one SHA-256 of each request body that serves both as the
+ * checksum the store checks and as the payload hash it is signed with.
  */
 import { createHash } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
+import { Readable } from 'node:stream';
 
 /** A fixed number of equal buffers, allocated when first needed, handed out and given back. */
 export class BufferPool {
@@ -95,6 +97,49 @@ export async function fileSource(path: string, check: (sha256: string, bytes: nu
     },
     close: () => fh.close(),
   };
+}
+
+/** Size of the reads of a streamed body; the piece held back until `check` passed is at most this. */
+const BODY_CHUNK = 1024 * 1024;
+
+/**
+ * The local file at `path` as the body of one request announcing `size` bytes, read and hashed as it is sent
+ * (memory stays flat). Each chunk is passed on only once the next one was read, so the last one is held back
+ * until the whole file was read and `check`, given its SHA-256 (hex) and length, passed. When `check` throws, or
+ * the file is not `size` bytes, the stream fails with that error before the body is complete and never more than
+ * `size` bytes leave it: the caller cuts the request, so the store never receives a whole body. The file is opened
+ * when the body is first read and closed when the stream ends or is destroyed.
+ */
+export function checkedFileBody(path: string, size: number, check: (sha256: string, bytes: number) => void): Readable {
+  return Readable.from(checkedChunks(path, size, check), { objectMode: false });
+}
+
+async function* checkedChunks(
+  path: string,
+  size: number,
+  check: (sha256: string, bytes: number) => void,
+): AsyncGenerator<Buffer> {
+  const fh = await fsp.open(path, 'r');
+  try {
+    const hash = createHash('sha256');
+    let read = 0;
+    let held: Buffer | undefined;
+    for (;;) {
+      const buf = Buffer.allocUnsafe(BODY_CHUNK);
+      const { bytesRead } = await fh.read(buf, 0, BODY_CHUNK, read);
+      if (bytesRead === 0) break;
+      const chunk = buf.subarray(0, bytesRead);
+      hash.update(chunk);
+      read += bytesRead;
+      if (held && read - bytesRead <= size) yield held; // everything before this chunk, never more than announced
+      held = chunk;
+    }
+    check(hash.digest('hex'), read);
+    if (read !== size) throw new Error(`${path} has ${read} bytes, ${size} were announced`);
+    if (held) yield held;
+  } finally {
+    await fh.close();
+  }
 }
 
 /**
