@@ -33,8 +33,11 @@ interface Request {
   closed: boolean;
 }
 
-/** An S3 endpoint that keeps what PUTs send whole (with the checksum they announce) and answers HEAD for it. */
-async function recordingEndpoint() {
+/**
+ * An S3 endpoint that keeps what PUTs send whole (with the checksum they announce) and answers HEAD for it.
+ * `slow`: it stops reading a body for a moment after every MiB, so that the sender's socket fills up.
+ */
+async function recordingEndpoint(slow = false) {
   const objects = new Map<string, { body: Buffer; checksum?: string }>();
   const requests: Request[] = [];
   const server: Server = createServer((req, res) => {
@@ -49,6 +52,10 @@ async function recordingEndpoint() {
     requests.push(r);
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => {
+      if (slow && r.bytes >> 20 !== (r.bytes + c.length) >> 20) {
+        req.pause();
+        setTimeout(() => req.resume(), 20);
+      }
       r.bytes += c.length;
       chunks.push(c);
     });
@@ -115,26 +122,41 @@ describe('putFile of a file between 5 MiB and 200 MiB: one streamed PutObject', 
     ['auto', true],
     ['sha256', true],
     ['off', false],
-  ] as const)('checksums "%s": one PUT of every byte, announcing the manifest’s hash; then a HEAD', async (mode, sent) => {
-    const s3 = await recordingEndpoint();
-    const dest = await openS3(s3.endpoint, { checksums: mode });
-    const f = localFile(12 * MiB + 3);
-    const seen: [string, number][] = [];
-    await dest.putFile!('set/f.bin', f.path, f.bytes.length, {
-      sha256: f.sha256,
-      check: (sha256, n) => void seen.push([sha256, n]),
-    });
-    expect(seen).toEqual([[f.sha256, f.bytes.length]]);
-    expect(s3.requests.map((r) => `${r.method} ${r.path}`)).toEqual(['PUT /b/set/f.bin', 'HEAD /b/set/f.bin']);
-    const put = s3.requests[0]!;
-    expect(put.headers['content-length']).toBe(String(f.bytes.length));
-    expect(put.headers['x-amz-content-sha256']).toBe(f.sha256); // the signed payload hash: a store checks it
-    expect(put.headers['x-amz-checksum-sha256']).toBe(
-      sent ? Buffer.from(f.sha256, 'hex').toString('base64') : undefined,
+  ] as const)(
+    'checksums "%s": one PUT of every byte, announcing the manifest’s hash; then a HEAD',
+    async (mode, sent) => {
+      const s3 = await recordingEndpoint();
+      const dest = await openS3(s3.endpoint, { checksums: mode });
+      const f = localFile(12 * MiB + 3);
+      const seen: [string, number][] = [];
+      await dest.putFile!('set/f.bin', f.path, f.bytes.length, {
+        sha256: f.sha256,
+        check: (sha256, n) => void seen.push([sha256, n]),
+      });
+      expect(seen).toEqual([[f.sha256, f.bytes.length]]);
+      expect(s3.requests.map((r) => `${r.method} ${r.path}`)).toEqual(['PUT /b/set/f.bin', 'HEAD /b/set/f.bin']);
+      const put = s3.requests[0]!;
+      expect(put.headers['content-length']).toBe(String(f.bytes.length));
+      expect(put.headers['x-amz-content-sha256']).toBe(f.sha256); // the signed payload hash: a store checks it
+      expect(put.headers['x-amz-checksum-sha256']).toBe(
+        sent ? Buffer.from(f.sha256, 'hex').toString('base64') : undefined,
+      );
+      expect(put.headers['content-encoding']).toBeUndefined(); // not the SDK's aws-chunked trailer encoding
+      expect(put.headers['x-amz-meta-respaldo-sha256']).toBe(f.sha256);
+      expect(s3.objects.get('/b/set/f.bin')!.body.equals(f.bytes)).toBe(true);
+    },
+  );
+
+  it('a store that reads slowly gets every byte right (read buffers are reused only once written out)', async () => {
+    const s3 = await recordingEndpoint(true);
+    const dest = await openS3(s3.endpoint);
+    const files = [localFile(24 * MiB + 5), localFile(9 * MiB)];
+    await Promise.all(
+      files.map((f, i) =>
+        dest.putFile!(`set/${i}.bin`, f.path, f.bytes.length, { sha256: f.sha256, check: () => undefined }),
+      ),
     );
-    expect(put.headers['content-encoding']).toBeUndefined(); // not the SDK's aws-chunked trailer encoding
-    expect(put.headers['x-amz-meta-respaldo-sha256']).toBe(f.sha256);
-    expect(s3.objects.get('/b/set/f.bin')!.body.equals(f.bytes)).toBe(true);
+    files.forEach((f, i) => expect(s3.objects.get(`/b/set/${i}.bin`)!.body.equals(f.bytes)).toBe(true));
   });
 
   it('the check refuses: the request is cut before its body is complete, nothing is stored, the check’s error is thrown', async () => {
@@ -143,15 +165,13 @@ describe('putFile of a file between 5 MiB and 200 MiB: one streamed PutObject', 
     const f = localFile(12 * MiB + 3);
     const refusal = new VerifyError('Local file f.bin does not match its manifest (sha256); it was not copied.');
     const seen: [string, number][] = [];
-    const err = await dest
-      .putFile!('set/f.bin', f.path, f.bytes.length, {
-        sha256: 'ab'.repeat(32), // what the manifest says: not these bytes
-        check: (sha256, n) => {
-          seen.push([sha256, n]);
-          throw refusal;
-        },
-      })
-      .catch((e: unknown) => e);
+    const err = await dest.putFile!('set/f.bin', f.path, f.bytes.length, {
+      sha256: 'ab'.repeat(32), // what the manifest says: not these bytes
+      check: (sha256, n) => {
+        seen.push([sha256, n]);
+        throw refusal;
+      },
+    }).catch((e: unknown) => e);
     expect(err).toBe(refusal);
     expect(seen).toEqual([[f.sha256, f.bytes.length]]); // the whole file was read and hashed first
     const put = await waitFor(() => s3.requests.find((r) => r.method === 'PUT' && r.closed), 'the cut PUT to end');

@@ -22,7 +22,7 @@ import {
 } from './destination.js';
 import {
   BufferPool,
-  checkedFileBody,
+  CheckedFileBody,
   chunkSource,
   fileSource,
   signedWith,
@@ -273,7 +273,7 @@ export class S3Destination implements Destination {
   }
 
   /**
-   * One PutObject whose body is the local file read as it is sent (`checkedFileBody`): its last piece goes only
+   * One PutObject whose body is the local file read as it is sent (`CheckedFileBody`): its last piece goes only
    * once `check` passed over the whole file, and when `check` throws the request is cut before the body is
    * complete, so the store never makes the object (a PUT is atomic) and the check's error is thrown. The manifest's
    * hash is announced up front, as the signed payload hash and (checksums on) as ChecksumSHA256, so a store that
@@ -288,7 +288,7 @@ export class S3Destination implements Destination {
     const checksum = (this.cfg.checksums ?? 'auto') !== 'off';
     let refusal: { error: unknown } | undefined;
     let bodyError: unknown;
-    const body = checkedFileBody(path, size, (sha256, bytes) => {
+    const body = new CheckedFileBody(path, size, (sha256, bytes) => {
       try {
         opts.check(sha256, bytes);
       } catch (err) {
