@@ -5,7 +5,7 @@
  * own SHA-256 checksums where it has them, listings page by page, unfinished multipart uploads aborted once old.
  * Where the bytes of an upload come from and how each body is hashed once: s3-parts.ts.
  *
- * Why one file of about 590 lines: the upload, the listings and the aborts share the client, the key layout and
+ * Why one file of about 600 lines: the uploads, the listings and the aborts share the client, the key layout and
  * the mapping of the store's errors to DestinationErrors.
  */
 import type * as S3Sdk from '@aws-sdk/client-s3';
