@@ -11,7 +11,8 @@
  * to compare a change with what it replaces under the same load.
  *
  * CPU seconds (user + sys, of the command and its children) are printed too: on a shared machine
- * they move less with the load than wall seconds.
+ * they move less with the load than wall seconds. So are the CPU seconds the server spent on each run
+ * (s3rver, or sshd and the sessions it reaped; from /proc), since how a copy sends can cost the server more.
  *
  * Needs `dist/` (npm run build), /usr/bin/time, sshd + ssh-keygen + scp (openssh-server,
  * openssh-client), rclone, and the s3rver dev dependency. Servers listen on loopback only.
@@ -82,6 +83,20 @@ async function waitListening(port, child, what) {
     if (child.exitCode !== null || Date.now() > deadline) throw new Error(`${what} did not start on ${port}`);
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+const clockTicks = Number(run('getconf', ['CLK_TCK']).trim());
+/** CPU seconds a server process has used so far, with its reaped children's (utime, stime, cutime, cstime). */
+function serverCpu(child) {
+  const stat = readFileSync(`/proc/${child.pid}/stat`, 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14])) / clockTicks;
+}
+/** `command()`'s result with the CPU seconds `server` spent meanwhile (null without a server). */
+function withServer(server, command) {
+  const before = server ? serverCpu(server) : 0;
+  const r = command();
+  return { ...r, serverCpu: server ? serverCpu(server) - before : null };
 }
 
 const work = mkdtempSync(join(tmpdir(), 'respaldo-bench-copy-'));
@@ -223,6 +238,7 @@ const cases = [
     key: 'folder',
     name: 'folder',
     peerName: 'cp -r + sync',
+    server: null,
     clear: () => {
       rmSync(join(targets.folder, 'bench'), { recursive: true, force: true });
       rmSync(join(targets.peerFolder, m.id), { recursive: true, force: true });
@@ -234,6 +250,7 @@ const cases = [
     key: 's3',
     name: 's3 (s3rver)',
     peerName: 'rclone copy',
+    server: s3,
     clear: () => {
       rmSync(join(s3Dir, 'bench', 'respaldo'), { recursive: true, force: true });
       rmSync(join(s3Dir, 'bench', 'peer'), { recursive: true, force: true });
@@ -245,6 +262,7 @@ const cases = [
     key: 'sftp',
     name: 'sftp (sshd)',
     peerName: 'scp -r',
+    server: sshd,
     clear: () => {
       rmSync(join(targets.sftp, 'bench'), { recursive: true, force: true });
       rmSync(join(targets.sftp, 'peer'), { recursive: true, force: true });
@@ -270,26 +288,38 @@ const cases = [
 ];
 
 const rows = [];
+const serverCpuText = (r) =>
+  r.peerServerCpu === null ? '' : `${r.peerServerCpu.toFixed(2)} / ${r.oursServerCpu.toFixed(2)}`;
 for (const c of cases.filter((x) => only.includes(x.key))) {
+  const none = c.server ? Infinity : null;
   let best = { peer: Infinity, ours: Infinity, peerCpu: Infinity, oursCpu: Infinity, rss: 0 };
-  let base = { ours: Infinity, oursCpu: Infinity, rss: 0 };
+  best = { ...best, peerServerCpu: none, oursServerCpu: none };
+  let base = { ours: Infinity, oursCpu: Infinity, oursServerCpu: none, rss: 0 };
   const keepBest = (b, o) => ({
     ...b,
     ours: Math.min(b.ours, o.seconds),
     oursCpu: Math.min(b.oursCpu, o.cpu),
+    oursServerCpu: o.serverCpu === null ? null : Math.min(b.oursServerCpu, o.serverCpu),
     rss: Math.max(b.rss, o.rssKb),
   });
   for (let i = 0; i < rounds; i++) {
     c.clear();
-    const p = c.peer();
+    const p = withServer(c.server, c.peer);
     best = {
-      ...keepBest(best, c.ours()),
+      ...keepBest(
+        best,
+        withServer(c.server, () => c.ours()),
+      ),
       peer: Math.min(best.peer, p.seconds),
       peerCpu: Math.min(best.peerCpu, p.cpu),
+      peerServerCpu: p.serverCpu === null ? null : Math.min(best.peerServerCpu, p.serverCpu),
     };
     if (baseCli) {
       c.clear();
-      base = keepBest(base, c.ours(baseCli));
+      base = keepBest(
+        base,
+        withServer(c.server, () => c.ours(baseCli)),
+      );
     }
   }
   c.clear();
@@ -305,6 +335,7 @@ console.log(
   '×peer'.padStart(7),
   'peak RSS MiB'.padStart(13),
   'CPU s peer/respaldo'.padStart(20),
+  'server CPU s peer/respaldo'.padStart(27),
 );
 for (const r of rows) {
   console.log(
@@ -315,6 +346,7 @@ for (const r of rows) {
     (r.ours / r.peer).toFixed(2).padStart(7),
     (r.rss / 1024).toFixed(0).padStart(13),
     `${r.peerCpu.toFixed(2)} / ${r.oursCpu.toFixed(2)}`.padStart(20),
+    serverCpuText(r).padStart(27),
   );
 }
 if (baseCli) console.log(`baseline: ${baseCli}`);

@@ -45,14 +45,15 @@ function names(dir: string): string[] {
 
 /**
  * The copy reads each local file once, sending it and hashing it together (folder: copied in the kernel and
- * read back; S3: read straight into the part buffers): a local file that no longer matches its manifest must
- * never appear at the destination, neither as a file nor as an object (one request, or a multipart upload
- * that is then never completed), and the set is not listed there.
+ * read back; S3: a small file from one buffer, one of 5 to 200 MiB streamed in one request whose last MiB waits
+ * for the check, a multipart upload for a file whose hash is not known): a local file that no longer matches its
+ * manifest must never appear at the destination, neither as a file nor as an object (one request cut before its
+ * end, or a multipart upload that is then never completed), and the set is not listed there.
  */
 describe('copy of a damaged local set', () => {
-  it('folder and S3 (one request and multipart): the damaged file never appears there; after repair it is sent', async () => {
+  it('folder and S3 (a buffered and a streamed request): the damaged file never appears there; after repair it is sent', async () => {
     const s = demoSetup();
-    writeFileSync(join(s.appDir, 'big.bin'), randomBytes(6 * MiB)); // more than one S3 part (5 MiB)
+    writeFileSync(join(s.appDir, 'big.bin'), randomBytes(6 * MiB)); // over 5 MiB: streamed in one S3 request
     const srv = await startS3rver();
     const nas = addFolderAndS3(s, srv);
     const m = parseJsonOutput<Manifest>((await cli(s, ['create', '--json'])).stdout);

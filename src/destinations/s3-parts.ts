@@ -1,10 +1,14 @@
 /**
  * The bytes of S3 uploads (s3.ts): the pool of part buffers, where a part's bytes come from (the chunks of
- * `putChunks`, or a local file read straight into the part buffer by `putFile`), and the one SHA-256 of each
- * request body that serves both as the checksum the store checks and as the payload hash it is signed with.
+ * `putChunks`, or a local file read straight into the part buffer by `putFile`), the streamed body of a local
+ * file sent in one request (`CheckedFileBody`), and the one SHA-256 of each request body that serves both as the
+ * checksum the store checks and as the payload hash it is signed with.
  */
 import { createHash } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
+import { ClientRequest } from 'node:http';
+import { Readable } from 'node:stream';
 
 /** A fixed number of equal buffers, allocated when first needed, handed out and given back. */
 export class BufferPool {
@@ -95,6 +99,118 @@ export async function fileSource(path: string, check: (sha256: string, bytes: nu
     },
     close: () => fh.close(),
   };
+}
+
+/** Size of the reads of a streamed body; the piece held back until `check` passed is at most this. */
+const BODY_CHUNK = 1024 * 1024;
+/** Read buffers a streamed body keeps for reuse (8 MiB); when none is free yet, it reads into a new one. */
+const BODY_BUFFERS = 8;
+const FREE = -1;
+const IN_USE = Infinity;
+
+/** A read buffer of a streamed body; `end`: FREE, IN_USE, or the body offset just past its bytes once passed on. */
+interface Slot {
+  buf: Buffer;
+  end: number;
+}
+
+/**
+ * The local file at `path` as the body of one request announcing `size` bytes, read and hashed as it is sent
+ * (memory stays flat). Each chunk is passed on only once the next one was read, so the last one is held back
+ * until the whole file was read and `check`, given its SHA-256 (hex) and length, passed. When `check` throws, or
+ * the file is not `size` bytes, the stream fails with that error before the body is complete and never more than
+ * `size` bytes leave it: the caller cuts the request, so the store never receives a whole body. The file is opened
+ * when the body is first read and closed when the stream ends or is destroyed.
+ *
+ * Piped into an http request (what the SDK does with a stream body), a read buffer is reused once the request
+ * has written its bytes out to the socket: fresh buffers cost a page fault per 4 KiB (measured: +0.6 CPU-s of
+ * system time for 300 MB). Piped anywhere else, every chunk gets a new buffer.
+ */
+export class CheckedFileBody extends Readable {
+  private fh: FileHandle | undefined;
+  private readonly hash = createHash('sha256');
+  private position = 0;
+  private passed = 0;
+  private held: { slot: Slot; chunk: Buffer } | undefined;
+  private request: ClientRequest | undefined;
+  private readonly slots: Slot[] = [];
+
+  constructor(
+    private readonly path: string,
+    private readonly size: number,
+    private readonly check: (sha256: string, bytes: number) => void,
+  ) {
+    super({ highWaterMark: BODY_CHUNK });
+  }
+
+  override pipe<T extends NodeJS.WritableStream>(destination: T, options?: { end?: boolean }): T {
+    if (destination instanceof ClientRequest) this.request = destination;
+    return super.pipe(destination, options);
+  }
+
+  override _read(): void {
+    this.readOn().catch((err: unknown) => this.destroy(err as Error));
+  }
+
+  override _destroy(err: Error | null, callback: (error?: Error | null) => void): void {
+    const fh = this.fh;
+    this.fh = undefined;
+    (fh ? fh.close() : Promise.resolve()).then(
+      () => callback(err),
+      (closeErr: unknown) => callback(err ?? (closeErr as Error)),
+    );
+  }
+
+  /** Reads until a chunk can be passed on (the one before the chunk just read), or the end. */
+  private async readOn(): Promise<void> {
+    if (!this.fh) {
+      const fh = await fsp.open(this.path, 'r');
+      if (this.destroyed) return void (await fh.close());
+      this.fh = fh;
+    }
+    for (;;) {
+      const slot = this.freeSlot();
+      const { bytesRead } = await this.fh.read(slot.buf, 0, BODY_CHUNK, this.position);
+      if (this.destroyed) return;
+      if (bytesRead === 0) {
+        slot.end = FREE;
+        this.check(this.hash.digest('hex'), this.position);
+        if (this.position !== this.size)
+          throw new Error(`${this.path} has ${this.position} bytes, ${this.size} were announced`);
+        if (this.held) this.passOn(this.held);
+        this.push(null);
+        return;
+      }
+      const chunk = slot.buf.subarray(0, bytesRead);
+      this.hash.update(chunk);
+      this.position += bytesRead;
+      const before = this.held;
+      this.held = { slot, chunk };
+      if (before && this.position - bytesRead <= this.size) return this.passOn(before);
+      if (before) before.slot.end = FREE; // past the announced size: never sent, the check fails at the end
+    }
+  }
+
+  private passOn(h: { slot: Slot; chunk: Buffer }): void {
+    this.passed += h.chunk.length;
+    h.slot.end = this.passed;
+    this.push(h.chunk);
+  }
+
+  /**
+   * A buffer no one holds: never passed on, or passed on and written out by the request. The request's
+   * `writableLength` counts what it and its socket still hold, the last bytes written to it; so a slot is
+   * free once the request took every byte up to its end and holds no more than what came after.
+   */
+  private freeSlot(): Slot {
+    const taken = this.passed - this.readableLength;
+    const pending = this.request ? this.request.writableLength : IN_USE;
+    const free = this.slots.find((s) => s.end === FREE || (s.end <= taken && pending <= taken - s.end));
+    const slot = free ?? { buf: Buffer.allocUnsafe(BODY_CHUNK), end: FREE };
+    if (!free && this.slots.length < BODY_BUFFERS) this.slots.push(slot);
+    slot.end = IN_USE;
+    return slot;
+  }
 }
 
 /**

@@ -1,10 +1,11 @@
 /**
- * An S3-compatible store (AWS, MinIO, Backblaze B2, Cloudflare R2, Wasabi) through @aws-sdk/client-s3: each
- * file a multipart upload from a bounded pool of part buffers (memory stays flat), the store's own SHA-256
- * checksums where it has them, listings page by page, unfinished multipart uploads aborted once old. Where
- * the bytes of an upload come from and how each body is hashed once: s3-parts.ts.
+ * An S3-compatible store (AWS, MinIO, Backblaze B2, Cloudflare R2, Wasabi) through @aws-sdk/client-s3: a local
+ * file up to 200 MiB in one request whose body is streamed from it, checked before the request can complete; a
+ * bigger one as a multipart upload from a bounded pool of part buffers (memory stays flat either way); the store's
+ * own SHA-256 checksums where it has them, listings page by page, unfinished multipart uploads aborted once old.
+ * Where the bytes of an upload come from and how each body is hashed once: s3-parts.ts.
  *
- * Why one file of about 510 lines: the upload, the listings and the aborts share the client, the key layout and
+ * Why one file of about 600 lines: the uploads, the listings and the aborts share the client, the key layout and
  * the mapping of the store's errors to DestinationErrors.
  */
 import type * as S3Sdk from '@aws-sdk/client-s3';
@@ -19,10 +20,26 @@ import {
   type PendingUpload,
   type RemoteFile,
 } from './destination.js';
-import { BufferPool, chunkSource, fileSource, signedWith, sha256Of, type PartSource } from './s3-parts.js';
+import {
+  BufferPool,
+  CheckedFileBody,
+  chunkSource,
+  fileSource,
+  signedWith,
+  sha256Of,
+  type PartSource,
+} from './s3-parts.js';
 
 /** Part size of multipart uploads: the store's minimum, so that memory stays flat. */
 const PART_SIZE = 5 * 1024 * 1024;
+/**
+ * Local files above PART_SIZE and up to this size whose SHA-256 the manifest gives go in one streamed PutObject
+ * (`putStreamed`), larger ones as multipart uploads: rclone's `upload_cutoff` for S3. One request spares the store
+ * writing parts and then joining them (s3rver spent about twice rclone's CPU on respaldo's 5 MiB parts). Above it a
+ * file's parts travel several at once (up to PART_BUFFERS - 1), which a single stream cannot do on a slow, far link,
+ * and AWS takes at most 5 GiB in one request. Memory is the same either way.
+ */
+const ONE_REQUEST_MAX = 200 * 1024 * 1024;
 /**
  * Part buffers of one S3 destination, shared by the files it sends at the same time and reused: at most
  * PART_BUFFERS × PART_SIZE (30 MiB) of parts, filled or in flight; a single big file may have all but one
@@ -41,7 +58,8 @@ interface S3Failure {
 
 /**
  * Any S3-compatible store (AWS, MinIO, Backblaze B2, Cloudflare R2, Wasabi; the tests use s3rver).
- * Files are streamed as multipart uploads, which the store makes visible only once completed. With
+ * Files go in one PutObject or as a multipart upload (see `putFile`); the store makes either visible only
+ * once complete. With
  * `checksums` "auto" or "sha256" every upload carries SHA-256 checksums the store checks; a store
  * that ignores them (s3rver, some compatibles) is detected by the missing checksum on the stored
  * object: "auto" then goes on, relying on the size check here and on `verify --read-data`;
@@ -74,6 +92,9 @@ export class S3Destination implements Destination {
       requestChecksumCalculation: 'WHEN_REQUIRED',
       responseChecksumValidation: 'WHEN_REQUIRED',
       maxAttempts: 1, // retries with backoff are the copy engine's
+      // Silent, as the SDK's default logger is, except that this one also silences the console warning the SDK
+      // prints when a streamed request fails: `putStreamed` cuts its request on purpose, and errors are thrown.
+      logger: { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined },
     });
   }
 
@@ -182,9 +203,11 @@ export class S3Destination implements Destination {
   }
 
   /**
-   * Reads the local file straight into the part buffers, hashing each part once for the store and the
-   * file as a whole for `check`, which runs before the upload is completed: a local file that does not
-   * match its manifest never becomes an object (see `Destination.putFile`).
+   * Sends the local file in one streamed request (`putStreamed`) when it is above PART_SIZE and up to
+   * ONE_REQUEST_MAX and its hash is known; otherwise reads it straight into the part buffers (one buffered request
+   * up to PART_SIZE, else a multipart upload), hashing each part once for the store and the file as a whole for
+   * `check`. Either way `check` runs before the store can complete the object: a local file that does not match
+   * its manifest never becomes an object (see `Destination.putFile`).
    */
   async putFile(
     key: string,
@@ -192,6 +215,8 @@ export class S3Destination implements Destination {
     size: number,
     opts: { check: (sha256: string, bytes: number) => void; sha256?: string; signal?: AbortSignal },
   ): Promise<void> {
+    if (size > PART_SIZE && size <= ONE_REQUEST_MAX && opts.sha256)
+      return this.putStreamed(key, path, size, { ...opts, sha256: opts.sha256 });
     let source;
     try {
       source = await fileSource(path, opts.check);
@@ -244,6 +269,68 @@ export class S3Destination implements Destination {
     } catch (err) {
       this.fail(err, `uploading ${key}`);
     }
+    await this.checkStored(key, size);
+  }
+
+  /**
+   * One PutObject whose body is the local file read as it is sent (`CheckedFileBody`): its last piece goes only
+   * once `check` passed over the whole file, and when `check` throws the request is cut before the body is
+   * complete, so the store never makes the object (a PUT is atomic) and the check's error is thrown. The manifest's
+   * hash is announced up front, as the signed payload hash and (checksums on) as ChecksumSHA256, so a store that
+   * checks either refuses other bytes. Nothing is replayed: a retry calls `putFile` again, which reads the file anew.
+   */
+  private async putStreamed(
+    key: string,
+    path: string,
+    size: number,
+    opts: { check: (sha256: string, bytes: number) => void; sha256: string; signal?: AbortSignal },
+  ): Promise<void> {
+    const checksum = (this.cfg.checksums ?? 'auto') !== 'off';
+    let refusal: { error: unknown } | undefined;
+    let bodyError: unknown;
+    const body = new CheckedFileBody(path, size, (sha256, bytes) => {
+      try {
+        opts.check(sha256, bytes);
+      } catch (err) {
+        refusal = { error: err };
+        throw err;
+      }
+    });
+    const cut = new AbortController();
+    body.once('error', (err) => {
+      bodyError = err;
+      cut.abort();
+    });
+    try {
+      opts.signal?.throwIfAborted();
+      await this.client.send(
+        signedWith(
+          new this.sdk.PutObjectCommand({
+            Bucket: this.bucket,
+            Key: this.objectKey(key),
+            Body: body,
+            ContentLength: size,
+            ...(checksum
+              ? { ChecksumAlgorithm: 'SHA256', ChecksumSHA256: Buffer.from(opts.sha256, 'hex').toString('base64') }
+              : {}),
+            Metadata: { 'respaldo-sha256': opts.sha256 },
+          }),
+          opts.sha256,
+        ),
+        { abortSignal: opts.signal ? AbortSignal.any([opts.signal, cut.signal]) : cut.signal },
+      );
+    } catch (err) {
+      if (refusal) throw refusal.error;
+      this.fail(bodyError ?? err, bodyError ? `reading ${path}` : `uploading ${key}`);
+    } finally {
+      body.destroy();
+    }
+    await this.checkStored(key, size);
+  }
+
+  /** After an upload: the object is there with `size` bytes, and the store kept its checksum where it was asked. */
+  private async checkStored(key: string, size: number): Promise<void> {
+    const mode = this.cfg.checksums ?? 'auto';
     let head;
     try {
       head = await this.client.send(
@@ -260,7 +347,7 @@ export class S3Destination implements Destination {
         { transient: true },
       );
     }
-    if (algorithm) {
+    if (mode !== 'off') {
       const kept = Boolean(head.ChecksumSHA256);
       this.checksumsConfirmed = this.checksumsConfirmed === false ? false : kept;
       if (!kept && mode === 'sha256') {
