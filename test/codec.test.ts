@@ -6,10 +6,12 @@ import { pipeline } from 'node:stream/promises';
 import { REPO_ROOT } from './helpers/cli.js';
 import { describe, expect, it } from 'vitest';
 import { RespaldoError } from '../src/core/errors.js';
+import type { BlockReader } from '../src/core/types.js';
 import {
   BlockCompressor,
   codec,
   codecOfEntry,
+  compressedBlocks,
   compressedBlocksOfFile,
   decompressorFor,
   defaultCodecName,
@@ -111,6 +113,47 @@ describe('codecs', () => {
         expect(viaFile.rawBytes).toBe(size);
         if (size > 0) expect((await decompressFile(name, join(dir, `b-${size}`))).equals(data)).toBe(true);
       }
+    });
+  }
+
+  for (const name of ['gzip', 'zstd'] as const) {
+    it(`${name}: compressedBlocks hands a buffer back to the reader only once its block is compressed`, async (ctx) => {
+      if (name === 'zstd' && !zstdHere) return ctx.skip();
+      const blockSize = 65536;
+      const blocks = 40;
+      const data = sample(blocks * blockSize - 5000); // 40 blocks, each different, the last shorter
+      const lent = new Map<Buffer, number>(); // buffer → the block last read into it
+      let yielded = 0;
+      const early: string[] = [];
+      let pos = 0;
+      let closed = 0;
+      const reader: BlockReader = {
+        async read(into) {
+          // A buffer given again must hold a block whose frame the consumer already has.
+          const last = lent.get(into);
+          if (last !== undefined && last >= yielded) early.push(`block ${last} (${yielded} frames out)`);
+          await new Promise((r) => setImmediate(r));
+          const n = data.copy(into, 0, pos, pos + into.length);
+          lent.set(into, Math.floor(pos / blockSize));
+          pos += n;
+          return n;
+        },
+        async close() {
+          closed++;
+        },
+      };
+      const frames: Buffer[] = [];
+      for await (const frame of compressedBlocks(reader, { codec: name, level: 3, blockSize, inFlight: 3 })) {
+        frames.push(frame);
+        yielded++;
+      }
+      expect(early).toEqual([]);
+      expect(new Set(lent.keys()).size).toBe(3); // inFlight buffers, reused
+      expect(closed).toBe(1);
+      expect(frames).toHaveLength(blocks);
+      const dir = makeTmpDir();
+      writeFileSync(join(dir, 'x'), Buffer.concat(frames));
+      expect((await decompressFile(name, join(dir, 'x'))).equals(data)).toBe(true);
     });
   }
 

@@ -4,12 +4,15 @@
  * Real files growing on disk; the writer is this test.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { appendFileSync, mkdtempSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { Readable } from 'node:stream';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
-import { completion, followFile } from '../src/drivers/postgres/follow.js';
-import { hashedRead } from '../src/drivers/postgres/chain.js';
+import { completion, followFile, followReader } from '../src/drivers/postgres/follow.js';
+import { hashedRead, hashedReader } from '../src/drivers/postgres/chain.js';
+import { decompressorFor } from '../src/engine/codec.js';
+import { storeStream } from '../src/engine/store.js';
 import { RowCounter } from '../src/drivers/postgres/tools.js';
 
 let dir: string;
@@ -53,6 +56,43 @@ describe('followFile', () => {
     const whole = Buffer.concat([first, tail]);
     expect(Buffer.concat(got).equals(whole)).toBe(true);
     expect(counter.rows).toBe(12030);
+    expect(hashed).toEqual({ sha256: createHash('sha256').update(whole).digest('hex'), bytes: whole.length });
+  });
+
+  test('read into reused buffers and stored while it grows: every chunk byte-exact, hashed and counted', async () => {
+    const path = join(dir, '7.dat');
+    writeFileSync(path, '');
+    const done = completion();
+    const counter = new RowCounter();
+    let hashed: { sha256: string; bytes: number } | undefined;
+    const source = followReader(path, done.promise, { pollMs: 5 });
+    const reader = hashedReader(
+      source,
+      (c) => counter.count(c),
+      (sha256, bytes) => (hashed = { sha256, bytes }),
+    );
+    const stored = join(dir, '7.dat.zst');
+    const storing = storeStream(reader, stored, { compress: true, codec: 'zstd', level: 1 });
+    // The writer appends about 8 MiB of distinct rows in uneven pieces while the store reads, then finishes.
+    const pieces: Buffer[] = [];
+    for (let i = 0, row = 0; i < 24; i++) {
+      const n = 1000 + ((i * 733) % 5000);
+      const piece = rows(row, n);
+      row += n;
+      pieces.push(piece);
+      appendFileSync(path, piece);
+      await new Promise((r) => setTimeout(r, 2));
+    }
+    done.complete();
+    const result = await storing;
+    const whole = Buffer.concat(pieces);
+    expect(whole.length).toBeGreaterThan(6 << 20);
+    const restored: Buffer[] = [];
+    for await (const c of Readable.from([readFileSync(stored)]).pipe(decompressorFor('zstd')))
+      restored.push(c as Buffer);
+    expect(Buffer.concat(restored).equals(whole)).toBe(true);
+    expect(result.rawBytes).toBe(whole.length);
+    expect(counter.rows).toBe(pieces.reduce((sum, p) => sum + p.toString().split('\n').length - 1, 0));
     expect(hashed).toEqual({ sha256: createHash('sha256').update(whole).digest('hex'), bytes: whole.length });
   });
 

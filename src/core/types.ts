@@ -371,3 +371,14 @@ export interface DrillRecord {
 
 /** Role prefix of the stored members of a directory dump (`pgdir:<file>`: one per table of a pg_dump -Fd). */
 export const DUMP_MEMBER_ROLE = 'pgdir:';
+
+/**
+ * A source read into buffers its caller owns and reuses (so reading leaves no garbage buffer per chunk):
+ * `read` fills `into` from its start with the next bytes and resolves how many, fewer than `into.length`
+ * only at the end (0 once there); it keeps no reference to `into` once it resolved. `close` releases the
+ * source; it is called once, after the end or a failure.
+ */
+export interface BlockReader {
+  read(into: Buffer): Promise<number>;
+  close(): Promise<void>;
+}

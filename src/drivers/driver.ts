@@ -4,6 +4,7 @@ import type { Phrase } from '../core/phrases.js';
 import type { DriverCapabilities } from './capabilities.js';
 import type {
   BackupType,
+  BlockReader,
   ChainType,
   DatabaseConfig,
   DatabaseEntry,
@@ -104,6 +105,11 @@ export interface DumpMember {
   role: string;
   /** Opens the file's raw content, read once to its end. */
   open(): Readable;
+  /**
+   * The same content (and the same side effects: hashes, row counts) read into the engine's buffers, which it
+   * reuses; offered by drivers that can, used instead of `open` when the engine compresses. Read once to its end.
+   */
+  reader?(): BlockReader;
   /** Called once the file is stored (the driver may delete its scratch copy). */
   stored(): Promise<void>;
 }

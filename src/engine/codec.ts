@@ -1,10 +1,12 @@
 import { promises as fsp } from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { Transform, type TransformCallback } from 'node:stream';
 import { promisify } from 'node:util';
 import * as zlib from 'node:zlib';
 import { RespaldoError } from '../core/errors.js';
-import type { CodecName } from '../core/types.js';
+import type { BlockReader, CodecName } from '../core/types.js';
+import { leftGarbage, madeGarbage } from './garbage.js';
 import { ParallelZstdDecompressor } from './zstd-frames.js';
 
 /**
@@ -175,6 +177,7 @@ export class BlockCompressor extends Transform {
         // An empty file is stored as one empty member/frame, not 0 bytes: `gunzip` and `zstd -d` refuse those.
         if (!this.started) this.push(await this.codec.compressBlock(Buffer.alloc(0), this.level));
         while (this.queue.length) this.push(await this.queue.shift()!);
+        await leftGarbage();
         cb();
       })
       .catch(cb);
@@ -192,40 +195,35 @@ export class BlockCompressor extends Transform {
       this.started = true;
       this.queue.push(job);
       while (this.queue.length >= this.inFlight) this.push(await this.queue.shift()!);
+      await madeGarbage(block.length);
     }
   }
 }
 
 /**
- * The compressed members/frames of a whole file, in order: the same blocks as a BlockCompressor fed the file,
- * but read straight into `inFlight` buffers that are used again once their block is compressed. Streaming a
- * large file makes a new buffer of every chunk, tens of MiB of garbage held until the next collection;
- * this keeps the memory of a snapshot's compression flat. `onBytes` follows the raw bytes read.
+ * The compressed members/frames of everything `reader` reads, in order: the same blocks as a BlockCompressor
+ * fed the same bytes, but read straight into `inFlight` buffers that are used again once their block is
+ * compressed (a stream makes a new buffer of every chunk: tens of MiB of garbage held until the next
+ * collection), so memory stays flat. `onBytes` follows the raw bytes read. The reader is closed at the end.
  */
-export async function* compressedBlocksOfFile(
-  file: string,
+export async function* compressedBlocks(
+  reader: BlockReader,
   opts: BlockCompressorOptions & { onBytes?: (rawBytes: number) => void; signal?: AbortSignal },
 ): AsyncGenerator<Buffer> {
-  const codec = CODECS[opts.codec];
-  if (!codec.available()) throw zstdMissing();
-  const blockSize = opts.blockSize ?? codec.blockSize;
-  const inFlight = opts.inFlight ?? availableParallelism() + 1;
-  const free: Buffer[] = [];
-  const queue: { job: Promise<Buffer>; buf: Buffer }[] = [];
-  const fh = await fsp.open(file, 'r');
   try {
+    const codec = CODECS[opts.codec];
+    if (!codec.available()) throw zstdMissing();
+    const blockSize = opts.blockSize ?? codec.blockSize;
+    const inFlight = opts.inFlight ?? availableParallelism() + 1;
+    const free: Buffer[] = [];
+    const queue: { job: Promise<Buffer>; buf: Buffer }[] = [];
     let pos = 0;
     for (;;) {
       opts.signal?.throwIfAborted();
       const buf = free.pop() ?? Buffer.allocUnsafeSlow(blockSize);
-      let filled = 0;
-      while (filled < blockSize) {
-        const { bytesRead } = await fh.read(buf, filled, blockSize - filled, pos + filled);
-        if (bytesRead === 0) break;
-        filled += bytesRead;
-      }
+      const filled = await reader.read(buf);
       if (filled === 0) {
-        // An empty file: one empty member/frame, as BlockCompressor writes.
+        // Nothing read at all: one empty member/frame, as BlockCompressor writes.
         if (pos === 0) yield await codec.compressBlock(Buffer.alloc(0), opts.level);
         break;
       }
@@ -237,12 +235,47 @@ export async function* compressedBlocksOfFile(
       if (queue.length >= inFlight) {
         const head = queue.shift()!;
         yield await head.job;
+        // Compressed into a buffer of its own: nothing refers to this one any more.
         free.push(head.buf);
       }
+      // Each block costs zlib an output buffer and a context, which cannot be reused (garbage.ts).
+      await madeGarbage(filled);
       if (filled < blockSize) break;
     }
     while (queue.length) yield await queue.shift()!.job;
+    await leftGarbage();
   } finally {
-    await fh.close();
+    await reader.close();
   }
+}
+
+/** Reads the file at `path`, which nothing changes meanwhile, as a BlockReader. */
+export function fileBlockReader(path: string): BlockReader {
+  let fh: FileHandle | undefined;
+  let pos = 0;
+  return {
+    async read(into) {
+      fh ??= await fsp.open(path, 'r');
+      let filled = 0;
+      while (filled < into.length) {
+        const { bytesRead } = await fh.read(into, filled, into.length - filled, pos);
+        if (bytesRead === 0) break;
+        filled += bytesRead;
+        pos += bytesRead;
+      }
+      return filled;
+    },
+    async close() {
+      await fh?.close();
+      fh = undefined;
+    },
+  };
+}
+
+/** compressedBlocks of a whole file (a snapshot) that does not change meanwhile. */
+export function compressedBlocksOfFile(
+  file: string,
+  opts: BlockCompressorOptions & { onBytes?: (rawBytes: number) => void; signal?: AbortSignal },
+): AsyncGenerator<Buffer> {
+  return compressedBlocks(fileBlockReader(file), opts);
 }

@@ -112,7 +112,9 @@ export async function backupDatabase(
           const memberFile = `databases/${db.name}_${setId}.${member.name}${part.compress ? ext : ''}${sealer ? AGE_EXTENSION : ''}`;
           const memberSeal = sealer ? (await sealer.seal()).stream : undefined;
           const base = membersRaw;
-          const stored = await storeStream(member.open(), join(staging, memberFile), {
+          // Compressed, a member the driver can read into reused buffers is read so (flat memory).
+          const source = (part.compress && member.reader?.()) || member.open();
+          const stored = await storeStream(source, join(staging, memberFile), {
             compress: part.compress,
             codec: plan.codec,
             level,

@@ -3,8 +3,8 @@ import { createWriteStream } from 'node:fs';
 import { Readable, Transform, type Duplex, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { FILE_MODE, fsyncPath } from './fs-util.js';
-import type { CodecName, PlainHashes } from '../core/types.js';
-import { BlockCompressor, compressedBlocksOfFile } from './codec.js';
+import type { BlockReader, CodecName, PlainHashes } from '../core/types.js';
+import { BlockCompressor, compressedBlocks, fileBlockReader } from './codec.js';
 
 /** What storing one stream produced: sizes and checksums of the stored file. */
 export interface StoredResult {
@@ -33,6 +33,9 @@ export interface StoreOptions {
   sourceFile?: string;
 }
 
+/** Bytes per chunk when an uncompressed BlockReader is streamed. */
+const CHUNK = 1 << 20;
+
 /** Counts bytes passing through, without copying them. */
 class Counter extends Transform {
   bytes = 0;
@@ -59,27 +62,47 @@ class Hasher extends Transform {
   }
 }
 
+/** The bytes of `reader` as chunks in new buffers (for stages that may keep a chunk), then closes it. */
+async function* chunksOf(reader: BlockReader): AsyncGenerator<Buffer> {
+  try {
+    for (;;) {
+      const chunk = Buffer.allocUnsafe(CHUNK);
+      const length = await reader.read(chunk);
+      if (length > 0) yield chunk.subarray(0, length);
+      if (length < CHUNK) return;
+    }
+  } finally {
+    await reader.close();
+  }
+}
+
 /**
  * Streams `source` → (gzip or zstd, blocks compressed on all cores) → md5 + sha256 → `dest` in one pass,
- * then fsyncs `dest`. Memory stays flat: only stream buffers and the blocks in flight are held.
+ * then fsyncs `dest`. Memory stays flat: only stream buffers and the blocks in flight are held. A BlockReader
+ * `source` is read, when compressing, into the compressor's own reused buffers (no new read buffer per block).
  * `dest` must not exist (opened with O_EXCL, mode 0600).
  */
-export async function storeStream(source: Readable, dest: string, opts: StoreOptions): Promise<StoredResult> {
+export async function storeStream(
+  source: Readable | BlockReader,
+  dest: string,
+  opts: StoreOptions,
+): Promise<StoredResult> {
   const counter = new Counter(opts.onProgress);
   const hasher = new Hasher();
   const out = createWriteStream(dest, { flags: 'wx', mode: FILE_MODE, highWaterMark: 1 << 20 });
   const codec = opts.codec ?? 'gzip';
-  let head: Readable = source;
+  let head: Readable;
   let rawBytes = (): number => counter.bytes;
   const stages: NodeJS.ReadWriteStream[] = [];
-  if (opts.compress && opts.sourceFile) {
-    source.destroy();
+  const reader = source instanceof Readable ? undefined : source;
+  if (opts.compress && (reader || opts.sourceFile)) {
+    if (source instanceof Readable) source.destroy();
     let read = 0;
     const onBytes = (n: number): void => {
       read = n;
       opts.onProgress?.(n);
     };
-    const blocks = compressedBlocksOfFile(opts.sourceFile, {
+    const blocks = compressedBlocks(reader ?? fileBlockReader(opts.sourceFile!), {
       codec,
       level: opts.level,
       onBytes,
@@ -88,6 +111,7 @@ export async function storeStream(source: Readable, dest: string, opts: StoreOpt
     head = Readable.from(blocks, { objectMode: false });
     rawBytes = () => read;
   } else {
+    head = reader ? Readable.from(chunksOf(reader), { objectMode: false }) : (source as Readable);
     stages.push(counter);
     if (opts.compress) stages.push(new BlockCompressor({ codec, level: opts.level }));
   }

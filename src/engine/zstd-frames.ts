@@ -2,6 +2,7 @@ import { availableParallelism } from 'node:os';
 import { Transform, type TransformCallback } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import * as zlib from 'node:zlib';
+import { leftGarbage, madeGarbage } from './garbage.js';
 
 /**
  * zstd decompression on every core. A stored zstd file is a run of independent frames of ≤ 1 MiB of
@@ -257,11 +258,15 @@ export class ParallelZstdDecompressor extends Transform {
   }
 
   override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
+    // The chunk read (a new buffer per read) is garbage once split into frames.
+    void madeGarbage(chunk.length);
     this.decodeChunk(chunk).then(() => cb(), cb);
   }
 
   override _flush(cb: TransformCallback): void {
-    this.decodeRest().then(() => cb(), cb);
+    this.decodeRest()
+      .then(() => leftGarbage())
+      .then(() => cb(), cb);
   }
 
   override _read(size: number): void {
@@ -325,14 +330,18 @@ export class ParallelZstdDecompressor extends Transform {
 
   /** Pushes `out`, and waits for the reader when the readable side is full. */
   private async pushInOrder(out: Buffer): Promise<void> {
-    if (out.length === 0 || this.push(out)) return;
-    await new Promise<void>((resolve) => (this.wakeReader = resolve));
+    if (out.length === 0) return;
+    // Each job's output buffer and decoder become garbage once written (garbage.ts).
+    const collecting = madeGarbage(2 * out.length);
+    if (!this.push(out)) await new Promise<void>((resolve) => (this.wakeReader = resolve));
+    await collecting;
   }
 
   private async feedInner(bytes: Buffer): Promise<void> {
     if (!this.inner) {
       const inner = z.createZstdDecompress!({ chunkSize: 1 << 18 });
       inner.on('data', (out: Buffer) => {
+        void madeGarbage(out.length);
         if (!this.push(out)) inner.pause();
       });
       inner.on('error', (err) => this.destroy(err));

@@ -4,13 +4,13 @@ import { PassThrough } from 'node:stream';
 import { mkdir, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import type { BackupType } from '../../core/types.js';
+import type { BackupType, BlockReader } from '../../core/types.js';
 import { runCapture, spawnStreaming, type StreamingChild } from '../../exec/spawn.js';
-import { ChainMapRecorder, hashedRead, hashFile } from './chain.js';
+import { ChainMapRecorder, hashedRead, hashedReader, hashFile } from './chain.js';
 import { parseTocList } from './toc.js';
 import type { DriverContext, DumpFacts, DumpMember, OpenedDump } from '../driver.js';
 import { type PgConnection } from './config.js';
-import { completion, followFile, type Completion } from './follow.js';
+import { completion, followFile, followReader, type Completion } from './follow.js';
 import {
   childEnv,
   finishedDataItem,
@@ -123,6 +123,17 @@ export async function openDirectoryDump(run: BackupRun): Promise<OpenedDump> {
       }
     }
   });
+  /** A data file read into the engine's buffers while pg_dump writes it, its rows counted and its bytes hashed. */
+  const dataReader = (name: string): BlockReader => {
+    const counter = new RowCounter();
+    rows.set(name, counter);
+    const source = followReader(join(dir, name), doneOf(name).promise, { signal: ctx.signal });
+    return hashedReader(
+      source,
+      (chunk) => counter.count(chunk),
+      (sha256, b) => contents.stored(name, sha256, b),
+    );
+  };
   const member = (name: string): DumpMember => ({
     name,
     role: `${MEMBER_ROLE}${name}`,
@@ -134,6 +145,7 @@ export async function openDirectoryDump(run: BackupRun): Promise<OpenedDump> {
       const source = followFile(path, doneOf(name).promise, { signal: ctx.signal });
       return hashedRead(source, counter, (sha256, bytes) => contents.stored(name, sha256, bytes));
     },
+    ...(DATA_FILE.test(name) ? { reader: () => dataReader(name) } : {}),
     async stored() {
       await rm(join(dir, name), { force: true });
     },

@@ -4,7 +4,7 @@ import { pipeline as pipelineCb, Readable, Transform, type TransformCallback } f
 import { text } from 'node:stream/consumers';
 import { pipeline } from 'node:stream/promises';
 import { RespaldoError } from '../../core/errors.js';
-import type { DatabaseEntry } from '../../core/types.js';
+import type { BlockReader, DatabaseEntry } from '../../core/types.js';
 import type { BackupRequest, DumpPart, OpenedDump, RestoreRequest } from '../driver.js';
 
 /**
@@ -188,6 +188,36 @@ export function hashedRead(
 ): Readable {
   const read = typeof source === 'string' ? createReadStream(source, { highWaterMark: 1 << 20 }) : source;
   return pipelineCb(read, through, new ContentHasher(done), () => undefined);
+}
+
+/**
+ * hashedRead for a BlockReader: each range `source` fills is given to `observe` (such as RowCounter.count)
+ * and hashed before the caller gets it; `done` gets the SHA-256 and size once the end was read.
+ */
+export function hashedReader(
+  source: BlockReader,
+  observe: (chunk: Buffer) => void,
+  done: (sha256: string, bytes: number) => void,
+): BlockReader {
+  const hash = createHash('sha256');
+  let bytes = 0;
+  let ended = false;
+  return {
+    async read(into) {
+      const length = await source.read(into);
+      if (ended) return length;
+      const chunk = into.subarray(0, length);
+      observe(chunk);
+      hash.update(chunk);
+      bytes += length;
+      if (length < into.length) {
+        ended = true;
+        done(hash.digest('hex'), bytes);
+      }
+      return length;
+    },
+    close: () => source.close(),
+  };
 }
 
 /** SHA-256 and size of a file, read once through `through` (such as a row counter). */

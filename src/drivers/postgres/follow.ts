@@ -1,8 +1,9 @@
-import { open } from 'node:fs/promises';
+import { open, type FileHandle } from 'node:fs/promises';
 import { Readable } from 'node:stream';
+import type { BlockReader } from '../../core/types.js';
 
 /**
- * A follower reads the file in chunks of this size at offsets that are multiples of it (the last one
+ * followFile reads the file in chunks of this size at offsets that are multiples of it (the last one
  * shorter): whole compression blocks, which the compressor takes as they are, without copying.
  */
 const CHUNK = 1 << 20;
@@ -27,25 +28,19 @@ export function completion(): Completion {
 }
 
 /**
- * Reads a file that another process is still writing (and only appends to), from its start to its end:
- * it follows the growing file, and ends once `done` has resolved and every byte up to the file's size
- * at that time has been read — exactly the bytes of the finished file. It fails when `done` rejects
- * (the writer failed), when the file shrinks, or when `signal` aborts.
+ * Reads a file that another process is still writing (and only appends to), from its start to its end,
+ * into the caller's buffers: it follows the growing file, filling each buffer whole before returning it,
+ * and ends once `done` has resolved and every byte up to the file's size at that time has been read —
+ * exactly the bytes of the finished file. It fails when `done` rejects (the writer failed), when the
+ * file shrinks, or when `signal` aborts.
  */
-export function followFile(
+export function followReader(
   path: string,
   done: Promise<void>,
   opts: { signal?: AbortSignal; pollMs?: number } = {},
-): Readable {
-  return Readable.from(follow(path, done, opts.signal, opts.pollMs ?? 20), { objectMode: false });
-}
-
-async function* follow(
-  path: string,
-  done: Promise<void>,
-  signal: AbortSignal | undefined,
-  pollMs: number,
-): AsyncGenerator<Buffer> {
+): BlockReader {
+  const { signal } = opts;
+  const pollMs = opts.pollMs ?? 20;
   let finished = false;
   let failure: { reason: unknown } | undefined;
   let wake: (() => void) | undefined;
@@ -60,39 +55,73 @@ async function* follow(
     },
   );
   const onAbort = () => wake?.();
-  signal?.addEventListener('abort', onAbort);
-  const file = await open(path, 'r');
-  try {
-    let position = 0;
-    for (;;) {
-      if (failure) throw failure.reason;
-      signal?.throwIfAborted();
-      // Seen before the size: once the writer reported the file complete, that size is its last.
-      const final = finished;
-      const { size } = await file.stat();
-      if (size < position) throw new Error(`${path} shrank while it was read (${size} < ${position} bytes)`);
-      const available = size - position;
-      if (available >= CHUNK || (final && available > 0)) {
-        const length = Math.min(available, CHUNK);
-        const buffer = Buffer.allocUnsafe(length);
-        const { bytesRead } = await file.read(buffer, 0, length, position);
-        if (bytesRead === 0) throw new Error(`${path} ended before its size (${position} of ${size} bytes)`);
-        position += bytesRead;
-        yield bytesRead === length ? buffer : buffer.subarray(0, bytesRead);
-        continue;
+  let file: FileHandle | undefined;
+  let position = 0;
+  const waitForBytes = () =>
+    new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, pollMs);
+      wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    }).finally(() => (wake = undefined));
+  return {
+    async read(into) {
+      if (!file) {
+        file = await open(path, 'r');
+        signal?.addEventListener('abort', onAbort);
       }
-      if (final) return;
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, pollMs);
-        wake = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-      wake = undefined;
+      let filled = 0;
+      while (filled < into.length) {
+        if (failure) throw failure.reason;
+        signal?.throwIfAborted();
+        // Seen before the size: once the writer reported the file complete, that size is its last.
+        const final = finished;
+        const { size } = await file.stat();
+        if (size < position) throw new Error(`${path} shrank while it was read (${size} < ${position} bytes)`);
+        const available = size - position;
+        const wanted = into.length - filled;
+        if (available >= wanted || (final && available > 0)) {
+          const { bytesRead } = await file.read(into, filled, Math.min(available, wanted), position);
+          if (bytesRead === 0) throw new Error(`${path} ended before its size (${position} of ${size} bytes)`);
+          position += bytesRead;
+          filled += bytesRead;
+          continue;
+        }
+        if (final) break;
+        await waitForBytes();
+      }
+      return filled;
+    },
+    async close() {
+      signal?.removeEventListener('abort', onAbort);
+      await file?.close();
+      file = undefined;
+    },
+  };
+}
+
+/**
+ * followReader as a stream of chunks of CHUNK bytes (the last one shorter), each in a new buffer: for
+ * readers that may keep a chunk after asking for the next.
+ */
+export function followFile(
+  path: string,
+  done: Promise<void>,
+  opts: { signal?: AbortSignal; pollMs?: number } = {},
+): Readable {
+  return Readable.from(freshChunks(followReader(path, done, opts)), { objectMode: false });
+}
+
+async function* freshChunks(reader: BlockReader): AsyncGenerator<Buffer> {
+  try {
+    for (;;) {
+      const buffer = Buffer.allocUnsafe(CHUNK);
+      const length = await reader.read(buffer);
+      if (length > 0) yield length === CHUNK ? buffer : buffer.subarray(0, length);
+      if (length < CHUNK) return;
     }
   } finally {
-    signal?.removeEventListener('abort', onAbort);
-    await file.close();
+    await reader.close();
   }
 }

@@ -14,9 +14,13 @@ export class RowCounter extends Transform {
   private newlines = 0;
   private tail = '';
   override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
+    this.count(chunk);
+    cb(null, chunk);
+  }
+  /** Counts the bytes of `chunk`, the next of the file, without keeping it. */
+  count(chunk: Buffer): void {
     for (let i = chunk.indexOf(10); i !== -1; i = chunk.indexOf(10, i + 1)) this.newlines++;
     this.tail = (this.tail + chunk.subarray(Math.max(0, chunk.length - 16)).toString('latin1')).slice(-16);
-    cb(null, chunk);
   }
   get rows(): number {
     return copyRows(this.newlines, this.tail);
