@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { Manifest } from '../src/core/types.js';
-import { pgAvailable, startPgCluster, type PgCluster } from './helpers/pg-cluster.js';
+import { pgAvailable, plainDump as plainDumpOf, startPgCluster, type PgCluster } from './helpers/pg-cluster.js';
 
 /**
  * PostgreSQL chains end to end through the built CLI against a real cluster: every kind of change
@@ -44,18 +44,7 @@ function cli(args: string[], expectCode = 0): { stdout: string; stderr: string; 
 }
 
 /** Plain pg_dump of a database (without the random `\restrict` key lines of newer minors). */
-function plainDump(database: string): string {
-  const r = spawnSync(
-    join(cluster.binDir, 'pg_dump'),
-    ['--no-password', `--dbname=host=${cluster.host} port=${cluster.port} user=${cluster.user} dbname=${database}`],
-    { encoding: 'utf8', env: { ...process.env, PGPASSWORD: cluster.password }, maxBuffer: 256 << 20 },
-  );
-  if (r.status !== 0) throw new Error(r.stderr);
-  return r.stdout
-    .split('\n')
-    .filter((l) => !/^\\(un)?restrict /.test(l))
-    .join('\n');
-}
+const plainDump = (database: string): string => plainDumpOf(cluster, database);
 
 function create(type: string): Manifest {
   return cli(['create', '--type', type, '--db', 'inventario', '--no-files', '--json']).json as Manifest;

@@ -1,4 +1,3 @@
-import { spawnSync } from 'node:child_process';
 import { lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,7 +16,13 @@ import {
   type ChainMember,
   type DriverUnderTest,
 } from './drivers/conformance.js';
-import { pgAvailable, startPgCluster, type PgCluster } from './helpers/pg-cluster.js';
+import {
+  pgAvailable,
+  plainDump as plainDumpOf,
+  processesMentioning,
+  startPgCluster,
+  type PgCluster,
+} from './helpers/pg-cluster.js';
 
 /**
  * A chain set of PostgreSQL restored with its data files fed to pg_restore through named pipes (here every
@@ -30,18 +35,7 @@ const available = pgAvailable();
 let cluster: PgCluster;
 let work: string;
 
-function plainDump(database: string): string {
-  const r = spawnSync(
-    join(cluster.binDir, 'pg_dump'),
-    ['--no-password', `--dbname=host=${cluster.host} port=${cluster.port} user=${cluster.user} dbname=${database}`],
-    { encoding: 'utf8', env: { ...process.env, PGPASSWORD: cluster.password }, maxBuffer: 64 << 20 },
-  );
-  if (r.status !== 0) throw new Error(r.stderr);
-  return r.stdout
-    .split('\n')
-    .filter((l) => !/^\\(un)?restrict /.test(l))
-    .join('\n');
-}
+const plainDump = (database: string): string => plainDumpOf(cluster, database);
 
 /** The request with every opener watched: which data files were opened while they were named pipes. */
 function watched(req: RestoreRequest, scratchDir: string): { req: RestoreRequest; piped: string[] } {
@@ -134,16 +128,7 @@ describe.skipIf(!available)('PostgreSQL chain sets through named pipes', () => {
     expect((err as Error).message).toContain(`Reading the stored dump of shop failed (${name})`);
     expect((err as Error).message).toContain(`read from set ${full.setId}, differs from what the set recorded`);
     expect(cluster.databases().filter((n) => n.startsWith('shop__') || n === 'shop_damaged')).toEqual([]);
-    const restores = readdirSync('/proc')
-      .filter((p) => /^\d+$/.test(p))
-      .filter((p) => {
-        try {
-          return readFileSync(`/proc/${p}/cmdline`, 'utf8').includes('shop__restore_');
-        } catch {
-          return false;
-        }
-      });
-    expect(restores).toEqual([]);
+    expect(processesMentioning('shop__restore_')).toEqual([]);
     expect(readdirSync(ctx.scratchDir).filter((f) => f.startsWith('pg-directory-'))).toEqual([]);
   });
 });

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { EXIT } from '../src/core/exit-codes.js';
-import { pgAvailable, startPgCluster, type PgCluster } from './helpers/pg-cluster.js';
+import { pgAvailable, plainDump as plainDumpOf, startPgCluster, type PgCluster } from './helpers/pg-cluster.js';
 
 /**
  * End to end through the built CLI (`node bin/respaldo.js`, which needs `dist/`: `npm test`
@@ -46,22 +46,7 @@ function cli(
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr, json };
 }
 
-function plainDump(database: string): string {
-  const r = spawnSync(
-    join(cluster.binDir, 'pg_dump'),
-    ['--no-password', `--dbname=host=${cluster.host} port=${cluster.port} user=${cluster.user} dbname=${database}`],
-    {
-      encoding: 'utf8',
-      env: { ...process.env, PGPASSWORD: cluster.password },
-      maxBuffer: 256 << 20,
-    },
-  );
-  if (r.status !== 0) throw new Error(r.stderr);
-  return r.stdout
-    .split('\n')
-    .filter((l) => !/^\\(un)?restrict /.test(l))
-    .join('\n');
-}
+const plainDump = (database: string): string => plainDumpOf(cluster, database);
 
 function allText(dir: string): string {
   let out = '';

@@ -25,7 +25,7 @@ import type { DatabaseConfig, DatabaseEntry } from '../src/core/types.js';
 import type { Driver, DriverContext, DumpFacts, OpenedDump, RestoreTarget } from '../src/drivers/driver.js';
 import { createPostgresDriver, postgresDriver } from '../src/drivers/postgres/index.js';
 import { driverFor } from '../src/drivers/registry.js';
-import { pgAvailable, startPgCluster, type PgCluster } from './helpers/pg-cluster.js';
+import { pgAvailable, processesMentioning, startPgCluster, type PgCluster } from './helpers/pg-cluster.js';
 
 /**
  * The PostgreSQL driver against a real throwaway cluster. The engine (gzip, manifest) is
@@ -1038,16 +1038,7 @@ describe.skipIf(!available)('postgres driver (real cluster)', () => {
     expect((err as RespaldoError).message).toMatch(/unexpected end of file/);
     expect(checksum()).toBe(before);
     expect(cluster.databases().filter((n) => n.startsWith('bank__'))).toEqual([]);
-    const restores = readdirSync('/proc')
-      .filter((p) => /^\d+$/.test(p))
-      .filter((p) => {
-        try {
-          return readFileSync(`/proc/${p}/cmdline`, 'utf8').includes('bank__restore_D1');
-        } catch {
-          return false;
-        }
-      });
-    expect(restores).toEqual([]);
+    expect(processesMentioning('bank__restore_D1')).toEqual([]);
     expect(readdirSync(ctx.scratchDir).filter((f) => f.startsWith('pg-directory-'))).toEqual([]);
   });
 

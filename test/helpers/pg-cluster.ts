@@ -287,3 +287,33 @@ export async function startPgCluster(opts: { password?: string; user?: string } 
   };
   return cluster;
 }
+
+/** Plain pg_dump of `database` on `cluster` (without the random `\restrict` key lines of newer minors). */
+export function plainDump(
+  cluster: Pick<PgCluster, 'binDir' | 'host' | 'port' | 'user' | 'password'>,
+  database: string,
+): string {
+  const r = spawnSync(
+    join(cluster.binDir, 'pg_dump'),
+    ['--no-password', `--dbname=host=${cluster.host} port=${cluster.port} user=${cluster.user} dbname=${database}`],
+    { encoding: 'utf8', env: { ...process.env, PGPASSWORD: cluster.password }, maxBuffer: 256 << 20 },
+  );
+  if (r.status !== 0) throw new Error(r.stderr);
+  return r.stdout
+    .split('\n')
+    .filter((l) => !/^\\(un)?restrict /.test(l))
+    .join('\n');
+}
+
+/** Process ids whose command line contains `text` (such as a pg_restore into a staging database). */
+export function processesMentioning(text: string): string[] {
+  return readdirSync('/proc')
+    .filter((p) => /^\d+$/.test(p))
+    .filter((p) => {
+      try {
+        return readFileSync(`/proc/${p}/cmdline`, 'utf8').includes(text);
+      } catch {
+        return false;
+      }
+    });
+}
