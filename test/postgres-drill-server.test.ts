@@ -14,7 +14,7 @@ import { EXIT } from '../src/core/exit-codes.js';
 import type { Manifest } from '../src/core/types.js';
 import type { DrillOutcome } from '../src/engine/drill.js';
 import { collect, describeResult, parseJsonOutput, runCli, startCli, waitFor } from './helpers/cli.js';
-import { pgAvailable, startPgCluster, type PgCluster } from './helpers/pg-cluster.js';
+import { pgAvailable, processesMentioning, startPgCluster, type PgCluster } from './helpers/pg-cluster.js';
 
 const available = pgAvailable();
 const LIVE_PASSWORD = `lv-${Math.random().toString(36).slice(2, 10)}`;
@@ -153,6 +153,8 @@ describe.skipIf(!available)('drill.server: PostgreSQL drills restore into anothe
     expect(out.ok).toBe(true);
     expect(out.recovered.join('\n')).toContain(`dropped "${scratch}" on the drill server`);
     expect(derivedOn(drillServer, 'grande')).toEqual([]);
+    // nothing the killed run started is left running (pg_restore waiting on a pipe nobody feeds)
+    expect(processesMentioning(join(dirname(config), 'backups', '.tmp-'))).toEqual([]);
     expect(plainDump('grande')).toBe(before);
   });
 

@@ -5,6 +5,7 @@ import type { Reporter } from '../core/events.js';
 import type { LoadedConfig } from '../core/types.js';
 import type { DriverContext } from '../drivers/driver.js';
 import { driverFor } from '../drivers/registry.js';
+import { stopOrphansOf } from '../exec/orphans.js';
 import { ensurePrivateDir } from './fs-util.js';
 import { processAlive } from './lock.js';
 import { sweepTemps } from './temp-journal.js';
@@ -72,6 +73,9 @@ export async function recoverInterrupted(
  * lock.
  */
 export async function cleanLeftovers(cfg: LoadedConfig): Promise<string[]> {
+  const stopped = await stopOrphansOfDeadRuns(cfg.backupDir);
+  if (stopped.length)
+    writeLog(cfg.backupDir, 'cleanup', { stopped, reason: 'left by an interrupted run' }, cfg.secrets);
   const removed: string[] = [];
   const ours = `.tmp-restore-${process.pid}`; // the scratch of a restore in this process (safety copies run inside it)
   for (const name of readdirSync(cfg.backupDir)) {
@@ -90,4 +94,26 @@ export async function cleanLeftovers(cfg: LoadedConfig): Promise<string[]> {
   if (removed.length)
     writeLog(cfg.backupDir, 'cleanup', { removed, reason: 'left by an interrupted run' }, cfg.secrets);
   return removed;
+}
+
+/**
+ * Stops the processes that restores and drills of killed runs left running: pg_restore and its workers
+ * waiting forever on named pipes nobody feeds (see exec/orphans.ts). Only processes whose command line
+ * names the scratch folder of a run that is gone. One line per run whose processes were stopped.
+ */
+export async function stopOrphansOfDeadRuns(backupDir: string): Promise<string[]> {
+  const lines: string[] = [];
+  let names: string[];
+  try {
+    names = readdirSync(backupDir);
+  } catch {
+    return lines;
+  }
+  for (const name of names) {
+    const run = /^\.tmp-(?:restore|drill)-(\d+)$/.exec(name);
+    if (!run || Number(run[1]) === process.pid || processAlive(Number(run[1]))) continue;
+    const n = await stopOrphansOf(join(backupDir, name));
+    if (n) lines.push(`stopped ${n} process(es) an interrupted run left running (pg_restore and its workers)`);
+  }
+  return lines;
 }

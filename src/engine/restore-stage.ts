@@ -11,6 +11,7 @@ import { decryptSet } from './decrypt-set.js';
 import { writeLog } from './log.js';
 import { openStoredPart } from './stored-part.js';
 import { sweepTemps } from './temp-journal.js';
+import { stopOrphansOfDeadRuns } from './create-recover.js';
 import { checkFiles, expectedFiles } from './verify.js';
 import { dbConfig, setsRoot, type RestorePlan } from './restore-plan.js';
 import { readManifestFile } from './manifest.js';
@@ -140,6 +141,7 @@ export async function recoverBeforeRestore(
   ctxFor: (db: DatabaseConfig) => DriverContext,
 ): Promise<string[]> {
   const recovered: string[] = [];
+  recovered.push(...(await stopOrphansOfDeadRuns(cfg.backupDir)));
   recovered.push(...(await sweepTemps(cfg.backupDir)));
   recovered.push(...(await finishInterruptedSwapBacks(cfg, reporter)));
   for (const d of plan.databases) {
