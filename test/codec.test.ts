@@ -12,9 +12,9 @@ import {
   codec,
   codecOfEntry,
   compressedBlocks,
-  compressedBlocksOfFile,
   decompressorFor,
   defaultCodecName,
+  fileBlockReader,
   type CodecName,
 } from '../src/engine/codec.js';
 import { storeStream } from '../src/engine/store.js';
@@ -94,7 +94,7 @@ describe('codecs', () => {
         const seen: number[] = [];
         const frames: Buffer[] = [];
         const opts = { codec: name, level: 3, blockSize: 65536, inFlight: 2, onBytes: (n: number) => seen.push(n) };
-        for await (const frame of compressedBlocksOfFile(raw, opts)) frames.push(frame);
+        for await (const frame of compressedBlocks(fileBlockReader(raw), opts)) frames.push(frame);
         expect(Buffer.concat(frames).equals(readFileSync(join(dir, 'streamed')))).toBe(true);
         expect(seen.at(-1) ?? 0).toBe(size);
         // storeStream reading the file itself: the same stored bytes and sizes as from the stream

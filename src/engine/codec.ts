@@ -271,11 +271,3 @@ export function fileBlockReader(path: string): BlockReader {
     },
   };
 }
-
-/** compressedBlocks of a whole file (a snapshot) that does not change meanwhile. */
-export function compressedBlocksOfFile(
-  file: string,
-  opts: BlockCompressorOptions & { onBytes?: (rawBytes: number) => void; signal?: AbortSignal },
-): AsyncGenerator<Buffer> {
-  return compressedBlocks(fileBlockReader(file), opts);
-}
