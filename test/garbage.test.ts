@@ -73,4 +73,37 @@ describe('garbage', () => {
       expect(most).toBeLessThan(40 << 20);
     },
   );
+
+  it('gunzip of a 128 MiB gzip set file: every byte in order, its chunks collected early too', () => {
+    const script = `
+      import { createHash } from 'node:crypto';
+      import { Readable } from 'node:stream';
+      import { pipeline } from 'node:stream/promises';
+      import { gzipSync } from 'node:zlib';
+      import { decompressorFor } from './dist/engine/codec.js';
+      const raw = Buffer.alloc(128 << 20);
+      for (let at = 0; at < raw.length; at += 4096) raw.writeUInt32LE((at * 2654435761) >>> 0, at);
+      const stored = gzipSync(raw, { level: 1 });
+      const expected = createHash('sha256').update(raw).digest('hex');
+      const chunks = [];
+      for (let at = 0; at < stored.length; at += 65536) chunks.push(Buffer.from(stored.subarray(at, at + 65536)));
+      const start = process.memoryUsage().external;
+      let most = 0;
+      let bytes = 0;
+      const got = createHash('sha256');
+      await pipeline(Readable.from(chunks), decompressorFor('gzip'), async (s) => {
+        for await (const c of s) {
+          got.update(c);
+          bytes += c.length;
+          most = Math.max(most, process.memoryUsage().external - start);
+        }
+      });
+      console.log(JSON.stringify({ bytes, same: got.digest('hex') === expected, most }));
+    `;
+    const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], { cwd: REPO_ROOT });
+    const { bytes, same, most } = JSON.parse(out.toString()) as { bytes: number; same: boolean; most: number };
+    expect(bytes).toBe(128 << 20);
+    expect(same).toBe(true);
+    expect(most).toBeLessThan(40 << 20);
+  });
 });

@@ -62,6 +62,23 @@ function outputRoom(block: Buffer): number {
   return block.length + (block.length >> 7) + 1024;
 }
 
+/**
+ * Gunzip whose garbage is collected early (garbage.ts): every chunk it is given (a new buffer per read) and
+ * every chunk it makes are garbage once passed on. Without it, restoring a 788 MiB SQLite database from a gzip
+ * set peaked at 156 MiB RSS.
+ */
+class CollectedGunzip extends zlib.Gunzip {
+  override _transform(chunk: Buffer, encoding: BufferEncoding, cb: TransformCallback): void {
+    void madeGarbage(chunk.length);
+    super._transform(chunk, encoding, cb);
+  }
+  override push(chunk: unknown, encoding?: BufferEncoding): boolean {
+    if (Buffer.isBuffer(chunk)) void madeGarbage(chunk.length);
+    else if (chunk === null) void leftGarbage();
+    return super.push(chunk, encoding);
+  }
+}
+
 const gzipCodec: Codec = {
   name: 'gzip',
   extension: '.gz',
@@ -72,7 +89,7 @@ const gzipCodec: Codec = {
   available: () => true,
   // One output chunk per block: with zlib's default 16 KiB chunks a block costs dozens of thread-pool round trips.
   compressBlock: (block, level) => gzipAsync(block, { level, chunkSize: outputRoom(block) }),
-  decompressor: () => zlib.createGunzip({ chunkSize: 1 << 18 }),
+  decompressor: () => new CollectedGunzip({ chunkSize: 1 << 18 }),
 };
 
 const zstdCodec: Codec = {
