@@ -9,6 +9,7 @@ import { promises as fsp } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { ClientRequest } from 'node:http';
 import { Readable } from 'node:stream';
+import { handleBlockReader } from '../engine/fs-util.js';
 
 /** A fixed number of equal buffers, allocated when first needed, handed out and given back. */
 export class BufferPool {
@@ -79,25 +80,20 @@ export function chunkSource(body: AsyncIterable<Buffer>): PartSource {
  * hash and the length of what was read to `check`.
  */
 export async function fileSource(path: string, check: (sha256: string, bytes: number) => void): Promise<PartSource> {
-  const fh = await fsp.open(path, 'r');
+  const reader = handleBlockReader(await fsp.open(path, 'r'));
   const hash = createHash('sha256');
   let position = 0;
   return {
     async fill(buf) {
-      let filled = 0;
-      while (filled < buf.length) {
-        const { bytesRead } = await fh.read(buf, filled, buf.length - filled, position);
-        if (bytesRead === 0) break;
-        filled += bytesRead;
-        position += bytesRead;
-      }
+      const filled = await reader.read(buf);
       hash.update(buf.subarray(0, filled));
+      position += filled;
       return filled;
     },
     async end() {
       check(hash.digest('hex'), position);
     },
-    close: () => fh.close(),
+    close: () => reader.close(),
   };
 }
 

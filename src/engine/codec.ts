@@ -1,5 +1,3 @@
-import { promises as fsp } from 'node:fs';
-import type { FileHandle } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { Transform, type TransformCallback } from 'node:stream';
 import { promisify } from 'node:util';
@@ -264,27 +262,4 @@ export async function* compressedBlocks(
   } finally {
     await reader.close();
   }
-}
-
-/** Reads the file at `path`, which nothing changes meanwhile, as a BlockReader. */
-export function fileBlockReader(path: string): BlockReader {
-  let fh: FileHandle | undefined;
-  let pos = 0;
-  return {
-    async read(into) {
-      fh ??= await fsp.open(path, 'r');
-      let filled = 0;
-      while (filled < into.length) {
-        const { bytesRead } = await fh.read(into, filled, into.length - filled, pos);
-        if (bytesRead === 0) break;
-        filled += bytesRead;
-        pos += bytesRead;
-      }
-      return filled;
-    },
-    async close() {
-      await fh?.close();
-      fh = undefined;
-    },
-  };
 }

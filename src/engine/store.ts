@@ -2,9 +2,9 @@ import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { Readable, Transform, type Duplex, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { FILE_MODE, fsyncPath } from './fs-util.js';
+import { FILE_MODE, fileBlockReader, fsyncPath } from './fs-util.js';
 import type { BlockReader, CodecName, PlainHashes } from '../core/types.js';
-import { BlockCompressor, compressedBlocks, fileBlockReader } from './codec.js';
+import { BlockCompressor, compressedBlocks } from './codec.js';
 
 /** What storing one stream produced: sizes and checksums of the stored file. */
 export interface StoredResult {

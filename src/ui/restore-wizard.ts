@@ -19,10 +19,11 @@ import { onAtKey, onPassphraseKey, onSourceKey } from './restore-wizard-steps.js
  * types the confirmation word) → when only connected sessions stop an in-place restore of a server
  * database, whether to close them at the swap (default no; yes plans again with them closed) →
  * when the identity file is passphrase-protected and not opened yet, or the set is encrypted to a passphrase
- * no file gives, that passphrase (masked) →
+ * no file gives, that passphrase (masked; once opened the key is checked again, so sets needing both kinds ask
+ * one, then the other) →
  * progress → the outcome. New steps' keys live in restore-wizard-steps.ts.
  *
- * Why one file of about 490 lines: it is one state machine whose transitions read each other's states;
+ * Why one file of about 500 lines: it is one state machine whose transitions read each other's states;
  * the steps added for destinations and points in time are in restore-wizard-steps.ts.
  */
 
