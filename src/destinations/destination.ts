@@ -145,12 +145,16 @@ export interface DestinationConfig {
   retention?: Partial<RetentionPolicy> & { manual?: Partial<ManualRetention> };
 }
 
-/** A destination type: checks its config fields and opens a destination. */
-export interface DestinationFactory {
+/** What loading a config needs of a destination type (./rules.ts): no SDK, no client library. */
+export interface DestinationRules {
   /** Problems of type-specific fields, with a path relative to the entry (`bucket`). Pure. */
   validate(cfg: DestinationConfig): { path: string; problem: string; hint?: string }[];
   /** Fields of this type that hold secrets (masked in every output). */
   secretFields: readonly (keyof DestinationConfig)[];
+}
+
+/** A destination type: checks its config fields and opens a destination. */
+export interface DestinationFactory extends DestinationRules {
   open(cfg: DestinationConfig): Promise<Destination>;
 }
 

@@ -6,6 +6,7 @@ import { DestinationError } from '../core/errors.js';
 import { DIR_MODE, FILE_MODE, fsyncPath } from '../engine/fs-util.js';
 import { isSetId } from '../engine/set-id.js';
 import type { Destination, DestinationConfig, DestinationFactory, RemoteFile } from './destination.js';
+import { folderRules } from './rules.js';
 
 /** Temporary names of files being written; never listed, replaced by the next copy. */
 export const PART_MARK = '.respaldo-part-';
@@ -243,18 +244,7 @@ export class FolderDestination implements Destination {
 }
 
 export const folderFactory = {
-  secretFields: [],
-  validate(cfg: DestinationConfig) {
-    if (!cfg.path)
-      return [
-        {
-          path: 'path',
-          problem: 'required for a folder destination',
-          hint: 'Set "path" to the folder (a NAS or USB mount).',
-        },
-      ];
-    return [];
-  },
+  ...folderRules,
   async open(cfg: DestinationConfig) {
     return new FolderDestination(cfg.name, cfg.path!);
   },

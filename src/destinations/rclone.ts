@@ -4,6 +4,7 @@ import { CommandError, DestinationError, RespaldoError } from '../core/errors.js
 import { runCapture, spawnStreaming, type SpawnSpec } from '../exec/spawn.js';
 import { isSetId } from '../engine/set-id.js';
 import type { Destination, DestinationConfig, DestinationFactory, RemoteFile } from './destination.js';
+import { rcloneRules } from './rules.js';
 
 /** rclone's own keys whose values are secrets (masked in every message). */
 const SECRET_KEY = /pass|secret|token|key$|auth|credentials/i;
@@ -224,20 +225,7 @@ export class RcloneDestination implements Destination {
 }
 
 export const rcloneFactory = {
-  secretFields: [],
-  validate(cfg: DestinationConfig) {
-    if (!cfg.remote)
-      return [
-        {
-          path: 'remote',
-          problem: 'required for an rclone destination',
-          hint: 'Name the remote (as in `rclone config`), or define it with "config".',
-        },
-      ];
-    if (!/^[A-Za-z0-9_][A-Za-z0-9_-]*$/.test(cfg.remote))
-      return [{ path: 'remote', problem: 'letters, digits, _ and - only' }];
-    return [];
-  },
+  ...rcloneRules,
   async open(cfg: DestinationConfig) {
     return new RcloneDestination(cfg);
   },

@@ -1,22 +1,27 @@
 import { UsageError } from '../core/errors.js';
 import type { LoadedConfig } from '../core/types.js';
-import type { Destination, DestinationConfig, DestinationFactory, DestinationType } from './destination.js';
-import { folderFactory } from './folder.js';
-import { rcloneFactory } from './rclone.js';
-import { s3Factory } from './s3.js';
-import { sftpFactory } from './sftp.js';
+import type {
+  Destination,
+  DestinationConfig,
+  DestinationFactory,
+  DestinationRules,
+  DestinationType,
+} from './destination.js';
+import { folderRules, rcloneRules, s3Rules, sftpRules } from './rules.js';
 
-/** Every destination type, by the `type` of its config entry. */
-export const DESTINATIONS: Partial<Record<DestinationType, DestinationFactory>> = {
-  folder: folderFactory,
-  s3: s3Factory,
-  sftp: sftpFactory,
-  rclone: rcloneFactory,
+/**
+ * Every destination type, by the `type` of its config entry: its config rules, and its implementation
+ * loaded only when a destination of that type is opened (a copy to a folder does not load the S3 or SFTP
+ * code: every command checks the config's destinations).
+ */
+export const DESTINATIONS: Partial<
+  Record<DestinationType, DestinationRules & { load(): Promise<DestinationFactory> }>
+> = {
+  folder: { ...folderRules, load: async () => (await import('./folder.js')).folderFactory },
+  s3: { ...s3Rules, load: async () => (await import('./s3.js')).s3Factory },
+  sftp: { ...sftpRules, load: async () => (await import('./sftp.js')).sftpFactory },
+  rclone: { ...rcloneRules, load: async () => (await import('./rclone.js')).rcloneFactory },
 };
-
-export function destinationFactory(type: DestinationType): DestinationFactory | undefined {
-  return DESTINATIONS[type];
-}
 
 /** The config entry named `name`; a UsageError listing the names when there is none. */
 export function destinationConfig(cfg: Pick<LoadedConfig, 'destinations' | 'file'>, name: string): DestinationConfig {
@@ -39,5 +44,6 @@ export async function openDestination(
   name: string,
 ): Promise<Destination> {
   const dc = destinationConfig(cfg, name);
-  return DESTINATIONS[dc.type]!.open(dc);
+  const factory = await DESTINATIONS[dc.type]!.load();
+  return factory.open(dc);
 }

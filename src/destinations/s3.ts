@@ -20,6 +20,7 @@ import {
   type PendingUpload,
   type RemoteFile,
 } from './destination.js';
+import { s3Rules } from './rules.js';
 import {
   BufferPool,
   CheckedFileBody,
@@ -572,24 +573,7 @@ export class S3Destination implements Destination {
 }
 
 export const s3Factory = {
-  secretFields: ['secretAccessKey', 'accessKeyId'],
-  validate(cfg: DestinationConfig) {
-    const problems: { path: string; problem: string; hint?: string }[] = [];
-    for (const f of ['bucket', 'accessKeyId', 'secretAccessKey'] as const) {
-      if (!cfg[f])
-        problems.push({
-          path: f,
-          problem: 'required for an s3 destination',
-          hint:
-            f === 'bucket'
-              ? 'Name the bucket.'
-              : `Set it from the environment: "${f}": "\${S3_${f === 'accessKeyId' ? 'ACCESS_KEY_ID' : 'SECRET_ACCESS_KEY'}}".`,
-        });
-    }
-    if (cfg.endpoint && !/^https?:\/\//.test(cfg.endpoint))
-      problems.push({ path: 'endpoint', problem: 'must start with http:// or https://' });
-    return problems;
-  },
+  ...s3Rules,
   async open(cfg: DestinationConfig) {
     process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true'; // the README states which Node lines run
     return new S3Destination(cfg, await import('@aws-sdk/client-s3'));

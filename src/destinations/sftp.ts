@@ -11,6 +11,7 @@ import type SftpClient from 'ssh2-sftp-client';
 import { DestinationError } from '../core/errors.js';
 import { isSetId } from '../engine/set-id.js';
 import type { Destination, DestinationConfig, DestinationFactory, RemoteFile } from './destination.js';
+import { sftpRules } from './rules.js';
 import { PART_MARK } from './folder.js';
 
 /**
@@ -431,25 +432,6 @@ export class SftpDestination implements Destination {
 }
 
 export const sftpFactory = {
-  secretFields: ['password', 'passphrase'],
-  validate(cfg: DestinationConfig) {
-    const problems: { path: string; problem: string; hint?: string }[] = [];
-    for (const f of ['host', 'user', 'path'] as const)
-      if (!cfg[f]) problems.push({ path: f, problem: 'required for an sftp destination' });
-    if (!cfg.privateKey && !cfg.password)
-      problems.push({
-        path: 'privateKey',
-        problem: 'privateKey or password is required for an sftp destination',
-        hint: 'Set "privateKey" to a key file, or "password": "${SFTP_PASSWORD}".',
-      });
-    if (!cfg.hostKey) {
-      problems.push({
-        path: 'hostKey',
-        problem: "required: the server's host key fingerprint",
-        hint: 'Run `ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub` on the server (or `ssh-keyscan -p PORT HOST | ssh-keygen -lf -` from a trusted network) and set "hostKey": "SHA256:…".',
-      });
-    }
-    return problems;
-  },
+  ...sftpRules,
   open: (cfg: DestinationConfig) => SftpDestination.connect(cfg),
 } satisfies DestinationFactory;

@@ -1,0 +1,83 @@
+import type { DestinationConfig, DestinationRules } from './destination.js';
+
+/**
+ * The config rules of every destination type, apart from their implementations (./folder.ts, ./s3.ts,
+ * ./sftp.ts, ./rclone.ts): loading a config checks every destination, and only the one a command opens is
+ * loaded (./registry.ts).
+ */
+
+export const folderRules = {
+  secretFields: [],
+  validate(cfg: DestinationConfig) {
+    if (!cfg.path)
+      return [
+        {
+          path: 'path',
+          problem: 'required for a folder destination',
+          hint: 'Set "path" to the folder (a NAS or USB mount).',
+        },
+      ];
+    return [];
+  },
+} satisfies DestinationRules;
+
+export const s3Rules = {
+  secretFields: ['secretAccessKey', 'accessKeyId'],
+  validate(cfg: DestinationConfig) {
+    const problems: { path: string; problem: string; hint?: string }[] = [];
+    for (const f of ['bucket', 'accessKeyId', 'secretAccessKey'] as const) {
+      if (!cfg[f])
+        problems.push({
+          path: f,
+          problem: 'required for an s3 destination',
+          hint:
+            f === 'bucket'
+              ? 'Name the bucket.'
+              : `Set it from the environment: "${f}": "\${S3_${f === 'accessKeyId' ? 'ACCESS_KEY_ID' : 'SECRET_ACCESS_KEY'}}".`,
+        });
+    }
+    if (cfg.endpoint && !/^https?:\/\//.test(cfg.endpoint))
+      problems.push({ path: 'endpoint', problem: 'must start with http:// or https://' });
+    return problems;
+  },
+} satisfies DestinationRules;
+
+export const sftpRules = {
+  secretFields: ['password', 'passphrase'],
+  validate(cfg: DestinationConfig) {
+    const problems: { path: string; problem: string; hint?: string }[] = [];
+    for (const f of ['host', 'user', 'path'] as const)
+      if (!cfg[f]) problems.push({ path: f, problem: 'required for an sftp destination' });
+    if (!cfg.privateKey && !cfg.password)
+      problems.push({
+        path: 'privateKey',
+        problem: 'privateKey or password is required for an sftp destination',
+        hint: 'Set "privateKey" to a key file, or "password": "${SFTP_PASSWORD}".',
+      });
+    if (!cfg.hostKey) {
+      problems.push({
+        path: 'hostKey',
+        problem: "required: the server's host key fingerprint",
+        hint: 'Run `ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub` on the server (or `ssh-keyscan -p PORT HOST | ssh-keygen -lf -` from a trusted network) and set "hostKey": "SHA256:…".',
+      });
+    }
+    return problems;
+  },
+} satisfies DestinationRules;
+
+export const rcloneRules = {
+  secretFields: [],
+  validate(cfg: DestinationConfig) {
+    if (!cfg.remote)
+      return [
+        {
+          path: 'remote',
+          problem: 'required for an rclone destination',
+          hint: 'Name the remote (as in `rclone config`), or define it with "config".',
+        },
+      ];
+    if (!/^[A-Za-z0-9_][A-Za-z0-9_-]*$/.test(cfg.remote))
+      return [{ path: 'remote', problem: 'letters, digits, _ and - only' }];
+    return [];
+  },
+} satisfies DestinationRules;
