@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { READ_BYTES, hashStoredFile, mapLimited } from '../src/engine/hash-file.js';
+import { MD5_THREAD_MIN_BYTES, READ_BYTES, hashStoredFile, mapLimited } from '../src/engine/hash-file.js';
 import { makeTmpDir } from './helpers/tmp.js';
 
 const digest = (alg: string, data: Buffer) => createHash(alg).update(data).digest('hex');
@@ -37,6 +37,37 @@ describe('hashStoredFile (verify: one read pass, two reused buffers)', () => {
     expect(bad.md5).not.toBe(good.md5);
     expect(bad.sha256).not.toBe(good.sha256);
     expect(bad).toEqual({ bytes: data.length, md5: digest('md5', data), sha256: digest('sha256', data) });
+  });
+
+  describe('large files: MD5 on a second thread over shared buffers', () => {
+    it.each([
+      ['one byte under the threshold (one thread)', MD5_THREAD_MIN_BYTES - 1],
+      ['exactly the threshold', MD5_THREAD_MIN_BYTES],
+      ['many times round the shared buffers, and a tail', MD5_THREAD_MIN_BYTES + 13 * READ_BYTES + 4321],
+    ])('%s: the digests of the whole file, progress rising to its size', async (_name, size) => {
+      const data = randomBytes(size);
+      const file = join(makeTmpDir(), 'big.zst');
+      writeFileSync(file, data);
+      const seen: number[] = [];
+      const h = await hashStoredFile(file, (n) => seen.push(n));
+      expect(h).toEqual({ bytes: size, md5: digest('md5', data), sha256: digest('sha256', data) });
+      expect(seen).toEqual([...seen].sort((a, b) => a - b));
+      expect(seen.at(-1)).toBe(size);
+    });
+
+    it('a flipped byte in a buffer reused many times changes both digests; files hashed at once do not mix', async () => {
+      const size = MD5_THREAD_MIN_BYTES + 9 * READ_BYTES;
+      const a = randomBytes(size);
+      const b = Buffer.from(a);
+      b[size - 2 * READ_BYTES + 11]! ^= 0x40;
+      const dir = makeTmpDir();
+      writeFileSync(join(dir, 'a'), a);
+      writeFileSync(join(dir, 'b'), b);
+      const [ha, hb] = await Promise.all([hashStoredFile(join(dir, 'a')), hashStoredFile(join(dir, 'b'))]);
+      expect(ha).toEqual({ bytes: size, md5: digest('md5', a), sha256: digest('sha256', a) });
+      expect(hb).toEqual({ bytes: size, md5: digest('md5', b), sha256: digest('sha256', b) });
+      expect(hb.md5).not.toBe(ha.md5);
+    });
   });
 
   it('a missing file rejects with ENOENT', async () => {
