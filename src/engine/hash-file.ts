@@ -16,10 +16,16 @@ export interface FileDigest {
  */
 export const READ_BYTES = 1 << 20;
 
-/** Files from this size on have their MD5 computed on a second thread (a thread costs ~10 ms to start). */
+/** Files from this size on have their MD5 computed on a second thread. */
 export const MD5_THREAD_MIN_BYTES = 8 << 20;
 
-/** Read buffers shared with the MD5 thread: reads run ahead of the slower of the two hashes by this many. */
+/**
+ * MD5 threads at most, kept for the files hashed after (verify and restores hash files four at a time;
+ * more threads than cores would not hash faster). A file that finds none free hashes on this thread.
+ */
+export const MD5_THREADS = 2;
+
+/** Read buffers shared with an MD5 thread: reads run ahead of the slower of the two hashes by this many. */
 const SHARED_BUFFERS = 4;
 
 /**
@@ -32,8 +38,8 @@ const SHARED_BUFFERS = 4;
 export async function hashStoredFile(path: string, onBytes?: (bytes: number) => void): Promise<FileDigest> {
   const file = await fsp.open(path, 'r');
   try {
-    const size = (await file.stat()).size;
-    return size >= MD5_THREAD_MIN_BYTES ? await hashOnTwoThreads(file, onBytes) : await hashOnThisThread(file, onBytes);
+    const thread = (await file.stat()).size >= MD5_THREAD_MIN_BYTES ? md5Threads.take() : undefined;
+    return thread ? await hashOnTwoThreads(file, thread, onBytes) : await hashOnThisThread(file, onBytes);
   } finally {
     await file.close();
   }
@@ -65,13 +71,21 @@ async function hashOnThisThread(file: FileHandle, onBytes?: (bytes: number) => v
   }
 }
 
-/** SHA-256 here, MD5 on a worker thread reading the same shared buffers; a buffer is refilled once both are done. */
-async function hashOnTwoThreads(file: FileHandle, onBytes?: (bytes: number) => void): Promise<FileDigest> {
-  const buffers = Array.from({ length: SHARED_BUFFERS }, () => Buffer.from(new SharedArrayBuffer(READ_BYTES)));
-  const md5 = new Md5Thread(buffers);
+/**
+ * SHA-256 here, MD5 on `md5`'s thread reading the same shared buffers; a buffer is refilled once both are
+ * done with it. The thread goes back to the pool when the file hashed to its end, and is stopped otherwise.
+ */
+async function hashOnTwoThreads(
+  file: FileHandle,
+  md5: Md5Thread,
+  onBytes?: (bytes: number) => void,
+): Promise<FileDigest> {
+  const { buffers } = md5;
   const sha256 = createHash('sha256');
   let pending = file.read(buffers[0]!, 0, READ_BYTES, 0);
+  let finished = false;
   try {
+    md5.begin();
     let bytes = 0;
     let current = 0;
     for (;;) {
@@ -86,26 +100,30 @@ async function hashOnTwoThreads(file: FileHandle, onBytes?: (bytes: number) => v
       onBytes?.(bytes);
       current = following;
     }
-    return { bytes, md5: await md5.digest(), sha256: sha256.digest('hex') };
+    const digest = { bytes, md5: await md5.digest(), sha256: sha256.digest('hex') };
+    finished = true;
+    return digest;
   } finally {
     await pending.catch(() => undefined);
-    await md5.stop();
+    if (finished) md5Threads.put(md5);
+    else await md5Threads.drop(md5);
   }
 }
 
 /**
- * The MD5 thread's code: hashes the shared buffer it is told, says when it is done with it. Built-ins come
- * from `process.getBuiltinModule` where Node has it (20.16+), so it runs whether Node evaluates it as CommonJS or as
- * a module (`--input-type=module` in NODE_OPTIONS).
+ * The MD5 thread's code: starts a hash, hashes the shared buffer it is told and says when it is done with
+ * it, hands the digest. Built-ins come from `process.getBuiltinModule` where Node has it (20.16+), so it runs
+ * whether Node evaluates it as CommonJS or as a module (`--input-type=module` in NODE_OPTIONS).
  */
 const MD5_JOB = `
 const builtin = (name) => (process.getBuiltinModule ? process.getBuiltinModule(name) : require(name));
 const { parentPort, workerData } = builtin('node:worker_threads');
 const { createHash } = builtin('node:crypto');
 const views = workerData.buffers.map((b) => new Uint8Array(b));
-const md5 = createHash('md5');
+let md5;
 parentPort.on('message', (m) => {
-  if (m.end) parentPort.postMessage({ md5: md5.digest('hex') });
+  if (m.begin) md5 = createHash('md5');
+  else if (m.end) parentPort.postMessage({ md5: md5.digest('hex') });
   else {
     md5.update(views[m.buffer].subarray(0, m.bytes));
     parentPort.postMessage({ buffer: m.buffer });
@@ -113,8 +131,9 @@ parentPort.on('message', (m) => {
 });
 `;
 
-/** One file's MD5 computed on a worker thread over buffers shared with it. */
+/** A worker thread computing the MD5 of one file at a time over read buffers shared with it. */
 class Md5Thread {
+  readonly buffers = Array.from({ length: SHARED_BUFFERS }, () => Buffer.from(new SharedArrayBuffer(READ_BYTES)));
   private readonly worker: Worker;
   private readonly busy = new Set<number>();
   private readonly waiting = new Map<number, () => void>();
@@ -122,10 +141,10 @@ class Md5Thread {
   private failure: Error | undefined;
   private readonly failed: Promise<never>;
 
-  constructor(buffers: readonly Buffer[]) {
+  constructor() {
     this.worker = new Worker(MD5_JOB, {
       eval: true,
-      workerData: { buffers: buffers.map((b) => b.buffer) },
+      workerData: { buffers: this.buffers.map((b) => b.buffer) },
       // It holds no data of its own: the buffers are shared.
       resourceLimits: { maxYoungGenerationSizeMb: 1, maxOldGenerationSizeMb: 8 },
     });
@@ -148,6 +167,11 @@ class Md5Thread {
     });
   }
 
+  begin(): void {
+    this.worker.ref();
+    this.worker.postMessage({ begin: true });
+  }
+
   update(buffer: number, bytes: number): void {
     if (this.failure) throw this.failure;
     this.busy.add(buffer);
@@ -161,11 +185,21 @@ class Md5Thread {
     return Promise.race([new Promise<void>((resolve) => this.waiting.set(buffer, resolve)), this.failed]);
   }
 
-  /** The MD5 of everything passed to `update`, once the thread has hashed it all. */
+  /** The MD5 of everything passed to `update` since `begin`, once the thread has hashed it all. */
   digest(): Promise<string> {
     const md5 = new Promise<string>((resolve) => (this.result = resolve));
     this.worker.postMessage({ end: true });
     return Promise.race([md5, this.failed]);
+  }
+
+  /** False once the thread failed or exited. */
+  get usable(): boolean {
+    return !this.failure;
+  }
+
+  /** Idle: does not keep the process alive. */
+  idle(): void {
+    this.worker.unref();
   }
 
   async stop(): Promise<void> {
@@ -173,6 +207,30 @@ class Md5Thread {
     await this.worker.terminate();
   }
 }
+
+/** Up to MD5_THREADS threads, made when first needed and kept (unreferenced) for the next files. */
+const md5Threads = {
+  idle: [] as Md5Thread[],
+  made: 0,
+  take(): Md5Thread | undefined {
+    for (let thread = this.idle.pop(); thread; thread = this.idle.pop()) {
+      if (thread.usable) return thread;
+      this.made--;
+    }
+    if (this.made >= MD5_THREADS) return undefined;
+    this.made++;
+    return new Md5Thread();
+  },
+  put(thread: Md5Thread): void {
+    thread.idle();
+    this.idle.push(thread);
+  },
+  /** A thread left mid-file (a read failed): stopped, and another may be made in its place. */
+  async drop(thread: Md5Thread): Promise<void> {
+    this.made--;
+    await thread.stop();
+  },
+};
 
 /**
  * Runs `work` over `items` with at most `limit` running at once, results in the order of `items`.
