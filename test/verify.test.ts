@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import type { Manifest, SetSummary } from '../src/core/types.js';
-import type { VerifyReport } from '../src/engine/verify.js';
+import { CollectingReporter } from '../src/core/events.js';
+import { checkFiles, expectedFiles, type VerifyReport } from '../src/engine/verify.js';
 import { describeResult, parseJsonOutput, runCli } from './helpers/cli.js';
 import { dbDigest, execSql } from './helpers/sqlite.js';
 import { demoSetup, type DemoSetup } from './helpers/tmp.js';
@@ -115,6 +116,20 @@ describe('verify finds damaged sets', () => {
     await cli(s, ['restore', m.id, '--db', 'auditoria', '--yes']);
     expect(dbDigest(s.dbs.auditoria).tables['events']!.rows).toBe(10000);
     await cli(s, ['restore', m.id, '--db', 'users', '--yes'], 5);
+  });
+
+  it('progress ends at its total: application files (no stored size in the manifest) count in it', async () => {
+    const s = demoSetup();
+    const m = await create(s);
+    expect(m.files.some((f) => f.stored)).toBe(true);
+    const reporter = new CollectingReporter();
+    const checks = await checkFiles(join(s.backupDir, m.id), expectedFiles(m), reporter);
+    expect(checks.every((c) => c.ok)).toBe(true);
+    const progress = reporter.events.filter((e) => e.type === 'item-progress');
+    const last = progress.at(-1);
+    expect(last).toMatchObject({ item: 'verify', bytes: checks.reduce((n, c) => n + c.bytes, 0) });
+    expect(progress.every((e) => e.type === 'item-progress' && e.bytes <= (e.totalBytes ?? 0))).toBe(true);
+    expect(last?.type === 'item-progress' && last.bytes === last.totalBytes).toBe(true);
   });
 
   it('verify --all checks every set; one bad set makes it exit 5', async () => {

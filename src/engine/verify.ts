@@ -58,7 +58,13 @@ export async function checkFiles(
   expected: ReturnType<typeof expectedFiles>,
   reporter: Reporter,
 ): Promise<FileCheck[]> {
-  const total = expected.reduce((s, e) => s + (e.bytes ?? 0), 0);
+  // Application files record no stored size: their size on disk counts (the progress ended above its total).
+  const sizeOf = (e: (typeof expected)[number]): number => {
+    if (e.bytes !== null) return e.bytes;
+    const abs = join(dir, e.path);
+    return existsSync(abs) ? statSync(abs).size : 0;
+  };
+  const total = expected.reduce((s, e) => s + sizeOf(e), 0);
   let done = 0;
   const progress = throttled((bytes) =>
     reporter.emit({ type: 'item-progress', item: 'verify', bytes, totalBytes: total }),
