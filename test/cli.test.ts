@@ -195,9 +195,12 @@ describe('usage errors exit 2', () => {
     expect(h.code).toBe(0);
     expect(h.stdout).toContain('Exit codes:');
     expect(h.stdout).toMatch(/\b6\s+another respaldo process holds/);
-    const v = await runCli(['--version']);
-    expect(v.code).toBe(0);
-    expect(v.stdout.trim()).toBe(JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version);
+    const version = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version;
+    for (const flag of ['--version', '-V']) {
+      const v = await runCli([flag]);
+      expect(v.code).toBe(0);
+      expect(v.stdout.trim()).toBe(version);
+    }
   });
 });
 

@@ -47,8 +47,9 @@ const COMMANDS: { names: readonly string[]; load: () => Promise<CommandModule> }
 export const COMMAND_NAMES: readonly string[] = COMMANDS.flatMap((c) => c.names);
 
 /**
- * The program with the module of `argv`'s command only, when its first word names one; otherwise
- * (`--help`, `help`, a mistyped command) with every command, so help and suggestions are complete.
+ * The program with the module of `argv`'s command only, when its first word names one; with none for
+ * `--version` alone; otherwise (`--help`, `help`, a mistyped command) with every command, so help and
+ * suggestions are complete.
  */
 export async function buildProgram(argv: readonly string[] = []): Promise<Command> {
   const program = new Command('respaldo')
@@ -60,9 +61,12 @@ export async function buildProgram(argv: readonly string[] = []): Promise<Comman
     .addHelpText('after', exitCodeHelp())
     .exitOverride();
   const named = COMMANDS.find((c) => c.names.includes(argv[0] ?? ''));
+  const versionOnly = argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V');
   const modules: readonly CommandModule[] = named
     ? [await named.load()]
-    : (await import('./commands/all.js')).ALL_COMMANDS;
+    : versionOnly
+      ? []
+      : (await import('./commands/all.js')).ALL_COMMANDS;
   for (const m of modules) m.register(program);
   return program;
 }
