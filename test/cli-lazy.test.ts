@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { COMMAND_NAMES, buildProgram } from '../src/cli/program.js';
@@ -122,5 +122,63 @@ describe('commands that only read the config and the backup folder load no drive
     expect(r.code, describeResult(r)).toBe(3);
     expect(r.stderr).toContain(problem);
     expect(loaded.filter(heavy)).toEqual([]);
+  });
+});
+
+describe('destinations: only the one a command opens is loaded', () => {
+  /** A destination's implementation, its client library, or Node's fetch client (node:http's ESM facade loads it). */
+  const remoteCode = (url: string) =>
+    /\/dist\/destinations\/(s3|s3-parts|sftp|rclone)\.js$/.test(url) ||
+    /\/node_modules\/(@aws-sdk|@smithy|ssh2|ssh2-sftp-client)\//.test(url) ||
+    /^node-internal:.*undici/.test(url);
+
+  it('copy to a folder loads no S3, SFTP or rclone code and no fetch client; list loads no destination; --version no command', async () => {
+    const s = demoSetup();
+    const created = await runCli(['create', '--json', '--config', s.configFile], { cwd: s.dir });
+    expect(created.code, describeResult(created)).toBe(0);
+    const nas = join(s.dir, 'nas');
+    mkdirSync(nas, { mode: 0o700 });
+    writeFileSync(
+      s.configFile,
+      JSON.stringify({
+        ...demoConfig(),
+        destinations: [
+          { name: 'nas', type: 'folder', path: nas },
+          {
+            name: 'cloud',
+            type: 's3',
+            bucket: 'b',
+            accessKeyId: 'a',
+            secretAccessKey: 's',
+            endpoint: 'http://127.0.0.1:1',
+          },
+          {
+            name: 'far',
+            type: 'sftp',
+            host: '127.0.0.1',
+            user: 'u',
+            path: '/b',
+            password: 'p',
+            hostKey: `SHA256:${'A'.repeat(43)}`,
+          },
+          { name: 'drive', type: 'rclone', remote: 'drive' },
+        ],
+      }),
+    );
+
+    const copy = await traced(['copy', '--to', 'nas', '--config', s.configFile], s.dir);
+    expect(copy.r.code, describeResult(copy.r)).toBe(0);
+    expect(copy.loaded.some((u) => u.endsWith('/dist/destinations/folder.js'))).toBe(true);
+    expect(copy.loaded.some((u) => u.startsWith('node-internal:'))).toBe(true);
+    expect(copy.loaded.filter(remoteCode)).toEqual([]);
+
+    const list = await traced(['list', '--config', s.configFile], s.dir);
+    expect(list.r.code, describeResult(list.r)).toBe(0);
+    expect(list.loaded.filter((u) => /\/dist\/destinations\/(folder|s3|sftp|rclone)\.js$/.test(u))).toEqual([]);
+    expect(list.loaded.filter(remoteCode)).toEqual([]);
+
+    const version = await traced(['--version'], s.dir);
+    expect(version.r.code, describeResult(version.r)).toBe(0);
+    expect(version.loaded.filter((u) => /\/dist\/cli\/commands\//.test(u))).toEqual([]);
   });
 });

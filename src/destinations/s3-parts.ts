@@ -98,6 +98,13 @@ export async function fileSource(path: string, check: (sha256: string, bytes: nu
   };
 }
 
+/**
+ * node:http's class, required rather than imported: an ESM import of node:http evaluates every export of its
+ * facade, among them the getters that load the whole undici fetch client (measured: 70–90 ms added to the
+ * start of every command that reaches this module).
+ */
+const { ClientRequest: HttpClientRequest } = createRequire(import.meta.url)('node:http') as typeof import('node:http');
+
 /** Size of the reads of a streamed body; the piece held back until `check` passed is at most this. */
 const BODY_CHUNK = 1024 * 1024;
 /** Read buffers a streamed body keeps for reuse (8 MiB); when none is free yet, it reads into a new one. */
@@ -123,13 +130,6 @@ interface Slot {
  * has written its bytes out to the socket: fresh buffers cost a page fault per 4 KiB (measured: +0.6 CPU-s of
  * system time for 300 MB). Piped anywhere else, every chunk gets a new buffer.
  */
-/**
- * node:http's class, required rather than imported: an ESM import of node:http evaluates every export of its
- * facade, among them the getters that load the whole undici fetch client (measured: 70–90 ms added to the
- * start of every command that reaches this module, e.g. a copy to a folder).
- */
-const { ClientRequest: HttpClientRequest } = createRequire(import.meta.url)('node:http') as typeof import('node:http');
-
 export class CheckedFileBody extends Readable {
   private fh: FileHandle | undefined;
   private readonly hash = createHash('sha256');
