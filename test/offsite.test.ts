@@ -42,6 +42,16 @@ describe('config', () => {
     const u = demoSetup({ destinations: [{ name: 'x', type: 'ftp', path: './a' }] });
     expect((await cli(u, ['list'], 3)).stderr).toContain('destinations[0].type');
   });
+
+  it('a host key that is not a SHA-256 fingerprint says what one looks like; a bad name says what names may hold', async () => {
+    const sftp = { name: 'far', type: 'sftp', host: 'h', user: 'u', path: '/b', password: 'p' };
+    const s = demoSetup({ destinations: [{ ...sftp, hostKey: 'MD5:12:34:56' }] });
+    expect((await cli(s, ['list'], 3)).stderr).toContain(
+      'destinations[0].hostKey: must be a SHA-256 host key fingerprint: "SHA256:" and 43 base64 characters',
+    );
+    const t = demoSetup({ destinations: [{ ...sftp, name: '.hidden', hostKey: `SHA256:${'A'.repeat(43)}` }] });
+    expect((await cli(t, ['list'], 3)).stderr).toContain('destinations[0].name: invalid value: use letters, digits');
+  });
 });
 
 describe('folder destination', () => {

@@ -35,6 +35,12 @@ function describeAjvError(e: ErrorObject): { path: string; problem: string } {
     case 'type':
       return { path, problem: `must be ${String(params.type)}` };
     case 'pattern':
+      if (String(params.pattern).startsWith('^SHA256:'))
+        return {
+          path,
+          problem:
+            'must be a SHA-256 host key fingerprint: "SHA256:" and 43 base64 characters (as `ssh-keygen -lf` prints it)',
+        };
       return {
         path,
         problem: 'invalid value: use letters, digits, _ . - (at most 63 characters, not starting with . or -)',
