@@ -381,7 +381,12 @@ describe('argument arrays', () => {
   });
 
   test('the password goes to the child environment only', () => {
-    expect(childEnv(conn)).toEqual({ PGAPPNAME: 'respaldo', PGCONNECT_TIMEOUT: '15', PGPASSWORD: 'SECRET' });
+    expect(childEnv(conn)).toEqual({
+      PGAPPNAME: 'respaldo',
+      PGCONNECT_TIMEOUT: '15',
+      PGPASSWORD: 'SECRET',
+      LC_ALL: 'C',
+    });
     expect(childEnv({ ...conn, password: undefined } as unknown as PgConnection)).not.toHaveProperty('PGPASSWORD');
   });
 

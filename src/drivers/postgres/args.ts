@@ -44,9 +44,19 @@ export function connString(conn: PgConnection, database: string = conn.database)
   return kv.map(([k, v]) => `${k}=${quoteConnValue(v)}`).join(' ');
 }
 
-/** Environment for a libpq child: the password only here (PGPASSWORD), never in argv. */
+/**
+ * Environment for a libpq child: the password only here (PGPASSWORD), never in argv. `LC_ALL=C`: the client
+ * tools print in English whatever the operator's locale (on a server set up in Spanish: "falló la conexión al
+ * servidor … Conexión rehusada"), so their errors get respaldo's hints (hintForStderr, matched on the English
+ * text) and respaldo's messages stay in one language. It changes no data: a dump's encoding is the database's,
+ * and the tools are never interactive here.
+ */
 export function childEnv(conn: PgConnection): Record<string, string | undefined> {
-  const env: Record<string, string | undefined> = { PGAPPNAME: APPLICATION_NAME, PGCONNECT_TIMEOUT: '15' };
+  const env: Record<string, string | undefined> = {
+    PGAPPNAME: APPLICATION_NAME,
+    PGCONNECT_TIMEOUT: '15',
+    LC_ALL: 'C',
+  };
   if (conn.password !== undefined) env['PGPASSWORD'] = conn.password;
   return env;
 }
