@@ -4,7 +4,9 @@ import { DestinationError } from '../src/core/errors.js';
 import { SftpDestination } from '../src/destinations/sftp.js';
 import { startSshd, stopAllSshd, sftpDestination } from './helpers/sshd.js';
 import { waitFor } from './helpers/cli.js';
-import { existsSync, readdirSync } from 'node:fs';
+import { makeTmpDir } from './helpers/tmp.js';
+import { randomBytes } from 'node:crypto';
+import { appendFileSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 afterEach(async () => {
@@ -40,4 +42,34 @@ it('the connection dropping under several uploads at once fails every one of the
   }
   await dest.close();
   for (const spy of printed) expect(spy.mock.calls).toEqual([]);
+});
+
+it('the connection dropping under several putFile at once (packets built by PacketSender) fails each, leaving nothing in place', async () => {
+  const srv = await startSshd();
+  const dest = await SftpDestination.connect(sftpDestination(srv));
+  const source = join(makeTmpDir('respaldo-sftp-lost-'), 'big');
+  writeFileSync(source, randomBytes(1 << 20));
+  for (let i = 0; i < 7; i++) appendFileSync(source, readFileSync(source)); // 128 MiB
+  const checked: string[] = [];
+  const outcomes = [0, 1, 2].map((i) =>
+    dest.putFile(`s/f${i}`, source, 128 << 20, { check: () => void checked.push(`f${i}`) }).then(
+      () => 'resolved',
+      (err: unknown) => err,
+    ),
+  );
+  const temps = () => (existsSync(join(srv.root, 's')) ? readdirSync(join(srv.root, 's')).length : 0);
+  await waitFor(() => temps() === 3, 'three files being written', 20_000);
+  await srv.stop();
+  const settled = await Promise.race([
+    Promise.all(outcomes),
+    new Promise((resolve) => setTimeout(() => resolve('still waiting after 20 s'), 20_000)),
+  ]);
+  expect(Array.isArray(settled), String(settled)).toBe(true);
+  for (const err of settled as unknown[]) {
+    expect(err).toBeInstanceOf(DestinationError);
+    expect((err as DestinationError).message).toMatch(/unreachable or closed the connection/);
+  }
+  expect(checked).toEqual([]);
+  expect(readdirSync(join(srv.root, 's')).filter((n) => !n.startsWith('.respaldo-part-'))).toEqual([]);
+  await dest.close();
 });

@@ -1,6 +1,8 @@
 /**
  * An SFTP destination (ssh2-sftp-client over ssh2). Why one file of about 450 lines: the writes, listings and
- * removals share the connection, its replacement after a drop and the mapping of the server's errors.
+ * removals share the connection, its replacement after a drop and the mapping of the server's errors. How the
+ * bytes of a file are written is in sftp-writes.ts (through ssh2's `SFTP.write`) and sftp-packets.ts (a local
+ * file read straight into ssh2's SSH packets).
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -8,51 +10,21 @@ import { posix } from 'node:path';
 import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import type SftpClient from 'ssh2-sftp-client';
-import { DestinationError } from '../core/errors.js';
+import { DestinationError, RespaldoError } from '../core/errors.js';
 import { isSetId } from '../engine/set-id.js';
 import type { Destination, DestinationConfig, DestinationFactory, RemoteFile } from './destination.js';
 import { sftpRules } from './rules.js';
 import { PART_MARK } from './folder.js';
+import { PacketSender } from './sftp-packets.js';
+import { type RawSftp, WriteBudget, WriteRefused, writeChunks, writeFileChunks } from './sftp-writes.js';
 
 /**
  * Bytes of SFTP write requests in flight per connection, over all the files being sent on it (`fastPut` has
- * 64 × 32 KiB per file). OpenSSH's channel window is 2 MiB: what is beyond it waits in ssh2's buffer as
- * packets already copied, so a budget per file (4 files, 8 MiB) only held more memory, no more speed.
+ * 64 × 32 KiB per file). OpenSSH's channel window is 2 MiB: what is beyond it waits (in ssh2's buffer as
+ * packets already copied, or read into packets by `PacketSender`), so a budget per file (4 files, 8 MiB)
+ * only held more memory, no more speed.
  */
 const WRITES_IN_FLIGHT = 3 * 1024 * 1024;
-
-/** The write requests in flight on one connection, and the writers waiting for room. */
-class WriteBudget {
-  inFlight = 0;
-  private readonly waiting = new Set<() => void>();
-  /** Resolves once a request in flight has been answered (or at once when none is). */
-  settled(): Promise<void> {
-    if (this.inFlight === 0) return Promise.resolve();
-    return new Promise((resolve) => this.waiting.add(resolve));
-  }
-  answered(n: number): void {
-    this.inFlight -= n;
-    const wake = [...this.waiting];
-    this.waiting.clear();
-    for (const w of wake) w();
-  }
-}
-
-/** A write request the server refused (its status message). */
-class WriteRefused extends Error {}
-
-/** The calls of ssh2's SFTP session used to write a file (ssh2-sftp-client's `sftp`). */
-interface RawSftp {
-  _maxWriteLen?: number;
-  open(
-    path: string,
-    flags: string,
-    attrs: { mode: number },
-    cb: (err: Error | undefined, handle: Buffer) => void,
-  ): void;
-  write(handle: Buffer, buf: Buffer, off: number, len: number, position: number, cb: (err?: Error) => void): void;
-  close(handle: Buffer, cb: (err?: Error) => void): void;
-}
 
 /** `SHA256:…` as `ssh-keygen -lf` prints it: base64 of the key blob's SHA-256, without padding. */
 export function hostKeyFingerprint(key: Buffer): string {
@@ -83,6 +55,8 @@ export class SftpDestination implements Destination {
   private mkdirChain: Promise<unknown> = Promise.resolve();
   /** Of the current connection (a new one gets its own: answers on a dropped one never come). */
   private writes = new WriteBudget();
+  /** Of the current connection, made on first use (see `sender`). */
+  private packets: PacketSender | null | undefined;
 
   private constructor(
     private readonly cfg: DestinationConfig,
@@ -123,6 +97,7 @@ export class SftpDestination implements Destination {
     this.client = await newClient(this.cfg.name);
     this.made.clear();
     this.writes = new WriteBudget();
+    this.packets = undefined;
     this.broken = false;
     await this.open();
   }
@@ -187,7 +162,7 @@ export class SftpDestination implements Destination {
   }
 
   private fail(err: unknown, doing: string): never {
-    if (err instanceof DestinationError) throw err;
+    if (err instanceof RespaldoError) throw err; // a DestinationError, or the engine's check of what was sent
     const e = err as { message?: string; code?: string | number };
     const msg = e.message ?? String(err);
     const where = `${this.cfg.host}:${this.cfg.port ?? 22}`;
@@ -254,12 +229,58 @@ export class SftpDestination implements Destination {
     size: number,
     opts: { signal?: AbortSignal } = {},
   ): Promise<void> {
+    await this.place(key, async (handle) => {
+      await writeChunks(this.raw(), this.socket(), handle, chunks, this.writes, WRITES_IN_FLIGHT, opts.signal);
+      return size;
+    });
+  }
+
+  /**
+   * The local file read straight into the SSH packets of the write requests and hashed there
+   * (`PacketSender`), or, when ssh2's internals are not the ones it knows, read into one buffer and
+   * written as `putChunks` does. `check` sees the SHA-256 and length of what was sent before the file
+   * is put in place (see `Destination.putFile`).
+   */
+  async putFile(
+    key: string,
+    source: string,
+    _size: number,
+    opts: { check: (sha256: string, bytes: number) => void; signal?: AbortSignal },
+  ): Promise<void> {
+    await this.place(key, async (handle) => {
+      const sender = this.sender();
+      const sent = sender
+        ? await sender.writeFile(handle, source, this.writes, WRITES_IN_FLIGHT, opts.signal)
+        : await writeFileChunks(this.raw(), this.socket(), handle, source, this.writes, WRITES_IN_FLIGHT, opts.signal);
+      opts.check(sent.sha256, sent.bytes);
+      return sent.bytes;
+    });
+  }
+
+  /**
+   * Writes a new file (0600) under a temporary name beside `key` with `write`, which resolves with the
+   * number of bytes it wrote once all were answered; renames it to `key` once the server holds that many.
+   * When anything fails the temporary file is removed and `key` left as it was; a RespaldoError thrown by
+   * `write` (the engine's check) is thrown as is.
+   */
+  private async place(key: string, write: (handle: Buffer) => Promise<number>): Promise<void> {
     await this.ready();
     const target = this.abs(key);
     const tmp = posix.join(posix.dirname(target), `${PART_MARK}${process.pid}-${Math.random().toString(36).slice(2)}`);
     try {
       await this.ensureDir(posix.dirname(target));
-      await this.guard(this.writeChunks(tmp, chunks, opts.signal));
+      const sftp = this.raw();
+      const handle = await this.guard(
+        new Promise<Buffer>((resolve, reject) =>
+          sftp.open(tmp, 'w', { mode: 0o600 }, (err, h) => (err ? reject(err) : resolve(h))),
+        ),
+      );
+      let size: number;
+      try {
+        size = await this.guard(write(handle));
+      } finally {
+        await this.guard(new Promise<void>((resolve) => sftp.close(handle, () => resolve()))).catch(() => undefined);
+      }
       // OpenSSH's server can drop writes it could not do (a full disk) without the upload failing:
       // a file of another size than was sent is never renamed into place.
       const written = (await this.guard(this.client.stat(tmp))).size;
@@ -275,56 +296,26 @@ export class SftpDestination implements Destination {
     }
   }
 
+  private raw(): RawSftp {
+    return (this.client as unknown as { sftp: RawSftp }).sftp;
+  }
+
+  private socket(): Socket | undefined {
+    return (this.client as unknown as { client?: { _sock?: Socket } }).client?._sock;
+  }
+
+  /** The packet sender of this connection, made on first use; null when ssh2 cannot be driven so. */
+  private sender(): PacketSender | null {
+    if (this.packets === undefined) this.packets = PacketSender.of(this.raw(), this.socket());
+    return this.packets;
+  }
+
   private couldNotWrite(key: string, detail: string): DestinationError {
     return new DestinationError(
       this.name,
       `writing ${key}: the server could not write it (disk full or quota?): ${detail}`,
       `Free space on the server (or remove old sets there: \`respaldo prune --from ${this.name}\`), then run \`respaldo copy\` again.`,
     );
-  }
-
-  /** Writes `chunks` to a new file at `path` (0600) with many write requests in flight. */
-  private async writeChunks(path: string, chunks: AsyncIterable<Buffer>, signal?: AbortSignal): Promise<void> {
-    const sftp = (this.client as unknown as { sftp: RawSftp }).sftp;
-    const handle = await new Promise<Buffer>((resolve, reject) =>
-      sftp.open(path, 'w', { mode: 0o600 }, (err, h) => (err ? reject(err) : resolve(h))),
-    );
-    // never more than one request can carry: a longer write would read the chunk again later
-    const piece = Math.min(sftp._maxWriteLen ?? 16 * 1024, 256 * 1024);
-    const budget = this.writes;
-    // The requests issued together leave in one socket write, not one per SSH packet (32 KiB): never
-    // corked across an await, so that nothing waits in the socket for an answer that depends on it.
-    const sock = (this.client as unknown as { client?: { _sock?: Socket } }).client?._sock;
-    let mine = 0; // this file's requests in flight
-    let failed: Error | undefined;
-    try {
-      let position = 0;
-      for await (const chunk of chunks) {
-        signal?.throwIfAborted();
-        for (let at = 0; at < chunk.length;) {
-          while (budget.inFlight >= WRITES_IN_FLIGHT && !failed) await budget.settled();
-          if (failed) throw failed;
-          sock?.cork();
-          for (; at < chunk.length && budget.inFlight < WRITES_IN_FLIGHT; at += piece) {
-            const n = Math.min(piece, chunk.length - at);
-            budget.inFlight += n;
-            mine += n;
-            sftp.write(handle, chunk, at, n, position, (err) => {
-              mine -= n;
-              // status 4 (SSH_FX_FAILURE) is the server's answer; others (a lost connection) go to fail()
-              if (err) failed ??= (err as { code?: unknown }).code === 4 ? new WriteRefused(err.message) : err;
-              budget.answered(n);
-            });
-            position += n;
-          }
-          sock?.uncork();
-        }
-      }
-      while (mine > 0 && !failed) await budget.settled();
-      if (failed) throw failed;
-    } finally {
-      await new Promise<void>((resolve) => sftp.close(handle, () => resolve()));
-    }
   }
 
   private ensureDir(dir: string): Promise<void> {

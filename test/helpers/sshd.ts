@@ -53,9 +53,10 @@ const running = new Set<ChildProcess>();
 
 /**
  * Starts sshd (as the current user, root in CI) with key authentication only; with `passwords`,
- * password authentication too (checked against /etc/shadow: sshd must run as root).
+ * password authentication too (checked against /etc/shadow: sshd must run as root). `config` lines are
+ * added to its sshd_config (`Ciphers aes128-ctr`, `RekeyLimit 1M`, …).
  */
-export async function startSshd(opts: { passwords?: boolean } = {}): Promise<SshServer> {
+export async function startSshd(opts: { passwords?: boolean; config?: string[] } = {}): Promise<SshServer> {
   const sshd = sshdPath();
   if (!sshd) throw new Error('sshd is not installed (Debian: apt-get install openssh-server); .ci/run installs it');
   const dir = makeTmpDir('respaldo-sshd-');
@@ -92,6 +93,7 @@ export async function startSshd(opts: { passwords?: boolean } = {}): Promise<Ssh
       'StrictModes no',
       'UsePAM no',
       'Subsystem sftp internal-sftp',
+      ...(opts.config ?? []),
       '',
     ].join('\n'),
   );
