@@ -1,27 +1,16 @@
-import {
-  chmodSync,
-  copyFileSync,
-  existsSync,
-  linkSync,
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  readdirSync,
-  rmSync,
-  statSync,
-} from 'node:fs';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { createHash } from 'node:crypto';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Manifest, SetSummary } from '../src/core/types.js';
 import { collect, describeResult, parseJsonOutput, runCli, startCli, waitFor } from './helpers/cli.js';
-import { useBigDb } from './helpers/big-db.js';
+import { useBigDb, useBigSet } from './helpers/big-db.js';
 import { rowCounts } from './helpers/sqlite.js';
-import { demoSetup, makeTmpDir, writeConfig, type DemoSetup } from './helpers/tmp.js';
+import { demoSetup, type DemoSetup } from './helpers/tmp.js';
 import { startCliInTmux } from './helpers/tty.js';
 
 const bigDb = useBigDb(200);
+const bigWithASet = useBigSet(bigDb);
 
 function sha256(file: string): string {
   return createHash('sha256').update(readFileSync(file)).digest('hex');
@@ -131,54 +120,8 @@ describe('progress output', () => {
 });
 
 describe('an interrupted restore', () => {
-  const bigOnly = (c: Record<string, unknown>) => ({
-    ...c,
-    databases: [{ name: 'big', path: './data/big.db' }],
-    files: undefined,
-  });
-  // One set of the big database, made once for these tests (a create of it takes seconds). Each test gets
-  // its own folder: its own config, its own copy of the live file (the content of that set) and the set's
-  // stored files as hard links in its own backup folder (a restore only reads them; respaldo never writes
-  // a set's files in place), so no test sees another's restores, staging files or later sets.
-  let setDir = '';
-  let bigSet: Manifest;
-  beforeAll(async () => {
-    const t = writeConfig(mkdtempSync(join(tmpdir(), 'respaldo-interrupt-set-')), bigOnly, { demo: false });
-    setDir = t.dir;
-    mkdirSync(t.dataDir);
-    copyFileSync(bigDb(), join(t.dataDir, 'big.db'));
-    const created = await runCli(['create', '--json', '--config', t.configFile], { cwd: t.dir });
-    expect(created.code, describeResult(created)).toBe(0);
-    bigSet = parseJsonOutput<Manifest>(created.stdout);
-  });
-  afterAll(() => {
-    if (setDir) rmSync(setDir, { recursive: true, force: true });
-  });
-
-  /** A fresh folder holding the big database (live) and the set of it made in beforeAll. */
-  function withBigSet(): { s: DemoSetup; m: Manifest } {
-    const s = writeConfig(makeTmpDir(), bigOnly, { demo: false });
-    mkdirSync(s.dataDir);
-    copyFileSync(bigDb(), join(s.dataDir, 'big.db'));
-    /** `to` made with the mode of `from`; with `files`, the files below `from` hard-linked into it. */
-    const likeDir = (from: string, to: string, files = false): void => {
-      mkdirSync(to);
-      chmodSync(to, statSync(from).mode & 0o7777);
-      if (!files) return;
-      for (const e of readdirSync(from, { withFileTypes: true })) {
-        if (e.isDirectory()) likeDir(join(from, e.name), join(to, e.name), true);
-        else linkSync(join(from, e.name), join(to, e.name));
-      }
-    };
-    const m = bigSet;
-    likeDir(join(setDir, 'backups'), s.backupDir);
-    likeDir(join(setDir, 'backups', m.id), join(s.backupDir, m.id), true);
-    return { s, m };
-  }
-
   it('Ctrl-C during a restore stops it before the swap: no staging file, the live database as it was, exit 130', async () => {
-    const { s, m } = withBigSet();
-    const live = join(s.dataDir, 'big.db');
+    const { s, live, set: m } = await bigWithASet();
     const liveHash = sha256(live);
     const child = startCli(['restore', m.id, '--yes', '--config', s.configFile], { cwd: s.dir });
     const done = collect(child);
@@ -210,8 +153,7 @@ describe('an interrupted restore', () => {
   });
 
   it('SIGKILL while the restored file is written leaves the live database as it was; the next restore cleans up', async () => {
-    const { s, m } = withBigSet();
-    const live = join(s.dataDir, 'big.db');
+    const { s, live, set: m } = await bigWithASet();
     const liveHash = sha256(live);
 
     const child = startCli(['restore', m.id, '--yes', '--config', s.configFile], { cwd: s.dir });
@@ -245,7 +187,7 @@ describe('an interrupted restore', () => {
     expect(readdirSync(s.backupDir).filter((n) => n.startsWith('.tmp'))).toEqual([]);
   });
   it('SIGKILL during a side-by-side restore into another folder: the next run removes the hidden staging file there', async () => {
-    const { s, m } = withBigSet();
+    const { s, set: m } = await bigWithASet();
     const elsewhere = join(s.dir, 'checks');
     const child = startCli(
       ['restore', m.id, '--to', join(elsewhere, 'big-check.db'), '--yes', '--config', s.configFile],
