@@ -1,10 +1,10 @@
-import { copyFileSync, existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Manifest, SetSummary } from '../src/core/types.js';
+import type { SetSummary } from '../src/core/types.js';
 import { describeResult, parseJsonOutput, runCli, waitFor } from './helpers/cli.js';
-import { useBigDb } from './helpers/big-db.js';
+import { useBigDb, useBigSet } from './helpers/big-db.js';
 import { demoSetup, type DemoSetup } from './helpers/tmp.js';
 import { startRecordedInTmux, type RecordedTtySession } from './helpers/tty.js';
 
@@ -13,6 +13,7 @@ import { startRecordedInTmux, type RecordedTtySession } from './helpers/tty.js';
  * session: the pty goes away and the shell passes SIGHUP on). The run must stop as for Ctrl-C.
  */
 const bigDb = useBigDb(200);
+const bigWithASet = useBigSet(bigDb);
 const sessions: RecordedTtySession[] = [];
 afterEach(() => {
   for (const s of sessions.splice(0)) s.closeTerminal();
@@ -63,16 +64,6 @@ function bigAndDemo(): DemoSetup {
   return demoSetup((c) => ({ ...c, databases: [{ name: 'big', path: bigDb() }, ...(c.databases as object[])] }));
 }
 
-/** Only `big`, a copy in the data folder (it is replaced by the restores), and one set of it. */
-async function bigWithASet(): Promise<{ s: DemoSetup; live: string; hash: string; set: Manifest }> {
-  const s = demoSetup((c) => ({ ...c, databases: [{ name: 'big', path: './data/big.db' }], files: undefined }));
-  const live = join(s.dataDir, 'big.db');
-  copyFileSync(bigDb(), live);
-  const created = await runCli(['create', '--json', '--config', s.configFile], { cwd: s.dir });
-  expect(created.code, describeResult(created)).toBe(0);
-  return { s, live, hash: sha256(live), set: parseJsonOutput<Manifest>(created.stdout) };
-}
-
 describe('the CLI, stderr on the terminal, when the terminal closes', () => {
   it('during create: stops, removes the staging folder, releases the lock and logs it', async () => {
     const s = bigAndDemo();
@@ -84,7 +75,8 @@ describe('the CLI, stderr on the terminal, when the terminal closes', () => {
   });
 
   it('during an in-place restore: stops before the swap, the live database as it was', async () => {
-    const { s, live, hash, set } = await bigWithASet();
+    const { s, live, set } = await bigWithASet();
+    const hash = sha256(live);
     const tty = start(['restore', set.id, '--yes', '--config', s.configFile], s);
     await waitFor(() => restoreStaging(s).length > 0, 'the restore to write its staging file', 120_000, 5);
     await hangUpAndCheck(tty, s);
@@ -109,7 +101,8 @@ describe('the menu, when the terminal closes', () => {
   });
 
   it('during an in-place restore: stops before the swap, the live database as it was', async () => {
-    const { s, live, hash } = await bigWithASet();
+    const { s, live } = await bigWithASet();
+    const hash = sha256(live);
     const tty = start(['--config', s.configFile], s);
     await tty.waitForScreen('1. Create backup now');
     tty.send('4');

@@ -1,15 +1,16 @@
-import { copyFileSync, existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Manifest, SetSummary } from '../src/core/types.js';
 import { collect, describeResult, parseJsonOutput, runCli, startCli, waitFor } from './helpers/cli.js';
-import { useBigDb } from './helpers/big-db.js';
+import { useBigDb, useBigSet } from './helpers/big-db.js';
 import { rowCounts } from './helpers/sqlite.js';
 import { demoSetup, type DemoSetup } from './helpers/tmp.js';
 import { startCliInTmux } from './helpers/tty.js';
 
 const bigDb = useBigDb(200);
+const bigWithASet = useBigSet(bigDb);
 
 function sha256(file: string): string {
   return createHash('sha256').update(readFileSync(file)).digest('hex');
@@ -120,12 +121,7 @@ describe('progress output', () => {
 
 describe('an interrupted restore', () => {
   it('Ctrl-C during a restore stops it before the swap: no staging file, the live database as it was, exit 130', async () => {
-    const s = demoSetup((c) => ({ ...c, databases: [{ name: 'big', path: './data/big.db' }], files: undefined }));
-    const live = join(s.dataDir, 'big.db');
-    copyFileSync(bigDb(), live);
-    const created = await runCli(['create', '--json', '--config', s.configFile], { cwd: s.dir });
-    expect(created.code, describeResult(created)).toBe(0);
-    const m = parseJsonOutput<Manifest>(created.stdout);
+    const { s, live, set: m } = await bigWithASet();
     const liveHash = sha256(live);
     const child = startCli(['restore', m.id, '--yes', '--config', s.configFile], { cwd: s.dir });
     const done = collect(child);
@@ -157,12 +153,7 @@ describe('an interrupted restore', () => {
   });
 
   it('SIGKILL while the restored file is written leaves the live database as it was; the next restore cleans up', async () => {
-    const s = demoSetup((c) => ({ ...c, databases: [{ name: 'big', path: './data/big.db' }], files: undefined }));
-    const live = join(s.dataDir, 'big.db');
-    copyFileSync(bigDb(), live);
-    const created = await runCli(['create', '--json', '--config', s.configFile], { cwd: s.dir });
-    expect(created.code, describeResult(created)).toBe(0);
-    const m = parseJsonOutput<Manifest>(created.stdout);
+    const { s, live, set: m } = await bigWithASet();
     const liveHash = sha256(live);
 
     const child = startCli(['restore', m.id, '--yes', '--config', s.configFile], { cwd: s.dir });
@@ -196,11 +187,7 @@ describe('an interrupted restore', () => {
     expect(readdirSync(s.backupDir).filter((n) => n.startsWith('.tmp'))).toEqual([]);
   });
   it('SIGKILL during a side-by-side restore into another folder: the next run removes the hidden staging file there', async () => {
-    const s = demoSetup((c) => ({ ...c, databases: [{ name: 'big', path: './data/big.db' }], files: undefined }));
-    copyFileSync(bigDb(), join(s.dataDir, 'big.db'));
-    const created = await runCli(['create', '--json', '--config', s.configFile], { cwd: s.dir });
-    expect(created.code, describeResult(created)).toBe(0);
-    const m = parseJsonOutput<Manifest>(created.stdout);
+    const { s, set: m } = await bigWithASet();
     const elsewhere = join(s.dir, 'checks');
     const child = startCli(
       ['restore', m.id, '--to', join(elsewhere, 'big-check.db'), '--yes', '--config', s.configFile],

@@ -93,6 +93,11 @@ export async function startSshd(opts: { passwords?: boolean; config?: string[] }
       'StrictModes no',
       'UsePAM no',
       'Subsystem sftp internal-sftp',
+      // Commands run over ssh (rclone's sftp backend runs md5sum/sha1sum/echo on every connection) go
+      // through the user's shell; Debian's bash reads ~/.bashrc when SSH_CLIENT is set at SHLVL 0, and a
+      // slow one (root's `pyenv init` here: 3-5 s) then costs every connection that much. SHLVL=1 makes
+      // it a nested shell, which reads no rc file: the commands themselves run as before.
+      'SetEnv SHLVL=1',
       ...(opts.config ?? []),
       '',
     ].join('\n'),

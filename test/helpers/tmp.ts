@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync, mkdirSync, existsSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, rmSync, writeFileSync, mkdirSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach } from 'vitest';
@@ -28,9 +28,38 @@ export function removeTmpDirs(): void {
 
 afterEach(removeTmpDirs);
 
-/** Creates the demo databases (users.db, inventario.db, auditoria.db) and app/ folder in `dir`. */
+const runDemoScript = createDemoUntyped as (d: string, o: { scale?: number }) => void;
+const DEMO_ENTRIES = ['users.db', 'inventario.db', 'auditoria.db', 'app'];
+/** By scale: a folder the demo script filled, made once per test process, removed when it exits. */
+const demoTemplates = new Map<number, string>();
+
+/**
+ * Creates the demo databases (users.db, inventario.db, auditoria.db) and app/ folder in `dir`. The script is
+ * deterministic (the same rows every run) and takes about a second (200 scrypt hashes, SQLite commits), so a
+ * process runs it once per scale and copies that output into every further fresh folder; a folder already
+ * holding part of the demo gets the script itself (it only fills in what is missing).
+ */
 export function createDemo(dir: string, opts: { scale?: number } = {}): void {
-  (createDemoUntyped as (d: string, o: { scale?: number }) => void)(dir, opts);
+  const scale = opts.scale ?? 1;
+  if (DEMO_ENTRIES.some((name) => existsSync(join(dir, name)))) return runDemoScript(dir, { scale });
+  let template = demoTemplates.get(scale);
+  if (!template) {
+    if (demoTemplates.size === 0)
+      process.once('exit', () => {
+        for (const t of demoTemplates.values()) rmSync(t, { recursive: true, force: true });
+      });
+    template = mkdtempSync(join(tmpdir(), 'respaldo-demo-template-'));
+    demoTemplates.set(scale, template);
+    try {
+      runDemoScript(template, { scale });
+    } catch (err) {
+      demoTemplates.delete(scale);
+      rmSync(template, { recursive: true, force: true });
+      throw err;
+    }
+  }
+  mkdirSync(dir, { recursive: true });
+  for (const name of readdirSync(template)) cpSync(join(template, name), join(dir, name), { recursive: true });
 }
 
 /** Where writeConfig put things (all absolute). */
