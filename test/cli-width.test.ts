@@ -13,7 +13,7 @@ import type { CommandIO } from '../src/cli/context.js';
 import { foldLine } from '../src/cli/format.js';
 import { runCli } from './helpers/cli.js';
 import { makeTmpDir, writeConfig } from './helpers/tmp.js';
-import { startCliInTmux } from './helpers/tty.js';
+import { TMUX_SERVER, startCliInTmux } from './helpers/tty.js';
 import { FakeFacade } from './ui-fake-facade.js';
 
 function summary(id: string, over: Partial<SetSummary> = {}): SetSummary {
@@ -149,7 +149,9 @@ describe('list in a real 80-column terminal', () => {
     const tty = startCliInTmux(['list', '--config', setup.configFile], dir, { width: 80, height: 30 });
     try {
       expect(await tty.exitCode()).toBe(0);
-      const joined = execFileSync('tmux', ['capture-pane', '-p', '-J', '-t', tty.name], { encoding: 'utf8' });
+      const joined = execFileSync('tmux', [...TMUX_SERVER, 'capture-pane', '-p', '-J', '-t', tty.name], {
+        encoding: 'utf8',
+      });
       expect(joined).toMatch(/set\(s\) in/);
       for (const l of joined.split('\n')) expect(l.trimEnd().length, l).toBeLessThanOrEqual(80);
       expect(joined.match(/^\d{8}_\d{6}/gm)).toHaveLength(2);

@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CLI_BIN, runCli } from './helpers/cli.js';
 import { makeTmpDir, writeConfig } from './helpers/tmp.js';
-import { TmuxScreen } from './helpers/tty.js';
+import { TMUX_SERVER, TmuxScreen } from './helpers/tty.js';
 
 afterAll(() => TmuxScreen.closeAll());
 
@@ -64,7 +64,7 @@ describe('restore confirmation at 80×24 (real binary in tmux)', () => {
     expectConfirmation(s);
 
     // One write with letters and Backspaces (a paste, a laggy link): applied in order.
-    execFileSync('tmux', ['send-keys', '-t', name, '-l', 'RESTAURXX\x7f\x7fAR']);
+    execFileSync('tmux', [...TMUX_SERVER, 'send-keys', '-t', name, '-l', 'RESTAURXX\x7f\x7fAR']);
     s = await t.waitFor(/^› RESTAURAR\s*$/m);
     expect(s).not.toContain('Eso no es RESTAURAR');
     await t.key('Escape');

@@ -1,7 +1,8 @@
 import { execFile, execFileSync } from 'node:child_process';
 import { promisify } from 'node:util';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { afterAll } from 'vitest';
 import { CLI_BIN, cliCommandLine, shq, waitFor } from './cli.js';
 
 /** A command running in a real terminal (a detached tmux session), for prompts and TTY output. */
@@ -21,6 +22,23 @@ export interface TtySession {
 let counter = 0;
 
 /**
+ * Every tmux command of this test process goes to a tmux server of its own (`-L`): on the shared default
+ * server, a session of one vitest worker ending as the last one stopped the server while the other worker
+ * was starting a session on it ("server exited unexpectedly"). Stopped after the test file (this helper is
+ * imported by test files only).
+ */
+export const TMUX_SERVER = ['-L', `respaldo-test-${process.pid}`] as const;
+afterAll(() => {
+  try {
+    execFileSync('tmux', [...TMUX_SERVER, 'kill-server'], { stdio: 'ignore' });
+  } catch {
+    /* no server was started, or its last session ended */
+  }
+  // tmux leaves its socket file behind
+  rmSync(join(process.env.TMUX_TMPDIR ?? '/tmp', `tmux-${process.getuid?.() ?? 0}`, TMUX_SERVER[1]), { force: true });
+});
+
+/**
  * Runs the built CLI in a tmux session (stdin/stdout are a TTY) in `cwd`. The exit code is written
  * to a file in `cwd` so it can be read after the command ends.
  */
@@ -34,16 +52,27 @@ export function startCliInTmux(
   const script = `cd ${shq(cwd)} && ${cliCommandLine(args)}; echo $? > ${shq(codeFile)}; sleep 600`;
   execFileSync(
     'tmux',
-    ['new-session', '-d', '-s', name, '-x', String(opts.width ?? 160), '-y', String(opts.height ?? 50), script],
+    [
+      ...TMUX_SERVER,
+      'new-session',
+      '-d',
+      '-s',
+      name,
+      '-x',
+      String(opts.width ?? 160),
+      '-y',
+      String(opts.height ?? 50),
+      script,
+    ],
     { env: { ...process.env, TERM: 'xterm-256color' } },
   );
-  const screen = () => execFileSync('tmux', ['capture-pane', '-p', '-t', name], { encoding: 'utf8' });
+  const screen = () => execFileSync('tmux', [...TMUX_SERVER, 'capture-pane', '-p', '-t', name], { encoding: 'utf8' });
   return {
     name,
     screen,
     type: (text, enter = false) => {
-      execFileSync('tmux', ['send-keys', '-t', name, '-l', text]);
-      if (enter) execFileSync('tmux', ['send-keys', '-t', name, 'Enter']);
+      execFileSync('tmux', [...TMUX_SERVER, 'send-keys', '-t', name, '-l', text]);
+      if (enter) execFileSync('tmux', [...TMUX_SERVER, 'send-keys', '-t', name, 'Enter']);
     },
     waitForScreen: (pattern, timeoutMs = 30_000) =>
       waitFor(() => (pattern.test(screen()) ? screen() : null), `screen to match ${pattern}`, timeoutMs, 50),
@@ -58,7 +87,7 @@ export function startCliInTmux(
     },
     kill: () => {
       try {
-        execFileSync('tmux', ['kill-session', '-t', name], { stdio: 'ignore' });
+        execFileSync('tmux', [...TMUX_SERVER, 'kill-session', '-t', name], { stdio: 'ignore' });
       } catch {
         /* already gone */
       }
@@ -79,7 +108,18 @@ export class TmuxScreen {
 
   /** Starts `command` (a shell command line) in a new detached session of the given size. */
   static async open(name: string, command: string, width = 100, height = 30): Promise<TmuxScreen> {
-    await run('tmux', ['new-session', '-d', '-s', name, '-x', String(width), '-y', String(height), command]);
+    await run('tmux', [
+      ...TMUX_SERVER,
+      'new-session',
+      '-d',
+      '-s',
+      name,
+      '-x',
+      String(width),
+      '-y',
+      String(height),
+      command,
+    ]);
     TmuxScreen.opened.push(name);
     return new TmuxScreen(name);
   }
@@ -88,7 +128,7 @@ export class TmuxScreen {
   static closeAll(): void {
     for (const name of TmuxScreen.opened.splice(0)) {
       try {
-        execFileSync('tmux', ['kill-session', '-t', name], { stdio: 'ignore' });
+        execFileSync('tmux', [...TMUX_SERVER, 'kill-session', '-t', name], { stdio: 'ignore' });
       } catch {
         /* already gone */
       }
@@ -96,7 +136,7 @@ export class TmuxScreen {
   }
 
   async screen(): Promise<string> {
-    const { stdout } = await run('tmux', ['capture-pane', '-p', '-t', this.name]);
+    const { stdout } = await run('tmux', [...TMUX_SERVER, 'capture-pane', '-p', '-t', this.name]);
     return stdout;
   }
 
@@ -119,14 +159,14 @@ export class TmuxScreen {
 
   /** One key (tmux key name such as Enter, Escape, Down, Space, or a single character). */
   async key(k: string): Promise<void> {
-    await run('tmux', ['send-keys', '-t', this.name, k]);
+    await run('tmux', [...TMUX_SERVER, 'send-keys', '-t', this.name, k]);
     await sleep(150);
   }
 
   /** Literal text, one character at a time. */
   async type(text: string): Promise<void> {
     for (const ch of text) {
-      await run('tmux', ['send-keys', '-t', this.name, '-l', ch]);
+      await run('tmux', [...TMUX_SERVER, 'send-keys', '-t', this.name, '-l', ch]);
       await sleep(60);
     }
   }
@@ -179,11 +219,11 @@ export function startRecordedInTmux(
   const script = `cd ${shq(cwd)} && exec ${argv.map(shq).join(' ')}`;
   const size = ['-x', String(opts.width ?? 100), '-y', String(opts.height ?? 30)];
   const env = { ...process.env, TERM: 'xterm-256color' };
-  execFileSync('tmux', ['new-session', '-d', '-s', name, ...size, script], { env });
+  execFileSync('tmux', [...TMUX_SERVER, 'new-session', '-d', '-s', name, ...size, script], { env });
   const screen = () => {
     try {
       const stdio = ['ignore', 'pipe', 'ignore'] as ('ignore' | 'pipe')[];
-      return execFileSync('tmux', ['capture-pane', '-p', '-t', name], { encoding: 'utf8', stdio });
+      return execFileSync('tmux', [...TMUX_SERVER, 'capture-pane', '-p', '-t', name], { encoding: 'utf8', stdio });
     } catch {
       return '';
     }
@@ -197,11 +237,11 @@ export function startRecordedInTmux(
       return waitFor(() => (test(screen()) ? screen() : null), `screen to show ${String(pattern)}`, timeoutMs, 50);
     },
     send: (keys, literal = false) => {
-      execFileSync('tmux', ['send-keys', '-t', name, ...(literal ? ['-l'] : []), keys]);
+      execFileSync('tmux', [...TMUX_SERVER, 'send-keys', '-t', name, ...(literal ? ['-l'] : []), keys]);
     },
     closeTerminal: () => {
       try {
-        execFileSync('tmux', ['kill-session', '-t', name], { stdio: 'ignore' });
+        execFileSync('tmux', [...TMUX_SERVER, 'kill-session', '-t', name], { stdio: 'ignore' });
       } catch {
         /* already gone */
       }
