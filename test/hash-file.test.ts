@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { MD5_THREADS, MD5_THREAD_MIN_BYTES, READ_BYTES, hashStoredFile, mapLimited } from '../src/engine/hash-file.js';
+import { MD5_THREADS, READ_BYTES, hashStoredFile, mapLimited } from '../src/engine/hash-file.js';
 import { makeTmpDir } from './helpers/tmp.js';
 
 const digest = (alg: string, data: Buffer) => createHash(alg).update(data).digest('hex');
@@ -40,6 +40,8 @@ describe('hashStoredFile (verify: one read pass, two reused buffers)', () => {
   });
 
   describe('large files: MD5 on a second thread over shared buffers', () => {
+    /** The size from which the MD5 runs on a thread, in these tests (the default is 128 MiB). */
+    const MD5_THREAD_MIN_BYTES = 8 * READ_BYTES;
     it.each([
       ['one byte under the threshold (one thread)', MD5_THREAD_MIN_BYTES - 1],
       ['exactly the threshold', MD5_THREAD_MIN_BYTES],
@@ -49,7 +51,7 @@ describe('hashStoredFile (verify: one read pass, two reused buffers)', () => {
       const file = join(makeTmpDir(), 'big.zst');
       writeFileSync(file, data);
       const seen: number[] = [];
-      const h = await hashStoredFile(file, (n) => seen.push(n));
+      const h = await hashStoredFile(file, (n) => seen.push(n), MD5_THREAD_MIN_BYTES);
       expect(h).toEqual({ bytes: size, md5: digest('md5', data), sha256: digest('sha256', data) });
       expect(seen).toEqual([...seen].sort((a, b) => a - b));
       expect(seen.at(-1)).toBe(size);
@@ -67,7 +69,9 @@ describe('hashStoredFile (verify: one read pass, two reused buffers)', () => {
       const dir = makeTmpDir();
       files.forEach((data, i) => writeFileSync(join(dir, `f${i}`), data));
       for (let round = 0; round < 2; round++) {
-        const got = await Promise.all(files.map((_, i) => hashStoredFile(join(dir, `f${i}`))));
+        const got = await Promise.all(
+          files.map((_, i) => hashStoredFile(join(dir, `f${i}`), undefined, MD5_THREAD_MIN_BYTES)),
+        );
         got.forEach((h, i) =>
           expect(h).toEqual({ bytes: size, md5: digest('md5', files[i]!), sha256: digest('sha256', files[i]!) }),
         );
