@@ -14,6 +14,19 @@ afterEach(async () => {
   await stopAllSshd();
 });
 
+/** Each of `outcomes` (resolving with the error it failed with) settles within 20 s, failed by the lost connection. */
+async function expectEachLostTheConnection(outcomes: Promise<unknown>[]): Promise<void> {
+  const settled = await Promise.race([
+    Promise.all(outcomes),
+    new Promise((resolve) => setTimeout(() => resolve('still waiting after 20 s'), 20_000)),
+  ]);
+  expect(Array.isArray(settled), String(settled)).toBe(true);
+  for (const err of settled as unknown[]) {
+    expect(err).toBeInstanceOf(DestinationError);
+    expect((err as DestinationError).message).toMatch(/unreachable or closed the connection/);
+  }
+}
+
 it('the connection dropping under several uploads at once fails every one of them (none waits forever), printing nothing', async () => {
   // The library's default listeners print when a connection ends: that would break --json output.
   const printed = [vi.spyOn(console, 'log'), vi.spyOn(console, 'error')];
@@ -31,15 +44,7 @@ it('the connection dropping under several uploads at once fails every one of the
   const temps = () => (existsSync(join(srv.root, 's')) ? readdirSync(join(srv.root, 's')).length : 0);
   await waitFor(() => temps() === 3, 'three uploads in flight', 20_000);
   await srv.stop();
-  const settled = await Promise.race([
-    Promise.all(outcomes),
-    new Promise((resolve) => setTimeout(() => resolve('still waiting after 20 s'), 20_000)),
-  ]);
-  expect(Array.isArray(settled), String(settled)).toBe(true);
-  for (const err of settled as unknown[]) {
-    expect(err).toBeInstanceOf(DestinationError);
-    expect((err as DestinationError).message).toMatch(/unreachable or closed the connection/);
-  }
+  await expectEachLostTheConnection(outcomes);
   await dest.close();
   for (const spy of printed) expect(spy.mock.calls).toEqual([]);
 });
@@ -60,15 +65,7 @@ it('the connection dropping under several putFile at once (packets built by Pack
   const temps = () => (existsSync(join(srv.root, 's')) ? readdirSync(join(srv.root, 's')).length : 0);
   await waitFor(() => temps() === 3, 'three files being written', 20_000);
   await srv.stop();
-  const settled = await Promise.race([
-    Promise.all(outcomes),
-    new Promise((resolve) => setTimeout(() => resolve('still waiting after 20 s'), 20_000)),
-  ]);
-  expect(Array.isArray(settled), String(settled)).toBe(true);
-  for (const err of settled as unknown[]) {
-    expect(err).toBeInstanceOf(DestinationError);
-    expect((err as DestinationError).message).toMatch(/unreachable or closed the connection/);
-  }
+  await expectEachLostTheConnection(outcomes);
   expect(checked).toEqual([]);
   expect(readdirSync(join(srv.root, 's')).filter((n) => !n.startsWith('.respaldo-part-'))).toEqual([]);
   await dest.close();

@@ -21,6 +21,11 @@ export interface TtySession {
 
 let counter = 0;
 
+/** tmux's arguments for a detached session `name` of `width`×`height` running the shell command line `command`. */
+function newSession(name: string, width: number, height: number, command: string): string[] {
+  return [...TMUX_SERVER, 'new-session', '-d', '-s', name, '-x', String(width), '-y', String(height), command];
+}
+
 /**
  * Every tmux command of this test process goes to a tmux server of its own (`-L`): on the shared default
  * server, a session of one vitest worker ending as the last one stopped the server while the other worker
@@ -50,22 +55,9 @@ export function startCliInTmux(
   const name = `respaldo-test-${process.pid}-${++counter}`;
   const codeFile = join(cwd, `.tty-exit-${name}`);
   const script = `cd ${shq(cwd)} && ${cliCommandLine(args)}; echo $? > ${shq(codeFile)}; sleep 600`;
-  execFileSync(
-    'tmux',
-    [
-      ...TMUX_SERVER,
-      'new-session',
-      '-d',
-      '-s',
-      name,
-      '-x',
-      String(opts.width ?? 160),
-      '-y',
-      String(opts.height ?? 50),
-      script,
-    ],
-    { env: { ...process.env, TERM: 'xterm-256color' } },
-  );
+  execFileSync('tmux', newSession(name, opts.width ?? 160, opts.height ?? 50, script), {
+    env: { ...process.env, TERM: 'xterm-256color' },
+  });
   const screen = () => execFileSync('tmux', [...TMUX_SERVER, 'capture-pane', '-p', '-t', name], { encoding: 'utf8' });
   return {
     name,
@@ -108,18 +100,7 @@ export class TmuxScreen {
 
   /** Starts `command` (a shell command line) in a new detached session of the given size. */
   static async open(name: string, command: string, width = 100, height = 30): Promise<TmuxScreen> {
-    await run('tmux', [
-      ...TMUX_SERVER,
-      'new-session',
-      '-d',
-      '-s',
-      name,
-      '-x',
-      String(width),
-      '-y',
-      String(height),
-      command,
-    ]);
+    await run('tmux', newSession(name, width, height, command));
     TmuxScreen.opened.push(name);
     return new TmuxScreen(name);
   }
@@ -217,9 +198,8 @@ export function startRecordedInTmux(
   const endFile = join(cwd, `.tty-end-${name}.json`);
   const argv = [process.execPath, '-e', RECORDER, endFile, process.execPath, CLI_BIN, ...args];
   const script = `cd ${shq(cwd)} && exec ${argv.map(shq).join(' ')}`;
-  const size = ['-x', String(opts.width ?? 100), '-y', String(opts.height ?? 30)];
   const env = { ...process.env, TERM: 'xterm-256color' };
-  execFileSync('tmux', [...TMUX_SERVER, 'new-session', '-d', '-s', name, ...size, script], { env });
+  execFileSync('tmux', newSession(name, opts.width ?? 100, opts.height ?? 30, script), { env });
   const screen = () => {
     try {
       const stdio = ['ignore', 'pipe', 'ignore'] as ('ignore' | 'pipe')[];
