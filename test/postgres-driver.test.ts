@@ -1111,6 +1111,10 @@ describe.skipIf(!available)('postgres driver (real cluster)', () => {
       expect(err).toBeInstanceOf(RespaldoError);
       expect((err as RespaldoError).message).toMatch(/timeout[\s\S]*LOCK TABLE public\.t/);
       expect((err as RespaldoError).hint).toMatch(/lockWaitTimeout/);
+      // The stderr quoted by the error (--json shows it) is pg_dump's messages, not its --verbose progress.
+      const tail = ((err as RespaldoError).details as { stderrTail: string }).stderrTail;
+      expect(tail).toMatch(/^pg_dump: error: .*timeout/);
+      expect(tail).not.toMatch(/pg_dump: (reading|last built-in OID|saving|dumping)/);
       await migration.query('ROLLBACK');
       // Without the lock the same config dumps normally.
       expect((await dump(db)).facts.tables).toEqual({ 'public.t': 10 });

@@ -11,6 +11,7 @@ import {
 } from '../src/drivers/postgres/config.js';
 import {
   childEnv,
+  pgProgressLine,
   connString,
   pgDumpArgs,
   pgDumpDirArgs,
@@ -378,6 +379,22 @@ describe('argument arrays', () => {
       connString(conn),
     ];
     for (const a of all) expect(a).not.toContain('SECRET');
+  });
+
+  test.each([
+    ['pg_dump: reading extensions', true],
+    ['pg_dump: dumping contents of table "public.orders"', true],
+    ['pg_dump: finished item 3358 TABLE DATA orders', true],
+    ['pg_restore: processing item 3358 TABLE DATA orders', true],
+    ['pg_dump: error: query failed: ERROR:  canceling statement due to lock timeout', false],
+    ['pg_dump: detail: Query was: LOCK TABLE public.t IN ACCESS SHARE MODE', false],
+    ['pg_dump: warning: could not find where to insert IF EXISTS', false],
+    ['pg_dump: hint: Use --no-sync', false],
+    ['pg_dump: [archiver (db)] connection to database "x" failed: FATAL:  no pg_hba.conf entry', false],
+    ['ERROR:  relation "t" does not exist', false],
+    ['	Is the server running on that host and accepting TCP/IP connections?', false],
+  ])('pgProgressLine(%j) is %s', (line, progress) => {
+    expect(pgProgressLine(line)).toBe(progress);
   });
 
   test('the password goes to the child environment only', () => {

@@ -20,6 +20,11 @@ export interface SpawnSpec {
   missingHint?: string;
   /** stdin for the child: 'ignore' (default) or 'pipe'. */
   stdin?: 'ignore' | 'pipe';
+  /**
+   * Lines of the child's stderr that are progress, not messages (a `--verbose` tool's): kept out of the
+   * stderr tail that errors quote, so that they never push the child's own error out of it.
+   */
+  progressLine?: (line: string) => boolean;
 }
 
 export interface ChildOutcome {
@@ -60,9 +65,21 @@ export function spawnStreaming(spec: SpawnSpec): StreamingChild {
     killSignal: 'SIGTERM',
   });
   let stderr = '';
+  let partialLine = '';
+  const progressLine = spec.progressLine;
   child.stderr?.setEncoding('utf8');
   child.stderr?.on('data', (chunk: string) => {
-    stderr = (stderr + chunk).slice(-STDERR_TAIL);
+    if (!progressLine) {
+      stderr = (stderr + chunk).slice(-STDERR_TAIL);
+      return;
+    }
+    const lines = (partialLine + chunk).split('\n');
+    partialLine = lines.pop() ?? '';
+    for (const line of lines) if (!progressLine(line)) stderr = (stderr + line + '\n').slice(-STDERR_TAIL);
+  });
+  child.stderr?.on('end', () => {
+    if (partialLine && !progressLine?.(partialLine)) stderr = (stderr + partialLine).slice(-STDERR_TAIL);
+    partialLine = '';
   });
   const done = new Promise<ChildOutcome>((resolve, reject) => {
     child.once('error', (err: NodeJS.ErrnoException) => {

@@ -146,6 +146,18 @@ export function finishedDataItem(line: string): string | null {
 }
 
 /**
+ * Whether a line of `pg_dump --verbose` (or pg_restore's) is progress (`pg_dump: dumping contents of table
+ * "public.orders"`), not a message: since PostgreSQL 12 messages carry their level (`pg_dump: error: …`,
+ * `warning:`, `detail:`, `hint:`), and older tools' errors a bracketed part (`pg_dump: [archiver (db)] …`).
+ * Anything else, a server's own lines included, is a message.
+ */
+export function pgProgressLine(line: string): boolean {
+  const m = /^(pg_dump|pg_restore|pg_dumpall): (.*)$/.exec(line);
+  if (!m) return false;
+  return !/^(error|warning|detail|hint|fatal|FATAL|ERROR|WARNING|DETAIL|HINT)\b|^\[/.test(m[2]!);
+}
+
+/**
  * Rows in a table's data file of a directory dump, from its count of newlines and its last bytes:
  * COPY text writes one line per row (newlines inside values are escaped) and pg_dump ends the file
  * with a `\.` line and empty lines, which are not rows.

@@ -17,6 +17,7 @@ import {
   PG_DUMP_NO_SYNC_MAJOR,
   missingToolHint,
   pgDumpDirArgs,
+  pgProgressLine,
   pgRestoreListArgs,
   type Relation,
   type TableRef,
@@ -82,6 +83,7 @@ export async function openDirectoryDump(run: BackupRun): Promise<OpenedDump> {
     secrets,
     signal: ctx.signal,
     missingHint: missingToolHint('pg_dump'),
+    progressLine: pgProgressLine,
   });
   children.add(child.child);
   child.stdout.resume();

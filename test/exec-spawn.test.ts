@@ -1,0 +1,40 @@
+import { describe, expect, it } from 'vitest';
+import { CommandError } from '../src/core/errors.js';
+import { pgProgressLine } from '../src/drivers/postgres/args.js';
+import { runCapture } from '../src/exec/spawn.js';
+
+/** A child that prints progress and messages on stderr (the last line without its newline), then fails. */
+const noisy = {
+  command: 'sh',
+  args: [
+    '-c',
+    'printf "pg_dump: reading extensions\\npg_dump: error: query failed\\n" >&2; sleep 0.05; ' +
+      'printf "pg_dump: finished item 3 TABLE DATA t\\npg_dump: detail: Query was: LOCK TABLE t" >&2; exit 3',
+  ],
+};
+
+async function failure(spec: Parameters<typeof runCapture>[0]): Promise<CommandError> {
+  const err = await runCapture(spec).then(
+    () => expect.fail('the child failed'),
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(CommandError);
+  return err as CommandError;
+}
+
+describe('spawn: the stderr tail errors quote', () => {
+  it('keeps progress lines out when told which they are, the last line without a newline included', async () => {
+    const err = await failure({ ...noisy, progressLine: pgProgressLine });
+    expect((err.details as { stderrTail: string }).stderrTail).toBe(
+      'pg_dump: error: query failed\npg_dump: detail: Query was: LOCK TABLE t',
+    );
+    expect(err.message).toBe(
+      'sh exited with code 3: pg_dump: error: query failed | pg_dump: detail: Query was: LOCK TABLE t',
+    );
+  });
+
+  it('keeps every line otherwise', async () => {
+    const err = await failure(noisy);
+    expect((err.details as { stderrTail: string }).stderrTail.split('\n')).toHaveLength(4);
+  });
+});
