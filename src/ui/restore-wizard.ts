@@ -14,9 +14,8 @@ import { onAtKey, onPassphraseKey, onSourceKey } from './restore-wizard-steps.js
  *
  * Steps: with destinations configured, where from (this server's backup folder or a destination) →
  * pick a set (or latest; or `t`: "as of a date and time", the time and databases) → what to restore → where (in place
- * or side by side) → for one
- * PostgreSQL database side by side, which tables → the plan (nothing changed yet; the operator
- * types the confirmation word) → when only connected sessions stop an in-place restore of a server
+ * or side by side) → for one PostgreSQL database side by side, which tables → the plan (nothing changed yet; the
+ * operator types the confirmation word) → when only connected sessions stop an in-place restore of a server
  * database, whether to close them at the swap (default no; yes plans again with them closed) →
  * when the identity file is passphrase-protected and not opened yet, or the set is encrypted to a passphrase
  * no file gives, that passphrase (masked; once opened the key is checked again, so sets needing both kinds ask
