@@ -14,7 +14,8 @@ import { isSetId } from './set-id.js';
 
 /**
  * What killed runs left, put right before a backup (under the lock): restores cut short (each driver's
- * `recover`) and staging folders of runs that are gone (never a published set).
+ * `recover`) and staging folders of runs that are gone (never a published set). The processes such runs left
+ * waiting (`stopOrphansOfDeadRuns`) are stopped before a restore too (restore-stage.ts).
  */
 /**
  * Finishes what killed restores left for these databases (each driver's `recover`: a temporary
