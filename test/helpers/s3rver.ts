@@ -16,6 +16,9 @@ export interface S3Server {
   dir: string;
   /** Kills the server at once (SIGKILL), as a store that goes away. */
   kill(): Promise<void>;
+  /** Stops (SIGSTOP) and continues (SIGCONT) the server: what it wrote stays as it is while it is frozen. */
+  freeze(): void;
+  thaw(): void;
   /** Starts it again on the same port with the objects whose upload had finished (see `dropUnfinishedObjects`). */
   restart(): Promise<void>;
 }
@@ -81,6 +84,8 @@ export async function startS3rver(bucket = 'offsite'): Promise<S3Server> {
     bucket,
     dir,
     kill,
+    freeze: () => void child.kill('SIGSTOP'),
+    thaw: () => void child.kill('SIGCONT'),
     restart: async () => {
       await kill();
       dropUnfinishedObjects(dir);
