@@ -192,13 +192,33 @@ describe.skipIf(!available)('PostgreSQL chains on a real cluster', () => {
     expect(v).toMatchObject({ ok: true });
     expect(v.chain).toEqual([full.id, d1.id, ...sets.slice(sets.indexOf(d1) + 1).map((s) => s.id)]);
 
+    // Every set restores by id; `--at` its point plans that set and its chain, and is restored for the full, the
+    // differential and the last (the same restore once planned; each restore here costs about a second).
+    const chainOf = (m: Manifest): string[] => {
+      const at = sets.indexOf(m);
+      if (m.type === 'full') return [m.id];
+      if (m.type === 'differential') return [full.id, m.id];
+      return [...chainOf(sets[at - 1]!), m.id];
+    };
     sets.forEach((m, n) => {
       const byId = `by_id_${n}`;
       cli(['restore', m.id, '--db', 'inventario', '--to', byId, '--yes']);
       expect(plainDump(byId), `restore ${m.id} (${m.type})`).toBe(dumps.get(m.id));
-      const byTime = `at_${n}`;
-      cli(['restore', '--at', m.completedAt, '--db', 'inventario', '--to', byTime, '--yes']);
-      expect(plainDump(byTime), `restore --at ${m.completedAt} (${m.id})`).toBe(dumps.get(m.id));
+      const plan = cli([
+        'restore',
+        '--at',
+        m.completedAt,
+        '--db',
+        'inventario',
+        '--to',
+        `at_${n}`,
+        '--dry-run',
+        '--json',
+      ]).json as { at: { setId: string; order: string[] } };
+      expect(plan.at, `restore --at ${m.completedAt}`).toMatchObject({ setId: m.id, order: chainOf(m) });
+      if (m !== full && m !== d1 && m !== last) return;
+      cli(['restore', '--at', m.completedAt, '--db', 'inventario', '--to', `at_${n}`, '--yes']);
+      expect(plainDump(`at_${n}`), `restore --at ${m.completedAt} (${m.id})`).toBe(dumps.get(m.id));
     });
 
     // selected tables of a chain set, side by side
