@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { Worker } from 'node:worker_threads';
+import { hashWholeFile } from './hash-pool.js';
 
 /** Size, MD5 and SHA-256 of a file as stored. */
 export interface FileDigest {
@@ -37,8 +38,9 @@ const SHARED_BUFFERS = 4;
  * reused buffers, so memory stays a few MiB whatever the file's size. A large file's MD5 is computed on a
  * second thread over the same shared buffers while this thread computes its SHA-256, so the two hashes
  * take the time of the slower one rather than their sum (MD5 runs at about a third of SHA-256's speed on
- * CPUs with SHA extensions). `onBytes` gets the bytes hashed so far after each read; `md5ThreadFrom` is for
- * tests.
+ * CPUs with SHA extensions). Files of 8 MiB up to that size are hashed whole on a hashing thread when one
+ * is free (hash-pool.ts), so that the files verify hashes at once use every core. `onBytes` gets the bytes
+ * hashed so far after each read; `md5ThreadFrom` is for tests.
  */
 export async function hashStoredFile(
   path: string,
@@ -47,8 +49,13 @@ export async function hashStoredFile(
 ): Promise<FileDigest> {
   const file = await fsp.open(path, 'r');
   try {
-    const thread = (await file.stat()).size >= md5ThreadFrom ? md5Threads.take() : undefined;
-    return thread ? await hashOnTwoThreads(file, thread, onBytes) : await hashOnThisThread(file, onBytes);
+    const size = (await file.stat()).size;
+    const thread = size >= md5ThreadFrom ? md5Threads.take() : undefined;
+    if (thread) return await hashOnTwoThreads(file, thread, onBytes);
+    // Smaller files hash whole on a hashing thread when one is free (several files at once use every core).
+    return (await hashWholeFile(path, size, { md5: true, ...(onBytes ? { onBytes } : {}) }, () =>
+      hashOnThisThread(file, onBytes),
+    )) as FileDigest;
   } finally {
     await file.close();
   }
