@@ -169,6 +169,13 @@ describe('SQLite driver', () => {
     const r = await cli(s, ['create'], 7);
     expect(r.stderr).toContain('file not found');
     expect(await sets(s)).toEqual([]);
+    // the database's own sentence, then the summary's: one full stop between them
+    writeFileSync(join(s.dir, 'data', 'ghost.db'), 'a text file where the database should be, '.repeat(4));
+    const junk = await cli(s, ['create'], 7);
+    expect(junk.stderr).toMatch(
+      /Nothing could be backed up: SQLite database ghost: .*is not a SQLite database\. No set/,
+    );
+    expect(junk.stderr).not.toContain('..');
   });
 
   it('SQLite files inside an application folder are never byte-copied (warning in the manifest)', async () => {

@@ -276,7 +276,7 @@ export async function executeBackup(
       const first = failedDbs[0]?.error;
       throw new RespaldoError(
         'failed',
-        `Nothing could be backed up${first ? `: ${first.message}` : ''}. No set was written.`,
+        `Nothing could be backed up${first ? `: ${first.message.replace(/\.$/, '')}` : ''}. No set was written.`,
         first?.hint ?? 'Check the errors above and the config.',
         { setId: id },
       );
