@@ -1,12 +1,18 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { VerifyError } from '../src/core/errors.js';
+import { printCopyResults } from '../src/cli/commands/offsite.js';
+import { loadConfig } from '../src/config/load.js';
+import { CollectingReporter } from '../src/core/events.js';
+import type { Manifest } from '../src/core/types.js';
 import { SftpDestination } from '../src/destinations/sftp.js';
 import { PacketSender } from '../src/destinations/sftp-packets.js';
+import { copySets, type CopyResult } from '../src/engine/copy.js';
+import { parseJsonOutput, runCli } from './helpers/cli.js';
 import { startSshd, stopAllSshd, sftpDestination, type SshServer } from './helpers/sshd.js';
-import { makeTmpDir } from './helpers/tmp.js';
+import { demoSetup, makeTmpDir } from './helpers/tmp.js';
 
 afterEach(async () => {
   vi.restoreAllMocks();
@@ -58,8 +64,10 @@ describe('SFTP putFile: the file read straight into the SSH packets (OpenSSH ssh
     const dest = await SftpDestination.connect(sftpDestination(srv));
     const direct = vi.spyOn(PacketSender.prototype, 'writeFile');
     const files = localFiles(sizes);
+    expect(dest.directWrites).toBeNull(); // nothing sent yet
     expectSame(srv, files, await putAll(dest, files));
     expect(direct).toHaveBeenCalledTimes(files.length); // ssh2's internals are the ones PacketSender knows
+    expect(dest.directWrites).toBe(true);
     await dest.close();
   });
 
@@ -124,7 +132,43 @@ describe('SFTP putFile: the file read straight into the SSH packets (OpenSSH ssh
     expectSame(srv, files, await putAll(dest, files));
     expect(unknown).toHaveBeenCalled();
     expect(direct).not.toHaveBeenCalled();
+    expect(dest.directWrites).toBe(false);
     await dest.close();
+  });
+
+  it('a copy through ssh2 internals it does not know says so (--json and text), and a direct one does not', async () => {
+    const srv = await startSshd();
+    const s = demoSetup();
+    writeFileSync(
+      s.configFile,
+      JSON.stringify({
+        ...JSON.parse(readFileSync(s.configFile, 'utf8')),
+        destinations: [sftpDestination(srv, { source: 'srv1', copyAfterBackup: false })],
+      }),
+    );
+    const m = parseJsonOutput<Manifest>(
+      (await runCli(['create', '--json', '--config', s.configFile], { cwd: s.dir })).stdout,
+    );
+    const cfg = await loadConfig({ configPath: s.configFile });
+    const copy = () => copySets(cfg, { id: m.id, to: 'ssh' }, new CollectingReporter());
+    const printed = (results: CopyResult[]) => {
+      const lines: string[] = [];
+      printCopyResults({ out: (l) => lines.push(l), err: (l) => lines.push(l) }, results);
+      return lines.join('\n');
+    };
+
+    vi.spyOn(PacketSender, 'of').mockReturnValue(null);
+    const slow = await copy();
+    expect(slow).toMatchObject([{ ok: true, sftpDirectWrites: false }]);
+    expect(slow[0]!.filesSent).toBeGreaterThan(0);
+    expect(printed(slow)).toContain("through ssh2's own writes: the installed ssh2 is not the version respaldo");
+    expect(await copy()).toMatchObject([{ ok: true, filesSent: 0, sftpDirectWrites: null }]); // nothing to send
+
+    vi.restoreAllMocks();
+    rmSync(join(srv.root, 'srv1'), { recursive: true });
+    const direct = await copy();
+    expect(direct).toMatchObject([{ ok: true, sftpDirectWrites: true }]);
+    expect(printed(direct)).not.toContain('ssh2');
   });
 
   it('PacketSender.of refuses an object without the internals it needs', () => {

@@ -304,6 +304,15 @@ export class SftpDestination implements Destination {
     return (this.client as unknown as { client?: { _sock?: Socket } }).client?._sock;
   }
 
+  /**
+   * Whether files were read straight into the SSH packets (null: no file sent yet). False means this ssh2 is
+   * not the version whose internals respaldo drives: the copy went through ssh2's own writes, slower (twice
+   * the CPU, more memory) and as exact; `respaldo copy` says so.
+   */
+  get directWrites(): boolean | null {
+    return this.packets === undefined ? null : this.packets !== null;
+  }
+
   /** The packet sender of this connection, made on first use; null when ssh2 cannot be driven so. */
   private sender(): PacketSender | null {
     if (this.packets === undefined) this.packets = PacketSender.of(this.raw(), this.socket());

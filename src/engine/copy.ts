@@ -48,6 +48,11 @@ export interface CopyResult {
   filesAlreadyThere: number;
   /** S3: whether the store kept SHA-256 checksums of the uploads (null: not asked or nothing sent). */
   storeChecksums?: boolean | null;
+  /**
+   * SFTP: whether files were read straight into the SSH packets (false: ssh2's own, slower writes, because
+   * the installed ssh2 is not the version respaldo drives; null: nothing sent).
+   */
+  sftpDirectWrites?: boolean | null;
   error?: string;
   hint?: string;
 }
@@ -194,6 +199,7 @@ export async function copySet(
       result.bytesSent += manifestSize;
     }
     if ('checksumsConfirmed' in dest) result.storeChecksums = dest.checksumsConfirmed as boolean | null;
+    if ('directWrites' in dest) result.sftpDirectWrites = dest.directWrites as boolean | null;
     result.ok = true;
     reporter.emit({
       type: 'info',

@@ -8,13 +8,18 @@ import { formatBytes, table } from '../format.js';
 
 /** Off-site copies: `copy`, and the `--from NAME` forms of list, verify and restore. */
 
-function printCopyResults(io: CommandIO, results: CopyResult[]): void {
+/** What `respaldo copy` prints of each result (exported for its tests). */
+export function printCopyResults(io: Pick<CommandIO, 'out' | 'err'>, results: CopyResult[]): void {
   for (const r of results) {
     if (r.ok) {
       const checks =
-        r.storeChecksums === false
+        (r.storeChecksums === false
           ? ' (the store keeps no SHA-256 checksums: respaldo checked sizes and hashes itself)'
-          : '';
+          : '') +
+        (r.sftpDirectWrites === false
+          ? " (through ssh2's own writes: the installed ssh2 is not the version respaldo writes packets for;" +
+            ' as exact, slower; reinstall with `npm ci`)'
+          : '');
       io.out(
         `copied ${r.setId} to ${r.destination}: ${r.filesSent} file(s) sent (${formatBytes(r.bytesSent)}), ${r.filesAlreadyThere} already there${checks}`,
       );
