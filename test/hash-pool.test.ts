@@ -3,7 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { hashStoredFile } from '../src/engine/hash-file.js';
-import { THREAD_MIN_BYTES, hashThreadsReady, hashWholeFile } from '../src/engine/hash-pool.js';
+import { THREAD_MIN_BYTES, hashThreadsReady, hashWholeFile, stopHashThreads } from '../src/engine/hash-pool.js';
 import { makeTmpDir } from './helpers/tmp.js';
 
 const digest = (alg: string, data: Buffer) => createHash(alg).update(data).digest('hex');
@@ -113,6 +113,24 @@ describe('hashWholeFile: large files hashed on worker threads', () => {
       bytes: data.length,
       sha256: digest('sha256', data),
     });
+  });
+
+  it('a thread that dies in the middle of a file: the caller hashes it instead; a later file starts another', async () => {
+    await warmPool();
+    const big = join(makeTmpDir(), 'big');
+    const data = Buffer.alloc(128 * MiB, 7); // its MD5 takes the thread a quarter of a second or more
+    writeFileSync(big, data);
+    let here = 0;
+    const mine = { bytes: data.length, md5: digest('md5', data), sha256: digest('sha256', data) };
+    // The file is handed to the thread synchronously; the thread is ended microseconds later, mid-file.
+    const cut = hashWholeFile(big, data.length, { md5: true }, async () => (here++, mine));
+    await stopHashThreads();
+    expect(await cut).toBe(mine);
+    expect(here).toBe(1);
+    expect((await hashThreadsReady()).threads).toBe(0);
+    await warmPool();
+    expect((await hashThreadsReady()).threads).toBe(1);
+    await expect(hashWholeFile(big, data.length, { md5: true }, notHere)).resolves.toEqual(mine);
   });
 
   it('verify (hashStoredFile) hashes on the threads: a set of several large files uses every core', async () => {

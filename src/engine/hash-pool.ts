@@ -110,6 +110,11 @@ class HashThread {
     return !this.broken;
   }
 
+  /** Ends the thread now (a file it was hashing fails over to its caller). */
+  async stop(): Promise<void> {
+    await this.worker.terminate();
+  }
+
   hash(
     path: string,
     md5: boolean,
@@ -200,6 +205,11 @@ export async function hashWholeFile<T extends WholeFileDigest>(
     const digest = await thread.hash(path, opts.md5, opts.onBytes, opts.signal);
     pool.threaded++;
     return digest;
+  } catch (err) {
+    // The thread itself failed (not the file: that rejects with the file's error and the thread goes on): the
+    // file is hashed here instead, and the next large file may start another thread.
+    if (thread.usable) throw err;
+    return here();
   } finally {
     if (thread.usable) pool.idle.push(thread);
   }
@@ -209,4 +219,9 @@ export async function hashWholeFile<T extends WholeFileDigest>(
 export async function hashThreadsReady(): Promise<{ threads: number; filesHashed: number }> {
   await Promise.allSettled(pool.made.map((t) => t.ready));
   return { threads: pool.made.filter((t) => t.usable).length, filesHashed: pool.threaded };
+}
+
+/** Ends every hashing thread (for tests: what a thread that dies does to the file it was hashing). */
+export async function stopHashThreads(): Promise<void> {
+  await Promise.all(pool.made.map((t) => t.stop()));
 }
