@@ -1,10 +1,12 @@
 import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import * as zlib from 'node:zlib';
 import { REPO_ROOT } from './helpers/cli.js';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { RespaldoError } from '../src/core/errors.js';
 import type { BlockReader } from '../src/core/types.js';
 import {
@@ -171,6 +173,38 @@ describe('codecs', () => {
     bad[Math.floor(bad.length / 2)]! ^= 0x40;
     writeFileSync(join(dir, 'bad.zst'), bad);
     await expect(decompressFile('zstd', join(dir, 'bad.zst'))).rejects.toThrow();
+  });
+
+  it("zstd: each block is one frame made in one call, the bytes of zstd's one-shot compression", async (ctx) => {
+    if (!zstdHere) return ctx.skip();
+    const C = zlib.constants as Record<string, number>;
+    const oneShot = (b: Buffer, level: number) =>
+      (zlib as unknown as { zstdCompressSync: (b: Buffer, o: object) => Buffer }).zstdCompressSync(b, {
+        params: { [C['ZSTD_c_compressionLevel']!]: level, [C['ZSTD_c_checksumFlag']!]: 1 },
+        pledgedSrcSize: b.length,
+      });
+    const processChunk = vi.spyOn(
+      Object.getPrototypeOf((zlib as unknown as { createZstdCompress: () => object }).createZstdCompress()),
+      '_processChunk',
+    );
+    const dir = makeTmpDir();
+    for (const [what, block] of [
+      ['empty', Buffer.alloc(0)],
+      ['one byte', Buffer.from([7])],
+      ['text', sample(1 << 20)],
+      ['incompressible', randomBytes(1 << 20)],
+      ['a short last block', sample(123_457)],
+    ] as const) {
+      for (const level of [1, 3, 19]) {
+        const frame = await codec('zstd').compressBlock(block, level);
+        expect(frame.equals(oneShot(block, level)), `${what}, level ${level}`).toBe(true);
+      }
+      writeFileSync(join(dir, 'f.zst'), await codec('zstd').compressBlock(block, 3));
+      expect(execFileSync('zstd', ['-d', '-q', '-c', join(dir, 'f.zst')]).equals(block), what).toBe(true);
+    }
+    // This Node keeps the call the fast way needs. (zstdCompress, which streams the block, makes other bytes.)
+    expect(processChunk).toHaveBeenCalled();
+    vi.restoreAllMocks();
   });
 
   it('without zstd in Node, reading a zstd file is an operator error naming the Node to use', (ctx) => {
