@@ -29,6 +29,14 @@ function brokenIndexDb(file: string, rows = 500): void {
   }
 }
 
+/** Overwrites the second page of `file` with noise: SQLite opens it, but integrity_check cannot walk it. */
+function damagePage2(file: string): void {
+  const bytes = readFileSync(file);
+  const pageSize = bytes.readUInt16BE(16);
+  for (let i = pageSize; i < 2 * pageSize; i++) bytes[i] = (i * 7919) & 0xff;
+  writeFileSync(file, bytes);
+}
+
 async function cli(s: DemoSetup, args: string[], expectCode: number) {
   const r = await runCli([...args, '--config', s.configFile], { cwd: s.dir });
   expect(r.code, `respaldo ${args.join(' ')}\n${describeResult(r)}`).toBe(expectCode);
@@ -65,6 +73,15 @@ describe('inspectSqliteFile', () => {
     });
   });
 
+  it('a damaged page that stops integrity_check itself: the outcome is SQLite’s corruption, not an error', async () => {
+    const dir = makeTmpDir();
+    const file = join(dir, 'paged.db');
+    brokenIndexDb(file, 2000);
+    damagePage2(file);
+    const info = await inspectSqliteFile(file);
+    expect(info.integrity).toEqual([expect.stringMatching(/^integrity_check stopped: .+ \(SQLITE_CORRUPT\w*\)$/)]);
+  });
+
   it('a file that is not a database is refused with SQLite’s code', async () => {
     const file = join(makeTmpDir(), 'junk.db');
     writeFileSync(file, Buffer.alloc(8192, 0x5a));
@@ -95,7 +112,9 @@ describe('inspectSqliteFile', () => {
           (info) => info.integrity[0],
           (err: unknown) => (err as { code?: string }).code,
         );
-        expect(outcome, `cut at ${fraction}`).toMatch(/^(SQLITE_CORRUPT|\*\*\* in database main|Tree|Page|On tree)/);
+        expect(outcome, `cut at ${fraction}`).toMatch(
+          /^(integrity_check stopped: .*\(SQLITE_CORRUPT|\*\*\* in database main|Tree|Page|On tree)/,
+        );
       }
       expect(terminate).not.toHaveBeenCalled();
     } finally {
@@ -129,6 +148,37 @@ describe('a live database that fails integrity_check', () => {
     for (const d of m.databases.filter((x) => x.name !== 'broken'))
       expect(existsSync(join(s.backupDir, m.id, d.file!))).toBe(true);
     expect(leftovers(s.backupDir)).toEqual([]);
+  });
+
+  it('a damaged page: create stores the others (exit 4); restore over it keeps it as it was; its rollback puts it back', async () => {
+    const s = demoSetup();
+    const good = parseJsonOutput<Manifest>((await cli(s, ['create', '--json'], 0)).stdout);
+    const live = join(s.dataDir, 'users.db');
+    damagePage2(live);
+    const damaged = readFileSync(live);
+
+    const m = parseJsonOutput<Manifest>((await cli(s, ['create', '--json'], 4)).stdout);
+    const users = m.databases.find((d) => d.name === 'users')!;
+    expect(users.error?.message).toMatch(/snapshot failed integrity_check: integrity_check stopped: .*SQLITE_CORRUPT/);
+    expect(m.databases.filter((d) => d.name !== 'users').every((d) => !d.error && d.file)).toBe(true);
+
+    const r = await cli(s, ['restore', good.id, '--db', 'users', '--yes'], 0);
+    expect(r.stderr).toMatch(/the database being replaced fails integrity_check; it is kept as it is/);
+    expect(r.stderr).not.toContain('[object Object]');
+    const rollback = /To roll back: respaldo restore (\S+) --db users --yes/.exec(r.stdout)?.[1];
+    expect(rollback, r.stdout).toBeDefined();
+    expect((await inspectSqliteFile(live)).integrity).toEqual(['ok']);
+
+    const back = await cli(s, ['restore', rollback!, '--db', 'users', '--yes'], 0);
+    expect(back.stderr).toContain('restored as it was when it was replaced: it failed integrity_check then');
+    // the damaged page is back (the safety copy is SQLite's page copy: its header counters differ from the file's)
+    const pageSize = damaged.readUInt16BE(16);
+    const page2 = (b: Buffer) => b.subarray(pageSize, 2 * pageSize);
+    expect(page2(readFileSync(live)).equals(page2(damaged))).toBe(true);
+    expect((await inspectSqliteFile(live)).integrity[0]).toMatch(/^integrity_check stopped/);
+    // a drill of that safety set fails: it is not a sound backup
+    const drill = await runCli(['drill', rollback!, '--config', s.configFile], { cwd: s.dir });
+    expect(drill.code, describeResult(drill)).not.toBe(0);
   });
 
   it('alone in the config: the create fails (exit 7) and no set is published', async () => {

@@ -24,14 +24,17 @@ interface Counts {
 
 // Each job opens its own read-only connection. better-sqlite3's default page cache is 16 MiB; the checks read
 // each page about once: with 2 MiB a 393 MiB create peaked ~18 MiB lower at the same speed.
+// SQLite's errors are sent as { failed } (an error thrown out of a worker reaches the main thread as a plain
+// object without its message: better-sqlite3's SqliteError is not cloned as an Error).
 const JOB = `
 const { parentPort, workerData } = require('node:worker_threads');
 const Database = require(workerData.mod);
-const db = new Database(workerData.file, { readonly: true, fileMustExist: true });
-db.pragma('cache_size = -2000');
+let db;
 try {
+  db = new Database(workerData.file, { readonly: true, fileMustExist: true });
+  db.pragma('cache_size = -2000');
   if (workerData.job === 'integrity') {
-    parentPort.postMessage(db.prepare('PRAGMA integrity_check').pluck().all());
+    parentPort.postMessage({ done: db.prepare('PRAGMA integrity_check').pluck().all() });
   } else {
     const q = (n) => '"' + n.replace(/"/g, '""') + '"';
     const names = db.prepare("SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name").pluck().all();
@@ -40,9 +43,11 @@ try {
     const pageCount = db.pragma('page_count', { simple: true });
     const pageSize = db.pragma('page_size', { simple: true });
     const sqliteVersion = db.prepare('SELECT sqlite_version()').pluck().get();
-    parentPort.postMessage({ tables, pageCount, pageSize, sqliteVersion });
+    parentPort.postMessage({ done: { tables, pageCount, pageSize, sqliteVersion } });
   }
-} finally { db.close(); }
+} catch (err) {
+  parentPort.postMessage({ failed: { message: String((err && err.message) || err), code: err && err.code } });
+} finally { if (db) db.close(); }
 `;
 
 /**
@@ -62,9 +67,10 @@ function runJob<T>(file: string, job: 'integrity' | 'counts'): { result: Promise
   });
   const result = new Promise<T>((resolve, reject) => {
     let settled = false;
-    worker.once('message', (m: T) => {
+    worker.once('message', (m: { done: T } | { failed: { message: string; code?: string } }) => {
       settled = true;
-      resolve(m);
+      if ('done' in m) resolve(m.done);
+      else reject(Object.assign(new Error(m.failed.message), m.failed.code ? { code: m.failed.code } : {}));
     });
     worker.once('error', (err) => {
       settled = true;
@@ -86,6 +92,9 @@ function runJob<T>(file: string, job: 'integrity' | 'counts'): { result: Promise
  * its own read-only connection: the two run at once, and both overlap the caller's work on the main
  * thread (compressing the same snapshot, fsyncing a restored copy). A failed integrity_check is the
  * outcome even when counting failed on the same damage; a counting error on a sound file is thrown.
+ * An integrity_check that SQLite stops with a corruption error (a damaged page it cannot even walk) is a
+ * failed one: its one line is SQLite's message and code. Other errors (not a database: SQLITE_NOTADB) are
+ * thrown with SQLite's code.
  */
 export async function inspectSqliteFile(file: string, opts: { integrity?: boolean } = {}): Promise<SqliteInspection> {
   const counts = runJob<Counts>(file, 'counts');
@@ -96,12 +105,20 @@ export async function inspectSqliteFile(file: string, opts: { integrity?: boolea
   const integrity = runJob<string[]>(file, 'integrity');
   // Both jobs are awaited whatever happens to the other (see runJob): none outlives this call.
   const [checked, counted] = await Promise.allSettled([integrity.result, counts.result]);
-  if (checked.status === 'rejected') throw checked.reason;
-  const damaged = checked.value.length !== 1 || checked.value[0] !== 'ok';
+  const problems = checked.status === 'fulfilled' ? checked.value : [corruption(checked.reason)];
+  const damaged = problems.length !== 1 || problems[0] !== 'ok';
   const ms = { integrity: integrity.ms(), counts: counts.ms() };
   if (counted.status === 'rejected') {
     if (!damaged) throw counted.reason;
-    return { integrity: checked.value, tables: null, pageCount: 0, pageSize: 0, sqliteVersion: '', ms };
+    return { integrity: problems, tables: null, pageCount: 0, pageSize: 0, sqliteVersion: '', ms };
   }
-  return { integrity: checked.value, ...counted.value, ms };
+  return { integrity: problems, ...counted.value, ms };
+}
+
+/** The outcome line of an integrity_check that SQLite stopped on a damaged page; any other error is thrown. */
+function corruption(err: unknown): string {
+  const { message, code } = err as { message?: unknown; code?: unknown };
+  if (typeof code === 'string' && code.startsWith('SQLITE_CORRUPT'))
+    return `integrity_check stopped: ${typeof message === 'string' && message ? message : 'damaged'} (${code})`;
+  throw err;
 }

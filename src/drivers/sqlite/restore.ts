@@ -120,15 +120,29 @@ export async function restoreSqlite(req: RestoreRequest, ctx: DriverContext): Pr
     ctx.log('sqlite restore copy written and checked', { db: req.db.name, writeMs: written - t0, ...took });
     // The read-only check of a WAL-mode file leaves an empty -wal and a -shm beside it.
     await removeSideFiles(staging);
+    // A safety copy of a database that was already damaged when a restore replaced it records that damage: the
+    // rollback respaldo printed then puts it back as it was (its bytes matched the set's hashes), saying so.
+    // Anything else that fails integrity_check, and any drill, is refused.
+    const damagedThen = Array.isArray(req.entry.details['integrityCheck']) && !scratch;
     if (info.integrity[0] !== 'ok') {
-      throw new RespaldoError(
-        'failed',
-        `The restored copy of ${req.db.name} failed integrity_check: ${info.integrity.slice(0, 3).join('; ')}`,
-        'The target was not touched. Try another set.',
-      );
+      if (!damagedThen)
+        throw new RespaldoError(
+          'failed',
+          `The restored copy of ${req.db.name} failed integrity_check: ${info.integrity.slice(0, 3).join('; ')}`,
+          'The target was not touched. Try another set.',
+        );
+      ctx.reporter.emit({
+        type: 'warning',
+        item: req.db.name,
+        message: `restored as it was when it was replaced: it failed integrity_check then and fails it now (${info.integrity.slice(0, 2).join('; ')})`,
+      });
     }
-    const tables = info.tables ?? {}; // counted: the copy passed integrity_check
-    if (req.entry.tables && (req.entry.format === 'sqlite-db' || req.entry.format === 'sqlite-pages')) {
+    const tables = info.tables ?? {}; // counted: the copy passed integrity_check, or was damaged when stored
+    if (
+      req.entry.tables &&
+      (info.tables || !damagedThen) &&
+      (req.entry.format === 'sqlite-db' || req.entry.format === 'sqlite-pages')
+    ) {
       const problems = compareRowCounts(req.entry.tables, tables);
       if (problems.length > 0)
         throw new RespaldoError(
