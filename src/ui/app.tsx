@@ -59,8 +59,8 @@ export function stopOnHangup(facade: EngineFacade, closed: AbortSignal): HangupA
     executeRestore: (plan, reporter, signal) => track(facade.executeRestore(plan, reporter, both(signal))),
     verifySet: (id, reporter, opts) => track(facade.verifySet(id, reporter, opts)),
     drillSet: (id, reporter, signal) => track(facade.drillSet(id, reporter, both(signal))),
-    async startScheduler(listener) {
-      const handle = await track(facade.startScheduler(listener));
+    async startScheduler(listener, opts) {
+      const handle = await track(facade.startScheduler(listener, opts));
       // Twice: the first stop lets the running job finish, the second aborts it safely.
       const abort = (): void => void (handle.stop(), handle.stop());
       track(handle.done);
