@@ -126,6 +126,17 @@ describe('folder destination', () => {
     await cli(s, ['verify', m.id]);
     // Monitoring sees it: status --check reports the newest set missing at the destination (exit 10).
     expect((await cli(s, ['status', '--check'], 10)).stdout).toContain(`the newest set ${m.id} is not copied to nas`);
+    // Reading from it says it is not mounted (it said "no sets there", and its hint pointed at `source`).
+    for (const args of [
+      ['list', '--from', 'nas'],
+      ['restore', 'latest', '--from', 'nas', '--db', 'users', '--yes'],
+      ['verify', m.id, '--from', 'nas'],
+      ['prune', '--from', 'nas'],
+    ]) {
+      const read = await cli(s, args, 7);
+      expect(read.stderr, args.join(' ')).toContain(`${d.root} does not exist (not mounted?)`);
+      expect(read.stderr, args.join(' ')).toContain('hint: Mount it');
+    }
     mkdirSync(d.root);
     const done = parseJsonOutput<CopyResult[]>((await cli(s, ['copy', '--json'])).stdout);
     expect(done).toMatchObject([{ setId: m.id, ok: true }]);

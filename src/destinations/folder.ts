@@ -120,14 +120,8 @@ export class FolderDestination implements Destination {
   private async writeInPlace(key: string, write: (tmp: string) => Promise<void>): Promise<void> {
     const target = join(this.root, key);
     const tmp = join(dirname(target), `${PART_MARK}${process.pid}-${Math.random().toString(36).slice(2)}`);
-    if (!(await fsp.stat(this.root).catch(() => null))?.isDirectory()) {
-      // an unmounted NAS or USB disk: never fill the disk under the mount point
-      throw new DestinationError(
-        this.name,
-        `${this.root} does not exist (not mounted?)`,
-        `Mount it (or create the folder), then run \`respaldo copy\`.`,
-      );
-    }
+    // an unmounted NAS or USB disk: never fill the disk under the mount point
+    await this.requireRoot('Mount it (or create the folder), then run `respaldo copy`.');
     try {
       await this.mkdirs(dirname(target));
       await write(tmp);
@@ -164,12 +158,24 @@ export class FolderDestination implements Destination {
     try {
       await fsp.access(file);
     } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT')
+        await this.requireRoot('Mount it, then run the command again.');
       this.fail(err, `reading ${key}`);
     }
     return createReadStream(file, { highWaterMark: 1 << 20 });
   }
 
+  /**
+   * Throws when the folder itself is not there: an unmounted NAS or USB disk is said to be one, not taken for
+   * a destination without sets (on the new-server day that sent the operator to the `source` setting).
+   */
+  private async requireRoot(hint: string): Promise<void> {
+    if ((await fsp.stat(this.root).catch(() => null))?.isDirectory()) return;
+    throw new DestinationError(this.name, `${this.root} does not exist (not mounted?)`, hint);
+  }
+
   async listSets(source: string | null): Promise<{ source: string; id: string }[]> {
+    await this.requireRoot('Mount it, then run the command again.');
     const sources = source ? [source] : await this.dirNames(this.root);
     const out: { source: string; id: string }[] = [];
     for (const s of sources) {
@@ -193,6 +199,7 @@ export class FolderDestination implements Destination {
   }
 
   async listFiles(dir: string, opts: { temps?: boolean } = {}): Promise<RemoteFile[]> {
+    await this.requireRoot('Mount it, then run the command again.');
     const out: RemoteFile[] = [];
     const walk = async (rel: string): Promise<void> => {
       let entries;
