@@ -2,6 +2,7 @@ import { useEffect, useState } from 'react';
 import { Box, Text } from 'ink';
 import type { DrillRecord, DrillResult, Manifest } from '../../core/types.js';
 import { silentReporter } from '../../core/events.js';
+import { wrapWords } from '../../core/format.js';
 import { ErrorBox } from '../components/ErrorBox.js';
 import { Screen } from '../components/Screen.js';
 import { TypedConfirm, typedConfirmRows } from '../components/TypedConfirm.js';
@@ -196,8 +197,11 @@ export function SetDetailsScreen({
   const [top, setTop] = useState(0);
   const [action, setAction] = useState<Action>({ name: 'none' });
   const verify = action.name === 'verified' ? action.result : null;
-  const lines =
-    manifest.state === 'done' ? manifestLines(manifest.value, ui, verify, keep, offsite, drills, now()) : [];
+  // Folded to the screen's width, continuations indented under their line: an error or its hint is read whole
+  // (it was cut at the edge, with nothing to show the rest).
+  const lines = (
+    manifest.state === 'done' ? manifestLines(manifest.value, ui, verify, keep, offsite, drills, now()) : []
+  ).flatMap((l) => wrapWords(l.text, columns, `${/^ */.exec(l.text)![0]}  `).map((text) => ({ ...l, text })));
   const drops =
     manifest.state === 'done'
       ? manifest.value.databases.flatMap((d) => (d.safetyDatabase ? [d.safetyDatabase] : []))

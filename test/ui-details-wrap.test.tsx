@@ -1,0 +1,43 @@
+/**
+ * A set's details at 80×24: a long error and its hint are folded to the screen's width (continuations indented)
+ * and read whole by scrolling; they were cut at the edge with nothing to show the rest.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { cleanup } from 'ink-testing-library';
+import { SetDetailsScreen } from '../src/ui/screens/SetDetailsScreen.js';
+import { cleanupSized, FakeFacade, frameProblems, KEY, press, renderSized, waitFrame } from './ui-fake-facade.js';
+
+afterEach(() => {
+  cleanup();
+  cleanupSized();
+});
+
+const noop = (): void => undefined;
+const MESSAGE =
+  'SQLite database users: the snapshot failed integrity_check: integrity_check stopped: database disk image is malformed (SQLITE_CORRUPT)';
+const HINT = 'The live database is damaged. Run PRAGMA integrity_check on it and restore from the newest good set.';
+
+describe('set details at 80×24', () => {
+  it('a failed database: its whole error and hint, folded and indented, every frame within the screen', async () => {
+    const facade = new FakeFacade();
+    const m = facade.manifests[0]!;
+    m.status = 'partial';
+    m.databases[0] = { ...m.databases[0]!, file: null, error: { message: MESSAGE, hint: HINT } };
+    const { lastFrame, stdin } = renderSized(
+      <SetDetailsScreen id={m.id} onBack={noop} onRestore={noop} onDeleted={noop} />,
+      { facade },
+    );
+    const frames = [await waitFrame(lastFrame, (x) => x.includes('FAILED'))];
+    for (let i = 0; i < 12; i++) {
+      await press(stdin, KEY.down);
+      frames.push(lastFrame()!);
+    }
+    for (const f of frames) expect(frameProblems(f), f).toEqual([]);
+    const seen = frames.join('\n');
+    const text = seen.replace(/\s+/g, ' ');
+    for (const word of [...MESSAGE.split(' '), ...HINT.split(' ')]) expect(text, word).toContain(word);
+    expect(seen).not.toMatch(/integrity_c…/);
+    // a continuation starts under its line's text, two columns in
+    expect(seen).toMatch(/\n {4}\S/);
+  });
+});
