@@ -1,5 +1,6 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { formatLocal } from '../../src/core/format.js';
 import { expect } from 'vitest';
 import type { Manifest } from '../../src/core/types.js';
 import type { RemoteSetSummary } from '../../src/engine/remote.js';
@@ -53,6 +54,9 @@ export async function newServerDay(s: DemoSetup, dest = 'nas'): Promise<void> {
   expect(listed).toHaveLength(2);
   const text = await cli(s, ['list', '--from', dest]);
   expect(text.stdout).toContain(m.id);
+  // dates in local time as `list` shows them, not the manifest's UTC text
+  expect(text.stdout).toContain(formatLocal(m.startedAt));
+  expect(text.stdout).not.toContain(m.startedAt);
   const r = await cli(s, ['restore', 'latest', '--from', dest, '--db', 'users', '--yes']);
   expect(r.stdout).toContain(`Set ${m.id} fetched from destination "${dest}"`);
   expect(dbDigest(s.dbs.users)).toEqual(before);

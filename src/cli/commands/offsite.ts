@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { EXIT } from '../../core/exit-codes.js';
+import { formatLocal } from '../../core/format.js';
 import type { LoadedConfig, Manifest } from '../../core/types.js';
 import { copySets, notCopiedTo, type CopyResult } from '../../engine/copy.js';
 import { fetchSet, listRemoteSets, verifyRemoteSet } from '../../engine/remote.js';
@@ -58,12 +59,12 @@ export async function listFrom(io: CommandIO, name: string, allSources: boolean)
     );
     return EXIT.ok;
   }
-  const rows = [['ID', ...(allSources ? ['SOURCE'] : []), 'STARTED', 'TYPE', 'STATUS', 'DATABASES', 'FILES', 'SIZE']];
+  const rows = [['ID', ...(allSources ? ['SOURCE'] : []), 'DATE', 'TYPE', 'STATUS', 'DATABASES', 'FILES', 'SIZE']];
   for (const s of sets)
     rows.push([
       s.id,
       ...(allSources ? [s.source] : []),
-      s.startedAt,
+      formatLocal(s.startedAt), // local time, as `list` shows it (it was the manifest's UTC text)
       s.type,
       s.status,
       s.databases.join(',') || '-',
