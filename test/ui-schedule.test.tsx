@@ -4,9 +4,22 @@ import { UsageError } from '../src/core/errors.js';
 import { Menu } from '../src/ui/Menu.js';
 import { ConfigureScheduleScreen } from '../src/ui/screens/ConfigureScheduleScreen.js';
 import { formToJob, jobToForm, newJobForm } from '../src/ui/schedule-form.js';
-import { FakeFacade, KEY, press, renderUi, type, waitFrame } from './ui-fake-facade.js';
+import {
+  cleanupSized,
+  FakeFacade,
+  KEY,
+  frameProblems,
+  press,
+  renderSized,
+  renderUi,
+  type,
+  waitFrame,
+} from './ui-fake-facade.js';
 
-afterEach(() => cleanup());
+afterEach(() => {
+  cleanup();
+  cleanupSized();
+});
 
 const noop = (): void => undefined;
 const DBS = ['users', 'inventario', 'auditoria'];
@@ -121,6 +134,23 @@ describe('configure automatic backup screen', () => {
     await press(stdin, KEY.enter);
     await waitFrame(lastFrame, (x) => x.includes('*/30 * * * *') && x.includes('Unsaved changes'));
   });
+
+  it.each(['en', 'es'] as const)(
+    'a long error in the preview wraps beside the form, which keeps its layout (80×24, %s)',
+    async (lang) => {
+      const facade = new FakeFacade();
+      const { lastFrame, stdin } = renderSized(<ConfigureScheduleScreen onBack={noop} />, { facade, lang });
+      await waitFrame(lastFrame, (x) => x.includes('daily'));
+      await press(stdin, KEY.enter);
+      await waitFrame(lastFrame, (x) => x.includes('02:00') && x.includes('inventario'));
+      await press(stdin, KEY.down, KEY.down, ...Array(5).fill(KEY.backspace));
+      await type(stdin, '25:99');
+      const f = await waitFrame(lastFrame, (x) => x.includes('25:99": 25:99'));
+      expect(frameProblems(f), f).toEqual([]);
+      // each database beside its box on one line (the preview's error squeezed the form: "[x]" / "inventario")
+      for (const db of DBS) expect(f, db).toMatch(new RegExp(`(\\[x\\]|☑|✔) ${db}`));
+    },
+  );
 
   it('edits retention with digits only and saves it', async () => {
     const facade = new FakeFacade();

@@ -334,10 +334,11 @@ export function ConfigureScheduleScreen({ onBack, onSaved }: { onBack: () => voi
     return (
       <Screen title={`${t.schedule.jobTitle}: ${f.name}`} help={t.help.jobForm}>
         <Box>
-          <Box flexDirection="column" width={W + 34}>
+          {/* The form keeps its width: a long error in the preview wraps beside it (it squeezed the form). */}
+          <Box flexDirection="column" width={W + 34} flexShrink={0}>
             {rows.map(field)}
           </Box>
-          <Box flexDirection="column" marginLeft={2}>
+          <Box flexDirection="column" marginLeft={2} flexShrink={1}>
             <Text bold>{t.schedule.nextRuns}</Text>
             <Text color={theme.colors.muted} wrap="truncate-end">
               {formToWhen(f)}
