@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { readFileSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { assessHealth, type BackupRecord, type HealthInput, type RunRecord } from '../src/engine/health.js';
@@ -208,6 +208,25 @@ describe('status --check and the metrics file, from real runs', () => {
     }>((await runCli(['status', '--json', '--config', s.configFile])).stdout);
     expect(json.health.healthy).toBe(false);
     expect(json.health.databases.find((d) => d.database === 'users')?.attempts30d).toBe(2);
+  });
+
+  it('a set whose manifest is damaged makes --check exit 10 naming it (it fell back to the older set silently)', async () => {
+    const s = demoSetup((base) => ({ ...base, health: { minFreeBytes: 1 } }));
+    for (let i = 0; i < 2; i++) {
+      const r = await runCli(['create', '--config', s.configFile, '--no-files', '--json']);
+      expect(r.code, describeResult(r)).toBe(0);
+    }
+    const ok = await runCli(['status', '--check', '--config', s.configFile]);
+    expect(ok.code, describeResult(ok)).toBe(0);
+    const newest = readdirSync(s.backupDir)
+      .filter((n) => /^\d{8}_\d{6}$/.test(n))
+      .sort()
+      .at(-1)!;
+    const manifest = join(s.backupDir, newest, 'manifest.json');
+    writeFileSync(manifest, readFileSync(manifest, 'utf8').slice(0, 120));
+    const bad = await runCli(['status', '--check', '--config', s.configFile]);
+    expect(bad.code, describeResult(bad)).toBe(10);
+    expect(bad.stdout).toMatch(new RegExp(`^backup set ${newest}: .*unreadable manifest.*verify --all`, 'm'));
   });
 
   it('renderMetrics escapes label values and skips what is unknown', () => {

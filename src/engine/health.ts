@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import type { BackupType, LoadedConfig, ScheduleJob, SetSummary } from '../core/types.js';
 import { formatAge, formatBytes, formatDuration } from '../core/format.js';
 import { periodMs, previousRun } from '../scheduler/when.js';
-import { lastDrills, listSets, readManifest, type LastDrill } from './catalog.js';
+import { lastDrills, listDamagedSets, listSets, readManifest, type LastDrill } from './catalog.js';
 import { freeBytesAt } from './fs-util.js';
 import { notCopiedOf } from './offsite-state.js';
 import { logFile } from './log.js';
@@ -61,6 +61,8 @@ export interface HealthInput {
   drills?: Record<string, LastDrill>;
   /** The newest completed set and the destinations (copyAfterBackup) it is not copied to; absent: none. */
   notCopied?: { setId: string; destinations: string[] };
+  /** Set folders whose manifest fails its checks (`list` shows them DAMAGED); absent: none. */
+  damagedSets?: { id: string; problem: string }[];
 }
 
 export interface DatabaseHealth {
@@ -87,7 +89,17 @@ export interface DatabaseHealth {
 
 /** One problem, with a key that stays the same while the problem lasts (alerts are sent when keys appear). */
 export interface HealthIssue {
-  code: 'overdue' | 'never' | 'failures' | 'slow' | 'shrank' | 'grew' | 'low-disk' | 'drill-failed' | 'not-copied';
+  code:
+    | 'overdue'
+    | 'never'
+    | 'failures'
+    | 'slow'
+    | 'shrank'
+    | 'grew'
+    | 'low-disk'
+    | 'drill-failed'
+    | 'not-copied'
+    | 'damaged-set';
   database: string | null;
   /** Stable identity: code, database and, for overdue, the missed scheduled time. */
   key: string;
@@ -208,6 +220,11 @@ export function assessHealth(input: HealthInput): HealthReport {
     const text = `off-site: the newest set ${input.notCopied!.setId} is not copied to ${dest} (respaldo copy sends it)`;
     issues.push({ code: 'not-copied', database: null, key: `not-copied:${dest}`, text });
   }
+  // A damaged manifest is never restored or pruned, and the sets around it hide it from the checks above.
+  for (const d of input.damagedSets ?? []) {
+    const text = `backup set ${d.id}: ${d.problem} (\`respaldo verify --all\` lists it; it is never restored)`;
+    issues.push({ code: 'damaged-set', database: null, key: `damaged-set:${d.id}`, text });
+  }
   const problems = issues.map((i) => i.text);
   return {
     at: input.now.toISOString(),
@@ -260,6 +277,7 @@ export async function getHealth(cfg: LoadedConfig, now = new Date()): Promise<He
     graceMinutes: cfg.health?.graceMinutes ?? DEFAULT_GRACE_MINUTES,
     drills: await lastDrills(cfg),
     ...notCopiedInput(cfg, sets),
+    damagedSets: (await listDamagedSets(cfg)).map((d) => ({ id: d.id, problem: d.problem })),
   });
 }
 
