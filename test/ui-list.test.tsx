@@ -3,9 +3,23 @@ import { cleanup } from 'ink-testing-library';
 import { VerifyError } from '../src/core/errors.js';
 import { Menu } from '../src/ui/Menu.js';
 import { ListScreen } from '../src/ui/screens/ListScreen.js';
-import { FakeFacade, KEY, manifestFor, press, renderUi, type, waitFrame } from './ui-fake-facade.js';
+import {
+  cleanupSized,
+  FakeFacade,
+  frameProblems,
+  KEY,
+  manifestFor,
+  press,
+  renderSized,
+  renderUi,
+  type,
+  waitFrame,
+} from './ui-fake-facade.js';
 
-afterEach(() => cleanup());
+afterEach(() => {
+  cleanup();
+  cleanupSized();
+});
 
 const noop = (): void => undefined;
 
@@ -258,6 +272,33 @@ describe('list screen', () => {
     expect(f).toContain('No backup set 20200101_000000.');
     expect(f).toContain('What to do: Run `respaldo list`');
   });
+
+  it.each(['en', 'es'] as const)(
+    'ids of the same second (_2), safety sets and a partial one fit 80 columns, every column apart (%s)',
+    async (lang) => {
+      const facade = new FakeFacade(0);
+      const at = (m: number) => new Date(Date.UTC(2026, 10, 22, 10, m)).toISOString();
+      facade.manifests.push(
+        manifestFor('20261122_100300_12', { startedAt: at(3), type: 'pre_restore', databases: ['users'] }),
+        manifestFor('20261122_100200_2', { startedAt: at(2), type: 'pre_restore', databases: ['inventario'] }),
+        manifestFor('20261122_100100', {
+          startedAt: at(1),
+          databases: ['inventario'],
+          failed: [{ name: 'users', message: 'x', hint: 'y' }],
+        }),
+      );
+      const { lastFrame } = renderSized(<ListScreen onBack={noop} onOpen={noop} onRestore={noop} />, { facade, lang });
+      const f = await waitFrame(lastFrame, (x) => /1-3 (of|de) 3/.test(x));
+      expect(frameProblems(f), f).toEqual([]);
+      const lines = f.split('\n');
+      const rows = lines.filter((l) => /\d{8}_\d{6}/.test(l));
+      expect(rows, f).toHaveLength(3);
+      // the size and the status never touch (they ran together: "15 KBOK"), nor the date and the type
+      for (const r of rows) expect(r, f).toMatch(/ \d\d:\d\d \S+ .* KB (OK|PARTIAL|PARCIAL) /);
+      expect(lines.filter((l) => l.trim() === '').length, f).toBeLessThan(lines.length - 8); // no row wrapped
+      expect(lines.findIndex((l) => l.includes('100100')) - lines.findIndex((l) => l.includes('100200_2'))).toBe(1);
+    },
+  );
 
   it('speaks Spanish, including the delete word BORRAR', async () => {
     const facade = new FakeFacade();
