@@ -175,12 +175,24 @@ describe('create backup screen', () => {
     expect(f).toContain('Start backup');
   });
 
-  it('speaks Spanish', async () => {
-    const { lastFrame } = renderUi(<CreateScreen onBack={() => undefined} />, { lang: 'es' });
+  it('speaks Spanish; its summary keeps a space after every label ("Sumas de control" ran into its value)', async () => {
+    const facade = new FakeFacade();
+    const { lastFrame, stdin } = renderUi(<CreateScreen onBack={() => undefined} />, { lang: 'es', facade });
     const f = await waitFrame(lastFrame, (x) => x.includes('Empezar la copia'));
     expect(f).toContain('Crear copia ahora');
     expect(f).toContain('Bases de datos');
     expect(f).toContain('Incluir archivos');
     expect(f).toContain('completa (esquema y datos)');
+    await press(stdin, ...Array(6).fill(KEY.down));
+    await waitFrame(lastFrame, (x) => x.includes('› [ Empezar la copia ]'));
+    await press(stdin, KEY.enter);
+    const done = await waitFrame(lastFrame, (x) => x.includes('Copia terminada') && x.includes('verificadas'));
+    expect(done).toMatch(/Sumas de control +verificadas, \d+ archivos/);
+    const lines = done.split('\n');
+    const valueColumns = ['Copia ', 'Estado', 'Tamaño guardado', 'Sumas de control', 'Duración'].map((label) => {
+      const line = lines.find((l) => l.startsWith(label) && !l.startsWith('Copia terminada'))!;
+      return label.length + /^ +/.exec(line.slice(label.length))![0].length;
+    });
+    expect(new Set(valueColumns).size, done).toBe(1);
   });
 });

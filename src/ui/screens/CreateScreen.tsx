@@ -203,7 +203,16 @@ export function CreateScreen({ onBack, onDone }: { onBack: () => void; onDone?: 
 
   const m = phase.manifest;
   const duration = new Date(m.completedAt).getTime() - new Date(m.startedAt).getTime();
-  const label = (s: string) => <Text bold>{s.padEnd(16)}</Text>;
+  // One column for every label, a space after the longest ("Sumas de control" is 16: it ran into its value).
+  const labelWidth =
+    1 +
+    Math.max(
+      15,
+      ...[t.create.setId, t.create.status, t.create.size, t.create.checksums, t.create.duration, t.create.offsite].map(
+        (l) => l.length,
+      ),
+    );
+  const label = (s: string) => <Text bold>{s.padEnd(labelWidth)}</Text>;
   const v = phase.verify;
   const copied = phase.offsite.filter((o) => o.ok);
   const notCopied = phase.offsite.filter((o) => !o.ok);
