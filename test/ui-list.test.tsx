@@ -300,6 +300,18 @@ describe('list screen', () => {
     },
   );
 
+  it('without a UTF-8 locale every cell and title cut short ends in ASCII (the titles ended in "…")', async () => {
+    const facade = new FakeFacade(0);
+    facade.manifests.push(manifestFor('20261122_100200_2', { type: 'pre_restore', databases: ['inventario'] }));
+    const { lastFrame } = renderSized(<ListScreen onBack={noop} onOpen={noop} onRestore={noop} />, {
+      facade,
+      env: { LANG: 'C' },
+    });
+    const f = await waitFrame(lastFrame, (x) => x.includes('1-1 of 1'));
+    expect(f).toMatch(/Datab\S*~/);
+    expect(f).toMatch(/^[\x00-\x7e\n]*$/);
+  });
+
   it('speaks Spanish, including the delete word BORRAR', async () => {
     const facade = new FakeFacade();
     const { lastFrame, stdin } = renderUi(<ListScreen onBack={noop} onOpen={noop} onRestore={noop} />, {

@@ -56,7 +56,7 @@ export function Table({
         <Text>{'  '}</Text>
         {columns.map((c, i) => (
           <Text key={i} bold underline={theme.unicode}>
-            {padCell(c.title, c.width, c.align)}
+            {padCell(c.title, c.width, c.align, theme.glyphs.ellipsis)}
             {i < columns.length - 1 ? ' ' : ''}
           </Text>
         ))}
