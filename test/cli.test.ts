@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { loadConfig } from '../src/config/load.js';
@@ -147,6 +147,23 @@ describe('delete', () => {
     expect(r.stderr).toContain('users__pre_restore_x');
     expect(r.stderr).not.toMatch(/\n\s+at /);
     expect(existsSync(file)).toBe(true);
+  });
+});
+
+describe('the restore plan', () => {
+  it('of a database that does not exist now: nothing to keep and no rollback line; the restore takes no copy', async () => {
+    const s = demoSetup();
+    const m = parseJsonOutput<Manifest>((await cli(s, ['create', '--json'])).stdout);
+    for (const x of ['', '-wal', '-shm']) rmSync(s.dbs.inventario + x, { force: true });
+    const dry = await cli(s, ['restore', m.id, '--db', 'inventario', '--dry-run']);
+    expect(dry.stdout).toContain('REPLACES the current database (it does not exist now)');
+    expect(dry.stdout).toContain('safety: nothing to keep (it does not exist now)');
+    expect(dry.stdout).not.toContain('roll back:');
+    expect(dry.stdout).toContain('safety copy: inventario: nothing to keep, it does not exist now');
+    const r = await cli(s, ['restore', m.id, '--db', 'inventario', '--yes']);
+    expect(r.stdout).not.toContain('To roll back');
+    expect(readdirSync(s.backupDir).filter(isSetId)).toEqual([m.id]); // no pre_restore set
+    expect(existsSync(s.dbs.inventario)).toBe(true);
   });
 });
 

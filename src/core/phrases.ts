@@ -112,6 +112,7 @@ export const PHRASES_EN = {
   'plan.safetyRenamed': (p: PhraseParams) => `${p['db']}: the live database is kept as ${p['name']}`,
   'plan.safetySet': (p: PhraseParams) => `${p['db']}: copied into a pre_restore set before it is replaced`,
   'plan.safetyNone': () => 'nothing is replaced (side-by-side restore)',
+  'plan.safetyNothingThere': (p: PhraseParams) => `${p['db']}: nothing to keep, it does not exist now`,
   'plan.willTerminate': (p: PhraseParams) =>
     `${p['count']} session(s) connected to ${p['db']} will be terminated at the swap.`,
   'plan.noFiles': (p: PhraseParams) => `Set ${p['set']} holds no files.`,

@@ -216,14 +216,19 @@ function holdsOf(m: Manifest): SetSelection['holds'] {
 
 /** Pure: how what a plan replaces is kept, one phrase per replaced database (or that nothing is replaced). */
 export function safetyOf(
-  databases: readonly Pick<DatabaseRestorePlan, 'database' | 'replaces' | 'safety'>[],
+  databases: readonly (Pick<DatabaseRestorePlan, 'database' | 'replaces' | 'safety'> & {
+    state: Pick<DatabaseRestorePlan['state'], 'exists'>;
+  })[],
 ): Phrase[] {
   const replaced = databases.filter((d) => d.replaces);
   if (!replaced.length) return [phrase('plan.safetyNone')];
+  // A database that does not exist now has nothing to keep (the restore takes no copy of it; the plan said one).
   return replaced.map((d) =>
-    d.safety.kind === 'renamed-database'
-      ? phrase('plan.safetyRenamed', { db: d.database, name: d.safety.name })
-      : phrase('plan.safetySet', { db: d.database }),
+    !d.state.exists
+      ? phrase('plan.safetyNothingThere', { db: d.database })
+      : d.safety.kind === 'renamed-database'
+        ? phrase('plan.safetyRenamed', { db: d.database, name: d.safety.name })
+        : phrase('plan.safetySet', { db: d.database }),
   );
 }
 

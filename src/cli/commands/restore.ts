@@ -40,10 +40,11 @@ export function printRestorePlan(io: CommandIO, plan: RestorePlan, width: number
     out(`    ${sizeLine(d)}`);
     if (d.chain) out(`    ${english(chainPhrase(d.database, d.chain))}`);
     for (const [i, s] of d.steps.entries()) out(`    ${i + 1}. ${s}`);
+    const nothingThere = d.replaces && !d.state.exists;
     out(
-      `    safety: ${d.safety.kind === 'pre-restore-set' ? 'a pre_restore backup set is taken first' : d.safety.kind === 'renamed-database' ? `the live database is kept as ${d.safety.name}` : d.safety.reason}`,
+      `    safety: ${nothingThere ? 'nothing to keep (it does not exist now)' : d.safety.kind === 'pre-restore-set' ? 'a pre_restore backup set is taken first' : d.safety.kind === 'renamed-database' ? `the live database is kept as ${d.safety.name}` : d.safety.reason}`,
     );
-    out(`    roll back: ${d.rollback}`);
+    if (!nothingThere) out(`    roll back: ${d.rollback}`);
     if (d.state.inUseBy.length) out(`    in use by: ${d.state.inUseBy.join(', ')}`);
   }
   if (plan.files)

@@ -104,6 +104,7 @@ export const PHRASES_ES = {
   'plan.safetyRenamed': (p: PhraseParams) => `${p['db']}: la base en uso se conserva como ${p['name']}`,
   'plan.safetySet': (p: PhraseParams) => `${p['db']}: se copia en una copia pre_restore antes de sustituirla`,
   'plan.safetyNone': () => 'no se sustituye nada (restauración al lado)',
+  'plan.safetyNothingThere': (p: PhraseParams) => `${p['db']}: nada que guardar, ahora no existe`,
   'plan.willTerminate': (p: PhraseParams) =>
     `Se cerrarán ${p['count']} sesión(es) conectadas a ${p['db']} en el cambio.`,
   'plan.noFiles': (p: PhraseParams) => `La copia ${p['set']} no tiene archivos.`,
