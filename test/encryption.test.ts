@@ -163,6 +163,13 @@ describe('encrypted sets', () => {
       'Cannot read the identity file',
     );
     expect((await cli(s, ['drill', m.id], 13)).stderr).toContain('Cannot read the identity file');
+    // a key cut short: said so (it was "it opens nothing")
+    const cut = join(s.dir, 'cut.txt');
+    writeFileSync(cut, readFileSync(other, 'utf8').replace(/(AGE-SECRET-KEY-1\w{20})\w+/, '$1'), { mode: 0o600 });
+    setConfig(s, { encryption: { recipients: [recipient], identityFile: cut } });
+    const bad = await cli(s, ['restore', m.id, '--db', 'users', '--yes'], 13);
+    expect(bad.stderr).toContain(`The identity file ${cut} holds no valid age identity`);
+    expect(bad.stderr).not.toContain('opens nothing');
     expect(readFileSync(s.dbs.users).equals(before)).toBe(true);
   });
 

@@ -306,6 +306,11 @@ export async function decrypterFor(
   }
   const keys = await identitiesOf(path);
   const mine = await Promise.all(keys.map((k) => identityToRecipient(k).catch(() => null)));
+  if (mine.every((r) => r === null))
+    throw new KeyError(
+      `The identity file ${path} holds no valid age identity: its ${keys.length} AGE-SECRET-KEY line(s) do not parse (cut or damaged?).`,
+      'Use the identity file `respaldo key generate` wrote (or a copy of it); `age-keygen -y FILE` shows whether a file holds a valid key.',
+    );
   if (enc.recipients.length && !mine.some((r) => r !== null && enc.recipients.includes(r))) {
     throw new KeyError(
       `The identity file ${path} does not hold the key of set ${setId}: it opens ${mine.filter(Boolean).join(', ') || 'nothing'}, the set was encrypted for ${enc.recipients.join(', ')}.`,
