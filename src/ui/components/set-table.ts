@@ -72,9 +72,10 @@ export function setColumns(t: UiContextValue['t'], sets: SetSummary[], width: nu
     { title: t.list.columns.id, width: idW },
     { title: t.list.columns.date, width: dateW },
     { title: t.list.columns.type, width: typeW },
-    // What is left, 4 at least ("us…"): with the Verified and Drilled columns a Spanish list at 80 columns leaves 7
-    // ("users,…"), and an id of the same second (`_2`) takes 2 of them (at 7 the rows overflowed and ran together).
-    { title: t.list.columns.databases, width: Math.max(4, Math.min(48, width - fixed - 2)) },
+    // What is left of the line (its space before it is the 1), 4 at least ("us…"): with the Verified and Drilled
+    // columns a Spanish list at 80 columns leaves 7 ("users,…"), and an id of the same second (`_2`) takes 2 of
+    // them (it was held at 7 whatever the id: the rows overflowed and ran together).
+    { title: t.list.columns.databases, width: Math.max(4, Math.min(48, width - fixed - 1)) },
     { title: t.list.columns.size, width: 7, align: 'right' },
     { title: t.list.columns.status, width: statusW },
   ];
