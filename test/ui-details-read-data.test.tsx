@@ -61,15 +61,6 @@ describe.each(['en', 'es'] as const)('details, V (%s)', (lang) => {
     expect(facade.calls.filter((c) => c.method === 'verifySet').map((c) => c.args[0])).toEqual([`${m.id} --read-data`]);
   });
 
-  it('the hang-up-aware facade keeps the scheduler options (s: no catch-up); they were dropped', async () => {
-    const facade = new FakeFacade();
-    const { facade: wrapped } = stopOnHangup(facade, new AbortController().signal);
-    await wrapped.startScheduler(noop, { catchUp: false });
-    expect(facade.calls.filter((c) => c.method === 'startScheduler').map((c) => c.args[0])).toEqual([
-      { catchUp: false },
-    ]);
-  });
-
   it('a set encrypted to a passphrase no file gives: that passphrase (wrong: said, asked again; Esc: nothing)', async () => {
     const t = catalogue(lang, true);
     const facade = new FakeFacade();
@@ -101,15 +92,6 @@ describe.each(['en', 'es'] as const)('details, V (%s)', (lang) => {
     expect(facade.calls.filter((c) => c.method === 'verifySet').map((c) => c.args[0])).toEqual([`${m.id} --read-data`]);
   });
 
-  it('the hang-up-aware facade keeps the scheduler options (s: no catch-up); they were dropped', async () => {
-    const facade = new FakeFacade();
-    const { facade: wrapped } = stopOnHangup(facade, new AbortController().signal);
-    await wrapped.startScheduler(noop, { catchUp: false });
-    expect(facade.calls.filter((c) => c.method === 'startScheduler').map((c) => c.args[0])).toEqual([
-      { catchUp: false },
-    ]);
-  });
-
   it('a plain set: V verifies at once (re-hashing is reading all the data), v as before', async () => {
     const facade = new FakeFacade();
     const m = facade.manifests[0]!;
@@ -128,18 +110,9 @@ describe.each(['en', 'es'] as const)('details, V (%s)', (lang) => {
     expect(facade.calls.filter((c) => c.method === 'keyLocked')).toEqual([]);
     expect(facade.calls.filter((c) => c.method === 'verifySet').map((c) => c.args[0])).toEqual([`${m.id} --read-data`]);
   });
-
-  it('the hang-up-aware facade keeps the scheduler options (s: no catch-up); they were dropped', async () => {
-    const facade = new FakeFacade();
-    const { facade: wrapped } = stopOnHangup(facade, new AbortController().signal);
-    await wrapped.startScheduler(noop, { catchUp: false });
-    expect(facade.calls.filter((c) => c.method === 'startScheduler').map((c) => c.args[0])).toEqual([
-      { catchUp: false },
-    ]);
-  });
 });
 
-describe('the menu hands V on to the engine', () => {
+describe('the menu hands its options on to the engine (V, the scheduler)', () => {
   it('the hang-up-aware facade keeps verify options (readData)', async () => {
     const facade = new FakeFacade();
     const m = facade.manifests[0]!;
