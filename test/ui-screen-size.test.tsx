@@ -8,6 +8,7 @@ import { rollbackLines } from '../src/engine/rollback-advice.js';
 import { Menu } from '../src/ui/Menu.js';
 import { RestoreScreen } from '../src/ui/screens/RestoreScreen.js';
 import type { RestoreOutcome, RestorePlan, RestoreRequest } from '../src/ui/engine-facade.js';
+import { wrapHelp } from '../src/ui/use-screen-size.js';
 import {
   cleanupSized,
   drillResultFor,
@@ -332,5 +333,25 @@ describe('the sessions question at 80×24', () => {
     expect(f).toMatch(/› No/);
     expect(f).toMatch(/Sí/);
     expect(f.split('\n').at(-1)).toContain('Esc');
+  });
+});
+
+describe('wrapHelp: a help line folds between its entries', () => {
+  it.each([
+    [
+      '↑↓ · v verificar · V verificar + leer datos · t simular · p proteger · r restaurar · d borrar · Esc volver',
+      79,
+      ['↑↓ · v verificar · V verificar + leer datos · t simular · p proteger', 'r restaurar · d borrar · Esc volver'],
+    ],
+    ['Up/Down move | Enter open | q quit', 16, ['Up/Down move', 'Enter open', 'q quit']],
+    [
+      'a long entry without separators folds at its words',
+      20,
+      ['a long entry without', 'separators folds at', 'its words'],
+    ],
+    ['x · an entry wider than a whole line · y', 12, ['x', 'an entry', 'wider than a', 'whole line', 'y']],
+  ])('%j at %d columns', (text, width, lines) => {
+    expect(wrapHelp(text, width)).toEqual(lines);
+    for (const l of lines) expect([...l].length).toBeLessThanOrEqual(width);
   });
 });

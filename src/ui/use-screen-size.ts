@@ -32,5 +32,29 @@ export function useBodyRows(): number {
 
 /** Rows the help line `text` takes at `columns` (the rule above it not counted). */
 export function helpRows(text: string, columns: number): number {
-  return wrapWords(text, Math.min(columns, 100) - 1).length;
+  return wrapHelp(text, Math.min(columns, 100) - 1).length;
+}
+
+/**
+ * A help line folded between its entries (`r restore · d delete`, ASCII `|`), never inside one ("r" at the end of
+ * a line and "restore" on the next); an entry wider than a line is folded at its words.
+ */
+export function wrapHelp(text: string, width: number): string[] {
+  const joint = / (·|\|) /.exec(text)?.[0];
+  if (!joint) return wrapWords(text, width);
+  const len = (x: string): number => [...x].length;
+  const lines: string[] = [];
+  let line = '';
+  for (const entry of text.split(joint)) {
+    if (line && len(line) + len(joint) + len(entry) <= width) {
+      line += joint + entry;
+      continue;
+    }
+    if (line) lines.push(line);
+    const folded = wrapWords(entry, width);
+    lines.push(...folded.slice(0, -1));
+    line = folded.at(-1) ?? '';
+  }
+  if (line) lines.push(line);
+  return lines;
 }

@@ -1,6 +1,5 @@
 import { Box, Text } from 'ink';
-import { wrapWords } from '../../core/format.js';
-import { useScreenSize } from '../use-screen-size.js';
+import { useScreenSize, wrapHelp } from '../use-screen-size.js';
 import { useUi } from '../use-ui.js';
 
 /** The keys of the current screen, on the last lines (folded at word boundaries; see helpRows). */
@@ -11,7 +10,7 @@ export function HelpLine({ text }: { text: string }) {
   return (
     <Box flexDirection="column" flexShrink={0}>
       <Text color={theme.colors.muted}>{theme.glyphs.hline.repeat(width)}</Text>
-      {wrapWords(text, width).map((line, i) => (
+      {wrapHelp(text, width).map((line, i) => (
         <Text key={i} color={theme.colors.muted} wrap="truncate-end">
           {line}
         </Text>
