@@ -115,6 +115,58 @@ describe('create backup screen', () => {
     expect(f).toContain('What to do: Stop the application that holds the lock.');
   });
 
+  it('a summary with long errors, hints and warnings shows each one whole through a scrolling window, within 24 rows', async () => {
+    const facade = new FakeFacade();
+    const long = (what: string) =>
+      `${what} could not be read because the storage under it answered with an input/output error on every ` +
+      `attempt, three times over forty seconds, and the last answer was EIO at offset 1048576 (end of ${what})`;
+    const real = facade.createBackup.bind(facade);
+    facade.createBackup = async (req, reporter) => {
+      const m = await real(req, reporter);
+      m.status = 'partial';
+      for (const i of [1, 2]) {
+        const name = m.databases[i]!.name;
+        m.databases[i] = {
+          ...m.databases[i]!,
+          file: null,
+          error: {
+            message: long(name),
+            hint: `Check the disk under ${name} (dmesg), then back it up again (hint end).`,
+          },
+        };
+      }
+      m.warnings = ['users: 3 tables were empty', 'files: /srv/app/.env is empty (warning end)'];
+      return m;
+    };
+    facade.createCopies = [{ destination: 'offsite', ok: false, error: 'connection refused by 127.0.0.1:2222' }];
+    const { lastFrame, stdin } = renderUi(<Menu initial={[{ name: 'main' }, { name: 'create' }]} />, { facade });
+    await waitFrame(lastFrame, (x) => x.includes('Start backup'));
+    await press(stdin, ...Array(6).fill(KEY.down), KEY.enter);
+    let f = await waitFrame(lastFrame, (x) => x.includes('Backup finished'));
+    expect(f).toMatch(/Status\s+PARTIAL/);
+    expect(f).toContain('PgUp PgDn scroll');
+    expect(f).toMatch(/lines 1-\d+ of \d+/);
+    const seen: string[] = [];
+    for (let i = 0; i < 12; i++) {
+      f = lastFrame()!;
+      expect(f.split('\n').length, f).toBeLessThanOrEqual(24);
+      expect(Math.max(...f.split('\n').map((l) => l.length)), f).toBeLessThanOrEqual(100); // the test terminal's width
+      seen.push(f);
+      if (/lines \d+-(\d+) of \1\b/.test(f)) break;
+      const before = f;
+      await press(stdin, KEY.down);
+      await waitFrame(lastFrame, (x) => x !== before);
+    }
+    const text = seen.join('\n').replace(/\s+/g, ' ');
+    expect(text).toContain('NOT copied to offsite: connection refused by 127.0.0.1:2222');
+    expect(text).toContain('inventario failed: inventario could not be read');
+    expect(text).toContain('(end of inventario)');
+    expect(text).toContain('(end of auditoria)');
+    expect(text).toContain('then back it up again (hint end).');
+    expect(text).toContain('(warning end)');
+    expect(seen[0]).not.toContain('(warning end)');
+  });
+
   it('Esc on the form goes back without running anything', async () => {
     const facade = new FakeFacade();
     const { lastFrame, stdin } = renderUi(<Menu />, { facade });

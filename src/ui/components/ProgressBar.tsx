@@ -15,7 +15,18 @@ export function bar(fraction: number, width: number, full: string, empty: string
  * One line per item: name, bar, percent, bytes done (of total), rate, elapsed, status word.
  * Without a known total the bar stays empty and the bytes still count up.
  */
-export function ProgressBar({ p, now, width = 80 }: { p: ItemProgress; now: number; width?: number }) {
+export function ProgressBar({
+  p,
+  now,
+  width = 80,
+  details = true,
+}: {
+  p: ItemProgress;
+  now: number;
+  width?: number;
+  /** A failed item's error and hint under its line (false where the screen shows them whole elsewhere). */
+  details?: boolean;
+}) {
   const { t, theme } = useUi();
   const end = p.endedAt ?? now;
   const elapsed = p.startedAt !== undefined ? end - p.startedAt : 0;
@@ -50,7 +61,7 @@ export function ProgressBar({ p, now, width = 80 }: { p: ItemProgress; now: numb
         </Text>
         <StatusWord status={status} />
       </Box>
-      {p.state === 'failed' && p.error ? (
+      {details && p.state === 'failed' && p.error ? (
         <Box paddingLeft={2} flexDirection="column">
           <Text color={theme.colors.error} wrap="truncate-end">
             {p.error}

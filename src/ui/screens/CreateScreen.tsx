@@ -4,9 +4,11 @@ import type { BackupType, Manifest } from '../../core/types.js';
 import type { Catalogue } from '../i18n/en.js';
 import { useChainFallbacks } from '../use-chain-preview.js';
 import { ChainNotes, chainNoteRows } from './create/ChainNotes.js';
+import { summaryNotices } from './create/summary-notices.js';
 import { silentReporter } from '../../core/events.js';
 import { CheckboxList } from '../components/CheckboxList.js';
 import { ErrorBox } from '../components/ErrorBox.js';
+import { ScrollRows, scrollWindow } from '../components/Rows.js';
 import { ProgressBar } from '../components/ProgressBar.js';
 import { Screen } from '../components/Screen.js';
 import { StatusWord } from '../components/StatusWord.js';
@@ -16,7 +18,7 @@ import { formatBytes, formatDuration } from '../format.js';
 import { useInterrupt } from '../use-interrupt.js';
 import { editText, isCtrlC, isDown, isUp, useKeys } from '../use-keys.js';
 import { useProgress } from '../use-progress.js';
-import { useBodyRows, useScreenSize } from '../use-screen-size.js';
+import { helpRows, useBodyRows, useScreenSize } from '../use-screen-size.js';
 import { useTick } from '../use-tick.js';
 import { useUi } from '../use-ui.js';
 
@@ -97,6 +99,28 @@ export function CreateScreen({ onBack, onDone }: { onBack: () => void; onDone?: 
     onDone?.(manifest.id);
   };
 
+  const [top, setTop] = useState(0);
+  const summary = phase.name === 'done' ? summaryLayout() : null;
+  /** The summary's rows: bars, fields, then the notices through a window of what is left (help line folded). */
+  function summaryLayout() {
+    if (phase.name !== 'done') return null;
+    const m = phase.manifest;
+    const notices = summaryNotices(m, phase.offsite, phase.verifyError, ui, columns);
+    // A failed database's bar keeps to its line: its error and hint are among the notices, whole.
+    const inNotices = (item: string): boolean => m.databases.some((d) => d.name === item && d.error);
+    const bars = progress.items.reduce(
+      (n, p) => n + 1 + (p.state === 'failed' && p.error && !inNotices(p.item) ? (p.hint ? 2 : 1) : 0),
+      0,
+    );
+    const copiedOnly = phase.offsite.some((o) => o.ok) && !phase.offsite.some((o) => !o.ok);
+    const fixed = bars + 1 + 5 + (copiedOnly ? 1 : 0);
+    const heightFor = (help: string): number => Math.max(2, body - fixed - (helpRows(help, columns) - 1));
+    const scrolls = notices.length > heightFor(t.help.done);
+    const help = scrolls ? t.help.doneScroll : t.help.done;
+    const height = heightFor(help);
+    return { notices, inNotices, help, height, window: scrollWindow(notices.length, height, top) };
+  }
+
   useInterrupt(
     () => {
       if (phase.name !== 'running') return;
@@ -110,7 +134,13 @@ export function CreateScreen({ onBack, onDone }: { onBack: () => void; onDone?: 
     if (isCtrlC(input, key)) return;
     if (phase.name === 'running' || phase.name === 'verifying') return;
     if (phase.name === 'done' || phase.name === 'error') {
-      if (key.escape || key.return) onBack();
+      if (key.escape || key.return) return onBack();
+      const w = summary?.window;
+      if (!w?.scrolls) return;
+      if (key.upArrow || isUp(input, key)) setTop(Math.max(0, w.top - 1));
+      else if (key.downArrow || isDown(input, key)) setTop(Math.min(w.maxTop, w.top + 1));
+      else if (key.pageUp) setTop(Math.max(0, w.top - w.shown));
+      else if (key.pageDown) setTop(Math.min(w.maxTop, w.top + w.shown));
       return;
     }
     if (key.escape) return onBack();
@@ -183,7 +213,9 @@ export function CreateScreen({ onBack, onDone }: { onBack: () => void; onDone?: 
   }
 
   const now = Date.now();
-  const bars = progress.items.map((p) => <ProgressBar key={p.item} p={p} now={now} width={columns} />);
+  const bars = progress.items.map((p) => (
+    <ProgressBar key={p.item} p={p} now={now} width={columns} details={!summary?.inNotices(p.item)} />
+  ));
   if (phase.name === 'running' || phase.name === 'verifying') {
     return (
       <Screen title={t.create.running} help={t.help.running}>
@@ -217,7 +249,7 @@ export function CreateScreen({ onBack, onDone }: { onBack: () => void; onDone?: 
   const copied = phase.offsite.filter((o) => o.ok);
   const notCopied = phase.offsite.filter((o) => !o.ok);
   return (
-    <Screen title={t.create.summaryTitle} help={t.help.done}>
+    <Screen title={t.create.summaryTitle} help={summary!.help}>
       {bars}
       <Box marginTop={1} flexDirection="column">
         <Box>
@@ -261,39 +293,7 @@ export function CreateScreen({ onBack, onDone }: { onBack: () => void; onDone?: 
           </Box>
         ) : null}
       </Box>
-      {notCopied.slice(0, 2).map((o) => (
-        <Text key={o.destination} color={theme.colors.error} bold>
-          {t.create.notCopied(o.destination, o.error ?? t.common.unknown)}
-        </Text>
-      ))}
-      {notCopied.length ? (
-        <Text wrap="truncate-end">
-          {'  '}
-          {t.common.hint}: {t.create.notCopiedHint}
-        </Text>
-      ) : null}
-      {m.databases
-        .filter((d) => d.error)
-        .map((d) => (
-          <Box key={d.name} flexDirection="column">
-            <Text color={theme.colors.error} bold wrap="truncate-end">
-              {t.create.dbFailed(d.name)}: {d.error!.message}
-            </Text>
-            {d.error!.hint ? (
-              <Text wrap="truncate-end">
-                {'  '}
-                {t.common.hint}: {d.error!.hint}
-              </Text>
-            ) : null}
-          </Box>
-        ))}
-      <ChainNotes rows={chainNoteRows(m.chainNotes ?? [], 3, ui, columns)} />
-      {m.warnings.slice(0, 3).map((w, i) => (
-        <Text key={i} color={theme.colors.warn} wrap="truncate-end">
-          {t.common.status.warn}: {w}
-        </Text>
-      ))}
-      {phase.verifyError ? <ErrorBox error={phase.verifyError} /> : null}
+      <ScrollRows rows={summary!.notices} height={summary!.height} top={summary!.window.top} />
     </Screen>
   );
 }

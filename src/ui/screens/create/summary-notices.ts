@@ -1,0 +1,54 @@
+import type { Manifest } from '../../../core/types.js';
+import { RespaldoError } from '../../../core/errors.js';
+import { describeError } from '../../components/ErrorBox.js';
+import type { OffsiteMark } from '../../engine-facade.js';
+import { foldSegs, foldText, type Row } from '../../fold.js';
+import { say } from '../../i18n/index.js';
+import type { UiContextValue } from '../../use-ui.js';
+import { chainNoteRows } from './ChainNotes.js';
+
+/**
+ * Pure: everything the create summary has to say beyond its fields, folded to `width`, each message
+ * whole (continuations indented): copies not made and what to do, each failed database with its
+ * error and hint, the databases stored as a full instead, the warnings, a verify that could not run.
+ * The summary shows them through a scrolling window, so a long error is read to its end.
+ */
+export function summaryNotices(
+  m: Manifest,
+  offsite: readonly OffsiteMark[],
+  verifyError: unknown,
+  ui: Pick<UiContextValue, 't' | 'theme' | 'lang'>,
+  width: number,
+): Row[] {
+  const { t, theme, lang } = ui;
+  const error = { color: theme.colors.error, bold: true };
+  const hint = (text: string): Row[] => foldText(`  ${t.common.hint}: ${text}`, width, {}, '    ');
+  const notCopied = offsite.filter((o) => !o.ok);
+  const rows: Row[] = notCopied.flatMap((o) =>
+    foldText(t.create.notCopied(o.destination, o.error ?? t.common.unknown), width, error, '  '),
+  );
+  if (notCopied.length) rows.push(...hint(t.create.notCopiedHint));
+  for (const d of m.databases) {
+    if (!d.error) continue;
+    rows.push(...foldSegs([{ text: `${t.create.dbFailed(d.name)}: ${d.error.message}`, ...error }], width, '  '));
+    if (d.error.hint) rows.push(...hint(d.error.hint));
+  }
+  rows.push(...chainNoteRows(m.chainNotes ?? [], Infinity, ui, width));
+  for (const w of m.warnings)
+    rows.push(...foldText(`${t.common.status.warn}: ${w}`, width, { color: theme.colors.warn }, '  '));
+  if (verifyError) {
+    const described = describeError(verifyError, t.common.bugHint);
+    const phrases = verifyError instanceof RespaldoError ? verifyError.phrases : undefined;
+    rows.push(
+      ...foldText(
+        `${t.common.error}: ${say(lang, phrases?.message, described.message, theme.unicode)}`,
+        width,
+        error,
+        '  ',
+      ),
+    );
+    const h = say(lang, phrases?.hint, described.hint, theme.unicode);
+    if (h) rows.push(...hint(h));
+  }
+  return rows;
+}
