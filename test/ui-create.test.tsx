@@ -240,6 +240,8 @@ describe('create backup screen', () => {
     await press(stdin, KEY.enter);
     const done = await waitFrame(lastFrame, (x) => x.includes('Copia terminada') && x.includes('verificadas'));
     expect(done).toMatch(/Sumas de control +verificadas, \d+ archivos/);
+    // the files' bar says so in Spanish (it said "files")
+    expect(done).toMatch(/^archivos +\S+ +100%/m);
     const lines = done.split('\n');
     const valueColumns = ['Copia ', 'Estado', 'Tamaño guardado', 'Sumas de control', 'Duración'].map((label) => {
       const line = lines.find((l) => l.startsWith(label) && !l.startsWith('Copia terminada'))!;

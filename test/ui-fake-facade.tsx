@@ -562,11 +562,7 @@ export class FakeFacade implements EngineFacade {
     };
   }
   nextRuns(when: string, timezone: string | undefined, count: number, from?: Date): Date[] {
-    try {
-      return realNextRuns({ when, ...(timezone ? { timezone } : {}) }, count, from ?? NOW);
-    } catch (err) {
-      throw new RespaldoError('usage', (err as Error).message, 'Use a cron expression or "daily at 02:00".');
-    }
+    return realNextRuns({ when, ...(timezone ? { timezone } : {}) }, count, from ?? NOW);
   }
   async saveSchedule(jobs: ScheduleJob[], retention: RetentionPolicy): Promise<void> {
     this.record('saveSchedule', jobs, retention);

@@ -22,6 +22,17 @@ afterEach(() => {
 });
 
 const noop = (): void => undefined;
+
+/** Every word of `sentence` in `frame`, in order (the preview folds beside the form, so lines interleave). */
+function wordsInOrder(frame: string, sentence: string): boolean {
+  const words = frame.split(/\s+/);
+  let at = 0;
+  for (const w of sentence.split(/\s+/)) {
+    while (at < words.length && words[at] !== w) at++;
+    if (at++ >= words.length) return false;
+  }
+  return true;
+}
 const DBS = ['users', 'inventario', 'auditoria'];
 
 describe('schedule form (pure)', () => {
@@ -208,6 +219,31 @@ describe('configure automatic backup screen', () => {
     await waitFrame(lastFrame, (x) => x.includes('Saved to the config file.'));
     await press(stdin, KEY.esc);
     await waitFrame(lastFrame, (x) => x.includes('1. Create backup now') && !x.includes('WARNING'));
+  });
+
+  it("tells what is wrong with a time or a time zone in the operator's language (the parser spoke English only)", async () => {
+    for (const [lang, time, zone] of [
+      ['en', '"daily at 25:99": 25:99 is not a time of day (00:00 to 23:59)', '"Europe/Madird" is not a time zone'],
+      ['es', '"daily at 25:99": 25:99 no es una hora del día (00:00 a 23:59)', '"Europe/Madird" no es una zona horaria'],
+    ] as const) {
+      const { lastFrame, stdin, unmount } = renderUi(<ConfigureScheduleScreen onBack={noop} />, { lang });
+      await waitFrame(lastFrame, (x) => x.includes('daily'));
+      await press(stdin, KEY.enter);
+      await waitFrame(lastFrame, (x) => x.includes('02:00') && x.includes('inventario'));
+      await press(stdin, KEY.down, KEY.down, ...Array(5).fill(KEY.backspace));
+      await type(stdin, '25:99');
+      let f = await waitFrame(lastFrame, (x) => x.includes('25:99":'));
+      expect(wordsInOrder(f, time), f).toBe(true);
+      await press(stdin, ...Array(5).fill(KEY.backspace));
+      await type(stdin, '02:00');
+      await press(stdin, KEY.down);
+      await type(stdin, 'Europe/Madird');
+      f = await waitFrame(lastFrame, (x) => x.includes('Madird"'));
+      expect(wordsInOrder(f, zone), f).toBe(true);
+      expect(f).not.toContain('Invalid time zone specified');
+      if (lang === 'es') expect(f).not.toMatch(/is not a|time zone/);
+      unmount();
+    }
   });
 
   it('speaks Spanish', async () => {

@@ -11,7 +11,7 @@ import { DEFAULT_LIMIT_HOURS, promisedHours, staleDatabases } from '../src/ui/st
 import { emptyProgress, reduceProgress } from '../src/ui/use-progress.js';
 import { formatAge, formatBytes, formatDuration, truncate, truncateStart } from '../src/ui/format.js';
 import { scrollTop } from '../src/ui/components/Table.js';
-import { bar } from '../src/ui/components/ProgressBar.js';
+import { bar, itemLabel } from '../src/ui/components/ProgressBar.js';
 import { describeError } from '../src/ui/components/ErrorBox.js';
 import { RespaldoError } from '../src/core/errors.js';
 import { nextRuns } from '../src/scheduler/when.js';
@@ -189,6 +189,17 @@ describe('formatting and drawing helpers', () => {
   it('draws bars', () => {
     expect(bar(0.5, 10, '#', '-')).toBe('#####-----');
     expect(bar(2, 4, '#', '-')).toBe('####');
+  });
+
+  it("names the files and verify items in the operator's language, a database by its own name", () => {
+    const t = catalogue('es');
+    expect(itemLabel({ item: 'files', kind: 'files' }, t)).toBe('archivos');
+    expect(itemLabel({ item: 'files', kind: undefined }, t)).toBe('archivos');
+    expect(itemLabel({ item: 'files', kind: 'restore' }, t)).toBe('archivos');
+    expect(itemLabel({ item: 'verify', kind: 'verify' }, t)).toBe('verificación');
+    expect(itemLabel({ item: 'files', kind: 'database' }, t)).toBe('files');
+    expect(itemLabel({ item: 'users', kind: 'database' }, t)).toBe('users');
+    expect(itemLabel({ item: 'verify', kind: 'verify' }, catalogue('en'))).toBe('verify');
   });
 
   it('describes errors as message + hint, bugs with the bug hint', () => {

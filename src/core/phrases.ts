@@ -171,6 +171,24 @@ export const PHRASES_EN = {
   'error.otherPassphrase': (p: PhraseParams) =>
     `That passphrase opens set ${p['opened']}, but not set ${p['locked']}, which was encrypted with another one.`,
   'error.otherPassphraseHint': (p: PhraseParams) => `Type the passphrase of set ${p['locked']}.`,
+
+  // Schedule expressions (src/scheduler/when.ts)
+  'when.time': (p: PhraseParams) => `"${p['when']}": expected a 24-hour time such as 02:00, got "${p['text']}"`,
+  'when.timeRange': (p: PhraseParams) => `"${p['when']}": ${p['text']} is not a time of day (00:00 to 23:59)`,
+  'when.empty': () => 'empty schedule expression',
+  'when.weekday': (p: PhraseParams) => `"${p['when']}": "${p['day']}" is not a day of the week (monday … sunday)`,
+  'when.monthDay': (p: PhraseParams) => `"${p['when']}": day ${p['day']} is not a day of the month (1 to 31)`,
+  'when.monthDayRare': (p: PhraseParams) =>
+    `"${p['when']}": day ${p['day']} does not exist in every month, so some months would have no run; write "monthly on last day at …" for the month's last day`,
+  'when.minute': (p: PhraseParams) => `"${p['when']}": minute ${p['minute']} is out of range (00 to 59)`,
+  'when.unknown': (p: PhraseParams) => `"${p['when']}" is not a schedule respaldo understands`,
+  'when.cron': (p: PhraseParams) =>
+    `"${p['when']}" is neither a simple form nor a valid cron expression (${p['detail']})`,
+  'when.hint': () =>
+    'Use a cron expression ("0 2 * * *") or a form such as "daily at 02:00", "weekly on sunday at 23:30", "monthly on day 1 at 00:00".',
+  'when.timezone': (p: PhraseParams) => `"${p['timezone']}" is not a time zone`,
+  'when.timezoneHint': () =>
+    "Use an IANA time zone such as Europe/Madrid or America/Mexico_City, or leave it empty for the machine's.",
 } satisfies Record<string, (p: PhraseParams) => string>;
 
 export type PhraseId = keyof typeof PHRASES_EN;

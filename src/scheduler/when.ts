@@ -1,4 +1,6 @@
 import { Cron } from 'croner';
+import { UsageError } from '../core/errors.js';
+import { english, phrase, type PhraseId, type PhraseParams } from '../core/phrases.js';
 import type { ScheduleJob } from '../core/types.js';
 
 /**
@@ -33,20 +35,26 @@ const DAYS: Record<string, number> = {
   sat: 6,
 };
 
-/** A `when` that could not be understood; `message` says why in the operator's words. */
-export class WhenError extends Error {
-  constructor(message: string) {
-    super(message);
+/**
+ * A `when` that could not be understood: a usage error whose message says why in the operator's
+ * words, with its phrases for the menu (the hint: how to write a schedule, or a time zone).
+ */
+export class WhenError extends UsageError {
+  constructor(id: Extract<PhraseId, `when.${string}`>, params: PhraseParams) {
+    const message = phrase(id, params);
+    const hint = phrase(id === 'when.timezone' ? 'when.timezoneHint' : 'when.hint');
+    super(english(message), english(hint));
     this.name = 'WhenError';
+    this.withPhrases(message, hint);
   }
 }
 
 function parseTime(text: string, when: string): { h: number; m: number } {
   const m = /^(\d{1,2}):(\d{2})$/.exec(text);
-  if (!m) throw new WhenError(`"${when}": expected a 24-hour time such as 02:00, got "${text}"`);
+  if (!m) throw new WhenError('when.time', { when, text });
   const h = Number(m[1]);
   const min = Number(m[2]);
-  if (h > 23 || min > 59) throw new WhenError(`"${when}": ${text} is not a time of day (00:00 to 23:59)`);
+  if (h > 23 || min > 59) throw new WhenError('when.timeRange', { when, text });
   return { h, m: min };
 }
 
@@ -56,7 +64,7 @@ function parseTime(text: string, when: string): { h: number; m: number } {
  */
 export function toCronPattern(when: string): string {
   const text = when.trim().replace(/\s+/g, ' ');
-  if (text === '') throw new WhenError('empty schedule expression');
+  if (text === '') throw new WhenError('when.empty', {});
   const lower = text.toLowerCase();
   let m: RegExpExecArray | null;
   let pattern: string;
@@ -67,7 +75,7 @@ export function toCronPattern(when: string): string {
     const names = m[1]!.split(/\s*(?:,|\band\b)\s*/).filter(Boolean);
     const days = names.map((n) => {
       const d = DAYS[n.replace(/s$/, '')] ?? DAYS[n];
-      if (d === undefined) throw new WhenError(`"${when}": "${n}" is not a day of the week (monday … sunday)`);
+      if (d === undefined) throw new WhenError('when.weekday', { when, day: n });
       return d;
     });
     const t = parseTime(m[2]!, when);
@@ -75,28 +83,23 @@ export function toCronPattern(when: string): string {
   } else if ((m = /^monthly on (?:day (\d{1,2})|(last) day) at (\S+)$/.exec(lower))) {
     const day = m[2] ? 'L' : Number(m[1]);
     if (typeof day === 'number' && (day < 1 || day > 31))
-      throw new WhenError(`"${when}": day ${day} is not a day of the month (1 to 31)`);
-    if (typeof day === 'number' && day > 28)
-      throw new WhenError(
-        `"${when}": day ${day} does not exist in every month, so some months would have no run; write "monthly on last day at …" for the month's last day`,
-      );
+      throw new WhenError('when.monthDay', { when, day: String(day) });
+    if (typeof day === 'number' && day > 28) throw new WhenError('when.monthDayRare', { when, day: String(day) });
     const t = parseTime(m[3]!, when);
     pattern = `${t.m} ${t.h} ${day} * *`;
   } else if ((m = /^hourly at :(\d{2})$/.exec(lower))) {
     const min = Number(m[1]);
-    if (min > 59) throw new WhenError(`"${when}": minute ${min} is out of range (00 to 59)`);
+    if (min > 59) throw new WhenError('when.minute', { when, minute: String(min) });
     pattern = `${min} * * * *`;
   } else if (/^(daily|weekly|monthly|hourly)\b/.test(lower)) {
-    throw new WhenError(`"${when}" is not a schedule respaldo understands`);
+    throw new WhenError('when.unknown', { when });
   } else {
     pattern = text;
   }
   try {
     new Cron(pattern, { paused: true });
   } catch (err) {
-    throw new WhenError(
-      `"${when}" is neither a simple form nor a valid cron expression (${(err as Error).message.replace(/^CronPattern: /, '')})`,
-    );
+    throw new WhenError('when.cron', { when, detail: (err as Error).message.replace(/^CronPattern: /, '') });
   }
   return pattern;
 }
@@ -112,7 +115,14 @@ export function nextRuns(job: Pick<ScheduleJob, 'when' | 'timezone'>, n: number,
   const out: Date[] = [];
   let prev: Date = from;
   while (out.length < n) {
-    const next = cron.nextRun(prev);
+    let next: Date | null;
+    try {
+      next = cron.nextRun(prev);
+    } catch (err) {
+      // croner takes any zone name and rejects an unknown one only when it computes a time.
+      if (job.timezone && err instanceof RangeError) throw new WhenError('when.timezone', { timezone: job.timezone });
+      throw err;
+    }
     if (!next) break;
     out.push(next);
     prev = next;

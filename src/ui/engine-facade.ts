@@ -1,4 +1,4 @@
-import { InterruptedError, UsageError } from '../core/errors.js';
+import { InterruptedError } from '../core/errors.js';
 import { silentReporter, type ProgressEvent, type Reporter } from '../core/events.js';
 import type {
   BackupType,
@@ -405,14 +405,8 @@ export function createEngineFacade(initial: LoadedConfig): EngineFacade {
     keyLocked: keys.keyLocked,
     unlockKey: keys.unlockKey,
     nextRuns(when, timezone, count, from) {
-      try {
-        return schedulerNextRuns({ when, ...(timezone ? { timezone } : {}) }, count, from ?? new Date());
-      } catch (err) {
-        throw new UsageError(
-          err instanceof Error ? err.message : String(err),
-          'Use a cron expression ("0 2 * * *") or a form such as "daily at 02:00", "weekly on sunday at 23:30", "monthly on day 1 at 00:00".',
-        );
-      }
+      // A `when` or zone it cannot read throws WhenError: a usage error with its phrases.
+      return schedulerNextRuns({ when, ...(timezone ? { timezone } : {}) }, count, from ?? new Date());
     },
     async saveSchedule(jobs, retention) {
       await writeSchedule(cfg.file, { jobs, ...(sameRetention(retention, cfg.retention) ? {} : { retention }) });

@@ -1,6 +1,7 @@
 import { Box, Text } from 'ink';
 import { formatBytes, formatDuration, padCell } from '../format.js';
 import type { ItemProgress } from '../use-progress.js';
+import type { Catalogue } from '../i18n/index.js';
 import { useUi } from '../use-ui.js';
 import { StatusWord } from './StatusWord.js';
 
@@ -49,7 +50,7 @@ export function ProgressBar({
   return (
     <Box flexDirection="column">
       <Box>
-        <Text>{padCell(p.item, nameW, 'left', theme.glyphs.ellipsis)} </Text>
+        <Text>{padCell(itemLabel(p, t), nameW, 'left', theme.glyphs.ellipsis)} </Text>
         <Text color={p.state === 'failed' ? theme.colors.error : theme.colors.accent}>
           {bar(fraction, barW, theme.glyphs.barFull, theme.glyphs.barEmpty)}
         </Text>
@@ -71,4 +72,12 @@ export function ProgressBar({
       ) : null}
     </Box>
   );
+}
+
+/** The name of an item in the operator's language: the engine's `files` and `verify` items are words, not names. */
+export function itemLabel(p: Pick<ItemProgress, 'item' | 'kind'>, t: Catalogue): string {
+  if (p.kind === 'database') return p.item;
+  if (p.item === 'files') return t.progress.files;
+  if (p.item === 'verify') return t.progress.verify;
+  return p.item;
 }

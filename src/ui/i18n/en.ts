@@ -143,6 +143,7 @@ export const en = {
 
   progress: {
     files: 'files',
+    verify: 'verify',
     rate: (r: string) => `${r}/s`,
     elapsed: (s: string) => s,
     done: 'done',

@@ -143,6 +143,7 @@ export const es: Catalogue = {
 
   progress: {
     files: 'archivos',
+    verify: 'verificación',
     rate: (r: string) => `${r}/s`,
     elapsed: (s: string) => s,
     done: 'hecho',

@@ -161,4 +161,22 @@ export const PHRASES_ES = {
   'error.otherPassphrase': (p: PhraseParams) =>
     `Esa frase de paso abre la copia ${p['opened']}, pero no la copia ${p['locked']}, que se cifró con otra.`,
   'error.otherPassphraseHint': (p: PhraseParams) => `Escriba la frase de paso de la copia ${p['locked']}.`,
+
+  'when.time': (p: PhraseParams) => `"${p['when']}": se esperaba una hora de 24 horas como 02:00, no "${p['text']}"`,
+  'when.timeRange': (p: PhraseParams) => `"${p['when']}": ${p['text']} no es una hora del día (00:00 a 23:59)`,
+  'when.empty': () => 'la expresión de horario está vacía',
+  'when.weekday': (p: PhraseParams) =>
+    `"${p['when']}": "${p['day']}" no es un día de la semana (monday … sunday, en inglés)`,
+  'when.monthDay': (p: PhraseParams) => `"${p['when']}": el día ${p['day']} no es un día del mes (1 a 31)`,
+  'when.monthDayRare': (p: PhraseParams) =>
+    `"${p['when']}": el día ${p['day']} no existe en todos los meses, así que algunos meses no tendrían copia; escriba "monthly on last day at …" para el último día del mes`,
+  'when.minute': (p: PhraseParams) => `"${p['when']}": el minuto ${p['minute']} está fuera de rango (00 a 59)`,
+  'when.unknown': (p: PhraseParams) => `"${p['when']}" no es un horario que respaldo entienda`,
+  'when.cron': (p: PhraseParams) =>
+    `"${p['when']}" no es ni una forma simple ni una expresión cron válida (${p['detail']})`,
+  'when.hint': () =>
+    'Use una expresión cron ("0 2 * * *") o una forma como "daily at 02:00", "weekly on sunday at 23:30", "monthly on day 1 at 00:00".',
+  'when.timezone': (p: PhraseParams) => `"${p['timezone']}" no es una zona horaria`,
+  'when.timezoneHint': () =>
+    'Use una zona horaria IANA como Europe/Madrid o America/Mexico_City, o déjela vacía para usar la de la máquina.',
 } satisfies Record<PhraseId, (p: PhraseParams) => string>;

@@ -1,11 +1,13 @@
 import { useState } from 'react';
 import { Box, Text } from 'ink';
+import { RespaldoError } from '../../core/errors.js';
 import type { RetentionPolicy, ScheduleJob } from '../../core/types.js';
 import { describeError, ErrorBox } from '../components/ErrorBox.js';
 import { Screen } from '../components/Screen.js';
 import { Table, type Column } from '../components/Table.js';
 import { ChoiceField, TextField } from '../components/TextField.js';
 import { formatDate } from '../format.js';
+import { say } from '../i18n/index.js';
 import {
   formToJob,
   formToWhen,
@@ -66,7 +68,7 @@ function cycle<T>(list: readonly T[], value: T, dir: number): T {
  * engine (validated, other config fields kept).
  */
 export function ConfigureScheduleScreen({ onBack, onSaved }: { onBack: () => void; onSaved?: () => void }) {
-  const { t, theme, facade, now } = useUi();
+  const { t, lang, theme, facade, now } = useUi();
   const cfg = facade.config();
   const dbs = cfg.databases.map((d) => d.name);
   const [jobs, setJobs] = useState<ScheduleJob[]>(() => cfg.schedule.map((j) => ({ ...j })));
@@ -83,7 +85,8 @@ export function ConfigureScheduleScreen({ onBack, onSaved }: { onBack: () => voi
     try {
       return { runs: facade.nextRuns(when, tz.trim() || undefined, 5, now()) };
     } catch (e) {
-      return { error: describeError(e, '').message };
+      const phrases = e instanceof RespaldoError ? e.phrases : undefined;
+      return { error: say(lang, phrases?.message, describeError(e, '').message, theme.unicode) };
     }
   };
 
