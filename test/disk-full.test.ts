@@ -5,12 +5,12 @@
  * root can); elsewhere the live part skips with one loud line.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { asOperatorError, DiskFullError, isDiskFull, RespaldoError } from '../src/core/errors.js';
-import { describeResult, runCli } from './helpers/cli.js';
+import { describeResult, parseJsonOutput, runCli } from './helpers/cli.js';
 import { dbDigest } from './helpers/sqlite.js';
 import { demoSetup } from './helpers/tmp.js';
 
@@ -132,6 +132,87 @@ describe('disk full: a real small disk under the backup folder', () => {
     expect(r.stdout + r.stderr).toMatch(/hint: The target was not changed and the partial copy was removed/);
     expect(readdirSync(mnt).sort()).toEqual(['filler']);
   });
+  /**
+   * The demo setup with inventario's live file on the small disk (the backup folder elsewhere), a set made,
+   * then the small disk filled so that a restore's staging copy of inventario cannot fit beside it.
+   */
+  async function liveOnFullDisk() {
+    rmSync(join(mnt, 'backups'), { recursive: true, force: true });
+    rmSync(join(mnt, 'filler'), { force: true });
+    const live = join(mnt, 'inventario.db');
+    const s = demoSetup(
+      (base) => ({
+        ...base,
+        files: { config: [], application: [] },
+        databases: [
+          { name: 'users', engine: 'sqlite', path: './data/users.db' },
+          { name: 'inventario', engine: 'sqlite', path: live },
+        ],
+      }),
+      { scale: 1 },
+    );
+    copyFileSync(s.dbs.inventario, live);
+    const made = await runCli(['create', '--json', '--config', s.configFile], { cwd: s.dir });
+    expect(made.code, describeResult(made)).toBe(0);
+    const avail = Number(
+      execFileSync('df', ['--output=avail', '-B1', mnt], { encoding: 'utf8' }).trim().split('\n').pop(),
+    );
+    writeFileSync(join(mnt, 'filler'), Buffer.alloc(Math.max(0, avail - 16 * 1024)));
+    const sets = async () =>
+      parseJsonOutput<{ id: string; type: string; databases: string[] }[]>(
+        (await runCli(['list', '--json', '--config', s.configFile], { cwd: s.dir })).stdout,
+      );
+    return { s, live, before: dbDigest(live), sets };
+  }
+
+  it('a restore that fails having replaced nothing removes the safety copy it took (retries do not pile them up)', async (ctx) => {
+    if (!mounted) return skipOrFail(ctx);
+    const { s, live, before, sets } = await liveOnFullDisk();
+    const r = await runCli(['restore', 'latest', '--db', 'inventario', '--yes', '--json', '--config', s.configFile], {
+      cwd: s.dir,
+    });
+    expect(r.code, describeResult(r)).toBe(7);
+    const out = parseJsonOutput<{ ok: boolean; safetySetIds: string[]; removedSafetySetIds: string[] }>(r.stdout);
+    expect(out.ok).toBe(false);
+    expect(out.safetySetIds).toEqual([]);
+    expect(out.removedSafetySetIds).toHaveLength(1);
+    expect(existsSync(join(s.backupDir, out.removedSafetySetIds[0]!))).toBe(false);
+    expect(dbDigest(live)).toEqual(before);
+    expect((await sets()).filter((x) => x.type === 'pre_restore')).toEqual([]);
+    // Again, as an operator retrying would: still nothing piles up, and the text says so.
+    const again = await runCli(['restore', 'latest', '--db', 'inventario', '--yes', '--config', s.configFile], {
+      cwd: s.dir,
+    });
+    expect(again.code, describeResult(again)).toBe(7);
+    expect(again.stdout).toMatch(
+      /Nothing was replaced, so the safety copy taken for this restore \(set \d{8}_\d{6}\S*\) was removed\./,
+    );
+    expect(dbDigest(live)).toEqual(before);
+    expect((await sets()).filter((x) => x.type === 'pre_restore')).toEqual([]);
+  });
+
+  it('a restore that replaced one database before failing on the next keeps its safety copy and says how to roll back', async (ctx) => {
+    if (!mounted) return skipOrFail(ctx);
+    const { s, live, before, sets } = await liveOnFullDisk();
+    const r = await runCli(
+      ['restore', 'latest', '--db', 'users', '--db', 'inventario', '--yes', '--config', s.configFile],
+      {
+        cwd: s.dir,
+      },
+    );
+    expect(r.code, describeResult(r)).toBe(7);
+    expect(r.stdout).toMatch(/^restored users/m);
+    expect(r.stdout).toMatch(/^FAILED +inventario: No space left/m);
+    const kept = (await sets()).filter((x) => x.type === 'pre_restore');
+    expect(kept).toHaveLength(1);
+    expect(kept[0]!.databases.sort()).toEqual(['inventario', 'users']);
+    expect(r.stdout).toContain(
+      `Safety copy: set ${kept[0]!.id}. To roll back: respaldo restore ${kept[0]!.id} --db users --yes`,
+    );
+    expect(r.stderr).not.toContain('safety copy taken for this restore');
+    expect(dbDigest(live)).toEqual(before);
+  });
+
   it('warns before the run when the disk has less room than the last set took', async (ctx) => {
     if (!mounted) return skipOrFail(ctx);
     const s = onSmallDisk(0, 1);

@@ -551,6 +551,7 @@ export class FakeFacade implements EngineFacade {
       setId: plan.setId,
       ok: true,
       safetySetIds: replaced ? ['20261122_120500'] : [],
+      removedSafetySetIds: [],
       databases: plan.databases.map((d) => ({
         name: d.database,
         ok: true,

@@ -261,6 +261,11 @@ export interface TargetState {
   sizeBytes: number | null;
   /** Other processes or sessions using the target (pids, `user@host (pid N)`); empty when none. */
   inUseBy: string[];
+  /**
+   * Engines whose safety copy is a pre_restore set: what names this incarnation of the target (SQLite:
+   * the file's device and inode), so that a failed restore can tell it replaced nothing.
+   */
+  identity?: string;
 }
 
 export interface RestoreResult {

@@ -5,7 +5,7 @@ import { english, phrase } from '../core/phrases.js';
 import type { DatabaseConfig, LoadedConfig, Manifest } from '../core/types.js';
 import type { DriverContext, RestoreRequest } from '../drivers/driver.js';
 import { driverFor } from '../drivers/registry.js';
-import { readManifest } from './catalog.js';
+import { deleteSetUnlocked, readManifest } from './catalog.js';
 import { executeBackup, planBackup } from './create.js';
 import { decryptSet } from './decrypt-set.js';
 import { writeLog } from './log.js';
@@ -151,9 +151,16 @@ export async function recoverBeforeRestore(
   return recovered;
 }
 
+/** A pre_restore set taken before a restore, with what named each of its targets then. */
+export interface SafetySet {
+  id: string;
+  /** database → TargetState.identity when the copy was taken. */
+  identities: Map<string, string | undefined>;
+}
+
 /**
  * Keeps the databases the plan replaces whose safety copy is a set (`pre-restore-set` drivers) in a
- * pre_restore set; returns its id, or null when none of them exists. Refuses while one is open in
+ * pre_restore set; returns it, or null when none of them exists. Refuses while one is open in
  * another process; throws when the safety copy fails (nothing was restored).
  */
 export async function keepReplacedFiles(
@@ -162,9 +169,10 @@ export async function keepReplacedFiles(
   setId: string,
   reporter: Reporter,
   signal: AbortSignal,
-): Promise<string | null> {
+): Promise<SafetySet | null> {
   const needSet = plan.databases.filter((d) => d.replaces && d.safety.kind === 'pre-restore-set');
   const stillThere: string[] = [];
+  const identities = new Map<string, string | undefined>();
   for (const d of needSet) {
     const db = dbConfig(cfg, d.database);
     const state = await driverFor(db.engine).inspectTarget(db, d.restoreTarget);
@@ -174,6 +182,7 @@ export async function keepReplacedFiles(
         'Stop the application that uses it, then run the restore again.',
       );
     if (state.exists) stillThere.push(d.database);
+    identities.set(d.database, state.identity);
   }
   if (stillThere.length) {
     reporter.emit({
@@ -196,7 +205,43 @@ export async function keepReplacedFiles(
         failed?.error?.hint ?? 'Fix the problem above, or restore side by side with --to.',
       );
     }
-    return safety.id;
+    return { id: safety.id, identities };
   }
   return null;
+}
+
+/**
+ * After a restore that failed or was interrupted: when none of the databases in its safety set was
+ * replaced (none restored, each target still the file it was when the copy was taken), that copy
+ * duplicates what is live, and each retry would add one more: it is deleted, and said so. Kept
+ * whenever anything may have changed (an engine that cannot tell, a target gone or swapped).
+ * Returns whether it was deleted; a failure to delete is logged and leaves the set (it is only extra).
+ */
+export async function dropUnusedSafetySet(
+  cfg: LoadedConfig,
+  plan: RestorePlan,
+  safety: SafetySet,
+  restored: readonly string[],
+  reporter: Reporter,
+): Promise<boolean> {
+  for (const [database, before] of safety.identities) {
+    if (restored.includes(database) || before === undefined) return false;
+    const d = plan.databases.find((x) => x.database === database)!;
+    const now = await driverFor(dbConfig(cfg, database).engine)
+      .inspectTarget(dbConfig(cfg, database), d.restoreTarget)
+      .catch(() => null);
+    if (!now?.exists || now.identity !== before) return false;
+  }
+  try {
+    await deleteSetUnlocked(cfg, safety.id);
+  } catch (err) {
+    writeLog(cfg.backupDir, 'restore-safety-kept', { setId: safety.id, error: errorMessage(err) }, cfg.secrets);
+    return false;
+  }
+  writeLog(cfg.backupDir, 'restore-safety-removed', { setId: safety.id, restoreOf: plan.setId }, cfg.secrets);
+  reporter.emit({
+    type: 'info',
+    message: `Nothing was replaced, so the safety copy taken for this restore (set ${safety.id}) was removed.`,
+  });
+  return true;
 }

@@ -14,7 +14,14 @@ import { trackTemp } from './temp-journal.js';
 import type { RestorePlan } from './restore-plan.js';
 import { restoreFiles } from './restore-files.js';
 import { restoreDatabases } from './restore-databases.js';
-import { decryptForRestore, keepReplacedFiles, recoverBeforeRestore, verifyForRestore } from './restore-stage.js';
+import {
+  decryptForRestore,
+  dropUnusedSafetySet,
+  keepReplacedFiles,
+  recoverBeforeRestore,
+  verifyForRestore,
+  type SafetySet,
+} from './restore-stage.js';
 
 /**
  * Restore, split by job: planning (restore-plan.ts); verifying, decrypting, recovering and keeping
@@ -42,6 +49,8 @@ export interface RestoreOutcome {
   setId: string;
   ok: boolean;
   safetySetIds: string[];
+  /** Safety copies this restore took and removed again: it failed having replaced nothing. */
+  removedSafetySetIds: string[];
   databases: {
     name: string;
     ok: boolean;
@@ -103,6 +112,7 @@ export async function executeRestore(
       setId: m.id,
       ok: true,
       safetySetIds: [],
+      removedSafetySetIds: [],
       databases: [],
       filesRestoredTo: null,
       recovered: [],
@@ -117,11 +127,13 @@ export async function executeRestore(
       trackTemp: (path) => trackTemp(cfg.backupDir, path),
     });
     await ensurePrivateDir(scratchRoot);
+    let safety: SafetySet | null = null;
+    let finished = false;
     try {
       if (m.encryption) ({ manifest: m, dir } = await decryptForRestore(cfg, plan, m, dir, scratchRoot, reporter));
       outcome.recovered.push(...(await recoverBeforeRestore(cfg, plan, reporter, ctxFor)));
-      const safetySetId = await keepReplacedFiles(cfg, plan, m.id, reporter, signal);
-      if (safetySetId) outcome.safetySetIds.push(safetySetId);
+      safety = await keepReplacedFiles(cfg, plan, m.id, reporter, signal);
+      if (safety) outcome.safetySetIds.push(safety.id);
       await restoreDatabases({ cfg, plan, m, dir, chains, reporter, signal, ctxFor }, outcome);
       if (plan.files && outcome.ok) {
         const total = plan.files.bytes;
@@ -135,7 +147,16 @@ export async function executeRestore(
         outcome.filesRestoredTo = plan.files.to;
         reporter.emit({ type: 'item-end', item: 'files', ok: true, bytes: done, durationMs: Date.now() - t0 });
       }
+      finished = true;
     } finally {
+      // Failed or interrupted with nothing replaced: the safety copy only duplicates what is live.
+      if (safety && (!finished || !outcome.ok)) {
+        const restored = outcome.databases.filter((d) => d.ok).map((d) => d.name);
+        if (await dropUnusedSafetySet(cfg, plan, safety, restored, reporter)) {
+          outcome.safetySetIds = outcome.safetySetIds.filter((id) => id !== safety!.id);
+          outcome.removedSafetySetIds.push(safety.id);
+        }
+      }
       await fsp.rm(scratchRoot, { recursive: true, force: true });
     }
     writeLog(

@@ -192,6 +192,8 @@ export function register(program: Command): void {
             );
           if (outcome.filesRestoredTo) io.out(`files restored into ${outcome.filesRestoredTo}`);
           for (const r of outcome.recovered) io.out(`recovered: ${r}`);
+          for (const id of outcome.removedSafetySetIds)
+            io.out(`Nothing was replaced, so the safety copy taken for this restore (set ${id}) was removed.`);
           for (const line of rollbackLines(plan, outcome)) io.out(foldLine(line, outputWidth()));
         }
         return outcome.ok ? EXIT.ok : EXIT.failed;

@@ -64,7 +64,8 @@ export function planSqliteRestore(
 export async function inspectSqliteTarget(db: DatabaseConfig, target: RestoreTarget): Promise<TargetState> {
   const file = targetPath(db, target);
   if (!existsSync(file)) return { exists: false, sizeBytes: null, inUseBy: [] };
-  return { exists: true, sizeBytes: statSync(file).size, inUseBy: processesUsing(file) };
+  const st = statSync(file);
+  return { exists: true, sizeBytes: st.size, inUseBy: processesUsing(file), identity: `${st.dev}:${st.ino}` };
 }
 
 /** A restore into a staging file beside the target, checked, then renamed over it. */

@@ -300,6 +300,8 @@ export const en = {
       `You chose to close ${n === 1 ? 'the session' : `the ${n} sessions`} connected to ${db} at the swap.`,
     scrollRows: (from: number, to: number, total: number) =>
       `lines ${from}-${to} of ${total} · ↑↓ PgUp PgDn to see the rest`,
+    safetyRemoved: (id: string) =>
+      `Nothing was replaced, so the safety copy taken for this restore (set ${id}) was removed.`,
     safetyDatabase: (db: string, safety: string, set: string) =>
       `Safety copy of ${db}: database ${safety} (listed in set ${set})`,
     rolledBack: (db: string, kept: string, set: string) =>

@@ -301,6 +301,8 @@ export const es: Catalogue = {
       `Ha elegido cerrar ${n === 1 ? 'la sesión conectada' : `las ${n} sesiones conectadas`} a ${db} en el intercambio.`,
     scrollRows: (from: number, to: number, total: number) =>
       `líneas ${from}-${to} de ${total} · ↑↓ RePág AvPág para ver el resto`,
+    safetyRemoved: (id: string) =>
+      `No se reemplazó nada, así que se borró la copia de seguridad tomada para esta restauración (${id}).`,
     safetyDatabase: (db: string, safety: string, set: string) =>
       `Copia de seguridad de ${db}: base de datos ${safety} (en la copia ${set})`,
     rolledBack: (db: string, kept: string, set: string) =>

@@ -139,6 +139,7 @@ export function outcomeRows(o: RestoreOutcome, plan: RestorePlan | null, ui: Pla
       add([{ text: `  ${t.restore.rollback}: ${say(lang, a.howPhrase, a.how, theme.unicode)}` }], '    ');
     }
   }
+  for (const id of o.removedSafetySetIds) add([{ text: t.restore.safetyRemoved(id), color: theme.colors.muted }], '  ');
   for (const r of o.recovered) add([{ text: `${t.common.status.warn}: ${r}`, color: theme.colors.warn }], '  ');
   return rows;
 }
