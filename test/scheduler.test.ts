@@ -271,6 +271,98 @@ describe('Scheduler', () => {
     expect(await h.scheduler.done).toBe(0);
   });
 
+  it('runs jobs due at the same minute one after the other (a quick failure no longer skips the other)', async () => {
+    const h = harness({
+      start: '2026-11-22T10:00:30Z',
+      jobs: [job('minutely', '* * * * *', 'incremental'), job('badjob', '*/2 * * * *')],
+      catchUp: false,
+      run: async (j, ctx, c) => {
+        await c.sleep(j.name === 'badjob' ? 20 : 5_000, ctx.signal);
+        return j.name === 'badjob' ? { outcome: 'failed', error: 'no server' } : { outcome: 'completed', setId: 's' };
+      },
+    });
+    await h.scheduler.start();
+    await h.clock.advanceTo('2026-11-22T10:01:00Z'); // minutely alone
+    await h.clock.advanceJob(5_000);
+    await untilIdle(h.scheduler);
+    await h.clock.advanceTo('2026-11-22T10:02:00Z'); // both due: badjob (the longer period) first, then minutely
+    expect(h.scheduler.status()).toMatchObject({ running: 'badjob', waiting: ['minutely'] });
+    expect(h.logs.filter((l) => l.event === 'job-queued')).toEqual([
+      expect.objectContaining({ job: 'minutely', running: 'badjob', message: 'minutely waits for badjob to finish' }),
+    ]);
+    await h.clock.advanceJob(20);
+    await waitFor(() => h.calls.length === 3);
+    await h.clock.advanceJob(5_000);
+    await untilIdle(h.scheduler);
+    expect(h.calls.map((c) => `${c.job}@${c.at}`)).toEqual([
+      'minutely@2026-11-22T10:01:00.000Z',
+      'badjob@2026-11-22T10:02:00.000Z',
+      'minutely@2026-11-22T10:02:00.020Z',
+    ]);
+    expect(h.ends.map((e) => `${e.job} ${e.outcome}`)).toEqual([
+      'minutely completed',
+      'badjob failed',
+      'minutely completed',
+    ]);
+    expect(h.logs.some((l) => l.event === 'job-skipped')).toBe(false);
+    expect(h.scheduler.status().totals.skipped).toBe(0);
+    h.scheduler.stop();
+    expect(await h.scheduler.done).toBe(0);
+  });
+
+  it('a job that comes due while another runs waits for it, once; stopping drops what waits (caught up next start)', async () => {
+    const h = harness({
+      start: '2026-11-22T10:00:30Z',
+      jobs: [job('long', '1 10 * * *'), job('verify', '* * * * *', 'verify')],
+      catchUp: false,
+      run: async (j, ctx, c) => {
+        await c.sleep(j.name === 'long' ? 150_000 : 1_000, ctx.signal);
+        return { outcome: j.name === 'long' ? 'completed' : 'verified', setId: 's' };
+      },
+    });
+    await h.scheduler.start();
+    await h.clock.advanceTo('2026-11-22T10:01:00Z'); // long starts; verify is due too and waits
+    await h.clock.untilSleeping();
+    await h.clock.advanceTo('2026-11-22T10:02:00Z'); // verify due again while it already waits: skipped
+    await h.clock.advanceTo('2026-11-22T10:03:00Z');
+    expect(h.scheduler.status()).toMatchObject({ running: 'long', waiting: ['verify'], totals: { skipped: 2 } });
+    expect(h.logs.filter((l) => l.event === 'job-skipped').map((l) => l.why)).toEqual(['waiting', 'waiting']);
+    await h.clock.advanceTo('2026-11-22T10:03:30Z'); // long ends at 10:03:30; verify runs right after
+    await waitFor(() => h.calls.length === 2);
+    expect(h.calls.map((c) => `${c.job}@${c.at}`)).toEqual([
+      'long@2026-11-22T10:01:00.000Z',
+      'verify@2026-11-22T10:03:30.000Z',
+    ]);
+    await h.clock.advanceJob(1_000);
+    await untilIdle(h.scheduler);
+    h.scheduler.stop();
+    expect(await h.scheduler.done).toBe(0);
+  });
+
+  it('stopping drops the jobs that wait (the next start catches them up), and logs each', async () => {
+    const h = harness({
+      start: '2026-11-22T10:00:30Z',
+      jobs: [job('long', '1 10 * * *'), job('verify', '* * * * *', 'verify')],
+      catchUp: false,
+      run: async (j, ctx, c) => {
+        await c.sleep(j.name === 'long' ? 150_000 : 1_000, ctx.signal);
+        return { outcome: j.name === 'long' ? 'completed' : 'verified', setId: 's' };
+      },
+    });
+    await h.scheduler.start();
+    await h.clock.advanceTo('2026-11-22T10:01:00Z');
+    await h.clock.untilSleeping();
+    expect(h.scheduler.status()).toMatchObject({ running: 'long', waiting: ['verify'] });
+    h.scheduler.stop();
+    expect(h.scheduler.status().waiting).toEqual([]);
+    expect(h.logs.filter((l) => l.event === 'job-skipped')).toEqual([
+      expect.objectContaining({ job: 'verify', why: 'stopping', running: 'long' }),
+    ]);
+    await h.clock.advanceJob(150_000);
+    expect(await h.scheduler.done).toBe(0);
+    expect(h.calls.map((c) => c.job)).toEqual(['long']);
+  });
+
   it('skips a tick that arrives while a job is running, and logs it', async () => {
     const h = harness({
       start: '2026-11-22T10:00:30Z',

@@ -23,9 +23,11 @@ import { nextRun } from './when.js';
  *
  * - Times come from croner patterns (see when.ts); waiting goes through an injected Clock, so
  *   tests drive time without real waits.
- * - One job at a time: a tick that arrives while a job runs is skipped and logged (`job-skipped`).
- *   The engine lock also protects against a `create` from another terminal (that run fails and
- *   is logged). Only one scheduler runs per backup folder (lock `backupDir/.scheduler/`).
+ * - One job at a time. Jobs due at the same time run one after the other (longest period first,
+ *   verify, drills last); a job that comes due while another runs waits for it (`job-queued`) and
+ *   runs next, once. A tick of the job that is running or already waiting is skipped and logged
+ *   (`job-skipped`). The engine lock also protects against a `create` from another terminal (that
+ *   run fails and is logged). Only one scheduler runs per backup folder (lock `backupDir/.scheduler/`).
  * - Catch-up at start (planned by `planCatchUp`, catch-up.ts): a job whose latest scheduled time has
  *   passed without a successful run of that job (state file, or a completed set whose manifest
  *   names the job) runs once now, unless a longer-period job covering it (same or stronger type,
@@ -139,6 +141,8 @@ export interface JobEndEvent {
 /** A snapshot for the menu and `status`. */
 export interface SchedulerStatus {
   running: string | null;
+  /** Jobs that came due while another ran, in the order they will run. */
+  waiting: string[];
   stopping: 'no' | 'finishing' | 'aborting';
   jobs: Array<{ name: string; when: string; type: ScheduleJob['type']; nextRun: string | null } & JobState>;
   totals: { successes: number; failures: number; skipped: number };
@@ -160,6 +164,8 @@ export class Scheduler extends EventEmitter {
   private state: SchedulerState = emptyState();
   private timer: unknown = null;
   private current: { job: ScheduleJob; controller: AbortController; promise: Promise<void> } | null = null;
+  /** Jobs due while another ran, run next in this order (see tick). */
+  private waiting: ScheduleJob[] = [];
   private stopping: 'no' | 'finishing' | 'aborting' = 'no';
   private started = false;
   private finished = false;
@@ -243,6 +249,7 @@ export class Scheduler extends EventEmitter {
     if (this.stopping === 'no') {
       this.stopping = 'finishing';
       this.disarm();
+      this.dropWaiting();
       this.log('scheduler-stopping', {
         waitingFor: this.current?.job.name ?? null,
         message: this.current
@@ -277,6 +284,7 @@ export class Scheduler extends EventEmitter {
     });
     return {
       running: this.current?.job.name ?? null,
+      waiting: this.waiting.map((j) => j.name),
       stopping: this.stopping,
       jobs,
       totals: { successes, failures, skipped },
@@ -292,6 +300,7 @@ export class Scheduler extends EventEmitter {
       this.log('job-skipped', {
         job: job.name,
         reason,
+        why: 'busy',
         running: this.current.job.name,
         message: `${job.name} skipped: ${this.current.job.name} is still running`,
       });
@@ -310,9 +319,32 @@ export class Scheduler extends EventEmitter {
       .finally(() => {
         this.current = null;
         if (this.stopping !== 'no') void this.finish(this.stopping === 'aborting' ? 130 : 0);
+        else this.runWaiting();
         this.emitState();
       });
     return current.promise;
+  }
+
+  /** Starts the first waiting job when nothing runs (after each run, and after a tick). */
+  private runWaiting(): void {
+    if (this.current || this.stopping !== 'no' || this.finished) return;
+    const job = this.waiting.shift();
+    if (job) void this.runNow(job, 'scheduled');
+  }
+
+  /** On stop: the waiting jobs do not run (the next start catches them up), and the log says so. */
+  private dropWaiting(): void {
+    for (const job of this.waiting.splice(0)) {
+      const s = this.state.jobs[job.name];
+      if (s) s.skipped += 1;
+      this.log('job-skipped', {
+        job: job.name,
+        reason: 'scheduled',
+        why: 'stopping',
+        running: this.current?.job.name ?? null,
+        message: `${job.name} not run: the scheduler is stopping (the next start catches it up)`,
+      });
+    }
   }
 
   /**
@@ -375,8 +407,39 @@ export class Scheduler extends EventEmitter {
       const s = this.state.jobs[job.name];
       if (s) s.nextRun = n?.toISOString() ?? null;
     }
-    for (const job of catchUpOrder(due, now)) void this.runNow(job, 'scheduled');
+    // Due together: one after the other, longest period first. Due while another runs: waits for it, once.
+    const added: ScheduleJob[] = [];
+    for (const job of catchUpOrder(due, now)) {
+      const busy =
+        this.current?.job.name === job.name
+          ? 'is still running'
+          : this.waiting.includes(job)
+            ? 'is already waiting'
+            : null;
+      if (!busy) {
+        this.waiting.push(job);
+        added.push(job);
+        continue;
+      }
+      const s = this.state.jobs[job.name];
+      if (s) s.skipped += 1;
+      this.log('job-skipped', {
+        job: job.name,
+        reason: 'scheduled',
+        why: busy === 'is still running' ? 'running' : 'waiting',
+        running: this.current?.job.name ?? null,
+        message: `${job.name} skipped: it ${busy}`,
+      });
+    }
+    this.runWaiting();
+    for (const job of added.filter((j) => this.waiting.includes(j)))
+      this.log('job-queued', {
+        job: job.name,
+        running: this.current?.job.name ?? null,
+        message: `${job.name} waits for ${this.current?.job.name ?? 'the job before it'} to finish`,
+      });
     if (due.length > 0) void this.saveState();
+    this.emitState();
     this.arm();
   }
 
