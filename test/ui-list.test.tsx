@@ -53,7 +53,8 @@ describe('list screen', () => {
       '20261121_100000',
       '20261120_100000',
     ]);
-    expect(rows[0]).toMatch(/› 20261122_100000 2026-11-22 \d\d:00 full\s+users,inventario,auditor.*36 KB OK\s+never/);
+    // The databases that do not fit are counted, never cut in the middle of a name ("users,inventario,auditor…").
+    expect(rows[0]).toMatch(/› 20261122_100000 2026-11-22 \d\d:00 full\s+users,inventario \+2\s+36 KB OK\s+never/);
     expect(rows[1]).toMatch(/users,!auditoria.*PARTIAL/);
   });
 
@@ -293,22 +294,26 @@ describe('list screen', () => {
       const lines = f.split('\n');
       const rows = lines.filter((l) => /\d{8}_\d{6}/.test(l));
       expect(rows, f).toHaveLength(3);
-      // the size and the status never touch (they ran together: "15 KBOK"), nor the date and the type
-      for (const r of rows) expect(r, f).toMatch(/ \d\d:\d\d \S+ .* KB (OK|PARTIAL|PARCIAL) /);
+      // the size and the status never touch (they ran together: "15 KBOK"), nor the id and the type; below 100
+      // columns there is no date column (the id is the local date and time), and the databases get its room
+      for (const r of rows) expect(r, f).toMatch(/^[›> ] \d{8}_\d{6}\S* +\S+ +\S.* KB (OK|PARTIAL|PARCIAL) /);
+      expect(rows[2], f).toMatch(lang === 'en' ? /inventario,!users / : /inventario \+1 /);
       expect(lines.filter((l) => l.trim() === '').length, f).toBeLessThan(lines.length - 8); // no row wrapped
       expect(lines.findIndex((l) => l.includes('100100')) - lines.findIndex((l) => l.includes('100200_2'))).toBe(1);
     },
   );
 
-  it('without a UTF-8 locale every cell and title cut short ends in ASCII (the titles ended in "…")', async () => {
+  it('without a UTF-8 locale every cell cut short ends in ASCII (the titles ended in "…")', async () => {
     const facade = new FakeFacade(0);
-    facade.manifests.push(manifestFor('20261122_100200_2', { type: 'pre_restore', databases: ['inventario'] }));
+    facade.manifests.push(
+      manifestFor('20261122_100200_2', { type: 'pre_restore', databases: ['inventario_historico_2019_2025', 'users'] }),
+    );
     const { lastFrame } = renderSized(<ListScreen onBack={noop} onOpen={noop} onRestore={noop} />, {
       facade,
       env: { LANG: 'C' },
     });
     const f = await waitFrame(lastFrame, (x) => x.includes('1-1 of 1'));
-    expect(f).toMatch(/Datab\S*~/);
+    expect(f).toMatch(/inventario_hist\S*~ \+1 /);
     expect(f).toMatch(/^[\x00-\x7e\n]*$/);
   });
 

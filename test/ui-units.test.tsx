@@ -12,6 +12,7 @@ import { emptyProgress, reduceProgress } from '../src/ui/use-progress.js';
 import { formatAge, formatBytes, formatDuration, truncate, truncateStart } from '../src/ui/format.js';
 import { scrollTop } from '../src/ui/components/Table.js';
 import { bar, itemLabel } from '../src/ui/components/ProgressBar.js';
+import { fitNames } from '../src/ui/components/set-table.js';
 import { describeError } from '../src/ui/components/ErrorBox.js';
 import { RespaldoError } from '../src/core/errors.js';
 import { nextRuns } from '../src/scheduler/when.js';
@@ -184,6 +185,16 @@ describe('formatting and drawing helpers', () => {
     expect(scrollTop(150, 300, 10)).toBe(145);
     expect(scrollTop(299, 300, 10)).toBe(290);
     expect(scrollTop(3, 5, 10)).toBe(0);
+  });
+
+  it('fits database names to a column whole, counting those that do not fit', () => {
+    const names = ['users', 'inventario', 'auditoria', 'files'];
+    expect(fitNames(names, 40, '…')).toBe('users,inventario,auditoria,files');
+    expect(fitNames(names, 24, '…')).toBe('users,inventario +2');
+    expect(fitNames(names, 12, '…')).toBe('users +3');
+    expect(fitNames(names, 7, '…')).toBe('use… +3');
+    expect(fitNames(['inventario'], 7, '~')).toBe('invent~');
+    expect(fitNames([], 7, '~')).toBe('');
   });
 
   it('draws bars', () => {

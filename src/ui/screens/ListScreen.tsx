@@ -3,7 +3,7 @@ import { Box, Text } from 'ink';
 import { silentReporter } from '../../core/events.js';
 import { ErrorBox } from '../components/ErrorBox.js';
 import { Screen } from '../components/Screen.js';
-import { setColumns, setRows, shortDates } from '../components/set-table.js';
+import { setColumns, setRows } from '../components/set-table.js';
 import { Table } from '../components/Table.js';
 import { TypedConfirm } from '../components/TypedConfirm.js';
 import { useLoad } from '../use-async.js';
@@ -100,7 +100,7 @@ export function ListScreen({
       return setAction({ name: 'confirm-delete', id: selected.id, safetySet: selected.type === 'pre_restore' });
   }, action.name !== 'confirm-delete');
 
-  const cols = setColumns(t, list, columns, true);
+  const layout = setColumns(t, list, columns, true);
   const footer = (
     <Box flexDirection="column">
       {action.name === 'busy' ? <Text>{action.text}</Text> : null}
@@ -134,8 +134,8 @@ export function ListScreen({
       ) : null}
       {list.length > 0 ? (
         <Table
-          columns={cols}
-          rows={setRows(list, ui, now(), shortDates(columns))}
+          columns={layout.columns}
+          rows={setRows(list, ui, now(), layout)}
           index={nav.index}
           height={height}
           footer={t.list.rows}

@@ -1,6 +1,6 @@
 import { Text } from 'ink';
 import { Screen } from '../../components/Screen.js';
-import { setColumns, setRows, shortDates } from '../../components/set-table.js';
+import { setColumns, setRows } from '../../components/set-table.js';
 import { Table } from '../../components/Table.js';
 import type { WizardDerived, WizardState } from '../../restore-wizard.js';
 import { useScreenSize } from '../../use-screen-size.js';
@@ -23,8 +23,8 @@ export function SetStep({
   const { columns } = useScreenSize();
   const { sets } = state;
   const { latest } = derived;
-  const cols = setColumns(t, sets ?? [], columns, false);
-  const rows = sets ? setRows(sets, ui, now(), shortDates(columns)).map((r) => r.slice(0, 6)) : [];
+  const layout = setColumns(t, sets ?? [], columns, false);
+  const rows = sets ? setRows(sets, ui, now(), layout) : [];
   const latestRow = latest && sets ? [{ text: t.restore.latest }, ...rows[sets.indexOf(latest)]!.slice(1)] : null;
   return (
     <Screen
@@ -35,7 +35,7 @@ export function SetStep({
       {sets && sets.length === 0 ? <Text>{t.restore.noSets}</Text> : null}
       {sets && sets.length > 0 ? (
         <Table
-          columns={cols}
+          columns={layout.columns}
           rows={latestRow ? [latestRow, ...rows] : rows}
           index={derived.setIndex}
           height={height}
