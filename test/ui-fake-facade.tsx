@@ -573,6 +573,7 @@ export class FakeFacade implements EngineFacade {
   schedulerStatus(): SchedulerStatus {
     return {
       running: this.schedulerRunning,
+      waiting: [],
       stopping: this.schedulerStops === 0 ? 'no' : this.schedulerStops === 1 ? 'finishing' : 'aborting',
       jobs: this.cfg.schedule.map((j) => ({
         name: j.name,

@@ -113,6 +113,63 @@ describe('scheduler screen', () => {
     await waitFrame(lastFrame, (x) => x.includes('Parado.'));
   });
 
+  it.each(['en', 'es'] as const)(
+    "the log folds each entry whole at 80x24 and scrolls (%s): a failure's reason, every set retention removed",
+    async (lang) => {
+      const facade = new FakeFacade();
+      const { lastFrame, stdin, stdout } = renderUi(<Menu initial={AT_SCHEDULER} />, { facade, lang });
+      Object.defineProperty(stdout, 'columns', { value: 80 });
+      Object.defineProperty(stdout, 'rows', { value: 24 });
+      stdout.emit('resize');
+      await waitFrame(lastFrame, (x) => x.includes(lang === 'en' ? 'Waiting for the next run.' : 'Esperando'));
+      const emit = facade.schedulerListener!;
+      const log = (entry: Record<string, unknown>) =>
+        emit({ type: 'log', entry: { time: '2026-11-22T12:00:02Z', ...entry } as never });
+      const reason =
+        'Nothing could be backed up: PostgreSQL at 127.0.0.1:1 refused the connection (is the server running ' +
+        'and accepting TCP connections on that port?) (reason end)';
+      log({ event: 'job-end', job: 'badjob', outcome: 'failed', setId: null, error: reason });
+      log({
+        event: 'retention-skipped',
+        job: 'badjob',
+        outcome: 'failed',
+        message: 'no pruning: the run ended failed',
+      });
+      log({ event: 'job-queued', job: 'verify', running: 'monthly', message: 'verify waits for monthly to finish' });
+      log({ event: 'job-skipped', job: 'verify', why: 'waiting', running: 'monthly', message: 'verify skipped' });
+      const removed = Array.from({ length: 8 }, (_, i) => `20261201_2143${String(i).padStart(2, '0')}`);
+      log({ event: 'retention', job: 'monthly', removed, kept: 3 });
+      for (let i = 0; i < 6; i++) log({ event: 'job-start', job: `job${i}` });
+      let f = await waitFrame(lastFrame, (x) => x.includes('job5'));
+      const seen = [f];
+      for (let i = 0; i < 30 && !/ 1-\d+ (of|de) /.test(f); i++) {
+        const before = f;
+        await press(stdin, KEY.up);
+        f = await waitFrame(lastFrame, (x) => x !== before);
+        seen.push(f);
+      }
+      for (const frame of seen) {
+        const lines = frame.split('\n');
+        expect(lines.length, frame).toBeLessThanOrEqual(24);
+        for (const l of lines) expect(l.length, l).toBeLessThanOrEqual(80);
+      }
+      const text = seen.join('\n').replace(/\s+/g, ' ');
+      expect(text).toContain('(reason end)');
+      for (const id of removed) expect(text).toContain(id);
+      if (lang === 'es') {
+        expect(text).toContain('verify espera a que termine monthly');
+        expect(text).toContain('verify omitida: ya está en espera');
+        expect(text).toContain('sin depuración: la ejecución terminó FALLÓ');
+        expect(text).not.toMatch(/no pruning|waits for|skipped/);
+      } else {
+        expect(text).toContain('verify waits for monthly to finish');
+        expect(text).toContain('no pruning: the run ended FAILED');
+      }
+      expect(seen[0]).toMatch(lang === 'en' ? /↑↓ PgUp PgDn log/ : /↑↓ RePág AvPág registro/);
+      expect(seen[0]).not.toContain('(reason end)');
+    },
+  );
+
   describe('catch-up before start (issue 10 #8)', () => {
     /** A facade with the tiered preset whose catch-up plan is the real planner's for NOW (every run missed). */
     function tiered(): FakeFacade {

@@ -498,12 +498,14 @@ export class Scheduler extends EventEmitter {
       this.log('retention-skipped', {
         job: job.name,
         setId: result.setId ?? null,
+        outcome: result.outcome,
         message: `no pruning: the run ended ${result.outcome}`,
       });
     } else if (this.stopping === 'aborting') {
       this.log('retention-skipped', {
         job: job.name,
         setId: result.setId ?? null,
+        outcome: 'aborting',
         message: 'no pruning: the scheduler is being aborted',
       });
     } else if (this.opts.applyRetention) {

@@ -90,6 +90,7 @@ export const en = {
     jobForm: '↑↓ field · ←→ change · type text · Enter done · Esc cancel',
     retentionForm: '↑↓ field · type digits · Enter done · Esc cancel',
     scheduler: 'q or Ctrl-C stop after the current job · Esc back when stopped',
+    schedulerScroll: 'q or Ctrl-C stop after the current job · ↑↓ PgUp PgDn log · Esc back when stopped',
     catchUp: 'Enter run the catch-up and start · s skip it and start · Esc back',
     confirmScroll: 'Type the word, then Enter · ↑↓ PgUp PgDn scroll · Esc cancel',
     doneScroll: '↑↓ PgUp PgDn scroll · Enter or Esc back',
@@ -388,6 +389,23 @@ export const en = {
       removed.length
         ? `retention: removed ${removed.join(', ')}; ${kept} kept`
         : `retention: nothing to remove; ${kept} kept`,
+    skipped: (job: string, why: string, running: string) =>
+      why === 'stopping'
+        ? `${job} not run: the scheduler is stopping (the next start catches it up)`
+        : why === 'waiting'
+          ? `${job} skipped: it is already waiting`
+          : why === 'running'
+            ? `${job} skipped: it is still running`
+            : `${job} skipped: ${running} is still running`,
+    queued: (job: string, running: string) => `${job} waits for ${running} to finish`,
+    retentionSkipped: (outcome: string) =>
+      outcome === 'aborting' ? 'no pruning: the scheduler is being aborted' : `no pruning: the run ended ${outcome}`,
+    catchUpRuns: (jobs: string[]) => `catch-up: running ${jobs.join(', ')} once now`,
+    catchUpInstead: (after: string, jobs: string[]) =>
+      `catch-up: ${after} did not complete; running ${jobs.join(', ')} instead`,
+    stoppingLog: (job: string | null) =>
+      job ? `finishing ${job}, then stopping; signal again to abort it` : 'stopping',
+    abortingLog: (job: string) => `aborting ${job}`,
     retentionFailed: (msg: string) => `retention FAILED: ${msg}`,
     outcome: {
       completed: 'OK',

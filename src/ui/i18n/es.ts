@@ -90,6 +90,7 @@ export const es: Catalogue = {
     jobForm: '↑↓ campo · ←→ cambiar · escriba texto · Enter listo · Esc cancelar',
     retentionForm: '↑↓ campo · escriba dígitos · Enter listo · Esc cancelar',
     scheduler: 'q o Ctrl-C parar tras la tarea en curso · Esc volver una vez parado',
+    schedulerScroll: 'q o Ctrl-C parar tras la tarea en curso · ↑↓ RePág AvPág registro · Esc volver una vez parado',
     catchUp: 'Enter ejecutar la recuperación y empezar · s omitirla y empezar · Esc volver',
     confirmScroll: 'Escriba la palabra y pulse Enter · ↑↓ RePág AvPág desplazar · Esc cancelar',
     doneScroll: '↑↓ RePág AvPág desplazar · Enter o Esc para volver',
@@ -389,6 +390,25 @@ export const es: Catalogue = {
       removed.length
         ? `retención: borradas ${removed.join(', ')}; ${kept} conservadas`
         : `retención: nada que borrar; ${kept} conservadas`,
+    skipped: (job: string, why: string, running: string) =>
+      why === 'stopping'
+        ? `${job} no se ejecuta: el programador se detiene (el próximo inicio lo recupera)`
+        : why === 'waiting'
+          ? `${job} omitida: ya está en espera`
+          : why === 'running'
+            ? `${job} omitida: aún se está ejecutando`
+            : `${job} omitida: ${running} aún se está ejecutando`,
+    queued: (job: string, running: string) => `${job} espera a que termine ${running}`,
+    retentionSkipped: (outcome: string) =>
+      outcome === 'aborting'
+        ? 'sin depuración: el programador se está abortando'
+        : `sin depuración: la ejecución terminó ${outcome}`,
+    catchUpRuns: (jobs: string[]) => `recuperación: se ejecuta ${jobs.join(', ')} una vez ahora`,
+    catchUpInstead: (after: string, jobs: string[]) =>
+      `recuperación: ${after} no terminó; se ejecuta ${jobs.join(', ')} en su lugar`,
+    stoppingLog: (job: string | null) =>
+      job ? `se termina ${job} y luego se detiene; repita la señal para abortarlo` : 'deteniendo',
+    abortingLog: (job: string) => `abortando ${job}`,
     retentionFailed: (msg: string) => `retención FALLÓ: ${msg}`,
     outcome: {
       completed: 'OK',

@@ -1,6 +1,7 @@
 import { useEffect, useRef, useState } from 'react';
-import { Box, Text } from 'ink';
+import { Box, Text, type Key } from 'ink';
 import { ErrorBox } from '../components/ErrorBox.js';
+import { ScrollRows, scrollWindow } from '../components/Rows.js';
 import { ProgressBar } from '../components/ProgressBar.js';
 import { Screen } from '../components/Screen.js';
 import { Table, type Column } from '../components/Table.js';
@@ -11,6 +12,7 @@ import type {
   SchedulerLogEntry,
   SchedulerStatus,
 } from '../engine-facade.js';
+import { foldText } from '../fold.js';
 import { formatAge, formatDate, formatShortDate, formatTime } from '../format.js';
 import { useInterrupt } from '../use-interrupt.js';
 import { isCtrlC, useKeys } from '../use-keys.js';
@@ -38,6 +40,22 @@ export function logLine(e: SchedulerLogEntry, t: UiContextValue['t']): string {
       return `${time} ${t.scheduler.retention(Array.isArray(e.removed) ? e.removed.map(String) : [], typeof e.kept === 'number' ? e.kept : 0)}`;
     case 'retention-failed':
       return `${time} ${t.scheduler.retentionFailed(String(e.error ?? ''))}`;
+    case 'retention-skipped': {
+      const outcome = String(e.outcome ?? '');
+      return `${time} ${t.scheduler.retentionSkipped(outcome === 'aborting' ? outcome : (t.scheduler.outcome[outcome] ?? outcome))}`;
+    }
+    case 'job-skipped':
+      return `${time} ${t.scheduler.skipped(job, String(e.why ?? 'busy'), String(e.running ?? ''))}`;
+    case 'job-queued':
+      return `${time} ${t.scheduler.queued(job, String(e.running ?? ''))}`;
+    case 'catch-up': {
+      const jobs = Array.isArray(e.jobs) ? e.jobs.map(String) : [];
+      return `${time} ${typeof e.after === 'string' ? t.scheduler.catchUpInstead(e.after, jobs) : t.scheduler.catchUpRuns(jobs)}`;
+    }
+    case 'scheduler-stopping':
+      return `${time} ${t.scheduler.stoppingLog(typeof e.waitingFor === 'string' ? e.waitingFor : null)}`;
+    case 'scheduler-aborting':
+      return `${time} ${t.scheduler.abortingLog(job)}`;
     default:
       return `${time} ${typeof e.message === 'string' ? e.message : e.event}`;
   }
@@ -59,6 +77,8 @@ export function SchedulerScreen({ onBack }: { onBack: () => void }) {
   const [startError, setStartError] = useState<unknown>(null);
   const [tail, setTail] = useState<{ text: string; bad: boolean }[]>([]);
   const [presses, setPresses] = useState(0);
+  /** Log rows scrolled up from the newest (0: the tail follows what happens). */
+  const [back, setBack] = useState(0);
   const [stopped, setStopped] = useState<number | null>(null);
   const [catchUp, setCatchUp] = useState<CatchUpPlan | 'checking' | 'decided'>('checking');
   const { reporter, progress, reset } = useProgress();
@@ -134,7 +154,6 @@ export function SchedulerScreen({ onBack }: { onBack: () => void }) {
     }
   }, [catchUp]);
 
-  const running = status?.running ?? null;
   const press = (): void => {
     if (!handle || stopped !== null) return;
     const n = presses + 1;
@@ -146,6 +165,23 @@ export function SchedulerScreen({ onBack }: { onBack: () => void }) {
 
   useInterrupt(press, handle !== null && stopped === null);
 
+  // The log tail, each entry folded whole to the width (a failure's reason, the sets retention removed).
+  const tailRowsAll = tail.flatMap((l) =>
+    foldText(l.text, columns, l.bad ? { color: theme.colors.error } : {}, '      '),
+  );
+  const running = status?.running ?? null;
+  const jobCount = Math.min(status?.jobs.length ?? 0, 8);
+  const tailRows = Math.max(2, body - 5 - jobCount - (running ? progress.items.length : 0));
+  const tailWindow = scrollWindow(tailRowsAll.length, tailRows, tailRowsAll.length - tailRows - back + 1);
+  const scrollTail = (key: Key): boolean => {
+    if (!tailWindow.scrolls) return false;
+    const page = tailWindow.shown;
+    const by = key.upArrow ? 1 : key.downArrow ? -1 : key.pageUp ? page : key.pageDown ? -page : 0;
+    if (by === 0) return false;
+    setBack((b) => Math.max(0, Math.min(tailWindow.maxTop, b + by)));
+    return true;
+  };
+
   useKeys((input, key) => {
     if (isCtrlC(input, key)) return;
     if (typeof catchUp === 'object') {
@@ -155,6 +191,7 @@ export function SchedulerScreen({ onBack }: { onBack: () => void }) {
       } else if (key.escape || input === 'q') onBack();
       return;
     }
+    if (scrollTail(key)) return;
     if (startError || stopped !== null) {
       if (key.escape || key.return || input === 'q') onBack();
       return;
@@ -238,9 +275,16 @@ export function SchedulerScreen({ onBack }: { onBack: () => void }) {
       : { text: '-' },
   ]);
   const stopping = status?.stopping ?? 'no';
-  const tailRows = Math.max(2, body - 5 - Math.min(jobs.length, 8) - (running ? progress.items.length : 0));
+  const help =
+    stopped !== null
+      ? tailWindow.scrolls
+        ? t.help.doneScroll
+        : t.help.done
+      : tailWindow.scrolls
+        ? t.help.schedulerScroll
+        : t.help.scheduler;
   return (
-    <Screen title={t.scheduler.title} help={stopped !== null ? t.help.done : t.help.scheduler}>
+    <Screen title={t.scheduler.title} help={help}>
       {!handle ? <Text>{t.common.loading}</Text> : null}
       {handle && jobs.length === 0 ? <Text color={theme.colors.warn}>{t.scheduler.noJobs}</Text> : null}
       {jobs.length > 0 ? <Table columns={cols} rows={rows} index={-1} height={Math.min(jobs.length, 8)} /> : null}
@@ -250,11 +294,7 @@ export function SchedulerScreen({ onBack }: { onBack: () => void }) {
       </Text>
       {running ? progress.items.map((p) => <ProgressBar key={p.item} p={p} now={Date.now()} width={columns} />) : null}
       <Box flexDirection="column" marginTop={1}>
-        {tail.slice(-tailRows).map((l, i) => (
-          <Text key={i} color={l.bad ? theme.colors.error : undefined} wrap="truncate-end">
-            {l.text}
-          </Text>
-        ))}
+        <ScrollRows rows={tailRowsAll} height={tailRows} top={tailWindow.top} />
         {handle && !running && stopped === null && stopping === 'no' ? (
           <Text color={theme.colors.muted}>{t.scheduler.idle}</Text>
         ) : null}
