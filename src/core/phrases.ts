@@ -172,6 +172,19 @@ export const PHRASES_EN = {
     `That passphrase opens set ${p['opened']}, but not set ${p['locked']}, which was encrypted with another one.`,
   'error.otherPassphraseHint': (p: PhraseParams) => `Type the passphrase of set ${p['locked']}.`,
 
+  // Drill checks (src/engine/drill.ts, the drivers' drillChecks)
+  'drill.storedFiles': () => 'stored files match the manifest',
+  'drill.restore': () => 'restore',
+  'drill.into': (p: PhraseParams) => `into ${p['target']}`,
+  'drill.rowCounts': () => 'row counts against the manifest',
+  'drill.tables': (p: PhraseParams) => `${p['n']} table(s)`,
+  'drill.noCounts': () => 'the manifest records no row counts',
+  'drill.extracted': () => 'extracted',
+  'drill.entries': (p: PhraseParams) => `${p['n']} entr${p['n'] === '1' ? 'y' : 'ies'}`,
+  'drill.extractedSizes': () => 'extracted sizes equal the manifest',
+  'drill.amcheckOk': () => 'heap and B-tree indexes: no corruption',
+  'drill.noErrors': () => 'no errors',
+
   // Schedule expressions (src/scheduler/when.ts)
   'when.time': (p: PhraseParams) => `"${p['when']}": expected a 24-hour time such as 02:00, got "${p['text']}"`,
   'when.timeRange': (p: PhraseParams) => `"${p['when']}": ${p['text']} is not a time of day (00:00 to 23:59)`,

@@ -1,3 +1,4 @@
+import type { Phrase } from './phrases.js';
 import type { RanBy } from './who.js';
 /** Shared types: configuration after validation, manifests, set summaries. */
 import type { DestinationConfig } from '../destinations/destination.js';
@@ -358,7 +359,14 @@ export interface DrillResult {
   durationMs: number;
   /** Where it was restored (the scratch file or database, removed afterwards). */
   scratch: string;
-  checks: { name: string; ok: boolean; detail?: string; skipped?: string }[];
+  checks: {
+    name: string;
+    ok: boolean;
+    detail?: string;
+    skipped?: string;
+    /** respaldo's own words as phrases, for the menu's languages (see DrillCheck). */
+    phrases?: { name?: Phrase; detail?: Phrase; skipped?: Phrase };
+  }[];
   error?: string;
   hint?: string;
 }

@@ -253,6 +253,8 @@ export interface DrillCheck {
   detail?: string;
   /** Set when the check did not run, saying why (`amcheck extension not available`). */
   skipped?: string;
+  /** `name`, `detail` and `skipped` as phrases, for the menu's languages (respaldo's own words only). */
+  phrases?: { name?: Phrase; detail?: Phrase; skipped?: Phrase };
 }
 
 /** What the engine learns about a target before a restore (for the plan and for refusals). */

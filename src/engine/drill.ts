@@ -6,7 +6,8 @@ import type { Reporter } from '../core/events.js';
 import { formatBytes } from '../core/format.js';
 import type { DatabaseConfig, DrillResult, LoadedConfig, Manifest } from '../core/types.js';
 import { ranBy } from '../core/who.js';
-import type { DriverContext } from '../drivers/driver.js';
+import { english, phrase, type Phrase, type PhraseId } from '../core/phrases.js';
+import type { DriverContext, DrillCheck } from '../drivers/driver.js';
 import { driverFor } from '../drivers/registry.js';
 import { notify } from '../notify/notify.js';
 import { listSets, readManifest, recordDrilled, selectLatest, setDir } from './catalog.js';
@@ -265,25 +266,16 @@ async function drillDatabase(
     const restored = await executeRestore(cfg, plan, reporter, { signal, underLock: true });
     const one = restored.databases[0];
     if (!one?.ok) {
-      checks.push(
-        { name: 'stored files match the manifest', ok: true },
-        { name: 'restore', ok: false, detail: one?.error ?? 'failed' },
-      );
+      checks.push(ownCheck('drill.storedFiles', true), ownCheck('drill.restore', false, one?.error ?? 'failed'));
       drilled = result(false, { error: one?.error ?? 'the restore failed', ...(one?.hint ? { hint: one.hint } : {}) });
     } else {
-      checks.push({ name: 'stored files match the manifest', ok: true });
+      checks.push(ownCheck('drill.storedFiles', true));
       checks.push(...(one.preChecks ?? []));
-      checks.push({ name: 'restore', ok: true, detail: `into ${scratch}` });
+      checks.push(ownCheck('drill.restore', true, phrase('drill.into', { target: scratch })));
       checks.push(...(one.checks ?? []));
       const tables = Object.keys(entry.tables ?? {}).length;
-      if (entry.tables)
-        checks.push({ name: 'row counts against the manifest', ok: true, detail: `${tables} table(s)` });
-      else
-        checks.push({
-          name: 'row counts against the manifest',
-          ok: true,
-          skipped: 'the manifest records no row counts',
-        });
+      if (entry.tables) checks.push(ownCheck('drill.rowCounts', true, phrase('drill.tables', { n: tables })));
+      else checks.push(ownCheck('drill.rowCounts', true, undefined, phrase('drill.noCounts')));
       checks.push(...((await driver.drillChecks?.(db, one.restoredTo ?? scratch, ctx)) ?? []));
       const bad = checks.filter((c) => !c.ok);
       drilled = bad.length
@@ -295,8 +287,7 @@ async function drillDatabase(
     }
   } catch (err) {
     if (signal.aborted || err instanceof InterruptedError || !(err instanceof RespaldoError)) throw err;
-    if (err.kind === 'verifyFailed')
-      checks.push({ name: 'stored files match the manifest', ok: false, detail: err.message });
+    if (err.kind === 'verifyFailed') checks.push(ownCheck('drill.storedFiles', false, err.message));
     drilled = result(false, { error: errorMessage(err), ...(err.hint ? { hint: err.hint } : {}) });
   } finally {
     try {
@@ -334,11 +325,13 @@ async function drillFiles(cfg: LoadedConfig, m: Manifest, to: string, reporter: 
   let out: DrillResult;
   try {
     const bad = (await checkFiles(dir, expectedFiles(m, [], true), reporter)).filter((c) => !c.ok);
-    checks.push({
-      name: 'stored files match the manifest',
-      ok: !bad.length,
-      ...(bad.length ? { detail: bad.map((b) => `${b.path}: ${b.problem}`).join('; ') } : {}),
-    });
+    checks.push(
+      ownCheck(
+        'drill.storedFiles',
+        !bad.length,
+        bad.length ? bad.map((b) => `${b.path}: ${b.problem}`).join('; ') : undefined,
+      ),
+    );
     if (bad.length)
       throw new RespaldoError(
         'verifyFailed',
@@ -352,7 +345,7 @@ async function drillFiles(cfg: LoadedConfig, m: Manifest, to: string, reporter: 
     } finally {
       await fsp.rm(plainDir, { recursive: true, force: true });
     }
-    checks.push({ name: 'extracted', ok: true, detail: `${m.files.length} entr${m.files.length === 1 ? 'y' : 'ies'}` });
+    checks.push(ownCheck('drill.extracted', true, phrase('drill.entries', { n: m.files.length })));
     const wrong: string[] = [];
     for (const f of m.files) {
       const path = join(to, f.group, f.relative);
@@ -364,11 +357,9 @@ async function drillFiles(cfg: LoadedConfig, m: Manifest, to: string, reporter: 
       const st = await fsp.stat(path);
       if (st.size !== f.size) wrong.push(`${f.group}/${f.relative}: ${st.size} bytes, the manifest says ${f.size}`);
     }
-    checks.push({
-      name: 'extracted sizes equal the manifest',
-      ok: !wrong.length,
-      ...(wrong.length ? { detail: wrong.slice(0, 5).join('; ') } : {}),
-    });
+    checks.push(
+      ownCheck('drill.extractedSizes', !wrong.length, wrong.length ? wrong.slice(0, 5).join('; ') : undefined),
+    );
     out = wrong.length
       ? {
           ...base,
@@ -429,4 +420,19 @@ export async function drillAfterBackup(
   const databases = m.databases.filter((d) => !d.error && d.file).map((d) => d.name);
   if (!databases.length) return null;
   return runDrill(cfg, m.id, { databases, ...opts }, reporter);
+}
+
+/**
+ * A check in respaldo's own words: `name` and `detail` in English (CLI, JSON, drilled.json) and as
+ * phrases for the menu. A string detail is what something else said (an error): shown as it is.
+ */
+function ownCheck(id: PhraseId, ok: boolean, detail?: Phrase | string, skipped?: Phrase): DrillCheck {
+  const name = phrase(id);
+  return {
+    name: english(name),
+    ok,
+    ...(detail !== undefined ? { detail: typeof detail === 'string' ? detail : english(detail) } : {}),
+    ...(skipped ? { skipped: english(skipped) } : {}),
+    phrases: { name, ...(typeof detail === 'object' ? { detail } : {}), ...(skipped ? { skipped } : {}) },
+  };
 }

@@ -42,7 +42,12 @@ export function register(program: Command): void {
         },
         io.reporter,
       );
-      if (io.json) io.printJson(outcome);
+      // The checks' phrases are the menu's (its languages); the JSON keeps their English words.
+      if (io.json)
+        io.printJson({
+          ...outcome,
+          results: outcome.results.map((r) => ({ ...r, checks: r.checks.map(({ phrases: _, ...c }) => c) })),
+        });
       else {
         for (const r of outcome.recovered) io.out(`recovered: ${r}`);
         io.out(`Drill of set ${outcome.setId}: ${outcome.ok ? 'passed' : 'FAILED'}`);

@@ -1,4 +1,5 @@
 import { RefusedError, RespaldoError } from '../../core/errors.js';
+import { phrase } from '../../core/phrases.js';
 import type { DatabaseConfig } from '../../core/types.js';
 import { runCapture } from '../../exec/spawn.js';
 import type { DriverContext, DrillCheck } from '../driver.js';
@@ -50,7 +51,12 @@ export async function amcheckScratch(
   const spec = { command: bin, args: pgAmcheckArgs({ conn, database: scratch }), env: childEnv(conn), secrets };
   try {
     await runCapture({ ...spec, signal: ctx.signal, missingHint: missingToolHint('pg_amcheck') });
-    return { name: 'pg_amcheck', ok: true, detail: 'heap and B-tree indexes: no corruption' };
+    return {
+      name: 'pg_amcheck',
+      ok: true,
+      detail: 'heap and B-tree indexes: no corruption',
+      phrases: { detail: phrase('drill.amcheckOk') },
+    };
   } catch (err) {
     if (ctx.signal.aborted) throw err;
     if (err instanceof RespaldoError && /not found|ENOENT/i.test(err.message)) {

@@ -1,4 +1,5 @@
 import { RefusedError, RespaldoError } from '../../core/errors.js';
+import { phrase } from '../../core/phrases.js';
 import type { DatabaseConfig } from '../../core/types.js';
 import type { DriverContext, DrillCheck } from '../driver.js';
 import { parseDrillName, planDrillChecks } from './names.js';
@@ -41,7 +42,7 @@ export async function sqlServerDrillChecks(
   const session = await open(s, ctx, `check ${restoredTo}`);
   try {
     await session.run(planDrillChecks(restoredTo).checkdb, undefined, true);
-    return [{ name: 'DBCC CHECKDB', ok: true, detail: 'no errors' }];
+    return [{ name: 'DBCC CHECKDB', ok: true, detail: 'no errors', phrases: { detail: phrase('drill.noErrors') } }];
   } catch (err) {
     if (ctx.signal.aborted || !(err instanceof RespaldoError)) throw err;
     return [{ name: 'DBCC CHECKDB', ok: false, detail: err.message }];

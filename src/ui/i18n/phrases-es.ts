@@ -162,6 +162,18 @@ export const PHRASES_ES = {
     `Esa frase de paso abre la copia ${p['opened']}, pero no la copia ${p['locked']}, que se cifró con otra.`,
   'error.otherPassphraseHint': (p: PhraseParams) => `Escriba la frase de paso de la copia ${p['locked']}.`,
 
+  'drill.storedFiles': () => 'los archivos guardados coinciden con el manifiesto',
+  'drill.restore': () => 'restauración',
+  'drill.into': (p: PhraseParams) => `en ${p['target']}`,
+  'drill.rowCounts': () => 'filas por tabla contra el manifiesto',
+  'drill.tables': (p: PhraseParams) => `${p['n']} tabla(s)`,
+  'drill.noCounts': () => 'el manifiesto no registra filas por tabla',
+  'drill.extracted': () => 'extraídos',
+  'drill.entries': (p: PhraseParams) => `${p['n']} entrada(s)`,
+  'drill.extractedSizes': () => 'los tamaños extraídos coinciden con el manifiesto',
+  'drill.amcheckOk': () => 'heap e índices B-tree: sin corrupción',
+  'drill.noErrors': () => 'sin errores',
+
   'when.time': (p: PhraseParams) => `"${p['when']}": se esperaba una hora de 24 horas como 02:00, no "${p['text']}"`,
   'when.timeRange': (p: PhraseParams) => `"${p['when']}": ${p['text']} no es una hora del día (00:00 a 23:59)`,
   'when.empty': () => 'la expresión de horario está vacía',

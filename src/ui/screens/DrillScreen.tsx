@@ -5,9 +5,12 @@ import { PassphrasePrompt } from '../components/PassphrasePrompt.js';
 import { ProgressBar } from '../components/ProgressBar.js';
 import { ScrollRows } from '../components/Rows.js';
 import { Screen } from '../components/Screen.js';
+import type { DrillResult } from '../../core/types.js';
 import type { DrillOutcome, KeyLock } from '../engine-facade.js';
 import { foldText, type Row } from '../fold.js';
+import type { Phrase } from '../../core/phrases.js';
 import { formatDuration } from '../format.js';
+import { say } from '../i18n/index.js';
 import { useInterrupt } from '../use-interrupt.js';
 import { isCtrlC, isDown, isUp, useKeys } from '../use-keys.js';
 import { useProgress } from '../use-progress.js';
@@ -21,12 +24,28 @@ type Step =
   | { name: 'outcome'; outcome: DrillOutcome }
   | { name: 'error'; error: unknown };
 
+/** One drill check as the menu says it: respaldo's own words in the operator's language, tools' words as they are. */
+export function drillCheckText(
+  c: DrillResult['checks'][number],
+  ui: Pick<UiContextValue, 't' | 'theme' | 'lang'>,
+): string {
+  const { t, theme, lang } = ui;
+  const words = (p: Phrase | undefined, english: string): string => say(lang, p, english, theme.unicode);
+  const name = words(c.phrases?.name, c.name);
+  if (c.skipped) return t.drill.skipped(name, words(c.phrases?.skipped, c.skipped));
+  return t.drill.check(c.ok, name, c.detail === undefined ? undefined : words(c.phrases?.detail, c.detail));
+}
+
 /**
  * The outcome of a drill as rows folded to `width` (pure): per database (and files) passed or failed,
  * its duration, every check with its detail (skipped ones say why), the error and its hint; then
  * what was cleaned up first and where the outcome is recorded.
  */
-export function drillOutcomeRows(o: DrillOutcome, ui: Pick<UiContextValue, 't' | 'theme'>, width: number): Row[] {
+export function drillOutcomeRows(
+  o: DrillOutcome,
+  ui: Pick<UiContextValue, 't' | 'theme' | 'lang'>,
+  width: number,
+): Row[] {
   const { t, theme } = ui;
   const rows: Row[] = [];
   for (const r of o.results) {
@@ -35,7 +54,7 @@ export function drillOutcomeRows(o: DrillOutcome, ui: Pick<UiContextValue, 't' |
       ...foldText(t.drill.result(r.database, r.ok, formatDuration(r.durationMs)), width, { bold: true, color }),
     );
     for (const c of r.checks) {
-      const text = c.skipped ? t.drill.skipped(c.name, c.skipped) : t.drill.check(c.ok, c.name, c.detail);
+      const text = drillCheckText(c, ui);
       const style = c.skipped ? { color: theme.colors.muted } : c.ok ? {} : { color: theme.colors.error };
       rows.push(...foldText(`  ${text}`, width, style, '    '));
     }

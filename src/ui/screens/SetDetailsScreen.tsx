@@ -4,6 +4,7 @@ import type { DrillRecord, DrillResult, Manifest } from '../../core/types.js';
 import { silentReporter } from '../../core/events.js';
 import { wrapWords } from '../../core/format.js';
 import { ErrorBox } from '../components/ErrorBox.js';
+import { drillCheckText } from './DrillScreen.js';
 import { Screen } from '../components/Screen.js';
 import { TypedConfirm, typedConfirmRows } from '../components/TypedConfirm.js';
 import type { KeyLock, OffsiteMark, VerifyReport } from '../engine-facade.js';
@@ -22,7 +23,7 @@ export interface Line {
 }
 
 /** A drill's outcome of one database (or of the files) as lines under it: when, checks, duration, error and hint. */
-function drillLines(r: DrillResult, ui: Pick<UiContextValue, 't' | 'theme'>, now: Date): Line[] {
+function drillLines(r: DrillResult, ui: Pick<UiContextValue, 't' | 'theme' | 'lang'>, now: Date): Line[] {
   const { t, theme } = ui;
   const ago = t.time.ago(formatAge(now.getTime() - new Date(r.at).getTime()));
   const took = formatDuration(r.durationMs);
@@ -32,7 +33,7 @@ function drillLines(r: DrillResult, ui: Pick<UiContextValue, 't' | 'theme'>, now
   }
   const out: Line[] = [{ text: `    ${t.details.drillBad(ago, took)}`, color: theme.colors.error, bold: true }];
   for (const c of r.checks.filter((x) => !x.ok))
-    out.push({ text: `      ${t.drill.check(false, c.name, c.detail)}`, color: theme.colors.error });
+    out.push({ text: `      ${drillCheckText(c, ui)}`, color: theme.colors.error });
   if (r.error && !r.checks.some((c) => !c.ok && c.detail && r.error?.includes(c.detail)))
     out.push({ text: `      ${r.error}`, color: theme.colors.error });
   if (r.hint) out.push({ text: `      ${t.common.hint}: ${r.hint}` });
@@ -45,7 +46,7 @@ function drillLines(r: DrillResult, ui: Pick<UiContextValue, 't' | 'theme'>, now
  */
 export function manifestLines(
   m: Manifest,
-  ui: Pick<UiContextValue, 't' | 'theme'>,
+  ui: Pick<UiContextValue, 't' | 'theme' | 'lang'>,
   verify: VerifyReport | null,
   keep: boolean | null = null,
   offsite: OffsiteMark[] | null = null,
