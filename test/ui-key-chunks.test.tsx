@@ -64,6 +64,18 @@ describe('keys that arrive in one chunk', () => {
     await waitFrame(lastFrame, (x) => x.includes('before upgrade 4.2') && !x.includes('abcbefore'));
   });
 
+  it('a paste of 150 characters (a long passphrase, a path) is applied whole; the menu kept only 50 and crashed', async () => {
+    const { lastFrame, stdin } = renderUi(<CreateScreen onBack={noop} onDone={noop} />, { facade: new FakeFacade() });
+    await waitFrame(lastFrame, (x) => x.includes('Description'));
+    for (let i = 0; i < 8 && !/› Description/.test(lastFrame() ?? ''); i++) await press(stdin, KEY.down);
+    await waitFrame(lastFrame, (x) => /› Description/.test(x));
+    const pasted = Array.from({ length: 17 }, (_, i) => `word${String(i).padStart(2, '0')}-x`).join(' ') + ' end';
+    expect(pasted.length).toBeGreaterThan(140);
+    stdin.write(pasted);
+    await waitFrame(lastFrame, (x) => x.replace(/\s+/g, ' ').includes('word16-x end'));
+    expect(lastFrame()!.replace(/\s+/g, ' ')).toContain('word00-x word01-x');
+  });
+
   it('the confirmation keeps pasted text but refuses an Enter inside the paste; a separate Enter confirms', async () => {
     let confirmed = 0;
     const { lastFrame, stdin } = renderUi(

@@ -27,7 +27,8 @@ const KeyContext = createContext<Dispatcher | null>(null);
 
 /**
  * The one stdin listener of the menu. Keys are queued in React state and handed out one per
- * commit, from a layout effect: each key is handled by the screen and state the previous key
+ * commit, from a layout effect (the next one in a task of its own, so a burst of any length is not
+ * one chain of nested updates): each key is handled by the screen and state the previous key
  * left on screen (handlers are swapped in at commit time too), so keys typed ahead, pasted or sent
  * by tmux in a burst are never handled against stale state nor by a screen already replaced.
  * Ink hands plain text that arrives in one write (a paste, a held key, keys coalesced by a slow
@@ -50,11 +51,15 @@ export function KeyRoot({ children }: { children: ReactNode }) {
     }),
     [],
   );
+  const handled = useRef<[string, ChunkKey] | null>(null);
   useLayoutEffect(() => {
     const next = pending[0];
-    if (!next) return;
+    if (!next || handled.current === next) return;
+    handled.current = next;
     for (const e of entries.current) if (e.enabled.current) e.handler.current(next[0], next[1]);
-    setPending((p) => p.slice(1));
+    // The next key in a task of its own: taken here, in the commit, each key of a burst was one more nested
+    // update, and React stopped the menu at 50 of them ("Maximum update depth exceeded": a pasted passphrase).
+    setImmediate(() => setPending((p) => (p[0] === next ? p.slice(1) : p)));
   }, [pending]);
   const onInput = useCallback((input: string, key: Key) => setPending((p) => [...p, ...splitKeys(input, key)]), []);
   useInput(onInput, { isActive: isRawModeSupported === true });
