@@ -8,7 +8,7 @@ import { checkConfiguredDatabases } from '../config/lookup.js';
 import type { RestoreStepPlan, RestoreTarget, TargetState } from '../drivers/driver.js';
 import { driverFor } from '../drivers/registry.js';
 import { readManifest, selectLatest, setDir, type SetSelection } from './catalog.js';
-import { readManifestFile } from './manifest.js';
+import { entryStoredBytes, readManifestFile } from './manifest.js';
 import { chainOf, planAt, type AtPlan, type Chain } from './chain.js';
 import { readChainSets } from './chain-sets.js';
 import { checkFileEntries } from './restore-files.js';
@@ -375,7 +375,7 @@ export async function planRestore(cfg: LoadedConfig, id: string, opts: RestoreOp
       engine: db.engine,
       restoreTarget: target,
       state,
-      storedBytes: entry.storedBytes,
+      storedBytes: entryStoredBytes(entry),
       rawBytes: entry.rawBytes,
       format: entry.format,
       ...restoredSizeEstimate(entry),
