@@ -184,6 +184,29 @@ describe('SQLite chains through the CLI', () => {
     expect(again.chainNotes).toEqual(['users: stored as a full, not a differential: no full backup of users yet']);
   });
 
+  it('an in-place restore refused for a missing chain member still says the live file would be replaced and kept', async () => {
+    const s = demoSetup();
+    write(s.dbs.users, SEED);
+    await create(s, 'full');
+    write(s.dbs.users, "UPDATE notes SET body = 'a' WHERE id = 1;");
+    const i1 = await create(s, 'incremental');
+    write(s.dbs.users, "UPDATE notes SET body = 'b' WHERE id = 1;");
+    const i2 = await create(s, 'incremental');
+    rmSync(join(s.backupDir, i1.id), { recursive: true });
+
+    const inPlace = (await cli(s, ['restore', i2.id, '--dry-run'], 9)).stdout;
+    expect(inPlace).toMatch(new RegExp(`REFUSED: .*set ${i1.id} \\(needed by ${i2.id}\\) is missing`));
+    expect(inPlace).toContain('safety copy: users: copied into a pre_restore set before it is replaced');
+    expect(inPlace).not.toMatch(/side-by-side/);
+    const plan = parseJsonOutput<{ safety: string }>(
+      (await cli(s, ['restore', i2.id, '--dry-run', '--json'], 9)).stdout,
+    );
+    expect(plan.safety).toBe('users: copied into a pre_restore set before it is replaced');
+
+    const beside = (await cli(s, ['restore', i2.id, '--to', join(s.dir, 'x.db'), '--dry-run'], 9)).stdout;
+    expect(beside).toContain('safety copy: nothing is replaced (side-by-side restore)');
+  });
+
   it('a page size changed by VACUUM since the base: stored as a full, saying why', async () => {
     const s = demoSetup();
     write(s.dbs.users, SEED);
