@@ -2,6 +2,7 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { lstatSync, readlinkSync } from 'node:fs';
 import { basename, dirname, join, resolve, sep } from 'node:path';
 import { NotFoundError, UsageError } from '../core/errors.js';
+import { formatLocal } from '../core/format.js';
 import { english, phrase, type Phrase } from '../core/phrases.js';
 import type { DatabaseConfig, DatabaseEntry, LoadedConfig, Manifest } from '../core/types.js';
 import { checkConfiguredDatabases } from '../config/lookup.js';
@@ -467,7 +468,7 @@ export async function planRestoreAt(cfg: LoadedConfig, at: Date, opts: RestoreOp
       .map((s) => `${s.id}: ${s.reason}`)
       .join('; ');
     throw new NotFoundError(
-      `No backup set of ${wanted.join(', ')} ends at or before ${at.toISOString()}${passed ? ` with a usable chain (passed over: ${passed})` : ''}.`,
+      `No backup set of ${wanted.join(', ')} ends at or before ${formatLocal(at, { seconds: true })}${passed ? ` with a usable chain (passed over: ${passed})` : ''}.`,
       'Pick a later time, name fewer databases with --db, or see the sets with respaldo list.',
     );
   }
