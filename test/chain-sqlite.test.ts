@@ -3,6 +3,7 @@ import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'no
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config/load.js';
+import { formatLocal } from '../src/core/format.js';
 import type { Manifest } from '../src/core/types.js';
 import { createBackup, planBackup } from '../src/engine/create.js';
 import { FakeReporter } from './helpers/reporter.js';
@@ -127,6 +128,11 @@ describe('SQLite chains through the CLI', () => {
 
     const dry = await cli(s, ['restore', '--at', after, '--db', 'users', '--dry-run']);
     expect(dry.stdout).toContain(`set ${inc.id}, the newest ending at or before that time`);
+    // to the second: two sets can end within one minute
+    expect(dry.stdout).toContain(`Restore as of ${formatLocal(after, { seconds: true })}: set ${inc.id}`);
+    expect(dry.stdout).toContain(
+      `The result is the data as of ${formatLocal(inc.completedAt, { seconds: true })} (the end of set ${inc.id})`,
+    );
     expect(dry.stdout).toMatch(/Sets applied, in order \(2, [\d.]+ [KM]?B stored in total\)/);
     expect(dry.stdout).toContain(`users: ${full.id} full`);
     expect(dry.stdout).toContain(`→ ${inc.id} incremental`);
