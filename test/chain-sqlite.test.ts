@@ -3,6 +3,7 @@ import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'no
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config/load.js';
+import { formatLocal } from '../src/core/format.js';
 import type { Manifest } from '../src/core/types.js';
 import { createBackup, planBackup } from '../src/engine/create.js';
 import { FakeReporter } from './helpers/reporter.js';
@@ -127,6 +128,11 @@ describe('SQLite chains through the CLI', () => {
 
     const dry = await cli(s, ['restore', '--at', after, '--db', 'users', '--dry-run']);
     expect(dry.stdout).toContain(`set ${inc.id}, the newest ending at or before that time`);
+    // to the second: two sets can end within one minute
+    expect(dry.stdout).toContain(`Restore as of ${formatLocal(after, { seconds: true })}: set ${inc.id}`);
+    expect(dry.stdout).toContain(
+      `The result is the data as of ${formatLocal(inc.completedAt, { seconds: true })} (the end of set ${inc.id})`,
+    );
     expect(dry.stdout).toMatch(/Sets applied, in order \(2, [\d.]+ [KM]?B stored in total\)/);
     expect(dry.stdout).toContain(`users: ${full.id} full`);
     expect(dry.stdout).toContain(`→ ${inc.id} incremental`);
@@ -182,6 +188,29 @@ describe('SQLite chains through the CLI', () => {
     const again = await create(s, 'differential');
     expect(again.type).toBe('full');
     expect(again.chainNotes).toEqual(['users: stored as a full, not a differential: no full backup of users yet']);
+  });
+
+  it('an in-place restore refused for a missing chain member still says the live file would be replaced and kept', async () => {
+    const s = demoSetup();
+    write(s.dbs.users, SEED);
+    await create(s, 'full');
+    write(s.dbs.users, "UPDATE notes SET body = 'a' WHERE id = 1;");
+    const i1 = await create(s, 'incremental');
+    write(s.dbs.users, "UPDATE notes SET body = 'b' WHERE id = 1;");
+    const i2 = await create(s, 'incremental');
+    rmSync(join(s.backupDir, i1.id), { recursive: true });
+
+    const inPlace = (await cli(s, ['restore', i2.id, '--dry-run'], 9)).stdout;
+    expect(inPlace).toMatch(new RegExp(`REFUSED: .*set ${i1.id} \\(needed by ${i2.id}\\) is missing`));
+    expect(inPlace).toContain('safety copy: users: copied into a pre_restore set before it is replaced');
+    expect(inPlace).not.toMatch(/side-by-side/);
+    const plan = parseJsonOutput<{ safety: string }>(
+      (await cli(s, ['restore', i2.id, '--dry-run', '--json'], 9)).stdout,
+    );
+    expect(plan.safety).toBe('users: copied into a pre_restore set before it is replaced');
+
+    const beside = (await cli(s, ['restore', i2.id, '--to', join(s.dir, 'x.db'), '--dry-run'], 9)).stdout;
+    expect(beside).toContain('safety copy: nothing is replaced (side-by-side restore)');
   });
 
   it('a page size changed by VACUUM since the base: stored as a full, saying why', async () => {

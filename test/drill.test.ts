@@ -159,6 +159,13 @@ describe('respaldo drill (SQLite and files)', () => {
     const m = await create(s, ['--no-files']);
     await cli(s, ['drill', m.id, '--db', 'nope'], EXIT.notFound);
     await cli(s, ['drill', '20000101_000000'], EXIT.notFound);
+    // A name the config does not know is said as restore, create and list say it (not "no set holds it").
+    for (const id of ['latest', m.id]) {
+      const unknown = await cli(s, ['drill', id, '--db', 'nosuch'], EXIT.notFound);
+      expect(unknown.stderr).toContain(`No database named "nosuch" in ${s.configFile}.`);
+      expect(unknown.stderr).toContain('hint: Use one of: users, inventario, auditoria.');
+      expect(unknown.stderr).not.toMatch(/No backup set|respaldo create/);
+    }
     expect(existsSync(join(s.backupDir, m.id, 'drilled.json'))).toBe(false);
   });
 

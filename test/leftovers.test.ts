@@ -1,9 +1,17 @@
-import { existsSync, mkdirSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { LoadedConfig } from '../src/core/types.js';
 import { cleanLeftovers } from '../src/engine/create.js';
-import { makeTmpDir } from './helpers/tmp.js';
+import { describeResult, runCli } from './helpers/cli.js';
+import { demoSetup, makeTmpDir, type DemoSetup } from './helpers/tmp.js';
+
+async function cli(s: DemoSetup, args: string[], expectCode = 0) {
+  const r = await runCli([...args, '--config', s.configFile], { cwd: s.dir });
+  expect(r.code, `respaldo ${args.join(' ')}\n${describeResult(r)}`).toBe(expectCode);
+  return r;
+}
 
 describe('cleanLeftovers', () => {
   it('removes staging folders of killed runs but not the scratch of a restore running in this process', async () => {
@@ -28,5 +36,29 @@ describe('cleanLeftovers', () => {
     expect(removed.sort()).toEqual(['.deleting-20261101_000000-42', '.tmp-20261122_010101', '.tmp-restore-999999999']);
     expect(existsSync(join(backupDir, `.tmp-restore-${process.pid}`))).toBe(true);
     for (const n of others) expect(existsSync(join(backupDir, n)), n).toBe(true);
+  });
+});
+
+describe('the next restore removes the scratch folder of a restore that was killed', () => {
+  it('.tmp-restore-<pid> of a dead run is removed (with its pg_restore-like files), a live run’s is kept', async () => {
+    const s = demoSetup();
+    await cli(s, ['create', '--no-files']);
+    const dead = spawnSync('true').pid!; // exited: its pid names no process now
+    const deadScratch = join(s.backupDir, `.tmp-restore-${dead}`);
+    mkdirSync(join(deadScratch, 'pg-directory-inventario'), { recursive: true });
+    for (const f of ['toc.dat', '3345.dat']) writeFileSync(join(deadScratch, 'pg-directory-inventario', f), 'x');
+    const alive = spawn('sleep', ['60'], { stdio: 'ignore' });
+    try {
+      const liveScratch = join(s.backupDir, `.tmp-restore-${alive.pid}`);
+      mkdirSync(liveScratch);
+      // Side by side: no pre_restore set is taken (whose backup would clean up as a create does).
+      const r = await cli(s, ['restore', 'latest', '--db', 'users', '--to', join(s.dir, 'users-copy.db'), '--yes']);
+      expect(r.stdout).toContain(`recovered: removed ${deadScratch}, left by an interrupted run`);
+      expect(existsSync(deadScratch)).toBe(false);
+      expect(existsSync(liveScratch)).toBe(true);
+      expect(readdirSync(s.backupDir).filter((n) => n.startsWith('.tmp-'))).toEqual([`.tmp-restore-${alive.pid}`]);
+    } finally {
+      alive.kill('SIGKILL');
+    }
   });
 });

@@ -12,7 +12,7 @@ import { planPgRestore } from '../src/drivers/postgres/plan.js';
 import { driverFor } from '../src/drivers/registry.js';
 import { loadConfig } from '../src/config/load.js';
 import { createBackup } from '../src/engine/create.js';
-import { executeRestore, planRestore } from '../src/engine/restore.js';
+import { executeRestore, planRestore, safetyOf } from '../src/engine/restore.js';
 import { LockHeldError, RespaldoError, VerifyError } from '../src/core/errors.js';
 import { ErrorBox } from '../src/ui/components/ErrorBox.js';
 import { appendFileSync } from 'node:fs';
@@ -183,6 +183,22 @@ describe('restore plan phrases', () => {
       .replace(/\s+/g, ' ');
     expect(en).toContain('1. verify databases/users');
   });
+  it('the safety line of databases refused before they were planned: in place they would be replaced and kept', () => {
+    const refused = safetyOf(
+      [],
+      [
+        { database: 'users', safety: 'pre-restore-set' },
+        { database: 'inventario', safety: 'renamed-database' },
+      ],
+    );
+    expect(refused.map(english)).toEqual([
+      'users: copied into a pre_restore set before it is replaced',
+      'inventario: the live database is kept on its server under a new name when it is replaced',
+    ]);
+    for (const p of refused) expectSpanish(p);
+    expect(safetyOf([]).map(english)).toEqual(['nothing is replaced (side-by-side restore)']);
+  });
+
   it('the errors the menu shows most come in Spanish: the folder lock, a set that fails verification', async () => {
     const lock = new LockHeldError(
       '/srv/backups/.respaldo.lock',

@@ -273,6 +273,24 @@ describe.skipIf(!available)('postgres end to end through the CLI', () => {
     expect(dry.stdout).toContain('with their keys, indexes, triggers, sequences and the types and functions they use');
     expect(cluster.databases()).not.toContain('inv_tables');
 
+    // A table the backup does not hold: not found before anything runs, naming the tables it does hold.
+    const nosuch = cli([
+      'restore',
+      made.json.id,
+      '--db',
+      'inventario',
+      '--to',
+      'inv_nosuch',
+      '--table',
+      'public.nosuch',
+      '--yes',
+    ]);
+    expect(nosuch.code, nosuch.stderr + nosuch.stdout).toBe(EXIT.notFound);
+    expect(nosuch.stderr).toContain('Database inventario: table "public.nosuch" is not in this backup.');
+    expect(nosuch.stderr).toMatch(/hint: Tables in this backup: .*public\.track/);
+    expect(nosuch.stdout).not.toMatch(/Restore plan|FAILED/);
+    expect(cluster.databases().filter((d) => d.includes('__restore_') || d === 'inv_nosuch')).toEqual([]);
+
     const r = cli([
       'restore',
       made.json.id,

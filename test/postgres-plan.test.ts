@@ -1,4 +1,5 @@
 import { describe, expect, test } from 'vitest';
+import { NotFoundError } from '../src/core/errors.js';
 import type { DatabaseConfig, DatabaseEntry } from '../src/core/types.js';
 import {
   MAX_IDENTIFIER_BYTES,
@@ -682,5 +683,23 @@ describe('planPgRestore', () => {
     expect(plan.steps.join('\n')).toMatch(
       /pg_restore only public\.a[\s\S]*estimates only[\s\S]*refuse if "inv_copy" already exists/,
     );
+  });
+
+  test('a selected table the backup does not hold is refused as not found (exit 8), naming the tables there', () => {
+    const plan = () =>
+      planPgRestore({
+        db,
+        entry: { ...entry, details: { rowCounts: 'exact', partitionedTables: [] } },
+        setId: '1',
+        target: { kind: 'side-by-side', name: 'inv_copy' },
+        tables: ['public.a', 'public.nosuch'],
+      });
+    expect(plan).toThrow(NotFoundError);
+    expect(plan).toThrow('Database inventario: table "public.nosuch" is not in this backup.');
+    try {
+      plan();
+    } catch (err) {
+      expect(err).toMatchObject({ kind: 'notFound', hint: 'Tables in this backup: public.a' });
+    }
   });
 });

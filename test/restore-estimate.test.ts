@@ -9,6 +9,7 @@ import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { sizeLine } from '../src/cli/commands/restore.js';
 import { EXIT } from '../src/core/exit-codes.js';
+import { formatBytes } from '../src/core/format.js';
 import { restoredSizeEstimate, type DatabaseRestorePlan } from '../src/engine/restore.js';
 import { pgAvailable, startPgCluster, type PgCluster } from './helpers/pg-cluster.js';
 import { pgCli, type SyncCliResult, writePgConfig } from './helpers/pg-cli.js';
@@ -109,6 +110,14 @@ describe.skipIf(!available)(
       });
       const text = cli(config, ['restore', created.json.id, '--dry-run']).stdout;
       expect(text).toMatch(/about \S+ MB once restored \(estimate: the database size when the backup was taken\)/);
+
+      // A directory dump stores a toc.dat as its file and each table's data as an extra: the plan counts them all.
+      expect(entry.format).toBe('pg-directory');
+      const extras = entry.extras as { storedBytes: number }[];
+      const stored = entry.storedBytes + extras.reduce((s, x) => s + x.storedBytes, 0);
+      expect(stored).toBeGreaterThan(entry.storedBytes * 2);
+      expect(dry.json.databases[0].storedBytes).toBe(stored);
+      expect(text).toContain(`stored ${formatBytes(stored)}, about`);
 
       const manifestPath = join(work, 'backups', created.json.id, 'manifest.json');
       const m = JSON.parse(readFileSync(manifestPath, 'utf8'));

@@ -111,6 +111,8 @@ export const PHRASES_EN = {
   // The plan as a whole
   'plan.safetyRenamed': (p: PhraseParams) => `${p['db']}: the live database is kept as ${p['name']}`,
   'plan.safetySet': (p: PhraseParams) => `${p['db']}: copied into a pre_restore set before it is replaced`,
+  'plan.safetyRenamedRefused': (p: PhraseParams) =>
+    `${p['db']}: the live database is kept on its server under a new name when it is replaced`,
   'plan.safetyNone': () => 'nothing is replaced (side-by-side restore)',
   'plan.safetyNothingThere': (p: PhraseParams) => `${p['db']}: nothing to keep, it does not exist now`,
   'plan.willTerminate': (p: PhraseParams) =>

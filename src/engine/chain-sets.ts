@@ -1,5 +1,6 @@
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { formatLocal } from '../core/format.js';
 import type { LoadedConfig, Manifest } from '../core/types.js';
 import { VERIFIED_NAME } from './catalog.js';
 import { chainSetOf, setChain, type ChainSet } from './chain.js';
@@ -38,7 +39,7 @@ function entryProblems(dir: string, m: Manifest): Record<string, string> {
   }
   for (const d of m.databases) {
     if (verified && verified.ok === false) {
-      problems[d.name] = `the set failed verification${verified.at ? ` on ${verified.at}` : ''}`;
+      problems[d.name] = `the set failed verification${verified.at ? ` on ${formatLocal(verified.at)}` : ''}`;
       continue;
     }
     for (const f of [...(d.file ? [{ file: d.file, storedBytes: d.storedBytes }] : []), ...(d.extras ?? [])]) {

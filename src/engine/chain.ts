@@ -1,4 +1,5 @@
 import type { ChainType, Manifest, SetStatus, SetType } from '../core/types.js';
+import { entryStoredBytes } from './manifest.js';
 
 /**
  * Backup chains, pure: which set a differential or incremental applies on, the chain a set needs for
@@ -64,7 +65,7 @@ export function chainSetOf(m: Manifest, problems: Record<string, string> = {}): 
         : (problems[d.name] ?? null);
     entries[d.name] = {
       base: d.base ?? null,
-      storedBytes: d.storedBytes + (d.extras ?? []).reduce((s, x) => s + x.storedBytes, 0),
+      storedBytes: entryStoredBytes(d),
       problem,
       ...(d.base && d.details?.pointInTime === true ? { stopsInside: true } : {}),
     };

@@ -70,6 +70,30 @@ export async function recoverInterrupted(
 }
 
 /**
+ * Whether `name` in the backup folder is the scratch folder (`.tmp-restore-<pid>`, `.tmp-drill-<pid>`) of a run
+ * that is gone: never this process's (a safety copy taken by a restore runs inside the restore's scratch).
+ */
+function deadRunScratch(name: string): boolean {
+  const run = /^\.tmp-(?:restore|drill)-(\d+)$/.exec(name);
+  return run !== null && Number(run[1]) !== process.pid && !processAlive(Number(run[1]));
+}
+
+/**
+ * Removes the scratch folders of restores and drills whose process is gone (never this process's, never a live
+ * one's); call it holding the lock, after `stopOrphansOfDeadRuns`. One line per folder removed.
+ */
+export async function removeDeadRunScratch(cfg: Pick<LoadedConfig, 'backupDir' | 'secrets'>): Promise<string[]> {
+  const removed: string[] = [];
+  for (const name of readdirSync(cfg.backupDir).filter(deadRunScratch)) {
+    await fsp.rm(join(cfg.backupDir, name), { recursive: true, force: true });
+    removed.push(name);
+  }
+  if (removed.length)
+    writeLog(cfg.backupDir, 'cleanup', { removed, reason: 'left by an interrupted run' }, cfg.secrets);
+  return removed.map((name) => `removed ${join(cfg.backupDir, name)}, left by an interrupted run`);
+}
+
+/**
  * Removes staging folders (and journaled temporary paths elsewhere) left by killed runs. Only called while holding the
  * lock.
  */
@@ -78,14 +102,11 @@ export async function cleanLeftovers(cfg: LoadedConfig): Promise<string[]> {
   if (stopped.length)
     writeLog(cfg.backupDir, 'cleanup', { stopped, reason: 'left by an interrupted run' }, cfg.secrets);
   const removed: string[] = [];
-  const ours = `.tmp-restore-${process.pid}`; // the scratch of a restore in this process (safety copies run inside it)
   for (const name of readdirSync(cfg.backupDir)) {
-    if (name === ours) continue;
-    const restoreScratch = /^\.tmp-(?:restore|drill)-(\d+)$/.exec(name); // a restore's or a drill's scratch folder
     const mine =
       (name.startsWith('.tmp-') && isSetId(name.slice(5))) ||
       /^\.deleting-\d{8}_\d{6}\S*-\d+$/.test(name) ||
-      (restoreScratch && !processAlive(Number(restoreScratch[1])));
+      deadRunScratch(name);
     if (mine) {
       await fsp.rm(join(cfg.backupDir, name), { recursive: true, force: true });
       removed.push(name);
@@ -111,8 +132,7 @@ export async function stopOrphansOfDeadRuns(backupDir: string): Promise<string[]
     return lines;
   }
   for (const name of names) {
-    const run = /^\.tmp-(?:restore|drill)-(\d+)$/.exec(name);
-    if (!run || Number(run[1]) === process.pid || processAlive(Number(run[1]))) continue;
+    if (!deadRunScratch(name)) continue;
     const n = await stopOrphansOf(join(backupDir, name));
     if (n) lines.push(`stopped ${n} process(es) an interrupted run left running (pg_restore and its workers)`);
   }

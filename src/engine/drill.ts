@@ -9,6 +9,7 @@ import { ranBy } from '../core/who.js';
 import { english, phrase, type Phrase, type PhraseId } from '../core/phrases.js';
 import type { DriverContext, DrillCheck } from '../drivers/driver.js';
 import { driverFor } from '../drivers/registry.js';
+import { checkConfiguredDatabases } from '../config/lookup.js';
 import { notify } from '../notify/notify.js';
 import { listSets, readManifest, recordDrilled, selectLatest, setDir } from './catalog.js';
 import { cleanLeftovers } from './create.js';
@@ -103,6 +104,7 @@ export async function runDrill(
   opts: DrillOptions,
   reporter: Reporter,
 ): Promise<DrillOutcome> {
+  if (opts.databases?.length) checkConfiguredDatabases(cfg, opts.databases);
   const m = await resolveSet(cfg, id, opts);
   const names = drillScope(m, opts);
   const withFiles = Boolean(opts.files);

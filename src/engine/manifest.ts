@@ -28,6 +28,11 @@ export function storedPaths(m: Manifest): string[] {
   return out;
 }
 
+/** Pure: what a database entry stores in all, its file and every extra (globals, the members of a directory dump). */
+export function entryStoredBytes(entry: Pick<DatabaseEntry, 'storedBytes' | 'extras'>): number {
+  return entry.storedBytes + (entry.extras ?? []).reduce((sum, x) => sum + x.storedBytes, 0);
+}
+
 /**
  * Reads and checks a set's manifest: JSON, schema version, and every path-like field (pathProblem).
  * A manifest that fails is reported as a verify failure (the set is damaged).

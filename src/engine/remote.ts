@@ -9,6 +9,7 @@ import { english, phrase } from '../core/phrases.js';
 import { pipeline } from 'node:stream/promises';
 import { NotFoundError, RefusedError, UsageError, VerifyError } from '../core/errors.js';
 import type { Reporter } from '../core/events.js';
+import { formatLocal } from '../core/format.js';
 import type { LoadedConfig, Manifest, PlainHashes, SetSummary } from '../core/types.js';
 import { setKey, type Destination } from '../destinations/destination.js';
 import { destinationConfig, openDestination } from '../destinations/registry.js';
@@ -372,7 +373,7 @@ export async function fetchSet(
             .map((s) => `${s.id}: ${s.reason}`)
             .join('; ');
           throw new NotFoundError(
-            `Destination "${name}" holds no set of ${wantedDbs.join(', ')} ending at or before ${sel.at.toISOString()}${passed ? ` with a usable chain (passed over: ${passed})` : ''}.`,
+            `Destination "${name}" holds no set of ${wantedDbs.join(', ')} ending at or before ${formatLocal(sel.at, { seconds: true })}${passed ? ` with a usable chain (passed over: ${passed})` : ''}.`,
             'Pick a later time, name fewer databases with --db, or see the sets there with respaldo list --from NAME.',
           );
         }

@@ -2,13 +2,14 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { lstatSync, readlinkSync } from 'node:fs';
 import { basename, dirname, join, resolve, sep } from 'node:path';
 import { NotFoundError, UsageError } from '../core/errors.js';
+import { formatLocal } from '../core/format.js';
 import { english, phrase, type Phrase } from '../core/phrases.js';
 import type { DatabaseConfig, DatabaseEntry, LoadedConfig, Manifest } from '../core/types.js';
 import { checkConfiguredDatabases } from '../config/lookup.js';
-import type { RestoreStepPlan, RestoreTarget, TargetState } from '../drivers/driver.js';
+import type { Driver, RestoreStepPlan, RestoreTarget, TargetState } from '../drivers/driver.js';
 import { driverFor } from '../drivers/registry.js';
 import { readManifest, selectLatest, setDir, type SetSelection } from './catalog.js';
-import { readManifestFile } from './manifest.js';
+import { entryStoredBytes, readManifestFile } from './manifest.js';
 import { chainOf, planAt, type AtPlan, type Chain } from './chain.js';
 import { readChainSets } from './chain-sets.js';
 import { checkFileEntries } from './restore-files.js';
@@ -214,22 +215,40 @@ function holdsOf(m: Manifest): SetSelection['holds'] {
   return { databases: ok.map((d) => d.name), failedDatabases: failed, files: m.files.length };
 }
 
-/** Pure: how what a plan replaces is kept, one phrase per replaced database (or that nothing is replaced). */
+/** A database refused before it was planned whose restore would have replaced it in place, and how it is kept. */
+export interface RefusedInPlace {
+  database: string;
+  safety: Driver['safety'];
+}
+
+/**
+ * Pure: how what a plan replaces is kept, one phrase per replaced database (or that nothing is
+ * replaced). `refused` are in-place databases refused before they were planned: the plan still says
+ * how they would be kept, never that the restore is side by side.
+ */
 export function safetyOf(
   databases: readonly (Pick<DatabaseRestorePlan, 'database' | 'replaces' | 'safety'> & {
     state: Pick<DatabaseRestorePlan['state'], 'exists'>;
   })[],
+  refused: readonly RefusedInPlace[] = [],
 ): Phrase[] {
   const replaced = databases.filter((d) => d.replaces);
-  if (!replaced.length) return [phrase('plan.safetyNone')];
+  if (!replaced.length && !refused.length) return [phrase('plan.safetyNone')];
   // A database that does not exist now has nothing to keep (the restore takes no copy of it; the plan said one).
-  return replaced.map((d) =>
-    !d.state.exists
-      ? phrase('plan.safetyNothingThere', { db: d.database })
-      : d.safety.kind === 'renamed-database'
-        ? phrase('plan.safetyRenamed', { db: d.database, name: d.safety.name })
-        : phrase('plan.safetySet', { db: d.database }),
-  );
+  return [
+    ...replaced.map((d) =>
+      !d.state.exists
+        ? phrase('plan.safetyNothingThere', { db: d.database })
+        : d.safety.kind === 'renamed-database'
+          ? phrase('plan.safetyRenamed', { db: d.database, name: d.safety.name })
+          : phrase('plan.safetySet', { db: d.database }),
+    ),
+    ...refused.map((r) =>
+      r.safety === 'renamed-database'
+        ? phrase('plan.safetyRenamedRefused', { db: r.database })
+        : phrase('plan.safetySet', { db: r.database }),
+    ),
+  ];
 }
 
 /** Reads the set and the targets and says what a restore would do. Changes nothing. */
@@ -254,6 +273,13 @@ export async function planRestore(cfg: LoadedConfig, id: string, opts: RestoreOp
   const refuse = (kind: RestoreRefusal['kind'], database: string | null, message: Phrase, hint: Phrase): void => {
     refusals.push({ kind, database, message: english(message), hint: english(hint), phrases: { message, hint } });
   };
+  const refusedInPlace: RefusedInPlace[] = [];
+  /** A database refused before it is planned; without --to it would have been replaced in place. */
+  const refuseEntry = (name: string, message: Phrase, hint: Phrase): void => {
+    refuse('failed-entry', name, message, hint);
+    const db = cfg.databases.find((d) => d.name === name);
+    if (!opts.to && db) refusedInPlace.push({ database: name, safety: driverFor(db.engine).safety });
+  };
   let chainSets: ReturnType<typeof readChainSets> | null = null;
   for (const name of names) {
     const entry = m.databases.find((d) => d.name === name);
@@ -269,8 +295,7 @@ export async function planRestore(cfg: LoadedConfig, id: string, opts: RestoreOp
       continue;
     }
     if (entry.error || !entry.file) {
-      refuse(
-        'failed-entry',
+      refuseEntry(
         name,
         phrase('refuse.failedEntry', { db: name, set: m.id, reason: entry.error?.message ?? 'no stored file' }),
         phrase('refuse.failedEntryHint', { db: name }),
@@ -278,8 +303,7 @@ export async function planRestore(cfg: LoadedConfig, id: string, opts: RestoreOp
       continue;
     }
     if (entry.format.endsWith('-raw')) {
-      refuse(
-        'failed-entry',
+      refuseEntry(
         name,
         phrase('refuse.raw', { set: m.id, db: name, file: entry.file }),
         phrase('refuse.rawHint', {
@@ -294,8 +318,7 @@ export async function planRestore(cfg: LoadedConfig, id: string, opts: RestoreOp
     if (entry.base) {
       chain = chainOf((chainSets ??= readChainSets({ backupDir: setsRoot(cfg, opts) })), m.id, name);
       if (chain.problem) {
-        refuse(
-          'failed-entry',
+        refuseEntry(
           name,
           phrase('refuse.brokenChain', { set: m.id, db: name, reason: chain.problem }),
           phrase('refuse.brokenChainHint', { set: m.id, db: name }),
@@ -375,7 +398,7 @@ export async function planRestore(cfg: LoadedConfig, id: string, opts: RestoreOp
       engine: db.engine,
       restoreTarget: target,
       state,
-      storedBytes: entry.storedBytes,
+      storedBytes: entryStoredBytes(entry),
       rawBytes: entry.rawBytes,
       format: entry.format,
       ...restoredSizeEstimate(entry),
@@ -409,7 +432,7 @@ export async function planRestore(cfg: LoadedConfig, id: string, opts: RestoreOp
   }
   if (!databases.length && !files && !refusals.length)
     throw new UsageError('Nothing to restore.', 'Name databases with --db, or add --files.');
-  const safetyPhrases = safetyOf(databases);
+  const safetyPhrases = safetyOf(databases, refusedInPlace);
   return {
     setId: m.id,
     selection,
@@ -445,7 +468,7 @@ export async function planRestoreAt(cfg: LoadedConfig, at: Date, opts: RestoreOp
       .map((s) => `${s.id}: ${s.reason}`)
       .join('; ');
     throw new NotFoundError(
-      `No backup set of ${wanted.join(', ')} ends at or before ${at.toISOString()}${passed ? ` with a usable chain (passed over: ${passed})` : ''}.`,
+      `No backup set of ${wanted.join(', ')} ends at or before ${formatLocal(at, { seconds: true })}${passed ? ` with a usable chain (passed over: ${passed})` : ''}.`,
       'Pick a later time, name fewer databases with --db, or see the sets with respaldo list.',
     );
   }

@@ -11,7 +11,7 @@ import { decryptSet } from './decrypt-set.js';
 import { writeLog } from './log.js';
 import { openStoredPart } from './stored-part.js';
 import { sweepTemps } from './temp-journal.js';
-import { stopOrphansOfDeadRuns } from './create-recover.js';
+import { removeDeadRunScratch, stopOrphansOfDeadRuns } from './create-recover.js';
 import { checkFiles, expectedFiles } from './verify.js';
 import { dbConfig, setsRoot, type RestorePlan } from './restore-plan.js';
 import { readManifestFile } from './manifest.js';
@@ -131,8 +131,8 @@ export async function decryptForRestore(
 }
 
 /**
- * Finishes what killed runs left (journaled temporary paths, rollbacks cut short, each driver's
- * `recover` for the databases of the plan); one line per action.
+ * Finishes what killed runs left (their processes and scratch folders, journaled temporary paths, rollbacks cut
+ * short, each driver's `recover` for the databases of the plan); one line per action.
  */
 export async function recoverBeforeRestore(
   cfg: LoadedConfig,
@@ -142,6 +142,7 @@ export async function recoverBeforeRestore(
 ): Promise<string[]> {
   const recovered: string[] = [];
   recovered.push(...(await stopOrphansOfDeadRuns(cfg.backupDir)));
+  recovered.push(...(await removeDeadRunScratch(cfg)));
   recovered.push(...(await sweepTemps(cfg.backupDir)));
   recovered.push(...(await finishInterruptedSwapBacks(cfg, reporter)));
   for (const d of plan.databases) {

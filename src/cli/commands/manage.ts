@@ -4,7 +4,7 @@ import { EXIT } from '../../core/exit-codes.js';
 import { deleteSet, readManifest } from '../../engine/catalog.js';
 import { getStatus } from '../../engine/status.js';
 import { addCommonOptions, runAction } from '../context.js';
-import { foldLine, formatAge, formatBytes, formatDuration, outputWidth, table } from '../format.js';
+import { foldLine, formatAge, formatBytes, formatDuration, formatLocal, outputWidth, table } from '../format.js';
 
 export function register(program: Command): void {
   addCommonOptions(
@@ -122,10 +122,10 @@ export function register(program: Command): void {
             ['JOB', 'LAST RUN', 'OUTCOME', 'DURATION', 'NEXT RUN'],
             ...jobs.map(([name, j]) => [
               name,
-              j.lastRun ?? 'never',
+              j.lastRun ? formatLocal(j.lastRun) : 'never',
               j.lastOutcome ?? '-',
               j.lastDurationMs === null ? '-' : formatDuration(j.lastDurationMs),
-              j.nextRun ?? '-',
+              formatLocal(j.nextRun),
             ]),
           ]),
         );

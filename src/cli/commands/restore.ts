@@ -63,14 +63,19 @@ export function chainPhrase(database: string, chain: NonNullable<DatabaseRestore
   return phrase('plan.chain', { db: database, count: String(chain.length), sets, bytes });
 }
 
-/** The preview of `restore --at`: the point reached, the sets applied in order and their total stored size. */
+/**
+ * The preview of `restore --at`: the point reached (to the second: sets can end seconds apart), the sets applied
+ * in order and their total stored size.
+ */
 function printAtPreview(out: (line: string) => void, at: NonNullable<RestorePlan['at']>): void {
+  const asked = formatLocal(at.at, { seconds: true });
+  const point = formatLocal(at.point, { seconds: true });
   if (at.stopAt) {
-    out(`Restore as of ${formatLocal(at.at)}: set ${at.setId}, the first whose log backups pass that time.`);
-    out(`  The result is the data as of ${formatLocal(at.point)} (STOPAT inside set ${at.setId}).`);
+    out(`Restore as of ${asked}: set ${at.setId}, the first whose log backups pass that time.`);
+    out(`  The result is the data as of ${point} (STOPAT inside set ${at.setId}).`);
   } else {
-    out(`Restore as of ${formatLocal(at.at)}: set ${at.setId}, the newest ending at or before that time.`);
-    out(`  The result is the data as of ${formatLocal(at.point)} (the end of set ${at.setId}).`);
+    out(`Restore as of ${asked}: set ${at.setId}, the newest ending at or before that time.`);
+    out(`  The result is the data as of ${point} (the end of set ${at.setId}).`);
   }
   out(`  Sets applied, in order (${at.order.length}, ${formatBytes(at.totalBytes)} stored in total):`);
   for (const d of at.databases) {

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { RestoreRequest, RestoreStepPlan } from '../driver.js';
-import type { DatabaseConfig } from '../../core/types.js';
+import { NotFoundError } from '../../core/errors.js';
+import type { DatabaseConfig, DatabaseEntry } from '../../core/types.js';
 import { english, phrase, type Phrase } from '../../core/phrases.js';
 import { MAX_IDENTIFIER_BYTES, type PgConnection, resolveConnection, byteLength, describePg } from './config.js';
 import { quoteIdent, quoteLiteral, type PgTool, missingToolHint, type Relation, type TableRef } from './args.js';
@@ -50,6 +51,29 @@ export function resolveTables(
     out.push(ref);
   }
   return out;
+}
+
+/**
+ * The `--table` selections of a restore of `entry`, resolved against the tables its manifest recorded
+ * (resolveTables). A selection that is not in the backup is a NotFoundError (exit 8) naming the tables that are.
+ */
+export function selectTables(
+  entry: Pick<DatabaseEntry, 'name' | 'tables' | 'details'>,
+  requested: readonly string[],
+): TableRef[] {
+  const recorded = Object.keys(entry.tables ?? {});
+  const details = entry.details ?? {};
+  const recordedParents = details['partitionedTables'];
+  const partitioned = Array.isArray(recordedParents) ? (recordedParents as Relation[]) : ('unknown' as const);
+  const relations = details['relations'] as Relation[] | undefined;
+  try {
+    return resolveTables(requested, { keys: recorded, relations, partitioned });
+  } catch (err) {
+    throw new NotFoundError(
+      `Database ${entry.name}: ${(err as Error).message}.`,
+      `Tables in this backup: ${recorded.slice(0, 20).join(', ')}${recorded.length > 20 ? ', …' : ''}`,
+    );
+  }
 }
 
 /** Manifest key of a table. */
@@ -236,6 +260,7 @@ export function planPgRestore(req: PgPlanInput): RestoreStepPlan {
   const staging = restoreDbName(live, req.setId);
   const where = describePg(req.db).replace(/^database "[^"]*" /, '');
   const tables = req.tables && req.tables.length > 0 ? req.tables : undefined;
+  if (tables) selectTables(req.entry, tables);
   const counted = req.entry.tables && req.entry.details?.['rowCounts'] === 'exact';
   const steps: Phrase[] = [];
   if (req.createRoles) steps.push(phrase('pg.createRoles'));

@@ -7,14 +7,14 @@ import { dropCreatedRolesSql } from './globals.js';
 import type { TocSelection } from './toc.js';
 import type { DriverContext, RestoreRequest, RestoreResult, RestoreTarget, TargetState } from '../driver.js';
 import { planPgSwap, renameDatabaseSql } from './swap-plan.js';
-import { missingToolHint, pgRestoreArgs, quoteIdent, type Relation, type TableRef } from './args.js';
+import { missingToolHint, pgRestoreArgs, quoteIdent, type TableRef } from './args.js';
 import {
   createDatabaseSql,
   databasePropertiesSql,
   parseDerivedName,
   parseToolVersion,
   preRestoreDbName,
-  resolveTables,
+  selectTables,
   restoreDbName,
   type DatabaseProperties,
 } from './plan.js';
@@ -98,7 +98,6 @@ async function restoreInto(
   const staging = restoreDbName(live, req.setId);
   const directory = req.entry.format === 'pg-directory';
   const details = req.entry.details ?? {};
-  const recorded = Object.keys(req.entry.tables ?? {});
   let selection: TableRef[] | undefined;
   if (req.tables && req.tables.length > 0) {
     if (req.target.kind === 'in-place') {
@@ -107,18 +106,8 @@ async function restoreInto(
         `Give a new database name to restore them into (--to ${live}_tables).`,
       );
     }
-    try {
-      const recordedParents = details['partitionedTables'];
-      const partitioned = Array.isArray(recordedParents) ? (recordedParents as Relation[]) : ('unknown' as const);
-      const relations = details['relations'] as Relation[] | undefined;
-      selection = resolveTables(req.tables, { keys: recorded, relations, partitioned });
-    } catch (err) {
-      throw new RespaldoError(
-        'usage',
-        `Database ${item}: ${(err as Error).message}.`,
-        `Tables in this backup: ${recorded.slice(0, 20).join(', ')}${recorded.length > 20 ? ', …' : ''}`,
-      );
-    }
+    // The last line of defence: the plan (planPgRestore) refused a table that is not in the backup already.
+    selection = selectTables(req.entry, req.tables);
   }
   const finalName = req.target.kind === 'in-place' ? live : req.target.name;
   checkDatabaseName(finalName, `Restore of ${item}`);

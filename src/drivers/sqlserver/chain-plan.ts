@@ -12,6 +12,7 @@
  * One file of about 500 lines: the header, the backup checks and the restore choice all apply the same LSN rules,
  * and are read (and tested, test/sqlserver-chain-plan.test.ts) together.
  */
+import { formatLocal } from '../../core/format.js';
 import { quoteName, STATS_PERCENT, type Statement } from './names.js';
 
 /** Kinds of native backup a chain is made of. */
@@ -386,7 +387,7 @@ export function selectChain(backups: readonly ChainMember[], at: Date | null): C
     const first = fulls.at(-1);
     return {
       problem: first
-        ? `no full backup ends at or before ${at!.toISOString()} (the first one, set ${first.setId}, ends at ${first.header.finishedAt})`
+        ? `no full backup ends at or before ${formatLocal(at!, { seconds: true })} (the first one, set ${first.setId}, ends at ${formatLocal(first.header.finishedAt, { seconds: true })})`
         : 'no full backup in the chain',
     };
   }

@@ -103,6 +103,8 @@ export const PHRASES_ES = {
 
   'plan.safetyRenamed': (p: PhraseParams) => `${p['db']}: la base en uso se conserva como ${p['name']}`,
   'plan.safetySet': (p: PhraseParams) => `${p['db']}: se copia en una copia pre_restore antes de sustituirla`,
+  'plan.safetyRenamedRefused': (p: PhraseParams) =>
+    `${p['db']}: la base en uso se conserva en su servidor con otro nombre al sustituirla`,
   'plan.safetyNone': () => 'no se sustituye nada (restauración al lado)',
   'plan.safetyNothingThere': (p: PhraseParams) => `${p['db']}: nada que guardar, ahora no existe`,
   'plan.willTerminate': (p: PhraseParams) =>
