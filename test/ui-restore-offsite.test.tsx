@@ -127,6 +127,8 @@ describe.each(['en', 'es'] as const)('restore as of a date and time (%s)', (lang
     fits(plan);
     expect(plan).toContain('20261121_100000');
     expect(plan).toContain(s.point);
+    // to the second: two sets ending seconds apart read the same minute
+    expect(plan).toMatch(/\d{4}-\d\d-\d\d \d\d:\d\d:\d\d/);
     expect(plan).toContain(s.order);
     expect(calls(facade, 'planRestore').map((c) => c.args[0])).toEqual([
       {

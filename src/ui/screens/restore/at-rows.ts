@@ -1,6 +1,7 @@
 import type { RestorePlan } from '../../engine-facade.js';
 import { foldText, type Row } from '../../fold.js';
-import { formatBytes, formatDate } from '../../format.js';
+import { formatLocal } from '../../../core/format.js';
+import { formatBytes } from '../../format.js';
 import type { PlanUi } from '../restore-rows.js';
 
 /**
@@ -16,8 +17,12 @@ export function sourceRows(plan: RestorePlan, from: string | null, ui: PlanUi, w
   const at = plan.at;
   if (!at) return rows;
   const arrow = theme.unicode ? '→' : '->';
-  rows.push(...foldText(t.restore.atHead(formatDate(at.at), at.setId), width, { bold: true }, '  '));
-  rows.push(...foldText(`  ${t.restore.atPoint(formatDate(at.point), at.setId)}`, width, {}, '    '));
+  rows.push(
+    ...foldText(t.restore.atHead(formatLocal(at.at, { seconds: true }), at.setId), width, { bold: true }, '  '),
+  );
+  rows.push(
+    ...foldText(`  ${t.restore.atPoint(formatLocal(at.point, { seconds: true }), at.setId)}`, width, {}, '    '),
+  );
   rows.push(...foldText(`  ${t.restore.atOrder(at.order.length, formatBytes(at.totalBytes))}`, width, {}, '    '));
   for (const d of at.databases) {
     const chain = d.chain.members
