@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Encrypter } from 'age-encryption';
 import { describe, expect, it } from 'vitest';
@@ -277,6 +277,50 @@ describe('encrypted sets', () => {
     expect(manifestText).not.toContain('a long passphrase');
     await cli(s, ['restore', m.id, '--db', 'users', '--to', join(s.dir, 'r.db'), '--yes']);
     expect(dbDigest(join(s.dir, 'r.db'))).toEqual(dbDigest(s.dbs.users));
+  });
+
+  it('a passphrase set on a server without the passphrase file: a wrong RESPALDO_PASSPHRASE_FILE is "Wrong passphrase"', async () => {
+    const s = demoSetup();
+    writeFileSync(join(s.dir, 'backups.pass'), 'a long passphrase for the backups\n', { mode: 0o600 });
+    setConfig(s, { encryption: { passphraseFile: './backups.pass' } });
+    const m = await create(s, ['--db', 'users', '--no-files']);
+    // The new server's config names no passphrase file; the operator brings it in a file of their own.
+    const doc = JSON.parse(readFileSync(s.configFile, 'utf8')) as Record<string, unknown>;
+    delete doc['encryption'];
+    writeFileSync(s.configFile, JSON.stringify(doc, null, 2));
+    const to = join(s.dir, 'r.db');
+    const wrong = join(s.dir, 'wrong.txt');
+    writeFileSync(wrong, 'not it\n', { mode: 0o600 });
+    const bad = await cli(s, ['restore', m.id, '--db', 'users', '--to', to, '--yes'], 13, {
+      RESPALDO_PASSPHRASE_FILE: wrong,
+    });
+    expect(bad.stderr).toContain(`Wrong passphrase: it does not open set ${m.id}.`);
+    expect(bad.stderr).not.toContain('identityFile');
+    expect(existsSync(to)).toBe(false);
+    const right = join(s.dir, 'right.txt');
+    writeFileSync(right, 'a long passphrase for the backups\n', { mode: 0o600 });
+    const ok = await cli(s, ['restore', m.id, '--db', 'users', '--to', to, '--yes'], 0, {
+      RESPALDO_PASSPHRASE_FILE: right,
+    });
+    expect(ok.stderr).not.toContain('other users');
+    expect(dbDigest(to)).toEqual(dbDigest(s.dbs.users));
+  });
+
+  it('a passphrase or identity file other users can read is used, with a warning and the fix on every command', async () => {
+    const { s, keyFile } = encryptedSetup();
+    chmodSync(keyFile, 0o644);
+    const pass = join(s.dir, 'pass.txt');
+    writeFileSync(pass, 'anything\n', { mode: 0o640 });
+    const r = await cli(s, ['list'], 0, { RESPALDO_PASSPHRASE_FILE: pass });
+    expect(r.stderr).toContain(
+      `warning: the identity file (encryption.identityFile) ${keyFile} can be read by other users (mode 0644): run chmod 600 ${keyFile}`,
+    );
+    expect(r.stderr).toContain(
+      `the passphrase file named by RESPALDO_PASSPHRASE_FILE ${pass} can be read by other users (mode 0640)`,
+    );
+    chmodSync(keyFile, 0o600);
+    chmodSync(pass, 0o600);
+    expect((await cli(s, ['list'], 0, { RESPALDO_PASSPHRASE_FILE: pass })).stderr).not.toContain('other users');
   });
 
   it('config errors name the field', async () => {

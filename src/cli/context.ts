@@ -16,7 +16,7 @@ import {
   readHidden,
   terminalClosed,
 } from './terminal.js';
-import { setPassphrasePrompt } from '../engine/crypt.js';
+import { looseSecretFiles, setPassphrasePrompt } from '../engine/crypt.js';
 import { checkDeclared, parseOptions, type OptionSpec, type OptionsOf } from './options.js';
 
 export type { GlobalOptions } from './options.js';
@@ -145,6 +145,8 @@ export function runAction<S extends OptionSpec, A extends unknown[]>(
       config: () => {
         cached ??= loadConfig({ ...(opts.config ? { configPath: opts.config } : {}) }).then((c) => {
           secretsToMask = c.secrets;
+          for (const w of looseSecretFiles(c))
+            process.stderr.write(json ? JSON.stringify({ type: 'warning', message: w }) + '\n' : `warning: ${w}\n`);
           return c;
         });
         return cached;

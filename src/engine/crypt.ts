@@ -1,11 +1,11 @@
-import { createReadStream, createWriteStream, promises as fsp, readFileSync } from 'node:fs';
+import { createReadStream, createWriteStream, promises as fsp, readFileSync, statSync } from 'node:fs';
 import { Duplex, Readable, Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createHash } from 'node:crypto';
 import type { Decrypter, Encrypter } from 'age-encryption';
 import { RespaldoError, VerifyError } from '../core/errors.js';
 import { english, phrase } from '../core/phrases.js';
-import type { EncryptionConfig, ManifestEncryption, PlainHashes } from '../core/types.js';
+import type { EncryptionConfig, LoadedConfig, ManifestEncryption, PlainHashes } from '../core/types.js';
 import { FILE_MODE, fsyncPath } from './fs-util.js';
 
 /**
@@ -71,6 +71,38 @@ function readSecretFile(path: string, what: string, hint: string): string {
   return secret;
 }
 
+/**
+ * The secret files in use that other users can read (group or others may read them: anyone on the
+ * machine could decrypt the backups), each as a warning with the fix: the identity and passphrase
+ * files of `encryption`, and the file RESPALDO_PASSPHRASE_FILE names. They are used anyway (refusing
+ * would stop a restore on the day it is needed); the commands say so on every run.
+ */
+export function looseSecretFiles(
+  cfg: Pick<LoadedConfig, 'encryption'>,
+  env: NodeJS.ProcessEnv = process.env,
+): string[] {
+  const files: [string | undefined, string][] = [
+    [cfg.encryption?.identityFile, 'the identity file (encryption.identityFile)'],
+    [cfg.encryption?.passphraseFile, 'the passphrase file (encryption.passphraseFile)'],
+    [env[PASSPHRASE_FILE_ENV], `the passphrase file named by ${PASSPHRASE_FILE_ENV}`],
+  ];
+  const out: string[] = [];
+  for (const [path, what] of files) {
+    if (!path) continue;
+    let mode: number;
+    try {
+      mode = statSync(path).mode & 0o777;
+    } catch {
+      continue; // reading it says what is wrong
+    }
+    if (mode & 0o077)
+      out.push(
+        `${what} ${path} can be read by other users (mode ${mode.toString(8).padStart(4, '0')}): run chmod 600 ${path}`,
+      );
+  }
+  return out;
+}
+
 /** The sealer of `enc`: to its recipients, or to the passphrase in `passphraseFile`. */
 export function sealerFor(enc: EncryptionConfig): Sealer {
   const hint = 'Write the passphrase of the backups into that file (mode 0600), or use "encryption.recipients".';
@@ -115,7 +147,7 @@ async function askPassphrase(what: string): Promise<string> {
   const hint = `Run the command on a terminal to be asked for it, or name a file (mode 0600) holding it with ${PASSPHRASE_FILE_ENV}=FILE.`;
   if (file) return readSecretFile(file, `the passphrase file named by ${PASSPHRASE_FILE_ENV}`, hint);
   if (terminalPrompt) return terminalPrompt(`Passphrase of ${what}: `);
-  throw new KeyError(`${what} is protected by a passphrase, and there is no terminal to ask it on.`, hint);
+  throw new KeyError(`No terminal to ask the passphrase of ${what} on: it is protected by a passphrase.`, hint);
 }
 
 /** Whether `bytes` is an age file (binary or armored): a passphrase-protected identity file. */
@@ -281,6 +313,12 @@ export async function decrypterFor(
     if (!fromFile && sample && !checkedSamples.has(sample.label)) {
       if (!(typedPassphrases.length && (await opensSample(typedPassphrases, await sample.open(), sample.label))))
         await unlockPassphrase(await askPassphrase(`the backups of set ${setId}`), sample.open, setId, sample.label);
+      checkedSamples.add(sample.label);
+    }
+    // From RESPALDO_PASSPHRASE_FILE: checked the same way, so a wrong one is "Wrong passphrase", not a key that
+    // opens nothing (with a hint about an identity file the config does not have).
+    if (!file && fromFile && sample && !checkedSamples.has(sample.label)) {
+      await unlockPassphrase(await askPassphrase(`the backups of set ${setId}`), sample.open, setId, sample.label);
       checkedSamples.add(sample.label);
     }
     const passphrases = file
