@@ -226,6 +226,7 @@ export class FakeFacade implements EngineFacade {
       lockHolder: null,
       freeBytes: 50 * 1024 ** 3,
       notOffsite: newest ? this.notCopied(newest.id) : [],
+      looseSecrets: this.looseSecrets,
       drills: this.cfg.databases.flatMap((d) => {
         const all = [...this.drills.entries()].flatMap(([setId, r]) =>
           r.results[d.name] ? [{ setId, r: r.results[d.name]! }] : [],
@@ -249,6 +250,8 @@ export class FakeFacade implements EngineFacade {
    * Off-site marks by set id (as copies.json holds them); a set without an entry has none. With
    * `createCopies`, the set createBackup makes gets these marks.
    */
+  /** Key files other users can read, as the header status reports them. */
+  looseSecrets: { path: string; mode: string }[] = [];
   offsiteMarks: Record<string, OffsiteMark[]> = {};
   createCopies: OffsiteMark[] | null = null;
   private notCopied(id: string): string[] {

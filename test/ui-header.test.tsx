@@ -2,7 +2,7 @@
  * The menu header counts the operator's backup sets (not the safety sets a restore takes) and is
  * read again on every screen and after anything that changes the sets.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -41,6 +41,40 @@ describe('header status from the real engine', () => {
     const st = await facade.status();
     expect(st.setCount).toBe(1);
     expect(st.newest?.id).toBe(m.id);
+  });
+});
+
+describe('header warnings from the real engine', () => {
+  it('a key file other users can read is a warning in the header, with the fix, in both languages', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'respaldo-header-'));
+    const key = join(dir, 'key.txt');
+    writeFileSync(key, 'AGE-SECRET-KEY-1\n', { mode: 0o644 });
+    chmodSync(key, 0o644);
+    const file = join(dir, 'backup_config.json');
+    const recipient = 'age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p';
+    writeFileSync(
+      file,
+      JSON.stringify({
+        backupDir: 'backups',
+        databases: [{ name: 'users', engine: 'sqlite', path: 'users.db' }],
+        encryption: { recipients: [recipient], identityFile: 'key.txt' },
+      }),
+    );
+    const facade = createEngineFacade(await loadConfig({ configPath: file }));
+    expect((await facade.status()).looseSecrets).toEqual([{ path: key, mode: '0644' }]);
+    for (const [lang, text] of [
+      ['en', `WARNING: run chmod 600 ${key} (mode 0644: other users`],
+      ['es', `AVISO: ejecute chmod 600 ${key} (modo 0644: otros usuarios`],
+    ] as const) {
+      const fake = new FakeFacade();
+      fake.looseSecrets = [{ path: key, mode: '0644' }];
+      const { lastFrame, unmount } = renderUi(<Menu />, { facade: fake, lang });
+      const f = await waitFrame(lastFrame, (x) => x.includes('chmod 600'));
+      expect(f.replace(/\s+/g, ' ')).toContain(text);
+      unmount();
+    }
+    chmodSync(key, 0o600);
+    expect((await facade.status()).looseSecrets).toEqual([]);
   });
 });
 

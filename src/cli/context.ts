@@ -16,7 +16,7 @@ import {
   readHidden,
   terminalClosed,
 } from './terminal.js';
-import { looseSecretFiles, setPassphrasePrompt } from '../engine/crypt.js';
+import { looseSecretFiles, looseSecretWarning, setPassphrasePrompt } from '../engine/crypt.js';
 import { checkDeclared, parseOptions, type OptionSpec, type OptionsOf } from './options.js';
 
 export type { GlobalOptions } from './options.js';
@@ -145,8 +145,10 @@ export function runAction<S extends OptionSpec, A extends unknown[]>(
       config: () => {
         cached ??= loadConfig({ ...(opts.config ? { configPath: opts.config } : {}) }).then((c) => {
           secretsToMask = c.secrets;
-          for (const w of looseSecretFiles(c))
+          for (const f of looseSecretFiles(c)) {
+            const w = looseSecretWarning(f);
             process.stderr.write(json ? JSON.stringify({ type: 'warning', message: w }) + '\n' : `warning: ${w}\n`);
+          }
           return c;
         });
         return cached;

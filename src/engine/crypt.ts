@@ -80,13 +80,13 @@ function readSecretFile(path: string, what: string, hint: string): string {
 export function looseSecretFiles(
   cfg: Pick<LoadedConfig, 'encryption'>,
   env: NodeJS.ProcessEnv = process.env,
-): string[] {
+): LooseSecretFile[] {
   const files: [string | undefined, string][] = [
     [cfg.encryption?.identityFile, 'the identity file (encryption.identityFile)'],
     [cfg.encryption?.passphraseFile, 'the passphrase file (encryption.passphraseFile)'],
     [env[PASSPHRASE_FILE_ENV], `the passphrase file named by ${PASSPHRASE_FILE_ENV}`],
   ];
-  const out: string[] = [];
+  const out: LooseSecretFile[] = [];
   for (const [path, what] of files) {
     if (!path) continue;
     let mode: number;
@@ -95,12 +95,21 @@ export function looseSecretFiles(
     } catch {
       continue; // reading it says what is wrong
     }
-    if (mode & 0o077)
-      out.push(
-        `${what} ${path} can be read by other users (mode ${mode.toString(8).padStart(4, '0')}): run chmod 600 ${path}`,
-      );
+    if (mode & 0o077) out.push({ path, what, mode: mode.toString(8).padStart(4, '0') });
   }
   return out;
+}
+
+/** A secret file other users can read: which (`what`, in English), where, its mode (`0644`). */
+export interface LooseSecretFile {
+  path: string;
+  what: string;
+  mode: string;
+}
+
+/** The CLI's warning for a loose secret file, with the fix. */
+export function looseSecretWarning(f: LooseSecretFile): string {
+  return `${f.what} ${f.path} can be read by other users (mode ${f.mode}): run chmod 600 ${f.path}`;
 }
 
 /** The sealer of `enc`: to its recipients, or to the passphrase in `passphraseFile`. */

@@ -12,6 +12,7 @@ import type {
 } from '../core/types.js';
 import { loadConfig } from '../config/load.js';
 import { deleteSet, lastDrills, listSets, readDrillRecord, readManifest, setDir, setKeep } from '../engine/catalog.js';
+import { looseSecretFiles } from '../engine/crypt.js';
 import { readCopies } from '../engine/copy.js';
 import { fetchSet, listRemoteSets, readRemoteManifest, withDestination, type FetchedSet } from '../engine/remote.js';
 import { runDrill, type DrillOutcome } from '../engine/drill.js';
@@ -175,6 +176,8 @@ export interface HeaderStatus {
   notOffsite: string[];
   /** The newest restore drill of each configured database that was ever drilled (any set). */
   drills: { database: string; at: string; ok: boolean; setId: string; error?: string }[];
+  /** Identity and passphrase files other users can read (see looseSecretFiles). */
+  looseSecrets: { path: string; mode: string }[];
 }
 
 /** One database of planBackupTypes: the type it gets, its base (chains), or why it falls back to a full. */
@@ -315,6 +318,7 @@ export function createEngineFacade(initial: LoadedConfig): EngineFacade {
         lockHolder: st.lock.held ? st.lock.holder : null,
         freeBytes: st.freeBytes,
         notOffsite: sets[0] ? notCopiedOf(cfg, sets[0]) : [],
+        looseSecrets: looseSecretFiles(cfg).map(({ path, mode }) => ({ path, mode })),
         drills: cfg.databases.flatMap((d) => {
           const x = drilled[d.name];
           return x

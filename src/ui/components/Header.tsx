@@ -61,6 +61,7 @@ export function headerModel(
     if (s.freeBytes !== null) parts.push(t.header.free(formatBytes(s.freeBytes)));
     if (s.lockHolder) warnings.push(t.header.lock(s.lockHolder));
     if (s.notOffsite.length) warnings.push(t.header.notOffsite(s.notOffsite.join(', ')));
+    for (const f of s.looseSecrets) warnings.push(t.header.looseSecret(f.path, f.mode));
     const stale = staleDatabases(s.lastGood, config.schedule, (w, tz, n, from) => facade.nextRuns(w, tz, n, from), at);
     warnings = [
       ...warnings,

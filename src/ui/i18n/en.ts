@@ -54,6 +54,9 @@ export const en = {
     stale: (db: string, age: string, limit: string) =>
       `WARNING: ${db}: newest good backup ${age}; the schedule promises one every ${limit}`,
     neverBacked: (db: string) => `WARNING: ${db} has never been backed up successfully`,
+    // The command first: a long path cuts the reason, not the fix.
+    looseSecret: (path: string, mode: string) =>
+      `WARNING: run chmod 600 ${path} (mode ${mode}: other users can read this key file)`,
     statusFailed: (msg: string) => `Status unavailable: ${msg}`,
     notOffsite: (names: string) => `WARNING: the newest set is not copied off-site to ${names} (respaldo copy)`,
     drilled: (age: string, ok: boolean) => (ok ? `drilled ${age} ✓` : `drill FAILED ${age}`),

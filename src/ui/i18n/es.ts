@@ -53,6 +53,8 @@ export const es: Catalogue = {
     stale: (db: string, age: string, limit: string) =>
       `AVISO: ${db}: última copia correcta ${age}; la programación promete una cada ${limit}`,
     neverBacked: (db: string) => `AVISO: ${db} nunca se ha copiado correctamente`,
+    looseSecret: (path: string, mode: string) =>
+      `AVISO: ejecute chmod 600 ${path} (modo ${mode}: otros usuarios pueden leer este archivo de clave)`,
     statusFailed: (msg: string) => `Estado no disponible: ${msg}`,
     notOffsite: (names: string) => `AVISO: la copia más reciente no se envió a ${names} (respaldo copy)`,
     drilled: (age: string, ok: boolean) => (ok ? `simulacro ${age} ✓` : `simulacro FALLIDO ${age}`),
