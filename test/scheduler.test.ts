@@ -291,7 +291,7 @@ describe('Scheduler', () => {
       expect.objectContaining({ job: 'minutely', running: 'badjob', message: 'minutely waits for badjob to finish' }),
     ]);
     await h.clock.advanceJob(20);
-    await waitFor(() => h.calls.length === 3);
+    await waitFor(() => h.calls.length === 3, 'minutely to start after badjob');
     await h.clock.advanceJob(5_000);
     await untilIdle(h.scheduler);
     expect(h.calls.map((c) => `${c.job}@${c.at}`)).toEqual([
@@ -328,7 +328,7 @@ describe('Scheduler', () => {
     expect(h.scheduler.status()).toMatchObject({ running: 'long', waiting: ['verify'], totals: { skipped: 2 } });
     expect(h.logs.filter((l) => l.event === 'job-skipped').map((l) => l.why)).toEqual(['waiting', 'waiting']);
     await h.clock.advanceTo('2026-11-22T10:03:30Z'); // long ends at 10:03:30; verify runs right after
-    await waitFor(() => h.calls.length === 2);
+    await waitFor(() => h.calls.length === 2, 'verify to start after long');
     expect(h.calls.map((c) => `${c.job}@${c.at}`)).toEqual([
       'long@2026-11-22T10:01:00.000Z',
       'verify@2026-11-22T10:03:30.000Z',

@@ -224,7 +224,11 @@ describe('configure automatic backup screen', () => {
   it("tells what is wrong with a time or a time zone in the operator's language (the parser spoke English only)", async () => {
     for (const [lang, time, zone] of [
       ['en', '"daily at 25:99": 25:99 is not a time of day (00:00 to 23:59)', '"Europe/Madird" is not a time zone'],
-      ['es', '"daily at 25:99": 25:99 no es una hora del día (00:00 a 23:59)', '"Europe/Madird" no es una zona horaria'],
+      [
+        'es',
+        '"daily at 25:99": 25:99 no es una hora del día (00:00 a 23:59)',
+        '"Europe/Madird" no es una zona horaria',
+      ],
     ] as const) {
       const { lastFrame, stdin, unmount } = renderUi(<ConfigureScheduleScreen onBack={noop} />, { lang });
       await waitFrame(lastFrame, (x) => x.includes('daily'));
