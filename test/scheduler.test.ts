@@ -271,6 +271,18 @@ describe('Scheduler', () => {
     expect(await h.scheduler.done).toBe(0);
   });
 
+  /** A long backup at 10:01 (150 s) and a verify due every minute (1 s each). */
+  const longAndVerify = () =>
+    harness({
+      start: '2026-11-22T10:00:30Z',
+      jobs: [job('long', '1 10 * * *'), job('verify', '* * * * *', 'verify')],
+      catchUp: false,
+      run: async (j, ctx, c) => {
+        await c.sleep(j.name === 'long' ? 150_000 : 1_000, ctx.signal);
+        return { outcome: j.name === 'long' ? 'completed' : 'verified', setId: 's' };
+      },
+    });
+
   it('runs jobs due at the same minute one after the other (a quick failure no longer skips the other)', async () => {
     const h = harness({
       start: '2026-11-22T10:00:30Z',
@@ -310,16 +322,8 @@ describe('Scheduler', () => {
     expect(await h.scheduler.done).toBe(0);
   });
 
-  it('a job that comes due while another runs waits for it, once; stopping drops what waits (caught up next start)', async () => {
-    const h = harness({
-      start: '2026-11-22T10:00:30Z',
-      jobs: [job('long', '1 10 * * *'), job('verify', '* * * * *', 'verify')],
-      catchUp: false,
-      run: async (j, ctx, c) => {
-        await c.sleep(j.name === 'long' ? 150_000 : 1_000, ctx.signal);
-        return { outcome: j.name === 'long' ? 'completed' : 'verified', setId: 's' };
-      },
-    });
+  it('a job that comes due while another runs waits for it and runs right after, once', async () => {
+    const h = longAndVerify();
     await h.scheduler.start();
     await h.clock.advanceTo('2026-11-22T10:01:00Z'); // long starts; verify is due too and waits
     await h.clock.untilSleeping();
@@ -340,15 +344,7 @@ describe('Scheduler', () => {
   });
 
   it('stopping drops the jobs that wait (the next start catches them up), and logs each', async () => {
-    const h = harness({
-      start: '2026-11-22T10:00:30Z',
-      jobs: [job('long', '1 10 * * *'), job('verify', '* * * * *', 'verify')],
-      catchUp: false,
-      run: async (j, ctx, c) => {
-        await c.sleep(j.name === 'long' ? 150_000 : 1_000, ctx.signal);
-        return { outcome: j.name === 'long' ? 'completed' : 'verified', setId: 's' };
-      },
-    });
+    const h = longAndVerify();
     await h.scheduler.start();
     await h.clock.advanceTo('2026-11-22T10:01:00Z');
     await h.clock.untilSleeping();
