@@ -171,6 +171,7 @@ describe('formatting and drawing helpers', () => {
     expect(formatBytes(0)).toBe('0 B');
     expect(formatBytes(1536)).toBe('1.5 KB');
     expect(formatBytes(40 * 1024 * 1024)).toBe('40 MB');
+    expect(formatBytes(1000 / 1.08)).toBe('926 B'); // a rate: it printed 925.9259259259259 B
     expect(formatDuration(850)).toBe('850 ms');
     expect(formatDuration(185_000)).toBe('3 min 05 s');
     expect(formatDuration(3 * 86_400_000 + 4 * 3_600_000)).toBe('3 d 4 h');

@@ -9,7 +9,8 @@ export function formatBytes(bytes: number | undefined | null): string {
     v /= 1024;
     i++;
   }
-  return i === 0 ? `${v} B` : `${v < 10 ? v.toFixed(1) : Math.round(v)} ${units[i]}`;
+  // Whole bytes: a rate (bytes per second) is rarely whole, and `925.9259259259259 B` ran over its column.
+  return i === 0 ? `${Math.round(v)} B` : `${v < 10 ? v.toFixed(1) : Math.round(v)} ${units[i]}`;
 }
 
 /** `850 ms`, `12 s`, `3 min 05 s`, `2 h 10 min`, `3 d 4 h`. */
