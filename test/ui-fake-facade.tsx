@@ -123,7 +123,7 @@ export function manifestFor(
   };
 }
 
-function summaryOf(
+export function summaryOf(
   m: Manifest,
   kept: ReadonlySet<string> = new Set(),
   drills: Map<string, DrillRecord> = new Map(),

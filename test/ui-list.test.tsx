@@ -313,7 +313,7 @@ describe('list screen', () => {
       env: { LANG: 'C' },
     });
     const f = await waitFrame(lastFrame, (x) => x.includes('1-1 of 1'));
-    expect(f).toMatch(/inventario_hist\S*~ \+1 /);
+    expect(f).toMatch(/inventario_\S*~ \+1 /);
     expect(f).toMatch(/^[\x00-\x7e\n]*$/);
   });
 

@@ -12,13 +12,13 @@ import { emptyProgress, reduceProgress } from '../src/ui/use-progress.js';
 import { formatAge, formatBytes, formatDuration, truncate, truncateStart } from '../src/ui/format.js';
 import { scrollTop } from '../src/ui/components/Table.js';
 import { bar, itemLabel } from '../src/ui/components/ProgressBar.js';
-import { fitNames } from '../src/ui/components/set-table.js';
+import { fitNames, setColumns, setRows } from '../src/ui/components/set-table.js';
 import { describeError } from '../src/ui/components/ErrorBox.js';
 import { RespaldoError } from '../src/core/errors.js';
 import { nextRuns } from '../src/scheduler/when.js';
 import { StatusWord } from '../src/ui/components/StatusWord.js';
 import { UiRoot } from '../src/ui/UiRoot.js';
-import { FakeFacade, NOW } from './ui-fake-facade.js';
+import { FakeFacade, NOW, manifestFor, summaryOf } from './ui-fake-facade.js';
 
 function shape(v: unknown): unknown {
   if (typeof v === 'function') return 'fn';
@@ -186,6 +186,16 @@ describe('formatting and drawing helpers', () => {
     expect(scrollTop(150, 300, 10)).toBe(145);
     expect(scrollTop(299, 300, 10)).toBe(290);
     expect(scrollTop(3, 5, 10)).toBe(0);
+  });
+
+  it('a drill age that does not fit the Drilled column loses its spaces, not its unit ("✓ 19 m…")', () => {
+    const ui = { t: catalogue('es'), theme: createTheme({ LANG: 'es_ES.UTF-8' }) };
+    const set = { ...summaryOf(manifestFor('20261122_100000'), new Set(), new Map()) };
+    set.lastDrill = { at: new Date(NOW.getTime() - 19 * 60_000).toISOString(), ok: true, failed: [] };
+    const layout = setColumns(ui.t, [set], 80, true);
+    const row = setRows([set], ui, NOW, layout)[0]!;
+    expect(row.at(-1)!.text).toBe('✓19min');
+    expect(row.at(-1)!.text.length).toBeLessThanOrEqual(layout.drilledWidth);
   });
 
   it('fits database names to a column whole, counting those that do not fit', () => {

@@ -34,6 +34,11 @@ export function fitNames(names: string[], width: number, ellipsis: string): stri
   return truncate(names[0]!, width - more.length, ellipsis) + more;
 }
 
+/** An age that does not fit its cell loses its spaces ("✓ 59 min" in 7 columns is "✓59min"), never its unit. */
+function fitAge(text: string, width: number): string {
+  return text.length <= width ? text : text.replace(/ /g, '');
+}
+
 /** Table rows for sets in `layout` (pure, so the column logic is testable without a terminal). */
 export function setRows(
   sets: SetSummary[],
@@ -71,7 +76,7 @@ export function setRows(
         : { text: t.common.never, color: theme.colors.muted },
       dr
         ? dr.ok
-          ? { text: t.list.drilledOk(drillAge), color: theme.colors.ok }
+          ? { text: fitAge(t.list.drilledOk(drillAge), layout.drilledWidth), color: theme.colors.ok }
           : {
               text: bad + fitNames(dr.failed, layout.drilledWidth - bad.length, ellipsis),
               color: theme.colors.error,
