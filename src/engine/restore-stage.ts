@@ -155,7 +155,7 @@ export async function recoverBeforeRestore(
 /** A pre_restore set taken before a restore, with what named each of its targets then. */
 export interface SafetySet {
   id: string;
-  /** database → TargetState.identity when the copy was taken. */
+  /** Each database in the set → its target's TargetState.identity when the copy was taken. */
   identities: Map<string, string | undefined>;
 }
 
@@ -182,7 +182,8 @@ export async function keepReplacedFiles(
         `${d.target} is open in another process (${state.inUseBy.join(', ')}).`,
         'Stop the application that uses it, then run the restore again.',
       );
-    if (state.exists) stillThere.push(d.database);
+    if (!state.exists) continue;
+    stillThere.push(d.database);
     identities.set(d.database, state.identity);
   }
   if (stillThere.length) {
