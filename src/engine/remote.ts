@@ -86,7 +86,7 @@ export async function readRemoteManifest(
       if (!(err instanceof VerifyError)) throw err;
       throw new VerifyError(
         `destination "${dest.name}": set ${setKey(source, id)} has a bad manifest: ${err.message.replace(`${join(dir, MANIFEST_NAME)}: `, '')}`,
-        `Nothing was changed. Inspect ${dest.describe()}/${setKey(source, id)}/${MANIFEST_NAME}; copy the set there again (\`respaldo copy ${id} --to ${dest.name}\`) or remove that set folder by hand.`,
+        `Nothing was changed. Restore another set (\`respaldo list --from ${dest.name}\`). To repair this one, copy it there again from the server that still has it (\`respaldo copy ${id} --to ${dest.name}\`); or, once inspected, remove ${dest.describe()}/${setKey(source, id)} by hand.`,
       );
     }
   };
@@ -111,42 +111,114 @@ export async function readRemoteManifest(
   return m;
 }
 
-/** Sets on a destination (this server's source, or every source), newest first, with their manifests' summaries. */
+/** A set at a destination whose manifest is there but fails its checks (never restored, pruned or counted). */
+export interface RemoteDamagedSet {
+  source: string;
+  id: string;
+  destination: string;
+  /** What is wrong with its manifest, without the `destination "NAME": ` prefix. */
+  problem: string;
+}
+
+/** What `list --from` shows: the sets whose manifests pass their checks, and those whose manifests do not. */
+export interface RemoteListing {
+  /** Newest first. */
+  sets: RemoteSetSummary[];
+  /** Newest first. */
+  damaged: RemoteDamagedSet[];
+}
+
+/**
+ * Reads and checks the manifest of each of `refs` at `dest`: a manifest that fails its checks (a VerifyError)
+ * makes its set damaged, named in `damaged`, and the others are still read; any other error is thrown.
+ */
+export async function readRemoteManifests(
+  dest: Destination,
+  refs: { source: string; id: string }[],
+): Promise<{ manifests: { source: string; m: Manifest }[]; damaged: RemoteDamagedSet[] }> {
+  const manifests: { source: string; m: Manifest }[] = [];
+  const damaged: RemoteDamagedSet[] = [];
+  for (const r of refs) {
+    try {
+      manifests.push({ source: r.source, m: await readRemoteManifest(dest, r.source, r.id) });
+    } catch (err) {
+      if (!(err instanceof VerifyError)) throw err;
+      const problem = err.message.replace(`destination "${dest.name}": `, '');
+      damaged.push({ source: r.source, id: r.id, destination: dest.name, problem });
+    }
+  }
+  damaged.sort((a, b) => (a.id === b.id ? (a.source < b.source ? -1 : 1) : a.id < b.id ? 1 : -1));
+  return { manifests, damaged };
+}
+
+/**
+ * Sets on a destination (this server's source, or every source), newest first, with their manifests'
+ * summaries; sets whose manifest fails its checks are in `damaged` (one bad set never hides the others).
+ */
+export async function listRemote(
+  cfg: LoadedConfig,
+  name: string,
+  opts: { allSources?: boolean } = {},
+): Promise<RemoteListing> {
+  return withDestination(cfg, name, async (dest, source) => {
+    const refs = await withRetries(() => dest.listSets(opts.allSources ? null : source));
+    const { manifests, damaged } = await readRemoteManifests(dest, refs);
+    const sets = manifests.map(({ source: src, m }) => ({
+      ...summaryFromManifest(m, `${dest.describe()}/${setKey(src, m.id)}`, { keep: false, lastVerified: null }),
+      source: src,
+      destination: name,
+    }));
+    sets.sort((a, b) => (a.startedAt === b.startedAt ? (a.id < b.id ? 1 : -1) : a.startedAt < b.startedAt ? 1 : -1));
+    return { sets, damaged };
+  });
+}
+
+/** The sets of `listRemote`, without the damaged ones. */
 export async function listRemoteSets(
   cfg: LoadedConfig,
   name: string,
   opts: { allSources?: boolean } = {},
 ): Promise<RemoteSetSummary[]> {
-  return withDestination(cfg, name, async (dest, source) => {
-    const refs = await withRetries(() => dest.listSets(opts.allSources ? null : source));
-    const out: RemoteSetSummary[] = [];
-    for (const r of refs) {
-      const m = await readRemoteManifest(dest, r.source, r.id);
-      out.push({
-        ...summaryFromManifest(m, `${dest.describe()}/${setKey(r.source, r.id)}`, { keep: false, lastVerified: null }),
-        source: r.source,
-        destination: name,
-      });
-    }
-    return out.sort((a, b) =>
-      a.startedAt === b.startedAt ? (a.id < b.id ? 1 : -1) : a.startedAt < b.startedAt ? 1 : -1,
-    );
-  });
+  return (await listRemote(cfg, name, opts)).sets;
 }
 
-/** The newest completed (or partial) set of this source at a destination holding every given database. */
-export async function latestRemoteSetId(cfg: LoadedConfig, name: string, databases: string[] = []): Promise<string> {
-  const sets = await listRemoteSets(cfg, name);
+/**
+ * The newest completed (or partial) set of this source at a destination holding every given database,
+ * and the damaged sets newer than it that were passed over.
+ */
+export async function latestRemoteSet(
+  cfg: LoadedConfig,
+  name: string,
+  databases: string[] = [],
+): Promise<{ id: string; passedOver: RemoteDamagedSet[] }> {
+  const { sets, damaged } = await listRemote(cfg, name);
   const found = sets.find(
     (s) => s.type !== 'pre_restore' && s.status !== 'failed' && databases.every((d) => s.databases.includes(d)),
   );
   if (!found) {
+    const bad = damaged.length
+      ? ` (${damaged.length} set(s) there have a damaged manifest: ${damaged.map((d) => d.id).join(', ')})`
+      : '';
     throw new NotFoundError(
-      `Destination "${name}" holds no backup set${databases.length ? ` with ${databases.join(', ')}` : ''} of source "${destinationConfig(cfg, name).source}".`,
+      `Destination "${name}" holds no backup set${databases.length ? ` with ${databases.join(', ')}` : ''} of source "${destinationConfig(cfg, name).source}"${bad}.`,
       'Run `respaldo list --from NAME --all-sources` to see every source there; set "source" in the config to the old server\'s name.',
     );
   }
-  return found.id;
+  return { id: found.id, passedOver: damaged.filter((d) => d.id > found.id) };
+}
+
+/** The id of `latestRemoteSet`. */
+export async function latestRemoteSetId(cfg: LoadedConfig, name: string, databases: string[] = []): Promise<string> {
+  return (await latestRemoteSet(cfg, name, databases)).id;
+}
+
+/** Says which damaged sets `latest` passed over (a warning: the operator should know a newer set there is bad). */
+function sayPassedOver(reporter: Reporter, passedOver: RemoteDamagedSet[]): void {
+  for (const d of passedOver)
+    reporter.emit({
+      type: 'warning',
+      message: `passed over set ${d.id} at ${d.destination}, newer but damaged: ${d.problem.replace(`set ${d.source}/${d.id} `, 'it ')}`,
+    });
 }
 
 /**
@@ -161,7 +233,12 @@ export async function verifyRemoteSet(
   reporter: Reporter,
 ): Promise<VerifyReport> {
   return withDestination(cfg, name, async (dest, source) => {
-    const realId = id === 'latest' ? await latestRemoteSetId(cfg, name) : id;
+    let realId = id;
+    if (id === 'latest') {
+      const latest = await latestRemoteSet(cfg, name);
+      sayPassedOver(reporter, latest.passedOver);
+      realId = latest.id;
+    }
     const m = await readRemoteManifest(dest, source, realId);
     const key = setKey(source, m.id);
     const there = new Map((await withRetries(() => dest.listFiles(key))).map((f) => [f.path, f.size]));
@@ -282,8 +359,9 @@ async function remoteChainSets(dest: Destination, source: string): Promise<Map<s
   const sizes = new Map<string, number>();
   for (const f of await withRetries(() => dest.listFiles(source))) sizes.set(f.path, f.size);
   const out = new Map<string, ChainSet>();
-  for (const r of await withRetries(() => dest.listSets(source))) {
-    const m = await readRemoteManifest(dest, source, r.id);
+  // A set whose manifest is damaged is no member of any chain: a chain that needs it is broken.
+  const { manifests } = await readRemoteManifests(dest, await withRetries(() => dest.listSets(source)));
+  for (const { m } of manifests) {
     const problems: Record<string, string> = {};
     for (const d of m.databases) {
       for (const f of [...(d.file ? [{ file: d.file, storedBytes: d.storedBytes }] : []), ...(d.extras ?? [])]) {
@@ -351,7 +429,12 @@ export async function fetchSet(
   reporter: Reporter,
 ): Promise<FetchedSet> {
   const wantedDbs = sel.databases?.length ? sel.databases : cfg.databases.map((d) => d.name);
-  const realId = sel.at || id !== 'latest' ? id : await latestRemoteSetId(cfg, name, sel.databases ?? []);
+  let realId = id;
+  if (!sel.at && id === 'latest') {
+    const latest = await latestRemoteSet(cfg, name, sel.databases ?? []);
+    sayPassedOver(reporter, latest.passedOver);
+    realId = latest.id;
+  }
   await ensurePrivateDir(cfg.backupDir);
   const root = join(cfg.backupDir, `.respaldo-restore-fetch-${process.pid}`);
   const untrack = await trackTemp(cfg.backupDir, root);
