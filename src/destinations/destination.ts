@@ -1,4 +1,4 @@
-import type { Readable } from 'node:stream';
+import { PassThrough, type Readable } from 'node:stream';
 import type { ManualRetention, RetentionPolicy } from '../core/types.js';
 
 /**
@@ -166,4 +166,18 @@ export function setKey(source: string, id: string): string {
 /** Posix join of key parts. */
 export function joinKey(...parts: string[]): string {
   return parts.filter(Boolean).join('/');
+}
+
+/**
+ * `body` (a stream a destination's `get` returns) with its errors mapped by `map`: a connection lost while
+ * the file is read fails the reader with the destination's own error (a DestinationError naming it, transient
+ * when a retry may succeed), as it does for any other call, never with the client library's raw error.
+ * Destroying the returned stream destroys `body`.
+ */
+export function withMappedErrors(body: Readable, map: (err: unknown) => Error): Readable {
+  const out = new PassThrough({ highWaterMark: body.readableHighWaterMark });
+  body.on('error', (err) => out.destroy(map(err))); // every error: a stream may fail twice (the connection, then its requests)
+  out.once('close', () => body.destroy());
+  body.pipe(out);
+  return out;
 }

@@ -14,6 +14,7 @@ import { DestinationError, RespaldoError } from '../core/errors.js';
 import { isSetId } from '../engine/set-id.js';
 import {
   joinKey,
+  withMappedErrors,
   type Destination,
   type DestinationConfig,
   type DestinationFactory,
@@ -109,6 +110,15 @@ export class S3Destination implements Destination {
 
   private objectKey(key: string): string {
     return joinKey(this.prefix, key);
+  }
+
+  /** The error `fail` throws, returned. */
+  private errorOf(err: unknown, doing: string): Error {
+    try {
+      this.fail(err, doing);
+    } catch (e) {
+      return e as Error;
+    }
   }
 
   private fail(err: unknown, doing: string): never {
@@ -445,7 +455,7 @@ export class S3Destination implements Destination {
       const r = await this.client.send(
         new this.sdk.GetObjectCommand({ Bucket: this.bucket, Key: this.objectKey(key) }),
       );
-      return r.Body as Readable;
+      return withMappedErrors(r.Body as Readable, (err) => this.errorOf(err, `reading ${key}`));
     } catch (err) {
       this.fail(err, `reading ${key}`);
     }

@@ -12,7 +12,13 @@ import type { Readable } from 'node:stream';
 import type SftpClient from 'ssh2-sftp-client';
 import { DestinationError, RespaldoError } from '../core/errors.js';
 import { isSetId } from '../engine/set-id.js';
-import type { Destination, DestinationConfig, DestinationFactory, RemoteFile } from './destination.js';
+import {
+  withMappedErrors,
+  type Destination,
+  type DestinationConfig,
+  type DestinationFactory,
+  type RemoteFile,
+} from './destination.js';
 import { sftpRules } from './rules.js';
 import { PART_MARK } from './folder.js';
 import { PacketSender } from './sftp-packets.js';
@@ -161,6 +167,15 @@ export class SftpDestination implements Destination {
     this.watchConnection();
   }
 
+  /** The error `fail` throws, returned. */
+  private errorOf(err: unknown, doing: string): Error {
+    try {
+      this.fail(err, doing);
+    } catch (e) {
+      return e as Error;
+    }
+  }
+
   private fail(err: unknown, doing: string): never {
     if (err instanceof RespaldoError) throw err; // a DestinationError, or the engine's check of what was sent
     const e = err as { message?: string; code?: string | number };
@@ -181,7 +196,7 @@ export class SftpDestination implements Destination {
       );
     }
     if (
-      /ECONNREFUSED|ECONNRESET|ECONNABORTED|EPIPE|ETIMEDOUT|EHOSTUNREACH|ENOTFOUND|Timed out|No SFTP connection|Not connected|socket|closed|ended|end event|close event|Connection lost/i.test(
+      /ECONNREFUSED|ECONNRESET|ECONNABORTED|EPIPE|ETIMEDOUT|EHOSTUNREACH|ENOTFOUND|Timed out|No SFTP connection|Not connected|No response from server|socket|closed|ended|end event|close event|Connection lost/i.test(
         msg,
       )
     ) {
@@ -345,7 +360,7 @@ export class SftpDestination implements Destination {
       const stream = this.client.createReadStream(this.abs(key), {}) as unknown as Readable;
       this.reading.add(stream);
       stream.once('close', () => this.reading.delete(stream));
-      return stream;
+      return withMappedErrors(stream, (err) => this.errorOf(err, `reading ${key}`));
     } catch (err) {
       this.fail(err, `reading ${key}`);
     }
