@@ -101,6 +101,12 @@ export interface PendingUpload {
   initiatedAt: string | null;
 }
 
+/**
+ * `timeoutSeconds` when not set: a store that accepts the connection and then answers nothing (a frozen
+ * server) fails the request after this long instead of holding the run forever.
+ */
+export const DEFAULT_TIMEOUT_SECONDS = 30;
+
 export type DestinationType = 'folder' | 's3' | 'sftp' | 'rclone';
 export const DESTINATION_TYPES: readonly DestinationType[] = ['folder', 's3', 'sftp', 'rclone'];
 
@@ -116,6 +122,11 @@ export interface DestinationConfig {
   encrypt?: boolean;
   /** Files uploaded at the same time (default 4). */
   parallel?: number;
+  /**
+   * s3, rclone: connecting, or a request during which nothing is sent nor received, for this long fails (a
+   * transient error, retried); a long transfer that keeps moving never times out. Default DEFAULT_TIMEOUT_SECONDS.
+   */
+  timeoutSeconds?: number;
   /** folder: target folder; sftp/rclone: folder on the server or remote. */
   path?: string;
   /** s3 */

@@ -13,6 +13,7 @@ import type { Readable } from 'node:stream';
 import { DestinationError, RespaldoError } from '../core/errors.js';
 import { isSetId } from '../engine/set-id.js';
 import {
+  DEFAULT_TIMEOUT_SECONDS,
   joinKey,
   withMappedErrors,
   type Destination,
@@ -49,6 +50,10 @@ const ONE_REQUEST_MAX = 200 * 1024 * 1024;
  * through the remainder: 4 files × 2 parts came to about 80 MiB, and as much garbage.)
  */
 const PART_BUFFERS = 6;
+
+function timeoutMs(cfg: DestinationConfig): number {
+  return (cfg.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS) * 1000;
+}
 
 /** What an S3 client call failed with, as the SDK reports it. */
 interface S3Failure {
@@ -94,6 +99,10 @@ export class S3Destination implements Destination {
       requestChecksumCalculation: 'WHEN_REQUIRED',
       responseChecksumValidation: 'WHEN_REQUIRED',
       maxAttempts: 1, // retries with backoff are the copy engine's
+      // A store that accepts connections and then answers nothing (frozen) fails the request, as a transient error
+      // the engine retries: on connecting, and on inactivity (nothing sent nor received for that long), never on the
+      // total duration, so a long upload that keeps moving is never cut.
+      requestHandler: { connectionTimeout: timeoutMs(cfg), socketTimeout: timeoutMs(cfg) },
       // Silent, as the SDK's default logger is, except that this one also silences the console warning the SDK
       // prints when a streamed request fails: `putStreamed` cuts its request on purpose, and errors are thrown.
       logger: { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined },

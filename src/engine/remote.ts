@@ -7,7 +7,7 @@ import { decryptSet, encryptedParts, passphraseSample } from './decrypt-set.js';
 import { chainOf, chainSetOf, planAt, type ChainSet } from './chain.js';
 import { english, phrase } from '../core/phrases.js';
 import { pipeline } from 'node:stream/promises';
-import { NotFoundError, RefusedError, UsageError, VerifyError } from '../core/errors.js';
+import { InterruptedError, NotFoundError, RefusedError, UsageError, VerifyError } from '../core/errors.js';
 import type { Reporter } from '../core/events.js';
 import type { LoadedConfig, Manifest, PlainHashes, SetSummary } from '../core/types.js';
 import { setKey, type Destination } from '../destinations/destination.js';
@@ -28,17 +28,34 @@ export interface RemoteSetSummary extends SetSummary {
   destination: string;
 }
 
-/** Opens `name`, runs `work`, closes it. */
+/**
+ * Opens `name`, runs `work`, closes it. When `signal` aborts (SIGINT, SIGTERM) the destination is closed, which
+ * fails what is in flight there (a request to a store that answers nothing included), and an InterruptedError is
+ * thrown at once.
+ */
 export async function withDestination<T>(
   cfg: LoadedConfig,
   name: string,
   work: (dest: Destination, source: string) => Promise<T>,
+  signal?: AbortSignal,
 ): Promise<T> {
   const dc = destinationConfig(cfg, name);
+  const interrupted = () => new InterruptedError('Interrupted; nothing was changed.');
+  if (signal?.aborted) throw interrupted();
   const dest = await openDestination(cfg, name);
+  let onAbort: (() => void) | undefined;
   try {
-    return await work(dest, dc.source!);
+    if (!signal) return await work(dest, dc.source!);
+    const aborted = new Promise<never>((_, reject) => {
+      onAbort = () => {
+        void dest.close().catch(() => undefined);
+        reject(interrupted());
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+    });
+    return await Promise.race([work(dest, dc.source!), aborted]);
   } finally {
+    if (onAbort) signal?.removeEventListener('abort', onAbort);
     await dest.close().catch(() => undefined);
   }
 }
@@ -158,19 +175,24 @@ export async function readRemoteManifests(
 export async function listRemote(
   cfg: LoadedConfig,
   name: string,
-  opts: { allSources?: boolean } = {},
+  opts: { allSources?: boolean; signal?: AbortSignal } = {},
 ): Promise<RemoteListing> {
-  return withDestination(cfg, name, async (dest, source) => {
-    const refs = await withRetries(() => dest.listSets(opts.allSources ? null : source));
-    const { manifests, damaged } = await readRemoteManifests(dest, refs);
-    const sets = manifests.map(({ source: src, m }) => ({
-      ...summaryFromManifest(m, `${dest.describe()}/${setKey(src, m.id)}`, { keep: false, lastVerified: null }),
-      source: src,
-      destination: name,
-    }));
-    sets.sort((a, b) => (a.startedAt === b.startedAt ? (a.id < b.id ? 1 : -1) : a.startedAt < b.startedAt ? 1 : -1));
-    return { sets, damaged };
-  });
+  return withDestination(
+    cfg,
+    name,
+    async (dest, source) => {
+      const refs = await withRetries(() => dest.listSets(opts.allSources ? null : source));
+      const { manifests, damaged } = await readRemoteManifests(dest, refs);
+      const sets = manifests.map(({ source: src, m }) => ({
+        ...summaryFromManifest(m, `${dest.describe()}/${setKey(src, m.id)}`, { keep: false, lastVerified: null }),
+        source: src,
+        destination: name,
+      }));
+      sets.sort((a, b) => (a.startedAt === b.startedAt ? (a.id < b.id ? 1 : -1) : a.startedAt < b.startedAt ? 1 : -1));
+      return { sets, damaged };
+    },
+    opts.signal,
+  );
 }
 
 /** The sets of `listRemote`, without the damaged ones. */
@@ -190,8 +212,9 @@ export async function latestRemoteSet(
   cfg: LoadedConfig,
   name: string,
   databases: string[] = [],
+  signal?: AbortSignal,
 ): Promise<{ id: string; passedOver: RemoteDamagedSet[] }> {
-  const { sets, damaged } = await listRemote(cfg, name);
+  const { sets, damaged } = await listRemote(cfg, name, signal ? { signal } : {});
   const found = sets.find(
     (s) => s.type !== 'pre_restore' && s.status !== 'failed' && databases.every((d) => s.databases.includes(d)),
   );
@@ -229,69 +252,74 @@ export async function verifyRemoteSet(
   cfg: LoadedConfig,
   name: string,
   id: string,
-  opts: { readData?: boolean },
+  opts: { readData?: boolean; signal?: AbortSignal },
   reporter: Reporter,
 ): Promise<VerifyReport> {
-  return withDestination(cfg, name, async (dest, source) => {
-    let realId = id;
-    if (id === 'latest') {
-      const latest = await latestRemoteSet(cfg, name);
-      sayPassedOver(reporter, latest.passedOver);
-      realId = latest.id;
-    }
-    const m = await readRemoteManifest(dest, source, realId);
-    const key = setKey(source, m.id);
-    const there = new Map((await withRetries(() => dest.listFiles(key))).map((f) => [f.path, f.size]));
-    // Reading the data of an encrypted set also decrypts it: the key is needed, and the plaintext is checked.
-    const sample = passphraseSample(m, (path) => withRetries(() => dest.get(`${key}/${path}`)));
-    const decrypter = opts.readData && m.encryption ? await decrypterFor(cfg, m.encryption, m.id, sample) : null;
-    const plainOf = new Map(
-      encryptedParts(
-        m,
-        m.databases.map((d) => d.name),
-        true,
-      ).map((p) => [p.path, p.plain]),
-    );
-    const files: FileCheck[] = [];
-    for (const e of expectedFiles(m)) {
-      const size = there.get(e.path);
-      if (size === undefined) files.push({ path: e.path, ok: false, problem: 'missing', bytes: 0 });
-      else if (e.bytes !== null && size !== e.bytes)
-        files.push({
-          path: e.path,
-          ok: false,
-          problem: `size ${size} bytes, manifest says ${e.bytes} (truncated or changed)`,
-          bytes: size,
-        });
-      else if (!opts.readData) files.push({ path: e.path, ok: true, bytes: size });
-      else if (decrypter) files.push(await readSealed(dest, `${key}/${e.path}`, e, plainOf.get(e.path), decrypter));
-      else {
-        const h = new Sha256Pass();
-        h.resume();
-        await withRetries(async () => pipeline(await dest.get(`${key}/${e.path}`), h));
-        files.push(
-          h.digest() === e.sha256
-            ? { path: e.path, ok: true, bytes: h.bytes }
-            : { path: e.path, ok: false, problem: 'sha256 mismatch (content changed)', bytes: h.bytes },
-        );
+  return withDestination(
+    cfg,
+    name,
+    async (dest, source) => {
+      let realId = id;
+      if (id === 'latest') {
+        const latest = await latestRemoteSet(cfg, name, [], opts.signal);
+        sayPassedOver(reporter, latest.passedOver);
+        realId = latest.id;
       }
-    }
-    const ok = files.every((f) => f.ok);
-    reporter.emit({ type: ok ? 'info' : 'warning', message: `set ${m.id} at ${name}: ${ok ? 'OK' : 'FAILED'}` });
-    writeLog(
-      cfg.backupDir,
-      'verify-remote',
-      {
-        setId: m.id,
-        destination: name,
-        readData: Boolean(opts.readData),
-        outcome: ok ? 'ok' : 'failed',
-        problems: files.filter((f) => !f.ok).map((f) => `${f.path}: ${f.problem}`),
-      },
-      cfg.secrets,
-    );
-    return { setId: m.id, ok, files };
-  });
+      const m = await readRemoteManifest(dest, source, realId);
+      const key = setKey(source, m.id);
+      const there = new Map((await withRetries(() => dest.listFiles(key))).map((f) => [f.path, f.size]));
+      // Reading the data of an encrypted set also decrypts it: the key is needed, and the plaintext is checked.
+      const sample = passphraseSample(m, (path) => withRetries(() => dest.get(`${key}/${path}`)));
+      const decrypter = opts.readData && m.encryption ? await decrypterFor(cfg, m.encryption, m.id, sample) : null;
+      const plainOf = new Map(
+        encryptedParts(
+          m,
+          m.databases.map((d) => d.name),
+          true,
+        ).map((p) => [p.path, p.plain]),
+      );
+      const files: FileCheck[] = [];
+      for (const e of expectedFiles(m)) {
+        const size = there.get(e.path);
+        if (size === undefined) files.push({ path: e.path, ok: false, problem: 'missing', bytes: 0 });
+        else if (e.bytes !== null && size !== e.bytes)
+          files.push({
+            path: e.path,
+            ok: false,
+            problem: `size ${size} bytes, manifest says ${e.bytes} (truncated or changed)`,
+            bytes: size,
+          });
+        else if (!opts.readData) files.push({ path: e.path, ok: true, bytes: size });
+        else if (decrypter) files.push(await readSealed(dest, `${key}/${e.path}`, e, plainOf.get(e.path), decrypter));
+        else {
+          const h = new Sha256Pass();
+          h.resume();
+          await withRetries(async () => pipeline(await dest.get(`${key}/${e.path}`), h));
+          files.push(
+            h.digest() === e.sha256
+              ? { path: e.path, ok: true, bytes: h.bytes }
+              : { path: e.path, ok: false, problem: 'sha256 mismatch (content changed)', bytes: h.bytes },
+          );
+        }
+      }
+      const ok = files.every((f) => f.ok);
+      reporter.emit({ type: ok ? 'info' : 'warning', message: `set ${m.id} at ${name}: ${ok ? 'OK' : 'FAILED'}` });
+      writeLog(
+        cfg.backupDir,
+        'verify-remote',
+        {
+          setId: m.id,
+          destination: name,
+          readData: Boolean(opts.readData),
+          outcome: ok ? 'ok' : 'failed',
+          problems: files.filter((f) => !f.ok).map((f) => `${f.path}: ${f.problem}`),
+        },
+        cfg.secrets,
+      );
+      return { setId: m.id, ok, files };
+    },
+    opts.signal,
+  );
 }
 
 /**
@@ -427,11 +455,12 @@ export async function fetchSet(
   id: string,
   sel: FetchSelection,
   reporter: Reporter,
+  signal?: AbortSignal,
 ): Promise<FetchedSet> {
   const wantedDbs = sel.databases?.length ? sel.databases : cfg.databases.map((d) => d.name);
   let realId = id;
   if (!sel.at && id === 'latest') {
-    const latest = await latestRemoteSet(cfg, name, sel.databases ?? []);
+    const latest = await latestRemoteSet(cfg, name, sel.databases ?? [], signal);
     sayPassedOver(reporter, latest.passedOver);
     realId = latest.id;
   }
@@ -443,65 +472,70 @@ export async function fetchSet(
     await untrack();
   };
   try {
-    const fetched = await withDestination(cfg, name, async (dest, source) => {
-      let chainSets: Map<string, ChainSet> | null = null;
-      let setId = realId;
-      if (sel.at) {
-        chainSets = await remoteChainSets(dest, source);
-        const found = planAt([...chainSets.values()], sel.at, wantedDbs);
-        if ('none' in found) {
-          const passed = found.skipped
-            .slice(0, 3)
-            .map((s) => `${s.id}: ${s.reason}`)
-            .join('; ');
-          throw new NotFoundError(
-            `Destination "${name}" holds no set of ${wantedDbs.join(', ')} ending at or before ${sel.at.toISOString()}${passed ? ` with a usable chain (passed over: ${passed})` : ''}.`,
-            'Pick a later time, name fewer databases with --db, or see the sets there with respaldo list --from NAME.',
-          );
+    const fetched = await withDestination(
+      cfg,
+      name,
+      async (dest, source) => {
+        let chainSets: Map<string, ChainSet> | null = null;
+        let setId = realId;
+        if (sel.at) {
+          chainSets = await remoteChainSets(dest, source);
+          const found = planAt([...chainSets.values()], sel.at, wantedDbs);
+          if ('none' in found) {
+            const passed = found.skipped
+              .slice(0, 3)
+              .map((s) => `${s.id}: ${s.reason}`)
+              .join('; ');
+            throw new NotFoundError(
+              `Destination "${name}" holds no set of ${wantedDbs.join(', ')} ending at or before ${sel.at.toISOString()}${passed ? ` with a usable chain (passed over: ${passed})` : ''}.`,
+              'Pick a later time, name fewer databases with --db, or see the sets there with respaldo list --from NAME.',
+            );
+          }
+          setId = found.setId;
         }
-        setId = found.setId;
-      }
-      const dir = join(root, setId);
-      await ensurePrivateDir(dir);
-      const m = await readRemoteManifest(dest, source, setId, dir);
-      const onlyFiles = sel.files && !sel.databases?.length;
-      const dbs = onlyFiles ? [] : sel.databases?.length ? sel.databases : m.databases.map((d) => d.name);
-      const wanted = expectedFiles(m, dbs, Boolean(sel.files) || !sel.databases?.length);
-      // The earlier sets each delta entry needs, and which databases of each.
-      const members = new Map<string, string[]>();
-      for (const db of dbs.filter((d) => m.databases.find((e) => e.name === d)?.base)) {
-        chainSets ??= await remoteChainSets(dest, source);
-        const chain = chainOf([...chainSets.values()], m.id, db);
-        if (chain.problem)
-          throw new RefusedError(
-            `destination "${name}": ${english(phrase('refuse.brokenChain', { set: m.id, db, reason: chain.problem }))}`,
-            `Nothing was restored. Check the sets there with respaldo list --from ${name}; restore an older set, or copy the missing sets there again (respaldo copy --to ${name}).`,
-          );
-        for (const x of chain.members.slice(0, -1)) members.set(x.id, [...(members.get(x.id) ?? []), db]);
-      }
-      const chainIds = [...members.keys()].sort();
-      const memberFiles = new Map<string, { m: Manifest; files: ReturnType<typeof expectedFiles> }>();
-      for (const mid of chainIds) {
-        const mdir = join(root, mid);
-        await ensurePrivateDir(mdir);
-        const mm = await readRemoteManifest(dest, source, mid, mdir);
-        memberFiles.set(mid, { m: mm, files: expectedFiles(mm, members.get(mid)!, false) });
-      }
-      const all = [wanted, ...[...memberFiles.values()].map((x) => x.files)].flat();
-      const total = all.reduce((s, w) => s + (w.bytes ?? 0), 0);
-      const sets = chainIds.length ? ` and ${chainIds.length} earlier set(s) of its chain` : '';
-      reporter.emit({
-        type: 'info',
-        message: `fetching set ${m.id}${sets} from ${name}: ${all.length} file(s)${total ? `, ${total} bytes` : ''}`,
-      });
-      const progress = new FetchProgress(reporter, `${m.id} @ ${name}`, total);
-      await fetchFiles(dest, source, m, dir, wanted, progress);
-      for (const [mid, x] of memberFiles) await fetchFiles(dest, source, x.m, join(root, mid), x.files, progress);
-      progress.end();
-      for (const [mid, x] of memberFiles)
-        if (x.m.encryption) await decryptMember(cfg, x.m, join(root, mid), members.get(mid)!, reporter);
-      return { id: setId, dir, chainIds };
-    });
+        const dir = join(root, setId);
+        await ensurePrivateDir(dir);
+        const m = await readRemoteManifest(dest, source, setId, dir);
+        const onlyFiles = sel.files && !sel.databases?.length;
+        const dbs = onlyFiles ? [] : sel.databases?.length ? sel.databases : m.databases.map((d) => d.name);
+        const wanted = expectedFiles(m, dbs, Boolean(sel.files) || !sel.databases?.length);
+        // The earlier sets each delta entry needs, and which databases of each.
+        const members = new Map<string, string[]>();
+        for (const db of dbs.filter((d) => m.databases.find((e) => e.name === d)?.base)) {
+          chainSets ??= await remoteChainSets(dest, source);
+          const chain = chainOf([...chainSets.values()], m.id, db);
+          if (chain.problem)
+            throw new RefusedError(
+              `destination "${name}": ${english(phrase('refuse.brokenChain', { set: m.id, db, reason: chain.problem }))}`,
+              `Nothing was restored. Check the sets there with respaldo list --from ${name}; restore an older set, or copy the missing sets there again (respaldo copy --to ${name}).`,
+            );
+          for (const x of chain.members.slice(0, -1)) members.set(x.id, [...(members.get(x.id) ?? []), db]);
+        }
+        const chainIds = [...members.keys()].sort();
+        const memberFiles = new Map<string, { m: Manifest; files: ReturnType<typeof expectedFiles> }>();
+        for (const mid of chainIds) {
+          const mdir = join(root, mid);
+          await ensurePrivateDir(mdir);
+          const mm = await readRemoteManifest(dest, source, mid, mdir);
+          memberFiles.set(mid, { m: mm, files: expectedFiles(mm, members.get(mid)!, false) });
+        }
+        const all = [wanted, ...[...memberFiles.values()].map((x) => x.files)].flat();
+        const total = all.reduce((s, w) => s + (w.bytes ?? 0), 0);
+        const sets = chainIds.length ? ` and ${chainIds.length} earlier set(s) of its chain` : '';
+        reporter.emit({
+          type: 'info',
+          message: `fetching set ${m.id}${sets} from ${name}: ${all.length} file(s)${total ? `, ${total} bytes` : ''}`,
+        });
+        const progress = new FetchProgress(reporter, `${m.id} @ ${name}`, total);
+        await fetchFiles(dest, source, m, dir, wanted, progress);
+        for (const [mid, x] of memberFiles) await fetchFiles(dest, source, x.m, join(root, mid), x.files, progress);
+        progress.end();
+        for (const [mid, x] of memberFiles)
+          if (x.m.encryption) await decryptMember(cfg, x.m, join(root, mid), members.get(mid)!, reporter);
+        return { id: setId, dir, chainIds };
+      },
+      signal,
+    );
     return { ...fetched, remove };
   } catch (err) {
     await remove();

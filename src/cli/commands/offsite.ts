@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { InterruptedError } from '../../core/errors.js';
 import { EXIT } from '../../core/exit-codes.js';
 import { formatLocal } from '../../core/format.js';
 import type { LoadedConfig, Manifest } from '../../core/types.js';
@@ -52,7 +53,7 @@ export function afterCreate(io: CommandIO, cfg: LoadedConfig, m: Manifest, code:
  */
 export async function listFrom(io: CommandIO, name: string, allSources: boolean): Promise<number> {
   const cfg = await io.config();
-  const { sets, damaged } = await listRemote(cfg, name, { allSources });
+  const { sets, damaged } = await listRemote(cfg, name, { allSources, signal: io.signal });
   const code = damaged.length ? EXIT.verifyFailed : EXIT.ok;
   const sayDamaged = (say: (line: string) => void) => {
     for (const d of damaged) say(`DAMAGED set ${d.source}/${d.id} at ${name}: ${d.problem}`);
@@ -94,7 +95,7 @@ export async function listFrom(io: CommandIO, name: string, allSources: boolean)
 /** `verify [ID] --from NAME [--read-data]`. */
 export async function verifyFrom(io: CommandIO, id: string, name: string, readData: boolean): Promise<number> {
   const cfg = await io.config();
-  const r = await verifyRemoteSet(cfg, name, id, { readData }, io.reporter);
+  const r = await verifyRemoteSet(cfg, name, id, { readData, signal: io.signal }, io.reporter);
   if (io.json) io.printJson({ ...r, destination: name, readData });
   else {
     io.out(
@@ -123,7 +124,7 @@ export async function withFetchedSet(
     ...(opts.files ? { files: true } : {}),
     ...(at ? { at } : {}),
   };
-  const fetched = await fetchSet(cfg, opts.from, id, sel, io.reporter);
+  const fetched = await fetchSet(cfg, opts.from, id, sel, io.reporter, io.signal);
   try {
     const chain = fetched.chainIds.length ? ` with the sets of its chain (${fetched.chainIds.join(', ')})` : '';
     if (!io.json)
@@ -151,6 +152,11 @@ export function register(program: Command): void {
       const results = await copySets(cfg, { ...(id ? { id } : {}), ...(opts.to ? { to: opts.to } : {}) }, io.reporter, {
         signal: io.signal,
       });
+      // Interrupted (SIGINT, SIGTERM): the copy stopped; what was sent is kept, the set is not listed there.
+      if (io.signal.aborted)
+        throw new InterruptedError(
+          'Interrupted; what was sent is kept, and the set is listed there only once complete.',
+        );
       if (io.json) io.printJson(results);
       else if (!results.length) io.out('Every set is already at every destination.');
       else printCopyResults(io, results);
