@@ -54,6 +54,17 @@ describe('SFTP destination (OpenSSH sshd on loopback)', () => {
     expect(ok).toMatchObject([{ ok: true }]);
   });
 
+  it('a hostKey written with base64 padding (SHA256:…=, as some tools print it) is the same key: accepted', async () => {
+    const srv = await startSshd();
+    const s = demoSetup();
+    expect(srv.hostKey).toMatch(/^SHA256:[A-Za-z0-9+/]{43}$/);
+    withSftp(s, srv, { hostKey: `${srv.hostKey}=` });
+    await cli(s, ['create']);
+    expect(
+      parseJsonOutput<RemoteSetSummary[]>((await cli(s, ['list', '--from', 'ssh', '--json'])).stdout),
+    ).toHaveLength(1);
+  });
+
   it('sshd stopped: create exits 12, set intact; a key that is not authorized is refused; after a restart the copy completes', async () => {
     const srv = await startSshd();
     const s = demoSetup();

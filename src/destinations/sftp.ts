@@ -38,6 +38,14 @@ export function hostKeyFingerprint(key: Buffer): string {
 }
 
 /**
+ * The pinned `hostKey` in the form `hostKeyFingerprint` gives: `ssh-keygen` prints it without base64 padding, some
+ * tools with it (`SHA256:…=`); both mean the same key.
+ */
+function pinnedKey(cfg: DestinationConfig): string | undefined {
+  return cfg.hostKey?.trim().replace(/=+$/, '');
+}
+
+/**
  * A client of ssh2-sftp-client without its global listeners' output: by default it prints "Global end
  * listener: end event raised" (stdout) and "Global error listener: …" (stderr) when a connection ends,
  * which would break `--json` output. A dropped connection is handled by every operation (SftpDestination.gone).
@@ -157,7 +165,7 @@ export class SftpDestination implements Destination {
         retries: 0,
         hostVerifier: (key: Buffer) => {
           this.seenKey = hostKeyFingerprint(key);
-          return this.seenKey === cfg.hostKey;
+          return this.seenKey === pinnedKey(cfg);
         },
       } as SftpClient.ConnectOptions);
     } catch (err) {
@@ -181,7 +189,7 @@ export class SftpDestination implements Destination {
     const e = err as { message?: string; code?: string | number };
     const msg = e.message ?? String(err);
     const where = `${this.cfg.host}:${this.cfg.port ?? 22}`;
-    if (this.seenKey && this.seenKey !== this.cfg.hostKey) {
+    if (this.seenKey && this.seenKey !== pinnedKey(this.cfg)) {
       throw new DestinationError(
         this.name,
         `the SSH server at ${where} presented host key ${this.seenKey}, ${this.cfg.hostKey ? `not the pinned ${this.cfg.hostKey}` : 'and no "hostKey" is pinned'}; refused`,
