@@ -24,6 +24,24 @@ function setDestinations(s: DemoSetup, nas: string, source: string): void {
   );
 }
 
+describe('a stored file missing at a destination', () => {
+  it('restore --from exits 5 (a stored file does not match its manifest), as verify --from does, not 8', async () => {
+    const s = demoSetup();
+    const nas = join(s.dir, 'nas');
+    mkdirSync(nas);
+    setDestinations(s, nas, 'srv1');
+    const m = parseJsonOutput<Manifest>((await cli(s, ['create', '--json'])).stdout);
+    const users = m.databases.find((d) => d.name === 'users')!.file!;
+    rmSync(join(nas, 'srv1', m.id, users));
+    rmSync(s.backupDir, { recursive: true, force: true });
+    const v = await cli(s, ['verify', m.id, '--from', 'nas'], 5);
+    expect(v.stdout).toContain(`${users}: missing`);
+    const r = await cli(s, ['restore', m.id, '--from', 'nas', '--db', 'users', '--dry-run'], 5);
+    expect(r.stderr).toContain(`srv1/${m.id}/${users} is missing there, though its manifest lists it`);
+    expect(r.stderr).toContain('Restore another set');
+  });
+});
+
 describe('a damaged manifest at a destination', () => {
   it('list names it after the table (exit 5), restore latest passes over it, prune keeps it, restore by id refuses it', async () => {
     const s = demoSetup();

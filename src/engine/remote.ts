@@ -7,7 +7,14 @@ import { decryptSet, encryptedParts, passphraseSample } from './decrypt-set.js';
 import { chainOf, chainSetOf, planAt, type ChainSet } from './chain.js';
 import { english, phrase } from '../core/phrases.js';
 import { pipeline } from 'node:stream/promises';
-import { InterruptedError, NotFoundError, RefusedError, UsageError, VerifyError } from '../core/errors.js';
+import {
+  DestinationError,
+  InterruptedError,
+  NotFoundError,
+  RefusedError,
+  UsageError,
+  VerifyError,
+} from '../core/errors.js';
 import type { Reporter } from '../core/events.js';
 import type { LoadedConfig, Manifest, PlainHashes, SetSummary } from '../core/types.js';
 import { setKey, type Destination } from '../destinations/destination.js';
@@ -420,6 +427,8 @@ async function fetchFiles(
     const target = join(dir, w.path);
     await fsp.mkdir(dirname(target), { recursive: true, mode: DIR_MODE });
     let h = new Sha256Pass();
+    const damaged =
+      'Nothing was restored. Restore another set (`respaldo list --from NAME`), and copy a good set there again.';
     await withRetries(async () => {
       h = new Sha256Pass();
       await pipeline(
@@ -428,13 +437,21 @@ async function fetchFiles(
         progress.counter(),
         createWriteStream(target, { mode: FILE_MODE }),
       );
+    }).catch((err: unknown) => {
+      // A stored file the manifest lists but the destination lacks: the set there does not match its manifest (5).
+      if (err instanceof DestinationError && err.kind === 'notFound')
+        throw new VerifyError(
+          `destination "${dest.name}": ${setKey(source, m.id)}/${w.path} is missing there, though its manifest lists it.`,
+          damaged,
+        );
+      throw err;
     });
     progress.fileDone(h.bytes);
     await fsyncPath(target);
     if (h.digest() !== w.sha256 || (w.bytes !== null && h.bytes !== w.bytes)) {
       throw new VerifyError(
         `destination "${dest.name}": ${setKey(source, m.id)}/${w.path} does not match its manifest (changed or damaged there).`,
-        'Nothing was restored. Restore another set (`respaldo list --from NAME`), and copy a good set there again.',
+        damaged,
       );
     }
   }
