@@ -65,6 +65,24 @@ describe('SFTP destination (OpenSSH sshd on loopback)', () => {
     ).toHaveLength(1);
   });
 
+  it('sshd stopped: list --from and restore --from give a hint for what they do, not for copy', async () => {
+    const srv = await startSshd();
+    const s = demoSetup();
+    withSftp(s, srv);
+    await cli(s, ['create']);
+    await srv.stop();
+    for (const args of [
+      ['list', '--from', 'ssh'],
+      ['restore', 'latest', '--from', 'ssh', '--db', 'users', '--dry-run'],
+    ]) {
+      const r = await cli(s, args, 7);
+      expect(r.stderr).toContain('hint: Check the network and the SSH server, then run the command again.');
+      expect(r.stderr).not.toContain('respaldo copy');
+    }
+    const copy = await cli(s, ['copy', 'latest', '--to', 'ssh'], 12);
+    expect(copy.stderr).toContain('What was sent is kept');
+  });
+
   it('sshd stopped: create exits 12, set intact; a key that is not authorized is refused; after a restart the copy completes', async () => {
     const srv = await startSshd();
     const s = demoSetup();

@@ -114,7 +114,7 @@ export class RcloneDestination implements Destination {
       throw new DestinationError(
         this.name,
         `${doing}: the remote is unreachable (${last})`,
-        'Check the network and the remote, then run `respaldo copy` again; what was sent is kept.',
+        'Check the network and the remote, then run the command again.',
         { transient: true },
       );
     }

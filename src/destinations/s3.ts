@@ -189,7 +189,7 @@ export class S3Destination implements Destination {
       throw new DestinationError(
         this.name,
         `${doing}: ${where} is unreachable or failing (${code}${status ? ` ${status}` : ''}: ${e.message ?? ''})`,
-        'Check the network and the store, then run `respaldo copy` again; what was sent is kept.',
+        'Check the network and the store, then run the command again.',
         { transient: true },
       );
     }

@@ -212,7 +212,7 @@ export class SftpDestination implements Destination {
       throw new DestinationError(
         this.name,
         `${doing}: ${where} is unreachable or closed the connection (${msg})`,
-        'Check the network and the SSH server, then run `respaldo copy` again; what was sent is kept.',
+        'Check the network and the SSH server, then run the command again.',
         { transient: true },
       );
     }

@@ -212,7 +212,10 @@ export async function copySet(
   } catch (err) {
     if (!(err instanceof RespaldoError)) throw err;
     result.error = err.message;
-    if (err.hint) result.hint = err.hint;
+    // A destination's hint fits every operation ("run the command again"); a copy also keeps what it sent.
+    const kept =
+      err instanceof DestinationError && err.transient ? ' What was sent is kept: the next copy sends the rest.' : '';
+    if (err.hint) result.hint = err.hint + kept;
     reporter.emit({ type: 'warning', message: `set ${m.id} NOT copied to ${destName}: ${err.message}` });
   } finally {
     opts.signal?.removeEventListener('abort', onAbort);
