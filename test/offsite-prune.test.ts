@@ -149,18 +149,23 @@ describe('prune --from NAME', () => {
     await retentionAt(s, 'offsite');
   });
 
-  it('a bad manifest at the destination: a clear error naming the set, nothing removed', async () => {
+  it('a bad manifest at the destination: the set is named and kept (exit 5), the others pruned as usual', async () => {
     const s = demoSetup();
     const root = join(s.dir, 'nas');
     mkdirSync(root);
     configure(s, { name: 'nas', type: 'folder', path: root });
-    const [first] = await threeSets(s);
+    const [first, middle, newest] = await threeSets(s);
     writeFileSync(join(root, 'srv1', first!, 'manifest.json'), '{"not": "a manifest"');
-    const before = tree(root);
+    const before = tree(join(root, 'srv1', first!));
     const r = await cli(s, ['prune', '--from', 'nas'], 5);
-    expect(r.stderr).toContain(`destination "nas": set srv1/${first} has a bad manifest: unreadable manifest`);
-    expect(r.stderr).not.toContain('respaldo-manifest-');
-    expect(tree(root)).toEqual(before);
+    expect(r.stdout).toContain(
+      `DAMAGED set srv1/${first} at nas: set srv1/${first} has a bad manifest: unreadable manifest`,
+    );
+    expect(r.stdout + r.stderr).not.toContain('respaldo-manifest-');
+    // The damaged set is kept whole and not counted; the retention still removes the middle set.
+    expect(tree(join(root, 'srv1', first!))).toEqual(before);
+    expect(existsSync(join(root, 'srv1', middle!))).toBe(false);
+    expect(existsSync(join(root, 'srv1', newest!, 'manifest.json'))).toBe(true);
   });
 
   it('refuses when the newest set there is not completed; --dry-run says so', async () => {

@@ -54,6 +54,35 @@ describe('SFTP destination (OpenSSH sshd on loopback)', () => {
     expect(ok).toMatchObject([{ ok: true }]);
   });
 
+  it('a hostKey written with base64 padding (SHA256:…=, as some tools print it) is the same key: accepted', async () => {
+    const srv = await startSshd();
+    const s = demoSetup();
+    expect(srv.hostKey).toMatch(/^SHA256:[A-Za-z0-9+/]{43}$/);
+    withSftp(s, srv, { hostKey: `${srv.hostKey}=` });
+    await cli(s, ['create']);
+    expect(
+      parseJsonOutput<RemoteSetSummary[]>((await cli(s, ['list', '--from', 'ssh', '--json'])).stdout),
+    ).toHaveLength(1);
+  });
+
+  it('sshd stopped: list --from and restore --from give a hint for what they do, not for copy', async () => {
+    const srv = await startSshd();
+    const s = demoSetup();
+    withSftp(s, srv);
+    await cli(s, ['create']);
+    await srv.stop();
+    for (const args of [
+      ['list', '--from', 'ssh'],
+      ['restore', 'latest', '--from', 'ssh', '--db', 'users', '--dry-run'],
+    ]) {
+      const r = await cli(s, args, 7);
+      expect(r.stderr).toContain('hint: Check the network and the SSH server, then run the command again.');
+      expect(r.stderr).not.toContain('respaldo copy');
+    }
+    const copy = await cli(s, ['copy', 'latest', '--to', 'ssh'], 12);
+    expect(copy.stderr).toContain('What was sent is kept');
+  });
+
   it('sshd stopped: create exits 12, set intact; a key that is not authorized is refused; after a restart the copy completes', async () => {
     const srv = await startSshd();
     const s = demoSetup();

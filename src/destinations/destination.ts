@@ -1,4 +1,4 @@
-import type { Readable } from 'node:stream';
+import { PassThrough, type Readable } from 'node:stream';
 import type { ManualRetention, RetentionPolicy } from '../core/types.js';
 
 /**
@@ -101,6 +101,12 @@ export interface PendingUpload {
   initiatedAt: string | null;
 }
 
+/**
+ * `timeoutSeconds` when not set: a store that accepts the connection and then answers nothing (a frozen
+ * server) fails the request after this long instead of holding the run forever.
+ */
+export const DEFAULT_TIMEOUT_SECONDS = 30;
+
 export type DestinationType = 'folder' | 's3' | 'sftp' | 'rclone';
 export const DESTINATION_TYPES: readonly DestinationType[] = ['folder', 's3', 'sftp', 'rclone'];
 
@@ -116,6 +122,11 @@ export interface DestinationConfig {
   encrypt?: boolean;
   /** Files uploaded at the same time (default 4). */
   parallel?: number;
+  /**
+   * s3, rclone: connecting, or a request during which nothing is sent nor received, for this long fails (a
+   * transient error, retried); a long transfer that keeps moving never times out. Default DEFAULT_TIMEOUT_SECONDS.
+   */
+  timeoutSeconds?: number;
   /** folder: target folder; sftp/rclone: folder on the server or remote. */
   path?: string;
   /** s3 */
@@ -166,4 +177,18 @@ export function setKey(source: string, id: string): string {
 /** Posix join of key parts. */
 export function joinKey(...parts: string[]): string {
   return parts.filter(Boolean).join('/');
+}
+
+/**
+ * `body` (a stream a destination's `get` returns) with its errors mapped by `map`: a connection lost while
+ * the file is read fails the reader with the destination's own error (a DestinationError naming it, transient
+ * when a retry may succeed), as it does for any other call, never with the client library's raw error.
+ * Destroying the returned stream destroys `body`.
+ */
+export function withMappedErrors(body: Readable, map: (err: unknown) => Error): Readable {
+  const out = new PassThrough({ highWaterMark: body.readableHighWaterMark });
+  body.on('error', (err) => out.destroy(map(err))); // every error: a stream may fail twice (the connection, then its requests)
+  out.once('close', () => body.destroy());
+  body.pipe(out);
+  return out;
 }

@@ -3,7 +3,13 @@ import { pipeline } from 'node:stream/promises';
 import { CommandError, DestinationError, RespaldoError } from '../core/errors.js';
 import { runCapture, spawnStreaming, type SpawnSpec } from '../exec/spawn.js';
 import { isSetId } from '../engine/set-id.js';
-import type { Destination, DestinationConfig, DestinationFactory, RemoteFile } from './destination.js';
+import {
+  DEFAULT_TIMEOUT_SECONDS,
+  type Destination,
+  type DestinationConfig,
+  type DestinationFactory,
+  type RemoteFile,
+} from './destination.js';
 import { rcloneRules } from './rules.js';
 
 /** rclone's own keys whose values are secrets (masked in every message). */
@@ -38,11 +44,13 @@ export class RcloneDestination implements Destination {
 
   private spec(args: string[], stdin?: 'pipe'): SpawnSpec {
     const prefix = `RCLONE_CONFIG_${this.cfg.remote!.toUpperCase().replace(/[^A-Z0-9]/g, '_')}_`;
+    const timeout = this.cfg.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS;
     const env: Record<string, string> = {};
     for (const [k, v] of Object.entries(this.cfg.config ?? {})) env[prefix + k.toUpperCase()] = v;
     return {
       command: this.cfg.binPath ?? 'rclone',
-      args: [...args, '--low-level-retries', '2'],
+      // rclone's own timeouts (connecting; no data moving), as for S3: a frozen remote fails, and is retried.
+      args: [...args, '--low-level-retries', '2', '--contimeout', `${timeout}s`, '--timeout', `${timeout}s`],
       env,
       secrets: Object.entries(this.cfg.config ?? {})
         .filter(([k]) => SECRET_KEY.test(k))
@@ -106,7 +114,7 @@ export class RcloneDestination implements Destination {
       throw new DestinationError(
         this.name,
         `${doing}: the remote is unreachable (${last})`,
-        'Check the network and the remote, then run `respaldo copy` again; what was sent is kept.',
+        'Check the network and the remote, then run the command again.',
         { transient: true },
       );
     }

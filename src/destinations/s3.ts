@@ -13,7 +13,9 @@ import type { Readable } from 'node:stream';
 import { DestinationError, RespaldoError } from '../core/errors.js';
 import { isSetId } from '../engine/set-id.js';
 import {
+  DEFAULT_TIMEOUT_SECONDS,
   joinKey,
+  withMappedErrors,
   type Destination,
   type DestinationConfig,
   type DestinationFactory,
@@ -48,6 +50,10 @@ const ONE_REQUEST_MAX = 200 * 1024 * 1024;
  * through the remainder: 4 files × 2 parts came to about 80 MiB, and as much garbage.)
  */
 const PART_BUFFERS = 6;
+
+function timeoutMs(cfg: DestinationConfig): number {
+  return (cfg.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS) * 1000;
+}
 
 /** What an S3 client call failed with, as the SDK reports it. */
 interface S3Failure {
@@ -93,6 +99,10 @@ export class S3Destination implements Destination {
       requestChecksumCalculation: 'WHEN_REQUIRED',
       responseChecksumValidation: 'WHEN_REQUIRED',
       maxAttempts: 1, // retries with backoff are the copy engine's
+      // A store that accepts connections and then answers nothing (frozen) fails the request, as a transient error
+      // the engine retries: on connecting, and on inactivity (nothing sent nor received for that long), never on the
+      // total duration, so a long upload that keeps moving is never cut.
+      requestHandler: { connectionTimeout: timeoutMs(cfg), socketTimeout: timeoutMs(cfg) },
       // Silent, as the SDK's default logger is, except that this one also silences the console warning the SDK
       // prints when a streamed request fails: `putStreamed` cuts its request on purpose, and errors are thrown.
       logger: { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined },
@@ -109,6 +119,15 @@ export class S3Destination implements Destination {
 
   private objectKey(key: string): string {
     return joinKey(this.prefix, key);
+  }
+
+  /** The error `fail` throws, returned. */
+  private errorOf(err: unknown, doing: string): Error {
+    try {
+      this.fail(err, doing);
+    } catch (e) {
+      return e as Error;
+    }
   }
 
   private fail(err: unknown, doing: string): never {
@@ -170,7 +189,7 @@ export class S3Destination implements Destination {
       throw new DestinationError(
         this.name,
         `${doing}: ${where} is unreachable or failing (${code}${status ? ` ${status}` : ''}: ${e.message ?? ''})`,
-        'Check the network and the store, then run `respaldo copy` again; what was sent is kept.',
+        'Check the network and the store, then run the command again.',
         { transient: true },
       );
     }
@@ -445,7 +464,7 @@ export class S3Destination implements Destination {
       const r = await this.client.send(
         new this.sdk.GetObjectCommand({ Bucket: this.bucket, Key: this.objectKey(key) }),
       );
-      return r.Body as Readable;
+      return withMappedErrors(r.Body as Readable, (err) => this.errorOf(err, `reading ${key}`));
     } catch (err) {
       this.fail(err, `reading ${key}`);
     }

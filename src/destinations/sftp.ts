@@ -12,7 +12,13 @@ import type { Readable } from 'node:stream';
 import type SftpClient from 'ssh2-sftp-client';
 import { DestinationError, RespaldoError } from '../core/errors.js';
 import { isSetId } from '../engine/set-id.js';
-import type { Destination, DestinationConfig, DestinationFactory, RemoteFile } from './destination.js';
+import {
+  withMappedErrors,
+  type Destination,
+  type DestinationConfig,
+  type DestinationFactory,
+  type RemoteFile,
+} from './destination.js';
 import { sftpRules } from './rules.js';
 import { PART_MARK } from './folder.js';
 import { PacketSender } from './sftp-packets.js';
@@ -29,6 +35,14 @@ const WRITES_IN_FLIGHT = 3 * 1024 * 1024;
 /** `SHA256:…` as `ssh-keygen -lf` prints it: base64 of the key blob's SHA-256, without padding. */
 export function hostKeyFingerprint(key: Buffer): string {
   return `SHA256:${createHash('sha256').update(key).digest('base64').replace(/=+$/, '')}`;
+}
+
+/**
+ * The pinned `hostKey` in the form `hostKeyFingerprint` gives: `ssh-keygen` prints it without base64 padding, some
+ * tools with it (`SHA256:…=`); both mean the same key.
+ */
+function pinnedKey(cfg: DestinationConfig): string | undefined {
+  return cfg.hostKey?.trim().replace(/=+$/, '');
 }
 
 /**
@@ -151,7 +165,7 @@ export class SftpDestination implements Destination {
         retries: 0,
         hostVerifier: (key: Buffer) => {
           this.seenKey = hostKeyFingerprint(key);
-          return this.seenKey === cfg.hostKey;
+          return this.seenKey === pinnedKey(cfg);
         },
       } as SftpClient.ConnectOptions);
     } catch (err) {
@@ -161,12 +175,21 @@ export class SftpDestination implements Destination {
     this.watchConnection();
   }
 
+  /** The error `fail` throws, returned. */
+  private errorOf(err: unknown, doing: string): Error {
+    try {
+      this.fail(err, doing);
+    } catch (e) {
+      return e as Error;
+    }
+  }
+
   private fail(err: unknown, doing: string): never {
     if (err instanceof RespaldoError) throw err; // a DestinationError, or the engine's check of what was sent
     const e = err as { message?: string; code?: string | number };
     const msg = e.message ?? String(err);
     const where = `${this.cfg.host}:${this.cfg.port ?? 22}`;
-    if (this.seenKey && this.seenKey !== this.cfg.hostKey) {
+    if (this.seenKey && this.seenKey !== pinnedKey(this.cfg)) {
       throw new DestinationError(
         this.name,
         `the SSH server at ${where} presented host key ${this.seenKey}, ${this.cfg.hostKey ? `not the pinned ${this.cfg.hostKey}` : 'and no "hostKey" is pinned'}; refused`,
@@ -181,7 +204,7 @@ export class SftpDestination implements Destination {
       );
     }
     if (
-      /ECONNREFUSED|ECONNRESET|ECONNABORTED|EPIPE|ETIMEDOUT|EHOSTUNREACH|ENOTFOUND|Timed out|No SFTP connection|Not connected|socket|closed|ended|end event|close event|Connection lost/i.test(
+      /ECONNREFUSED|ECONNRESET|ECONNABORTED|EPIPE|ETIMEDOUT|EHOSTUNREACH|ENOTFOUND|Timed out|No SFTP connection|Not connected|No response from server|socket|closed|ended|end event|close event|Connection lost/i.test(
         msg,
       )
     ) {
@@ -189,7 +212,7 @@ export class SftpDestination implements Destination {
       throw new DestinationError(
         this.name,
         `${doing}: ${where} is unreachable or closed the connection (${msg})`,
-        'Check the network and the SSH server, then run `respaldo copy` again; what was sent is kept.',
+        'Check the network and the SSH server, then run the command again.',
         { transient: true },
       );
     }
@@ -345,7 +368,7 @@ export class SftpDestination implements Destination {
       const stream = this.client.createReadStream(this.abs(key), {}) as unknown as Readable;
       this.reading.add(stream);
       stream.once('close', () => this.reading.delete(stream));
-      return stream;
+      return withMappedErrors(stream, (err) => this.errorOf(err, `reading ${key}`));
     } catch (err) {
       this.fail(err, `reading ${key}`);
     }

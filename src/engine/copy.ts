@@ -168,6 +168,10 @@ export async function copySet(
     bytesSent: 0,
     filesAlreadyThere: 0,
   };
+  // Interrupted: the destination is closed, which fails what is in flight there (a request a frozen store never
+  // answers included); withRetries then retries nothing.
+  const onAbort = () => void dest?.close().catch(() => undefined);
+  opts.signal?.addEventListener('abort', onAbort, { once: true });
   try {
     dest = await openDestination(cfg, destName);
     const key = setKey(dc.source!, m.id);
@@ -208,9 +212,13 @@ export async function copySet(
   } catch (err) {
     if (!(err instanceof RespaldoError)) throw err;
     result.error = err.message;
-    if (err.hint) result.hint = err.hint;
+    // A destination's hint fits every operation ("run the command again"); a copy also keeps what it sent.
+    const kept =
+      err instanceof DestinationError && err.transient ? ' What was sent is kept: the next copy sends the rest.' : '';
+    if (err.hint) result.hint = err.hint + kept;
     reporter.emit({ type: 'warning', message: `set ${m.id} NOT copied to ${destName}: ${err.message}` });
   } finally {
+    opts.signal?.removeEventListener('abort', onAbort);
     await dest?.close().catch(() => undefined);
   }
   await recordCopy(dir, destName, {
@@ -390,7 +398,7 @@ export async function copySets(
       const local = (await listSets(cfg)).filter(
         (s) => s.type !== 'pre_restore' && s.status !== 'failed' && s.id !== oneId,
       );
-      const there = await remoteIds(cfg, name);
+      const there = await remoteIds(cfg, name, opts.signal);
       ids.push(
         ...local
           .filter((s) => {
@@ -449,9 +457,11 @@ export function notCopiedTo(cfg: LoadedConfig, id: string): { destination: strin
 }
 
 /** Ids of this source's sets complete at a destination; null when it cannot be listed (each copy reports why). */
-async function remoteIds(cfg: LoadedConfig, name: string): Promise<Set<string> | null> {
+async function remoteIds(cfg: LoadedConfig, name: string, signal?: AbortSignal): Promise<Set<string> | null> {
   const dc = destinationConfig(cfg, name);
   let dest: Destination | undefined;
+  const onAbort = () => void dest?.close().catch(() => undefined); // fails the listing in flight
+  signal?.addEventListener('abort', onAbort, { once: true });
   try {
     dest = await openDestination(cfg, name);
     return new Set((await dest.listSets(dc.source!)).map((s) => s.id));
@@ -459,6 +469,7 @@ async function remoteIds(cfg: LoadedConfig, name: string): Promise<Set<string> |
     if (err instanceof RespaldoError) return null;
     throw err;
   } finally {
+    signal?.removeEventListener('abort', onAbort);
     await dest?.close().catch(() => undefined);
   }
 }

@@ -20,7 +20,7 @@ import { jobsFromLog } from './log-jobs.js';
 import { writeLog } from './log.js';
 import { MANIFEST_NAME } from './manifest.js';
 import { pruneRefusal } from './prune.js';
-import { readRemoteManifest, withDestination } from './remote.js';
+import { readRemoteManifests, withDestination, type RemoteDamagedSet } from './remote.js';
 import { jobOf, planPrune, type PruneDecision } from './retention.js';
 import { isSetId } from './set-id.js';
 
@@ -38,8 +38,9 @@ import { isSetId } from './set-id.js';
  * - Temporary files (`.respaldo-part-*` of folder and sftp destinations) not written for
  *   LEFTOVER_AGE_MS are removed; younger ones may belong to a copy running now. Unfinished multipart
  *   uploads (S3) under this source's prefix started that long ago are aborted the same way.
- * - Every manifest is read and checked before anything is removed: a bad one is an error naming the
- *   set, and nothing changes.
+ * - Every manifest is read and checked before anything is removed: a set whose manifest fails its checks
+ *   is damaged: kept, named (`damaged`), and neither counted nor removed by the retention; the others are
+ *   pruned as usual.
  */
 
 /** A file or set folder not written for this long is a leftover of a run killed long ago. */
@@ -192,6 +193,8 @@ export interface RemotePruneResult extends RemotePrunePlan {
   /** Keys of the unfinished uploads aborted. */
   abortedUploads: string[];
   failed: { id: string; error: string }[];
+  /** Sets whose manifest fails its checks: kept, not counted by the retention (`prune --from` exits 5). */
+  damaged: RemoteDamagedSet[];
 }
 
 /** Temporary files below `dir` (a key) not written for LEFTOVER_AGE_MS, as `listFiles` returned them. */
@@ -220,8 +223,8 @@ async function markPruned(cfg: LoadedConfig, id: string, name: string, at: strin
 
 /**
  * Applies retention at destination `name` to this server's sets there and removes old leftovers
- * (see the file comment). Reads every manifest first: a bad one throws a VerifyError naming the set
- * and nothing is removed. A real prune refuses (RefusedError) when the newest set there is not
+ * (see the file comment). Reads every manifest first: a bad one makes its set damaged (kept, not
+ * counted, named in `damaged`). A real prune refuses (RefusedError) when the newest set there is not
  * completed; a dry run reports it. A set that cannot be removed is reported in `failed`.
  */
 export async function pruneRemote(
@@ -247,8 +250,20 @@ export async function pruneRemote(
       filesBySet.set(id, list);
     }
     const sets: SetSummary[] = [];
-    for (const id of complete) {
-      const m = await readRemoteManifest(dest, source, id);
+    // A set whose manifest fails its checks is kept, named, and left out of the retention: it is neither counted
+    // nor removed (what it holds cannot be known; the operator inspects it and removes it by hand).
+    const { manifests, damaged } = await readRemoteManifests(
+      dest,
+      [...complete].map((id) => ({ source, id })),
+    );
+    for (const d of damaged)
+      reporter.emit({
+        type: 'warning',
+        item: d.id,
+        message: `set ${d.id} at ${name} is damaged, kept and not counted by the retention: ${d.problem}`,
+      });
+    for (const { m } of manifests) {
+      const id = m.id;
       const keep = existsSync(join(cfg.backupDir, id, KEEP_MARK));
       sets.push(summaryFromManifest(m, `${dest.describe()}/${setKey(source, id)}`, { keep, lastVerified: null }));
     }
@@ -285,6 +300,7 @@ export async function pruneRemote(
       removedTemps: [],
       abortedUploads: [],
       failed: [],
+      damaged,
     };
     if (plan.refused && !dryRun) {
       writeLog(

@@ -7,7 +7,14 @@ import { decryptSet, encryptedParts, passphraseSample } from './decrypt-set.js';
 import { chainOf, chainSetOf, planAt, type ChainSet } from './chain.js';
 import { english, phrase } from '../core/phrases.js';
 import { pipeline } from 'node:stream/promises';
-import { NotFoundError, RefusedError, UsageError, VerifyError } from '../core/errors.js';
+import {
+  DestinationError,
+  InterruptedError,
+  NotFoundError,
+  RefusedError,
+  UsageError,
+  VerifyError,
+} from '../core/errors.js';
 import type { Reporter } from '../core/events.js';
 import { formatLocal } from '../core/format.js';
 import type { LoadedConfig, Manifest, PlainHashes, SetSummary } from '../core/types.js';
@@ -29,17 +36,34 @@ export interface RemoteSetSummary extends SetSummary {
   destination: string;
 }
 
-/** Opens `name`, runs `work`, closes it. */
+/**
+ * Opens `name`, runs `work`, closes it. When `signal` aborts (SIGINT, SIGTERM) the destination is closed, which
+ * fails what is in flight there (a request to a store that answers nothing included), and an InterruptedError is
+ * thrown at once.
+ */
 export async function withDestination<T>(
   cfg: LoadedConfig,
   name: string,
   work: (dest: Destination, source: string) => Promise<T>,
+  signal?: AbortSignal,
 ): Promise<T> {
   const dc = destinationConfig(cfg, name);
+  const interrupted = () => new InterruptedError('Interrupted; nothing was changed.');
+  if (signal?.aborted) throw interrupted();
   const dest = await openDestination(cfg, name);
+  let onAbort: (() => void) | undefined;
   try {
-    return await work(dest, dc.source!);
+    if (!signal) return await work(dest, dc.source!);
+    const aborted = new Promise<never>((_, reject) => {
+      onAbort = () => {
+        void dest.close().catch(() => undefined);
+        reject(interrupted());
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+    });
+    return await Promise.race([work(dest, dc.source!), aborted]);
   } finally {
+    if (onAbort) signal?.removeEventListener('abort', onAbort);
     await dest.close().catch(() => undefined);
   }
 }
@@ -87,7 +111,7 @@ export async function readRemoteManifest(
       if (!(err instanceof VerifyError)) throw err;
       throw new VerifyError(
         `destination "${dest.name}": set ${setKey(source, id)} has a bad manifest: ${err.message.replace(`${join(dir, MANIFEST_NAME)}: `, '')}`,
-        `Nothing was changed. Inspect ${dest.describe()}/${setKey(source, id)}/${MANIFEST_NAME}; copy the set there again (\`respaldo copy ${id} --to ${dest.name}\`) or remove that set folder by hand.`,
+        `Nothing was changed. Restore another set (\`respaldo list --from ${dest.name}\`). To repair this one, copy it there again from the server that still has it (\`respaldo copy ${id} --to ${dest.name}\`); or, once inspected, remove ${dest.describe()}/${setKey(source, id)} by hand.`,
       );
     }
   };
@@ -112,42 +136,120 @@ export async function readRemoteManifest(
   return m;
 }
 
-/** Sets on a destination (this server's source, or every source), newest first, with their manifests' summaries. */
+/** A set at a destination whose manifest is there but fails its checks (never restored, pruned or counted). */
+export interface RemoteDamagedSet {
+  source: string;
+  id: string;
+  destination: string;
+  /** What is wrong with its manifest, without the `destination "NAME": ` prefix. */
+  problem: string;
+}
+
+/** What `list --from` shows: the sets whose manifests pass their checks, and those whose manifests do not. */
+export interface RemoteListing {
+  /** Newest first. */
+  sets: RemoteSetSummary[];
+  /** Newest first. */
+  damaged: RemoteDamagedSet[];
+}
+
+/**
+ * Reads and checks the manifest of each of `refs` at `dest`: a manifest that fails its checks (a VerifyError)
+ * makes its set damaged, named in `damaged`, and the others are still read; any other error is thrown.
+ */
+export async function readRemoteManifests(
+  dest: Destination,
+  refs: { source: string; id: string }[],
+): Promise<{ manifests: { source: string; m: Manifest }[]; damaged: RemoteDamagedSet[] }> {
+  const manifests: { source: string; m: Manifest }[] = [];
+  const damaged: RemoteDamagedSet[] = [];
+  for (const r of refs) {
+    try {
+      manifests.push({ source: r.source, m: await readRemoteManifest(dest, r.source, r.id) });
+    } catch (err) {
+      if (!(err instanceof VerifyError)) throw err;
+      const problem = err.message.replace(`destination "${dest.name}": `, '');
+      damaged.push({ source: r.source, id: r.id, destination: dest.name, problem });
+    }
+  }
+  damaged.sort((a, b) => (a.id === b.id ? (a.source < b.source ? -1 : 1) : a.id < b.id ? 1 : -1));
+  return { manifests, damaged };
+}
+
+/**
+ * Sets on a destination (this server's source, or every source), newest first, with their manifests'
+ * summaries; sets whose manifest fails its checks are in `damaged` (one bad set never hides the others).
+ */
+export async function listRemote(
+  cfg: LoadedConfig,
+  name: string,
+  opts: { allSources?: boolean; signal?: AbortSignal } = {},
+): Promise<RemoteListing> {
+  return withDestination(
+    cfg,
+    name,
+    async (dest, source) => {
+      const refs = await withRetries(() => dest.listSets(opts.allSources ? null : source));
+      const { manifests, damaged } = await readRemoteManifests(dest, refs);
+      const sets = manifests.map(({ source: src, m }) => ({
+        ...summaryFromManifest(m, `${dest.describe()}/${setKey(src, m.id)}`, { keep: false, lastVerified: null }),
+        source: src,
+        destination: name,
+      }));
+      sets.sort((a, b) => (a.startedAt === b.startedAt ? (a.id < b.id ? 1 : -1) : a.startedAt < b.startedAt ? 1 : -1));
+      return { sets, damaged };
+    },
+    opts.signal,
+  );
+}
+
+/** The sets of `listRemote`, without the damaged ones. */
 export async function listRemoteSets(
   cfg: LoadedConfig,
   name: string,
   opts: { allSources?: boolean } = {},
 ): Promise<RemoteSetSummary[]> {
-  return withDestination(cfg, name, async (dest, source) => {
-    const refs = await withRetries(() => dest.listSets(opts.allSources ? null : source));
-    const out: RemoteSetSummary[] = [];
-    for (const r of refs) {
-      const m = await readRemoteManifest(dest, r.source, r.id);
-      out.push({
-        ...summaryFromManifest(m, `${dest.describe()}/${setKey(r.source, r.id)}`, { keep: false, lastVerified: null }),
-        source: r.source,
-        destination: name,
-      });
-    }
-    return out.sort((a, b) =>
-      a.startedAt === b.startedAt ? (a.id < b.id ? 1 : -1) : a.startedAt < b.startedAt ? 1 : -1,
-    );
-  });
+  return (await listRemote(cfg, name, opts)).sets;
 }
 
-/** The newest completed (or partial) set of this source at a destination holding every given database. */
-export async function latestRemoteSetId(cfg: LoadedConfig, name: string, databases: string[] = []): Promise<string> {
-  const sets = await listRemoteSets(cfg, name);
+/**
+ * The newest completed (or partial) set of this source at a destination holding every given database,
+ * and the damaged sets newer than it that were passed over.
+ */
+export async function latestRemoteSet(
+  cfg: LoadedConfig,
+  name: string,
+  databases: string[] = [],
+  signal?: AbortSignal,
+): Promise<{ id: string; passedOver: RemoteDamagedSet[] }> {
+  const { sets, damaged } = await listRemote(cfg, name, signal ? { signal } : {});
   const found = sets.find(
     (s) => s.type !== 'pre_restore' && s.status !== 'failed' && databases.every((d) => s.databases.includes(d)),
   );
   if (!found) {
+    const bad = damaged.length
+      ? ` (${damaged.length} set(s) there have a damaged manifest: ${damaged.map((d) => d.id).join(', ')})`
+      : '';
     throw new NotFoundError(
-      `Destination "${name}" holds no backup set${databases.length ? ` with ${databases.join(', ')}` : ''} of source "${destinationConfig(cfg, name).source}".`,
+      `Destination "${name}" holds no backup set${databases.length ? ` with ${databases.join(', ')}` : ''} of source "${destinationConfig(cfg, name).source}"${bad}.`,
       'Run `respaldo list --from NAME --all-sources` to see every source there; set "source" in the config to the old server\'s name.',
     );
   }
-  return found.id;
+  return { id: found.id, passedOver: damaged.filter((d) => d.id > found.id) };
+}
+
+/** The id of `latestRemoteSet`. */
+export async function latestRemoteSetId(cfg: LoadedConfig, name: string, databases: string[] = []): Promise<string> {
+  return (await latestRemoteSet(cfg, name, databases)).id;
+}
+
+/** Says which damaged sets `latest` passed over (a warning: the operator should know a newer set there is bad). */
+function sayPassedOver(reporter: Reporter, passedOver: RemoteDamagedSet[]): void {
+  for (const d of passedOver)
+    reporter.emit({
+      type: 'warning',
+      message: `passed over set ${d.id} at ${d.destination}, newer but damaged: ${d.problem.replace(`set ${d.source}/${d.id} `, 'it ')}`,
+    });
 }
 
 /**
@@ -158,64 +260,74 @@ export async function verifyRemoteSet(
   cfg: LoadedConfig,
   name: string,
   id: string,
-  opts: { readData?: boolean },
+  opts: { readData?: boolean; signal?: AbortSignal },
   reporter: Reporter,
 ): Promise<VerifyReport> {
-  return withDestination(cfg, name, async (dest, source) => {
-    const realId = id === 'latest' ? await latestRemoteSetId(cfg, name) : id;
-    const m = await readRemoteManifest(dest, source, realId);
-    const key = setKey(source, m.id);
-    const there = new Map((await withRetries(() => dest.listFiles(key))).map((f) => [f.path, f.size]));
-    // Reading the data of an encrypted set also decrypts it: the key is needed, and the plaintext is checked.
-    const sample = passphraseSample(m, (path) => withRetries(() => dest.get(`${key}/${path}`)));
-    const decrypter = opts.readData && m.encryption ? await decrypterFor(cfg, m.encryption, m.id, sample) : null;
-    const plainOf = new Map(
-      encryptedParts(
-        m,
-        m.databases.map((d) => d.name),
-        true,
-      ).map((p) => [p.path, p.plain]),
-    );
-    const files: FileCheck[] = [];
-    for (const e of expectedFiles(m)) {
-      const size = there.get(e.path);
-      if (size === undefined) files.push({ path: e.path, ok: false, problem: 'missing', bytes: 0 });
-      else if (e.bytes !== null && size !== e.bytes)
-        files.push({
-          path: e.path,
-          ok: false,
-          problem: `size ${size} bytes, manifest says ${e.bytes} (truncated or changed)`,
-          bytes: size,
-        });
-      else if (!opts.readData) files.push({ path: e.path, ok: true, bytes: size });
-      else if (decrypter) files.push(await readSealed(dest, `${key}/${e.path}`, e, plainOf.get(e.path), decrypter));
-      else {
-        const h = new Sha256Pass();
-        h.resume();
-        await withRetries(async () => pipeline(await dest.get(`${key}/${e.path}`), h));
-        files.push(
-          h.digest() === e.sha256
-            ? { path: e.path, ok: true, bytes: h.bytes }
-            : { path: e.path, ok: false, problem: 'sha256 mismatch (content changed)', bytes: h.bytes },
-        );
+  return withDestination(
+    cfg,
+    name,
+    async (dest, source) => {
+      let realId = id;
+      if (id === 'latest') {
+        const latest = await latestRemoteSet(cfg, name, [], opts.signal);
+        sayPassedOver(reporter, latest.passedOver);
+        realId = latest.id;
       }
-    }
-    const ok = files.every((f) => f.ok);
-    reporter.emit({ type: ok ? 'info' : 'warning', message: `set ${m.id} at ${name}: ${ok ? 'OK' : 'FAILED'}` });
-    writeLog(
-      cfg.backupDir,
-      'verify-remote',
-      {
-        setId: m.id,
-        destination: name,
-        readData: Boolean(opts.readData),
-        outcome: ok ? 'ok' : 'failed',
-        problems: files.filter((f) => !f.ok).map((f) => `${f.path}: ${f.problem}`),
-      },
-      cfg.secrets,
-    );
-    return { setId: m.id, ok, files };
-  });
+      const m = await readRemoteManifest(dest, source, realId);
+      const key = setKey(source, m.id);
+      const there = new Map((await withRetries(() => dest.listFiles(key))).map((f) => [f.path, f.size]));
+      // Reading the data of an encrypted set also decrypts it: the key is needed, and the plaintext is checked.
+      const sample = passphraseSample(m, (path) => withRetries(() => dest.get(`${key}/${path}`)));
+      const decrypter = opts.readData && m.encryption ? await decrypterFor(cfg, m.encryption, m.id, sample) : null;
+      const plainOf = new Map(
+        encryptedParts(
+          m,
+          m.databases.map((d) => d.name),
+          true,
+        ).map((p) => [p.path, p.plain]),
+      );
+      const files: FileCheck[] = [];
+      for (const e of expectedFiles(m)) {
+        const size = there.get(e.path);
+        if (size === undefined) files.push({ path: e.path, ok: false, problem: 'missing', bytes: 0 });
+        else if (e.bytes !== null && size !== e.bytes)
+          files.push({
+            path: e.path,
+            ok: false,
+            problem: `size ${size} bytes, manifest says ${e.bytes} (truncated or changed)`,
+            bytes: size,
+          });
+        else if (!opts.readData) files.push({ path: e.path, ok: true, bytes: size });
+        else if (decrypter) files.push(await readSealed(dest, `${key}/${e.path}`, e, plainOf.get(e.path), decrypter));
+        else {
+          const h = new Sha256Pass();
+          h.resume();
+          await withRetries(async () => pipeline(await dest.get(`${key}/${e.path}`), h));
+          files.push(
+            h.digest() === e.sha256
+              ? { path: e.path, ok: true, bytes: h.bytes }
+              : { path: e.path, ok: false, problem: 'sha256 mismatch (content changed)', bytes: h.bytes },
+          );
+        }
+      }
+      const ok = files.every((f) => f.ok);
+      reporter.emit({ type: ok ? 'info' : 'warning', message: `set ${m.id} at ${name}: ${ok ? 'OK' : 'FAILED'}` });
+      writeLog(
+        cfg.backupDir,
+        'verify-remote',
+        {
+          setId: m.id,
+          destination: name,
+          readData: Boolean(opts.readData),
+          outcome: ok ? 'ok' : 'failed',
+          problems: files.filter((f) => !f.ok).map((f) => `${f.path}: ${f.problem}`),
+        },
+        cfg.secrets,
+      );
+      return { setId: m.id, ok, files };
+    },
+    opts.signal,
+  );
 }
 
 /**
@@ -283,8 +395,9 @@ async function remoteChainSets(dest: Destination, source: string): Promise<Map<s
   const sizes = new Map<string, number>();
   for (const f of await withRetries(() => dest.listFiles(source))) sizes.set(f.path, f.size);
   const out = new Map<string, ChainSet>();
-  for (const r of await withRetries(() => dest.listSets(source))) {
-    const m = await readRemoteManifest(dest, source, r.id);
+  // A set whose manifest is damaged is no member of any chain: a chain that needs it is broken.
+  const { manifests } = await readRemoteManifests(dest, await withRetries(() => dest.listSets(source)));
+  for (const { m } of manifests) {
     const problems: Record<string, string> = {};
     for (const d of m.databases) {
       for (const f of [...(d.file ? [{ file: d.file, storedBytes: d.storedBytes }] : []), ...(d.extras ?? [])]) {
@@ -315,6 +428,8 @@ async function fetchFiles(
     const target = join(dir, w.path);
     await fsp.mkdir(dirname(target), { recursive: true, mode: DIR_MODE });
     let h = new Sha256Pass();
+    const damaged =
+      'Nothing was restored. Restore another set (`respaldo list --from NAME`), and copy a good set there again.';
     await withRetries(async () => {
       h = new Sha256Pass();
       await pipeline(
@@ -323,13 +438,21 @@ async function fetchFiles(
         progress.counter(),
         createWriteStream(target, { mode: FILE_MODE }),
       );
+    }).catch((err: unknown) => {
+      // A stored file the manifest lists but the destination lacks: the set there does not match its manifest (5).
+      if (err instanceof DestinationError && err.kind === 'notFound')
+        throw new VerifyError(
+          `destination "${dest.name}": ${setKey(source, m.id)}/${w.path} is missing there, though its manifest lists it.`,
+          damaged,
+        );
+      throw err;
     });
     progress.fileDone(h.bytes);
     await fsyncPath(target);
     if (h.digest() !== w.sha256 || (w.bytes !== null && h.bytes !== w.bytes)) {
       throw new VerifyError(
         `destination "${dest.name}": ${setKey(source, m.id)}/${w.path} does not match its manifest (changed or damaged there).`,
-        'Nothing was restored. Restore another set (`respaldo list --from NAME`), and copy a good set there again.',
+        damaged,
       );
     }
   }
@@ -350,9 +473,15 @@ export async function fetchSet(
   id: string,
   sel: FetchSelection,
   reporter: Reporter,
+  signal?: AbortSignal,
 ): Promise<FetchedSet> {
   const wantedDbs = sel.databases?.length ? sel.databases : cfg.databases.map((d) => d.name);
-  const realId = sel.at || id !== 'latest' ? id : await latestRemoteSetId(cfg, name, sel.databases ?? []);
+  let realId = id;
+  if (!sel.at && id === 'latest') {
+    const latest = await latestRemoteSet(cfg, name, sel.databases ?? [], signal);
+    sayPassedOver(reporter, latest.passedOver);
+    realId = latest.id;
+  }
   await ensurePrivateDir(cfg.backupDir);
   const root = join(cfg.backupDir, `.respaldo-restore-fetch-${process.pid}`);
   const untrack = await trackTemp(cfg.backupDir, root);
@@ -361,65 +490,70 @@ export async function fetchSet(
     await untrack();
   };
   try {
-    const fetched = await withDestination(cfg, name, async (dest, source) => {
-      let chainSets: Map<string, ChainSet> | null = null;
-      let setId = realId;
-      if (sel.at) {
-        chainSets = await remoteChainSets(dest, source);
-        const found = planAt([...chainSets.values()], sel.at, wantedDbs);
-        if ('none' in found) {
-          const passed = found.skipped
-            .slice(0, 3)
-            .map((s) => `${s.id}: ${s.reason}`)
-            .join('; ');
-          throw new NotFoundError(
-            `Destination "${name}" holds no set of ${wantedDbs.join(', ')} ending at or before ${formatLocal(sel.at, { seconds: true })}${passed ? ` with a usable chain (passed over: ${passed})` : ''}.`,
-            'Pick a later time, name fewer databases with --db, or see the sets there with respaldo list --from NAME.',
-          );
+    const fetched = await withDestination(
+      cfg,
+      name,
+      async (dest, source) => {
+        let chainSets: Map<string, ChainSet> | null = null;
+        let setId = realId;
+        if (sel.at) {
+          chainSets = await remoteChainSets(dest, source);
+          const found = planAt([...chainSets.values()], sel.at, wantedDbs);
+          if ('none' in found) {
+            const passed = found.skipped
+              .slice(0, 3)
+              .map((s) => `${s.id}: ${s.reason}`)
+              .join('; ');
+            throw new NotFoundError(
+              `Destination "${name}" holds no set of ${wantedDbs.join(', ')} ending at or before ${formatLocal(sel.at, { seconds: true })}${passed ? ` with a usable chain (passed over: ${passed})` : ''}.`,
+              'Pick a later time, name fewer databases with --db, or see the sets there with respaldo list --from NAME.',
+            );
+          }
+          setId = found.setId;
         }
-        setId = found.setId;
-      }
-      const dir = join(root, setId);
-      await ensurePrivateDir(dir);
-      const m = await readRemoteManifest(dest, source, setId, dir);
-      const onlyFiles = sel.files && !sel.databases?.length;
-      const dbs = onlyFiles ? [] : sel.databases?.length ? sel.databases : m.databases.map((d) => d.name);
-      const wanted = expectedFiles(m, dbs, Boolean(sel.files) || !sel.databases?.length);
-      // The earlier sets each delta entry needs, and which databases of each.
-      const members = new Map<string, string[]>();
-      for (const db of dbs.filter((d) => m.databases.find((e) => e.name === d)?.base)) {
-        chainSets ??= await remoteChainSets(dest, source);
-        const chain = chainOf([...chainSets.values()], m.id, db);
-        if (chain.problem)
-          throw new RefusedError(
-            `destination "${name}": ${english(phrase('refuse.brokenChain', { set: m.id, db, reason: chain.problem }))}`,
-            `Nothing was restored. Check the sets there with respaldo list --from ${name}; restore an older set, or copy the missing sets there again (respaldo copy --to ${name}).`,
-          );
-        for (const x of chain.members.slice(0, -1)) members.set(x.id, [...(members.get(x.id) ?? []), db]);
-      }
-      const chainIds = [...members.keys()].sort();
-      const memberFiles = new Map<string, { m: Manifest; files: ReturnType<typeof expectedFiles> }>();
-      for (const mid of chainIds) {
-        const mdir = join(root, mid);
-        await ensurePrivateDir(mdir);
-        const mm = await readRemoteManifest(dest, source, mid, mdir);
-        memberFiles.set(mid, { m: mm, files: expectedFiles(mm, members.get(mid)!, false) });
-      }
-      const all = [wanted, ...[...memberFiles.values()].map((x) => x.files)].flat();
-      const total = all.reduce((s, w) => s + (w.bytes ?? 0), 0);
-      const sets = chainIds.length ? ` and ${chainIds.length} earlier set(s) of its chain` : '';
-      reporter.emit({
-        type: 'info',
-        message: `fetching set ${m.id}${sets} from ${name}: ${all.length} file(s)${total ? `, ${total} bytes` : ''}`,
-      });
-      const progress = new FetchProgress(reporter, `${m.id} @ ${name}`, total);
-      await fetchFiles(dest, source, m, dir, wanted, progress);
-      for (const [mid, x] of memberFiles) await fetchFiles(dest, source, x.m, join(root, mid), x.files, progress);
-      progress.end();
-      for (const [mid, x] of memberFiles)
-        if (x.m.encryption) await decryptMember(cfg, x.m, join(root, mid), members.get(mid)!, reporter);
-      return { id: setId, dir, chainIds };
-    });
+        const dir = join(root, setId);
+        await ensurePrivateDir(dir);
+        const m = await readRemoteManifest(dest, source, setId, dir);
+        const onlyFiles = sel.files && !sel.databases?.length;
+        const dbs = onlyFiles ? [] : sel.databases?.length ? sel.databases : m.databases.map((d) => d.name);
+        const wanted = expectedFiles(m, dbs, Boolean(sel.files) || !sel.databases?.length);
+        // The earlier sets each delta entry needs, and which databases of each.
+        const members = new Map<string, string[]>();
+        for (const db of dbs.filter((d) => m.databases.find((e) => e.name === d)?.base)) {
+          chainSets ??= await remoteChainSets(dest, source);
+          const chain = chainOf([...chainSets.values()], m.id, db);
+          if (chain.problem)
+            throw new RefusedError(
+              `destination "${name}": ${english(phrase('refuse.brokenChain', { set: m.id, db, reason: chain.problem }))}`,
+              `Nothing was restored. Check the sets there with respaldo list --from ${name}; restore an older set, or copy the missing sets there again (respaldo copy --to ${name}).`,
+            );
+          for (const x of chain.members.slice(0, -1)) members.set(x.id, [...(members.get(x.id) ?? []), db]);
+        }
+        const chainIds = [...members.keys()].sort();
+        const memberFiles = new Map<string, { m: Manifest; files: ReturnType<typeof expectedFiles> }>();
+        for (const mid of chainIds) {
+          const mdir = join(root, mid);
+          await ensurePrivateDir(mdir);
+          const mm = await readRemoteManifest(dest, source, mid, mdir);
+          memberFiles.set(mid, { m: mm, files: expectedFiles(mm, members.get(mid)!, false) });
+        }
+        const all = [wanted, ...[...memberFiles.values()].map((x) => x.files)].flat();
+        const total = all.reduce((s, w) => s + (w.bytes ?? 0), 0);
+        const sets = chainIds.length ? ` and ${chainIds.length} earlier set(s) of its chain` : '';
+        reporter.emit({
+          type: 'info',
+          message: `fetching set ${m.id}${sets} from ${name}: ${all.length} file(s)${total ? `, ${total} bytes` : ''}`,
+        });
+        const progress = new FetchProgress(reporter, `${m.id} @ ${name}`, total);
+        await fetchFiles(dest, source, m, dir, wanted, progress);
+        for (const [mid, x] of memberFiles) await fetchFiles(dest, source, x.m, join(root, mid), x.files, progress);
+        progress.end();
+        for (const [mid, x] of memberFiles)
+          if (x.m.encryption) await decryptMember(cfg, x.m, join(root, mid), members.get(mid)!, reporter);
+        return { id: setId, dir, chainIds };
+      },
+      signal,
+    );
     return { ...fetched, remove };
   } catch (err) {
     await remove();

@@ -8,7 +8,8 @@ import { formatBytes, table } from '../format.js';
 export async function pruneFrom(io: CommandIO, name: string, dryRun: boolean): Promise<number> {
   const cfg = await io.config();
   const r = await pruneRemote(cfg, name, { dryRun }, io.reporter);
-  const code = r.failed.length ? EXIT.failed : EXIT.ok;
+  // A damaged set there (its manifest fails its checks) is kept and named; the others are pruned, then exit 5.
+  const code = r.failed.length ? EXIT.failed : r.damaged.length ? EXIT.verifyFailed : EXIT.ok;
   if (io.json) {
     io.printJson({
       destination: r.destination,
@@ -36,6 +37,7 @@ export async function pruneFrom(io: CommandIO, name: string, dryRun: boolean): P
       removedTemps: r.removedTemps,
       abortedUploads: r.abortedUploads,
       failed: r.failed,
+      damaged: r.damaged.map((d) => ({ id: d.id, problem: d.problem, action: 'keep' })),
     });
     return code;
   }
@@ -66,6 +68,15 @@ export async function pruneFrom(io: CommandIO, name: string, dryRun: boolean): P
       verb(x.action, r.removed.includes(x.set.id)),
       x.reason,
     ]),
+    ...r.damaged.map((x) => [
+      x.id,
+      '-',
+      'DAMAGED',
+      '-',
+      '-',
+      'keep',
+      'its manifest fails its checks: never removed nor counted by the retention (see below)',
+    ]),
   ];
   if (rows.length) io.out(table([['SET', 'TYPE', 'STATUS', 'JOB', 'SIZE', 'ACTION', 'WHY'], ...rows]));
   else io.out('No backup sets of this source there.');
@@ -95,6 +106,11 @@ export async function pruneFrom(io: CommandIO, name: string, dryRun: boolean): P
   if (r.dryRun) io.out(`\n${removing} set(s) would be removed there, ${kept} kept.`);
   else io.out(`\n${r.removed.length} set(s) removed there, ${kept} kept.`);
   if (r.refused) io.out(`Note: a real prune would refuse now. ${r.refused}`);
+  for (const d of r.damaged) io.out(`DAMAGED set ${d.source}/${d.id} at ${name}: ${d.problem}`);
+  if (r.damaged.length)
+    io.out(
+      `  inspect it; copy it there again (respaldo copy ID --to ${name}) or remove it there by hand: prune never removes a set it cannot read`,
+    );
   for (const f of r.failed) io.err(`respaldo: could not remove ${f.id} at ${name}: ${f.error}`);
   return code;
 }

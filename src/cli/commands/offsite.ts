@@ -1,9 +1,10 @@
 import type { Command } from 'commander';
+import { InterruptedError } from '../../core/errors.js';
 import { EXIT } from '../../core/exit-codes.js';
 import { formatLocal } from '../../core/format.js';
 import type { LoadedConfig, Manifest } from '../../core/types.js';
 import { copySets, notCopiedTo, type CopyResult } from '../../engine/copy.js';
-import { fetchSet, listRemoteSets, verifyRemoteSet } from '../../engine/remote.js';
+import { fetchSet, listRemote, verifyRemoteSet } from '../../engine/remote.js';
 import { addCommonOptions, runAction, type ActionResult, type CommandIO } from '../context.js';
 import { formatBytes, table } from '../format.js';
 
@@ -45,19 +46,33 @@ export function afterCreate(io: CommandIO, cfg: LoadedConfig, m: Manifest, code:
   return missing.length && code === EXIT.ok ? EXIT.notCopied : code;
 }
 
-/** `list --from NAME [--all-sources]`. */
+/**
+ * `list --from NAME [--all-sources]`. Sets whose manifest fails its checks are named after the table (on
+ * stderr with --json, the document staying the list of sets) and make the exit code 5, as `list` does for
+ * local sets; the others are listed all the same.
+ */
 export async function listFrom(io: CommandIO, name: string, allSources: boolean): Promise<number> {
   const cfg = await io.config();
-  const sets = await listRemoteSets(cfg, name, { allSources });
+  const { sets, damaged } = await listRemote(cfg, name, { allSources, signal: io.signal });
+  const code = damaged.length ? EXIT.verifyFailed : EXIT.ok;
+  const sayDamaged = (say: (line: string) => void) => {
+    for (const d of damaged) say(`DAMAGED set ${d.source}/${d.id} at ${name}: ${d.problem}`);
+    if (damaged.length)
+      say(
+        `  do not restore from a damaged set (restore latest --from ${name} passes over it); copy it there again from the server that has it (respaldo copy ID --to ${name}), or remove it there by hand once inspected`,
+      );
+  };
   if (io.json) {
     io.printJson(sets);
-    return EXIT.ok;
+    sayDamaged(io.err);
+    return code;
   }
   if (!sets.length) {
     io.out(
-      `No backup sets at destination "${name}"${allSources ? '' : ` for source "${cfg.destinations?.find((d) => d.name === name)?.source}" (--all-sources shows every source)`}.`,
+      `No ${damaged.length ? 'usable ' : ''}backup sets at destination "${name}"${allSources ? '' : ` for source "${cfg.destinations?.find((d) => d.name === name)?.source}" (--all-sources shows every source)`}.`,
     );
-    return EXIT.ok;
+    sayDamaged(io.out);
+    return code;
   }
   const rows = [['ID', ...(allSources ? ['SOURCE'] : []), 'DATE', 'TYPE', 'STATUS', 'DATABASES', 'FILES', 'SIZE']];
   for (const s of sets)
@@ -73,13 +88,14 @@ export async function listFrom(io: CommandIO, name: string, allSources: boolean)
     ]);
   io.out(table(rows));
   io.out(`${sets.length} set(s) at destination "${name}"`);
-  return EXIT.ok;
+  sayDamaged(io.out);
+  return code;
 }
 
 /** `verify [ID] --from NAME [--read-data]`. */
 export async function verifyFrom(io: CommandIO, id: string, name: string, readData: boolean): Promise<number> {
   const cfg = await io.config();
-  const r = await verifyRemoteSet(cfg, name, id, { readData }, io.reporter);
+  const r = await verifyRemoteSet(cfg, name, id, { readData, signal: io.signal }, io.reporter);
   if (io.json) io.printJson({ ...r, destination: name, readData });
   else {
     io.out(
@@ -108,7 +124,7 @@ export async function withFetchedSet(
     ...(opts.files ? { files: true } : {}),
     ...(at ? { at } : {}),
   };
-  const fetched = await fetchSet(cfg, opts.from, id, sel, io.reporter);
+  const fetched = await fetchSet(cfg, opts.from, id, sel, io.reporter, io.signal);
   try {
     const chain = fetched.chainIds.length ? ` with the sets of its chain (${fetched.chainIds.join(', ')})` : '';
     if (!io.json)
@@ -136,6 +152,11 @@ export function register(program: Command): void {
       const results = await copySets(cfg, { ...(id ? { id } : {}), ...(opts.to ? { to: opts.to } : {}) }, io.reporter, {
         signal: io.signal,
       });
+      // Interrupted (SIGINT, SIGTERM): the copy stopped; what was sent is kept, the set is not listed there.
+      if (io.signal.aborted)
+        throw new InterruptedError(
+          'Interrupted; what was sent is kept, and the set is listed there only once complete.',
+        );
       if (io.json) io.printJson(results);
       else if (!results.length) io.out('Every set is already at every destination.');
       else printCopyResults(io, results);

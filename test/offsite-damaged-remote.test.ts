@@ -1,0 +1,91 @@
+/**
+ * A set at a destination whose manifest is damaged (overwritten with broken JSON) must not block the new-server
+ * day: `list --from` lists the other sets and names it after the table, `restore latest --from` passes over it
+ * and says so, `prune --from` keeps it without counting it and prunes the rest; restoring it by id still fails
+ * clearly, with a hint that works when the server that made it is gone.
+ */
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { Manifest } from '../src/core/types.js';
+import type { RemoteSetSummary } from '../src/engine/remote.js';
+import { parseJsonOutput } from './helpers/cli.js';
+import { cli } from './helpers/offsite.js';
+import { dbDigest } from './helpers/sqlite.js';
+import { demoSetup, type DemoSetup } from './helpers/tmp.js';
+
+function setDestinations(s: DemoSetup, nas: string, source: string): void {
+  writeFileSync(
+    s.configFile,
+    JSON.stringify({
+      ...JSON.parse(readFileSync(s.configFile, 'utf8')),
+      destinations: [{ name: 'nas', type: 'folder', path: nas, source }],
+    }),
+  );
+}
+
+describe('a stored file missing at a destination', () => {
+  it('restore --from exits 5 (a stored file does not match its manifest), as verify --from does, not 8', async () => {
+    const s = demoSetup();
+    const nas = join(s.dir, 'nas');
+    mkdirSync(nas);
+    setDestinations(s, nas, 'srv1');
+    const m = parseJsonOutput<Manifest>((await cli(s, ['create', '--json'])).stdout);
+    const users = m.databases.find((d) => d.name === 'users')!.file!;
+    rmSync(join(nas, 'srv1', m.id, users));
+    rmSync(s.backupDir, { recursive: true, force: true });
+    const v = await cli(s, ['verify', m.id, '--from', 'nas'], 5);
+    expect(v.stdout).toContain(`${users}: missing`);
+    const r = await cli(s, ['restore', m.id, '--from', 'nas', '--db', 'users', '--dry-run'], 5);
+    expect(r.stderr).toContain(`srv1/${m.id}/${users} is missing there, though its manifest lists it`);
+    expect(r.stderr).toContain('Restore another set');
+  });
+});
+
+describe('a damaged manifest at a destination', () => {
+  it('list names it after the table (exit 5), restore latest passes over it, prune keeps it, restore by id refuses it', async () => {
+    const s = demoSetup();
+    const nas = join(s.dir, 'nas');
+    mkdirSync(nas);
+    setDestinations(s, nas, 'erp-server-B');
+    const older = parseJsonOutput<Manifest>((await cli(s, ['create', '--json'])).stdout);
+    const users = dbDigest(s.dbs.users);
+    const newer = parseJsonOutput<Manifest>((await cli(s, ['create', '--json'])).stdout);
+    expect(newer.id > older.id).toBe(true);
+    writeFileSync(join(nas, 'erp-server-B', newer.id, 'manifest.json'), '{"broken');
+    rmSync(s.backupDir, { recursive: true, force: true });
+
+    const text = await cli(s, ['list', '--from', 'nas'], 5);
+    expect(text.stdout).toContain(older.id);
+    expect(text.stdout).toContain('1 set(s) at destination "nas"');
+    expect(text.stdout).toContain(
+      `DAMAGED set erp-server-B/${newer.id} at nas: set erp-server-B/${newer.id} has a bad manifest`,
+    );
+    const json = await cli(s, ['list', '--from', 'nas', '--json'], 5);
+    expect(parseJsonOutput<RemoteSetSummary[]>(json.stdout).map((x) => x.id)).toEqual([older.id]);
+    expect(json.stderr).toContain(`DAMAGED set erp-server-B/${newer.id}`);
+
+    const to = join(s.dir, 'users-check.db');
+    const r = await cli(s, ['restore', 'latest', '--from', 'nas', '--db', 'users', '--to', to, '--yes']);
+    expect(r.stdout).toContain(`Set ${older.id} fetched from destination "nas"`);
+    expect(r.stderr).toContain(`passed over set ${newer.id} at nas, newer but damaged`);
+    expect(dbDigest(to)).toEqual(users);
+
+    const byId = await cli(s, ['restore', newer.id, '--from', 'nas', '--db', 'users', '--dry-run'], 5);
+    expect(byId.stderr).toContain(`set erp-server-B/${newer.id} has a bad manifest`);
+    expect(byId.stderr).toContain('Restore another set (`respaldo list --from nas`)');
+
+    const prune = await cli(s, ['prune', '--from', 'nas', '--dry-run', '--json'], 5);
+    const plan = parseJsonOutput<{ sets: { id: string }[]; damaged: { id: string; action: string }[] }>(prune.stdout);
+    expect(plan.sets.map((x) => x.id)).toEqual([older.id]);
+    expect(plan.damaged).toMatchObject([{ id: newer.id, action: 'keep' }]);
+    // A real prune keeps it too, and still works on the others.
+    await cli(s, ['prune', '--from', 'nas'], 5);
+    expect(readFileSync(join(nas, 'erp-server-B', newer.id, 'manifest.json'), 'utf8')).toBe('{"broken');
+
+    // Another server sharing the destination sees every good set of every source, and the damaged one named.
+    setDestinations(s, nas, 'erp-server-C');
+    const all = await cli(s, ['list', '--from', 'nas', '--all-sources', '--json'], 5);
+    expect(parseJsonOutput<RemoteSetSummary[]>(all.stdout)).toMatchObject([{ id: older.id, source: 'erp-server-B' }]);
+  });
+});
