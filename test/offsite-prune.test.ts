@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Manifest } from '../src/core/types.js';
@@ -166,6 +166,59 @@ describe('prune --from NAME', () => {
     expect(tree(join(root, 'srv1', first!))).toEqual(before);
     expect(existsSync(join(root, 'srv1', middle!))).toBe(false);
     expect(existsSync(join(root, 'srv1', newest!, 'manifest.json'))).toBe(true);
+  });
+
+  it('keep marks reach the destination, so a rebuilt server (empty backup folder) never prunes what was kept', async () => {
+    const s = demoSetup();
+    const root = join(s.dir, 'nas');
+    mkdirSync(root);
+    configure(s, { name: 'nas', type: 'folder', path: root });
+    const [kept, middle, newest] = (await threeSets(s)) as [string, string, string];
+    expect(existsSync(join(root, 'srv1', kept, 'keep'))).toBe(true);
+    // A set marked before it is copied carries its mark there.
+    configure(s, { name: 'nas', type: 'folder', path: root, copyAfterBackup: false });
+    const later = parseJsonOutput<Manifest>(
+      (await cli(s, ['create', '--db', 'inventario', '--no-files', '--json'])).stdout,
+    ).id;
+    await cli(s, ['keep', later]);
+    expect(existsSync(join(root, 'srv1', later))).toBe(false);
+    await cli(s, ['copy', later, '--to', 'nas']);
+    expect(existsSync(join(root, 'srv1', later, 'keep'))).toBe(true);
+
+    // The server is rebuilt: nothing local.
+    rmSync(s.backupDir, { recursive: true, force: true });
+    const dry = parseJsonOutput<PruneJson>((await cli(s, ['prune', '--from', 'nas', '--dry-run', '--json'])).stdout);
+    const action = Object.fromEntries(dry.sets.map((x) => [x.id, x.action]));
+    expect(action).toMatchObject({ [kept]: 'keep', [middle]: 'remove', [newest]: 'keep', [later]: 'keep' });
+    expect(dry.sets.find((x) => x.id === kept)!.reasons).toContain('keep mark');
+    // Marked there from the new server, the middle set is kept too; unmarked, it goes.
+    const marked = await cli(s, ['keep', middle, '--from', 'nas']);
+    expect(marked.stdout).toContain(`Set ${middle} is marked keep at nas`);
+    const again = parseJsonOutput<PruneJson>((await cli(s, ['prune', '--from', 'nas', '--dry-run', '--json'])).stdout);
+    expect(again.sets.find((x) => x.id === middle)).toMatchObject({ action: 'keep' });
+    await cli(s, ['keep', middle, '--from', 'nas', '--unset']);
+    await cli(s, ['prune', '--from', 'nas']);
+    expect(existsSync(join(root, 'srv1', middle))).toBe(false);
+    expect(existsSync(join(root, 'srv1', kept, 'manifest.json'))).toBe(true);
+    // A set that is not there is named.
+    const none = await cli(s, ['keep', '20200101_000000', '--from', 'nas'], 8);
+    expect(none.stderr).toContain('No set 20200101_000000 of this server (source "srv1") at destination "nas"');
+  });
+
+  it('keep --unset clears the mark at the destinations too; one that cannot be reached is named (exit 12)', async () => {
+    const s = demoSetup();
+    const root = join(s.dir, 'nas');
+    mkdirSync(root);
+    configure(s, { name: 'nas', type: 'folder', path: root });
+    const [kept] = (await threeSets(s)) as [string, string, string];
+    const cleared = await cli(s, ['keep', kept, '--unset']);
+    expect(cleared.stdout).toContain('The mark is cleared at nas too.');
+    expect(existsSync(join(root, 'srv1', kept, 'keep'))).toBe(false);
+    rmSync(root, { recursive: true, force: true }); // the NAS is not mounted
+    const r = await cli(s, ['keep', kept], 12);
+    expect(r.stdout).toContain(`Set ${kept} is marked keep`);
+    expect(r.stderr).toContain('the keep mark could not be written at nas');
+    expect(r.stderr).toContain(`hint: run respaldo keep ${kept} --from nas once it is reachable.`);
   });
 
   it('refuses when the newest set there is not completed; --dry-run says so', async () => {

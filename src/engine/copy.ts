@@ -12,13 +12,14 @@ import type { Reporter } from '../core/events.js';
 import type { LoadedConfig, Manifest } from '../core/types.js';
 import { setKey, type Destination, type DestinationConfig } from '../destinations/destination.js';
 import { destinationConfig, openDestination } from '../destinations/registry.js';
-import { listSets, readManifest, setDir } from './catalog.js';
+import { KEEP_MARK, listSets, readManifest, setDir } from './catalog.js';
 import { writeFileAtomic } from './fs-util.js';
 import { writeLog } from './log.js';
 import { MANIFEST_NAME, storedPaths } from './manifest.js';
 import { AGE_EXTENSION, sealerFor, type Sealer } from './crypt.js';
 import { SealedSentRecord, sealedCopyComplete, sealedManifest, sendSealed, type LocalPart } from './copy-seal.js';
 import { abortOldUploads, oldTemps } from './remote-prune.js';
+import { putKeepMark } from './remote-keep.js';
 
 /** The mark beside a set that records where it was copied (not part of the manifest). */
 export const COPIES_NAME = 'copies.json';
@@ -202,6 +203,9 @@ export async function copySet(
       result.filesSent++;
       result.bytesSent += manifestSize;
     }
+    // The keep mark goes with the set (prune --from honours it from any server); one there is never removed here.
+    if (existsSync(join(dir, KEEP_MARK)) && !remote.has(KEEP_MARK))
+      await withRetries(() => putKeepMark(dest!, key, true), opts);
     if ('checksumsConfirmed' in dest) result.storeChecksums = dest.checksumsConfirmed as boolean | null;
     if ('directWrites' in dest) result.sftpDirectWrites = dest.directWrites as boolean | null;
     result.ok = true;

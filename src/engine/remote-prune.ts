@@ -29,9 +29,9 @@ import { isSetId } from './set-id.js';
  * left there. `planRemotePrune` is pure (tested as tables); `pruneRemote` lists, plans and deletes.
  *
  * - Complete sets (manifest present) follow the same rules as local ones (retention.ts), with the
- *   destination's `retention` over the top-level one. The keep mark is the local set's (`respaldo
- *   keep ID`); the newest completed set of each database is never removed; pruning refuses when the
- *   newest set there is not completed.
+ *   destination's `retention` over the top-level one. A set is kept when it is marked keep there (its
+ *   `keep` file, remote-keep.ts) or in the local backup folder; the newest completed set of each
+ *   database is never removed; pruning refuses when the newest set there is not completed.
  * - A set folder without its manifest (a copy running, or cut short) is kept, unless it is an old
  *   leftover: nothing in it was written for LEFTOVER_AGE_MS and no `respaldo copy` will complete it
  *   (the local set is gone, or was pruned here before).
@@ -264,7 +264,10 @@ export async function pruneRemote(
       });
     for (const { m } of manifests) {
       const id = m.id;
-      const keep = existsSync(join(cfg.backupDir, id, KEEP_MARK));
+      // Kept here (a `keep` mark beside its files, from any server) or in the local backup folder.
+      const keep =
+        (filesBySet.get(id) ?? []).some((f) => f.path === KEEP_MARK && !f.temp) ||
+        existsSync(join(cfg.backupDir, id, KEEP_MARK));
       sets.push(summaryFromManifest(m, `${dest.describe()}/${setKey(source, id)}`, { keep, lastVerified: null }));
     }
     const incomplete: IncompleteSet[] = [];

@@ -1,4 +1,4 @@
-import { InterruptedError } from '../core/errors.js';
+import { InterruptedError, RespaldoError } from '../core/errors.js';
 import { silentReporter, type ProgressEvent, type Reporter } from '../core/events.js';
 import type {
   BackupType,
@@ -11,7 +11,8 @@ import type {
   SetSummary,
 } from '../core/types.js';
 import { loadConfig } from '../config/load.js';
-import { deleteSet, lastDrills, listSets, readDrillRecord, readManifest, setDir, setKeep } from '../engine/catalog.js';
+import { deleteSet, lastDrills, listSets, readDrillRecord, readManifest, setDir } from '../engine/catalog.js';
+import { keepSet } from '../engine/remote-keep.js';
 import { looseSecretFiles } from '../engine/crypt.js';
 import { readCopies } from '../engine/copy.js';
 import { fetchSet, listRemoteSets, readRemoteManifest, withDestination, type FetchedSet } from '../engine/remote.js';
@@ -382,7 +383,16 @@ export function createEngineFacade(initial: LoadedConfig): EngineFacade {
     },
     readDrills: async (id) => readDrillRecord(setDir(cfg, (await readManifest(cfg, id)).id)),
     deleteSet: (id) => deleteSet(cfg, id),
-    setKeep: (id, keep) => setKeep(cfg, id, keep),
+    // Here and at the destinations the set is copied to; one that fails is an error (the local mark stands).
+    async setKeep(id, keep) {
+      const { failed } = await keepSet(cfg, id, keep);
+      if (failed.length)
+        throw new RespaldoError(
+          'notCopied',
+          `The keep mark is ${keep ? 'set' : 'cleared'} here, but not at ${failed.map((f) => `${f.destination} (${f.error})`).join(', ')}.`,
+          `Run respaldo keep ${id}${keep ? '' : ' --unset'} --from ${failed[0]!.destination} once it is reachable.`,
+        );
+    },
     async planRestore(req, reporter) {
       const opts: RestoreOptions = {
         databases: req.databases,

@@ -1,13 +1,15 @@
 import type { Command } from 'commander';
 import { EXIT } from '../../core/exit-codes.js';
-import { readManifest, setKeep } from '../../engine/catalog.js';
+import { UsageError } from '../../core/errors.js';
+import { readManifest } from '../../engine/catalog.js';
+import { keepSet, setRemoteKeep } from '../../engine/remote-keep.js';
 import { pruneSets } from '../../engine/prune.js';
 import { DEFAULT_MANUAL_RETENTION } from '../../engine/retention.js';
 import { addCommonOptions, runAction } from '../context.js';
 import { formatBytes, table } from '../format.js';
 import { pruneFrom } from './offsite-prune.js';
 
-/** `respaldo prune [--dry-run]` and `respaldo keep <id> [--unset]`. */
+/** `respaldo prune [--dry-run] [--from NAME]` and `respaldo keep <id> [--unset] [--from NAME]`. */
 export function register(program: Command): void {
   addCommonOptions(
     program
@@ -91,22 +93,52 @@ export function register(program: Command): void {
   addCommonOptions(
     program
       .command('keep')
-      .description('mark a set so retention never removes it (--unset to clear the mark)')
+      .description(
+        'mark a set so retention never removes it, here and at the destinations it is copied to (--unset to clear the mark)',
+      )
       .argument('<id>', 'set id (or latest)')
-      .option('--unset', 'remove the keep mark'),
+      .option('--unset', 'remove the keep mark')
+      .option(
+        '--from <name>',
+        'mark (or clear) the set at this destination only (a set this server may no longer hold)',
+      ),
   ).action(
-    runAction({ unset: 'flag' }, async (io, opts, id: string) => {
+    runAction({ unset: 'flag', from: 'text' }, async (io, opts, id: string) => {
       const cfg = await io.config();
-      const m = await readManifest(cfg, id);
       const keep = !opts.unset;
-      await setKeep(cfg, m.id, keep);
-      if (io.json) io.printJson({ id: m.id, keep });
-      else
+      const word = keep ? 'is marked keep' : 'is no longer marked keep';
+      if (opts.from) {
+        if (id === 'latest')
+          throw new UsageError(
+            'keep --from needs the id of the set.',
+            `See the ids with respaldo list --from ${opts.from}.`,
+          );
+        await setRemoteKeep(cfg, opts.from, id, keep, io.signal);
+        if (io.json) io.printJson({ id, keep, destinations: [opts.from], failed: [] });
+        else
+          io.out(
+            `Set ${id} ${word} at ${opts.from}: prune --from ${opts.from} ${keep ? 'never removes it' : 'decides as for any set'}.`,
+          );
+        return;
+      }
+      const m = await readManifest(cfg, id);
+      // The mark follows the set to where it is copied, so that prune --from there honours it from any server.
+      const { destinations: marked, failed } = await keepSet(cfg, m.id, keep, io.signal);
+      if (io.json) io.printJson({ id: m.id, keep, destinations: marked, failed });
+      else {
         io.out(
           keep
             ? `Set ${m.id} is marked keep: retention never removes it.`
             : `Set ${m.id} is no longer marked keep: retention decides as for any set.`,
         );
+        if (marked.length) io.out(`The mark is ${keep ? 'set' : 'cleared'} at ${marked.join(', ')} too.`);
+      }
+      for (const f of failed)
+        io.err(
+          `respaldo: the keep mark could not be ${keep ? 'written' : 'removed'} at ${f.destination}: ${f.error}\n` +
+            `  hint: run respaldo keep ${m.id}${keep ? '' : ' --unset'} --from ${f.destination} once it is reachable.`,
+        );
+      return failed.length ? EXIT.notCopied : EXIT.ok;
     }),
   );
 }

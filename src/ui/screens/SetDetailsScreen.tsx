@@ -241,6 +241,11 @@ export function SetDetailsScreen({
       setKeepState(next);
       setAction({ name: 'kept', keep: next });
     } catch (error) {
+      // The local mark may stand though a destination failed: what is shown is read again.
+      facade.listSets().then(
+        (sets) => setKeepState(sets.find((s) => s.id === id)?.keep ?? null),
+        () => undefined,
+      );
       setAction({ name: 'error', error });
     }
   };
