@@ -1,3 +1,5 @@
+import { NotFoundError } from '../core/errors.js';
+import { formatLocal } from '../core/format.js';
 import type { ChainType, Manifest, SetStatus, SetType } from '../core/types.js';
 import { entryStoredBytes } from './manifest.js';
 
@@ -150,6 +152,21 @@ export interface AtPlan {
   totalBytes: number;
   /** Newer sets at or before `at` passed over, with the reason. */
   skipped: { id: string; reason: string }[];
+}
+
+/**
+ * The error of a restore "as of" a time no set serves: `what` ("No backup set of users ends"), the
+ * time in local time to the second, and up to three newer sets passed over, with why.
+ */
+export function noSetAt(what: string, at: Date, skipped: AtPlan['skipped'], hint: string): NotFoundError {
+  const passed = skipped
+    .slice(0, 3)
+    .map((s) => `${s.id}: ${s.reason}`)
+    .join('; ');
+  return new NotFoundError(
+    `${what} at or before ${formatLocal(at, { seconds: true })}${passed ? ` with a usable chain (passed over: ${passed})` : ''}.`,
+    hint,
+  );
 }
 
 /**

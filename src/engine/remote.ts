@@ -4,7 +4,7 @@ import { Writable, pipeline as streamPipeline, type Readable } from 'node:stream
 import type { Decrypter } from 'age-encryption';
 import { decrypterFor, hashDecrypted } from './crypt.js';
 import { decryptSet, encryptedParts, passphraseSample } from './decrypt-set.js';
-import { chainOf, chainSetOf, planAt, type ChainSet } from './chain.js';
+import { chainOf, chainSetOf, noSetAt, planAt, type ChainSet } from './chain.js';
 import { english, phrase } from '../core/phrases.js';
 import { pipeline } from 'node:stream/promises';
 import {
@@ -16,7 +16,6 @@ import {
   VerifyError,
 } from '../core/errors.js';
 import type { Reporter } from '../core/events.js';
-import { formatLocal } from '../core/format.js';
 import type { LoadedConfig, Manifest, PlainHashes, SetSummary } from '../core/types.js';
 import { setKey, type Destination } from '../destinations/destination.js';
 import { destinationConfig, openDestination } from '../destinations/registry.js';
@@ -29,6 +28,13 @@ import { MANIFEST_NAME, readManifestFile } from './manifest.js';
 import { isSetId } from './set-id.js';
 import { trackTemp } from './temp-journal.js';
 import { expectedFiles, type FileCheck, type VerifyReport } from './verify.js';
+
+/**
+ * Reading a destination: listing its sets (damaged ones named, not fatal), reading their manifests, verifying a
+ * set there (sizes, or every byte re-hashed with --read-data), and fetching a set with its chain into a private
+ * folder for a restore. Why one file of about 580 lines: these share the destination's opening and closing on
+ * interruption, the retries, the manifest checks and the set layout; copying is copy.ts, pruning remote-prune.ts.
+ */
 
 /** A set on a destination, as `list --from` shows it. */
 export interface RemoteSetSummary extends SetSummary {
@@ -499,16 +505,13 @@ export async function fetchSet(
         if (sel.at) {
           chainSets = await remoteChainSets(dest, source);
           const found = planAt([...chainSets.values()], sel.at, wantedDbs);
-          if ('none' in found) {
-            const passed = found.skipped
-              .slice(0, 3)
-              .map((s) => `${s.id}: ${s.reason}`)
-              .join('; ');
-            throw new NotFoundError(
-              `Destination "${name}" holds no set of ${wantedDbs.join(', ')} ending at or before ${formatLocal(sel.at, { seconds: true })}${passed ? ` with a usable chain (passed over: ${passed})` : ''}.`,
+          if ('none' in found)
+            throw noSetAt(
+              `Destination "${name}" holds no set of ${wantedDbs.join(', ')} ending`,
+              sel.at,
+              found.skipped,
               'Pick a later time, name fewer databases with --db, or see the sets there with respaldo list --from NAME.',
             );
-          }
           setId = found.setId;
         }
         const dir = join(root, setId);

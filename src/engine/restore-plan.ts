@@ -2,7 +2,6 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { lstatSync, readlinkSync } from 'node:fs';
 import { basename, dirname, join, resolve, sep } from 'node:path';
 import { NotFoundError, UsageError } from '../core/errors.js';
-import { formatLocal } from '../core/format.js';
 import { english, phrase, type Phrase } from '../core/phrases.js';
 import type { DatabaseConfig, DatabaseEntry, LoadedConfig, Manifest } from '../core/types.js';
 import { checkConfiguredDatabases } from '../config/lookup.js';
@@ -10,7 +9,7 @@ import type { Driver, RestoreStepPlan, RestoreTarget, TargetState } from '../dri
 import { driverFor } from '../drivers/registry.js';
 import { readManifest, selectLatest, setDir, type SetSelection } from './catalog.js';
 import { entryStoredBytes, readManifestFile } from './manifest.js';
-import { chainOf, planAt, type AtPlan, type Chain } from './chain.js';
+import { chainOf, noSetAt, planAt, type AtPlan, type Chain } from './chain.js';
 import { readChainSets } from './chain-sets.js';
 import { checkFileEntries } from './restore-files.js';
 
@@ -462,16 +461,13 @@ export async function planRestoreAt(cfg: LoadedConfig, at: Date, opts: RestoreOp
   const found = planAt(readChainSets({ backupDir: setsRoot(cfg, opts) }), at, wanted);
   if (opts.setFolder && !('none' in found) && found.setId !== basename(opts.setFolder))
     throw new Error(`restore --at: the fetched set ${basename(opts.setFolder)} is not the set of that time`);
-  if ('none' in found) {
-    const passed = found.skipped
-      .slice(0, 3)
-      .map((s) => `${s.id}: ${s.reason}`)
-      .join('; ');
-    throw new NotFoundError(
-      `No backup set of ${wanted.join(', ')} ends at or before ${formatLocal(at, { seconds: true })}${passed ? ` with a usable chain (passed over: ${passed})` : ''}.`,
+  if ('none' in found)
+    throw noSetAt(
+      `No backup set of ${wanted.join(', ')} ends`,
+      at,
+      found.skipped,
       'Pick a later time, name fewer databases with --db, or see the sets with respaldo list.',
     );
-  }
   const plan = await planRestore(cfg, found.setId, { ...opts, databases: wanted });
   return { ...plan, at: found };
 }

@@ -1,6 +1,7 @@
 /**
  * English strings of the menu. Every word the menu shows comes from here (or from es.ts, which has
  * the same shape); components never hold literals. Functions take the values to interpolate.
+ * One file of about 450 lines (es.ts the same): a language's words read, and are checked, together.
  */
 export const en = {
   lang: 'en',

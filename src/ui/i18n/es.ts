@@ -1,6 +1,6 @@
 import type { Catalogue } from './en.js';
 
-/** Spanish strings of the menu (same shape as en.ts). */
+/** Spanish strings of the menu (same shape as en.ts; one file of about 460 lines, as en.ts says why). */
 export const es: Catalogue = {
   lang: 'es',
   noTty:
