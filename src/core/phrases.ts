@@ -174,6 +174,14 @@ export const PHRASES_EN = {
     `That passphrase opens set ${p['opened']}, but not set ${p['locked']}, which was encrypted with another one.`,
   'error.otherPassphraseHint': (p: PhraseParams) => `Type the passphrase of set ${p['locked']}.`,
 
+  // Destinations the menu shows most on the new-server day (src/destinations); `detail` is the library's words.
+  'dest.unreachable': (p: PhraseParams) =>
+    `destination "${p['dest']}": ${p['doing']}: ${p['where']} is unreachable or closed the connection (${p['detail']})`,
+  'dest.unreachableHint': (p: PhraseParams) =>
+    `Check the network and the ${p['server'] === 'ssh' ? 'SSH server' : p['server'] === 'store' ? 'store' : 'remote'}, then run the command again.`,
+  'dest.notMounted': (p: PhraseParams) => `destination "${p['dest']}": ${p['path']} does not exist (not mounted?)`,
+  'dest.mountHint': () => 'Mount it, then run the command again.',
+
   // Drill checks (src/engine/drill.ts, the drivers' drillChecks)
   'drill.storedFiles': () => 'stored files match the manifest',
   'drill.restore': () => 'restore',

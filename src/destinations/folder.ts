@@ -3,6 +3,7 @@ import { constants as fsConstants, createReadStream, promises as fsp } from 'nod
 import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { DestinationError } from '../core/errors.js';
+import { english, phrase } from '../core/phrases.js';
 import { DIR_MODE, FILE_MODE, fsyncPath } from '../engine/fs-util.js';
 import { isSetId } from '../engine/set-id.js';
 import type { Destination, DestinationConfig, DestinationFactory, RemoteFile } from './destination.js';
@@ -171,7 +172,10 @@ export class FolderDestination implements Destination {
    */
   private async requireRoot(hint: string): Promise<void> {
     if ((await fsp.stat(this.root).catch(() => null))?.isDirectory()) return;
-    throw new DestinationError(this.name, `${this.root} does not exist (not mounted?)`, hint);
+    throw new DestinationError(this.name, `${this.root} does not exist (not mounted?)`, hint).withPhrases(
+      phrase('dest.notMounted', { dest: this.name, path: this.root }),
+      ...(hint === english(phrase('dest.mountHint')) ? [phrase('dest.mountHint')] : []),
+    );
   }
 
   async listSets(source: string | null): Promise<{ source: string; id: string }[]> {

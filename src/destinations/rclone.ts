@@ -1,6 +1,7 @@
 import { Transform, type Readable, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { CommandError, DestinationError, RespaldoError } from '../core/errors.js';
+import { phrase } from '../core/phrases.js';
 import { runCapture, spawnStreaming, type SpawnSpec } from '../exec/spawn.js';
 import { isSetId } from '../engine/set-id.js';
 import {
@@ -116,6 +117,9 @@ export class RcloneDestination implements Destination {
         `${doing}: the remote is unreachable (${last})`,
         'Check the network and the remote, then run the command again.',
         { transient: true },
+      ).withPhrases(
+        phrase('dest.unreachable', { dest: this.name, doing, where: 'the remote', detail: last }),
+        phrase('dest.unreachableHint', { server: 'remote' }),
       );
     }
     throw new DestinationError(

@@ -11,6 +11,7 @@
 import type * as S3Sdk from '@aws-sdk/client-s3';
 import type { Readable } from 'node:stream';
 import { DestinationError, RespaldoError } from '../core/errors.js';
+import { phrase } from '../core/phrases.js';
 import { isSetId } from '../engine/set-id.js';
 import {
   DEFAULT_TIMEOUT_SECONDS,
@@ -186,11 +187,15 @@ export class S3Destination implements Destination {
       (status !== undefined && status >= 500) ||
       /socket hang up|ECONNREFUSED|ECONNRESET|EPIPE|aborted/i.test(e.message ?? '')
     ) {
+      const detail = `${code}${status ? ` ${status}` : ''}: ${e.message ?? ''}`;
       throw new DestinationError(
         this.name,
-        `${doing}: ${where} is unreachable or failing (${code}${status ? ` ${status}` : ''}: ${e.message ?? ''})`,
+        `${doing}: ${where} is unreachable or failing (${detail})`,
         'Check the network and the store, then run the command again.',
         { transient: true },
+      ).withPhrases(
+        phrase('dest.unreachable', { dest: this.name, doing, where, detail }),
+        phrase('dest.unreachableHint', { server: 'store' }),
       );
     }
     throw new DestinationError(

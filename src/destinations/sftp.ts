@@ -11,6 +11,7 @@ import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import type SftpClient from 'ssh2-sftp-client';
 import { DestinationError, RespaldoError } from '../core/errors.js';
+import { phrase } from '../core/phrases.js';
 import { isSetId } from '../engine/set-id.js';
 import {
   withMappedErrors,
@@ -214,6 +215,9 @@ export class SftpDestination implements Destination {
         `${doing}: ${where} is unreachable or closed the connection (${msg})`,
         'Check the network and the SSH server, then run the command again.',
         { transient: true },
+      ).withPhrases(
+        phrase('dest.unreachable', { dest: this.name, doing, where, detail: msg }),
+        phrase('dest.unreachableHint', { server: 'ssh' }),
       );
     }
     if (/No such file|ENOENT/i.test(msg) || e.code === 2) {

@@ -164,6 +164,13 @@ export const PHRASES_ES = {
     `Esa frase de paso abre la copia ${p['opened']}, pero no la copia ${p['locked']}, que se cifró con otra.`,
   'error.otherPassphraseHint': (p: PhraseParams) => `Escriba la frase de paso de la copia ${p['locked']}.`,
 
+  'dest.unreachable': (p: PhraseParams) =>
+    `destino "${p['dest']}": ${p['where']} no responde o cerró la conexión (${p['doing']}: ${p['detail']})`,
+  'dest.unreachableHint': (p: PhraseParams) =>
+    `Revise la red y ${p['server'] === 'ssh' ? 'el servidor SSH' : p['server'] === 'store' ? 'el almacén' : 'el remoto'}, y repita la orden.`,
+  'dest.notMounted': (p: PhraseParams) => `destino "${p['dest']}": ${p['path']} no existe (¿no está montado?)`,
+  'dest.mountHint': () => 'Móntelo y repita la orden.',
+
   'drill.storedFiles': () => 'los archivos guardados coinciden con el manifiesto',
   'drill.restore': () => 'restauración',
   'drill.into': (p: PhraseParams) => `en ${p['target']}`,
