@@ -1,6 +1,6 @@
 /**
  * `respaldo copy`: sets to destinations, each file checked against the manifest on the way, the manifest
- * last, the outcome marked beside the set. Why one file of about 490 lines: copying one set, several sets and
+ * last, the outcome marked beside the set. Why one file of about 550 lines: copying one set, several sets and
  * the copy after a backup share the file selection, the retries and the marks (encrypted copies: copy-seal.ts).
  */
 import { createHash } from 'node:crypto';
@@ -9,17 +9,19 @@ import { join } from 'node:path';
 import { Readable, Transform, type TransformCallback } from 'node:stream';
 import { DestinationError, RespaldoError, VerifyError } from '../core/errors.js';
 import type { Reporter } from '../core/events.js';
-import type { LoadedConfig, Manifest } from '../core/types.js';
+import type { LoadedConfig, Manifest, SetSummary } from '../core/types.js';
 import { setKey, type Destination, type DestinationConfig } from '../destinations/destination.js';
 import { destinationConfig, openDestination } from '../destinations/registry.js';
 import { KEEP_MARK, listSets, readManifest, setDir } from './catalog.js';
 import { writeFileAtomic } from './fs-util.js';
 import { writeLog } from './log.js';
 import { MANIFEST_NAME, storedPaths } from './manifest.js';
+import { isSetId } from './set-id.js';
 import { AGE_EXTENSION, sealerFor, type Sealer } from './crypt.js';
 import { SealedSentRecord, sealedCopyComplete, sealedManifest, sendSealed, type LocalPart } from './copy-seal.js';
 import { abortOldUploads, oldTemps } from './remote-prune.js';
 import { putKeepMark } from './remote-keep.js';
+import { copyVerified, type ResentFile } from './copy-repair.js';
 
 /** The mark beside a set that records where it was copied (not part of the manifest). */
 export const COPIES_NAME = 'copies.json';
@@ -56,6 +58,10 @@ export interface CopyResult {
   sftpDirectWrites?: boolean | null;
   error?: string;
   hint?: string;
+  /** With `verify`: the files there read back and re-hashed. */
+  reread?: number;
+  /** With `verify`: the files of a set already there that were missing or differed, and were sent again. */
+  resent?: ResentFile[];
 }
 
 export interface CopyOptions {
@@ -63,6 +69,8 @@ export interface CopyOptions {
   /** Attempts per file on transient errors (default 4); backoff doubles from `backoffMs` (default 250). */
   attempts?: number;
   backoffMs?: number;
+  /** `copy --verify`: what is there read back and re-hashed, what is missing or differs sent again (copy-repair.ts). */
+  verify?: boolean;
 }
 
 /** Reads a set's `copies.json` ({} when it has none or it is unreadable). */
@@ -186,16 +194,24 @@ export async function copySet(
     });
     const remote = new Map(listed.filter((f) => !f.temp).map((f) => [f.path, f.size]));
     const sealer = dc.encrypt && !m.encryption && cfg.encryption ? sealerFor(cfg.encryption) : undefined;
-    const todo = sealer ? [] : files.filter((f) => remote.get(f.path) !== f.size);
-    result.filesAlreadyThere = files.length - todo.length;
-    if (sealer) await copySealed(destName, dest, dir, key, m, files, remote, sealer, result, dc.parallel ?? 4, opts);
+    const parallel = dc.parallel ?? 4;
+    const verified = opts.verify
+      ? await copyVerified(
+          { destName, dest, source: dc.source!, dir, key, m, files, remote, sealer, result, parallel },
+          opts,
+        )
+      : false;
+    const todo = sealer || verified ? [] : files.filter((f) => remote.get(f.path) !== f.size);
+    if (!verified) result.filesAlreadyThere = files.length - todo.length;
+    if (sealer && !verified)
+      await copySealed(destName, dest, dir, key, m, files, remote, sealer, result, dc.parallel ?? 4, opts);
     await boundedAll(todo, dc.parallel ?? 4, async (f) => {
       await withRetries(() => sendFile(dest!, dir, key, f, opts.signal), opts);
       result.filesSent++;
       result.bytesSent += f.size;
     });
     const manifestSize = statSync(join(dir, MANIFEST_NAME)).size;
-    if (!sealer && (todo.length || remote.get(MANIFEST_NAME) !== manifestSize)) {
+    if (!sealer && !verified && (todo.length || remote.get(MANIFEST_NAME) !== manifestSize)) {
       await withRetries(
         () => sendFile(dest!, dir, key, { path: MANIFEST_NAME, size: manifestSize, sha256: null }, opts.signal),
         opts,
@@ -291,7 +307,7 @@ async function copySealed(
   for (const path of remote.keys()) if (!keep.has(path)) await withRetries(() => dest.delete(`${key}/${path}`), opts);
 }
 
-async function sendFile(
+export async function sendFile(
   dest: Destination,
   dir: string,
   key: string,
@@ -403,11 +419,18 @@ export async function copySets(
         (s) => s.type !== 'pre_restore' && s.status !== 'failed' && s.id !== oneId,
       );
       const there = await remoteIds(cfg, name, opts.signal);
+      const lacking = await lackingFiles(cfg, name, local, there);
       ids.push(
         ...local
           .filter((s) => {
             const mark = readCopies(s.path)[name];
-            return mark?.ok !== true || (there && !there.has(s.id) && !mark.prunedAt);
+            const prunedThere = mark?.prunedAt && there && !there.has(s.id);
+            return (
+              mark?.ok !== true ||
+              (there && !there.has(s.id) && !mark.prunedAt) ||
+              lacking.has(s.id) ||
+              (opts.verify && !prunedThere)
+            );
           })
           .map((s) => s.id)
           .reverse(),
@@ -460,14 +483,27 @@ export function notCopiedTo(cfg: LoadedConfig, id: string): { destination: strin
     .map((d) => ({ destination: d.name, error: marks[d.name]?.error ?? null }));
 }
 
-/** Ids of this source's sets complete at a destination; null when it cannot be listed (each copy reports why). */
-async function remoteIds(cfg: LoadedConfig, name: string, signal?: AbortSignal): Promise<Set<string> | null> {
+/**
+ * Ids of this source's sets complete at a destination; null when it cannot be listed (each copy reports why).
+ * Where listing the sets already lists every file (s3, rclone; folder: a local walk), the files' sizes by
+ * `<id>/<path>` come with them (`files`); sftp lists set folders and one manifest each, and gives none.
+ */
+async function remoteIds(
+  cfg: LoadedConfig,
+  name: string,
+  signal?: AbortSignal,
+): Promise<(Set<string> & { files?: Map<string, number> }) | null> {
   const dc = destinationConfig(cfg, name);
   let dest: Destination | undefined;
   const onAbort = () => void dest?.close().catch(() => undefined); // fails the listing in flight
   signal?.addEventListener('abort', onAbort, { once: true });
   try {
     dest = await openDestination(cfg, name);
+    if (dest.type !== 'sftp') {
+      const files = new Map((await dest.listFiles(dc.source!)).map((f) => [f.path, f.size]));
+      const ids = [...files.keys()].map((p) => p.split('/')).filter((p) => p.length === 2 && p[1] === MANIFEST_NAME);
+      return Object.assign(new Set(ids.map((p) => p[0]!).filter(isSetId)), { files });
+    }
     return new Set((await dest.listSets(dc.source!)).map((s) => s.id));
   } catch (err) {
     if (err instanceof RespaldoError) return null;
@@ -476,6 +512,36 @@ async function remoteIds(cfg: LoadedConfig, name: string, signal?: AbortSignal):
     signal?.removeEventListener('abort', onAbort);
     await dest?.close().catch(() => undefined);
   }
+}
+
+/**
+ * Of the local sets listed at a destination, those whose stored files its listing (`there.files`) shows
+ * missing there, or, copied unencrypted, of another size: plain `copy` sends them again. Only local
+ * manifests are read; without the files' listing (sftp) none is found.
+ */
+async function lackingFiles(
+  cfg: LoadedConfig,
+  name: string,
+  local: SetSummary[],
+  there: (Set<string> & { files?: Map<string, number> }) | null,
+): Promise<Set<string>> {
+  const out = new Set<string>();
+  if (!there?.files) return out;
+  const dc = destinationConfig(cfg, name);
+  for (const s of local.filter((x) => there.has(x.id))) {
+    let files: ReturnType<typeof filesToCopy>;
+    let sealed: boolean;
+    try {
+      const m = await readManifest(cfg, s.id);
+      sealed = Boolean(dc.encrypt && !m.encryption && cfg.encryption);
+      files = filesToCopy(m, s.path);
+    } catch {
+      continue; // a set that cannot be read here is not sent anyway (its copy would say why)
+    }
+    const size = (p: string) => there.files!.get(`${s.id}/${p}${sealed ? AGE_EXTENSION : ''}`);
+    if (files.some((f) => size(f.path) === undefined || (!sealed && size(f.path) !== f.size))) out.add(s.id);
+  }
+  return out;
 }
 
 /** A stream of a Buffer, for small files such as manifests. */

@@ -1,4 +1,4 @@
-import { createWriteStream, promises as fsp } from 'node:fs';
+import { createWriteStream, existsSync, promises as fsp } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Writable, pipeline as streamPipeline, type Readable } from 'node:stream';
 import type { Decrypter } from 'age-encryption';
@@ -19,7 +19,7 @@ import type { Reporter } from '../core/events.js';
 import type { LoadedConfig, Manifest, PlainHashes, SetSummary } from '../core/types.js';
 import { setKey, type Destination } from '../destinations/destination.js';
 import { destinationConfig, openDestination } from '../destinations/registry.js';
-import { summaryFromManifest } from './catalog.js';
+import { setDir, summaryFromManifest } from './catalog.js';
 import { Sha256Pass, withRetries } from './copy.js';
 import { FetchProgress } from './fetch-progress.js';
 import { DIR_MODE, FILE_MODE, ensurePrivateDir, fsyncPath } from './fs-util.js';
@@ -32,9 +32,21 @@ import { expectedFiles, type FileCheck, type VerifyReport } from './verify.js';
 /**
  * Reading a destination: listing its sets (damaged ones named, not fatal), reading their manifests, verifying a
  * set there (sizes, or every byte re-hashed with --read-data), and fetching a set with its chain into a private
- * folder for a restore. Why one file of about 580 lines: these share the destination's opening and closing on
+ * folder for a restore. Why one file of about 600 lines: these share the destination's opening and closing on
  * interruption, the retries, the manifest checks and the set layout; copying is copy.ts, pruning remote-prune.ts.
  */
+
+/**
+ * What to do about set `id` at destination `name` whose stored files do not match its manifest: while this
+ * server still holds the set, repair it from here (`copy ID --to NAME --verify` sends again each file that
+ * differs there); else (a new server) restore another set.
+ */
+export function repairThereHint(cfg: Pick<LoadedConfig, 'backupDir'>, name: string, id: string): string {
+  const here = isSetId(id) && existsSync(join(setDir(cfg, id), MANIFEST_NAME));
+  return here
+    ? `This server still holds set ${id}: \`respaldo copy ${id} --to ${name} --verify\` repairs it there (it sends again each file that differs). Or restore another set (\`respaldo list --from ${name}\`).`
+    : `Restore another set (\`respaldo list --from ${name}\`); the set can be repaired there only from a server that still holds it.`;
+}
 
 /** A set on a destination, as `list --from` shows it. */
 export interface RemoteSetSummary extends SetSummary {
@@ -429,13 +441,13 @@ async function fetchFiles(
   dir: string,
   wanted: ReturnType<typeof expectedFiles>,
   progress: FetchProgress,
+  cfg: Pick<LoadedConfig, 'backupDir'>,
 ): Promise<void> {
   for (const w of wanted) {
     const target = join(dir, w.path);
     await fsp.mkdir(dirname(target), { recursive: true, mode: DIR_MODE });
     let h = new Sha256Pass();
-    const damaged =
-      'Nothing was restored. Restore another set (`respaldo list --from NAME`), and copy a good set there again.';
+    const damaged = `Nothing was restored. ${repairThereHint(cfg, dest.name, m.id)}`;
     await withRetries(async () => {
       h = new Sha256Pass();
       await pipeline(
@@ -548,8 +560,9 @@ export async function fetchSet(
           message: `fetching set ${m.id}${sets} from ${name}: ${all.length} file(s)${total ? `, ${total} bytes` : ''}`,
         });
         const progress = new FetchProgress(reporter, `${m.id} @ ${name}`, total);
-        await fetchFiles(dest, source, m, dir, wanted, progress);
-        for (const [mid, x] of memberFiles) await fetchFiles(dest, source, x.m, join(root, mid), x.files, progress);
+        await fetchFiles(dest, source, m, dir, wanted, progress, cfg);
+        for (const [mid, x] of memberFiles)
+          await fetchFiles(dest, source, x.m, join(root, mid), x.files, progress, cfg);
         progress.end();
         for (const [mid, x] of memberFiles)
           if (x.m.encryption) await decryptMember(cfg, x.m, join(root, mid), members.get(mid)!, reporter);

@@ -4,7 +4,7 @@ import { EXIT } from '../../core/exit-codes.js';
 import { formatLocal } from '../../core/format.js';
 import type { LoadedConfig, Manifest } from '../../core/types.js';
 import { copySets, notCopiedTo, type CopyResult } from '../../engine/copy.js';
-import { fetchSet, listRemote, verifyRemoteSet } from '../../engine/remote.js';
+import { fetchSet, listRemote, repairThereHint, verifyRemoteSet } from '../../engine/remote.js';
 import { addCommonOptions, runAction, type ActionResult, type CommandIO } from '../context.js';
 import { formatBytes, table } from '../format.js';
 
@@ -29,6 +29,12 @@ export function printCopyResults(io: Pick<CommandIO, 'out' | 'err'>, results: Co
       io.err(
         `NOT copied: ${r.setId} to ${r.destination}: ${r.error ?? 'failed'}${r.hint ? `\n  hint: ${r.hint}` : ''}`,
       );
+    if (r.resent?.length)
+      (r.ok ? io.out : io.err)(
+        `  re-sent ${r.resent.length} file(s) that differed at ${r.destination}: ${r.resent.map((f) => `${f.path} (${f.problem})`).join(', ')}`,
+      );
+    else if (r.ok && r.reread !== undefined)
+      io.out(`  read back and re-hashed ${r.reread} file(s) at ${r.destination}: every one matches its manifest`);
   }
 }
 
@@ -96,12 +102,14 @@ export async function listFrom(io: CommandIO, name: string, allSources: boolean)
 export async function verifyFrom(io: CommandIO, id: string, name: string, readData: boolean): Promise<number> {
   const cfg = await io.config();
   const r = await verifyRemoteSet(cfg, name, id, { readData, signal: io.signal }, io.reporter);
-  if (io.json) io.printJson({ ...r, destination: name, readData });
+  const hint = r.ok ? undefined : repairThereHint(cfg, name, r.setId);
+  if (io.json) io.printJson({ ...r, destination: name, readData, ...(hint ? { hint } : {}) });
   else {
     io.out(
       `${r.setId} at ${name}: ${r.ok ? 'OK' : 'FAILED'} (${r.files.length} file(s) ${readData ? 'read and re-hashed' : 'checked for presence and size'})`,
     );
     for (const f of r.files.filter((x) => !x.ok)) io.out(`  ${f.path}: ${f.problem}`);
+    if (hint) io.out(`hint: ${hint}`);
   }
   return r.ok ? EXIT.ok : EXIT.verifyFailed;
 }
@@ -141,9 +149,13 @@ export function register(program: Command): void {
       .command('copy')
       .description('copy a backup set (or every set not yet there) to the configured destinations')
       .argument('[id]', 'set id, or latest (default: every set missing at the destination)')
-      .option('--to <name>', 'only this destination'),
+      .option('--to <name>', 'only this destination')
+      .option(
+        '--verify',
+        'read back and re-hash every file of the set(s) at the destination, and send again each one missing or different there',
+      ),
   ).action(
-    runAction({ to: 'text' }, async (io, opts, id?: string) => {
+    runAction({ to: 'text', verify: 'flag' }, async (io, opts, id?: string) => {
       const cfg = await io.config();
       if (!cfg.destinations?.length) {
         io.err('No destinations in the config; nothing to copy. See README: Off-site copies.');
@@ -151,6 +163,7 @@ export function register(program: Command): void {
       }
       const results = await copySets(cfg, { ...(id ? { id } : {}), ...(opts.to ? { to: opts.to } : {}) }, io.reporter, {
         signal: io.signal,
+        ...(opts.verify ? { verify: true } : {}),
       });
       // Interrupted (SIGINT, SIGTERM): the copy stopped; what was sent is kept, the set is not listed there.
       if (io.signal.aborted)

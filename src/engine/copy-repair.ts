@@ -1,0 +1,243 @@
+/**
+ * `respaldo copy --verify`: a set already at a destination is read back there file by file and re-hashed
+ * against what the destination's manifest records (for a copy encrypted only off-site, the ciphertext's
+ * hashes: copy-seal.ts), and each file missing or different there is sent again through the copy's own path
+ * (temporary name then rename, or an upload the store completes whole), the manifest last. A local file is
+ * checked against its manifest before it replaces anything: a damaged local file is never sent.
+ */
+import { createReadStream, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { DestinationError, VerifyError } from '../core/errors.js';
+import type { Manifest, PlainHashes } from '../core/types.js';
+import type { Destination } from '../destinations/destination.js';
+import {
+  Sha256Pass,
+  boundedAll,
+  bufferStream,
+  sendFile,
+  withRetries,
+  type CopyOptions,
+  type CopyResult,
+} from './copy.js';
+import { sealedManifest, sendSealed, type LocalPart, type SealedFile } from './copy-seal.js';
+import { AGE_EXTENSION, type Sealer } from './crypt.js';
+import { MANIFEST_NAME } from './manifest.js';
+import { readRemoteManifest } from './remote.js';
+
+/** A stored file found missing or different at a destination by `copy --verify`, and sent again. */
+export interface ResentFile {
+  path: string;
+  problem: string;
+}
+
+/** What `copyVerified` needs of the set and the destination. */
+export interface VerifiedCopy {
+  destName: string;
+  dest: Destination;
+  source: string;
+  dir: string;
+  key: string;
+  m: Manifest;
+  files: LocalPart[];
+  /** Sizes of the files there, by stored path. */
+  remote: Map<string, number>;
+  sealer: Sealer | undefined;
+  result: CopyResult;
+  parallel: number;
+}
+
+/** SHA-256 and length of the file at `k` (null: not there, removed since the listing). */
+async function hashThere(dest: Destination, k: string, opts: CopyOptions): Promise<PlainHashes | null> {
+  let h = new Sha256Pass();
+  try {
+    await withRetries(async () => {
+      h = new Sha256Pass();
+      h.resume();
+      await pipeline(await dest.get(k, opts.signal ? { signal: opts.signal } : {}), h);
+    }, opts);
+  } catch (err) {
+    if (err instanceof DestinationError && err.kind === 'notFound') return null;
+    throw err;
+  }
+  return { bytes: h.bytes, md5: '', sha256: h.digest() };
+}
+
+async function hashLocal(path: string): Promise<string> {
+  const h = new Sha256Pass();
+  h.resume();
+  await pipeline(createReadStream(path, { highWaterMark: 1 << 20 }), h);
+  return h.digest();
+}
+
+/** What is wrong with the file at `k` against the expected size (null: not recorded) and SHA-256; null: nothing. */
+async function problemThere(
+  c: VerifiedCopy,
+  path: string,
+  expected: { bytes: number | null; sha256: string | null },
+  opts: CopyOptions,
+): Promise<string | null> {
+  const size = c.remote.get(path);
+  if (size === undefined) return 'missing';
+  if (expected.bytes !== null && size !== expected.bytes)
+    return `size ${size} bytes, manifest says ${expected.bytes} (truncated or changed)`;
+  if (!expected.sha256) return null;
+  const got = await hashThere(c.dest, `${c.key}/${path}`, opts);
+  c.result.reread = (c.result.reread ?? 0) + 1;
+  if (!got) return 'missing';
+  return got.sha256 === expected.sha256 ? null : 'sha256 mismatch (content changed)';
+}
+
+/**
+ * Of `todo`, the local files that do not match their manifest (each read and re-hashed): they are not sent,
+ * and the copy fails naming them once the others are sent.
+ */
+async function damagedLocally(c: VerifiedCopy, todo: LocalPart[]): Promise<string[]> {
+  const bad: string[] = [];
+  for (const f of todo) {
+    const got = await hashLocal(join(c.dir, f.path)).catch(() => null);
+    if (f.sha256 && got !== f.sha256) bad.push(f.path);
+  }
+  return bad;
+}
+
+function refuseDamaged(c: VerifiedCopy, bad: string[]): VerifyError {
+  return new VerifyError(
+    `Local file(s) of set ${c.m.id} do not match their manifest (sha256): ${bad.join(', ')}; they were not sent, and the copy at ${c.destName}, which differs too, was left as it is.`,
+    `Run \`respaldo verify ${c.m.id}\`; repair ${c.destName} from another server that holds a good copy of the set, or copy a newer set.`,
+  );
+}
+
+/**
+ * `copy --verify` of one set to one destination: every stored file there (and the manifest) read back and
+ * re-hashed, those missing or different sent again (a local file checked first), the manifest last. Fills
+ * `result` (`resent`: what differed at a destination that listed the set). Returns false when nothing of an
+ * encrypted copy's manifest is there yet: the caller then copies as usual.
+ */
+export async function copyVerified(c: VerifiedCopy, opts: CopyOptions): Promise<boolean> {
+  c.result.reread = 0;
+  return c.sealer ? verifySealed(c, c.sealer, opts) : verifyPlain(c, opts);
+}
+
+async function verifyPlain(c: VerifiedCopy, opts: CopyOptions): Promise<boolean> {
+  const listed = c.remote.has(MANIFEST_NAME);
+  const differing: (LocalPart & { problem: string })[] = [];
+  await boundedAll(c.files, c.parallel, async (f) => {
+    const problem = await problemThere(c, f.path, { bytes: f.size, sha256: f.sha256 }, opts);
+    if (problem) differing.push({ ...f, problem });
+  });
+  const localManifest = readFileSync(join(c.dir, MANIFEST_NAME));
+  const manifestProblem = await problemThere(
+    c,
+    MANIFEST_NAME,
+    { bytes: localManifest.length, sha256: await hashLocal(join(c.dir, MANIFEST_NAME)) },
+    opts,
+  );
+  differing.sort((a, b) => (a.path < b.path ? -1 : 1));
+  c.result.filesAlreadyThere = c.files.length - differing.length;
+  const bad = await damagedLocally(c, differing);
+  const todo = differing.filter((f) => !bad.includes(f.path));
+  await boundedAll(todo, c.parallel, async (f) => {
+    await withRetries(() => sendFile(c.dest, c.dir, c.key, f, opts.signal), opts);
+    c.result.filesSent++;
+    c.result.bytesSent += f.size;
+  });
+  c.result.resent = todo
+    .filter((f) => listed || f.problem !== 'missing')
+    .map((f) => ({ path: f.path, problem: f.problem }));
+  if (bad.length) throw refuseDamaged(c, bad);
+  if (todo.length || manifestProblem) {
+    await withRetries(
+      () => c.dest.put(`${c.key}/${MANIFEST_NAME}`, bufferStream(localManifest), localManifest.length),
+      opts,
+    );
+    c.result.filesSent++;
+    c.result.bytesSent += localManifest.length;
+    if (listed && manifestProblem) c.result.resent.push({ path: MANIFEST_NAME, problem: manifestProblem });
+  }
+  return true;
+}
+
+/** The entries of an encrypted copy's manifest, by the local stored path (without `.age`). */
+function sealedEntries(
+  rm: Manifest,
+): Map<string, { md5: string; sha256: string; bytes: number | null; plain?: PlainHashes }> {
+  const out = new Map<string, { md5: string; sha256: string; bytes: number | null; plain?: PlainHashes }>();
+  const local = (p: string) => (p.endsWith(AGE_EXTENSION) ? p.slice(0, -AGE_EXTENSION.length) : p);
+  for (const d of rm.databases) {
+    if (d.file && d.md5 && d.sha256)
+      out.set(local(d.file), {
+        md5: d.md5,
+        sha256: d.sha256,
+        bytes: d.storedBytes,
+        ...(d.plain ? { plain: d.plain } : {}),
+      });
+    for (const x of d.extras ?? [])
+      out.set(local(x.file), {
+        md5: x.md5,
+        sha256: x.sha256,
+        bytes: x.storedBytes,
+        ...(x.plain ? { plain: x.plain } : {}),
+      });
+  }
+  for (const f of rm.files)
+    if (f.stored && f.md5 && f.sha256)
+      out.set(local(f.stored), { md5: f.md5, sha256: f.sha256, bytes: null, ...(f.plain ? { plain: f.plain } : {}) });
+  return out;
+}
+
+/**
+ * An unencrypted set copied encrypted (copy-seal.ts): the destination's manifest records each `.age` file's
+ * ciphertext hashes and, as `plain`, the local file's. A file is good there when its manifest entry was made
+ * from the local file's bytes (`plain.sha256`) and the ciphertext there still has the recorded SHA-256; the
+ * others are encrypted and sent again, and the manifest is rewritten with their new ciphertext hashes, last.
+ */
+async function verifySealed(c: VerifiedCopy, sealer: Sealer, opts: CopyOptions): Promise<boolean> {
+  if (!c.remote.has(MANIFEST_NAME)) return false;
+  let entries = new Map<string, { md5: string; sha256: string; bytes: number | null; plain?: PlainHashes }>();
+  let whole: string | null = null; // why every file is sent again
+  try {
+    const rm = await readRemoteManifest(c.dest, c.source, c.m.id);
+    if (JSON.stringify(rm.encryption) === JSON.stringify(sealer.describe)) entries = sealedEntries(rm);
+    else whole = 'encrypted there for other recipients than the config names';
+  } catch (err) {
+    if (!(err instanceof VerifyError)) throw err;
+    whole = 'the manifest there is damaged';
+  }
+  const sent = new Map<string, SealedFile>();
+  const differing: (LocalPart & { problem: string })[] = [];
+  await boundedAll(c.files, c.parallel, async (f) => {
+    const e = entries.get(f.path);
+    let problem: string | null;
+    if (whole) problem = whole;
+    else if (!e) problem = 'not in the manifest there';
+    else if (!e.plain || (f.sha256 && e.plain.sha256 !== f.sha256))
+      problem = 'encrypted from other bytes than the local file';
+    else problem = await problemThere(c, f.path + AGE_EXTENSION, e, opts);
+    if (problem) differing.push({ ...f, problem });
+    else
+      sent.set(f.path, {
+        plain: e!.plain!,
+        sealed: { bytes: c.remote.get(f.path + AGE_EXTENSION)!, md5: e!.md5, sha256: e!.sha256 },
+      });
+  });
+  differing.sort((a, b) => (a.path < b.path ? -1 : 1));
+  c.result.filesAlreadyThere = c.files.length - differing.length;
+  const bad = await damagedLocally(c, differing);
+  const todo = differing.filter((f) => !bad.includes(f.path));
+  await boundedAll(todo, c.parallel, async (f) => {
+    const r = await withRetries(() => sendSealed(c.dest, c.dir, c.key, f, sealer, opts.signal), opts);
+    sent.set(f.path, r);
+    c.result.filesSent++;
+    c.result.bytesSent += r.sealed.bytes;
+  });
+  c.result.resent = todo.map((f) => ({ path: f.path + AGE_EXTENSION, problem: f.problem }));
+  if (bad.length) throw refuseDamaged(c, bad);
+  if (todo.length) {
+    const doc = Buffer.from(JSON.stringify(sealedManifest(c.m, sent, sealer), null, 2) + '\n');
+    await withRetries(() => c.dest.put(`${c.key}/${MANIFEST_NAME}`, bufferStream(doc), doc.length), opts);
+    c.result.filesSent++;
+    c.result.bytesSent += doc.length;
+  }
+  return true;
+}

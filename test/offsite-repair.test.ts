@@ -1,0 +1,158 @@
+/**
+ * A stored file damaged in place at a destination (same size) or deleted there: `verify --from --read-data`
+ * finds it and names the command that repairs it; `copy ID --to NAME --verify` reads every file there back,
+ * sends again exactly those that differ (through the copy's own path, the manifest last), and never sends a
+ * local file that does not match its manifest. Plain `copy` notices a file missing there when listing the
+ * destination already lists its files.
+ */
+import { execFileSync } from 'node:child_process';
+import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Manifest } from '../src/core/types.js';
+import type { CopyResult } from '../src/engine/copy.js';
+import { parseJsonOutput } from './helpers/cli.js';
+import { cli, localFiles, tree } from './helpers/offsite.js';
+import { sftpDestination, startSshd, stopAllSshd } from './helpers/sshd.js';
+import { demoSetup, type DemoSetup } from './helpers/tmp.js';
+
+afterEach(async () => {
+  await stopAllSshd();
+});
+
+/** Overwrites 3 bytes in the middle of a file with others, keeping its size. */
+function damage(file: string): void {
+  const bytes = readFileSync(file);
+  const at = Math.floor(bytes.length / 2);
+  const fd = openSync(file, 'r+');
+  writeSync(fd, Buffer.from([0, 1, 2].map((i) => bytes[at + i]! ^ 0xff)), 0, 3, at);
+  closeSync(fd);
+}
+
+function withDestinations(s: DemoSetup, extra: Record<string, unknown>): void {
+  writeFileSync(s.configFile, JSON.stringify({ ...JSON.parse(readFileSync(s.configFile, 'utf8')), ...extra }));
+}
+
+const copyJson = async (s: DemoSetup, args: string[], code = 0) =>
+  parseJsonOutput<CopyResult[]>((await cli(s, ['copy', ...args, '--json'], code)).stdout);
+
+describe('copy --verify repairs a set at a folder destination', () => {
+  it('re-sends exactly the damaged and the deleted file; the next verify --read-data passes; the local set is untouched', async () => {
+    const s = demoSetup();
+    const nas = join(s.dir, 'nas');
+    mkdirSync(nas);
+    withDestinations(s, { destinations: [{ name: 'nas', type: 'folder', path: nas, source: 'srv1' }] });
+    const m = parseJsonOutput<Manifest>((await cli(s, ['create', '--json'])).stdout);
+    const there = join(nas, 'srv1', m.id);
+    const db = m.databases.find((d) => d.name === 'users')!.file!;
+    const app = m.files.find((f) => f.stored)!.stored!;
+    const local = localFiles(s, m.id);
+    damage(join(there, db));
+    rmSync(join(there, app));
+
+    const v = await cli(s, ['verify', m.id, '--from', 'nas', '--read-data'], 5);
+    expect(v.stdout).toContain(`${db}: sha256 mismatch`);
+    expect(v.stdout).toContain(`${app}: missing`);
+    expect(v.stdout).toContain(
+      `hint: This server still holds set ${m.id}: \`respaldo copy ${m.id} --to nas --verify\``,
+    );
+    const r = await cli(s, ['restore', m.id, '--from', 'nas', '--db', 'users', '--dry-run'], 5);
+    expect(r.stderr).toContain(`respaldo copy ${m.id} --to nas --verify`);
+
+    const text = await cli(s, ['copy', m.id, '--to', 'nas', '--verify']);
+    expect(text.stdout).toContain(`re-sent 2 file(s) that differed at nas: `);
+    expect(text.stdout).toContain(`${db} (sha256 mismatch (content changed))`);
+    expect(text.stdout).toContain(`${app} (missing)`);
+    await cli(s, ['verify', m.id, '--from', 'nas', '--read-data']);
+    expect(localFiles(s, m.id)).toEqual(local);
+    expect(tree(there)).toEqual(local);
+
+    // Nothing wrong: a plain copy --verify reads everything back and sends nothing.
+    const again = await copyJson(s, ['--verify']);
+    expect(again).toMatchObject([{ setId: m.id, ok: true, filesSent: 0, resent: [] }]);
+    expect(again[0]!.reread).toBe(Object.keys(local).length);
+    expect((await cli(s, ['copy', '--verify'])).stdout).toContain('every one matches its manifest');
+
+    // Without --verify, plain copy notices a file missing there (listing the folder lists its files).
+    rmSync(join(there, db));
+    expect(await copyJson(s, [])).toMatchObject([{ setId: m.id, ok: true, filesSent: 2 }]); // the file, the manifest
+    await cli(s, ['verify', m.id, '--from', 'nas', '--read-data']);
+    expect((await cli(s, ['copy'])).stdout).toContain('Every set is already at every destination.');
+  });
+
+  it('a damaged local file is never sent: over a good copy nothing is read from it; over a damaged one it is refused (exit 12)', async () => {
+    const s = demoSetup();
+    const nas = join(s.dir, 'nas');
+    mkdirSync(nas);
+    withDestinations(s, { destinations: [{ name: 'nas', type: 'folder', path: nas, source: 'srv1' }] });
+    const m = parseJsonOutput<Manifest>((await cli(s, ['create', '--json'])).stdout);
+    const there = join(nas, 'srv1', m.id);
+    const [a, b] = m.databases.filter((d) => d.file).map((d) => d.file!);
+    const good = tree(there);
+    damage(join(s.backupDir, m.id, a!));
+    expect(await copyJson(s, [m.id, '--to', 'nas', '--verify'])).toMatchObject([{ ok: true, filesSent: 0 }]);
+    expect(tree(there)).toEqual(good);
+
+    damage(join(s.backupDir, m.id, b!));
+    damage(join(there, b!));
+    const damagedThere = tree(there);
+    const refused = await cli(s, ['copy', m.id, '--to', 'nas', '--verify'], 12);
+    expect(refused.stderr).toContain(`do not match their manifest (sha256): ${b}; they were not sent`);
+    expect(refused.stderr).toContain(`hint: Run \`respaldo verify ${m.id}\``);
+    expect(tree(there)).toEqual(damagedThere);
+  });
+
+  it('on a new server (the set not here) the hints do not suggest copy --verify', async () => {
+    const s = demoSetup();
+    const nas = join(s.dir, 'nas');
+    mkdirSync(nas);
+    withDestinations(s, { destinations: [{ name: 'nas', type: 'folder', path: nas, source: 'srv1' }] });
+    const m = parseJsonOutput<Manifest>((await cli(s, ['create', '--json'])).stdout);
+    const db = m.databases.find((d) => d.name === 'users')!.file!;
+    damage(join(nas, 'srv1', m.id, db));
+    rmSync(s.backupDir, { recursive: true, force: true });
+    const v = await cli(s, ['verify', m.id, '--from', 'nas', '--read-data'], 5);
+    expect(v.stdout).toContain('hint: Restore another set (`respaldo list --from nas`)');
+    const r = await cli(s, ['restore', m.id, '--from', 'nas', '--db', 'users', '--dry-run'], 5);
+    expect(r.stderr).toContain('Restore another set (`respaldo list --from nas`)');
+    for (const out of [v.stdout, r.stderr]) expect(out).not.toContain('--verify');
+  });
+});
+
+describe('copy --verify repairs an encrypted copy at an sftp destination (local sets plain)', () => {
+  it('re-encrypts exactly the damaged and the deleted file and rewrites the manifest there; nothing else changes', async () => {
+    const srv = await startSshd();
+    const s = demoSetup();
+    const keyFile = join(s.dir, 'key.txt');
+    execFileSync('age-keygen', ['-o', keyFile], { stdio: 'pipe' });
+    const recipient = execFileSync('age-keygen', ['-y', keyFile], { encoding: 'utf8' }).trim();
+    withDestinations(s, {
+      source: 'srv1',
+      encryption: { recipients: [recipient], identityFile: keyFile, local: false },
+      destinations: [sftpDestination(srv, { encrypt: true })],
+    });
+    const m = parseJsonOutput<Manifest>((await cli(s, ['create', '--json'])).stdout);
+    const there = join(srv.root, 'srv1', m.id);
+    const db = `${m.databases.find((d) => d.name === 'users')!.file!}.age`;
+    const app = `${m.files.find((f) => f.stored)!.stored!}.age`;
+    const local = localFiles(s, m.id);
+    const before = tree(there);
+    damage(join(there, db));
+    rmSync(join(there, app));
+
+    const v = await cli(s, ['verify', m.id, '--from', 'ssh', '--read-data'], 5);
+    expect(v.stdout).toContain(`${db}: failed authentication while decrypting`);
+    expect(v.stdout).toContain(`respaldo copy ${m.id} --to ssh --verify`);
+    const r = await copyJson(s, [m.id, '--to', 'ssh', '--verify']);
+    expect(r).toMatchObject([{ setId: m.id, ok: true, filesSent: 3 }]); // the two files, the manifest
+    expect(r[0]!.resent!.map((f) => f.path).sort()).toEqual([app, db].sort());
+    await cli(s, ['verify', m.id, '--from', 'ssh', '--read-data']);
+    expect(localFiles(s, m.id)).toEqual(local);
+    const after = tree(there);
+    for (const p of Object.keys(before))
+      if (p !== db && p !== app && p !== 'manifest.json') expect(after[p], p).toBe(before[p]);
+    expect(Object.keys(after).sort()).toEqual(Object.keys(before).sort());
+
+    expect(await copyJson(s, ['--verify'])).toMatchObject([{ setId: m.id, ok: true, filesSent: 0, resent: [] }]);
+  });
+});
