@@ -45,7 +45,8 @@ import { nextRun } from './when.js';
  * (ProgressEvent from the engine, with the job name), `state` (SchedulerStatus), `stopped` (code).
  *
  * Why one file of about 570 lines: the loop, its queue of waiting jobs, its lock, its state file and the handling of
- * stops and signals share the clock and the lock; the pure parts are in when.ts and catch-up.ts, a job's run in run-job.ts.
+ * stops and signals share the clock and the lock; the pure parts are in when.ts and catch-up.ts, a job's run in
+ * run-job.ts.
  */
 
 /** Time source and timers. `systemClock` is the real one. */
