@@ -135,7 +135,14 @@ describe('SQL Server drill executor (fake connection)', () => {
   it('drillChecks runs DBCC CHECKDB on the scratch database and passes when it reports no error', async () => {
     const driver = createSqlServerDriver({ connect: connector(fake) });
     const checks = await driver.drillChecks!(cfg(), 'users__drill_1', ctx());
-    expect(checks).toEqual([{ name: 'DBCC CHECKDB', ok: true, detail: 'no errors' }]);
+    expect(checks).toEqual([
+      {
+        name: 'DBCC CHECKDB',
+        ok: true,
+        detail: 'no errors',
+        phrases: { detail: { id: 'drill.noErrors', params: {} } },
+      },
+    ]);
     expect(fake.log.map((l) => l.sql)).toEqual(['DBCC CHECKDB ([users__drill_1]) WITH NO_INFOMSGS, ALL_ERRORMSGS']);
   });
 
