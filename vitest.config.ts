@@ -5,7 +5,7 @@ export default defineConfig({
   test: {
     include: ['test/**/*.test.ts', 'test/**/*.test.tsx'],
     // Rebuilds dist/ (run by the CLI tests through bin/respaldo.js) when src/ is newer.
-    globalSetup: ['test/helpers/build-dist.ts'],
+    globalSetup: ['test/helpers/build-dist.ts', 'test/helpers/run-dir.ts'],
     testTimeout: 120_000,
     hookTimeout: 180_000,
     pool: 'forks',

@@ -48,7 +48,8 @@ export function createDemo(dir: string, opts: { scale?: number } = {}): void {
       process.once('exit', () => {
         for (const t of demoTemplates.values()) rmSync(t, { recursive: true, force: true });
       });
-    template = mkdtempSync(join(tmpdir(), 'respaldo-demo-template-'));
+    // Inside the run's folder (run-dir.ts), removed when the run ends even when this process is ended without `exit`.
+    template = mkdtempSync(join(process.env['RESPALDO_TEST_RUN_DIR'] ?? tmpdir(), 'respaldo-demo-template-'));
     demoTemplates.set(scale, template);
     try {
       runDemoScript(template, { scale });
