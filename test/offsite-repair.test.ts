@@ -36,14 +36,19 @@ function withDestinations(s: DemoSetup, extra: Record<string, unknown>): void {
 const copyJson = async (s: DemoSetup, args: string[], code = 0) =>
   parseJsonOutput<CopyResult[]>((await cli(s, ['copy', ...args, '--json'], code)).stdout);
 
+/** A demo set made and copied on create to the folder destination `nas` (source srv1); `there` is its copy. */
+async function copiedToFolder() {
+  const s = demoSetup();
+  const nas = join(s.dir, 'nas');
+  mkdirSync(nas);
+  withDestinations(s, { destinations: [{ name: 'nas', type: 'folder', path: nas, source: 'srv1' }] });
+  const m = parseJsonOutput<Manifest>((await cli(s, ['create', '--json'])).stdout);
+  return { s, m, there: join(nas, 'srv1', m.id) };
+}
+
 describe('copy --verify repairs a set at a folder destination', () => {
   it('re-sends exactly the damaged and the deleted file; the next verify --read-data passes; the local set is untouched', async () => {
-    const s = demoSetup();
-    const nas = join(s.dir, 'nas');
-    mkdirSync(nas);
-    withDestinations(s, { destinations: [{ name: 'nas', type: 'folder', path: nas, source: 'srv1' }] });
-    const m = parseJsonOutput<Manifest>((await cli(s, ['create', '--json'])).stdout);
-    const there = join(nas, 'srv1', m.id);
+    const { s, m, there } = await copiedToFolder();
     const db = m.databases.find((d) => d.name === 'users')!.file!;
     const app = m.files.find((f) => f.stored)!.stored!;
     const local = localFiles(s, m.id);
@@ -81,12 +86,7 @@ describe('copy --verify repairs a set at a folder destination', () => {
   });
 
   it('a damaged local file is never sent: over a good copy nothing is read from it; over a damaged one it is refused (exit 12)', async () => {
-    const s = demoSetup();
-    const nas = join(s.dir, 'nas');
-    mkdirSync(nas);
-    withDestinations(s, { destinations: [{ name: 'nas', type: 'folder', path: nas, source: 'srv1' }] });
-    const m = parseJsonOutput<Manifest>((await cli(s, ['create', '--json'])).stdout);
-    const there = join(nas, 'srv1', m.id);
+    const { s, m, there } = await copiedToFolder();
     const [a, b] = m.databases.filter((d) => d.file).map((d) => d.file!);
     const good = tree(there);
     damage(join(s.backupDir, m.id, a!));
