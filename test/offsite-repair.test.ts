@@ -156,3 +156,43 @@ describe('copy --verify repairs an encrypted copy at an sftp destination (local 
     expect(await copyJson(s, ['--verify'])).toMatchObject([{ setId: m.id, ok: true, filesSent: 0, resent: [] }]);
   });
 });
+
+describe('a destination that turns to encrypt: true, over a set copied there unencrypted', () => {
+  it('copy and copy --verify send it encrypted, remove the unencrypted files there, and keep the keep mark', async () => {
+    const s = demoSetup();
+    const nas = join(s.dir, 'nas');
+    mkdirSync(nas);
+    withDestinations(s, { destinations: [{ name: 'nas', type: 'folder', path: nas, source: 'srv1' }] });
+    const a = parseJsonOutput<Manifest>((await cli(s, ['create', '--json'])).stdout);
+    const b = parseJsonOutput<Manifest>((await cli(s, ['create', '--json'])).stdout);
+    for (const m of [a, b]) await cli(s, ['keep', m.id]);
+    const plain = Object.keys(tree(join(nas, 'srv1', a.id)));
+    expect(plain).toContain('keep');
+
+    const keyFile = join(s.dir, 'key.txt');
+    execFileSync('age-keygen', ['-o', keyFile], { stdio: 'pipe' });
+    const recipient = execFileSync('age-keygen', ['-y', keyFile], { encoding: 'utf8' }).trim();
+    withDestinations(s, {
+      encryption: { recipients: [recipient], identityFile: keyFile, local: false },
+      destinations: [{ name: 'nas', type: 'folder', path: nas, source: 'srv1', encrypt: true }],
+    });
+    const stored = (m: Manifest) => [...m.databases.map((d) => d.file), ...m.files.map((f) => f.stored)];
+    for (const [m, args] of [
+      [a, ['--verify']],
+      [b, []],
+    ] as const) {
+      const there = join(nas, 'srv1', m.id);
+      const out = await cli(s, ['copy', m.id, '--to', 'nas', ...args]);
+      expect(out.stdout).toContain('unencrypted file(s) of an earlier copy at nas');
+      const files = Object.keys(tree(there)).sort();
+      const want = stored(m)
+        .filter((p): p is string => Boolean(p))
+        .map((p) => `${p}.age`);
+      expect(files).toEqual([...want, 'keep', 'manifest.json'].sort());
+      const rm = JSON.parse(readFileSync(join(there, 'manifest.json'), 'utf8')) as Manifest;
+      expect(rm.encryption).toBeDefined();
+      await cli(s, ['verify', m.id, '--from', 'nas', '--read-data']);
+    }
+    expect(await copyJson(s, [a.id, '--to', 'nas', '--verify'])).toMatchObject([{ ok: true, filesSent: 0 }]);
+  });
+});

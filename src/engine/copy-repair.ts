@@ -15,6 +15,7 @@ import {
   Sha256Pass,
   boundedAll,
   bufferStream,
+  removeUnsealed,
   sendFile,
   withRetries,
   type CopyOptions,
@@ -199,6 +200,7 @@ async function verifySealed(c: VerifiedCopy, sealer: Sealer, opts: CopyOptions):
   try {
     const rm = await readRemoteManifest(c.dest, c.source, c.m.id);
     if (JSON.stringify(rm.encryption) === JSON.stringify(sealer.describe)) entries = sealedEntries(rm);
+    else if (!rm.encryption) whole = 'copied there unencrypted';
     else whole = 'encrypted there for other recipients than the config names';
   } catch (err) {
     if (!(err instanceof VerifyError)) throw err;
@@ -239,5 +241,7 @@ async function verifySealed(c: VerifiedCopy, sealer: Sealer, opts: CopyOptions):
     c.result.filesSent++;
     c.result.bytesSent += doc.length;
   }
+  const gone = await removeUnsealed(c.dest, c.key, c.files, c.remote, opts);
+  if (gone.length) c.result.removedUnencrypted = gone;
   return true;
 }

@@ -62,6 +62,11 @@ export interface CopyResult {
   reread?: number;
   /** With `verify`: the files of a set already there that were missing or differed, and were sent again. */
   resent?: ResentFile[];
+  /**
+   * Encrypted only off-site: the files of an earlier unencrypted copy of the set there, removed once its
+   * encrypted copy was complete (each readable by whoever holds the destination).
+   */
+  removedUnencrypted?: string[];
 }
 
 export interface CopyOptions {
@@ -303,8 +308,26 @@ async function copySealed(
   result.filesSent++;
   result.bytesSent += doc.length;
   await record.clear();
-  const keep = new Set([MANIFEST_NAME, ...files.map((f) => f.path + AGE_EXTENSION)]);
-  for (const path of remote.keys()) if (!keep.has(path)) await withRetries(() => dest.delete(`${key}/${path}`), opts);
+  const gone = await removeUnsealed(dest, key, files, remote, opts);
+  if (gone.length) result.removedUnencrypted = gone;
+}
+
+/**
+ * Once an encrypted copy's manifest is written: the files there of an earlier unencrypted copy of the set,
+ * readable by whoever holds the destination, are removed. The keep mark stays (the operator's, never removed
+ * by a copy). Returns the paths removed.
+ */
+export async function removeUnsealed(
+  dest: Destination,
+  key: string,
+  files: LocalPart[],
+  remote: Map<string, number>,
+  opts: CopyOptions,
+): Promise<string[]> {
+  const keep = new Set([MANIFEST_NAME, KEEP_MARK, ...files.map((f) => f.path + AGE_EXTENSION)]);
+  const gone = [...remote.keys()].filter((path) => !keep.has(path)).sort();
+  for (const path of gone) await withRetries(() => dest.delete(`${key}/${path}`), opts);
+  return gone;
 }
 
 export async function sendFile(

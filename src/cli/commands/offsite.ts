@@ -35,6 +35,10 @@ export function printCopyResults(io: Pick<CommandIO, 'out' | 'err'>, results: Co
       );
     else if (r.ok && r.reread !== undefined)
       io.out(`  read back and re-hashed ${r.reread} file(s) at ${r.destination}: every one matches its manifest`);
+    if (r.removedUnencrypted?.length)
+      io.out(
+        `  removed ${r.removedUnencrypted.length} unencrypted file(s) of an earlier copy at ${r.destination} (the set is there encrypted now): ${r.removedUnencrypted.join(', ')}`,
+      );
   }
 }
 
