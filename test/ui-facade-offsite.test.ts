@@ -215,3 +215,28 @@ describe('real facade: an encrypted incremental at a destination, with a protect
     expect(dbDigest(to)).toEqual(before);
   });
 });
+
+describe('real facade: sets whose manifest fails its checks', () => {
+  it('listSets names them as damaged, here and at a destination, and lists the others', async () => {
+    const s = demoSetup({ files: undefined });
+    mkdirSync(join(s.dir, 'nas'));
+    setConfig(s, { destinations: [{ name: 'nas', type: 'folder', path: './nas', source: 'srv1' }] });
+    const facade = await facadeOf(s);
+    const req = { databases: ['users'], type: 'full' as const, files: false };
+    const older = await facade.createBackup(req, silentReporter);
+    const newer = await facade.createBackup(req, silentReporter);
+    expect((await facade.listSets()).damaged).toEqual([]);
+    writeFileSync(join(s.backupDir, older.id, 'manifest.json'), '{ not json');
+    writeFileSync(join(s.dir, 'nas', 'srv1', newer.id, 'manifest.json'), '{ not json');
+
+    const here = await facade.listSets();
+    expect(here.map((x) => x.id)).toEqual([newer.id]);
+    expect(here.damaged).toEqual([{ id: older.id, problem: expect.stringContaining('manifest') }]);
+    // which databases a damaged set holds cannot be read: it is named under any filter
+    expect((await facade.listSets({ database: 'users' })).damaged?.map((d) => d.id)).toEqual([older.id]);
+
+    const there = await facade.listSets({ from: 'nas' });
+    expect(there.map((x) => x.id)).toEqual([older.id]);
+    expect(there.damaged).toEqual([{ id: newer.id, source: 'srv1', problem: expect.stringContaining('manifest') }]);
+  });
+});

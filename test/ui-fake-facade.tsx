@@ -25,6 +25,7 @@ import type {
   BackupTypePreview,
   CatchUpPlan,
   CreateRequest,
+  DamagedNote,
   DrillOutcome,
   EngineFacade,
   HeaderStatus,
@@ -38,6 +39,7 @@ import type {
   SchedulerEvent,
   SchedulerHandle,
   SchedulerStatus,
+  SetList,
   VerifyReport,
 } from '../src/ui/engine-facade.js';
 import { catalogue, type Lang } from '../src/ui/i18n/index.js';
@@ -336,17 +338,25 @@ export class FakeFacade implements EngineFacade {
   async releaseFetched(): Promise<void> {
     this.record('releaseFetched');
   }
-  async listSets(filter?: { database?: string; from?: string }): Promise<SetSummary[]> {
+  /** Sets whose manifest fails its checks, by where: '' here, else the destination's name. */
+  damaged: Record<string, DamagedNote[]> = {};
+  async listSets(filter?: { database?: string; from?: string }): Promise<SetList> {
     this.record('listSets', filter);
-    if (filter?.from) return (this.remote[filter.from] ?? []).map((m) => summaryOf(m, new Set(), new Map()));
+    const damaged = { damaged: this.damaged[filter?.from ?? ''] ?? [] };
+    if (filter?.from)
+      return Object.assign(
+        (this.remote[filter.from] ?? []).map((m) => summaryOf(m, new Set(), new Map())),
+        damaged,
+      );
     const marked = (s: SetSummary): SetSummary =>
       this.offsiteMarks[s.id] ? { ...s, notCopiedTo: this.notCopied(s.id) } : s;
-    return this.manifests
+    const sets = this.manifests
       .map((m) => marked(summaryOf(m, this.kept, this.drills)))
       .filter(
         (s) =>
           !filter?.database || s.databases.includes(filter.database) || s.failedDatabases.includes(filter.database),
       );
+    return Object.assign(sets, damaged);
   }
   async readManifest(id: string, from?: string): Promise<Manifest> {
     this.record('readManifest', ...(from ? [id, from] : [id]));

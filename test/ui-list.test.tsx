@@ -303,6 +303,32 @@ describe('list screen', () => {
     },
   );
 
+  it.each(['en', 'es'] as const)(
+    'names the sets left out as damaged under the table, and still fits 80×24 (%s)',
+    async (lang) => {
+      const facade = manySets(40);
+      facade.damaged = { '': [{ id: '20261123_020000', problem: 'manifest.json is not valid JSON' }] };
+      const { lastFrame } = renderSized(<ListScreen onBack={noop} onOpen={noop} onRestore={noop} />, { facade, lang });
+      const f = await waitFrame(lastFrame, (x) => /of 40|de 40/.test(x));
+      expect(frameProblems(f), f).toEqual([]);
+      expect(f).toContain(
+        lang === 'en'
+          ? '1 damaged set not shown (`respaldo list` says why): 20261123_020000'
+          : '1 copia dañada no mostrada (`respaldo list` dice por qué): 20261123_020000',
+      );
+      // one row less than without it, so nothing is pushed off the screen
+      const page = Number(/1-(\d+) (of|de) 40/.exec(f)![1]);
+      facade.damaged = {};
+      cleanupSized();
+      const { lastFrame: plain } = renderSized(<ListScreen onBack={noop} onOpen={noop} onRestore={noop} />, {
+        facade,
+        lang,
+      });
+      const g = await waitFrame(plain, (x) => /of 40|de 40/.test(x));
+      expect(Number(/1-(\d+) (of|de) 40/.exec(g)![1])).toBe(page + 1);
+    },
+  );
+
   it('without a UTF-8 locale every cell cut short ends in ASCII (the titles ended in "…")', async () => {
     const facade = new FakeFacade(0);
     facade.manifests.push(

@@ -89,6 +89,37 @@ describe.each(['en', 'es'] as const)('restore from a destination (%s)', (lang) =
   });
 });
 
+describe.each(['en', 'es'] as const)('damaged sets at a destination (%s)', (lang) => {
+  it('are named under the set table, never silently left out, and the table still fits 80×24', async () => {
+    const facade = offsiteFacade(0);
+    facade.damaged = {
+      nas: [
+        { id: '20261122_230000', source: 'srv1', problem: 'manifest.json is not valid JSON' },
+        { id: '20261119_230000', source: 'srv1', problem: 'manifest.json is not valid JSON' },
+      ],
+    };
+    const { lastFrame, stdin } = renderSized(<RestoreScreen onBack={noop} />, { facade, lang });
+    await waitFrame(lastFrame, (x) => x.includes('nas'));
+    await press(stdin, KEY.down, KEY.enter);
+    const f = await waitFrame(lastFrame, (x) => x.includes('20261120_230000'));
+    fits(f);
+    const lines = f.split('\n');
+    // the damaged sets are no rows to pick: the newest one is named only on the line under the table
+    expect(
+      lines.filter((l) => l.includes('20261122_230000')),
+      f,
+    ).toHaveLength(1);
+    expect(
+      lines.find((l) => l.includes('20261122_230000')),
+      f,
+    ).toMatch(
+      lang === 'en'
+        ? /^2 damaged sets at nas not shown \(do not restore\): srv1\/20261122_230000/
+        : /^2 copias dañadas en nas no mostradas \(no restaurar\): srv1\/20261122_230000/,
+    );
+  });
+});
+
 describe.each(['en', 'es'] as const)('restore as of a date and time (%s)', (lang) => {
   const s =
     lang === 'en'

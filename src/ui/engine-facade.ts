@@ -11,11 +11,19 @@ import type {
   SetSummary,
 } from '../core/types.js';
 import { loadConfig } from '../config/load.js';
-import { deleteSet, lastDrills, listSets, readDrillRecord, readManifest, setDir } from '../engine/catalog.js';
+import {
+  deleteSet,
+  lastDrills,
+  listDamagedSets,
+  listSets,
+  readDrillRecord,
+  readManifest,
+  setDir,
+} from '../engine/catalog.js';
 import { keepSet } from '../engine/remote-keep.js';
 import { looseSecretFiles } from '../engine/crypt.js';
 import { readCopies } from '../engine/copy.js';
-import { fetchSet, listRemoteSets, readRemoteManifest, withDestination, type FetchedSet } from '../engine/remote.js';
+import { fetchSet, listRemote, readRemoteManifest, withDestination, type FetchedSet } from '../engine/remote.js';
 import { runDrill, type DrillOutcome } from '../engine/drill.js';
 import { isCopied, notCopiedOf, withOffsite } from '../engine/offsite-state.js';
 import { createBackup, planBackup } from '../engine/create.js';
@@ -54,6 +62,16 @@ export type { CatchUpPlan };
  * the real implementation (createEngineFacade, below) calls src/engine and src/scheduler; frame tests
  * hand the screens an in-memory fake. Failures are thrown as RespaldoError (message + hint).
  */
+/** A set left out of a listing because its manifest fails its checks (`source`: at a destination). */
+export interface DamagedNote {
+  id: string;
+  problem: string;
+  source?: string;
+}
+
+/** Sets as `listSets` gives them, with those left out as damaged. */
+export type SetList = SetSummary[] & { damaged?: readonly DamagedNote[] };
+
 export interface EngineFacade {
   /** The loaded configuration as the menu shows it (refreshed after the schedule is saved). */
   config(): MenuConfig;
@@ -61,9 +79,10 @@ export interface EngineFacade {
   status(): Promise<HeaderStatus>;
   /**
    * Published sets, newest first (with `notCopiedTo` when destinations are configured). `from`: the
-   * sets of this server's source at that destination instead (read over the network).
+   * sets of this server's source at that destination instead (read over the network). `damaged`: the
+   * sets left out because their manifest fails its checks (the screens say so under the table).
    */
-  listSets(filter?: { database?: string; from?: string }): Promise<SetSummary[]>;
+  listSets(filter?: { database?: string; from?: string }): Promise<SetList>;
   /** Where a set is off-site: each configured destination, copied or not (and why not). [] for safety sets. */
   offsite(id: string): Promise<OffsiteMark[]>;
   /** The manifest of one set (`latest` allowed locally); `from`: of a set at that destination. */
@@ -329,11 +348,15 @@ export function createEngineFacade(initial: LoadedConfig): EngineFacade {
       };
     },
     async listSets(filter) {
+      // A damaged set is named whatever the filter: which databases it holds cannot be read.
       if (filter?.from) {
-        const remote = await listRemoteSets(cfg, filter.from);
-        return filter.database ? remote.filter((x) => x.databases.includes(filter.database!)) : remote;
+        const { sets, damaged } = await listRemote(cfg, filter.from);
+        const kept = filter.database ? sets.filter((x) => x.databases.includes(filter.database!)) : sets;
+        return Object.assign(kept, { damaged: damaged.map(({ id, problem, source }) => ({ id, problem, source })) });
       }
-      return withOffsite(cfg, await listSets(cfg, filter?.database ? { database: filter.database } : {}));
+      const sets = withOffsite(cfg, await listSets(cfg, filter?.database ? { database: filter.database } : {}));
+      const damaged = (await listDamagedSets(cfg)).reverse();
+      return Object.assign(sets, { damaged: damaged.map(({ id, problem }) => ({ id, problem })) });
     },
     async offsite(id) {
       const m = await readManifest(cfg, id);

@@ -1,7 +1,7 @@
 import type { Key } from 'ink';
 import type { DatabaseEntry, Manifest, SetSummary } from '../core/types.js';
 import { capabilitiesOf } from '../drivers/capabilities.js';
-import type { KeyLock, KeySubject, RestoreOutcome, RestorePlan, RestoreRequest } from './engine-facade.js';
+import type { KeyLock, KeySubject, RestoreOutcome, RestorePlan, RestoreRequest, SetList } from './engine-facade.js';
 import { scrollWindow } from './components/Rows.js';
 import { editText, isCtrlC, isDown, isUp } from './use-keys.js';
 import { onAtKey, onPassphraseKey, onSourceKey } from './restore-wizard-steps.js';
@@ -45,7 +45,7 @@ export interface WizardState {
   /** Opened on a set (from the list): no set step, Esc on the first step leaves. */
   initialSetId: string | null;
   /** The sets to pick from; null until loaded. */
-  sets: SetSummary[] | null;
+  sets: SetList | null;
   /** Cursor over the set list (row 0 is `latest` when there is one). */
   setIndex: number;
   manifest: Manifest | null;
@@ -116,7 +116,7 @@ export interface WizardView {
 export type WizardEvent =
   | { type: 'mounted' }
   | { type: 'key'; input: string; key: Key; view: WizardView }
-  | { type: 'sets-loaded'; sets: SetSummary[] }
+  | { type: 'sets-loaded'; sets: SetList }
   | { type: 'manifest-loaded'; manifest: Manifest }
   | { type: 'planned'; plan: RestorePlan }
   | { type: 'confirmed' }

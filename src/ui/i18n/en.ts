@@ -179,6 +179,11 @@ export const en = {
     drilledOk: (age: string) => `✓ ${age}`,
     drilledBad: (dbs: string[]) => `✗ ${dbs.join(',')}`,
     deleted: (id: string) => `Deleted ${id}.`,
+    // What matters first (how many, what to do), the ids last: a narrow terminal cuts the end.
+    damaged: (n: number, ids: string) =>
+      `${n} damaged set${n === 1 ? '' : 's'} not shown (\`respaldo list\` says why): ${ids}`,
+    damagedAt: (dest: string, n: number, ids: string) =>
+      `${n} damaged set${n === 1 ? '' : 's'} at ${dest} not shown (do not restore): ${ids}`,
   },
 
   details: {

@@ -177,6 +177,10 @@ export const es: Catalogue = {
     drilledOk: (age: string) => `✓ ${age}`,
     drilledBad: (dbs: string[]) => `✗ ${dbs.join(',')}`,
     deleted: (id: string) => `Borrada ${id}.`,
+    damaged: (n: number, ids: string) =>
+      `${n} copia${n === 1 ? ' dañada no mostrada' : 's dañadas no mostradas'} (\`respaldo list\` dice por qué): ${ids}`,
+    damagedAt: (dest: string, n: number, ids: string) =>
+      `${n} copia${n === 1 ? ' dañada' : 's dañadas'} en ${dest} no mostrada${n === 1 ? '' : 's'} (no restaurar): ${ids}`,
   },
 
   details: {

@@ -1,6 +1,7 @@
 import { useState } from 'react';
 import { Box, Text } from 'ink';
 import { silentReporter } from '../../core/events.js';
+import { DamagedLine } from '../components/DamagedLine.js';
 import { ErrorBox } from '../components/ErrorBox.js';
 import { Screen } from '../components/Screen.js';
 import { setColumns, setRows } from '../components/set-table.js';
@@ -45,8 +46,9 @@ export function ListScreen({
   const [filter, setFilter] = useState<string | undefined>(initialFilter);
   const [sets, reload] = useLoad(() => facade.listSets(filter ? { database: filter } : {}), [filter]);
   const list = sets.state === 'done' ? sets.value : [];
+  const damaged = sets.state === 'done' ? sets.value.damaged : undefined;
   const [action, setAction] = useState<Action>({ name: 'none' });
-  const below = action.name === 'confirm-delete' ? 4 : action.name === 'error' ? 5 : 1;
+  const below = (action.name === 'confirm-delete' ? 4 : action.name === 'error' ? 5 : 1) + (damaged?.length ? 1 : 0);
   const height = Math.max(3, body - 3 - below);
   const nav = useListNavigation(list.length, height);
   const selected = list[nav.index];
@@ -141,6 +143,7 @@ export function ListScreen({
           footer={t.list.rows}
         />
       ) : null}
+      <DamagedLine damaged={damaged} />
     </Screen>
   );
 }

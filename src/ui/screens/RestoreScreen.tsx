@@ -65,7 +65,8 @@ export function RestoreScreen({
   const { reporter, progress, reset } = useProgress();
   // The files of a set fetched from a destination while planning: their own bar on the plan step.
   const fetchProgress = useProgress();
-  const height = Math.max(3, body - 3);
+  // The set table's rows: one line less when damaged sets are named under it.
+  const height = Math.max(3, body - 3 - (state.sets?.damaged?.length ? 1 : 0));
   const derived = deriveWizard(state);
   const layout = restoreLayout(state, derived.confirming, ui, { columns, body }, progress);
   useTick(500, state.step.name === 'running' || state.busy === 'fetching');

@@ -1,4 +1,5 @@
 import { Text } from 'ink';
+import { DamagedLine } from '../../components/DamagedLine.js';
 import { Screen } from '../../components/Screen.js';
 import { setColumns, setRows } from '../../components/set-table.js';
 import { Table } from '../../components/Table.js';
@@ -42,6 +43,7 @@ export function SetStep({
           footer={t.list.rows}
         />
       ) : null}
+      <DamagedLine damaged={sets?.damaged} from={state.from} />
     </Screen>
   );
 }
