@@ -5,6 +5,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { Encrypter } from 'age-encryption';
@@ -238,5 +239,58 @@ describe('real facade: sets whose manifest fails its checks', () => {
     const there = await facade.listSets({ from: 'nas' });
     expect(there.map((x) => x.id)).toEqual([older.id]);
     expect(there.damaged).toEqual([{ id: newer.id, source: 'srv1', problem: expect.stringContaining('manifest') }]);
+  });
+});
+
+describe('real facade: a destination that accepts connections and never answers', () => {
+  it('a listing with an aborted signal and a fetch stopped by releaseFetched end at once, leaving nothing', async () => {
+    const sockets = new Set<Socket>();
+    const frozen = createServer((c) => void sockets.add(c));
+    await new Promise<void>((r) => frozen.listen(0, '127.0.0.1', r));
+    const port = (frozen.address() as AddressInfo).port;
+    try {
+      vi.stubEnv('S3_KEY_ID', 'key');
+      vi.stubEnv('S3_SECRET_KEY', 'secret');
+      const s = demoSetup({ files: undefined });
+      setConfig(s, {
+        destinations: [
+          {
+            name: 'offsite',
+            type: 's3',
+            endpoint: `http://127.0.0.1:${port}`,
+            bucket: 'b',
+            forcePathStyle: true,
+            accessKeyId: '${S3_KEY_ID}',
+            secretAccessKey: '${S3_SECRET_KEY}',
+            source: 'srv1',
+            copyAfterBackup: false,
+          },
+        ],
+      });
+      const facade = await facadeOf(s);
+      const stop = new AbortController();
+      const t0 = Date.now();
+      const listing = facade.listSets({ from: 'offsite' }, stop.signal);
+      setTimeout(() => stop.abort(), 300);
+      await expect(listing).rejects.toMatchObject({ kind: 'interrupted' });
+      // the store's 30 s inactivity timeout never came into it
+      expect(Date.now() - t0).toBeLessThan(5000);
+
+      const t1 = Date.now();
+      const plan = facade.planRestore({
+        from: 'offsite',
+        setId: '20261120_230000',
+        databases: ['users'],
+        files: false,
+      });
+      await new Promise((r) => setTimeout(r, 300));
+      await facade.releaseFetched();
+      await expect(plan).rejects.toSatisfy(isRespaldoError);
+      expect(Date.now() - t1).toBeLessThan(5000);
+      expect(fetchLeft(s)).toEqual([]);
+    } finally {
+      for (const c of sockets) c.destroy();
+      await new Promise((r) => frozen.close(r));
+    }
   });
 });

@@ -5,6 +5,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { cleanup } from 'ink-testing-library';
+import type { RestorePlan } from '../src/ui/engine-facade.js';
 import { DrillScreen } from '../src/ui/screens/DrillScreen.js';
 import { RestoreScreen } from '../src/ui/screens/RestoreScreen.js';
 import { planRows } from '../src/ui/screens/restore-rows.js';
@@ -117,6 +118,48 @@ describe.each(['en', 'es'] as const)('damaged sets at a destination (%s)', (lang
         ? /^2 damaged sets at nas not shown \(do not restore\): srv1\/20261122_230000/
         : /^2 copias dañadas en nas no mostradas \(no restaurar\): srv1\/20261122_230000/,
     );
+  });
+});
+
+describe.each(['en', 'es'] as const)('Esc while the set is fetched from a destination (%s)', (lang) => {
+  it('stops the fetch, goes back to where to restore, and what the stopped fetch answers later is dropped', async () => {
+    const facade = offsiteFacade(0);
+    let fetches = 0;
+    let stopFetch: (() => void) | null = null;
+    const plan = facade.planRestore.bind(facade);
+    // A destination that answers slowly: the plan waits until the fetch is stopped, then fails as stopped.
+    facade.planRestore = (req) => {
+      fetches++;
+      if (fetches > 1) return plan(req);
+      return new Promise<RestorePlan>((_, reject) => {
+        stopFetch = () => reject(new Error('stopped (the fetch was cancelled)'));
+      });
+    };
+    const release = facade.releaseFetched.bind(facade);
+    facade.releaseFetched = async () => {
+      stopFetch?.();
+      await release();
+    };
+    const { lastFrame, stdin } = renderSized(<RestoreScreen onBack={noop} />, { facade, lang });
+    await waitFrame(lastFrame, (x) => x.includes('nas'));
+    await press(stdin, KEY.down, KEY.enter);
+    await waitFrame(lastFrame, (x) => x.includes('20261120_230000'));
+    await press(stdin, KEY.down, KEY.enter);
+    await waitFrame(lastFrame, (x) => x.includes('[ ] users (sqlite)'));
+    await press(stdin, KEY.space, KEY.enter, KEY.enter);
+    const busy = await waitFrame(lastFrame, (x) => x.includes(lang === 'en' ? 'Esc stops the fetch' : 'Esc detiene'));
+    fits(busy);
+    await press(stdin, KEY.esc);
+    const back = await waitFrame(lastFrame, (x) => x.includes(lang === 'en' ? 'Where to restore' : 'Dónde restaurar'));
+    fits(back);
+    expect(calls(facade, 'releaseFetched')).toHaveLength(1);
+    await new Promise((r) => setImmediate(r));
+    // the stopped fetch's failure is not shown as an error
+    expect(lastFrame()).not.toContain('stopped (the fetch was cancelled)');
+    // Enter plans again, and this time the set comes
+    await press(stdin, KEY.enter);
+    fits(await waitFrame(lastFrame, (x) => x.includes(lang === 'en' ? 'RESTORE' : 'RESTAURAR')));
+    expect(fetches).toBe(2);
   });
 });
 

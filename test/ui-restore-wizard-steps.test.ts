@@ -106,9 +106,52 @@ describe('restore wizard: where from', () => {
 
   it('Esc on the source step leaves; Esc on the set step goes back to the source step', () => {
     expect(apply(initialWizardState(undefined, CONFIG), keys(esc)).effects).toEqual([{ kind: 'back' }]);
-    const { state, effects } = apply(initialWizardState(undefined, CONFIG), keys(down, enter, esc));
-    expect(state.step).toEqual({ name: 'source' });
-    expect(effects).toEqual([{ kind: 'load-sets', from: 'nas' }]);
+    const listed = apply(initialWizardState(undefined, CONFIG), [
+      ...keys(down, enter),
+      { type: 'sets-loaded', sets: REMOTE.map(summary) },
+      ...keys(esc),
+    ]);
+    expect(listed.state.step).toEqual({ name: 'source' });
+    expect(listed.effects).toEqual([{ kind: 'load-sets', from: 'nas' }]);
+  });
+
+  it('Esc while a destination is read stops it: its listing, a manifest read there, the fetch of the plan', () => {
+    // still listed: back to the source step, the listing stopped
+    const listing = apply(initialWizardState(undefined, CONFIG), keys(down, enter, esc));
+    expect(listing.state.step).toEqual({ name: 'source' });
+    expect(listing.effects).toEqual([{ kind: 'load-sets', from: 'nas' }, { kind: 'cancel' }]);
+
+    const listed = apply(initialWizardState(undefined, CONFIG), [
+      ...keys(down, enter),
+      { type: 'sets-loaded', sets: REMOTE.map(summary) },
+    ]).state;
+    // a manifest read there: the sets stay, no longer busy
+    const reading = apply(listed, keys(down, enter, esc));
+    expect(reading.effects.at(-1)).toEqual({ kind: 'cancel' });
+    expect(reading.state).toMatchObject({ busy: null, step: { name: 'set' } });
+    // the fetch of the plan: back to the target step, nothing planned
+    const items = apply(listed, [...keys(down, enter), { type: 'manifest-loaded', manifest: REMOTE[0]! }]).state;
+    const fetching = apply(items, keys(['a', {}], enter, enter));
+    expect(fetching.state.busy).toBe('fetching');
+    const stopped = apply(fetching.state, keys(esc));
+    expect(stopped.effects).toEqual([{ kind: 'cancel' }]);
+    expect(stopped.state).toMatchObject({ busy: null, plan: null, step: { name: 'target' } });
+    // Enter plans (and fetches) again
+    expect(apply(stopped.state, keys(enter)).effects.map((e) => e.kind)).toEqual(['plan']);
+  });
+
+  it('the backup folder: Esc while planning does nothing (nothing is read over the network)', () => {
+    const local = apply(initialWizardState(undefined, CONFIG), [
+      ...keys(enter),
+      { type: 'sets-loaded', sets: REMOTE.map(summary) },
+      ...keys(down, enter),
+      { type: 'manifest-loaded', manifest: REMOTE[0]! },
+      ...keys(['a', {}], enter, enter),
+    ]).state;
+    expect(local.busy).toBe('planning');
+    const after = apply(local, keys(esc));
+    expect(after.effects).toEqual([]);
+    expect(after.state).toBe(local);
   });
 
   it('a destination that cannot be listed: the error goes back to the source step', () => {

@@ -82,7 +82,7 @@ export interface EngineFacade {
    * sets of this server's source at that destination instead (read over the network). `damaged`: the
    * sets left out because their manifest fails its checks (the screens say so under the table).
    */
-  listSets(filter?: { database?: string; from?: string }): Promise<SetList>;
+  listSets(filter?: { database?: string; from?: string }, signal?: AbortSignal): Promise<SetList>;
   /** Where a set is off-site: each configured destination, copied or not (and why not). [] for safety sets. */
   offsite(id: string): Promise<OffsiteMark[]>;
   /** The manifest of one set (`latest` allowed locally); `from`: of a set at that destination. */
@@ -123,7 +123,10 @@ export interface EngineFacade {
   planRestore(req: RestoreRequest, reporter?: Reporter): Promise<RestorePlan>;
   /** Executes a plan returned by planRestore (then removes a fetched set). */
   executeRestore(plan: RestorePlan, reporter: Reporter, signal?: AbortSignal): Promise<RestoreOutcome>;
-  /** Removes the set planRestore fetched from a destination, if any (the wizard was left). */
+  /**
+   * Removes the set planRestore fetched from a destination, if any (the wizard was left, or Esc while it
+   * was fetched): a fetch under way is stopped first (its destination closed), and its planRestore fails.
+   */
   releaseFetched(): Promise<void>;
   /**
    * Which passphrase decrypting needs that the menu must ask for, null when none. `identity`: the
@@ -284,6 +287,7 @@ export function createEngineFacade(initial: LoadedConfig): EngineFacade {
   // A fetch under way, and how many times the wizard was left: a fetch that ends after its wizard was
   // left removes what it fetched, so nothing of it stays behind.
   let fetching: Promise<unknown> | null = null;
+  let stopFetch: AbortController | null = null;
   let released = 0;
   const dropFetched = async (): Promise<void> => {
     const held = fetched;
@@ -298,15 +302,20 @@ export function createEngineFacade(initial: LoadedConfig): EngineFacade {
     const sel = { databases: req.databases, files: req.files, ...(req.at ? { at: new Date(req.at) } : {}) };
     const key = JSON.stringify([req.from, req.setId, sel]);
     if (fetched?.key === key) return fetched.set;
+    // A fetch stopped by Esc may still be removing its folder, the one this fetch writes into: it ends first.
+    await fetching?.catch(() => undefined);
     const generation = released;
     await dropFetched();
-    const next = fetchSet(cfg, req.from, req.setId, sel, reporter);
+    const stop = new AbortController();
+    const next = fetchSet(cfg, req.from, req.setId, sel, reporter, stop.signal);
     fetching = next;
+    stopFetch = stop;
     let set: FetchedSet;
     try {
       set = await next;
     } finally {
       fetching = null;
+      stopFetch = null;
     }
     if (generation !== released) {
       await set.remove();
@@ -317,6 +326,7 @@ export function createEngineFacade(initial: LoadedConfig): EngineFacade {
   };
   const releaseFetched = async (): Promise<void> => {
     released++;
+    stopFetch?.abort();
     await fetching?.catch(() => undefined);
     await dropFetched();
   };
@@ -347,10 +357,10 @@ export function createEngineFacade(initial: LoadedConfig): EngineFacade {
         }),
       };
     },
-    async listSets(filter) {
+    async listSets(filter, signal) {
       // A damaged set is named whatever the filter: which databases it holds cannot be read.
       if (filter?.from) {
-        const { sets, damaged } = await listRemote(cfg, filter.from);
+        const { sets, damaged } = await listRemote(cfg, filter.from, signal ? { signal } : {});
         const kept = filter.database ? sets.filter((x) => x.databases.includes(filter.database!)) : sets;
         return Object.assign(kept, { damaged: damaged.map(({ id, problem, source }) => ({ id, problem, source })) });
       }

@@ -104,6 +104,8 @@ export type WizardEffect =
   | { kind: 'unlock'; passphrase: string; of: KeySubject }
   | { kind: 'execute'; plan: RestorePlan }
   | { kind: 'abort' }
+  /** Esc while a destination is read (its sets listed, a manifest read, the set fetched): stop it, drop its answer. */
+  | { kind: 'cancel' }
   | { kind: 'back' };
 
 /** What the screen measured, which some keys need: the set list's page and the scrolled rows' window. */
@@ -283,6 +285,7 @@ export function mayCloseSessions(plan: RestorePlan): boolean {
 }
 
 const stay = (state: WizardState): Transition => ({ state, effect: null });
+const CANCEL: WizardEffect = { kind: 'cancel' };
 const to = (state: WizardState, effect: WizardEffect | null = null): Transition => ({ state, effect });
 
 /** Planning: the plan step with nothing shown yet while the engine plans (nothing is changed). */
@@ -316,7 +319,21 @@ function scrolled(s: WizardState, input: string, key: Key, view: WizardView, typ
   return Math.max(0, Math.min(w.maxTop, w.top + by));
 }
 
+/**
+ * Esc while a destination is read: a slow or frozen one must never hold the operator. The fetch of the
+ * set goes back to the target step, the read of a manifest stays on the sets (the effect stops the work
+ * and drops its answer; nothing was changed).
+ */
+function cancelRemote(s: WizardState): Transition | null {
+  if (!s.from) return null;
+  if (s.busy === 'fetching') return to({ ...s, busy: null, plan: null, step: { name: 'target' } }, CANCEL);
+  if (s.busy === 'loading' && s.step.name === 'set') return to({ ...s, busy: null }, CANCEL);
+  return null;
+}
+
 function onKey(s: WizardState, input: string, key: Key, view: WizardView): Transition {
+  const cancelled = key.escape ? cancelRemote(s) : null;
+  if (cancelled) return cancelled;
   if (isCtrlC(input, key) || s.busy || s.step.name === 'running') return stay(s);
   const d = deriveWizard(s);
   const step = s.step;
@@ -329,7 +346,8 @@ function onKey(s: WizardState, input: string, key: Key, view: WizardView): Trans
       return onPassphraseKey(s, input, key);
     case 'set': {
       if (key.escape) {
-        if (s.destinations.length) return stay({ ...s, step: { name: 'source' } });
+        // Sets of a destination still being listed: the listing is stopped.
+        if (s.destinations.length) return to({ ...s, step: { name: 'source' } }, s.from && !s.sets ? CANCEL : null);
         return to(s, { kind: 'back' });
       }
       if (input === 't' && s.databases.length) return stay({ ...s, problem: null, atCursor: 0, step: { name: 'at' } });

@@ -78,6 +78,7 @@ export const en = {
     checkboxForm: '↑↓ move · Space toggle · ←→ change · Enter start · Esc back',
     running: 'Working… Ctrl-C to interrupt (nothing partial is kept)',
     busy: 'Please wait… Ctrl-C leaves the menu (nothing is changed)',
+    busyFetch: 'Please wait… Esc stops the fetch (nothing is changed) · Ctrl-C leaves the menu',
     done: 'Enter or Esc back',
     confirm: 'Type the word, then Enter · Esc cancel',
     pickSet: '↑↓ move · Enter choose · Esc back',

@@ -76,6 +76,7 @@ export const es: Catalogue = {
     checkboxForm: '↑↓ mover · Espacio marcar · ←→ cambiar · Enter empezar · Esc volver',
     running: 'Trabajando… Ctrl-C para interrumpir (no se guarda nada a medias)',
     busy: 'Espere… Ctrl-C sale del menú (no se cambia nada)',
+    busyFetch: 'Espere… Esc detiene la descarga (no se cambia nada) · Ctrl-C sale del menú',
     done: 'Enter o Esc para volver',
     confirm: 'Escriba la palabra y pulse Enter · Esc cancelar',
     pickSet: '↑↓ mover · Enter elegir · Esc volver',

@@ -78,6 +78,18 @@ export function RestoreScreen({
     if (effect) void run(effect);
   };
 
+  // What a cancelled read of a destination answers later is dropped: each answer is dispatched only
+  // when no `cancel` came since it was asked for.
+  const generation = useRef(0);
+  const listing = useRef<AbortController | null>(null);
+  const answer = <T,>(work: Promise<T>, ok: (value: T) => WizardEvent, back: 'set' | 'target'): Promise<void> => {
+    const asked = generation.current;
+    return work.then(
+      (value) => void (asked === generation.current && dispatch(ok(value))),
+      (error: unknown) => void (asked === generation.current && dispatch({ type: 'failed', error, back })),
+    );
+  };
+
   const run = async (effect: WizardEffect): Promise<void> => {
     switch (effect.kind) {
       case 'back':
@@ -85,21 +97,31 @@ export function RestoreScreen({
       case 'abort':
         abort.current?.abort();
         return;
-      case 'load-sets':
-        return facade.listSets(effect.from ? { from: effect.from } : undefined).then(
-          (sets) => dispatch({ type: 'sets-loaded', sets }),
-          (error: unknown) => dispatch({ type: 'failed', error, back: 'set' }),
+      case 'cancel':
+        generation.current++;
+        listing.current?.abort();
+        return facade.releaseFetched().catch(() => undefined);
+      case 'load-sets': {
+        listing.current = new AbortController();
+        const filter = effect.from ? { from: effect.from } : undefined;
+        return answer(
+          facade.listSets(filter, listing.current.signal),
+          (sets) => ({ type: 'sets-loaded', sets }),
+          'set',
         );
+      }
       case 'load-manifest':
-        return facade.readManifest(effect.id, effect.from).then(
-          (manifest) => dispatch({ type: 'manifest-loaded', manifest }),
-          (error: unknown) => dispatch({ type: 'failed', error, back: 'set' }),
+        return answer(
+          facade.readManifest(effect.id, effect.from),
+          (manifest) => ({ type: 'manifest-loaded', manifest }),
+          'set',
         );
       case 'plan':
         fetchProgress.reset();
-        return facade.planRestore(effect.request, fetchProgress.reporter).then(
-          (plan) => dispatch({ type: 'planned', plan }),
-          (error: unknown) => dispatch({ type: 'failed', error, back: 'target' }),
+        return answer(
+          facade.planRestore(effect.request, fetchProgress.reporter),
+          (plan) => ({ type: 'planned', plan }),
+          'target',
         );
       case 'check-key':
         return facade.keyLocked(effect.of).then(
@@ -128,8 +150,12 @@ export function RestoreScreen({
 
   useEffect(() => {
     dispatch({ type: 'mounted' });
-    // A set fetched from a destination for a plan that was not carried out is removed on leaving.
-    return () => void facade.releaseFetched().catch(() => undefined);
+    // A set fetched from a destination for a plan that was not carried out is removed on leaving (a fetch or
+    // a listing under way is stopped).
+    return () => {
+      listing.current?.abort();
+      void facade.releaseFetched().catch(() => undefined);
+    };
   }, []);
   useInterrupt(() => dispatch({ type: 'interrupt' }), state.step.name === 'running');
   useKeys((input, key) =>

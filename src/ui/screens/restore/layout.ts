@@ -46,8 +46,9 @@ export function restoreLayout(
       refusals.reduce((n, r) => n + r.length + 2, 0) +
       (confirming ? 1 + typedConfirmRows(t.restore.typeWord(t.confirmWord), width) : 0) +
       (s.busy ? 1 : 0);
-    // While the plan is made or its set fetched, keys do nothing: the help says so (Ctrl-C leaves the menu).
-    const help0 = s.busy ? t.help.busy : confirming ? t.help.confirm : t.help.done;
+    // While the plan is made keys do nothing, while its set is fetched Esc stops it: the help says so.
+    const help0 =
+      s.busy === 'fetching' ? t.help.busyFetch : s.busy ? t.help.busy : confirming ? t.help.confirm : t.help.done;
     const scrolled = confirming ? t.help.confirmScroll : t.help.doneScroll;
     const fits = Math.max(3, body - fixed - (helpRows(help0, width) - 1));
     const help = rows.length > fits && !s.busy ? scrolled : help0;
