@@ -104,4 +104,30 @@ describe('a destination that goes away in the middle of a copy', () => {
     ]);
     await cli(s, ['verify', m.id, '--from', 'ssh', '--read-data']);
   });
+
+  it('sshd frozen mid-copy (connections open, nothing answers): exit 12 after timeoutSeconds, not never', async () => {
+    const srv = await startSshd();
+    const s = demoSetup();
+    const m = await bigSet(s, sftpDestination(srv, { source: 'srv1', timeoutSeconds: 1 }));
+    const t0 = Date.now();
+    let frozenAt = 0;
+    const r = await copyCutShort(
+      s,
+      () => filesBelow(join(srv.root, 'srv1', m.id)).length > 1,
+      async () => {
+        srv.freeze();
+        frozenAt = Date.now();
+      },
+    ).finally(() => srv.thaw());
+    expect(r.code, describeResult(r)).toBe(12);
+    expect(r.stderr).toMatch(/Keepalive timeout|Timed out while waiting for handshake/);
+    // the keepalives (every second, two unanswered), then the retries' reconnections (1 s handshakes): about 7 s
+    expect(Date.now() - frozenAt, `frozen after ${frozenAt - t0} ms`).toBeLessThan(30_000);
+    expect(existsSync(join(srv.root, 'srv1', m.id, 'manifest.json'))).toBe(false);
+    await cli(s, ['verify', m.id]);
+    // thawed, the next copy completes
+    expect(parseJsonOutput<CopyResult[]>((await cli(s, ['copy', '--json'])).stdout)).toMatchObject([
+      { setId: m.id, ok: true },
+    ]);
+  });
 });

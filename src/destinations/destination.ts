@@ -123,8 +123,9 @@ export interface DestinationConfig {
   /** Files uploaded at the same time (default 4). */
   parallel?: number;
   /**
-   * s3, rclone: connecting, or a request during which nothing is sent nor received, for this long fails (a
-   * transient error, retried); a long transfer that keeps moving never times out. Default DEFAULT_TIMEOUT_SECONDS.
+   * s3, rclone, sftp: connecting, or a request during which nothing is sent nor received (sftp: keepalives
+   * unanswered), for this long fails (a transient error, retried); a long transfer that keeps moving never times
+   * out. Default DEFAULT_TIMEOUT_SECONDS.
    */
   timeoutSeconds?: number;
   /** folder: target folder; sftp/rclone: folder on the server or remote. */

@@ -14,6 +14,7 @@ import { DestinationError, RespaldoError } from '../core/errors.js';
 import { phrase } from '../core/phrases.js';
 import { isSetId } from '../engine/set-id.js';
 import {
+  DEFAULT_TIMEOUT_SECONDS,
   withMappedErrors,
   type Destination,
   type DestinationConfig,
@@ -154,6 +155,7 @@ export class SftpDestination implements Destination {
         );
       }
     }
+    const timeoutMs = (cfg.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS) * 1000;
     try {
       await this.client.connect({
         host: cfg.host!,
@@ -162,7 +164,12 @@ export class SftpDestination implements Destination {
         ...(privateKey ? { privateKey } : {}),
         ...(cfg.passphrase ? { passphrase: cfg.passphrase } : {}),
         ...(cfg.password ? { password: cfg.password } : {}),
-        readyTimeout: 15_000,
+        // A server that stops answering (frozen, a dead link with no reset): the handshake is limited, and
+        // once connected a keepalive every third of timeoutSeconds, two unanswered, ends the connection
+        // (what is in flight fails, then is retried). Any answer resets it: a transfer that moves never ends.
+        readyTimeout: cfg.timeoutSeconds ? timeoutMs : 15_000,
+        keepaliveInterval: Math.max(1000, Math.round(timeoutMs / 3)),
+        keepaliveCountMax: 2,
         retries: 0,
         hostVerifier: (key: Buffer) => {
           this.seenKey = hostKeyFingerprint(key);
@@ -205,7 +212,7 @@ export class SftpDestination implements Destination {
       );
     }
     if (
-      /ECONNREFUSED|ECONNRESET|ECONNABORTED|EPIPE|ETIMEDOUT|EHOSTUNREACH|ENOTFOUND|Timed out|No SFTP connection|Not connected|No response from server|socket|closed|ended|end event|close event|Connection lost/i.test(
+      /ECONNREFUSED|ECONNRESET|ECONNABORTED|EPIPE|ETIMEDOUT|EHOSTUNREACH|ENOTFOUND|Timed out|No SFTP connection|Not connected|No response from server|socket|closed|ended|end event|close event|Connection lost|Keepalive timeout/i.test(
         msg,
       )
     ) {

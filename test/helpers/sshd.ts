@@ -22,6 +22,22 @@ export interface SshServer {
   stop(): Promise<void>;
   /** Starts it again on the same port. */
   restart(): Promise<void>;
+  /**
+   * Stops the server and its sessions with SIGSTOP: connections stay open and nothing answers (a frozen
+   * server, a dead link with no reset). `thaw()` continues them.
+   */
+  freeze(): void;
+  thaw(): void;
+}
+
+/** `pid` and every process below it. */
+function processTree(pid: number): number[] {
+  const out = [pid];
+  for (let i = 0; i < out.length; i++) {
+    const r = spawnSync('pgrep', ['-P', String(out[i])], { encoding: 'utf8' });
+    out.push(...r.stdout.split('\n').filter(Boolean).map(Number));
+  }
+  return out;
 }
 
 /** Where Debian keeps sshd; null when openssh-server is not installed. */
@@ -134,6 +150,8 @@ export async function startSshd(opts: { passwords?: boolean; config?: string[] }
     knownHosts,
     stop,
     restart: async () => (await stop(), await launch()),
+    freeze: () => void processTree(child.pid!).forEach((p) => process.kill(p, 'SIGSTOP')),
+    thaw: () => void processTree(child.pid!).forEach((p) => process.kill(p, 'SIGCONT')),
   };
 }
 
