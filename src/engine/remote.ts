@@ -221,15 +221,6 @@ export async function listRemote(
   );
 }
 
-/** The sets of `listRemote`, without the damaged ones. */
-export async function listRemoteSets(
-  cfg: LoadedConfig,
-  name: string,
-  opts: { allSources?: boolean } = {},
-): Promise<RemoteSetSummary[]> {
-  return (await listRemote(cfg, name, opts)).sets;
-}
-
 /**
  * The newest completed (or partial) set of this source at a destination holding every given database,
  * and the damaged sets newer than it that were passed over.

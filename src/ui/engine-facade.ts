@@ -57,11 +57,6 @@ export type {
 };
 export type { CatchUpPlan };
 
-/**
- * Everything the menu needs from the engine, in one interface. Screens only ever talk to this:
- * the real implementation (createEngineFacade, below) calls src/engine and src/scheduler; frame tests
- * hand the screens an in-memory fake. Failures are thrown as RespaldoError (message + hint).
- */
 /** A set left out of a listing because its manifest fails its checks (`source`: at a destination). */
 export interface DamagedNote {
   id: string;
@@ -72,6 +67,11 @@ export interface DamagedNote {
 /** Sets as `listSets` gives them, with those left out as damaged. */
 export type SetList = SetSummary[] & { damaged?: readonly DamagedNote[] };
 
+/**
+ * Everything the menu needs from the engine, in one interface. Screens only ever talk to this:
+ * the real implementation (createEngineFacade, below) calls src/engine and src/scheduler; frame tests
+ * hand the screens an in-memory fake. Failures are thrown as RespaldoError (message + hint).
+ */
 export interface EngineFacade {
   /** The loaded configuration as the menu shows it (refreshed after the schedule is saved). */
   config(): MenuConfig;
