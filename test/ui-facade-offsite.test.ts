@@ -41,7 +41,7 @@ describe('real facade: restore from a destination on a new server', () => {
     for (const x of ['', '-wal', '-shm']) rmSync(s.dbs.users + x, { force: true });
     facade = await facadeOf(s);
 
-    expect(await facade.listSets()).toEqual([]);
+    expect([...(await facade.listSets())]).toEqual([]);
     const remote = await facade.listSets({ from: 'nas' });
     expect(remote.map((x) => x.id)).toHaveLength(2);
     expect(remote[0]!.id).toBe(newest.id);

@@ -80,6 +80,13 @@ export interface Destination {
   removeEmptyDirs?(dir: string): Promise<void>;
   /** Closes connections (sftp); safe to call more than once. */
   close(): Promise<void>;
+  /** S3: whether the store kept SHA-256 checksums of what was sent (null: nothing sent yet, or not asked). */
+  readonly checksumsConfirmed?: boolean | null;
+  /**
+   * SFTP: whether files went straight into SSH packets (false: through ssh2's own writes, when the installed
+   * ssh2 is not the version respaldo writes packets for; null: nothing sent yet).
+   */
+  readonly directWrites?: boolean | null;
 }
 
 /** A file at a destination, as `listFiles` returns it. */

@@ -227,8 +227,8 @@ export async function copySet(
     // The keep mark goes with the set (prune --from honours it from any server); one there is never removed here.
     if (existsSync(join(dir, KEEP_MARK)) && !remote.has(KEEP_MARK))
       await withRetries(() => putKeepMark(dest!, key, true), opts);
-    if ('checksumsConfirmed' in dest) result.storeChecksums = dest.checksumsConfirmed as boolean | null;
-    if ('directWrites' in dest) result.sftpDirectWrites = dest.directWrites as boolean | null;
+    if (dest.checksumsConfirmed !== undefined) result.storeChecksums = dest.checksumsConfirmed;
+    if (dest.directWrites !== undefined) result.sftpDirectWrites = dest.directWrites;
     result.ok = true;
     reporter.emit({
       type: 'info',

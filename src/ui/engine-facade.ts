@@ -302,9 +302,9 @@ export function createEngineFacade(initial: LoadedConfig): EngineFacade {
     const sel = { databases: req.databases, files: req.files, ...(req.at ? { at: new Date(req.at) } : {}) };
     const key = JSON.stringify([req.from, req.setId, sel]);
     if (fetched?.key === key) return fetched.set;
+    const generation = released;
     // A fetch stopped by Esc may still be removing its folder, the one this fetch writes into: it ends first.
     await fetching?.catch(() => undefined);
-    const generation = released;
     await dropFetched();
     const stop = new AbortController();
     const next = fetchSet(cfg, req.from, req.setId, sel, reporter, stop.signal);
