@@ -5,13 +5,14 @@ import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { describe, expect, it, vi } from 'vitest';
 import type { Manifest, SetSummary } from '../src/core/types.js';
-import { inspectSqliteFile } from '../src/drivers/sqlite/inspect.js';
+import { INLINE_BYTES, inspectSqliteFile as inspect } from '../src/drivers/sqlite/inspect.js';
 import { describeResult, parseJsonOutput, REPO_ROOT, runCli } from './helpers/cli.js';
 import { demoSetup, makeTmpDir, type DemoSetup } from './helpers/tmp.js';
 
 /**
  * The checks of a SQLite snapshot or restored copy (integrity_check and row counts, each in its own worker
- * thread, at once), and what a failed check does to a create: that database fails, nothing of it is stored.
+ * thread, at once; on the calling thread for a file of 16 MiB or less: both ways give the same outcomes),
+ * and what a failed check does to a create: that database fails, nothing of it is stored.
  */
 
 /** A database SQLite opens and counts, but whose index t_b does not match its table: integrity_check fails. */
@@ -46,7 +47,12 @@ async function cli(s: DemoSetup, args: string[], expectCode: number) {
 const leftovers = (backupDir: string) =>
   readdirSync(backupDir, { recursive: true, encoding: 'utf8' }).filter((n) => /\.scratch-|snapshot|\.tmp/.test(n));
 
-describe('inspectSqliteFile', () => {
+describe.each([
+  ['in worker threads', false],
+  ['on this thread', true],
+] as const)('inspectSqliteFile %s', (_, inline) => {
+  const inspectSqliteFile = (file: string, opts: { integrity?: boolean } = {}) => inspect(file, { ...opts, inline });
+
   it('a sound file: integrity ok, every table counted, its page size and count', async () => {
     const file = join(makeTmpDir(), 'ok.db');
     const db = new Database(file);
@@ -120,15 +126,41 @@ describe('inspectSqliteFile', () => {
     } finally {
       terminate.mockRestore();
     }
+    if (inline) return;
 
     // The race itself, in a process of its own: with a stopped check it aborted in about a third of such runs.
-    const inspect = join(REPO_ROOT, 'dist', 'drivers', 'sqlite', 'inspect.js');
-    const script = `const { inspectSqliteFile } = await import(${JSON.stringify(inspect)});
-      for (let i = 0; i < 60; i++) await inspectSqliteFile(process.argv[1]).catch(() => undefined);
+    const module = join(REPO_ROOT, 'dist', 'drivers', 'sqlite', 'inspect.js');
+    const script = `const { inspectSqliteFile } = await import(${JSON.stringify(module)});
+      for (let i = 0; i < 60; i++) await inspectSqliteFile(process.argv[1], { inline: false }).catch(() => undefined);
       console.log('lived');`;
     const r = spawnSync(process.execPath, ['--input-type=module', '-e', script, cut], { encoding: 'utf8' });
     expect(r.stderr).not.toContain('FATAL ERROR');
     expect({ status: r.status, stdout: r.stdout.trim() }).toEqual({ status: 0, stdout: 'lived' });
+  });
+});
+
+describe('inspectSqliteFile chooses by size', () => {
+  it('a file of 16 MiB or less is checked on this thread, a larger one in two workers', async () => {
+    const dir = makeTmpDir();
+    const made = (name: string, bytes: number) => {
+      const file = join(dir, name);
+      const db = new Database(file);
+      db.exec(`CREATE TABLE a(x); INSERT INTO a VALUES (zeroblob(${bytes}));`);
+      db.close();
+      return file;
+    };
+    const workers = vi.spyOn(Worker.prototype, 'once');
+    try {
+      const small = made('small.db', INLINE_BYTES - 1024 * 1024);
+      expect(await inspect(small)).toMatchObject({ integrity: ['ok'], tables: { a: 1 } });
+      expect(workers).not.toHaveBeenCalled();
+      const large = made('large.db', INLINE_BYTES + 1024 * 1024);
+      expect(await inspect(large)).toMatchObject({ integrity: ['ok'], tables: { a: 1 } });
+      // each of the two jobs listens once for its message, its error and its exit
+      expect(workers.mock.calls.filter(([event]) => event === 'message')).toHaveLength(2);
+    } finally {
+      workers.mockRestore();
+    }
   });
 });
 
@@ -167,7 +199,7 @@ describe('a live database that fails integrity_check', () => {
     expect(r.stderr).not.toContain('[object Object]');
     const rollback = /To roll back: respaldo restore (\S+) --db users --yes/.exec(r.stdout)?.[1];
     expect(rollback, r.stdout).toBeDefined();
-    expect((await inspectSqliteFile(live)).integrity).toEqual(['ok']);
+    expect((await inspect(live)).integrity).toEqual(['ok']);
 
     const back = await cli(s, ['restore', rollback!, '--db', 'users', '--yes'], 0);
     expect(back.stderr).toContain('restored as it was when it was replaced: it failed integrity_check then');
@@ -175,7 +207,7 @@ describe('a live database that fails integrity_check', () => {
     const pageSize = damaged.readUInt16BE(16);
     const page2 = (b: Buffer) => b.subarray(pageSize, 2 * pageSize);
     expect(page2(readFileSync(live)).equals(page2(damaged))).toBe(true);
-    expect((await inspectSqliteFile(live)).integrity[0]).toMatch(/^integrity_check stopped/);
+    expect((await inspect(live)).integrity[0]).toMatch(/^integrity_check stopped/);
     // a drill of that safety set fails: it is not a sound backup
     const drill = await runCli(['drill', rollback!, '--config', s.configFile], { cwd: s.dir });
     expect(drill.code, describeResult(drill)).not.toBe(0);
