@@ -5,11 +5,22 @@
  * root can); elsewhere the live part skips with one loud line.
  */
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statfsSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { asOperatorError, DiskFullError, isDiskFull, RespaldoError } from '../src/core/errors.js';
+import type { Manifest } from '../src/core/types.js';
 import { describeResult, parseJsonOutput, runCli } from './helpers/cli.js';
 import { dbDigest } from './helpers/sqlite.js';
 import { demoSetup } from './helpers/tmp.js';
@@ -211,6 +222,54 @@ describe('disk full: a real small disk under the backup folder', () => {
     );
     expect(r.stderr).not.toContain('safety copy taken for this restore');
     expect(dbDigest(live)).toEqual(before);
+  });
+
+  it('a restore from a destination whose fetch does not fit the backup folder: said with what it needs, nothing left', async (ctx) => {
+    if (!mounted) return skipOrFail(ctx);
+    // The set made on the old server and copied to a folder destination; the new server's backup folder is the
+    // small disk.
+    const s = demoSetup({ files: { config: [], application: [] } }, { scale: 2 });
+    const nas = join(s.dir, 'nas');
+    mkdirSync(nas);
+    const doc = JSON.parse(readFileSync(s.configFile, 'utf8')) as Record<string, unknown>;
+    doc['destinations'] = [{ name: 'nas', type: 'folder', path: nas, source: 'srv1' }];
+    writeFileSync(s.configFile, JSON.stringify(doc));
+    const made = await runCli(['create', '--json', '--config', s.configFile], { cwd: s.dir });
+    expect(made.code, describeResult(made)).toBe(0);
+    const m = parseJsonOutput<Manifest>(made.stdout);
+    writeFileSync(s.configFile, JSON.stringify({ ...doc, backupDir: join(mnt, 'backups') }));
+    const needed = m.databases.reduce((n, d) => n + d.storedBytes, 0);
+    const restore = () =>
+      runCli(['restore', m.id, '--from', 'nas', '--to', join(s.dir, 'restored'), '--yes', '--config', s.configFile], {
+        cwd: s.dir,
+      });
+    const leaveFree = (bytes: number) => {
+      rmSync(join(mnt, 'backups'), { recursive: true, force: true });
+      rmSync(join(mnt, 'filler'), { force: true });
+      const st = statfsSync(mnt);
+      writeFileSync(join(mnt, 'filler'), Buffer.alloc(Math.max(0, st.bavail * st.bsize - bytes)));
+    };
+
+    // Less room than the set's files: refused before anything is fetched.
+    leaveFree(needed - 64 * 1024);
+    const r = await restore();
+    expect(r.code, describeResult(r)).toBe(7);
+    expect(r.stderr).toMatch(
+      new RegExp(
+        `Fetching set ${m.id} from destination "nas" needs \\S+ \\S+ in the backup folder \\S+, and its disk has \\S+ \\S+ free`,
+      ),
+    );
+    expect(r.stderr).toMatch(/hint: Free space on that disk .* a copy of the config whose "backupDir" is on a disk/);
+    expect(r.stderr).not.toMatch(/internal error|\n\s+at /);
+    expect(readdirSync(join(mnt, 'backups')).filter((n) => n !== 'logs')).toEqual([]);
+    expect(existsSync(join(s.dir, 'restored'))).toBe(false);
+
+    // Room for the bytes but not for the disk's whole pages of three files: the disk fills in the middle.
+    leaveFree(Math.ceil(needed / 4096) * 4096);
+    const mid = await restore();
+    expect(mid.code, describeResult(mid)).toBe(7);
+    expect(mid.stderr).toMatch(new RegExp(`Fetching set ${m.id} from destination "nas" needs`));
+    expect(readdirSync(join(mnt, 'backups')).filter((n) => n !== 'logs')).toEqual([]);
   });
 
   it('warns before the run when the disk has less room than the last set took', async (ctx) => {

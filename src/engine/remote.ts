@@ -12,9 +12,12 @@ import {
   InterruptedError,
   NotFoundError,
   RefusedError,
+  RespaldoError,
   UsageError,
   VerifyError,
+  isDiskFull,
 } from '../core/errors.js';
+import { formatBytes } from '../core/format.js';
 import type { Reporter } from '../core/events.js';
 import type { LoadedConfig, Manifest, PlainHashes, SetSummary } from '../core/types.js';
 import { setKey, type Destination } from '../destinations/destination.js';
@@ -22,7 +25,7 @@ import { destinationConfig, openDestination } from '../destinations/registry.js'
 import { setDir, summaryFromManifest } from './catalog.js';
 import { Sha256Pass, withRetries } from './copy.js';
 import { FetchProgress } from './fetch-progress.js';
-import { DIR_MODE, FILE_MODE, ensurePrivateDir, fsyncPath } from './fs-util.js';
+import { DIR_MODE, FILE_MODE, ensurePrivateDir, freeBytesAt, fsyncPath } from './fs-util.js';
 import { writeLog } from './log.js';
 import { MANIFEST_NAME, readManifestFile } from './manifest.js';
 import { isSetId } from './set-id.js';
@@ -550,10 +553,17 @@ export async function fetchSet(
           type: 'info',
           message: `fetching set ${m.id}${sets} from ${name}: ${all.length} file(s)${total ? `, ${total} bytes` : ''}`,
         });
+        const free = await freeBytesAt(root);
+        if (free !== null && total > free) throw noRoomToFetch(cfg, name, m.id, total, free);
         const progress = new FetchProgress(reporter, `${m.id} @ ${name}`, total);
-        await fetchFiles(dest, source, m, dir, wanted, progress, cfg);
-        for (const [mid, x] of memberFiles)
-          await fetchFiles(dest, source, x.m, join(root, mid), x.files, progress, cfg);
+        try {
+          await fetchFiles(dest, source, m, dir, wanted, progress, cfg);
+          for (const [mid, x] of memberFiles)
+            await fetchFiles(dest, source, x.m, join(root, mid), x.files, progress, cfg);
+        } catch (err) {
+          if (isDiskFull(err)) throw noRoomToFetch(cfg, name, m.id, total, await freeBytesAt(root));
+          throw err;
+        }
         progress.end();
         for (const [mid, x] of memberFiles)
           if (x.m.encryption) await decryptMember(cfg, x.m, join(root, mid), members.get(mid)!, reporter);
@@ -566,6 +576,26 @@ export async function fetchSet(
     await remove();
     throw err;
   }
+}
+
+/**
+ * The disk of the backup folder has no room for what a restore from a destination fetches (found before
+ * fetching from the manifests' sizes, or by a write that failed): the operator can free space there or fetch
+ * onto another disk with a config whose backupDir is there.
+ */
+function noRoomToFetch(
+  cfg: Pick<LoadedConfig, 'backupDir'>,
+  name: string,
+  id: string,
+  needed: number,
+  free: number | null,
+): RespaldoError {
+  return new RespaldoError(
+    'failed',
+    `Fetching set ${id} from destination "${name}" needs ${formatBytes(needed)} in the backup folder ${cfg.backupDir}, and its disk has ${free === null ? 'not that much' : formatBytes(free)} free. Nothing was restored; what was fetched was removed.`,
+    'Free space on that disk (`respaldo prune --dry-run` shows what retention would remove, `respaldo delete <id>` removes one set), or run the restore with a copy of the config whose "backupDir" is on a disk with room (`--config FILE`): the fetched files go there, and are removed after the restore.',
+    { backupDir: cfg.backupDir },
+  );
 }
 
 /**
