@@ -182,6 +182,29 @@ export const PHRASES_EN = {
   'dest.notMounted': (p: PhraseParams) => `destination "${p['dest']}": ${p['path']} does not exist (not mounted?)`,
   'dest.mountHint': () => 'Mount it, then run the command again.',
 
+  // PostgreSQL connections the menu shows most on the worst day (src/drivers/postgres/connection.ts); `doing` and
+  // `detail` stay the driver's words.
+  'pgconn.refused': (p: PhraseParams) => `PostgreSQL at ${p['at']} refused the connection while ${p['doing']}.`,
+  'pgconn.refusedHint': (p: PhraseParams) =>
+    `Is the server running and listening on ${p['at']}? Check host and port in the config.`,
+  'pgconn.hostNotFound': (p: PhraseParams) => `PostgreSQL host ${p['host']} not found while ${p['doing']}.`,
+  'pgconn.hostNotFoundHint': () => "Check the host name in the config and this machine's DNS.",
+  'pgconn.unreachable': (p: PhraseParams) =>
+    `PostgreSQL at ${p['at']} cannot be reached (${p['detail']}) while ${p['doing']}.`,
+  'pgconn.unreachableHint': () => 'Check the network path and firewall to the database server.',
+  'pgconn.authFailed': (p: PhraseParams) =>
+    `PostgreSQL at ${p['at']}: password authentication failed for user "${p['user']}".`,
+  'pgconn.authFailedHint': () =>
+    'Check the user and password in the config (usually the ${DB_PASSWORD} variable) and try again; nothing was changed.',
+  'pgconn.noDatabase': (p: PhraseParams) => `PostgreSQL at ${p['at']}: database "${p['db']}" does not exist.`,
+  'pgconn.noDatabaseHint': (p: PhraseParams) =>
+    `Check the database name in the config; \`psql -l\` lists the databases on ${p['at']}.`,
+  'pgconn.starting': (p: PhraseParams) => `PostgreSQL at ${p['at']} is starting up or shutting down.`,
+  'pgconn.startingHint': () => 'Wait until the server accepts connections and run the command again.',
+  'pgconn.lost': (p: PhraseParams) =>
+    `Lost the connection to PostgreSQL at ${p['at']} while ${p['doing']}: ${p['detail']}`,
+  'pgconn.lostHint': (p: PhraseParams) => `Is the server at ${p['at']} running? Check it and try again.`,
+
   // Drill checks (src/engine/drill.ts, the drivers' drillChecks)
   'drill.storedFiles': () => 'stored files match the manifest',
   'drill.restore': () => 'restore',

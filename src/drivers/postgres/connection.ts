@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { RespaldoError } from '../../core/errors.js';
+import { english, phrase, type Phrase } from '../../core/phrases.js';
 import type { DatabaseConfig } from '../../core/types.js';
 import { APPLICATION_NAME, resolveConnection, type PgConnection } from './config.js';
 import { toolPath, type PgTool } from './args.js';
@@ -73,6 +74,10 @@ export function where(conn: PgConnection): string {
   return `${conn.host ?? 'localhost'}:${conn.port ?? 5432}`;
 }
 
+/** An operator error in respaldo's words, with the phrases the menu says in its language. */
+const said = (message: Phrase, hint: Phrase): RespaldoError =>
+  new RespaldoError('failed', english(message), english(hint)).withPhrases(message, hint);
+
 /** An operator error for a failed connection or query (never includes the password). */
 export function pgError(err: unknown, conn: PgConnection, database: string, doing: string): Error {
   if (err instanceof RespaldoError) return err;
@@ -83,32 +88,16 @@ export function pgError(err: unknown, conn: PgConnection, database: string, doin
   switch (code) {
     case 'ECONNREFUSED':
     case 'ENOENT':
-      return new RespaldoError(
-        'failed',
-        `PostgreSQL at ${at} refused the connection while ${doing}.`,
-        `Is the server running and listening on ${at}? Check host and port in the config.`,
-      );
+      return said(phrase('pgconn.refused', { at, doing }), phrase('pgconn.refusedHint', { at }));
     case 'ENOTFOUND':
     case 'EAI_AGAIN':
-      return new RespaldoError(
-        'failed',
-        `PostgreSQL host ${conn.host} not found while ${doing}.`,
-        "Check the host name in the config and this machine's DNS.",
-      );
+      return said(phrase('pgconn.hostNotFound', { host: conn.host ?? '', doing }), phrase('pgconn.hostNotFoundHint'));
     case 'ETIMEDOUT':
     case 'EHOSTUNREACH':
     case 'ENETUNREACH':
-      return new RespaldoError(
-        'failed',
-        `PostgreSQL at ${at} cannot be reached (${code}) while ${doing}.`,
-        'Check the network path and firewall to the database server.',
-      );
+      return said(phrase('pgconn.unreachable', { at, detail: code, doing }), phrase('pgconn.unreachableHint'));
     case '28P01':
-      return new RespaldoError(
-        'failed',
-        `PostgreSQL at ${at}: password authentication failed for user "${conn.user ?? ''}".`,
-        'Check the user and password in the config (usually the ${DB_PASSWORD} variable) and try again; nothing was changed.',
-      );
+      return said(phrase('pgconn.authFailed', { at, user: conn.user ?? '' }), phrase('pgconn.authFailedHint'));
     case '28000':
       return new RespaldoError(
         'failed',
@@ -116,17 +105,9 @@ export function pgError(err: unknown, conn: PgConnection, database: string, doin
         "The server's pg_hba.conf does not allow this user/host/database; ask the DBA to allow it.",
       );
     case '3D000':
-      return new RespaldoError(
-        'failed',
-        `PostgreSQL at ${at}: database "${database}" does not exist.`,
-        `Check the database name in the config; \`psql -l\` lists the databases on ${at}.`,
-      );
+      return said(phrase('pgconn.noDatabase', { at, db: database }), phrase('pgconn.noDatabaseHint', { at }));
     case '57P03':
-      return new RespaldoError(
-        'failed',
-        `PostgreSQL at ${at} is starting up or shutting down.`,
-        'Wait until the server accepts connections and run the command again.',
-      );
+      return said(phrase('pgconn.starting', { at }), phrase('pgconn.startingHint'));
     case '53300':
       return new RespaldoError(
         'failed',
@@ -153,11 +134,7 @@ export function pgError(err: unknown, conn: PgConnection, database: string, doin
         return new RespaldoError('failed', `PostgreSQL at ${at} ended the session while ${doing}: ${msg}`, ended.hint);
       }
       if (/Connection terminated|connection timeout|ECONNRESET|server closed/i.test(msg)) {
-        return new RespaldoError(
-          'failed',
-          `Lost the connection to PostgreSQL at ${at} while ${doing}: ${msg}`,
-          `Is the server at ${at} running? Check it and try again.`,
-        );
+        return said(phrase('pgconn.lost', { at, doing, detail: msg }), phrase('pgconn.lostHint', { at }));
       }
       if (code && /^[0-9A-Z]{5}$/.test(code))
         return new RespaldoError('failed', `PostgreSQL at ${at}: ${msg} (while ${doing}, SQLSTATE ${code})`, undefined);

@@ -171,6 +171,26 @@ export const PHRASES_ES = {
   'dest.notMounted': (p: PhraseParams) => `destino "${p['dest']}": ${p['path']} no existe (¿no está montado?)`,
   'dest.mountHint': () => 'Móntelo y repita la orden.',
 
+  'pgconn.refused': (p: PhraseParams) => `PostgreSQL en ${p['at']} rechazó la conexión (${p['doing']}).`,
+  'pgconn.refusedHint': (p: PhraseParams) =>
+    `¿Está el servidor en marcha y escuchando en ${p['at']}? Revise host y port en la configuración.`,
+  'pgconn.hostNotFound': (p: PhraseParams) => `No se encuentra el host de PostgreSQL ${p['host']} (${p['doing']}).`,
+  'pgconn.hostNotFoundHint': () => 'Revise el nombre del host en la configuración y el DNS de esta máquina.',
+  'pgconn.unreachable': (p: PhraseParams) => `No se llega a PostgreSQL en ${p['at']} (${p['detail']}; ${p['doing']}).`,
+  'pgconn.unreachableHint': () => 'Revise la red y el cortafuegos hasta el servidor de la base.',
+  'pgconn.authFailed': (p: PhraseParams) =>
+    `PostgreSQL en ${p['at']}: la contraseña del usuario "${p['user']}" no es válida.`,
+  'pgconn.authFailedHint': () =>
+    'Revise el usuario y la contraseña de la configuración (normalmente la variable ${DB_PASSWORD}) y repita; no se cambió nada.',
+  'pgconn.noDatabase': (p: PhraseParams) => `PostgreSQL en ${p['at']}: la base "${p['db']}" no existe.`,
+  'pgconn.noDatabaseHint': (p: PhraseParams) =>
+    `Revise el nombre de la base en la configuración; \`psql -l\` lista las bases de ${p['at']}.`,
+  'pgconn.starting': (p: PhraseParams) => `PostgreSQL en ${p['at']} está arrancando o deteniéndose.`,
+  'pgconn.startingHint': () => 'Espere a que el servidor acepte conexiones y repita la orden.',
+  'pgconn.lost': (p: PhraseParams) =>
+    `Se perdió la conexión con PostgreSQL en ${p['at']} (${p['doing']}): ${p['detail']}`,
+  'pgconn.lostHint': (p: PhraseParams) => `¿Está en marcha el servidor de ${p['at']}? Revíselo y repita.`,
+
   'drill.storedFiles': () => 'los archivos guardados coinciden con el manifiesto',
   'drill.restore': () => 'restauración',
   'drill.into': (p: PhraseParams) => `en ${p['target']}`,

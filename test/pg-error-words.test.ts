@@ -1,0 +1,69 @@
+/**
+ * The PostgreSQL connection errors an operator meets most on the worst day (server down, wrong host,
+ * wrong password, missing database, a server restarting, a connection lost), as pgError classifies
+ * the pg client's errors: the same English words as always (CLI, JSON, logs), and phrases the menu
+ * says in Spanish, with the driver's own words (what it was doing, the library's detail) kept inside.
+ */
+import { describe, expect, it } from 'vitest';
+import { RespaldoError } from '../src/core/errors.js';
+import { pgError } from '../src/drivers/postgres/connection.js';
+import { say } from '../src/ui/i18n/index.js';
+
+const conn = { host: 'db1', port: 5433, user: 'app', password: 's3cret', database: 'inventario', params: {} };
+
+describe('pgError: English words, Spanish phrases', () => {
+  it.each([
+    [
+      { code: 'ECONNREFUSED' },
+      'PostgreSQL at db1:5433 refused the connection while listing tables.',
+      'PostgreSQL en db1:5433 rechazó la conexión (listing tables).',
+      '¿Está el servidor en marcha y escuchando en db1:5433? Revise host y port en la configuración.',
+    ],
+    [
+      { code: 'ENOTFOUND' },
+      'PostgreSQL host db1 not found while listing tables.',
+      'No se encuentra el host de PostgreSQL db1 (listing tables).',
+      'Revise el nombre del host en la configuración y el DNS de esta máquina.',
+    ],
+    [
+      { code: 'EHOSTUNREACH' },
+      'PostgreSQL at db1:5433 cannot be reached (EHOSTUNREACH) while listing tables.',
+      'No se llega a PostgreSQL en db1:5433 (EHOSTUNREACH; listing tables).',
+      'Revise la red y el cortafuegos hasta el servidor de la base.',
+    ],
+    [
+      { code: '28P01', message: 'password authentication failed for user "app" (s3cret)' },
+      'PostgreSQL at db1:5433: password authentication failed for user "app".',
+      'PostgreSQL en db1:5433: la contraseña del usuario "app" no es válida.',
+      'Revise el usuario y la contraseña de la configuración (normalmente la variable ${DB_PASSWORD}) y repita; no se cambió nada.',
+    ],
+    [
+      { code: '3D000' },
+      'PostgreSQL at db1:5433: database "inventario" does not exist.',
+      'PostgreSQL en db1:5433: la base "inventario" no existe.',
+      'Revise el nombre de la base en la configuración; `psql -l` lista las bases de db1:5433.',
+    ],
+    [
+      { code: '57P03' },
+      'PostgreSQL at db1:5433 is starting up or shutting down.',
+      'PostgreSQL en db1:5433 está arrancando o deteniéndose.',
+      'Espere a que el servidor acepte conexiones y repita la orden.',
+    ],
+    [
+      { message: 'Connection terminated unexpectedly' },
+      'Lost the connection to PostgreSQL at db1:5433 while listing tables: Connection terminated unexpectedly',
+      'Se perdió la conexión con PostgreSQL en db1:5433 (listing tables): Connection terminated unexpectedly',
+      '¿Está en marcha el servidor de db1:5433? Revíselo y repita.',
+    ],
+  ] as [{ code?: string; message?: string }, string, string, string][])('%o', (raw, english, spanish, hintEs) => {
+    const err = pgError(Object.assign(new Error(raw.message ?? raw.code), raw), conn, 'inventario', 'listing tables');
+    expect(err).toBeInstanceOf(RespaldoError);
+    const e = err as RespaldoError;
+    expect(e.message).toBe(english);
+    expect(e.phrases).toBeDefined();
+    expect(say('es', e.phrases!.message, e.message)).toBe(spanish);
+    expect(say('es', e.phrases!.hint, e.hint ?? '')).toBe(hintEs);
+    expect(say('en', e.phrases!.message, e.message)).toBe(english);
+    for (const text of [e.message, e.hint ?? '', spanish]) expect(text).not.toContain('s3cret');
+  });
+});
