@@ -1,6 +1,7 @@
 /**
  * Test support for the menu's frame tests (not a test file itself): an in-memory EngineFacade,
- * a render helper with the UI context, and key helpers for ink-testing-library.
+ * a render helper with the UI context, and key helpers for ink-testing-library. Why one file of about 800
+ * lines: the fake implements the whole EngineFacade, and every frame test imports it with the helpers.
  */
 import { EventEmitter } from 'node:events';
 import type { ReactElement } from 'react';
