@@ -4,6 +4,7 @@
  * half-written stays behind, and the databases are not touched. Needs a small tmpfs (mount, as CI's
  * root can); elsewhere the live part skips with one loud line.
  */
+import Database from 'better-sqlite3';
 import { execFileSync } from 'node:child_process';
 import {
   copyFileSync,
@@ -19,7 +20,8 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { asOperatorError, DiskFullError, isDiskFull, RespaldoError } from '../src/core/errors.js';
+import { asOperatorError, DiskFullError, isDiskFull, RespaldoError, VerifyError } from '../src/core/errors.js';
+import { decryptError } from '../src/engine/crypt.js';
 import type { Manifest } from '../src/core/types.js';
 import { describeResult, parseJsonOutput, runCli } from './helpers/cli.js';
 import { dbDigest } from './helpers/sqlite.js';
@@ -35,6 +37,16 @@ describe('disk full: classification', () => {
     [null, false],
   ])('%j → %s', (err, full) => {
     expect(isDiskFull(err)).toBe(full);
+  });
+
+  it('a full disk or no permission while decrypting is not called damage; a failed authentication is', () => {
+    const full = Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+    expect(decryptError(full, 'users.db.zst.age of set X')).toBe(full);
+    const denied = Object.assign(new Error('EACCES: permission denied'), { code: 'EACCES' });
+    expect(decryptError(denied, 'users.db.zst.age of set X')).toBe(denied);
+    const damaged = decryptError(new Error('failed to decrypt chunk'), 'users.db.zst.age of set X');
+    expect(damaged).toBeInstanceOf(VerifyError);
+    expect(damaged.message).toMatch(/failed authentication while decrypting .*changed or damaged/);
   });
 
   it('raw ENOSPC anywhere becomes an operator error with a hint; other errors pass through', () => {
@@ -269,6 +281,52 @@ describe('disk full: a real small disk under the backup folder', () => {
     const mid = await restore();
     expect(mid.code, describeResult(mid)).toBe(7);
     expect(mid.stderr).toMatch(new RegExp(`Fetching set ${m.id} from destination "nas" needs`));
+    expect(readdirSync(join(mnt, 'backups')).filter((n) => n !== 'logs')).toEqual([]);
+  });
+
+  it('an encrypted chain fetched from a destination counts the room to decrypt its earlier set', async (ctx) => {
+    if (!mounted) return skipOrFail(ctx);
+    const s = demoSetup({ files: { config: [], application: [] } });
+    const nas = join(s.dir, 'nas');
+    mkdirSync(nas);
+    const keyFile = join(s.dir, 'key.txt');
+    execFileSync('age-keygen', ['-o', keyFile], { stdio: 'pipe' });
+    const recipient = execFileSync('age-keygen', ['-y', keyFile], { encoding: 'utf8' }).trim();
+    const doc = {
+      ...(JSON.parse(readFileSync(s.configFile, 'utf8')) as Record<string, unknown>),
+      // encrypted only there: the chain is built here, each of its sets encrypted on the way
+      encryption: { recipients: [recipient], identityFile: keyFile, local: false },
+      destinations: [{ name: 'nas', type: 'folder', path: nas, source: 'srv1', encrypt: true }],
+    };
+    writeFileSync(s.configFile, JSON.stringify(doc));
+    const make = async (type: string) => {
+      const r = await runCli(['create', '--type', type, '--db', 'auditoria', '--json', '--config', s.configFile], {
+        cwd: s.dir,
+      });
+      expect(r.code, describeResult(r)).toBe(0);
+      return parseJsonOutput<Manifest>(r.stdout);
+    };
+    const stored = (m: Manifest) =>
+      m.databases.reduce((n, d) => n + d.storedBytes + (d.extras ?? []).reduce((x, e) => x + e.storedBytes, 0), 0);
+    const full = await make('full');
+    const db = new Database(s.dbs.auditoria);
+    db.exec("CREATE TABLE later(x); INSERT INTO later VALUES ('after the full')");
+    db.close();
+    const inc = await make('incremental');
+    expect(inc.type, JSON.stringify(inc.chainNotes)).toBe('incremental');
+    // The new server: its backup folder on the small disk, with room for the fetched files and half the full.
+    writeFileSync(s.configFile, JSON.stringify({ ...doc, backupDir: join(mnt, 'backups') }));
+    rmSync(join(mnt, 'backups'), { recursive: true, force: true });
+    rmSync(join(mnt, 'filler'), { force: true });
+    const st = statfsSync(mnt);
+    const room = stored(full) + stored(inc) + Math.floor(stored(full) / 2);
+    writeFileSync(join(mnt, 'filler'), Buffer.alloc(Math.max(0, st.bavail * st.bsize - room)));
+    const r = await runCli(
+      ['restore', inc.id, '--from', 'nas', '--to', join(s.dir, 'restored.db'), '--yes', '--config', s.configFile],
+      { cwd: s.dir },
+    );
+    expect(r.code, describeResult(r)).toBe(7);
+    expect(r.stderr).toContain(`Fetching set ${inc.id} from destination "nas" needs`);
     expect(readdirSync(join(mnt, 'backups')).filter((n) => n !== 'logs')).toEqual([]);
   });
 

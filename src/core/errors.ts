@@ -163,6 +163,12 @@ export class DiskFullError extends RespaldoError {
 
 const ACCESS_CODES = new Set(['EACCES', 'EPERM', 'EROFS']);
 
+/** Whether an error means that a file may not be written or read there (no permission, read-only file system). */
+export function isAccessError(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && ACCESS_CODES.has(code);
+}
+
 /**
  * A disk-full or permission error from anywhere (taking the lock, writing a manifest, a log or the
  * config) as an operator error rather than a bug; anything else is returned unchanged.

@@ -3,7 +3,7 @@ import { Duplex, Readable, Transform, type TransformCallback } from 'node:stream
 import { pipeline } from 'node:stream/promises';
 import { createHash } from 'node:crypto';
 import type { Decrypter, Encrypter } from 'age-encryption';
-import { RespaldoError, VerifyError } from '../core/errors.js';
+import { RespaldoError, VerifyError, isAccessError, isDiskFull } from '../core/errors.js';
 import { english, phrase } from '../core/phrases.js';
 import type { EncryptionConfig, LoadedConfig, ManifestEncryption, PlainHashes } from '../core/types.js';
 import { FILE_MODE, fsyncPath } from './fs-util.js';
@@ -397,9 +397,14 @@ export async function openStream(d: Decrypter, source: Readable, label: string):
   }
 }
 
-/** A decryption failure as an operator error: no matching key (exit 13) or damage (exit 5). */
-export function decryptError(err: unknown, label: string): RespaldoError {
+/**
+ * A decryption failure as an operator error: no matching key (exit 13) or damage (exit 5); a full disk or a
+ * permission error where the plaintext is written is returned as it is (the callers say which disk).
+ */
+export function decryptError(err: unknown, label: string): Error {
   if (err instanceof RespaldoError) return err;
+  // Writing the plaintext failed (the disk is full, no permission): the set is not damaged, and is not said to be.
+  if (isDiskFull(err) || isAccessError(err)) return err as Error;
   const message = (err as Error).message ?? String(err);
   if (/no identity matched/.test(message)) {
     return new KeyError(

@@ -547,26 +547,30 @@ export async function fetchSet(
           memberFiles.set(mid, { m: mm, files: expectedFiles(mm, members.get(mid)!, false) });
         }
         const all = [wanted, ...[...memberFiles.values()].map((x) => x.files)].flat();
-        const total = all.reduce((s, w) => s + (w.bytes ?? 0), 0);
+        const sizeOf = (files: typeof all) => files.reduce((s, w) => s + (w.bytes ?? 0), 0);
+        const total = sizeOf(all);
         const sets = chainIds.length ? ` and ${chainIds.length} earlier set(s) of its chain` : '';
         reporter.emit({
           type: 'info',
           message: `fetching set ${m.id}${sets} from ${name}: ${all.length} file(s)${total ? `, ${total} bytes` : ''}`,
         });
+        // An encrypted member of the chain is decrypted beside its fetched copy, one member at a time.
+        const decrypting = [...memberFiles.values()].filter((x) => x.m.encryption).map((x) => sizeOf(x.files));
+        const needed = total + Math.max(0, ...decrypting);
         const free = await freeBytesAt(root);
-        if (free !== null && total > free) throw noRoomToFetch(cfg, name, m.id, total, free);
+        if (free !== null && needed > free) throw noRoomToFetch(cfg, name, m.id, needed, free);
         const progress = new FetchProgress(reporter, `${m.id} @ ${name}`, total);
         try {
           await fetchFiles(dest, source, m, dir, wanted, progress, cfg);
           for (const [mid, x] of memberFiles)
             await fetchFiles(dest, source, x.m, join(root, mid), x.files, progress, cfg);
+          progress.end();
+          for (const [mid, x] of memberFiles)
+            if (x.m.encryption) await decryptMember(cfg, x.m, join(root, mid), members.get(mid)!, reporter);
         } catch (err) {
-          if (isDiskFull(err)) throw noRoomToFetch(cfg, name, m.id, total, await freeBytesAt(root));
+          if (isDiskFull(err)) throw noRoomToFetch(cfg, name, m.id, needed, await freeBytesAt(root));
           throw err;
         }
-        progress.end();
-        for (const [mid, x] of memberFiles)
-          if (x.m.encryption) await decryptMember(cfg, x.m, join(root, mid), members.get(mid)!, reporter);
         return { id: setId, dir, chainIds };
       },
       signal,
