@@ -330,6 +330,34 @@ describe('disk full: a real small disk under the backup folder', () => {
     expect(readdirSync(join(mnt, 'backups')).filter((n) => n !== 'logs')).toEqual([]);
   });
 
+  it('an encrypted set restored with no room to decrypt it: said so (not called damaged), nothing left', async (ctx) => {
+    if (!mounted) return skipOrFail(ctx);
+    const s = onSmallDisk(0, 1);
+    const keyFile = join(s.dir, 'key.txt');
+    execFileSync('age-keygen', ['-o', keyFile], { stdio: 'pipe' });
+    const recipient = execFileSync('age-keygen', ['-y', keyFile], { encoding: 'utf8' }).trim();
+    const doc = JSON.parse(readFileSync(s.configFile, 'utf8')) as Record<string, unknown>;
+    writeFileSync(
+      s.configFile,
+      JSON.stringify({ ...doc, encryption: { recipients: [recipient], identityFile: keyFile } }),
+    );
+    const made = await runCli(['create', '--db', 'inventario', '--config', s.configFile], { cwd: s.dir });
+    expect(made.code, describeResult(made)).toBe(0);
+    const st = statfsSync(mnt);
+    writeFileSync(join(mnt, 'filler'), Buffer.alloc(Math.max(0, st.bavail * st.bsize - 16 * 1024)));
+    const r = await runCli(
+      ['restore', 'latest', '--db', 'inventario', '--to', join(s.dir, 'check.db'), '--yes', '--config', s.configFile],
+      { cwd: s.dir },
+    );
+    expect(r.code, describeResult(r)).toBe(7);
+    expect(r.stderr).toMatch(
+      /No space left on the disk of the backup folder \S+ \(\S+ \S+ free\) while decrypting set/,
+    );
+    expect(r.stderr).not.toMatch(/damaged|failed authentication/);
+    expect(readdirSync(join(mnt, 'backups')).filter((n) => n.startsWith('.'))).toEqual([]);
+    expect(existsSync(join(s.dir, 'check.db'))).toBe(false);
+  });
+
   it('warns before the run when the disk has less room than the last set took', async (ctx) => {
     if (!mounted) return skipOrFail(ctx);
     const s = onSmallDisk(0, 1);

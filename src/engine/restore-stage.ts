@@ -1,5 +1,6 @@
 import { join } from 'node:path';
-import { RefusedError, RespaldoError, VerifyError, errorMessage } from '../core/errors.js';
+import { RefusedError, RespaldoError, VerifyError, errorMessage, isDiskFull } from '../core/errors.js';
+import { formatBytes } from '../core/format.js';
 import type { Reporter } from '../core/events.js';
 import { english, phrase } from '../core/phrases.js';
 import type { DatabaseConfig, LoadedConfig, Manifest } from '../core/types.js';
@@ -8,6 +9,7 @@ import { driverFor } from '../drivers/registry.js';
 import { deleteSetUnlocked, readManifest } from './catalog.js';
 import { executeBackup, planBackup } from './create.js';
 import { decryptSet } from './decrypt-set.js';
+import { freeBytesAt } from './fs-util.js';
 import { writeLog } from './log.js';
 import { openStoredPart } from './stored-part.js';
 import { sweepTemps } from './temp-journal.js';
@@ -117,7 +119,16 @@ export async function decryptForRestore(
 ): Promise<{ manifest: Manifest; dir: string }> {
   const sel = { databases: plan.databases.map((d) => d.database), files: Boolean(plan.files) };
   try {
-    return await decryptSet(cfg, m, dir, join(scratchRoot, 'decrypted'), sel, reporter);
+    return await decryptSet(cfg, m, dir, join(scratchRoot, 'decrypted'), sel, reporter).catch(async (raw: unknown) => {
+      if (!isDiskFull(raw)) throw raw;
+      const free = await freeBytesAt(scratchRoot);
+      throw new RespaldoError(
+        'failed',
+        `No space left on the disk of the backup folder ${cfg.backupDir}${free === null ? '' : ` (${formatBytes(free)} free)`} while decrypting set ${m.id} for the restore: its files are decrypted there whole before anything is restored. Nothing was restored.`,
+        'Free space on that disk (`respaldo prune --dry-run` shows what retention would remove, `respaldo delete <id>` removes one set), then run the restore again.',
+        { backupDir: cfg.backupDir },
+      );
+    });
   } catch (err) {
     const reason = err instanceof RespaldoError ? err.kind : 'failed';
     writeLog(
