@@ -52,6 +52,8 @@ async function decompressFile(name: CodecName, file: string): Promise<Buffer> {
 // zstd cases skip only on a Node without zstd in node:zlib (before 22.15): the suite runs on Node 24 (.ci/run),
 // where they always run; on older Node respaldo writes gzip, which the gzip cases cover.
 const zstdHere = codec('zstd').available();
+const NO_ZSTD =
+  'this Node has no zstd in node:zlib (before 22.15); CI runs Node 24, where the first test fails without it';
 
 /** A Node on this machine without zstd in node:zlib (Node 20 next to the Node 24 the suite runs on), or null. */
 function nodeWithoutZstd(): string | null {
@@ -74,7 +76,7 @@ describe('codecs', () => {
 
   for (const name of ['gzip', 'zstd'] as const) {
     it(`${name}: several blocks round-trip, and the system tool reads the file whole`, async (ctx) => {
-      if (name === 'zstd' && !zstdHere) return ctx.skip();
+      if (name === 'zstd' && !zstdHere) return ctx.skip(NO_ZSTD);
       const dir = makeTmpDir();
       const data = sample(3 * 65536 + 777);
       const file = join(dir, `x${codec(name).extension}`);
@@ -88,7 +90,7 @@ describe('codecs', () => {
 
   for (const name of ['gzip', 'zstd'] as const) {
     it(`${name}: a file read in reused blocks compresses to the same bytes as the stream of it`, async (ctx) => {
-      if (name === 'zstd' && !zstdHere) return ctx.skip();
+      if (name === 'zstd' && !zstdHere) return ctx.skip(NO_ZSTD);
       const dir = makeTmpDir();
       for (const size of [0, 65536, 5 * 65536 + 123]) {
         const data = sample(size);
@@ -122,7 +124,7 @@ describe('codecs', () => {
 
   for (const name of ['gzip', 'zstd'] as const) {
     it(`${name}: compressedBlocks hands a buffer back to the reader only once its block is compressed`, async (ctx) => {
-      if (name === 'zstd' && !zstdHere) return ctx.skip();
+      if (name === 'zstd' && !zstdHere) return ctx.skip(NO_ZSTD);
       const blockSize = 65536;
       const blocks = 40;
       const data = sample(blocks * blockSize - 5000); // 40 blocks, each different, the last shorter
@@ -162,7 +164,7 @@ describe('codecs', () => {
   }
 
   it('zstd: a file written by the zstd tool is read; a flipped byte is an error, not wrong data', async (ctx) => {
-    if (!zstdHere) return ctx.skip();
+    if (!zstdHere) return ctx.skip(NO_ZSTD);
     const dir = makeTmpDir();
     const data = sample(200_000);
     writeFileSync(join(dir, 'raw'), data);
@@ -176,7 +178,7 @@ describe('codecs', () => {
   });
 
   it("zstd: each block is one frame made in one call, the bytes of zstd's one-shot compression", async (ctx) => {
-    if (!zstdHere) return ctx.skip();
+    if (!zstdHere) return ctx.skip(NO_ZSTD);
     const C = zlib.constants as Record<string, number>;
     const oneShot = (b: Buffer, level: number) =>
       (zlib as unknown as { zstdCompressSync: (b: Buffer, o: object) => Buffer }).zstdCompressSync(b, {
@@ -215,7 +217,7 @@ describe('codecs', () => {
     }
     // This Node has zstd: the same check through the built code on a Node that has not (the machine's Node 20).
     const older = nodeWithoutZstd();
-    if (!older) return ctx.skip(); // every Node on this machine has zstd: nothing to check against
+    if (!older) return ctx.skip(NO_ZSTD); // every Node on this machine has zstd: nothing to check against
     const script = `import(${JSON.stringify(join(REPO_ROOT, 'dist', 'engine', 'codec.js'))}).then((m) => {
       try { m.decompressorFor('zstd'); console.log('no error'); } catch (e) { console.log(e.kind, e.message, e.hint); }
     })`;
