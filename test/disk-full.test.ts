@@ -23,6 +23,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { asOperatorError, DiskFullError, isDiskFull, RespaldoError, VerifyError } from '../src/core/errors.js';
 import { decryptError } from '../src/engine/crypt.js';
 import type { Manifest } from '../src/core/types.js';
+import { silentReporter } from '../src/core/events.js';
+import { loadConfig } from '../src/config/load.js';
+import { createEngineFacade } from '../src/ui/engine-facade.js';
 import { describeResult, parseJsonOutput, runCli } from './helpers/cli.js';
 import { dbDigest } from './helpers/sqlite.js';
 import { demoSetup } from './helpers/tmp.js';
@@ -130,8 +133,10 @@ describe('disk full: a real small disk under the backup folder', () => {
     const s = onSmallDisk(1024);
     const r = await runCli(['create', '--config', s.configFile], { cwd: s.dir });
     expect(r.code, describeResult(r)).toBe(7);
-    expect(r.stderr).toMatch(/respaldo: No space left on the disk/);
-    expect(r.stderr).toMatch(/hint: Free space on the disk of the backup folder/);
+    expect(r.stderr).toMatch(
+      /respaldo: No space left on the disk of the backup folder \S+ to write its lock file \(for create\): nothing was started\./,
+    );
+    expect(r.stderr).toMatch(/hint: Free space there/);
     expect(r.stderr).not.toMatch(/internal error|\n\s+at /);
     expect(
       existsSync(join(mnt, 'backups')) ? readdirSync(join(mnt, 'backups')).filter((n) => n !== 'logs') : [],
@@ -236,7 +241,7 @@ describe('disk full: a real small disk under the backup folder', () => {
     expect(dbDigest(live)).toEqual(before);
   });
 
-  it('a restore from a destination whose fetch does not fit the backup folder: said with what it needs, nothing left', async (ctx) => {
+  it('a restore from a destination whose fetch does not fit the backup folder streams it instead, nothing fetched', async (ctx) => {
     if (!mounted) return skipOrFail(ctx);
     // The set made on the old server and copied to a folder destination; the new server's backup folder is the
     // small disk.
@@ -262,29 +267,77 @@ describe('disk full: a real small disk under the backup folder', () => {
       writeFileSync(join(mnt, 'filler'), Buffer.alloc(Math.max(0, st.bavail * st.bsize - bytes)));
     };
 
-    // Less room than the set's files: refused before anything is fetched.
+    // Less room than the set's files: nothing is fetched, the files are streamed into the restore.
     leaveFree(needed - 64 * 1024);
     const r = await restore();
-    expect(r.code, describeResult(r)).toBe(7);
-    expect(r.stderr).toMatch(
+    expect(r.code, describeResult(r)).toBe(0);
+    expect(r.stdout).toMatch(
       new RegExp(
-        `Fetching set ${m.id} from destination "nas" needs \\S+ \\S+ in the backup folder \\S+, and its disk has \\S+ \\S+ free`,
+        `Set ${m.id} at destination "nas": .* each is streamed into the restore and checked as it is read \\(no room to fetch it first: it needs \\S+ \\S+, the disk of \\S+ has \\S+ \\S+ free\\)\\.`,
       ),
     );
-    expect(r.stderr).toMatch(/hint: Free space on that disk .* a copy of the config whose "backupDir" is on a disk/);
-    expect(r.stderr).not.toMatch(/internal error|\n\s+at /);
     expect(readdirSync(join(mnt, 'backups')).filter((n) => n !== 'logs')).toEqual([]);
-    expect(existsSync(join(s.dir, 'restored'))).toBe(false);
+    for (const name of ['users', 'inventario', 'auditoria'] as const)
+      expect(dbDigest(join(s.dir, 'restored', `${name}.db`)), name).toEqual(dbDigest(s.dbs[name]!));
 
-    // Room for the bytes but not for the disk's whole pages of three files: the disk fills in the middle.
-    leaveFree(Math.ceil(needed / 4096) * 4096);
-    const mid = await restore();
-    expect(mid.code, describeResult(mid)).toBe(7);
-    expect(mid.stderr).toMatch(new RegExp(`Fetching set ${m.id} from destination "nas" needs`));
+    // The menu's restore from a destination (the real facade) streams the same way, and its plan says so.
+    const facade = createEngineFacade(await loadConfig({ configPath: s.configFile }));
+    const to = join(s.dir, 'menu-restored');
+    const plan = await facade.planRestore({ from: 'nas', setId: m.id, databases: [], files: false, to });
+    expect(plan.options.filesAt).toEqual({ name: 'nas', streamed: true });
+    expect(plan.refusals).toEqual([]);
+    const outcome = await facade.executeRestore(plan, silentReporter);
+    expect(outcome.ok, JSON.stringify(outcome)).toBe(true);
+    for (const name of ['users', 'inventario', 'auditoria'] as const)
+      expect(dbDigest(join(to, `${name}.db`)), name).toEqual(dbDigest(s.dbs[name]!));
     expect(readdirSync(join(mnt, 'backups')).filter((n) => n !== 'logs')).toEqual([]);
   });
 
-  it('an encrypted chain fetched from a destination counts the room to decrypt its earlier set', async (ctx) => {
+  it('a disk that fills in the middle of a fetch: says what the fetch needs, --stream as the way out, nothing left', async (ctx) => {
+    if (!mounted) return skipOrFail(ctx);
+    // 150 small application files: each takes a whole page of the disk, which the sizes in the manifest do not say.
+    const s = demoSetup({ files: { config: [], application: [{ path: './data/many', include: ['**'] }] } });
+    mkdirSync(join(s.dir, 'data', 'many'), { recursive: true });
+    for (let i = 0; i < 150; i++) writeFileSync(join(s.dir, 'data', 'many', `f${i}.txt`), `file ${i}\n`);
+    const nas = join(s.dir, 'nas');
+    mkdirSync(nas);
+    const doc = JSON.parse(readFileSync(s.configFile, 'utf8')) as Record<string, unknown>;
+    doc['destinations'] = [{ name: 'nas', type: 'folder', path: nas, source: 'srv1' }];
+    writeFileSync(s.configFile, JSON.stringify(doc));
+    const made = await runCli(['create', '--json', '--config', s.configFile], { cwd: s.dir });
+    expect(made.code, describeResult(made)).toBe(0);
+    const m = parseJsonOutput<Manifest>(made.stdout);
+    writeFileSync(s.configFile, JSON.stringify({ ...doc, backupDir: join(mnt, 'backups') }));
+    rmSync(join(mnt, 'backups'), { recursive: true, force: true });
+    rmSync(join(mnt, 'filler'), { force: true });
+    const st = statfsSync(mnt);
+    writeFileSync(join(mnt, 'filler'), Buffer.alloc(Math.max(0, st.bavail * st.bsize - 400 * 1024)));
+    const to = join(s.dir, 'restored-files');
+    const r = await runCli(
+      ['restore', m.id, '--from', 'nas', '--files', '--to', to, '--yes', '--config', s.configFile],
+      {
+        cwd: s.dir,
+      },
+    );
+    expect(r.code, describeResult(r)).toBe(7);
+    expect(r.stderr).toMatch(
+      new RegExp(`Fetching set ${m.id} from destination "nas" needs \\S+ \\S+ in the backup folder`),
+    );
+    expect(r.stderr).toMatch(/hint: Run the restore again with --stream/);
+    expect(r.stderr).not.toMatch(/internal error|\n\s+at /);
+    expect(readdirSync(join(mnt, 'backups')).filter((n) => n !== 'logs')).toEqual([]);
+    expect(existsSync(to)).toBe(false);
+    // As the hint says: streamed, nothing is fetched and the files come back.
+    const streamed = await runCli(
+      ['restore', m.id, '--from', 'nas', '--files', '--to', to, '--stream', '--yes', '--config', s.configFile],
+      { cwd: s.dir },
+    );
+    expect(streamed.code, describeResult(streamed)).toBe(0);
+    expect(readdirSync(join(to, 'application', 'many'))).toHaveLength(150);
+    expect(readdirSync(join(mnt, 'backups')).filter((n) => n !== 'logs')).toEqual([]);
+  });
+
+  it('an encrypted chain from a destination counts the room to decrypt its earlier set: without it, streamed', async (ctx) => {
     if (!mounted) return skipOrFail(ctx);
     const s = demoSetup({ files: { config: [], application: [] } });
     const nas = join(s.dir, 'nas');
@@ -325,9 +378,12 @@ describe('disk full: a real small disk under the backup folder', () => {
       ['restore', inc.id, '--from', 'nas', '--to', join(s.dir, 'restored.db'), '--yes', '--config', s.configFile],
       { cwd: s.dir },
     );
-    expect(r.code, describeResult(r)).toBe(7);
-    expect(r.stderr).toContain(`Fetching set ${inc.id} from destination "nas" needs`);
+    expect(r.code, describeResult(r)).toBe(0);
+    expect(r.stdout).toContain(
+      'each is streamed into the restore and checked as it is read (no room to fetch it first',
+    );
     expect(readdirSync(join(mnt, 'backups')).filter((n) => n !== 'logs')).toEqual([]);
+    expect(dbDigest(join(s.dir, 'restored.db'))).toEqual(dbDigest(s.dbs.auditoria));
   });
 
   it('an encrypted set restored with no room to decrypt it: said so (not called damaged), nothing left', async (ctx) => {

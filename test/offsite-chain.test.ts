@@ -88,6 +88,24 @@ describe('restore --from of a chain', () => {
     expect(rows(to)).toEqual(at[i2.id]);
     nothingLeft(s);
 
+    // Streamed: the three sets' files read from the destination as the chain is applied.
+    const streamedTo = join(s.dir, 'i2-streamed.db');
+    const st = await cli(s, [
+      'restore',
+      i2.id,
+      '--from',
+      'nas',
+      '--db',
+      'users',
+      '--to',
+      streamedTo,
+      '--stream',
+      '--yes',
+    ]);
+    expect(st.stdout).toContain(`Set ${i2.id} with the sets of its chain (${full.id}, ${i1.id}) at destination`);
+    expect(rows(streamedTo)).toEqual(at[i2.id]);
+    nothingLeft(s);
+
     // latest is the differential: two sets.
     await cli(s, ['restore', 'latest', '--from', 'nas', '--db', 'users', '--yes']);
     expect(rows(s.dbs.users)).toEqual(at[d1.id]);
@@ -120,6 +138,11 @@ describe('restore --from of a chain', () => {
     const damaged = await cli(s, ['restore', i2.id, '--from', 'nas', '--db', 'users', '--yes'], 5);
     expect(damaged.stderr).toContain(`srv1/${i1.id}/${i1.databases[0]!.file} does not match its manifest`);
     expect(rows(s.dbs.users)).toEqual(live);
+    // Streamed, the damage is found as the member is applied, in the copy built beside users: users is untouched.
+    const streamed = await cli(s, ['restore', i2.id, '--from', 'nas', '--db', 'users', '--stream', '--yes'], 5);
+    expect(streamed.stdout).toMatch(/FAILED\s+users: .*damaged/);
+    expect(rows(s.dbs.users)).toEqual(live);
+    nothingLeft(s, true);
 
     writeFileSync(stored, good);
     rmSync(join(nas, 'srv1', full.id), { recursive: true });
@@ -149,5 +172,10 @@ describe('restore --from of a chain', () => {
     expect(rows(s.dbs.users)).toEqual(at[i2.id]);
     nothingLeft(s);
     expect(existsSync(join(s.backupDir, 'logs'))).toBe(true);
+    // Streamed: each member decrypted as it is read and applied.
+    const side = join(s.dir, 'streamed.db');
+    await cli(s, ['restore', i2.id, '--from', 'offsite', '--db', 'users', '--to', side, '--stream', '--yes']);
+    expect(rows(side)).toEqual(at[i2.id]);
+    nothingLeft(s);
   });
 });

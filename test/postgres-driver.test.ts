@@ -172,7 +172,6 @@ async function restore(
       setId: opts.setId ?? '20261122_101010',
       target,
       openPart: opts.openPart ?? ((role = 'main') => createReadStream(d.files[role]!).pipe(createGunzip())),
-      storedPath: (role = 'main') => d.files[role]!,
       ...(opts.tables ? { tables: opts.tables } : {}),
       terminateConnections: opts.terminate ?? false,
       ...(opts.createRoles ? { createRoles: true } : {}),

@@ -4,7 +4,7 @@
  * `restore latest --from` brings back a database whose pg_dump is identical.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -25,8 +25,14 @@ function run(dir: string, args: string[], code = 0): SyncCliResult {
   return r;
 }
 
-function seed(db: string): void {
+function seed(db: string, big = false): void {
   cluster.createDatabase(db);
+  // A table whose dump file is over 8 MiB: restored through a named pipe fed as pg_restore reads it.
+  if (big)
+    cluster.psql(
+      `CREATE TABLE archive AS SELECT i, repeat(md5(i::text), 3) AS body FROM generate_series(1, 90000) i;`,
+      db,
+    );
   cluster.psql(
     `CREATE TABLE customers (id serial PRIMARY KEY, name text NOT NULL, photo bytea, joined timestamptz DEFAULT now());
      INSERT INTO customers (name, photo) SELECT 'customer ' || i, decode(md5(i::text), 'hex') FROM generate_series(1, 5000) i;
@@ -90,6 +96,32 @@ describe.skipIf(!available)('PostgreSQL encrypted off-site round trip (live)', (
     expect(stored.every((f) => f.endsWith('.age'))).toBe(true);
     run(dir, ['verify', m.id, '--from', 'nas', '--read-data']);
     newServerDay(dir, 'erp_enc', m);
+  });
+
+  test('streamed (--stream): each file decrypted as pg_restore reads it; a damaged one stops it before the swap', async () => {
+    seed('erp_stream', true);
+    const dir = setup('erp_stream', {});
+    const m = run(dir, ['create', '--json']).json as Manifest;
+    const before = plainDump(cluster, 'erp_stream');
+    rmSync(join(dir, 'backups'), { recursive: true, force: true });
+    const r = run(dir, ['restore', m.id, '--from', 'nas', '--stream', '--to', 'erp_stream_side', '--yes']);
+    expect(r.stdout).toContain('each is streamed into the restore and checked as it is read (--stream)');
+    expect(plainDump(cluster, 'erp_stream_side')).toBe(before);
+    expect(readdirSync(join(dir, 'backups')).filter((n) => n !== 'logs')).toEqual([]);
+
+    // The largest file (the archive table's, fed through a named pipe) damaged at the destination.
+    const entry = m.databases[0]!;
+    const largest = [...(entry.extras ?? [])].sort((a, b) => b.storedBytes - a.storedBytes)[0]!;
+    expect(largest.rawBytes).toBeGreaterThan(8 << 20);
+    const file = join(dir, 'nas', 'srv1', m.id, largest.file);
+    const bytes = readFileSync(file);
+    bytes[bytes.length >> 1]! ^= 0x01;
+    writeFileSync(file, bytes);
+    const bad = run(dir, ['restore', m.id, '--from', 'nas', '--stream', '--to', 'erp_stream_bad', '--yes'], 5);
+    expect(bad.stdout).toMatch(/FAILED\s+erp_stream: .*failed authentication while decrypting/);
+    const dbs = await cluster.query("SELECT datname FROM pg_database WHERE datname LIKE 'erp_stream%' ORDER BY 1");
+    expect(dbs.map((x) => (x as { datname: string }).datname)).toEqual(['erp_stream', 'erp_stream_side']);
+    expect(readdirSync(join(dir, 'backups')).filter((n) => n !== 'logs')).toEqual([]);
   });
 
   test('a plain local set copied encrypted (local: false, encrypt: true)', () => {

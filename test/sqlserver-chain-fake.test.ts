@@ -92,7 +92,6 @@ function restoreReq(chain: Stored[], over: Partial<RestoreRequest> = {}): Restor
     setId: last.setId,
     target: { kind: 'in-place' },
     openPart: () => Readable.from([last.content]),
-    storedPath: () => join(dir, 'stored.bak'),
     terminateConnections: false,
     chain: chain.slice(0, -1).map((m) => ({
       setId: m.setId,

@@ -115,7 +115,6 @@ describe.skipIf(!url)(url ? 'sqlserver chain live suite (RESPALDO_MSSQL_URL)' : 
         setId: last.setId,
         target: { kind: 'side-by-side', name },
         openPart: () => Readable.from([last.content]),
-        storedPath: () => join(work, 'unused.bak'),
         terminateConnections: false,
         chain: chain.slice(0, -1).map((m) => ({
           setId: m.setId,

@@ -84,7 +84,6 @@ function restoreReq(over: Partial<RestoreRequest> = {}, content = bakContent()):
     setId: '20261122_101500',
     target: { kind: 'in-place' },
     openPart: () => Readable.from([Buffer.from(content)]),
-    storedPath: () => join(dir, 'stored.bak'),
     terminateConnections: false,
     ...over,
   };

@@ -167,7 +167,6 @@ describe.skipIf(!url)(url ? 'sqlserver live suite (RESPALDO_MSSQL_URL)' : SKIP_L
         setId,
         target: { kind: 'side-by-side', name: copy },
         openPart: () => createReadStream(stored),
-        storedPath: () => stored,
         terminateConnections: false,
       },
       ctx(),
@@ -191,7 +190,6 @@ describe.skipIf(!url)(url ? 'sqlserver live suite (RESPALDO_MSSQL_URL)' : SKIP_L
         setId,
         target: { kind: 'in-place' },
         openPart: () => createReadStream(stored),
-        storedPath: () => stored,
         terminateConnections: true,
       },
       ctx(),
@@ -209,11 +207,10 @@ describe.skipIf(!url)(url ? 'sqlserver live suite (RESPALDO_MSSQL_URL)' : SKIP_L
     await sqlserverDriver.dropSafetyCopy!(db, safety);
     expect(await conn.query('SELECT name FROM sys.databases WHERE name = @x', { x: safety })).toEqual([]);
   });
-  const fromStored = (): Pick<RestoreRequest, 'db' | 'entry' | 'openPart' | 'storedPath'> => ({
+  const fromStored = (): Pick<RestoreRequest, 'db' | 'entry' | 'openPart'> => ({
     db,
     entry: entryFor(facts),
     openPart: () => createReadStream(stored),
-    storedPath: () => stored,
   });
   const inPlace = (id: string, terminateConnections: boolean, signal?: AbortSignal): Promise<unknown> =>
     sqlserverDriver.restore(

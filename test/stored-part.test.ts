@@ -32,4 +32,34 @@ describe('openStoredPart', () => {
       expect((err as VerifyError).exitCode).toBe(5);
     }
   });
+
+  it('data the decompressor cannot decode is a damaged stored file (exit 5), gzip and zstd; a good file still reads', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'respaldo-part-'));
+    dirs.push(dir);
+    const good = gzipSync('hola '.repeat(1000));
+    const bad = Buffer.from(good);
+    bad[bad.length >> 1]! ^= 0xff;
+    writeFileSync(join(dir, 'users.sql.gz'), bad);
+    writeFileSync(join(dir, 'users.sqlite.zst'), Buffer.from('not zstd at all, not even its magic number'));
+    const zstd = {
+      name: 'users',
+      file: 'users.sqlite.zst',
+      compressed: true,
+      codec: 'zstd',
+    } as unknown as DatabaseEntry;
+    for (const [e, file] of [
+      [entry('users.sql.gz'), 'users.sql.gz'],
+      [zstd, 'users.sqlite.zst'],
+    ] as const) {
+      const err = await text(openStoredPart(dir, e)).catch((x: unknown) => x);
+      expect(err, file).toBeInstanceOf(VerifyError);
+      expect((err as VerifyError).message).toMatch(
+        new RegExp(
+          `^The stored file ${file.replace('.', '\\.')} of users cannot be decompressed \\(.+\\): it is damaged\\.$`,
+        ),
+      );
+    }
+    writeFileSync(join(dir, 'users.sql.gz'), good);
+    await expect(text(openStoredPart(dir, entry('users.sql.gz')))).resolves.toBe('hola '.repeat(1000));
+  });
 });

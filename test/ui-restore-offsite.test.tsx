@@ -52,6 +52,7 @@ describe.each(['en', 'es'] as const)('restore from a destination (%s)', (lang) =
           nas: 'Destination "nas" (off-site copy)',
           at: 'at destination "nas"',
           fetched: 'Fetched from destination "nas" and checked against its manifest.',
+          streamed: 'No room here to fetch the set first: its files stream from destination "nas"',
           word: 'RESTORE',
           done: 'Restore finished',
         }
@@ -60,6 +61,7 @@ describe.each(['en', 'es'] as const)('restore from a destination (%s)', (lang) =
           nas: 'Destino "nas" (copia externa)',
           at: 'en el destino "nas"',
           fetched: 'Descargada del destino "nas" y comprobada con su manifiesto.',
+          streamed: 'No hay espacio aquí para descargar la copia antes: sus archivos llegan del',
           word: 'RESTAURAR',
           done: 'Restauración terminada',
         };
@@ -87,6 +89,25 @@ describe.each(['en', 'es'] as const)('restore from a destination (%s)', (lang) =
     fits(await waitFrame(lastFrame, (x) => x.includes(s.done)));
     expect(calls(facade, 'executeRestore')).toHaveLength(1);
     expect(calls(facade, 'keyLocked')).toHaveLength(0);
+  });
+
+  it('with no room to fetch the set, the plan says its files stream from the destination, and still fits', async () => {
+    const facade = offsiteFacade(0);
+    const plan = facade.planRestore.bind(facade);
+    facade.planRestore = async (req) => {
+      const p = await plan(req);
+      return { ...p, options: { ...p.options, filesAt: { name: 'nas', streamed: true } } };
+    };
+    const { lastFrame, stdin } = renderSized(<RestoreScreen onBack={noop} />, { facade, lang });
+    await waitFrame(lastFrame, (x) => x.includes(s.source) && x.includes(s.nas));
+    await press(stdin, KEY.down, KEY.enter);
+    await waitFrame(lastFrame, (x) => x.includes(s.at) && x.includes('20261120_230000'));
+    await press(stdin, KEY.down, KEY.down, KEY.enter);
+    await waitFrame(lastFrame, (x) => x.includes('[ ] users (sqlite)'));
+    await press(stdin, KEY.space, KEY.enter, KEY.enter);
+    const shown = await waitFrame(lastFrame, (x) => x.includes(s.streamed) && x.includes(s.word));
+    fits(shown);
+    expect(shown).not.toContain(s.fetched);
   });
 });
 

@@ -179,8 +179,6 @@ export interface RestoreRequest {
   target: RestoreTarget;
   /** Opens the decompressed content of a stored part (`main` by default), as a fresh stream each call. */
   openPart(role?: string): Readable;
-  /** Absolute path of the stored (possibly gzip) file of a part, for drivers that need the file itself. */
-  storedPath(role?: string): string;
   /** PostgreSQL: restore only these tables (`schema.table`). */
   tables?: string[];
   /**

@@ -11,8 +11,13 @@ import { isSetId } from './set-id.js';
  * Every published set as chains see it (chain.ts), with what makes an entry unusable as a base or
  * chain member: the set's newest verification failed, or a stored file of the database is missing or
  * has another size than the manifest says (cheap: no hashing; `verify --chain` hashes). Reads only.
+ * `manifestsOnly`: the folder holds the manifests of sets whose files are read from a destination (a streamed
+ * restore, which checked their presence and sizes there): no file is looked for.
  */
-export function readChainSets(cfg: Pick<LoadedConfig, 'backupDir'>): ChainSet[] {
+export function readChainSets(
+  cfg: Pick<LoadedConfig, 'backupDir'>,
+  opts: { manifestsOnly?: boolean } = {},
+): ChainSet[] {
   if (!existsSync(cfg.backupDir)) return [];
   const out: ChainSet[] = [];
   for (const name of readdirSync(cfg.backupDir).filter(isSetId)) {
@@ -24,7 +29,7 @@ export function readChainSets(cfg: Pick<LoadedConfig, 'backupDir'>): ChainSet[] 
       continue;
     }
     if (m.id !== name) continue;
-    out.push(chainSetOf(m, entryProblems(dir, m)));
+    out.push(chainSetOf(m, opts.manifestsOnly ? {} : entryProblems(dir, m)));
   }
   return out;
 }

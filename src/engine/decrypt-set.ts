@@ -1,11 +1,14 @@
+import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { dirname, join } from 'node:path';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
+import type { Decrypter } from 'age-encryption';
 import { VerifyError } from '../core/errors.js';
 import type { Reporter } from '../core/events.js';
 import type { DatabaseEntry, EncryptionConfig, FileEntry, Manifest, PlainHashes, StoredFile } from '../core/types.js';
-import { AGE_EXTENSION, decryptFile, decrypterFor, type PassphraseSample } from './crypt.js';
+import { AGE_EXTENSION, decryptError, decryptFile, decrypterFor, openStream, type PassphraseSample } from './crypt.js';
 import { ensurePrivateDir } from './fs-util.js';
+import type { StoredReader } from './stored-part.js';
 
 /**
  * The stored files of an encrypted set a restore of `databases` (and of the files) reads, with their plaintext hashes.
@@ -113,4 +116,49 @@ export async function decryptSet(
     await decryptFile(decrypter, join(dir, p.path), dest, p.plain, `${p.path} of set ${m.id}`);
   }
   return { manifest: decryptedView(m), dir: into };
+}
+
+/**
+ * The reader of the decrypted view of the encrypted set `m` (`decryptedView`): each plaintext path opens its
+ * `.age` file through `read` and decrypts it on the way. age releases only authenticated chunks; the
+ * plaintext's size and hashes are checked at the end, and a mismatch or a failed authentication errors the
+ * stream before its end (VerifyError, exit 5; a wrong key is a KeyError). For a restore that streams from a
+ * destination into the copy it builds beside the target, swapped in only once every file read to its end.
+ */
+export function decryptingReader(decrypter: Decrypter, read: StoredReader, m: Manifest): StoredReader {
+  const parts = new Map(
+    encryptedParts(
+      m,
+      m.databases.map((d) => d.name),
+      true,
+    ).map((p) => [plainPath(p.path), p]),
+  );
+  async function* decrypt(file: string): AsyncGenerator<Buffer> {
+    const p = parts.get(file);
+    if (!p?.path.endsWith(AGE_EXTENSION))
+      throw new VerifyError(
+        `Set ${m.id}: ${file} is not listed as an encrypted file of the set.`,
+        'This manifest was tampered with or damaged; do not restore from it.',
+      );
+    const label = `${p.path} of set ${m.id}`;
+    const md5 = createHash('md5');
+    const sha256 = createHash('sha256');
+    let bytes = 0;
+    try {
+      for await (const chunk of (await openStream(decrypter, read(p.path), label)) as AsyncIterable<Buffer>) {
+        bytes += chunk.length;
+        md5.update(chunk);
+        sha256.update(chunk);
+        yield chunk;
+      }
+    } catch (err) {
+      throw decryptError(err, label);
+    }
+    const want = p.plain;
+    if (want && (bytes !== want.bytes || md5.digest('hex') !== want.md5 || sha256.digest('hex') !== want.sha256))
+      throw new VerifyError(
+        `${label}: the decrypted file does not match the manifest's plaintext hashes (changed or damaged).`,
+      );
+  }
+  return (file) => Readable.from(decrypt(file), { objectMode: false });
 }

@@ -1,7 +1,7 @@
 import { promises as fsp, readFileSync, statSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { join } from 'node:path';
-import { LockHeldError } from '../core/errors.js';
+import { dirname, join } from 'node:path';
+import { LockHeldError, RespaldoError, isDiskFull } from '../core/errors.js';
 import { ensurePrivateDir, FILE_MODE } from './fs-util.js';
 
 export const LOCK_NAME = '.respaldo.lock';
@@ -55,14 +55,16 @@ export function isStale(info: LockInfo | null): boolean {
  */
 async function tryCreate(file: string, info: LockInfo): Promise<boolean> {
   const tmp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
-  const fh = await fsp.open(tmp, 'wx', FILE_MODE);
+  const fh = await fsp.open(tmp, 'wx', FILE_MODE).catch((err: unknown) => {
+    throw isDiskFull(err) ? lockDiskFull(file, info) : err;
+  });
   try {
     await fh.writeFile(JSON.stringify(info));
     await fh.sync();
   } catch (err) {
     await fh.close().catch(() => undefined);
     await fsp.rm(tmp, { force: true }); // e.g. a full disk: leave nothing behind
-    throw err;
+    throw isDiskFull(err) ? lockDiskFull(file, info) : err;
   }
   await fh.close();
   try {
@@ -74,6 +76,16 @@ async function tryCreate(file: string, info: LockInfo): Promise<boolean> {
   } finally {
     await fsp.rm(tmp, { force: true });
   }
+}
+
+/** No room for the lock file itself: said as such for every command (not as "nothing was published"). */
+function lockDiskFull(file: string, info: LockInfo): RespaldoError {
+  return new RespaldoError(
+    'failed',
+    `No space left on the disk of the backup folder ${dirname(file)} to write its lock file (for ${info.purpose}): nothing was started.`,
+    'Free space there (`respaldo prune --dry-run` shows what retention would remove; `respaldo delete <id>` removes one set), then run the command again.',
+    { backupDir: dirname(file) },
+  );
 }
 
 function sameHolder(a: LockInfo | null, b: LockInfo | null): boolean {

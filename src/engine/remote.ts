@@ -27,6 +27,7 @@ import { Sha256Pass, withRetries } from './copy.js';
 import { FetchProgress } from './fetch-progress.js';
 import { DIR_MODE, FILE_MODE, ensurePrivateDir, freeBytesAt, fsyncPath } from './fs-util.js';
 import { writeLog } from './log.js';
+import { remoteFiles, type RemoteFiles } from './remote-read.js';
 import { MANIFEST_NAME, readManifestFile } from './manifest.js';
 import { isSetId } from './set-id.js';
 import { trackTemp } from './temp-journal.js';
@@ -58,7 +59,8 @@ export interface RemoteSetSummary extends SetSummary {
 }
 
 /**
- * Opens `name`, runs `work`, closes it. When `signal` aborts (SIGINT, SIGTERM) the destination is closed, which
+ * Opens `name`, runs `work`, closes it (unless `keepOpen` says its result still reads there: it closes it then).
+ * When `signal` aborts (SIGINT, SIGTERM) the destination is closed, which
  * fails what is in flight there (a request to a store that answers nothing included), and an InterruptedError is
  * thrown at once.
  */
@@ -67,14 +69,20 @@ export async function withDestination<T>(
   name: string,
   work: (dest: Destination, source: string) => Promise<T>,
   signal?: AbortSignal,
+  keepOpen?: (result: T) => boolean,
 ): Promise<T> {
   const dc = destinationConfig(cfg, name);
   const interrupted = () => new InterruptedError('Interrupted; nothing was changed.');
   if (signal?.aborted) throw interrupted();
   const dest = await openDestination(cfg, name);
   let onAbort: (() => void) | undefined;
+  let kept = false;
   try {
-    if (!signal) return await work(dest, dc.source!);
+    if (!signal) {
+      const result = await work(dest, dc.source!);
+      kept = Boolean(keepOpen?.(result));
+      return result;
+    }
     const aborted = new Promise<never>((_, reject) => {
       onAbort = () => {
         void dest.close().catch(() => undefined);
@@ -82,10 +90,12 @@ export async function withDestination<T>(
       };
       signal.addEventListener('abort', onAbort, { once: true });
     });
-    return await Promise.race([work(dest, dc.source!), aborted]);
+    const result = await Promise.race([work(dest, dc.source!), aborted]);
+    kept = Boolean(keepOpen?.(result));
+    return result;
   } finally {
     if (onAbort) signal?.removeEventListener('abort', onAbort);
-    await dest.close().catch(() => undefined);
+    if (!kept) await dest.close().catch(() => undefined);
   }
 }
 
@@ -387,16 +397,65 @@ export interface FetchedSet {
   dir: string;
   /** The sets fetched for the chains (oldest first), without the set itself. */
   chainIds: string[];
-  /** Removes the folder and its journal record. */
+  /**
+   * Set when only the manifests were fetched and the restore streams the stored files from the destination
+   * (`--stream`, no room to fetch them here, or `manifestsOnly`); open until `remove`.
+   */
+  streamed: RemoteFiles | null;
+  /** Why a restore streams the files (`--stream`, or the room needed and free here); null when it fetches them. */
+  streamedBecause: string | null;
+  /** Removes the folder and its journal record (and closes the destination the restore streamed from). */
   remove(): Promise<void>;
 }
 
-/** What a restore `--from` asks for: the databases, the files, or the point in time (`restore --at`). */
+/**
+ * Room a restore from a fetched set still needs in the backup folder beside the fetched files (its lock, journal,
+ * log lines, a PostgreSQL dump's table of contents and small files): with less, the files are streamed instead.
+ */
+const RESTORE_ROOM = 256 << 10;
+
+/**
+ * Every file of `wanted` of set `m` is at the destination with the size its manifest records (checked before
+ * a restore streams them; their bytes are checked as they are read).
+ */
+async function checkPresent(
+  cfg: Pick<LoadedConfig, 'backupDir'>,
+  dest: Destination,
+  source: string,
+  m: Manifest,
+  wanted: ReturnType<typeof expectedFiles>,
+): Promise<void> {
+  const key = setKey(source, m.id);
+  const sizes = new Map((await withRetries(() => dest.listFiles(key))).map((f) => [f.path, f.size]));
+  for (const w of wanted) {
+    const size = sizes.get(w.path);
+    const problem =
+      size === undefined
+        ? 'is missing there, though its manifest lists it'
+        : w.bytes !== null && size !== w.bytes
+          ? `has ${size} bytes there where its manifest records ${w.bytes}`
+          : null;
+    if (problem)
+      throw new VerifyError(
+        `destination "${dest.name}": ${key}/${w.path} ${problem}.`,
+        `Nothing was restored. ${repairThereHint(cfg, dest.name, m.id)}`,
+      );
+  }
+}
+
+/**
+ * What a restore `--from` asks for: the databases, the files, or the point in time (`restore --at`); and
+ * whether to stream the files into the restore rather than fetch them first (`--stream`).
+ */
 export interface FetchSelection {
   databases?: string[];
   files?: boolean;
   /** Pick the newest set ending at or before this time with usable chains (`id` is then ignored). */
   at?: Date;
+  /** Stream the files into the restore even when the backup folder has room to fetch them (`--stream`). */
+  stream?: boolean;
+  /** Fetch only the manifests, for a plan (a dry run): `streamedBecause` still says whether a run would stream. */
+  manifestsOnly?: boolean;
 }
 
 /**
@@ -550,15 +609,34 @@ export async function fetchSet(
         const sizeOf = (files: typeof all) => files.reduce((s, w) => s + (w.bytes ?? 0), 0);
         const total = sizeOf(all);
         const sets = chainIds.length ? ` and ${chainIds.length} earlier set(s) of its chain` : '';
-        reporter.emit({
-          type: 'info',
-          message: `fetching set ${m.id}${sets} from ${name}: ${all.length} file(s)${total ? `, ${total} bytes` : ''}`,
-        });
         // An encrypted member of the chain is decrypted beside its fetched copy, one member at a time.
         const decrypting = [...memberFiles.values()].filter((x) => x.m.encryption).map((x) => sizeOf(x.files));
         const needed = total + Math.max(0, ...decrypting);
         const free = await freeBytesAt(root);
-        if (free !== null && needed > free) throw noRoomToFetch(cfg, name, m.id, needed, free);
+        const why = sel.stream
+          ? '--stream'
+          : free !== null && needed + RESTORE_ROOM > free
+            ? `no room to fetch it first: it needs ${formatBytes(needed + RESTORE_ROOM)}, the disk of ${cfg.backupDir} has ${formatBytes(free)} free`
+            : null;
+        if (why || sel.manifestsOnly) {
+          // Streamed into the restore: what is there is checked now (presence, sizes), every byte as it is read.
+          await checkPresent(cfg, dest, source, m, wanted);
+          for (const x of memberFiles.values()) await checkPresent(cfg, dest, source, x.m, x.files);
+          const files = `${all.length} file(s)${total ? `, ${total} bytes` : ''}`;
+          reporter.emit({
+            type: 'info',
+            message: why
+              ? `streaming set ${m.id}${sets} from ${name} into the restore (${why}): ${files}, each checked as it is read`
+              : `read the manifest of set ${m.id}${sets} at ${name} (${files} there, not fetched for a plan)`,
+          });
+          const hint = (id: string) => repairThereHint(cfg, name, id);
+          const streamed = remoteFiles(cfg, dest, source, hint);
+          return { id: setId, dir, chainIds, streamed, streamedBecause: why };
+        }
+        reporter.emit({
+          type: 'info',
+          message: `fetching set ${m.id}${sets} from ${name}: ${all.length} file(s)${total ? `, ${total} bytes` : ''}`,
+        });
         const progress = new FetchProgress(reporter, `${m.id} @ ${name}`, total);
         try {
           await fetchFiles(dest, source, m, dir, wanted, progress, cfg);
@@ -571,11 +649,20 @@ export async function fetchSet(
           if (isDiskFull(err)) throw noRoomToFetch(cfg, name, m.id, needed, await freeBytesAt(root));
           throw err;
         }
-        return { id: setId, dir, chainIds };
+        return { id: setId, dir, chainIds, streamed: null, streamedBecause: null };
       },
       signal,
+      (f) => f.streamed !== null,
     );
-    return { ...fetched, remove };
+    if (!fetched.streamed) return { ...fetched, remove };
+    const { close } = fetched.streamed;
+    return {
+      ...fetched,
+      remove: async () => {
+        await close();
+        await remove();
+      },
+    };
   } catch (err) {
     await remove();
     throw err;
@@ -583,9 +670,9 @@ export async function fetchSet(
 }
 
 /**
- * The disk of the backup folder has no room for what a restore from a destination fetches (found before
- * fetching from the manifests' sizes, or by a write that failed): the operator can free space there or fetch
- * onto another disk with a config whose backupDir is there.
+ * The disk of the backup folder filled while a restore from a destination fetched the set (the manifests' sizes
+ * said it fit; with less room than that, the restore streams the files instead): the operator can stream it,
+ * free space there, or fetch onto another disk with a config whose backupDir is there.
  */
 function noRoomToFetch(
   cfg: Pick<LoadedConfig, 'backupDir'>,
@@ -597,7 +684,7 @@ function noRoomToFetch(
   return new RespaldoError(
     'failed',
     `Fetching set ${id} from destination "${name}" needs ${formatBytes(needed)} in the backup folder ${cfg.backupDir}, and its disk has ${free === null ? 'not that much' : formatBytes(free)} free. Nothing was restored; what was fetched was removed.`,
-    'Free space on that disk (`respaldo prune --dry-run` shows what retention would remove, `respaldo delete <id>` removes one set), or run the restore with a copy of the config whose "backupDir" is on a disk with room (`--config FILE`): the fetched files go there, and are removed after the restore.',
+    'Run the restore again with --stream: the files are then streamed from the destination into the restore, each checked as it is read, and none is fetched first. Or free space on that disk (`respaldo prune --dry-run` shows what retention would remove, `respaldo delete <id>` removes one set), or run the restore with a copy of the config whose "backupDir" is on a disk with room (`--config FILE`).',
     { backupDir: cfg.backupDir },
   );
 }

@@ -1,13 +1,20 @@
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
-import { InterruptedError, RespaldoError, asOperatorError, errorMessage, isDiskFull } from '../core/errors.js';
+import {
+  InterruptedError,
+  RespaldoError,
+  VerifyError,
+  asOperatorError,
+  errorMessage,
+  isDiskFull,
+} from '../core/errors.js';
 import type { Reporter } from '../core/events.js';
 import type { DatabaseConfig, DatabaseEntry, LoadedConfig, Manifest } from '../core/types.js';
 import type { DriverContext } from '../drivers/driver.js';
 import { driverFor } from '../drivers/registry.js';
 import { writeFileAtomic } from './fs-util.js';
 import { writeLog } from './log.js';
-import { openStoredPart } from './stored-part.js';
+import { openStoredPart, type StoredReader } from './stored-part.js';
 import type { RestoreOutcome } from './restore.js';
 import { dbConfig, type RestorePlan } from './restore-plan.js';
 import {
@@ -23,9 +30,9 @@ import type { ChainSteps } from './restore-stage.js';
 export interface DatabasesRun {
   cfg: LoadedConfig;
   plan: RestorePlan;
-  /** The set's manifest (decrypted view) and the folder its stored files are read from. */
+  /** The set's manifest (decrypted view) and the reader of its stored files (its folder, or a destination). */
   m: Manifest;
-  dir: string;
+  read: StoredReader;
   /** The chain each database restored from a chain applies first (verifyForRestore). */
   chains: Map<string, ChainSteps>;
   reporter: Reporter;
@@ -41,7 +48,7 @@ export interface DatabasesRun {
  * journaled so that a killed run is finished by the next one.
  */
 export async function restoreDatabases(run: DatabasesRun, outcome: RestoreOutcome): Promise<void> {
-  const { cfg, plan, m, dir, chains, reporter, signal, ctxFor } = run;
+  const { cfg, plan, m, read, chains, reporter, signal, ctxFor } = run;
   const renamed: DatabaseEntry[] = [];
   const swappedBack: string[] = [];
   // Swap backs in flight, so that a run killed between a swap and the sets below is finished later.
@@ -57,8 +64,6 @@ export async function restoreDatabases(run: DatabasesRun, outcome: RestoreOutcom
       const started = Date.now();
       reporter.emit({ type: 'item-start', item: d.database, kind: 'restore', totalBytes: entry.rawBytes });
       try {
-        const partFile = (role = 'main') =>
-          role === 'main' ? entry : (entry.extras ?? []).find((x) => x.role === role);
         const swapBack = d.swapsBack && driver.swapBack ? driver.swapBack.bind(driver) : null;
         if (swapBack) {
           const newSafety = d.safety.kind === 'renamed-database' ? d.safety.name : null;
@@ -87,8 +92,7 @@ export async function restoreDatabases(run: DatabasesRun, outcome: RestoreOutcom
                 ...(plan.options.tables ? { tables: plan.options.tables } : {}),
                 ...(chains.has(d.database) ? { chain: chains.get(d.database)! } : {}),
                 ...(plan.at?.stopAt && chains.has(d.database) ? { stopAt: plan.at.stopAt } : {}),
-                storedPath: (role) => join(dir, partFile(role)?.file ?? ''),
-                openPart: (role) => openStoredPart(dir, entry, role),
+                openPart: (role) => openStoredPart(read, entry, role),
               },
               ctxFor(db),
             );
@@ -142,6 +146,7 @@ export async function restoreDatabases(run: DatabasesRun, outcome: RestoreOutcom
           ok: false,
           error: errorMessage(err),
           ...(hint ? { hint } : {}),
+          ...(err instanceof VerifyError ? { damaged: true } : {}),
         });
         reporter.emit({
           type: 'item-end',

@@ -7,6 +7,7 @@ import { decompressorFor } from './codec.js';
 import { pipeToNewFile } from '../core/durable-fs.js';
 import { fsyncPath, fsyncTree } from './fs-util.js';
 import { isSafeRelative } from './manifest.js';
+import type { StoredReader } from './stored-part.js';
 
 /** Restoring a set's files: into a hidden partial folder beside the target, renamed whole into place. */
 
@@ -69,10 +70,11 @@ export function checkFileEntries(entries: FileEntry[]): void {
 /**
  * Writes the files of a set into a hidden `.<to>.respaldo-partial-<set>` folder beside `to` and
  * renames it to `to` once complete, so `to` never holds half a restore. `to` may exist if empty.
+ * The stored files are read from the set's folder `setRoot`, or through a reader (a destination's stream).
  * `onFile` gets the size of each regular file once it is written.
  */
 export async function restoreFiles(
-  setRoot: string,
+  setRoot: string | StoredReader,
   entries: FileEntry[],
   to: string,
   opts: {
@@ -106,7 +108,10 @@ export async function restoreFiles(
         await fsp.writeFile(dest, '', { flag: 'wx', mode: 0o600 });
       } else {
         // Closed before a failure is reported, so removing the partial folder cannot race a late-created file.
-        const src = createReadStream(join(setRoot, e.stored!), { highWaterMark: 1 << 20 });
+        const src =
+          typeof setRoot === 'string'
+            ? createReadStream(join(setRoot, e.stored!), { highWaterMark: 1 << 20 })
+            : setRoot(e.stored!);
         const plain = pipeline(src, decompressorFor(opts.codec ?? 'gzip'), () => undefined);
         await pipeToNewFile(plain, dest, { mode: 0o600 });
       }

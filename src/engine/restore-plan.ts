@@ -39,6 +39,25 @@ export interface RestoreOptions {
    * earlier sets its chains need are read from beside it (`<parent>/<id>`), not from backupDir.
    */
   setFolder?: string;
+  /**
+   * Set when the set folder holds only the manifests and the stored files are at destination `name`
+   * (their presence and sizes checked there): `streamed`, a run streams them into the restore, each checked
+   * as it is read (`restore --from NAME --stream`, or no room to fetch them); false for a dry run that
+   * read only the manifests of a set a run would fetch.
+   */
+  filesAt?: { name: string; streamed: boolean };
+}
+
+/**
+ * Pure: a driver's steps when the stored files stream from destination `name`: a step that verifies the stored
+ * file first says instead that it is checked as it is read.
+ */
+function checkedAsStreamed(step: RestoreStepPlan, name: string): RestoreStepPlan {
+  if (!step.stepPhrases) return step;
+  const phrases = step.stepPhrases.map((p) =>
+    p.id === 'sqlite.verify' ? phrase('restore.streamCheck', { file: p.params['file'] ?? '', from: name }) : p,
+  );
+  return { ...step, steps: phrases.map(english), stepPhrases: phrases };
 }
 
 /** Where the sets a restore's chains read live: beside a fetched set, else the backup folder. */
@@ -315,7 +334,11 @@ export async function planRestore(cfg: LoadedConfig, id: string, opts: RestoreOp
     }
     let chain: Chain | null = null;
     if (entry.base) {
-      chain = chainOf((chainSets ??= readChainSets({ backupDir: setsRoot(cfg, opts) })), m.id, name);
+      chain = chainOf(
+        (chainSets ??= readChainSets({ backupDir: setsRoot(cfg, opts) }, { manifestsOnly: Boolean(opts.filesAt) })),
+        m.id,
+        name,
+      );
       if (chain.problem) {
         refuseEntry(
           name,
@@ -344,7 +367,7 @@ export async function planRestore(cfg: LoadedConfig, id: string, opts: RestoreOp
         'Create the roles by hand (CREATE ROLE …), then restore without --create-roles.',
       );
     }
-    const step = driver.planRestore({
+    const planned = driver.planRestore({
       db,
       entry,
       setId: m.id,
@@ -352,6 +375,7 @@ export async function planRestore(cfg: LoadedConfig, id: string, opts: RestoreOp
       ...(opts.tables ? { tables: opts.tables } : {}),
       ...(createRoles ? { createRoles: true } : {}),
     });
+    const step = opts.filesAt?.streamed ? checkedAsStreamed(planned, opts.filesAt.name) : planned;
     const state = await driver.inspectTarget(db, target);
     if (target.kind === 'in-place' && (m.type === 'schema' || entry.format.endsWith('-sql'))) {
       refuse(
@@ -458,7 +482,11 @@ export async function planRestoreAt(cfg: LoadedConfig, at: Date, opts: RestoreOp
   if (opts.databases?.length) checkConfiguredDatabases(cfg, opts.databases);
   const wanted = opts.databases?.length ? opts.databases : cfg.databases.map((d) => d.name);
   // With --from, the set of that time and its chains were fetched (remote.ts fetchSet) and are read there.
-  const found = planAt(readChainSets({ backupDir: setsRoot(cfg, opts) }), at, wanted);
+  const found = planAt(
+    readChainSets({ backupDir: setsRoot(cfg, opts) }, { manifestsOnly: Boolean(opts.filesAt) }),
+    at,
+    wanted,
+  );
   if (opts.setFolder && !('none' in found) && found.setId !== basename(opts.setFolder))
     throw new Error(`restore --at: the fetched set ${basename(opts.setFolder)} is not the set of that time`);
   if ('none' in found)

@@ -11,7 +11,8 @@ import { executeBackup, planBackup } from './create.js';
 import { decryptSet } from './decrypt-set.js';
 import { freeBytesAt } from './fs-util.js';
 import { writeLog } from './log.js';
-import { openStoredPart } from './stored-part.js';
+import { localReader, openStoredPart } from './stored-part.js';
+import type { RemoteFiles } from './remote-read.js';
 import { sweepTemps } from './temp-journal.js';
 import { removeDeadRunScratch, stopOrphansOfDeadRuns } from './create-recover.js';
 import { checkFiles, expectedFiles } from './verify.js';
@@ -31,7 +32,9 @@ export type ChainSteps = NonNullable<RestoreRequest['chain']>;
 /**
  * Verifies every stored file the plan reads against its manifest, chain members included; returns the
  * chain of each database restored from a chain. Throws VerifyError (logged as a refused restore) when
- * a file is changed, truncated or missing.
+ * a file is changed, truncated or missing. With `remote` (a restore streaming from a destination) the files
+ * are not read here: their presence and sizes were checked there, and each is checked as it is read; an
+ * encrypted chain member is decrypted as it is read.
  */
 export async function verifyForRestore(
   cfg: LoadedConfig,
@@ -39,24 +42,25 @@ export async function verifyForRestore(
   m: Manifest,
   dir: string,
   reporter: Reporter,
+  remote?: RemoteFiles,
 ): Promise<Map<string, ChainSteps>> {
   reporter.emit({ type: 'item-start', item: 'verify', kind: 'verify' });
-  const checks = await checkFiles(
-    dir,
-    expectedFiles(
-      m,
-      plan.databases.map((d) => d.database),
-      Boolean(plan.files),
-    ),
-    reporter,
+  const wanted = expectedFiles(
+    m,
+    plan.databases.map((d) => d.database),
+    Boolean(plan.files),
   );
+  const checks = remote ? [] : await checkFiles(dir, wanted, reporter);
   const bad = checks.filter((c) => !c.ok);
   const chains = new Map<string, ChainSteps>();
   for (const d of plan.databases.filter((x) => x.chain)) {
     const steps: ChainSteps = [];
     for (const member of d.chain!.slice(0, -1)) {
       const memberDir = join(setsRoot(cfg, plan.options), member.id);
-      const mm = plan.options.setFolder ? readManifestFile(memberDir) : await readManifest(cfg, member.id);
+      const stored = plan.options.setFolder ? readManifestFile(memberDir) : await readManifest(cfg, member.id);
+      const opened = remote ? await remote.open(stored) : null;
+      const mm = opened?.manifest ?? stored;
+      const read = opened?.read ?? localReader(memberDir, d.database);
       const memberEntry = mm.databases.find((x) => x.name === d.database);
       if (!memberEntry?.file) {
         bad.push({
@@ -67,13 +71,9 @@ export async function verifyForRestore(
         });
         continue;
       }
-      const found = await checkFiles(memberDir, expectedFiles(mm, [d.database], false), reporter);
+      const found = remote ? [] : await checkFiles(memberDir, expectedFiles(mm, [d.database], false), reporter);
       bad.push(...found.filter((c) => !c.ok).map((c) => ({ ...c, path: `${mm.id}/${c.path}` })));
-      steps.push({
-        setId: mm.id,
-        entry: memberEntry,
-        openPart: (role) => openStoredPart(memberDir, memberEntry, role),
-      });
+      steps.push({ setId: mm.id, entry: memberEntry, openPart: (role) => openStoredPart(read, memberEntry, role) });
     }
     chains.set(d.database, steps);
   }

@@ -14,6 +14,8 @@ import { trackTemp } from './temp-journal.js';
 import type { RestorePlan } from './restore-plan.js';
 import { restoreFiles } from './restore-files.js';
 import { restoreDatabases } from './restore-databases.js';
+import type { RemoteFiles } from './remote-read.js';
+import { localReader, type StoredReader } from './stored-part.js';
 import {
   decryptForRestore,
   dropUnusedSafetySet,
@@ -62,6 +64,8 @@ export interface RestoreOutcome {
     checks?: DrillCheck[];
     error?: string;
     hint?: string;
+    /** It failed because a stored file did not match its manifest as it was read (exit 5): the target is unchanged. */
+    damaged?: boolean;
   }[];
   filesRestoredTo: string | null;
   recovered: string[];
@@ -70,13 +74,15 @@ export interface RestoreOutcome {
 /**
  * Carries out a restore plan: verifies the stored files, keeps a safety copy of what is replaced,
  * restores each database beside its target and swaps it in, then restores files into a new folder.
+ * With `remote`, the plan's set folder holds only manifests: the stored files are streamed from that
+ * destination and checked as they are read (remote-read.ts), not verified first.
  * Stops at the first database that fails; what was restored before it is reported.
  */
 export async function executeRestore(
   cfg: LoadedConfig,
   plan: RestorePlan,
   reporter: Reporter,
-  opts: { signal?: AbortSignal; underLock?: boolean } = {},
+  opts: { signal?: AbortSignal; underLock?: boolean; remote?: RemoteFiles } = {},
 ): Promise<RestoreOutcome> {
   const first = plan.refusals[0];
   if (first) throw new RefusedError(first.message, first.hint);
@@ -106,7 +112,7 @@ export async function executeRestore(
       cfg.secrets,
     );
 
-    const chains = await verifyForRestore(cfg, plan, m, dir, reporter);
+    const chains = await verifyForRestore(cfg, plan, m, dir, reporter, opts.remote);
 
     const outcome: RestoreOutcome = {
       setId: m.id,
@@ -130,11 +136,16 @@ export async function executeRestore(
     let safety: SafetySet | null = null;
     let finished = false;
     try {
-      if (m.encryption) ({ manifest: m, dir } = await decryptForRestore(cfg, plan, m, dir, scratchRoot, reporter));
+      let read: StoredReader;
+      if (opts.remote) ({ manifest: m, read } = await opts.remote.open(m));
+      else {
+        if (m.encryption) ({ manifest: m, dir } = await decryptForRestore(cfg, plan, m, dir, scratchRoot, reporter));
+        read = localReader(dir, m.id);
+      }
       outcome.recovered.push(...(await recoverBeforeRestore(cfg, plan, reporter, ctxFor)));
       safety = await keepReplacedFiles(cfg, plan, m.id, reporter, signal);
       if (safety) outcome.safetySetIds.push(safety.id);
-      await restoreDatabases({ cfg, plan, m, dir, chains, reporter, signal, ctxFor }, outcome);
+      await restoreDatabases({ cfg, plan, m, read, chains, reporter, signal, ctxFor }, outcome);
       if (plan.files && outcome.ok) {
         const total = plan.files.bytes;
         const t0 = Date.now();
@@ -143,7 +154,7 @@ export async function executeRestore(
         const onFile = (bytes: number): void =>
           void reporter.emit({ type: 'item-progress', item: 'files', bytes: (done += bytes), totalBytes: total });
         const track = (path: string): Promise<() => Promise<void>> => trackTemp(cfg.backupDir, path);
-        await restoreFiles(dir, m.files, plan.files.to, { setId: m.id, codec: m.codec ?? 'gzip', track, onFile });
+        await restoreFiles(read, m.files, plan.files.to, { setId: m.id, codec: m.codec ?? 'gzip', track, onFile });
         outcome.filesRestoredTo = plan.files.to;
         reporter.emit({ type: 'item-end', item: 'files', ok: true, bytes: done, durationMs: Date.now() - t0 });
       }

@@ -297,10 +297,7 @@ export function createEngineFacade(initial: LoadedConfig): EngineFacade {
     await held?.set.remove();
   };
   /** The folder of the set `req` restores from a destination, fetched unless the same selection is held. */
-  const fetchedFolder = async (
-    req: RestoreRequest & { from: string },
-    reporter: Reporter,
-  ): Promise<{ id: string; dir: string }> => {
+  const fetchedFolder = async (req: RestoreRequest & { from: string }, reporter: Reporter): Promise<FetchedSet> => {
     const sel = { databases: req.databases, files: req.files, ...(req.at ? { at: new Date(req.at) } : {}) };
     const key = JSON.stringify([req.from, req.setId, sel]);
     if (fetched?.key === key) return fetched.set;
@@ -440,12 +437,21 @@ export function createEngineFacade(initial: LoadedConfig): EngineFacade {
       if (!req.from) return req.at ? planRestoreAt(cfg, new Date(req.at), opts) : planRestore(cfg, req.setId, opts);
       // From a destination: the set (for `at`, the set of that time) and its chains are fetched first.
       const set = await fetchedFolder({ ...req, from: req.from }, reporter ?? silentReporter);
-      const fetchedOpts = { ...opts, setFolder: set.dir };
+      const fetchedOpts = {
+        ...opts,
+        setFolder: set.dir,
+        ...(set.streamed ? { filesAt: { name: req.from, streamed: true } } : {}),
+      };
       return req.at ? planRestoreAt(cfg, new Date(req.at), fetchedOpts) : planRestore(cfg, set.id, fetchedOpts);
     },
     async executeRestore(plan, reporter, signal) {
       try {
-        return await executeRestore(cfg, plan, reporter, signal ? { signal } : {});
+        // A set fetched for the plan with no room for its files streams them from the destination.
+        const streamed = plan.options.setFolder && fetched?.set.dir === plan.options.setFolder && fetched.set.streamed;
+        return await executeRestore(cfg, plan, reporter, {
+          ...(signal ? { signal } : {}),
+          ...(streamed ? { remote: streamed } : {}),
+        });
       } finally {
         if (plan.options.setFolder) await releaseFetched();
       }

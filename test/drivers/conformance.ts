@@ -251,7 +251,6 @@ export function restoreRequest(
     setId,
     target,
     openPart: partOpener(stored),
-    storedPath: (role = 'main') => stored.files[role]!,
     terminateConnections,
   };
 }

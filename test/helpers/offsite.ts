@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { formatLocal } from '../../src/core/format.js';
 import { expect } from 'vitest';
@@ -41,7 +41,10 @@ export function tree(dir: string, skip: (name: string) => boolean = () => false)
 export const localFiles = (s: DemoSetup, id: string) =>
   tree(join(s.backupDir, id), (n) => n === 'copies.json' || n === 'verified.json');
 
-/** Backs up twice, loses the server's backups and users.db, and restores users from the destination. */
+/**
+ * Backs up twice, loses the server's backups and users.db, and restores users from the destination: fetched, then
+ * streamed (`--stream`) beside it, and the files streamed into a new folder.
+ */
 export async function newServerDay(s: DemoSetup, dest = 'nas'): Promise<void> {
   const before = dbDigest(s.dbs.users);
   await cli(s, ['create', '--db', 'inventario', '--no-files']);
@@ -66,6 +69,23 @@ export async function newServerDay(s: DemoSetup, dest = 'nas'): Promise<void> {
     ),
   ).toEqual([]);
   expect(readdirSync(s.backupDir).filter((n) => /^\d{8}_/.test(n))).toEqual([]); // nothing of the set kept locally
+
+  // Streamed: no stored file of the set is written here at any point; each is checked as it is read.
+  const side = join(s.dir, 'users-streamed.db');
+  const streamed = await cli(s, ['restore', m.id, '--from', dest, '--db', 'users', '--stream', '--to', side, '--yes']);
+  expect(streamed.stdout).toContain(
+    `Set ${m.id} at destination "${dest}": its files are there with the sizes its manifest records; each is streamed into the restore and checked as it is read (--stream).`,
+  );
+  expect(dbDigest(side)).toEqual(before);
+  const files = join(s.dir, 'files-streamed');
+  await cli(s, ['restore', m.id, '--from', dest, '--files', '--stream', '--to', files, '--yes']);
+  const restoredFiles = (readdirSync(files, { recursive: true }) as string[]).filter((p) =>
+    statSync(join(files, p)).isFile(),
+  );
+  expect(restoredFiles.length).toBe(m.files.filter((f) => f.kind === 'file').length);
+  for (const f of m.files.filter((x) => x.kind === 'file'))
+    expect(readFileSync(join(files, f.group, f.relative)).equals(readFileSync(f.source)), f.relative).toBe(true);
+  expect(readdirSync(s.backupDir).filter((n) => /^\d{8}_/.test(n) || n.startsWith('.respaldo-'))).toEqual([]);
 }
 
 /** Adds a folder destination `nas` (in the setup folder) and the S3 server `srv` to the config; returns the folder. */

@@ -4,7 +4,11 @@ import { EXIT } from '../../core/exit-codes.js';
 import { formatLocal } from '../../core/format.js';
 import type { LoadedConfig, Manifest } from '../../core/types.js';
 import { copySets, notCopiedTo, type CopyResult } from '../../engine/copy.js';
-import { fetchSet, listRemote, repairThereHint, verifyRemoteSet } from '../../engine/remote.js';
+import { fetchSet, listRemote, repairThereHint, verifyRemoteSet, type FetchedSet } from '../../engine/remote.js';
+
+/** A set whose manifests were fetched and whose files stay at the destination (`FetchedSet.streamed`). */
+export type StreamedSet = FetchedSet & { streamed: NonNullable<FetchedSet['streamed']> };
+
 import { addCommonOptions, runAction, type ActionResult, type CommandIO } from '../context.js';
 import { formatBytes, table } from '../format.js';
 
@@ -120,14 +124,22 @@ export async function verifyFrom(io: CommandIO, id: string, name: string, readDa
 
 /**
  * For `restore ID|latest --from NAME`: fetches the set (only what the restore reads) into a hidden
- * folder of backupDir, runs `restore` on it, and removes it. Without --from, runs `restore` as is.
+ * folder of backupDir, runs `restore` on it, and removes it. With `--stream`, for a dry run, or when the
+ * backup folder has no room for the set, only its manifests are fetched and `restore` streams the files from
+ * the destination (`remote`). Without --from, runs `restore` as is.
  */
 export async function withFetchedSet(
   io: CommandIO,
-  opts: { from?: string | undefined; db?: string[] | undefined; files?: boolean },
+  opts: {
+    from?: string | undefined;
+    db?: string[] | undefined;
+    files?: boolean;
+    stream?: boolean;
+    dryRun?: boolean;
+  },
   id: string,
   at: Date | null,
-  restore: (id: string, setFolder?: string) => ActionResult,
+  restore: (id: string, setFolder?: string, remote?: StreamedSet) => ActionResult,
 ): ActionResult {
   if (!opts.from) return restore(id);
   const cfg = await io.config();
@@ -135,13 +147,28 @@ export async function withFetchedSet(
     ...(opts.db ? { databases: opts.db } : {}),
     ...(opts.files ? { files: true } : {}),
     ...(at ? { at } : {}),
+    // A dry run reads only the manifests (and checks that the files are there): a plan needs no stored file.
+    ...(opts.stream ? { stream: true } : {}),
+    ...(opts.dryRun ? { manifestsOnly: true } : {}),
   };
   const fetched = await fetchSet(cfg, opts.from, id, sel, io.reporter, io.signal);
   try {
     const chain = fetched.chainIds.length ? ` with the sets of its chain (${fetched.chainIds.join(', ')})` : '';
     if (!io.json)
-      io.out(`Set ${fetched.id}${chain} fetched from destination "${opts.from}" and checked against its manifest.`);
-    return await restore(fetched.id, fetched.dir);
+      io.out(
+        fetched.streamed
+          ? `Set ${fetched.id}${chain} at destination "${opts.from}": its files are there with the sizes its manifest records; ${
+              opts.dryRun
+                ? `a restore ${fetched.streamedBecause ? `streams them (${fetched.streamedBecause})` : 'fetches them first and checks them'}`
+                : `each is streamed into the restore and checked as it is read (${fetched.streamedBecause})`
+            }.`
+          : `Set ${fetched.id}${chain} fetched from destination "${opts.from}" and checked against its manifest.`,
+      );
+    return await restore(
+      fetched.id,
+      fetched.dir,
+      fetched.streamed ? { ...fetched, streamed: fetched.streamed } : undefined,
+    );
   } finally {
     await fetched.remove();
   }

@@ -31,7 +31,15 @@ export function printRestorePlan(io: CommandIO, plan: RestorePlan, width: number
   out(
     `Restore plan for set ${plan.setId} (${plan.setType}, ${plan.setStatus}, taken ${formatLocal(plan.setStartedAt)})`,
   );
-  out(`  1. verify the stored files against the manifest (md5 + sha256); stop on any mismatch`);
+  const at = plan.options.filesAt;
+  if (at?.streamed) {
+    out(
+      `  1. stream each stored file from destination "${at.name}" into the restore, checking its size and sha256 as it is read; a mismatch stops that database before its swap (its target is left as it was)${plan.databases.length > 1 ? ', and the databases after it' : ''}`,
+    );
+  } else {
+    const fetch = at ? `fetch the stored files from destination "${at.name}" and ` : '';
+    out(`  1. ${fetch}verify the stored files against the manifest (md5 + sha256); stop on any mismatch`);
+  }
   for (const d of plan.databases) {
     out(`\n  database ${d.database} (${d.engine}) -> ${d.target}`);
     out(
@@ -110,6 +118,7 @@ const RESTORE_OPTIONS = {
   createRoles: 'flag',
   dryRun: 'flag',
   from: 'text',
+  stream: 'flag',
   yes: 'flag',
 } as const satisfies OptionSpec;
 
@@ -136,7 +145,14 @@ export function register(program: Command): void {
         'PostgreSQL: first create the roles stored with the set ("globals": true) that the server lacks',
       )
       .option('--dry-run', 'print the plan and change nothing')
-      .option('--from <name>', 'restore from the copy at this destination (fetched, checked, then restored)')
+      .option(
+        '--from <name>',
+        'restore from the copy at this destination (fetched and checked, then restored; streamed when there is no room to fetch it)',
+      )
+      .option(
+        '--stream',
+        'with --from: stream the files into the restore, each checked as it is read, instead of fetching the set first',
+      )
       .option('-y, --yes', 'do not ask for confirmation'),
   ).action(
     runAction(RESTORE_OPTIONS, async (io, opts, given: string | undefined) => {
@@ -156,10 +172,18 @@ export function register(program: Command): void {
           `--at "${opts.at}" is not a time respaldo understands.`,
           'Use local time as YYYY-MM-DD HH:MM (e.g. --at "2026-11-22 14:30"), or an ISO time with Z or an offset.',
         );
-      return withFetchedSet(io, opts, given ?? '', at, async (id, setFolder) => {
+      if (opts.stream && !opts.from)
+        throw new UsageError(
+          '--stream streams a set from a destination: it needs --from NAME.',
+          'respaldo restore latest --from offsite --stream --db users --dry-run',
+        );
+      return withFetchedSet(io, opts, given ?? '', at, async (id, setFolder, remote) => {
         const cfg = await io.config();
         const restoreOpts = {
           ...(setFolder ? { setFolder } : {}),
+          ...(remote
+            ? { filesAt: { name: remote.streamed.destination, streamed: remote.streamedBecause !== null } }
+            : {}),
           ...(opts.db ? { databases: opts.db } : {}),
           ...(opts.files ? { files: true } : {}),
           ...(opts.to ? { to: opts.to } : {}),
@@ -188,7 +212,10 @@ export function register(program: Command): void {
             return EXIT.refused;
           }
         }
-        const outcome = await executeRestore(cfg, plan, io.reporter, { signal: io.signal });
+        const outcome = await executeRestore(cfg, plan, io.reporter, {
+          signal: io.signal,
+          ...(remote ? { remote: remote.streamed } : {}),
+        });
         if (io.json) io.printJson(outcome);
         else {
           for (const d of outcome.databases)
@@ -201,7 +228,7 @@ export function register(program: Command): void {
             io.out(`Nothing was replaced, so the safety copy taken for this restore (set ${id}) was removed.`);
           for (const line of rollbackLines(plan, outcome)) io.out(foldLine(line, outputWidth()));
         }
-        return outcome.ok ? EXIT.ok : EXIT.failed;
+        return outcome.ok ? EXIT.ok : outcome.databases.some((d) => d.damaged) ? EXIT.verifyFailed : EXIT.failed;
       });
     }),
   );

@@ -4,7 +4,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { text } from 'node:stream/consumers';
 import { pipeline } from 'node:stream/promises';
-import { InterruptedError, RespaldoError } from '../../core/errors.js';
+import { InterruptedError, RespaldoError, VerifyError } from '../../core/errors.js';
 import { runCapture, spawnStreaming } from '../../exec/spawn.js';
 import { chainSources, isChainEntry, type DumpSource } from './chain.js';
 import { parseGlobals, planMissingRoles } from './globals.js';
@@ -194,6 +194,8 @@ export async function runDirectoryRestore(
   if (fed.unopened.length > 0) ctx.log('data files pg_restore did not read', { files: fed.unopened.length });
   if (ctx.signal.aborted) throw new InterruptedError();
   if (fed.failed) {
+    // A stored file found damaged as it was read (a restore streaming from a destination) is said as such (exit 5).
+    if (fed.failed.error instanceof VerifyError) throw fed.failed.error;
     throw new RespaldoError(
       'failed',
       `Reading the stored dump of ${item} failed (${fed.failed.name}): ${fed.failed.error.message}`,
@@ -298,6 +300,11 @@ export async function runRestore(run: RestoreRun, args: string[]): Promise<void>
     feeding,
     commandDone(child.done, 'pg_restore', conn, `pg_restore of ${item} failed`, ctx.signal),
   ]);
+  // A stored file found damaged as it was read: that, not pg_restore's complaint about its input, is the error.
+  if (fed.status === 'rejected' && fed.reason instanceof VerifyError) {
+    killChild(child.child);
+    throw fed.reason;
+  }
   if (done.status === 'rejected') throw done.reason;
   // pg_restore may stop reading once it has what it needs (selected tables): a closed pipe is fine then.
   const code = fed.status === 'rejected' ? (fed.reason as NodeJS.ErrnoException).code : undefined;

@@ -324,6 +324,8 @@ export const en = {
     atDestination: (name: string) => `at destination "${name}"`,
     fetching: 'Fetching the set from the destination and checking it (nothing is changed)…',
     fetchedFrom: (name: string) => `Fetched from destination "${name}" and checked against its manifest.`,
+    streamedFrom: (name: string) =>
+      `No room here to fetch the set first: its files stream from destination "${name}" into the restore, each checked as it is read.`,
     atTitle: 'As of a date and time',
     atTime: 'Date and time',
     atPlaceholder: 'YYYY-MM-DD HH:MM (local time)',

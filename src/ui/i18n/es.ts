@@ -322,6 +322,8 @@ export const es: Catalogue = {
     atDestination: (name: string) => `en el destino "${name}"`,
     fetching: 'Descargando la copia del destino y comprobándola (no se cambia nada)…',
     fetchedFrom: (name: string) => `Descargada del destino "${name}" y comprobada con su manifiesto.`,
+    streamedFrom: (name: string) =>
+      `No hay espacio aquí para descargar la copia antes: sus archivos llegan del destino "${name}" directamente a la restauración, cada uno comprobado al leerlo.`,
     atTitle: 'A una fecha y hora',
     atTime: 'Fecha y hora',
     atPlaceholder: 'AAAA-MM-DD HH:MM (hora local)',

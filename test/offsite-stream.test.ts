@@ -1,0 +1,141 @@
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { Manifest } from '../src/core/types.js';
+import { parseJsonOutput } from './helpers/cli.js';
+import { cli } from './helpers/offsite.js';
+import { dbDigest } from './helpers/sqlite.js';
+import { demoSetup, type DemoSetup } from './helpers/tmp.js';
+
+/**
+ * `restore --from NAME --stream`: the set's files are not fetched first; each is streamed from the destination
+ * into the copy built beside its target and checked as it is read. A file damaged there stops its database
+ * before the swap (exit 5), the target as it was; the plan and the dry run say which way a run reads the set.
+ * (The new-server day of every destination type streams too: helpers/offsite.ts newServerDay.)
+ */
+
+/** A set of the three demo databases copied to folder destination `nas`, the local backups then lost. */
+async function copiedAway(s: DemoSetup, patch: Record<string, unknown> = {}): Promise<{ m: Manifest; nas: string }> {
+  const nas = join(s.dir, 'nas');
+  mkdirSync(nas);
+  const doc = JSON.parse(readFileSync(s.configFile, 'utf8')) as Record<string, unknown>;
+  writeFileSync(
+    s.configFile,
+    JSON.stringify({ ...doc, ...patch, destinations: [{ name: 'nas', type: 'folder', path: nas, source: 'srv1' }] }),
+  );
+  const m = parseJsonOutput<Manifest>((await cli(s, ['create', '--no-files', '--json'])).stdout);
+  rmSync(s.backupDir, { recursive: true, force: true });
+  return { m, nas };
+}
+
+function flipMiddle(file: string): void {
+  const bytes = readFileSync(file);
+  bytes[bytes.length >> 1]! ^= 0x40;
+  writeFileSync(file, bytes);
+}
+
+/** Nothing of a fetch, a scratch folder or a set is left in backupDir (the logs only). */
+function nothingLeft(s: DemoSetup): void {
+  expect(readdirSync(s.backupDir).filter((n) => n !== 'logs')).toEqual([]);
+}
+
+const digests = (s: DemoSetup) => Object.fromEntries(Object.entries(s.dbs).map(([k, f]) => [k, dbDigest(f)]));
+
+describe('restore --from --stream', () => {
+  it('a file damaged at the destination stops its database before the swap: exit 5, that target as it was', async () => {
+    const s = demoSetup();
+    const { m, nas } = await copiedAway(s);
+    const before = digests(s);
+    const inventario = m.databases.find((d) => d.name === 'inventario')!;
+    flipMiddle(join(nas, 'srv1', m.id, inventario.file!));
+    // Change the live databases, so that what a restore puts back shows.
+    for (const f of Object.values(s.dbs)) execFileSync('sqlite3', [f, 'CREATE TABLE after_the_set(x);']);
+    const changed = digests(s);
+
+    const plan = await cli(s, ['restore', m.id, '--from', 'nas', '--stream', '--dry-run']);
+    expect(plan.stdout).toContain(
+      `Set ${m.id} at destination "nas": its files are there with the sizes its manifest records; a restore streams them (--stream).`,
+    );
+    expect(plan.stdout).toContain(
+      '1. stream each stored file from destination "nas" into the restore, checking its size and sha256 as it is read; a mismatch stops that database before its swap (its target is left as it was), and the databases after it',
+    );
+
+    expect(plan.stdout).toContain(
+      `1. check ${inventario.file} as it is streamed from destination "nas" (size, sha256)`,
+    );
+    expect(plan.stdout).not.toContain('against the manifest (md5, sha256)');
+
+    const r = await cli(s, ['restore', m.id, '--from', 'nas', '--stream', '--yes'], 5);
+    const order = m.databases.map((d) => d.name);
+    const at = order.indexOf('inventario');
+    expect(at).toBeGreaterThan(0); // a database is restored before it
+    expect(r.stdout).toMatch(
+      new RegExp(
+        `FAILED\\s+inventario: destination "nas": srv1/${m.id}/${inventario.file} does not match its manifest`,
+      ),
+    );
+    expect(r.stdout).toContain('hint: Restore another set (`respaldo list --from nas`)');
+    const after = digests(s);
+    // The databases before the damaged one are restored; it and those after it are as they were.
+    for (const [i, name] of order.entries()) expect(after[name], name).toEqual(i < at ? before[name] : changed[name]);
+    expect(readdirSync(s.backupDir).filter((n) => n.startsWith('.'))).toEqual([]);
+    expect(readdirSync(s.dir).filter((n) => n.includes('respaldo') && n.startsWith('.'))).toEqual([]);
+  });
+
+  it('encrypted: a flipped byte of the ciphertext fails authentication (exit 5); the good set streams and decrypts', async () => {
+    const s = demoSetup();
+    const keyFile = join(s.dir, 'key.txt');
+    execFileSync('age-keygen', ['-o', keyFile], { stdio: 'pipe' });
+    const recipient = execFileSync('age-keygen', ['-y', keyFile], { encoding: 'utf8' }).trim();
+    const { m, nas } = await copiedAway(s, { encryption: { recipients: [recipient], identityFile: keyFile } });
+    const before = dbDigest(s.dbs.users);
+    const side = join(s.dir, 'users-side.db');
+    const ok = await cli(s, ['restore', m.id, '--from', 'nas', '--db', 'users', '--stream', '--to', side, '--yes']);
+    expect(ok.stdout).toContain('each is streamed into the restore and checked as it is read (--stream)');
+    expect(dbDigest(side)).toEqual(before);
+    nothingLeft(s);
+
+    const users = m.databases.find((d) => d.name === 'users')!;
+    expect(users.file).toMatch(/\.age$/);
+    flipMiddle(join(nas, 'srv1', m.id, users.file!));
+    execFileSync('sqlite3', [s.dbs.users, 'CREATE TABLE after_the_set(x);']);
+    const live = dbDigest(s.dbs.users);
+    const bad = await cli(s, ['restore', m.id, '--from', 'nas', '--db', 'users', '--stream', '--yes'], 5);
+    expect(bad.stdout).toMatch(/FAILED\s+users: .*(failed authentication|does not match its manifest)/);
+    expect(dbDigest(s.dbs.users)).toEqual(live);
+    expect(readdirSync(s.backupDir).filter((n) => n.startsWith('.'))).toEqual([]);
+  });
+
+  it('a file missing there, or of another size, is found before anything is restored (exit 5)', async () => {
+    const s = demoSetup();
+    const { m, nas } = await copiedAway(s);
+    const users = m.databases.find((d) => d.name === 'users')!;
+    const stored = join(nas, 'srv1', m.id, users.file!);
+    writeFileSync(stored, readFileSync(stored).subarray(1));
+    const short = await cli(s, ['restore', m.id, '--from', 'nas', '--stream', '--yes'], 5);
+    expect(short.stderr).toContain(
+      `destination "nas": srv1/${m.id}/${users.file} has ${users.storedBytes - 1} bytes there where its manifest records ${users.storedBytes}.`,
+    );
+    expect(short.stdout).not.toMatch(/restored|FAILED/);
+    rmSync(stored);
+    const gone = await cli(s, ['restore', m.id, '--from', 'nas', '--stream', '--yes'], 5);
+    expect(gone.stderr).toContain(`srv1/${m.id}/${users.file} is missing there, though its manifest lists it.`);
+    nothingLeft(s);
+  });
+
+  it('a dry run reads only the manifests and says how a run would read the set; --stream needs --from', async () => {
+    const s = demoSetup();
+    const { m } = await copiedAway(s);
+    const dry = await cli(s, ['restore', 'latest', '--from', 'nas', '--db', 'users', '--dry-run']);
+    expect(dry.stdout).toContain(
+      `Set ${m.id} at destination "nas": its files are there with the sizes its manifest records; a restore fetches them first and checks them.`,
+    );
+    expect(dry.stdout).toContain(
+      '1. fetch the stored files from destination "nas" and verify the stored files against the manifest',
+    );
+    nothingLeft(s);
+    const usage = await cli(s, ['restore', 'latest', '--stream', '--dry-run'], 2);
+    expect(usage.stderr).toContain('--stream streams a set from a destination: it needs --from NAME.');
+  });
+});
