@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { collect, describeResult, startCli, waitFor } from './helpers/cli.js';
 import { SECRET, cli } from './helpers/offsite.js';
@@ -43,25 +43,29 @@ function fetchingABigFile(backupDir: string): boolean {
   return false;
 }
 
-/** Starts `restore latest --from NAME --files`, cuts the destination in the middle of a big file. */
-async function fetchCutShort(s: DemoSetup, name: string, cut: () => Promise<void>) {
-  const child = startCli(
-    [
-      'restore',
-      'latest',
-      '--from',
-      name,
-      '--files',
-      '--to',
-      join(s.dir, 'restored'),
-      '--yes',
-      '--config',
-      s.configFile,
-    ],
-    { cwd: s.dir, env: { S3_KEY_ID: S3RVER_KEY, S3_SECRET_KEY: SECRET } },
-  );
+/** Whether a streamed restore of the files is writing one of the big files into its partial folder beside `to`. */
+function streamingABigFile(to: string): boolean {
+  const parent = dirname(to);
+  for (const d of readdirSync(parent).filter((x) => x.startsWith(`.${basename(to)}.respaldo-partial-`)))
+    for (const e of readdirSync(join(parent, d), { recursive: true, withFileTypes: true }))
+      if (e.isFile() && e.name.startsWith('blob') && statSync(join(e.parentPath, e.name)).size >= MiB) return true;
+  return false;
+}
+
+/**
+ * Starts `restore latest --from NAME --files` (streamed with `--stream`), cuts the destination in the middle of a
+ * big file.
+ */
+async function fetchCutShort(s: DemoSetup, name: string, cut: () => Promise<void>, stream = false) {
+  const to = join(s.dir, 'restored');
+  const args = ['restore', 'latest', '--from', name, '--files', '--to', to, '--yes', '--config', s.configFile];
+  const child = startCli([...args, ...(stream ? ['--stream'] : [])], {
+    cwd: s.dir,
+    env: { S3_KEY_ID: S3RVER_KEY, S3_SECRET_KEY: SECRET },
+  });
   const done = collect(child);
-  await waitFor(() => fetchingABigFile(s.backupDir), 'a big file being fetched', 60_000);
+  if (stream) await waitFor(() => streamingABigFile(to), 'a big file being streamed', 60_000);
+  else await waitFor(() => fetchingABigFile(s.backupDir), 'a big file being fetched', 60_000);
   await cut();
   return done;
 }
@@ -76,6 +80,19 @@ describe('a destination that goes away in the middle of a fetch (restore --from)
     expect(r.stderr).toMatch(/destination "ssh": .*unreachable or closed the connection/);
     expect(r.stderr).not.toContain('internal error');
     expect(readdirSync(s.backupDir).filter((n) => n.startsWith('.respaldo-restore-fetch-'))).toEqual([]);
+    expect(existsSync(join(s.dir, 'restored'))).toBe(false);
+  });
+
+  it('sshd killed while streaming (--stream): exit 7 naming the destination; no partial folder is left', async () => {
+    const srv = await startSshd();
+    const s = demoSetup();
+    await bigSetThere(s, sftpDestination(srv));
+    const r = await fetchCutShort(s, 'ssh', () => srv.stop(), true);
+    expect(r.code, describeResult(r)).toBe(7);
+    expect(r.stderr).toMatch(/destination "ssh": .*unreachable or closed the connection/);
+    expect(r.stderr).not.toContain('internal error');
+    expect(readdirSync(s.dir).filter((n) => n.includes('.respaldo-partial-'))).toEqual([]);
+    expect(readdirSync(s.backupDir).filter((n) => n.startsWith('.'))).toEqual([]);
     expect(existsSync(join(s.dir, 'restored'))).toBe(false);
   });
 

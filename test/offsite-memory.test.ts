@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Manifest } from '../src/core/types.js';
 import { CLI_BIN, collect, describeResult, parseJsonOutput, startNode } from './helpers/cli.js';
@@ -63,6 +63,26 @@ describe('copy memory', () => {
     }
     expect(tree(join(nas, 'srv1', m.id))).toEqual(localFiles(s, m.id));
     await cli(s, ['verify', m.id, '--from', 'offsite', '--read-data']); // every object re-read and re-hashed
+
+    // A restore streamed from S3 holds no file whole: it grows the process about as little as a copy.
+    const idle = await peakRss(s, ['copy', m.id, '--to', 'offsite']);
+    const to = join(s.dir, 'streamed-files');
+    const streamed = await peakRss(s, [
+      'restore',
+      m.id,
+      '--from',
+      'offsite',
+      '--files',
+      '--stream',
+      '--to',
+      to,
+      '--yes',
+    ]);
+    expect(streamed - idle, `${streamed.toFixed(0)} MiB streaming, ${idle.toFixed(0)} MiB idle`).toBeLessThan(40);
+    const restored = (readdirSync(to, { recursive: true }) as string[]).filter((p) => /blob\d+\.bin$/.test(p));
+    expect(restored).toHaveLength(sizes.length);
+    for (const p of restored)
+      expect(readFileSync(join(to, p)).equals(readFileSync(join(s.appDir, basename(p)))), p).toBe(true);
   });
 
   /**

@@ -61,7 +61,7 @@ describe('copy --verify repairs a set at a folder destination', () => {
     expect(v.stdout).toContain(
       `hint: This server still holds set ${m.id}: \`respaldo copy ${m.id} --to nas --verify\``,
     );
-    const r = await cli(s, ['restore', m.id, '--from', 'nas', '--db', 'users', '--dry-run'], 5);
+    const r = await cli(s, ['restore', m.id, '--from', 'nas', '--db', 'users', '--yes'], 5); // refused: nothing touched
     expect(r.stderr).toContain(`respaldo copy ${m.id} --to nas --verify`);
 
     const text = await cli(s, ['copy', m.id, '--to', 'nas', '--verify']);
@@ -113,7 +113,7 @@ describe('copy --verify repairs a set at a folder destination', () => {
     rmSync(s.backupDir, { recursive: true, force: true });
     const v = await cli(s, ['verify', m.id, '--from', 'nas', '--read-data'], 5);
     expect(v.stdout).toContain('hint: Restore another set (`respaldo list --from nas`)');
-    const r = await cli(s, ['restore', m.id, '--from', 'nas', '--db', 'users', '--dry-run'], 5);
+    const r = await cli(s, ['restore', m.id, '--from', 'nas', '--db', 'users', '--yes'], 5); // refused: nothing touched
     expect(r.stderr).toContain('Restore another set (`respaldo list --from nas`)');
     for (const out of [v.stdout, r.stderr]) expect(out).not.toContain('--verify');
   });
