@@ -117,6 +117,22 @@ describe('restore --from of a chain', () => {
     expect(dry.stdout).toContain(`users: ${full.id} full`);
     await cli(s, ['restore', '--at', after, '--from', 'nas', '--db', 'users', '--yes']);
     expect(rows(s.dbs.users)).toEqual(at[i1.id]);
+    const atStreamed = join(s.dir, 'at-streamed.db');
+    const atRun = await cli(s, [
+      'restore',
+      '--at',
+      after,
+      '--from',
+      'nas',
+      '--db',
+      'users',
+      '--stream',
+      '--to',
+      atStreamed,
+      '--yes',
+    ]);
+    expect(atRun.stdout).toContain(`Set ${i1.id} with the sets of its chain (${full.id}) at destination "nas"`);
+    expect(rows(atStreamed)).toEqual(at[i1.id]);
     const before = new Date(Date.parse(full.completedAt) - 1000).toISOString();
     const none = await cli(s, ['restore', '--at', before, '--from', 'nas', '--db', 'users', '--yes'], 8);
     expect(none.stderr).toContain('Destination "nas" holds no set of users ending at or before');

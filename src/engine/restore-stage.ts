@@ -8,10 +8,18 @@ import type { DriverContext, RestoreRequest } from '../drivers/driver.js';
 import { driverFor } from '../drivers/registry.js';
 import { deleteSetUnlocked, readManifest } from './catalog.js';
 import { executeBackup, planBackup } from './create.js';
-import { decryptSet } from './decrypt-set.js';
+import {
+  decryptedView,
+  decryptingReader,
+  decryptSet,
+  encryptedParts,
+  openStored,
+  passphraseSample,
+} from './decrypt-set.js';
+import { decrypterFor } from './crypt.js';
 import { freeBytesAt } from './fs-util.js';
 import { writeLog } from './log.js';
-import { localReader, openStoredPart } from './stored-part.js';
+import { localReader, openStoredPart, type StoredReader } from './stored-part.js';
 import type { RemoteFiles } from './remote-read.js';
 import { sweepTemps } from './temp-journal.js';
 import { removeDeadRunScratch, stopOrphansOfDeadRuns } from './create-recover.js';
@@ -106,8 +114,18 @@ export async function verifyForRestore(
 }
 
 /**
+ * Room beside the decrypted files that the restore still needs in the backup folder (its journal, log lines, a
+ * PostgreSQL dump's table of contents): with less, an encrypted set is decrypted on the way instead.
+ */
+const DECRYPT_ROOM = 256 << 10;
+
+/**
  * An encrypted set decrypted whole into `scratchRoot`, each file authenticated, before anything is
- * touched: the decrypted view of the manifest and the folder to read. Failures are logged as a refused restore.
+ * touched: the decrypted view of the manifest and the reader of its files. When the backup folder has no room
+ * for the plaintext, each file is decrypted as the restore reads it instead (the stored files were verified
+ * against the manifest just before; age releases only authenticated chunks and the plaintext's hashes are checked
+ * at each file's end, so a damaged file still fails before its database is swapped). Failures are logged as a
+ * refused restore.
  */
 export async function decryptForRestore(
   cfg: LoadedConfig,
@@ -116,19 +134,32 @@ export async function decryptForRestore(
   dir: string,
   scratchRoot: string,
   reporter: Reporter,
-): Promise<{ manifest: Manifest; dir: string }> {
+): Promise<{ manifest: Manifest; read: StoredReader }> {
   const sel = { databases: plan.databases.map((d) => d.database), files: Boolean(plan.files) };
   try {
-    return await decryptSet(cfg, m, dir, join(scratchRoot, 'decrypted'), sel, reporter).catch(async (raw: unknown) => {
-      if (!isDiskFull(raw)) throw raw;
-      const free = await freeBytesAt(scratchRoot);
-      throw new RespaldoError(
-        'failed',
-        `No space left on the disk of the backup folder ${cfg.backupDir}${free === null ? '' : ` (${formatBytes(free)} free)`} while decrypting set ${m.id} for the restore: its files are decrypted there whole before anything is restored. Nothing was restored.`,
-        'Free space on that disk (`respaldo prune --dry-run` shows what retention would remove, `respaldo delete <id>` removes one set), then run the restore again.',
-        { backupDir: cfg.backupDir },
-      );
-    });
+    const plainBytes = encryptedParts(m, sel.databases, sel.files).reduce((n, p) => n + (p.plain?.bytes ?? 0), 0);
+    const free = await freeBytesAt(scratchRoot);
+    if (free !== null && plainBytes + DECRYPT_ROOM > free) {
+      const decrypter = await decrypterFor(cfg, m.encryption!, m.id, passphraseSample(m, openStored(dir)));
+      reporter.emit({
+        type: 'warning',
+        message: `The backup folder ${cfg.backupDir} has no room to decrypt set ${m.id} whole first (${formatBytes(plainBytes + DECRYPT_ROOM)} needed, ${formatBytes(free)} free): each file is decrypted and checked as it is restored`,
+      });
+      return { manifest: decryptedView(m), read: decryptingReader(decrypter, localReader(dir, m.id), m) };
+    }
+    const whole = await decryptSet(cfg, m, dir, join(scratchRoot, 'decrypted'), sel, reporter).catch(
+      async (raw: unknown) => {
+        if (!isDiskFull(raw)) throw raw;
+        const free = await freeBytesAt(scratchRoot);
+        throw new RespaldoError(
+          'failed',
+          `No space left on the disk of the backup folder ${cfg.backupDir}${free === null ? '' : ` (${formatBytes(free)} free)`} while decrypting set ${m.id} for the restore: its files are decrypted there whole before anything is restored. Nothing was restored.`,
+          'Free space on that disk (`respaldo prune --dry-run` shows what retention would remove, `respaldo delete <id>` removes one set), then run the restore again.',
+          { backupDir: cfg.backupDir },
+        );
+      },
+    );
+    return { manifest: whole.manifest, read: localReader(whole.dir, m.id) };
   } catch (err) {
     const reason = err instanceof RespaldoError ? err.kind : 'failed';
     writeLog(

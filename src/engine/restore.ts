@@ -92,7 +92,7 @@ export async function executeRestore(
     const signal = opts.signal ?? new AbortController().signal;
     const t0 = Date.now();
     let m = plan.options.setFolder ? readManifestFile(plan.options.setFolder) : await readManifest(cfg, plan.setId);
-    let dir = plan.options.setFolder ?? setDir(cfg, m.id);
+    const dir = plan.options.setFolder ?? setDir(cfg, m.id);
     reporter.emit({
       type: 'run-start',
       operation: 'restore',
@@ -138,10 +138,9 @@ export async function executeRestore(
     try {
       let read: StoredReader;
       if (opts.remote) ({ manifest: m, read } = await opts.remote.open(m));
-      else {
-        if (m.encryption) ({ manifest: m, dir } = await decryptForRestore(cfg, plan, m, dir, scratchRoot, reporter));
-        read = localReader(dir, m.id);
-      }
+      else if (m.encryption)
+        ({ manifest: m, read } = await decryptForRestore(cfg, plan, m, dir, scratchRoot, reporter));
+      else read = localReader(dir, m.id);
       outcome.recovered.push(...(await recoverBeforeRestore(cfg, plan, reporter, ctxFor)));
       safety = await keepReplacedFiles(cfg, plan, m.id, reporter, signal);
       if (safety) outcome.safetySetIds.push(safety.id);
