@@ -52,7 +52,8 @@ export async function verifyForRestore(
   reporter: Reporter,
   remote?: RemoteFiles,
 ): Promise<Map<string, ChainSteps>> {
-  reporter.emit({ type: 'item-start', item: 'verify', kind: 'verify' });
+  // Streamed: nothing is verified here (no verify item); the files are checked as they are read.
+  if (!remote) reporter.emit({ type: 'item-start', item: 'verify', kind: 'verify' });
   const wanted = expectedFiles(
     m,
     plan.databases.map((d) => d.database),
@@ -85,12 +86,13 @@ export async function verifyForRestore(
     }
     chains.set(d.database, steps);
   }
-  reporter.emit({
-    type: 'item-end',
-    item: 'verify',
-    ok: !bad.length,
-    ...(bad.length ? { error: bad.map((b) => `${b.path}: ${b.problem}`).join('; ') } : {}),
-  });
+  if (!remote)
+    reporter.emit({
+      type: 'item-end',
+      item: 'verify',
+      ok: !bad.length,
+      ...(bad.length ? { error: bad.map((b) => `${b.path}: ${b.problem}`).join('; ') } : {}),
+    });
   if (bad.length) {
     writeLog(
       cfg.backupDir,

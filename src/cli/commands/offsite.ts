@@ -5,14 +5,13 @@ import { formatLocal } from '../../core/format.js';
 import type { LoadedConfig, Manifest } from '../../core/types.js';
 import { copySets, notCopiedTo, type CopyResult } from '../../engine/copy.js';
 import { fetchSet, listRemote, repairThereHint, verifyRemoteSet, type FetchedSet } from '../../engine/remote.js';
-
-/** A set whose manifests were fetched and whose files stay at the destination (`FetchedSet.streamed`). */
-export type StreamedSet = FetchedSet & { streamed: NonNullable<FetchedSet['streamed']> };
-
 import { addCommonOptions, runAction, type ActionResult, type CommandIO } from '../context.js';
 import { formatBytes, table } from '../format.js';
 
 /** Off-site copies: `copy`, and the `--from NAME` forms of list, verify and restore. */
+
+/** A set whose manifests were fetched and whose files stay at the destination (`FetchedSet.streamed`). */
+export type StreamedSet = FetchedSet & { streamed: NonNullable<FetchedSet['streamed']> };
 
 /** What `respaldo copy` prints of each result (exported for its tests). */
 export function printCopyResults(io: Pick<CommandIO, 'out' | 'err'>, results: CopyResult[]): void {
@@ -147,8 +146,8 @@ export async function withFetchedSet(
     ...(opts.db ? { databases: opts.db } : {}),
     ...(opts.files ? { files: true } : {}),
     ...(at ? { at } : {}),
-    // A dry run reads only the manifests (and checks that the files are there): a plan needs no stored file.
     ...(opts.stream ? { stream: true } : {}),
+    // A dry run reads only the manifests (and checks that the files are there): a plan needs no stored file.
     ...(opts.dryRun ? { manifestsOnly: true } : {}),
   };
   const fetched = await fetchSet(cfg, opts.from, id, sel, io.reporter, io.signal);
