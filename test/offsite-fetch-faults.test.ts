@@ -71,29 +71,20 @@ async function fetchCutShort(s: DemoSetup, name: string, cut: () => Promise<void
 }
 
 describe('a destination that goes away in the middle of a fetch (restore --from)', () => {
-  it('sshd killed: exit 7 naming the destination, not an internal error; nothing fetched is left', async () => {
+  it('sshd killed while fetching, then while streaming (--stream): exit 7 naming the destination; nothing left', async () => {
     const srv = await startSshd();
     const s = demoSetup();
     await bigSetThere(s, sftpDestination(srv));
-    const r = await fetchCutShort(s, 'ssh', () => srv.stop());
-    expect(r.code, describeResult(r)).toBe(7);
-    expect(r.stderr).toMatch(/destination "ssh": .*unreachable or closed the connection/);
-    expect(r.stderr).not.toContain('internal error');
-    expect(readdirSync(s.backupDir).filter((n) => n.startsWith('.respaldo-restore-fetch-'))).toEqual([]);
-    expect(existsSync(join(s.dir, 'restored'))).toBe(false);
-  });
-
-  it('sshd killed while streaming (--stream): exit 7 naming the destination; no partial folder is left', async () => {
-    const srv = await startSshd();
-    const s = demoSetup();
-    await bigSetThere(s, sftpDestination(srv));
-    const r = await fetchCutShort(s, 'ssh', () => srv.stop(), true);
-    expect(r.code, describeResult(r)).toBe(7);
-    expect(r.stderr).toMatch(/destination "ssh": .*unreachable or closed the connection/);
-    expect(r.stderr).not.toContain('internal error');
-    expect(readdirSync(s.dir).filter((n) => n.includes('.respaldo-partial-'))).toEqual([]);
-    expect(readdirSync(s.backupDir).filter((n) => n.startsWith('.'))).toEqual([]);
-    expect(existsSync(join(s.dir, 'restored'))).toBe(false);
+    for (const stream of [false, true]) {
+      const r = await fetchCutShort(s, 'ssh', () => srv.stop(), stream);
+      expect(r.code, describeResult(r)).toBe(7);
+      expect(r.stderr).toMatch(/destination "ssh": .*unreachable or closed the connection/);
+      expect(r.stderr).not.toContain('internal error');
+      expect(readdirSync(s.backupDir).filter((n) => n.startsWith('.'))).toEqual([]);
+      expect(readdirSync(s.dir).filter((n) => n.includes('.respaldo-partial-'))).toEqual([]);
+      expect(existsSync(join(s.dir, 'restored'))).toBe(false);
+      if (!stream) await srv.restart();
+    }
   });
 
   it('s3rver killed: exit 7 naming the destination, not an internal error; nothing fetched is left', async () => {

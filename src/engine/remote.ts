@@ -613,12 +613,7 @@ export async function fetchSet(
         const decrypting = [...memberFiles.values()].filter((x) => x.m.encryption).map((x) => sizeOf(x.files));
         const needed = total + Math.max(0, ...decrypting);
         const free = await freeBytesAt(root);
-        const why = sel.stream
-          ? '--stream'
-          : free !== null && needed + RESTORE_ROOM > free
-            ? `no room to fetch it first: it needs ${formatBytes(needed + RESTORE_ROOM)}, the disk of ${cfg.backupDir} has ${formatBytes(free)} free`
-            : null;
-        if (why || sel.manifestsOnly) {
+        const streamed = async (why: string | null) => {
           // Streamed into the restore: what is there is checked now (presence, sizes), every byte as it is read.
           await checkPresent(cfg, dest, source, m, wanted);
           for (const x of memberFiles.values()) await checkPresent(cfg, dest, source, x.m, x.files);
@@ -630,9 +625,14 @@ export async function fetchSet(
               : `read the manifest of set ${m.id}${sets} at ${name} (${files} there, not fetched for a plan)`,
           });
           const hint = (id: string) => repairThereHint(cfg, name, id);
-          const streamed = remoteFiles(cfg, dest, source, hint);
-          return { id: setId, dir, chainIds, streamed, streamedBecause: why };
-        }
+          return { id: setId, dir, chainIds, streamed: remoteFiles(cfg, dest, source, hint), streamedBecause: why };
+        };
+        if (sel.stream) return streamed('--stream');
+        if (free !== null && needed + RESTORE_ROOM > free)
+          return streamed(
+            `no room to fetch it first: it needs ${formatBytes(needed + RESTORE_ROOM)}, the disk of ${cfg.backupDir} has ${formatBytes(free)} free`,
+          );
+        if (sel.manifestsOnly) return streamed(null);
         reporter.emit({
           type: 'info',
           message: `fetching set ${m.id}${sets} from ${name}: ${all.length} file(s)${total ? `, ${total} bytes` : ''}`,
@@ -642,7 +642,16 @@ export async function fetchSet(
           await fetchFiles(dest, source, m, dir, wanted, progress, cfg);
           for (const [mid, x] of memberFiles)
             await fetchFiles(dest, source, x.m, join(root, mid), x.files, progress, cfg);
+        } catch (err) {
+          if (!isDiskFull(err)) throw err;
+          // More than the sizes said (a page per small file, folders): what was fetched goes, the rest streams.
           progress.end();
+          await removeFetchedFiles(dir, wanted);
+          for (const [mid, x] of memberFiles) await removeFetchedFiles(join(root, mid), x.files);
+          return streamed(`the disk of ${cfg.backupDir} filled while fetching it`);
+        }
+        progress.end();
+        try {
           for (const [mid, x] of memberFiles)
             if (x.m.encryption) await decryptMember(cfg, x.m, join(root, mid), members.get(mid)!, reporter);
         } catch (err) {
@@ -669,10 +678,15 @@ export async function fetchSet(
   }
 }
 
+/** Removes the stored files fetched into `dir` (the manifest stays): a fetch that found no room streams instead. */
+async function removeFetchedFiles(dir: string, files: ReturnType<typeof expectedFiles>): Promise<void> {
+  for (const w of files) await fsp.rm(join(dir, w.path), { force: true });
+}
+
 /**
- * The disk of the backup folder filled while a restore from a destination fetched the set (the manifests' sizes
- * said it fit; with less room than that, the restore streams the files instead): the operator can stream it,
- * free space there, or fetch onto another disk with a config whose backupDir is there.
+ * The disk of the backup folder filled while the earlier sets of a chain fetched from a destination were decrypted
+ * there (a fetch that fills it, or that the manifests' sizes say does not fit, streams the files instead): the
+ * operator can stream it, free space there, or fetch onto another disk with a config whose backupDir is there.
  */
 function noRoomToFetch(
   cfg: Pick<LoadedConfig, 'backupDir'>,
