@@ -407,6 +407,20 @@ describe('disk full: a real small disk under the backup folder', () => {
     expect(dbDigest(join(s.dir, 'check.db'))).toEqual(dbDigest(s.dbs.inventario));
   });
 
+  it('a backup folder not made yet: status counts the free space of the disk it will be on, not the config folder', async (ctx) => {
+    if (!mounted) return skipOrFail(ctx);
+    rmSync(join(mnt, 'backups'), { recursive: true, force: true });
+    rmSync(join(mnt, 'filler'), { force: true });
+    const s = demoSetup({ backupDir: join(mnt, 'backups', 'not-yet'), files: { config: [], application: [] } });
+    const r = await runCli(['status', '--json', '--config', s.configFile], { cwd: s.dir });
+    expect(r.code, describeResult(r)).toBe(0);
+    const st = statfsSync(mnt);
+    const free = parseJsonOutput<{ freeBytes: number }>(r.stdout).freeBytes;
+    expect(free).toBeLessThanOrEqual(st.blocks * st.bsize); // the 1 MiB disk, not the test folder's
+    expect(free).toBeGreaterThan(st.bavail * st.bsize - 64 * 1024);
+    expect(existsSync(join(mnt, 'backups'))).toBe(false); // status makes nothing
+  });
+
   it('warns before the run when the disk has less room than the last set took', async (ctx) => {
     if (!mounted) return skipOrFail(ctx);
     const s = onSmallDisk(0, 1);

@@ -264,7 +264,8 @@ export async function getHealth(cfg: LoadedConfig, now = new Date()): Promise<He
     }
     backups[name] = records;
   }
-  const freeBytes = await freeBytesAt(existsSync(cfg.backupDir) ? cfg.backupDir : cfg.baseDir);
+  // A backup folder not made yet: the disk it will be on (its nearest existing parent), not the config's.
+  const freeBytes = await freeBytesAt(cfg.backupDir);
   return assessHealth({
     now,
     databases: names,

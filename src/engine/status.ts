@@ -97,7 +97,8 @@ export async function getStatus(
       ageSeconds: s ? Math.round((now.getTime() - new Date(s.completedAt).getTime()) / 1000) : null,
     };
   });
-  const freeBytes = await freeBytesAt(existsSync(cfg.backupDir) ? cfg.backupDir : cfg.baseDir);
+  // A backup folder not made yet: the disk it will be on (its nearest existing parent), not the config's.
+  const freeBytes = await freeBytesAt(cfg.backupDir);
   let lock: StatusReport['lock'] = { held: false, holder: null };
   const lockFile = join(cfg.backupDir, LOCK_NAME);
   if (existsSync(lockFile)) {

@@ -320,7 +320,8 @@ export const en = {
     sourceTitle: 'Where to restore from',
     sourceLocal: (dir: string) => `This server's backup folder (${dir})`,
     sourceDestination: (name: string) => `Destination "${name}" (off-site copy)`,
-    sourceNote: 'Sets at a destination are fetched and checked against their manifest before the plan.',
+    sourceNote:
+      'Sets at a destination are fetched and checked against their manifest before the plan; with no room here for that, their files stream into the restore, each checked as it is read.',
     atDestination: (name: string) => `at destination "${name}"`,
     fetching: 'Fetching the set from the destination and checking it (nothing is changed)…',
     fetchedFrom: (name: string) => `Fetched from destination "${name}" and checked against its manifest.`,

@@ -318,7 +318,8 @@ export const es: Catalogue = {
     sourceTitle: 'Desde dónde restaurar',
     sourceLocal: (dir: string) => `La carpeta de copias de este servidor (${dir})`,
     sourceDestination: (name: string) => `Destino "${name}" (copia externa)`,
-    sourceNote: 'Las copias de un destino se descargan y se comprueban con su manifiesto antes del plan.',
+    sourceNote:
+      'Las copias de un destino se descargan y se comprueban con su manifiesto antes del plan; sin espacio aquí para ello, sus archivos llegan directamente a la restauración, cada uno comprobado al leerlo.',
     atDestination: (name: string) => `en el destino "${name}"`,
     fetching: 'Descargando la copia del destino y comprobándola (no se cambia nada)…',
     fetchedFrom: (name: string) => `Descargada del destino "${name}" y comprobada con su manifiesto.`,
