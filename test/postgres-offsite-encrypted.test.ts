@@ -108,6 +108,12 @@ describe.skipIf(!available)('PostgreSQL encrypted off-site round trip (live)', (
     expect(r.stdout).toContain('each is streamed into the restore and checked as it is read (--stream)');
     expect(plainDump(cluster, 'erp_stream_side')).toBe(before);
     expect(readdirSync(join(dir, 'backups')).filter((n) => n !== 'logs')).toEqual([]);
+    // One table, streamed: the table of contents read from the destination to pick it.
+    const args = ['restore', m.id, '--from', 'nas', '--stream', '--table', 'public.customers'];
+    run(dir, [...args, '--to', 'erp_stream_customers', '--yes']);
+    const tables = "SELECT string_agg(tablename, ',') FROM pg_tables WHERE schemaname = 'public'";
+    expect(cluster.psql(tables, 'erp_stream_customers')).toBe('customers');
+    expect(cluster.psql('SELECT count(*) FROM customers', 'erp_stream_customers')).toBe('5000');
 
     // The largest file (the archive table's, fed through a named pipe) damaged at the destination.
     const entry = m.databases[0]!;
@@ -120,7 +126,11 @@ describe.skipIf(!available)('PostgreSQL encrypted off-site round trip (live)', (
     const bad = run(dir, ['restore', m.id, '--from', 'nas', '--stream', '--to', 'erp_stream_bad', '--yes'], 5);
     expect(bad.stdout).toMatch(/FAILED\s+erp_stream: .*failed authentication while decrypting/);
     const dbs = await cluster.query("SELECT datname FROM pg_database WHERE datname LIKE 'erp_stream%' ORDER BY 1");
-    expect(dbs.map((x) => (x as { datname: string }).datname)).toEqual(['erp_stream', 'erp_stream_side']);
+    expect(dbs.map((x) => (x as { datname: string }).datname)).toEqual([
+      'erp_stream',
+      'erp_stream_customers',
+      'erp_stream_side',
+    ]);
     expect(readdirSync(join(dir, 'backups')).filter((n) => n !== 'logs')).toEqual([]);
   });
 

@@ -31,6 +31,10 @@ describe('sessionEndedBy / hintForStderr: the server says why it ended a session
       'pg_dump: error: Dumping the contents of table "t" failed: PQgetCopyData() failed.\npg_dump: detail: Error message from server: ERROR:  could not extend file "base/1/2": No space left on device',
       /ran out of disk space/,
     ],
+    [
+      'pg_dump: error: could not write to output file: No space left on device\npg_dump: error: a worker process died unexpectedly',
+      /disk pg_dump writes the dump to is full: the backup folder's/,
+    ],
     ['FATAL:  terminating connection due to idle-in-transaction timeout', /idle_in_transaction_session_timeout/],
     ['FATAL:  terminating connection due to conflict with recovery', /standby/],
     ['FATAL:  terminating connection because of crash of another server process', /crashed/],

@@ -12,7 +12,8 @@ import type { Reporter } from '../core/events.js';
 import type { DatabaseConfig, DatabaseEntry, LoadedConfig, Manifest } from '../core/types.js';
 import type { DriverContext } from '../drivers/driver.js';
 import { driverFor } from '../drivers/registry.js';
-import { writeFileAtomic } from './fs-util.js';
+import { formatBytes } from '../core/format.js';
+import { freeBytesAt, writeFileAtomic } from './fs-util.js';
 import { writeLog } from './log.js';
 import { openStoredPart, type StoredReader } from './stored-part.js';
 import type { RestoreOutcome } from './restore.js';
@@ -38,6 +39,34 @@ export interface DatabasesRun {
   reporter: Reporter;
   signal: AbortSignal;
   ctxFor(db: DatabaseConfig): DriverContext;
+}
+
+/**
+ * A restore of `db` that ran out of space, naming the disk that filled. SQLite builds the file beside its target;
+ * PostgreSQL writes on this machine only in the backup folder's scratch, where a dump's table of contents and
+ * small files are staged (SQL Server also copies the backup to `serverBackupDir`: its disk is not told apart).
+ */
+async function diskFullAt(
+  cfg: LoadedConfig,
+  db: DatabaseConfig,
+  target: string,
+  caught: unknown,
+): Promise<RespaldoError> {
+  const database = db.name;
+  if (db.engine === 'postgres') {
+    const free = await freeBytesAt(cfg.backupDir);
+    return new RespaldoError(
+      'failed',
+      `No space left on the disk of the backup folder ${cfg.backupDir}${free === null ? '' : ` (${formatBytes(free)} free once the restore's files were removed)`}, where the restore of ${database} stages its files: ${errorMessage(caught)}.`,
+      'The target was not changed and the partial copy was removed. Free space there (`respaldo prune --dry-run` shows what retention would remove, `respaldo delete <id>` removes one set), then run the restore again.',
+      { backupDir: cfg.backupDir },
+    );
+  }
+  return new RespaldoError(
+    'failed',
+    `No space left on the disk where ${database} is restored (${target}): ${errorMessage(caught)}.`,
+    'The target was not changed and the partial copy was removed. Free space on that disk, or restore side by side onto another disk with --to.',
+  );
 }
 
 /**
@@ -132,13 +161,7 @@ export async function restoreDatabases(run: DatabasesRun, outcome: RestoreOutcom
             ? caught
             : new InterruptedError(`Restore of ${d.database} interrupted; the target was left as it was.`);
         }
-        const err = isDiskFull(caught)
-          ? new RespaldoError(
-              'failed',
-              `No space left on the disk where ${d.database} is restored (${d.target}): ${errorMessage(caught)}.`,
-              'The target was not changed and the partial copy was removed. Free space on that disk, or restore side by side onto another disk with --to.',
-            )
-          : caught;
+        const err = isDiskFull(caught) ? await diskFullAt(cfg, db, d.target, caught) : caught;
         const hint = err instanceof RespaldoError ? err.hint : undefined;
         outcome.ok = false;
         outcome.databases.push({

@@ -1,5 +1,5 @@
 import { availableParallelism } from 'node:os';
-import { RespaldoError } from '../../core/errors.js';
+import { RespaldoError, isAccessError, isDiskFull } from '../../core/errors.js';
 import { english, phrase, type Phrase } from '../../core/phrases.js';
 import type { DatabaseConfig } from '../../core/types.js';
 import { APPLICATION_NAME, resolveConnection, type PgConnection } from './config.js';
@@ -81,6 +81,8 @@ const said = (message: Phrase, hint: Phrase): RespaldoError =>
 /** An operator error for a failed connection or query (never includes the password). */
 export function pgError(err: unknown, conn: PgConnection, database: string, doing: string): Error {
   if (err instanceof RespaldoError) return err;
+  // A write of ours that failed here (a full disk, no permission: a staged dump file) is not the server's error.
+  if (isDiskFull(err) || isAccessError(err)) return err as Error;
   const e = (err ?? {}) as PgErrorLike;
   const code = e.code ?? '';
   const msg = (e.message ?? String(err)).split(conn.password || '\u0000').join('***');

@@ -475,6 +475,15 @@ export function sessionEndedBy(text: string): { cause: string; hint: string } | 
     const hint = 'Another server process crashed and PostgreSQL restarted; check the server log.';
     return ended('the server restarted after a crash', hint);
   }
+  // pg_dump's own output (the dump directory it writes in the backup folder's staging), not the server's disk.
+  if (/could not write to (output )?file/.test(s) && (s.includes('no space left on device') || s.includes('disk full')))
+    return {
+      cause: 'pg_dump could not write the dump: no space left on device',
+      hint:
+        "The disk pg_dump writes the dump to is full: the backup folder's, where the dump is staged before it is stored " +
+        '(`respaldo prune --dry-run` shows what retention would remove; `respaldo delete <id>` removes one set). ' +
+        'Nothing was published for this database; run it again once there is room.',
+    };
   if (s.includes('no space left on device') || s.includes('could not extend file') || s.includes('disk full')) {
     return ended(
       'no space left on device',

@@ -1,0 +1,87 @@
+/**
+ * PostgreSQL on a real cluster with the backup folder on a small disk (a 2 MiB tmpfs, mounted as CI's root can): a
+ * restore stages a directory dump's table of contents and small table files in the backup folder's scratch, and
+ * when that disk fills the error names the backup folder (not the database restored), nothing is left there and the
+ * database is untouched. Elsewhere the test skips with one loud line.
+ */
+import { execFileSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import type { Manifest } from '../src/core/types.js';
+import { pgAvailable, startPgCluster, type PgCluster } from './helpers/pg-cluster.js';
+import { pgCli, plainDump, writePgConfig } from './helpers/pg-cli.js';
+
+const available = pgAvailable();
+const ROOT = resolve(__dirname, '..');
+const PASSWORD = `full-${Math.random().toString(36).slice(2, 10)}`;
+
+let cluster: PgCluster;
+let work = '';
+let mnt = '';
+let mounted = false;
+
+describe.skipIf(!available)('PostgreSQL restore with the backup folder on a full disk (live)', () => {
+  beforeAll(async () => {
+    if (!existsSync(join(ROOT, 'dist/cli/main.js')))
+      throw new Error('dist/ is missing: run `npx tsc -p tsconfig.json` first.');
+    work = mkdtempSync(join(tmpdir(), 'respaldo-pg-full-'));
+    mnt = mkdtempSync(join(tmpdir(), 'respaldo-pg-tiny-'));
+    try {
+      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=2m', 'tmpfs', mnt], { stdio: 'pipe' });
+      mounted = true;
+    } catch (err) {
+      if (process.env['CI']) throw new Error('CI must be able to mount a tmpfs (it runs as root).');
+      console.log(`SKIPPED PostgreSQL disk-full test: cannot mount a tmpfs here (${(err as Error).message}).`);
+      return;
+    }
+    cluster = await startPgCluster({ password: PASSWORD });
+  }, 120_000);
+  afterAll(async () => {
+    await cluster?.stop();
+    if (mounted) execFileSync('umount', [mnt]);
+    for (const d of [work, mnt]) if (d) rmSync(d, { recursive: true, force: true });
+  });
+
+  test('pg_dump or a restore filling the backup folder: said of the backup folder, nothing left, nothing replaced', (ctx) => {
+    if (!mounted) return ctx.skip();
+    cluster.createDatabase('erp_full');
+    // Three tables of about 1 MiB of dump text each, stored in a few KiB: the set fits, its dump files do not.
+    for (const t of ['a', 'b', 'c'])
+      cluster.psql(
+        `CREATE TABLE t_${t} AS SELECT i, repeat('x', 100) AS body FROM generate_series(1, 10000) i;`,
+        'erp_full',
+      );
+    const dir = join(work, 'erp_full');
+    mkdirSync(dir);
+    const cli = (args: string[]) => pgCli(join(dir, 'backup_config.json'), PASSWORD, args, { cwd: dir });
+    const small = join(mnt, 'backups');
+
+    // A backup: pg_dump writes the dump directory in the backup folder's staging, and that disk fills.
+    writePgConfig(cluster, dir, ['erp_full'], { backupDir: small });
+    const failed = cli(['create']);
+    expect(failed.code, failed.stdout + failed.stderr).toBe(7);
+    expect(failed.stderr).toContain('pg_dump could not write the dump: no space left on device');
+    expect(failed.stderr).toMatch(/hint: The disk pg_dump writes the dump to is full: the backup folder's/);
+    expect(failed.stderr).not.toContain('The database server ran out of disk space');
+    expect(readdirSync(small).filter((n) => n !== 'logs')).toEqual([]);
+
+    // A restore of a set made on a bigger disk, then moved there: its staged dump files fill it.
+    writePgConfig(cluster, dir, ['erp_full'], { backupDir: './backups' });
+    const made = cli(['create', '--json']);
+    expect(made.code, made.stderr).toBe(0);
+    const m = made.json as Manifest;
+    cpSync(join(dir, 'backups', m.id), join(small, m.id), { recursive: true });
+    writePgConfig(cluster, dir, ['erp_full'], { backupDir: small });
+    const before = plainDump(cluster, 'erp_full');
+    const r = cli(['restore', m.id, '--yes']);
+    expect(r.code, r.stdout + r.stderr).toBe(7);
+    expect(r.stdout).toMatch(
+      /FAILED\s+erp_full: No space left on the disk of the backup folder \S+ \(\S+ \S+ free once the restore's files were removed\), where the restore of erp_full stages its files/,
+    );
+    expect(r.stdout).toMatch(/hint: The target was not changed and the partial copy was removed\. Free space there/);
+    expect(plainDump(cluster, 'erp_full')).toBe(before);
+    expect(readdirSync(small).filter((n) => n.startsWith('.'))).toEqual([]);
+  });
+});
