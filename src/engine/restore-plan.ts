@@ -481,7 +481,7 @@ export async function planRestore(cfg: LoadedConfig, id: string, opts: RestoreOp
 export async function planRestoreAt(cfg: LoadedConfig, at: Date, opts: RestoreOptions): Promise<RestorePlan> {
   if (opts.databases?.length) checkConfiguredDatabases(cfg, opts.databases);
   const wanted = opts.databases?.length ? opts.databases : cfg.databases.map((d) => d.name);
-  // With --from, the set of that time and its chains were fetched (remote.ts fetchSet) and are read there.
+  // With --from, the set of that time and its chains were fetched (remote-fetch.ts fetchSet) and are read there.
   const found = planAt(
     readChainSets({ backupDir: setsRoot(cfg, opts) }, { manifestsOnly: Boolean(opts.filesAt) }),
     at,

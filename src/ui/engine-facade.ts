@@ -23,7 +23,8 @@ import {
 import { keepSet } from '../engine/remote-keep.js';
 import { looseSecretFiles } from '../engine/crypt.js';
 import { readCopies } from '../engine/copy.js';
-import { fetchSet, listRemote, readRemoteManifest, withDestination, type FetchedSet } from '../engine/remote.js';
+import { listRemote, readRemoteManifest, withDestination } from '../engine/remote.js';
+import { fetchSet, type FetchedSet } from '../engine/remote-fetch.js';
 import { runDrill, type DrillOutcome } from '../engine/drill.js';
 import { isCopied, notCopiedOf, withOffsite } from '../engine/offsite-state.js';
 import { createBackup, planBackup } from '../engine/create.js';

@@ -4,7 +4,8 @@ import { EXIT } from '../../core/exit-codes.js';
 import { formatLocal } from '../../core/format.js';
 import type { LoadedConfig, Manifest } from '../../core/types.js';
 import { copySets, notCopiedTo, type CopyResult } from '../../engine/copy.js';
-import { fetchSet, listRemote, repairThereHint, verifyRemoteSet, type FetchedSet } from '../../engine/remote.js';
+import { listRemote, repairThereHint, verifyRemoteSet } from '../../engine/remote.js';
+import { fetchSet, type FetchedSet } from '../../engine/remote-fetch.js';
 import { addCommonOptions, runAction, type ActionResult, type CommandIO } from '../context.js';
 import { formatBytes, table } from '../format.js';
 

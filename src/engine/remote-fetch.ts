@@ -1,0 +1,368 @@
+import { createWriteStream, promises as fsp } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { chainOf, chainSetOf, noSetAt, planAt, type ChainSet } from './chain.js';
+import { decryptSet } from './decrypt-set.js';
+import { english, phrase } from '../core/phrases.js';
+import { DestinationError, RefusedError, RespaldoError, VerifyError, isDiskFull } from '../core/errors.js';
+import { formatBytes } from '../core/format.js';
+import type { Reporter } from '../core/events.js';
+import type { LoadedConfig, Manifest } from '../core/types.js';
+import { setKey, type Destination } from '../destinations/destination.js';
+import { Sha256Pass, withRetries } from './copy.js';
+import { FetchProgress } from './fetch-progress.js';
+import { DIR_MODE, FILE_MODE, ensurePrivateDir, freeBytesAt, fsyncPath } from './fs-util.js';
+import { remoteFiles, type RemoteFiles } from './remote-read.js';
+import { MANIFEST_NAME } from './manifest.js';
+import { trackTemp } from './temp-journal.js';
+import { expectedFiles } from './verify.js';
+import {
+  latestRemoteSet,
+  readRemoteManifest,
+  readRemoteManifests,
+  repairThereHint,
+  sayPassedOver,
+  withDestination,
+} from './remote.js';
+
+/**
+ * Fetching a set with its chain from a destination for a restore (`restore --from`, the menu): into a private,
+ * journaled folder of backupDir, every file checked on the way; or only the manifests, the files then streamed
+ * into the restore (remote-read.ts) when there is no room here, with `--stream`, and for a dry run.
+ */
+
+/** A set fetched from a destination into a hidden folder of backupDir, to be restored from and removed. */
+export interface FetchedSet {
+  id: string;
+  /**
+   * The folder holding manifest.json and the fetched files (`<backupDir>/.respaldo-restore-fetch-<pid>/<id>`);
+   * the earlier sets its chains need are fetched beside it (`RestoreOptions.setFolder`).
+   */
+  dir: string;
+  /** The sets fetched for the chains (oldest first), without the set itself. */
+  chainIds: string[];
+  /**
+   * Set when only the manifests were fetched and the restore streams the stored files from the destination
+   * (`--stream`, no room to fetch them here, or `manifestsOnly`); open until `remove`.
+   */
+  streamed: RemoteFiles | null;
+  /** Why a restore streams the files (`--stream`, or the room needed and free here); null when it fetches them. */
+  streamedBecause: string | null;
+  /** Removes the folder and its journal record (and closes the destination the restore streamed from). */
+  remove(): Promise<void>;
+}
+
+/**
+ * Room a restore from a fetched set still needs in the backup folder beside the fetched files (its lock, journal,
+ * log lines, a PostgreSQL dump's table of contents and small files): with less, the files are streamed instead.
+ */
+const RESTORE_ROOM = 256 << 10;
+
+/**
+ * Every file of `wanted` of set `m` is at the destination with the size its manifest records (checked before
+ * a restore streams them; their bytes are checked as they are read).
+ */
+async function checkPresent(
+  cfg: Pick<LoadedConfig, 'backupDir'>,
+  dest: Destination,
+  source: string,
+  m: Manifest,
+  wanted: ReturnType<typeof expectedFiles>,
+): Promise<void> {
+  const key = setKey(source, m.id);
+  const sizes = new Map((await withRetries(() => dest.listFiles(key))).map((f) => [f.path, f.size]));
+  for (const w of wanted) {
+    const size = sizes.get(w.path);
+    const problem =
+      size === undefined
+        ? 'is missing there, though its manifest lists it'
+        : w.bytes !== null && size !== w.bytes
+          ? `has ${size} bytes there where its manifest records ${w.bytes}`
+          : null;
+    if (problem)
+      throw new VerifyError(
+        `destination "${dest.name}": ${key}/${w.path} ${problem}.`,
+        `Nothing was restored. ${repairThereHint(cfg, dest.name, m.id)}`,
+      );
+  }
+}
+
+/**
+ * What a restore `--from` asks for: the databases, the files, or the point in time (`restore --at`); and
+ * whether to stream the files into the restore rather than fetch them first (`--stream`).
+ */
+export interface FetchSelection {
+  databases?: string[];
+  files?: boolean;
+  /** Pick the newest set ending at or before this time with usable chains (`id` is then ignored). */
+  at?: Date;
+  /** Stream the files into the restore even when the backup folder has room to fetch them (`--stream`). */
+  stream?: boolean;
+  /** Fetch only the manifests, for a plan (a dry run): `streamedBecause` still says whether a run would stream. */
+  manifestsOnly?: boolean;
+}
+
+/**
+ * Every set of this source at a destination as chains see it (chain.ts), each manifest read and
+ * checked; an entry whose stored files are missing there or of another size is marked unusable.
+ */
+async function remoteChainSets(dest: Destination, source: string): Promise<Map<string, ChainSet>> {
+  const sizes = new Map<string, number>();
+  for (const f of await withRetries(() => dest.listFiles(source))) sizes.set(f.path, f.size);
+  const out = new Map<string, ChainSet>();
+  // A set whose manifest is damaged is no member of any chain: a chain that needs it is broken.
+  const { manifests } = await readRemoteManifests(dest, await withRetries(() => dest.listSets(source)));
+  for (const { m } of manifests) {
+    const problems: Record<string, string> = {};
+    for (const d of m.databases) {
+      for (const f of [...(d.file ? [{ file: d.file, storedBytes: d.storedBytes }] : []), ...(d.extras ?? [])]) {
+        const size = sizes.get(`${m.id}/${f.file}`);
+        if (size === undefined) problems[d.name] = `stored file ${f.file} is missing at ${dest.name}`;
+        else if (size !== f.storedBytes) problems[d.name] = `stored file ${f.file} has another size at ${dest.name}`;
+        if (problems[d.name]) break;
+      }
+    }
+    out.set(m.id, chainSetOf(m, problems));
+  }
+  return out;
+}
+
+/**
+ * Fetches files of set `m` into `dir`, checking each one's size and SHA-256 against the manifest on
+ * the way (a mismatch is a VerifyError).
+ */
+async function fetchFiles(
+  dest: Destination,
+  source: string,
+  m: Manifest,
+  dir: string,
+  wanted: ReturnType<typeof expectedFiles>,
+  progress: FetchProgress,
+  cfg: Pick<LoadedConfig, 'backupDir'>,
+): Promise<void> {
+  for (const w of wanted) {
+    const target = join(dir, w.path);
+    await fsp.mkdir(dirname(target), { recursive: true, mode: DIR_MODE });
+    let h = new Sha256Pass();
+    const damaged = `Nothing was restored. ${repairThereHint(cfg, dest.name, m.id)}`;
+    await withRetries(async () => {
+      h = new Sha256Pass();
+      await pipeline(
+        await dest.get(`${setKey(source, m.id)}/${w.path}`),
+        h,
+        progress.counter(),
+        createWriteStream(target, { mode: FILE_MODE }),
+      );
+    }).catch((err: unknown) => {
+      // A stored file the manifest lists but the destination lacks: the set there does not match its manifest (5).
+      if (err instanceof DestinationError && err.kind === 'notFound')
+        throw new VerifyError(
+          `destination "${dest.name}": ${setKey(source, m.id)}/${w.path} is missing there, though its manifest lists it.`,
+          damaged,
+        );
+      throw err;
+    });
+    progress.fileDone(h.bytes);
+    await fsyncPath(target);
+    if (h.digest() !== w.sha256 || (w.bytes !== null && h.bytes !== w.bytes)) {
+      throw new VerifyError(
+        `destination "${dest.name}": ${setKey(source, m.id)}/${w.path} does not match its manifest (changed or damaged there).`,
+        damaged,
+      );
+    }
+  }
+}
+
+/**
+ * Fetches the manifest and the files a restore needs (the given databases, and the config and
+ * application files when `files`) of set `id` (`latest`, or the set of `sel.at`) from a destination
+ * into a hidden, journaled folder inside backupDir, checking each file's size and SHA-256 against the
+ * manifest on the way. A differential or incremental entry also fetches, beside it, the earlier sets
+ * of its chain (their manifests and that database's files, checked the same way); an encrypted one
+ * is decrypted there (the key is needed), so the restore reads them as it reads local chains.
+ * A mismatch is a VerifyError, a broken chain there a RefusedError; nothing is kept.
+ */
+export async function fetchSet(
+  cfg: LoadedConfig,
+  name: string,
+  id: string,
+  sel: FetchSelection,
+  reporter: Reporter,
+  signal?: AbortSignal,
+): Promise<FetchedSet> {
+  const wantedDbs = sel.databases?.length ? sel.databases : cfg.databases.map((d) => d.name);
+  let realId = id;
+  if (!sel.at && id === 'latest') {
+    const latest = await latestRemoteSet(cfg, name, sel.databases ?? [], signal);
+    sayPassedOver(reporter, latest.passedOver);
+    realId = latest.id;
+  }
+  await ensurePrivateDir(cfg.backupDir);
+  const root = join(cfg.backupDir, `.respaldo-restore-fetch-${process.pid}`);
+  const untrack = await trackTemp(cfg.backupDir, root);
+  const remove = async () => {
+    await fsp.rm(root, { recursive: true, force: true });
+    await untrack();
+  };
+  try {
+    const fetched = await withDestination(
+      cfg,
+      name,
+      async (dest, source) => {
+        let chainSets: Map<string, ChainSet> | null = null;
+        let setId = realId;
+        if (sel.at) {
+          chainSets = await remoteChainSets(dest, source);
+          const found = planAt([...chainSets.values()], sel.at, wantedDbs);
+          if ('none' in found)
+            throw noSetAt(
+              `Destination "${name}" holds no set of ${wantedDbs.join(', ')} ending`,
+              sel.at,
+              found.skipped,
+              'Pick a later time, name fewer databases with --db, or see the sets there with respaldo list --from NAME.',
+            );
+          setId = found.setId;
+        }
+        const dir = join(root, setId);
+        await ensurePrivateDir(dir);
+        const m = await readRemoteManifest(dest, source, setId, dir);
+        const onlyFiles = sel.files && !sel.databases?.length;
+        const dbs = onlyFiles ? [] : sel.databases?.length ? sel.databases : m.databases.map((d) => d.name);
+        const wanted = expectedFiles(m, dbs, Boolean(sel.files) || !sel.databases?.length);
+        // The earlier sets each delta entry needs, and which databases of each.
+        const members = new Map<string, string[]>();
+        for (const db of dbs.filter((d) => m.databases.find((e) => e.name === d)?.base)) {
+          chainSets ??= await remoteChainSets(dest, source);
+          const chain = chainOf([...chainSets.values()], m.id, db);
+          if (chain.problem)
+            throw new RefusedError(
+              `destination "${name}": ${english(phrase('refuse.brokenChain', { set: m.id, db, reason: chain.problem }))}`,
+              `Nothing was restored. Check the sets there with respaldo list --from ${name}; restore an older set, or copy the missing sets there again (respaldo copy --to ${name}).`,
+            );
+          for (const x of chain.members.slice(0, -1)) members.set(x.id, [...(members.get(x.id) ?? []), db]);
+        }
+        const chainIds = [...members.keys()].sort();
+        const memberFiles = new Map<string, { m: Manifest; files: ReturnType<typeof expectedFiles> }>();
+        for (const mid of chainIds) {
+          const mdir = join(root, mid);
+          await ensurePrivateDir(mdir);
+          const mm = await readRemoteManifest(dest, source, mid, mdir);
+          memberFiles.set(mid, { m: mm, files: expectedFiles(mm, members.get(mid)!, false) });
+        }
+        const all = [wanted, ...[...memberFiles.values()].map((x) => x.files)].flat();
+        const sizeOf = (files: typeof all) => files.reduce((s, w) => s + (w.bytes ?? 0), 0);
+        const total = sizeOf(all);
+        const sets = chainIds.length ? ` and ${chainIds.length} earlier set(s) of its chain` : '';
+        // An encrypted member of the chain is decrypted beside its fetched copy, one member at a time.
+        const decrypting = [...memberFiles.values()].filter((x) => x.m.encryption).map((x) => sizeOf(x.files));
+        const needed = total + Math.max(0, ...decrypting);
+        const free = await freeBytesAt(root);
+        const streamed = async (why: string | null) => {
+          // Streamed into the restore: what is there is checked now (presence, sizes), every byte as it is read.
+          await checkPresent(cfg, dest, source, m, wanted);
+          for (const x of memberFiles.values()) await checkPresent(cfg, dest, source, x.m, x.files);
+          const files = `${all.length} file(s)${total ? `, ${total} bytes` : ''}`;
+          reporter.emit({
+            type: 'info',
+            message: why
+              ? `streaming set ${m.id}${sets} from ${name} into the restore (${why}): ${files}, each checked as it is read`
+              : `read the manifest of set ${m.id}${sets} at ${name} (${files} there, not fetched for a plan)`,
+          });
+          const hint = (id: string) => repairThereHint(cfg, name, id);
+          return { id: setId, dir, chainIds, streamed: remoteFiles(cfg, dest, source, hint), streamedBecause: why };
+        };
+        if (sel.stream) return streamed('--stream');
+        if (free !== null && needed + RESTORE_ROOM > free)
+          return streamed(
+            `no room to fetch it first: it needs ${formatBytes(needed + RESTORE_ROOM)}, the disk of ${cfg.backupDir} has ${formatBytes(free)} free`,
+          );
+        if (sel.manifestsOnly) return streamed(null);
+        reporter.emit({
+          type: 'info',
+          message: `fetching set ${m.id}${sets} from ${name}: ${all.length} file(s)${total ? `, ${total} bytes` : ''}`,
+        });
+        const progress = new FetchProgress(reporter, `${m.id} @ ${name}`, total);
+        try {
+          await fetchFiles(dest, source, m, dir, wanted, progress, cfg);
+          for (const [mid, x] of memberFiles)
+            await fetchFiles(dest, source, x.m, join(root, mid), x.files, progress, cfg);
+        } catch (err) {
+          if (!isDiskFull(err)) throw err;
+          // More than the sizes said (a page per small file, folders): what was fetched goes, the rest streams.
+          progress.end();
+          await removeFetchedFiles(dir, wanted);
+          for (const [mid, x] of memberFiles) await removeFetchedFiles(join(root, mid), x.files);
+          return streamed(`the disk of ${cfg.backupDir} filled while fetching it`);
+        }
+        progress.end();
+        try {
+          for (const [mid, x] of memberFiles)
+            if (x.m.encryption) await decryptMember(cfg, x.m, join(root, mid), members.get(mid)!, reporter);
+        } catch (err) {
+          if (isDiskFull(err)) throw noRoomToFetch(cfg, name, m.id, needed, await freeBytesAt(root));
+          throw err;
+        }
+        return { id: setId, dir, chainIds, streamed: null, streamedBecause: null };
+      },
+      signal,
+      (f) => f.streamed !== null,
+    );
+    if (!fetched.streamed) return { ...fetched, remove };
+    const { close } = fetched.streamed;
+    return {
+      ...fetched,
+      remove: async () => {
+        await close();
+        await remove();
+      },
+    };
+  } catch (err) {
+    await remove();
+    throw err;
+  }
+}
+
+/** Removes the stored files fetched into `dir` (the manifest stays): a fetch that found no room streams instead. */
+async function removeFetchedFiles(dir: string, files: ReturnType<typeof expectedFiles>): Promise<void> {
+  for (const w of files) await fsp.rm(join(dir, w.path), { force: true });
+}
+
+/**
+ * The disk of the backup folder filled while the earlier sets of a chain fetched from a destination were decrypted
+ * there (a fetch that fills it, or that the manifests' sizes say does not fit, streams the files instead): the
+ * operator can stream it, free space there, or fetch onto another disk with a config whose backupDir is there.
+ */
+function noRoomToFetch(
+  cfg: Pick<LoadedConfig, 'backupDir'>,
+  name: string,
+  id: string,
+  needed: number,
+  free: number | null,
+): RespaldoError {
+  return new RespaldoError(
+    'failed',
+    `Fetching set ${id} from destination "${name}" needs ${formatBytes(needed)} in the backup folder ${cfg.backupDir}, and its disk has ${free === null ? 'not that much' : formatBytes(free)} free. Nothing was restored; what was fetched was removed.`,
+    'Run the restore again with --stream: the files are then streamed from the destination into the restore, each checked as it is read, and none is fetched first. Or free space on that disk (`respaldo prune --dry-run` shows what retention would remove, `respaldo delete <id>` removes one set), or run the restore with a copy of the config whose "backupDir" is on a disk with room (`--config FILE`).',
+    { backupDir: cfg.backupDir },
+  );
+}
+
+/**
+ * Replaces the fetched encrypted chain member in `dir` by its decrypted copy (files authenticated and
+ * checked against the plaintext hashes, manifest as `decryptedView`): a restore applies chain members
+ * as they are stored, and only the set restored itself is decrypted by the restore.
+ */
+async function decryptMember(
+  cfg: LoadedConfig,
+  m: Manifest,
+  dir: string,
+  databases: string[],
+  reporter: Reporter,
+): Promise<void> {
+  const plainDir = `${dir}.decrypted`;
+  await ensurePrivateDir(plainDir);
+  const { manifest } = await decryptSet(cfg, m, dir, plainDir, { databases, files: false }, reporter);
+  await fsp.writeFile(join(plainDir, MANIFEST_NAME), JSON.stringify(manifest, null, 2) + '\n', { mode: FILE_MODE });
+  await fsp.rm(dir, { recursive: true, force: true });
+  await fsp.rename(plainDir, dir);
+}
