@@ -28,7 +28,7 @@ import { loadConfig } from '../src/config/load.js';
 import { createEngineFacade } from '../src/ui/engine-facade.js';
 import { describeResult, parseJsonOutput, runCli } from './helpers/cli.js';
 import { dbDigest } from './helpers/sqlite.js';
-import { demoSetup } from './helpers/tmp.js';
+import { demoSetup, type DemoSetup } from './helpers/tmp.js';
 
 describe('disk full: classification', () => {
   it.each([
@@ -105,6 +105,22 @@ describe('disk full: a real small disk under the backup folder', () => {
   });
 
   /** The demo setup with its backup folder on the small disk, `fill` KiB of it already used. */
+  /**
+   * The old server's set, made with the setup's backup folder and copied to a folder destination `nas`; then the
+   * config of the new server, whose backup folder is on the small disk.
+   */
+  async function copiedThenOnSmallDisk(s: DemoSetup): Promise<Manifest> {
+    const nas = join(s.dir, 'nas');
+    mkdirSync(nas);
+    const doc = JSON.parse(readFileSync(s.configFile, 'utf8')) as Record<string, unknown>;
+    doc['destinations'] = [{ name: 'nas', type: 'folder', path: nas, source: 'srv1' }];
+    writeFileSync(s.configFile, JSON.stringify(doc));
+    const made = await runCli(['create', '--json', '--config', s.configFile], { cwd: s.dir });
+    expect(made.code, describeResult(made)).toBe(0);
+    writeFileSync(s.configFile, JSON.stringify({ ...doc, backupDir: join(mnt, 'backups') }));
+    return parseJsonOutput<Manifest>(made.stdout);
+  }
+
   function onSmallDisk(fill: number, scale = 2) {
     rmSync(join(mnt, 'backups'), { recursive: true, force: true });
     rmSync(join(mnt, 'filler'), { force: true });
@@ -246,15 +262,7 @@ describe('disk full: a real small disk under the backup folder', () => {
     // The set made on the old server and copied to a folder destination; the new server's backup folder is the
     // small disk.
     const s = demoSetup({ files: { config: [], application: [] } }, { scale: 2 });
-    const nas = join(s.dir, 'nas');
-    mkdirSync(nas);
-    const doc = JSON.parse(readFileSync(s.configFile, 'utf8')) as Record<string, unknown>;
-    doc['destinations'] = [{ name: 'nas', type: 'folder', path: nas, source: 'srv1' }];
-    writeFileSync(s.configFile, JSON.stringify(doc));
-    const made = await runCli(['create', '--json', '--config', s.configFile], { cwd: s.dir });
-    expect(made.code, describeResult(made)).toBe(0);
-    const m = parseJsonOutput<Manifest>(made.stdout);
-    writeFileSync(s.configFile, JSON.stringify({ ...doc, backupDir: join(mnt, 'backups') }));
+    const m = await copiedThenOnSmallDisk(s);
     const needed = m.databases.reduce((n, d) => n + d.storedBytes, 0);
     const restore = () =>
       runCli(['restore', m.id, '--from', 'nas', '--to', join(s.dir, 'restored'), '--yes', '--config', s.configFile], {
@@ -299,15 +307,7 @@ describe('disk full: a real small disk under the backup folder', () => {
     const s = demoSetup({ files: { config: [], application: [{ path: './data/many', include: ['**'] }] } });
     mkdirSync(join(s.dir, 'data', 'many'), { recursive: true });
     for (let i = 0; i < 150; i++) writeFileSync(join(s.dir, 'data', 'many', `f${i}.txt`), `file ${i}\n`);
-    const nas = join(s.dir, 'nas');
-    mkdirSync(nas);
-    const doc = JSON.parse(readFileSync(s.configFile, 'utf8')) as Record<string, unknown>;
-    doc['destinations'] = [{ name: 'nas', type: 'folder', path: nas, source: 'srv1' }];
-    writeFileSync(s.configFile, JSON.stringify(doc));
-    const made = await runCli(['create', '--json', '--config', s.configFile], { cwd: s.dir });
-    expect(made.code, describeResult(made)).toBe(0);
-    const m = parseJsonOutput<Manifest>(made.stdout);
-    writeFileSync(s.configFile, JSON.stringify({ ...doc, backupDir: join(mnt, 'backups') }));
+    const m = await copiedThenOnSmallDisk(s);
     rmSync(join(mnt, 'backups'), { recursive: true, force: true });
     rmSync(join(mnt, 'filler'), { force: true });
     const st = statfsSync(mnt);
