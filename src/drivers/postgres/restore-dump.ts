@@ -1,6 +1,6 @@
 import { createWriteStream } from 'node:fs';
 import type { Readable } from 'node:stream';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, statfs } from 'node:fs/promises';
 import { join } from 'node:path';
 import { text } from 'node:stream/consumers';
 import { pipeline } from 'node:stream/promises';
@@ -112,9 +112,13 @@ function dataFilesOf(run: RestoreRun): DumpSource[] {
   return files;
 }
 
+/** Room left beside the small dump files written whole in the scratch folder (the table of contents, the log). */
+const STAGE_ROOM = 1 << 20;
+
 /**
  * Prepares the data files of the dump in the scratch folder before pg_restore starts: small ones written
- * whole, large ones as named pipes fed while pg_restore reads them (fifo-feed.ts); returns those. A chain
+ * whole, large ones as named pipes fed while pg_restore reads them (fifo-feed.ts), every one of them when the
+ * scratch folder's disk has no room for the small ones; returns the piped ones. A chain
  * set's files are read from the sets of the chain storing them, each checked against its recorded SHA-256
  * as it passes (chain.ts). Every file is written whole where named pipes cannot be made (Windows, no
  * `mkfifo`, a file system without them).
@@ -127,6 +131,16 @@ async function prepareDataFiles(run: RestoreRun, onBytes: (n: number) => void): 
   const byName = new Map(files.map((f) => [f.name, f]));
   const minPipedBytes = run.pg.pipedMinBytes;
   let plan = planDataFiles(files, { fifos: true, ...(minPipedBytes === undefined ? {} : { minPipedBytes }) });
+  // No room in the scratch folder (the backup folder's disk) for the small files written whole: all go through pipes.
+  const stagedBytes = plan.staged.reduce((n, name) => n + byName.get(name)!.rawBytes, 0);
+  const free = await statfs(stageDir).then(
+    (st) => st.bavail * st.bsize,
+    () => null,
+  );
+  if (plan.staged.length > 0 && free !== null && stagedBytes + STAGE_ROOM > free) {
+    ctx.log('no room to write the small dump files whole; every file goes through a named pipe', { stagedBytes, free });
+    plan = planDataFiles(files, { fifos: true, minPipedBytes: 0 });
+  }
   if (plan.piped.length > 0 && !(await makeFifos(stageDir, plan.piped))) {
     ctx.log('named pipes unavailable; writing the dump files to disk first', { dir: stageDir });
     plan = planDataFiles(files, { fifos: false });
