@@ -41,6 +41,12 @@ export async function fsyncTree(dir: string): Promise<void> {
 }
 
 /**
+ * Room a restore keeps free in the backup folder beside what it writes there whole (a fetched set, a decrypted
+ * copy): its lock, journal and log lines. With less, it reads the files as it restores them instead.
+ */
+export const RESTORE_ROOM = 256 << 10;
+
+/**
  * Free bytes on the disk of `dir` (of its nearest existing parent when it does not exist yet); null when unreadable.
  */
 export async function freeBytesAt(dir: string): Promise<number | null> {

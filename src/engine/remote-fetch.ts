@@ -11,7 +11,7 @@ import type { LoadedConfig, Manifest } from '../core/types.js';
 import { setKey, type Destination } from '../destinations/destination.js';
 import { Sha256Pass, withRetries } from './copy.js';
 import { FetchProgress } from './fetch-progress.js';
-import { DIR_MODE, FILE_MODE, ensurePrivateDir, freeBytesAt, fsyncPath } from './fs-util.js';
+import { DIR_MODE, FILE_MODE, RESTORE_ROOM, ensurePrivateDir, freeBytesAt, fsyncPath } from './fs-util.js';
 import { remoteFiles, type RemoteFiles } from './remote-read.js';
 import { MANIFEST_NAME } from './manifest.js';
 import { trackTemp } from './temp-journal.js';
@@ -51,12 +51,6 @@ export interface FetchedSet {
   /** Removes the folder and its journal record (and closes the destination the restore streamed from). */
   remove(): Promise<void>;
 }
-
-/**
- * Room a restore from a fetched set still needs in the backup folder beside the fetched files (its lock, journal,
- * log lines, a PostgreSQL dump's table of contents and small files): with less, the files are streamed instead.
- */
-const RESTORE_ROOM = 256 << 10;
 
 /**
  * Every file of `wanted` of set `m` is at the destination with the size its manifest records (checked before

@@ -17,7 +17,7 @@ import {
   passphraseSample,
 } from './decrypt-set.js';
 import { decrypterFor } from './crypt.js';
-import { freeBytesAt } from './fs-util.js';
+import { RESTORE_ROOM, freeBytesAt } from './fs-util.js';
 import { writeLog } from './log.js';
 import { localReader, openStoredPart, type StoredReader } from './stored-part.js';
 import type { RemoteFiles } from './remote-read.js';
@@ -116,12 +116,6 @@ export async function verifyForRestore(
 }
 
 /**
- * Room beside the decrypted files that the restore still needs in the backup folder (its journal, log lines, a
- * PostgreSQL dump's table of contents): with less, an encrypted set is decrypted on the way instead.
- */
-const DECRYPT_ROOM = 256 << 10;
-
-/**
  * An encrypted set decrypted whole into `scratchRoot`, each file authenticated, before anything is
  * touched: the decrypted view of the manifest and the reader of its files. When the backup folder has no room
  * for the plaintext, each file is decrypted as the restore reads it instead (the stored files were verified
@@ -141,11 +135,11 @@ export async function decryptForRestore(
   try {
     const plainBytes = encryptedParts(m, sel.databases, sel.files).reduce((n, p) => n + (p.plain?.bytes ?? 0), 0);
     const free = await freeBytesAt(scratchRoot);
-    if (free !== null && plainBytes + DECRYPT_ROOM > free) {
+    if (free !== null && plainBytes + RESTORE_ROOM > free) {
       const decrypter = await decrypterFor(cfg, m.encryption!, m.id, passphraseSample(m, openStored(dir)));
       reporter.emit({
         type: 'warning',
-        message: `The backup folder ${cfg.backupDir} has no room to decrypt set ${m.id} whole first (${formatBytes(plainBytes + DECRYPT_ROOM)} needed, ${formatBytes(free)} free): each file is decrypted and checked as it is restored`,
+        message: `The backup folder ${cfg.backupDir} has no room to decrypt set ${m.id} whole first (${formatBytes(plainBytes + RESTORE_ROOM)} needed, ${formatBytes(free)} free): each file is decrypted and checked as it is restored`,
       });
       return { manifest: decryptedView(m), read: decryptingReader(decrypter, localReader(dir, m.id), m) };
     }
