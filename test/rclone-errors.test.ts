@@ -47,6 +47,12 @@ describe('rclone errors', () => {
       false,
     ],
     ['a 503', 'Failed to copy: SlowDown: please reduce your request rate status code: 503', /unreachable/, true],
+    [
+      'the connection lost in the middle of a cat',
+      'ERROR : blob1.bin.zst: Failed to send to output: connection lost\nFailed to cat: connection lost',
+      /unreachable/,
+      true,
+    ],
   ])('%s', async (_name, stderr, message, transient) => {
     const err = await failure(stderr);
     expect(err.message).toMatch(message);

@@ -49,8 +49,11 @@ export interface Destination {
     size: number,
     opts: { check: (sha256: string, bytes: number) => void; sha256?: string; signal?: AbortSignal },
   ): Promise<void>;
-  /** Streams the file at `key`. Throws a DestinationError (`notFound`) when it does not exist. */
-  get(key: string, opts?: { signal?: AbortSignal }): Promise<Readable>;
+  /**
+   * Streams the file at `key`, from byte `offset` when given (a read that failed in the middle is resumed there).
+   * Throws a DestinationError (`notFound`) when it does not exist.
+   */
+  get(key: string, opts?: { signal?: AbortSignal; offset?: number }): Promise<Readable>;
   /**
    * Sets whose manifest is present: under `<source>/` for the given source, under every source when
    * `source` is null. Sets without their manifest (a copy in progress or cut short) are not listed.

@@ -154,7 +154,7 @@ export class FolderDestination implements Destination {
     return state.next;
   }
 
-  async get(key: string): Promise<Readable> {
+  async get(key: string, opts: { offset?: number } = {}): Promise<Readable> {
     const file = join(this.root, key);
     try {
       await fsp.access(file);
@@ -163,7 +163,7 @@ export class FolderDestination implements Destination {
         await this.requireRoot('Mount it, then run the command again.');
       this.fail(err, `reading ${key}`);
     }
-    return createReadStream(file, { highWaterMark: 1 << 20 });
+    return createReadStream(file, { highWaterMark: 1 << 20, start: opts.offset ?? 0 });
   }
 
   /**

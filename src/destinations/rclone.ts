@@ -107,7 +107,7 @@ export class RcloneDestination implements Destination {
       );
     }
     if (
-      /connection refused|connection reset|timeout|i\/o timeout|broken pipe|EOF|no route|couldn't connect|failed to connect|\b5\d\d\b/i.test(
+      /connection refused|connection reset|connection lost|timeout|i\/o timeout|broken pipe|EOF|no route|couldn't connect|failed to connect|\b5\d\d\b/i.test(
         tail,
       ) ||
       err.details?.signal
@@ -147,7 +147,7 @@ export class RcloneDestination implements Destination {
     }
   }
 
-  async get(key: string): Promise<Readable> {
+  async get(key: string, opts: { offset?: number } = {}): Promise<Readable> {
     if (!(await this.stat(key)))
       throw new DestinationError(
         this.name,
@@ -155,7 +155,8 @@ export class RcloneDestination implements Destination {
         'Run `respaldo list --from NAME` to see what the destination holds.',
         { kind: 'notFound' },
       );
-    const child = spawnStreaming(this.spec(['cat', this.target(key)]));
+    const from = opts.offset ? [`--offset=${opts.offset}`] : [];
+    const child = spawnStreaming(this.spec(['cat', ...from, this.target(key)]));
     // The stream ends only once rclone exited well: a remote that failed mid-way is an error, not a short file.
     const checked = new Transform({
       transform: (chunk: Buffer, _e: BufferEncoding, cb: TransformCallback) => cb(null, chunk),

@@ -464,10 +464,14 @@ export class S3Destination implements Destination {
     }
   }
 
-  async get(key: string): Promise<Readable> {
+  async get(key: string, opts: { offset?: number } = {}): Promise<Readable> {
     try {
       const r = await this.client.send(
-        new this.sdk.GetObjectCommand({ Bucket: this.bucket, Key: this.objectKey(key) }),
+        new this.sdk.GetObjectCommand({
+          Bucket: this.bucket,
+          Key: this.objectKey(key),
+          ...(opts.offset ? { Range: `bytes=${opts.offset}-` } : {}),
+        }),
       );
       return withMappedErrors(r.Body as Readable, (err) => this.errorOf(err, `reading ${key}`));
     } catch (err) {

@@ -13,6 +13,7 @@ import type SftpClient from 'ssh2-sftp-client';
 import { DestinationError, RespaldoError } from '../core/errors.js';
 import { phrase } from '../core/phrases.js';
 import { isSetId } from '../engine/set-id.js';
+import { pipelinedRead, type RawSftpReader } from './sftp-reads.js';
 import {
   DEFAULT_TIMEOUT_SECONDS,
   withMappedErrors,
@@ -372,11 +373,12 @@ export class SftpDestination implements Destination {
     return p;
   }
 
-  async get(key: string): Promise<Readable> {
+  async get(key: string, opts: { offset?: number } = {}): Promise<Readable> {
     await this.ready();
     try {
-      await this.guard(this.client.stat(this.abs(key)));
-      const stream = this.client.createReadStream(this.abs(key), {}) as unknown as Readable;
+      const { size } = await this.guard(this.client.stat(this.abs(key)));
+      const reader = this.raw() as unknown as RawSftpReader;
+      const stream = pipelinedRead(reader, this.abs(key), size, opts.offset ?? 0);
       this.reading.add(stream);
       stream.once('close', () => this.reading.delete(stream));
       return withMappedErrors(stream, (err) => this.errorOf(err, `reading ${key}`));

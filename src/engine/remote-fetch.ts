@@ -12,7 +12,7 @@ import { setKey, type Destination } from '../destinations/destination.js';
 import { Sha256Pass, withRetries } from './copy.js';
 import { FetchProgress } from './fetch-progress.js';
 import { DIR_MODE, FILE_MODE, RESTORE_ROOM, ensurePrivateDir, freeBytesAt, fsyncPath } from './fs-util.js';
-import { remoteFiles, type RemoteFiles } from './remote-read.js';
+import { remoteFiles, type RemoteFiles, type ResumedRead } from './remote-read.js';
 import { MANIFEST_NAME } from './manifest.js';
 import { trackTemp } from './temp-journal.js';
 import { expectedFiles } from './verify.js';
@@ -263,7 +263,13 @@ export async function fetchSet(
               : `read the manifest of set ${m.id}${sets} at ${name} (${files} there, not fetched for a plan)`,
           });
           const hint = (id: string) => repairThereHint(cfg, name, id);
-          return { id: setId, dir, chainIds, streamed: remoteFiles(cfg, dest, source, hint), streamedBecause: why };
+          const resumed = (r: ResumedRead) =>
+            reporter.emit({
+              type: 'warning',
+              message: `${r.error.message}; resuming that file where it stopped, after ${formatBytes(r.at)}`,
+            });
+          const read = remoteFiles(cfg, dest, source, hint, resumed);
+          return { id: setId, dir, chainIds, streamed: read, streamedBecause: why };
         };
         if (sel.stream) return streamed('--stream');
         if (free !== null && needed + RESTORE_ROOM > free)

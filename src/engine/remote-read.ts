@@ -37,11 +37,12 @@ export function remoteFiles(
   dest: Destination,
   source: string,
   damagedHint: (id: string) => string,
+  onResume?: (r: ResumedRead) => void,
 ): RemoteFiles {
   return {
     destination: dest.name,
     async open(m) {
-      const raw = checkedReader(dest, source, m, damagedHint(m.id));
+      const raw = checkedReader(dest, source, m, damagedHint(m.id), onResume);
       if (!m.encryption) return { manifest: m, read: raw };
       const sample = passphraseSample(m, (path) => Promise.resolve(raw(path)));
       const decrypter = await decrypterFor(cfg, m.encryption, m.id, sample);
@@ -51,31 +52,69 @@ export function remoteFiles(
   };
 }
 
+/** A read that failed in the middle of a file, resumed where it stopped (`RemoteFiles` tells the operator). */
+export interface ResumedRead {
+  /** Bytes of the file read before the failure, where the read goes on. */
+  at: number;
+  /** The failure, naming the destination and the file. */
+  error: Error;
+}
+
+/** Failures in a row, with no byte read between them, after which a file's read stops being resumed. */
+export const RESUMES_WITHOUT_PROGRESS = 3;
+
 /**
  * The reader of set `m` at `dest`: each file streamed, its size and SHA-256 checked against the manifest as it
  * passes. A mismatch, or a file the manifest lists and the destination lacks, is a VerifyError raised in the
- * stream (before its end); opening it is retried on transient errors, a failure in the middle is not.
+ * stream (before its end); opening it is retried on transient errors. A transient failure in the middle (a
+ * dropped connection) is resumed from the byte where it stopped, after a pause, and the hash goes on over the
+ * same bytes as if nothing had happened; it gives up after `RESUMES_WITHOUT_PROGRESS` failures in a row with
+ * nothing read between them.
  */
-export function checkedReader(dest: Destination, source: string, m: Manifest, hint: string): StoredReader {
+export function checkedReader(
+  dest: Destination,
+  source: string,
+  m: Manifest,
+  hint: string,
+  onResume: (r: ResumedRead) => void = () => undefined,
+  pauseMs = 500,
+): StoredReader {
   const expected = new Map(expectedFiles(m).map((w) => [w.path, w]));
   const where = (file: string) => `destination "${dest.name}": ${setKey(source, m.id)}/${file}`;
   async function* read(file: string): AsyncGenerator<Buffer> {
     const w = expected.get(file);
     if (!w) throw new VerifyError(`${where(file)} is not listed in its manifest.`, hint);
-    const raw = await withRetries(() => dest.get(`${setKey(source, m.id)}/${file}`)).catch((err: unknown) => {
-      if (err instanceof DestinationError && err.kind === 'notFound')
-        throw new VerifyError(`${where(file)} is missing there, though its manifest lists it.`, hint);
-      throw err;
-    });
+    const open = (offset: number) =>
+      withRetries(() => dest.get(`${setKey(source, m.id)}/${file}`, offset ? { offset } : {})).catch((err: unknown) => {
+        if (err instanceof DestinationError && err.kind === 'notFound')
+          throw new VerifyError(`${where(file)} is missing there, though its manifest lists it.`, hint);
+        throw err;
+      });
     const hash = createHash('sha256');
     const damaged = () =>
       new VerifyError(`${where(file)} does not match its manifest (changed or damaged there).`, hint);
     let bytes = 0;
-    for await (const chunk of raw as AsyncIterable<Buffer>) {
-      bytes += chunk.length;
-      if (w.bytes !== null && bytes > w.bytes) throw damaged();
-      hash.update(chunk);
-      yield chunk;
+    let failures = 0;
+    let raw = await open(0);
+    for (;;) {
+      const before = bytes;
+      try {
+        for await (const chunk of raw as AsyncIterable<Buffer>) {
+          bytes += chunk.length;
+          if (w.bytes !== null && bytes > w.bytes) throw damaged();
+          hash.update(chunk);
+          yield chunk;
+        }
+        break;
+      } catch (err) {
+        // The SHA-256 at the end covers the joined reads: a file that changed there in between is found.
+        const resumable = err instanceof DestinationError && err.transient && (w.bytes === null || bytes < w.bytes);
+        failures = bytes > before ? 1 : failures + 1;
+        if (!resumable || failures > RESUMES_WITHOUT_PROGRESS) throw err;
+        onResume({ at: bytes, error: err });
+        await new Promise((r) => setTimeout(r, pauseMs * failures));
+        raw = await open(bytes);
+      }
     }
     if (hash.digest('hex') !== w.sha256 || (w.bytes !== null && bytes !== w.bytes)) throw damaged();
   }
