@@ -5,6 +5,7 @@
  * root can); elsewhere the live part skips with one loud line.
  */
 import Database from 'better-sqlite3';
+import { randomBytes } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import {
   copyFileSync,
@@ -327,6 +328,28 @@ describe('disk full: a real small disk under the backup folder', () => {
     expect(readdirSync(join(to, 'application', 'many'))).toHaveLength(150);
     for (let i = 0; i < 150; i++)
       expect(readFileSync(join(to, 'application', 'many', `f${i}.txt`), 'utf8')).toBe(`file ${i}\n`);
+    expect(readdirSync(join(mnt, 'backups')).filter((n) => n !== 'logs')).toEqual([]);
+  });
+
+  it('application files count in the room a fetch needs (their manifest records no stored size): streamed', async (ctx) => {
+    if (!mounted) return skipOrFail(ctx);
+    const s = demoSetup({ files: { config: [], application: [{ path: './data/big', include: ['**'] }] } });
+    mkdirSync(join(s.dir, 'data', 'big'), { recursive: true });
+    const blob = randomBytes(1536 * 1024);
+    writeFileSync(join(s.dir, 'data', 'big', 'blob.bin'), blob);
+    const m = await copiedThenOnSmallDisk(s);
+    rmSync(join(mnt, 'backups'), { recursive: true, force: true });
+    rmSync(join(mnt, 'filler'), { force: true });
+    const st = statfsSync(mnt);
+    writeFileSync(join(mnt, 'filler'), Buffer.alloc(Math.max(0, st.bavail * st.bsize - 512 * 1024)));
+    const to = join(s.dir, 'restored-files');
+    const args = ['restore', m.id, '--from', 'nas', '--files', '--to', to, '--yes', '--config', s.configFile];
+    const r = await runCli(args, { cwd: s.dir });
+    expect(r.code, describeResult(r)).toBe(0);
+    expect(r.stdout).toMatch(
+      /each is streamed into the restore and checked as it is read \(no room to fetch it first: it needs 1\.\d MB/,
+    );
+    expect(readFileSync(join(to, 'application', 'big', 'blob.bin')).equals(blob)).toBe(true);
     expect(readdirSync(join(mnt, 'backups')).filter((n) => n !== 'logs')).toEqual([]);
   });
 

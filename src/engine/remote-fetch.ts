@@ -244,7 +244,11 @@ export async function fetchSet(
           memberFiles.set(mid, { m: mm, files: expectedFiles(mm, members.get(mid)!, false) });
         }
         const all = [wanted, ...[...memberFiles.values()].map((x) => x.files)].flat();
-        const sizeOf = (files: typeof all) => files.reduce((s, w) => s + (w.bytes ?? 0), 0);
+        // Application files record no stored size: the destination's listing tells it (for the room and progress).
+        const listed = all.some((w) => w.bytes === null)
+          ? new Map((await withRetries(() => dest.listFiles(setKey(source, m.id)))).map((f) => [f.path, f.size]))
+          : new Map<string, number>();
+        const sizeOf = (files: typeof all) => files.reduce((s, w) => s + (w.bytes ?? listed.get(w.path) ?? 0), 0);
         const total = sizeOf(all);
         const sets = chainIds.length ? ` and ${chainIds.length} earlier set(s) of its chain` : '';
         // An encrypted member of the chain is decrypted beside its fetched copy, one member at a time.
