@@ -2,7 +2,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { MD5_THREADS, READ_BYTES, hashStoredFile, mapLimited } from '../src/engine/hash-file.js';
+import { MD5_THREADS, READ_BYTES, hashStoredFile } from '../src/engine/hash-file.js';
+import { mapLimited } from '../src/engine/limited.js';
 import { makeTmpDir } from './helpers/tmp.js';
 
 const digest = (alg: string, data: Buffer) => createHash(alg).update(data).digest('hex');

@@ -12,6 +12,7 @@ import type { Readable } from 'node:stream';
 import type SftpClient from 'ssh2-sftp-client';
 import { DestinationError, RespaldoError } from '../core/errors.js';
 import { phrase } from '../core/phrases.js';
+import { mapLimited } from '../engine/limited.js';
 import { isSetId } from '../engine/set-id.js';
 import { pipelinedRead, type RawSftpReader } from './sftp-reads.js';
 import {
@@ -401,14 +402,13 @@ export class SftpDestination implements Destination {
     const sources = source
       ? [source]
       : (await this.entries(this.root())).filter((e) => e.type === 'd' && !e.name.startsWith('.')).map((e) => e.name);
-    const out: { source: string; id: string }[] = [];
-    for (const s of sources) {
-      for (const e of await this.entries(posix.join(this.root(), s))) {
-        if (e.type === 'd' && isSetId(e.name) && (await this.stat(`${s}/${e.name}/manifest.json`)))
-          out.push({ source: s, id: e.name });
-      }
-    }
-    return out;
+    const found: { source: string; id: string }[] = [];
+    for (const s of sources)
+      for (const e of await this.entries(posix.join(this.root(), s)))
+        if (e.type === 'd' && isSetId(e.name)) found.push({ source: s, id: e.name });
+    // A round trip per set: several at once.
+    const complete = await mapLimited(found, 8, (f) => this.stat(`${f.source}/${f.id}/manifest.json`));
+    return found.filter((_, i) => complete[i]);
   }
 
   async listFiles(dir: string, opts: { temps?: boolean } = {}): Promise<RemoteFile[]> {

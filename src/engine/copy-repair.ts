@@ -13,7 +13,6 @@ import type { Manifest, PlainHashes } from '../core/types.js';
 import type { Destination } from '../destinations/destination.js';
 import {
   Sha256Pass,
-  boundedAll,
   bufferStream,
   removeUnsealed,
   sendFile,
@@ -24,6 +23,7 @@ import {
 import { sealedManifest, sendSealed, type LocalPart, type SealedFile } from './copy-seal.js';
 import { AGE_EXTENSION, type Sealer } from './crypt.js';
 import { MANIFEST_NAME } from './manifest.js';
+import { mapLimited } from './limited.js';
 import { readRemoteManifest } from './remote.js';
 
 /** A stored file found missing or different at a destination by `copy --verify`, and sent again. */
@@ -123,7 +123,7 @@ export async function copyVerified(c: VerifiedCopy, opts: CopyOptions): Promise<
 async function verifyPlain(c: VerifiedCopy, opts: CopyOptions): Promise<boolean> {
   const listed = c.remote.has(MANIFEST_NAME);
   const differing: (LocalPart & { problem: string })[] = [];
-  await boundedAll(c.files, c.parallel, async (f) => {
+  await mapLimited(c.files, c.parallel, async (f) => {
     const problem = await problemThere(c, f.path, { bytes: f.size, sha256: f.sha256 }, opts);
     if (problem) differing.push({ ...f, problem });
   });
@@ -138,7 +138,7 @@ async function verifyPlain(c: VerifiedCopy, opts: CopyOptions): Promise<boolean>
   c.result.filesAlreadyThere = c.files.length - differing.length;
   const bad = await damagedLocally(c, differing);
   const todo = differing.filter((f) => !bad.includes(f.path));
-  await boundedAll(todo, c.parallel, async (f) => {
+  await mapLimited(todo, c.parallel, async (f) => {
     await withRetries(() => sendFile(c.dest, c.dir, c.key, f, opts.signal), opts);
     c.result.filesSent++;
     c.result.bytesSent += f.size;
@@ -208,7 +208,7 @@ async function verifySealed(c: VerifiedCopy, sealer: Sealer, opts: CopyOptions):
   }
   const sent = new Map<string, SealedFile>();
   const differing: (LocalPart & { problem: string })[] = [];
-  await boundedAll(c.files, c.parallel, async (f) => {
+  await mapLimited(c.files, c.parallel, async (f) => {
     const e = entries.get(f.path);
     let problem: string | null;
     if (whole) problem = whole;
@@ -227,7 +227,7 @@ async function verifySealed(c: VerifiedCopy, sealer: Sealer, opts: CopyOptions):
   c.result.filesAlreadyThere = c.files.length - differing.length;
   const bad = await damagedLocally(c, differing);
   const todo = differing.filter((f) => !bad.includes(f.path));
-  await boundedAll(todo, c.parallel, async (f) => {
+  await mapLimited(todo, c.parallel, async (f) => {
     const r = await withRetries(() => sendSealed(c.dest, c.dir, c.key, f, sealer, opts.signal), opts);
     sent.set(f.path, r);
     c.result.filesSent++;

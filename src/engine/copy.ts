@@ -14,6 +14,7 @@ import { setKey, type Destination, type DestinationConfig } from '../destination
 import { destinationConfig, openDestination } from '../destinations/registry.js';
 import { KEEP_MARK, listSets, readManifest, setDir } from './catalog.js';
 import { writeFileAtomic } from './fs-util.js';
+import { mapLimited } from './limited.js';
 import { writeLog } from './log.js';
 import { MANIFEST_NAME, storedPaths } from './manifest.js';
 import { isSetId } from './set-id.js';
@@ -106,28 +107,6 @@ export class Sha256Pass extends Transform {
   }
 }
 
-/** Runs `work` over `items` with at most `limit` at a time; the first failure stops new work and is thrown. */
-export async function boundedAll<T>(
-  items: readonly T[],
-  limit: number,
-  work: (item: T) => Promise<void>,
-): Promise<void> {
-  let next = 0;
-  let failed: unknown;
-  const lane = async (): Promise<void> => {
-    while (failed === undefined && next < items.length) {
-      const item = items[next++]!;
-      try {
-        await work(item);
-      } catch (err) {
-        failed ??= err;
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, lane));
-  if (failed !== undefined) throw failed;
-}
-
 /** Runs `op` again on transient destination errors, waiting `backoffMs`, then twice that, …. */
 export async function withRetries<T>(op: () => Promise<T>, opts: CopyOptions = {}): Promise<T> {
   const attempts = opts.attempts ?? 4;
@@ -210,7 +189,7 @@ export async function copySet(
     if (!verified) result.filesAlreadyThere = files.length - todo.length;
     if (sealer && !verified)
       await copySealed(destName, dest, dir, key, m, files, remote, sealer, result, dc.parallel ?? 4, opts);
-    await boundedAll(todo, dc.parallel ?? 4, async (f) => {
+    await mapLimited(todo, dc.parallel ?? 4, async (f) => {
       await withRetries(() => sendFile(dest!, dir, key, f, opts.signal), opts);
       result.filesSent++;
       result.bytesSent += f.size;
@@ -292,7 +271,7 @@ async function copySealed(
   const record = new SealedSentRecord(dir, destName, sealer.describe);
   const sent = record.alreadySent(files, remote);
   result.filesAlreadyThere = sent.size;
-  await boundedAll(
+  await mapLimited(
     files.filter((f) => !sent.has(f.path)),
     parallel,
     async (f) => {

@@ -9,7 +9,8 @@ import { recordVerified, readManifest, setDir } from './catalog.js';
 import { writeLog } from './log.js';
 import { ranBy } from '../core/who.js';
 import { writeMetrics } from './metrics.js';
-import { hashStoredFile, mapLimited } from './hash-file.js';
+import { hashStoredFile } from './hash-file.js';
+import { mapLimited } from './limited.js';
 
 export interface FileCheck {
   /** Stored path relative to the set folder. */
