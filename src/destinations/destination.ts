@@ -130,7 +130,7 @@ export interface DestinationConfig {
   copyAfterBackup?: boolean;
   /** Encrypt the copies here (with the config's `encryption`) even when local sets are not encrypted. */
   encrypt?: boolean;
-  /** Files uploaded at the same time (default 4). */
+  /** Files uploaded, or fetched for a restore, at the same time (default 4). */
   parallel?: number;
   /**
    * s3, rclone, sftp: connecting, or a request during which nothing is sent nor received (sftp: keepalives

@@ -14,16 +14,29 @@ export class FetchProgress {
     this.tick = throttled((n) => reporter.emit({ type: 'item-progress', item, bytes: n, totalBytes: total }), 100);
     reporter.emit({ type: 'item-start', item, kind: 'fetch', totalBytes: total });
   }
-  /** A pass-through counting the bytes of the file being fetched (a new one per attempt). */
-  counter(): Transform {
+  /** Bytes of the files being fetched (several at once), until each is done or its attempt dropped. */
+  private moving = 0;
+  /**
+   * A pass-through counting the bytes of a file being fetched (a new one per attempt), and `drop`, which takes
+   * what it counted back out (an attempt that failed, or a file done).
+   */
+  counter(): { stream: Transform; drop(): void } {
     let bytes = 0;
-    return new Transform({
+    const stream = new Transform({
       transform: (chunk: Buffer, _enc, cb) => {
         bytes += chunk.length;
-        this.tick(this.done + bytes);
+        this.moving += chunk.length;
+        this.tick(this.done + this.moving);
         cb(null, chunk);
       },
     });
+    return {
+      stream,
+      drop: () => {
+        this.moving -= bytes;
+        bytes = 0;
+      },
+    };
   }
   fileDone(bytes: number): void {
     this.done += bytes;

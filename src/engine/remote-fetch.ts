@@ -9,11 +9,13 @@ import { formatBytes } from '../core/format.js';
 import type { Reporter } from '../core/events.js';
 import type { LoadedConfig, Manifest } from '../core/types.js';
 import { setKey, type Destination } from '../destinations/destination.js';
+import { destinationConfig } from '../destinations/registry.js';
 import { Sha256Pass, withRetries } from './copy.js';
 import { FetchProgress } from './fetch-progress.js';
 import { DIR_MODE, FILE_MODE, RESTORE_ROOM, ensurePrivateDir, freeBytesAt, fsyncPath } from './fs-util.js';
 import { remoteFiles, type RemoteFiles, type ResumedRead } from './remote-read.js';
 import { MANIFEST_NAME } from './manifest.js';
+import { mapLimited } from './limited.js';
 import { trackTemp } from './temp-journal.js';
 import { expectedFiles } from './verify.js';
 import {
@@ -122,8 +124,9 @@ async function remoteChainSets(dest: Destination, source: string): Promise<Map<s
 }
 
 /**
- * Fetches files of set `m` into `dir`, checking each one's size and SHA-256 against the manifest on
- * the way (a mismatch is a VerifyError).
+ * Fetches files of set `m` into `dir`, `parallel` at once (each costs round trips to a distant destination),
+ * checking each one's size and SHA-256 against the manifest on the way (a mismatch is a VerifyError). A file
+ * whose fetch fails on a transient error is fetched again whole.
  */
 async function fetchFiles(
   dest: Destination,
@@ -133,18 +136,22 @@ async function fetchFiles(
   wanted: ReturnType<typeof expectedFiles>,
   progress: FetchProgress,
   cfg: Pick<LoadedConfig, 'backupDir'>,
+  parallel: number,
 ): Promise<void> {
-  for (const w of wanted) {
+  const damaged = `Nothing was restored. ${repairThereHint(cfg, dest.name, m.id)}`;
+  await mapLimited(wanted, parallel, async (w) => {
     const target = join(dir, w.path);
     await fsp.mkdir(dirname(target), { recursive: true, mode: DIR_MODE });
     let h = new Sha256Pass();
-    const damaged = `Nothing was restored. ${repairThereHint(cfg, dest.name, m.id)}`;
+    let counted: ReturnType<FetchProgress['counter']> | undefined;
     await withRetries(async () => {
+      counted?.drop();
       h = new Sha256Pass();
+      counted = progress.counter();
       await pipeline(
         await dest.get(`${setKey(source, m.id)}/${w.path}`),
         h,
-        progress.counter(),
+        counted.stream,
         createWriteStream(target, { mode: FILE_MODE }),
       );
     }).catch((err: unknown) => {
@@ -156,6 +163,7 @@ async function fetchFiles(
         );
       throw err;
     });
+    counted?.drop();
     progress.fileDone(h.bytes);
     await fsyncPath(target);
     if (h.digest() !== w.sha256 || (w.bytes !== null && h.bytes !== w.bytes)) {
@@ -164,7 +172,7 @@ async function fetchFiles(
         damaged,
       );
     }
-  }
+  });
 }
 
 /**
@@ -287,9 +295,10 @@ export async function fetchSet(
         });
         const progress = new FetchProgress(reporter, `${m.id} @ ${name}`, total);
         try {
-          await fetchFiles(dest, source, m, dir, wanted, progress, cfg);
+          const parallel = destinationConfig(cfg, name).parallel ?? 4;
+          await fetchFiles(dest, source, m, dir, wanted, progress, cfg, parallel);
           for (const [mid, x] of memberFiles)
-            await fetchFiles(dest, source, x.m, join(root, mid), x.files, progress, cfg);
+            await fetchFiles(dest, source, x.m, join(root, mid), x.files, progress, cfg, parallel);
         } catch (err) {
           if (!isDiskFull(err)) throw err;
           // More than the sizes said (a page per small file, folders): what was fetched goes, the rest streams.
