@@ -100,7 +100,7 @@ describe('a connection dropped in the middle of a file read from a destination',
     await restoresThroughADrop(s, 'ssh', proxy, sums);
   });
 
-  it('S3 (s3rver): the same, through ranged reads', async () => {
+  it('S3 (s3rver): the same, through ranged reads; verify --read-data reads the file again', async () => {
     const srv = await startS3rver();
     const proxy = await startCutProxy(srv.port);
     proxies.push(proxy);
@@ -108,6 +108,14 @@ describe('a connection dropped in the middle of a file read from a destination',
     const endpoint = `http://127.0.0.1:${proxy.port}`;
     const sums = await setThere(s, s3Destination({ ...srv, endpoint }, { forcePathStyle: true }));
     await restoresThroughADrop(s, 'offsite', proxy, sums);
+
+    // verify --read-data reads a file cut short again whole; it used to hash the two reads as one: "content changed".
+    const before = proxy.cuts;
+    proxy.cutAfter(12 * MiB);
+    const args = ['verify', 'latest', '--from', 'offsite', '--read-data', '--config', s.configFile];
+    const r = await runCli(args, { cwd: s.dir, env: { S3_KEY_ID: S3RVER_KEY, S3_SECRET_KEY: SECRET } });
+    expect(r.code, describeResult(r)).toBe(0);
+    expect(proxy.cuts).toBe(before + 1);
   });
 
   it('rclone (sftp backend): the streamed restore, through rclone cat --offset', async () => {

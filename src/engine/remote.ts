@@ -301,30 +301,30 @@ export async function verifyRemoteSet(
           true,
         ).map((p) => [p.path, p.plain]),
       );
-      const files: FileCheck[] = [];
-      for (const e of expectedFiles(m)) {
+      const check = async (e: ReturnType<typeof expectedFiles>[number]): Promise<FileCheck> => {
         const size = there.get(e.path);
-        if (size === undefined) files.push({ path: e.path, ok: false, problem: 'missing', bytes: 0 });
-        else if (e.bytes !== null && size !== e.bytes)
-          files.push({
+        if (size === undefined) return { path: e.path, ok: false, problem: 'missing', bytes: 0 };
+        if (e.bytes !== null && size !== e.bytes)
+          return {
             path: e.path,
             ok: false,
             problem: `size ${size} bytes, manifest says ${e.bytes} (truncated or changed)`,
             bytes: size,
-          });
-        else if (!opts.readData) files.push({ path: e.path, ok: true, bytes: size });
-        else if (decrypter) files.push(await readSealed(dest, `${key}/${e.path}`, e, plainOf.get(e.path), decrypter));
-        else {
-          const h = new Sha256Pass();
+          };
+        if (!opts.readData) return { path: e.path, ok: true, bytes: size };
+        if (decrypter) return readSealed(dest, `${key}/${e.path}`, e, plainOf.get(e.path), decrypter);
+        let h = new Sha256Pass();
+        await withRetries(async () => {
+          h = new Sha256Pass(); // a read cut short is read again whole: its bytes are not hashed twice
           h.resume();
-          await withRetries(async () => pipeline(await dest.get(`${key}/${e.path}`), h));
-          files.push(
-            h.digest() === e.sha256
-              ? { path: e.path, ok: true, bytes: h.bytes }
-              : { path: e.path, ok: false, problem: 'sha256 mismatch (content changed)', bytes: h.bytes },
-          );
-        }
-      }
+          await pipeline(await dest.get(`${key}/${e.path}`), h);
+        });
+        return h.digest() === e.sha256
+          ? { path: e.path, ok: true, bytes: h.bytes }
+          : { path: e.path, ok: false, problem: 'sha256 mismatch (content changed)', bytes: h.bytes };
+      };
+      // Several files at once (`parallel` of the destination): each costs round trips to a distant one.
+      const files = await mapLimited(expectedFiles(m), destinationConfig(cfg, name).parallel ?? 4, check);
       const ok = files.every((f) => f.ok);
       reporter.emit({ type: ok ? 'info' : 'warning', message: `set ${m.id} at ${name}: ${ok ? 'OK' : 'FAILED'}` });
       writeLog(
