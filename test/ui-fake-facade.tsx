@@ -178,6 +178,8 @@ export class FakeFacade implements EngineFacade {
   fail: Partial<Record<keyof EngineFacade, RespaldoError>> = {};
   /** Resolvers for createBackup/executeRestore held open by tests (to look at progress frames). */
   hold = false;
+  /** Warnings executeRestore emits as it starts (a read resumed, a file decrypted on the way). */
+  restoreWarnings: string[] = [];
   release: (() => void) | null = null;
   saved: { jobs: ScheduleJob[]; retention: RetentionPolicy } | null = null;
   schedulerListener: ((e: SchedulerEvent) => void) | null = null;
@@ -555,6 +557,7 @@ export class FakeFacade implements EngineFacade {
       setId: plan.setId,
       items: plan.databases.map((d) => d.database),
     });
+    for (const message of this.restoreWarnings) reporter.emit({ type: 'warning', message });
     await this.waitRelease();
     for (const d of plan.databases) {
       reporter.emit({ type: 'item-start', item: d.database, kind: 'restore', totalBytes: d.rawBytes });

@@ -25,3 +25,28 @@ describe('restore plan step: help line', () => {
     expect(restoreLayout(s, false, ui, size, emptyProgress).help).toBe(help);
   });
 });
+
+describe('restore outcome step: what the run warned of', () => {
+  it('lists every warning of the run after the outcome, folded to the screen width', () => {
+    const ui = uiContext(new FakeFacade(), { TERM: 'xterm-256color', LANG: 'C.UTF-8' }, 'en');
+    const outcome = {
+      setId: '20261202_070000',
+      ok: true,
+      safetySetIds: [],
+      removedSafetySetIds: [],
+      databases: [{ name: 'users', ok: true, restoredTo: '/srv/app/users.db' }],
+      filesRestoredTo: null,
+      recovered: [],
+    };
+    const s: WizardState = { ...initialWizardState(), step: { name: 'outcome', outcome } };
+    const resumed =
+      'destination "ssh": reading srv1/20261202_070000/databases/users.sqlite.zst: 10.0.0.5:22 is unreachable or ' +
+      'closed the connection (No response from server); resuming that file where it stopped, after 3.9 MB';
+    const progress = { ...emptyProgress, warnings: [resumed, 'users: decrypted as it is restored'] };
+    const text = restoreLayout(s, false, ui, size, progress).rows.map((r) => r.map((g) => g.text).join(''));
+    expect(text.join(' ').replace(/\s+/g, ' ')).toContain(`WARNING: ${resumed}`);
+    expect(text.slice(-2)).toEqual(['    it stopped, after 3.9 MB', 'WARNING: users: decrypted as it is restored']);
+    expect(text[1]).toBe(''); // set apart from the outcome
+    for (const line of text) expect(line.length).toBeLessThanOrEqual(80);
+  });
+});

@@ -3,22 +3,36 @@ import { cleanup } from 'ink-testing-library';
 import { RefusedError, VerifyError } from '../src/core/errors.js';
 import { Menu } from '../src/ui/Menu.js';
 import { RestoreScreen } from '../src/ui/screens/RestoreScreen.js';
-import { FakeFacade, KEY, press, renderUi, type, waitFrame } from './ui-fake-facade.js';
+import {
+  FakeFacade,
+  KEY,
+  cleanupSized,
+  frameProblems,
+  press,
+  renderSized,
+  renderUi,
+  type,
+  waitFrame,
+} from './ui-fake-facade.js';
 
-afterEach(() => cleanup());
+afterEach(() => {
+  cleanup();
+  cleanupSized();
+});
 
 const noop = (): void => undefined;
 const flat = (f: string) => f.replace(/\s+/g, ' ');
 const calls = (f: FakeFacade, m: string) => f.calls.filter((c) => c.method === m);
 
 /** Opens option 4 and goes to the plan of `users` side by side at /tmp/restored. */
-async function toSideBySidePlan(facade: FakeFacade, lang: 'en' | 'es' = 'en') {
-  const r = renderUi(<Menu />, { facade, lang });
+async function toSideBySidePlan(facade: FakeFacade, lang: 'en' | 'es' = 'en', at80x24 = false) {
+  const r = at80x24 ? renderSized(<Menu />, { facade, lang }) : renderUi(<Menu />, { facade, lang });
   const { lastFrame, stdin } = r;
   await waitFrame(lastFrame, (x) => x.includes(lang === 'en' ? '3 sets' : '3 copias'));
   await press(stdin, '4');
   await waitFrame(lastFrame, (x) =>
-    (lang === 'en' ? /› latest\s+2026-11-22 10:00/ : /› la última\s+2026-11-22 10:00/).test(x),
+    // At 80 columns the list has no room for the time
+    (lang === 'en' ? /› latest\s+(2026-11-22 10:00|full)/ : /› la última\s+(2026-11-22 10:00|full)/).test(x),
   );
   await press(stdin, KEY.enter);
   await waitFrame(lastFrame, (x) => x.includes('[ ] users (sqlite)'));
@@ -70,6 +84,27 @@ describe('restore screen', () => {
     expect(calls(facade, 'executeRestore')).toHaveLength(1);
     await press(stdin, KEY.enter);
     await waitFrame(lastFrame, (x) => x.includes('1. Create backup now'));
+  });
+
+  it('a warning of the running restore is shown while it runs, and every one in the outcome (80×24)', async () => {
+    const facade = new FakeFacade();
+    facade.hold = true;
+    const resumed =
+      'destination "ssh": reading srv1/20261122_100000/databases/users.sqlite.zst: 10.0.0.5:22 is unreachable or ' +
+      'closed the connection (No response from server); resuming that file where it stopped, after 3.9 MB';
+    facade.restoreWarnings = ['the set is decrypted as it is restored', resumed];
+    const { lastFrame, stdin } = await toSideBySidePlan(facade, 'en', true);
+    await waitFrame(lastFrame, (x) => x.includes('Type RESTORE'));
+    await type(stdin, 'RESTORE');
+    await press(stdin, KEY.enter);
+    const running = await waitFrame(lastFrame, (x) => x.includes('WARNING: destination "ssh"'));
+    expect(running).not.toContain('decrypted as it is restored'); // the last one only, on one line
+    expect(frameProblems(running)).toEqual([]);
+    facade.release?.();
+    const done = await waitFrame(lastFrame, (x) => x.includes('Restore finished'));
+    expect(done).toContain('WARNING: the set is decrypted as it is restored');
+    expect(flat(done)).toContain('resuming that file where it stopped, after 3.9 MB');
+    expect(frameProblems(done)).toEqual([]);
   });
 
   it('in place: the plan names what is replaced and the safety copy; the outcome gives the safety set id to roll back to', async () => {

@@ -103,7 +103,13 @@ export function planRows(plan: RestorePlan, ui: PlanUi, width: number): Row[] {
  * The outcome as rows folded to `width`: each database, the files, how to roll back (rollbackAdvice),
  * what was recovered.
  */
-export function outcomeRows(o: RestoreOutcome, plan: RestorePlan | null, ui: PlanUi, width: number): Row[] {
+export function outcomeRows(
+  o: RestoreOutcome,
+  plan: RestorePlan | null,
+  ui: PlanUi,
+  width: number,
+  warnings: readonly string[] = [],
+): Row[] {
   const { t, lang, theme } = ui;
   const arrow = theme.unicode ? '→' : '->';
   const rows: Row[] = [];
@@ -141,5 +147,8 @@ export function outcomeRows(o: RestoreOutcome, plan: RestorePlan | null, ui: Pla
   }
   for (const id of o.removedSafetySetIds) add([{ text: t.restore.safetyRemoved(id), color: theme.colors.muted }], '  ');
   for (const r of o.recovered) add([{ text: `${t.common.status.warn}: ${r}`, color: theme.colors.warn }], '  ');
+  // What the run warned of as it went (a read resumed, a file decrypted on the way, a damaged database kept as it was).
+  if (warnings.length) rows.push([]);
+  for (const w of warnings) add([{ text: `${t.common.status.warn}: ${w}`, color: theme.colors.warn }], '    ');
   return rows;
 }

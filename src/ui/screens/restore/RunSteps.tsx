@@ -20,7 +20,10 @@ function Bars({ progress }: { progress: ProgressState }) {
   );
 }
 
-/** The restore running: a bar per item, the last two notes, and the warning after a first Ctrl+C. */
+/**
+ * The restore running: a bar per item, the last two notes, the last warning (all of them are in the outcome), and
+ * the warning after a first Ctrl+C.
+ */
 export function RunningStep({ progress, interruptWarned }: { progress: ProgressState; interruptWarned: boolean }) {
   const { t, theme } = useUi();
   return (
@@ -29,6 +32,11 @@ export function RunningStep({ progress, interruptWarned }: { progress: ProgressS
       {progress.info.slice(-2).map((m, i) => (
         <Text key={i} color={theme.colors.muted} wrap="truncate-end">
           {m}
+        </Text>
+      ))}
+      {progress.warnings.slice(-1).map((w) => (
+        <Text key={w} color={theme.colors.warn} wrap="truncate-end">
+          {`${t.common.status.warn}: ${w}`}
         </Text>
       ))}
       {interruptWarned ? <Text color={theme.colors.warn}>{t.restore.interruptAgain}</Text> : null}
