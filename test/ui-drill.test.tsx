@@ -12,6 +12,7 @@ import {
   cleanupSized,
   drillResultFor,
   FakeFacade,
+  frameProblems,
   KEY,
   NOW,
   press,
@@ -131,6 +132,29 @@ describe('a drill started from the details', () => {
     await press(stdin, KEY.esc);
     const back = await waitFrame(lastFrame, (x) => /Drilled\s+\S+.*✓ restored and checked/.test(x));
     expect(back).toMatch(/users \(sqlite, sqlite-db\)[\s\S]*drill ✓/);
+  });
+
+  it('a warning of the drill is shown while it runs and in the outcome (80×24)', async () => {
+    const facade = new FakeFacade();
+    facade.hold = true;
+    const warning =
+      "could not remove the drill's scratch target /srv/backups/.drill/users.db (EBUSY); the next run removes it";
+    facade.restoreWarnings = [warning];
+    const { lastFrame, stdin } = renderSized(
+      <Menu initial={[{ name: 'main' }, { name: 'details', id: '20261121_100000' }]} />,
+      { facade },
+    );
+    await waitFrame(lastFrame, (x) => x.includes('20261121_100000'));
+    await press(stdin, 't');
+    const running = await waitFrame(lastFrame, (x) => x.includes("WARNING: users: could not remove the drill's"));
+    expect(frameProblems(running)).toEqual([]);
+    facade.release?.();
+    const done = await waitFrame(lastFrame, (x) => x.includes('passed: it restores') && x.includes('to see the rest'));
+    expect(frameProblems(done)).toEqual([]);
+    await press(stdin, KEY.pageDown); // below the checks of the three databases
+    const end = await waitFrame(lastFrame, (x) => x.includes('WARNING: users:'));
+    expect(end.replace(/\s+/g, ' ')).toContain(`WARNING: users: ${warning}`);
+    expect(frameProblems(end)).toEqual([]);
   });
 
   it('a failed drill: FAILED per database with the check, the error and its hint; the header warns', async () => {

@@ -178,7 +178,7 @@ export class FakeFacade implements EngineFacade {
   fail: Partial<Record<keyof EngineFacade, RespaldoError>> = {};
   /** Resolvers for createBackup/executeRestore held open by tests (to look at progress frames). */
   hold = false;
-  /** Warnings executeRestore emits as it starts (a read resumed, a file decrypted on the way). */
+  /** Warnings executeRestore and drillSet emit as they start (a read resumed, a file decrypted on the way). */
   restoreWarnings: string[] = [];
   release: (() => void) | null = null;
   saved: { jobs: ScheduleJob[]; retention: RetentionPolicy } | null = null;
@@ -279,6 +279,7 @@ export class FakeFacade implements EngineFacade {
       reporter.emit({ type: 'item-start', item: db, kind: 'restore', totalBytes: 40960 });
       reporter.emit({ type: 'item-progress', item: db, bytes: 20480, totalBytes: 40960 });
     }
+    for (const message of this.restoreWarnings) reporter.emit({ type: 'warning', item: names[0], message });
     await this.waitRelease();
     const results = names.map((db) => drillResultFor(db, NOW.toISOString(), this.drillFailures[db]));
     for (const r of results)

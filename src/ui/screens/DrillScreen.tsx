@@ -45,6 +45,7 @@ export function drillOutcomeRows(
   o: DrillOutcome,
   ui: Pick<UiContextValue, 't' | 'theme' | 'lang'>,
   width: number,
+  warnings: readonly string[] = [],
 ): Row[] {
   const { t, theme } = ui;
   const rows: Row[] = [];
@@ -65,6 +66,9 @@ export function drillOutcomeRows(
   for (const what of o.recovered)
     rows.push(...foldText(t.drill.recovered(what), width, { color: theme.colors.muted }, '  '));
   if (o.results.length) rows.push(...foldText(t.drill.recorded, width, { color: theme.colors.muted }));
+  // What the drill warned of as it went (a scratch target it could not remove, a read resumed).
+  for (const w of warnings)
+    rows.push(...foldText(`${t.common.status.warn}: ${w}`, width, { color: theme.colors.warn }, '    '));
   return rows;
 }
 
@@ -111,7 +115,7 @@ export function DrillScreen({ id, onBack, onDone }: { id: string; onBack: () => 
   }, step.name === 'running');
 
   // The outcome replaces the bars: it says the same per database, with every check.
-  const rows = step.name === 'outcome' ? drillOutcomeRows(step.outcome, ui, columns) : [];
+  const rows = step.name === 'outcome' ? drillOutcomeRows(step.outcome, ui, columns, progress.warnings) : [];
   const fits = Math.max(3, body);
   const help =
     step.name === 'running' || step.name === 'checking'
@@ -158,6 +162,13 @@ export function DrillScreen({ id, onBack, onDone }: { id: string; onBack: () => 
         </Text>
       ) : null}
       {step.name === 'outcome' ? null : progressBars}
+      {step.name === 'running'
+        ? progress.warnings.slice(-1).map((w) => (
+            <Text key={w} color={theme.colors.warn} wrap="truncate-end">
+              {`${t.common.status.warn}: ${w}`}
+            </Text>
+          ))
+        : null}
       {step.name === 'running' && step.interruptWarned ? (
         <Text color={theme.colors.warn}>{t.drill.interruptAgain}</Text>
       ) : null}
