@@ -18,6 +18,7 @@ import { COPIES_NAME, readCopies, withRetries } from './copy.js';
 import { writeFileAtomic } from './fs-util.js';
 import { jobsFromLog } from './log-jobs.js';
 import { writeLog } from './log.js';
+import { mapLimited } from './limited.js';
 import { MANIFEST_NAME } from './manifest.js';
 import { pruneRefusal } from './prune.js';
 import { readRemoteManifests, withDestination, type RemoteDamagedSet } from './remote.js';
@@ -202,10 +203,15 @@ export function oldTemps(files: RemoteFile[], now: Date): RemoteFile[] {
   return files.filter((f) => f.temp && f.modifiedAt && now.getTime() - Date.parse(f.modifiedAt) >= LEFTOVER_AGE_MS);
 }
 
-/** Removes every file of set folder `dir` (its manifest first, so it is no longer listed), then its folders. */
+/**
+ * Removes every file of set folder `dir`: its manifest first, so it is no longer listed, then the others 8 at once
+ * (a round trip each to a distant destination), then its folders.
+ */
 async function removeSetFolder(dest: Destination, dir: string, files: RemoteFile[]): Promise<void> {
-  const ordered = [...files].sort((a, b) => Number(b.path === MANIFEST_NAME) - Number(a.path === MANIFEST_NAME));
-  for (const f of ordered) await withRetries(() => dest.delete(`${dir}/${f.path}`));
+  const manifest = files.filter((f) => f.path === MANIFEST_NAME);
+  const rest = files.filter((f) => f.path !== MANIFEST_NAME);
+  for (const f of manifest) await withRetries(() => dest.delete(`${dir}/${f.path}`));
+  await mapLimited(rest, 8, (f) => withRetries(() => dest.delete(`${dir}/${f.path}`)));
   await dest.removeEmptyDirs?.(dir);
 }
 
