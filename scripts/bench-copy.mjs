@@ -5,7 +5,13 @@
  * folder, `rclone copy` of the same set folder to the same S3 endpoint, `scp -r` to the same sshd.
  * Prints seconds, the ratio to the peer and respaldo's peak RSS. It is not a test.
  *
- *   node scripts/bench-copy.mjs [--size-mb 300] [--rounds 2] [--only folder,s3,sftp] [--baseline DIR] [--keep]
+ *   node scripts/bench-copy.mjs [--size-mb 300] [--rounds 2] [--only folder,s3,sftp] [--baseline DIR]
+ *                               [--latency-ms N] [--restore] [--keep]
+ *
+ * --latency-ms N puts a TCP proxy (its own process, loopback) in front of s3rver and sshd that holds every chunk N ms
+ * each way: a round trip of 2N ms, as to a server in another city. respaldo and the peers go through it alike.
+ * --restore also times the way back: `restore ID --from NAME --files --to DIR` (fetched, then `--stream`) next to
+ * `cp -r` + `sync`, `rclone copy` and `scp -r` of the set's application folder to a new local folder.
  *
  * --baseline DIR also times `respaldo copy` from another checkout's build (DIR/dist), in the same rounds,
  * to compare a change with what it replaces under the same load.
@@ -39,6 +45,8 @@ const only = opt('only', 'folder,s3,sftp').split(',');
 const cli = join(root, 'dist', 'cli', 'main.js');
 const baseline = opt('baseline', null);
 const baseCli = baseline ? join(resolve(baseline), 'dist', 'cli', 'main.js') : null;
+const latencyMs = Number(opt('latency-ms', '0'));
+const restoreToo = args.includes('--restore');
 const S3_KEY = 'S3RVER';
 
 function run(cmd, argv, opts = {}) {
@@ -170,6 +178,35 @@ const sshd = spawn(sshdBin, ['-D', '-e', '-f', join(sshDir, 'sshd_config')], { s
 children.push(sshd);
 await waitListening(sshPort, sshd, 'sshd');
 
+/** A TCP proxy in its own process on a free port in front of `port`, holding each chunk `latencyMs` each way. */
+async function delayed(port, what) {
+  if (!latencyMs) return port;
+  const at = await freePort();
+  const proxy = spawn(
+    process.execPath,
+    [
+      '-e',
+      `const net = require('node:net');
+       net.createServer((c) => {
+         const u = net.connect(${port}, '127.0.0.1');
+         for (const s of [c, u]) { s.setNoDelay(true); s.on('error', () => s.destroy()); }
+         c.on('data', (d) => setTimeout(() => u.write(d), ${latencyMs}));
+         u.on('data', (d) => setTimeout(() => c.write(d), ${latencyMs}));
+         c.on('close', () => setTimeout(() => u.destroy(), ${latencyMs}));
+         u.on('close', () => setTimeout(() => c.destroy(), ${latencyMs}));
+       }).listen(${at}, '127.0.0.1');`,
+    ],
+    { stdio: 'ignore' },
+  );
+  children.push(proxy);
+  await waitListening(at, proxy, `the proxy in front of ${what}`);
+  return at;
+}
+const s3Via = await delayed(s3Port, 's3rver');
+const sshVia = await delayed(sshPort, 'sshd');
+if (sshVia !== sshPort)
+  writeFileSync(knownHosts, `[127.0.0.1]:${sshPort} ${hostPub}\n[127.0.0.1]:${sshVia} ${hostPub}\n`);
+
 // --- the config and the set ---
 const targets = { folder: join(work, 'nas'), sftp: join(work, 'sftp-root'), peerFolder: join(work, 'peer-nas') };
 for (const d of Object.values(targets)) mkdirSync(d, { recursive: true });
@@ -186,7 +223,7 @@ writeFileSync(
       {
         name: 's3',
         type: 's3',
-        endpoint: `http://127.0.0.1:${s3Port}`,
+        endpoint: `http://127.0.0.1:${s3Via}`,
         bucket: 'bench',
         prefix: 'respaldo',
         accessKeyId: '${S3_KEY}',
@@ -198,7 +235,7 @@ writeFileSync(
         name: 'ssh',
         type: 'sftp',
         host: '127.0.0.1',
-        port: sshPort,
+        port: sshVia,
         user,
         privateKey: join(sshDir, 'client_key'),
         hostKey,
@@ -225,7 +262,7 @@ const rcloneEnv = {
   ...plainEnv,
   RCLONE_CONFIG_BENCH_TYPE: 's3',
   RCLONE_CONFIG_BENCH_PROVIDER: 'Other',
-  RCLONE_CONFIG_BENCH_ENDPOINT: `http://127.0.0.1:${s3Port}`,
+  RCLONE_CONFIG_BENCH_ENDPOINT: `http://127.0.0.1:${s3Via}`,
   RCLONE_CONFIG_BENCH_ACCESS_KEY_ID: S3_KEY,
   RCLONE_CONFIG_BENCH_SECRET_ACCESS_KEY: S3_KEY,
   RCLONE_CONFIG_BENCH_FORCE_PATH_STYLE: 'true',
@@ -245,6 +282,9 @@ const cases = [
     },
     peer: () => timed('sh', ['-c', 'cp -r "$0" "$1" && sync -f "$1"', setDir, targets.peerFolder]),
     ours: (bin = cli) => timed(process.execPath, [bin, 'copy', m.id, '--to', 'nas', '--config', configFile], { env }),
+    dest: 'nas',
+    peerBack: (out) =>
+      timed('sh', ['-c', 'cp -r "$0" "$1" && sync -f "$1"', join(targets.folder, 'bench', m.id, 'application'), out]),
   },
   {
     key: 's3',
@@ -257,6 +297,9 @@ const cases = [
     },
     peer: () => timed('rclone', ['copy', setDir, `bench:bench/peer/${m.id}`], { env: rcloneEnv }),
     ours: (bin = cli) => timed(process.execPath, [bin, 'copy', m.id, '--to', 's3', '--config', configFile], { env }),
+    dest: 's3',
+    peerBack: (out) =>
+      timed('rclone', ['copy', `bench:bench/respaldo/bench/${m.id}/application`, out], { env: rcloneEnv }),
   },
   {
     key: 'sftp',
@@ -274,7 +317,7 @@ const cases = [
           '-q',
           '-r',
           '-P',
-          String(sshPort),
+          String(sshVia),
           '-i',
           join(sshDir, 'client_key'),
           ...sshOpts,
@@ -284,6 +327,19 @@ const cases = [
         {},
       ),
     ours: (bin = cli) => timed(process.execPath, [bin, 'copy', m.id, '--to', 'ssh', '--config', configFile], { env }),
+    dest: 'ssh',
+    peerBack: (out) =>
+      timed('scp', [
+        '-q',
+        '-r',
+        '-P',
+        String(sshVia),
+        '-i',
+        join(sshDir, 'client_key'),
+        ...sshOpts,
+        `${user}@127.0.0.1:${join(targets.sftp, 'bench', m.id, 'application')}`,
+        out,
+      ]),
   },
 ];
 
@@ -327,6 +383,73 @@ for (const c of cases.filter((x) => only.includes(x.key))) {
   if (baseCli) rows.push({ ...best, ...base, name: '  baseline', peerName: '' });
 }
 
+// --- the way back: the set's files restored from each destination, next to a download of the same folder ---
+if (restoreToo) {
+  const out = join(work, 'restored');
+  const back = (command) => {
+    rmSync(out, { recursive: true, force: true });
+    const r = command();
+    rmSync(out, { recursive: true, force: true });
+    return r;
+  };
+  const restore = (c, stream) => () =>
+    timed(
+      process.execPath,
+      [cli, 'restore', m.id, '--from', c.dest, '--files', '--to', out, '--yes', '--config', configFile].concat(
+        stream ? ['--stream'] : [],
+      ),
+      { env },
+    );
+  for (const c of cases.filter((x) => only.includes(x.key))) {
+    c.clear();
+    c.ours();
+    const none = c.server ? Infinity : null;
+    const best = () => ({ seconds: Infinity, cpu: Infinity, serverCpu: none, rssKb: 0 });
+    const pick = (b, o) => ({
+      seconds: Math.min(b.seconds, o.seconds),
+      cpu: Math.min(b.cpu, o.cpu),
+      serverCpu: o.serverCpu === null ? null : Math.min(b.serverCpu, o.serverCpu),
+      rssKb: Math.max(b.rssKb, o.rssKb),
+    });
+    let peer = best();
+    let fetched = best();
+    let streamed = best();
+    for (let i = 0; i < rounds; i++) {
+      peer = pick(
+        peer,
+        back(() => withServer(c.server, () => c.peerBack(out))),
+      );
+      fetched = pick(
+        fetched,
+        back(() => withServer(c.server, restore(c, false))),
+      );
+      streamed = pick(
+        streamed,
+        back(() => withServer(c.server, restore(c, true))),
+      );
+    }
+    c.clear();
+    for (const [name, ours] of [
+      [`${c.key} back`, fetched],
+      ['  --stream', streamed],
+    ])
+      rows.push({
+        name,
+        peerName: name.startsWith(' ') ? '' : `${c.peerName.replace(' + sync', '')} (down)`,
+        peer: peer.seconds,
+        ours: ours.seconds,
+        peerCpu: peer.cpu,
+        oursCpu: ours.cpu,
+        peerServerCpu: peer.serverCpu,
+        oursServerCpu: ours.serverCpu,
+        rss: ours.rssKb,
+      });
+  }
+}
+
+console.log(
+  latencyMs ? `through a proxy holding each chunk ${latencyMs} ms each way (round trip ${2 * latencyMs} ms)` : '',
+);
 console.log(
   'destination'.padEnd(14),
   'peer'.padEnd(14),

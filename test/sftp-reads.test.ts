@@ -42,6 +42,13 @@ describe('pipelined SFTP reads', () => {
     expect(stats.closed).toBe(1);
   });
 
+  it('a window smaller than a request still reads, one request at a time', async () => {
+    const file = randomBytes(3 * READ_REQUEST + 5);
+    const { sftp, stats } = session(file);
+    expect((await buffer(pipelinedRead(sftp, '/f', file.length, 0, 1024))).equals(file)).toBe(true);
+    expect(stats.maxInFlight).toBe(1);
+  });
+
   it('asks again for what a short answer left out, and starts at an offset', async () => {
     const file = randomBytes(10 * READ_REQUEST);
     const { sftp } = session(file, (len, position) => (position % 3 === 0 ? Math.ceil(len / 3) : len));

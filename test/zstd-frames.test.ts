@@ -72,6 +72,8 @@ describe.skipIf(!zstdHere)('zstd frames decoded on every core', () => {
       ['many blocks and a partial one', sample(9 * 65536 + 321), 65536],
       ['1 MiB frames', sample(3 * (1 << 20) + 4097), 1 << 20],
       ['incompressible (raw blocks)', randomBytes(5 * 65536 + 17), 65536],
+      // Frames across input chunks are gathered into pooled buffers, reused after their frames were decoded.
+      ['9 incompressible 1 MiB frames', randomBytes(9 * (1 << 20) + 123), 1 << 20],
       ['all zeros (RLE blocks)', Buffer.alloc(4 * 65536 + 5), 65536],
     ];
     for (const [what, data, blockSize] of cases) {

@@ -60,7 +60,7 @@ export function pipelinedRead(
     let asked = 0;
     try {
       for (;;) {
-        while (next < size && asked + Math.min(READ_REQUEST, size - next) <= window) {
+        while (next < size && (queue.length === 0 || asked + Math.min(READ_REQUEST, size - next) <= window)) {
           const len = Math.min(READ_REQUEST, size - next);
           queue.push(ask(next, len));
           next += len;
