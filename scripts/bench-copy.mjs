@@ -392,14 +392,16 @@ if (restoreToo) {
     rmSync(out, { recursive: true, force: true });
     return r;
   };
-  const restore = (c, stream) => () =>
-    timed(
-      process.execPath,
-      [cli, 'restore', m.id, '--from', c.dest, '--files', '--to', out, '--yes', '--config', configFile].concat(
-        stream ? ['--stream'] : [],
-      ),
-      { env },
-    );
+  const restore =
+    (c, stream, bin = cli) =>
+    () =>
+      timed(
+        process.execPath,
+        [bin, 'restore', m.id, '--from', c.dest, '--files', '--to', out, '--yes', '--config', configFile].concat(
+          stream ? ['--stream'] : [],
+        ),
+        { env },
+      );
   for (const c of cases.filter((x) => only.includes(x.key))) {
     c.clear();
     c.ours();
@@ -411,28 +413,31 @@ if (restoreToo) {
       serverCpu: o.serverCpu === null ? null : Math.min(b.serverCpu, o.serverCpu),
       rssKb: Math.max(b.rssKb, o.rssKb),
     });
+    const timedBack = (command) => back(() => withServer(c.server, command));
     let peer = best();
     let fetched = best();
     let streamed = best();
+    let based = best();
+    let basedStreamed = best();
     for (let i = 0; i < rounds; i++) {
       peer = pick(
         peer,
-        back(() => withServer(c.server, () => c.peerBack(out))),
+        timedBack(() => c.peerBack(out)),
       );
-      fetched = pick(
-        fetched,
-        back(() => withServer(c.server, restore(c, false))),
-      );
-      streamed = pick(
-        streamed,
-        back(() => withServer(c.server, restore(c, true))),
-      );
+      fetched = pick(fetched, timedBack(restore(c, false)));
+      streamed = pick(streamed, timedBack(restore(c, true)));
+      if (baseCli) {
+        based = pick(based, timedBack(restore(c, false, baseCli)));
+        basedStreamed = pick(basedStreamed, timedBack(restore(c, true, baseCli)));
+      }
     }
     c.clear();
-    for (const [name, ours] of [
+    const named = [
       [`${c.key} back`, fetched],
       ['  --stream', streamed],
-    ])
+    ];
+    if (baseCli) named.push(['  baseline', based], ['  baseline --stream', basedStreamed]);
+    for (const [name, ours] of named)
       rows.push({
         name,
         peerName: name.startsWith(' ') ? '' : `${c.peerName.replace(' + sync', '')} (down)`,
@@ -451,7 +456,7 @@ console.log(
   latencyMs ? `through a proxy holding each chunk ${latencyMs} ms each way (round trip ${2 * latencyMs} ms)` : '',
 );
 console.log(
-  'destination'.padEnd(14),
+  'destination'.padEnd(20),
   'peer'.padEnd(14),
   'peer s'.padStart(8),
   'respaldo s'.padStart(11),
@@ -462,7 +467,7 @@ console.log(
 );
 for (const r of rows) {
   console.log(
-    r.name.padEnd(14),
+    r.name.padEnd(20),
     r.peerName.padEnd(14),
     r.peer.toFixed(2).padStart(8),
     r.ours.toFixed(2).padStart(11),
