@@ -3,7 +3,8 @@
  * Off-site copy benchmark: `respaldo copy` of a ~300 MB set to a folder, to S3 (s3rver) and to SFTP
  * (OpenSSH sshd), each next to a peer on the same server in the same run: `cp -r` + `sync` for the
  * folder, `rclone copy` of the same set folder to the same S3 endpoint, `scp -r` to the same sshd.
- * Prints seconds, the ratio to the peer and respaldo's peak RSS. It is not a test.
+ * Prints seconds, the ratio to the peer and respaldo's peak RSS. It is not a test. Why one file of about 490
+ * lines: the copy and the way back share the set, the servers, the proxy and the timing rows of one run.
  *
  *   node scripts/bench-copy.mjs [--size-mb 300] [--rounds 2] [--only folder,s3,sftp] [--baseline DIR]
  *                               [--latency-ms N] [--restore] [--keep]
@@ -268,6 +269,7 @@ const rcloneEnv = {
   RCLONE_CONFIG_BENCH_FORCE_PATH_STYLE: 'true',
 };
 const sshOpts = ['-o', `UserKnownHostsFile=${knownHosts}`, '-o', 'StrictHostKeyChecking=yes', '-o', 'BatchMode=yes'];
+const scpOpts = ['-q', '-r', '-P', String(sshVia), '-i', join(sshDir, 'client_key'), ...sshOpts];
 
 /** Each case: how to clear the destination, then the peer and respaldo commands. */
 const cases = [
@@ -310,36 +312,11 @@ const cases = [
       rmSync(join(targets.sftp, 'bench'), { recursive: true, force: true });
       rmSync(join(targets.sftp, 'peer'), { recursive: true, force: true });
     },
-    peer: () =>
-      timed(
-        'scp',
-        [
-          '-q',
-          '-r',
-          '-P',
-          String(sshVia),
-          '-i',
-          join(sshDir, 'client_key'),
-          ...sshOpts,
-          setDir,
-          `${user}@127.0.0.1:${join(targets.sftp, 'peer')}`,
-        ],
-        {},
-      ),
+    peer: () => timed('scp', [...scpOpts, setDir, `${user}@127.0.0.1:${join(targets.sftp, 'peer')}`]),
     ours: (bin = cli) => timed(process.execPath, [bin, 'copy', m.id, '--to', 'ssh', '--config', configFile], { env }),
     dest: 'ssh',
     peerBack: (out) =>
-      timed('scp', [
-        '-q',
-        '-r',
-        '-P',
-        String(sshVia),
-        '-i',
-        join(sshDir, 'client_key'),
-        ...sshOpts,
-        `${user}@127.0.0.1:${join(targets.sftp, 'bench', m.id, 'application')}`,
-        out,
-      ]),
+      timed('scp', [...scpOpts, `${user}@127.0.0.1:${join(targets.sftp, 'bench', m.id, 'application')}`, out]),
   },
 ];
 

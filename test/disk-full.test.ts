@@ -2,7 +2,8 @@
  * A full disk under the backup folder is the operator's problem to fix, not a bug: it is said
  * plainly (which disk, how much is free, what to do), the exit code is the documented one, nothing
  * half-written stays behind, and the databases are not touched. Needs a small tmpfs (mount, as CI's
- * root can); elsewhere the live part skips with one loud line.
+ * root can); elsewhere the live part skips with one loud line. Why one file of about 460 lines: every case shares
+ * the one mounted tmpfs and its fill helpers (a mount per file would cost each its own setup and root check).
  */
 import Database from 'better-sqlite3';
 import { randomBytes } from 'node:crypto';
@@ -120,6 +121,14 @@ describe('disk full: a real small disk under the backup folder', () => {
     expect(made.code, describeResult(made)).toBe(0);
     writeFileSync(s.configFile, JSON.stringify({ ...doc, backupDir: join(mnt, 'backups') }));
     return parseJsonOutput<Manifest>(made.stdout);
+  }
+
+  /** Empties the small disk's backup folder and fills the disk so that `bytes` stay free. */
+  function leaveFree(bytes: number): void {
+    rmSync(join(mnt, 'backups'), { recursive: true, force: true });
+    rmSync(join(mnt, 'filler'), { force: true });
+    const st = statfsSync(mnt);
+    writeFileSync(join(mnt, 'filler'), Buffer.alloc(Math.max(0, st.bavail * st.bsize - bytes)));
   }
 
   function onSmallDisk(fill: number, scale = 2) {
@@ -269,12 +278,6 @@ describe('disk full: a real small disk under the backup folder', () => {
       runCli(['restore', m.id, '--from', 'nas', '--to', join(s.dir, 'restored'), '--yes', '--config', s.configFile], {
         cwd: s.dir,
       });
-    const leaveFree = (bytes: number) => {
-      rmSync(join(mnt, 'backups'), { recursive: true, force: true });
-      rmSync(join(mnt, 'filler'), { force: true });
-      const st = statfsSync(mnt);
-      writeFileSync(join(mnt, 'filler'), Buffer.alloc(Math.max(0, st.bavail * st.bsize - bytes)));
-    };
 
     // Less room than the set's files: nothing is fetched, the files are streamed into the restore.
     leaveFree(needed - 64 * 1024);
@@ -309,10 +312,7 @@ describe('disk full: a real small disk under the backup folder', () => {
     mkdirSync(join(s.dir, 'data', 'many'), { recursive: true });
     for (let i = 0; i < 150; i++) writeFileSync(join(s.dir, 'data', 'many', `f${i}.txt`), `file ${i}\n`);
     const m = await copiedThenOnSmallDisk(s);
-    rmSync(join(mnt, 'backups'), { recursive: true, force: true });
-    rmSync(join(mnt, 'filler'), { force: true });
-    const st = statfsSync(mnt);
-    writeFileSync(join(mnt, 'filler'), Buffer.alloc(Math.max(0, st.bavail * st.bsize - 400 * 1024)));
+    leaveFree(400 * 1024);
     const to = join(s.dir, 'restored-files');
     const r = await runCli(
       ['restore', m.id, '--from', 'nas', '--files', '--to', to, '--yes', '--config', s.configFile],
@@ -338,10 +338,7 @@ describe('disk full: a real small disk under the backup folder', () => {
     const blob = randomBytes(1536 * 1024);
     writeFileSync(join(s.dir, 'data', 'big', 'blob.bin'), blob);
     const m = await copiedThenOnSmallDisk(s);
-    rmSync(join(mnt, 'backups'), { recursive: true, force: true });
-    rmSync(join(mnt, 'filler'), { force: true });
-    const st = statfsSync(mnt);
-    writeFileSync(join(mnt, 'filler'), Buffer.alloc(Math.max(0, st.bavail * st.bsize - 512 * 1024)));
+    leaveFree(512 * 1024);
     const to = join(s.dir, 'restored-files');
     const args = ['restore', m.id, '--from', 'nas', '--files', '--to', to, '--yes', '--config', s.configFile];
     const r = await runCli(args, { cwd: s.dir });
@@ -385,11 +382,7 @@ describe('disk full: a real small disk under the backup folder', () => {
     expect(inc.type, JSON.stringify(inc.chainNotes)).toBe('incremental');
     // The new server: its backup folder on the small disk, with room for the fetched files and half the full.
     writeFileSync(s.configFile, JSON.stringify({ ...doc, backupDir: join(mnt, 'backups') }));
-    rmSync(join(mnt, 'backups'), { recursive: true, force: true });
-    rmSync(join(mnt, 'filler'), { force: true });
-    const st = statfsSync(mnt);
-    const room = stored(full) + stored(inc) + Math.floor(stored(full) / 2);
-    writeFileSync(join(mnt, 'filler'), Buffer.alloc(Math.max(0, st.bavail * st.bsize - room)));
+    leaveFree(stored(full) + stored(inc) + Math.floor(stored(full) / 2));
     const r = await runCli(
       ['restore', inc.id, '--from', 'nas', '--to', join(s.dir, 'restored.db'), '--yes', '--config', s.configFile],
       { cwd: s.dir },

@@ -1,7 +1,8 @@
-import { PassThrough } from 'node:stream';
+import { PassThrough, Readable } from 'node:stream';
 import { afterEach, expect, it, vi } from 'vitest';
 import { DestinationError } from '../src/core/errors.js';
 import { SftpDestination } from '../src/destinations/sftp.js';
+import { startCutProxy } from './helpers/cut-proxy.js';
 import { startSshd, stopAllSshd, sftpDestination } from './helpers/sshd.js';
 import { waitFor } from './helpers/cli.js';
 import { makeTmpDir } from './helpers/tmp.js';
@@ -69,4 +70,23 @@ it('the connection dropping under several putFile at once (packets built by Pack
   expect(checked).toEqual([]);
   expect(readdirSync(join(srv.root, 's')).filter((n) => !n.startsWith('.respaldo-part-'))).toEqual([]);
   await dest.close();
+});
+
+it('after the connection dropped, operations that come at once share one reconnection and each succeeds', async () => {
+  const srv = await startSshd();
+  const proxy = await startCutProxy(srv.port);
+  try {
+    const dest = await SftpDestination.connect(sftpDestination(srv, { port: proxy.port }));
+    for (let i = 0; i < 6; i++) await dest.put(`s/f${i}`, Readable.from([Buffer.from(`file ${i}`)]), 6);
+    proxy.cutAfter(1);
+    const lost = await dest.stat('s/f0').catch((e: unknown) => e);
+    expect(lost).toBeInstanceOf(DestinationError);
+    expect((lost as DestinationError).transient).toBe(true);
+    // Six files fetched at once, as a restore --from does: the first reconnects, the others wait for it.
+    const sizes = await Promise.all([0, 1, 2, 3, 4, 5].map((i) => dest.stat(`s/f${i}`)));
+    expect(sizes).toEqual([0, 1, 2, 3, 4, 5].map(() => ({ size: 6 })));
+    await dest.close();
+  } finally {
+    await proxy.close();
+  }
 });

@@ -109,15 +109,25 @@ export class SftpDestination implements Destination {
     });
   }
 
+  /** The reconnection under way: the operations that found the connection dropped (several files at once) share it. */
+  private reconnecting: Promise<void> | null = null;
+
   private async ready(): Promise<void> {
     if (!this.broken) return;
-    await this.client.end().catch(() => undefined);
-    this.client = await newClient(this.cfg.name);
-    this.made.clear();
-    this.writes = new WriteBudget();
-    this.packets = undefined;
-    this.broken = false;
-    await this.open();
+    this.reconnecting ??= (async () => {
+      try {
+        await this.client.end().catch(() => undefined);
+        this.client = await newClient(this.cfg.name);
+        this.made.clear();
+        this.writes = new WriteBudget();
+        this.packets = undefined;
+        await this.open();
+        this.broken = false; // only once connected: an operation arriving meanwhile waits for it above
+      } finally {
+        this.reconnecting = null;
+      }
+    })();
+    return this.reconnecting;
   }
 
   get name(): string {
@@ -434,6 +444,7 @@ export class SftpDestination implements Destination {
   }
 
   async stat(key: string): Promise<{ size: number } | null> {
+    await this.ready();
     try {
       const st = await this.guard(this.client.stat(this.abs(key)));
       return st.isFile ? { size: st.size } : null;
