@@ -52,7 +52,7 @@ export function remoteFiles(
   };
 }
 
-/** A read that failed in the middle of a file, resumed where it stopped (`RemoteFiles` tells the operator). */
+/** A read that failed in the middle of a file, resumed where it stopped (the restore warns of it). */
 export interface ResumedRead {
   /** Bytes of the file read before the failure, where the read goes on. */
   at: number;

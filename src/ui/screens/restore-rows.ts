@@ -101,7 +101,7 @@ export function planRows(plan: RestorePlan, ui: PlanUi, width: number): Row[] {
 
 /**
  * The outcome as rows folded to `width`: each database, the files, how to roll back (rollbackAdvice),
- * what was recovered.
+ * what was recovered, and the warnings of the run.
  */
 export function outcomeRows(
   o: RestoreOutcome,
