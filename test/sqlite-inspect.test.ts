@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { describe, expect, it, vi } from 'vitest';
 import type { Manifest, SetSummary } from '../src/core/types.js';
-import { INLINE_BYTES, inspectSqliteFile as inspect } from '../src/drivers/sqlite/inspect.js';
+import { INLINE_BYTES, inspectSqliteFile as inspect, integritySummary } from '../src/drivers/sqlite/inspect.js';
 import { describeResult, parseJsonOutput, REPO_ROOT, runCli } from './helpers/cli.js';
 import { demoSetup, makeTmpDir, type DemoSetup } from './helpers/tmp.js';
 
@@ -161,6 +161,21 @@ describe('inspectSqliteFile chooses by size', () => {
     } finally {
       workers.mockRestore();
     }
+  });
+});
+
+describe('integritySummary', () => {
+  it('the first problems on one line, without the database header, and how many more', () => {
+    const page = [
+      '*** in database main ***',
+      ...Array.from({ length: 40 }, (_, i) => `Tree 4 page 10 cell ${40 - i}: bad`),
+    ];
+    expect(integritySummary([page.join('\n')], 2)).toBe(
+      'Tree 4 page 10 cell 40: bad; Tree 4 page 10 cell 39: bad; and 38 more',
+    );
+    expect(integritySummary(['row 1 missing from index t_b', 'wrong # of entries in index t_b'], 3)).toBe(
+      'row 1 missing from index t_b; wrong # of entries in index t_b',
+    );
   });
 });
 

@@ -5,7 +5,7 @@ import { Readable } from 'node:stream';
 import { RespaldoError } from '../../core/errors.js';
 import type { DatabaseConfig } from '../../core/types.js';
 import type { BackupSession, DriverContext } from '../driver.js';
-import { inspectSqliteFile } from './inspect.js';
+import { inspectSqliteFile, integritySummary } from './inspect.js';
 import { deltaOf, encodePageMap, pageMapOfImage, pageSizeOf, readPageMap, type PageMap } from './pages.js';
 import type { BackupRequest, DumpFacts } from '../driver.js';
 import { dbPath, openSource, sqliteError, schemaSql, removeQuietly } from './connection.js';
@@ -86,7 +86,7 @@ export async function backupSqlite(req: BackupRequest, ctx: DriverContext): Prom
         ctx.reporter.emit({
           type: 'warning',
           item: db.name,
-          message: `the database being replaced fails integrity_check; it is kept as it is (${info.integrity.slice(0, 2).join('; ')})`,
+          message: `the database being replaced fails integrity_check; it is kept as it is (${integritySummary(info.integrity, 2)})`,
         });
         return {
           tables: info.tables,
@@ -100,7 +100,7 @@ export async function backupSqlite(req: BackupRequest, ctx: DriverContext): Prom
       if (damaged) {
         throw new RespaldoError(
           'failed',
-          `SQLite database ${db.name}: the snapshot failed integrity_check: ${info.integrity.slice(0, 3).join('; ')}`,
+          `SQLite database ${db.name}: the snapshot failed integrity_check: ${integritySummary(info.integrity, 3)}`,
           'The live database is damaged. Run PRAGMA integrity_check on it and restore from the newest good set.',
         );
       }

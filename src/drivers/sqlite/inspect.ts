@@ -5,6 +5,20 @@ import Database from 'better-sqlite3';
 
 const require = createRequire(import.meta.url);
 
+/**
+ * The first `n` problems integrity_check reported, on one line: a row may hold many problems on lines of their own,
+ * after a "*** in database main ***" header (a damaged page gave a warning of 50 lines in the menu). Says how many
+ * more there are.
+ */
+export function integritySummary(rows: readonly string[], n: number): string {
+  const lines = rows
+    .flatMap((r) => r.split('\n'))
+    .map((l) => l.trim())
+    .filter((l) => l && !/^\*\*\* in database \S+ \*\*\*$/.test(l));
+  const more = lines.length - n;
+  return lines.slice(0, n).join('; ') + (more > 0 ? `; and ${more} more` : '');
+}
+
 /** Result of checking a SQLite file: `integrity_check` outcome and exact rows per table. */
 export interface SqliteInspection {
   integrity: string[];

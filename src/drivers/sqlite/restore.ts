@@ -14,7 +14,7 @@ import type {
   TargetState,
 } from '../driver.js';
 import { fsyncPath, pipeToNewFile } from '../../core/durable-fs.js';
-import { inspectSqliteFile } from './inspect.js';
+import { inspectSqliteFile, integritySummary } from './inspect.js';
 import { compareRowCounts } from '../shared/row-counts.js';
 import { applyDelta, pageSizeOf } from './pages.js';
 import {
@@ -129,13 +129,13 @@ export async function restoreSqlite(req: RestoreRequest, ctx: DriverContext): Pr
       if (!damagedThen)
         throw new RespaldoError(
           'failed',
-          `The restored copy of ${req.db.name} failed integrity_check: ${info.integrity.slice(0, 3).join('; ')}`,
+          `The restored copy of ${req.db.name} failed integrity_check: ${integritySummary(info.integrity, 3)}`,
           'The target was not touched. Try another set.',
         );
       ctx.reporter.emit({
         type: 'warning',
         item: req.db.name,
-        message: `restored as it was when it was replaced: it failed integrity_check then and fails it now (${info.integrity.slice(0, 2).join('; ')})`,
+        message: `restored as it was when it was replaced: it failed integrity_check then and fails it now (${integritySummary(info.integrity, 2)})`,
       });
     }
     const tables = info.tables ?? {}; // counted: the copy passed integrity_check, or was damaged when stored
