@@ -1,8 +1,9 @@
 /**
- * An SFTP destination (ssh2-sftp-client over ssh2). Why one file of about 450 lines: the writes, listings and
- * removals share the connection, its replacement after a drop and the mapping of the server's errors. How the
- * bytes of a file are written is in sftp-writes.ts (through ssh2's `SFTP.write`) and sftp-packets.ts (a local
- * file read straight into ssh2's SSH packets).
+ * An SFTP destination (ssh2-sftp-client over ssh2). Why one file of about 480 lines: the reads, writes, listings
+ * and removals share the connection, its one replacement after a drop (shared by the operations that find it
+ * dropped) and the mapping of the server's errors. How the bytes of a file are written is in sftp-writes.ts
+ * (through ssh2's `SFTP.write`) and sftp-packets.ts (a local file read straight into ssh2's SSH packets), how they
+ * are read in sftp-reads.ts (many requests in flight).
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
