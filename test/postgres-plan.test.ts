@@ -337,6 +337,16 @@ describe('argument arrays', () => {
     const listed = pgRestoreDirArgs({ conn, database: 'x__restore_1', dir: '/s/d', jobs: 2, listFile: '/s/l' });
     expect(listed).toContain('--use-list=/s/l');
     expect(listed).not.toContain('--single-transaction');
+    // One section of the dump (a restore that loads its large tables with sessions of their own).
+    const section = pgRestoreDirArgs({ conn, database: 'x__restore_1', dir: '/s/d', jobs: 1, section: 'pre-data' });
+    expect(section.slice(0, 5)).toEqual([
+      '--exit-on-error',
+      '--jobs=1',
+      '--no-password',
+      '--format=directory',
+      '--section=pre-data',
+    ]);
+    expect(section.slice(-2)).toEqual([db, '/s/d']);
   });
 
   test.each([

@@ -168,10 +168,13 @@ export function copyRows(newlines: number, tail: string): number {
   return newlines - m[1]!.length;
 }
 
+/** A section of a dump pg_restore can restore alone: the schema, the data, then indexes and constraints. */
+export type RestoreSection = 'pre-data' | 'data' | 'post-data';
+
 /**
  * pg_restore arguments for a directory dump staged at `dir`: `jobs` workers (so not one
  * transaction: the target is a staging database, dropped when anything fails), stop at the first
- * error, optionally only the entries of a `--use-list` file.
+ * error, optionally only the entries of a `--use-list` file and of one `section`.
  */
 export function pgRestoreDirArgs(opts: {
   conn: PgConnection;
@@ -179,6 +182,7 @@ export function pgRestoreDirArgs(opts: {
   dir: string;
   jobs: number;
   listFile?: string | undefined;
+  section?: RestoreSection | undefined;
 }): string[] {
   const args = [
     '--exit-on-error',
@@ -186,6 +190,7 @@ export function pgRestoreDirArgs(opts: {
     '--no-password',
     '--format=directory',
   ];
+  if (opts.section) args.push(`--section=${opts.section}`);
   if (opts.listFile) args.push(`--use-list=${opts.listFile}`);
   args.push(`--dbname=${connString(opts.conn, opts.database)}`, opts.dir);
   return args;

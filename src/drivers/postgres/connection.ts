@@ -46,6 +46,11 @@ export interface PostgresDriverDeps {
    * fifo-feed.ts MIN_PIPED_BYTES; Infinity writes every file to disk first, as where pipes cannot be made).
    */
   pipedMinBytes?: number;
+  /**
+   * Smallest raw size of a table's data file a directory restore loads with `jobs` sessions at once (default
+   * split-load.ts SPLIT_MIN_BYTES; Infinity loads every table in one session, as pg_restore does).
+   */
+  splitMinBytes?: number;
   /** Environment read for PG_BIN_PATH (default process.env; never modified). */
   env?: Record<string, string | undefined>;
 }
@@ -182,6 +187,8 @@ export interface PgServer {
   readonly jobs: number;
   /** Smallest data file restored through a named pipe (PostgresDriverDeps.pipedMinBytes). */
   readonly pipedMinBytes: number | undefined;
+  /** Smallest data file loaded by several sessions at once (PostgresDriverDeps.splitMinBytes). */
+  readonly splitMinBytes: number | undefined;
   /** Format of new backups (`custom` only when asked: sets made before 0.6, tests). */
   readonly format: 'directory' | 'custom' | undefined;
   /** Opens a client, errors unmapped (for callers that look at the server's error code). */
@@ -207,6 +214,7 @@ export function createPgServer(deps: PostgresDriverDeps): PgServer {
   return {
     jobs,
     pipedMinBytes: deps.pipedMinBytes,
+    splitMinBytes: deps.splitMinBytes,
     format: deps.format,
     connect: (conn, database) => connect(settingsFor(conn, database)),
     async open(conn, database, doing) {

@@ -214,5 +214,7 @@ export function childGone(child: ChildProcess, graceMs = 10_000): Promise<void> 
   return new Promise((resolve) => {
     child.once('close', () => resolve());
     child.once('exit', () => setTimeout(resolve, graceMs).unref());
+    // Asked after it exited: its events may be past; the grace period still bounds the wait.
+    if (child.exitCode !== null || child.signalCode !== null) setTimeout(resolve, graceMs).unref();
   });
 }

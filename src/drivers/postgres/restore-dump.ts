@@ -1,20 +1,22 @@
 import { createWriteStream } from 'node:fs';
 import type { Readable } from 'node:stream';
-import { mkdir, statfs } from 'node:fs/promises';
+import { mkdir, statfs, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { text } from 'node:stream/consumers';
 import { pipeline } from 'node:stream/promises';
-import { InterruptedError, RespaldoError, VerifyError } from '../../core/errors.js';
-import { runCapture, spawnStreaming } from '../../exec/spawn.js';
+import { RespaldoError, VerifyError } from '../../core/errors.js';
+import { spawnStreaming } from '../../exec/spawn.js';
 import { chainSources, isChainEntry, type DumpSource } from './chain.js';
 import { parseGlobals, planMissingRoles } from './globals.js';
 import { parseTocList, selectTables, TocSelectionError, type TocSelection } from './toc.js';
 import type { DriverContext, RestoreRequest } from '../driver.js';
 import { type PgConnection } from './config.js';
-import { childEnv, missingToolHint, pgRestoreDirArgs, pgRestoreListArgs, quoteIdent, type TableRef } from './args.js';
+import { childEnv, missingToolHint, pgRestoreListArgs, quoteIdent, type TableRef } from './args.js';
 import type { PgQueryable, PgServer } from './connection.js';
 import { DUMP_FILE_NAME, MEMBER_ROLE, commandDone, killChild } from './tools.js';
-import { FifoFeeder, childGone, makeFifos, planDataFiles, type PipedFile } from './fifo-feed.js';
+import { makeFifos, planDataFiles, type PipedFile } from './fifo-feed.js';
+import { listWithout } from './split-load.js';
+import { planSplit, restoreStep, splitSessions, tocListing } from './restore-steps.js';
 
 /**
  * The steps of a PostgreSQL restore that touch the dump: staging its files, reading its table of contents,
@@ -118,16 +120,18 @@ const STAGE_ROOM = 1 << 20;
 /**
  * Prepares the data files of the dump in the scratch folder before pg_restore starts: small ones written
  * whole, large ones as named pipes fed while pg_restore reads them (fifo-feed.ts), every one of them when the
- * scratch folder's disk has no room for the small ones; returns the piped ones. A chain
- * set's files are read from the sets of the chain storing them, each checked against its recorded SHA-256
- * as it passes (chain.ts). Every file is written whole where named pipes cannot be made (Windows, no
- * `mkfifo`, a file system without them).
+ * scratch folder's disk has no room for the small ones; returns the piped ones. `files` leaves out those
+ * loaded by sessions of their own (split-load.ts). A chain set's files are read from the sets of the chain
+ * storing them, each checked against its recorded SHA-256 as it passes (chain.ts). Every file is written whole
+ * where named pipes cannot be made (Windows, no `mkfifo`, a file system without them).
  */
-async function prepareDataFiles(run: RestoreRun, onBytes: (n: number) => void): Promise<PipedFile[]> {
-  const { req, ctx, stageDir } = run;
+async function prepareDataFiles(
+  run: RestoreRun,
+  files: readonly DumpSource[],
+  onBytes: (n: number) => void,
+): Promise<PipedFile[]> {
+  const { ctx, stageDir } = run;
   const jobs = run.pg.jobs;
-  await mkdir(stageDir, { recursive: true, mode: 0o700 });
-  const files = isChainEntry(req.entry) ? await chainSources(req) : dataFilesOf(run);
   const byName = new Map(files.map((f) => [f.name, f]));
   const minPipedBytes = run.pg.pipedMinBytes;
   let plan = planDataFiles(files, { fifos: true, ...(minPipedBytes === undefined ? {} : { minPipedBytes }) });
@@ -161,93 +165,73 @@ async function prepareDataFiles(run: RestoreRun, onBytes: (n: number) => void): 
   return plan.piped.map((name) => ({ name, open: () => byName.get(name)!.open() }));
 }
 
+/** Progress of a directory restore: bytes decompressed, said at most once a second with the current step. */
+class RestoreProgress {
+  bytes = 0;
+  private last = Date.now();
+  constructor(
+    private readonly run: RestoreRun,
+    public step: string,
+  ) {
+    progress(run, step);
+  }
+  readonly onBytes = (n: number): void => {
+    this.bytes += n;
+    if (Date.now() - this.last < 1000) return;
+    this.last = Date.now();
+    progress(this.run, this.step, this.bytes);
+  };
+  say(step: string): void {
+    this.step = step;
+    progress(this.run, step, this.bytes);
+  }
+}
+
 /**
  * `pg_restore --jobs` of the directory dump into the staging database, its large data files fed through
- * named pipes as pg_restore reads them. A stored file that cannot be read to its end stops pg_restore
- * before it sees an end of that file; the error names the file.
+ * named pipes as pg_restore reads them. A table of `SPLIT_MIN_BYTES` or more is loaded by `jobs` sessions at
+ * once (split-load.ts): the restore then runs schema, data and indexes as three steps. A stored file that
+ * cannot be read to its end stops pg_restore before it sees an end of that file; the error names the file.
  */
 export async function runDirectoryRestore(
   run: RestoreRun,
   listFile: string | undefined,
-  picked: boolean,
+  picked: TocSelection | undefined,
 ): Promise<void> {
-  const { req, ctx, stageDir, conn, item, secrets, staging, restoreBin } = run;
+  const { req, stageDir } = run;
   const jobs = run.pg.jobs;
-  let bytes = 0;
-  let last = Date.now();
-  let step = 'decompressing the dump';
-  const onBytes = (n: number) => {
-    bytes += n;
-    if (Date.now() - last < 1000) return;
-    last = Date.now();
-    progress(run, step, bytes);
-  };
-  progress(run, step);
+  const shown = new RestoreProgress(run, 'decompressing the dump');
+  await mkdir(stageDir, { recursive: true, mode: 0o700 });
   if (!picked) await stageToc(run);
-  const piped = await prepareDataFiles(run, onBytes);
-  step = `pg_restore --jobs=${jobs} into "${staging}"`;
-  progress(run, step, bytes);
-  const args = pgRestoreDirArgs({ conn, database: staging, dir: stageDir, jobs, listFile });
-  const child = spawnStreaming({
-    command: restoreBin,
-    args,
-    env: childEnv(conn),
-    secrets,
-    signal: ctx.signal,
-    missingHint: missingToolHint('pg_restore'),
-  });
-  child.stdout.resume();
-  const gone = childGone(child.child);
-  const feeder = new FifoFeeder(stageDir, piped, { onBytes, onFailure: () => killChild(child.child) });
-  feeder.start();
-  const [done] = await Promise.allSettled([
-    commandDone(child.done, 'pg_restore', conn, `pg_restore of ${item} failed`, ctx.signal),
-  ]);
-  await gone;
-  const fed = feeder.stop();
-  if (fed.unopened.length > 0) ctx.log('data files pg_restore did not read', { files: fed.unopened.length });
-  if (ctx.signal.aborted) throw new InterruptedError();
-  if (fed.failed) {
-    // A stored file found damaged as it was read (a restore streaming from a destination) is said as such (exit 5).
-    if (fed.failed.error instanceof VerifyError) throw fed.failed.error;
-    throw new RespaldoError(
-      'failed',
-      `Reading the stored dump of ${item} failed (${fed.failed.name}): ${fed.failed.error.message}`,
-      'Verify the set (respaldo verify); nothing was replaced.',
-    );
-  }
-  if (done.status === 'rejected') throw done.reason;
-  if (fed.unfinished.length > 0) {
-    throw new RespaldoError(
-      'failed',
-      `pg_restore of ${item} ended before reading all of ${fed.unfinished.join(', ')}.`,
-      'Nothing was replaced. Run the restore again; if it happens again, report it with the log.',
-    );
+  const files = isChainEntry(req.entry) ? await chainSources(req) : dataFilesOf(run);
+  const split = await planSplit(run, files, picked);
+  const loneFiles = files.filter((f) => !split.some((t) => t.file === f.name));
+  const piped = await prepareDataFiles(run, loneFiles, shown.onBytes);
+  if (split.length === 0) {
+    shown.say(`pg_restore --jobs=${jobs} into "${run.staging}"`);
+    await restoreStep(run, { jobs, listFile }, piped, shown.onBytes);
+  } else {
+    const byName = new Map(files.map((f) => [f.name, f]));
+    const dataList = join(stageDir, 'data.list');
+    await writeFile(dataList, listWithout(picked?.list ?? (await tocListing(run)), split), { mode: 0o600 });
+    shown.say(`restoring the schema into "${run.staging}"`);
+    await restoreStep(run, { jobs: 1, listFile, section: 'pre-data' }, [], shown.onBytes);
+    const names = split.map((t) => t.file).join(', ');
+    shown.say(`loading the data (${names}: ${jobs} sessions each)`);
+    const sessions = split.map((t) => splitSessions(run, t, byName.get(t.file)!));
+    await restoreStep(run, { jobs, listFile: dataList, section: 'data' }, piped, shown.onBytes, sessions);
+    shown.say(`pg_restore --jobs=${jobs}: indexes and constraints`);
+    await restoreStep(run, { jobs, listFile, section: 'post-data' }, [], shown.onBytes);
   }
   progress(run, 'restored', req.entry.rawBytes);
 }
 
 /** The `--use-list` selection of the chosen tables, from the dump's own table of contents. */
 export async function selectFromToc(run: RestoreRun, tables: TableRef[]): Promise<TocSelection> {
-  const { req, ctx, stageDir, conn, item, secrets, restoreBin, directory } = run;
+  const { req, ctx, conn, item, secrets, restoreBin, directory } = run;
   if (directory) {
     await stageToc(run);
-    const listing = runCapture({
-      command: restoreBin,
-      args: [...pgRestoreListArgs(), stageDir],
-      env: childEnv(conn),
-      secrets,
-      signal: ctx.signal,
-      missingHint: missingToolHint('pg_restore'),
-    });
-    const listed = await commandDone(
-      listing,
-      'pg_restore',
-      conn,
-      `reading the table of contents of ${item} failed`,
-      ctx.signal,
-    );
-    return pickTables(run, listed.stdout, tables);
+    return pickTables(run, await tocListing(run), tables);
   }
   const child = spawnStreaming({
     command: restoreBin,

@@ -202,7 +202,7 @@ async function restoreInto(
         await writeFile(listFile, picked.list, { mode: 0o600 });
       }
       try {
-        if (directory) await runDirectoryRestore(run, listFile, picked !== undefined);
+        if (directory) await runDirectoryRestore(run, listFile, picked);
         else await runRestore(run, pgRestoreArgs({ conn, database: staging, listFile }));
       } finally {
         if (listFile) await rm(listFile, { force: true });
