@@ -21,6 +21,7 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { asOperatorError, DiskFullError, isDiskFull, RespaldoError, VerifyError } from '../src/core/errors.js';
 import { decryptError } from '../src/engine/crypt.js';
@@ -31,6 +32,8 @@ import { createEngineFacade } from '../src/ui/engine-facade.js';
 import { describeResult, parseJsonOutput, runCli } from './helpers/cli.js';
 import { dbDigest } from './helpers/sqlite.js';
 import { demoSetup, type DemoSetup } from './helpers/tmp.js';
+import { FakeServer, PASSWORD, SERVER_DIR } from './helpers/sqlserver-fake.js';
+import { createSqlServerDriver } from '../src/drivers/sqlserver/index.js';
 
 describe('disk full: classification', () => {
   it.each([
@@ -138,6 +141,70 @@ describe('disk full: a real small disk under the backup folder', () => {
     mkdirSync(join(mnt, 'backups'), { recursive: true });
     return demoSetup({ backupDir: join(mnt, 'backups'), files: { config: [], application: [] } }, { scale });
   }
+
+  it('SQL Server: the stored .bak does not fit in localBackupDir: that folder is named, nothing restored, nothing left', async (ctx) => {
+    if (!mounted) return skipOrFail(ctx);
+    leaveFree(64 << 10);
+    const shared = join(mnt, 'shared');
+    mkdirSync(shared);
+    try {
+      const server = new FakeServer(shared);
+      server.addDb('users', { 'dbo.Album': 347 });
+      const db = {
+        name: 'users',
+        engine: 'sqlserver' as const,
+        server: 'db1',
+        user: 'backup',
+        password: PASSWORD,
+        database: 'users',
+        trustServerCertificate: true,
+        serverBackupDir: SERVER_DIR,
+        localBackupDir: shared,
+      };
+      const bak = JSON.stringify({ magic: 'FAKEBAK', database: 'users', id: 'users#b', tables: { 'dbo.Album': 300 } });
+      const err = await createSqlServerDriver({ connect: server.connector })
+        .restore(
+          {
+            db,
+            entry: {
+              name: 'users',
+              engine: 'sqlserver',
+              file: 'databases/users.bak',
+              format: 'mssql-bak',
+              compressed: false,
+              rawBytes: 1 << 20,
+              storedBytes: 1 << 20,
+              md5: null,
+              sha256: null,
+              tables: { 'dbo.Album': 300 },
+              durationMs: 1,
+              error: null,
+              details: {},
+            },
+            setId: '20261122_101500',
+            target: { kind: 'in-place' },
+            // A .bak of 1 MiB: the fake server reads the JSON at its start; the rest fills the disk.
+            openPart: () => Readable.from([Buffer.from(bak), Buffer.alloc(1 << 20, 32)]),
+            terminateConnections: false,
+          },
+          {
+            reporter: silentReporter,
+            signal: new AbortController().signal,
+            scratchDir: join(mnt, 'scratch'),
+            log: () => undefined,
+          },
+        )
+        .catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(RespaldoError);
+      expect((err as RespaldoError).message).toContain(`No space left on the disk of localBackupDir ${shared}`);
+      expect((err as RespaldoError).hint).toMatch(/live database was not touched/);
+      expect(server.log.some((r) => r.sql.startsWith('RESTORE'))).toBe(false);
+      expect([...server.dbs.keys()]).toEqual(['users']);
+      expect(readdirSync(shared).filter((n) => n.endsWith('.bak'))).toEqual([]);
+    } finally {
+      rmSync(shared, { recursive: true, force: true });
+    }
+  });
 
   it('a database that does not fit: named, with the free space and what to do; the others are kept; exit 4', async (ctx) => {
     if (!mounted) return skipOrFail(ctx);

@@ -3,7 +3,14 @@ import { join } from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { describe, expect, test } from 'vitest';
-import { SPLIT_MIN_BYTES, listWithout, planSplitLoad, splitLines } from '../src/drivers/postgres/split-load.js';
+import {
+  SPLIT_MIN_BYTES,
+  SPLIT_MIN_JOBS,
+  listWithout,
+  planSplitLoad,
+  splitLines,
+  splitThreshold,
+} from '../src/drivers/postgres/split-load.js';
 import { parseTocList } from '../src/drivers/postgres/toc.js';
 
 /**
@@ -47,6 +54,18 @@ describe('planSplitLoad', () => {
     const table = chinook.find((e) => e.desc === 'TABLE')!;
     const split = planSplitLoad(chinook, [{ name: `${table.id}.dat`, rawBytes: 500 * MiB }], { jobs: 2 });
     expect(split).toEqual([]);
+  });
+});
+
+describe('splitThreshold', () => {
+  test('by default only from SPLIT_MIN_JOBS jobs up (on fewer cores respaldo itself needs the core); as configured', () => {
+    expect(SPLIT_MIN_JOBS).toBe(4);
+    expect(splitThreshold(2)).toBe(Infinity);
+    expect(splitThreshold(3)).toBe(Infinity);
+    expect(splitThreshold(4)).toBe(SPLIT_MIN_BYTES);
+    expect(splitThreshold(8)).toBe(SPLIT_MIN_BYTES);
+    expect(splitThreshold(2, 1)).toBe(1);
+    expect(splitThreshold(8, Infinity)).toBe(Infinity);
   });
 });
 

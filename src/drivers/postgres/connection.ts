@@ -48,7 +48,8 @@ export interface PostgresDriverDeps {
   pipedMinBytes?: number;
   /**
    * Smallest raw size of a table's data file a directory restore loads with `jobs` sessions at once (default
-   * split-load.ts SPLIT_MIN_BYTES; Infinity loads every table in one session, as pg_restore does).
+   * split-load.ts splitThreshold: SPLIT_MIN_BYTES from 4 jobs up, else none; Infinity loads every table in one
+   * session, as pg_restore does).
    */
   splitMinBytes?: number;
   /** Environment read for PG_BIN_PATH (default process.env; never modified). */

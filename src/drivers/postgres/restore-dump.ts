@@ -189,9 +189,10 @@ class RestoreProgress {
 
 /**
  * `pg_restore --jobs` of the directory dump into the staging database, its large data files fed through
- * named pipes as pg_restore reads them. A table of `SPLIT_MIN_BYTES` or more is loaded by `jobs` sessions at
- * once (split-load.ts): the restore then runs schema, data and indexes as three steps. A stored file that
- * cannot be read to its end stops pg_restore before it sees an end of that file; the error names the file.
+ * named pipes as pg_restore reads them. With 4 jobs or more, a table of `SPLIT_MIN_BYTES` or more is loaded by
+ * `jobs` sessions at once (split-load.ts): the restore then runs schema, data and indexes as three steps. A
+ * stored file that cannot be read to its end stops pg_restore before it sees an end of that file; the error
+ * names the file.
  */
 export async function runDirectoryRestore(
   run: RestoreRun,

@@ -7,7 +7,7 @@ import { childEnv, missingToolHint, pgRestoreDirArgs, pgRestoreListArgs, type Re
 import type { DumpSource } from './chain.js';
 import { FifoFeeder, childGone, makeFifos, type PipedFile } from './fifo-feed.js';
 import type { RestoreRun } from './restore-dump.js';
-import { SPLIT_MIN_BYTES, planSplitLoad, splitLines, type SplitTable } from './split-load.js';
+import { planSplitLoad, splitLines, splitThreshold, type SplitTable } from './split-load.js';
 import { parseTocList, type TocSelection } from './toc.js';
 import { commandDone, killChild } from './tools.js';
 
@@ -26,11 +26,12 @@ export async function planSplit(
   picked: TocSelection | undefined,
 ): Promise<SplitTable[]> {
   const { pg, stageDir, ctx } = run;
-  if (pg.jobs < 2 || !files.some((f) => f.rawBytes >= (pg.splitMinBytes ?? SPLIT_MIN_BYTES))) return [];
+  const minBytes = splitThreshold(pg.jobs, pg.splitMinBytes);
+  if (pg.jobs < 2 || !files.some((f) => f.rawBytes >= minBytes)) return [];
   const entries = parseTocList(await tocListing(run));
   const split = planSplitLoad(entries, files, {
     jobs: pg.jobs,
-    minBytes: pg.splitMinBytes,
+    minBytes,
     chosen: picked ? new Set(picked.ids) : undefined,
   });
   const pipes: string[] = [];

@@ -18,7 +18,7 @@ import {
   type ServerChainState,
 } from './chain-plan.js';
 import type { ConnectionSettings } from './connection.js';
-import { localDirHint } from './errors.js';
+import { writeForServerError } from './errors.js';
 import type { Session } from './session.js';
 
 /** What the server says of a chained database's backups (recovery fork, msdb's newest full and log backup). */
@@ -107,7 +107,6 @@ export async function copyForServer(
         'Interrupted while copying the backup for SQL Server; the live database was not touched.',
       );
     if (err instanceof RespaldoError) throw err;
-    const message = `Could not write the backup for SQL Server to ${to}: ${(err as Error).message}`;
-    throw new RespaldoError('failed', message, localDirHint(s));
+    throw await writeForServerError(err, to, s);
   }
 }

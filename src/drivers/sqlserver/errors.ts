@@ -1,7 +1,7 @@
 /** mssql/tedious errors turned into operator errors with hints; the shared backup folder checks. */
 
 import { constants as fsc, promises as fsp } from 'node:fs';
-import { InterruptedError, RefusedError, RespaldoError } from '../../core/errors.js';
+import { InterruptedError, RefusedError, RespaldoError, isDiskFull } from '../../core/errors.js';
 import { where } from './config.js';
 import type { ConnectionSettings } from './connection.js';
 
@@ -165,6 +165,27 @@ export function mapSqlError(
 
 export function localDirHint(s: ConnectionSettings): string {
   return `localBackupDir (${s.localBackupDir}) must be the same folder SQL Server writes to as serverBackupDir (${s.serverBackupDir}): the same path when respaldo runs on the server, else a share or mount of that folder, readable and writable by respaldo.`;
+}
+
+/**
+ * Writing a stored backup into localBackupDir for the server to restore from failed: a full disk there is said
+ * as the disk of that folder (not of the database restored, nor of the backup folder), anything else with the
+ * hint about the two folders. A full disk elsewhere (reading the stored file can write, e.g. while decrypting)
+ * is passed on as it is, for the engine to name.
+ */
+export async function writeForServerError(err: unknown, file: string, s: ConnectionSettings): Promise<Error> {
+  const why = (err as Error).message;
+  if (isDiskFull(err)) {
+    const st = await fsp.statfs(s.localBackupDir).catch(() => null);
+    if (st && st.bavail * st.bsize >= 1 << 20) return err as Error;
+    return new RespaldoError(
+      'failed',
+      `No space left on the disk of localBackupDir ${s.localBackupDir}, where the backup SQL Server restores from is copied (${file}): ${why}.`,
+      'The live database was not touched and the partial file is removed. Free space in that folder (old .bak files left there), or point localBackupDir and serverBackupDir at a folder with room, then restore again.',
+      { localBackupDir: s.localBackupDir },
+    );
+  }
+  return new RespaldoError('failed', `Could not write the backup for SQL Server to ${file}: ${why}`, localDirHint(s));
 }
 
 export async function checkLocalDir(s: ConnectionSettings): Promise<void> {

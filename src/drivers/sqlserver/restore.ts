@@ -1,6 +1,5 @@
 import { join } from 'node:path';
-import { pipeToNewFile } from '../../core/durable-fs.js';
-import { InterruptedError, RefusedError, RespaldoError, VerifyError } from '../../core/errors.js';
+import { RefusedError, RespaldoError, VerifyError } from '../../core/errors.js';
 import { english, phrase } from '../../core/phrases.js';
 import type { DatabaseConfig } from '../../core/types.js';
 import type {
@@ -12,13 +11,13 @@ import type {
   TargetState,
   DrillCheck,
 } from '../driver.js';
-import { joinServerPath, quoteName, restoreFileName, stagingNames } from './names.js';
+import { joinServerPath, journalFileName, quoteName, restoreFileName, stagingNames } from './names.js';
 import { planBeforeRestore } from './plan.js';
 import { defaultFileDirs, dropIfExistsStatement, planMoves, restoreStatement } from './swap-plan.js';
 import { chainStepStatement } from './chain-plan.js';
 import { copyForServer, restoreSteps } from './chain.js';
 import { resolveSettings, where } from './config.js';
-import { checkLocalDir, localDirHint } from './errors.js';
+import { checkLocalDir, localDirHint, writeForServerError } from './errors.js';
 import {
   checkAborted,
   compareRowCounts,
@@ -204,19 +203,11 @@ export async function restoreSqlServer(
     };
     try {
       journalPath = await writeJournal(s.localBackupDir, journal);
-      await pipeToNewFile(steps[0]!.openPart('main'), localPath, { mode: 0o640, signal: ctx.signal });
     } catch (err) {
-      if (ctx.signal.aborted)
-        throw new InterruptedError(
-          'Interrupted while copying the backup for SQL Server; the live database was not touched.',
-        );
       if (err instanceof RespaldoError) throw err;
-      throw new RespaldoError(
-        'failed',
-        `Could not write the backup for SQL Server to ${localPath}: ${(err as Error).message}`,
-        localDirHint(s),
-      );
+      throw await writeForServerError(err, join(s.localBackupDir, journalFileName(live)), s);
     }
+    await copyForServer(steps[0]!.openPart('main'), localPath, s, ctx);
 
     const drill = req.target.kind === 'side-by-side' && req.target.scratch === true;
     const checks: DrillCheck[] = [];
