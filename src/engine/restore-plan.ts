@@ -46,6 +46,12 @@ export interface RestoreOptions {
    * read only the manifests of a set a run would fetch.
    */
   filesAt?: { name: string; streamed: boolean };
+  /**
+   * Set when the set folder's files (and its chains') were fetched from destination `name` a moment ago, each
+   * checked against its manifest's size and SHA-256 as it arrived (remote-fetch.ts): the restore checks them to
+   * be there with their sizes and does not hash them a second time.
+   */
+  fetchedFrom?: string;
 }
 
 /**

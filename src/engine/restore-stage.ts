@@ -59,7 +59,9 @@ export async function verifyForRestore(
     plan.databases.map((d) => d.database),
     Boolean(plan.files),
   );
-  const checks = remote ? [] : await checkFiles(dir, wanted, reporter);
+  // Fetched a moment ago, each file hashed as it arrived: present with its size is enough.
+  const hash = plan.options.fetchedFrom === undefined;
+  const checks = remote ? [] : await checkFiles(dir, wanted, reporter, { hash });
   const bad = checks.filter((c) => !c.ok);
   const chains = new Map<string, ChainSteps>();
   for (const d of plan.databases.filter((x) => x.chain)) {
@@ -80,7 +82,8 @@ export async function verifyForRestore(
         });
         continue;
       }
-      const found = remote ? [] : await checkFiles(memberDir, expectedFiles(mm, [d.database], false), reporter);
+      const memberFiles = expectedFiles(mm, [d.database], false);
+      const found = remote ? [] : await checkFiles(memberDir, memberFiles, reporter, { hash });
       bad.push(...found.filter((c) => !c.ok).map((c) => ({ ...c, path: `${mm.id}/${c.path}` })));
       steps.push({ setId: mm.id, entry: memberEntry, openPart: (role) => openStoredPart(read, memberEntry, role) });
     }

@@ -441,7 +441,7 @@ export function createEngineFacade(initial: LoadedConfig): EngineFacade {
       const fetchedOpts = {
         ...opts,
         setFolder: set.dir,
-        ...(set.streamed ? { filesAt: { name: req.from, streamed: true } } : {}),
+        ...(set.streamed ? { filesAt: { name: req.from, streamed: true } } : { fetchedFrom: req.from }),
       };
       return req.at ? planRestoreAt(cfg, new Date(req.at), fetchedOpts) : planRestore(cfg, set.id, fetchedOpts);
     },

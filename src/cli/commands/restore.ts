@@ -36,6 +36,10 @@ export function printRestorePlan(io: CommandIO, plan: RestorePlan, width: number
     out(
       `  1. stream each stored file from destination "${at.name}" into the restore, checking its size and sha256 as it is read; a mismatch stops that database before its swap (its target is left as it was)${plan.databases.length > 1 ? ', and the databases after it' : ''}`,
     );
+  } else if (plan.options.fetchedFrom) {
+    out(
+      `  1. the stored files were fetched from destination "${plan.options.fetchedFrom}", each checked against the manifest (size + sha256) as it arrived; check they are all here`,
+    );
   } else {
     const fetch = at ? `fetch the stored files from destination "${at.name}" and ` : '';
     out(`  1. ${fetch}verify the stored files against the manifest (md5 + sha256); stop on any mismatch`);
@@ -181,6 +185,8 @@ export function register(program: Command): void {
         const cfg = await io.config();
         const restoreOpts = {
           ...(setFolder ? { setFolder } : {}),
+          // Fetched whole (not streamed, not a dry run's manifests): every file was checked as it arrived.
+          ...(setFolder && !remote && opts.from ? { fetchedFrom: opts.from } : {}),
           ...(remote
             ? { filesAt: { name: remote.streamed.destination, streamed: remote.streamedBecause !== null } }
             : {}),

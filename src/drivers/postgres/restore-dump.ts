@@ -217,8 +217,8 @@ export async function runDirectoryRestore(
     await writeFile(dataList, listWithout(picked?.list ?? (await tocListing(run)), split), { mode: 0o600 });
     shown.say(`restoring the schema into "${run.staging}"`);
     await restoreStep(run, { jobs: 1, listFile, section: 'pre-data' }, [], shown.onBytes);
-    const names = split.map((t) => t.file).join(', ');
-    shown.say(`loading the data (${names}: ${jobs} sessions each)`);
+    const large = split.length === 1 ? '1 large table' : `${split.length} large tables`;
+    shown.say(`loading the data (${large}, ${jobs} sessions each)`);
     const sessions = split.map((t) => splitSessions(run, t, byName.get(t.file)!));
     await restoreStep(run, { jobs, listFile: dataList, section: 'data' }, piped, shown.onBytes, sessions);
     shown.say(`pg_restore --jobs=${jobs}: indexes and constraints`);
