@@ -3,7 +3,7 @@
  * finds it and names the command that repairs it; `copy ID --to NAME --verify` reads every file there back,
  * sends again exactly those that differ (through the copy's own path, the manifest last), and never sends a
  * local file that does not match its manifest. Plain `copy` notices a file missing there when listing the
- * destination already lists its files.
+ * destination already lists its files. Repairs are tested on folder, SFTP (encrypted), S3 and rclone destinations.
  */
 import { execFileSync } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
@@ -13,11 +13,13 @@ import type { Manifest } from '../src/core/types.js';
 import type { CopyResult } from '../src/engine/copy.js';
 import { parseJsonOutput } from './helpers/cli.js';
 import { cli, localFiles, tree } from './helpers/offsite.js';
+import { s3Destination, startS3rver, stopAllS3rvers } from './helpers/s3rver.js';
 import { sftpDestination, startSshd, stopAllSshd } from './helpers/sshd.js';
 import { demoSetup, type DemoSetup } from './helpers/tmp.js';
 
 afterEach(async () => {
   await stopAllSshd();
+  await stopAllS3rvers();
 });
 
 /** Overwrites 3 bytes in the middle of a file with others, keeping its size. */
@@ -117,6 +119,65 @@ describe('copy --verify repairs a set at a folder destination', () => {
     expect(r.stderr).toContain('Restore another set (`respaldo list --from nas`)');
     for (const out of [v.stdout, r.stderr]) expect(out).not.toContain('--verify');
   });
+});
+
+describe('copy --verify repairs a set at an S3 and at an rclone destination', () => {
+  /**
+   * A demo set copied on create to destination `offsite` (source srv1), and where each of its stored objects lies
+   * on the server's disk: s3rver keeps `<key>._S3rver_object` beside `<key>._S3rver_metadata.json`; rclone's sftp
+   * backend writes plain files under sshd's root.
+   */
+  async function copied(kind: 's3' | 'rclone') {
+    const s = demoSetup();
+    let onDisk: (rel: string) => string[];
+    if (kind === 's3') {
+      const srv = await startS3rver();
+      withDestinations(s, { destinations: [s3Destination(srv, { source: 'srv1' })] });
+      const base = (rel: string) => join(srv.dir, srv.bucket, 'p', 'srv1', rel);
+      onDisk = (rel) => [`${base(rel)}._S3rver_object`, `${base(rel)}._S3rver_metadata.json`];
+    } else {
+      const srv = await startSshd();
+      const config = {
+        type: 'sftp',
+        host: '127.0.0.1',
+        port: String(srv.port),
+        user: srv.user,
+        key_file: srv.clientKey,
+        known_hosts_file: srv.knownHosts,
+      };
+      withDestinations(s, {
+        destinations: [{ name: 'offsite', type: 'rclone', remote: 'offsite', path: srv.root, source: 'srv1', config }],
+      });
+      onDisk = (rel) => [join(srv.root, 'srv1', rel)];
+    }
+    const m = parseJsonOutput<Manifest>((await cli(s, ['create', '--json'])).stdout);
+    return { s, m, onDisk };
+  }
+
+  it.each(['s3', 'rclone'] as const)(
+    '%s: re-sends exactly the damaged and the deleted file; verify --read-data passes after; nothing else is sent',
+    async (kind) => {
+      const { s, m, onDisk } = await copied(kind);
+      const db = m.databases.find((d) => d.name === 'users')!.file!;
+      const app = m.files.find((f) => f.stored)!.stored!;
+      const local = localFiles(s, m.id);
+      damage(onDisk(`${m.id}/${db}`)[0]!);
+      for (const f of onDisk(`${m.id}/${app}`)) rmSync(f);
+
+      const v = await cli(s, ['verify', m.id, '--from', 'offsite', '--read-data'], 5);
+      expect(v.stdout).toContain(`${db}: sha256 mismatch`);
+      expect(v.stdout).toContain(`${app}: missing`);
+      const repaired = await copyJson(s, [m.id, '--to', 'offsite', '--verify']);
+      expect(repaired).toMatchObject([{ setId: m.id, ok: true }]);
+      expect((repaired[0]!.resent ?? []).map((r) => r.path).sort()).toEqual([app, db].sort());
+      await cli(s, ['verify', m.id, '--from', 'offsite', '--read-data']);
+      expect(localFiles(s, m.id)).toEqual(local);
+      // Nothing wrong any more: everything read back, nothing sent.
+      expect(await copyJson(s, [m.id, '--to', 'offsite', '--verify'])).toMatchObject([
+        { setId: m.id, ok: true, filesSent: 0, resent: [] },
+      ]);
+    },
+  );
 });
 
 describe('copy --verify repairs an encrypted copy at an sftp destination (local sets plain)', () => {
