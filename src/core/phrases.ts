@@ -20,6 +20,8 @@ export const PHRASES_EN = {
   'sqlite.verify': (p: PhraseParams) => `verify ${p['file']} against the manifest (md5, sha256)`,
   'restore.streamCheck': (p: PhraseParams) =>
     `check ${p['file']} as it is streamed from destination "${p['from']}" (size, sha256)`,
+  'restore.fetchedCheck': (p: PhraseParams) =>
+    `${p['file']} was checked as it was fetched from destination "${p['from']}" (size, sha256)`,
   'sqlite.write': (p: PhraseParams) => `write the restored database to ${p['staging']}`,
   'sqlite.applySchema': () => 'apply the schema SQL to it',
   'sqlite.check': () => 'run PRAGMA integrity_check and compare row counts with the manifest',

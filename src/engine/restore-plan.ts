@@ -55,13 +55,18 @@ export interface RestoreOptions {
 }
 
 /**
- * Pure: a driver's steps when the stored files stream from destination `name`: a step that verifies the stored
- * file first says instead that it is checked as it is read.
+ * Pure: a driver's steps when the stored files stream from destination `name` (`how` streamCheck), or were
+ * fetched from it and checked as they arrived (fetchedCheck): a step that verifies the stored file first says
+ * instead when it is checked.
  */
-function checkedAsStreamed(step: RestoreStepPlan, name: string): RestoreStepPlan {
+function checkedElsewhere(
+  step: RestoreStepPlan,
+  name: string,
+  how: 'restore.streamCheck' | 'restore.fetchedCheck',
+): RestoreStepPlan {
   if (!step.stepPhrases) return step;
   const phrases = step.stepPhrases.map((p) =>
-    p.id === 'sqlite.verify' ? phrase('restore.streamCheck', { file: p.params['file'] ?? '', from: name }) : p,
+    p.id === 'sqlite.verify' ? phrase(how, { file: p.params['file'] ?? '', from: name }) : p,
   );
   return { ...step, steps: phrases.map(english), stepPhrases: phrases };
 }
@@ -381,7 +386,11 @@ export async function planRestore(cfg: LoadedConfig, id: string, opts: RestoreOp
       ...(opts.tables ? { tables: opts.tables } : {}),
       ...(createRoles ? { createRoles: true } : {}),
     });
-    const step = opts.filesAt?.streamed ? checkedAsStreamed(planned, opts.filesAt.name) : planned;
+    const step = opts.filesAt?.streamed
+      ? checkedElsewhere(planned, opts.filesAt.name, 'restore.streamCheck')
+      : opts.fetchedFrom
+        ? checkedElsewhere(planned, opts.fetchedFrom, 'restore.fetchedCheck')
+        : planned;
     const state = await driver.inspectTarget(db, target);
     if (target.kind === 'in-place' && (m.type === 'schema' || entry.format.endsWith('-sql'))) {
       refuse(

@@ -83,7 +83,11 @@ export async function checkFiles(
         bytes: size,
       };
     // Hashed already (fetched from a destination, each file checked as it arrived): present, with its size.
-    if (opts.hash === false) return { path: e.path, ok: true, bytes: size };
+    if (opts.hash === false) {
+      done += size;
+      reporter.emit({ type: 'item-progress', item: 'verify', bytes: done, totalBytes: total });
+      return { path: e.path, ok: true, bytes: size };
+    }
     let seen = 0;
     const h = await hashStoredFile(abs, (bytes) => {
       done += bytes - seen;

@@ -15,6 +15,8 @@ export const PHRASES_ES = {
   'sqlite.verify': (p: PhraseParams) => `verificar ${p['file']} contra el manifiesto (md5, sha256)`,
   'restore.streamCheck': (p: PhraseParams) =>
     `comprobar ${p['file']} mientras llega del destino "${p['from']}" (tamaño, sha256)`,
+  'restore.fetchedCheck': (p: PhraseParams) =>
+    `${p['file']} se comprobó al descargarlo del destino "${p['from']}" (tamaño, sha256)`,
   'sqlite.write': (p: PhraseParams) => `escribir la base restaurada en ${p['staging']}`,
   'sqlite.applySchema': () => 'aplicarle el SQL del esquema',
   'sqlite.check': () => 'ejecutar PRAGMA integrity_check y comparar las filas con el manifiesto',
