@@ -32,7 +32,7 @@ import { createEngineFacade } from '../src/ui/engine-facade.js';
 import { describeResult, parseJsonOutput, runCli } from './helpers/cli.js';
 import { dbDigest } from './helpers/sqlite.js';
 import { demoSetup, type DemoSetup } from './helpers/tmp.js';
-import { FakeServer, PASSWORD, SERVER_DIR } from './helpers/sqlserver-fake.js';
+import { FakeServer, fakeMssqlConfig } from './helpers/sqlserver-fake.js';
 import { createSqlServerDriver } from '../src/drivers/sqlserver/index.js';
 
 describe('disk full: classification', () => {
@@ -150,17 +150,7 @@ describe('disk full: a real small disk under the backup folder', () => {
     try {
       const server = new FakeServer(shared);
       server.addDb('users', { 'dbo.Album': 347 });
-      const db = {
-        name: 'users',
-        engine: 'sqlserver' as const,
-        server: 'db1',
-        user: 'backup',
-        password: PASSWORD,
-        database: 'users',
-        trustServerCertificate: true,
-        serverBackupDir: SERVER_DIR,
-        localBackupDir: shared,
-      };
+      const db = fakeMssqlConfig(shared);
       const bak = JSON.stringify({ magic: 'FAKEBAK', database: 'users', id: 'users#b', tables: { 'dbo.Album': 300 } });
       const err = await createSqlServerDriver({ connect: server.connector })
         .restore(

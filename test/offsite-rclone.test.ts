@@ -5,7 +5,7 @@ import type { Manifest } from '../src/core/types.js';
 import type { CopyResult } from '../src/engine/copy.js';
 import { parseJsonOutput } from './helpers/cli.js';
 import { cli, localFiles, newServerDay, tree } from './helpers/offsite.js';
-import { startSshd, stopAllSshd, type SshServer } from './helpers/sshd.js';
+import { rcloneSftpConfig, startSshd, stopAllSshd, type SshServer } from './helpers/sshd.js';
 import { demoSetup, type DemoSetup } from './helpers/tmp.js';
 
 afterEach(stopAllSshd);
@@ -18,15 +18,7 @@ function withRclone(s: DemoSetup, srv: SshServer, config: Record<string, string>
     remote: 'offsite',
     path: srv.root,
     source: 'srv1',
-    config: {
-      type: 'sftp',
-      host: '127.0.0.1',
-      port: String(srv.port),
-      user: srv.user,
-      key_file: srv.clientKey,
-      known_hosts_file: srv.knownHosts,
-      ...config,
-    },
+    config: rcloneSftpConfig(srv, config),
   };
   writeFileSync(
     s.configFile,

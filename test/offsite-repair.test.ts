@@ -14,7 +14,7 @@ import type { CopyResult } from '../src/engine/copy.js';
 import { parseJsonOutput } from './helpers/cli.js';
 import { cli, localFiles, tree } from './helpers/offsite.js';
 import { s3Destination, startS3rver, stopAllS3rvers } from './helpers/s3rver.js';
-import { sftpDestination, startSshd, stopAllSshd } from './helpers/sshd.js';
+import { rcloneSftpConfig, sftpDestination, startSshd, stopAllSshd } from './helpers/sshd.js';
 import { demoSetup, type DemoSetup } from './helpers/tmp.js';
 
 afterEach(async () => {
@@ -137,14 +137,7 @@ describe('copy --verify repairs a set at an S3 and at an rclone destination', ()
       onDisk = (rel) => [`${base(rel)}._S3rver_object`, `${base(rel)}._S3rver_metadata.json`];
     } else {
       const srv = await startSshd();
-      const config = {
-        type: 'sftp',
-        host: '127.0.0.1',
-        port: String(srv.port),
-        user: srv.user,
-        key_file: srv.clientKey,
-        known_hosts_file: srv.knownHosts,
-      };
+      const config = rcloneSftpConfig(srv);
       withDestinations(s, {
         destinations: [{ name: 'offsite', type: 'rclone', remote: 'offsite', path: srv.root, source: 'srv1', config }],
       });

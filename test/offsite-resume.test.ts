@@ -12,7 +12,7 @@ import { runCli, describeResult } from './helpers/cli.js';
 import { startCutProxy, type CutProxy } from './helpers/cut-proxy.js';
 import { SECRET, cli } from './helpers/offsite.js';
 import { S3RVER_KEY, startS3rver, stopAllS3rvers, s3Destination } from './helpers/s3rver.js';
-import { startSshd, stopAllSshd, sftpDestination } from './helpers/sshd.js';
+import { rcloneSftpConfig, startSshd, stopAllSshd, sftpDestination } from './helpers/sshd.js';
 import { demoSetup, type DemoSetup } from './helpers/tmp.js';
 
 const proxies: CutProxy[] = [];
@@ -131,14 +131,7 @@ describe('a connection dropped in the middle of a file read from a destination',
       type: 'rclone',
       remote: 'offsite',
       path: srv.root,
-      config: {
-        type: 'sftp',
-        host: '127.0.0.1',
-        port: String(proxy.port),
-        user: srv.user,
-        key_file: srv.clientKey,
-        known_hosts_file: knownHosts,
-      },
+      config: rcloneSftpConfig(srv, { port: String(proxy.port), known_hosts_file: knownHosts }),
     });
     await restoresThroughADrop(s, 'cloud', proxy, sums, [true]); // a fetch is retried as for the others (slow here)
   });

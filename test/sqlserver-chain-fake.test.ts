@@ -15,7 +15,7 @@ import type { BackupType, DatabaseConfig, DatabaseEntry } from '../src/core/type
 import type { DriverContext, RestoreRequest } from '../src/drivers/driver.js';
 import { createSqlServerDriver } from '../src/drivers/sqlserver/index.js';
 import { headerOf, type BackupHeader } from '../src/drivers/sqlserver/chain-plan.js';
-import { FakeServer, PASSWORD, SERVER_DIR, sqlError } from './helpers/sqlserver-fake.js';
+import { FakeServer, fakeMssqlConfig, sqlError } from './helpers/sqlserver-fake.js';
 
 let dir: string;
 let localDir: string;
@@ -27,18 +27,7 @@ function ctx(): DriverContext {
 }
 
 function cfg(extra: Partial<DatabaseConfig> = {}): DatabaseConfig {
-  return {
-    name: 'users',
-    engine: 'sqlserver',
-    server: 'db1',
-    user: 'backup',
-    password: PASSWORD,
-    database: 'users',
-    serverBackupDir: SERVER_DIR,
-    localBackupDir: localDir,
-    chain: true,
-    ...extra,
-  };
+  return fakeMssqlConfig(localDir, { chain: true, ...extra });
 }
 
 /** A stored backup: its set id, manifest entry and the .bak content. */

@@ -22,7 +22,7 @@ import {
   type ConnectionSettings,
 } from '../src/drivers/sqlserver/index.js';
 import { fileStem, restoreFilePrefix, stagingNames } from '../src/drivers/sqlserver/names.js';
-import { FakeServer, LOCKED, PASSWORD, SERVER_DIR, sqlError } from './helpers/sqlserver-fake.js';
+import { FakeServer, LOCKED, PASSWORD, SERVER_DIR, fakeMssqlConfig, sqlError } from './helpers/sqlserver-fake.js';
 
 // ---------------------------------------------------------------------------------------------
 // Fixtures
@@ -38,18 +38,7 @@ function ctx(signal = new AbortController().signal): DriverContext {
 }
 
 function cfg(extra: Partial<DatabaseConfig> = {}): DatabaseConfig {
-  return {
-    name: 'users',
-    engine: 'sqlserver',
-    server: 'db1',
-    user: 'backup',
-    password: PASSWORD,
-    database: 'users',
-    trustServerCertificate: true,
-    serverBackupDir: SERVER_DIR,
-    localBackupDir: localDir,
-    ...extra,
-  };
+  return fakeMssqlConfig(localDir, extra);
 }
 
 const LIVE_TABLES = { 'dbo.Album': 347, 'dbo.Artist': 275 };

@@ -8,6 +8,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'vitest';
+import type { DatabaseConfig } from '../../src/core/types.js';
 import type { ConnectionSettings, QueryOptions, SqlConnection } from '../../src/drivers/sqlserver/index.js';
 // ---------------------------------------------------------------------------------------------
 // The fake server
@@ -97,6 +98,22 @@ export function sqlError(number: number, message: string): Error {
 
 export const SERVER_DIR = '/var/opt/mssql/backup';
 export const PASSWORD = 'S3cret!pw';
+
+/** The config of SQL Server database `users` on the fake server, sharing `localBackupDir` with it. */
+export function fakeMssqlConfig(localBackupDir: string, extra: Partial<DatabaseConfig> = {}): DatabaseConfig {
+  return {
+    name: 'users',
+    engine: 'sqlserver',
+    server: 'db1',
+    user: 'backup',
+    password: PASSWORD,
+    database: 'users',
+    trustServerCertificate: true,
+    serverBackupDir: SERVER_DIR,
+    localBackupDir,
+    ...extra,
+  };
+}
 
 function unquote(id: string): string {
   return id.slice(1, -1).replaceAll(']]', ']');

@@ -170,6 +170,22 @@ export function sftpDestination(srv: SshServer, extra: Record<string, unknown> =
   };
 }
 
+/**
+ * The settings of an rclone remote of type sftp on `srv` (passed as RCLONE_CONFIG_* variables), key
+ * authentication and its host key pinned; `extra` overrides (another port, known_hosts file).
+ */
+export function rcloneSftpConfig(srv: SshServer, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    type: 'sftp',
+    host: '127.0.0.1',
+    port: String(srv.port),
+    user: srv.user,
+    key_file: srv.clientKey,
+    known_hosts_file: srv.knownHosts,
+    ...extra,
+  };
+}
+
 /** Stops every sshd this file started (use in afterEach). */
 export async function stopAllSshd(): Promise<void> {
   for (const c of running) {

@@ -5,18 +5,17 @@ import { join } from 'node:path';
 import { text } from 'node:stream/consumers';
 import { pipeline } from 'node:stream/promises';
 import { RespaldoError, VerifyError } from '../../core/errors.js';
-import { spawnStreaming } from '../../exec/spawn.js';
 import { chainSources, isChainEntry, type DumpSource } from './chain.js';
 import { parseGlobals, planMissingRoles } from './globals.js';
 import { parseTocList, selectTables, TocSelectionError, type TocSelection } from './toc.js';
 import type { DriverContext, RestoreRequest } from '../driver.js';
 import { type PgConnection } from './config.js';
-import { childEnv, missingToolHint, pgRestoreListArgs, quoteIdent, type TableRef } from './args.js';
+import { pgRestoreListArgs, quoteIdent, type TableRef } from './args.js';
 import type { PgQueryable, PgServer } from './connection.js';
 import { DUMP_FILE_NAME, MEMBER_ROLE, commandDone, killChild } from './tools.js';
 import { makeFifos, planDataFiles, type PipedFile } from './fifo-feed.js';
 import { listWithout } from './split-load.js';
-import { planSplit, restoreStep, splitSessions, tocListing } from './restore-steps.js';
+import { planSplit, restoreStep, splitSessions, startPgRestore, tocListing } from './restore-steps.js';
 
 /**
  * The steps of a PostgreSQL restore that touch the dump: staging its files, reading its table of contents,
@@ -229,20 +228,12 @@ export async function runDirectoryRestore(
 
 /** The `--use-list` selection of the chosen tables, from the dump's own table of contents. */
 export async function selectFromToc(run: RestoreRun, tables: TableRef[]): Promise<TocSelection> {
-  const { req, ctx, conn, item, secrets, restoreBin, directory } = run;
+  const { req, ctx, conn, item, directory } = run;
   if (directory) {
     await stageToc(run);
     return pickTables(run, await tocListing(run), tables);
   }
-  const child = spawnStreaming({
-    command: restoreBin,
-    args: pgRestoreListArgs(),
-    env: childEnv(conn),
-    secrets,
-    signal: ctx.signal,
-    stdin: 'pipe',
-    missingHint: missingToolHint('pg_restore'),
-  });
+  const child = startPgRestore(run, pgRestoreListArgs(), 'pipe');
   let text = '';
   child.stdout.setEncoding('utf8');
   child.stdout.on('data', (c: string) => {
@@ -273,17 +264,9 @@ function pickTables(run: RestoreRun, text: string, tables: TableRef[]): TocSelec
 }
 
 export async function runRestore(run: RestoreRun, args: string[]): Promise<void> {
-  const { req, ctx, conn, item, secrets, staging, restoreBin } = run;
+  const { req, ctx, conn, item, staging } = run;
   progress(run, `pg_restore into "${staging}"`);
-  const child = spawnStreaming({
-    command: restoreBin,
-    args,
-    env: childEnv(conn),
-    secrets,
-    signal: ctx.signal,
-    stdin: 'pipe',
-    missingHint: missingToolHint('pg_restore'),
-  });
+  const child = startPgRestore(run, args, 'pipe');
   const source: Readable = req.openPart();
   let bytes = 0;
   let last = Date.now();

@@ -54,6 +54,20 @@ export async function planSplit(
 
 const sessionDir = (t: SplitTable, k: number) => `split-${t.id}-${k}`;
 
+/** Starts pg_restore with `args`: the password only in its environment, stopped with the restore's signal. */
+export function startPgRestore(run: RestoreRun, args: string[], stdin?: 'pipe'): StreamingChild {
+  const { ctx, conn, secrets, restoreBin } = run;
+  return spawnStreaming({
+    command: restoreBin,
+    args,
+    env: childEnv(conn),
+    secrets,
+    signal: ctx.signal,
+    ...(stdin ? { stdin } : {}),
+    missingHint: missingToolHint('pg_restore'),
+  });
+}
+
 /** The dump's table of contents as `pg_restore --list --verbose` prints it (its `toc.dat` is staged). */
 export async function tocListing(run: RestoreRun): Promise<string> {
   const { ctx, stageDir, conn, item, secrets, restoreBin } = run;
@@ -104,18 +118,11 @@ export async function restoreStep(
   onBytes: (n: number) => void,
   sessions: SplitSessions[] = [],
 ): Promise<void> {
-  const { ctx, stageDir, conn, item, secrets, staging, restoreBin } = run;
+  const { ctx, stageDir, conn, item, staging } = run;
   const children: StreamingChild[] = [];
   const gone: Promise<void>[] = [];
   const start = (args: string[]) => {
-    const child = spawnStreaming({
-      command: restoreBin,
-      args,
-      env: childEnv(conn),
-      secrets,
-      signal: ctx.signal,
-      missingHint: missingToolHint('pg_restore'),
-    });
+    const child = startPgRestore(run, args);
     child.stdout.resume();
     children.push(child);
     gone.push(childGone(child.child)); // from its start: a child that ends at once must still be seen gone
