@@ -204,7 +204,7 @@ export async function runDirectoryRestore(
   await mkdir(stageDir, { recursive: true, mode: 0o700 });
   if (!picked) await stageToc(run);
   const files = isChainEntry(req.entry) ? await chainSources(req) : dataFilesOf(run);
-  const split = await planSplit(run, files, picked);
+  const { tables: split, listing } = await planSplit(run, files, picked);
   const loneFiles = files.filter((f) => !split.some((t) => t.file === f.name));
   const piped = await prepareDataFiles(run, loneFiles, shown.onBytes);
   if (split.length === 0) {
@@ -213,7 +213,9 @@ export async function runDirectoryRestore(
   } else {
     const byName = new Map(files.map((f) => [f.name, f]));
     const dataList = join(stageDir, 'data.list');
-    await writeFile(dataList, listWithout(picked?.list ?? (await tocListing(run)), split), { mode: 0o600 });
+    await writeFile(dataList, listWithout(picked?.list ?? listing ?? (await tocListing(run)), split), {
+      mode: 0o600,
+    });
     shown.say(`restoring the schema into "${run.staging}"`);
     await restoreStep(run, { jobs: 1, listFile, section: 'pre-data' }, [], shown.onBytes);
     const large = split.length === 1 ? '1 large table' : `${split.length} large tables`;

@@ -18,17 +18,19 @@ import { commandDone, killChild } from './tools.js';
 
 /**
  * The tables loaded by sessions of their own, each with its session folders ready (the table of contents and a
- * named pipe for the data file); none where named pipes cannot be made.
+ * named pipe for the data file), and the dump's table of contents listed to find them; none where named pipes
+ * cannot be made.
  */
 export async function planSplit(
   run: RestoreRun,
   files: readonly DumpSource[],
   picked: TocSelection | undefined,
-): Promise<SplitTable[]> {
+): Promise<{ tables: SplitTable[]; listing: string | null }> {
   const { pg, stageDir, ctx } = run;
   const minBytes = splitThreshold(pg.jobs, pg.splitMinBytes);
-  if (pg.jobs < 2 || !files.some((f) => f.rawBytes >= minBytes)) return [];
-  const entries = parseTocList(await tocListing(run));
+  if (pg.jobs < 2 || !files.some((f) => f.rawBytes >= minBytes)) return { tables: [], listing: null };
+  const listing = await tocListing(run);
+  const entries = parseTocList(listing);
   const split = planSplitLoad(entries, files, {
     jobs: pg.jobs,
     minBytes,
@@ -47,9 +49,9 @@ export async function planSplit(
   }
   if (pipes.length > 0 && !(await makeFifos(stageDir, pipes))) {
     ctx.log('named pipes unavailable; every table is loaded by one session', { dir: stageDir });
-    return [];
+    return { tables: [], listing };
   }
-  return split;
+  return { tables: split, listing };
 }
 
 const sessionDir = (t: SplitTable, k: number) => `split-${t.id}-${k}`;
