@@ -14,6 +14,7 @@ import { Sha256Pass, withRetries } from './copy.js';
 import { FetchProgress } from './fetch-progress.js';
 import { DIR_MODE, FILE_MODE, RESTORE_ROOM, ensurePrivateDir, freeBytesAt, fsyncPath } from './fs-util.js';
 import { remoteFiles, type RemoteFiles, type ResumedRead } from './remote-read.js';
+import type { RestoreOptions } from './restore-plan.js';
 import { MANIFEST_NAME } from './manifest.js';
 import { mapLimited } from './limited.js';
 import { trackTemp } from './temp-journal.js';
@@ -52,6 +53,20 @@ export interface FetchedSet {
   streamedBecause: string | null;
   /** Removes the folder and its journal record (and closes the destination the restore streamed from). */
   remove(): Promise<void>;
+}
+
+/**
+ * The options a restore of set `f`, fetched from destination `name`, is planned with: the folder it is in, and how
+ * its files are checked — streamed from there and checked as they are read (`filesAt`; a dry run's manifests-only
+ * fetch says a run would stream only when it would), or fetched and checked as they arrived (`fetchedFrom`: the
+ * restore does not hash them again).
+ */
+export function fetchedRestoreOptions(
+  f: FetchedSet,
+  name: string,
+): Pick<RestoreOptions, 'setFolder' | 'filesAt' | 'fetchedFrom'> {
+  if (f.streamed) return { setFolder: f.dir, filesAt: { name, streamed: f.streamedBecause !== null } };
+  return { setFolder: f.dir, fetchedFrom: name };
 }
 
 /**

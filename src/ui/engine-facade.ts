@@ -24,7 +24,7 @@ import { keepSet } from '../engine/remote-keep.js';
 import { looseSecretFiles } from '../engine/crypt.js';
 import { readCopies } from '../engine/copy.js';
 import { listRemote, readRemoteManifest, withDestination } from '../engine/remote.js';
-import { fetchSet, type FetchedSet } from '../engine/remote-fetch.js';
+import { fetchSet, fetchedRestoreOptions, type FetchedSet } from '../engine/remote-fetch.js';
 import { runDrill, type DrillOutcome } from '../engine/drill.js';
 import { isCopied, notCopiedOf, withOffsite } from '../engine/offsite-state.js';
 import { createBackup, planBackup } from '../engine/create.js';
@@ -438,11 +438,7 @@ export function createEngineFacade(initial: LoadedConfig): EngineFacade {
       if (!req.from) return req.at ? planRestoreAt(cfg, new Date(req.at), opts) : planRestore(cfg, req.setId, opts);
       // From a destination: the set (for `at`, the set of that time) and its chains are fetched first.
       const set = await fetchedFolder({ ...req, from: req.from }, reporter ?? silentReporter);
-      const fetchedOpts = {
-        ...opts,
-        setFolder: set.dir,
-        ...(set.streamed ? { filesAt: { name: req.from, streamed: true } } : { fetchedFrom: req.from }),
-      };
+      const fetchedOpts = { ...opts, ...fetchedRestoreOptions(set, req.from) };
       return req.at ? planRestoreAt(cfg, new Date(req.at), fetchedOpts) : planRestore(cfg, set.id, fetchedOpts);
     },
     async executeRestore(plan, reporter, signal) {

@@ -11,9 +11,6 @@ import { formatBytes, table } from '../format.js';
 
 /** Off-site copies: `copy`, and the `--from NAME` forms of list, verify and restore. */
 
-/** A set whose manifests were fetched and whose files stay at the destination (`FetchedSet.streamed`). */
-export type StreamedSet = FetchedSet & { streamed: NonNullable<FetchedSet['streamed']> };
-
 /** What `respaldo copy` prints of each result (exported for its tests). */
 export function printCopyResults(io: Pick<CommandIO, 'out' | 'err'>, results: CopyResult[]): void {
   for (const r of results) {
@@ -139,7 +136,7 @@ export async function withFetchedSet(
   },
   id: string,
   at: Date | null,
-  restore: (id: string, setFolder?: string, remote?: StreamedSet) => ActionResult,
+  restore: (id: string, fetched?: FetchedSet) => ActionResult,
 ): ActionResult {
   if (!opts.from) return restore(id);
   const cfg = await io.config();
@@ -164,11 +161,7 @@ export async function withFetchedSet(
             }.`
           : `Set ${fetched.id}${chain} fetched from destination "${opts.from}" and checked against its manifest.`,
       );
-    return await restore(
-      fetched.id,
-      fetched.dir,
-      fetched.streamed ? { ...fetched, streamed: fetched.streamed } : undefined,
-    );
+    return await restore(fetched.id, fetched);
   } finally {
     await fetched.remove();
   }

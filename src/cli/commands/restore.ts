@@ -16,6 +16,7 @@ import { addCommonOptions, collect, runAction, type CommandIO } from '../context
 import { foldLine, formatBytes, formatLocal, outputWidth } from '../format.js';
 import type { OptionSpec } from '../options.js';
 import { withFetchedSet } from './offsite.js';
+import { fetchedRestoreOptions } from '../../engine/remote-fetch.js';
 
 export const CONFIRM_WORD = 'RESTORE';
 
@@ -181,15 +182,10 @@ export function register(program: Command): void {
           '--stream streams a set from a destination: it needs --from NAME.',
           'respaldo restore latest --from offsite --stream --db users --dry-run',
         );
-      return withFetchedSet(io, opts, given ?? '', at, async (id, setFolder, remote) => {
+      return withFetchedSet(io, opts, given ?? '', at, async (id, fetched) => {
         const cfg = await io.config();
         const restoreOpts = {
-          ...(setFolder ? { setFolder } : {}),
-          // Fetched whole (not streamed, not a dry run's manifests): every file was checked as it arrived.
-          ...(setFolder && !remote && opts.from ? { fetchedFrom: opts.from } : {}),
-          ...(remote
-            ? { filesAt: { name: remote.streamed.destination, streamed: remote.streamedBecause !== null } }
-            : {}),
+          ...(fetched && opts.from ? fetchedRestoreOptions(fetched, opts.from) : {}),
           ...(opts.db ? { databases: opts.db } : {}),
           ...(opts.files ? { files: true } : {}),
           ...(opts.to ? { to: opts.to } : {}),
@@ -220,7 +216,7 @@ export function register(program: Command): void {
         }
         const outcome = await executeRestore(cfg, plan, io.reporter, {
           signal: io.signal,
-          ...(remote ? { remote: remote.streamed } : {}),
+          ...(fetched?.streamed ? { remote: fetched.streamed } : {}),
         });
         if (io.json) io.printJson(outcome);
         else {
