@@ -147,6 +147,14 @@ describe.skipIf(!posix)('FifoFeeder (real named pipes and reader processes)', ()
     expect(failures).toEqual([]);
   });
 
+  test('childGone asked after the child is gone (its events past) still resolves, within the grace period', async () => {
+    const child = spawn('true', [], { stdio: 'ignore' });
+    await new Promise((r) => child.once('close', r));
+    const started = Date.now();
+    await childGone(child, 200);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(150);
+  });
+
   test('where mkfifo cannot make the pipes, none is left behind and the caller stages files instead', async () => {
     expect(await makeFifos(join(dir, 'missing-folder'), ['a.dat'])).toBe(false);
     expect(await makeFifos(dir, ['ok.dat', 'no/such/folder.dat'])).toBe(false);
