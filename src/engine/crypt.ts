@@ -7,6 +7,7 @@ import { RespaldoError, VerifyError, isAccessError, isDiskFull } from '../core/e
 import { english, phrase } from '../core/phrases.js';
 import type { EncryptionConfig, LoadedConfig, ManifestEncryption, PlainHashes } from '../core/types.js';
 import { FILE_MODE, fsyncPath } from './fs-util.js';
+import { madeGarbage } from './garbage.js';
 
 /**
  * Encryption of stored files with age (https://age-encryption.org, the `age-encryption` package):
@@ -140,7 +141,8 @@ export function sealerFor(enc: EncryptionConfig): Sealer {
       encrypter ??= make();
       const input = new TransformStream<Uint8Array, Uint8Array>();
       const output = await (await encrypter).encrypt(input.readable);
-      return { stream: Duplex.fromWeb({ readable: output, writable: input.writable }), size: (n) => output.size(n) };
+      const readable = output.pipeThrough(collectedChunks());
+      return { stream: Duplex.fromWeb({ readable, writable: input.writable }), size: (n) => output.size(n) };
     },
   };
 }
@@ -387,10 +389,28 @@ class PlainHasher extends Transform {
   }
 }
 
+/**
+ * A pass-through of age's output chunks that reports them to garbage.ts: age copies its input into 64 KiB chunks of
+ * its own and seals or opens each into a new array, all garbage once passed on. Sealing 128 MiB held 72–78 MiB of
+ * array buffers at once without it, 34–37 with it (counted twice, 20–25, for about a third more CPU); an encrypted
+ * create of 307 MB peaked at 182–190 MiB, now 155–158.
+ */
+function collectedChunks(): TransformStream<Uint8Array, Uint8Array> {
+  return new TransformStream<Uint8Array, Uint8Array>({
+    async transform(chunk, out) {
+      out.enqueue(chunk);
+      const collecting = madeGarbage(chunk.byteLength);
+      if (collecting) await collecting;
+    },
+  });
+}
+
 /** A decrypting stream of the age file `source` (header read and checked before it resolves). */
 export async function openStream(d: Decrypter, source: Readable, label: string): Promise<Readable> {
   try {
-    return Readable.fromWeb(await d.decrypt(Readable.toWeb(source) as ReadableStream<Uint8Array>));
+    return Readable.fromWeb(
+      (await d.decrypt(Readable.toWeb(source) as ReadableStream<Uint8Array>)).pipeThrough(collectedChunks()),
+    );
   } catch (err) {
     source.destroy();
     throw decryptError(err, label);
