@@ -21,7 +21,7 @@ describe('garbage', () => {
     await tick(); // a WeakRef keeps its target only during the job that made it
     expect(madeGarbage(MINOR_BUDGET / 2)).toBeUndefined();
     expect(madeGarbage(MINOR_BUDGET / 2)).toBeDefined(); // a minor collection
-    expect(madeGarbage(GARBAGE_BUDGET / 2 - MINOR_BUDGET - 1)).toBeDefined(); // minor ones all the way
+    expect(madeGarbage(GARBAGE_BUDGET / 2 - MINOR_BUDGET - 1)).toBeDefined(); // another minor one
     expect(leftGarbage()).toBeDefined(); // half the budget left at a stream's end: collected in full
     await tick();
     expect(madeGarbage(GARBAGE_BUDGET / 16)).toBeUndefined();

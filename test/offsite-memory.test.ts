@@ -42,7 +42,8 @@ async function peakRss(s: DemoSetup, args: string[]): Promise<number> {
 
 /**
  * Memory stays flat while copying (measured on Node 20 here: folder +37 MiB before, +8 to +11 after; S3 +129 MiB
- * before, +44 to +46 after): the set's files are read into one reused buffer, S3 parts come from a small shared
+ * before, +44 to +46 after; those figures came from maxRSS, see peakRss; on Node 24 with VmHWM, 2026-12-02: folder
+ * +10, S3 +30 to +34): the set's files are read into one reused buffer, S3 parts come from a small shared
  * pool and a file sent in one S3 request is read into at most 8 reused 1 MiB buffers, so a copy of ~92 MiB grows
  * the process by far less than the ~64 MiB of read buffers V8 let pile up before (and the ~80 MiB of parts
  * lib-storage held for 4 files at once).
@@ -93,7 +94,8 @@ describe('copy memory', () => {
 
   /**
    * SFTP: each file is read straight into reused SSH packets (sftp-packets.ts); through ssh2's `SFTP.write`, which
-   * copies every byte into a new request and a new packet, the same copy grew the process by 31 MiB here (+7 now).
+   * copies every byte into a new request and a new packet, the same copy grew the process by 31 MiB here (+7 with the
+   * packets; figures from maxRSS, see peakRss: +10 to +12 with VmHWM on Node 24).
    */
   it('SFTP: peak RSS grows little over a run sending nothing, and fetching the set back; files arrive whole', async () => {
     const s = demoSetup();

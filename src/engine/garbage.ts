@@ -10,12 +10,13 @@ import { runInNewContext } from 'node:vm';
  * decoding alone; 86–87 with these collections). The streams that make this garbage report its bytes here.
  *
  * Most of it dies within milliseconds of being made (read, hashed, written, dropped), while its JavaScript
- * object is still in V8's young generation: a minor collection (a scavenge of that generation, about a
- * millisecond) frees it, every MINOR_BUDGET bytes. What outlived two of them (a chunk that waited in a stream's
- * queue) is in the old generation, which only a full collection frees: every GARBAGE_BUDGET bytes. Measured on a
- * 307 MB set fetched from SFTP for a restore (five alternating runs): peak RSS 129–136 MiB and no more CPU with
- * scavenges every 8 MiB and full collections every 64 MiB, against 152–160 MiB with full collections every
- * 32 MiB alone; from S3 119 against 150. Where V8's `gc` cannot be had, nothing is collected early.
+ * object is still in V8's young generation: a minor collection (a scavenge of that generation, which visits
+ * only what is still alive there) frees it, every MINOR_BUDGET bytes. What outlived two of them (a chunk that
+ * waited in a stream's queue) is in the old generation, which only a full collection frees: every
+ * GARBAGE_BUDGET bytes. Measured on a 307 MB set fetched from SFTP for a restore (five alternating runs): peak
+ * RSS 129–136 MiB with scavenges every 8 MiB and full collections every 64 MiB, against 152–160 MiB with full
+ * collections every 32 MiB alone, CPU within the runs' noise; from S3 119 against 150. Where V8's `gc` cannot be
+ * had, nothing is collected early.
  */
 
 /** Bytes of transient buffers between two minor collections. */
