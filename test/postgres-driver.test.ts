@@ -17,6 +17,7 @@ import { join } from 'node:path';
 import { type Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
+import { FREE_SLOTS_SQL } from '../src/drivers/postgres/catalog.js';
 import { createGzip, createGunzip, gunzipSync, gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { CollectingReporter } from '../src/core/events.js';
@@ -1092,6 +1093,56 @@ describe.skipIf(!available)('postgres driver (real cluster)', () => {
     );
     expect(some.result.tables).toEqual({ 'public.filler': 150000 });
     expect(cluster.psql(digest, 'bank_filler')).toBe(cluster.psql(digest, 'bank'));
+  });
+
+  test('a server with few free connection slots: pg_dump and pg_restore take only those, no table is split, and both say so', async () => {
+    const db = dbConfig(fixture('bank'));
+    const wide = createPostgresDriver({ splitMinBytes: 1 << 20, jobs: 4 });
+    // Hold idle sessions until the server has 4 slots free beside one more session (the driver's own).
+    const probe = await cluster.client();
+    const freeBeside = Number((await probe.query(FREE_SLOTS_SQL)).rows[0].free); // counts the probe itself
+    await probe.end();
+    const held = await Promise.all(Array.from({ length: freeBeside - 4 }, () => cluster.client()));
+    try {
+      const bctx = makeCtx();
+      const d = await dump(db, 'full', bctx, undefined, wide);
+      const infos = (c: ReturnType<typeof makeCtx>) =>
+        c.reporter.events.flatMap((e) => (e.type === 'info' ? [e.message] : []));
+      // pg_dump --jobs=N holds N + 1 connections; one slot stays free.
+      expect(infos(bctx)).toContain(
+        'bank: the server has 4 free connection slot(s): pg_dump runs with --jobs=2 instead of 4',
+      );
+      expect(d.facts.details['jobs']).toBe(2);
+
+      const rctx = makeCtx();
+      const { result } = await restore(
+        db,
+        d,
+        { kind: 'side-by-side', name: 'bank_few_slots' },
+        { driver: wide, ctx: rctx },
+      );
+      expect(result.tables).toEqual(d.facts.tables);
+      expect(infos(rctx)).toContain(
+        'bank: the server has 4 free connection slot(s): pg_restore runs with --jobs=3 instead of 4',
+      );
+      // The split load would have needed 3 more sessions for filler: one pg_restore of three jobs instead.
+      const steps = rctx.reporter.events.flatMap((e) => (e.type === 'item-progress' ? [e.message] : []));
+      expect(steps).toContain('pg_restore --jobs=3 into "bank__restore_20261122_101010"');
+      expect(steps.some((m) => m?.startsWith('loading the data'))).toBe(false);
+      const digest = `SELECT md5(string_agg(id || ':' || pad, ',' ORDER BY id)) FROM filler`;
+      expect(cluster.psql(digest, 'bank_few_slots')).toBe(cluster.psql(digest, 'bank'));
+    } finally {
+      await Promise.all(held.map((c) => c.end()));
+    }
+    // With the slots back, the same driver splits the table again.
+    const d = await dump(db, 'full', makeCtx(), undefined, wide);
+    const ctx = makeCtx();
+    await restore(db, d, { kind: 'side-by-side', name: 'bank_all_slots' }, { driver: wide, ctx });
+    const steps = ctx.reporter.events.flatMap((e) => (e.type === 'item-progress' ? [e.message] : []));
+    expect(steps).toContain('loading the data (1 large table, 4 sessions each)');
+    expect(ctx.reporter.events.some((e) => e.type === 'info' && e.message.includes('free connection slot'))).toBe(
+      false,
+    );
   });
 
   test('a split table whose rows a session refuses, whose stored file breaks mid-way, or whose load is interrupted, stops every session: live unchanged, nothing left', async () => {

@@ -6,6 +6,7 @@ import { describe, expect, test } from 'vitest';
 import {
   SPLIT_MIN_BYTES,
   SPLIT_MIN_JOBS,
+  jobsForSlots,
   listWithout,
   planSplitLoad,
   splitLines,
@@ -50,10 +51,36 @@ describe('planSplitLoad', () => {
     expect(planSplitLoad(chinook, files, { jobs: 2, minBytes: Infinity })).toEqual([]);
   });
 
+  test('with the free connections given: only the largest tables whose sessions fit, in archive order', () => {
+    const ids = (connections: number, jobs = 2) =>
+      planSplitLoad(chinook, files, { jobs, minBytes: 1, connections }).map((t) => t.id);
+    // pg_restore's 2 jobs and 2 sessions per split table: 3422 is the largest, then 3424, then 3423.
+    expect(ids(8)).toEqual([3422, 3423, 3424]);
+    expect(ids(7)).toEqual([3422, 3424]);
+    expect(ids(6)).toEqual([3422, 3424]);
+    expect(ids(4)).toEqual([3422]);
+    expect(ids(3)).toEqual([]);
+    expect(ids(1)).toEqual([]);
+    expect(ids(20, 4)).toEqual([3422, 3423, 3424]);
+    expect(ids(15, 4)).toEqual([3422, 3424]);
+  });
+
   test('an entry that is not TABLE DATA is never split, whatever file bears its id', () => {
     const table = chinook.find((e) => e.desc === 'TABLE')!;
     const split = planSplitLoad(chinook, [{ name: `${table.id}.dat`, rawBytes: 500 * MiB }], { jobs: 2 });
     expect(split).toEqual([]);
+  });
+});
+
+describe('jobsForSlots', () => {
+  test('the jobs that fit the free slots, one slot left; at least one; all of them when the server does not say', () => {
+    expect(jobsForSlots(4, null)).toBe(4);
+    expect(jobsForSlots(4, 100)).toBe(4);
+    expect(jobsForSlots(4, 5)).toBe(4);
+    expect(jobsForSlots(4, 4)).toBe(3);
+    expect(jobsForSlots(4, 2)).toBe(1);
+    expect(jobsForSlots(4, 0)).toBe(1);
+    expect(jobsForSlots(4, -3)).toBe(1);
   });
 });
 

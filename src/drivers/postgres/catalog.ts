@@ -115,6 +115,26 @@ export async function sessionsOn(client: PgQueryable, database: string): Promise
   });
 }
 
+/**
+ * The connection slots the server has free for this role now: max_connections less the client sessions open
+ * (ours included) and, for a role that is no superuser, the slots kept for superusers (and from PostgreSQL 16 for
+ * pg_use_reserved_connections). Null when the server does not say (a pooler in front, a view it hides).
+ */
+export const FREE_SLOTS_SQL = `SELECT current_setting('max_connections')::int
+    - (SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend')::int
+    - CASE WHEN (SELECT rolsuper FROM pg_roles WHERE rolname = current_user) THEN 0
+        ELSE current_setting('superuser_reserved_connections')::int
+           + coalesce(current_setting('reserved_connections', true), '0')::int END AS free`;
+
+export async function freeConnectionSlots(client: PgQueryable): Promise<number | null> {
+  try {
+    const free = Number((await client.query(FREE_SLOTS_SQL)).rows[0]?.['free']);
+    return Number.isFinite(free) ? free : null;
+  } catch {
+    return null;
+  }
+}
+
 export async function terminateSessions(client: PgQueryable, database: string): Promise<number> {
   const r = await client.query(TERMINATE_SESSIONS_SQL, [database]);
   return r.rows.filter((row) => row['ok'] === true).length;

@@ -37,6 +37,10 @@ export interface RestoreRun {
   restoreBin: string;
   /** The entry is a directory dump (`pg-directory`). */
   directory: boolean;
+  /** pg_restore's --jobs: the driver's, fewer when the server has fewer free connection slots (jobsForSlots). */
+  jobs: number;
+  /** The server's free connection slots when the restore started (null: not known); the split load fits them. */
+  freeSlots: number | null;
 }
 
 /** Reports a step of the restore (the progress line of the CLI and the menu). */
@@ -130,7 +134,7 @@ async function prepareDataFiles(
   onBytes: (n: number) => void,
 ): Promise<PipedFile[]> {
   const { ctx, stageDir } = run;
-  const jobs = run.pg.jobs;
+  const jobs = run.jobs;
   const byName = new Map(files.map((f) => [f.name, f]));
   const minPipedBytes = run.pg.pipedMinBytes;
   let plan = planDataFiles(files, { fifos: true, ...(minPipedBytes === undefined ? {} : { minPipedBytes }) });
@@ -199,7 +203,7 @@ export async function runDirectoryRestore(
   picked: TocSelection | undefined,
 ): Promise<void> {
   const { req, stageDir } = run;
-  const jobs = run.pg.jobs;
+  const jobs = run.jobs;
   const shown = new RestoreProgress(run, 'decompressing the dump');
   await mkdir(stageDir, { recursive: true, mode: 0o700 });
   if (!picked) await stageToc(run);

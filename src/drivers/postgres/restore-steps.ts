@@ -26,19 +26,20 @@ export async function planSplit(
   files: readonly DumpSource[],
   picked: TocSelection | undefined,
 ): Promise<{ tables: SplitTable[]; listing: string | null }> {
-  const { pg, stageDir, ctx } = run;
-  const minBytes = splitThreshold(pg.jobs, pg.splitMinBytes);
-  if (pg.jobs < 2 || !files.some((f) => f.rawBytes >= minBytes)) return { tables: [], listing: null };
+  const { pg, stageDir, ctx, jobs } = run;
+  const minBytes = splitThreshold(jobs, pg.splitMinBytes);
+  if (jobs < 2 || !files.some((f) => f.rawBytes >= minBytes)) return { tables: [], listing: null };
   const listing = await tocListing(run);
   const entries = parseTocList(listing);
   const split = planSplitLoad(entries, files, {
-    jobs: pg.jobs,
+    jobs,
     minBytes,
     chosen: picked ? new Set(picked.ids) : undefined,
+    ...(run.freeSlots === null ? {} : { connections: run.freeSlots - 1 }),
   });
   const pipes: string[] = [];
   for (const t of split) {
-    for (let k = 1; k <= pg.jobs; k++) {
+    for (let k = 1; k <= jobs; k++) {
       const dir = join(stageDir, sessionDir(t, k));
       await mkdir(dir, { mode: 0o700 });
       await link(join(stageDir, 'toc.dat'), join(dir, 'toc.dat')).catch(() =>
@@ -100,8 +101,8 @@ export interface SplitSessions {
 export function splitSessions(run: RestoreRun, table: SplitTable, source: DumpSource): SplitSessions {
   let shares: Readable[] | undefined;
   // The stored file is read once the first session opens its pipe, and cut among all of them.
-  const share = (k: number) => () => (shares ??= splitLines(source.open(), run.pg.jobs))[k - 1]!;
-  const pipes = Array.from({ length: run.pg.jobs }, (_, i) => ({
+  const share = (k: number) => () => (shares ??= splitLines(source.open(), run.jobs))[k - 1]!;
+  const pipes = Array.from({ length: run.jobs }, (_, i) => ({
     name: join(sessionDir(table, i + 1), table.file),
     open: share(i + 1),
   }));

@@ -30,7 +30,9 @@ import {
   refusedSessions,
   compareCounts,
   runWhenFree,
+  freeConnectionSlots,
 } from './catalog.js';
+import { jobsForSlots } from './split-load.js';
 import {
   type RestoreRun,
   progress,
@@ -131,7 +133,20 @@ async function restoreInto(
     );
   }
 
-  const run: RestoreRun = { pg, req, ctx, stageDir, conn, item, secrets, staging, restoreBin, directory };
+  const run: RestoreRun = {
+    pg,
+    req,
+    ctx,
+    stageDir,
+    conn,
+    item,
+    secrets,
+    staging,
+    restoreBin,
+    directory,
+    jobs: pg.jobs,
+    freeSlots: null,
+  };
 
   // Selected tables: decided from the dump's table of contents before anything is created.
   let picked: TocSelection | undefined;
@@ -146,6 +161,16 @@ async function restoreInto(
   let createdRoles: string[] = [];
   try {
     versionNum = await pg.serverVersionNum(admin);
+    if (directory) {
+      // pg_restore --jobs holds that many connections at once (a split load more): only what the server has free.
+      run.freeSlots = await freeConnectionSlots(admin);
+      run.jobs = jobsForSlots(pg.jobs, run.freeSlots);
+      if (run.jobs < pg.jobs)
+        ctx.reporter.emit({
+          type: 'info',
+          message: `${item}: the server has ${run.freeSlots} free connection slot(s): pg_restore runs with --jobs=${run.jobs} instead of ${pg.jobs}`,
+        });
+    }
     const names = await databaseNames(admin);
     const liveExists = names.has(live);
     const safetyName = preRestoreDbName(live, req.setId);

@@ -54,12 +54,14 @@ export interface SplitTable {
 
 /**
  * Pure: the TABLE DATA entries loaded by sessions of their own: those whose data file is `minBytes` or more,
- * among `chosen` (the dump ids of a `--use-list` selection) when given. None with fewer than two jobs.
+ * among `chosen` (the dump ids of a `--use-list` selection) when given. None with fewer than two jobs. The data
+ * step holds `jobs` connections for pg_restore and `jobs` more per split table, all at once: with `connections`
+ * (the server's free slots) only the largest tables that fit are split, in dump order.
  */
 export function planSplitLoad(
   entries: readonly TocEntry[],
   files: readonly DataFile[],
-  opts: { jobs: number; minBytes?: number; chosen?: ReadonlySet<number> | undefined },
+  opts: { jobs: number; minBytes?: number; chosen?: ReadonlySet<number> | undefined; connections?: number },
 ): SplitTable[] {
   if (opts.jobs < 2) return [];
   const min = opts.minBytes ?? SPLIT_MIN_BYTES;
@@ -71,7 +73,18 @@ export function planSplitLoad(
     const rawBytes = sizes.get(file);
     if (rawBytes !== undefined && rawBytes >= min) split.push({ id: e.id, file, rawBytes, line: e.line });
   }
-  return split;
+  if (opts.connections === undefined) return split;
+  const fit = Math.max(0, Math.floor((opts.connections - opts.jobs) / opts.jobs));
+  const kept = new Set([...split].sort((a, b) => b.rawBytes - a.rawBytes).slice(0, fit));
+  return split.filter((t) => kept.has(t));
+}
+
+/**
+ * Pure: the jobs of a restore that fit `free` connection slots of the server (null: unknown), one slot left for
+ * whoever connects next; at least one (the server then says if it has none).
+ */
+export function jobsForSlots(wanted: number, free: number | null): number {
+  return free === null ? wanted : Math.max(1, Math.min(wanted, free - 1));
 }
 
 /**
