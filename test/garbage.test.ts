@@ -143,7 +143,7 @@ describe('garbage', () => {
       const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], { cwd: REPO_ROOT });
       const { same, most } = JSON.parse(out.toString()) as { same: boolean; most: number };
       expect(same).toBe(true);
-      // Measured: 34–37 MiB; 72–78 MiB before age's chunks were reported to garbage.ts.
+      // Measured: 34–37 MiB; 58–78 MiB before age's chunks were reported to garbage.ts.
       expect(most).toBeLessThan(50 << 20);
     } finally {
       rmSync(dir, { recursive: true, force: true });
