@@ -70,6 +70,7 @@ export async function openDirectoryDump(run: BackupRun): Promise<OpenedDump> {
   // pg_dump --jobs=N holds N + 1 connections (its own and the workers'): only what the server has free.
   const free = await freeConnectionSlots(client);
   const jobs = jobsForSlots(pg.jobs, free === null ? null : free - 1);
+  ctx.log('pg_dump jobs', { freeSlots: free, jobs, wanted: pg.jobs });
   if (jobs < pg.jobs)
     ctx.reporter.emit({
       type: 'info',

@@ -165,6 +165,7 @@ async function restoreInto(
       // pg_restore --jobs holds that many connections at once (a split load more): only what the server has free.
       run.freeSlots = await freeConnectionSlots(admin);
       run.jobs = jobsForSlots(pg.jobs, run.freeSlots);
+      ctx.log('pg_restore jobs', { freeSlots: run.freeSlots, jobs: run.jobs, wanted: pg.jobs });
       if (run.jobs < pg.jobs)
         ctx.reporter.emit({
           type: 'info',
