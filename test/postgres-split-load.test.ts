@@ -6,13 +6,13 @@ import { describe, expect, test } from 'vitest';
 import {
   SPLIT_MIN_BYTES,
   SPLIT_MIN_JOBS,
-  jobsForSlots,
   listWithout,
   planSplitLoad,
   splitLines,
   splitThreshold,
 } from '../src/drivers/postgres/split-load.js';
 import { parseTocList } from '../src/drivers/postgres/toc.js';
+import { jobsForSlots } from '../src/drivers/postgres/catalog.js';
 
 /**
  * A large table of a directory dump loaded by several sessions at once: which tables (pure, on a real table of

@@ -27,8 +27,7 @@ import type { BackupRequest } from '../driver.js';
 import type { StoredRef } from './chain.js';
 import { type PgQueryable, type PgServer, pgError } from './connection.js';
 import { RowCounter, DUMP_FILE_NAME, MEMBER_ROLE, commandDone } from './tools.js';
-import { listPartitioned, listTables, countRows, freeConnectionSlots } from './catalog.js';
-import { jobsForSlots } from './split-load.js';
+import { listPartitioned, listTables, countRows, jobsThatFit } from './catalog.js';
 
 /** The directory dump of a PostgreSQL backup: `pg_dump -Fd --jobs`, each data file stored while it is written. */
 
@@ -68,14 +67,7 @@ export async function openDirectoryDump(run: BackupRun): Promise<OpenedDump> {
   const { pg, req, ctx, conn, client, type, secrets, lockWait, dumpBin, dumpMajor, children, contents, known } = run;
   const { baseDetails, exportSnapshot, endClient } = run;
   // pg_dump --jobs=N holds N + 1 connections (its own and the workers'): only what the server has free.
-  const free = await freeConnectionSlots(client);
-  const jobs = jobsForSlots(pg.jobs, free === null ? null : free - 1);
-  ctx.log('pg_dump jobs', { freeSlots: free, jobs, wanted: pg.jobs });
-  if (jobs < pg.jobs)
-    ctx.reporter.emit({
-      type: 'info',
-      message: `${req.db.name}: the server has ${free} free connection slot(s): pg_dump runs with --jobs=${jobs} instead of ${pg.jobs}`,
-    });
+  const { jobs } = await jobsThatFit(client, pg.jobs, { tool: 'pg_dump', held: 1, item: req.db.name, ctx });
   const snapshot = await exportSnapshot('pg_dump runs with one job');
   const restoreBin = await pg.resolveTool('pg_restore', req.db);
   await mkdir(ctx.scratchDir, { recursive: true, mode: 0o700 });

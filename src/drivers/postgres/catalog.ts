@@ -126,13 +126,42 @@ export const FREE_SLOTS_SQL = `SELECT current_setting('max_connections')::int
         ELSE current_setting('superuser_reserved_connections')::int
            + coalesce(current_setting('reserved_connections', true), '0')::int END AS free`;
 
-export async function freeConnectionSlots(client: PgQueryable): Promise<number | null> {
+async function freeConnectionSlots(client: PgQueryable): Promise<number | null> {
   try {
     const free = Number((await client.query(FREE_SLOTS_SQL)).rows[0]?.['free']);
     return Number.isFinite(free) ? free : null;
   } catch {
     return null;
   }
+}
+
+/**
+ * Pure: the jobs that fit `free` connection slots of the server (null: unknown), one slot left for whoever
+ * connects next; at least one (the server then says if it has none).
+ */
+export function jobsForSlots(wanted: number, free: number | null): number {
+  return free === null ? wanted : Math.max(1, Math.min(wanted, free - 1));
+}
+
+/**
+ * The `--jobs` of a pg_dump or pg_restore of `item` that fit the server's free slots now (`held`: the connections
+ * the tool holds beside its jobs, 1 for pg_dump's own), in the log; said when fewer than `wanted`. Also returns
+ * the free slots (null: not known).
+ */
+export async function jobsThatFit(
+  client: PgQueryable,
+  wanted: number,
+  o: { tool: 'pg_dump' | 'pg_restore'; held: number; item: string; ctx: DriverContext },
+): Promise<{ jobs: number; free: number | null }> {
+  const free = await freeConnectionSlots(client);
+  const jobs = jobsForSlots(wanted, free === null ? null : free - o.held);
+  o.ctx.log(`${o.tool} jobs`, { freeSlots: free, jobs, wanted });
+  if (jobs < wanted)
+    o.ctx.reporter.emit({
+      type: 'info',
+      message: `${o.item}: the server has ${free} free connection slot(s): ${o.tool} runs with --jobs=${jobs} instead of ${wanted}`,
+    });
+  return { jobs, free };
 }
 
 export async function terminateSessions(client: PgQueryable, database: string): Promise<number> {

@@ -37,7 +37,7 @@ export interface RestoreRun {
   restoreBin: string;
   /** The entry is a directory dump (`pg-directory`). */
   directory: boolean;
-  /** pg_restore's --jobs: the driver's, fewer when the server has fewer free connection slots (jobsForSlots). */
+  /** pg_restore's --jobs: the driver's, fewer when the server has fewer free slots (jobsThatFit in catalog.ts). */
   jobs: number;
   /** The server's free connection slots when the restore started (null: not known); the split load fits them. */
   freeSlots: number | null;

@@ -30,9 +30,8 @@ import {
   refusedSessions,
   compareCounts,
   runWhenFree,
-  freeConnectionSlots,
+  jobsThatFit,
 } from './catalog.js';
-import { jobsForSlots } from './split-load.js';
 import {
   type RestoreRun,
   progress,
@@ -163,14 +162,9 @@ async function restoreInto(
     versionNum = await pg.serverVersionNum(admin);
     if (directory) {
       // pg_restore --jobs holds that many connections at once (a split load more): only what the server has free.
-      run.freeSlots = await freeConnectionSlots(admin);
-      run.jobs = jobsForSlots(pg.jobs, run.freeSlots);
-      ctx.log('pg_restore jobs', { freeSlots: run.freeSlots, jobs: run.jobs, wanted: pg.jobs });
-      if (run.jobs < pg.jobs)
-        ctx.reporter.emit({
-          type: 'info',
-          message: `${item}: the server has ${run.freeSlots} free connection slot(s): pg_restore runs with --jobs=${run.jobs} instead of ${pg.jobs}`,
-        });
+      const fit = await jobsThatFit(admin, pg.jobs, { tool: 'pg_restore', held: 0, item, ctx });
+      run.jobs = fit.jobs;
+      run.freeSlots = fit.free;
     }
     const names = await databaseNames(admin);
     const liveExists = names.has(live);

@@ -80,14 +80,6 @@ export function planSplitLoad(
 }
 
 /**
- * Pure: the jobs of a restore that fit `free` connection slots of the server (null: unknown), one slot left for
- * whoever connects next; at least one (the server then says if it has none).
- */
-export function jobsForSlots(wanted: number, free: number | null): number {
-  return free === null ? wanted : Math.max(1, Math.min(wanted, free - 1));
-}
-
-/**
  * Pure: the `--use-list` of the data step, `list` with the entries of the split tables commented out (the
  * sessions of their own load them). pg_restore reads a line starting with `;` as a comment.
  */
