@@ -103,6 +103,21 @@ describe('schema errors name the JSON path', () => {
     await expectConfigError(dir, configFile, /databases\[1\]\.path: required/);
   });
 
+  it('jobs: 0 on a PostgreSQL database, and jobs on a SQLite one (which runs no jobs), are named', async () => {
+    const pg = { name: 'inventario', url: 'postgresql://app@db1/inventario' };
+    const zero = writeConfig(makeTmpDir(), (c) => ({ ...c, databases: [{ ...pg, jobs: 0 }] }));
+    await expectConfigError(zero.dir, zero.configFile, 'databases[0].jobs', 'must be >= 1');
+    const sqlite = writeConfig(makeTmpDir(), (c) => ({
+      ...c,
+      databases: [pg, { name: 'users', engine: 'sqlite', path: './data/users.db', jobs: 2 }],
+    }));
+    await expectConfigError(
+      sqlite.dir,
+      sqlite.configFile,
+      /databases\[1\]\.jobs: only PostgreSQL databases take "jobs"/,
+    );
+  });
+
   it('unknown field (a typo) is named', async () => {
     const { dir, configFile } = writeConfig(makeTmpDir(), (c) => ({
       ...c,

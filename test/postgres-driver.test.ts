@@ -1145,6 +1145,37 @@ describe.skipIf(!available)('postgres driver (real cluster)', () => {
     );
   });
 
+  test('databases[].jobs sets the jobs of pg_dump and pg_restore for that database, over the cores', async () => {
+    const wide = createPostgresDriver({ splitMinBytes: 1 << 20, jobs: 4 });
+    const bctx = makeCtx();
+    const one = dbConfig(fixture('bank'), { jobs: 1 });
+    const d = await dump(one, 'full', bctx, undefined, wide);
+    expect(d.facts.details['jobs']).toBe(1);
+    expect(bctx.logs.some((l) => l.includes('pg_dump jobs') && l.includes('"jobs":1,"wanted":1'))).toBe(true);
+    const rctx = makeCtx();
+    const { result } = await restore(
+      one,
+      d,
+      { kind: 'side-by-side', name: 'bank_one_job' },
+      { driver: wide, ctx: rctx },
+    );
+    expect(result.tables).toEqual(d.facts.tables);
+    const steps = rctx.reporter.events.flatMap((e) => (e.type === 'item-progress' ? [e.message] : []));
+    // One job: pg_restore alone, and no table split among sessions (the driver would split with its own 4).
+    expect(steps.some((m) => m?.startsWith('pg_restore --jobs=1 into'))).toBe(true);
+    expect(steps.some((m) => m?.startsWith('loading the data'))).toBe(false);
+    expect(warnings(rctx, 'info')).toEqual([]);
+    // More than the driver's own: taken as asked (the server has the slots).
+    const three = await dump(
+      dbConfig(fixture('bank'), { jobs: 3 }),
+      'full',
+      makeCtx(),
+      undefined,
+      createPostgresDriver({ jobs: 2 }),
+    );
+    expect(three.facts.details['jobs']).toBe(3);
+  });
+
   test('a split table whose rows a session refuses, whose stored file breaks mid-way, or whose load is interrupted, stops every session: live unchanged, nothing left', async () => {
     const db = dbConfig(fixture('bank'));
     const d = await dump(db);

@@ -165,6 +165,14 @@ describe('validatePgConfig', () => {
       [{ path: 'binPath', problem: /string/ }],
     ],
     ['lockWaitTimeout ok', { database: 'x', lockWaitTimeout: '45s' }, []],
+    ['jobs ok', { database: 'x', jobs: 2 }, []],
+    [
+      'jobs 0',
+      { database: 'x', jobs: 0 },
+      [{ path: 'jobs', problem: /^0 is not a whole number of jobs from 1 to 64/ }],
+    ],
+    ['jobs 2.5', { database: 'x', jobs: 2.5 }, [{ path: 'jobs', problem: /^2\.5 is not a whole number/ }]],
+    ['jobs 65', { database: 'x', jobs: 65 }, [{ path: 'jobs', problem: /from 1 to 64/ }]],
     [
       'sslpassword would reach argv',
       { url: 'postgresql://app@db1/x?sslmode=verify-full&sslpassword=s3cret' },

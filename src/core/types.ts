@@ -37,6 +37,8 @@ export interface DatabaseConfig {
   globals?: boolean;
   /** PostgreSQL: pg_dump --lock-wait-timeout ("30s", "5min", or milliseconds). */
   lockWaitTimeout?: string | number;
+  /** PostgreSQL: parallel jobs of pg_dump and pg_restore (default: the driver's, from the cores). */
+  jobs?: number;
   /** SQL Server fields. */
   server?: string;
   instance?: string;

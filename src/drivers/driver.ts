@@ -47,6 +47,18 @@ export function chainSettingProblem(db: DatabaseConfig, engineLabel: string): Co
   ];
 }
 
+/** A `jobs` setting on an engine whose backups and restores run no parallel jobs of their own. */
+export function jobsSettingProblem(db: DatabaseConfig, engineLabel: string): ConfigProblem[] {
+  if (db.jobs === undefined) return [];
+  return [
+    {
+      path: 'jobs',
+      problem: `only PostgreSQL databases take "jobs": a ${engineLabel} backup or restore runs no parallel jobs to set`,
+      hint: 'Remove "jobs" from this database.',
+    },
+  ];
+}
+
 /** What the engine gives a driver for one operation. */
 export interface DriverContext {
   /** Progress for this database: drivers emit `item-progress` / `warning` with `item` = database name. */

@@ -67,7 +67,8 @@ export async function openDirectoryDump(run: BackupRun): Promise<OpenedDump> {
   const { pg, req, ctx, conn, client, type, secrets, lockWait, dumpBin, dumpMajor, children, contents, known } = run;
   const { baseDetails, exportSnapshot, endClient } = run;
   // pg_dump --jobs=N holds N + 1 connections (its own and the workers'): only what the server has free.
-  const { jobs } = await jobsThatFit(client, pg.jobs, { tool: 'pg_dump', held: 1, item: req.db.name, ctx });
+  const wanted = req.db.jobs ?? pg.jobs;
+  const { jobs } = await jobsThatFit(client, wanted, { tool: 'pg_dump', held: 1, item: req.db.name, ctx });
   const snapshot = await exportSnapshot('pg_dump runs with one job');
   const restoreBin = await pg.resolveTool('pg_restore', req.db);
   await mkdir(ctx.scratchDir, { recursive: true, mode: 0o700 });

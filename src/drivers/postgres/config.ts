@@ -10,6 +10,9 @@ import { lockWaitTimeout } from './args.js';
 /** PostgreSQL's identifier limit (NAMEDATALEN - 1), in bytes. */
 export const MAX_IDENTIFIER_BYTES = 63;
 
+/** Most `jobs` a database entry may ask for (each is a connection to its server). */
+export const MAX_JOBS = 64;
+
 /** application_name of every respaldo connection, so its own sessions can be told apart. */
 export const APPLICATION_NAME = 'respaldo';
 
@@ -201,6 +204,13 @@ export function validatePgConfig(db: DatabaseConfig): ConfigProblem[] {
   }
   if (db.globals !== undefined && typeof db.globals !== 'boolean')
     problems.push({ path: 'globals', problem: 'must be true or false' });
+  if (db.jobs !== undefined && !(Number.isInteger(db.jobs) && db.jobs >= 1 && db.jobs <= MAX_JOBS)) {
+    problems.push({
+      path: 'jobs',
+      problem: `${JSON.stringify(db.jobs)} is not a whole number of jobs from 1 to ${MAX_JOBS}`,
+      hint: 'Leave it out (the cores, 2 to 8), or set the pg_dump and pg_restore jobs this server may take, e.g. 2.',
+    });
+  }
   if (db.lockWaitTimeout !== undefined && lockWaitTimeout(db.lockWaitTimeout) === null) {
     problems.push({
       path: 'lockWaitTimeout',

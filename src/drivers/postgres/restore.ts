@@ -143,7 +143,7 @@ async function restoreInto(
     staging,
     restoreBin,
     directory,
-    jobs: pg.jobs,
+    jobs: req.db.jobs ?? pg.jobs,
     freeSlots: null,
   };
 
@@ -162,7 +162,7 @@ async function restoreInto(
     versionNum = await pg.serverVersionNum(admin);
     if (directory) {
       // pg_restore --jobs holds that many connections at once (a split load more): only what the server has free.
-      const fit = await jobsThatFit(admin, pg.jobs, { tool: 'pg_restore', held: 0, item, ctx });
+      const fit = await jobsThatFit(admin, run.jobs, { tool: 'pg_restore', held: 0, item, ctx });
       run.jobs = fit.jobs;
       run.freeSlots = fit.free;
     }

@@ -1,5 +1,5 @@
 import type { DatabaseConfig } from '../../core/types.js';
-import { chainSettingProblem, type ConfigProblem } from '../driver.js';
+import { chainSettingProblem, jobsSettingProblem, type ConfigProblem } from '../driver.js';
 
 /**
  * SQLite config entries: their validation and description. Pure, and light on purpose: config loading
@@ -16,7 +16,7 @@ export function validateSqliteConfig(db: DatabaseConfig): ConfigProblem[] {
         hint: 'Set "path" to the database file, e.g. "./data/users.db".',
       },
     ];
-  return chainSettingProblem(db, 'SQLite');
+  return [...chainSettingProblem(db, 'SQLite'), ...jobsSettingProblem(db, 'SQLite')];
 }
 
 /** `SQLite file /srv/app/users.db`. */

@@ -6,7 +6,7 @@
 import { isAbsolute } from 'node:path';
 import { RespaldoError } from '../../core/errors.js';
 import type { DatabaseConfig } from '../../core/types.js';
-import type { ConfigProblem } from '../driver.js';
+import { jobsSettingProblem, type ConfigProblem } from '../driver.js';
 import { nameProblem, serverDirProblem } from './names.js';
 import type { ConnectionSettings } from './connection.js';
 
@@ -201,7 +201,7 @@ export function validate(db: DatabaseConfig): ConfigProblem[] {
     problems.push({ path: 'localBackupDir', problem: 'is missing', hint: dirsHint });
   else if (typeof v.localBackupDir !== 'string' || !isAbsolute(v.localBackupDir))
     problems.push({ path: 'localBackupDir', problem: 'must be an absolute path on this machine', hint: dirsHint });
-  return problems;
+  return [...problems, ...jobsSettingProblem(db, 'SQL Server')];
 }
 
 /** The config resolved for connecting; throws a config error naming the first bad field. */
