@@ -23,6 +23,10 @@ import { say } from '../src/ui/i18n/index.js';
 import { PlanView } from '../src/ui/screens/RestoreScreen.js';
 import { demoSetup } from './helpers/tmp.js';
 import { renderUi } from './ui-fake-facade.js';
+import { CollectingReporter, type Reporter } from '../src/core/events.js';
+import { said } from '../src/core/phrases.js';
+import { useProgress } from '../src/ui/use-progress.js';
+import { RunningStep } from '../src/ui/screens/restore/RunSteps.js';
 
 afterEach(() => cleanup());
 
@@ -239,5 +243,36 @@ describe('restore plan phrases', () => {
         { lang: 'es' },
       ).lastFrame(),
     ).toContain('refused the connection');
+  });
+
+  it('notes and warnings while a restore runs: English on the CLI, in Spanish on the running screen', async () => {
+    const s = demoSetup();
+    const cfg = await loadConfig({ configPath: s.configFile, env: {} });
+    const m = await createBackup(cfg, { databases: ['users'], files: false }, silentReporter);
+    const events = new CollectingReporter();
+    await executeRestore(cfg, await planRestore(cfg, m.id, { databases: ['users'] }), events);
+    const notes = events.events.flatMap((e) => (e.type === 'info' ? [e] : []));
+    const safety = notes.find((e) => e.phrase?.id === 'note.safetyTaking')!;
+    expect(safety.message).toBe('Taking a safety copy of users before replacing it');
+    expect(expectSpanish(safety.phrase!)).toBe('Haciendo una copia de seguridad de users antes de reemplazarla');
+
+    // The running screen folds the same events through useProgress: the note and a warning in Spanish.
+    let reporter: Reporter | undefined;
+    function Running() {
+      const p = useProgress();
+      reporter = p.reporter;
+      return <RunningStep progress={p.progress} interruptWarned={false} />;
+    }
+    const ui = renderUi(<Running />, { lang: 'es' });
+    reporter!.emit(safety);
+    const error = 'nas: connection reset'; // the running screen cuts its last warning at the width
+    reporter!.emit({ type: 'warning', ...said('note.resumed', { error, after: '12 MB' }) });
+    reporter!.emit({ type: 'info', message: 'a note without a phrase' });
+    await new Promise((r) => setImmediate(r));
+    const f = ui.lastFrame()!.replace(/\s+/g, ' ');
+    expect(f).toContain('Haciendo una copia de seguridad de users antes de reemplazarla');
+    expect(f).toContain(`${error}; se retoma ese archivo donde se cortó, tras 12 MB`);
+    expect(f).toContain('a note without a phrase');
+    expect(f).not.toMatch(/Taking a safety copy|resuming that file/);
   });
 });

@@ -1,6 +1,10 @@
+import type { Phrase } from './phrases.js';
+
 /**
  * Progress leaves the engine as typed events through a Reporter it is given.
- * The text reporter, the JSON reporter and the Ink screens all consume the same events.
+ * The text reporter, the JSON reporter and the Ink screens all consume the same events. A warning or a note
+ * may carry its sentence as a phrase (src/core/phrases.ts): `message` is its English text (CLI, JSON, logs),
+ * and the menu says it in the operator's language.
  */
 export type ProgressEvent =
   | {
@@ -18,8 +22,8 @@ export type ProgressEvent =
     }
   | { type: 'item-progress'; item: string; bytes: number; totalBytes?: number; percent?: number; message?: string }
   | { type: 'item-end'; item: string; ok: boolean; bytes?: number; durationMs?: number; error?: string; hint?: string }
-  | { type: 'warning'; message: string; item?: string }
-  | { type: 'info'; message: string }
+  | { type: 'warning'; message: string; item?: string; phrase?: Phrase }
+  | { type: 'info'; message: string; phrase?: Phrase }
   | { type: 'run-end'; ok: boolean; setId?: string; status?: string; durationMs: number };
 
 export interface Reporter {

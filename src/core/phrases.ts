@@ -15,6 +15,11 @@ function holdsEn(p: PhraseParams): string {
   return `${p['dbs'] || 'no databases'}${failed}; ${p['files'] !== '0' ? `${p['files']} file(s)` : 'no files'}`;
 }
 
+/** ` and N earlier set(s) of its chain` when `chain` is not 0. */
+const chainEn = (p: PhraseParams) => (p['chain'] !== '0' ? ` and ${p['chain']} earlier set(s) of its chain` : '');
+/** `N file(s), B bytes` (the bytes when not 0). */
+const filesEn = (p: PhraseParams) => `${p['count']} file(s)${p['bytes'] !== '0' ? `, ${p['bytes']} bytes` : ''}`;
+
 export const PHRASES_EN = {
   // SQLite restore steps
   'sqlite.verify': (p: PhraseParams) => `verify ${p['file']} against the manifest (md5, sha256)`,
@@ -237,6 +242,30 @@ export const PHRASES_EN = {
   'when.hint': () =>
     'Use a cron expression ("0 2 * * *") or a form such as "daily at 02:00", "weekly on sunday at 23:30", "monthly on day 1 at 00:00".',
   'when.timezone': (p: PhraseParams) => `"${p['timezone']}" is not a time zone`,
+  // Notes and warnings while a restore runs (ProgressEvent phrase)
+  'note.jobsCut': (p: PhraseParams) =>
+    `${p['item']}: the server has ${p['free']} free connection slot(s): ${p['tool']} runs with --jobs=${p['jobs']} instead of ${p['wanted']}`,
+  'note.safetyTaking': (p: PhraseParams) => `Taking a safety copy of ${p['dbs']} before replacing it`,
+  'note.safetyRemoved': (p: PhraseParams) =>
+    `Nothing was replaced, so the safety copy taken for this restore (set ${p['id']}) was removed.`,
+  'note.fetching': (p: PhraseParams) => `fetching set ${p['id']}${chainEn(p)} from ${p['name']}: ${filesEn(p)}`,
+  'note.planRead': (p: PhraseParams) =>
+    `read the manifest of set ${p['id']}${chainEn(p)} at ${p['name']} (${filesEn(p)} there, not fetched for a plan)`,
+  'note.streamingAsked': (p: PhraseParams) =>
+    `streaming set ${p['id']}${chainEn(p)} from ${p['name']} into the restore (--stream): ${filesEn(p)}, each checked as it is read`,
+  'note.streamingNoRoom': (p: PhraseParams) =>
+    `streaming set ${p['id']}${chainEn(p)} from ${p['name']} into the restore (no room to fetch it first: it needs ${p['needed']}, the disk of ${p['dir']} has ${p['free']} free): ${filesEn(p)}, each checked as it is read`,
+  'note.streamingFilled': (p: PhraseParams) =>
+    `streaming set ${p['id']}${chainEn(p)} from ${p['name']} into the restore (the disk of ${p['dir']} filled while fetching it): ${filesEn(p)}, each checked as it is read`,
+  'note.resumed': (p: PhraseParams) => `${p['error']}; resuming that file where it stopped, after ${p['after']}`,
+  'note.decrypting': (p: PhraseParams) =>
+    `Decrypting ${p['count']} file(s) of set ${p['id']}; each is checked whole before it is used`,
+  'note.alsoParent': (p: PhraseParams) =>
+    `${p['item']}: also restored ${p['table']} (a selected table is its partition or child)`,
+  'note.alsoPartition': (p: PhraseParams) =>
+    `${p['item']}: also restored partition ${p['table']} (of a selected partitioned table)`,
+  'note.notRestored': (p: PhraseParams) => `not restored: ${p['what']}`,
+
   'when.timezoneHint': () =>
     "Use an IANA time zone such as Europe/Madrid or America/Mexico_City, or leave it empty for the machine's.",
 } satisfies Record<string, (p: PhraseParams) => string>;
@@ -257,4 +286,10 @@ export function phrase(id: PhraseId, params: Record<string, string | number> = {
 /** The English text of a phrase (CLI, JSON, logs). */
 export function english(p: Phrase): string {
   return PHRASES_EN[p.id](p.params);
+}
+
+/** A warning's or a note's message and its phrase (ProgressEvent): English for the CLI, the phrase for the menu. */
+export function said(id: PhraseId, params: Record<string, string | number> = {}): { message: string; phrase: Phrase } {
+  const p = phrase(id, params);
+  return { message: english(p), phrase: p };
 }

@@ -9,6 +9,7 @@ import type { DatabaseEntry, EncryptionConfig, FileEntry, Manifest, PlainHashes,
 import { AGE_EXTENSION, decryptError, decryptFile, decrypterFor, openStream, type PassphraseSample } from './crypt.js';
 import { ensurePrivateDir } from './fs-util.js';
 import type { StoredReader } from './stored-part.js';
+import { said } from '../core/phrases.js';
 
 /**
  * The stored files of an encrypted set a restore of `databases` (and of the files) reads, with their plaintext hashes.
@@ -101,10 +102,7 @@ export async function decryptSet(
   if (!m.encryption) return { manifest: m, dir };
   const decrypter = await decrypterFor(cfg, m.encryption, m.id, passphraseSample(m, openStored(dir)));
   const parts = encryptedParts(m, sel.databases, sel.files);
-  reporter.emit({
-    type: 'info',
-    message: `Decrypting ${parts.length} file(s) of set ${m.id}; each is checked whole before it is used`,
-  });
+  reporter.emit({ type: 'info', ...said('note.decrypting', { count: parts.length, id: m.id }) });
   for (const p of parts) {
     if (!p.path.endsWith(AGE_EXTENSION))
       throw new VerifyError(

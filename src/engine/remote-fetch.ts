@@ -3,7 +3,7 @@ import { dirname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { chainOf, chainSetOf, noSetAt, planAt, type ChainSet } from './chain.js';
 import { decryptSet } from './decrypt-set.js';
-import { english, phrase } from '../core/phrases.js';
+import { english, phrase, said, type PhraseId } from '../core/phrases.js';
 import { DestinationError, RefusedError, RespaldoError, VerifyError, isDiskFull } from '../core/errors.js';
 import { formatBytes } from '../core/format.js';
 import type { Reporter } from '../core/events.js';
@@ -273,41 +273,39 @@ export async function fetchSet(
           : new Map<string, number>();
         const sizeOf = (files: typeof all) => files.reduce((s, w) => s + (w.bytes ?? listed.get(w.path) ?? 0), 0);
         const total = sizeOf(all);
-        const sets = chainIds.length ? ` and ${chainIds.length} earlier set(s) of its chain` : '';
+        // What the notes say of the set: its id, the sets of its chain fetched with it, its files.
+        const about = { id: m.id, chain: chainIds.length, name, count: all.length, bytes: total };
         // An encrypted member of the chain is decrypted beside its fetched copy, one member at a time.
         const decrypting = [...memberFiles.values()].filter((x) => x.m.encryption).map((x) => sizeOf(x.files));
         const needed = total + Math.max(0, ...decrypting);
         const free = await freeBytesAt(root);
-        const streamed = async (why: string | null) => {
+        /** Why the files stream (the phrase of the note, and the reason as restore plans say it), or a plan. */
+        type Why = { note: PhraseId; params: Record<string, string>; because: string } | null;
+        const streamed = async (why: Why) => {
           // Streamed into the restore: what is there is checked now (presence, sizes), every byte as it is read.
           await checkPresent(cfg, dest, source, m, wanted);
           for (const x of memberFiles.values()) await checkPresent(cfg, dest, source, x.m, x.files);
-          const files = `${all.length} file(s)${total ? `, ${total} bytes` : ''}`;
-          reporter.emit({
-            type: 'info',
-            message: why
-              ? `streaming set ${m.id}${sets} from ${name} into the restore (${why}): ${files}, each checked as it is read`
-              : `read the manifest of set ${m.id}${sets} at ${name} (${files} there, not fetched for a plan)`,
-          });
+          reporter.emit({ type: 'info', ...said(why ? why.note : 'note.planRead', { ...about, ...why?.params }) });
           const hint = (id: string) => repairThereHint(cfg, name, id);
           const resumed = (r: ResumedRead) =>
             reporter.emit({
               type: 'warning',
-              message: `${r.error.message}; resuming that file where it stopped, after ${formatBytes(r.at)}`,
+              ...said('note.resumed', { error: r.error.message, after: formatBytes(r.at) }),
             });
           const read = remoteFiles(cfg, dest, source, hint, resumed);
-          return { id: setId, dir, chainIds, streamed: read, streamedBecause: why };
+          return { id: setId, dir, chainIds, streamed: read, streamedBecause: why ? why.because : null };
         };
-        if (sel.stream) return streamed('--stream');
-        if (free !== null && needed + RESTORE_ROOM > free)
-          return streamed(
-            `no room to fetch it first: it needs ${formatBytes(needed + RESTORE_ROOM)}, the disk of ${cfg.backupDir} has ${formatBytes(free)} free`,
-          );
+        if (sel.stream) return streamed({ note: 'note.streamingAsked', params: {}, because: '--stream' });
+        if (free !== null && needed + RESTORE_ROOM > free) {
+          const room = { needed: formatBytes(needed + RESTORE_ROOM), dir: cfg.backupDir, free: formatBytes(free) };
+          return streamed({
+            note: 'note.streamingNoRoom',
+            params: room,
+            because: `no room to fetch it first: it needs ${room.needed}, the disk of ${room.dir} has ${room.free} free`,
+          });
+        }
         if (sel.manifestsOnly) return streamed(null);
-        reporter.emit({
-          type: 'info',
-          message: `fetching set ${m.id}${sets} from ${name}: ${all.length} file(s)${total ? `, ${total} bytes` : ''}`,
-        });
+        reporter.emit({ type: 'info', ...said('note.fetching', about) });
         const progress = new FetchProgress(reporter, `${m.id} @ ${name}`, total);
         try {
           const parallel = destinationConfig(cfg, name).parallel ?? 4;
@@ -320,7 +318,11 @@ export async function fetchSet(
           progress.end();
           await removeFetchedFiles(dir, wanted);
           for (const [mid, x] of memberFiles) await removeFetchedFiles(join(root, mid), x.files);
-          return streamed(`the disk of ${cfg.backupDir} filled while fetching it`);
+          return streamed({
+            note: 'note.streamingFilled',
+            params: { dir: cfg.backupDir },
+            because: `the disk of ${cfg.backupDir} filled while fetching it`,
+          });
         }
         progress.end();
         try {

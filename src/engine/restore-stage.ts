@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { RefusedError, RespaldoError, VerifyError, errorMessage, isDiskFull } from '../core/errors.js';
 import { formatBytes } from '../core/format.js';
 import type { Reporter } from '../core/events.js';
-import { english, phrase } from '../core/phrases.js';
+import { english, phrase, said } from '../core/phrases.js';
 import type { DatabaseConfig, LoadedConfig, Manifest } from '../core/types.js';
 import type { DriverContext, RestoreRequest } from '../drivers/driver.js';
 import { driverFor } from '../drivers/registry.js';
@@ -228,10 +228,7 @@ export async function keepReplacedFiles(
     identities.set(d.database, state.identity);
   }
   if (stillThere.length) {
-    reporter.emit({
-      type: 'info',
-      message: `Taking a safety copy of ${stillThere.join(', ')} before replacing it`,
-    });
+    reporter.emit({ type: 'info', ...said('note.safetyTaking', { dbs: stillThere.join(', ') }) });
     const safetyPlan = planBackup(cfg, {
       databases: stillThere,
       files: false,
@@ -282,9 +279,6 @@ export async function dropUnusedSafetySet(
     return false;
   }
   writeLog(cfg.backupDir, 'restore-safety-removed', { setId: safety.id, restoreOf: plan.setId }, cfg.secrets);
-  reporter.emit({
-    type: 'info',
-    message: `Nothing was replaced, so the safety copy taken for this restore (set ${safety.id}) was removed.`,
-  });
+  reporter.emit({ type: 'info', ...said('note.safetyRemoved', { id: safety.id }) });
   return true;
 }

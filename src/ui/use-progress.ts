@@ -1,5 +1,7 @@
 import { useEffect, useMemo, useRef, useState } from 'react';
 import type { ProgressEvent, Reporter } from '../core/events.js';
+import { say } from './i18n/index.js';
+import { useUi } from './use-ui.js';
 
 /** One item (database, file group, verify, restore target) as the progress bars draw it. */
 export interface ItemProgress {
@@ -45,8 +47,16 @@ function blank(item: string): ItemProgress {
   };
 }
 
+/** How a warning or a note is shown: its phrase in the menu's language when it has one, else its message. */
+export type SayEvent = (e: Extract<ProgressEvent, { type: 'warning' | 'info' }>) => string;
+
 /** Pure reducer from engine ProgressEvents to what the screens draw. `now` is epoch ms. */
-export function reduceProgress(s: ProgressState, e: ProgressEvent, now: number): ProgressState {
+export function reduceProgress(
+  s: ProgressState,
+  e: ProgressEvent,
+  now: number,
+  sayEvent: SayEvent = (w) => w.message,
+): ProgressState {
   const upsert = (item: string, f: (p: ItemProgress) => ItemProgress): ItemProgress[] => {
     const i = s.items.findIndex((p) => p.item === item);
     if (i === -1) return [...s.items, f(blank(item))];
@@ -99,9 +109,9 @@ export function reduceProgress(s: ProgressState, e: ProgressEvent, now: number):
         })),
       };
     case 'warning':
-      return { ...s, warnings: [...s.warnings, e.item ? `${e.item}: ${e.message}` : e.message] };
+      return { ...s, warnings: [...s.warnings, e.item ? `${e.item}: ${sayEvent(e)}` : sayEvent(e)] };
     case 'info':
-      return { ...s, info: [...s.info.slice(-19), e.message] };
+      return { ...s, info: [...s.info.slice(-19), sayEvent(e)] };
     case 'run-end':
       return { ...s, ended: { ok: e.ok, setId: e.setId, status: e.status, durationMs: e.durationMs } };
   }
@@ -115,6 +125,8 @@ export function useProgress(
   now: () => number = Date.now,
   intervalMs = 100,
 ): { reporter: Reporter; progress: ProgressState; reset: () => void } {
+  const { lang, theme } = useUi();
+  const sayEvent: SayEvent = (e) => say(lang, e.phrase, e.message, theme.unicode);
   const ref = useRef<ProgressState>(emptyProgress);
   const [progress, setProgress] = useState<ProgressState>(emptyProgress);
   const timer = useRef<NodeJS.Timeout | undefined>(undefined);
@@ -126,7 +138,7 @@ export function useProgress(
   const reporter = useMemo<Reporter>(
     () => ({
       emit(e: ProgressEvent) {
-        ref.current = reduceProgress(ref.current, e, now());
+        ref.current = reduceProgress(ref.current, e, now(), sayEvent);
         if (e.type === 'item-progress') {
           if (!timer.current) timer.current = setTimeout(flush, intervalMs);
         } else {

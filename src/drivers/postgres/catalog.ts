@@ -8,6 +8,7 @@ import type { DriverContext } from '../driver.js';
 import { sleep } from './tools.js';
 import { compareRowCounts } from '../shared/row-counts.js';
 import { retryWhileInUse } from '../shared/retry.js';
+import { said } from '../../core/phrases.js';
 
 /** Questions asked of the server's catalog (tables, row counts, sessions, databases) and dropping a database. */
 
@@ -159,7 +160,7 @@ export async function jobsThatFit(
   if (jobs < wanted)
     o.ctx.reporter.emit({
       type: 'info',
-      message: `${o.item}: the server has ${free} free connection slot(s): ${o.tool} runs with --jobs=${jobs} instead of ${wanted}`,
+      ...said('note.jobsCut', { item: o.item, free: String(free), tool: o.tool, jobs, wanted }),
     });
   return { jobs, free };
 }

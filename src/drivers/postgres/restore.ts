@@ -40,6 +40,7 @@ import {
   selectFromToc,
   runRestore,
 } from './restore-dump.js';
+import { said } from '../../core/phrases.js';
 
 /**
  * PostgreSQL restore: pg_restore into `<name>__restore_<set>` beside the live database, row counts checked,
@@ -207,16 +208,14 @@ async function restoreInto(
       let listFile: string | undefined;
       if (picked) {
         for (const p of picked.parents)
-          ctx.reporter.emit({
-            type: 'info',
-            message: `${item}: also restored ${p} (a selected table is its partition or child)`,
-          });
+          ctx.reporter.emit({ type: 'info', ...said('note.alsoParent', { item, table: p }) });
         for (const p of picked.partitions) {
-          const message = `${item}: also restored partition ${p.schema}.${p.table} (of a selected partitioned table)`;
-          ctx.reporter.emit({ type: 'info', message });
+          const table = `${p.schema}.${p.table}`;
+          ctx.reporter.emit({ type: 'info', ...said('note.alsoPartition', { item, table }) });
           if (!selection!.some((x) => x.schema === p.schema && x.table === p.table)) selection!.push(p);
         }
-        for (const s of picked.skipped) ctx.reporter.emit({ type: 'warning', item, message: `not restored: ${s}` });
+        for (const s of picked.skipped)
+          ctx.reporter.emit({ type: 'warning', item, ...said('note.notRestored', { what: s }) });
         await mkdir(ctx.scratchDir, { recursive: true, mode: 0o700 });
         listFile = join(ctx.scratchDir, `${item}.${req.setId}.restore-list`);
         await writeFile(listFile, picked.list, { mode: 0o600 });

@@ -11,6 +11,11 @@ function holdsEs(p: PhraseParams): string {
   return `${p['dbs'] || 'ninguna base'}${failed}; ${files}`;
 }
 
+/** ` y N copia(s) anterior(es) de su cadena` (ver chainEn). */
+const chainEs = (p: PhraseParams) => (p['chain'] !== '0' ? ` y ${p['chain']} copia(s) anterior(es) de su cadena` : '');
+/** `N archivo(s), B bytes` (ver filesEn). */
+const filesEs = (p: PhraseParams) => `${p['count']} archivo(s)${p['bytes'] !== '0' ? `, ${p['bytes']} bytes` : ''}`;
+
 export const PHRASES_ES = {
   'sqlite.verify': (p: PhraseParams) => `verificar ${p['file']} contra el manifiesto (md5, sha256)`,
   'restore.streamCheck': (p: PhraseParams) =>
@@ -222,6 +227,29 @@ export const PHRASES_ES = {
   'when.hint': () =>
     'Use una expresión cron ("0 2 * * *") o una forma como "daily at 02:00", "weekly on sunday at 23:30", "monthly on day 1 at 00:00".',
   'when.timezone': (p: PhraseParams) => `"${p['timezone']}" no es una zona horaria`,
+  'note.jobsCut': (p: PhraseParams) =>
+    `${p['item']}: el servidor tiene ${p['free']} conexión(es) libre(s): ${p['tool']} se ejecuta con --jobs=${p['jobs']} en lugar de ${p['wanted']}`,
+  'note.safetyTaking': (p: PhraseParams) => `Haciendo una copia de seguridad de ${p['dbs']} antes de reemplazarla`,
+  'note.safetyRemoved': (p: PhraseParams) =>
+    `No se reemplazó nada: se borró la copia de seguridad hecha para esta restauración (copia ${p['id']}).`,
+  'note.fetching': (p: PhraseParams) => `descargando la copia ${p['id']}${chainEs(p)} de ${p['name']}: ${filesEs(p)}`,
+  'note.planRead': (p: PhraseParams) =>
+    `leído el manifiesto de la copia ${p['id']}${chainEs(p)} en ${p['name']} (${filesEs(p)} allí, no descargados para un plan)`,
+  'note.streamingAsked': (p: PhraseParams) =>
+    `la copia ${p['id']}${chainEs(p)} llega de ${p['name']} directamente a la restauración (--stream): ${filesEs(p)}, cada uno comprobado al leerlo`,
+  'note.streamingNoRoom': (p: PhraseParams) =>
+    `la copia ${p['id']}${chainEs(p)} llega de ${p['name']} directamente a la restauración (no hay sitio para descargarla antes: necesita ${p['needed']} y el disco de ${p['dir']} tiene ${p['free']} libres): ${filesEs(p)}, cada uno comprobado al leerlo`,
+  'note.streamingFilled': (p: PhraseParams) =>
+    `la copia ${p['id']}${chainEs(p)} llega de ${p['name']} directamente a la restauración (el disco de ${p['dir']} se llenó al descargarla): ${filesEs(p)}, cada uno comprobado al leerlo`,
+  'note.resumed': (p: PhraseParams) => `${p['error']}; se retoma ese archivo donde se cortó, tras ${p['after']}`,
+  'note.decrypting': (p: PhraseParams) =>
+    `Descifrando ${p['count']} archivo(s) de la copia ${p['id']}; cada uno se comprueba entero antes de usarlo`,
+  'note.alsoParent': (p: PhraseParams) =>
+    `${p['item']}: también se restauró ${p['table']} (una tabla elegida es partición o hija suya)`,
+  'note.alsoPartition': (p: PhraseParams) =>
+    `${p['item']}: también se restauró la partición ${p['table']} (de una tabla particionada elegida)`,
+  'note.notRestored': (p: PhraseParams) => `no restaurado: ${p['what']}`,
+
   'when.timezoneHint': () =>
     'Use una zona horaria IANA como Europe/Madrid o America/Mexico_City, o déjela vacía para usar la de la máquina.',
 } satisfies Record<PhraseId, (p: PhraseParams) => string>;
