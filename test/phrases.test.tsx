@@ -24,7 +24,7 @@ import { PlanView } from '../src/ui/screens/RestoreScreen.js';
 import { demoSetup } from './helpers/tmp.js';
 import { renderUi } from './ui-fake-facade.js';
 import { CollectingReporter, type Reporter } from '../src/core/events.js';
-import { said } from '../src/core/phrases.js';
+import { phrase, said, type PhraseId } from '../src/core/phrases.js';
 import { useProgress } from '../src/ui/use-progress.js';
 import { RunningStep } from '../src/ui/screens/restore/RunSteps.js';
 
@@ -255,6 +255,17 @@ describe('restore plan phrases', () => {
     const safety = notes.find((e) => e.phrase?.id === 'note.safetyTaking')!;
     expect(safety.message).toBe('Taking a safety copy of users before replacing it');
     expect(expectSpanish(safety.phrase!)).toBe('Haciendo una copia de seguridad de users antes de reemplazarla');
+
+    // Every note and warning of a running restore has its Spanish, its parameters in place.
+    const sample = { item: 'inventario', table: 'public.t', what: 'x', id: m.id, name: 'nas', dir: '/b', count: 2 };
+    for (const id of Object.keys(PHRASES_EN).filter((k) => k.startsWith('note.')) as PhraseId[])
+      expectSpanish(
+        phrase(id, {
+          ...sample,
+          ...{ chain: 1, bytes: 9, free: '1 GB', needed: '2 GB', error: 'e', after: '1 MB', dbs: 'users' },
+          ...{ tool: 'pg_restore', jobs: 2, wanted: 4, sql: 'ALTER DATABASE', problems: 'row 3 missing' },
+        }),
+      );
 
     // The running screen folds the same events through useProgress: the note and a warning in Spanish.
     let reporter: Reporter | undefined;

@@ -266,6 +266,16 @@ export const PHRASES_EN = {
     `${p['item']}: also restored partition ${p['table']} (of a selected partitioned table)`,
   'note.notRestored': (p: PhraseParams) => `not restored: ${p['what']}`,
 
+  // Warnings of a restore (ProgressEvent phrase)
+  'note.restoredDamaged': (p: PhraseParams) =>
+    `restored as it was when it was replaced: it failed integrity_check then and fails it now (${p['problems']})`,
+  'note.decryptAsRestored': (p: PhraseParams) =>
+    `The backup folder ${p['dir']} has no room to decrypt set ${p['id']} whole first (${p['needed']} needed, ${p['free']} free): each file is decrypted and checked as it is restored`,
+  'note.droppingStale': (p: PhraseParams) => `dropping "${p['name']}" left by an earlier interrupted restore`,
+  'note.propertyNotRestored': (p: PhraseParams) => `database property not restored (${p['sql']}): ${p['error']}`,
+  'note.couldNotDrop': (p: PhraseParams) => `could not drop "${p['name']}": ${p['error']}`,
+  'note.couldNotDropRole': (p: PhraseParams) =>
+    `could not drop a role created for this restore (${p['sql']}): ${p['error']}`,
   'when.timezoneHint': () =>
     "Use an IANA time zone such as Europe/Madrid or America/Mexico_City, or leave it empty for the machine's.",
 } satisfies Record<string, (p: PhraseParams) => string>;

@@ -140,10 +140,13 @@ export async function decryptForRestore(
     const free = await freeBytesAt(scratchRoot);
     if (free !== null && plainBytes + RESTORE_ROOM > free) {
       const decrypter = await decrypterFor(cfg, m.encryption!, m.id, passphraseSample(m, openStored(dir)));
-      reporter.emit({
-        type: 'warning',
-        message: `The backup folder ${cfg.backupDir} has no room to decrypt set ${m.id} whole first (${formatBytes(plainBytes + RESTORE_ROOM)} needed, ${formatBytes(free)} free): each file is decrypted and checked as it is restored`,
-      });
+      const room = {
+        dir: cfg.backupDir,
+        id: m.id,
+        needed: formatBytes(plainBytes + RESTORE_ROOM),
+        free: formatBytes(free),
+      };
+      reporter.emit({ type: 'warning', ...said('note.decryptAsRestored', room) });
       return { manifest: decryptedView(m), read: decryptingReader(decrypter, localReader(dir, m.id), m) };
     }
     const whole = await decryptSet(cfg, m, dir, join(scratchRoot, 'decrypted'), sel, reporter).catch(

@@ -188,11 +188,7 @@ async function restoreInto(
     }
     if (names.has(staging)) {
       ctx.log('dropping stale staging database', { staging });
-      ctx.reporter.emit({
-        type: 'warning',
-        item,
-        message: `dropping "${staging}" left by an earlier interrupted restore`,
-      });
+      ctx.reporter.emit({ type: 'warning', item, ...said('note.droppingStale', { name: staging }) });
       await dropDatabase(admin, staging, versionNum);
     }
 
@@ -256,11 +252,9 @@ async function restoreInto(
           try {
             await admin.query(sql);
           } catch (err) {
-            ctx.reporter.emit({
-              type: 'warning',
-              item,
-              message: `database property not restored (${sql.replace(quoteIdent(staging), quoteIdent(finalName))}): ${(err as Error).message}`,
-            });
+            const shown = sql.replace(quoteIdent(staging), quoteIdent(finalName));
+            const error = (err as Error).message;
+            ctx.reporter.emit({ type: 'warning', item, ...said('note.propertyNotRestored', { sql: shown, error }) });
           }
         }
         for (const s of skipped)
@@ -313,16 +307,14 @@ async function restoreInto(
   } catch (err) {
     if (created) {
       await dropDatabase(admin, staging, versionNum).catch((e: unknown) => {
-        ctx.reporter.emit({ type: 'warning', item, message: `could not drop "${staging}": ${(e as Error).message}` });
+        const error = (e as Error).message;
+        ctx.reporter.emit({ type: 'warning', item, ...said('note.couldNotDrop', { name: staging, error }) });
       });
     }
     for (const sql of dropCreatedRolesSql(createdRoles)) {
       await admin.query(sql).catch((e: unknown) => {
-        ctx.reporter.emit({
-          type: 'warning',
-          item,
-          message: `could not drop a role created for this restore (${sql}): ${(e as Error).message}`,
-        });
+        const error = (e as Error).message;
+        ctx.reporter.emit({ type: 'warning', item, ...said('note.couldNotDropRole', { sql, error }) });
       });
     }
     if (ctx.signal.aborted) throw new InterruptedError('Restore interrupted; the live database was not changed.');

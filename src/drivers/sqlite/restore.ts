@@ -3,7 +3,7 @@ import { existsSync, promises as fsp, statSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import { text } from 'node:stream/consumers';
 import { InterruptedError, RefusedError, RespaldoError } from '../../core/errors.js';
-import { english, phrase } from '../../core/phrases.js';
+import { english, phrase, said } from '../../core/phrases.js';
 import type { DatabaseConfig } from '../../core/types.js';
 import type {
   DriverContext,
@@ -135,7 +135,7 @@ export async function restoreSqlite(req: RestoreRequest, ctx: DriverContext): Pr
       ctx.reporter.emit({
         type: 'warning',
         item: req.db.name,
-        message: `restored as it was when it was replaced: it failed integrity_check then and fails it now (${integritySummary(info.integrity, 2)})`,
+        ...said('note.restoredDamaged', { problems: integritySummary(info.integrity, 2) }),
       });
     }
     const tables = info.tables ?? {}; // counted: the copy passed integrity_check, or was damaged when stored

@@ -250,6 +250,15 @@ export const PHRASES_ES = {
     `${p['item']}: también se restauró la partición ${p['table']} (de una tabla particionada elegida)`,
   'note.notRestored': (p: PhraseParams) => `no restaurado: ${p['what']}`,
 
+  'note.restoredDamaged': (p: PhraseParams) =>
+    `restaurada tal como estaba al reemplazarla: ya fallaba integrity_check entonces y lo falla ahora (${p['problems']})`,
+  'note.decryptAsRestored': (p: PhraseParams) =>
+    `La carpeta de copias ${p['dir']} no tiene sitio para descifrar antes la copia ${p['id']} entera (necesita ${p['needed']}, hay ${p['free']} libres): cada archivo se descifra y comprueba al restaurarlo`,
+  'note.droppingStale': (p: PhraseParams) => `borrando "${p['name']}", que dejó una restauración interrumpida`,
+  'note.propertyNotRestored': (p: PhraseParams) => `propiedad de la base no restaurada (${p['sql']}): ${p['error']}`,
+  'note.couldNotDrop': (p: PhraseParams) => `no se pudo borrar "${p['name']}": ${p['error']}`,
+  'note.couldNotDropRole': (p: PhraseParams) =>
+    `no se pudo borrar un rol creado para esta restauración (${p['sql']}): ${p['error']}`,
   'when.timezoneHint': () =>
     'Use una zona horaria IANA como Europe/Madrid o America/Mexico_City, o déjela vacía para usar la de la máquina.',
 } satisfies Record<PhraseId, (p: PhraseParams) => string>;
