@@ -2,9 +2,11 @@
 /**
  * Off-site copy benchmark: `respaldo copy` of a ~300 MB set to a folder, to S3 (s3rver) and to SFTP
  * (OpenSSH sshd), each next to a peer on the same server in the same run: `cp -r` + `sync` for the
- * folder, `rclone copy` of the same set folder to the same S3 endpoint, `scp -r` to the same sshd.
- * Prints seconds, the ratio to the peer and respaldo's peak RSS. It is not a test. Why one file of about 490
- * lines: the copy and the way back share the set, the servers, the proxy and the timing rows of one run.
+ * folder (a floor: it proves nothing landed whole) and `rclone copy` + `sync` to a local folder (which checks
+ * each file's hash, as respaldo does), `rclone copy` of the same set folder to the same S3 endpoint, `scp -r`
+ * to the same sshd. Prints seconds, the ratio to the peer and respaldo's peak RSS. It is not a test. Why one
+ * file of about 490 lines: the copy and the way back share the set, the servers, the proxy and the timing rows
+ * of one run.
  *
  *   node scripts/bench-copy.mjs [--size-mb 300] [--rounds 2] [--only folder,s3,sftp] [--baseline DIR]
  *                               [--latency-ms N] [--restore] [--keep]
@@ -289,6 +291,28 @@ const cases = [
       timed('sh', ['-c', 'cp -r "$0" "$1" && sync -f "$1"', join(targets.folder, 'bench', m.id, 'application'), out]),
   },
   {
+    // The same copy next to a peer that also proves what landed: rclone (the peer of S3) copying to a local folder
+    // checks each file's hash after the copy, as respaldo re-reads and hashes it; then the same sync.
+    key: 'folder',
+    name: 'folder',
+    peerName: 'rclone copy + sync',
+    checkedPeer: true,
+    server: null,
+    clear: () => {
+      rmSync(join(targets.folder, 'bench'), { recursive: true, force: true });
+      rmSync(join(targets.peerFolder, m.id), { recursive: true, force: true });
+    },
+    peer: () =>
+      timed('sh', [
+        '-c',
+        'rclone copy --config /dev/null "$0" "$1" && sync -f "$1"',
+        setDir,
+        join(targets.peerFolder, m.id),
+      ]),
+    ours: (bin = cli) => timed(process.execPath, [bin, 'copy', m.id, '--to', 'nas', '--config', configFile], { env }),
+    dest: 'nas',
+  },
+  {
     key: 's3',
     name: 's3 (s3rver)',
     peerName: 'rclone copy',
@@ -379,7 +403,7 @@ if (restoreToo) {
         ),
         { env },
       );
-  for (const c of cases.filter((x) => only.includes(x.key))) {
+  for (const c of cases.filter((x) => only.includes(x.key) && !x.checkedPeer)) {
     c.clear();
     c.ours();
     const none = c.server ? Infinity : null;
@@ -434,7 +458,7 @@ console.log(
 );
 console.log(
   'destination'.padEnd(20),
-  'peer'.padEnd(14),
+  'peer'.padEnd(18),
   'peer s'.padStart(8),
   'respaldo s'.padStart(11),
   '×peer'.padStart(7),
@@ -445,7 +469,7 @@ console.log(
 for (const r of rows) {
   console.log(
     r.name.padEnd(20),
-    r.peerName.padEnd(14),
+    r.peerName.padEnd(18),
     r.peer.toFixed(2).padStart(8),
     r.ours.toFixed(2).padStart(11),
     (r.ours / r.peer).toFixed(2).padStart(7),
