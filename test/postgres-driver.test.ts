@@ -47,6 +47,11 @@ function warnings(ctx: { reporter: CollectingReporter }, type: 'warning' | 'info
   return ctx.reporter.events.flatMap((e) => (e.type === type ? [e.message] : []));
 }
 
+/** The steps a restore reported (its `item-progress` messages). */
+function steps(ctx: { reporter: CollectingReporter }): (string | undefined)[] {
+  return ctx.reporter.events.flatMap((e) => (e.type === 'item-progress' ? [e.message] : []));
+}
+
 function makeCtx(): DriverContext & { reporter: CollectingReporter; logs: string[] } {
   const scratchDir = mkdtempSync(join(work, 'scratch-'));
   const logs: string[] = [];
@@ -1054,16 +1059,17 @@ describe.skipIf(!available)('postgres driver (real cluster)', () => {
       { driver: split, ctx: tctx },
     );
     expect(whole.result.tables).toEqual(t.facts.tables);
-    const steps = tctx.reporter.events.flatMap((e) => (e.type === 'item-progress' ? [e.message] : []));
-    expect(steps).toContainEqual(expect.stringMatching(/^loading the data \(\d+ large tables, 2 sessions each\)$/));
-    expect(steps).toContain('pg_restore --jobs=2: indexes and constraints');
+    expect(steps(tctx)).toContainEqual(
+      expect.stringMatching(/^loading the data \(\d+ large tables, 2 sessions each\)$/),
+    );
+    expect(steps(tctx)).toContain('pg_restore --jobs=2: indexes and constraints');
     // The trigger on people (it writes to audit) was made after the data: audit holds what it held.
     expect(plainDump('tricky_split', ['--schema-only'])).toBe(plainDump('tricky', ['--schema-only']));
     const sorted = (database: string) => plainDump(database).split('\n').sort().join('\n');
     expect(sorted('tricky_split')).toBe(sorted('tricky'));
 
     // bank's filler table (150 000 rows, ~40 MB raw) is cut among the two sessions: its rows are all there,
-    // not in the order of the dump, and its data went through neither pg_restore's list nor the disk.
+    // and its data went through neither pg_restore's list nor the disk.
     const bank = dbConfig(fixture('bank'));
     const b = await dump(bank);
     const bctx = makeCtx();
@@ -1078,10 +1084,8 @@ describe.skipIf(!available)('postgres driver (real cluster)', () => {
     expect(result.tables).toEqual(b.facts.tables);
     const digest = `SELECT md5(string_agg(id || ':' || pad, ',' ORDER BY id)) FROM filler`;
     expect(cluster.psql(digest, 'bank_split')).toBe(cluster.psql(digest, 'bank'));
-    const outOfOrder =
-      'SELECT count(*) FROM (SELECT id, lag(id) OVER (ORDER BY ctid) AS prev FROM filler) x WHERE id < prev';
-    expect(Number(cluster.psql(outOfOrder, 'bank_split'))).toBeGreaterThan(0);
-    expect(cluster.psql(outOfOrder, 'bank')).toBe('0');
+    // Loaded by two sessions (their rows may interleave on disk, or not when one finished first: not asserted).
+    expect(steps(bctx)).toContain('loading the data (1 large table, 2 sessions each)');
     expect(cluster.psql(`SELECT indexdef FROM pg_indexes WHERE tablename = 'history'`, 'bank_split')).toMatch(/UNIQUE/);
 
     // A --table restore of the split table: its own sessions, the table alone.
@@ -1106,10 +1110,8 @@ describe.skipIf(!available)('postgres driver (real cluster)', () => {
     try {
       const bctx = makeCtx();
       const d = await dump(db, 'full', bctx, undefined, wide);
-      const infos = (c: ReturnType<typeof makeCtx>) =>
-        c.reporter.events.flatMap((e) => (e.type === 'info' ? [e.message] : []));
       // pg_dump --jobs=N holds N + 1 connections; one slot stays free.
-      expect(infos(bctx)).toContain(
+      expect(warnings(bctx, 'info')).toContain(
         'bank: the server has 4 free connection slot(s): pg_dump runs with --jobs=2 instead of 4',
       );
       expect(d.facts.details['jobs']).toBe(2);
@@ -1122,13 +1124,12 @@ describe.skipIf(!available)('postgres driver (real cluster)', () => {
         { driver: wide, ctx: rctx },
       );
       expect(result.tables).toEqual(d.facts.tables);
-      expect(infos(rctx)).toContain(
+      expect(warnings(rctx, 'info')).toContain(
         'bank: the server has 4 free connection slot(s): pg_restore runs with --jobs=3 instead of 4',
       );
       // The split load would have needed 3 more sessions for filler: one pg_restore of three jobs instead.
-      const steps = rctx.reporter.events.flatMap((e) => (e.type === 'item-progress' ? [e.message] : []));
-      expect(steps).toContain('pg_restore --jobs=3 into "bank__restore_20261122_101010"');
-      expect(steps.some((m) => m?.startsWith('loading the data'))).toBe(false);
+      expect(steps(rctx)).toContain('pg_restore --jobs=3 into "bank__restore_20261122_101010"');
+      expect(steps(rctx).some((m) => m?.startsWith('loading the data'))).toBe(false);
       const digest = `SELECT md5(string_agg(id || ':' || pad, ',' ORDER BY id)) FROM filler`;
       expect(cluster.psql(digest, 'bank_few_slots')).toBe(cluster.psql(digest, 'bank'));
     } finally {
@@ -1138,11 +1139,8 @@ describe.skipIf(!available)('postgres driver (real cluster)', () => {
     const d = await dump(db, 'full', makeCtx(), undefined, wide);
     const ctx = makeCtx();
     await restore(db, d, { kind: 'side-by-side', name: 'bank_all_slots' }, { driver: wide, ctx });
-    const steps = ctx.reporter.events.flatMap((e) => (e.type === 'item-progress' ? [e.message] : []));
-    expect(steps).toContain('loading the data (1 large table, 4 sessions each)');
-    expect(ctx.reporter.events.some((e) => e.type === 'info' && e.message.includes('free connection slot'))).toBe(
-      false,
-    );
+    expect(steps(ctx)).toContain('loading the data (1 large table, 4 sessions each)');
+    expect(warnings(ctx, 'info')).toEqual([]);
   });
 
   test('databases[].jobs sets the jobs of pg_dump and pg_restore for that database, over the cores', async () => {
@@ -1160,10 +1158,9 @@ describe.skipIf(!available)('postgres driver (real cluster)', () => {
       { driver: wide, ctx: rctx },
     );
     expect(result.tables).toEqual(d.facts.tables);
-    const steps = rctx.reporter.events.flatMap((e) => (e.type === 'item-progress' ? [e.message] : []));
     // One job: pg_restore alone, and no table split among sessions (the driver would split with its own 4).
-    expect(steps.some((m) => m?.startsWith('pg_restore --jobs=1 into'))).toBe(true);
-    expect(steps.some((m) => m?.startsWith('loading the data'))).toBe(false);
+    expect(steps(rctx).some((m) => m?.startsWith('pg_restore --jobs=1 into'))).toBe(true);
+    expect(steps(rctx).some((m) => m?.startsWith('loading the data'))).toBe(false);
     expect(warnings(rctx, 'info')).toEqual([]);
     // More than the driver's own: taken as asked (the server has the slots).
     const three = await dump(

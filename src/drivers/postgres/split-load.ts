@@ -15,7 +15,7 @@ import type { TocEntry } from './toc.js';
  * is pg_restore restoring that one TABLE DATA entry from a folder holding the dump's table of contents and a
  * named pipe in place of the data file, so the COPY statement and the session's settings are pg_restore's own.
  *
- * The rows of such a table end up in a different physical order (each session appends its own pages), as after
+ * The rows of such a table usually end up in a different physical order (each session appends its own pages), as after
  * any UPDATE or VACUUM FULL; a query without ORDER BY has no order to keep.
  *
  * It is done from SPLIT_MIN_JOBS jobs (cores) up. Measured on the 2-core machine of this project, the data step
