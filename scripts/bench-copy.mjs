@@ -1,14 +1,14 @@
 #!/usr/bin/env node
 /**
- * Off-site copy benchmark: `respaldo copy` of a ~300 MB set to a folder, to S3 (s3rver) and to SFTP
- * (OpenSSH sshd), each next to a peer on the same server in the same run: `cp -r` + `sync` for the
- * folder (a floor: it proves nothing landed whole) and `rclone copy` + `sync` to a local folder (which checks
- * each file's hash, as respaldo does), `rclone copy` of the same set folder to the same S3 endpoint, `scp -r`
- * to the same sshd. Prints seconds, the ratio to the peer and respaldo's peak RSS. It is not a test. Why one
- * file of about 490 lines: the copy and the way back share the set, the servers, the proxy and the timing rows
- * of one run.
+ * Off-site copy benchmark: `respaldo copy` of a ~300 MB set to a folder, to S3 (s3rver), to an rclone remote
+ * (rclone's s3 backend on the same s3rver) and to SFTP (OpenSSH sshd), each next to a peer on the same server in
+ * the same run: `cp -r` + `sync` for the folder (a floor: it proves nothing landed whole) and `rclone copy` +
+ * `sync` to a local folder (which checks each file's hash, as respaldo does), `rclone copy` of the same set folder
+ * to the same S3 endpoint (for the S3 and the rclone destinations), `scp -r` to the same sshd. Prints seconds,
+ * the ratio to the peer and respaldo's peak RSS. It is not a test. Why one file of about 520 lines: the copy and
+ * the way back share the set, the servers, the proxy and the timing rows of one run.
  *
- *   node scripts/bench-copy.mjs [--size-mb 300] [--rounds 2] [--only folder,s3,sftp] [--baseline DIR]
+ *   node scripts/bench-copy.mjs [--size-mb 300] [--rounds 2] [--only folder,s3,rclone,sftp] [--baseline DIR]
  *                               [--latency-ms N] [--restore] [--keep]
  *
  * --latency-ms N puts a TCP proxy (its own process, loopback) in front of s3rver and sshd that holds every chunk N ms
@@ -44,7 +44,7 @@ const opt = (name, dflt) => {
 const sizeMb = Number(opt('size-mb', '300'));
 const rounds = Number(opt('rounds', '2'));
 const keep = args.includes('--keep');
-const only = opt('only', 'folder,s3,sftp').split(',');
+const only = opt('only', 'folder,s3,rclone,sftp').split(',');
 const cli = join(root, 'dist', 'cli', 'main.js');
 const baseline = opt('baseline', null);
 const baseCli = baseline ? join(resolve(baseline), 'dist', 'cli', 'main.js') : null;
@@ -245,10 +245,29 @@ writeFileSync(
         path: targets.sftp,
         copyAfterBackup: false,
       },
+      {
+        // The rclone destination type, its remote on the same s3rver, given entirely by `config` (environment).
+        name: 'rc',
+        type: 'rclone',
+        remote: 'benchrc',
+        path: 'bench/rclone',
+        config: {
+          type: 's3',
+          provider: 'Other',
+          endpoint: `http://127.0.0.1:${s3Via}`,
+          access_key_id: '${S3_KEY}',
+          secret_access_key: '${S3_KEY}',
+          force_path_style: 'true',
+        },
+        copyAfterBackup: false,
+      },
     ],
   }),
 );
-const env = { ...process.env, S3_KEY };
+// rclone's S3 client cannot take a custom CA bundle with its own transport (AWS_CA_BUNDLE fails every command);
+// the endpoint is plain http anyway. respaldo's rclone destination passes its environment on, so it goes for all.
+const { AWS_CA_BUNDLE: _ca, ...plainEnv } = process.env;
+const env = { ...plainEnv, S3_KEY };
 const m = JSON.parse(run(process.execPath, [cli, 'create', '--json', '--config', configFile], { env, cwd: work }));
 const setDir = join(work, 'backups', m.id);
 const storedMb = (m.totals.storedBytes / 1048576).toFixed(0);
@@ -259,8 +278,6 @@ console.log(
       .join(' ')}\n`,
 );
 
-// rclone's S3 client cannot take a custom CA bundle with its own transport; the endpoint is plain http anyway.
-const { AWS_CA_BUNDLE: _ca, ...plainEnv } = process.env;
 const rcloneEnv = {
   ...plainEnv,
   RCLONE_CONFIG_BENCH_TYPE: 's3',
@@ -326,6 +343,23 @@ const cases = [
     dest: 's3',
     peerBack: (out) =>
       timed('rclone', ['copy', `bench:bench/respaldo/bench/${m.id}/application`, out], { env: rcloneEnv }),
+  },
+  {
+    // The rclone destination type (one `rclone rcat` per file) next to one `rclone copy` of the set folder,
+    // both to the same rclone S3 remote on the same s3rver.
+    key: 'rclone',
+    name: 'rclone (s3rver)',
+    peerName: 'rclone copy',
+    server: s3,
+    clear: () => {
+      rmSync(join(s3Dir, 'bench', 'rclone'), { recursive: true, force: true });
+      rmSync(join(s3Dir, 'bench', 'peer'), { recursive: true, force: true });
+    },
+    peer: () => timed('rclone', ['copy', setDir, `bench:bench/peer/${m.id}`], { env: rcloneEnv }),
+    ours: (bin = cli) => timed(process.execPath, [bin, 'copy', m.id, '--to', 'rc', '--config', configFile], { env }),
+    dest: 'rc',
+    peerBack: (out) =>
+      timed('rclone', ['copy', `bench:bench/rclone/bench/${m.id}/application`, out], { env: rcloneEnv }),
   },
   {
     key: 'sftp',

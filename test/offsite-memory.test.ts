@@ -3,11 +3,11 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Manifest } from '../src/core/types.js';
-import { CLI_BIN, collect, describeResult, parseJsonOutput, startNode } from './helpers/cli.js';
-import { SECRET, addFolderAndS3, cli, localFiles, tree } from './helpers/offsite.js';
-import { S3RVER_KEY, startS3rver, stopAllS3rvers } from './helpers/s3rver.js';
+import { parseJsonOutput } from './helpers/cli.js';
+import { addFolderAndS3, cli, localFiles, peakRss, tree } from './helpers/offsite.js';
+import { startS3rver, stopAllS3rvers } from './helpers/s3rver.js';
 import { sftpDestination, startSshd, stopAllSshd } from './helpers/sshd.js';
-import { demoSetup, type DemoSetup } from './helpers/tmp.js';
+import { demoSetup } from './helpers/tmp.js';
 
 afterEach(async () => {
   await stopAllS3rvers();
@@ -15,30 +15,6 @@ afterEach(async () => {
 });
 
 const MiB = 1024 * 1024;
-
-/**
- * Runs the CLI and returns its peak RSS in MiB (VmHWM of /proc/self/status, written at exit). Not
- * `process.resourceUsage().maxRSS`: Linux keeps that across exec, so a child of the test's worker reported the
- * worker's own size (312 MiB for every run, whatever it did).
- */
-async function peakRss(s: DemoSetup, args: string[]): Promise<number> {
-  const preload = join(s.dir, 'max-rss.mjs');
-  const out = join(s.dir, 'max-rss.txt');
-  writeFileSync(
-    preload,
-    `import { readFileSync, writeFileSync } from 'node:fs';\n` +
-      `process.on('exit', () => writeFileSync(${JSON.stringify(out)}, ` +
-      `/VmHWM:\\s*(\\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'))[1]));\n`,
-  );
-  const r = await collect(
-    startNode(['--import', preload, CLI_BIN, ...args, '--config', s.configFile], {
-      cwd: s.dir,
-      env: { S3_KEY_ID: S3RVER_KEY, S3_SECRET_KEY: SECRET },
-    }),
-  );
-  expect(r.code, describeResult(r)).toBe(0);
-  return Number(readFileSync(out, 'utf8')) / 1024;
-}
 
 /**
  * Memory stays flat while copying (measured on Node 20 here: folder +37 MiB before, +8 to +11 after; S3 +129 MiB

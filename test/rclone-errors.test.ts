@@ -53,6 +53,13 @@ describe('rclone errors', () => {
       /unreachable/,
       true,
     ],
+    [
+      'AWS_CA_BUNDLE set for an S3 remote',
+      'Failed to create file system for "offsite:/x": LoadCustomCABundleError: unable to load custom CA bundle, ' +
+        "HTTPClient's transport unsupported type | caused by: unsupported transport, *fshttp.Transport",
+      /cannot use the CA bundle named by AWS_CA_BUNDLE/,
+      false,
+    ],
   ])('%s', async (_name, stderr, message, transient) => {
     const err = await failure(stderr);
     expect(err.message).toMatch(message);

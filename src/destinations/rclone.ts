@@ -2,7 +2,7 @@ import { Transform, type Readable, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { CommandError, DestinationError, RespaldoError } from '../core/errors.js';
 import { phrase } from '../core/phrases.js';
-import { runCapture, spawnStreaming, type SpawnSpec } from '../exec/spawn.js';
+import { runCapture, spawnStreaming, type SpawnSpec, type StreamingChild } from '../exec/spawn.js';
 import { isSetId } from '../engine/set-id.js';
 import {
   DEFAULT_TIMEOUT_SECONDS,
@@ -24,6 +24,10 @@ const SECRET_KEY = /pass|secret|token|key$|auth|credentials/i;
  */
 export class RcloneDestination implements Destination {
   readonly type = 'rclone' as const;
+
+  /** Keys of the files `listFiles` found (so `get` need not look for them again). */
+  private readonly listed = new Set<string>();
+  private sizeFlag: Promise<boolean> | undefined;
 
   constructor(private readonly cfg: DestinationConfig) {}
 
@@ -70,6 +74,15 @@ export class RcloneDestination implements Destination {
     }
     const tail = String((err.details as { stderrTail?: string } | undefined)?.stderrTail ?? err.message);
     const last = tail.split('\n').filter(Boolean).slice(-2).join(' | ');
+    // rclone's S3 backend (1.60, Debian 12) fails every command when AWS_CA_BUNDLE is set, as it often is on a
+    // machine behind a TLS-inspecting proxy: the message names neither the variable nor the way round it.
+    if (/LoadCustomCABundleError/.test(tail)) {
+      throw new DestinationError(
+        this.name,
+        `${doing}: rclone cannot use the CA bundle named by AWS_CA_BUNDLE (${last})`,
+        'Unset AWS_CA_BUNDLE for respaldo; if the store needs that CA, name the file in RCLONE_CA_CERT instead.',
+      );
+    }
     if (/knownhosts|host key|key mismatch/i.test(tail)) {
       throw new DestinationError(
         this.name,
@@ -129,13 +142,36 @@ export class RcloneDestination implements Destination {
     );
   }
 
-  async put(key: string, body: Readable): Promise<void> {
-    const child = spawnStreaming(this.spec(['rcat', this.target(key)], 'pipe'));
+  /**
+   * `rclone rcat` of `key`, its size told up front: rclone then sends the file as it would a local one of that
+   * size (S3: one streamed PutObject up to its upload cutoff), where a stream of unknown length goes in 5 MiB
+   * parts through memory, and a store that checks lengths (S3) fails a body of another length.
+   */
+  private async rcat(key: string, size: number, signal?: AbortSignal) {
+    const sized = size >= 0 && (await this.rcatTakesSize()) ? ['--size', String(size)] : [];
+    const child = spawnStreaming({ ...this.spec(['rcat', ...sized, this.target(key)], 'pipe'), signal });
     child.stdout.resume();
+    return child;
+  }
+
+  /**
+   * Whether this rclone's `rcat` has `--size`: older releases (a distribution's rclone can be years old) refuse
+   * every upload with "unknown flag: --size". Asked once per destination opened, from `rcat --help`.
+   */
+  private rcatTakesSize(): Promise<boolean> {
+    this.sizeFlag ??= runCapture(this.spec(['rcat', '--help'])).then(
+      (r) => /^\s*--size\b/m.test(r.stdout),
+      () => false, // rclone missing or broken: the upload itself fails with why
+    );
+    return this.sizeFlag;
+  }
+
+  /** Waits for rclone and for what feeds it; on a failure of either, stops both and throws rclone's reason. */
+  private async sent(key: string, child: StreamingChild, feeding: Promise<unknown>, stop: () => void) {
     try {
-      await Promise.all([pipeline(body, child.child.stdin!), child.done]);
+      await Promise.all([feeding, child.done]);
     } catch (err) {
-      body.destroy();
+      stop();
       child.child.kill('SIGTERM');
       this.fail(
         await child.done.then(
@@ -147,8 +183,36 @@ export class RcloneDestination implements Destination {
     }
   }
 
+  async put(key: string, body: Readable, size: number, opts: { signal?: AbortSignal } = {}): Promise<void> {
+    const child = await this.rcat(key, size, opts.signal);
+    await this.sent(key, child, pipeline(body, child.child.stdin!), () => body.destroy());
+  }
+
+  /**
+   * Each chunk (the reader's one reused buffer) is written to rclone's stdin and handed back only once the pipe
+   * took it: no buffer per MiB is made, so none piles up before V8 collects it.
+   */
+  async putChunks(
+    key: string,
+    chunks: AsyncIterable<Buffer>,
+    size: number,
+    opts: { signal?: AbortSignal } = {},
+  ): Promise<void> {
+    const child = await this.rcat(key, size, opts.signal);
+    const stdin = child.child.stdin!;
+    stdin.on('error', () => undefined); // EPIPE when rclone stopped: its own reason is thrown, from `done`
+    const feeding = (async () => {
+      for await (const chunk of chunks)
+        await new Promise<void>((resolve, reject) => stdin.write(chunk, (e) => (e ? reject(e) : resolve())));
+      await new Promise<void>((resolve) => stdin.end(resolve));
+    })();
+    await this.sent(key, child, feeding, () => stdin.destroy());
+  }
+
   async get(key: string, opts: { offset?: number } = {}): Promise<Readable> {
-    if (!(await this.stat(key)))
+    // A file this destination listed needs no `lsjson` of its own (one rclone process less per file of a restore,
+    // which lists the set first); one gone since fails its `cat`, found not found the same way.
+    if (!this.listed.has(key) && !(await this.stat(key)))
       throw new DestinationError(
         this.name,
         `reading ${key}: not found at ${this.describe()}`,
@@ -204,13 +268,16 @@ export class RcloneDestination implements Destination {
     return out;
   }
 
-  async listFiles(dir: string): Promise<RemoteFile[]> {
-    return (await this.lsjson(dir, true))
-      .filter((e) => !e.IsDir)
-      .map((e) => {
-        const at = e.ModTime ? new Date(e.ModTime) : null;
-        return { path: e.Path, size: e.Size, ...(at && !isNaN(at.getTime()) ? { modifiedAt: at.toISOString() } : {}) };
-      });
+  async listFiles(dir: string, opts: { temps?: boolean } = {}): Promise<RemoteFile[]> {
+    // Only a copy asks for the files being written (it removes stale ones): it uploads next, so whether rcat takes
+    // --size is asked meanwhile, not before its first upload.
+    if (opts.temps) void this.rcatTakesSize();
+    const files = (await this.lsjson(dir, true)).filter((e) => !e.IsDir);
+    for (const e of files) this.listed.add(`${dir}/${e.Path}`);
+    return files.map((e) => {
+      const at = e.ModTime ? new Date(e.ModTime) : null;
+      return { path: e.Path, size: e.Size, ...(at && !isNaN(at.getTime()) ? { modifiedAt: at.toISOString() } : {}) };
+    });
   }
 
   async stat(key: string): Promise<{ size: number } | null> {
@@ -222,6 +289,7 @@ export class RcloneDestination implements Destination {
   }
 
   async delete(key: string): Promise<void> {
+    this.listed.delete(key);
     try {
       await runCapture(this.spec(['deletefile', this.target(key)]));
     } catch (err) {

@@ -4,7 +4,7 @@ import { formatLocal } from '../../src/core/format.js';
 import { expect } from 'vitest';
 import type { Manifest } from '../../src/core/types.js';
 import type { RemoteSetSummary } from '../../src/engine/remote.js';
-import { describeResult, parseJsonOutput, runCli } from './cli.js';
+import { CLI_BIN, collect, describeResult, parseJsonOutput, runCli, startNode } from './cli.js';
 import { S3RVER_KEY, s3Destination, type S3Server } from './s3rver.js';
 import { dbDigest } from './sqlite.js';
 import type { DemoSetup } from './tmp.js';
@@ -104,4 +104,28 @@ export function expectNothingLeftNorLogged(s: DemoSetup, secret: string): void {
   const logs = join(s.backupDir, 'logs');
   for (const f of existsSync(logs) ? readdirSync(logs) : [])
     expect(readFileSync(join(logs, f), 'utf8')).not.toContain(secret);
+}
+
+/**
+ * Runs the CLI and returns its peak RSS in MiB (VmHWM of /proc/self/status, written at exit). Not
+ * `process.resourceUsage().maxRSS`: Linux keeps that across exec, so a child of the test's worker reported the
+ * worker's own size (312 MiB for every run, whatever it did).
+ */
+export async function peakRss(s: DemoSetup, args: string[]): Promise<number> {
+  const preload = join(s.dir, 'max-rss.mjs');
+  const out = join(s.dir, 'max-rss.txt');
+  writeFileSync(
+    preload,
+    `import { readFileSync, writeFileSync } from 'node:fs';\n` +
+      `process.on('exit', () => writeFileSync(${JSON.stringify(out)}, ` +
+      `/VmHWM:\\s*(\\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'))[1]));\n`,
+  );
+  const r = await collect(
+    startNode(['--import', preload, CLI_BIN, ...args, '--config', s.configFile], {
+      cwd: s.dir,
+      env: { S3_KEY_ID: S3RVER_KEY, S3_SECRET_KEY: SECRET },
+    }),
+  );
+  expect(r.code, describeResult(r)).toBe(0);
+  return Number(readFileSync(out, 'utf8')) / 1024;
 }
