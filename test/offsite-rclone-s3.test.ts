@@ -51,11 +51,16 @@ function rcloneS3(srv: S3Server, keys: { id: string; secret: string }, extra: Re
   };
 }
 
-function withRcloneS3(s: DemoSetup, srv: S3Server, extra: Record<string, unknown> = {}): void {
+function withRcloneS3(
+  s: DemoSetup,
+  srv: S3Server,
+  extra: Record<string, unknown> = {},
+  config: Record<string, unknown> = {},
+): void {
   const dest = rcloneS3(srv, { id: '${S3_KEY_ID}', secret: '${S3_SECRET_KEY}' }, extra);
   writeFileSync(
     s.configFile,
-    JSON.stringify({ ...JSON.parse(readFileSync(s.configFile, 'utf8')), destinations: [dest] }),
+    JSON.stringify({ ...JSON.parse(readFileSync(s.configFile, 'utf8')), ...config, destinations: [dest] }),
   );
 }
 
@@ -82,13 +87,6 @@ describe('rclone destination (s3 backend against s3rver)', () => {
     expect((err as Error).message).toContain('writing srv1/20261202_120000/app/short.bin');
   });
 
-  it('the new-server day through an rclone S3 remote', async () => {
-    const srv = await startS3rver();
-    const s = demoSetup();
-    withRcloneS3(s, srv);
-    await newServerDay(s, 'cloud');
-  });
-
   it('a local file changed behind respaldo is not left at the remote; the other files are copied', async () => {
     const srv = await startS3rver();
     const s = demoSetup();
@@ -106,6 +104,29 @@ describe('rclone destination (s3 backend against s3rver)', () => {
     expect(listed).not.toContain(file);
     expect(listed).not.toContain('manifest.json'); // the set is not listed there
     expect(listed.length).toBeGreaterThan(0); // the other files went
+  });
+
+  it('encrypted only off-site: each sealed file is told its ciphertext size; the new-server day decrypts', async () => {
+    const srv = await startS3rver();
+    const s = demoSetup();
+    const keyFile = join(s.dir, 'key.txt');
+    execFileSync('age-keygen', ['-o', keyFile], { stdio: 'pipe' });
+    const recipient = execFileSync('age-keygen', ['-y', keyFile], { encoding: 'utf8' }).trim();
+    withRcloneS3(
+      s,
+      srv,
+      { encrypt: true },
+      { encryption: { recipients: [recipient], identityFile: keyFile, local: false } },
+    );
+    await newServerDay(s, 'cloud');
+    const there = new RcloneDestination(rcloneS3(srv, { id: S3RVER_KEY, secret: S3RVER_KEY }));
+    const sets = await there.listSets('srv1');
+    expect(sets).toHaveLength(2);
+    for (const { id } of sets) {
+      const listed = await there.listFiles(`srv1/${id}`);
+      expect(listed.filter((f) => f.path !== 'manifest.json').every((f) => f.path.endsWith('.age'))).toBe(true);
+      await cli(s, ['verify', id, '--from', 'cloud', '--read-data']);
+    }
   });
 
   /**
