@@ -21,6 +21,7 @@ import { silentReporter } from '../src/core/events.js';
 import { PHRASES_ES } from '../src/ui/i18n/phrases-es.js';
 import { say } from '../src/ui/i18n/index.js';
 import { PlanView } from '../src/ui/screens/RestoreScreen.js';
+import { waitFor } from './helpers/fake-clock.js';
 import { demoSetup } from './helpers/tmp.js';
 import { renderUi } from './ui-fake-facade.js';
 import { CollectingReporter, type Reporter } from '../src/core/events.js';
@@ -285,5 +286,48 @@ describe('restore plan phrases', () => {
     expect(f).toContain(`${error}; se retoma ese archivo donde se cortó, tras 12 MB`);
     expect(f).toContain('a note without a phrase');
     expect(f).not.toMatch(/Taking a safety copy|resuming that file/);
+  });
+
+  it('the step of a running restore: under its bar in Spanish while it runs, gone once it ended', async () => {
+    // The real engine: an in-place SQLite restore takes a safety copy, whose snapshot says its pages as a step.
+    const s = demoSetup();
+    const cfg = await loadConfig({ configPath: s.configFile, env: {} });
+    const m = await createBackup(cfg, { databases: ['users'], files: false }, silentReporter);
+    const events = new CollectingReporter();
+    await executeRestore(cfg, await planRestore(cfg, m.id, { databases: ['users'] }), events);
+    const snapshot = events.events.find((e) => e.type === 'item-progress' && e.phrase?.id === 'step.snapshot')!;
+    expect(snapshot).toBeDefined();
+    expect((snapshot as { message?: string }).message).toMatch(/^snapshot \d+\/\d+ pages$/);
+
+    // Every step has its Spanish, its parameters in place.
+    const sample = { db: 'users__restore_x', jobs: 2, tables: 3, live: 'users', staging: 'users__restore_x' };
+    for (const id of Object.keys(PHRASES_EN).filter((k) => k.startsWith('step.')) as PhraseId[])
+      expectSpanish(phrase(id, { ...sample, safety: 'users__safety_x', done: 10, total: 20 }));
+    expect(english(phrase('step.loading', { tables: 1, jobs: 2 }))).toBe(
+      'loading the data (1 large table, 2 sessions each)',
+    );
+
+    let reporter: Reporter | undefined;
+    function Running() {
+      const p = useProgress();
+      reporter = p.reporter;
+      return <RunningStep progress={p.progress} interruptWarned={false} />;
+    }
+    const ui = renderUi(<Running />, { lang: 'es' });
+    reporter!.emit({ type: 'run-start', operation: 'restore', items: ['users', 'inventario'] });
+    reporter!.emit({ type: 'item-start', item: 'users', kind: 'database' });
+    reporter!.emit(snapshot);
+    reporter!.emit({ type: 'item-start', item: 'inventario', kind: 'database' });
+    reporter!.emit({ type: 'item-progress', item: 'inventario', bytes: 0, ...said('step.counting') });
+    await waitFor(() => ui.lastFrame()!.includes('filas'), 'the steps drawn (at most every 100 ms)');
+    let f = ui.lastFrame()!;
+    expect(f).toMatch(/users: instantánea: \d+\/\d+ páginas/);
+    expect(f).toContain('inventario: comprobando el número de filas');
+    expect(f).not.toMatch(/snapshot|checking row counts/);
+    reporter!.emit({ type: 'item-end', item: 'inventario', ok: true });
+    await waitFor(() => /inventario .* OK/.test(ui.lastFrame()!), 'inventario drawn as ended');
+    f = ui.lastFrame()!;
+    expect(f).not.toContain('comprobando el número de filas');
+    expect(f).toMatch(/users: instantánea/);
   });
 });

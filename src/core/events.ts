@@ -20,7 +20,16 @@ export type ProgressEvent =
       kind: 'database' | 'files' | 'verify' | 'restore' | 'fetch';
       totalBytes?: number;
     }
-  | { type: 'item-progress'; item: string; bytes: number; totalBytes?: number; percent?: number; message?: string }
+  | {
+      type: 'item-progress';
+      item: string;
+      bytes: number;
+      totalBytes?: number;
+      percent?: number;
+      /** The step under way, in English (CLI, logs); `phrase` says it in the menu's language. */
+      message?: string;
+      phrase?: Phrase;
+    }
   | { type: 'item-end'; item: string; ok: boolean; bytes?: number; durationMs?: number; error?: string; hint?: string }
   | { type: 'warning'; message: string; item?: string; phrase?: Phrase }
   | { type: 'info'; message: string; phrase?: Phrase }

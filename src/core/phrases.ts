@@ -276,6 +276,26 @@ export const PHRASES_EN = {
   'note.couldNotDrop': (p: PhraseParams) => `could not drop "${p['name']}": ${p['error']}`,
   'note.couldNotDropRole': (p: PhraseParams) =>
     `could not drop a role created for this restore (${p['sql']}): ${p['error']}`,
+
+  // Steps of a restore (item-progress phrase): what the running screen shows under the bars; the snapshot is
+  // SQLite's (of a safety copy), the rest PostgreSQL's
+  'step.snapshot': (p: PhraseParams) => `snapshot ${p['done']}/${p['total']} pages`,
+  'step.decompressing': () => 'decompressing the dump',
+  'step.readingToc': () => 'reading the table of contents of the dump',
+  'step.creating': (p: PhraseParams) => `creating "${p['db']}"`,
+  'step.creatingRoles': () => 'creating missing roles',
+  'step.pgRestore': (p: PhraseParams) => `pg_restore into "${p['db']}"`,
+  'step.pgRestoreJobs': (p: PhraseParams) => `pg_restore --jobs=${p['jobs']} into "${p['db']}"`,
+  'step.schema': (p: PhraseParams) => `restoring the schema into "${p['db']}"`,
+  'step.loading': (p: PhraseParams) =>
+    `loading the data (${p['tables'] === '1' ? '1 large table' : `${p['tables']} large tables`}, ${p['jobs']} sessions each)`,
+  'step.indexes': (p: PhraseParams) => `pg_restore --jobs=${p['jobs']}: indexes and constraints`,
+  'step.restoring': () => 'restoring',
+  'step.restored': () => 'restored',
+  'step.counting': () => 'checking row counts',
+  'step.swapping': (p: PhraseParams) => `swapping "${p['live']}" and "${p['staging']}"`,
+  'step.swappingBack': (p: PhraseParams) => `swapping "${p['safety']}" back in as "${p['live']}"`,
+  'step.renamingBack': (p: PhraseParams) => `renaming "${p['safety']}" to "${p['live']}"`,
   'when.timezoneHint': () =>
     "Use an IANA time zone such as Europe/Madrid or America/Mexico_City, or leave it empty for the machine's.",
 } satisfies Record<string, (p: PhraseParams) => string>;

@@ -1,5 +1,6 @@
 import { useEffect, useMemo, useRef, useState } from 'react';
 import type { ProgressEvent, Reporter } from '../core/events.js';
+import type { Phrase } from '../core/phrases.js';
 import { say } from './i18n/index.js';
 import { useUi } from './use-ui.js';
 
@@ -14,6 +15,7 @@ export interface ItemProgress {
   /** Bytes stored once the item ended (compressed size for backups), when the engine says. */
   storedBytes: number | undefined;
   percent: number | undefined;
+  /** The step under way (a PostgreSQL restore's), in the menu's language where it has a phrase. */
   message: string | undefined;
   startedAt: number | undefined;
   endedAt: number | undefined;
@@ -47,8 +49,8 @@ function blank(item: string): ItemProgress {
   };
 }
 
-/** How a warning or a note is shown: its phrase in the menu's language when it has one, else its message. */
-export type SayEvent = (e: Extract<ProgressEvent, { type: 'warning' | 'info' }>) => string;
+/** How a warning, a note or a step is shown: its phrase in the menu's language when it has one, else its message. */
+export type SayEvent = (e: { message: string; phrase?: Phrase }) => string;
 
 /** Pure reducer from engine ProgressEvents to what the screens draw. `now` is epoch ms. */
 export function reduceProgress(
@@ -90,7 +92,10 @@ export function reduceProgress(
           bytes: e.bytes,
           totalBytes: e.totalBytes ?? p.totalBytes,
           percent: e.percent ?? p.percent,
-          message: e.message ?? p.message,
+          message:
+            e.message !== undefined
+              ? sayEvent({ message: e.message, ...(e.phrase ? { phrase: e.phrase } : {}) })
+              : p.message,
         })),
       };
     case 'item-end':

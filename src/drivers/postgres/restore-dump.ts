@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { text } from 'node:stream/consumers';
 import { pipeline } from 'node:stream/promises';
 import { RespaldoError, VerifyError } from '../../core/errors.js';
+import { said } from '../../core/phrases.js';
 import { chainSources, isChainEntry, type DumpSource } from './chain.js';
 import { parseGlobals, planMissingRoles } from './globals.js';
 import { parseTocList, selectTables, TocSelectionError, type TocSelection } from './toc.js';
@@ -43,15 +44,18 @@ export interface RestoreRun {
   freeSlots: number | null;
 }
 
+/** A step of the restore, in English and as a phrase (the menu says it in its language). */
+export type Step = ReturnType<typeof said>;
+
 /** Reports a step of the restore (the progress line of the CLI and the menu). */
-export function progress(run: RestoreRun, message: string, bytes = 0): void {
+export function progress(run: RestoreRun, step: Step, bytes = 0): void {
   const { req, ctx, item } = run;
   ctx.reporter.emit({
     type: 'item-progress',
     item,
     bytes,
     ...(req.entry.rawBytes ? { totalBytes: req.entry.rawBytes } : {}),
-    message,
+    ...step,
   });
 }
 
@@ -65,7 +69,7 @@ export async function createMissingRoles(run: RestoreRun, client: PgQueryable): 
       'Create the roles by hand (CREATE ROLE …), then restore again without --create-roles.',
     );
   }
-  progress(run, 'creating missing roles');
+  progress(run, said('step.creatingRoles'));
   const sql = await text(req.openPart('globals')); // decodes across chunk boundaries (multi-byte role names)
   const existing = new Set((await client.query('SELECT rolname FROM pg_roles')).rows.map((r) => String(r['rolname'])));
   const plan = planMissingRoles(parseGlobals(sql), existing);
@@ -174,7 +178,7 @@ class RestoreProgress {
   private last = Date.now();
   constructor(
     private readonly run: RestoreRun,
-    public step: string,
+    public step: Step,
   ) {
     progress(run, step);
   }
@@ -184,7 +188,7 @@ class RestoreProgress {
     this.last = Date.now();
     progress(this.run, this.step, this.bytes);
   };
-  say(step: string): void {
+  say(step: Step): void {
     this.step = step;
     progress(this.run, step, this.bytes);
   }
@@ -204,7 +208,7 @@ export async function runDirectoryRestore(
 ): Promise<void> {
   const { req, stageDir } = run;
   const jobs = run.jobs;
-  const shown = new RestoreProgress(run, 'decompressing the dump');
+  const shown = new RestoreProgress(run, said('step.decompressing'));
   await mkdir(stageDir, { recursive: true, mode: 0o700 });
   if (!picked) await stageToc(run);
   const files = isChainEntry(req.entry) ? await chainSources(req) : dataFilesOf(run);
@@ -212,7 +216,7 @@ export async function runDirectoryRestore(
   const loneFiles = files.filter((f) => !split.some((t) => t.file === f.name));
   const piped = await prepareDataFiles(run, loneFiles, shown.onBytes);
   if (split.length === 0) {
-    shown.say(`pg_restore --jobs=${jobs} into "${run.staging}"`);
+    shown.say(said('step.pgRestoreJobs', { jobs, db: run.staging }));
     await restoreStep(run, { jobs, listFile }, piped, shown.onBytes);
   } else {
     const byName = new Map(files.map((f) => [f.name, f]));
@@ -220,16 +224,15 @@ export async function runDirectoryRestore(
     await writeFile(dataList, listWithout(picked?.list ?? listing ?? (await tocListing(run)), split), {
       mode: 0o600,
     });
-    shown.say(`restoring the schema into "${run.staging}"`);
+    shown.say(said('step.schema', { db: run.staging }));
     await restoreStep(run, { jobs: 1, listFile, section: 'pre-data' }, [], shown.onBytes);
-    const large = split.length === 1 ? '1 large table' : `${split.length} large tables`;
-    shown.say(`loading the data (${large}, ${jobs} sessions each)`);
+    shown.say(said('step.loading', { tables: split.length, jobs }));
     const sessions = split.map((t) => splitSessions(run, t, byName.get(t.file)!));
     await restoreStep(run, { jobs, listFile: dataList, section: 'data' }, piped, shown.onBytes, sessions);
-    shown.say(`pg_restore --jobs=${jobs}: indexes and constraints`);
+    shown.say(said('step.indexes', { jobs }));
     await restoreStep(run, { jobs, listFile, section: 'post-data' }, [], shown.onBytes);
   }
-  progress(run, 'restored', req.entry.rawBytes);
+  progress(run, said('step.restored'), req.entry.rawBytes);
 }
 
 /** The `--use-list` selection of the chosen tables, from the dump's own table of contents. */
@@ -271,7 +274,7 @@ function pickTables(run: RestoreRun, text: string, tables: TableRef[]): TocSelec
 
 export async function runRestore(run: RestoreRun, args: string[]): Promise<void> {
   const { req, ctx, conn, item, staging } = run;
-  progress(run, `pg_restore into "${staging}"`);
+  progress(run, said('step.pgRestore', { db: staging }));
   const child = startPgRestore(run, args, 'pipe');
   const source: Readable = req.openPart();
   let bytes = 0;
@@ -280,7 +283,7 @@ export async function runRestore(run: RestoreRun, args: string[]): Promise<void>
     bytes += chunk.length;
     if (Date.now() - last > 1000) {
       last = Date.now();
-      progress(run, 'restoring', bytes);
+      progress(run, said('step.restoring'), bytes);
     }
   });
   const feeding = pipeline(source, child.child.stdin!);
@@ -304,5 +307,5 @@ export async function runRestore(run: RestoreRun, args: string[]): Promise<void>
       'Verify the set (respaldo verify); nothing was replaced.',
     );
   }
-  progress(run, 'restored', bytes);
+  progress(run, said('step.restored'), bytes);
 }

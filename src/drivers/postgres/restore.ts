@@ -151,7 +151,7 @@ async function restoreInto(
   // Selected tables: decided from the dump's table of contents before anything is created.
   let picked: TocSelection | undefined;
   if (selection) {
-    progress(run, 'reading the table of contents of the dump');
+    progress(run, said('step.readingToc'));
     picked = await selectFromToc(run, selection);
   }
 
@@ -195,7 +195,7 @@ async function restoreInto(
     if (req.createRoles) createdRoles = await createMissingRoles(run, admin);
 
     const props = details['properties'] as DatabaseProperties | undefined;
-    progress(run, `creating "${staging}"`);
+    progress(run, said('step.creating', { db: staging }));
     await admin.query(createDatabaseSql(staging, props));
     created = true;
 
@@ -223,7 +223,7 @@ async function restoreInto(
         if (listFile) await rm(listFile, { force: true });
       }
 
-      progress(run, 'checking row counts');
+      progress(run, said('step.counting'));
       const c = await pg.open(conn, staging, 'checking the restored database');
       try {
         const all = await listTables(c);
@@ -278,7 +278,7 @@ async function restoreInto(
       return { tables: counts, restoredTo: finalName };
     }
 
-    progress(run, `swapping "${live}" and "${staging}"`);
+    progress(run, said('step.swapping', { live, staging }));
     const swap = planPgSwap(live, staging, safetyName);
     await runWhenFree(admin, [live], () => admin.query(swap.setAside).then(() => undefined), {
       terminate: req.terminateConnections,

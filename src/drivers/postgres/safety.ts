@@ -1,5 +1,6 @@
 import { InterruptedError, NotFoundError, RefusedError, RespaldoError } from '../../core/errors.js';
 import type { DatabaseConfig } from '../../core/types.js';
+import { said } from '../../core/phrases.js';
 import type { DriverContext, RestoreResult, SwapBackRequest } from '../driver.js';
 import { dropDatabaseSql } from './swap-plan.js';
 import { parseDerivedName, preRestoreDbName, swapBackSql } from './plan.js';
@@ -40,8 +41,8 @@ export async function swapBackPg(pg: PgServer, req: SwapBackRequest, ctx: Driver
       );
     }
     const watched = liveExists ? [live, safety] : [safety];
-    const doing = liveExists ? `swapping "${safety}" back in as "${live}"` : `renaming "${safety}" to "${live}"`;
-    ctx.reporter.emit({ type: 'item-progress', item, bytes: 0, message: doing });
+    const doing = said(liveExists ? 'step.swappingBack' : 'step.renamingBack', { safety, live });
+    ctx.reporter.emit({ type: 'item-progress', item, bytes: 0, ...doing });
     await runWhenFree(
       admin,
       watched,

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { RespaldoError } from '../../core/errors.js';
 import type { DatabaseConfig } from '../../core/types.js';
+import { said } from '../../core/phrases.js';
 import type { BackupSession, DriverContext } from '../driver.js';
 import { inspectSqliteFile, integritySummary } from './inspect.js';
 import { deltaOf, encodePageMap, pageMapOfImage, pageSizeOf, readPageMap, type PageMap } from './pages.js';
@@ -59,7 +60,7 @@ export async function backupSqlite(req: BackupRequest, ctx: DriverContext): Prom
           type: 'item-progress',
           item: db.name,
           bytes: 0,
-          message: `snapshot ${totalPages - remainingPages}/${totalPages} pages`,
+          ...said('step.snapshot', { done: totalPages - remainingPages, total: totalPages }),
         });
         // Copy the rest in one step: one read transaction, so concurrent writers cannot restart it.
         return Math.max(remainingPages, 100);

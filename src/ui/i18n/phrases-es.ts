@@ -259,6 +259,25 @@ export const PHRASES_ES = {
   'note.couldNotDrop': (p: PhraseParams) => `no se pudo borrar "${p['name']}": ${p['error']}`,
   'note.couldNotDropRole': (p: PhraseParams) =>
     `no se pudo borrar un rol creado para esta restauración (${p['sql']}): ${p['error']}`,
+
+  // Pasos de una restauración (la instantánea es de SQLite, el resto de PostgreSQL)
+  'step.snapshot': (p: PhraseParams) => `instantánea: ${p['done']}/${p['total']} páginas`,
+  'step.decompressing': () => 'descomprimiendo el volcado',
+  'step.readingToc': () => 'leyendo el índice del volcado',
+  'step.creating': (p: PhraseParams) => `creando "${p['db']}"`,
+  'step.creatingRoles': () => 'creando los roles que faltan',
+  'step.pgRestore': (p: PhraseParams) => `pg_restore en "${p['db']}"`,
+  'step.pgRestoreJobs': (p: PhraseParams) => `pg_restore --jobs=${p['jobs']} en "${p['db']}"`,
+  'step.schema': (p: PhraseParams) => `restaurando el esquema en "${p['db']}"`,
+  'step.loading': (p: PhraseParams) =>
+    `cargando los datos (${p['tables'] === '1' ? '1 tabla grande' : `${p['tables']} tablas grandes`}, ${p['jobs']} sesiones cada una)`,
+  'step.indexes': (p: PhraseParams) => `pg_restore --jobs=${p['jobs']}: índices y restricciones`,
+  'step.restoring': () => 'restaurando',
+  'step.restored': () => 'restaurada',
+  'step.counting': () => 'comprobando el número de filas',
+  'step.swapping': (p: PhraseParams) => `intercambiando "${p['live']}" y "${p['staging']}"`,
+  'step.swappingBack': (p: PhraseParams) => `devolviendo "${p['safety']}" a su sitio como "${p['live']}"`,
+  'step.renamingBack': (p: PhraseParams) => `renombrando "${p['safety']}" a "${p['live']}"`,
   'when.timezoneHint': () =>
     'Use una zona horaria IANA como Europe/Madrid o America/Mexico_City, o déjela vacía para usar la de la máquina.',
 } satisfies Record<PhraseId, (p: PhraseParams) => string>;

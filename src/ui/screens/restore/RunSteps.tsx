@@ -1,5 +1,5 @@
 import { Box, Text } from 'ink';
-import { ProgressBar } from '../../components/ProgressBar.js';
+import { itemLabel, ProgressBar } from '../../components/ProgressBar.js';
 import { ScrollRows } from '../../components/Rows.js';
 import { Screen } from '../../components/Screen.js';
 import type { RestoreOutcome } from '../../engine-facade.js';
@@ -21,7 +21,8 @@ function Bars({ progress }: { progress: ProgressState }) {
 }
 
 /**
- * The restore running: a bar per item, the last two notes, the last warning (all of them are in the outcome), and
+ * The restore running: a bar per item, the step under way of the running ones (a PostgreSQL restore says which:
+ * pg_restore, row counts, the swap), the last two notes, the last warning (all of them are in the outcome), and
  * the warning after a first Ctrl+C.
  */
 export function RunningStep({ progress, interruptWarned }: { progress: ProgressState; interruptWarned: boolean }) {
@@ -29,6 +30,14 @@ export function RunningStep({ progress, interruptWarned }: { progress: ProgressS
   return (
     <Screen title={t.restore.running} help={t.help.running}>
       <Bars progress={progress} />
+      {progress.items
+        .filter((p) => p.state === 'running' && p.message)
+        .slice(-2)
+        .map((p) => (
+          <Text key={p.item} color={theme.colors.muted} wrap="truncate-end">
+            {`${itemLabel(p, t)}: ${p.message}`}
+          </Text>
+        ))}
       {progress.info.slice(-2).map((m, i) => (
         <Text key={i} color={theme.colors.muted} wrap="truncate-end">
           {m}
