@@ -246,13 +246,31 @@ describe('restore plan phrases', () => {
     ).toContain('refused the connection');
   });
 
-  it('notes and warnings while a restore runs: English on the CLI, in Spanish on the running screen', async () => {
+  /** The events of a real in-place restore of the demo's users database (it takes a safety copy first). */
+  async function restoreEvents() {
     const s = demoSetup();
     const cfg = await loadConfig({ configPath: s.configFile, env: {} });
     const m = await createBackup(cfg, { databases: ['users'], files: false }, silentReporter);
     const events = new CollectingReporter();
     await executeRestore(cfg, await planRestore(cfg, m.id, { databases: ['users'] }), events);
-    const notes = events.events.flatMap((e) => (e.type === 'info' ? [e] : []));
+    return { m, events: events.events };
+  }
+
+  /** The restore's running screen in Spanish, fed through useProgress by the reporter returned. */
+  function runningScreen() {
+    let reporter: Reporter | undefined;
+    function Running() {
+      const p = useProgress();
+      reporter = p.reporter;
+      return <RunningStep progress={p.progress} interruptWarned={false} />;
+    }
+    const ui = renderUi(<Running />, { lang: 'es' });
+    return { ui, reporter: reporter! };
+  }
+
+  it('notes and warnings while a restore runs: English on the CLI, in Spanish on the running screen', async () => {
+    const { m, events } = await restoreEvents();
+    const notes = events.flatMap((e) => (e.type === 'info' ? [e] : []));
     const safety = notes.find((e) => e.phrase?.id === 'note.safetyTaking')!;
     expect(safety.message).toBe('Taking a safety copy of users before replacing it');
     expect(expectSpanish(safety.phrase!)).toBe('Haciendo una copia de seguridad de users antes de reemplazarla');
@@ -269,17 +287,11 @@ describe('restore plan phrases', () => {
       );
 
     // The running screen folds the same events through useProgress: the note and a warning in Spanish.
-    let reporter: Reporter | undefined;
-    function Running() {
-      const p = useProgress();
-      reporter = p.reporter;
-      return <RunningStep progress={p.progress} interruptWarned={false} />;
-    }
-    const ui = renderUi(<Running />, { lang: 'es' });
-    reporter!.emit(safety);
+    const { ui, reporter } = runningScreen();
+    reporter.emit(safety);
     const error = 'nas: connection reset'; // the running screen cuts its last warning at the width
-    reporter!.emit({ type: 'warning', ...said('note.resumed', { error, after: '12 MB' }) });
-    reporter!.emit({ type: 'info', message: 'a note without a phrase' });
+    reporter.emit({ type: 'warning', ...said('note.resumed', { error, after: '12 MB' }) });
+    reporter.emit({ type: 'info', message: 'a note without a phrase' });
     await new Promise((r) => setImmediate(r));
     const f = ui.lastFrame()!.replace(/\s+/g, ' ');
     expect(f).toContain('Haciendo una copia de seguridad de users antes de reemplazarla');
@@ -290,12 +302,8 @@ describe('restore plan phrases', () => {
 
   it('the step of a running restore: under its bar in Spanish while it runs, gone once it ended', async () => {
     // The real engine: an in-place SQLite restore takes a safety copy, whose snapshot says its pages as a step.
-    const s = demoSetup();
-    const cfg = await loadConfig({ configPath: s.configFile, env: {} });
-    const m = await createBackup(cfg, { databases: ['users'], files: false }, silentReporter);
-    const events = new CollectingReporter();
-    await executeRestore(cfg, await planRestore(cfg, m.id, { databases: ['users'] }), events);
-    const snapshot = events.events.find((e) => e.type === 'item-progress' && e.phrase?.id === 'step.snapshot')!;
+    const { events } = await restoreEvents();
+    const snapshot = events.find((e) => e.type === 'item-progress' && e.phrase?.id === 'step.snapshot')!;
     expect(snapshot).toBeDefined();
     expect((snapshot as { message?: string }).message).toMatch(/^snapshot \d+\/\d+ pages$/);
 
@@ -307,24 +315,18 @@ describe('restore plan phrases', () => {
       'loading the data (1 large table, 2 sessions each)',
     );
 
-    let reporter: Reporter | undefined;
-    function Running() {
-      const p = useProgress();
-      reporter = p.reporter;
-      return <RunningStep progress={p.progress} interruptWarned={false} />;
-    }
-    const ui = renderUi(<Running />, { lang: 'es' });
-    reporter!.emit({ type: 'run-start', operation: 'restore', items: ['users', 'inventario'] });
-    reporter!.emit({ type: 'item-start', item: 'users', kind: 'database' });
-    reporter!.emit(snapshot);
-    reporter!.emit({ type: 'item-start', item: 'inventario', kind: 'database' });
-    reporter!.emit({ type: 'item-progress', item: 'inventario', bytes: 0, ...said('step.counting') });
+    const { ui, reporter } = runningScreen();
+    reporter.emit({ type: 'run-start', operation: 'restore', items: ['users', 'inventario'] });
+    reporter.emit({ type: 'item-start', item: 'users', kind: 'database' });
+    reporter.emit(snapshot);
+    reporter.emit({ type: 'item-start', item: 'inventario', kind: 'database' });
+    reporter.emit({ type: 'item-progress', item: 'inventario', bytes: 0, ...said('step.counting') });
     await waitFor(() => ui.lastFrame()!.includes('filas'), 'the steps drawn (at most every 100 ms)');
     let f = ui.lastFrame()!;
     expect(f).toMatch(/users: instantánea: \d+\/\d+ páginas/);
     expect(f).toContain('inventario: comprobando el número de filas');
     expect(f).not.toMatch(/snapshot|checking row counts/);
-    reporter!.emit({ type: 'item-end', item: 'inventario', ok: true });
+    reporter.emit({ type: 'item-end', item: 'inventario', ok: true });
     await waitFor(() => /inventario .* OK/.test(ui.lastFrame()!), 'inventario drawn as ended');
     f = ui.lastFrame()!;
     expect(f).not.toContain('comprobando el número de filas');
