@@ -6,7 +6,7 @@
  * this file's process and the CLI it starts run without it.
  */
 import { randomBytes } from 'node:crypto';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -14,8 +14,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { DestinationError } from '../src/core/errors.js';
 import type { Manifest } from '../src/core/types.js';
 import { RcloneDestination } from '../src/destinations/rclone.js';
-import { parseJsonOutput } from './helpers/cli.js';
-import { cli, newServerDay, peakRss } from './helpers/offsite.js';
+import { collect, describeResult, parseJsonOutput, startCli, waitFor } from './helpers/cli.js';
+import { SECRET, cli, newServerDay, peakRss } from './helpers/offsite.js';
 import { S3RVER_KEY, startS3rver, stopAllS3rvers, type S3Server } from './helpers/s3rver.js';
 import { demoSetup, makeTmpDir, type DemoSetup } from './helpers/tmp.js';
 
@@ -127,6 +127,34 @@ describe('rclone destination (s3 backend against s3rver)', () => {
       expect(listed.filter((f) => f.path !== 'manifest.json').every((f) => f.path.endsWith('.age'))).toBe(true);
       await cli(s, ['verify', id, '--from', 'cloud', '--read-data']);
     }
+  });
+
+  it('Ctrl-C while the store hangs: rclone is stopped at once (exit 130), nothing listed there; the next copy completes', async () => {
+    const srv = await startS3rver();
+    const s = demoSetup();
+    for (let i = 0; i < 4; i++) writeFileSync(join(s.appDir, `big${i}.bin`), randomBytes(24 * MiB));
+    // A remote name of its own (the uploads are found by it) and a timeout far beyond the wait below.
+    withRcloneS3(s, srv, { copyAfterBackup: false, remote: 'ctrlc', timeoutSeconds: 300 });
+    const m = parseJsonOutput<Manifest>((await cli(s, ['create', '--json'])).stdout);
+    const uploads = () =>
+      spawnSync('pgrep', ['-f', 'rclone rcat .*ctrlc:'], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean);
+    const child = startCli(['copy', m.id, '--config', s.configFile], {
+      cwd: s.dir,
+      env: { S3_KEY_ID: S3RVER_KEY, S3_SECRET_KEY: SECRET },
+    });
+    const exited = collect(child, 20_000); // killed (code null) if still running then
+    await waitFor(() => uploads().length > 0, 'an rclone rcat uploading');
+    srv.freeze(); // the store answers nothing: without the stop, each upload waits for rclone's 300 s timeout
+    child.kill('SIGINT');
+    const r = await exited;
+    srv.thaw();
+    expect(r.code, describeResult(r)).toBe(130);
+    expect(r.stderr).toMatch(/NOT copied to cloud: .*: interrupted/);
+    await waitFor(() => uploads().length === 0, 'no rclone left uploading');
+    const there = new RcloneDestination(rcloneS3(srv, { id: S3RVER_KEY, secret: S3RVER_KEY }, { remote: 'ctrlc' }));
+    expect(await there.listSets('srv1')).toEqual([]);
+    await cli(s, ['copy', m.id]);
+    await cli(s, ['verify', m.id, '--from', 'cloud', '--read-data']);
   });
 
   /**

@@ -166,13 +166,24 @@ export class RcloneDestination implements Destination {
     return this.sizeFlag;
   }
 
-  /** Waits for rclone and for what feeds it; on a failure of either, stops both and throws rclone's reason. */
-  private async sent(key: string, child: StreamingChild, feeding: Promise<unknown>, stop: () => void) {
+  /**
+   * Waits for rclone and for what feeds it; on a failure of either, stops both and throws rclone's reason (or that
+   * the command was interrupted: rclone was then stopped by `signal`, and says nothing).
+   */
+  private async sent(
+    key: string,
+    child: StreamingChild,
+    feeding: Promise<unknown>,
+    stop: () => void,
+    signal: AbortSignal | undefined,
+  ) {
     try {
       await Promise.all([feeding, child.done]);
     } catch (err) {
       stop();
       child.child.kill('SIGTERM');
+      if (signal?.aborted)
+        throw new DestinationError(this.name, `writing ${key}: interrupted`, 'Run the command again when ready.');
       this.fail(
         await child.done.then(
           () => err,
@@ -185,7 +196,7 @@ export class RcloneDestination implements Destination {
 
   async put(key: string, body: Readable, size: number, opts: { signal?: AbortSignal } = {}): Promise<void> {
     const child = await this.rcat(key, size, opts.signal);
-    await this.sent(key, child, pipeline(body, child.child.stdin!), () => body.destroy());
+    await this.sent(key, child, pipeline(body, child.child.stdin!), () => body.destroy(), opts.signal);
   }
 
   /**
@@ -206,7 +217,7 @@ export class RcloneDestination implements Destination {
         await new Promise<void>((resolve, reject) => stdin.write(chunk, (e) => (e ? reject(e) : resolve())));
       await new Promise<void>((resolve) => stdin.end(resolve));
     })();
-    await this.sent(key, child, feeding, () => stdin.destroy());
+    await this.sent(key, child, feeding, () => stdin.destroy(), opts.signal);
   }
 
   async get(key: string, opts: { offset?: number } = {}): Promise<Readable> {
