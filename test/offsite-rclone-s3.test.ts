@@ -7,7 +7,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -129,7 +129,7 @@ describe('rclone destination (s3 backend against s3rver)', () => {
     }
   });
 
-  it('Ctrl-C while the store hangs: rclone is stopped at once (exit 130), nothing listed there; the next copy completes', async () => {
+  it('Ctrl-C while the store hangs: the copy stops its rclones at once (exit 130), the next completes; so does a fetch', async () => {
     const srv = await startS3rver();
     const s = demoSetup();
     for (let i = 0; i < 4; i++) writeFileSync(join(s.appDir, `big${i}.bin`), randomBytes(24 * MiB));
@@ -155,6 +155,27 @@ describe('rclone destination (s3 backend against s3rver)', () => {
     expect(await there.listSets('srv1')).toEqual([]);
     await cli(s, ['copy', m.id]);
     await cli(s, ['verify', m.id, '--from', 'cloud', '--read-data']);
+
+    // The way back: a restore fetching the set, interrupted while the store hangs, stops its `rclone cat`s too.
+    const reads = () =>
+      spawnSync('pgrep', ['-f', 'rclone cat .*ctrlc:'], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean);
+    const restore = startCli(
+      ['restore', m.id, '--from', 'cloud', '--files', '--to', 'out', '--yes', '--config', s.configFile],
+      {
+        cwd: s.dir,
+        env: { S3_KEY_ID: S3RVER_KEY, S3_SECRET_KEY: SECRET },
+      },
+    );
+    const back = collect(restore, 20_000);
+    await waitFor(() => reads().length > 0, 'an rclone cat fetching');
+    srv.freeze();
+    restore.kill('SIGINT');
+    const b = await back;
+    expect(b.code, describeResult(b)).toBe(130);
+    await waitFor(() => reads().length === 0, 'no rclone left fetching', 10_000);
+    srv.thaw();
+    expect(readdirSync(s.backupDir).filter((n) => n.startsWith('.respaldo-'))).toEqual([]);
+    expect(existsSync(join(s.dir, 'out'))).toBe(false);
   });
 
   /**

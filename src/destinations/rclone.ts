@@ -28,6 +28,7 @@ export class RcloneDestination implements Destination {
   /** Keys of the files `listFiles` found (so `get` need not look for them again). */
   private readonly listed = new Set<string>();
   private sizeFlag: Promise<boolean> | undefined;
+  private readonly closing = new AbortController();
 
   constructor(private readonly cfg: DestinationConfig) {}
 
@@ -47,7 +48,11 @@ export class RcloneDestination implements Destination {
     return `${this.cfg.remote}:${[this.root(), key].filter(Boolean).join('/')}`;
   }
 
-  private spec(args: string[], stdin?: 'pipe'): SpawnSpec {
+  /**
+   * Every rclone this destination starts runs until `close()` at most: closing (the operation was interrupted, or
+   * it ended) stops them at once, where rclone itself would wait on a frozen remote up to its timeout.
+   */
+  private spec(args: string[], stdin?: 'pipe', signal?: AbortSignal): SpawnSpec {
     const prefix = `RCLONE_CONFIG_${this.cfg.remote!.toUpperCase().replace(/[^A-Z0-9]/g, '_')}_`;
     const timeout = this.cfg.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS;
     const env: Record<string, string> = {};
@@ -62,6 +67,8 @@ export class RcloneDestination implements Destination {
         .map(([, v]) => v),
       missingHint: 'Install rclone (Debian: apt-get install rclone) or set "binPath".',
       ...(stdin ? { stdin } : {}),
+      // A signal of its own per child (spawn listens on it until the child exits): no listeners pile up on one.
+      signal: AbortSignal.any(signal ? [signal, this.closing.signal] : [this.closing.signal]),
     };
   }
 
@@ -149,7 +156,7 @@ export class RcloneDestination implements Destination {
    */
   private async rcat(key: string, size: number, signal?: AbortSignal) {
     const sized = size >= 0 && (await this.rcatTakesSize()) ? ['--size', String(size)] : [];
-    const child = spawnStreaming({ ...this.spec(['rcat', ...sized, this.target(key)], 'pipe'), signal });
+    const child = spawnStreaming(this.spec(['rcat', ...sized, this.target(key)], 'pipe', signal));
     child.stdout.resume();
     return child;
   }
@@ -182,7 +189,7 @@ export class RcloneDestination implements Destination {
     } catch (err) {
       stop();
       child.child.kill('SIGTERM');
-      if (signal?.aborted)
+      if (signal?.aborted || this.closing.signal.aborted)
         throw new DestinationError(this.name, `writing ${key}: interrupted`, 'Run the command again when ready.');
       this.fail(
         await child.done.then(
@@ -313,7 +320,9 @@ export class RcloneDestination implements Destination {
     }
   }
 
-  async close(): Promise<void> {}
+  async close(): Promise<void> {
+    this.closing.abort();
+  }
 }
 
 export const rcloneFactory = {
