@@ -331,5 +331,10 @@ describe('restore plan phrases', () => {
     f = ui.lastFrame()!;
     expect(f).not.toContain('comprobando el número de filas');
     expect(f).toMatch(/users: instantánea/);
+    // The safety copy's snapshot was a phase of its own: once the restore of users starts, its step is over.
+    reporter.emit({ type: 'item-start', item: 'users', kind: 'restore' });
+    reporter.emit({ type: 'item-progress', item: 'users', bytes: 4096 });
+    await waitFor(() => !ui.lastFrame()!.includes('instantánea'), 'the snapshot step gone once users restores');
+    expect(ui.lastFrame()!).toMatch(/users .* EN CURSO/);
   });
 });

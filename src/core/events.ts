@@ -2,9 +2,9 @@ import type { Phrase } from './phrases.js';
 
 /**
  * Progress leaves the engine as typed events through a Reporter it is given.
- * The text reporter, the JSON reporter and the Ink screens all consume the same events. A warning or a note
- * may carry its sentence as a phrase (src/core/phrases.ts): `message` is its English text (CLI, JSON, logs),
- * and the menu says it in the operator's language.
+ * The text reporter, the JSON reporter and the Ink screens all consume the same events. A warning, a note or
+ * a step (`item-progress`) may carry its sentence as a phrase (src/core/phrases.ts): `message` is its English
+ * text (CLI, JSON, logs), and the menu says it in the operator's language.
  */
 export type ProgressEvent =
   | {

@@ -80,6 +80,8 @@ export function reduceProgress(
           state: 'running',
           startedAt: now,
           totalBytes: e.totalBytes ?? p.totalBytes,
+          // A new phase of the item (the restore after its safety copy): the step of the one before is over.
+          message: undefined,
         })),
       };
     case 'item-progress':
