@@ -34,6 +34,7 @@ import { dbDigest } from './helpers/sqlite.js';
 import { demoSetup, type DemoSetup } from './helpers/tmp.js';
 import { FakeServer, fakeMssqlConfig } from './helpers/sqlserver-fake.js';
 import { createSqlServerDriver } from '../src/drivers/sqlserver/index.js';
+import { ageKeygen } from './helpers/age.js';
 
 describe('disk full: classification', () => {
   it.each([
@@ -413,8 +414,7 @@ describe('disk full: a real small disk under the backup folder', () => {
     const nas = join(s.dir, 'nas');
     mkdirSync(nas);
     const keyFile = join(s.dir, 'key.txt');
-    execFileSync('age-keygen', ['-o', keyFile], { stdio: 'pipe' });
-    const recipient = execFileSync('age-keygen', ['-y', keyFile], { encoding: 'utf8' }).trim();
+    const recipient = ageKeygen(keyFile);
     const doc = {
       ...(JSON.parse(readFileSync(s.configFile, 'utf8')) as Record<string, unknown>),
       // encrypted only there: the chain is built here, each of its sets encrypted on the way
@@ -456,8 +456,7 @@ describe('disk full: a real small disk under the backup folder', () => {
     if (!mounted) return skipOrFail(ctx);
     const s = onSmallDisk(0, 1);
     const keyFile = join(s.dir, 'key.txt');
-    execFileSync('age-keygen', ['-o', keyFile], { stdio: 'pipe' });
-    const recipient = execFileSync('age-keygen', ['-y', keyFile], { encoding: 'utf8' }).trim();
+    const recipient = ageKeygen(keyFile);
     const doc = JSON.parse(readFileSync(s.configFile, 'utf8')) as Record<string, unknown>;
     writeFileSync(
       s.configFile,

@@ -7,7 +7,6 @@
  * and restores users.db as it was. Nothing of the fetched set stays behind, the passphrase is on no
  * screen and in no log.
  */
-import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Encrypter } from 'age-encryption';
@@ -18,6 +17,7 @@ import { cli, expectNothingLeftNorLogged } from './helpers/offsite.js';
 import { dbDigest } from './helpers/sqlite.js';
 import { demoSetup, removeTmpDirs } from './helpers/tmp.js';
 import { TmuxScreen } from './helpers/tty.js';
+import { ageKeygen } from './helpers/age.js';
 
 const PASSPHRASE = 'menu new server words';
 
@@ -30,8 +30,7 @@ describe('menu end to end: restore from a folder destination on a new server (tm
   it('source → destination sets → plan → word → passphrase (wrong, then right) → users.db restored', async () => {
     const s = demoSetup();
     const keyFile = join(s.dir, 'key.txt');
-    execFileSync('age-keygen', ['-o', keyFile], { stdio: 'pipe' });
-    const recipient = execFileSync('age-keygen', ['-y', keyFile], { encoding: 'utf8' }).trim();
+    const recipient = ageKeygen(keyFile);
     const config = JSON.parse(readFileSync(s.configFile, 'utf8')) as Record<string, unknown>;
     config['encryption'] = { recipients: [recipient], identityFile: './key.txt' };
     config['destinations'] = [{ name: 'nas', type: 'folder', path: './nas', source: 'srv1' }];

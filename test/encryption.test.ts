@@ -10,16 +10,12 @@ import { cli, tree } from './helpers/offsite.js';
 import { dbDigest } from './helpers/sqlite.js';
 import { demoSetup, type DemoSetup } from './helpers/tmp.js';
 import { startCliInTmux } from './helpers/tty.js';
+import { ageKeygen } from './helpers/age.js';
 
 /**
  * Encryption with age: what respaldo writes is read by Debian's `age` CLI, what `age` writes is
  * restored by respaldo, a damaged file or a missing/wrong key changes nothing, and no secret leaks.
  */
-
-function ageKeygen(file: string): string {
-  execFileSync('age-keygen', ['-o', file], { stdio: 'pipe' });
-  return execFileSync('age-keygen', ['-y', file], { encoding: 'utf8' }).trim();
-}
 
 /** A demo setup whose config encrypts to a fresh key; `identity: false` leaves identityFile out. */
 function encryptedSetup(opts: { identity?: boolean; extra?: Record<string, unknown> } = {}) {

@@ -1,5 +1,4 @@
 import Database from 'better-sqlite3';
-import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -8,6 +7,7 @@ import { parseJsonOutput } from './helpers/cli.js';
 import { cli } from './helpers/offsite.js';
 import { startS3rver, stopAllS3rvers, s3Destination } from './helpers/s3rver.js';
 import { demoSetup, type DemoSetup } from './helpers/tmp.js';
+import { ageKeygen } from './helpers/age.js';
 
 /**
  * Restoring a differential or incremental set from a destination (`restore ID --from`, `restore --at
@@ -173,8 +173,7 @@ describe('restore --from of a chain', () => {
     const srv = await startS3rver();
     const s = demoSetup();
     const keyFile = join(s.dir, 'key.txt');
-    execFileSync('age-keygen', ['-o', keyFile], { stdio: 'pipe' });
-    const recipient = execFileSync('age-keygen', ['-y', keyFile], { encoding: 'utf8' }).trim();
+    const recipient = ageKeygen(keyFile);
     setConfig(s, {
       source: 'srv1',
       encryption: { recipients: [recipient], identityFile: keyFile, local: false },

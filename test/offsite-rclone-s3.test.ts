@@ -18,6 +18,7 @@ import { collect, describeResult, parseJsonOutput, startCli, waitFor } from './h
 import { SECRET, cli, newServerDay, peakRss } from './helpers/offsite.js';
 import { S3RVER_KEY, startS3rver, stopAllS3rvers, type S3Server } from './helpers/s3rver.js';
 import { demoSetup, makeTmpDir, type DemoSetup } from './helpers/tmp.js';
+import { ageKeygen } from './helpers/age.js';
 
 const MiB = 1024 * 1024;
 const caBundle = process.env.AWS_CA_BUNDLE;
@@ -110,8 +111,7 @@ describe('rclone destination (s3 backend against s3rver)', () => {
     const srv = await startS3rver();
     const s = demoSetup();
     const keyFile = join(s.dir, 'key.txt');
-    execFileSync('age-keygen', ['-o', keyFile], { stdio: 'pipe' });
-    const recipient = execFileSync('age-keygen', ['-y', keyFile], { encoding: 'utf8' }).trim();
+    const recipient = ageKeygen(keyFile);
     withRcloneS3(
       s,
       srv,

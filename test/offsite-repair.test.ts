@@ -5,7 +5,6 @@
  * local file that does not match its manifest. Plain `copy` notices a file missing there when listing the
  * destination already lists its files. Repairs are tested on folder, SFTP (encrypted), S3 and rclone destinations.
  */
-import { execFileSync } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -16,6 +15,7 @@ import { cli, localFiles, tree } from './helpers/offsite.js';
 import { s3Destination, startS3rver, stopAllS3rvers } from './helpers/s3rver.js';
 import { rcloneSftpConfig, sftpDestination, startSshd, stopAllSshd } from './helpers/sshd.js';
 import { demoSetup, type DemoSetup } from './helpers/tmp.js';
+import { ageKeygen } from './helpers/age.js';
 
 afterEach(async () => {
   await stopAllSshd();
@@ -177,8 +177,7 @@ describe('copy --verify repairs an encrypted copy at an sftp destination (local 
     const srv = await startSshd();
     const s = demoSetup();
     const keyFile = join(s.dir, 'key.txt');
-    execFileSync('age-keygen', ['-o', keyFile], { stdio: 'pipe' });
-    const recipient = execFileSync('age-keygen', ['-y', keyFile], { encoding: 'utf8' }).trim();
+    const recipient = ageKeygen(keyFile);
     withDestinations(s, {
       source: 'srv1',
       encryption: { recipients: [recipient], identityFile: keyFile, local: false },
@@ -223,8 +222,7 @@ describe('a destination that turns to encrypt: true, over a set copied there une
     expect(plain).toContain('keep');
 
     const keyFile = join(s.dir, 'key.txt');
-    execFileSync('age-keygen', ['-o', keyFile], { stdio: 'pipe' });
-    const recipient = execFileSync('age-keygen', ['-y', keyFile], { encoding: 'utf8' }).trim();
+    const recipient = ageKeygen(keyFile);
     withDestinations(s, {
       encryption: { recipients: [recipient], identityFile: keyFile, local: false },
       destinations: [{ name: 'nas', type: 'folder', path: nas, source: 'srv1', encrypt: true }],

@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -10,6 +9,7 @@ import { collect, parseJsonOutput, startCli, waitFor } from './helpers/cli.js';
 import { cli, SECRET } from './helpers/offsite.js';
 import { S3RVER_KEY, startS3rver, stopAllS3rvers, s3Destination } from './helpers/s3rver.js';
 import { demoSetup } from './helpers/tmp.js';
+import { ageKeygen } from './helpers/age.js';
 
 /**
  * An encrypted copy (local sets plain, `encrypt: true` at the destination) killed in the middle:
@@ -67,8 +67,7 @@ describe('an encrypted copy killed mid-copy', () => {
     const srv = await startS3rver();
     const s = demoSetup();
     const keyFile = join(s.dir, 'key.txt');
-    execFileSync('age-keygen', ['-o', keyFile], { stdio: 'pipe' });
-    const recipient = execFileSync('age-keygen', ['-y', keyFile], { encoding: 'utf8' }).trim();
+    const recipient = ageKeygen(keyFile);
     for (let i = 0; i < 8; i++) writeFileSync(join(s.appDir, `blob${i}.bin`), randomBytes(8 * 1024 * 1024));
     writeFileSync(
       s.configFile,

@@ -7,6 +7,7 @@ import { parseJsonOutput } from './helpers/cli.js';
 import { cli } from './helpers/offsite.js';
 import { dbDigest } from './helpers/sqlite.js';
 import { demoSetup, type DemoSetup } from './helpers/tmp.js';
+import { ageKeygen } from './helpers/age.js';
 
 /**
  * `restore --from NAME --stream`: the set's files are not fetched first; each is streamed from the destination
@@ -86,8 +87,7 @@ describe('restore --from --stream', () => {
   it('encrypted: a flipped byte of the ciphertext fails authentication (exit 5); the good set streams and decrypts', async () => {
     const s = demoSetup();
     const keyFile = join(s.dir, 'key.txt');
-    execFileSync('age-keygen', ['-o', keyFile], { stdio: 'pipe' });
-    const recipient = execFileSync('age-keygen', ['-y', keyFile], { encoding: 'utf8' }).trim();
+    const recipient = ageKeygen(keyFile);
     const { m, nas } = await copiedAway(s, { encryption: { recipients: [recipient], identityFile: keyFile } });
     const before = dbDigest(s.dbs.users);
     const side = join(s.dir, 'users-side.db');

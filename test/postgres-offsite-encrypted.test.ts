@@ -3,7 +3,6 @@
  * encrypted) goes to a folder destination, the local backup folder and the database are lost, and
  * `restore latest --from` brings back a database whose pg_dump is identical.
  */
-import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -11,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { Manifest } from '../src/core/types.js';
 import { pgAvailable, startPgCluster, type PgCluster } from './helpers/pg-cluster.js';
 import { pgCli, plainDump, writePgConfig, type SyncCliResult } from './helpers/pg-cli.js';
+import { ageKeygen } from './helpers/age.js';
 
 const available = pgAvailable();
 const ROOT = resolve(__dirname, '..');
@@ -49,8 +49,7 @@ function setup(db: string, encryption: Record<string, unknown>, dest: Record<str
   const dir = join(work, db);
   mkdirSync(join(dir, 'nas'), { recursive: true });
   const key = join(dir, 'key.txt');
-  execFileSync('age-keygen', ['-o', key], { stdio: 'pipe' });
-  const recipient = execFileSync('age-keygen', ['-y', key], { encoding: 'utf8' }).trim();
+  const recipient = ageKeygen(key);
   writePgConfig(cluster, dir, [db], {
     source: 'srv1',
     encryption: { recipients: [recipient], identityFile: key, ...encryption },

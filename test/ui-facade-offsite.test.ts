@@ -3,7 +3,6 @@
  * backup type preview and protected keys, over the real engine on real SQLite files, a real folder
  * destination and a real age identity file encrypted with a passphrase.
  */
-import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { join } from 'node:path';
@@ -16,6 +15,7 @@ import { loadConfig } from '../src/config/load.js';
 import { createEngineFacade } from '../src/ui/engine-facade.js';
 import { dbDigest } from './helpers/sqlite.js';
 import { demoSetup, removeTmpDirs, type DemoSetup } from './helpers/tmp.js';
+import { ageKeygen } from './helpers/age.js';
 
 afterAll(() => removeTmpDirs());
 afterEach(() => vi.unstubAllEnvs());
@@ -109,8 +109,7 @@ describe('real facade: as of a time, and the backup type preview', () => {
 describe('real facade: a passphrase-protected identity', () => {
   async function lockedKey(s: DemoSetup, passphrase: string): Promise<string> {
     const keyFile = join(s.dir, 'key.txt');
-    execFileSync('age-keygen', ['-o', keyFile], { stdio: 'pipe' });
-    const recipient = execFileSync('age-keygen', ['-y', keyFile], { encoding: 'utf8' }).trim();
+    const recipient = ageKeygen(keyFile);
     const e = new Encrypter();
     e.setPassphrase(passphrase);
     e.setScryptWorkFactor(12);
@@ -180,8 +179,7 @@ describe('real facade: an encrypted incremental at a destination, with a protect
     const s = demoSetup({ files: undefined });
     mkdirSync(join(s.dir, 'nas'));
     const keyFile = join(s.dir, 'key.txt');
-    execFileSync('age-keygen', ['-o', keyFile], { stdio: 'pipe' });
-    const recipient = execFileSync('age-keygen', ['-y', keyFile], { encoding: 'utf8' }).trim();
+    const recipient = ageKeygen(keyFile);
     const e = new Encrypter();
     e.setPassphrase('chain words');
     e.setScryptWorkFactor(12);

@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -8,6 +7,7 @@ import type { Manifest } from '../src/core/types.js';
 import { parseJsonOutput } from './helpers/cli.js';
 import { cli } from './helpers/offsite.js';
 import { demoSetup, type DemoSetup } from './helpers/tmp.js';
+import { ageKeygen } from './helpers/age.js';
 
 /**
  * Local `verify --read-data`: an encrypted set is decrypted with the key and its plaintext checked
@@ -46,8 +46,7 @@ describe('verify --read-data (local)', () => {
   it('decrypts an encrypted set and checks the plaintext; needs the key; a plain set is accepted as it is', async () => {
     const s = demoSetup();
     const keyFile = join(s.dir, 'key.txt');
-    execFileSync('age-keygen', ['-o', keyFile], { stdio: 'pipe' });
-    const recipient = execFileSync('age-keygen', ['-y', keyFile], { encoding: 'utf8' }).trim();
+    const recipient = ageKeygen(keyFile);
     const plain = parseJsonOutput<Manifest>((await cli(s, ['create', '--db', 'users', '--no-files', '--json'])).stdout);
     expect((await cli(s, ['verify', plain.id, '--read-data'])).stdout).toContain(`${plain.id}: OK`);
 
@@ -88,8 +87,7 @@ describe('verify --read-data (local)', () => {
   it('a passphrase-protected identity: from RESPALDO_PASSPHRASE_FILE without a terminal, else exit 13', async () => {
     const s = demoSetup();
     const keyFile = join(s.dir, 'key.txt');
-    execFileSync('age-keygen', ['-o', keyFile], { stdio: 'pipe' });
-    const recipient = execFileSync('age-keygen', ['-y', keyFile], { encoding: 'utf8' }).trim();
+    const recipient = ageKeygen(keyFile);
     setConfig(s, { encryption: { recipients: [recipient] } });
     const m = parseJsonOutput<Manifest>((await cli(s, ['create', '--db', 'users', '--no-files', '--json'])).stdout);
     const e = new Encrypter();
