@@ -283,6 +283,7 @@ describe('restore plan phrases', () => {
           ...sample,
           ...{ chain: 1, bytes: 9, free: '1 GB', needed: '2 GB', error: 'e', after: '1 MB', dbs: 'users' },
           ...{ tool: 'pg_restore', jobs: 2, wanted: 4, sql: 'ALTER DATABASE', problems: 'row 3 missing' },
+          ...{ file: '/srv/app/users.db', reason: 'file is not a database' },
         }),
       );
 
@@ -305,12 +306,12 @@ describe('restore plan phrases', () => {
     const { events } = await restoreEvents();
     const snapshot = events.find((e) => e.type === 'item-progress' && e.phrase?.id === 'step.snapshot')!;
     expect(snapshot).toBeDefined();
-    expect((snapshot as { message?: string }).message).toMatch(/^snapshot \d+\/\d+ pages$/);
+    expect((snapshot as { message?: string }).message).toMatch(/^taking a snapshot \(\d+ pages\)$/);
 
     // Every step has its Spanish, its parameters in place.
     const sample = { db: 'users__restore_x', jobs: 2, tables: 3, live: 'users', staging: 'users__restore_x' };
     for (const id of Object.keys(PHRASES_EN).filter((k) => k.startsWith('step.')) as PhraseId[])
-      expectSpanish(phrase(id, { ...sample, safety: 'users__safety_x', done: 10, total: 20 }));
+      expectSpanish(phrase(id, { ...sample, safety: 'users__safety_x', total: 20 }));
     expect(english(phrase('step.loading', { tables: 1, jobs: 2 }))).toBe(
       'loading the data (1 large table, 2 sessions each)',
     );
@@ -323,14 +324,14 @@ describe('restore plan phrases', () => {
     reporter.emit({ type: 'item-progress', item: 'inventario', bytes: 0, ...said('step.counting') });
     await waitFor(() => ui.lastFrame()!.includes('filas'), 'the steps drawn (at most every 100 ms)');
     let f = ui.lastFrame()!;
-    expect(f).toMatch(/users: instantánea: \d+\/\d+ páginas/);
+    expect(f).toMatch(/users: haciendo una instantánea \(\d+ páginas\)/);
     expect(f).toContain('inventario: comprobando el número de filas');
     expect(f).not.toMatch(/snapshot|checking row counts/);
     reporter.emit({ type: 'item-end', item: 'inventario', ok: true });
     await waitFor(() => /inventario .* OK/.test(ui.lastFrame()!), 'inventario drawn as ended');
     f = ui.lastFrame()!;
     expect(f).not.toContain('comprobando el número de filas');
-    expect(f).toMatch(/users: instantánea/);
+    expect(f).toMatch(/users: haciendo una instantánea/);
     // The safety copy's snapshot was a phase of its own: once the restore of users starts, its step is over.
     reporter.emit({ type: 'item-start', item: 'users', kind: 'restore' });
     reporter.emit({ type: 'item-progress', item: 'users', bytes: 4096 });

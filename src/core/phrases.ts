@@ -274,12 +274,17 @@ export const PHRASES_EN = {
   'note.droppingStale': (p: PhraseParams) => `dropping "${p['name']}" left by an earlier interrupted restore`,
   'note.propertyNotRestored': (p: PhraseParams) => `database property not restored (${p['sql']}): ${p['error']}`,
   'note.couldNotDrop': (p: PhraseParams) => `could not drop "${p['name']}": ${p['error']}`,
+  'note.replacedDamaged': (p: PhraseParams) =>
+    `the database being replaced fails integrity_check; it is kept as it is (${p['problems']})`,
+  'note.replacedUnreadable': (p: PhraseParams) =>
+    `${p['file']} cannot be read as a SQLite database (${p['reason']}); its bytes are kept as they are`,
   'note.couldNotDropRole': (p: PhraseParams) =>
     `could not drop a role created for this restore (${p['sql']}): ${p['error']}`,
 
   // Steps of a restore (item-progress phrase): what the running screen shows under the bars; the snapshot is
   // SQLite's (of a safety copy), the rest PostgreSQL's
-  'step.snapshot': (p: PhraseParams) => `snapshot ${p['done']}/${p['total']} pages`,
+  'step.snapshot': (p: PhraseParams) => `taking a snapshot (${p['total']} pages)`,
+  'step.snapshotStoring': () => 'checking the snapshot (integrity_check, row counts) and storing it',
   'step.decompressing': () => 'decompressing the dump',
   'step.readingToc': () => 'reading the table of contents of the dump',
   'step.creating': (p: PhraseParams) => `creating "${p['db']}"`,

@@ -56,12 +56,14 @@ export async function backupSqlite(req: BackupRequest, ctx: DriverContext): Prom
     conn.pragma('cache_size = -2000'); // each page is copied once: a small cache is as fast, and 14 MiB smaller
     await conn.backup(snapshot, {
       progress: ({ totalPages, remainingPages }) => {
-        ctx.reporter.emit({
-          type: 'item-progress',
-          item: db.name,
-          bytes: 0,
-          ...said('step.snapshot', { done: totalPages - remainingPages, total: totalPages }),
-        });
+        // Said once: the rest is copied in one step, so no count of pages done would move.
+        if (remainingPages === totalPages)
+          ctx.reporter.emit({
+            type: 'item-progress',
+            item: db.name,
+            bytes: 0,
+            ...said('step.snapshot', { total: totalPages }),
+          });
         // Copy the rest in one step: one read transaction, so concurrent writers cannot restart it.
         return Math.max(remainingPages, 100);
       },
@@ -79,16 +81,14 @@ export async function backupSqlite(req: BackupRequest, ctx: DriverContext): Prom
   await fsp.chmod(snapshot, 0o600);
   const size = statSync(snapshot).size;
   ctx.log('sqlite snapshot taken', { db: db.name, bytes: size, ms: Date.now() - started });
+  ctx.reporter.emit({ type: 'item-progress', item: db.name, bytes: 0, ...said('step.snapshotStoring') });
   const check = () =>
     inspectSqliteFile(snapshot).then((info) => {
       ctx.log('sqlite snapshot checked', { db: db.name, integrityMs: info.ms.integrity, countsMs: info.ms.counts });
       const damaged = info.integrity.length !== 1 || info.integrity[0] !== 'ok';
       if (damaged && req.purpose === 'safety') {
-        ctx.reporter.emit({
-          type: 'warning',
-          item: db.name,
-          message: `the database being replaced fails integrity_check; it is kept as it is (${integritySummary(info.integrity, 2)})`,
-        });
+        const problems = integritySummary(info.integrity, 2);
+        ctx.reporter.emit({ type: 'warning', item: db.name, ...said('note.replacedDamaged', { problems }) });
         return {
           tables: info.tables,
           details: {
@@ -154,11 +154,7 @@ export async function backupSqlite(req: BackupRequest, ctx: DriverContext): Prom
 function rawCopySession(db: DatabaseConfig, cause: unknown, ctx: DriverContext): BackupSession {
   const file = dbPath(db);
   const reason = cause instanceof Error ? cause.message : String(cause);
-  ctx.reporter.emit({
-    type: 'warning',
-    item: db.name,
-    message: `${file} cannot be read as a SQLite database (${reason}); its bytes are kept as they are`,
-  });
+  ctx.reporter.emit({ type: 'warning', item: db.name, ...said('note.replacedUnreadable', { file, reason }) });
   const part = (role: string, path: string) => ({
     role,
     format: 'sqlite-raw',

@@ -257,11 +257,16 @@ export const PHRASES_ES = {
   'note.droppingStale': (p: PhraseParams) => `borrando "${p['name']}", que dejó una restauración interrumpida`,
   'note.propertyNotRestored': (p: PhraseParams) => `propiedad de la base no restaurada (${p['sql']}): ${p['error']}`,
   'note.couldNotDrop': (p: PhraseParams) => `no se pudo borrar "${p['name']}": ${p['error']}`,
+  'note.replacedDamaged': (p: PhraseParams) =>
+    `la base que se sustituye no pasa integrity_check; se guarda tal como está (${p['problems']})`,
+  'note.replacedUnreadable': (p: PhraseParams) =>
+    `${p['file']} no se puede leer como base SQLite (${p['reason']}); se guardan sus bytes tal como están`,
   'note.couldNotDropRole': (p: PhraseParams) =>
     `no se pudo borrar un rol creado para esta restauración (${p['sql']}): ${p['error']}`,
 
   // Pasos de una restauración (la instantánea es de SQLite, el resto de PostgreSQL)
-  'step.snapshot': (p: PhraseParams) => `instantánea: ${p['done']}/${p['total']} páginas`,
+  'step.snapshot': (p: PhraseParams) => `haciendo una instantánea (${p['total']} páginas)`,
+  'step.snapshotStoring': () => 'comprobando la instantánea (integrity_check, filas) y guardándola',
   'step.decompressing': () => 'descomprimiendo el volcado',
   'step.readingToc': () => 'leyendo el índice del volcado',
   'step.creating': (p: PhraseParams) => `creando "${p['db']}"`,
