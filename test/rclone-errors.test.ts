@@ -3,11 +3,12 @@
  * stand-in `rclone` (binPath) that prints a given stderr and fails like rclone does. Digits in set
  * ids, ports and times never look like HTTP statuses.
  */
-import { chmodSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { DestinationError } from '../src/core/errors.js';
+import { DestinationError, RespaldoError } from '../src/core/errors.js';
 import { RcloneDestination } from '../src/destinations/rclone.js';
+import { sendFile } from '../src/engine/copy.js';
 import { makeTmpDir } from './helpers/tmp.js';
 
 function fakeRclone(stderr: string): RcloneDestination {
@@ -64,5 +65,27 @@ describe('rclone errors', () => {
     const err = await failure(stderr);
     expect(err.message).toMatch(message);
     expect(err.transient).toBe(transient);
+  });
+});
+
+describe('a local file that cannot be read while rclone is fed', () => {
+  it('is said as the local problem, not retried as an unreachable remote', async () => {
+    const dir = makeTmpDir('respaldo-fake-rclone-');
+    const bin = join(dir, 'rclone');
+    // `rcat --help` says nothing (no --size); `rcat` takes everything it is given, as rclone does.
+    writeFileSync(bin, '#!/bin/sh\n[ "$2" = "--help" ] && exit 0\nexec cat > /dev/null\n');
+    chmodSync(bin, 0o755);
+    const dest = new RcloneDestination({ name: 'cloud', type: 'rclone', remote: 'r', path: '/x', binPath: bin });
+    // A folder where the set's file should be: opening it works, reading it fails (EISDIR), as a failing disk would.
+    mkdirSync(join(dir, 'set', 'databases'), { recursive: true });
+    const err = await sendFile(dest, join(dir, 'set'), 'srv1/20261201_040320', {
+      path: 'databases',
+      size: 10,
+      sha256: null,
+    }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(RespaldoError);
+    expect(err).not.toBeInstanceOf(DestinationError);
+    expect((err as RespaldoError).message).toMatch(/^Reading the local file .*databases failed \(EISDIR\)/);
+    expect((err as RespaldoError).hint).toMatch(/respaldo verify/);
   });
 });

@@ -191,6 +191,11 @@ export class RcloneDestination implements Destination {
       child.child.kill('SIGTERM');
       if (signal?.aborted || this.closing.signal.aborted)
         throw new DestinationError(this.name, `writing ${key}: interrupted`, 'Run the command again when ready.');
+      // What fed rclone failed on its own (a local file unreadable): rclone, stopped for it, is not the reason.
+      if (err instanceof RespaldoError && !(err instanceof CommandError)) {
+        await child.done.catch(() => undefined);
+        throw err;
+      }
       this.fail(
         await child.done.then(
           () => err,

@@ -361,6 +361,19 @@ export async function sendFile(
 }
 
 /**
+ * A local file of the set that could not be read while it was sent: said as this server's problem, never as the
+ * destination's (a destination fed by it sees only its input stopping).
+ */
+function unreadable(path: string, err: unknown): RespaldoError {
+  const why = (err as NodeJS.ErrnoException).code ?? (err instanceof Error ? err.message : String(err));
+  return new RespaldoError(
+    'failed',
+    `Reading the local file ${path} failed (${why}); it was not copied.`,
+    'Check the disk of the backup folder and run `respaldo verify` on this set, then run `respaldo copy` again.',
+  );
+}
+
+/**
  * Reads a file into one buffer, reused for every chunk, hashing what it reads (see
  * `Destination.putChunks`: each chunk is valid until the next is asked for).
  */
@@ -372,11 +385,15 @@ export class ReusedBufferReader {
   ) {}
 
   async *chunks(): AsyncGenerator<Buffer> {
-    const fh = await fsp.open(this.path, 'r');
+    const fh = await fsp.open(this.path, 'r').catch((err: unknown) => {
+      throw unreadable(this.path, err);
+    });
     try {
       const buf = Buffer.allocUnsafe(this.chunkSize);
       for (;;) {
-        const { bytesRead } = await fh.read(buf, 0, buf.length, null);
+        const { bytesRead } = await fh.read(buf, 0, buf.length, null).catch((err: unknown) => {
+          throw unreadable(this.path, err);
+        });
         if (bytesRead === 0) return;
         const chunk = buf.subarray(0, bytesRead);
         this.hash.update(chunk);
