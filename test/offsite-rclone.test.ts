@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Manifest } from '../src/core/types.js';
 import type { CopyResult } from '../src/engine/copy.js';
+import type { RemoteSetSummary } from '../src/engine/remote.js';
 import { parseJsonOutput } from './helpers/cli.js';
 import { cli, localFiles, newServerDay, tree } from './helpers/offsite.js';
 import { rcloneSftpConfig, startSshd, stopAllSshd, type SshServer } from './helpers/sshd.js';
@@ -11,7 +12,12 @@ import { demoSetup, type DemoSetup } from './helpers/tmp.js';
 afterEach(stopAllSshd);
 
 /** An rclone remote defined only by config (passed as RCLONE_CONFIG_* variables): its sftp backend on our sshd. */
-function withRclone(s: DemoSetup, srv: SshServer, config: Record<string, string> = {}): void {
+function withRclone(
+  s: DemoSetup,
+  srv: SshServer,
+  config: Record<string, string> = {},
+  more: { source?: string; binPath?: string } = {},
+): void {
   const dest = {
     name: 'cloud',
     type: 'rclone',
@@ -19,6 +25,7 @@ function withRclone(s: DemoSetup, srv: SshServer, config: Record<string, string>
     path: srv.root,
     source: 'srv1',
     config: rcloneSftpConfig(srv, config),
+    ...more,
   };
   writeFileSync(
     s.configFile,
@@ -74,5 +81,37 @@ describe('rclone destination (sftp backend against sshd)', () => {
       { setId: m.id, ok: true },
     ]);
     await cli(s, ['verify', m.id]);
+  });
+
+  it('lists the sets of this source, and of every source, without walking the folders inside them', async () => {
+    const srv = await startSshd();
+    const a = demoSetup();
+    const b = demoSetup();
+    // rclone, with every command it runs written down (its own argv: no secret is in it)
+    const trace = join(a.dir, 'rclone.trace');
+    const bin = join(a.dir, 'rclone');
+    writeFileSync(bin, `#!/bin/sh\necho "$*" >> '${trace}'\nexec rclone "$@"\n`, { mode: 0o755 });
+    withRclone(a, srv, {}, { binPath: bin });
+    withRclone(b, srv, {}, { source: 'srv2' });
+    const ma = parseJsonOutput<Manifest>((await cli(a, ['create', '--json', '--db', 'users', '--no-files'])).stdout);
+    const mb = parseJsonOutput<Manifest>((await cli(b, ['create', '--json', '--db', 'users'])).stdout);
+    writeFileSync(trace, '');
+    const mine = parseJsonOutput<RemoteSetSummary[]>((await cli(a, ['list', '--from', 'cloud', '--json'])).stdout);
+    expect(mine.map((x) => [x.source, x.id])).toEqual([['srv1', ma.id]]);
+    const all = parseJsonOutput<RemoteSetSummary[]>(
+      (await cli(a, ['list', '--from', 'cloud', '--all-sources', '--json'])).stdout,
+    );
+    expect(all.map((x) => [x.source, x.id]).sort()).toEqual([
+      ['srv1', ma.id],
+      ['srv2', mb.id],
+    ]);
+    // down to the manifests (source/set/manifest.json), never into databases/ or application/ of every set
+    const listings = readFileSync(trace, 'utf8')
+      .split('\n')
+      .filter((l) => l.startsWith('lsjson -R'));
+    expect(listings).toEqual([
+      expect.stringMatching(/^lsjson -R --max-depth 2 offsite:\S+\/srv1 /),
+      expect.stringMatching(/^lsjson -R --max-depth 3 offsite:\S+sftp-root /),
+    ]);
   });
 });

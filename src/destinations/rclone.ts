@@ -264,12 +264,14 @@ export class RcloneDestination implements Destination {
     return checked;
   }
 
+  /** `dir`'s entries down to `depth` levels (1: its own; null: all). */
   private async lsjson(
     dir: string,
-    recursive: boolean,
+    depth: number | null,
   ): Promise<{ Path: string; Size: number; IsDir: boolean; ModTime?: string }[]> {
+    const levels = depth === 1 ? [] : ['-R', ...(depth === null ? [] : ['--max-depth', String(depth)])];
     try {
-      const r = await runCapture(this.spec(['lsjson', ...(recursive ? ['-R'] : []), this.target(dir)]));
+      const r = await runCapture(this.spec(['lsjson', ...levels, this.target(dir)]));
       return JSON.parse(r.stdout) as { Path: string; Size: number; IsDir: boolean; ModTime?: string }[];
     } catch (err) {
       try {
@@ -283,7 +285,9 @@ export class RcloneDestination implements Destination {
 
   async listSets(source: string | null): Promise<{ source: string; id: string }[]> {
     const out: { source: string; id: string }[] = [];
-    for (const e of await this.lsjson(source ?? '', true)) {
+    // Down to the manifests only: the files of every set below them are not read (a remote without a flat listing
+    // is walked one folder at a time; forty sets on s3rver: 0.2 s instead of 0.9–1.9).
+    for (const e of await this.lsjson(source ?? '', source ? 2 : 3)) {
       const parts = (source ? `${source}/${e.Path}` : e.Path).split('/');
       if (!e.IsDir && parts.length === 3 && parts[2] === 'manifest.json' && isSetId(parts[1]!))
         out.push({ source: parts[0]!, id: parts[1]! });
@@ -295,7 +299,7 @@ export class RcloneDestination implements Destination {
     // Only a copy asks for the files being written (it removes stale ones): it uploads next, so whether rcat takes
     // --size is asked meanwhile, not before its first upload.
     if (opts.temps) void this.rcatTakesSize();
-    const files = (await this.lsjson(dir, true)).filter((e) => !e.IsDir);
+    const files = (await this.lsjson(dir, null)).filter((e) => !e.IsDir);
     for (const e of files) this.listed.add(`${dir}/${e.Path}`);
     return files.map((e) => {
       const at = e.ModTime ? new Date(e.ModTime) : null;
@@ -305,9 +309,7 @@ export class RcloneDestination implements Destination {
 
   async stat(key: string): Promise<{ size: number } | null> {
     const slash = key.lastIndexOf('/');
-    const found = (await this.lsjson(key.slice(0, slash), false)).find(
-      (e) => !e.IsDir && e.Path === key.slice(slash + 1),
-    );
+    const found = (await this.lsjson(key.slice(0, slash), 1)).find((e) => !e.IsDir && e.Path === key.slice(slash + 1));
     return found ? { size: found.Size } : null;
   }
 
