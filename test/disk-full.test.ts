@@ -303,6 +303,34 @@ describe('disk full: a real small disk under the backup folder', () => {
     expect((await sets()).filter((x) => x.type === 'pre_restore')).toEqual([]);
   });
 
+  it('an in-place restore whose safety copy does not fit the backup folder: said so, nothing restored, no set left', async (ctx) => {
+    if (!mounted) return skipOrFail(ctx);
+    const s = onSmallDisk(0);
+    const made = await runCli(['create', '--db', 'inventario', '--config', s.configFile], { cwd: s.dir });
+    expect(made.code, describeResult(made)).toBe(0);
+    const before = dbDigest(s.dbs.inventario);
+    // room for the restore's lock and journal, not for a snapshot of the live database
+    writeFileSync(join(mnt, 'filler'), Buffer.alloc(Math.max(0, statfsSync(mnt).bavail * 4096 - 64 * 1024)));
+    const r = await runCli(['restore', 'latest', '--db', 'inventario', '--yes', '--config', s.configFile], {
+      cwd: s.dir,
+    });
+    expect(r.code, describeResult(r)).toBe(7);
+    const said = r.stdout + r.stderr;
+    expect(said).toMatch(/The safety copy of inventario could not be taken: No space left on the disk of the backup/);
+    expect(said).toMatch(/nothing was restored/);
+    expect(said).toMatch(/hint: Free space there.*then run the restore again/);
+    // what is free once the partial snapshot is gone, not the 0 B of the moment the disk filled
+    expect(said).toMatch(/backups \((?!0 B)\d+ KB free\)/);
+    // the live database is readable: a full disk is not its damage, and no byte-for-byte copy of it is attempted
+    expect(said).not.toMatch(/cannot be read as a SQLite database|Nothing could be backed up|back up again/);
+    expect(dbDigest(s.dbs.inventario)).toEqual(before);
+    const sets = parseJsonOutput<{ type: string }[]>(
+      (await runCli(['list', '--json', '--config', s.configFile], { cwd: s.dir })).stdout,
+    );
+    expect(sets.map((x) => x.type)).toEqual(['full']);
+    expect(readdirSync(join(mnt, 'backups')).filter((n) => n.startsWith('.'))).toEqual([]);
+  });
+
   it('a restore that replaced one database before failing on the next keeps its safety copy and says how to roll back', async (ctx) => {
     if (!mounted) return skipOrFail(ctx);
     const { s, live, before, sets } = await liveOnFullDisk();

@@ -150,11 +150,13 @@ export function isDiskFull(err: unknown): boolean {
 
 /** The disk of the backup folder is full: said plainly, with what to do, instead of a raw ENOSPC. */
 export class DiskFullError extends RespaldoError {
-  constructor(backupDir: string, doing: string, free: string | null) {
+  /** `then`: what to do once there is room (default: back up again); a restore's safety copy says so. */
+  constructor(backupDir: string, doing: string, free: string | null, then?: string) {
     super(
       'failed',
       `No space left on the disk of the backup folder ${backupDir}${free ? ` (${free} free)` : ''} while ${doing}.`,
-      'Free space there (`respaldo prune --dry-run` shows what retention would remove; `respaldo delete <id>` removes one set), or point "backupDir" at a bigger disk, then back up again. The databases were not changed.',
+      'Free space there (`respaldo prune --dry-run` shows what retention would remove; `respaldo delete <id>` removes one set), or point "backupDir" at a bigger disk, ' +
+        (then ?? 'then back up again. The databases were not changed.'),
       { backupDir },
     );
     this.name = 'DiskFullError';

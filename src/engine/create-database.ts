@@ -209,16 +209,26 @@ export async function backupDatabase(
     );
   } catch (caught) {
     if (signal.aborted) throw new InterruptedError();
-    const err = isDiskFull(caught)
-      ? new DiskFullError(cfg.backupDir, `storing ${db.name}`, await freeSpace(cfg.backupDir))
-      : caught;
-    if (!isRespaldoError(err) && !(err instanceof Error && 'code' in err)) throw err;
-    const hint = isRespaldoError(err) ? (err.hint ?? null) : null;
-    entry.error = { message: errorMessage(err), hint };
+    const full = isDiskFull(caught);
+    if (!full && !isRespaldoError(caught) && !(caught instanceof Error && 'code' in caught)) throw caught;
     entry.durationMs = Date.now() - t0;
     for (const f of [entry.file].filter(Boolean)) await fsp.rm(join(staging, f!), { force: true });
     Object.assign(entry, { file: null, md5: null, sha256: null, rawBytes: 0, storedBytes: 0 });
     await removePartFiles(staging, db.name, setId);
+    // The free space is told once this database's partial files are gone: the disk had just filled (0 B).
+    if (full) await fsp.rm(scratchDir, { recursive: true, force: true });
+    const err = full
+      ? new DiskFullError(
+          cfg.backupDir,
+          `storing ${db.name}`,
+          await freeSpace(cfg.backupDir),
+          purpose === 'safety'
+            ? 'then run the restore again (or restore side by side with --to, which needs no safety copy). Nothing was changed.'
+            : undefined,
+        )
+      : caught;
+    const hint = isRespaldoError(err) ? (err.hint ?? null) : null;
+    entry.error = { message: errorMessage(err), hint };
     reporter.emit({
       type: 'item-end',
       item: db.name,

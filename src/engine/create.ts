@@ -274,9 +274,12 @@ export async function executeBackup(
     };
     if (status === 'failed') {
       const first = failedDbs[0]?.error;
+      const why = first ? `: ${first.message.replace(/\.$/, '')}` : '';
       throw new RespaldoError(
         'failed',
-        `Nothing could be backed up${first ? `: ${first.message.replace(/\.$/, '')}` : ''}. No set was written.`,
+        purpose === 'safety'
+          ? `The safety copy of ${failedDbs.map((d) => d.name).join(', ')} could not be taken${why}; nothing was restored.`
+          : `Nothing could be backed up${why}. No set was written.`,
         first?.hint ?? 'Check the errors above and the config.',
         { setId: id },
       );

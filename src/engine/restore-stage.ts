@@ -242,9 +242,12 @@ export async function keepReplacedFiles(
     const safety = await executeBackup(cfg, safetyPlan, reporter, signal, 'safety');
     if (safety.status !== 'completed') {
       const failed = safety.databases.find((x) => x.error);
+      // The copies that were taken duplicate what is still live: the partial set goes, as after any failed restore.
+      await dropUnusedSafetySet(cfg, plan, { id: safety.id, identities }, [], reporter);
+      const why = failed?.error?.message.replace(/\.$/, '') ?? safety.status;
       throw new RespaldoError(
         'failed',
-        `The safety copy of ${failed?.name ?? 'a database'} failed (${failed?.error?.message ?? safety.status}); nothing was restored.`,
+        `The safety copy of ${failed?.name ?? 'a database'} could not be taken: ${why}; nothing was restored.`,
         failed?.error?.hint ?? 'Fix the problem above, or restore side by side with --to.',
       );
     }

@@ -2,7 +2,7 @@ import Database from 'better-sqlite3';
 import { createReadStream, existsSync, promises as fsp, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { RespaldoError } from '../../core/errors.js';
+import { isDiskFull, RespaldoError } from '../../core/errors.js';
 import type { DatabaseConfig } from '../../core/types.js';
 import { said } from '../../core/phrases.js';
 import type { BackupSession, DriverContext } from '../driver.js';
@@ -70,7 +70,9 @@ export async function backupSqlite(req: BackupRequest, ctx: DriverContext): Prom
     });
   } catch (err) {
     await removeQuietly(snapshot);
-    if (req.purpose === 'safety') {
+    // A snapshot that did not fit the backup folder says nothing about the database: its bytes are not copied
+    // instead (they would not fit either, and the warning would call a sound database unreadable).
+    if (req.purpose === 'safety' && !isDiskFull(err)) {
       conn.close();
       return rawCopySession(db, err, ctx);
     }
