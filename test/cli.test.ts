@@ -104,6 +104,12 @@ describe('--json gives one document on stdout', () => {
     expect(r.stderr).toContain('20000101_000000');
     const list = oneJson<SetSummary[]>((await cli(s, ['list', '--json'])).stdout);
     expect(list).toEqual([]);
+    // a copy with no destination configured: the config error, as a document too (stdout was empty)
+    const copy = oneJson<{ error: string; message: string; exitCode: number }>(
+      (await cli(s, ['copy', '--json'], 3)).stdout,
+    );
+    expect(copy).toMatchObject({ error: 'config', exitCode: 3 });
+    expect(copy.message).toMatch(/destinations: none is configured; nothing to copy$/);
   });
 
   it('status text on a fresh setup reads well and creates nothing', async () => {

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { InterruptedError } from '../../core/errors.js';
+import { ConfigError, InterruptedError } from '../../core/errors.js';
 import { EXIT } from '../../core/exit-codes.js';
 import { formatLocal } from '../../core/format.js';
 import type { LoadedConfig, Manifest } from '../../core/types.js';
@@ -181,10 +181,13 @@ export function register(program: Command): void {
   ).action(
     runAction({ to: 'text', verify: 'flag' }, async (io, opts, id?: string) => {
       const cfg = await io.config();
-      if (!cfg.destinations?.length) {
-        io.err('No destinations in the config; nothing to copy. See README: Off-site copies.');
-        return EXIT.config;
-      }
+      if (!cfg.destinations?.length)
+        throw new ConfigError(
+          cfg.file,
+          'destinations',
+          'none is configured; nothing to copy',
+          'Add one under "destinations" (see README: Off-site copies); nothing was changed.',
+        );
       const results = await copySets(cfg, { ...(id ? { id } : {}), ...(opts.to ? { to: opts.to } : {}) }, io.reporter, {
         signal: io.signal,
         ...(opts.verify ? { verify: true } : {}),
