@@ -112,6 +112,23 @@ describe('--json gives one document on stdout', () => {
     expect(copy.message).toMatch(/destinations: none is configured; nothing to copy$/);
   });
 
+  it('status: the newest set of a database may be an incremental or differential, never a schema set', async () => {
+    const s = demoSetup();
+    const full = oneJson<Manifest>((await cli(s, ['create', '--json', '--no-files'])).stdout);
+    const inc = oneJson<Manifest>(
+      (await cli(s, ['create', '--json', '--no-files', '--db', 'users', '--type', 'incremental'])).stdout,
+    );
+    await cli(s, ['create', '--json', '--no-files', '--db', 'inventario', '--type', 'schema']);
+    const st = oneJson<StatusReport>((await cli(s, ['status', '--json'])).stdout);
+    const per = Object.fromEntries(st.newestPerDatabase.map((d) => [d.database, [d.setId, d.type]]));
+    expect(per).toEqual({
+      users: [inc.id, 'incremental'],
+      inventario: [full.id, 'full'],
+      auditoria: [full.id, 'full'],
+    });
+    expect((await cli(s, ['status'])).stdout).toMatch(new RegExp(`^users +sqlite +${inc.id} \\(incremental\\) `, 'm'));
+  });
+
   it('status text on a fresh setup reads well and creates nothing', async () => {
     const s = demoSetup();
     const r = await cli(s, ['status']);

@@ -1,6 +1,6 @@
 import { existsSync, promises as fsp, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { LoadedConfig, SetSummary } from '../core/types.js';
+import type { LoadedConfig, SetSummary, SetType } from '../core/types.js';
 import { formatLocal } from '../core/format.js';
 import { SWAP_JOURNAL_PREFIX, listSets } from './catalog.js';
 import { offsiteState, type DestinationState } from './offsite-state.js';
@@ -16,10 +16,12 @@ export interface StatusReport {
   sets: number;
   totalBytes: number;
   /** Newest full set holding each configured database (schema-only sets do not count), with its age. */
+  /** The newest set each database can be restored from: a full, or a differential or incremental (its chain). */
   newestPerDatabase: {
     database: string;
     engine: string;
     setId: string | null;
+    type: SetType | null;
     completedAt: string | null;
     ageSeconds: number | null;
   }[];
@@ -77,6 +79,8 @@ export async function findDatabaseLeftovers(cfg: LoadedConfig): Promise<Database
   return (await Promise.all(checked)).filter((x): x is DatabaseLeftovers => x !== null);
 }
 
+const RESTORES_DATA: ReadonlySet<SetType> = new Set(['full', 'differential', 'incremental']);
+
 /** A summary for `respaldo status` and the menu header. Reads only. */
 export async function getStatus(
   cfg: LoadedConfig,
@@ -88,11 +92,13 @@ export async function getStatus(
   let totalBytes = 0;
   for (const s of sets) totalBytes += await folderSize(s.path);
   const newestPerDatabase = cfg.databases.map((db) => {
-    const s = sets.find((x) => x.type === 'full' && x.databases.includes(db.name));
+    // Not a schema-only set (no rows) nor a safety copy; a delta restores through its chain (as `restore` does).
+    const s = sets.find((x) => RESTORES_DATA.has(x.type) && x.databases.includes(db.name));
     return {
       database: db.name,
       engine: db.engine,
       setId: s?.id ?? null,
+      type: s?.type ?? null,
       completedAt: s?.completedAt ?? null,
       ageSeconds: s ? Math.round((now.getTime() - new Date(s.completedAt).getTime()) / 1000) : null,
     };

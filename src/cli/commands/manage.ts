@@ -86,7 +86,7 @@ export function register(program: Command): void {
       const rows = s.newestPerDatabase.map((d) => [
         d.database,
         d.engine,
-        d.setId ?? 'none',
+        d.setId ? `${d.setId}${d.type !== 'full' ? ` (${d.type})` : ''}` : 'none',
         ageOf(d),
         drilled(d.database),
       ]);
