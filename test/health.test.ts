@@ -130,7 +130,7 @@ describe('assessHealth (pure)', () => {
       [],
     ],
     [
-      'chains: incrementals compare with incrementals',
+      'chains: an incremental is not compared by size with the one before (it is as large as the changes)',
       {
         last: [
           { ...backup('2026-11-22T02:05:00Z', 5_000, 90_000), type: 'incremental' },
@@ -138,7 +138,29 @@ describe('assessHealth (pure)', () => {
           { ...backup('2026-11-08T02:05:00Z', 5_000, 30_000), type: 'incremental' },
         ],
       },
-      [/more than twice the previous \(29 KB\)|more than twice the previous/],
+      [],
+    ],
+    [
+      'chains: nor a differential, which grows through its cycle',
+      {
+        last: [
+          { ...backup('2026-11-22T02:05:00Z', 5_000, 10_000), type: 'differential' },
+          { ...backup('2026-11-21T02:05:00Z', 5_000, 90_000), type: 'differential' },
+          ...ten(60_000),
+        ],
+      },
+      [],
+    ],
+    [
+      'chains: a full compares with the full before it, past the deltas between',
+      {
+        last: [
+          backup('2026-11-22T02:05:00Z', 60_000, 400_000),
+          { ...backup('2026-11-21T02:05:00Z', 5_000, 10_000), type: 'incremental' },
+          ...ten(60_000),
+        ],
+      },
+      [/more than 30 % smaller than the previous \(977 KB\)/],
     ],
   ])('%s', (_name, over, expected) => {
     const h = assessHealth(input(over));

@@ -168,7 +168,10 @@ export function assessHealth(input: HealthInput): HealthReport {
         last.setId,
       );
     }
-    const prevSize = sameType[1]?.storedBytes ?? null;
+    // A differential or incremental is as large as the day's changes (a differential grows through its cycle): its
+    // size says nothing of lost data, so only whole copies (full, schema) are compared with the one before.
+    const whole = last?.type === undefined || last.type === 'full' || last.type === 'schema';
+    const prevSize = whole ? (sameType[1]?.storedBytes ?? null) : null;
     if (last && prevSize) {
       if (last.storedBytes < prevSize * SHRINK_FACTOR)
         issue(
