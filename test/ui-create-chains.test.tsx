@@ -94,4 +94,23 @@ describe('automatic backup jobs of every chain type', () => {
     await waitFrame(lastFrame, (x) => x.includes('Saved to the config file.'));
     expect(facade.saved!.jobs[0]).toMatchObject({ name: 'daily', type: 'incremental' });
   });
+
+  it('a drill job keeps its type when edited (it was not among the choices: → made it a full, for good)', async () => {
+    const facade = new FakeFacade();
+    facade.cfg.schedule = [{ name: 'drill', when: 'daily at 05:00', type: 'drill', databases: ['*'], files: false }];
+    const { lastFrame, stdin } = renderSized(<ConfigureScheduleScreen onBack={noop} />, { facade, lang: 'es' });
+    fits(await waitFrame(lastFrame, (x) => /drill\s+daily at 05:00\s+simulacro/.test(x)));
+    await press(stdin, KEY.enter);
+    await waitFrame(lastFrame, (x) => x.includes('Tarea: drill'));
+    await press(stdin, KEY.down, KEY.down, KEY.down, KEY.down);
+    await waitFrame(lastFrame, (x) => x.includes('‹ simulacro ›'));
+    await press(stdin, KEY.right);
+    await waitFrame(lastFrame, (x) => x.includes('‹ completa ›'));
+    await press(stdin, KEY.left);
+    await waitFrame(lastFrame, (x) => x.includes('‹ simulacro ›'));
+    await press(stdin, KEY.enter);
+    await press(stdin, 's');
+    await waitFrame(lastFrame, (x) => x.includes('Guardado'));
+    expect(facade.saved!.jobs[0]).toMatchObject({ name: 'drill', type: 'drill' });
+  });
 });

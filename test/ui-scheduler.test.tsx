@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { cleanup } from 'ink-testing-library';
 import { LockHeldError } from '../src/core/errors.js';
 import { Menu, type Route } from '../src/ui/Menu.js';
+import type { JobOutcome } from '../src/scheduler/state.js';
 import type { ScheduleJob } from '../src/core/types.js';
 import { planCatchUp } from '../src/scheduler/catch-up.js';
 import { tieredPreset } from '../src/scheduler/when.js';
@@ -21,13 +22,13 @@ function runJob(facade: FakeFacade, job: string): void {
   emit({ type: 'progress', job, event: { type: 'item-progress', item: 'users', bytes: 250, totalBytes: 1000 } });
 }
 
-function endJob(facade: FakeFacade, job: string, ok: boolean): void {
+function endJob(facade: FakeFacade, job: string, ok: boolean, outcome?: JobOutcome): void {
   const emit = facade.schedulerListener!;
   facade.schedulerRunning = null;
   const end = {
     job,
     reason: 'scheduled' as const,
-    outcome: ok ? ('completed' as const) : ('failed' as const),
+    outcome: outcome ?? (ok ? ('completed' as const) : ('failed' as const)),
     setId: ok ? '20261122_120001' : null,
     bytes: 1000,
     durationMs: 800,
@@ -100,6 +101,29 @@ describe('scheduler screen', () => {
     expect(f).toContain('What to do: Wait for it to finish.');
     await press(stdin, KEY.esc);
     await waitFrame(lastFrame, (x) => x.includes('1. Create backup now'));
+  });
+
+  it('a drill or a verification that passed counts as succeeded, with its own word (in Spanish)', async () => {
+    const facade = new FakeFacade();
+    facade.cfg.schedule = [
+      { name: 'simulacro', when: 'daily at 05:00', type: 'drill', databases: ['*'], files: false },
+      { name: 'verificar', when: 'daily at 04:00', type: 'verify', databases: ['*'], files: false },
+    ];
+    const { lastFrame, stdin } = renderUi(<Menu initial={AT_SCHEDULER} />, { facade, lang: 'es' });
+    await waitFrame(lastFrame, (x) => x.includes('Esperando la próxima ejecución.'));
+    runJob(facade, 'simulacro');
+    endJob(facade, 'simulacro', true, 'drilled');
+    runJob(facade, 'verificar');
+    endJob(facade, 'verificar', true, 'verified');
+    runJob(facade, 'simulacro');
+    endJob(facade, 'simulacro', false, 'drill-failed');
+    const f = await waitFrame(lastFrame, (x) => x.includes('desde el inicio: 2 correctas, 1 fallidas'));
+    expect(f).toContain('simulacro: SIMULACRO OK 20261122_120001');
+    expect(f).toContain('verificar: VERIFICADA 20261122_120001');
+    expect(f).toContain('simulacro: SIMULACRO FALLIDO');
+    expect(f).not.toMatch(/drilled|drill-failed/);
+    await press(stdin, 'q');
+    await waitFrame(lastFrame, (x) => x.includes('Parado.'));
   });
 
   it('speaks Spanish', async () => {

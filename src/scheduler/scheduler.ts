@@ -8,6 +8,7 @@ import { acquireLock } from '../engine/lock.js';
 import { writeLog } from '../engine/log.js';
 import {
   emptyJobState,
+  JOB_SUCCEEDED,
   emptyState,
   readSchedulerState,
   writeSchedulerState,
@@ -148,8 +149,6 @@ export interface SchedulerStatus {
   jobs: Array<{ name: string; when: string; type: ScheduleJob['type']; nextRun: string | null } & JobState>;
   totals: { successes: number; failures: number; skipped: number };
 }
-
-const SUCCESS: ReadonlySet<JobOutcome> = new Set(['completed', 'verified', 'drilled']);
 
 export { catchUpOrder };
 
@@ -471,7 +470,7 @@ export class Scheduler extends EventEmitter {
     if (controller.signal.aborted && result.outcome === 'failed') result = { ...result, outcome: 'interrupted' };
     const ended = this.clock.now();
     const durationMs = ended.getTime() - started.getTime();
-    const ok = SUCCESS.has(result.outcome);
+    const ok = JOB_SUCCEEDED.includes(result.outcome);
     Object.assign(st, {
       lastEnd: ended.toISOString(),
       lastOutcome: result.outcome,

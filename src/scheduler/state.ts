@@ -14,6 +14,9 @@ export const STATE_FILE = '.scheduler-state.json';
 export type JobOutcome =
   'completed' | 'partial' | 'failed' | 'interrupted' | 'verified' | 'verify-failed' | 'drilled' | 'drill-failed';
 
+/** The outcomes of a job that did what it was for (a backup completed, a verification or a drill passed). */
+export const JOB_SUCCEEDED: readonly JobOutcome[] = ['completed', 'verified', 'drilled'];
+
 export interface JobState {
   /** When the last run started (ISO). */
   lastRun: string | null;

@@ -57,6 +57,8 @@ export type {
   VerifyReport,
 };
 export type { CatchUpPlan };
+export type { JobOutcome } from '../scheduler/state.js';
+export { JOB_SUCCEEDED } from '../scheduler/state.js';
 
 /** A set left out of a listing because its manifest fails its checks (`source`: at a destination). */
 export interface DamagedNote {

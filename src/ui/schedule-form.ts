@@ -19,7 +19,7 @@ export interface JobForm {
 }
 
 export const FREQUENCIES: JobForm['frequency'][] = ['daily', 'weekly', 'monthly', 'cron'];
-export const JOB_TYPES: ScheduleJob['type'][] = ['full', 'schema', 'differential', 'incremental', 'verify'];
+export const JOB_TYPES: ScheduleJob['type'][] = ['full', 'schema', 'differential', 'incremental', 'verify', 'drill'];
 const WEEKDAYS = ['sunday', 'monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday'];
 /** Day-of-month choices: the scheduler refuses 29–31 (not in every month); `last` is the month's last day. */
 export const MONTHDAYS = [...Array.from({ length: 28 }, (_, i) => String(i + 1)), 'last'];

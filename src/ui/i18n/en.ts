@@ -3,6 +3,9 @@
  * the same shape); components never hold literals. Functions take the values to interpolate.
  * One file of about 450 lines (es.ts the same): a language's words read, and are checked, together.
  */
+import type { ScheduleJob } from '../../core/types.js';
+import type { JobOutcome } from '../engine-facade.js';
+
 export const en = {
   lang: 'en',
   noTty:
@@ -377,7 +380,8 @@ export const en = {
       incremental: 'incremental',
       schema: 'schema',
       verify: 'verify',
-    } as Record<string, string>,
+      drill: 'drill',
+    } satisfies Record<ScheduleJob['type'], string> as Record<string, string>,
     databases: 'Databases',
     dbAll: 'all',
     files: 'Include files',
@@ -427,7 +431,9 @@ export const en = {
       interrupted: 'INTERRUPTED',
       verified: 'VERIFIED',
       'verify-failed': 'VERIFY FAILED',
-    } as Record<string, string>,
+      drilled: 'DRILLED',
+      'drill-failed': 'DRILL FAILED',
+    } satisfies Record<JobOutcome, string> as Record<string, string>,
     lastOutcome: 'Last',
     startFailed: 'The scheduler could not start.',
     abortedCode: (code: number) => `Stopped (exit code ${code}).`,

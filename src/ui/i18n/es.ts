@@ -1,3 +1,5 @@
+import type { ScheduleJob } from '../../core/types.js';
+import type { JobOutcome } from '../engine-facade.js';
 import type { Catalogue } from './en.js';
 
 /** Spanish strings of the menu (same shape as en.ts; one file of about 460 lines, as en.ts says why). */
@@ -375,7 +377,8 @@ export const es: Catalogue = {
       incremental: 'incremental',
       schema: 'esquema',
       verify: 'verificar',
-    },
+      drill: 'simulacro',
+    } satisfies Record<ScheduleJob['type'], string>,
     databases: 'Bases de datos',
     dbAll: 'todas',
     files: 'Incluir archivos',
@@ -427,7 +430,9 @@ export const es: Catalogue = {
       interrupted: 'INTERRUMPIDA',
       verified: 'VERIFICADA',
       'verify-failed': 'VERIFICACIÓN FALLIDA',
-    },
+      drilled: 'SIMULACRO OK',
+      'drill-failed': 'SIMULACRO FALLIDO',
+    } satisfies Record<JobOutcome, string>,
     lastOutcome: 'Última',
     startFailed: 'El programador no pudo arrancar.',
     abortedCode: (code: number) => `Parado (código de salida ${code}).`,

@@ -5,12 +5,14 @@ import { ScrollRows, scrollWindow } from '../components/Rows.js';
 import { ProgressBar } from '../components/ProgressBar.js';
 import { Screen } from '../components/Screen.js';
 import { Table, type Column } from '../components/Table.js';
-import type {
-  CatchUpPlan,
-  SchedulerEvent,
-  SchedulerHandle,
-  SchedulerLogEntry,
-  SchedulerStatus,
+import {
+  JOB_SUCCEEDED,
+  type CatchUpPlan,
+  type JobOutcome,
+  type SchedulerEvent,
+  type SchedulerHandle,
+  type SchedulerLogEntry,
+  type SchedulerStatus,
 } from '../engine-facade.js';
 import { foldText } from '../fold.js';
 import { formatAge, formatDate, formatShortDate, formatTime } from '../format.js';
@@ -110,7 +112,7 @@ export function SchedulerScreen({ onBack }: { onBack: () => void }) {
             typeof e.entry.message === 'string'
           ) {
             const bad =
-              (e.entry.event === 'job-end' && !['completed', 'verified'].includes(String(e.entry.outcome))) ||
+              (e.entry.event === 'job-end' && !JOB_SUCCEEDED.includes(e.entry.outcome as JobOutcome)) ||
               e.entry.event === 'retention-failed';
             setTail((x) => [...x.slice(-49), { text: logLine(e.entry, t), bad }]);
           }
@@ -119,7 +121,7 @@ export function SchedulerScreen({ onBack }: { onBack: () => void }) {
           reset();
           return;
         case 'job-end':
-          if (['completed', 'verified'].includes(e.end.outcome)) counts.current.ok++;
+          if (JOB_SUCCEEDED.includes(e.end.outcome)) counts.current.ok++;
           else counts.current.failed++;
           return;
         case 'progress':
@@ -270,7 +272,7 @@ export function SchedulerScreen({ onBack }: { onBack: () => void }) {
     j.lastOutcome
       ? {
           text: t.scheduler.outcome[j.lastOutcome] ?? j.lastOutcome,
-          color: ['completed', 'verified'].includes(j.lastOutcome) ? theme.colors.ok : theme.colors.error,
+          color: JOB_SUCCEEDED.includes(j.lastOutcome) ? theme.colors.ok : theme.colors.error,
         }
       : { text: '-' },
   ]);
