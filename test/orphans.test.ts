@@ -53,7 +53,7 @@ describe('processes an interrupted run left running', () => {
     await Promise.all([...orphans, ...others].map((c) => spawned.get(c)));
     expect((await processesMentioning(`${dead}/`)).sort()).toEqual(orphans.map((c) => c.pid).sort());
 
-    expect(await stopOrphansOfDeadRuns(backupDir)).toEqual([
+    expect((await stopOrphansOfDeadRuns(backupDir)).map((s) => s.message)).toEqual([
       'stopped 2 process(es) an interrupted run left running (pg_restore and its workers)',
     ]);
     for (const c of orphans) expect(await exited(c)).toBe('SIGKILL');

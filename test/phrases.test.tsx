@@ -8,14 +8,14 @@ import { cleanup } from 'ink-testing-library';
 import { english, PHRASES_EN, type Phrase } from '../src/core/phrases.js';
 import type { DatabaseConfig, DatabaseEntry } from '../src/core/types.js';
 import type { RestoreStepPlan } from '../src/drivers/driver.js';
-import { planPgRestore } from '../src/drivers/postgres/plan.js';
+import { databasePropertiesSql, planPgRestore } from '../src/drivers/postgres/plan.js';
 import { driverFor } from '../src/drivers/registry.js';
 import { loadConfig } from '../src/config/load.js';
 import { createBackup } from '../src/engine/create.js';
 import { executeRestore, planRestore, safetyOf } from '../src/engine/restore.js';
 import { LockHeldError, RespaldoError, VerifyError } from '../src/core/errors.js';
 import { ErrorBox } from '../src/ui/components/ErrorBox.js';
-import { appendFileSync } from 'node:fs';
+import { appendFileSync, copyFileSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { silentReporter } from '../src/core/events.js';
 import { PHRASES_ES } from '../src/ui/i18n/phrases-es.js';
@@ -25,9 +25,16 @@ import { waitFor } from './helpers/fake-clock.js';
 import { demoSetup } from './helpers/tmp.js';
 import { renderUi } from './ui-fake-facade.js';
 import { CollectingReporter, type Reporter } from '../src/core/events.js';
-import { phrase, said, type PhraseId } from '../src/core/phrases.js';
+import { phrase, said, sayingWithin, type PhraseId } from '../src/core/phrases.js';
 import { useProgress } from '../src/ui/use-progress.js';
 import { RunningStep } from '../src/ui/screens/restore/RunSteps.js';
+import { execFileSync } from 'node:child_process';
+import { Text } from 'ink';
+import { planMissingRoles } from '../src/drivers/postgres/globals.js';
+import { uiContext } from '../src/ui/app.js';
+import { outcomeRows } from '../src/ui/screens/restore-rows.js';
+import { drillOutcomeRows } from '../src/ui/screens/DrillScreen.js';
+import { FakeFacade } from './ui-fake-facade.js';
 
 afterEach(() => cleanup());
 
@@ -284,6 +291,7 @@ describe('restore plan phrases', () => {
           ...{ chain: 1, bytes: 9, free: '1 GB', needed: '2 GB', error: 'e', after: '1 MB', dbs: 'users' },
           ...{ tool: 'pg_restore', jobs: 2, wanted: 4, sql: 'ALTER DATABASE', problems: 'row 3 missing' },
           ...{ file: '/srv/app/users.db', reason: 'file is not a database' },
+          ...{ role: '"app"', summary: 'LOGIN, password', set: m.id, dest: 'nas' },
         }),
       );
 
@@ -337,5 +345,221 @@ describe('restore plan phrases', () => {
     reporter.emit({ type: 'item-progress', item: 'users', bytes: 4096 });
     await waitFor(() => !ui.lastFrame()!.includes('instantánea'), 'the snapshot step gone once users restores');
     expect(ui.lastFrame()!).toMatch(/users .* EN CURSO/);
+  });
+});
+
+/** Parameters enough for every phrase of the warnings and of recovery (names, paths and errors shown as they are). */
+const SAMPLE = {
+  ...{ role: '"app"', member: '"web"', missing: '"web"', problem: 'SYSID', owner: 'app', setting: 'bad key=1' },
+  ...{ privilege: 'CONNECT', grantee: 'ghost', count: 2, db: 'inventario', sessions: 'pid 42 (app)', error: 'boom' },
+  ...{ live: 'inventario', safeties: '"inventario__pre_restore_S1"', sql: 'ALTER DATABASE [x] SET MULTI_USER' },
+  ...{ failed: 'TRUSTWORTHY ON (denied; run: ALTER …)', diffs: 'dbo.t: 3 → 4', more: 0, written: '', temp: 'inv_t' },
+  ...{ access: 'SINGLE_USER', certificate: '', kind: 'log', path: '/srv/app/x', dir: '/b', free: '1 GB', type: 'full' },
+  ...{ set: '20261122_020000', needed: '2 GB', stored: '1 GB', dest: 'nas', target: '/b/.tmp-drill-1/x.db' },
+  ...{ dbs: 'users', file: '/b/.swap-back-1.json', name: 'inv__drill_S1', server: 'db2:5432', from: 'inv__pre' },
+  ...{ kept: 'users__pre_restore_S1', names: '"users__pre_restore_S2"', incoming: 'inv_k', replaced: '', safety: 's' },
+  ...{ original: '/srv/app/users.db-wal', untouched: '', item: 'inventario', summary: 'LOGIN' },
+};
+/** The families of phrases warnings and recovery are said in (the restore plan's are tested above). */
+const WARNING_FAMILIES =
+  /^(role|prop|warn|file|recover)\.|^pg\.(terminated|noSnapshot|globals|noLive)|^mssql\.[a-z]+(Failed|Unread|NotBack|After|Differ|Dropped|SingleUser|tde|Compression|Kept|Broken|Left)/;
+
+describe('warnings and what recovery did, in the menu’s language', () => {
+  it('every phrase of warnings and recovery has its Spanish, its parameters in place', () => {
+    const ids = (Object.keys(PHRASES_EN) as PhraseId[]).filter((id) => WARNING_FAMILIES.test(id) || id === 'mssql.tde');
+    expect(ids.length).toBeGreaterThan(60);
+    for (const id of ids) {
+      if (id === 'recover.finished') continue; // wraps another phrase: below
+      if (id === 'file.error') {
+        // `path: error`: both the system's words, the same in every language.
+        expect(say('es', phrase(id, SAMPLE), '')).toBe('/srv/app/x: boom');
+        continue;
+      }
+      expectSpanish(phrase(id, SAMPLE));
+    }
+  });
+
+  it.each<[Phrase, string, string]>([
+    [
+      phrase('role.membershipBothMissing', { member: '"web"', role: '"reader"' }),
+      'membership of "web" in "reader" not granted: roles "reader" and "web" do not exist on the server and are not being created',
+      'no se concede la pertenencia de "web" a "reader": los roles "reader" y "web" no existen en el servidor y no se van a crear',
+    ],
+    [
+      phrase('prop.grantee', { privilege: 'CONNECT', grantee: 'ghost' }),
+      'database property not restored: CONNECT for ghost (role does not exist)',
+      'propiedad de la base no restaurada: CONNECT para ghost (el rol no existe)',
+    ],
+    [
+      phrase('pg.terminated', { count: 2, db: 'inventario', sessions: 'pid 7 (app), pid 9 (psql)' }),
+      'terminated 2 session(s) on "inventario": pid 7 (app), pid 9 (psql)',
+      'se cerraron 2 sesión(es) conectadas a "inventario": pid 7 (app), pid 9 (psql)',
+    ],
+    [
+      phrase('mssql.countsDiffer', { live: 'inv', diffs: 'dbo.t: 3 → 4', more: 2, written: 'yes' }),
+      "Row counts of inv differ from the manifest's estimates (the database was written during the backup): dbo.t: 3 → 4; … 2 more",
+      'Las filas de inv no coinciden con las estimaciones del manifiesto (la base se modificó durante la copia): dbo.t: 3 → 4; … 2 más',
+    ],
+    [
+      phrase('mssql.chainBroken', { kind: 'differential', db: 'inv', path: '/b/x.bak', problem: 'LSN gap' }),
+      'the differential backup of inv (/b/x.bak) does not continue the chain and was not kept: LSN gap. Backing up a full instead.',
+      'la copia diferencial de inv (/b/x.bak) no continúa la cadena y no se guardó: LSN gap. Se hace una copia completa en su lugar.',
+    ],
+    [
+      phrase('warn.stillLists', { set: 'S1', dbs: 'users, inventario', count: 2, error: 'EACCES' }),
+      'set S1 still lists users, inventario, which are live again: EACCES; the next create or restore retries',
+      'la copia S1 aún incluye users, inventario, que vuelven a estar en uso: EACCES; la próxima copia o restauración lo reintenta',
+    ],
+    [
+      phrase('recover.mssqlRestoreUndone', { temp: 'inv_t', untouched: 'inv' }),
+      'rolled back an interrupted restore: dropped the temporary database inv_t (inv was not touched)',
+      'se deshizo una restauración interrumpida: borrada la base temporal inv_t (inv no se tocó)',
+    ],
+    [
+      phrase('recover.mssqlRestoreUndone', { temp: 'inv_t', untouched: '' }),
+      'rolled back an interrupted restore: dropped the temporary database inv_t',
+      'se deshizo una restauración interrumpida: borrada la base temporal inv_t',
+    ],
+    [
+      sayingWithin('recover.finished', phrase('recover.sqliteUnfinished', { file: '/srv/.u.db.tmp' })).phrase,
+      'finished an interrupted restore: removed an unfinished restore file /srv/.u.db.tmp',
+      'se terminó una restauración interrumpida: borrado un archivo de restauración sin terminar /srv/.u.db.tmp',
+    ],
+  ])('%#: %j in English and Spanish', (p, en, es) => {
+    expect(english(p)).toBe(en);
+    expect(say('es', p, english(p))).toBe(es);
+  });
+
+  it('the PostgreSQL planners give their notes as phrases, said in Spanish', () => {
+    const roles = planMissingRoles(
+      {
+        roles: [{ name: 'pg_x', attributes: null, settings: [], comment: null }],
+        memberships: [],
+        tablespaces: [],
+        unrecognized: [],
+      },
+      new Set(),
+      { only: ['pg_x', 'ghost'] },
+    );
+    expect(roles.skipped.map((p) => say('es', p, english(p)))).toEqual([
+      'rol "ghost" no creado: no está en la copia',
+      'rol "pg_x" no creado: los nombres que empiezan por pg_ están reservados a los roles predefinidos de PostgreSQL',
+    ]);
+    const props = databasePropertiesSql(
+      't',
+      { owner: 'ghost', acl: [{ grantee: null, privilege: 'x', grantable: false }] },
+      new Set(),
+    );
+    expect(props.skipped.map((p) => say('es', p, english(p)))).toEqual([
+      'propiedad de la base no restaurada: propietario ghost (el rol no existe)',
+      'propiedad de la base no restaurada: privilegio x',
+    ]);
+  });
+
+  /**
+   * A backup and a restore on the worst day: a restore was killed and left a file beside users.db, the off-site
+   * folder is not mounted, and the files hold a missing one, a FIFO and a live SQLite file.
+   */
+  async function worstDay() {
+    const s = demoSetup({
+      destinations: [{ name: 'nas', type: 'folder', path: '/nonexistent-respaldo-nas', source: 'srv1' }],
+      files: {
+        config: ['./data/app/.env', './data/app/gone.conf'],
+        application: [{ path: './data/app', include: ['**'], exclude: ['.env', '*.log', 'tmp/**'] }],
+      },
+    });
+    copyFileSync(s.dbs.users, join(s.appDir, 'cache.db'));
+    execFileSync('mkfifo', [join(s.appDir, 'pipe')]);
+    const leftover = () => writeFileSync(join(s.dataDir, '.users.db.respaldo-restore-20261122_101010.tmp'), 'half');
+    leftover();
+    const cfg = await loadConfig({ configPath: s.configFile, env: {} });
+    const events = new CollectingReporter();
+    const m = await createBackup(cfg, { databases: ['users'], files: true }, events);
+    leftover();
+    const plan = await planRestore(cfg, m.id, { databases: ['users'] });
+    const outcome = await executeRestore(cfg, plan, events);
+    return { s, m, plan, outcome, events: events.events };
+  }
+
+  it('a backup and a restore after a crash: every warning carries its phrase, and the menu says them in Spanish', async () => {
+    const { s, plan, outcome, events } = await worstDay();
+    const warnings = events.flatMap((e) => (e.type === 'warning' ? [e] : []));
+    const ids = warnings.map((w) => w.phrase?.id);
+    expect(ids).toEqual(
+      expect.arrayContaining(['recover.finished', 'file.notFound', 'file.notRegular', 'file.sqlite', 'warn.notCopied']),
+    );
+    for (const w of warnings) {
+      expect(w.phrase, w.message).toBeDefined();
+      expect(w.message).toBe(english(w.phrase!)); // the CLI and the logs keep the English, byte for byte
+    }
+    const unfinished = join(s.dataDir, '.users.db.respaldo-restore-20261122_101010.tmp');
+    expect(warnings.map((w) => w.message)).toContain(
+      `finished an interrupted restore: removed an unfinished restore file ${unfinished}`,
+    );
+    expect(warnings.map((w) => w.message)).toContain(
+      `${join(s.appDir, 'cache.db')}: SQLite database file in an application folder, not copied; add it under "databases" to back it up safely`,
+    );
+
+    // The running screen folds the same events (useProgress): each warning in Spanish.
+    let reporter: Reporter | undefined;
+    function Warnings() {
+      const p = useProgress();
+      reporter = p.reporter;
+      return <Text>{p.progress.warnings.join('\n')}</Text>;
+    }
+    const ui = renderUi(<Warnings />, { lang: 'es' });
+    warnings.forEach((w) => reporter!.emit(w));
+    await new Promise((r) => setImmediate(r));
+    const f = ui.lastFrame()!.replace(/\s+/g, ' ');
+    expect(f).toContain('se terminó una restauración interrumpida: borrado un archivo de restauración sin terminar');
+    expect(f).toContain('no se copia; añádalo en "databases" para guardarlo de forma segura');
+    expect(f).toContain('gone.conf: no se encuentra');
+    expect(f).toContain('no es un archivo normal, se omite');
+    expect(f).toMatch(/NO se envió a nas/);
+    expect(f).not.toMatch(/finished an interrupted|not copied|not found|not a regular file|NOT copied/);
+
+    // What recovery did before the restore: English in the outcome (CLI, JSON), Spanish on the outcome screen.
+    expect(outcome.recovered).toEqual([`removed an unfinished restore file ${unfinished}`]);
+    expect(outcome.recoveredPhrases!.map(english)).toEqual(outcome.recovered);
+    const es = uiContext(new FakeFacade(), { TERM: 'xterm-256color', LANG: 'C.UTF-8' }, 'es');
+    const rows = outcomeRows(outcome, plan, es, 400).map((r) => r.map((g) => g.text).join(''));
+    expect(rows.join('\n')).toContain(`borrado un archivo de restauración sin terminar ${unfinished}`);
+    expect(rows.join('\n')).not.toContain('removed an unfinished');
+  });
+
+  it('what a drill cleaned up first is said in Spanish on its outcome', () => {
+    const es = uiContext(new FakeFacade(), { TERM: 'xterm-256color', LANG: 'C.UTF-8' }, 'es');
+    const found = said('recover.droppedDrill', { name: 'inv__drill_S1' });
+    const outcome = {
+      setId: 'S1',
+      ok: true,
+      results: [],
+      recovered: [found.message],
+      recoveredPhrases: [found.phrase],
+    };
+    const rows = drillOutcomeRows(outcome, es, 200).map((r) => r.map((g) => g.text).join(''));
+    expect(rows.join('\n')).toContain(
+      'Limpiado antes: borrada "inv__drill_S1" (la base temporal de un simulacro de restauración interrumpido)',
+    );
+  });
+
+  it('no warning in src is emitted without its phrase (a guard beside the tests above)', () => {
+    const files = (dir: string): string[] =>
+      readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+        e.isDirectory() ? files(join(dir, e.name)) : /\.tsx?$/.test(e.name) ? [join(dir, e.name)] : [],
+      );
+    const bare: string[] = [];
+    for (const file of files('src')) {
+      const lines = readFileSync(file, 'utf8').split('\n');
+      lines.forEach((line, i) => {
+        if (!/type: (ok \? 'info' : )?'warning'/.test(line) || file.endsWith('events.ts')) return;
+        // The event with the lines after it (an emit spread over a few lines) must spread a phrase in.
+        const event = lines.slice(i, i + 5).join(' ');
+        if (/\.\.\.(said|saidOf|sayingWithin)\(|\.\.\.[a-zA-Z]+ ?}|\.\.\.[a-zA-Z]+,/.test(event)) return;
+        bare.push(`${file}:${i + 1}: ${line.trim()}`);
+      });
+    }
+    // src/cli/context.ts writes config warnings to stderr itself (the CLI's, before any menu): not an engine event.
+    expect(bare.filter((b) => !b.startsWith('src/cli/context.ts:'))).toEqual([]);
   });
 });

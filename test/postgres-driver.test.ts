@@ -719,7 +719,7 @@ describe.skipIf(!available)('postgres driver (real cluster)', () => {
     cluster.psql(`ALTER DATABASE halfway RENAME TO "halfway__pre_restore_X1"`);
     const db = dbConfig('halfway');
     const ctx = makeCtx();
-    const actions = await postgresDriver.recover(db, ctx);
+    const actions = (await postgresDriver.recover(db, ctx)).map((a) => a.message);
     expect(actions).toHaveLength(2);
     expect(actions[0]).toMatch(/renamed "halfway__pre_restore_X1" back to "halfway"/);
     expect(actions[1]).toMatch(/dropped "halfway__restore_X1"/);
@@ -727,7 +727,7 @@ describe.skipIf(!available)('postgres driver (real cluster)', () => {
     expect(cluster.databases().filter((n) => n.startsWith('halfway'))).toEqual(['halfway']);
 
     cluster.createDatabase('halfway__restore_X2');
-    expect(await postgresDriver.recover(db, makeCtx())).toEqual([
+    expect((await postgresDriver.recover(db, makeCtx())).map((a) => a.message)).toEqual([
       expect.stringMatching(/dropped "halfway__restore_X2"/),
     ]);
     expect(await postgresDriver.recover(db, makeCtx())).toEqual([]);

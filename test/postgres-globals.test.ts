@@ -1,4 +1,5 @@
 import { describe, expect, test } from 'vitest';
+import { english, phrase } from '../src/core/phrases.js';
 import {
   dropCreatedRolesSql,
   parseGlobals,
@@ -401,7 +402,7 @@ describe('planMissingRoles', () => {
       "ALTER ROLE app SET search_path TO 'a;b'",
       "ALTER ROLE app SET work_mem TO '64MB'",
     ]);
-    expect(plan.skipped).toEqual([
+    expect(plan.skipped.map(english)).toEqual([
       'role "nobody" not created: it is not in the backup',
       'role "postgres" already exists on the server: left unchanged',
       'membership of "select" in "app" not granted: role "select" does not exist on the server and is not being created',
@@ -452,7 +453,7 @@ describe('planMissingRoles', () => {
   ])('memberships: %s', (_name, sql, grants, skipped) => {
     const plan = planMissingRoles(globals(sql), new Set(['ex1', 'ex2']));
     expect(plan.statements.filter((s) => s.startsWith('GRANT'))).toEqual(grants);
-    expect(plan.skipped).toEqual(skipped);
+    expect(plan.skipped.map(english)).toEqual(skipped);
   });
 
   test.each<[string, string | null, string]>([
@@ -502,15 +503,34 @@ describe('planMissingRoles', () => {
     );
     expect(plan.create).toEqual([]);
     expect(plan.statements).toEqual([]);
-    expect(plan.skipped).toEqual([
+    expect(plan.skipped.map(english)).toEqual([
       `role "r" not created: its attributes hold "${problem}", which respaldo does not understand`,
+    ]);
+  });
+
+  test('what is left out is data: a phrase per note, the names quoted as parameters (the menu says it in Spanish)', () => {
+    const plan = planMissingRoles(g, new Set(['postgres']), { only: ['app', 'nobody', 'postgres'] });
+    expect(plan.skipped).toEqual([
+      phrase('role.notInBackup', { role: '"nobody"' }),
+      phrase('role.exists', { role: '"postgres"' }),
+      phrase('role.membershipMissing', { member: '"select"', role: '"app"', missing: '"select"' }),
+      phrase('role.membershipBothMissing', { member: '"Rôle ""raro"" x"', role: '"reader"' }),
+      phrase('role.membershipMissing', { member: '"app"', role: '"reader"', missing: '"reader"' }),
+    ]);
+    const reserved = planMissingRoles(
+      globals('CREATE ROLE pg_custom; CREATE ROLE a; GRANT a TO ex1;'),
+      new Set(['ex1']),
+    );
+    expect(reserved.skipped).toEqual([
+      phrase('role.reserved', { role: '"pg_custom"' }),
+      phrase('role.membershipExisting', { member: '"ex1"', role: '"a"' }),
     ]);
   });
 
   test('reserved pg_ names are not created', () => {
     const plan = planMissingRoles(globals('CREATE ROLE pg_custom;'), new Set());
     expect(plan.statements).toEqual([]);
-    expect(plan.skipped).toEqual([
+    expect(plan.skipped.map(english)).toEqual([
       `role "pg_custom" not created: names starting with pg_ are reserved for PostgreSQL's predefined roles`,
     ]);
   });

@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { NotFoundError } from '../src/core/errors.js';
+import { english, phrase } from '../src/core/phrases.js';
 import type { DatabaseConfig, DatabaseEntry } from '../src/core/types.js';
 import {
   MAX_IDENTIFIER_BYTES,
@@ -577,7 +578,14 @@ describe('database properties', () => {
       'GRANT TEMPORARY ON DATABASE "t" TO PUBLIC',
       'GRANT CONNECT ON DATABASE "t" TO "app" WITH GRANT OPTION',
     ]);
-    expect(skipped).toEqual(['setting bad key=1', 'CONNECT for ghost (role does not exist)']);
+    expect(skipped).toEqual([
+      phrase('prop.setting', { setting: 'bad key=1' }),
+      phrase('prop.grantee', { privilege: 'CONNECT', grantee: 'ghost' }),
+    ]);
+    expect(skipped.map(english)).toEqual([
+      'database property not restored: setting bad key=1',
+      'database property not restored: CONNECT for ghost (role does not exist)',
+    ]);
   });
 
   test('default privileges (acl null) are left alone', () => {

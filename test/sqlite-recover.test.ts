@@ -48,7 +48,7 @@ const rows = (file: string) => {
 describe('sqlite recover after a restore killed around its swap', () => {
   it('killed before the swap: the set-aside WAL goes back to the live database, so its committed rows are not lost', async () => {
     const { dir, db } = killedAroundSwap(true);
-    const actions = await sqliteDriver.recover(db, ctx(dir));
+    const actions = (await sqliteDriver.recover(db, ctx(dir))).map((a) => a.message);
     expect(actions).toEqual([
       `put back ${join(dir, 'app.db-wal')}, set aside by a restore interrupted before its swap`,
       `removed an unfinished restore file ${join(dir, '.app.db.respaldo-restore-20261122_101010.tmp')}`,
@@ -58,7 +58,7 @@ describe('sqlite recover after a restore killed around its swap', () => {
 
   it('killed after the swap: the WAL belongs to the replaced database (kept in the pre_restore set) and is removed', async () => {
     const { dir, db } = killedAroundSwap(false);
-    const actions = await sqliteDriver.recover(db, ctx(dir));
+    const actions = (await sqliteDriver.recover(db, ctx(dir))).map((a) => a.message);
     expect(actions).toEqual([
       `removed a stale journal set aside by an interrupted restore: ${join(dir, 'app.db-wal.respaldo-aside-4242')}`,
     ]);

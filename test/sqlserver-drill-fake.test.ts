@@ -183,7 +183,7 @@ describe('SQL Server drill executor (fake connection)', () => {
     fake.databases.add('users__drill_20261122_101010');
     fake.databases.add('other__drill_20261122_101010');
     const driver = createSqlServerDriver({ connect: connector(fake) });
-    const actions = await driver.recover(cfg(), ctx());
+    const actions = (await driver.recover(cfg(), ctx())).map((a) => a.message);
     expect(actions).toEqual([
       'dropped "users__drill_20261122_101010" (the scratch database of an interrupted restore drill)',
     ]);

@@ -506,7 +506,7 @@ describe('sqlserver executor (fake connection): restore', () => {
     expect(readdirSync(localDir).filter((n) => n.endsWith('.journal.json'))).toHaveLength(1);
 
     server.inject = () => null;
-    const actions = await driver.recover(cfg(), ctx());
+    const actions = (await driver.recover(cfg(), ctx())).map((a) => a.message);
     expect(actions[0]).toBe(`rolled back an interrupted swap: renamed ${safety} back to users`);
     expect(server.dbs.get('users')).toMatchObject({ id: 'users#original', userAccess: 'MULTI_USER' });
     expect(readdirSync(localDir)).toEqual([]);
@@ -742,7 +742,9 @@ describe('sqlserver executor (fake connection): recover, dropSafetyCopy, inspect
     const other = `${restoreFilePrefix('users2')}s1-20261122T101500Z-abcdef.bak`;
     writeFileSync(join(localDir, mine), 'x');
     writeFileSync(join(localDir, other), 'x');
-    const actions = await createSqlServerDriver({ connect: server.connector }).recover(cfg(), ctx());
+    const actions = (await createSqlServerDriver({ connect: server.connector }).recover(cfg(), ctx())).map(
+      (a) => a.message,
+    );
     expect(actions[0]).toBe(
       `rolled back an interrupted restore: dropped the temporary database ${temp} (users was not touched)`,
     );
@@ -755,7 +757,9 @@ describe('sqlserver executor (fake connection): recover, dropSafetyCopy, inspect
   it('finishes a swap interrupted after the live database was renamed', async () => {
     server.addDb(safety, LIVE_TABLES, { userAccess: 'SINGLE_USER' });
     server.addDb(temp, BACKUP_TABLES, { id: 'users#from-backup' });
-    const actions = await createSqlServerDriver({ connect: server.connector }).recover(cfg(), ctx());
+    const actions = (await createSqlServerDriver({ connect: server.connector }).recover(cfg(), ctx())).map(
+      (a) => a.message,
+    );
     expect(actions).toEqual([
       `finished an interrupted swap: renamed the restored database ${temp} to users (previous database kept as ${safety})`,
       `set the safety copy ${safety} back to MULTI_USER`,
@@ -784,7 +788,7 @@ describe('sqlserver executor (fake connection): recover, dropSafetyCopy, inspect
     journal('swapping');
     server.addDb(temp, BACKUP_TABLES, { id: 'users#from-backup' });
     const driver = createSqlServerDriver({ connect: server.connector });
-    const actions = await driver.recover(cfg(), ctx());
+    const actions = (await driver.recover(cfg(), ctx())).map((a) => a.message);
     expect(actions[0]).toBe(`finished an interrupted restore: renamed the verified database ${temp} to users`);
     expect(server.dbs.get('users')!.id).toBe('users#from-backup');
     expect(readdirSync(localDir)).toEqual([]);
@@ -792,7 +796,7 @@ describe('sqlserver executor (fake connection): recover, dropSafetyCopy, inspect
     server.dbs.clear();
     journal('restoring');
     server.addDb(temp, BACKUP_TABLES);
-    expect((await driver.recover(cfg(), ctx()))[0]).toBe(
+    expect((await driver.recover(cfg(), ctx()))[0]?.message).toBe(
       `rolled back an interrupted restore: dropped the temporary database ${temp}`,
     );
     expect(server.dbs.size).toBe(0);
@@ -817,7 +821,9 @@ describe('sqlserver executor (fake connection): recover, dropSafetyCopy, inspect
     );
     server.addDb('users', LIVE_TABLES);
     server.addDb(side.temp, BACKUP_TABLES, { state: 'RESTORING' });
-    const actions = await createSqlServerDriver({ connect: server.connector }).recover(cfg(), ctx());
+    const actions = (await createSqlServerDriver({ connect: server.connector }).recover(cfg(), ctx())).map(
+      (a) => a.message,
+    );
     expect(actions[0]).toBe(`rolled back an interrupted restore: dropped the temporary database ${side.temp}`);
     expect([...server.dbs.keys()]).toEqual(['users']);
     // a journal of another configured database is not this one's business
@@ -1411,7 +1417,7 @@ describe('swapBack: rolling back an in-place restore', () => {
     expect(leftovers.some((l) => /^journal .* of an interrupted rollback of users/.test(l))).toBe(true);
 
     server.inject = () => null;
-    const actions = await driver.recover(cfg(), ctx());
+    const actions = (await driver.recover(cfg(), ctx())).map((a) => a.message);
     expect(actions[0]).toBe(
       `finished an interrupted rollback: renamed the safety copy ${keptA} to users ` +
         `(the database it replaces is kept as ${keptB})`,

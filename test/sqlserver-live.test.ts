@@ -283,7 +283,7 @@ describe.skipIf(!url)(url ? 'sqlserver live suite (RESPALDO_MSSQL_URL)' : SKIP_L
     await conn.query(`ALTER DATABASE ${q} MODIFY NAME = ${quoteName(cut)}`);
     const leftovers = await sqlserverDriver.findLeftovers!(db);
     expect(leftovers.some((l) => l.includes('a swap was cut in the middle'))).toBe(true);
-    const actions = await sqlserverDriver.recover(db, ctx());
+    const actions = (await sqlserverDriver.recover(db, ctx())).map((a) => a.message);
     expect(actions).toContain(`rolled back an interrupted swap: renamed ${cut} back to ${source}`);
     const [row] = await conn.query('SELECT user_access_desc AS a FROM sys.databases WHERE name = @x', { x: source });
     expect(row!.a).toBe('MULTI_USER');

@@ -26,7 +26,7 @@ describe('temporary paths outside the backup folder', () => {
     writeFileSync(join(elsewhere, 'copy-of-something-else.db'), 'keep');
     record(backupDir, '1-a.json', { pid: deadPid(), path: staging, at: '' });
     const done = await sweepTemps(backupDir);
-    expect(done).toEqual([
+    expect(done.map((d) => d.message)).toEqual([
       `removed ${staging}, left by an interrupted restore`,
       `removed ${staging}-wal, left by an interrupted restore`,
     ]);

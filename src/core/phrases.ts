@@ -1,6 +1,7 @@
 /**
  * The sentences of a restore plan that an operator reads before confirming (steps, how to roll
- * back, the safety copy, refusals and warnings), and the errors the menu shows most, as ids with
+ * back, the safety copy, refusals and warnings), the errors the menu shows most, and every warning
+ * the engine emits as a progress event (and what recovery after a crash did), as ids with
  * parameters. The engine and the CLI
  * use the English text below; the menu renders the same ids from its own catalogue
  * (src/ui/i18n/phrases-es.ts) in the operator's language. Parameters are names, paths and numbers
@@ -281,6 +282,147 @@ export const PHRASES_EN = {
   'note.couldNotDropRole': (p: PhraseParams) =>
     `could not drop a role created for this restore (${p['sql']}): ${p['error']}`,
 
+  // Roles stored with a set that a restore with --create-roles leaves out (planMissingRoles); names are quoted
+  'role.notInBackup': (p: PhraseParams) => `role ${p['role']} not created: it is not in the backup`,
+  'role.exists': (p: PhraseParams) => `role ${p['role']} already exists on the server: left unchanged`,
+  'role.reserved': (p: PhraseParams) =>
+    `role ${p['role']} not created: names starting with pg_ are reserved for PostgreSQL's predefined roles`,
+  'role.attributes': (p: PhraseParams) =>
+    `role ${p['role']} not created: its attributes hold "${p['problem']}", which respaldo does not understand`,
+  'role.membershipMissing': (p: PhraseParams) =>
+    `membership of ${p['member']} in ${p['role']} not granted: role ${p['missing']} does not exist on the server and is not being created`,
+  'role.membershipBothMissing': (p: PhraseParams) =>
+    `membership of ${p['member']} in ${p['role']} not granted: roles ${p['role']} and ${p['member']} do not exist on the server and are not being created`,
+  'role.membershipExisting': (p: PhraseParams) =>
+    `membership of existing role ${p['member']} in new role ${p['role']} not granted: existing roles are left unchanged`,
+  'note.roleCreated': (p: PhraseParams) => `${p['item']}: created role ${p['role']} (${p['summary']})`,
+
+  // Properties of a PostgreSQL database a restore cannot put back (databasePropertiesSql)
+  'prop.owner': (p: PhraseParams) => `database property not restored: owner ${p['owner']} (role does not exist)`,
+  'prop.setting': (p: PhraseParams) => `database property not restored: setting ${p['setting']}`,
+  'prop.privilege': (p: PhraseParams) => `database property not restored: privilege ${p['privilege']}`,
+  'prop.grantee': (p: PhraseParams) =>
+    `database property not restored: ${p['privilege']} for ${p['grantee']} (role does not exist)`,
+
+  // Warnings of the PostgreSQL driver
+  'pg.terminated': (p: PhraseParams) => `terminated ${p['count']} session(s) on "${p['db']}": ${p['sessions']}`,
+  'pg.noSnapshotJobs': (p: PhraseParams) => `cannot export a snapshot (${p['error']}); pg_dump runs with one job`,
+  'pg.noSnapshotCounts': (p: PhraseParams) => `cannot export a snapshot (${p['error']}); row counts are estimates`,
+  'pg.globalsNoPasswords': () => 'globals stored without role passwords (the configured user is not a superuser)',
+  'pg.noLive': (p: PhraseParams) =>
+    `database "${p['live']}" does not exist; safety copies exist: ${p['safeties']}. Restore a set, or rename a safety copy back by hand.`,
+
+  // Warnings of the SQL Server driver; `error`, `problem` and `sql` stay SQL Server's and respaldo's words
+  'mssql.multiUserFailed': (p: PhraseParams) =>
+    `Could not set the database back to MULTI_USER (${p['error']}). Run: ${p['sql']}`,
+  'mssql.settingsUnread': (p: PhraseParams) =>
+    `Could not read the settings of ${p['live']} after the restore (${p['error']}); owner, TRUSTWORTHY and Service Broker were not checked.`,
+  'mssql.settingsNotBack': (p: PhraseParams) => `Restored ${p['live']}, but could not put back: ${p['failed']}`,
+  'mssql.continuedAfterError': (p: PhraseParams) =>
+    `${p['live']} was restored WITH CONTINUE_AFTER_ERROR from a safety copy of a damaged database: ` +
+    'the damage is restored too. Run DBCC CHECKDB on it.',
+  'mssql.countsDiffer': (p: PhraseParams) =>
+    `Row counts of ${p['live']} differ from the manifest's estimates` +
+    `${p['written'] ? ' (the database was written during the backup)' : ''}: ` +
+    `${p['diffs']}${p['more'] !== '0' ? `; … ${p['more']} more` : ''}`,
+  'mssql.tempNotDropped': (p: PhraseParams) =>
+    `Could not drop the temporary database ${p['temp']}: ${p['error']}. respaldo removes it on the next restore, or drop it yourself.`,
+  'mssql.stillSingleUser': (p: PhraseParams) =>
+    `${p['live']} is back but still ${p['access']} (${p['error']}). Run: ${p['sql']}`,
+  'mssql.tde': (p: PhraseParams) =>
+    `${p['db']} is encrypted with TDE${p['certificate'] ? ` (certificate ${p['certificate']})` : ''}: ` +
+    'this backup restores only on a server that has that certificate with its private key. ' +
+    'Back the certificate up (see docs/sqlserver.md).',
+  'mssql.noCompression': (p: PhraseParams) =>
+    `SQL Server refused BACKUP WITH COMPRESSION; backing up ${p['db']} uncompressed.`,
+  'mssql.verifyRejectedKept': (p: PhraseParams) =>
+    `Safety copy of ${p['db']} kept although RESTORE VERIFYONLY rejected it: ${p['error']}`,
+  'mssql.chainBroken': (p: PhraseParams) =>
+    `the ${p['kind']} backup of ${p['db']} (${p['path']}) does not continue the chain and was not kept: ${p['problem']}. Backing up a full instead.`,
+  'mssql.fileLeft': (p: PhraseParams) => `SQL Server backup file left behind: ${p['problem']}`,
+
+  // Warnings of backups, copies, prunes and drills (src/engine, src/scheduler); `error` is the error's own text
+  'warn.lowSpace': (p: PhraseParams) =>
+    `The disk of the backup folder ${p['dir']} has ${p['free']} free; the last ${p['type']} set (${p['set']}) needed about ${p['needed']} while it was written (${p['stored']} stored). This backup may not fit: free space (respaldo prune --dry-run) or move backupDir to a bigger disk.`,
+  'warn.cleanupFailed': (p: PhraseParams) => `cleanup failed: ${p['error']}`,
+  'warn.notCopied': (p: PhraseParams) => `set ${p['set']} NOT copied to ${p['dest']}: ${p['error']}`,
+  'warn.notCopiedOffsite': (p: PhraseParams) => `set ${p['set']} was not copied off-site: ${p['error']}`,
+  'warn.notRemoved': (p: PhraseParams) => `could not remove ${p['set']}: ${p['error']}`,
+  'warn.notRemovedAt': (p: PhraseParams) => `could not remove ${p['set']} at ${p['dest']}: ${p['error']}`,
+  'warn.damagedKept': (p: PhraseParams) =>
+    `set ${p['set']} at ${p['dest']} is damaged, kept and not counted by the retention: ${p['problem']}`,
+  'warn.passedOver': (p: PhraseParams) =>
+    `passed over set ${p['set']} at ${p['dest']}, newer but damaged: ${p['problem']}`,
+  'warn.remoteFailed': (p: PhraseParams) => `set ${p['set']} at ${p['dest']}: FAILED`,
+  'note.remoteOk': (p: PhraseParams) => `set ${p['set']} at ${p['dest']}: OK`,
+  'warn.drillScratch': (p: PhraseParams) =>
+    `could not remove the drill's scratch target ${p['target']} (${p['error']}); the next run removes it`,
+  'warn.drillNotRun': (p: PhraseParams) => `the drill after set ${p['set']} could not run: ${p['error']}`,
+  'warn.drillFailed': (p: PhraseParams) => `the restore drill of set ${p['set']} failed (drilled.json)`,
+  'warn.stillLists': (p: PhraseParams) =>
+    `set ${p['set']} still lists ${p['dbs']}, which ${p['count'] === '1' ? 'is' : 'are'} live again: ${p['error']}; the next create or restore retries`,
+  'warn.rollbackNotFinished': (p: PhraseParams) =>
+    `could not finish the interrupted rollback recorded in ${p['file']}: ${p['error']}`,
+
+  // Files of a backup left out or not stored (src/engine/files.ts); `error` is the system's text
+  'file.notRegular': (p: PhraseParams) => `${p['path']}: not a regular file, skipped`,
+  'file.sqliteConfigured': (p: PhraseParams) =>
+    `${p['path']}: SQLite database file in an application folder, not copied (it is backed up through its databases entry)`,
+  'file.sqlite': (p: PhraseParams) =>
+    `${p['path']}: SQLite database file in an application folder, not copied; add it under "databases" to back it up safely`,
+  'file.notFound': (p: PhraseParams) => `${p['path']}: not found`,
+  'file.notFolder': (p: PhraseParams) => `${p['path']}: not a folder`,
+  'file.noSpace': (p: PhraseParams) => `${p['path']}: no space left on the disk of the backup folder`,
+  'file.error': (p: PhraseParams) => `${p['path']}: ${p['error']}`,
+
+  // What recovery did after a crash (each driver's recover, the engine's sweeps): a warning and the outcome's list
+  'recover.finished': (p: PhraseParams): string =>
+    `finished an interrupted restore: ${PHRASES_EN[p['of'] as PhraseId](p)}`,
+  'recover.rollbackFinished': (p: PhraseParams) =>
+    `${p['db']}: finished a rollback cut short ("${p['kept']}" is the live database again)`,
+  'recover.listed': (p: PhraseParams) => `listed ${p['names']} in pre_restore set ${p['set']}`,
+  'recover.stoppedOrphans': (p: PhraseParams) =>
+    `stopped ${p['count']} process(es) an interrupted run left running (pg_restore and its workers)`,
+  'recover.removedScratch': (p: PhraseParams) => `removed ${p['path']}, left by an interrupted run`,
+  'recover.removedTemp': (p: PhraseParams) => `removed ${p['path']}, left by an interrupted restore`,
+  'recover.removedLeftover': (p: PhraseParams) => `removed ${p['name']} (left by an interrupted run)`,
+  'recover.droppedDrill': (p: PhraseParams) =>
+    `dropped "${p['name']}" (the scratch database of an interrupted restore drill)`,
+  'recover.droppedDrillOn': (p: PhraseParams) =>
+    `dropped "${p['name']}" on the drill server ${p['server']} (the scratch database of an interrupted restore drill)`,
+  'recover.pgRenamedBack': (p: PhraseParams) =>
+    `renamed "${p['from']}" back to "${p['live']}" (a restore was interrupted during the swap; the database is as before that restore)`,
+  'recover.pgDropped': (p: PhraseParams) =>
+    `dropped "${p['name']}" (left by an interrupted restore; "${p['live']}" was not changed by it)`,
+  'recover.pgDroppedOn': (p: PhraseParams) =>
+    `dropped "${p['name']}" on the drill server ${p['server']} (left by an interrupted restore drill)`,
+  'recover.sqlitePutBack': (p: PhraseParams) =>
+    `put back ${p['file']}, set aside by a restore interrupted before its swap`,
+  'recover.sqliteStaleJournal': (p: PhraseParams) =>
+    `removed a stale journal set aside by an interrupted restore: ${p['file']}`,
+  'recover.sqliteKept': (p: PhraseParams) =>
+    `kept ${p['file']}: set aside by a restore interrupted before its swap, but ${p['original']} exists again; check it by hand`,
+  'recover.sqliteUnfinished': (p: PhraseParams) => `removed an unfinished restore file ${p['file']}`,
+  'recover.mssqlRollbackFinished': (p: PhraseParams) =>
+    `finished an interrupted rollback: renamed the safety copy ${p['incoming']} to ${p['live']}` +
+    `${p['replaced'] ? ` (the database it replaces is kept as ${p['replaced']})` : ''}`,
+  'recover.mssqlNotRenamed': (p: PhraseParams) =>
+    `set ${p['live']} back to MULTI_USER (an interrupted rollback had not renamed it yet)`,
+  'recover.mssqlSafetyMultiUser': (p: PhraseParams) => `set the safety copy ${p['safety']} back to MULTI_USER`,
+  'recover.mssqlMultiUser': (p: PhraseParams) => `set ${p['live']} back to MULTI_USER`,
+  'recover.mssqlSwapFinished': (p: PhraseParams) =>
+    `finished an interrupted swap: renamed the restored database ${p['temp']} to ${p['live']} (previous database kept as ${p['safety']})`,
+  'recover.mssqlSwapUndone': (p: PhraseParams) =>
+    `rolled back an interrupted swap: renamed ${p['safety']} back to ${p['live']}`,
+  'recover.mssqlDroppedTemp': (p: PhraseParams) => `dropped the leftover temporary database ${p['temp']}`,
+  'recover.mssqlRestoreFinished': (p: PhraseParams) =>
+    `finished an interrupted restore: renamed the verified database ${p['temp']} to ${p['live']}`,
+  'recover.mssqlRestoreUndone': (p: PhraseParams) =>
+    `rolled back an interrupted restore: dropped the temporary database ${p['temp']}` +
+    `${p['untouched'] ? ` (${p['untouched']} was not touched)` : ''}`,
+  'recover.mssqlRemovedFile': (p: PhraseParams) => `removed the leftover restore file ${p['file']}`,
+  'recover.mssqlRemovedJournal': (p: PhraseParams) => `removed the restore journal ${p['file']}`,
+
   // Steps of a restore (item-progress phrase): what the running screen shows under the bars; the snapshot is
   // SQLite's (of a safety copy), the rest PostgreSQL's
   'step.snapshot': (p: PhraseParams) => `taking a snapshot (${p['total']} pages)`,
@@ -323,8 +465,26 @@ export function english(p: Phrase): string {
   return PHRASES_EN[p.id](p.params);
 }
 
+/** A sentence as its English text (CLI, JSON, logs) and its phrase (the menu says it in its language). */
+export interface Said {
+  message: string;
+  phrase: Phrase;
+}
+
 /** A warning's or a note's message and its phrase (ProgressEvent): English for the CLI, the phrase for the menu. */
-export function said(id: PhraseId, params: Record<string, string | number> = {}): { message: string; phrase: Phrase } {
-  const p = phrase(id, params);
+export function said(id: PhraseId, params: Record<string, string | number> = {}): Said {
+  return saidOf(phrase(id, params));
+}
+
+/** A phrase with its English text. */
+export function saidOf(p: Phrase): Said {
   return { message: english(p), phrase: p };
+}
+
+/**
+ * `inner` said inside the sentence `id`, whose text ends with the inner one's (`recover.finished`: "finished an
+ * interrupted restore: <what recovery did>"); the inner id travels as the parameter `of`.
+ */
+export function sayingWithin(id: 'recover.finished', inner: Phrase): Said {
+  return said(id, { ...inner.params, of: inner.id });
 }

@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
 import type { Reporter } from '../core/events.js';
-import type { Phrase } from '../core/phrases.js';
+import type { Phrase, Said } from '../core/phrases.js';
 import type { DriverCapabilities } from './capabilities.js';
 import type {
   BackupType,
@@ -346,9 +346,10 @@ export interface Driver {
 
   /**
    * Finds what an interrupted restore left (temp files, half-swapped databases) and completes or
-   * rolls it back. Returns one line per action taken; an empty array when nothing was left.
+   * rolls it back. Returns one sentence per action taken (its English `message` for the CLI and logs, its
+   * `phrase` for the menu); an empty array when nothing was left.
    */
-  recover(db: DatabaseConfig, ctx: DriverContext): Promise<string[]>;
+  recover(db: DatabaseConfig, ctx: DriverContext): Promise<Said[]>;
 
   /**
    * Read-only: what interrupted restores left for this database (a temporary `__restore_` database,

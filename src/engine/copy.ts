@@ -23,6 +23,7 @@ import { SealedSentRecord, sealedCopyComplete, sealedManifest, sendSealed, type 
 import { abortOldUploads, oldTemps } from './remote-prune.js';
 import { putKeepMark } from './remote-keep.js';
 import { copyVerified, type ResentFile } from './copy-repair.js';
+import { said } from '../core/phrases.js';
 
 /** The mark beside a set that records where it was copied (not part of the manifest). */
 export const COPIES_NAME = 'copies.json';
@@ -220,7 +221,7 @@ export async function copySet(
     const kept =
       err instanceof DestinationError && err.transient ? ' What was sent is kept: the next copy sends the rest.' : '';
     if (err.hint) result.hint = err.hint + kept;
-    reporter.emit({ type: 'warning', message: `set ${m.id} NOT copied to ${destName}: ${err.message}` });
+    reporter.emit({ type: 'warning', ...said('warn.notCopied', { set: m.id, dest: destName, error: err.message }) });
   } finally {
     opts.signal?.removeEventListener('abort', onAbort);
     await dest?.close().catch(() => undefined);
@@ -480,7 +481,7 @@ export async function copyAfterBackup(
   try {
     return await copySets(cfg, { id: m.id, afterBackup: true, andMissing: true }, reporter, signal ? { signal } : {});
   } catch (err) {
-    reporter.emit({ type: 'warning', message: `set ${m.id} was not copied off-site: ${(err as Error).message}` });
+    reporter.emit({ type: 'warning', ...said('warn.notCopiedOffsite', { set: m.id, error: (err as Error).message }) });
     return copyAfterBackupDestinations(cfg).map((d) => ({
       setId: m.id,
       destination: d.name,

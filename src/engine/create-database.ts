@@ -21,6 +21,7 @@ import { writeLog } from './log.js';
 import { codec } from './codec.js';
 import { openStoredPart } from './stored-part.js';
 import { levelFor, type BackupPlan } from './create-plan.js';
+import { said } from '../core/phrases.js';
 
 /**
  * One database of a backup run: the driver's dump stored (compressed, hashed, encrypted) into the staging
@@ -252,7 +253,7 @@ export async function backupDatabase(
     );
   } finally {
     await cleanup?.().catch((e: unknown) =>
-      reporter.emit({ type: 'warning', item: db.name, message: `cleanup failed: ${errorMessage(e)}` }),
+      reporter.emit({ type: 'warning', item: db.name, ...said('warn.cleanupFailed', { error: errorMessage(e) }) }),
     );
     await fsp.rm(scratchDir, { recursive: true, force: true });
   }

@@ -2,6 +2,7 @@ import { promises as fsp, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { errorMessage } from '../core/errors.js';
 import type { Reporter } from '../core/events.js';
+import { said, sayingWithin, type Said } from '../core/phrases.js';
 import type { LoadedConfig } from '../core/types.js';
 import type { DriverContext } from '../drivers/driver.js';
 import { driverFor } from '../drivers/registry.js';
@@ -21,7 +22,7 @@ import { isSetId } from './set-id.js';
  * Finishes what killed restores left for these databases (each driver's `recover`: a temporary
  * `__restore_` database dropped, a swap cut in the middle completed or undone), while the caller
  * holds the lock, so never while a restore runs. Each action is reported as a warning and logged;
- * a database that cannot be reached is left to the backup itself to report. Returns the actions.
+ * a database that cannot be reached is left to the backup itself to report. Returns the actions in English.
  */
 export async function recoverInterrupted(
   cfg: LoadedConfig,
@@ -34,8 +35,8 @@ export async function recoverInterrupted(
   // Loaded here: restore.ts imports this module.
   const { finishInterruptedSwapBacks } = await import('./restore.js');
   for (const a of await finishInterruptedSwapBacks(cfg, reporter)) {
-    reporter.emit({ type: 'warning', message: a });
-    done.push(a);
+    reporter.emit({ type: 'warning', ...a });
+    done.push(a.message);
   }
   try {
     for (const name of databases) {
@@ -47,7 +48,7 @@ export async function recoverInterrupted(
         scratchDir,
         log: (message, fields) => writeLog(cfg.backupDir, 'driver', { db: db.name, message, ...fields }, cfg.secrets),
       };
-      let actions: string[];
+      let actions: Said[];
       try {
         await ensurePrivateDir(cfg.backupDir);
         actions = await driverFor(db.engine).recover(db, ctx);
@@ -55,13 +56,13 @@ export async function recoverInterrupted(
         writeLog(cfg.backupDir, 'recover', { db: db.name, outcome: 'failed', error: errorMessage(err) }, cfg.secrets);
         continue;
       }
-      for (const a of actions) {
-        reporter.emit({ type: 'warning', item: db.name, message: `finished an interrupted restore: ${a}` });
+      for (const a of actions)
+        reporter.emit({ type: 'warning', item: db.name, ...sayingWithin('recover.finished', a.phrase) });
+      const lines = actions.map((a) => a.message);
+      if (lines.length) {
+        writeLog(cfg.backupDir, 'recover', { db: db.name, actions: lines, outcome: 'ok', by: 'create' }, cfg.secrets);
       }
-      if (actions.length) {
-        writeLog(cfg.backupDir, 'recover', { db: db.name, actions, outcome: 'ok', by: 'create' }, cfg.secrets);
-      }
-      done.push(...actions.map((a) => `${db.name}: ${a}`));
+      done.push(...lines.map((a) => `${db.name}: ${a}`));
     }
   } finally {
     await fsp.rm(scratchDir, { recursive: true, force: true });
@@ -80,9 +81,9 @@ function deadRunScratch(name: string): boolean {
 
 /**
  * Removes the scratch folders of restores and drills whose process is gone (never this process's, never a live
- * one's); call it holding the lock, after `stopOrphansOfDeadRuns`. One line per folder removed.
+ * one's); call it holding the lock, after `stopOrphansOfDeadRuns`. One sentence per folder removed.
  */
-export async function removeDeadRunScratch(cfg: Pick<LoadedConfig, 'backupDir' | 'secrets'>): Promise<string[]> {
+export async function removeDeadRunScratch(cfg: Pick<LoadedConfig, 'backupDir' | 'secrets'>): Promise<Said[]> {
   const removed: string[] = [];
   for (const name of readdirSync(cfg.backupDir).filter(deadRunScratch)) {
     await fsp.rm(join(cfg.backupDir, name), { recursive: true, force: true });
@@ -90,17 +91,22 @@ export async function removeDeadRunScratch(cfg: Pick<LoadedConfig, 'backupDir' |
   }
   if (removed.length)
     writeLog(cfg.backupDir, 'cleanup', { removed, reason: 'left by an interrupted run' }, cfg.secrets);
-  return removed.map((name) => `removed ${join(cfg.backupDir, name)}, left by an interrupted run`);
+  return removed.map((name) => said('recover.removedScratch', { path: join(cfg.backupDir, name) }));
 }
 
 /**
  * Removes staging folders (and journaled temporary paths elsewhere) left by killed runs. Only called while holding the
- * lock.
+ * lock. Returns what it removed: names in the backup folder, and the journaled paths.
  */
 export async function cleanLeftovers(cfg: LoadedConfig): Promise<string[]> {
   const stopped = await stopOrphansOfDeadRuns(cfg.backupDir);
   if (stopped.length)
-    writeLog(cfg.backupDir, 'cleanup', { stopped, reason: 'left by an interrupted run' }, cfg.secrets);
+    writeLog(
+      cfg.backupDir,
+      'cleanup',
+      { stopped: stopped.map((s) => s.message), reason: 'left by an interrupted run' },
+      cfg.secrets,
+    );
   const removed: string[] = [];
   for (const name of readdirSync(cfg.backupDir)) {
     const mine =
@@ -112,7 +118,7 @@ export async function cleanLeftovers(cfg: LoadedConfig): Promise<string[]> {
       removed.push(name);
     }
   }
-  removed.push(...(await sweepTemps(cfg.backupDir)));
+  removed.push(...(await sweepTemps(cfg.backupDir)).map((s) => s.phrase.params['path']!));
   if (removed.length)
     writeLog(cfg.backupDir, 'cleanup', { removed, reason: 'left by an interrupted run' }, cfg.secrets);
   return removed;
@@ -121,10 +127,10 @@ export async function cleanLeftovers(cfg: LoadedConfig): Promise<string[]> {
 /**
  * Stops the processes that restores and drills of killed runs left running: pg_restore and its workers
  * waiting forever on named pipes nobody feeds (see exec/orphans.ts). Only processes whose command line
- * names the scratch folder of a run that is gone. One line per run whose processes were stopped.
+ * names the scratch folder of a run that is gone. One sentence per run whose processes were stopped.
  */
-export async function stopOrphansOfDeadRuns(backupDir: string): Promise<string[]> {
-  const lines: string[] = [];
+export async function stopOrphansOfDeadRuns(backupDir: string): Promise<Said[]> {
+  const lines: Said[] = [];
   let names: string[];
   try {
     names = readdirSync(backupDir);
@@ -134,7 +140,7 @@ export async function stopOrphansOfDeadRuns(backupDir: string): Promise<string[]
   for (const name of names) {
     if (!deadRunScratch(name)) continue;
     const n = await stopOrphansOf(join(backupDir, name));
-    if (n) lines.push(`stopped ${n} process(es) an interrupted run left running (pg_restore and its workers)`);
+    if (n) lines.push(said('recover.stoppedOrphans', { count: n }));
   }
   return lines;
 }

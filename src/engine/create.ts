@@ -23,6 +23,7 @@ import { readChainSets } from './chain-sets.js';
 import { chainFacts, planBackup, type BackupPlan, type CreateOptions } from './create-plan.js';
 import { backupDatabase, freeSpace } from './create-database.js';
 import { cleanLeftovers, recoverInterrupted } from './create-recover.js';
+import { said, type Said } from '../core/phrases.js';
 
 export {
   DEFAULT_GZIP_LEVEL,
@@ -159,7 +160,7 @@ export async function executeBackup(
     cfg.secrets,
   );
   const spaceWarning = purpose === 'backup' ? await lowSpace(cfg, plan) : null;
-  if (spaceWarning) reporter.emit({ type: 'warning', message: spaceWarning });
+  if (spaceWarning) reporter.emit({ type: 'warning', ...spaceWarning });
   try {
     await ensurePrivateDir(staging);
     await ensurePrivateDir(join(staging, 'databases'));
@@ -172,15 +173,15 @@ export async function executeBackup(
     });
     if (abort.signal.aborted) throw new InterruptedError();
 
-    const warnings: string[] = spaceWarning ? [spaceWarning] : [];
+    const warnings: string[] = spaceWarning ? [spaceWarning.message] : [];
     let fileProblems: string[] = [];
     let fileEntries: Manifest['files'] = [];
     if (plan.files) {
       const t0 = Date.now();
       reporter.emit({ type: 'item-start', item: 'files', kind: 'files' });
       const scan = await scanFiles(cfg);
-      warnings.push(...scan.warnings);
-      scan.warnings.forEach((w) => reporter.emit({ type: 'warning', item: 'files', message: w }));
+      warnings.push(...scan.warnings.map((w) => w.message));
+      scan.warnings.forEach((w) => reporter.emit({ type: 'warning', item: 'files', ...w }));
       const total = scan.items.reduce((s, i) => s + i.size, 0);
       let done = 0;
       const stored = await storeFiles(
@@ -195,8 +196,9 @@ export async function executeBackup(
       );
       if (abort.signal.aborted) throw new InterruptedError();
       fileEntries = stored.entries;
-      fileProblems = [...scan.problems, ...stored.problems];
-      fileProblems.forEach((p) => reporter.emit({ type: 'warning', item: 'files', message: p }));
+      const problems = [...scan.problems, ...stored.problems];
+      problems.forEach((p) => reporter.emit({ type: 'warning', item: 'files', ...p }));
+      fileProblems = problems.map((p) => p.message);
       const storedBytes = await sumStored(staging, fileEntries);
       const full = stored.diskFull
         ? new DiskFullError(cfg.backupDir, 'storing the files', await freeSpace(cfg.backupDir))
@@ -349,7 +351,7 @@ async function sumStored(staging: string, files: Manifest['files']): Promise<num
  * type needed (its stored size, plus the uncompressed SQLite snapshots made beside it while it was
  * written, with a fifth to spare): said before the run starts, not after it fails.
  */
-async function lowSpace(cfg: LoadedConfig, plan: BackupPlan): Promise<string | null> {
+async function lowSpace(cfg: LoadedConfig, plan: BackupPlan): Promise<Said | null> {
   try {
     const previous = (await listSets(cfg, { type: plan.setType })).find((s) => s.status !== 'failed');
     if (!previous) return null;
@@ -361,7 +363,14 @@ async function lowSpace(cfg: LoadedConfig, plan: BackupPlan): Promise<string | n
     const st = await fsp.statfs(cfg.backupDir);
     const free = st.bavail * st.bsize;
     if (free >= needed) return null;
-    return `The disk of the backup folder ${cfg.backupDir} has ${formatBytes(free)} free; the last ${plan.setType} set (${previous.id}) needed about ${formatBytes(needed)} while it was written (${formatBytes(m.totals.storedBytes)} stored). This backup may not fit: free space (respaldo prune --dry-run) or move backupDir to a bigger disk.`;
+    return said('warn.lowSpace', {
+      dir: cfg.backupDir,
+      free: formatBytes(free),
+      type: plan.setType,
+      set: previous.id,
+      needed: formatBytes(needed),
+      stored: formatBytes(m.totals.storedBytes),
+    });
   } catch {
     return null;
   }

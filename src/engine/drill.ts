@@ -6,7 +6,7 @@ import type { Reporter } from '../core/events.js';
 import { formatBytes } from '../core/format.js';
 import type { DatabaseConfig, DrillResult, LoadedConfig, Manifest } from '../core/types.js';
 import { ranBy } from '../core/who.js';
-import { english, phrase, type Phrase, type PhraseId } from '../core/phrases.js';
+import { english, phrase, said, type Phrase, type PhraseId, type Said } from '../core/phrases.js';
 import type { DriverContext, DrillCheck } from '../drivers/driver.js';
 import { driverFor } from '../drivers/registry.js';
 import { checkConfiguredDatabases } from '../config/lookup.js';
@@ -44,8 +44,10 @@ export interface DrillOutcome {
   setId: string;
   ok: boolean;
   results: DrillResult[];
-  /** What earlier interrupted work the drill found and removed (dead drills' scratch targets, …). */
+  /** What earlier interrupted work the drill found and removed (dead drills' scratch targets, …), in English. */
   recovered: string[];
+  /** The same sentences as phrases, in the same order (the menu says them in its language). */
+  recoveredPhrases?: Phrase[];
 }
 
 /** Prefix of a drill's private scratch folder in the backup folder (`.tmp-drill-<pid>`). */
@@ -131,7 +133,7 @@ export async function runDrill(
   const outcome = await withLock(cfg.backupDir, `drill ${m.id}`, async (): Promise<DrillOutcome> => {
     const scratchRoot = join(cfg.backupDir, `${DRILL_SCRATCH_PREFIX}${process.pid}`);
     await ensurePrivateDir(scratchRoot);
-    const out: DrillOutcome = { setId: m.id, ok: true, results: [], recovered: [] };
+    const out: DrillOutcome = { setId: m.id, ok: true, results: [], recovered: [], recoveredPhrases: [] };
     writeLog(
       cfg.backupDir,
       'drill-start',
@@ -146,7 +148,11 @@ export async function runDrill(
         log: (message, fields) =>
           writeLog(cfg.backupDir, 'driver', { setId: m.id, db: db.name, message, ...fields }, cfg.secrets),
       });
-      out.recovered.push(...(await cleanLeftovers(cfg)).map((n) => `removed ${n} (left by an interrupted run)`));
+      const recovered = (found: Said[]): void => {
+        out.recovered.push(...found.map((r) => r.message));
+        out.recoveredPhrases!.push(...found.map((r) => r.phrase));
+      };
+      recovered((await cleanLeftovers(cfg)).map((name) => said('recover.removedLeftover', { name })));
       const plans = [];
       const unreachable: DrillResult[] = [];
       for (const db of configured) {
@@ -157,7 +163,7 @@ export async function runDrill(
         const started = Date.now();
         try {
           // Dead drills' scratch databases first: the plan below refuses a target that exists.
-          out.recovered.push(...(await driver.recover(db, ctxFor(db))));
+          recovered(await driver.recover(db, ctxFor(db)));
           const plan = await planRestore(drillCfg, m.id, { databases: [db.name], to: scratch });
           const step = plan.databases[0];
           if (step?.restoreTarget.kind === 'side-by-side')
@@ -297,9 +303,9 @@ async function drillDatabase(
       else await fsp.rm(scratch, { force: true });
     } catch (err) {
       // The verdict stands; the scratch target carries respaldo's mark and the next run removes it.
-      const message = `could not remove the drill's scratch target ${scratch} (${errorMessage(err)}); the next run removes it`;
-      reporter.emit({ type: 'warning', item: db.name, message });
-      ctx.log(message);
+      const warning = said('warn.drillScratch', { target: scratch, error: errorMessage(err) });
+      reporter.emit({ type: 'warning', item: db.name, ...warning });
+      ctx.log(warning.message);
     }
   }
   reporter.emit({

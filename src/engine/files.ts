@@ -8,6 +8,7 @@ import type { CodecName } from '../core/types.js';
 import { codec } from './codec.js';
 import { storeStream } from './store.js';
 import { AGE_EXTENSION, type Sealer } from './crypt.js';
+import { said, type Said } from '../core/phrases.js';
 
 /** A config or application file found on disk, before it is stored. */
 export interface FileItem {
@@ -23,10 +24,10 @@ export interface FileItem {
 
 export interface FileScan {
   items: FileItem[];
-  /** Problems that make the set partial (missing or unreadable files). */
-  problems: string[];
-  /** Things skipped on purpose (live SQLite files). */
-  warnings: string[];
+  /** Problems that make the set partial (missing or unreadable files), each a warning of the backup. */
+  problems: Said[];
+  /** Things skipped on purpose (live SQLite files), each a warning of the backup. */
+  warnings: Said[];
 }
 
 const SQLITE_MAGIC = Buffer.from('SQLite format 3\0', 'latin1');
@@ -79,7 +80,9 @@ export async function scanFiles(cfg: Pick<LoadedConfig, 'baseDir' | 'files' | 'd
       st = await fsp.lstat(source);
     } catch (err) {
       scan.problems.push(
-        `${source}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'not found' : (err as Error).message}`,
+        (err as NodeJS.ErrnoException).code === 'ENOENT'
+          ? said('file.notFound', { path: source })
+          : said('file.error', { path: source, error: (err as Error).message }),
       );
       return;
     }
@@ -107,21 +110,18 @@ export async function scanFiles(cfg: Pick<LoadedConfig, 'baseDir' | 'files' | 'd
       return;
     }
     if (!st.isFile()) {
-      scan.warnings.push(`${source}: not a regular file, skipped`);
+      scan.warnings.push(said('file.notRegular', { path: source }));
       return;
     }
     let sqlite: boolean;
     try {
       sqlite = fromApp && (SQLITE_SIDE_FILES.test(source) || (await isSqliteFile(source, st.size)));
     } catch (err) {
-      scan.problems.push(`${source}: ${(err as Error).message}`); // unreadable: this file, not the whole set
+      scan.problems.push(said('file.error', { path: source, error: (err as Error).message })); // this file, not the set
       return;
     }
     if (sqlite) {
-      const via = configured.has(source)
-        ? ' (it is backed up through its databases entry)'
-        : '; add it under "databases" to back it up safely';
-      scan.warnings.push(`${source}: SQLite database file in an application folder, not copied${via}`);
+      scan.warnings.push(said(configured.has(source) ? 'file.sqliteConfigured' : 'file.sqlite', { path: source }));
       return;
     }
     scan.items.push({
@@ -148,7 +148,7 @@ export async function scanFiles(cfg: Pick<LoadedConfig, 'baseDir' | 'files' | 'd
     try {
       entries = await fsp.readdir(dir, { withFileTypes: true });
     } catch (err) {
-      scan.problems.push(`${dir}: ${(err as Error).message}`);
+      scan.problems.push(said('file.error', { path: dir, error: (err as Error).message }));
       return;
     }
     entries.sort((a, b) => (a.name < b.name ? -1 : 1));
@@ -174,11 +174,11 @@ export async function scanFiles(cfg: Pick<LoadedConfig, 'baseDir' | 'files' | 'd
     try {
       const st = await fsp.lstat(folder.path);
       if (!st.isDirectory()) {
-        scan.problems.push(`${folder.path}: not a folder`);
+        scan.problems.push(said('file.notFolder', { path: folder.path }));
         continue;
       }
     } catch {
-      scan.problems.push(`${folder.path}: not found`);
+      scan.problems.push(said('file.notFound', { path: folder.path }));
       continue;
     }
     await walk('application', folder.path, roots[i]!, inc, excluded);
@@ -195,9 +195,9 @@ export async function storeFiles(
   compression: { codec: CodecName; level: number; sealer?: Sealer | undefined },
   signal: AbortSignal | undefined,
   onStored: (item: FileItem, bytes: number) => void,
-): Promise<{ entries: FileEntry[]; problems: string[]; diskFull: boolean }> {
+): Promise<{ entries: FileEntry[]; problems: Said[]; diskFull: boolean }> {
   const entries: FileEntry[] = [];
-  const problems: string[] = [];
+  const problems: Said[] = [];
   let diskFull = false;
   for (const item of items) {
     const base = {
@@ -241,10 +241,10 @@ export async function storeFiles(
       await fsp.rm(dest, { force: true });
       if (isDiskFull(err)) {
         diskFull = true;
-        problems.push(`${item.source}: no space left on the disk of the backup folder`);
+        problems.push(said('file.noSpace', { path: item.source }));
         continue;
       }
-      problems.push(`${item.source}: ${(err as Error).message}`);
+      problems.push(said('file.error', { path: item.source, error: (err as Error).message }));
     }
   }
   return { entries, problems, diskFull };

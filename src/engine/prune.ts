@@ -6,6 +6,7 @@ import { jobsFromLog } from './log-jobs.js';
 import { writeLog } from './log.js';
 import { ranBy } from '../core/who.js';
 import { jobOf, planPrune, type PruneDecision } from './retention.js';
+import { said } from '../core/phrases.js';
 
 /**
  * Executes retention (`respaldo prune`, and the scheduler after each successful backup).
@@ -110,7 +111,7 @@ export async function pruneSets(cfg: LoadedConfig, opts: PruneOptions, reporter:
         reporter.emit({
           type: 'warning',
           item: p.set.id,
-          message: `could not remove ${p.set.id}: ${errorMessage(err)}`,
+          ...said('warn.notRemoved', { set: p.set.id, error: errorMessage(err) }),
         });
       }
     }

@@ -24,6 +24,7 @@ import { pruneRefusal } from './prune.js';
 import { readRemoteManifests, withDestination, type RemoteDamagedSet } from './remote.js';
 import { jobOf, planPrune, type PruneDecision } from './retention.js';
 import { isSetId } from './set-id.js';
+import { said } from '../core/phrases.js';
 
 /**
  * Retention at a destination (`respaldo prune --from NAME`), and the clean-up of what killed runs
@@ -266,7 +267,7 @@ export async function pruneRemote(
       reporter.emit({
         type: 'warning',
         item: d.id,
-        message: `set ${d.id} at ${name} is damaged, kept and not counted by the retention: ${d.problem}`,
+        ...said('warn.damagedKept', { set: d.id, dest: name, problem: d.problem }),
       });
     for (const { m } of manifests) {
       const id = m.id;
@@ -334,7 +335,7 @@ export async function pruneRemote(
           reporter.emit({
             type: 'warning',
             item: id,
-            message: `could not remove ${id} at ${name}: ${errorMessage(err)}`,
+            ...said('warn.notRemovedAt', { set: id, dest: name, error: errorMessage(err) }),
           });
         }
       };

@@ -18,6 +18,7 @@ import { writeLog } from './log.js';
 import { MANIFEST_NAME, readManifestFile } from './manifest.js';
 import { isSetId } from './set-id.js';
 import { expectedFiles, type FileCheck, type VerifyReport } from './verify.js';
+import { said } from '../core/phrases.js';
 
 /**
  * Reading a destination: listing its sets (damaged ones named, not fatal), reading their manifests, and verifying
@@ -263,7 +264,11 @@ export function sayPassedOver(reporter: Reporter, passedOver: RemoteDamagedSet[]
   for (const d of passedOver)
     reporter.emit({
       type: 'warning',
-      message: `passed over set ${d.id} at ${d.destination}, newer but damaged: ${d.problem.replace(`set ${d.source}/${d.id} `, 'it ')}`,
+      ...said('warn.passedOver', {
+        set: d.id,
+        dest: d.destination,
+        problem: d.problem.replace(`set ${d.source}/${d.id} `, 'it '),
+      }),
     });
 }
 
@@ -326,7 +331,12 @@ export async function verifyRemoteSet(
       // Several files at once (`parallel` of the destination): each costs round trips to a distant one.
       const files = await mapLimited(expectedFiles(m), destinationConfig(cfg, name).parallel ?? 4, check);
       const ok = files.every((f) => f.ok);
-      reporter.emit({ type: ok ? 'info' : 'warning', message: `set ${m.id} at ${name}: ${ok ? 'OK' : 'FAILED'}` });
+      const checked = { set: m.id, dest: name };
+      reporter.emit(
+        ok
+          ? { type: 'info', ...said('note.remoteOk', checked) }
+          : { type: 'warning', ...said('warn.remoteFailed', checked) },
+      );
       writeLog(
         cfg.backupDir,
         'verify-remote',

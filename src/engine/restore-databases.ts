@@ -26,6 +26,7 @@ import {
   type SwapBackJournal,
 } from './restore-safety-sets.js';
 import type { ChainSteps } from './restore-stage.js';
+import { said } from '../core/phrases.js';
 
 /** What restoring the databases of a verified plan works with. */
 export interface DatabasesRun {
@@ -209,10 +210,9 @@ export async function restoreDatabases(run: DatabasesRun, outcome: RestoreOutcom
     // A swapped-back database is live again: this set must no longer list it (deleting the set would drop it).
     if (swappedBack.length) {
       await retireSwappedBack(cfg, m.id, swappedBack).catch((err: unknown) => {
-        const which = `${swappedBack.join(', ')}, which ${swappedBack.length > 1 ? 'are' : 'is'} live again`;
-        const message =
-          `set ${m.id} still lists ${which}: ${errorMessage(err)}; ` + 'the next create or restore retries';
-        reporter.emit({ type: 'warning', message });
+        const dbs = swappedBack.join(', ');
+        const still = { set: m.id, dbs, count: swappedBack.length, error: errorMessage(err) };
+        reporter.emit({ type: 'warning', ...said('warn.stillLists', still) });
         journalDone = false;
       });
     }

@@ -2,6 +2,7 @@ import { existsSync, promises as fsp, readdirSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { errorMessage } from '../core/errors.js';
+import { said, type Said } from '../core/phrases.js';
 import type { Reporter } from '../core/events.js';
 import type { DatabaseEntry, LoadedConfig, Manifest } from '../core/types.js';
 import { driverFor } from '../drivers/registry.js';
@@ -43,11 +44,11 @@ export interface SwapBackJournal {
  * journaled swap back that happened (the kept database is gone), lists the database it replaced
  * in a new pre_restore set (unless a set already lists it) and removes the swapped-back entry from
  * the set that listed it. A swap that never happened needs nothing. Call under the lock. Returns
- * one line per action; a server that cannot be reached leaves its journal for the next run.
+ * one sentence per action; a server that cannot be reached leaves its journal for the next run.
  */
-export async function finishInterruptedSwapBacks(cfg: LoadedConfig, reporter: Reporter): Promise<string[]> {
+export async function finishInterruptedSwapBacks(cfg: LoadedConfig, reporter: Reporter): Promise<Said[]> {
   if (!existsSync(cfg.backupDir)) return [];
-  const actions: string[] = [];
+  const actions: Said[] = [];
   const journals = readdirSync(cfg.backupDir).filter((n) => n.startsWith(SWAP_JOURNAL_PREFIX) && n.endsWith('.json'));
   for (const name of journals) {
     const file = join(cfg.backupDir, name);
@@ -63,22 +64,25 @@ export async function finishInterruptedSwapBacks(cfg: LoadedConfig, reporter: Re
         const fresh = e.newSafety ? await driver.inspectTarget(db, { kind: 'side-by-side', name: e.newSafety }) : null;
         const unlisted = e.newSafety && fresh?.exists && !(await listsSafetyDatabase(cfg, e.newSafety));
         if (unlisted && e.entry) publish.push(e.entry);
-        actions.push(`${e.database}: finished a rollback cut short ("${e.kept}" is the live database again)`);
+        actions.push(said('recover.rollbackFinished', { db: e.database, kept: e.kept }));
       }
       if (publish.length) {
         const id = await publishReferenceSet(cfg, j.setId, publish);
-        actions.push(`listed ${publish.map((p) => `"${p.safetyDatabase}"`).join(', ')} in pre_restore set ${id}`);
+        const names = publish.map((p) => `"${p.safetyDatabase}"`).join(', ');
+        actions.push(said('recover.listed', { names, set: id }));
       }
       if (retire.length && existsSync(join(setDir(cfg, j.setId), MANIFEST_NAME))) {
         await retireSwappedBack(cfg, j.setId, retire);
       }
       await fsp.rm(file, { force: true });
     } catch (err) {
-      const message = `could not finish the interrupted rollback recorded in ${file}: ${errorMessage(err)}`;
-      reporter.emit({ type: 'warning', message });
+      reporter.emit({ type: 'warning', ...said('warn.rollbackNotFinished', { file, error: errorMessage(err) }) });
     }
   }
-  if (actions.length) writeLog(cfg.backupDir, 'recover', { actions, reason: 'rollback interrupted' }, cfg.secrets);
+  if (actions.length) {
+    const lines = actions.map((a) => a.message);
+    writeLog(cfg.backupDir, 'recover', { actions: lines, reason: 'rollback interrupted' }, cfg.secrets);
+  }
   return actions;
 }
 

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { RefusedError, RespaldoError, VerifyError, errorMessage, isDiskFull } from '../core/errors.js';
 import { formatBytes } from '../core/format.js';
 import type { Reporter } from '../core/events.js';
-import { english, phrase, said } from '../core/phrases.js';
+import { english, phrase, said, type Said } from '../core/phrases.js';
 import type { DatabaseConfig, LoadedConfig, Manifest } from '../core/types.js';
 import type { DriverContext, RestoreRequest } from '../drivers/driver.js';
 import { driverFor } from '../drivers/registry.js';
@@ -183,8 +183,8 @@ export async function recoverBeforeRestore(
   plan: RestorePlan,
   reporter: Reporter,
   ctxFor: (db: DatabaseConfig) => DriverContext,
-): Promise<string[]> {
-  const recovered: string[] = [];
+): Promise<Said[]> {
+  const recovered: Said[] = [];
   recovered.push(...(await stopOrphansOfDeadRuns(cfg.backupDir)));
   recovered.push(...(await removeDeadRunScratch(cfg)));
   recovered.push(...(await sweepTemps(cfg.backupDir)));

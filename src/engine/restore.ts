@@ -2,6 +2,7 @@ import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import { RefusedError } from '../core/errors.js';
 import type { Reporter } from '../core/events.js';
+import type { Phrase } from '../core/phrases.js';
 import type { DatabaseConfig, LoadedConfig } from '../core/types.js';
 import type { DrillCheck, DriverContext } from '../drivers/driver.js';
 import { readManifest, setDir } from './catalog.js';
@@ -68,7 +69,10 @@ export interface RestoreOutcome {
     damaged?: boolean;
   }[];
   filesRestoredTo: string | null;
+  /** What recovery did before the restore (an interrupted one finished or undone, leftovers removed), in English. */
   recovered: string[];
+  /** The same sentences as phrases, in the same order (the menu says them in its language). */
+  recoveredPhrases?: Phrase[];
 }
 
 /**
@@ -122,6 +126,7 @@ export async function executeRestore(
       databases: [],
       filesRestoredTo: null,
       recovered: [],
+      recoveredPhrases: [],
     };
     const scratchRoot = join(cfg.backupDir, `.tmp-restore-${process.pid}`);
     const ctxFor = (db: DatabaseConfig): DriverContext => ({
@@ -141,7 +146,10 @@ export async function executeRestore(
       else if (m.encryption)
         ({ manifest: m, read } = await decryptForRestore(cfg, plan, m, dir, scratchRoot, reporter));
       else read = localReader(dir, m.id);
-      outcome.recovered.push(...(await recoverBeforeRestore(cfg, plan, reporter, ctxFor)));
+      for (const r of await recoverBeforeRestore(cfg, plan, reporter, ctxFor)) {
+        outcome.recovered.push(r.message);
+        outcome.recoveredPhrases!.push(r.phrase);
+      }
       safety = await keepReplacedFiles(cfg, plan, m.id, reporter, signal);
       if (safety) outcome.safetySetIds.push(safety.id);
       await restoreDatabases({ cfg, plan, m, read, chains, reporter, signal, ctxFor }, outcome);

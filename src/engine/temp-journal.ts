@@ -2,6 +2,7 @@ import { existsSync, promises as fsp, readdirSync, readFileSync } from 'node:fs'
 import { basename, join } from 'node:path';
 import { ensurePrivateDir, writeFileAtomic } from './fs-util.js';
 import { processAlive } from './lock.js';
+import { said, type Said } from '../core/phrases.js';
 
 /**
  * Temporary paths a restore creates outside the backup folder (the staging file of a side-by-side
@@ -38,12 +39,12 @@ export async function trackTemp(backupDir: string, path: string): Promise<() => 
 
 /**
  * Removes what runs that are no longer alive left behind (call it holding the backup folder
- * lock). Returns one operator-readable line per path removed.
+ * lock). Returns one sentence per path removed (`recover.removedTemp`, its `path`).
  */
-export async function sweepTemps(backupDir: string): Promise<string[]> {
+export async function sweepTemps(backupDir: string): Promise<Said[]> {
   const dir = join(backupDir, JOURNAL_DIR);
   if (!existsSync(dir)) return [];
-  const done: string[] = [];
+  const done: Said[] = [];
   for (const name of readdirSync(dir)) {
     const file = join(dir, name);
     let entry: JournalEntry;
@@ -58,7 +59,7 @@ export async function sweepTemps(backupDir: string): Promise<string[]> {
       for (const p of [entry.path, `${entry.path}-wal`, `${entry.path}-shm`, `${entry.path}-journal`]) {
         if (!existsSync(p)) continue;
         await fsp.rm(p, { recursive: true, force: true });
-        done.push(`removed ${p}, left by an interrupted restore`);
+        done.push(said('recover.removedTemp', { path: p }));
       }
     }
     await fsp.rm(file, { force: true });

@@ -5,6 +5,7 @@ import { createBackup } from '../engine/create.js';
 import { pruneSets } from '../engine/prune.js';
 import { verifySet } from '../engine/verify.js';
 import { Scheduler, type Clock, type JobRunResult, type RetentionFn, type RunJobFn } from './scheduler.js';
+import { said } from '../core/phrases.js';
 
 /** Database names a job covers (`*` = every database of the config). */
 export function jobDatabases(cfg: Pick<LoadedConfig, 'databases'>, job: Pick<ScheduleJob, 'databases'>): string[] {
@@ -85,12 +86,10 @@ export function engineJobRunner(cfg: LoadedConfig): RunJobFn {
       const { drillAfterBackup } = await import('../engine/drill.js');
       const drilling = drillAfterBackup(cfg, manifest, reporter, { signal, operation: 'scheduler' });
       const drilled = await drilling.catch((err: unknown) => {
-        const message = `the drill after set ${manifest.id} could not run: ${errorMessage(err)}`;
-        reporter.emit({ type: 'warning', message });
+        reporter.emit({ type: 'warning', ...said('warn.drillNotRun', { set: manifest.id, error: errorMessage(err) }) });
         return null;
       });
-      const drillFailed = `the restore drill of set ${manifest.id} failed (drilled.json)`;
-      if (drilled && !drilled.ok) reporter.emit({ type: 'warning', message: drillFailed });
+      if (drilled && !drilled.ok) reporter.emit({ type: 'warning', ...said('warn.drillFailed', { set: manifest.id }) });
     }
     const failed = manifest.databases.filter((d) => d.error).map((d) => `${d.name}: ${d.error!.message}`);
     return {

@@ -42,10 +42,11 @@ export function register(program: Command): void {
         },
         io.reporter,
       );
-      // The checks' phrases are the menu's (its languages); the JSON keeps their English words.
+      // The phrases are the menu's (its languages); the JSON keeps their English words.
+      const { recoveredPhrases: _recovered, ...plain } = outcome;
       if (io.json)
         io.printJson({
-          ...outcome,
+          ...plain,
           results: outcome.results.map((r) => ({ ...r, checks: r.checks.map(({ phrases: _, ...c }) => c) })),
         });
       else {

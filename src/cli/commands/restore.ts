@@ -218,7 +218,9 @@ export function register(program: Command): void {
           signal: io.signal,
           ...(fetched?.streamed ? { remote: fetched.streamed } : {}),
         });
-        if (io.json) io.printJson(outcome);
+        // The phrases of what recovery did are the menu's; the JSON keeps their English words.
+        const { recoveredPhrases: _recovered, ...plain } = outcome;
+        if (io.json) io.printJson(plain);
         else {
           for (const d of outcome.databases)
             io.out(

@@ -31,6 +31,9 @@ import { listPartitioned, listTables, countRows, jobsThatFit } from './catalog.j
 
 /** The directory dump of a PostgreSQL backup: `pg_dump -Fd --jobs`, each data file stored while it is written. */
 
+/** The warning a dump without an exported snapshot gives: what it does instead. */
+export type NoSnapshot = 'pg.noSnapshotJobs' | 'pg.noSnapshotCounts';
+
 /** What openDirectoryDump shares with the rest of a backup (backup.ts). */
 export interface BackupRun {
   pg: PgServer;
@@ -51,7 +54,8 @@ export interface BackupRun {
   /** Delta: the stored files of the base chain, by sha256. */
   known: Map<string, StoredRef> | undefined;
   baseDetails: Record<string, unknown>;
-  exportSnapshot(without: string): Promise<string | undefined>;
+  /** Opens the snapshot; without one, warns `without` (what the dump does instead) and returns undefined. */
+  exportSnapshot(without: NoSnapshot): Promise<string | undefined>;
   endClient(): Promise<void>;
 }
 
@@ -69,7 +73,7 @@ export async function openDirectoryDump(run: BackupRun): Promise<OpenedDump> {
   // pg_dump --jobs=N holds N + 1 connections (its own and the workers'): only what the server has free.
   const wanted = req.db.jobs ?? pg.jobs;
   const { jobs } = await jobsThatFit(client, wanted, { tool: 'pg_dump', held: 1, item: req.db.name, ctx });
-  const snapshot = await exportSnapshot('pg_dump runs with one job');
+  const snapshot = await exportSnapshot('pg.noSnapshotJobs');
   const restoreBin = await pg.resolveTool('pg_restore', req.db);
   await mkdir(ctx.scratchDir, { recursive: true, mode: 0o700 });
   const dir = join(ctx.scratchDir, 'pg-directory');

@@ -27,7 +27,8 @@ import {
   readServerInfo,
   databaseNames,
 } from './catalog.js';
-import { type BackupRun, openDirectoryDump } from './backup-directory.js';
+import { type BackupRun, type NoSnapshot, openDirectoryDump } from './backup-directory.js';
+import { said } from '../../core/phrases.js';
 
 /**
  * PostgreSQL backup: pg_dump from an exported snapshot whose row counts are taken in the same transaction
@@ -105,7 +106,7 @@ export async function backupPg(pg: PgServer, req: BackupRequest, ctx: DriverCont
    * share; row counts wait for table locks no longer than pg_dump does. Without a snapshot the dump
    * still runs, with a warning saying `without` what.
    */
-  const exportSnapshot = async (without: string): Promise<string | undefined> => {
+  const exportSnapshot = async (without: NoSnapshot): Promise<string | undefined> => {
     try {
       await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
       if (lockWait) await client.query(`SET LOCAL lock_timeout = ${quoteLiteral(lockWait)}`);
@@ -114,8 +115,7 @@ export async function backupPg(pg: PgServer, req: BackupRequest, ctx: DriverCont
     } catch (err) {
       await client.query('ROLLBACK').catch(() => undefined);
       if (clientEnded) throw pgError(err, conn, conn.database, 'starting the dump');
-      const message = `cannot export a snapshot (${(err as Error).message}); ${without}`;
-      ctx.reporter.emit({ type: 'warning', item: req.db.name, message });
+      ctx.reporter.emit({ type: 'warning', item: req.db.name, ...said(without, { error: (err as Error).message }) });
       return undefined;
     }
   };
@@ -125,7 +125,7 @@ export async function backupPg(pg: PgServer, req: BackupRequest, ctx: DriverCont
     extension: 'dump',
     compress: true,
     async open(): Promise<OpenedDump> {
-      const snapshot = await exportSnapshot('row counts are estimates');
+      const snapshot = await exportSnapshot('pg.noSnapshotCounts');
       const args = pgDumpArgs({ conn, type, snapshot, lockWaitTimeout: lockWait });
       const child: StreamingChild = spawnStreaming({
         command: dumpBin,
@@ -222,11 +222,7 @@ export async function backupPg(pg: PgServer, req: BackupRequest, ctx: DriverCont
       async open(): Promise<OpenedDump> {
         const rolePasswords = info.isSuperuser;
         if (!rolePasswords) {
-          ctx.reporter.emit({
-            type: 'warning',
-            item: req.db.name,
-            message: 'globals stored without role passwords (the configured user is not a superuser)',
-          });
+          ctx.reporter.emit({ type: 'warning', item: req.db.name, ...said('pg.globalsNoPasswords') });
         }
         const child = spawnStreaming({
           command: bin,

@@ -245,8 +245,8 @@ export async function runWhenFree(
           if (!opts.terminate) throw refusedSessions(name, sessions);
           const n = await terminateSessions(admin, name);
           opts.ctx.log('terminated sessions', { database: name, count: n });
-          const message = `terminated ${n} session(s) on "${name}": ${sessions.join(', ')}`;
-          opts.ctx.reporter.emit({ type: 'warning', item: opts.item, message });
+          const terminated = said('pg.terminated', { count: n, db: name, sessions: sessions.join(', ') });
+          opts.ctx.reporter.emit({ type: 'warning', item: opts.item, ...terminated });
         }
         opts.beforeOp?.();
         try {

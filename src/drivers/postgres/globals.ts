@@ -1,3 +1,4 @@
+import { phrase, type Phrase } from '../../core/phrases.js';
 import { quoteIdent } from './args.js';
 
 /**
@@ -49,8 +50,8 @@ export interface RoleCreationPlan {
   create: { name: string; summary: string }[];
   /** SQL to run in order (one transaction), without trailing semicolons. Holds password hashes: do not print it. */
   statements: string[];
-  /** Operator-readable notes: memberships not granted, roles not created, and why. */
-  skipped: string[];
+  /** What is left out and why (memberships not granted, roles not created), as phrases: warnings of the restore. */
+  skipped: Phrase[];
 }
 
 type TokenKind = 'word' | 'ident' | 'string' | 'number' | 'punct';
@@ -397,25 +398,20 @@ export function planMissingRoles(
   const only = opts.only ? new Set(opts.only) : null;
   const inBackup = new Set(globals.roles.map((r) => r.name));
   for (const name of only ?? []) {
-    if (!inBackup.has(name)) plan.skipped.push(`role ${quoteIdent(name)} not created: it is not in the backup`);
-    else if (existing.has(name))
-      plan.skipped.push(`role ${quoteIdent(name)} already exists on the server: left unchanged`);
+    if (!inBackup.has(name)) plan.skipped.push(phrase('role.notInBackup', { role: quoteIdent(name) }));
+    else if (existing.has(name)) plan.skipped.push(phrase('role.exists', { role: quoteIdent(name) }));
   }
   const created = new Set<string>();
   for (const role of globals.roles) {
     if (existing.has(role.name) || created.has(role.name) || (only && !only.has(role.name))) continue;
     if (role.name.startsWith('pg_')) {
-      plan.skipped.push(
-        `role ${quoteIdent(role.name)} not created: names starting with pg_ are reserved for PostgreSQL's predefined roles`,
-      );
+      plan.skipped.push(phrase('role.reserved', { role: quoteIdent(role.name) }));
       continue;
     }
     const attrs =
       role.attributes === null ? { flags: new Set<string>(), password: false } : readAttributes(role.attributes);
     if ('problem' in attrs) {
-      plan.skipped.push(
-        `role ${quoteIdent(role.name)} not created: its attributes hold "${attrs.problem}", which respaldo does not understand`,
-      );
+      plan.skipped.push(phrase('role.attributes', { role: quoteIdent(role.name), problem: attrs.problem }));
       continue;
     }
     const quoted = quoteIdent(role.name);
@@ -440,7 +436,7 @@ export function planMissingRoles(
       // Granting a role to an existing member would change that existing role's privileges.
       if (created.has(m.role))
         plan.skipped.push(
-          `membership of existing role ${quoteIdent(m.member)} in new role ${quoteIdent(m.role)} not granted: existing roles are left unchanged`,
+          phrase('role.membershipExisting', { member: quoteIdent(m.member), role: quoteIdent(m.role) }),
         );
       continue;
     }
@@ -452,11 +448,12 @@ export function planMissingRoles(
   return plan;
 }
 
-function membershipNote(m: StoredMembership, present: (name: string) => boolean): string {
+function membershipNote(m: StoredMembership, present: (name: string) => boolean): Phrase {
+  const names = { member: quoteIdent(m.member), role: quoteIdent(m.role) };
   const missing = [m.role, m.member].filter((n) => !present(n)).map(quoteIdent);
-  const which =
-    missing.length > 1 ? `roles ${missing.join(' and ')} do not exist` : `role ${missing.join('')} does not exist`;
-  return `membership of ${quoteIdent(m.member)} in ${quoteIdent(m.role)} not granted: ${which} on the server and ${missing.length > 1 ? 'are' : 'is'} not being created`;
+  return missing.length > 1
+    ? phrase('role.membershipBothMissing', names)
+    : phrase('role.membershipMissing', { ...names, missing: missing.join('') });
 }
 
 /**

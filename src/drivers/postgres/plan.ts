@@ -181,27 +181,27 @@ const LIST_GUCS = new Set([
 
 /**
  * Statements that re-apply owner, settings and privileges of the original database to `name`.
- * Roles not in `existingRoles` are skipped and reported in `skipped`.
+ * Roles not in `existingRoles` are skipped and reported in `skipped` (each a whole warning, `prop.*`).
  */
 export function databasePropertiesSql(
   name: string,
   props: DatabaseProperties | undefined,
   existingRoles: ReadonlySet<string>,
-): { statements: string[]; skipped: string[] } {
+): { statements: string[]; skipped: Phrase[] } {
   const statements: string[] = [];
-  const skipped: string[] = [];
+  const skipped: Phrase[] = [];
   const db = quoteIdent(name);
   if (!props) return { statements, skipped };
   if (props.owner) {
     if (existingRoles.has(props.owner)) statements.push(`ALTER DATABASE ${db} OWNER TO ${quoteIdent(props.owner)}`);
-    else skipped.push(`owner ${props.owner} (role does not exist)`);
+    else skipped.push(phrase('prop.owner', { owner: props.owner }));
   }
   for (const item of props.settings ?? []) {
     const eq = item.indexOf('=');
     const key = eq > 0 ? item.slice(0, eq) : '';
     const value = item.slice(eq + 1);
     if (!/^[A-Za-z_][A-Za-z0-9_$]*(\.[A-Za-z_][A-Za-z0-9_$]*)*$/.test(key)) {
-      skipped.push(`setting ${item}`);
+      skipped.push(phrase('prop.setting', { setting: item }));
       continue;
     }
     statements.push(
@@ -212,11 +212,11 @@ export function databasePropertiesSql(
     statements.push(`REVOKE ALL ON DATABASE ${db} FROM PUBLIC`);
     for (const a of props.acl) {
       if (!/^[A-Z ]+$/.test(a.privilege)) {
-        skipped.push(`privilege ${a.privilege}`);
+        skipped.push(phrase('prop.privilege', { privilege: a.privilege }));
         continue;
       }
       if (a.grantee !== null && !existingRoles.has(a.grantee)) {
-        skipped.push(`${a.privilege} for ${a.grantee} (role does not exist)`);
+        skipped.push(phrase('prop.grantee', { privilege: a.privilege, grantee: a.grantee }));
         continue;
       }
       const to = a.grantee === null ? 'PUBLIC' : quoteIdent(a.grantee);

@@ -1,4 +1,5 @@
 import type { DatabaseConfig } from '../../core/types.js';
+import { said, type Said } from '../../core/phrases.js';
 import type { DriverContext } from '../driver.js';
 import { planPgRecovery } from './swap-plan.js';
 import { describeLeftovers } from './plan.js';
@@ -8,11 +9,11 @@ import { databaseNames, dropDatabase } from './catalog.js';
 /** Crash recovery by name: PostgreSQL's temporary and safety databases are recognised by their derived names. */
 
 /** Puts right what an interrupted restore or drill left on the server (planPgRecovery); returns what it did. */
-export async function recoverPg(pg: PgServer, db: DatabaseConfig, ctx: DriverContext): Promise<string[]> {
+export async function recoverPg(pg: PgServer, db: DatabaseConfig, ctx: DriverContext): Promise<Said[]> {
   const conn = connectionOf(db);
   const live = conn.database;
   const { client } = await pg.openMaintenance(conn, [live], 'looking for interrupted restores');
-  const actions: string[] = [];
+  const actions: Said[] = [];
   try {
     const versionNum = await pg.serverVersionNum(client);
     const drillServer = db[ON_DRILL_SERVER] === true;
@@ -21,26 +22,24 @@ export async function recoverPg(pg: PgServer, db: DatabaseConfig, ctx: DriverCon
       if (step.kind === 'rename-back') {
         // Interrupted between the two renames: put the previous live database back.
         await client.query(step.sql);
-        actions.push(
-          `renamed "${step.from}" back to "${live}" (a restore was interrupted during the swap; the database is as before that restore)`,
-        );
+        actions.push(said('recover.pgRenamedBack', { from: step.from, live }));
       } else if (step.kind === 'no-live') {
-        ctx.reporter.emit({
-          type: 'warning',
-          item: db.name,
-          message: `database "${live}" does not exist; safety copies exist: ${step.safeties.map((s) => `"${s}"`).join(', ')}. Restore a set, or rename a safety copy back by hand.`,
-        });
+        const safeties = step.safeties.map((s) => `"${s}"`).join(', ');
+        ctx.reporter.emit({ type: 'warning', item: db.name, ...said('pg.noLive', { live, safeties }) });
       } else if (step.of === 'restore') {
         await dropDatabase(client, step.name, versionNum);
         actions.push(
           drillServer
-            ? `dropped "${step.name}" on the drill server ${where(conn)} (left by an interrupted restore drill)`
-            : `dropped "${step.name}" (left by an interrupted restore; "${live}" was not changed by it)`,
+            ? said('recover.pgDroppedOn', { name: step.name, server: where(conn) })
+            : said('recover.pgDropped', { name: step.name, live }),
         );
       } else {
         await dropDatabase(client, step.name, versionNum);
-        const on = drillServer ? ` on the drill server ${where(conn)}` : '';
-        actions.push(`dropped "${step.name}"${on} (the scratch database of an interrupted restore drill)`);
+        actions.push(
+          drillServer
+            ? said('recover.droppedDrillOn', { name: step.name, server: where(conn) })
+            : said('recover.droppedDrill', { name: step.name }),
+        );
       }
     }
   } catch (err) {
@@ -48,7 +47,7 @@ export async function recoverPg(pg: PgServer, db: DatabaseConfig, ctx: DriverCon
   } finally {
     await client.end().catch(() => undefined);
   }
-  for (const a of actions) ctx.log(a);
+  for (const a of actions) ctx.log(a.message);
   return actions;
 }
 

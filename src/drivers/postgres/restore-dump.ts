@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { text } from 'node:stream/consumers';
 import { pipeline } from 'node:stream/promises';
 import { RespaldoError, VerifyError } from '../../core/errors.js';
-import { said } from '../../core/phrases.js';
+import { said, saidOf } from '../../core/phrases.js';
 import { chainSources, isChainEntry, type DumpSource } from './chain.js';
 import { parseGlobals, planMissingRoles } from './globals.js';
 import { parseTocList, selectTables, TocSelectionError, type TocSelection } from './toc.js';
@@ -73,7 +73,7 @@ export async function createMissingRoles(run: RestoreRun, client: PgQueryable): 
   const sql = await text(req.openPart('globals')); // decodes across chunk boundaries (multi-byte role names)
   const existing = new Set((await client.query('SELECT rolname FROM pg_roles')).rows.map((r) => String(r['rolname'])));
   const plan = planMissingRoles(parseGlobals(sql), existing);
-  for (const note of plan.skipped) ctx.reporter.emit({ type: 'warning', item, message: note });
+  for (const note of plan.skipped) ctx.reporter.emit({ type: 'warning', item, ...saidOf(note) });
   if (plan.create.length === 0) return [];
   await client.query('BEGIN');
   try {
@@ -88,7 +88,10 @@ export async function createMissingRoles(run: RestoreRun, client: PgQueryable): 
     );
   }
   for (const r of plan.create)
-    ctx.reporter.emit({ type: 'info', message: `${item}: created role ${quoteIdent(r.name)} (${r.summary})` });
+    ctx.reporter.emit({
+      type: 'info',
+      ...said('note.roleCreated', { item, role: quoteIdent(r.name), summary: r.summary }),
+    });
   ctx.log('created roles', { roles: plan.create.map((r) => r.name) });
   return plan.create.map((r) => r.name);
 }

@@ -40,7 +40,7 @@ import {
   selectFromToc,
   runRestore,
 } from './restore-dump.js';
-import { said } from '../../core/phrases.js';
+import { said, saidOf } from '../../core/phrases.js';
 
 /**
  * PostgreSQL restore: pg_restore into `<name>__restore_<set>` beside the live database, row counts checked,
@@ -257,8 +257,7 @@ async function restoreInto(
             ctx.reporter.emit({ type: 'warning', item, ...said('note.propertyNotRestored', { sql: shown, error }) });
           }
         }
-        for (const s of skipped)
-          ctx.reporter.emit({ type: 'warning', item, message: `database property not restored: ${s}` });
+        for (const s of skipped) ctx.reporter.emit({ type: 'warning', item, ...saidOf(s) });
       }
     }
 

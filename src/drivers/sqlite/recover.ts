@@ -1,17 +1,18 @@
 import { existsSync, promises as fsp, readdirSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { DatabaseConfig } from '../../core/types.js';
+import { said, type Said } from '../../core/phrases.js';
 import type { DriverContext } from '../driver.js';
 import { STAGING_MARK, ASIDE_MARK, dbPath, removeQuietly } from './connection.js';
 
 /** Crash recovery for SQLite: the `.respaldo-restore-` and `-aside-` files beside a database, recognised by name. */
 
 /** Puts back or removes what an interrupted restore left beside the file (staging files, journals set aside). */
-export async function recoverSqlite(db: DatabaseConfig, ctx: DriverContext): Promise<string[]> {
+export async function recoverSqlite(db: DatabaseConfig, ctx: DriverContext): Promise<Said[]> {
   const file = dbPath(db);
   const dir = dirname(file);
   if (!existsSync(dir)) return [];
-  const actions: string[] = [];
+  const actions: Said[] = [];
   const prefix = `.${basename(file)}${STAGING_MARK}`;
   const names = readdirSync(dir);
   // Journals set aside just before the swap: if the staging file is still there, the swap never
@@ -23,22 +24,20 @@ export async function recoverSqlite(db: DatabaseConfig, ctx: DriverContext): Pro
     const original = join(dir, name.slice(0, name.indexOf(ASIDE_MARK)));
     if (!swapped && !existsSync(original)) {
       await fsp.rename(join(dir, name), original);
-      actions.push(`put back ${original}, set aside by a restore interrupted before its swap`);
+      actions.push(said('recover.sqlitePutBack', { file: original }));
     } else if (swapped) {
       await removeQuietly(join(dir, name));
-      actions.push(`removed a stale journal set aside by an interrupted restore: ${join(dir, name)}`);
+      actions.push(said('recover.sqliteStaleJournal', { file: join(dir, name) }));
     } else {
-      actions.push(
-        `kept ${join(dir, name)}: set aside by a restore interrupted before its swap, but ${original} exists again; check it by hand`,
-      );
+      actions.push(said('recover.sqliteKept', { file: join(dir, name), original }));
     }
   }
   for (const name of names) {
     if (name.startsWith(prefix) && /\.tmp(-wal|-shm|-journal)?$/.test(name)) {
       await removeQuietly(join(dir, name));
-      actions.push(`removed an unfinished restore file ${join(dir, name)}`);
+      actions.push(said('recover.sqliteUnfinished', { file: join(dir, name) }));
     }
   }
-  actions.forEach((a) => ctx.log(a));
+  actions.forEach((a) => ctx.log(a.message));
   return actions;
 }

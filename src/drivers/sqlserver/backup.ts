@@ -25,6 +25,7 @@ import {
 } from './session.js';
 
 import { type OpenSession, refuseEdition } from './server.js';
+import { said } from '../../core/phrases.js';
 
 /**
  * SQL Server backup: BACKUP DATABASE (full, or DIFFERENTIAL / LOG of a native chain) to the shared folder,
@@ -69,14 +70,8 @@ export async function backupSqlServer(
     }
     const tde = info.encrypted ? await readTde(session, server, s.database) : null;
     if (tde) {
-      ctx.reporter.emit({
-        type: 'warning',
-        item: req.db.name,
-        message:
-          `${s.database} is encrypted with TDE${tde.certificate ? ` (certificate ${tde.certificate})` : ''}: ` +
-          'this backup restores only on a server that has that certificate with its private key. ' +
-          'Back the certificate up (see docs/sqlserver.md).',
-      });
+      const certificate = tde.certificate ?? '';
+      ctx.reporter.emit({ type: 'warning', item: req.db.name, ...said('mssql.tde', { db: s.database, certificate }) });
     }
     const continueAfterError = req.purpose === 'safety';
     const compression = supportsBackupCompression(server.edition, server.engineEdition);
@@ -124,11 +119,7 @@ export async function backupSqlServer(
         const sqlErrors = (e.details?.sqlErrors as number[] | undefined) ?? [];
         if (!plan.compression || !sqlErrors.includes(1844)) throw err;
         compressionNote = 'refused by the server (error 1844); backed up without compression';
-        ctx.reporter.emit({
-          type: 'warning',
-          item: req.db.name,
-          message: `SQL Server refused BACKUP WITH COMPRESSION; backing up ${s.database} uncompressed.`,
-        });
+        ctx.reporter.emit({ type: 'warning', item: req.db.name, ...said('mssql.noCompression', { db: s.database }) });
         plan = planFor(false);
         await session.run(plan.backup, progress);
       }
@@ -160,11 +151,8 @@ export async function backupSqlServer(
             err.details,
           );
         }
-        ctx.reporter.emit({
-          type: 'warning',
-          item: req.db.name,
-          message: `Safety copy of ${s.database} kept although RESTORE VERIFYONLY rejected it: ${verifyError}`,
-        });
+        const rejected = { db: s.database, error: verifyError };
+        ctx.reporter.emit({ type: 'warning', item: req.db.name, ...said('mssql.verifyRejectedKept', rejected) });
       }
       const headerRow = (await session.run(plan.header))[0] ?? {};
       const header = await readHeader(session, headerRow);
@@ -178,12 +166,8 @@ export async function backupSqlServer(
           ? made.header.problem
           : afterBackupProblem(made.header, { ...base, header: base.header });
       if (problem) {
-        const what = `the ${decision.kind} backup of ${s.database} (${made.plan.serverPath})`;
-        ctx.reporter.emit({
-          type: 'warning',
-          item: req.db.name,
-          message: `${what} does not continue the chain and was not kept: ${problem}. Backing up a full instead.`,
-        });
+        const broken = { kind: decision.kind, db: s.database, path: made.plan.serverPath, problem };
+        ctx.reporter.emit({ type: 'warning', item: req.db.name, ...said('mssql.chainBroken', broken) });
         await removeQuietly(localPath!, ctx);
         decision = { kind: 'full', copyOnly: false, fallback: `${problem}; stored a full that starts a new chain` };
         made = await make(decision);
@@ -261,12 +245,7 @@ export async function backupSqlServer(
       ...(req.base && decision.fallback ? { fellBack: decision.fallback } : {}),
       async cleanup(): Promise<void> {
         const problem = await removeQuietly(path, ctx);
-        if (problem)
-          ctx.reporter.emit({
-            type: 'warning',
-            item: req.db.name,
-            message: `SQL Server backup file left behind: ${problem}`,
-          });
+        if (problem) ctx.reporter.emit({ type: 'warning', item: req.db.name, ...said('mssql.fileLeft', { problem }) });
       },
     };
   } catch (err) {

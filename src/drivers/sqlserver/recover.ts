@@ -2,6 +2,7 @@ import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import { RespaldoError } from '../../core/errors.js';
 import type { DatabaseConfig } from '../../core/types.js';
+import { said, type Said } from '../../core/phrases.js';
 import type { DriverContext } from '../driver.js';
 import {
   parseDrillName,
@@ -21,11 +22,11 @@ import { type OpenSession, quietCtx } from './server.js';
 
 /** Crash recovery: the restore journals and the derived names of temporary, safety and scratch databases. */
 
-export async function recoverSqlServer(open: OpenSession, db: DatabaseConfig, ctx: DriverContext): Promise<string[]> {
+export async function recoverSqlServer(open: OpenSession, db: DatabaseConfig, ctx: DriverContext): Promise<Said[]> {
   const s = resolveSettings(db);
   const journals = await readJournals(s.localBackupDir, db.name, ctx);
   const session = await open(s, ctx, `check ${s.database} for an interrupted restore`);
-  const actions: string[] = [];
+  const actions: Said[] = [];
   try {
     const rows = await session.run(listDatabasesStatement(), undefined, false);
     const dbs = new Map(rows.map((r) => [String(r.name), { state: str(r.state), userAccess: str(r.userAccess) }]));
@@ -41,7 +42,7 @@ export async function recoverSqlServer(open: OpenSession, db: DatabaseConfig, ct
         entry[parsed.kind] = name;
         bySet.set(parsed.setId, entry);
       }
-      const run = async (st: Statement, line: string): Promise<void> => {
+      const run = async (st: Statement, line: Said): Promise<void> => {
         await session.run(st, undefined, false, true);
         actions.push(line);
       };
@@ -54,17 +55,17 @@ export async function recoverSqlServer(open: OpenSession, db: DatabaseConfig, ct
         if (kept) handled.add(kept.setId);
         if (j.safety) handled.add(j.setId);
         if (!dbs.has(live) && dbs.has(incoming)) {
-          const replaced = j.safety && dbs.has(j.safety) ? ` (the database it replaces is kept as ${j.safety})` : '';
-          const line = `finished an interrupted rollback: renamed the safety copy ${incoming} to ${live}${replaced}`;
+          const replaced = j.safety && dbs.has(j.safety) ? j.safety : '';
+          const line = said('recover.mssqlRollbackFinished', { incoming, live, replaced });
           await run(renameStatement(incoming, live), line);
           dbs.set(live, dbs.get(incoming)!);
           dbs.delete(incoming);
         } else if (dbs.get(live)?.userAccess === 'SINGLE_USER' && dbs.has(incoming)) {
-          const line = `set ${live} back to MULTI_USER (an interrupted rollback had not renamed it yet)`;
+          const line = said('recover.mssqlNotRenamed', { live });
           await run(multiUserStatement(live, true), line);
         }
         if (j.safety && dbs.get(j.safety)?.userAccess === 'SINGLE_USER') {
-          await run(multiUserStatement(j.safety, true), `set the safety copy ${j.safety} back to MULTI_USER`);
+          await run(multiUserStatement(j.safety, true), said('recover.mssqlSafetyMultiUser', { safety: j.safety }));
         }
       }
       const orphanSafeties = [...bySet].filter(([id, f]) => !handled.has(id) && f.safety && !f.temp);
@@ -86,45 +87,44 @@ export async function recoverSqlServer(open: OpenSession, db: DatabaseConfig, ct
           if (!liveRow && found.temp) {
             await run(
               renameStatement(found.temp, live),
-              `finished an interrupted swap: renamed the restored database ${found.temp} to ${live} (previous database kept as ${found.safety})`,
+              said('recover.mssqlSwapFinished', { temp: found.temp, live, safety: found.safety }),
             );
             dbs.set(live, dbs.get(found.temp)!);
             dbs.delete(found.temp);
           } else if (!liveRow) {
             await run(
               renameStatement(found.safety, live),
-              `rolled back an interrupted swap: renamed ${found.safety} back to ${live}`,
+              said('recover.mssqlSwapUndone', { safety: found.safety, live }),
             );
-            await run(multiUserStatement(live), `set ${live} back to MULTI_USER`);
+            await run(multiUserStatement(live), said('recover.mssqlMultiUser', { live }));
             dbs.set(live, { state: 'ONLINE', userAccess: 'MULTI_USER' });
             continue;
           } else if (found.temp) {
-            await run(dropIfExistsStatement(found.temp), `dropped the leftover temporary database ${found.temp}`);
+            await run(dropIfExistsStatement(found.temp), said('recover.mssqlDroppedTemp', { temp: found.temp }));
           }
           if (dbs.get(found.safety)?.userAccess === 'SINGLE_USER') {
-            const line = `set the safety copy ${found.safety} back to MULTI_USER`;
+            const line = said('recover.mssqlSafetyMultiUser', { safety: found.safety });
             await run(multiUserStatement(found.safety, true), line);
           }
         } else if (found.temp) {
           if (!liveRow && phase === 'swapping' && dbs.get(found.temp)?.state === 'ONLINE') {
             await run(
               renameStatement(found.temp, live),
-              `finished an interrupted restore: renamed the verified database ${found.temp} to ${live}`,
+              said('recover.mssqlRestoreFinished', { temp: found.temp, live }),
             );
           } else {
             await run(
               dropIfExistsStatement(found.temp),
-              `rolled back an interrupted restore: dropped the temporary database ${found.temp}${liveRow ? ` (${live} was not touched)` : ''}`,
+              said('recover.mssqlRestoreUndone', { temp: found.temp, untouched: liveRow ? live : '' }),
             );
             if (liveRow?.userAccess === 'SINGLE_USER' && phase === 'swapping')
-              await run(multiUserStatement(live), `set ${live} back to MULTI_USER`);
+              await run(multiUserStatement(live), said('recover.mssqlMultiUser', { live }));
           }
         }
       }
       // Drills hold the folder lock, and recover runs under it: a scratch database found now is a dead drill's.
       for (const name of [...dbs.keys()].filter((n) => parseDrillName(n, live) !== null)) {
-        const line = `dropped "${name}" (the scratch database of an interrupted restore drill)`;
-        await run(planDrillChecks(name).drop, line);
+        await run(planDrillChecks(name).drop, said('recover.droppedDrill', { name }));
       }
       let leftovers: string[] = [];
       try {
@@ -136,9 +136,10 @@ export async function recoverSqlServer(open: OpenSession, db: DatabaseConfig, ct
       }
       for (const n of leftovers)
         if ((await removeQuietly(join(s.localBackupDir, n), ctx)) === null)
-          actions.push(`removed the leftover restore file ${join(s.localBackupDir, n)}`);
+          actions.push(said('recover.mssqlRemovedFile', { file: join(s.localBackupDir, n) }));
       for (const j of mine)
-        if ((await removeQuietly(j.path, ctx)) === null) actions.push(`removed the restore journal ${j.path}`);
+        if ((await removeQuietly(j.path, ctx)) === null)
+          actions.push(said('recover.mssqlRemovedJournal', { file: j.path }));
     }
     return actions;
   } finally {

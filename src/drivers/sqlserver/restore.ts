@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { RefusedError, RespaldoError, VerifyError } from '../../core/errors.js';
-import { english, phrase } from '../../core/phrases.js';
+import { english, phrase, said } from '../../core/phrases.js';
 import type { DatabaseConfig } from '../../core/types.js';
 import type {
   DriverContext,
@@ -27,7 +27,6 @@ import {
   removeQuietly,
   SwapBrokenError,
   writeJournal,
-  WRITTEN_DURING,
   type Journal,
 } from './session.js';
 
@@ -267,13 +266,7 @@ export async function restoreSqlServer(
       }
     }
     if (continueAfterError) {
-      ctx.reporter.emit({
-        type: 'warning',
-        item: req.db.name,
-        message:
-          `${live} was restored WITH CONTINUE_AFTER_ERROR from a safety copy of a damaged database: ` +
-          'the damage is restored too. Run DBCC CHECKDB on it.',
-      });
+      ctx.reporter.emit({ type: 'warning', item: req.db.name, ...said('mssql.continuedAfterError', { live }) });
     }
 
     // RESTORE … WITH CHECKSUM proved the pages; row counts from sys.partitions are estimates
@@ -282,10 +275,13 @@ export async function restoreSqlServer(
     // Stopped inside a log backup (STOPAT): the counts recorded at its end are of a later point.
     const diffs = stopAt ? [] : compareRowCounts(req.entry.tables, tables);
     if (diffs.length > 0) {
-      const shown = diffs.slice(0, 10).join('; ') + (diffs.length > 10 ? `; … ${diffs.length - 10} more` : '');
-      const why = Array.isArray(req.entry.details.rowCountsDrift) ? ` (${WRITTEN_DURING})` : '';
-      const message = `Row counts of ${live} differ from the manifest's estimates${why}: ${shown}`;
-      ctx.reporter.emit({ type: 'warning', item: req.db.name, message });
+      const differ = {
+        live,
+        diffs: diffs.slice(0, 10).join('; '),
+        more: Math.max(0, diffs.length - 10),
+        written: Array.isArray(req.entry.details.rowCountsDrift) ? 'yes' : '',
+      };
+      ctx.reporter.emit({ type: 'warning', item: req.db.name, ...said('mssql.countsDiffer', differ) });
     }
     checkAborted(ctx.signal, 'the swap');
 
@@ -336,11 +332,8 @@ export async function restoreSqlServer(
         await session.run(dropIfExistsStatement(temp), undefined, false);
       } catch (dropErr) {
         clean = false;
-        ctx.reporter.emit({
-          type: 'warning',
-          item: req.db.name,
-          message: `Could not drop the temporary database ${temp}: ${(dropErr as Error).message}. respaldo removes it on the next restore, or drop it yourself.`,
-        });
+        const error = (dropErr as Error).message;
+        ctx.reporter.emit({ type: 'warning', item: req.db.name, ...said('mssql.tempNotDropped', { temp, error }) });
       }
     }
     throw err;

@@ -9,6 +9,7 @@ import { checkAborted, removeQuietly, SwapBrokenError, writeJournal, type Journa
 
 import { type OpenSession, quietCtx, refuseEdition, refuseAvailabilityGroup, checkTargetName } from './server.js';
 import { ensureNoSessions, executeSwap } from './swap.js';
+import { said } from '../../core/phrases.js';
 
 /** The safety copy an in-place restore keeps (`<name>__pre_restore_<set>`): swapping it back in, dropping it. */
 
@@ -94,8 +95,8 @@ export async function swapBackSqlServer(
       try {
         await session.run(st, undefined, false, true);
       } catch (err) {
-        const message = `${live} is back but still ${kept.userAccess} (${(err as Error).message}). Run: ${st.sql}`;
-        ctx.reporter.emit({ type: 'warning', item: req.db.name, message });
+        const still = { live, access: kept.userAccess, error: (err as Error).message, sql: st.sql };
+        ctx.reporter.emit({ type: 'warning', item: req.db.name, ...said('mssql.stillSingleUser', still) });
       }
     }
     const tables = await session.rowCounts(live).catch(() => null);

@@ -89,6 +89,7 @@ export interface TdeFacts {
   thumbprint: string | null;
 }
 
+/** Why row counts are estimates when rows changed during a backup (also the `mssql.countsDiffer` phrase's words). */
 export const WRITTEN_DURING = 'the database was written during the backup';
 
 /** Raw SQL Server error numbers of an error (before mapping), including the preceding ones. */

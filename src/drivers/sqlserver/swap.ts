@@ -4,6 +4,7 @@ import { quoteName } from './names.js';
 import { planSettings, type DbSettings } from './plan.js';
 import { multiUserStatement, planSwap } from './swap-plan.js';
 import { Session, SwapBrokenError, type DbInfo, type ServerInfo } from './session.js';
+import { said } from '../../core/phrases.js';
 
 /** The swap by renames shared by restore and rollback, and the settings put back after it. */
 
@@ -75,11 +76,8 @@ export async function executeSwap(
       try {
         await session.run(st, undefined, false, true);
       } catch (muErr) {
-        ctx.reporter.emit({
-          type: 'warning',
-          item,
-          message: `Could not set the database back to MULTI_USER (${(muErr as Error).message}). Run: ${st.sql}`,
-        });
+        const error = (muErr as Error).message;
+        ctx.reporter.emit({ type: 'warning', item, ...said('mssql.multiUserFailed', { error, sql: st.sql }) });
       }
     }
   }
@@ -102,10 +100,8 @@ export async function putSettingsBack(
   try {
     current = await session.databaseInfo(live);
   } catch (err) {
-    const message =
-      `Could not read the settings of ${live} after the restore (${(err as Error).message}); ` +
-      'owner, TRUSTWORTHY and Service Broker were not checked.';
-    ctx.reporter.emit({ type: 'warning', item, message });
+    const error = (err as Error).message;
+    ctx.reporter.emit({ type: 'warning', item, ...said('mssql.settingsUnread', { live, error }) });
     return;
   }
   if (!current) return;
@@ -119,7 +115,6 @@ export async function putSettingsBack(
     }
   }
   if (failed.length > 0) {
-    const message = `Restored ${live}, but could not put back: ${failed.join('; ')}`;
-    ctx.reporter.emit({ type: 'warning', item, message });
+    ctx.reporter.emit({ type: 'warning', item, ...said('mssql.settingsNotBack', { live, failed: failed.join('; ') }) });
   }
 }

@@ -264,6 +264,153 @@ export const PHRASES_ES = {
   'note.couldNotDropRole': (p: PhraseParams) =>
     `no se pudo borrar un rol creado para esta restauración (${p['sql']}): ${p['error']}`,
 
+  // Roles de la copia que una restauración con --create-roles no crea
+  'role.notInBackup': (p: PhraseParams) => `rol ${p['role']} no creado: no está en la copia`,
+  'role.exists': (p: PhraseParams) => `el rol ${p['role']} ya existe en el servidor: se deja sin cambios`,
+  'role.reserved': (p: PhraseParams) =>
+    `rol ${p['role']} no creado: los nombres que empiezan por pg_ están reservados a los roles predefinidos de PostgreSQL`,
+  'role.attributes': (p: PhraseParams) =>
+    `rol ${p['role']} no creado: sus atributos contienen "${p['problem']}", que respaldo no entiende`,
+  'role.membershipMissing': (p: PhraseParams) =>
+    `no se concede la pertenencia de ${p['member']} a ${p['role']}: el rol ${p['missing']} no existe en el servidor y no se va a crear`,
+  'role.membershipBothMissing': (p: PhraseParams) =>
+    `no se concede la pertenencia de ${p['member']} a ${p['role']}: los roles ${p['role']} y ${p['member']} no existen en el servidor y no se van a crear`,
+  'role.membershipExisting': (p: PhraseParams) =>
+    `no se concede la pertenencia del rol existente ${p['member']} al rol nuevo ${p['role']}: los roles existentes no se cambian`,
+  'note.roleCreated': (p: PhraseParams) => `${p['item']}: creado el rol ${p['role']} (${p['summary']})`,
+
+  // Propiedades de una base PostgreSQL que la restauración no puede volver a poner
+  'prop.owner': (p: PhraseParams) => `propiedad de la base no restaurada: propietario ${p['owner']} (el rol no existe)`,
+  'prop.setting': (p: PhraseParams) => `propiedad de la base no restaurada: ajuste ${p['setting']}`,
+  'prop.privilege': (p: PhraseParams) => `propiedad de la base no restaurada: privilegio ${p['privilege']}`,
+  'prop.grantee': (p: PhraseParams) =>
+    `propiedad de la base no restaurada: ${p['privilege']} para ${p['grantee']} (el rol no existe)`,
+
+  // Avisos del controlador de PostgreSQL
+  'pg.terminated': (p: PhraseParams) =>
+    `se cerraron ${p['count']} sesión(es) conectadas a "${p['db']}": ${p['sessions']}`,
+  'pg.noSnapshotJobs': (p: PhraseParams) =>
+    `no se puede exportar una instantánea (${p['error']}); pg_dump se ejecuta con un solo proceso`,
+  'pg.noSnapshotCounts': (p: PhraseParams) =>
+    `no se puede exportar una instantánea (${p['error']}); el número de filas es una estimación`,
+  'pg.globalsNoPasswords': () =>
+    'los datos globales se guardan sin las contraseñas de los roles (el usuario configurado no es superusuario)',
+  'pg.noLive': (p: PhraseParams) =>
+    `la base "${p['live']}" no existe; hay copias de seguridad: ${p['safeties']}. Restaure una copia, o vuelva a renombrar a mano una copia de seguridad.`,
+
+  // Avisos del controlador de SQL Server
+  'mssql.multiUserFailed': (p: PhraseParams) =>
+    `No se pudo volver a poner la base en MULTI_USER (${p['error']}). Ejecute: ${p['sql']}`,
+  'mssql.settingsUnread': (p: PhraseParams) =>
+    `No se pudieron leer los ajustes de ${p['live']} tras la restauración (${p['error']}); no se comprobaron el propietario, TRUSTWORTHY ni Service Broker.`,
+  'mssql.settingsNotBack': (p: PhraseParams) =>
+    `${p['live']} se restauró, pero no se pudo volver a poner: ${p['failed']}`,
+  'mssql.continuedAfterError': (p: PhraseParams) =>
+    `${p['live']} se restauró WITH CONTINUE_AFTER_ERROR desde una copia de seguridad de una base dañada: ` +
+    'el daño también se restauró. Ejecute DBCC CHECKDB sobre ella.',
+  'mssql.countsDiffer': (p: PhraseParams) =>
+    `Las filas de ${p['live']} no coinciden con las estimaciones del manifiesto` +
+    `${p['written'] ? ' (la base se modificó durante la copia)' : ''}: ` +
+    `${p['diffs']}${p['more'] !== '0' ? `; … ${p['more']} más` : ''}`,
+  'mssql.tempNotDropped': (p: PhraseParams) =>
+    `No se pudo borrar la base temporal ${p['temp']}: ${p['error']}. respaldo la quita en la próxima restauración, o bórrela usted.`,
+  'mssql.stillSingleUser': (p: PhraseParams) =>
+    `${p['live']} vuelve a estar en uso, pero sigue en ${p['access']} (${p['error']}). Ejecute: ${p['sql']}`,
+  'mssql.tde': (p: PhraseParams) =>
+    `${p['db']} está cifrada con TDE${p['certificate'] ? ` (certificado ${p['certificate']})` : ''}: ` +
+    'esta copia solo se restaura en un servidor que tenga ese certificado con su clave privada. ' +
+    'Guarde una copia del certificado (vea docs/sqlserver.md).',
+  'mssql.noCompression': (p: PhraseParams) =>
+    `SQL Server rechazó BACKUP WITH COMPRESSION; se copia ${p['db']} sin comprimir.`,
+  'mssql.verifyRejectedKept': (p: PhraseParams) =>
+    `Se guarda la copia de seguridad de ${p['db']} aunque RESTORE VERIFYONLY la rechazó: ${p['error']}`,
+  'mssql.chainBroken': (p: PhraseParams) =>
+    `la copia ${p['kind'] === 'log' ? 'de registro' : 'diferencial'} de ${p['db']} (${p['path']}) no continúa la cadena y no se guardó: ${p['problem']}. Se hace una copia completa en su lugar.`,
+  'mssql.fileLeft': (p: PhraseParams) => `archivo de copia de SQL Server sin borrar: ${p['problem']}`,
+
+  // Avisos de copias, envíos, retención y simulacros
+  'warn.lowSpace': (p: PhraseParams) =>
+    `El disco de la carpeta de copias ${p['dir']} tiene ${p['free']} libres; la última copia ${p['type']} (${p['set']}) necesitó unos ${p['needed']} mientras se escribía (${p['stored']} guardados). Puede que esta copia no quepa: libere espacio (respaldo prune --dry-run) o lleve backupDir a un disco mayor.`,
+  'warn.cleanupFailed': (p: PhraseParams) => `la limpieza falló: ${p['error']}`,
+  'warn.notCopied': (p: PhraseParams) => `la copia ${p['set']} NO se envió a ${p['dest']}: ${p['error']}`,
+  'warn.notCopiedOffsite': (p: PhraseParams) => `la copia ${p['set']} no se envió fuera del servidor: ${p['error']}`,
+  'warn.notRemoved': (p: PhraseParams) => `no se pudo borrar ${p['set']}: ${p['error']}`,
+  'warn.notRemovedAt': (p: PhraseParams) => `no se pudo borrar ${p['set']} en ${p['dest']}: ${p['error']}`,
+  'warn.damagedKept': (p: PhraseParams) =>
+    `la copia ${p['set']} en ${p['dest']} está dañada: se conserva y la retención no la cuenta: ${p['problem']}`,
+  'warn.passedOver': (p: PhraseParams) =>
+    `se pasa por alto la copia ${p['set']} en ${p['dest']}, más reciente pero dañada: ${p['problem']}`,
+  'warn.remoteFailed': (p: PhraseParams) => `copia ${p['set']} en ${p['dest']}: FALLÓ`,
+  'note.remoteOk': (p: PhraseParams) => `copia ${p['set']} en ${p['dest']}: correcta`,
+  'warn.drillScratch': (p: PhraseParams) =>
+    `no se pudo borrar el destino temporal del simulacro ${p['target']} (${p['error']}); la próxima ejecución lo borra`,
+  'warn.drillNotRun': (p: PhraseParams) => `el simulacro tras la copia ${p['set']} no se pudo ejecutar: ${p['error']}`,
+  'warn.drillFailed': (p: PhraseParams) => `el simulacro de restauración de la copia ${p['set']} FALLÓ (drilled.json)`,
+  'warn.stillLists': (p: PhraseParams) =>
+    `la copia ${p['set']} aún incluye ${p['dbs']}, que ${p['count'] === '1' ? 'vuelve' : 'vuelven'} a estar en uso: ${p['error']}; la próxima copia o restauración lo reintenta`,
+  'warn.rollbackNotFinished': (p: PhraseParams) =>
+    `no se pudo terminar la vuelta atrás interrumpida que registra ${p['file']}: ${p['error']}`,
+
+  // Archivos de una copia que se dejan fuera o no se guardan
+  'file.notRegular': (p: PhraseParams) => `${p['path']}: no es un archivo normal, se omite`,
+  'file.sqliteConfigured': (p: PhraseParams) =>
+    `${p['path']}: archivo de base SQLite en una carpeta de aplicación, no se copia (se guarda mediante su entrada en databases)`,
+  'file.sqlite': (p: PhraseParams) =>
+    `${p['path']}: archivo de base SQLite en una carpeta de aplicación, no se copia; añádalo en "databases" para guardarlo de forma segura`,
+  'file.notFound': (p: PhraseParams) => `${p['path']}: no se encuentra`,
+  'file.notFolder': (p: PhraseParams) => `${p['path']}: no es una carpeta`,
+  'file.noSpace': (p: PhraseParams) => `${p['path']}: no queda espacio en el disco de la carpeta de copias`,
+  'file.error': (p: PhraseParams) => `${p['path']}: ${p['error']}`,
+
+  // Lo que hizo la recuperación tras una caída
+  'recover.finished': (p: PhraseParams): string =>
+    `se terminó una restauración interrumpida: ${PHRASES_ES[p['of'] as PhraseId](p)}`,
+  'recover.rollbackFinished': (p: PhraseParams) =>
+    `${p['db']}: se terminó una vuelta atrás interrumpida ("${p['kept']}" vuelve a ser la base en uso)`,
+  'recover.listed': (p: PhraseParams) => `${p['names']} incluida(s) en la copia pre_restore ${p['set']}`,
+  'recover.stoppedOrphans': (p: PhraseParams) =>
+    `se detuvieron ${p['count']} proceso(s) que dejó en marcha una ejecución interrumpida (pg_restore y sus procesos)`,
+  'recover.removedScratch': (p: PhraseParams) => `borrado ${p['path']}, que dejó una ejecución interrumpida`,
+  'recover.removedTemp': (p: PhraseParams) => `borrado ${p['path']}, que dejó una restauración interrumpida`,
+  'recover.removedLeftover': (p: PhraseParams) => `borrado ${p['name']} (lo dejó una ejecución interrumpida)`,
+  'recover.droppedDrill': (p: PhraseParams) =>
+    `borrada "${p['name']}" (la base temporal de un simulacro de restauración interrumpido)`,
+  'recover.droppedDrillOn': (p: PhraseParams) =>
+    `borrada "${p['name']}" en el servidor de simulacros ${p['server']} (la base temporal de un simulacro de restauración interrumpido)`,
+  'recover.pgRenamedBack': (p: PhraseParams) =>
+    `"${p['from']}" renombrada de nuevo a "${p['live']}" (una restauración se interrumpió durante el intercambio; la base está como antes de esa restauración)`,
+  'recover.pgDropped': (p: PhraseParams) =>
+    `borrada "${p['name']}" (la dejó una restauración interrumpida; no cambió "${p['live']}")`,
+  'recover.pgDroppedOn': (p: PhraseParams) =>
+    `borrada "${p['name']}" en el servidor de simulacros ${p['server']} (la dejó un simulacro de restauración interrumpido)`,
+  'recover.sqlitePutBack': (p: PhraseParams) =>
+    `devuelto a su sitio ${p['file']}, que apartó una restauración interrumpida antes del intercambio`,
+  'recover.sqliteStaleJournal': (p: PhraseParams) =>
+    `borrado un diario viejo que apartó una restauración interrumpida: ${p['file']}`,
+  'recover.sqliteKept': (p: PhraseParams) =>
+    `se conserva ${p['file']}: lo apartó una restauración interrumpida antes del intercambio, pero ${p['original']} vuelve a existir; revíselo a mano`,
+  'recover.sqliteUnfinished': (p: PhraseParams) => `borrado un archivo de restauración sin terminar ${p['file']}`,
+  'recover.mssqlRollbackFinished': (p: PhraseParams) =>
+    `se terminó una vuelta atrás interrumpida: la copia de seguridad ${p['incoming']} se renombró a ${p['live']}` +
+    `${p['replaced'] ? ` (la base que sustituye se conserva como ${p['replaced']})` : ''}`,
+  'recover.mssqlNotRenamed': (p: PhraseParams) =>
+    `${p['live']} vuelve a estar en MULTI_USER (una vuelta atrás interrumpida aún no la había renombrado)`,
+  'recover.mssqlSafetyMultiUser': (p: PhraseParams) =>
+    `la copia de seguridad ${p['safety']} vuelve a estar en MULTI_USER`,
+  'recover.mssqlMultiUser': (p: PhraseParams) => `${p['live']} vuelve a estar en MULTI_USER`,
+  'recover.mssqlSwapFinished': (p: PhraseParams) =>
+    `se terminó un intercambio interrumpido: la base restaurada ${p['temp']} se renombró a ${p['live']} (la anterior se conserva como ${p['safety']})`,
+  'recover.mssqlSwapUndone': (p: PhraseParams) =>
+    `se deshizo un intercambio interrumpido: ${p['safety']} se renombró de nuevo a ${p['live']}`,
+  'recover.mssqlDroppedTemp': (p: PhraseParams) => `borrada la base temporal sobrante ${p['temp']}`,
+  'recover.mssqlRestoreFinished': (p: PhraseParams) =>
+    `se terminó una restauración interrumpida: la base comprobada ${p['temp']} se renombró a ${p['live']}`,
+  'recover.mssqlRestoreUndone': (p: PhraseParams) =>
+    `se deshizo una restauración interrumpida: borrada la base temporal ${p['temp']}` +
+    `${p['untouched'] ? ` (${p['untouched']} no se tocó)` : ''}`,
+  'recover.mssqlRemovedFile': (p: PhraseParams) => `borrado el archivo de restauración sobrante ${p['file']}`,
+  'recover.mssqlRemovedJournal': (p: PhraseParams) => `borrado el diario de restauración ${p['file']}`,
+
   // Pasos de una restauración (la instantánea es de SQLite, el resto de PostgreSQL)
   'step.snapshot': (p: PhraseParams) => `haciendo una instantánea (${p['total']} páginas)`,
   'step.snapshotStoring': () => 'comprobando la instantánea (integrity_check, filas) y guardándola',

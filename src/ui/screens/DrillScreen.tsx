@@ -63,8 +63,10 @@ export function drillOutcomeRows(
       rows.push(...foldText(`  ${r.error}`, width, { color: theme.colors.error }, '    '));
     if (!r.ok && r.hint) rows.push(...foldText(`  ${t.common.hint}: ${r.hint}`, width, {}, '    '));
   }
-  for (const what of o.recovered)
-    rows.push(...foldText(t.drill.recovered(what), width, { color: theme.colors.muted }, '  '));
+  o.recovered.forEach((what, i) => {
+    const said = say(ui.lang, o.recoveredPhrases?.[i], what, theme.unicode);
+    rows.push(...foldText(t.drill.recovered(said), width, { color: theme.colors.muted }, '  '));
+  });
   if (o.results.length) rows.push(...foldText(t.drill.recorded, width, { color: theme.colors.muted }));
   // What the drill warned of as it went (a scratch target it could not remove, a read resumed).
   for (const w of warnings)

@@ -146,7 +146,17 @@ export function outcomeRows(
     }
   }
   for (const id of o.removedSafetySetIds) add([{ text: t.restore.safetyRemoved(id), color: theme.colors.muted }], '  ');
-  for (const r of o.recovered) add([{ text: `${t.common.status.warn}: ${r}`, color: theme.colors.warn }], '  ');
+  o.recovered.forEach((r, i) =>
+    add(
+      [
+        {
+          text: `${t.common.status.warn}: ${say(lang, o.recoveredPhrases?.[i], r, theme.unicode)}`,
+          color: theme.colors.warn,
+        },
+      ],
+      '  ',
+    ),
+  );
   // What the run warned of as it went (a read resumed, a file decrypted on the way, a damaged database kept as it was).
   if (warnings.length) rows.push([]);
   for (const w of warnings) add([{ text: `${t.common.status.warn}: ${w}`, color: theme.colors.warn }], '    ');
