@@ -1,7 +1,10 @@
+import { statSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CommandError } from '../src/core/errors.js';
 import { pgProgressLine } from '../src/drivers/postgres/args.js';
 import { runCapture } from '../src/exec/spawn.js';
+import { makeTmpDir } from './helpers/tmp.js';
 
 /** A child that prints progress and messages on stderr (the last line without its newline), then fails. */
 const noisy = {
@@ -36,5 +39,24 @@ describe('spawn: the stderr tail errors quote', () => {
   it('keeps every line otherwise', async () => {
     const err = await failure(noisy);
     expect((err.details as { stderrTail: string }).stderrTail.split('\n')).toHaveLength(4);
+  });
+});
+
+describe('spawn: privateFiles', () => {
+  it("a child's files are 0600 and its folders 0700 whatever the umask, and the umask is put back", async () => {
+    const dir = makeTmpDir('respaldo-umask-');
+    const before = process.umask(0o022);
+    try {
+      const make = (sub: string, privateFiles: boolean) =>
+        runCapture({ command: 'sh', args: ['-c', `mkdir ${sub} && echo rows > ${sub}/1.dat`], cwd: dir, privateFiles });
+      await make('open', false);
+      await make('private', true);
+      expect(process.umask()).toBe(0o022);
+      const mode = (p: string) => statSync(join(dir, p)).mode & 0o777;
+      expect([mode('open'), mode('open/1.dat')]).toEqual([0o755, 0o644]);
+      expect([mode('private'), mode('private/1.dat')]).toEqual([0o700, 0o600]);
+    } finally {
+      process.umask(before);
+    }
   });
 });

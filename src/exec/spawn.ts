@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { isMainThread } from 'node:worker_threads';
 import type { Readable } from 'node:stream';
 import { CommandError, RespaldoError } from '../core/errors.js';
 
@@ -25,6 +26,11 @@ export interface SpawnSpec {
    * stderr tail that errors quote, so that they never push the child's own error out of it.
    */
   progressLine?: (line: string) => boolean;
+  /**
+   * The files the child creates are the owner's alone (umask 077): pg_dump's directory format writes each table's
+   * rows to a file made with the process umask (0644), which no option of its own changes.
+   */
+  privateFiles?: boolean;
 }
 
 export interface ChildOutcome {
@@ -55,15 +61,32 @@ export function displayCommand(spec: Pick<SpawnSpec, 'command' | 'args' | 'secre
   return maskSecrets([spec.command, ...spec.args].map(quote).join(' '), spec.secrets);
 }
 
+/**
+ * Runs `start` with the process umask set to `mask` (when not null), then puts it back. A child inherits the umask
+ * at its fork, which `spawn` does before returning; the main thread runs nothing else meanwhile, and a file the
+ * thread pool creates in that instant can only come out more private than asked.
+ */
+function withUmask<T>(mask: number | null, start: () => T): T {
+  if (mask === null || !isMainThread) return start(); // a worker thread may not change the umask
+  const before = process.umask(mask);
+  try {
+    return start();
+  } finally {
+    process.umask(before);
+  }
+}
+
 /** Starts a child whose stdout is consumed as a stream (a dump). */
 export function spawnStreaming(spec: SpawnSpec): StreamingChild {
-  const child = spawn(spec.command, spec.args, {
-    cwd: spec.cwd,
-    env: { ...process.env, ...spec.env },
-    stdio: [spec.stdin ?? 'ignore', 'pipe', 'pipe'],
-    signal: spec.signal,
-    killSignal: 'SIGTERM',
-  });
+  const child = withUmask(spec.privateFiles ? 0o077 : null, () =>
+    spawn(spec.command, spec.args, {
+      cwd: spec.cwd,
+      env: { ...process.env, ...spec.env },
+      stdio: [spec.stdin ?? 'ignore', 'pipe', 'pipe'],
+      signal: spec.signal,
+      killSignal: 'SIGTERM',
+    }),
+  );
   let stderr = '';
   let partialLine = '';
   const progressLine = spec.progressLine;

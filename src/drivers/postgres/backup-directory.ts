@@ -90,6 +90,7 @@ export async function openDirectoryDump(run: BackupRun): Promise<OpenedDump> {
     signal: ctx.signal,
     missingHint: missingToolHint('pg_dump'),
     progressLine: pgProgressLine,
+    privateFiles: true, // each table's rows, uncompressed, in the scratch folder: 0600 from the first byte
   });
   children.add(child.child);
   child.stdout.resume();
