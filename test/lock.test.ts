@@ -89,23 +89,27 @@ describe('one writer per backup folder', () => {
     expect(existsSync(lock)).toBe(false);
   });
 
-  it('a lock held by a live process blocks create, restore and delete with exit 6 and names the holder', async () => {
+  it('a lock held by a live process blocks create, restore, delete and prune with exit 6 and names the holder', async () => {
     const s = demoSetup();
     const first = await runCli(['create', '--json', '--config', s.configFile], { cwd: s.dir });
     expect(first.code, describeResult(first)).toBe(0);
     const id = parseJsonOutput<Manifest>(first.stdout).id;
     const lock = writeLock(s, { pid: process.pid, host: hostname() });
-    for (const args of [['create'], ['restore', id, '--yes'], ['delete', id, '--yes']]) {
+    // prune: said once, before any table or removal (it listed every set, then failed each one with exit 7)
+    for (const args of [['create'], ['restore', id, '--yes'], ['delete', id, '--yes'], ['prune']]) {
       const r = await runCli([...args, '--config', s.configFile], { cwd: s.dir });
       expect(r.code, `${args.join(' ')}\n${describeResult(r)}`).toBe(6);
       expect(r.stderr).toContain(`pid ${process.pid}`);
       expect(r.stderr).toContain(lock);
+      if (args[0] === 'prune') expect(r.stdout).toBe('');
     }
     expect(existsSync(lock)).toBe(true);
     expect((await list(s)).map((x) => x.id)).toEqual([id]);
     // reading commands do not need the lock
     const v = await runCli(['verify', id, '--config', s.configFile], { cwd: s.dir });
     expect(v.code, describeResult(v)).toBe(0);
+    const dry = await runCli(['prune', '--dry-run', '--config', s.configFile], { cwd: s.dir });
+    expect(dry.code, describeResult(dry)).toBe(0);
   });
 
   it('a lock from another host is never taken over', async () => {

@@ -285,18 +285,21 @@ export async function setKeep(cfg: Pick<LoadedConfig, 'backupDir'>, id: string, 
  * delete); the folder is renamed out of sight, then removed, so no half-deleted set is ever listed.
  */
 export async function deleteSet(cfg: LoadedConfig, id: string): Promise<void> {
-  await withLock(cfg.backupDir, `delete ${id}`, async () => {
-    // A differential or incremental applies on this set: deleting it would leave them unrestorable.
-    const dependents = (await listSets(cfg)).filter((s) => s.needs?.includes(id)).map((s) => s.id);
-    if (dependents.length) {
-      throw new RespaldoError(
-        'refused',
-        `Set ${id} is the base of ${dependents.join(', ')}: they store only changes on it, and could no longer be restored.`,
-        `Delete ${dependents.length > 1 ? 'those sets' : 'that set'} first (newest first), or keep this one.`,
-      );
-    }
-    await deleteSetUnlocked(cfg, id);
-  });
+  await withLock(cfg.backupDir, `delete ${id}`, () => deleteSetChecked(cfg, id));
+}
+
+/** Deletes set `id` unless a differential or incremental applies on it; the caller holds the lock. */
+export async function deleteSetChecked(cfg: LoadedConfig, id: string): Promise<void> {
+  // A differential or incremental applies on this set: deleting it would leave them unrestorable.
+  const dependents = (await listSets(cfg)).filter((s) => s.needs?.includes(id)).map((s) => s.id);
+  if (dependents.length) {
+    throw new RespaldoError(
+      'refused',
+      `Set ${id} is the base of ${dependents.join(', ')}: they store only changes on it, and could no longer be restored.`,
+      `Delete ${dependents.length > 1 ? 'those sets' : 'that set'} first (newest first), or keep this one.`,
+    );
+  }
+  await deleteSetUnlocked(cfg, id);
 }
 
 export async function deleteSetUnlocked(cfg: LoadedConfig, id: string): Promise<void> {

@@ -1,7 +1,8 @@
 import { RefusedError, errorMessage } from '../core/errors.js';
 import type { Reporter } from '../core/events.js';
 import type { LoadedConfig, SetSummary } from '../core/types.js';
-import { deleteSet, listSets } from './catalog.js';
+import { deleteSetChecked, listSets } from './catalog.js';
+import { withLock } from './lock.js';
 import { jobsFromLog } from './log-jobs.js';
 import { writeLog } from './log.js';
 import { ranBy } from '../core/who.js';
@@ -16,7 +17,7 @@ import { said } from '../core/phrases.js';
  * Safety: refuses (RefusedError, nothing removed) when the newest backup set (pre_restore
  * safety copies aside) is not `completed`: nothing is pruned after a failed or partial run.
  * A dry run never refuses; it reports the refusal in `refused` and removes nothing.
- * Sets are removed one by one (each delete takes the backup folder lock); a set that cannot be
+ * Sets are removed one by one, the backup folder lock held throughout; a set that cannot be
  * removed is reported in `failed` and the others are still processed.
  */
 
@@ -58,8 +59,17 @@ export function pruneRefusal(sets: SetSummary[]): { reason: string; newest: SetS
   };
 }
 
-/** Plans retention over the published sets and, unless dry-run, removes what the plan removes. */
+/**
+ * Plans retention over the published sets and, unless dry-run, removes what the plan removes. A real prune holds
+ * the backup folder lock from its listing to its last removal: with another run holding it, nothing is removed
+ * and that is said once (LockHeldError, exit 6), and no set is published or deleted between the plan and it.
+ */
 export async function pruneSets(cfg: LoadedConfig, opts: PruneOptions, reporter: Reporter): Promise<PruneResult> {
+  if (opts.dryRun === true) return prune(cfg, opts, reporter);
+  return withLock(cfg.backupDir, 'prune', () => prune(cfg, opts, reporter));
+}
+
+async function prune(cfg: LoadedConfig, opts: PruneOptions, reporter: Reporter): Promise<PruneResult> {
   const dryRun = opts.dryRun === true;
   const sets = await listSets(cfg);
   const logJobs = jobsFromLog(cfg.backupDir, sets);
@@ -104,7 +114,7 @@ export async function pruneSets(cfg: LoadedConfig, opts: PruneOptions, reporter:
   if (!dryRun) {
     for (const p of toRemove) {
       try {
-        await deleteSet(cfg, p.set.id);
+        await deleteSetChecked(cfg, p.set.id); // the lock is held (pruneSets)
         result.removed.push(p.set.id);
       } catch (err) {
         result.failed.push({ id: p.set.id, error: errorMessage(err) });
