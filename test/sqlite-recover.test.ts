@@ -1,11 +1,13 @@
 import { copyFileSync, existsSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { CollectingReporter } from '../src/core/events.js';
 import type { DriverContext } from '../src/drivers/driver.js';
 import { sqliteDriver } from '../src/drivers/sqlite/index.js';
-import { makeTmpDir } from './helpers/tmp.js';
+import { describeResult, runCli } from './helpers/cli.js';
+import { dbDigest } from './helpers/sqlite.js';
+import { demoSetup, makeTmpDir } from './helpers/tmp.js';
 
 const ctx = (dir: string): DriverContext => ({
   reporter: new CollectingReporter(),
@@ -64,5 +66,29 @@ describe('sqlite recover after a restore killed around its swap', () => {
     ]);
     expect(readdirSync(dir).sort()).toEqual(['app.db']);
     expect(existsSync(join(dir, 'app.db-wal'))).toBe(false);
+  });
+});
+
+describe('what a killed in-place restore left beside one database', () => {
+  it('status lists it; the next create of another database removes it, the live file untouched', async () => {
+    const s = demoSetup();
+    const made = await runCli(['create', '--json', '--db', 'inventario', '--config', s.configFile], { cwd: s.dir });
+    expect(made.code, describeResult(made)).toBe(0);
+    const before = dbDigest(s.dbs.inventario);
+    // as a restore killed while writing it leaves it (the name is what recovery goes by)
+    const staging = join(dirname(s.dbs.inventario), `.inventario.db.respaldo-restore-20261201_020000.tmp`);
+    writeFileSync(staging, Buffer.alloc(64 * 1024, 7));
+    const st = await runCli(['status', '--config', s.configFile], { cwd: s.dir });
+    expect(st.stdout).toContain(
+      `Interrupted restores:\n  inventario: ${staging}: the unfinished copy of a killed restore; the next create or restore removes it`,
+    );
+    const other = await runCli(['create', '--db', 'users', '--no-files', '--config', s.configFile], { cwd: s.dir });
+    expect(other.code, describeResult(other)).toBe(0);
+    expect(other.stdout + other.stderr).toContain(`removed an unfinished restore file ${staging}`);
+    expect(existsSync(staging)).toBe(false);
+    expect(dbDigest(s.dbs.inventario)).toEqual(before);
+    expect((await runCli(['status', '--config', s.configFile], { cwd: s.dir })).stdout).not.toContain(
+      'Interrupted restores:',
+    );
   });
 });

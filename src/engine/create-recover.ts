@@ -5,6 +5,7 @@ import type { Reporter } from '../core/events.js';
 import { said, sayingWithin, type Said } from '../core/phrases.js';
 import type { LoadedConfig } from '../core/types.js';
 import type { DriverContext } from '../drivers/driver.js';
+import { capabilitiesOf } from '../drivers/capabilities.js';
 import { driverFor } from '../drivers/registry.js';
 import { stopOrphansOf } from '../exec/orphans.js';
 import { ensurePrivateDir } from './fs-util.js';
@@ -39,7 +40,7 @@ export async function recoverInterrupted(
     done.push(a.message);
   }
   try {
-    for (const name of databases) {
+    for (const name of withLocalRecovery(cfg, databases)) {
       const db = cfg.databases.find((d) => d.name === name);
       if (!db || signal?.aborted) continue;
       const ctx: DriverContext = {
@@ -68,6 +69,16 @@ export async function recoverInterrupted(
     await fsp.rm(scratchDir, { recursive: true, force: true });
   }
   return done;
+}
+
+/**
+ * `databases` and, after them, every configured database whose interrupted restores leave only files beside it
+ * (SQLite: no server to reach, a few names read): a killed restore of one is finished by the next create or
+ * restore of any, as the README promises, not only of that one (a 183 MB staging file stayed beside the live file).
+ */
+export function withLocalRecovery(cfg: Pick<LoadedConfig, 'databases'>, databases: readonly string[]): string[] {
+  const local = cfg.databases.filter((d) => !capabilitiesOf(d.engine).serverLeftovers).map((d) => d.name);
+  return [...new Set([...databases, ...local])];
 }
 
 /**

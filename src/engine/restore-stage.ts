@@ -22,7 +22,7 @@ import { writeLog } from './log.js';
 import { localReader, openStoredPart, type StoredReader } from './stored-part.js';
 import type { RemoteFiles } from './remote-read.js';
 import { sweepTemps } from './temp-journal.js';
-import { removeDeadRunScratch, stopOrphansOfDeadRuns } from './create-recover.js';
+import { removeDeadRunScratch, stopOrphansOfDeadRuns, withLocalRecovery } from './create-recover.js';
 import { checkFiles, expectedFiles } from './verify.js';
 import { dbConfig, setsRoot, type RestorePlan } from './restore-plan.js';
 import { readManifestFile } from './manifest.js';
@@ -176,7 +176,8 @@ export async function decryptForRestore(
 
 /**
  * Finishes what killed runs left (their processes and scratch folders, journaled temporary paths, rollbacks cut
- * short, each driver's `recover` for the databases of the plan); one line per action.
+ * short, each driver's `recover` for the databases of the plan and those that leave only local files); one line
+ * per action.
  */
 export async function recoverBeforeRestore(
   cfg: LoadedConfig,
@@ -189,8 +190,11 @@ export async function recoverBeforeRestore(
   recovered.push(...(await removeDeadRunScratch(cfg)));
   recovered.push(...(await sweepTemps(cfg.backupDir)));
   recovered.push(...(await finishInterruptedSwapBacks(cfg, reporter)));
-  for (const d of plan.databases) {
-    const db = dbConfig(cfg, d.database);
+  for (const name of withLocalRecovery(
+    cfg,
+    plan.databases.map((d) => d.database),
+  )) {
+    const db = dbConfig(cfg, name);
     recovered.push(...(await driverFor(db.engine).recover(db, ctxFor(db))));
   }
   return recovered;

@@ -1,5 +1,5 @@
 import { existsSync, promises as fsp, readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import type { LoadedConfig, SetSummary, SetType } from '../core/types.js';
 import { formatLocal } from '../core/format.js';
 import { SWAP_JOURNAL_PREFIX, listSets } from './catalog.js';
@@ -9,6 +9,7 @@ import { readSchedulerState, type SchedulerState } from '../scheduler/state.js';
 import { isStale, LOCK_NAME } from './lock.js';
 import { errorMessage } from '../core/errors.js';
 import { capabilitiesOf } from '../drivers/capabilities.js';
+import { FILE_ASIDE_MARK, FILE_STAGING_MARK } from '../drivers/shared/names.js';
 
 export interface StatusReport {
   configFile: string;
@@ -57,6 +58,36 @@ export interface DatabaseLeftovers {
  * with `drill.server`, also what killed drills left on that server.
  */
 export async function findDatabaseLeftovers(cfg: LoadedConfig): Promise<DatabaseLeftovers[]> {
+  const local = cfg.databases
+    .filter((db) => !capabilitiesOf(db.engine).serverLeftovers && db.path)
+    .map((db) => ({ database: db.name, engine: db.engine, leftovers: filesLeftBeside(db.path!) }));
+  return [...local, ...(await onServers(cfg))];
+}
+
+/**
+ * The files a killed restore left beside a database file (SQLite): its staging copy, a journal it set aside.
+ * Read-only, by name alone, without loading the driver.
+ */
+function filesLeftBeside(file: string): string[] {
+  const dir = dirname(file);
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return [];
+  }
+  const staging = `.${basename(file)}${FILE_STAGING_MARK}`;
+  return names.flatMap((n) => {
+    const path = join(dir, n);
+    if (n.startsWith(staging))
+      return [`${path}: the unfinished copy of a killed restore; the next create or restore removes it`];
+    if (n.startsWith(`${basename(file)}-`) && n.includes(FILE_ASIDE_MARK))
+      return [`${path}: a journal a killed restore set aside; the next create or restore puts it back or removes it`];
+    return [];
+  });
+}
+
+async function onServers(cfg: LoadedConfig): Promise<DatabaseLeftovers[]> {
   const asked = cfg.databases.filter((db) => capabilitiesOf(db.engine).serverLeftovers);
   if (!asked.length) return [];
   // Drivers (and their database libraries) only when some database can have leftovers on its server.
