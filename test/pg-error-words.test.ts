@@ -35,7 +35,7 @@ describe('pgError: English words, Spanish phrases', () => {
       { code: '28P01', message: 'password authentication failed for user "app" (s3cret)' },
       'PostgreSQL at db1:5433: password authentication failed for user "app".',
       'PostgreSQL en db1:5433: la contraseña del usuario "app" no es válida.',
-      'Revise el usuario y la contraseña de la configuración (normalmente la variable ${DB_PASSWORD}) y repita; no se cambió nada.',
+      'Revise el usuario y la contraseña de la configuración (su "password", o la variable ${…} que nombra, leída del entorno o de .env) y repita; no se cambió nada.',
     ],
     [
       { code: '3D000' },

@@ -205,7 +205,7 @@ export const PHRASES_EN = {
   'pgconn.authFailed': (p: PhraseParams) =>
     `PostgreSQL at ${p['at']}: password authentication failed for user "${p['user']}".`,
   'pgconn.authFailedHint': () =>
-    'Check the user and password in the config (usually the ${DB_PASSWORD} variable) and try again; nothing was changed.',
+    'Check the user and password in the config (its "password", or the ${VAR} it names, read from the environment or .env) and try again; nothing was changed.',
   'pgconn.noDatabase': (p: PhraseParams) => `PostgreSQL at ${p['at']}: database "${p['db']}" does not exist.`,
   'pgconn.noDatabaseHint': (p: PhraseParams) =>
     `Check the database name in the config; \`psql -l\` lists the databases on ${p['at']}.`,

@@ -407,7 +407,7 @@ export function hintForStderr(stderr: string, what: { tool: PgTool; conn: PgConn
   const s = stderr.toLowerCase();
   const at = `${what.conn.host ?? 'localhost'}:${what.conn.port ?? 5432}`;
   if (s.includes('password authentication failed') || s.includes('no password supplied') || s.includes('fe_sendauth')) {
-    return `Check the user and password for ${at} in the config (the password comes from the URL or "password", usually via \${DB_PASSWORD}).`;
+    return `Check the user and password for ${at} in the config (the password comes from the URL or "password", or the \${VAR} they name, read from the environment or .env).`;
   }
   const ended = sessionEndedBy(stderr);
   if (ended) return ended.hint;

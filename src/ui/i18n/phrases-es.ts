@@ -190,7 +190,7 @@ export const PHRASES_ES = {
   'pgconn.authFailed': (p: PhraseParams) =>
     `PostgreSQL en ${p['at']}: la contraseña del usuario "${p['user']}" no es válida.`,
   'pgconn.authFailedHint': () =>
-    'Revise el usuario y la contraseña de la configuración (normalmente la variable ${DB_PASSWORD}) y repita; no se cambió nada.',
+    'Revise el usuario y la contraseña de la configuración (su "password", o la variable ${…} que nombra, leída del entorno o de .env) y repita; no se cambió nada.',
   'pgconn.noDatabase': (p: PhraseParams) => `PostgreSQL en ${p['at']}: la base "${p['db']}" no existe.`,
   'pgconn.noDatabaseHint': (p: PhraseParams) =>
     `Revise el nombre de la base en la configuración; \`psql -l\` lista las bases de ${p['at']}.`,
