@@ -57,9 +57,23 @@ const sendWebhook: Sender<WebhookNotification> = async (channel, message) => {
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify(webhookBody(channel.format, message)),
     signal: AbortSignal.timeout(30_000),
+  }).catch((err: unknown) => {
+    throw new Error(whyNotSent(err));
   });
   if (!res.ok) throw Object.assign(new Error(`HTTP ${res.status} ${res.statusText}`), { status: res.status });
 };
+
+/**
+ * Why a request never got an answer: fetch says only "fetch failed" and keeps the reason in `cause` (a refused
+ * connection, a host not found, a certificate refused), which is what the operator needs.
+ */
+export function whyNotSent(err: unknown): string {
+  if (err instanceof Error && err.name === 'TimeoutError') return 'no answer within 30 s';
+  const cause = (err as { cause?: { code?: unknown; message?: unknown } } | null)?.cause;
+  const detail = typeof cause?.code === 'string' ? cause.code : typeof cause?.message === 'string' ? cause.message : '';
+  const base = err instanceof Error ? err.message : String(err);
+  return detail && !base.includes(detail) ? `${base}: ${detail}` : base;
+}
 
 /** The senders by channel type. */
 export const SENDERS: { [T in NotificationConfig['type']]: Sender<Extract<NotificationConfig, { type: T }>> } = {
