@@ -157,6 +157,10 @@ describe('delete', () => {
     await cli(s, ['delete', a.id, '--yes'], 8);
     await cli(s, ['delete', '../logs', '--yes'], 2);
     expect(existsSync(join(s.backupDir, 'logs'))).toBe(true);
+
+    // a set the operator marked keep goes only when named, and the output says what it was
+    await cli(s, ['keep', b.id]);
+    expect((await cli(s, ['delete', b.id, '--yes'])).stdout).toBe(`Deleted set ${b.id} (it was marked keep).\n`);
   });
 
   it('a manifest listing a renamed safety database for SQLite is refused (exit 9), deleting nothing', async () => {

@@ -1,7 +1,9 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Command } from 'commander';
 import { RefusedError } from '../../core/errors.js';
 import { EXIT } from '../../core/exit-codes.js';
-import { deleteSet, readManifest } from '../../engine/catalog.js';
+import { KEEP_MARK, deleteSet, readManifest, setDir } from '../../engine/catalog.js';
 import { getStatus } from '../../engine/status.js';
 import { addCommonOptions, runAction } from '../context.js';
 import { foldLine, formatAge, formatBytes, formatDuration, formatLocal, outputWidth, table } from '../format.js';
@@ -17,6 +19,7 @@ export function register(program: Command): void {
     runAction({ yes: 'flag' }, async (io, opts, id: string) => {
       const cfg = await io.config();
       const m = await readManifest(cfg, id);
+      const kept = existsSync(join(setDir(cfg, m.id), KEEP_MARK)); // made deliberately: said before and after
       if (!opts.yes) {
         if (!io.isTTY)
           throw new RefusedError(
@@ -28,14 +31,15 @@ export function register(program: Command): void {
           io.err(
             `Set ${m.id} keeps ${drops.join(', ')} on the server (the database replaced by a restore): deleting the set DROPS ${drops.length === 1 ? 'it' : 'them'}.`,
           );
+        if (kept) io.err(`Set ${m.id} is marked keep (\`respaldo keep\`): retention never removes it.`);
         if (!(await io.confirmWord(`Type ${m.id} to delete that set:`, m.id))) {
           io.err('Cancelled; nothing was deleted.');
           return EXIT.refused;
         }
       }
       await deleteSet(cfg, m.id);
-      if (io.json) io.printJson({ deleted: m.id });
-      else io.out(`Deleted set ${m.id}.`);
+      if (io.json) io.printJson({ deleted: m.id, ...(kept ? { wasMarkedKeep: true } : {}) });
+      else io.out(`Deleted set ${m.id}${kept ? ' (it was marked keep)' : ''}.`);
     }),
   );
 
