@@ -139,6 +139,22 @@ describe('--json gives one document on stdout', () => {
   });
 });
 
+describe('descriptions never reach a terminal as control characters', () => {
+  it('create refuses one with an escape sequence (exit 2, no set); show prints one read from a manifest with ?', async () => {
+    const s = demoSetup();
+    const r = await cli(s, ['create', '--no-files', '--description', 'before \u001b]0;owned\u0007 upgrade'], 2);
+    expect(r.stderr).toContain('The description holds a control character');
+    expect(parseJsonOutput<SetSummary[]>((await cli(s, ['list', '--json'])).stdout)).toEqual([]);
+    // a manifest written elsewhere (a set fetched from a destination) may hold one
+    const m = parseJsonOutput<Manifest>((await cli(s, ['create', '--json', '--no-files'])).stdout);
+    const file = join(s.backupDir, m.id, 'manifest.json');
+    writeFileSync(file, readFileSync(file, 'utf8').replace('"description": null', '"description": "x\\u001b[2Jy\\r"'));
+    const shown = (await cli(s, ['show', m.id])).stdout;
+    expect(shown).toContain('  description: x?[2Jy?\n');
+    expect(shown).not.toContain('\u001b');
+  });
+});
+
 describe('delete', () => {
   it('with --yes removes the set; without a terminal and without --yes it refuses', async () => {
     const s = demoSetup();

@@ -1,5 +1,13 @@
 /** Sizes, durations and ages as operators read them; shared by the CLI and the menu. */
 
+/**
+ * `text` safe to print on a terminal: each control character (an escape sequence's start, a carriage return) as
+ * `?`. For free text read from a manifest (a description), which a set from a destination may carry as written.
+ */
+export function printable(text: string): string {
+  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?');
+}
+
 export function formatBytes(bytes: number | undefined | null): string {
   if (bytes === undefined || bytes === null || !Number.isFinite(bytes)) return '-';
   const units = ['B', 'KB', 'MB', 'GB', 'TB'];

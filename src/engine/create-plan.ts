@@ -15,6 +15,9 @@ import { encryptsLocally } from './crypt.js';
 import { codec, defaultCodecName } from './codec.js';
 import { chooseBase, type ChainSet } from './chain.js';
 
+/** C0 and C1 control characters: a description is shown on terminals, where they would act, not read. */
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+
 /**
  * Planning a backup (pure): which databases, which type each gets (a delta on a base, or a full and why),
  * the codec and level of each. create.ts runs the plan.
@@ -155,6 +158,12 @@ export function planBackup(
     throw new UsageError(
       'Nothing to back up: no databases and no files are configured.',
       `Add databases or files to ${cfg.file}.`,
+    );
+  }
+  if (opts.description !== undefined && CONTROL.test(opts.description)) {
+    throw new UsageError(
+      'The description holds a control character (an escape sequence, a tab or a line break).',
+      'Write it as plain text on one line; nothing was backed up.',
     );
   }
   const allFull = chainType !== null && !dbs.some((d) => 'base' in d && d.base);

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { DUMP_MEMBER_ROLE, type SetSummary } from '../../core/types.js';
 import { configuredDatabase } from '../../config/lookup.js';
 import { listDamagedSets, listSets, readDrillRecord, readManifest, setDir } from '../../engine/catalog.js';
+import { printable } from '../../core/format.js';
 import { EXIT } from '../../core/exit-codes.js';
 import { addCommonOptions, runAction } from '../context.js';
 import { fitTable, foldLine, formatBytes, formatLocal, outputWidth, table, tableWidth, wrapWords } from '../format.js';
@@ -137,7 +138,7 @@ export function register(program: Command): void {
       io.out(`Set ${m.id}  type ${m.type}  status ${m.status}`);
       const [started, completed] = [m.startedAt, m.completedAt].map((at) => formatLocal(at, { seconds: true }));
       io.out(`  started ${started}  completed ${completed}  host ${m.host}  respaldo ${m.tool.version}`);
-      if (m.description) io.out(`  description: ${m.description}`);
+      if (m.description) io.out(`  description: ${printable(m.description)}`);
       if (m.restoreOf) io.out(`  safety copy taken before restoring set ${m.restoreOf}`);
       for (const n of m.chainNotes ?? []) io.out(`  note: ${n}`);
       for (const d of m.databases) {

@@ -2,7 +2,7 @@ import { useEffect, useState } from 'react';
 import { Box, Text } from 'ink';
 import type { DrillRecord, DrillResult, Manifest } from '../../core/types.js';
 import { silentReporter } from '../../core/events.js';
-import { wrapWords } from '../../core/format.js';
+import { printable, wrapWords } from '../../core/format.js';
 import { ErrorBox } from '../components/ErrorBox.js';
 import { drillCheckText } from './DrillScreen.js';
 import { Screen } from '../components/Screen.js';
@@ -64,7 +64,7 @@ export function manifestLines(
   kv(d.status, t.common.status[m.status], statusColor(theme, m.status));
   kv(d.started, formatDate(m.startedAt));
   kv(d.duration, formatDuration(new Date(m.completedAt).getTime() - new Date(m.startedAt).getTime()));
-  if (m.description) kv(d.description, m.description);
+  if (m.description) kv(d.description, printable(m.description));
   if (m.job) kv(d.job, m.job);
   if (m.restoreOf) kv(d.restoreOf, m.restoreOf);
   if (keep !== null) kv(d.keep, keep ? d.keepYes : d.keepNo, keep ? theme.colors.ok : undefined);
