@@ -10,7 +10,7 @@ import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TmuxScreen } from './helpers/tty.js';
+import { startCliInTmux, TmuxScreen } from './helpers/tty.js';
 
 const run = promisify(execFile);
 const ROOT = resolve(import.meta.dirname, '..');
@@ -256,6 +256,29 @@ describe('menu end to end (real binary in tmux, real SQLite databases)', () => {
     s = await t.waitFor('1. Create backup now');
     await t.key('q');
     await t.waitFor('EXIT=0');
+  });
+
+  it("a config it cannot load: its error and what to do in the menu's language, folded at spaces at 80 columns", async () => {
+    const bad = join(dir, 'bad_config.json');
+    writeFileSync(
+      bad,
+      JSON.stringify({ backupDir: './b', databases: [{ name: 'u', engine: 'sqlite', path: './u.db', x: 1 }] }),
+    );
+    const tty = startCliInTmux(['--lang', 'es', '--config', bad], dir, { width: 80, height: 24 });
+    try {
+      expect(await tty.exitCode()).toBe(3);
+      const text = tty
+        .screen()
+        .split('\n')
+        .map((l) => l.trim())
+        .join(' ');
+      expect(text).toContain(`Error: ${bad}: databases[0].x: unknown field (check the spelling)`);
+      expect(text).toContain('Qué hacer: Corrija el campo indicado arriba y repita; no se cambió nada.');
+      // every line ends at a space: no word cut by the terminal's own wrapping
+      expect(tty.screen()).not.toMatch(/\w\n\w/);
+    } finally {
+      tty.kill();
+    }
   });
 
   it('without a terminal the menu is not opened: a hint and the usage exit code', async () => {

@@ -217,7 +217,7 @@ describe('restore plan phrases', () => {
       'scheduler, pid 42 on db1 since 2026-11-22T02:00:00.000Z',
       { purpose: 'scheduler', pid: 42, host: 'db1', startedAt: '2026-11-22T02:00:00.000Z' },
     );
-    expect(lock.message).toBe(english(lock.phrases!.message));
+    expect(lock.message).toBe(english(lock.phrases!.message!));
     const f = renderUi(<ErrorBox error={lock} />, { lang: 'es' })
       .lastFrame()!
       .replace(/[\s│╭╮╰╯─]+/g, ' ');
@@ -235,7 +235,7 @@ describe('restore plan phrases', () => {
     const plan = await planRestore(cfg, m.id, { databases: ['users'] });
     const err = await executeRestore(cfg, plan, silentReporter).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(VerifyError);
-    expect((err as VerifyError).message).toBe(english((err as VerifyError).phrases!.message));
+    expect((err as VerifyError).message).toBe(english((err as VerifyError).phrases!.message!));
     const es = renderUi(<ErrorBox error={err} />, { lang: 'es' })
       .lastFrame()!
       .replace(/[\s│╭╮╰╯─]+/g, ' ');

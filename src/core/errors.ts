@@ -1,5 +1,5 @@
 import { EXIT, type ExitKind } from './exit-codes.js';
-import { phrase, type Phrase } from './phrases.js';
+import { english, phrase, type Phrase } from './phrases.js';
 
 /**
  * An error an operator can act on. `message` says what happened in the operator's words,
@@ -11,7 +11,7 @@ export class RespaldoError extends Error {
   readonly hint: string | undefined;
   readonly details: Record<string, unknown> | undefined;
   /** `message` and `hint` as phrases, for the menu's languages (the common errors only). */
-  phrases: { message: Phrase; hint?: Phrase } | undefined;
+  phrases: { message?: Phrase; hint?: Phrase } | undefined;
 
   constructor(kind: ExitKind, message: string, hint?: string, details?: Record<string, unknown>) {
     super(message);
@@ -28,6 +28,12 @@ export class RespaldoError extends Error {
   /** Attaches the phrases of `message` and `hint`; returns this error. */
   withPhrases(message: Phrase, hint?: Phrase): this {
     this.phrases = { message, ...(hint ? { hint } : {}) };
+    return this;
+  }
+
+  /** Attaches the phrase of `hint` alone (a message that quotes a validator's English stays as it is). */
+  withHintPhrase(hint: Phrase): this {
+    this.phrases = { ...this.phrases, hint };
     return this;
   }
 
@@ -50,10 +56,11 @@ export class ConfigError extends RespaldoError {
     super(
       'config',
       path ? `${file}: ${path}: ${problem}` : `${file}: ${problem}`,
-      hint ?? 'Fix the field named above and run the command again; nothing was changed.',
+      hint ?? english(phrase('config.fixHint')),
       { file, path: path ?? null },
     );
     this.name = 'ConfigError';
+    if (hint === undefined) this.withHintPhrase(phrase('config.fixHint'));
     this.file = file;
     this.path = path;
   }

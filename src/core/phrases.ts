@@ -168,6 +168,7 @@ export const PHRASES_EN = {
   'refuse.filesTargetHint': () => 'Choose an empty or new folder with --to.',
 
   // Errors the menu shows most
+  'config.fixHint': () => 'Fix the field named above and run the command again; nothing was changed.',
   'error.lockHeld': () => 'Another respaldo process is working on this backup folder.',
   'error.lockHeldBy': (p: PhraseParams) =>
     `Another respaldo process is working on this backup folder (${p['purpose']}, pid ${p['pid']} on ${p['host']} since ${p['startedAt']}).`,

@@ -1,10 +1,11 @@
 import { render } from 'ink';
+import { wrapWords } from '../core/format.js';
 import { EXIT } from '../core/exit-codes.js';
 import { isRespaldoError } from '../core/errors.js';
 import { loadConfig } from '../config/load.js';
 import { writeLog } from '../engine/log.js';
 import { createEngineFacade, type EngineFacade } from './engine-facade.js';
-import { catalogue, detectLang, type Lang } from './i18n/index.js';
+import { catalogue, detectLang, say, type Lang } from './i18n/index.js';
 import { Menu } from './Menu.js';
 import { createTheme } from './theme.js';
 import { UiRoot } from './UiRoot.js';
@@ -94,7 +95,13 @@ export async function runMenu(opts: MenuOptions): Promise<number> {
     facade = createEngineFacade(await loadConfig(opts.configPath ? { configPath: opts.configPath } : {}));
   } catch (err) {
     if (!isRespaldoError(err)) throw err;
-    process.stderr.write(`${t.common.error}: ${err.message}\n${err.hint ? `${t.common.hint}: ${err.hint}\n` : ''}`);
+    // Before the menu starts: plain lines, in the operator's language where there are words for it, folded at
+    // spaces to the terminal's width (the terminal cut "changed" in two).
+    const lang = detectLang(env, opts.lang);
+    const width = Math.max(20, process.stdout.columns || 80);
+    const lines = [`${t.common.error}: ${say(lang, err.phrases?.message, err.message, theme.unicode)}`];
+    if (err.hint) lines.push(`${t.common.hint}: ${say(lang, err.phrases?.hint, err.hint, theme.unicode)}`);
+    process.stderr.write(lines.flatMap((l) => wrapWords(l, width, '  ')).join('\n') + '\n');
     return err.exitCode;
   }
   const closed = opts.terminalClosed ?? new AbortController().signal;

@@ -157,6 +157,7 @@ export const PHRASES_ES = {
     `${p['to']} existe y no está vacía; los archivos restaurados nunca sobrescriben nada.`,
   'refuse.filesTargetHint': () => 'Elija una carpeta vacía o nueva con --to.',
 
+  'config.fixHint': () => 'Corrija el campo indicado arriba y repita; no se cambió nada.',
   'error.lockHeld': () => 'Otro proceso de respaldo está trabajando en esta carpeta de copias.',
   'error.lockHeldBy': (p: PhraseParams) =>
     `Otro proceso de respaldo está trabajando en esta carpeta de copias (${p['purpose']}, pid ${p['pid']} en ${p['host']} desde ${p['startedAt']}).`,
