@@ -172,6 +172,9 @@ describe.skipIf(!available)('drill.server: PostgreSQL drills restore into anothe
     }
     expect(out.results[0]).toMatchObject({ database: 'apagada', ok: false });
     expect(out.results[0]!.error).toContain(`${drillServer.port}`);
+    // the setting to check is named (its own host and port, not the database entry's)
+    expect(out.results[0]!.error).toContain('looking on the drill server');
+    expect(out.results[0]!.hint).toMatch(/^Check "drill.server" in the config/);
     expect(derivedOn(live, 'apagada')).toEqual([]);
     expect(plainDump('apagada')).toBe(before);
   });

@@ -203,6 +203,8 @@ export const PHRASES_EN = {
   'pgconn.unreachable': (p: PhraseParams) =>
     `PostgreSQL at ${p['at']} cannot be reached (${p['detail']}) while ${p['doing']}.`,
   'pgconn.unreachableHint': () => 'Check the network path and firewall to the database server.',
+  'pgconn.drillServerHint': () =>
+    'Check "drill.server" in the config (host, port, user, password): drills restore there. Without it each database is drilled on its own server.',
   'pgconn.authFailed': (p: PhraseParams) =>
     `PostgreSQL at ${p['at']}: password authentication failed for user "${p['user']}".`,
   'pgconn.authFailedHint': () =>

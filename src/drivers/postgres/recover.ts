@@ -1,5 +1,6 @@
 import type { DatabaseConfig } from '../../core/types.js';
-import { said, type Said } from '../../core/phrases.js';
+import { RespaldoError } from '../../core/errors.js';
+import { english, phrase, said, type Said } from '../../core/phrases.js';
 import type { DriverContext } from '../driver.js';
 import { planPgRecovery } from './swap-plan.js';
 import { describeLeftovers } from './plan.js';
@@ -8,15 +9,34 @@ import { databaseNames, dropDatabase } from './catalog.js';
 
 /** Crash recovery by name: PostgreSQL's temporary and safety databases are recognised by their derived names. */
 
+/**
+ * An error reaching the drill server (`drill.server`), whose settings are not those of the database entry the
+ * operator would otherwise check: the hint names the setting.
+ */
+function onDrillServer(err: unknown): unknown {
+  if (!(err instanceof RespaldoError)) return err;
+  const out = new RespaldoError(err.kind, err.message, english(phrase('pgconn.drillServerHint')), err.details);
+  if (err.phrases?.message) out.withPhrases(err.phrases.message, phrase('pgconn.drillServerHint'));
+  return out;
+}
+
 /** Puts right what an interrupted restore or drill left on the server (planPgRecovery); returns what it did. */
 export async function recoverPg(pg: PgServer, db: DatabaseConfig, ctx: DriverContext): Promise<Said[]> {
   const conn = connectionOf(db);
   const live = conn.database;
-  const { client } = await pg.openMaintenance(conn, [live], 'looking for interrupted restores');
+  const drillServer = db[ON_DRILL_SERVER] === true;
+  const { client } = await pg
+    .openMaintenance(
+      conn,
+      [live],
+      drillServer ? 'looking on the drill server for what killed drills left' : 'looking for interrupted restores',
+    )
+    .catch((err: unknown) => {
+      throw drillServer ? onDrillServer(err) : err;
+    });
   const actions: Said[] = [];
   try {
     const versionNum = await pg.serverVersionNum(client);
-    const drillServer = db[ON_DRILL_SERVER] === true;
     // Drills hold the folder lock, and recover runs under it: a scratch database found now is a dead drill's.
     for (const step of planPgRecovery(live, await databaseNames(client), { drillServer })) {
       if (step.kind === 'rename-back') {

@@ -187,6 +187,8 @@ export const PHRASES_ES = {
   'pgconn.hostNotFound': (p: PhraseParams) => `No se encuentra el host de PostgreSQL ${p['host']} (${p['doing']}).`,
   'pgconn.hostNotFoundHint': () => 'Revise el nombre del host en la configuración y el DNS de esta máquina.',
   'pgconn.unreachable': (p: PhraseParams) => `No se llega a PostgreSQL en ${p['at']} (${p['detail']}; ${p['doing']}).`,
+  'pgconn.drillServerHint': () =>
+    'Revise "drill.server" en la configuración (host, puerto, usuario, contraseña): los simulacros restauran allí. Sin él, cada base se prueba en su propio servidor.',
   'pgconn.unreachableHint': () => 'Revise la red y el cortafuegos hasta el servidor de la base.',
   'pgconn.authFailed': (p: PhraseParams) =>
     `PostgreSQL en ${p['at']}: la contraseña del usuario "${p['user']}" no es válida.`,
