@@ -154,6 +154,15 @@ describe('respaldo drill (SQLite and files)', () => {
     expect(scratchFolders(s)).toEqual([]);
   });
 
+  it('a set of files alone: the refusal says how to drill them; none of its files is drilled unasked', async () => {
+    const s = demoSetup((base) => ({ ...base, databases: [] }));
+    const m = await create(s);
+    const r = await cli(s, ['drill', m.id], EXIT.usage);
+    expect(r.stderr).toContain(`Set ${m.id} holds no database to drill.`);
+    expect(r.stderr).toContain('hint: Drill its files (--files on the command line), or choose another set.');
+    expect(existsSync(join(s.backupDir, m.id, 'drilled.json'))).toBe(false);
+  });
+
   it('an unknown database is exit 8 and a set id that does not exist is exit 8; nothing is recorded', async () => {
     const s = demoSetup();
     const m = await create(s, ['--no-files']);

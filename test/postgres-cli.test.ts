@@ -216,6 +216,13 @@ describe.skipIf(!available)('postgres end to end through the CLI', () => {
     expect(safety).toBeDefined();
     const status = cli(['status', '--json']);
     expect(status.json.safetySets).toContain(safety!.id);
+    // nothing of it is a file to drill: the refusal says what the set keeps and where (the menu's `t` shows it)
+    const drill = cli(['drill', safety!.id]);
+    expect(drill.code).toBe(EXIT.usage);
+    expect(drill.stderr).toContain(
+      `Set ${safety!.id} stores no database file to drill: it keeps "inventario__pre_restore_${m.id}" on its server`,
+    );
+    expect(drill.stderr).toContain('hint: Choose another set');
 
     const del = cli(['delete', safety!.id, '--yes', '--json']);
     expect(del.code, del.stderr).toBe(EXIT.ok);

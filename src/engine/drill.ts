@@ -121,12 +121,19 @@ export async function runDrill(
       );
     return db;
   });
-  if (!names.length && !withFiles)
+  if (!names.length && !withFiles) {
+    // A safety copy of PostgreSQL or SQL Server keeps the replaced databases on their servers, renamed: no file.
+    const onServers = m.databases.filter((d) => d.safetyDatabase).map((d) => `"${d.safetyDatabase}"`);
     throw new RespaldoError(
       'usage',
-      `Set ${m.id} holds no database to drill.`,
-      'Add --files to drill its files, or choose another set.',
+      onServers.length
+        ? `Set ${m.id} stores no database file to drill: it keeps ${onServers.join(', ')} on ${onServers.length > 1 ? 'their servers' : 'its server'}, as replaced by a restore.`
+        : `Set ${m.id} holds no database to drill.`,
+      m.files.length
+        ? 'Drill its files (--files on the command line), or choose another set.'
+        : 'Choose another set (`respaldo list` shows them).',
     );
+  }
   // The key is checked (and its passphrase asked) first: a missing key is not a failed drill of the set.
   if (m.encryption) await decrypterFor(cfg, m.encryption, m.id, passphraseSample(m, openStored(setDir(cfg, m.id))));
   const signal = opts.signal ?? new AbortController().signal;
