@@ -75,6 +75,16 @@ describe('disk full: classification', () => {
     ) as RespaldoError;
     expect(denied.message).toMatch(/^Permission denied on \/srv\/backups\/\.respaldo\.lock/);
     expect(denied.hint).toMatch(/as the user that owns the backup folder/);
+    // a disk mounted read-only is not a matter of owners: said as what it is
+    const ro = asOperatorError(
+      Object.assign(new Error("EROFS: read-only file system, open '/srv/backups/.respaldo.lock'"), {
+        code: 'EROFS',
+        path: '/srv/backups/.respaldo.lock',
+      }),
+    ) as RespaldoError;
+    expect(ro.message).toMatch(/^Read-only file system on \/srv\/backups\/\.respaldo\.lock/);
+    expect(ro.hint).toMatch(/^That disk is mounted read-only .*remount it read-write/);
+    expect(ro.hint).not.toMatch(/owns/);
     const d = new DiskFullError('/srv/backups', 'storing users', '12 KB');
     expect(d.message).toBe(
       'No space left on the disk of the backup folder /srv/backups (12 KB free) while storing users.',

@@ -190,7 +190,9 @@ export function asOperatorError(err: unknown): unknown {
     return new RespaldoError(
       'failed',
       `${code === 'EROFS' ? 'Read-only file system' : 'Permission denied'}${typeof path === 'string' ? ` on ${path}` : ''} (${(err as Error).message}).`,
-      'Run respaldo as the user that owns the backup folder and the config (or fix their owner and mode), then run the command again.',
+      code === 'EROFS'
+        ? 'That disk is mounted read-only (often after I/O errors: check `dmesg`): remount it read-write, or point "backupDir" at a writable disk, then run the command again.'
+        : 'Run respaldo as the user that owns the backup folder and the config (or fix their owner and mode), then run the command again.',
     );
   }
   if (!isDiskFull(err)) return err;
