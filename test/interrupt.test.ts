@@ -150,6 +150,12 @@ describe('an interrupted restore', () => {
     expect(r.stdout).not.toMatch(/restored big/);
     expect(stagingFile()).toBeUndefined();
     expect(sha256(live)).toBe(liveHash);
+    // the safety copy it took is gone, and the error says so (it was only in the log)
+    expect(r.stderr).toMatch(
+      /Nothing was replaced, so the safety copy taken for this restore \(set \S+\) was removed\./,
+    );
+    const sets = await runCli(['list', '--json', '--config', s.configFile], { cwd: s.dir });
+    expect(parseJsonOutput<{ type: string }[]>(sets.stdout).map((x) => x.type)).toEqual(['full']);
   });
 
   it('SIGKILL while the restored file is written leaves the live database as it was; the next restore cleans up', async () => {

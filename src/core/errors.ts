@@ -9,7 +9,7 @@ import { english, phrase, type Phrase } from './phrases.js';
 export class RespaldoError extends Error {
   readonly kind: ExitKind;
   readonly hint: string | undefined;
-  readonly details: Record<string, unknown> | undefined;
+  details: Record<string, unknown> | undefined;
   /** `message` and `hint` as phrases, for the menu's languages (the common errors only). */
   phrases: { message?: Phrase; hint?: Phrase } | undefined;
 
@@ -34,6 +34,17 @@ export class RespaldoError extends Error {
   /** Attaches the phrase of `hint` alone (a message that quotes a validator's English stays as it is). */
   withHintPhrase(hint: Phrase): this {
     this.phrases = { ...this.phrases, hint };
+    return this;
+  }
+
+  /**
+   * Adds what was done while this error was on its way out (a safety copy removed) to its message and details;
+   * the message's phrase goes, as it no longer says all (the menu then shows the English). Returns this error.
+   */
+  withAftermath(sentence: string, details: Record<string, unknown>): this {
+    this.message = `${this.message.replace(/\.?$/, '.')} ${sentence}`;
+    this.details = { ...this.details, ...details };
+    if (this.phrases?.message) this.phrases = { ...(this.phrases.hint ? { hint: this.phrases.hint } : {}) };
     return this;
   }
 

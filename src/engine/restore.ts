@@ -1,8 +1,8 @@
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
-import { RefusedError } from '../core/errors.js';
+import { RefusedError, RespaldoError } from '../core/errors.js';
 import type { Reporter } from '../core/events.js';
-import type { Phrase } from '../core/phrases.js';
+import { english, phrase, type Phrase } from '../core/phrases.js';
 import type { DatabaseConfig, LoadedConfig } from '../core/types.js';
 import type { DrillCheck, DriverContext } from '../drivers/driver.js';
 import { readManifest, setDir } from './catalog.js';
@@ -166,7 +166,18 @@ export async function executeRestore(
         reporter.emit({ type: 'item-end', item: 'files', ok: true, bytes: done, durationMs: Date.now() - t0 });
       }
       finished = true;
-    } finally {
+    } catch (err) {
+      await settle();
+      // Interrupted or failed on the way: the error is all the caller gets, so it says what became of the copy.
+      const gone = outcome.removedSafetySetIds;
+      if (gone.length && err instanceof RespaldoError)
+        err.withAftermath(english(phrase('note.safetyRemoved', { id: gone.join(', ') })), {
+          removedSafetySetIds: gone,
+        });
+      throw err;
+    }
+    await settle();
+    async function settle(): Promise<void> {
       // Failed or interrupted with nothing replaced: the safety copy only duplicates what is live.
       if (safety && (!finished || !outcome.ok)) {
         const restored = outcome.databases.filter((d) => d.ok).map((d) => d.name);
