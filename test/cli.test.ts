@@ -255,6 +255,12 @@ describe('usage errors exit 2', () => {
     expect(h.code).toBe(0);
     expect(h.stdout).toContain('Exit codes:');
     expect(h.stdout).toMatch(/\b6\s+another respaldo process holds/);
+    // every code of the README's table, 129 (the terminal closed) included
+    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+    const table = readme.slice(readme.indexOf('### Exit codes'), readme.indexOf('## How a backup set is written'));
+    const codes = [...table.matchAll(/^\| (\d+) \|/gm)].map((x) => x[1]!);
+    expect(codes).toContain('129');
+    for (const code of codes) expect(h.stdout).toMatch(new RegExp(`^ +${code}  \\S`, 'm'));
     const version = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version;
     for (const flag of ['--version', '-V']) {
       const v = await runCli([flag]);

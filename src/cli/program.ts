@@ -10,10 +10,17 @@ export const NO_TTY_MESSAGE =
   'Use the subcommands instead: respaldo create | list | show <id> | verify | restore <id> | status | scheduler  (respaldo --help)';
 
 function exitCodeHelp(): string {
+  const rows: [number, string][] = (Object.keys(EXIT) as ExitKind[]).map((k) => [EXIT[k], EXIT_DESCRIPTIONS[k]]);
+  // Not a code respaldo returns: it ends by SIGHUP (see cli/terminal.ts), which shells report as 128 + 1.
+  rows.push([
+    129,
+    'the terminal closed (a dropped SSH session): stopped as with Ctrl-C, nothing half-made left visible',
+  ]);
   return (
     '\nExit codes:\n' +
-    (Object.keys(EXIT) as ExitKind[])
-      .map((k) => `  ${String(EXIT[k]).padStart(3)}  ${EXIT_DESCRIPTIONS[k]}`)
+    rows
+      .sort((a, b) => a[0] - b[0])
+      .map(([code, text]) => `  ${String(code).padStart(3)}  ${text}`)
       .join('\n') +
     '\n'
   );
