@@ -13,7 +13,8 @@ import { driverFor } from '../src/drivers/registry.js';
 import { loadConfig } from '../src/config/load.js';
 import { createBackup } from '../src/engine/create.js';
 import { executeRestore, planRestore, safetyOf } from '../src/engine/restore.js';
-import { LockHeldError, RespaldoError, VerifyError } from '../src/core/errors.js';
+import { InterruptedError, LockHeldError, RespaldoError, VerifyError } from '../src/core/errors.js';
+import { deleteSet } from '../src/engine/catalog.js';
 import { ErrorBox } from '../src/ui/components/ErrorBox.js';
 import { appendFileSync, copyFileSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -251,6 +252,37 @@ describe('restore plan phrases', () => {
         { lang: 'es' },
       ).lastFrame(),
     ).toContain('refused the connection');
+  });
+
+  it('an interruption, a chain base that cannot be deleted: in Spanish in the menu, English on the CLI', async () => {
+    const box = (error: unknown) =>
+      renderUi(<ErrorBox error={error} />, { lang: 'es' })
+        .lastFrame()!
+        .replace(/[\s│╭╮╰╯─]+/g, ' ');
+    const stopped = new InterruptedError();
+    expect([stopped.message, stopped.hint]).toEqual([
+      'Interrupted; nothing partial was published.',
+      'Run the command again when ready.',
+    ]);
+    expect(box(stopped)).toContain('Interrumpido; no se publicó nada a medias. Qué hacer: Repita la operación');
+    cleanup();
+    // its own message stays as it is; the hint is still in Spanish
+    expect(box(new InterruptedError('Interrupted during the swap.'))).toContain(
+      'Interrupted during the swap. Qué hacer: Repita la operación cuando quiera.',
+    );
+    cleanup();
+    const s = demoSetup();
+    const cfg = await loadConfig({ configPath: s.configFile, env: {} });
+    const full = await createBackup(cfg, { databases: ['users'], files: false }, silentReporter);
+    const inc = await createBackup(cfg, { databases: ['users'], files: false, type: 'incremental' }, silentReporter);
+    const refused = await deleteSet(cfg, full.id).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(RespaldoError);
+    expect((refused as RespaldoError).message).toBe(
+      `Set ${full.id} is the base of ${inc.id}: they store only changes on it, and could no longer be restored.`,
+    );
+    expect(box(refused)).toContain(
+      `La copia ${full.id} es la base de ${inc.id}: guardan solo los cambios sobre ella y ya no podrían restaurarse. Qué hacer: Borre antes esa copia`,
+    );
   });
 
   /** The events of a real in-place restore of the demo's users database (it takes a safety copy first). */

@@ -41,3 +41,24 @@ describe('set details at 80×24', () => {
     expect(seen).toMatch(/\n {4}\S/);
   });
 });
+
+describe('set details in Spanish', () => {
+  it("a file's group is said in the menu's language, and a description's control characters show as ?", async () => {
+    const facade = new FakeFacade();
+    const m = facade.manifests[0]!;
+    m.description = 'antes \u001b[2J de actualizar';
+    const { lastFrame, stdin } = renderSized(
+      <SetDetailsScreen id={m.id} onBack={noop} onRestore={noop} onDeleted={noop} />,
+      { facade, lang: 'es' },
+    );
+    const first = await waitFrame(lastFrame, (x) => x.includes('antes ?[2J de actualizar'));
+    expect(first).not.toContain('\u001b[2J');
+    let frame = first;
+    for (let i = 0; i < 30 && !frame.includes('[configuración]'); i++) {
+      await press(stdin, KEY.down);
+      frame = lastFrame()!;
+    }
+    expect(frame).toContain('[configuración] .env0');
+    expect(frame).not.toContain('[config]');
+  });
+});

@@ -144,9 +144,11 @@ export class CommandError extends RespaldoError {
 }
 
 export class InterruptedError extends RespaldoError {
-  constructor(message = 'Interrupted; nothing partial was published.') {
-    super('interrupted', message, 'Run the command again when ready.');
+  constructor(message?: string) {
+    super('interrupted', message ?? english(phrase('error.interrupted')), english(phrase('error.interruptedHint')));
     this.name = 'InterruptedError';
+    if (message === undefined) this.withPhrases(phrase('error.interrupted'), phrase('error.interruptedHint'));
+    else this.withHintPhrase(phrase('error.interruptedHint'));
   }
 }
 

@@ -168,6 +168,12 @@ export const PHRASES_EN = {
   'refuse.filesTargetHint': () => 'Choose an empty or new folder with --to.',
 
   // Errors the menu shows most
+  'error.interrupted': () => 'Interrupted; nothing partial was published.',
+  'error.interruptedHint': () => 'Run the command again when ready.',
+  'error.chainBase': (p: PhraseParams) =>
+    `Set ${p['id']} is the base of ${p['dependents']}: they store only changes on it, and could no longer be restored.`,
+  'error.chainBaseHint': (p: PhraseParams) =>
+    `Delete ${p['count'] === '1' ? 'that set' : 'those sets'} first (newest first), or keep this one.`,
   'config.fixHint': () => 'Fix the field named above and run the command again; nothing was changed.',
   'error.lockHeld': () => 'Another respaldo process is working on this backup folder.',
   'error.lockHeldBy': (p: PhraseParams) =>

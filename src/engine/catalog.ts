@@ -1,3 +1,4 @@
+import { english, phrase } from '../core/phrases.js';
 import { existsSync, promises as fsp, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { NotFoundError, RefusedError, RespaldoError, UsageError, VerifyError } from '../core/errors.js';
@@ -293,11 +294,9 @@ export async function deleteSetChecked(cfg: LoadedConfig, id: string): Promise<v
   // A differential or incremental applies on this set: deleting it would leave them unrestorable.
   const dependents = (await listSets(cfg)).filter((s) => s.needs?.includes(id)).map((s) => s.id);
   if (dependents.length) {
-    throw new RespaldoError(
-      'refused',
-      `Set ${id} is the base of ${dependents.join(', ')}: they store only changes on it, and could no longer be restored.`,
-      `Delete ${dependents.length > 1 ? 'those sets' : 'that set'} first (newest first), or keep this one.`,
-    );
+    const message = phrase('error.chainBase', { id, dependents: dependents.join(', ') });
+    const hint = phrase('error.chainBaseHint', { count: dependents.length });
+    throw new RespaldoError('refused', english(message), english(hint)).withPhrases(message, hint);
   }
   await deleteSetUnlocked(cfg, id);
 }

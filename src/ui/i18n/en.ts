@@ -207,6 +207,7 @@ export const en = {
     databases: 'Databases',
     files: 'Files',
     noFiles: 'no files in this set',
+    group: { config: 'config', application: 'application' } as Record<string, string>,
     file: 'file',
     size: 'size',
     md5: 'md5',

@@ -203,6 +203,7 @@ export const es: Catalogue = {
     databases: 'Bases de datos',
     files: 'Archivos',
     noFiles: 'esta copia no tiene archivos',
+    group: { config: 'configuración', application: 'aplicación' },
     file: 'archivo',
     size: 'tamaño',
     md5: 'md5',

@@ -157,6 +157,12 @@ export const PHRASES_ES = {
     `${p['to']} existe y no está vacía; los archivos restaurados nunca sobrescriben nada.`,
   'refuse.filesTargetHint': () => 'Elija una carpeta vacía o nueva con --to.',
 
+  'error.interrupted': () => 'Interrumpido; no se publicó nada a medias.',
+  'error.interruptedHint': () => 'Repita la operación cuando quiera.',
+  'error.chainBase': (p: PhraseParams) =>
+    `La copia ${p['id']} es la base de ${p['dependents']}: guardan solo los cambios sobre ella y ya no podrían restaurarse.`,
+  'error.chainBaseHint': (p: PhraseParams) =>
+    `Borre antes ${p['count'] === '1' ? 'esa copia' : 'esas copias'} (de la más nueva a la más antigua) o conserve esta.`,
   'config.fixHint': () => 'Corrija el campo indicado arriba y repita; no se cambió nada.',
   'error.lockHeld': () => 'Otro proceso de respaldo está trabajando en esta carpeta de copias.',
   'error.lockHeldBy': (p: PhraseParams) =>

@@ -137,7 +137,7 @@ export function manifestLines(
     const problem = f.stored ? bad.get(f.stored) : undefined;
     const what = f.kind === 'symlink' ? `-> ${f.linkTarget ?? ''}` : formatBytes(f.size);
     out.push({
-      text: `  [${f.group}] ${f.relative}  ${what}${problem ? `  ${t.common.status.failed}: ${problem}` : ''}`,
+      text: `  [${d.group[f.group] ?? f.group}] ${f.relative}  ${what}${problem ? `  ${t.common.status.failed}: ${problem}` : ''}`,
       color: problem ? theme.colors.error : undefined,
     });
     if (f.md5) out.push({ text: `    ${d.md5}    ${f.md5}`, color: theme.colors.muted });
