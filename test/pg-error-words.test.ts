@@ -4,10 +4,12 @@
  * the pg client's errors: the same English words as always (CLI, JSON, logs), and phrases the menu
  * says in Spanish, with the driver's own words (what it was doing, the library's detail) kept inside.
  */
+import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { RespaldoError } from '../src/core/errors.js';
 import { pgError } from '../src/drivers/postgres/connection.js';
 import { say } from '../src/ui/i18n/index.js';
+import { DOING_ES, doingEs } from '../src/ui/i18n/phrases-es.js';
 
 const conn = { host: 'db1', port: 5433, user: 'app', password: 's3cret', database: 'inventario', params: {} };
 
@@ -65,5 +67,31 @@ describe('pgError: English words, Spanish phrases', () => {
     expect(say('es', e.phrases!.hint, e.hint ?? '')).toBe(hintEs);
     expect(say('en', e.phrases!.message, e.message)).toBe(english);
     for (const text of [e.message, e.hint ?? '', spanish]) expect(text).not.toContain('s3cret');
+  });
+});
+
+describe('what the driver was doing, in Spanish', () => {
+  it('every fixed "doing" of the PostgreSQL driver has its Spanish words', () => {
+    const dir = new URL('../src/drivers/postgres/', import.meta.url);
+    const said = readdirSync(dir)
+      .filter((f) => f.endsWith('.ts'))
+      .flatMap((f) => [
+        ...readFileSync(new URL(f, dir), 'utf8').matchAll(
+          /(?:pgError\([^)]*?|openMaintenance\([^)]*?)(['"])([^'"]+)\1\)/g,
+        ),
+      ])
+      .map((x) => x[2]!);
+    expect(said.length).toBeGreaterThan(12);
+    for (const doing of new Set(said)) expect(DOING_ES, doing).toHaveProperty([doing]);
+  });
+
+  it('a refused connection while backing up reads in Spanish whole; a destination key keeps its path', () => {
+    const err = pgError({ code: 'ECONNREFUSED' }, conn, 'inventario', 'connecting for the backup') as RespaldoError;
+    expect(err.message).toBe('PostgreSQL at db1:5433 refused the connection while connecting for the backup.');
+    expect(say('es', err.phrases!.message, err.message)).toBe(
+      'PostgreSQL en db1:5433 rechazó la conexión (al conectar para la copia).',
+    );
+    expect(doingEs('reading srv1/20261201_020000/manifest.json')).toBe('al leer srv1/20261201_020000/manifest.json');
+    expect(doingEs('listing tables')).toBe('listing tables'); // words it has none for stay as they are
   });
 });

@@ -16,6 +16,47 @@ const chainEs = (p: PhraseParams) => (p['chain'] !== '0' ? ` y ${p['chain']} cop
 /** `N archivo(s), B bytes` (ver filesEn). */
 const filesEs = (p: PhraseParams) => `${p['count']} archivo(s)${p['bytes'] !== '0' ? `, ${p['bytes']} bytes` : ''}`;
 
+/**
+ * What was being done when a server failed (the `doing` of the PostgreSQL and destination errors), in Spanish:
+ * the engine's fixed words, then the destinations' "reading KEY" ones by their verb; anything else as it is.
+ */
+export const DOING_ES: Record<string, string> = {
+  'connecting for the backup': 'al conectar para la copia',
+  'reading the server version': 'al leer la versión del servidor',
+  'starting the dump': 'al empezar el volcado',
+  'listing the tables': 'al listar las tablas',
+  'counting rows': 'al contar las filas',
+  'inspecting the restore target': 'al examinar el destino de la restauración',
+  'preparing the restore': 'al preparar la restauración',
+  restoring: 'al restaurar',
+  'rolling back a restore': 'al deshacer una restauración',
+  'dropping a safety copy': 'al borrar una copia de seguridad previa',
+  "dropping a drill's scratch database": 'al borrar la base temporal de un simulacro',
+  'recovering an interrupted restore': 'al terminar una restauración interrumpida',
+  'looking for interrupted restores': 'al buscar restauraciones interrumpidas',
+  'looking for an interrupted restore': 'al buscar una restauración interrumpida',
+  'looking for what interrupted restores left': 'al buscar lo que dejaron restauraciones interrumpidas',
+  'looking on the drill server for what killed drills left':
+    'al buscar en el servidor de simulacros lo que dejaron simulacros interrumpidos',
+};
+const DOING_VERB_ES: Record<string, string> = {
+  reading: 'al leer',
+  writing: 'al escribir',
+  uploading: 'al subir',
+  removing: 'al borrar',
+  listing: 'al listar',
+};
+
+export function doingEs(doing: string | undefined): string {
+  if (!doing) return '';
+  const exact = DOING_ES[doing];
+  if (exact) return exact;
+  // "reading srv1/20261201_020000/manifest.json": a verb, then a key or a path (never other English words)
+  const space = doing.indexOf(' ');
+  const verb = space > 0 ? DOING_VERB_ES[doing.slice(0, space)] : undefined;
+  return verb && /^ \S*[/.]\S*$/.test(doing.slice(space)) ? `${verb}${doing.slice(space)}` : doing;
+}
+
 export const PHRASES_ES = {
   'sqlite.verify': (p: PhraseParams) => `verificar ${p['file']} contra el manifiesto (md5, sha256)`,
   'restore.streamCheck': (p: PhraseParams) =>
@@ -181,18 +222,20 @@ export const PHRASES_ES = {
   'error.otherPassphraseHint': (p: PhraseParams) => `Escriba la frase de paso de la copia ${p['locked']}.`,
 
   'dest.unreachable': (p: PhraseParams) =>
-    `destino "${p['dest']}": ${p['where']} no responde o cerró la conexión (${p['doing']}: ${p['detail']})`,
+    `destino "${p['dest']}": ${p['where']} no responde o cerró la conexión (${doingEs(p['doing'])}: ${p['detail']})`,
   'dest.unreachableHint': (p: PhraseParams) =>
     `Revise la red y ${p['server'] === 'ssh' ? 'el servidor SSH' : p['server'] === 'store' ? 'el almacén' : 'el remoto'}, y repita la orden.`,
   'dest.notMounted': (p: PhraseParams) => `destino "${p['dest']}": ${p['path']} no existe (¿no está montado?)`,
   'dest.mountHint': () => 'Móntelo y repita la orden.',
 
-  'pgconn.refused': (p: PhraseParams) => `PostgreSQL en ${p['at']} rechazó la conexión (${p['doing']}).`,
+  'pgconn.refused': (p: PhraseParams) => `PostgreSQL en ${p['at']} rechazó la conexión (${doingEs(p['doing'])}).`,
   'pgconn.refusedHint': (p: PhraseParams) =>
     `¿Está el servidor en marcha y escuchando en ${p['at']}? Revise host y port en la configuración.`,
-  'pgconn.hostNotFound': (p: PhraseParams) => `No se encuentra el host de PostgreSQL ${p['host']} (${p['doing']}).`,
+  'pgconn.hostNotFound': (p: PhraseParams) =>
+    `No se encuentra el host de PostgreSQL ${p['host']} (${doingEs(p['doing'])}).`,
   'pgconn.hostNotFoundHint': () => 'Revise el nombre del host en la configuración y el DNS de esta máquina.',
-  'pgconn.unreachable': (p: PhraseParams) => `No se llega a PostgreSQL en ${p['at']} (${p['detail']}; ${p['doing']}).`,
+  'pgconn.unreachable': (p: PhraseParams) =>
+    `No se llega a PostgreSQL en ${p['at']} (${p['detail']}; ${doingEs(p['doing'])}).`,
   'pgconn.drillServerHint': () =>
     'Revise "drill.server" en la configuración (host, puerto, usuario, contraseña): los simulacros restauran allí. Sin él, cada base se prueba en su propio servidor.',
   'pgconn.unreachableHint': () => 'Revise la red y el cortafuegos hasta el servidor de la base.',
@@ -206,7 +249,7 @@ export const PHRASES_ES = {
   'pgconn.starting': (p: PhraseParams) => `PostgreSQL en ${p['at']} está arrancando o deteniéndose.`,
   'pgconn.startingHint': () => 'Espere a que el servidor acepte conexiones y repita la orden.',
   'pgconn.lost': (p: PhraseParams) =>
-    `Se perdió la conexión con PostgreSQL en ${p['at']} (${p['doing']}): ${p['detail']}`,
+    `Se perdió la conexión con PostgreSQL en ${p['at']} (${doingEs(p['doing'])}): ${p['detail']}`,
   'pgconn.lostHint': (p: PhraseParams) => `¿Está en marcha el servidor de ${p['at']}? Revíselo y repita.`,
 
   'drill.storedFiles': () => 'los archivos guardados coinciden con el manifiesto',
