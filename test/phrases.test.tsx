@@ -36,6 +36,8 @@ import { uiContext } from '../src/ui/app.js';
 import { outcomeRows } from '../src/ui/screens/restore-rows.js';
 import { drillOutcomeRows } from '../src/ui/screens/DrillScreen.js';
 import { FakeFacade } from './ui-fake-facade.js';
+import { createEngineFacade } from '../src/ui/engine-facade.js';
+import { summaryNotices } from '../src/ui/screens/create/summary-notices.js';
 
 afterEach(() => cleanup());
 
@@ -283,6 +285,26 @@ describe('restore plan phrases', () => {
     expect(box(refused)).toContain(
       `La copia ${full.id} es la base de ${inc.id}: guardan solo los cambios sobre ella y ya no podrían restaurarse. Qué hacer: Borre antes esa copia`,
     );
+  });
+
+  it('a copy that failed, from its mark in copies.json: the create summary says it in Spanish when its error has words', async () => {
+    const s = demoSetup();
+    const doc = JSON.parse(readFileSync(s.configFile, 'utf8')) as Record<string, unknown>;
+    const nas = join(s.dir, 'nas-not-mounted');
+    writeFileSync(s.configFile, JSON.stringify({ ...doc, destinations: [{ name: 'nas', type: 'folder', path: nas }] }));
+    const cfg = await loadConfig({ configPath: s.configFile, env: {} });
+    const m = await createBackup(cfg, { databases: ['users'], files: false }, silentReporter);
+    const facade = createEngineFacade(cfg);
+    const offsite = await facade.offsite(m.id);
+    expect(offsite).toMatchObject([
+      { destination: 'nas', ok: false, error: `destination "nas": ${nas} does not exist (not mounted?)` },
+    ]);
+    const es = uiContext(facade, { TERM: 'xterm-256color', LANG: 'C.UTF-8' }, 'es');
+    const text = summaryNotices(m, offsite, null, es, 200)
+      .map((r) => r.map((x) => x.text).join(''))
+      .join('\n');
+    expect(text).toContain(`destino "nas": ${nas} no existe (¿no está montado?)`);
+    expect(text).not.toContain('does not exist');
   });
 
   /** The events of a real in-place restore of the demo's users database (it takes a safety copy first). */

@@ -23,7 +23,7 @@ import { SealedSentRecord, sealedCopyComplete, sealedManifest, sendSealed, type 
 import { abortOldUploads, oldTemps } from './remote-prune.js';
 import { putKeepMark } from './remote-keep.js';
 import { copyVerified, type ResentFile } from './copy-repair.js';
-import { said } from '../core/phrases.js';
+import { said, type Phrase } from '../core/phrases.js';
 
 /** The mark beside a set that records where it was copied (not part of the manifest). */
 export const COPIES_NAME = 'copies.json';
@@ -35,6 +35,8 @@ export interface CopyMark {
   /** Where the set is on the destination (`s3://bucket/prefix/<source>/<id>`, a folder). */
   where: string;
   error?: string;
+  /** `error` as a phrase, when the error has one (the menu says it in its language). */
+  errorPhrase?: Phrase;
   /** When `prune --from` removed the set there: `copy` does not send it again unless named. */
   prunedAt?: string;
 }
@@ -59,6 +61,8 @@ export interface CopyResult {
    */
   sftpDirectWrites?: boolean | null;
   error?: string;
+  /** `error` as a phrase, when the error has one. */
+  errorPhrase?: Phrase;
   hint?: string;
   /** With `verify`: the files there read back and re-hashed. */
   reread?: number;
@@ -217,6 +221,7 @@ export async function copySet(
   } catch (err) {
     if (!(err instanceof RespaldoError)) throw err;
     result.error = err.message;
+    if (err.phrases?.message) result.errorPhrase = err.phrases.message;
     // A destination's hint fits every operation ("run the command again"); a copy also keeps what it sent.
     const kept =
       err instanceof DestinationError && err.transient ? ' What was sent is kept: the next copy sends the rest.' : '';
@@ -231,6 +236,7 @@ export async function copySet(
     at: new Date().toISOString(),
     where: result.where,
     ...(result.error ? { error: result.error } : {}),
+    ...(result.errorPhrase ? { errorPhrase: result.errorPhrase } : {}),
   }).catch(() => undefined);
   writeLog(
     cfg.backupDir,

@@ -1,5 +1,6 @@
 import { InterruptedError, RespaldoError } from '../core/errors.js';
 import { silentReporter, type ProgressEvent, type Reporter } from '../core/events.js';
+import type { Phrase } from '../core/phrases.js';
 import type {
   BackupType,
   DrillRecord,
@@ -188,6 +189,8 @@ export interface OffsiteMark {
   ok: boolean;
   /** The last copy's error, when it failed; null when it was never tried or succeeded. */
   error: string | null;
+  /** `error` as a phrase, when it has one. */
+  errorPhrase?: Phrase;
 }
 
 export interface HeaderStatus {
@@ -377,7 +380,8 @@ export function createEngineFacade(initial: LoadedConfig): EngineFacade {
       return (cfg.destinations ?? []).map((d) => {
         const mark = marks[d.name];
         const error = mark?.ok === false ? (mark.error ?? 'failed') : null;
-        return { destination: d.name, ok: mark?.ok === true, error };
+        const phrase = error !== null && mark?.errorPhrase ? { errorPhrase: mark.errorPhrase } : {};
+        return { destination: d.name, ok: mark?.ok === true, error, ...phrase };
       });
     },
     readManifest: (id, from) =>

@@ -15,6 +15,7 @@ import { useLoad } from '../use-async.js';
 import { isCtrlC, isDown, isUp, useKeys } from '../use-keys.js';
 import { helpRows, useBodyRows, useScreenSize } from '../use-screen-size.js';
 import { useUi, type UiContextValue } from '../use-ui.js';
+import { say } from '../i18n/index.js';
 
 export interface Line {
   text: string;
@@ -53,7 +54,7 @@ export function manifestLines(
   drills?: DrillRecord | null,
   now: Date = new Date(),
 ): Line[] {
-  const { t, theme } = ui;
+  const { t, theme, lang } = ui;
   const d = t.details;
   const bad = new Map(
     (verify?.files ?? []).filter((f) => !f.ok).map((f) => [f.path, f.problem ?? t.common.status.failed]),
@@ -73,7 +74,9 @@ export function manifestLines(
     const where = [d.offsiteLocal, ...offsite.filter((o) => o.ok).map((o) => d.offsiteOk(o.destination))];
     kv(d.offsite, where.join(` ${theme.glyphs.dot} `), missing.length ? undefined : theme.colors.ok);
     for (const o of missing) {
-      const text = o.error ? d.offsiteError(o.destination, o.error) : d.offsiteMissing(o.destination);
+      const text = o.error
+        ? d.offsiteError(o.destination, say(lang, o.errorPhrase, o.error, theme.unicode))
+        : d.offsiteMissing(o.destination);
       out.push({ text: `${''.padEnd(13)}${text}`, color: theme.colors.error, bold: true });
     }
   }

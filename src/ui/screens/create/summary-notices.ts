@@ -25,7 +25,12 @@ export function summaryNotices(
   const hint = (text: string): Row[] => foldText(`  ${t.common.hint}: ${text}`, width, {}, '    ');
   const notCopied = offsite.filter((o) => !o.ok);
   const rows: Row[] = notCopied.flatMap((o) =>
-    foldText(t.create.notCopied(o.destination, o.error ?? t.common.unknown), width, error, '  '),
+    foldText(
+      t.create.notCopied(o.destination, o.error ? say(lang, o.errorPhrase, o.error, theme.unicode) : t.common.unknown),
+      width,
+      error,
+      '  ',
+    ),
   );
   if (notCopied.length) rows.push(...hint(t.create.notCopiedHint));
   for (const d of m.databases) {
