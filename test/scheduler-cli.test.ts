@@ -57,6 +57,9 @@ describe('respaldo schedule (built CLI)', () => {
     const preset = await runCli(['schedule', 'set', '--preset', 'tiered', '--config', setup.configFile]);
     expect(preset.code, describeResult(preset)).toBe(0);
     expect(preset.stdout).toContain('Removed: nightly (daily at 02:30)');
+    // one column per field, as wide as its longest word
+    expect(preset.stdout).toContain('  weekly   differential  weekly on sunday at 23:30\n');
+    expect(preset.stdout).toContain('  monthly  full          monthly on day 1 at 00:00\n');
     const text = await runCli(['schedule', '--config', setup.configFile]);
     expect(text.code, describeResult(text)).toBe(0);
     expect(text.stdout).toMatch(

@@ -11,7 +11,7 @@ import type { SchedulerLogEntry } from '../../scheduler/scheduler.js';
 import { readSchedulerState, type JobState } from '../../scheduler/state.js';
 import { JOB_TYPES, PRESETS, nextRuns, toCronPattern } from '../../scheduler/when.js';
 import { addCommonOptions, collect, runAction, type CommandIO } from '../context.js';
-import { formatBytes, formatDuration } from '../format.js';
+import { formatBytes, formatDuration, table } from '../format.js';
 import type { OptionSpec } from '../options.js';
 
 /**
@@ -70,8 +70,8 @@ function printEdit(io: CommandIO, r: EditResult): void {
   }
   if (r.action === 'preset') {
     io.out(`Schedule replaced with the tiered plan in ${r.file}:`);
-    for (const j of r.jobs)
-      io.out(`  ${j.name.padEnd(8)} ${j.type.padEnd(6)} ${j.when}${j.timezone ? ` (${j.timezone})` : ''}`);
+    const rows = r.jobs.map((j) => [`  ${j.name}`, j.type, `${j.when}${j.timezone ? ` (${j.timezone})` : ''}`]);
+    io.out(table(rows)); // columns as wide as their longest word ("differential" ran into its time)
     const gone = (r.replaced ?? []).filter((old) => !r.jobs.some((j) => j.name === old.name));
     if (gone.length) io.out(`Removed: ${gone.map((j) => `${j.name} (${j.when})`).join(', ')}`);
   } else {
