@@ -597,6 +597,28 @@ describe('warnings and what recovery did, in the menu’s language', () => {
     );
   });
 
+  it("a drill's files are 'archivos' on its Spanish outcome, a database keeps its name", () => {
+    const es = uiContext(new FakeFacade(), { TERM: 'xterm-256color', LANG: 'C.UTF-8' }, 'es');
+    const result = (database: string, engine: string | null) => ({
+      database,
+      engine,
+      ok: true,
+      at: '2026-12-03T03:00:00Z',
+      durationMs: 80,
+      scratch: '/x',
+      checks: [],
+    });
+    const outcome = {
+      setId: 'S1',
+      ok: true,
+      results: [result('users', 'sqlite'), result('files', null)],
+      recovered: [],
+    };
+    const rows = drillOutcomeRows(outcome, es, 200).map((r) => r.map((g) => g.text).join(''));
+    expect(rows).toContain('users: CORRECTO en 80 ms');
+    expect(rows).toContain('archivos: CORRECTO en 80 ms');
+  });
+
   it('no warning in src is emitted without its phrase (a guard beside the tests above)', () => {
     const files = (dir: string): string[] =>
       readdirSync(dir, { withFileTypes: true }).flatMap((e) =>

@@ -244,7 +244,7 @@ export const es: Catalogue = {
     title: (id: string) => `Simulacro de restauración de la copia ${id}`,
     running: (id: string) => `Restaurando ${id} en destinos temporales (no se toca nada en uso)…`,
     interruptAgain: 'Pulse Ctrl-C otra vez para interrumpir el simulacro (se borran sus destinos temporales).',
-    passed: (id: string) => `Simulacro de la copia ${id} correcto: se restaura y pasa todas las comprobaciones`,
+    passed: (id: string) => `Simulacro de la copia ${id} correcto: restaurada y comprobada`,
     failed: (id: string) => `Simulacro de la copia ${id} FALLIDO`,
     result: (name: string, ok: boolean, took: string) => `${name}: ${ok ? 'CORRECTO' : 'FALLIDO'} en ${took}`,
     check: (ok: boolean, name: string, detail: string | undefined) =>

@@ -52,7 +52,12 @@ export function drillOutcomeRows(
   for (const r of o.results) {
     const color = r.ok ? theme.colors.ok : theme.colors.error;
     rows.push(
-      ...foldText(t.drill.result(r.database, r.ok, formatDuration(r.durationMs)), width, { bold: true, color }),
+      // The set's files (no engine): said in the menu's words, not by the engine's item name `files`
+      ...foldText(
+        t.drill.result(r.engine === null ? t.progress.files : r.database, r.ok, formatDuration(r.durationMs)),
+        width,
+        { bold: true, color },
+      ),
     );
     for (const c of r.checks) {
       const text = drillCheckText(c, ui);
