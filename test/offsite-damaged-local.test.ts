@@ -12,7 +12,8 @@ import {
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Manifest } from '../src/core/types.js';
-import type { CopyResult } from '../src/engine/copy.js';
+import { sendFile, type CopyResult } from '../src/engine/copy.js';
+import { DestinationError, RespaldoError } from '../src/core/errors.js';
 import { parseJsonOutput } from './helpers/cli.js';
 import { SECRET, addFolderAndS3, cli, localFiles, tree } from './helpers/offsite.js';
 import { S3RVER_KEY, startS3rver, stopAllS3rvers } from './helpers/s3rver.js';
@@ -93,6 +94,44 @@ describe('copy of a damaged local set', () => {
         ),
         p,
       ).toBe(true);
+  });
+
+  it("a local file gone or not a file while it is sent: said as this server's, nothing left there (folder and S3)", async () => {
+    const s = demoSetup();
+    const srv = await startS3rver();
+    mkdirSync(join(s.dir, 'nas'));
+    mkdirSync(join(s.dir, 'set', 'databases'), { recursive: true });
+    const dests: Destination[] = [
+      await folderFactory.open({ name: 'nas', type: 'folder', path: join(s.dir, 'nas') }),
+      await s3Factory.open({
+        name: 'offsite',
+        type: 's3',
+        endpoint: srv.endpoint,
+        bucket: srv.bucket,
+        accessKeyId: S3RVER_KEY,
+        secretAccessKey: SECRET,
+        forcePathStyle: true,
+      }),
+    ];
+    for (const dest of dests) {
+      for (const [path, why] of [
+        ['databases', 'not a regular file'],
+        ['gone.sqlite.zst', 'ENOENT'],
+      ] as const) {
+        const err = await sendFile(dest, join(s.dir, 'set'), 'srv1/20261201_020000', {
+          path,
+          size: 10,
+          sha256: null,
+        }).catch((e: unknown) => e);
+        expect(err, `${dest.name} ${path}`).toBeInstanceOf(RespaldoError);
+        expect(err).not.toBeInstanceOf(DestinationError);
+        expect((err as RespaldoError).message).toBe(
+          `Reading the local file ${join(s.dir, 'set', path)} failed (${why}); it was not copied.`,
+        );
+        expect(await dest.listFiles('srv1', { temps: true })).toEqual([]);
+      }
+      await dest.close();
+    }
   });
 
   it('putFile: when the check of what was sent fails, nothing is put under the key and no temporary file is left', async () => {

@@ -340,6 +340,10 @@ export async function sendFile(
     } catch (err) {
       // nothing was put there; a file of another size already there (why it was sent again) goes, as below
       if (err instanceof VerifyError) await dest.delete(`${key}/${f.path}`).catch(() => undefined);
+      // The destination read the local file itself: one gone or not a file is this server's problem, not the
+      // destination's (a folder said "not found, check the mount"; a raw EISDIR ended as an internal error).
+      const local = await localProblem(join(dir, f.path));
+      if (local && !(err instanceof VerifyError)) throw unreadable(join(dir, f.path), { code: local });
       throw err;
     }
     return;
@@ -364,6 +368,15 @@ export async function sendFile(
   if (f.sha256 && got !== f.sha256) {
     await dest.delete(`${key}/${f.path}`).catch(() => undefined);
     throw mismatch();
+  }
+}
+
+/** Why the local file at `path` cannot be sent at all (gone, not a regular file), or null. */
+async function localProblem(path: string): Promise<string | null> {
+  try {
+    return (await fsp.stat(path)).isFile() ? null : 'not a regular file';
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code ?? 'unreadable';
   }
 }
 
