@@ -254,10 +254,12 @@ export function SchedulerScreen({ onBack }: { onBack: () => void }) {
 
   const at = now();
   const cols: Column[] = [
+    // The next run is at most 23 wide ("12-01 02:00 (in 59 min)"); what is left goes to the outcome, whose
+    // Spanish words are long ("VERIFICADA", "SIMULACRO OK"): 10 columns at 80.
     { title: t.scheduler.job, width: 12 },
-    { title: t.scheduler.when, width: 26 },
-    { title: t.scheduler.nextRun, width: 26 },
-    { title: t.scheduler.lastOutcome, width: Math.max(8, columns - 74) },
+    { title: t.scheduler.when, width: 25 },
+    { title: t.scheduler.nextRun, width: 23 },
+    { title: t.scheduler.lastOutcome, width: Math.max(8, columns - 70) },
   ];
   const jobs = status?.jobs ?? [];
   const rows = jobs.map((j) => [
