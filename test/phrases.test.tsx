@@ -345,7 +345,7 @@ describe('restore plan phrases', () => {
           ...{ chain: 1, bytes: 9, free: '1 GB', needed: '2 GB', error: 'e', after: '1 MB', dbs: 'users' },
           ...{ tool: 'pg_restore', jobs: 2, wanted: 4, sql: 'ALTER DATABASE', problems: 'row 3 missing' },
           ...{ file: '/srv/app/users.db', reason: 'file is not a database' },
-          ...{ role: '"app"', summary: 'LOGIN, password', set: m.id, dest: 'nas' },
+          ...{ role: '"app"', summary: 'LOGIN, password', set: m.id, dest: 'nas', lacks: 'files' },
         }),
       );
 

@@ -258,6 +258,7 @@ export const PHRASES_EN = {
   'note.safetyTaking': (p: PhraseParams) => `Taking a safety copy of ${p['dbs']} before replacing it`,
   'note.safetyRemoved': (p: PhraseParams) =>
     `Nothing was replaced, so the safety copy taken for this restore (set ${p['id']}) was removed.`,
+  'note.passedOverLacking': (p: PhraseParams) => `passed over set ${p['set']} at ${p['dest']}: it lacks ${p['lacks']}`,
   'note.fetching': (p: PhraseParams) => `fetching set ${p['id']}${chainEn(p)} from ${p['name']}: ${filesEn(p)}`,
   'note.planRead': (p: PhraseParams) =>
     `read the manifest of set ${p['id']}${chainEn(p)} at ${p['name']} (${filesEn(p)} there, not fetched for a plan)`,

@@ -210,8 +210,21 @@ export async function fetchSet(
   const wantedDbs = sel.databases?.length ? sel.databases : cfg.databases.map((d) => d.name);
   let realId = id;
   if (!sel.at && id === 'latest') {
-    const latest = await latestRemoteSet(cfg, name, sel.databases ?? [], signal);
+    // What a local `latest` means (planRestore): the databases named, or with none every configured one (none when
+    // only files are asked for), and the files when asked; a newer set lacking them is passed over, and said so.
+    const onlyFiles = sel.files && !sel.databases?.length;
+    const latest = await latestRemoteSet(
+      cfg,
+      name,
+      { databases: onlyFiles ? [] : wantedDbs, files: Boolean(sel.files) },
+      signal,
+    );
     sayPassedOver(reporter, latest.passedOver);
+    for (const s of latest.skipped)
+      reporter.emit({
+        type: 'info',
+        ...said('note.passedOverLacking', { set: s.id, dest: name, lacks: s.lacks.join(', ') }),
+      });
     realId = latest.id;
   }
   await ensurePrivateDir(cfg.backupDir);

@@ -10,7 +10,7 @@ import type { Reporter } from '../core/events.js';
 import type { LoadedConfig, Manifest, PlainHashes, SetSummary } from '../core/types.js';
 import { setKey, type Destination } from '../destinations/destination.js';
 import { destinationConfig, openDestination } from '../destinations/registry.js';
-import { setDir, summaryFromManifest } from './catalog.js';
+import { chooseLatest, setDir, summaryFromManifest, type LatestWant, type SetSelection } from './catalog.js';
 import { Sha256Pass, withRetries } from './copy.js';
 import { FILE_MODE } from './fs-util.js';
 import { mapLimited } from './limited.js';
@@ -235,28 +235,29 @@ export async function listRemote(
 export async function latestRemoteSet(
   cfg: LoadedConfig,
   name: string,
-  databases: string[] = [],
+  want: LatestWant = { databases: [], files: false },
   signal?: AbortSignal,
-): Promise<{ id: string; passedOver: RemoteDamagedSet[] }> {
+): Promise<{ id: string; passedOver: RemoteDamagedSet[]; skipped: SetSelection['skipped'] }> {
   const { sets, damaged } = await listRemote(cfg, name, signal ? { signal } : {});
-  const found = sets.find(
-    (s) => s.type !== 'pre_restore' && s.status !== 'failed' && databases.every((d) => s.databases.includes(d)),
-  );
+  // As a local `latest` (chooseLatest): every database asked for stored without error, the files when asked.
+  const found = chooseLatest(sets, want);
   if (!found) {
     const bad = damaged.length
       ? ` (${damaged.length} set(s) there have a damaged manifest: ${damaged.map((d) => d.id).join(', ')})`
       : '';
+    const asked = [...want.databases, ...(want.files ? ['files'] : [])];
     throw new NotFoundError(
-      `Destination "${name}" holds no backup set${databases.length ? ` with ${databases.join(', ')}` : ''} of source "${destinationConfig(cfg, name).source}"${bad}.`,
-      'Run `respaldo list --from NAME --all-sources` to see every source there; set "source" in the config to the old server\'s name.',
+      `Destination "${name}" holds no backup set${asked.length ? ` with ${asked.join(', ')}` : ''} of source "${destinationConfig(cfg, name).source}"${bad}.`,
+      'Run `respaldo list --from NAME --all-sources` to see every source there (set "source" in the config to the old server\'s name), or name fewer with --db.',
     );
   }
-  return { id: found.id, passedOver: damaged.filter((d) => d.id > found.id) };
+  const id = found.chosen.id;
+  return { id, passedOver: damaged.filter((d) => d.id > id), skipped: found.skipped };
 }
 
-/** The id of `latestRemoteSet`. */
+/** The id of `latestRemoteSet` holding `databases`. */
 export async function latestRemoteSetId(cfg: LoadedConfig, name: string, databases: string[] = []): Promise<string> {
-  return (await latestRemoteSet(cfg, name, databases)).id;
+  return (await latestRemoteSet(cfg, name, { databases, files: false })).id;
 }
 
 /** Says which damaged sets `latest` passed over (a warning: the operator should know a newer set there is bad). */
@@ -289,7 +290,7 @@ export async function verifyRemoteSet(
     async (dest, source) => {
       let realId = id;
       if (id === 'latest') {
-        const latest = await latestRemoteSet(cfg, name, [], opts.signal);
+        const latest = await latestRemoteSet(cfg, name, undefined, opts.signal);
         sayPassedOver(reporter, latest.passedOver);
         realId = latest.id;
       }

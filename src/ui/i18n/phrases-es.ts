@@ -284,6 +284,8 @@ export const PHRASES_ES = {
   'note.safetyTaking': (p: PhraseParams) => `Haciendo una copia de seguridad de ${p['dbs']} antes de reemplazarla`,
   'note.safetyRemoved': (p: PhraseParams) =>
     `No se reemplazó nada: se borró la copia de seguridad hecha para esta restauración (copia ${p['id']}).`,
+  'note.passedOverLacking': (p: PhraseParams) =>
+    `se pasa por alto la copia ${p['set']} de ${p['dest']}: le falta ${(p['lacks'] ?? '').replace(/\bfiles\b/, 'archivos')}`,
   'note.fetching': (p: PhraseParams) => `descargando la copia ${p['id']}${chainEs(p)} de ${p['name']}: ${filesEs(p)}`,
   'note.planRead': (p: PhraseParams) =>
     `leído el manifiesto de la copia ${p['id']}${chainEs(p)} en ${p['name']} (${filesEs(p)} allí, no descargados para un plan)`,
