@@ -11,6 +11,9 @@ import { dbDigest } from './helpers/sqlite.js';
 import { demoSetup, type DemoSetup } from './helpers/tmp.js';
 import { startCliInTmux } from './helpers/tty.js';
 import { ageKeygen } from './helpers/age.js';
+import type { RespaldoError } from '../src/core/errors.js';
+import { unlockIdentity } from '../src/engine/crypt.js';
+import { say } from '../src/ui/i18n/index.js';
 
 /**
  * Encryption with age: what respaldo writes is read by Debian's `age` CLI, what `age` writes is
@@ -189,8 +192,19 @@ describe('encrypted sets', () => {
     expect(
       (await cli(s, ['restore', m.id, '--db', 'users', '--to', to, '--yes'], 13, { RESPALDO_PASSPHRASE_FILE: wrong }))
         .stderr,
-    ).toContain('Wrong passphrase');
+    ).toContain(
+      `Wrong passphrase for the identity file ${locked}.\nhint: Type it again, or check the file named by RESPALDO_PASSPHRASE_FILE.`,
+    );
     expect(existsSync(to)).toBe(false);
+    // Typed in the menu: said in its language, and no word of a file nobody named
+    const typed = (await unlockIdentity(locked, 'wrong horse').catch((e: unknown) => e)) as RespaldoError;
+    expect(say('es', typed.phrases!.message, typed.message)).toBe(
+      `La frase de paso no abre el archivo de identidad ${locked}.`,
+    );
+    expect([typed.hint, say('es', typed.phrases!.hint, typed.hint ?? '')]).toEqual([
+      'Type it again.',
+      'Escríbala de nuevo.',
+    ]);
     const right = join(s.dir, 'pass.txt');
     writeFileSync(right, 'correct horse battery staple\n', { mode: 0o600 });
     await cli(s, ['restore', m.id, '--db', 'users', '--to', to, '--yes'], 0, { RESPALDO_PASSPHRASE_FILE: right });

@@ -20,12 +20,19 @@ const noop = (): void => undefined;
 const fits = (frame: string): void => expect(frameProblems(frame), frame).toEqual([]);
 
 const TEXT = {
-  en: { help: 'V verify + read data', asked: 'passphrase', ok: 'Verify OK', read: 'every file decrypted' },
+  en: {
+    help: 'V verify + read data',
+    asked: 'passphrase',
+    ok: 'Verify OK',
+    read: 'every file decrypted',
+    wrong: 'Wrong passphrase',
+  },
   es: {
     help: 'V verificar + leer datos',
     asked: 'frase de paso',
     ok: 'Verificación OK',
     read: 'cada archivo descifrado',
+    wrong: 'La frase de paso no abre',
   },
 } as const;
 
@@ -49,7 +56,7 @@ describe.each(['en', 'es'] as const)('details, V (%s)', (lang) => {
     fits(await waitFrame(lastFrame, (x) => x.toLowerCase().includes(s.asked)));
     await type(stdin, 'wrong');
     await press(stdin, KEY.enter);
-    const again = await waitFrame(lastFrame, (x) => x.includes('Wrong passphrase'));
+    const again = await waitFrame(lastFrame, (x) => x.includes(s.wrong));
     expect(again).not.toContain('wrong');
     expect(facade.calls.filter((c) => c.method === 'verifySet')).toEqual([]);
     await type(stdin, 'open sesame');

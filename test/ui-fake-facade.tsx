@@ -331,12 +331,12 @@ export class FakeFacade implements EngineFacade {
       this.setsOpened = true;
       return;
     }
-    if (passphrase !== this.keyPassphrase)
-      throw new RespaldoError(
-        'key',
-        'Wrong passphrase for the identity file /srv/app/key.txt.',
-        'Type it again, or check the file named by RESPALDO_PASSPHRASE_FILE.',
-      );
+    if (passphrase !== this.keyPassphrase) {
+      // as the engine's unlockIdentity says it (a typed passphrase)
+      const message = phrase('error.identityPassphrase', { path: '/srv/app/key.txt' });
+      const hint = phrase('error.identityPassphraseTyped');
+      throw new RespaldoError('key', english(message), english(hint)).withPhrases(message, hint);
+    }
     this.keyOpened = true;
   }
   async releaseFetched(): Promise<void> {

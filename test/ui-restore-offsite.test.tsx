@@ -244,7 +244,7 @@ describe.each(['en', 'es'] as const)('the passphrase of a protected key (%s)', (
       : {
           title: 'Frase de paso de la clave',
           word: 'RESTAURAR',
-          wrong: 'Wrong passphrase',
+          wrong: 'La frase de paso no abre',
           done: 'Restauración terminada',
         };
 
@@ -303,8 +303,8 @@ describe.each(['en', 'es'] as const)('the passphrase of a protected key (%s)', (
 describe.each(['en', 'es'] as const)('a drill of an encrypted set with a protected key (%s)', (lang) => {
   const s =
     lang === 'en'
-      ? { title: 'Passphrase of the key', passed: 'passed' }
-      : { title: 'Frase de paso de la clave', passed: 'correcto' };
+      ? { title: 'Passphrase of the key', passed: 'passed', wrong: 'Wrong passphrase' }
+      : { title: 'Frase de paso de la clave', passed: 'correcto', wrong: 'La frase de paso no abre' };
 
   it('asks the passphrase masked before the drill; a wrong one is asked again; the right one drills', async () => {
     const facade = new FakeFacade();
@@ -316,7 +316,7 @@ describe.each(['en', 'es'] as const)('a drill of an encrypted set with a protect
     expect(calls(facade, 'drillSet')).toHaveLength(0);
     await type(stdin, 'nope');
     await press(stdin, KEY.enter);
-    fits(await waitFrame(lastFrame, (x) => x.includes('Wrong passphrase')));
+    fits(await waitFrame(lastFrame, (x) => x.includes(s.wrong)));
     expect(calls(facade, 'drillSet')).toHaveLength(0);
     await type(stdin, 'open sesame');
     const masked = await waitFrame(lastFrame, (x) => x.includes('*'.repeat(11)));

@@ -184,6 +184,9 @@ export const PHRASES_EN = {
     `Set ${p['set']} failed verification, nothing was restored: ${p['problems']}`,
   'error.restoreVerifyHint': () =>
     'Restore from another set (`respaldo list`), and check the disk that holds the backups.',
+  'error.identityPassphrase': (p: PhraseParams) => `Wrong passphrase for the identity file ${p['path']}.`,
+  'error.identityPassphraseHint': (p: PhraseParams) => `Type it again, or check the file named by ${p['env']}.`,
+  'error.identityPassphraseTyped': () => 'Type it again.',
   'error.wrongPassphrase': (p: PhraseParams) => `Wrong passphrase: it does not open set ${p['set']}.`,
   'error.wrongPassphraseHint': () =>
     'Type the passphrase the set was encrypted with (the one in "encryption.passphraseFile" on the server that made it).',

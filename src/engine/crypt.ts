@@ -220,12 +220,13 @@ async function identitiesOf(path: string, given?: string): Promise<string[]> {
       text = await d.decrypt(file, 'text');
     } catch (err) {
       const wrong = /no identity matched/.test((err as Error).message);
-      throw new KeyError(
-        wrong
-          ? `Wrong passphrase for the identity file ${path}.`
-          : `The identity file ${path} could not be opened (${(err as Error).message}).`,
-        wrong ? `Type it again, or check the file named by ${PASSPHRASE_FILE_ENV}.` : hint,
-      );
+      if (!wrong)
+        throw new KeyError(`The identity file ${path} could not be opened (${(err as Error).message}).`, hint);
+      // Typed in the menu (`given`), or read from the terminal or the file RESPALDO_PASSPHRASE_FILE names.
+      const message = phrase('error.identityPassphrase', { path });
+      const again = given === undefined ? phrase('error.identityPassphraseHint', { env: PASSPHRASE_FILE_ENV }) : null;
+      const typed = phrase('error.identityPassphraseTyped');
+      throw new KeyError(english(message), english(again ?? typed)).withPhrases(message, again ?? typed);
     }
   }
   const keys = text

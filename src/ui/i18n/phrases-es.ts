@@ -214,6 +214,10 @@ export const PHRASES_ES = {
     `La copia ${p['set']} no pasó la verificación; no se restauró nada: ${p['problems']}`,
   'error.restoreVerifyHint': () =>
     'Restaure desde otra copia (`respaldo list`) y revise el disco donde están las copias.',
+  'error.identityPassphrase': (p: PhraseParams) => `La frase de paso no abre el archivo de identidad ${p['path']}.`,
+  'error.identityPassphraseHint': (p: PhraseParams) =>
+    `Escríbala de nuevo, o revise el archivo que nombra ${p['env']}.`,
+  'error.identityPassphraseTyped': () => 'Escríbala de nuevo.',
   'error.wrongPassphrase': (p: PhraseParams) => `Frase de paso incorrecta: no abre la copia ${p['set']}.`,
   'error.wrongPassphraseHint': () =>
     'Escriba la frase de paso con la que se cifró la copia (la de "encryption.passphraseFile" en el servidor que la hizo).',
