@@ -692,6 +692,19 @@ describe('planPgRestore', () => {
     expect(JSON.stringify(plan)).not.toContain('SECRET');
   });
 
+  test('how pg_restore loads: one transaction for a custom-format dump, parallel sessions for a directory one', () => {
+    const step = (format: string) =>
+      planPgRestore({ db, entry: { ...entry, format }, setId: '1', target: { kind: 'in-place' } }).steps.find((x) =>
+        x.startsWith('pg_restore the backup'),
+      );
+    expect(step('pg-custom')).toBe(
+      'pg_restore the backup into "inventario__restore_1" (one transaction, stop on the first error)',
+    );
+    expect(step('pg-directory')).toBe(
+      'pg_restore the backup into "inventario__restore_1" (in parallel sessions, stop on the first error)',
+    );
+  });
+
   test('side by side with selected tables', () => {
     const plan = planPgRestore({
       db,

@@ -45,6 +45,8 @@ export const PHRASES_EN = {
     `pg_restore only ${p['tables']} into "${p['staging']}", with their keys, indexes, triggers, sequences and the types and functions they use`,
   'pg.restoreAll': (p: PhraseParams) =>
     `pg_restore the backup into "${p['staging']}" (one transaction, stop on the first error)`,
+  'pg.restoreAllJobs': (p: PhraseParams) =>
+    `pg_restore the backup into "${p['staging']}" (in parallel sessions, stop on the first error)`,
   'pg.dbProps': () => 're-apply owner, settings and privileges of the database',
   'pg.checkExact': () => 'check row counts of every table against the backup',
   'pg.checkEstimate': () => 'count rows of every table (the backup holds estimates only)',

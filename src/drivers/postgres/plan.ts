@@ -266,7 +266,10 @@ export function planPgRestore(req: PgPlanInput): RestoreStepPlan {
   if (req.createRoles) steps.push(phrase('pg.createRoles'));
   steps.push(phrase('pg.createDb', { staging }));
   steps.push(
-    tables ? phrase('pg.restoreTables', { tables: tables.join(', '), staging }) : phrase('pg.restoreAll', { staging }),
+    tables
+      ? phrase('pg.restoreTables', { tables: tables.join(', '), staging })
+      : // a directory dump is loaded by pg_restore --jobs, in several sessions: not one transaction
+        phrase(req.entry.format === 'pg-directory' ? 'pg.restoreAllJobs' : 'pg.restoreAll', { staging }),
   );
   if (!tables) steps.push(phrase('pg.dbProps'));
   steps.push(phrase(counted ? 'pg.checkExact' : 'pg.checkEstimate'));

@@ -80,6 +80,8 @@ export const PHRASES_ES = {
     `pg_restore solo de ${p['tables']} en "${p['staging']}", con sus claves, índices, disparadores, secuencias y los tipos y funciones que usan`,
   'pg.restoreAll': (p: PhraseParams) =>
     `pg_restore de la copia en "${p['staging']}" (una transacción, se detiene al primer error)`,
+  'pg.restoreAllJobs': (p: PhraseParams) =>
+    `pg_restore de la copia en "${p['staging']}" (en sesiones en paralelo, se detiene al primer error)`,
   'pg.dbProps': () => 'volver a aplicar propietario, ajustes y privilegios de la base',
   'pg.checkExact': () => 'comprobar las filas de cada tabla contra la copia',
   'pg.checkEstimate': () => 'contar las filas de cada tabla (la copia solo tiene estimaciones)',
