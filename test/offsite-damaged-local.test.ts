@@ -134,6 +134,26 @@ describe('copy of a damaged local set', () => {
     }
   });
 
+  it('a temporary file a copy of this host left (killed, or cut off with its connection) goes at the next copy', async () => {
+    const s = demoSetup();
+    const nas = join(s.dir, 'nas');
+    mkdirSync(nas);
+    const doc = JSON.parse(readFileSync(s.configFile, 'utf8')) as Record<string, unknown>;
+    const dest = { name: 'nas', type: 'folder', path: nas, source: 'srv1', copyAfterBackup: false };
+    writeFileSync(s.configFile, JSON.stringify({ ...doc, destinations: [dest] }));
+    const m = parseJsonOutput<Manifest>((await cli(s, ['create', '--json', '--no-files'])).stdout);
+    const folder = join(nas, 'srv1', m.id, 'databases');
+    mkdirSync(folder, { recursive: true });
+    // a pid no process has (Linux pids stop at 4194304); and one of a live process: another copy still writing
+    const dead = join(folder, '.respaldo-part-99999999-left');
+    const live = join(folder, `.respaldo-part-${process.pid}-writing`);
+    writeFileSync(dead, randomBytes(1000));
+    writeFileSync(live, randomBytes(1000));
+    await cli(s, ['copy', m.id, '--to', 'nas']);
+    expect(existsSync(dead)).toBe(false);
+    expect(existsSync(live)).toBe(true);
+  });
+
   it('putFile: when the check of what was sent fails, nothing is put under the key and no temporary file is left', async () => {
     const s = demoSetup();
     const srv = await startS3rver();

@@ -7,13 +7,14 @@ import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, promises as fsp, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable, Transform, type TransformCallback } from 'node:stream';
-import { DestinationError, RespaldoError, VerifyError } from '../core/errors.js';
+import { DestinationError, InterruptedError, RespaldoError, VerifyError } from '../core/errors.js';
 import type { Reporter } from '../core/events.js';
 import type { LoadedConfig, Manifest, SetSummary } from '../core/types.js';
-import { setKey, type Destination, type DestinationConfig } from '../destinations/destination.js';
+import { setKey, type Destination, type DestinationConfig, type RemoteFile } from '../destinations/destination.js';
 import { destinationConfig, openDestination } from '../destinations/registry.js';
 import { KEEP_MARK, listSets, readManifest, setDir } from './catalog.js';
 import { writeFileAtomic } from './fs-util.js';
+import { processAlive } from './lock.js';
 import { mapLimited } from './limited.js';
 import { writeLog } from './log.js';
 import { MANIFEST_NAME, storedPaths } from './manifest.js';
@@ -176,7 +177,8 @@ export async function copySet(
     result.where = `${dest.describe()}/${key}`;
     const files = filesToCopy(m, dir);
     const listed = await withRetries(() => dest!.listFiles(key, { temps: true }), opts);
-    for (const t of oldTemps(listed, new Date())) await dest.delete(`${key}/${t.path}`).catch(() => undefined);
+    for (const t of [...oldTemps(listed, new Date()), ...deadRunTemps(listed)])
+      await dest.delete(`${key}/${t.path}`).catch(() => undefined);
     // Unfinished uploads of killed runs (S3) cost storage: aborted here too; a failure here never fails the copy.
     await abortOldUploads(dest, dc.source!, new Date()).catch((err: unknown) => {
       if (!(err instanceof RespaldoError)) throw err;
@@ -218,8 +220,12 @@ export async function copySet(
       type: 'info',
       message: `set ${m.id} copied to ${destName}: ${result.filesSent} file(s) sent, ${result.filesAlreadyThere} already there`,
     });
-  } catch (err) {
-    if (!(err instanceof RespaldoError)) throw err;
+  } catch (caught) {
+    if (!(caught instanceof RespaldoError)) throw caught;
+    // Stopped by the operator: the destination's connection was closed for it, which it would blame on the server.
+    const err = opts.signal?.aborted
+      ? new InterruptedError('The copy was interrupted; what was sent is kept.')
+      : caught;
     result.error = err.message;
     if (err.phrases?.message) result.errorPhrase = err.phrases.message;
     // A destination's hint fits every operation ("run the command again"); a copy also keeps what it sent.
@@ -369,6 +375,18 @@ export async function sendFile(
     await dest.delete(`${key}/${f.path}`).catch(() => undefined);
     throw mismatch();
   }
+}
+
+/**
+ * Temporary files in this server's own set folder left by a copy of this host that is gone (an interrupted or
+ * killed `respaldo copy`: their names carry its pid). Older ones of any run go after a day (`oldTemps`); these
+ * can go at once, as no run of this host can still be writing them.
+ */
+export function deadRunTemps(files: RemoteFile[]): RemoteFile[] {
+  return files.filter((f) => {
+    const pid = /(?:^|\/)\.respaldo-part-(\d+)-[^/]*$/.exec(f.path)?.[1];
+    return f.temp && pid !== undefined && Number(pid) !== process.pid && !processAlive(Number(pid));
+  });
 }
 
 /** Why the local file at `path` cannot be sent at all (gone, not a regular file), or null. */
