@@ -20,7 +20,7 @@ import { appendFileSync, copyFileSync, readdirSync, readFileSync, writeFileSync 
 import { join } from 'node:path';
 import { silentReporter } from '../src/core/events.js';
 import { PHRASES_ES } from '../src/ui/i18n/phrases-es.js';
-import { say } from '../src/ui/i18n/index.js';
+import { say, sayTarget } from '../src/ui/i18n/index.js';
 import { PlanView } from '../src/ui/screens/RestoreScreen.js';
 import { waitFor } from './helpers/fake-clock.js';
 import { demoSetup } from './helpers/tmp.js';
@@ -595,6 +595,17 @@ describe('warnings and what recovery did, in the menu’s language', () => {
     expect(rows.join('\n')).toContain(
       'Limpiado antes: borrada "inv__drill_S1" (la base temporal de un simulacro de restauración interrumpido)',
     );
+  });
+
+  it.each([
+    ['database "inventario" on 127.0.0.1:56432 as postgres', 'base "inventario" en 127.0.0.1:56432 como postgres'],
+    ['new database "inv copy" on db1:5432', 'base nueva "inv copy" en db1:5432'],
+    ['database "say ""on"" as x" on socket /run/pg as app', 'base "say ""on"" as x" en socket /run/pg como app'],
+    ['database "inv" on sql1\\prod', 'base "inv" en sql1\\prod'],
+    ['/srv/app/users.db', '/srv/app/users.db'],
+  ])('the target %s in Spanish: %s (the names as they are)', (target, es) => {
+    expect(sayTarget('es', target)).toBe(es);
+    expect(sayTarget('en', target)).toBe(target);
   });
 
   it("a drill's files are 'archivos' on its Spanish outcome, a database keeps its name", () => {

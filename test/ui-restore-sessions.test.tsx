@@ -171,7 +171,7 @@ describe('restore in place with sessions connected (server engines)', () => {
     );
     const f = lastFrame()!;
     expect(f).toContain('Hay sesiones conectadas a la base en uso');
-    expect(f).toContain('inventario (database "inventario" on db1:5432): 1 sesión conectada');
+    expect(f).toContain('inventario (base "inventario" en db1:5432): 1 sesión conectada');
     expect(f).toMatch(/› No: dejarlas conectadas y volver/);
     await press(stdin, KEY.down, KEY.enter);
     const plan = flat(await waitFrame(lastFrame, (x) => x.includes('Escriba RESTAURAR')));

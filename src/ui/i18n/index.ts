@@ -66,6 +66,17 @@ export function catalogue(lang: Lang, unicode = true): Catalogue {
  * A sentence of the engine (restore plan, common errors) in the menu's language: the phrase from this language's
  * catalogue, or the engine's English text when the language is English or no phrase was given.
  */
+/**
+ * A restore target as the drivers describe it (`database "inventario" on db1:5432 as app`, `new database "x" on
+ * …`, a SQLite path) in the menu's language: the words around the names, never the names.
+ */
+export function sayTarget(lang: Lang, target: string): string {
+  if (lang === 'en') return target;
+  const m = /^(new )?database ("(?:[^"]|"")*") on (.+?)(?: as (\S+))?$/.exec(target);
+  if (!m) return target;
+  return `${m[1] ? 'base nueva' : 'base'} ${m[2]} en ${m[3]}${m[4] ? ` como ${m[4]}` : ''}`;
+}
+
 export function say(lang: Lang, phrase: Phrase | undefined, english: string, unicode = true): string {
   if (lang === 'en' || !phrase) return english;
   const text = PHRASES_ES[phrase.id](phrase.params);

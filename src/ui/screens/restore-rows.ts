@@ -3,7 +3,7 @@ import { rollbackAdvice } from '../../engine/rollback-advice.js';
 import type { RestoreOutcome, RestorePlan } from '../engine-facade.js';
 import { foldSegs, foldText, type Row, type Seg } from '../fold.js';
 import { formatBytes, formatDate } from '../format.js';
-import { say } from '../i18n/index.js';
+import { say, sayTarget } from '../i18n/index.js';
 import type { UiContextValue } from '../use-ui.js';
 
 /* The restore plan and outcome as folded rows (pure), drawn by RestoreScreen in a scrolling window. */
@@ -50,7 +50,7 @@ export function planRows(plan: RestorePlan, ui: PlanUi, width: number): Row[] {
           bold: true,
           color: d.replaces ? theme.colors.warn : theme.colors.ok,
         },
-        { text: ` ${d.database} ${arrow} ${d.target}` },
+        { text: ` ${d.database} ${arrow} ${sayTarget(lang, d.target)}` },
       ],
       '    ',
     );

@@ -5,10 +5,11 @@ import type { RestorePlan } from '../../engine-facade.js';
 import { connectedSessions } from '../../restore-wizard.js';
 import { useBodyRows } from '../../use-screen-size.js';
 import { useUi } from '../../use-ui.js';
+import { sayTarget } from '../../i18n/index.js';
 
 /** Only connected sessions stop an in-place restore: they are listed; close them at the swap? (default no) */
 export function SessionsStep({ plan, choice }: { plan: RestorePlan | null; choice: 0 | 1 }) {
-  const { t, theme } = useUi();
+  const { t, lang, theme } = useUi();
   const body = useBodyRows();
   const connected = plan ? connectedSessions(plan) : [];
   // Rows per database for its sessions, leaving room for the text and the question below them.
@@ -31,7 +32,7 @@ export function SessionsStep({ plan, choice }: { plan: RestorePlan | null; choic
         return (
           <Box key={d.database} flexDirection="column">
             <Text bold color={theme.colors.warn} wrap="truncate-end">
-              {t.restore.sessionsOn(d.database, d.target, all.length)}
+              {t.restore.sessionsOn(d.database, sayTarget(lang, d.target), all.length)}
             </Text>
             {shown.map((x, i) => (
               <Text key={i} wrap="truncate-end">
