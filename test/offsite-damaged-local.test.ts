@@ -12,7 +12,9 @@ import {
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Manifest } from '../src/core/types.js';
-import { sendFile, type CopyResult } from '../src/engine/copy.js';
+import { copySet, sendFile, type CopyResult } from '../src/engine/copy.js';
+import { loadConfig } from '../src/config/load.js';
+import { silentReporter } from '../src/core/events.js';
 import { DestinationError, RespaldoError } from '../src/core/errors.js';
 import { parseJsonOutput } from './helpers/cli.js';
 import { SECRET, addFolderAndS3, cli, localFiles, tree } from './helpers/offsite.js';
@@ -132,6 +134,22 @@ describe('copy of a damaged local set', () => {
       }
       await dest.close();
     }
+  });
+
+  it('stopped by its signal (Ctrl-C, whatever the reason it carries): an interrupted copy, never an internal error', async () => {
+    const s = demoSetup();
+    const nas = join(s.dir, 'nas');
+    mkdirSync(nas);
+    const doc = JSON.parse(readFileSync(s.configFile, 'utf8')) as Record<string, unknown>;
+    const dest = { name: 'nas', type: 'folder', path: nas, source: 'srv1', copyAfterBackup: false };
+    writeFileSync(s.configFile, JSON.stringify({ ...doc, destinations: [dest] }));
+    const m = parseJsonOutput<Manifest>((await cli(s, ['create', '--json', '--no-files'])).stdout);
+    const cfg = await loadConfig({ configPath: s.configFile });
+    const ac = new AbortController();
+    ac.abort(new Error('SIGINT')); // a folder's copy checks the signal after each file: it threw this reason
+    const r = await copySet(cfg, m.id, 'nas', silentReporter, { signal: ac.signal });
+    expect(r).toMatchObject({ ok: false, error: 'The copy was interrupted; what was sent is kept.' });
+    expect(existsSync(join(nas, 'srv1', m.id, 'manifest.json'))).toBe(false);
   });
 
   it('a temporary file a copy of this host left (killed, or cut off with its connection) goes at the next copy', async () => {

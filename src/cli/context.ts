@@ -88,7 +88,8 @@ export function makeSignal(quitOnSecond: boolean): AbortSignal {
       process.stderr.write(
         `\nrespaldo: ${sig} received, stopping safely (nothing partial is kept).${quitOnSecond ? ' Press Ctrl-C again to quit at once.' : ''}\n`,
       );
-      ac.abort(new Error(sig));
+      // The reason is what `signal.throwIfAborted()` throws anywhere below: an interruption (exit 130), not a bug.
+      ac.abort(new InterruptedError(`Interrupted (${sig}); nothing partial was published.`));
       if (sig === 'SIGHUP') markTerminalClosed();
     } else if (quitOnSecond) {
       exitNow(EXIT.interrupted);

@@ -20,7 +20,7 @@ export const TERMINAL_CLOSED_LOG = 'interrupted (terminal closed)';
 
 /** Marks the terminal as gone (idempotent); aborts `terminalClosed`. */
 export function markTerminalClosed(): void {
-  if (!closed.signal.aborted) closed.abort(new Error('terminal closed'));
+  if (!closed.signal.aborted) closed.abort(new InterruptedError('Interrupted: the terminal closed.'));
 }
 
 /** A stream that cannot be written any more: the terminal hung up, or the reader of a pipe left. */

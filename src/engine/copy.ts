@@ -221,11 +221,13 @@ export async function copySet(
       message: `set ${m.id} copied to ${destName}: ${result.filesSent} file(s) sent, ${result.filesAlreadyThere} already there`,
     });
   } catch (caught) {
-    if (!(caught instanceof RespaldoError)) throw caught;
-    // Stopped by the operator: the destination's connection was closed for it, which it would blame on the server.
-    const err = opts.signal?.aborted
+    // Stopped by the operator: the destination's connection was closed for it, which it would blame on the server
+    // (and a folder's copy stopped with whatever reason the signal carries).
+    const stopped = opts.signal?.aborted === true;
+    if (!stopped && !(caught instanceof RespaldoError)) throw caught;
+    const err = stopped
       ? new InterruptedError('The copy was interrupted; what was sent is kept.')
-      : caught;
+      : (caught as RespaldoError);
     result.error = err.message;
     if (err.phrases?.message) result.errorPhrase = err.phrases.message;
     // A destination's hint fits every operation ("run the command again"); a copy also keeps what it sent.

@@ -1,7 +1,7 @@
 import { render } from 'ink';
 import { wrapWords } from '../core/format.js';
 import { EXIT } from '../core/exit-codes.js';
-import { isRespaldoError } from '../core/errors.js';
+import { InterruptedError, isRespaldoError } from '../core/errors.js';
 import { loadConfig } from '../config/load.js';
 import { writeLog } from '../engine/log.js';
 import { createEngineFacade, type EngineFacade } from './engine-facade.js';
@@ -48,7 +48,7 @@ export function stopOnHangup(facade: EngineFacade, closed: AbortSignal): HangupA
   // Not AbortSignal.any: on Node 20 its signal can be collected while a long restore still needs it.
   const both = (signal?: AbortSignal): AbortSignal => {
     const ac = new AbortController();
-    const abort = (): void => ac.abort(new Error('terminal closed'));
+    const abort = (): void => ac.abort(new InterruptedError('Interrupted: the terminal closed.'));
     if (closed.aborted || signal?.aborted) abort();
     closed.addEventListener('abort', abort, { once: true });
     signal?.addEventListener('abort', abort, { once: true });
