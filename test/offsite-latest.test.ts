@@ -41,5 +41,10 @@ describe('restore latest --from a destination', () => {
       (await cli(s, ['restore', 'latest', '--from', 'nas', '--db', 'users', '--dry-run', '--json'])).stdout,
     );
     expect(one.setId).toBe(usersOnly.id);
+
+    // a name the config does not know: said as a local restore says it, before the destination is read
+    const unknown = await cli(s, ['restore', 'latest', '--from', 'nas', '--db', 'nope', '--to', files, '--yes'], 8);
+    expect(unknown.stderr).toContain(`No database named "nope" in ${s.configFile}.`);
+    expect(unknown.stderr).not.toContain('--all-sources');
   });
 });

@@ -1,4 +1,5 @@
 import { createWriteStream, promises as fsp } from 'node:fs';
+import { checkConfiguredDatabases } from '../config/lookup.js';
 import { dirname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { chainOf, chainSetOf, noSetAt, planAt, type ChainSet } from './chain.js';
@@ -207,6 +208,8 @@ export async function fetchSet(
   reporter: Reporter,
   signal?: AbortSignal,
 ): Promise<FetchedSet> {
+  // A name the config does not know is said so first, as a local restore says it (not "no set there holds it").
+  if (sel.databases?.length) checkConfiguredDatabases(cfg, sel.databases);
   const wantedDbs = sel.databases?.length ? sel.databases : cfg.databases.map((d) => d.name);
   let realId = id;
   if (!sel.at && id === 'latest') {
