@@ -9,6 +9,7 @@ import type { Manifest, SetSummary } from '../src/core/types.js';
 import { summaryFromManifest } from '../src/engine/catalog.js';
 import type { RestorePlan } from '../src/ui/engine-facade.js';
 import {
+  deriveWizard,
   initialWizardState,
   planRequest,
   restoreWizard,
@@ -195,6 +196,20 @@ describe('restore wizard: where from', () => {
     expect(local.effects).toEqual([{ kind: 'load-sets' }]);
     expect(remote.effects).toEqual([{ kind: 'load-sets', from: 'nas' }]);
     expect(remote.state.sets).toHaveLength(2);
+  });
+
+  it("a destination's newest set of databases this config lacks is not 'latest'; they are not offered", () => {
+    // another application's set under the same source: its database `big` is not in this config
+    const other = manifestFor('20261122_100000', { databases: ['big'], files: 0 });
+    const ours = manifestFor('20261121_100000', { databases: ['users', 'big'] });
+    const sets = [other, ours].map(summary);
+    const at = apply(initialWizardState(undefined, CONFIG), [
+      ...keys(down, enter),
+      { type: 'sets-loaded', sets },
+    ]).state;
+    expect(deriveWizard(at).latest?.id).toBe(ours.id);
+    const items = apply(at, [...keys(enter), { type: 'manifest-loaded', manifest: ours }]).state;
+    expect(deriveWizard(items).restorable.map((d) => d.name)).toEqual(['users']);
   });
 });
 

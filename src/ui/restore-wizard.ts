@@ -198,14 +198,25 @@ export interface WizardDerived {
   confirming: boolean;
 }
 
-export function restorableOf(manifest: Manifest | null): DatabaseEntry[] {
-  return manifest ? manifest.databases.filter((d) => !d.error && (d.file || d.safetyDatabase)) : [];
+/**
+ * The databases of `manifest` a restore can take: stored without error, and in the config (`configured`, when it
+ * names any: a set from a destination may hold a database this server does not have, which no restore can reach).
+ */
+export function restorableOf(manifest: Manifest | null, configured: readonly string[] = []): DatabaseEntry[] {
+  if (!manifest) return [];
+  return manifest.databases.filter(
+    (d) => !d.error && (d.file || d.safetyDatabase) && (!configured.length || configured.includes(d.name)),
+  );
 }
 
 export function deriveWizard(s: WizardState): WizardDerived {
-  const latest = s.sets?.find((x) => x.type !== 'pre_restore' && x.status !== 'failed');
+  // `latest` in the menu: not a safety copy, not failed, and holding something this config can restore (the items
+  // step then offers what it holds).
+  const usable = (x: SetSummary) =>
+    !s.databases.length || x.files > 0 || x.databases.some((d) => s.databases.includes(d));
+  const latest = s.sets?.find((x) => x.type !== 'pre_restore' && x.status !== 'failed' && usable(x));
   const setCount = (s.sets?.length ?? 0) + (latest ? 1 : 0);
-  const restorable = restorableOf(s.manifest);
+  const restorable = restorableOf(s.manifest, s.databases);
   const filesRow = s.manifest && s.manifest.files.length > 0 ? restorable.length : -1;
   const hasRoles = restorable.some(
     (d) => capabilitiesOf(d.engine).roles && d.extras?.some((x) => x.role === 'globals'),
@@ -451,7 +462,7 @@ export function restoreWizard(s: WizardState, e: WizardEvent): Transition {
     case 'sets-loaded':
       return stay({ ...s, sets: e.sets });
     case 'manifest-loaded': {
-      const restorable = restorableOf(e.manifest);
+      const restorable = restorableOf(e.manifest, s.databases);
       const picked = [...restorable.map(() => restorable.length === 1), false, false];
       const loaded = { ...s, manifest: e.manifest, picked, cursor: 0, busy: null, step: { name: 'items' } as const };
       // An encrypted delta at a destination: the sets of its chain are decrypted as they are fetched (planning).
