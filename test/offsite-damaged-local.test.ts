@@ -22,7 +22,7 @@ import { S3RVER_KEY, startS3rver, stopAllS3rvers } from './helpers/s3rver.js';
 import { folderFactory } from '../src/destinations/folder.js';
 import { s3Factory } from '../src/destinations/s3.js';
 import type { Destination } from '../src/destinations/destination.js';
-import { demoSetup } from './helpers/tmp.js';
+import { demoSetup, type DemoSetup } from './helpers/tmp.js';
 
 afterEach(stopAllS3rvers);
 
@@ -53,6 +53,34 @@ function names(dir: string): string[] {
  * manifest must never appear at the destination, neither as a file nor as an object (one request cut before its
  * end, or a multipart upload that is then never completed), and the set is not listed there.
  */
+/** The folder destination `nas` (in the setup folder) and the S3 server `srv`, opened. */
+async function folderAndS3(s: DemoSetup, srv: { endpoint: string; bucket: string }): Promise<Destination[]> {
+  return [
+    await folderFactory.open({ name: 'nas', type: 'folder', path: join(s.dir, 'nas') }),
+    await s3Factory.open({
+      name: 'offsite',
+      type: 's3',
+      endpoint: srv.endpoint,
+      bucket: srv.bucket,
+      accessKeyId: S3RVER_KEY,
+      secretAccessKey: SECRET,
+      forcePathStyle: true,
+    }),
+  ];
+}
+
+/** A demo set of the databases, and a folder destination `nas` (source srv1) it is not copied to yet. */
+async function setWithNas(): Promise<{ s: DemoSetup; nas: string; m: Manifest }> {
+  const s = demoSetup();
+  const nas = join(s.dir, 'nas');
+  mkdirSync(nas);
+  const doc = JSON.parse(readFileSync(s.configFile, 'utf8')) as Record<string, unknown>;
+  const dest = { name: 'nas', type: 'folder', path: nas, source: 'srv1', copyAfterBackup: false };
+  writeFileSync(s.configFile, JSON.stringify({ ...doc, destinations: [dest] }));
+  const m = parseJsonOutput<Manifest>((await cli(s, ['create', '--json', '--no-files'])).stdout);
+  return { s, nas, m };
+}
+
 describe('copy of a damaged local set', () => {
   it('folder and S3 (a buffered and a streamed request): the damaged file never appears there; after repair it is sent', async () => {
     const s = demoSetup();
@@ -103,18 +131,7 @@ describe('copy of a damaged local set', () => {
     const srv = await startS3rver();
     mkdirSync(join(s.dir, 'nas'));
     mkdirSync(join(s.dir, 'set', 'databases'), { recursive: true });
-    const dests: Destination[] = [
-      await folderFactory.open({ name: 'nas', type: 'folder', path: join(s.dir, 'nas') }),
-      await s3Factory.open({
-        name: 'offsite',
-        type: 's3',
-        endpoint: srv.endpoint,
-        bucket: srv.bucket,
-        accessKeyId: S3RVER_KEY,
-        secretAccessKey: SECRET,
-        forcePathStyle: true,
-      }),
-    ];
+    const dests = await folderAndS3(s, srv);
     for (const dest of dests) {
       for (const [path, why] of [
         ['databases', 'not a regular file'],
@@ -137,13 +154,7 @@ describe('copy of a damaged local set', () => {
   });
 
   it('stopped by its signal (Ctrl-C, whatever the reason it carries): an interrupted copy, never an internal error', async () => {
-    const s = demoSetup();
-    const nas = join(s.dir, 'nas');
-    mkdirSync(nas);
-    const doc = JSON.parse(readFileSync(s.configFile, 'utf8')) as Record<string, unknown>;
-    const dest = { name: 'nas', type: 'folder', path: nas, source: 'srv1', copyAfterBackup: false };
-    writeFileSync(s.configFile, JSON.stringify({ ...doc, destinations: [dest] }));
-    const m = parseJsonOutput<Manifest>((await cli(s, ['create', '--json', '--no-files'])).stdout);
+    const { s, nas, m } = await setWithNas();
     const cfg = await loadConfig({ configPath: s.configFile });
     const ac = new AbortController();
     ac.abort(new Error('SIGINT')); // a folder's copy checks the signal after each file: it threw this reason
@@ -153,13 +164,7 @@ describe('copy of a damaged local set', () => {
   });
 
   it('a temporary file a copy of this host left (killed, or cut off with its connection) goes at the next copy', async () => {
-    const s = demoSetup();
-    const nas = join(s.dir, 'nas');
-    mkdirSync(nas);
-    const doc = JSON.parse(readFileSync(s.configFile, 'utf8')) as Record<string, unknown>;
-    const dest = { name: 'nas', type: 'folder', path: nas, source: 'srv1', copyAfterBackup: false };
-    writeFileSync(s.configFile, JSON.stringify({ ...doc, destinations: [dest] }));
-    const m = parseJsonOutput<Manifest>((await cli(s, ['create', '--json', '--no-files'])).stdout);
+    const { s, nas, m } = await setWithNas();
     const folder = join(nas, 'srv1', m.id, 'databases');
     mkdirSync(folder, { recursive: true });
     // a pid no process has (Linux pids stop at 4194304); and one of a live process: another copy still writing
@@ -176,18 +181,7 @@ describe('copy of a damaged local set', () => {
     const s = demoSetup();
     const srv = await startS3rver();
     mkdirSync(join(s.dir, 'nas'));
-    const dests: Destination[] = [
-      await folderFactory.open({ name: 'nas', type: 'folder', path: join(s.dir, 'nas') }),
-      await s3Factory.open({
-        name: 'offsite',
-        type: 's3',
-        endpoint: srv.endpoint,
-        bucket: srv.bucket,
-        accessKeyId: S3RVER_KEY,
-        secretAccessKey: SECRET,
-        forcePathStyle: true,
-      }),
-    ];
+    const dests = await folderAndS3(s, srv);
     for (const [name, size] of [
       ['small', 1000],
       ['big', 6 * MiB + 7],
