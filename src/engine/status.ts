@@ -16,7 +16,6 @@ export interface StatusReport {
   backupDir: string;
   sets: number;
   totalBytes: number;
-  /** Newest full set holding each configured database (schema-only sets do not count), with its age. */
   /** The newest set each database can be restored from: a full, or a differential or incremental (its chain). */
   newestPerDatabase: {
     database: string;
