@@ -8,8 +8,9 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { UsageError } from '../src/core/errors.js';
 import { flagName, parseOptions, type OptionSpec } from '../src/cli/options.js';
+import { hoistGlobalOptions } from '../src/cli/program.js';
 import { describeResult, runCli } from './helpers/cli.js';
-import { makeTmpDir } from './helpers/tmp.js';
+import { demoSetup, makeTmpDir } from './helpers/tmp.js';
 
 const SPEC = {
   db: 'list',
@@ -103,5 +104,47 @@ describe('every command', () => {
     const r = await runCli(['schedule', '--count', 'many', '--config', missing], { cwd: dir });
     expect(r.code, describeResult(r)).toBe(2);
     expect(r.stderr).toContain('--count: must be a whole number from 1 to 100 (got "many")');
+  });
+});
+
+describe('global options typed before the command', () => {
+  it.each([
+    ['--config before list', ['--config', 'c.json', 'list'], ['list', '--config', 'c.json']],
+    [
+      '-c and --json before restore',
+      ['-c', 'c.json', '--json', 'restore', 'ID', '--db', 'users'],
+      ['restore', 'ID', '--db', 'users', '-c', 'c.json', '--json'],
+    ],
+    [
+      '--config= before a subcommand word',
+      ['--config=c.json', 'key', 'generate', 'k.txt'],
+      ['key', 'generate', 'k.txt', '--config=c.json'],
+    ],
+    ['kept before a --', ['--json', 'list', '--', '-x'], ['list', '--json', '--', '-x']],
+    ['after the command: unchanged', ['list', '--config', 'c.json'], ['list', '--config', 'c.json']],
+    [
+      'the menu (no command): unchanged',
+      ['--config', 'c.json', '--lang', 'es'],
+      ['--config', 'c.json', '--lang', 'es'],
+    ],
+    ['not a command: unchanged', ['--config', 'c.json', 'lsit'], ['--config', 'c.json', 'lsit']],
+    [
+      'another option first: unchanged',
+      ['--lang', 'es', '--config', 'c.json', 'list'],
+      ['--lang', 'es', '--config', 'c.json', 'list'],
+    ],
+    ['--json=x is not the flag: unchanged', ['--json=x', 'list'], ['--json=x', 'list']],
+    ['--config with no value: unchanged', ['--config'], ['--config']],
+  ])('%s', (_title, argv, expected) => {
+    expect(hoistGlobalOptions(argv)).toEqual(expected);
+  });
+
+  it('respaldo --config FILE --json list lists the sets of that config', async () => {
+    const s = demoSetup();
+    const created = await runCli(['--config', s.configFile, 'create'], { cwd: makeTmpDir() });
+    expect(created.code, describeResult(created)).toBe(0);
+    const r = await runCli(['--config', s.configFile, '--json', 'list'], { cwd: makeTmpDir() });
+    expect(r.code, describeResult(r)).toBe(0);
+    expect(JSON.parse(r.stdout) as unknown[]).toHaveLength(1);
   });
 });

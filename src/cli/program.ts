@@ -95,7 +95,43 @@ function menuArgs(argv: string[]): { configPath?: string; lang?: 'en' | 'es' } |
   return out;
 }
 
-export async function main(argv: string[]): Promise<number> {
+/** Options every command takes, which operators also type before the command's name. */
+const GLOBAL_OPTIONS: Readonly<Record<string, 'value' | 'flag'>> = {
+  '--config': 'value',
+  '-c': 'value',
+  '--json': 'flag',
+};
+
+/**
+ * `respaldo --config FILE list` as `respaldo list --config FILE`: the global options typed before a
+ * command's name are moved after its words (before a `--`, if there is one), where commander reads them.
+ * Anything else before the name (a mistyped option, the menu's `--lang`) leaves argv as it is.
+ */
+export function hoistGlobalOptions(argv: readonly string[]): string[] {
+  const leading: string[] = [];
+  let i = 0;
+  while (i < argv.length) {
+    const a = argv[i]!;
+    const name = a.includes('=') ? a.slice(0, a.indexOf('=')) : a;
+    const kind = GLOBAL_OPTIONS[name];
+    if (!kind || (kind === 'flag' && name !== a)) break;
+    if (kind === 'value' && name === a) {
+      if (i + 1 >= argv.length) break;
+      leading.push(a, argv[i + 1]!);
+      i += 2;
+    } else {
+      leading.push(a);
+      i += 1;
+    }
+  }
+  if (leading.length === 0 || !COMMAND_NAMES.includes(argv[i] ?? '')) return [...argv];
+  const rest = argv.slice(i);
+  const dashes = rest.indexOf('--');
+  return dashes < 0 ? [...rest, ...leading] : [...rest.slice(0, dashes), ...leading, ...rest.slice(dashes)];
+}
+
+export async function main(typed: string[]): Promise<number> {
+  const argv = hoistGlobalOptions(typed);
   const menu = menuArgs(argv);
   if (menu) {
     if (!process.stdin.isTTY || !process.stdout.isTTY) {
