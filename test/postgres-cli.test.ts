@@ -230,6 +230,52 @@ describe.skipIf(!available)('postgres end to end through the CLI', () => {
     expect(cluster.databases()).toContain('inventario');
   });
 
+  test('the same set restored in place twice: the second keeps what it replaces beside the first safety copy, and its rollback swaps that back', async () => {
+    const created = cli(['create', '--json']);
+    expect(created.code, created.stderr).toBe(EXIT.ok);
+    const id: string = created.json.id;
+    const original = plainDump('inventario');
+    cluster.psql(`UPDATE artist SET name = 'primero' WHERE artist_id < 10`, 'inventario');
+    const first = plainDump('inventario');
+    const once = cli(['restore', id, '--db', 'inventario', '--yes', '--json']);
+    expect(once.code, once.stderr + once.stdout).toBe(EXIT.ok);
+    expect(once.json.databases[0]).toMatchObject({ safetyDatabase: `inventario__pre_restore_${id}` });
+
+    // The application wrote into the restored database; the operator restores the same set again.
+    cluster.psql(`UPDATE artist SET name = 'segundo' WHERE artist_id < 10`, 'inventario');
+    const second = plainDump('inventario');
+    const plan = cli(['restore', id, '--db', 'inventario', '--dry-run']);
+    expect(plan.code, plan.stderr + plan.stdout).toBe(EXIT.ok);
+    const again = cli(['restore', id, '--db', 'inventario', '--yes', '--json']);
+    expect(again.code, again.stderr + again.stdout).toBe(EXIT.ok);
+    expect(again.json.databases[0]).toMatchObject({ ok: true, safetyDatabase: `inventario__pre_restore_${id}__2` });
+    const notes = again.stderr
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as Json);
+    expect(notes.find((n) => n.phrase?.id === 'note.safetyRound')?.message).toBe(
+      `an earlier restore of this set still keeps its safety copy "inventario__pre_restore_${id}"; ` +
+        `this one keeps the database it replaces as "inventario__pre_restore_${id}__2", beside it`,
+    );
+    expect(plainDump('inventario')).toBe(original);
+    expect(plainDump(`inventario__pre_restore_${id}`)).toBe(first);
+    expect(plainDump(`inventario__pre_restore_${id}__2`)).toBe(second);
+
+    // The rollback the outcome names puts back the database as it was just before this second restore.
+    const rollback = cli(['restore', again.json.safetySetIds[0], '--db', 'inventario', '--yes', '--json']);
+    expect(rollback.code, rollback.stderr + rollback.stdout).toBe(EXIT.ok);
+    expect(plainDump('inventario')).toBe(second);
+    expect(plainDump(`inventario__pre_restore_${id}`)).toBe(first);
+
+    // Both safety sets deleted: their databases dropped, the live one kept.
+    const kept = (cli(['list', '--json']).json as { id: string; type: string }[]).filter(
+      (x) => x.type === 'pre_restore',
+    );
+    for (const x of kept) expect(cli(['delete', x.id, '--yes', '--json']).code).toBe(EXIT.ok);
+    expect(cluster.databases().filter((n) => n.startsWith('inventario__'))).toEqual([]);
+    expect(plainDump('inventario')).toBe(second);
+  });
+
   test('server stopped: the set is partial with a clear reason, and restores refuse to start', async () => {
     const sets = cli(['list', '--json']).json as { id: string; type: string }[];
     const full = sets.find((x) => x.type === 'full')!;

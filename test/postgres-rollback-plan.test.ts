@@ -93,6 +93,15 @@ describe('describeLeftovers', () => {
       ],
     ],
     [
+      'the second restore of a set cut between its renames',
+      ['inventario__pre_restore_7', 'inventario__pre_restore_7__2', 'inventario__restore_7'],
+      true,
+      [
+        /"inventario" is missing: .*"inventario__pre_restore_7__2" is the database as it was before.*renames it back/,
+        /temporary database "inventario__restore_7"/,
+      ],
+    ],
+    [
       'only the safety copy',
       ['inventario__pre_restore_7', 'postgres'],
       true,

@@ -15,6 +15,8 @@ import {
   renameDatabaseSql,
   type PgRecoveryStep,
 } from '../src/drivers/postgres/swap-plan.js';
+import { parseDerivedName, preRestoreDbName } from '../src/drivers/postgres/plan.js';
+import { firstFreeRound, parseRound, roundId } from '../src/drivers/shared/names.js';
 
 describe('planPgSwap', () => {
   test.each([
@@ -86,6 +88,24 @@ describe('planPgRecovery', () => {
     ],
     ['killed after the swap: the safety copy is kept', ['shop', 'shop__pre_restore_S1'], false, []],
     [
+      'a second restore of the set killed between its renames: its own safety copy (round 2) renamed back',
+      ['shop__pre_restore_S1', 'shop__restore_S1', 'shop__pre_restore_S1__2'],
+      false,
+      [rename('shop__pre_restore_S1__2', 'shop'), drop('shop__restore_S1')],
+    ],
+    [
+      'rounds compared as numbers, not names',
+      ['shop__pre_restore_S1__9', 'shop__restore_S1', 'shop__pre_restore_S1__10'],
+      false,
+      [rename('shop__pre_restore_S1__10', 'shop'), drop('shop__restore_S1')],
+    ],
+    [
+      'a round of another set does not pair with this staging copy',
+      ['shop__pre_restore_S0__2', 'shop__restore_S1'],
+      false,
+      [{ kind: 'no-live', safeties: ['shop__pre_restore_S0__2'] }, drop('shop__restore_S1')],
+    ],
+    [
       'live missing, a safety copy of another restore: said, nothing renamed',
       ['shop__pre_restore_S0', 'shop__restore_S1'],
       false,
@@ -112,5 +132,39 @@ describe('planPgRecovery', () => {
     ],
   ])('%s', (_title, names, drillServer, steps) => {
     expect(planPgRecovery('shop', names, { drillServer })).toEqual(steps);
+  });
+});
+
+describe('safety copy rounds (a set restored in place again while its earlier safety copy is kept)', () => {
+  test.each([
+    ['S1', 1, 'S1'],
+    ['S1', 2, 'S1__2'],
+    ['20261203_055012_2', 3, '20261203_055012_2__3'],
+  ])('%s, round %i: %s', (setId, round, id) => {
+    expect(roundId(setId, round)).toBe(id);
+    expect(parseRound(id)).toEqual({ setId, round });
+  });
+
+  test.each<[string, string[], string]>([
+    ['nothing kept', ['shop'], 'shop__pre_restore_S1'],
+    ['the first kept', ['shop', 'shop__pre_restore_S1'], 'shop__pre_restore_S1__2'],
+    ['two kept', ['shop__pre_restore_S1', 'shop__pre_restore_S1__2'], 'shop__pre_restore_S1__3'],
+    ['another set kept', ['shop__pre_restore_S0'], 'shop__pre_restore_S1'],
+  ])('%s: %s', (_title, names, expected) => {
+    const round = firstFreeRound(
+      'S1',
+      (id) => preRestoreDbName('shop', id),
+      (n) => names.includes(n),
+    );
+    expect(preRestoreDbName('shop', roundId('S1', round))).toBe(expected);
+    expect(parseDerivedName('shop', expected)).toEqual({ kind: 'pre_restore', id: roundId('S1', round) });
+  });
+
+  test('a live name long enough to be shortened keeps its rounds apart and recognised', () => {
+    const live = 'x'.repeat(60);
+    const second = preRestoreDbName(live, roundId('20261203_055012', 2));
+    expect(Buffer.byteLength(second)).toBeLessThanOrEqual(63);
+    expect(second).not.toBe(preRestoreDbName(live, '20261203_055012'));
+    expect(parseDerivedName(live, second)).toEqual({ kind: 'pre_restore', id: '20261203_055012__2' });
   });
 });

@@ -608,13 +608,23 @@ describe('sqlserver executor (fake connection): restore', () => {
     expect((err as RefusedError).hint).toMatch(/--terminate-connections|VIEW SERVER STATE/);
   });
 
-  it('refuses to overwrite an earlier safety copy of the same set', async () => {
+  it('the same set restored again while its earlier safety copy is kept: a new one beside it (round 2), said, never overwritten', async () => {
     server.addDb('users', LIVE_TABLES);
-    server.addDb(safety, LIVE_TABLES);
-    await expect(
-      createSqlServerDriver({ connect: server.connector }).restore(restoreReq(), ctx()),
-    ).rejects.toBeInstanceOf(RefusedError);
-    expect(server.dbs.get('users')!.id).toBe('users#original');
+    server.addDb(safety, LIVE_TABLES, { id: 'users#first-safety' });
+    const driver = createSqlServerDriver({ connect: server.connector });
+    const second = `${safety}__2`;
+    const result = await driver.restore(restoreReq(), ctx());
+    expect(result).toEqual({ safetyDatabase: second, tables: BACKUP_TABLES, restoredTo: 'users' });
+    expect(server.dbs.get('users')!.id).toBe('users#from-backup');
+    expect(server.dbs.get(safety)!.id).toBe('users#first-safety');
+    expect(server.dbs.get(second)).toMatchObject({ id: 'users#original', userAccess: 'MULTI_USER' });
+    const notes = reporter.events.flatMap((e) =>
+      e.type === 'warning' && e.phrase?.id === 'note.safetyRound' ? [e] : [],
+    );
+    expect(notes.map((e) => e.message)).toEqual([
+      `an earlier restore of this set still keeps its safety copy "${safety}"; this one keeps the database it replaces as "${second}", beside it`,
+    ]);
+    expect(await driver.recover(cfg(), ctx())).toEqual([]);
   });
 
   it('stops before touching anything when interrupted', async () => {
@@ -766,6 +776,29 @@ describe('sqlserver executor (fake connection): recover, dropSafetyCopy, inspect
     ]);
     expect(server.dbs.get('users')!.id).toBe('users#from-backup');
     expect(server.dbs.get(safety)!.userAccess).toBe('MULTI_USER');
+  });
+
+  it("a second restore of the set cut after the live database was renamed: its swap finished, naming that restore's own safety copy", async () => {
+    server.addDb(safety, LIVE_TABLES, { id: 'users#first-safety' });
+    server.addDb(`${safety}__2`, LIVE_TABLES, { userAccess: 'SINGLE_USER' });
+    server.addDb(temp, BACKUP_TABLES, { id: 'users#from-backup' });
+    const actions = (await createSqlServerDriver({ connect: server.connector }).recover(cfg(), ctx())).map(
+      (a) => a.message,
+    );
+    expect(actions).toEqual([
+      `finished an interrupted swap: renamed the restored database ${temp} to users (previous database kept as ${safety}__2)`,
+      `set the safety copy ${safety}__2 back to MULTI_USER`,
+    ]);
+    expect(server.dbs.get('users')!.id).toBe('users#from-backup');
+    expect(server.dbs.get(safety)!.id).toBe('users#first-safety');
+  });
+
+  it('a second restore of the set cut with no temporary database left: its own safety copy (the newest) takes the name back', async () => {
+    server.addDb(safety, LIVE_TABLES, { id: 'users#first-safety' });
+    server.addDb(`${safety}__2`, LIVE_TABLES, { id: 'users#before-second', userAccess: 'SINGLE_USER' });
+    await createSqlServerDriver({ connect: server.connector }).recover(cfg(), ctx());
+    expect(server.dbs.get('users')).toMatchObject({ id: 'users#before-second', userAccess: 'MULTI_USER' });
+    expect(server.dbs.get(safety)!.id).toBe('users#first-safety');
   });
 
   it('with a journal in phase swapping, finishes a first restore whose rename was interrupted; without one, drops the temporary database', async () => {

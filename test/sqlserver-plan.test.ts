@@ -421,6 +421,19 @@ describe('swap and cleanup statements', () => {
     expect(plan.rollbackRename!.sql).toBe(`ALTER DATABASE ${quoteName(safety)} MODIFY NAME = ${quoteName(live)}`);
   });
 
+  it.each([
+    [undefined, 'users__pre_restore_s1'],
+    [1, 'users__pre_restore_s1'],
+    [2, 'users__pre_restore_s1__2'],
+  ])("round %s keeps the live database as %s; the temporary database is the set's own", (round, safety) => {
+    const plan = planSwap({ live: 'users', setId: 's1', liveExists: true, terminateConnections: false, round });
+    expect(plan.safety).toBe(safety);
+    expect(plan.steps[0]!.sql).toContain(`MODIFY NAME = [${safety}];`);
+    expect(plan.steps[1]!.sql).toBe('ALTER DATABASE [users__restore_s1] MODIFY NAME = [users]');
+    expect(plan.rollbackRename!.sql).toBe(`ALTER DATABASE [${safety}] MODIFY NAME = [users]`);
+    expect(parseStagingName(safety, 'users')).toEqual({ kind: 'safety', setId: round === 2 ? 's1__2' : 's1' });
+  });
+
   it('without --terminate-connections SINGLE_USER fails instead of closing sessions', () => {
     expect(singleUserStatement('users', false).sql).toBe('ALTER DATABASE [users] SET SINGLE_USER WITH NO_WAIT');
     const plan = planSwap({ live: 'users', setId: 's1', liveExists: true, terminateConnections: false });

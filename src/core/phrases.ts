@@ -288,6 +288,9 @@ export const PHRASES_EN = {
     `restored as it was when it was replaced: it failed integrity_check then and fails it now (${p['problems']})`,
   'note.decryptAsRestored': (p: PhraseParams) =>
     `The backup folder ${p['dir']} has no room to decrypt set ${p['id']} whole first (${p['needed']} needed, ${p['free']} free): each file is decrypted and checked as it is restored`,
+  'note.safetyRound': (p: PhraseParams) =>
+    `an earlier restore of this set still keeps its safety copy "${p['earlier']}"; ` +
+    `this one keeps the database it replaces as "${p['safety']}", beside it`,
   'note.droppingStale': (p: PhraseParams) => `dropping "${p['name']}" left by an earlier interrupted restore`,
   'note.propertyNotRestored': (p: PhraseParams) => `database property not restored (${p['sql']}): ${p['error']}`,
   'note.couldNotDrop': (p: PhraseParams) => `could not drop "${p['name']}": ${p['error']}`,

@@ -5,7 +5,7 @@ import type { DatabaseConfig, DatabaseEntry } from '../../core/types.js';
 import { english, phrase, type Phrase } from '../../core/phrases.js';
 import { MAX_IDENTIFIER_BYTES, type PgConnection, resolveConnection, byteLength, describePg } from './config.js';
 import { quoteIdent, quoteLiteral, type PgTool, missingToolHint, type Relation, type TableRef } from './args.js';
-import { DERIVED_KINDS, derivedMark, type DerivedKind } from '../shared/names.js';
+import { DERIVED_KINDS, derivedMark, parseRound, type DerivedKind } from '../shared/names.js';
 
 /**
  * Pure planning for the PostgreSQL driver: table selection, derived database names, database
@@ -348,6 +348,19 @@ export function planPgSwapBack(req: { db: DatabaseConfig; safetyName: string; se
 }
 
 /**
+ * Of the safety copies, the one the swap of a staging copy (`stagingIds`, the set ids of `<live>__restore_<set>`)
+ * had set aside: of the same set, the newest round (`<set>__2` was kept after `<set>`'s). Pure.
+ */
+export function newestSafetyOf<T extends { id: string }>(
+  safeties: readonly T[],
+  stagingIds: readonly string[],
+): T | undefined {
+  return safeties
+    .filter((s) => stagingIds.includes(parseRound(s.id).setId))
+    .sort((a, b) => parseRound(b.id).round - parseRound(a.id).round)[0];
+}
+
+/**
  * What interrupted restores left on the server for `live`, from the list of database names, one
  * line each in operator words with how to finish it (read-only findings for `status` and `create`).
  * `liveMissing` when the live database is gone and respaldo-derived databases explain why. Pure.
@@ -369,7 +382,10 @@ export function describeLeftovers(
   const nextDrill = `the next respaldo drill of ${dbName}`;
   const nextRun = opts.drillServer ? nextDrill : `respaldo create or the next restore of ${dbName}`;
   if (liveMissing) {
-    const pair = safety.find((s) => staging.some((t) => t.parsed!.id === s.parsed!.id));
+    const pair = newestSafetyOf(
+      safety.map((s) => ({ name: s.name, id: s.parsed!.id })),
+      staging.map((t) => t.parsed!.id),
+    );
     if (pair) {
       lines.push(
         `database "${live}" is missing: a restore was interrupted during its swap ` +

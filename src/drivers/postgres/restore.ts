@@ -7,6 +7,7 @@ import { dropCreatedRolesSql } from './globals.js';
 import type { TocSelection } from './toc.js';
 import type { DriverContext, RestoreRequest, RestoreResult, RestoreTarget, TargetState } from '../driver.js';
 import { planPgSwap, renameDatabaseSql } from './swap-plan.js';
+import { firstFreeRound, roundId } from '../shared/names.js';
 import { missingToolHint, pgRestoreArgs, quoteIdent, type TableRef } from './args.js';
 import {
   createDatabaseSql,
@@ -169,13 +170,17 @@ async function restoreInto(
     }
     const names = await databaseNames(admin);
     const liveExists = names.has(live);
-    const safetyName = preRestoreDbName(live, req.setId);
+    // A set restored in place again while an earlier restore's safety copy is kept: a new one beside it.
+    const round = firstFreeRound(
+      req.setId,
+      (id) => preRestoreDbName(live, id),
+      (n) => names.has(n),
+    );
+    const safetyName = preRestoreDbName(live, roundId(req.setId, round));
     if (req.target.kind === 'in-place' && liveExists) {
-      if (names.has(safetyName)) {
-        throw new RefusedError(
-          `A safety copy "${safetyName}" from an earlier restore of this set already exists.`,
-          `Delete that pre_restore set (respaldo list; respaldo delete <id>) or drop "${safetyName}" once you no longer need it, then restore again.`,
-        );
+      if (round > 1) {
+        const earlier = preRestoreDbName(live, roundId(req.setId, round - 1));
+        ctx.reporter.emit({ type: 'warning', item, ...said('note.safetyRound', { earlier, safety: safetyName }) });
       }
       const sessions = await sessionsOn(admin, live);
       if (sessions.length > 0 && !req.terminateConnections) throw refusedSessions(live, sessions);

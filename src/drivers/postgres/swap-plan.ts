@@ -1,5 +1,5 @@
 import { quoteIdent } from './args.js';
-import { parseDerivedName } from './plan.js';
+import { newestSafetyOf, parseDerivedName } from './plan.js';
 
 /**
  * PostgreSQL's swap, rollback and recovery statements as data, like sqlserver/swap-plan.ts: pure functions
@@ -78,7 +78,10 @@ export function planPgRecovery(
   const safety = derived.filter((d) => d.kind === 'pre_restore');
   const steps: PgRecoveryStep[] = [];
   if (!all.has(live) && !opts.drillServer) {
-    const pair = safety.find((s) => staging.some((t) => t.id === s.id));
+    const pair = newestSafetyOf(
+      safety,
+      staging.map((t) => t.id),
+    );
     if (pair) steps.push({ kind: 'rename-back', from: pair.name, to: live, sql: renameDatabaseSql(pair.name, live) });
     else if (safety.length > 0) steps.push({ kind: 'no-live', safeties: safety.map((s) => s.name) });
   }

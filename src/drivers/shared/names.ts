@@ -22,3 +22,29 @@ export const DERIVED_KINDS: readonly DerivedKind[] = ['pre_restore', 'restore', 
 export const FILE_STAGING_MARK = '.respaldo-restore-';
 /** SQLite: the live file set aside while the restored copy takes its place (`.respaldo-aside-…`). */
 export const FILE_ASIDE_MARK = '.respaldo-aside-';
+
+/**
+ * The id part of the safety copy kept by the `round`-th in-place restore of one set while the earlier ones
+ * are still kept: `<set>`, then `<set>__2`, `<set>__3`… (set ids never hold `__`). Restoring the same set
+ * again, say after the application wrote into the first restore, keeps what it replaces beside the first copy.
+ */
+export function roundId(setId: string, round: number): string {
+  return round <= 1 ? setId : `${setId}__${round}`;
+}
+
+/** `<set>__2` → the set and round 2; an id without a round is round 1. Pure. */
+export function parseRound(id: string): { setId: string; round: number } {
+  const m = /^(.+)__([1-9]\d{0,3})$/.exec(id);
+  return m ? { setId: m[1]!, round: Number(m[2]) } : { setId: id, round: 1 };
+}
+
+/** The first round whose safety copy name (`nameOf(roundId(setId, round))`) is not taken. */
+export function firstFreeRound(
+  setId: string,
+  nameOf: (id: string) => string,
+  taken: (name: string) => boolean,
+): number {
+  let round = 1;
+  while (taken(nameOf(roundId(setId, round)))) round++;
+  return round;
+}

@@ -14,6 +14,7 @@ import {
   type Statement,
 } from './names.js';
 import { listDatabasesStatement } from './plan.js';
+import { parseRound } from '../shared/names.js';
 import { dropIfExistsStatement, multiUserStatement, renameStatement } from './swap-plan.js';
 import { resolveSettings } from './config.js';
 import { readJournals, removeQuietly, str } from './session.js';
@@ -34,13 +35,17 @@ export async function recoverSqlServer(open: OpenSession, db: DatabaseConfig, ct
     for (const live of lives) {
       if (nameProblem(live)) continue;
       const mine = journals.filter((j) => j.journal.live === live);
-      const bySet = new Map<string, { temp?: string; safety?: string }>();
+      // By set: its temporary database and its newest safety copy (a set restored in place again while an
+      // earlier restore's copy was kept has `…__pre_restore_<set>__2`: that one is what its swap set aside).
+      const bySet = new Map<string, { temp?: string; safety?: string; round?: number }>();
       for (const name of dbs.keys()) {
         const parsed = parseStagingName(name, live);
         if (!parsed) continue;
-        const entry = bySet.get(parsed.setId) ?? {};
-        entry[parsed.kind] = name;
-        bySet.set(parsed.setId, entry);
+        const { setId, round } = parseRound(parsed.setId);
+        const entry = bySet.get(setId) ?? {};
+        if (parsed.kind === 'temp') entry.temp = name;
+        else if (round > (entry.round ?? 0)) Object.assign(entry, { safety: name, round });
+        bySet.set(setId, entry);
       }
       const run = async (st: Statement, line: Said): Promise<void> => {
         await session.run(st, undefined, false, true);
@@ -52,7 +57,7 @@ export async function recoverSqlServer(open: OpenSession, db: DatabaseConfig, ct
       for (const { journal: j } of mine.filter((x) => x.journal.kind === 'swap-back')) {
         const incoming = j.temp;
         const kept = parseStagingName(incoming, live);
-        if (kept) handled.add(kept.setId);
+        if (kept) handled.add(parseRound(kept.setId).setId);
         if (j.safety) handled.add(j.setId);
         if (!dbs.has(live) && dbs.has(incoming)) {
           const replaced = j.safety && dbs.has(j.safety) ? j.safety : '';

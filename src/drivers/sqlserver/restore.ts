@@ -12,6 +12,7 @@ import type {
   DrillCheck,
 } from '../driver.js';
 import { joinServerPath, journalFileName, quoteName, restoreFileName, stagingNames } from './names.js';
+import { roundId } from '../shared/names.js';
 import { planBeforeRestore } from './plan.js';
 import { defaultFileDirs, dropIfExistsStatement, planMoves, restoreStatement } from './swap-plan.js';
 import { chainStepStatement } from './chain-plan.js';
@@ -142,7 +143,7 @@ export async function restoreSqlServer(
   const live = targetName(s, req.target);
   checkTargetName(live);
   const { steps, stopAt } = restoreSteps(req);
-  const { temp, safety } = stagingNames(live, req.setId);
+  const { temp } = stagingNames(live, req.setId);
   const inPlace = req.target.kind === 'in-place';
   await checkLocalDir(s);
   const session = await open(s, ctx, `restore ${live}`);
@@ -178,11 +179,14 @@ export async function restoreSqlServer(
         `Run the restore again after respaldo's recovery removed it, or drop it yourself (DROP DATABASE ${quoteName(temp)}) once you are sure nobody uses it.`,
       );
     }
-    if (inPlace && liveInfo && (await session.databaseInfo(safety))) {
-      throw new RefusedError(
-        `The safety copy "${safety}" of an earlier restore of this set still exists.`,
-        'Delete that pre_restore set (`respaldo delete <id>`) or drop the database once you no longer need it, or restore side by side with --to NAME.',
-      );
+    // A set restored in place again while an earlier restore's safety copy is kept: a new one beside it.
+    let round = 1;
+    while (inPlace && liveInfo && (await session.databaseInfo(stagingNames(live, roundId(req.setId, round)).safety)))
+      round++;
+    const safety = stagingNames(live, roundId(req.setId, round)).safety;
+    if (round > 1) {
+      const earlier = stagingNames(live, roundId(req.setId, round - 1)).safety;
+      ctx.reporter.emit({ type: 'warning', item: req.db.name, ...said('note.safetyRound', { earlier, safety }) });
     }
     if (inPlace) refuseAvailabilityGroup(liveInfo, s, 'an in-place restore');
     if (inPlace && liveInfo) await ensureNoSessions(session, server, live, req.terminateConnections);
@@ -299,6 +303,7 @@ export async function restoreSqlServer(
     const swap = await executeSwap(session, ctx, req.db.name, {
       live,
       setId: req.setId,
+      round,
       liveExists,
       terminateConnections: req.terminateConnections,
     });

@@ -10,6 +10,7 @@ import {
   stagingNames,
   checkToken,
 } from './names.js';
+import { roundId } from '../shared/names.js';
 
 /**
  * Pure statements of a SQL Server restore: the file moves, RESTORE, SINGLE_USER / MULTI_USER, the renames and
@@ -224,8 +225,11 @@ export function planSwap(opts: {
   liveExists: boolean;
   terminateConnections: boolean;
   incoming?: string;
+  /** The round of the safety copy (`<live>__pre_restore_<set>__2`…) when earlier ones of this set are kept. */
+  round?: number;
 }): SwapPlan {
-  const { temp, safety } = stagingNames(opts.live, opts.setId);
+  const { temp } = stagingNames(opts.live, opts.setId);
+  const { safety } = stagingNames(opts.live, roundId(opts.setId, opts.round ?? 1));
   const incoming = opts.incoming ?? temp;
   if (incoming === opts.live || incoming === safety) {
     throw new Error(`cannot swap ${incoming} into ${opts.live}: same name`);

@@ -40,7 +40,14 @@ export async function executeSwap(
   session: Session,
   ctx: DriverContext,
   item: string,
-  opts: { live: string; setId: string; liveExists: boolean; terminateConnections: boolean; incoming?: string },
+  opts: {
+    live: string;
+    setId: string;
+    liveExists: boolean;
+    terminateConnections: boolean;
+    incoming?: string;
+    round?: number;
+  },
 ): Promise<{ safety: string | null }> {
   const plan = planSwap(opts);
   if (!opts.liveExists) {

@@ -315,6 +315,9 @@ export const PHRASES_ES = {
     `restaurada tal como estaba al reemplazarla: ya fallaba integrity_check entonces y lo falla ahora (${p['problems']})`,
   'note.decryptAsRestored': (p: PhraseParams) =>
     `La carpeta de copias ${p['dir']} no tiene sitio para descifrar antes la copia ${p['id']} entera (necesita ${p['needed']}, hay ${p['free']} libres): cada archivo se descifra y comprueba al restaurarlo`,
+  'note.safetyRound': (p: PhraseParams) =>
+    `una restauración anterior de esta copia aún conserva su copia de seguridad "${p['earlier']}"; ` +
+    `esta conserva la base que sustituye como "${p['safety']}", a su lado`,
   'note.droppingStale': (p: PhraseParams) => `borrando "${p['name']}", que dejó una restauración interrumpida`,
   'note.propertyNotRestored': (p: PhraseParams) => `propiedad de la base no restaurada (${p['sql']}): ${p['error']}`,
   'note.couldNotDrop': (p: PhraseParams) => `no se pudo borrar "${p['name']}": ${p['error']}`,
