@@ -598,8 +598,15 @@ describe.skipIf(!available)('postgres driver (real cluster)', () => {
       inUseBy: [],
     });
 
-    // The same set again: its safety name is taken.
-    await expect(restore(db, d, { kind: 'in-place' }, { setId: 'S1' })).rejects.toThrow(/already exists/);
+    // The same set again: its safety name is taken, so the database it replaces is kept beside it (round 2).
+    cluster.psql(`UPDATE artist SET name = 'again'`, 'shop');
+    const written = plainDump('shop');
+    const { result: again } = await restore(db, d, { kind: 'in-place' }, { setId: 'S1' });
+    expect(again).toMatchObject({ restoredTo: 'shop', safetyDatabase: 'shop__pre_restore_S1__2' });
+    expect(plainDump('shop__pre_restore_S1')).toBe(changed);
+    expect(plainDump('shop__pre_restore_S1__2')).toBe(written);
+    expect(plainDump('shop')).toBe(before);
+    await postgresDriver.dropSafetyCopy!(db, 'shop__pre_restore_S1__2');
 
     await expect(postgresDriver.dropSafetyCopy!(db, 'chinook')).rejects.toBeInstanceOf(RefusedError);
     await expect(postgresDriver.dropSafetyCopy!(db, 'shop')).rejects.toBeInstanceOf(RefusedError);
