@@ -4,6 +4,10 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { loadConfig } from '../src/config/load.js';
 import type { Manifest, SetSummary } from '../src/core/types.js';
 import { createBackup } from '../src/engine/create.js';
+import { planRestore } from '../src/engine/restore-plan.js';
+import { planRows } from '../src/ui/screens/restore-rows.js';
+import { catalogue } from '../src/ui/i18n/index.js';
+import { createTheme } from '../src/ui/theme.js';
 import { listSets } from '../src/engine/catalog.js';
 import { baseSetId, isSetId, newSetId } from '../src/engine/set-id.js';
 import type { StatusReport } from '../src/engine/status.js';
@@ -194,19 +198,36 @@ describe('delete', () => {
 });
 
 describe('the restore plan', () => {
-  it('of a database that does not exist now: nothing to keep and no rollback line; the restore takes no copy', async () => {
+  it('of a database that does not exist now: nothing to keep, its steps and rollback say it is created; the restore takes no copy', async () => {
     const s = demoSetup();
     const m = parseJsonOutput<Manifest>((await cli(s, ['create', '--json'])).stdout);
     for (const x of ['', '-wal', '-shm']) rmSync(s.dbs.inventario + x, { force: true });
     const dry = await cli(s, ['restore', m.id, '--db', 'inventario', '--dry-run']);
     expect(dry.stdout).toContain('REPLACES the current database (it does not exist now)');
     expect(dry.stdout).toContain('safety: nothing to keep (it does not exist now)');
-    expect(dry.stdout).not.toContain('roll back:');
+    expect(dry.stdout).toContain(`rename it to ${s.dbs.inventario} (no database is there now)`);
+    expect(dry.stdout).toContain(`roll back: delete ${s.dbs.inventario}`);
+    expect(dry.stdout).not.toContain('pre_restore');
     expect(dry.stdout).toContain('safety copy: inventario: nothing to keep, it does not exist now');
     const r = await cli(s, ['restore', m.id, '--db', 'inventario', '--yes']);
     expect(r.stdout).not.toContain('To roll back');
     expect(readdirSync(s.backupDir).filter(isSetId)).toEqual([m.id]); // no pre_restore set
     expect(existsSync(s.dbs.inventario)).toBe(true);
+  });
+
+  it('of a database that does not exist now, on the menu: created, not replaced, with the same rollback', async () => {
+    const s = demoSetup();
+    const m = parseJsonOutput<Manifest>((await cli(s, ['create', '--db', 'inventario', '--json'])).stdout);
+    for (const x of ['', '-wal', '-shm']) rmSync(s.dbs.inventario + x, { force: true });
+    const cfg = await loadConfig({ configPath: s.configFile, env: {} });
+    const plan = await planRestore(cfg, m.id, { databases: ['inventario'] });
+    for (const lang of ['en', 'es'] as const) {
+      const rows = planRows(plan, { t: catalogue(lang, true), lang, theme: createTheme({ LANG: 'en_US.UTF-8' }) }, 200);
+      const text = rows.map((r) => r.map((seg) => seg.text).join('')).join('\n');
+      expect(text).toContain(`${lang === 'en' ? 'Will create' : 'Creará'} inventario → ${s.dbs.inventario}`);
+      expect(text).toContain(`inventario: ${lang === 'en' ? 'delete' : 'borrar'} ${s.dbs.inventario}`);
+      expect(text).not.toMatch(/pre_restore|Will replace|Sustituirá/);
+    }
   });
 });
 

@@ -692,6 +692,30 @@ describe('planPgRestore', () => {
     expect(JSON.stringify(plan)).not.toContain('SECRET');
   });
 
+  test('in place onto a server without the database (a new server): no sessions, no safety copy, the rollback drops it', () => {
+    const plan = planPgRestore({
+      db,
+      entry,
+      setId: '20261122_101010',
+      target: { kind: 'in-place' },
+      targetExists: false,
+    });
+    expect(plan).toMatchObject({
+      replaces: true,
+      staging: 'inventario__restore_20261122_101010',
+      safety: { kind: 'none', reason: 'database "inventario" does not exist now; nothing is replaced' },
+    });
+    expect(plan.steps.slice(-2)).toEqual([
+      'rename "inventario__restore_20261122_101010" to "inventario"',
+      'if anything fails: drop "inventario__restore_20261122_101010"; no existing database is touched',
+    ]);
+    expect(plan.steps.join('\n')).not.toMatch(/pre_restore|terminate-connections/);
+    expect(plan.rollback).toBe(
+      'Nothing is replaced. Drop "inventario" when you no longer need it: DROP DATABASE "inventario";',
+    );
+    expect(plan.stepPhrases?.map(english)).toEqual(plan.steps);
+  });
+
   test('how pg_restore loads: one transaction for a custom-format dump, parallel sessions for a directory one', () => {
     const step = (format: string) =>
       planPgRestore({ db, entry: { ...entry, format }, setId: '1', target: { kind: 'in-place' } }).steps.find((x) =>

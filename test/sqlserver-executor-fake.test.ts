@@ -1046,6 +1046,26 @@ describe('sqlserver config', () => {
     expect(side).toMatchObject({ replaces: false, safety: { kind: 'none' }, target: 'database "copy" on db1:1433' });
   });
 
+  it('planRestore in place onto a server without the database: no set-aside, no safety copy, the rollback drops it', () => {
+    const plan = driver.planRestore({
+      db: cfg(),
+      entry: entry(),
+      setId: 's1',
+      target: { kind: 'in-place' },
+      targetExists: false,
+    });
+    expect(plan).toMatchObject({
+      replaces: true,
+      safety: { kind: 'none', reason: 'database "users" does not exist now; nothing is replaced' },
+    });
+    expect(plan.steps.slice(-2)).toEqual([
+      'Rename "users__restore_s1" to "users" (refused if "users" exists)',
+      'Remove the temporary .bak',
+    ]);
+    expect(plan.steps.join('\n')).not.toMatch(/pre_restore|SINGLE_USER/);
+    expect(plan.rollback).toBe('Drop "users" when you no longer need it (DROP DATABASE [users]).');
+  });
+
   it('compareRowCounts lists missing, different and unexpected tables', () => {
     expect(compareRowCounts({ 'dbo.a': 1, 'dbo.b': 2 }, { 'dbo.a': 1, 'dbo.c': 3 })).toEqual([
       'dbo.b: missing (expected 2 rows)',

@@ -268,6 +268,11 @@ export interface DrillCheck {
 }
 
 /** What the engine learns about a target before a restore (for the plan and for refusals). */
+/** What a driver's planRestore is given: the restore's request, and whether its target exists now. */
+export type PlanRestoreInput = Pick<RestoreRequest, 'db' | 'entry' | 'setId' | 'target' | 'tables'> & {
+  targetExists?: boolean;
+};
+
 export interface TargetState {
   exists: boolean;
   sizeBytes: number | null;
@@ -332,8 +337,11 @@ export interface Driver {
    */
   backup(req: BackupRequest, ctx: DriverContext): Promise<BackupSession>;
 
-  /** Pure: the plan for restoring one database (no I/O). */
-  planRestore(req: Pick<RestoreRequest, 'db' | 'entry' | 'setId' | 'target' | 'tables'>): RestoreStepPlan;
+  /**
+   * Pure: the plan for restoring one database (no I/O). `targetExists` false (inspectTarget found nothing
+   * there, as on a new server): an in-place restore replaces nothing, so its steps and rollback say so.
+   */
+  planRestore(req: PlanRestoreInput): RestoreStepPlan;
 
   /** Reads the current state of a restore target (exists, size, who uses it). */
   inspectTarget(db: DatabaseConfig, target: RestoreTarget): Promise<TargetState>;

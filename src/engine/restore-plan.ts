@@ -378,11 +378,13 @@ export async function planRestore(cfg: LoadedConfig, id: string, opts: RestoreOp
         'Create the roles by hand (CREATE ROLE …), then restore without --create-roles.',
       );
     }
+    const state = await driver.inspectTarget(db, target);
     const planned = driver.planRestore({
       db,
       entry,
       setId: m.id,
       target,
+      targetExists: state.exists,
       ...(opts.tables ? { tables: opts.tables } : {}),
       ...(createRoles ? { createRoles: true } : {}),
     });
@@ -391,7 +393,6 @@ export async function planRestore(cfg: LoadedConfig, id: string, opts: RestoreOp
       : opts.fetchedFrom
         ? checkedElsewhere(planned, opts.fetchedFrom, 'restore.fetchedCheck')
         : planned;
-    const state = await driver.inspectTarget(db, target);
     if (target.kind === 'in-place' && (m.type === 'schema' || entry.format.endsWith('-sql'))) {
       refuse(
         'schema-in-place',

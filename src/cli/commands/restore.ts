@@ -57,7 +57,7 @@ export function printRestorePlan(io: CommandIO, plan: RestorePlan, width: number
     out(
       `    safety: ${nothingThere ? 'nothing to keep (it does not exist now)' : d.safety.kind === 'pre-restore-set' ? 'a pre_restore backup set is taken first' : d.safety.kind === 'renamed-database' ? `the live database is kept as ${d.safety.name}` : d.safety.reason}`,
     );
-    if (!nothingThere) out(`    roll back: ${d.rollback}`);
+    out(`    roll back: ${d.rollback}`);
     if (d.state.inUseBy.length) out(`    in use by: ${d.state.inUseBy.join(', ')}`);
   }
   if (plan.files)

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { RestoreRequest, RestoreStepPlan } from '../driver.js';
+import type { PlanRestoreInput, RestoreRequest, RestoreStepPlan } from '../driver.js';
 import { NotFoundError } from '../../core/errors.js';
 import type { DatabaseConfig, DatabaseEntry } from '../../core/types.js';
 import { english, phrase, type Phrase } from '../../core/phrases.js';
@@ -248,7 +248,7 @@ export function clientTooOld(tool: PgTool, client: number, server: number): stri
 }
 
 /** Inputs of the pure restore planner. */
-export type PgPlanInput = Pick<RestoreRequest, 'db' | 'entry' | 'setId' | 'target' | 'tables' | 'createRoles'>;
+export type PgPlanInput = PlanRestoreInput & Pick<RestoreRequest, 'createRoles'>;
 
 /** The printable plan of a PostgreSQL restore. Pure. */
 export function planPgRestore(req: PgPlanInput): RestoreStepPlan {
@@ -273,6 +273,22 @@ export function planPgRestore(req: PgPlanInput): RestoreStepPlan {
   );
   if (!tables) steps.push(phrase('pg.dbProps'));
   steps.push(phrase(counted ? 'pg.checkExact' : 'pg.checkEstimate'));
+  if (req.target.kind === 'in-place' && req.targetExists === false) {
+    // Nothing to set aside (a new server): the restored copy only takes the name.
+    steps.push(phrase('pg.rename', { from: staging, to: live }), phrase('pg.failSide', { staging }));
+    const rollback = phrase('pg.rollbackSide', { name: live, qName: quoteIdent(live) });
+    return {
+      database: req.db.name,
+      target: `database "${live}" ${where}`,
+      replaces: true,
+      staging,
+      safety: { kind: 'none', reason: `database "${live}" does not exist now; nothing is replaced` },
+      steps: steps.map(english),
+      stepPhrases: steps,
+      rollback: english(rollback),
+      rollbackPhrase: rollback,
+    };
+  }
   if (req.target.kind === 'in-place') {
     const safety = preRestoreDbName(live, req.setId);
     steps.push(

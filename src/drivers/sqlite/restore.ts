@@ -12,6 +12,7 @@ import type {
   RestoreStepPlan,
   RestoreTarget,
   TargetState,
+  PlanRestoreInput,
 } from '../driver.js';
 import { fsyncPath, pipeToNewFile } from '../../core/durable-fs.js';
 import { inspectSqliteFile, integritySummary } from './inspect.js';
@@ -30,19 +31,21 @@ import {
 /** SQLite restore: the file built beside its target (a chain assembled page by page), checked, then swapped in. */
 
 /** The steps, target and rollback of a restore, for the confirmation screen (nothing is done). */
-export function planSqliteRestore(
-  req: Pick<RestoreRequest, 'db' | 'entry' | 'setId' | 'target' | 'tables'>,
-): RestoreStepPlan {
+export function planSqliteRestore(req: PlanRestoreInput): RestoreStepPlan {
   const target = targetPath(req.db, req.target);
   const staging = stagingPath(target, req.setId);
-  const inPlace = req.target.kind === 'in-place';
+  // An in-place restore onto a file that is not there (a new server) replaces nothing and keeps nothing.
+  const inPlace = req.target.kind === 'in-place' && req.targetExists !== false;
+  const nothingThere = req.target.kind === 'in-place' && !inPlace;
   const steps = [
     phrase('sqlite.verify', { file: req.entry.file ?? '(no file)' }),
     phrase('sqlite.write', { staging }),
     req.entry.format === 'sqlite-sql' ? phrase('sqlite.applySchema') : phrase('sqlite.check'),
     inPlace
       ? phrase('sqlite.swapInPlace', { target, base: basename(target) })
-      : phrase('sqlite.renameSide', { target }),
+      : nothingThere
+        ? phrase('sqlite.renameNew', { target })
+        : phrase('sqlite.renameSide', { target }),
   ];
   const rollback = inPlace
     ? phrase('sqlite.rollbackInPlace', { db: req.db.name })
@@ -50,9 +53,14 @@ export function planSqliteRestore(
   return {
     database: req.db.name,
     target,
-    replaces: inPlace,
+    replaces: req.target.kind === 'in-place',
     staging,
-    safety: inPlace ? { kind: 'pre-restore-set' } : { kind: 'none', reason: 'side-by-side restore replaces nothing' },
+    safety: inPlace
+      ? { kind: 'pre-restore-set' }
+      : {
+          kind: 'none',
+          reason: nothingThere ? `${target} does not exist now` : 'side-by-side restore replaces nothing',
+        },
     steps: steps.map(english),
     stepPhrases: steps,
     rollback: english(rollback),

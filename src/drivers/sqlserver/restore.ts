@@ -10,6 +10,7 @@ import type {
   RestoreTarget,
   TargetState,
   DrillCheck,
+  PlanRestoreInput,
 } from '../driver.js';
 import { joinServerPath, journalFileName, quoteName, restoreFileName, stagingNames } from './names.js';
 import { roundId } from '../shared/names.js';
@@ -47,9 +48,7 @@ import { ensureNoSessions, executeSwap, putSettingsBack } from './swap.js';
  */
 
 /** The steps, target and rollback of a restore, for the confirmation screen (nothing is done). */
-export function planSqlServerRestore(
-  req: Pick<RestoreRequest, 'db' | 'entry' | 'setId' | 'target' | 'tables'>,
-): RestoreStepPlan {
+export function planSqlServerRestore(req: PlanRestoreInput): RestoreStepPlan {
   const s = resolveSettings(req.db);
   const live = targetName(s, req.target);
   checkTargetName(live);
@@ -88,22 +87,28 @@ export function planSqlServerRestore(
   steps.push(phrase(req.entry.base ? 'mssql.restoreChain' : 'mssql.restore', { temp }));
   if (req.entry.details.continueAfterError === true) steps.push(phrase('mssql.continueAfterError'));
   steps.push(phrase('mssql.countsEstimate'));
-  if (inPlace) {
+  // Onto a server without the database (a new server) nothing is set aside: the restored copy takes the name.
+  const nothingThere = inPlace && req.targetExists === false;
+  if (nothingThere) steps.push(phrase('mssql.renameSide', { temp, live }), phrase('mssql.removeBak'));
+  else if (inPlace) {
     steps.push(phrase('mssql.setAsideBatch', { live, safety }), phrase('mssql.rename', { temp, live }));
     steps.push(phrase('mssql.multiUser', { safety }));
     if (recordedSettings(req.entry.details)) steps.push(phrase('mssql.settings'));
   } else steps.push(phrase('mssql.renameSide', { temp, live }), phrase('mssql.removeBak'));
-  const rollback = inPlace
-    ? phrase('mssql.rollbackInPlace', { safety, live, temp, qSafety: quoteName(safety), qLive: quoteName(live) })
-    : phrase('mssql.rollbackSide', { live, qLive: quoteName(live) });
+  const rollback =
+    inPlace && !nothingThere
+      ? phrase('mssql.rollbackInPlace', { safety, live, temp, qSafety: quoteName(safety), qLive: quoteName(live) })
+      : phrase('mssql.rollbackSide', { live, qLive: quoteName(live) });
   return {
     database: req.entry.name,
     target: `database "${live}" on ${on}`,
     replaces: inPlace,
     staging: `database "${temp}"`,
-    safety: inPlace
-      ? { kind: 'renamed-database', name: safety }
-      : { kind: 'none', reason: 'side-by-side restore into a new database replaces nothing' },
+    safety: nothingThere
+      ? { kind: 'none', reason: `database "${live}" does not exist now; nothing is replaced` }
+      : inPlace
+        ? { kind: 'renamed-database', name: safety }
+        : { kind: 'none', reason: 'side-by-side restore into a new database replaces nothing' },
     steps: steps.map(english),
     stepPhrases: steps,
     rollback: english(rollback),

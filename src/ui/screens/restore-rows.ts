@@ -22,6 +22,11 @@ export function refusalRows(r: RestorePlan['refusals'][number], ui: PlanUi, widt
 
 export type PlanUi = Pick<UiContextValue, 't' | 'lang' | 'theme'>;
 
+/** Whether a database of the plan replaces one that is there now (in place onto nothing creates it). */
+function replacing(d: RestorePlan['databases'][number]): boolean {
+  return d.replaces && d.state.exists;
+}
+
 /**
  * The plan as rows folded to `width`: source set, each target (replaced or created) with sizes and,
  * for one database, its steps; the files; the safety copy; how to roll back; the warnings.
@@ -46,9 +51,9 @@ export function planRows(plan: RestorePlan, ui: PlanUi, width: number): Row[] {
       [
         { text: '  ' },
         {
-          text: d.replaces ? t.restore.willReplace : t.restore.willCreate,
+          text: replacing(d) ? t.restore.willReplace : t.restore.willCreate,
           bold: true,
-          color: d.replaces ? theme.colors.warn : theme.colors.ok,
+          color: replacing(d) ? theme.colors.warn : theme.colors.ok,
         },
         { text: ` ${d.database} ${arrow} ${sayTarget(lang, d.target)}` },
       ],
