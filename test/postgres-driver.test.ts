@@ -26,6 +26,7 @@ import type { DatabaseConfig, DatabaseEntry } from '../src/core/types.js';
 import type { Driver, DriverContext, DumpFacts, OpenedDump, RestoreTarget } from '../src/drivers/driver.js';
 import { createPostgresDriver, postgresDriver } from '../src/drivers/postgres/index.js';
 import { driverFor } from '../src/drivers/registry.js';
+import { say } from '../src/ui/i18n/index.js';
 import { pgAvailable, processesMentioning, startPgCluster, type PgCluster } from './helpers/pg-cluster.js';
 
 /**
@@ -484,6 +485,11 @@ describe.skipIf(!available)('postgres driver (real cluster)', () => {
     );
     expect(w).toMatch(/not restored: VIEW public happy_people/);
     expect(w).toMatch(/not restored: MATERIALIZED VIEW public mood_counts/);
+    // The menu shows them in the operator's language, the reason too.
+    const spanish = ctx.reporter.events.flatMap((e) =>
+      e.type === 'warning' && e.phrase?.id.startsWith('note.notRestored') ? [say('es', e.phrase, e.message)] : [],
+    );
+    expect(spanish).toContain('no restaurado: VIEW public happy_people (con --table solo se restauran tablas)');
   });
 
   test('database names starting with "-" and containing "=" and quotes are names, not options', async () => {

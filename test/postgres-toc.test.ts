@@ -100,9 +100,10 @@ describe('selectTables', () => {
       'INDEX public track_media_type_id_idx',
     ]);
     expect(sel.skipped).toEqual(
-      ['album', 'genre', 'media_type'].map(
-        (t) => `FK CONSTRAINT public track track_${t}_id_fkey (it needs a table that is not selected)`,
-      ),
+      ['album', 'genre', 'media_type'].map((t) => ({
+        what: `FK CONSTRAINT public track track_${t}_id_fkey`,
+        why: 'needs-table',
+      })),
     );
     expect(sel.list.split('\n').filter(Boolean)).toEqual(sel.ids.map((id) => chinook.find((e) => e.id === id)!.line));
   });
@@ -128,8 +129,8 @@ describe('selectTables', () => {
       'TRIGGER public people people_audit',
     ]);
     expect(sel.skipped).toEqual([
-      'VIEW public happy_people (only tables are restored with --table)',
-      'MATERIALIZED VIEW public mood_counts (only tables are restored with --table)',
+      { what: 'VIEW public happy_people', why: 'view' },
+      { what: 'MATERIALIZED VIEW public mood_counts', why: 'view' },
     ]);
     expect(sel.parents).toEqual([]);
   });

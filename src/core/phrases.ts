@@ -282,7 +282,9 @@ export const PHRASES_EN = {
     `${p['item']}: also restored ${p['table']} (a selected table is its partition or child)`,
   'note.alsoPartition': (p: PhraseParams) =>
     `${p['item']}: also restored partition ${p['table']} (of a selected partitioned table)`,
-  'note.notRestored': (p: PhraseParams) => `not restored: ${p['what']}`,
+  'note.notRestoredView': (p: PhraseParams) => `not restored: ${p['what']} (only tables are restored with --table)`,
+  'note.notRestoredNeedsTable': (p: PhraseParams) =>
+    `not restored: ${p['what']} (it needs a table that is not selected)`,
 
   // Warnings of a restore (ProgressEvent phrase)
   'note.restoredDamaged': (p: PhraseParams) =>

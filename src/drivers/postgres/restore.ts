@@ -215,8 +215,10 @@ async function restoreInto(
           ctx.reporter.emit({ type: 'info', ...said('note.alsoPartition', { item, table }) });
           if (!selection!.some((x) => x.schema === p.schema && x.table === p.table)) selection!.push(p);
         }
-        for (const s of picked.skipped)
-          ctx.reporter.emit({ type: 'warning', item, ...said('note.notRestored', { what: s }) });
+        for (const s of picked.skipped) {
+          const id = s.why === 'view' ? 'note.notRestoredView' : 'note.notRestoredNeedsTable';
+          ctx.reporter.emit({ type: 'warning', item, ...said(id, { what: s.what }) });
+        }
         await mkdir(ctx.scratchDir, { recursive: true, mode: 0o700 });
         listFile = join(ctx.scratchDir, `${item}.${req.setId}.restore-list`);
         await writeFile(listFile, picked.list, { mode: 0o600 });

@@ -115,9 +115,10 @@ export interface TocSelection {
   /** Dump ids chosen, in archive order. */
   ids: number[];
   /**
-   * Objects of the selected tables left out, with the reason: a foreign key to a table not selected, a view over them.
+   * Objects of the selected tables left out (`what`: kind, schema, name), with the reason: a view over them
+   * (`view`), or a foreign key to a table not selected (`needs-table`).
    */
-  skipped: string[];
+  skipped: { what: string; why: 'view' | 'needs-table' }[];
   /** Parent tables restored too because a selected partition or inheritance child needs them. */
   parents: string[];
   /** Partitions restored with a selected partitioned table (at every level), as schema and name. */
@@ -210,7 +211,7 @@ export function selectTables(entries: readonly TocEntry[], tables: readonly TocT
 
   // Down: what hangs off the selected tables (data, keys, indexes, triggers, defaults, identity sequences, …).
   const chosen = new Set(selected);
-  const skipped: string[] = [];
+  const skipped: TocSelection['skipped'] = [];
   for (let changed = true; changed;) {
     changed = false;
     for (const e of entries) {
@@ -222,8 +223,8 @@ export function selectTables(entries: readonly TocEntry[], tables: readonly TocT
         const ours = e.deps.some(
           (d) => selected.has(d) && (view || (!RELATION_KINDS.has(e.desc) && e.rest.startsWith(prefixOf.get(d)!))),
         );
-        const note = `${describe(e)} (${view ? 'only tables are restored with --table' : 'it needs a table that is not selected'})`;
-        if (ours && !skipped.includes(note)) skipped.push(note);
+        const what = describe(e);
+        if (ours && !skipped.some((s) => s.what === what)) skipped.push({ what, why: view ? 'view' : 'needs-table' });
         continue;
       }
       chosen.add(e.id);

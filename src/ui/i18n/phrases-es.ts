@@ -310,7 +310,9 @@ export const PHRASES_ES = {
     `${p['item']}: también se restauró ${p['table']} (una tabla elegida es partición o hija suya)`,
   'note.alsoPartition': (p: PhraseParams) =>
     `${p['item']}: también se restauró la partición ${p['table']} (de una tabla particionada elegida)`,
-  'note.notRestored': (p: PhraseParams) => `no restaurado: ${p['what']}`,
+  'note.notRestoredView': (p: PhraseParams) => `no restaurado: ${p['what']} (con --table solo se restauran tablas)`,
+  'note.notRestoredNeedsTable': (p: PhraseParams) =>
+    `no restaurado: ${p['what']} (necesita una tabla que no se eligió)`,
 
   'note.restoredDamaged': (p: PhraseParams) =>
     `restaurada tal como estaba al reemplazarla: ya fallaba integrity_check entonces y lo falla ahora (${p['problems']})`,
