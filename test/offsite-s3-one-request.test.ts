@@ -258,6 +258,18 @@ describe('respaldo copy to s3rver, one streamed request per file', () => {
     await cli(s, ['verify', m.id, '--from', 'offsite', '--read-data']);
   }, 180_000);
 
+  it('checksums "sha256" on a store that keeps none (s3rver): exit 12 saying so, and nothing of the set is left there', async () => {
+    const srv = await startS3rver();
+    const s = demoSetup();
+    const m = await setWith(s, [6 * MiB, 1024], s3Destination(srv, { source: 'srv1', checksums: 'sha256' }));
+    const r = parseJsonOutput<CopyResult[]>((await cli(s, ['copy', m.id, '--json'], 12)).stdout);
+    expect(r[0]).toMatchObject({ ok: false });
+    expect(r[0]!.error).toContain('does not keep SHA-256 checksums');
+    expect(r[0]!.hint).toContain('"checksums": "auto"');
+    const dest = await openS3(srv.endpoint, { bucket: srv.bucket, prefix: 'p' });
+    expect(await dest.listFiles('srv1', { temps: true })).toEqual([]);
+  }, 120_000);
+
   it('s3rver killed in the middle of a PutObject: exit 12, no object left of it, the next copy completes', async () => {
     const srv = await startS3rver();
     const s = demoSetup();

@@ -376,6 +376,8 @@ export class S3Destination implements Destination {
       const kept = Boolean(head.ChecksumSHA256);
       this.checksumsConfirmed = this.checksumsConfirmed === false ? false : kept;
       if (!kept && mode === 'sha256') {
+        // What it uploaded is not left there: the copy is refused as a whole, nothing of it should stay.
+        await this.delete(key).catch(() => undefined);
         throw new DestinationError(
           this.name,
           `the store at ${this.describe()} does not keep SHA-256 checksums`,
