@@ -1,10 +1,11 @@
 /**
- * The backup folder's disk remounted read-only (as a file system does after I/O errors): a restore from it as it
- * is fails with the reason and the way round it, and that way (the folder read as a folder destination from a config
- * whose backupDir is writable) restores without writing there. Needs a tmpfs (root, as CI runs).
+ * The backup folder's disk remounted read-only (as a file system does after I/O errors): a restore beside the live
+ * database reads it as it is (no lock, log or scratch file there); one in place is refused before anything, as it
+ * keeps what it replaces there first; and the other way (the folder read as a folder destination from a config whose
+ * backupDir is writable) restores without writing there. Needs a tmpfs (root, as CI runs).
  */
 import { spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Manifest } from '../src/core/types.js';
@@ -19,7 +20,7 @@ const skip = tmpfsProblem();
 if (skip) console.log(`SKIPPED read-only backup folder test: ${skip}`);
 
 describe.skipIf(skip !== null)('a backup folder on a disk mounted read-only', () => {
-  it('a restore from it says why and how; read as a folder destination it restores, writing nothing there', async () => {
+  it('a restore beside reads it as it is; in place is refused saying why and how; read as a folder destination it restores', async () => {
     const s = demoSetup();
     const disk = mountSmallDisk(join(s.dir, 'disk'), 16 * 1024 * 1024);
     const doc = JSON.parse(readFileSync(s.configFile, 'utf8')) as Record<string, unknown>;
@@ -30,21 +31,34 @@ describe.skipIf(skip !== null)('a backup folder on a disk mounted read-only', ()
     const r = spawnSync('mount', ['-o', 'remount,ro', disk.dir], { encoding: 'utf8' });
     expect(r.status, r.stderr).toBe(0);
 
+    // Beside the live database: read as it is, no lock, log or scratch file there, nothing left in TMPDIR.
+    const tmp = join(s.dir, 'tmp');
+    mkdirSync(tmp);
     const target = join(s.dir, 'users-check.db');
-    const asIs = await runCli([
-      'restore',
-      'latest',
-      '--db',
-      'users',
-      '--to',
-      target,
-      '--yes',
-      '--config',
-      s.configFile,
-    ]);
-    expect(asIs.code, describeResult(asIs)).toBe(7);
-    expect(asIs.stderr).toMatch(/Read-only file system on .*backups/);
-    expect(asIs.stderr).toMatch(/hint: That disk is mounted read-only .*read it as a folder destination/);
+    const asIs = await runCli(
+      ['restore', 'latest', '--db', 'users', '--to', target, '--yes', '--config', s.configFile],
+      { env: { TMPDIR: tmp } },
+    );
+    expect(asIs.code, describeResult(asIs)).toBe(0);
+    expect(asIs.stdout + asIs.stderr).toContain(
+      `the backup folder ${join(disk.dir, 'backups')} cannot be written (EROFS): restoring from it as it is`,
+    );
+    expect(asIs.stderr).not.toContain('could not write the log');
+    expect(dbDigest(target)).toEqual(dbDigest(s.dbs.users));
+    expect(readdirSync(tmp)).toEqual([]);
+
+    // In place it would keep what it replaces there first: refused before anything, the live database as it was.
+    const live = dbDigest(s.dbs.users);
+    const inPlace = await runCli(['restore', 'latest', '--db', 'users', '--yes', '--config', s.configFile], {
+      env: { TMPDIR: tmp },
+    });
+    expect(inPlace.code, describeResult(inPlace)).toBe(9);
+    expect(inPlace.stderr).toContain(
+      `The backup folder ${join(disk.dir, 'backups')} cannot be written (EROFS): restoring users in place would keep what it replaces there first, so nothing was restored.`,
+    );
+    expect(inPlace.stderr).toMatch(/hint: Restore beside it with --to/);
+    expect(dbDigest(s.dbs.users)).toEqual(live);
+    rmSync(target);
 
     // the README's way: another config, its backupDir writable, the old folder as a destination
     const other = join(s.dir, 'other_config.json');

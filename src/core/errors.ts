@@ -204,7 +204,7 @@ export function asOperatorError(err: unknown): unknown {
       'failed',
       `${code === 'EROFS' ? 'Read-only file system' : 'Permission denied'}${typeof path === 'string' ? ` on ${path}` : ''} (${(err as Error).message}).`,
       code === 'EROFS'
-        ? 'That disk is mounted read-only (often after I/O errors: check `dmesg`): remount it read-write, or point "backupDir" at a writable disk, then run the command again. To restore from a backup folder there as it is, read it as a folder destination (README: "A backup folder on a disk mounted read-only").'
+        ? 'That disk is mounted read-only (often after I/O errors: check `dmesg`): remount it read-write, or point "backupDir" at a writable disk, then run the command again. A restore with --to reads a backup folder there as it is; in place, read it as a folder destination (README: "A backup folder on a disk mounted read-only").'
         : 'Run respaldo as the user that owns the backup folder and the config (or fix their owner and mode), then run the command again.',
     );
   }

@@ -163,6 +163,12 @@ export const PHRASES_EN = {
   'refuse.schemaInPlaceHint': () => 'Restore it side by side with --to, or pick a full set.',
   'refuse.targetExists': (p: PhraseParams) => `${p['target']} already exists; a side-by-side restore never overwrites.`,
   'refuse.targetExistsHint': () => 'Choose another --to.',
+  'refuse.readOnlyInPlace': (p: PhraseParams) =>
+    `The backup folder ${p['dir']} cannot be written (${p['code']}): restoring ${p['dbs']} in place would keep ` +
+    'what it replaces there first, so nothing was restored.',
+  'refuse.readOnlyInPlaceHint': () =>
+    'Restore beside it with --to (that reads the folder as it is), or remount the disk read-write (after I/O ' +
+    'errors, check `dmesg` first), then restore in place.',
   'refuse.inUse': (p: PhraseParams) => `${p['target']} is open in another process (${p['users']}).`,
   'refuse.inUseHint': () => 'Stop the application that uses it, then run the restore again.',
   'refuse.sessions': (p: PhraseParams) => `${p['count']} session(s) are connected to ${p['db']}: ${p['sessions']}.`,
@@ -289,6 +295,9 @@ export const PHRASES_EN = {
   // Warnings of a restore (ProgressEvent phrase)
   'note.restoredDamaged': (p: PhraseParams) =>
     `restored as it was when it was replaced: it failed integrity_check then and fails it now (${p['problems']})`,
+  'note.readOnlyFolder': (p: PhraseParams) =>
+    `the backup folder ${p['dir']} cannot be written (${p['code']}): restoring from it as it is, with no lock, ` +
+    'log or recovery there (its scratch files go to the system temporary folder)',
   'note.decryptAsRestored': (p: PhraseParams) =>
     `The backup folder ${p['dir']} has no room to decrypt set ${p['id']} whole first (${p['needed']} needed, ${p['free']} free): each file is decrypted and checked as it is restored`,
   'note.safetyRound': (p: PhraseParams) =>

@@ -40,6 +40,18 @@ export function writeLog(
     appendFileSync(file, line + '\n', { mode: FILE_MODE });
     if (fresh) chmodSync(file, FILE_MODE);
   } catch (err) {
+    // A folder that cannot be written (a read-only disk) is said once, not for every line of the run.
+    if (unwritable.has(backupDir)) return;
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EROFS' || code === 'EACCES' || code === 'EPERM') unwritable.add(backupDir);
     process.stderr.write(`respaldo: could not write the log: ${(err as Error).message}\n`);
   }
+}
+
+/** Backup folders whose log could not be written for good during this run. */
+const unwritable = new Set<string>();
+
+/** No log lines are written in `backupDir` for the rest of this run (a folder found read-only, and said so). */
+export function stopLogging(backupDir: string): void {
+  unwritable.add(backupDir);
 }

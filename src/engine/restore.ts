@@ -1,14 +1,15 @@
-import { promises as fsp } from 'node:fs';
+import { accessSync, constants as fsConstants, promises as fsp } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RefusedError, RespaldoError } from '../core/errors.js';
 import type { Reporter } from '../core/events.js';
-import { english, phrase, type Phrase } from '../core/phrases.js';
+import { english, phrase, said, type Phrase } from '../core/phrases.js';
 import type { DatabaseConfig, LoadedConfig } from '../core/types.js';
 import type { DrillCheck, DriverContext } from '../drivers/driver.js';
 import { readManifest, setDir } from './catalog.js';
 import { ensurePrivateDir } from './fs-util.js';
 import { withLock } from './lock.js';
-import { writeLog } from './log.js';
+import { stopLogging, writeLog } from './log.js';
 import { readManifestFile } from './manifest.js';
 import { ranBy } from '../core/who.js';
 import { trackTemp } from './temp-journal.js';
@@ -90,10 +91,20 @@ export async function executeRestore(
 ): Promise<RestoreOutcome> {
   const first = plan.refusals[0];
   if (first) throw new RefusedError(first.message, first.hint);
-  // `underLock`: the caller (a drill) already holds the folder lock.
-  const locked = opts.underLock ? <T>(_d: string, _p: string, fn: () => Promise<T>): Promise<T> => fn() : withLock;
+  // A backup folder on a disk mounted read-only (after I/O errors): a restore that replaces nothing reads it as
+  // it is, its scratch files elsewhere (see readOnlyFolder).
+  const readOnly = plan.options.setFolder ? null : readOnlyFolder(cfg.backupDir, plan);
+  // `underLock`: the caller (a drill) already holds the folder lock. A read-only folder needs none: no run can
+  // change it.
+  const locked =
+    opts.underLock || readOnly ? <T>(_d: string, _p: string, fn: () => Promise<T>): Promise<T> => fn() : withLock;
   return locked(cfg.backupDir, `restore ${plan.setId}`, async () => {
     const signal = opts.signal ?? new AbortController().signal;
+    if (readOnly) {
+      stopLogging(cfg.backupDir);
+      reporter.emit({ type: 'warning', ...said('note.readOnlyFolder', { dir: cfg.backupDir, code: readOnly }) });
+    }
+    const work = readOnly ? await fsp.mkdtemp(join(tmpdir(), 'respaldo-restore-')) : cfg.backupDir;
     const t0 = Date.now();
     let m = plan.options.setFolder ? readManifestFile(plan.options.setFolder) : await readManifest(cfg, plan.setId);
     const dir = plan.options.setFolder ?? setDir(cfg, m.id);
@@ -128,14 +139,14 @@ export async function executeRestore(
       recovered: [],
       recoveredPhrases: [],
     };
-    const scratchRoot = join(cfg.backupDir, `.tmp-restore-${process.pid}`);
+    const scratchRoot = join(work, `.tmp-restore-${process.pid}`);
     const ctxFor = (db: DatabaseConfig): DriverContext => ({
       reporter,
       signal,
       scratchDir: scratchRoot,
       log: (message, fields) =>
         writeLog(cfg.backupDir, 'driver', { setId: m.id, db: db.name, message, ...fields }, cfg.secrets),
-      trackTemp: (path) => trackTemp(cfg.backupDir, path),
+      trackTemp: (path) => trackTemp(work, path),
     });
     await ensurePrivateDir(scratchRoot);
     let safety: SafetySet | null = null;
@@ -146,7 +157,8 @@ export async function executeRestore(
       else if (m.encryption)
         ({ manifest: m, read } = await decryptForRestore(cfg, plan, m, dir, scratchRoot, reporter));
       else read = localReader(dir, m.id);
-      for (const r of await recoverBeforeRestore(cfg, plan, reporter, ctxFor)) {
+      // What killed runs left is finished by the next run that can write the folder.
+      for (const r of readOnly ? [] : await recoverBeforeRestore(cfg, plan, reporter, ctxFor)) {
         outcome.recovered.push(r.message);
         outcome.recoveredPhrases!.push(r.phrase);
       }
@@ -160,7 +172,7 @@ export async function executeRestore(
         reporter.emit({ type: 'item-start', item: 'files', kind: 'restore', totalBytes: total });
         const onFile = (bytes: number): void =>
           void reporter.emit({ type: 'item-progress', item: 'files', bytes: (done += bytes), totalBytes: total });
-        const track = (path: string): Promise<() => Promise<void>> => trackTemp(cfg.backupDir, path);
+        const track = (path: string): Promise<() => Promise<void>> => trackTemp(work, path);
         await restoreFiles(read, m.files, plan.files.to, { setId: m.id, codec: m.codec ?? 'gzip', track, onFile });
         outcome.filesRestoredTo = plan.files.to;
         reporter.emit({ type: 'item-end', item: 'files', ok: true, bytes: done, durationMs: Date.now() - t0 });
@@ -186,7 +198,7 @@ export async function executeRestore(
           outcome.removedSafetySetIds.push(safety.id);
         }
       }
-      await fsp.rm(scratchRoot, { recursive: true, force: true });
+      await fsp.rm(readOnly ? work : scratchRoot, { recursive: true, force: true });
     }
     writeLog(
       cfg.backupDir,
@@ -202,4 +214,27 @@ export async function executeRestore(
     reporter.emit({ type: 'run-end', ok: outcome.ok, setId: m.id, durationMs: Date.now() - t0 });
     return outcome;
   });
+}
+
+/**
+ * Whether the backup folder cannot be written (the errno: `EROFS`, a disk remounted read-only after I/O errors;
+ * `EACCES`/`EPERM`), or null. Then a restore that replaces nothing runs from it as it is, without its lock, logs
+ * or recovery, its scratch files in the system's temporary folder; one that replaces a database is refused before
+ * anything, as the safety copy of what it replaces is kept there.
+ */
+function readOnlyFolder(dir: string, plan: RestorePlan): string | null {
+  try {
+    accessSync(dir, fsConstants.W_OK);
+    return null;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? '';
+    if (!['EROFS', 'EACCES', 'EPERM'].includes(code)) return null;
+    const replacing = plan.databases.filter((d) => d.swapsBack || (d.replaces && d.state.exists));
+    if (replacing.length) {
+      const message = phrase('refuse.readOnlyInPlace', { dir, code, dbs: replacing.map((d) => d.database).join(', ') });
+      const hint = phrase('refuse.readOnlyInPlaceHint');
+      throw new RefusedError(english(message), english(hint)).withPhrases(message, hint);
+    }
+    return code;
+  }
 }

@@ -194,6 +194,12 @@ export const PHRASES_ES = {
   'refuse.schemaInPlaceHint': () => 'Restáurela al lado con --to, o elija una copia completa.',
   'refuse.targetExists': (p: PhraseParams) => `${p['target']} ya existe; una restauración al lado nunca sobrescribe.`,
   'refuse.targetExistsHint': () => 'Elija otro destino (--to).',
+  'refuse.readOnlyInPlace': (p: PhraseParams) =>
+    `No se puede escribir en la carpeta de copias ${p['dir']} (${p['code']}): restaurar ${p['dbs']} en su sitio ` +
+    'guardaría antes allí lo que sustituye, así que no se restauró nada.',
+  'refuse.readOnlyInPlaceHint': () =>
+    'Restaure al lado con --to (lee la carpeta tal como está), o vuelva a montar el disco en lectura y escritura ' +
+    '(tras errores de E/S, mire antes `dmesg`) y restaure en su sitio.',
   'refuse.inUse': (p: PhraseParams) => `${p['target']} está abierta por otro proceso (${p['users']}).`,
   'refuse.inUseHint': () => 'Detenga la aplicación que la usa y vuelva a restaurar.',
   'refuse.sessions': (p: PhraseParams) => `Hay ${p['count']} sesión(es) conectadas a ${p['db']}: ${p['sessions']}.`,
@@ -316,6 +322,9 @@ export const PHRASES_ES = {
 
   'note.restoredDamaged': (p: PhraseParams) =>
     `restaurada tal como estaba al reemplazarla: ya fallaba integrity_check entonces y lo falla ahora (${p['problems']})`,
+  'note.readOnlyFolder': (p: PhraseParams) =>
+    `no se puede escribir en la carpeta de copias ${p['dir']} (${p['code']}): se restaura desde ella tal como ` +
+    'está, sin bloqueo, registro ni recuperación allí (sus archivos temporales van a la carpeta temporal del sistema)',
   'note.decryptAsRestored': (p: PhraseParams) =>
     `La carpeta de copias ${p['dir']} no tiene sitio para descifrar antes la copia ${p['id']} entera (necesita ${p['needed']}, hay ${p['free']} libres): cada archivo se descifra y comprueba al restaurarlo`,
   'note.safetyRound': (p: PhraseParams) =>
