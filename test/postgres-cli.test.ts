@@ -276,6 +276,25 @@ describe.skipIf(!available)('postgres end to end through the CLI', () => {
     expect(plainDump('inventario')).toBe(second);
   });
 
+  test('a data file changed in the set: the restore checks it as pg_restore reads it and stops before the swap (exit 5), the live database as it was', async () => {
+    const created = cli(['create', '--json']);
+    expect(created.code, created.stderr).toBe(EXIT.ok);
+    const m = created.json;
+    const members = (m.databases[0].extras as { role: string; file: string; storedBytes: number }[])
+      .filter((x) => x.role.startsWith('pgdir:'))
+      .sort((a, b) => b.storedBytes - a.storedBytes);
+    const stored = join(backupDir, m.id, members[0]!.file);
+    const bytes = readFileSync(stored);
+    bytes[bytes.length >> 1]! ^= 0xff;
+    writeFileSync(stored, bytes);
+    const live = plainDump('inventario');
+    const r = cli(['restore', m.id, '--db', 'inventario', '--yes']);
+    expect(r.code, r.stderr + r.stdout).toBe(EXIT.verifyFailed);
+    expect(r.stdout + r.stderr).toMatch(/does not match its manifest|damaged/);
+    expect(plainDump('inventario')).toBe(live);
+    expect(cluster.databases().filter((n) => n.startsWith('inventario__'))).toEqual([]);
+  });
+
   test('server stopped: the set is partial with a clear reason, and restores refuse to start', async () => {
     const sets = cli(['list', '--json']).json as { id: string; type: string }[];
     const full = sets.find((x) => x.type === 'full')!;

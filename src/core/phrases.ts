@@ -27,6 +27,8 @@ export const PHRASES_EN = {
   'sqlite.verify': (p: PhraseParams) => `verify ${p['file']} against the manifest (md5, sha256)`,
   'restore.streamCheck': (p: PhraseParams) =>
     `check ${p['file']} as it is streamed from destination "${p['from']}" (size, sha256)`,
+  'restore.localCheck': (p: PhraseParams) =>
+    `check ${p['file']} against the manifest as it is read (its size first, then sha256); a mismatch stops the restore before the swap`,
   'restore.fetchedCheck': (p: PhraseParams) =>
     `${p['file']} was checked as it was fetched from destination "${p['from']}" (size, sha256)`,
   'sqlite.write': (p: PhraseParams) => `write the restored database to ${p['staging']}`,

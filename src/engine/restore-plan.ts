@@ -52,17 +52,24 @@ export interface RestoreOptions {
    * be there with their sizes and does not hash them a second time.
    */
   fetchedFrom?: string;
+  /**
+   * Asked by `restore` and the menu: a restore of one database from a local, unencrypted set (no files) checks
+   * each stored file's presence and size first and its SHA-256 as the restore reads it, instead of hashing it in
+   * a pass of its own before (a mismatch stops the restore before its swap, the target left as it was). The plan
+   * keeps it only when it holds (`planRestore`); false otherwise.
+   */
+  checkAsRead?: boolean;
 }
 
 /**
- * Pure: a driver's steps when the stored files stream from destination `name` (`how` streamCheck), or were
- * fetched from it and checked as they arrived (fetchedCheck): a step that verifies the stored file first says
- * instead when it is checked.
+ * Pure: a driver's steps when the stored files stream from destination `name` (`how` streamCheck), were
+ * fetched from it and checked as they arrived (fetchedCheck), or are checked as the restore reads them here
+ * (localCheck): a step that verifies the stored file first says instead when it is checked.
  */
 function checkedElsewhere(
   step: RestoreStepPlan,
   name: string,
-  how: 'restore.streamCheck' | 'restore.fetchedCheck',
+  how: 'restore.streamCheck' | 'restore.fetchedCheck' | 'restore.localCheck',
 ): RestoreStepPlan {
   if (!step.stepPhrases) return step;
   const phrases = step.stepPhrases.map((p) =>
@@ -296,6 +303,15 @@ export async function planRestore(cfg: LoadedConfig, id: string, opts: RestoreOp
   const inSet = m.databases.filter((d) => !d.error).map((d) => d.name);
   const names = onlyFiles ? [] : opts.databases?.length ? opts.databases : picked ? wanted : inSet;
   const selection: SetSelection = picked ?? { asked: id, setId: m.id, holds: holdsOf(m), skipped: [] };
+  // One database, nothing else: a stored file that fails its check as it is read stops the restore before any swap.
+  const checkAsRead =
+    opts.checkAsRead === true &&
+    !opts.setFolder &&
+    !opts.filesAt &&
+    !opts.fetchedFrom &&
+    !m.encryption &&
+    !opts.files &&
+    names.length === 1;
   const refusals: RestorePlan['refusals'] = [];
   const warningPhrases: Phrase[] = [];
   const databases: DatabaseRestorePlan[] = [];
@@ -392,7 +408,9 @@ export async function planRestore(cfg: LoadedConfig, id: string, opts: RestoreOp
       ? checkedElsewhere(planned, opts.filesAt.name, 'restore.streamCheck')
       : opts.fetchedFrom
         ? checkedElsewhere(planned, opts.fetchedFrom, 'restore.fetchedCheck')
-        : planned;
+        : checkAsRead
+          ? checkedElsewhere(planned, '', 'restore.localCheck')
+          : planned;
     if (target.kind === 'in-place' && (m.type === 'schema' || entry.format.endsWith('-sql'))) {
       refuse(
         'schema-in-place',
@@ -485,7 +503,7 @@ export async function planRestore(cfg: LoadedConfig, id: string, opts: RestoreOp
     refusals,
     warnings: warningPhrases.map(english),
     warningPhrases,
-    options: opts,
+    options: { ...opts, checkAsRead },
   };
 }
 

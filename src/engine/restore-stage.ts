@@ -1,4 +1,6 @@
+import { createHash } from 'node:crypto';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import { RefusedError, RespaldoError, VerifyError, errorMessage, isDiskFull } from '../core/errors.js';
 import { formatBytes } from '../core/format.js';
 import type { Reporter } from '../core/events.js';
@@ -59,8 +61,9 @@ export async function verifyForRestore(
     plan.databases.map((d) => d.database),
     Boolean(plan.files),
   );
-  // Fetched a moment ago, each file hashed as it arrived: present with its size is enough.
-  const hash = plan.options.fetchedFrom === undefined;
+  // Fetched a moment ago, each file hashed as it arrived, or hashed as the restore reads it: present with its
+  // size is enough here.
+  const hash = plan.options.fetchedFrom === undefined && !plan.options.checkAsRead;
   const checks = remote ? [] : await checkFiles(dir, wanted, reporter, { hash });
   const bad = checks.filter((c) => !c.ok);
   const chains = new Map<string, ChainSteps>();
@@ -71,7 +74,9 @@ export async function verifyForRestore(
       const stored = plan.options.setFolder ? readManifestFile(memberDir) : await readManifest(cfg, member.id);
       const opened = remote ? await remote.open(stored) : null;
       const mm = opened?.manifest ?? stored;
-      const read = opened?.read ?? localReader(memberDir, d.database);
+      const read =
+        opened?.read ??
+        (plan.options.checkAsRead ? checkingReader(memberDir, mm, d.database) : localReader(memberDir, d.database));
       const memberEntry = mm.databases.find((x) => x.name === d.database);
       if (!memberEntry?.file) {
         bad.push({
@@ -291,4 +296,35 @@ export async function dropUnusedSafetySet(
   writeLog(cfg.backupDir, 'restore-safety-removed', { setId: safety.id, restoreOf: plan.setId }, cfg.secrets);
   reporter.emit({ type: 'info', ...said('note.safetyRemoved', { id: safety.id }) });
   return true;
+}
+
+/**
+ * The reader of the local set `m` in `dir` that checks each stored file against its manifest as it is read (size,
+ * then SHA-256 at its end): a mismatch is a VerifyError raised in the stream, before its end reaches the restore,
+ * which then stops before its swap (RestoreOptions.checkAsRead).
+ */
+export function checkingReader(dir: string, m: Manifest, name: string): StoredReader {
+  const expected = new Map(expectedFiles(m).map((w) => [w.path, w]));
+  const plain = localReader(dir, name);
+  async function* read(file: string): AsyncGenerator<Buffer> {
+    const w = expected.get(file);
+    const damaged = (why: string) =>
+      new VerifyError(
+        `Set ${m.id}: ${file} ${why}; nothing was restored from it.`,
+        'Restore from another set (`respaldo list`), or from a copy at a destination (`respaldo list --from NAME`).',
+      );
+    // A file the manifest records no hash for (an old set) is read as the check before a restore reads it: unchecked.
+    if (!w) return yield* plain(file) as AsyncIterable<Buffer>;
+    const hash = createHash('sha256');
+    let bytes = 0;
+    for await (const chunk of plain(file) as AsyncIterable<Buffer>) {
+      bytes += chunk.length;
+      if (w.bytes !== null && bytes > w.bytes) throw damaged('is longer than its manifest says (changed or damaged)');
+      hash.update(chunk);
+      yield chunk;
+    }
+    if ((w.bytes !== null && bytes !== w.bytes) || hash.digest('hex') !== w.sha256)
+      throw damaged('does not match its manifest (sha256): changed or damaged');
+  }
+  return (file) => Readable.from(read(file), { objectMode: false });
 }

@@ -19,6 +19,7 @@ import { restoreDatabases } from './restore-databases.js';
 import type { RemoteFiles } from './remote-read.js';
 import { localReader, type StoredReader } from './stored-part.js';
 import {
+  checkingReader,
   decryptForRestore,
   dropUnusedSafetySet,
   keepReplacedFiles,
@@ -156,7 +157,7 @@ export async function executeRestore(
       if (opts.remote) ({ manifest: m, read } = await opts.remote.open(m));
       else if (m.encryption)
         ({ manifest: m, read } = await decryptForRestore(cfg, plan, m, dir, scratchRoot, reporter));
-      else read = localReader(dir, m.id);
+      else read = plan.options.checkAsRead ? checkingReader(dir, m, m.id) : localReader(dir, m.id);
       // What killed runs left is finished by the next run that can write the folder.
       for (const r of readOnly ? [] : await recoverBeforeRestore(cfg, plan, reporter, ctxFor)) {
         outcome.recovered.push(r.message);

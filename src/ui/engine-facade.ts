@@ -440,6 +440,7 @@ export function createEngineFacade(initial: LoadedConfig): EngineFacade {
         ...(req.terminateConnections ? { terminateConnections: true } : {}),
         ...(req.createRoles ? { createRoles: true } : {}),
         ...(req.tables?.length ? { tables: req.tables } : {}),
+        checkAsRead: true,
       };
       if (!req.from) return req.at ? planRestoreAt(cfg, new Date(req.at), opts) : planRestore(cfg, req.setId, opts);
       // From a destination: the set (for `at`, the set of that time) and its chains are fetched first.

@@ -41,6 +41,10 @@ export function printRestorePlan(io: CommandIO, plan: RestorePlan, width: number
     out(
       `  1. the stored files were fetched from destination "${plan.options.fetchedFrom}", each checked against the manifest (size + sha256) as it arrived; check they are all here`,
     );
+  } else if (plan.options.checkAsRead) {
+    out(
+      '  1. check the stored files are there with their sizes; each is checked against the manifest (sha256) as the restore reads it, and a mismatch stops the restore before its swap (its target is left as it was)',
+    );
   } else {
     const fetch = at ? `fetch the stored files from destination "${at.name}" and ` : '';
     out(`  1. ${fetch}verify the stored files against the manifest (md5 + sha256); stop on any mismatch`);
@@ -192,6 +196,7 @@ export function register(program: Command): void {
           ...(opts.table ? { tables: opts.table } : {}),
           terminateConnections: opts.terminateConnections,
           ...(opts.createRoles ? { createRoles: true } : {}),
+          checkAsRead: true,
         };
         const plan = at ? await planRestoreAt(cfg, at, restoreOpts) : await planRestore(cfg, id, restoreOpts);
         if (opts.dryRun) {

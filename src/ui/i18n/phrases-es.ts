@@ -62,6 +62,8 @@ export const PHRASES_ES = {
   'sqlite.verify': (p: PhraseParams) => `verificar ${p['file']} contra el manifiesto (md5, sha256)`,
   'restore.streamCheck': (p: PhraseParams) =>
     `comprobar ${p['file']} mientras llega del destino "${p['from']}" (tamaño, sha256)`,
+  'restore.localCheck': (p: PhraseParams) =>
+    `comprobar ${p['file']} con el manifiesto a medida que se lee (primero su tamaño, luego sha256); si no coincide, la restauración se detiene antes del cambio`,
   'restore.fetchedCheck': (p: PhraseParams) =>
     `${p['file']} se comprobó al descargarlo del destino "${p['from']}" (tamaño, sha256)`,
   'sqlite.write': (p: PhraseParams) => `escribir la base restaurada en ${p['staging']}`,
