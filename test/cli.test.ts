@@ -215,6 +215,17 @@ describe('the restore plan', () => {
     expect(existsSync(s.dbs.inventario)).toBe(true);
   });
 
+  it('with one database there and one created: the rollback command names only the one that was replaced, and works', async () => {
+    const s = demoSetup();
+    const m = parseJsonOutput<Manifest>((await cli(s, ['create', '--no-files', '--json'])).stdout);
+    for (const x of ['', '-wal', '-shm']) rmSync(s.dbs.inventario + x, { force: true });
+    const r = await cli(s, ['restore', m.id, '--db', 'users', '--db', 'inventario', '--yes']);
+    const command = /To roll back: (respaldo restore \S+ --db users --yes)\n/.exec(r.stdout);
+    expect(command, r.stdout).not.toBeNull();
+    expect(r.stdout).not.toMatch(/To roll back: .*--db inventario/);
+    await cli(s, command![1]!.split(' ').slice(1));
+  });
+
   it('of a database that does not exist now, on the menu: created, not replaced, with the same rollback', async () => {
     const s = demoSetup();
     const m = parseJsonOutput<Manifest>((await cli(s, ['create', '--db', 'inventario', '--json'])).stdout);

@@ -1,11 +1,11 @@
-import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { copyFileSync, existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Manifest, SetSummary } from '../src/core/types.js';
 import { collect, describeResult, parseJsonOutput, runCli, startCli, waitFor } from './helpers/cli.js';
 import { useBigDb, useBigSet } from './helpers/big-db.js';
-import { rowCounts } from './helpers/sqlite.js';
+import { dbDigest, execSql, rowCounts } from './helpers/sqlite.js';
 import { demoSetup, type DemoSetup } from './helpers/tmp.js';
 import { startCliInTmux } from './helpers/tty.js';
 
@@ -156,6 +156,47 @@ describe('an interrupted restore', () => {
     );
     const sets = await runCli(['list', '--json', '--config', s.configFile], { cwd: s.dir });
     expect(parseJsonOutput<{ type: string }[]>(sets.stdout).map((x) => x.type)).toEqual(['full']);
+  });
+
+  it('Ctrl-C in the second database of a restore: the error says the first was replaced and how to roll it back, and that works', async () => {
+    const s = demoSetup();
+    const big = join(s.dataDir, 'big.db');
+    copyFileSync(bigDb(), big);
+    const doc = JSON.parse(readFileSync(s.configFile, 'utf8')) as { databases: object[] };
+    writeFileSync(s.configFile, JSON.stringify({ ...doc, databases: [doc.databases[0], { name: 'big', path: big }] }));
+    const made = await runCli(['create', '--json', '--no-files', '--config', s.configFile], { cwd: s.dir });
+    expect(made.code, describeResult(made)).toBe(0);
+    const m = parseJsonOutput<Manifest>(made.stdout);
+    expect(m.databases.map((d) => d.name)).toEqual(['users', 'big']);
+    execSql(s.dbs.users, 'DELETE FROM users WHERE id % 2 = 0');
+    const changed = dbDigest(s.dbs.users);
+    const bigHash = sha256(big);
+
+    const child = startCli(['restore', m.id, '--yes', '--config', s.configFile], { cwd: s.dir });
+    const done = collect(child);
+    const stagingFile = () => readdirSync(s.dataDir).find((n) => n.startsWith('.big.db.respaldo-restore-'));
+    await waitFor(
+      () => {
+        const f = stagingFile();
+        return f && statSync(join(s.dataDir, f)).size > 8 * 1024 * 1024;
+      },
+      'the restore to be writing the staging file of big',
+      120_000,
+      5,
+    );
+    child.kill('SIGINT');
+    const r = await done;
+    expect(r.code, describeResult(r)).toBe(130);
+    expect(sha256(big)).toBe(bigHash);
+    const said =
+      /That was big; restored before it stopped, so replaced: users\. Safety copy: set (\S+)\. To roll back: (respaldo restore \S+ --db users --yes)/.exec(
+        r.stderr.replace(/\s+/g, ' '),
+      );
+    expect(said, r.stderr).not.toBeNull();
+    expect(dbDigest(s.dbs.users)).not.toEqual(changed);
+    const back = await runCli([...said![2]!.split(' ').slice(1), '--config', s.configFile], { cwd: s.dir });
+    expect(back.code, describeResult(back)).toBe(0);
+    expect(dbDigest(s.dbs.users)).toEqual(changed);
   });
 
   it('SIGKILL while the restored file is written leaves the live database as it was; the next restore cleans up', async () => {

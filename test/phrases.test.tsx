@@ -346,7 +346,8 @@ describe('restore plan phrases', () => {
           ...{ tool: 'pg_restore', jobs: 2, wanted: 4, sql: 'ALTER DATABASE', problems: 'row 3 missing' },
           ...{ file: '/srv/app/users.db', reason: 'file is not a database' },
           ...{ role: '"app"', summary: 'LOGIN, password', set: m.id, dest: 'nas', lacks: 'files' },
-          ...{ earlier: 'inventario__pre_restore_1', safety: 'inventario__pre_restore_1__2' },
+          ...{ earlier: 'inventario__pre_restore_1', safety: 'inventario__pre_restore_1__2', code: 'EROFS' },
+          ...{ stopped: 'big', rollback: 'To roll back: respaldo restore 1 --db users --yes' },
         }),
       );
 

@@ -300,6 +300,8 @@ export const PHRASES_EN = {
   'note.readOnlyFolder': (p: PhraseParams) =>
     `the backup folder ${p['dir']} cannot be written (${p['code']}): restoring from it as it is, with no lock, ` +
     'log or recovery there (its scratch files go to the system temporary folder)',
+  'note.restoredBefore': (p: PhraseParams) =>
+    `That was ${p['stopped']}; restored before it stopped, so replaced: ${p['dbs']}. ${p['rollback']}`,
   'note.decryptAsRestored': (p: PhraseParams) =>
     `The backup folder ${p['dir']} has no room to decrypt set ${p['id']} whole first (${p['needed']} needed, ${p['free']} free): each file is decrypted and checked as it is restored`,
   'note.safetyRound': (p: PhraseParams) =>

@@ -1,7 +1,7 @@
 import { accessSync, constants as fsConstants, promises as fsp } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { RefusedError, RespaldoError } from '../core/errors.js';
+import { RefusedError, RespaldoError, errorMessage } from '../core/errors.js';
 import type { Reporter } from '../core/events.js';
 import { english, phrase, said, type Phrase } from '../core/phrases.js';
 import type { DatabaseConfig, LoadedConfig } from '../core/types.js';
@@ -13,6 +13,7 @@ import { stopLogging, writeLog } from './log.js';
 import { readManifestFile } from './manifest.js';
 import { ranBy } from '../core/who.js';
 import { trackTemp } from './temp-journal.js';
+import { rollbackLines } from './rollback-advice.js';
 import type { RestorePlan } from './restore-plan.js';
 import { restoreFiles } from './restore-files.js';
 import { restoreDatabases } from './restore-databases.js';
@@ -187,6 +188,31 @@ export async function executeRestore(
         err.withAftermath(english(phrase('note.safetyRemoved', { id: gone.join(', ') })), {
           removedSafetySetIds: gone,
         });
+      // Databases restored before it stopped were replaced: said, with how to roll them back (the error's own
+      // words are of the database it stopped in).
+      const restored = outcome.databases.filter((d) => d.ok).map((d) => d.name);
+      if (restored.length && err instanceof RespaldoError) {
+        const rollback = rollbackLines(plan, outcome).join(' ');
+        const stopped = plan.databases.find((d) => !outcome.databases.some((o) => o.name === d.database));
+        const words = { stopped: stopped?.database ?? 'files', dbs: restored.join(', '), rollback };
+        err.withAftermath(english(phrase('note.restoredBefore', words)), {
+          restoredDatabases: restored,
+          safetySetIds: outcome.safetySetIds,
+        });
+      }
+      writeLog(
+        cfg.backupDir,
+        'restore-end',
+        {
+          setId: m.id,
+          outcome: err instanceof RespaldoError && err.kind === 'interrupted' ? 'interrupted' : 'failed',
+          restored,
+          safetySets: outcome.safetySetIds,
+          error: errorMessage(err),
+          durationMs: Date.now() - t0,
+        },
+        cfg.secrets,
+      );
       throw err;
     }
     await settle();

@@ -26,9 +26,11 @@ export type RollbackAdvice =
 
 export function rollbackAdvice(plan: RestorePlan, outcome: RestoreOutcome): RollbackAdvice[] {
   const advice: RollbackAdvice[] = [];
-  const copied = outcome.databases.filter(
-    (d) => d.ok && !d.safetyDatabase && plan.databases.find((p) => p.database === d.name)?.replaces,
-  );
+  // Only what was there is in the safety set: a database the restore created (none before) has nothing to roll back.
+  const copied = outcome.databases.filter((d) => {
+    const planned = plan.databases.find((p) => p.database === d.name);
+    return d.ok && !d.safetyDatabase && planned?.replaces && planned.state.exists;
+  });
   const fileSet = outcome.safetySetIds.find((id) => id);
   if (copied.length && fileSet) {
     const databases = copied.map((d) => d.name);

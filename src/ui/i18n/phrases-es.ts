@@ -327,6 +327,8 @@ export const PHRASES_ES = {
   'note.readOnlyFolder': (p: PhraseParams) =>
     `no se puede escribir en la carpeta de copias ${p['dir']} (${p['code']}): se restaura desde ella tal como ` +
     'está, sin bloqueo, registro ni recuperación allí (sus archivos temporales van a la carpeta temporal del sistema)',
+  'note.restoredBefore': (p: PhraseParams) =>
+    `Eso fue ${p['stopped']}; restauradas antes de que se detuviera, así que sustituidas: ${p['dbs']}. ${p['rollback']}`,
   'note.decryptAsRestored': (p: PhraseParams) =>
     `La carpeta de copias ${p['dir']} no tiene sitio para descifrar antes la copia ${p['id']} entera (necesita ${p['needed']}, hay ${p['free']} libres): cada archivo se descifra y comprueba al restaurarlo`,
   'note.safetyRound': (p: PhraseParams) =>
