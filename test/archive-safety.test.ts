@@ -29,14 +29,41 @@ describe('isSafeRelative', () => {
     ['//etc/evil', false],
     ['C:/evil', false],
     ['c:evil', false],
-    ['a\\..\\..\\evil', false],
-    ['\\\\server\\share', false],
+    // on Linux a backslash is a character of a name: one file in its root, not a way out of it
+    ['a\\..\\..\\evil', true],
+    ['\\\\server\\share', true],
     ['a//b', false],
     ['a/', false],
     ['', false],
     ['a\0b', false],
   ])('%j → %s', (p, safe) => {
     expect(isSafeRelative(p)).toBe(safe);
+  });
+});
+
+describe('names Linux allows that other systems do not', () => {
+  it('a backslash or a line break in a file name: stored, listed and restored under that name, inside the target', async () => {
+    const s = demoSetup();
+    const names = ['back\\slash', 'new\nline.txt', '\\\\server\\share', 'a\\..\\..\\evil'];
+    for (const [i, n] of names.entries()) writeFileSync(join(s.appDir, n), `content ${i}`);
+    const r = await runCli(['create', '--json', '--config', s.configFile], { cwd: s.dir });
+    expect(r.code, describeResult(r)).toBe(0);
+    const m = parseJsonOutput<Manifest>(r.stdout);
+    for (const n of names)
+      expect(
+        m.files.some((f) => f.relative.endsWith(`/${n}`)),
+        n,
+      ).toBe(true);
+    const listed = await runCli(['list', '--config', s.configFile], { cwd: s.dir });
+    expect(listed.code, describeResult(listed)).toBe(0);
+    const to = join(makeTmpDir(), 'out');
+    const restored = await runCli(['restore', m.id, '--files', '--to', to, '--yes', '--config', s.configFile], {
+      cwd: s.dir,
+    });
+    expect(restored.code, describeResult(restored)).toBe(0);
+    const appRel = m.files.find((f) => f.relative.endsWith(`/${names[0]}`))!.relative.slice(0, -names[0]!.length);
+    for (const [i, n] of names.entries())
+      expect(readFileSync(join(to, 'application', appRel, n), 'utf8'), n).toBe(`content ${i}`);
   });
 });
 

@@ -168,9 +168,13 @@ export async function scanFiles(cfg: Pick<LoadedConfig, 'baseDir' | 'files' | 'd
   for (const file of cfg.files.config) await consider('config', file, configRelative(cfg.baseDir, file), false);
   const roots = applicationRoots(cfg.files.application);
   for (const [i, folder] of cfg.files.application.entries()) {
-    const inc = picomatch(folder.include.length ? folder.include : ['**'], { dot: true });
+    // picomatch never matches a line break (its `*` and `**` are regex dots): a name holding one is matched
+    // with a space in its place, and with no include patterns every name is in.
+    const matchable = (rel: string) => rel.replace(/[\r\n]/g, ' ');
+    const incGlob = folder.include.length ? picomatch(folder.include, { dot: true }) : null;
+    const inc = (rel: string) => !incGlob || incGlob(matchable(rel));
     const exc = folder.exclude.length ? picomatch(folder.exclude, { dot: true }) : () => false;
-    const excluded = (rel: string) => exc(rel) || (rel.endsWith('/') && exc(`${rel}x`));
+    const excluded = (rel: string) => exc(matchable(rel)) || (rel.endsWith('/') && exc(`${matchable(rel)}x`));
     try {
       const st = await fsp.lstat(folder.path);
       if (!st.isDirectory()) {

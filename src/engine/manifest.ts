@@ -8,10 +8,11 @@ export const MANIFEST_NAME = 'manifest.json';
 
 /**
  * Whether a path stored in a manifest is a plain relative path that stays inside its root:
- * no absolute paths, no `..`, no NUL, no backslashes, no empty segments.
+ * no absolute paths, no `..`, no NUL, no empty segments. A backslash is a character of a name here, as on
+ * Linux (a file `back\slash` is stored and restored under that name), never a separator.
  */
 export function isSafeRelative(p: string): boolean {
-  if (!p || p.includes('\0') || p.includes('\\') || isAbsolute(p) || /^[A-Za-z]:/.test(p)) return false;
+  if (!p || p.includes('\0') || isAbsolute(p) || /^[A-Za-z]:/.test(p)) return false;
   const parts = p.split('/');
   if (parts.some((s) => s === '' || s === '.' || s === '..')) return false;
   return !normalize(p).startsWith('..' + sep);
