@@ -3,6 +3,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { detectEngine, loadConfig, resolveConfigPath } from '../src/config/load.js';
 import { ConfigError } from '../src/core/errors.js';
+import { parsePgUrl } from '../src/drivers/postgres/config.js';
+import { maskSecrets } from '../src/exec/spawn.js';
 import { describeResult, parseJsonOutput, runCli } from './helpers/cli.js';
 import { demoConfig, makeTmpDir, writeConfig } from './helpers/tmp.js';
 
@@ -203,6 +205,23 @@ describe('${VAR} interpolation', () => {
     expect(cfg.databases[0]!.engine).toBe('postgres');
     expect(cfg.secrets).toContain('hunter2-xyz');
   });
+
+  it.each(['p@ss/w#rd?Q', 'a:b@c', 'p%40ss'])(
+    'a raw password %j in a PostgreSQL URL is masked whole, as the driver reads it (not a piece of it)',
+    async (password) => {
+      const { configFile } = writeConfig(makeTmpDir(), (c) => ({
+        ...c,
+        databases: [{ name: 'pg', url: 'postgresql://weird:${WPASS}@127.0.0.1:5432/app' }],
+      }));
+      const cfg = await loadConfig({ configPath: configFile, env: { WPASS: password } });
+      const read = parsePgUrl(cfg.databases[0]!.url!).password!;
+      expect(cfg.secrets).toContain(read);
+      expect(cfg.secrets.filter((x) => x !== read && read.includes(x))).toEqual([]);
+      expect(maskSecrets(`connecting as weird with ${read} to pg; ports and paths stay`, cfg.secrets)).toBe(
+        'connecting as weird with *** to pg; ports and paths stay',
+      );
+    },
+  );
 });
 
 describe('engine detection', () => {

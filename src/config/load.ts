@@ -10,6 +10,7 @@ import type {
   NotificationConfig,
 } from '../core/types.js';
 import { validatorsFor } from '../drivers/validators.js';
+import { parsePgUrl } from '../drivers/postgres/config.js';
 import { normalizeDestinations } from '../destinations/config.js';
 import { normalizeEncryption } from './encryption.js';
 import { validateJobs } from '../scheduler/when.js';
@@ -283,8 +284,14 @@ function checkUniqueNames(file: string, dbs: DatabaseConfig[]): void {
   });
 }
 
+/**
+ * The password in a database URL, to be masked wherever respaldo writes. A PostgreSQL URL is read as the driver
+ * reads it (parsePgUrl: the user information ends at the last "@", so a raw `${DB_PASSWORD}` holding "@", "/" or
+ * "#" is one password); WHATWG's URL would cut it at the first of them and mask a piece of it everywhere instead.
+ */
 function passwordFromUrl(url: string): string | undefined {
   try {
+    if (/^postgres(?:ql)?:\/\//i.test(url)) return parsePgUrl(url).password || undefined;
     const u = new URL(url);
     return u.password ? decodeURIComponent(u.password) : undefined;
   } catch {
