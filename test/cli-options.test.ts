@@ -148,3 +148,18 @@ describe('global options typed before the command', () => {
     expect(JSON.parse(r.stdout) as unknown[]).toHaveLength(1);
   });
 });
+
+describe('--json and a command line commander refuses', () => {
+  it.each([
+    [['create', '--type', 'bogus', '--json'], /argument 'bogus' is invalid|bogus/],
+    [['create', '--bogus', '--json'], /unknown option '--bogus'/],
+    [['--json', 'frobnicate'], /unknown (command 'frobnicate'|option '--json')/],
+  ])('%j: one JSON document on stdout, the usage error, exit 2', async (argv, message) => {
+    const r = await runCli(argv, { cwd: makeTmpDir() });
+    expect(r.code, describeResult(r)).toBe(2);
+    const doc = JSON.parse(r.stdout) as { error: string; message: string; exitCode: number };
+    expect(doc).toMatchObject({ error: 'usage', exitCode: 2 });
+    expect(doc.message).toMatch(message);
+    expect(r.stderr).toMatch(message);
+  });
+});

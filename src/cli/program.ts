@@ -153,6 +153,20 @@ export async function main(typed: string[]): Promise<number> {
     if (err instanceof CommanderError) {
       if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help')
         return EXIT.ok;
+      // With --json the one document on stdout is the error, as for every other usage error (stderr has it too).
+      if (argv.includes('--json'))
+        process.stdout.write(
+          JSON.stringify(
+            {
+              error: 'usage',
+              message: err.message.replace(/^error: /, ''),
+              hint: 'Run respaldo --help for the commands, or respaldo <command> --help for its options.',
+              exitCode: EXIT.usage,
+            },
+            null,
+            2,
+          ) + '\n',
+        );
       return EXIT.usage;
     }
     return reportError(err, argv.includes('--json'));
