@@ -163,3 +163,13 @@ describe('--json and a command line commander refuses', () => {
     expect(r.stderr).toMatch(message);
   });
 });
+
+describe('verify --from with --all or --chain', () => {
+  it.each([['--all'], ['--chain']])('%s is refused (exit 2) before anything is read, naming the flag', async (flag) => {
+    const dir = makeTmpDir();
+    const r = await runCli(['verify', flag, '--from', 'nas', '--config', join(dir, 'missing.json')], { cwd: dir });
+    expect(r.code, describeResult(r)).toBe(2);
+    expect(r.stderr).toContain(`--from checks one set at a destination; ${flag} is for the sets here.`);
+    expect(r.stderr).toContain('hint: Check each set there: respaldo list --from nas lists them');
+  });
+});

@@ -22,6 +22,15 @@ export function register(program: Command): void {
       ),
   ).action(
     runAction({ all: 'flag', chain: 'flag', from: 'text', readData: 'flag' }, async (io, opts, id?: string) => {
+      if (opts.from && (opts.all || opts.chain))
+        // Checking one set there must not pass for checking them all, or a chain whose base is gone there.
+        throw new UsageError(
+          `--from checks one set at a destination; ${opts.all ? '--all' : '--chain'} is for the sets here.`,
+          `Check each set there: respaldo list --from ${opts.from} lists them, then respaldo verify ID --from ${opts.from}` +
+            (opts.chain
+              ? '; a chain there that lacks a set is refused by respaldo restore ID --from NAME --dry-run.'
+              : '.'),
+        );
       if (opts.from) return verifyFrom(io, id ?? 'latest', opts.from, opts.readData);
       const cfg = await io.config();
       if (opts.all && id) throw new UsageError('Give a set id or --all, not both.');
