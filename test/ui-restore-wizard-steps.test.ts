@@ -213,6 +213,29 @@ describe('restore wizard: where from', () => {
   });
 });
 
+describe("restore wizard: 'latest' is the CLI's restore latest", () => {
+  it('a newer partial set (some databases failed) is passed over for the newest set holding every configured one', () => {
+    const complete = manifestFor('20261121_100000', { databases: ['users', 'inventario', 'auditoria'] });
+    const partial = manifestFor('20261122_100000', { databases: ['users'], files: 2 });
+    const sets = [
+      { ...summary(partial), status: 'partial' as const, failedDatabases: ['inventario', 'auditoria'] },
+      summary(complete),
+    ];
+    const at = apply(initialWizardState(undefined, CONFIG), [...keys(enter), { type: 'sets-loaded', sets }]).state;
+    expect(deriveWizard(at).latest?.id).toBe(complete.id);
+  });
+
+  it('when no set holds them all, the newest holding something of this config', () => {
+    const older = manifestFor('20261121_100000', { databases: ['inventario'] });
+    const newer = manifestFor('20261122_100000', { databases: ['users'] });
+    const at = apply(initialWizardState(undefined, CONFIG), [
+      ...keys(enter),
+      { type: 'sets-loaded', sets: [newer, older].map(summary) },
+    ]).state;
+    expect(deriveWizard(at).latest?.id).toBe(newer.id);
+  });
+});
+
 describe('restore wizard: as of a date and time', () => {
   const atSetStep = (): WizardState =>
     apply(initialWizardState(undefined, { databases: CONFIG.databases }), [{ type: 'sets-loaded', sets: [] }]).state;

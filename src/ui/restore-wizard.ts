@@ -1,6 +1,7 @@
 import type { Key } from 'ink';
 import type { DatabaseEntry, Manifest, SetSummary } from '../core/types.js';
 import { capabilitiesOf } from '../drivers/capabilities.js';
+import { chooseLatest } from '../engine/catalog.js';
 import type { KeyLock, KeySubject, RestoreOutcome, RestorePlan, RestoreRequest, SetList } from './engine-facade.js';
 import { scrollWindow } from './components/Rows.js';
 import { editText, isCtrlC, isDown, isUp } from './use-keys.js';
@@ -210,11 +211,14 @@ export function restorableOf(manifest: Manifest | null, configured: readonly str
 }
 
 export function deriveWizard(s: WizardState): WizardDerived {
-  // `latest` in the menu: not a safety copy, not failed, and holding something this config can restore (the items
-  // step then offers what it holds).
+  // `latest` in the menu is the CLI's `restore latest`: the newest set holding every database of this config
+  // (chooseLatest). When none does, the newest holding something this config can restore (the items step then
+  // offers what it holds).
   const usable = (x: SetSummary) =>
     !s.databases.length || x.files > 0 || x.databases.some((d) => s.databases.includes(d));
-  const latest = s.sets?.find((x) => x.type !== 'pre_restore' && x.status !== 'failed' && usable(x));
+  const latest =
+    (s.sets ? chooseLatest(s.sets, { databases: s.databases, files: false })?.chosen : undefined) ??
+    s.sets?.find((x) => x.type !== 'pre_restore' && x.status !== 'failed' && usable(x));
   const setCount = (s.sets?.length ?? 0) + (latest ? 1 : 0);
   const restorable = restorableOf(s.manifest, s.databases);
   const filesRow = s.manifest && s.manifest.files.length > 0 ? restorable.length : -1;
