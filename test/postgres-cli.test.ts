@@ -246,6 +246,10 @@ describe.skipIf(!available)('postgres end to end through the CLI', () => {
     const second = plainDump('inventario');
     const plan = cli(['restore', id, '--db', 'inventario', '--dry-run']);
     expect(plan.code, plan.stderr + plan.stdout).toBe(EXIT.ok);
+    // The plan names the copy the run will keep, and its by-hand rollback renames that one back.
+    expect(plan.stdout).toContain(`the live database is kept as inventario__pre_restore_${id}__2`);
+    expect(plan.stdout).toContain(`ALTER DATABASE "inventario__pre_restore_${id}__2" RENAME TO "inventario"`);
+    expect(plan.stdout).not.toMatch(new RegExp(`kept as inventario__pre_restore_${id}\\b(?!__)`));
     const again = cli(['restore', id, '--db', 'inventario', '--yes', '--json']);
     expect(again.code, again.stderr + again.stdout).toBe(EXIT.ok);
     expect(again.json.databases[0]).toMatchObject({ ok: true, safetyDatabase: `inventario__pre_restore_${id}__2` });

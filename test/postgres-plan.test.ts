@@ -692,6 +692,21 @@ describe('planPgRestore', () => {
     expect(JSON.stringify(plan)).not.toContain('SECRET');
   });
 
+  test('in place while an earlier restore of the set keeps its safety copy: the plan names the next round', () => {
+    const plan = planPgRestore({
+      db,
+      entry,
+      setId: '20261122_101010',
+      target: { kind: 'in-place' },
+      keptSafeties: ['inventario__pre_restore_20261122_101010', 'inventario__pre_restore_20261122_090909'],
+    });
+    expect(plan.safety).toEqual({ kind: 'renamed-database', name: 'inventario__pre_restore_20261122_101010__2' });
+    expect(plan.steps.join('\n')).toContain(
+      'rename "inventario" to "inventario__pre_restore_20261122_101010__2" (the safety copy)',
+    );
+    expect(plan.rollback).toMatch(/ALTER DATABASE "inventario__pre_restore_20261122_101010__2" RENAME TO "inventario"/);
+  });
+
   test('in place onto a server without the database (a new server): no sessions, no safety copy, the rollback drops it', () => {
     const plan = planPgRestore({
       db,

@@ -903,6 +903,7 @@ describe('sqlserver executor (fake connection): recover, dropSafetyCopy, inspect
       exists: true,
       sizeBytes: 16777216,
       inUseBy: ['app@app1 (session 60, app)'],
+      keptSafeties: [],
     });
     expect(await driver.inspectTarget(cfg(), { kind: 'side-by-side', name: 'nope' })).toEqual({
       exists: false,
@@ -1044,6 +1045,24 @@ describe('sqlserver config', () => {
       target: { kind: 'side-by-side', name: 'copy' },
     });
     expect(side).toMatchObject({ replaces: false, safety: { kind: 'none' }, target: 'database "copy" on db1:1433' });
+  });
+
+  it('inspectTarget lists the kept safety copies of the database; the plan then names the next round', async () => {
+    server.addDb('users', LIVE_TABLES);
+    server.addDb('users__pre_restore_s1', LIVE_TABLES);
+    server.addDb('other__pre_restore_s1', LIVE_TABLES);
+    const live = createSqlServerDriver({ connect: server.connector });
+    const state = await live.inspectTarget(cfg(), { kind: 'in-place' });
+    expect(state.keptSafeties).toEqual(['users__pre_restore_s1']);
+    const plan = live.planRestore({
+      db: cfg(),
+      entry: entry(),
+      setId: 's1',
+      target: { kind: 'in-place' },
+      keptSafeties: state.keptSafeties!,
+    });
+    expect(plan.safety).toEqual({ kind: 'renamed-database', name: 'users__pre_restore_s1__2' });
+    expect(plan.rollback).toContain('ALTER DATABASE [users__pre_restore_s1__2] MODIFY NAME = [users]');
   });
 
   it('planRestore in place onto a server without the database: no set-aside, no safety copy, the rollback drops it', () => {

@@ -271,6 +271,8 @@ export interface DrillCheck {
 /** What a driver's planRestore is given: the restore's request, and whether its target exists now. */
 export type PlanRestoreInput = Pick<RestoreRequest, 'db' | 'entry' | 'setId' | 'target' | 'tables'> & {
   targetExists?: boolean;
+  /** TargetState.keptSafeties: the plan names the safety copy the restore will use (`…__2` beside a kept one). */
+  keptSafeties?: readonly string[];
 };
 
 export interface TargetState {
@@ -283,6 +285,11 @@ export interface TargetState {
    * the file's device and inode), so that a failed restore can tell it replaced nothing.
    */
   identity?: string;
+  /**
+   * `renamed-database` drivers, in place: the safety copies of this database its server keeps now (from earlier
+   * restores), by name, so that a plan names the one a restore of a set will use.
+   */
+  keptSafeties?: string[];
 }
 
 export interface RestoreResult {

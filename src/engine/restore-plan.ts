@@ -401,6 +401,7 @@ export async function planRestore(cfg: LoadedConfig, id: string, opts: RestoreOp
       setId: m.id,
       target,
       targetExists: state.exists,
+      ...(state.keptSafeties ? { keptSafeties: state.keptSafeties } : {}),
       ...(opts.tables ? { tables: opts.tables } : {}),
       ...(createRoles ? { createRoles: true } : {}),
     });

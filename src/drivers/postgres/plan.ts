@@ -5,7 +5,7 @@ import type { DatabaseConfig, DatabaseEntry } from '../../core/types.js';
 import { english, phrase, type Phrase } from '../../core/phrases.js';
 import { MAX_IDENTIFIER_BYTES, type PgConnection, resolveConnection, byteLength, describePg } from './config.js';
 import { quoteIdent, quoteLiteral, type PgTool, missingToolHint, type Relation, type TableRef } from './args.js';
-import { DERIVED_KINDS, derivedMark, parseRound, type DerivedKind } from '../shared/names.js';
+import { DERIVED_KINDS, derivedMark, firstFreeRound, parseRound, roundId, type DerivedKind } from '../shared/names.js';
 
 /**
  * Pure planning for the PostgreSQL driver: table selection, derived database names, database
@@ -290,7 +290,14 @@ export function planPgRestore(req: PgPlanInput): RestoreStepPlan {
     };
   }
   if (req.target.kind === 'in-place') {
-    const safety = preRestoreDbName(live, req.setId);
+    // The name restore.ts will use: beside a safety copy an earlier restore of this set still keeps, the next round.
+    const kept = req.keptSafeties ?? [];
+    const round = firstFreeRound(
+      req.setId,
+      (id) => preRestoreDbName(live, id),
+      (n) => kept.includes(n),
+    );
+    const safety = preRestoreDbName(live, roundId(req.setId, round));
     steps.push(
       phrase('pg.refuseSessions', { live }),
       phrase('pg.renameLive', { live, safety }),

@@ -64,7 +64,13 @@ export async function inspectPgTarget(pg: PgServer, db: DatabaseConfig, target: 
     } catch {
       sizeBytes = null;
     }
-    return { exists: true, sizeBytes, inUseBy: await sessionsOn(client, name) };
+    const kept = [...names].filter((n) => parseDerivedName(name, n)?.kind === 'pre_restore');
+    return {
+      exists: true,
+      sizeBytes,
+      inUseBy: await sessionsOn(client, name),
+      ...(target.kind === 'in-place' ? { keptSafeties: kept } : {}),
+    };
   } catch (err) {
     throw pgError(err, conn, name, 'inspecting the restore target');
   } finally {

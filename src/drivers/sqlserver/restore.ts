@@ -12,9 +12,16 @@ import type {
   DrillCheck,
   PlanRestoreInput,
 } from '../driver.js';
-import { joinServerPath, journalFileName, quoteName, restoreFileName, stagingNames } from './names.js';
-import { roundId } from '../shared/names.js';
-import { planBeforeRestore } from './plan.js';
+import {
+  joinServerPath,
+  journalFileName,
+  parseStagingName,
+  quoteName,
+  restoreFileName,
+  stagingNames,
+} from './names.js';
+import { firstFreeRound, roundId } from '../shared/names.js';
+import { listDatabasesStatement, planBeforeRestore } from './plan.js';
 import { defaultFileDirs, dropIfExistsStatement, planMoves, restoreStatement } from './swap-plan.js';
 import { chainStepStatement } from './chain-plan.js';
 import { copyForServer, restoreSteps } from './chain.js';
@@ -52,7 +59,15 @@ export function planSqlServerRestore(req: PlanRestoreInput): RestoreStepPlan {
   const s = resolveSettings(req.db);
   const live = targetName(s, req.target);
   checkTargetName(live);
-  const { temp, safety } = stagingNames(live, req.setId);
+  const { temp } = stagingNames(live, req.setId);
+  // The name restoreSqlServer will use: beside a safety copy an earlier restore of this set keeps, the next round.
+  const keptNow = req.keptSafeties ?? [];
+  const round = firstFreeRound(
+    req.setId,
+    (id) => stagingNames(live, id).safety,
+    (n) => keptNow.includes(n),
+  );
+  const safety = stagingNames(live, roundId(req.setId, round)).safety;
   const inPlace = req.target.kind === 'in-place';
   const on = where(s);
   const kept = req.entry.safetyDatabase;
@@ -133,7 +148,10 @@ export async function inspectSqlServerTarget(
     const inUseBy = server.canViewServerState
       ? await session.sessions(name)
       : ['unknown sessions (the login lacks VIEW SERVER STATE, so other sessions cannot be listed)'];
-    return { exists: true, sizeBytes: info.sizeBytes, inUseBy };
+    if (target.kind !== 'in-place') return { exists: true, sizeBytes: info.sizeBytes, inUseBy };
+    const all = await session.run(listDatabasesStatement(), undefined, false);
+    const keptSafeties = all.map((r) => String(r['name'])).filter((n) => parseStagingName(n, name)?.kind === 'safety');
+    return { exists: true, sizeBytes: info.sizeBytes, inUseBy, keptSafeties };
   } finally {
     await session.close();
   }
