@@ -161,6 +161,26 @@ describe('a manifest with an unsafe group is a damaged set (exit 5) before anyth
     expect(plan.stdout).toContain(`${bad.id} (an intact manifest)`);
   });
 
+  it('a set folder whose manifest names another set: list, verify --all and status --check name it, as restore does', async () => {
+    const s = demoSetup();
+    const good = await createSet(s);
+    const other = await createSet(s);
+    tamper(s, other.id, (m) => void (m.id = good.id));
+    const l = await cli(s, ['list']);
+    expect(l.code, describeResult(l)).toBe(5);
+    expect(l.stdout).toMatch(
+      new RegExp(`DAMAGED set ${other.id}: it holds the manifest of set ${good.id} \\(folder and manifest disagree\\)`),
+    );
+    const all = await cli(s, ['verify', '--all']);
+    expect(all.code, describeResult(all)).toBe(5);
+    expect(all.stdout).toContain(`${other.id}: FAILED`);
+    const st = await cli(s, ['status', '--check']);
+    expect(st.code, describeResult(st)).toBe(10);
+    const r = await cli(s, ['restore', other.id, '--db', 'users', '--to', join(s.dir, 'x.db'), '--yes']);
+    expect(r.code, describeResult(r)).toBe(5);
+    expect(r.stderr).toContain(`holds the manifest of set ${good.id}, not ${other.id}`);
+  });
+
   it('a conflicting file entry stops a restore of databases and files before any database is touched', async () => {
     const s = demoSetup();
     const m = await createSet(s);

@@ -122,7 +122,14 @@ export async function listDamagedSets(cfg: Pick<LoadedConfig, 'backupDir'>): Pro
     const dir = join(cfg.backupDir, name);
     if (!existsSync(join(dir, 'manifest.json'))) continue;
     try {
-      readManifestFile(dir);
+      const m = readManifestFile(dir);
+      // A folder copied or renamed by hand: `list` leaves it out (restore refuses it), so it is said here.
+      if (m.id !== name)
+        out.push({
+          id: name,
+          path: dir,
+          problem: `it holds the manifest of set ${m.id} (folder and manifest disagree)`,
+        });
     } catch (err) {
       if (err instanceof VerifyError) out.push({ id: name, path: dir, problem: err.message });
     }
