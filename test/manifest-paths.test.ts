@@ -2,7 +2,7 @@ import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { FileEntry, Manifest } from '../src/core/types.js';
-import { codecProblem, pathProblem } from '../src/engine/manifest.js';
+import { codecProblem, hashProblem, pathProblem } from '../src/engine/manifest.js';
 import { restoreFiles } from '../src/engine/restore.js';
 import { describeResult, parseJsonOutput, runCli } from './helpers/cli.js';
 import { execSql, rowCounts, treeSnapshot } from './helpers/sqlite.js';
@@ -80,6 +80,59 @@ describe('pathProblem: every path-like field of a manifest', () => {
     const got = pathProblem(manifest(over));
     if (problem) expect(got).toMatch(problem);
     else expect(got).toBeNull();
+  });
+});
+
+describe('hashProblem: every stored file has its md5 and sha256', () => {
+  const md5 = 'a'.repeat(32);
+  const sha256 = 'b'.repeat(64);
+  const hashed = (over: Record<string, unknown> = {}) => ({ md5, sha256, ...over });
+  it.each<[string, Record<string, unknown>, string | null]>([
+    ['all hashed', { databases: [db(hashed())], files: [file(hashed()), link()] }, null],
+    [
+      'a failed database (no file, no hashes)',
+      { databases: [db({ file: null, md5: null, sha256: null })], files: [] },
+      null,
+    ],
+    [
+      'a database without sha256',
+      { databases: [db(hashed({ sha256: undefined }))], files: [] },
+      'missing or malformed sha256 of databases/users_20260101_000000.sqlite.gz',
+    ],
+    [
+      'a database md5 that is not one',
+      { databases: [db(hashed({ md5: 'x' }))], files: [] },
+      'missing or malformed md5',
+    ],
+    [
+      'an extra without md5',
+      { databases: [db(hashed({ extras: [{ file: 'databases/g.gz', role: 'globals', sha256 }] }))], files: [] },
+      'missing or malformed md5 of databases/g.gz',
+    ],
+    [
+      'a file without its hashes',
+      { databases: [], files: [file({ md5: null, sha256: null })] },
+      'missing or malformed md5 of application/app/a.txt.gz',
+    ],
+  ])('%s', (_what, over, problem) => {
+    const got = hashProblem(manifest(over));
+    if (problem === null) expect(got).toBeNull();
+    else expect(got).toContain(problem);
+  });
+
+  it("a real set whose manifest lost a file's sha256: verify and list say the set is damaged (exit 5)", async () => {
+    const s = demoSetup();
+    const m = await createSet(s);
+    const victim = m.files.find((f) => f.kind === 'file')!.stored!;
+    tamper(s, m.id, (doc) => {
+      delete (doc.files.find((f) => f.stored === victim) as Partial<FileEntry>).sha256;
+    });
+    const v = await cli(s, ['verify', m.id]);
+    expect(v.code, describeResult(v)).toBe(5);
+    expect(v.stderr).toContain(`missing or malformed sha256 of ${victim}`);
+    const l = await cli(s, ['list']);
+    expect(l.code, describeResult(l)).toBe(5);
+    expect(l.stdout).toContain(`DAMAGED set ${m.id}`);
   });
 });
 

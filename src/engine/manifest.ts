@@ -59,10 +59,42 @@ export function readManifestFile(setDir: string): Manifest {
       'The set may come from a newer respaldo version, or the file was damaged.',
     );
   }
-  const problem = pathProblem(m) ?? codecProblem(m) ?? encryptionProblem(m);
+  const problem = pathProblem(m) ?? hashProblem(m) ?? codecProblem(m) ?? encryptionProblem(m);
   const hint = 'This manifest was tampered with or damaged; do not restore from it.';
   if (problem) throw new VerifyError(`${file}: ${problem}`, hint);
   return m;
+}
+
+/**
+ * Pure: a stored file whose MD5 or SHA-256 is missing or not one (every file respaldo stores is hashed as it is
+ * written), or null. Without this a file whose hashes were removed from the manifest would be skipped by
+ * `verify` and the check before a restore, and pass for checked.
+ */
+export function hashProblem(m: Manifest): string | null {
+  const md5 = (v: unknown) => typeof v === 'string' && /^[0-9a-f]{32}$/.test(v);
+  const sha = (v: unknown) => typeof v === 'string' && /^[0-9a-f]{64}$/.test(v);
+  const check = (path: unknown, h: { md5?: unknown; sha256?: unknown }): string | null =>
+    !md5(h.md5)
+      ? `missing or malformed md5 of ${String(path)}`
+      : !sha(h.sha256)
+        ? `missing or malformed sha256 of ${String(path)}`
+        : null;
+  for (const d of m.databases) {
+    if (typeof d.file === 'string') {
+      const p = check(d.file, d);
+      if (p) return p;
+    }
+    for (const x of d.extras ?? []) {
+      const p = check(x.file, x);
+      if (p) return p;
+    }
+  }
+  for (const f of m.files) {
+    if (f.kind !== 'file') continue;
+    const p = check(f.stored, f);
+    if (p) return p;
+  }
+  return null;
 }
 
 const CODECS: readonly unknown[] = [undefined, 'gzip', 'zstd'] satisfies (CodecName | undefined)[];
