@@ -215,6 +215,22 @@ describe('the restore plan', () => {
     expect(existsSync(s.dbs.inventario)).toBe(true);
   });
 
+  it('--files of a set that holds none: alone, exit 8 and nothing made; with a database, restored and said', async () => {
+    const s = demoSetup();
+    const m = parseJsonOutput<Manifest>((await cli(s, ['create', '--no-files', '--db', 'users', '--json'])).stdout);
+    const to = join(s.dir, 'nof');
+    const alone = await cli(s, ['restore', m.id, '--files', '--to', to, '--yes', '--json'], 8);
+    expect(parseJsonOutput<{ error: string; message: string }>(alone.stdout)).toMatchObject({
+      error: 'notFound',
+      message: `Set ${m.id} holds no files; nothing was restored.`,
+    });
+    expect(existsSync(to)).toBe(false);
+    const both = await cli(s, ['restore', m.id, '--db', 'users', '--files', '--to', to, '--yes']);
+    expect(both.stdout).toContain(`Set ${m.id} holds no files.`);
+    expect(existsSync(join(to, 'users.db'))).toBe(true);
+    expect(existsSync(join(to, 'files'))).toBe(false);
+  });
+
   it('with one database there and one created: the rollback command names only the one that was replaced, and works', async () => {
     const s = demoSetup();
     const m = parseJsonOutput<Manifest>((await cli(s, ['create', '--no-files', '--json'])).stdout);

@@ -464,7 +464,17 @@ export async function planRestore(cfg: LoadedConfig, id: string, opts: RestoreOp
     });
   }
   let files: FilesRestorePlan | null = null;
-  if (opts.files) {
+  // Files asked of a set that holds none: with databases the plan says so and restores them; alone, nothing
+  // is there to restore (an empty folder made and "restored" would pass for a restore).
+  if (opts.files && !m.files.length) {
+    if (onlyFiles)
+      throw new NotFoundError(
+        `Set ${m.id} holds no files; nothing was restored.`,
+        'Choose a set that holds files (the FILES column of respaldo list), or name databases with --db.',
+      );
+    warningPhrases.push(phrase('plan.noFiles', { set: m.id }));
+  }
+  if (opts.files && m.files.length) {
     // --to is a folder for files; shared with SQLite databases it holds them beside a files/ folder.
     const sharesFolder =
       databases.length > 0 &&
@@ -486,7 +496,6 @@ export async function planRestore(cfg: LoadedConfig, id: string, opts: RestoreOp
       bytes: m.files.reduce((s, f) => s + f.size, 0),
       symlinks: m.files.filter((f) => f.kind === 'symlink').length,
     };
-    if (!m.files.length) warningPhrases.push(phrase('plan.noFiles', { set: m.id }));
   }
   if (!databases.length && !files && !refusals.length)
     throw new UsageError('Nothing to restore.', 'Name databases with --db, or add --files.');
