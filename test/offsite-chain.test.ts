@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Manifest } from '../src/core/types.js';
@@ -161,6 +161,15 @@ describe('restore --from of a chain', () => {
     nothingLeft(s, true);
 
     writeFileSync(stored, good);
+    // i1 gone there: --at a time after i2 takes the newest set there whose chain is whole, and says what it
+    // passed over and why, as a local --at does.
+    const i1There = join(nas, 'srv1', i1.id);
+    renameSync(i1There, `${i1There}.away`);
+    const after = new Date(Date.parse(i2.completedAt) + 1).toISOString();
+    const at = await cli(s, ['restore', '--at', after, '--from', 'nas', '--db', 'users', '--dry-run']);
+    expect(at.stdout).toContain(`set ${full.id}, the newest ending at or before that time`);
+    expect(at.stdout).toMatch(new RegExp(`passed over ${i2.id}: .*${i1.id}`));
+    renameSync(`${i1There}.away`, i1There);
     rmSync(join(nas, 'srv1', full.id), { recursive: true });
     const broken = await cli(s, ['restore', i2.id, '--from', 'nas', '--db', 'users', '--yes'], 9);
     expect(broken.stderr).toContain(`destination "nas": Set ${i2.id} holds users as changes on earlier sets`);

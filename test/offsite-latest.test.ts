@@ -35,6 +35,10 @@ describe('restore latest --from a destination', () => {
       (await cli(s, ['restore', 'latest', '--from', 'nas', '--dry-run', '--json'])).stdout,
     );
     expect(plan.setId).toBe(whole.id);
+    // and says so, as a local latest does
+    const text = await cli(s, ['restore', 'latest', '--from', 'nas', '--dry-run']);
+    expect(text.stdout).toContain(`latest is set ${whole.id}`);
+    expect(text.stdout).toMatch(new RegExp(`newer sets passed over, each with what it lacks: ${usersOnly.id} \\(`));
     expect(plan.databases.map((d) => d.database).sort()).toEqual(['auditoria', 'inventario', 'users']);
 
     const one = parseJsonOutput<RestorePlan>(

@@ -2,7 +2,7 @@ import { createWriteStream, promises as fsp } from 'node:fs';
 import { checkConfiguredDatabases } from '../config/lookup.js';
 import { dirname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { chainOf, chainSetOf, noSetAt, planAt, type ChainSet } from './chain.js';
+import { chainOf, chainSetOf, noSetAt, planAt, type AtPlan, type ChainSet } from './chain.js';
 import { decryptSet } from './decrypt-set.js';
 import { english, phrase, said, type PhraseId } from '../core/phrases.js';
 import { DestinationError, RefusedError, RespaldoError, VerifyError, isDiskFull } from '../core/errors.js';
@@ -16,6 +16,7 @@ import { FetchProgress } from './fetch-progress.js';
 import { DIR_MODE, FILE_MODE, RESTORE_ROOM, ensurePrivateDir, freeBytesAt, fsyncPath } from './fs-util.js';
 import { remoteFiles, type RemoteFiles, type ResumedRead } from './remote-read.js';
 import type { RestoreOptions } from './restore-plan.js';
+import type { SetSelection } from './catalog.js';
 import { MANIFEST_NAME } from './manifest.js';
 import { mapLimited } from './limited.js';
 import { trackTemp } from './temp-journal.js';
@@ -54,6 +55,10 @@ export interface FetchedSet {
   streamedBecause: string | null;
   /** Removes the folder and its journal record (and closes the destination the restore streamed from). */
   remove(): Promise<void>;
+  /** For `latest`: the newer sets there passed over, each with what it lacks (or its damaged manifest). */
+  passedOver?: SetSelection['skipped'];
+  /** For `--at`: the sets there ending by then that were passed over, with why (planAt). */
+  atSkipped?: AtPlan['skipped'];
 }
 
 /**
@@ -65,9 +70,13 @@ export interface FetchedSet {
 export function fetchedRestoreOptions(
   f: FetchedSet,
   name: string,
-): Pick<RestoreOptions, 'setFolder' | 'filesAt' | 'fetchedFrom'> {
-  if (f.streamed) return { setFolder: f.dir, filesAt: { name, streamed: f.streamedBecause !== null } };
-  return { setFolder: f.dir, fetchedFrom: name };
+): Pick<RestoreOptions, 'setFolder' | 'filesAt' | 'fetchedFrom' | 'latestSkipped' | 'atSkipped'> {
+  const latest = {
+    ...(f.passedOver ? { latestSkipped: f.passedOver } : {}),
+    ...(f.atSkipped ? { atSkipped: f.atSkipped } : {}),
+  };
+  if (f.streamed) return { setFolder: f.dir, filesAt: { name, streamed: f.streamedBecause !== null }, ...latest };
+  return { setFolder: f.dir, fetchedFrom: name, ...latest };
 }
 
 /**
@@ -212,6 +221,8 @@ export async function fetchSet(
   if (sel.databases?.length) checkConfiguredDatabases(cfg, sel.databases);
   const wantedDbs = sel.databases?.length ? sel.databases : cfg.databases.map((d) => d.name);
   let realId = id;
+  let passedOver: SetSelection['skipped'] | undefined;
+  let atSkipped: AtPlan['skipped'] | undefined;
   if (!sel.at && id === 'latest') {
     // What a local `latest` means (planRestore): the databases named, or with none every configured one (none when
     // only files are asked for), and the files when asked; a newer set lacking them is passed over, and said so.
@@ -229,6 +240,8 @@ export async function fetchSet(
         ...said('note.passedOverLacking', { set: s.id, dest: name, lacks: s.lacks.join(', ') }),
       });
     realId = latest.id;
+    const damaged = latest.passedOver.map((d) => ({ id: d.id, lacks: ['an intact manifest'] }));
+    passedOver = [...latest.skipped, ...damaged].sort((a, b) => (a.id < b.id ? 1 : -1));
   }
   await ensurePrivateDir(cfg.backupDir);
   const root = join(cfg.backupDir, `.respaldo-restore-fetch-${process.pid}`);
@@ -255,6 +268,7 @@ export async function fetchSet(
               'Pick a later time, name fewer databases with --db, or see the sets there with respaldo list --from NAME.',
             );
           setId = found.setId;
+          atSkipped = found.skipped;
         }
         const dir = join(root, setId);
         await ensurePrivateDir(dir);
@@ -353,10 +367,12 @@ export async function fetchSet(
       signal,
       (f) => f.streamed !== null,
     );
-    if (!fetched.streamed) return { ...fetched, remove };
+    const chosen = { ...(passedOver ? { passedOver } : {}), ...(atSkipped?.length ? { atSkipped } : {}) };
+    if (!fetched.streamed) return { ...fetched, ...chosen, remove };
     const { close } = fetched.streamed;
     return {
       ...fetched,
+      ...chosen,
       remove: async () => {
         await close();
         await remove();

@@ -59,6 +59,13 @@ export interface RestoreOptions {
    * keeps it only when it holds (`planRestore`); false otherwise.
    */
   checkAsRead?: boolean;
+  /**
+   * `latest` at a destination (remote-fetch.ts): the set folder holds the set chosen there, and these newer sets
+   * there were passed over, so the plan says `latest` and them as a local one does.
+   */
+  latestSkipped?: SetSelection['skipped'];
+  /** `--at` at a destination: the sets there ending by then that were passed over (planAt's, said as a local one). */
+  atSkipped?: AtPlan['skipped'];
 }
 
 /**
@@ -302,7 +309,11 @@ export async function planRestore(cfg: LoadedConfig, id: string, opts: RestoreOp
   const m = opts.setFolder ? readManifestFile(opts.setFolder) : await readManifest(cfg, picked?.setId ?? id);
   const inSet = m.databases.filter((d) => !d.error).map((d) => d.name);
   const names = onlyFiles ? [] : opts.databases?.length ? opts.databases : picked ? wanted : inSet;
-  const selection: SetSelection = picked ?? { asked: id, setId: m.id, holds: holdsOf(m), skipped: [] };
+  const selection: SetSelection =
+    picked ??
+    (opts.latestSkipped
+      ? { asked: 'latest', setId: m.id, holds: holdsOf(m), skipped: opts.latestSkipped }
+      : { asked: id, setId: m.id, holds: holdsOf(m), skipped: [] });
   // One database, nothing else: a stored file that fails its check as it is read stops the restore before any swap.
   const checkAsRead =
     opts.checkAsRead === true &&
@@ -541,7 +552,12 @@ export async function planRestoreAt(cfg: LoadedConfig, at: Date, opts: RestoreOp
       'Pick a later time, name fewer databases with --db, or see the sets with respaldo list.',
     );
   const plan = await planRestore(cfg, found.setId, { ...opts, databases: wanted });
-  return { ...plan, at: found };
+  // At a destination only the chosen set and its chain were fetched: the sets passed over there are said too.
+  const skipped = [
+    ...(opts.atSkipped ?? []),
+    ...found.skipped.filter((x) => !opts.atSkipped?.some((y) => y.id === x.id)),
+  ];
+  return { ...plan, at: { ...found, skipped } };
 }
 
 /**
