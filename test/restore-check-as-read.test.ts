@@ -67,9 +67,16 @@ describe('a restore of one database checks its stored files as it reads them', (
       );
       expect(dbDigest(s.dbs.users)).toEqual(live);
       expect(leftovers(s)).toEqual([]);
-      // No safety copy kept of a restore that replaced nothing.
-      const sets = parseJsonOutput<{ type: string }[]>((await cli(s, ['list', '--json'], 0)).stdout);
+      // No safety copy kept of a restore that replaced nothing; the damage found is recorded for list and status.
+      const sets = parseJsonOutput<{ id: string; type: string; lastVerified: { ok: boolean } | null }[]>(
+        (await cli(s, ['list', '--json'], 0)).stdout,
+      );
       expect(sets.filter((x) => x.type === 'pre_restore')).toEqual([]);
+      expect(sets.find((x) => x.id === m.id)?.lastVerified?.ok).toBe(false);
+      const health = await cli(s, ['status', '--check'], 10);
+      expect(health.stdout + health.stderr).toContain(
+        `users: the newest backup (set ${m.id}) failed its verification on`,
+      );
     },
   );
 
@@ -86,5 +93,7 @@ describe('a restore of one database checks its stored files as it reads them', (
     const r = await cli(s, ['restore', m.id, '--yes'], 5);
     expect(r.stderr).toContain(`Set ${m.id} failed verification, nothing was restored`);
     expect(dbDigest(s.dbs.users)).toEqual(users);
+    const listed = await cli(s, ['list'], 0);
+    expect(listed.stdout).toMatch(/FAILED \d{4}-\d\d-\d\d/);
   });
 });

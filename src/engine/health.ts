@@ -36,6 +36,8 @@ export interface BackupRecord {
    * compared within a type.
    */
   type?: string;
+  /** When the set's last verification (`verify`, or the check before a restore) found it damaged; absent: not so. */
+  verifyFailedAt?: string;
 }
 
 /** One attempt to back up one database, from the logs: stored, or not. */
@@ -98,6 +100,7 @@ export interface HealthIssue {
     | 'grew'
     | 'low-disk'
     | 'drill-failed'
+    | 'verify-failed'
     | 'not-copied'
     | 'damaged-set';
   database: string | null;
@@ -186,6 +189,13 @@ export function assessHealth(input: HealthInput): HealthReport {
           last.setId,
         );
     }
+    // The newest backup found damaged: the one a restore would take does not restore.
+    if (last?.verifyFailedAt)
+      issue(
+        'verify-failed',
+        `${database}: the newest backup (set ${last.setId}) failed its verification on ${localTime(new Date(last.verifyFailedAt))}: it does not restore; run respaldo create, and check the disk of the backup folder`,
+        last.setId,
+      );
     const runs = (input.runs[database] ?? []).filter((r) => now - new Date(r.at).getTime() <= 30 * DAY_MS);
     const successes = runs.filter((r) => r.ok).length;
     const drill = input.drills?.[database] ?? null;
@@ -260,6 +270,7 @@ export async function getHealth(cfg: LoadedConfig, now = new Date()): Promise<He
             durationMs: entry.durationMs,
             storedBytes: entry.storedBytes + (entry.extras ?? []).reduce((sum, x) => sum + x.storedBytes, 0),
             ...(entry.base ? { type: s.type } : {}),
+            ...(s.lastVerified && !s.lastVerified.ok ? { verifyFailedAt: s.lastVerified.at } : {}),
           });
       } catch {
         /* a damaged set is verify's business */

@@ -8,7 +8,7 @@ import { english, phrase, said, type Said } from '../core/phrases.js';
 import type { DatabaseConfig, LoadedConfig, Manifest } from '../core/types.js';
 import type { DriverContext, RestoreRequest } from '../drivers/driver.js';
 import { driverFor } from '../drivers/registry.js';
-import { deleteSetUnlocked, readManifest } from './catalog.js';
+import { deleteSetUnlocked, readManifest, recordVerified } from './catalog.js';
 import { executeBackup, planBackup } from './create.js';
 import {
   decryptedView,
@@ -66,6 +66,10 @@ export async function verifyForRestore(
   const hash = plan.options.fetchedFrom === undefined && !plan.options.checkAsRead;
   const checks = remote ? [] : await checkFiles(dir, wanted, reporter, { hash });
   const bad = checks.filter((c) => !c.ok);
+  // A set of this folder found damaged is recorded as a failed verification (list, status --check say it).
+  const local = !remote && !plan.options.setFolder;
+  const damaged = (id: string) => (local ? recordVerified(cfg, id, false).catch(() => undefined) : undefined);
+  if (bad.length) await damaged(m.id);
   const chains = new Map<string, ChainSteps>();
   for (const d of plan.databases.filter((x) => x.chain)) {
     const steps: ChainSteps = [];
@@ -76,7 +80,9 @@ export async function verifyForRestore(
       const mm = opened?.manifest ?? stored;
       const read =
         opened?.read ??
-        (plan.options.checkAsRead ? checkingReader(memberDir, mm, d.database) : localReader(memberDir, d.database));
+        (plan.options.checkAsRead
+          ? checkingReader(memberDir, mm, d.database, () => damaged(mm.id))
+          : localReader(memberDir, d.database));
       const memberEntry = mm.databases.find((x) => x.name === d.database);
       if (!memberEntry?.file) {
         bad.push({
@@ -89,6 +95,7 @@ export async function verifyForRestore(
       }
       const memberFiles = expectedFiles(mm, [d.database], false);
       const found = remote ? [] : await checkFiles(memberDir, memberFiles, reporter, { hash });
+      if (found.some((c) => !c.ok)) await damaged(mm.id);
       bad.push(...found.filter((c) => !c.ok).map((c) => ({ ...c, path: `${mm.id}/${c.path}` })));
       steps.push({ setId: mm.id, entry: memberEntry, openPart: (role) => openStoredPart(read, memberEntry, role) });
     }
@@ -303,7 +310,12 @@ export async function dropUnusedSafetySet(
  * then SHA-256 at its end): a mismatch is a VerifyError raised in the stream, before its end reaches the restore,
  * which then stops before its swap (RestoreOptions.checkAsRead).
  */
-export function checkingReader(dir: string, m: Manifest, name: string): StoredReader {
+export function checkingReader(
+  dir: string,
+  m: Manifest,
+  name: string,
+  onDamaged?: () => Promise<unknown> | undefined,
+): StoredReader {
   const expected = new Map(expectedFiles(m).map((w) => [w.path, w]));
   const plain = localReader(dir, name);
   async function* read(file: string): AsyncGenerator<Buffer> {
@@ -319,12 +331,17 @@ export function checkingReader(dir: string, m: Manifest, name: string): StoredRe
     let bytes = 0;
     for await (const chunk of plain(file) as AsyncIterable<Buffer>) {
       bytes += chunk.length;
-      if (w.bytes !== null && bytes > w.bytes) throw damaged('is longer than its manifest says (changed or damaged)');
+      if (w.bytes !== null && bytes > w.bytes) {
+        await onDamaged?.();
+        throw damaged('is longer than its manifest says (changed or damaged)');
+      }
       hash.update(chunk);
       yield chunk;
     }
-    if ((w.bytes !== null && bytes !== w.bytes) || hash.digest('hex') !== w.sha256)
+    if ((w.bytes !== null && bytes !== w.bytes) || hash.digest('hex') !== w.sha256) {
+      await onDamaged?.();
       throw damaged('does not match its manifest (sha256): changed or damaged');
+    }
   }
   return (file) => Readable.from(read(file), { objectMode: false });
 }

@@ -6,7 +6,7 @@ import type { Reporter } from '../core/events.js';
 import { english, phrase, said, type Phrase } from '../core/phrases.js';
 import type { DatabaseConfig, LoadedConfig } from '../core/types.js';
 import type { DrillCheck, DriverContext } from '../drivers/driver.js';
-import { readManifest, setDir } from './catalog.js';
+import { readManifest, recordVerified, setDir } from './catalog.js';
 import { ensurePrivateDir } from './fs-util.js';
 import { withLock } from './lock.js';
 import { stopLogging, writeLog } from './log.js';
@@ -158,7 +158,10 @@ export async function executeRestore(
       if (opts.remote) ({ manifest: m, read } = await opts.remote.open(m));
       else if (m.encryption)
         ({ manifest: m, read } = await decryptForRestore(cfg, plan, m, dir, scratchRoot, reporter));
-      else read = plan.options.checkAsRead ? checkingReader(dir, m, m.id) : localReader(dir, m.id);
+      else
+        read = plan.options.checkAsRead
+          ? checkingReader(dir, m, m.id, () => recordVerified(cfg, m.id, false).catch(() => undefined))
+          : localReader(dir, m.id);
       // What killed runs left is finished by the next run that can write the folder.
       for (const r of readOnly ? [] : await recoverBeforeRestore(cfg, plan, reporter, ctxFor)) {
         outcome.recovered.push(r.message);
