@@ -1,4 +1,5 @@
-import { existsSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { loadConfig } from '../src/config/load.js';
@@ -94,6 +95,14 @@ describe('--json gives one document on stdout', () => {
     expect(st.lock).toEqual({ held: false, holder: null });
     expect(st.leftovers).toEqual([]);
     expect(st.safetySets).toEqual([]);
+    // The fetch folder of a killed restore --from is a leftover; one of a restore still running is not.
+    const dead = spawnSync(process.execPath, ['-e', '0']).pid;
+    for (const pid of [dead, process.pid])
+      mkdirSync(join(s.backupDir, `.respaldo-restore-fetch-${pid}`, 'x'), { recursive: true });
+    const after = oneJson<StatusReport>((await cli(s, ['status', '--json'])).stdout);
+    expect(after.leftovers).toEqual([`.respaldo-restore-fetch-${dead}`]);
+    for (const pid of [dead, process.pid])
+      rmSync(join(s.backupDir, `.respaldo-restore-fetch-${pid}`), { recursive: true });
     // verify recorded its outcome
     expect(
       oneJson<SetSummary[]>((await cli(s, ['list', '--json'])).stdout).find((x) => x.id === a.id)!.lastVerified?.ok,

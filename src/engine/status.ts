@@ -6,7 +6,7 @@ import { SWAP_JOURNAL_PREFIX, listSets } from './catalog.js';
 import { offsiteState, type DestinationState } from './offsite-state.js';
 import { folderSize, freeBytesAt } from './fs-util.js';
 import { readSchedulerState, type SchedulerState } from '../scheduler/state.js';
-import { isStale, LOCK_NAME } from './lock.js';
+import { isStale, LOCK_NAME, processAlive } from './lock.js';
 import { errorMessage } from '../core/errors.js';
 import { capabilitiesOf } from '../drivers/capabilities.js';
 import { FILE_ASIDE_MARK, FILE_STAGING_MARK } from '../drivers/shared/names.js';
@@ -152,7 +152,13 @@ export async function getStatus(
       lock = { held: true, holder: 'unreadable lock file' };
     }
   }
-  const left = (n: string) => n.startsWith('.tmp-') || n.startsWith(SWAP_JOURNAL_PREFIX);
+  // A killed `restore --from` leaves its fetch folder (the whole set, on the worst day the disk's room): listed
+  // once its process is gone, as the next create or restore removes it.
+  const fetchOfDeadRun = (n: string) => {
+    const pid = /^\.respaldo-restore-fetch-(\d+)$/.exec(n)?.[1];
+    return pid !== undefined && !processAlive(Number(pid));
+  };
+  const left = (n: string) => n.startsWith('.tmp-') || n.startsWith(SWAP_JOURNAL_PREFIX) || fetchOfDeadRun(n);
   const leftovers = existsSync(cfg.backupDir) ? readdirSync(cfg.backupDir).filter(left) : [];
   return {
     configFile: cfg.file,
