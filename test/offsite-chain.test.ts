@@ -178,6 +178,31 @@ describe('restore --from of a chain', () => {
     expect(readdirSync(s.backupDir).filter((n) => n.startsWith('.respaldo-restore-fetch'))).toEqual([]);
   });
 
+  it('copy ID of an incremental sends the sets its chain needs first, so that it restores there', async () => {
+    const s = demoSetup({
+      source: 'srv1',
+      destinations: [{ name: 'nas', type: 'folder', path: './nas', copyAfterBackup: false }],
+    });
+    mkdirSync(join(s.dir, 'nas'));
+    const { full, i1, i2, at } = await chainOfFour(s);
+    const r = parseJsonOutput<{ setId: string; ok: boolean }[]>(
+      (await cli(s, ['copy', i2.id, '--to', 'nas', '--json'])).stdout,
+    );
+    expect(r.map((x) => [x.setId, x.ok])).toEqual([
+      [full.id, true],
+      [i1.id, true],
+      [i2.id, true],
+    ]);
+    const to = join(s.dir, 'from-nas.db');
+    await cli(s, ['restore', i2.id, '--from', 'nas', '--db', 'users', '--to', to, '--yes']);
+    expect(rows(to)).toEqual(at[i2.id]);
+    // Again: nothing is missing there, nothing is sent.
+    const again = parseJsonOutput<{ filesSent: number }[]>(
+      (await cli(s, ['copy', i2.id, '--to', 'nas', '--json'])).stdout,
+    );
+    expect(again.map((x) => x.filesSent)).toEqual([0, 0, 0]);
+  });
+
   it('s3, encrypted only off-site: the chain members are decrypted on the way, new-server day', async () => {
     const srv = await startS3rver();
     const s = demoSetup();

@@ -13,6 +13,7 @@ import type { LoadedConfig, Manifest, SetSummary } from '../core/types.js';
 import { setKey, type Destination, type DestinationConfig, type RemoteFile } from '../destinations/destination.js';
 import { destinationConfig, openDestination } from '../destinations/registry.js';
 import { KEEP_MARK, listSets, readManifest, setDir } from './catalog.js';
+import { chainToVerify } from './chain-sets.js';
 import { writeFileAtomic } from './fs-util.js';
 import { processAlive } from './lock.js';
 import { mapLimited } from './limited.js';
@@ -471,8 +472,12 @@ export async function copySets(
     : (sel.afterBackup ? copyAfterBackupDestinations(cfg) : (cfg.destinations ?? [])).map((d) => d.name);
   const results: CopyResult[] = [];
   const oneId = sel.id ? (await readManifest(cfg, sel.id)).id : undefined;
+  // A differential or incremental alone restores nothing there: the sets its chain needs go first, oldest first
+  // (each sends only what is missing there, so those already there cost a listing).
+  const chain = oneId && !sel.andMissing ? chainToVerify(cfg, oneId) : null;
+  const chainFirst = chain ? chain.ids.filter((x) => x !== oneId && !chain.missing.includes(x)) : [];
   for (const name of names) {
-    const ids = oneId ? [oneId] : [];
+    const ids = oneId ? [...chainFirst, oneId] : [];
     if (!oneId || sel.andMissing) {
       const local = (await listSets(cfg)).filter(
         (s) => s.type !== 'pre_restore' && s.status !== 'failed' && s.id !== oneId,
