@@ -169,7 +169,9 @@ describe('SQLite chains through the CLI', () => {
     writeFileSync(stored, 'damaged');
     const v = await cli(s, ['verify', '--chain', inc.id], 5);
     expect(v.stdout).toMatch(/FAILED/);
-    const r = await cli(s, ['restore', inc.id, '--db', 'users', '--to', join(s.dir, 'x.db'), '--dry-run'], 9);
+    // damage, as for the set itself: exit 5
+    const r = await cli(s, ['restore', inc.id, '--db', 'users', '--to', join(s.dir, 'x.db'), '--dry-run'], 5);
+    await cli(s, ['restore', inc.id, '--db', 'users', '--to', join(s.dir, 'x.db'), '--yes'], 5);
     expect(r.stdout).toMatch(
       /REFUSED: Set .* holds users as changes on earlier sets, and that chain cannot be used: users in set .* failed verification/,
     );
@@ -188,6 +190,26 @@ describe('SQLite chains through the CLI', () => {
     const again = await create(s, 'differential');
     expect(again.type).toBe('full');
     expect(again.chainNotes).toEqual(['users: stored as a full, not a differential: no full backup of users yet']);
+  });
+
+  it('restore latest passes over a set whose chain or own stored file is known damaged, and says so', async () => {
+    const s = demoSetup();
+    write(s.dbs.users, SEED);
+    const older = await create(s, 'full');
+    const olderState = state(s.dbs.users);
+    write(s.dbs.users, "UPDATE notes SET body = 'y' WHERE id = 6;");
+    const base = await create(s, 'full');
+    write(s.dbs.users, "UPDATE notes SET body = 'z' WHERE id = 7;");
+    const inc = await create(s, 'incremental');
+    expect(inc.databases[0]!.base).toBe(base.id);
+    writeFileSync(join(s.backupDir, base.id, base.databases[0]!.file!), 'damaged');
+
+    const plan = await cli(s, ['restore', 'latest', '--db', 'users', '--to', join(s.dir, 'x.db'), '--dry-run']);
+    expect(plan.stdout).toContain(`latest is set ${older.id}`);
+    expect(plan.stdout).toMatch(new RegExp(`passed over.*${inc.id} \\(a usable chain \\(users in set ${base.id}`));
+    expect(plan.stdout).toMatch(new RegExp(`${base.id} \\(a usable chain \\(users in set ${base.id}: stored file`));
+    await cli(s, ['restore', 'latest', '--db', 'users', '--to', join(s.dir, 'x.db'), '--yes']);
+    expect(state(join(s.dir, 'x.db'))).toEqual(olderState);
   });
 
   it('an in-place restore refused for a missing chain member still says the live file would be replaced and kept', async () => {

@@ -61,7 +61,7 @@ describe('times in local time (TZ=Europe/Madrid)', () => {
       join(s.backupDir, full.id, 'verified.json'),
       JSON.stringify({ at: '2026-12-01T21:37:38.140Z', ok: false }),
     );
-    const r = await cli(s, ['restore', inc.id, '--to', join(s.dir, 'x.db'), '--dry-run'], 9);
+    const r = await cli(s, ['restore', inc.id, '--to', join(s.dir, 'x.db'), '--dry-run'], 5);
     expect(r.stdout).toContain(
       `users in set ${full.id} (needed by ${inc.id}): the set failed verification on 2026-12-01 22:37.`,
     );

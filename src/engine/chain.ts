@@ -25,6 +25,8 @@ export interface ChainEntry {
   storedBytes: number;
   /** Why this entry cannot be used (failed at backup, failed verification, stored file missing); null when usable. */
   problem: string | null;
+  /** The problem is damage found on disk (a stored file missing, of another size, or a failed verification). */
+  damaged?: boolean;
   /**
    * The entry restores to any point between its base's end and its own (a SQL Server log backup: STOPAT);
    * its driver set `details.pointInTime`.
@@ -52,6 +54,8 @@ export interface Chain {
   problem: string | null;
   /** The set whose entry has the problem, when that set exists (damaged, failed, without the database). */
   brokenAt?: string;
+  /** The problem is damage of a member's stored files (exit 5 as for any damaged set), not a chain made wrong. */
+  damaged?: boolean;
 }
 
 /**
@@ -69,6 +73,7 @@ export function chainSetOf(m: Manifest, problems: Record<string, string> = {}): 
       base: d.base ?? null,
       storedBytes: entryStoredBytes(d),
       problem,
+      ...(!d.error && d.file && problems[d.name] ? { damaged: true } : {}),
       ...(d.base && d.details?.pointInTime === true ? { stopsInside: true } : {}),
     };
   }
@@ -91,7 +96,13 @@ export function chainOf(sets: readonly ChainSet[], id: string, database: string)
     const entry = set.entries[database];
     if (!entry) return { database, members, problem: `set ${set.id}${via} holds no ${database}`, brokenAt: set.id };
     if (entry.problem)
-      return { database, members, problem: `${database} in set ${set.id}${via}: ${entry.problem}`, brokenAt: set.id };
+      return {
+        database,
+        members,
+        problem: `${database} in set ${set.id}${via}: ${entry.problem}`,
+        brokenAt: set.id,
+        ...(entry.damaged ? { damaged: true } : {}),
+      };
     if (child && Date.parse(set.startedAt) >= Date.parse(child.startedAt)) {
       return {
         database,

@@ -7,7 +7,15 @@ import type { DatabaseConfig, DatabaseEntry, LoadedConfig, Manifest } from '../c
 import { checkConfiguredDatabases } from '../config/lookup.js';
 import type { Driver, RestoreStepPlan, RestoreTarget, TargetState } from '../drivers/driver.js';
 import { driverFor } from '../drivers/registry.js';
-import { readManifest, selectLatest, setDir, type SetSelection } from './catalog.js';
+import {
+  chooseLatest,
+  listSets,
+  readManifest,
+  selectLatest,
+  setDir,
+  type LatestWant,
+  type SetSelection,
+} from './catalog.js';
 import { entryStoredBytes, readManifestFile } from './manifest.js';
 import { chainOf, noSetAt, planAt, type AtPlan, type Chain } from './chain.js';
 import { readChainSets } from './chain-sets.js';
@@ -138,7 +146,8 @@ export interface FilesRestorePlan {
  * confirming that connected sessions may be closed (`--terminate-connections`, the menu's prompt).
  */
 export interface RestoreRefusal {
-  kind: 'failed-entry' | 'schema-in-place' | 'target-exists' | 'in-use' | 'sessions' | 'files-target';
+  /** `damaged-chain`: a set the chain needs has a damaged stored file (exit 5, as for the set itself). */
+  kind: 'failed-entry' | 'damaged-chain' | 'schema-in-place' | 'target-exists' | 'in-use' | 'sessions' | 'files-target';
   database: string | null;
   message: string;
   hint: string;
@@ -294,6 +303,42 @@ export function safetyOf(
   ];
 }
 
+/**
+ * `latest` for a restore (selectLatest), passing over a set that is known not to restore a database asked for: its
+ * chain cannot be used (a member damaged, missing or failed), or its own stored file is missing, of another size,
+ * or failed its verification. The newest set that restores, with those named among the sets passed over; when
+ * every candidate is so, the first choice stands and its plan says why.
+ */
+async function selectUsableLatest(cfg: LoadedConfig, want: LatestWant): Promise<SetSelection> {
+  const first = await selectLatest(cfg, want);
+  const sets = await listSets(cfg);
+  const broken: SetSelection['skipped'] = [];
+  let chainSets: ReturnType<typeof readChainSets> | null = null;
+  let sel = first;
+  for (;;) {
+    const m = await readManifest(cfg, sel.setId);
+    // Its chains, a whole copy's being itself: a stored file missing or of another size, or a failed verification.
+    const asked = m.databases.filter((d) => d.file && !d.error && want.databases.includes(d.name));
+    const problem = asked.map((d) => chainOf((chainSets ??= readChainSets(cfg)), m.id, d.name)).find((c) => c.problem);
+    if (!problem) {
+      if (!broken.length) return sel;
+      const skipped = [...first.skipped, ...sel.skipped, ...broken].filter(
+        (x, i, all) => all.findIndex((y) => y.id === x.id) === i,
+      );
+      return { ...sel, skipped: skipped.sort((a, b) => (a.id < b.id ? 1 : -1)) };
+    }
+    broken.push({ id: m.id, lacks: [`a usable chain (${problem.problem})`] });
+    const next = chooseLatest(
+      sets.filter((s) => !broken.some((b) => b.id === s.id)),
+      want,
+    );
+    if (!next) return first;
+    const c = next.chosen;
+    const holds = { databases: c.databases, failedDatabases: c.failedDatabases, files: c.files };
+    sel = { asked: 'latest', setId: c.id, holds, skipped: next.skipped };
+  }
+}
+
 /** Reads the set and the targets and says what a restore would do. Changes nothing. */
 export async function planRestore(cfg: LoadedConfig, id: string, opts: RestoreOptions): Promise<RestorePlan> {
   const cwd = opts.cwd ?? process.cwd();
@@ -304,7 +349,7 @@ export async function planRestore(cfg: LoadedConfig, id: string, opts: RestoreOp
   // A set fetched from a destination (restore --from) is read from its folder; the id is its own.
   const picked =
     id === 'latest' && !opts.setFolder
-      ? await selectLatest(cfg, { databases: wanted, files: Boolean(opts.files) })
+      ? await selectUsableLatest(cfg, { databases: wanted, files: Boolean(opts.files) })
       : null;
   const m = opts.setFolder ? readManifestFile(opts.setFolder) : await readManifest(cfg, picked?.setId ?? id);
   const inSet = m.databases.filter((d) => !d.error).map((d) => d.name);
@@ -331,8 +376,13 @@ export async function planRestore(cfg: LoadedConfig, id: string, opts: RestoreOp
   };
   const refusedInPlace: RefusedInPlace[] = [];
   /** A database refused before it is planned; without --to it would have been replaced in place. */
-  const refuseEntry = (name: string, message: Phrase, hint: Phrase): void => {
-    refuse('failed-entry', name, message, hint);
+  const refuseEntry = (
+    name: string,
+    message: Phrase,
+    hint: Phrase,
+    kind: RestoreRefusal['kind'] = 'failed-entry',
+  ): void => {
+    refuse(kind, name, message, hint);
     const db = cfg.databases.find((d) => d.name === name);
     if (!opts.to && db) refusedInPlace.push({ database: name, safety: driverFor(db.engine).safety });
   };
@@ -382,6 +432,7 @@ export async function planRestore(cfg: LoadedConfig, id: string, opts: RestoreOp
           name,
           phrase('refuse.brokenChain', { set: m.id, db: name, reason: chain.problem }),
           phrase('refuse.brokenChainHint', { set: m.id, db: name }),
+          chain.damaged ? 'damaged-chain' : 'failed-entry',
         );
         continue;
       }

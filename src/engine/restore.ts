@@ -1,7 +1,7 @@
 import { accessSync, constants as fsConstants, promises as fsp } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { RefusedError, RespaldoError, errorMessage } from '../core/errors.js';
+import { RefusedError, RespaldoError, VerifyError, errorMessage } from '../core/errors.js';
 import type { Reporter } from '../core/events.js';
 import { english, phrase, said, type Phrase } from '../core/phrases.js';
 import type { DatabaseConfig, LoadedConfig } from '../core/types.js';
@@ -92,7 +92,10 @@ export async function executeRestore(
   opts: { signal?: AbortSignal; underLock?: boolean; remote?: RemoteFiles } = {},
 ): Promise<RestoreOutcome> {
   const first = plan.refusals[0];
-  if (first) throw new RefusedError(first.message, first.hint);
+  if (first)
+    throw first.kind === 'damaged-chain'
+      ? new VerifyError(first.message, first.hint)
+      : new RefusedError(first.message, first.hint);
   // A backup folder on a disk mounted read-only (after I/O errors): a restore that replaces nothing reads it as
   // it is, its scratch files elsewhere (see readOnlyFolder).
   const readOnly = plan.options.setFolder ? null : readOnlyFolder(cfg.backupDir, plan);

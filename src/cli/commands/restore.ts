@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { RefusedError, UsageError } from '../../core/errors.js';
+import { RefusedError, UsageError, VerifyError } from '../../core/errors.js';
 import { parseAtTime } from '../../engine/chain.js';
 import { EXIT } from '../../core/exit-codes.js';
 import { english, phrase, type Phrase } from '../../core/phrases.js';
@@ -202,11 +202,16 @@ export function register(program: Command): void {
         if (opts.dryRun) {
           if (io.json) io.printJson(plan);
           else printRestorePlan(io, plan);
+          // A damaged set the chain needs is damage, as for that set itself (exit 5); other refusals are 9.
+          if (plan.refusals.some((r) => r.kind === 'damaged-chain')) return EXIT.verifyFailed;
           return plan.refusals.length ? EXIT.refused : EXIT.ok;
         }
         if (!io.json) printRestorePlan(io, plan);
         const refusal = plan.refusals[0];
-        if (refusal) throw new RefusedError(refusal.message, refusal.hint);
+        if (refusal)
+          throw refusal.kind === 'damaged-chain'
+            ? new VerifyError(refusal.message, refusal.hint)
+            : new RefusedError(refusal.message, refusal.hint);
         if (!opts.yes) {
           if (!io.isTTY)
             throw new RefusedError(
