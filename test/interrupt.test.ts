@@ -38,6 +38,19 @@ async function list(s: DemoSetup): Promise<SetSummary[]> {
   return parseJsonOutput<SetSummary[]>(r.stdout);
 }
 
+/** Waits until the restore writes the hidden staging file of big.db in `dir`, past 8 MiB (so that it is mid-way). */
+async function stagingOfBig(dir: string, what: string): Promise<void> {
+  await waitFor(
+    () => {
+      const f = readdirSync(dir).find((n) => n.startsWith('.big.db.respaldo-restore-'));
+      return f && statSync(join(dir, f)).size > 8 * 1024 * 1024;
+    },
+    what,
+    120_000,
+    5,
+  );
+}
+
 describe('an interrupted create leaves no visible set', () => {
   it.each([
     ['as soon as the staging folder appears', (s: DemoSetup) => staging(s).length > 0],
@@ -126,15 +139,7 @@ describe('an interrupted restore', () => {
     const child = startCli(['restore', m.id, '--yes', '--config', s.configFile], { cwd: s.dir });
     const done = collect(child);
     const stagingFile = () => readdirSync(s.dataDir).find((n) => n.startsWith('.big.db.respaldo-restore-'));
-    await waitFor(
-      () => {
-        const f = stagingFile();
-        return f && statSync(join(s.dataDir, f)).size > 8 * 1024 * 1024;
-      },
-      'the restore to be writing its staging file',
-      120_000,
-      5,
-    );
+    await stagingOfBig(s.dataDir, 'the restore to be writing its staging file');
     let err = '';
     child.stderr!.on('data', (c: Buffer) => (err += c.toString()));
     child.kill('SIGINT');
@@ -174,16 +179,7 @@ describe('an interrupted restore', () => {
 
     const child = startCli(['restore', m.id, '--yes', '--config', s.configFile], { cwd: s.dir });
     const done = collect(child);
-    const stagingFile = () => readdirSync(s.dataDir).find((n) => n.startsWith('.big.db.respaldo-restore-'));
-    await waitFor(
-      () => {
-        const f = stagingFile();
-        return f && statSync(join(s.dataDir, f)).size > 8 * 1024 * 1024;
-      },
-      'the restore to be writing the staging file of big',
-      120_000,
-      5,
-    );
+    await stagingOfBig(s.dataDir, 'the restore to be writing the staging file of big');
     child.kill('SIGINT');
     const r = await done;
     expect(r.code, describeResult(r)).toBe(130);

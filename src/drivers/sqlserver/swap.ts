@@ -40,14 +40,7 @@ export async function executeSwap(
   session: Session,
   ctx: DriverContext,
   item: string,
-  opts: {
-    live: string;
-    setId: string;
-    liveExists: boolean;
-    terminateConnections: boolean;
-    incoming?: string;
-    round?: number;
-  },
+  opts: Parameters<typeof planSwap>[0],
 ): Promise<{ safety: string | null }> {
   const plan = planSwap(opts);
   if (!opts.liveExists) {
