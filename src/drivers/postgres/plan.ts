@@ -13,7 +13,7 @@ import { DERIVED_KINDS, derivedMark, firstFreeRound, parseRound, roundId, type D
  * (connection settings are in config.ts, tool command lines in args.ts). Nothing here does I/O; the job
  * files beside it (backup.ts, restore.ts, …) execute.
  *
- * Why one file of about 490 lines: every function is pure and tested as a table in test/postgres-plan.test.ts;
+ * Why one file of about 540 lines: every function is pure and tested as a table in test/postgres-plan.test.ts;
  * the derived names, the plans that print them and the leftovers that parse them back belong together.
  */
 
