@@ -48,8 +48,11 @@ async function* undecodableIsDamage(decoded: Readable, file: string, name: strin
       (err as Error | null)?.name === 'AbortError' ||
       (typeof code === 'string' && (/^E[A-Z]+$/.test(code) || code.startsWith('ERR_')));
     if (passes) throw err;
+    // Read here or streamed from a destination: the hint names both places another set can come from.
     throw new VerifyError(
       `The stored file ${file} of ${name} cannot be decompressed (${errorMessage(err)}): it is damaged.`,
+      'Do not restore from this set. Use another set (`respaldo list`, or `respaldo list --from NAME` for those at a ' +
+        'destination) and check the disk or the destination that holds it.',
     );
   }
 }
