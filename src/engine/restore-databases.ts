@@ -25,7 +25,7 @@ import {
   retireSwappedBack,
   type SwapBackJournal,
 } from './restore-safety-sets.js';
-import type { ChainSteps } from './restore-stage.js';
+import { damageBehind, type ChainSteps } from './restore-stage.js';
 import { said } from '../core/phrases.js';
 
 /** What restoring the databases of a verified plan works with. */
@@ -162,7 +162,12 @@ export async function restoreDatabases(run: DatabasesRun, outcome: RestoreOutcom
             ? caught
             : new InterruptedError(`Restore of ${d.database} interrupted; the target was left as it was.`);
         }
-        const err = isDiskFull(caught) ? await diskFullAt(cfg, db, d.target, caught) : caught;
+        // Read and checked at once: a failure may hide damage the check had not reached yet (see damageBehind).
+        const behind =
+          plan.options.checkAsRead && !(caught instanceof VerifyError) && !isDiskFull(caught)
+            ? await damageBehind(cfg, m, d.database, chains.get(d.database)).catch(() => null)
+            : null;
+        const err = behind ?? (isDiskFull(caught) ? await diskFullAt(cfg, db, d.target, caught) : caught);
         const hint = err instanceof RespaldoError ? err.hint : undefined;
         outcome.ok = false;
         outcome.databases.push({

@@ -3,12 +3,12 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { RefusedError, RespaldoError, VerifyError, errorMessage, isDiskFull } from '../core/errors.js';
 import { formatBytes } from '../core/format.js';
-import type { Reporter } from '../core/events.js';
+import { silentReporter, type Reporter } from '../core/events.js';
 import { english, phrase, said, type Said } from '../core/phrases.js';
 import type { DatabaseConfig, LoadedConfig, Manifest } from '../core/types.js';
 import type { DriverContext, RestoreRequest } from '../drivers/driver.js';
 import { driverFor } from '../drivers/registry.js';
-import { deleteSetUnlocked, readManifest, recordVerified } from './catalog.js';
+import { deleteSetUnlocked, readManifest, recordVerified, setDir } from './catalog.js';
 import { executeBackup, planBackup } from './create.js';
 import {
   decryptedView,
@@ -344,4 +344,32 @@ export function checkingReader(
     }
   }
   return (file) => Readable.from(read(file), { objectMode: false });
+}
+
+/**
+ * After a restore that checked its stored files as it read them (RestoreOptions.checkAsRead) failed otherwise: a
+ * reader of damaged bytes (pg_restore loading garbage) can fail before the file's end is hashed, so the files of
+ * `database` in the set and its chain are hashed now. The damage found, as a VerifyError (exit 5, recorded as a
+ * failed verification), or null when they are intact and the failure is the restore's own.
+ */
+export async function damageBehind(
+  cfg: LoadedConfig,
+  m: Manifest,
+  database: string,
+  chain: ChainSteps | undefined,
+): Promise<VerifyError | null> {
+  for (const id of [...(chain ?? []).map((s) => s.setId), m.id]) {
+    const set = id === m.id ? m : await readManifest(cfg, id);
+    const checks = await checkFiles(setDir(cfg, id), expectedFiles(set, [database], false), silentReporter, {
+      hash: true,
+    });
+    const bad = checks.filter((c) => !c.ok);
+    if (!bad.length) continue;
+    await recordVerified(cfg, id, false).catch(() => undefined);
+    return new VerifyError(
+      `Set ${id}: ${bad.map((b) => `${b.path}: ${b.problem}`).join('; ')}; nothing was restored from it.`,
+      'Restore from another set (`respaldo list`), or from a copy at a destination (`respaldo list --from NAME`).',
+    );
+  }
+  return null;
 }
