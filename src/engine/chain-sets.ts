@@ -2,8 +2,16 @@ import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { formatLocal } from '../core/format.js';
 import type { LoadedConfig, Manifest } from '../core/types.js';
-import { VERIFIED_NAME } from './catalog.js';
-import { chainSetOf, setChain, type ChainSet } from './chain.js';
+import {
+  VERIFIED_NAME,
+  chooseLatest,
+  listSets,
+  readManifest,
+  selectLatest,
+  type LatestWant,
+  type SetSelection,
+} from './catalog.js';
+import { chainOf, chainSetOf, setChain, type ChainSet } from './chain.js';
 import { readManifestFile } from './manifest.js';
 import { isSetId } from './set-id.js';
 
@@ -73,4 +81,40 @@ export function chainToVerify(
   const present = new Set(sets.map((s) => s.id));
   const missing = ids.filter((x) => !present.has(x));
   return { id, ids, problems, missing };
+}
+
+/**
+ * `latest` for a restore (selectLatest), passing over a set that is known not to restore a database asked for: its
+ * chain cannot be used (a member damaged, missing or failed), or its own stored file is missing, of another size,
+ * or failed its verification. The newest set that restores, with those named among the sets passed over; when
+ * every candidate is so, the first choice stands and its plan says why.
+ */
+export async function selectUsableLatest(cfg: LoadedConfig, want: LatestWant): Promise<SetSelection> {
+  const first = await selectLatest(cfg, want);
+  const sets = await listSets(cfg);
+  const broken: SetSelection['skipped'] = [];
+  let chainSets: ReturnType<typeof readChainSets> | null = null;
+  let sel = first;
+  for (;;) {
+    const m = await readManifest(cfg, sel.setId);
+    // Its chains, a whole copy's being itself: a stored file missing or of another size, or a failed verification.
+    const asked = m.databases.filter((d) => d.file && !d.error && want.databases.includes(d.name));
+    const problem = asked.map((d) => chainOf((chainSets ??= readChainSets(cfg)), m.id, d.name)).find((c) => c.problem);
+    if (!problem) {
+      if (!broken.length) return sel;
+      const skipped = [...first.skipped, ...sel.skipped, ...broken].filter(
+        (x, i, all) => all.findIndex((y) => y.id === x.id) === i,
+      );
+      return { ...sel, skipped: skipped.sort((a, b) => (a.id < b.id ? 1 : -1)) };
+    }
+    broken.push({ id: m.id, lacks: [`a usable chain (${problem.problem})`] });
+    const next = chooseLatest(
+      sets.filter((s) => !broken.some((b) => b.id === s.id)),
+      want,
+    );
+    if (!next) return first;
+    const c = next.chosen;
+    const holds = { databases: c.databases, failedDatabases: c.failedDatabases, files: c.files };
+    sel = { asked: 'latest', setId: c.id, holds, skipped: next.skipped };
+  }
 }

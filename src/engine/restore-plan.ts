@@ -7,18 +7,10 @@ import type { DatabaseConfig, DatabaseEntry, LoadedConfig, Manifest } from '../c
 import { checkConfiguredDatabases } from '../config/lookup.js';
 import type { Driver, RestoreStepPlan, RestoreTarget, TargetState } from '../drivers/driver.js';
 import { driverFor } from '../drivers/registry.js';
-import {
-  chooseLatest,
-  listSets,
-  readManifest,
-  selectLatest,
-  setDir,
-  type LatestWant,
-  type SetSelection,
-} from './catalog.js';
+import { readManifest, setDir, type SetSelection } from './catalog.js';
 import { entryStoredBytes, readManifestFile } from './manifest.js';
 import { chainOf, noSetAt, planAt, type AtPlan, type Chain } from './chain.js';
-import { readChainSets } from './chain-sets.js';
+import { readChainSets, selectUsableLatest } from './chain-sets.js';
 import { checkFileEntries } from './restore-files.js';
 
 /**
@@ -301,42 +293,6 @@ export function safetyOf(
         : phrase('plan.safetySet', { db: r.database }),
     ),
   ];
-}
-
-/**
- * `latest` for a restore (selectLatest), passing over a set that is known not to restore a database asked for: its
- * chain cannot be used (a member damaged, missing or failed), or its own stored file is missing, of another size,
- * or failed its verification. The newest set that restores, with those named among the sets passed over; when
- * every candidate is so, the first choice stands and its plan says why.
- */
-async function selectUsableLatest(cfg: LoadedConfig, want: LatestWant): Promise<SetSelection> {
-  const first = await selectLatest(cfg, want);
-  const sets = await listSets(cfg);
-  const broken: SetSelection['skipped'] = [];
-  let chainSets: ReturnType<typeof readChainSets> | null = null;
-  let sel = first;
-  for (;;) {
-    const m = await readManifest(cfg, sel.setId);
-    // Its chains, a whole copy's being itself: a stored file missing or of another size, or a failed verification.
-    const asked = m.databases.filter((d) => d.file && !d.error && want.databases.includes(d.name));
-    const problem = asked.map((d) => chainOf((chainSets ??= readChainSets(cfg)), m.id, d.name)).find((c) => c.problem);
-    if (!problem) {
-      if (!broken.length) return sel;
-      const skipped = [...first.skipped, ...sel.skipped, ...broken].filter(
-        (x, i, all) => all.findIndex((y) => y.id === x.id) === i,
-      );
-      return { ...sel, skipped: skipped.sort((a, b) => (a.id < b.id ? 1 : -1)) };
-    }
-    broken.push({ id: m.id, lacks: [`a usable chain (${problem.problem})`] });
-    const next = chooseLatest(
-      sets.filter((s) => !broken.some((b) => b.id === s.id)),
-      want,
-    );
-    if (!next) return first;
-    const c = next.chosen;
-    const holds = { databases: c.databases, failedDatabases: c.failedDatabases, files: c.files };
-    sel = { asked: 'latest', setId: c.id, holds, skipped: next.skipped };
-  }
 }
 
 /** Reads the set and the targets and says what a restore would do. Changes nothing. */
