@@ -9,14 +9,16 @@ import type { BackupSession, DriverContext } from '../driver.js';
 import { inspectSqliteFile, integritySummary } from './inspect.js';
 import { deltaOf, encodePageMap, pageMapOfImage, pageSizeOf, readPageMap, type PageMap } from './pages.js';
 import type { BackupRequest, DumpFacts } from '../driver.js';
-import { dbPath, openSource, sqliteError, schemaSql, removeQuietly } from './connection.js';
+import { dbPath, openSource, sqliteError, schemaSql, removeQuietly, removeSideFiles } from './connection.js';
+import { copySnapshot } from './snapshot.js';
 
 /**
- * SQLite backup: the online backup API into a snapshot in the scratch folder, checked, stored whole or as the
- * pages changed since a base.
+ * SQLite backup: a snapshot in the scratch folder (the file copied under a read transaction, snapshot.ts, or the
+ * online backup API where that copy cannot be made), checked, stored whole or as the pages changed since a base.
  */
 
-/** A consistent copy of the file (online backup API, then checked), its schema, or the pages changed since a base. */
+/** A consistent copy of the file (taken under a read transaction, then checked), its schema, or the pages changed since
+ * a base. */
 export async function backupSqlite(req: BackupRequest, ctx: DriverContext): Promise<BackupSession> {
   const { db, type } = req;
   let conn: Database.Database;
@@ -29,6 +31,7 @@ export async function backupSqlite(req: BackupRequest, ctx: DriverContext): Prom
   }
   const snapshot = join(ctx.scratchDir, `${db.name}.snapshot.sqlite`);
   const started = Date.now();
+  let method = '';
   try {
     if (type === 'schema') {
       const lines = schemaSql(conn);
@@ -53,22 +56,36 @@ export async function backupSqlite(req: BackupRequest, ctx: DriverContext): Prom
     // an empty 0600 file made first keeps the snapshot and its journal 0600 from the first byte.
     await removeQuietly(snapshot);
     await (await fsp.open(snapshot, 'wx', 0o600)).close();
-    conn.pragma('cache_size = -2000'); // each page is copied once: a small cache is as fast, and 14 MiB smaller
-    await conn.backup(snapshot, {
-      progress: ({ totalPages, remainingPages }) => {
-        // Said once: the rest is copied in one step, so no count of pages done would move.
-        if (remainingPages === totalPages)
-          ctx.reporter.emit({
-            type: 'item-progress',
-            item: db.name,
-            bytes: 0,
-            ...said('step.snapshot', { total: totalPages }),
-          });
-        // Copy the rest in one step: one read transaction, so concurrent writers cannot restart it.
-        return Math.max(remainingPages, 100);
-      },
+    const totalPages = conn.pragma('page_count', { simple: true }) as number;
+    // Said once: the copy is one step, so no count of pages done would move.
+    ctx.reporter.emit({
+      type: 'item-progress',
+      item: db.name,
+      bytes: 0,
+      ...said('step.snapshot', { total: totalPages }),
     });
+    method = 'copy';
+    const copied = await copySnapshot(conn, dbPath(db), snapshot).catch((err: unknown) => {
+      // SQLite's own errors (a lock held too long, a damaged file) and a full disk would be the backup API's too.
+      const code = (err as { code?: unknown }).code;
+      if (isDiskFull(err) || (typeof code === 'string' && code.startsWith('SQLITE_'))) throw err;
+      ctx.log('sqlite snapshot by copy failed, using the backup API', { db: db.name, error: String(err) });
+      return undefined;
+    });
+    if (!copied) {
+      ctx.log('sqlite snapshot by copy did not come out as SQLite sees the database, using the backup API', {
+        db: db.name,
+      });
+      method = 'backup API';
+      await removeSideFiles(snapshot);
+      await removeQuietly(snapshot);
+      await (await fsp.open(snapshot, 'wx', 0o600)).close();
+      conn.pragma('cache_size = -2000'); // each page is copied once: a small cache is as fast, and 14 MiB smaller
+      // Copy it all in one step: one read transaction, so concurrent writers cannot restart it.
+      await conn.backup(snapshot, { progress: ({ remainingPages }) => Math.max(remainingPages, 100) });
+    }
   } catch (err) {
+    await removeSideFiles(snapshot);
     await removeQuietly(snapshot);
     // A snapshot that did not fit the backup folder says nothing about the database: its bytes are not copied
     // instead (they would not fit either, and the warning would call a sound database unreadable).
@@ -82,7 +99,7 @@ export async function backupSqlite(req: BackupRequest, ctx: DriverContext): Prom
   }
   await fsp.chmod(snapshot, 0o600);
   const size = statSync(snapshot).size;
-  ctx.log('sqlite snapshot taken', { db: db.name, bytes: size, ms: Date.now() - started });
+  ctx.log('sqlite snapshot taken', { db: db.name, bytes: size, ms: Date.now() - started, method });
   ctx.reporter.emit({ type: 'item-progress', item: db.name, bytes: 0, ...said('step.snapshotStoring') });
   const check = () =>
     inspectSqliteFile(snapshot).then((info) => {

@@ -1,0 +1,109 @@
+import Database from 'better-sqlite3';
+import { closeSync, fstatSync, ftruncateSync, openSync, readSync, writeSync } from 'node:fs';
+import { setImmediate as yieldToLoop } from 'node:timers/promises';
+import { removeSideFiles } from './connection.js';
+
+/**
+ * A consistent copy of a live SQLite file by its bytes, made while a read transaction holds the database still:
+ * the way to snapshot a database that SQLite documents as safe besides its backup API, and about ten times faster
+ * (788 MiB: 0.15–0.3 s against 2.3–4 s for the backup API, which copies page by page through its cache and
+ * fsyncs the copy; the snapshot is scratch, read once and removed).
+ *
+ * - Rollback journal (`delete`, `truncate`, `persist`, `memory`, `off`): the read transaction's SHARED lock keeps
+ *   every writer from changing the file until the copy is made (a writer waits, as for the backup API's one step).
+ * - WAL: the database file, then its `-wal`. While the read transaction lasts no checkpoint writes into the file a
+ *   page newer than the transaction sees, and the WAL frames it reads stay where they are. The copy of the WAL may
+ *   hold commits made since, or a frame cut by a writer; opening the copy replays every whole commit it holds
+ *   (frames are checksummed: a cut or stale one ends the replay), so the copy is a consistent state at or after the
+ *   transaction's. It is then checkpointed into the copied file, which is left without `-wal` or `-shm`.
+ *
+ * Returns the copy's page count and size, or undefined when the copy came out otherwise than SQLite says the
+ * database is (the caller then takes the snapshot with the backup API).
+ */
+export async function copySnapshot(
+  conn: Database.Database,
+  file: string,
+  snapshot: string,
+): Promise<{ pageCount: number; pageSize: number; mode: string } | undefined> {
+  const mode = String(conn.pragma('journal_mode', { simple: true })).toLowerCase();
+  let pageCount: number;
+  let pageSize: number;
+  conn.exec('BEGIN');
+  try {
+    // The first read starts the transaction (SHARED lock, or the WAL read mark) and fixes what it sees.
+    conn.prepare('SELECT count(*) FROM sqlite_schema').get();
+    pageCount = conn.pragma('page_count', { simple: true }) as number;
+    pageSize = conn.pragma('page_size', { simple: true }) as number;
+    await copyBytes(file, snapshot);
+    if (mode === 'wal') await copyBytes(`${file}-wal`, `${snapshot}-wal`, { missingOk: true });
+  } finally {
+    conn.exec('COMMIT');
+  }
+  if (mode === 'wal') {
+    const copy = new Database(snapshot, { fileMustExist: true });
+    try {
+      copy.pragma('synchronous = OFF');
+      const [r] = copy.pragma('wal_checkpoint(TRUNCATE)') as { busy: number; log: number; checkpointed: number }[];
+      if (!r || r.busy !== 0 || r.log !== r.checkpointed) return undefined;
+      // The copy may hold commits made after the transaction began: its own size is what counts.
+      pageCount = copy.pragma('page_count', { simple: true }) as number;
+      pageSize = copy.pragma('page_size', { simple: true }) as number;
+    } finally {
+      copy.close();
+    }
+    await removeSideFiles(snapshot);
+  }
+  // SQLite's size of the database is its page count; a file longer than that (never shortened after a crash, say)
+  // is cut to it; a shorter one is not the database.
+  const fd = openSync(snapshot, 'r+');
+  try {
+    const size = fstatSync(fd).size;
+    const expected = pageCount * pageSize;
+    if (size < expected) return undefined;
+    if (size > expected) ftruncateSync(fd, expected);
+  } finally {
+    closeSync(fd);
+  }
+  return { pageCount, pageSize, mode };
+}
+
+const CHUNK = 1 << 20;
+/** Bytes copied between two turns of the event loop (progress and signals are handled in between). */
+const SLICE = 32 << 20;
+
+/**
+ * Copies `from` to `to` (created 0600, or emptied if it exists) through one reused buffer. Synchronous reads and
+ * writes of 1 MiB were the fastest way here (788 MiB in 0.15 s, the thread pool's 0.2–1.2 s, copy_file_range's
+ * 0.25 s, which Node only offers as copyFile, which gives the copy the source's mode).
+ */
+async function copyBytes(from: string, to: string, opts: { missingOk?: boolean } = {}): Promise<void> {
+  let src: number;
+  try {
+    src = openSync(from, 'r');
+  } catch (err) {
+    if (opts.missingOk && (err as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw err;
+  }
+  try {
+    const dst = openSync(to, 'w', 0o600);
+    try {
+      const buf = Buffer.allocUnsafe(CHUNK);
+      let pos = 0;
+      for (;;) {
+        const sliceEnd = pos + SLICE;
+        let n = 0;
+        while (pos < sliceEnd && (n = readSync(src, buf, 0, CHUNK, pos)) > 0) {
+          let done = 0;
+          while (done < n) done += writeSync(dst, buf, done, n - done, pos + done);
+          pos += n;
+        }
+        if (n === 0) break;
+        await yieldToLoop();
+      }
+    } finally {
+      closeSync(dst);
+    }
+  } finally {
+    closeSync(src);
+  }
+}
