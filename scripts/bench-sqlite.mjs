@@ -3,7 +3,8 @@
 // an expert would write: `sqlite3 .backup` + `zstd -3 -T<cores>` + md5sum + sha256sum; restore against
 // `zstd -d` + `PRAGMA integrity_check`; verify against md5sum + sha256sum. Peak RSS from /usr/bin/time.
 // Usage: node scripts/bench-sqlite.mjs [--sizes 256,1024] [--dir /tmp/respaldo-bench] [--codec zstd|gzip] [--level N]
-// [--multi]
+// [--rounds N] [--multi]. With --rounds, each command runs once per round, in turn, and the median run is shown;
+// before each, `sync` and a read of the database, so that none pays for the writes of the one before.
 import Database from 'better-sqlite3';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -20,6 +21,9 @@ const codec = String(opt('codec', 'zstd'));
 const level = opt('level', undefined) === undefined ? undefined : Number(opt('level'));
 const cores = execFileSync('nproc').toString().trim();
 const multi = args.includes('--multi');
+const rounds = Number(opt('rounds', '1'));
+/** The run of median time (peak RSS and CPU of that same run). */
+const median = (rs) => [...rs].sort((a, b) => a.seconds - b.seconds)[Math.floor((rs.length - 1) / 2)];
 const repo = resolve(new URL('..', import.meta.url).pathname);
 mkdirSync(dir, { recursive: true });
 
@@ -119,41 +123,65 @@ for (const mib of sizes) {
   console.log(`${(statSync(file).size / 1048576).toFixed(0)} MiB; ratios are against the zstd pipeline`);
   const out = join(dir, 'baseline.db');
   const clean = () => ['', '.gz', '.zst'].forEach((x) => rmSync(`${out}${x}`, { force: true }));
-  clean();
-  const diy = timed('bash', ['-c', `sqlite3 "${file}" ".backup '${out}'" && gzip -6 "${out}"`]);
-  clean();
-  const pipe = timed('bash', [
-    '-c',
-    `sqlite3 "${file}" ".backup '${out}'" && zstd -q -3 -T${cores} --rm "${out}" && md5sum "${out}.zst" >/dev/null && sha256sum "${out}.zst" >/dev/null`,
-  ]);
-  const pipeVerify = timed('bash', ['-c', `md5sum "${out}.zst" >/dev/null && sha256sum "${out}.zst" >/dev/null`]);
   const restored = join(dir, 'restored.db');
-  rmSync(restored, { force: true });
-  const pipeRestore = timed('bash', [
-    '-c',
-    `zstd -q -d "${out}.zst" -o "${restored}" && sqlite3 "${restored}" 'PRAGMA integrity_check;' >/dev/null`,
-  ]);
-  rmSync(restored, { force: true });
-  clean();
   const backupDir = join(dir, 'backups');
-  rmSync(backupDir, { recursive: true, force: true });
   const cfg = respaldoConfig(`one_${mib}`, [file], backupDir);
-  const ours = respaldo(['create', '--config', cfg, '--no-files', '--json']);
-  const setId = execFileSync('ls', [backupDir])
-    .toString()
-    .split('\n')
-    .find((n) => /^\d{8}_/.test(n));
-  const ourVerify = respaldo(['verify', setId, '--config', cfg, '--json']);
-  const ourRestore = respaldo(['restore', setId, '--config', cfg, '--to', restored, '--yes', '--json']);
-  line('sqlite3 .backup && gzip -6 (do-it-yourself)', diy, pipe);
-  line(`sqlite3 .backup + zstd -3 -T${cores} + md5sum + sha256sum`, pipe);
-  line(`respaldo create (${codec}; integrity_check, row counts)`, ours, pipe);
-  line('md5sum + sha256sum of the stored file', pipeVerify);
-  line('respaldo verify', ourVerify, pipeVerify);
-  line('zstd -d + PRAGMA integrity_check', pipeRestore);
-  line('respaldo restore --to (verify, integrity, row counts)', ourRestore, pipeRestore);
-  rmSync(restored, { force: true });
-  rmSync(backupDir, { recursive: true, force: true });
+  // Before each timed command: what the one before wrote goes to disk (sync) and the database is read into the
+  // page cache, so no command pays for the writes of the one before it or finds the database evicted.
+  const settle = () => {
+    spawnSync('sync');
+    spawnSync('cat', [file], { stdio: ['ignore', 'ignore', 'ignore'] });
+  };
+  const runs = { diy: [], pipe: [], ours: [], pipeVerify: [], ourVerify: [], pipeRestore: [], ourRestore: [] };
+  for (let round = 0; round < rounds; round++) {
+    clean();
+    if (round === 0) {
+      settle();
+      runs.diy.push(timed('bash', ['-c', `sqlite3 "${file}" ".backup '${out}'" && gzip -6 "${out}"`]));
+      clean();
+    }
+    settle();
+    runs.pipe.push(
+      timed('bash', [
+        '-c',
+        `sqlite3 "${file}" ".backup '${out}'" && zstd -q -3 -T${cores} --rm "${out}" && md5sum "${out}.zst" >/dev/null && sha256sum "${out}.zst" >/dev/null`,
+      ]),
+    );
+    settle();
+    runs.pipeVerify.push(timed('bash', ['-c', `md5sum "${out}.zst" >/dev/null && sha256sum "${out}.zst" >/dev/null`]));
+    rmSync(restored, { force: true });
+    settle();
+    runs.pipeRestore.push(
+      timed('bash', [
+        '-c',
+        `zstd -q -d "${out}.zst" -o "${restored}" && sqlite3 "${restored}" 'PRAGMA integrity_check;' >/dev/null`,
+      ]),
+    );
+    rmSync(restored, { force: true });
+    clean();
+    rmSync(backupDir, { recursive: true, force: true });
+    settle();
+    runs.ours.push(respaldo(['create', '--config', cfg, '--no-files', '--json']));
+    const setId = execFileSync('ls', [backupDir])
+      .toString()
+      .split('\n')
+      .find((n) => /^\d{8}_/.test(n));
+    settle();
+    runs.ourVerify.push(respaldo(['verify', setId, '--config', cfg, '--json']));
+    settle();
+    runs.ourRestore.push(respaldo(['restore', setId, '--config', cfg, '--to', restored, '--yes', '--json']));
+    rmSync(restored, { force: true });
+    rmSync(backupDir, { recursive: true, force: true });
+  }
+  const m = Object.fromEntries(Object.entries(runs).map(([k, v]) => [k, median(v)]));
+  if (rounds > 1) console.log(`median of ${rounds} rounds (each command once per round, in turn)`);
+  line('sqlite3 .backup && gzip -6 (do-it-yourself)', m.diy, m.pipe);
+  line(`sqlite3 .backup + zstd -3 -T${cores} + md5sum + sha256sum`, m.pipe);
+  line(`respaldo create (${codec}; integrity_check, row counts)`, m.ours, m.pipe);
+  line('md5sum + sha256sum of the stored file', m.pipeVerify);
+  line('respaldo verify', m.ourVerify, m.pipeVerify);
+  line('zstd -d + PRAGMA integrity_check', m.pipeRestore);
+  line('respaldo restore --to (verify, integrity, row counts)', m.ourRestore, m.pipeRestore);
   if (multi) {
     const half = Math.max(64, Math.floor(mib / 2));
     const a = join(dir, `bench_${half}_a.db`);

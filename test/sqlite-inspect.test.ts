@@ -11,7 +11,8 @@ import { demoSetup, makeTmpDir, type DemoSetup } from './helpers/tmp.js';
 
 /**
  * The checks of a SQLite snapshot or restored copy (integrity_check and row counts, each in its own worker
- * thread, at once; on the calling thread for a file of 16 MiB or less: both ways give the same outcomes),
+ * thread at once, or one after the other in one beside compression; on the calling thread for a file of 16 MiB or
+ * less: every way gives the same outcomes),
  * and what a failed check does to a create: that database fails, nothing of it is stored.
  */
 
@@ -48,10 +49,12 @@ const leftovers = (backupDir: string) =>
   readdirSync(backupDir, { recursive: true, encoding: 'utf8' }).filter((n) => /\.scratch-|snapshot|\.tmp/.test(n));
 
 describe.each([
-  ['in worker threads', false],
-  ['on this thread', true],
-] as const)('inspectSqliteFile %s', (_, inline) => {
-  const inspectSqliteFile = (file: string, opts: { integrity?: boolean } = {}) => inspect(file, { ...opts, inline });
+  ['in two worker threads at once', false, 'io'],
+  ['in one worker thread, one after the other', false, 'cpu'],
+  ['on this thread', true, undefined],
+] as const)('inspectSqliteFile %s', (_, inline, alongside) => {
+  const inspectSqliteFile = (file: string, opts: { integrity?: boolean } = {}) =>
+    inspect(file, { ...opts, inline, ...(alongside ? { alongside } : {}) });
 
   it('a sound file: integrity ok, every table counted, its page size and count', async () => {
     const file = join(makeTmpDir(), 'ok.db');
@@ -131,7 +134,7 @@ describe.each([
     // The race itself, in a process of its own: with a stopped check it aborted in about a third of such runs.
     const module = join(REPO_ROOT, 'dist', 'drivers', 'sqlite', 'inspect.js');
     const script = `const { inspectSqliteFile } = await import(${JSON.stringify(module)});
-      for (let i = 0; i < 60; i++) await inspectSqliteFile(process.argv[1], { inline: false }).catch(() => undefined);
+      for (let i = 0; i < 60; i++) await inspectSqliteFile(process.argv[1], { inline: false, alongside: ${JSON.stringify(alongside)} }).catch(() => undefined);
       console.log('lived');`;
     const r = spawnSync(process.execPath, ['--input-type=module', '-e', script, cut], { encoding: 'utf8' });
     expect(r.stderr).not.toContain('FATAL ERROR');
@@ -140,7 +143,7 @@ describe.each([
 });
 
 describe('inspectSqliteFile chooses by size', () => {
-  it('a file of 16 MiB or less is checked on this thread, a larger one in two workers', async () => {
+  it('a file of 16 MiB or less is checked on this thread, a larger one in two workers, or one beside compression', async () => {
     const dir = makeTmpDir();
     const made = (name: string, bytes: number) => {
       const file = join(dir, name);
@@ -155,9 +158,12 @@ describe('inspectSqliteFile chooses by size', () => {
       expect(await inspect(small)).toMatchObject({ integrity: ['ok'], tables: { a: 1 } });
       expect(workers).not.toHaveBeenCalled();
       const large = made('large.db', INLINE_BYTES + 1024 * 1024);
+      const started = () => workers.mock.calls.filter(([event]) => event === 'exit').length;
       expect(await inspect(large)).toMatchObject({ integrity: ['ok'], tables: { a: 1 } });
-      // each of the two jobs listens once for its message, its error and its exit
-      expect(workers.mock.calls.filter(([event]) => event === 'message')).toHaveLength(2);
+      // each worker thread listens once for its exit: two at once beside I/O, one for both beside compression
+      expect(started()).toBe(2);
+      expect(await inspect(large, { alongside: 'cpu' })).toMatchObject({ integrity: ['ok'], tables: { a: 1 } });
+      expect(started()).toBe(3);
     } finally {
       workers.mockRestore();
     }

@@ -96,6 +96,12 @@ export interface OpenedDump {
    */
   file?: string;
   /**
+   * The same content as `stream` (and the same side effects: SQLite's row counts from its pages) read into the
+   * engine's buffers, which it reuses; used instead of `stream` (then destroyed unread) when the engine compresses.
+   * Read once to its end.
+   */
+  reader?(): BlockReader;
+  /**
    * Resolves once the producer finished successfully. Rejects when it failed, even if `stream`
    * ended cleanly (a dump that died mid-way can still close its pipe): exit code and stderr.
    */

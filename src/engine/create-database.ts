@@ -10,8 +10,14 @@ import {
 } from '../core/errors.js';
 import { formatBytes } from '../core/format.js';
 import { throttled, type Reporter } from '../core/events.js';
-import { type DatabaseConfig, type DatabaseEntry, type LoadedConfig, type StoredFile } from '../core/types.js';
-import type { DriverContext, DumpMember } from '../drivers/driver.js';
+import {
+  type BlockReader,
+  type DatabaseConfig,
+  type DatabaseEntry,
+  type LoadedConfig,
+  type StoredFile,
+} from '../core/types.js';
+import type { DriverContext, DumpMember, OpenedDump } from '../drivers/driver.js';
 import { driverFor } from '../drivers/registry.js';
 import { ensurePrivateDir, freeBytesAt } from './fs-util.js';
 import { storeStream } from './store.js';
@@ -139,7 +145,7 @@ export async function backupDatabase(
         }
       };
       const [storing, finishing, membering] = await Promise.allSettled([
-        storeStream(opened.stream, join(staging, file), {
+        storeStream(readerInstead(opened, part.compress) ?? opened.stream, join(staging, file), {
           ...(opened.file ? { sourceFile: opened.file } : {}),
           compress: part.compress,
           codec: plan.codec,
@@ -285,6 +291,13 @@ async function baseFor(
 }
 
 /** Free space on the disk of `dir`, for messages (null when it cannot be read). */
+/** The dump's own reader where it offers one and the engine compresses (its stream then destroyed unread). */
+function readerInstead(opened: OpenedDump, compress: boolean): BlockReader | undefined {
+  if (!compress || !opened.reader) return undefined;
+  opened.stream.destroy();
+  return opened.reader();
+}
+
 export async function freeSpace(dir: string): Promise<string | null> {
   const free = await freeBytesAt(dir);
   return free === null ? null : formatBytes(free);

@@ -3,10 +3,11 @@ import { createReadStream, existsSync, promises as fsp, statSync } from 'node:fs
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { isDiskFull, RespaldoError } from '../../core/errors.js';
-import type { DatabaseConfig } from '../../core/types.js';
+import type { BlockReader, DatabaseConfig } from '../../core/types.js';
 import { said } from '../../core/phrases.js';
 import type { BackupSession, DriverContext } from '../driver.js';
-import { inspectSqliteFile, integritySummary } from './inspect.js';
+import { inspectSqliteFile, inspectWithPageRows, integritySummary } from './inspect.js';
+import { PageRowCounter } from './page-rows.js';
 import { deltaOf, encodePageMap, pageMapOfImage, pageSizeOf, readPageMap, type PageMap } from './pages.js';
 import type { BackupRequest, DumpFacts } from '../driver.js';
 import { dbPath, openSource, sqliteError, schemaSql, removeQuietly, removeSideFiles } from './connection.js';
@@ -101,9 +102,14 @@ export async function backupSqlite(req: BackupRequest, ctx: DriverContext): Prom
   const size = statSync(snapshot).size;
   ctx.log('sqlite snapshot taken', { db: db.name, bytes: size, ms: Date.now() - started, method });
   ctx.reporter.emit({ type: 'item-progress', item: db.name, bytes: 0, ...said('step.snapshotStoring') });
-  const check = () =>
-    inspectSqliteFile(snapshot).then((info) => {
-      ctx.log('sqlite snapshot checked', { db: db.name, integrityMs: info.ms.integrity, countsMs: info.ms.counts });
+  // A full's rows are counted from the pages as the compressor reads them (page-rows.ts); a delta's with SQL.
+  const check = (pages?: { counter: PageRowCounter; passed: Promise<boolean> }) =>
+    (pages
+      ? inspectWithPageRows(snapshot, pages.counter, pages.passed)
+      : inspectSqliteFile(snapshot, { alongside: 'cpu' }).then((info) => ({ ...info, rowsFrom: 'sql' as const }))
+    ).then((info) => {
+      const { integrity: integrityMs, counts: countsMs } = info.ms;
+      ctx.log('sqlite snapshot checked', { db: db.name, integrityMs, countsMs, rowsFrom: info.rowsFrom });
       const damaged = info.integrity.length !== 1 || info.integrity[0] !== 'ok';
       if (damaged && req.purpose === 'safety') {
         const problems = integritySummary(info.integrity, 2);
@@ -151,11 +157,22 @@ export async function backupSqlite(req: BackupRequest, ctx: DriverContext): Prom
         extension: 'sqlite',
         compress: true,
         open: async () => {
-          const checked = check();
+          const counter = new PageRowCounter(size);
+          let counting = false;
+          let passed!: (whole: boolean) => void;
+          const whole = new Promise<boolean>((resolve) => (passed = resolve));
+          const checked = check({ counter, passed: whole });
           checked.catch(() => undefined);
           return {
-            stream: createReadStream(snapshot, { highWaterMark: 1 << 20 }),
+            // Read as a stream instead (never, as the engine compresses every SQLite file), no pages are noted.
+            stream: createReadStream(snapshot, { highWaterMark: 1 << 20 }).once('close', () => {
+              if (!counting) passed(false);
+            }),
             file: snapshot,
+            reader: () => {
+              counting = true;
+              return countingReader(snapshot, counter, passed);
+            },
             totalBytes: size,
             finished: checked,
           };
@@ -163,6 +180,38 @@ export async function backupSqlite(req: BackupRequest, ctx: DriverContext): Prom
       },
     ],
     cleanup: () => removeQuietly(snapshot),
+  };
+}
+
+/**
+ * Reads `file` from its start into the engine's buffers, each block noted by `counter` before the compressor has
+ * it; `passed(true)` once read to its end, `passed(false)` if closed before (the rows are then counted with SQL).
+ */
+function countingReader(file: string, counter: PageRowCounter, passed: (whole: boolean) => void): BlockReader {
+  let fh: fsp.FileHandle | undefined;
+  let pos = 0;
+  let ended = false;
+  return {
+    async read(into) {
+      fh ??= await fsp.open(file, 'r');
+      let filled = 0;
+      while (filled < into.length) {
+        const { bytesRead } = await fh.read(into, filled, into.length - filled, pos);
+        if (bytesRead === 0) break;
+        filled += bytesRead;
+        pos += bytesRead;
+      }
+      if (filled > 0) counter.observe(into.subarray(0, filled));
+      if (filled < into.length) ended = true; // the compressor reads no further after a short block
+      return filled;
+    },
+    async close() {
+      try {
+        await fh?.close();
+      } finally {
+        passed(ended);
+      }
+    },
   };
 }
 
