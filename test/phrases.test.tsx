@@ -273,6 +273,30 @@ describe('restore plan phrases', () => {
       'Interrupted during the swap. Qué hacer: Repita la operación cuando quiera.',
     );
     cleanup();
+    // an interruption after some databases were replaced: what was done on its way out, in Spanish too
+    const rollback = 'users: respaldo restore 20261122_020000 --db users --yes';
+    const after = new InterruptedError()
+      .withAftermath(phrase('note.restoredBefore', { stopped: 'inv', dbs: 'users', rollback }), {
+        restoredDatabases: ['users'],
+      })
+      .withAftermath(phrase('note.safetyRemoved', { id: '20261122_020500' }), { removedSafetySetIds: ['x'] });
+    expect(after.message).toBe(
+      `Interrupted; nothing partial was published. That was inv; restored before it stopped, so replaced: users. ${rollback}. ${english(phrase('note.safetyRemoved', { id: '20261122_020500' }))}`,
+    );
+    expect(after.details).toEqual({ restoredDatabases: ['users'], removedSafetySetIds: ['x'] });
+    const said = box(after);
+    expect(said).toContain(
+      `Interrumpido; no se publicó nada a medias. Eso fue inv; restauradas antes de que se detuviera, así que sustituidas: users. ${rollback}. ${PHRASES_ES['note.safetyRemoved']({ id: '20261122_020500' })}`,
+    );
+    expect(said).not.toContain('restored before it stopped');
+    cleanup();
+    // a message without words of its own stays English, aftermath included
+    const plain = new RespaldoError('failed', 'pg_restore failed.').withAftermath(
+      phrase('note.safetyRemoved', { id: 'y' }),
+      {},
+    );
+    expect(box(plain)).toContain(`pg_restore failed. ${english(phrase('note.safetyRemoved', { id: 'y' }))}`);
+    cleanup();
     const s = demoSetup();
     const cfg = await loadConfig({ configPath: s.configFile, env: {} });
     const full = await createBackup(cfg, { databases: ['users'], files: false }, silentReporter);

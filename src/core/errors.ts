@@ -10,8 +10,11 @@ export class RespaldoError extends Error {
   readonly kind: ExitKind;
   readonly hint: string | undefined;
   details: Record<string, unknown> | undefined;
-  /** `message` and `hint` as phrases, for the menu's languages (the common errors only). */
-  phrases: { message?: Phrase; hint?: Phrase } | undefined;
+  /**
+   * `message` and `hint` as phrases, for the menu's languages (the common errors only); `aftermath`, the sentences
+   * withAftermath added to the message, in order.
+   */
+  phrases: { message?: Phrase; hint?: Phrase; aftermath?: Phrase[] } | undefined;
 
   constructor(kind: ExitKind, message: string, hint?: string, details?: Record<string, unknown>) {
     super(message);
@@ -38,13 +41,15 @@ export class RespaldoError extends Error {
   }
 
   /**
-   * Adds what was done while this error was on its way out (a safety copy removed) to its message and details;
-   * the message's phrase goes, as it no longer says all (the menu then shows the English). Returns this error.
+   * Adds what was done while this error was on its way out (a safety copy removed, databases already replaced) to
+   * its message (one more sentence) and details; the sentence's phrase joins the message's, so the menu says it all
+   * in its language (a message without a phrase stays English). Returns this error.
    */
-  withAftermath(sentence: string, details: Record<string, unknown>): this {
-    this.message = `${this.message.replace(/\.?$/, '.')} ${sentence}`;
+  withAftermath(sentence: Phrase, details: Record<string, unknown>): this {
+    this.message = joinSentences([this.message, english(sentence)]);
     this.details = { ...this.details, ...details };
-    if (this.phrases?.message) this.phrases = { ...(this.phrases.hint ? { hint: this.phrases.hint } : {}) };
+    if (this.phrases?.message)
+      this.phrases = { ...this.phrases, aftermath: [...(this.phrases.aftermath ?? []), sentence] };
     return this;
   }
 
@@ -150,6 +155,11 @@ export class InterruptedError extends RespaldoError {
     if (message === undefined) this.withPhrases(phrase('error.interrupted'), phrase('error.interruptedHint'));
     else this.withHintPhrase(phrase('error.interruptedHint'));
   }
+}
+
+/** Sentences as one text: each after the one before, which gets its full stop if it has none. */
+export function joinSentences(sentences: readonly string[]): string {
+  return sentences.reduce((text, next) => `${text.replace(/\.?$/, '.')} ${next}`);
 }
 
 export function isRespaldoError(err: unknown): err is RespaldoError {

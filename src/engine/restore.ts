@@ -191,7 +191,7 @@ export async function executeRestore(
       // Interrupted or failed on the way: the error is all the caller gets, so it says what became of the copy.
       const gone = outcome.removedSafetySetIds;
       if (gone.length && err instanceof RespaldoError)
-        err.withAftermath(english(phrase('note.safetyRemoved', { id: gone.join(', ') })), {
+        err.withAftermath(phrase('note.safetyRemoved', { id: gone.join(', ') }), {
           removedSafetySetIds: gone,
         });
       // Databases restored before it stopped were replaced: said, with how to roll them back (the error's own
@@ -201,7 +201,7 @@ export async function executeRestore(
         const rollback = rollbackLines(plan, outcome).join(' ');
         const stopped = plan.databases.find((d) => !outcome.databases.some((o) => o.name === d.database));
         const words = { stopped: stopped?.database ?? 'files', dbs: restored.join(', '), rollback };
-        err.withAftermath(english(phrase('note.restoredBefore', words)), {
+        err.withAftermath(phrase('note.restoredBefore', words), {
           restoredDatabases: restored,
           safetySetIds: outcome.safetySetIds,
         });

@@ -5,7 +5,7 @@ import { InterruptedError, isRespaldoError } from '../core/errors.js';
 import { loadConfig } from '../config/load.js';
 import { writeLog } from '../engine/log.js';
 import { createEngineFacade, type EngineFacade } from './engine-facade.js';
-import { catalogue, detectLang, say, type Lang } from './i18n/index.js';
+import { catalogue, detectLang, say, sayMessage, type Lang } from './i18n/index.js';
 import { Menu } from './Menu.js';
 import { createTheme } from './theme.js';
 import { UiRoot } from './UiRoot.js';
@@ -99,7 +99,7 @@ export async function runMenu(opts: MenuOptions): Promise<number> {
     // spaces to the terminal's width (the terminal cut "changed" in two).
     const lang = detectLang(env, opts.lang);
     const width = Math.max(20, process.stdout.columns || 80);
-    const lines = [`${t.common.error}: ${say(lang, err.phrases?.message, err.message, theme.unicode)}`];
+    const lines = [`${t.common.error}: ${sayMessage(lang, err.phrases, err.message, theme.unicode)}`];
     if (err.hint) lines.push(`${t.common.hint}: ${say(lang, err.phrases?.hint, err.hint, theme.unicode)}`);
     process.stderr.write(lines.flatMap((l) => wrapWords(l, width, '  ')).join('\n') + '\n');
     return err.exitCode;

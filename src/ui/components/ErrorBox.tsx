@@ -1,6 +1,6 @@
 import { Box, Text } from 'ink';
 import { RespaldoError, asOperatorError } from '../../core/errors.js';
-import { say } from '../i18n/index.js';
+import { say, sayMessage } from '../i18n/index.js';
 import { useUi } from '../use-ui.js';
 
 /** Message and hint of an error the operator can act on; a bug gets its message and a bug hint, never a stack. */
@@ -20,7 +20,7 @@ export function ErrorBox({ error }: { error: unknown }) {
   const { t, lang, theme } = useUi();
   const described = describeError(error, t.common.bugHint);
   const phrases = error instanceof RespaldoError ? error.phrases : undefined;
-  const message = say(lang, phrases?.message, described.message, theme.unicode);
+  const message = sayMessage(lang, phrases, described.message, theme.unicode);
   const hint = say(lang, phrases?.hint, described.hint, theme.unicode);
   return (
     <Box flexDirection="column" borderStyle={theme.border} borderColor={theme.colors.error} paddingX={1}>

@@ -1,3 +1,4 @@
+import { joinSentences } from '../../core/errors.js';
 import type { Phrase } from '../../core/phrases.js';
 import { en, type Catalogue } from './en.js';
 import { es } from './es.js';
@@ -75,6 +76,20 @@ export function sayTarget(lang: Lang, target: string): string {
   const m = /^(new )?database ("(?:[^"]|"")*") on (.+?)(?: as (\S+))?$/.exec(target);
   if (!m) return target;
   return `${m[1] ? 'base nueva' : 'base'} ${m[2]} en ${m[3]}${m[4] ? ` como ${m[4]}` : ''}`;
+}
+
+/**
+ * An error's message in `lang`: its phrase, then the sentences added on its way out (RespaldoError.withAftermath);
+ * `english` (the error's message) where it has no phrase.
+ */
+export function sayMessage(
+  lang: Lang,
+  phrases: { message?: Phrase; aftermath?: Phrase[] } | undefined,
+  english: string,
+  unicode = true,
+): string {
+  if (lang === 'en' || !phrases?.message) return english;
+  return joinSentences([phrases.message, ...(phrases.aftermath ?? [])].map((p) => say(lang, p, english, unicode)));
 }
 
 export function say(lang: Lang, phrase: Phrase | undefined, english: string, unicode = true): string {

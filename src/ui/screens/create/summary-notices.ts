@@ -3,7 +3,7 @@ import { RespaldoError } from '../../../core/errors.js';
 import { describeError } from '../../components/ErrorBox.js';
 import type { OffsiteMark } from '../../engine-facade.js';
 import { foldSegs, foldText, type Row } from '../../fold.js';
-import { say } from '../../i18n/index.js';
+import { say, sayMessage } from '../../i18n/index.js';
 import type { UiContextValue } from '../../use-ui.js';
 import { chainNoteRows } from './ChainNotes.js';
 
@@ -46,7 +46,7 @@ export function summaryNotices(
     const phrases = verifyError instanceof RespaldoError ? verifyError.phrases : undefined;
     rows.push(
       ...foldText(
-        `${t.common.error}: ${say(lang, phrases?.message, described.message, theme.unicode)}`,
+        `${t.common.error}: ${sayMessage(lang, phrases, described.message, theme.unicode)}`,
         width,
         error,
         '  ',
