@@ -198,6 +198,24 @@ describe('restore plan phrases', () => {
       .replace(/\s+/g, ' ');
     expect(en).toContain('1. verify databases/users');
   });
+  it("the plan's files line is one sentence: the noun after the verb is not capitalised", async () => {
+    const s = demoSetup();
+    const cfg = await loadConfig({ configPath: s.configFile, env: {} });
+    const m = await createBackup(cfg, { databases: [], files: true }, silentReporter);
+    const to = join(s.dir, 'restored-files');
+    const plan = await planRestore(cfg, m.id, { databases: [], files: true, to });
+    for (const [lang, words] of [
+      ['es', 'Creará archivos ('],
+      ['en', 'Will create files ('],
+    ] as const) {
+      const f = renderUi(<PlanView plan={plan} />, { lang })
+        .lastFrame()!
+        .replace(/\s+/g, ' ');
+      expect(f).toContain(words);
+      expect(f).toContain(to);
+      cleanup();
+    }
+  });
   it('the safety line of databases refused before they were planned: in place they would be replaced and kept', () => {
     const refused = safetyOf(
       [],

@@ -281,6 +281,8 @@ export const en = {
     from: 'From set',
     willReplace: 'Will replace',
     willCreate: 'Will create',
+    /** What the plan creates of the set's files (mid-sentence: after willCreate). */
+    filesNoun: 'files',
     sizeLabel: 'size',
     estimate: (size: string, source: string | undefined) =>
       `about ${size} once restored (${source === 'recorded-database-size' ? 'database size when backed up' : source === 'database-file' ? 'the stored database file' : 'estimate from the dump size'})`,

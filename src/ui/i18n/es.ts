@@ -278,6 +278,8 @@ export const es: Catalogue = {
     from: 'Desde la copia',
     willReplace: 'Sustituirá',
     willCreate: 'Creará',
+    /** What the plan creates of the set's files (mid-sentence: after willCreate). */
+    filesNoun: 'archivos',
     sizeLabel: 'tamaño',
     estimate: (size: string, source: string | undefined) =>
       `unos ${size} una vez restaurada (${source === 'recorded-database-size' ? 'tamaño de la base al copiarla' : source === 'database-file' ? 'el archivo de la base copiado' : 'estimación por el tamaño del volcado'})`,

@@ -83,7 +83,7 @@ export function planRows(plan: RestorePlan, ui: PlanUi, width: number): Row[] {
       [
         { text: '  ' },
         { text: t.restore.willCreate, bold: true, color: theme.colors.ok },
-        { text: ` ${t.details.files} (${f.count}, ${formatBytes(f.bytes)}) ${arrow} ${f.to}` },
+        { text: ` ${t.restore.filesNoun} (${f.count}, ${formatBytes(f.bytes)}) ${arrow} ${f.to}` },
       ],
       '    ',
     );
