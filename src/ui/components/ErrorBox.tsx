@@ -1,7 +1,8 @@
-import { Box, Text } from 'ink';
+import { Box } from 'ink';
 import { RespaldoError, asOperatorError } from '../../core/errors.js';
 import { say, sayMessage } from '../i18n/index.js';
 import { useUi } from '../use-ui.js';
+import { Para } from './Para.js';
 
 /** Message and hint of an error the operator can act on; a bug gets its message and a bug hint, never a stack. */
 export function describeError(caught: unknown, bugHint: string): { message: string; hint: string } {
@@ -24,14 +25,10 @@ export function ErrorBox({ error }: { error: unknown }) {
   const hint = say(lang, phrases?.hint, described.hint, theme.unicode);
   return (
     <Box flexDirection="column" borderStyle={theme.border} borderColor={theme.colors.error} paddingX={1}>
-      <Text color={theme.colors.error} bold wrap="wrap">
-        {t.common.error}: {message}
-      </Text>
-      {hint ? (
-        <Text wrap="wrap">
-          {t.common.hint}: {hint}
-        </Text>
-      ) : null}
+      <Para color={theme.colors.error} bold>
+        {`${t.common.error}: ${message}`}
+      </Para>
+      {hint ? <Para>{`${t.common.hint}: ${hint}`}</Para> : null}
     </Box>
   );
 }

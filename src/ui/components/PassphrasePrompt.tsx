@@ -6,6 +6,7 @@ import { useUi } from '../use-ui.js';
 import { ErrorBox } from './ErrorBox.js';
 import { Screen } from './Screen.js';
 import { TextField } from './TextField.js';
+import { Para } from './Para.js';
 
 /**
  * A passphrase the menu asks before decrypting: of a protected identity file (`identity`), or of a set
@@ -29,11 +30,11 @@ export function PassphraseView(props: {
       title={`${props.titlePrefix}: ${ofSet ? t.restore.setPassphraseTitle : t.restore.passphraseTitle}`}
       help={props.help}
     >
-      <Text wrap="wrap">
+      <Para>
         {ofSet
           ? t.restore.setPassphraseIntro(props.setId)
           : t.restore.passphraseIntro(facade.config().identityFile ?? '')}
-      </Text>
+      </Para>
       {props.error ? <ErrorBox error={props.error} /> : null}
       <Box marginTop={1}>
         <TextField label={t.restore.passphraseLabel} value={'*'.repeat(props.length)} focused={!props.busyText} />

@@ -353,6 +353,7 @@ export function ConfigureScheduleScreen({ onBack, onSaved }: { onBack: () => voi
                 </Text>
               ))
             ) : (
+              // Ink's wrap here: the preview column is as wide as what it shows, which a Para would narrow
               <Text color={theme.colors.error} wrap="wrap">
                 {t.schedule.invalid}: {p.error}
               </Text>

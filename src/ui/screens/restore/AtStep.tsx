@@ -5,6 +5,7 @@ import { TextField } from '../../components/TextField.js';
 import type { WizardState } from '../../restore-wizard.js';
 import { useBodyRows } from '../../use-screen-size.js';
 import { useUi } from '../../use-ui.js';
+import { Para } from '../../components/Para.js';
 
 /** "As of a date and time": the time (local) and the databases to bring back to it; then the target and the plan. */
 export function AtStep({ state }: { state: WizardState }) {
@@ -29,9 +30,7 @@ export function AtStep({ state }: { state: WizardState }) {
         height={Math.max(3, body - 8)}
       />
       <Box marginTop={1}>
-        <Text color={theme.colors.muted} wrap="wrap">
-          {t.restore.atNote}
-        </Text>
+        <Para color={theme.colors.muted}>{t.restore.atNote}</Para>
       </Box>
       {state.problem ? <Text color={theme.colors.error}>{t.restore[state.problem]}</Text> : null}
     </Screen>

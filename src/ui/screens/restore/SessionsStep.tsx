@@ -6,6 +6,7 @@ import { connectedSessions } from '../../restore-wizard.js';
 import { useBodyRows } from '../../use-screen-size.js';
 import { useUi } from '../../use-ui.js';
 import { sayTarget } from '../../i18n/index.js';
+import { Para } from '../../components/Para.js';
 
 /** Only connected sessions stop an in-place restore: they are listed; close them at the swap? (default no) */
 export function SessionsStep({ plan, choice }: { plan: RestorePlan | null; choice: 0 | 1 }) {
@@ -25,7 +26,7 @@ export function SessionsStep({ plan, choice }: { plan: RestorePlan | null; choic
         </Box>
       }
     >
-      <Text wrap="wrap">{t.restore.sessionsIntro}</Text>
+      <Para>{t.restore.sessionsIntro}</Para>
       {connected.map((d) => {
         const all = d.state.inUseBy;
         const shown = all.length > perDb ? all.slice(0, perDb - 1) : all;
@@ -49,7 +50,7 @@ export function SessionsStep({ plan, choice }: { plan: RestorePlan | null; choic
           </Box>
         );
       })}
-      <Text wrap="wrap">{t.restore.sessionsRisk}</Text>
+      <Para>{t.restore.sessionsRisk}</Para>
     </Screen>
   );
 }

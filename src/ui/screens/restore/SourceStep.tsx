@@ -1,8 +1,9 @@
-import { Box, Text } from 'ink';
+import { Box } from 'ink';
 import { Screen } from '../../components/Screen.js';
 import { SelectList } from '../../components/SelectList.js';
 import type { WizardState } from '../../restore-wizard.js';
 import { useUi } from '../../use-ui.js';
+import { Para } from '../../components/Para.js';
 
 /** Step 0, when destinations are configured: restore from this server's backup folder or from a destination. */
 export function SourceStep({ state }: { state: WizardState }) {
@@ -15,9 +16,7 @@ export function SourceStep({ state }: { state: WizardState }) {
     <Screen title={`${t.restore.title}: ${t.restore.sourceTitle}`} help={t.help.pickSource}>
       <SelectList items={items} index={state.sourceIndex} />
       <Box marginTop={1}>
-        <Text color={theme.colors.muted} wrap="wrap">
-          {t.restore.sourceNote}
-        </Text>
+        <Para color={theme.colors.muted}>{t.restore.sourceNote}</Para>
       </Box>
     </Screen>
   );

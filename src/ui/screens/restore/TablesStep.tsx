@@ -4,6 +4,7 @@ import { Screen } from '../../components/Screen.js';
 import type { WizardDerived, WizardState } from '../../restore-wizard.js';
 import { useBodyRows } from '../../use-screen-size.js';
 import { useUi } from '../../use-ui.js';
+import { Para } from '../../components/Para.js';
 
 /** Step 3b, one PostgreSQL database side by side: all its tables, or some of them. */
 export function TablesStep({ state, derived }: { state: WizardState; derived: WizardDerived }) {
@@ -22,9 +23,7 @@ export function TablesStep({ state, derived }: { state: WizardState; derived: Wi
     <Screen title={`${t.restore.title}: ${state.manifest ? state.manifest.id : ''}`} help={t.help.pickTables}>
       <Text bold>{t.restore.pickTables(onlyDb?.name ?? '')}</Text>
       <CheckboxList items={items} cursor={state.tableCursor} focused height={Math.max(3, body - 5)} />
-      <Text color={theme.colors.muted} wrap="wrap">
-        {t.restore.tablesNote}
-      </Text>
+      <Para color={theme.colors.muted}>{t.restore.tablesNote}</Para>
     </Screen>
   );
 }
