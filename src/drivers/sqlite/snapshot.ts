@@ -1,6 +1,7 @@
 import Database from 'better-sqlite3';
 import { closeSync, constants, fstatSync, ftruncateSync, openSync, readSync, writeSync } from 'node:fs';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
+import { isDiskFull } from '../../core/errors.js';
 import { removeSideFiles } from './connection.js';
 
 /**
@@ -40,17 +41,18 @@ export async function copySnapshot(
     conn.exec('COMMIT');
   }
   if (mode === 'wal') {
-    const copy = new Database(snapshot, { fileMustExist: true });
+    let replayed: { pageCount: number; pageSize: number } | undefined;
     try {
-      copy.pragma('synchronous = OFF');
-      const [r] = copy.pragma('wal_checkpoint(TRUNCATE)') as { busy: number; log: number; checkpointed: number }[];
-      if (!r || r.busy !== 0 || r.log !== r.checkpointed) return undefined;
-      // The copy may hold commits made after the transaction began: its own size is what counts.
-      pageCount = copy.pragma('page_count', { simple: true }) as number;
-      pageSize = copy.pragma('page_size', { simple: true }) as number;
-    } finally {
-      copy.close();
+      replayed = replayCopiedWal(snapshot);
+    } catch (err) {
+      // Writing the scratch copy failed, not reading the live database: a full disk is said as such; anything
+      // else makes the caller take the backup API instead (it was "disk I/O error" against a sound database).
+      if (isDiskFull(err)) throw err;
+      const why = err instanceof Error ? err.message : String(err);
+      throw new Error(`replaying the copied -wal into the snapshot failed: ${why}`, { cause: err });
     }
+    if (!replayed) return undefined;
+    ({ pageCount, pageSize } = replayed);
     await removeSideFiles(snapshot);
   }
   // SQLite's size of the database is its page count; a file longer than that (never shortened after a crash, say)
@@ -65,6 +67,29 @@ export async function copySnapshot(
     closeSync(fd);
   }
   return { pageCount, pageSize, mode };
+}
+
+/**
+ * Opens the copy (its -wal beside it), which replays the -wal's whole commits, and checkpoints them into the
+ * file. In exclusive locking mode from the first access, SQLite keeps the WAL index in memory: no -shm is made
+ * beside the copy (a file of 32 KiB SQLite fills before it maps it, which on a full disk failed as a "disk I/O
+ * error"). Returns the copy's page count and size, or undefined when the checkpoint did not take every frame.
+ */
+function replayCopiedWal(snapshot: string): { pageCount: number; pageSize: number } | undefined {
+  const copy = new Database(snapshot, { fileMustExist: true });
+  try {
+    copy.pragma('locking_mode = EXCLUSIVE');
+    copy.pragma('synchronous = OFF');
+    const [r] = copy.pragma('wal_checkpoint(TRUNCATE)') as { busy: number; log: number; checkpointed: number }[];
+    if (!r || r.busy !== 0 || r.log !== r.checkpointed) return undefined;
+    // The copy may hold commits made after the transaction began: its own size is what counts.
+    return {
+      pageCount: copy.pragma('page_count', { simple: true }) as number,
+      pageSize: copy.pragma('page_size', { simple: true }) as number,
+    };
+  } finally {
+    copy.close();
+  }
 }
 
 const CHUNK = 1 << 20;
