@@ -18,7 +18,7 @@ import {
   defaultCodecName,
   type CodecName,
 } from '../src/engine/codec.js';
-import { fileBlockReader } from '../src/engine/fs-util.js';
+import { fileBlockReader } from '../src/core/block-reader.js';
 import { storeStream } from '../src/engine/store.js';
 import { makeTmpDir } from './helpers/tmp.js';
 

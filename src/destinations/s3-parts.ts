@@ -10,7 +10,7 @@ import type { FileHandle } from 'node:fs/promises';
 import type { ClientRequest } from 'node:http';
 import { createRequire } from 'node:module';
 import { Readable } from 'node:stream';
-import { handleBlockReader } from '../engine/fs-util.js';
+import { handleBlockReader } from '../core/block-reader.js';
 
 /** A fixed number of equal buffers, allocated when first needed, handed out and given back. */
 export class BufferPool {

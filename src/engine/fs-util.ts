@@ -1,9 +1,7 @@
 import { existsSync, promises as fsp } from 'node:fs';
-import type { FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 
 import { DIR_MODE, fsyncPath } from '../core/durable-fs.js';
-import type { BlockReader } from '../core/types.js';
 
 export { DIR_MODE, FILE_MODE, fsyncPath, writeFileAtomic } from '../core/durable-fs.js';
 
@@ -58,37 +56,4 @@ export async function freeBytesAt(dir: string): Promise<number | null> {
   } catch {
     return null;
   }
-}
-
-/**
- * An open file, which nothing changes meanwhile, read from its start as a BlockReader (into the caller's
- * buffers, each filled whole but the last); `close` closes it.
- */
-export function handleBlockReader(fh: FileHandle): BlockReader {
-  let pos = 0;
-  return {
-    async read(into) {
-      let filled = 0;
-      while (filled < into.length) {
-        const { bytesRead } = await fh.read(into, filled, into.length - filled, pos);
-        if (bytesRead === 0) break;
-        filled += bytesRead;
-        pos += bytesRead;
-      }
-      return filled;
-    },
-    close: () => fh.close(),
-  };
-}
-
-/** handleBlockReader of the file at `path`, opened at the first read. */
-export function fileBlockReader(path: string): BlockReader {
-  let reader: BlockReader | undefined;
-  return {
-    async read(into) {
-      reader ??= handleBlockReader(await fsp.open(path, 'r'));
-      return reader.read(into);
-    },
-    close: async () => reader?.close(),
-  };
 }

@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { Readable, Transform, type Duplex, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { FILE_MODE, fileBlockReader, fsyncPath } from './fs-util.js';
+import { fileBlockReader } from '../core/block-reader.js';
+import { FILE_MODE, fsyncPath } from './fs-util.js';
 import type { BlockReader, CodecName, PlainHashes } from '../core/types.js';
 import { BlockCompressor, compressedBlocks } from './codec.js';
 

@@ -8,6 +8,7 @@ import { said } from '../../core/phrases.js';
 import type { BackupSession, DriverContext } from '../driver.js';
 import { inspectSqliteFile, inspectWithPageRows, integritySummary } from './inspect.js';
 import { PageRowCounter } from './page-rows.js';
+import { fileBlockReader } from '../../core/block-reader.js';
 import { deltaOf, encodePageMap, pageMapOfImage, pageSizeOf, readPageMap, type PageMap } from './pages.js';
 import type { BackupRequest, DumpFacts } from '../driver.js';
 import { dbPath, openSource, sqliteError, schemaSql, removeQuietly, removeSideFiles } from './connection.js';
@@ -188,26 +189,18 @@ export async function backupSqlite(req: BackupRequest, ctx: DriverContext): Prom
  * it; `passed(true)` once read to its end, `passed(false)` if closed before (the rows are then counted with SQL).
  */
 function countingReader(file: string, counter: PageRowCounter, passed: (whole: boolean) => void): BlockReader {
-  let fh: fsp.FileHandle | undefined;
-  let pos = 0;
+  const reader = fileBlockReader(file);
   let ended = false;
   return {
     async read(into) {
-      fh ??= await fsp.open(file, 'r');
-      let filled = 0;
-      while (filled < into.length) {
-        const { bytesRead } = await fh.read(into, filled, into.length - filled, pos);
-        if (bytesRead === 0) break;
-        filled += bytesRead;
-        pos += bytesRead;
-      }
+      const filled = await reader.read(into);
       if (filled > 0) counter.observe(into.subarray(0, filled));
       if (filled < into.length) ended = true; // the compressor reads no further after a short block
       return filled;
     },
     async close() {
       try {
-        await fh?.close();
+        await reader.close();
       } finally {
         passed(ended);
       }
