@@ -26,6 +26,8 @@ function makeDb(file: string, pageSize: number, scale = 1): void {
     CREATE TABLE blobs (id INTEGER PRIMARY KEY, data BLOB);
     CREATE TABLE tags (tag TEXT PRIMARY KEY, weight INTEGER) WITHOUT ROWID;
     CREATE TABLE "empty ""one""" (x);
+    CREATE TABLE sqliteish (x);
+    INSERT INTO sqliteish VALUES (1), (2), (3);
     CREATE TABLE scratch (id INTEGER PRIMARY KEY, pad BLOB);`);
   const n = 3000 * scale;
   db.prepare(
@@ -74,8 +76,10 @@ describe('PageRowCounter', () => {
       makeDb(file, pageSize);
       const bytes = readFileSync(file);
       const expected = rowCounts(file);
-      expect(Object.keys(expected)).toHaveLength(4);
+      expect(Object.keys(expected)).toHaveLength(5);
       expect(expected['tags']).toBe(2500);
+      // a table whose name starts with "sqlite" is the user's (only "sqlite_" is SQLite's own)
+      expect(expected['sqliteish']).toBe(3);
       for (const block of [1 << 20, pageSize, 777, 100_003]) {
         const counter = counted(bytes, block);
         expect(counter.rows(roots(file)), `blocks of ${block}`).toEqual(expected);

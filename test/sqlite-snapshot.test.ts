@@ -1,4 +1,4 @@
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, statSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
@@ -76,6 +76,17 @@ function facts(file: string): { total: number; accounts: number; transfers: numb
   }
 }
 
+/** Keeps a child process that committed `rows` rows in WAL mode with its commits still in the -wal. */
+const HOLDER = `
+const Database = require('better-sqlite3');
+const db = new Database(process.argv[1]);
+db.pragma('wal_autocheckpoint = 0');
+const ins = db.prepare('INSERT INTO t (v) VALUES (?)');
+for (let i = 0; i < Number(process.argv[2]); i++) ins.run('r' + i);
+process.stdout.write('held\\n');
+setInterval(() => {}, 1000);
+`;
+
 describe('SQLite snapshot copied under a read transaction', () => {
   for (const mode of ['wal', 'delete']) {
     it(`${mode} mode: each copy taken while another process commits${mode === 'wal' ? ' and checkpoints' : ''} is whole and consistent`, async () => {
@@ -124,4 +135,86 @@ describe('SQLite snapshot copied under a read transaction', () => {
       expect([...seen].sort((a, b) => a - b)).toEqual(seen);
     }, 120_000);
   }
+
+  it('a database path that is a symlink: the -wal beside the real file is copied too (its commits are in the copy)', async () => {
+    const dir = makeTmpDir();
+    mkdirSync(join(dir, 'real'));
+    mkdirSync(join(dir, 'link'));
+    const real = join(dir, 'real', 'app.db');
+    const link = join(dir, 'link', 'app.db');
+    const db = new Database(real);
+    db.pragma('journal_mode = WAL');
+    db.exec("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT); INSERT INTO t (v) VALUES ('base')");
+    db.close();
+    symlinkSync(real, link);
+    const holder = startNode(['-e', HOLDER, link, '100']);
+    let out = '';
+    holder.stdout!.setEncoding('utf8').on('data', (d: string) => (out += d));
+    try {
+      await waitFor(() => out.includes('held'), 'the holder to commit', 30_000);
+      expect(statSync(`${real}-wal`).size).toBeGreaterThan(0);
+      const conn = new Database(link, { readonly: true, fileMustExist: true });
+      const snapshot = join(dir, 'snap.db');
+      try {
+        expect(await copySnapshot(conn, link, snapshot)).toMatchObject({ mode: 'wal' });
+      } finally {
+        conn.close();
+      }
+      expect(integrityCheck(snapshot)).toEqual(['ok']);
+      const copy = new Database(snapshot, { readonly: true });
+      try {
+        expect(copy.prepare('SELECT count(*) FROM t').pluck().get()).toBe(101);
+      } finally {
+        copy.close();
+      }
+    } finally {
+      holder.kill('SIGKILL');
+      await new Promise((r) => holder.once('close', r));
+    }
+  });
+
+  it('two copies of one file at once in this process (two config entries naming it): neither is torn', async () => {
+    const dir = makeTmpDir();
+    const bank = join(dir, 'bank.db');
+    makeBank(bank, 'delete');
+    // bulk, so that each copy takes a moment
+    const db = new Database(bank);
+    db.exec('CREATE TABLE filler (id INTEGER PRIMARY KEY, data BLOB)');
+    db.prepare(
+      'WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 5000) INSERT INTO filler (data) SELECT randomblob(8000) FROM n',
+    ).run();
+    db.close();
+    const writer = startNode(['-e', WRITER, bank, 'delete']);
+    let out = '';
+    let errOut = '';
+    writer.stdout!.setEncoding('utf8').on('data', (d: string) => (out += d));
+    writer.stderr!.setEncoding('utf8').on('data', (d: string) => (errOut += d));
+    const count = () => Number([...out.matchAll(/count (\d+)/g)].pop()?.[1] ?? 0);
+    try {
+      await waitFor(() => count() > 100, 'the writer to commit transfers', 30_000);
+      for (let round = 0; round < 8; round++) {
+        const before = count();
+        const copies = ['a', 'b'].map(async (name) => {
+          const conn = new Database(bank, { readonly: true, fileMustExist: true });
+          conn.pragma('busy_timeout = 10000');
+          const snapshot = join(dir, `${name}-${round}.db`);
+          try {
+            await copySnapshot(conn, bank, snapshot);
+          } finally {
+            conn.close();
+          }
+          return snapshot;
+        });
+        for (const snapshot of await Promise.all(copies)) {
+          expect(integrityCheck(snapshot), snapshot).toEqual(['ok']);
+          expect(facts(snapshot).total, snapshot).toBe(ACCOUNTS * START);
+        }
+        await waitFor(() => count() > before + 10, 'the writer to keep committing', 30_000);
+      }
+    } finally {
+      writer.kill('SIGKILL');
+      await new Promise((r) => writer.once('close', r));
+    }
+    expect(errOut).toBe('');
+  }, 120_000);
 });

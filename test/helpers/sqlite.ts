@@ -10,7 +10,9 @@ export function tableNames(file: string): string[] {
   const db = new Database(file, { readonly: true, fileMustExist: true });
   try {
     return db
-      .prepare("SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
+      .prepare(
+        "SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name",
+      )
       .pluck()
       .all() as string[];
   } finally {
@@ -27,13 +29,15 @@ export function dbDigest(file: string): { schema: string[]; tables: Record<strin
   try {
     const schema = db
       .prepare(
-        "SELECT type || ' ' || name || ': ' || coalesce(sql, '') FROM sqlite_schema WHERE name NOT LIKE 'sqlite_%' ORDER BY type, name",
+        "SELECT type || ' ' || name || ': ' || coalesce(sql, '') FROM sqlite_schema WHERE name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY type, name",
       )
       .pluck()
       .all() as string[];
     const tables: Record<string, { rows: number; sha256: string }> = {};
     const names = db
-      .prepare("SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
+      .prepare(
+        "SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name",
+      )
       .pluck()
       .all() as string[];
     for (const t of names) {
@@ -69,7 +73,9 @@ export function rowCounts(file: string): Record<string, number> {
   try {
     const out: Record<string, number> = {};
     for (const t of db
-      .prepare("SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
+      .prepare(
+        "SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name",
+      )
       .pluck()
       .all() as string[]) {
       out[t] = db

@@ -143,7 +143,7 @@ export function unreadableCopy(name: string, err: unknown): unknown {
 export function schemaSql(conn: Database.Database): string[] {
   const rows = conn
     .prepare(
-      `SELECT sql FROM sqlite_schema WHERE sql IS NOT NULL AND name NOT LIKE 'sqlite_%'
+      `SELECT sql FROM sqlite_schema WHERE sql IS NOT NULL AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'
        ORDER BY CASE type WHEN 'table' THEN 0 WHEN 'index' THEN 1 WHEN 'view' THEN 2 ELSE 3 END, rowid`,
     )
     .pluck()

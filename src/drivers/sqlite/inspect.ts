@@ -40,7 +40,7 @@ interface Counts {
 }
 
 export const TABLES_SQL =
-  "SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name";
+  "SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name";
 
 // A worker opens its own read-only connection and runs its jobs on it one after the other, posting each job's
 // outcome as it ends. better-sqlite3's default page cache is 16 MiB; the checks read each page about once: with

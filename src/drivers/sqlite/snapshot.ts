@@ -1,5 +1,17 @@
 import Database from 'better-sqlite3';
-import { closeSync, constants, fstatSync, ftruncateSync, openSync, readSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  constants,
+  fstatSync,
+  ftruncateSync,
+  openSync,
+  readSync,
+  realpathSync,
+  statfsSync,
+  statSync,
+  writeSync,
+} from 'node:fs';
+import { dirname } from 'node:path';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { isDiskFull } from '../../core/errors.js';
 import { removeSideFiles } from './connection.js';
@@ -29,6 +41,35 @@ export async function copySnapshot(
   file: string,
   snapshot: string,
 ): Promise<{ pageCount: number; pageSize: number; mode: string } | undefined> {
+  // SQLite opens the file a symlink names and keeps its -wal beside that file, not beside the link: a copy of
+  // the link's "-wal" (none) left the snapshot without the commits still in the WAL.
+  const real = realpathSync(file);
+  const { dev, ino } = statSync(real);
+  const key = `${dev}:${ino}`;
+  // One copy of a file at a time in this process (two config entries can name the same file): closing any
+  // descriptor of a file drops every POSIX lock the process holds on it, SQLite's SHARED lock of another copy's
+  // read transaction included, and writers then changed the file under that copy (torn snapshots).
+  const before = copying.get(key);
+  let done!: () => void;
+  const mine = new Promise<void>((resolve) => (done = resolve));
+  copying.set(key, mine);
+  try {
+    await before;
+    return await copyLocked(conn, real, snapshot);
+  } finally {
+    done();
+    if (copying.get(key) === mine) copying.delete(key);
+  }
+}
+
+/** Copies of a file under way in this process, by device and inode: each waits for the one before. */
+const copying = new Map<string, Promise<void>>();
+
+async function copyLocked(
+  conn: Database.Database,
+  file: string,
+  snapshot: string,
+): Promise<{ pageCount: number; pageSize: number; mode: string } | undefined> {
   const mode = String(conn.pragma('journal_mode', { simple: true })).toLowerCase();
   let pageCount: number;
   let pageSize: number;
@@ -38,6 +79,7 @@ export async function copySnapshot(
     conn.prepare('SELECT count(*) FROM sqlite_schema').get();
     pageCount = conn.pragma('page_count', { simple: true }) as number;
     pageSize = conn.pragma('page_size', { simple: true }) as number;
+    roomFor(snapshot, [file, ...(mode === 'wal' ? [`${file}-wal`] : [])]);
     await copyBytes(file, snapshot);
     if (mode === 'wal') await copyBytes(`${file}-wal`, `${snapshot}-wal`, { missingOk: true });
   } finally {
@@ -93,6 +135,33 @@ function replayCopiedWal(snapshot: string): { pageCount: number; pageSize: numbe
   } finally {
     copy.close();
   }
+}
+
+/**
+ * Refuses (ENOSPC, said as a full disk) a copy of `files` that cannot fit beside `snapshot`, before a byte is
+ * written: filling the disk with a copy that fails anyway made the other databases of the set, stored at the same
+ * time, fail with it.
+ */
+function roomFor(snapshot: string, files: string[]): void {
+  let need = 0;
+  for (const f of files) {
+    try {
+      need += statSync(f).size;
+    } catch {
+      /* no -wal */
+    }
+  }
+  let free: number;
+  try {
+    const st = statfsSync(dirname(snapshot));
+    free = st.bavail * st.bsize;
+  } catch {
+    return; // cannot tell: the copy says
+  }
+  if (need > free)
+    throw Object.assign(new Error(`ENOSPC: no space left on device, ${need} bytes to copy, ${free} free`), {
+      code: 'ENOSPC',
+    });
 }
 
 const CHUNK = 1 << 20;
