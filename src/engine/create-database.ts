@@ -290,7 +290,6 @@ async function baseFor(
   return { setId: baseId, entry, openPart: (role) => openStoredPart(dir, entry, role) };
 }
 
-/** Free space on the disk of `dir`, for messages (null when it cannot be read). */
 /** The dump's own reader where it offers one and the engine compresses (its stream then destroyed unread). */
 function readerInstead(opened: OpenedDump, compress: boolean): BlockReader | undefined {
   if (!compress || !opened.reader) return undefined;
@@ -298,6 +297,7 @@ function readerInstead(opened: OpenedDump, compress: boolean): BlockReader | und
   return opened.reader();
 }
 
+/** Free space on the disk of `dir`, for messages (null when it cannot be read). */
 export async function freeSpace(dir: string): Promise<string | null> {
   const free = await freeBytesAt(dir);
   return free === null ? null : formatBytes(free);
