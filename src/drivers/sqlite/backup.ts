@@ -209,7 +209,7 @@ function countingReader(file: string, counter: PageRowCounter, passed: (whole: b
 }
 
 /**
- * The safety copy of a database SQLite cannot read: the file and its -wal stored byte for byte
+ * The safety copy of a database SQLite cannot read: the file and its -wal or -journal stored byte for byte
  * (format `sqlite-raw`), so what a restore replaces is never lost, even when it is damaged.
  */
 function rawCopySession(db: DatabaseConfig, cause: unknown, ctx: DriverContext): BackupSession {
@@ -229,6 +229,9 @@ function rawCopySession(db: DatabaseConfig, cause: unknown, ctx: DriverContext):
   });
   const parts = [part('main', file)];
   if (existsSync(`${file}-wal`)) parts.push(part('wal', `${file}-wal`));
+  // A writer that died mid-transaction left a hot journal: the file alone is half a transaction, and the restore
+  // removes the journal beside it, so the only way back to the last commit is this copy of it.
+  if (existsSync(`${file}-journal`)) parts.push(part('journal', `${file}-journal`));
   return { parts, cleanup: async () => undefined };
 }
 
