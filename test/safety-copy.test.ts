@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Manifest } from '../src/core/types.js';
@@ -53,43 +53,58 @@ process.kill(process.pid, 'SIGKILL');
 `;
 
 describe('safety copy of a database a writer left with a hot journal', () => {
-  it('keeps the -journal with the file: put back by hand, SQLite rolls the half transaction back', async () => {
-    const s = demoSetup();
-    const m = parseJsonOutput<Manifest>((await cli(s, ['create', '--json', '--no-files'])).stdout);
-    const live = s.dbs.inventario;
-    const db = new Database(live);
-    db.pragma('journal_mode = DELETE');
-    db.close();
-    const committed = dbDigest(live);
-    const r = await runShell(`${[process.execPath, '-e', DIES_MID_TRANSACTION, live].map(shq).join(' ')}`, {
-      cwd: REPO_ROOT, // where better-sqlite3 is found
-    });
-    expect(r.code, describeResult(r)).toBe(137);
-    const journal = readFileSync(`${live}-journal`);
-    expect(journal.length).toBeGreaterThan(0);
-    const halfFile = readFileSync(live);
+  it.each([
+    { how: 'its path the file', linked: false },
+    { how: 'its path a symlink, the journal beside the file it names', linked: true },
+  ])(
+    'keeps the -journal with the file ($how): put back by hand, SQLite rolls the half transaction back',
+    async ({ linked }) => {
+      const s = demoSetup();
+      const m = parseJsonOutput<Manifest>((await cli(s, ['create', '--json', '--no-files'])).stdout);
+      let live = s.dbs.inventario;
+      if (linked) {
+        mkdirSync(join(s.dir, 'volume'));
+        live = join(s.dir, 'volume', 'inventario.db');
+        renameSync(s.dbs.inventario, live);
+        symlinkSync(live, s.dbs.inventario);
+      }
+      const db = new Database(live);
+      db.pragma('journal_mode = DELETE');
+      db.close();
+      const committed = dbDigest(live);
+      const r = await runShell(
+        `${[process.execPath, '-e', DIES_MID_TRANSACTION, s.dbs.inventario].map(shq).join(' ')}`,
+        {
+          cwd: REPO_ROOT, // where better-sqlite3 is found
+        },
+      );
+      expect(r.code, describeResult(r)).toBe(137);
+      const journal = readFileSync(`${live}-journal`);
+      expect(journal.length).toBeGreaterThan(0);
+      const halfFile = readFileSync(live);
 
-    const out = parseJsonOutput<{ ok: boolean; safetySetIds: string[] }>(
-      (await cli(s, ['restore', m.id, '--db', 'inventario', '--yes', '--json'])).stdout,
-    );
-    expect(out.ok).toBe(true);
-    expect(existsSync(`${live}-journal`)).toBe(false); // it would roll back onto the restored file
-    const safetyId = out.safetySetIds[0]!;
-    const safety = parseJsonOutput<Manifest>((await cli(s, ['show', safetyId, '--json'])).stdout);
-    const entry = safety.databases.find((d) => d.name === 'inventario')!;
-    expect(entry.format).toBe('sqlite-raw');
-    const kept = entry.extras?.find((x) => x.role === 'journal');
-    expect(kept, JSON.stringify(entry)).toBeDefined();
+      const out = parseJsonOutput<{ ok: boolean; safetySetIds: string[] }>(
+        (await cli(s, ['restore', m.id, '--db', 'inventario', '--yes', '--json'])).stdout,
+      );
+      expect(out.ok).toBe(true);
+      expect(existsSync(`${live}-journal`)).toBe(false); // it would roll back onto the restored file
+      const safetyId = out.safetySetIds[0]!;
+      const safety = parseJsonOutput<Manifest>((await cli(s, ['show', safetyId, '--json'])).stdout);
+      const entry = safety.databases.find((d) => d.name === 'inventario')!;
+      expect(entry.format).toBe('sqlite-raw');
+      const kept = entry.extras?.find((x) => x.role === 'journal');
+      expect(kept, JSON.stringify(entry)).toBeDefined();
 
-    // by hand, as the README says for a raw copy: the file and its journal side by side, then opened
-    const back = join(s.dir, 'by-hand');
-    mkdirSync(back);
-    writeFileSync(join(back, 'inventario.db'), readStored(join(s.backupDir, safetyId, entry.file!)));
-    writeFileSync(join(back, 'inventario.db-journal'), readStored(join(s.backupDir, safetyId, kept!.file)));
-    expect(readStored(join(s.backupDir, safetyId, entry.file!)).equals(halfFile)).toBe(true);
-    const reopened = new Database(join(back, 'inventario.db'));
-    reopened.prepare('SELECT count(*) FROM products').get(); // the first read rolls the hot journal back
-    reopened.close();
-    expect(dbDigest(join(back, 'inventario.db'))).toEqual(committed);
-  });
+      // by hand, as the README says for a raw copy: the file and its journal side by side, then opened
+      const back = join(s.dir, 'by-hand');
+      mkdirSync(back);
+      writeFileSync(join(back, 'inventario.db'), readStored(join(s.backupDir, safetyId, entry.file!)));
+      writeFileSync(join(back, 'inventario.db-journal'), readStored(join(s.backupDir, safetyId, kept!.file)));
+      expect(readStored(join(s.backupDir, safetyId, entry.file!)).equals(halfFile)).toBe(true);
+      const reopened = new Database(join(back, 'inventario.db'));
+      reopened.prepare('SELECT count(*) FROM products').get(); // the first read rolls the hot journal back
+      reopened.close();
+      expect(dbDigest(join(back, 'inventario.db'))).toEqual(committed);
+    },
+  );
 });

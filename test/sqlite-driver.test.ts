@@ -1,4 +1,17 @@
-import { chmodSync, copyFileSync, existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  readlinkSync,
+  renameSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -225,6 +238,34 @@ describe('SQLite driver', () => {
     expect(stagingLeftovers(s.dataDir)).toEqual([]);
     expect(dbDigest(s.dbs.users)).toEqual(before);
     // the safety copy holds the state with the WAL applied (20 users)
+    const safety = (await sets(s)).find((x) => x.type === 'pre_restore')!;
+    const shown = parseJsonOutput<Manifest>((await cli(s, ['show', safety.id, '--json'])).stdout);
+    expect(shown.databases[0]!.tables!['users']).toBe(20);
+  });
+
+  it('an in-place restore of a database whose path is a symlink replaces the file it names: the link stays, the -wal beside the file is set aside', async () => {
+    const s = demoSetup();
+    const m = await create(s);
+    const before = dbDigest(s.dbs.users);
+    const realDir = join(s.dir, 'volume');
+    mkdirSync(realDir);
+    const real = join(realDir, 'users.db');
+    renameSync(s.dbs.users, real);
+    symlinkSync('../volume/users.db', s.dbs.users);
+    // a writer dies with committed frames in the -wal, which SQLite keeps beside the file the link names
+    const crash = startNode([
+      '-e',
+      `const D = require('better-sqlite3'); const db = new D(process.argv[1]); db.pragma('wal_autocheckpoint = 0'); db.exec('DELETE FROM users WHERE id > 20'); process.kill(process.pid, 'SIGKILL');`,
+      s.dbs.users,
+    ]);
+    expect((await collect(crash)).signal).toBe('SIGKILL');
+    expect(statSync(`${real}-wal`).size).toBeGreaterThan(0);
+    await cli(s, ['restore', m.id, '--db', 'users', '--yes']);
+    expect(lstatSync(s.dbs.users).isSymbolicLink()).toBe(true);
+    expect(readlinkSync(s.dbs.users)).toBe('../volume/users.db');
+    expect(dbDigest(real)).toEqual(before);
+    expect(existsSync(`${real}-wal`) && statSync(`${real}-wal`).size > 0).toBe(false);
+    expect([...stagingLeftovers(s.dataDir), ...stagingLeftovers(realDir)]).toEqual([]);
     const safety = (await sets(s)).find((x) => x.type === 'pre_restore')!;
     const shown = parseJsonOutput<Manifest>((await cli(s, ['show', safety.id, '--json'])).stdout);
     expect(shown.databases[0]!.tables!['users']).toBe(20);

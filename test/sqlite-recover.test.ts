@@ -1,10 +1,12 @@
-import { copyFileSync, existsSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, readdirSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { CollectingReporter } from '../src/core/events.js';
 import type { DriverContext } from '../src/drivers/driver.js';
 import { sqliteDriver } from '../src/drivers/sqlite/index.js';
+import type { LoadedConfig } from '../src/core/types.js';
+import { findDatabaseLeftovers } from '../src/engine/status.js';
 import { describeResult, runCli } from './helpers/cli.js';
 import { dbDigest } from './helpers/sqlite.js';
 import { demoSetup, makeTmpDir } from './helpers/tmp.js';
@@ -66,6 +68,26 @@ describe('sqlite recover after a restore killed around its swap', () => {
     ]);
     expect(readdirSync(dir).sort()).toEqual(['app.db']);
     expect(existsSync(join(dir, 'app.db-wal'))).toBe(false);
+  });
+});
+
+describe('a database path that is a symlink: the restore worked beside the file it names', () => {
+  it('recover puts the set-aside WAL back beside that file; status lists what is there', async () => {
+    const { dir, db } = killedAroundSwap(true);
+    const linkDir = makeTmpDir();
+    symlinkSync(db.path, join(linkDir, 'app.db'));
+    const linked = { ...db, path: join(linkDir, 'app.db') };
+    const cfg = { databases: [linked] } as unknown as LoadedConfig;
+    const listed = (await findDatabaseLeftovers(cfg))[0]!.leftovers;
+    expect(listed).toHaveLength(2);
+    expect(listed.join('\n')).toContain(join(dir, '.app.db.respaldo-restore-20261122_101010.tmp'));
+    expect(listed.join('\n')).toContain(join(dir, 'app.db-wal.respaldo-aside-4242'));
+    const actions = (await sqliteDriver.recover(linked, ctx(dir))).map((a) => a.message);
+    expect(actions).toEqual([
+      `put back ${join(dir, 'app.db-wal')}, set aside by a restore interrupted before its swap`,
+      `removed an unfinished restore file ${join(dir, '.app.db.respaldo-restore-20261122_101010.tmp')}`,
+    ]);
+    expect(rows(linked.path)).toEqual([{ v: 'committed, only in the WAL' }]);
   });
 });
 

@@ -9,7 +9,7 @@ import { readSchedulerState, type SchedulerState } from '../scheduler/state.js';
 import { isStale, LOCK_NAME, processAlive } from './lock.js';
 import { errorMessage } from '../core/errors.js';
 import { capabilitiesOf } from '../drivers/capabilities.js';
-import { FILE_ASIDE_MARK, FILE_STAGING_MARK } from '../drivers/shared/names.js';
+import { FILE_ASIDE_MARK, FILE_STAGING_MARK, fileNamedBy } from '../drivers/shared/names.js';
 
 export interface StatusReport {
   configFile: string;
@@ -59,7 +59,12 @@ export interface DatabaseLeftovers {
 export async function findDatabaseLeftovers(cfg: LoadedConfig): Promise<DatabaseLeftovers[]> {
   const local = cfg.databases
     .filter((db) => !capabilitiesOf(db.engine).serverLeftovers && db.path)
-    .map((db) => ({ database: db.name, engine: db.engine, leftovers: filesLeftBeside(db.path!) }));
+    .map((db) => ({
+      database: db.name,
+      engine: db.engine,
+      // beside the file a symlink names (where a restore works), and beside the link (an older respaldo's)
+      leftovers: [...new Set([db.path!, fileNamedBy(db.path!)])].flatMap(filesLeftBeside),
+    }));
   return [...local, ...(await onServers(cfg))];
 }
 

@@ -1,3 +1,6 @@
+import { readlinkSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+
 /**
  * One vocabulary for what a restore or a drill makes beside a live database, in every engine: server
  * databases `<live>__restore_<set>` (the staging copy pg_restore or RESTORE writes into),
@@ -17,6 +20,25 @@ export function derivedMark(kind: DerivedKind): string {
 
 /** Every kind, the longest mark first (`__pre_restore_` ends with `__restore_`'s letters). */
 export const DERIVED_KINDS: readonly DerivedKind[] = ['pre_restore', 'restore', 'drill'];
+
+/**
+ * The file a path names, symlinks followed (a link that names no file yet: the file it names): SQLite opens that
+ * file and keeps its -wal and -journal beside it, so a restore swaps it and recovery looks beside it. A path that is
+ * not a link is returned as it is.
+ */
+export function fileNamedBy(path: string): string {
+  let file = path;
+  for (let hop = 0; hop < 40; hop++) {
+    let to: string;
+    try {
+      to = readlinkSync(file);
+    } catch {
+      return file; // not a link, or nothing there
+    }
+    file = resolve(dirname(file), to);
+  }
+  return file;
+}
 
 /** SQLite: the staging copy of a restore, beside the database (`.respaldo-restore-<set>-<pid>…`). */
 export const FILE_STAGING_MARK = '.respaldo-restore-';

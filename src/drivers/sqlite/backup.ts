@@ -11,7 +11,7 @@ import { PageRowCounter } from './page-rows.js';
 import { fileBlockReader } from '../../core/block-reader.js';
 import { deltaOf, encodePageMap, pageMapOfImage, pageSizeOf, readPageMap, type PageMap } from './pages.js';
 import type { BackupRequest, DumpFacts } from '../driver.js';
-import { dbPath, openSource, sqliteError, schemaSql, removeQuietly, removeSideFiles } from './connection.js';
+import { dbPath, livePath, openSource, sqliteError, schemaSql, removeQuietly, removeSideFiles } from './connection.js';
 import { copySnapshot } from './snapshot.js';
 
 /**
@@ -213,7 +213,7 @@ function countingReader(file: string, counter: PageRowCounter, passed: (whole: b
  * (format `sqlite-raw`), so what a restore replaces is never lost, even when it is damaged.
  */
 function rawCopySession(db: DatabaseConfig, cause: unknown, ctx: DriverContext): BackupSession {
-  const file = dbPath(db);
+  const file = livePath(db); // SQLite keeps the -wal and -journal beside the file a symlink names
   const reason = cause instanceof Error ? cause.message : String(cause);
   ctx.reporter.emit({ type: 'warning', item: db.name, ...said('note.replacedUnreadable', { file, reason }) });
   const part = (role: string, path: string) => ({

@@ -4,7 +4,7 @@ import { basename, dirname, join } from 'node:path';
 import { RespaldoError } from '../../core/errors.js';
 import type { DatabaseConfig } from '../../core/types.js';
 import type { RestoreTarget } from '../driver.js';
-import { FILE_ASIDE_MARK, FILE_STAGING_MARK } from '../shared/names.js';
+import { FILE_ASIDE_MARK, FILE_STAGING_MARK, fileNamedBy } from '../shared/names.js';
 
 /** The SQLite file: its paths (staging, set aside), opening it, its errors, the files SQLite leaves beside it. */
 
@@ -17,8 +17,16 @@ export function dbPath(db: DatabaseConfig): string {
   return db.path;
 }
 
+/**
+ * The file SQLite opens for the database: its path with symlinks followed. An in-place restore replaces that file
+ * (the link stays a link) and sets aside the -wal and -journal beside it, where SQLite keeps them.
+ */
+export function livePath(db: DatabaseConfig): string {
+  return fileNamedBy(dbPath(db));
+}
+
 export function targetPath(db: DatabaseConfig, target: RestoreTarget): string {
-  return target.kind === 'in-place' ? dbPath(db) : target.name;
+  return target.kind === 'in-place' ? livePath(db) : target.name;
 }
 
 export function stagingPath(target: string, setId: string): string {

@@ -3,13 +3,21 @@ import { basename, dirname, join } from 'node:path';
 import type { DatabaseConfig } from '../../core/types.js';
 import { said, type Said } from '../../core/phrases.js';
 import type { DriverContext } from '../driver.js';
-import { STAGING_MARK, ASIDE_MARK, dbPath, removeQuietly } from './connection.js';
+import { STAGING_MARK, ASIDE_MARK, dbPath, livePath, removeQuietly } from './connection.js';
 
 /** Crash recovery for SQLite: the `.respaldo-restore-` and `-aside-` files beside a database, recognised by name. */
 
 /** Puts back or removes what an interrupted restore left beside the file (staging files, journals set aside). */
 export async function recoverSqlite(db: DatabaseConfig, ctx: DriverContext): Promise<Said[]> {
-  const file = dbPath(db);
+  // A restore works beside the file a symlink names (where SQLite keeps its journals); one killed by an older
+  // respaldo, beside the link.
+  const actions: Said[] = [];
+  for (const file of new Set([dbPath(db), livePath(db)])) actions.push(...(await recoverBeside(file)));
+  actions.forEach((a) => ctx.log(a.message));
+  return actions;
+}
+
+async function recoverBeside(file: string): Promise<Said[]> {
   const dir = dirname(file);
   if (!existsSync(dir)) return [];
   const actions: Said[] = [];
@@ -38,6 +46,5 @@ export async function recoverSqlite(db: DatabaseConfig, ctx: DriverContext): Pro
       actions.push(said('recover.sqliteUnfinished', { file: join(dir, name) }));
     }
   }
-  actions.forEach((a) => ctx.log(a.message));
   return actions;
 }
