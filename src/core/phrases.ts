@@ -5,7 +5,7 @@
  * parameters. The engine and the CLI
  * use the English text below; the menu renders the same ids from its own catalogue
  * (src/ui/i18n/phrases-es.ts) in the operator's language. Parameters are names, paths and numbers
- * that are shown as they are. Why one file of about 500 lines: one table of every sentence, which the Spanish
+ * that are shown as they are. Why one file of about 550 lines: one table of every sentence, which the Spanish
  * catalogue mirrors id for id (its `satisfies` checks that none is missing); split, the two would drift.
  */
 
@@ -205,6 +205,24 @@ export const PHRASES_EN = {
   'error.otherPassphrase': (p: PhraseParams) =>
     `That passphrase opens set ${p['opened']}, but not set ${p['locked']}, which was encrypted with another one.`,
   'error.otherPassphraseHint': (p: PhraseParams) => `Type the passphrase of set ${p['locked']}.`,
+
+  // A live SQLite database respaldo cannot read (src/drivers/sqlite/connection.ts)
+  'sqlite.hotJournal': (p: PhraseParams) =>
+    `SQLite database ${p['db']}: ${p['file']} has a hot journal (${p['journal']}): a process stopped in the middle of a transaction and part of it is in the file. respaldo opens databases read-only and cannot roll it back.`,
+  'sqlite.hotJournalHint': (p: PhraseParams) =>
+    `Open it once as the application's user (sqlite3 ${p['file']} 'PRAGMA integrity_check' rolls the unfinished transaction back, as the application does when it starts), then run the backup again.`,
+  'sqlite.walSideFiles': (p: PhraseParams) =>
+    `SQLite database ${p['db']}: ${p['file']} is in WAL mode, and SQLite reads such a file only with its -shm and -wal beside it, which the user running respaldo (${p['user']}) cannot create or write in ${p['dir']} (${p['code']}).`,
+  'sqlite.walSideFilesHint': () =>
+    "Run respaldo as the application's user, or let this user write to that folder; nothing was changed.",
+  'sqlite.locked': (p: PhraseParams) =>
+    `SQLite database ${p['db']} is locked by another process${p['by'] ? ` (${p['by']})` : ''}.`,
+  'sqlite.lockedHint': () =>
+    'Try again when the writer has finished; in WAL mode (PRAGMA journal_mode=WAL) backups do not wait for writers.',
+  'sqlite.lockedWal': (p: PhraseParams) =>
+    `SQLite database ${p['db']} is in WAL mode, where readers do not wait for writers, yet another process${p['by'] ? ` (${p['by']})` : ''} kept it locked for 10 s: it holds it exclusively (PRAGMA locking_mode=EXCLUSIVE), or a checkpoint or recovery of it has not finished.`,
+  'sqlite.lockedWalHint': () =>
+    'Back it up while that application is stopped, or have it use the normal locking mode; nothing was changed.',
 
   // Destinations the menu shows most on the new-server day (src/destinations); `detail` is the library's words.
   'dest.unreachable': (p: PhraseParams) =>

@@ -1,7 +1,18 @@
 import Database from 'better-sqlite3';
-import { existsSync, promises as fsp, readdirSync, readlinkSync, realpathSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  openSync,
+  promises as fsp,
+  readSync,
+  readdirSync,
+  readlinkSync,
+  realpathSync,
+} from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { RespaldoError } from '../../core/errors.js';
+import { english, phrase, type Phrase } from '../../core/phrases.js';
+import { ranBy } from '../../core/who.js';
 import type { DatabaseConfig } from '../../core/types.js';
 import type { RestoreTarget } from '../driver.js';
 import { FILE_ASIDE_MARK, FILE_STAGING_MARK, fileNamedBy } from '../shared/names.js';
@@ -105,11 +116,23 @@ export function sqliteError(db: DatabaseConfig, file: string, err: unknown): unk
       `SQLite database ${db.name}: ${file} is not a SQLite database.`,
       'Check databases[].path in the config; the file may be damaged (restore it from a set).',
     );
-  if (code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED')
-    return new RespaldoError(
-      'failed',
-      `SQLite database ${db.name} is locked by another process.`,
-      'Try again when the writer has finished; in WAL mode (PRAGMA journal_mode=WAL) backups do not wait for writers.',
+  if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')) {
+    const by = processesUsing(file).join(', ');
+    return walMode(file)
+      ? saidError(phrase('sqlite.lockedWal', { db: db.name, by }), phrase('sqlite.lockedWalHint'))
+      : saidError(phrase('sqlite.locked', { db: db.name, by }), phrase('sqlite.lockedHint'));
+  }
+  // SQLite found a hot journal (a writer died mid-transaction) and, read-only, cannot roll it back.
+  if (code === 'SQLITE_READONLY_ROLLBACK')
+    return saidError(
+      phrase('sqlite.hotJournal', { db: db.name, file, journal: `${basename(file)}-journal` }),
+      phrase('sqlite.hotJournalHint', { file }),
+    );
+  // Reading a WAL-mode file needs its -shm (and -wal) beside it, made or written by the reader.
+  if (code.startsWith('SQLITE_READONLY_') || (code === 'SQLITE_CANTOPEN' && walMode(file)))
+    return saidError(
+      phrase('sqlite.walSideFiles', { db: db.name, file, user: ranBy().user, dir: dirname(file), code }),
+      phrase('sqlite.walSideFilesHint'),
     );
   if (code === 'SQLITE_CANTOPEN' || code === 'SQLITE_PERM' || code === 'SQLITE_READONLY')
     return new RespaldoError(
@@ -132,6 +155,24 @@ export function sqliteError(db: DatabaseConfig, file: string, err: unknown): unk
       `Run PRAGMA integrity_check on ${file} with sqlite3; nothing was changed.`,
     );
   return err;
+}
+
+const saidError = (message: Phrase, hint: Phrase): RespaldoError =>
+  new RespaldoError('failed', english(message), english(hint)).withPhrases(message, hint);
+
+/** Whether the file's header says WAL mode (its read and write versions 2); false when it cannot be read. */
+function walMode(file: string): boolean {
+  const head = Buffer.alloc(20);
+  try {
+    const fd = openSync(file, 'r');
+    try {
+      return readSync(fd, head, 0, 20, 0) === 20 && head[18] === 2 && head[19] === 2;
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    return false;
+  }
 }
 
 /** A restored copy SQLite cannot read (a damaged stored file) as an operator error; other errors stay bugs. */

@@ -3,7 +3,7 @@ import type { PhraseId, PhraseParams } from '../../core/phrases.js';
 /**
  * The restore plan's sentences and the common errors in Spanish, by the ids of src/core/phrases.ts (every id must be
  * here: the `satisfies` below fails the build otherwise). SQL, commands and options stay as they are. One file of
- * about 500 lines, as src/core/phrases.ts says why.
+ * about 530 lines, as src/core/phrases.ts says why.
  */
 /** `dbs`, `failed` y `files` de una copia (ver holdsEn en src/core/phrases.ts). */
 function holdsEs(p: PhraseParams): string {
@@ -217,6 +217,22 @@ export const PHRASES_ES = {
   'error.chainBaseHint': (p: PhraseParams) =>
     `Borre antes ${p['count'] === '1' ? 'esa copia' : 'esas copias'} (de la más nueva a la más antigua) o conserve esta.`,
   'config.fixHint': () => 'Corrija el campo indicado arriba y repita; no se cambió nada.',
+  'sqlite.hotJournal': (p: PhraseParams) =>
+    `Base SQLite ${p['db']}: ${p['file']} tiene un journal pendiente (${p['journal']}): un proceso se detuvo en medio de una transacción y parte de ella está en el archivo. respaldo abre las bases solo para lectura y no puede deshacerla.`,
+  'sqlite.hotJournalHint': (p: PhraseParams) =>
+    `Ábrala una vez con el usuario de la aplicación (sqlite3 ${p['file']} 'PRAGMA integrity_check' deshace la transacción incompleta, como hace la aplicación al arrancar) y vuelva a lanzar la copia.`,
+  'sqlite.walSideFiles': (p: PhraseParams) =>
+    `Base SQLite ${p['db']}: ${p['file']} está en modo WAL, y SQLite solo lee un archivo así con su -shm y su -wal al lado, que el usuario que ejecuta respaldo (${p['user']}) no puede crear ni escribir en ${p['dir']} (${p['code']}).`,
+  'sqlite.walSideFilesHint': () =>
+    'Ejecute respaldo con el usuario de la aplicación, o permita a este usuario escribir en esa carpeta; no se cambió nada.',
+  'sqlite.locked': (p: PhraseParams) =>
+    `La base SQLite ${p['db']} está bloqueada por otro proceso${p['by'] ? ` (${p['by']})` : ''}.`,
+  'sqlite.lockedHint': () =>
+    'Inténtelo de nuevo cuando termine la escritura; en modo WAL (PRAGMA journal_mode=WAL) las copias no esperan a quien escribe.',
+  'sqlite.lockedWal': (p: PhraseParams) =>
+    `La base SQLite ${p['db']} está en modo WAL, donde la lectura no espera a la escritura, y aun así otro proceso${p['by'] ? ` (${p['by']})` : ''} la mantuvo bloqueada 10 s: la tiene en exclusiva (PRAGMA locking_mode=EXCLUSIVE), o no ha terminado un checkpoint o una recuperación.`,
+  'sqlite.lockedWalHint': () =>
+    'Haga la copia con esa aplicación detenida, o haga que use el modo de bloqueo normal; no se cambió nada.',
   'error.lockHeld': () => 'Otro proceso de respaldo está trabajando en esta carpeta de copias.',
   'error.lockHeldBy': (p: PhraseParams) =>
     `Otro proceso de respaldo está trabajando en esta carpeta de copias (${p['purpose']}, pid ${p['pid']} en ${p['host']} desde ${p['startedAt']}).`,
