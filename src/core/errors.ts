@@ -201,12 +201,30 @@ export function isAccessError(err: unknown): boolean {
   return typeof code === 'string' && ACCESS_CODES.has(code);
 }
 
+/** A native addon (better-sqlite3, ssh2's crypto) compiled for another Node.js: Node was upgraded under respaldo. */
+export function builtForOtherNode(err: unknown): boolean {
+  const e = err as { code?: unknown; message?: unknown } | null;
+  return e?.code === 'ERR_DLOPEN_FAILED' && typeof e.message === 'string' && e.message.includes('NODE_MODULE_VERSION');
+}
+
+/** That error said as what to do: which module, and the rebuild the README gives (run where respaldo is installed). */
+export function nativeModuleError(err: Error): RespaldoError {
+  const module = /'([^']+\.node)'/.exec(err.message)?.[1];
+  const installed = module?.includes('/node_modules/') ? module.slice(0, module.indexOf('/node_modules/')) : undefined;
+  return new RespaldoError(
+    'failed',
+    `A native module of respaldo${module ? ` (${module})` : ''} was built for another version of Node.js than this one (${process.version}): Node.js was upgraded or another one is first on PATH.`,
+    `Rebuild the native modules for this Node.js: npm rebuild better-sqlite3 ssh2 cpu-features${installed ? ` (in ${installed})` : ''}, or run respaldo with the Node.js it was installed with. Nothing was changed.`,
+  );
+}
+
 /**
  * A disk-full or permission error from anywhere (taking the lock, writing a manifest, a log or the
  * config) as an operator error rather than a bug; anything else is returned unchanged.
  */
 export function asOperatorError(err: unknown): unknown {
   if (err instanceof RespaldoError) return err;
+  if (builtForOtherNode(err)) return nativeModuleError(err as Error);
   const code = (err as { code?: unknown } | null)?.code;
   const path = (err as { path?: unknown } | null)?.path;
   if (typeof code === 'string' && ACCESS_CODES.has(code)) {

@@ -4,8 +4,10 @@ import {
   DiskFullError,
   InterruptedError,
   RespaldoError,
+  builtForOtherNode,
   errorMessage,
   isDiskFull,
+  nativeModuleError,
   isRespaldoError,
 } from '../core/errors.js';
 import { formatBytes } from '../core/format.js';
@@ -224,16 +226,18 @@ export async function backupDatabase(
     await removePartFiles(staging, db.name, setId);
     // The free space is told once this database's partial files are gone: the disk had just filled (0 B).
     if (full) await fsp.rm(scratchDir, { recursive: true, force: true });
-    const err = full
-      ? new DiskFullError(
-          cfg.backupDir,
-          `storing ${db.name}`,
-          await freeSpace(cfg.backupDir),
-          purpose === 'safety'
-            ? 'then run the restore again (or restore side by side with --to, which needs no safety copy). Nothing was changed.'
-            : undefined,
-        )
-      : caught;
+    const err = builtForOtherNode(caught)
+      ? nativeModuleError(caught as Error)
+      : full
+        ? new DiskFullError(
+            cfg.backupDir,
+            `storing ${db.name}`,
+            await freeSpace(cfg.backupDir),
+            purpose === 'safety'
+              ? 'then run the restore again (or restore side by side with --to, which needs no safety copy). Nothing was changed.'
+              : undefined,
+          )
+        : caught;
     const hint = isRespaldoError(err) ? (err.hint ?? null) : null;
     entry.error = { message: errorMessage(err), hint };
     reporter.emit({

@@ -27,8 +27,10 @@ export async function backupSqlite(req: BackupRequest, ctx: DriverContext): Prom
   try {
     conn = openSource(db);
   } catch (err) {
-    // A restore is often needed because the live file is damaged: keep its bytes as they are.
-    if (req.purpose === 'safety' && existsSync(dbPath(db))) return rawCopySession(db, err, ctx);
+    // A restore is often needed because the live file is damaged: keep its bytes as they are (SQLite could not
+    // read it; not when SQLite itself could not be loaded, see nativeModuleError).
+    if (req.purpose === 'safety' && err instanceof RespaldoError && existsSync(dbPath(db)))
+      return rawCopySession(db, err, ctx);
     throw err;
   }
   const snapshot = join(ctx.scratchDir, `${db.name}.snapshot.sqlite`);
