@@ -27,9 +27,11 @@ import { demoSetup } from './helpers/tmp.js';
 import { renderUi } from './ui-fake-facade.js';
 import { CollectingReporter, type Reporter } from '../src/core/events.js';
 import { phrase, said, sayingWithin, type PhraseId } from '../src/core/phrases.js';
-import { useProgress } from '../src/ui/use-progress.js';
+import { emptyProgress, reduceProgress, useProgress } from '../src/ui/use-progress.js';
 import { RunningStep } from '../src/ui/screens/restore/RunSteps.js';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
+import Database from 'better-sqlite3';
+import { REPO_ROOT } from './helpers/cli.js';
 import { Text } from 'ink';
 import { planMissingRoles } from '../src/drivers/postgres/globals.js';
 import { uiContext } from '../src/ui/app.js';
@@ -272,6 +274,51 @@ describe('restore plan phrases', () => {
         { lang: 'es' },
       ).lastFrame(),
     ).toContain('refused the connection');
+  });
+
+  it('a create that stored nothing: its first database error within, in Spanish in the menu (box and progress)', async () => {
+    const s = demoSetup();
+    const live = s.dbs.users;
+    const db = new Database(live);
+    db.pragma('journal_mode = DELETE');
+    db.close();
+    // a writer killed mid-transaction leaves a hot journal respaldo cannot roll back
+    const dies = `const D = require('better-sqlite3'); const db = new D(process.argv[1]); db.pragma('cache_size = 5');
+      db.exec('BEGIN'); db.exec("DELETE FROM users WHERE id > 3"); process.kill(process.pid, 'SIGKILL');`;
+    const r = spawnSync(process.execPath, ['-e', dies, live], { cwd: REPO_ROOT });
+    expect(r.signal).toBe('SIGKILL');
+    const cfg = await loadConfig({ configPath: s.configFile, env: {} });
+    const events = new CollectingReporter();
+    const err = await createBackup(cfg, { databases: ['users'], files: false }, events).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(RespaldoError);
+    const e = err as RespaldoError;
+    expect(e.message).toBe(english(e.phrases!.message!));
+    expect(e.hint).toBe(english(e.phrases!.hint!));
+    expect(e.message).toMatch(/^Nothing could be backed up: SQLite database users: .* has a hot journal/);
+    const es = renderUi(<ErrorBox error={err} />, { lang: 'es' })
+      .lastFrame()!
+      .replace(/[\s│╭╮╰╯─┌┐└┘]+/g, ' ');
+    expect(es).toContain(`Error: No se pudo copiar nada: Base SQLite users: ${live} tiene un journal pendiente`);
+    expect(es).toContain('no puede deshacerla. No se escribió ninguna copia. Qué hacer: Ábrala una vez');
+    cleanup();
+    // the database's own line in the progress: its error and hint in Spanish too
+    const ended = events.events.find((x) => x.type === 'item-end' && !x.ok);
+    expect(ended && ended.type === 'item-end' && ended.errorPhrase?.id).toBe('sqlite.hotJournal');
+    const folded = events.events.reduce(
+      (st, x) => reduceProgress(st, x, 0, (w) => say('es', w.phrase, w.message)),
+      emptyProgress,
+    );
+    expect(folded.items[0]!.error).toContain('tiene un journal pendiente');
+    expect(folded.items[0]!.hint).toContain('Ábrala una vez');
+    // a safety copy that could not be taken says it the same way
+    const inner = phrase('sqlite.locked', { db: 'users', by: '' });
+    const safety = sayingWithin('create.safetyNotTaken', inner, { failedDbs: 'users' }).phrase;
+    expect(english(safety)).toBe(
+      'The safety copy of users could not be taken: SQLite database users is locked by another process; nothing was restored.',
+    );
+    expect(say('es', safety, '')).toBe(
+      'No se pudo tomar la copia de seguridad previa de users: La base SQLite users está bloqueada por otro proceso; no se restauró nada.',
+    );
   });
 
   it('an interruption, a chain base that cannot be deleted: in Spanish in the menu, English on the CLI', async () => {

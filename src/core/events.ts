@@ -30,7 +30,18 @@ export type ProgressEvent =
       message?: string;
       phrase?: Phrase;
     }
-  | { type: 'item-end'; item: string; ok: boolean; bytes?: number; durationMs?: number; error?: string; hint?: string }
+  | {
+      type: 'item-end';
+      item: string;
+      ok: boolean;
+      bytes?: number;
+      durationMs?: number;
+      error?: string;
+      hint?: string;
+      /** `error` and `hint` as phrases, for the menu's language (an error with a phrase, no aftermath). */
+      errorPhrase?: Phrase;
+      hintPhrase?: Phrase;
+    }
   | { type: 'warning'; message: string; item?: string; phrase?: Phrase }
   | { type: 'info'; message: string; phrase?: Phrase }
   | { type: 'run-end'; ok: boolean; setId?: string; status?: string; durationMs: number };

@@ -206,6 +206,12 @@ export const PHRASES_EN = {
     `That passphrase opens set ${p['opened']}, but not set ${p['locked']}, which was encrypted with another one.`,
   'error.otherPassphraseHint': (p: PhraseParams) => `Type the passphrase of set ${p['locked']}.`,
 
+  // A run that stored nothing, its first database's error within (sayingWithin)
+  'create.nothingBackedUp': (p: PhraseParams): string =>
+    `Nothing could be backed up: ${PHRASES_EN[p['of'] as PhraseId](p).replace(/\.$/, '')}. No set was written.`,
+  'create.safetyNotTaken': (p: PhraseParams): string =>
+    `The safety copy of ${p['failedDbs']} could not be taken: ${PHRASES_EN[p['of'] as PhraseId](p).replace(/\.$/, '')}; nothing was restored.`,
+
   // A live SQLite database respaldo cannot read (src/drivers/sqlite/connection.ts)
   'sqlite.hotJournal': (p: PhraseParams) =>
     `SQLite database ${p['db']}: ${p['file']} has a hot journal (${p['journal']}): a process stopped in the middle of a transaction and part of it is in the file. respaldo opens databases read-only and cannot roll it back.`,
@@ -538,6 +544,10 @@ export function saidOf(p: Phrase): Said {
  * `inner` said inside the sentence `id`, whose text ends with the inner one's (`recover.finished`: "finished an
  * interrupted restore: <what recovery did>"); the inner id travels as the parameter `of`.
  */
-export function sayingWithin(id: 'recover.finished', inner: Phrase): Said {
-  return said(id, { ...inner.params, of: inner.id });
+export function sayingWithin(
+  id: 'recover.finished' | 'create.nothingBackedUp' | 'create.safetyNotTaken',
+  inner: Phrase,
+  params: PhraseParams = {},
+): Said {
+  return said(id, { ...inner.params, ...params, of: inner.id });
 }

@@ -16,6 +16,7 @@ import {
   type BlockReader,
   type DatabaseConfig,
   type DatabaseEntry,
+  type DatabaseError,
   type LoadedConfig,
   type StoredFile,
 } from '../core/types.js';
@@ -31,11 +32,18 @@ import { openStoredPart } from './stored-part.js';
 import { levelFor, type BackupPlan } from './create-plan.js';
 import { said } from '../core/phrases.js';
 
+/** The phrases of a database's error (the manifest keeps its English), for the run's own error in the menu. */
+const phrasesOfErrors = new WeakMap<DatabaseError, NonNullable<RespaldoError['phrases']>>();
+
+/** The phrases of an entry's `error`, when the error that made it had them. */
+export function errorPhrases(error: DatabaseError): RespaldoError['phrases'] {
+  return phrasesOfErrors.get(error);
+}
+
 /**
  * One database of a backup run: the driver's dump stored (compressed, hashed, encrypted) into the staging
  * folder, and its entry for the manifest; failures become the entry's `error`, never exceptions.
  */
-/** Backs up one database into the staging folder; failures become the entry's `error`, not exceptions. */
 export async function backupDatabase(
   cfg: LoadedConfig,
   db: DatabaseConfig,
@@ -240,6 +248,8 @@ export async function backupDatabase(
         : caught;
     const hint = isRespaldoError(err) ? (err.hint ?? null) : null;
     entry.error = { message: errorMessage(err), hint };
+    const phrases = isRespaldoError(err) ? err.phrases : undefined;
+    if (phrases) phrasesOfErrors.set(entry.error, phrases);
     reporter.emit({
       type: 'item-end',
       item: db.name,
@@ -247,6 +257,8 @@ export async function backupDatabase(
       durationMs: entry.durationMs,
       error: entry.error.message,
       ...(hint ? { hint } : {}),
+      ...(phrases?.message && !phrases.aftermath ? { errorPhrase: phrases.message } : {}),
+      ...(hint && phrases?.hint ? { hintPhrase: phrases.hint } : {}),
     });
     writeLog(
       cfg.backupDir,

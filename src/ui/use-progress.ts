@@ -110,8 +110,8 @@ export function reduceProgress(
           storedBytes: e.bytes,
           startedAt: p.startedAt ?? now,
           endedAt: e.durationMs !== undefined && p.startedAt !== undefined ? p.startedAt + e.durationMs : now,
-          error: e.error,
-          hint: e.hint,
+          error: e.error !== undefined ? sayEvent({ message: e.error, phrase: e.errorPhrase }) : undefined,
+          hint: e.hint !== undefined ? sayEvent({ message: e.hint, phrase: e.hintPhrase }) : undefined,
           percent: e.ok ? 100 : p.percent,
         })),
       };

@@ -217,6 +217,10 @@ export const PHRASES_ES = {
   'error.chainBaseHint': (p: PhraseParams) =>
     `Borre antes ${p['count'] === '1' ? 'esa copia' : 'esas copias'} (de la más nueva a la más antigua) o conserve esta.`,
   'config.fixHint': () => 'Corrija el campo indicado arriba y repita; no se cambió nada.',
+  'create.nothingBackedUp': (p: PhraseParams): string =>
+    `No se pudo copiar nada: ${PHRASES_ES[p['of'] as PhraseId](p).replace(/\.$/, '')}. No se escribió ninguna copia.`,
+  'create.safetyNotTaken': (p: PhraseParams): string =>
+    `No se pudo tomar la copia de seguridad previa de ${p['failedDbs']}: ${PHRASES_ES[p['of'] as PhraseId](p).replace(/\.$/, '')}; no se restauró nada.`,
   'sqlite.hotJournal': (p: PhraseParams) =>
     `Base SQLite ${p['db']}: ${p['file']} tiene un journal pendiente (${p['journal']}): un proceso se detuvo en medio de una transacción y parte de ella está en el archivo. respaldo abre las bases solo para lectura y no puede deshacerla.`,
   'sqlite.hotJournalHint': (p: PhraseParams) =>
