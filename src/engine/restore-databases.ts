@@ -176,6 +176,7 @@ export async function restoreDatabases(run: DatabasesRun, outcome: RestoreOutcom
           error: errorMessage(err),
           ...(hint ? { hint } : {}),
           ...(err instanceof VerifyError ? { damaged: true } : {}),
+          errorKind: err instanceof RespaldoError ? err.kind : 'failed',
         });
         reporter.emit({
           type: 'item-end',

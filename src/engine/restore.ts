@@ -2,6 +2,7 @@ import { accessSync, constants as fsConstants, promises as fsp } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RefusedError, RespaldoError, VerifyError, errorMessage } from '../core/errors.js';
+import type { ExitKind } from '../core/exit-codes.js';
 import type { Reporter } from '../core/events.js';
 import { english, phrase, said, type Phrase } from '../core/phrases.js';
 import type { DatabaseConfig, LoadedConfig } from '../core/types.js';
@@ -70,6 +71,8 @@ export interface RestoreOutcome {
     hint?: string;
     /** It failed because a stored file did not match its manifest as it was read (exit 5): the target is unchanged. */
     damaged?: boolean;
+    /** The kind of its error (`refused`: a session connected meanwhile, a target name not allowed; …). */
+    errorKind?: ExitKind;
   }[];
   filesRestoredTo: string | null;
   /** What recovery did before the restore (an interrupted one finished or undone, leftovers removed), in English. */

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { RefusedError, UsageError, VerifyError } from '../../core/errors.js';
 import { parseAtTime } from '../../engine/chain.js';
 import { EXIT } from '../../core/exit-codes.js';
+import type { RestoreOutcome } from '../../engine/restore.js';
 import { english, phrase, type Phrase } from '../../core/phrases.js';
 import {
   executeRestore,
@@ -242,8 +243,20 @@ export function register(program: Command): void {
             io.out(`Nothing was replaced, so the safety copy taken for this restore (set ${id}) was removed.`);
           for (const line of rollbackLines(plan, outcome)) io.out(foldLine(line, outputWidth()));
         }
-        return outcome.ok ? EXIT.ok : outcome.databases.some((d) => d.damaged) ? EXIT.verifyFailed : EXIT.failed;
+        return restoreExit(outcome);
       });
     }),
   );
+}
+
+/**
+ * The exit code of a restore that ran: damage found (5) first; failures all of one kind (refused: a session
+ * connected meanwhile, a target name not allowed, 9; bad input, 2) that kind's code; else 7.
+ */
+export function restoreExit(outcome: RestoreOutcome): number {
+  if (outcome.ok) return EXIT.ok;
+  if (outcome.databases.some((d) => d.damaged)) return EXIT.verifyFailed;
+  const kinds = new Set(outcome.databases.filter((d) => !d.ok).map((d) => d.errorKind ?? 'failed'));
+  const [only] = kinds;
+  return kinds.size === 1 && only ? EXIT[only] : EXIT.failed;
 }

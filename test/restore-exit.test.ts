@@ -1,0 +1,72 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { restoreExit } from '../src/cli/commands/restore.js';
+import { silentReporter } from '../src/core/events.js';
+import { EXIT } from '../src/core/exit-codes.js';
+import { loadConfig } from '../src/config/load.js';
+import { createBackup } from '../src/engine/create.js';
+import { executeRestore, planRestore, type RestoreOutcome } from '../src/engine/restore.js';
+import { demoSetup } from './helpers/tmp.js';
+
+/** A restore's exit code says what stopped it, also when the driver refuses once the restore is under way. */
+
+const outcome = (...dbs: RestoreOutcome['databases']): RestoreOutcome => ({
+  setId: '20261203_120000',
+  ok: dbs.every((d) => d.ok),
+  safetySetIds: [],
+  removedSafetySetIds: [],
+  databases: dbs,
+  filesRestoredTo: null,
+  recovered: [],
+});
+
+describe('the exit code of a restore that ran', () => {
+  it.each([
+    ['every database restored', [{ name: 'a', ok: true }], EXIT.ok],
+    ['refused while it ran (a session connected meanwhile)', [{ name: 'a', ok: false, errorKind: 'refused' }], 9],
+    ['bad input found by the driver (a target name too long)', [{ name: 'a', ok: false, errorKind: 'usage' }], 2],
+    ['a failure', [{ name: 'a', ok: false, errorKind: 'failed' }], 7],
+    ['no kind recorded (an older outcome)', [{ name: 'a', ok: false }], 7],
+    [
+      'a refusal and a failure: the failure',
+      [
+        { name: 'a', ok: false, errorKind: 'refused' },
+        { name: 'b', ok: false, errorKind: 'failed' },
+      ],
+      7,
+    ],
+    [
+      'damage before anything else',
+      [
+        { name: 'a', ok: false, errorKind: 'refused' },
+        { name: 'b', ok: false, damaged: true, errorKind: 'verifyFailed' },
+      ],
+      5,
+    ],
+    [
+      'one restored, one refused',
+      [
+        { name: 'a', ok: true },
+        { name: 'b', ok: false, errorKind: 'refused' },
+      ],
+      9,
+    ],
+  ] as [string, RestoreOutcome['databases'], number][])('%s → %i', (_what, dbs, code) => {
+    expect(restoreExit(outcome(...dbs))).toBe(code);
+  });
+
+  it('a target that appeared after the plan: the driver refuses, the outcome says refused (exit 9), the file untouched', async () => {
+    const s = demoSetup();
+    const cfg = await loadConfig({ configPath: s.configFile, env: {} });
+    const m = await createBackup(cfg, { databases: ['users'], files: false }, silentReporter);
+    const to = join(s.dir, 'copy.db');
+    const plan = await planRestore(cfg, m.id, { databases: ['users'], to });
+    expect(plan.refusals).toEqual([]);
+    writeFileSync(to, 'made meanwhile');
+    const out = await executeRestore(cfg, plan, silentReporter);
+    expect(out.databases[0]).toMatchObject({ name: 'users', ok: false, errorKind: 'refused' });
+    expect(restoreExit(out)).toBe(EXIT.refused);
+    expect(readFileSync(to, 'utf8')).toBe('made meanwhile');
+  });
+});
