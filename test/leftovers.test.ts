@@ -1,5 +1,6 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { LoadedConfig } from '../src/core/types.js';
@@ -60,5 +61,29 @@ describe('the next restore removes the scratch folder of a restore that was kill
     } finally {
       alive.kill('SIGKILL');
     }
+  });
+
+  it('status: while a live run holds the lock, its working folders are not called leftovers', async () => {
+    const s = demoSetup();
+    mkdirSync(s.backupDir, { recursive: true });
+    const live = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
+    try {
+      const pid = live.pid!;
+      mkdirSync(join(s.backupDir, `.tmp-restore-${pid}`));
+      const lock = { pid, host: hostname(), purpose: 'restore 20261203_120000', startedAt: new Date().toISOString() };
+      writeFileSync(join(s.backupDir, '.respaldo.lock'), JSON.stringify(lock));
+      const held = await runCli(['status', '--config', s.configFile], { cwd: s.dir });
+      expect(held.code, describeResult(held)).toBe(0);
+      expect(held.stdout).toContain(
+        `Working:     .tmp-restore-${pid} (a restore 20261203_120000 runs now (pid ${pid}): they may be its own; leave them`,
+      );
+      expect(held.stdout).not.toContain('Leftovers:');
+    } finally {
+      live.kill('SIGKILL');
+      await new Promise((r) => live.once('exit', r));
+    }
+    // the holder is gone: the lock is stale, and what it left is left over
+    const after = await runCli(['status', '--config', s.configFile], { cwd: s.dir });
+    expect(after.stdout).toMatch(/Leftovers: {3}\.tmp-restore-\d+ \(removed by the next create or restore\)/);
   });
 });

@@ -108,4 +108,31 @@ describe.skipIf(!available)('leftovers of interrupted PostgreSQL restores', () =
     const status = cli(config, ['status', '--json']);
     expect(status.json.databaseLeftovers[0].leftovers[0]).toMatch(/database "tres" is missing/);
   });
+
+  test('a __restore_ database with a session connected (a restore still running from another config): status says so, create leaves it', async () => {
+    seed('cuatro');
+    const config = configFor('cuatro');
+    const running = 'cuatro__restore_20250101_000000';
+    cluster.createDatabase(running);
+    const session = await cluster.client(running); // as pg_restore of that restore holds it
+    try {
+      const status = cli(config, ['status', '--json']);
+      expect(status.json.databaseLeftovers[0].leftovers).toEqual([
+        `database "${running}" has 1 session(s) connected: a restore or drill is still running with it (from another backup folder, config or host); left as it is`,
+      ]);
+      const created = cli(config, ['create', '--no-files']);
+      expect(created.code, created.stderr + created.stdout).toBe(EXIT.ok);
+      expect(created.stderr + created.stdout).toContain(`database "${running}" has 1 session(s) connected`);
+      expect(created.stderr).not.toContain(`dropped "${running}"`);
+      expect(cluster.databases()).toContain(running);
+      expect((await session.query('SELECT 1 AS one')).rows).toEqual([{ one: 1 }]);
+    } finally {
+      await session.end();
+    }
+    // once that run is over, the next create drops it
+    const after = cli(config, ['create', '--no-files']);
+    expect(after.code, after.stderr + after.stdout).toBe(EXIT.ok);
+    expect(after.stderr).toMatch(new RegExp(`dropped "${running}"`));
+    expect(cluster.databases()).not.toContain(running);
+  });
 });

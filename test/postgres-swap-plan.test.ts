@@ -133,6 +133,20 @@ describe('planPgRecovery', () => {
   ])('%s', (_title, names, drillServer, steps) => {
     expect(planPgRecovery('shop', names, { drillServer })).toEqual(steps);
   });
+
+  test('a staging or scratch database with sessions connected is left (its run is alive); the others are dropped', () => {
+    const names = ['shop', 'shop__restore_S1', 'shop__restore_S2', 'shop__drill_S3'];
+    const sessions = new Map([
+      ['shop__restore_S1', 2],
+      ['shop__drill_S3', 1],
+      ['shop', 5],
+    ]);
+    expect(planPgRecovery('shop', names, { drillServer: false, sessions })).toEqual([
+      { kind: 'in-use', name: 'shop__restore_S1', of: 'restore', sessions: 2 },
+      drop('shop__restore_S2'),
+      { kind: 'in-use', name: 'shop__drill_S3', of: 'drill', sessions: 1 },
+    ]);
+  });
 });
 
 describe('safety copy rounds (a set restored in place again while its earlier safety copy is kept)', () => {

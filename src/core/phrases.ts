@@ -368,6 +368,8 @@ export const PHRASES_EN = {
   'pg.noSnapshotJobs': (p: PhraseParams) => `cannot export a snapshot (${p['error']}); pg_dump runs with one job`,
   'pg.noSnapshotCounts': (p: PhraseParams) => `cannot export a snapshot (${p['error']}); row counts are estimates`,
   'pg.globalsNoPasswords': () => 'globals stored without role passwords (the configured user is not a superuser)',
+  'pg.leftoverInUse': (p: PhraseParams) =>
+    `database "${p['name']}" has ${p['sessions']} session(s) connected: a restore or drill is still running with it (from another backup folder, config or host); left as it is`,
   'pg.noLive': (p: PhraseParams) =>
     `database "${p['live']}" does not exist; safety copies exist: ${p['safeties']}. Restore a set, or rename a safety copy back by hand.`,
 

@@ -29,7 +29,8 @@ export interface StatusReport {
   safetySets: string[];
   newest: SetSummary | null;
   freeBytes: number | null;
-  lock: { held: boolean; holder: string | null };
+  /** `purpose` and `pid` of a live holder: what runs now (its working files and databases are not left over). */
+  lock: { held: boolean; holder: string | null; purpose?: string; pid?: number };
   /** Staging folders and rollback journals left by interrupted runs (removed or finished by the next create). */
   leftovers: string[];
   /** What the scheduler last recorded: per job last run, outcome, duration, next run. */
@@ -152,7 +153,12 @@ export async function getStatus(
       };
       lock = isStale(info)
         ? { held: false, holder: `stale lock of pid ${info.pid}` }
-        : { held: true, holder: `${info.purpose}, pid ${info.pid} since ${formatLocal(info.startedAt)}` };
+        : {
+            held: true,
+            holder: `${info.purpose}, pid ${info.pid} since ${formatLocal(info.startedAt)}`,
+            purpose: info.purpose,
+            pid: info.pid,
+          };
     } catch {
       lock = { held: true, holder: 'unreadable lock file' };
     }

@@ -71,9 +71,21 @@ export function register(program: Command): void {
       io.out(`Sets:        ${s.sets} (${formatBytes(s.totalBytes)}), free disk ${formatBytes(s.freeBytes)}`);
       if (s.safetySets.length) io.out(`Safety sets: ${s.safetySets.join(', ')} (pre_restore)`);
       io.out(`Lock:        ${s.lock.held ? `held (${s.lock.holder})` : (s.lock.holder ?? 'free')}`);
-      if (s.leftovers.length) io.out(`Leftovers:   ${s.leftovers.join(', ')} (removed by the next create)`);
+      // While a run holds the lock, what it works on looks like what a killed run leaves: said so, not "left over".
+      const running = s.lock.held && s.lock.purpose ? `a ${s.lock.purpose} runs now (pid ${s.lock.pid})` : null;
+      if (s.leftovers.length)
+        io.out(
+          running
+            ? `Working:     ${s.leftovers.join(', ')} (${running}: they may be its own; leave them, the next create or restore after it removes what a killed run left)`
+            : `Leftovers:   ${s.leftovers.join(', ')} (removed by the next create or restore)`,
+        );
       const onServers = (s.databaseLeftovers ?? []).filter((d) => d.leftovers.length || d.error);
-      if (onServers.length) io.out('Interrupted restores:');
+      if (onServers.length)
+        io.out(
+          running
+            ? `Restores running or interrupted (${running}: a temporary database may be its own; leave it):`
+            : 'Interrupted restores:',
+        );
       for (const d of onServers) {
         for (const line of d.leftovers) io.out(`  ${d.database}: ${line}`);
         if (d.error) io.out(`  ${d.database}: could not check (${d.error})`);

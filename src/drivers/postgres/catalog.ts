@@ -175,6 +175,14 @@ export async function databaseNames(client: PgQueryable): Promise<Set<string>> {
   return new Set(r.rows.map((row) => String(row['datname'])));
 }
 
+/** Client sessions (other than this one) connected to each database that has any. */
+export async function sessionsPerDatabase(client: PgQueryable): Promise<Map<string, number>> {
+  const r = await client.query(
+    "SELECT datname, count(*)::int AS n FROM pg_stat_activity WHERE datname IS NOT NULL AND pid <> pg_backend_pid() AND backend_type = 'client backend' GROUP BY datname",
+  );
+  return new Map(r.rows.map((row) => [String(row['datname']), Number(row['n'])]));
+}
+
 export async function dropDatabase(client: PgQueryable, name: string, serverVersionNum: number): Promise<void> {
   const force = canForceDrop(serverVersionNum);
   const sql = dropDatabaseSql(name, { ifExists: true, force });

@@ -392,7 +392,7 @@ export function describeLeftovers(
   live: string,
   dbName: string,
   names: readonly string[],
-  opts: { drillServer?: boolean } = {},
+  opts: { drillServer?: boolean; sessions?: ReadonlyMap<string, number> } = {},
 ): { liveMissing: boolean; lines: string[] } {
   const derived = names
     .map((n) => ({ name: n, parsed: parseDerivedName(live, n) }))
@@ -429,13 +429,27 @@ export function describeLeftovers(
       );
     }
   }
+  const inUse = (t: { name: string }) => {
+    const n = opts.sessions?.get(t.name) ?? 0;
+    return n > 0 ? english(phrase('pg.leftoverInUse', { name: t.name, sessions: String(n) })) : null;
+  };
   for (const t of staging) {
+    const busy = inUse(t);
+    if (busy) {
+      lines.push(busy);
+      continue;
+    }
     lines.push(
       `temporary database "${t.name}" left by an interrupted ${opts.drillServer ? 'restore drill' : 'restore'} ` +
         `(set ${t.parsed!.id}); ${nextRun} drops it.`,
     );
   }
   for (const t of derived.filter((d) => d.parsed!.kind === 'drill')) {
+    const busy = inUse(t);
+    if (busy) {
+      lines.push(busy);
+      continue;
+    }
     lines.push(
       `scratch database "${t.name}" left by an interrupted restore drill (set ${t.parsed!.id}); ` +
         `${opts.drillServer ? nextDrill : `the next respaldo create, restore or drill of ${dbName}`} drops it.`,

@@ -5,7 +5,7 @@ import type { DriverContext } from '../driver.js';
 import { planPgRecovery } from './swap-plan.js';
 import { describeLeftovers } from './plan.js';
 import { type PgServer, ON_DRILL_SERVER, where, pgError, connectionOf } from './connection.js';
-import { databaseNames, dropDatabase } from './catalog.js';
+import { databaseNames, dropDatabase, sessionsPerDatabase } from './catalog.js';
 
 /** Crash recovery by name: PostgreSQL's temporary and safety databases are recognised by their derived names. */
 
@@ -38,7 +38,8 @@ export async function recoverPg(pg: PgServer, db: DatabaseConfig, ctx: DriverCon
   try {
     const versionNum = await pg.serverVersionNum(client);
     // Drills hold the folder lock, and recover runs under it: a scratch database found now is a dead drill's.
-    for (const step of planPgRecovery(live, await databaseNames(client), { drillServer })) {
+    const [names, sessions] = [await databaseNames(client), await sessionsPerDatabase(client)];
+    for (const step of planPgRecovery(live, names, { drillServer, sessions })) {
       if (step.kind === 'rename-back') {
         // Interrupted between the two renames: put the previous live database back.
         await client.query(step.sql);
@@ -46,6 +47,13 @@ export async function recoverPg(pg: PgServer, db: DatabaseConfig, ctx: DriverCon
       } else if (step.kind === 'no-live') {
         const safeties = step.safeties.map((s) => `"${s}"`).join(', ');
         ctx.reporter.emit({ type: 'warning', item: db.name, ...said('pg.noLive', { live, safeties }) });
+      } else if (step.kind === 'in-use') {
+        const sessions = String(step.sessions);
+        ctx.reporter.emit({
+          type: 'warning',
+          item: db.name,
+          ...said('pg.leftoverInUse', { name: step.name, sessions }),
+        });
       } else if (step.of === 'restore') {
         await dropDatabase(client, step.name, versionNum);
         actions.push(
@@ -78,7 +86,8 @@ export async function findPgLeftovers(pg: PgServer, db: DatabaseConfig): Promise
   try {
     const drillServer = db[ON_DRILL_SERVER] === true;
     const names = [...(await databaseNames(client))];
-    const lines = describeLeftovers(conn.database, db.name, names, { drillServer }).lines;
+    const sessions = await sessionsPerDatabase(client);
+    const lines = describeLeftovers(conn.database, db.name, names, { drillServer, sessions }).lines;
     return drillServer ? lines.map((l) => `on the drill server ${where(conn)}: ${l}`) : lines;
   } catch (err) {
     throw pgError(err, conn, conn.database, 'looking for what interrupted restores left');

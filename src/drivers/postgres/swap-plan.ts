@@ -58,16 +58,22 @@ export type PgRecoveryStep =
   /** The live database is missing and no interrupted swap explains it: said, nothing changed. */
   | { kind: 'no-live'; safeties: string[] }
   /** A staging copy of an interrupted restore, or a dead drill's scratch database: dropped. */
-  | { kind: 'drop'; name: string; of: 'restore' | 'drill' };
+  | { kind: 'drop'; name: string; of: 'restore' | 'drill' }
+  /**
+   * The same name with sessions connected: a restore or drill still running with it (another backup folder or
+   * config, another host: the folder lock does not reach it): said, left as it is.
+   */
+  | { kind: 'in-use'; name: string; of: 'restore' | 'drill'; sessions: number };
 
 /**
- * What `recover` does for `live`, given every database name on the server. On a drill server (no live
- * database expected there) only the scratch and staging databases are dropped. Pure.
+ * What `recover` does for `live`, given every database name on the server and the client sessions on each
+ * (`sessions`). On a drill server (no live database expected there) only the scratch and staging databases are
+ * dropped; one with sessions connected is never dropped. Pure.
  */
 export function planPgRecovery(
   live: string,
   names: Iterable<string>,
-  opts: { drillServer: boolean },
+  opts: { drillServer: boolean; sessions?: ReadonlyMap<string, number> },
 ): PgRecoveryStep[] {
   const all = new Set(names);
   const derived = [...all].flatMap((name) => {
@@ -85,7 +91,11 @@ export function planPgRecovery(
     if (pair) steps.push({ kind: 'rename-back', from: pair.name, to: live, sql: renameDatabaseSql(pair.name, live) });
     else if (safety.length > 0) steps.push({ kind: 'no-live', safeties: safety.map((s) => s.name) });
   }
-  for (const s of staging) steps.push({ kind: 'drop', name: s.name, of: 'restore' });
-  for (const d of derived.filter((x) => x.kind === 'drill')) steps.push({ kind: 'drop', name: d.name, of: 'drill' });
+  const dropOrLeave = (name: string, of: 'restore' | 'drill'): PgRecoveryStep => {
+    const sessions = opts.sessions?.get(name) ?? 0;
+    return sessions > 0 ? { kind: 'in-use', name, of, sessions } : { kind: 'drop', name, of };
+  };
+  for (const s of staging) steps.push(dropOrLeave(s.name, 'restore'));
+  for (const d of derived.filter((x) => x.kind === 'drill')) steps.push(dropOrLeave(d.name, 'drill'));
   return steps;
 }

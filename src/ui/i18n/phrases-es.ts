@@ -395,6 +395,8 @@ export const PHRASES_ES = {
     `no se puede exportar una instantánea (${p['error']}); el número de filas es una estimación`,
   'pg.globalsNoPasswords': () =>
     'los datos globales se guardan sin las contraseñas de los roles (el usuario configurado no es superusuario)',
+  'pg.leftoverInUse': (p: PhraseParams) =>
+    `la base "${p['name']}" tiene ${p['sessions']} sesión(es) conectada(s): una restauración o un simulacro sigue en marcha con ella (desde otra carpeta de copias, otra configuración u otro equipo); se deja como está`,
   'pg.noLive': (p: PhraseParams) =>
     `la base "${p['live']}" no existe; hay copias de seguridad: ${p['safeties']}. Restaure una copia, o vuelva a renombrar a mano una copia de seguridad.`,
 
