@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
 import {
   copyFileSync,
   existsSync,
@@ -16,7 +17,7 @@ import { describe, expect, it } from 'vitest';
 import type { Manifest, SetSummary } from '../src/core/types.js';
 import { REPO_ROOT, describeResult, parseJsonOutput, runCli } from './helpers/cli.js';
 import { dbDigest, execSql, rowCounts, treeSnapshot } from './helpers/sqlite.js';
-import { startCliInTmux } from './helpers/tty.js';
+import { startCliInTmux, TMUX_SERVER } from './helpers/tty.js';
 import { readStored, STORED_EXT } from './helpers/stored.js';
 import { demoConfig, demoSetup, type DemoSetup } from './helpers/tmp.js';
 
@@ -316,5 +317,25 @@ describe('confirmation on a terminal', () => {
     }
     expect(digests(s.all).users).toEqual(before.users);
     expect(digests(s.all).inventario).toEqual(mutated.inventario);
+  });
+
+  it('Ctrl-C at the prompt: interrupted (exit 130), nothing changed; not a bug with its stack', async () => {
+    const s = setup();
+    const m = await create(s);
+    mutate(s);
+    const mutated = digests(s.all);
+    const tty = startCliInTmux(['restore', m.id, '--db', 'users', '--config', s.configFile], s.dir);
+    try {
+      await tty.waitForScreen(/Type RESTORE to go on/);
+      tty.type('RESTO'); // half typed, then the operator thinks better of it
+      execFileSync('tmux', [...TMUX_SERVER, 'send-keys', '-t', tty.name, 'C-c']);
+      expect(await tty.exitCode()).toBe(130);
+      expect(tty.screen()).toContain('Interrupted at the confirmation; nothing was changed.');
+      expect(tty.screen()).not.toContain('internal error');
+    } finally {
+      tty.kill();
+    }
+    expect(digests(s.all)).toEqual(mutated);
+    expect(readdirSync(s.backupDir).filter((n) => !n.startsWith('.') && n !== 'logs')).toEqual([m.id]);
   });
 });

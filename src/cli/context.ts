@@ -167,8 +167,9 @@ export function runAction<S extends OptionSpec, A extends unknown[]>(
         guardStdio(true);
         const rl = createInterface({ input: process.stdin, output: process.stderr });
         try {
+          // Ctrl-C typed at the prompt reaches readline as a key, not as SIGINT: it rejects with an AbortError.
           const answer = await rl.question(`${prompt} `, { signal: io.signal }).catch((err: unknown) => {
-            if (!io.signal.aborted) throw err;
+            if (!io.signal.aborted && (err as Error | null)?.name !== 'AbortError') throw err;
             throw new InterruptedError('Interrupted at the confirmation; nothing was changed.');
           });
           return answer.trim() === word;
