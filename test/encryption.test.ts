@@ -9,7 +9,7 @@ import { parseJsonOutput } from './helpers/cli.js';
 import { cli, tree } from './helpers/offsite.js';
 import { dbDigest } from './helpers/sqlite.js';
 import { demoSetup, type DemoSetup } from './helpers/tmp.js';
-import { startCliInTmux } from './helpers/tty.js';
+import { startCliInTmux, startRecordedInTmux } from './helpers/tty.js';
 import { ageKeygen } from './helpers/age.js';
 import type { RespaldoError } from '../src/core/errors.js';
 import { unlockIdentity } from '../src/engine/crypt.js';
@@ -237,6 +237,38 @@ describe('encrypted sets', () => {
       tty.kill();
     }
     expect(dbDigest(to)).toEqual(dbDigest(s.dbs.users));
+  });
+
+  it('the terminal closing at the passphrase prompt stops the restore cleanly: nothing written, interrupted logged', async () => {
+    const { s, keyFile, recipient } = encryptedSetup();
+    const m = await create(s, ['--db', 'users', '--no-files']);
+    const e = new Encrypter();
+    e.setPassphrase('tty secret words');
+    e.setScryptWorkFactor(12);
+    const locked = join(s.dir, 'key.age');
+    writeFileSync(locked, await e.encrypt(readFileSync(keyFile)), { mode: 0o600 });
+    rmSync(keyFile);
+    setConfig(s, { encryption: { recipients: [recipient], identityFile: locked } });
+    const to = join(s.dir, 'r.db');
+    const tty = startRecordedInTmux(
+      ['restore', m.id, '--db', 'users', '--to', to, '--yes', '--config', s.configFile],
+      s.dir,
+    );
+    try {
+      await tty.waitForScreen(/Passphrase of the identity file/);
+      tty.closeTerminal();
+      // ended by the hang-up once it stopped, not waiting forever on a prompt whose terminal is gone
+      expect(await tty.ended()).toEqual({ code: null, signal: 'SIGHUP' });
+    } finally {
+      tty.closeTerminal();
+    }
+    expect(existsSync(to)).toBe(false);
+    expect(readdirSync(s.backupDir).filter((n) => n.startsWith('.'))).toEqual([]);
+    const logs = join(s.backupDir, 'logs');
+    const logged = readdirSync(logs)
+      .map((f) => readFileSync(join(logs, f), 'utf8'))
+      .join('');
+    expect(logged).toContain('interrupted (terminal closed)');
   });
 
   it('on a terminal the passphrase of the backups is asked once per drill, and a wrong one is refused first', async () => {

@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { SetSummary } from '../src/core/types.js';
 import { describeResult, parseJsonOutput, runCli, waitFor } from './helpers/cli.js';
 import { useBigDb, useBigSet } from './helpers/big-db.js';
-import { demoSetup, type DemoSetup } from './helpers/tmp.js';
+import { demoSetup, makeTmpDir, type DemoSetup } from './helpers/tmp.js';
 import { startRecordedInTmux, type RecordedTtySession } from './helpers/tty.js';
 
 /**
@@ -83,6 +83,27 @@ describe('the CLI, stderr on the terminal, when the terminal closes', () => {
     expect(restoreStaging(s)).toEqual([]);
     expect(sha256(live)).toBe(hash);
     expect(log(s)).toMatch(/"event":"interrupted","pid":\d+,"user":"[^"]+","command":"restore"/);
+  });
+});
+
+describe('the CLI waiting at "Type RESTORE", when the terminal closes', () => {
+  it('a set fetched from a destination: the fetched folder removed, nothing restored, interrupted logged', async () => {
+    const nas = makeTmpDir();
+    const s = demoSetup({ destinations: [{ name: 'nas', type: 'folder', path: nas }] });
+    const made = await runCli(['create', '--no-files', '--db', 'users', '--config', s.configFile], { cwd: s.dir });
+    expect(made.code, describeResult(made)).toBe(0);
+    const hash = sha256(s.dbs.users);
+    const fetchedFolders = () => readdirSync(s.backupDir).filter((n) => n.startsWith('.respaldo-restore-fetch-'));
+    const tty = start(['restore', 'latest', '--from', 'nas', '--db', 'users', '--config', s.configFile], s);
+    await tty.waitForScreen('Type RESTORE to go on');
+    expect(fetchedFolders()).toHaveLength(1);
+    tty.closeTerminal();
+    const end = await tty.ended();
+    expect(end).toEqual({ code: null, signal: 'SIGHUP' }); // stopped as a hung-up program does, not a crash
+    expect(fetchedFolders()).toEqual([]);
+    expect(readdirSync(s.backupDir).filter((n) => n.startsWith('.temp-journal'))).toEqual([]);
+    expect(log(s)).toMatch(/"event":"interrupted","pid":\d+,"user":"[^"]+","command":"restore"/);
+    expect(sha256(s.dbs.users)).toBe(hash);
   });
 });
 

@@ -165,14 +165,19 @@ export function runAction<S extends OptionSpec, A extends unknown[]>(
         if (!process.stdin.isTTY)
           throw new UsageError('Confirmation needs a terminal.', 'Pass --yes to confirm from a script.');
         guardStdio(true);
-        const rl = createInterface({ input: process.stdin, output: process.stderr });
+        // Not readline's terminal mode: its raw mode, set back as the terminal goes away (SIGHUP), threw EIO
+        // uncaught and the process died without cleaning up. The terminal edits the line; Ctrl-C is SIGINT.
+        const rl = createInterface({ input: process.stdin, output: process.stderr, terminal: false });
+        const stopped = () => new InterruptedError('Interrupted at the confirmation; nothing was changed.');
+        // Input that ends (the terminal gone, Ctrl-D) closes readline, whose pending question then never settles.
+        const closed = new Promise<never>((_, reject) => rl.once('close', () => reject(stopped())));
+        closed.catch(() => undefined);
         try {
-          // Ctrl-C typed at the prompt reaches readline as a key, not as SIGINT: it rejects with an AbortError.
-          const answer = await rl.question(`${prompt} `, { signal: io.signal }).catch((err: unknown) => {
+          const asked = rl.question(`${prompt} `, { signal: io.signal }).catch((err: unknown) => {
             if (!io.signal.aborted && (err as Error | null)?.name !== 'AbortError') throw err;
-            throw new InterruptedError('Interrupted at the confirmation; nothing was changed.');
+            throw stopped();
           });
-          return answer.trim() === word;
+          return (await Promise.race([asked, closed])).trim() === word;
         } finally {
           rl.close();
         }

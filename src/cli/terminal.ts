@@ -89,7 +89,8 @@ export function exitNow(code: number): never {
 
 /**
  * Reads a secret typed on the terminal without echoing it (raw mode): Enter ends it, Backspace
- * erases, Ctrl-C or Ctrl-D abandons it (an InterruptedError). The prompt goes to stderr.
+ * erases, Ctrl-C or Ctrl-D abandons it (an InterruptedError), and so does the terminal going away (SIGHUP,
+ * its input ended). The prompt goes to stderr.
  */
 export function readHidden(prompt: string): Promise<string> {
   const input = process.stdin;
@@ -99,14 +100,23 @@ export function readHidden(prompt: string): Promise<string> {
     const wasRaw = input.isRaw;
     input.setRawMode(true);
     input.resume();
+    const gone = (): void => done(new InterruptedError('Interrupted: the terminal closed at the passphrase prompt.'));
     const done = (err: Error | null): void => {
       input.off('data', onData);
-      input.setRawMode(wasRaw);
+      input.off('end', gone);
+      terminalClosed.removeEventListener('abort', gone);
+      try {
+        input.setRawMode(wasRaw);
+      } catch {
+        // a terminal that is gone cannot be set back (EIO): nothing to restore then
+      }
       input.pause();
       process.stderr.write('\n');
       if (err) reject(err);
       else resolve(typed);
     };
+    input.once('end', gone);
+    terminalClosed.addEventListener('abort', gone, { once: true });
     const onData = (chunk: Buffer): void => {
       for (const ch of chunk.toString('utf8')) {
         if (ch === '\r' || ch === '\n') return done(null);
