@@ -58,7 +58,7 @@ describe('openStoredPart', () => {
           `^The stored file ${file.replace('.', '\\.')} of users cannot be decompressed \\(.+\\): it is damaged\\.$`,
         ),
       );
-      expect((err as VerifyError).hint).toContain('`respaldo list --from NAME` for those at a destination');
+      expect((err as VerifyError).hint).toContain('`respaldo list --from <destination>` for those at a destination');
     }
     writeFileSync(join(dir, 'users.sql.gz'), good);
     await expect(text(openStoredPart(dir, entry('users.sql.gz')))).resolves.toBe('hola '.repeat(1000));

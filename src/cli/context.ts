@@ -1,3 +1,4 @@
+import { printableLines } from '../core/format.js';
 import { Option, type Command } from 'commander';
 import { createInterface } from 'node:readline/promises';
 import { InterruptedError, RespaldoError, UsageError, asOperatorError } from '../core/errors.js';
@@ -51,8 +52,9 @@ export function reportError(caught: unknown, json: boolean): number {
   const err = asOperatorError(caught);
   if (err instanceof RespaldoError) {
     if (json) process.stdout.write(JSON.stringify(err.toJSON(), null, 2) + '\n');
+    // A message may quote what a destination or a file held: never an escape sequence on the terminal.
     process.stderr.write(
-      maskSecrets(`respaldo: ${err.message}\n${err.hint ? `hint: ${err.hint}\n` : ''}`, secretsToMask),
+      maskSecrets(printableLines(`respaldo: ${err.message}\n${err.hint ? `hint: ${err.hint}\n` : ''}`), secretsToMask),
     );
     return err.exitCode;
   }

@@ -8,6 +8,11 @@ export function printable(text: string): string {
   return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?');
 }
 
+/** `printable`, keeping line breaks and tabs: for a message of several lines. */
+export function printableLines(text: string): string {
+  return text.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, '?');
+}
+
 export function formatBytes(bytes: number | undefined | null): string {
   if (bytes === undefined || bytes === null || !Number.isFinite(bytes)) return '-';
   const units = ['B', 'KB', 'MB', 'GB', 'TB'];

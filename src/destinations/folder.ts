@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { constants as fsConstants, createReadStream, promises as fsp } from 'node:fs';
+import { constants as fsConstants, createReadStream, existsSync, promises as fsp } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { DestinationError } from '../core/errors.js';
@@ -30,9 +30,15 @@ export class FolderDestination implements Destination {
   private fail(err: unknown, doing: string): never {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT')
-      throw new DestinationError(this.name, `${doing}: not found`, `Check that ${this.root} is mounted.`, {
-        kind: 'notFound',
-      });
+      throw new DestinationError(
+        this.name,
+        `${doing}: not found`,
+        // the folder there and the file not in it: a set it does not hold, not a disk that is not mounted
+        existsSync(this.root)
+          ? `Run \`respaldo list --from ${this.name}\` to see what the destination holds.`
+          : `Check that ${this.root} is mounted.`,
+        { kind: 'notFound' },
+      );
     if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') {
       throw new DestinationError(
         this.name,

@@ -112,7 +112,7 @@ export class RcloneDestination implements Destination {
       throw new DestinationError(
         this.name,
         `${doing}: not found at ${this.describe()}`,
-        'Run `respaldo list --from NAME` to see what the destination holds.',
+        `Run \`respaldo list --from ${this.name}\` to see what the destination holds.`,
         { kind: 'notFound' },
       );
     }
@@ -239,7 +239,7 @@ export class RcloneDestination implements Destination {
       throw new DestinationError(
         this.name,
         `reading ${key}: not found at ${this.describe()}`,
-        'Run `respaldo list --from NAME` to see what the destination holds.',
+        `Run \`respaldo list --from ${this.name}\` to see what the destination holds.`,
         { kind: 'notFound' },
       );
     const from = opts.offset ? [`--offset=${opts.offset}`] : [];

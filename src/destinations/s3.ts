@@ -147,7 +147,7 @@ export class S3Destination implements Destination {
       throw new DestinationError(
         this.name,
         `${doing}: not found at ${where}`,
-        'Run `respaldo list --from NAME` to see what the destination holds.',
+        `Run \`respaldo list --from ${this.name}\` to see what the destination holds.`,
         { kind: 'notFound' },
       );
     }
@@ -381,7 +381,7 @@ export class S3Destination implements Destination {
         throw new DestinationError(
           this.name,
           `the store at ${this.describe()} does not keep SHA-256 checksums`,
-          'Set "checksums": "auto" to rely on respaldo\'s own hashes (`verify --from NAME --read-data`).',
+          `Set "checksums": "auto" to rely on respaldo's own hashes (\`verify --from ${this.name} --read-data\`).`,
         );
       }
     }

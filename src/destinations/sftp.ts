@@ -244,7 +244,7 @@ export class SftpDestination implements Destination {
       throw new DestinationError(
         this.name,
         `${doing}: not found at ${this.describe()}`,
-        'Run `respaldo list --from NAME` to see what the destination holds.',
+        `Run \`respaldo list --from ${this.name}\` to see what the destination holds.`,
         { kind: 'notFound' },
       );
     }

@@ -1,3 +1,4 @@
+import { printable } from '../core/format.js';
 import { readFileSync } from 'node:fs';
 import { isAbsolute, join, normalize, sep } from 'node:path';
 import { VerifyError } from '../core/errors.js';
@@ -44,7 +45,8 @@ export function readManifestFile(setDir: string): Manifest {
   try {
     m = JSON.parse(readFileSync(file, 'utf8')) as Manifest;
   } catch (err) {
-    throw new VerifyError(`${file}: unreadable manifest (${(err as Error).message})`);
+    // JSON.parse quotes the bytes it choked on: from a destination they may be anything (escape sequences).
+    throw new VerifyError(`${file}: unreadable manifest (${printable((err as Error).message)})`);
   }
   if (
     m === null ||

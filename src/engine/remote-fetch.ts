@@ -265,7 +265,7 @@ export async function fetchSet(
               `Destination "${name}" holds no set of ${wantedDbs.join(', ')} ending`,
               sel.at,
               found.skipped,
-              'Pick a later time, name fewer databases with --db, or see the sets there with respaldo list --from NAME.',
+              `Pick a later time, name fewer databases with --db, or see the sets there with respaldo list --from ${name}.`,
             );
           setId = found.setId;
           atSkipped = found.skipped;

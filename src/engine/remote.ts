@@ -118,7 +118,7 @@ export async function readRemoteManifest(
   if (!isSetId(id))
     throw new UsageError(
       `"${id}" is not a backup set id (YYYYMMDD_HHMMSS).`,
-      'Run `respaldo list --from NAME` to see the set ids.',
+      `Run \`respaldo list --from ${dest.name}\` to see the set ids.`,
     );
   const text = await withRetries(() => readAll(dest, `${setKey(source, id)}/${MANIFEST_NAME}`));
   // A manifest that fails its checks is named as it is at the destination, not by the scratch copy read here.
@@ -248,7 +248,7 @@ export async function latestRemoteSet(
     const asked = [...want.databases, ...(want.files ? ['files'] : [])];
     throw new NotFoundError(
       `Destination "${name}" holds no backup set${asked.length ? ` with ${asked.join(', ')}` : ''} of source "${destinationConfig(cfg, name).source}"${bad}.`,
-      'Run `respaldo list --from NAME --all-sources` to see every source there (set "source" in the config to the old server\'s name), or name fewer with --db.',
+      `Run \`respaldo list --from ${name} --all-sources\` to see every source there (set "source" in the config to the old server's name), or name fewer with --db.`,
     );
   }
   const id = found.chosen.id;

@@ -323,7 +323,7 @@ export function checkingReader(
     const damaged = (why: string) =>
       new VerifyError(
         `Set ${m.id}: ${file} ${why}; nothing was restored from it.`,
-        'Restore from another set (`respaldo list`), or from a copy at a destination (`respaldo list --from NAME`).',
+        'Restore from another set (`respaldo list`), or from a copy at a destination (`respaldo list --from <destination>`).',
       );
     // A file the manifest records no hash for (an old set) is read as the check before a restore reads it: unchecked.
     if (!w) return yield* plain(file) as AsyncIterable<Buffer>;
@@ -368,7 +368,7 @@ export async function damageBehind(
     await recordVerified(cfg, id, false).catch(() => undefined);
     return new VerifyError(
       `Set ${id}: ${bad.map((b) => `${b.path}: ${b.problem}`).join('; ')}; nothing was restored from it.`,
-      'Restore from another set (`respaldo list`), or from a copy at a destination (`respaldo list --from NAME`).',
+      'Restore from another set (`respaldo list`), or from a copy at a destination (`respaldo list --from <destination>`).',
     );
   }
   return null;

@@ -51,7 +51,7 @@ async function* undecodableIsDamage(decoded: Readable, file: string, name: strin
     // Read here or streamed from a destination: the hint names both places another set can come from.
     throw new VerifyError(
       `The stored file ${file} of ${name} cannot be decompressed (${errorMessage(err)}): it is damaged.`,
-      'Do not restore from this set. Use another set (`respaldo list`, or `respaldo list --from NAME` for those at a ' +
+      'Do not restore from this set. Use another set (`respaldo list`, or `respaldo list --from <destination>` for those at a ' +
         'destination) and check the disk or the destination that holds it.',
     );
   }
