@@ -230,7 +230,9 @@ const FIXTURES: Record<'chinook' | 'tricky' | 'ledger' | 'bank', () => void> = {
     writeFileSync(file, TRICKY_SQL);
     cluster.psqlFile(file, 'tricky');
     cluster.psql(
-      `ALTER DATABASE tricky SET work_mem = '8MB'; ALTER DATABASE tricky SET search_path = "$user", public; REVOKE CONNECT ON DATABASE tricky FROM PUBLIC; GRANT CONNECT ON DATABASE tricky TO app_reader;`,
+      `ALTER DATABASE tricky SET work_mem = '8MB'; ALTER DATABASE tricky SET search_path = "$user", public; REVOKE CONNECT ON DATABASE tricky FROM PUBLIC; GRANT CONNECT ON DATABASE tricky TO app_reader;
+      ALTER DATABASE tricky CONNECTION LIMIT 50; COMMENT ON DATABASE tricky IS 'the ''sly'' one';
+      ALTER ROLE app_reader IN DATABASE tricky SET statement_timeout = '33s';`,
     );
   },
   ledger: () => {
@@ -427,11 +429,12 @@ describe.skipIf(!available)('postgres driver (real cluster)', () => {
     const props = (name: string) =>
       cluster
         .psql(
-          `SELECT pg_encoding_to_char(encoding), datcollate, pg_get_userbyid(datdba), (SELECT string_agg(a::text, ',' ORDER BY a::text) FROM unnest(datacl) a), (SELECT array_to_string(setconfig, ';') FROM pg_db_role_setting WHERE setdatabase = d.oid AND setrole = 0) FROM pg_database d WHERE datname = '${name.replace(/'/g, "''")}'`,
+          `SELECT pg_encoding_to_char(encoding), datcollate, pg_get_userbyid(datdba), (SELECT string_agg(a::text, ',' ORDER BY a::text) FROM unnest(datacl) a), (SELECT array_to_string(setconfig, ';') FROM pg_db_role_setting WHERE setdatabase = d.oid AND setrole = 0), datconnlimit, shobj_description(d.oid, 'pg_database'), (SELECT string_agg(pg_get_userbyid(setrole) || ':' || array_to_string(setconfig, ';'), ',') FROM pg_db_role_setting WHERE setdatabase = d.oid AND setrole <> 0) FROM pg_database d WHERE datname = '${name.replace(/'/g, "''")}'`,
         )
         .replace(/tricky restored ü|tricky/g, 'X');
     expect(props('tricky restored ü')).toBe(props('tricky'));
     expect(props('tricky')).toContain('app_reader=c/');
+    expect(props('tricky')).toContain("|50|the 'sly' one|app_reader:statement_timeout=33s");
     expect(cluster.psql(`SELECT count(*) FROM pg_largeobject_metadata`, 'tricky restored ü')).toBe('2');
     expect(
       cluster.psql(`SELECT pg_get_userbyid(relowner) FROM pg_class WHERE relname = 'people'`, 'tricky restored ü'),

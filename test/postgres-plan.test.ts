@@ -588,6 +588,32 @@ describe('database properties', () => {
     ]);
   });
 
+  test('connection limit, comment, and settings of roles in the database; a role that does not exist is skipped', () => {
+    const { statements, skipped } = databasePropertiesSql(
+      't',
+      {
+        connectionLimit: 50,
+        comment: "it's ours",
+        roleSettings: [
+          { role: 'app', settings: ['statement_timeout=33s', 'search_path=app, public'] },
+          { role: 'ghost', settings: ['work_mem=1MB'] },
+        ],
+      },
+      new Set(['app']),
+    );
+    expect(statements).toEqual([
+      `ALTER ROLE "app" IN DATABASE "t" SET statement_timeout TO '33s'`,
+      'ALTER ROLE "app" IN DATABASE "t" SET search_path TO app, public',
+      'ALTER DATABASE "t" WITH CONNECTION LIMIT 50',
+      `COMMENT ON DATABASE "t" IS 'it''s ours'`,
+    ]);
+    expect(skipped.map(english)).toEqual([
+      'database property not restored: setting work_mem=1MB of role ghost in it (role does not exist)',
+    ]);
+    // no limit (-1), no comment: nothing said to the server
+    expect(databasePropertiesSql('t', { connectionLimit: -1, comment: null }, new Set()).statements).toEqual([]);
+  });
+
   test('default privileges (acl null) are left alone', () => {
     expect(databasePropertiesSql('t', { acl: null }, new Set()).statements).toEqual([]);
   });

@@ -5,7 +5,7 @@
  * parameters. The engine and the CLI
  * use the English text below; the menu renders the same ids from its own catalogue
  * (src/ui/i18n/phrases-es.ts) in the operator's language. Parameters are names, paths and numbers
- * that are shown as they are. Why one file of about 550 lines: one table of every sentence, which the Spanish
+ * that are shown as they are. Why one file of about 560 lines: one table of every sentence, which the Spanish
  * catalogue mirrors id for id (its `satisfies` checks that none is missing); split, the two would drift.
  */
 
@@ -51,7 +51,8 @@ export const PHRASES_EN = {
     `pg_restore the backup into "${p['staging']}" (one transaction, stop on the first error)`,
   'pg.restoreAllJobs': (p: PhraseParams) =>
     `pg_restore the backup into "${p['staging']}" (in parallel sessions, stop on the first error)`,
-  'pg.dbProps': () => 're-apply owner, settings and privileges of the database',
+  'pg.dbProps': () =>
+    "re-apply owner, settings (its own and its roles' in it), privileges, connection limit and comment of the database",
   'pg.checkExact': () => 'check row counts of every table against the backup',
   'pg.checkEstimate': () => 'count rows of every table (the backup holds estimates only)',
   'pg.refuseSessions': (p: PhraseParams) =>
@@ -359,6 +360,8 @@ export const PHRASES_EN = {
   // Properties of a PostgreSQL database a restore cannot put back (databasePropertiesSql)
   'prop.owner': (p: PhraseParams) => `database property not restored: owner ${p['owner']} (role does not exist)`,
   'prop.setting': (p: PhraseParams) => `database property not restored: setting ${p['setting']}`,
+  'prop.roleSetting': (p: PhraseParams) =>
+    `database property not restored: setting ${p['setting']} of role ${p['role']} in it (role does not exist)`,
   'prop.privilege': (p: PhraseParams) => `database property not restored: privilege ${p['privilege']}`,
   'prop.grantee': (p: PhraseParams) =>
     `database property not restored: ${p['privilege']} for ${p['grantee']} (role does not exist)`,

@@ -77,6 +77,10 @@ export async function readServerInfo(client: PgQueryable): Promise<ServerInfo> {
   const d =
     await client.query(`SELECT to_jsonb(d) AS d, pg_encoding_to_char(d.encoding) AS encoding, pg_get_userbyid(d.datdba) AS owner,
        (SELECT setconfig FROM pg_db_role_setting s WHERE s.setdatabase = d.oid AND s.setrole = 0) AS settings,
+       (SELECT coalesce(json_agg(json_build_object('role', pg_get_userbyid(s.setrole), 'settings', s.setconfig)
+                                 ORDER BY pg_get_userbyid(s.setrole)), '[]'::json)
+          FROM pg_db_role_setting s WHERE s.setdatabase = d.oid AND s.setrole <> 0) AS role_settings,
+       shobj_description(d.oid, 'pg_database') AS comment,
        CASE WHEN d.datacl IS NULL THEN NULL ELSE
          (SELECT coalesce(json_agg(json_build_object('grantee', CASE WHEN a.grantee = 0 THEN NULL ELSE pg_get_userbyid(a.grantee) END,
                                                      'privilege', a.privilege_type, 'grantable', a.is_grantable)), '[]'::json)
@@ -93,6 +97,11 @@ export async function readServerInfo(client: PgQueryable): Promise<ServerInfo> {
     owner: String(drow['owner'] ?? ''),
     settings: Array.isArray(drow['settings']) ? (drow['settings'] as string[]) : [],
     acl: (drow['acl'] as DatabaseProperties['acl']) ?? null,
+    connectionLimit: typeof raw['datconnlimit'] === 'number' ? raw['datconnlimit'] : -1,
+    comment: typeof drow['comment'] === 'string' ? drow['comment'] : null,
+    roleSettings: Array.isArray(drow['role_settings'])
+      ? (drow['role_settings'] as DatabaseProperties['roleSettings'])
+      : [],
   };
   return {
     versionNum: Number(row['num']),

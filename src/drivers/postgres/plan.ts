@@ -13,7 +13,7 @@ import { DERIVED_KINDS, derivedMark, firstFreeRound, parseRound, roundId, type D
  * (connection settings are in config.ts, tool command lines in args.ts). Nothing here does I/O; the job
  * files beside it (backup.ts, restore.ts, …) execute.
  *
- * Why one file of about 540 lines: every function is pure and tested as a table in test/postgres-plan.test.ts;
+ * Why one file of about 580 lines: every function is pure and tested as a table in test/postgres-plan.test.ts;
  * the derived names, the plans that print them and the leftovers that parse them back belong together.
  */
 
@@ -156,6 +156,12 @@ export interface DatabaseProperties {
   settings?: string[];
   /** Explicit database privileges, or null for the defaults. */
   acl?: { grantee: string | null; privilege: string; grantable: boolean }[] | null;
+  /** CONNECTION LIMIT (-1: none). Absent in sets made before it was recorded. */
+  connectionLimit?: number;
+  /** COMMENT ON DATABASE, or null. */
+  comment?: string | null;
+  /** `ALTER ROLE … IN DATABASE … SET` items, per role (pg_db_role_setting of this database and a role). */
+  roleSettings?: { role: string; settings: string[] }[];
 }
 
 /** CREATE DATABASE for the staging database, with the recorded encoding and locale. */
@@ -180,7 +186,8 @@ const LIST_GUCS = new Set([
 ]);
 
 /**
- * Statements that re-apply owner, settings and privileges of the original database to `name`.
+ * Statements that re-apply owner, settings (the database's and its roles' in it), privileges, connection limit and
+ * comment of the original database to `name`.
  * Roles not in `existingRoles` are skipped and reported in `skipped` (each a whole warning, `prop.*`).
  */
 export function databasePropertiesSql(
@@ -196,18 +203,34 @@ export function databasePropertiesSql(
     if (existingRoles.has(props.owner)) statements.push(`ALTER DATABASE ${db} OWNER TO ${quoteIdent(props.owner)}`);
     else skipped.push(phrase('prop.owner', { owner: props.owner }));
   }
-  for (const item of props.settings ?? []) {
+  // `name=value` as `name TO value` (a list setting such as search_path as it is, others quoted), or null
+  const setTo = (item: string): string | null => {
     const eq = item.indexOf('=');
     const key = eq > 0 ? item.slice(0, eq) : '';
     const value = item.slice(eq + 1);
-    if (!/^[A-Za-z_][A-Za-z0-9_$]*(\.[A-Za-z_][A-Za-z0-9_$]*)*$/.test(key)) {
-      skipped.push(phrase('prop.setting', { setting: item }));
-      continue;
-    }
-    statements.push(
-      `ALTER DATABASE ${db} SET ${key} TO ${LIST_GUCS.has(key.toLowerCase()) ? value : quoteLiteral(value)}`,
-    );
+    if (!/^[A-Za-z_][A-Za-z0-9_$]*(\.[A-Za-z_][A-Za-z0-9_$]*)*$/.test(key)) return null;
+    return `${key} TO ${LIST_GUCS.has(key.toLowerCase()) ? value : quoteLiteral(value)}`;
+  };
+  for (const item of props.settings ?? []) {
+    const to = setTo(item);
+    if (to) statements.push(`ALTER DATABASE ${db} SET ${to}`);
+    else skipped.push(phrase('prop.setting', { setting: item }));
   }
+  for (const { role, settings } of props.roleSettings ?? []) {
+    for (const item of settings) {
+      const to = setTo(item);
+      if (!existingRoles.has(role)) skipped.push(phrase('prop.roleSetting', { role, setting: item }));
+      else if (to) statements.push(`ALTER ROLE ${quoteIdent(role)} IN DATABASE ${db} SET ${to}`);
+      else skipped.push(phrase('prop.setting', { setting: `${item} (role ${role})` }));
+    }
+  }
+  if (
+    typeof props.connectionLimit === 'number' &&
+    Number.isInteger(props.connectionLimit) &&
+    props.connectionLimit >= 0
+  )
+    statements.push(`ALTER DATABASE ${db} WITH CONNECTION LIMIT ${props.connectionLimit}`);
+  if (typeof props.comment === 'string') statements.push(`COMMENT ON DATABASE ${db} IS ${quoteLiteral(props.comment)}`);
   if (props.acl) {
     statements.push(`REVOKE ALL ON DATABASE ${db} FROM PUBLIC`);
     for (const a of props.acl) {

@@ -3,7 +3,7 @@ import type { PhraseId, PhraseParams } from '../../core/phrases.js';
 /**
  * The restore plan's sentences and the common errors in Spanish, by the ids of src/core/phrases.ts (every id must be
  * here: the `satisfies` below fails the build otherwise). SQL, commands and options stay as they are. One file of
- * about 530 lines, as src/core/phrases.ts says why.
+ * about 540 lines, as src/core/phrases.ts says why.
  */
 /** `dbs`, `failed` y `files` de una copia (ver holdsEn en src/core/phrases.ts). */
 function holdsEs(p: PhraseParams): string {
@@ -86,7 +86,8 @@ export const PHRASES_ES = {
     `pg_restore de la copia en "${p['staging']}" (una transacción, se detiene al primer error)`,
   'pg.restoreAllJobs': (p: PhraseParams) =>
     `pg_restore de la copia en "${p['staging']}" (en sesiones en paralelo, se detiene al primer error)`,
-  'pg.dbProps': () => 'volver a aplicar propietario, ajustes y privilegios de la base',
+  'pg.dbProps': () =>
+    'volver a aplicar propietario, ajustes (los suyos y los de sus roles en ella), privilegios, límite de conexiones y comentario de la base',
   'pg.checkExact': () => 'comprobar las filas de cada tabla contra la copia',
   'pg.checkEstimate': () => 'contar las filas de cada tabla (la copia solo tiene estimaciones)',
   'pg.refuseSessions': (p: PhraseParams) =>
@@ -382,6 +383,8 @@ export const PHRASES_ES = {
   // Propiedades de una base PostgreSQL que la restauración no puede volver a poner
   'prop.owner': (p: PhraseParams) => `propiedad de la base no restaurada: propietario ${p['owner']} (el rol no existe)`,
   'prop.setting': (p: PhraseParams) => `propiedad de la base no restaurada: ajuste ${p['setting']}`,
+  'prop.roleSetting': (p: PhraseParams) =>
+    `propiedad de la base no restaurada: ajuste ${p['setting']} del rol ${p['role']} en ella (el rol no existe)`,
   'prop.privilege': (p: PhraseParams) => `propiedad de la base no restaurada: privilegio ${p['privilege']}`,
   'prop.grantee': (p: PhraseParams) =>
     `propiedad de la base no restaurada: ${p['privilege']} para ${p['grantee']} (el rol no existe)`,
