@@ -121,6 +121,34 @@ describe('the menu, when the terminal closes', () => {
     expect(log(s)).toMatch(/"event":"interrupted","pid":\d+,"user":"[^"]+","command":"menu"/);
   });
 
+  it('at the plan of a restore from a destination: the set fetched for it is removed, nothing restored', async () => {
+    const nas = makeTmpDir();
+    const s = demoSetup({ destinations: [{ name: 'nas', type: 'folder', path: nas }] });
+    const made = await runCli(['create', '--no-files', '--db', 'users', '--config', s.configFile], { cwd: s.dir });
+    expect(made.code, describeResult(made)).toBe(0);
+    const hash = sha256(s.dbs.users);
+    const fetchedFolders = () => readdirSync(s.backupDir).filter((n) => n.startsWith('.respaldo-restore-fetch-'));
+    const tty = start(['--config', s.configFile], s);
+    await tty.waitForScreen('1. Create backup now');
+    tty.send('4');
+    await tty.waitForScreen('Destination "nas" (off-site copy)');
+    tty.send('Down');
+    tty.send('Enter');
+    await tty.waitForScreen(/at destination "nas"[\s\S]*› latest/);
+    tty.send('Enter');
+    await tty.waitForScreen('users (sqlite)');
+    tty.send('Enter');
+    await tty.waitForScreen('In place: replace the live database');
+    tty.send('Enter');
+    await tty.waitForScreen('Type RESTORE', 60_000);
+    expect(fetchedFolders()).toHaveLength(1);
+    tty.closeTerminal();
+    expect(await tty.ended()).toEqual({ code: null, signal: 'SIGHUP' });
+    expect(fetchedFolders()).toEqual([]);
+    expect(existsSync(lockFile(s))).toBe(false);
+    expect(sha256(s.dbs.users)).toBe(hash);
+  });
+
   it('during an in-place restore: stops before the swap, the live database as it was', async () => {
     const { s, live } = await bigWithASet();
     const hash = sha256(live);

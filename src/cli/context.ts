@@ -172,7 +172,17 @@ export function runAction<S extends OptionSpec, A extends unknown[]>(
         const rl = createInterface({ input: process.stdin, output: process.stderr, terminal: false });
         const stopped = () => new InterruptedError('Interrupted at the confirmation; nothing was changed.');
         // Input that ends (the terminal gone, Ctrl-D) closes readline, whose pending question then never settles.
-        const closed = new Promise<never>((_, reject) => rl.once('close', () => reject(stopped())));
+        const closed = new Promise<never>((_, reject) =>
+          rl.once('close', () => {
+            // The input ended: Ctrl-D, or the terminal gone before its SIGHUP arrived (a dead one cannot be set)
+            try {
+              process.stdin.setRawMode(false);
+            } catch {
+              markTerminalClosed();
+            }
+            reject(stopped());
+          }),
+        );
         closed.catch(() => undefined);
         try {
           const asked = rl.question(`${prompt} `, { signal: io.signal }).catch((err: unknown) => {

@@ -108,7 +108,8 @@ export function readHidden(prompt: string): Promise<string> {
       try {
         input.setRawMode(wasRaw);
       } catch {
-        // a terminal that is gone cannot be set back (EIO): nothing to restore then
+        // a terminal that is gone cannot be set back (EIO): it is gone, maybe before its SIGHUP arrived
+        markTerminalClosed();
       }
       input.pause();
       process.stderr.write('\n');

@@ -31,6 +31,8 @@ export function uiContext(facade: EngineFacade, env: NodeJS.ProcessEnv, lang?: L
 export interface HangupAwareFacade {
   facade: EngineFacade;
   running: Set<Promise<unknown>>;
+  /** What the hang-up itself started (removing a fetched set): waited for, but it interrupted nothing. */
+  cleanup: Set<Promise<unknown>>;
 }
 
 /**
@@ -54,8 +56,15 @@ export function stopOnHangup(facade: EngineFacade, closed: AbortSignal): HangupA
     signal?.addEventListener('abort', abort, { once: true });
     return ac.signal;
   };
+  // A set fetched for a restore's plan (or still being fetched) is removed when the terminal goes, on any screen:
+  // the restore it was for will not run.
+  const cleanup = new Set<Promise<unknown>>();
+  const release = (): void => void cleanup.add(facade.releaseFetched().catch(() => undefined));
+  if (closed.aborted) release();
+  else closed.addEventListener('abort', release, { once: true });
   const wrapped: EngineFacade = {
     ...facade,
+    planRestore: (req, reporter) => track(facade.planRestore(req, reporter)),
     createBackup: (req, reporter, signal) => track(facade.createBackup(req, reporter, both(signal))),
     executeRestore: (plan, reporter, signal) => track(facade.executeRestore(plan, reporter, both(signal))),
     verifySet: (id, reporter, opts) => track(facade.verifySet(id, reporter, opts)),
@@ -70,7 +79,7 @@ export function stopOnHangup(facade: EngineFacade, closed: AbortSignal): HangupA
       return handle;
     },
   };
-  return { facade: wrapped, running };
+  return { facade: wrapped, running, cleanup };
 }
 
 const ALT_SCREEN_ON = '\x1b[?1049h';
@@ -118,6 +127,7 @@ export async function runMenu(opts: MenuOptions): Promise<number> {
     const onHangup = async (): Promise<void> => {
       const interrupted = guarded.running.size > 0;
       while (guarded.running.size > 0) await Promise.allSettled([...guarded.running]);
+      await Promise.allSettled([...guarded.cleanup]);
       const fields = { command: 'menu', reason: 'terminal closed', message: 'interrupted (terminal closed)' };
       if (interrupted) writeLog(facade.config().backupDir, 'interrupted', fields);
       app.unmount();
