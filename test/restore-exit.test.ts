@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { restoreExit } from '../src/cli/commands/restore.js';
@@ -7,7 +7,12 @@ import { EXIT } from '../src/core/exit-codes.js';
 import { loadConfig } from '../src/config/load.js';
 import { createBackup } from '../src/engine/create.js';
 import { executeRestore, planRestore, type RestoreOutcome } from '../src/engine/restore.js';
-import { demoSetup } from './helpers/tmp.js';
+import { demoSetup, type DemoSetup } from './helpers/tmp.js';
+
+function setConfig(s: DemoSetup, patch: Record<string, unknown>): void {
+  const doc = JSON.parse(readFileSync(s.configFile, 'utf8')) as Record<string, unknown>;
+  writeFileSync(s.configFile, JSON.stringify({ ...doc, ...patch }, null, 2));
+}
 
 /** A restore's exit code says what stopped it, also when the driver refuses once the restore is under way. */
 
@@ -68,5 +73,27 @@ describe('the exit code of a restore that ran', () => {
     expect(out.databases[0]).toMatchObject({ name: 'users', ok: false, errorKind: 'refused' });
     expect(restoreExit(out)).toBe(EXIT.refused);
     expect(readFileSync(to, 'utf8')).toBe('made meanwhile');
+  });
+
+  it.each([
+    ['its set damaged', 'damaged', /failed verification/],
+    ['a wrong passphrase', 'passphrase', /No key given opens/],
+  ])('a restore refused before anything was touched (%s) is logged once, as refused', async (_what, how, said) => {
+    const s = demoSetup();
+    const words = join(s.dir, 'backups.pass');
+    writeFileSync(words, 'the right words\n', { mode: 0o600 });
+    if (how === 'passphrase') setConfig(s, { encryption: { passphraseFile: './backups.pass' } });
+    const cfg = await loadConfig({ configPath: s.configFile, env: {} });
+    const m = await createBackup(cfg, { databases: ['users'], files: false }, silentReporter);
+    if (how === 'damaged') appendFileSync(join(s.backupDir, m.id, m.databases[0]!.file!), 'x');
+    else writeFileSync(words, 'other words\n', { mode: 0o600 });
+    const plan = await planRestore(cfg, m.id, { databases: ['users'] });
+    await expect(executeRestore(cfg, plan, silentReporter)).rejects.toThrow(said);
+    const logs = join(s.backupDir, 'logs');
+    const ends = readdirSync(logs)
+      .flatMap((f) => readFileSync(join(logs, f), 'utf8').split('\n'))
+      .filter((l) => l.includes('"event":"restore-end"'))
+      .map((l) => (JSON.parse(l) as { outcome: string }).outcome);
+    expect(ends).toEqual(['refused']);
   });
 });

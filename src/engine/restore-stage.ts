@@ -125,7 +125,7 @@ export async function verifyForRestore(
       problems: bad.map((b) => `${b.path}: ${b.problem}`).join('; '),
     });
     const hint = phrase('error.restoreVerifyHint');
-    throw new VerifyError(english(message), english(hint), { files: bad }).withPhrases(message, hint);
+    throw endLogged(new VerifyError(english(message), english(hint), { files: bad }).withPhrases(message, hint));
   }
   return chains;
 }
@@ -182,8 +182,21 @@ export async function decryptForRestore(
       { setId: m.id, outcome: 'refused', reason, error: errorMessage(err) },
       cfg.secrets,
     );
-    throw err;
+    throw endLogged(err);
   }
+}
+
+const logged = new WeakSet<object>();
+
+/** Marks an error whose restore-end line was written (refused before anything was touched); returns it. */
+function endLogged<E>(err: E): E {
+  if (err !== null && typeof err === 'object') logged.add(err);
+  return err;
+}
+
+/** Whether the restore-end line of this error was written already: the restore's own catch writes no second one. */
+export function restoreEndLogged(err: unknown): boolean {
+  return err !== null && typeof err === 'object' && logged.has(err);
 }
 
 /**

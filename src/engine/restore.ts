@@ -25,6 +25,7 @@ import {
   decryptForRestore,
   dropUnusedSafetySet,
   keepReplacedFiles,
+  restoreEndLogged,
   recoverBeforeRestore,
   verifyForRestore,
   type SafetySet,
@@ -209,19 +210,20 @@ export async function executeRestore(
           safetySetIds: outcome.safetySetIds,
         });
       }
-      writeLog(
-        cfg.backupDir,
-        'restore-end',
-        {
-          setId: m.id,
-          outcome: err instanceof RespaldoError && err.kind === 'interrupted' ? 'interrupted' : 'failed',
-          restored,
-          safetySets: outcome.safetySetIds,
-          error: errorMessage(err),
-          durationMs: Date.now() - t0,
-        },
-        cfg.secrets,
-      );
+      if (!restoreEndLogged(err))
+        writeLog(
+          cfg.backupDir,
+          'restore-end',
+          {
+            setId: m.id,
+            outcome: err instanceof RespaldoError && err.kind === 'interrupted' ? 'interrupted' : 'failed',
+            restored,
+            safetySets: outcome.safetySetIds,
+            error: errorMessage(err),
+            durationMs: Date.now() - t0,
+          },
+          cfg.secrets,
+        );
       throw err;
     }
     await settle();
