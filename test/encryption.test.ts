@@ -4,7 +4,7 @@ import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, st
 import { join } from 'node:path';
 import { Encrypter } from 'age-encryption';
 import { describe, expect, it } from 'vitest';
-import type { Manifest } from '../src/core/types.js';
+import type { Manifest, ManifestEncryption } from '../src/core/types.js';
 import { parseJsonOutput } from './helpers/cli.js';
 import { cli, tree } from './helpers/offsite.js';
 import { dbDigest } from './helpers/sqlite.js';
@@ -12,7 +12,7 @@ import { demoSetup, type DemoSetup } from './helpers/tmp.js';
 import { startCliInTmux, startRecordedInTmux } from './helpers/tty.js';
 import { ageKeygen } from './helpers/age.js';
 import type { RespaldoError } from '../src/core/errors.js';
-import { unlockIdentity } from '../src/engine/crypt.js';
+import { decrypterFor, unlockIdentity } from '../src/engine/crypt.js';
 import { say } from '../src/ui/i18n/index.js';
 
 /**
@@ -195,6 +195,27 @@ describe('encrypted sets', () => {
     ).toContain(
       `Wrong passphrase for the identity file ${locked}.\nhint: Type it again, or check the file named by RESPALDO_PASSPHRASE_FILE.`,
     );
+    // a file named that cannot be read: how to fix it, not "run it on a terminal" (it is read at a terminal too)
+    const nowhere = join(s.dir, 'nope.txt');
+    const missing = await cli(s, ['restore', m.id, '--db', 'users', '--to', to, '--yes'], 13, {
+      RESPALDO_PASSPHRASE_FILE: nowhere,
+    });
+    expect(missing.stderr).toContain(
+      `Cannot read the passphrase file named by RESPALDO_PASSPHRASE_FILE: ${nowhere} (ENOENT).\nhint: Put the passphrase in that file (mode 0600), or unset RESPALDO_PASSPHRASE_FILE to be asked for it on the terminal`,
+    );
+    process.env['RESPALDO_PASSPHRASE_FILE'] = nowhere;
+    const unread = (await decrypterFor(
+      { encryption: { identityFile: locked } },
+      {
+        recipients: [recipient],
+      } as ManifestEncryption,
+      m.id,
+    ).catch((e: unknown) => e)) as RespaldoError;
+    delete process.env['RESPALDO_PASSPHRASE_FILE'];
+    expect(say('es', unread.phrases!.message, unread.message)).toBe(
+      `No se puede leer el archivo de la frase de paso que indica RESPALDO_PASSPHRASE_FILE: ${nowhere} (ENOENT).`,
+    );
+    expect(say('es', unread.phrases!.hint, '')).toContain('o quite RESPALDO_PASSPHRASE_FILE para que se pida');
     expect(existsSync(to)).toBe(false);
     // Typed in the menu: said in its language, and no word of a file nobody named
     const typed = (await unlockIdentity(locked, 'wrong horse').catch((e: unknown) => e)) as RespaldoError;

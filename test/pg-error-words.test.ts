@@ -93,5 +93,7 @@ describe('what the driver was doing, in Spanish', () => {
     );
     expect(doingEs('reading srv1/20261201_020000/manifest.json')).toBe('al leer srv1/20261201_020000/manifest.json');
     expect(doingEs('listing tables')).toBe('listing tables'); // words it has none for stay as they are
+    expect(doingEs('listing srv1/')).toBe('al listar srv1/'); // a destination's source folder
+    expect(doingEs('connecting')).toBe('al conectar');
   });
 });

@@ -200,6 +200,10 @@ export const PHRASES_EN = {
   'error.identityPassphrase': (p: PhraseParams) => `Wrong passphrase for the identity file ${p['path']}.`,
   'error.identityPassphraseHint': (p: PhraseParams) => `Type it again, or check the file named by ${p['env']}.`,
   'error.identityPassphraseTyped': () => 'Type it again.',
+  'error.passphraseFile': (p: PhraseParams) =>
+    `Cannot read the passphrase file named by ${p['env']}: ${p['file']} (${p['why']}).`,
+  'error.passphraseFileHint': (p: PhraseParams) =>
+    `Put the passphrase in that file (mode 0600), or unset ${p['env']} to be asked for it on the terminal (the menu asks too), then try again.`,
   'error.wrongPassphrase': (p: PhraseParams) => `Wrong passphrase: it does not open set ${p['set']}.`,
   'error.wrongPassphraseHint': () =>
     'Type the passphrase the set was encrypted with (the one in "encryption.passphraseFile" on the server that made it).',

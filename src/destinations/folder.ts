@@ -204,7 +204,7 @@ export class FolderDestination implements Destination {
         .map((e) => e.name);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT' && dir !== this.root) return [];
-      this.fail(err, `listing ${dir}`);
+      this.fail(err, `listing ${dir.endsWith('/') ? dir : `${dir}/`}`);
     }
   }
 
@@ -217,7 +217,7 @@ export class FolderDestination implements Destination {
         entries = await fsp.readdir(join(this.root, dir, rel), { withFileTypes: true });
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
-        this.fail(err, `listing ${dir}`);
+        this.fail(err, `listing ${dir.endsWith('/') ? dir : `${dir}/`}`);
       }
       for (const e of entries) {
         const p = rel ? `${rel}/${e.name}` : e.name;

@@ -138,7 +138,7 @@ export class RcloneDestination implements Destination {
         'Check the network and the remote, then run the command again.',
         { transient: true },
       ).withPhrases(
-        phrase('dest.unreachable', { dest: this.name, doing, where: 'the remote', detail: last }),
+        phrase('dest.unreachable', { dest: this.name, doing, where: this.describe(), detail: last }),
         phrase('dest.unreachableHint', { server: 'remote' }),
       );
     }
@@ -275,7 +275,7 @@ export class RcloneDestination implements Destination {
       return JSON.parse(r.stdout) as { Path: string; Size: number; IsDir: boolean; ModTime?: string }[];
     } catch (err) {
       try {
-        this.fail(err, `listing ${dir || '/'}`);
+        this.fail(err, `listing ${dir.endsWith('/') ? dir : `${dir}/`}`);
       } catch (e) {
         if (e instanceof DestinationError && e.kind === 'notFound') return [];
         throw e;

@@ -404,7 +404,7 @@ export class SftpDestination implements Destination {
       return await this.guard(this.client.list(dir));
     } catch (err) {
       if (/No such file/i.test((err as Error).message) && dir !== this.root()) return [];
-      this.fail(err, `listing ${dir}`);
+      this.fail(err, `listing ${dir.endsWith('/') ? dir : `${dir}/`}`);
     }
   }
 

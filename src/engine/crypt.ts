@@ -158,10 +158,25 @@ export function setPassphrasePrompt(prompt: ((question: string) => Promise<strin
 /** A passphrase: from the file named by RESPALDO_PASSPHRASE_FILE, else asked on the terminal. */
 async function askPassphrase(what: string): Promise<string> {
   const file = process.env[PASSPHRASE_FILE_ENV];
+  if (file) {
+    // Named, it is what is read, at a terminal or not (the menu asks nothing then): the hint says how to fix it.
+    const env = PASSPHRASE_FILE_ENV;
+    try {
+      return readSecretFile(file, `the passphrase file named by ${env}`, '');
+    } catch (err) {
+      if (!(err instanceof KeyError)) throw err;
+      const why = err.message.includes(' is empty.') ? 'empty' : (/\(([^)]*)\)\.$/.exec(err.message)?.[1] ?? '?');
+      const message = phrase('error.passphraseFile', { file, env, why });
+      const hint = phrase('error.passphraseFileHint', { env });
+      throw new KeyError(english(message), english(hint)).withPhrases(message, hint);
+    }
+  }
   const hint = `Run the command on a terminal to be asked for it, or name a file (mode 0600) holding it with ${PASSPHRASE_FILE_ENV}=FILE.`;
-  if (file) return readSecretFile(file, `the passphrase file named by ${PASSPHRASE_FILE_ENV}`, hint);
   if (terminalPrompt) return terminalPrompt(`Passphrase of ${what}: `);
-  throw new KeyError(`No terminal to ask the passphrase of ${what} on: it is protected by a passphrase.`, hint);
+  throw new KeyError(
+    `There is no terminal to ask for the passphrase of ${what} (it is protected by a passphrase).`,
+    hint,
+  );
 }
 
 /** Whether `bytes` is an age file (binary or armored): a passphrase-protected identity file. */

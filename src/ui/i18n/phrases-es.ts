@@ -22,6 +22,7 @@ const filesEs = (p: PhraseParams) => `${p['count']} archivo(s)${p['bytes'] !== '
  * the engine's fixed words, then the destinations' "reading KEY" ones by their verb; anything else as it is.
  */
 export const DOING_ES: Record<string, string> = {
+  connecting: 'al conectar',
   'connecting for the backup': 'al conectar para la copia',
   'reading the server version': 'al leer la versión del servidor',
   'starting the dump': 'al empezar el volcado',
@@ -52,7 +53,7 @@ export function doingEs(doing: string | undefined): string {
   if (!doing) return '';
   const exact = DOING_ES[doing];
   if (exact) return exact;
-  // "reading srv1/20261201_020000/manifest.json": a verb, then a key or a path (never other English words)
+  // "reading srv1/20261201_020000/manifest.json", "listing srv1/": a verb, then a key or a path (never other words)
   const space = doing.indexOf(' ');
   const verb = space > 0 ? DOING_VERB_ES[doing.slice(0, space)] : undefined;
   return verb && /^ \S*[/.]\S*$/.test(doing.slice(space)) ? `${verb}${doing.slice(space)}` : doing;
@@ -251,6 +252,10 @@ export const PHRASES_ES = {
   'error.identityPassphraseHint': (p: PhraseParams) =>
     `Escríbala de nuevo, o revise el archivo que nombra ${p['env']}.`,
   'error.identityPassphraseTyped': () => 'Escríbala de nuevo.',
+  'error.passphraseFile': (p: PhraseParams) =>
+    `No se puede leer el archivo de la frase de paso que indica ${p['env']}: ${p['file']} (${p['why']}).`,
+  'error.passphraseFileHint': (p: PhraseParams) =>
+    `Ponga la frase de paso en ese archivo (modo 0600), o quite ${p['env']} para que se pida en el terminal (el menú también la pide), y vuelva a intentarlo.`,
   'error.wrongPassphrase': (p: PhraseParams) => `Frase de paso incorrecta: no abre la copia ${p['set']}.`,
   'error.wrongPassphraseHint': () =>
     'Escriba la frase de paso con la que se cifró la copia (la de "encryption.passphraseFile" en el servidor que la hizo).',
