@@ -193,7 +193,7 @@ describe('encrypted sets', () => {
       (await cli(s, ['restore', m.id, '--db', 'users', '--to', to, '--yes'], 13, { RESPALDO_PASSPHRASE_FILE: wrong }))
         .stderr,
     ).toContain(
-      `Wrong passphrase for the identity file ${locked}.\nhint: Type it again, or check the file named by RESPALDO_PASSPHRASE_FILE.`,
+      `Wrong passphrase for the identity file ${locked}.\nhint: Put the identity file's passphrase in ${wrong} (the file RESPALDO_PASSPHRASE_FILE names), or unset RESPALDO_PASSPHRASE_FILE to be asked for it.`,
     );
     // a file named that cannot be read: how to fix it, not "run it on a terminal" (it is read at a terminal too)
     const nowhere = join(s.dir, 'nope.txt');
@@ -358,6 +358,9 @@ describe('encrypted sets', () => {
       RESPALDO_PASSPHRASE_FILE: wrong,
     });
     expect(bad.stderr).toContain(`Wrong passphrase: it does not open set ${m.id}.`);
+    // nothing was typed: the hint is about the file it was read from
+    expect(bad.stderr).toContain(`in ${wrong} (the file RESPALDO_PASSPHRASE_FILE names), or unset`);
+    expect(bad.stderr).not.toContain('Type the passphrase');
     expect(bad.stderr).not.toContain('identityFile');
     expect(existsSync(to)).toBe(false);
     const right = join(s.dir, 'right.txt');

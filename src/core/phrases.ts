@@ -198,7 +198,8 @@ export const PHRASES_EN = {
   'error.restoreVerifyHint': () =>
     'Restore from another set (`respaldo list`), and check the disk that holds the backups.',
   'error.identityPassphrase': (p: PhraseParams) => `Wrong passphrase for the identity file ${p['path']}.`,
-  'error.identityPassphraseHint': (p: PhraseParams) => `Type it again, or check the file named by ${p['env']}.`,
+  'error.identityPassphraseHint': (p: PhraseParams) =>
+    `Put the identity file's passphrase in ${p['file']} (the file ${p['env']} names), or unset ${p['env']} to be asked for it.`,
   'error.identityPassphraseTyped': () => 'Type it again.',
   'error.passphraseFile': (p: PhraseParams) =>
     `Cannot read the passphrase file named by ${p['env']}: ${p['file']} (${p['why']}).`,
@@ -207,6 +208,8 @@ export const PHRASES_EN = {
   'error.wrongPassphrase': (p: PhraseParams) => `Wrong passphrase: it does not open set ${p['set']}.`,
   'error.wrongPassphraseHint': () =>
     'Type the passphrase the set was encrypted with (the one in "encryption.passphraseFile" on the server that made it).',
+  'error.wrongPassphraseFileHint': (p: PhraseParams) =>
+    `Put the passphrase the set was encrypted with (the one in "encryption.passphraseFile" on the server that made it) in ${p['file']} (the file ${p['env']} names), or unset ${p['env']} to be asked for it.`,
   'error.otherPassphrase': (p: PhraseParams) =>
     `That passphrase opens set ${p['opened']}, but not set ${p['locked']}, which was encrypted with another one.`,
   'error.otherPassphraseHint': (p: PhraseParams) => `Type the passphrase of set ${p['locked']}.`,

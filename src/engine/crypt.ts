@@ -239,7 +239,9 @@ async function identitiesOf(path: string, given?: string): Promise<string[]> {
         throw new KeyError(`The identity file ${path} could not be opened (${(err as Error).message}).`, hint);
       // Typed in the menu (`given`), or read from the terminal or the file RESPALDO_PASSPHRASE_FILE names.
       const message = phrase('error.identityPassphrase', { path });
-      const again = given === undefined ? phrase('error.identityPassphraseHint', { env: PASSPHRASE_FILE_ENV }) : null;
+      // read from the file RESPALDO_PASSPHRASE_FILE names: fix that file; else typed: type it again
+      const named = given === undefined ? process.env[PASSPHRASE_FILE_ENV] : undefined;
+      const again = named ? phrase('error.identityPassphraseHint', { env: PASSPHRASE_FILE_ENV, file: named }) : null;
       const typed = phrase('error.identityPassphraseTyped');
       throw new KeyError(english(message), english(again ?? typed)).withPhrases(message, again ?? typed);
     }
@@ -302,10 +304,14 @@ export async function unlockPassphrase(
   sample: () => Promise<Readable>,
   setId: string,
   label: string,
+  fromFile?: string,
 ): Promise<void> {
   if (!(await opensSample([passphrase], await sample(), label))) {
     const message = phrase('error.wrongPassphrase', { set: setId });
-    const hint = phrase('error.wrongPassphraseHint');
+    // read from the file RESPALDO_PASSPHRASE_FILE names (`fromFile`), nothing was typed: fix that file
+    const hint = fromFile
+      ? phrase('error.wrongPassphraseFileHint', { env: PASSPHRASE_FILE_ENV, file: fromFile })
+      : phrase('error.wrongPassphraseHint');
     throw new KeyError(english(message), english(hint)).withPhrases(message, hint);
   }
   if (!typedPassphrases.includes(passphrase)) typedPassphrases.push(passphrase);
@@ -348,7 +354,8 @@ export async function decrypterFor(
     // From RESPALDO_PASSPHRASE_FILE: checked the same way, so a wrong one is "Wrong passphrase", not a key that
     // opens nothing (with a hint about an identity file the config does not have).
     if (!file && fromFile && sample && !checkedSamples.has(sample.label)) {
-      await unlockPassphrase(await askPassphrase(`the backups of set ${setId}`), sample.open, setId, sample.label);
+      const read = await askPassphrase(`the backups of set ${setId}`);
+      await unlockPassphrase(read, sample.open, setId, sample.label, fromFile);
       checkedSamples.add(sample.label);
     }
     const passphrases = file

@@ -250,7 +250,7 @@ export const PHRASES_ES = {
     'Restaure desde otra copia (`respaldo list`) y revise el disco donde están las copias.',
   'error.identityPassphrase': (p: PhraseParams) => `La frase de paso no abre el archivo de identidad ${p['path']}.`,
   'error.identityPassphraseHint': (p: PhraseParams) =>
-    `Escríbala de nuevo, o revise el archivo que nombra ${p['env']}.`,
+    `Ponga la frase de paso del archivo de identidad en ${p['file']} (el archivo que nombra ${p['env']}), o quite ${p['env']} para que se pida.`,
   'error.identityPassphraseTyped': () => 'Escríbala de nuevo.',
   'error.passphraseFile': (p: PhraseParams) =>
     `No se puede leer el archivo de la frase de paso que indica ${p['env']}: ${p['file']} (${p['why']}).`,
@@ -259,6 +259,8 @@ export const PHRASES_ES = {
   'error.wrongPassphrase': (p: PhraseParams) => `Frase de paso incorrecta: no abre la copia ${p['set']}.`,
   'error.wrongPassphraseHint': () =>
     'Escriba la frase de paso con la que se cifró la copia (la de "encryption.passphraseFile" en el servidor que la hizo).',
+  'error.wrongPassphraseFileHint': (p: PhraseParams) =>
+    `Ponga la frase de paso con la que se cifró la copia (la de "encryption.passphraseFile" en el servidor que la hizo) en ${p['file']} (el archivo que nombra ${p['env']}), o quite ${p['env']} para que se pida.`,
   'error.otherPassphrase': (p: PhraseParams) =>
     `Esa frase de paso abre la copia ${p['opened']}, pero no la copia ${p['locked']}, que se cifró con otra.`,
   'error.otherPassphraseHint': (p: PhraseParams) => `Escriba la frase de paso de la copia ${p['locked']}.`,
