@@ -135,4 +135,24 @@ describe.skipIf(!available)('leftovers of interrupted PostgreSQL restores', () =
     expect(after.stderr).toMatch(new RegExp(`dropped "${running}"`));
     expect(cluster.databases()).not.toContain(running);
   });
+
+  test('a leftover the configured login may not drop: create says so (it was only logged), backs up, status still lists it', () => {
+    cluster.psql(`CREATE ROLE lowly LOGIN PASSWORD '${PASSWORD}'`);
+    cluster.psql('CREATE DATABASE cinco OWNER lowly');
+    cluster.psql('CREATE TABLE t (id int PRIMARY KEY); INSERT INTO t VALUES (1)', 'cinco');
+    cluster.psql('ALTER TABLE t OWNER TO lowly', 'cinco');
+    const left = 'cinco__restore_20250101_000000';
+    cluster.createDatabase(left); // owned by the superuser, as a restore run by another login leaves it
+    const url = `postgresql://lowly:\${DB_PASSWORD}@${cluster.host}:${cluster.port}/cinco`;
+    const config = writePgConfig(cluster, mkdtempSync(join(work, 'cinco-')), [], {
+      databases: [{ name: 'cinco', url }],
+    });
+    const created = cli(config, ['create', '--no-files']);
+    expect(created.code, created.stderr + created.stdout).toBe(EXIT.ok);
+    expect(created.stderr).toMatch(
+      /could not finish what an interrupted restore left \(respaldo status lists it\): .*must be owner/,
+    );
+    expect(cluster.databases()).toContain(left);
+    expect(cli(config, ['status', '--json']).json.databaseLeftovers[0].leftovers[0]).toContain(left);
+  });
 });

@@ -434,6 +434,8 @@ export const PHRASES_EN = {
     `set ${p['set']} still lists ${p['dbs']}, which ${p['count'] === '1' ? 'is' : 'are'} live again: ${p['error']}; the next create or restore retries`,
   'warn.rollbackNotFinished': (p: PhraseParams) =>
     `could not finish the interrupted rollback recorded in ${p['file']}: ${p['error']}`,
+  'warn.recoverFailed': (p: PhraseParams) =>
+    `could not finish what an interrupted restore left (respaldo status lists it): ${p['error']}`,
 
   // Files of a backup left out or not stored (src/engine/files.ts); `error` is the system's text
   'file.notRegular': (p: PhraseParams) => `${p['path']}: not a regular file, skipped`,

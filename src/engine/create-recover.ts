@@ -55,6 +55,8 @@ export async function recoverInterrupted(
         actions = await driverFor(db.engine).recover(db, ctx);
       } catch (err) {
         writeLog(cfg.backupDir, 'recover', { db: db.name, outcome: 'failed', error: errorMessage(err) }, cfg.secrets);
+        // said, not only logged: what is left stays on the server (a login that may not drop it, say)
+        reporter.emit({ type: 'warning', item: db.name, ...said('warn.recoverFailed', { error: errorMessage(err) }) });
         continue;
       }
       for (const a of actions)

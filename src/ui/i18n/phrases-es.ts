@@ -462,6 +462,8 @@ export const PHRASES_ES = {
     `la copia ${p['set']} aún incluye ${p['dbs']}, que ${p['count'] === '1' ? 'vuelve' : 'vuelven'} a estar en uso: ${p['error']}; la próxima copia o restauración lo reintenta`,
   'warn.rollbackNotFinished': (p: PhraseParams) =>
     `no se pudo terminar la vuelta atrás interrumpida que registra ${p['file']}: ${p['error']}`,
+  'warn.recoverFailed': (p: PhraseParams) =>
+    `no se pudo terminar lo que dejó una restauración interrumpida (respaldo status lo muestra): ${p['error']}`,
 
   // Archivos de una copia que se dejan fuera o no se guardan
   'file.notRegular': (p: PhraseParams) => `${p['path']}: no es un archivo normal, se omite`,
