@@ -212,7 +212,8 @@ describe('the restore plan', () => {
     const m = parseJsonOutput<Manifest>((await cli(s, ['create', '--json'])).stdout);
     for (const x of ['', '-wal', '-shm']) rmSync(s.dbs.inventario + x, { force: true });
     const dry = await cli(s, ['restore', m.id, '--db', 'inventario', '--dry-run']);
-    expect(dry.stdout).toContain('REPLACES the current database (it does not exist now)');
+    expect(dry.stdout).toContain('CREATES it in place: it does not exist now, nothing is replaced');
+    expect(dry.stdout).not.toContain('REPLACES');
     expect(dry.stdout).toContain('safety: nothing to keep (it does not exist now)');
     expect(dry.stdout).toContain(`rename it to ${s.dbs.inventario} (no database is there now)`);
     expect(dry.stdout).toContain(`roll back: delete ${s.dbs.inventario}`);

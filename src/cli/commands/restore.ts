@@ -53,7 +53,7 @@ export function printRestorePlan(io: CommandIO, plan: RestorePlan, width: number
   for (const d of plan.databases) {
     out(`\n  database ${d.database} (${d.engine}) -> ${d.target}`);
     out(
-      `    ${d.replaces ? `REPLACES the current database${d.state.exists ? ` (${formatBytes(d.state.sizeBytes)})` : ' (it does not exist now)'}` : 'side by side: nothing is replaced'}`,
+      `    ${d.replaces ? (d.state.exists ? `REPLACES the current database (${formatBytes(d.state.sizeBytes)})` : 'CREATES it in place: it does not exist now, nothing is replaced') : 'side by side: nothing is replaced'}`,
     );
     out(`    ${sizeLine(d)}`);
     if (d.chain) out(`    ${english(chainPhrase(d.database, d.chain))}`);
