@@ -806,4 +806,24 @@ describe('planPgRestore', () => {
       expect(err).toMatchObject({ kind: 'notFound', hint: 'Tables in this backup: public.a' });
     }
   });
+
+  test('the tables named for a selection not found include the partitioned ones (--table takes them), first', () => {
+    const plan = () =>
+      planPgRestore({
+        db,
+        entry: {
+          ...entry,
+          tables: { 'public.z': 1, 'public.m_2024': 2, 'public.m_2025': 3, 'public.a': 4 },
+          details: { rowCounts: 'exact', partitionedTables: [['public', 'm']] },
+        },
+        setId: '1',
+        target: { kind: 'side-by-side', name: 'inv_copy' },
+        tables: ['public.nosuch'],
+      });
+    expect(plan).toThrow(
+      expect.objectContaining({
+        hint: 'Tables in this backup: public.m (partitioned), public.a, public.m_2024, public.m_2025, public.z',
+      }),
+    );
+  });
 });

@@ -69,9 +69,12 @@ export function selectTables(
   try {
     return resolveTables(requested, { keys: recorded, relations, partitioned });
   } catch (err) {
+    // partitioned tables first (restoring one brings its partitions), then the tables, sorted: what --table takes
+    const parents = Array.isArray(partitioned) ? partitioned.map(([s, t]) => tableKey(s, t)) : [];
+    const named = [...parents.map((p) => `${p} (partitioned)`), ...recorded.filter((k) => !parents.includes(k)).sort()];
     throw new NotFoundError(
       `Database ${entry.name}: ${(err as Error).message}.`,
-      `Tables in this backup: ${recorded.slice(0, 20).join(', ')}${recorded.length > 20 ? ', …' : ''}`,
+      `Tables in this backup: ${named.slice(0, 20).join(', ')}${named.length > 20 ? ', …' : ''}`,
     );
   }
 }
