@@ -7,6 +7,7 @@ import { EXIT } from '../src/core/exit-codes.js';
 import { loadConfig } from '../src/config/load.js';
 import { createBackup } from '../src/engine/create.js';
 import { executeRestore, planRestore, type RestoreOutcome } from '../src/engine/restore.js';
+import type { Manifest } from '../src/core/types.js';
 import { demoSetup, type DemoSetup } from './helpers/tmp.js';
 
 function setConfig(s: DemoSetup, patch: Record<string, unknown>): void {
@@ -95,5 +96,19 @@ describe('the exit code of a restore that ran', () => {
       .filter((l) => l.includes('"event":"restore-end"'))
       .map((l) => (JSON.parse(l) as { outcome: string }).outcome);
     expect(ends).toEqual(['refused']);
+  });
+
+  it('row counts edited by hand in a manifest: the restore is refused with a hint that says so (verify passes)', async () => {
+    const s = demoSetup();
+    const cfg = await loadConfig({ configPath: s.configFile, env: {} });
+    const m = await createBackup(cfg, { databases: ['users'], files: false }, silentReporter);
+    const file = join(s.backupDir, m.id, 'manifest.json');
+    const doc = JSON.parse(readFileSync(file, 'utf8')) as Manifest;
+    doc.databases[0]!.tables!['users'] = 999;
+    writeFileSync(file, JSON.stringify(doc, null, 2));
+    const plan = await planRestore(cfg, m.id, { databases: ['users'], to: join(s.dir, 'r.db') });
+    const out = await executeRestore(cfg, plan, silentReporter);
+    expect(out.databases[0]!.error).toContain('does not match the backup');
+    expect(out.databases[0]!.hint).toContain('the row counts its manifest.json records are not those stored');
   });
 });

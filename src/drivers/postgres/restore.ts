@@ -252,7 +252,9 @@ async function restoreInto(
         throw new RespaldoError(
           'failed',
           `Database ${item}: the restored copy does not match the backup (${problems.slice(0, 5).join('; ')}${problems.length > 5 ? '; …' : ''}).`,
-          'Nothing was replaced. Verify the set (respaldo verify) and try an older set.',
+          // verify checks the stored files against the manifest's hashes: files that pass with counts that do not
+          // match mean the manifest itself was changed (its counts are not hashed), or the dump was wrong when made
+          'Nothing was replaced. Verify the set (respaldo verify): if its files pass, the row counts recorded in its manifest.json were changed since the backup, or the dump did not hold them; try an older set.',
         );
       }
       // Last, so the checks above still connect under the default privileges.

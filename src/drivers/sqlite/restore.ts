@@ -157,7 +157,7 @@ export async function restoreSqlite(req: RestoreRequest, ctx: DriverContext): Pr
         throw new RespaldoError(
           'failed',
           `The restored copy of ${req.db.name} does not match the backup (${problems.slice(0, 5).join('; ')}${problems.length > 5 ? '; …' : ''}).`,
-          'The target was not touched. Try another set.',
+          'The target was not touched. Try another set. The stored file matched its hashes, so the row counts its manifest.json records are not those stored (edited by hand?); respaldo verify checks the files, not those counts.',
         );
     }
     // Interrupted before the swap: the target stays as it was (the staging copy is removed below).
