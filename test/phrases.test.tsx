@@ -20,7 +20,7 @@ import { appendFileSync, copyFileSync, readdirSync, readFileSync, writeFileSync 
 import { join } from 'node:path';
 import { silentReporter } from '../src/core/events.js';
 import { PHRASES_ES } from '../src/ui/i18n/phrases-es.js';
-import { say, sayTarget } from '../src/ui/i18n/index.js';
+import { catalogue, say, sayTarget } from '../src/ui/i18n/index.js';
 import { PlanView } from '../src/ui/screens/RestoreScreen.js';
 import { waitFor } from './helpers/fake-clock.js';
 import { demoSetup } from './helpers/tmp.js';
@@ -139,6 +139,17 @@ function expectSpanish(p: Phrase): string {
 }
 
 describe('restore plan phrases', () => {
+  it('the header counts the warnings it does not show in the singular too', () => {
+    expect([catalogue('es').header.more(1), catalogue('es').header.more(3)]).toEqual([
+      '… y 1 aviso más',
+      '… y 3 avisos más',
+    ]);
+    expect([catalogue('en').header.more(1), catalogue('en').header.more(3)]).toEqual([
+      '… and 1 more warning',
+      '… and 3 more warnings',
+    ]);
+  });
+
   it('every phrase has a Spanish text', () => {
     expect(Object.keys(PHRASES_ES).sort()).toEqual(Object.keys(PHRASES_EN).sort());
   });

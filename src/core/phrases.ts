@@ -317,7 +317,7 @@ export const PHRASES_EN = {
     `streaming set ${p['id']}${chainEn(p)} from ${p['name']} into the restore (the disk of ${p['dir']} filled while fetching it): ${filesEn(p)}, each checked as it is read`,
   'note.resumed': (p: PhraseParams) => `${p['error']}; resuming that file where it stopped, after ${p['after']}`,
   'note.decrypting': (p: PhraseParams) =>
-    `Decrypting ${p['count']} file(s) of set ${p['id']}; each is checked whole before it is used`,
+    `Decrypting ${p['count']} file(s) of ${p['id']} (each checked whole before use)`,
   'note.alsoParent': (p: PhraseParams) =>
     `${p['item']}: also restored ${p['table']} (a selected table is its partition or child)`,
   'note.alsoPartition': (p: PhraseParams) =>

@@ -49,7 +49,7 @@ export const en = {
 
   header: {
     lock: (holder: string) => `Busy: ${holder}`,
-    more: (n: number) => `… and ${n} more warnings`,
+    more: (n: number) => `… and ${n} more warning${n === 1 ? '' : 's'}`,
     free: (s: string) => `${s} free`,
     config: 'Config',
     folder: 'Backups',

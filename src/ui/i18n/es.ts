@@ -45,7 +45,7 @@ export const es: Catalogue = {
 
   header: {
     lock: (holder: string) => `Ocupado: ${holder}`,
-    more: (n: number) => `… y ${n} avisos más`,
+    more: (n: number) => (n === 1 ? '… y 1 aviso más' : `… y ${n} avisos más`),
     free: (s: string) => `${s} libres`,
     config: 'Config',
     folder: 'Copias',
