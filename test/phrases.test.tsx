@@ -139,6 +139,12 @@ function expectSpanish(p: Phrase): string {
 }
 
 describe('restore plan phrases', () => {
+  it('the decrypting note fits an 80-column line (the restore shows it on one line, cut at the edge)', () => {
+    const p = phrase('note.decrypting', { count: '128', id: '20261203_120702__2' });
+    expect(english(p).length).toBeLessThanOrEqual(79);
+    expect(say('es', p, '').length).toBeLessThanOrEqual(79);
+  });
+
   it('the header counts the warnings it does not show in the singular too', () => {
     expect([catalogue('es').header.more(1), catalogue('es').header.more(3)]).toEqual([
       '… y 1 aviso más',

@@ -341,7 +341,7 @@ export const PHRASES_ES = {
     `la copia ${p['id']}${chainEs(p)} llega de ${p['name']} directamente a la restauración (el disco de ${p['dir']} se llenó al descargarla): ${filesEs(p)}, cada uno comprobado al leerlo`,
   'note.resumed': (p: PhraseParams) => `${p['error']}; se retoma ese archivo donde se cortó, tras ${p['after']}`,
   'note.decrypting': (p: PhraseParams) =>
-    `Descifrando ${p['count']} archivo(s) de ${p['id']} (cada uno, comprobado entero)`,
+    `Descifrando ${p['count']} archivo(s) de ${p['id']} (cada uno comprobado entero)`,
   'note.alsoParent': (p: PhraseParams) =>
     `${p['item']}: también se restauró ${p['table']} (una tabla elegida es partición o hija suya)`,
   'note.alsoPartition': (p: PhraseParams) =>
