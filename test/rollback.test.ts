@@ -50,7 +50,7 @@ describe.skipIf(!available)('rollback of an in-place PostgreSQL restore', () => 
       throw new Error('dist/ is missing: run `npx tsc -p tsconfig.json` first.');
     work = mkdtempSync(join(tmpdir(), 'respaldo-rollback-'));
     cluster = await startPgCluster({ password: PASSWORD });
-    configFile = writePgConfig(cluster, work, ['tienda', 'corte', 'menu']);
+    configFile = writePgConfig(cluster, work, ['tienda', 'corte', 'menu', 'cortado']);
   });
   afterAll(async () => {
     await cluster?.stop();
@@ -175,6 +175,41 @@ describe.skipIf(!available)('rollback of an in-place PostgreSQL restore', () => 
     expect(fresh).toHaveLength(1);
     expect(cli(['show', fresh[0]!, '--json']).json.databases[0]).toMatchObject({ safetyDatabase: newSafety });
     expect(existsSync(join(work, 'backups', `${SWAP_JOURNAL_PREFIX}${p}.json`))).toBe(false);
+  });
+
+  test('an in-place restore killed between its swap and its pre_restore set: the next create lists the safety copy', () => {
+    cluster.createDatabase('cortado');
+    cluster.psql(`CREATE TABLE t (id int); INSERT INTO t SELECT generate_series(1, 20);`, 'cortado');
+    const created = cli(['create', '--db', 'cortado', '--no-files', '--json']);
+    expect(created.code, created.stderr).toBe(EXIT.ok);
+    const id = created.json.id as string;
+    // a whole restore leaves no journal behind
+    const whole = cli(['restore', id, '--db', 'cortado', '--yes']);
+    expect(whole.code, whole.stderr + whole.stdout).toBe(EXIT.ok);
+    expect(existsSync(join(work, 'backups', `${SWAP_JOURNAL_PREFIX}${id}.json`))).toBe(false);
+    const listedBefore = setIds('pre_restore', 'cortado');
+    expect(listedBefore).toHaveLength(1);
+    // Restored in place again, killed right after its swap: the live database renamed to its round-2 safety name,
+    // the restored copy live, the journal written before the swap, and no pre_restore set yet.
+    const safety = `cortado__pre_restore_${id}__2`;
+    const before = dump('cortado');
+    cluster.psql(`ALTER DATABASE cortado RENAME TO "${safety}"`);
+    cluster.createDatabase('cortado');
+    const entry = { ...cli(['show', id, '--json']).json.databases[0], safetyDatabase: safety };
+    const journal = { setId: id, entries: [{ kind: 'swap', database: 'cortado', kept: '', newSafety: safety, entry }] };
+    writeFileSync(join(work, 'backups', `${SWAP_JOURNAL_PREFIX}${id}.json`), JSON.stringify(journal));
+
+    const next = cli(['create', '--db', 'cortado', '--no-files']);
+    expect(next.code, next.stderr + next.stdout).toBe(EXIT.ok);
+    expect(next.stderr).toContain(`listed "${safety}" in pre_restore set`);
+    const fresh = setIds('pre_restore', 'cortado').filter((x) => !listedBefore.includes(x));
+    expect(fresh).toHaveLength(1);
+    expect(cli(['show', fresh[0]!, '--json']).json.databases[0]).toMatchObject({ safetyDatabase: safety });
+    expect(dump(safety)).toBe(before);
+    expect(existsSync(join(work, 'backups', `${SWAP_JOURNAL_PREFIX}${id}.json`))).toBe(false);
+    // run again: listed once, not twice
+    expect(cli(['create', '--db', 'cortado', '--no-files']).stderr).not.toContain('listed');
+    expect(setIds('pre_restore', 'cortado')).toHaveLength(2);
   });
 
   test('the menu (engine facade) restores a pre_restore set: the rollback through planRestore/executeRestore', async () => {

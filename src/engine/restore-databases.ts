@@ -100,6 +100,12 @@ export async function restoreDatabases(run: DatabasesRun, outcome: RestoreOutcom
           const listed = newSafety ? referenceEntry(entry, newSafety, m.id) : null;
           journal.push({ database: d.database, kept: d.swapsBack!, newSafety, entry: listed });
           await writeFileAtomic(journalPath, JSON.stringify({ setId: m.id, entries: journal }) + '\n');
+        } else if (d.restoreTarget.kind === 'in-place' && d.safety.kind === 'renamed-database') {
+          // The live database will be kept renamed: journaled, so that a run killed between the swap and the
+          // pre_restore set below still gets its safety copy listed (by the next create or restore).
+          const listed = referenceEntry(entry, d.safety.name, m.id);
+          journal.push({ kind: 'swap', database: d.database, kept: '', newSafety: d.safety.name, entry: listed });
+          await writeFileAtomic(journalPath, JSON.stringify({ setId: m.id, entries: journal }) + '\n');
         }
         const result = swapBack
           ? await swapBack(

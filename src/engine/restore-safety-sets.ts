@@ -33,10 +33,19 @@ export function referenceEntry(entry: DatabaseEntry, safetyDatabase: string, set
 
 export { SWAP_JOURNAL_PREFIX };
 
-/** Written before each swap back, removed once the sets say where everything is. */
+/**
+ * Written before each swap back, and before each in-place swap of a server database (`kind: 'swap'`: the live
+ * database kept renamed as `newSafety`, `kept` unused), removed once the sets say where everything is.
+ */
 export interface SwapBackJournal {
   setId: string;
-  entries: { database: string; kept: string; newSafety: string | null; entry: DatabaseEntry | null }[];
+  entries: {
+    kind?: 'swap';
+    database: string;
+    kept: string;
+    newSafety: string | null;
+    entry: DatabaseEntry | null;
+  }[];
 }
 
 /**
@@ -56,9 +65,21 @@ export async function finishInterruptedSwapBacks(cfg: LoadedConfig, reporter: Re
       const j = JSON.parse(await fsp.readFile(file, 'utf8')) as SwapBackJournal;
       const publish: DatabaseEntry[] = [];
       const retire: string[] = [];
+      let later = false;
       for (const e of j.entries) {
         const db = dbConfig(cfg, e.database);
         const driver = driverFor(db.engine);
+        if (e.kind === 'swap') {
+          // An in-place restore killed after its swap, before its pre_restore set: the safety copy is listed now.
+          // With the live database missing (cut between the renames), the driver's recovery puts it back first.
+          if (!(await driver.inspectTarget(db, { kind: 'in-place' })).exists) {
+            later = true;
+            continue;
+          }
+          const kept = e.newSafety ? await driver.inspectTarget(db, { kind: 'side-by-side', name: e.newSafety }) : null;
+          if (kept?.exists && e.entry && !(await listsSafetyDatabase(cfg, e.newSafety!))) publish.push(e.entry);
+          continue;
+        }
         if ((await driver.inspectTarget(db, { kind: 'side-by-side', name: e.kept })).exists) continue; // never swapped
         retire.push(e.database);
         const fresh = e.newSafety ? await driver.inspectTarget(db, { kind: 'side-by-side', name: e.newSafety }) : null;
@@ -74,7 +95,7 @@ export async function finishInterruptedSwapBacks(cfg: LoadedConfig, reporter: Re
       if (retire.length && existsSync(join(setDir(cfg, j.setId), MANIFEST_NAME))) {
         await retireSwappedBack(cfg, j.setId, retire);
       }
-      await fsp.rm(file, { force: true });
+      if (!later) await fsp.rm(file, { force: true });
     } catch (err) {
       reporter.emit({ type: 'warning', ...said('warn.rollbackNotFinished', { file, error: errorMessage(err) }) });
     }
