@@ -68,6 +68,20 @@ function setIds(s: DemoSetup): string[] {
   return readdirSync(s.backupDir).filter((n) => /^\d{8}_\d{6}/.test(n));
 }
 
+/** A set of users encrypted to a key whose identity file is protected by `words` (as `age -p` writes it). */
+async function setWithLockedIdentity(words: string) {
+  const { s, keyFile, recipient } = encryptedSetup();
+  const m = await create(s, ['--db', 'users', '--no-files']);
+  const e = new Encrypter();
+  e.setPassphrase(words);
+  e.setScryptWorkFactor(12);
+  const locked = join(s.dir, 'key.age');
+  writeFileSync(locked, await e.encrypt(readFileSync(keyFile)), { mode: 0o600 });
+  rmSync(keyFile);
+  setConfig(s, { encryption: { recipients: [recipient], identityFile: locked } });
+  return { s, m, to: join(s.dir, 'r.db') };
+}
+
 describe('encrypted sets', () => {
   it('every stored file is an age file the age CLI decrypts; verify needs no key; restore decrypts', async () => {
     const { s, keyFile, recipient } = encryptedSetup({ identity: false });
@@ -235,16 +249,7 @@ describe('encrypted sets', () => {
   });
 
   it('on a terminal the passphrase of a protected identity is asked, not echoed', async () => {
-    const { s, keyFile, recipient } = encryptedSetup();
-    const m = await create(s, ['--db', 'users', '--no-files']);
-    const e = new Encrypter();
-    e.setPassphrase('tty secret words');
-    e.setScryptWorkFactor(12);
-    const locked = join(s.dir, 'key.age');
-    writeFileSync(locked, await e.encrypt(readFileSync(keyFile)), { mode: 0o600 });
-    rmSync(keyFile);
-    setConfig(s, { encryption: { recipients: [recipient], identityFile: locked } });
-    const to = join(s.dir, 'r.db');
+    const { s, m, to } = await setWithLockedIdentity('tty secret words');
     const tty = startCliInTmux(
       ['restore', m.id, '--db', 'users', '--to', to, '--yes', '--config', s.configFile],
       s.dir,
@@ -261,16 +266,7 @@ describe('encrypted sets', () => {
   });
 
   it('the terminal closing at the passphrase prompt stops the restore cleanly: nothing written, interrupted logged', async () => {
-    const { s, keyFile, recipient } = encryptedSetup();
-    const m = await create(s, ['--db', 'users', '--no-files']);
-    const e = new Encrypter();
-    e.setPassphrase('tty secret words');
-    e.setScryptWorkFactor(12);
-    const locked = join(s.dir, 'key.age');
-    writeFileSync(locked, await e.encrypt(readFileSync(keyFile)), { mode: 0o600 });
-    rmSync(keyFile);
-    setConfig(s, { encryption: { recipients: [recipient], identityFile: locked } });
-    const to = join(s.dir, 'r.db');
+    const { s, m, to } = await setWithLockedIdentity('tty secret words');
     const tty = startRecordedInTmux(
       ['restore', m.id, '--db', 'users', '--to', to, '--yes', '--config', s.configFile],
       s.dir,

@@ -60,6 +60,15 @@ async function hangUpAndCheck(tty: RecordedTtySession, s: DemoSetup): Promise<vo
   for (const set of await list(s)) expect(set.status, `set ${set.id} is complete`).toBe('completed');
 }
 
+/** The demo with a set of users copied to a folder destination "nas"; the hash of users.db; the fetched folders. */
+async function copiedToFolder() {
+  const s = demoSetup({ destinations: [{ name: 'nas', type: 'folder', path: makeTmpDir() }] });
+  const made = await runCli(['create', '--no-files', '--db', 'users', '--config', s.configFile], { cwd: s.dir });
+  expect(made.code, describeResult(made)).toBe(0);
+  const fetchedFolders = () => readdirSync(s.backupDir).filter((n) => n.startsWith('.respaldo-restore-fetch-'));
+  return { s, hash: sha256(s.dbs.users), fetchedFolders };
+}
+
 function bigAndDemo(): DemoSetup {
   return demoSetup((c) => ({ ...c, databases: [{ name: 'big', path: bigDb() }, ...(c.databases as object[])] }));
 }
@@ -88,12 +97,7 @@ describe('the CLI, stderr on the terminal, when the terminal closes', () => {
 
 describe('the CLI waiting at "Type RESTORE", when the terminal closes', () => {
   it('a set fetched from a destination: the fetched folder removed, nothing restored, interrupted logged', async () => {
-    const nas = makeTmpDir();
-    const s = demoSetup({ destinations: [{ name: 'nas', type: 'folder', path: nas }] });
-    const made = await runCli(['create', '--no-files', '--db', 'users', '--config', s.configFile], { cwd: s.dir });
-    expect(made.code, describeResult(made)).toBe(0);
-    const hash = sha256(s.dbs.users);
-    const fetchedFolders = () => readdirSync(s.backupDir).filter((n) => n.startsWith('.respaldo-restore-fetch-'));
+    const { s, hash, fetchedFolders } = await copiedToFolder();
     const tty = start(['restore', 'latest', '--from', 'nas', '--db', 'users', '--config', s.configFile], s);
     await tty.waitForScreen('Type RESTORE to go on');
     expect(fetchedFolders()).toHaveLength(1);
@@ -122,12 +126,7 @@ describe('the menu, when the terminal closes', () => {
   });
 
   it('at the plan of a restore from a destination: the set fetched for it is removed, nothing restored', async () => {
-    const nas = makeTmpDir();
-    const s = demoSetup({ destinations: [{ name: 'nas', type: 'folder', path: nas }] });
-    const made = await runCli(['create', '--no-files', '--db', 'users', '--config', s.configFile], { cwd: s.dir });
-    expect(made.code, describeResult(made)).toBe(0);
-    const hash = sha256(s.dbs.users);
-    const fetchedFolders = () => readdirSync(s.backupDir).filter((n) => n.startsWith('.respaldo-restore-fetch-'));
+    const { s, hash, fetchedFolders } = await copiedToFolder();
     const tty = start(['--config', s.configFile], s);
     await tty.waitForScreen('1. Create backup now');
     tty.send('4');

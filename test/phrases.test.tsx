@@ -29,9 +29,8 @@ import { CollectingReporter, type Reporter } from '../src/core/events.js';
 import { phrase, said, sayingWithin, type PhraseId } from '../src/core/phrases.js';
 import { emptyProgress, reduceProgress, useProgress } from '../src/ui/use-progress.js';
 import { RunningStep } from '../src/ui/screens/restore/RunSteps.js';
-import { execFileSync, spawnSync } from 'node:child_process';
-import Database from 'better-sqlite3';
-import { REPO_ROOT } from './helpers/cli.js';
+import { execFileSync } from 'node:child_process';
+import { leaveHotJournal } from './helpers/sqlite.js';
 import { Text } from 'ink';
 import { planMissingRoles } from '../src/drivers/postgres/globals.js';
 import { uiContext } from '../src/ui/app.js';
@@ -296,14 +295,8 @@ describe('restore plan phrases', () => {
   it('a create that stored nothing: its first database error within, in Spanish in the menu (box and progress)', async () => {
     const s = demoSetup();
     const live = s.dbs.users;
-    const db = new Database(live);
-    db.pragma('journal_mode = DELETE');
-    db.close();
     // a writer killed mid-transaction leaves a hot journal respaldo cannot roll back
-    const dies = `const D = require('better-sqlite3'); const db = new D(process.argv[1]); db.pragma('cache_size = 5');
-      db.exec('BEGIN'); db.exec("DELETE FROM users WHERE id > 3"); process.kill(process.pid, 'SIGKILL');`;
-    const r = spawnSync(process.execPath, ['-e', dies, live], { cwd: REPO_ROOT });
-    expect(r.signal).toBe('SIGKILL');
+    leaveHotJournal(live, 'DELETE FROM users WHERE id > 3');
     const cfg = await loadConfig({ configPath: s.configFile, env: {} });
     const events = new CollectingReporter();
     const err = await createBackup(cfg, { databases: ['users'], files: false }, events).catch((e: unknown) => e);

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { RespaldoError } from '../src/core/errors.js';
 import { sqliteError } from '../src/drivers/sqlite/connection.js';
-import { collect, describeResult, runCli, runShell, shq, REPO_ROOT, startNode, waitFor } from './helpers/cli.js';
+import { collect, describeResult, runCli, REPO_ROOT, startNode, waitFor } from './helpers/cli.js';
+import { leaveHotJournal } from './helpers/sqlite.js';
 import { demoSetup, makeTmpDir } from './helpers/tmp.js';
 
 /**
@@ -31,13 +32,7 @@ describe('a live SQLite database respaldo cannot open', () => {
   it('a hot journal (a writer killed mid-transaction): create says so and how to roll it back, the file untouched', async () => {
     const s = demoSetup();
     const live = s.dbs.inventario;
-    const db = new Database(live);
-    db.pragma('journal_mode = DELETE');
-    db.close();
-    const dies = `const D = require('better-sqlite3'); const db = new D(process.argv[1]); db.pragma('cache_size = 5');
-      db.exec('BEGIN'); db.exec("UPDATE products SET name = name || ' (half)'"); process.kill(process.pid, 'SIGKILL');`;
-    const r = await runShell([process.execPath, '-e', dies, live].map(shq).join(' '), { cwd: REPO_ROOT });
-    expect(r.code, describeResult(r)).toBe(137);
+    leaveHotJournal(live, "UPDATE products SET name = name || ' (half)'");
     const half = readFileSync(live);
     const journal = readFileSync(`${live}-journal`);
 

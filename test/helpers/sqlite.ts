@@ -1,4 +1,5 @@
 import Database from 'better-sqlite3';
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readdirSync, statSync, lstatSync, readlinkSync } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -147,4 +148,17 @@ export function treeSnapshot(dir: string): Record<string, string> {
   };
   if (statSync(dir).isDirectory()) walk(dir);
   return out;
+}
+
+/**
+ * A writer killed in the middle of a transaction in rollback-journal mode: with a small cache its changes (`sql`)
+ * spill into the file before any commit, and the `-journal` beside the file `path` names is left hot.
+ */
+export function leaveHotJournal(path: string, sql: string): void {
+  const dies = `const D = require('better-sqlite3'); const db = new D(process.argv[1]);
+    db.pragma('journal_mode = DELETE'); db.pragma('cache_size = 5'); db.exec('BEGIN'); db.exec(process.argv[2]);
+    process.kill(process.pid, 'SIGKILL');`;
+  const cwd = join(__dirname, '..', '..'); // where better-sqlite3 is found
+  const r = spawnSync(process.execPath, ['-e', dies, path, sql], { cwd, encoding: 'utf8' });
+  if (r.signal !== 'SIGKILL') throw new Error(`the writer was not killed mid-transaction: ${r.status} ${r.stderr}`);
 }
