@@ -23,7 +23,20 @@ describe('manifests read from a destination', () => {
         await new Promise((r) => setTimeout(r, 5));
         reading--;
         const id = key.split('/')[1]!;
-        const text = id === ids[7] ? '{ not json' : JSON.stringify({ schemaVersion: 1, id, databases: [], files: [] });
+        const text =
+          id === ids[7]
+            ? '{ not json'
+            : JSON.stringify({
+                schemaVersion: 1,
+                id,
+                type: 'full',
+                status: 'completed',
+                startedAt: '2026-12-02T07:00:00.000Z',
+                completedAt: '2026-12-02T07:00:01.000Z',
+                totals: { storedBytes: 0, rawBytes: 0, files: 0 },
+                databases: [],
+                files: [],
+              });
         return Readable.from([Buffer.from(text)]);
       },
     } as unknown as Destination;

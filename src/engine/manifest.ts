@@ -61,10 +61,31 @@ export function readManifestFile(setDir: string): Manifest {
       'The set may come from a newer respaldo version, or the file was damaged.',
     );
   }
-  const problem = pathProblem(m) ?? hashProblem(m) ?? codecProblem(m) ?? encryptionProblem(m);
+  const problem = shapeProblem(m) ?? pathProblem(m) ?? hashProblem(m) ?? codecProblem(m) ?? encryptionProblem(m);
   const hint = 'This manifest was tampered with or damaged; do not restore from it.';
   if (problem) throw new VerifyError(`${file}: ${problem}`, hint);
   return m;
+}
+
+/**
+ * Pure: a field every listing, retention and restore reads that is missing or not what respaldo writes (its type,
+ * status and times, its totals, each database's name), or null. Without this a set whose `totals` were removed
+ * made `list` fail on it and leave it out without a word (and retention and `delete` blind to what it needs).
+ */
+export function shapeProblem(m: Manifest): string | null {
+  const when = (v: unknown) => typeof v === 'string' && !Number.isNaN(Date.parse(v));
+  if (!['full', 'differential', 'incremental', 'schema', 'pre_restore'].includes(m.type as string))
+    return `type ${JSON.stringify(m.type)} is not a set type`;
+  if (!['completed', 'partial', 'failed'].includes(m.status as string))
+    return `status ${JSON.stringify(m.status)} is not a set status`;
+  if (!when(m.startedAt)) return `startedAt ${JSON.stringify(m.startedAt)} is not a time`;
+  if (!when(m.completedAt)) return `completedAt ${JSON.stringify(m.completedAt)} is not a time`;
+  const t = m.totals as unknown as Record<string, unknown> | null | undefined;
+  if (!t || typeof t !== 'object' || !['storedBytes', 'rawBytes', 'files'].every((k) => typeof t[k] === 'number'))
+    return 'totals (storedBytes, rawBytes, files) missing or not numbers';
+  const bad = m.databases.findIndex((d) => !d || typeof d !== 'object' || typeof d.name !== 'string');
+  if (bad >= 0) return `databases[${bad}] has no name`;
+  return null;
 }
 
 /**
