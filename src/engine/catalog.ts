@@ -296,10 +296,40 @@ export async function deleteSet(cfg: LoadedConfig, id: string): Promise<void> {
   await withLock(cfg.backupDir, `delete ${id}`, () => deleteSetChecked(cfg, id));
 }
 
+/**
+ * The sets each damaged set (listDamagedSets) may need, by its id: the bases its manifest's text still names
+ * (`"base": "<id>"`, read even where the JSON does not parse), none for a full, schema or safety set; when neither
+ * can be read, every set older than it back to the newest full before it. A damaged set is never restored or pruned
+ * as it is, but repaired it must still find its chain: what it may need is kept as a kept set's chain is.
+ */
+export async function damagedSetNeeds(cfg: Pick<LoadedConfig, 'backupDir'>, sets: readonly SetSummary[]) {
+  const needs = new Map<string, string[]>();
+  for (const d of await listDamagedSets(cfg)) {
+    let text = '';
+    try {
+      text = readFileSync(join(d.path, 'manifest.json'), 'latin1');
+    } catch {
+      /* unreadable: its needs are unknown */
+    }
+    const bases = [...text.matchAll(/"base"\s*:\s*"([^"\\]+)"/g)].map((x) => x[1]!).filter(isSetId);
+    if (bases.length) needs.set(d.id, [...new Set(bases)].sort());
+    else if (/"type"\s*:\s*"(full|schema|pre_restore)"/.test(text)) needs.set(d.id, []);
+    else {
+      const older = sets.filter((s) => s.id < d.id && s.type !== 'pre_restore').sort((a, b) => (a.id < b.id ? 1 : -1));
+      const full = older.findIndex((s) => s.type === 'full');
+      needs.set(d.id, (full < 0 ? older : older.slice(0, full + 1)).map((s) => s.id).sort());
+    }
+  }
+  return needs;
+}
+
 /** Deletes set `id` unless a differential or incremental applies on it; the caller holds the lock. */
 export async function deleteSetChecked(cfg: LoadedConfig, id: string): Promise<void> {
-  // A differential or incremental applies on this set: deleting it would leave them unrestorable.
-  const dependents = (await listSets(cfg)).filter((s) => s.needs?.includes(id)).map((s) => s.id);
+  // A differential or incremental applies on this set: deleting it would leave them unrestorable (a damaged one too:
+  // repaired, it would need it).
+  const sets = await listSets(cfg);
+  const damagedNeeding = [...(await damagedSetNeeds(cfg, sets))].filter(([, n]) => n.includes(id)).map(([d]) => d);
+  const dependents = [...sets.filter((s) => s.needs?.includes(id)).map((s) => s.id), ...damagedNeeding];
   if (dependents.length) {
     const message = phrase('error.chainBase', { id, dependents: dependents.join(', ') });
     const hint = phrase('error.chainBaseHint', { count: dependents.length });

@@ -328,6 +328,7 @@ export async function executeBackup(
       'create-end',
       {
         setId: id,
+        type: plan.setType,
         outcome: interrupted ? 'interrupted' : 'failed',
         error: errorMessage(err),
         durationMs: Date.now() - started.getTime(),

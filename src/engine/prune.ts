@@ -1,12 +1,13 @@
+import { readFileSync } from 'node:fs';
 import { RefusedError, errorMessage } from '../core/errors.js';
 import type { Reporter } from '../core/events.js';
 import type { LoadedConfig, SetSummary } from '../core/types.js';
-import { deleteSetChecked, listSets } from './catalog.js';
+import { damagedSetNeeds, deleteSetChecked, listSets } from './catalog.js';
 import { withLock } from './lock.js';
 import { jobsFromLog } from './log-jobs.js';
-import { writeLog } from './log.js';
+import { logFile, writeLog } from './log.js';
 import { ranBy } from '../core/who.js';
-import { jobOf, planPrune, type PruneDecision } from './retention.js';
+import { jobOf, keepForDamaged, planPrune, type PruneDecision } from './retention.js';
 import { said } from '../core/phrases.js';
 
 /**
@@ -48,15 +49,55 @@ export interface PruneResult {
 }
 
 /** Why pruning is unsafe now (the newest set is not completed), or null when it is safe. */
-export function pruneRefusal(sets: SetSummary[]): { reason: string; newest: SetSummary } | null {
-  const newest = sets
-    .filter((s) => s.type !== 'pre_restore')
-    .sort((a, b) => Date.parse(b.startedAt) - Date.parse(a.startedAt))[0];
+export function pruneRefusal(
+  sets: SetSummary[],
+  lastFailed: { at: string; setId: string } | null = null,
+): { reason: string; newest: SetSummary | null } | null {
+  const newest =
+    sets.filter((s) => s.type !== 'pre_restore').sort((a, b) => Date.parse(b.startedAt) - Date.parse(a.startedAt))[0] ??
+    null;
+  // A backup that failed outright writes no set: only the log says so. After it, nothing is pruned either.
+  if (lastFailed && (!newest || Date.parse(lastFailed.at) > Date.parse(newest.startedAt)))
+    return { reason: `the last backup (${lastFailed.setId}) failed and wrote no set`, newest };
   if (!newest || newest.status === 'completed') return null;
   return {
     reason: `the newest backup set ${newest.id} is ${newest.status}${newest.failedDatabases.length ? ` (${newest.failedDatabases.join(', ')} failed)` : ''}`,
     newest,
   };
+}
+
+/**
+ * The last backup of the daily logs of `now` and the day before, when it failed outright (a `create-end` that
+ * failed, not a safety copy's): its time and id; null when the last one did not fail or none is logged.
+ */
+export function lastFailedBackup(backupDir: string, now: Date): { at: string; setId: string } | null {
+  let last: { at: string; setId: string; failed: boolean } | null = null;
+  for (const when of [new Date(now.getTime() - 86_400_000), now]) {
+    let text: string;
+    try {
+      text = readFileSync(logFile(backupDir, when), 'utf8');
+    } catch {
+      continue;
+    }
+    for (const line of text.split('\n')) {
+      if (!line.includes('"create-end"')) continue;
+      try {
+        const e = JSON.parse(line) as {
+          time?: unknown;
+          event?: unknown;
+          setId?: unknown;
+          type?: unknown;
+          outcome?: unknown;
+        };
+        if (e.event !== 'create-end' || e.type === 'pre_restore' || typeof e.time !== 'string') continue;
+        if (last && Date.parse(e.time) < Date.parse(last.at)) continue;
+        last = { at: e.time, setId: String(e.setId ?? '?'), failed: e.outcome === 'failed' };
+      } catch {
+        /* a torn line */
+      }
+    }
+  }
+  return last?.failed ? { at: last.at, setId: last.setId } : null;
 }
 
 /**
@@ -73,14 +114,19 @@ async function prune(cfg: LoadedConfig, opts: PruneOptions, reporter: Reporter):
   const dryRun = opts.dryRun === true;
   const sets = await listSets(cfg);
   const logJobs = jobsFromLog(cfg.backupDir, sets);
-  const decisions = planPrune(sets, cfg.retention, opts.now ?? new Date(), { timeZone: opts.timeZone, logJobs });
+  const damagedNeeds = await damagedSetNeeds(cfg, sets);
+  const decisions = keepForDamaged(
+    planPrune(sets, cfg.retention, opts.now ?? new Date(), { timeZone: opts.timeZone, logJobs }),
+    sets,
+    damagedNeeds,
+  );
   const byId = new Map(sets.map((s) => [s.id, s]));
   const plan = decisions.map((decision) => {
     const set = byId.get(decision.id)!;
     return { set, decision, job: jobOf(set, logJobs) };
   });
   const toRemove = plan.filter((p) => p.decision.action === 'remove');
-  const refusal = pruneRefusal(sets);
+  const refusal = pruneRefusal(sets, lastFailedBackup(cfg.backupDir, opts.now ?? new Date()));
   const result: PruneResult = {
     dryRun,
     refused: refusal ? `Nothing pruned: ${refusal.reason}.` : null,
@@ -94,7 +140,7 @@ async function prune(cfg: LoadedConfig, opts: PruneOptions, reporter: Reporter):
     writeLog(
       cfg.backupDir,
       'prune',
-      { outcome: 'refused', setId: refusal.newest.id, reason: refusal.reason },
+      { outcome: 'refused', setId: refusal.newest?.id ?? null, reason: refusal.reason },
       cfg.secrets,
     );
     throw new RefusedError(

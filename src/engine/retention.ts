@@ -213,6 +213,16 @@ export function planPrune(
     const db = k.split('\u0000')[1]!;
     add(s.id, s.type === 'full' ? `newest of ${db}` : `newest ${s.type} of ${db}`);
   }
+  // A newest set that failed its verification is no backup to fall back on: the newest one that did not fail
+  // is kept too (restore latest passes over the damaged one to it).
+  for (const [k, s] of newestOf) {
+    if (s.lastVerified?.ok !== false) continue;
+    const db = k.split('\u0000')[1]!;
+    const good = completed.find(
+      (c) => c.type === s.type && c.lastVerified?.ok !== false && storedDatabases(c).includes(db),
+    );
+    if (good) add(good.id, `newest ${s.type === 'full' ? '' : `${s.type} `}of ${db} that did not fail verification`);
+  }
 
   const decisions: PruneDecision[] = [];
   for (const s of ordered) {
@@ -253,6 +263,28 @@ function protectChains(decisions: PruneDecision[], sets: readonly SetSummary[]):
     const next: PruneDecision = by ? { id: d.id, action: 'keep', reasons: [`needed by ${by.join(', ')} (chain)`] } : d;
     const needs = next.action === 'keep' ? transitive(sets, d.id) : [];
     return needs.length ? { ...next, needs } : next;
+  });
+}
+
+/**
+ * Keeps every set a damaged set may need (`damagedNeeds`, catalog.ts damagedSetNeeds), and what those need in turn:
+ * repaired, it must find its chain. Pure.
+ */
+export function keepForDamaged(
+  decisions: PruneDecision[],
+  sets: readonly SetSummary[],
+  damagedNeeds: ReadonlyMap<string, readonly string[]>,
+): PruneDecision[] {
+  const by = new Map<string, string[]>();
+  for (const [damaged, needs] of damagedNeeds) {
+    const all = new Set(needs);
+    for (const n of needs) for (const t of transitive(sets, n)) all.add(t);
+    for (const n of all) by.set(n, [...(by.get(n) ?? []), damaged]);
+  }
+  return decisions.map((d) => {
+    const damaged = by.get(d.id);
+    if (!damaged || d.action === 'keep') return d;
+    return { id: d.id, action: 'keep', reasons: [`may be needed by ${damaged.join(', ')} (damaged manifest; chain)`] };
   });
 }
 

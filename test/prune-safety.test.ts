@@ -1,0 +1,85 @@
+import { appendFileSync, existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { Manifest } from '../src/core/types.js';
+import { describeResult, parseJsonOutput, runCli } from './helpers/cli.js';
+import { demoSetup, type DemoSetup } from './helpers/tmp.js';
+
+/**
+ * Retention and delete never leave nothing to restore: a set whose manifest is damaged still has its chain kept,
+ * nothing is pruned after a backup that failed outright, and the newest set that did not fail its verification
+ * is kept beside a newer one that did.
+ */
+
+/** One SQLite database, sets made by hand kept as little as retention allows. */
+function lean(): DemoSetup {
+  return demoSetup({
+    databases: [{ name: 'users', engine: 'sqlite', path: './data/users.db' }],
+    files: undefined,
+    retention: { keepLast: 1, daily: 0, weekly: 0, monthly: 0, yearly: 0, manual: { days: 0, keepLast: 1 } },
+  });
+}
+
+const run = (s: DemoSetup, args: string[]) => runCli([...args, '--config', s.configFile], { cwd: s.dir });
+
+async function create(s: DemoSetup, args: string[] = []): Promise<Manifest> {
+  const r = await run(s, ['create', '--json', ...args]);
+  expect(r.code, describeResult(r)).toBe(0);
+  return parseJsonOutput<Manifest>(r.stdout);
+}
+
+describe('retention and delete around damage and failure', () => {
+  it("a damaged incremental's base is kept by prune and refused by delete (its manifest still names it)", async () => {
+    const s = lean();
+    const full = await create(s);
+    const i1 = await create(s, ['--type', 'incremental']);
+    await create(s, ['--type', 'incremental']);
+    await create(s); // a newer full: the first is no longer the newest of users
+    const file = join(s.backupDir, i1.id, 'manifest.json');
+    writeFileSync(file, readFileSync(file, 'utf8').replace('"schemaVersion": 1', '"schemaVersion": 1,,'));
+
+    const refused = await run(s, ['delete', full.id, '--yes']);
+    expect(refused.code, describeResult(refused)).toBe(9);
+    expect(refused.stderr).toContain(i1.id);
+    const pruned = await run(s, ['prune']);
+    expect(pruned.code, describeResult(pruned)).toBe(0);
+    expect(pruned.stdout + pruned.stderr).toMatch(
+      new RegExp(`${full.id} .* keep +may be needed by ${i1.id} \\(damaged manifest; chain\\)`),
+    );
+    expect(existsSync(join(s.backupDir, full.id))).toBe(true);
+    expect(existsSync(join(s.backupDir, i1.id))).toBe(true);
+  });
+
+  it('nothing is pruned after a backup that failed and wrote no set (exit 9), the sets as they were', async () => {
+    const s = lean();
+    const a = await create(s);
+    const b = await create(s);
+    renameSync(s.dbs.users, `${s.dbs.users}.away`);
+    const failed = await run(s, ['create', '--no-files']);
+    expect(failed.code, describeResult(failed)).toBe(7);
+    const pruned = await run(s, ['prune']);
+    expect(pruned.code, describeResult(pruned)).toBe(9);
+    expect(pruned.stderr).toMatch(/Nothing pruned: the last backup \(\S+\) failed and wrote no set/);
+    for (const id of [a.id, b.id]) expect(existsSync(join(s.backupDir, id))).toBe(true);
+    // a backup that works again lets retention run
+    renameSync(`${s.dbs.users}.away`, s.dbs.users);
+    await create(s);
+    expect((await run(s, ['prune'])).code).toBe(0);
+  });
+
+  it('the newest set failed its verification: the newest that did not is kept too, and restore latest uses it', async () => {
+    const s = lean();
+    const good = await create(s);
+    const bad = await create(s);
+    appendFileSync(join(s.backupDir, bad.id, bad.databases[0]!.file!), 'damage');
+    expect((await run(s, ['verify', bad.id])).code).toBe(5);
+    const pruned = await run(s, ['prune']);
+    expect(pruned.code, describeResult(pruned)).toBe(0);
+    expect(pruned.stdout + pruned.stderr).toMatch(
+      new RegExp(`${good.id} .* keep +newest of users that did not fail verification`),
+    );
+    const restored = await run(s, ['restore', 'latest', '--db', 'users', '--to', join(s.dir, 'r.db'), '--yes']);
+    expect(restored.code, describeResult(restored)).toBe(0);
+    expect(restored.stdout + restored.stderr).toContain(good.id);
+  });
+});
