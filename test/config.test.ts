@@ -294,3 +294,21 @@ describe('which config file is used', () => {
     expect((err as ConfigError).exitCode).toBe(3);
   });
 });
+
+describe('paths that are not what the config says they are', () => {
+  it('a backupDir that is a file: a config error naming backupDir (it was an internal error), nothing changed', async () => {
+    const dir = makeTmpDir();
+    const s = writeConfig(dir, { backupDir: './data/users.db' });
+    const said = await expectConfigError(dir, s.configFile, 'backupDir', 'is a file, not a folder');
+    expect(said).not.toContain('internal error');
+  });
+
+  it('a SQLite path that is a folder: a config error naming databases[i].path (it was "disk I/O error")', async () => {
+    const dir = makeTmpDir();
+    const s = writeConfig(dir, (c) => ({
+      ...c,
+      databases: [...(c['databases'] as object[]), { name: 'carpeta', engine: 'sqlite', path: './data/app' }],
+    }));
+    await expectConfigError(dir, s.configFile, 'databases[3].path', 'is a folder, not a SQLite database file');
+  });
+});

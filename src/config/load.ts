@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { ConfigError } from '../core/errors.js';
 import type {
@@ -88,9 +88,11 @@ export async function loadConfig(opts: LoadOptions = {}): Promise<LoadedConfig> 
     databases.map((d) => d.name),
   )[0];
   if (jobProblem) throw new ConfigError(file, jobProblem.path, jobProblem.problem, jobProblem.hint);
+  const backupDir = resolve(baseDir, doc.backupDir);
+  checkBackupDir(file, backupDir, databases);
   return {
     ...doc,
-    backupDir: resolve(baseDir, doc.backupDir),
+    backupDir,
     databases,
     destinations,
     ...(encryption ? { encryption } : {}),
@@ -105,6 +107,36 @@ export async function loadConfig(opts: LoadOptions = {}): Promise<LoadedConfig> 
     baseDir,
     secrets: [...secretValues],
   };
+}
+
+/**
+ * `backupDir` must be a folder (or not exist yet), and a SQLite database `path` must not be a folder: said naming
+ * the field, instead of an internal error (mkdir EEXIST) or SQLite's "disk I/O error".
+ */
+function checkBackupDir(file: string, backupDir: string, databases: readonly DatabaseConfig[]): void {
+  const kind = (p: string) => {
+    try {
+      return statSync(p).isDirectory() ? 'folder' : 'file';
+    } catch {
+      return null;
+    }
+  };
+  if (kind(backupDir) === 'file')
+    throw new ConfigError(
+      file,
+      'backupDir',
+      `${backupDir} is a file, not a folder`,
+      'Point "backupDir" at a folder (it is created when missing), then run the command again; nothing was changed.',
+    );
+  databases.forEach((db, i) => {
+    if (db.engine === 'sqlite' && db.path && kind(db.path) === 'folder')
+      throw new ConfigError(
+        file,
+        `databases[${i}].path`,
+        `${db.path} is a folder, not a SQLite database file`,
+        `Point "path" of "${db.name}" at the database file, then run the command again; nothing was changed.`,
+      );
+  });
 }
 
 function readConfigText(file: string): string {
