@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { LoadedConfig } from '../src/core/types.js';
 import { cleanLeftovers } from '../src/engine/create.js';
+import { emptyJobState } from '../src/scheduler/state.js';
 import { describeResult, runCli } from './helpers/cli.js';
 import { demoSetup, makeTmpDir, type DemoSetup } from './helpers/tmp.js';
 
@@ -85,5 +86,28 @@ describe('the next restore removes the scratch folder of a restore that was kill
     // the holder is gone: the lock is stale, and what it left is left over
     const after = await runCli(['status', '--config', s.configFile], { cwd: s.dir });
     expect(after.stdout).toMatch(/Leftovers: {3}\.tmp-restore-\d+ \(removed by the next create or restore\)/);
+  });
+
+  it('status: a scheduler killed without a word is not called running (its state file still says so)', async () => {
+    const s = demoSetup();
+    mkdirSync(s.backupDir, { recursive: true });
+    const dead = spawnSync(process.execPath, ['-e', '0']).pid!; // a pid whose process is gone
+    const job = {
+      ...emptyJobState(),
+      lastRun: new Date().toISOString(),
+      lastOutcome: 'completed',
+      lastDurationMs: 4000,
+    };
+    const state = {
+      version: 1,
+      updatedAt: new Date().toISOString(),
+      scheduler: { pid: dead, host: hostname(), startedAt: new Date().toISOString(), running: true },
+      jobs: { nightly: job },
+    };
+    writeFileSync(join(s.backupDir, '.scheduler-state.json'), JSON.stringify(state));
+    const r = await runCli(['status', '--config', s.configFile], { cwd: s.dir });
+    expect(r.stdout).toContain(`Scheduler: not running: its process is gone (killed?)`);
+    expect(r.stdout).toContain(`(pid ${dead} on ${hostname()})`);
+    expect(r.stdout).not.toMatch(/Scheduler: running/);
   });
 });

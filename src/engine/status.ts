@@ -1,4 +1,5 @@
 import { existsSync, promises as fsp, readdirSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import type { LoadedConfig, SetSummary, SetType } from '../core/types.js';
 import { formatLocal } from '../core/format.js';
@@ -182,8 +183,15 @@ export async function getStatus(
     freeBytes,
     lock,
     leftovers,
-    scheduler: readSchedulerState(cfg.backupDir),
+    scheduler: withLiveness(readSchedulerState(cfg.backupDir)),
     offsite: offsiteState(cfg, sets),
     ...(databaseLeftovers ? { databaseLeftovers: await databaseLeftovers } : {}),
   };
+}
+
+/** A scheduler the state calls running whose process on this host is gone (killed) is said stopped, and gone. */
+function withLiveness(state: SchedulerState): SchedulerState {
+  const sched = state.scheduler;
+  if (!sched?.running || sched.host !== hostname() || processAlive(sched.pid)) return state;
+  return { ...state, scheduler: { ...sched, running: false, gone: true } };
 }

@@ -41,8 +41,11 @@ export interface JobState {
 export interface SchedulerState {
   version: 1;
   updatedAt: string | null;
-  /** Pid and host of the scheduler that wrote it last, and whether it is running. */
-  scheduler: { pid: number; host: string; startedAt: string; running: boolean } | null;
+  /**
+   * Pid and host of the scheduler that wrote it last, and whether it is running; `gone` (status only): the state
+   * says running but its process is not there (killed), so it is said stopped.
+   */
+  scheduler: { pid: number; host: string; startedAt: string; running: boolean; gone?: boolean } | null;
   jobs: Record<string, JobState>;
 }
 

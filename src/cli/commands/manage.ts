@@ -131,7 +131,7 @@ export function register(program: Command): void {
       if (jobs.length) {
         const sched = s.scheduler.scheduler;
         io.out(
-          `\nScheduler: ${sched ? `${sched.running ? 'running' : 'stopped'} (pid ${sched.pid} on ${sched.host})` : 'never ran'}`,
+          `\nScheduler: ${sched ? `${sched.running ? 'running' : sched.gone ? 'not running: its process is gone (killed?); the last run shown may not have finished' : 'stopped'} (pid ${sched.pid} on ${sched.host})` : 'never ran'}`,
         );
         io.out(
           table([
