@@ -312,3 +312,32 @@ describe('paths that are not what the config says they are', () => {
     await expectConfigError(dir, s.configFile, 'databases[3].path', 'is a folder, not a SQLite database file');
   });
 });
+
+describe('a secret put where a path or a time goes', () => {
+  it('is *** in the progress lines, the --json error lines and a config error, as in the final error and the log', async () => {
+    const dir = makeTmpDir();
+    const secret = 'S3cr3t!x"q';
+    writeFileSync(join(dir, '.env'), `DB_PASSWORD='${secret}'\n`);
+    const s = writeConfig(dir, (c) => ({
+      ...c,
+      databases: [{ name: 'users', engine: 'sqlite', path: './data/${DB_PASSWORD}.db' }],
+    }));
+    for (const args of [
+      ['create', '--no-files'],
+      ['create', '--no-files', '--json'],
+    ]) {
+      const r = await runCli([...args, '--config', s.configFile], { cwd: dir });
+      expect(r.code, describeResult(r)).toBe(7);
+      expect(r.stdout + r.stderr).toContain('***');
+      expect(r.stdout + r.stderr).not.toContain('S3cr3t');
+    }
+    const bad = writeConfig(dir, (c) => ({
+      ...c,
+      schedule: { jobs: [{ name: 'nightly', when: '${DB_PASSWORD}' }] },
+    }));
+    const r = await runCli(['create', '--config', bad.configFile], { cwd: dir });
+    expect(r.code, describeResult(r)).toBe(3);
+    expect(r.stderr).toContain('schedule.jobs[0].when');
+    expect(r.stderr).not.toContain('S3cr3t');
+  });
+});

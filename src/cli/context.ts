@@ -46,12 +46,15 @@ export function addCommonOptions(cmd: Command): Command {
 }
 
 let secretsToMask: string[] = [];
+/** The config's secrets as *** (known once the config is loaded; progress can start before). */
+const mask = (text: string): string =>
+  maskSecrets(text, [...secretsToMask, ...secretsToMask.map((x) => JSON.stringify(x).slice(1, -1))]);
 
 /** Prints an error: operator errors as message + hint, bugs with their stack. Returns the exit code. */
 export function reportError(caught: unknown, json: boolean): number {
   const err = asOperatorError(caught);
   if (err instanceof RespaldoError) {
-    if (json) process.stdout.write(JSON.stringify(err.toJSON(), null, 2) + '\n');
+    if (json) process.stdout.write(mask(JSON.stringify(err.toJSON(), null, 2)) + '\n');
     // A message may quote what a destination or a file held: never an escape sequence on the terminal.
     process.stderr.write(
       maskSecrets(printableLines(`respaldo: ${err.message}\n${err.hint ? `hint: ${err.hint}\n` : ''}`), secretsToMask),
@@ -156,9 +159,9 @@ export function runAction<S extends OptionSpec, A extends unknown[]>(
         });
         return cached;
       },
-      reporter: json ? new JsonLinesReporter() : new TextReporter(),
+      reporter: json ? new JsonLinesReporter(process.stderr, mask) : new TextReporter(process.stderr, undefined, mask),
       json,
-      printJson: (doc) => process.stdout.write(maskSecrets(JSON.stringify(doc, null, 2), secretsToMask) + '\n'),
+      printJson: (doc) => process.stdout.write(mask(JSON.stringify(doc, null, 2)) + '\n'),
       out: (line) => process.stdout.write(maskSecrets(line, secretsToMask) + '\n'),
       err: (line) => process.stderr.write(maskSecrets(line, secretsToMask) + '\n'),
       isTTY: Boolean(process.stdin.isTTY && process.stdout.isTTY),

@@ -8,9 +8,11 @@ import { formatBytes, formatDuration } from './format.js';
 export class TextReporter implements Reporter {
   private readonly started = new Map<string, number>();
   private live = false;
+  /** `mask`: what every line goes through before it is written (the config's secrets as ***). */
   constructor(
     private readonly stream: NodeJS.WriteStream = process.stderr,
     private readonly tty = Boolean(process.stderr.isTTY),
+    private readonly mask: (text: string) => string = (text) => text,
   ) {}
 
   emit(e: ProgressEvent): void {
@@ -49,21 +51,25 @@ export class TextReporter implements Reporter {
   }
 
   private line(text: string): void {
-    this.stream.write(`\r\x1b[2K${text.slice(0, (this.stream.columns || 100) - 1)}`);
+    this.stream.write(`\r\x1b[2K${this.mask(text).slice(0, (this.stream.columns || 100) - 1)}`);
     this.live = true;
   }
 
   private print(text: string): void {
     if (this.live) this.stream.write('\r\x1b[2K');
     this.live = false;
-    this.stream.write(text + '\n');
+    this.stream.write(this.mask(text) + '\n');
   }
 }
 
 /** With --json stdout carries one document; warnings and failures go to stderr as JSON lines. */
 export class JsonLinesReporter implements Reporter {
-  constructor(private readonly stream: NodeJS.WritableStream = process.stderr) {}
+  constructor(
+    private readonly stream: NodeJS.WritableStream = process.stderr,
+    private readonly mask: (text: string) => string = (text) => text,
+  ) {}
   emit(e: ProgressEvent): void {
-    if (e.type === 'warning' || (e.type === 'item-end' && !e.ok)) this.stream.write(JSON.stringify(e) + '\n');
+    if (e.type === 'warning' || (e.type === 'item-end' && !e.ok))
+      this.stream.write(this.mask(JSON.stringify(e)) + '\n');
   }
 }

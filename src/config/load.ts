@@ -39,12 +39,28 @@ export function resolveConfigPath(opts: LoadOptions = {}): string {
  * file and the JSON path of the field; nothing on disk is touched.
  */
 export async function loadConfig(opts: LoadOptions = {}): Promise<LoadedConfig> {
+  const secretsSeen: string[] = [];
+  try {
+    return await loadConfigUnmasked(opts, secretsSeen);
+  } catch (err) {
+    // A field's value quoted in the error may be a ${VAR}'s (a password put where a path or a time goes)
+    if (err instanceof ConfigError && secretsSeen.length) {
+      const hide = (text: string) => secretsSeen.reduce((t, x) => (x ? t.split(x).join('***') : t), text);
+      err.message = hide(err.message);
+      if (err.hint) (err as { hint: string }).hint = hide(err.hint);
+    }
+    throw err;
+  }
+}
+
+async function loadConfigUnmasked(opts: LoadOptions, secretsSeen: string[]): Promise<LoadedConfig> {
   const file = resolveConfigPath(opts);
   const baseDir = dirname(file);
   const text = readConfigText(file);
   const raw = parseJson(file, text);
   const env = { ...readDotEnv(resolve(baseDir, '.env')), ...(opts.env ?? process.env) };
   const { value, secrets, missing } = interpolate(raw, env);
+  secretsSeen.push(...secrets);
   const first = missing[0];
   if (first) {
     throw new ConfigError(
