@@ -70,8 +70,19 @@ export function applicationRoots(folders: ApplicationFolder[]): string[] {
  * files and their -wal/-shm/-journal found in application folders are skipped with a warning: a
  * byte copy of a live database is corrupt; databases go through their driver.
  */
-export async function scanFiles(cfg: Pick<LoadedConfig, 'baseDir' | 'files' | 'databases'>): Promise<FileScan> {
+export async function scanFiles(
+  cfg: Pick<LoadedConfig, 'baseDir' | 'files' | 'databases'> & { backupDir?: string },
+): Promise<FileScan> {
   const scan: FileScan = { items: [], problems: [], warnings: [] };
+  // The backup folder inside an application folder: never stored (each set would hold the ones before it, its own
+  // staging folder and the lock), said once.
+  const backupDir = cfg.backupDir;
+  const isBackupDir = (abs: string): boolean => {
+    if (!backupDir || (abs !== backupDir && !abs.startsWith(`${backupDir}${sep}`))) return false;
+    if (!scan.warnings.some((w) => w.phrase.id === 'file.backupDir'))
+      scan.warnings.push(said('file.backupDir', { path: backupDir }));
+    return true;
+  };
   const configured = new Set(cfg.databases.map((d) => d.path).filter((p): p is string => typeof p === 'string'));
 
   const consider = async (group: FileItem['group'], source: string, rel: string, fromApp: boolean): Promise<void> => {
@@ -157,7 +168,7 @@ export async function scanFiles(cfg: Pick<LoadedConfig, 'baseDir' | 'files' | 'd
       const abs = join(dir, e.name);
       if (excluded(inner)) continue;
       if (e.isDirectory()) {
-        if (excluded(`${inner}/`)) continue;
+        if (excluded(`${inner}/`) || isBackupDir(abs)) continue;
         await walk(group, abs, relBase, included, excluded, inner);
       } else if (included(inner)) {
         await consider(group, abs, `${relBase}/${inner}`, group === 'application');
@@ -185,6 +196,7 @@ export async function scanFiles(cfg: Pick<LoadedConfig, 'baseDir' | 'files' | 'd
       scan.problems.push(said('file.notFound', { path: folder.path }));
       continue;
     }
+    if (isBackupDir(folder.path)) continue;
     await walk('application', folder.path, roots[i]!, inc, excluded);
   }
   return scan;
