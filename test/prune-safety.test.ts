@@ -82,4 +82,34 @@ describe('retention and delete around damage and failure', () => {
     expect(restored.code, describeResult(restored)).toBe(0);
     expect(restored.stdout + restored.stderr).toContain(good.id);
   });
+
+  it('delete says what a set is before it goes: the only or newest backup, a safety copy; not "latest"; a chain base refused first', async () => {
+    const s = lean();
+    const only = await create(s);
+    const del = (id: string) => run(s, ['delete', id, '--yes']);
+    const alone = await run(s, ['delete', 'latest', '--yes']);
+    expect(alone.code, describeResult(alone)).toBe(2);
+    expect(alone.stderr).toContain('delete takes a set id');
+    expect(existsSync(join(s.backupDir, only.id))).toBe(true);
+
+    const newer = await create(s);
+    const restored = await run(s, ['restore', newer.id, '--db', 'users', '--yes', '--json']);
+    expect(restored.code, describeResult(restored)).toBe(0);
+    const safety = parseJsonOutput<{ safetySetIds: string[] }>(restored.stdout).safetySetIds[0]!;
+    const goneSafety = await del(safety);
+    expect(goneSafety.code, describeResult(goneSafety)).toBe(0);
+    expect(goneSafety.stderr).toContain(`Set ${safety} is a safety copy: what restoring set ${newer.id} replaced`);
+    const goneNewest = await del(newer.id);
+    expect(goneNewest.stderr).toContain(
+      `Set ${newer.id} is the newest backup of users (the next newest is ${only.id}).`,
+    );
+    const goneOnly = await del(only.id);
+    expect(goneOnly.stderr).toContain(`Set ${only.id} is the only backup of users: after it, users has none.`);
+
+    const full = await create(s);
+    await create(s, ['--type', 'incremental']);
+    const base = await run(s, ['delete', full.id]); // no --yes, no terminal: refused for the chain, not for the prompt
+    expect(base.code, describeResult(base)).toBe(9);
+    expect(base.stderr).toContain(`Set ${full.id} is the base of`);
+  });
 });

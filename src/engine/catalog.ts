@@ -323,18 +323,26 @@ export async function damagedSetNeeds(cfg: Pick<LoadedConfig, 'backupDir'>, sets
   return needs;
 }
 
+/** The refusal to delete set `id`, which `dependents` apply on (exit 9). */
+export function chainBaseRefusal(id: string, dependents: readonly string[]): RespaldoError {
+  const message = phrase('error.chainBase', { id, dependents: dependents.join(', ') });
+  const hint = phrase('error.chainBaseHint', { count: dependents.length });
+  return new RespaldoError('refused', english(message), english(hint)).withPhrases(message, hint);
+}
+
+/** The sets that apply on set `id` (a differential or incremental whose base it is), damaged ones included. */
+export async function chainDependents(cfg: Pick<LoadedConfig, 'backupDir'>, id: string): Promise<string[]> {
+  const sets = await listSets(cfg);
+  const damagedNeeding = [...(await damagedSetNeeds(cfg, sets))].filter(([, n]) => n.includes(id)).map(([d]) => d);
+  return [...sets.filter((s) => s.needs?.includes(id)).map((s) => s.id), ...damagedNeeding];
+}
+
 /** Deletes set `id` unless a differential or incremental applies on it; the caller holds the lock. */
 export async function deleteSetChecked(cfg: LoadedConfig, id: string): Promise<void> {
   // A differential or incremental applies on this set: deleting it would leave them unrestorable (a damaged one too:
   // repaired, it would need it).
-  const sets = await listSets(cfg);
-  const damagedNeeding = [...(await damagedSetNeeds(cfg, sets))].filter(([, n]) => n.includes(id)).map(([d]) => d);
-  const dependents = [...sets.filter((s) => s.needs?.includes(id)).map((s) => s.id), ...damagedNeeding];
-  if (dependents.length) {
-    const message = phrase('error.chainBase', { id, dependents: dependents.join(', ') });
-    const hint = phrase('error.chainBaseHint', { count: dependents.length });
-    throw new RespaldoError('refused', english(message), english(hint)).withPhrases(message, hint);
-  }
+  const dependents = await chainDependents(cfg, id);
+  if (dependents.length) throw chainBaseRefusal(id, dependents);
   await deleteSetUnlocked(cfg, id);
 }
 

@@ -1,9 +1,20 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { RefusedError } from '../../core/errors.js';
+import { RefusedError, UsageError } from '../../core/errors.js';
 import { EXIT } from '../../core/exit-codes.js';
-import { KEEP_MARK, deleteSet, readManifest, setDir } from '../../engine/catalog.js';
+import {
+  KEEP_MARK,
+  chainBaseRefusal,
+  chainDependents,
+  deleteSet,
+  listSets,
+  readManifest,
+  setDir,
+} from '../../engine/catalog.js';
+import { isSetId } from '../../engine/set-id.js';
+import { parseRound } from '../../drivers/shared/names.js';
+import type { LoadedConfig, Manifest } from '../../core/types.js';
 import { getStatus } from '../../engine/status.js';
 import { addCommonOptions, runAction } from '../context.js';
 import { foldLine, formatAge, formatBytes, formatDuration, formatLocal, outputWidth, table } from '../format.js';
@@ -18,20 +29,26 @@ export function register(program: Command): void {
   ).action(
     runAction({ yes: 'flag' }, async (io, opts, id: string) => {
       const cfg = await io.config();
+      // A set is deleted by its id, never by a word that names whichever set is newest now.
+      if (!isSetId(parseRound(id).setId))
+        throw new UsageError(
+          `delete takes a set id (YYYYMMDD_HHMMSS), not "${id}".`,
+          'Name the set to delete: `respaldo list` shows the ids.',
+        );
       const m = await readManifest(cfg, id);
       const kept = existsSync(join(setDir(cfg, m.id), KEEP_MARK)); // made deliberately: said before and after
+      // Refused before anything is asked: a differential or incremental applies on it.
+      const dependents = await chainDependents(cfg, m.id);
+      if (dependents.length) throw chainBaseRefusal(m.id, dependents);
+      if (!opts.yes && !io.isTTY)
+        throw new RefusedError(
+          `Deleting set ${m.id} needs confirmation and there is no terminal to ask.`,
+          'Pass --yes.',
+        );
+      // What the set is, said first (on stderr, --yes too): the way back of a restore, the last backup of a database
+      for (const note of await deleteNotes(cfg, m)) io.err(note);
+      if (kept) io.err(`Set ${m.id} is marked keep (\`respaldo keep\`): retention never removes it.`);
       if (!opts.yes) {
-        if (!io.isTTY)
-          throw new RefusedError(
-            `Deleting set ${m.id} needs confirmation and there is no terminal to ask.`,
-            'Pass --yes.',
-          );
-        const drops = m.databases.flatMap((d) => (d.safetyDatabase ? [d.safetyDatabase] : []));
-        if (drops.length)
-          io.err(
-            `Set ${m.id} keeps ${drops.join(', ')} on the server (the database replaced by a restore): deleting the set DROPS ${drops.length === 1 ? 'it' : 'them'}.`,
-          );
-        if (kept) io.err(`Set ${m.id} is marked keep (\`respaldo keep\`): retention never removes it.`);
         if (!(await io.confirmWord(`Type ${m.id} to delete that set:`, m.id))) {
           io.err('Cancelled; nothing was deleted.');
           return EXIT.refused;
@@ -148,4 +165,29 @@ export function register(program: Command): void {
       }
     }),
   );
+}
+
+/** What deleting set `m` takes away, one sentence each: a safety copy, the only or newest backup of a database. */
+async function deleteNotes(cfg: LoadedConfig, m: Manifest): Promise<string[]> {
+  const notes: string[] = [];
+  const drops = m.databases.flatMap((d) => (d.safetyDatabase ? [d.safetyDatabase] : []));
+  if (drops.length)
+    notes.push(
+      `Set ${m.id} keeps ${drops.join(', ')} on the server (the database replaced by a restore): deleting the set DROPS ${drops.length === 1 ? 'it' : 'them'}.`,
+    );
+  if (m.type === 'pre_restore') {
+    notes.push(
+      `Set ${m.id} is a safety copy: what restoring set ${m.restoreOf ?? '?'} replaced (${formatLocal(m.startedAt)}). Deleting it removes the way back to that state.`,
+    );
+    return notes;
+  }
+  const sets = (await listSets(cfg)).filter((s) => s.type !== 'pre_restore' && s.status !== 'failed');
+  for (const db of m.databases.filter((d) => !d.error).map((d) => d.name)) {
+    const holding = sets.filter((s) => s.databases.includes(db));
+    if (holding.length === 1 && holding[0]!.id === m.id)
+      notes.push(`Set ${m.id} is the only backup of ${db}: after it, ${db} has none.`);
+    else if (holding[0]?.id === m.id)
+      notes.push(`Set ${m.id} is the newest backup of ${db} (the next newest is ${holding[1]!.id}).`);
+  }
+  return notes;
 }
