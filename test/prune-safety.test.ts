@@ -112,4 +112,21 @@ describe('retention and delete around damage and failure', () => {
     expect(base.code, describeResult(base)).toBe(9);
     expect(base.stderr).toContain(`Set ${full.id} is the base of`);
   });
+
+  it('a set dated ahead of the clock: nothing pruned (exit 9), said with the clock to check', async () => {
+    const s = lean();
+    const a = await create(s);
+    const b = await create(s);
+    const file = join(s.backupDir, b.id, 'manifest.json');
+    const doc = JSON.parse(readFileSync(file, 'utf8')) as Manifest;
+    writeFileSync(
+      file,
+      JSON.stringify({ ...doc, startedAt: '2099-01-01T00:00:00.000Z', completedAt: '2099-01-01T00:00:01.000Z' }),
+    );
+    const pruned = await run(s, ['prune']);
+    expect(pruned.code, describeResult(pruned)).toBe(9);
+    expect(pruned.stderr).toContain(`set ${b.id} is dated 2099-01-01T00:00:00.000Z, ahead of this machine's clock`);
+    expect(pruned.stderr).toContain("Check this machine's clock");
+    expect(existsSync(join(s.backupDir, a.id))).toBe(true);
+  });
 });

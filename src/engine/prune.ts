@@ -52,7 +52,17 @@ export interface PruneResult {
 export function pruneRefusal(
   sets: SetSummary[],
   lastFailed: { at: string; setId: string } | null = null,
-): { reason: string; newest: SetSummary | null } | null {
+  now: Date | null = null,
+): { reason: string; newest: SetSummary | null; hint?: string } | null {
+  // A set dated ahead of now (a clock that was wrong here or where it was made) would count as the newest and hide
+  // a newer failure, and ages would come out negative: nothing is pruned until the dates make sense.
+  const ahead = now ? sets.find((s) => Date.parse(s.startedAt) > now.getTime() + 3_600_000) : undefined;
+  if (ahead)
+    return {
+      reason: `set ${ahead.id} is dated ${ahead.startedAt}, ahead of this machine's clock (a clock that was wrong here or where it was made)`,
+      newest: ahead,
+      hint: "Check this machine's clock (timedatectl); if the set's date is what is wrong, delete it or move it out of the backup folder, then prune again.",
+    };
   const newest =
     sets.filter((s) => s.type !== 'pre_restore').sort((a, b) => Date.parse(b.startedAt) - Date.parse(a.startedAt))[0] ??
     null;
@@ -126,7 +136,8 @@ async function prune(cfg: LoadedConfig, opts: PruneOptions, reporter: Reporter):
     return { set, decision, job: jobOf(set, logJobs) };
   });
   const toRemove = plan.filter((p) => p.decision.action === 'remove');
-  const refusal = pruneRefusal(sets, lastFailedBackup(cfg.backupDir, opts.now ?? new Date()));
+  const now = opts.now ?? new Date();
+  const refusal = pruneRefusal(sets, lastFailedBackup(cfg.backupDir, now), now);
   const result: PruneResult = {
     dryRun,
     refused: refusal ? `Nothing pruned: ${refusal.reason}.` : null,
@@ -145,7 +156,8 @@ async function prune(cfg: LoadedConfig, opts: PruneOptions, reporter: Reporter):
     );
     throw new RefusedError(
       `Nothing pruned: ${refusal.reason}.`,
-      'Retention only runs after a successful backup. Fix the failure, run `respaldo create`, then prune again.',
+      refusal.hint ??
+        'Retention only runs after a successful backup. Fix the failure, run `respaldo create`, then prune again.',
     );
   }
 
