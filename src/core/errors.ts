@@ -204,7 +204,12 @@ export function isAccessError(err: unknown): boolean {
 /** A native addon (better-sqlite3, ssh2's crypto) compiled for another Node.js: Node was upgraded under respaldo. */
 export function builtForOtherNode(err: unknown): boolean {
   const e = err as { code?: unknown; message?: unknown } | null;
-  return e?.code === 'ERR_DLOPEN_FAILED' && typeof e.message === 'string' && e.message.includes('NODE_MODULE_VERSION');
+  // the first load says NODE_MODULE_VERSION; the same module loaded again in the process, "did not self-register"
+  return (
+    e?.code === 'ERR_DLOPEN_FAILED' &&
+    typeof e.message === 'string' &&
+    (e.message.includes('NODE_MODULE_VERSION') || e.message.includes('did not self-register'))
+  );
 }
 
 /** That error said as what to do: which module, and the rebuild the README gives (run where respaldo is installed). */

@@ -455,30 +455,24 @@ export function describeLeftovers(
       );
     }
   }
+  // Sessions on it: a run still working on it from elsewhere (the folder lock does not reach it), or processes a
+  // killed run left (the next run stops those first): said, as recovery leaves it while they are there.
   const inUse = (t: { name: string }) => {
     const n = opts.sessions?.get(t.name) ?? 0;
-    return n > 0 ? english(phrase('pg.leftoverInUse', { name: t.name, sessions: String(n) })) : null;
+    return n > 0
+      ? ` It has ${n} session(s) connected now: a restore or drill still working on it from another backup folder, config or host is left alone until they end.`
+      : '';
   };
   for (const t of staging) {
-    const busy = inUse(t);
-    if (busy) {
-      lines.push(busy);
-      continue;
-    }
     lines.push(
       `temporary database "${t.name}" left by an interrupted ${opts.drillServer ? 'restore drill' : 'restore'} ` +
-        `(set ${t.parsed!.id}); ${nextRun} drops it.`,
+        `(set ${t.parsed!.id}); ${nextRun} drops it.${inUse(t)}`,
     );
   }
   for (const t of derived.filter((d) => d.parsed!.kind === 'drill')) {
-    const busy = inUse(t);
-    if (busy) {
-      lines.push(busy);
-      continue;
-    }
     lines.push(
       `scratch database "${t.name}" left by an interrupted restore drill (set ${t.parsed!.id}); ` +
-        `${opts.drillServer ? nextDrill : `the next respaldo create, restore or drill of ${dbName}`} drops it.`,
+        `${opts.drillServer ? nextDrill : `the next respaldo create, restore or drill of ${dbName}`} drops it.${inUse(t)}`,
     );
   }
   return { liveMissing, lines };

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { DatabaseConfig } from '../../core/types.js';
 import { RespaldoError } from '../../core/errors.js';
 import { english, phrase, said, type Said } from '../../core/phrases.js';
@@ -38,8 +39,15 @@ export async function recoverPg(pg: PgServer, db: DatabaseConfig, ctx: DriverCon
   try {
     const versionNum = await pg.serverVersionNum(client);
     // Drills hold the folder lock, and recover runs under it: a scratch database found now is a dead drill's.
-    const [names, sessions] = [await databaseNames(client), await sessionsPerDatabase(client)];
-    for (const step of planPgRecovery(live, names, { drillServer, sessions })) {
+    const names = await databaseNames(client);
+    let steps = planPgRecovery(live, names, { drillServer, sessions: await sessionsPerDatabase(client) });
+    // The sessions of processes a killed run left end a moment after the engine stopped those (its server
+    // backends notice the closed connection): a few seconds for them before a database is taken as in use.
+    for (let i = 0; i < 20 && steps.some((s) => s.kind === 'in-use'); i++) {
+      await sleep(250);
+      steps = planPgRecovery(live, names, { drillServer, sessions: await sessionsPerDatabase(client) });
+    }
+    for (const step of steps) {
       if (step.kind === 'rename-back') {
         // Interrupted between the two renames: put the previous live database back.
         await client.query(step.sql);
