@@ -113,7 +113,7 @@ describe('retention and delete around damage and failure', () => {
     expect(base.stderr).toContain(`Set ${full.id} is the base of`);
   });
 
-  it('a set dated ahead of the clock: nothing pruned (exit 9), said with the clock to check', async () => {
+  it('a set dated ahead of the clock: nothing pruned (exit 9), said with the clock to check; status --check unhealthy', async () => {
     const s = lean();
     const a = await create(s);
     const b = await create(s);
@@ -128,5 +128,9 @@ describe('retention and delete around damage and failure', () => {
     expect(pruned.stderr).toContain(`set ${b.id} is dated 2099-01-01T00:00:00.000Z, ahead of this machine's clock`);
     expect(pruned.stderr).toContain("Check this machine's clock");
     expect(existsSync(join(s.backupDir, a.id))).toBe(true);
+    // monitoring says so too (the set hid the age of the newest real backup)
+    const check = await run(s, ['status', '--check']);
+    expect(check.code, describeResult(check)).toBe(10);
+    expect(check.stdout).toContain(`backup set ${b.id}: dated 2099-01-01T00:00:00.000Z, ahead of this machine's clock`);
   });
 });

@@ -65,6 +65,11 @@ export interface HealthInput {
   notCopied?: { setId: string; destinations: string[] };
   /** Set folders whose manifest fails its checks (`list` shows them DAMAGED); absent: none. */
   damagedSets?: { id: string; problem: string }[];
+  /**
+   * Sets dated more than an hour ahead of `now` (a clock that was wrong here or where they were made): they count as
+   * the newest backup and hide an overdue one; absent: none.
+   */
+  aheadSets?: { id: string; startedAt: string }[];
 }
 
 export interface DatabaseHealth {
@@ -102,7 +107,8 @@ export interface HealthIssue {
     | 'drill-failed'
     | 'verify-failed'
     | 'not-copied'
-    | 'damaged-set';
+    | 'damaged-set'
+    | 'ahead-set';
   database: string | null;
   /** Stable identity: code, database and, for overdue, the missed scheduled time. */
   key: string;
@@ -238,6 +244,10 @@ export function assessHealth(input: HealthInput): HealthReport {
     const text = `backup set ${d.id}: ${d.problem} (\`respaldo verify --all\` lists it; it is never restored)`;
     issues.push({ code: 'damaged-set', database: null, key: `damaged-set:${d.id}`, text });
   }
+  for (const a of input.aheadSets ?? []) {
+    const text = `backup set ${a.id}: dated ${a.startedAt}, ahead of this machine's clock: it counts as the newest backup and can hide an overdue one (check the clock: timedatectl; prune refuses until the dates make sense)`;
+    issues.push({ code: 'ahead-set', database: null, key: `ahead-set:${a.id}`, text });
+  }
   const problems = issues.map((i) => i.text);
   return {
     at: input.now.toISOString(),
@@ -293,6 +303,9 @@ export async function getHealth(cfg: LoadedConfig, now = new Date()): Promise<He
     drills: await lastDrills(cfg),
     ...notCopiedInput(cfg, sets),
     damagedSets: (await listDamagedSets(cfg)).map((d) => ({ id: d.id, problem: d.problem })),
+    aheadSets: sets
+      .filter((s) => Date.parse(s.startedAt) > now.getTime() + 3_600_000)
+      .map((s) => ({ id: s.id, startedAt: s.startedAt })),
   });
 }
 
