@@ -341,3 +341,14 @@ describe('a secret put where a path or a time goes', () => {
     expect(r.stderr).not.toContain('S3cr3t');
   });
 });
+
+describe('--config naming a folder', () => {
+  it('says it is a folder and how to name the file (it said "fix the field named above" with no field)', async () => {
+    const dir = makeTmpDir();
+    const r = await runCli(['list', '--config', dir], { cwd: dir });
+    expect(r.code, describeResult(r)).toBe(3);
+    expect(r.stderr).toContain(`${dir}: is a folder, not a config file`);
+    expect(r.stderr).toContain(`hint: Pass the file itself (--config ${join(dir, 'backup_config.json')}, say)`);
+    expect(r.stderr).not.toContain('field named above');
+  });
+});

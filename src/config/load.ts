@@ -170,6 +170,13 @@ function readConfigText(file: string): string {
     }
     if (code === 'EACCES')
       throw new ConfigError(file, undefined, 'permission denied', 'Run as a user that can read the config file.');
+    if (code === 'EISDIR')
+      throw new ConfigError(
+        file,
+        undefined,
+        'is a folder, not a config file',
+        `Pass the file itself (--config ${resolve(file, 'backup_config.json')}, say), or set RESPALDO_CONFIG to it.`,
+      );
     throw new ConfigError(file, undefined, `cannot read: ${(err as Error).message}`);
   }
 }
