@@ -11,6 +11,7 @@ import type { Manifest } from '../src/core/types.js';
 import { pgAvailable, startPgCluster, type PgCluster } from './helpers/pg-cluster.js';
 import { pgCli, plainDump, writePgConfig, type SyncCliResult } from './helpers/pg-cli.js';
 import { ageKeygen } from './helpers/age.js';
+import { strayFiles } from '../src/engine/before-delete.js';
 
 const available = pgAvailable();
 const ROOT = resolve(__dirname, '..');
@@ -94,6 +95,9 @@ describe.skipIf(!available)('PostgreSQL encrypted off-site round trip (live)', (
     expect(stored.length).toBeGreaterThan(2); // the directory dump: a table of contents and a file per table
     expect(stored.every((f) => f.endsWith('.age'))).toBe(true);
     run(dir, ['verify', m.id, '--from', 'nas', '--read-data']);
+    run(dir, ['verify', m.id]);
+    // Nothing respaldo wrote counts as an operator's file (prune would keep the set, delete would name it).
+    expect(strayFiles(join(dir, 'backups', m.id), m)).toEqual([]);
     newServerDay(dir, 'erp_enc', m);
   });
 
@@ -140,6 +144,7 @@ describe.skipIf(!available)('PostgreSQL encrypted off-site round trip (live)', (
     expect(m.encryption).toBeUndefined();
     const stored = readdirSync(join(dir, 'nas', 'srv1', m.id, 'databases'));
     expect(stored.every((f) => f.endsWith('.age'))).toBe(true);
+    expect(strayFiles(join(dir, 'backups', m.id), m)).toEqual([]);
     newServerDay(dir, 'erp_sealed', m);
   });
 });

@@ -1,4 +1,4 @@
-import { appendFileSync, existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Manifest } from '../src/core/types.js';
@@ -111,6 +111,42 @@ describe('retention and delete around damage and failure', () => {
     const base = await run(s, ['delete', full.id]); // no --yes, no terminal: refused for the chain, not for the prompt
     expect(base.code, describeResult(base)).toBe(9);
     expect(base.stderr).toContain(`Set ${full.id} is the base of`);
+  });
+
+  it("files an operator put in a set's folder: prune keeps that set and its chain, delete names them first", async () => {
+    const s = lean();
+    const older = await create(s);
+    const full = await create(s);
+    const inc = await create(s, ['--type', 'incremental']);
+    await create(s);
+    await create(s, ['--type', 'incremental']); // the newest incremental of users is kept anyway
+    // respaldo's own files beside a set are not an operator's: verified.json, an atomic write a killed run left
+    expect((await run(s, ['verify', older.id])).code).toBe(0);
+    expect((await run(s, ['drill', older.id])).code).toBe(0);
+    expect((await run(s, ['keep', older.id])).code).toBe(0);
+    expect((await run(s, ['keep', older.id, '--unset'])).code).toBe(0);
+    writeFileSync(join(s.backupDir, older.id, '.4242.1764000000000.k3j4h5.tmp'), '');
+    mkdirSync(join(s.backupDir, inc.id, 'notas'));
+    writeFileSync(join(s.backupDir, inc.id, 'notas', 'incidente.txt'), 'what happened on monday');
+
+    const pruned = await run(s, ['prune']);
+    expect(pruned.code, describeResult(pruned)).toBe(0);
+    const said = pruned.stdout + pruned.stderr;
+    expect(said).toMatch(
+      new RegExp(
+        `${inc.id} .* keep +its folder also holds 1 file\\(s\\) respaldo did not write \\(notas/incidente.txt\\)`,
+      ),
+    );
+    expect(said).toMatch(new RegExp(`${full.id} .* keep +needed by ${inc.id} \\(kept; chain\\)`));
+    expect(existsSync(join(s.backupDir, older.id))).toBe(false);
+    expect(readFileSync(join(s.backupDir, inc.id, 'notas', 'incidente.txt'), 'utf8')).toBe('what happened on monday');
+    expect(existsSync(join(s.backupDir, full.id))).toBe(true);
+
+    const gone = await run(s, ['delete', inc.id, '--yes']);
+    expect(gone.code, describeResult(gone)).toBe(0);
+    expect(gone.stderr).toContain(
+      `The folder of set ${inc.id} also holds 1 file(s) respaldo did not write (notas/incidente.txt): deleting the set deletes it too.`,
+    );
   });
 
   it('a set dated ahead of the clock: nothing pruned (exit 9), said with the clock to check; status --check unhealthy', async () => {

@@ -12,7 +12,7 @@ import stripAnsi from 'strip-ansi';
 import { RespaldoError } from '../src/core/errors.js';
 import { lastDrillOf, summaryFromManifest } from '../src/engine/catalog.js';
 import { safetyOf } from '../src/engine/restore.js';
-import { english, phrase } from '../src/core/phrases.js';
+import { english, phrase, type Phrase } from '../src/core/phrases.js';
 import type { Reporter } from '../src/core/events.js';
 import type {
   DrillRecord,
@@ -433,6 +433,11 @@ export class FakeFacade implements EngineFacade {
   async deleteSet(id: string): Promise<void> {
     this.record('deleteSet', id);
     this.manifests = this.manifests.filter((m) => m.id !== id);
+  }
+  /** What deleteNotes says of each set (none by default). */
+  notesBeforeDelete = new Map<string, Phrase[]>();
+  async deleteNotes(id: string): Promise<Phrase[]> {
+    return this.notesBeforeDelete.get(id) ?? [];
   }
   /** Sets marked keep. */
   kept = new Set<string>();

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { cleanup } from 'ink-testing-library';
 import { VerifyError } from '../src/core/errors.js';
+import { phrase } from '../src/core/phrases.js';
 import { Menu } from '../src/ui/Menu.js';
 import { ListScreen } from '../src/ui/screens/ListScreen.js';
 import {
@@ -342,6 +343,40 @@ describe('list screen', () => {
     expect(f).toMatch(/inventario_\S*~ \+1 /);
     expect(f).toMatch(/^[\x00-\x7e\n]*$/);
   });
+
+  it.each(['en', 'es'] as const)(
+    'delete says what the set is before the word is typed, as `respaldo delete` does, within 80×24 (%s)',
+    async (lang) => {
+      const facade = manySets(30);
+      const id = facade.manifests[0]!.id;
+      facade.notesBeforeDelete.set(id, [
+        phrase('delete.strayFiles', { set: id, files: 'a.txt, b.txt, c.txt and 2 more', count: 5 }),
+        phrase('delete.onlyBackup', { set: id, db: 'inventario' }),
+      ]);
+      const { lastFrame, stdin } = renderSized(<ListScreen onBack={noop} onOpen={noop} onRestore={noop} />, {
+        facade,
+        lang,
+      });
+      await waitFrame(lastFrame, (x) => /of 30|de 30/.test(x));
+      await press(stdin, 'd');
+      const typeWord = lang === 'en' ? 'Type DELETE' : 'Escriba BORRAR';
+      const last = lang === 'en' ? 'has none.' : 'no tiene ninguna.';
+      const f = await waitFrame(lastFrame, (x) => x.includes(typeWord) && x.replace(/\s+/g, ' ').includes(last));
+      expect(frameProblems(f), f).toEqual([]);
+      const flat = f.replace(/\s+/g, ' ');
+      expect(flat).toContain(
+        lang === 'en'
+          ? `also holds 5 file(s) respaldo did not write (a.txt, b.txt, c.txt and 2 more): deleting the set deletes them too.`
+          : `contiene además 5 archivo(s) que respaldo no escribió (a.txt, b.txt, c.txt and 2 more): borrar la copia los borra también.`,
+      );
+      expect(flat).toContain(
+        lang === 'en'
+          ? `Set ${id} is the only backup of inventario: after it, inventario has none.`
+          : `La copia ${id} es la única de inventario: sin ella, inventario no tiene ninguna.`,
+      );
+      expect(f, 'the list keeps a page of its sets').toMatch(/↓ 1-\d+ (of|de) 30/);
+    },
+  );
 
   it('speaks Spanish, including the delete word BORRAR', async () => {
     const facade = new FakeFacade();

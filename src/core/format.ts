@@ -57,6 +57,11 @@ export function formatLocal(
   return `${opts.short ? '' : `${d.getFullYear()}-`}${day} ${time}`;
 }
 
+/** Up to `max` names, then how many more: `a, b, c and 2 more`. */
+export function someNames(names: readonly string[], max = 3): string {
+  return names.length > max ? `${names.slice(0, max).join(', ')} and ${names.length - max} more` : names.join(', ');
+}
+
 /** A coarse age: `45 s`, `12 min`, `5 h`, `3 d`. */
 export function formatAge(ms: number): string {
   const s = Math.max(0, Math.floor(ms / 1000));

@@ -419,6 +419,17 @@ export const PHRASES_EN = {
   'warn.notCopied': (p: PhraseParams) => `set ${p['set']} NOT copied to ${p['dest']}: ${p['error']}`,
   'warn.notCopiedOffsite': (p: PhraseParams) => `set ${p['set']} was not copied off-site: ${p['error']}`,
   'warn.notRemoved': (p: PhraseParams) => `could not remove ${p['set']}: ${p['error']}`,
+  // What a set is, said before it is deleted (before-delete.ts)
+  'delete.dropsSafety': (p: PhraseParams) =>
+    `Set ${p['set']} keeps ${p['dbs']} on the server (the database replaced by a restore): deleting the set DROPS ${p['count'] === '1' ? 'it' : 'them'}.`,
+  'delete.strayFiles': (p: PhraseParams) =>
+    `The folder of set ${p['set']} also holds ${p['count']} file(s) respaldo did not write (${p['files']}): deleting the set deletes ${p['count'] === '1' ? 'it' : 'them'} too. Move ${p['count'] === '1' ? 'it' : 'them'} out first to keep ${p['count'] === '1' ? 'it' : 'them'}.`,
+  'delete.safetyCopy': (p: PhraseParams) =>
+    `Set ${p['set']} is a safety copy: what restoring set ${p['of']} replaced (${p['at']}). Deleting it removes the way back to that state.`,
+  'delete.onlyBackup': (p: PhraseParams) =>
+    `Set ${p['set']} is the only backup of ${p['db']}: after it, ${p['db']} has none.`,
+  'delete.newestBackup': (p: PhraseParams) =>
+    `Set ${p['set']} is the newest backup of ${p['db']} (the next newest is ${p['next']}).`,
   'warn.notRemovedAt': (p: PhraseParams) => `could not remove ${p['set']} at ${p['dest']}: ${p['error']}`,
   'warn.damagedKept': (p: PhraseParams) =>
     `set ${p['set']} at ${p['dest']} is damaged, kept and not counted by the retention: ${p['problem']}`,

@@ -2,12 +2,13 @@ import { readFileSync } from 'node:fs';
 import { RefusedError, errorMessage } from '../core/errors.js';
 import type { Reporter } from '../core/events.js';
 import type { LoadedConfig, SetSummary } from '../core/types.js';
-import { damagedSetNeeds, deleteSetChecked, listSets } from './catalog.js';
+import { damagedSetNeeds, deleteSetChecked, listSets, readManifest } from './catalog.js';
+import { strayFilesOf } from './before-delete.js';
 import { withLock } from './lock.js';
 import { jobsFromLog } from './log-jobs.js';
 import { logFile, writeLog } from './log.js';
 import { ranBy } from '../core/who.js';
-import { jobOf, keepForDamaged, planPrune, type PruneDecision } from './retention.js';
+import { jobOf, keepForDamaged, keepForStrays, planPrune, type PruneDecision } from './retention.js';
 import { said } from '../core/phrases.js';
 
 /**
@@ -125,11 +126,17 @@ async function prune(cfg: LoadedConfig, opts: PruneOptions, reporter: Reporter):
   const sets = await listSets(cfg);
   const logJobs = jobsFromLog(cfg.backupDir, sets);
   const damagedNeeds = await damagedSetNeeds(cfg, sets);
-  const decisions = keepForDamaged(
+  const planned = keepForDamaged(
     planPrune(sets, cfg.retention, opts.now ?? new Date(), { timeZone: opts.timeZone, logJobs }),
     sets,
     damagedNeeds,
   );
+  const strays = new Map<string, string[]>();
+  for (const d of planned.filter((x) => x.action === 'remove')) {
+    const files = strayFilesOf(cfg, await readManifest(cfg, d.id).catch(() => null));
+    if (files.length) strays.set(d.id, files);
+  }
+  const decisions = keepForStrays(planned, sets, strays);
   const byId = new Map(sets.map((s) => [s.id, s]));
   const plan = decisions.map((decision) => {
     const set = byId.get(decision.id)!;

@@ -1,5 +1,6 @@
 import type { ManualRetention, RetentionConfig, SetSummary } from '../core/types.js';
 import { neededByKept } from './chain.js';
+import { someNames } from '../core/format.js';
 
 /**
  * Retention: the pure decision of which backup sets to keep. No I/O; `prune.ts` executes it.
@@ -285,6 +286,36 @@ export function keepForDamaged(
     const damaged = by.get(d.id);
     if (!damaged || d.action === 'keep') return d;
     return { id: d.id, action: 'keep', reasons: [`may be needed by ${damaged.join(', ')} (damaged manifest; chain)`] };
+  });
+}
+
+/**
+ * Keeps the sets whose folder holds files respaldo did not write (`strays`, by set id: before-delete.ts): removing
+ * the set would remove them, and retention never deletes what an operator put there without asking.
+ */
+export function keepForStrays(
+  decisions: PruneDecision[],
+  sets: readonly SetSummary[],
+  strays: ReadonlyMap<string, readonly string[]>,
+): PruneDecision[] {
+  const kept = decisions.filter((d) => d.action === 'remove' && strays.get(d.id)?.length).map((d) => d.id);
+  // A set kept for its files keeps the sets it applies on (a differential or incremental needs its chain).
+  const neededBy = new Map<string, string[]>();
+  for (const id of kept) for (const n of transitive(sets, id)) neededBy.set(n, [...(neededBy.get(n) ?? []), id]);
+  return decisions.map((d) => {
+    if (d.action === 'keep') return d;
+    const files = strays.get(d.id);
+    if (files?.length)
+      return {
+        id: d.id,
+        action: 'keep',
+        reasons: [
+          `its folder also holds ${files.length} file(s) respaldo did not write (${someNames(files)}): ` +
+            `move them out, or delete the set with \`respaldo delete ${d.id}\``,
+        ],
+      };
+    const by = neededBy.get(d.id);
+    return by ? { id: d.id, action: 'keep', reasons: [`needed by ${by.join(', ')} (kept; chain)`] } : d;
   });
 }
 

@@ -22,6 +22,7 @@ import {
   setDir,
 } from '../engine/catalog.js';
 import { keepSet } from '../engine/remote-keep.js';
+import { deleteNotes } from '../engine/before-delete.js';
 import { looseSecretFiles } from '../engine/crypt.js';
 import { readCopies } from '../engine/copy.js';
 import { listRemote, readRemoteManifest, withDestination } from '../engine/remote.js';
@@ -117,6 +118,8 @@ export interface EngineFacade {
   verifySet(id: string, reporter: Reporter, opts?: { readData?: boolean }): Promise<VerifyReport>;
   /** Deletes a set (and its server-side safety copies). */
   deleteSet(id: string): Promise<void>;
+  /** What deleting a set takes away (a safety copy, the only or newest backup, files put in its folder by hand). */
+  deleteNotes(id: string): Promise<Phrase[]>;
   /** Marks a set keep (prune never removes it) or removes the mark. */
   setKeep(id: string, keep: boolean): Promise<void>;
   /**
@@ -422,6 +425,7 @@ export function createEngineFacade(initial: LoadedConfig): EngineFacade {
     },
     readDrills: async (id) => readDrillRecord(setDir(cfg, (await readManifest(cfg, id)).id)),
     deleteSet: (id) => deleteSet(cfg, id),
+    deleteNotes: async (id) => deleteNotes(cfg, await readManifest(cfg, id)),
     // Here and at the destinations the set is copied to; one that fails is an error (the local mark stands).
     async setKeep(id, keep) {
       const { failed } = await keepSet(cfg, id, keep);

@@ -3,18 +3,11 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { RefusedError, UsageError } from '../../core/errors.js';
 import { EXIT } from '../../core/exit-codes.js';
-import {
-  KEEP_MARK,
-  chainBaseRefusal,
-  chainDependents,
-  deleteSet,
-  listSets,
-  readManifest,
-  setDir,
-} from '../../engine/catalog.js';
+import { english } from '../../core/phrases.js';
+import { deleteNotes } from '../../engine/before-delete.js';
+import { KEEP_MARK, chainBaseRefusal, chainDependents, deleteSet, readManifest, setDir } from '../../engine/catalog.js';
 import { isSetId } from '../../engine/set-id.js';
 import { parseRound } from '../../drivers/shared/names.js';
-import type { LoadedConfig, Manifest } from '../../core/types.js';
 import { getStatus } from '../../engine/status.js';
 import { addCommonOptions, runAction } from '../context.js';
 import { foldLine, formatAge, formatBytes, formatDuration, formatLocal, outputWidth, table } from '../format.js';
@@ -46,7 +39,7 @@ export function register(program: Command): void {
           'Pass --yes.',
         );
       // What the set is, said first (on stderr, --yes too): the way back of a restore, the last backup of a database
-      for (const note of await deleteNotes(cfg, m)) io.err(note);
+      for (const note of await deleteNotes(cfg, m)) io.err(english(note));
       if (kept) io.err(`Set ${m.id} is marked keep (\`respaldo keep\`): retention never removes it.`);
       if (!opts.yes) {
         if (!(await io.confirmWord(`Type ${m.id} to delete that set:`, m.id))) {
@@ -165,29 +158,4 @@ export function register(program: Command): void {
       }
     }),
   );
-}
-
-/** What deleting set `m` takes away, one sentence each: a safety copy, the only or newest backup of a database. */
-async function deleteNotes(cfg: LoadedConfig, m: Manifest): Promise<string[]> {
-  const notes: string[] = [];
-  const drops = m.databases.flatMap((d) => (d.safetyDatabase ? [d.safetyDatabase] : []));
-  if (drops.length)
-    notes.push(
-      `Set ${m.id} keeps ${drops.join(', ')} on the server (the database replaced by a restore): deleting the set DROPS ${drops.length === 1 ? 'it' : 'them'}.`,
-    );
-  if (m.type === 'pre_restore') {
-    notes.push(
-      `Set ${m.id} is a safety copy: what restoring set ${m.restoreOf ?? '?'} replaced (${formatLocal(m.startedAt)}). Deleting it removes the way back to that state.`,
-    );
-    return notes;
-  }
-  const sets = (await listSets(cfg)).filter((s) => s.type !== 'pre_restore' && s.status !== 'failed');
-  for (const db of m.databases.filter((d) => !d.error).map((d) => d.name)) {
-    const holding = sets.filter((s) => s.databases.includes(db));
-    if (holding.length === 1 && holding[0]!.id === m.id)
-      notes.push(`Set ${m.id} is the only backup of ${db}: after it, ${db} has none.`);
-    else if (holding[0]?.id === m.id)
-      notes.push(`Set ${m.id} is the newest backup of ${db} (the next newest is ${holding[1]!.id}).`);
-  }
-  return notes;
 }

@@ -447,6 +447,16 @@ export const PHRASES_ES = {
   'warn.notCopied': (p: PhraseParams) => `la copia ${p['set']} NO se envió a ${p['dest']}: ${p['error']}`,
   'warn.notCopiedOffsite': (p: PhraseParams) => `la copia ${p['set']} no se envió fuera del servidor: ${p['error']}`,
   'warn.notRemoved': (p: PhraseParams) => `no se pudo borrar ${p['set']}: ${p['error']}`,
+  'delete.dropsSafety': (p: PhraseParams) =>
+    `La copia ${p['set']} conserva ${p['dbs']} en el servidor (la base sustituida por una restauración): borrar la copia ${p['count'] === '1' ? 'la BORRA' : 'las BORRA'} (DROP).`,
+  'delete.strayFiles': (p: PhraseParams) =>
+    `La carpeta de la copia ${p['set']} contiene además ${p['count']} archivo(s) que respaldo no escribió (${p['files']}): borrar la copia ${p['count'] === '1' ? 'lo borra' : 'los borra'} también. ${p['count'] === '1' ? 'Muévalo' : 'Muévalos'} fuera antes para ${p['count'] === '1' ? 'conservarlo' : 'conservarlos'}.`,
+  'delete.safetyCopy': (p: PhraseParams) =>
+    `La copia ${p['set']} es una copia de seguridad: lo que sustituyó la restauración de la copia ${p['of']} (${p['at']}). Borrarla quita el camino de vuelta a ese estado.`,
+  'delete.onlyBackup': (p: PhraseParams) =>
+    `La copia ${p['set']} es la única de ${p['db']}: sin ella, ${p['db']} no tiene ninguna.`,
+  'delete.newestBackup': (p: PhraseParams) =>
+    `La copia ${p['set']} es la más reciente de ${p['db']} (la anterior es ${p['next']}).`,
   'warn.notRemovedAt': (p: PhraseParams) => `no se pudo borrar ${p['set']} en ${p['dest']}: ${p['error']}`,
   'warn.damagedKept': (p: PhraseParams) =>
     `la copia ${p['set']} en ${p['dest']} está dañada: se conserva y la retención no la cuenta: ${p['problem']}`,

@@ -6,8 +6,9 @@ import { ErrorBox } from '../components/ErrorBox.js';
 import { Screen } from '../components/Screen.js';
 import { setColumns, setRows } from '../components/set-table.js';
 import { Table } from '../components/Table.js';
-import { TypedConfirm } from '../components/TypedConfirm.js';
+import { TypedConfirm, typedConfirmRows } from '../components/TypedConfirm.js';
 import { useLoad } from '../use-async.js';
+import { useDeletePrompt } from '../use-delete-prompt.js';
 import { isCtrlC, useKeys } from '../use-keys.js';
 import { useListNavigation } from '../use-list-navigation.js';
 import { useBodyRows, useScreenSize } from '../use-screen-size.js';
@@ -48,7 +49,12 @@ export function ListScreen({
   const list = sets.state === 'done' ? sets.value : [];
   const damaged = sets.state === 'done' ? sets.value.damaged : undefined;
   const [action, setAction] = useState<Action>({ name: 'none' });
-  const below = (action.name === 'confirm-delete' ? 4 : action.name === 'error' ? 5 : 1) + (damaged?.length ? 1 : 0);
+  const deletePrompt = useDeletePrompt(
+    action.name === 'confirm-delete' ? action.id : null,
+    action.name === 'confirm-delete' && action.safetySet ? null : [],
+  );
+  const confirmRows = action.name === 'confirm-delete' ? typedConfirmRows(deletePrompt, columns) : 0;
+  const below = (confirmRows || (action.name === 'error' ? 5 : 1)) + (damaged?.length ? 1 : 0);
   const height = Math.max(3, body - 3 - below);
   const nav = useListNavigation(list.length, height);
   const selected = list[nav.index];
@@ -115,7 +121,7 @@ export function ListScreen({
       {action.name === 'confirm-delete' ? (
         <TypedConfirm
           word={t.deleteWord}
-          prompt={`${t.details.deleteTitle(action.id, action.safetySet ? null : [])} ${t.restore.typeWord(t.deleteWord)}`}
+          prompt={deletePrompt}
           onCancel={() => setAction({ name: 'none' })}
           onConfirm={() => void remove(action.id)}
         />

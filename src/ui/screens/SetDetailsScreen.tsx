@@ -16,6 +16,7 @@ import { isCtrlC, isDown, isUp, useKeys } from '../use-keys.js';
 import { helpRows, useBodyRows, useScreenSize } from '../use-screen-size.js';
 import { useUi, type UiContextValue } from '../use-ui.js';
 import { say } from '../i18n/index.js';
+import { useDeletePrompt } from '../use-delete-prompt.js';
 
 export interface Line {
   text: string;
@@ -210,7 +211,7 @@ export function SetDetailsScreen({
     manifest.state === 'done'
       ? manifest.value.databases.flatMap((d) => (d.safetyDatabase ? [d.safetyDatabase] : []))
       : null;
-  const deletePrompt = `${t.details.deleteTitle(id, drops)} ${t.restore.typeWord(t.deleteWord)}`;
+  const deletePrompt = useDeletePrompt(action.name === 'confirm-delete' ? id : null, drops);
   const dataRead = action.name === 'verified' && action.readData && action.result.decrypted === true;
   const actionRows = action.name === 'error' ? 5 : action.name === 'none' ? 0 : dataRead ? 2 : 1;
   const below = action.name === 'confirm-delete' ? typedConfirmRows(deletePrompt, columns) : actionRows;
