@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { makeSignal } from '../src/cli/context.js';
+import { Command } from 'commander';
+import { addCommonOptions, makeSignal, runAction } from '../src/cli/context.js';
 
 afterEach(() => {
   vi.restoreAllMocks();
@@ -38,5 +39,28 @@ describe('interrupting a command', () => {
     expect(restore.signal.aborted).toBe(true);
     expect(restore.err.join('')).toMatch(/still stopping safely; a restore is never cut off mid-way/);
     expect(restore.err.join('')).not.toMatch(/Press Ctrl-C again/);
+  });
+
+  it('a run stopped too late (a restore past its swap) says it finished, and exits 0 as it did', async () => {
+    const err: string[] = [];
+    vi.spyOn(process.stderr, 'write').mockImplementation(((s: string) => err.push(s)) as never);
+    const program = new Command('respaldo');
+    addCommonOptions(program.command('restore')).action(
+      runAction({}, async () => {
+        process.emit('SIGINT', 'SIGINT'); // during the renames: nothing stops them
+        await new Promise((r) => setImmediate(r));
+      }),
+    );
+    const before = process.exitCode;
+    try {
+      await program.parseAsync(['restore'], { from: 'user' });
+      expect(process.exitCode).toBe(0);
+    } finally {
+      process.exitCode = before;
+    }
+    expect(err.join('')).toMatch(/SIGINT received, stopping safely/);
+    expect(err.join('')).toContain(
+      'respaldo: the restore had passed the point where it can stop, and finished: what it reports above is done.',
+    );
   });
 });

@@ -201,6 +201,12 @@ export function runAction<S extends OptionSpec, A extends unknown[]>(
     try {
       const code = await handler(io, opts, ...args);
       process.exitCode = code ?? EXIT.ok;
+      // Stopped too late: a restore past its swap, the last step of a run. Said, so that "stopping safely" is not
+      // taken for a run that did not happen (exit 0: it did).
+      if (io.signal.aborted && process.exitCode === EXIT.ok) {
+        const said = `the ${cmd.name()} had passed the point where it can stop, and finished: what it reports above is done.`;
+        process.stderr.write(json ? JSON.stringify({ type: 'warning', message: said }) + '\n' : `respaldo: ${said}\n`);
+      }
     } catch (err) {
       process.exitCode = reportError(err, json);
     }
