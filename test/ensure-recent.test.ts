@@ -1,4 +1,7 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import type { Manifest } from '../src/core/types.js';
 import { UsageError } from '../src/core/errors.js';
 import { silentReporter } from '../src/core/events.js';
 import { loadConfig } from '../src/config/load.js';
@@ -64,6 +67,25 @@ describe('ensureRecentBackup (real SQLite)', () => {
     const again = await ensureRecentBackup({ maxAge: '7d', config: cfg, databases: ['users'] });
     expect(again.created).toBe(false);
     expect(again.previous?.id).toBe(r.manifest!.id);
+  });
+
+  it('a set dated ahead of the clock does not count as recent: a backup is made, and the clock named', async () => {
+    const setup = demoSetup();
+    const cfg = await loadConfig({ configPath: setup.configFile });
+    const m = await createBackup(cfg, { files: false }, silentReporter);
+    const file = join(cfg.backupDir, m.id, 'manifest.json');
+    const doc = JSON.parse(readFileSync(file, 'utf8')) as Manifest;
+    writeFileSync(
+      file,
+      JSON.stringify({ ...doc, startedAt: '2099-01-01T00:00:00.000Z', completedAt: '2099-01-01T00:00:01.000Z' }),
+    );
+    const r = await ensureRecentBackup({ maxAge: '7d', config: cfg, files: false });
+    expect(r.created).toBe(true);
+    expect(r.previous).toBeNull();
+    expect(r.reason).toContain(
+      `(set ${m.id} is dated 2099-01-01T00:00:01.000Z, ahead of this machine's clock, and does not count: check the clock); backing up.`,
+    );
+    expect(r.manifest?.status).toBe('completed');
   });
 
   it('rejects unknown databases before doing anything', async () => {

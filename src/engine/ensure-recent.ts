@@ -48,11 +48,29 @@ export function formatAgeMs(ms: number): string {
  * The newest completed set of `type` that holds every one of `databases`, or null. Pure.
  * (`sets` newest first, as `listSets` returns them.)
  */
-export function newestCovering(sets: SetSummary[], databases: string[], type: BackupType = 'full'): SetSummary | null {
+export function newestCovering(
+  sets: SetSummary[],
+  databases: string[],
+  type: BackupType = 'full',
+  now: Date | null = null,
+): SetSummary | null {
   return (
-    sets.find((s) => s.status === 'completed' && s.type === type && databases.every((d) => s.databases.includes(d))) ??
-    null
+    sets.find(
+      (s) =>
+        s.status === 'completed' &&
+        s.type === type &&
+        databases.every((d) => s.databases.includes(d)) &&
+        !(now && isAhead(s, now)),
+    ) ?? null
   );
+}
+
+/**
+ * Dated more than an hour ahead of `now` (a clock that was wrong here or where the set was made): such a set says
+ * nothing about how recent the backups are, and counted it would make every later check "recent" (no backup made).
+ */
+function isAhead(s: SetSummary, now: Date): boolean {
+  return Date.parse(s.completedAt) > now.getTime() + 3_600_000;
 }
 
 export interface EnsureRecentOptions {
@@ -103,9 +121,15 @@ export async function ensureRecentBackup(
   checkConfiguredDatabases(cfg, databases);
   const type = opts.type ?? 'full';
   const now = opts.now ?? new Date();
-  const previous = newestCovering(await listSets(cfg), databases, type);
+  const sets = await listSets(cfg);
+  const previous = newestCovering(sets, databases, type, now);
+  const ahead = newestCovering(sets, databases, type);
   const previousAgeMs = previous ? now.getTime() - Date.parse(previous.completedAt) : null;
   const what = databases.join(', ');
+  const passedOver =
+    ahead && ahead !== previous
+      ? ` (set ${ahead.id} is dated ${ahead.completedAt}, ahead of this machine's clock, and does not count: check the clock)`
+      : '';
   if (previous && previousAgeMs !== null && previousAgeMs <= maxAgeMs) {
     return {
       created: false,
@@ -116,8 +140,8 @@ export async function ensureRecentBackup(
     };
   }
   const reason = previous
-    ? `The newest completed backup of ${what} (${previous.id}) is ${formatAgeMs(previousAgeMs!)} old, older than ${formatAgeMs(maxAgeMs)}; backing up.`
-    : `There is no completed ${type} backup holding ${what}; backing up.`;
+    ? `The newest completed backup of ${what} (${previous.id}) is ${formatAgeMs(previousAgeMs!)} old, older than ${formatAgeMs(maxAgeMs)}${passedOver}; backing up.`
+    : `There is no completed ${type} backup holding ${what}${passedOver}; backing up.`;
   reporter.emit({ type: 'info', message: reason });
   const manifest = await createBackup(
     cfg,
