@@ -305,9 +305,26 @@ describe('restore --at times and the tiered preset', () => {
     ['2026-11-22T14:30:00+02:00', '2026-11-22T12:30:00.000Z'],
     ['2026-02-31 10:00', null],
     ['2026-11-22 25:00', null],
+    ['2026-11-22T14:30:00+25:00', null],
+    ['2026-11-22T14:30:00+02:75', null],
+    ['2026-11-22T14:30:00-12:00', '2026-11-23T02:30:00.000Z'],
+    ['2026-11-22T14:30:00+1400', '2026-11-22T00:30:00.000Z'],
     ['yesterday', null],
   ])('%s', (text, iso) => {
     expect(parseAtTime(text)?.toISOString() ?? null).toBe(iso);
+  });
+
+  it('a local time a clock change skipped is not a time (Madrid, 2026-03-29 02:30); the repeated hour is', () => {
+    const tz = process.env['TZ'];
+    process.env['TZ'] = 'Europe/Madrid';
+    try {
+      expect(parseAtTime('2026-03-29 02:30')).toBeNull();
+      expect(parseAtTime('2026-03-29 03:30')?.toISOString()).toBe('2026-03-29T01:30:00.000Z');
+      expect(parseAtTime('2026-10-25 02:30')).not.toBeNull();
+    } finally {
+      if (tz === undefined) delete process.env['TZ'];
+      else process.env['TZ'] = tz;
+    }
   });
 
   it('tiered: full day 1 00:00, differential Sundays 23:30, incremental daily 23:00, verification daily 01:00', () => {

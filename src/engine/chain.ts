@@ -310,8 +310,14 @@ export function parseAtTime(text: string): Date | null {
   const local = new Date(y, mo - 1, d, h, mi, s, ms);
   // 2026-02-31 rolls over into March: not a real date
   if (local.getMonth() !== mo - 1 || local.getDate() !== d) return null;
-  if (!zone) return local;
-  const offset =
-    zone === 'Z' ? 0 : (zone.startsWith('-') ? -1 : 1) * (Number(zone.slice(1, 3)) * 60 + Number(zone.slice(-2)));
+  if (!zone) {
+    // A local time a clock change skipped (02:30 on the spring-forward night) comes out an hour off: not a time here
+    if (local.getHours() !== h || local.getMinutes() !== mi) return null;
+    return local;
+  }
+  const [oh, om] = zone === 'Z' ? [0, 0] : [Number(zone.slice(1, 3)), Number(zone.slice(-2))];
+  // Offsets in use run from -12:00 to +14:00: +25:00 is a typing error, not a zone
+  if (oh > 14 || om > 59) return null;
+  const offset = (zone.startsWith('-') ? -1 : 1) * (oh * 60 + om);
   return new Date(Date.UTC(y, mo - 1, d, h, mi, s, ms) - offset * 60_000);
 }

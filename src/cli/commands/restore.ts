@@ -180,7 +180,8 @@ export function register(program: Command): void {
       if (opts.at !== undefined && !at)
         throw new UsageError(
           `--at "${opts.at}" is not a time respaldo understands.`,
-          'Use local time as YYYY-MM-DD HH:MM (e.g. --at "2026-11-22 14:30"), or an ISO time with Z or an offset.',
+          'Use local time as YYYY-MM-DD HH:MM (e.g. --at "2026-11-22 14:30"; not a time a clock change skipped), ' +
+            'or an ISO time with Z or an offset from -12:00 to +14:00.',
         );
       if (opts.stream && !opts.from)
         throw new UsageError(
