@@ -190,6 +190,21 @@ describe('${VAR} interpolation', () => {
     expect(fromEnv.backupDir).toBe('/from/env/backups');
   });
 
+  it.each(['BK_DIR: /from/dotenv', 'export BK_DIR /from/dotenv'])(
+    'a .env line that names the variable but is not KEY=VALUE (%s) is named by its number, never its value',
+    async (line) => {
+      const { configFile, dir } = writeConfig(makeTmpDir(), withVar);
+      writeFileSync(join(dir, '.env'), `# backups\nOTHER=1\n${line}\n`);
+      const err = await loadConfig({ configPath: configFile, env: {} }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(ConfigError);
+      const text = `${(err as ConfigError).message} ${(err as ConfigError).hint ?? ''}`;
+      expect(text).toContain(
+        `Line 3 of ${join(dir, '.env')} names BK_DIR but is not KEY=VALUE, so it is passed over: write it as BK_DIR=value.`,
+      );
+      expect(text).not.toContain('/from/dotenv');
+    },
+  );
+
   it('$${ writes a literal ${', async () => {
     const { configFile } = writeConfig(makeTmpDir(), { backupDir: './b$${X}' });
     const cfg = await loadConfig({ configPath: configFile, env: {} });

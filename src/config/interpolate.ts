@@ -19,6 +19,20 @@ export function readDotEnv(file: string): Record<string, string> {
 }
 
 /**
+ * The line of `.env` file `file` that names `variable` but is not `KEY=VALUE` (`PG_PASSWORD: x`, `PG_PASSWORD x`):
+ * the parser passes over such a line, so the variable reads as not set. Its number, or null. Never the value.
+ */
+export function dotEnvLineWithout(file: string, variable: string): number | null {
+  if (!existsSync(file)) return null;
+  const lines = readFileSync(file, 'utf8').split(/\r?\n/);
+  const at = lines.findIndex((l) => {
+    const t = l.trim().replace(/^export\s+/, '');
+    return !t.startsWith('#') && !t.includes('=') && new RegExp(`^${variable}(\\s|:|$)`).test(t);
+  });
+  return at === -1 ? null : at + 1;
+}
+
+/**
  * Replaces `${VAR}` in every string of a JSON document. The process environment wins over the
  * `.env` file. `$${` writes a literal `${`.
  */

@@ -14,7 +14,7 @@ import { parsePgUrl } from '../drivers/postgres/config.js';
 import { normalizeDestinations } from '../destinations/config.js';
 import { normalizeEncryption } from './encryption.js';
 import { validateJobs } from '../scheduler/when.js';
-import { interpolate, readDotEnv } from './interpolate.js';
+import { dotEnvLineWithout, interpolate, readDotEnv } from './interpolate.js';
 import { joinPath, validateAgainstSchema } from './schema.js';
 
 export interface LoadOptions {
@@ -63,11 +63,15 @@ async function loadConfigUnmasked(opts: LoadOptions, secretsSeen: string[]): Pro
   secretsSeen.push(...secrets);
   const first = missing[0];
   if (first) {
+    const dotEnv = resolve(baseDir, '.env');
+    const line = dotEnvLineWithout(dotEnv, first.variable);
     throw new ConfigError(
       file,
       first.path,
       `\${${first.variable}} is not set`,
-      `Set ${first.variable} in the environment or in ${resolve(baseDir, '.env')}.`,
+      line
+        ? `Line ${line} of ${dotEnv} names ${first.variable} but is not KEY=VALUE, so it is passed over: write it as ${first.variable}=value.`
+        : `Set ${first.variable} in the environment or in ${dotEnv}.`,
     );
   }
   const problems = validateAgainstSchema(value);
