@@ -19,7 +19,7 @@ import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
 import { FREE_SLOTS_SQL } from '../src/drivers/postgres/catalog.js';
 import { createGzip, createGunzip, gunzipSync, gzipSync } from 'node:zlib';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
 import { CollectingReporter } from '../src/core/events.js';
 import { InterruptedError, RefusedError, RespaldoError } from '../src/core/errors.js';
 import type { DatabaseConfig, DatabaseEntry } from '../src/core/types.js';
@@ -623,6 +623,42 @@ describe.skipIf(!available)('postgres driver (real cluster)', () => {
     await postgresDriver.dropSafetyCopy!(db, 'shop__pre_restore_S1');
     expect(cluster.databases()).not.toContain('shop__pre_restore_S1');
     expect(cluster.databases()).toContain('shop');
+  });
+
+  test('the restored copy cannot take the live name: the original is put back, said so with a hint, nothing left', async () => {
+    loadChinook('swapfail');
+    const db = dbConfig('swapfail');
+    const d = await dump(db);
+    cluster.psql(`UPDATE artist SET name = 'changed'`, 'swapfail');
+    const changed = plainDump('swapfail');
+    const query = pg.Client.prototype.query;
+    const spy = vi.spyOn(pg.Client.prototype, 'query').mockImplementation(function (
+      this: pg.Client,
+      ...args: unknown[]
+    ) {
+      if (
+        typeof args[0] === 'string' &&
+        /^ALTER DATABASE "swapfail__restore_[^"]*" RENAME TO "swapfail"$/.test(args[0])
+      )
+        return Promise.reject(new Error('database "swapfail" already exists'));
+      return (query as (...a: unknown[]) => unknown).apply(this, args);
+    } as never);
+    let err: unknown;
+    try {
+      err = await restore(db, d, { kind: 'in-place' }, { setId: 'W1', terminate: true }).catch((e: unknown) => e);
+    } finally {
+      spy.mockRestore();
+    }
+    expect(err).toBeInstanceOf(RespaldoError);
+    expect((err as RespaldoError).message).toContain(
+      'the restored copy could not take the name "swapfail" (database "swapfail" already exists); the original was put back under its name, unchanged.',
+    );
+    expect((err as RespaldoError).hint).toContain('"swapfail" is as it was before the restore.');
+    expect(say('es', (err as RespaldoError).phrases?.message, '')).toContain(
+      'se volvió a poner con su nombre, sin cambios',
+    );
+    expect(plainDump('swapfail')).toBe(changed);
+    expect(cluster.databases().filter((n) => n.startsWith('swapfail__'))).toEqual([]);
   });
 
   test('a failing restore (role that no longer exists) leaves the live database identical and no temp database', async () => {

@@ -5,7 +5,7 @@
  * parameters. The engine and the CLI
  * use the English text below; the menu renders the same ids from its own catalogue
  * (src/ui/i18n/phrases-es.ts) in the operator's language. Parameters are names, paths and numbers
- * that are shown as they are. Why one file of about 570 lines: one table of every sentence, which the Spanish
+ * that are shown as they are. Why one file of about 585 lines: one table of every sentence, which the Spanish
  * catalogue mirrors id for id (its `satisfies` checks that none is missing); split, the two would drift.
  */
 
@@ -57,6 +57,10 @@ export const PHRASES_EN = {
   'pg.checkEstimate': () => 'count rows of every table (the backup holds estimates only)',
   'pg.refuseSessions': (p: PhraseParams) =>
     `refuse if sessions are connected to "${p['live']}" (unless --terminate-connections, which ends them)`,
+  'pg.swapPutBack': (p: PhraseParams) =>
+    `Database ${p['item']}: the restored copy could not take the name "${p['live']}" (${p['error']}); the original was put back under its name, unchanged.`,
+  'pg.swapPutBackHint': (p: PhraseParams) =>
+    `"${p['live']}" is as it was before the restore. Check the error (a session connected to "${p['staging']}", the role's rights on databases) and restore again.`,
   'pg.renameLive': (p: PhraseParams) => `rename "${p['live']}" to "${p['safety']}" (the safety copy)`,
   'pg.rename': (p: PhraseParams) => `rename "${p['from']}" to "${p['to']}"`,
   'pg.failInPlace': (p: PhraseParams) =>

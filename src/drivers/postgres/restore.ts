@@ -41,7 +41,7 @@ import {
   selectFromToc,
   runRestore,
 } from './restore-dump.js';
-import { said, saidOf } from '../../core/phrases.js';
+import { english, phrase, said, saidOf } from '../../core/phrases.js';
 
 /**
  * PostgreSQL restore: pg_restore into `<name>__restore_<set>` beside the live database, row counts checked,
@@ -313,7 +313,10 @@ async function restoreInto(
           `Applications see no "${live}" now. Put the original back by hand: ${swap.undo}; (or use the restored copy: ${swap.swapIn};). The next restore also completes or rolls back this swap.`,
         );
       }
-      throw err;
+      // Put back: the live database has its name again, as it was; the restored copy is dropped below.
+      const message = phrase('pg.swapPutBack', { item, live, error: (err as Error).message });
+      const hint = phrase('pg.swapPutBackHint', { live, staging });
+      throw new RespaldoError('failed', english(message), english(hint)).withPhrases(message, hint);
     }
     created = false;
     ctx.log('restored in place', { database: live, safety: safetyName });

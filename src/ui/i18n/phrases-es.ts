@@ -3,7 +3,7 @@ import type { PhraseId, PhraseParams } from '../../core/phrases.js';
 /**
  * The restore plan's sentences and the common errors in Spanish, by the ids of src/core/phrases.ts (every id must be
  * here: the `satisfies` below fails the build otherwise). SQL, commands and options stay as they are. One file of
- * about 540 lines, as src/core/phrases.ts says why.
+ * about 565 lines, as src/core/phrases.ts says why.
  */
 /** `dbs`, `failed` y `files` de una copia (ver holdsEn en src/core/phrases.ts). */
 function holdsEs(p: PhraseParams): string {
@@ -93,6 +93,10 @@ export const PHRASES_ES = {
   'pg.checkEstimate': () => 'contar las filas de cada tabla (la copia solo tiene estimaciones)',
   'pg.refuseSessions': (p: PhraseParams) =>
     `negarse si hay sesiones conectadas a "${p['live']}" (salvo con --terminate-connections, que las cierra)`,
+  'pg.swapPutBack': (p: PhraseParams) =>
+    `Base ${p['item']}: la copia restaurada no pudo tomar el nombre "${p['live']}" (${p['error']}); la original se volvió a poner con su nombre, sin cambios.`,
+  'pg.swapPutBackHint': (p: PhraseParams) =>
+    `"${p['live']}" está como antes de la restauración. Revise el error (una sesión conectada a "${p['staging']}", los permisos del rol sobre bases) y restaure de nuevo.`,
   'pg.renameLive': (p: PhraseParams) => `renombrar "${p['live']}" a "${p['safety']}" (la copia de seguridad)`,
   'pg.rename': (p: PhraseParams) => `renombrar "${p['from']}" a "${p['to']}"`,
   'pg.failInPlace': (p: PhraseParams) =>
