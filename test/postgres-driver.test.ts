@@ -785,6 +785,43 @@ describe.skipIf(!available)('postgres driver (real cluster)', () => {
     expect(await postgresDriver.recover(db, makeCtx())).toEqual([]);
   });
 
+  test('recover: a leftover that cannot be dropped stays, said; the others are still dropped and nothing is thrown', async () => {
+    cluster.createDatabase('stuck');
+    cluster.createDatabase('stuck__restore_Y1');
+    cluster.createDatabase('stuck__restore_Y2');
+    const query = pg.Client.prototype.query;
+    const spy = vi.spyOn(pg.Client.prototype, 'query').mockImplementation(function (
+      this: pg.Client,
+      ...args: unknown[]
+    ) {
+      if (typeof args[0] === 'string' && /^DROP DATABASE (IF EXISTS )?"stuck__restore_Y1"/.test(args[0]))
+        return Promise.reject(
+          Object.assign(new Error('must be owner of database stuck__restore_Y1'), { code: '42501' }),
+        );
+      return (query as (...a: unknown[]) => unknown).apply(this, args);
+    } as never);
+    const ctx = makeCtx();
+    let actions: string[];
+    try {
+      actions = (await postgresDriver.recover(dbConfig('stuck'), ctx)).map((a) => a.message);
+    } finally {
+      spy.mockRestore();
+    }
+    expect(actions).toEqual([expect.stringMatching(/dropped "stuck__restore_Y2"/)]);
+    const warnings = ctx.reporter.events
+      .filter((e) => e.type === 'warning')
+      .map((e) => (e as { message: string }).message);
+    expect(warnings).toEqual([
+      expect.stringMatching(
+        /^could not drop "stuck__restore_Y1", left by an interrupted restore or drill: .*must be owner.*It stays/,
+      ),
+    ]);
+    expect(cluster.databases().filter((n) => n.startsWith('stuck'))).toEqual(['stuck', 'stuck__restore_Y1']);
+    expect((await postgresDriver.recover(dbConfig('stuck'), makeCtx())).map((a) => a.message)).toEqual([
+      expect.stringMatching(/dropped "stuck__restore_Y1"/),
+    ]);
+  });
+
   test('concurrent writer: commits made during the dump are not in it, counts are exact, the sums hold', async () => {
     cluster.createDatabase('transfers');
     cluster.psql(BANK_SQL, 'transfers');

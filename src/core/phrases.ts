@@ -449,6 +449,8 @@ export const PHRASES_EN = {
     `set ${p['set']} still lists ${p['dbs']}, which ${p['count'] === '1' ? 'is' : 'are'} live again: ${p['error']}; the next create or restore retries`,
   'warn.rollbackNotFinished': (p: PhraseParams) =>
     `could not finish the interrupted rollback recorded in ${p['file']}: ${p['error']}`,
+  'pg.leftoverNotDropped': (p: PhraseParams) =>
+    `could not drop "${p['name']}", left by an interrupted restore or drill: ${p['error']}. It stays (respaldo status lists it); the next create or restore tries again, or drop it yourself`,
   'warn.recoverFailed': (p: PhraseParams) =>
     `could not finish what an interrupted restore left (respaldo status lists it): ${p['error']}`,
 

@@ -62,20 +62,32 @@ export async function recoverPg(pg: PgServer, db: DatabaseConfig, ctx: DriverCon
           item: db.name,
           ...said('pg.leftoverInUse', { name: step.name, sessions }),
         });
-      } else if (step.of === 'restore') {
-        await dropDatabase(client, step.name, versionNum);
-        actions.push(
-          drillServer
-            ? said('recover.pgDroppedOn', { name: step.name, server: where(conn) })
-            : said('recover.pgDropped', { name: step.name, live }),
-        );
       } else {
-        await dropDatabase(client, step.name, versionNum);
-        actions.push(
-          drillServer
-            ? said('recover.droppedDrillOn', { name: step.name, server: where(conn) })
-            : said('recover.droppedDrill', { name: step.name }),
-        );
+        // One leftover that cannot be dropped (another owner's, a session that connected a moment ago) stays,
+        // said; the others are still put right, and the restore or backup that called goes on.
+        try {
+          await dropDatabase(client, step.name, versionNum);
+        } catch (err) {
+          const error = pgError(err, conn, step.name, 'dropping what an interrupted run left').message;
+          ctx.reporter.emit({
+            type: 'warning',
+            item: db.name,
+            ...said('pg.leftoverNotDropped', { name: step.name, error }),
+          });
+          continue;
+        }
+        if (step.of === 'restore')
+          actions.push(
+            drillServer
+              ? said('recover.pgDroppedOn', { name: step.name, server: where(conn) })
+              : said('recover.pgDropped', { name: step.name, live }),
+          );
+        else
+          actions.push(
+            drillServer
+              ? said('recover.droppedDrillOn', { name: step.name, server: where(conn) })
+              : said('recover.droppedDrill', { name: step.name }),
+          );
       }
     }
   } catch (err) {

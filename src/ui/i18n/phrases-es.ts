@@ -476,6 +476,8 @@ export const PHRASES_ES = {
     `la copia ${p['set']} aún incluye ${p['dbs']}, que ${p['count'] === '1' ? 'vuelve' : 'vuelven'} a estar en uso: ${p['error']}; la próxima copia o restauración lo reintenta`,
   'warn.rollbackNotFinished': (p: PhraseParams) =>
     `no se pudo terminar la vuelta atrás interrumpida que registra ${p['file']}: ${p['error']}`,
+  'pg.leftoverNotDropped': (p: PhraseParams) =>
+    `no se pudo borrar "${p['name']}", que dejó una restauración o simulacro interrumpido: ${p['error']}. Se queda (respaldo status la muestra); la próxima copia o restauración lo intenta de nuevo, o bórrela usted`,
   'warn.recoverFailed': (p: PhraseParams) =>
     `no se pudo terminar lo que dejó una restauración interrumpida (respaldo status lo muestra): ${p['error']}`,
 
