@@ -221,6 +221,7 @@ export class FakeFacade implements EngineFacade {
     const newest = sets[0];
     return {
       setCount: sets.length,
+      safetyCount: this.manifests.length - sets.length,
       newest: newest ? { id: newest.id, startedAt: newest.startedAt } : null,
       lastGood: this.cfg.databases.map((d) => ({
         database: d.name,

@@ -40,7 +40,18 @@ describe('header status from the real engine', () => {
     expect((await facade.listSets()).map((s) => s.type).sort()).toEqual(['full', 'pre_restore']);
     const st = await facade.status();
     expect(st.setCount).toBe(1);
+    expect(st.safetyCount).toBe(1);
     expect(st.newest?.id).toBe(m.id);
+  });
+
+  it.each([
+    ['en', 'no backups yet (1 safety copy)'],
+    ['es', 'aún no hay copias (1 copia de seguridad previa)'],
+  ] as const)('only safety sets: "no backups yet" says they are there (%s)', async (lang, words) => {
+    const facade = new FakeFacade(0);
+    facade.manifests.push(manifestFor('20261122_100000', { type: 'pre_restore', databases: ['users'] }));
+    const { lastFrame } = renderUi(<Menu />, { facade, lang });
+    await waitFrame(lastFrame, (x) => x.includes(words));
   });
 });
 

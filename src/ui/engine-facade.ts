@@ -199,6 +199,8 @@ export interface OffsiteMark {
 export interface HeaderStatus {
   /** Backup sets, not counting safety (pre_restore) sets. */
   setCount: number;
+  /** Safety (pre_restore) sets: what restores replaced (absent: none). */
+  safetyCount?: number;
   /** The newest set that is not a safety set. */
   newest: { id: string; startedAt: string } | null;
   /** For each configured database, when its newest successful full backup started (null: never). */
@@ -348,6 +350,7 @@ export function createEngineFacade(initial: LoadedConfig): EngineFacade {
       const fulls = all.filter((x) => x.type === 'full');
       return {
         setCount: sets.length,
+        safetyCount: all.length - sets.length,
         newest: sets[0] ? { id: sets[0].id, startedAt: sets[0].startedAt } : null,
         lastGood: cfg.databases.map((d) => ({
           database: d.name,

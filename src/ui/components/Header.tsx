@@ -43,7 +43,7 @@ export function headerModel(
           t.header.sets(s.setCount),
           t.header.newest(t.time.ago(formatAge(at.getTime() - new Date(s.newest.startedAt).getTime()))),
         ]
-      : [t.header.noSets];
+      : [s.safetyCount ? t.header.noSetsButSafety(s.safetyCount) : t.header.noSets];
     keep = parts.length;
     const newestDrill = s.drills
       .map((d) => d.at)

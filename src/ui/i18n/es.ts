@@ -52,6 +52,8 @@ export const es: Catalogue = {
     sets: (n: number) => (n === 1 ? '1 copia' : `${n} copias`),
     newest: (age: string) => `la más reciente ${age}`,
     noSets: 'aún no hay copias',
+    noSetsButSafety: (n: number) =>
+      `aún no hay copias (${n === 1 ? '1 copia de seguridad previa' : `${n} copias de seguridad previas`})`,
     stale: (db: string, age: string, limit: string) =>
       `AVISO: ${db}: última copia correcta ${age}; la programación promete una cada ${limit}`,
     neverBacked: (db: string) => `AVISO: ${db} nunca se ha copiado correctamente`,
