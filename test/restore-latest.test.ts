@@ -71,6 +71,37 @@ describe('chooseLatest (pure)', () => {
   });
 });
 
+describe('latest is never a schema-only set (its tables would be restored empty)', () => {
+  it('chooseLatest passes over it, saying why', () => {
+    const sets = [summary('2', ['users'], { type: 'schema' }), summary('1', ['users'])];
+    expect(chooseLatest(sets, { databases: ['users'], files: false })).toEqual({
+      chosen: sets[1],
+      skipped: [{ id: '2', lacks: ['the data (a schema-only set)'] }],
+    });
+  });
+
+  it('restore latest and drill latest use the newest set with the data; with only schema sets, exit 8 naming one', async () => {
+    const s = demoSetup({
+      databases: [{ name: 'users', engine: 'sqlite', path: './data/users.db' }],
+      files: undefined,
+    });
+    const only = await create(s, ['--type', 'schema']);
+    const refused = await cli(s, ['restore', 'latest', '--db', 'users', '--to', 'x.db', '--yes'], 8);
+    expect(refused.stderr).toContain(`There are only schema-only sets (the newest: ${only.id})`);
+    expect(existsSync(join(s.dir, 'x.db'))).toBe(false);
+    const full = await create(s);
+    const schema = await create(s, ['--type', 'schema']);
+    const plan = parseJsonOutput<RestorePlan>(
+      (await cli(s, ['restore', 'latest', '--db', 'users', '--dry-run', '--json'], 0)).stdout,
+    );
+    expect(plan.setId).toBe(full.id);
+    expect(plan.selection?.skipped).toEqual([{ id: schema.id, lacks: ['the data (a schema-only set)'] }]);
+    const drilled = await cli(s, ['drill', 'latest', '--json'], 0);
+    expect(drilled.stdout).toContain(full.id);
+    expect(drilled.stdout).not.toContain(schema.id);
+  });
+});
+
 describe('selectionPhrases (pure)', () => {
   const skipped = ['7', '6', '5', '4', '3', '2'].map((id) => ({ id, lacks: ['files'] }));
   it.each([

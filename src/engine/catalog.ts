@@ -93,8 +93,13 @@ export async function listSets(
 /** The newest completed set holding all the given databases (any when none given). */
 export async function latestSetId(cfg: Pick<LoadedConfig, 'backupDir'>, databases: string[] = []): Promise<string> {
   const sets = await listSets(cfg);
+  // A schema-only set holds no rows: `latest` never means it (restored, it would empty the tables).
   const found = sets.find(
-    (s) => s.type !== 'pre_restore' && s.status !== 'failed' && databases.every((d) => s.databases.includes(d)),
+    (s) =>
+      s.type !== 'pre_restore' &&
+      s.type !== 'schema' &&
+      s.status !== 'failed' &&
+      databases.every((d) => s.databases.includes(d)),
   );
   if (!found)
     throw new NotFoundError(
@@ -164,7 +169,8 @@ export function lacksOf(s: SetSummary, want: LatestWant): string[] {
 /**
  * Pure: `latest` for a restore is the newest completed set (not a safety copy, not failed) that
  * holds every database asked for, stored without error, and files when asked. `sets` newest first.
- * Null when no set holds it all.
+ * A schema-only set is passed over, said (restored, it would leave the tables empty; named by its id it
+ * restores). Null when no set holds it all.
  */
 export function chooseLatest(
   sets: readonly SetSummary[],
@@ -173,6 +179,10 @@ export function chooseLatest(
   const skipped: SetSelection['skipped'] = [];
   for (const s of sets) {
     if (s.type === 'pre_restore' || s.status === 'failed') continue;
+    if (s.type === 'schema') {
+      skipped.push({ id: s.id, lacks: ['the data (a schema-only set)'] });
+      continue;
+    }
     const lacks = lacksOf(s, want);
     if (!lacks.length) return { chosen: s, skipped };
     skipped.push({ id: s.id, lacks });
@@ -195,8 +205,14 @@ export async function selectLatest(cfg: Pick<LoadedConfig, 'backupDir'>, want: L
     const holds = { databases: chosen.databases, failedDatabases: chosen.failedDatabases, files: chosen.files };
     return { asked: 'latest', setId: chosen.id, holds, skipped };
   }
-  const usable = sets.filter((s) => s.type !== 'pre_restore' && s.status !== 'failed');
+  const usable = sets.filter((s) => s.type !== 'pre_restore' && s.type !== 'schema' && s.status !== 'failed');
   const first = 'Run `respaldo create` first, or check --config / backupDir.';
+  const schema = sets.find((s) => s.type === 'schema' && s.status !== 'failed');
+  if (!usable.length && schema)
+    throw new NotFoundError(
+      `There are only schema-only sets (the newest: ${schema.id}): \`latest\` never means one, its tables would be restored empty.`,
+      `Run \`respaldo create\` for a backup with the data, or name the set to restore the schema alone (respaldo restore ${schema.id} …).`,
+    );
   if (!usable.length) throw new NotFoundError('There are no backup sets yet.', first);
   const newest = (one: LatestWant) => usable.find((s) => !lacksOf(s, one).length)?.id ?? 'none';
   const per = want.databases.map((d) => `${d}: ${newest({ databases: [d], files: false })}`);

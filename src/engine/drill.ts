@@ -410,7 +410,10 @@ export async function drillNewest(
   const bySet = new Map<string, string[]>();
   const missing: string[] = [];
   for (const db of databases) {
-    const s = sets.find((x) => x.type !== 'pre_restore' && x.status === 'completed' && x.databases.includes(db));
+    // Never a schema-only set: it holds no rows, and its drill would pass with nothing checked.
+    const s = sets.find(
+      (x) => x.type !== 'pre_restore' && x.type !== 'schema' && x.status === 'completed' && x.databases.includes(db),
+    );
     if (!s) missing.push(db);
     else bySet.set(s.id, [...(bySet.get(s.id) ?? []), db]);
   }
