@@ -305,4 +305,73 @@ describe('health alerts', () => {
       server.close();
     }
   });
+
+  it('an alert no channel took is sent again at the next check (it was remembered as sent, and lost)', async () => {
+    const { createServer } = await import('node:http');
+    const { freePort } = await import('./helpers/pg-cluster.js');
+    let down = true;
+    let refused = 0;
+    const received: string[] = [];
+    const port = await freePort();
+    const server = createServer((req, res) => {
+      let raw = '';
+      req.on('data', (c: Buffer) => (raw += c.toString()));
+      req.on('end', () => {
+        if (down) {
+          refused++;
+          res.statusCode = 503;
+        } else received.push(raw);
+        res.end();
+      });
+    });
+    await new Promise<void>((r) => server.listen(port, '127.0.0.1', r));
+    try {
+      const s = demoSetup((base) => ({
+        ...base,
+        schedule: { jobs: [{ name: 'nightly', when: 'daily at 02:00', databases: ['users'] }] },
+        health: { minFreeBytes: 1, graceMinutes: 0 },
+        notifications: [{ type: 'webhook', on: ['overdue'], url: `http://127.0.0.1:${port}/`, format: 'json' }],
+      }));
+      const check = () => runCli(['status', '--check', '--config', s.configFile]);
+      expect((await check()).code).toBe(10);
+      expect(refused).toBeGreaterThan(0);
+      expect(received).toHaveLength(0);
+      down = false;
+      expect((await check()).code).toBe(10);
+      expect(received).toHaveLength(1);
+      expect(received[0]).toMatch(/users: overdue/);
+      expect((await check()).code).toBe(10);
+      expect(received).toHaveLength(1);
+    } finally {
+      server.close();
+    }
+  });
+
+  it('checks started together in one process alert an issue once (the scheduler starts one after every job)', async () => {
+    const { createServer } = await import('node:http');
+    const { freePort } = await import('./helpers/pg-cluster.js');
+    const { checkHealthAndAlert } = await import('../src/engine/health-alerts.js');
+    const { loadConfig } = await import('../src/config/load.js');
+    const received: string[] = [];
+    const port = await freePort();
+    const server = createServer((req, res) => {
+      let raw = '';
+      req.on('data', (c: Buffer) => (raw += c.toString()));
+      req.on('end', () => (received.push(raw), res.end()));
+    });
+    await new Promise<void>((r) => server.listen(port, '127.0.0.1', r));
+    try {
+      const s = demoSetup((base) => ({
+        ...base,
+        schedule: { jobs: [{ name: 'nightly', when: 'daily at 02:00', databases: ['users'] }] },
+        health: { minFreeBytes: 1, graceMinutes: 0 },
+        notifications: [{ type: 'webhook', on: ['overdue'], url: `http://127.0.0.1:${port}/`, format: 'json' }],
+      }));
+      const cfg = await loadConfig({ configPath: s.configFile });
+      await Promise.all([checkHealthAndAlert(cfg), checkHealthAndAlert(cfg), checkHealthAndAlert(cfg)]);
+      expect(received).toHaveLength(1);
+    } finally {
+      server.close();
+    }
+  });
 });

@@ -23,6 +23,21 @@ export function newIssues(issues: readonly HealthIssue[], alreadyOpen: readonly 
  * Never throws for a notifier; returns the report.
  */
 export async function checkHealthAndAlert(cfg: LoadedConfig, now = new Date()): Promise<HealthReport> {
+  // One check at a time per backup folder in this process (the scheduler starts one after every job): two at once
+  // both read the same state and both alerted the same issue.
+  const before = inFlight.get(cfg.backupDir) ?? Promise.resolve();
+  const run = before.catch(() => undefined).then(() => checkAndAlert(cfg, now));
+  inFlight.set(cfg.backupDir, run);
+  try {
+    return await run;
+  } finally {
+    if (inFlight.get(cfg.backupDir) === run) inFlight.delete(cfg.backupDir);
+  }
+}
+
+const inFlight = new Map<string, Promise<HealthReport>>();
+
+async function checkAndAlert(cfg: LoadedConfig, now: Date): Promise<HealthReport> {
   const health = await getHealth(cfg, now);
   if (!cfg.notifications?.length) return health;
   const file = join(cfg.backupDir, STATE_NAME);
@@ -33,15 +48,23 @@ export async function checkHealthAndAlert(cfg: LoadedConfig, now = new Date()): 
     open = [];
   }
   const fresh = newIssues(health.issues, open);
+  // Issues whose alert did not reach every channel that wants it: not remembered, so the next check sends it again
+  // (a mail server down when the problem appeared lost the alert for good).
+  const unsent = new Set<string>();
   if (fresh.length) {
     const { notify } = await import('../notify/notify.js');
     const overdue = fresh.filter((i) => i.code === 'overdue' || i.code === 'never');
     const other = fresh.filter((i) => !overdue.includes(i));
     const base = { operation: 'health check', host: hostname(), at: now };
-    if (overdue.length) await notify(cfg, { ...base, kind: 'overdue', details: overdue.map((i) => i.text) });
-    if (other.length) await notify(cfg, { ...base, kind: 'unhealthy', details: other.map((i) => i.text) });
+    const send = async (kind: 'overdue' | 'unhealthy', issues: HealthIssue[]): Promise<void> => {
+      if (!issues.length) return;
+      const results = await notify(cfg, { ...base, kind, details: issues.map((i) => i.text) });
+      if (results.some((r) => !r.ok)) for (const i of issues) unsent.add(i.key);
+    };
+    await send('overdue', overdue);
+    await send('unhealthy', other);
   }
-  const keys = health.issues.map((i) => i.key);
+  const keys = health.issues.map((i) => i.key).filter((k) => !unsent.has(k));
   if (keys.join('\n') !== open.join('\n') && existsSync(cfg.backupDir)) {
     await ensurePrivateDir(cfg.backupDir);
     await writeFileAtomic(file, JSON.stringify({ at: now.toISOString(), open: keys }) + '\n');
