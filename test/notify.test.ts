@@ -274,3 +274,38 @@ describe.skipIf(!smtpAvailable() && !process.env['CI'])(
     });
   },
 );
+
+describe.skipIf(!smtpAvailable() && !process.env['CI'])('SMTP credentials never travel unencrypted', () => {
+  it('tls auto (the default) with a user: a server offering AUTH without TLS gets no password, the send fails saying why; tls none sends as asked', async () => {
+    const smtp = await startSmtp({ plainAuth: true });
+    try {
+      const channel = (tls?: string) => ({
+        type: 'email',
+        name: 'mail',
+        on: ['failure'],
+        host: '127.0.0.1',
+        port: smtp.port,
+        ...(tls ? { tls } : {}),
+        user: 'respaldo',
+        password: '${SMTP_PASSWORD}',
+        from: 'a@b',
+        to: ['c@d'],
+      });
+      const env = { SMTP_PASSWORD: 'hunter2-Secret' };
+      const auto = demoSetup((base) => ({ ...base, notifications: [channel()] }));
+      const r = await runCli(['notify', '--test', '--config', auto.configFile], { env });
+      expect(r.code, describeResult(r)).toBe(7);
+      expect(r.stdout).toMatch(/^FAILED mail \(email\): .*TLS/im);
+      expect(smtp.logins()).toBe('');
+      expect(smtp.messages()).toHaveLength(0);
+
+      // Said explicitly (a relay on the same host): the operator's choice.
+      const none = demoSetup((base) => ({ ...base, notifications: [channel('none')] }));
+      const sent = await runCli(['notify', '--test', '--config', none.configFile], { env });
+      expect(sent.code, describeResult(sent)).toBe(0);
+      expect(smtp.logins()).toBe('respaldo hunter2-Secret\n');
+    } finally {
+      await smtp.stop();
+    }
+  });
+});

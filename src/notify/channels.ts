@@ -10,7 +10,9 @@ const sendEmail: Sender<EmailNotification> = async (channel, message) => {
     host: channel.host,
     port: channel.port,
     secure: channel.tls === 'implicit',
-    requireTLS: channel.tls === 'starttls',
+    // With a login, `auto` never sends it unencrypted: a server that offers no STARTTLS (or one a man in the
+    // middle stripped it from) gets no password. Only `tls: "none"`, said explicitly, logs in in the clear.
+    requireTLS: channel.tls === 'starttls' || (channel.user !== undefined && (channel.tls ?? 'auto') === 'auto'),
     ignoreTLS: channel.tls === 'none',
     connectionTimeout: 15_000,
     greetingTimeout: 15_000,

@@ -32,17 +32,39 @@ function accepts(port: number): Promise<boolean> {
   });
 }
 
-/** Starts the server on a free port and resolves once it accepts connections. */
-export async function startSmtp(): Promise<SmtpServer> {
+/**
+ * aiosmtpd offering AUTH on a connection without TLS (as a careless server, or one whose STARTTLS a man in the middle
+ * stripped, would): every login that reaches it is appended to `logins` as `user password`.
+ */
+const PLAIN_AUTH_SERVER = `
+import asyncio, sys
+from aiosmtpd.controller import Controller
+from aiosmtpd.handlers import Mailbox
+from aiosmtpd.smtp import AuthResult
+port, maildir, logins = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+def auth(server, session, envelope, mechanism, data):
+    with open(logins, 'a') as f:
+        f.write(data.login.decode() + ' ' + data.password.decode() + '\\n')
+    return AuthResult(success=True)
+c = Controller(Mailbox(maildir), hostname='127.0.0.1', port=port, authenticator=auth, auth_require_tls=False)
+c.start()
+asyncio.get_event_loop().run_forever()
+`;
+
+/**
+ * Starts the server on a free port and resolves once it accepts connections. `plainAuth`: it offers AUTH without
+ * TLS and records the logins it got (`logins()`).
+ */
+export async function startSmtp(opts: { plainAuth?: boolean } = {}): Promise<SmtpServer & { logins(): string }> {
   const port = await freePort();
   // Not a makeTmpDir folder: those are removed after each test, and the server outlives one test.
   const root = mkdtempSync(join(tmpdir(), 'respaldo-smtp-'));
   const maildir = join(root, 'mail');
-  const child: ChildProcess = spawn(
-    PYTHON,
-    ['-m', 'aiosmtpd', '-n', '-l', `127.0.0.1:${port}`, '-c', 'aiosmtpd.handlers.Mailbox', maildir],
-    { stdio: ['ignore', 'ignore', 'pipe'] },
-  );
+  const logins = join(root, 'logins');
+  const args = opts.plainAuth
+    ? ['-c', PLAIN_AUTH_SERVER, String(port), maildir, logins]
+    : ['-m', 'aiosmtpd', '-n', '-l', `127.0.0.1:${port}`, '-c', 'aiosmtpd.handlers.Mailbox', maildir];
+  const child: ChildProcess = spawn(PYTHON, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr?.on('data', (c: Buffer) => (stderr += c.toString()));
   const deadline = Date.now() + 20_000;
@@ -53,6 +75,7 @@ export async function startSmtp(): Promise<SmtpServer> {
   }
   return {
     port,
+    logins: () => (existsSync(logins) ? readFileSync(logins, 'utf8') : ''),
     messages: () => {
       const newDir = join(maildir, 'new');
       if (!existsSync(newDir)) return [];
