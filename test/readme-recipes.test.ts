@@ -5,7 +5,8 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { Manifest } from '../src/core/types.js';
 import { REPO_ROOT, describeResult, runCli, startNode, collect } from './helpers/cli.js';
 import { pgAvailable, startPgCluster, type PgCluster } from './helpers/pg-cluster.js';
-import { dbDigest, integrityCheck, rowCounts } from './helpers/sqlite.js';
+import Database from 'better-sqlite3';
+import { dbDigest, integrityCheck, leaveHotJournal, rowCounts } from './helpers/sqlite.js';
 import { demoSetup, makeTmpDir } from './helpers/tmp.js';
 
 /**
@@ -125,6 +126,32 @@ describe('README: restoring by hand, SQLite', () => {
     expect(existsSync(`${s.dbs.users}.broken-wal`)).toBe(true);
     const broken = rowCounts(`${s.dbs.users}.broken`);
     expect(broken).toMatchObject({ users: 10, after_backup: 1 });
+  });
+});
+
+describe('README: restoring by hand, SQLite, after a writer died mid-transaction', () => {
+  test('the broken file keeps its hot -journal (set aside, not rolled into the restored file)', async () => {
+    const s = demoSetup();
+    const c = await runCli(['create', '--config', s.configFile]);
+    expect(c.code, describeResult(c)).toBe(0);
+    const backedUp = dbDigest(s.dbs.inventario);
+    const set = onlySet(s.backupDir);
+    const dump = set.manifest.databases.find((d) => d.name === 'inventario')!.file!;
+    const committed = dbDigest(s.dbs.inventario);
+    leaveHotJournal(s.dbs.inventario, "UPDATE products SET name = name || ' (half)'");
+    expect(existsSync(`${s.dbs.inventario}-journal`)).toBe(true);
+
+    const r = bash(withValues(recipe('sqlite'), { SET: set.dir, DUMP: dump, DB: s.dbs.inventario }));
+    expect(r.code, describeResult(r)).toBe(0);
+    expect(r.stdout.trim().split('\n').at(-1)).toBe('ok');
+    expect(dbDigest(s.dbs.inventario)).toEqual(backedUp);
+    // The broken file with its journal rolls back to its last commit, as SQLite would have done.
+    expect(existsSync(`${s.dbs.inventario}.broken-journal`)).toBe(true);
+    const broken = new Database(`${s.dbs.inventario}.broken`); // read-write: the first read rolls the journal back
+    broken.prepare('SELECT count(*) FROM sqlite_master').get();
+    broken.close();
+    expect(existsSync(`${s.dbs.inventario}.broken-journal`)).toBe(false);
+    expect(dbDigest(`${s.dbs.inventario}.broken`)).toEqual(committed);
   });
 });
 
