@@ -294,6 +294,25 @@ describe('retention never removes a set a kept set needs', () => {
     expect(d['I0']).toMatchObject({ action: 'keep', reasons: ['keep mark'], needs: ['F0'] });
     expect(d['F0']).toMatchObject({ action: 'keep', reasons: ['needed by I0 (chain)'] });
   });
+
+  it.each([
+    ['deleted', (all: SetSummary[]) => all.filter((x) => x.id !== 'D1')],
+    [
+      'failed its verification',
+      (all: SetSummary[]) =>
+        all.map((x) => (x.id === 'D1' ? { ...x, lastVerified: { at: '2026-10-06T00:00:00Z', ok: false } } : x)),
+    ],
+  ] as const)(
+    "the newest sets' chain broken (D1 %s): the newest set whose chain is whole is kept, with its own",
+    (_, broken) => {
+      const d = Object.fromEntries(
+        planPrune(broken(sets), policy, new Date('2026-10-07T00:00:00Z')).map((x) => [x.id, x]),
+      );
+      expect(d['I2']).toMatchObject({ action: 'keep', reasons: ['newest of users whose chain can be restored'] });
+      expect(d['I1']).toMatchObject({ action: 'keep', reasons: ['needed by I2 (chain)'] });
+      expect(d['F1']!.action).toBe('keep');
+    },
+  );
 });
 
 describe('restore --at times and the tiered preset', () => {

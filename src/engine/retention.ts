@@ -224,6 +224,30 @@ export function planPrune(
     );
     if (good) add(good.id, `newest ${s.type === 'full' ? '' : `${s.type} `}of ${db} that did not fail verification`);
   }
+  // A newest set whose chain cannot be restored (a set it applies on deleted, failed, or failed its verification)
+  // is no backup to fall back on either: the newest set of that database whose chain is whole is kept too (the
+  // rules above, by type, would keep the broken differential and incrementals and remove it).
+  const byId = new Map(sets.map((s) => [s.id, s]));
+  const restorable = (s: SetSummary): boolean => {
+    if (s.lastVerified?.ok === false) return false;
+    const stack = [...(s.needs ?? [])];
+    const seen = new Set<string>();
+    while (stack.length) {
+      const n = stack.pop()!;
+      if (seen.has(n)) continue;
+      seen.add(n);
+      const base = byId.get(n);
+      if (!base || base.status === 'failed' || base.lastVerified?.ok === false) return false;
+      stack.push(...(base.needs ?? []));
+    }
+    return true;
+  };
+  for (const db of new Set(completed.flatMap(storedDatabases))) {
+    const holding = completed.filter((c) => c.type !== 'schema' && storedDatabases(c).includes(db));
+    if (!holding[0] || restorable(holding[0])) continue;
+    const good = holding.find(restorable);
+    if (good) add(good.id, `newest of ${db} whose chain can be restored`);
+  }
 
   const decisions: PruneDecision[] = [];
   for (const s of ordered) {
