@@ -193,6 +193,17 @@ describe('chooseBase: where a differential or incremental applies, or why it bec
       else expect('fallback' in r && r.fallback).toMatch(c.fallback!);
     });
   }
+  it('a base dated after now (the clock set back): full, said; one dated before now is a base', () => {
+    const newest = month.at(-1)!; // I9, 2026-11-09T23:00:00Z
+    const before = new Date(Date.parse(newest.startedAt) - 3_600_000);
+    const r = chooseBase(month, 'incremental', 'users', before);
+    expect('fallback' in r && r.fallback).toMatch(
+      /newest backup of users \(I9\) is dated 2026-11-09T23:00:00Z, after this machine's clock: a backup applied on it could never be restored/,
+    );
+    expect(chooseBase(month, 'incremental', 'users', new Date(Date.parse(newest.startedAt) + 1000))).toMatchObject({
+      base: 'I9',
+    });
+  });
 });
 
 describe('planAt: the chain reaching the newest point at or before a time', () => {

@@ -128,12 +128,23 @@ function holding(sets: readonly ChainSet[], database: string): ChainSet[] {
 export type BaseChoice = { base: string; chain: Chain } | { fallback: string };
 
 /** Pure: the base of a `type` backup of `database` among the published `sets` (see the module comment). */
-export function chooseBase(sets: readonly ChainSet[], type: ChainType, database: string): BaseChoice {
+export function chooseBase(
+  sets: readonly ChainSet[],
+  type: ChainType,
+  database: string,
+  now: Date | null = null,
+): BaseChoice {
   const candidates = holding(sets, database).filter((s) =>
     type === 'differential' ? s.entries[database]!.base === null : true,
   );
   const newest = candidates[0];
   if (!newest) return { fallback: `no full backup of ${database} yet` };
+  // Dated after now (the clock was set back, or was ahead when it was made): a set made now would be older than
+  // its base, and its chain could never be restored.
+  if (now && Date.parse(newest.startedAt) > now.getTime())
+    return {
+      fallback: `the newest backup of ${database} (${newest.id}) is dated ${newest.startedAt}, after this machine's clock: a backup applied on it could never be restored`,
+    };
   const chain = chainOf(sets, newest.id, database);
   if (chain.problem) {
     const what = type === 'differential' ? 'the newest full' : 'the newest backup';

@@ -135,7 +135,7 @@ export function planBackup(
           fallback: `chains of encrypted sets are not built yet: ${db.name} is stored full`,
         };
       }
-      const choice = chooseBase(opts.chainSets ?? [], chainType, db.name);
+      const choice = chooseBase(opts.chainSets ?? [], chainType, db.name, new Date());
       return 'base' in choice
         ? { ...where, type: chainType, base: choice.base }
         : { ...where, type: 'full' as const, fallback: choice.fallback };
