@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { assessHealth, type BackupRecord, type HealthInput, type RunRecord } from '../src/engine/health.js';
@@ -258,6 +258,43 @@ describe('status --check and the metrics file, from real runs', () => {
     const text = renderMetrics(h, []);
     expect(text).toContain('respaldo_backup_overdue{database="we\\"ird\\\\name"} 1');
     expect(text).not.toContain('respaldo_backup_duration_seconds{');
+  });
+});
+
+describe('the newest backup cannot be restored (its chain broken)', () => {
+  it('a full deleted by hand under an incremental, or a chain member that failed verification: exit 10, said', async () => {
+    const s = demoSetup({
+      databases: [{ name: 'users', engine: 'sqlite', path: './data/users.db' }],
+      files: undefined,
+      health: { minFreeBytes: 1 },
+    });
+    const run = (args: string[]) => runCli([...args, '--config', s.configFile]);
+    const create = async (args: string[] = []) => {
+      const r = await run(['create', '--json', ...args]);
+      expect(r.code, describeResult(r)).toBe(0);
+      return parseJsonOutput<{ id: string }>(r.stdout).id;
+    };
+    const full = await create();
+    const inc = await create(['--type', 'incremental']);
+    expect((await run(['status', '--check'])).code).toBe(0);
+
+    writeFileSync(
+      join(s.backupDir, full, 'verified.json'),
+      JSON.stringify({ at: new Date().toISOString(), ok: false }),
+    );
+    const failed = await run(['status', '--check']);
+    expect(failed.code, describeResult(failed)).toBe(10);
+    expect(failed.stdout).toContain(`users: the newest backup (set ${inc}) cannot be restored: `);
+
+    rmSync(join(s.backupDir, full), { recursive: true });
+    const gone = await run(['status', '--check']);
+    expect(gone.code, describeResult(gone)).toBe(10);
+    expect(gone.stdout).toContain(
+      `users: the newest backup (set ${inc}) cannot be restored: set ${full} (needed by ${inc}) is missing`,
+    );
+    // A new full starts a chain that restores: healthy again.
+    await create();
+    expect((await run(['status', '--check'])).code).toBe(0);
   });
 });
 

@@ -4,6 +4,8 @@ import { formatAge, formatBytes, formatDuration } from '../core/format.js';
 import { periodMs, previousRun } from '../scheduler/when.js';
 import { lastDrills, listDamagedSets, listSets, readManifest, type LastDrill } from './catalog.js';
 import { freeBytesAt } from './fs-util.js';
+import { chainOf } from './chain.js';
+import { readChainSets } from './chain-sets.js';
 import { notCopiedOf } from './offsite-state.js';
 import { logFile } from './log.js';
 
@@ -70,6 +72,11 @@ export interface HealthInput {
    * the newest backup and hide an overdue one; absent: none.
    */
   aheadSets?: { id: string; startedAt: string }[];
+  /**
+   * Databases whose newest backup cannot be restored: its chain is broken (a set it applies on deleted, damaged or
+   * failed its verification, a stored file missing). `restore latest` passes over it to an older set; absent: none.
+   */
+  unrestorable?: { database: string; setId: string; problem: string }[];
 }
 
 export interface DatabaseHealth {
@@ -108,7 +115,8 @@ export interface HealthIssue {
     | 'verify-failed'
     | 'not-copied'
     | 'damaged-set'
-    | 'ahead-set';
+    | 'ahead-set'
+    | 'chain-broken';
   database: string | null;
   /** Stable identity: code, database and, for overdue, the missed scheduled time. */
   key: string;
@@ -248,6 +256,10 @@ export function assessHealth(input: HealthInput): HealthReport {
     const text = `backup set ${a.id}: dated ${a.startedAt}, ahead of this machine's clock: it counts as the newest backup and can hide an overdue one (check the clock: timedatectl; prune refuses until the dates make sense)`;
     issues.push({ code: 'ahead-set', database: null, key: `ahead-set:${a.id}`, text });
   }
+  for (const u of input.unrestorable ?? []) {
+    const text = `${u.database}: the newest backup (set ${u.setId}) cannot be restored: ${u.problem} (restore latest falls back to an older set; \`respaldo create --type full\` starts a new chain)`;
+    issues.push({ code: 'chain-broken', database: u.database, key: `chain-broken:${u.database}:${u.setId}`, text });
+  }
   const problems = issues.map((i) => i.text);
   return {
     at: input.now.toISOString(),
@@ -306,7 +318,21 @@ export async function getHealth(cfg: LoadedConfig, now = new Date()): Promise<He
     aheadSets: sets
       .filter((s) => Date.parse(s.startedAt) > now.getTime() + 3_600_000)
       .map((s) => ({ id: s.id, startedAt: s.startedAt })),
+    unrestorable: unrestorableNewest(cfg, names, sets),
   });
+}
+
+/** The databases whose newest set (full, differential, incremental) has a broken chain, from the manifests and a stat. */
+function unrestorableNewest(cfg: LoadedConfig, names: string[], sets: SetSummary[]): HealthInput['unrestorable'] {
+  const chainSets = readChainSets(cfg);
+  const out: NonNullable<HealthInput['unrestorable']> = [];
+  for (const name of names) {
+    const newest = sets.find((s) => s.databases.includes(name));
+    if (!newest) continue;
+    const { problem } = chainOf(chainSets, newest.id, name);
+    if (problem) out.push({ database: name, setId: newest.id, problem });
+  }
+  return out;
 }
 
 /** The newest completed set's missing off-site copies (read from its copies.json, never the network). */
