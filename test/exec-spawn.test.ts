@@ -1,7 +1,7 @@
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { CommandError } from '../src/core/errors.js';
+import { CommandError, InterruptedError } from '../src/core/errors.js';
 import { pgProgressLine } from '../src/drivers/postgres/args.js';
 import { runCapture } from '../src/exec/spawn.js';
 import { makeTmpDir } from './helpers/tmp.js';
@@ -58,5 +58,20 @@ describe('spawn: privateFiles', () => {
     } finally {
       process.umask(before);
     }
+  });
+});
+
+describe('spawn: stopped by the operator', () => {
+  it('an abort while the child runs is an interruption (exit 130), not a failed command (exit 7)', async () => {
+    const ac = new AbortController();
+    const running = runCapture({ command: 'sleep', args: ['30'], signal: ac.signal });
+    setTimeout(() => ac.abort(), 50);
+    const err = await running.then(
+      () => expect.fail('the child was stopped'),
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(InterruptedError);
+    expect((err as InterruptedError).kind).toBe('interrupted');
+    expect((err as InterruptedError).message).toBe('sleep was interrupted; nothing partial was published.');
   });
 });

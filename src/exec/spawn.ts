@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { isMainThread } from 'node:worker_threads';
 import type { Readable } from 'node:stream';
-import { CommandError, RespaldoError } from '../core/errors.js';
+import { CommandError, InterruptedError, RespaldoError } from '../core/errors.js';
 
 /**
  * The only way respaldo starts a child process. Arguments are an array (never a string split on
@@ -116,18 +116,9 @@ export function spawnStreaming(spec: SpawnSpec): StreamingChild {
           ),
         );
       } else if (err.name === 'AbortError') {
-        reject(
-          new CommandError(
-            `${spec.command} was interrupted.`,
-            'Nothing was published; run the command again when ready.',
-            {
-              command: displayCommand(spec),
-              exitCode: null,
-              signal: 'SIGTERM',
-              stderrTail: maskSecrets(stderr, spec.secrets),
-            },
-          ),
-        );
+        // Stopped by the operator (Ctrl-C, SIGTERM, a closed terminal): an interruption (exit 130) wherever it
+        // surfaces, not a failed command (exit 7): a drill stopped during pg_amcheck said "failed".
+        reject(new InterruptedError(`${spec.command} was interrupted; nothing partial was published.`));
       } else {
         reject(err);
       }
