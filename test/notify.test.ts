@@ -80,6 +80,7 @@ describe('notification messages (pure)', () => {
 interface Received {
   body: unknown;
   raw: string;
+  authorization?: string | undefined;
 }
 
 /** A local HTTP server that answers each POST with the next status of `statuses` (then 200). */
@@ -90,7 +91,7 @@ async function startWebhook(statuses: number[] = []): Promise<{ url: string; rec
     let raw = '';
     req.on('data', (c: Buffer) => (raw += c.toString()));
     req.on('end', () => {
-      received.push({ body: JSON.parse(raw) as unknown, raw });
+      received.push({ body: JSON.parse(raw) as unknown, raw, authorization: req.headers.authorization });
       res.statusCode = statuses.shift() ?? 200;
       res.end();
     });
@@ -100,6 +101,23 @@ async function startWebhook(statuses: number[] = []): Promise<{ url: string; rec
 }
 
 describe('webhooks against a local HTTP server', () => {
+  it('a URL with a login (a receiver behind basic auth) sends it as an Authorization header', async () => {
+    const hook = await startWebhook();
+    try {
+      const url = hook.url.replace('http://', 'http://respaldo:S3cr%40t@');
+      const channel: NotificationConfig = { type: 'webhook', name: 'ops', on: ['partial'], url, format: 'json' };
+      const results = await notify(
+        { notifications: [channel], language: 'en', backupDir: makeTmpDir(), secrets: [] },
+        partial,
+        { backoffMs: 5 },
+      );
+      expect(results).toEqual([{ channel: 'ops', type: 'webhook', ok: true, attempts: 1 }]);
+      expect(hook.received[0]!.authorization).toBe(`Basic ${Buffer.from('respaldo:S3cr@t').toString('base64')}`);
+    } finally {
+      hook.server.close();
+    }
+  });
+
   it('retries with backoff and succeeds on the third attempt; the message reaches the server once', async () => {
     const hook = await startWebhook([500, 503]);
     try {

@@ -53,10 +53,24 @@ export function webhookBody(format: WebhookNotification['format'], message: Noti
   }
 }
 
+/**
+ * A webhook URL with a login in it (`https://user:pass@host/hook`, a receiver behind basic auth): fetch refuses such
+ * a URL, so the login goes as an Authorization header and the URL without it.
+ */
+export function webhookTarget(raw: string): { url: string; headers: Record<string, string> } {
+  const url = new URL(raw);
+  if (!url.username && !url.password) return { url: raw, headers: {} };
+  const login = `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`;
+  url.username = '';
+  url.password = '';
+  return { url: url.toString(), headers: { authorization: `Basic ${Buffer.from(login).toString('base64')}` } };
+}
+
 const sendWebhook: Sender<WebhookNotification> = async (channel, message) => {
-  const res = await fetch(channel.url, {
+  const target = webhookTarget(channel.url);
+  const res = await fetch(target.url, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', ...target.headers },
     body: JSON.stringify(webhookBody(channel.format, message)),
     signal: AbortSignal.timeout(30_000),
   }).catch((err: unknown) => {
