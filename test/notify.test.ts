@@ -26,6 +26,22 @@ const partial: NotifyEvent = {
 };
 
 describe('notification messages (pure)', () => {
+  it('a failed drill names the databases that passed as passed, not "saved"', () => {
+    const event: NotifyEvent = {
+      kind: 'drill-failure',
+      operation: 'drill',
+      host: 'srv1',
+      at: new Date('2026-11-22T02:00:00Z'),
+      setId: '20261122_020000',
+      databases: [
+        { name: 'users', ok: false, error: 'row counts differ' },
+        { name: 'inventario', ok: true },
+      ],
+    };
+    expect(buildMessage(event, 'en').lines).toContain('- inventario: passed');
+    expect(buildMessage(event, 'es').lines).toContain('- inventario: correcto');
+  });
+
   it.each([
     [
       'en',
@@ -235,6 +251,34 @@ describe.skipIf(!smtpAvailable() && !process.env['CI'])(
       } finally {
         hook.server.close();
       }
+    });
+
+    it('a backup whose off-site copy failed is not mailed as a success: partial, naming the destination and why', async () => {
+      const s = demoSetup((base) => ({
+        ...base,
+        destinations: [{ name: 'nas', type: 'folder', path: '/proc/respaldo-not-mounted' }],
+        notifications: [
+          {
+            type: 'email',
+            on: ['partial', 'failure'],
+            host: '127.0.0.1',
+            port: smtp.port,
+            tls: 'none',
+            from: 'a@b',
+            to: ['c@d'],
+          },
+        ],
+      }));
+      const before = smtp.messages().length;
+      const r = await runCli(['create', '--config', s.configFile]);
+      expect(r.code, describeResult(r)).toBe(12);
+      const mail = (
+        await waitFor(() => (smtp.messages().length > before ? smtp.messages().slice(before) : null), 'the mail')
+      )[0]!;
+      expect(mail.replace(/\r?\n /g, ' ')).toMatch(
+        /^Subject: .*backup partial: some databases, files or off-site copies were not saved/m,
+      );
+      expect(mail).toMatch(/- NOT copied to nas: .*respaldo copy/);
     });
 
     it('a notifier that cannot be reached never fails the backup: exit 0, the failure is in the log', async () => {

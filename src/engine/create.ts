@@ -58,14 +58,21 @@ export async function createBackup(cfg: LoadedConfig, opts: CreateOptions, repor
     throw err;
   }
   // off-site copies (engine/copy.ts); failures are marked, never thrown
-  await copyAfterBackup(cfg, manifest, reporter, opts.signal);
-  await notifyOutcome(cfg, opts, manifest, null);
+  const copies = await copyAfterBackup(cfg, manifest, reporter, opts.signal);
+  const notCopied = copies.filter((c) => !c.ok).map((c) => ({ destination: c.destination, error: c.error ?? '' }));
+  await notifyOutcome(cfg, opts, manifest, null, notCopied);
   await writeMetrics(cfg);
   return manifest;
 }
 
 /** Tells the configured channels how a backup ended (never throws; see notify()). */
-async function notifyOutcome(cfg: LoadedConfig, opts: CreateOptions, m: Manifest | null, err: unknown): Promise<void> {
+async function notifyOutcome(
+  cfg: LoadedConfig,
+  opts: CreateOptions,
+  m: Manifest | null,
+  err: unknown,
+  notCopied: { destination: string; error: string }[] = [],
+): Promise<void> {
   if (!cfg.notifications?.length) return;
   const { notify } = await import('../notify/notify.js');
   const operation = opts.job ? 'scheduled backup' : 'create';
@@ -82,7 +89,10 @@ async function notifyOutcome(cfg: LoadedConfig, opts: CreateOptions, m: Manifest
     });
     return;
   }
-  const kind = m.status === 'completed' ? 'success' : m.status === 'partial' ? 'partial' : 'failure';
+  // A set that is not off-site where the config wants it is not a success to report: those who follow partial
+  // backups are told (a copy failure was mailed as "backup succeeded").
+  const kind =
+    m.status === 'completed' && !notCopied.length ? 'success' : m.status === 'failed' ? 'failure' : 'partial';
   const databases = m.databases.map((d) => ({
     name: d.name,
     ok: !d.error,
@@ -99,6 +109,7 @@ async function notifyOutcome(cfg: LoadedConfig, opts: CreateOptions, m: Manifest
     job: m.job,
     databases,
     ...(kind !== 'success' && fileProblems ? { fileProblems } : {}),
+    ...(notCopied.length ? { notCopied } : {}),
   });
 }
 

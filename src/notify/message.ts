@@ -16,6 +16,8 @@ export interface NotifyEvent {
   databases?: { name: string; ok: boolean; error?: string; hint?: string }[];
   /** Files that could not be stored (partial sets). */
   fileProblems?: number;
+  /** Off-site copies of the set that failed (the backup itself is kept locally). */
+  notCopied?: { destination: string; error: string }[];
   error?: { message: string; hint?: string };
   /** Free text for kinds that carry their own details (overdue, unhealthy). */
   details?: string[];
@@ -43,7 +45,7 @@ const TEXT = {
   en: {
     title: {
       success: 'backup succeeded',
-      partial: 'backup partial: some databases or files were not saved',
+      partial: 'backup partial: some databases, files or off-site copies were not saved',
       failure: 'backup FAILED',
       overdue: 'backup overdue',
       unhealthy: 'backups unhealthy',
@@ -60,12 +62,16 @@ const TEXT = {
     error: 'Error',
     hint: 'What to do',
     files: (n: number) => `${n} file(s) could not be stored`,
+    notCopied: (dest: string, error: string) =>
+      `NOT copied to ${dest}: ${error} (kept here; \`respaldo copy\` sends it, the next backup too)`,
+    passed: 'passed',
     test: 'respaldo can reach this channel. No action is needed.',
   },
   es: {
     title: {
       success: 'copia de seguridad correcta',
-      partial: 'copia de seguridad parcial: algunas bases de datos o archivos no se guardaron',
+      partial:
+        'copia de seguridad parcial: algunas bases de datos, archivos o copias fuera del servidor no se guardaron',
       failure: 'la copia de seguridad FALLÓ',
       overdue: 'copia de seguridad atrasada',
       unhealthy: 'copias de seguridad en mal estado',
@@ -82,6 +88,9 @@ const TEXT = {
     error: 'Error',
     hint: 'Qué hacer',
     files: (n: number) => `${n} archivo(s) no se pudieron guardar`,
+    notCopied: (dest: string, error: string) =>
+      `NO se envió a ${dest}: ${error} (se conserva aquí; \`respaldo copy\` la envía, y también la próxima copia)`,
+    passed: 'correcto',
     test: 'respaldo puede enviar mensajes a este canal. No hace falta hacer nada.',
   },
 } as const;
@@ -96,11 +105,13 @@ export function buildMessage(event: NotifyEvent, language: NotifyLanguage): Noti
   lines.push(`${t.operation}: ${event.operation}`);
   if (event.setId) lines.push(`${t.set}: ${event.setId}`);
   if (event.job) lines.push(`${t.job}: ${event.job}`);
+  const ok = event.kind === 'drill-failure' ? t.passed : t.ok; // a drill restores nothing it keeps
   for (const d of event.databases ?? []) {
-    lines.push(`- ${d.name}: ${d.ok ? t.ok : t.failed}${d.error ? ` (${d.error})` : ''}`);
+    lines.push(`- ${d.name}: ${d.ok ? ok : t.failed}${d.error ? ` (${d.error})` : ''}`);
     if (d.hint) lines.push(`  ${t.hint}: ${d.hint}`);
   }
   if (event.fileProblems) lines.push(`- ${t.files(event.fileProblems)}`);
+  for (const c of event.notCopied ?? []) lines.push(`- ${t.notCopied(c.destination, c.error)}`);
   if (event.error) {
     lines.push(`${t.error}: ${event.error.message}`);
     if (event.error.hint) lines.push(`${t.hint}: ${event.error.hint}`);
