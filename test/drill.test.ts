@@ -15,6 +15,7 @@ import { collect, describeResult, parseJsonOutput, runCli, startCli, waitFor } f
 import { makeBigDb } from './helpers/sqlite.js';
 import { readStored, writeStored } from './helpers/stored.js';
 import { demoSetup, type DemoSetup } from './helpers/tmp.js';
+import { ageKeygen } from './helpers/age.js';
 
 async function cli(s: DemoSetup, args: string[], expectCode = 0) {
   const r = await runCli([...args, '--config', s.configFile], { cwd: s.dir });
@@ -277,6 +278,43 @@ describe('respaldo drill (SQLite and files)', () => {
     });
     expect(bad.outcome).toBe('drill-failed');
     expect(bad.error).toMatch(new RegExp(`${older.id} auditoria: `));
+  });
+
+  it('a scheduled drill that cannot run (no key to decrypt, no completed set) sends drill-failure, saying why', async () => {
+    const received: { subject?: string; lines?: string[] }[] = [];
+    const port = await freePort();
+    const server = createServer((req, res) => {
+      let raw = '';
+      req.on('data', (c: Buffer) => (raw += c.toString()));
+      req.on('end', () => (received.push(JSON.parse(raw) as { subject?: string; lines?: string[] }), res.end()));
+    });
+    await new Promise<void>((r) => server.listen(port, '127.0.0.1', r));
+    try {
+      const hook = { type: 'webhook', on: ['drill-failure'], url: `http://127.0.0.1:${port}/`, format: 'json' };
+      const job = { name: 'drills', when: 'daily at 03:00', type: 'drill' as const, databases: ['*'], files: false };
+      const ctx = { signal: new AbortController().signal, reporter: silentReporter, reason: 'scheduled' as const };
+
+      // nothing backed up yet
+      const empty = demoSetup((base) => ({ ...base, notifications: [hook] }));
+      const none = await engineJobRunner(await loadConfig({ configPath: empty.configFile }))(job, ctx);
+      expect(none.outcome).toBe('drill-failed');
+      expect(received).toHaveLength(1);
+      expect(received[0]!.subject).toMatch(/restore drill FAILED/);
+      expect(received[0]!.lines!.join('\n')).toMatch(/users: no completed set to drill/);
+
+      // write-only encryption: the recipient backs up, no identity here decrypts
+      const s = demoSetup((base) => ({ ...base, notifications: [hook] }));
+      const recipient = ageKeygen(join(s.dir, 'key.txt'));
+      const cfgFile = JSON.parse(readFileSync(s.configFile, 'utf8')) as Record<string, unknown>;
+      writeFileSync(s.configFile, JSON.stringify({ ...cfgFile, encryption: { recipients: [recipient] } }));
+      await create(s, ['--no-files']);
+      const run = engineJobRunner(await loadConfig({ configPath: s.configFile }));
+      await expect(run(job, ctx)).rejects.toThrow(/identity/);
+      expect(received).toHaveLength(2);
+      expect(received[1]!.lines!.join('\n')).toMatch(/identity/);
+    } finally {
+      server.close();
+    }
   });
 
   it('drillAfterBackup drills each set right after create made it; without it nothing is drilled', async () => {

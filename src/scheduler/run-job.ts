@@ -1,4 +1,4 @@
-import { errorMessage } from '../core/errors.js';
+import { RespaldoError, errorMessage } from '../core/errors.js';
 import type { LoadedConfig, ScheduleJob } from '../core/types.js';
 import { listSets } from '../engine/catalog.js';
 import { createBackup } from '../engine/create.js';
@@ -59,11 +59,35 @@ export function engineJobRunner(cfg: LoadedConfig): RunJobFn {
     if (job.type === 'drill') {
       const { drillNewest } = await import('../engine/drill.js');
       const drillOpts = { signal, operation: 'scheduler' };
-      const { outcomes, missing } = await drillNewest(cfg, jobDatabases(cfg, job), reporter, drillOpts);
+      // A drill that could not run (no key to decrypt, no completed set, no room) is a failed drill to the channels
+      // too: only the drills that ran told them, and a drill job failing every night stayed silent.
+      const notRun = async (message: string, hint?: string): Promise<void> => {
+        const { notify } = await import('../notify/notify.js');
+        const { hostname } = await import('node:os');
+        const error = { message, ...(hint ? { hint } : {}) };
+        await notify(cfg, {
+          kind: 'drill-failure',
+          operation: 'scheduled drill',
+          host: hostname(),
+          at: new Date(),
+          job: job.name,
+          error,
+        }).catch(() => undefined);
+      };
+      let drilled: Awaited<ReturnType<typeof drillNewest>>;
+      try {
+        drilled = await drillNewest(cfg, jobDatabases(cfg, job), reporter, drillOpts);
+      } catch (err) {
+        if (!signal.aborted) await notRun(errorMessage(err), err instanceof RespaldoError ? err.hint : undefined);
+        throw err;
+      }
+      const { outcomes, missing } = drilled;
       const setIds = outcomes.map((o) => o.setId);
       if (signal.aborted) return { outcome: 'interrupted', setIds, error: 'interrupted' };
+      const unset = missing.map((d) => `${d}: no completed set to drill`);
+      if (unset.length) await notRun(unset.join('; '), 'Run `respaldo create` (a partial set is never drilled).');
       const problems = [
-        ...missing.map((d) => `${d}: no completed set to drill`),
+        ...unset,
         ...outcomes.flatMap((o) =>
           o.results.filter((r) => !r.ok).map((r) => `${o.setId} ${r.database}: ${r.error ?? 'failed'}`),
         ),
