@@ -254,6 +254,7 @@ describe('restore wizard: as of a date and time', () => {
     ['nothing typed', '', 'badTime'],
     ['not a time', 'yesterday', 'badTime'],
     ['not a real date', '2026-02-31 10:00', 'badTime'],
+    ['ahead of the clock (a typing error in the year)', '2062-11-22 14:30', 'futureTime'],
   ])('%s: stays, says how to type it', (_, text, problem) => {
     const { state } = apply(atSetStep(), keys(['t', {}], ...typed(text), enter));
     expect(state.step).toEqual({ name: 'at' });

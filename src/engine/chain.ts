@@ -299,6 +299,14 @@ export function neededByKept(
 }
 
 /**
+ * Pure: whether a `restore --at` time is ahead of now (by more than a minute): no backup is from then, and such a
+ * time is a typing error (2062 for 2026) that would otherwise silently restore the newest set.
+ */
+export function atInFuture(at: Date, now: Date): boolean {
+  return at.getTime() > now.getTime() + 60_000;
+}
+
+/**
  * Pure: the time of `restore --at`: `YYYY-MM-DD HH:MM[:SS]` (or with `T`) in the machine's local time,
  * or an ISO time with `Z` or an offset. Null when it is not one of those or not a real date.
  */

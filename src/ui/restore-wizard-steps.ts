@@ -1,5 +1,5 @@
 import type { Key } from 'ink';
-import { parseAtTime } from '../engine/chain.js';
+import { atInFuture, parseAtTime } from '../engine/chain.js';
 import type { Transition, WizardState } from './restore-wizard.js';
 import { editText, isDown, isUp } from './use-keys.js';
 
@@ -38,6 +38,7 @@ export function onAtKey(s: WizardState, input: string, key: Key): Transition {
   if (key.return) {
     const when = parseAtTime(s.atText);
     if (!when) return stay({ ...s, atCursor: 0, problem: 'badTime' });
+    if (atInFuture(when, new Date())) return stay({ ...s, atCursor: 0, problem: 'futureTime' });
     if (!s.atPicks.some(Boolean)) return stay({ ...s, problem: 'nothingPicked' });
     return stay({ ...s, at: when.toISOString(), problem: null, sideBySide: false, step: { name: 'target' } });
   }

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { RefusedError, UsageError, VerifyError } from '../../core/errors.js';
-import { parseAtTime } from '../../engine/chain.js';
+import { atInFuture, parseAtTime } from '../../engine/chain.js';
 import { EXIT } from '../../core/exit-codes.js';
 import type { RestoreOutcome } from '../../engine/restore.js';
 import { english, phrase, type Phrase } from '../../core/phrases.js';
@@ -182,6 +182,11 @@ export function register(program: Command): void {
           `--at "${opts.at}" is not a time respaldo understands.`,
           'Use local time as YYYY-MM-DD HH:MM (e.g. --at "2026-11-22 14:30"; not a time a clock change skipped), ' +
             'or an ISO time with Z or an offset from -12:00 to +14:00.',
+        );
+      if (at && atInFuture(at, new Date()))
+        throw new UsageError(
+          `--at "${opts.at}" is ahead of this machine's clock (${formatLocal(at, { seconds: true })}): no backup is from then.`,
+          'Check the date (the year, the month); to restore the newest set, use `latest`.',
         );
       if (opts.stream && !opts.from)
         throw new UsageError(

@@ -342,6 +342,7 @@ export const en = {
       'The newest set ending at or before that time is restored, with the sets its chain needs (full, differential, incrementals).',
     atDatabases: 'Databases',
     badTime: 'Type a time as YYYY-MM-DD HH:MM (local), e.g. 2026-11-22 14:30.',
+    futureTime: 'That time is ahead of the clock: no backup is from then. Check the date (the year, the month).',
     asOf: (when: string) => `as of ${when}`,
     atHead: (when: string, set: string) =>
       `Restore as of ${when}: set ${set}, the newest ending at or before that time.`,

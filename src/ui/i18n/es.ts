@@ -339,6 +339,7 @@ export const es: Catalogue = {
       'Se restaura la copia más reciente que termina antes de esa hora (o a esa hora), con las copias que necesita su cadena (completa, diferencial, incrementales).',
     atDatabases: 'Bases de datos',
     badTime: 'Escriba la hora como AAAA-MM-DD HH:MM (local), p. ej. 2026-11-22 14:30.',
+    futureTime: 'Esa hora es posterior al reloj: no hay copias de entonces. Revise la fecha (el año, el mes).',
     asOf: (when: string) => `a ${when}`,
     atHead: (when: string, set: string) =>
       `Restaurar a ${when}: copia ${set}, la más reciente que termina antes de esa hora (o a esa hora).`,
