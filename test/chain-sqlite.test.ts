@@ -131,7 +131,7 @@ describe('SQLite chains through the CLI', () => {
     // to the second: two sets can end within one minute
     expect(dry.stdout).toContain(`Restore as of ${formatLocal(after, { seconds: true })}: set ${inc.id}`);
     expect(dry.stdout).toContain(
-      `The result is the data as of ${formatLocal(inc.completedAt, { seconds: true })} (the end of set ${inc.id})`,
+      `The result is the data as set ${inc.id} took it, between ${formatLocal(inc.startedAt, { seconds: true })} and ${formatLocal(inc.completedAt, { seconds: true })} (each database as of its snapshot)`,
     );
     expect(dry.stdout).toMatch(/Sets applied, in order \(2, [\d.]+ [KM]?B stored in total\)/);
     expect(dry.stdout).toContain(`users: ${full.id} full`);

@@ -813,6 +813,7 @@ function atPreview(at: string, m: Manifest): NonNullable<RestorePlan['at']> {
     at,
     setId: m.id,
     point: m.completedAt,
+    taken: m.startedAt,
     databases: m.databases.map((d) => ({
       database: d.name,
       chain: { database: d.name, members: [member], problem: null },

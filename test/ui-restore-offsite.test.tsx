@@ -192,7 +192,7 @@ describe.each(['en', 'es'] as const)('restore as of a date and time (%s)', (lang
           title: 'As of a date and time',
           bad: 'Type a time as YYYY-MM-DD HH:MM',
           head: 'Restore as of',
-          point: 'The result is the data as of',
+          point: 'The result is the data as set',
           order: 'Sets applied, in order (1, 36 KB stored in total):',
           word: 'RESTORE',
         }
@@ -201,7 +201,7 @@ describe.each(['en', 'es'] as const)('restore as of a date and time (%s)', (lang
           title: 'A una fecha y hora',
           bad: 'Escriba la hora como AAAA-MM-DD HH:MM',
           head: 'Restaurar a',
-          point: 'El resultado son los datos a',
+          point: 'El resultado son los datos como los tomó',
           order: 'Copias aplicadas, en orden (1, 36 KB guardados en total):',
           word: 'RESTAURAR',
         };

@@ -164,8 +164,13 @@ export interface AtDatabase {
 export interface AtPlan {
   at: string;
   setId: string;
-  /** The exact point the restored data represents: the end of the last set applied, or `stopAt`. */
+  /**
+   * The end of the last set applied, or `stopAt`. Without `stopAt` the data is as each database's backup in that set
+   * took it: its snapshot, between `taken` and `point` (a consistent view from when that database's backup began).
+   */
   point: string;
+  /** The start of the last set applied: with `point`, the span the data is from (absent with `stopAt`). */
+  taken?: string;
   /** Set when the last set applied stops inside itself at `at` (`stopsInside` entries: SQL Server STOPAT). */
   stopAt?: string;
   databases: AtDatabase[];
@@ -217,7 +222,8 @@ export function planAt(
   for (const s of stopping) {
     const chains = databases.map((d) => chainOf(sets, s.id, d));
     if (chains.some((c) => c.problem)) continue;
-    return { ...atPlanOf(s, chains, at, skipped), point: at.toISOString(), stopAt: at.toISOString() };
+    const { taken: _, ...plan } = atPlanOf(s, chains, at, skipped);
+    return { ...plan, point: at.toISOString(), stopAt: at.toISOString() };
   }
   const candidates = sets
     .filter(
@@ -256,6 +262,7 @@ function atPlanOf(s: ChainSet, chains: Chain[], at: Date, skipped: AtPlan['skipp
     at: at.toISOString(),
     setId: s.id,
     point: s.completedAt,
+    taken: s.startedAt,
     databases: dbs,
     order,
     totalBytes: dbs.reduce((t, d) => t + d.storedBytes, 0),

@@ -346,7 +346,9 @@ export const en = {
     asOf: (when: string) => `as of ${when}`,
     atHead: (when: string, set: string) =>
       `Restore as of ${when}: set ${set}, the newest ending at or before that time.`,
-    atPoint: (point: string, set: string) => `The result is the data as of ${point} (the end of set ${set}).`,
+    atExact: (point: string) => `The result is the data as of ${point}.`,
+    atPoint: (from: string, point: string, set: string) =>
+      `The result is the data as set ${set} took it, between ${from} and ${point} (each database as of its snapshot).`,
     atOrder: (n: number, size: string) => `Sets applied, in order (${n}, ${size} stored in total):`,
     atPassed: (id: string, reason: string) => `passed over ${id}: ${reason}`,
     passphraseTitle: 'Passphrase of the key',

@@ -343,7 +343,9 @@ export const es: Catalogue = {
     asOf: (when: string) => `a ${when}`,
     atHead: (when: string, set: string) =>
       `Restaurar a ${when}: copia ${set}, la más reciente que termina antes de esa hora (o a esa hora).`,
-    atPoint: (point: string, set: string) => `El resultado son los datos a ${point} (el final de la copia ${set}).`,
+    atExact: (point: string) => `El resultado son los datos a ${point}.`,
+    atPoint: (from: string, point: string, set: string) =>
+      `El resultado son los datos como los tomó la copia ${set}, entre ${from} y ${point} (cada base en el momento de su instantánea).`,
     atOrder: (n: number, size: string) => `Copias aplicadas, en orden (${n}, ${size} guardados en total):`,
     atPassed: (id: string, reason: string) => `descartada ${id}: ${reason}`,
     passphraseTitle: 'Frase de paso de la clave',

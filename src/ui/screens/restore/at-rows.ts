@@ -24,7 +24,20 @@ export function sourceRows(plan: RestorePlan, from: string | null, ui: PlanUi, w
     ...foldText(t.restore.atHead(formatLocal(at.at, { seconds: true }), at.setId), width, { bold: true }, '  '),
   );
   rows.push(
-    ...foldText(`  ${t.restore.atPoint(formatLocal(at.point, { seconds: true }), at.setId)}`, width, {}, '    '),
+    ...foldText(
+      `  ${
+        at.taken
+          ? t.restore.atPoint(
+              formatLocal(at.taken, { seconds: true }),
+              formatLocal(at.point, { seconds: true }),
+              at.setId,
+            )
+          : t.restore.atExact(formatLocal(at.point, { seconds: true }))
+      }`,
+      width,
+      {},
+      '    ',
+    ),
   );
   rows.push(...foldText(`  ${t.restore.atOrder(at.order.length, formatBytes(at.totalBytes))}`, width, {}, '    '));
   for (const d of at.databases) {
