@@ -121,4 +121,7 @@ describe('drill records', () => {
   test('a database the set does not hold is not found', () => {
     expect(() => drillScope(m, { databases: ['zz'] })).toThrow(/holds no database "zz"/);
   });
+  test('a database that failed in the set is refused as not found, never drilled (a failed drill would be recorded)', () => {
+    expect(() => drillScope(m, { databases: ['b'] })).toThrow(/"b" failed in set 20260101_000000: nothing of it/);
+  });
 });

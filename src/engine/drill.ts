@@ -59,10 +59,19 @@ export function drillScope(m: Manifest, opts: Pick<DrillOptions, 'databases' | '
   const stored = m.databases.filter((d) => !d.error && d.file).map((d) => d.name);
   if (!opts.databases?.length) return stored;
   for (const name of opts.databases) {
-    if (!m.databases.some((d) => d.name === name)) {
+    const entry = m.databases.find((d) => d.name === name);
+    if (!entry) {
       throw new NotFoundError(
         `Set ${m.id} holds no database "${name}".`,
         `It holds: ${stored.join(', ') || 'no databases'}.`,
+      );
+    }
+    // Failed in that set: nothing was stored to drill. Refused as a database it does not hold, never recorded as
+    // a failed drill (which then stood as a health problem of that database until another drill).
+    if (entry.error) {
+      throw new NotFoundError(
+        `"${name}" failed in set ${m.id}: nothing of it was stored there to drill.`,
+        `Drill a set that holds it (\`respaldo drill latest --db ${name}\`); that set holds: ${stored.join(', ') || 'no databases'}.`,
       );
     }
   }
