@@ -36,6 +36,15 @@ function input(opts: Partial<HealthInput> & { last?: BackupRecord[]; attempts?: 
 }
 
 describe('assessHealth (pure)', () => {
+  it('a schema job is answered by a schema set (it was overdue forever); a data job never is', () => {
+    const schemaJob = { ...daily, name: 'schema', type: 'schema' as const };
+    const schemaSet = { ...backup('2026-11-22T02:05:00Z'), type: 'schema' };
+    const bySchema = assessHealth(input({ jobs: [schemaJob], last: [schemaSet] }));
+    expect(bySchema.problems).toEqual([]);
+    const byData = assessHealth(input({ jobs: [daily], last: [schemaSet] }));
+    expect(byData.problems).toEqual([expect.stringMatching(/^users: overdue: .*\(never backed up\)/)]);
+  });
+
   it.each<[string, Partial<HealthInput> & { last?: BackupRecord[]; attempts?: RunRecord[] }, RegExp[]]>([
     ['backed up after the last scheduled time: healthy', {}, []],
     [

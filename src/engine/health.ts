@@ -154,9 +154,12 @@ export function assessHealth(input: HealthInput): HealthReport {
       problems.push(text);
       issues.push({ code, database, key: `${code}:${database}${extra ? `:${extra}` : ''}`, text });
     };
-    const backups = input.backups[database] ?? [];
+    // Schema-only sets hold no rows: they count only for the schema jobs they answer, never as the data's backup.
+    const all = input.backups[database] ?? [];
+    const backups = all.filter((b) => b.type !== 'schema');
     const last = backups[0];
     const lastAt = last ? new Date(last.completedAt).getTime() : null;
+    const lastAnyAt = all[0] ? new Date(all[0].completedAt).getTime() : null;
     const covers = (j: HealthInput['jobs'][number]) =>
       (j.databases.includes('*') ? input.allDatabases : j.databases).includes(database);
     const jobs = input.jobs.filter((j) => BACKUP_TYPES.includes(j.type) && covers(j));
@@ -166,7 +169,8 @@ export function assessHealth(input: HealthInput): HealthReport {
       const period = periodMs(job, input.now);
       if (Number.isFinite(period)) promised = promised === null ? period : Math.min(promised, period);
       const due = previousRun(job, new Date(now - graceMs));
-      if (due && (lastAt === null || lastAt < due.getTime()) && (!missed || due > missed)) missed = due;
+      const answered = job.type === 'schema' ? lastAnyAt : lastAt; // a full holds the schema too
+      if (due && (answered === null || answered < due.getTime()) && (!missed || due > missed)) missed = due;
     }
     if (missed)
       issue(
@@ -174,7 +178,7 @@ export function assessHealth(input: HealthInput): HealthReport {
         `${database}: overdue: no successful backup since the run due ${localTime(missed)}${last ? ` (last ${formatAge(now - lastAt!)} ago, set ${last.setId})` : ' (never backed up)'}`,
         missed.toISOString(),
       );
-    else if (!last) issue('never', `${database}: never backed up`);
+    else if (!all.length) issue('never', `${database}: never backed up`);
     const sameType = backups.filter((b) => (b.type ?? 'full') === (last?.type ?? 'full'));
     const previous = sameType.slice(1, 11).map((b) => b.durationMs);
     const med = median(previous);
@@ -275,12 +279,12 @@ export function assessHealth(input: HealthInput): HealthReport {
 /** Reads the sets, their manifests and 30 days of logs, and assesses them. Reads only. */
 export async function getHealth(cfg: LoadedConfig, now = new Date()): Promise<HealthReport> {
   const names = cfg.databases.map((d) => d.name);
-  const sets = (await listSets(cfg)).filter(
-    (s) => s.type === 'full' || s.type === 'differential' || s.type === 'incremental',
-  );
+  const listed = await listSets(cfg);
+  const sets = listed.filter((s) => s.type === 'full' || s.type === 'differential' || s.type === 'incremental');
+  const withSchema = listed.filter((s) => sets.includes(s) || s.type === 'schema');
   const backups: Record<string, BackupRecord[]> = {};
   for (const name of names) {
-    const mine = sets.filter((s) => s.databases.includes(name)).slice(0, 40); // chains: enough of each type
+    const mine = withSchema.filter((s) => s.databases.includes(name)).slice(0, 40); // chains: enough of each type
     const records: BackupRecord[] = [];
     for (const s of mine) {
       try {
@@ -291,7 +295,7 @@ export async function getHealth(cfg: LoadedConfig, now = new Date()): Promise<He
             completedAt: s.completedAt,
             durationMs: entry.durationMs,
             storedBytes: entry.storedBytes + (entry.extras ?? []).reduce((sum, x) => sum + x.storedBytes, 0),
-            ...(entry.base ? { type: s.type } : {}),
+            ...(entry.base || s.type === 'schema' ? { type: s.type } : {}),
             ...(s.lastVerified && !s.lastVerified.ok ? { verifyFailedAt: s.lastVerified.at } : {}),
           });
       } catch {
