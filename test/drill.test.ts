@@ -317,6 +317,35 @@ describe('respaldo drill (SQLite and files)', () => {
     }
   });
 
+  it('create with drillAfterBackup whose drill cannot run (no identity): one JSON document, exit 11, drill-failure sent', async () => {
+    const received: string[] = [];
+    const port = await freePort();
+    const server = createServer((req, res) => {
+      let raw = '';
+      req.on('data', (c: Buffer) => (raw += c.toString()));
+      req.on('end', () => (received.push(raw), res.end()));
+    });
+    await new Promise<void>((r) => server.listen(port, '127.0.0.1', r));
+    try {
+      const s = demoSetup((base) => ({
+        ...base,
+        drillAfterBackup: true,
+        notifications: [{ type: 'webhook', on: ['drill-failure'], url: `http://127.0.0.1:${port}/`, format: 'json' }],
+      }));
+      const recipient = ageKeygen(join(s.dir, 'key.txt'));
+      const cfgFile = JSON.parse(readFileSync(s.configFile, 'utf8')) as Record<string, unknown>;
+      writeFileSync(s.configFile, JSON.stringify({ ...cfgFile, encryption: { recipients: [recipient] } }));
+      const r = await runCli(['create', '--no-files', '--json', '--config', s.configFile]);
+      expect(r.code, describeResult(r)).toBe(EXIT.drillFailed);
+      expect(parseJsonOutput<Manifest>(r.stdout).status).toBe('completed'); // one document: the set
+      expect(r.stderr).toMatch(/the drill of set \d{8}_\d{6} could not run: .*identity/);
+      expect(received).toHaveLength(1);
+      expect(received[0]).toMatch(/restore drill FAILED/);
+    } finally {
+      server.close();
+    }
+  });
+
   it('drillAfterBackup drills each set right after create made it; without it nothing is drilled', async () => {
     const off = demoSetup();
     const plain = await create(off, ['--no-files']);

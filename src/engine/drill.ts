@@ -447,7 +447,30 @@ export async function drillAfterBackup(
   if (!cfg.drillAfterBackup || m.status === 'failed') return null;
   const databases = m.databases.filter((d) => !d.error && d.file).map((d) => d.name);
   if (!databases.length) return null;
-  return runDrill(cfg, m.id, { databases, ...opts }, reporter);
+  try {
+    return await runDrill(cfg, m.id, { databases, ...opts }, reporter);
+  } catch (err) {
+    if (!(err instanceof InterruptedError)) await notifyDrillNotRun(cfg, opts.operation ?? 'drill', err);
+    throw err;
+  }
+}
+
+/**
+ * Tells the channels that a drill could not run at all (no identity to decrypt, no set to drill, no room): only the
+ * drills that ran told them, and a drill failing this way every night was silent. Never throws.
+ */
+export async function notifyDrillNotRun(
+  cfg: LoadedConfig,
+  operation: string,
+  err: unknown,
+  job: string | null = null,
+  hint?: string,
+): Promise<void> {
+  const why = err instanceof RespaldoError ? err.hint : hint;
+  const error = { message: errorMessage(err), ...(why ? { hint: why } : {}) };
+  await notify(cfg, { kind: 'drill-failure', operation, host: hostname(), at: new Date(), job, error }).catch(
+    () => undefined,
+  );
 }
 
 /**

@@ -1,4 +1,4 @@
-import { RespaldoError, errorMessage } from '../core/errors.js';
+import { errorMessage } from '../core/errors.js';
 import type { LoadedConfig, ScheduleJob } from '../core/types.js';
 import { listSets } from '../engine/catalog.js';
 import { createBackup } from '../engine/create.js';
@@ -61,24 +61,14 @@ export function engineJobRunner(cfg: LoadedConfig): RunJobFn {
       const drillOpts = { signal, operation: 'scheduler' };
       // A drill that could not run (no key to decrypt, no completed set, no room) is a failed drill to the channels
       // too: only the drills that ran told them, and a drill job failing every night stayed silent.
-      const notRun = async (message: string, hint?: string): Promise<void> => {
-        const { notify } = await import('../notify/notify.js');
-        const { hostname } = await import('node:os');
-        const error = { message, ...(hint ? { hint } : {}) };
-        await notify(cfg, {
-          kind: 'drill-failure',
-          operation: 'scheduled drill',
-          host: hostname(),
-          at: new Date(),
-          job: job.name,
-          error,
-        }).catch(() => undefined);
-      };
+      const { notifyDrillNotRun } = await import('../engine/drill.js');
+      const notRun = (message: string, hint?: string) =>
+        notifyDrillNotRun(cfg, 'scheduled drill', message, job.name, hint);
       let drilled: Awaited<ReturnType<typeof drillNewest>>;
       try {
         drilled = await drillNewest(cfg, jobDatabases(cfg, job), reporter, drillOpts);
       } catch (err) {
-        if (!signal.aborted) await notRun(errorMessage(err), err instanceof RespaldoError ? err.hint : undefined);
+        if (!signal.aborted) await notifyDrillNotRun(cfg, 'scheduled drill', err, job.name);
         throw err;
       }
       const { outcomes, missing } = drilled;

@@ -1,4 +1,5 @@
 import { Option, type Command } from 'commander';
+import { InterruptedError, RespaldoError } from '../../core/errors.js';
 import { EXIT } from '../../core/exit-codes.js';
 import type { BackupType, LoadedConfig, Manifest } from '../../core/types.js';
 import { readChainSets } from '../../engine/chain-sets.js';
@@ -22,7 +23,18 @@ export function createExitCode(m: Manifest): number {
  * off-site (exit 12, afterCreate) only shows when nothing else went wrong.
  */
 async function drillAfter(io: CommandIO, cfg: LoadedConfig, m: Manifest): Promise<number> {
-  const drilled = await drillAfterBackup(cfg, m, io.reporter, { signal: io.signal, operation: 'create' });
+  let drilled: Awaited<ReturnType<typeof drillAfterBackup>>;
+  try {
+    drilled = await drillAfterBackup(cfg, m, io.reporter, { signal: io.signal, operation: 'create' });
+  } catch (err) {
+    // A drill that could not run (no identity to decrypt, say) is the drill's failure, never the backup's: the set
+    // is published, stdout keeps its one document, and the exit is the failed drill's.
+    if (err instanceof InterruptedError || !(err instanceof RespaldoError)) throw err;
+    const hint = err.hint ? ` (${err.hint})` : '';
+    io.reporter.emit({ type: 'warning', message: `the drill of set ${m.id} could not run: ${err.message}${hint}` });
+    const code = createExitCode(m);
+    return code === EXIT.ok ? EXIT.drillFailed : code;
+  }
   if (drilled && !io.json) {
     io.out(`Drill of set ${drilled.setId}: ${drilled.ok ? 'passed' : 'FAILED'}`);
     for (const r of drilled.results) printDrillResult(io, r);
