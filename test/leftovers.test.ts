@@ -49,6 +49,8 @@ describe('the next restore removes the scratch folder of a restore that was kill
     const deadScratch = join(s.backupDir, `.tmp-restore-${dead}`);
     mkdirSync(join(deadScratch, 'pg-directory-inventario'), { recursive: true });
     for (const f of ['toc.dat', '3345.dat']) writeFileSync(join(deadScratch, 'pg-directory-inventario', f), 'x');
+    // The staging folder of a killed create (or of the safety copy of a killed restore in place)
+    mkdirSync(join(s.backupDir, '.tmp-20261122_010101', 'databases'), { recursive: true });
     const alive = spawn('sleep', ['60'], { stdio: 'ignore' });
     try {
       const liveScratch = join(s.backupDir, `.tmp-restore-${alive.pid}`);
@@ -56,6 +58,7 @@ describe('the next restore removes the scratch folder of a restore that was kill
       // Side by side: no pre_restore set is taken (whose backup would clean up as a create does).
       const r = await cli(s, ['restore', 'latest', '--db', 'users', '--to', join(s.dir, 'users-copy.db'), '--yes']);
       expect(r.stdout).toContain(`recovered: removed ${deadScratch}, left by an interrupted run`);
+      expect(r.stdout).toContain('recovered: removed .tmp-20261122_010101 (left by an interrupted run)');
       expect(existsSync(deadScratch)).toBe(false);
       expect(existsSync(liveScratch)).toBe(true);
       expect(readdirSync(s.backupDir).filter((n) => n.startsWith('.tmp-'))).toEqual([`.tmp-restore-${alive.pid}`]);

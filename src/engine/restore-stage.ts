@@ -24,7 +24,7 @@ import { writeLog } from './log.js';
 import { localReader, openStoredPart, type StoredReader } from './stored-part.js';
 import type { RemoteFiles } from './remote-read.js';
 import { sweepTemps } from './temp-journal.js';
-import { removeDeadRunScratch, stopOrphansOfDeadRuns, withLocalRecovery } from './create-recover.js';
+import { cleanLeftovers, removeDeadRunScratch, stopOrphansOfDeadRuns, withLocalRecovery } from './create-recover.js';
 import { checkFiles, expectedFiles } from './verify.js';
 import { dbConfig, setsRoot, type RestorePlan } from './restore-plan.js';
 import { readManifestFile } from './manifest.js';
@@ -214,6 +214,9 @@ export async function recoverBeforeRestore(
   recovered.push(...(await stopOrphansOfDeadRuns(cfg.backupDir)));
   recovered.push(...(await removeDeadRunScratch(cfg)));
   recovered.push(...(await sweepTemps(cfg.backupDir)));
+  // A killed run's staging folder (`.tmp-<set id>`: a create, or the safety copy of a restore in place): status
+  // says the next create or restore removes it, and a restore side by side, which stages no set, left it.
+  recovered.push(...(await cleanLeftovers(cfg)).map((name) => said('recover.removedLeftover', { name })));
   recovered.push(...(await finishInterruptedSwapBacks(cfg, reporter)));
   for (const name of withLocalRecovery(
     cfg,
