@@ -173,3 +173,23 @@ describe('verify --from with --all or --chain', () => {
     expect(r.stderr).toContain('hint: Check each set there: respaldo list --from nas lists them');
   });
 });
+
+describe('an option that takes one value, given twice', () => {
+  it.each([
+    [['create', '--type', 'full', '--type', 'incremental'], '--type is given twice (full, incremental): give it once.'],
+    [['restore', 'latest', '--to', 'a.db', '--to', 'b.db', '--dry-run'], '--to is given twice (a.db, b.db)'],
+    [['restore', '--at', '2026-11-22 10:00', '--at', '2026-11-22 11:00', '--dry-run'], '--at is given twice'],
+  ])('respaldo %j exits 2 before anything runs (commander kept the last)', async (args, said) => {
+    const s = demoSetup();
+    const r = await runCli([...args, '--config', s.configFile], { cwd: s.dir });
+    expect(r.code, describeResult(r)).toBe(2);
+    expect(r.stderr).toContain(said);
+    expect(existsSync(s.backupDir)).toBe(false);
+  });
+
+  it('a repeatable one (--db) still collects every value', async () => {
+    const s = demoSetup();
+    const r = await runCli(['create', '--db', 'users', '--db', 'inventario', '--no-files', '--config', s.configFile]);
+    expect(r.code, describeResult(r)).toBe(0);
+  });
+});

@@ -1,7 +1,7 @@
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError, InvalidArgumentError, type Option } from 'commander';
 import { EXIT, EXIT_DESCRIPTIONS, type ExitKind } from '../core/exit-codes.js';
 import { VERSION } from '../version.js';
-import { reportError } from './context.js';
+import { collect, reportError } from './context.js';
 import { guardStdio, terminalClosed, watchHangup } from './terminal.js';
 
 /** The message printed when the menu is asked for without a terminal. */
@@ -75,7 +75,30 @@ export async function buildProgram(argv: readonly string[] = []): Promise<Comman
       ? []
       : (await import('./commands/all.js')).ALL_COMMANDS;
   for (const m of modules) m.register(program);
+  for (const cmd of program.commands) onceOnly(cmd);
   return program;
+}
+
+/**
+ * Every option of `cmd` that takes one value refuses a second one in the run the program is built for (exit 2): commander kept the last, so
+ * `create --type full --type incremental` made an incremental and `restore --to a --to b` wrote to b without a
+ * word. Repeatable options (`--db`, collected into a list) are left as they are.
+ */
+function onceOnly(cmd: Command, seen = new Set<Option>()): void {
+  for (const o of cmd.options) {
+    if (!(o.required || o.optional) || o.variadic || o.parseArg === collect) continue;
+    const inner = o.parseArg as ((value: string, previous: unknown) => unknown) | undefined;
+    // Counted, not compared with the previous value: an option with a default sees it as `previous` the first time.
+    o.argParser((value: string, previous: unknown) => {
+      if (seen.has(o))
+        throw new InvalidArgumentError(
+          `${o.long ?? o.short} is given twice (${String(previous)}, ${value}): give it once.`,
+        );
+      seen.add(o);
+      return inner ? inner(value, undefined) : value;
+    });
+  }
+  for (const sub of cmd.commands) onceOnly(sub, seen);
 }
 
 /** Options the menu accepts when respaldo runs with no command. */
