@@ -155,6 +155,22 @@ describe('respaldo drill (SQLite and files)', () => {
     expect(scratchFolders(s)).toEqual([]);
   });
 
+  it('a files drill that finds a stored file damaged records the set as failing verification: list, status --check', async () => {
+    const s = demoSetup((base) => ({ ...base, health: { minFreeBytes: 1 } }));
+    const m = await create(s);
+    const stored = m.files.find((f) => f.stored)!.stored!;
+    const file = join(s.backupDir, m.id, stored);
+    const bytes = readFileSync(file);
+    bytes[bytes.length >> 1] = bytes[bytes.length >> 1]! ^ 0xff;
+    writeFileSync(file, bytes);
+    const drilled = await cli(s, ['drill', m.id, '--files'], EXIT.drillFailed);
+    expect(drilled.stdout + drilled.stderr).toMatch(/files/);
+    const listed = parseJsonOutput<SetSummary[]>((await cli(s, ['list', '--json'])).stdout);
+    expect(listed.find((x) => x.id === m.id)?.lastVerified?.ok).toBe(false);
+    const check = await cli(s, ['status', '--check'], 10);
+    expect(check.stdout).toMatch(/failed its verification/);
+  });
+
   it('a set of files alone: the refusal says how to drill them; none of its files is drilled unasked', async () => {
     const s = demoSetup((base) => ({ ...base, databases: [] }));
     const m = await create(s);
