@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { assessHealth, type BackupRecord, type HealthInput, type RunRecord } from '../src/engine/health.js';
 import { renderMetrics } from '../src/engine/metrics.js';
-import { describeResult, parseJsonOutput, runCli } from './helpers/cli.js';
+import { describeResult, parseJsonOutput, runCli, waitFor } from './helpers/cli.js';
 import { demoSetup } from './helpers/tmp.js';
 
 const daily = { name: 'daily', when: '0 2 * * *', timezone: 'UTC', type: 'full' as const, databases: ['*'] };
@@ -390,6 +390,35 @@ describe('health alerts', () => {
       expect(received).toHaveLength(1);
     } finally {
       server.close();
+    }
+  });
+
+  it('status --check says the problems before telling a mail server that does not answer (monitoring gave up first)', async () => {
+    const { createServer } = await import('node:net');
+    const { freePort } = await import('./helpers/pg-cluster.js');
+    const { startCli } = await import('./helpers/cli.js');
+    const port = await freePort();
+    const sockets: import('node:net').Socket[] = [];
+    const silent = createServer((socket) => void sockets.push(socket)); // accepts, never greets
+    await new Promise<void>((r) => silent.listen(port, '127.0.0.1', r));
+    try {
+      const s = demoSetup((base) => ({
+        ...base,
+        schedule: { jobs: [{ name: 'nightly', when: 'daily at 02:00', databases: ['users'] }] },
+        health: { minFreeBytes: 1, graceMinutes: 0 },
+        notifications: [
+          { type: 'email', on: ['overdue'], host: '127.0.0.1', port, tls: 'none', from: 'a@b', to: ['c@d'] },
+        ],
+      }));
+      const child = startCli(['status', '--check', '--config', s.configFile]);
+      let out = '';
+      child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
+      await waitFor(() => /^users: overdue: /m.test(out), 'the problem line');
+      expect(child.exitCode).toBeNull(); // still waiting on the mail server: the answer came first
+      child.kill('SIGKILL');
+    } finally {
+      for (const so of sockets) so.destroy();
+      silent.close();
     }
   });
 

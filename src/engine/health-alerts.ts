@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { LoadedConfig } from '../core/types.js';
 import { ensurePrivateDir, writeFileAtomic } from './fs-util.js';
 import { getHealth, type HealthIssue, type HealthReport } from './health.js';
+import type { NotifyOptions } from '../notify/notify.js';
 
 /** What was last alerted, beside the sets: the keys of the issues that were open then. */
 const STATE_NAME = '.health-alerts.json';
@@ -22,11 +23,15 @@ export function newIssues(issues: readonly HealthIssue[], alreadyOpen: readonly 
  * `overdue`, everything else as `unhealthy`. Called by `status --check` and by the running scheduler.
  * Never throws for a notifier; returns the report.
  */
-export async function checkHealthAndAlert(cfg: LoadedConfig, now = new Date()): Promise<HealthReport> {
+export async function checkHealthAndAlert(
+  cfg: LoadedConfig,
+  now = new Date(),
+  opts: { health?: HealthReport; notify?: NotifyOptions } = {},
+): Promise<HealthReport> {
   // One check at a time per backup folder in this process (the scheduler starts one after every job): two at once
   // both read the same state and both alerted the same issue.
   const before = inFlight.get(cfg.backupDir) ?? Promise.resolve();
-  const run = before.catch(() => undefined).then(() => checkAndAlert(cfg, now));
+  const run = before.catch(() => undefined).then(() => checkAndAlert(cfg, now, opts));
   inFlight.set(cfg.backupDir, run);
   try {
     return await run;
@@ -37,8 +42,12 @@ export async function checkHealthAndAlert(cfg: LoadedConfig, now = new Date()): 
 
 const inFlight = new Map<string, Promise<HealthReport>>();
 
-async function checkAndAlert(cfg: LoadedConfig, now: Date): Promise<HealthReport> {
-  const health = await getHealth(cfg, now);
+async function checkAndAlert(
+  cfg: LoadedConfig,
+  now: Date,
+  opts: { health?: HealthReport; notify?: NotifyOptions },
+): Promise<HealthReport> {
+  const health = opts.health ?? (await getHealth(cfg, now));
   if (!cfg.notifications?.length) return health;
   const file = join(cfg.backupDir, STATE_NAME);
   let open: string[] = [];
@@ -58,7 +67,7 @@ async function checkAndAlert(cfg: LoadedConfig, now: Date): Promise<HealthReport
     const base = { operation: 'health check', host: hostname(), at: now };
     const send = async (kind: 'overdue' | 'unhealthy', issues: HealthIssue[]): Promise<void> => {
       if (!issues.length) return;
-      const results = await notify(cfg, { ...base, kind, details: issues.map((i) => i.text) });
+      const results = await notify(cfg, { ...base, kind, details: issues.map((i) => i.text) }, opts.notify);
       if (results.some((r) => !r.ok)) for (const i of issues) unsent.add(i.key);
     };
     await send('overdue', overdue);
