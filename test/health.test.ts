@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { assessHealth, type BackupRecord, type HealthInput, type RunRecord } from '../src/engine/health.js';
@@ -267,6 +267,23 @@ describe('status --check and the metrics file, from real runs', () => {
     const text = renderMetrics(h, []);
     expect(text).toContain('respaldo_backup_overdue{database="we\\"ird\\\\name"} 1');
     expect(text).not.toContain('respaldo_backup_duration_seconds{');
+  });
+});
+
+describe('the metrics file follows every health check', () => {
+  it('status --check writes it (an overdue database never showed: it was written only after backups)', async () => {
+    const s = demoSetup((base) => ({
+      ...base,
+      schedule: { jobs: [{ name: 'nightly', when: 'daily at 02:00', databases: ['users'] }] },
+      health: { minFreeBytes: 1, graceMinutes: 0 },
+      metrics: { textfile: './metrics/respaldo.prom' },
+    }));
+    mkdirSync(join(s.dir, 'metrics'));
+    const check = await runCli(['status', '--check', '--config', s.configFile]);
+    expect(check.code, describeResult(check)).toBe(10);
+    const text = readFileSync(join(s.dir, 'metrics', 'respaldo.prom'), 'utf8');
+    expect(text).toContain('respaldo_backup_overdue{database="users"} 1');
+    expect(text).toContain('respaldo_healthy 0');
   });
 });
 

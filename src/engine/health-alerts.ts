@@ -5,6 +5,7 @@ import type { LoadedConfig } from '../core/types.js';
 import { ensurePrivateDir, writeFileAtomic } from './fs-util.js';
 import { getHealth, type HealthIssue, type HealthReport } from './health.js';
 import type { NotifyOptions } from '../notify/notify.js';
+import { writeMetrics } from './metrics.js';
 
 /** What was last alerted, beside the sets: the keys of the issues that were open then. */
 const STATE_NAME = '.health-alerts.json';
@@ -48,7 +49,10 @@ async function checkAndAlert(
   opts: { health?: HealthReport; notify?: NotifyOptions },
 ): Promise<HealthReport> {
   const health = opts.health ?? (await getHealth(cfg, now));
-  if (!cfg.notifications?.length) return health;
+  if (!cfg.notifications?.length) {
+    await writeMetrics(cfg, now);
+    return health;
+  }
   const file = join(cfg.backupDir, STATE_NAME);
   let open: string[] = [];
   try {
@@ -78,5 +82,8 @@ async function checkAndAlert(
     await ensurePrivateDir(cfg.backupDir);
     await writeFileAtomic(file, JSON.stringify({ at: now.toISOString(), open: keys }) + '\n');
   }
+  // The metrics file follows every check too: written only after backups, an overdue database (the scheduler
+  // gone, the usual cause) never showed in it.
+  await writeMetrics(cfg, now);
   return health;
 }
