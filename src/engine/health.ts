@@ -211,7 +211,7 @@ export function assessHealth(input: HealthInput): HealthReport {
     if (last?.verifyFailedAt)
       issue(
         'verify-failed',
-        `${database}: the newest backup (set ${last.setId}) failed its verification on ${localTime(new Date(last.verifyFailedAt))}: it does not restore; run respaldo create, and check the disk of the backup folder`,
+        `${database}: the newest backup (set ${last.setId}) failed its verification on ${localTime(new Date(last.verifyFailedAt))}: a stored file of that set is damaged (\`respaldo verify ${last.setId}\` names it; it may be another database's), so it may not restore; run respaldo create, and check the disk of the backup folder`,
         last.setId,
       );
     const runs = (input.runs[database] ?? []).filter((r) => now - new Date(r.at).getTime() <= 30 * DAY_MS);
