@@ -40,6 +40,10 @@ describe('notification messages (pure)', () => {
     };
     expect(buildMessage(event, 'en').lines).toContain('- inventario: passed');
     expect(buildMessage(event, 'es').lines).toContain('- inventario: correcto');
+    expect(buildMessage(event, 'es').lines).toContain('Operación: simulacro');
+    expect(buildMessage({ ...event, operation: 'health check' }, 'es').lines).toContain(
+      'Operación: comprobación de salud',
+    );
   });
 
   it.each([

@@ -95,6 +95,16 @@ const TEXT = {
   },
 } as const;
 
+/** The operations events name, in Spanish (commands typed, such as `create`, stay as they are). */
+const OPERATIONS_ES: Record<string, string> = {
+  'health check': 'comprobación de salud',
+  'scheduled backup': 'copia programada',
+  'scheduled drill': 'simulacro programado',
+  scheduler: 'programador',
+  drill: 'simulacro',
+  menu: 'menú',
+};
+
 /** Pure: the message for an event in the operator's language. */
 export function buildMessage(event: NotifyEvent, language: NotifyLanguage): NotifyMessage {
   const t = TEXT[language];
@@ -102,7 +112,9 @@ export function buildMessage(event: NotifyEvent, language: NotifyLanguage): Noti
   if (event.kind === 'test') lines.push(t.test);
   lines.push(`${t.host}: ${event.host}`);
   lines.push(`${t.when}: ${localTime(event.at)}`);
-  lines.push(`${t.operation}: ${event.operation}`);
+  lines.push(
+    `${t.operation}: ${language === 'es' ? (OPERATIONS_ES[event.operation] ?? event.operation) : event.operation}`,
+  );
   if (event.setId) lines.push(`${t.set}: ${event.setId}`);
   if (event.job) lines.push(`${t.job}: ${event.job}`);
   const ok = event.kind === 'drill-failure' ? t.passed : t.ok; // a drill restores nothing it keeps
