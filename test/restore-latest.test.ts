@@ -1,4 +1,4 @@
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Manifest, SetSummary } from '../src/core/types.js';
@@ -208,5 +208,22 @@ describe('an unknown --db name is named, with the configured ones, exit 8', () =
     const r = await cli(s, ['restore', m.id, '--db', 'nope', '--yes'], 8);
     expect(r.stderr).toContain('No database named "nope"');
     expect(r.stderr).toContain('users, inventario, auditoria');
+  });
+});
+
+describe('a config whose database of that name is another engine now', () => {
+  it('the restore is refused before anything runs, naming both engines (pg_restore failed half-way on SQLite pages)', async () => {
+    const s = demoSetup({
+      databases: [{ name: 'users', engine: 'sqlite', path: './data/users.db' }],
+      files: undefined,
+    });
+    const m = await create(s);
+    const doc = JSON.parse(readFileSync(s.configFile, 'utf8')) as { databases: object[] };
+    doc.databases = [{ name: 'users', engine: 'postgres', url: 'postgresql://app@127.0.0.1:1/users' }];
+    writeFileSync(s.configFile, JSON.stringify(doc));
+    const r = await cli(s, ['restore', m.id, '--db', 'users', '--to', 'users_copy', '--yes'], 9);
+    expect(r.stdout + r.stderr).toContain(
+      `Set ${m.id} stores users as a sqlite database, and the config's users is postgres now.`,
+    );
   });
 });

@@ -146,6 +146,10 @@ export const PHRASES_EN = {
   // Refusals and their hints
   'refuse.failedEntry': (p: PhraseParams) => `${p['db']} failed in set ${p['set']} (${p['reason']}).`,
   'refuse.failedEntryHint': (p: PhraseParams) => `Pick another set: respaldo list --db ${p['db']}`,
+  'refuse.engineChanged': (p: PhraseParams) =>
+    `Set ${p['set']} stores ${p['db']} as a ${p['stored']} database, and the config's ${p['db']} is ${p['now']} now.`,
+  'refuse.engineChangedHint': (p: PhraseParams) =>
+    `Restore it with a config whose ${p['db']} is the ${p['stored']} database it was (or by hand: README, restoring without respaldo).`,
   'refuse.brokenChain': (p: PhraseParams) =>
     `Set ${p['set']} holds ${p['db']} as changes on earlier sets, and that chain cannot be used: ${p['reason']}.`,
   'refuse.brokenChainHint': (p: PhraseParams) =>

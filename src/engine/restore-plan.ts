@@ -394,6 +394,16 @@ export async function planRestore(cfg: LoadedConfig, id: string, opts: RestoreOp
       }
     }
     const db = dbConfig(cfg, name);
+    // The config's entry of that name is another engine now (a name given to another database): its driver would
+    // read the stored file as its own and fail half-way (pg_restore: "not a valid archive").
+    if (entry.engine !== db.engine) {
+      refuseEntry(
+        name,
+        phrase('refuse.engineChanged', { set: m.id, db: name, stored: entry.engine, now: db.engine }),
+        phrase('refuse.engineChangedHint', { db: name, stored: entry.engine }),
+      );
+      continue;
+    }
     const driver = driverFor(db.engine);
     const target = targetFor(db, names.length, opts.to, cwd, Boolean(opts.files));
     if (opts.tables?.length && target.kind === 'in-place') {

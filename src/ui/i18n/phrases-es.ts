@@ -178,6 +178,10 @@ export const PHRASES_ES = {
 
   'refuse.failedEntry': (p: PhraseParams) => `${p['db']} falló en la copia ${p['set']} (${p['reason']}).`,
   'refuse.failedEntryHint': (p: PhraseParams) => `Elija otra copia: respaldo list --db ${p['db']}`,
+  'refuse.engineChanged': (p: PhraseParams) =>
+    `La copia ${p['set']} guarda ${p['db']} como base ${p['stored']}, y ${p['db']} en la configuración es ahora ${p['now']}.`,
+  'refuse.engineChangedHint': (p: PhraseParams) =>
+    `Restáurela con una configuración en la que ${p['db']} sea la base ${p['stored']} que era (o a mano: README, restaurar sin respaldo).`,
   'refuse.brokenChain': (p: PhraseParams) =>
     `La copia ${p['set']} tiene ${p['db']} como cambios sobre copias anteriores, y esa cadena no se puede usar: ${p['reason']}.`,
   'refuse.brokenChainHint': (p: PhraseParams) =>
