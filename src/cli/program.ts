@@ -80,9 +80,9 @@ export async function buildProgram(argv: readonly string[] = []): Promise<Comman
 }
 
 /**
- * Every option of `cmd` that takes one value refuses a second one in the run the program is built for (exit 2): commander kept the last, so
- * `create --type full --type incremental` made an incremental and `restore --to a --to b` wrote to b without a
- * word. Repeatable options (`--db`, collected into a list) are left as they are.
+ * Every option of `cmd` that takes one value refuses a second one in the run the program is built for (exit 2):
+ * commander kept the last, so `create --type full --type incremental` made an incremental and `restore --to a
+ * --to b` wrote to b without a word. Repeatable options (`--db`, collected into a list) are left as they are.
  */
 function onceOnly(cmd: Command, seen = new Set<Option>()): void {
   for (const o of cmd.options) {

@@ -326,7 +326,7 @@ export async function getHealth(cfg: LoadedConfig, now = new Date()): Promise<He
   });
 }
 
-/** The databases whose newest set (full, differential, incremental) has a broken chain, from the manifests and a stat. */
+/** The databases whose newest set (full, differential, incremental) has a broken chain (manifests and a stat). */
 function unrestorableNewest(cfg: LoadedConfig, names: string[], sets: SetSummary[]): HealthInput['unrestorable'] {
   const chainSets = readChainSets(cfg);
   const out: NonNullable<HealthInput['unrestorable']> = [];
