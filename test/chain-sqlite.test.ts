@@ -195,6 +195,21 @@ describe('SQLite chains through the CLI', () => {
     expect(again.chainNotes).toEqual(['users: stored as a full, not a differential: no full backup of users yet']);
   });
 
+  it('a chain member whose manifest is damaged: refused as damage (exit 5) naming it, not as a set deleted (exit 9)', async () => {
+    const s = demoSetup();
+    write(s.dbs.users, SEED);
+    await create(s, 'full');
+    write(s.dbs.users, "UPDATE notes SET body = 'y' WHERE id = 6;");
+    const middle = await create(s, 'incremental');
+    write(s.dbs.users, "UPDATE notes SET body = 'z' WHERE id = 7;");
+    const last = await create(s, 'incremental');
+    const file = join(s.backupDir, middle.id, 'manifest.json');
+    writeFileSync(file, readFileSync(file, 'utf8').slice(0, 300));
+    const r = await cli(s, ['restore', last.id, '--db', 'users', '--to', join(s.dir, 'x.db'), '--yes'], 5);
+    expect(r.stdout + r.stderr).toContain(`the manifest of set ${middle.id} (needed by ${last.id}) is damaged`);
+    expect(existsSync(join(s.dir, 'x.db'))).toBe(false);
+  });
+
   it('restore latest passes over a set whose chain or own stored file is known damaged, and says so', async () => {
     const s = demoSetup();
     write(s.dbs.users, SEED);

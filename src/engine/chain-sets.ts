@@ -33,13 +33,22 @@ export function readChainSets(
     let m: Manifest;
     try {
       m = readManifestFile(dir);
-    } catch {
+    } catch (err) {
+      // Kept as what it is: a chain that needs it is broken by damage, not by a set that was deleted.
+      if (existsSync(join(dir, 'manifest.json'))) out.push(damagedChainSet(name, (err as Error).message));
       continue;
     }
     if (m.id !== name) continue;
     out.push(chainSetOf(m, opts.manifestsOnly ? {} : entryProblems(dir, m)));
   }
   return out;
+}
+
+/** A set folder whose manifest cannot be read, as chains see it (ChainSet.damagedManifest). */
+function damagedChainSet(id: string, problem: string): ChainSet {
+  const [, y, mo, d, h, mi, s] = /^(\d{4})(\d{2})(\d{2})_(\d{2})(\d{2})(\d{2})/.exec(id)!;
+  const at = new Date(`${y}-${mo}-${d}T${h}:${mi}:${s}`).toISOString(); // the id is the local start time
+  return { id, type: 'full', status: 'failed', startedAt: at, completedAt: at, entries: {}, damagedManifest: problem };
 }
 
 function entryProblems(dir: string, m: Manifest): Record<string, string> {

@@ -44,6 +44,11 @@ export interface ChainSet {
   completedAt: string;
   /** The databases the set holds (failed ones included, with their `problem`). */
   entries: Record<string, ChainEntry>;
+  /**
+   * The folder's manifest cannot be read (`list` shows it DAMAGED): the set holds nothing a chain can use, and a
+   * chain that needs it is broken by damage (exit 5), not by a set deleted. Its status is `failed`, its entries none.
+   */
+  damagedManifest?: string;
 }
 
 /** The chain one set needs for one database: members oldest first, ending with the set itself. */
@@ -91,6 +96,14 @@ export function chainOf(sets: readonly ChainSet[], id: string, database: string)
     const set = byId.get(wanted);
     const via = child ? ` (needed by ${child.id})` : '';
     if (!set) return { database, members, problem: `set ${wanted}${via} is missing (pruned or deleted)` };
+    if (set.damagedManifest)
+      return {
+        database,
+        members,
+        problem: `the manifest of set ${set.id}${via} is damaged (${set.damagedManifest})`,
+        brokenAt: set.id,
+        damaged: true,
+      };
     if (seen.has(set.id)) return { database, members, problem: `set ${set.id} depends on itself (damaged manifests)` };
     seen.add(set.id);
     const entry = set.entries[database];
