@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -112,5 +112,62 @@ describe('the next restore removes the scratch folder of a restore that was kill
     expect(r.stdout).toContain(`Scheduler: not running: its process is gone (killed?)`);
     expect(r.stdout).toContain(`(pid ${dead} on ${hostname()})`);
     expect(r.stdout).not.toMatch(/Scheduler: running/);
+  });
+});
+
+describe('the safety set of a restore in place killed before its swap', () => {
+  it('is removed by the next run when nothing was replaced, said; kept when the target was swapped', async () => {
+    const { loadConfig } = await import('../src/config/load.js');
+    const { planRestore } = await import('../src/engine/restore.js');
+    const { keepReplacedFiles } = await import('../src/engine/restore-stage.js');
+    const { journalSafetySet } = await import('../src/engine/safety-journal.js');
+    const { silentReporter } = await import('../src/core/events.js');
+    const s = demoSetup();
+    await cli(s, ['create', '--no-files']);
+    const cfg = await loadConfig({ configPath: s.configFile });
+    /** The state a restore in place killed right after its safety copy leaves: the set, its dead scratch folder. */
+    const killedAfterSafetyCopy = async (): Promise<string> => {
+      const plan = await planRestore(cfg, 'latest', { databases: ['users'] });
+      const safety = (await keepReplacedFiles(cfg, plan, plan.setId, silentReporter, new AbortController().signal))!;
+      const scratch = join(s.backupDir, `.tmp-restore-${spawnSync('true').pid!}`);
+      mkdirSync(scratch);
+      const targets = [...safety.identities].map(([database, identity]) => ({
+        database,
+        identity,
+        target: plan.databases[0]!.restoreTarget,
+      }));
+      await journalSafetySet(scratch, safety.id, targets);
+      return safety.id;
+    };
+
+    const unchanged = await killedAfterSafetyCopy();
+    const r = await cli(s, ['restore', 'latest', '--db', 'inventario', '--to', join(s.dir, 'inv.db'), '--yes']);
+    expect(r.stdout).toContain(
+      `recovered: removed safety set ${unchanged}, taken by a restore killed before it replaced anything`,
+    );
+    expect(existsSync(join(s.backupDir, unchanged))).toBe(false);
+
+    const swapped = await killedAfterSafetyCopy();
+    // the killed run had swapped the file in: another file under the live name now
+    const { copyFileSync, renameSync } = await import('node:fs');
+    copyFileSync(s.dbs.users, `${s.dbs.users}.new`);
+    renameSync(`${s.dbs.users}.new`, s.dbs.users);
+    await cli(s, ['create', '--no-files']); // a create recovers too
+    expect(existsSync(join(s.backupDir, swapped, 'manifest.json'))).toBe(true);
+    expect(readdirSync(s.backupDir).filter((n) => n.startsWith('.tmp-restore-'))).toEqual([]);
+
+    // A real restore in place records its safety set in its scratch folder while it restores (gone at its end).
+    const { executeRestore } = await import('../src/engine/restore.js');
+    const plan = await planRestore(cfg, 'latest', { databases: ['users'] });
+    const journal = join(s.backupDir, `.tmp-restore-${process.pid}`, 'safety-set.json');
+    let seen: string | null = null;
+    const reporter = {
+      emit: (e: { type: string; item?: string }) => {
+        if (e.type === 'item-start' && e.item === 'users' && existsSync(journal)) seen = readFileSync(journal, 'utf8');
+      },
+    };
+    const outcome = await executeRestore(cfg, plan, reporter as never);
+    expect(seen).toContain(outcome.safetySetIds[0]!);
+    expect(existsSync(journal)).toBe(false);
   });
 });

@@ -13,6 +13,7 @@ import { processAlive } from './lock.js';
 import { sweepTemps } from './temp-journal.js';
 import { writeLog } from './log.js';
 import { isSetId } from './set-id.js';
+import { dropSafetySetOfDeadRun } from './safety-journal.js';
 
 /**
  * What killed runs left, put right before a backup (under the lock): restores cut short (each driver's
@@ -96,15 +97,19 @@ function deadRunScratch(name: string): boolean {
  * Removes the scratch folders of restores and drills whose process is gone (never this process's, never a live
  * one's); call it holding the lock, after `stopOrphansOfDeadRuns`. One sentence per folder removed.
  */
-export async function removeDeadRunScratch(cfg: Pick<LoadedConfig, 'backupDir' | 'secrets'>): Promise<Said[]> {
+export async function removeDeadRunScratch(cfg: LoadedConfig): Promise<Said[]> {
   const removed: string[] = [];
+  const done: Said[] = [];
   for (const name of readdirSync(cfg.backupDir).filter(deadRunScratch)) {
+    // The safety set a killed restore took, when it replaced nothing (safety-journal.ts), goes with its scratch.
+    const dropped = await dropSafetySetOfDeadRun(cfg, join(cfg.backupDir, name));
+    if (dropped) done.push(dropped);
     await fsp.rm(join(cfg.backupDir, name), { recursive: true, force: true });
     removed.push(name);
   }
   if (removed.length)
     writeLog(cfg.backupDir, 'cleanup', { removed, reason: 'left by an interrupted run' }, cfg.secrets);
-  return removed.map((name) => said('recover.removedScratch', { path: join(cfg.backupDir, name) }));
+  return [...done, ...removed.map((name) => said('recover.removedScratch', { path: join(cfg.backupDir, name) }))];
 }
 
 /**
@@ -121,6 +126,10 @@ export async function cleanLeftovers(cfg: LoadedConfig): Promise<string[]> {
       cfg.secrets,
     );
   const removed: string[] = [];
+  for (const name of readdirSync(cfg.backupDir).filter(deadRunScratch)) {
+    const dropped = await dropSafetySetOfDeadRun(cfg, join(cfg.backupDir, name));
+    if (dropped) removed.push(dropped.phrase.params['id']!);
+  }
   for (const name of readdirSync(cfg.backupDir)) {
     const mine =
       (name.startsWith('.tmp-') && isSetId(name.slice(5))) ||

@@ -10,6 +10,7 @@ import type { DrillCheck, DriverContext } from '../drivers/driver.js';
 import { readManifest, recordVerified, setDir } from './catalog.js';
 import { ensurePrivateDir } from './fs-util.js';
 import { withLock } from './lock.js';
+import { journalSafetySet } from './safety-journal.js';
 import { stopLogging, writeLog } from './log.js';
 import { readManifestFile } from './manifest.js';
 import { ranBy } from '../core/who.js';
@@ -176,6 +177,15 @@ export async function executeRestore(
       }
       safety = await keepReplacedFiles(cfg, plan, m.id, reporter, signal);
       if (safety) outcome.safetySetIds.push(safety.id);
+      // Killed from here on, the next run finds this in the scratch folder and removes the set if nothing changed.
+      if (safety && !readOnly) {
+        const targets = [...safety.identities].map(([database, identity]) => ({
+          database,
+          identity,
+          target: plan.databases.find((d) => d.database === database)!.restoreTarget,
+        }));
+        await journalSafetySet(scratchRoot, safety.id, targets);
+      }
       await restoreDatabases({ cfg, plan, m, read, chains, reporter, signal, ctxFor }, outcome);
       if (plan.files && outcome.ok) {
         const total = plan.files.bytes;
