@@ -130,8 +130,11 @@ describe('SQLite chains through the CLI', () => {
     expect(dry.stdout).toContain(`set ${inc.id}, the newest ending at or before that time`);
     // to the second: two sets can end within one minute
     expect(dry.stdout).toContain(`Restore as of ${formatLocal(after, { seconds: true })}: set ${inc.id}`);
+    const [from, to] = [inc.startedAt, inc.completedAt].map((t) => formatLocal(t, { seconds: true }));
     expect(dry.stdout).toContain(
-      `The result is the data as set ${inc.id} took it, between ${formatLocal(inc.startedAt, { seconds: true })} and ${formatLocal(inc.completedAt, { seconds: true })} (each database as of its snapshot)`,
+      from === to
+        ? `The result is the data as of ${to}.`
+        : `The result is the data as set ${inc.id} took it, between ${from} and ${to} (each database as of its snapshot)`,
     );
     expect(dry.stdout).toMatch(/Sets applied, in order \(2, [\d.]+ [KM]?B stored in total\)/);
     expect(dry.stdout).toContain(`users: ${full.id} full`);

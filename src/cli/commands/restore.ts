@@ -95,9 +95,11 @@ function printAtPreview(out: (line: string) => void, at: NonNullable<RestorePlan
     out(`Restore as of ${asked}: set ${at.setId}, the newest ending at or before that time.`);
     // Each database's snapshot is taken when its backup begins: the data is from within the set's run, not its end.
     const from = at.taken ? formatLocal(at.taken, { seconds: true }) : point;
-    out(
-      `  The result is the data as set ${at.setId} took it, between ${from} and ${point} (each database as of its snapshot).`,
-    );
+    if (from === point) out(`  The result is the data as of ${point}.`);
+    else
+      out(
+        `  The result is the data as set ${at.setId} took it, between ${from} and ${point} (each database as of its snapshot).`,
+      );
   }
   out(`  Sets applied, in order (${at.order.length}, ${formatBytes(at.totalBytes)} stored in total):`);
   for (const d of at.databases) {

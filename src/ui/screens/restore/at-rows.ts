@@ -26,7 +26,7 @@ export function sourceRows(plan: RestorePlan, from: string | null, ui: PlanUi, w
   rows.push(
     ...foldText(
       `  ${
-        at.taken
+        at.taken && formatLocal(at.taken, { seconds: true }) !== formatLocal(at.point, { seconds: true })
           ? t.restore.atPoint(
               formatLocal(at.taken, { seconds: true }),
               formatLocal(at.point, { seconds: true }),
