@@ -160,3 +160,30 @@ describe('list in a real 80-column terminal', () => {
     }
   }, 60_000);
 });
+
+describe('status in a real 80-column terminal', () => {
+  it('a failed drill and long health problems fold at spaces: no line is wider than the terminal', async () => {
+    execFileSync('tmux', ['-V']);
+    const dir = makeTmpDir('respaldo-width-');
+    const setup = writeConfig(dir);
+    const created = await runCli(['create', '--json', '--no-files', '--config', setup.configFile]);
+    expect(created.code).toBe(0);
+    const m = JSON.parse(created.stdout) as { id: string; databases: { file: string }[] };
+    const { appendFileSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    appendFileSync(join(setup.backupDir, m.id, m.databases[0]!.file), 'damage');
+    expect((await runCli(['drill', m.id, '--config', setup.configFile])).code).not.toBe(0);
+    const tty = startCliInTmux(['status', '--config', setup.configFile], dir, { width: 80, height: 40 });
+    try {
+      await tty.exitCode();
+      const joined = execFileSync('tmux', [...TMUX_SERVER, 'capture-pane', '-p', '-J', '-t', tty.name], {
+        encoding: 'utf8',
+      });
+      expect(joined).toMatch(/FAILED/);
+      expect(joined).toMatch(/Health: \d+ problem/);
+      for (const l of joined.split('\n')) expect(l.trimEnd().length, l).toBeLessThanOrEqual(80);
+    } finally {
+      tty.kill();
+    }
+  }, 60_000);
+});

@@ -10,7 +10,16 @@ import { isSetId } from '../../engine/set-id.js';
 import { parseRound } from '../../drivers/shared/names.js';
 import { getStatus } from '../../engine/status.js';
 import { addCommonOptions, runAction } from '../context.js';
-import { foldLine, formatAge, formatBytes, formatDuration, formatLocal, outputWidth, table } from '../format.js';
+import {
+  fitTable,
+  foldLine,
+  formatAge,
+  formatBytes,
+  formatDuration,
+  formatLocal,
+  outputWidth,
+  table,
+} from '../format.js';
 
 export function register(program: Command): void {
   addCommonOptions(
@@ -119,7 +128,9 @@ export function register(program: Command): void {
         ageOf(d),
         drilled(d.database),
       ]);
-      io.out(table([header, ...rows]));
+      // On a terminal, the last drill (the longest cell) folds within its width at spaces, never mid-word.
+      const width = outputWidth();
+      io.out((width !== null ? fitTable([header, ...rows], width, 4, 3) : null) ?? table([header, ...rows]));
       if (s.offsite.length) {
         io.out('');
         const ago = (at: string) => `${formatAge(Date.now() - new Date(at).getTime())} ago`;
@@ -139,7 +150,7 @@ export function register(program: Command): void {
       }
       io.out('');
       io.out(health.healthy ? 'Health: healthy' : `Health: ${health.problems.length} problem(s)`);
-      for (const p of health.problems) io.out(`  ${p}`);
+      for (const p of health.problems) io.out(foldLine(`  ${p}`, outputWidth()));
       const jobs = Object.entries(s.scheduler.jobs);
       if (jobs.length) {
         const sched = s.scheduler.scheduler;
