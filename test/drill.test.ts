@@ -296,6 +296,26 @@ describe('respaldo drill (SQLite and files)', () => {
     expect(bad.error).toMatch(new RegExp(`${older.id} auditoria: `));
   });
 
+  it("stopped while it restores: said in a drill's words, its scratch target removed", async () => {
+    const { runDrill } = await import('../src/engine/drill.js');
+    const s = demoSetup();
+    const m = await create(s, ['--no-files']);
+    const cfg = await loadConfig({ configPath: s.configFile });
+    const ac = new AbortController();
+    const reporter = {
+      emit: (e: { type: string; kind?: string }) => {
+        if (e.type === 'item-start' && e.kind !== 'files') ac.abort();
+      },
+    };
+    const err = await runDrill(cfg, m.id, { databases: ['users'], signal: ac.signal }, reporter as never).catch(
+      (e: unknown) => e,
+    );
+    expect((err as Error).message).toBe(
+      'Drill interrupted; its scratch targets are removed, and nothing live was touched.',
+    );
+    expect(scratchFolders(s)).toEqual([]);
+  });
+
   it('a scheduled drill that cannot run (no key to decrypt, no completed set) sends drill-failure, saying why', async () => {
     const received: { subject?: string; lines?: string[] }[] = [];
     const port = await freePort();

@@ -311,7 +311,10 @@ async function drillDatabase(
         : result(true);
     }
   } catch (err) {
-    if (signal.aborted || err instanceof InterruptedError || !(err instanceof RespaldoError)) throw err;
+    // Stopped: in a drill's words (the restore's "the live database was not changed" spoke of a restore).
+    if (signal.aborted || err instanceof InterruptedError)
+      throw new InterruptedError('Drill interrupted; its scratch targets are removed, and nothing live was touched.');
+    if (!(err instanceof RespaldoError)) throw err;
     if (err.kind === 'verifyFailed') checks.push(ownCheck('drill.storedFiles', false, err.message));
     drilled = result(false, { error: errorMessage(err), ...(err.hint ? { hint: err.hint } : {}) });
   } finally {
