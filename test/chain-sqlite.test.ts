@@ -3,7 +3,7 @@ import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'no
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config/load.js';
-import { formatLocal } from '../src/core/format.js';
+import { formatLocal, upToSecond } from '../src/core/format.js';
 import type { Manifest } from '../src/core/types.js';
 import { createBackup, planBackup } from '../src/engine/create.js';
 import { FakeReporter } from './helpers/reporter.js';
@@ -130,13 +130,16 @@ describe('SQLite chains through the CLI', () => {
     expect(dry.stdout).toContain(`set ${inc.id}, the newest ending at or before that time`);
     // to the second: two sets can end within one minute
     expect(dry.stdout).toContain(`Restore as of ${formatLocal(after, { seconds: true })}: set ${inc.id}`);
-    const [from, to] = [inc.startedAt, inc.completedAt].map((t) => formatLocal(t, { seconds: true }));
+    const from = formatLocal(inc.startedAt, { seconds: true });
+    const to = formatLocal(upToSecond(inc.completedAt), { seconds: true }); // rounded up: typed back, it reaches it
     expect(dry.stdout).toContain(
       from === to
         ? `The result is the data as of ${to}.`
         : `The result is the data as set ${inc.id} took it, between ${from} and ${to} (each database as of its snapshot)`,
     );
     expect(dry.stdout).toMatch(/Sets applied, in order \(2, [\d.]+ [KM]?B stored in total\)/);
+    const typedBack = await cli(s, ['restore', '--at', to, '--db', 'users', '--dry-run', '--json']);
+    expect(parseJsonOutput<{ at: { setId: string } }>(typedBack.stdout).at.setId).toBe(inc.id);
     expect(dry.stdout).toContain(`users: ${full.id} full`);
     expect(dry.stdout).toContain(`→ ${inc.id} incremental`);
     expect(state(s.dbs.users).rows).not.toEqual(wanted.rows); // a dry run changes nothing

@@ -15,6 +15,7 @@ import type { DatabaseRestorePlan } from '../../engine/restore.js';
 import { rollbackLines } from '../../engine/rollback-advice.js';
 import { addCommonOptions, collect, runAction, type CommandIO } from '../context.js';
 import { foldLine, formatBytes, formatLocal, outputWidth } from '../format.js';
+import { upToSecond } from '../../core/format.js';
 import type { OptionSpec } from '../options.js';
 import { withFetchedSet } from './offsite.js';
 import { fetchedRestoreOptions } from '../../engine/remote-fetch.js';
@@ -87,7 +88,7 @@ export function chainPhrase(database: string, chain: NonNullable<DatabaseRestore
  */
 function printAtPreview(out: (line: string) => void, at: NonNullable<RestorePlan['at']>): void {
   const asked = formatLocal(at.at, { seconds: true });
-  const point = formatLocal(at.point, { seconds: true });
+  const point = formatLocal(upToSecond(at.point), { seconds: true });
   if (at.stopAt) {
     out(`Restore as of ${asked}: set ${at.setId}, the first whose log backups pass that time.`);
     out(`  The result is the data as of ${point} (STOPAT inside set ${at.setId}).`);

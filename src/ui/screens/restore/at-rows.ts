@@ -1,6 +1,6 @@
 import type { RestorePlan } from '../../engine-facade.js';
 import { foldText, type Row } from '../../fold.js';
-import { formatLocal } from '../../../core/format.js';
+import { formatLocal, upToSecond } from '../../../core/format.js';
 import { formatBytes } from '../../format.js';
 import type { PlanUi } from '../restore-rows.js';
 
@@ -26,13 +26,13 @@ export function sourceRows(plan: RestorePlan, from: string | null, ui: PlanUi, w
   rows.push(
     ...foldText(
       `  ${
-        at.taken && formatLocal(at.taken, { seconds: true }) !== formatLocal(at.point, { seconds: true })
+        at.taken && formatLocal(at.taken, { seconds: true }) !== formatLocal(upToSecond(at.point), { seconds: true })
           ? t.restore.atPoint(
               formatLocal(at.taken, { seconds: true }),
-              formatLocal(at.point, { seconds: true }),
+              formatLocal(upToSecond(at.point), { seconds: true }),
               at.setId,
             )
-          : t.restore.atExact(formatLocal(at.point, { seconds: true }))
+          : t.restore.atExact(formatLocal(upToSecond(at.point), { seconds: true }))
       }`,
       width,
       {},
