@@ -374,7 +374,7 @@ describe('respaldo drill (SQLite and files)', () => {
       const r = await runCli(['create', '--no-files', '--json', '--config', s.configFile]);
       expect(r.code, describeResult(r)).toBe(EXIT.drillFailed);
       expect(parseJsonOutput<Manifest>(r.stdout).status).toBe('completed'); // one document: the set
-      expect(r.stderr).toMatch(/the drill of set \d{8}_\d{6} could not run: .*identity/);
+      expect(r.stderr).toMatch(/the drill after set \d{8}_\d{6} could not run: .*identity/);
       expect(received).toHaveLength(1);
       expect(received[0]).toMatch(/restore drill FAILED/);
     } finally {

@@ -481,7 +481,7 @@ export const PHRASES_EN = {
     `stopped ${p['count']} process(es) an interrupted run left running (pg_restore and its workers)`,
   'recover.removedScratch': (p: PhraseParams) => `removed ${p['path']}, left by an interrupted run`,
   'recover.safetyOfKilledRun': (p: PhraseParams) =>
-    `removed safety set ${p['id']}, taken by a restore killed before it replaced anything (the databases are as it found them)`,
+    `removed safety set ${p['set']}, taken by a restore killed before it replaced anything (the databases are as it found them)`,
   'recover.removedTemp': (p: PhraseParams) => `removed ${p['path']}, left by an interrupted restore`,
   'recover.removedLeftover': (p: PhraseParams) => `removed ${p['name']} (left by an interrupted run)`,
   'recover.droppedDrill': (p: PhraseParams) =>

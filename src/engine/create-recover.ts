@@ -128,7 +128,7 @@ export async function cleanLeftovers(cfg: LoadedConfig): Promise<string[]> {
   const removed: string[] = [];
   for (const name of readdirSync(cfg.backupDir).filter(deadRunScratch)) {
     const dropped = await dropSafetySetOfDeadRun(cfg, join(cfg.backupDir, name));
-    if (dropped) removed.push(dropped.phrase.params['id']!);
+    if (dropped) removed.push(dropped.phrase.params['set']!);
   }
   for (const name of readdirSync(cfg.backupDir)) {
     const mine =

@@ -68,5 +68,5 @@ export async function dropSafetySetOfDeadRun(cfg: LoadedConfig, dir: string): Pr
     { setId: doc.setId, reason: 'left by a killed restore' },
     cfg.secrets,
   );
-  return said('recover.safetyOfKilledRun', { id: doc.setId });
+  return said('recover.safetyOfKilledRun', { set: doc.setId });
 }

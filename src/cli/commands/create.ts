@@ -1,5 +1,6 @@
 import { Option, type Command } from 'commander';
 import { InterruptedError, RespaldoError } from '../../core/errors.js';
+import { said } from '../../core/phrases.js';
 import { EXIT } from '../../core/exit-codes.js';
 import type { BackupType, LoadedConfig, Manifest } from '../../core/types.js';
 import { readChainSets } from '../../engine/chain-sets.js';
@@ -31,7 +32,7 @@ async function drillAfter(io: CommandIO, cfg: LoadedConfig, m: Manifest): Promis
     // is published, stdout keeps its one document, and the exit is the failed drill's.
     if (err instanceof InterruptedError || !(err instanceof RespaldoError)) throw err;
     const hint = err.hint ? ` (${err.hint})` : '';
-    io.reporter.emit({ type: 'warning', message: `the drill of set ${m.id} could not run: ${err.message}${hint}` });
+    io.reporter.emit({ type: 'warning', ...said('warn.drillNotRun', { set: m.id, error: `${err.message}${hint}` }) });
     const code = createExitCode(m);
     return code === EXIT.ok ? EXIT.drillFailed : code;
   }

@@ -508,7 +508,7 @@ export const PHRASES_ES = {
     `se detuvieron ${p['count']} proceso(s) que dejó en marcha una ejecución interrumpida (pg_restore y sus procesos)`,
   'recover.removedScratch': (p: PhraseParams) => `borrado ${p['path']}, que dejó una ejecución interrumpida`,
   'recover.safetyOfKilledRun': (p: PhraseParams) =>
-    `se borró la copia de seguridad previa ${p['id']}, tomada por una restauración interrumpida antes de sustituir nada (las bases están como las encontró)`,
+    `se borró la copia de seguridad previa ${p['set']}, tomada por una restauración interrumpida antes de sustituir nada (las bases están como las encontró)`,
   'recover.removedTemp': (p: PhraseParams) => `borrado ${p['path']}, que dejó una restauración interrumpida`,
   'recover.removedLeftover': (p: PhraseParams) => `borrado ${p['name']} (lo dejó una ejecución interrumpida)`,
   'recover.droppedDrill': (p: PhraseParams) =>
