@@ -35,6 +35,7 @@ export const DOING_ES: Record<string, string> = {
   'dropping a safety copy': 'al borrar una copia de seguridad previa',
   "dropping a drill's scratch database": 'al borrar la base temporal de un simulacro',
   'recovering an interrupted restore': 'al terminar una restauración interrumpida',
+  'dropping what an interrupted run left': 'al borrar lo que dejó una ejecución interrumpida',
   'looking for interrupted restores': 'al buscar restauraciones interrumpidas',
   'looking for an interrupted restore': 'al buscar una restauración interrumpida',
   'looking for what interrupted restores left': 'al buscar lo que dejaron restauraciones interrumpidas',
