@@ -27,7 +27,7 @@ import { decryptSet, openStored, passphraseSample } from './decrypt-set.js';
  * Restore drills: each chosen database of a set is restored into a scratch target nothing else uses
  * (a file in `<backupDir>/.tmp-drill-<pid>/`, or `<name>__drill_<set id>` on the database's server),
  * checked, and removed; files are extracted into the scratch folder and checked. Live databases and
- * files are never touched. The outcome is recorded beside the set as `drilled.json`. Why one file of about 450
+ * files are never touched. The outcome is recorded beside the set as `drilled.json`. Why one file of about 500
  * lines: choosing what to drill, drilling it and recording the verdict share the outcome being built.
  */
 
