@@ -216,7 +216,7 @@ describe('status --check and the metrics file, from real runs', () => {
     expect(first.code, describeResult(first)).toBe(0);
     const ok = await runCli(['status', '--check', '--config', s.configFile]);
     expect(ok.code, describeResult(ok)).toBe(0);
-    expect(ok.stdout).toMatch(/^healthy: 3 database\(s\)/);
+    expect(ok.stdout).toMatch(/^healthy: 3 database\(s\) backed up as the schedule promises/);
     const prom = join(s.dir, 'metrics', 'respaldo.prom');
     const text = readFileSync(prom, 'utf8');
     expect(statSync(prom).mode & 0o777).toBe(0o644);
@@ -267,6 +267,16 @@ describe('status --check and the metrics file, from real runs', () => {
     const text = renderMetrics(h, []);
     expect(text).toContain('respaldo_backup_overdue{database="we\\"ird\\\\name"} 1');
     expect(text).not.toContain('respaldo_backup_duration_seconds{');
+  });
+});
+
+describe('healthy without a schedule', () => {
+  it('does not speak of what the schedule promises when there is none', async () => {
+    const s = demoSetup((base) => ({ ...base, schedule: { jobs: [] }, health: { minFreeBytes: 1 } }));
+    expect((await runCli(['create', '--no-files', '--config', s.configFile])).code).toBe(0);
+    const ok = await runCli(['status', '--check', '--config', s.configFile]);
+    expect(ok.code, describeResult(ok)).toBe(0);
+    expect(ok.stdout).toBe('healthy: 3 database(s) backed up (no schedule: no backup is due at a time)\n');
   });
 });
 

@@ -78,7 +78,11 @@ export function register(program: Command): void {
         // answer back for 48 s (monitoring gave up first), and an alert not sent is sent again by the next check.
         if (io.json) io.printJson(health);
         else if (health.healthy)
-          io.out(`healthy: ${health.databases.length} database(s) backed up as the schedule promises`);
+          io.out(
+            cfg.schedule.jobs.length
+              ? `healthy: ${health.databases.length} database(s) backed up as the schedule promises`
+              : `healthy: ${health.databases.length} database(s) backed up (no schedule: no backup is due at a time)`,
+          );
         else for (const p of health.problems) io.out(p);
         await checkHealthAndAlert(cfg, new Date(health.at), { health, notify: { attempts: 1 } });
         return health.healthy ? EXIT.ok : EXIT.unhealthy;
