@@ -280,6 +280,25 @@ describe('healthy without a schedule', () => {
   });
 });
 
+describe('files the newest backup could not store', () => {
+  it('are a health problem (the runs counted per database looked successful), cleared by a set that stores them', async () => {
+    const s = demoSetup((base) => ({
+      ...base,
+      files: { config: ['./app.env'] },
+      health: { minFreeBytes: 1 },
+    }));
+    const partial = await runCli(['create', '--json', '--config', s.configFile]);
+    expect(partial.code, describeResult(partial)).toBe(4);
+    const id = parseJsonOutput<{ id: string }>(partial.stdout).id;
+    const check = await runCli(['status', '--check', '--config', s.configFile]);
+    expect(check.code, describeResult(check)).toBe(10);
+    expect(check.stdout).toContain(`files: the newest backup (set ${id}) did not store 1 file(s)`);
+    writeFileSync(join(s.dir, 'app.env'), 'A=1\n');
+    expect((await runCli(['create', '--config', s.configFile])).code).toBe(0);
+    expect((await runCli(['status', '--check', '--config', s.configFile])).code).toBe(0);
+  });
+});
+
 describe('the metrics file follows every health check', () => {
   it('status --check writes it (an overdue database never showed: it was written only after backups)', async () => {
     const s = demoSetup((base) => ({

@@ -77,6 +77,11 @@ export interface HealthInput {
    * failed its verification, a stored file missing). `restore latest` passes over it to an older set; absent: none.
    */
   unrestorable?: { database: string; setId: string; problem: string }[];
+  /**
+   * The newest set that stores files, when it is partial because files could not be stored (its databases all
+   * stored): counted per database, the runs looked successful and health said healthy; absent: none.
+   */
+  filesNotStored?: { setId: string; count: number };
 }
 
 export interface DatabaseHealth {
@@ -116,7 +121,8 @@ export interface HealthIssue {
     | 'not-copied'
     | 'damaged-set'
     | 'ahead-set'
-    | 'chain-broken';
+    | 'chain-broken'
+    | 'files-partial';
   database: string | null;
   /** Stable identity: code, database and, for overdue, the missed scheduled time. */
   key: string;
@@ -260,6 +266,11 @@ export function assessHealth(input: HealthInput): HealthReport {
     const text = `backup set ${a.id}: dated ${a.startedAt}, ahead of this machine's clock: it counts as the newest backup and can hide an overdue one (check the clock: timedatectl; prune refuses until the dates make sense)`;
     issues.push({ code: 'ahead-set', database: null, key: `ahead-set:${a.id}`, text });
   }
+  if (input.filesNotStored) {
+    const { setId, count } = input.filesNotStored;
+    const text = `files: the newest backup (set ${setId}) did not store ${count} file(s) of the config and application files (\`respaldo show ${setId}\` says which and why)`;
+    issues.push({ code: 'files-partial', database: null, key: 'files-partial', text });
+  }
   for (const u of input.unrestorable ?? []) {
     const text = `${u.database}: the newest backup (set ${u.setId}) cannot be restored: ${u.problem} (restore latest falls back to an older set; \`respaldo create --type full\` starts a new chain)`;
     issues.push({ code: 'chain-broken', database: u.database, key: `chain-broken:${u.database}:${u.setId}`, text });
@@ -323,7 +334,23 @@ export async function getHealth(cfg: LoadedConfig, now = new Date()): Promise<He
       .filter((s) => Date.parse(s.startedAt) > now.getTime() + 3_600_000)
       .map((s) => ({ id: s.id, startedAt: s.startedAt })),
     unrestorable: unrestorableNewest(cfg, names, sets),
+    ...(await filesNotStoredInput(cfg, sets)),
   });
+}
+
+/** The newest set with files, when files of it could not be stored (its warnings) though every database was. */
+async function filesNotStoredInput(
+  cfg: LoadedConfig,
+  sets: SetSummary[],
+): Promise<Pick<HealthInput, 'filesNotStored'>> {
+  const newest = sets.find((s) => s.files > 0 || s.status === 'partial');
+  if (!newest || newest.status !== 'partial' || newest.failedDatabases.length) return {};
+  try {
+    const m = await readManifest(cfg, newest.id);
+    return m.warnings.length ? { filesNotStored: { setId: m.id, count: m.warnings.length } } : {};
+  } catch {
+    return {};
+  }
 }
 
 /** The databases whose newest set (full, differential, incremental) has a broken chain (manifests and a stat). */
