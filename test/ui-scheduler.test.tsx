@@ -183,7 +183,7 @@ describe('scheduler screen', () => {
       if (lang === 'es') {
         expect(text).toContain('verify espera a que termine monthly');
         expect(text).toContain('verify omitida: ya está en espera');
-        expect(text).toContain('sin depuración: la ejecución terminó FALLÓ');
+        expect(text).toContain('sin limpieza de copias antiguas: la ejecución terminó FALLÓ');
         expect(text).not.toMatch(/no pruning|waits for|skipped/);
       } else {
         expect(text).toContain('verify waits for monthly to finish');

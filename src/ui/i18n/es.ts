@@ -422,8 +422,8 @@ export const es: Catalogue = {
     queued: (job: string, running: string) => `${job} espera a que termine ${running}`,
     retentionSkipped: (outcome: string) =>
       outcome === 'aborting'
-        ? 'sin depuración: el programador se está abortando'
-        : `sin depuración: la ejecución terminó ${outcome}`,
+        ? 'sin limpieza de copias antiguas: el programador se está abortando'
+        : `sin limpieza de copias antiguas: la ejecución terminó ${outcome}`,
     catchUpRuns: (jobs: string[]) => `recuperación: se ejecuta ${jobs.join(', ')} una vez ahora`,
     catchUpInstead: (after: string, jobs: string[]) =>
       `recuperación: ${after} no terminó; se ejecuta ${jobs.join(', ')} en su lugar`,
