@@ -118,7 +118,7 @@ describe.skipIf(!available)('leftovers of interrupted PostgreSQL restores', () =
     try {
       const status = cli(config, ['status', '--json']);
       expect(status.json.databaseLeftovers[0].leftovers).toEqual([
-        `temporary database "${running}" left by an interrupted restore (set 20250101_000000); respaldo create or the next restore of cuatro drops it. It has 1 session(s) connected now: a restore or drill still working on it from another backup folder, config or host is left alone until they end.`,
+        `temporary database "${running}" left by an interrupted restore or drill (set 20250101_000000); respaldo create or the next restore or drill of cuatro drops it. It has 1 session(s) connected now: a restore or drill still working on it from another backup folder, config or host is left alone until they end.`,
       ]);
       const created = cli(config, ['create', '--no-files']);
       expect(created.code, created.stderr + created.stdout).toBe(EXIT.ok);

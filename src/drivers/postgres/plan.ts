@@ -429,7 +429,7 @@ export function describeLeftovers(
   // On drill.server no live database is expected: what is there was left by drills only.
   const liveMissing = !opts.drillServer && !names.includes(live) && staging.length + safety.length > 0;
   const nextDrill = `the next respaldo drill of ${dbName}`;
-  const nextRun = opts.drillServer ? nextDrill : `respaldo create or the next restore of ${dbName}`;
+  const nextRun = opts.drillServer ? nextDrill : `respaldo create or the next restore or drill of ${dbName}`;
   if (liveMissing) {
     const pair = newestSafetyOf(
       safety.map((s) => ({ name: s.name, id: s.parsed!.id })),
@@ -465,7 +465,8 @@ export function describeLeftovers(
   };
   for (const t of staging) {
     lines.push(
-      `temporary database "${t.name}" left by an interrupted ${opts.drillServer ? 'restore drill' : 'restore'} ` +
+      // A drill restores through the same temporary name as a restore: from here, it may have been either.
+      `temporary database "${t.name}" left by an interrupted ${opts.drillServer ? 'restore drill' : 'restore or drill'} ` +
         `(set ${t.parsed!.id}); ${nextRun} drops it.${inUse(t)}`,
     );
   }
