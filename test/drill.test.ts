@@ -16,6 +16,7 @@ import { makeBigDb } from './helpers/sqlite.js';
 import { readStored, writeStored } from './helpers/stored.js';
 import { demoSetup, type DemoSetup } from './helpers/tmp.js';
 import { ageKeygen } from './helpers/age.js';
+import { startWebhookServer } from './helpers/webhook.js';
 
 async function cli(s: DemoSetup, args: string[], expectCode = 0) {
   const r = await runCli([...args, '--config', s.configFile], { cwd: s.dir });
@@ -317,16 +318,10 @@ describe('respaldo drill (SQLite and files)', () => {
   });
 
   it('a scheduled drill that cannot run (no key to decrypt, no completed set) sends drill-failure, saying why', async () => {
-    const received: { subject?: string; lines?: string[] }[] = [];
-    const port = await freePort();
-    const server = createServer((req, res) => {
-      let raw = '';
-      req.on('data', (c: Buffer) => (raw += c.toString()));
-      req.on('end', () => (received.push(JSON.parse(raw) as { subject?: string; lines?: string[] }), res.end()));
-    });
-    await new Promise<void>((r) => server.listen(port, '127.0.0.1', r));
+    const server = await startWebhookServer();
+    const alerts = () => server.received.map((r) => JSON.parse(r) as { subject?: string; lines?: string[] });
     try {
-      const hook = { type: 'webhook', on: ['drill-failure'], url: `http://127.0.0.1:${port}/`, format: 'json' };
+      const hook = { type: 'webhook', on: ['drill-failure'], url: server.url, format: 'json' };
       const job = { name: 'drills', when: 'daily at 03:00', type: 'drill' as const, databases: ['*'], files: false };
       const ctx = { signal: new AbortController().signal, reporter: silentReporter, reason: 'scheduled' as const };
 
@@ -334,9 +329,9 @@ describe('respaldo drill (SQLite and files)', () => {
       const empty = demoSetup((base) => ({ ...base, notifications: [hook] }));
       const none = await engineJobRunner(await loadConfig({ configPath: empty.configFile }))(job, ctx);
       expect(none.outcome).toBe('drill-failed');
-      expect(received).toHaveLength(1);
-      expect(received[0]!.subject).toMatch(/restore drill FAILED/);
-      expect(received[0]!.lines!.join('\n')).toMatch(/users: no completed set to drill/);
+      expect(alerts()).toHaveLength(1);
+      expect(alerts()[0]!.subject).toMatch(/restore drill FAILED/);
+      expect(alerts()[0]!.lines!.join('\n')).toMatch(/users: no completed set to drill/);
 
       // write-only encryption: the recipient backs up, no identity here decrypts
       const s = demoSetup((base) => ({ ...base, notifications: [hook] }));
@@ -346,27 +341,21 @@ describe('respaldo drill (SQLite and files)', () => {
       await create(s, ['--no-files']);
       const run = engineJobRunner(await loadConfig({ configPath: s.configFile }));
       await expect(run(job, ctx)).rejects.toThrow(/identity/);
-      expect(received).toHaveLength(2);
-      expect(received[1]!.lines!.join('\n')).toMatch(/identity/);
+      expect(alerts()).toHaveLength(2);
+      expect(alerts()[1]!.lines!.join('\n')).toMatch(/identity/);
     } finally {
       server.close();
     }
   });
 
   it('create with drillAfterBackup whose drill cannot run (no identity): one JSON document, exit 11, drill-failure sent', async () => {
-    const received: string[] = [];
-    const port = await freePort();
-    const server = createServer((req, res) => {
-      let raw = '';
-      req.on('data', (c: Buffer) => (raw += c.toString()));
-      req.on('end', () => (received.push(raw), res.end()));
-    });
-    await new Promise<void>((r) => server.listen(port, '127.0.0.1', r));
+    const server = await startWebhookServer();
+    const received = server.received;
     try {
       const s = demoSetup((base) => ({
         ...base,
         drillAfterBackup: true,
-        notifications: [{ type: 'webhook', on: ['drill-failure'], url: `http://127.0.0.1:${port}/`, format: 'json' }],
+        notifications: [{ type: 'webhook', on: ['drill-failure'], url: server.url, format: 'json' }],
       }));
       const recipient = ageKeygen(join(s.dir, 'key.txt'));
       const cfgFile = JSON.parse(readFileSync(s.configFile, 'utf8')) as Record<string, unknown>;

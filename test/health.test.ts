@@ -6,6 +6,7 @@ import { assessHealth, type BackupRecord, type HealthInput, type RunRecord } fro
 import { renderMetrics } from '../src/engine/metrics.js';
 import { describeResult, parseJsonOutput, runCli, waitFor } from './helpers/cli.js';
 import { demoSetup } from './helpers/tmp.js';
+import { startWebhookServer } from './helpers/webhook.js';
 
 const daily = { name: 'daily', when: '0 2 * * *', timezone: 'UTC', type: 'full' as const, databases: ['*'] };
 const backup = (completedAt: string, durationMs = 60_000, storedBytes = 1_000_000, setId = 'x'): BackupRecord => ({
@@ -353,6 +354,16 @@ describe('the newest backup cannot be restored (its chain broken)', () => {
   });
 });
 
+/** users overdue (a nightly job, never backed up), alerts to a webhook at `url`. */
+function overdueWithHook(url: string): ReturnType<typeof demoSetup> {
+  return demoSetup((base) => ({
+    ...base,
+    schedule: { jobs: [{ name: 'nightly', when: 'daily at 02:00', databases: ['users'] }] },
+    health: { minFreeBytes: 1, graceMinutes: 0 },
+    notifications: [{ type: 'webhook', on: ['overdue'], url, format: 'json' }],
+  }));
+}
+
 describe('health alerts', () => {
   it('newIssues: an issue that lasts is alerted once; one that clears and comes back, again', async () => {
     const { newIssues } = await import('../src/engine/health-alerts.js');
@@ -399,43 +410,21 @@ describe('health alerts', () => {
   });
 
   it('an alert no channel took is sent again at the next check (it was remembered as sent, and lost)', async () => {
-    const { createServer } = await import('node:http');
-    const { freePort } = await import('./helpers/pg-cluster.js');
     let down = true;
-    let refused = 0;
-    const received: string[] = [];
-    const port = await freePort();
-    const server = createServer((req, res) => {
-      let raw = '';
-      req.on('data', (c: Buffer) => (raw += c.toString()));
-      req.on('end', () => {
-        if (down) {
-          refused++;
-          res.statusCode = 503;
-        } else received.push(raw);
-        res.end();
-      });
-    });
-    await new Promise<void>((r) => server.listen(port, '127.0.0.1', r));
+    const hook = await startWebhookServer(() => (down ? 503 : 200));
     try {
-      const s = demoSetup((base) => ({
-        ...base,
-        schedule: { jobs: [{ name: 'nightly', when: 'daily at 02:00', databases: ['users'] }] },
-        health: { minFreeBytes: 1, graceMinutes: 0 },
-        notifications: [{ type: 'webhook', on: ['overdue'], url: `http://127.0.0.1:${port}/`, format: 'json' }],
-      }));
+      const s = overdueWithHook(hook.url);
       const check = () => runCli(['status', '--check', '--config', s.configFile]);
       expect((await check()).code).toBe(10);
-      expect(refused).toBeGreaterThan(0);
-      expect(received).toHaveLength(0);
+      expect(hook.received).toHaveLength(0);
       down = false;
       expect((await check()).code).toBe(10);
-      expect(received).toHaveLength(1);
-      expect(received[0]).toMatch(/users: overdue/);
+      expect(hook.received).toHaveLength(1);
+      expect(hook.received[0]).toMatch(/users: overdue/);
       expect((await check()).code).toBe(10);
-      expect(received).toHaveLength(1);
+      expect(hook.received).toHaveLength(1);
     } finally {
-      server.close();
+      hook.close();
     }
   });
 
@@ -469,30 +458,15 @@ describe('health alerts', () => {
   });
 
   it('checks started together in one process alert an issue once (the scheduler starts one after every job)', async () => {
-    const { createServer } = await import('node:http');
-    const { freePort } = await import('./helpers/pg-cluster.js');
     const { checkHealthAndAlert } = await import('../src/engine/health-alerts.js');
     const { loadConfig } = await import('../src/config/load.js');
-    const received: string[] = [];
-    const port = await freePort();
-    const server = createServer((req, res) => {
-      let raw = '';
-      req.on('data', (c: Buffer) => (raw += c.toString()));
-      req.on('end', () => (received.push(raw), res.end()));
-    });
-    await new Promise<void>((r) => server.listen(port, '127.0.0.1', r));
+    const hook = await startWebhookServer();
     try {
-      const s = demoSetup((base) => ({
-        ...base,
-        schedule: { jobs: [{ name: 'nightly', when: 'daily at 02:00', databases: ['users'] }] },
-        health: { minFreeBytes: 1, graceMinutes: 0 },
-        notifications: [{ type: 'webhook', on: ['overdue'], url: `http://127.0.0.1:${port}/`, format: 'json' }],
-      }));
-      const cfg = await loadConfig({ configPath: s.configFile });
+      const cfg = await loadConfig({ configPath: overdueWithHook(hook.url).configFile });
       await Promise.all([checkHealthAndAlert(cfg), checkHealthAndAlert(cfg), checkHealthAndAlert(cfg)]);
-      expect(received).toHaveLength(1);
+      expect(hook.received).toHaveLength(1);
     } finally {
-      server.close();
+      hook.close();
     }
   });
 });
