@@ -227,7 +227,9 @@ describe('respaldo drill (SQLite and files)', () => {
       expect(received).toEqual([]);
 
       damageStored(s, m, 'auditoria');
-      await cli(s, ['drill', m.id, '--db', 'auditoria'], EXIT.drillFailed);
+      const failed = await cli(s, ['drill', m.id, '--db', 'auditoria'], EXIT.drillFailed);
+      // said once on the progress lines (the restore's own end of it was said too)
+      expect(failed.stderr.match(/FAILED +auditoria/g)).toHaveLength(1);
       prom = readFileSync(join(s.dir, 'respaldo.prom'), 'utf8');
       expect(prom).toMatch(/^respaldo_drill_success\{database="auditoria"\} 0$/m);
       const check = spawnSync('promtool', ['check', 'metrics'], { input: prom, encoding: 'utf8' });
