@@ -26,6 +26,24 @@ const partial: NotifyEvent = {
 };
 
 describe('notification messages (pure)', () => {
+  it('a partial backup says which files were not stored, and why (the count alone left the operator guessing)', () => {
+    const event: NotifyEvent = {
+      kind: 'partial',
+      operation: 'create',
+      host: 'srv1',
+      at: new Date('2026-11-22T02:00:00Z'),
+      setId: '20261122_020000',
+      databases: [{ name: 'users', ok: true }],
+      fileProblems: 1,
+      fileNotes: ['/srv/app/.env: not found'],
+    };
+    const lines = buildMessage(event, 'en').lines;
+    expect(lines.slice(lines.indexOf('- 1 file(s) could not be stored'))).toEqual([
+      '- 1 file(s) could not be stored',
+      '  /srv/app/.env: not found',
+    ]);
+  });
+
   it('a failed drill names the databases that passed as passed, not "saved"', () => {
     const event: NotifyEvent = {
       kind: 'drill-failure',

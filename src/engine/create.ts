@@ -108,7 +108,7 @@ async function notifyOutcome(
     setId: m.id,
     job: m.job,
     databases,
-    ...(kind !== 'success' && fileProblems ? { fileProblems } : {}),
+    ...(kind !== 'success' && fileProblems ? { fileProblems, fileNotes: m.warnings.slice(0, 5) } : {}),
     ...(notCopied.length ? { notCopied } : {}),
   });
 }

@@ -16,6 +16,8 @@ export interface NotifyEvent {
   databases?: { name: string; ok: boolean; error?: string; hint?: string }[];
   /** Files that could not be stored (partial sets). */
   fileProblems?: number;
+  /** What went wrong with the files, a line each (the first few): which file, and why. */
+  fileNotes?: string[];
   /** Off-site copies of the set that failed (the backup itself is kept locally). */
   notCopied?: { destination: string; error: string }[];
   error?: { message: string; hint?: string };
@@ -123,6 +125,7 @@ export function buildMessage(event: NotifyEvent, language: NotifyLanguage): Noti
     if (d.hint) lines.push(`  ${t.hint}: ${d.hint}`);
   }
   if (event.fileProblems) lines.push(`- ${t.files(event.fileProblems)}`);
+  for (const n of event.fileNotes ?? []) lines.push(`  ${n}`);
   for (const c of event.notCopied ?? []) lines.push(`- ${t.notCopied(c.destination, c.error)}`);
   if (event.error) {
     lines.push(`${t.error}: ${event.error.message}`);
