@@ -457,6 +457,20 @@ describe('health alerts', () => {
     }
   });
 
+  it('checks started together by two processes (cron and the scheduler) alert an issue once', async () => {
+    const hook = await startWebhookServer();
+    try {
+      const s = overdueWithHook(hook.url);
+      const check = () => runCli(['status', '--check', '--config', s.configFile]);
+      const codes = (await Promise.all([check(), check(), check()])).map((r) => r.code);
+      expect(codes).toEqual([10, 10, 10]);
+      expect(hook.received).toHaveLength(1);
+      expect(readdirSync(s.backupDir).filter((n) => n.includes('health-alerts.lock'))).toEqual([]);
+    } finally {
+      hook.close();
+    }
+  });
+
   it('checks started together in one process alert an issue once (the scheduler starts one after every job)', async () => {
     const { checkHealthAndAlert } = await import('../src/engine/health-alerts.js');
     const { loadConfig } = await import('../src/config/load.js');

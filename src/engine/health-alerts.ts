@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, promises as fsp, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { LoadedConfig } from '../core/types.js';
@@ -53,6 +53,24 @@ async function checkAndAlert(
     await writeMetrics(cfg, now);
     return health;
   }
+  // One process at a time tells the channels (two checks at once, from cron and the scheduler, both read the same
+  // state and both sent the alert): the other leaves it to the next check.
+  const release = await claimAlerts(cfg.backupDir);
+  if (release) {
+    try {
+      await alertNew(cfg, now, health, opts.notify);
+    } finally {
+      await release();
+    }
+  }
+  // The metrics file follows every check too: written only after backups, an overdue database (the scheduler
+  // gone, the usual cause) never showed in it.
+  await writeMetrics(cfg, now);
+  return health;
+}
+
+/** Sends the issues not alerted yet and remembers those a channel took (see checkHealthAndAlert). */
+async function alertNew(cfg: LoadedConfig, now: Date, health: HealthReport, notifyOpts?: NotifyOptions): Promise<void> {
   const file = join(cfg.backupDir, STATE_NAME);
   let open: string[] = [];
   try {
@@ -71,7 +89,7 @@ async function checkAndAlert(
     const base = { operation: 'health check', host: hostname(), at: now };
     const send = async (kind: 'overdue' | 'unhealthy', issues: HealthIssue[]): Promise<void> => {
       if (!issues.length) return;
-      const results = await notify(cfg, { ...base, kind, details: issues.map((i) => i.text) }, opts.notify);
+      const results = await notify(cfg, { ...base, kind, details: issues.map((i) => i.text) }, notifyOpts);
       if (results.some((r) => !r.ok)) for (const i of issues) unsent.add(i.key);
     };
     await send('overdue', overdue);
@@ -82,8 +100,30 @@ async function checkAndAlert(
     await ensurePrivateDir(cfg.backupDir);
     await writeFileAtomic(file, JSON.stringify({ at: now.toISOString(), open: keys }) + '\n');
   }
-  // The metrics file follows every check too: written only after backups, an overdue database (the scheduler
-  // gone, the usual cause) never showed in it.
-  await writeMetrics(cfg, now);
-  return health;
+}
+
+const CLAIM_NAME = '.health-alerts.lock';
+/** A claim older than this was left by a killed process. */
+const STALE_CLAIM_MS = 120_000;
+
+/** Claims telling the channels for this backup folder; the release, or null when another process holds it. */
+async function claimAlerts(backupDir: string): Promise<(() => Promise<void>) | null> {
+  // Made now if it is not there yet (a fresh install: "never backed up"): the log of the alerts goes there anyway.
+  await ensurePrivateDir(backupDir).catch(() => undefined);
+  const file = join(backupDir, CLAIM_NAME);
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      await (await fsp.open(file, 'wx', 0o600)).close();
+      return () => fsp.rm(file, { force: true });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') return async () => undefined; // unclaimable: send anyway
+      const age = await fsp.stat(file).then(
+        (st) => Date.now() - st.mtimeMs,
+        () => 0,
+      );
+      if (age < STALE_CLAIM_MS) return null;
+      await fsp.rm(file, { force: true });
+    }
+  }
+  return null;
 }
