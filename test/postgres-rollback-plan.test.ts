@@ -81,7 +81,7 @@ describe('describeLeftovers', () => {
       'a killed restore',
       ['inventario', 'inventario__restore_7'],
       false,
-      [/temporary database "inventario__restore_7".*set 7.*restore of inv drops it/],
+      [/temporary database "inventario__restore_7".*set 7.*restore or drill of inv drops it/],
     ],
     [
       'a swap cut between its renames',
