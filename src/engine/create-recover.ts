@@ -1,5 +1,5 @@
 import { promises as fsp, readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { errorMessage } from '../core/errors.js';
 import type { Reporter } from '../core/events.js';
 import { said, sayingWithin, type Said } from '../core/phrases.js';
@@ -126,15 +126,11 @@ export async function cleanLeftovers(cfg: LoadedConfig): Promise<string[]> {
       cfg.secrets,
     );
   const removed: string[] = [];
-  for (const name of readdirSync(cfg.backupDir).filter(deadRunScratch)) {
-    const dropped = await dropSafetySetOfDeadRun(cfg, join(cfg.backupDir, name));
-    if (dropped) removed.push(dropped.phrase.params['set']!);
-  }
+  // Dead restores' and drills' scratch folders, with the safety set a killed restore left when nothing changed.
+  for (const s of await removeDeadRunScratch(cfg))
+    removed.push(s.phrase.params['set'] ?? basename(s.phrase.params['path']!));
   for (const name of readdirSync(cfg.backupDir)) {
-    const mine =
-      (name.startsWith('.tmp-') && isSetId(name.slice(5))) ||
-      /^\.deleting-\d{8}_\d{6}\S*-\d+$/.test(name) ||
-      deadRunScratch(name);
+    const mine = (name.startsWith('.tmp-') && isSetId(name.slice(5))) || /^\.deleting-\d{8}_\d{6}\S*-\d+$/.test(name);
     if (mine) {
       await fsp.rm(join(cfg.backupDir, name), { recursive: true, force: true });
       removed.push(name);

@@ -370,13 +370,14 @@ async function drillFiles(cfg: LoadedConfig, m: Manifest, to: string, reporter: 
     );
     // Recorded as `verify` records it (as a restore that finds a stored file damaged does): list shows the set FAILED
     // and health reports it; a files drill that found damage left the set "never verified" and health "healthy".
-    if (bad.length) await recordVerified(cfg, m.id, false).catch(() => undefined);
-    if (bad.length)
+    if (bad.length) {
+      await recordVerified(cfg, m.id, false).catch(() => undefined);
       throw new RespaldoError(
         'verifyFailed',
         `Set ${m.id}: ${bad.length} stored file(s) do not match the manifest.`,
         'Do not restore files from this set; use another set.',
       );
+    }
     const plainDir = join(dirname(to), '.decrypted-files');
     try {
       const plain = await decryptSet(cfg, m, dir, plainDir, { databases: [], files: true }, reporter);

@@ -57,13 +57,10 @@ export function engineJobRunner(cfg: LoadedConfig): RunJobFn {
       };
     }
     if (job.type === 'drill') {
-      const { drillNewest } = await import('../engine/drill.js');
+      const { drillNewest, notifyDrillNotRun } = await import('../engine/drill.js');
       const drillOpts = { signal, operation: 'scheduler' };
       // A drill that could not run (no key to decrypt, no completed set, no room) is a failed drill to the channels
       // too: only the drills that ran told them, and a drill job failing every night stayed silent.
-      const { notifyDrillNotRun } = await import('../engine/drill.js');
-      const notRun = (message: string, hint?: string) =>
-        notifyDrillNotRun(cfg, 'scheduled drill', message, job.name, hint);
       let drilled: Awaited<ReturnType<typeof drillNewest>>;
       try {
         drilled = await drillNewest(cfg, jobDatabases(cfg, job), reporter, drillOpts);
@@ -75,7 +72,14 @@ export function engineJobRunner(cfg: LoadedConfig): RunJobFn {
       const setIds = outcomes.map((o) => o.setId);
       if (signal.aborted) return { outcome: 'interrupted', setIds, error: 'interrupted' };
       const unset = missing.map((d) => `${d}: no completed set to drill`);
-      if (unset.length) await notRun(unset.join('; '), 'Run `respaldo create` (a partial set is never drilled).');
+      if (unset.length)
+        await notifyDrillNotRun(
+          cfg,
+          'scheduled drill',
+          unset.join('; '),
+          job.name,
+          'Run `respaldo create` (a partial set is never drilled).',
+        );
       const problems = [
         ...unset,
         ...outcomes.flatMap((o) =>
