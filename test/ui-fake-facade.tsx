@@ -438,7 +438,14 @@ export class FakeFacade implements EngineFacade {
   /** What deleteNotes says of each set (none by default). */
   notesBeforeDelete = new Map<string, Phrase[]>();
   async deleteNotes(id: string): Promise<Phrase[]> {
-    return this.notesBeforeDelete.get(id) ?? [];
+    const given = this.notesBeforeDelete.get(id);
+    if (given) return given;
+    // As before-delete.ts says it: a safety set's databases kept on a server are dropped with it.
+    const m = await this.readManifest(id);
+    const drops = m.databases.flatMap((d) => (d.safetyDatabase ? [d.safetyDatabase] : []));
+    return drops.length
+      ? [phrase('delete.dropsSafety', { set: m.id, dbs: drops.join(', '), count: drops.length })]
+      : [];
   }
   /** Sets marked keep. */
   kept = new Set<string>();

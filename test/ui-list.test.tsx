@@ -256,15 +256,17 @@ describe('list screen', () => {
     await waitFrame(lastFrame, (x) => x.includes('1-3 of 3'));
     await press(stdin, 'd');
     await waitFrame(lastFrame, (x) =>
-      x.replace(/\s+/g, ' ').includes('It is a safety set: a database it keeps on a server is DROPPED too.'),
+      x
+        .replace(/\s+/g, ' ')
+        .includes(
+          `keeps inventario__pre_restore_20261120_100000 on the server (the database replaced by a restore): deleting the set DROPS it.`,
+        ),
     );
     await press(stdin, KEY.esc);
     await press(stdin, KEY.enter);
     await waitFrame(lastFrame, (x) => x.includes(`Backup set ${m.id}`));
     await press(stdin, 'd');
-    await waitFrame(lastFrame, (x) =>
-      x.replace(/\s+/g, ' ').includes('It also DROPS inventario__pre_restore_20261120_100000 on the server'),
-    );
+    await waitFrame(lastFrame, (x) => x.replace(/\s+/g, ' ').includes('deleting the set DROPS it.'));
     expect(facade.calls.filter((c) => c.method === 'deleteSet')).toHaveLength(0);
   });
 
@@ -350,7 +352,7 @@ describe('list screen', () => {
       const facade = manySets(30);
       const id = facade.manifests[0]!.id;
       facade.notesBeforeDelete.set(id, [
-        phrase('delete.strayFiles', { set: id, files: 'a.txt, b.txt, c.txt and 2 more', count: 5 }),
+        phrase('delete.strayFiles', { set: id, files: 'a.txt, b.txt, c.txt', more: 2, count: 5 }),
         phrase('delete.onlyBackup', { set: id, db: 'inventario' }),
       ]);
       const { lastFrame, stdin } = renderSized(<ListScreen onBack={noop} onOpen={noop} onRestore={noop} />, {
@@ -367,7 +369,7 @@ describe('list screen', () => {
       expect(flat).toContain(
         lang === 'en'
           ? `also holds 5 file(s) respaldo did not write (a.txt, b.txt, c.txt and 2 more): deleting the set deletes them too.`
-          : `contiene además 5 archivo(s) que respaldo no escribió (a.txt, b.txt, c.txt and 2 more): borrar la copia los borra también.`,
+          : `contiene además 5 archivo(s) que respaldo no escribió (a.txt, b.txt, c.txt y 2 más): borrar la copia los borra también.`,
       );
       expect(flat).toContain(
         lang === 'en'

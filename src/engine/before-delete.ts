@@ -1,6 +1,6 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { formatLocal, someNames } from '../core/format.js';
+import { formatLocal } from '../core/format.js';
 import { phrase, type Phrase } from '../core/phrases.js';
 import type { LoadedConfig, Manifest } from '../core/types.js';
 import { DRILLED_NAME, KEEP_MARK, VERIFIED_NAME, listSets, setDir } from './catalog.js';
@@ -57,7 +57,14 @@ export async function deleteNotes(cfg: LoadedConfig, m: Manifest): Promise<Phras
   if (drops.length) notes.push(phrase('delete.dropsSafety', { set: m.id, dbs: drops.join(', '), count: drops.length }));
   const strays = strayFilesOf(cfg, m);
   if (strays.length)
-    notes.push(phrase('delete.strayFiles', { set: m.id, files: someNames(strays), count: strays.length }));
+    notes.push(
+      phrase('delete.strayFiles', {
+        set: m.id,
+        files: strays.slice(0, 3).join(', '),
+        more: Math.max(0, strays.length - 3),
+        count: strays.length,
+      }),
+    );
   if (m.type === 'pre_restore') {
     notes.push(phrase('delete.safetyCopy', { set: m.id, of: m.restoreOf ?? '?', at: formatLocal(m.startedAt) }));
     return notes;

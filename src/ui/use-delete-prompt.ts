@@ -6,9 +6,10 @@ import { useUi } from './use-ui.js';
 /**
  * The typed confirmation's prompt for deleting set `id` (null: no deletion asked now): the title, what the set is
  * to the operator (the only or newest backup of a database, a safety copy, files put in its folder by hand; as
- * `respaldo delete` says them), and the word to type. `drops` as `deleteTitle` takes them (it names those).
+ * `respaldo delete` says them, a database a safety set keeps on a server included), and the word to type. The
+ * engine says what the set is (before-delete.ts); the screens only show it.
  */
-export function useDeletePrompt(id: string | null, drops: string[] | null): string {
+export function useDeletePrompt(id: string | null): string {
   const { t, facade, lang, theme } = useUi();
   const [notes, setNotes] = useState<Phrase[]>([]);
   useEffect(() => {
@@ -24,6 +25,6 @@ export function useDeletePrompt(id: string | null, drops: string[] | null): stri
     };
   }, [id]);
   if (!id) return '';
-  const said = notes.filter((n) => n.id !== 'delete.dropsSafety').map((n) => say(lang, n, english(n), theme.unicode));
-  return [t.details.deleteTitle(id, drops), ...said, t.restore.typeWord(t.deleteWord)].join(' ');
+  const said = notes.map((n) => say(lang, n, english(n), theme.unicode));
+  return [t.details.deleteTitle(id), ...said, t.restore.typeWord(t.deleteWord)].join(' ');
 }

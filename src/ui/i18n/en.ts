@@ -222,8 +222,7 @@ export const en = {
     dataRead: '(every file decrypted and its content checked)',
     verifyOk: (n: number) => `Verify OK: ${n} files match their checksums.`,
     verifyBad: (n: number) => `Verify FAILED: ${n} files do not match.`,
-    deleteTitle: (id: string, drops: string[] | null = []) =>
-      `Delete backup set ${id}? This cannot be undone.${drops === null ? ' It is a safety set: a database it keeps on a server is DROPPED too.' : drops.length ? ` It also DROPS ${drops.join(', ')} on the server (the database replaced by a restore).` : ''}`,
+    deleteTitle: (id: string) => `Delete backup set ${id}? This cannot be undone.`,
     deleting: 'Deleting…',
     keep: 'Keep',
     keepYes: 'yes: prune never removes this set (p to undo)',

@@ -218,8 +218,7 @@ export const es: Catalogue = {
     dataRead: '(cada archivo descifrado y su contenido comprobado)',
     verifyOk: (n: number) => `Verificación OK: ${n} archivos coinciden con sus sumas.`,
     verifyBad: (n: number) => `Verificación FALLIDA: ${n} archivos no coinciden.`,
-    deleteTitle: (id: string, drops: string[] | null = []) =>
-      `¿Borrar la copia ${id}? No se puede deshacer.${drops === null ? ' Es una copia de seguridad: también se BORRA la base que conserva en un servidor.' : drops.length ? ` También BORRA ${drops.join(', ')} en el servidor (la base sustituida por una restauración).` : ''}`,
+    deleteTitle: (id: string) => `¿Borrar la copia ${id}? No se puede deshacer.`,
     deleting: 'Borrando…',
     keep: 'Conservar',
     keepYes: 'sí: la limpieza nunca borra esta copia (p para deshacer)',

@@ -17,7 +17,7 @@ import { useUi } from '../use-ui.js';
 type Action =
   | { name: 'none' }
   | { name: 'busy'; text: string }
-  | { name: 'confirm-delete'; id: string; safetySet: boolean }
+  | { name: 'confirm-delete'; id: string }
   | { name: 'message'; text: string; ok: boolean }
   | { name: 'error'; error: unknown };
 
@@ -49,10 +49,7 @@ export function ListScreen({
   const list = sets.state === 'done' ? sets.value : [];
   const damaged = sets.state === 'done' ? sets.value.damaged : undefined;
   const [action, setAction] = useState<Action>({ name: 'none' });
-  const deletePrompt = useDeletePrompt(
-    action.name === 'confirm-delete' ? action.id : null,
-    action.name === 'confirm-delete' && action.safetySet ? null : [],
-  );
+  const deletePrompt = useDeletePrompt(action.name === 'confirm-delete' ? action.id : null);
   const confirmRows = action.name === 'confirm-delete' ? typedConfirmRows(deletePrompt, columns) : 0;
   const below = (confirmRows || (action.name === 'error' ? 5 : 1)) + (damaged?.length ? 1 : 0);
   const height = Math.max(3, body - 3 - below);
@@ -104,8 +101,7 @@ export function ListScreen({
     if (key.return) return onOpen(selected.id);
     if (input === 'v') return void verify(selected.id);
     if (input === 'r') return onRestore(selected.id);
-    if (input === 'd')
-      return setAction({ name: 'confirm-delete', id: selected.id, safetySet: selected.type === 'pre_restore' });
+    if (input === 'd') return setAction({ name: 'confirm-delete', id: selected.id });
   }, action.name !== 'confirm-delete');
 
   const layout = setColumns(t, list, columns, true);

@@ -207,11 +207,7 @@ export function SetDetailsScreen({
   const lines = (
     manifest.state === 'done' ? manifestLines(manifest.value, ui, verify, keep, offsite, drills, now()) : []
   ).flatMap((l) => wrapWords(l.text, columns, `${/^ */.exec(l.text)![0]}  `).map((text) => ({ ...l, text })));
-  const drops =
-    manifest.state === 'done'
-      ? manifest.value.databases.flatMap((d) => (d.safetyDatabase ? [d.safetyDatabase] : []))
-      : null;
-  const deletePrompt = useDeletePrompt(action.name === 'confirm-delete' ? id : null, drops);
+  const deletePrompt = useDeletePrompt(action.name === 'confirm-delete' ? id : null);
   const dataRead = action.name === 'verified' && action.readData && action.result.decrypted === true;
   const actionRows = action.name === 'error' ? 5 : action.name === 'none' ? 0 : dataRead ? 2 : 1;
   const below = action.name === 'confirm-delete' ? typedConfirmRows(deletePrompt, columns) : actionRows;
