@@ -79,8 +79,16 @@ export async function startSmtp(opts: { plainAuth?: boolean } = {}): Promise<Smt
     messages: () => {
       const newDir = join(maildir, 'new');
       if (!existsSync(newDir)) return [];
+      // In arrival order. Python's Maildir names a file `<s>.M<µs>P<pid>Q<n>.<host>` with the microseconds not
+      // padded, so names sorted as text put a later mail of the same second first (a test then read the previous
+      // test's mail as its own); the server's delivery counter Q orders them.
+      const arrival = (n: string) => {
+        const q = /Q(\d+)\./.exec(n)?.[1];
+        if (q === undefined) throw new Error(`a mail file not named as Python's Maildir names them: ${n}`);
+        return Number(q);
+      };
       return readdirSync(newDir)
-        .sort()
+        .sort((a, b) => arrival(a) - arrival(b))
         .map((n) => decodeMail(readFileSync(join(newDir, n), 'utf8')));
     },
     stop: () =>
