@@ -458,4 +458,29 @@ describe('encrypted copies', () => {
     setConfig(s, { encryption: { recipients: [recipient], local: false } });
     expect((await cli(s, ['verify', m.id, '--from', 'nas', '--read-data'], 13)).stderr).toContain('names no identity');
   });
+
+  it('encrypting a set already copied in the clear removes its plain files there, never an operator note beside them', async () => {
+    const s = demoSetup();
+    const keyFile = join(s.dir, 'key.txt');
+    const recipient = ageKeygen(keyFile);
+    const nas = join(s.dir, 'nas');
+    mkdirSync(nas);
+    const dest = { name: 'nas', type: 'folder', path: nas, source: 'srv1' };
+    setConfig(s, { destinations: [dest] });
+    const m = await create(s);
+    const remote = join(nas, 'srv1', m.id);
+    const plain = Object.keys(tree(remote)).filter((f) => f !== 'manifest.json');
+    expect(plain.length).toBeGreaterThan(0);
+    writeFileSync(join(remote, 'notas.txt'), 'copied here by hand on the day of the audit\n');
+
+    setConfig(s, {
+      encryption: { recipients: [recipient], identityFile: keyFile, local: false },
+      destinations: [{ ...dest, encrypt: true }],
+    });
+    const r = parseJsonOutput<{ removedUnencrypted?: string[] }[]>((await cli(s, ['copy', m.id, '--json'])).stdout);
+    expect(r[0]!.removedUnencrypted).toEqual([...plain].sort());
+    const after = Object.keys(tree(remote)).sort();
+    expect(after).toEqual(['manifest.json', 'notas.txt', ...plain.map((f) => f + '.age')].sort());
+    expect(readFileSync(join(remote, 'notas.txt'), 'utf8')).toContain('audit');
+  });
 });

@@ -149,6 +149,31 @@ describe('prune --from NAME', () => {
     await retentionAt(s, 'offsite');
   });
 
+  it('a file an operator put in a set folder there keeps that set, named with what to do; the others pruned as usual', async () => {
+    const s = demoSetup();
+    const root = join(s.dir, 'nas');
+    mkdirSync(root);
+    configure(s, { name: 'nas', type: 'folder', path: root });
+    const [kept, middle, newest] = (await threeSets(s)) as [string, string, string];
+    await cli(s, ['keep', kept, '--unset']);
+    writeFileSync(join(root, 'srv1', middle, 'notas.txt'), 'why this copy matters\n');
+    const before = tree(join(root, 'srv1', middle));
+
+    const r = parseJsonOutput<PruneJson>((await cli(s, ['prune', '--from', 'nas', '--json'])).stdout);
+    expect(r.removed).toEqual([kept]);
+    expect(r.sets.find((x) => x.id === middle)).toMatchObject({ action: 'keep' });
+    expect(r.sets.find((x) => x.id === middle)!.reasons.join(' ')).toMatch(
+      /1 file\(s\) respaldo did not write \(notas\.txt\): move them out of it at "nas"; the next `respaldo prune --from nas` removes the set/,
+    );
+    expect(tree(join(root, 'srv1', middle))).toEqual(before);
+    expect(existsSync(join(root, 'srv1', newest, 'manifest.json'))).toBe(true);
+
+    // Once the note is moved out, the set goes at the next prune.
+    unlinkSync(join(root, 'srv1', middle, 'notas.txt'));
+    expect((await cli(s, ['prune', '--from', 'nas'])).stdout).toMatch(new RegExp(`${middle}\\s.*removed`));
+    expect(existsSync(join(root, 'srv1', middle))).toBe(false);
+  });
+
   it('a bad manifest at the destination: the set is named and kept (exit 5), the others pruned as usual', async () => {
     const s = demoSetup();
     const root = join(s.dir, 'nas');

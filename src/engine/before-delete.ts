@@ -22,22 +22,30 @@ const ATOMIC_TEMP = /^\.\d+\.\d+\.[a-z0-9]*\.tmp$/;
  * marks beside it: put there by someone (notes, a file copied in by hand). Deleting the set would take them too.
  */
 export function strayFiles(dir: string, m: Manifest): string[] {
-  const own = new Set([MANIFEST_NAME, VERIFIED_NAME, DRILLED_NAME, KEEP_MARK, COPIES_NAME, SEALED_SENT_NAME]);
+  const paths: string[] = [];
+  const walk = (rel: string): void => {
+    for (const e of readdirSync(join(dir, rel), { withFileTypes: true })) {
+      const path = rel ? `${rel}/${e.name}` : e.name;
+      if (e.isDirectory()) walk(path);
+      else if (!ATOMIC_TEMP.test(e.name)) paths.push(path);
+    }
+  };
+  walk('');
+  return notWrittenByRespaldo(paths, m, [VERIFIED_NAME, DRILLED_NAME, COPIES_NAME, SEALED_SENT_NAME]);
+}
+
+/**
+ * Pure: of `paths` (relative to set `m`'s folder, here or at a destination), those neither stored by the set, nor
+ * its manifest or keep mark, nor one of `marks` (respaldo's other files beside a set), sorted.
+ */
+export function notWrittenByRespaldo(paths: readonly string[], m: Manifest, marks: readonly string[] = []): string[] {
+  const own = new Set([MANIFEST_NAME, KEEP_MARK, ...marks]);
   for (const d of m.databases) {
     if (d.file) own.add(d.file);
     for (const x of d.extras ?? []) own.add(x.file);
   }
   for (const f of m.files) if (f.stored) own.add(f.stored);
-  const out: string[] = [];
-  const walk = (rel: string): void => {
-    for (const e of readdirSync(join(dir, rel), { withFileTypes: true })) {
-      const path = rel ? `${rel}/${e.name}` : e.name;
-      if (e.isDirectory()) walk(path);
-      else if (!own.has(path) && !ATOMIC_TEMP.test(e.name)) out.push(path);
-    }
-  };
-  walk('');
-  return out.sort();
+  return paths.filter((p) => !own.has(p)).sort();
 }
 
 /** The stray files of set `m`, or none when it or its folder cannot be read (the deletion says why then). */

@@ -309,8 +309,8 @@ async function copySealed(
 
 /**
  * Once an encrypted copy's manifest is written: the files there of an earlier unencrypted copy of the set,
- * readable by whoever holds the destination, are removed. The keep mark stays (the operator's, never removed
- * by a copy). Returns the paths removed.
+ * readable by whoever holds the destination, are removed: the set's own files by their plain names, nothing else
+ * (the keep mark, an operator's notes beside them). Returns the paths removed.
  */
 export async function removeUnsealed(
   dest: Destination,
@@ -319,8 +319,9 @@ export async function removeUnsealed(
   remote: Map<string, number>,
   opts: CopyOptions,
 ): Promise<string[]> {
-  const keep = new Set([MANIFEST_NAME, KEEP_MARK, ...files.map((f) => f.path + AGE_EXTENSION)]);
-  const gone = [...remote.keys()].filter((path) => !keep.has(path)).sort();
+  // Only the set's own files in the clear: anything else there (an operator's notes) is not the copy's to remove.
+  const plain = new Set(files.map((f) => f.path));
+  const gone = [...remote.keys()].filter((path) => plain.has(path)).sort();
   for (const path of gone) await withRetries(() => dest.delete(`${key}/${path}`), opts);
   return gone;
 }

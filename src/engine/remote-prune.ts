@@ -22,7 +22,8 @@ import { mapLimited } from './limited.js';
 import { MANIFEST_NAME } from './manifest.js';
 import { pruneRefusal } from './prune.js';
 import { readRemoteManifests, withDestination, type RemoteDamagedSet } from './remote.js';
-import { jobOf, planPrune, type PruneDecision } from './retention.js';
+import { jobOf, keepForStrays, planPrune, type PruneDecision } from './retention.js';
+import { notWrittenByRespaldo } from './before-delete.js';
 import { isSetId } from './set-id.js';
 import { said } from '../core/phrases.js';
 
@@ -33,7 +34,8 @@ import { said } from '../core/phrases.js';
  * - Complete sets (manifest present) follow the same rules as local ones (retention.ts), with the
  *   destination's `retention` over the top-level one. A set is kept when it is marked keep there (its
  *   `keep` file, remote-keep.ts) or in the local backup folder; the newest completed set of each
- *   database is never removed; pruning refuses when the newest set there is not completed.
+ *   database is never removed, nor a set whose folder there holds files respaldo did not write (keepForStrays);
+ *   pruning refuses when the newest set there is not completed.
  * - A set folder without its manifest (a copy running, or cut short) is kept, unless it is an old
  *   leftover: nothing in it was written for LEFTOVER_AGE_MS and no `respaldo copy` will complete it
  *   (the local set is gone, or was pruned here before).
@@ -144,13 +146,24 @@ export function planRemotePrune(
   input: { sets: SetSummary[]; incomplete: IncompleteSet[]; temps: TempFile[]; uploads?: PendingUpload[] | null },
   policy: RetentionConfig,
   now: Date,
-  opts: { logJobs?: Readonly<Record<string, string>>; timeZone?: string } = {},
+  opts: {
+    logJobs?: Readonly<Record<string, string>>;
+    timeZone?: string;
+    /** Files in a set's folder there that respaldo did not write, by set id: the set is kept (keepForStrays). */
+    strays?: ReadonlyMap<string, readonly string[]>;
+    destination?: string;
+  } = {},
 ): RemotePrunePlan {
   const byId = new Map(input.sets.map((s) => [s.id, s]));
-  const decisions = planPrune(input.sets, policy, now, {
-    ...(opts.timeZone ? { timeZone: opts.timeZone } : {}),
-    ...(opts.logJobs ? { logJobs: opts.logJobs } : {}),
-  });
+  const decisions = keepForStrays(
+    planPrune(input.sets, policy, now, {
+      ...(opts.timeZone ? { timeZone: opts.timeZone } : {}),
+      ...(opts.logJobs ? { logJobs: opts.logJobs } : {}),
+    }),
+    input.sets,
+    opts.strays ?? new Map(),
+    opts.destination ? { destination: opts.destination } : {},
+  );
   const refusal = pruneRefusal(input.sets);
   const incomplete = input.incomplete.map((set) => {
     const a = age(now, set.lastWriteAt);
@@ -295,8 +308,19 @@ export async function pruneRemote(
       });
     }
     const uploads = dest.listUploads ? await withRetries(() => dest.listUploads!(source)) : null;
+    // Files someone put in a set's folder there (notes, a copy) are never removed by the retention: the set stays.
+    const strays = new Map<string, string[]>();
+    for (const { m } of manifests) {
+      const files = notWrittenByRespaldo(
+        (filesBySet.get(m.id) ?? []).filter((f) => !f.temp).map((f) => f.path),
+        m,
+      );
+      if (files.length) strays.set(m.id, files);
+    }
     const plan = planRemotePrune({ sets, incomplete, temps, uploads }, retention, now, {
       logJobs: jobsFromLog(cfg.backupDir, sets),
+      strays,
+      destination: name,
       ...(opts.timeZone ? { timeZone: opts.timeZone } : {}),
     });
     const result: RemotePruneResult = {

@@ -321,6 +321,7 @@ export function keepForStrays(
   decisions: PruneDecision[],
   sets: readonly SetSummary[],
   strays: ReadonlyMap<string, readonly string[]>,
+  opts: { destination?: string } = {},
 ): PruneDecision[] {
   const kept = decisions.filter((d) => d.action === 'remove' && strays.get(d.id)?.length).map((d) => d.id);
   // A set kept for its files keeps the sets it applies on (a differential or incremental needs its chain).
@@ -335,7 +336,9 @@ export function keepForStrays(
         action: 'keep',
         reasons: [
           `its folder also holds ${files.length} file(s) respaldo did not write (${someNames(files)}): ` +
-            `move them out, or delete the set with \`respaldo delete ${d.id}\``,
+            (opts.destination
+              ? `move them out of it at "${opts.destination}"; the next \`respaldo prune --from ${opts.destination}\` removes the set`
+              : `move them out, or delete the set with \`respaldo delete ${d.id}\``),
         ],
       };
     const by = neededBy.get(d.id);
