@@ -52,6 +52,23 @@ describe('config', () => {
     const t = demoSetup({ destinations: [{ ...sftp, name: '.hidden', hostKey: `SHA256:${'A'.repeat(43)}` }] });
     expect((await cli(t, ['list'], 3)).stderr).toContain('destinations[0].name: invalid value: use letters, digits');
   });
+
+  it('an rclone sftp remote without a known_hosts file is refused (it would take any host key), naming how to pin one', async () => {
+    const remote = { name: 'far', type: 'rclone', remote: 'far', path: 'b' };
+    const config = { type: 'sftp', host: '127.0.0.1', user: 'u', pass: 'p' };
+    const s = demoSetup({ destinations: [{ ...remote, config }] });
+    const r = await cli(s, ['create'], 3);
+    expect(r.stderr).toContain(
+      "destinations[0].config.known_hosts_file: required for an sftp remote: without it rclone accepts any server's host key",
+    );
+    expect(r.stderr).toContain('ssh-keyscan -p PORT HOST');
+    expect(existsSync(s.backupDir)).toBe(false);
+    // With one (any case of the key), or a remote of another type, the config loads.
+    const t = demoSetup({ destinations: [{ ...remote, config: { ...config, KNOWN_HOSTS_FILE: '/etc/k' } }] });
+    await cli(t, ['list']);
+    const u = demoSetup({ destinations: [{ ...remote, config: { type: 's3', provider: 'Other' } }] });
+    await cli(u, ['list']);
+  });
 });
 
 describe('folder destination', () => {

@@ -78,6 +78,21 @@ export const rcloneRules = {
       ];
     if (!/^[A-Za-z0-9_][A-Za-z0-9_-]*$/.test(cfg.remote))
       return [{ path: 'remote', problem: 'letters, digits, _ and - only' }];
+    // rclone's sftp backend without a known_hosts file takes whatever host key a server shows: whoever stands
+    // between could take the copies, or hand a restore what they like. An sftp destination needs its hostKey; so
+    // does this (rclone's own config file is rclone's to check: respaldo sees only "config").
+    const setting = (key: string) =>
+      Object.entries(cfg.config ?? {})
+        .find(([k]) => k.toLowerCase() === key)?.[1]
+        ?.trim() ?? '';
+    if (setting('type') === 'sftp' && !setting('known_hosts_file') && !process.env['RCLONE_SFTP_KNOWN_HOSTS_FILE'])
+      return [
+        {
+          path: 'config.known_hosts_file',
+          problem: "required for an sftp remote: without it rclone accepts any server's host key",
+          hint: 'Name a file holding the server\'s key: `ssh-keyscan -p PORT HOST > /etc/respaldo/known_hosts` from a trusted network, then "known_hosts_file": "/etc/respaldo/known_hosts".',
+        },
+      ];
     return [];
   },
 } satisfies DestinationRules;
