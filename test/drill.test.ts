@@ -93,6 +93,19 @@ describe('respaldo drill (SQLite and files)', () => {
     expect(text.stdout).toMatch(/integrity_check: ok/);
   });
 
+  it('--files on a set that stored no files is refused (exit 8), not a drill that passes having checked nothing', async () => {
+    const s = demoSetup();
+    const m = await create(s, ['--no-files']);
+    expect(m.files).toEqual([]);
+    const alone = await cli(s, ['drill', m.id, '--files', '--json'], EXIT.notFound);
+    expect(alone.stderr).toContain(`Set ${m.id} stores no config or application files to drill.`);
+    const withDb = await cli(s, ['drill', m.id, '--db', 'users', '--files'], EXIT.notFound);
+    expect(withDb.stderr).toContain('Drill its databases without --files');
+    expect(existsSync(join(s.backupDir, m.id, 'drilled.json'))).toBe(false);
+    // Its databases still drill.
+    await cli(s, ['drill', m.id, '--db', 'users']);
+  });
+
   it('a set that verifies but fails integrity fails the drill with its own exit code, is recorded and leaves nothing', async () => {
     const s = demoSetup();
     const m = await create(s, ['--no-files']);

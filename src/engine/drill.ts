@@ -144,6 +144,14 @@ export async function runDrill(
         : 'Choose another set (`respaldo list` shows them).',
     );
   }
+  if (withFiles && !m.files.length)
+    // Drilling nothing would "pass" and record the set's files as checked.
+    throw new NotFoundError(
+      `Set ${m.id} stores no config or application files to drill${m.warnings.length ? ' (none could be stored: see its warnings)' : ''}.`,
+      names.length
+        ? 'Drill its databases without --files, or choose a set that stored files (`respaldo list` shows them).'
+        : 'Choose a set that stored files (`respaldo list` shows them).',
+    );
   // The key is checked (and its passphrase asked) first: a missing key is not a failed drill of the set.
   if (m.encryption) await decrypterFor(cfg, m.encryption, m.id, passphraseSample(m, openStored(setDir(cfg, m.id))));
   const signal = opts.signal ?? new AbortController().signal;
