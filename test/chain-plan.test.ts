@@ -1,6 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import type { SetSummary, SetType } from '../src/core/types.js';
-import { chainOf, chooseBase, parseAtTime, planAt, setChain, type ChainSet } from '../src/engine/chain.js';
+import {
+  ambiguousAtTime,
+  chainOf,
+  chooseBase,
+  parseAtTime,
+  planAt,
+  setChain,
+  type ChainSet,
+} from '../src/engine/chain.js';
 import { planPrune } from '../src/engine/retention.js';
 import { tieredPreset } from '../src/scheduler/when.js';
 
@@ -339,18 +347,30 @@ describe('restore --at times and the tiered preset', () => {
     ['2026-11-22T14:30:00+02:75', null],
     ['2026-11-22T14:30:00-12:00', '2026-11-23T02:30:00.000Z'],
     ['2026-11-22T14:30:00+1400', '2026-11-22T00:30:00.000Z'],
+    // as psql prints a timestamptz: hour-only offsets, microseconds (never rounded past the time written)
+    ['2026-11-22 14:30:00+00', '2026-11-22T14:30:00.000Z'],
+    ['2026-11-22 14:30:00.123999+01', '2026-11-22T13:30:00.123Z'],
+    ['2026-11-22 14:30:00-05', '2026-11-22T19:30:00.000Z'],
+    ['2026-11-22 14:30:00+15', null],
     ['yesterday', null],
   ])('%s', (text, iso) => {
     expect(parseAtTime(text)?.toISOString() ?? null).toBe(iso);
   });
 
-  it('a local time a clock change skipped is not a time (Madrid, 2026-03-29 02:30); the repeated hour is', () => {
+  it('a local time a clock change skipped or repeated is not a time (Madrid, 2026-03-29 and 2026-10-25 02:30)', () => {
     const tz = process.env['TZ'];
     process.env['TZ'] = 'Europe/Madrid';
     try {
       expect(parseAtTime('2026-03-29 02:30')).toBeNull();
       expect(parseAtTime('2026-03-29 03:30')?.toISOString()).toBe('2026-03-29T01:30:00.000Z');
-      expect(parseAtTime('2026-10-25 02:30')).not.toBeNull();
+      // 02:30 came twice that night: not guessed; each offset given is taken
+      expect(parseAtTime('2026-10-25 02:30')).toBeNull();
+      expect(ambiguousAtTime('2026-10-25 02:30')).toEqual(['2026-10-25 02:30+02:00', '2026-10-25 02:30+01:00']);
+      expect(parseAtTime('2026-10-25 02:30+02:00')?.toISOString()).toBe('2026-10-25T00:30:00.000Z');
+      expect(parseAtTime('2026-10-25 02:30+01:00')?.toISOString()).toBe('2026-10-25T01:30:00.000Z');
+      expect(parseAtTime('2026-10-25 03:30')?.toISOString()).toBe('2026-10-25T02:30:00.000Z');
+      expect(ambiguousAtTime('2026-10-25 03:30')).toBeNull();
+      expect(ambiguousAtTime('2026-03-29 02:30')).toBeNull();
     } finally {
       if (tz === undefined) delete process.env['TZ'];
       else process.env['TZ'] = tz;

@@ -152,6 +152,27 @@ describe('SQLite chains through the CLI', () => {
     const before = new Date(Date.parse(full.completedAt) - 1000).toISOString();
     const none = await cli(s, ['restore', '--at', before, '--db', 'users', '--dry-run'], 8);
     expect(none.stderr).toMatch(/No backup set of users ends at or before/);
+    // ... and says how early one can go
+    expect(none.stderr).toContain(
+      `(the first, set ${full.id}, ends at ${formatLocal(upToSecond(full.completedAt), { seconds: true })}).`,
+    );
+    // A time the clock showed twice (Madrid, the night it was set back) is not guessed; it says both ways to write it
+    const twice = await runCli(['restore', '--at', '2026-10-25 02:30', '--dry-run', '--config', s.configFile], {
+      cwd: s.dir,
+      env: { TZ: 'Europe/Madrid' },
+    });
+    expect(twice.code, describeResult(twice)).toBe(2);
+    expect(twice.stderr).toContain('"2026-10-25 02:30" is a time this machine\'s clock showed twice');
+    expect(twice.stderr).toContain(
+      '--at "2026-10-25 02:30+02:00" for the first, --at "2026-10-25 02:30+01:00" for the second',
+    );
+    // psql's way of writing a time is taken as it is
+    const psql = new Date(Date.parse(inc.completedAt) + 1000).toISOString().replace('T', ' ').replace('Z', '+00');
+    expect(
+      parseJsonOutput<{ at: { setId: string } }>(
+        (await cli(s, ['restore', '--at', psql, '--db', 'users', '--dry-run', '--json'])).stdout,
+      ).at.setId,
+    ).toBe(inc.id);
     const bad = await cli(s, ['restore', '--at', 'last tuesday', '--dry-run'], 2);
     expect(bad.stderr).toMatch(/--at "last tuesday" is not a time/);
     // a typing error in the year restored the newest set as if it were that time

@@ -262,6 +262,22 @@ describe('restore wizard: as of a date and time', () => {
     expect(state.at).toBeNull();
   });
 
+  it('a time the clock showed twice (Madrid, 2026-10-25 02:30): stays, says to write which; with its offset it goes on', () => {
+    const tz = process.env['TZ'];
+    process.env['TZ'] = 'Europe/Madrid';
+    try {
+      const twice = apply(atSetStep(), keys(['t', {}], ...typed('2026-10-25 02:30'), enter)).state;
+      expect(twice.step).toEqual({ name: 'at' });
+      expect(twice.problem).toBe('ambiguousTime');
+      const second = apply(atSetStep(), keys(['t', {}], ...typed('2026-10-25 02:30+01:00'), enter)).state;
+      expect(second.step).toEqual({ name: 'target' });
+      expect(second.at).toBe('2026-10-25T01:30:00.000Z');
+    } finally {
+      if (tz === undefined) delete process.env['TZ'];
+      else process.env['TZ'] = tz;
+    }
+  });
+
   it('Backspace edits the time; Space on a database row unticks it; the plan asks --at for the rest', () => {
     const evs = keys(['t', {}], ...typed('2026-11-22 14:399'), backspace, down, space, enter, enter);
     const { state, effects } = apply(atSetStep(), evs);

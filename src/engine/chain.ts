@@ -1,5 +1,5 @@
 import { NotFoundError } from '../core/errors.js';
-import { formatLocal } from '../core/format.js';
+import { formatLocal, upToSecond } from '../core/format.js';
 import type { ChainType, Manifest, SetStatus, SetType } from '../core/types.js';
 import { entryStoredBytes } from './manifest.js';
 
@@ -196,15 +196,32 @@ export interface AtPlan {
 
 /**
  * The error of a restore "as of" a time no set serves: `what` ("No backup set of users ends"), the
- * time in local time to the second, and up to three newer sets passed over, with why.
+ * time in local time to the second, up to three newer sets passed over, with why, and when `at` is before
+ * every set of `databases` in `sets`, the first of them and when it ends (the earliest time there is to ask for).
  */
-export function noSetAt(what: string, at: Date, skipped: AtPlan['skipped'], hint: string): NotFoundError {
+export function noSetAt(
+  what: string,
+  at: Date,
+  skipped: AtPlan['skipped'],
+  hint: string,
+  from: { sets: readonly ChainSet[]; databases: readonly string[] } | null = null,
+): NotFoundError {
   const passed = skipped
     .slice(0, 3)
     .map((s) => `${s.id}: ${s.reason}`)
     .join('; ');
+  const first = from
+    ? from.sets
+        .filter((s) => s.type !== 'pre_restore' && s.status !== 'failed')
+        .filter((s) => from.databases.every((d) => s.entries[d]))
+        .sort((a, b) => Date.parse(a.completedAt) - Date.parse(b.completedAt))[0]
+    : undefined;
+  const before =
+    first && Date.parse(first.completedAt) > at.getTime()
+      ? ` (the first, set ${first.id}, ends at ${formatLocal(upToSecond(first.completedAt), { seconds: true })})`
+      : '';
   return new NotFoundError(
-    `${what} at or before ${formatLocal(at, { seconds: true })}${passed ? ` with a usable chain (passed over: ${passed})` : ''}.`,
+    `${what} at or before ${formatLocal(at, { seconds: true })}${passed ? ` with a usable chain (passed over: ${passed})` : ''}${before}.`,
     hint,
   );
 }
@@ -326,14 +343,12 @@ export function atInFuture(at: Date, now: Date): boolean {
   return at.getTime() > now.getTime() + 60_000;
 }
 
-/**
- * Pure: the time of `restore --at`: `YYYY-MM-DD HH:MM[:SS]` (or with `T`) in the machine's local time,
- * or an ISO time with `Z` or an offset. Null when it is not one of those or not a real date.
- */
-export function parseAtTime(text: string): Date | null {
-  const m = /^(\d{4})-(\d{2})-(\d{2})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2})(\.\d{1,3})?)?)?(Z|[+-]\d{2}:?\d{2})?$/.exec(
-    text.trim(),
-  );
+/** The fields of a `restore --at` text, or null when it has not that shape. */
+function atParts(text: string) {
+  const m =
+    /^(\d{4})-(\d{2})-(\d{2})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2})(\.\d{1,9})?)?)?(Z|[+-]\d{2}(?::?\d{2})?)?$/.exec(
+      text.trim(),
+    );
   if (!m) return null;
   const [y, mo, d, h, mi, s] = [1, 2, 3, 4, 5, 6].map((i) => Number(m[i] ?? 0)) as [
     number,
@@ -343,18 +358,63 @@ export function parseAtTime(text: string): Date | null {
     number,
     number,
   ];
-  const ms = m[7] ? Math.round(Number(m[7]) * 1000) : 0;
+  // Whole milliseconds, never past the time written (psql prints microseconds)
+  const ms = m[7] ? Math.floor(Number(m[7]) * 1000) : 0;
+  return { m, y, mo, d, h, mi, s, ms };
+}
+
+/** The instants at which this machine's clock showed a local time: none (skipped), one, or two (repeated). */
+function localInstants(y: number, mo: number, d: number, h: number, mi: number, s: number, ms: number): Date[] {
+  const wall = Date.UTC(y, mo - 1, d, h, mi, s, ms);
+  const offsets = new Set([-1, 0, 1].map((days) => new Date(wall + days * 86_400_000).getTimezoneOffset()));
+  return [...offsets]
+    .map((o) => new Date(wall + o * 60_000))
+    .filter((t) => t.getFullYear() === y && t.getMonth() === mo - 1 && t.getDate() === d)
+    .filter((t) => t.getHours() === h && t.getMinutes() === mi && t.getSeconds() === s)
+    .sort((a, b) => a.getTime() - b.getTime());
+}
+
+/**
+ * Pure: when `text` is a local time this machine's clock showed twice (the night it was set back), the same time
+ * with each offset, first then second (`2026-10-25 02:30+02:00`, `…+01:00`), to write one of; otherwise null.
+ */
+export function ambiguousAtTime(text: string): [string, string] | null {
+  const p = atParts(text);
+  if (!p || p.m[8] || p.mo < 1 || p.mo > 12 || p.h > 23 || p.mi > 59 || p.s > 59) return null;
+  const both = localInstants(p.y, p.mo, p.d, p.h, p.mi, p.s, p.ms);
+  if (both.length !== 2) return null;
+  const offset = (t: Date) => {
+    const o = -t.getTimezoneOffset();
+    const a = Math.abs(o);
+    return `${o < 0 ? '-' : '+'}${String(Math.floor(a / 60)).padStart(2, '0')}:${String(a % 60).padStart(2, '0')}`;
+  };
+  const wall = text.trim().replace('T', ' ');
+  return [`${wall}${offset(both[0]!)}`, `${wall}${offset(both[1]!)}`];
+}
+
+/**
+ * Pure: the time of `restore --at`: `YYYY-MM-DD HH:MM[:SS]` (or with `T`) in the machine's local time,
+ * or an ISO time with `Z` or an offset (`+01:00`, `+0100`, psql's `+01`). Null when it is not one of those, not a real
+ * date, or a local time a clock change skipped or repeated (ambiguousAtTime says which two it could be).
+ */
+export function parseAtTime(text: string): Date | null {
+  const p = atParts(text);
+  if (!p) return null;
+  const { m, y, mo, d, h, mi, s, ms } = p;
   if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 59) return null;
   const zone = m[8];
   const local = new Date(y, mo - 1, d, h, mi, s, ms);
   // 2026-02-31 rolls over into March: not a real date
   if (local.getMonth() !== mo - 1 || local.getDate() !== d) return null;
   if (!zone) {
-    // A local time a clock change skipped (02:30 on the spring-forward night) comes out an hour off: not a time here
+    // A local time a clock change skipped (02:30 on the spring-forward night) comes out an hour off: not a time here;
+    // one it repeated (the night the clock is set back) is two times: respaldo does not pick one (ambiguousAtTime)
     if (local.getHours() !== h || local.getMinutes() !== mi) return null;
+    if (localInstants(y, mo, d, h, mi, s, ms).length > 1) return null;
     return local;
   }
-  const [oh, om] = zone === 'Z' ? [0, 0] : [Number(zone.slice(1, 3)), Number(zone.slice(-2))];
+  // psql prints offsets as +00 or +05:30; ISO 8601 as +0530 or +05:30
+  const [oh, om] = zone === 'Z' ? [0, 0] : [Number(zone.slice(1, 3)), zone.length > 3 ? Number(zone.slice(-2)) : 0];
   // Offsets in use run from -12:00 to +14:00: +25:00 is a typing error, not a zone
   if (oh > 14 || om > 59) return null;
   const offset = (zone.startsWith('-') ? -1 : 1) * (oh * 60 + om);

@@ -266,6 +266,7 @@ export async function fetchSet(
               sel.at,
               found.skipped,
               `Pick a later time, name fewer databases with --db, or see the sets there with respaldo list --from ${name}.`,
+              { sets: [...chainSets.values()], databases: wantedDbs },
             );
           setId = found.setId;
           atSkipped = found.skipped;

@@ -554,11 +554,8 @@ export async function planRestoreAt(cfg: LoadedConfig, at: Date, opts: RestoreOp
   if (opts.databases?.length) checkConfiguredDatabases(cfg, opts.databases);
   const wanted = opts.databases?.length ? opts.databases : cfg.databases.map((d) => d.name);
   // With --from, the set of that time and its chains were fetched (remote-fetch.ts fetchSet) and are read there.
-  const found = planAt(
-    readChainSets({ backupDir: setsRoot(cfg, opts) }, { manifestsOnly: Boolean(opts.filesAt) }),
-    at,
-    wanted,
-  );
+  const sets = readChainSets({ backupDir: setsRoot(cfg, opts) }, { manifestsOnly: Boolean(opts.filesAt) });
+  const found = planAt(sets, at, wanted);
   if (opts.setFolder && !('none' in found) && found.setId !== basename(opts.setFolder))
     throw new Error(`restore --at: the fetched set ${basename(opts.setFolder)} is not the set of that time`);
   if ('none' in found)
@@ -567,6 +564,7 @@ export async function planRestoreAt(cfg: LoadedConfig, at: Date, opts: RestoreOp
       at,
       found.skipped,
       'Pick a later time, name fewer databases with --db, or see the sets with respaldo list.',
+      { sets, databases: wanted },
     );
   const plan = await planRestore(cfg, found.setId, { ...opts, databases: wanted });
   // At a destination only the chosen set and its chain were fetched: the sets passed over there are said too.

@@ -1,5 +1,5 @@
 import type { Key } from 'ink';
-import { atInFuture, parseAtTime } from '../engine/chain.js';
+import { ambiguousAtTime, atInFuture, parseAtTime } from '../engine/chain.js';
 import type { Transition, WizardState } from './restore-wizard.js';
 import { editText, isDown, isUp } from './use-keys.js';
 
@@ -37,7 +37,7 @@ export function onAtKey(s: WizardState, input: string, key: Key): Transition {
   if (key.downArrow) return stay({ ...s, atCursor: Math.min(s.databases.length, s.atCursor + 1) });
   if (key.return) {
     const when = parseAtTime(s.atText);
-    if (!when) return stay({ ...s, atCursor: 0, problem: 'badTime' });
+    if (!when) return stay({ ...s, atCursor: 0, problem: ambiguousAtTime(s.atText) ? 'ambiguousTime' : 'badTime' });
     if (atInFuture(when, new Date())) return stay({ ...s, atCursor: 0, problem: 'futureTime' });
     if (!s.atPicks.some(Boolean)) return stay({ ...s, problem: 'nothingPicked' });
     return stay({ ...s, at: when.toISOString(), problem: null, sideBySide: false, step: { name: 'target' } });

@@ -56,7 +56,7 @@ export interface WizardState {
   sideBySide: boolean;
   to: string;
   /** Why Enter did not go on (an i18n key of `t.restore`). */
-  problem: 'nothingPicked' | 'newTargetNeeded' | 'badTime' | 'futureTime' | null;
+  problem: 'nothingPicked' | 'newTargetNeeded' | 'badTime' | 'ambiguousTime' | 'futureTime' | null;
   /** Configured destinations (the source step is shown when there is one) and databases (the at step's rows). */
   destinations: string[];
   databases: string[];

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { RefusedError, UsageError, VerifyError } from '../../core/errors.js';
-import { atInFuture, parseAtTime } from '../../engine/chain.js';
+import { ambiguousAtTime, atInFuture, parseAtTime } from '../../engine/chain.js';
 import { EXIT } from '../../core/exit-codes.js';
 import type { RestoreOutcome } from '../../engine/restore.js';
 import { english, phrase, type Phrase } from '../../core/phrases.js';
@@ -184,6 +184,12 @@ export function register(program: Command): void {
           'respaldo list shows the sets; respaldo restore --at "2026-11-22 14:30" --dry-run previews a point in time.',
         );
       const at = opts.at === undefined ? null : parseAtTime(opts.at);
+      const twice = opts.at === undefined || at ? null : ambiguousAtTime(opts.at);
+      if (twice)
+        throw new UsageError(
+          `--at "${opts.at}" is a time this machine's clock showed twice (it was set back that night): respaldo does not guess which.`,
+          `Add the offset: --at "${twice[0]}" for the first, --at "${twice[1]}" for the second.`,
+        );
       if (opts.at !== undefined && !at)
         throw new UsageError(
           `--at "${opts.at}" is not a time respaldo understands.`,

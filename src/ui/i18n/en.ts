@@ -342,6 +342,8 @@ export const en = {
     atDatabases: 'Databases',
     badTime: 'Type a time as YYYY-MM-DD HH:MM (local), e.g. 2026-11-22 14:30.',
     futureTime: 'That time is ahead of the clock: no backup is from then. Check the date (the year, the month).',
+    ambiguousTime:
+      'The clock showed that time twice (it was set back that night): write which with its UTC offset after it (+HH:MM; the first is summer time).',
     asOf: (when: string) => `as of ${when}`,
     atHead: (when: string, set: string) =>
       `Restore as of ${when}: set ${set}, the newest ending at or before that time.`,

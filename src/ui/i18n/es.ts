@@ -339,6 +339,8 @@ export const es: Catalogue = {
     atDatabases: 'Bases de datos',
     badTime: 'Escriba la hora como AAAA-MM-DD HH:MM (local), p. ej. 2026-11-22 14:30.',
     futureTime: 'Esa hora es posterior al reloj: no hay copias de entonces. Revise la fecha (el año, el mes).',
+    ambiguousTime:
+      'El reloj marcó esa hora dos veces (se atrasó esa noche): escriba cuál con su desfase UTC detrás (+HH:MM; la primera es la de verano).',
     asOf: (when: string) => `a ${when}`,
     atHead: (when: string, set: string) =>
       `Restaurar a ${when}: copia ${set}, la más reciente que termina antes de esa hora (o a esa hora).`,
