@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { readFileSync, readdirSync } from 'node:fs';
+import { createServer as createNetServer } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { NotificationConfig } from '../src/core/types.js';
@@ -10,6 +11,7 @@ import { describeResult, parseJsonOutput, runCli, waitFor } from './helpers/cli.
 import { freePort } from './helpers/pg-cluster.js';
 import { smtpAvailable, startSmtp, type SmtpServer } from './helpers/smtp.js';
 import { demoSetup, makeTmpDir } from './helpers/tmp.js';
+import { startCliInTmux } from './helpers/tty.js';
 
 const at = new Date(2026, 10, 22, 2, 0, 0);
 const partial: NotifyEvent = {
@@ -317,6 +319,39 @@ describe.skipIf(!smtpAvailable() && !process.env['CI'])(
         .map((f) => readFileSync(join(s.backupDir, 'logs', f), 'utf8'))
         .join('');
       expect(log).toMatch(/"event":"notify".*"outcome":"failed"/);
+    });
+
+    it('on a terminal, a mail server that never answers: the backup says it is telling the channel while it waits', async () => {
+      // Accepts and says nothing: nodemailer waits its greeting timeout (15 s) three times over.
+      const silent = createNetServer(() => undefined);
+      await new Promise<void>((r) => silent.listen(0, '127.0.0.1', () => r()));
+      const port = (silent.address() as { port: number }).port;
+      const s = demoSetup((base) => ({
+        ...base,
+        notifications: [
+          {
+            type: 'email',
+            name: 'ops-mail',
+            on: ['success'],
+            host: '127.0.0.1',
+            port,
+            tls: 'none',
+            from: 'a@b',
+            to: ['c@d'],
+          },
+        ],
+      }));
+      const tty = startCliInTmux(['create', '--config', s.configFile], s.dir, { width: 80, height: 24 });
+      try {
+        await tty.waitForScreen(/Telling ops-mail how it ended \(a channel that does not answer is retried\)/);
+        // Said once the set is written: the backup itself is done while the mail waits.
+        const sets = readdirSync(s.backupDir).filter((n) => /^\d{8}_\d{6}/.test(n));
+        expect(sets).toHaveLength(1);
+        expect(readdirSync(join(s.backupDir, sets[0]!))).toContain('manifest.json');
+      } finally {
+        tty.kill();
+        silent.close();
+      }
     });
 
     it('notify --test sends to every channel and exits 0; a channel that fails makes it exit 7 naming it', async () => {

@@ -324,6 +324,8 @@ export const PHRASES_EN = {
   'note.streamingFilled': (p: PhraseParams) =>
     `streaming set ${p['id']}${chainEn(p)} from ${p['name']} into the restore (the disk of ${p['dir']} filled while fetching it): ${filesEn(p)}, each checked as it is read`,
   'note.resumed': (p: PhraseParams) => `${p['error']}; resuming that file where it stopped, after ${p['after']}`,
+  'note.notifying': (p: PhraseParams) =>
+    `Telling ${p['name']} how it ended (a channel that does not answer is retried)`,
   'note.decrypting': (p: PhraseParams) =>
     `Decrypting ${p['count']} file(s) of ${p['id']} (each checked whole before use)`,
   'note.alsoParent': (p: PhraseParams) =>

@@ -4,7 +4,14 @@ import { join } from 'node:path';
 import { DiskFullError, InterruptedError, RespaldoError, asOperatorError, errorMessage } from '../core/errors.js';
 import { formatBytes } from '../core/format.js';
 import { type Reporter } from '../core/events.js';
-import { CHAIN_TYPES, type DatabaseEntry, type LoadedConfig, type Manifest, type SetStatus } from '../core/types.js';
+import {
+  CHAIN_TYPES,
+  type DatabaseEntry,
+  type LoadedConfig,
+  type Manifest,
+  type NotifyEventKind,
+  type SetStatus,
+} from '../core/types.js';
 import { capabilitiesOf } from '../drivers/capabilities.js';
 import { VERSION } from '../version.js';
 import { scanFiles, storeFiles } from './files.js';
@@ -53,14 +60,14 @@ export async function createBackup(cfg: LoadedConfig, opts: CreateOptions, repor
       return executeBackup(cfg, plan, reporter, opts.signal, 'backup');
     });
   } catch (err) {
-    if (!(err instanceof InterruptedError)) await notifyOutcome(cfg, opts, null, err);
+    if (!(err instanceof InterruptedError)) await notifyOutcome(cfg, opts, reporter, null, err);
     await writeMetrics(cfg);
     throw err;
   }
   // off-site copies (engine/copy.ts); failures are marked, never thrown
   const copies = await copyAfterBackup(cfg, manifest, reporter, opts.signal);
   const notCopied = copies.filter((c) => !c.ok).map((c) => ({ destination: c.destination, error: c.error ?? '' }));
-  await notifyOutcome(cfg, opts, manifest, null, notCopied);
+  await notifyOutcome(cfg, opts, reporter, manifest, null, notCopied);
   await writeMetrics(cfg);
   return manifest;
 }
@@ -69,16 +76,26 @@ export async function createBackup(cfg: LoadedConfig, opts: CreateOptions, repor
 async function notifyOutcome(
   cfg: LoadedConfig,
   opts: CreateOptions,
+  reporter: Reporter,
   m: Manifest | null,
   err: unknown,
   notCopied: { destination: string; error: string }[] = [],
 ): Promise<void> {
   if (!cfg.notifications?.length) return;
-  const { notify } = await import('../notify/notify.js');
+  const { notify, channelName } = await import('../notify/notify.js');
+  const { wants } = await import('../notify/message.js');
+  // A mail server that never answers holds the end of the run for up to its timeouts and retries: said first, so
+  // the operator at the terminal knows the backup is done and what is being waited on.
+  const telling = (kind: NotifyEventKind) => {
+    const names = (cfg.notifications ?? []).flatMap((c, i) => (wants(c, kind) ? [channelName(c, i)] : []));
+    if (names.length)
+      reporter.emit({ type: 'info', ...said('note.notifying', { name: names.join(', '), count: names.length }) });
+  };
   const operation = opts.job ? 'scheduled backup' : 'create';
   if (!m) {
     const e = asOperatorError(err);
     const hint = e instanceof RespaldoError ? e.hint : undefined;
+    telling('failure');
     await notify(cfg, {
       kind: 'failure',
       operation,
@@ -100,6 +117,7 @@ async function notifyOutcome(
     ...(d.error?.hint ? { hint: d.error.hint } : {}),
   }));
   const fileProblems = m.warnings.length;
+  telling(kind);
   await notify(cfg, {
     kind,
     operation,

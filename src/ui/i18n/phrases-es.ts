@@ -349,6 +349,8 @@ export const PHRASES_ES = {
   'note.streamingFilled': (p: PhraseParams) =>
     `la copia ${p['id']}${chainEs(p)} llega de ${p['name']} directamente a la restauración (el disco de ${p['dir']} se llenó al descargarla): ${filesEs(p)}, cada uno comprobado al leerlo`,
   'note.resumed': (p: PhraseParams) => `${p['error']}; se retoma ese archivo donde se cortó, tras ${p['after']}`,
+  'note.notifying': (p: PhraseParams) =>
+    `Avisando a ${p['name']} de cómo terminó (un canal que no responde se reintenta)`,
   'note.decrypting': (p: PhraseParams) =>
     `Descifrando ${p['count']} archivo(s) de ${p['id']} (cada uno comprobado entero)`,
   'note.alsoParent': (p: PhraseParams) =>
