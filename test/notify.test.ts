@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { NotificationConfig } from '../src/core/types.js';
 import { webhookBody } from '../src/notify/channels.js';
 import { buildMessage, type NotifyEvent } from '../src/notify/message.js';
-import { notify } from '../src/notify/notify.js';
+import { notify, notifyHint } from '../src/notify/notify.js';
 import { describeResult, parseJsonOutput, runCli, waitFor } from './helpers/cli.js';
 import { freePort } from './helpers/pg-cluster.js';
 import { smtpAvailable, startSmtp, type SmtpServer } from './helpers/smtp.js';
@@ -378,6 +378,10 @@ describe.skipIf(!smtpAvailable() && !process.env['CI'])(
       expect(r.stdout).toMatch(/^sent +mail \(email\)$/m);
       // why, not only "fetch failed"
       expect(r.stdout).toMatch(/^FAILED dead \(webhook\): .*fetch failed: ECONNREFUSED/m);
+      // and what to check
+      expect(r.stdout).toMatch(
+        /ECONNREFUSED\n {7}Nothing listens at that address: check the URL \(its host and port\)\.$/m,
+      );
       await waitFor(() => smtp.messages().length > before || null, 'the test mail');
       expect(smtp.messages().at(-1)).toMatch(/^Subject: \[respaldo\] .*: test message/m);
     });
@@ -415,6 +419,7 @@ describe.skipIf(!smtpAvailable() && !process.env['CI'])('SMTP credentials never 
       const r = await runCli(['notify', '--test', '--config', auto.configFile], { env });
       expect(r.code, describeResult(r)).toBe(7);
       expect(r.stdout).toMatch(/^FAILED mail \(email\): .*TLS/im);
+      expect(r.stdout).toContain('The server offers no STARTTLS: use "tls": "implicit" on port 465');
       expect(smtp.logins()).toBe('');
       expect(smtp.messages()).toHaveLength(0);
 
@@ -426,5 +431,30 @@ describe.skipIf(!smtpAvailable() && !process.env['CI'])('SMTP credentials never 
     } finally {
       await smtp.stop();
     }
+  });
+});
+
+describe('what to check when a channel fails (notifyHint, pure)', () => {
+  it.each([
+    ['email', 'connect ECONNREFUSED 127.0.0.1:587', /^Nothing listens at "host" and "port"/],
+    ['email', 'getaddrinfo ENOTFOUND smtp.exmaple.com', /does not resolve/],
+    ['email', 'Invalid login: 535 5.7.8 Authentication credentials invalid', /refused the login: check "user"/],
+    ['email', 'Greeting never received', /never answered: a firewall, or the wrong port/],
+    [
+      'email',
+      "Can't send mail - all recipients were rejected: 550 5.1.1 <c@d>: Recipient address rejected",
+      /"from" .* and "to"/,
+    ],
+    ['email', 'self-signed certificate in certificate chain', /certificate is not trusted/],
+    ['webhook', 'HTTP 404 Not Found', /No hook at that URL/],
+    ['webhook', 'HTTP 403 Forbidden', /check the token or login in the URL/],
+    ['webhook', 'HTTP 502 Bad Gateway', /failed on its side/],
+    ['webhook', 'no answer within 30 s', /never answered: check the URL/],
+  ] as const)('%s: %s', (type, error, hint) => {
+    expect(notifyHint(type, error)).toMatch(hint);
+  });
+
+  it('an error that says nothing to act on gets no hint', () => {
+    expect(notifyHint('webhook', 'HTTP 418 I am a teapot')).toBeUndefined();
   });
 });

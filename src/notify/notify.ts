@@ -13,6 +13,38 @@ export interface NotifyResult {
   ok: boolean;
   attempts: number;
   error?: string;
+  /** What to check, when the error says enough (notifyHint). */
+  hint?: string;
+}
+
+/**
+ * Pure: what an operator should check when channel `type` failed with `error` (as sendWithRetries reports it), or
+ * undefined when the error does not say. For `respaldo notify --test`, run when setting a channel up.
+ */
+export function notifyHint(type: NotificationConfig['type'], error: string): string | undefined {
+  const mail = type === 'email';
+  if (/ECONNREFUSED/.test(error))
+    return mail
+      ? 'Nothing listens at "host" and "port": check both (587 for STARTTLS, 465 with "tls": "implicit", 25).'
+      : 'Nothing listens at that address: check the URL (its host and port).';
+  if (/ENOTFOUND|EAI_AGAIN/.test(error))
+    return 'The host name does not resolve here: check it, and DNS on this machine.';
+  if (/EAUTH|Invalid login|\b535\b/i.test(error))
+    return 'The server refused the login: check "user" and the password (its ${VAR} in the environment or .env).';
+  if (/STARTTLS/i.test(error))
+    return 'The server offers no STARTTLS: use "tls": "implicit" on port 465, or "tls": "none" only on a network you trust.';
+  if (/certificate|self[- ]signed|CERT_|UNABLE_TO_VERIFY/i.test(error))
+    return "The server's TLS certificate is not trusted here: install its CA, or name it in NODE_EXTRA_CA_CERTS.";
+  if (/Greeting never received|ETIMEDOUT|timed? ?out|no answer/i.test(error))
+    return mail
+      ? 'The server took the connection and never answered: a firewall, or the wrong port for "tls" (465 needs "implicit").'
+      : 'The receiver took the connection and never answered: check the URL and that the receiver is up.';
+  if (/EENVELOPE|\b55[0-4]\b|recipient|sender/i.test(error))
+    return 'The server refused the sender or a recipient: check "from" (a sender it lets this login use) and "to".';
+  if (/^HTTP 40[13]\b/.test(error)) return 'The receiver refused the request: check the token or login in the URL.';
+  if (/^HTTP 404\b/.test(error)) return 'No hook at that URL (deleted or rotated?): copy it again from the receiver.';
+  if (/^HTTP 5\d\d\b/.test(error)) return 'The receiver failed on its side: try again later, or check its status.';
+  return undefined;
 }
 
 export interface NotifyOptions {
@@ -87,7 +119,8 @@ async function sendWithRetries(
       if (n < attempts) await new Promise((r) => setTimeout(r, backoff * 2 ** (n - 1)));
     }
   }
-  return { channel: name, type: channel.type, ok: false, attempts, error: last };
+  const hint = notifyHint(channel.type, last);
+  return { channel: name, type: channel.type, ok: false, attempts, error: last, ...(hint ? { hint } : {}) };
 }
 
 /** The event of a test message (`respaldo notify --test`). */

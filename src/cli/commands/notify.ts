@@ -24,8 +24,10 @@ export function register(program: Command): void {
       const results = await notify(cfg, testEvent());
       if (io.json) io.printJson(results);
       else
-        for (const r of results)
+        for (const r of results) {
           io.out(`${r.ok ? 'sent  ' : 'FAILED'} ${r.channel} (${r.type})${r.error ? `: ${r.error}` : ''}`);
+          if (r.hint) io.out(`       ${r.hint}`);
+        }
       return results.every((r) => r.ok) ? EXIT.ok : EXIT.failed;
     }),
   );
