@@ -317,6 +317,27 @@ describe('the metrics file follows every health check', () => {
   });
 });
 
+describe('a metrics file that cannot be written', () => {
+  it('is a health problem naming the path and why (it was only logged), gone once its folder exists', async () => {
+    const s = demoSetup((base) => ({
+      ...base,
+      health: { minFreeBytes: 1 },
+      metrics: { textfile: './no-such-folder/respaldo.prom' },
+    }));
+    await runCli(['create', '--config', s.configFile]);
+    const bad = await runCli(['status', '--check', '--config', s.configFile]);
+    expect(bad.code, describeResult(bad)).toBe(10);
+    const file = join(s.dir, 'no-such-folder', 'respaldo.prom');
+    expect(bad.stdout.trim().split('\n')).toEqual([
+      `metrics: metrics.textfile ${file} cannot be written (no folder ${join(s.dir, 'no-such-folder')}): Prometheus gets no figures from respaldo, or old ones (create the folder, or fix the path in the config)`,
+    ]);
+    mkdirSync(join(s.dir, 'no-such-folder'));
+    const good = await runCli(['status', '--check', '--config', s.configFile]);
+    expect(good.code, describeResult(good)).toBe(0);
+    expect(readFileSync(file, 'utf8')).toContain('respaldo_healthy 1');
+  });
+});
+
 describe('the newest backup cannot be restored (its chain broken)', () => {
   it('a full deleted by hand under an incremental, or a chain member that failed verification: exit 10, said', async () => {
     const s = demoSetup({

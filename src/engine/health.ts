@@ -1,4 +1,6 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, readFileSync, statSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { errorMessage } from '../core/errors.js';
 import type { BackupType, LoadedConfig, ScheduleJob, SetSummary } from '../core/types.js';
 import { formatAge, formatBytes, formatDuration } from '../core/format.js';
 import { periodMs, previousRun } from '../scheduler/when.js';
@@ -82,6 +84,8 @@ export interface HealthInput {
    * stored): counted per database, the runs looked successful and health said healthy; absent: none.
    */
   filesNotStored?: { setId: string; count: number };
+  /** `metrics.textfile` cannot be written there, and why (its folder is missing, not writable, …); absent: it can. */
+  metricsUnwritable?: { file: string; why: string };
 }
 
 export interface DatabaseHealth {
@@ -122,7 +126,8 @@ export interface HealthIssue {
     | 'damaged-set'
     | 'ahead-set'
     | 'chain-broken'
-    | 'files-partial';
+    | 'files-partial'
+    | 'metrics-unwritable';
   database: string | null;
   /** Stable identity: code, database and, for overdue, the missed scheduled time. */
   key: string;
@@ -275,6 +280,11 @@ export function assessHealth(input: HealthInput): HealthReport {
     const text = `${u.database}: the newest backup (set ${u.setId}) cannot be restored: ${u.problem} (restore latest falls back to an older set; \`respaldo create --type full\` starts a new chain)`;
     issues.push({ code: 'chain-broken', database: u.database, key: `chain-broken:${u.database}:${u.setId}`, text });
   }
+  if (input.metricsUnwritable) {
+    const { file, why } = input.metricsUnwritable;
+    const text = `metrics: metrics.textfile ${file} cannot be written (${why}): Prometheus gets no figures from respaldo, or old ones (create the folder, or fix the path in the config)`;
+    issues.push({ code: 'metrics-unwritable', database: null, key: 'metrics-unwritable', text });
+  }
   const problems = issues.map((i) => i.text);
   return {
     at: input.now.toISOString(),
@@ -335,7 +345,34 @@ export async function getHealth(cfg: LoadedConfig, now = new Date()): Promise<He
       .map((s) => ({ id: s.id, startedAt: s.startedAt })),
     unrestorable: unrestorableNewest(cfg, names, sets),
     ...(await filesNotStoredInput(cfg, sets)),
+    ...metricsInput(cfg),
   });
+}
+
+/**
+ * Whether the folder of `metrics.textfile` takes the file (it is written under a temporary name there, then
+ * renamed): a wrong path was only logged, and Prometheus saw no figures or old ones while everything looked fine.
+ */
+function metricsInput(cfg: LoadedConfig): Pick<HealthInput, 'metricsUnwritable'> {
+  const file = cfg.metrics?.textfile;
+  if (!file) return {};
+  const dir = dirname(file);
+  try {
+    if (!statSync(dir).isDirectory()) return { metricsUnwritable: { file, why: `${dir} is not a folder` } };
+    accessSync(dir, constants.W_OK);
+    return {};
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why =
+      code === 'ENOENT'
+        ? `no folder ${dir}`
+        : code === 'EACCES' || code === 'EPERM'
+          ? `${dir} is not writable by this user`
+          : code === 'EROFS'
+            ? `${dir} is on a read-only file system`
+            : errorMessage(err);
+    return { metricsUnwritable: { file, why } };
+  }
 }
 
 /** The newest set with files, when files of it could not be stored (its warnings) though every database was. */
