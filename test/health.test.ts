@@ -269,6 +269,41 @@ describe('status --check and the metrics file, from real runs', () => {
     expect(text).toContain('respaldo_backup_overdue{database="we\\"ird\\\\name"} 1');
     expect(text).not.toContain('respaldo_backup_duration_seconds{');
   });
+
+  it("verifications per database: a good verify of an old set does not hide the newest set's failure, nor say whose", () => {
+    const dbs = ['users', 'inventario'];
+    const h = assessHealth(input({ databases: dbs, allDatabases: dbs, backups: {}, runs: {} }));
+    const set = (databases: string[], at: string, ok: boolean) => ({
+      type: 'full' as const,
+      status: 'completed' as const,
+      databases,
+      lastVerified: { at, ok },
+    });
+    const text = renderMetrics(h, [
+      set(['users'], '2026-11-21T10:00:00Z', false),
+      set(['users', 'inventario'], '2026-11-20T10:00:00Z', true),
+      set(['users'], '2026-11-22T10:00:00Z', true),
+      {
+        type: 'pre_restore',
+        status: 'completed',
+        databases: ['inventario'],
+        lastVerified: { at: '2026-11-23T10:00:00Z', ok: false },
+      },
+    ]);
+    const t = (iso: string) => Date.parse(iso) / 1000;
+    expect(text).toContain(`respaldo_last_verify_timestamp_seconds{database="users"} ${t('2026-11-22T10:00:00Z')}`);
+    expect(text).toContain('respaldo_last_verify_success{database="users"} 1');
+    expect(text).toContain(
+      `respaldo_last_verify_timestamp_seconds{database="inventario"} ${t('2026-11-20T10:00:00Z')}`,
+    );
+    expect(text).toContain('respaldo_last_verify_success{database="inventario"} 1');
+    const failing = renderMetrics(h, [
+      set(['users'], '2026-11-23T10:00:00Z', false),
+      set(['inventario'], '2026-11-24T10:00:00Z', true),
+    ]);
+    expect(failing).toContain('respaldo_last_verify_success{database="users"} 0');
+    expect(failing).toContain('respaldo_last_verify_success{database="inventario"} 1');
+  });
 });
 
 describe('healthy without a schedule', () => {

@@ -130,19 +130,32 @@ export function renderMetrics(
     'gauge',
     drillAt,
   );
+  // Per database, as the drills: one figure for every set let a good verify of an old set hide the newest one
+  // failing, and did not say whose.
   const verified = sets.filter((s) => s.type !== 'pre_restore' && s.lastVerified);
-  const newestVerify = verified.map((s) => s.lastVerified!).sort((a, b) => (a.at < b.at ? 1 : -1))[0];
-  if (newestVerify) {
-    family(
-      'respaldo_last_verify_timestamp_seconds',
-      'Time of the newest verification of any set (Unix time).',
-      'gauge',
-      [[{}, Math.floor(new Date(newestVerify.at).getTime() / 1000)]],
-    );
-    family('respaldo_last_verify_success', '1 when the newest verification found every stored file intact.', 'gauge', [
-      [{}, newestVerify.ok ? 1 : 0],
-    ]);
-  }
+  const newestVerify = (database: string) =>
+    verified
+      .filter((s) => s.databases.includes(database))
+      .map((s) => s.lastVerified!)
+      .sort((a, b) => (a.at < b.at ? 1 : -1))[0] ?? null;
+  family(
+    'respaldo_last_verify_timestamp_seconds',
+    'Time of the newest verification of a set holding the database (Unix time).',
+    'gauge',
+    per(
+      (d) => newestVerify(d.database),
+      (v) => Math.floor(new Date(v.at).getTime() / 1000),
+    ),
+  );
+  family(
+    'respaldo_last_verify_success',
+    '1 when the newest verification of a set holding the database found every stored file intact.',
+    'gauge',
+    per(
+      (d) => newestVerify(d.database),
+      (v) => (v.ok ? 1 : 0),
+    ),
+  );
   family('respaldo_sets', 'Published backup sets by type and status.', 'gauge', countBy(sets));
   if (health.freeBytes !== null)
     family('respaldo_backup_dir_free_bytes', 'Free space on the disk of the backup folder.', 'gauge', [
