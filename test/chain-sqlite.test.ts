@@ -306,6 +306,16 @@ describe('SQLite chains through the CLI', () => {
     expect(dry).toMatch(new RegExp(`${i1.id} .*keep .*needed by ${i2.id} \\(chain\\)`));
     await cli(s, ['prune']);
     for (const id of [full.id, i1.id, i2.id]) expect(existsSync(join(s.backupDir, id))).toBe(true);
+
+    // A member deleted by hand: the chain says which, and that the set it ends in cannot be restored.
+    rmSync(join(s.backupDir, i1.id), { recursive: true });
+    const broken = (await cli(s, ['prune', '--dry-run'])).stdout;
+    expect(broken).toContain(`${i2.id} (incremental) needs ${i1.id} (MISSING)`);
+    expect(broken).toContain(`so ${i2.id} cannot be restored (restore latest takes an older set;`);
+    const json = parseJsonOutput<{ sets: { id: string; lacking?: unknown }[] }>(
+      (await cli(s, ['prune', '--dry-run', '--json'])).stdout,
+    );
+    expect(json.sets.find((x) => x.id === i2.id)!.lacking).toEqual([{ id: i1.id, problem: 'missing' }]);
   });
 });
 

@@ -36,6 +36,8 @@ export interface PrunedSet {
   decision: PruneDecision;
   /** The job whose retention decided (manifest or log), or null: made by hand (`retention.manual`). */
   job: string | null;
+  /** Sets of its chain (`decision.needs`) that are gone or whose manifest is damaged: it cannot be restored. */
+  lacking?: { id: string; problem: 'missing' | 'damaged' }[];
 }
 
 export interface PruneResult {
@@ -138,9 +140,12 @@ async function prune(cfg: LoadedConfig, opts: PruneOptions, reporter: Reporter):
   }
   const decisions = keepForStrays(planned, sets, strays);
   const byId = new Map(sets.map((s) => [s.id, s]));
-  const plan = decisions.map((decision) => {
+  const plan = decisions.map((decision): PrunedSet => {
     const set = byId.get(decision.id)!;
-    return { set, decision, job: jobOf(set, logJobs) };
+    const lacking = (decision.needs ?? []).flatMap((id) =>
+      byId.has(id) ? [] : [{ id, problem: damagedNeeds.has(id) ? ('damaged' as const) : ('missing' as const) }],
+    );
+    return { set, decision, job: jobOf(set, logJobs), ...(lacking.length ? { lacking } : {}) };
   });
   const toRemove = plan.filter((p) => p.decision.action === 'remove');
   const now = opts.now ?? new Date();

@@ -35,6 +35,7 @@ export function register(program: Command): void {
         action: p.decision.action,
         reasons: p.decision.reasons,
         ...(p.decision.needs ? { needs: p.decision.needs } : {}),
+        ...(p.lacking ? { lacking: p.lacking } : {}),
         removed: r.removed.includes(p.set.id),
         error: r.failed.find((f) => f.id === p.set.id)?.error ?? null,
       }));
@@ -80,7 +81,14 @@ export function register(program: Command): void {
       );
       const chained = rows.filter((x) => x.needs?.length);
       if (chained.length) io.out(`\nChains (a kept set needs every set it applies on; those are kept too):`);
-      for (const x of chained) io.out(`  ${x.id} (${x.type}) needs ${x.needs!.join(' → ')}`);
+      for (const x of chained) {
+        const word = (id: string) => x.lacking?.find((l) => l.id === id)?.problem.toUpperCase();
+        io.out(`  ${x.id} (${x.type}) needs ${x.needs!.map((n) => (word(n) ? `${n} (${word(n)})` : n)).join(' → ')}`);
+        if (x.lacking)
+          io.out(
+            `    so ${x.id} cannot be restored (restore latest takes an older set; \`respaldo create --type full\` starts a new chain)`,
+          );
+      }
       const removing = rows.filter((x) => x.action === 'remove');
       if (r.dryRun) io.out(`\n${removing.length} set(s) would be removed, ${r.kept} kept.`);
       else io.out(`\n${r.removed.length} set(s) removed, ${r.kept} kept.`);
