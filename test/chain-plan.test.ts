@@ -18,7 +18,7 @@ interface T {
   type?: SetType;
   status?: ChainSet['status'];
   at: string;
-  dbs: Record<string, string | null | { problem: string; base?: string | null }>;
+  dbs: Record<string, string | null | { problem: string; base?: string | null; failed?: true }>;
   bytes?: number;
 }
 
@@ -27,7 +27,8 @@ function cs(t: T): ChainSet {
   for (const [db, v] of Object.entries(t.dbs)) {
     const problem = v !== null && typeof v === 'object' ? v.problem : null;
     const base = v !== null && typeof v === 'object' ? (v.base ?? null) : v;
-    entries[db] = { base, storedBytes: t.bytes ?? 10, problem };
+    const failed = v !== null && typeof v === 'object' && v.failed ? { failed: true } : {};
+    entries[db] = { base, storedBytes: t.bytes ?? 10, problem, ...failed };
   }
   return {
     id: t.id,
@@ -187,11 +188,26 @@ describe('chooseBase: where a differential or incremental applies, or why it bec
           id: 'I10',
           at: '2026-11-10T23:00:00Z',
           status: 'partial',
-          dbs: { users: { problem: 'failed in that set (disk full)' } },
+          dbs: { users: { problem: 'failed in that set (disk full)', failed: true } },
         }),
       ],
       type: 'incremental',
-      fallback: /I10.*failed in that set/,
+      // it stored nothing of users: the next incremental applies on the set before it (it stored a full)
+      base: 'I9',
+    },
+    {
+      name: 'a differential passes over a full where the database failed',
+      sets: [
+        ...month,
+        cs({
+          id: 'F10',
+          at: '2026-11-10T00:00:00Z',
+          status: 'partial',
+          dbs: { users: { problem: 'failed in that set (disk full)', failed: true }, pg: null },
+        }),
+      ],
+      type: 'differential',
+      base: 'F1',
     },
   ];
   for (const c of cases) {

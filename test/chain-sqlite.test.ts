@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config/load.js';
@@ -180,6 +180,33 @@ describe('SQLite chains through the CLI', () => {
     expect(ahead.stderr).toContain(`--at "2062-01-01 10:00" is ahead of this machine's clock`);
 
     await cli(s, ['restore', '--at', after, '--db', 'users', '--yes']);
+    expect(state(s.dbs.users)).toEqual(wanted);
+  });
+
+  it('after a set where the database failed, the next incremental applies on the set before it (it stored a full)', async () => {
+    const s = demoSetup();
+    write(s.dbs.users, SEED);
+    const full = await create(s, 'full');
+    renameSync(s.dbs.users, `${s.dbs.users}.away`);
+    const failed = parseJsonOutput<Manifest>(
+      (
+        await cli(
+          s,
+          ['create', '--type', 'incremental', '--db', 'users', '--db', 'inventario', '--no-files', '--json'],
+          4,
+        )
+      ).stdout,
+    );
+    expect(failed.databases.find((d) => d.name === 'users')!.error).toBeDefined();
+    renameSync(`${s.dbs.users}.away`, s.dbs.users);
+    write(s.dbs.users, "UPDATE notes SET body = 'after the failure' WHERE id = 7;");
+    const wanted = state(s.dbs.users);
+    const inc = await create(s, 'incremental');
+    expect(inc.type).toBe('incremental');
+    expect(inc.databases[0]!.base).toBe(full.id);
+    expect(inc.chainNotes ?? []).toEqual([]);
+    write(s.dbs.users, "UPDATE notes SET body = 'later' WHERE id = 7;");
+    await cli(s, ['restore', 'latest', '--db', 'users', '--yes']);
     expect(state(s.dbs.users)).toEqual(wanted);
   });
 

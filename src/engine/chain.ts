@@ -14,7 +14,8 @@ import { entryStoredBytes } from './manifest.js';
  * mix both (an engine without chain support stores a full inside an incremental set).
  * - differential: the base is the newest set whose entry of the database is complete by itself.
  * - incremental: the base is the newest set holding the database at all (of any type).
- * A base is usable when its whole chain is there, holds the database and none of its members is damaged;
+ * A set where the database failed (it stored nothing of it) is passed over: the base is the newest set that
+ * stored it. A base is usable when its whole chain is there, holds the database and none of its members is damaged;
  * otherwise the database is stored whole and the reason is said.
  */
 
@@ -27,6 +28,8 @@ export interface ChainEntry {
   problem: string | null;
   /** The problem is damage found on disk (a stored file missing, of another size, or a failed verification). */
   damaged?: boolean;
+  /** The database failed in that set: nothing of it was stored (the set is partial). */
+  failed?: boolean;
   /**
    * The entry restores to any point between its base's end and its own (a SQL Server log backup: STOPAT);
    * its driver set `details.pointInTime`.
@@ -79,6 +82,7 @@ export function chainSetOf(m: Manifest, problems: Record<string, string> = {}): 
       storedBytes: entryStoredBytes(d),
       problem,
       ...(!d.error && d.file && problems[d.name] ? { damaged: true } : {}),
+      ...(d.error ? { failed: true } : {}),
       ...(d.base && d.details?.pointInTime === true ? { stopsInside: true } : {}),
     };
   }
@@ -133,7 +137,8 @@ export function chainOf(sets: readonly ChainSet[], id: string, database: string)
 /** Sets whose entry of `database` can start or continue a chain, newest first. */
 function holding(sets: readonly ChainSet[], database: string): ChainSet[] {
   return sets
-    .filter((s) => s.type !== 'pre_restore' && s.type !== 'schema' && s.status !== 'failed' && s.entries[database])
+    .filter((s) => s.type !== 'pre_restore' && s.type !== 'schema' && s.status !== 'failed')
+    .filter((s) => s.entries[database] && !s.entries[database].failed)
     .sort((a, b) => Date.parse(b.startedAt) - Date.parse(a.startedAt) || (a.id < b.id ? 1 : -1));
 }
 
