@@ -423,8 +423,16 @@ function overdueWithHook(url: string): ReturnType<typeof demoSetup> {
 describe('health alerts', () => {
   it('newIssues: an issue that lasts is alerted once; one that clears and comes back, again', async () => {
     const { newIssues } = await import('../src/engine/health-alerts.js');
-    const a = { code: 'overdue' as const, database: 'users', key: 'overdue:users:2026-11-22T02:00:00.000Z', text: 'a' };
-    const b = { code: 'failures' as const, database: 'users', key: 'failures:users', text: 'b' };
+    const { phrase } = await import('../src/core/phrases.js');
+    const p = phrase('health.never', { db: 'users' });
+    const a = {
+      code: 'overdue' as const,
+      database: 'users',
+      key: 'overdue:users:2026-11-22T02:00:00.000Z',
+      text: 'a',
+      phrase: p,
+    };
+    const b = { code: 'failures' as const, database: 'users', key: 'failures:users', text: 'b', phrase: p };
     expect(newIssues([a, b], [])).toEqual([a, b]);
     expect(newIssues([a, b], [a.key])).toEqual([b]);
     expect(newIssues([a], [a.key, b.key])).toEqual([]);
@@ -462,6 +470,34 @@ describe('health alerts', () => {
       expect(received).toHaveLength(1);
     } finally {
       server.close();
+    }
+  });
+
+  it('with "language": "es" the problems in the alert are said in Spanish too (only its frame was); status --check stays English', async () => {
+    const hook = await startWebhookServer();
+    try {
+      const s = demoSetup((base) => ({
+        ...base,
+        language: 'es',
+        schedule: { jobs: [{ name: 'nightly', when: 'daily at 02:00', databases: ['users'] }] },
+        health: { minFreeBytes: 1, graceMinutes: 0 },
+        metrics: { textfile: './no-such-folder/respaldo.prom' },
+        notifications: [{ type: 'webhook', on: ['overdue', 'unhealthy'], url: hook.url, format: 'json' }],
+      }));
+      const check = await runCli(['status', '--check', '--config', s.configFile]);
+      expect(check.code, describeResult(check)).toBe(10);
+      expect(check.stdout).toMatch(/^users: overdue: no successful backup since the run due .* \(never backed up\)$/m);
+      await waitFor(() => hook.received.length >= 2 || null, 'both alerts');
+      const bodies = hook.received.map((r) => JSON.parse(r) as { subject: string; lines: string[] });
+      const overdue = bodies.find((b) => /atrasada/.test(b.subject))!;
+      expect(overdue.lines.join('\n')).toMatch(
+        /^- users: atrasada: ninguna copia correcta desde la prevista a las .* \(nunca se ha copiado\)$/m,
+      );
+      const unhealthy = bodies.find((b) => /mal estado/.test(b.subject))!;
+      expect(unhealthy.lines.join('\n')).toContain('- métricas: no se puede escribir metrics.textfile');
+      expect(unhealthy.lines.join('\n')).not.toMatch(/cannot be written|Prometheus gets/);
+    } finally {
+      hook.close();
     }
   });
 

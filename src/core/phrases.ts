@@ -324,6 +324,39 @@ export const PHRASES_EN = {
   'note.streamingFilled': (p: PhraseParams) =>
     `streaming set ${p['id']}${chainEn(p)} from ${p['name']} into the restore (the disk of ${p['dir']} filled while fetching it): ${filesEn(p)}, each checked as it is read`,
   'note.resumed': (p: PhraseParams) => `${p['error']}; resuming that file where it stopped, after ${p['after']}`,
+  'health.overdue': (p: PhraseParams) =>
+    `${p['db']}: overdue: no successful backup since the run due ${p['due']} (last ${p['age']} ago, set ${p['set']})`,
+  'health.overdueNever': (p: PhraseParams) =>
+    `${p['db']}: overdue: no successful backup since the run due ${p['due']} (never backed up)`,
+  'health.never': (p: PhraseParams) => `${p['db']}: never backed up`,
+  'health.slow': (p: PhraseParams) =>
+    `${p['db']}: the last backup took ${p['took']}, over 50 % longer than usual (median ${p['median']} of the previous ${p['count']})`,
+  'health.shrank': (p: PhraseParams) =>
+    `${p['db']}: the last backup is ${p['size']}, more than 30 % smaller than the previous (${p['previous']}): check that no data was lost`,
+  'health.grew': (p: PhraseParams) =>
+    `${p['db']}: the last backup is ${p['size']}, more than twice the previous (${p['previous']})`,
+  'health.verifyFailed': (p: PhraseParams) =>
+    `${p['db']}: the newest backup (set ${p['set']}) failed its verification on ${p['when']}: a stored file of that set is damaged (\`respaldo verify ${p['set']}\` names it; it may be another database's), so it may not restore; run respaldo create, and check the disk of the backup folder`,
+  'health.drillFailed': (p: PhraseParams) =>
+    `${p['db']}: the last restore drill (set ${p['set']}, ${p['when']}) failed`,
+  'health.drillFailedWhy': (p: PhraseParams) =>
+    `${p['db']}: the last restore drill (set ${p['set']}, ${p['when']}) failed: ${p['error']}`,
+  'health.failures': (p: PhraseParams) =>
+    `${p['db']}: ${p['failed']} of ${p['count']} backups in the last 30 days failed`,
+  'health.lowDisk': (p: PhraseParams) =>
+    `backup folder: ${p['free']} free, below the ${p['needed']} asked by health.minFreeBytes`,
+  'health.notCopied': (p: PhraseParams) =>
+    `off-site: the newest set ${p['set']} is not copied to ${p['dest']} (respaldo copy sends it)`,
+  'health.damagedSet': (p: PhraseParams) =>
+    `backup set ${p['set']}: ${p['problem']} (\`respaldo verify --all\` lists it; it is never restored)`,
+  'health.aheadSet': (p: PhraseParams) =>
+    `backup set ${p['set']}: dated ${p['at']}, ahead of this machine's clock: it counts as the newest backup and can hide an overdue one (check the clock: timedatectl; prune refuses until the dates make sense)`,
+  'health.filesPartial': (p: PhraseParams) =>
+    `files: the newest backup (set ${p['set']}) did not store ${p['count']} file(s) of the config and application files (\`respaldo show ${p['set']}\` says which and why)`,
+  'health.chainBroken': (p: PhraseParams) =>
+    `${p['db']}: the newest backup (set ${p['set']}) cannot be restored: ${p['problem']} (restore latest falls back to an older set; \`respaldo create --type full\` starts a new chain)`,
+  'health.metricsUnwritable': (p: PhraseParams) =>
+    `metrics: metrics.textfile ${p['file']} cannot be written (${p['reason']}): Prometheus gets no figures from respaldo, or old ones (create the folder, or fix the path in the config)`,
   'note.notifying': (p: PhraseParams) =>
     `Telling ${p['name']} how it ended (a channel that does not answer is retried)`,
   'note.decrypting': (p: PhraseParams) =>

@@ -89,7 +89,7 @@ async function alertNew(cfg: LoadedConfig, now: Date, health: HealthReport, noti
     const base = { operation: 'health check', host: hostname(), at: now };
     const send = async (kind: 'overdue' | 'unhealthy', issues: HealthIssue[]): Promise<void> => {
       if (!issues.length) return;
-      const results = await notify(cfg, { ...base, kind, details: issues.map((i) => i.text) }, notifyOpts);
+      const results = await notify(cfg, { ...base, kind, details: issues.map((i) => i.phrase) }, notifyOpts);
       if (results.some((r) => !r.ok)) for (const i of issues) unsent.add(i.key);
     };
     await send('overdue', overdue);

@@ -1,6 +1,7 @@
 import { accessSync, constants, existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { errorMessage } from '../core/errors.js';
+import { english, phrase, type Phrase } from '../core/phrases.js';
 import type { BackupType, LoadedConfig, ScheduleJob, SetSummary } from '../core/types.js';
 import { formatAge, formatBytes, formatDuration } from '../core/format.js';
 import { periodMs, previousRun } from '../scheduler/when.js';
@@ -131,7 +132,9 @@ export interface HealthIssue {
   database: string | null;
   /** Stable identity: code, database and, for overdue, the missed scheduled time. */
   key: string;
+  /** In English (status --check, JSON, logs); `phrase` says it in the language of the alerts. */
   text: string;
+  phrase: Phrase;
 }
 
 export interface HealthReport {
@@ -161,9 +164,10 @@ export function assessHealth(input: HealthInput): HealthReport {
   const issues: HealthIssue[] = [];
   const databases = input.databases.map((database): DatabaseHealth => {
     const problems: string[] = [];
-    const issue = (code: HealthIssue['code'], text: string, extra = '') => {
+    const issue = (code: HealthIssue['code'], p: Phrase, extra = '') => {
+      const text = english(p);
       problems.push(text);
-      issues.push({ code, database, key: `${code}:${database}${extra ? `:${extra}` : ''}`, text });
+      issues.push({ code, database, key: `${code}:${database}${extra ? `:${extra}` : ''}`, text, phrase: p });
     };
     // Schema-only sets hold no rows: they count only for the schema jobs they answer, never as the data's backup.
     const all = input.backups[database] ?? [];
@@ -186,17 +190,29 @@ export function assessHealth(input: HealthInput): HealthReport {
     if (missed)
       issue(
         'overdue',
-        `${database}: overdue: no successful backup since the run due ${localTime(missed)}${last ? ` (last ${formatAge(now - lastAt!)} ago, set ${last.setId})` : ' (never backed up)'}`,
+        last
+          ? phrase('health.overdue', {
+              db: database,
+              due: localTime(missed),
+              age: formatAge(now - lastAt!),
+              set: last.setId,
+            })
+          : phrase('health.overdueNever', { db: database, due: localTime(missed) }),
         missed.toISOString(),
       );
-    else if (!all.length) issue('never', `${database}: never backed up`);
+    else if (!all.length) issue('never', phrase('health.never', { db: database }));
     const sameType = backups.filter((b) => (b.type ?? 'full') === (last?.type ?? 'full'));
     const previous = sameType.slice(1, 11).map((b) => b.durationMs);
     const med = median(previous);
     if (last && med !== null && previous.length >= 3 && last.durationMs > med * SLOW_FACTOR) {
       issue(
         'slow',
-        `${database}: the last backup took ${formatDuration(last.durationMs)}, over 50 % longer than usual (median ${formatDuration(med)} of the previous ${previous.length})`,
+        phrase('health.slow', {
+          db: database,
+          took: formatDuration(last.durationMs),
+          median: formatDuration(med),
+          count: previous.length,
+        }),
         last.setId,
       );
     }
@@ -208,13 +224,17 @@ export function assessHealth(input: HealthInput): HealthReport {
       if (last.storedBytes < prevSize * SHRINK_FACTOR)
         issue(
           'shrank',
-          `${database}: the last backup is ${formatBytes(last.storedBytes)}, more than 30 % smaller than the previous (${formatBytes(prevSize)}): check that no data was lost`,
+          phrase('health.shrank', {
+            db: database,
+            size: formatBytes(last.storedBytes),
+            previous: formatBytes(prevSize),
+          }),
           last.setId,
         );
       else if (last.storedBytes > prevSize * GROW_FACTOR)
         issue(
           'grew',
-          `${database}: the last backup is ${formatBytes(last.storedBytes)}, more than twice the previous (${formatBytes(prevSize)})`,
+          phrase('health.grew', { db: database, size: formatBytes(last.storedBytes), previous: formatBytes(prevSize) }),
           last.setId,
         );
     }
@@ -222,19 +242,31 @@ export function assessHealth(input: HealthInput): HealthReport {
     if (last?.verifyFailedAt)
       issue(
         'verify-failed',
-        `${database}: the newest backup (set ${last.setId}) failed its verification on ${localTime(new Date(last.verifyFailedAt))}: a stored file of that set is damaged (\`respaldo verify ${last.setId}\` names it; it may be another database's), so it may not restore; run respaldo create, and check the disk of the backup folder`,
+        phrase('health.verifyFailed', {
+          db: database,
+          set: last.setId,
+          when: localTime(new Date(last.verifyFailedAt)),
+        }),
         last.setId,
       );
     const runs = (input.runs[database] ?? []).filter((r) => now - new Date(r.at).getTime() <= 30 * DAY_MS);
     const successes = runs.filter((r) => r.ok).length;
     const drill = input.drills?.[database] ?? null;
     if (drill && !drill.ok) {
-      const why = drill.error ? `: ${drill.error}` : '';
       const when = localTime(new Date(drill.at));
-      issue('drill-failed', `${database}: the last restore drill (set ${drill.setId}, ${when}) failed${why}`, drill.at);
+      issue(
+        'drill-failed',
+        drill.error
+          ? phrase('health.drillFailedWhy', { db: database, set: drill.setId, when, error: drill.error })
+          : phrase('health.drillFailed', { db: database, set: drill.setId, when }),
+        drill.at,
+      );
     }
     if (runs.length && successes < runs.length)
-      issue('failures', `${database}: ${runs.length - successes} of ${runs.length} backups in the last 30 days failed`);
+      issue(
+        'failures',
+        phrase('health.failures', { db: database, failed: runs.length - successes, count: runs.length }),
+      );
     return {
       database,
       lastSuccessAt: last?.completedAt ?? null,
@@ -254,36 +286,37 @@ export function assessHealth(input: HealthInput): HealthReport {
     };
   });
   if (input.freeBytes !== null && input.freeBytes < input.minFreeBytes) {
-    const text = `backup folder: ${formatBytes(input.freeBytes)} free, below the ${formatBytes(input.minFreeBytes)} asked by health.minFreeBytes`;
-    issues.push({ code: 'low-disk', database: null, key: 'low-disk', text });
+    const p = phrase('health.lowDisk', { free: formatBytes(input.freeBytes), needed: formatBytes(input.minFreeBytes) });
+    issues.push({ code: 'low-disk', database: null, key: 'low-disk', text: english(p), phrase: p });
   }
   // A set is not safe until it exists somewhere else: the newest one missing at a destination is a problem.
   for (const dest of input.notCopied?.destinations ?? []) {
-    const text = `off-site: the newest set ${input.notCopied!.setId} is not copied to ${dest} (respaldo copy sends it)`;
-    issues.push({ code: 'not-copied', database: null, key: `not-copied:${dest}`, text });
+    const p = phrase('health.notCopied', { set: input.notCopied!.setId, dest });
+    issues.push({ code: 'not-copied', database: null, key: `not-copied:${dest}`, text: english(p), phrase: p });
   }
   // A damaged manifest is never restored or pruned, and the sets around it hide it from the checks above.
   for (const d of input.damagedSets ?? []) {
-    const text = `backup set ${d.id}: ${d.problem} (\`respaldo verify --all\` lists it; it is never restored)`;
-    issues.push({ code: 'damaged-set', database: null, key: `damaged-set:${d.id}`, text });
+    const p = phrase('health.damagedSet', { set: d.id, problem: d.problem });
+    issues.push({ code: 'damaged-set', database: null, key: `damaged-set:${d.id}`, text: english(p), phrase: p });
   }
   for (const a of input.aheadSets ?? []) {
-    const text = `backup set ${a.id}: dated ${a.startedAt}, ahead of this machine's clock: it counts as the newest backup and can hide an overdue one (check the clock: timedatectl; prune refuses until the dates make sense)`;
-    issues.push({ code: 'ahead-set', database: null, key: `ahead-set:${a.id}`, text });
+    const p = phrase('health.aheadSet', { set: a.id, at: a.startedAt });
+    issues.push({ code: 'ahead-set', database: null, key: `ahead-set:${a.id}`, text: english(p), phrase: p });
   }
   if (input.filesNotStored) {
     const { setId, count } = input.filesNotStored;
-    const text = `files: the newest backup (set ${setId}) did not store ${count} file(s) of the config and application files (\`respaldo show ${setId}\` says which and why)`;
-    issues.push({ code: 'files-partial', database: null, key: 'files-partial', text });
+    const p = phrase('health.filesPartial', { set: setId, count });
+    issues.push({ code: 'files-partial', database: null, key: 'files-partial', text: english(p), phrase: p });
   }
   for (const u of input.unrestorable ?? []) {
-    const text = `${u.database}: the newest backup (set ${u.setId}) cannot be restored: ${u.problem} (restore latest falls back to an older set; \`respaldo create --type full\` starts a new chain)`;
-    issues.push({ code: 'chain-broken', database: u.database, key: `chain-broken:${u.database}:${u.setId}`, text });
+    const p = phrase('health.chainBroken', { db: u.database, set: u.setId, problem: u.problem });
+    const key = `chain-broken:${u.database}:${u.setId}`;
+    issues.push({ code: 'chain-broken', database: u.database, key, text: english(p), phrase: p });
   }
   if (input.metricsUnwritable) {
     const { file, why } = input.metricsUnwritable;
-    const text = `metrics: metrics.textfile ${file} cannot be written (${why}): Prometheus gets no figures from respaldo, or old ones (create the folder, or fix the path in the config)`;
-    issues.push({ code: 'metrics-unwritable', database: null, key: 'metrics-unwritable', text });
+    const p = phrase('health.metricsUnwritable', { file, reason: why });
+    issues.push({ code: 'metrics-unwritable', database: null, key: 'metrics-unwritable', text: english(p), phrase: p });
   }
   const problems = issues.map((i) => i.text);
   return {

@@ -1,4 +1,7 @@
+import { english, type Phrase } from '../core/phrases.js';
 import type { NotificationConfig, NotifyEventKind, NotifyLanguage } from '../core/types.js';
+// The phrases' Spanish (a table of plain functions, shared with the menu; nothing of Ink or React).
+import { say } from '../ui/i18n/index.js';
 
 /**
  * What happened, for a notification: the operation, the set, each database's outcome, the error and
@@ -21,8 +24,8 @@ export interface NotifyEvent {
   /** Off-site copies of the set that failed (the backup itself is kept locally). */
   notCopied?: { destination: string; error: string }[];
   error?: { message: string; hint?: string };
-  /** Free text for kinds that carry their own details (overdue, unhealthy). */
-  details?: string[];
+  /** Sentences of kinds that carry their own details (overdue, unhealthy: the health problems), said in the language. */
+  details?: Phrase[];
 }
 
 /** A message ready for any channel: a one-line subject and plain-text lines. */
@@ -131,7 +134,7 @@ export function buildMessage(event: NotifyEvent, language: NotifyLanguage): Noti
     lines.push(`${t.error}: ${event.error.message}`);
     if (event.error.hint) lines.push(`${t.hint}: ${event.error.hint}`);
   }
-  for (const d of event.details ?? []) lines.push(`- ${d}`);
+  for (const d of event.details ?? []) lines.push(`- ${language === 'es' ? say('es', d, english(d)) : english(d)}`);
   const subject = `[respaldo] ${event.host}: ${t.title[event.kind]}${event.setId ? ` (${event.setId})` : ''}`;
   return { subject, lines, severity: SEVERITY[event.kind] };
 }

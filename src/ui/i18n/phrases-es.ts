@@ -349,6 +349,39 @@ export const PHRASES_ES = {
   'note.streamingFilled': (p: PhraseParams) =>
     `la copia ${p['id']}${chainEs(p)} llega de ${p['name']} directamente a la restauración (el disco de ${p['dir']} se llenó al descargarla): ${filesEs(p)}, cada uno comprobado al leerlo`,
   'note.resumed': (p: PhraseParams) => `${p['error']}; se retoma ese archivo donde se cortó, tras ${p['after']}`,
+  'health.overdue': (p: PhraseParams) =>
+    `${p['db']}: atrasada: ninguna copia correcta desde la prevista a las ${p['due']} (la última hace ${p['age']}, conjunto ${p['set']})`,
+  'health.overdueNever': (p: PhraseParams) =>
+    `${p['db']}: atrasada: ninguna copia correcta desde la prevista a las ${p['due']} (nunca se ha copiado)`,
+  'health.never': (p: PhraseParams) => `${p['db']}: nunca se ha copiado`,
+  'health.slow': (p: PhraseParams) =>
+    `${p['db']}: la última copia tardó ${p['took']}, más de un 50 % de lo habitual (mediana ${p['median']} de las ${p['count']} anteriores)`,
+  'health.shrank': (p: PhraseParams) =>
+    `${p['db']}: la última copia ocupa ${p['size']}, más de un 30 % menos que la anterior (${p['previous']}): compruebe que no se han perdido datos`,
+  'health.grew': (p: PhraseParams) =>
+    `${p['db']}: la última copia ocupa ${p['size']}, más del doble que la anterior (${p['previous']})`,
+  'health.verifyFailed': (p: PhraseParams) =>
+    `${p['db']}: la copia más reciente (conjunto ${p['set']}) no pasó la verificación del ${p['when']}: un archivo guardado de ese conjunto está dañado (\`respaldo verify ${p['set']}\` dice cuál; puede ser de otra base), así que puede no restaurarse; ejecute respaldo create y revise el disco de la carpeta de copias`,
+  'health.drillFailed': (p: PhraseParams) =>
+    `${p['db']}: el último simulacro de restauración (conjunto ${p['set']}, ${p['when']}) falló`,
+  'health.drillFailedWhy': (p: PhraseParams) =>
+    `${p['db']}: el último simulacro de restauración (conjunto ${p['set']}, ${p['when']}) falló: ${p['error']}`,
+  'health.failures': (p: PhraseParams) =>
+    `${p['db']}: fallaron ${p['failed']} de ${p['count']} copias en los últimos 30 días`,
+  'health.lowDisk': (p: PhraseParams) =>
+    `carpeta de copias: ${p['free']} libres, menos de los ${p['needed']} que pide health.minFreeBytes`,
+  'health.notCopied': (p: PhraseParams) =>
+    `fuera del servidor: el conjunto más reciente ${p['set']} no está copiado en ${p['dest']} (respaldo copy lo envía)`,
+  'health.damagedSet': (p: PhraseParams) =>
+    `conjunto ${p['set']}: ${p['problem']} (\`respaldo verify --all\` lo muestra; nunca se restaura)`,
+  'health.aheadSet': (p: PhraseParams) =>
+    `conjunto ${p['set']}: fechado ${p['at']}, por delante del reloj de esta máquina: cuenta como la copia más reciente y puede ocultar una atrasada (revise el reloj: timedatectl; prune se niega hasta que las fechas cuadren)`,
+  'health.filesPartial': (p: PhraseParams) =>
+    `archivos: la copia más reciente (conjunto ${p['set']}) no guardó ${p['count']} archivo(s) de configuración y de la aplicación (\`respaldo show ${p['set']}\` dice cuáles y por qué)`,
+  'health.chainBroken': (p: PhraseParams) =>
+    `${p['db']}: la copia más reciente (conjunto ${p['set']}) no se puede restaurar: ${p['problem']} (restore latest usa un conjunto anterior; \`respaldo create --type full\` empieza una cadena nueva)`,
+  'health.metricsUnwritable': (p: PhraseParams) =>
+    `métricas: no se puede escribir metrics.textfile ${p['file']} (${p['reason']}): Prometheus no recibe cifras de respaldo, o recibe las antiguas (cree la carpeta o corrija la ruta en la configuración)`,
   'note.notifying': (p: PhraseParams) =>
     `Avisando a ${p['name']} de cómo terminó (un canal que no responde se reintenta)`,
   'note.decrypting': (p: PhraseParams) =>
