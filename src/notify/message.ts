@@ -24,7 +24,7 @@ export interface NotifyEvent {
   /** Off-site copies of the set that failed (the backup itself is kept locally). */
   notCopied?: { destination: string; error: string }[];
   error?: { message: string; hint?: string };
-  /** Sentences of kinds that carry their own details (overdue, unhealthy: the health problems), said in the language. */
+  /** Sentences of kinds that carry their own details (overdue, unhealthy: health problems), said in the language. */
   details?: Phrase[];
 }
 
