@@ -3,7 +3,7 @@
  * UsageError naming the flag; and, through the real binary, that every command's spec matches the options
  * it declares (a mismatch is a bug, exit 1) and that a bad value exits 2 naming the flag before anything runs.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { UsageError } from '../src/core/errors.js';
@@ -48,6 +48,9 @@ describe('parseOptions', () => {
     ['to', { to: ['a'] }, '--to: needs one value'],
     ['db', { db: 'a' }, '--db: needs a value (repeatable)'],
     ['yes', { yes: 'y' }, '--yes: takes no value'],
+    ['to', { to: '' }, '--to: needs a value, not an empty one'],
+    ['to', { to: '  ' }, '--to: needs a value, not an empty one'],
+    ['db', { db: ['users', ''] }, '--db: needs a value, not an empty one'],
   ])('a bad --%s is a UsageError naming the flag', (_flag, raw, message) => {
     let caught: unknown;
     try {
@@ -104,6 +107,21 @@ describe('every command', () => {
     const r = await runCli(['schedule', '--count', 'many', '--config', missing], { cwd: dir });
     expect(r.code, describeResult(r)).toBe(2);
     expect(r.stderr).toContain('--count: must be a whole number from 1 to 100 (got "many")');
+  });
+});
+
+describe('an empty value (a variable a script did not set)', () => {
+  it('restore --to "" exits 2 and changes nothing: it meant no --to, and replaced the live database', async () => {
+    const s = demoSetup();
+    await runCli(['create', '--no-files', '--config', s.configFile]);
+    const before = readFileSync(s.dbs.users);
+    writeFileSync(s.dbs.users + '.marker', 'x'); // the live file's neighbours are not touched either
+    const r = await runCli(['restore', 'latest', '--db', 'users', '--to', '', '--yes', '--config', s.configFile]);
+    expect(r.code, describeResult(r)).toBe(2);
+    expect(r.stderr).toContain('--to: needs a value, not an empty one (got "").');
+    expect(r.stderr).toContain('often a shell variable that was not set');
+    expect(readFileSync(s.dbs.users).equals(before)).toBe(true);
+    expect(readdirSync(s.backupDir).filter((n) => /^\d{8}_\d{6}/.test(n))).toHaveLength(1); // no safety copy taken
   });
 });
 

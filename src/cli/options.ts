@@ -68,10 +68,19 @@ function parseOne(key: string, kind: OptionKind, value: unknown): unknown {
   }
   if (value === undefined) return undefined;
   if (kind === 'switch') return typeof value === 'boolean' ? value : wrong('takes no value');
-  if (kind === 'text') return typeof value === 'string' ? value : wrong('needs one value');
+  // An empty value is most often a variable a script did not set (`--to "$DEST"`): taken as given, `--to ""` meant
+  // "no --to" and replaced the live database. Refused, but for a description, where empty says "none".
+  const blank = (v: string) => v.trim() === '' && key !== 'description';
+  const emptyHint =
+    'An empty value is often a shell variable that was not set; give the value, or leave the option out.';
+  if (kind === 'text') {
+    if (typeof value !== 'string') return wrong('needs one value');
+    return blank(value) ? wrong('needs a value, not an empty one', emptyHint) : value;
+  }
   if (kind === 'list') {
     const ok = Array.isArray(value) && value.every((v) => typeof v === 'string');
-    return ok ? value : wrong('needs a value (repeatable)');
+    if (!ok) return wrong('needs a value (repeatable)');
+    return (value as string[]).some(blank) ? wrong('needs a value, not an empty one', emptyHint) : value;
   }
   if ('choices' in kind) {
     if (typeof value === 'string' && kind.choices.includes(value)) return value;
