@@ -281,6 +281,25 @@ describe('menu end to end (real binary in tmux, real SQLite databases)', () => {
     }
   });
 
+  it("escape sequences Ink has no key for (a terminal's reply, a pasted colour) are ignored: the menu goes on", async () => {
+    const t = await Terminal.open(
+      `respaldo-e2e-esc-${process.pid}`,
+      'LANG=en_US.UTF-8 LC_ALL= NO_COLOR=1 TERM=xterm-256color',
+      80,
+      24,
+    );
+    await t.waitFor('1. Create backup now');
+    // Each of these made Ink 6 throw in useInput: the menu died with a stack (exit 1), also mid-restore.
+    for (const seq of ['\x1b[0n', '\x1b[31m', '\x1b[5n', '\x1b[0m']) await t.sequence(seq);
+    await t.key('3');
+    const s = await t.waitFor((x) => /\d{8}_\d{6}/.test(x) && !x.includes('1. Create backup now'));
+    expect(s).not.toMatch(/TypeError|EXIT=/);
+    await t.key('Escape');
+    await t.waitFor('1. Create backup now');
+    await t.key('q');
+    await t.waitFor('EXIT=0');
+  });
+
   it('without a terminal the menu is not opened: a hint and the usage exit code', async () => {
     const r = await run('node', [BIN, '--config', join(dir, 'backup_config.json')], { cwd: dir }).then(
       () => ({ code: 0, stderr: '' }),

@@ -1,3 +1,4 @@
+import { guardKeys } from './stdin-guard.js';
 import { render } from 'ink';
 import { wrapWords } from '../core/format.js';
 import { EXIT } from '../core/exit-codes.js';
@@ -117,6 +118,7 @@ export async function runMenu(opts: MenuOptions): Promise<number> {
   const guarded = stopOnHangup(facade, closed);
   const ctx = uiContext(guarded.facade, env, opts.lang);
   process.stdout.write(ALT_SCREEN_ON);
+  const unguard = guardKeys(process.stdin);
   try {
     const app = render(
       <UiRoot value={ctx}>
@@ -136,6 +138,7 @@ export async function runMenu(opts: MenuOptions): Promise<number> {
     else closed.addEventListener('abort', () => void onHangup(), { once: true });
     await app.waitUntilExit();
   } finally {
+    unguard();
     process.stdout.write(ALT_SCREEN_OFF);
   }
   return closed.aborted ? EXIT.interrupted : EXIT.ok;

@@ -144,6 +144,12 @@ export class TmuxScreen {
     await sleep(150);
   }
 
+  /** Literal text in one write, as a terminal sends an escape sequence (its reply to a query, a pasted colour). */
+  async sequence(text: string): Promise<void> {
+    await run('tmux', [...TMUX_SERVER, 'send-keys', '-t', this.name, '-l', text]);
+    await sleep(150);
+  }
+
   /** Literal text, one character at a time. */
   async type(text: string): Promise<void> {
     for (const ch of text) {
