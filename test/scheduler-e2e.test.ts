@@ -99,6 +99,39 @@ describe('respaldo scheduler (real process, real SQLite databases)', () => {
     expect(existsSync(join(setup.backupDir, '.scheduler', '.respaldo.lock'))).toBe(false);
   });
 
+  it('a hang-up (SSH dropped; it often comes twice) finishes the running backup and stops: the lock is free again', async () => {
+    const setup = demoSetup({
+      retention: { keepLast: 10, daily: 0, weekly: 0, monthly: 0, yearly: 0 },
+      schedule: { jobs: [{ name: 'big', when: '0 0 1 1 *', type: 'full', databases: ['*'], files: false }] },
+    });
+    makeBigDb(setup.dbs.inventario, 300);
+    const a = startCli(['scheduler', '--config', setup.configFile]);
+    const aDone = collect(a, 120_000);
+    await waitFor(
+      () => logLines(setup.backupDir).some((l) => l.event === 'create-start' && l.job === 'big'),
+      'the catch-up backup under way',
+      30_000,
+    );
+    a.kill('SIGHUP');
+    a.kill('SIGHUP');
+    const ra = await aDone;
+    // It went on running jobs for good, holding the lock, after saying it was stopping.
+    expect(ra.code, describeResult(ra)).toBe(130);
+    const lines = schedulerLines(setup.backupDir);
+    expect(lines.map((l) => l.event)).toEqual([
+      'scheduler-start',
+      'catch-up',
+      'job-start',
+      'scheduler-stopping',
+      'job-end',
+      'retention',
+      'scheduler-stop',
+    ]);
+    expect(lines.find((l) => l.event === 'job-end')).toMatchObject({ outcome: 'completed' }); // never aborted
+    expect(existsSync(join(setup.backupDir, '.scheduler', '.respaldo.lock'))).toBe(false);
+    expect(ra.stderr).not.toMatch(/had passed the point where it can stop/);
+  });
+
   it('first SIGTERM lets the running backup finish (exit 0); a second aborts it (exit 130) leaving no visible set', async () => {
     const setup = demoSetup({
       retention: { keepLast: 10, daily: 0, weekly: 0, monthly: 0, yearly: 0 },

@@ -13,6 +13,7 @@ import { JOB_TYPES, PRESETS, nextRuns, toCronPattern } from '../../scheduler/whe
 import { addCommonOptions, collect, runAction, type CommandIO } from '../context.js';
 import { formatBytes, formatDuration, table } from '../format.js';
 import type { OptionSpec } from '../options.js';
+import { markTerminalClosed, terminalClosed } from '../terminal.js';
 
 /**
  * `respaldo schedule` (jobs and their next runs), `respaldo schedule set|remove` (edit jobs in the
@@ -277,10 +278,24 @@ export function register(program: Command): void {
         io.json ? io.out(JSON.stringify(e)) : io.out(describeLogEntry(e)),
       );
       scheduler.on('progress', (p: { job: string; event: ProgressEvent }) => io.reporter.emit(p.event));
-      // This command owns SIGINT/SIGTERM: the first finishes the running job, the second aborts it.
-      for (const sig of ['SIGINT', 'SIGTERM'] as const) for (const l of process.listeners(sig)) process.off(sig, l);
+      // This command owns SIGINT/SIGTERM: the first finishes the running job, the second aborts it. And SIGHUP (the
+      // SSH session dropped): it said "stopping safely" and went on running jobs for good, holding the scheduler's
+      // lock, so that the operator back on the machine could not start it again. A hang-up finishes the running job
+      // and stops; it often comes twice (shell and kernel), so it never aborts the job. Run the scheduler as a
+      // service (scripts/install-service.sh) or in tmux for it to outlive a session.
+      for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const)
+        for (const l of process.listeners(sig)) process.off(sig, l);
       let signals = 0;
+      let hungUp = false;
+      const onHangup = (): void => {
+        if (hungUp) return;
+        hungUp = true;
+        markTerminalClosed();
+        scheduler.stop();
+      };
+      terminalClosed.addEventListener('abort', onHangup, { once: true });
       const onSignal = (sig: NodeJS.Signals): void => {
+        if (sig === 'SIGHUP') return onHangup();
         signals++;
         const r = scheduler.stop();
         if (!io.json) {
@@ -290,14 +305,14 @@ export function register(program: Command): void {
         }
         if (signals >= 3) process.exit(EXIT.interrupted);
       };
-      process.on('SIGINT', onSignal);
-      process.on('SIGTERM', onSignal);
+      for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(sig, onSignal);
       try {
         await scheduler.start();
-        return await scheduler.done;
+        const code = await scheduler.done;
+        return hungUp ? EXIT.interrupted : code;
       } finally {
-        process.off('SIGINT', onSignal);
-        process.off('SIGTERM', onSignal);
+        for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.off(sig, onSignal);
+        terminalClosed.removeEventListener('abort', onHangup);
       }
     }),
   );
