@@ -55,7 +55,9 @@ export function summaryFromManifest(
 function summarize(m: Manifest, dir: string): SetSummary {
   let lastVerified: SetSummary['lastVerified'] = null;
   try {
-    lastVerified = JSON.parse(readFileSync(join(dir, VERIFIED_NAME), 'utf8')) as SetSummary['lastVerified'];
+    const v = JSON.parse(readFileSync(join(dir, VERIFIED_NAME), 'utf8')) as Record<string, unknown> | null;
+    // Written by respaldo; one edited or damaged by hand is taken as no verification, never as a crash of `list`.
+    if (v && typeof v['ok'] === 'boolean' && isTime(v['at'])) lastVerified = { at: v['at'], ok: v['ok'] };
   } catch {
     /* never verified */
   }
@@ -242,12 +244,37 @@ export async function readManifest(cfg: Pick<LoadedConfig, 'backupDir'>, id: str
 
 /** Reads `drilled.json` of the set folder `dir`; null when the set was never drilled (or the record is unreadable). */
 export function readDrillRecord(dir: string): DrillRecord | null {
+  let r: { setId?: unknown; results?: unknown } | null;
   try {
-    const r = JSON.parse(readFileSync(join(dir, DRILLED_NAME), 'utf8')) as DrillRecord;
-    return r && typeof r.results === 'object' ? r : null;
+    r = JSON.parse(readFileSync(join(dir, DRILLED_NAME), 'utf8')) as typeof r;
   } catch {
     return null;
   }
+  if (!r || typeof r.results !== 'object' || r.results === null) return null;
+  // Written by respaldo; a result edited or damaged by hand (`"ok": "yes"`, a number for a time) is left out rather
+  // than crash `list` and `show` on the day they are needed.
+  const results: DrillRecord['results'] = {};
+  for (const [name, x] of Object.entries(r.results as Record<string, Partial<DrillResult> | null>)) {
+    if (!x || typeof x.ok !== 'boolean' || !isTime(x.at)) continue;
+    const { error, hint } = x;
+    results[name] = {
+      database: typeof x.database === 'string' ? x.database : name,
+      engine: typeof x.engine === 'string' ? x.engine : null,
+      ok: x.ok,
+      at: x.at,
+      durationMs: typeof x.durationMs === 'number' && Number.isFinite(x.durationMs) ? x.durationMs : 0,
+      scratch: typeof x.scratch === 'string' ? x.scratch : '',
+      checks: Array.isArray(x.checks) ? x.checks.filter((c) => c && typeof c.name === 'string') : [],
+      ...(typeof error === 'string' ? { error } : {}),
+      ...(typeof hint === 'string' ? { hint } : {}),
+    };
+  }
+  return { setId: typeof r.setId === 'string' ? r.setId : '', results };
+}
+
+/** A time as respaldo writes one (ISO 8601) that parses. */
+function isTime(v: unknown): v is string {
+  return typeof v === 'string' && !Number.isNaN(Date.parse(v));
 }
 
 /** Pure: a set's newest drill as `list` and the menu show it: the newest time, all passed, which failed. */

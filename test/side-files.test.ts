@@ -1,0 +1,41 @@
+/**
+ * The files respaldo writes beside a set (verified.json, drilled.json) edited or damaged by hand: `list`, `show` and
+ * `status` go on, taking what is unreadable as not there (one bad side file broke `list` with a stack).
+ */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { Manifest } from '../src/core/types.js';
+import { describeResult, parseJsonOutput, runCli } from './helpers/cli.js';
+import { demoSetup } from './helpers/tmp.js';
+
+describe('side files of a set with the wrong types', () => {
+  it('list, show and status go on; the bad parts count as no verification and no drill', async () => {
+    const s = demoSetup();
+    const created = await runCli(['create', '--no-files', '--json', '--config', s.configFile]);
+    const m = parseJsonOutput<Manifest>(created.stdout);
+    const dir = join(s.backupDir, m.id);
+    writeFileSync(
+      join(dir, 'drilled.json'),
+      JSON.stringify({
+        setId: m.id,
+        results: {
+          users: { ok: 'yes', at: 12345 },
+          inventario: { database: 'inventario', ok: false, at: '2026-11-20T10:00:00Z', checks: 'none', error: 7 },
+        },
+      }),
+    );
+    writeFileSync(join(dir, 'verified.json'), JSON.stringify({ at: '2026-11-20T10:00:00Z', ok: 1, files: 'x' }));
+    for (const args of [['list'], ['show', m.id], ['status'], ['list', '--json']]) {
+      const r = await runCli([...args, '--config', s.configFile]);
+      expect(r.code, describeResult(r)).toBe(0);
+      expect(r.stderr).not.toContain('internal error');
+    }
+    const listed = parseJsonOutput<{ id: string; lastVerified: unknown; lastDrill: unknown }[]>(
+      (await runCli(['list', '--json', '--config', s.configFile])).stdout,
+    ).find((x) => x.id === m.id)!;
+    expect(listed.lastVerified).toBeNull();
+    // the well-formed result stays: inventario's failed drill is still said
+    expect(listed.lastDrill).toEqual({ at: '2026-11-20T10:00:00Z', ok: false, failed: ['inventario'] });
+  });
+});
