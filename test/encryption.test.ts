@@ -160,6 +160,23 @@ describe('encrypted sets', () => {
     expect((await cli(s, ['drill', m.id, '--db', 'users'], 11)).stdout + '').toBeDefined();
   });
 
+  it("a byte of a file's age header changed is damage (exit 5), not a wrong key: the set's own key is the one given", async () => {
+    const { s } = encryptedSetup();
+    const m = await create(s, ['--db', 'users', '--no-files']);
+    const file = m.databases[0]!.file!;
+    const bytes = readFileSync(join(s.backupDir, m.id, file));
+    // Inside the X25519 stanza of the header ("-> X25519 <share>"): no key opens it any more.
+    const stanza = bytes.indexOf('-> X25519 ') + 20;
+    bytes[stanza] = bytes[stanza] === 0x41 ? 0x42 : 0x41;
+    replaceStored(s, m.id, file, bytes); // the manifest agrees: only the header can tell
+    const before = readFileSync(s.dbs.users);
+    const r = await cli(s, ['restore', m.id, '--db', 'users', '--yes'], 5);
+    expect(r.stderr).toContain(`its age header holds no key the set's identity opens`);
+    expect(r.stderr).not.toContain('encrypted for another key');
+    expect((await cli(s, ['verify', m.id, '--read-data'], 5)).stdout + '').toBeDefined();
+    expect(readFileSync(s.dbs.users).equals(before)).toBe(true);
+  });
+
   it('a wrong key or an unreadable identity file is exit 13 with a hint; nothing changes', async () => {
     const { s, recipient } = encryptedSetup();
     const m = await create(s, ['--db', 'users', '--no-files']);

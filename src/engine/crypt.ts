@@ -370,6 +370,7 @@ export async function decrypterFor(
         ? typedPassphrases
         : [await askPassphrase(`the backups of set ${setId}`)];
     for (const p of passphrases) d.addPassphrase(p);
+    if (sample && checkedSamples.has(sample.label)) provenKeys.add(d);
     return d;
   }
   const path = cfg.encryption?.identityFile;
@@ -393,8 +394,16 @@ export async function decrypterFor(
     );
   }
   for (const k of keys) d.addIdentity(k);
+  if (enc.recipients.length) provenKeys.add(d);
   return d;
 }
+
+/**
+ * Decrypters whose key is known to be the set's: the identity's public key is among the recipients the manifest
+ * names, or the passphrase opened a stored file of the set. A file of the set that such a key does not open was
+ * changed or damaged (a byte of its header), not encrypted for another key: exit 5, not "use another key".
+ */
+const provenKeys = new WeakSet<Decrypter>();
 
 /** Hashes bytes passing through with md5 and sha256. */
 class PlainHasher extends Transform {
@@ -436,7 +445,7 @@ export async function openStream(d: Decrypter, source: Readable, label: string):
     );
   } catch (err) {
     source.destroy();
-    throw decryptError(err, label);
+    throw decryptError(err, label, provenKeys.has(d));
   }
 }
 
@@ -444,11 +453,15 @@ export async function openStream(d: Decrypter, source: Readable, label: string):
  * A decryption failure as an operator error: no matching key (exit 13) or damage (exit 5); a full disk or a
  * permission error where the plaintext is written is returned as it is (the callers say which disk).
  */
-export function decryptError(err: unknown, label: string): Error {
+export function decryptError(err: unknown, label: string, keyIsTheSets = false): Error {
   if (err instanceof RespaldoError) return err;
   // Writing the plaintext failed (the disk is full, no permission): the set is not damaged, and is not said to be.
   if (isDiskFull(err) || isAccessError(err)) return err as Error;
   const message = (err as Error).message ?? String(err);
+  if (/no identity matched/.test(message) && keyIsTheSets)
+    return new VerifyError(
+      `${label}: its age header holds no key the set's identity opens, though the set was encrypted for it: it was changed or damaged.`,
+    );
   if (/no identity matched/.test(message)) {
     return new KeyError(
       `No key given opens ${label}.`,
