@@ -178,6 +178,26 @@ describe('restore --from of a chain', () => {
     expect(readdirSync(s.backupDir).filter((n) => n.startsWith('.respaldo-restore-fetch'))).toEqual([]);
   });
 
+  it('restore latest --from passes over a newest set whose chain there is broken, for the newest that restores', async () => {
+    const s = demoSetup({ source: 'srv1', destinations: [{ name: 'nas', type: 'folder', path: './nas' }] });
+    const nas = join(s.dir, 'nas');
+    mkdirSync(nas);
+    const { full, i1, i2, d1, at } = await chainOfFour(s);
+    // At the destination: i1 lost (i2 cannot be restored), and d1 never got there.
+    rmSync(join(nas, 'srv1', i1.id), { recursive: true });
+    rmSync(join(nas, 'srv1', d1.id), { recursive: true });
+    // The new-server day: nothing here.
+    rmSync(s.backupDir, { recursive: true, force: true });
+    const out = join(s.dir, 'restored.db');
+    const r = await cli(s, ['restore', 'latest', '--from', 'nas', '--db', 'users', '--to', out, '--yes']);
+    // It refused (exit 9) though the full was whole there.
+    expect(rows(out)).toEqual(at[full.id]);
+    expect(r.stdout).toContain(`latest is set ${full.id}, which holds: users`);
+    expect(r.stdout).toContain(
+      `newer sets passed over, each with what it lacks: ${i2.id} (a usable chain (set ${i1.id} (needed by ${i2.id}) is missing`,
+    );
+  });
+
   it('copy ID of an incremental sends the sets its chain needs first, so that it restores there', async () => {
     const s = demoSetup({
       source: 'srv1',

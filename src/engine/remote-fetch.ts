@@ -221,6 +221,7 @@ export async function fetchSet(
   if (sel.databases?.length) checkConfiguredDatabases(cfg, sel.databases);
   const wantedDbs = sel.databases?.length ? sel.databases : cfg.databases.map((d) => d.name);
   let realId = id;
+  let candidates: string[] = [];
   let passedOver: SetSelection['skipped'] | undefined;
   let atSkipped: AtPlan['skipped'] | undefined;
   if (!sel.at && id === 'latest') {
@@ -240,6 +241,7 @@ export async function fetchSet(
         ...said('note.passedOverLacking', { set: s.id, dest: name, lacks: s.lacks.join(', ') }),
       });
     realId = latest.id;
+    candidates = latest.candidates;
     const damaged = latest.passedOver.map((d) => ({ id: d.id, lacks: ['an intact manifest'] }));
     passedOver = [...latest.skipped, ...damaged].sort((a, b) => (a.id < b.id ? 1 : -1));
   }
@@ -257,6 +259,25 @@ export async function fetchSet(
       async (dest, source) => {
         let chainSets: Map<string, ChainSet> | null = null;
         let setId = realId;
+        if (candidates.length > 1) {
+          // `latest` as here (selectUsableLatest): a set whose chain there cannot be used for a database asked for (a
+          // member missing or damaged, a stored file missing) is passed over for the next one; it refused instead,
+          // though an older whole set was there. When none can be used, the first stands and says why below.
+          chainSets = await remoteChainSets(dest, source);
+          const usable = candidates.find((cid) => {
+            const set = chainSets!.get(cid);
+            const asked = sel.files && !sel.databases?.length ? [] : wantedDbs;
+            const dbs = Object.keys(set?.entries ?? {}).filter((d) => asked.includes(d) && !set!.entries[d]!.failed);
+            const problem = dbs.map((d) => chainOf([...chainSets!.values()], cid, d)).find((c) => c.problem);
+            if (problem) {
+              const lacks = `a usable chain (${problem.problem})`;
+              reporter.emit({ type: 'info', ...said('note.passedOverLacking', { set: cid, dest: name, lacks }) });
+              passedOver = [...(passedOver ?? []), { id: cid, lacks: [lacks] }].sort((a, b) => (a.id < b.id ? 1 : -1));
+            }
+            return !problem;
+          });
+          if (usable) setId = usable;
+        }
         if (sel.at) {
           chainSets = await remoteChainSets(dest, source);
           const found = planAt([...chainSets.values()], sel.at, wantedDbs);

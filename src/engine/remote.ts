@@ -10,7 +10,7 @@ import type { Reporter } from '../core/events.js';
 import type { LoadedConfig, Manifest, PlainHashes, SetSummary } from '../core/types.js';
 import { setKey, type Destination } from '../destinations/destination.js';
 import { destinationConfig, openDestination } from '../destinations/registry.js';
-import { chooseLatest, setDir, summaryFromManifest, type LatestWant, type SetSelection } from './catalog.js';
+import { chooseLatest, lacksOf, setDir, summaryFromManifest, type LatestWant, type SetSelection } from './catalog.js';
 import { Sha256Pass, withRetries } from './copy.js';
 import { FILE_MODE } from './fs-util.js';
 import { mapLimited } from './limited.js';
@@ -237,7 +237,13 @@ export async function latestRemoteSet(
   name: string,
   want: LatestWant = { databases: [], files: false },
   signal?: AbortSignal,
-): Promise<{ id: string; passedOver: RemoteDamagedSet[]; skipped: SetSelection['skipped'] }> {
+): Promise<{
+  id: string;
+  passedOver: RemoteDamagedSet[];
+  skipped: SetSelection['skipped'];
+  /** Every set there that holds what was asked, newest first (`id` first): the next ones when its chain is broken. */
+  candidates: string[];
+}> {
   const { sets, damaged } = await listRemote(cfg, name, signal ? { signal } : {});
   // As a local `latest` (chooseLatest): every database asked for stored without error, the files when asked.
   const found = chooseLatest(sets, want);
@@ -252,7 +258,10 @@ export async function latestRemoteSet(
     );
   }
   const id = found.chosen.id;
-  return { id, passedOver: damaged.filter((d) => d.id > id), skipped: found.skipped };
+  const candidates = sets
+    .filter((s) => s.type !== 'pre_restore' && s.type !== 'schema' && s.status !== 'failed' && !lacksOf(s, want).length)
+    .map((s) => s.id);
+  return { id, passedOver: damaged.filter((d) => d.id > id), skipped: found.skipped, candidates };
 }
 
 /** The id of `latestRemoteSet` holding `databases`. */
