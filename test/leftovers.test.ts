@@ -35,7 +35,11 @@ describe('cleanLeftovers', () => {
     ];
     for (const n of names) mkdirSync(join(backupDir, n));
     const removed = await cleanLeftovers({ backupDir, secrets: [] } as unknown as LoadedConfig);
-    expect(removed.sort()).toEqual(['.deleting-20261101_000000-42', '.tmp-20261122_010101', '.tmp-restore-999999999']);
+    expect(removed.map((r) => r.message).sort()).toEqual([
+      'removed .deleting-20261101_000000-42 (left by an interrupted run)',
+      'removed .tmp-20261122_010101 (left by an interrupted run)',
+      `removed ${join(backupDir, '.tmp-restore-999999999')}, left by an interrupted run`,
+    ]);
     expect(existsSync(join(backupDir, `.tmp-restore-${process.pid}`))).toBe(true);
     for (const n of others) expect(existsSync(join(backupDir, n)), n).toBe(true);
   });
@@ -146,6 +150,18 @@ describe('the safety set of a restore in place killed before its swap', () => {
       `recovered: removed safety set ${unchanged}, taken by a restore killed before it replaced anything`,
     );
     expect(existsSync(join(s.backupDir, unchanged))).toBe(false);
+
+    // A create recovers too, and says so (it removed the set and said nothing but in the log).
+    const again = await killedAfterSafetyCopy();
+    const created = await cli(s, ['create', '--no-files']);
+    expect(created.stdout + created.stderr).toContain(
+      `removed safety set ${again}, taken by a restore killed before it replaced anything`,
+    );
+    // (the new set may take the freed id within the same second: no safety set under it any more)
+    const left = join(s.backupDir, again, 'manifest.json');
+    expect(existsSync(left) && (JSON.parse(readFileSync(left, 'utf8')) as { type: string }).type).not.toBe(
+      'pre_restore',
+    );
 
     const swapped = await killedAfterSafetyCopy();
     // the killed run had swapped the file in: another file under the live name now

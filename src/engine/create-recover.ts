@@ -1,5 +1,5 @@
 import { promises as fsp, readdirSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { join } from 'node:path';
 import { errorMessage } from '../core/errors.js';
 import type { Reporter } from '../core/events.js';
 import { said, sayingWithin, type Said } from '../core/phrases.js';
@@ -116,7 +116,7 @@ export async function removeDeadRunScratch(cfg: LoadedConfig): Promise<Said[]> {
  * Removes staging folders (and journaled temporary paths elsewhere) left by killed runs. Only called while holding the
  * lock. Returns what it removed: names in the backup folder, and the journaled paths.
  */
-export async function cleanLeftovers(cfg: LoadedConfig): Promise<string[]> {
+export async function cleanLeftovers(cfg: LoadedConfig): Promise<Said[]> {
   const stopped = await stopOrphansOfDeadRuns(cfg.backupDir);
   if (stopped.length)
     writeLog(
@@ -126,20 +126,23 @@ export async function cleanLeftovers(cfg: LoadedConfig): Promise<string[]> {
       cfg.secrets,
     );
   const removed: string[] = [];
-  // Dead restores' and drills' scratch folders, with the safety set a killed restore left when nothing changed.
-  for (const s of await removeDeadRunScratch(cfg))
-    removed.push(s.phrase.params['set'] ?? basename(s.phrase.params['path']!));
+  // Dead restores' and drills' scratch folders, with the safety set a killed restore left when nothing changed:
+  // each said as such (a create removed that safety set and said nothing but in the log).
+  const scratch = await removeDeadRunScratch(cfg);
+  const staging: Said[] = [];
   for (const name of readdirSync(cfg.backupDir)) {
     const mine = (name.startsWith('.tmp-') && isSetId(name.slice(5))) || /^\.deleting-\d{8}_\d{6}\S*-\d+$/.test(name);
     if (mine) {
       await fsp.rm(join(cfg.backupDir, name), { recursive: true, force: true });
       removed.push(name);
+      staging.push(said('recover.removedLeftover', { name }));
     }
   }
-  removed.push(...(await sweepTemps(cfg.backupDir)).map((s) => s.phrase.params['path']!));
+  const temps = await sweepTemps(cfg.backupDir);
+  removed.push(...temps.map((s) => s.phrase.params['path']!));
   if (removed.length)
     writeLog(cfg.backupDir, 'cleanup', { removed, reason: 'left by an interrupted run' }, cfg.secrets);
-  return removed;
+  return [...stopped, ...scratch, ...staging, ...temps];
 }
 
 /**

@@ -165,7 +165,8 @@ export async function executeBackup(
   purpose: 'backup' | 'safety',
 ): Promise<Manifest> {
   await ensurePrivateDir(cfg.backupDir);
-  await cleanLeftovers(cfg);
+  // What killed runs left, said: a safety set among it (a restore killed before it replaced anything) is a set.
+  for (const s of await cleanLeftovers(cfg)) reporter.emit({ type: 'warning', ...s });
   const started = new Date();
   const id = newSetId(started, takenSetIds(cfg.backupDir));
   const staging = stagingDir(cfg.backupDir, id);

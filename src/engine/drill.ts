@@ -177,7 +177,7 @@ export async function runDrill(
         out.recovered.push(...found.map((r) => r.message));
         out.recoveredPhrases!.push(...found.map((r) => r.phrase));
       };
-      recovered((await cleanLeftovers(cfg)).map((name) => said('recover.removedLeftover', { name })));
+      recovered(await cleanLeftovers(cfg));
       const plans = [];
       const unreachable: DrillResult[] = [];
       for (const db of configured) {

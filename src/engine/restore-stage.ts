@@ -216,7 +216,7 @@ export async function recoverBeforeRestore(
   recovered.push(...(await sweepTemps(cfg.backupDir)));
   // A killed run's staging folder (`.tmp-<set id>`: a create, or the safety copy of a restore in place): status
   // says the next create or restore removes it, and a restore side by side, which stages no set, left it.
-  recovered.push(...(await cleanLeftovers(cfg)).map((name) => said('recover.removedLeftover', { name })));
+  recovered.push(...(await cleanLeftovers(cfg)));
   recovered.push(...(await finishInterruptedSwapBacks(cfg, reporter)));
   for (const name of withLocalRecovery(
     cfg,
