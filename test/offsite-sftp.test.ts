@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Manifest } from '../src/core/types.js';
@@ -30,6 +30,26 @@ describe('SFTP destination (OpenSSH sshd on loopback)', () => {
       { ok: true, filesSent: 0 },
     ]);
     await cli(s, ['verify', m.id, '--from', 'ssh', '--read-data']);
+  });
+
+  it('folders made there are 0700; a path that is not on the server is an error, never an empty destination, never made', async () => {
+    const srv = await startSshd();
+    const s = demoSetup();
+    withSftp(s, srv);
+    const m = parseJsonOutput<Manifest>((await cli(s, ['create', '--json'])).stdout);
+    for (const dir of ['srv1', `srv1/${m.id}`, `srv1/${m.id}/databases`])
+      expect((statSync(join(srv.root, dir)).mode & 0o777).toString(8), dir).toBe('700');
+
+    // A typo in "path" (or a disk not mounted there): it listed nothing, exit 0, and a copy made the whole tree.
+    const typo = join(srv.root, 'not-mounted', 'deep');
+    withSftp(s, srv, { path: typo });
+    const listed = await cli(s, ['list', '--from', 'ssh'], 7);
+    expect(listed.stderr).toContain(`${typo} does not exist on sftp://`);
+    expect(listed.stderr).toContain('a typo in "path", or a disk not mounted?');
+    const copied = await cli(s, ['copy', m.id, '--to', 'ssh'], 12);
+    expect(copied.stdout + copied.stderr).toContain(`${typo} does not exist`);
+    expect(existsSync(join(srv.root, 'not-mounted'))).toBe(false);
+    await cli(s, ['restore', 'latest', '--from', 'ssh', '--db', 'users', '--to', join(s.dir, 'x.db'), '--yes'], 7);
   });
 
   it('the new-server day from SFTP', async () => {

@@ -69,6 +69,8 @@ async function newClient(name: string): Promise<SftpClient> {
 export class SftpDestination implements Destination {
   readonly type = 'sftp' as const;
   private seenKey: string | null = null;
+  /** Whether the root folder (`path`) was seen on the server (rootExists). */
+  private rootSeen = false;
   /** Folders known to exist; mkdirs run one at a time (parallel recursive mkdirs race on the server). */
   private readonly made = new Set<string>();
   private mkdirChain: Promise<unknown> = Promise.resolve();
@@ -374,10 +376,32 @@ export class SftpDestination implements Destination {
     );
   }
 
+  /**
+   * Makes `dir` (below the root) one level at a time, each folder 0700 like a folder destination's: whoever else has
+   * a login there reads no manifest. The root (`path`) must exist, as a folder destination's must: a mistyped or
+   * unmounted path is an error, never a tree made under it. A folder another copy made meanwhile is fine.
+   */
   private ensureDir(dir: string): Promise<void> {
     const run = async () => {
       if (this.made.has(dir)) return;
-      if (!(await this.guard(this.client.exists(dir)))) await this.guard(this.client.mkdir(dir, true));
+      await this.rootExists(`writing ${posix.relative(this.root(), dir) || '.'}`);
+      const root = this.root();
+      const levels = posix.relative(root, dir).split('/').filter(Boolean);
+      let at = root;
+      for (const level of levels) {
+        at = posix.join(at, level);
+        if (this.made.has(at)) continue;
+        if (!(await this.guard(this.client.exists(at)))) {
+          try {
+            await this.guard(this.client.mkdir(at, false));
+            await this.guard(this.client.chmod(at, 0o700));
+          } catch (err) {
+            // Another copy of this destination (another process) made it between the look and the mkdir.
+            if (!(await this.guard(this.client.exists(at)))) throw err;
+          }
+        }
+        this.made.add(at);
+      }
       this.made.add(dir);
     };
     const p = this.mkdirChain.then(run, run);
@@ -403,9 +427,28 @@ export class SftpDestination implements Destination {
     try {
       return await this.guard(this.client.list(dir));
     } catch (err) {
-      if (/No such file/i.test((err as Error).message) && dir !== this.root()) return [];
-      this.fail(err, `listing ${dir.endsWith('/') ? dir : `${dir}/`}`);
+      const listing = `listing ${dir.endsWith('/') ? dir : `${dir}/`}`;
+      // A folder of no set yet is empty; under a root that is not there (a typo, a disk not mounted) it is an error:
+      // it read as an empty destination, exit 0, on the day a restore needed it.
+      if (/No such file/i.test((err as Error).message) && dir !== this.root()) {
+        await this.rootExists(listing);
+        return [];
+      }
+      this.fail(err, listing);
     }
+  }
+
+  /** Throws a DestinationError (not found, exit 7) naming `path` when the root folder is not on the server. */
+  private async rootExists(doing: string): Promise<void> {
+    if (this.rootSeen) return;
+    const kind = await this.guard(this.client.exists(this.root()));
+    if (kind !== 'd')
+      throw new DestinationError(
+        this.name,
+        `${doing}: ${this.root()} ${kind ? 'is not a folder' : 'does not exist'} on ${this.describe()} (a typo in "path", or a disk not mounted?)`,
+        `Check "path" of destination "${this.name}" and that its disk is mounted on the server; respaldo never creates it.`,
+      ).withPhrases(phrase('dest.notMounted', { dest: this.name, path: this.root() }));
+    this.rootSeen = true;
   }
 
   async listSets(source: string | null): Promise<{ source: string; id: string }[]> {
