@@ -97,3 +97,25 @@ describe('ensureRecentBackup (real SQLite)', () => {
     expect(await listSets(cfg)).toEqual([]);
   });
 });
+
+describe('create --dry-run --if-older-than', () => {
+  it('says whether a run would back up, and refuses a bad age (it exited 0 and said nothing of either)', async () => {
+    const { runCli, describeResult } = await import('./helpers/cli.js');
+    const s = demoSetup();
+    const bad = await runCli(['create', '--dry-run', '--if-older-than', 'abc', '--config', s.configFile]);
+    expect(bad.code, describeResult(bad)).toBe(2);
+    const first = await runCli(['create', '--dry-run', '--if-older-than', '1d', '--config', s.configFile]);
+    expect(first.code, describeResult(first)).toBe(0);
+    expect(first.stdout).toContain(
+      'There is no completed full backup holding users, inventario, auditoria: a run would back up.',
+    );
+    expect(first.stdout).toContain('Would create a full backup set');
+    await runCli(['create', '--no-files', '--config', s.configFile]);
+    const recent = await runCli(['create', '--dry-run', '--if-older-than', '1d', '--config', s.configFile]);
+    expect(recent.stdout).toMatch(
+      /^Would not back up: The newest completed backup of .* old, within 1d; no backup made\.$/m,
+    );
+    expect(recent.stdout).not.toContain('Would create');
+    expect((await listSets(await loadConfig({ configPath: s.configFile }))).length).toBe(1);
+  });
+});

@@ -114,6 +114,36 @@ export async function ensureRecentBackup(
   opts: EnsureRecentOptions,
   reporter: Reporter = silentReporter,
 ): Promise<EnsureRecentResult> {
+  const { cfg, databases, type, recent, reason, previous, previousAgeMs } = await recentBackup(opts);
+  if (recent) return { created: false, reason, previous, previousAgeMs, manifest: null };
+  reporter.emit({ type: 'info', message: reason });
+  const manifest = await createBackup(
+    cfg,
+    {
+      databases: opts.databases?.length ? databases : undefined,
+      type,
+      files: opts.files,
+      description: opts.description,
+      signal: opts.signal,
+    },
+    reporter,
+  );
+  return { created: true, reason, previous, previousAgeMs, manifest };
+}
+
+/**
+ * Whether the newest completed set holding all `databases` is within `maxAge`, and the sentence saying so; reads
+ * only (`create --dry-run --if-older-than` says what a run would do). A bad age is a UsageError.
+ */
+export async function recentBackup(opts: Omit<EnsureRecentOptions, 'files' | 'description' | 'signal'>): Promise<{
+  cfg: LoadedConfig;
+  databases: string[];
+  type: BackupType;
+  recent: boolean;
+  reason: string;
+  previous: SetSummary | null;
+  previousAgeMs: number | null;
+}> {
   const maxAgeMs = typeof opts.maxAge === 'number' ? opts.maxAge : parseAge(opts.maxAge);
   if (!(maxAgeMs > 0)) throw new UsageError(`maxAge must be positive (got ${String(opts.maxAge)}).`);
   const cfg = opts.config ?? (await loadConfig(opts.configPath ? { configPath: opts.configPath } : {}));
@@ -130,29 +160,13 @@ export async function ensureRecentBackup(
     ahead && ahead !== previous
       ? ` (set ${ahead.id} is dated ${ahead.completedAt}, ahead of this machine's clock, and does not count: check the clock)`
       : '';
+  const base = { cfg, databases, type, previous, previousAgeMs };
   if (previous && previousAgeMs !== null && previousAgeMs <= maxAgeMs) {
-    return {
-      created: false,
-      reason: `The newest completed backup of ${what} (${previous.id}) is ${formatAgeMs(previousAgeMs)} old, within ${formatAgeMs(maxAgeMs)}; no backup made.`,
-      previous,
-      previousAgeMs,
-      manifest: null,
-    };
+    const reason = `The newest completed backup of ${what} (${previous.id}) is ${formatAgeMs(previousAgeMs)} old, within ${formatAgeMs(maxAgeMs)}; no backup made.`;
+    return { ...base, recent: true, reason };
   }
   const reason = previous
     ? `The newest completed backup of ${what} (${previous.id}) is ${formatAgeMs(previousAgeMs!)} old, older than ${formatAgeMs(maxAgeMs)}${passedOver}; backing up.`
     : `There is no completed ${type} backup holding ${what}${passedOver}; backing up.`;
-  reporter.emit({ type: 'info', message: reason });
-  const manifest = await createBackup(
-    cfg,
-    {
-      databases: opts.databases?.length ? databases : undefined,
-      type,
-      files: opts.files,
-      description: opts.description,
-      signal: opts.signal,
-    },
-    reporter,
-  );
-  return { created: true, reason, previous, previousAgeMs, manifest };
+  return { ...base, recent: false, reason };
 }

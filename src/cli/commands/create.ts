@@ -6,7 +6,7 @@ import type { BackupType, LoadedConfig, Manifest } from '../../core/types.js';
 import { readChainSets } from '../../engine/chain-sets.js';
 import { createBackup, planBackup } from '../../engine/create.js';
 import { drillAfterBackup } from '../../engine/drill.js';
-import { ensureRecentBackup } from '../../engine/ensure-recent.js';
+import { ensureRecentBackup, recentBackup } from '../../engine/ensure-recent.js';
 import { addCommonOptions, collect, runAction, type CommandIO } from '../context.js';
 import type { OptionSpec } from '../options.js';
 import { printDrillResult } from './drill.js';
@@ -116,6 +116,21 @@ export function register(program: Command): void {
         signal: io.signal,
       };
       if (opts.dryRun) {
+        // With --if-older-than: whether a run would back up at all (a bad age is refused here too; it exited 0).
+        const recent = opts.ifOlderThan
+          ? await recentBackup({
+              config: cfg,
+              maxAge: opts.ifOlderThan,
+              type: createOpts.type,
+              ...(opts.db ? { databases: opts.db } : {}),
+            })
+          : null;
+        if (recent?.recent) {
+          if (io.json) io.printJson({ created: false, reason: recent.reason, previous: recent.previous });
+          else io.out(`Would not back up: ${recent.reason}`);
+          return EXIT.ok;
+        }
+        if (recent && !io.json) io.out(recent.reason.replace(/; backing up\.$/, ': a run would back up.'));
         const chained = createOpts.type === 'differential' || createOpts.type === 'incremental';
         const plan = planBackup(cfg, chained ? { ...createOpts, chainSets: readChainSets(cfg) } : createOpts);
         if (io.json) io.printJson(plan);
