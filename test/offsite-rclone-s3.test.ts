@@ -86,6 +86,12 @@ describe('rclone destination (s3 backend against s3rver)', () => {
       .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(DestinationError);
     expect((err as Error).message).toContain('writing srv1/20261202_120000/app/short.bin');
+
+    // A remote named with a dash (the config accepts one) is found by rclone from its settings too.
+    const dashed = new RcloneDestination(rcloneS3(srv, { id: S3RVER_KEY, secret: S3RVER_KEY }, { remote: 'off-site' }));
+    expect(await dashed.listFiles('srv1/20261202_120000')).toEqual(
+      expect.arrayContaining([expect.objectContaining({ path: 'app/blob.bin', size: body.length })]),
+    );
   });
 
   it('a local file changed behind respaldo is not left at the remote; the other files are copied', async () => {

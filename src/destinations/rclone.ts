@@ -53,7 +53,9 @@ export class RcloneDestination implements Destination {
    * it ended) stops them at once, where rclone itself would wait on a frozen remote up to its timeout.
    */
   private spec(args: string[], stdin?: 'pipe', signal?: AbortSignal): SpawnSpec {
-    const prefix = `RCLONE_CONFIG_${this.cfg.remote!.toUpperCase().replace(/[^A-Z0-9]/g, '_')}_`;
+    // rclone looks the remote up by its name upper-cased as it is: `my-ssh` is RCLONE_CONFIG_MY-SSH_* (a name a shell
+    // cannot export, but an environment can hold); with `_` for `-` it found no remote.
+    const prefix = `RCLONE_CONFIG_${this.cfg.remote!.toUpperCase()}_`;
     const timeout = this.cfg.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS;
     const env: Record<string, string> = {};
     for (const [k, v] of Object.entries(this.cfg.config ?? {})) env[prefix + k.toUpperCase()] = v;
