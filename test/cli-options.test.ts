@@ -51,6 +51,7 @@ describe('parseOptions', () => {
     ['to', { to: '' }, '--to: needs a value, not an empty one'],
     ['to', { to: '  ' }, '--to: needs a value, not an empty one'],
     ['db', { db: ['users', ''] }, '--db: needs a value, not an empty one'],
+    ['to', { to: 'a\nb\u001b[31m' }, '--to: holds a control character (got "a\\nb\\u001b[31m")'],
   ])('a bad --%s is a UsageError naming the flag', (_flag, raw, message) => {
     let caught: unknown;
     try {

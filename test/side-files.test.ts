@@ -39,3 +39,35 @@ describe('side files of a set with the wrong types', () => {
     expect(listed.lastDrill).toEqual({ at: '2026-11-20T10:00:00Z', ok: false, failed: ['inventario'] });
   });
 });
+
+describe('names with control characters in them', () => {
+  it('show and a restore print a table and a file named with an escape sequence with ? for it, never the escape', async () => {
+    const Database = (await import('better-sqlite3')).default;
+    const { mkdirSync } = await import('node:fs');
+    const s = demoSetup();
+    const db = new Database(s.dbs.users);
+    db.exec('CREATE TABLE "evil\x1b[2J\x1b[1;31mX" (a); INSERT INTO "evil\x1b[2J\x1b[1;31mX" VALUES (1);');
+    db.close();
+    const app = join(s.dir, 'data', 'app');
+    mkdirSync(app, { recursive: true });
+    writeFileSync(join(app, 'evil\x1b[31mred\nline.txt'), 'x');
+    const m = parseJsonOutput<Manifest>((await runCli(['create', '--json', '--config', s.configFile])).stdout);
+    const shown = await runCli(['show', m.id, '--config', s.configFile]);
+    expect(shown.code, describeResult(shown)).toBe(0);
+    expect(shown.stdout).not.toMatch(/\x1b/);
+    expect(shown.stdout).toContain('evil?[2J?[1;31mX=1');
+    expect(shown.stdout).toContain('evil?[31mred?line.txt');
+    const restored = await runCli([
+      'restore',
+      m.id,
+      '--files',
+      '--to',
+      join(s.dir, 'out'),
+      '--yes',
+      '--config',
+      s.configFile,
+    ]);
+    expect(restored.code, describeResult(restored)).toBe(0);
+    expect(restored.stdout + restored.stderr).not.toMatch(/\x1b/);
+  });
+});

@@ -162,8 +162,10 @@ export function runAction<S extends OptionSpec, A extends unknown[]>(
       reporter: json ? new JsonLinesReporter(process.stderr, mask) : new TextReporter(process.stderr, undefined, mask),
       json,
       printJson: (doc) => process.stdout.write(mask(JSON.stringify(doc, null, 2)) + '\n'),
-      out: (line) => process.stdout.write(maskSecrets(line, secretsToMask) + '\n'),
-      err: (line) => process.stderr.write(maskSecrets(line, secretsToMask) + '\n'),
+      // A file, table or path name with an escape sequence in it (written by the application's users, or a
+      // manifest from a destination) is printed with `?` for each control character: it never drives the terminal.
+      out: (line) => process.stdout.write(printableLines(maskSecrets(line, secretsToMask)) + '\n'),
+      err: (line) => process.stderr.write(printableLines(maskSecrets(line, secretsToMask)) + '\n'),
       isTTY: Boolean(process.stdin.isTTY && process.stdout.isTTY),
       signal: makeSignal(cmd.name() !== 'restore'),
       confirmWord: async (prompt, word) => {

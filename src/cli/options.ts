@@ -71,15 +71,21 @@ function parseOne(key: string, kind: OptionKind, value: unknown): unknown {
   // An empty value is most often a variable a script did not set (`--to "$DEST"`): taken as given, `--to ""` meant
   // "no --to" and replaced the live database. Refused, but for a description, where empty says "none".
   const blank = (v: string) => v.trim() === '' && key !== 'description';
+  // A path or name with a control character (`--to "$(printf 'a\nb\e[31m')"`) made a file named so, and its
+  // escape sequence was printed to the terminal as it is.
+  const control = (v: string) => /[\u0000-\u001f\u007f]/.test(v) && key !== 'description';
+  const controlHint = 'Type the value without control characters (newlines, escape sequences).';
   const emptyHint =
     'An empty value is often a shell variable that was not set; give the value, or leave the option out.';
   if (kind === 'text') {
     if (typeof value !== 'string') return wrong('needs one value');
+    if (control(value)) return wrong('holds a control character', controlHint);
     return blank(value) ? wrong('needs a value, not an empty one', emptyHint) : value;
   }
   if (kind === 'list') {
     const ok = Array.isArray(value) && value.every((v) => typeof v === 'string');
     if (!ok) return wrong('needs a value (repeatable)');
+    if ((value as string[]).some(control)) return wrong('holds a control character', controlHint);
     return (value as string[]).some(blank) ? wrong('needs a value, not an empty one', emptyHint) : value;
   }
   if ('choices' in kind) {

@@ -1,4 +1,5 @@
 import type { ProgressEvent, Reporter } from '../core/events.js';
+import { printable, printableLines } from '../core/format.js';
 import { formatBytes, formatDuration } from './format.js';
 
 /**
@@ -51,14 +52,15 @@ export class TextReporter implements Reporter {
   }
 
   private line(text: string): void {
-    this.stream.write(`\r\x1b[2K${this.mask(text).slice(0, (this.stream.columns || 100) - 1)}`);
+    this.stream.write(`\r\x1b[2K${printable(this.mask(text)).slice(0, (this.stream.columns || 100) - 1)}`);
     this.live = true;
   }
 
   private print(text: string): void {
     if (this.live) this.stream.write('\r\x1b[2K');
     this.live = false;
-    this.stream.write(this.mask(text) + '\n');
+    // Names come from files, tables and manifests: their control characters never reach the terminal as such.
+    this.stream.write(printableLines(this.mask(text)) + '\n');
   }
 }
 

@@ -173,8 +173,8 @@ export function register(program: Command): void {
         io.out(`\n  files (${m.files.length})`);
         const rows = m.files.map((f) => [
           f.group,
-          f.relative,
-          f.kind === 'symlink' ? `-> ${f.linkTarget}` : formatBytes(f.size),
+          printable(f.relative), // a newline in a file's name would break the table
+          f.kind === 'symlink' ? `-> ${printable(f.linkTarget ?? '')}` : formatBytes(f.size),
           f.md5 ?? '-',
           f.sha256 ? f.sha256.slice(0, 16) + '…' : '-',
         ]);
