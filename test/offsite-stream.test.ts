@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -103,6 +104,23 @@ describe('restore --from --stream', () => {
     const live = dbDigest(s.dbs.users);
     const bad = await cli(s, ['restore', m.id, '--from', 'nas', '--db', 'users', '--stream', '--yes'], 5);
     expect(bad.stdout).toMatch(/FAILED\s+users: .*(failed authentication|does not match its manifest)/);
+    // named there, with the repair there (it said to check the disk that holds the backups, here)
+    expect(bad.stdout).toMatch(/FAILED\s+users: destination "nas": (?!destination)/);
+    expect(bad.stdout).toContain('hint: Restore another set (`respaldo list --from nas`)');
+    expect(bad.stdout).not.toContain('check the disk that holds the backups');
+
+    // A ciphertext changed with hashes that agree: only age's authentication can tell, and says where.
+    const manifestThere = join(nas, 'srv1', m.id, 'manifest.json');
+    const doc = JSON.parse(readFileSync(manifestThere, 'utf8')) as Manifest;
+    const entry = doc.databases.find((d) => d.name === 'users')!;
+    const bytes = readFileSync(join(nas, 'srv1', m.id, users.file!));
+    entry.sha256 = createHash('sha256').update(bytes).digest('hex');
+    entry.md5 = createHash('md5').update(bytes).digest('hex');
+    writeFileSync(manifestThere, JSON.stringify(doc, null, 2));
+    const auth = await cli(s, ['restore', m.id, '--from', 'nas', '--db', 'users', '--stream', '--yes'], 5);
+    expect(auth.stdout).toMatch(/FAILED\s+users: destination "nas": .*failed authentication/);
+    expect(auth.stdout).toContain('hint: Restore another set (`respaldo list --from nas`)');
+    expect(dbDigest(s.dbs.users)).toEqual(live);
     expect(dbDigest(s.dbs.users)).toEqual(live);
     expect(readdirSync(s.backupDir).filter((n) => n.startsWith('.'))).toEqual([]);
   });

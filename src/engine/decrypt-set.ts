@@ -123,7 +123,12 @@ export async function decryptSet(
  * stream before its end (VerifyError, exit 5; a wrong key is a KeyError). For a restore that streams from a
  * destination into the copy it builds beside the target, swapped in only once every file read to its end.
  */
-export function decryptingReader(decrypter: Decrypter, read: StoredReader, m: Manifest): StoredReader {
+export function decryptingReader(
+  decrypter: Decrypter,
+  read: StoredReader,
+  m: Manifest,
+  from?: { destination: string; hint: string },
+): StoredReader {
   const parts = new Map(
     encryptedParts(
       m,
@@ -158,5 +163,18 @@ export function decryptingReader(decrypter: Decrypter, read: StoredReader, m: Ma
         `${label}: the decrypted file does not match the manifest's plaintext hashes (changed or damaged).`,
       );
   }
-  return (file) => Readable.from(decrypt(file), { objectMode: false });
+  // Read from a destination, damage is named there, with its repair (the hint of a local set's damage sent the
+  // operator to the local list and disk).
+  async function* named(file: string): AsyncGenerator<Buffer> {
+    try {
+      yield* decrypt(file);
+    } catch (err) {
+      if (from && err instanceof VerifyError) {
+        const where = `destination "${from.destination}": `;
+        throw new VerifyError(err.message.startsWith(where) ? err.message : where + err.message, from.hint);
+      }
+      throw err;
+    }
+  }
+  return (file) => Readable.from(named(file), { objectMode: false });
 }

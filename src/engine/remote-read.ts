@@ -46,7 +46,8 @@ export function remoteFiles(
       if (!m.encryption) return { manifest: m, read: raw };
       const sample = passphraseSample(m, (path) => Promise.resolve(raw(path)));
       const decrypter = await decrypterFor(cfg, m.encryption, m.id, sample);
-      return { manifest: decryptedView(m), read: decryptingReader(decrypter, raw, m) };
+      const from = { destination: dest.name, hint: damagedHint(m.id) };
+      return { manifest: decryptedView(m), read: decryptingReader(decrypter, raw, m, from) };
     },
     close: () => dest.close().catch(() => undefined),
   };
