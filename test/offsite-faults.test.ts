@@ -59,6 +59,21 @@ async function copyCutShort(s: DemoSetup, started: () => boolean, stop: () => Pr
 }
 
 describe('a destination that goes away in the middle of a copy', () => {
+  it('copying again a set already whole there with a wrong key: exit 12, but the set stays marked copied (it is there)', async () => {
+    const srv = await startS3rver();
+    const s = demoSetup((base) => ({ ...base, destinations: [{ ...s3Destination(srv), source: 'srv1' }] }));
+    const m = parseJsonOutput<Manifest>((await cli(s, ['create', '--json'])).stdout);
+    const marks = () =>
+      JSON.parse(readFileSync(join(s.backupDir, m.id, 'copies.json'), 'utf8')) as Record<string, { ok: boolean }>;
+    expect(marks()['offsite']!.ok).toBe(true);
+    const wrong = await cli(s, ['copy', m.id, '--to', 'offsite'], 12, { S3_KEY_ID: 'NOBODY' });
+    expect(wrong.stdout + wrong.stderr).toContain('offsite');
+    // It said NOT COPIED and made health unhealthy, the set being whole there.
+    expect(marks()['offsite']!.ok).toBe(true);
+    expect((await cli(s, ['list'])).stdout).toMatch(new RegExp(`^${m.id} .* -$`, 'm')); // the NOT COPIED TO column
+    expect((await cli(s, ['status', '--check'])).stdout).not.toMatch(/not copied to offsite/);
+  });
+
   it('s3rver killed mid-copy: exit 12, nothing listed there, local set intact; the next copy sends only the rest', async () => {
     const srv = await startS3rver();
     const s = demoSetup();

@@ -172,6 +172,7 @@ export async function copySet(
   // answers included); withRetries then retries nothing.
   const onAbort = () => void dest?.close().catch(() => undefined);
   opts.signal?.addEventListener('abort', onAbort, { once: true });
+  let lastError: RespaldoError | null = null;
   try {
     dest = await openDestination(cfg, destName);
     const key = setKey(dc.source!, m.id);
@@ -229,6 +230,7 @@ export async function copySet(
     const err = stopped
       ? new InterruptedError('The copy was interrupted; what was sent is kept.')
       : (caught as RespaldoError);
+    lastError = err;
     result.error = err.message;
     if (err.phrases?.message) result.errorPhrase = err.phrases.message;
     // A destination's hint fits every operation ("run the command again"); a copy also keeps what it sent.
@@ -240,13 +242,25 @@ export async function copySet(
     opts.signal?.removeEventListener('abort', onAbort);
     await dest?.close().catch(() => undefined);
   }
-  await recordCopy(dir, destName, {
-    ok: result.ok,
-    at: new Date().toISOString(),
-    where: result.where,
-    ...(result.error ? { error: result.error } : {}),
-    ...(result.errorPhrase ? { errorPhrase: result.errorPhrase } : {}),
-  }).catch(() => undefined);
+  // A copy of a set that is whole there, failing before it changed anything there (a wrong key, the server down),
+  // leaves the set as copied: it marked it "not copied" and made health unhealthy while the set was there whole.
+  // Damage found there (VerifyError) or files sent again do change the mark.
+  const before = readCopies(dir)[destName];
+  const untouched =
+    !result.ok &&
+    before?.ok === true &&
+    !before.prunedAt &&
+    result.filesSent === 0 &&
+    !result.removedUnencrypted?.length &&
+    !(lastError instanceof VerifyError);
+  if (!untouched)
+    await recordCopy(dir, destName, {
+      ok: result.ok,
+      at: new Date().toISOString(),
+      where: result.where,
+      ...(result.error ? { error: result.error } : {}),
+      ...(result.errorPhrase ? { errorPhrase: result.errorPhrase } : {}),
+    }).catch(() => undefined);
   writeLog(
     cfg.backupDir,
     'copy',
