@@ -37,6 +37,15 @@ describe('malformed JSON', () => {
     await expectConfigError(dir, file, 'malformed JSON', /line 3, column 1\b/);
   });
 
+  it('a byte order mark (Notepad saves one) is read past; a number JSON reads as Infinity names its field', async () => {
+    const dir = makeTmpDir();
+    const config = { backupDir: './backups', databases: [{ name: 'users', engine: 'sqlite', path: './u.db' }] };
+    const file = writeRaw(dir, '\uFEFF' + JSON.stringify(config));
+    await expect(loadConfig({ configPath: file, env: {} })).resolves.toMatchObject({ backupDir: join(dir, 'backups') });
+    const huge = writeRaw(dir, JSON.stringify(config).replace(/}$/, ',"health":{"minFreeBytes":1e400}}'), 'huge.json');
+    await expectConfigError(dir, huge, 'health.minFreeBytes: Infinity is not a number respaldo can use');
+  });
+
   it('names the line and column of a missing comma', async () => {
     const dir = makeTmpDir();
     const file = writeRaw(dir, '{\n  "backupDir": "./backups"\n  "databases": []\n}\n');

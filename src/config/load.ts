@@ -185,7 +185,9 @@ function readConfigText(file: string): string {
   }
 }
 
-function parseJson(file: string, text: string): unknown {
+function parseJson(file: string, raw: string): unknown {
+  // A byte order mark (Notepad writes one) is no JSON, and its error named an invisible character.
+  const text = raw.startsWith('\uFEFF') ? raw.slice(1) : raw;
   try {
     return JSON.parse(text);
   } catch (err) {

@@ -13,8 +13,23 @@ const compiled = generatedValidate as ((doc: unknown) => boolean) & { errors?: E
 
 /** Validates in place, filling defaults. Returns the problems with JSON paths (`databases[1].path`). */
 export function validateAgainstSchema(doc: unknown): { path: string; problem: string }[] {
+  // JSON reads 1e400 as Infinity, which passes as an integer: a threshold no disk meets (`minFreeBytes`).
+  const huge = unsafeNumbers(doc, '');
+  if (huge.length) return huge;
   if (compiled(doc)) return [];
   return dedupe((compiled.errors ?? []).map(describeAjvError));
+}
+
+/** Every number in `doc` beyond what a config may mean (not finite, or past 2^53), with its path. */
+function unsafeNumbers(doc: unknown, path: string): { path: string; problem: string }[] {
+  if (typeof doc === 'number')
+    return Number.isFinite(doc) && Math.abs(doc) <= Number.MAX_SAFE_INTEGER
+      ? []
+      : [{ path, problem: `${String(doc)} is not a number respaldo can use (at most ${Number.MAX_SAFE_INTEGER})` }];
+  if (Array.isArray(doc)) return doc.flatMap((v, i) => unsafeNumbers(v, `${path}[${i}]`));
+  if (doc && typeof doc === 'object')
+    return Object.entries(doc).flatMap(([k, v]) => unsafeNumbers(v, joinPath(path, k)));
+  return [];
 }
 
 function describeAjvError(e: ErrorObject): { path: string; problem: string } {
