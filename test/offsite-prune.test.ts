@@ -1,4 +1,13 @@
-import { existsSync, mkdirSync, readFileSync, rmSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  unlinkSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Manifest } from '../src/core/types.js';
@@ -209,6 +218,14 @@ describe('prune --from NAME', () => {
     expect(existsSync(join(root, 'srv1', later))).toBe(false);
     await cli(s, ['copy', later, '--to', 'nas']);
     expect(existsSync(join(root, 'srv1', later, 'keep'))).toBe(true);
+    // A mark that could not be written there when it was set (the destination away): the next plain copy sends it.
+    renameSync(root, `${root}.away`);
+    await cli(s, ['keep', middle], 12);
+    renameSync(`${root}.away`, root);
+    expect(existsSync(join(root, 'srv1', middle, 'keep'))).toBe(false);
+    await cli(s, ['copy']);
+    expect(existsSync(join(root, 'srv1', middle, 'keep'))).toBe(true);
+    await cli(s, ['keep', middle, '--unset']);
 
     // The server is rebuilt: nothing local.
     rmSync(s.backupDir, { recursive: true, force: true });

@@ -619,6 +619,9 @@ async function lackingFiles(
     }
     const size = (p: string) => there.files!.get(`${s.id}/${p}${sealed ? AGE_EXTENSION : ''}`);
     if (files.some((f) => size(f.path) === undefined || (!sealed && size(f.path) !== f.size))) out.add(s.id);
+    // A keep mark that could not be written there when it was set (the destination was down): sent now, or a server
+    // rebuilt from that destination would prune what was kept.
+    if (s.keep && !there.files.has(`${s.id}/${KEEP_MARK}`)) out.add(s.id);
   }
   return out;
 }
