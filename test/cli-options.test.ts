@@ -146,7 +146,8 @@ describe('global options typed before the command', () => {
       ['--config', 'c.json', '--lang', 'es'],
       ['--config', 'c.json', '--lang', 'es'],
     ],
-    ['not a command: unchanged', ['--config', 'c.json', 'lsit'], ['--config', 'c.json', 'lsit']],
+    // hoisted too, so that commander names the word ("unknown command 'lsit'"), not the option before it
+    ['not a command: moved past it', ['--config', 'c.json', 'lsit'], ['lsit', '--config', 'c.json']],
     [
       'another option first: unchanged',
       ['--lang', 'es', '--config', 'c.json', 'list'],
@@ -156,6 +157,18 @@ describe('global options typed before the command', () => {
     ['--config with no value: unchanged', ['--config'], ['--config']],
   ])('%s', (_title, argv, expected) => {
     expect(hoistGlobalOptions(argv)).toEqual(expected);
+  });
+
+  it.each([
+    [['--config', 'c.json', 'bogus'], "unknown command 'bogus'"],
+    [['--json', 'bogus'], "unknown command 'bogus'"],
+    [['--json'], '--json goes with a command (the menu has no JSON output).'],
+    [['--lang', 'xx'], '--lang must be es or en (got "xx").'],
+  ])('respaldo %j names what is wrong (it said "unknown option" of an option it documents)', async (args, said) => {
+    const r = await runCli(args, { cwd: makeTmpDir() });
+    expect(r.code, describeResult(r)).toBe(2);
+    expect(r.stdout + r.stderr).toContain(said);
+    expect(r.stdout + r.stderr).not.toContain('unknown option');
   });
 
   it('respaldo --config FILE --json list lists the sets of that config', async () => {

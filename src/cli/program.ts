@@ -1,6 +1,7 @@
 import { Command, CommanderError, InvalidArgumentError, type Option } from 'commander';
 import { EXIT, EXIT_DESCRIPTIONS, type ExitKind } from '../core/exit-codes.js';
 import { VERSION } from '../version.js';
+import { UsageError } from '../core/errors.js';
 import { collect, reportError } from './context.js';
 import { guardStdio, terminalClosed, watchHangup } from './terminal.js';
 
@@ -147,7 +148,11 @@ export function hoistGlobalOptions(argv: readonly string[]): string[] {
       i += 1;
     }
   }
-  if (leading.length === 0 || !COMMAND_NAMES.includes(argv[i] ?? '')) return [...argv];
+  // A word that is no command is hoisted past too, so that commander names it ("unknown command 'bogus'") rather
+  // than the global option before it ("unknown option '--config'").
+  const next = argv[i];
+  if (leading.length === 0 || next === undefined || (!COMMAND_NAMES.includes(next) && next.startsWith('-')))
+    return [...argv];
   const rest = argv.slice(i);
   const dashes = rest.indexOf('--');
   return dashes < 0 ? [...rest, ...leading] : [...rest.slice(0, dashes), ...leading, ...rest.slice(dashes)];
@@ -155,6 +160,20 @@ export function hoistGlobalOptions(argv: readonly string[]): string[] {
 
 export async function main(typed: string[]): Promise<number> {
   const argv = hoistGlobalOptions(typed);
+  // `respaldo --json` alone: the menu has no JSON; commander said "unknown option '--json'", which is documented.
+  if (argv.includes('--json') && menuArgs(argv.filter((a) => a !== '--json')))
+    return reportError(
+      new UsageError('--json goes with a command (the menu has no JSON output).', 'For example: respaldo --json list'),
+      true,
+    );
+  // The menu's --lang: a value it does not know was ignored without a word.
+  const at = argv.findIndex((a) => a === '--lang' || a.startsWith('--lang='));
+  const langValue = at < 0 ? undefined : argv[at]!.includes('=') ? argv[at]!.slice('--lang='.length) : argv[at + 1];
+  if (at >= 0 && langValue !== 'es' && langValue !== 'en' && menuArgs(argv))
+    return reportError(
+      new UsageError(`--lang must be es or en (got ${JSON.stringify(langValue ?? '')}).`, 'respaldo --lang es'),
+      false,
+    );
   const menu = menuArgs(argv);
   if (menu) {
     if (!process.stdin.isTTY || !process.stdout.isTTY) {
