@@ -1,9 +1,10 @@
 import Database from 'better-sqlite3';
 import { existsSync, promises as fsp, statSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
+import { Transform, pipeline } from 'node:stream';
 import { text } from 'node:stream/consumers';
 import { InterruptedError, RefusedError, RespaldoError } from '../../core/errors.js';
-import { english, phrase, said } from '../../core/phrases.js';
+import { english, phrase, said, type Said } from '../../core/phrases.js';
 import type { DatabaseConfig } from '../../core/types.js';
 import type {
   DriverContext,
@@ -98,6 +99,14 @@ export async function restoreSqlite(req: RestoreRequest, ctx: DriverContext): Pr
   }
   // Beside the configured database recover() finds a killed run's staging file; elsewhere the journal does.
   const untrack = req.target.kind === 'side-by-side' && ctx.trackTemp ? await ctx.trackTemp(staging) : undefined;
+  const progress = (step: Said, bytes: number): void =>
+    ctx.reporter.emit({
+      type: 'item-progress',
+      item: req.db.name,
+      bytes,
+      ...(req.entry.rawBytes ? { totalBytes: req.entry.rawBytes } : {}),
+      ...step,
+    });
   try {
     const t0 = Date.now();
     if (req.entry.format === 'sqlite-sql') {
@@ -111,8 +120,16 @@ export async function restoreSqlite(req: RestoreRequest, ctx: DriverContext): Pr
     } else if (req.entry.format === 'sqlite-pages') {
       await assembleChain(req, staging, ctx.signal);
     } else {
-      await pipeToNewFile(req.openPart(), staging, { mode: 0o600, highWaterMark: 1 << 20, signal: ctx.signal });
+      // Its bytes as they are written (a restore of gigabytes showed 0 % until its end, as if hung).
+      // pipeline, not pipe: a read that fails (a damaged file, a dropped destination) fails the write with its error.
+      const counted = pipeline(
+        req.openPart(),
+        writtenBytes((bytes) => progress(said('step.writingCopy'), bytes)),
+        () => undefined,
+      );
+      await pipeToNewFile(counted, staging, { mode: 0o600, highWaterMark: 1 << 20, signal: ctx.signal });
     }
+    progress(said('step.checkingCopy'), req.entry.rawBytes ?? 0);
     // A drill's scratch copy is removed right after its checks: it needs no fsync. The copy is checked
     // (integrity_check and row counts, in worker threads) while the kernel writes it out: both end before the swap.
     const scratch = req.target.kind === 'side-by-side' && req.target.scratch === true;
@@ -271,4 +288,23 @@ async function assembleChain(req: RestoreRequest, staging: string, signal: Abort
   } finally {
     await fh.close();
   }
+}
+
+/** A pass-through that reports the bytes through it so far: every 250 ms, and every 16 MiB on a fast disk. */
+function writtenBytes(report: (bytes: number) => void): Transform {
+  let bytes = 0;
+  let lastBytes = 0;
+  let last = Date.now();
+  return new Transform({
+    transform(chunk: Buffer, _enc, cb) {
+      bytes += chunk.length;
+      const now = Date.now();
+      if (now - last >= 250 || bytes - lastBytes >= 16 << 20) {
+        last = now;
+        lastBytes = bytes;
+        report(bytes);
+      }
+      cb(null, chunk);
+    },
+  });
 }
