@@ -403,3 +403,26 @@ describe('restore --at times and the tiered preset', () => {
     ]);
   });
 });
+
+describe('noSetAt: a time no set serves', () => {
+  it('says when the first set ends, in English and in the menu’s Spanish', async () => {
+    const { noSetAt } = await import('../src/engine/chain.js');
+    const { say } = await import('../src/ui/i18n/index.js');
+    const { formatLocal, upToSecond } = await import('../src/core/format.js');
+    const at = new Date('2026-10-01T00:00:00Z');
+    const err = noSetAt(null, ['users'], at, [], month);
+    const ends = formatLocal(upToSecond(month[0]!.completedAt), { seconds: true });
+    const when = formatLocal(at, { seconds: true });
+    expect(err.message).toBe(`No backup set of users ends at or before ${when} (the first, set F1, ends at ${ends}).`);
+    expect(err.exitCode).toBe(8);
+    expect(say('es', err.phrases!.message, err.message)).toBe(
+      `Ninguna copia de users termina a las ${when} o antes (la primera, F1, termina a las ${ends}).`,
+    );
+    expect(say('es', err.phrases!.hint, err.hint!)).toContain('Elija una hora posterior');
+    const there = noSetAt('nas', ['users'], new Date('2026-11-30T00:00:00Z'), [{ id: 'I9', reason: 'x' }], month);
+    expect(there.message).toMatch(
+      /^Destination "nas" holds no set of users ending at or before .* with a usable chain \(passed over: I9: x\)\.$/,
+    );
+    expect(there.hint).toContain('respaldo list --from nas');
+  });
+});

@@ -22,6 +22,12 @@ const chainEn = (p: PhraseParams) => (p['chain'] !== '0' ? ` and ${p['chain']} e
 /** `N file(s), B bytes` (the bytes when not 0). */
 const filesEn = (p: PhraseParams) => `${p['count']} file(s)${p['bytes'] !== '0' ? `, ${p['bytes']} bytes` : ''}`;
 
+/** What `at.none*` add: the sets passed over (their reasons stay English) and when the first set ends. */
+function atDetails(p: PhraseParams): string {
+  const passed = p['passed'] ? ` with a usable chain (passed over: ${p['passed']})` : '';
+  return passed + (p['first'] ? ` (the first, set ${p['first']}, ends at ${p['ends']})` : '');
+}
+
 export const PHRASES_EN = {
   // SQLite restore steps
   'sqlite.verify': (p: PhraseParams) => `verify ${p['file']} against the manifest (md5, sha256)`,
@@ -573,6 +579,12 @@ export const PHRASES_EN = {
   'step.restoring': () => 'restoring',
   'step.restored': () => 'restored',
   'step.counting': () => 'checking row counts',
+  'at.noneHere': (p: PhraseParams) => `No backup set of ${p['dbs']} ends at or before ${p['at']}${atDetails(p)}.`,
+  'at.noneThere': (p: PhraseParams) =>
+    `Destination "${p['dest']}" holds no set of ${p['dbs']} ending at or before ${p['at']}${atDetails(p)}.`,
+  'at.noneHereHint': () => 'Pick a later time, name fewer databases with --db, or see the sets with respaldo list.',
+  'at.noneThereHint': (p: PhraseParams) =>
+    `Pick a later time, name fewer databases with --db, or see the sets there with respaldo list --from ${p['dest']}.`,
   'step.writingCopy': () => 'writing the copy',
   'step.checkingCopy': () => 'checking the copy (integrity_check, row counts)',
   'step.swapping': (p: PhraseParams) => `swapping "${p['live']}" and "${p['staging']}"`,

@@ -1,4 +1,5 @@
 import { NotFoundError } from '../core/errors.js';
+import { english, phrase } from '../core/phrases.js';
 import { formatLocal, upToSecond } from '../core/format.js';
 import type { ChainType, Manifest, SetStatus, SetType } from '../core/types.js';
 import { entryStoredBytes } from './manifest.js';
@@ -200,35 +201,38 @@ export interface AtPlan {
 }
 
 /**
- * The error of a restore "as of" a time no set serves: `what` ("No backup set of users ends"), the
- * time in local time to the second, up to three newer sets passed over, with why, and when `at` is before
- * every set of `databases` in `sets`, the first of them and when it ends (the earliest time there is to ask for).
+ * The error of a restore "as of" a time no set serves (here, or at `destination`), in phrases (the menu says it in
+ * its language): the databases, the time in local time to the second, up to three newer sets passed over, with why,
+ * and when `at` is before every set of `databases` in `sets`, the first of them and when it ends (the earliest time
+ * there is to ask for).
  */
 export function noSetAt(
-  what: string,
+  destination: string | null,
+  databases: readonly string[],
   at: Date,
   skipped: AtPlan['skipped'],
-  hint: string,
-  from: { sets: readonly ChainSet[]; databases: readonly string[] } | null = null,
+  sets: readonly ChainSet[],
 ): NotFoundError {
   const passed = skipped
     .slice(0, 3)
     .map((s) => `${s.id}: ${s.reason}`)
     .join('; ');
-  const first = from
-    ? from.sets
-        .filter((s) => s.type !== 'pre_restore' && s.status !== 'failed')
-        .filter((s) => from.databases.every((d) => s.entries[d]))
-        .sort((a, b) => Date.parse(a.completedAt) - Date.parse(b.completedAt))[0]
-    : undefined;
-  const before =
-    first && Date.parse(first.completedAt) > at.getTime()
-      ? ` (the first, set ${first.id}, ends at ${formatLocal(upToSecond(first.completedAt), { seconds: true })})`
-      : '';
-  return new NotFoundError(
-    `${what} at or before ${formatLocal(at, { seconds: true })}${passed ? ` with a usable chain (passed over: ${passed})` : ''}${before}.`,
-    hint,
-  );
+  const first = sets
+    .filter((s) => s.type !== 'pre_restore' && s.status !== 'failed')
+    .filter((s) => databases.every((d) => s.entries[d]))
+    .sort((a, b) => Date.parse(a.completedAt) - Date.parse(b.completedAt))[0];
+  const before = first && Date.parse(first.completedAt) > at.getTime();
+  const params = {
+    dbs: databases.join(', '),
+    at: formatLocal(at, { seconds: true }),
+    passed,
+    first: before ? first.id : '',
+    ends: before ? formatLocal(upToSecond(first.completedAt), { seconds: true }) : '',
+    dest: destination ?? '',
+  };
+  const message = phrase(destination ? 'at.noneThere' : 'at.noneHere', params);
+  const hint = phrase(destination ? 'at.noneThereHint' : 'at.noneHereHint', params);
+  return new NotFoundError(english(message), english(hint)).withPhrases(message, hint);
 }
 
 /**

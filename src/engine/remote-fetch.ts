@@ -281,14 +281,7 @@ export async function fetchSet(
         if (sel.at) {
           chainSets = await remoteChainSets(dest, source);
           const found = planAt([...chainSets.values()], sel.at, wantedDbs);
-          if ('none' in found)
-            throw noSetAt(
-              `Destination "${name}" holds no set of ${wantedDbs.join(', ')} ending`,
-              sel.at,
-              found.skipped,
-              `Pick a later time, name fewer databases with --db, or see the sets there with respaldo list --from ${name}.`,
-              { sets: [...chainSets.values()], databases: wantedDbs },
-            );
+          if ('none' in found) throw noSetAt(name, wantedDbs, sel.at, found.skipped, [...chainSets.values()]);
           setId = found.setId;
           atSkipped = found.skipped;
         }

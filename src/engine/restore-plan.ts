@@ -558,14 +558,7 @@ export async function planRestoreAt(cfg: LoadedConfig, at: Date, opts: RestoreOp
   const found = planAt(sets, at, wanted);
   if (opts.setFolder && !('none' in found) && found.setId !== basename(opts.setFolder))
     throw new Error(`restore --at: the fetched set ${basename(opts.setFolder)} is not the set of that time`);
-  if ('none' in found)
-    throw noSetAt(
-      `No backup set of ${wanted.join(', ')} ends`,
-      at,
-      found.skipped,
-      'Pick a later time, name fewer databases with --db, or see the sets with respaldo list.',
-      { sets, databases: wanted },
-    );
+  if ('none' in found) throw noSetAt(null, wanted, at, found.skipped, sets);
   const plan = await planRestore(cfg, found.setId, { ...opts, databases: wanted });
   // At a destination only the chosen set and its chain were fetched: the sets passed over there are said too.
   const skipped = [

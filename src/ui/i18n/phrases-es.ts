@@ -60,6 +60,12 @@ export function doingEs(doing: string | undefined): string {
   return verb && /^ \S*[/.]\S*$/.test(doing.slice(space)) ? `${verb}${doing.slice(space)}` : doing;
 }
 
+/** What `at.none*` add: the sets passed over (their reasons stay English) and when the first set ends. */
+function atDetails(p: PhraseParams): string {
+  const passed = p['passed'] ? ` con una cadena utilizable (descartadas: ${p['passed']})` : '';
+  return passed + (p['first'] ? ` (la primera, ${p['first']}, termina a las ${p['ends']})` : '');
+}
+
 export const PHRASES_ES = {
   'sqlite.verify': (p: PhraseParams) => `verificar ${p['file']} contra el manifiesto (md5, sha256)`,
   'restore.streamCheck': (p: PhraseParams) =>
@@ -601,6 +607,13 @@ export const PHRASES_ES = {
   'step.restoring': () => 'restaurando',
   'step.restored': () => 'restaurada',
   'step.counting': () => 'comprobando el número de filas',
+  'at.noneHere': (p: PhraseParams) => `Ninguna copia de ${p['dbs']} termina a las ${p['at']} o antes${atDetails(p)}.`,
+  'at.noneThere': (p: PhraseParams) =>
+    `El destino "${p['dest']}" no tiene ninguna copia de ${p['dbs']} que termine a las ${p['at']} o antes${atDetails(p)}.`,
+  'at.noneHereHint': () =>
+    'Elija una hora posterior o menos bases de datos, o vea las copias (Ver copias; respaldo list).',
+  'at.noneThereHint': (p: PhraseParams) =>
+    `Elija una hora posterior o menos bases de datos, o vea las copias de allí (respaldo list --from ${p['dest']}).`,
   'step.writingCopy': () => 'escribiendo la copia',
   'step.checkingCopy': () => 'comprobando la copia (integrity_check, número de filas)',
   'step.swapping': (p: PhraseParams) => `intercambiando "${p['live']}" y "${p['staging']}"`,
