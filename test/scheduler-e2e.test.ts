@@ -41,6 +41,16 @@ const schedulerLines = (backupDir: string): LogLine[] =>
     ].includes(l.event),
   );
 
+/** A job that runs once a year, so only its catch-up at start runs, on a 300 MB database (a backup that lasts). */
+function yearlyBigJob(): ReturnType<typeof demoSetup> {
+  const setup = demoSetup({
+    retention: { keepLast: 10, daily: 0, weekly: 0, monthly: 0, yearly: 0 },
+    schedule: { jobs: [{ name: 'big', when: '0 0 1 1 *', type: 'full', databases: ['*'], files: false }] },
+  });
+  makeBigDb(setup.dbs.inventario, 300);
+  return setup;
+}
+
 describe('respaldo scheduler (real process, real SQLite databases)', () => {
   it('runs a job every 3 seconds, applies retention after each success, and stops cleanly on SIGTERM', async () => {
     const setup = demoSetup({
@@ -100,11 +110,7 @@ describe('respaldo scheduler (real process, real SQLite databases)', () => {
   });
 
   it('a hang-up (SSH dropped; it often comes twice) finishes the running backup and stops: the lock is free again', async () => {
-    const setup = demoSetup({
-      retention: { keepLast: 10, daily: 0, weekly: 0, monthly: 0, yearly: 0 },
-      schedule: { jobs: [{ name: 'big', when: '0 0 1 1 *', type: 'full', databases: ['*'], files: false }] },
-    });
-    makeBigDb(setup.dbs.inventario, 300);
+    const setup = yearlyBigJob();
     const a = startCli(['scheduler', '--config', setup.configFile]);
     const aDone = collect(a, 120_000);
     await waitFor(
@@ -133,12 +139,7 @@ describe('respaldo scheduler (real process, real SQLite databases)', () => {
   });
 
   it('first SIGTERM lets the running backup finish (exit 0); a second aborts it (exit 130) leaving no visible set', async () => {
-    const setup = demoSetup({
-      retention: { keepLast: 10, daily: 0, weekly: 0, monthly: 0, yearly: 0 },
-      // Once a year, so only the catch-up at start runs (never in this test's lifetime again).
-      schedule: { jobs: [{ name: 'big', when: '0 0 1 1 *', type: 'full', databases: ['*'], files: false }] },
-    });
-    makeBigDb(setup.dbs.inventario, 300);
+    const setup = yearlyBigJob();
 
     // Graceful: SIGTERM while the catch-up backup runs → it completes, exit 0.
     const a = startCli(['scheduler', '--config', setup.configFile]);
