@@ -264,19 +264,24 @@ export async function fetchSet(
           // member missing or damaged, a stored file missing) is passed over for the next one; it refused instead,
           // though an older whole set was there. When none can be used, the first stands and says why below.
           chainSets = await remoteChainSets(dest, source);
+          const broken: { id: string; lacks: string[] }[] = [];
           const usable = candidates.find((cid) => {
             const set = chainSets!.get(cid);
             const asked = sel.files && !sel.databases?.length ? [] : wantedDbs;
             const dbs = Object.keys(set?.entries ?? {}).filter((d) => asked.includes(d) && !set!.entries[d]!.failed);
             const problem = dbs.map((d) => chainOf([...chainSets!.values()], cid, d)).find((c) => c.problem);
-            if (problem) {
-              const lacks = `a usable chain (${problem.problem})`;
-              reporter.emit({ type: 'info', ...said('note.passedOverLacking', { set: cid, dest: name, lacks }) });
-              passedOver = [...(passedOver ?? []), { id: cid, lacks: [lacks] }].sort((a, b) => (a.id < b.id ? 1 : -1));
-            }
+            if (problem) broken.push({ id: cid, lacks: [`a usable chain (${problem.problem})`] });
             return !problem;
           });
-          if (usable) setId = usable;
+          if (usable && broken.length) {
+            setId = usable;
+            for (const b of broken)
+              reporter.emit({
+                type: 'info',
+                ...said('note.passedOverLacking', { set: b.id, dest: name, lacks: b.lacks[0]! }),
+              });
+            passedOver = [...(passedOver ?? []), ...broken].sort((a, b) => (a.id < b.id ? 1 : -1));
+          }
         }
         if (sel.at) {
           chainSets = await remoteChainSets(dest, source);
