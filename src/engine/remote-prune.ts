@@ -45,6 +45,8 @@ import { said } from '../core/phrases.js';
  * - Every manifest is read and checked before anything is removed: a set whose manifest fails its checks
  *   is damaged: kept, named (`damaged`), and neither counted nor removed by the retention; the others are
  *   pruned as usual.
+ * Why one file of about 460 lines: the plan (pure) and its execution at a destination share the decisions'
+ * types, and the scheduler's retention at the destinations is that execution once per destination.
  */
 
 /** A file or set folder not written for this long is a leftover of a run killed long ago. */
