@@ -75,7 +75,7 @@ describe('menu end to end: restore from a folder destination on a new server (tm
     await t.waitFor('In place: replace the live database');
     await t.key('Enter');
     screen = await t.waitFor('Type RESTORE', 60_000);
-    expect(screen).toContain('Fetched from destination "nas" and checked against its manifest.');
+    expect(screen).toContain('At destination "nas": its files are there.');
     expect(screen).toContain(`From set: ${m.id}`);
     await t.type('RESTORE');
     await t.key('Enter');

@@ -69,7 +69,7 @@ describe('menu end to end: a set encrypted to a passphrase restored from a desti
     await t.key('Enter');
     let screen = await t.waitFor('Escriba RESTAURAR', 90_000);
     fits(screen);
-    expect(screen).toContain('Descargada del destino "nas" y comprobada con su manifiesto.');
+    expect(screen).toContain('En el destino "nas": sus archivos están allí.');
     await t.type('RESTAURAR');
     await t.key('Enter');
     screen = await t.waitFor('Frase de paso de las copias', 90_000);

@@ -41,13 +41,17 @@ describe('restore --from: the fetched files are hashed once, as they arrive', ()
     rmSync(s.backupDir, { recursive: true, force: true });
     const to = join(s.dir, 'users-back.db');
     const r = await cli(s, ['restore', 'latest', '--from', 'nas', '--db', 'users', '--to', to, '--yes']);
-    expect(r.stdout).toContain(`Set ${m.id} fetched from destination "nas" and checked against its manifest.`);
+    // The plan is made on the manifests and printed before the files come; they are fetched once it is confirmed.
+    const plan = r.stdout.indexOf('Restore plan for set');
+    const fetched = r.stdout.indexOf(`Set ${m.id} fetched from destination "nas" and checked against its manifest.`);
+    expect(plan).toBeGreaterThan(-1);
+    expect(fetched).toBeGreaterThan(plan);
     expect(r.stdout).toContain(
-      '1. the stored files were fetched from destination "nas", each checked against the manifest (size + sha256) as it arrived',
+      '1. fetch the stored files from destination "nas" into the backup folder, checking each one\'s size and sha256 as it arrives',
     );
     expect(r.stdout).not.toContain('verify the stored files against the manifest (md5 + sha256)');
     const usersFile = m.databases.find((d) => d.name === 'users')!.file!;
-    expect(r.stdout).toContain(`${usersFile} was checked as it was fetched from destination "nas" (size, sha256)`);
+    expect(r.stdout).toContain(`check ${usersFile} as it is fetched from destination "nas" (size, sha256)`);
     expect(r.stdout).not.toContain(`verify ${usersFile} against the manifest`);
     expect(dbDigest(to)).toEqual(users);
   });

@@ -1,11 +1,10 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Manifest } from '../src/core/types.js';
-import { parseJsonOutput } from './helpers/cli.js';
-import { cli } from './helpers/offsite.js';
+import { cli, copiedAway, flipMiddle, nothingLeft } from './helpers/offsite.js';
 import { dbDigest } from './helpers/sqlite.js';
 import { demoSetup, type DemoSetup } from './helpers/tmp.js';
 import { ageKeygen } from './helpers/age.js';
@@ -16,31 +15,6 @@ import { ageKeygen } from './helpers/age.js';
  * before the swap (exit 5), the target as it was; the plan and the dry run say which way a run reads the set.
  * (The new-server day of every destination type streams too: helpers/offsite.ts newServerDay.)
  */
-
-/** A set of the three demo databases copied to folder destination `nas`, the local backups then lost. */
-async function copiedAway(s: DemoSetup, patch: Record<string, unknown> = {}): Promise<{ m: Manifest; nas: string }> {
-  const nas = join(s.dir, 'nas');
-  mkdirSync(nas);
-  const doc = JSON.parse(readFileSync(s.configFile, 'utf8')) as Record<string, unknown>;
-  writeFileSync(
-    s.configFile,
-    JSON.stringify({ ...doc, ...patch, destinations: [{ name: 'nas', type: 'folder', path: nas, source: 'srv1' }] }),
-  );
-  const m = parseJsonOutput<Manifest>((await cli(s, ['create', '--no-files', '--json'])).stdout);
-  rmSync(s.backupDir, { recursive: true, force: true });
-  return { m, nas };
-}
-
-function flipMiddle(file: string): void {
-  const bytes = readFileSync(file);
-  bytes[bytes.length >> 1]! ^= 0x40;
-  writeFileSync(file, bytes);
-}
-
-/** Nothing of a fetch, a scratch folder or a set is left in backupDir (the logs only). */
-function nothingLeft(s: DemoSetup): void {
-  expect(readdirSync(s.backupDir).filter((n) => n !== 'logs')).toEqual([]);
-}
 
 const digests = (s: DemoSetup) => Object.fromEntries(Object.entries(s.dbs).map(([k, f]) => [k, dbDigest(f)]));
 
@@ -150,7 +124,7 @@ describe('restore --from --stream', () => {
       `Set ${m.id} at destination "nas": its files are there with the sizes its manifest records; a restore fetches them first and checks them.`,
     );
     expect(dry.stdout).toContain(
-      '1. fetch the stored files from destination "nas" and verify the stored files against the manifest',
+      '1. fetch the stored files from destination "nas" into the backup folder, checking each one\'s size and sha256 as it arrives',
     );
     nothingLeft(s);
     const usage = await cli(s, ['restore', 'latest', '--stream', '--dry-run'], 2);

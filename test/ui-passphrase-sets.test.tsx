@@ -41,6 +41,13 @@ function setConfig(s: DemoSetup, patch: Record<string, unknown>): void {
 const facadeOf = async (s: DemoSetup) => createEngineFacade(await loadConfig({ configPath: s.configFile }));
 const fetchLeft = (s: DemoSetup): string[] =>
   existsSync(s.backupDir) ? readdirSync(s.backupDir).filter((n) => n.startsWith('.respaldo-restore-fetch')) : [];
+/** The stored files fetched into the backup folder for a restore (manifests are not stored files). */
+const fetchedFiles = (s: DemoSetup): string[] =>
+  fetchLeft(s).flatMap((d) =>
+    readdirSync(join(s.backupDir, d), { recursive: true, withFileTypes: true })
+      .filter((e) => e.isFile() && e.name !== 'manifest.json')
+      .map((e) => e.name),
+  );
 
 /**
  * Backs up with the sets encrypted to `words` (from a passphrase file); then that file and the config's
@@ -108,7 +115,7 @@ describe('real facade: a local set encrypted to a passphrase no file gives', () 
 });
 
 describe('real facade: an encrypted incremental at a destination, encrypted to a passphrase', () => {
-  it('asked before fetching (its chain is decrypted as fetched); the fetch reports bytes of the total', async () => {
+  it('planned on the manifests; asked before fetching (its chain is decrypted as fetched); the fetch reports bytes of the total', async () => {
     const s = demoSetup({ files: undefined });
     let incr = '';
     await encryptedToWords(
@@ -135,14 +142,21 @@ describe('real facade: an encrypted incremental at a destination, encrypted to a
     expect(await facade.keyLocked(of)).toBe('passphrase');
     const to = join(s.dir, 'r.db');
     const req = { from: 'nas', setId: incr, databases: ['users'], files: false, to };
-    expect((await keyError(facade.planRestore(req))).kind).toBe('key');
+    // The plan reads the manifests alone; its key is checked at the destination before any file is fetched.
+    const locked = await facade.planRestore(req);
+    expect(fetchedFiles(s)).toEqual([]);
+    expect(await facade.keyLocked(locked)).toBe('passphrase');
+    expect((await keyError(facade.executeRestore(locked, silentReporter))).kind).toBe('key');
     expect(fetchLeft(s)).toEqual([]);
+    expect(existsSync(to)).toBe(false);
     expect((await keyError(facade.unlockKey('chain', of))).message).toContain('Wrong passphrase');
     await facade.unlockKey('chain words', of);
     expect(await facade.keyLocked(of)).toBeNull();
 
+    const plan = await facade.planRestore(req);
+    expect(await facade.keyLocked(plan)).toBeNull();
     const events = new CollectingReporter();
-    const plan = await facade.planRestore(req, events);
+    expect((await facade.executeRestore(plan, events)).ok).toBe(true);
     const fetch = events.events.filter(
       (e): e is Extract<ProgressEvent, { item: string }> => 'item' in e && e.item === `${incr} @ nas`,
     );
@@ -155,16 +169,15 @@ describe('real facade: an encrypted incremental at a destination, encrypted to a
     expect(bytes).toEqual([...bytes].sort((a, b) => a - b));
     expect(bytes.at(-1)).toBe(total);
     expect(fetch.at(-1)).toMatchObject({ type: 'item-end', ok: true, bytes: total });
-    expect(await facade.keyLocked(plan)).toBeNull();
-    expect((await facade.executeRestore(plan, silentReporter)).ok).toBe(true);
     expect(dbDigest(to)).toEqual(before);
+    expect(fetchLeft(s)).toEqual([]);
   }, 300_000);
 });
 
 describe.each(['en', 'es'] as const)(
   'the menu restores a set from a destination encrypted to a passphrase (%s)',
   (lang) => {
-    it('the fetch bar (80×24, resized), then after the word the passphrase: wrong, Esc, right; restored', async () => {
+    it('after the word the passphrase: wrong, Esc, right; then the fetch, its bar (80×24, resized); restored', async () => {
       const t = catalogue(lang, true);
       const s = demoSetup({ files: undefined });
       const words = `menu words ${lang}`;
@@ -180,18 +193,7 @@ describe.each(['en', 'es'] as const)(
       const before = dbDigest(s.dbs.users);
       rmSync(s.backupDir, { recursive: true, force: true });
       for (const x of ['', '-wal', '-shm']) rmSync(s.dbs.users + x, { force: true });
-      const real = await facadeOf(s);
-      // The real plan (and fetch) is held until the test has looked at the bar the fetch's events drew.
-      let release = (): void => undefined;
-      const held = new Promise<void>((r) => (release = r));
-      const facade: EngineFacade = {
-        ...real,
-        planRestore: async (req, reporter) => {
-          const plan = await real.planRestore(req, reporter);
-          await held;
-          return plan;
-        },
-      };
+      const facade = await facadeOf(s);
       const { lastFrame, stdin, stdout } = renderSized(<RestoreScreen onBack={() => undefined} />, { facade, lang });
       const fits = (frame: string, columns = 80): void => expect(frameProblems(frame, columns), frame).toEqual([]);
       await waitFrame(lastFrame, (x) => x.includes(t.restore.sourceDestination('nas')));
@@ -205,20 +207,11 @@ describe.each(['en', 'es'] as const)(
       await waitFrame(lastFrame, (x) => x.includes(t.restore.inPlace));
       await press(stdin, KEY.enter);
 
-      const manifest = await real.readManifest(id, 'nas');
-      const total = formatBytes(manifest.databases[0]!.storedBytes!);
-      const bar = await waitFrame(lastFrame, (x) => x.includes('100%') && x.includes(`/ ${total}`), SLOW);
-      fits(bar);
-      expect(bar).toContain(t.restore.fetching);
-      expect(bar).toContain('█'.repeat(10));
-      Object.defineProperty(stdout, 'columns', { value: 60, configurable: true });
-      stdout.emit('resize');
-      fits(await waitFrame(lastFrame, (x) => x.includes('100%') && x.split('\n').every((l) => l.length <= 60)), 60);
-      Object.defineProperty(stdout, 'columns', { value: 80, configurable: true });
-      stdout.emit('resize');
-      release();
-
-      await waitFrame(lastFrame, (x) => x.includes(t.confirmWord) && x.includes(t.restore.fetchedFrom('nas')), SLOW);
+      // Planned on the manifest: nothing is fetched before the word and the passphrase.
+      const planned = (x: string): boolean =>
+        x.includes(t.confirmWord) && x.includes(t.restore.fetchFrom('nas').slice(0, 40));
+      await waitFrame(lastFrame, planned, SLOW);
+      expect(fetchedFiles(s)).toEqual([]);
       await type(stdin, t.confirmWord);
       await press(stdin, KEY.enter);
       const asked = await waitFrame(lastFrame, (x) => x.includes(t.restore.setPassphraseTitle), SLOW);
@@ -232,6 +225,7 @@ describe.each(['en', 'es'] as const)(
       const again = await waitFrame(lastFrame, (x) => x.includes(wrong), SLOW);
       fits(again);
       expect(existsSync(s.dbs.users)).toBe(false);
+      expect(fetchedFiles(s)).toEqual([]);
       await press(stdin, KEY.esc);
       await waitFrame(lastFrame, (x) => x.includes(t.confirmWord) && !x.includes(t.restore.setPassphraseTitle), SLOW);
       expect(existsSync(s.dbs.users)).toBe(false);
@@ -243,6 +237,16 @@ describe.each(['en', 'es'] as const)(
       const done = await waitFrame(lastFrame, (x) => x.includes(t.restore.outcomeOk), SLOW);
       fits(done);
       expect(done).not.toContain(words);
+      // The fetch's own line among the restore's: from the destination, whole, with the set's stored size.
+      const manifest = await facade.readManifest(id, 'nas');
+      const total = formatBytes(manifest.databases[0]!.storedBytes!);
+      const line = done.split('\n').find((l) => l.includes(t.progress.fetch('nas')));
+      expect(line, done).toMatch(new RegExp(`100%.*${total.replace('.', '\\.')}`));
+      Object.defineProperty(stdout, 'columns', { value: 60, configurable: true });
+      stdout.emit('resize');
+      fits(await waitFrame(lastFrame, (x) => x.split('\n').every((l) => l.length <= 60)), 60);
+      Object.defineProperty(stdout, 'columns', { value: 80, configurable: true });
+      stdout.emit('resize');
       expect(dbDigest(s.dbs.users)).toEqual(before);
       expect(fetchLeft(s)).toEqual([]);
     }, 300_000);

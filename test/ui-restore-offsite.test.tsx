@@ -51,7 +51,7 @@ describe.each(['en', 'es'] as const)('restore from a destination (%s)', (lang) =
           source: 'Where to restore from',
           nas: 'Destination "nas" (off-site copy)',
           at: 'at destination "nas"',
-          fetched: 'Fetched from destination "nas" and checked against its manifest.',
+          fetched: 'At destination "nas": its files are there.',
           streamed: 'No room here to fetch the set first: its files stream from destination "nas"',
           word: 'RESTORE',
           done: 'Restore finished',
@@ -60,7 +60,7 @@ describe.each(['en', 'es'] as const)('restore from a destination (%s)', (lang) =
           source: 'Desde dónde restaurar',
           nas: 'Destino "nas" (copia externa)',
           at: 'en el destino "nas"',
-          fetched: 'Descargada del destino "nas" y comprobada con su manifiesto.',
+          fetched: 'En el destino "nas": sus archivos están allí.',
           streamed: 'No hay espacio aquí para descargar la copia antes: sus archivos llegan del',
           word: 'RESTAURAR',
           done: 'Restauración terminada',
@@ -142,13 +142,13 @@ describe.each(['en', 'es'] as const)('damaged sets at a destination (%s)', (lang
   });
 });
 
-describe.each(['en', 'es'] as const)('Esc while the set is fetched from a destination (%s)', (lang) => {
+describe.each(['en', 'es'] as const)('Esc while the set is read at a destination for its plan (%s)', (lang) => {
   it('stops the fetch, goes back to where to restore, and what the stopped fetch answers later is dropped', async () => {
     const facade = offsiteFacade(0);
     let fetches = 0;
     let stopFetch: (() => void) | null = null;
     const plan = facade.planRestore.bind(facade);
-    // A destination that answers slowly: the plan waits until the fetch is stopped, then fails as stopped.
+    // A destination that answers slowly: the plan waits until its reading is stopped, then fails as stopped.
     facade.planRestore = (req) => {
       fetches++;
       if (fetches > 1) return plan(req);
@@ -168,7 +168,9 @@ describe.each(['en', 'es'] as const)('Esc while the set is fetched from a destin
     await press(stdin, KEY.down, KEY.enter);
     await waitFrame(lastFrame, (x) => x.includes('[ ] users (sqlite)'));
     await press(stdin, KEY.space, KEY.enter, KEY.enter);
-    const busy = await waitFrame(lastFrame, (x) => x.includes(lang === 'en' ? 'Esc stops the fetch' : 'Esc detiene'));
+    const busy = await waitFrame(lastFrame, (x) =>
+      x.includes(lang === 'en' ? 'Esc stops reading it' : 'Esc deja de leerla'),
+    );
     fits(busy);
     await press(stdin, KEY.esc);
     const back = await waitFrame(lastFrame, (x) => x.includes(lang === 'en' ? 'Where to restore' : 'Dónde restaurar'));

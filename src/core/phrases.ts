@@ -35,6 +35,8 @@ export const PHRASES_EN = {
     `check ${p['file']} as it is streamed from destination "${p['from']}" (size, sha256)`,
   'restore.localCheck': (p: PhraseParams) =>
     `check ${p['file']} against the manifest as it is read (its size first, then sha256); a mismatch stops the restore before the swap`,
+  'restore.fetchCheck': (p: PhraseParams) =>
+    `check ${p['file']} as it is fetched from destination "${p['from']}" (size, sha256), before anything is restored`,
   'restore.fetchedCheck': (p: PhraseParams) =>
     `${p['file']} was checked as it was fetched from destination "${p['from']}" (size, sha256)`,
   'sqlite.write': (p: PhraseParams) => `write the restored database to ${p['staging']}`,

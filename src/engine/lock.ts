@@ -138,6 +138,20 @@ export async function acquireLock(backupDir: string, purpose: string): Promise<(
   };
 }
 
+/**
+ * The error acquireLock would give now for `backupDir` (a live process holds its lock), else null; takes nothing.
+ * A restore from a destination asks it before the set is fetched, and again when it takes the lock to restore.
+ */
+export function heldLock(backupDir: string): LockHeldError | null {
+  const file = join(backupDir, LOCK_NAME);
+  const holder = readLock(file);
+  if (!holder)
+    return lockAgeMs(file) < UNREADABLE_GRACE_MS
+      ? new LockHeldError(file, 'a process that is taking the lock right now')
+      : null;
+  return isStale(holder) ? null : new LockHeldError(file, describeHolder(holder), holder);
+}
+
 /** Runs `fn` holding the backup folder lock. */
 export async function withLock<T>(backupDir: string, purpose: string, fn: () => Promise<T>): Promise<T> {
   const release = await acquireLock(backupDir, purpose);

@@ -17,7 +17,7 @@ import { DIR_MODE, FILE_MODE, RESTORE_ROOM, ensurePrivateDir, freeBytesAt, fsync
 import { remoteFiles, type RemoteFiles, type ResumedRead } from './remote-read.js';
 import type { RestoreOptions } from './restore-plan.js';
 import type { SetSelection } from './catalog.js';
-import { MANIFEST_NAME } from './manifest.js';
+import { MANIFEST_NAME, readManifestFile } from './manifest.js';
 import { mapLimited } from './limited.js';
 import { trackTemp } from './temp-journal.js';
 import { expectedFiles } from './verify.js';
@@ -27,6 +27,7 @@ import {
   readRemoteManifests,
   repairThereHint,
   sayPassedOver,
+  untilAborted,
   withDestination,
 } from './remote.js';
 
@@ -59,6 +60,27 @@ export interface FetchedSet {
   passedOver?: SetSelection['skipped'];
   /** For `--at`: the sets there ending by then that were passed over, with why (planAt). */
   atSkipped?: AtPlan['skipped'];
+  /**
+   * Of a fetch of the manifests alone (`manifestsOnly`) for a restore that fetches the files first: fetches them now,
+   * into the same folder, each checked as it arrives (its destination is still open). A restore from a destination
+   * plans, checks the key and asks for confirmation on the manifests, and fetches only then: a wrong key or a target
+   * that refuses it is said before the hours a distant set takes to come. When the disk fills meanwhile the result
+   * streams them instead (its `streamed`). Absent when the files stream anyway (`--stream`, no room here).
+   */
+  fetchFiles?: (reporter: Reporter, signal?: AbortSignal) => Promise<FetchedSet>;
+}
+
+/**
+ * Checks, before any stored file of set `f` is fetched, the key of each encrypted set the restore reads (the set, the
+ * sets of its chains): the identity against the recipients its manifest names; a passphrase (asked now) against the
+ * header of one stored file there. A key that is not the set's is a KeyError. Nothing is fetched or kept.
+ */
+export async function checkKeysThere(f: FetchedSet): Promise<void> {
+  if (!f.streamed) return;
+  for (const id of [...f.chainIds, f.id]) {
+    const m = readManifestFile(join(dirname(f.dir), id));
+    if (m.encryption) await f.streamed.open(m);
+  }
 }
 
 /**
@@ -331,14 +353,14 @@ export async function fetchSet(
         const free = await freeBytesAt(root);
         /** Why the files stream (the phrase of the note, and the reason as restore plans say it), or a plan. */
         type Why = { note: PhraseId; params: Record<string, string>; because: string } | null;
-        const streamed = async (why: Why) => {
+        const streamed = async (why: Why, rep = reporter): Promise<Fetched> => {
           // Streamed into the restore: what is there is checked now (presence, sizes), every byte as it is read.
           await checkPresent(cfg, dest, source, m, wanted);
           for (const x of memberFiles.values()) await checkPresent(cfg, dest, source, x.m, x.files);
-          reporter.emit({ type: 'info', ...said(why ? why.note : 'note.planRead', { ...about, ...why?.params }) });
+          rep.emit({ type: 'info', ...said(why ? why.note : 'note.planRead', { ...about, ...why?.params }) });
           const hint = (id: string) => repairThereHint(cfg, name, id);
           const resumed = (r: ResumedRead) =>
-            reporter.emit({
+            rep.emit({
               type: 'warning',
               ...said('note.resumed', { error: r.error.message, after: formatBytes(r.at) }),
             });
@@ -354,55 +376,75 @@ export async function fetchSet(
             because: `no room to fetch it first: it needs ${room.needed}, the disk of ${room.dir} has ${room.free} free`,
           });
         }
-        if (sel.manifestsOnly) return streamed(null);
-        reporter.emit({ type: 'info', ...said('note.fetching', about) });
-        const progress = new FetchProgress(reporter, `${m.id} @ ${name}`, total);
-        try {
-          const parallel = destinationConfig(cfg, name).parallel ?? 4;
-          await fetchFiles(dest, source, m, dir, wanted, progress, cfg, parallel);
-          for (const [mid, x] of memberFiles)
-            await fetchFiles(dest, source, x.m, join(root, mid), x.files, progress, cfg, parallel);
-        } catch (err) {
-          if (!isDiskFull(err)) throw err;
-          // More than the sizes said (a page per small file, folders): what was fetched goes, the rest streams.
+        const fetchNow = async (rep: Reporter): Promise<Fetched> => {
+          rep.emit({ type: 'info', ...said('note.fetching', about) });
+          const progress = new FetchProgress(rep, `${m.id} @ ${name}`, total);
+          try {
+            const parallel = destinationConfig(cfg, name).parallel ?? 4;
+            await fetchFiles(dest, source, m, dir, wanted, progress, cfg, parallel);
+            for (const [mid, x] of memberFiles)
+              await fetchFiles(dest, source, x.m, join(root, mid), x.files, progress, cfg, parallel);
+          } catch (err) {
+            if (!isDiskFull(err)) throw err;
+            // More than the sizes said (a page per small file, folders): what was fetched goes, the rest streams.
+            progress.end();
+            await removeFetchedFiles(dir, wanted);
+            for (const [mid, x] of memberFiles) await removeFetchedFiles(join(root, mid), x.files);
+            return streamed(
+              {
+                note: 'note.streamingFilled',
+                params: { dir: cfg.backupDir },
+                because: `the disk of ${cfg.backupDir} filled while fetching it`,
+              },
+              rep,
+            );
+          }
           progress.end();
-          await removeFetchedFiles(dir, wanted);
-          for (const [mid, x] of memberFiles) await removeFetchedFiles(join(root, mid), x.files);
-          return streamed({
-            note: 'note.streamingFilled',
-            params: { dir: cfg.backupDir },
-            because: `the disk of ${cfg.backupDir} filled while fetching it`,
-          });
-        }
-        progress.end();
-        try {
-          for (const [mid, x] of memberFiles)
-            if (x.m.encryption) await decryptMember(cfg, x.m, join(root, mid), members.get(mid)!, reporter);
-        } catch (err) {
-          if (isDiskFull(err)) throw noRoomToFetch(cfg, name, m.id, needed, await freeBytesAt(root));
-          throw err;
-        }
-        return { id: setId, dir, chainIds, streamed: null, streamedBecause: null };
+          try {
+            for (const [mid, x] of memberFiles)
+              if (x.m.encryption) await decryptMember(cfg, x.m, join(root, mid), members.get(mid)!, rep);
+          } catch (err) {
+            if (isDiskFull(err)) throw noRoomToFetch(cfg, name, m.id, needed, await freeBytesAt(root));
+            throw err;
+          }
+          return { id: setId, dir, chainIds, streamed: null, streamedBecause: null };
+        };
+        if (sel.manifestsOnly)
+          return {
+            ...(await streamed(null)),
+            later: (rep: Reporter, signal?: AbortSignal) => untilAborted(dest, () => fetchNow(rep), signal),
+          };
+        return fetchNow(reporter);
       },
       signal,
       (f) => f.streamed !== null,
     );
     const chosen = { ...(passedOver ? { passedOver } : {}), ...(atSkipped?.length ? { atSkipped } : {}) };
-    if (!fetched.streamed) return { ...fetched, ...chosen, remove };
-    const { close } = fetched.streamed;
-    return {
-      ...fetched,
-      ...chosen,
-      remove: async () => {
-        await close();
-        await remove();
-      },
+    const { later, ...got } = fetched;
+    // Streamed, or only the manifests fetched: the destination stays open until the set is removed.
+    const closeDest = got.streamed?.close;
+    const removeAll = async () => {
+      await closeDest?.();
+      await remove();
     };
+    const set: FetchedSet = { ...got, ...chosen, remove: removeAll };
+    if (later)
+      set.fetchFiles = async (rep, stop) => {
+        const full = await later(rep, stop);
+        if (!full.streamed) await closeDest?.();
+        return { ...full, ...chosen, remove: removeAll };
+      };
+    return set;
   } catch (err) {
     await remove();
     throw err;
   }
 }
+
+/** What the fetch inside the destination returns: the set without its removal; `later` fetches its files later. */
+type Fetched = Pick<FetchedSet, 'id' | 'dir' | 'chainIds' | 'streamed' | 'streamedBecause'> & {
+  later?: (reporter: Reporter, signal?: AbortSignal) => Promise<Fetched>;
+};
 
 /** Removes the stored files fetched into `dir` (the manifest stays): a fetch that found no room streams instead. */
 async function removeFetchedFiles(dir: string, files: ReturnType<typeof expectedFiles>): Promise<void> {

@@ -59,30 +59,39 @@ export async function withDestination<T>(
   keepOpen?: (result: T) => boolean,
 ): Promise<T> {
   const dc = destinationConfig(cfg, name);
-  const interrupted = () => new InterruptedError('Interrupted; nothing was changed.');
   if (signal?.aborted) throw interrupted();
   const dest = await openDestination(cfg, name);
-  let onAbort: (() => void) | undefined;
   let kept = false;
   try {
-    if (!signal) {
-      const result = await work(dest, dc.source!);
-      kept = Boolean(keepOpen?.(result));
-      return result;
-    }
-    const aborted = new Promise<never>((_, reject) => {
-      onAbort = () => {
-        void dest.close().catch(() => undefined);
-        reject(interrupted());
-      };
-      signal.addEventListener('abort', onAbort, { once: true });
-    });
-    const result = await Promise.race([work(dest, dc.source!), aborted]);
+    const result = await untilAborted(dest, () => work(dest, dc.source!), signal);
     kept = Boolean(keepOpen?.(result));
     return result;
   } finally {
-    if (onAbort) signal?.removeEventListener('abort', onAbort);
     if (!kept) await dest.close().catch(() => undefined);
+  }
+}
+
+const interrupted = () => new InterruptedError('Interrupted; nothing was changed.');
+
+/**
+ * Runs `work` on the open destination `dest`. When `signal` aborts, `dest` is closed, which fails what is in flight
+ * there, and an InterruptedError is thrown at once (a store that answers nothing would otherwise hold it).
+ */
+export async function untilAborted<T>(dest: Destination, work: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+  if (!signal) return work();
+  if (signal.aborted) throw interrupted();
+  let onAbort: (() => void) | undefined;
+  const aborted = new Promise<never>((_, reject) => {
+    onAbort = () => {
+      void dest.close().catch(() => undefined);
+      reject(interrupted());
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+  try {
+    return await Promise.race([work(), aborted]);
+  } finally {
+    signal.removeEventListener('abort', onAbort!);
   }
 }
 

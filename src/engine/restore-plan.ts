@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { lstatSync, readlinkSync } from 'node:fs';
 import { basename, dirname, join, resolve, sep } from 'node:path';
-import { NotFoundError, UsageError } from '../core/errors.js';
+import { NotFoundError, RefusedError, RespaldoError, UsageError, VerifyError } from '../core/errors.js';
 import { english, phrase, type Phrase } from '../core/phrases.js';
 import type { DatabaseConfig, DatabaseEntry, LoadedConfig, Manifest } from '../core/types.js';
 import { checkConfiguredDatabases } from '../config/lookup.js';
@@ -76,7 +76,7 @@ export interface RestoreOptions {
 function checkedElsewhere(
   step: RestoreStepPlan,
   name: string,
-  how: 'restore.streamCheck' | 'restore.fetchedCheck' | 'restore.localCheck',
+  how: 'restore.streamCheck' | 'restore.fetchCheck' | 'restore.fetchedCheck' | 'restore.localCheck',
 ): RestoreStepPlan {
   if (!step.stepPhrases) return step;
   const phrases = step.stepPhrases.map((p) =>
@@ -145,6 +145,17 @@ export interface RestoreRefusal {
   hint: string;
   /** `message` and `hint` as phrases, for the menu's languages. */
   phrases?: { message: Phrase; hint: Phrase };
+}
+
+/**
+ * The error a plan's first refusal stops a restore with: a damaged set its chain needs is damage (exit 5, as for that
+ * set itself), others are refusals (9); null when nothing refuses it.
+ */
+export function refusalError(plan: Pick<RestorePlan, 'refusals'>): RespaldoError | null {
+  const r = plan.refusals[0];
+  if (!r) return null;
+  const err = r.kind === 'damaged-chain' ? new VerifyError(r.message, r.hint) : new RefusedError(r.message, r.hint);
+  return r.phrases ? err.withPhrases(r.phrases.message, r.phrases.hint) : err;
 }
 
 /** Everything a restore will do, printable before anything happens. */
@@ -433,8 +444,13 @@ export async function planRestore(cfg: LoadedConfig, id: string, opts: RestoreOp
       ...(opts.tables ? { tables: opts.tables } : {}),
       ...(createRoles ? { createRoles: true } : {}),
     });
-    const step = opts.filesAt?.streamed
-      ? checkedElsewhere(planned, opts.filesAt.name, 'restore.streamCheck')
+    // At a destination, its files streamed into the restore or fetched once it is confirmed; or fetched already.
+    const step = opts.filesAt
+      ? checkedElsewhere(
+          planned,
+          opts.filesAt.name,
+          opts.filesAt.streamed ? 'restore.streamCheck' : 'restore.fetchCheck',
+        )
       : opts.fetchedFrom
         ? checkedElsewhere(planned, opts.fetchedFrom, 'restore.fetchedCheck')
         : checkAsRead

@@ -41,6 +41,7 @@ import {
  */
 export {
   planRestore,
+  refusalError,
   planRestoreAt,
   restoredSizeEstimate,
   safetyOf,

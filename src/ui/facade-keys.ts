@@ -14,6 +14,7 @@ import { openStored, samplePart } from '../engine/decrypt-set.js';
 import { readManifestFile } from '../engine/manifest.js';
 import { readRemoteManifest, withDestination, withRemoteFiles } from '../engine/remote.js';
 import type { EngineFacade, KeyLock, KeySubject } from './engine-facade.js';
+import { setKey } from '../destinations/destination.js';
 
 /**
  * The facade's keyLocked and unlockKey (see EngineFacade): which passphrase decrypting needs that the
@@ -47,7 +48,14 @@ export function facadeKeys(config: () => LoadedConfig): Pick<EngineFacade, 'keyL
     const manifests = await Promise.all(
       ids.map((id) => (folder ? Promise.resolve(readManifestFile(dirOf(id))) : readManifest(config(), id))),
     );
-    return work(manifests.filter((m) => m.encryption).map((m) => ({ m, open: openStored(dirOf(m.id)) })));
+    const encrypted = manifests.filter((m) => m.encryption);
+    // Planned on the manifests of a set at a destination (its files fetched once confirmed, or streamed): there.
+    const at = of.options.filesAt;
+    if (folder && at && encrypted.length)
+      return withDestination(config(), at.name, (dest, source) =>
+        work(encrypted.map((m) => ({ m, open: (path) => dest.get(`${setKey(source, m.id)}/${path}`) }))),
+      );
+    return work(encrypted.map((m) => ({ m, open: openStored(dirOf(m.id)) })));
   };
   // Sets opened by a passphrase typed in this process: asked about again, they are not checked again.
   const opened = new Set<string>();

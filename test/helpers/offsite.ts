@@ -129,3 +129,32 @@ export async function peakRss(s: DemoSetup, args: string[]): Promise<number> {
   expect(r.code, describeResult(r)).toBe(0);
   return Number(readFileSync(out, 'utf8')) / 1024;
 }
+
+/** A set of the three demo databases copied to folder destination `nas`, the local backups then lost. */
+export async function copiedAway(
+  s: DemoSetup,
+  patch: Record<string, unknown> = {},
+): Promise<{ m: Manifest; nas: string }> {
+  const nas = join(s.dir, 'nas');
+  mkdirSync(nas);
+  const doc = JSON.parse(readFileSync(s.configFile, 'utf8')) as Record<string, unknown>;
+  writeFileSync(
+    s.configFile,
+    JSON.stringify({ ...doc, ...patch, destinations: [{ name: 'nas', type: 'folder', path: nas, source: 'srv1' }] }),
+  );
+  const m = parseJsonOutput<Manifest>((await cli(s, ['create', '--no-files', '--json'])).stdout);
+  rmSync(s.backupDir, { recursive: true, force: true });
+  return { m, nas };
+}
+
+/** Changes one byte in the middle of `file`; its size stays (a listing shows nothing wrong). */
+export function flipMiddle(file: string): void {
+  const bytes = readFileSync(file);
+  bytes[bytes.length >> 1]! ^= 0x40;
+  writeFileSync(file, bytes);
+}
+
+/** Nothing of a fetch, a scratch folder or a set is left in backupDir (the logs only). */
+export function nothingLeft(s: DemoSetup): void {
+  expect(readdirSync(s.backupDir).filter((n) => n !== 'logs')).toEqual([]);
+}

@@ -120,10 +120,11 @@ export async function verifyFrom(io: CommandIO, id: string, name: string, readDa
 }
 
 /**
- * For `restore ID|latest --from NAME`: fetches the set (only what the restore reads) into a hidden
- * folder of backupDir, runs `restore` on it, and removes it. With `--stream`, for a dry run, or when the
- * backup folder has no room for the set, only its manifests are fetched and `restore` streams the files from
- * the destination (`remote`). Without --from, runs `restore` as is.
+ * For `restore ID|latest --from NAME`: fetches the manifests of the set (and of its chains) into a hidden folder
+ * of backupDir, runs `restore` on them, and removes them. `restore` plans, checks and asks on the manifests, then
+ * fetches the files it reads (`fetched.fetchFiles`) into that folder before it restores; with `--stream`, or when
+ * the backup folder has no room for them, it streams them from the destination (`fetched.streamed`); a dry run
+ * fetches none. Without --from, runs `restore` as is.
  */
 export async function withFetchedSet(
   io: CommandIO,
@@ -145,21 +146,21 @@ export async function withFetchedSet(
     ...(opts.files ? { files: true } : {}),
     ...(at ? { at } : {}),
     ...(opts.stream ? { stream: true } : {}),
-    // A dry run reads only the manifests (and checks that the files are there): a plan needs no stored file.
-    ...(opts.dryRun ? { manifestsOnly: true } : {}),
+    // Only the manifests (and that the files are there, with their sizes): a plan needs no stored file, and a
+    // restore fetches them once its plan, the key and the operator said yes.
+    manifestsOnly: true,
   };
   const fetched = await fetchSet(cfg, opts.from, id, sel, io.reporter, io.signal);
   try {
     const chain = fetched.chainIds.length ? ` with the sets of its chain (${fetched.chainIds.join(', ')})` : '';
+    const how = opts.dryRun
+      ? `a restore ${fetched.streamedBecause ? `streams them (${fetched.streamedBecause})` : 'fetches them first and checks them'}`
+      : fetched.streamedBecause
+        ? `each is streamed into the restore and checked as it is read (${fetched.streamedBecause})`
+        : 'they are fetched and checked against it before anything is restored';
     if (!io.json)
       io.out(
-        fetched.streamed
-          ? `Set ${fetched.id}${chain} at destination "${opts.from}": its files are there with the sizes its manifest records; ${
-              opts.dryRun
-                ? `a restore ${fetched.streamedBecause ? `streams them (${fetched.streamedBecause})` : 'fetches them first and checks them'}`
-                : `each is streamed into the restore and checked as it is read (${fetched.streamedBecause})`
-            }.`
-          : `Set ${fetched.id}${chain} fetched from destination "${opts.from}" and checked against its manifest.`,
+        `Set ${fetched.id}${chain} at destination "${opts.from}": its files are there with the sizes its manifest records; ${how}.`,
       );
     return await restore(fetched.id, fetched);
   } finally {

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { RefusedError, UsageError, VerifyError } from '../../core/errors.js';
+import { RefusedError, UsageError } from '../../core/errors.js';
 import { ambiguousAtTime, atInFuture, parseAtTime } from '../../engine/chain.js';
 import { EXIT } from '../../core/exit-codes.js';
 import type { RestoreOutcome } from '../../engine/restore.js';
@@ -8,6 +8,7 @@ import {
   executeRestore,
   planRestore,
   planRestoreAt,
+  refusalError,
   selectionPhrases,
   type RestorePlan,
 } from '../../engine/restore.js';
@@ -18,7 +19,8 @@ import { foldLine, formatBytes, formatLocal, outputWidth } from '../format.js';
 import { upToSecond } from '../../core/format.js';
 import type { OptionSpec } from '../options.js';
 import { withFetchedSet } from './offsite.js';
-import { fetchedRestoreOptions } from '../../engine/remote-fetch.js';
+import { checkKeysThere, fetchedRestoreOptions } from '../../engine/remote-fetch.js';
+import { heldLock } from '../../engine/lock.js';
 
 export const CONFIRM_WORD = 'RESTORE';
 
@@ -39,6 +41,10 @@ export function printRestorePlan(io: CommandIO, plan: RestorePlan, width: number
     out(
       `  1. stream each stored file from destination "${at.name}" into the restore, checking its size and sha256 as it is read; a mismatch stops that database before its swap (its target is left as it was)${plan.databases.length > 1 ? ', and the databases after it' : ''}`,
     );
+  } else if (at) {
+    out(
+      `  1. fetch the stored files from destination "${at.name}" into the backup folder, checking each one's size and sha256 as it arrives; a mismatch stops the restore before anything is restored`,
+    );
   } else if (plan.options.fetchedFrom) {
     out(
       `  1. the stored files were fetched from destination "${plan.options.fetchedFrom}", each checked against the manifest (size + sha256) as it arrived; check they are all here`,
@@ -48,8 +54,7 @@ export function printRestorePlan(io: CommandIO, plan: RestorePlan, width: number
       '  1. check the stored files are there with their sizes; each is checked against the manifest (sha256) as the restore reads it, and a mismatch stops the restore before its swap (its target is left as it was)',
     );
   } else {
-    const fetch = at ? `fetch the stored files from destination "${at.name}" and ` : '';
-    out(`  1. ${fetch}verify the stored files against the manifest (md5 + sha256); stop on any mismatch`);
+    out('  1. verify the stored files against the manifest (md5 + sha256); stop on any mismatch');
   }
   for (const d of plan.databases) {
     out(`\n  database ${d.database} (${d.engine}) -> ${d.target}`);
@@ -227,11 +232,12 @@ export function register(program: Command): void {
           return plan.refusals.length ? EXIT.refused : EXIT.ok;
         }
         if (!io.json) printRestorePlan(io, plan);
-        const refusal = plan.refusals[0];
-        if (refusal)
-          throw refusal.kind === 'damaged-chain'
-            ? new VerifyError(refusal.message, refusal.hint)
-            : new RefusedError(refusal.message, refusal.hint);
+        const refused = refusalError(plan);
+        if (refused) throw refused;
+        // What needs no stored file is checked before the confirmation, and before a set at a destination is fetched.
+        const held = heldLock(cfg.backupDir);
+        if (held) throw held;
+        if (fetched?.fetchFiles) await checkKeysThere(fetched);
         if (!opts.yes) {
           if (!io.isTTY)
             throw new RefusedError(
@@ -244,9 +250,28 @@ export function register(program: Command): void {
             return EXIT.refused;
           }
         }
-        const outcome = await executeRestore(cfg, plan, io.reporter, {
+        let run = plan;
+        let remote = fetched?.streamed ?? null;
+        if (fetched?.fetchFiles && opts.from) {
+          // The files come now, each checked as it arrives; the plan is made again on them (the targets as they are
+          // now: one created meanwhile refuses it still).
+          const full = await fetched.fetchFiles(io.reporter, io.signal);
+          const chain = full.chainIds.length ? ` with the sets of its chain (${full.chainIds.join(', ')})` : '';
+          if (!io.json)
+            io.out(
+              full.streamed
+                ? `Set ${full.id}${chain} at destination "${opts.from}": each is streamed into the restore and checked as it is read (${full.streamedBecause}).`
+                : `Set ${full.id}${chain} fetched from destination "${opts.from}" and checked against its manifest.`,
+            );
+          const fullOpts = { ...restoreOpts, ...fetchedRestoreOptions(full, opts.from) };
+          run = at ? await planRestoreAt(cfg, at, fullOpts) : await planRestore(cfg, full.id, fullOpts);
+          const again = refusalError(run);
+          if (again) throw again;
+          remote = full.streamed;
+        }
+        const outcome = await executeRestore(cfg, run, io.reporter, {
           signal: io.signal,
-          ...(fetched?.streamed ? { remote: fetched.streamed } : {}),
+          ...(remote ? { remote } : {}),
         });
         // The phrases of what recovery did are the menu's; the JSON keeps their English words.
         const { recoveredPhrases: _recovered, ...plain } = outcome;
@@ -260,7 +285,7 @@ export function register(program: Command): void {
           for (const r of outcome.recovered) io.out(`recovered: ${r}`);
           for (const id of outcome.removedSafetySetIds)
             io.out(`Nothing was replaced, so the safety copy taken for this restore (set ${id}) was removed.`);
-          for (const line of rollbackLines(plan, outcome)) io.out(foldLine(line, outputWidth()));
+          for (const line of rollbackLines(run, outcome)) io.out(foldLine(line, outputWidth()));
         }
         return restoreExit(outcome);
       });

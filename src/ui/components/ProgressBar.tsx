@@ -77,6 +77,8 @@ export function ProgressBar({
 /** The name of an item in the operator's language: the engine's `files` and `verify` items are words, not names. */
 export function itemLabel(p: Pick<ItemProgress, 'item' | 'kind'>, t: Catalogue): string {
   if (p.kind === 'database') return p.item;
+  // A set's files fetched from a destination before a restore (the item is `<set id> @ <destination>`).
+  if (p.kind === 'fetch') return t.progress.fetch(p.item.slice(p.item.lastIndexOf(' @ ') + 3));
   if (p.item === 'files') return t.progress.files;
   if (p.item === 'verify') return t.progress.verify;
   return p.item;

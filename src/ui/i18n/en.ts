@@ -83,7 +83,7 @@ export const en = {
     checkboxForm: '↑↓ move · Space toggle · ←→ change · Enter start · Esc back',
     running: 'Working… Ctrl-C to interrupt (nothing partial is kept)',
     busy: 'Please wait… Ctrl-C leaves the menu (nothing is changed)',
-    busyFetch: 'Please wait… Esc stops the fetch (nothing is changed) · Ctrl-C leaves the menu',
+    busyFetch: 'Please wait… Esc stops reading it (nothing is changed) · Ctrl-C leaves the menu',
     done: 'Enter or Esc back',
     confirm: 'Type the word, then Enter · Esc cancel',
     pickSet: '↑↓ move · Enter choose · Esc back',
@@ -155,6 +155,7 @@ export const en = {
   progress: {
     files: 'files',
     verify: 'verify',
+    fetch: (destination: string) => `from ${destination}`,
     rate: (r: string) => `${r}/s`,
     elapsed: (s: string) => s,
     done: 'done',
@@ -330,8 +331,9 @@ export const en = {
     sourceNote:
       'Sets at a destination are fetched and checked against their manifest before the plan; with no room here for that, their files stream into the restore, each checked as it is read.',
     atDestination: (name: string) => `at destination "${name}"`,
-    fetching: 'Fetching the set from the destination and checking it (nothing is changed)…',
-    fetchedFrom: (name: string) => `Fetched from destination "${name}" and checked against its manifest.`,
+    fetching: 'Reading the set at the destination (nothing is changed)…',
+    fetchFrom: (name: string) =>
+      `At destination "${name}": its files are there. Once you confirm, they are fetched here and each checked as it arrives, before anything is restored.`,
     streamedFrom: (name: string) =>
       `No room here to fetch the set first: its files stream from destination "${name}" into the restore, each checked as it is read.`,
     atTitle: 'As of a date and time',

@@ -80,7 +80,7 @@ export const es: Catalogue = {
     checkboxForm: '↑↓ mover · Espacio marcar · ←→ cambiar · Enter empezar · Esc volver',
     running: 'Trabajando… Ctrl-C para interrumpir (no se guarda nada a medias)',
     busy: 'Espere… Ctrl-C sale del menú (no se cambia nada)',
-    busyFetch: 'Espere… Esc detiene la descarga (no se cambia nada) · Ctrl-C sale del menú',
+    busyFetch: 'Espere… Esc deja de leerla (no se cambia nada) · Ctrl-C sale del menú',
     done: 'Enter o Esc para volver',
     confirm: 'Escriba la palabra y pulse Enter · Esc cancelar',
     pickSet: '↑↓ mover · Enter elegir · Esc volver',
@@ -152,6 +152,7 @@ export const es: Catalogue = {
   progress: {
     files: 'archivos',
     verify: 'verificación',
+    fetch: (destination: string) => `desde ${destination}`,
     rate: (r: string) => `${r}/s`,
     elapsed: (s: string) => s,
     done: 'hecho',
@@ -327,8 +328,9 @@ export const es: Catalogue = {
     sourceNote:
       'Las copias de un destino se descargan y se comprueban con su manifiesto antes del plan; sin espacio aquí para ello, sus archivos llegan directamente a la restauración, cada uno comprobado al leerlo.',
     atDestination: (name: string) => `en el destino "${name}"`,
-    fetching: 'Descargando la copia del destino y comprobándola (no se cambia nada)…',
-    fetchedFrom: (name: string) => `Descargada del destino "${name}" y comprobada con su manifiesto.`,
+    fetching: 'Leyendo la copia en el destino (no se cambia nada)…',
+    fetchFrom: (name: string) =>
+      `En el destino "${name}": sus archivos están allí. Al confirmar se descargan aquí, cada uno comprobado al llegar, antes de restaurar nada.`,
     streamedFrom: (name: string) =>
       `No hay espacio aquí para descargar la copia antes: sus archivos llegan del destino "${name}" directamente a la restauración, cada uno comprobado al leerlo.`,
     atTitle: 'A una fecha y hora',

@@ -72,6 +72,8 @@ export const PHRASES_ES = {
     `comprobar ${p['file']} mientras llega del destino "${p['from']}" (tamaño, sha256)`,
   'restore.localCheck': (p: PhraseParams) =>
     `comprobar ${p['file']} con el manifiesto a medida que se lee (primero su tamaño, luego sha256); si no coincide, la restauración se detiene antes del cambio`,
+  'restore.fetchCheck': (p: PhraseParams) =>
+    `comprobar ${p['file']} al descargarlo del destino "${p['from']}" (tamaño, sha256), antes de restaurar nada`,
   'restore.fetchedCheck': (p: PhraseParams) =>
     `${p['file']} se comprobó al descargarlo del destino "${p['from']}" (tamaño, sha256)`,
   'sqlite.write': (p: PhraseParams) => `escribir la base restaurada en ${p['staging']}`,

@@ -63,13 +63,11 @@ export function RestoreScreen({
   const current = useRef(state);
   const abort = useRef<AbortController | null>(null);
   const { reporter, progress, reset } = useProgress();
-  // The files of a set fetched from a destination while planning: their own bar on the plan step.
-  const fetchProgress = useProgress();
   // The set table's rows: one line less when damaged sets are named under it.
   const height = Math.max(3, body - 3 - (state.sets?.damaged?.length ? 1 : 0));
   const derived = deriveWizard(state);
   const layout = restoreLayout(state, derived.confirming, ui, { columns, body }, progress);
-  useTick(500, state.step.name === 'running' || state.busy === 'fetching');
+  useTick(500, state.step.name === 'running');
 
   const dispatch = (event: WizardEvent): void => {
     const { state: next, effect } = restoreWizard(current.current, event);
@@ -117,12 +115,7 @@ export function RestoreScreen({
           'set',
         );
       case 'plan':
-        fetchProgress.reset();
-        return answer(
-          facade.planRestore(effect.request, fetchProgress.reporter),
-          (plan) => ({ type: 'planned', plan }),
-          'target',
-        );
+        return answer(facade.planRestore(effect.request), (plan) => ({ type: 'planned', plan }), 'target');
       case 'check-key':
         return facade.keyLocked(effect.of).then(
           (locked) => dispatch({ type: 'key-checked', locked }),
@@ -214,7 +207,6 @@ export function RestoreScreen({
           scrollTop={state.scrollTop}
           confirming={derived.confirming}
           busyText={busyText}
-          fetch={state.busy === 'fetching' ? fetchProgress.progress : null}
           onConfirm={() => dispatch({ type: 'confirmed' })}
           onCancel={() => dispatch({ type: 'confirm-cancelled' })}
         />

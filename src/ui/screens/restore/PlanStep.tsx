@@ -4,13 +4,10 @@ import { Screen } from '../../components/Screen.js';
 import { TypedConfirm } from '../../components/TypedConfirm.js';
 import type { RestorePlan } from '../../engine-facade.js';
 import { useUi } from '../../use-ui.js';
-import type { ProgressState } from '../../use-progress.js';
-import { FetchBar } from './FetchBar.js';
 import type { RestoreLayout } from './layout.js';
 
 /**
- * The plan (nothing changed yet), scrolled when it does not fit (while a set is fetched from a destination
- * for it, the fetch's bar); below it the sessions that will be
+ * The plan (nothing changed yet), scrolled when it does not fit; below it the sessions that will be
  * closed, the refusals in boxes, and the confirmation word when nothing refuses.
  */
 export function PlanStep(props: {
@@ -19,8 +16,6 @@ export function PlanStep(props: {
   scrollTop: number;
   confirming: boolean;
   busyText: string | null;
-  /** While the set is fetched from a destination: the fetch's progress (its bar under the busy line). */
-  fetch: ProgressState | null;
   onConfirm: () => void;
   onCancel: () => void;
 }) {
@@ -52,7 +47,6 @@ export function PlanStep(props: {
   return (
     <Screen title={t.restore.planTitle} help={layout.help} footer={footer}>
       {props.busyText ? <Text>{props.busyText}</Text> : null}
-      {props.fetch ? <FetchBar progress={props.fetch} /> : null}
       {plan ? <ScrollRows rows={layout.rows} height={layout.height} top={props.scrollTop} /> : null}
     </Screen>
   );

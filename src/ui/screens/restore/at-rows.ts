@@ -8,13 +8,13 @@ import type { PlanUi } from '../restore-rows.js';
  * Pure: what the plan step shows above the plan when the restore is not of a local set: the preview
  * of a restore "as of" a time (the CLI's `restore --at`: the set reached, the exact point, the sets
  * applied in order with their total stored size, the newer sets passed over), or the destination the
- * set was fetched from (or streams from, when there is no room to fetch it).
+ * set is fetched from once confirmed (or streams from, when there is no room to fetch it).
  */
 export function sourceRows(plan: RestorePlan, from: string | null, ui: PlanUi, width: number): Row[] {
   const { t, theme } = ui;
   const rows: Row[] = [];
   if (from) {
-    const said = plan.options.filesAt?.streamed ? t.restore.streamedFrom(from) : t.restore.fetchedFrom(from);
+    const said = plan.options.filesAt?.streamed ? t.restore.streamedFrom(from) : t.restore.fetchFrom(from);
     rows.push(...foldText(said, width, { color: theme.colors.ok }, '  '));
   }
   const at = plan.at;
