@@ -426,3 +426,40 @@ describe('noSetAt: a time no set serves', () => {
     expect(there.hint).toContain('respaldo list --from nas');
   });
 });
+
+describe('planAt with files: the files are whole in each set that holds them', () => {
+  const withFiles = (t: T): ChainSet => ({ ...cs(t), files: true });
+  const sets = [
+    withFiles({ id: 'F1', at: '2026-11-01T00:00:00Z', dbs: { users: null } }),
+    cs({ id: 'I2', at: '2026-11-02T00:00:00Z', dbs: { users: 'F1' } }),
+    withFiles({ id: 'F3', at: '2026-11-03T00:00:00Z', dbs: {} }),
+    cs({ id: 'I4', at: '2026-11-04T00:00:00Z', dbs: { users: 'F1' } }),
+  ];
+  it.each([
+    {
+      name: 'alone: the newest set holding files by then, no chain',
+      dbs: [],
+      at: '2026-11-05T00:00:00Z',
+      setId: 'F3',
+      order: ['F3'],
+    },
+    { name: 'alone, earlier: an older one', dbs: [], at: '2026-11-02T12:00:00Z', setId: 'F1', order: ['F1'] },
+    {
+      name: 'with a database: a set holding both',
+      dbs: ['users'],
+      at: '2026-11-05T00:00:00Z',
+      setId: 'F1',
+      order: ['F1'],
+    },
+  ])('$name', ({ dbs, at, setId, order }) => {
+    const r = planAt(sets, new Date(at), dbs, { files: true });
+    if ('none' in r) throw new Error(`expected a plan, got none: ${JSON.stringify(r.skipped)}`);
+    expect(r.setId).toBe(setId);
+    expect(r.order).toEqual(order);
+    expect(r.databases.map((d) => d.database)).toEqual(dbs);
+  });
+  it('none before the first set holding files; the sets without them are passed over, saying so', () => {
+    const r = planAt(sets.slice(1), new Date('2026-11-02T12:00:00Z'), [], { files: true });
+    expect(r).toEqual({ none: true, skipped: [{ id: 'I2', reason: 'holds no files' }] });
+  });
+});

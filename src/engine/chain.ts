@@ -48,6 +48,8 @@ export interface ChainSet {
   completedAt: string;
   /** The databases the set holds (failed ones included, with their `problem`). */
   entries: Record<string, ChainEntry>;
+  /** The set holds config and application files (they are whole in every set that holds them: no chain). */
+  files?: boolean;
   /**
    * The folder's manifest cannot be read (`list` shows it DAMAGED): the set holds nothing a chain can use, and a
    * chain that needs it is broken by damage (exit 5), not by a set deleted. Its status is `failed`, its entries none.
@@ -87,7 +89,16 @@ export function chainSetOf(m: Manifest, problems: Record<string, string> = {}): 
       ...(d.base && d.details?.pointInTime === true ? { stopsInside: true } : {}),
     };
   }
-  return { id: m.id, type: m.type, status: m.status, startedAt: m.startedAt, completedAt: m.completedAt, entries };
+  const files = m.files.length > 0 ? { files: true } : {};
+  return {
+    id: m.id,
+    type: m.type,
+    status: m.status,
+    startedAt: m.startedAt,
+    completedAt: m.completedAt,
+    entries,
+    ...files,
+  };
 }
 
 /** Pure: the chain set `id` needs for `database`, walking its bases back to a complete entry. */
@@ -212,6 +223,7 @@ export function noSetAt(
   at: Date,
   skipped: AtPlan['skipped'],
   sets: readonly ChainSet[],
+  files = false,
 ): NotFoundError {
   const passed = skipped
     .slice(0, 3)
@@ -219,11 +231,11 @@ export function noSetAt(
     .join('; ');
   const first = sets
     .filter((s) => s.type !== 'pre_restore' && s.status !== 'failed')
-    .filter((s) => databases.every((d) => s.entries[d]))
+    .filter((s) => databases.every((d) => s.entries[d]) && (!files || s.files))
     .sort((a, b) => Date.parse(a.completedAt) - Date.parse(b.completedAt))[0];
   const before = first && Date.parse(first.completedAt) > at.getTime();
   const params = {
-    dbs: databases.join(', '),
+    dbs: [...databases, ...(files ? ['files'] : [])].join(', '),
     at: formatLocal(at, { seconds: true }),
     passed,
     first: before ? first.id : '',
@@ -240,15 +252,19 @@ export function noSetAt(
  * asked for and whose chains are all usable. Null when none does (with the sets passed over).
  * When every database asked for is held by `stopsInside` entries of a set ending after `at` whose bases
  * end at or before it (SQL Server log backups), the first such set is restored up to `at` (`stopAt`).
+ * With `files`, the set also holds config and application files; with them alone (no database), the newest set
+ * holding files by then.
  */
 export function planAt(
   sets: readonly ChainSet[],
   at: Date,
   databases: readonly string[],
+  opts: { files?: boolean } = {},
 ): AtPlan | { none: true; skipped: AtPlan['skipped'] } {
   const skipped: AtPlan['skipped'] = [];
   const byId = new Map(sets.map((s) => [s.id, s]));
-  const stopping = sets
+  // Files are whole in each set: a set ending later cannot stop inside itself for them.
+  const stopping = (databases.length && !opts.files ? sets : [])
     .filter((s) => s.type !== 'pre_restore' && s.status !== 'failed' && Date.parse(s.completedAt) > at.getTime())
     .filter((s) =>
       databases.every((d) => {
@@ -274,7 +290,7 @@ export function planAt(
     )
     .sort((a, b) => Date.parse(b.completedAt) - Date.parse(a.completedAt) || (a.id < b.id ? 1 : -1));
   for (const s of candidates) {
-    const lacking = databases.filter((d) => !s.entries[d]);
+    const lacking = [...databases.filter((d) => !s.entries[d]), ...(opts.files && !s.files ? ['files'] : [])];
     if (lacking.length) {
       skipped.push({ id: s.id, reason: `holds no ${lacking.join(', ')}` });
       continue;
@@ -296,7 +312,8 @@ function atPlanOf(s: ChainSet, chains: Chain[], at: Date, skipped: AtPlan['skipp
     chain,
     storedBytes: chain.members.reduce((t, m) => t + m.storedBytes, 0),
   }));
-  const order = [...new Set(chains.flatMap((c) => c.members.map((m) => m.id)))].sort();
+  // The set itself always (restoring its files alone applies it and no chain).
+  const order = [...new Set([...chains.flatMap((c) => c.members.map((m) => m.id)), s.id])].sort();
   return {
     at: at.toISOString(),
     setId: s.id,

@@ -307,8 +307,10 @@ export async function fetchSet(
         }
         if (sel.at) {
           chainSets = await remoteChainSets(dest, source);
-          const found = planAt([...chainSets.values()], sel.at, wantedDbs);
-          if ('none' in found) throw noSetAt(name, wantedDbs, sel.at, found.skipped, [...chainSets.values()]);
+          const atDbs = sel.files && !sel.databases?.length ? [] : wantedDbs;
+          const files = Boolean(sel.files);
+          const found = planAt([...chainSets.values()], sel.at, atDbs, { files });
+          if ('none' in found) throw noSetAt(name, atDbs, sel.at, found.skipped, [...chainSets.values()], files);
           setId = found.setId;
           atSkipped = found.skipped;
         }

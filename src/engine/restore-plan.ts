@@ -568,13 +568,16 @@ export async function planRestore(cfg: LoadedConfig, id: string, opts: RestoreOp
  */
 export async function planRestoreAt(cfg: LoadedConfig, at: Date, opts: RestoreOptions): Promise<RestorePlan> {
   if (opts.databases?.length) checkConfiguredDatabases(cfg, opts.databases);
-  const wanted = opts.databases?.length ? opts.databases : cfg.databases.map((d) => d.name);
+  // As for an id or `latest`: the files alone asked for are the files alone (no database is replaced).
+  const onlyFiles = opts.files && !opts.databases?.length;
+  const wanted = onlyFiles ? [] : opts.databases?.length ? opts.databases : cfg.databases.map((d) => d.name);
+  const files = { files: Boolean(opts.files) };
   // With --from, the set of that time and its chains were fetched (remote-fetch.ts fetchSet) and are read there.
   const sets = readChainSets({ backupDir: setsRoot(cfg, opts) }, { manifestsOnly: Boolean(opts.filesAt) });
-  const found = planAt(sets, at, wanted);
+  const found = planAt(sets, at, wanted, files);
   if (opts.setFolder && !('none' in found) && found.setId !== basename(opts.setFolder))
     throw new Error(`restore --at: the fetched set ${basename(opts.setFolder)} is not the set of that time`);
-  if ('none' in found) throw noSetAt(null, wanted, at, found.skipped, sets);
+  if ('none' in found) throw noSetAt(null, wanted, at, found.skipped, sets, files.files);
   const plan = await planRestore(cfg, found.setId, { ...opts, databases: wanted });
   // At a destination only the chosen set and its chain were fetched: the sets passed over there are said too.
   const skipped = [

@@ -94,6 +94,12 @@ export function chainPhrase(database: string, chain: NonNullable<DatabaseRestore
 function printAtPreview(out: (line: string) => void, at: NonNullable<RestorePlan['at']>): void {
   const asked = formatLocal(at.at, { seconds: true });
   const point = formatLocal(upToSecond(at.point), { seconds: true });
+  if (!at.databases.length) {
+    out(`Restore as of ${asked}: set ${at.setId}, the newest holding files ending at or before that time.`);
+    out(`  The files are those set ${at.setId} stored (it ended ${point}); no database is restored.`);
+    for (const s of at.skipped.slice(0, 5)) out(`  passed over ${s.id}: ${s.reason}`);
+    return;
+  }
   if (at.stopAt) {
     out(`Restore as of ${asked}: set ${at.setId}, the first whose log backups pass that time.`);
     out(`  The result is the data as of ${point} (STOPAT inside set ${at.setId}).`);

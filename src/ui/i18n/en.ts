@@ -350,6 +350,8 @@ export const en = {
     atHead: (when: string, set: string) =>
       `Restore as of ${when}: set ${set}, the newest ending at or before that time.`,
     atExact: (point: string) => `The result is the data as of ${point}.`,
+    atFiles: (set: string, point: string) =>
+      `The files are those set ${set} stored (it ended ${point}); no database is restored.`,
     atPoint: (from: string, point: string, set: string) =>
       `The result is the data as set ${set} took it, between ${from} and ${point} (each database as of its snapshot).`,
     atOrder: (n: number, size: string) => `Sets applied, in order (${n}, ${size} stored in total):`,

@@ -347,6 +347,8 @@ export const es: Catalogue = {
     atHead: (when: string, set: string) =>
       `Restaurar a ${when}: copia ${set}, la más reciente que termina antes de esa hora (o a esa hora).`,
     atExact: (point: string) => `El resultado son los datos a ${point}.`,
+    atFiles: (set: string, point: string) =>
+      `Los archivos son los que guardó la copia ${set} (terminó a ${point}); no se restaura ninguna base.`,
     atPoint: (from: string, point: string, set: string) =>
       `El resultado son los datos como los tomó la copia ${set}, entre ${from} y ${point} (cada base en el momento de su instantánea).`,
     atOrder: (n: number, size: string) => `Copias aplicadas, en orden (${n}, ${size} guardados en total):`,

@@ -23,6 +23,14 @@ export function sourceRows(plan: RestorePlan, from: string | null, ui: PlanUi, w
   rows.push(
     ...foldText(t.restore.atHead(formatLocal(at.at, { seconds: true }), at.setId), width, { bold: true }, '  '),
   );
+  if (!at.databases.length) {
+    // The files alone: whole in the set, no chain applied.
+    const point = formatLocal(upToSecond(at.point), { seconds: true });
+    rows.push(...foldText(`  ${t.restore.atFiles(at.setId, point)}`, width, {}, '    '));
+    for (const s of at.skipped.slice(0, 5))
+      rows.push(...foldText(`  ${t.restore.atPassed(s.id, s.reason)}`, width, { color: theme.colors.muted }, '    '));
+    return rows;
+  }
   rows.push(
     ...foldText(
       `  ${
