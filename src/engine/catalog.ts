@@ -53,14 +53,9 @@ export function summaryFromManifest(
 }
 
 function summarize(m: Manifest, dir: string): SetSummary {
-  let lastVerified: SetSummary['lastVerified'] = null;
-  try {
-    const v = JSON.parse(readFileSync(join(dir, VERIFIED_NAME), 'utf8')) as Record<string, unknown> | null;
-    // Written by respaldo; one edited or damaged by hand is taken as no verification, never as a crash of `list`.
-    if (v && typeof v['ok'] === 'boolean' && isTime(v['at'])) lastVerified = { at: v['at'], ok: v['ok'] };
-  } catch {
-    /* never verified */
-  }
+  // Written by respaldo; one edited or damaged by hand is taken as no verification, never as a crash of `list`.
+  const v = readVerified(dir);
+  const lastVerified: SetSummary['lastVerified'] = v ? { at: v.at, ok: v.ok } : null;
   const summary = summaryFromManifest(m, dir, { keep: existsSync(join(dir, KEEP_MARK)), lastVerified });
   return { ...summary, lastDrill: lastDrillOf(readDrillRecord(dir)) };
 }
@@ -318,9 +313,45 @@ export async function lastDrills(cfg: Pick<LoadedConfig, 'backupDir'>): Promise<
   return out;
 }
 
-/** Records the outcome of a verification beside the set (not part of the manifest). */
-export async function recordVerified(cfg: Pick<LoadedConfig, 'backupDir'>, id: string, ok: boolean): Promise<void> {
-  await writeFileAtomic(join(setDir(cfg, id), VERIFIED_NAME), JSON.stringify({ at: new Date().toISOString(), ok }));
+/**
+ * Records the outcome of a verification of every stored file of the set beside it (not part of the manifest), with
+ * the stored files found damaged: only the chains of the databases they belong to are broken by them (chain-sets.ts).
+ */
+export async function recordVerified(
+  cfg: Pick<LoadedConfig, 'backupDir'>,
+  id: string,
+  ok: boolean,
+  damaged: readonly string[] = [],
+): Promise<void> {
+  const record = { at: new Date().toISOString(), ok, ...(ok ? {} : { damaged: [...damaged] }) };
+  await writeFileAtomic(join(setDir(cfg, id), VERIFIED_NAME), JSON.stringify(record));
+}
+
+/**
+ * Records stored files of the set found damaged by a check of some of them (a restore, a drill): a failed
+ * verification naming them and those an earlier one named. A record naming none (written before the files were
+ * named) stays so: the whole set is then taken as damaged.
+ */
+export async function recordDamaged(cfg: Pick<LoadedConfig, 'backupDir'>, id: string, files: string[]): Promise<void> {
+  const before = readVerified(setDir(cfg, id));
+  const all = before?.ok === false && !before.damaged ? null : [...new Set([...(before?.damaged ?? []), ...files])];
+  const record = { at: new Date().toISOString(), ok: false, ...(all ? { damaged: all } : {}) };
+  await writeFileAtomic(join(setDir(cfg, id), VERIFIED_NAME), JSON.stringify(record));
+}
+
+/**
+ * The last verification recorded beside the set in folder `dir`, or null (never verified, or a record edited or
+ * damaged by hand: taken as none). `damaged` is absent when it named no file (the whole set then).
+ */
+export function readVerified(dir: string): { at: string; ok: boolean; damaged?: string[] } | null {
+  try {
+    const v = JSON.parse(readFileSync(join(dir, VERIFIED_NAME), 'utf8')) as Record<string, unknown> | null;
+    if (!v || typeof v['ok'] !== 'boolean' || !isTime(v['at'])) return null;
+    const named = Array.isArray(v['damaged']) && v['damaged'].every((f) => typeof f === 'string');
+    return { at: v['at'], ok: v['ok'], ...(named ? { damaged: v['damaged'] as string[] } : {}) };
+  } catch {
+    return null;
+  }
 }
 
 /** Marks or unmarks a set as kept: kept sets are never pruned automatically. */

@@ -1,12 +1,12 @@
-import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { formatLocal } from '../core/format.js';
 import type { LoadedConfig, Manifest } from '../core/types.js';
 import {
-  VERIFIED_NAME,
   chooseLatest,
   listSets,
   readManifest,
+  readVerified,
   selectLatest,
   type LatestWant,
   type SetSelection,
@@ -51,20 +51,21 @@ function damagedChainSet(id: string, problem: string): ChainSet {
   return { id, type: 'full', status: 'failed', startedAt: at, completedAt: at, entries: {}, damagedManifest: problem };
 }
 
+/**
+ * What makes each database entry of set `m` unusable in a chain: a stored file of it missing or of another size, or
+ * found damaged by the last verification (one that names no file marks every entry: the whole set).
+ */
 function entryProblems(dir: string, m: Manifest): Record<string, string> {
   const problems: Record<string, string> = {};
-  let verified: { at?: string; ok?: boolean } | null = null;
-  try {
-    verified = JSON.parse(readFileSync(join(dir, VERIFIED_NAME), 'utf8')) as { at?: string; ok?: boolean };
-  } catch {
-    /* never verified */
-  }
+  const verified = readVerified(dir);
   for (const d of m.databases) {
-    if (verified && verified.ok === false) {
-      problems[d.name] = `the set failed verification${verified.at ? ` on ${formatLocal(verified.at)}` : ''}`;
+    const own = [...(d.file ? [{ file: d.file, storedBytes: d.storedBytes }] : []), ...(d.extras ?? [])];
+    const hit = verified?.ok === false && (!verified.damaged || own.some((f) => verified.damaged!.includes(f.file)));
+    if (hit) {
+      problems[d.name] = `the set failed verification on ${formatLocal(verified.at)}`;
       continue;
     }
-    for (const f of [...(d.file ? [{ file: d.file, storedBytes: d.storedBytes }] : []), ...(d.extras ?? [])]) {
+    for (const f of own) {
       const abs = join(dir, f.file);
       if (!existsSync(abs)) problems[d.name] = `stored file ${f.file} is missing`;
       else if (statSync(abs).size !== f.storedBytes)

@@ -11,7 +11,7 @@ import type { DriverContext, DrillCheck } from '../drivers/driver.js';
 import { driverFor } from '../drivers/registry.js';
 import { checkConfiguredDatabases } from '../config/lookup.js';
 import { notify } from '../notify/notify.js';
-import { listSets, readManifest, recordDrilled, recordVerified, selectLatest, setDir } from './catalog.js';
+import { listSets, readManifest, recordDamaged, recordDrilled, selectLatest, setDir } from './catalog.js';
 import { cleanLeftovers } from './create.js';
 import { drillTarget } from './drill-target.js';
 import { ensurePrivateDir } from './fs-util.js';
@@ -379,7 +379,11 @@ async function drillFiles(cfg: LoadedConfig, m: Manifest, to: string, reporter: 
     // Recorded as `verify` records it (as a restore that finds a stored file damaged does): list shows the set FAILED
     // and health reports it; a files drill that found damage left the set "never verified" and health "healthy".
     if (bad.length) {
-      await recordVerified(cfg, m.id, false).catch(() => undefined);
+      await recordDamaged(
+        cfg,
+        m.id,
+        bad.map((b) => b.path),
+      ).catch(() => undefined);
       throw new RespaldoError(
         'verifyFailed',
         `Set ${m.id}: ${bad.length} stored file(s) do not match the manifest.`,

@@ -8,7 +8,7 @@ import { english, phrase, said, type Said } from '../core/phrases.js';
 import type { DatabaseConfig, LoadedConfig, Manifest } from '../core/types.js';
 import type { DriverContext, RestoreRequest } from '../drivers/driver.js';
 import { driverFor } from '../drivers/registry.js';
-import { deleteSetUnlocked, readManifest, recordVerified, setDir } from './catalog.js';
+import { deleteSetUnlocked, readManifest, recordDamaged, setDir } from './catalog.js';
 import { executeBackup, planBackup } from './create.js';
 import {
   decryptedView,
@@ -68,8 +68,13 @@ export async function verifyForRestore(
   const bad = checks.filter((c) => !c.ok);
   // A set of this folder found damaged is recorded as a failed verification (list, status --check say it).
   const local = !remote && !plan.options.setFolder;
-  const damaged = (id: string) => (local ? recordVerified(cfg, id, false).catch(() => undefined) : undefined);
-  if (bad.length) await damaged(m.id);
+  const damaged = (id: string, files: string[]) =>
+    local ? recordDamaged(cfg, id, files).catch(() => undefined) : undefined;
+  if (bad.length)
+    await damaged(
+      m.id,
+      bad.map((b) => b.path),
+    );
   const chains = new Map<string, ChainSteps>();
   for (const d of plan.databases.filter((x) => x.chain)) {
     const steps: ChainSteps = [];
@@ -81,7 +86,7 @@ export async function verifyForRestore(
       const read =
         opened?.read ??
         (plan.options.checkAsRead
-          ? checkingReader(memberDir, mm, d.database, () => damaged(mm.id))
+          ? checkingReader(memberDir, mm, d.database, (file) => damaged(mm.id, [file]))
           : localReader(memberDir, d.database));
       const memberEntry = mm.databases.find((x) => x.name === d.database);
       if (!memberEntry?.file) {
@@ -95,7 +100,8 @@ export async function verifyForRestore(
       }
       const memberFiles = expectedFiles(mm, [d.database], false);
       const found = remote ? [] : await checkFiles(memberDir, memberFiles, reporter, { hash });
-      if (found.some((c) => !c.ok)) await damaged(mm.id);
+      const damagedHere = found.filter((c) => !c.ok).map((c) => c.path);
+      if (damagedHere.length) await damaged(mm.id, damagedHere);
       bad.push(...found.filter((c) => !c.ok).map((c) => ({ ...c, path: `${mm.id}/${c.path}` })));
       steps.push({ setId: mm.id, entry: memberEntry, openPart: (role) => openStoredPart(read, memberEntry, role) });
     }
@@ -330,7 +336,7 @@ export function checkingReader(
   dir: string,
   m: Manifest,
   name: string,
-  onDamaged?: () => Promise<unknown> | undefined,
+  onDamaged?: (file: string) => Promise<unknown> | undefined,
 ): StoredReader {
   const expected = new Map(expectedFiles(m).map((w) => [w.path, w]));
   const plain = localReader(dir, name);
@@ -348,14 +354,14 @@ export function checkingReader(
     for await (const chunk of plain(file) as AsyncIterable<Buffer>) {
       bytes += chunk.length;
       if (w.bytes !== null && bytes > w.bytes) {
-        await onDamaged?.();
+        await onDamaged?.(file);
         throw damaged('is longer than its manifest says (changed or damaged)');
       }
       hash.update(chunk);
       yield chunk;
     }
     if ((w.bytes !== null && bytes !== w.bytes) || hash.digest('hex') !== w.sha256) {
-      await onDamaged?.();
+      await onDamaged?.(file);
       throw damaged('does not match its manifest (sha256): changed or damaged');
     }
   }
@@ -381,7 +387,11 @@ export async function damageBehind(
     });
     const bad = checks.filter((c) => !c.ok);
     if (!bad.length) continue;
-    await recordVerified(cfg, id, false).catch(() => undefined);
+    await recordDamaged(
+      cfg,
+      id,
+      bad.map((b) => b.path),
+    ).catch(() => undefined);
     return new VerifyError(
       `Set ${id}: ${bad.map((b) => `${b.path}: ${b.problem}`).join('; ')}; nothing was restored from it.`,
       'Restore from another set (`respaldo list`), or from a copy at a destination (`respaldo list --from <destination>`).',

@@ -7,7 +7,7 @@ import type { Reporter } from '../core/events.js';
 import { english, phrase, said, type Phrase } from '../core/phrases.js';
 import type { DatabaseConfig, LoadedConfig } from '../core/types.js';
 import type { DrillCheck, DriverContext } from '../drivers/driver.js';
-import { readManifest, recordVerified, setDir } from './catalog.js';
+import { readManifest, recordDamaged, setDir } from './catalog.js';
 import { ensurePrivateDir } from './fs-util.js';
 import { withLock } from './lock.js';
 import { journalSafetySet } from './safety-journal.js';
@@ -169,7 +169,7 @@ export async function executeRestore(
         ({ manifest: m, read } = await decryptForRestore(cfg, plan, m, dir, scratchRoot, reporter));
       else
         read = plan.options.checkAsRead
-          ? checkingReader(dir, m, m.id, () => recordVerified(cfg, m.id, false).catch(() => undefined))
+          ? checkingReader(dir, m, m.id, (file) => recordDamaged(cfg, m.id, [file]).catch(() => undefined))
           : localReader(dir, m.id);
       // What killed runs left is finished by the next run that can write the folder.
       for (const r of readOnly ? [] : await recoverBeforeRestore(cfg, plan, reporter, ctxFor)) {

@@ -159,7 +159,12 @@ export async function verifySet(
     ...(ok ? {} : { error: bad.map((b) => `${b.path}: ${b.problem}`).join('; ') }),
   });
   reporter.emit({ type: 'run-end', ok, setId: m.id, durationMs: Date.now() - t0 });
-  await recordVerified(cfg, m.id, ok).catch(() => undefined);
+  await recordVerified(
+    cfg,
+    m.id,
+    ok,
+    bad.map((b) => b.path),
+  ).catch(() => undefined);
   await writeMetrics(cfg);
   writeLog(
     cfg.backupDir,
