@@ -3,7 +3,7 @@
  * UsageError naming the flag; and, through the real binary, that every command's spec matches the options
  * it declares (a mismatch is a bug, exit 1) and that a bad value exits 2 naming the flag before anything runs.
  */
-import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { UsageError } from '../src/core/errors.js';
@@ -223,5 +223,39 @@ describe('an option that takes one value, given twice', () => {
     const s = demoSetup();
     const r = await runCli(['create', '--db', 'users', '--db', 'inventario', '--no-files', '--config', s.configFile]);
     expect(r.code, describeResult(r)).toBe(0);
+  });
+
+  it('a value given twice is taken once: restore --db users --db users restores users once', async () => {
+    const s = demoSetup();
+    expect((await runCli(['create', '--db', 'users', '--no-files', '--config', s.configFile])).code).toBe(0);
+    const to = join(s.dir, 'once.db');
+    const r = await runCli([
+      'restore',
+      'latest',
+      '--db',
+      'users',
+      '--db',
+      'users,users',
+      '--to',
+      to,
+      '--yes',
+      '--config',
+      s.configFile,
+    ]);
+    expect(r.code, describeResult(r)).toBe(0);
+    expect(statSync(to).isFile()).toBe(true);
+    expect(r.stdout.match(/^restored users/gm)).toHaveLength(1);
+    const inPlace = await runCli([
+      'restore',
+      'latest',
+      '--db',
+      'users',
+      '--db',
+      'users',
+      '--yes',
+      '--config',
+      s.configFile,
+    ]);
+    expect(inPlace.code, describeResult(inPlace)).toBe(0);
   });
 });

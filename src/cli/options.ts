@@ -86,7 +86,9 @@ function parseOne(key: string, kind: OptionKind, value: unknown): unknown {
     const ok = Array.isArray(value) && value.every((v) => typeof v === 'string');
     if (!ok) return wrong('needs a value (repeatable)');
     if ((value as string[]).some(control)) return wrong('holds a control character', controlHint);
-    return (value as string[]).some(blank) ? wrong('needs a value, not an empty one', emptyHint) : value;
+    if ((value as string[]).some(blank)) return wrong('needs a value, not an empty one', emptyHint);
+    // A name given twice is named once: `restore --db users --db users` restored users twice over itself.
+    return [...new Set(value as string[])];
   }
   if ('choices' in kind) {
     if (typeof value === 'string' && kind.choices.includes(value)) return value;
