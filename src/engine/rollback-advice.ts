@@ -24,8 +24,13 @@ export type RollbackAdvice =
     }
   | { kind: 'rolled-back'; database: string; keptDatabase: string; setId: string };
 
-export function rollbackAdvice(plan: RestorePlan, outcome: RestoreOutcome): RollbackAdvice[] {
+/**
+ * `configFile`: the config the restore ran with when the operator named it (`--config`): each command names it too,
+ * so that it runs on the same backups wherever it is typed.
+ */
+export function rollbackAdvice(plan: RestorePlan, outcome: RestoreOutcome, configFile?: string): RollbackAdvice[] {
   const advice: RollbackAdvice[] = [];
+  const config = configFile ? ` --config ${shellWord(configFile)}` : '';
   // Only what was there is in the safety set: a database the restore created (none before) has nothing to roll back.
   const copied = outcome.databases.filter((d) => {
     const planned = plan.databases.find((p) => p.database === d.name);
@@ -38,7 +43,7 @@ export function rollbackAdvice(plan: RestorePlan, outcome: RestoreOutcome): Roll
       kind: 'restore-set',
       setId: fileSet,
       databases,
-      command: `respaldo restore ${fileSet} ${databases.map((d) => `--db ${d}`).join(' ')} --yes`,
+      command: `respaldo restore ${fileSet} ${databases.map((d) => `--db ${d}`).join(' ')} --yes${config}`,
     });
   }
   for (const d of outcome.databases) {
@@ -51,7 +56,7 @@ export function rollbackAdvice(plan: RestorePlan, outcome: RestoreOutcome): Roll
       safetyDatabase: d.safetyDatabase,
       listedIn,
       ...(listedIn
-        ? { how: `respaldo restore ${listedIn} --db ${d.name} --yes` }
+        ? { how: `respaldo restore ${listedIn} --db ${d.name} --yes${config}` }
         : {
             how: step?.rollback ?? 'rename it back',
             ...(step?.rollbackPhrase ? { howPhrase: step.rollbackPhrase } : {}),
@@ -67,8 +72,8 @@ export function rollbackAdvice(plan: RestorePlan, outcome: RestoreOutcome): Roll
 }
 
 /** rollbackAdvice in operator words (English), one line per entry. */
-export function rollbackLines(plan: RestorePlan, outcome: RestoreOutcome): string[] {
-  return rollbackAdvice(plan, outcome).map((a) =>
+export function rollbackLines(plan: RestorePlan, outcome: RestoreOutcome, configFile?: string): string[] {
+  return rollbackAdvice(plan, outcome, configFile).map((a) =>
     a.kind === 'restore-set'
       ? `Safety copy: set ${a.setId}. To roll back: ${a.command}`
       : a.kind === 'renamed-database'
@@ -76,4 +81,9 @@ export function rollbackLines(plan: RestorePlan, outcome: RestoreOutcome): strin
           `To roll back: ${a.how}`
         : `Rolled back ${a.database}: ${a.keptDatabase} is the live database again; set ${a.setId} no longer lists it.`,
   );
+}
+
+/** Pure: `word` as one word of a POSIX shell command line (single-quoted unless it needs no quoting). */
+export function shellWord(word: string): string {
+  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
 }

@@ -291,7 +291,8 @@ export function register(program: Command): void {
           for (const r of outcome.recovered) io.out(`recovered: ${r}`);
           for (const id of outcome.removedSafetySetIds)
             io.out(`Nothing was replaced, so the safety copy taken for this restore (set ${id}) was removed.`);
-          for (const line of rollbackLines(run, outcome)) io.out(foldLine(line, outputWidth()));
+          const named = opts.config ? cfg.file : undefined;
+          for (const line of rollbackLines(run, outcome, named)) io.out(foldLine(line, outputWidth()));
         }
         return restoreExit(outcome);
       });
