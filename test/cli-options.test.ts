@@ -225,6 +225,19 @@ describe('an option that takes one value, given twice', () => {
     expect(r.code, describeResult(r)).toBe(0);
   });
 
+  it('restore --to inside the backup folder is refused (exit 2): it would sit in a set as a file not written by respaldo', async () => {
+    const s = demoSetup();
+    expect((await runCli(['create', '--db', 'users', '--no-files', '--config', s.configFile])).code).toBe(0);
+    const [id] = readdirSync(s.backupDir).filter((n) => /^\d{8}_\d{6}$/.test(n));
+    const before = readdirSync(join(s.backupDir, id!)).sort();
+    for (const to of [join(s.backupDir, id!, 'users.db'), s.backupDir]) {
+      const r = await runCli(['restore', 'latest', '--db', 'users', '--to', to, '--yes', '--config', s.configFile]);
+      expect(r.code, describeResult(r)).toBe(2);
+      expect(r.stderr).toContain(`--to ${to} is inside the backup folder`);
+    }
+    expect(readdirSync(join(s.backupDir, id!)).sort()).toEqual(before);
+  });
+
   it('a value given twice is taken once: restore --db users --db users restores users once', async () => {
     const s = demoSetup();
     expect((await runCli(['create', '--db', 'users', '--no-files', '--config', s.configFile])).code).toBe(0);

@@ -216,6 +216,24 @@ function targetFor(
 }
 
 /**
+ * A `--to` that is a path (files, a database kept in a file) must be outside the backup folder: restored there, it
+ * would sit in a set's folder as a file respaldo did not write (prune then keeps that set), or be taken for a set.
+ */
+function checkNotInBackups(cfg: LoadedConfig, opts: RestoreOptions, names: string[], cwd: string): void {
+  if (!opts.to) return;
+  const isPath =
+    opts.files ||
+    names.some((n) => cfg.databases.find((d) => d.name === n && driverFor(d.engine).safety !== 'renamed-database'));
+  const abs = resolve(cwd, opts.to);
+  const root = resolve(cfg.backupDir);
+  if (isPath && (abs === root || abs.startsWith(root + sep)))
+    throw new UsageError(
+      `--to ${opts.to} is inside the backup folder ${root}; nothing was restored.`,
+      'Restore into a folder outside it (a file there would be taken for part of a backup set).',
+    );
+}
+
+/**
  * The folder files are restored into must be new, or an empty folder, below folders: `--to` (as
  * given) being a file or a symlink, or a file in the way, is an operator error (UsageError, exit 2),
  * found before anything is written.
@@ -321,6 +339,7 @@ export async function planRestore(cfg: LoadedConfig, id: string, opts: RestoreOp
   const m = opts.setFolder ? readManifestFile(opts.setFolder) : await readManifest(cfg, picked?.setId ?? id);
   const inSet = m.databases.filter((d) => !d.error).map((d) => d.name);
   const names = onlyFiles ? [] : opts.databases?.length ? opts.databases : picked ? wanted : inSet;
+  checkNotInBackups(cfg, opts, names, cwd);
   const selection: SetSelection =
     picked ??
     (opts.latestSkipped
