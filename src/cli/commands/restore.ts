@@ -209,7 +209,7 @@ export function register(program: Command): void {
         );
       if (at && atInFuture(at, new Date()))
         throw new UsageError(
-          `--at "${opts.at}" is ahead of this machine's clock (${formatLocal(at, { seconds: true })}): no backup is from then.`,
+          `--at "${opts.at}" (${formatLocal(at, { seconds: true })}) is ahead of this machine's clock (now ${formatLocal(new Date(), { seconds: true })}): no backup is from then.`,
           'Check the date (the year, the month); to restore the newest set, use `latest`.',
         );
       if (opts.stream && !opts.from)
