@@ -19,6 +19,7 @@ import { withLock } from './lock.js';
 import { writeLog } from './log.js';
 import { writeMetrics } from './metrics.js';
 import { executeRestore, planRestore, restoreFiles } from './restore.js';
+import { DRILL_SCRATCH_PREFIX } from './restore-plan.js';
 import { checkFiles, expectedFiles } from './verify.js';
 import { decrypterFor } from './crypt.js';
 import { decryptSet, openStored, passphraseSample } from './decrypt-set.js';
@@ -51,8 +52,7 @@ export interface DrillOutcome {
   recoveredPhrases?: Phrase[];
 }
 
-/** Prefix of a drill's private scratch folder in the backup folder (`.tmp-drill-<pid>`). */
-export const DRILL_SCRATCH_PREFIX = '.tmp-drill-';
+export { DRILL_SCRATCH_PREFIX };
 
 /** Pure: the databases and files a drill of `m` covers. */
 export function drillScope(m: Manifest, opts: Pick<DrillOptions, 'databases' | 'files'>): string[] {

@@ -215,6 +215,9 @@ function targetFor(
   return { kind: 'side-by-side', name: isDir ? join(abs, basename(db.path ?? `${db.name}.db`)) : abs };
 }
 
+/** Prefix of a drill's private scratch folder in the backup folder (`.tmp-drill-<pid>`; drill.ts). */
+export const DRILL_SCRATCH_PREFIX = '.tmp-drill-';
+
 /**
  * A `--to` that is a path (files, a database kept in a file) must be outside the backup folder: restored there, it
  * would sit in a set's folder as a file respaldo did not write (prune then keeps that set), or be taken for a set.
@@ -226,7 +229,9 @@ function checkNotInBackups(cfg: LoadedConfig, opts: RestoreOptions, names: strin
     names.some((n) => cfg.databases.find((d) => d.name === n && driverFor(d.engine).safety !== 'renamed-database'));
   const abs = resolve(cwd, opts.to);
   const root = resolve(cfg.backupDir);
-  if (isPath && (abs === root || abs.startsWith(root + sep)))
+  // A drill restores into a scratch folder of its own there (drill.ts), removed when it ends.
+  const drill = abs.slice(root.length + 1).startsWith(DRILL_SCRATCH_PREFIX);
+  if (isPath && !drill && (abs === root || abs.startsWith(root + sep)))
     throw new UsageError(
       `--to ${opts.to} is inside the backup folder ${root}; nothing was restored.`,
       'Restore into a folder outside it (a file there would be taken for part of a backup set).',
