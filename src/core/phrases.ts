@@ -499,7 +499,7 @@ export const PHRASES_EN = {
   'pg.leftoverNotDropped': (p: PhraseParams) =>
     `could not drop "${p['name']}", left by an interrupted restore or drill: ${p['error']}. It stays (respaldo status lists it); the next create or restore tries again, or drop it yourself`,
   'warn.recoverFailed': (p: PhraseParams) =>
-    `could not finish what an interrupted restore left (respaldo status lists it): ${p['error']}`,
+    `could not check its server for what an interrupted restore or drill may have left there (the next run checks again; respaldo status lists what it finds): ${p['error']}`,
 
   // Files of a backup left out or not stored (src/engine/files.ts); `error` is the system's text
   'file.notRegular': (p: PhraseParams) => `${p['path']}: not a regular file, skipped`,

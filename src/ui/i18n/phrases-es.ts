@@ -527,7 +527,7 @@ export const PHRASES_ES = {
   'pg.leftoverNotDropped': (p: PhraseParams) =>
     `no se pudo borrar "${p['name']}", que dejó una restauración o simulacro interrumpido: ${p['error']}. Se queda (respaldo status la muestra); la próxima copia o restauración lo intenta de nuevo, o bórrela usted`,
   'warn.recoverFailed': (p: PhraseParams) =>
-    `no se pudo terminar lo que dejó una restauración interrumpida (respaldo status lo muestra): ${p['error']}`,
+    `no se pudo revisar su servidor por si una restauración o un simulacro interrumpidos dejaron algo (la próxima ejecución vuelve a revisarlo; respaldo status muestra lo que encuentre): ${p['error']}`,
 
   // Archivos de una copia que se dejan fuera o no se guardan
   'file.notRegular': (p: PhraseParams) => `${p['path']}: no es un archivo normal, se omite`,
