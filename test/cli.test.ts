@@ -246,7 +246,10 @@ describe('the restore plan', () => {
     const m = parseJsonOutput<Manifest>((await cli(s, ['create', '--no-files', '--json'])).stdout);
     for (const x of ['', '-wal', '-shm']) rmSync(s.dbs.inventario + x, { force: true });
     const r = await cli(s, ['restore', m.id, '--db', 'users', '--db', 'inventario', '--yes']);
-    const command = /To roll back: (respaldo restore \S+ --db users --yes)\n/.exec(r.stdout);
+    // It names the config the restore was given (--config, by cli()), which cli() gives again.
+    const command = new RegExp(
+      `To roll back: (respaldo restore \\S+ --db users --yes) --config ${s.configFile}\n`,
+    ).exec(r.stdout);
     expect(command, r.stdout).not.toBeNull();
     expect(r.stdout).not.toMatch(/To roll back: .*--db inventario/);
     await cli(s, command![1]!.split(' ').slice(1));

@@ -51,12 +51,20 @@ describe('the exit code of a restore that ran', () => {
       5,
     ],
     [
-      'one restored, one refused',
+      'one restored, one refused: partial, something was changed',
       [
         { name: 'a', ok: true },
         { name: 'b', ok: false, errorKind: 'refused' },
       ],
-      9,
+      4,
+    ],
+    [
+      'one restored, one failed',
+      [
+        { name: 'a', ok: true },
+        { name: 'b', ok: false, errorKind: 'failed' },
+      ],
+      4,
     ],
   ] as [string, RestoreOutcome['databases'], number][])('%s → %i', (_what, dbs, code) => {
     expect(restoreExit(outcome(...dbs))).toBe(code);

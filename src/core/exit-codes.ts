@@ -29,7 +29,8 @@ export const EXIT_DESCRIPTIONS: Record<ExitKind, string> = {
   internal: 'internal error (a bug: the stack is printed)',
   usage: 'bad command line, or an interactive action without a terminal',
   config: 'configuration file missing or invalid',
-  partial: 'backup set written, but at least one database or file failed',
+  partial:
+    'backup set written, but at least one database or file failed; or a restore replaced some databases and failed on others (it says which, and how to roll them back)',
   verifyFailed: 'a stored file does not match its manifest (changed, truncated or missing)',
   lockHeld: 'another respaldo process holds the backup folder lock',
   failed: 'the operation failed (database unreachable, dump or restore failed); nothing was changed',

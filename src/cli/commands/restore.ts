@@ -301,12 +301,14 @@ export function register(program: Command): void {
 }
 
 /**
- * The exit code of a restore that ran: damage found (5) first; failures all of one kind (refused: a session
- * connected meanwhile, a target name not allowed, 9; bad input, 2) that kind's code; else 7.
+ * The exit code of a restore that ran: damage found (5) first; some databases restored and others not, 4 (partial:
+ * the codes of failures say nothing was changed); failures all of one kind (refused: a session connected meanwhile,
+ * a target name not allowed, 9; bad input, 2) that kind's code; else 7.
  */
 export function restoreExit(outcome: RestoreOutcome): number {
   if (outcome.ok) return EXIT.ok;
   if (outcome.databases.some((d) => d.damaged)) return EXIT.verifyFailed;
+  if (outcome.databases.some((d) => d.ok)) return EXIT.partial;
   const kinds = new Set(outcome.databases.filter((d) => !d.ok).map((d) => d.errorKind ?? 'failed'));
   const [only] = kinds;
   return kinds.size === 1 && only ? EXIT[only] : EXIT.failed;
