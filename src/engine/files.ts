@@ -66,7 +66,8 @@ export function applicationRoots(folders: ApplicationFolder[]): string[] {
 }
 
 /**
- * Finds the files to store. Symlinks are recorded as symlinks and never followed. SQLite database
+ * Finds the files to store. Symlinks are recorded as symlinks and never followed, except a `files.config` entry
+ * that is one itself: the operator named it, so the file (or folder) it points to is stored. SQLite database
  * files and their -wal/-shm/-journal found in application folders are skipped with a warning: a
  * byte copy of a live database is corrupt; databases go through their driver.
  */
@@ -85,10 +86,17 @@ export async function scanFiles(
   };
   const configured = new Set(cfg.databases.map((d) => d.path).filter((p): p is string => typeof p === 'string'));
 
-  const consider = async (group: FileItem['group'], source: string, rel: string, fromApp: boolean): Promise<void> => {
+  // `named`: the path is a `files.config` entry itself, whose symlink is followed (stat, not lstat).
+  const consider = async (
+    group: FileItem['group'],
+    source: string,
+    rel: string,
+    fromApp: boolean,
+    named = false,
+  ): Promise<void> => {
     let st;
     try {
-      st = await fsp.lstat(source);
+      st = named ? await fsp.stat(source) : await fsp.lstat(source);
     } catch (err) {
       scan.problems.push(
         (err as NodeJS.ErrnoException).code === 'ENOENT'
@@ -176,7 +184,7 @@ export async function scanFiles(
     }
   };
 
-  for (const file of cfg.files.config) await consider('config', file, configRelative(cfg.baseDir, file), false);
+  for (const file of cfg.files.config) await consider('config', file, configRelative(cfg.baseDir, file), false, true);
   const roots = applicationRoots(cfg.files.application);
   for (const [i, folder] of cfg.files.application.entries()) {
     // picomatch never matches a line break (its `*` and `**` are regex dots): a name holding one is matched

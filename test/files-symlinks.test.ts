@@ -1,0 +1,47 @@
+/**
+ * Symlinks the operator names in the config: a `files.config` entry that is a symlink stores the file it points to
+ * (a deploy that links `.env` from a shared folder), while symlinks inside folders stay links.
+ */
+import { lstatSync, mkdirSync, readFileSync, readlinkSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { Manifest } from '../src/core/types.js';
+import { describeResult, parseJsonOutput, runCli } from './helpers/cli.js';
+import { demoSetup, type DemoSetup } from './helpers/tmp.js';
+
+async function cli(s: DemoSetup, args: string[], expectCode = 0) {
+  const r = await runCli([...args, '--config', s.configFile], { cwd: s.dir });
+  expect(r.code, `respaldo ${args.join(' ')}\n${describeResult(r)}`).toBe(expectCode);
+  return r;
+}
+
+describe('a files.config entry that is a symlink', () => {
+  it('stores the content of the file it names (COMPLETED), and restore gives that content back', async () => {
+    const s = demoSetup((c) => ({
+      ...c,
+      files: { config: ['./data/conf/app.env', './data/links'], application: [] },
+    }));
+    mkdirSync(join(s.dataDir, 'shared'));
+    mkdirSync(join(s.dataDir, 'conf'));
+    writeFileSync(join(s.dataDir, 'shared', 'real.env'), 'SECRET_FROM_SHARED=1\n');
+    symlinkSync('../shared/real.env', join(s.dataDir, 'conf', 'app.env'));
+    mkdirSync(join(s.dataDir, 'links'));
+    symlinkSync('../shared/real.env', join(s.dataDir, 'links', 'inner.env'));
+
+    const m = parseJsonOutput<Manifest>((await cli(s, ['create', '--db', 'users', '--json'])).stdout);
+    expect(m.status).toBe('completed');
+    expect(m.files.find((f) => f.relative === 'data/conf/app.env')).toMatchObject({
+      kind: 'file',
+      size: 'SECRET_FROM_SHARED=1\n'.length,
+    });
+    const inner = m.files.find((f) => f.relative === 'data/links/inner.env')!;
+    expect(inner).toMatchObject({ kind: 'symlink', linkTarget: '../shared/real.env' });
+
+    const to = join(s.dir, 'restored');
+    await cli(s, ['restore', m.id, '--files', '--to', to, '--yes']);
+    const back = join(to, 'config', 'data', 'conf', 'app.env');
+    expect(lstatSync(back).isFile()).toBe(true);
+    expect(readFileSync(back, 'utf8')).toBe('SECRET_FROM_SHARED=1\n');
+    expect(readlinkSync(join(to, 'config', 'data', 'links', 'inner.env'))).toBe('../shared/real.env');
+  }, 120_000);
+});
