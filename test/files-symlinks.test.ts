@@ -45,3 +45,28 @@ describe('a files.config entry that is a symlink', () => {
     expect(readlinkSync(join(to, 'config', 'data', 'links', 'inner.env'))).toBe('../shared/real.env');
   }, 120_000);
 });
+
+describe('an application path that is a symlink to a folder', () => {
+  it('is backed up through the link (COMPLETED); symlinks inside it stay links', async () => {
+    const s = demoSetup((c) => ({
+      ...c,
+      files: { config: [], application: [{ path: './data/srv/current', include: ['**'], exclude: [] }] },
+    }));
+    const release = join(s.dataDir, 'srv', 'releases', '42');
+    mkdirSync(join(release, 'lib'), { recursive: true });
+    writeFileSync(join(release, 'lib', 'main.py'), 'print("42")\n');
+    symlinkSync('lib/main.py', join(release, 'entry.py'));
+    symlinkSync('releases/42', join(s.dataDir, 'srv', 'current'));
+
+    const m = parseJsonOutput<Manifest>((await cli(s, ['create', '--db', 'users', '--json'])).stdout);
+    expect(m.status).toBe('completed');
+    expect(m.files.map((f) => [f.relative, f.kind])).toEqual([
+      ['current/entry.py', 'symlink'],
+      ['current/lib/main.py', 'file'],
+    ]);
+    const to = join(s.dir, 'restored');
+    await cli(s, ['restore', m.id, '--files', '--to', to, '--yes']);
+    expect(readFileSync(join(to, 'application', 'current', 'lib', 'main.py'), 'utf8')).toBe('print("42")\n');
+    expect(readlinkSync(join(to, 'application', 'current', 'entry.py'))).toBe('lib/main.py');
+  }, 120_000);
+});

@@ -195,7 +195,8 @@ export async function scanFiles(
     const exc = folder.exclude.length ? picomatch(folder.exclude, { dot: true }) : () => false;
     const excluded = (rel: string) => exc(matchable(rel)) || (rel.endsWith('/') && exc(`${matchable(rel)}x`));
     try {
-      const st = await fsp.lstat(folder.path);
+      // The configured folder may itself be a symlink (`/srv/app/current -> releases/42`): followed, not those inside.
+      const st = await fsp.stat(folder.path);
       if (!st.isDirectory()) {
         scan.problems.push(said('file.notFolder', { path: folder.path }));
         continue;
