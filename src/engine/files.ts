@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { createReadStream, promises as fsp } from 'node:fs';
 import { basename, dirname, isAbsolute, join, relative, sep } from 'node:path';
 import picomatch from 'picomatch';
@@ -211,6 +212,29 @@ export async function scanFiles(
   return scan;
 }
 
+/** The longest file name ext4, xfs, btrfs and most others take, in bytes. */
+const NAME_MAX = 255;
+
+/**
+ * Path of a file inside the set: `group/relative` plus the codec's extension (and `.age` when sealed). A name that
+ * would pass NAME_MAX bytes with its extensions (room is always kept for the `.age` a sealing copy adds) is cut to a
+ * prefix and a hash of the whole name; the manifest's `stored` records it and every reader goes by that.
+ */
+export function storedPath(group: string, relative: string, extension: string, sealed: boolean): string {
+  const cut = relative.lastIndexOf('/');
+  const name = relative.slice(cut + 1);
+  const suffixes = `${extension}${sealed ? AGE_EXTENSION : ''}`;
+  const room = NAME_MAX - Buffer.byteLength(`${extension}${AGE_EXTENSION}`);
+  if (Buffer.byteLength(name) <= room) return `${group}/${relative}${suffixes}`;
+  const hash = `~${createHash('sha256').update(name).digest('hex').slice(0, 16)}`;
+  let prefix = '';
+  for (const ch of name) {
+    if (Buffer.byteLength(prefix + ch + hash) > room) break;
+    prefix += ch;
+  }
+  return `${group}/${relative.slice(0, cut + 1)}${prefix}${hash}${suffixes}`;
+}
+
 /**
  * Stores scanned files under `setRoot` (each regular file compressed with `codec`) and returns their manifest entries.
  */
@@ -240,7 +264,7 @@ export async function storeFiles(
       continue;
     }
     const sealer = compression.sealer;
-    const stored = `${item.group}/${item.relative}${codec(compression.codec).extension}${sealer ? AGE_EXTENSION : ''}`;
+    const stored = storedPath(item.group, item.relative, codec(compression.codec).extension, Boolean(sealer));
     const dest = join(setRoot, stored);
     try {
       await ensurePrivateDir(dirname(dest));
