@@ -509,6 +509,8 @@ export const PHRASES_EN = {
     `${p['path']}: SQLite database file in an application folder, not copied; add it under "databases" to back it up safely`,
   'file.notFound': (p: PhraseParams) => `${p['path']}: not found`,
   'file.notFolder': (p: PhraseParams) => `${p['path']}: not a folder`,
+  'file.vanished': (p: PhraseParams) =>
+    `${p['path']}: vanished while being backed up (deleted after it was listed), not stored`,
   'file.backupDir': (p: PhraseParams) =>
     `${p['path']}: the backup folder (backupDir), inside an application folder: not stored (a set never holds the sets)`,
   'file.noSpace': (p: PhraseParams) => `${p['path']}: no space left on the disk of the backup folder`,

@@ -225,6 +225,8 @@ export async function executeBackup(
         },
       );
       if (abort.signal.aborted) throw new InterruptedError();
+      warnings.push(...stored.warnings.map((w) => w.message));
+      stored.warnings.forEach((w) => reporter.emit({ type: 'warning', item: 'files', ...w }));
       fileEntries = stored.entries;
       const problems = [...scan.problems, ...stored.problems];
       problems.forEach((p) => reporter.emit({ type: 'warning', item: 'files', ...p }));

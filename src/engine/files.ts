@@ -27,8 +27,19 @@ export interface FileScan {
   items: FileItem[];
   /** Problems that make the set partial (missing or unreadable files), each a warning of the backup. */
   problems: Said[];
-  /** Things skipped on purpose (live SQLite files), each a warning of the backup. */
+  /** Things skipped on purpose (live SQLite files) or gone since listed, each a warning of the backup. */
   warnings: Said[];
+}
+
+/**
+ * What a file or folder that was listed and then could not be read means: gone meanwhile (a session, a cache file),
+ * a warning as tar and restic give, or a failure of that file, which makes the set partial.
+ */
+export function unreadable(path: string, err: unknown): { vanished: boolean; said: Said } {
+  const e = err as NodeJS.ErrnoException;
+  if (e.code === 'ENOENT' && (e.path === undefined || e.path === path))
+    return { vanished: true, said: said('file.vanished', { path }) };
+  return { vanished: false, said: said('file.error', { path, error: e.message }) };
 }
 
 const SQLITE_MAGIC = Buffer.from('SQLite format 3\0', 'latin1');
@@ -85,6 +96,10 @@ export async function scanFiles(
       scan.warnings.push(said('file.backupDir', { path: backupDir }));
     return true;
   };
+  const listedUnreadable = (path: string, err: unknown): void => {
+    const r = unreadable(path, err);
+    (r.vanished ? scan.warnings : scan.problems).push(r.said);
+  };
   const configured = new Set(cfg.databases.map((d) => d.path).filter((p): p is string => typeof p === 'string'));
 
   // `named`: the path is a `files.config` entry itself, whose symlink is followed (stat, not lstat).
@@ -99,6 +114,7 @@ export async function scanFiles(
     try {
       st = named ? await fsp.stat(source) : await fsp.lstat(source);
     } catch (err) {
+      if (!named) return listedUnreadable(source, err); // found by a listing: it may have gone since
       scan.problems.push(
         (err as NodeJS.ErrnoException).code === 'ENOENT'
           ? said('file.notFound', { path: source })
@@ -137,7 +153,7 @@ export async function scanFiles(
     try {
       sqlite = fromApp && (SQLITE_SIDE_FILES.test(source) || (await isSqliteFile(source, st.size)));
     } catch (err) {
-      scan.problems.push(said('file.error', { path: source, error: (err as Error).message })); // this file, not the set
+      listedUnreadable(source, err); // this file, not the set
       return;
     }
     if (sqlite) {
@@ -168,7 +184,7 @@ export async function scanFiles(
     try {
       entries = await fsp.readdir(dir, { withFileTypes: true });
     } catch (err) {
-      scan.problems.push(said('file.error', { path: dir, error: (err as Error).message }));
+      listedUnreadable(dir, err); // a folder entry or one listed: it was there a moment ago
       return;
     }
     entries.sort((a, b) => (a.name < b.name ? -1 : 1));
@@ -236,7 +252,8 @@ export function storedPath(group: string, relative: string, extension: string, s
 }
 
 /**
- * Stores scanned files under `setRoot` (each regular file compressed with `codec`) and returns their manifest entries.
+ * Stores scanned files under `setRoot` (each regular file compressed with `codec`) and returns their manifest entries;
+ * a file deleted since the scan is a warning, not a problem.
  */
 export async function storeFiles(
   items: FileItem[],
@@ -244,9 +261,10 @@ export async function storeFiles(
   compression: { codec: CodecName; level: number; sealer?: Sealer | undefined },
   signal: AbortSignal | undefined,
   onStored: (item: FileItem, bytes: number) => void,
-): Promise<{ entries: FileEntry[]; problems: Said[]; diskFull: boolean }> {
+): Promise<{ entries: FileEntry[]; problems: Said[]; warnings: Said[]; diskFull: boolean }> {
   const entries: FileEntry[] = [];
   const problems: Said[] = [];
+  const warnings: Said[] = [];
   let diskFull = false;
   for (const item of items) {
     const base = {
@@ -293,8 +311,9 @@ export async function storeFiles(
         problems.push(said('file.noSpace', { path: item.source }));
         continue;
       }
-      problems.push(said('file.error', { path: item.source, error: (err as Error).message }));
+      const r = unreadable(item.source, err);
+      (r.vanished ? warnings : problems).push(r.said);
     }
   }
-  return { entries, problems, diskFull };
+  return { entries, problems, warnings, diskFull };
 }

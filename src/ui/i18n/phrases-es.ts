@@ -537,6 +537,8 @@ export const PHRASES_ES = {
     `${p['path']}: archivo de base SQLite en una carpeta de aplicación, no se copia; añádalo en "databases" para guardarlo de forma segura`,
   'file.notFound': (p: PhraseParams) => `${p['path']}: no se encuentra`,
   'file.notFolder': (p: PhraseParams) => `${p['path']}: no es una carpeta`,
+  'file.vanished': (p: PhraseParams) =>
+    `${p['path']}: desapareció durante la copia (se borró después de listarlo), no se guarda`,
   'file.backupDir': (p: PhraseParams) =>
     `${p['path']}: la carpeta de copias (backupDir), dentro de una carpeta de aplicación: no se guarda (una copia nunca contiene las copias)`,
   'file.noSpace': (p: PhraseParams) => `${p['path']}: no queda espacio en el disco de la carpeta de copias`,
