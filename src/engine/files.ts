@@ -66,6 +66,41 @@ export function configRelative(baseDir: string, file: string): string {
   return (inside ? rel : file.replace(/^[A-Za-z]:/, '').replace(/^[/\\]+/, '')).split(sep).join('/');
 }
 
+/** One pattern of a list: whether it matches a path relative to the folder root (`isDir` for a folder). */
+type Rule = (rel: string, isDir: boolean) => boolean;
+
+/**
+ * A pattern read as in .gitignore: one with no slash but a trailing one matches the name at any depth (`*.log`,
+ * `.env`, `node_modules/`); one with a slash is anchored to the folder root (`tmp/**`, `/build`, `config/*.ini`); a
+ * trailing slash matches folders only. An anchored pattern that matches what a folder holds (`tmp/**`) matches it.
+ */
+function globRule(pattern: string): Rule {
+  const dirOnly = pattern.endsWith('/');
+  const body = pattern.replace(/\/+$/, '');
+  const anchored = body.includes('/');
+  const match = picomatch(body.replace(/^\/+/, ''), { dot: true });
+  return (rel, isDir) => {
+    if (dirOnly && !isDir) return false;
+    if (!anchored) return match(rel.slice(rel.lastIndexOf('/') + 1));
+    return match(rel) || (isDir && match(`${rel}/x`));
+  };
+}
+
+/**
+ * Whether a path relative to an application folder (`a/b/c.txt`) is matched by `patterns` (see globRule), itself or
+ * through one of its folders. picomatch never matches a line break (its `*` and `**` are regex dots): a name holding
+ * one is matched with a space in its place.
+ */
+export function globMatcher(patterns: string[]): (rel: string, isDir: boolean) => boolean {
+  const rules = patterns.map(globRule);
+  const any = (rel: string, isDir: boolean) => rules.some((r) => r(rel, isDir));
+  return (rel, isDir) => {
+    const parts = rel.replace(/[\r\n]/g, ' ').split('/');
+    for (let i = 1; i < parts.length; i++) if (any(parts.slice(0, i).join('/'), true)) return true;
+    return any(parts.join('/'), isDir);
+  };
+}
+
 /** Names the application folders inside the set by their base name, made unique. */
 export function applicationRoots(folders: ApplicationFolder[]): string[] {
   const used = new Map<string, number>();
@@ -204,13 +239,11 @@ export async function scanFiles(
   for (const file of cfg.files.config) await consider('config', file, configRelative(cfg.baseDir, file), false, true);
   const roots = applicationRoots(cfg.files.application);
   for (const [i, folder] of cfg.files.application.entries()) {
-    // picomatch never matches a line break (its `*` and `**` are regex dots): a name holding one is matched
-    // with a space in its place, and with no include patterns every name is in.
-    const matchable = (rel: string) => rel.replace(/[\r\n]/g, ' ');
-    const incGlob = folder.include.length ? picomatch(folder.include, { dot: true }) : null;
-    const inc = (rel: string) => !incGlob || incGlob(matchable(rel));
-    const exc = folder.exclude.length ? picomatch(folder.exclude, { dot: true }) : () => false;
-    const excluded = (rel: string) => exc(matchable(rel)) || (rel.endsWith('/') && exc(`${matchable(rel)}x`));
+    // With no include patterns every name is in. `walk` asks about a folder as `rel` and again as `rel/`.
+    const incGlob = folder.include.length ? globMatcher(folder.include) : null;
+    const inc = (rel: string) => !incGlob || incGlob(rel, false);
+    const exc = globMatcher(folder.exclude);
+    const excluded = (rel: string) => (rel.endsWith('/') ? exc(rel.slice(0, -1), true) : exc(rel, false));
     try {
       // The configured folder may itself be a symlink (`/srv/app/current -> releases/42`): followed, not those inside.
       const st = await fsp.stat(folder.path);
