@@ -1,6 +1,7 @@
 /**
  * Symlinks the operator names in the config: a `files.config` entry that is a symlink stores the file it points to
- * (a deploy that links `.env` from a shared folder), while symlinks inside folders stay links.
+ * (a deploy that links `.env` from a shared folder), while symlinks inside folders stay links. Config entries that
+ * overlap (a file and its folder) store each file once.
  */
 import { lstatSync, mkdirSync, readFileSync, readlinkSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -68,5 +69,24 @@ describe('an application path that is a symlink to a folder', () => {
     await cli(s, ['restore', m.id, '--files', '--to', to, '--yes']);
     expect(readFileSync(join(to, 'application', 'current', 'lib', 'main.py'), 'utf8')).toBe('print("42")\n');
     expect(readlinkSync(join(to, 'application', 'current', 'entry.py'))).toBe('lib/main.py');
+  }, 120_000);
+});
+
+describe('files.config entries that overlap', () => {
+  it('store each file once (a file and its folder, one file twice): the set restores', async () => {
+    const s = demoSetup((c) => ({
+      ...c,
+      files: { config: ['./data/conf/a.env', './data/conf', './data/conf/a.env'], application: [] },
+    }));
+    mkdirSync(join(s.dataDir, 'conf'));
+    writeFileSync(join(s.dataDir, 'conf', 'a.env'), 'A=1\n');
+    writeFileSync(join(s.dataDir, 'conf', 'b.env'), 'B=2\n');
+
+    const m = parseJsonOutput<Manifest>((await cli(s, ['create', '--db', 'users', '--json'])).stdout);
+    expect(m.files.map((f) => f.relative)).toEqual(['data/conf/a.env', 'data/conf/b.env']);
+    const to = join(s.dir, 'restored');
+    await cli(s, ['restore', m.id, '--files', '--to', to, '--yes']);
+    expect(readFileSync(join(to, 'config', 'data', 'conf', 'a.env'), 'utf8')).toBe('A=1\n');
+    expect(readFileSync(join(to, 'config', 'data', 'conf', 'b.env'), 'utf8')).toBe('B=2\n');
   }, 120_000);
 });

@@ -135,6 +135,7 @@ export async function scanFiles(
     const r = unreadable(path, err);
     (r.vanished ? scan.warnings : scan.problems).push(r.said);
   };
+  const seen = new Set<string>();
   const configured = new Set(cfg.databases.map((d) => d.path).filter((p): p is string => typeof p === 'string'));
 
   // `named`: the path is a `files.config` entry itself, whose symlink is followed (stat, not lstat).
@@ -145,6 +146,9 @@ export async function scanFiles(
     fromApp: boolean,
     named = false,
   ): Promise<void> => {
+    // Config entries may overlap (a file and its folder, one file twice): each path goes in once.
+    if (seen.has(`${group}/${rel}`)) return;
+    seen.add(`${group}/${rel}`);
     let st;
     try {
       st = named ? await fsp.stat(source) : await fsp.lstat(source);
