@@ -40,7 +40,7 @@ export function ProgressBar({
   const barW = Math.max(8, Math.min(30, width - 69));
   const arrow = theme.unicode ? '→' : '->';
   const bytes =
-    p.state === 'ok' && p.storedBytes !== undefined && p.kind !== 'restore'
+    p.state === 'ok' && p.storedBytes !== undefined && p.kind !== 'restore' && p.kind !== 'fetch'
       ? `${formatBytes(p.totalBytes ?? p.bytes)} ${arrow} ${formatBytes(p.storedBytes)}`
       : p.totalBytes
         ? `${formatBytes(p.bytes)}/${formatBytes(p.totalBytes)}`

@@ -329,7 +329,7 @@ export const en = {
     sourceLocal: (dir: string) => `This server's backup folder (${dir})`,
     sourceDestination: (name: string) => `Destination "${name}" (off-site copy)`,
     sourceNote:
-      'Sets at a destination are fetched and checked against their manifest before the plan; with no room here for that, their files stream into the restore, each checked as it is read.',
+      'The plan of a set at a destination is made on its manifest; once you confirm, its files are fetched and each checked as it arrives; with no room here for that, they stream into the restore, each checked as it is read.',
     atDestination: (name: string) => `at destination "${name}"`,
     fetching: 'Reading the set at the destination (nothing is changed)…',
     fetchFrom: (name: string) =>

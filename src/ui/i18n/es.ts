@@ -326,7 +326,7 @@ export const es: Catalogue = {
     sourceLocal: (dir: string) => `La carpeta de copias de este servidor (${dir})`,
     sourceDestination: (name: string) => `Destino "${name}" (copia externa)`,
     sourceNote:
-      'Las copias de un destino se descargan y se comprueban con su manifiesto antes del plan; sin espacio aquí para ello, sus archivos llegan directamente a la restauración, cada uno comprobado al leerlo.',
+      'El plan de una copia de un destino se hace con su manifiesto; al confirmar, sus archivos se descargan y cada uno se comprueba al llegar; sin espacio aquí para ello, llegan directamente a la restauración, cada uno comprobado al leerlo.',
     atDestination: (name: string) => `en el destino "${name}"`,
     fetching: 'Leyendo la copia en el destino (no se cambia nada)…',
     fetchFrom: (name: string) =>
