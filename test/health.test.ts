@@ -77,10 +77,20 @@ describe('assessHealth (pure)', () => {
     ],
     [
       '51 % slower than the median of the previous ten',
-      { last: [backup('2026-11-22T02:05:00Z', 90_600), ...ten(60_000)] },
-      [/took 1m ?31s?|over 50 % longer than usual/],
+      { last: [backup('2026-11-22T02:05:00Z', 906_000), ...ten(600_000)] },
+      [/over 50 % longer than usual/],
     ],
-    ['40 % slower: fine', { last: [backup('2026-11-22T02:05:00Z', 84_000), ...ten(60_000)] }, []],
+    ['40 % slower: fine', { last: [backup('2026-11-22T02:05:00Z', 840_000), ...ten(600_000)] }, []],
+    [
+      'three times slower but only 205 ms longer: fine (under the floor of a minute)',
+      { last: [backup('2026-11-22T02:05:00Z', 305), ...ten(100)] },
+      [],
+    ],
+    [
+      '51 % slower and 30 s longer: fine (under the floor of a minute)',
+      { last: [backup('2026-11-22T02:05:00Z', 90_600), ...ten(60_000)] },
+      [],
+    ],
     [
       'slower but only two earlier backups: no median yet',
       { last: [backup('2026-11-22T02:05:00Z', 600_000), ...ten(60_000).slice(0, 2)] },
@@ -93,8 +103,18 @@ describe('assessHealth (pure)', () => {
     ],
     [
       'grew to 2.5×',
-      { last: [backup('2026-11-22T02:05:00Z', 60_000, 2_500_000), ...ten(60_000)] },
+      { last: [backup('2026-11-22T02:05:00Z', 60_000, 50_000_000), ...ten(60_000, 20_000_000)] },
       [/more than twice the previous/],
+    ],
+    [
+      'grew from 128 B to 300 B: fine (under the floor of 16 MiB)',
+      { last: [backup('2026-11-22T02:05:00Z', 60_000, 300), ...ten(60_000, 128)] },
+      [],
+    ],
+    [
+      'grew to 2.5× of 1 MB: fine (1.5 MB more, under the floor)',
+      { last: [backup('2026-11-22T02:05:00Z', 60_000, 2_500_000), ...ten(60_000)] },
+      [],
     ],
     ['shrank by 20 %: fine', { last: [backup('2026-11-22T02:05:00Z', 60_000, 800_000), ...ten(60_000)] }, []],
     [

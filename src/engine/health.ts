@@ -27,9 +27,19 @@ export const DEFAULT_MIN_FREE_BYTES = 20_000_000_000;
 export const DEFAULT_GRACE_MINUTES = 60;
 /** A backup this much slower than the median of the previous ten is an alert (+50 %). */
 export const SLOW_FACTOR = 1.5;
+/**
+ * ... and at least this much longer too: a backup of seconds doubles with the load of the moment (305 ms against a
+ * median of 100 ms made status --check exit 10 and sent alerts).
+ */
+export const SLOW_MIN_EXTRA_MS = 60_000;
 /** A stored size that shrank by more than 30 % or grew by more than 100 % against the previous one. */
 export const SHRINK_FACTOR = 0.7;
 export const GROW_FACTOR = 2;
+/**
+ * ... and, for growth, by at least this much too (16 MiB): a small database doubles with a few rows (128 B to 300 B
+ * was "more than doubled"). A shrink has no floor: it is how lost rows show, in a small database too.
+ */
+export const GROW_MIN_BYTES = 16 * 1024 * 1024;
 const DAY_MS = 86_400_000;
 
 /** One backup of one database, from a set's manifest. */
@@ -159,6 +169,16 @@ function median(values: number[]): number | null {
   return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 }
 
+/** Whether a backup that took `ms` is slow against the median: by the ratio and by the floor, both. */
+function isSlow(ms: number, medianMs: number): boolean {
+  return ms > medianMs * SLOW_FACTOR && ms - medianMs >= SLOW_MIN_EXTRA_MS;
+}
+
+/** Whether a stored size grew too much against the previous one: by the ratio and by the floor, both. */
+function grewTooMuch(bytes: number, previous: number): boolean {
+  return bytes > previous * GROW_FACTOR && bytes - previous >= GROW_MIN_BYTES;
+}
+
 /** Pure: the health of every database and of the backup folder. */
 export function assessHealth(input: HealthInput): HealthReport {
   const now = input.now.getTime();
@@ -206,7 +226,7 @@ export function assessHealth(input: HealthInput): HealthReport {
     const sameType = backups.filter((b) => (b.type ?? 'full') === (last?.type ?? 'full'));
     const previous = sameType.slice(1, 11).map((b) => b.durationMs);
     const med = median(previous);
-    if (last && med !== null && previous.length >= 3 && last.durationMs > med * SLOW_FACTOR) {
+    if (last && med !== null && previous.length >= 3 && isSlow(last.durationMs, med)) {
       issue(
         'slow',
         phrase('health.slow', {
@@ -233,7 +253,7 @@ export function assessHealth(input: HealthInput): HealthReport {
           }),
           last.setId,
         );
-      else if (last.storedBytes > prevSize * GROW_FACTOR)
+      else if (grewTooMuch(last.storedBytes, prevSize))
         issue(
           'grew',
           phrase('health.grew', { db: database, size: formatBytes(last.storedBytes), previous: formatBytes(prevSize) }),
