@@ -540,6 +540,37 @@ describe('health alerts', () => {
     }
   });
 
+  it('a problem no channel wanted is not remembered as alerted: a channel added later for it hears of it once', async () => {
+    const failureOnly = await startWebhookServer();
+    const added = await startWebhookServer();
+    try {
+      const s = overdueWithHook(failureOnly.url);
+      const doc = JSON.parse(readFileSync(s.configFile, 'utf8')) as { notifications: { on: string[] }[] };
+      doc.notifications[0]!.on = ['failure'];
+      writeFileSync(s.configFile, JSON.stringify(doc));
+      const check = () => runCli(['status', '--check', '--config', s.configFile]);
+      const first = await check();
+      expect(first.code, describeResult(first)).toBe(10);
+      expect(failureOnly.received).toHaveLength(0);
+      doc.notifications.push({
+        type: 'webhook',
+        on: ['unhealthy', 'overdue'],
+        url: added.url,
+        format: 'json',
+      } as never);
+      writeFileSync(s.configFile, JSON.stringify(doc));
+      expect((await check()).code).toBe(10);
+      expect(added.received).toHaveLength(1);
+      expect(added.received[0]).toMatch(/users: overdue/);
+      expect((await check()).code).toBe(10);
+      expect(added.received).toHaveLength(1); // told once, per channel
+      expect(failureOnly.received).toHaveLength(0);
+    } finally {
+      failureOnly.close();
+      added.close();
+    }
+  });
+
   it('status --check says the problems before telling a mail server that does not answer (monitoring gave up first)', async () => {
     const { createServer } = await import('node:net');
     const { freePort } = await import('./helpers/pg-cluster.js');

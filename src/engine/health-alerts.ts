@@ -7,7 +7,7 @@ import { getHealth, type HealthIssue, type HealthReport } from './health.js';
 import type { NotifyOptions } from '../notify/notify.js';
 import { writeMetrics } from './metrics.js';
 
-/** What was last alerted, beside the sets: the keys of the issues that were open then. */
+/** What was last alerted, beside the sets: per channel, the keys of the open issues it was told of. */
 const STATE_NAME = '.health-alerts.json';
 
 /**
@@ -69,37 +69,68 @@ async function checkAndAlert(
   return health;
 }
 
-/** Sends the issues not alerted yet and remembers those a channel took (see checkHealthAndAlert). */
+/**
+ * Tells each channel the issues it wants (its `on`) and was not told yet, and remembers per channel what it took
+ * (see checkHealthAndAlert). Remembered once for all channels, an issue no channel wanted counted as alerted, and a
+ * channel added later never heard of it. A file of that older shape (`open`, no `channels`) counts as nothing told:
+ * the open issues are sent once more.
+ */
 async function alertNew(cfg: LoadedConfig, now: Date, health: HealthReport, notifyOpts?: NotifyOptions): Promise<void> {
   const file = join(cfg.backupDir, STATE_NAME);
-  let open: string[] = [];
-  try {
-    if (existsSync(file)) open = (JSON.parse(readFileSync(file, 'utf8')) as { open?: string[] }).open ?? [];
-  } catch {
-    open = [];
-  }
-  const fresh = newIssues(health.issues, open);
-  // Issues whose alert did not reach every channel that wants it: not remembered, so the next check sends it again
-  // (a mail server down when the problem appeared lost the alert for good).
-  const unsent = new Set<string>();
-  if (fresh.length) {
-    const { notify } = await import('../notify/notify.js');
-    const overdue = fresh.filter((i) => i.code === 'overdue' || i.code === 'never');
-    const other = fresh.filter((i) => !overdue.includes(i));
-    const base = { operation: 'health check', host: hostname(), at: now };
-    const send = async (kind: 'overdue' | 'unhealthy', issues: HealthIssue[]): Promise<void> => {
-      if (!issues.length) return;
-      const results = await notify(cfg, { ...base, kind, details: issues.map((i) => i.phrase) }, notifyOpts);
-      if (results.some((r) => !r.ok)) for (const i of issues) unsent.add(i.key);
-    };
-    await send('overdue', overdue);
-    await send('unhealthy', other);
-  }
-  const keys = health.issues.map((i) => i.key).filter((k) => !unsent.has(k));
-  if (keys.join('\n') !== open.join('\n') && existsSync(cfg.backupDir)) {
+  const told = readTold(file);
+  const { channelName } = await import('../notify/notify.js');
+  const event = { operation: 'health check', host: hostname(), at: now };
+  const next: Record<string, string[]> = {};
+  await Promise.all(
+    (cfg.notifications ?? []).map(async (c, i) => {
+      const name = channelName(c, i);
+      const one = { ...cfg, notifications: [{ ...c, name }] };
+      next[name] = await tellChannel(one, health.issues, told[name] ?? [], event, notifyOpts);
+    }),
+  );
+  const sorted = Object.fromEntries(Object.entries(next).sort(([a], [b]) => (a < b ? -1 : 1)));
+  if (JSON.stringify(sorted) !== JSON.stringify(told) && existsSync(cfg.backupDir)) {
     await ensurePrivateDir(cfg.backupDir);
-    await writeFileAtomic(file, JSON.stringify({ at: now.toISOString(), open: keys }) + '\n');
+    await writeFileAtomic(file, JSON.stringify({ at: now.toISOString(), channels: sorted }) + '\n');
   }
+}
+
+/** Per channel name, the keys of the open issues it was told of (none from a missing or unreadable file). */
+function readTold(file: string): Record<string, string[]> {
+  try {
+    if (!existsSync(file)) return {};
+    const doc = JSON.parse(readFileSync(file, 'utf8')) as { channels?: Record<string, string[]> };
+    return doc.channels && typeof doc.channels === 'object' ? doc.channels : {};
+  } catch {
+    return {};
+  }
+}
+
+/**
+ * Sends the one channel of `cfg` the open issues it wants and does not know of: overdue ones as `overdue`, the rest
+ * as `unhealthy`. Returns the keys it knows of now: those it knew that are still open (one that clears and comes back
+ * is sent again), and those it took now (one it could not take is sent again by the next check).
+ */
+async function tellChannel(
+  cfg: LoadedConfig,
+  issues: readonly HealthIssue[],
+  known: readonly string[],
+  event: { operation: string; host: string; at: Date },
+  notifyOpts?: NotifyOptions,
+): Promise<string[]> {
+  const { notify } = await import('../notify/notify.js');
+  const { wants } = await import('../notify/message.js');
+  const channel = cfg.notifications![0]!;
+  const kindOf = (i: HealthIssue) => (i.code === 'overdue' || i.code === 'never' ? 'overdue' : 'unhealthy');
+  const knows = issues.filter((i) => known.includes(i.key)).map((i) => i.key);
+  const fresh = newIssues(issues, known).filter((i) => wants(channel, kindOf(i)));
+  for (const kind of ['overdue', 'unhealthy'] as const) {
+    const send = fresh.filter((i) => kindOf(i) === kind);
+    if (!send.length) continue;
+    const results = await notify(cfg, { ...event, kind, details: send.map((i) => i.phrase) }, notifyOpts);
+    if (results.length && results.every((r) => r.ok)) knows.push(...send.map((i) => i.key));
+  }
+  return knows;
 }
 
 const CLAIM_NAME = '.health-alerts.lock';
