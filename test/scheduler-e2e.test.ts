@@ -139,6 +139,10 @@ describe('respaldo scheduler (real process, real SQLite databases)', () => {
     expect(lines.find((l) => l.event === 'job-end')).toMatchObject({ outcome: 'completed' }); // never aborted
     expect(existsSync(join(setup.backupDir, '.scheduler', '.respaldo.lock'))).toBe(false);
     expect(ra.stderr).not.toMatch(/had passed the point where it can stop/);
+    // The stop line says the code it exits with (it said 0), and no Ctrl-C advice: the terminal is gone.
+    expect(lines.at(-1)).toMatchObject({ event: 'scheduler-stop', exitCode: 130 });
+    expect(ra.stdout).toMatch(/scheduler stopped \(exit 130\)/);
+    expect(ra.stderr).not.toMatch(/Ctrl-C/);
   });
 
   it('first SIGTERM lets the running backup finish (exit 0); a second aborts it (exit 130) leaving no visible set', async () => {

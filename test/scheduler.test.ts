@@ -200,6 +200,17 @@ describe('Scheduler', () => {
     expect(await h.scheduler.done).toBe(0);
   });
 
+  it('a stop with an exit code (a hang-up: 130) finishes the job and says that code in its scheduler-stop line', async () => {
+    const h = harness({ start: '2026-11-22T12:00:00Z', jobs: utc(tieredPreset()) });
+    await h.scheduler.start();
+    await h.clock.untilSleeping();
+    expect(h.scheduler.stop(130)).toBe('finishing');
+    await h.clock.advanceJob(10_000);
+    expect(await h.scheduler.done).toBe(130);
+    expect(h.ends.map((e) => e.outcome)).toEqual(['completed']);
+    expect(h.logs.find((l) => l.event === 'scheduler-stop')).toMatchObject({ exitCode: 130 });
+  });
+
   it('--no-catch-up (catchUp: false) runs nothing at start', async () => {
     const h = harness({ start: '2026-11-22T12:00:00Z', jobs: utc(tieredPreset()), catchUp: false });
     await h.scheduler.start();

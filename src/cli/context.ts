@@ -90,9 +90,9 @@ export function makeSignal(quitOnSecond: boolean): AbortSignal {
     if (sig === 'SIGHUP' && ac.signal.aborted) return markTerminalClosed();
     count++;
     if (count === 1) {
-      process.stderr.write(
-        `\nrespaldo: ${sig} received, stopping safely (nothing partial is kept).${quitOnSecond ? ' Press Ctrl-C again to quit at once.' : ''}\n`,
-      );
+      // No Ctrl-C advice after a hang-up: no terminal is there to press it (and a hang-up never quits at once).
+      const advice = quitOnSecond && sig !== 'SIGHUP' ? ' Press Ctrl-C again to quit at once.' : '';
+      process.stderr.write(`\nrespaldo: ${sig} received, stopping safely (nothing partial is kept).${advice}\n`);
       // The reason is what `signal.throwIfAborted()` throws anywhere below: an interruption (exit 130), not a bug.
       ac.abort(new InterruptedError(`Interrupted (${sig}); nothing partial was published.`));
       if (sig === 'SIGHUP') markTerminalClosed();

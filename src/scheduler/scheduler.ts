@@ -37,8 +37,8 @@ import { nextRun } from './when.js';
  *   `catch-up` (with what each run satisfies).
  * - Retention runs after each backup job whose set is `completed`; never after partial, failed
  *   or interrupted runs, and never for verify jobs.
- * - stop(): the first call lets the running job finish and then resolves `done` with 0; the
- *   second aborts it (its AbortSignal) and resolves with 130.
+ * - stop(): the first call lets the running job finish and then resolves `done` with 0 (or the code it is
+ *   given: 130 after a hang-up); the second aborts it (its AbortSignal) and resolves with 130.
  * - Every start, end, outcome, bytes and duration is logged as a JSON line to
  *   `backupDir/logs/backup_YYYY-MM-DD.log` and emitted as a `log` event.
  *
@@ -167,12 +167,14 @@ export class Scheduler extends EventEmitter {
   /** Jobs due while another ran, run next in this order (see tick). */
   private waiting: ScheduleJob[] = [];
   private stopping: 'no' | 'finishing' | 'aborting' = 'no';
+  /** The exit code of a graceful stop (see stop). */
+  private stopCode = 0;
   private started = false;
   private finished = false;
   private stateWrites: Promise<void> = Promise.resolve();
   private releaseLock: (() => Promise<void>) | null = null;
   private resolveDone!: (code: number) => void;
-  /** Resolves with the exit code (0 after a graceful stop, 130 after an abort). */
+  /** Resolves with the exit code (0 after a graceful stop unless stop() named another, 130 after an abort). */
   readonly done: Promise<number>;
 
   constructor(opts: SchedulerOptions) {
@@ -243,11 +245,15 @@ export class Scheduler extends EventEmitter {
     return planCatchUp({ jobs: this.jobs, lastSuccess: lastSuccesses(this.jobs, state, sets), now });
   }
 
-  /** First call: finish the running job, then stop (code 0). Second call: abort it (code 130). */
-  stop(): 'finishing' | 'aborting' | 'stopped' {
+  /**
+   * First call: finish the running job, then stop with `exitCode` (default 0; a hang-up stops with 130, and its
+   * `scheduler-stop` line said 0). Second call: abort it (code 130).
+   */
+  stop(exitCode = 0): 'finishing' | 'aborting' | 'stopped' {
     if (this.finished) return 'stopped';
     if (this.stopping === 'no') {
       this.stopping = 'finishing';
+      this.stopCode = exitCode;
       this.disarm();
       this.dropWaiting();
       this.log('scheduler-stopping', {
@@ -256,7 +262,7 @@ export class Scheduler extends EventEmitter {
           ? `finishing ${this.current.job.name}, then stopping; signal again to abort it`
           : 'stopping',
       });
-      if (!this.current) void this.finish(0);
+      if (!this.current) void this.finish(this.stopCode);
       this.emitState();
       return this.current ? 'finishing' : 'stopped';
     }
@@ -318,7 +324,7 @@ export class Scheduler extends EventEmitter {
       .then(() => this.execute(job, reason, controller))
       .finally(() => {
         this.current = null;
-        if (this.stopping !== 'no') void this.finish(this.stopping === 'aborting' ? 130 : 0);
+        if (this.stopping !== 'no') void this.finish(this.stopping === 'aborting' ? 130 : this.stopCode);
         else this.runWaiting();
         this.emitState();
       });

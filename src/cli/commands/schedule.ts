@@ -291,7 +291,7 @@ export function register(program: Command): void {
         if (hungUp) return;
         hungUp = true;
         markTerminalClosed();
-        scheduler.stop();
+        scheduler.stop(EXIT.interrupted);
       };
       terminalClosed.addEventListener('abort', onHangup, { once: true });
       const onSignal = (sig: NodeJS.Signals): void => {
@@ -309,7 +309,7 @@ export function register(program: Command): void {
       try {
         await scheduler.start();
         const code = await scheduler.done;
-        return hungUp ? EXIT.interrupted : code;
+        return code;
       } finally {
         for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.off(sig, onSignal);
         terminalClosed.removeEventListener('abort', onHangup);
