@@ -117,6 +117,46 @@ describe('the next restore removes the scratch folder of a restore that was kill
     expect(r.stdout).toContain(`(pid ${dead} on ${hostname()})`);
     expect(r.stdout).not.toMatch(/Scheduler: running/);
   });
+
+  it('status: a run that started after the last recorded end is interrupted when its scheduler is gone, running when it runs (it said completed, with the previous duration)', async () => {
+    const s = demoSetup();
+    mkdirSync(s.backupDir, { recursive: true });
+    const dead = spawnSync(process.execPath, ['-e', '0']).pid!;
+    const job = {
+      ...emptyJobState(),
+      lastRun: '2026-12-03T02:00:00.000Z',
+      lastEnd: '2026-12-02T02:00:04.000Z',
+      lastOutcome: 'completed',
+      lastDurationMs: 4000,
+      lastSetId: '20261202_020000',
+    };
+    const write = (pid: number) =>
+      writeFileSync(
+        join(s.backupDir, '.scheduler-state.json'),
+        JSON.stringify({
+          version: 1,
+          updatedAt: new Date().toISOString(),
+          scheduler: { pid, host: hostname(), startedAt: new Date().toISOString(), running: true },
+          jobs: { nightly: job },
+        }),
+      );
+    write(dead);
+    const r = await runCli(['status', '--config', s.configFile], { cwd: s.dir });
+    const row = r.stdout.split('\n').find((l) => l.startsWith('nightly'))!;
+    expect(row).toMatch(/ interrupted /);
+    expect(row).not.toMatch(/completed|4s/);
+    const j = await runCli(['status', '--json', '--config', s.configFile], { cwd: s.dir });
+    const doc = JSON.parse(j.stdout) as { scheduler: { jobs: Record<string, Record<string, unknown>> } };
+    expect(doc.scheduler.jobs['nightly']).toMatchObject({
+      lastOutcome: 'interrupted',
+      lastDurationMs: null,
+      lastSetId: null,
+      unfinished: 'interrupted',
+    });
+    write(process.pid); // a live scheduler: the run is under way
+    const live = await runCli(['status', '--config', s.configFile], { cwd: s.dir });
+    expect(live.stdout.split('\n').find((l) => l.startsWith('nightly'))).toMatch(/ running /);
+  });
 });
 
 describe('the safety set of a restore in place killed before its swap', () => {

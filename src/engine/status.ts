@@ -6,7 +6,7 @@ import { formatLocal } from '../core/format.js';
 import { SWAP_JOURNAL_PREFIX, listSets } from './catalog.js';
 import { offsiteState, type DestinationState } from './offsite-state.js';
 import { folderSize, freeBytesAt } from './fs-util.js';
-import { readSchedulerState, type SchedulerState } from '../scheduler/state.js';
+import { readSchedulerState, withUnfinishedRun, type SchedulerState } from '../scheduler/state.js';
 import { isStale, LOCK_NAME, processAlive } from './lock.js';
 import { errorMessage } from '../core/errors.js';
 import { capabilitiesOf } from '../drivers/capabilities.js';
@@ -189,9 +189,14 @@ export async function getStatus(
   };
 }
 
-/** A scheduler the state calls running whose process on this host is gone (killed) is said stopped, and gone. */
+/**
+ * A scheduler the state calls running whose process on this host is gone (killed) is said stopped, and gone; a job
+ * whose last run did not end is said running or interrupted (see withUnfinishedRun).
+ */
 function withLiveness(state: SchedulerState): SchedulerState {
   const sched = state.scheduler;
-  if (!sched?.running || sched.host !== hostname() || processAlive(sched.pid)) return state;
-  return { ...state, scheduler: { ...sched, running: false, gone: true } };
+  const gone = Boolean(sched?.running && sched.host === hostname() && !processAlive(sched.pid));
+  const running = Boolean(sched?.running) && !gone;
+  const jobs = Object.fromEntries(Object.entries(state.jobs).map(([n, j]) => [n, withUnfinishedRun(j, running)]));
+  return { ...state, jobs, scheduler: sched && gone ? { ...sched, running: false, gone: true } : sched };
 }

@@ -36,6 +36,11 @@ export interface JobState {
   failures: number;
   /** Ticks skipped because another job was running. */
   skipped: number;
+  /**
+   * Status only (see withUnfinishedRun): the last run started after the last recorded end, and its scheduler still
+   * runs it (`running`) or is gone or stopped (`interrupted`: killed mid-run, its end unknown).
+   */
+  unfinished?: 'running' | 'interrupted';
 }
 
 export interface SchedulerState {
@@ -63,6 +68,28 @@ export function emptyJobState(): JobState {
     successes: 0,
     failures: 0,
     skipped: 0,
+  };
+}
+
+/** Whether the last run started after the last recorded end: still running, or killed before it ended. */
+export function lastRunUnfinished(s: Pick<JobState, 'lastRun' | 'lastEnd'>): boolean {
+  return s.lastRun !== null && (s.lastEnd === null || Date.parse(s.lastEnd) < Date.parse(s.lastRun));
+}
+
+/**
+ * The job as `status` shows it: a last run that did not end carries no outcome or figures of the run before it (a
+ * scheduler SIGKILLed mid-job showed the run "completed" with the previous run's duration); `unfinished` says why.
+ */
+export function withUnfinishedRun(s: JobState, schedulerRunning: boolean): JobState {
+  if (!lastRunUnfinished(s)) return s;
+  return {
+    ...s,
+    lastOutcome: schedulerRunning ? null : 'interrupted',
+    lastDurationMs: null,
+    lastSetId: null,
+    lastBytes: null,
+    lastError: null,
+    unfinished: schedulerRunning ? 'running' : 'interrupted',
   };
 }
 

@@ -167,7 +167,7 @@ export function register(program: Command): void {
             ...jobs.map(([name, j]) => [
               name,
               j.lastRun ? formatLocal(j.lastRun) : 'never',
-              j.lastOutcome ?? '-',
+              j.unfinished === 'running' ? 'running' : (j.lastOutcome ?? '-'),
               j.lastDurationMs === null ? '-' : formatDuration(j.lastDurationMs),
               formatLocal(j.nextRun),
             ]),

@@ -8,7 +8,7 @@ import { resolveConfigPath } from '../../config/load.js';
 import { applyPreset, removeJob, upsertJob, type EditResult, type JobEdit } from '../../scheduler/edit.js';
 import { createEngineScheduler, jobDatabases } from '../../scheduler/run-job.js';
 import type { SchedulerLogEntry } from '../../scheduler/scheduler.js';
-import { readSchedulerState, type JobState } from '../../scheduler/state.js';
+import { lastRunUnfinished, readSchedulerState, type JobState } from '../../scheduler/state.js';
 import { JOB_TYPES, PRESETS, nextRuns, toCronPattern } from '../../scheduler/when.js';
 import { addCommonOptions, collect, runAction, type CommandIO } from '../context.js';
 import { formatBytes, formatDuration, table } from '../format.js';
@@ -58,6 +58,8 @@ function describeJob(job: ScheduleJob, dbNames: string[]): string {
 
 function lastRunLine(s: JobState | undefined, tz?: string): string {
   if (!s?.lastRun) return 'never run by the scheduler';
+  const counts = `(${s.successes} ok, ${s.failures} failed)`;
+  if (lastRunUnfinished(s)) return `${formatWhen(s.lastRun, tz)}: running or interrupted, no end recorded ${counts}`;
   const dur = s.lastDurationMs !== null ? ` in ${formatDuration(s.lastDurationMs)}` : '';
   const set = s.lastSetId ? `, set ${s.lastSetId}` : '';
   const bytes = s.lastBytes ? `, ${formatBytes(s.lastBytes)}` : '';
