@@ -1,10 +1,12 @@
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { InterruptedError, LockHeldError } from '../src/core/errors.js';
 import type { ScheduleJob, SetSummary } from '../src/core/types.js';
 import {
+  LOCK_POLL_MS,
+  LOCK_WAIT_MS,
   Scheduler,
   catchUpOrder,
   type JobEndEvent,
@@ -209,6 +211,56 @@ describe('Scheduler', () => {
     expect(await h.scheduler.done).toBe(130);
     expect(h.ends.map((e) => e.outcome)).toEqual(['completed']);
     expect(h.logs.find((l) => l.event === 'scheduler-stop')).toMatchObject({ exitCode: 130 });
+  });
+
+  it('a job due while a live process holds the backup folder lock waits for it, then runs (it failed at once)', async () => {
+    const dir = tempDir();
+    const lockFile = join(dir, '.respaldo.lock');
+    const holder = { pid: process.pid, host: hostname(), purpose: 'create', startedAt: '2026-11-22T11:59:00Z' };
+    writeFileSync(lockFile, JSON.stringify(holder)); // as lock.ts writes it: this live test process holds it
+    const h = harness({ dir, start: '2026-11-22T12:00:00Z', jobs: utc([job('daily', 'daily at 02:00')]) });
+    await h.scheduler.start();
+    const waiting = await untilLog(h, (l) => l.event === 'job-waiting');
+    expect(waiting.message).toMatch(/^daily waits for the backup folder: .*\(create, pid \d+ on .* since/);
+    await h.clock.advance(LOCK_POLL_MS * 3);
+    expect(h.calls).toEqual([]); // still held: not run, not failed
+    rmSync(lockFile); // the manual create ends
+    await h.clock.advance(LOCK_POLL_MS);
+    await untilLog(h, (l) => l.event === 'job-lock-free');
+    await h.clock.advanceJob(10_000);
+    await untilIdle(h.scheduler);
+    expect(h.ends.map((e) => e.outcome)).toEqual(['completed']);
+    h.scheduler.stop();
+    expect(await h.scheduler.done).toBe(0);
+  });
+
+  it('a lock held past the wait: the job runs and fails on it; the hint says to wait, never to remove a live lock', async () => {
+    const dir = tempDir();
+    const lockFile = join(dir, '.respaldo.lock');
+    const holder = { pid: process.pid, host: hostname(), purpose: 'restore', startedAt: '2026-11-22T11:59:00Z' };
+    writeFileSync(lockFile, JSON.stringify(holder));
+    const { acquireLock } = await import('../src/engine/lock.js');
+    const h = harness({
+      dir,
+      start: '2026-11-22T12:00:00Z',
+      jobs: utc([job('daily', 'daily at 02:00')]),
+      run: async () => {
+        await acquireLock(dir, 'create'); // what createBackup does first
+        return { outcome: 'completed', setId: 'never' };
+      },
+    });
+    await h.scheduler.start();
+    await untilLog(h, (l) => l.event === 'job-waiting');
+    await h.clock.advance(LOCK_WAIT_MS + LOCK_POLL_MS);
+    await untilIdle(h.scheduler);
+    expect(h.logs.some((l) => l.event === 'job-wait-over')).toBe(true);
+    expect(h.ends.map((e) => e.outcome)).toEqual(['failed']);
+    const err = await acquireLock(dir, 'create').catch((e: unknown) => e as LockHeldError);
+    expect(err).toBeInstanceOf(LockHeldError);
+    expect((err as LockHeldError).hint).toMatch(/Wait for it to finish \(pid \d+ runs\)/);
+    expect((err as LockHeldError).hint).toMatch(/do not remove its lock \/.*\.respaldo\.lock while it runs/);
+    h.scheduler.stop();
+    await h.scheduler.done;
   });
 
   it('--no-catch-up (catchUp: false) runs nothing at start', async () => {

@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import { EXIT, type ExitKind } from './exit-codes.js';
 import { english, phrase, type Phrase } from './phrases.js';
 
@@ -95,17 +96,17 @@ export class LockHeldError extends RespaldoError {
     holder: string,
     who?: { purpose: string; pid: number; host: string; startedAt: string },
   ) {
-    super(
-      'lockHeld',
-      `Another respaldo process is working on this backup folder (${holder}).`,
-      `Wait for it to finish. If you are sure no respaldo runs, remove ${lockFile}.`,
-      { lockFile },
-    );
+    // A holder on this host was seen alive (a stale lock is taken over): removing its lock would let two runs write
+    // at once, so the hint says only to wait. Elsewhere (a shared folder) its life cannot be checked from here.
+    const live = who !== undefined && who.host === hostname();
+    const hint = live
+      ? phrase('error.lockHeldLiveHint', { pid: who.pid, lockFile })
+      : phrase('error.lockHeldHint', { lockFile });
+    super('lockHeld', `Another respaldo process is working on this backup folder (${holder}).`, english(hint), {
+      lockFile,
+    });
     this.name = 'LockHeldError';
-    this.withPhrases(
-      who ? phrase('error.lockHeldBy', who) : phrase('error.lockHeld'),
-      phrase('error.lockHeldHint', { lockFile }),
-    );
+    this.withPhrases(who ? phrase('error.lockHeldBy', who) : phrase('error.lockHeld'), hint);
   }
 }
 

@@ -209,6 +209,8 @@ export const PHRASES_EN = {
     `Another respaldo process is working on this backup folder (${p['purpose']}, pid ${p['pid']} on ${p['host']} since ${p['startedAt']}).`,
   'error.lockHeldHint': (p: PhraseParams) =>
     `Wait for it to finish. If you are sure no respaldo runs, remove ${p['lockFile']}.`,
+  'error.lockHeldLiveHint': (p: PhraseParams) =>
+    `Wait for it to finish (pid ${p['pid']} runs), then run this again; do not remove its lock ${p['lockFile']} while it runs.`,
   'error.restoreVerify': (p: PhraseParams) =>
     `Set ${p['set']} failed verification, nothing was restored: ${p['problems']}`,
   'error.restoreVerifyHint': () =>

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { errorMessage, isRespaldoError, InterruptedError } from '../core/errors.js';
 import type { ProgressEvent, Reporter } from '../core/events.js';
 import type { ScheduleJob, SetSummary } from '../core/types.js';
-import { acquireLock } from '../engine/lock.js';
+import { acquireLock, heldLock } from '../engine/lock.js';
+import type { LockHeldError } from '../core/errors.js';
 import { writeLog } from '../engine/log.js';
 import {
   emptyJobState,
@@ -18,6 +19,7 @@ import {
 } from './state.js';
 import { catchUpOrder, lastSuccesses, planCatchUp, type CatchUpPlan, type CatchUpRun } from './catch-up.js';
 import { nextRun } from './when.js';
+import { formatDuration } from '../core/format.js';
 
 /**
  * The foreground scheduler (`respaldo scheduler`, menu option 5).
@@ -27,8 +29,10 @@ import { nextRun } from './when.js';
  * - One job at a time. Jobs due at the same time run one after the other (longest period first,
  *   verify, drills last); a job that comes due while another runs waits for it (`job-queued`) and
  *   runs next, once. A tick of the job that is running or already waiting is skipped and logged
- *   (`job-skipped`). The engine lock also protects against a `create` from another terminal (that
- *   run fails and is logged). Only one scheduler runs per backup folder (lock `backupDir/.scheduler/`).
+ *   (`job-skipped`). A job that finds the backup folder's lock held by another live process (a `create`
+ *   from another terminal, a restore) waits for it (`job-waiting`, see waitForLock), then runs; past
+ *   LOCK_WAIT_MS it runs and fails on the lock. Only one scheduler runs per backup folder (lock
+ *   `backupDir/.scheduler/`).
  * - Catch-up at start (planned by `planCatchUp`, catch-up.ts): a job whose latest scheduled time has
  *   passed without a successful run of that job (state file, or a completed set whose manifest
  *   names the job) runs once now, unless a longer-period job covering it (same or stronger type,
@@ -45,7 +49,7 @@ import { nextRun } from './when.js';
  * Events: `log` (SchedulerLogEntry), `job-start` / `job-end` (JobEndEvent), `progress`
  * (ProgressEvent from the engine, with the job name), `state` (SchedulerStatus), `stopped` (code).
  *
- * Why one file of about 570 lines: the loop, its queue of waiting jobs, its lock, its state file and the handling of
+ * Why one file of about 630 lines: the loop, its queue of waiting jobs, its locks, its state file and the handling of
  * stops and signals share the clock and the lock; the pure parts are in when.ts and catch-up.ts, a job's run in
  * run-job.ts.
  */
@@ -58,6 +62,10 @@ export interface Clock {
 }
 
 const MAX_TIMER_MS = 2_000_000_000;
+/** How often a job waiting for the backup folder's lock looks again. */
+export const LOCK_POLL_MS = 5_000;
+/** How long a job waits for the backup folder's lock (a manual backup of hours) before it runs and fails on it. */
+export const LOCK_WAIT_MS = 2 * 3_600_000;
 
 /** Real time. Long waits are chunked (Node timers overflow past ~24.8 days). */
 export const systemClock: Clock = {
@@ -122,6 +130,8 @@ export interface SchedulerOptions {
   writeLogLine?: (entry: SchedulerLogEntry) => void;
   /** Hold `backupDir/.scheduler/.respaldo.lock` so only one scheduler runs per folder (default true). */
   singleInstance?: boolean;
+  /** Who holds the backup folder's lock now, alive, or null (default: `heldLock(backupDir)`); see waitForLock. */
+  lockHeld?: () => LockHeldError | null;
 }
 
 export interface SchedulerLogEntry {
@@ -468,6 +478,7 @@ export class Scheduler extends EventEmitter {
     let result: JobRunResult;
     try {
       if (controller.signal.aborted) throw controller.signal.reason;
+      await this.waitForLock(job, controller.signal);
       result = await this.opts.runJob(job, { signal: controller.signal, reporter, reason });
     } catch (err) {
       const interrupted = controller.signal.aborted || (isRespaldoError(err) && err.kind === 'interrupted');
@@ -537,6 +548,58 @@ export class Scheduler extends EventEmitter {
         });
       }
     }
+  }
+
+  /**
+   * Waits while another live respaldo process (a `create` from a terminal, a restore, a prune) holds the backup
+   * folder's lock, looking every LOCK_POLL_MS: a job due then failed at once, and its alert said to remove the lock
+   * of a live process. Past LOCK_WAIT_MS it returns, and the job fails on the lock. A stop ends the wait (interrupted).
+   */
+  private async waitForLock(job: ScheduleJob, signal: AbortSignal): Promise<void> {
+    const held = this.opts.lockHeld ?? (() => heldLock(this.backupDir));
+    let holder = held();
+    if (!holder) return;
+    const since = this.clock.now().getTime();
+    const every = `every ${LOCK_POLL_MS / 1000} s, for up to ${formatDuration(LOCK_WAIT_MS)}`;
+    this.log('job-waiting', {
+      job: job.name,
+      holder: holder.message,
+      message: `${job.name} waits for the backup folder: ${holder.message} (looking again ${every})`,
+    });
+    for (; holder; holder = held()) {
+      const waited = this.clock.now().getTime() - since;
+      if (waited >= LOCK_WAIT_MS) {
+        this.log('job-wait-over', {
+          job: job.name,
+          waitedMs: waited,
+          message: `${job.name}: the backup folder is still busy after ${formatDuration(waited)}; running it anyway`,
+        });
+        return;
+      }
+      await this.sleep(LOCK_POLL_MS, signal);
+      if (this.stopping !== 'no') throw new InterruptedError('stopped while waiting for the backup folder');
+    }
+    const waited = this.clock.now().getTime() - since;
+    this.log('job-lock-free', {
+      job: job.name,
+      waitedMs: waited,
+      message: `${job.name}: the backup folder is free after ${formatDuration(waited)}; running`,
+    });
+  }
+
+  /** `ms` of the clock's time; rejects with the signal's reason when aborted. */
+  private sleep(ms: number, signal: AbortSignal): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const onAbort = (): void => {
+        this.clock.clearTimeout(timer);
+        reject(signal.reason);
+      };
+      const timer = this.clock.setTimeout(() => {
+        signal.removeEventListener('abort', onAbort);
+        resolve();
+      }, ms);
+      signal.addEventListener('abort', onAbort, { once: true });
+    });
   }
 
   private async finish(code: number): Promise<void> {

@@ -261,6 +261,8 @@ export const PHRASES_ES = {
     `Otro proceso de respaldo está trabajando en esta carpeta de copias (${p['purpose']}, pid ${p['pid']} en ${p['host']} desde ${p['startedAt']}).`,
   'error.lockHeldHint': (p: PhraseParams) =>
     `Espere a que termine. Si está seguro de que no hay ningún respaldo en marcha, borre ${p['lockFile']}.`,
+  'error.lockHeldLiveHint': (p: PhraseParams) =>
+    `Espere a que termine (el pid ${p['pid']} está en marcha) y vuelva a ejecutar esto; no borre su archivo de bloqueo ${p['lockFile']} mientras funcione.`,
   'error.restoreVerify': (p: PhraseParams) =>
     `La copia ${p['set']} no pasó la verificación; no se restauró nada: ${p['problems']}`,
   'error.restoreVerifyHint': () =>
