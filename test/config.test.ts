@@ -220,6 +220,18 @@ describe('${VAR} interpolation', () => {
     expect(cfg.backupDir.endsWith('/b${X}')).toBe(true);
   });
 
+  it.each(['./b${DIRA:-x}', './b${lower-case}', './b${}', './b${UNCLOSED'])(
+    '%s is no variable respaldo reads: the field is named, nothing is left as literal text',
+    async (backupDir) => {
+      const { configFile } = writeConfig(makeTmpDir(), { backupDir });
+      const err = await loadConfig({ configPath: configFile, env: { DIRA: '/x' } }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(ConfigError);
+      expect((err as ConfigError).message).toContain('backupDir');
+      expect((err as ConfigError).message).toContain('is not a variable respaldo reads');
+      expect((err as ConfigError).hint).toContain('$${ for a literal');
+    },
+  );
+
   it('interpolated secrets are collected for masking', async () => {
     const { configFile } = writeConfig(makeTmpDir(), (c) => ({
       ...c,

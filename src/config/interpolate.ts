@@ -10,6 +10,11 @@ export interface InterpolationResult {
   secrets: string[];
   /** `${VAR}` references that had no value, with the JSON path where they appear. */
   missing: { path: string; variable: string }[];
+  /**
+   * `${…}` that is no `${VAR}` respaldo reads (`${DIR:-x}`, `${lower-case}`, `${}`), with its JSON path: left as it
+   * was, it became part of a path or a password without a word.
+   */
+  malformed: { path: string; text: string }[];
 }
 
 /** Reads `KEY=VALUE` pairs from a `.env` file; an absent file gives {}. */
@@ -39,8 +44,13 @@ export function dotEnvLineWithout(file: string, variable: string): number | null
 export function interpolate(doc: unknown, env: Record<string, string | undefined>): InterpolationResult {
   const secrets = new Set<string>();
   const missing: { path: string; variable: string }[] = [];
+  const malformed: { path: string; text: string }[] = [];
   const walk = (node: unknown, path: string): unknown => {
     if (typeof node === 'string') {
+      // `$${` is a literal `${`; any other `${` must open a `${NAME}` (letters, digits, _).
+      for (const m of node.matchAll(/\$?\$\{[^}]*\}?/g))
+        if (!m[0].startsWith('$$') && !/^\$\{[A-Za-z_][A-Za-z0-9_]*\}$/.test(m[0]))
+          malformed.push({ path, text: m[0] });
       return node.replace(/\$?\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (whole, name: string) => {
         if (whole.startsWith('$$')) return whole.slice(1);
         const v = env[name];
@@ -60,5 +70,5 @@ export function interpolate(doc: unknown, env: Record<string, string | undefined
     }
     return node;
   };
-  return { value: walk(doc, ''), secrets: [...secrets], missing };
+  return { value: walk(doc, ''), secrets: [...secrets], missing, malformed };
 }

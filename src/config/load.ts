@@ -59,8 +59,16 @@ async function loadConfigUnmasked(opts: LoadOptions, secretsSeen: string[]): Pro
   const text = readConfigText(file);
   const raw = parseJson(file, text);
   const env = { ...readDotEnv(resolve(baseDir, '.env')), ...(opts.env ?? process.env) };
-  const { value, secrets, missing } = interpolate(raw, env);
+  const { value, secrets, missing, malformed } = interpolate(raw, env);
   secretsSeen.push(...secrets);
+  const odd = malformed[0];
+  if (odd)
+    throw new ConfigError(
+      file,
+      odd.path,
+      `${odd.text} is not a variable respaldo reads (it reads \${NAME} alone: letters, digits and _; no defaults such as :-)`,
+      'Write ${NAME} and give NAME its value in the environment or in .env; write $${ for a literal ${.',
+    );
   const first = missing[0];
   if (first) {
     const dotEnv = resolve(baseDir, '.env');
