@@ -75,4 +75,26 @@ describe('respaldo prune / keep (built CLI)', () => {
     const k = await runCli(['keep', '20200101_000000', '--config', setup.configFile]);
     expect(k.code, describeResult(k)).toBe(8);
   });
+
+  it('its hint names what retention would remove, for a backup that fails because the disk is full', async () => {
+    const setup = demoSetup({
+      databases: [
+        { name: 'users', engine: 'sqlite', path: './data/users.db' },
+        { name: 'ghost', engine: 'sqlite', path: './data/ghost.db' },
+      ],
+      retention: { keepLast: 1, daily: 0, weekly: 0, monthly: 0, yearly: 0, manual: { days: 0, keepLast: 1 } },
+    });
+    for (let i = 0; i < 3; i++) {
+      const done = await runCli(['create', '--db', 'users', '--no-files', '--config', setup.configFile]);
+      expect(done.code, describeResult(done)).toBe(0);
+    }
+    // The newest completed set is always kept: the two before it would go.
+    const [old] = setIds(setup.backupDir).sort();
+    const c = await runCli(['create', '--no-files', '--config', setup.configFile]);
+    expect(c.code, describeResult(c)).toBe(4);
+    const p = await runCli(['prune', '--config', setup.configFile]);
+    expect(p.code, describeResult(p)).toBe(9);
+    expect(p.stderr).toContain(`retention would remove 2 set(s), the oldest ${old} (\`respaldo delete ${old}\``);
+    expect(setIds(setup.backupDir)).toContain(old);
+  });
 });

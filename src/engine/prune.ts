@@ -166,10 +166,15 @@ async function prune(cfg: LoadedConfig, opts: PruneOptions, reporter: Reporter):
       { outcome: 'refused', setId: refusal.newest?.id ?? null, reason: refusal.reason },
       cfg.secrets,
     );
+    // A backup that failed for want of room cannot succeed until some is freed: what retention would remove is named.
+    const oldest = toRemove.map((p) => p.set.id).sort()[0];
+    const full = oldest
+      ? ` If it fails because the disk of the backup folder is full, free room by hand: retention would remove ${toRemove.length} set(s), the oldest ${oldest} (\`respaldo delete ${oldest}\` says what it removes).`
+      : '';
     throw new RefusedError(
       `Nothing pruned: ${refusal.reason}.`,
       refusal.hint ??
-        'Retention only runs after a successful backup. Fix the failure, run `respaldo create`, then prune again.',
+        `Retention only runs after a successful backup. Fix the failure, run \`respaldo create\`, then prune again.${full}`,
     );
   }
 
