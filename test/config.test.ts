@@ -260,6 +260,29 @@ describe('${VAR} interpolation', () => {
   );
 });
 
+describe('database entries that contradict themselves', () => {
+  it.each([
+    [
+      { name: 'd', engine: 'sqlite', url: 'postgresql://app:pw@h/db' },
+      'databases[0].url',
+      'is a postgres URL, and "engine" says sqlite',
+    ],
+    [
+      { name: 'd', engine: 'postgres', url: 'sqlite:./x.db' },
+      'databases[0].url',
+      'is a sqlite URL, and "engine" says postgres',
+    ],
+    [{ name: 'd', path: './a.db', url: 'sqlite:./b.db' }, 'databases[0].url', 'and "path" both name the SQLite file'],
+  ])('%j is a config error naming the field', async (db, field, problem) => {
+    const { configFile } = writeConfig(makeTmpDir(), { databases: [db] });
+    const err = await loadConfig({ configPath: configFile, env: {} }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ConfigError);
+    expect((err as ConfigError).message).toContain(field);
+    expect((err as ConfigError).message).toContain(problem);
+    expect((err as ConfigError).message).not.toContain(':pw@');
+  });
+});
+
 describe('engine detection', () => {
   it.each([
     [{ url: 'postgresql://u@h/db' }, 'postgres'],

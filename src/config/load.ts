@@ -272,6 +272,22 @@ function normalizeDatabase(file: string, db: DatabaseConfig, index: number, base
       'Set "engine" to sqlite, postgres or sqlserver, or use a postgresql://, sqlserver:// or sqlite: URL.',
     );
   }
+  // An engine given with a URL of another (`"engine": "sqlite"` and a postgresql:// URL) was read as a file path.
+  const fromUrl = db.engine && db.url ? detectEngine({ url: db.url }) : undefined;
+  if (fromUrl && fromUrl !== engine)
+    throw new ConfigError(
+      file,
+      `${at}.url`,
+      `is a ${fromUrl} URL, and "engine" says ${engine}`,
+      `Remove "engine" (the URL tells it), or give a ${engine} URL.`,
+    );
+  if (engine === 'sqlite' && db.path && db.url)
+    throw new ConfigError(
+      file,
+      `${at}.url`,
+      'and "path" both name the SQLite file (the url was ignored)',
+      'Keep one of them: "path": "./data/users.db", or "url": "sqlite:./data/users.db".',
+    );
   const out: DatabaseConfig = { ...db, engine };
   if (engine === 'sqlite') {
     const fromUrl = db.url?.replace(/^sqlite:(\/\/)?/i, '');
