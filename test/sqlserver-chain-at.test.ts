@@ -72,7 +72,7 @@ describe('planAt with SQL Server log backups (STOPAT)', () => {
       details: { pointInTime: true },
       ...(base ? { base } : {}),
     });
-    const m = { id: 'L2', type: 'incremental', status: 'completed', startedAt: 'a', completedAt: 'b' };
+    const m = { id: 'L2', type: 'incremental', status: 'completed', startedAt: 'a', completedAt: 'b', files: [] };
     expect(chainSetOf({ ...m, databases: [entry('F1')] } as unknown as Manifest).entries.users!.stopsInside).toBe(true);
     expect(
       chainSetOf({ ...m, databases: [entry(null)] } as unknown as Manifest).entries.users!.stopsInside,
