@@ -29,7 +29,16 @@ describe('times in local time (TZ=Europe/Madrid)', () => {
         version: 1,
         updatedAt: job.lastRun,
         scheduler: null,
-        jobs: { nightly: { ...job, lastOutcome: 'completed', lastDurationMs: 5000, successes: 1 } },
+        // A run that ended, as the scheduler records it (lastEnd): one without it is a run that did not end.
+        jobs: {
+          nightly: {
+            ...job,
+            lastEnd: '2026-12-01T21:40:33.703Z',
+            lastOutcome: 'completed',
+            lastDurationMs: 5000,
+            successes: 1,
+          },
+        },
       }),
     );
     const text = (await cli(s, ['status'])).stdout;

@@ -175,7 +175,7 @@ describe('real facade: a passphrase-protected identity', () => {
 });
 
 describe('real facade: an encrypted incremental at a destination, with a protected key', () => {
-  it('planning it decrypts its chain while fetching: refused while the key is locked, planned once opened', async () => {
+  it('planned on its manifests while the key is locked; run only once it is opened (its chain decrypted as fetched)', async () => {
     const s = demoSetup({ files: undefined });
     mkdirSync(join(s.dir, 'nas'));
     const keyFile = join(s.dir, 'key.txt');
@@ -205,9 +205,12 @@ describe('real facade: an encrypted incremental at a destination, with a protect
     expect(await facade.keyLocked()).toBe('identity');
     const to = join(s.dir, 'r.db');
     const req = { from: 'nas', setId: incr.id, databases: ['users'], files: false, to };
-    const locked = await facade.planRestore(req).catch((err: unknown) => err);
+    const planned = await facade.planRestore(req);
+    expect(await facade.keyLocked(planned)).toBe('identity');
+    const locked = await facade.executeRestore(planned, silentReporter).catch((err: unknown) => err);
     expect(isRespaldoError(locked) && locked.kind).toBe('key');
     expect(fetchLeft(s)).toEqual([]);
+    expect(existsSync(to)).toBe(false);
     await facade.unlockKey('chain words');
     const plan = await facade.planRestore(req);
     expect((await facade.executeRestore(plan, silentReporter)).ok).toBe(true);

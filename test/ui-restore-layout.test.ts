@@ -1,7 +1,7 @@
 /**
  * The plan step's help line (src/ui/screens/restore/layout.ts): while the plan is made keys do nothing,
  * so the help says to wait (and that Ctrl-C leaves the menu) instead of offering "Enter or Esc back";
- * while its set is fetched from a destination, it also says that Esc stops the fetch.
+ * while its set is read at a destination for the plan, it also says that Esc stops that.
  */
 import { describe, expect, it } from 'vitest';
 import { uiContext } from '../src/ui/app.js';
@@ -14,9 +14,9 @@ const size = { columns: 80, body: 18 };
 
 describe('restore plan step: help line', () => {
   it.each([
-    ['en', 'fetching', 'Please wait… Esc stops the fetch (nothing is changed) · Ctrl-C leaves the menu'],
+    ['en', 'fetching', 'Please wait… Esc stops reading it (nothing is changed) · Ctrl-C leaves the menu'],
     ['en', 'planning', 'Please wait… Ctrl-C leaves the menu (nothing is changed)'],
-    ['es', 'fetching', 'Espere… Esc detiene la descarga (no se cambia nada) · Ctrl-C sale del menú'],
+    ['es', 'fetching', 'Espere… Esc deja de leerla (no se cambia nada) · Ctrl-C sale del menú'],
     ['es', 'planning', 'Espere… Ctrl-C sale del menú (no se cambia nada)'],
     ['en', null, 'Enter or Esc back'],
   ] as const)('%s, busy %s: %s', (lang, busy, help) => {
