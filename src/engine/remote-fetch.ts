@@ -32,9 +32,11 @@ import {
 } from './remote.js';
 
 /**
- * Fetching a set with its chain from a destination for a restore (`restore --from`, the menu): into a private,
- * journaled folder of backupDir, every file checked on the way; or only the manifests, the files then streamed
- * into the restore (remote-read.ts) when there is no room here, with `--stream`, and for a dry run.
+ * Fetching a set with its chain from a destination for a restore (`restore --from`, the menu): its manifests first,
+ * for the plan and the checks that need no stored file; then its files into a private, journaled folder of
+ * backupDir, every file checked on the way, or streamed into the restore (remote-read.ts) when there is no room
+ * here and with `--stream`. Why one file of about 490 lines: choosing the set there, reading its chains and
+ * fetching them share the one open destination and the folder they fill.
  */
 
 /** A set fetched from a destination into a hidden folder of backupDir, to be restored from and removed. */
