@@ -15,7 +15,8 @@ import { Sha256Pass, withRetries } from './copy.js';
 import { FetchProgress } from './fetch-progress.js';
 import { DIR_MODE, FILE_MODE, RESTORE_ROOM, ensurePrivateDir, freeBytesAt, fsyncPath } from './fs-util.js';
 import { remoteFiles, type RemoteFiles, type ResumedRead } from './remote-read.js';
-import type { RestoreOptions } from './restore-plan.js';
+import { planRestore, planRestoreAt, refusalError, type RestoreOptions, type RestorePlan } from './restore-plan.js';
+import { heldLock } from './lock.js';
 import type { SetSelection } from './catalog.js';
 import { MANIFEST_NAME, readManifestFile } from './manifest.js';
 import { mapLimited } from './limited.js';
@@ -70,6 +71,37 @@ export interface FetchedSet {
    * streams them instead (its `streamed`). Absent when the files stream anyway (`--stream`, no room here).
    */
   fetchFiles?: (reporter: Reporter, signal?: AbortSignal) => Promise<FetchedSet>;
+}
+
+/**
+ * What a restore of set `f` (its manifests fetched, its files not yet) checks before it fetches them: the backup
+ * folder's lock free (LockHeldError), the key of each encrypted set it reads (checkKeysThere).
+ */
+export async function checkBeforeFetch(cfg: Pick<LoadedConfig, 'backupDir'>, f: FetchedSet): Promise<void> {
+  const held = heldLock(cfg.backupDir);
+  if (held) throw held;
+  await checkKeysThere(f);
+}
+
+/**
+ * Fetches the files of set `f`, planned on its manifests (`plan`, confirmed), and plans the restore again on them:
+ * the targets as they are now (one created meanwhile still refuses it: its first refusal is thrown). The plan to
+ * carry out, and the set as fetched (its `streamed` when the disk filled meanwhile).
+ */
+export async function fetchPlanned(
+  cfg: LoadedConfig,
+  plan: RestorePlan,
+  f: FetchedSet,
+  reporter: Reporter,
+  signal?: AbortSignal,
+): Promise<{ plan: RestorePlan; set: FetchedSet }> {
+  const { filesAt, fetchedFrom: _f, setFolder: _s, latestSkipped: _l, atSkipped: _a, ...asked } = plan.options;
+  const set = await f.fetchFiles!(reporter, signal);
+  const opts = { ...asked, ...fetchedRestoreOptions(set, filesAt!.name) };
+  const again = plan.at ? await planRestoreAt(cfg, new Date(plan.at.at), opts) : await planRestore(cfg, set.id, opts);
+  const refused = refusalError(again);
+  if (refused) throw refused;
+  return { plan: again, set };
 }
 
 /**

@@ -26,8 +26,13 @@ import { deleteNotes } from '../engine/before-delete.js';
 import { looseSecretFiles } from '../engine/crypt.js';
 import { readCopies } from '../engine/copy.js';
 import { listRemote, readRemoteManifest, withDestination } from '../engine/remote.js';
-import { checkKeysThere, fetchSet, fetchedRestoreOptions, type FetchedSet } from '../engine/remote-fetch.js';
-import { heldLock } from '../engine/lock.js';
+import {
+  checkBeforeFetch,
+  fetchPlanned,
+  fetchSet,
+  fetchedRestoreOptions,
+  type FetchedSet,
+} from '../engine/remote-fetch.js';
 import { runDrill, type DrillOutcome } from '../engine/drill.js';
 import { isCopied, notCopiedOf, withOffsite } from '../engine/offsite-state.js';
 import { createBackup, planBackup } from '../engine/create.js';
@@ -36,7 +41,6 @@ import {
   executeRestore,
   planRestore,
   planRestoreAt,
-  refusalError,
   type RestoreOptions,
   type RestoreOutcome,
   type RestorePlan,
@@ -293,29 +297,6 @@ function menuConfig(cfg: LoadedConfig): MenuConfig {
 }
 
 /**
- * Fetches the files of the set a confirmed plan restores from a destination (its manifests were fetched for the
- * plan), once the lock is free and the key opens it, and plans it again on them: the targets as they are now.
- */
-async function fetchPlanned(
-  cfg: LoadedConfig,
-  plan: RestorePlan,
-  set: FetchedSet,
-  reporter: Reporter,
-  signal?: AbortSignal,
-): Promise<{ plan: RestorePlan; streamed: FetchedSet['streamed'] }> {
-  const held = heldLock(cfg.backupDir);
-  if (held) throw held;
-  await checkKeysThere(set);
-  const { filesAt, fetchedFrom: _f, setFolder: _s, latestSkipped: _l, atSkipped: _a, ...asked } = plan.options;
-  const full = await set.fetchFiles!(reporter, signal);
-  const opts = { ...asked, ...fetchedRestoreOptions(full, filesAt!.name) };
-  const again = plan.at ? await planRestoreAt(cfg, new Date(plan.at.at), opts) : await planRestore(cfg, full.id, opts);
-  const refused = refusalError(again);
-  if (refused) throw refused;
-  return { plan: again, streamed: full.streamed };
-}
-
-/**
  * The facade over the real engine and scheduler for a loaded config. After the schedule is saved
  * the config is loaded again, so every later call sees the new jobs and retention.
  */
@@ -489,9 +470,10 @@ export function createEngineFacade(initial: LoadedConfig): EngineFacade {
     async executeRestore(plan, reporter, signal) {
       try {
         const set = plan.options.setFolder && fetched?.set.dir === plan.options.setFolder ? fetched.set : null;
+        if (set?.fetchFiles) await checkBeforeFetch(cfg, set);
         const run = set?.fetchFiles ? await fetchPlanned(cfg, plan, set, reporter, signal) : null;
         // A set whose files stream from the destination (no room to fetch them, or the disk filled meanwhile).
-        const streamed = run ? run.streamed : set?.streamed;
+        const streamed = run ? run.set.streamed : set?.streamed;
         return await executeRestore(cfg, run?.plan ?? plan, reporter, {
           ...(signal ? { signal } : {}),
           ...(streamed ? { remote: streamed } : {}),

@@ -19,7 +19,7 @@ import { foldLine, formatBytes, formatLocal, outputWidth } from '../format.js';
 import { upToSecond } from '../../core/format.js';
 import type { OptionSpec } from '../options.js';
 import { withFetchedSet } from './offsite.js';
-import { checkKeysThere, fetchedRestoreOptions } from '../../engine/remote-fetch.js';
+import { checkBeforeFetch, fetchPlanned, fetchedRestoreOptions, type FetchedSet } from '../../engine/remote-fetch.js';
 import { heldLock } from '../../engine/lock.js';
 
 export const CONFIRM_WORD = 'RESTORE';
@@ -241,9 +241,9 @@ export function register(program: Command): void {
         const refused = refusalError(plan);
         if (refused) throw refused;
         // What needs no stored file is checked before the confirmation, and before a set at a destination is fetched.
-        const held = heldLock(cfg.backupDir);
+        const held = fetched?.fetchFiles ? null : heldLock(cfg.backupDir);
         if (held) throw held;
-        if (fetched?.fetchFiles) await checkKeysThere(fetched);
+        if (fetched?.fetchFiles) await checkBeforeFetch(cfg, fetched);
         if (!opts.yes) {
           if (!io.isTTY)
             throw new RefusedError(
@@ -261,7 +261,8 @@ export function register(program: Command): void {
         if (fetched?.fetchFiles && opts.from) {
           // The files come now, each checked as it arrives; the plan is made again on them (the targets as they are
           // now: one created meanwhile refuses it still).
-          const full = await fetched.fetchFiles(io.reporter, io.signal);
+          let full: FetchedSet;
+          ({ plan: run, set: full } = await fetchPlanned(cfg, plan, fetched, io.reporter, io.signal));
           const chain = full.chainIds.length ? ` with the sets of its chain (${full.chainIds.join(', ')})` : '';
           if (!io.json)
             io.out(
@@ -269,10 +270,6 @@ export function register(program: Command): void {
                 ? `Set ${full.id}${chain} at destination "${opts.from}": each is streamed into the restore and checked as it is read (${full.streamedBecause}).`
                 : `Set ${full.id}${chain} fetched from destination "${opts.from}" and checked against its manifest.`,
             );
-          const fullOpts = { ...restoreOpts, ...fetchedRestoreOptions(full, opts.from) };
-          run = at ? await planRestoreAt(cfg, at, fullOpts) : await planRestore(cfg, full.id, fullOpts);
-          const again = refusalError(run);
-          if (again) throw again;
           remote = full.streamed;
         }
         const outcome = await executeRestore(cfg, run, io.reporter, {
