@@ -5,7 +5,8 @@ import { formatLocal } from '../../core/format.js';
 import type { LoadedConfig, Manifest } from '../../core/types.js';
 import { copySets, notCopiedTo, type CopyResult } from '../../engine/copy.js';
 import { listRemote, repairThereHint, verifyRemoteSet } from '../../engine/remote.js';
-import { fetchSet, type FetchedSet } from '../../engine/remote-fetch.js';
+// Types only: remote-fetch plans restores (the driver registry), which list/show must not load.
+import type { FetchedSet } from '../../engine/remote-fetch.js';
 import { addCommonOptions, runAction, type ActionResult, type CommandIO } from '../context.js';
 import { formatBytes, table } from '../format.js';
 
@@ -150,6 +151,7 @@ export async function withFetchedSet(
     // restore fetches them once its plan, the key and the operator said yes.
     manifestsOnly: true,
   };
+  const { fetchSet } = await import('../../engine/remote-fetch.js');
   const fetched = await fetchSet(cfg, opts.from, id, sel, io.reporter, io.signal);
   try {
     const chain = fetched.chainIds.length ? ` with the sets of its chain (${fetched.chainIds.join(', ')})` : '';
