@@ -60,7 +60,10 @@ describe('real engine facade', () => {
         { name: 'inventario', engine: 'sqlite' },
       ],
       fileSources: 0,
+      namedFile: null,
     });
+    // Named with --config: the commands the menu shows name it.
+    expect(createEngineFacade(await loadConfig({ configPath: file }), true).config().namedFile).toBe(file);
     let st = await facade.status();
     expect(st).toMatchObject({
       setCount: 0,

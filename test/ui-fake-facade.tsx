@@ -161,6 +161,7 @@ export function drillResultFor(database: string, at: string, failure?: { error: 
 export class FakeFacade implements EngineFacade {
   cfg: MenuConfig = {
     file: '/srv/app/backup_config.json',
+    namedFile: null,
     backupDir: '/srv/backups',
     databases: [
       { name: 'users', engine: 'sqlite' },

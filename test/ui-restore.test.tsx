@@ -125,6 +125,24 @@ describe('restore screen', () => {
     const done = await waitFrame(lastFrame, (x) => x.includes('Restore finished'));
     expect(done).toContain('Safety set (roll back with it): 20261122_120500');
     expect(done).toMatch(/To roll back: respaldo restore 20261122_120500 --db users --db inventario --yes/);
+    expect(flat(done)).not.toContain('--config');
+  });
+
+  it('started with --config, the rollback command it shows names that config (typed elsewhere it would use another)', async () => {
+    const facade = new FakeFacade();
+    facade.cfg = { ...facade.cfg, namedFile: '/srv/my app/backup_config.json' };
+    const { lastFrame, stdin } = renderUi(<RestoreScreen onBack={noop} initialSetId="20261121_100000" />, { facade });
+    await waitFrame(lastFrame, (x) => x.includes('Restore: 20261121_100000'));
+    await press(stdin, KEY.space, KEY.enter);
+    await waitFrame(lastFrame, (x) => x.includes('Where to restore'));
+    await press(stdin, KEY.enter);
+    await waitFrame(lastFrame, (x) => x.includes('Type RESTORE'));
+    await type(stdin, 'RESTORE');
+    await press(stdin, KEY.enter);
+    const done = flat(await waitFrame(lastFrame, (x) => x.includes('Restore finished')));
+    expect(done).toMatch(
+      /To roll back: respaldo restore 20261122_120500 --db \w+ --yes --config '\/srv\/my app\/backup_config\.json'/,
+    );
   });
 
   it('Esc at the confirmation goes back without restoring; Esc walks back step by step', async () => {

@@ -95,7 +95,13 @@ export async function executeRestore(
   cfg: LoadedConfig,
   plan: RestorePlan,
   reporter: Reporter,
-  opts: { signal?: AbortSignal; underLock?: boolean; remote?: RemoteFiles } = {},
+  opts: {
+    signal?: AbortSignal;
+    underLock?: boolean;
+    remote?: RemoteFiles;
+    /** The config file the operator named (`--config`): the rollback commands said name it (rollbackAdvice). */
+    configFile?: string;
+  } = {},
 ): Promise<RestoreOutcome> {
   const first = plan.refusals[0];
   if (first)
@@ -213,7 +219,7 @@ export async function executeRestore(
       // words are of the database it stopped in).
       const restored = outcome.databases.filter((d) => d.ok).map((d) => d.name);
       if (restored.length && err instanceof RespaldoError) {
-        const rollback = rollbackLines(plan, outcome).join(' ');
+        const rollback = rollbackLines(plan, outcome, opts.configFile).join(' ');
         const stopped = plan.databases.find((d) => !outcome.databases.some((o) => o.name === d.database));
         const words = { stopped: stopped?.database ?? 'files', dbs: restored.join(', '), rollback };
         err.withAftermath(phrase('note.restoredBefore', words), {

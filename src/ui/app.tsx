@@ -102,7 +102,10 @@ export async function runMenu(opts: MenuOptions): Promise<number> {
   }
   let facade: EngineFacade;
   try {
-    facade = createEngineFacade(await loadConfig(opts.configPath ? { configPath: opts.configPath } : {}));
+    facade = createEngineFacade(
+      await loadConfig(opts.configPath ? { configPath: opts.configPath } : {}),
+      opts.configPath !== undefined,
+    );
   } catch (err) {
     if (!isRespaldoError(err)) throw err;
     // Before the menu starts: plain lines, in the operator's language where there are words for it, folded at

@@ -180,6 +180,11 @@ export type KeySubject = RestorePlan | { setId: string; from?: string };
 /** The configuration as the menu shows it. */
 export interface MenuConfig {
   file: string;
+  /**
+   * `file` when the operator named it (`--config`), else null: the commands the menu shows (how to roll a restore
+   * back) name it then, so they run on the same backups wherever they are typed.
+   */
+  namedFile: string | null;
   backupDir: string;
   databases: { name: string; engine: EngineName }[];
   /** Number of configured config files plus application folders (0: nothing to include). */
@@ -283,9 +288,10 @@ function sameRetention(a: RetentionPolicy, b: RetentionPolicy): boolean {
   return RETENTION_FIELDS.every((k) => a[k] === b[k]);
 }
 
-function menuConfig(cfg: LoadedConfig): MenuConfig {
+function menuConfig(cfg: LoadedConfig, named: boolean): MenuConfig {
   return {
     file: cfg.file,
+    namedFile: named ? cfg.file : null,
     backupDir: cfg.backupDir,
     databases: cfg.databases.map((d) => ({ name: d.name, engine: d.engine })),
     fileSources: cfg.files.config.length + cfg.files.application.length,
@@ -300,7 +306,8 @@ function menuConfig(cfg: LoadedConfig): MenuConfig {
  * The facade over the real engine and scheduler for a loaded config. After the schedule is saved
  * the config is loaded again, so every later call sees the new jobs and retention.
  */
-export function createEngineFacade(initial: LoadedConfig): EngineFacade {
+/** `named`: the operator named the config file (`--config`); see MenuConfig.namedFile. */
+export function createEngineFacade(initial: LoadedConfig, named = false): EngineFacade {
   let cfg = initial;
   let fetched: { key: string; set: FetchedSet } | null = null;
   // A fetch under way, and how many times the wizard was left: a fetch that ends after its wizard was
@@ -354,7 +361,7 @@ export function createEngineFacade(initial: LoadedConfig): EngineFacade {
   };
   const keys = facadeKeys(() => cfg);
   return {
-    config: () => menuConfig(cfg),
+    config: () => menuConfig(cfg, named),
     async status() {
       const [st, all, drilled] = await Promise.all([getStatus(cfg), listSets(cfg), lastDrills(cfg)]);
       // Safety (pre_restore) sets are not backups the operator made: neither counted nor the newest.
@@ -476,6 +483,7 @@ export function createEngineFacade(initial: LoadedConfig): EngineFacade {
         const streamed = run ? run.set.streamed : set?.streamed;
         return await executeRestore(cfg, run?.plan ?? plan, reporter, {
           ...(signal ? { signal } : {}),
+          ...(named ? { configFile: cfg.file } : {}),
           ...(streamed ? { remote: streamed } : {}),
         });
       } finally {

@@ -272,8 +272,10 @@ export function register(program: Command): void {
             );
           remote = full.streamed;
         }
+        const named = opts.config ? cfg.file : undefined;
         const outcome = await executeRestore(cfg, run, io.reporter, {
           signal: io.signal,
+          ...(named ? { configFile: named } : {}),
           ...(remote ? { remote } : {}),
         });
         // The phrases of what recovery did are the menu's; the JSON keeps their English words.
@@ -288,7 +290,6 @@ export function register(program: Command): void {
           for (const r of outcome.recovered) io.out(`recovered: ${r}`);
           for (const id of outcome.removedSafetySetIds)
             io.out(`Nothing was replaced, so the safety copy taken for this restore (set ${id}) was removed.`);
-          const named = opts.config ? cfg.file : undefined;
           for (const line of rollbackLines(run, outcome, named)) io.out(foldLine(line, outputWidth()));
         }
         return restoreExit(outcome);

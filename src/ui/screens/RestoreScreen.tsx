@@ -66,7 +66,8 @@ export function RestoreScreen({
   // The set table's rows: one line less when damaged sets are named under it.
   const height = Math.max(3, body - 3 - (state.sets?.damaged?.length ? 1 : 0));
   const derived = deriveWizard(state);
-  const layout = restoreLayout(state, derived.confirming, ui, { columns, body }, progress);
+  const named = facade.config().namedFile ?? undefined;
+  const layout = restoreLayout(state, derived.confirming, ui, { columns, body }, progress, named);
   useTick(500, state.step.name === 'running');
 
   const dispatch = (event: WizardEvent): void => {

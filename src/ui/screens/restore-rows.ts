@@ -114,6 +114,7 @@ export function outcomeRows(
   ui: PlanUi,
   width: number,
   warnings: readonly string[] = [],
+  configFile?: string,
 ): Row[] {
   const { t, lang, theme } = ui;
   const arrow = theme.unicode ? '→' : '->';
@@ -138,7 +139,7 @@ export function outcomeRows(
       [{ text: `${t.common.status.ok} ${t.details.files} ${arrow} ${o.filesRestoredTo}`, color: theme.colors.ok }],
       '  ',
     );
-  for (const a of plan ? rollbackAdvice(plan, o) : []) {
+  for (const a of plan ? rollbackAdvice(plan, o, configFile) : []) {
     rows.push([]);
     if (a.kind === 'restore-set') {
       add([{ text: `${t.restore.safetySet}: ${a.setId}`, bold: true }], '  ');

@@ -27,6 +27,7 @@ export function restoreLayout(
   ui: Pick<UiContextValue, 't' | 'lang' | 'theme'>,
   size: { columns: number; body: number },
   progress: ProgressState,
+  configFile?: string,
 ): RestoreLayout {
   const { t, theme } = ui;
   const { columns: width, body } = size;
@@ -56,7 +57,7 @@ export function restoreLayout(
     return { rows, height, footer: [...warn, ...refusals], help };
   }
   if (s.step.name === 'outcome') {
-    const rows = outcomeRows(s.step.outcome, plan, ui, width, progress.warnings);
+    const rows = outcomeRows(s.step.outcome, plan, ui, width, progress.warnings, configFile);
     const bars = progress.items.reduce((n, p) => n + (p.state === 'failed' && p.error ? (p.hint ? 3 : 2) : 1), 0);
     const height = Math.max(3, body - bars - 1 - (helpRows(t.help.doneScroll, width) - 1));
     return { rows, height, footer: [], help: rows.length > height ? t.help.doneScroll : t.help.done };
