@@ -111,6 +111,43 @@ describe('every command', () => {
   });
 });
 
+describe('an option and its negation both typed', () => {
+  it('schedule set --files --no-files exits 2 naming both and leaves the config as it was (commander kept the last)', async () => {
+    const s = demoSetup();
+    const before = readFileSync(s.configFile, 'utf8');
+    for (const order of [
+      ['--files', '--no-files'],
+      ['--no-files', '--files'],
+    ]) {
+      const r = await runCli([
+        'schedule',
+        'set',
+        'daily',
+        '--when',
+        'daily at 02:00',
+        ...order,
+        '--config',
+        s.configFile,
+      ]);
+      expect(r.code, describeResult(r)).toBe(2);
+      expect(r.stderr).toContain('Use either --files or --no-files, not both.');
+      expect(readFileSync(s.configFile, 'utf8')).toBe(before);
+    }
+    // Either alone still works.
+    const one = await runCli([
+      'schedule',
+      'set',
+      'daily',
+      '--when',
+      'daily at 02:00',
+      '--no-files',
+      '--config',
+      s.configFile,
+    ]);
+    expect(one.code, describeResult(one)).toBe(0);
+  });
+});
+
 describe('an empty value (a variable a script did not set)', () => {
   it('restore --to "" exits 2 and changes nothing: it meant no --to, and replaced the live database', async () => {
     const s = demoSetup();

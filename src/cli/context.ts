@@ -18,7 +18,7 @@ import {
   terminalClosed,
 } from './terminal.js';
 import { looseSecretFiles, looseSecretWarning, setPassphrasePrompt } from '../engine/crypt.js';
-import { checkDeclared, parseOptions, type OptionSpec, type OptionsOf } from './options.js';
+import { checkDeclared, checkNegations, parseOptions, type OptionSpec, type OptionsOf } from './options.js';
 
 export type { GlobalOptions } from './options.js';
 
@@ -139,6 +139,10 @@ export function runAction<S extends OptionSpec, A extends unknown[]>(
     let opts: OptionsOf<S>;
     try {
       checkDeclared(cmd, spec);
+      let root: Command = cmd;
+      while (root.parent) root = root.parent;
+      // rawArgs: the words parsed, kept by commander on the root command (not in its typings).
+      checkNegations(cmd, (root as Command & { rawArgs?: string[] }).rawArgs ?? []);
       opts = parseOptions(spec, raw);
     } catch (err) {
       process.exitCode = reportError(err, json);

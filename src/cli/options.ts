@@ -128,3 +128,17 @@ export function checkDeclared(cmd: Command, spec: OptionSpec): void {
         `(in the spec only: ${undeclared.join(', ') || '-'}; declared only: ${unnamed.join(', ') || '-'})`,
     );
 }
+
+/**
+ * An option and its negation both typed (`--files --no-files`) is a usage error: commander keeps the last one
+ * silently, and which the operator meant is not known. `argv`: the words typed (the root command's rawArgs).
+ */
+export function checkNegations(cmd: Command, argv: readonly string[]): void {
+  const end = argv.indexOf('--');
+  const typed = new Set((end < 0 ? argv : argv.slice(0, end)).map((w) => w.replace(/=.*$/s, '')));
+  for (const no of cmd.options) {
+    if (!no.negate || !no.long || !typed.has(no.long)) continue;
+    const yes = cmd.options.find((o) => !o.negate && o.long && o.attributeName() === no.attributeName());
+    if (yes?.long && typed.has(yes.long)) throw new UsageError(`Use either ${yes.long} or ${no.long}, not both.`);
+  }
+}
