@@ -55,6 +55,8 @@ describe('pathProblem: every path-like field of a manifest', () => {
     ['set id with a slash', { id: '20260101_000000/x' }, /set id/],
     ['database name ..', { databases: [db({ name: '..' })] }, /database name/],
     ['database name with a slash', { databases: [db({ name: 'a/b' })] }, /database name/],
+    ['base set ../other', { databases: [db({ base: '../20250101_000000' })] }, /base set of users/],
+    ['base set that is no set id', { databases: [db({ base: 'latest' })] }, /base set of users/],
     ['database name with NUL', { databases: [db({ name: 'us\0ers' })] }, /database name/],
     ['database file ..', { databases: [db({ file: '../../etc/passwd' })] }, /stored path of users/],
     ['database file absolute', { databases: [db({ file: '/etc/passwd' })] }, /stored path of users/],

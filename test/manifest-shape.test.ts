@@ -42,6 +42,15 @@ describe('a manifest missing a field every listing reads', () => {
     ['an unknown type', { type: 'weekly' }, 'type'],
     ['an unknown status', { status: 'done' }, 'status'],
     ['a database without a name', { databases: [{}] }, 'databases[0]'],
+    ['a total of 1e300 bytes', { totals: { storedBytes: 1e300, rawBytes: 2, files: 0 } }, 'totals'],
+    ['a negative total', { totals: { storedBytes: 1, rawBytes: -2, files: 0 } }, 'totals'],
+    ['a database of 1e300 raw bytes', { databases: [{ name: 'users', rawBytes: 1e300 }] }, 'rawBytes 1e+300 of users'],
+    [
+      'a database part of -5 bytes',
+      { databases: [{ name: 'users', extras: [{ file: 'databases/g.sql', storedBytes: -5 }] }] },
+      'storedBytes -5 of databases/g.sql',
+    ],
+    ['a file of 1.5 bytes', { files: [{ relative: 'app/a', size: 1.5 }] }, 'size 1.5 of app/a'],
   ])('%s: said, naming the field', (_what, over, field) => {
     const good = {
       schemaVersion: 1,

@@ -81,11 +81,27 @@ export function shapeProblem(m: Manifest): string | null {
   if (!when(m.startedAt)) return `startedAt ${JSON.stringify(m.startedAt)} is not a time`;
   if (!when(m.completedAt)) return `completedAt ${JSON.stringify(m.completedAt)} is not a time`;
   const t = m.totals as unknown as Record<string, unknown> | null | undefined;
-  if (!t || typeof t !== 'object' || !['storedBytes', 'rawBytes', 'files'].every((k) => typeof t[k] === 'number'))
-    return 'totals (storedBytes, rawBytes, files) missing or not numbers';
+  if (!t || typeof t !== 'object' || !['storedBytes', 'rawBytes', 'files'].every((k) => count(t[k])))
+    return 'totals (storedBytes, rawBytes, files) missing or not whole numbers from 0';
   const bad = m.databases.findIndex((d) => !d || typeof d !== 'object' || typeof d.name !== 'string');
   if (bad >= 0) return `databases[${bad}] has no name`;
+  // Sizes are counted bytes: the room a restore or fetch needs and the progress are summed from them (1e300 or -5
+  // made a restore refuse for want of room no disk has, or pass a room check it should not).
+  const sized = [...m.databases, ...m.databases.flatMap((d) => d.extras ?? [])] as unknown as Record<string, unknown>[];
+  for (const e of sized)
+    for (const k of ['rawBytes', 'storedBytes'])
+      if (e[k] !== undefined && !count(e[k]))
+        return `${k} ${JSON.stringify(e[k])} of ${String(e['file'] ?? e['name'])} is not a size`;
+  const file = (m.files as unknown as Record<string, unknown>[]).find(
+    (f) => f && typeof f === 'object' && !count(f['size']),
+  );
+  if (file) return `size ${JSON.stringify(file['size'])} of ${String(file['relative'])} is not a size`;
   return null;
+}
+
+/** A count of bytes or files: a whole number from 0 that a double holds exactly. */
+function count(v: unknown): boolean {
+  return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
 }
 
 /**
@@ -163,6 +179,9 @@ export function pathProblem(m: Manifest): string | null {
     if (d === null || typeof d !== 'object' || !isSafeName(d.name)) return bad('database name', d?.name);
     const stored = `stored path of ${d.name}`;
     if (d.file !== null && !(typeof d.file === 'string' && isSafeRelative(d.file))) return bad(stored, d.file);
+    // The set a delta entry builds on is found by its id (locally a folder of that name, remotely a key).
+    if (d.base !== undefined && !(typeof d.base === 'string' && isSetId(d.base)))
+      return bad(`base set of ${d.name}`, d.base);
     if (d.extras !== undefined && !Array.isArray(d.extras)) return bad(`extras of ${d.name}`, d.extras);
     for (const x of d.extras ?? []) {
       if (typeof x?.file !== 'string' || !isSafeRelative(x.file)) return bad(stored, x?.file);
