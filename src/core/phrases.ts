@@ -483,6 +483,12 @@ export const PHRASES_EN = {
     `Set ${p['set']} is the only backup of ${p['db']}: after it, ${p['db']} has none.`,
   'delete.newestBackup': (p: PhraseParams) =>
     `Set ${p['set']} is the newest backup of ${p['db']} (the next newest is ${p['next']}).`,
+  'delete.onlyThere': (p: PhraseParams) =>
+    `Set ${p['set']} is the only backup of ${p['db']} at ${p['dest']}: after it, ${p['db']} has none there.`,
+  'delete.newestThere': (p: PhraseParams) =>
+    `Set ${p['set']} is the newest backup of ${p['db']} at ${p['dest']} (the next newest there is ${p['next']}).`,
+  'delete.notHere': (p: PhraseParams) =>
+    `Set ${p['set']} is not in this server's backup folder: the copy at ${p['dest']} may be the last one.`,
   'warn.notRemovedAt': (p: PhraseParams) => `could not remove ${p['set']} at ${p['dest']}: ${p['error']}`,
   'warn.damagedKept': (p: PhraseParams) =>
     `set ${p['set']} at ${p['dest']} is damaged, kept and not counted by the retention: ${p['problem']}`,

@@ -223,7 +223,7 @@ export function oldTemps(files: RemoteFile[], now: Date): RemoteFile[] {
  * Removes every file of set folder `dir`: its manifest first, so it is no longer listed, then the others 8 at once
  * (a round trip each to a distant destination), then its folders.
  */
-async function removeSetFolder(dest: Destination, dir: string, files: RemoteFile[]): Promise<void> {
+export async function removeSetFolder(dest: Destination, dir: string, files: RemoteFile[]): Promise<void> {
   const manifest = files.filter((f) => f.path === MANIFEST_NAME);
   const rest = files.filter((f) => f.path !== MANIFEST_NAME);
   for (const f of manifest) await withRetries(() => dest.delete(`${dir}/${f.path}`));
@@ -232,7 +232,7 @@ async function removeSetFolder(dest: Destination, dir: string, files: RemoteFile
 }
 
 /** Records in the local set's copies.json that the set was pruned at `name` (so `copy` does not send it again). */
-async function markPruned(cfg: LoadedConfig, id: string, name: string, at: string): Promise<void> {
+export async function markPruned(cfg: LoadedConfig, id: string, name: string, at: string): Promise<void> {
   const dir = join(cfg.backupDir, id);
   if (!existsSync(join(dir, MANIFEST_NAME))) return;
   const marks = readCopies(dir);

@@ -9,7 +9,8 @@ import { KEEP_MARK, chainBaseRefusal, chainDependents, deleteSet, readManifest, 
 import { isSetId } from '../../engine/set-id.js';
 import { parseRound } from '../../drivers/shared/names.js';
 import { getStatus } from '../../engine/status.js';
-import { addCommonOptions, runAction } from '../context.js';
+import { addCommonOptions, runAction, type CommandIO } from '../context.js';
+import type { LoadedConfig } from '../../core/types.js';
 import {
   fitTable,
   foldLine,
@@ -27,16 +28,18 @@ export function register(program: Command): void {
       .command('delete')
       .description('delete a backup set (and the server-side safety database a pre_restore set holds)')
       .argument('<id>', 'set id')
-      .option('-y, --yes', 'do not ask for confirmation'),
+      .option('-y, --yes', 'do not ask for confirmation')
+      .option('--from <name>', 'delete the copy of the set at this destination instead (the local set stays)'),
   ).action(
-    runAction({ yes: 'flag' }, async (io, opts, id: string) => {
+    runAction({ yes: 'flag', from: 'text' }, async (io, opts, id: string) => {
       const cfg = await io.config();
       // A set is deleted by its id, never by a word that names whichever set is newest now.
       if (!isSetId(parseRound(id).setId))
         throw new UsageError(
           `delete takes a set id (YYYYMMDD_HHMMSS), not "${id}".`,
-          'Name the set to delete: `respaldo list` shows the ids.',
+          `Name the set to delete: \`respaldo list${opts.from ? ` --from ${opts.from}` : ''}\` shows the ids.`,
         );
+      if (opts.from) return deleteFrom(io, cfg, opts.from, id, opts.yes);
       const m = await readManifest(cfg, id);
       const kept = existsSync(join(setDir(cfg, m.id), KEEP_MARK)); // made deliberately: said before and after
       // Refused before anything is asked: a differential or incremental applies on it.
@@ -176,4 +179,46 @@ export function register(program: Command): void {
       }
     }),
   );
+}
+
+/** `delete ID --from NAME`: the set's copy at a destination, once what it is there was said and confirmed. */
+async function deleteFrom(io: CommandIO, cfg: LoadedConfig, name: string, id: string, yes: boolean): Promise<number> {
+  const { deleteFromDestination } = await import('../../engine/remote-delete.js');
+  const { check, deleted } = await deleteFromDestination(cfg, name, id, async (c) => {
+    if (!yes && !io.isTTY)
+      throw new RefusedError(
+        `Deleting set ${id} at destination "${name}" needs confirmation and there is no terminal to ask.`,
+        'Pass --yes.',
+      );
+    // What the set is there, said first (on stderr, --yes too).
+    const what =
+      c.state === 'damaged'
+        ? `its manifest fails its checks (${c.problem}); `
+        : c.state === 'incomplete'
+          ? 'it has no manifest (an unfinished copy); '
+          : '';
+    io.err(`Set ${id} at "${name}" (${c.where}): ${what}${c.files} file(s), ${formatBytes(c.bytes)}.`);
+    for (const note of c.notes) io.err(english(note));
+    if (c.keep) io.err(`Set ${id} is marked keep (\`respaldo keep\`): retention never removes it.`);
+    if (yes) return true;
+    const ok = await io.confirmWord(`Type ${id} to delete that set at ${name}:`, id);
+    if (!ok) io.err(`Cancelled; nothing was deleted at ${name}.`);
+    return ok;
+  });
+  if (!deleted) return EXIT.refused;
+  if (io.json)
+    io.printJson({
+      deleted: id,
+      destination: name,
+      where: check.where,
+      state: check.state,
+      localCopy: check.localCopy,
+      ...(check.keep ? { wasMarkedKeep: true } : {}),
+    });
+  else
+    io.out(
+      `Deleted set ${id} at destination "${name}"${check.keep ? ' (it was marked keep)' : ''}.` +
+        (check.localCopy ? ` The local set stays; \`respaldo copy ${id} --to ${name}\` sends it there again.` : ''),
+    );
+  return EXIT.ok;
 }

@@ -109,7 +109,7 @@ export async function pruneFrom(io: CommandIO, name: string, dryRun: boolean): P
   for (const d of r.damaged) io.out(`DAMAGED set ${d.source}/${d.id} at ${name}: ${d.problem}`);
   if (r.damaged.length)
     io.out(
-      `  inspect it; copy it there again (respaldo copy ID --to ${name}) or remove it there by hand: prune never removes a set it cannot read`,
+      `  inspect it; copy it there again (respaldo copy ID --to ${name}) or remove it there (respaldo delete ID --from ${name}): prune never removes a set it cannot read`,
     );
   for (const f of r.failed) io.err(`respaldo: could not remove ${f.id} at ${name}: ${f.error}`);
   return code;

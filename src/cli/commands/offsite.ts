@@ -71,7 +71,7 @@ export async function listFrom(io: CommandIO, name: string, allSources: boolean)
     for (const d of damaged) say(`DAMAGED set ${d.source}/${d.id} at ${name}: ${d.problem}`);
     if (damaged.length)
       say(
-        `  do not restore from a damaged set (restore latest --from ${name} passes over it); copy it there again from the server that has it (respaldo copy ID --to ${name}), or remove it there by hand once inspected`,
+        `  do not restore from a damaged set (restore latest --from ${name} passes over it); copy it there again from the server that has it (respaldo copy ID --to ${name}), or remove it there once inspected (respaldo delete ID --from ${name})`,
       );
   };
   if (io.json) {

@@ -511,6 +511,12 @@ export const PHRASES_ES = {
     `La copia ${p['set']} es la única de ${p['db']}: sin ella, ${p['db']} no tiene ninguna.`,
   'delete.newestBackup': (p: PhraseParams) =>
     `La copia ${p['set']} es la más reciente de ${p['db']} (la anterior es ${p['next']}).`,
+  'delete.onlyThere': (p: PhraseParams) =>
+    `La copia ${p['set']} es la única de ${p['db']} en ${p['dest']}: sin ella, ${p['db']} no tiene ninguna allí.`,
+  'delete.newestThere': (p: PhraseParams) =>
+    `La copia ${p['set']} es la más reciente de ${p['db']} en ${p['dest']} (la anterior allí es ${p['next']}).`,
+  'delete.notHere': (p: PhraseParams) =>
+    `La copia ${p['set']} no está en la carpeta de copias de este servidor: la de ${p['dest']} puede ser la última.`,
   'warn.notRemovedAt': (p: PhraseParams) => `no se pudo borrar ${p['set']} en ${p['dest']}: ${p['error']}`,
   'warn.damagedKept': (p: PhraseParams) =>
     `la copia ${p['set']} en ${p['dest']} está dañada: se conserva y la retención no la cuenta: ${p['problem']}`,
