@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { NotificationConfig } from '../src/core/types.js';
 import { webhookBody } from '../src/notify/channels.js';
+import { emailAddressProblem, webhookUrlProblem } from '../src/notify/checks.js';
 import { buildMessage, type NotifyEvent } from '../src/notify/message.js';
 import { notify, notifyHint } from '../src/notify/notify.js';
 import { describeResult, parseJsonOutput, runCli, waitFor } from './helpers/cli.js';
@@ -213,6 +214,73 @@ describe('webhooks against a local HTTP server', () => {
     } finally {
       hook.server.close();
     }
+  });
+});
+
+describe('channel fields checked at config load, not on the day of an alert', () => {
+  it.each([
+    ['ops@@example', false],
+    ['ops example.com', false],
+    ['ops@exa mple.com', false],
+    ['ops@example..com', false],
+    ['ops@', false],
+    ['ops', false],
+    ['ops@example.com, dev@example.com', false],
+    ['ops@example.com', true],
+    ['a@b', true],
+    ['first.last+tag@mail.example.co.uk', true],
+    ['Ops Team <ops@example.com>', true],
+    ['"Ops, Team" <ops@example.com>', true],
+    ['José <jose@ejemplo.es>', true],
+  ] as const)('email address %j: accepted %s', (address, ok) => {
+    expect(emailAddressProblem(address) === undefined).toBe(ok);
+  });
+
+  it.each([
+    ['https://hooks.example:99999/x', /port 99999, and a port is a number from 1 to 65535/],
+    ['https://hooks.example:0/x', /port 0/],
+    ['https://hooks.example:6667/x', /port 6667, which HTTP clients refuse/],
+    ['ftp://x', /must be an http:\/\/ or https:\/\/ URL/],
+  ])('webhook URL %s: %s', (url, problem) => {
+    expect(webhookUrlProblem(url)?.problem).toMatch(problem);
+  });
+
+  it('a typo in an email "to" is a config error naming the field, with a hint; nothing is sent', async () => {
+    const email = { type: 'email', on: ['failure'], host: '127.0.0.1', port: 1, tls: 'none', from: 'a@b' };
+    const s = demoSetup((base) => ({
+      ...base,
+      notifications: [
+        { ...email, to: ['ops@example.com'] },
+        { ...email, to: ['dev@example.com', 'ops@@example'] },
+      ],
+    }));
+    const r = await runCli(['notify', '--test', '--config', s.configFile]);
+    expect(r.code, describeResult(r)).toBe(3);
+    expect(r.stderr).toContain('notifications[1].to[1]: "ops@@example" is not an email address');
+    expect(r.stderr).toContain('Write one address per entry: ops@example.com, or with a name');
+
+    const from = demoSetup((base) => ({
+      ...base,
+      notifications: [{ ...email, from: 'ops example.com', to: ['c@d'] }],
+    }));
+    const f = await runCli(['notify', '--test', '--config', from.configFile]);
+    expect(f.code, describeResult(f)).toBe(3);
+    expect(f.stderr).toContain('notifications[0].from: "ops example.com" is not an email address');
+  });
+
+  it('a webhook URL with an impossible port is a config error naming the field, with a hint; the URL is not shown', async () => {
+    const s = demoSetup((base) => ({
+      ...base,
+      notifications: [
+        { type: 'webhook', on: ['failure'], url: 'https://hooks.example/ok' },
+        { type: 'webhook', on: ['failure'], url: 'https://hooks.example:99999/SECRET-TOKEN' },
+      ],
+    }));
+    const r = await runCli(['notify', '--test', '--config', s.configFile]);
+    expect(r.code, describeResult(r)).toBe(3);
+    expect(r.stderr).toContain('notifications[1].url: has port 99999, and a port is a number from 1 to 65535');
+    expect(r.stderr).toContain('Check the port in the URL');
+    expect(r.stderr).not.toContain('SECRET-TOKEN');
   });
 });
 

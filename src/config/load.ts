@@ -16,6 +16,7 @@ import { normalizeEncryption } from './encryption.js';
 import { validateJobs } from '../scheduler/when.js';
 import { dotEnvLineWithout, interpolate, readDotEnv } from './interpolate.js';
 import { joinPath, validateAgainstSchema } from './schema.js';
+import { emailAddressProblem, webhookUrlProblem } from '../notify/checks.js';
 
 export interface LoadOptions {
   /** `--config` from the command line. */
@@ -329,25 +330,25 @@ function checkCompressionLevels(file: string, doc: BackupConfig, dbs: DatabaseCo
   if (i >= 0) throw new ConfigError(file, `databases[${i}].compressionLevel`, 'must be at most 9 for gzip', hint);
 }
 
-/** Fills each channel's defaults (port, tls, format) and checks what the schema cannot (URLs). */
+/**
+ * Fills each channel's defaults (port, tls, format) and checks what the schema cannot: a webhook URL (scheme, port),
+ * and email addresses, which would otherwise fail, or go nowhere, only when an alert is sent.
+ */
 function normalizeNotifications(file: string, channels: NotificationConfig[]): NotificationConfig[] {
   return channels.map((c, i) => {
+    const at = `notifications[${i}]`;
     if (c.type === 'webhook') {
-      let url: URL | null = null;
-      try {
-        url = new URL(c.url);
-      } catch {
-        url = null;
-      }
-      if (!url || !/^https?:$/.test(url.protocol)) {
-        throw new ConfigError(
-          file,
-          `notifications[${i}].url`,
-          'must be an http:// or https:// URL',
-          'Copy the webhook URL from Slack/Teams (keep it in ${VAR}: it is a secret).',
-        );
-      }
+      const bad = webhookUrlProblem(c.url);
+      if (bad) throw new ConfigError(file, `${at}.url`, bad.problem, bad.hint);
       return { ...c, format: c.format ?? 'json' };
+    }
+    const addresses: [string, string][] = [
+      [`${at}.from`, c.from],
+      ...c.to.map((t, k): [string, string] => [`${at}.to[${k}]`, t]),
+    ];
+    for (const [path, address] of addresses) {
+      const bad = emailAddressProblem(address);
+      if (bad) throw new ConfigError(file, path, bad.problem, bad.hint);
     }
     const tls = c.tls ?? 'auto';
     return { ...c, tls, port: c.port ?? (tls === 'implicit' ? 465 : 587) };
