@@ -1,10 +1,12 @@
+import { execFileSync } from 'node:child_process';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import { readFileSync, readdirSync } from 'node:fs';
 import { createServer as createNetServer } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { NotificationConfig } from '../src/core/types.js';
-import { webhookBody } from '../src/notify/channels.js';
+import { tlsProblem, webhookBody } from '../src/notify/channels.js';
 import { emailAddressProblem, webhookUrlProblem } from '../src/notify/checks.js';
 import { buildMessage, type NotifyEvent } from '../src/notify/message.js';
 import { notify, notifyHint } from '../src/notify/notify.js';
@@ -284,6 +286,94 @@ describe('channel fields checked at config load, not on the day of an alert', ()
   });
 });
 
+describe('a webhook whose TLS certificate is refused (a real HTTPS server on 127.0.0.1)', () => {
+  it('self-signed, then trusted but for another name: each said naming the channel, with what to do; trusted, it is sent', async () => {
+    const dir = makeTmpDir();
+    const key = join(dir, 'key.pem');
+    const cert = join(dir, 'cert.pem');
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-days',
+        '1',
+        '-subj',
+        '/CN=localhost',
+        '-addext',
+        'subjectAltName=DNS:localhost',
+        '-keyout',
+        key,
+        '-out',
+        cert,
+      ],
+      { stdio: 'ignore' },
+    );
+    let received = 0;
+    const server = createHttpsServer({ key: readFileSync(key), cert: readFileSync(cert) }, (req, res) => {
+      received++;
+      req.resume().on('end', () => res.end());
+    });
+    const port = await freePort();
+    await new Promise<void>((r) => server.listen(port, '127.0.0.1', r));
+    try {
+      const setup = (host: string) =>
+        demoSetup((base) => ({
+          ...base,
+          notifications: [
+            { type: 'webhook', name: 'chat', on: ['failure'], url: `https://${host}:${port}/hook/T0KEN` },
+          ],
+        })).configFile;
+
+      const untrusted = await runCli(['notify', '--test', '--config', setup('localhost')]);
+      expect(untrusted.code, describeResult(untrusted)).toBe(7);
+      expect(untrusted.stdout).toContain(
+        `FAILED chat (webhook): localhost:${port}: its TLS certificate is self-signed, not trusted here (DEPTH_ZERO_SELF_SIGNED_CERT)`,
+      );
+      expect(untrusted.stdout).toMatch(/not trusted here: add its CA certificate .* NODE_EXTRA_CA_CERTS/);
+      expect(untrusted.stdout).not.toContain('--use-system-ca');
+
+      const trust = { env: { NODE_EXTRA_CA_CERTS: cert } };
+      const otherName = await runCli(['notify', '--test', '--config', setup('127.0.0.1')], trust);
+      expect(otherName.code, describeResult(otherName)).toBe(7);
+      expect(otherName.stdout).toContain(
+        `FAILED chat (webhook): 127.0.0.1:${port}: its TLS certificate is for another host name (ERR_TLS_CERT_ALTNAME_INVALID)`,
+      );
+      expect(otherName.stdout).toContain(
+        'The certificate is not for the host in the URL: use the name it was issued for',
+      );
+      expect(otherName.stdout).not.toContain('altnames');
+      expect(received).toBe(0);
+
+      const sent = await runCli(['notify', '--test', '--config', setup('localhost')], trust);
+      expect(sent.code, describeResult(sent)).toBe(0);
+      expect(sent.stdout).toMatch(/^sent +chat \(webhook\)$/m);
+      expect(received).toBe(1);
+    } finally {
+      server.close();
+    }
+  });
+
+  it.each([
+    [
+      "Hostname/IP does not match certificate's altnames: Host: mail.example. is not in the cert's list: ",
+      /another host name/,
+    ],
+    [
+      'self-signed certificate; if the root CA is installed locally, try running Node.js with --use-system-ca',
+      /self-signed, not trusted/,
+    ],
+    ['unable to verify the first certificate', /signed by a CA not trusted here/],
+    ['certificate has expired', /has expired/],
+  ])('what nodemailer passes on from Node, said as the operator reads it: %s', (raw, said) => {
+    expect(tlsProblem(raw)).toMatch(said);
+    expect(notifyHint('email', tlsProblem(raw)!)).toMatch(/certificate/);
+  });
+});
+
 describe.skipIf(!smtpAvailable() && !process.env['CI'])(
   'alerts from real runs (SMTP server and webhook on loopback)',
   () => {
@@ -518,6 +608,8 @@ describe('what to check when a channel fails (notifyHint, pure)', () => {
     ['webhook', 'HTTP 403 Forbidden', /check the token or login in the URL/],
     ['webhook', 'HTTP 502 Bad Gateway', /failed on its side/],
     ['webhook', 'no answer within 30 s', /never answered: check the URL/],
+    ['webhook', 'the port in the URL is one HTTP clients refuse to use (bad port)', /check the port in the URL/],
+    ['webhook', 'h:1: its TLS certificate is for another host name (ERR_TLS_CERT_ALTNAME_INVALID)', /not for the host/],
   ] as const)('%s: %s', (type, error, hint) => {
     expect(notifyHint(type, error)).toMatch(hint);
   });

@@ -26,6 +26,9 @@ const sendEmail: Sender<EmailNotification> = async (channel, message) => {
       subject: message.subject,
       text: message.lines.join('\n') + '\n',
     });
+  } catch (err) {
+    const tls = tlsProblem(err instanceof Error ? err.message : String(err));
+    throw tls ? new Error(`${channel.host}:${channel.port}: ${tls}`) : err;
   } finally {
     transport.close();
   }
@@ -74,21 +77,54 @@ const sendWebhook: Sender<WebhookNotification> = async (channel, message) => {
     body: JSON.stringify(webhookBody(channel.format, message)),
     signal: AbortSignal.timeout(30_000),
   }).catch((err: unknown) => {
-    throw new Error(whyNotSent(err));
+    throw new Error(whyNotSent(err, new URL(target.url).host));
   });
   if (!res.ok) throw Object.assign(new Error(`HTTP ${res.status} ${res.statusText}`), { status: res.status });
 };
 
 /**
  * Why a request never got an answer: fetch says only "fetch failed" and keeps the reason in `cause` (a refused
- * connection, a host not found, a certificate refused), which is what the operator needs.
+ * connection, a host not found, a certificate refused), which is what the operator needs; `host` (no token in it)
+ * says whose certificate was refused. A refused certificate and
+ * a port fetch will not use are said in the operator's words (tlsProblem), with Node's code kept for the hint.
  */
-export function whyNotSent(err: unknown): string {
+export function whyNotSent(err: unknown, host?: string): string {
   if (err instanceof Error && err.name === 'TimeoutError') return 'no answer within 30 s';
   const cause = (err as { cause?: { code?: unknown; message?: unknown } } | null)?.cause;
-  const detail = typeof cause?.code === 'string' ? cause.code : typeof cause?.message === 'string' ? cause.message : '';
+  const code = typeof cause?.code === 'string' ? cause.code : '';
+  const text = typeof cause?.message === 'string' ? cause.message : '';
+  const tls = tlsProblem(code || text);
+  if (tls) return host ? `${host}: ${tls}` : tls;
+  if (text === 'bad port') return 'the port in the URL is one HTTP clients refuse to use (bad port)';
+  const detail = code || text;
   const base = err instanceof Error ? err.message : String(err);
   return detail && !base.includes(detail) ? `${base}: ${detail}` : base;
+}
+
+/** Node's certificate errors (by code, or by the text nodemailer passes on), in the operator's words. */
+const TLS_PROBLEMS: [RegExp, string][] = [
+  [/ERR_TLS_CERT_ALTNAME_INVALID|Hostname\/IP does not match/i, 'its TLS certificate is for another host name'],
+  [
+    /DEPTH_ZERO_SELF_SIGNED_CERT|^self[- ]signed certificate(?!\s+in)/i,
+    'its TLS certificate is self-signed, not trusted here',
+  ],
+  [
+    /SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_GET_ISSUER_CERT|UNABLE_TO_VERIFY_LEAF_SIGNATURE|self[- ]signed certificate in|unable to (get local issuer|verify the first) certificate/i,
+    'its TLS certificate is signed by a CA not trusted here',
+  ],
+  [/CERT_HAS_EXPIRED|certificate has expired/i, 'its TLS certificate has expired'],
+  [/CERT_NOT_YET_VALID|certificate is not yet valid/i, 'its TLS certificate is not valid yet (check this clock)'],
+];
+
+/**
+ * Pure: a refused certificate, from Node's error code or message, as `<what is wrong> (<code>)`; undefined for any
+ * other error. Node's own text (and its advice to restart Node with flags) is not shown.
+ */
+export function tlsProblem(error: string): string | undefined {
+  const found = TLS_PROBLEMS.find(([re]) => re.test(error));
+  if (!found) return undefined;
+  const code = /\b(?:ERR_TLS_[A-Z_]+|[A-Z]+(?:_[A-Z]+)*_CERT(?:_[A-Z_]+)?|CERT_[A-Z_]+)\b/.exec(error)?.[0];
+  return `${found[1]}${code ? ` (${code})` : ''}`;
 }
 
 /** The senders by channel type. */

@@ -33,8 +33,19 @@ export function notifyHint(type: NotificationConfig['type'], error: string): str
     return 'The server refused the login: check "user" and the password (its ${VAR} in the environment or .env).';
   if (/STARTTLS/i.test(error))
     return 'The server offers no STARTTLS: use "tls": "implicit" on port 465, or "tls": "none" only on a network you trust.';
+  if (/bad port/.test(error))
+    return "The URL's port is kept for another protocol and HTTP clients refuse it: check the port in the URL (a receiver listens on 443 or 80, or a port of its own).";
+  if (/for another host name|ALTNAME/i.test(error))
+    return mail
+      ? 'The certificate is not for the name in "host": use the name it was issued for (not an IP address or another alias).'
+      : 'The certificate is not for the host in the URL: use the name it was issued for (not an IP address or another alias), or have the certificate cover that name.';
+  if (/certificate (has expired|is not valid yet)/i.test(error))
+    return "The server's certificate is out of its dates: it must be renewed on the server (or this machine's clock is wrong).";
   if (/certificate|self[- ]signed|CERT_|UNABLE_TO_VERIFY/i.test(error))
-    return "The server's TLS certificate is not trusted here: install its CA, or name it in NODE_EXTRA_CA_CERTS.";
+    return (
+      "The server's TLS certificate is not trusted here: add its CA certificate to this system's CA store, or put the " +
+      'CA (a PEM file) in NODE_EXTRA_CA_CERTS in the environment respaldo runs in (the scheduler service too).'
+    );
   if (/Greeting never received|ETIMEDOUT|timed? ?out|no answer/i.test(error))
     return mail
       ? 'The server took the connection and never answered: a firewall, or the wrong port for "tls" (465 needs "implicit").'
