@@ -1,4 +1,4 @@
-import { accessSync, constants, existsSync, readFileSync, statSync } from 'node:fs';
+import { accessSync, constants, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { errorMessage } from '../core/errors.js';
 import { english, phrase, type Phrase } from '../core/phrases.js';
@@ -10,7 +10,7 @@ import { freeBytesAt } from './fs-util.js';
 import { chainOf } from './chain.js';
 import { readChainSets } from './chain-sets.js';
 import { notCopiedOf } from './offsite-state.js';
-import { logFile } from './log.js';
+import { readDailyLog } from './log.js';
 
 /**
  * Whether each database can be brought back today, in figures an operator and a monitoring system can
@@ -486,9 +486,7 @@ export function readRuns(backupDir: string, now: Date, databases: string[]): Rec
   const dbOutcome = new Map<string, boolean>();
   const ends = new Map<string, string>();
   for (let d = 0; d <= 30; d++) {
-    const file = logFile(backupDir, new Date(now.getTime() - d * DAY_MS));
-    if (!existsSync(file)) continue;
-    for (const raw of readFileSync(file, 'utf8').split('\n')) {
+    for (const raw of readDailyLog(backupDir, new Date(now.getTime() - d * DAY_MS)).split('\n')) {
       if (!raw) continue;
       let l: LogLine;
       try {

@@ -1,6 +1,5 @@
-import { existsSync, readFileSync } from 'node:fs';
 import type { SetSummary } from '../core/types.js';
-import { logFile } from './log.js';
+import { logFile, readDailyLog } from './log.js';
 
 /**
  * Which scheduler job made a set whose manifest names none, according to the daily JSON-lines logs
@@ -13,21 +12,14 @@ export function jobsFromLog(backupDir: string, sets: readonly SetSummary[]): Rec
   const wanted = new Set(sets.filter((s) => !s.job && s.type !== 'pre_restore').map((s) => s.id));
   const out: Record<string, string> = {};
   if (wanted.size === 0) return out;
-  const files = new Set<string>();
+  const days = new Map<string, Date>();
   for (const s of sets) {
     const t = Date.parse(s.startedAt);
     if (!wanted.has(s.id) || Number.isNaN(t)) continue;
-    files.add(logFile(backupDir, new Date(t)));
-    files.add(logFile(backupDir, new Date(t + 86_400_000)));
+    for (const day of [new Date(t), new Date(t + 86_400_000)]) days.set(logFile(backupDir, day), day);
   }
-  for (const file of files) {
-    let text: string;
-    try {
-      if (!existsSync(file)) continue;
-      text = readFileSync(file, 'utf8');
-    } catch {
-      continue;
-    }
+  for (const day of days.values()) {
+    const text = readDailyLog(backupDir, day);
     for (const line of text.split('\n')) {
       if (!line.includes('"setId"') || !line.includes('"job"')) continue;
       try {

@@ -1,4 +1,15 @@
-import { appendFileSync, chmodSync, existsSync, mkdirSync } from 'node:fs';
+import {
+  appendFileSync,
+  chmodSync,
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  statSync,
+  unlinkSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { maskSecrets } from '../exec/spawn.js';
 import { ranBy } from '../core/who.js';
@@ -16,8 +27,25 @@ export function logFile(backupDir: string, when = new Date()): string {
 }
 
 /**
- * Appends one JSON line per operation to the daily log (0600 in a 0700 folder). Secrets are masked.
- * A failure to log never fails a backup: it is reported on stderr instead.
+ * Size-based rotation of a daily log, on top of the one file a day: a day with a runaway loop of lines (a job every
+ * minute failing, a health check in a tight loop) would otherwise grow its file without bound. When a line would
+ * take the file past `maxBytes`, the file is renamed `.1` (`.1` to `.2`, …; `keep` rotated files at most, the
+ * oldest dropped) and the line starts a new file. Tests lower the limits with setLogRotation.
+ */
+export const LOG_ROTATION = { maxBytes: 10 * 1024 * 1024, keep: 5 };
+
+/** Lowers (or restores) the rotation limits of this process; for tests. */
+export function setLogRotation(limits: Partial<typeof LOG_ROTATION>): void {
+  Object.assign(LOG_ROTATION, limits);
+}
+
+/**
+ * Appends one JSON line per operation to the daily log (0600 in a 0700 folder), rotating it by size first
+ * (rotateLog). Secrets are masked. A failure to log never fails a backup: it is reported on stderr instead.
+ *
+ * Every line is its own open with O_APPEND (appendFileSync), never a long-lived descriptor: the scheduler and a
+ * CLI run started by hand append to the same file, and after either rotates it, the next line of both goes to
+ * the new file. A line is written whole by one write, so lines of two processes never interleave.
  */
 export function writeLog(
   backupDir: string,
@@ -32,11 +60,12 @@ export function writeLog(
       chmodSync(dir, DIR_MODE);
     }
     const file = logFile(backupDir);
-    const fresh = !existsSync(file);
     const line = maskSecrets(
       JSON.stringify({ time: new Date().toISOString(), event, pid: process.pid, user: ranBy().user, ...fields }),
       secrets,
     );
+    rotateLog(file, Buffer.byteLength(line) + 1);
+    const fresh = !existsSync(file);
     appendFileSync(file, line + '\n', { mode: FILE_MODE });
     if (fresh) chmodSync(file, FILE_MODE);
   } catch (err) {
@@ -46,6 +75,72 @@ export function writeLog(
     if (code === 'EROFS' || code === 'EACCES' || code === 'EPERM') unwritable.add(backupDir);
     process.stderr.write(`respaldo: could not write the log: ${(err as Error).message}\n`);
   }
+}
+
+/**
+ * Renames `file` to `file.1` (after `.1` → `.2` … up to `keep`, the oldest dropped) when `adding` bytes would take
+ * it past maxBytes. Rename only: the file is never copied or truncated, so a line another process appends meanwhile
+ * lands in the old file (its open came before the rename) or in a new one (after), never nowhere. One process
+ * rotates at a time: it holds `<file>.rotating` (created O_EXCL) and checks the size again under it; a process that
+ * finds it held just appends, the file briefly past the limit. A holder that died leaves it: after a minute it is
+ * taken as stale and removed.
+ */
+function rotateLog(file: string, adding: number): void {
+  if (!overLimit(file, adding)) return;
+  const lock = `${file}.rotating`;
+  let fd: number;
+  try {
+    fd = openSync(lock, 'wx', FILE_MODE);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    try {
+      if (Date.now() - statSync(lock).mtimeMs > 60_000) unlinkSync(lock);
+    } catch {
+      // rotated and released meanwhile
+    }
+    return;
+  }
+  try {
+    if (!overLimit(file, adding)) return;
+    for (let n = LOG_ROTATION.keep - 1; n >= 1; n--) {
+      try {
+        renameSync(`${file}.${n}`, `${file}.${n + 1}`);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      }
+    }
+    renameSync(file, `${file}.1`);
+  } finally {
+    closeSync(fd);
+    unlinkSync(lock);
+  }
+}
+
+function overLimit(file: string, adding: number): boolean {
+  try {
+    const size = statSync(file).size;
+    return size > 0 && size + adding > LOG_ROTATION.maxBytes;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The text of the daily log of `when`, across its rotated files, oldest line first (`.5` … `.1`, then the file
+ * itself). Empty when the day has no log.
+ */
+export function readDailyLog(backupDir: string, when: Date): string {
+  const file = logFile(backupDir, when);
+  const rotated = Array.from({ length: Math.max(LOG_ROTATION.keep, 1) }, (_, i) => `${file}.${i + 1}`).reverse();
+  let text = '';
+  for (const f of [...rotated, file]) {
+    try {
+      text += readFileSync(f, 'utf8');
+    } catch {
+      continue;
+    }
+  }
+  return text;
 }
 
 /** Backup folders whose log could not be written for good during this run. */

@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { RefusedError, errorMessage } from '../core/errors.js';
 import type { Reporter } from '../core/events.js';
 import type { LoadedConfig, SetSummary } from '../core/types.js';
@@ -6,7 +5,7 @@ import { damagedSetNeeds, deleteSetChecked, listSets, readManifest } from './cat
 import { strayFilesOf } from './before-delete.js';
 import { withLock } from './lock.js';
 import { jobsFromLog } from './log-jobs.js';
-import { logFile, writeLog } from './log.js';
+import { readDailyLog, writeLog } from './log.js';
 import { ranBy } from '../core/who.js';
 import { jobOf, keepForDamaged, keepForStrays, planPrune, type PruneDecision } from './retention.js';
 import { said } from '../core/phrases.js';
@@ -86,12 +85,7 @@ export function pruneRefusal(
 export function lastFailedBackup(backupDir: string, now: Date): { at: string; setId: string } | null {
   let last: { at: string; setId: string; failed: boolean } | null = null;
   for (const when of [new Date(now.getTime() - 86_400_000), now]) {
-    let text: string;
-    try {
-      text = readFileSync(logFile(backupDir, when), 'utf8');
-    } catch {
-      continue;
-    }
+    const text = readDailyLog(backupDir, when);
     for (const line of text.split('\n')) {
       if (!line.includes('"create-end"')) continue;
       try {
