@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -75,6 +75,18 @@ describe('the daily log is rotated by size', () => {
       .map((l) => JSON.parse(l) as { who: string; seq: number });
     for (const who of ['scheduler', 'cli'])
       expect(lines.filter((l) => l.who === who).map((l) => l.seq)).toEqual(Array.from({ length: 400 }, (_, i) => i));
+  });
+
+  it('a rotation that cannot be done (.1 is a folder) still writes every line, to the file as it is', () => {
+    const dir = makeTmpDir();
+    setLogRotation({ maxBytes: 200, keep: 1 });
+    writeLog(dir, 'tick', { seq: 0 });
+    const base = logFile(dir);
+    mkdirSync(`${base}.1`);
+    writeFileSync(join(`${base}.1`, 'x'), '');
+    for (let seq = 1; seq < 10; seq++) writeLog(dir, 'tick', { seq, pad: 'x'.repeat(40) });
+    expect(seqOf(readFileSync(base, 'utf8'))).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    expect(existsSync(`${base}.rotating`)).toBe(false);
   });
 
   it('readers of the log find lines already rotated: a failed backup logged in .1 is still the last failure', () => {

@@ -7,6 +7,7 @@ import {
   openSync,
   readFileSync,
   renameSync,
+  rmSync,
   statSync,
   unlinkSync,
 } from 'node:fs';
@@ -64,7 +65,11 @@ export function writeLog(
       JSON.stringify({ time: new Date().toISOString(), event, pid: process.pid, user: ranBy().user, ...fields }),
       secrets,
     );
-    rotateLog(file, Buffer.byteLength(line) + 1);
+    try {
+      rotateLog(file, Buffer.byteLength(line) + 1);
+    } catch {
+      // Rotating is housekeeping: whatever stopped it, the line is still written (to the file as it is).
+    }
     const fresh = !existsSync(file);
     appendFileSync(file, line + '\n', { mode: FILE_MODE });
     if (fresh) chmodSync(file, FILE_MODE);
@@ -112,7 +117,7 @@ function rotateLog(file: string, adding: number): void {
     renameSync(file, `${file}.1`);
   } finally {
     closeSync(fd);
-    unlinkSync(lock);
+    rmSync(lock, { force: true });
   }
 }
 
