@@ -5,7 +5,7 @@
  * parameters. The engine and the CLI
  * use the English text below; the menu renders the same ids from its own catalogue
  * (src/ui/i18n/phrases-es.ts) in the operator's language. Parameters are names, paths and numbers
- * that are shown as they are. Why one file of about 640 lines: one table of every sentence, which the Spanish
+ * that are shown as they are. Why one file of about 660 lines: one table of every sentence, which the Spanish
  * catalogue mirrors id for id (its `satisfies` checks that none is missing); split, the two would drift.
  */
 
@@ -188,6 +188,13 @@ export const PHRASES_EN = {
   'refuse.readOnlyInPlaceHint': () =>
     'Restore beside it with --to (that reads the folder as it is), or remount the disk read-write (after I/O ' +
     'errors, check `dmesg` first), then restore in place.',
+  'refuse.fullInPlace': (p: PhraseParams) =>
+    `The disk of the backup folder ${p['dir']} is full (${p['free']} free): restoring ${p['dbs']} in place would ` +
+    'keep what it replaces there first, so nothing was restored.',
+  'refuse.fullInPlaceHint': () =>
+    'Restore beside it onto another disk with --to (that needs no room in the backup folder), or free space there ' +
+    '(`respaldo prune --dry-run` shows what retention would remove; `respaldo delete <id>` removes one set), then ' +
+    'restore in place.',
   'refuse.inUse': (p: PhraseParams) => `${p['target']} is open in another process (${p['users']}).`,
   'refuse.inUseHint': () => 'Stop the application that uses it, then run the restore again.',
   'refuse.sessions': (p: PhraseParams) => `${p['count']} session(s) are connected to ${p['db']}: ${p['sessions']}.`,
@@ -385,6 +392,12 @@ export const PHRASES_EN = {
   'note.readOnlyFolder': (p: PhraseParams) =>
     `the backup folder ${p['dir']} cannot be written (${p['code']}): restoring from it as it is, with no lock, ` +
     'log or recovery there (its scratch files go to the system temporary folder)',
+  'note.fullFolder': (p: PhraseParams) =>
+    `the disk of the backup folder ${p['dir']} is full (${p['free']} free): restoring from it with its scratch ` +
+    'files in the system temporary folder, without the recovery of killed runs; a record that cannot be written ' +
+    'there is said, and does not stop the restore',
+  'note.recordNotWritten': (p: PhraseParams) =>
+    `could not write ${p['file']} of set ${p['id']} in the backup folder (${p['error']}); what was done is not affected`,
   'note.restoredBefore': (p: PhraseParams) =>
     `That was ${p['stopped']}; restored before it stopped, so replaced: ${p['dbs']}. ${p['rollback']}`,
   'note.decryptAsRestored': (p: PhraseParams) =>

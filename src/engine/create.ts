@@ -50,15 +50,21 @@ export async function createBackup(cfg: LoadedConfig, opts: CreateOptions, repor
   const plan = planBackup(cfg, chained ? { ...opts, chainSets: readChainSets(cfg) } : opts);
   let manifest: Manifest;
   try {
-    manifest = await withLock(cfg.backupDir, 'create', async () => {
-      await recoverInterrupted(
-        cfg,
-        plan.databases.map((d) => d.name),
-        reporter,
-        opts.signal,
-      );
-      return executeBackup(cfg, plan, reporter, opts.signal, 'backup');
-    });
+    manifest = await withLock(
+      cfg.backupDir,
+      'create',
+      async () => {
+        await recoverInterrupted(
+          cfg,
+          plan.databases.map((d) => d.name),
+          reporter,
+          opts.signal,
+        );
+        return executeBackup(cfg, plan, reporter, opts.signal, 'backup');
+      },
+      // A backup needs room there: a disk with none for the lock refuses it at once.
+      { needsRoom: true },
+    );
   } catch (err) {
     if (!(err instanceof InterruptedError)) await notifyOutcome(cfg, opts, reporter, null, err);
     await writeMetrics(cfg);

@@ -1,5 +1,5 @@
 import { promises as fsp } from 'node:fs';
-import { hostname } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { InterruptedError, NotFoundError, RefusedError, RespaldoError, errorMessage } from '../core/errors.js';
 import type { Reporter } from '../core/events.js';
@@ -11,7 +11,7 @@ import type { DriverContext, DrillCheck } from '../drivers/driver.js';
 import { driverFor } from '../drivers/registry.js';
 import { checkConfiguredDatabases } from '../config/lookup.js';
 import { notify } from '../notify/notify.js';
-import { listSets, readManifest, recordDamaged, recordDrilled, selectLatest, setDir } from './catalog.js';
+import { DRILLED_NAME, listSets, readManifest, recordDamaged, recordDrilled, selectLatest, setDir } from './catalog.js';
 import { cleanLeftovers } from './create.js';
 import { drillTarget } from './drill-target.js';
 import { ensurePrivateDir } from './fs-util.js';
@@ -20,15 +20,16 @@ import { writeLog } from './log.js';
 import { writeMetrics } from './metrics.js';
 import { executeRestore, planRestore, restoreFiles } from './restore.js';
 import { DRILL_SCRATCH_PREFIX } from './restore-plan.js';
-import { checkFiles, expectedFiles } from './verify.js';
+import { checkFiles, expectedFiles, recordNotWritten } from './verify.js';
 import { decrypterFor } from './crypt.js';
 import { decryptSet, openStored, passphraseSample } from './decrypt-set.js';
 
 /**
  * Restore drills: each chosen database of a set is restored into a scratch target nothing else uses
- * (a file in `<backupDir>/.tmp-drill-<pid>/`, or `<name>__drill_<set id>` on the database's server),
+ * (a file in `<backupDir>/.tmp-drill-<pid>/`, in the system's temporary folder when the backup folder's disk is
+ * full, or `<name>__drill_<set id>` on the database's server),
  * checked, and removed; files are extracted into the scratch folder and checked. Live databases and
- * files are never touched. The outcome is recorded beside the set as `drilled.json`. Why one file of about 500
+ * files are never touched. The outcome is recorded beside the set as `drilled.json`. Why one file of about 520
  * lines: choosing what to drill, drilling it and recording the verdict share the outcome being built.
  */
 
@@ -155,8 +156,12 @@ export async function runDrill(
   // The key is checked (and its passphrase asked) first: a missing key is not a failed drill of the set.
   if (m.encryption) await decrypterFor(cfg, m.encryption, m.id, passphraseSample(m, openStored(setDir(cfg, m.id))));
   const signal = opts.signal ?? new AbortController().signal;
-  const outcome = await withLock(cfg.backupDir, `drill ${m.id}`, async (): Promise<DrillOutcome> => {
-    const scratchRoot = join(cfg.backupDir, `${DRILL_SCRATCH_PREFIX}${process.pid}`);
+  const outcome = await withLock(cfg.backupDir, `drill ${m.id}`, async (lock): Promise<DrillOutcome> => {
+    // A backup folder with no room even for the lock (then taken outside): the scratch copies go to the system's
+    // temporary folder.
+    const scratchRoot = lock.outside
+      ? await fsp.mkdtemp(join(tmpdir(), DRILL_SCRATCH_PREFIX))
+      : join(cfg.backupDir, `${DRILL_SCRATCH_PREFIX}${process.pid}`);
     await ensurePrivateDir(scratchRoot);
     const out: DrillOutcome = { setId: m.id, ok: true, results: [], recovered: [], recoveredPhrases: [] };
     writeLog(
@@ -217,14 +222,17 @@ export async function runDrill(
       for (const r of unreachable) reporter.emit({ type: 'item-end', item: r.database, ok: false, error: r.error! });
       for (const { db, scratch, plan } of plans) {
         if (signal.aborted) throw new InterruptedError('Drill interrupted; its scratch targets were removed.');
-        out.results.push(await drillDatabase(drillCfg, m, db, scratch, plan, reporter, ctxFor(db), signal));
+        out.results.push(await drillDatabase(drillCfg, m, db, scratch, plan, reporter, ctxFor(db), signal, lock));
       }
       if (withFiles) out.results.push(await drillFiles(cfg, m, join(scratchRoot, 'files'), reporter));
     } finally {
       await fsp.rm(scratchRoot, { recursive: true, force: true });
     }
     out.ok = out.results.every((r) => r.ok);
-    if (out.results.length) await recordDrilled(cfg, m.id, out.results);
+    if (out.results.length)
+      await recordDrilled(cfg, m.id, out.results).catch((err: unknown) =>
+        recordNotWritten(reporter, m.id, err, DRILLED_NAME),
+      );
     await writeMetrics(cfg);
     const summary = out.results.map((r) => ({
       database: r.database,
@@ -277,6 +285,7 @@ async function drillDatabase(
   reporter: Reporter,
   ctx: DriverContext,
   signal: AbortSignal,
+  lock: { outside: boolean },
 ): Promise<DrillResult> {
   const driver = driverFor(db.engine);
   const entry = m.databases.find((d) => d.name === db.name)!;
@@ -304,7 +313,7 @@ async function drillDatabase(
         reporter.emit(e);
       },
     };
-    const restored = await executeRestore(cfg, plan, inner, { signal, underLock: true });
+    const restored = await executeRestore(cfg, plan, inner, { signal, underLock: lock });
     const one = restored.databases[0];
     if (!one?.ok) {
       checks.push(ownCheck('drill.storedFiles', true), ownCheck('drill.restore', false, one?.error ?? 'failed'));

@@ -1,10 +1,18 @@
-import { promises as fsp, readFileSync, statSync } from 'node:fs';
-import { hostname } from 'node:os';
+import { createHash } from 'node:crypto';
+import { existsSync, promises as fsp, readFileSync, realpathSync, statSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { LockHeldError, RespaldoError, isDiskFull } from '../core/errors.js';
-import { ensurePrivateDir, FILE_MODE } from './fs-util.js';
+import { DIR_MODE, ensurePrivateDir, FILE_MODE } from './fs-util.js';
 
 export const LOCK_NAME = '.respaldo.lock';
+
+/**
+ * Where a backup folder's lock is taken when its disk has no room left even for the lock file: `/run/lock` (the
+ * system's folder for lock files, shared by a systemd service with PrivateTmp=yes, and by cron and terminals, which
+ * `TMPDIR` or `XDG_RUNTIME_DIR` are not), else the temporary folder. Same on every run of this host.
+ */
+const SPARE_ROOT = existsSync('/run/lock') ? '/run/lock' : tmpdir();
 
 interface LockInfo {
   pid: number;
@@ -51,20 +59,20 @@ export function isStale(info: LockInfo | null): boolean {
 /**
  * Creates the lock with its content in one step: the content is written to a private temp file,
  * which is then hard-linked to the lock name (link fails if the name exists), so no reader ever
- * sees a half-written lock.
+ * sees a half-written lock. `owner`: the uid it is given (root taking a spare lock of another user's folder).
+ * A full disk throws its ENOSPC as it is, leaving nothing behind.
  */
-async function tryCreate(file: string, info: LockInfo): Promise<boolean> {
+async function tryCreate(file: string, info: LockInfo, owner?: number): Promise<boolean> {
   const tmp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
-  const fh = await fsp.open(tmp, 'wx', FILE_MODE).catch((err: unknown) => {
-    throw isDiskFull(err) ? lockDiskFull(file, info) : err;
-  });
+  const fh = await fsp.open(tmp, 'wx', FILE_MODE);
   try {
     await fh.writeFile(JSON.stringify(info));
     await fh.sync();
+    if (owner !== undefined && owner !== process.getuid?.()) await fh.chown(owner, -1);
   } catch (err) {
     await fh.close().catch(() => undefined);
-    await fsp.rm(tmp, { force: true }); // e.g. a full disk: leave nothing behind
-    throw isDiskFull(err) ? lockDiskFull(file, info) : err;
+    await fsp.rm(tmp, { force: true });
+    throw err;
   }
   await fh.close();
   try {
@@ -78,7 +86,7 @@ async function tryCreate(file: string, info: LockInfo): Promise<boolean> {
   }
 }
 
-/** No room for the lock file itself: said as such for every command (not as "nothing was published"). */
+/** No room for the lock file itself, nor in its spare place: said as such for every command. */
 function lockDiskFull(file: string, info: LockInfo): RespaldoError {
   return new RespaldoError(
     'failed',
@@ -86,6 +94,37 @@ function lockDiskFull(file: string, info: LockInfo): RespaldoError {
     'Free space there (`respaldo prune --dry-run` shows what retention would remove; `respaldo delete <id>` removes one set), then run the command again.',
     { backupDir: dirname(file) },
   );
+}
+
+/**
+ * The spare place of the lock of `backupDir` (`<SPARE_ROOT>/respaldo-locks-<uid of the folder's owner>/<sha256 of
+ * its real path>.lock`), for when its disk is full, and that owner; null when the folder cannot be read.
+ */
+function spareLock(backupDir: string): { file: string; owner: number } | null {
+  try {
+    const real = realpathSync(backupDir);
+    const owner = statSync(real).uid;
+    const key = createHash('sha256').update(real).digest('hex').slice(0, 32);
+    return { file: join(SPARE_ROOT, `respaldo-locks-${owner}`, `${key}.lock`), owner };
+  } catch {
+    return null;
+  }
+}
+
+/** The spare lock file of `backupDir`, or null (exported for tests and `status`). */
+export function spareLockFile(backupDir: string): string | null {
+  return spareLock(backupDir)?.file ?? null;
+}
+
+/** Makes the folder of spare locks, 0700 and the folder owner's; throws when it is anything else (another user's). */
+async function ensureSpareDir(dir: string, owner: number): Promise<void> {
+  await fsp.mkdir(dir, { mode: DIR_MODE }).catch((err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EEXIST') throw err;
+  });
+  if (process.getuid?.() === 0 && owner !== 0) await fsp.lchown(dir, owner, -1);
+  const st = await fsp.lstat(dir);
+  if (!st.isDirectory() || st.uid !== owner || (st.mode & 0o077) !== 0)
+    throw new Error(`${dir} is not a private folder of uid ${owner}`);
 }
 
 function sameHolder(a: LockInfo | null, b: LockInfo | null): boolean {
@@ -97,53 +136,98 @@ function describeHolder(h: LockInfo | null): string {
 }
 
 /**
- * One writer at a time per backup folder. A lock left by a killed process (same host, pid gone)
- * is taken over; a live holder gives LockHeldError at once (no waiting).
+ * Takes the lock at `file`: a lock left by a killed process (same host, pid gone) is taken over; a live holder
+ * gives LockHeldError. A full disk throws its ENOSPC as it is.
  */
-export async function acquireLock(backupDir: string, purpose: string): Promise<() => Promise<void>> {
-  await ensurePrivateDir(backupDir);
-  const file = join(backupDir, LOCK_NAME);
-  const info: LockInfo = { pid: process.pid, host: hostname(), purpose, startedAt: new Date().toISOString() };
-  if (!(await tryCreate(file, info))) {
-    const holder = readLock(file);
-    // Locks are created whole (see tryCreate); an unreadable one is damaged, or from an older
-    // writer that may still be filling it: give it a grace period before calling it stale.
-    if (!holder && lockAgeMs(file) < UNREADABLE_GRACE_MS) {
-      throw new LockHeldError(file, 'a process that is taking the lock right now');
-    }
-    if (!isStale(holder)) throw new LockHeldError(file, describeHolder(holder), holder ?? undefined);
-    // Stale: move it aside under a private name. If what was moved is not the stale lock we read
-    // (another process took it over meanwhile), put it back without clobbering and give up.
-    const aside = `${file}.stale-${process.pid}-${Math.random().toString(36).slice(2)}`;
-    try {
-      await fsp.rename(file, aside);
-    } catch {
-      throw new LockHeldError(file, describeHolder(readLock(file)));
-    }
-    const moved = readLock(aside);
-    if (!sameHolder(moved, holder) && !isStale(moved)) {
-      await fsp.link(aside, file).catch(() => undefined);
-      await fsp.rm(aside, { force: true });
-      throw new LockHeldError(file, describeHolder(moved));
-    }
-    await fsp.rm(aside, { force: true });
-    if (!(await tryCreate(file, info))) throw new LockHeldError(file, describeHolder(readLock(file)));
+async function take(file: string, info: LockInfo, owner?: number): Promise<void> {
+  if (await tryCreate(file, info, owner)) return;
+  const holder = readLock(file);
+  // Locks are created whole (see tryCreate); an unreadable one is damaged, or from an older
+  // writer that may still be filling it: give it a grace period before calling it stale.
+  if (!holder && lockAgeMs(file) < UNREADABLE_GRACE_MS) {
+    throw new LockHeldError(file, 'a process that is taking the lock right now');
   }
-  let released = false;
-  return async () => {
-    if (released) return;
-    released = true;
-    const current = readLock(file);
-    if (current && current.pid === process.pid && current.host === info.host) await fsp.rm(file, { force: true });
-  };
+  if (!isStale(holder)) throw new LockHeldError(file, describeHolder(holder), holder ?? undefined);
+  // Stale: move it aside under a private name. If what was moved is not the stale lock we read
+  // (another process took it over meanwhile), put it back without clobbering and give up.
+  const aside = `${file}.stale-${process.pid}-${Math.random().toString(36).slice(2)}`;
+  try {
+    await fsp.rename(file, aside);
+  } catch {
+    throw new LockHeldError(file, describeHolder(readLock(file)));
+  }
+  const moved = readLock(aside);
+  if (!sameHolder(moved, holder) && !isStale(moved)) {
+    await fsp.link(aside, file).catch(() => undefined);
+    await fsp.rm(aside, { force: true });
+    throw new LockHeldError(file, describeHolder(moved));
+  }
+  await fsp.rm(aside, { force: true });
+  if (!(await tryCreate(file, info, owner))) throw new LockHeldError(file, describeHolder(readLock(file)));
+}
+
+/** Removes the lock at `file` when it is this process's. */
+async function releaseAt(file: string, info: LockInfo): Promise<void> {
+  const current = readLock(file);
+  if (current && current.pid === process.pid && current.host === info.host) await fsp.rm(file, { force: true });
 }
 
 /**
- * The error acquireLock would give now for `backupDir` (a live process holds its lock), else null; takes nothing.
- * A restore from a destination asks it before the set is fetched, and again when it takes the lock to restore.
+ * One writer at a time per backup folder. A lock left by a killed process (same host, pid gone)
+ * is taken over; a live holder gives LockHeldError at once (no waiting).
+ *
+ * A disk with no room even for the lock file (the day a restore matters most) does not stop the run: the lock is
+ * taken in its spare place (spareLock), outside the folder. Each process takes one place, then looks at the
+ * other and gives up if a live process holds it: of two processes taking it at once in different places, at least
+ * one sees the other (possibly both, and both give up: the lock is never held twice). `needsRoom`: a run that
+ * writes there anyway (`create`) is refused at once instead, saying the disk is full.
  */
-export function heldLock(backupDir: string): LockHeldError | null {
+export async function acquireLock(
+  backupDir: string,
+  purpose: string,
+  opts: { needsRoom?: boolean } = {},
+): Promise<Release> {
+  await ensurePrivateDir(backupDir);
   const file = join(backupDir, LOCK_NAME);
+  const info: LockInfo = { pid: process.pid, host: hostname(), purpose, startedAt: new Date().toISOString() };
+  const spare = spareLock(backupDir);
+  let held = file;
+  try {
+    await take(file, info);
+  } catch (err) {
+    if (!isDiskFull(err)) throw err;
+    if (!spare || opts.needsRoom) throw lockDiskFull(file, info);
+    try {
+      await ensureSpareDir(dirname(spare.file), spare.owner);
+      await take(spare.file, info, spare.owner);
+    } catch (e) {
+      throw e instanceof LockHeldError ? e : lockDiskFull(file, info);
+    }
+    held = spare.file;
+  }
+  const other = held === file ? spare?.file : file;
+  const busy = other ? heldAt(other) : null;
+  if (busy) {
+    await releaseAt(held, info);
+    throw busy;
+  }
+  let released = false;
+  const release = async (): Promise<void> => {
+    if (released) return;
+    released = true;
+    await releaseAt(held, info);
+  };
+  return Object.assign(release, { outside: held !== file });
+}
+
+/**
+ * Releases a lock taken by acquireLock (again: nothing). `outside`: it was taken in its spare place, the folder's disk
+ * having no room even for it; then the run writes nothing there that it can do without.
+ */
+export type Release = (() => Promise<void>) & { outside: boolean };
+
+/** The LockHeldError of the lock file `file` when a live process holds it, else null. */
+function heldAt(file: string): LockHeldError | null {
   const holder = readLock(file);
   if (!holder)
     return lockAgeMs(file) < UNREADABLE_GRACE_MS
@@ -152,11 +236,26 @@ export function heldLock(backupDir: string): LockHeldError | null {
   return isStale(holder) ? null : new LockHeldError(file, describeHolder(holder), holder);
 }
 
-/** Runs `fn` holding the backup folder lock. */
-export async function withLock<T>(backupDir: string, purpose: string, fn: () => Promise<T>): Promise<T> {
-  const release = await acquireLock(backupDir, purpose);
+/**
+ * The error acquireLock would give now for `backupDir` (a live process holds its lock, in the folder or in its
+ * spare place), else null; takes nothing. A restore from a destination asks it before the set is fetched, and
+ * again when it takes the lock to restore; the scheduler, while a job waits.
+ */
+export function heldLock(backupDir: string): LockHeldError | null {
+  const spare = spareLockFile(backupDir);
+  return heldAt(join(backupDir, LOCK_NAME)) ?? (spare ? heldAt(spare) : null);
+}
+
+/** Runs `fn` holding the backup folder lock (`outside`, `needsRoom`: see Release, acquireLock). */
+export async function withLock<T>(
+  backupDir: string,
+  purpose: string,
+  fn: (lock: { outside: boolean }) => Promise<T>,
+  opts: { needsRoom?: boolean } = {},
+): Promise<T> {
+  const release = await acquireLock(backupDir, purpose, opts);
   try {
-    return await fn();
+    return await fn({ outside: release.outside });
   } finally {
     await release();
   }

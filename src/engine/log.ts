@@ -78,6 +78,11 @@ export function writeLog(
     if (unwritable.has(backupDir)) return;
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'EROFS' || code === 'EACCES' || code === 'EPERM') unwritable.add(backupDir);
+    // A full disk is said once too, and later lines still tried (room may come back).
+    else if (code === 'ENOSPC' || code === 'EDQUOT') {
+      if (fullSaid.has(backupDir)) return;
+      fullSaid.add(backupDir);
+    }
     process.stderr.write(`respaldo: could not write the log: ${(err as Error).message}\n`);
   }
 }
@@ -150,6 +155,8 @@ export function readDailyLog(backupDir: string, when: Date): string {
 
 /** Backup folders whose log could not be written for good during this run. */
 const unwritable = new Set<string>();
+/** Backup folders whose full disk kept a log line out, said once in this run. */
+const fullSaid = new Set<string>();
 
 /** No log lines are written in `backupDir` for the rest of this run (a folder found read-only, and said so). */
 export function stopLogging(backupDir: string): void {

@@ -1,14 +1,16 @@
 import { accessSync, constants as fsConstants, promises as fsp } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { formatBytes } from '../core/format.js';
 import { join } from 'node:path';
-import { RefusedError, RespaldoError, VerifyError, errorMessage } from '../core/errors.js';
+import { RefusedError, RespaldoError, VerifyError, errorMessage, isDiskFull } from '../core/errors.js';
 import type { ExitKind } from '../core/exit-codes.js';
 import type { Reporter } from '../core/events.js';
 import { english, phrase, said, type Phrase } from '../core/phrases.js';
 import type { DatabaseConfig, LoadedConfig } from '../core/types.js';
 import type { DrillCheck, DriverContext } from '../drivers/driver.js';
 import { readManifest, recordDamaged, setDir } from './catalog.js';
-import { ensurePrivateDir } from './fs-util.js';
+import { recordNotWritten } from './verify.js';
+import { ensurePrivateDir, freeBytesAt } from './fs-util.js';
 import { withLock } from './lock.js';
 import { journalSafetySet } from './safety-journal.js';
 import { stopLogging, writeLog } from './log.js';
@@ -97,7 +99,7 @@ export async function executeRestore(
   reporter: Reporter,
   opts: {
     signal?: AbortSignal;
-    underLock?: boolean;
+    underLock?: { outside: boolean };
     remote?: RemoteFiles;
     /** The config file the operator named (`--config`): the rollback commands said name it (rollbackAdvice). */
     configFile?: string;
@@ -113,15 +115,27 @@ export async function executeRestore(
   const readOnly = plan.options.setFolder ? null : readOnlyFolder(cfg.backupDir, plan);
   // `underLock`: the caller (a drill) already holds the folder lock. A read-only folder needs none: no run can
   // change it.
+  const held = opts.underLock ?? { outside: false };
   const locked =
-    opts.underLock || readOnly ? <T>(_d: string, _p: string, fn: () => Promise<T>): Promise<T> => fn() : withLock;
-  return locked(cfg.backupDir, `restore ${plan.setId}`, async () => {
+    opts.underLock || readOnly
+      ? <T>(_d: string, _p: string, fn: (l: { outside: boolean }) => Promise<T>): Promise<T> => fn(held)
+      : withLock;
+  return locked(cfg.backupDir, `restore ${plan.setId}`, async (lock) => {
+    // Its disk full, no room for the lock (then taken outside, lock.ts) or the scratch folder: the same, holding the
+    // lock (a prune may run meanwhile).
+    const scratchHere = join(cfg.backupDir, `.tmp-restore-${process.pid}`);
+    const full =
+      !plan.options.setFolder && !readOnly && (lock.outside || !(await madeHere(scratchHere)))
+        ? await fullFolder(cfg.backupDir, plan)
+        : null;
+    const elsewhere = readOnly ?? full;
     const signal = opts.signal ?? new AbortController().signal;
     if (readOnly) {
       stopLogging(cfg.backupDir);
       reporter.emit({ type: 'warning', ...said('note.readOnlyFolder', { dir: cfg.backupDir, code: readOnly }) });
     }
-    const work = readOnly ? await fsp.mkdtemp(join(tmpdir(), 'respaldo-restore-')) : cfg.backupDir;
+    if (full) reporter.emit({ type: 'warning', ...said('note.fullFolder', { dir: cfg.backupDir, free: full }) });
+    const work = elsewhere ? await fsp.mkdtemp(join(tmpdir(), 'respaldo-restore-')) : cfg.backupDir;
     const t0 = Date.now();
     let m = plan.options.setFolder ? readManifestFile(plan.options.setFolder) : await readManifest(cfg, plan.setId);
     const dir = plan.options.setFolder ?? setDir(cfg, m.id);
@@ -156,14 +170,23 @@ export async function executeRestore(
       recovered: [],
       recoveredPhrases: [],
     };
-    const scratchRoot = join(work, `.tmp-restore-${process.pid}`);
+    const scratchRoot = elsewhere ? join(work, `.tmp-restore-${process.pid}`) : scratchHere;
+    // Its journal of temporary paths is bookkeeping: a disk with no room for a record of it is said, not fatal.
+    let journalSaid = false;
+    const track = (path: string): Promise<() => Promise<void>> =>
+      trackTemp(work, path).catch((err: unknown) => {
+        if (!isDiskFull(err)) throw err;
+        if (!journalSaid) recordNotWritten(reporter, m.id, err, '.temp-journal');
+        journalSaid = true;
+        return async () => undefined;
+      });
     const ctxFor = (db: DatabaseConfig): DriverContext => ({
       reporter,
       signal,
       scratchDir: scratchRoot,
       log: (message, fields) =>
         writeLog(cfg.backupDir, 'driver', { setId: m.id, db: db.name, message, ...fields }, cfg.secrets),
-      trackTemp: (path) => trackTemp(work, path),
+      trackTemp: track,
     });
     await ensurePrivateDir(scratchRoot);
     let safety: SafetySet | null = null;
@@ -175,10 +198,12 @@ export async function executeRestore(
         ({ manifest: m, read } = await decryptForRestore(cfg, plan, m, dir, scratchRoot, reporter));
       else
         read = plan.options.checkAsRead
-          ? checkingReader(dir, m, m.id, (file) => recordDamaged(cfg, m.id, [file]).catch(() => undefined))
+          ? checkingReader(dir, m, m.id, (file) =>
+              recordDamaged(cfg, m.id, [file]).catch((err: unknown) => recordNotWritten(reporter, m.id, err)),
+            )
           : localReader(dir, m.id);
       // What killed runs left is finished by the next run that can write the folder.
-      for (const r of readOnly ? [] : await recoverBeforeRestore(cfg, plan, reporter, ctxFor)) {
+      for (const r of elsewhere ? [] : await recoverBeforeRestore(cfg, plan, reporter, ctxFor)) {
         outcome.recovered.push(r.message);
         outcome.recoveredPhrases!.push(r.phrase);
       }
@@ -201,7 +226,6 @@ export async function executeRestore(
         reporter.emit({ type: 'item-start', item: 'files', kind: 'restore', totalBytes: total });
         const onFile = (bytes: number): void =>
           void reporter.emit({ type: 'item-progress', item: 'files', bytes: (done += bytes), totalBytes: total });
-        const track = (path: string): Promise<() => Promise<void>> => trackTemp(work, path);
         await restoreFiles(read, m.files, plan.files.to, { setId: m.id, codec: m.codec ?? 'gzip', track, onFile });
         outcome.filesRestoredTo = plan.files.to;
         reporter.emit({ type: 'item-end', item: 'files', ok: true, bytes: done, durationMs: Date.now() - t0 });
@@ -253,7 +277,7 @@ export async function executeRestore(
           outcome.removedSafetySetIds.push(safety.id);
         }
       }
-      await fsp.rm(readOnly ? work : scratchRoot, { recursive: true, force: true });
+      await fsp.rm(elsewhere ? work : scratchRoot, { recursive: true, force: true });
     }
     writeLog(
       cfg.backupDir,
@@ -269,6 +293,33 @@ export async function executeRestore(
     reporter.emit({ type: 'run-end', ok: outcome.ok, setId: m.id, durationMs: Date.now() - t0 });
     return outcome;
   });
+}
+
+/** Whether the scratch folder `dir` could be made (false: its disk is full). */
+async function madeHere(dir: string): Promise<boolean> {
+  try {
+    await ensurePrivateDir(dir);
+    return true;
+  } catch (err) {
+    if (isDiskFull(err)) return false;
+    throw err;
+  }
+}
+
+/**
+ * The free room of the backup folder's disk, which had no room for the lock or the restore's scratch folder. A
+ * restore that replaces nothing then runs with its scratch files in the system's temporary folder; one that replaces
+ * a database is refused before anything (exit 7), as the safety copy of what it replaces is kept there.
+ */
+async function fullFolder(dir: string, plan: RestorePlan): Promise<string> {
+  const words = { dir, free: formatBytes((await freeBytesAt(dir)) ?? 0) };
+  const replacing = plan.databases.filter((d) => d.swapsBack || (d.replaces && d.state.exists));
+  if (replacing.length) {
+    const message = phrase('refuse.fullInPlace', { ...words, dbs: replacing.map((d) => d.database).join(', ') });
+    const hint = phrase('refuse.fullInPlaceHint');
+    throw new RespaldoError('failed', english(message), english(hint), { backupDir: dir }).withPhrases(message, hint);
+  }
+  return words.free;
 }
 
 /**

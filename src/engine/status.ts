@@ -7,7 +7,7 @@ import { SWAP_JOURNAL_PREFIX, listSets } from './catalog.js';
 import { offsiteState, type DestinationState } from './offsite-state.js';
 import { folderSize, freeBytesAt } from './fs-util.js';
 import { readSchedulerState, withUnfinishedRun, type SchedulerState } from '../scheduler/state.js';
-import { isStale, LOCK_NAME, processAlive } from './lock.js';
+import { isStale, LOCK_NAME, processAlive, spareLockFile } from './lock.js';
 import { errorMessage } from '../core/errors.js';
 import { capabilitiesOf } from '../drivers/capabilities.js';
 import { FILE_ASIDE_MARK, FILE_STAGING_MARK, fileNamedBy } from '../drivers/shared/names.js';
@@ -143,8 +143,9 @@ export async function getStatus(
   // A backup folder not made yet: the disk it will be on (its nearest existing parent), not the config's.
   const freeBytes = await freeBytesAt(cfg.backupDir);
   let lock: StatusReport['lock'] = { held: false, holder: null };
-  const lockFile = join(cfg.backupDir, LOCK_NAME);
-  if (existsSync(lockFile)) {
+  // The lock in the folder, or in its spare place (a disk with no room for it: lock.ts); a held one is said first.
+  for (const lockFile of [join(cfg.backupDir, LOCK_NAME), spareLockFile(cfg.backupDir)]) {
+    if (lock.held || !lockFile || !existsSync(lockFile)) continue;
     try {
       const info = JSON.parse(await fsp.readFile(lockFile, 'utf8')) as {
         pid: number;

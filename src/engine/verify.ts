@@ -1,11 +1,12 @@
 import { createReadStream, existsSync, statSync } from 'node:fs';
-import { VerifyError } from '../core/errors.js';
+import { VerifyError, errorMessage } from '../core/errors.js';
+import { said } from '../core/phrases.js';
 import { decrypterFor, hashDecrypted } from './crypt.js';
 import { encryptedParts, openStored, passphraseSample } from './decrypt-set.js';
 import { join } from 'node:path';
 import { throttled, type Reporter } from '../core/events.js';
 import type { LoadedConfig, Manifest } from '../core/types.js';
-import { recordVerified, readManifest, setDir } from './catalog.js';
+import { VERIFIED_NAME, recordVerified, readManifest, setDir } from './catalog.js';
 import { writeLog } from './log.js';
 import { ranBy } from '../core/who.js';
 import { writeMetrics } from './metrics.js';
@@ -164,7 +165,7 @@ export async function verifySet(
     m.id,
     ok,
     bad.map((b) => b.path),
-  ).catch(() => undefined);
+  ).catch((err: unknown) => recordNotWritten(reporter, m.id, err));
   await writeMetrics(cfg);
   writeLog(
     cfg.backupDir,
@@ -181,4 +182,9 @@ export async function verifySet(
     cfg.secrets,
   );
   return { setId: m.id, ok, files, ...(opts.readData && m.encryption ? { decrypted: true } : {}) };
+}
+
+/** A record beside a set (verified.json, drilled.json) that could not be written: a warning, never a failure. */
+export function recordNotWritten(reporter: Reporter, id: string, err: unknown, file = VERIFIED_NAME): void {
+  reporter.emit({ type: 'warning', ...said('note.recordNotWritten', { file, id, error: errorMessage(err) }) });
 }

@@ -17,14 +17,14 @@ export function tmpfsProblem(): string | null {
 
 const mounted = new Set<string>();
 
-/** Mounts a tmpfs of `bytes` on `dir` (created), mode 0700. */
-export function mountSmallDisk(dir: string, bytes: number): SmallDisk {
+/** Mounts a tmpfs of `bytes` on `dir` (created), mode 0700; `inodes`: at most that many files and folders on it. */
+export function mountSmallDisk(dir: string, bytes: number, inodes?: number): SmallDisk {
   mkdirSync(dir, { recursive: true });
   const run = (args: string[]) => {
     const r = spawnSync('mount', args, { encoding: 'utf8' });
     if (r.status !== 0) throw new Error(`mount ${args.join(' ')} failed: ${r.stderr}`);
   };
-  run(['-t', 'tmpfs', '-o', `size=${bytes},mode=0700`, 'tmpfs', dir]);
+  run(['-t', 'tmpfs', '-o', `size=${bytes},mode=0700${inodes ? `,nr_inodes=${inodes}` : ''}`, 'tmpfs', dir]);
   mounted.add(dir);
   return {
     dir,

@@ -3,7 +3,7 @@ import type { PhraseId, PhraseParams } from '../../core/phrases.js';
 /**
  * The restore plan's sentences and the common errors in Spanish, by the ids of src/core/phrases.ts (every id must be
  * here: the `satisfies` below fails the build otherwise). SQL, commands and options stay as they are. One file of
- * about 625 lines, as src/core/phrases.ts says why.
+ * about 645 lines, as src/core/phrases.ts says why.
  */
 /** `dbs`, `failed` y `files` de una copia (ver holdsEn en src/core/phrases.ts). */
 function holdsEs(p: PhraseParams): string {
@@ -221,6 +221,13 @@ export const PHRASES_ES = {
   'refuse.readOnlyInPlaceHint': () =>
     'Restaure al lado con --to (lee la carpeta tal como está), o vuelva a montar el disco en lectura y escritura ' +
     '(tras errores de E/S, mire antes `dmesg`) y restaure en su sitio.',
+  'refuse.fullInPlace': (p: PhraseParams) =>
+    `El disco de la carpeta de copias ${p['dir']} está lleno (${p['free']} libres): restaurar ${p['dbs']} en su ` +
+    'sitio guardaría antes allí lo que sustituye, así que no se restauró nada.',
+  'refuse.fullInPlaceHint': () =>
+    'Restaure al lado en otro disco con --to (no necesita espacio en la carpeta de copias), o libere espacio allí ' +
+    '(`respaldo prune --dry-run` muestra qué quitaría la retención; `respaldo delete <id>` quita una copia) y ' +
+    'restaure en su sitio.',
   'refuse.inUse': (p: PhraseParams) => `${p['target']} está abierta por otro proceso (${p['users']}).`,
   'refuse.inUseHint': () => 'Detenga la aplicación que la usa y vuelva a restaurar.',
   'refuse.sessions': (p: PhraseParams) => `Hay ${p['count']} sesión(es) conectadas a ${p['db']}: ${p['sessions']}.`,
@@ -409,6 +416,12 @@ export const PHRASES_ES = {
   'note.readOnlyFolder': (p: PhraseParams) =>
     `no se puede escribir en la carpeta de copias ${p['dir']} (${p['code']}): se restaura desde ella tal como ` +
     'está, sin bloqueo, registro ni recuperación allí (sus archivos temporales van a la carpeta temporal del sistema)',
+  'note.fullFolder': (p: PhraseParams) =>
+    `el disco de la carpeta de copias ${p['dir']} está lleno (${p['free']} libres): se restaura desde ella con sus ` +
+    'archivos temporales en la carpeta temporal del sistema, sin recuperar ejecuciones interrumpidas; un registro ' +
+    'que no se pueda escribir allí se avisa y no detiene la restauración',
+  'note.recordNotWritten': (p: PhraseParams) =>
+    `no se pudo escribir ${p['file']} de la copia ${p['id']} en la carpeta de copias (${p['error']}); no afecta a lo hecho`,
   'note.restoredBefore': (p: PhraseParams) =>
     `Eso fue ${p['stopped']}; restauradas antes de que se detuviera, así que sustituidas: ${p['dbs']}. ${p['rollback']}`,
   'note.decryptAsRestored': (p: PhraseParams) =>
