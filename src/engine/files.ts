@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { createReadStream, promises as fsp } from 'node:fs';
+import { promises as fsp, type BigIntStats } from 'node:fs';
 import { basename, dirname, isAbsolute, join, relative, sep } from 'node:path';
 import picomatch from 'picomatch';
 import type { ApplicationFolder, FileEntry, LoadedConfig } from '../core/types.js';
@@ -7,7 +7,7 @@ import { isDiskFull } from '../core/errors.js';
 import { ensurePrivateDir } from './fs-util.js';
 import type { CodecName } from '../core/types.js';
 import { codec } from './codec.js';
-import { storeStream } from './store.js';
+import { storeStream, type StoredResult } from './store.js';
 import { AGE_EXTENSION, type Sealer } from './crypt.js';
 import { said, type Said } from '../core/phrases.js';
 
@@ -288,9 +288,51 @@ export function storedPath(group: string, relative: string, extension: string, s
   return `${group}/${relative.slice(0, cut + 1)}${prefix}${hash}${suffixes}`;
 }
 
+/** How many times a file that keeps changing while it is read is read, before its last read is kept with a warning. */
+export const READ_ATTEMPTS = 3;
+
+/** What an inode says of its content: a write between two looks changes one of these (tar compares the same). */
+const fingerprint = (st: BigIntStats): string => `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`;
+
+/**
+ * Stores one regular file, read through one descriptor whose stat is taken before and after the read. A file
+ * written meanwhile (a log, a config the application rewrites) may be stored torn: it is read again, up to
+ * READ_ATTEMPTS times, and the last read is kept with `changed` set. The hashes are always those of the read kept.
+ */
+async function storeRegular(
+  item: FileItem,
+  dest: string,
+  compression: { codec: CodecName; level: number; sealer?: Sealer | undefined },
+  signal: AbortSignal | undefined,
+  onRead: ((item: FileItem, bytes: number) => void) | undefined,
+): Promise<{ result: StoredResult; stat: BigIntStats; changed: boolean; attempts: number }> {
+  for (let attempt = 1; ; attempt++) {
+    const fh = await fsp.open(item.source, 'r');
+    try {
+      const before = await fh.stat({ bigint: true });
+      const seal = compression.sealer ? (await compression.sealer.seal()).stream : undefined;
+      const result = await storeStream(fh.createReadStream({ highWaterMark: 1 << 20, autoClose: false }), dest, {
+        compress: true,
+        codec: compression.codec,
+        level: compression.level,
+        signal,
+        ...(onRead ? { onProgress: (bytes: number) => onRead(item, bytes) } : {}),
+        ...(seal ? { seal } : {}),
+      });
+      const after = await fh.stat({ bigint: true });
+      const changed = fingerprint(before) !== fingerprint(after);
+      if (!changed || attempt === READ_ATTEMPTS) return { result, stat: after, changed, attempts: attempt };
+    } finally {
+      await fh.close();
+    }
+    await fsp.rm(dest, { force: true });
+  }
+}
+
 /**
  * Stores scanned files under `setRoot` (each regular file compressed with `codec`) and returns their manifest entries;
- * a file deleted since the scan is a warning, not a problem.
+ * a file deleted since the scan is a warning, not a problem, and so is one that kept changing while it was read
+ * (stored as last read). `onRead` is told the bytes of a file read so far.
  */
 export async function storeFiles(
   items: FileItem[],
@@ -298,6 +340,7 @@ export async function storeFiles(
   compression: { codec: CodecName; level: number; sealer?: Sealer | undefined },
   signal: AbortSignal | undefined,
   onStored: (item: FileItem, bytes: number) => void,
+  onRead?: (item: FileItem, bytes: number) => void,
 ): Promise<{ entries: FileEntry[]; problems: Said[]; warnings: Said[]; diskFull: boolean }> {
   const entries: FileEntry[] = [];
   const problems: Said[] = [];
@@ -318,22 +361,22 @@ export async function storeFiles(
       entries.push({ ...base, stored: null, md5: null, sha256: null });
       continue;
     }
-    const sealer = compression.sealer;
-    const stored = storedPath(item.group, item.relative, codec(compression.codec).extension, Boolean(sealer));
+    const stored = storedPath(
+      item.group,
+      item.relative,
+      codec(compression.codec).extension,
+      Boolean(compression.sealer),
+    );
     const dest = join(setRoot, stored);
     try {
       await ensurePrivateDir(dirname(dest));
-      const seal = sealer ? (await sealer.seal()).stream : undefined;
-      const r = await storeStream(createReadStream(item.source, { highWaterMark: 1 << 20 }), dest, {
-        compress: true,
-        codec: compression.codec,
-        level: compression.level,
-        signal,
-        ...(seal ? { seal } : {}),
-      });
+      const { result: r, stat, changed, attempts } = await storeRegular(item, dest, compression, signal, onRead);
+      if (changed) warnings.push(said('file.changed', { path: item.source, attempts: String(attempts) }));
       entries.push({
         ...base,
         size: r.rawBytes,
+        mode: Number(stat.mode) & 0o7777,
+        mtime: stat.mtime.toISOString(),
         stored,
         md5: r.md5,
         sha256: r.sha256,
