@@ -16,7 +16,7 @@ import { executeRestore, planRestore, safetyOf } from '../src/engine/restore.js'
 import { InterruptedError, LockHeldError, RespaldoError, VerifyError } from '../src/core/errors.js';
 import { deleteSet } from '../src/engine/catalog.js';
 import { ErrorBox } from '../src/ui/components/ErrorBox.js';
-import { appendFileSync, copyFileSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { silentReporter } from '../src/core/events.js';
 import { PHRASES_ES } from '../src/ui/i18n/phrases-es.js';
@@ -613,7 +613,7 @@ describe('warnings and what recovery did, in the menu’s language', () => {
 
   /**
    * A backup and a restore on the worst day: a restore was killed and left a file beside users.db, the off-site
-   * folder is not mounted, and the files hold a missing one, a FIFO and a live SQLite file.
+   * folder is not mounted, and the files hold a missing one, a FIFO and a damaged SQLite file.
    */
   async function worstDay() {
     const s = demoSetup({
@@ -623,7 +623,8 @@ describe('warnings and what recovery did, in the menu’s language', () => {
         application: [{ path: './data/app', include: ['**'], exclude: ['.env', '*.log', 'tmp/**'] }],
       },
     });
-    copyFileSync(s.dbs.users, join(s.appDir, 'cache.db'));
+    const users = readFileSync(s.dbs.users);
+    writeFileSync(join(s.appDir, 'cache.db'), Buffer.concat([users.subarray(0, 16), Buffer.alloc(4080, 0xee)]));
     execFileSync('mkfifo', [join(s.appDir, 'pipe')]);
     const leftover = () => writeFileSync(join(s.dataDir, '.users.db.respaldo-restore-20261122_101010.tmp'), 'half');
     leftover();
@@ -641,7 +642,13 @@ describe('warnings and what recovery did, in the menu’s language', () => {
     const warnings = events.flatMap((e) => (e.type === 'warning' ? [e] : []));
     const ids = warnings.map((w) => w.phrase?.id);
     expect(ids).toEqual(
-      expect.arrayContaining(['recover.finished', 'file.notFound', 'file.notRegular', 'file.sqlite', 'warn.notCopied']),
+      expect.arrayContaining([
+        'recover.finished',
+        'file.notFound',
+        'file.notRegular',
+        'file.sqliteCopied',
+        'warn.notCopied',
+      ]),
     );
     for (const w of warnings) {
       expect(w.phrase, w.message).toBeDefined();
@@ -651,8 +658,12 @@ describe('warnings and what recovery did, in the menu’s language', () => {
     expect(warnings.map((w) => w.message)).toContain(
       `finished an interrupted restore: removed an unfinished restore file ${unfinished}`,
     );
-    expect(warnings.map((w) => w.message)).toContain(
-      `${join(s.appDir, 'cache.db')}: SQLite database file in an application folder, not copied; add it under "databases" to back it up safely`,
+    expect(warnings.map((w) => w.message)).toContainEqual(
+      expect.stringMatching(
+        new RegExp(
+          `^${join(s.appDir, 'cache.db')}: SQLite database that could not be opened to take a consistent copy`,
+        ),
+      ),
     );
 
     // The running screen folds the same events (useProgress): each warning in Spanish.
@@ -667,11 +678,11 @@ describe('warnings and what recovery did, in the menu’s language', () => {
     await new Promise((r) => setImmediate(r));
     const f = ui.lastFrame()!.replace(/\s+/g, ' ');
     expect(f).toContain('se terminó una restauración interrumpida: borrado un archivo de restauración sin terminar');
-    expect(f).toContain('no se copia; añádalo en "databases" para guardarlo de forma segura');
+    expect(f).toContain('base SQLite que no se pudo abrir para tomar una copia coherente');
     expect(f).toContain('gone.conf: no se encuentra');
     expect(f).toContain('no es un archivo normal, se omite');
     expect(f).toMatch(/NO se envió a nas/);
-    expect(f).not.toMatch(/finished an interrupted|not copied|not found|not a regular file|NOT copied/);
+    expect(f).not.toMatch(/finished an interrupted|could not be opened|not found|not a regular file|NOT copied/);
 
     // What recovery did before the restore: English in the outcome (CLI, JSON), Spanish on the outcome screen.
     expect(outcome.recovered).toEqual([`removed an unfinished restore file ${unfinished}`]);

@@ -526,8 +526,8 @@ export const PHRASES_EN = {
   'file.notRegular': (p: PhraseParams) => `${p['path']}: not a regular file, skipped`,
   'file.sqliteConfigured': (p: PhraseParams) =>
     `${p['path']}: SQLite database file in an application folder, not copied (it is backed up through its databases entry)`,
-  'file.sqlite': (p: PhraseParams) =>
-    `${p['path']}: SQLite database file in an application folder, not copied; add it under "databases" to back it up safely`,
+  'file.sqliteCopied': (p: PhraseParams) =>
+    `${p['path']}: SQLite database that could not be opened to take a consistent copy (${p['error']}); stored byte for byte with its -wal/-journal, which may be inconsistent if it was being written`,
   'file.notFound': (p: PhraseParams) => `${p['path']}: not found`,
   'file.notFolder': (p: PhraseParams) => `${p['path']}: not a folder`,
   'file.vanished': (p: PhraseParams) =>

@@ -1,3 +1,8 @@
+/**
+ * The config and application files of a backup: finding them (scanFiles) and storing them (storeFiles). One file
+ * (~480 lines) because the scan marks what the store treats apart (symlinks, SQLite databases and their side files,
+ * files that vanish or change while read) and both share the same warnings.
+ */
 import { createHash } from 'node:crypto';
 import { promises as fsp, type BigIntStats } from 'node:fs';
 import { basename, dirname, isAbsolute, join, relative, sep } from 'node:path';
@@ -21,13 +26,18 @@ export interface FileItem {
   mode: number;
   mtime: Date;
   linkTarget: string | null;
+  /**
+   * A SQLite database (stored from a snapshot, see storeFiles) or one of its -wal/-shm/-journal (`side`, stored
+   * only when its database could not be snapshotted), with the path of the database.
+   */
+  sqlite?: { role: 'database' | 'side'; database: string };
 }
 
 export interface FileScan {
   items: FileItem[];
   /** Problems that make the set partial (missing or unreadable files), each a warning of the backup. */
   problems: Said[];
-  /** Things skipped on purpose (live SQLite files) or gone since listed, each a warning of the backup. */
+  /** Things skipped on purpose (databases of `databases` entries) or gone since listed, each a warning. */
   warnings: Said[];
 }
 
@@ -43,7 +53,7 @@ export function unreadable(path: string, err: unknown): { vanished: boolean; sai
 }
 
 const SQLITE_MAGIC = Buffer.from('SQLite format 3\0', 'latin1');
-const SQLITE_SIDE_FILES = /-(wal|shm|journal)$/;
+const SQLITE_SIDE_FILE = /-(wal|shm|journal)$/;
 
 async function isSqliteFile(path: string, size: number): Promise<boolean> {
   if (size < 16) return false;
@@ -55,6 +65,20 @@ async function isSqliteFile(path: string, size: number): Promise<boolean> {
   } finally {
     await fh.close();
   }
+}
+
+/** Whether `path` is a SQLite database, or a -wal/-shm/-journal with one beside it, and which. */
+async function sqliteRole(path: string, size: number): Promise<FileItem['sqlite']> {
+  const side = SQLITE_SIDE_FILE.exec(path);
+  if (!side) return (await isSqliteFile(path, size)) ? { role: 'database', database: path } : undefined;
+  const database = path.slice(0, side.index);
+  try {
+    const st = await fsp.stat(database);
+    if (st.isFile() && (await isSqliteFile(database, st.size))) return { role: 'side', database };
+  } catch {
+    /* no database beside it: an ordinary file */
+  }
+  return undefined;
 }
 
 /**
@@ -114,9 +138,9 @@ export function applicationRoots(folders: ApplicationFolder[]): string[] {
 
 /**
  * Finds the files to store. Symlinks are recorded as symlinks and never followed, except a `files.config` entry
- * that is one itself: the operator named it, so the file (or folder) it points to is stored. SQLite database
- * files and their -wal/-shm/-journal found in application folders are skipped with a warning: a
- * byte copy of a live database is corrupt; databases go through their driver.
+ * that is one itself: the operator named it, so the file (or folder) it points to is stored. SQLite databases
+ * (by their header) and their -wal/-shm/-journal are marked for storeFiles, which stores a snapshot; one in an
+ * application folder that is a `databases` entry is skipped with a warning (its driver backs it up).
  */
 export async function scanFiles(
   cfg: Pick<LoadedConfig, 'baseDir' | 'files' | 'databases'> & { backupDir?: string },
@@ -188,15 +212,15 @@ export async function scanFiles(
       scan.warnings.push(said('file.notRegular', { path: source }));
       return;
     }
-    let sqlite: boolean;
+    let sqlite: FileItem['sqlite'];
     try {
-      sqlite = fromApp && (SQLITE_SIDE_FILES.test(source) || (await isSqliteFile(source, st.size)));
+      sqlite = await sqliteRole(source, st.size);
     } catch (err) {
       listedUnreadable(source, err); // this file, not the set
       return;
     }
-    if (sqlite) {
-      scan.warnings.push(said(configured.has(source) ? 'file.sqliteConfigured' : 'file.sqlite', { path: source }));
+    if (sqlite && fromApp && configured.has(sqlite.database)) {
+      scan.warnings.push(said('file.sqliteConfigured', { path: source }));
       return;
     }
     scan.items.push({
@@ -208,6 +232,7 @@ export async function scanFiles(
       mode: st.mode & 0o7777,
       mtime: st.mtime,
       linkTarget: null,
+      ...(sqlite ? { sqlite } : {}),
     });
   };
 
@@ -301,13 +326,14 @@ const fingerprint = (st: BigIntStats): string => `${st.dev}:${st.ino}:${st.size}
  */
 async function storeRegular(
   item: FileItem,
+  from: string,
   dest: string,
   compression: { codec: CodecName; level: number; sealer?: Sealer | undefined },
   signal: AbortSignal | undefined,
   onRead: ((item: FileItem, bytes: number) => void) | undefined,
 ): Promise<{ result: StoredResult; stat: BigIntStats; changed: boolean; attempts: number }> {
   for (let attempt = 1; ; attempt++) {
-    const fh = await fsp.open(item.source, 'r');
+    const fh = await fsp.open(from, 'r');
     try {
       const before = await fh.stat({ bigint: true });
       const seal = compression.sealer ? (await compression.sealer.seal()).stream : undefined;
@@ -330,9 +356,47 @@ async function storeRegular(
 }
 
 /**
+ * Where storeFiles takes the snapshots of SQLite databases, inside the staging folder (removed with it after a
+ * crash); `~` keeps it apart from a database's `.scratch-<name>`, as no database name holds one.
+ */
+const SNAPSHOTS = '.scratch~files';
+
+/**
+ * A snapshot of the SQLite database `item` at `snapshot` (sqlite/file-snapshot.ts, loaded only now), or undefined
+ * when it cannot be taken: SQLite cannot read the file (damaged, locked past the timeout, a hot journal) or could
+ * not be loaded. The file is then stored byte for byte with a warning naming it; a full disk is thrown.
+ */
+async function sqliteSnapshot(item: FileItem, snapshot: string, warnings: Said[]): Promise<string | undefined> {
+  await ensurePrivateDir(dirname(snapshot));
+  try {
+    const { snapshotSqliteFile } = await import('../drivers/sqlite/file-snapshot.js');
+    await snapshotSqliteFile(item.source, snapshot);
+    return snapshot;
+  } catch (err) {
+    await fsp.rm(snapshot, { force: true });
+    if (isDiskFull(err)) throw err;
+    // Gone since the scan: the byte copy says it vanished.
+    if (
+      await fsp.stat(item.source).then(
+        () => true,
+        () => false,
+      )
+    ) {
+      const error = err instanceof Error ? err.message : String(err);
+      warnings.push(said('file.sqliteCopied', { path: item.source, error }));
+    }
+    return undefined;
+  }
+}
+
+/**
  * Stores scanned files under `setRoot` (each regular file compressed with `codec`) and returns their manifest entries;
  * a file deleted since the scan is a warning, not a problem, and so is one that kept changing while it was read
- * (stored as last read). `onRead` is told the bytes of a file read so far.
+ * (stored as last read). A SQLite database is stored as a snapshot taken with SQLite's backup API (a byte copy of a
+ * live one is torn, or lacks the commits still in its -wal); its -wal/-shm/-journal are then not stored (the
+ * snapshot holds every commit; -shm is SQLite's index of the -wal, rebuilt when opened). A database SQLite cannot
+ * read is stored byte for byte with a warning, and its side files with it. `onRead` is told the bytes of a file
+ * read so far.
  */
 export async function storeFiles(
   items: FileItem[],
@@ -342,58 +406,80 @@ export async function storeFiles(
   onStored: (item: FileItem, bytes: number) => void,
   onRead?: (item: FileItem, bytes: number) => void,
 ): Promise<{ entries: FileEntry[]; problems: Said[]; warnings: Said[]; diskFull: boolean }> {
-  const entries: FileEntry[] = [];
+  const stored = new Map<FileItem, FileEntry>();
   const problems: Said[] = [];
   const warnings: Said[] = [];
   let diskFull = false;
-  for (const item of items) {
-    const base = {
-      group: item.group,
-      source: item.source,
-      relative: item.relative,
-      kind: item.kind,
-      size: item.size,
-      mode: item.mode,
-      mtime: item.mtime.toISOString(),
-      linkTarget: item.linkTarget,
-    };
-    if (item.kind === 'symlink') {
-      entries.push({ ...base, stored: null, md5: null, sha256: null });
-      continue;
-    }
-    const stored = storedPath(
-      item.group,
-      item.relative,
-      codec(compression.codec).extension,
-      Boolean(compression.sealer),
-    );
-    const dest = join(setRoot, stored);
-    try {
-      await ensurePrivateDir(dirname(dest));
-      const { result: r, stat, changed, attempts } = await storeRegular(item, dest, compression, signal, onRead);
-      if (changed) warnings.push(said('file.changed', { path: item.source, attempts: String(attempts) }));
-      entries.push({
-        ...base,
-        size: r.rawBytes,
-        mode: Number(stat.mode) & 0o7777,
-        mtime: stat.mtime.toISOString(),
-        stored,
-        md5: r.md5,
-        sha256: r.sha256,
-        ...(r.plain ? { plain: r.plain } : {}),
-      });
-      onStored(item, r.storedBytes);
-    } catch (err) {
-      if (signal?.aborted) throw err;
-      await fsp.rm(dest, { force: true });
-      if (isDiskFull(err)) {
-        diskFull = true;
-        problems.push(said('file.noSpace', { path: item.source }));
+  const scratch = join(setRoot, SNAPSHOTS);
+  const snapshotted = new Set<string>();
+  let snapshots = 0;
+  // Databases before side files, which are stored only when their database could not be snapshotted.
+  const sides = items.filter((i) => i.sqlite?.role === 'side');
+  try {
+    for (const item of [...items.filter((i) => i.sqlite?.role !== 'side'), ...sides]) {
+      if (item.sqlite?.role === 'side' && snapshotted.has(item.sqlite.database)) continue;
+      const base = {
+        group: item.group,
+        source: item.source,
+        relative: item.relative,
+        kind: item.kind,
+        size: item.size,
+        mode: item.mode,
+        mtime: item.mtime.toISOString(),
+        linkTarget: item.linkTarget,
+      };
+      if (item.kind === 'symlink') {
+        stored.set(item, { ...base, stored: null, md5: null, sha256: null });
         continue;
       }
-      const r = unreadable(item.source, err);
-      (r.vanished ? warnings : problems).push(r.said);
+      const path = storedPath(
+        item.group,
+        item.relative,
+        codec(compression.codec).extension,
+        Boolean(compression.sealer),
+      );
+      const dest = join(setRoot, path);
+      let snapshot: string | undefined;
+      try {
+        await ensurePrivateDir(dirname(dest));
+        if (item.sqlite?.role === 'database')
+          snapshot = await sqliteSnapshot(item, join(scratch, `${snapshots++}.sqlite`), warnings);
+        const {
+          result: r,
+          stat,
+          changed,
+          attempts,
+        } = await storeRegular(item, snapshot ?? item.source, dest, compression, signal, onRead);
+        if (changed) warnings.push(said('file.changed', { path: item.source, attempts: String(attempts) }));
+        if (snapshot) snapshotted.add(item.source);
+        stored.set(item, {
+          ...base,
+          size: r.rawBytes,
+          // A snapshot's own mode and times are the scratch file's, not the database's.
+          ...(snapshot ? {} : { mode: Number(stat.mode) & 0o7777, mtime: stat.mtime.toISOString() }),
+          stored: path,
+          md5: r.md5,
+          sha256: r.sha256,
+          ...(r.plain ? { plain: r.plain } : {}),
+        });
+        onStored(item, r.storedBytes);
+      } catch (err) {
+        if (signal?.aborted) throw err;
+        await fsp.rm(dest, { force: true });
+        if (isDiskFull(err)) {
+          diskFull = true;
+          problems.push(said('file.noSpace', { path: item.source }));
+          continue;
+        }
+        const r = unreadable(item.source, err);
+        (r.vanished ? warnings : problems).push(r.said);
+      } finally {
+        if (snapshot) await fsp.rm(snapshot, { force: true });
+      }
     }
+  } finally {
+    await fsp.rm(scratch, { recursive: true, force: true });
   }
+  const entries = items.flatMap((i) => stored.get(i) ?? []);
   return { entries, problems, warnings, diskFull };
 }

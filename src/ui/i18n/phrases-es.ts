@@ -554,8 +554,8 @@ export const PHRASES_ES = {
   'file.notRegular': (p: PhraseParams) => `${p['path']}: no es un archivo normal, se omite`,
   'file.sqliteConfigured': (p: PhraseParams) =>
     `${p['path']}: archivo de base SQLite en una carpeta de aplicación, no se copia (se guarda mediante su entrada en databases)`,
-  'file.sqlite': (p: PhraseParams) =>
-    `${p['path']}: archivo de base SQLite en una carpeta de aplicación, no se copia; añádalo en "databases" para guardarlo de forma segura`,
+  'file.sqliteCopied': (p: PhraseParams) =>
+    `${p['path']}: base SQLite que no se pudo abrir para tomar una copia coherente (${p['error']}); se guarda byte a byte con su -wal/-journal, lo que puede ser incoherente si se estaba escribiendo`,
   'file.notFound': (p: PhraseParams) => `${p['path']}: no se encuentra`,
   'file.notFolder': (p: PhraseParams) => `${p['path']}: no es una carpeta`,
   'file.vanished': (p: PhraseParams) =>
