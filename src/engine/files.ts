@@ -1,6 +1,6 @@
 /**
  * The config and application files of a backup: finding them (scanFiles) and storing them (storeFiles). One file
- * (~480 lines) because the scan marks what the store treats apart (symlinks, SQLite databases and their side files,
+ * (~510 lines) because the scan marks what the store treats apart (symlinks, SQLite databases and their side files,
  * files that vanish or change while read) and both share the same warnings.
  */
 import { createHash } from 'node:crypto';
@@ -88,6 +88,24 @@ export function configRelative(baseDir: string, file: string): string {
   const rel = relative(baseDir, file);
   const inside = rel && !rel.startsWith('..') && !isAbsolute(rel);
   return (inside ? rel : file.replace(/^[A-Za-z]:/, '').replace(/^[/\\]+/, '')).split(sep).join('/');
+}
+
+/** A file name as text: its valid UTF-8 as it is, every other byte as `\xNN`. */
+export function shownName(name: Buffer): string {
+  let out = '';
+  for (let i = 0; i < name.length;) {
+    const b = name[i]!;
+    const len = b < 0x80 ? 1 : b >= 0xc2 && b <= 0xdf ? 2 : b >= 0xe0 && b <= 0xef ? 3 : b >= 0xf0 && b <= 0xf4 ? 4 : 0;
+    const chunk = name.subarray(i, i + len);
+    if (len && chunk.length === len && Buffer.from(chunk.toString('utf8')).equals(chunk)) {
+      out += chunk.toString('utf8');
+      i += len;
+    } else {
+      out += `\\x${b.toString(16).padStart(2, '0')}`;
+      i++;
+    }
+  }
+  return out;
 }
 
 /** One pattern of a list: whether it matches a path relative to the folder root (`isDir` for a folder). */
@@ -246,20 +264,26 @@ export async function scanFiles(
   ): Promise<void> => {
     let entries;
     try {
-      entries = await fsp.readdir(dir, { withFileTypes: true });
+      entries = await fsp.readdir(dir, { withFileTypes: true, encoding: 'buffer' });
     } catch (err) {
       listedUnreadable(dir, err); // a folder entry or one listed: it was there a moment ago
       return;
     }
-    entries.sort((a, b) => (a.name < b.name ? -1 : 1));
-    for (const e of entries) {
-      const inner = rootRel ? `${rootRel}/${e.name}` : e.name;
-      const abs = join(dir, e.name);
-      if (excluded(inner)) continue;
+    const named = entries.map((e) => ({ e, name: e.name.toString('utf8') }));
+    named.sort((a, b) => (a.name < b.name ? -1 : 1));
+    for (const { e, name } of named) {
+      const inner = rootRel ? `${rootRel}/${name}` : name;
+      const abs = join(dir, name);
+      if (excluded(inner) || (e.isDirectory() ? excluded(`${inner}/`) : !included(inner))) continue;
+      // Read as UTF-8 the name would be another (U+FFFD for each bad byte): a file not found, said to have vanished.
+      if (!Buffer.from(name).equals(e.name)) {
+        scan.problems.push(said('file.badName', { path: join(dir, shownName(e.name)) }));
+        continue;
+      }
       if (e.isDirectory()) {
-        if (excluded(`${inner}/`) || isBackupDir(abs)) continue;
+        if (isBackupDir(abs)) continue;
         await walk(group, abs, relBase, included, excluded, inner);
-      } else if (included(inner)) {
+      } else {
         await consider(group, abs, `${relBase}/${inner}`, group === 'application');
       }
     }
