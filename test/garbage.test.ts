@@ -53,8 +53,10 @@ describe('garbage', () => {
     const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], { cwd: REPO_ROOT });
     const { most, sum } = JSON.parse(out.toString()) as { most: number; sum: number };
     expect(sum).toBe(522240);
-    // Measured: 8.3–8.7 MiB; 32 MiB with full collections every 32 MiB alone, 65 MiB left to V8.
-    expect(most).toBeLessThan(MINOR_BUDGET + (4 << 20));
+    // Measured: 8.3–8.7 MiB on a quiet machine, up to 14.7 MiB on one at load 14 (the backing stores are freed by
+    // a background thread, later when every core is busy); 32 MiB with full collections every 32 MiB alone, 65 MiB
+    // left to V8. Three budgets tell these apart without failing on a busy machine.
+    expect(most).toBeLessThan(3 * MINOR_BUDGET);
   });
 
   it.skipIf(!codec('zstd').available())(
