@@ -114,4 +114,33 @@ describe('rclone destination (sftp backend against sshd)', () => {
       expect.stringMatching(/^lsjson -R --max-depth 3 offsite:\S+sftp-root /),
     ]);
   });
+
+  it('a plain password in config.pass (rclone wants it obscured): exit 7 naming the field and `rclone obscure`; never shown', async () => {
+    const srv = await startSshd();
+    const s = demoSetup();
+    withRclone(s, srv, { pass: '${RCLONE_PW}', key_file: '' }); // the password alone, as a remote without a key
+    // rclone cannot decode this one ("is it obscured?"); one that decodes to garbage is refused by the server
+    for (const [pw, says] of [
+      ['plain Pa55word!', 'rclone could not read "config.pass"'],
+      ['plain-Pa55word-not-obscured', 'the remote refused the credentials'],
+    ] as const) {
+      const r = await cli(s, ['list', '--from', 'cloud', '--json'], 7, { RCLONE_PW: pw });
+      const e = parseJsonOutput<{ message: string; hint: string }>(r.stdout);
+      expect(e.message, e.message).toContain(says);
+      expect(e.hint).toContain('"config.pass" obscured');
+      expect(e.hint).toContain('rclone obscure -');
+      expect(r.stdout + r.stderr).not.toContain(pw);
+    }
+  });
+
+  it('a changed host key of a remote given by config: the hint names config.known_hosts_file and its file', async () => {
+    const srv = await startSshd();
+    const other = await startSshd();
+    const s = demoSetup();
+    const pinned = other.knownHosts.replace(/known_hosts$/, 'pinned_hosts');
+    writeFileSync(pinned, readFileSync(other.knownHosts, 'utf8').replace(String(other.port), String(srv.port)));
+    withRclone(s, srv, { known_hosts_file: pinned });
+    const e = parseJsonOutput<{ hint: string }>((await cli(s, ['list', '--from', 'cloud', '--json'], 7)).stdout);
+    expect(e.hint).toContain(`"config.known_hosts_file" names (${pinned})`);
+  });
 });

@@ -74,6 +74,13 @@ export class RcloneDestination implements Destination {
     };
   }
 
+  /** The fields of `config` rclone reads obscured (`pass`, `key_file_pass`, …), as `"config.pass"`. */
+  private passwordFields(): string[] {
+    return Object.keys(this.cfg.config ?? {})
+      .filter((k) => /pass/i.test(k))
+      .map((k) => `"config.${k}"`);
+  }
+
   private fail(err: unknown, doing: string): never {
     if (err instanceof DestinationError) throw err;
     if (!(err instanceof CommandError)) {
@@ -92,11 +99,23 @@ export class RcloneDestination implements Destination {
         'Unset AWS_CA_BUNDLE for respaldo; if the store needs that CA, name the file in RCLONE_CA_CERT instead.',
       );
     }
+    // rclone reads every password of a remote (sftp `pass`, `key_file_pass`, …) obscured, as `rclone config` writes
+    // it: a plain one from ${VAR} is "base64 decode failed when revealing password - is it obscured?".
+    if (/when revealing password|is it obscured/i.test(tail)) {
+      const fields = this.passwordFields().join(', ') || "the remote's password";
+      throw new DestinationError(
+        this.name,
+        `${doing}: rclone could not read ${fields}: rclone takes passwords obscured (${last})`,
+        `rclone takes ${fields} obscured: put the output of \`rclone obscure -\` (it reads the password on stdin) in its \${VAR}, not the password itself.`,
+      );
+    }
     if (/knownhosts|host key|key mismatch/i.test(tail)) {
       throw new DestinationError(
         this.name,
         `${doing}: the server's host key is unknown or changed (${last})`,
-        "Check the host key and pin it in the remote's known_hosts_file (rclone config).",
+        this.cfg.config?.['known_hosts_file']
+          ? `Check the server's host key and pin it in the file "config.known_hosts_file" names (${this.cfg.config['known_hosts_file']}).`
+          : "Check the host key and pin it in the remote's known_hosts_file (rclone config).",
       );
     }
     if (
@@ -107,7 +126,10 @@ export class RcloneDestination implements Destination {
       throw new DestinationError(
         this.name,
         `${doing}: the remote refused the credentials (${last})`,
-        'Check the remote\'s credentials in "config" (their ${VAR} values) or in rclone\'s config.',
+        'Check the remote\'s credentials in "config" (their ${VAR} values) or in rclone\'s config.' +
+          (this.passwordFields().length
+            ? ` rclone takes ${this.passwordFields().join(', ')} obscured: the output of \`rclone obscure -\`, not the password itself.`
+            : ''),
       );
     }
     if (/directory not found|object not found|file not found|not exist/i.test(tail)) {
