@@ -1,7 +1,8 @@
 /**
  * Faults of off-site copies against real servers: a destination that is full (a small tmpfs under
- * a folder destination and under sshd's folder; needs root, as CI has), a file changed at the
- * destination behind respaldo's back, and SFTP with a password (a throwaway local user; root).
+ * a folder destination and under sshd's folder, also through rclone's sftp backend; needs root, as
+ * CI has), a file changed at the destination behind respaldo's back, and SFTP with a password (a
+ * throwaway local user; root).
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -18,6 +19,7 @@ import {
   stopAllSshd,
   throwawayUserProblem,
   type ThrowawayUser,
+  rcloneSftpConfig,
   sftpDestination,
 } from './helpers/sshd.js';
 import { mountSmallDisk, tmpfsProblem, unmountAllSmallDisks } from './helpers/tmpfs.js';
@@ -94,6 +96,33 @@ describe.skipIf(diskSkip !== null)('a full destination', () => {
       { setId: m.id, ok: true },
     ]);
     await cli(s, ['verify', m.id, '--from', 'ssh', '--read-data']);
+  });
+
+  it('rclone (sftp backend) on a full disk: exit 12 saying disk full, not "run rclone by hand"; with room, copy completes', async () => {
+    const s = demoSetup();
+    const disk = mountSmallDisk(join(s.dir, 'rclone-disk'), 2 * MB);
+    const srv = await startSshd();
+    bigFiles(s, 6);
+    withDestination(s, {
+      name: 'cloud',
+      type: 'rclone',
+      remote: 'offsite',
+      path: disk.dir,
+      config: rcloneSftpConfig(srv),
+    });
+    const r = await cli(s, ['create', '--json'], 12);
+    const m = parseJsonOutput<Manifest>(r.stdout);
+    expect(r.stderr).toContain(`NOT copied to cloud: destination "cloud": writing srv1/${m.id}/`);
+    expect(r.stderr).toMatch(/the remote could not write it \(disk full or quota\?/);
+    const again = await cli(s, ['copy'], 12); // still full: the hint is the destination's own
+    expect(again.stderr).toMatch(/hint: Free space at the remote .*respaldo prune --from cloud/);
+    expect(again.stderr).not.toContain('rclone command by hand');
+    await cli(s, ['verify', m.id]);
+    disk.resize(64 * MB);
+    expect(parseJsonOutput<CopyResult[]>((await cli(s, ['copy', '--json'])).stdout)).toMatchObject([
+      { setId: m.id, ok: true },
+    ]);
+    await cli(s, ['verify', m.id, '--from', 'cloud', '--read-data']);
   });
 });
 

@@ -166,6 +166,18 @@ export class RcloneDestination implements Destination {
         phrase('dest.unreachableHint', { server: 'remote' }),
       );
     }
+    // A write the server cannot do (SFTP answers a full disk or a quota with the bare SSH_FX_FAILURE; other backends
+    // say it): folders are created above, so a failure here is the disk, as the sftp destination says it.
+    if (
+      /no space left|disk full|quota|insufficient storage|SSH_FX_FAILURE/i.test(tail) &&
+      doing.startsWith('writing')
+    ) {
+      throw new DestinationError(
+        this.name,
+        `${doing}: the remote could not write it (disk full or quota?) (${last})`,
+        `Free space at the remote (or remove old sets there: \`respaldo prune --from ${this.name}\`), then run \`respaldo copy\` again.`,
+      );
+    }
     throw new DestinationError(
       this.name,
       `${doing}: rclone failed (${last})`,
