@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -144,5 +145,37 @@ describe('a destination that goes away in the middle of a copy', () => {
     expect(parseJsonOutput<CopyResult[]>((await cli(s, ['copy', '--json'])).stdout)).toMatchObject([
       { setId: m.id, ok: true },
     ]);
+  });
+});
+
+describe('an sftp "privateKey" respaldo cannot use', () => {
+  it('the .pub, or a key with a passphrase not given: exit 7 naming the file and what to fix; the passphrase never shown', async () => {
+    const srv = await startSshd();
+    const s = demoSetup();
+    const locked = join(s.dir, 'locked_key');
+    const made = spawnSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', 'Key-Passphrase-1', '-f', locked]);
+    expect(made.status).toBe(0);
+    const use = (extra: Record<string, unknown>) =>
+      writeFileSync(
+        s.configFile,
+        JSON.stringify({
+          ...JSON.parse(readFileSync(s.configFile, 'utf8')),
+          destinations: [{ ...sftpDestination(srv, extra), source: 'srv1' }],
+        }),
+      );
+    const fails = async () =>
+      parseJsonOutput<{ message: string; hint: string }>((await cli(s, ['list', '--from', 'ssh', '--json'], 7)).stdout);
+    use({ privateKey: `${srv.clientKey}.pub` });
+    const pub = await fails();
+    expect(pub.message).toContain(`cannot use the private key ${srv.clientKey}.pub`);
+    expect(pub.hint).toContain('Point "privateKey" at the OpenSSH private key');
+    use({ privateKey: locked });
+    const noPass = await fails();
+    expect(noPass.message).toContain(`cannot use the private key ${locked}`);
+    expect(noPass.hint).toContain('protected by a passphrase: give it in "passphrase"');
+    use({ privateKey: locked, passphrase: 'Wrong-Passphrase-2' });
+    const r = await cli(s, ['list', '--from', 'ssh', '--json'], 7);
+    expect(r.stdout + r.stderr).toContain(`cannot use the private key ${locked}`);
+    expect(r.stdout + r.stderr).not.toContain('Wrong-Passphrase-2');
   });
 });

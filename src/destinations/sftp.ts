@@ -1,5 +1,5 @@
 /**
- * An SFTP destination (ssh2-sftp-client over ssh2). Why one file of about 530 lines: the reads, writes, listings
+ * An SFTP destination (ssh2-sftp-client over ssh2). Why one file of about 545 lines: the reads, writes, listings
  * and removals share the connection, its one replacement after a drop (shared by the operations that find it
  * dropped) and the mapping of the server's errors. How the bytes of a file are written is in sftp-writes.ts
  * (through ssh2's `SFTP.write`) and sftp-packets.ts (a local file read straight into ssh2's SSH packets), how they
@@ -217,6 +217,22 @@ export class SftpDestination implements Destination {
         this.name,
         `the SSH server at ${where} presented host key ${this.seenKey}, ${this.cfg.hostKey ? `not the pinned ${this.cfg.hostKey}` : 'and no "hostKey" is pinned'}; refused`,
         `If you trust this server (check with \`ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub\` on it), set "hostKey": "${this.seenKey}" in this destination.`,
+      );
+    }
+    // ssh2 parses "privateKey" when it connects: a file that is no OpenSSH private key (the .pub, an age key) or
+    // one protected by a passphrase that "passphrase" does not give is said as that file, not as the settings.
+    if (
+      /Cannot parse privateKey|privateKey value does not contain|private (OpenSSH |PPK )?key detected, but no passphrase|Bad passphrase/i.test(
+        msg,
+      )
+    ) {
+      const locked = /no passphrase given|Bad passphrase/i.test(msg);
+      throw new DestinationError(
+        this.name,
+        `${doing}: cannot use the private key ${this.cfg.privateKey ?? ''} (${msg})`,
+        locked
+          ? 'The key is protected by a passphrase: give it in "passphrase" (from ${VAR}) in this destination, or check that value.'
+          : 'Point "privateKey" at the OpenSSH private key the server authorizes (the file ssh-keygen wrote, not its .pub).',
       );
     }
     if (/authentication|auth methods|All configured/i.test(msg)) {
