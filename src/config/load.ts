@@ -8,6 +8,7 @@ import type {
   EngineName,
   LoadedConfig,
   NotificationConfig,
+  UnsetVariable,
 } from '../core/types.js';
 import { validatorsFor } from '../drivers/validators.js';
 import { parsePgUrl } from '../drivers/postgres/config.js';
@@ -70,20 +71,24 @@ async function loadConfigUnmasked(opts: LoadOptions, secretsSeen: string[]): Pro
       `${odd.text} is not a variable respaldo reads (it reads \${NAME} alone: letters, digits and _; no defaults such as :-)`,
       'Write ${NAME} and give NAME its value in the environment or in .env; write $${ for a literal ${.',
     );
-  const first = missing[0];
-  if (first) {
+  const hintFor = (variable: string): string => {
     const dotEnv = resolve(baseDir, '.env');
-    const line = dotEnvLineWithout(dotEnv, first.variable);
-    throw new ConfigError(
-      file,
-      first.path,
-      `\${${first.variable}} is not set`,
-      line
-        ? `Line ${line} of ${dotEnv} names ${first.variable} but is not KEY=VALUE, so it is passed over: write it as ${first.variable}=value.`
-        : `Set ${first.variable} in the environment or in ${dotEnv}.`,
-    );
+    const line = dotEnvLineWithout(dotEnv, variable);
+    return line
+      ? `Line ${line} of ${dotEnv} names ${variable} but is not KEY=VALUE, so it is passed over: write it as ${variable}=value.`
+      : `Set ${variable} in the environment or in ${dotEnv}.`;
+  };
+  // A variable of a destination stops only the commands that use that destination: on the new-server day the
+  // .env holding the other destinations' secrets is often gone, and `restore --from nas` needs none of them.
+  const unsetAt = new Map<number, UnsetVariable>();
+  for (const m of missing) {
+    const i = destinationIndex(m.path);
+    if (i !== undefined && !unsetAt.has(i)) unsetAt.set(i, { ...m, hint: hintFor(m.variable) });
   }
-  const problems = validateAgainstSchema(value);
+  const first = missing.find((m) => destinationIndex(m.path) === undefined);
+  if (first) throw new ConfigError(file, first.path, `\${${first.variable}} is not set`, hintFor(first.variable));
+  // The fields of such a destination hold `${VAR}` as written: checked once it is set.
+  const problems = validateAgainstSchema(value).filter((p) => !unsetAt.has(destinationIndex(p.path) ?? -1));
   const p0 = problems[0];
   if (p0) {
     const more =
@@ -109,7 +114,10 @@ async function loadConfigUnmasked(opts: LoadOptions, secretsSeen: string[]): Pro
   if (drillServer?.password) secretValues.add(drillServer.password);
   const drillUrlPassword = drillServer?.url ? passwordFromUrl(drillServer.url) : undefined;
   if (drillUrlPassword) secretValues.add(drillUrlPassword);
-  const destinations = normalizeDestinations(file, doc, baseDir, secretValues);
+  const destinations = normalizeDestinations(file, doc, baseDir, secretValues, unsetAt);
+  const unsetDestinations = Object.fromEntries(
+    [...unsetAt].map(([i, u]) => [destinations[i]?.name ?? `destinations[${i}]`, u] as const),
+  );
   const encryption = await normalizeEncryption(file, doc, baseDir);
   const jobProblem = validateJobs(
     doc.schedule.jobs,
@@ -124,6 +132,7 @@ async function loadConfigUnmasked(opts: LoadOptions, secretsSeen: string[]): Pro
     backupDir,
     databases,
     destinations,
+    ...(unsetAt.size ? { unsetDestinations } : {}),
     ...(encryption ? { encryption } : {}),
     files: {
       config: doc.files.config.map((f) => resolve(baseDir, f)),
@@ -383,4 +392,10 @@ function passwordFromUrl(url: string): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** The index `i` of a path `destinations[i]…`, else undefined. */
+function destinationIndex(path: string): number | undefined {
+  const i = /^destinations\[(\d+)\]/.exec(path)?.[1];
+  return i === undefined ? undefined : Number(i);
 }

@@ -210,6 +210,18 @@ export interface LoadedConfig extends BackupConfig {
   baseDir: string;
   /** Values that came from `${VAR}` interpolation of secrets, to be masked in any output. */
   secrets: string[];
+  /**
+   * Destinations (by name) with a `${VAR}` not set: the first such field and variable, and the hint. Only a command
+   * that uses one of them fails on it (destinationConfig), with the config error it would have been.
+   */
+  unsetDestinations?: Record<string, UnsetVariable>;
+}
+
+/** A `${VAR}` of the config that is not set: where (`destinations[1].secretAccessKey`), which, and what to do. */
+export interface UnsetVariable {
+  path: string;
+  variable: string;
+  hint: string;
 }
 
 export interface DatabaseError {

@@ -26,6 +26,7 @@ export function normalizeDestinations(
   doc: { destinations?: DestinationConfig[]; source?: string },
   baseDir: string,
   secrets: Set<string>,
+  unset: ReadonlyMap<number, unknown> = new Map(),
 ): DestinationConfig[] {
   const seen = new Map<string, number>();
   const source = defaultSource(doc.source);
@@ -48,13 +49,18 @@ export function normalizeDestinations(
         `type "${d.type}" is not available in this build`,
         'Use folder, s3, sftp or rclone.',
       );
-    const problem = factory.validate(d)[0];
+    // A `${VAR}` of it not set: its fields are checked once it is set (the commands using it say so meanwhile).
+    const problem = unset.has(i) ? undefined : factory.validate(d)[0];
     if (problem) throw new ConfigError(file, `${at}.${problem.path}`, problem.problem, problem.hint);
+    // A field still `${VAR}` (not set) is no secret: masked, it would hide which variable to set.
+    const secret = (v: unknown): v is string =>
+      typeof v === 'string' && v !== '' && !(unset.has(i) && v.includes('${'));
     for (const f of factory.secretFields) {
       const v = d[f];
-      if (typeof v === 'string' && v) secrets.add(v);
+      if (secret(v)) secrets.add(v);
     }
-    for (const [k, v] of Object.entries(d.config ?? {})) if (v && /pass|secret|token|key|auth/i.test(k)) secrets.add(v);
+    for (const [k, v] of Object.entries(d.config ?? {}))
+      if (secret(v) && /pass|secret|token|key|auth/i.test(k)) secrets.add(v);
     const out: DestinationConfig = { ...d, source: d.source ?? source, copyAfterBackup: d.copyAfterBackup ?? true };
     for (const key of ['path', 'privateKey'] as const) {
       const v = out[key];

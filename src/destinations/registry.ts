@@ -1,4 +1,4 @@
-import { UsageError } from '../core/errors.js';
+import { ConfigError, UsageError } from '../core/errors.js';
 import type { LoadedConfig } from '../core/types.js';
 import type {
   Destination,
@@ -23,8 +23,25 @@ export const DESTINATIONS: Partial<
   rclone: { ...rcloneRules, load: async () => (await import('./rclone.js')).rcloneFactory },
 };
 
-/** The config entry named `name`; a UsageError listing the names when there is none. */
-export function destinationConfig(cfg: Pick<LoadedConfig, 'destinations' | 'file'>, name: string): DestinationConfig {
+/**
+ * The config entry named `name`, to be used: a UsageError listing the names when there is none, and the ConfigError
+ * of a `${VAR}` of it that is not set (which stops only the commands that use this destination).
+ */
+export function destinationConfig(
+  cfg: Pick<LoadedConfig, 'destinations' | 'file' | 'unsetDestinations'>,
+  name: string,
+): DestinationConfig {
+  const found = declaredDestination(cfg, name);
+  const unset = cfg.unsetDestinations?.[name];
+  if (unset) throw new ConfigError(cfg.file, unset.path, `\${${unset.variable}} is not set`, unset.hint);
+  return found;
+}
+
+/**
+ * The config entry named `name` as written, its `${VAR}` set or not (what a copy records its outcome under; the
+ * copy itself opens it with destinationConfig); a UsageError listing the names when there is none.
+ */
+export function declaredDestination(cfg: Pick<LoadedConfig, 'destinations' | 'file'>, name: string): DestinationConfig {
   const all = cfg.destinations ?? [];
   const found = all.find((d) => d.name === name);
   if (!found) {
@@ -40,7 +57,7 @@ export function destinationConfig(cfg: Pick<LoadedConfig, 'destinations' | 'file
 
 /** Opens the destination named `name`. Close it when done. */
 export async function openDestination(
-  cfg: Pick<LoadedConfig, 'destinations' | 'file'>,
+  cfg: Pick<LoadedConfig, 'destinations' | 'file' | 'unsetDestinations'>,
   name: string,
 ): Promise<Destination> {
   const dc = destinationConfig(cfg, name);

@@ -11,7 +11,7 @@ import { DestinationError, InterruptedError, RespaldoError, VerifyError } from '
 import type { Reporter } from '../core/events.js';
 import type { LoadedConfig, Manifest, SetSummary } from '../core/types.js';
 import { setKey, type Destination, type DestinationConfig, type RemoteFile } from '../destinations/destination.js';
-import { destinationConfig, openDestination } from '../destinations/registry.js';
+import { declaredDestination, destinationConfig, openDestination } from '../destinations/registry.js';
 import { KEEP_MARK, listSets, readManifest, setDir } from './catalog.js';
 import { chainToVerify } from './chain-sets.js';
 import { writeFileAtomic } from './fs-util.js';
@@ -154,7 +154,8 @@ export async function copySet(
   reporter: Reporter,
   opts: CopyOptions = {},
 ): Promise<CopyResult> {
-  const dc = destinationConfig(cfg, destName);
+  // As declared: a `${VAR}` of it not set is said by openDestination below, as this copy's failure.
+  const dc = declaredDestination(cfg, destName);
   const m = await readManifest(cfg, id);
   const dir = setDir(cfg, m.id);
   const t0 = Date.now();
@@ -572,7 +573,7 @@ async function remoteIds(
   name: string,
   signal?: AbortSignal,
 ): Promise<(Set<string> & { files?: Map<string, number> }) | null> {
-  const dc = destinationConfig(cfg, name);
+  const dc = declaredDestination(cfg, name);
   let dest: Destination | undefined;
   const onAbort = () => void dest?.close().catch(() => undefined); // fails the listing in flight
   signal?.addEventListener('abort', onAbort, { once: true });

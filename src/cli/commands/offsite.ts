@@ -51,10 +51,14 @@ export function printCopyResults(io: Pick<CommandIO, 'out' | 'err'>, results: Co
 export function afterCreate(io: CommandIO, cfg: LoadedConfig, m: Manifest, code: number): number {
   if (m.status === 'failed') return code;
   const missing = notCopiedTo(cfg, m.id);
-  for (const x of missing)
-    io.err(
-      `respaldo: set ${m.id} NOT copied to ${x.destination}${x.error ? `: ${x.error}` : ''}\nhint: the set is safe locally; \`respaldo copy\` (or the next backup) copies it again.`,
-    );
+  for (const x of missing) {
+    // A variable of that destination not set: no later run copies it until it is.
+    const unset = cfg.unsetDestinations?.[x.destination];
+    const hint = unset
+      ? `the set is safe locally. ${unset.hint} Then \`respaldo copy\` copies it.`
+      : 'the set is safe locally; `respaldo copy` (or the next backup) copies it again.';
+    io.err(`respaldo: set ${m.id} NOT copied to ${x.destination}${x.error ? `: ${x.error}` : ''}\nhint: ${hint}`);
+  }
   return missing.length && code === EXIT.ok ? EXIT.notCopied : code;
 }
 
