@@ -2,7 +2,15 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSy
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { LOG_ROTATION, logFile, readDailyLog, setLogRotation, writeLog } from '../src/engine/log.js';
+import {
+  LOG_KEEP_DAYS,
+  LOG_ROTATION,
+  localDate,
+  logFile,
+  readDailyLog,
+  setLogRotation,
+  writeLog,
+} from '../src/engine/log.js';
 import { lastFailedBackup } from '../src/engine/prune.js';
 import { REPO_ROOT, collect, describeResult, startNode } from './helpers/cli.js';
 import { makeTmpDir } from './helpers/tmp.js';
@@ -96,5 +104,32 @@ describe('the daily log is rotated by size', () => {
     const failed = { time: new Date().toISOString(), event: 'create-end', setId: '20261122_020000', outcome: 'failed' };
     writeFileSync(`${base}.1`, JSON.stringify(failed) + '\n', { mode: 0o600 });
     expect(lastFailedBackup(dir, new Date())).toEqual({ at: failed.time, setId: '20261122_020000' });
+  });
+});
+
+describe('daily logs past LOG_KEEP_DAYS', () => {
+  it("are removed when a day's log starts; younger ones, other files and today's are kept", () => {
+    const backupDir = makeTmpDir();
+    const dir = join(backupDir, 'logs');
+    mkdirSync(dir, { recursive: true });
+    const day = (daysAgo: number) => localDate(new Date(Date.now() - daysAgo * 86_400_000));
+    const old = [
+      `backup_${day(LOG_KEEP_DAYS + 1)}.log`,
+      `backup_${day(LOG_KEEP_DAYS + 1)}.log.1`,
+      'backup_2020-01-01.log',
+    ];
+    const kept = [
+      `backup_${day(LOG_KEEP_DAYS - 1)}.log`,
+      `backup_${day(1)}.log`,
+      'notes.txt',
+      'backup_2020-01-01.log.bak',
+    ];
+    for (const name of [...old, ...kept]) writeFileSync(join(dir, name), 'x\n');
+    writeLog(backupDir, 'test', { n: 1 });
+    expect(readdirSync(dir).sort()).toEqual([...kept, `backup_${day(0)}.log`].sort());
+    // Not on later lines of the same day: a log put back meanwhile stays until the next day's first line.
+    writeFileSync(join(dir, old[2]!), 'x\n');
+    writeLog(backupDir, 'test', { n: 2 });
+    expect(existsSync(join(dir, old[2]!))).toBe(true);
   });
 });

@@ -6,6 +6,7 @@ import {
   mkdirSync,
   openSync,
   readFileSync,
+  readdirSync,
   renameSync,
   rmSync,
   statSync,
@@ -72,7 +73,15 @@ export function writeLog(
     }
     const fresh = !existsSync(file);
     appendFileSync(file, line + '\n', { mode: FILE_MODE });
-    if (fresh) chmodSync(file, FILE_MODE);
+    if (fresh) {
+      chmodSync(file, FILE_MODE);
+      // A day's first line: the logs of days past the keep are removed (housekeeping, never fatal).
+      try {
+        removeOldLogs(dir, new Date());
+      } catch {
+        // tried again on the next day's first line
+      }
+    }
   } catch (err) {
     // A folder that cannot be written (a read-only disk) is said once, not for every line of the run.
     if (unwritable.has(backupDir)) return;
@@ -161,4 +170,23 @@ const fullSaid = new Set<string>();
 /** No log lines are written in `backupDir` for the rest of this run (a folder found read-only, and said so). */
 export function stopLogging(backupDir: string): void {
   unwritable.add(backupDir);
+}
+
+/**
+ * Days of daily logs kept: past them a day's log (and its rotated files) is removed when a new day's log starts.
+ * More than a year, for an audit of last year's runs; health reads the last 30 days, `prune` two.
+ */
+export const LOG_KEEP_DAYS = 400;
+
+/** The daily logs (`backup_YYYY-MM-DD.log`, `.1` …) in `dir` of days more than LOG_KEEP_DAYS before `now`, removed. */
+export function removeOldLogs(dir: string, now: Date): string[] {
+  const oldest = localDate(new Date(now.getTime() - LOG_KEEP_DAYS * 86_400_000));
+  const removed: string[] = [];
+  for (const name of readdirSync(dir)) {
+    const day = /^backup_(\d{4}-\d{2}-\d{2})\.log(?:\.\d+)?$/.exec(name)?.[1];
+    if (!day || day >= oldest) continue;
+    rmSync(join(dir, name), { force: true });
+    removed.push(name);
+  }
+  return removed.sort();
 }
