@@ -1,3 +1,5 @@
+import { mkdirSync, symlinkSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Manifest } from '../src/core/types.js';
 import { describeResult, parseJsonOutput, runCli } from './helpers/cli.js';
@@ -11,8 +13,23 @@ describe('the backup folder inside an application folder', () => {
   it.each([
     ['inside it', './data/app/backups'],
     ['the folder itself', './data/app'],
-  ])('%s: not stored, said once; the next set stores the same files', async (_what, backupDir) => {
-    const s = demoSetup({ backupDir });
+    // The same folders named through a symlink (a deploy's `current`, a mount): compared by their real paths.
+    ['inside it, the application folder named by a symlink', './data/app/backups', './applink'],
+    ['inside it, the backup folder named by a symlink', './bk', './data/app', './data/app/backups'],
+  ])('%s: not stored, said once; the next set stores the same files', async (_what, backupDir, app?, real?) => {
+    const s = demoSetup((base) => {
+      const files = base['files'] as { application: { path: string }[] };
+      return {
+        ...base,
+        backupDir,
+        files: { ...files, application: [{ ...files.application[0], path: app ?? './data/app' }] },
+      };
+    });
+    if (app === './applink') symlinkSync(join(s.dir, 'data', 'app'), join(s.dir, 'applink'));
+    if (real) {
+      mkdirSync(join(s.dir, real), { recursive: true, mode: 0o700 });
+      symlinkSync(join(s.dir, real), join(s.dir, backupDir));
+    }
     const create = async () => {
       const r = await runCli(['create', '--json', '--config', s.configFile], { cwd: s.dir });
       expect(r.code, describeResult(r)).toBe(0);

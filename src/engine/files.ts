@@ -4,7 +4,7 @@
  * files that vanish or change while read) and both share the same warnings.
  */
 import { createHash } from 'node:crypto';
-import { promises as fsp, type BigIntStats } from 'node:fs';
+import { promises as fsp, realpathSync, type BigIntStats } from 'node:fs';
 import { basename, dirname, isAbsolute, join, relative, sep } from 'node:path';
 import picomatch from 'picomatch';
 import type { ApplicationFolder, FileEntry, LoadedConfig } from '../core/types.js';
@@ -167,8 +167,13 @@ export async function scanFiles(
   // The backup folder inside an application folder: never stored (each set would hold the ones before it, its own
   // staging folder and the lock), said once.
   const backupDir = cfg.backupDir;
+  // By real paths too: an application folder named through a symlink (a deploy's `current`), or a backupDir that is
+  // one, was not seen to hold it, and every set stored all the sets before it.
+  const realBackupDir = backupDir ? realOrSelf(backupDir) : undefined;
+  const within = (path: string, dir: string): boolean => path === dir || path.startsWith(`${dir}${sep}`);
   const isBackupDir = (abs: string): boolean => {
-    if (!backupDir || (abs !== backupDir && !abs.startsWith(`${backupDir}${sep}`))) return false;
+    if (!backupDir || !realBackupDir) return false;
+    if (!within(abs, backupDir) && !within(realOrSelf(abs), realBackupDir)) return false;
     if (!scan.warnings.some((w) => w.phrase.id === 'file.backupDir'))
       scan.warnings.push(said('file.backupDir', { path: backupDir }));
     return true;
@@ -506,4 +511,13 @@ export async function storeFiles(
   }
   const entries = items.flatMap((i) => stored.get(i) ?? []);
   return { entries, problems, warnings, diskFull };
+}
+
+/** `path` with its symlinks resolved, or as it is when it cannot be (gone, unreadable). */
+function realOrSelf(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    return path;
+  }
 }
