@@ -218,12 +218,26 @@ describe('Scheduler', () => {
     const lockFile = join(dir, '.respaldo.lock');
     const holder = { pid: process.pid, host: hostname(), purpose: 'create', startedAt: '2026-11-22T11:59:00Z' };
     writeFileSync(lockFile, JSON.stringify(holder)); // as lock.ts writes it: this live test process holds it
-    const h = harness({ dir, start: '2026-11-22T12:00:00Z', jobs: utc([job('daily', 'daily at 02:00')]) });
+    const { acquireLock } = await import('../src/engine/lock.js');
+    let took = false;
+    const h = harness({
+      dir,
+      start: '2026-11-22T12:00:00Z',
+      jobs: utc([job('daily', 'daily at 02:00')]),
+      run: async (_j, ctx, c) => {
+        const release = await acquireLock(dir, 'create', { wait: ctx.lockWait }); // what createBackup does first
+        took = true;
+        await c.sleep(10_000, ctx.signal);
+        await release();
+        return { outcome: 'completed', setId: 'set-1' };
+      },
+    });
     await h.scheduler.start();
     const waiting = await untilLog(h, (l) => l.event === 'job-waiting');
     expect(waiting.message).toMatch(/^daily waits for the backup folder: .*\(create, pid \d+ on .* since/);
     await h.clock.advance(LOCK_POLL_MS * 3);
-    expect(h.calls).toEqual([]); // still held: not run, not failed
+    expect(took).toBe(false); // still held: not taken, not failed
+    expect(h.ends).toEqual([]);
     rmSync(lockFile); // the manual create ends
     await h.clock.advance(LOCK_POLL_MS);
     await untilLog(h, (l) => l.event === 'job-lock-free');
@@ -234,7 +248,7 @@ describe('Scheduler', () => {
     expect(await h.scheduler.done).toBe(0);
   });
 
-  it('a lock held past the wait: the job runs and fails on it; the hint says to wait, never to remove a live lock', async () => {
+  it('a lock held past the wait: the job fails on it; the hint says to wait, never to remove a live lock', async () => {
     const dir = tempDir();
     const lockFile = join(dir, '.respaldo.lock');
     const holder = { pid: process.pid, host: hostname(), purpose: 'restore', startedAt: '2026-11-22T11:59:00Z' };
@@ -244,8 +258,8 @@ describe('Scheduler', () => {
       dir,
       start: '2026-11-22T12:00:00Z',
       jobs: utc([job('daily', 'daily at 02:00')]),
-      run: async () => {
-        await acquireLock(dir, 'create'); // what createBackup does first
+      run: async (_j, ctx) => {
+        await acquireLock(dir, 'create', { wait: ctx.lockWait }); // what createBackup does first
         return { outcome: 'completed', setId: 'never' };
       },
     });

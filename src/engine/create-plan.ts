@@ -10,6 +10,7 @@ import {
   type SetType,
 } from '../core/types.js';
 import { configuredDatabase } from '../config/lookup.js';
+import type { LockWait } from './lock.js';
 import { driverFor } from '../drivers/registry.js';
 import { encryptsLocally } from './crypt.js';
 import { codec, defaultCodecName } from './codec.js';
@@ -32,6 +33,8 @@ export interface CreateOptions {
   /** Scheduler job name, recorded in the manifest. */
   job?: string;
   signal?: AbortSignal;
+  /** Wait for a live holder of the backup folder lock instead of failing at once (the scheduler; see LockWait). */
+  lockWait?: LockWait;
   /** Differential and incremental: the published sets bases are chosen from (createBackup reads them). */
   chainSets?: readonly ChainSet[];
 }

@@ -19,7 +19,7 @@ import { ensurePrivateDir } from './fs-util.js';
 import { encryptsLocally, sealerFor } from './crypt.js';
 import { listSets, readManifest } from './catalog.js';
 import { copyAfterBackup } from './copy.js';
-import { withLock } from './lock.js';
+import { withLock, type LockWait } from './lock.js';
 import { writeLog } from './log.js';
 import { ranBy } from '../core/who.js';
 import { writeMetrics } from './metrics.js';
@@ -44,16 +44,31 @@ export {
 } from './create-plan.js';
 export { cleanLeftovers, recoverInterrupted } from './create-recover.js';
 
-/** Backs up per the options, holding the backup folder lock. Returns the published manifest. */
+/**
+ * Backs up per the options, holding the backup folder lock. Returns the published manifest. A run that waited for the
+ * lock (`lockWait`) plans again once it holds it: meanwhile a prune may have removed the base it chose, or a create
+ * made a newer one.
+ */
 export async function createBackup(cfg: LoadedConfig, opts: CreateOptions, reporter: Reporter): Promise<Manifest> {
   const chained = (CHAIN_TYPES as readonly (string | undefined)[]).includes(opts.type) && !opts.chainSets;
-  const plan = planBackup(cfg, chained ? { ...opts, chainSets: readChainSets(cfg) } : opts);
+  const planNow = (): BackupPlan => planBackup(cfg, chained ? { ...opts, chainSets: readChainSets(cfg) } : opts);
+  let plan = planNow();
+  let waited = false;
+  const { lockWait } = opts;
+  const wait: LockWait | undefined = lockWait && {
+    held: (held) => {
+      waited = true;
+      return lockWait.held(held);
+    },
+    free: () => lockWait.free?.(),
+  };
   let manifest: Manifest;
   try {
     manifest = await withLock(
       cfg.backupDir,
       'create',
       async () => {
+        if (waited) plan = planNow();
         await recoverInterrupted(
           cfg,
           plan.databases.map((d) => d.name),
@@ -63,7 +78,7 @@ export async function createBackup(cfg: LoadedConfig, opts: CreateOptions, repor
         return executeBackup(cfg, plan, reporter, opts.signal, 'backup');
       },
       // A backup needs room there: a disk with none for the lock refuses it at once.
-      { needsRoom: true },
+      { needsRoom: true, wait },
     );
   } catch (err) {
     if (!(err instanceof InterruptedError)) await notifyOutcome(cfg, opts, reporter, null, err);

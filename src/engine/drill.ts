@@ -15,7 +15,7 @@ import { DRILLED_NAME, listSets, readManifest, recordDamaged, recordDrilled, sel
 import { cleanLeftovers } from './create.js';
 import { drillTarget } from './drill-target.js';
 import { ensurePrivateDir } from './fs-util.js';
-import { withLock } from './lock.js';
+import { withLock, type LockWait } from './lock.js';
 import { writeLog } from './log.js';
 import { writeMetrics } from './metrics.js';
 import { executeRestore, planRestore, restoreFiles } from './restore.js';
@@ -29,7 +29,7 @@ import { decryptSet, openStored, passphraseSample } from './decrypt-set.js';
  * (a file in `<backupDir>/.tmp-drill-<pid>/`, in the system's temporary folder when the backup folder's disk is
  * full, or `<name>__drill_<set id>` on the database's server),
  * checked, and removed; files are extracted into the scratch folder and checked. Live databases and
- * files are never touched. The outcome is recorded beside the set as `drilled.json`. Why one file of about 520
+ * files are never touched. The outcome is recorded beside the set as `drilled.json`. Why one file of about 530
  * lines: choosing what to drill, drilling it and recording the verdict share the outcome being built.
  */
 
@@ -41,6 +41,8 @@ export interface DrillOptions {
   signal?: AbortSignal;
   /** Operation named in notifications (`drill`, `scheduler`, `create`). */
   operation?: string;
+  /** Wait for a live holder of the backup folder lock instead of failing at once (the scheduler; see LockWait). */
+  lockWait?: LockWait;
 }
 
 export interface DrillOutcome {
@@ -156,7 +158,9 @@ export async function runDrill(
   // The key is checked (and its passphrase asked) first: a missing key is not a failed drill of the set.
   if (m.encryption) await decrypterFor(cfg, m.encryption, m.id, passphraseSample(m, openStored(setDir(cfg, m.id))));
   const signal = opts.signal ?? new AbortController().signal;
-  const outcome = await withLock(cfg.backupDir, `drill ${m.id}`, async (lock): Promise<DrillOutcome> => {
+  const underLock = <T>(fn: (lock: { outside: boolean }) => Promise<T>): Promise<T> =>
+    withLock(cfg.backupDir, `drill ${m.id}`, fn, { wait: opts.lockWait });
+  const outcome = await underLock(async (lock): Promise<DrillOutcome> => {
     // A backup folder with no room even for the lock (then taken outside): the scratch copies go to the system's
     // temporary folder.
     const scratchRoot = lock.outside
@@ -449,7 +453,7 @@ export async function drillNewest(
   cfg: LoadedConfig,
   databases: string[],
   reporter: Reporter,
-  opts: Pick<DrillOptions, 'signal' | 'operation'> = {},
+  opts: Pick<DrillOptions, 'signal' | 'operation' | 'lockWait'> = {},
 ): Promise<{ outcomes: DrillOutcome[]; missing: string[] }> {
   const sets = await listSets(cfg);
   const bySet = new Map<string, string[]>();
@@ -478,7 +482,7 @@ export async function drillAfterBackup(
   cfg: LoadedConfig,
   m: Manifest,
   reporter: Reporter,
-  opts: Pick<DrillOptions, 'signal' | 'operation'> = {},
+  opts: Pick<DrillOptions, 'signal' | 'operation' | 'lockWait'> = {},
 ): Promise<DrillOutcome | null> {
   if (!cfg.drillAfterBackup || m.status === 'failed') return null;
   const databases = m.databases.filter((d) => !d.error && d.file).map((d) => d.name);

@@ -173,8 +173,20 @@ async function releaseAt(file: string, info: LockInfo): Promise<void> {
 }
 
 /**
+ * How a run waits for a live holder of the lock instead of failing at once (a scheduled job; a command from a terminal
+ * fails at once, exit 6). The wait is in the taking itself: nothing can take the lock between a look that finds it
+ * free and the take, as it could when the scheduler looked first and the job took it after.
+ */
+export interface LockWait {
+  /** A live process holds the lock (`held` names it): resolve to try again, throw to give up (`held`, or a stop). */
+  held(held: LockHeldError): Promise<void>;
+  /** The lock was found free after `held` was called (and, by acquireLock, taken). */
+  free?(): void;
+}
+
+/**
  * One writer at a time per backup folder. A lock left by a killed process (same host, pid gone)
- * is taken over; a live holder gives LockHeldError at once (no waiting).
+ * is taken over at once; a live holder gives LockHeldError at once, or, with `wait`, is waited for (see LockWait).
  *
  * A disk with no room even for the lock file (the day a restore matters most) does not stop the run: the lock is
  * taken in its spare place (spareLock), outside the folder. Each process takes one place, then looks at the
@@ -185,8 +197,22 @@ async function releaseAt(file: string, info: LockInfo): Promise<void> {
 export async function acquireLock(
   backupDir: string,
   purpose: string,
-  opts: { needsRoom?: boolean } = {},
+  opts: { needsRoom?: boolean; wait?: LockWait } = {},
 ): Promise<Release> {
+  const { wait } = opts;
+  for (let waited = false; ; waited = true) {
+    try {
+      const release = await acquireOnce(backupDir, purpose, opts);
+      if (waited) wait?.free?.();
+      return release;
+    } catch (err) {
+      if (!wait || !(err instanceof LockHeldError)) throw err;
+      await wait.held(err);
+    }
+  }
+}
+
+async function acquireOnce(backupDir: string, purpose: string, opts: { needsRoom?: boolean }): Promise<Release> {
   await ensurePrivateDir(backupDir);
   const file = join(backupDir, LOCK_NAME);
   const info: LockInfo = { pid: process.pid, host: hostname(), purpose, startedAt: new Date().toISOString() };
@@ -246,12 +272,31 @@ export function heldLock(backupDir: string): LockHeldError | null {
   return heldAt(join(backupDir, LOCK_NAME)) ?? (spare ? heldAt(spare) : null);
 }
 
-/** Runs `fn` holding the backup folder lock (`outside`, `needsRoom`: see Release, acquireLock). */
+/**
+ * Waits with `wait` while a live process holds the lock of `backupDir`, taking nothing: a scheduled run that only
+ * reads the sets (verify) does not start in the middle of another's writes. When the wait gives up (`held` throws
+ * the LockHeldError), it returns all the same: reading needs no lock. A stop's error is thrown.
+ */
+export async function waitUntilFree(backupDir: string, wait: LockWait): Promise<void> {
+  let waited = false;
+  for (let held = heldLock(backupDir); held; held = heldLock(backupDir)) {
+    waited = true;
+    try {
+      await wait.held(held);
+    } catch (err) {
+      if (err === held) return;
+      throw err;
+    }
+  }
+  if (waited) wait.free?.();
+}
+
+/** Runs `fn` holding the backup folder lock (`outside`, `needsRoom`, `wait`: see Release, acquireLock). */
 export async function withLock<T>(
   backupDir: string,
   purpose: string,
   fn: (lock: { outside: boolean }) => Promise<T>,
-  opts: { needsRoom?: boolean } = {},
+  opts: { needsRoom?: boolean; wait?: LockWait } = {},
 ): Promise<T> {
   const release = await acquireLock(backupDir, purpose, opts);
   try {

@@ -3,7 +3,7 @@ import type { Reporter } from '../core/events.js';
 import type { LoadedConfig, SetSummary } from '../core/types.js';
 import { damagedSetNeeds, deleteSetChecked, listSets, readManifest } from './catalog.js';
 import { strayFilesOf } from './before-delete.js';
-import { withLock } from './lock.js';
+import { withLock, type LockWait } from './lock.js';
 import { jobsFromLog } from './log-jobs.js';
 import { readDailyLog, writeLog } from './log.js';
 import { ranBy } from '../core/who.js';
@@ -28,6 +28,8 @@ export interface PruneOptions {
   now?: Date;
   /** Zone for calendar periods (default: the machine's). */
   timeZone?: string;
+  /** Wait for a live holder of the backup folder lock instead of failing at once (the scheduler; see LockWait). */
+  lockWait?: LockWait;
 }
 
 export interface PrunedSet {
@@ -114,7 +116,7 @@ export function lastFailedBackup(backupDir: string, now: Date): { at: string; se
  */
 export async function pruneSets(cfg: LoadedConfig, opts: PruneOptions, reporter: Reporter): Promise<PruneResult> {
   if (opts.dryRun === true) return prune(cfg, opts, reporter);
-  return withLock(cfg.backupDir, 'prune', () => prune(cfg, opts, reporter));
+  return withLock(cfg.backupDir, 'prune', () => prune(cfg, opts, reporter), { wait: opts.lockWait });
 }
 
 async function prune(cfg: LoadedConfig, opts: PruneOptions, reporter: Reporter): Promise<PruneResult> {

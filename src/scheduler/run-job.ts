@@ -1,7 +1,8 @@
-import { errorMessage } from '../core/errors.js';
+import { errorMessage, InterruptedError } from '../core/errors.js';
 import type { LoadedConfig, ScheduleJob } from '../core/types.js';
 import { listSets } from '../engine/catalog.js';
 import { createBackup } from '../engine/create.js';
+import { waitUntilFree } from '../engine/lock.js';
 import { pruneSets } from '../engine/prune.js';
 import { verifySet } from '../engine/verify.js';
 import { Scheduler, type Clock, type JobRunResult, type RetentionFn, type RunJobFn } from './scheduler.js';
@@ -22,10 +23,13 @@ export function jobDatabases(cfg: Pick<LoadedConfig, 'databases'>, job: Pick<Sch
  * - drill: restore drills of the newest completed set of each of the job's databases (`drillNewest`).
  *   Outcome `drilled` when all pass, `drill-failed` otherwise (or when a database has no set).
  * - With `drillAfterBackup`, a backup job drills the set it made; the backup's outcome stays its own.
+ * Each waits for the backup folder's lock held by another process where it takes it (`lockWait`; a verify, which
+ * takes none, before it reads), and nothing is alerted while it waits.
  */
 export function engineJobRunner(cfg: LoadedConfig): RunJobFn {
-  return async (job, { signal, reporter }): Promise<JobRunResult> => {
+  return async (job, { signal, reporter, lockWait }): Promise<JobRunResult> => {
     if (job.type === 'verify') {
+      if (lockWait) await waitUntilFree(cfg.backupDir, lockWait);
       const sets = await listSets(cfg);
       const ids: string[] = [];
       const missing: string[] = [];
@@ -58,14 +62,15 @@ export function engineJobRunner(cfg: LoadedConfig): RunJobFn {
     }
     if (job.type === 'drill') {
       const { drillNewest, notifyDrillNotRun } = await import('../engine/drill.js');
-      const drillOpts = { signal, operation: 'scheduler' };
+      const drillOpts = { signal, operation: 'scheduler', lockWait };
       // A drill that could not run (no key to decrypt, no completed set, no room) is a failed drill to the channels
       // too: only the drills that ran told them, and a drill job failing every night stayed silent.
       let drilled: Awaited<ReturnType<typeof drillNewest>>;
       try {
         drilled = await drillNewest(cfg, jobDatabases(cfg, job), reporter, drillOpts);
       } catch (err) {
-        if (!signal.aborted) await notifyDrillNotRun(cfg, 'scheduled drill', err, job.name);
+        if (!signal.aborted && !(err instanceof InterruptedError))
+          await notifyDrillNotRun(cfg, 'scheduled drill', err, job.name);
         throw err;
       }
       const { outcomes, missing } = drilled;
@@ -97,12 +102,13 @@ export function engineJobRunner(cfg: LoadedConfig): RunJobFn {
         files: job.files,
         job: job.name,
         signal,
+        lockWait,
       },
       reporter,
     );
     if (cfg.drillAfterBackup && !signal.aborted) {
       const { drillAfterBackup } = await import('../engine/drill.js');
-      const drilling = drillAfterBackup(cfg, manifest, reporter, { signal, operation: 'scheduler' });
+      const drilling = drillAfterBackup(cfg, manifest, reporter, { signal, operation: 'scheduler', lockWait });
       const drilled = await drilling.catch((err: unknown) => {
         reporter.emit({ type: 'warning', ...said('warn.drillNotRun', { set: manifest.id, error: errorMessage(err) }) });
         return null;
@@ -129,8 +135,8 @@ export function engineJobRunner(cfg: LoadedConfig): RunJobFn {
  * copied). Throws, with what was removed, when a set could not be removed or a destination failed.
  */
 export function engineRetention(cfg: LoadedConfig): RetentionFn {
-  return async ({ setId, reporter }) => {
-    const r = await pruneSets(cfg, { dryRun: false }, reporter);
+  return async ({ setId, reporter, lockWait }) => {
+    const r = await pruneSets(cfg, { dryRun: false, lockWait }, reporter);
     const { pruneDestinationsAfterBackup } = await import('../engine/remote-prune.js');
     const offsite = cfg.destinations?.length ? await pruneDestinationsAfterBackup(cfg, setId, reporter) : [];
     const problems = [

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { errorMessage, isRespaldoError, InterruptedError } from '../core/errors.js';
 import type { ProgressEvent, Reporter } from '../core/events.js';
 import type { ScheduleJob, SetSummary } from '../core/types.js';
-import { acquireLock, heldLock } from '../engine/lock.js';
+import { acquireLock, type LockWait } from '../engine/lock.js';
 import type { LockHeldError } from '../core/errors.js';
 import { writeLog } from '../engine/log.js';
 import {
@@ -30,8 +30,8 @@ import { formatDuration } from '../core/format.js';
  *   verify, drills last); a job that comes due while another runs waits for it (`job-queued`) and
  *   runs next, once. A tick of the job that is running or already waiting is skipped and logged
  *   (`job-skipped`). A job that finds the backup folder's lock held by another live process (a `create`
- *   from another terminal, a restore) waits for it (`job-waiting`, see waitForLock), then runs; past
- *   LOCK_WAIT_MS it runs and fails on the lock. Only one scheduler runs per backup folder (lock
+ *   from another terminal, a restore) waits for it where it takes it (`job-waiting`, see lockWaiter), then goes
+ *   on; past LOCK_WAIT_MS it fails on the lock. Only one scheduler runs per backup folder (lock
  *   `backupDir/.scheduler/`).
  * - Catch-up at start (planned by `planCatchUp`, catch-up.ts): a job whose latest scheduled time has
  *   passed without a successful run of that job (state file, or a completed set whose manifest
@@ -49,7 +49,7 @@ import { formatDuration } from '../core/format.js';
  * Events: `log` (SchedulerLogEntry), `job-start` / `job-end` (JobEndEvent), `progress`
  * (ProgressEvent from the engine, with the job name), `state` (SchedulerStatus), `stopped` (code).
  *
- * Why one file of about 630 lines: the loop, its queue of waiting jobs, its locks, its state file and the handling of
+ * Why one file of about 660 lines: the loop, its queue of waiting jobs, its locks, its state file and the handling of
  * stops and signals share the clock and the lock; the pure parts are in when.ts and catch-up.ts, a job's run in
  * run-job.ts.
  */
@@ -64,7 +64,7 @@ export interface Clock {
 const MAX_TIMER_MS = 2_000_000_000;
 /** How often a job waiting for the backup folder's lock looks again. */
 export const LOCK_POLL_MS = 5_000;
-/** How long a job waits for the backup folder's lock (a manual backup of hours) before it runs and fails on it. */
+/** How long a job waits for the backup folder's lock (a manual backup of hours) before it fails on it. */
 export const LOCK_WAIT_MS = 2 * 3_600_000;
 
 /** Real time. Long waits are chunked (Node timers overflow past ~24.8 days). */
@@ -102,6 +102,11 @@ export interface RunJobContext {
   signal: AbortSignal;
   reporter: Reporter;
   reason: RunReason;
+  /**
+   * How the job waits for the backup folder's lock held by another process: handed to the engine (see lockWaiter).
+   * The scheduler always gives it; without it, a held lock fails the job at once.
+   */
+  lockWait?: LockWait;
 }
 
 /** Runs one job for real (see `engineJobRunner` in run-job.ts) or, in tests, a fake. */
@@ -112,6 +117,7 @@ export type RetentionFn = (ctx: {
   job: ScheduleJob;
   setId: string | null;
   reporter: Reporter;
+  lockWait?: LockWait;
 }) => Promise<{ removed: string[]; kept: number; offsite?: unknown[] }>;
 
 export interface SchedulerOptions {
@@ -130,8 +136,6 @@ export interface SchedulerOptions {
   writeLogLine?: (entry: SchedulerLogEntry) => void;
   /** Hold `backupDir/.scheduler/.respaldo.lock` so only one scheduler runs per folder (default true). */
   singleInstance?: boolean;
-  /** Who holds the backup folder's lock now, alive, or null (default: `heldLock(backupDir)`); see waitForLock. */
-  lockHeld?: () => LockHeldError | null;
 }
 
 export interface SchedulerLogEntry {
@@ -162,6 +166,14 @@ export interface SchedulerStatus {
 
 export { catchUpOrder };
 
+/** The job running: `controller` aborts it (second stop); `stopWaiting` ends its wait for the lock (first stop). */
+interface Running {
+  job: ScheduleJob;
+  controller: AbortController;
+  stopWaiting: AbortController;
+  promise: Promise<void>;
+}
+
 const describeRun = (r: CatchUpRun): string =>
   r.job + (r.satisfies.length ? ` (covers ${r.satisfies.join(', ')})` : '');
 
@@ -173,7 +185,7 @@ export class Scheduler extends EventEmitter {
   private readonly next = new Map<string, Date | null>();
   private state: SchedulerState = emptyState();
   private timer: unknown = null;
-  private current: { job: ScheduleJob; controller: AbortController; promise: Promise<void> } | null = null;
+  private current: Running | null = null;
   /** Jobs due while another ran, run next in this order (see tick). */
   private waiting: ScheduleJob[] = [];
   private stopping: 'no' | 'finishing' | 'aborting' = 'no';
@@ -266,6 +278,7 @@ export class Scheduler extends EventEmitter {
       this.stopCode = exitCode;
       this.disarm();
       this.dropWaiting();
+      this.current?.stopWaiting.abort(new InterruptedError('stopped while waiting for the backup folder'));
       this.log('scheduler-stopping', {
         waitingFor: this.current?.job.name ?? null,
         message: this.current
@@ -324,14 +337,10 @@ export class Scheduler extends EventEmitter {
       return false;
     }
     const controller = new AbortController();
-    const current: { job: ScheduleJob; controller: AbortController; promise: Promise<void> } = {
-      job,
-      controller,
-      promise: Promise.resolve(),
-    };
+    const current: Running = { job, controller, stopWaiting: new AbortController(), promise: Promise.resolve() };
     this.current = current;
     current.promise = Promise.resolve()
-      .then(() => this.execute(job, reason, controller))
+      .then(() => this.execute(current, reason))
       .finally(() => {
         this.current = null;
         if (this.stopping !== 'no') void this.finish(this.stopping === 'aborting' ? 130 : this.stopCode);
@@ -459,7 +468,8 @@ export class Scheduler extends EventEmitter {
     this.arm();
   }
 
-  private async execute(job: ScheduleJob, reason: RunReason, controller: AbortController): Promise<void> {
+  private async execute(running: Running, reason: RunReason): Promise<void> {
+    const { job, controller } = running;
     const started = this.clock.now();
     const st = (this.state.jobs[job.name] ??= emptyJobState());
     st.lastRun = started.toISOString();
@@ -475,11 +485,11 @@ export class Scheduler extends EventEmitter {
     this.emitState();
     await this.saveState();
     const reporter: Reporter = { emit: (e: ProgressEvent) => this.emit('progress', { job: job.name, event: e }) };
+    const lockWait = this.lockWaiter(job, AbortSignal.any([controller.signal, running.stopWaiting.signal]));
     let result: JobRunResult;
     try {
       if (controller.signal.aborted) throw controller.signal.reason;
-      await this.waitForLock(job, controller.signal);
-      result = await this.opts.runJob(job, { signal: controller.signal, reporter, reason });
+      result = await this.opts.runJob(job, { signal: controller.signal, reporter, reason, lockWait });
     } catch (err) {
       const interrupted = controller.signal.aborted || (isRespaldoError(err) && err.kind === 'interrupted');
       result = { outcome: interrupted ? 'interrupted' : 'failed', error: errorMessage(err) };
@@ -527,7 +537,7 @@ export class Scheduler extends EventEmitter {
       });
     } else if (this.opts.applyRetention) {
       try {
-        const r = await this.opts.applyRetention({ job, setId: result.setId ?? null, reporter });
+        const r = await this.opts.applyRetention({ job, setId: result.setId ?? null, reporter, lockWait });
         const offsite = r.offsite ? { offsite: r.offsite } : {};
         this.log('retention', {
           job: job.name,
@@ -551,40 +561,54 @@ export class Scheduler extends EventEmitter {
   }
 
   /**
-   * Waits while another live respaldo process (a `create` from a terminal, a restore, a prune) holds the backup
-   * folder's lock, looking every LOCK_POLL_MS: a job due then failed at once, and its alert said to remove the lock
-   * of a live process. Past LOCK_WAIT_MS it returns, and the job fails on the lock. A stop ends the wait (interrupted).
+   * How `job` waits while another live respaldo process (a `create` from a terminal, a restore, a prune) holds the
+   * backup folder's lock: the engine calls it each time its take of the lock finds a live holder, and it looks again
+   * after LOCK_POLL_MS (a job due then failed at once, and its alert said to remove the lock of a live process; a
+   * look before the job, then a take inside it, let another process take the lock in between, and the job failed
+   * with a false alert). Each new holder is logged. Past LOCK_WAIT_MS of one wait it gives up with the holder's
+   * LockHeldError; a stop ends the wait (interrupted). Nothing is alerted while it waits.
    */
-  private async waitForLock(job: ScheduleJob, signal: AbortSignal): Promise<void> {
-    const held = this.opts.lockHeld ?? (() => heldLock(this.backupDir));
-    let holder = held();
-    if (!holder) return;
-    const since = this.clock.now().getTime();
+  private lockWaiter(job: ScheduleJob, signal: AbortSignal): LockWait {
+    let since: number | null = null;
+    let holder: string | null = null;
     const every = `every ${LOCK_POLL_MS / 1000} s, for up to ${formatDuration(LOCK_WAIT_MS)}`;
-    this.log('job-waiting', {
-      job: job.name,
-      holder: holder.message,
-      message: `${job.name} waits for the backup folder: ${holder.message} (looking again ${every})`,
-    });
-    for (; holder; holder = held()) {
-      const waited = this.clock.now().getTime() - since;
-      if (waited >= LOCK_WAIT_MS) {
-        this.log('job-wait-over', {
+    return {
+      held: async (held: LockHeldError) => {
+        if (signal.aborted) throw signal.reason;
+        const now = this.clock.now().getTime();
+        since ??= now;
+        if (held.message !== holder) {
+          holder = held.message;
+          this.log('job-waiting', {
+            job: job.name,
+            holder: held.message,
+            message: `${job.name} waits for the backup folder: ${held.message} (looking again ${every})`,
+          });
+        }
+        const waited = now - since;
+        if (waited >= LOCK_WAIT_MS) {
+          this.log('job-wait-over', {
+            job: job.name,
+            waitedMs: waited,
+            message: `${job.name}: the backup folder is still busy after ${formatDuration(waited)}; waiting no longer`,
+          });
+          since = null;
+          holder = null;
+          throw held;
+        }
+        await this.sleep(LOCK_POLL_MS, signal);
+      },
+      free: () => {
+        const waited = this.clock.now().getTime() - (since ?? this.clock.now().getTime());
+        since = null;
+        holder = null;
+        this.log('job-lock-free', {
           job: job.name,
           waitedMs: waited,
-          message: `${job.name}: the backup folder is still busy after ${formatDuration(waited)}; running it anyway`,
+          message: `${job.name}: the backup folder is free after ${formatDuration(waited)}; going on`,
         });
-        return;
-      }
-      await this.sleep(LOCK_POLL_MS, signal);
-      if (this.stopping !== 'no') throw new InterruptedError('stopped while waiting for the backup folder');
-    }
-    const waited = this.clock.now().getTime() - since;
-    this.log('job-lock-free', {
-      job: job.name,
-      waitedMs: waited,
-      message: `${job.name}: the backup folder is free after ${formatDuration(waited)}; running`,
-    });
+      },
+    };
   }
 
   /** `ms` of the clock's time; rejects with the signal's reason when aborted. */
