@@ -295,10 +295,14 @@ export async function executeRestore(
   });
 }
 
-/** Whether the scratch folder `dir` could be made (false: its disk is full). */
+/**
+ * Whether the scratch folder `dir` can be made (false: its disk is full). Made and removed: the restore makes it again
+ * once its stored files are checked (a check that fails leaves nothing behind).
+ */
 async function madeHere(dir: string): Promise<boolean> {
   try {
     await ensurePrivateDir(dir);
+    await fsp.rm(dir, { recursive: true, force: true });
     return true;
   } catch (err) {
     if (isDiskFull(err)) return false;

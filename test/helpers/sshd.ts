@@ -134,9 +134,11 @@ export async function startSshd(opts: { passwords?: boolean; config?: string[] }
   const stop = async () => {
     if (child.exitCode !== null || child.signalCode !== null) return;
     const gone = new Promise((r) => child.once('exit', r));
-    // sshd's sessions are its children in their own process: kill the listener and every session
-    spawnSync('pkill', ['-KILL', '-P', String(child.pid)]);
-    child.kill('SIGKILL');
+    // sshd's sessions are its children and grandchildren (the monitor, the session process holding the connection,
+    // sftp-server): every one is killed. Killing the monitors alone left a session serving a transfer to its end.
+    const tree = processTree(child.pid!);
+    for (const pid of tree) spawnSync('kill', ['-STOP', String(pid)]);
+    for (const pid of tree) spawnSync('kill', ['-KILL', String(pid)]);
     await gone;
     running.delete(child);
   };
