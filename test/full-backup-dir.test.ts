@@ -143,4 +143,53 @@ describe.skipIf(skip !== null)('a backup folder whose disk is full', () => {
     expect(dbDigest(target)).toEqual(dbDigest(s.dbs.users));
     expect(spawnSync('ls', ['-A', backupDir], { encoding: 'utf8' }).stdout).not.toContain('lock');
   });
+
+  it('the scratch a killed restore or drill kept in TMPDIR is listed by status and removed by the next run', async () => {
+    const { s, m } = await onFullDisk();
+    const tmp = join(s.dir, 'tmp');
+    mkdirSync(tmp);
+    const env = { TMPDIR: tmp };
+    const cfg = ['--config', s.configFile];
+    // The pid of a run that is gone (killed: its finally never ran), and what it left: a decompressed dump, and a
+    // process waiting on a file in it (pg_restore on a named pipe nobody will feed).
+    const gone = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
+    const deadPid = Number(gone.stdout);
+    const leftBy = (kind: 'restore' | 'drill', pid: number) => {
+      const root = join(tmp, `respaldo-${kind}-${kind === 'restore' ? 'Ab12Cd' : 'Ef34Gh'}`);
+      const scratch = join(root, `.tmp-${kind}-${pid}`, 'pg-directory-users');
+      mkdirSync(scratch, { recursive: true });
+      writeFileSync(join(scratch, 'toc.dat'), Buffer.alloc(64 * 1024, 1));
+      return { root, scratch };
+    };
+    const killedRestore = leftBy('restore', deadPid);
+    const waiting = spawn(process.execPath, [
+      '-e',
+      'setInterval(() => {}, 1000)',
+      join(killedRestore.scratch, 'x.dat'),
+    ]);
+    const waitingExit = new Promise<void>((resolve) => waiting.on('exit', () => resolve()));
+    // A run that is still going (its pid alive, this test's): never touched.
+    const live = join(tmp, 'respaldo-drill-Live00', `.tmp-drill-${process.pid}`);
+    mkdirSync(live, { recursive: true });
+
+    const status = await runCli(['status', ...cfg], { env });
+    expect(status.code, describeResult(status)).toBe(0);
+    expect(status.stdout).toContain(killedRestore.root);
+    expect(status.stdout).not.toContain('respaldo-drill-Live00');
+
+    const target = join(s.dir, 'users-check.db');
+    const beside = await runCli(['restore', m.id, '--db', 'users', '--to', target, '--yes', ...cfg], { env });
+    expect(beside.code, describeResult(beside)).toBe(0);
+    expect(beside.stdout).toContain(`removed ${killedRestore.root}, left by an interrupted run`);
+    await waitingExit;
+    expect(waiting.signalCode).toBe('SIGKILL');
+    expect(readdirSync(tmp).sort()).toEqual(['respaldo-drill-Live00']);
+
+    const killedDrill = leftBy('drill', deadPid);
+    const drill = await runCli(['drill', m.id, '--db', 'users', ...cfg], { env });
+    expect(drill.code, describeResult(drill)).toBe(0);
+    expect(drill.stdout).toContain(`removed ${killedDrill.root}, left by an interrupted run`);
+    expect(readdirSync(tmp).sort()).toEqual(['respaldo-drill-Live00']);
+    expect(readdirSync(live)).toEqual([]);
+  });
 });

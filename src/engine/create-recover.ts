@@ -10,6 +10,7 @@ import { driverFor } from '../drivers/registry.js';
 import { stopOrphansOf } from '../exec/orphans.js';
 import { ensurePrivateDir } from './fs-util.js';
 import { processAlive } from './lock.js';
+import { removeDeadSystemScratch } from './system-scratch.js';
 import { sweepTemps } from './temp-journal.js';
 import { writeLog } from './log.js';
 import { isSetId } from './set-id.js';
@@ -140,9 +141,12 @@ export async function cleanLeftovers(cfg: LoadedConfig): Promise<Said[]> {
   }
   const temps = await sweepTemps(cfg.backupDir);
   removed.push(...temps.map((s) => s.phrase.params['path']!));
+  // Those of killed runs that kept them in the system's temporary folder (a backup folder with no room).
+  const system = await removeDeadSystemScratch();
+  removed.push(...system.map((s) => s.phrase.params['path']!));
   if (removed.length)
     writeLog(cfg.backupDir, 'cleanup', { removed, reason: 'left by an interrupted run' }, cfg.secrets);
-  return [...stopped, ...scratch, ...staging, ...temps];
+  return [...stopped, ...scratch, ...staging, ...temps, ...system];
 }
 
 /**

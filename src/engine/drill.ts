@@ -1,5 +1,5 @@
 import { promises as fsp } from 'node:fs';
-import { hostname, tmpdir } from 'node:os';
+import { hostname } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { InterruptedError, NotFoundError, RefusedError, RespaldoError, errorMessage } from '../core/errors.js';
 import type { Reporter } from '../core/events.js';
@@ -16,6 +16,7 @@ import { cleanLeftovers } from './create.js';
 import { drillTarget } from './drill-target.js';
 import { ensurePrivateDir } from './fs-util.js';
 import { withLock, type LockWait } from './lock.js';
+import { makeSystemScratch } from './system-scratch.js';
 import { writeLog } from './log.js';
 import { writeMetrics } from './metrics.js';
 import { executeRestore, planRestore, restoreFiles } from './restore.js';
@@ -163,9 +164,8 @@ export async function runDrill(
   const outcome = await underLock(async (lock): Promise<DrillOutcome> => {
     // A backup folder with no room even for the lock (then taken outside): the scratch copies go to the system's
     // temporary folder.
-    const scratchRoot = lock.outside
-      ? await fsp.mkdtemp(join(tmpdir(), DRILL_SCRATCH_PREFIX))
-      : join(cfg.backupDir, `${DRILL_SCRATCH_PREFIX}${process.pid}`);
+    const system = lock.outside ? await makeSystemScratch('drill') : null;
+    const scratchRoot = system ? system.scratch : join(cfg.backupDir, `${DRILL_SCRATCH_PREFIX}${process.pid}`);
     await ensurePrivateDir(scratchRoot);
     const out: DrillOutcome = { setId: m.id, ok: true, results: [], recovered: [], recoveredPhrases: [] };
     writeLog(
@@ -230,7 +230,7 @@ export async function runDrill(
       }
       if (withFiles) out.results.push(await drillFiles(cfg, m, join(scratchRoot, 'files'), reporter));
     } finally {
-      await fsp.rm(scratchRoot, { recursive: true, force: true });
+      await fsp.rm(system ? system.root : scratchRoot, { recursive: true, force: true });
     }
     out.ok = out.results.every((r) => r.ok);
     if (out.results.length)

@@ -1,5 +1,4 @@
 import { accessSync, constants as fsConstants, promises as fsp } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { formatBytes } from '../core/format.js';
 import { join } from 'node:path';
 import { RefusedError, RespaldoError, VerifyError, errorMessage, isDiskFull } from '../core/errors.js';
@@ -12,6 +11,7 @@ import { readManifest, recordDamaged, setDir } from './catalog.js';
 import { recordNotWritten } from './verify.js';
 import { ensurePrivateDir, freeBytesAt } from './fs-util.js';
 import { withLock } from './lock.js';
+import { makeSystemScratch, removeDeadSystemScratch } from './system-scratch.js';
 import { journalSafetySet } from './safety-journal.js';
 import { stopLogging, writeLog } from './log.js';
 import { readManifestFile } from './manifest.js';
@@ -135,7 +135,8 @@ export async function executeRestore(
       reporter.emit({ type: 'warning', ...said('note.readOnlyFolder', { dir: cfg.backupDir, code: readOnly }) });
     }
     if (full) reporter.emit({ type: 'warning', ...said('note.fullFolder', { dir: cfg.backupDir, free: full }) });
-    const work = elsewhere ? await fsp.mkdtemp(join(tmpdir(), 'respaldo-restore-')) : cfg.backupDir;
+    const system = elsewhere ? await makeSystemScratch('restore') : null;
+    const work = system ? system.root : cfg.backupDir;
     const t0 = Date.now();
     let m = plan.options.setFolder ? readManifestFile(plan.options.setFolder) : await readManifest(cfg, plan.setId);
     const dir = plan.options.setFolder ?? setDir(cfg, m.id);
@@ -170,7 +171,7 @@ export async function executeRestore(
       recovered: [],
       recoveredPhrases: [],
     };
-    const scratchRoot = elsewhere ? join(work, `.tmp-restore-${process.pid}`) : scratchHere;
+    const scratchRoot = system ? system.scratch : scratchHere;
     // Its journal of temporary paths is bookkeeping: a disk with no room for a record of it is said, not fatal.
     let journalSaid = false;
     const track = (path: string): Promise<() => Promise<void>> =>
@@ -202,8 +203,12 @@ export async function executeRestore(
               recordDamaged(cfg, m.id, [file]).catch((err: unknown) => recordNotWritten(reporter, m.id, err)),
             )
           : localReader(dir, m.id);
-      // What killed runs left is finished by the next run that can write the folder.
-      for (const r of elsewhere ? [] : await recoverBeforeRestore(cfg, plan, reporter, ctxFor)) {
+      // What killed runs left is finished by the next run that can write the folder; their scratch folders in the
+      // system's temporary folder (a decompressed dump each) by any run.
+      const found = elsewhere
+        ? await removeDeadSystemScratch()
+        : await recoverBeforeRestore(cfg, plan, reporter, ctxFor);
+      for (const r of found) {
         outcome.recovered.push(r.message);
         outcome.recoveredPhrases!.push(r.phrase);
       }

@@ -8,6 +8,7 @@ import { offsiteState, type DestinationState } from './offsite-state.js';
 import { folderSize, freeBytesAt } from './fs-util.js';
 import { readSchedulerState, withUnfinishedRun, type SchedulerState } from '../scheduler/state.js';
 import { isStale, LOCK_NAME, processAlive, spareLockFile } from './lock.js';
+import { deadSystemScratch } from './system-scratch.js';
 import { errorMessage } from '../core/errors.js';
 import { capabilitiesOf } from '../drivers/capabilities.js';
 import { FILE_ASIDE_MARK, FILE_STAGING_MARK, fileNamedBy } from '../drivers/shared/names.js';
@@ -172,7 +173,11 @@ export async function getStatus(
     return pid !== undefined && !processAlive(Number(pid));
   };
   const left = (n: string) => n.startsWith('.tmp-') || n.startsWith(SWAP_JOURNAL_PREFIX) || fetchOfDeadRun(n);
-  const leftovers = existsSync(cfg.backupDir) ? readdirSync(cfg.backupDir).filter(left) : [];
+  // …and the scratch folders killed restores and drills kept in the system's temporary folder (a full backup disk).
+  const leftovers = [
+    ...(existsSync(cfg.backupDir) ? readdirSync(cfg.backupDir).filter(left) : []),
+    ...deadSystemScratch(),
+  ];
   return {
     configFile: cfg.file,
     backupDir: cfg.backupDir,
