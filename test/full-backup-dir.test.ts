@@ -80,6 +80,12 @@ describe.skipIf(skip !== null)('a backup folder whose disk is full', () => {
     const drill = await runCli(['drill', '--db', 'users', ...cfg], { env });
     expect(drill.code, describeResult(drill)).toBe(0);
     expect(drill.stderr).toMatch(/could not write drilled\.json of set \S+ in the backup folder \(ENOSPC/);
+    // …and it does not then claim the record was written.
+    expect(drill.stdout).not.toContain('recorded in');
+    expect(drill.stdout).toContain(`not recorded: ${m.id}/drilled.json could not be written (see the warning above)`);
+    const drillJson = await runCli(['drill', '--db', 'users', '--json', ...cfg], { env });
+    expect(drillJson.code, describeResult(drillJson)).toBe(0);
+    expect(parseJsonOutput<{ recorded: boolean }>(drillJson.stdout).recorded).toBe(false);
 
     for (const args of [
       ['verify', m.id],

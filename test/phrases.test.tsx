@@ -702,6 +702,7 @@ describe('warnings and what recovery did, in the menu’s language', () => {
       results: [],
       recovered: [found.message],
       recoveredPhrases: [found.phrase],
+      recorded: true,
     };
     const rows = drillOutcomeRows(outcome, es, 200).map((r) => r.map((g) => g.text).join(''));
     expect(rows.join('\n')).toContain(
@@ -736,10 +737,18 @@ describe('warnings and what recovery did, in the menu’s language', () => {
       ok: true,
       results: [result('users', 'sqlite'), result('files', null)],
       recovered: [],
+      recorded: true,
     };
     const rows = drillOutcomeRows(outcome, es, 200).map((r) => r.map((g) => g.text).join(''));
     expect(rows).toContain('users: CORRECTO en 80 ms');
     expect(rows).toContain('archivos: CORRECTO en 80 ms');
+    expect(rows.join('\n')).toContain('Registrado junto a la copia (drilled.json)');
+    // A drilled.json that could not be written (a full backup disk) is not said recorded.
+    const unrecorded = drillOutcomeRows({ ...outcome, recorded: false }, es, 200).map((r) =>
+      r.map((g) => g.text).join(''),
+    );
+    expect(unrecorded.join('\n')).not.toContain('Registrado junto a la copia');
+    expect(unrecorded.join('\n')).toContain('No registrado: no se pudo escribir drilled.json junto a la copia');
   });
 
   it('no warning in src is emitted without its phrase (a guard beside the tests above)', () => {

@@ -299,7 +299,7 @@ export class FakeFacade implements EngineFacade {
       setId: m.id,
       results: { ...previous, ...Object.fromEntries(results.map((r) => [r.database, r])) },
     });
-    return { setId: m.id, ok, results, recovered: [] };
+    return { setId: m.id, ok, results, recovered: [], recorded: true };
   }
   async readDrills(id: string): Promise<DrillRecord | null> {
     this.record('readDrills', id);

@@ -54,6 +54,8 @@ export interface DrillOutcome {
   recovered: string[];
   /** The same sentences as phrases, in the same order (the menu says them in its language). */
   recoveredPhrases?: Phrase[];
+  /** Whether the outcome was written to the set's `drilled.json` (not on a full backup disk: a warning says why). */
+  recorded: boolean;
 }
 
 export { DRILL_SCRATCH_PREFIX };
@@ -167,7 +169,14 @@ export async function runDrill(
     const system = lock.outside ? await makeSystemScratch('drill') : null;
     const scratchRoot = system ? system.scratch : join(cfg.backupDir, `${DRILL_SCRATCH_PREFIX}${process.pid}`);
     await ensurePrivateDir(scratchRoot);
-    const out: DrillOutcome = { setId: m.id, ok: true, results: [], recovered: [], recoveredPhrases: [] };
+    const out: DrillOutcome = {
+      setId: m.id,
+      ok: true,
+      results: [],
+      recovered: [],
+      recoveredPhrases: [],
+      recorded: false,
+    };
     writeLog(
       cfg.backupDir,
       'drill-start',
@@ -234,8 +243,12 @@ export async function runDrill(
     }
     out.ok = out.results.every((r) => r.ok);
     if (out.results.length)
-      await recordDrilled(cfg, m.id, out.results).catch((err: unknown) =>
-        recordNotWritten(reporter, m.id, err, DRILLED_NAME),
+      out.recorded = await recordDrilled(cfg, m.id, out.results).then(
+        () => true,
+        (err: unknown) => {
+          recordNotWritten(reporter, m.id, err, DRILLED_NAME);
+          return false;
+        },
       );
     await writeMetrics(cfg);
     const summary = out.results.map((r) => ({

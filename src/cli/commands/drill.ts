@@ -53,7 +53,9 @@ export function register(program: Command): void {
         for (const r of outcome.recovered) io.out(`recovered: ${r}`);
         io.out(`Drill of set ${outcome.setId}: ${outcome.ok ? 'passed' : 'FAILED'}`);
         for (const r of outcome.results) printDrillResult(io, r);
-        io.out(`recorded in ${outcome.setId}/drilled.json`);
+        if (outcome.recorded) io.out(`recorded in ${outcome.setId}/drilled.json`);
+        else if (outcome.results.length)
+          io.out(`not recorded: ${outcome.setId}/drilled.json could not be written (see the warning above)`);
       }
       return outcome.ok ? EXIT.ok : EXIT.drillFailed;
     }),

@@ -257,6 +257,7 @@ export const en = {
     skipped: (name: string, why: string) => `– ${name}: skipped (${why})`,
     recovered: (what: string) => `Cleaned up first: ${what}`,
     recorded: 'Recorded beside the set (drilled.json); list, status and the header show it.',
+    notRecorded: 'Not recorded: drilled.json could not be written beside the set (see the warning below).',
   },
 
   restore: {

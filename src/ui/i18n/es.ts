@@ -254,6 +254,7 @@ export const es: Catalogue = {
     skipped: (name: string, why: string) => `– ${name}: omitida (${why})`,
     recovered: (what: string) => `Limpiado antes: ${what}`,
     recorded: 'Registrado junto a la copia (drilled.json); lo muestran la lista, status y la cabecera.',
+    notRecorded: 'No registrado: no se pudo escribir drilled.json junto a la copia (ver el aviso de abajo).',
   },
 
   restore: {

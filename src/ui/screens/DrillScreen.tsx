@@ -72,7 +72,12 @@ export function drillOutcomeRows(
     const said = say(ui.lang, o.recoveredPhrases?.[i], what, theme.unicode);
     rows.push(...foldText(t.drill.recovered(said), width, { color: theme.colors.muted }, '  '));
   });
-  if (o.results.length) rows.push(...foldText(t.drill.recorded, width, { color: theme.colors.muted }));
+  if (o.results.length)
+    rows.push(
+      ...foldText(o.recorded ? t.drill.recorded : t.drill.notRecorded, width, {
+        color: o.recorded ? theme.colors.muted : theme.colors.warn,
+      }),
+    );
   // What the drill warned of as it went (a scratch target it could not remove, a read resumed).
   for (const w of warnings)
     rows.push(...foldText(`${t.common.status.warn}: ${w}`, width, { color: theme.colors.warn }, '    '));
