@@ -36,6 +36,26 @@ describe('spawn: the stderr tail errors quote', () => {
     );
   });
 
+  it("quotes a message with its indented lines whole (libpq's server closed the connection, 3 lines)", async () => {
+    const err = await failure({
+      command: 'sh',
+      args: [
+        '-c',
+        'printf "pg_dump: error: Dumping the contents of table \\"t\\" failed: PQgetResult() failed.\n' +
+          'pg_dump: detail: Error message from server: server closed the connection unexpectedly\n' +
+          '\tThis probably means the server terminated abnormally\n\tbefore or while processing the request.\n' +
+          'pg_dump: detail: Command was: COPY public.t (id) TO stdout;\n' +
+          'pg_dump: error: a worker process died unexpectedly\n" >&2; exit 1',
+      ],
+    });
+    expect(err.message).toBe(
+      'sh exited with code 1: pg_dump: detail: Error message from server: server closed the connection ' +
+        'unexpectedly This probably means the server terminated abnormally before or while processing the ' +
+        'request. | pg_dump: detail: Command was: COPY public.t (id) TO stdout; | pg_dump: error: a worker ' +
+        'process died unexpectedly',
+    );
+  });
+
   it('keeps every line otherwise', async () => {
     const err = await failure(noisy);
     expect((err.details as { stderrTail: string }).stderrTail.split('\n')).toHaveLength(4);

@@ -48,6 +48,21 @@ export interface StreamingChild {
 
 const STDERR_TAIL = 4000;
 
+/**
+ * The last `n` messages of a tool's stderr, a line that starts with white space taken as the continuation of the
+ * one before (libpq's "server closed the connection unexpectedly" is followed by two tab-indented lines: counted
+ * as lines, they pushed out the line that said what happened).
+ */
+export function lastMessages(stderr: string, n: number): string[] {
+  const messages: string[] = [];
+  for (const line of stderr.split('\n')) {
+    if (!line.trim()) continue;
+    if (/^\s/.test(line) && messages.length) messages[messages.length - 1] += ` ${line.trim()}`;
+    else messages.push(line.trim());
+  }
+  return messages.slice(-n);
+}
+
 export function maskSecrets(text: string, secrets: readonly string[] = []): string {
   let out = text;
   for (const s of secrets) if (s && s.length >= 1) out = out.split(s).join('***');
@@ -128,7 +143,7 @@ export function spawnStreaming(spec: SpawnSpec): StreamingChild {
       if (exitCode === 0) resolve(outcome);
       else {
         const how = signal ? `was killed by ${signal}` : `exited with code ${exitCode}`;
-        const last = outcome.stderrTail.split('\n').filter(Boolean).slice(-3).join(' | ');
+        const last = lastMessages(outcome.stderrTail, 3).join(' | ');
         reject(
           new CommandError(
             `${spec.command} ${how}${last ? `: ${last}` : ''}`,
