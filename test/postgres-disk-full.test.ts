@@ -3,10 +3,22 @@
  * pg_dump writes its dump directory in the backup folder's staging, and a restore writes a dump's table of contents
  * and small table files whole in its scratch. A dump that fills that disk is said of the backup folder (not of the
  * database server); a restore short of room there feeds every file through a named pipe instead, and completes.
+ * With the disk full to the last byte (a 4 MiB tmpfs of its own): a restore in place is refused, its hint a command
+ * that restores into a new database and works as written; a drill passes.
  * Elsewhere the test skips with one loud line.
  */
 import { execFileSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statfsSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -85,5 +97,56 @@ describe.skipIf(!available)('PostgreSQL restore with the backup folder on a full
       'no room to write the small dump files whole; every file goes through a named pipe',
     );
     expect(readdirSync(small).filter((n) => n.startsWith('.'))).toEqual([]);
+  });
+
+  test('a full backup disk: in place is refused naming a --to command that then works, and a drill passes', (ctx) => {
+    if (!mounted) return ctx.skip();
+    cluster.createDatabase('erp_inplace');
+    cluster.psql(
+      `CREATE TABLE orders AS SELECT i, md5(i::text) AS ref FROM generate_series(1, 2000) i;`,
+      'erp_inplace',
+    );
+    const dir = join(work, 'erp_inplace');
+    mkdirSync(dir);
+    const disk = mkdtempSync(join(tmpdir(), 'respaldo-pg-filled-'));
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=4m', 'tmpfs', disk], { stdio: 'pipe' });
+    try {
+      const tmp = join(dir, 'tmp');
+      mkdirSync(tmp);
+      const cli = (args: string[]) =>
+        pgCli(join(dir, 'backup_config.json'), PASSWORD, args, { cwd: dir, env: { TMPDIR: tmp } });
+      writePgConfig(cluster, dir, ['erp_inplace'], { backupDir: join(disk, 'backups') });
+      const made = cli(['create', '--json']);
+      expect(made.code, made.stderr).toBe(0);
+      const id = (made.json as Manifest).id;
+      const st = statfsSync(disk);
+      writeFileSync(join(disk, 'fill'), Buffer.alloc(st.bavail * st.bsize));
+      expect(statfsSync(disk).bavail).toBe(0);
+      cluster.psql('DELETE FROM orders WHERE i > 1000;', 'erp_inplace');
+      const live = plainDump(cluster, 'erp_inplace');
+
+      const refused = cli(['restore', id, '--db', 'erp_inplace', '--yes']);
+      expect(refused.code, refused.stdout + refused.stderr).toBe(7);
+      expect(refused.stderr).toContain('restoring erp_inplace in place would keep what it replaces there first');
+      // The hint is a command to run as it is: a new database beside the live one, not "another disk".
+      const command = `respaldo restore ${id} --db erp_inplace --to erp_inplace_restored --yes`;
+      expect(refused.stderr).toContain(`into a new one (that needs no room in the backup folder): ${command};`);
+      expect(refused.stderr).not.toContain('another disk');
+      expect(plainDump(cluster, 'erp_inplace')).toBe(live);
+      expect(cluster.databases().filter((d) => d.startsWith('erp_inplace'))).toEqual(['erp_inplace']);
+
+      const followed = cli(command.split(' ').slice(1));
+      expect(followed.code, followed.stdout + followed.stderr).toBe(0);
+      expect(cluster.psql('SELECT count(*) FROM orders', 'erp_inplace_restored').trim()).toBe('2000');
+      expect(plainDump(cluster, 'erp_inplace')).toBe(live);
+
+      const drill = cli(['drill', id]);
+      expect(drill.code, drill.stdout + drill.stderr).toBe(0);
+      expect(drill.stdout).toContain('passed  erp_inplace (postgres)');
+      expect(readdirSync(tmp)).toEqual([]);
+    } finally {
+      execFileSync('umount', [disk]);
+      rmSync(disk, { recursive: true, force: true });
+    }
   });
 });

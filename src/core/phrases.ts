@@ -195,6 +195,10 @@ export const PHRASES_EN = {
     'Restore beside it onto another disk with --to (that needs no room in the backup folder), or free space there ' +
     '(`respaldo prune --dry-run` shows what retention would remove; `respaldo delete <id>` removes one set), then ' +
     'restore in place.',
+  'refuse.fullInPlaceServerHint': (p: PhraseParams) =>
+    `Restore beside the live database into a new one (that needs no room in the backup folder): ${p['command']}; ` +
+    'or free space there (`respaldo prune --dry-run` shows what retention would remove; `respaldo delete <id>` ' +
+    'removes one set), then restore in place.',
   'refuse.inUse': (p: PhraseParams) => `${p['target']} is open in another process (${p['users']}).`,
   'refuse.inUseHint': () => 'Stop the application that uses it, then run the restore again.',
   'refuse.sessions': (p: PhraseParams) => `${p['count']} session(s) are connected to ${p['db']}: ${p['sessions']}.`,

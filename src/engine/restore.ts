@@ -5,11 +5,12 @@ import { RefusedError, RespaldoError, VerifyError, errorMessage, isDiskFull } fr
 import type { ExitKind } from '../core/exit-codes.js';
 import type { Reporter } from '../core/events.js';
 import { english, phrase, said, type Phrase } from '../core/phrases.js';
-import type { DatabaseConfig, LoadedConfig } from '../core/types.js';
+import type { DatabaseConfig, EngineName, LoadedConfig } from '../core/types.js';
 import type { DrillCheck, DriverContext } from '../drivers/driver.js';
 import { readManifest, recordDamaged, setDir } from './catalog.js';
 import { recordNotWritten } from './verify.js';
 import { ensurePrivateDir, freeBytesAt } from './fs-util.js';
+import { driverFor } from '../drivers/registry.js';
 import { withLock } from './lock.js';
 import { makeSystemScratch, removeDeadSystemScratch } from './system-scratch.js';
 import { journalSafetySet } from './safety-journal.js';
@@ -325,7 +326,12 @@ async function fullFolder(dir: string, plan: RestorePlan): Promise<string> {
   const replacing = plan.databases.filter((d) => d.swapsBack || (d.replaces && d.state.exists));
   if (replacing.length) {
     const message = phrase('refuse.fullInPlace', { ...words, dbs: replacing.map((d) => d.database).join(', ') });
-    const hint = phrase('refuse.fullInPlaceHint');
+    // A server database keeps its safety copy on its server: beside it means a new database, not another disk.
+    const server = replacing.every((d) => driverFor(d.engine as EngineName).safety === 'renamed-database');
+    const command = replacing
+      .map((d) => `respaldo restore ${plan.setId} --db ${d.database} --to ${d.database}_restored --yes`)
+      .join('; ');
+    const hint = server ? phrase('refuse.fullInPlaceServerHint', { command }) : phrase('refuse.fullInPlaceHint');
     throw new RespaldoError('failed', english(message), english(hint), { backupDir: dir }).withPhrases(message, hint);
   }
   return words.free;

@@ -228,6 +228,10 @@ export const PHRASES_ES = {
     'Restaure al lado en otro disco con --to (no necesita espacio en la carpeta de copias), o libere espacio allí ' +
     '(`respaldo prune --dry-run` muestra qué quitaría la retención; `respaldo delete <id>` quita una copia) y ' +
     'restaure en su sitio.',
+  'refuse.fullInPlaceServerHint': (p: PhraseParams) =>
+    `Restaure al lado de la base activa en una nueva (no necesita espacio en la carpeta de copias): ${p['command']}; ` +
+    'o libere espacio allí (`respaldo prune --dry-run` muestra qué quitaría la retención; `respaldo delete <id>` ' +
+    'quita una copia) y restaure en su sitio.',
   'refuse.inUse': (p: PhraseParams) => `${p['target']} está abierta por otro proceso (${p['users']}).`,
   'refuse.inUseHint': () => 'Detenga la aplicación que la usa y vuelva a restaurar.',
   'refuse.sessions': (p: PhraseParams) => `Hay ${p['count']} sesión(es) conectadas a ${p['db']}: ${p['sessions']}.`,
