@@ -121,6 +121,26 @@ describe('drill records', () => {
   test('a database the set does not hold is not found', () => {
     expect(() => drillScope(m, { databases: ['zz'] })).toThrow(/holds no database "zz"/);
   });
+  test('the hint of a database not held names what the set keeps, and the command to drill it elsewhere', () => {
+    const hint = (set: Manifest) => {
+      try {
+        drillScope(set, { databases: ['zz'] });
+      } catch (err) {
+        return (err as { hint?: string }).hint;
+      }
+      return expect.fail('refused');
+    };
+    expect(hint(m)).toBe(
+      'It holds: a; kept on their servers by a restore, with nothing stored to drill: c. ' +
+        'Drill the newest set that holds it: `respaldo drill latest --db zz`.',
+    );
+    // A pre_restore set of PostgreSQL databases only: it did say "It holds: no databases".
+    const safety = { ...m, databases: [m.databases[2]] } as unknown as Manifest;
+    expect(hint(safety)).toBe(
+      'It holds: no stored database; kept on their servers by a restore, with nothing stored to drill: c. ' +
+        'Drill the newest set that holds it: `respaldo drill latest --db zz`.',
+    );
+  });
   test('a database that failed in the set is refused as not found, never drilled (a failed drill would be recorded)', () => {
     expect(() => drillScope(m, { databases: ['b'] })).toThrow(/"b" failed in set 20260101_000000: nothing of it/);
   });

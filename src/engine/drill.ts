@@ -67,9 +67,15 @@ export function drillScope(m: Manifest, opts: Pick<DrillOptions, 'databases' | '
   for (const name of opts.databases) {
     const entry = m.databases.find((d) => d.name === name);
     if (!entry) {
+      // A pre_restore set of a server database keeps it on its server, stores no file: "no databases" said nothing.
+      const kept = m.databases.filter((d) => !d.error && !d.file && d.safetyDatabase).map((d) => d.name);
       throw new NotFoundError(
         `Set ${m.id} holds no database "${name}".`,
-        `It holds: ${stored.join(', ') || 'no databases'}.`,
+        `It holds: ${stored.join(', ') || 'no stored database'}` +
+          (kept.length
+            ? `; kept on their servers by a restore, with nothing stored to drill: ${kept.join(', ')}`
+            : '') +
+          `. Drill the newest set that holds it: \`respaldo drill latest --db ${name}\`.`,
       );
     }
     // Failed in that set: nothing was stored to drill. Refused as a database it does not hold, never recorded as
