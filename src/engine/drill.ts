@@ -30,7 +30,7 @@ import { decryptSet, openStored, passphraseSample } from './decrypt-set.js';
  * (a file in `<backupDir>/.tmp-drill-<pid>/`, in the system's temporary folder when the backup folder's disk is
  * full, or `<name>__drill_<set id>` on the database's server),
  * checked, and removed; files are extracted into the scratch folder and checked. Live databases and
- * files are never touched. The outcome is recorded beside the set as `drilled.json`. Why one file of about 530
+ * files are never touched. The outcome is recorded beside the set as `drilled.json`. Why one file of about 550
  * lines: choosing what to drill, drilling it and recording the verdict share the outcome being built.
  */
 

@@ -3,7 +3,7 @@ import type { PhraseId, PhraseParams } from '../../core/phrases.js';
 /**
  * The restore plan's sentences and the common errors in Spanish, by the ids of src/core/phrases.ts (every id must be
  * here: the `satisfies` below fails the build otherwise). SQL, commands and options stay as they are. One file of
- * about 645 lines, as src/core/phrases.ts says why.
+ * about 655 lines, as src/core/phrases.ts says why.
  */
 /** `dbs`, `failed` y `files` de una copia (ver holdsEn en src/core/phrases.ts). */
 function holdsEs(p: PhraseParams): string {
