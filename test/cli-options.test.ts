@@ -131,6 +131,7 @@ describe('an option and its negation both typed', () => {
       ]);
       expect(r.code, describeResult(r)).toBe(2);
       expect(r.stderr).toContain('Use either --files or --no-files, not both.');
+      expect(r.stderr).toContain('Run the command again with the one you mean; nothing was changed.');
       expect(readFileSync(s.configFile, 'utf8')).toBe(before);
     }
     // Either alone still works.

@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { READ_ATTEMPTS, scanFiles, storeFiles } from '../src/engine/files.js';
+import { READ_ATTEMPTS, scanFiles, storeFiles, type FileItem } from '../src/engine/files.js';
 import { readStored } from './helpers/stored.js';
 import { makeTmpDir } from './helpers/tmp.js';
 
@@ -34,22 +34,19 @@ async function setup() {
 
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
+/** Stores `items` into `set` (zstd 3), `onRead` told the bytes of each file read so far. */
+const storeReading = (items: FileItem[], set: string, onRead: (item: FileItem, bytes: number) => void) =>
+  storeFiles(items, set, { codec: 'zstd', level: 3 }, undefined, () => undefined, onRead);
+
 describe('a file written while it is read', () => {
   it('is read again when it changed once: stored whole as it is now, no warning', async () => {
     const { log, scan, set } = await setup();
     const reads: number[] = [];
-    const stored = await storeFiles(
-      scan.items,
-      set,
-      { codec: 'zstd', level: 3 },
-      undefined,
-      () => undefined,
-      (item, bytes) => {
-        if (item.source !== log || bytes !== MIB) return;
-        reads.push(bytes);
-        if (reads.length === 1) appendFileSync(log, 'one more line\n'); // mid-read of the first attempt only
-      },
-    );
+    const stored = await storeReading(scan.items, set, (item, bytes) => {
+      if (item.source !== log || bytes !== MIB) return;
+      reads.push(bytes);
+      if (reads.length === 1) appendFileSync(log, 'one more line\n'); // mid-read of the first attempt only
+    });
     expect(reads).toEqual([MIB, MIB]);
     expect(stored.warnings).toEqual([]);
     expect(stored.problems).toEqual([]);
@@ -63,18 +60,11 @@ describe('a file written while it is read', () => {
   it('is stored as last read with a warning naming it when it keeps changing; the hashes are of what is stored', async () => {
     const { log, scan, set } = await setup();
     let reads = 0;
-    const stored = await storeFiles(
-      scan.items,
-      set,
-      { codec: 'zstd', level: 3 },
-      undefined,
-      () => undefined,
-      (item, bytes) => {
-        if (item.source !== log || bytes !== MIB) return;
-        reads++;
-        appendFileSync(log, `write ${reads}\n`);
-      },
-    );
+    const stored = await storeReading(scan.items, set, (item, bytes) => {
+      if (item.source !== log || bytes !== MIB) return;
+      reads++;
+      appendFileSync(log, `write ${reads}\n`);
+    });
     expect(reads).toBe(READ_ATTEMPTS);
     expect(stored.problems).toEqual([]);
     expect(stored.warnings.map((w) => [w.phrase.id, w.message])).toEqual([

@@ -139,6 +139,10 @@ export function checkNegations(cmd: Command, argv: readonly string[]): void {
   for (const no of cmd.options) {
     if (!no.negate || !no.long || !typed.has(no.long)) continue;
     const yes = cmd.options.find((o) => !o.negate && o.long && o.attributeName() === no.attributeName());
-    if (yes?.long && typed.has(yes.long)) throw new UsageError(`Use either ${yes.long} or ${no.long}, not both.`);
+    if (yes?.long && typed.has(yes.long))
+      throw new UsageError(
+        `Use either ${yes.long} or ${no.long}, not both.`,
+        `Run the command again with the one you mean; nothing was changed.`,
+      );
   }
 }
