@@ -20,14 +20,27 @@ const skip = tmpfsProblem();
 if (skip && process.env['CI']) throw new Error(`CI must run the full backup folder tests: ${skip}`);
 if (skip) console.log(`SKIPPED full backup folder test: ${skip}`);
 
-/** The demo setup with its backup folder on a small disk holding one set of users, then filled: no byte, no inode. */
+/**
+ * The demo setup with its backup folder on a small disk holding one set of users and inventario, then filled: no
+ * byte, no inode.
+ */
 async function onFullDisk(): Promise<{ s: DemoSetup; m: Manifest; disk: string; backupDir: string; fill: string }> {
   const s = demoSetup();
   const disk = mountSmallDisk(join(s.dir, 'disk'), 8 * 1024 * 1024, 64).dir;
   const backupDir = join(disk, 'backups');
   const doc = JSON.parse(readFileSync(s.configFile, 'utf8')) as Record<string, unknown>;
   writeFileSync(s.configFile, JSON.stringify({ ...doc, backupDir }));
-  const made = await runCli(['create', '--json', '--db', 'users', '--no-files', '--config', s.configFile]);
+  const made = await runCli([
+    'create',
+    '--json',
+    '--db',
+    'users',
+    '--db',
+    'inventario',
+    '--no-files',
+    '--config',
+    s.configFile,
+  ]);
   expect(made.code, describeResult(made)).toBe(0);
   const m = parseJsonOutput<Manifest>(made.stdout);
   const fill = join(disk, 'fill');
@@ -86,6 +99,10 @@ describe.skipIf(skip !== null)('a backup folder whose disk is full', () => {
     const drillJson = await runCli(['drill', '--db', 'users', '--json', ...cfg], { env });
     expect(drillJson.code, describeResult(drillJson)).toBe(0);
     expect(parseJsonOutput<{ recorded: boolean }>(drillJson.stdout).recorded).toBe(false);
+    // Every database of the set drilled: the full disk is said once, not once per database restored.
+    const all = await runCli(['drill', '--db', 'users', '--db', 'inventario', ...cfg], { env });
+    expect(all.code, describeResult(all)).toBe(0);
+    expect(all.stderr.match(/is full \([^)]*\): restoring from it/g) ?? []).toHaveLength(1);
 
     for (const args of [
       ['verify', m.id],

@@ -14,7 +14,7 @@ import { notify } from '../notify/notify.js';
 import { DRILLED_NAME, listSets, readManifest, recordDamaged, recordDrilled, selectLatest, setDir } from './catalog.js';
 import { cleanLeftovers } from './create.js';
 import { drillTarget } from './drill-target.js';
-import { ensurePrivateDir } from './fs-util.js';
+import { ensurePrivateDir, freeBytesAt } from './fs-util.js';
 import { withLock, type LockWait } from './lock.js';
 import { makeSystemScratch } from './system-scratch.js';
 import { writeLog } from './log.js';
@@ -173,6 +173,10 @@ export async function runDrill(
     // A backup folder with no room even for the lock (then taken outside): the scratch copies go to the system's
     // temporary folder.
     const system = lock.outside ? await makeSystemScratch('drill') : null;
+    if (system) {
+      const free = formatBytes((await freeBytesAt(cfg.backupDir)) ?? 0);
+      reporter.emit({ type: 'warning', ...said('note.fullFolder', { dir: cfg.backupDir, free }) });
+    }
     const scratchRoot = system ? system.scratch : join(cfg.backupDir, `${DRILL_SCRATCH_PREFIX}${process.pid}`);
     await ensurePrivateDir(scratchRoot);
     const out: DrillOutcome = {

@@ -135,7 +135,9 @@ export async function executeRestore(
       stopLogging(cfg.backupDir);
       reporter.emit({ type: 'warning', ...said('note.readOnlyFolder', { dir: cfg.backupDir, code: readOnly }) });
     }
-    if (full) reporter.emit({ type: 'warning', ...said('note.fullFolder', { dir: cfg.backupDir, free: full }) });
+    // A drill restores each database under its one lock and says this once itself.
+    if (full && !opts.underLock)
+      reporter.emit({ type: 'warning', ...said('note.fullFolder', { dir: cfg.backupDir, free: full }) });
     const system = elsewhere ? await makeSystemScratch('restore') : null;
     const work = system ? system.root : cfg.backupDir;
     const t0 = Date.now();
