@@ -8,6 +8,7 @@ import { english, phrase } from '../core/phrases.js';
 import type { EncryptionConfig, LoadedConfig, ManifestEncryption, PlainHashes } from '../core/types.js';
 import { FILE_MODE, fsyncPath } from './fs-util.js';
 import { madeGarbage } from './garbage.js';
+import { PayloadSealer, openPayload, sealedSize } from './age-payload.js';
 
 /**
  * Encryption of stored files with age (https://age-encryption.org, the `age-encryption` package):
@@ -18,7 +19,7 @@ import { madeGarbage } from './garbage.js';
  * or the passphrase of the backups; a passphrase comes from `RESPALDO_PASSPHRASE_FILE`, the terminal or
  * the menu's masked field, never argv or a plain variable.
  *
- * Why one file of about 540 lines: sealing, opening, the passphrase checks and the key files share the age
+ * Why one file of about 560 lines: sealing, opening, the passphrase checks and the key files share the age
  * module (loaded lazily), the scrypt settings and the passphrases typed in this process.
  */
 
@@ -125,10 +126,8 @@ export function sealerFor(enc: EncryptionConfig): Sealer {
   let encrypter: Promise<Encrypter> | null = null;
   const make = async (): Promise<Encrypter> => {
     const e = new (await age()).Encrypter();
-    if (passphrase !== null) {
-      e.setPassphrase(passphrase);
-      e.setScryptWorkFactor(SCRYPT_LOG_N);
-    } else for (const r of enc.recipients ?? []) e.addRecipient(r);
+    e.setPassphrase(passphrase!);
+    e.setScryptWorkFactor(SCRYPT_LOG_N);
     return e;
   };
   return {
@@ -138,6 +137,8 @@ export function sealerFor(enc: EncryptionConfig): Sealer {
       passphrase: Boolean(enc.passphraseFile),
     },
     async seal() {
+      if (passphrase === null) return sealToRecipients(enc.recipients ?? []);
+      // To a passphrase, age-encryption seals the payload too: its scrypt recipient cannot hand over the file key.
       encrypter ??= make();
       const input = new TransformStream<Uint8Array, Uint8Array>();
       const output = await (await encrypter).encrypt(input.readable);
@@ -145,6 +146,28 @@ export function sealerFor(enc: EncryptionConfig): Sealer {
       return { stream: Duplex.fromWeb({ readable, writable: input.writable }), size: (n) => output.size(n) };
     },
   };
+}
+
+/**
+ * One age file to `recipients`: age-encryption makes its header (a fresh file key wrapped to each recipient, and
+ * the header's MAC) and nonce, by sealing an empty payload while a recipient of ours, which adds no stanza, is
+ * handed the file key; the payload is then sealed with Node's ChaCha20-Poly1305 (age-payload.ts).
+ */
+async function sealToRecipients(recipients: readonly string[]): Promise<{ stream: Duplex; size(n: number): number }> {
+  const e = new (await age()).Encrypter();
+  for (const r of recipients) e.addRecipient(r);
+  let fileKey: Uint8Array | undefined;
+  e.addRecipient({
+    wrapFileKey: (key) => {
+      fileKey = key;
+      return [];
+    },
+  });
+  const empty = await e.encrypt(new Uint8Array(0));
+  // What follows the header and nonce is the empty payload's one chunk: its 16-byte tag.
+  const prefix = Buffer.from(empty.buffer, empty.byteOffset, empty.length - 16);
+  if (!fileKey) throw new Error('age-encryption did not hand over the file key');
+  return { stream: new PayloadSealer(fileKey, prefix), size: (n) => sealedSize(prefix.length, n) };
 }
 
 /** Where passphrases come from when asked on a terminal (set by the CLI when one is there). */
@@ -440,9 +463,7 @@ function collectedChunks(): TransformStream<Uint8Array, Uint8Array> {
 /** A decrypting stream of the age file `source` (header read and checked before it resolves). */
 export async function openStream(d: Decrypter, source: Readable, label: string): Promise<Readable> {
   try {
-    return Readable.fromWeb(
-      (await d.decrypt(Readable.toWeb(source) as ReadableStream<Uint8Array>)).pipeThrough(collectedChunks()),
-    );
+    return await openPayload(d, source);
   } catch (err) {
     source.destroy();
     throw decryptError(err, label, provenKeys.has(d));
