@@ -13,7 +13,7 @@ import { pipeline } from 'node:stream/promises';
 export const DIR_MODE = 0o700;
 export const FILE_MODE = 0o600;
 
-export async function fsyncPath(path: string): Promise<void> {
+export async function fsyncPath(path: string | Buffer): Promise<void> {
   const fh = await fsp.open(path, 'r');
   try {
     await fh.sync();
@@ -52,7 +52,7 @@ export async function writeFileAtomic(file: string, content: string, mode: numbe
  */
 export async function pipeToNewFile(
   source: NodeJS.ReadableStream,
-  file: string,
+  file: string | Buffer,
   opts: { mode: number; signal?: AbortSignal; highWaterMark?: number },
 ): Promise<void> {
   const out = createWriteStream(file, {

@@ -8,6 +8,32 @@ export function printable(text: string): string {
   return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?');
 }
 
+/**
+ * A file name (or path) as text: its valid UTF-8 as it is, every other byte as `\xNN`. A name that is not valid
+ * UTF-8 is recorded in a manifest this way, beside its exact bytes (FileEntry.relativeBytes).
+ */
+export function shownName(name: Buffer): string {
+  let out = '';
+  for (let i = 0; i < name.length;) {
+    const b = name[i]!;
+    const len = b < 0x80 ? 1 : b >= 0xc2 && b <= 0xdf ? 2 : b >= 0xe0 && b <= 0xef ? 3 : b >= 0xf0 && b <= 0xf4 ? 4 : 0;
+    const chunk = name.subarray(i, i + len);
+    if (len && chunk.length === len && Buffer.from(chunk.toString('utf8')).equals(chunk)) {
+      out += chunk.toString('utf8');
+      i += len;
+    } else {
+      out += `\\x${b.toString(16).padStart(2, '0')}`;
+      i++;
+    }
+  }
+  return out;
+}
+
+/** Whether `name` is valid UTF-8 (reads back as the same bytes). */
+export function isUtf8Name(name: Buffer): boolean {
+  return Buffer.from(name.toString('utf8')).equals(name);
+}
+
 /** `printable`, keeping line breaks and tabs: for a message of several lines. */
 export function printableLines(text: string): string {
   return text.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, '?');

@@ -538,8 +538,6 @@ export const PHRASES_EN = {
     `${p['path']}: vanished while being backed up (deleted after it was listed), not stored`,
   'file.changed': (p: PhraseParams) =>
     `${p['path']}: changed while it was being backed up (read ${p['attempts']} times); the stored copy may be inconsistent`,
-  'file.badName': (p: PhraseParams) =>
-    `${p['path']}: its name is not valid UTF-8 (other bytes shown as \\xNN), not stored; rename it to back it up`,
   'file.backupDir': (p: PhraseParams) =>
     `${p['path']}: the backup folder (backupDir), inside an application folder: not stored (a set never holds the sets)`,
   'file.noSpace': (p: PhraseParams) => `${p['path']}: no space left on the disk of the backup folder`,

@@ -289,12 +289,20 @@ export interface FileEntry {
   group: 'config' | 'application';
   /** Absolute source path at backup time. */
   source: string;
-  /** Path relative to its group root (what is restored under the target folder). */
+  /**
+   * Path relative to its group root (what is restored under the target folder). When the path is not valid UTF-8
+   * (a Latin-1 name from an old share), its bytes that are not are shown as `\xNN` here (as `source`), and
+   * `relativeBytes` holds the exact bytes, which restore writes.
+   */
   relative: string;
+  /** Base64 of the exact bytes of `relative`, present only when they are not valid UTF-8 (absent in older sets). */
+  relativeBytes?: string;
   kind: 'file' | 'symlink';
   /** Stored path relative to the set folder (files only). */
   stored: string | null;
   linkTarget: string | null;
+  /** As relativeBytes, for a symlink's target that is not valid UTF-8. */
+  linkTargetBytes?: string;
   size: number;
   mode: number;
   mtime: string;

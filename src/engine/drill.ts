@@ -20,6 +20,7 @@ import { makeSystemScratch } from './system-scratch.js';
 import { writeLog } from './log.js';
 import { writeMetrics } from './metrics.js';
 import { executeRestore, planRestore, restoreFiles } from './restore.js';
+import { entryLinkTarget, entryPath } from './restore-files.js';
 import { DRILL_SCRATCH_PREFIX } from './restore-plan.js';
 import { checkFiles, expectedFiles, recordNotWritten } from './verify.js';
 import { decrypterFor } from './crypt.js';
@@ -436,9 +437,9 @@ async function drillFiles(cfg: LoadedConfig, m: Manifest, to: string, reporter: 
     checks.push(ownCheck('drill.extracted', true, phrase('drill.entries', { n: m.files.length })));
     const wrong: string[] = [];
     for (const f of m.files) {
-      const path = join(to, f.group, f.relative);
+      const path = Buffer.concat([Buffer.from(`${to}/`), entryPath(f)]);
       if (f.kind === 'symlink') {
-        if ((await fsp.readlink(path)) !== (f.linkTarget ?? ''))
+        if (!(await fsp.readlink(path, { encoding: 'buffer' })).equals(Buffer.from(entryLinkTarget(f))))
           wrong.push(`${f.group}/${f.relative}: link target differs`);
         continue;
       }

@@ -1,6 +1,6 @@
 /**
  * The config and application files of a backup: finding them (scanFiles) and storing them (storeFiles). One file
- * (~510 lines) because the scan marks what the store treats apart (symlinks, SQLite databases and their side files,
+ * (~545 lines) because the scan marks what the store treats apart (symlinks, SQLite databases and their side files,
  * files that vanish or change while read) and both share the same warnings.
  */
 import { createHash } from 'node:crypto';
@@ -15,6 +15,9 @@ import { codec } from './codec.js';
 import { storeStream, type StoredResult } from './store.js';
 import { AGE_EXTENSION, type Sealer } from './crypt.js';
 import { said, type Said } from '../core/phrases.js';
+import { isUtf8Name, shownName } from '../core/format.js';
+
+export { shownName };
 
 /** A config or application file found on disk, before it is stored. */
 export interface FileItem {
@@ -26,6 +29,13 @@ export interface FileItem {
   mode: number;
   mtime: Date;
   linkTarget: string | null;
+  /**
+   * The exact bytes of `source` and `relative` when they are not valid UTF-8 (both then show those bytes as `\xNN`):
+   * the file is read by these and restored under them.
+   */
+  exact?: { source: Buffer; relative: Buffer };
+  /** The exact bytes of `linkTarget` when they are not valid UTF-8 (it then shows them as `\xNN`). */
+  linkTargetBytes?: Buffer;
   /**
    * A SQLite database (stored from a snapshot, see storeFiles) or one of its -wal/-shm/-journal (`side`, stored
    * only when its database could not be snapshotted), with the path of the database.
@@ -43,12 +53,13 @@ export interface FileScan {
 
 /**
  * What a file or folder that was listed and then could not be read means: gone meanwhile (a session, a cache file),
- * a warning as tar and restic give, or a failure of that file, which makes the set partial.
+ * a warning as tar and restic give, or a failure of that file, which makes the set partial. `exact`: the bytes of a
+ * path that is not valid UTF-8 (`path` shows them as \xNN; Node's error names it read as UTF-8).
  */
-export function unreadable(path: string, err: unknown): { vanished: boolean; said: Said } {
+export function unreadable(path: string, err: unknown, exact?: Buffer): { vanished: boolean; said: Said } {
   const e = err as NodeJS.ErrnoException;
-  if (e.code === 'ENOENT' && (e.path === undefined || e.path === path))
-    return { vanished: true, said: said('file.vanished', { path }) };
+  const named = e.path === undefined || e.path === path || (exact !== undefined && e.path === exact.toString());
+  if (e.code === 'ENOENT' && named) return { vanished: true, said: said('file.vanished', { path }) };
   return { vanished: false, said: said('file.error', { path, error: e.message }) };
 }
 
@@ -88,24 +99,6 @@ export function configRelative(baseDir: string, file: string): string {
   const rel = relative(baseDir, file);
   const inside = rel && !rel.startsWith('..') && !isAbsolute(rel);
   return (inside ? rel : file.replace(/^[A-Za-z]:/, '').replace(/^[/\\]+/, '')).split(sep).join('/');
-}
-
-/** A file name as text: its valid UTF-8 as it is, every other byte as `\xNN`. */
-export function shownName(name: Buffer): string {
-  let out = '';
-  for (let i = 0; i < name.length;) {
-    const b = name[i]!;
-    const len = b < 0x80 ? 1 : b >= 0xc2 && b <= 0xdf ? 2 : b >= 0xe0 && b <= 0xef ? 3 : b >= 0xf0 && b <= 0xf4 ? 4 : 0;
-    const chunk = name.subarray(i, i + len);
-    if (len && chunk.length === len && Buffer.from(chunk.toString('utf8')).equals(chunk)) {
-      out += chunk.toString('utf8');
-      i += len;
-    } else {
-      out += `\\x${b.toString(16).padStart(2, '0')}`;
-      i++;
-    }
-  }
-  return out;
 }
 
 /** One pattern of a list: whether it matches a path relative to the folder root (`isDir` for a folder). */
@@ -178,29 +171,34 @@ export async function scanFiles(
       scan.warnings.push(said('file.backupDir', { path: backupDir }));
     return true;
   };
-  const listedUnreadable = (path: string, err: unknown): void => {
-    const r = unreadable(path, err);
+  const listedUnreadable = (path: string, err: unknown, exact?: Buffer): void => {
+    const r = unreadable(path, err, exact);
     (r.vanished ? scan.warnings : scan.problems).push(r.said);
   };
   const seen = new Set<string>();
   const configured = new Set(cfg.databases.map((d) => d.path).filter((p): p is string => typeof p === 'string'));
 
-  // `named`: the path is a `files.config` entry itself, whose symlink is followed (stat, not lstat).
+  // `named`: the path is a `files.config` entry itself, whose symlink is followed (stat, not lstat). `exact`: the
+  // bytes of a path that is not valid UTF-8 (`source` and `rel` then show them as \xNN).
   const consider = async (
     group: FileItem['group'],
     source: string,
     rel: string,
     fromApp: boolean,
     named = false,
+    exact?: FileItem['exact'],
   ): Promise<void> => {
-    // Config entries may overlap (a file and its folder, one file twice): each path goes in once.
-    if (seen.has(`${group}/${rel}`)) return;
-    seen.add(`${group}/${rel}`);
+    // Config entries may overlap (a file and its folder, one file twice): each path goes in once. By its bytes: a
+    // name that shows as another's (`a\xf1o` and a file named so) is another file.
+    const key = exact ? `\0${group}/${exact.relative.toString('latin1')}` : `${group}/${rel}`;
+    if (seen.has(key)) return;
+    seen.add(key);
+    const at = exact?.source ?? source;
     let st;
     try {
-      st = named ? await fsp.stat(source) : await fsp.lstat(source);
+      st = named ? await fsp.stat(at) : await fsp.lstat(at);
     } catch (err) {
-      if (!named) return listedUnreadable(source, err); // found by a listing: it may have gone since
+      if (!named) return listedUnreadable(source, err, exact?.source); // found by a listing: it may have gone since
       scan.problems.push(
         (err as NodeJS.ErrnoException).code === 'ENOENT'
           ? said('file.notFound', { path: source })
@@ -209,6 +207,7 @@ export async function scanFiles(
       return;
     }
     if (st.isSymbolicLink()) {
+      const target = await fsp.readlink(at, { encoding: 'buffer' });
       scan.items.push({
         group,
         source,
@@ -217,7 +216,9 @@ export async function scanFiles(
         size: 0,
         mode: st.mode & 0o7777,
         mtime: st.mtime,
-        linkTarget: await fsp.readlink(source),
+        linkTarget: shownName(target),
+        ...(exact ? { exact } : {}),
+        ...(isUtf8Name(target) ? {} : { linkTargetBytes: target }),
       });
       return;
     }
@@ -225,6 +226,7 @@ export async function scanFiles(
       await walk(
         group,
         source,
+        Buffer.from(source),
         rel,
         () => true,
         () => false,
@@ -237,7 +239,8 @@ export async function scanFiles(
     }
     let sqlite: FileItem['sqlite'];
     try {
-      sqlite = await sqliteRole(source, st.size);
+      // SQLite opens a database by a name as text: one whose name is not valid UTF-8 is stored byte for byte.
+      sqlite = exact ? undefined : await sqliteRole(source, st.size);
     } catch (err) {
       listedUnreadable(source, err); // this file, not the set
       return;
@@ -255,41 +258,45 @@ export async function scanFiles(
       mode: st.mode & 0o7777,
       mtime: st.mtime,
       linkTarget: null,
+      ...(exact ? { exact } : {}),
       ...(sqlite ? { sqlite } : {}),
     });
   };
 
+  // `dir` is the folder as text (bytes that are not UTF-8 shown as \xNN), `dirBytes` its exact path; `rootRel` is
+  // the path inside the application folder so far, as bytes. Patterns are matched on the name as shown.
   const walk = async (
     group: FileItem['group'],
     dir: string,
+    dirBytes: Buffer,
     relBase: string,
     included: (rel: string) => boolean,
     excluded: (rel: string) => boolean,
-    rootRel = '',
+    rootRel = Buffer.alloc(0),
   ): Promise<void> => {
     let entries;
     try {
-      entries = await fsp.readdir(dir, { withFileTypes: true, encoding: 'buffer' });
+      entries = await fsp.readdir(dirBytes, { withFileTypes: true, encoding: 'buffer' });
     } catch (err) {
-      listedUnreadable(dir, err); // a folder entry or one listed: it was there a moment ago
+      listedUnreadable(dir, err, dirBytes); // a folder entry or one listed: it was there a moment ago
       return;
     }
-    const named = entries.map((e) => ({ e, name: e.name.toString('utf8') }));
+    const named = entries.map((e) => ({ e, name: shownName(e.name) }));
     named.sort((a, b) => (a.name < b.name ? -1 : 1));
     for (const { e, name } of named) {
-      const inner = rootRel ? `${rootRel}/${name}` : name;
+      const innerBytes = rootRel.length ? Buffer.concat([rootRel, SLASH, e.name]) : e.name;
+      const inner = shownName(innerBytes);
       const abs = join(dir, name);
+      const absBytes = Buffer.concat(dirBytes.at(-1) === SLASH[0] ? [dirBytes, e.name] : [dirBytes, SLASH, e.name]);
       if (excluded(inner) || (e.isDirectory() ? excluded(`${inner}/`) : !included(inner))) continue;
-      // Read as UTF-8 the name would be another (U+FFFD for each bad byte): a file not found, said to have vanished.
-      if (!Buffer.from(name).equals(e.name)) {
-        scan.problems.push(said('file.badName', { path: join(dir, shownName(e.name)) }));
-        continue;
-      }
       if (e.isDirectory()) {
         if (isBackupDir(abs)) continue;
-        await walk(group, abs, relBase, included, excluded, inner);
+        await walk(group, abs, absBytes, relBase, included, excluded, innerBytes);
       } else {
-        await consider(group, abs, `${relBase}/${inner}`, group === 'application');
+        const exact = isUtf8Name(innerBytes)
+          ? undefined
+          : { source: absBytes, relative: Buffer.concat([Buffer.from(`${relBase}/`), innerBytes]) };
+        await consider(group, abs, `${relBase}/${inner}`, group === 'application', false, exact);
       }
     }
   };
@@ -314,10 +321,12 @@ export async function scanFiles(
       continue;
     }
     if (isBackupDir(folder.path)) continue;
-    await walk('application', folder.path, roots[i]!, inc, excluded);
+    await walk('application', folder.path, Buffer.from(folder.path), roots[i]!, inc, excluded);
   }
   return scan;
 }
+
+const SLASH = Buffer.from('/');
 
 /** The longest file name ext4, xfs, btrfs and most others take, in bytes. */
 const NAME_MAX = 255;
@@ -325,15 +334,26 @@ const NAME_MAX = 255;
 /**
  * Path of a file inside the set: `group/relative` plus the codec's extension (and `.age` when sealed). A name that
  * would pass NAME_MAX bytes with its extensions (room is always kept for the `.age` a sealing copy adds) is cut to a
- * prefix and a hash of the whole name; the manifest's `stored` records it and every reader goes by that.
+ * prefix and a hash of the whole name; the manifest's `stored` records it and every reader goes by that. A path that
+ * is not valid UTF-8 (`exact`, its bytes; `relative` shows them as \xNN) always has the hash, of those bytes: its
+ * stored name is text, and not that of a file whose name is its shown form.
  */
-export function storedPath(group: string, relative: string, extension: string, sealed: boolean): string {
+export function storedPath(
+  group: string,
+  relative: string,
+  extension: string,
+  sealed: boolean,
+  exact?: Buffer,
+): string {
   const cut = relative.lastIndexOf('/');
   const name = relative.slice(cut + 1);
   const suffixes = `${extension}${sealed ? AGE_EXTENSION : ''}`;
   const room = NAME_MAX - Buffer.byteLength(`${extension}${AGE_EXTENSION}`);
-  if (Buffer.byteLength(name) <= room) return `${group}/${relative}${suffixes}`;
-  const hash = `~${createHash('sha256').update(name).digest('hex').slice(0, 16)}`;
+  if (!exact && Buffer.byteLength(name) <= room) return `${group}/${relative}${suffixes}`;
+  const hash = `~${createHash('sha256')
+    .update(exact ?? name)
+    .digest('hex')
+    .slice(0, 16)}`;
   let prefix = '';
   for (const ch of name) {
     if (Buffer.byteLength(prefix + ch + hash) > room) break;
@@ -355,7 +375,7 @@ const fingerprint = (st: BigIntStats): string => `${st.dev}:${st.ino}:${st.size}
  */
 async function storeRegular(
   item: FileItem,
-  from: string,
+  from: string | Buffer,
   dest: string,
   compression: { codec: CodecName; level: number; sealer?: Sealer | undefined },
   signal: AbortSignal | undefined,
@@ -456,6 +476,8 @@ export async function storeFiles(
         mode: item.mode,
         mtime: item.mtime.toISOString(),
         linkTarget: item.linkTarget,
+        ...(item.exact ? { relativeBytes: item.exact.relative.toString('base64') } : {}),
+        ...(item.linkTargetBytes ? { linkTargetBytes: item.linkTargetBytes.toString('base64') } : {}),
       };
       if (item.kind === 'symlink') {
         stored.set(item, { ...base, stored: null, md5: null, sha256: null });
@@ -466,6 +488,7 @@ export async function storeFiles(
         item.relative,
         codec(compression.codec).extension,
         Boolean(compression.sealer),
+        item.exact?.relative,
       );
       const dest = join(setRoot, path);
       let snapshot: string | undefined;
@@ -478,7 +501,7 @@ export async function storeFiles(
           stat,
           changed,
           attempts,
-        } = await storeRegular(item, snapshot ?? item.source, dest, compression, signal, onRead);
+        } = await storeRegular(item, snapshot ?? item.exact?.source ?? item.source, dest, compression, signal, onRead);
         if (changed) warnings.push(said('file.changed', { path: item.source, attempts: String(attempts) }));
         if (snapshot) snapshotted.add(item.source);
         stored.set(item, {
@@ -500,7 +523,7 @@ export async function storeFiles(
           problems.push(said('file.noSpace', { path: item.source }));
           continue;
         }
-        const r = unreadable(item.source, err);
+        const r = unreadable(item.source, err, item.exact?.source);
         (r.vanished ? warnings : problems).push(r.said);
       } finally {
         if (snapshot) await fsp.rm(snapshot, { force: true });

@@ -28,10 +28,11 @@ export async function folderSize(dir: string): Promise<number> {
 }
 
 /** Fsyncs every file and folder below `dir`, then `dir` itself. */
-export async function fsyncTree(dir: string): Promise<void> {
-  const entries = await fsp.readdir(dir, { withFileTypes: true });
+export async function fsyncTree(dir: string | Buffer): Promise<void> {
+  // By bytes: a restored name that is not valid UTF-8 would read as another (FileEntry.relativeBytes).
+  const entries = await fsp.readdir(dir, { withFileTypes: true, encoding: 'buffer' });
   for (const e of entries) {
-    const p = join(dir, e.name);
+    const p = Buffer.concat([Buffer.from(dir), Buffer.from('/'), e.name]);
     if (e.isDirectory()) await fsyncTree(p);
     else if (e.isFile()) await fsyncPath(p);
   }

@@ -1,4 +1,4 @@
-import { printable } from '../core/format.js';
+import { printable, shownName } from '../core/format.js';
 import { readFileSync } from 'node:fs';
 import { isAbsolute, join, normalize, sep } from 'node:path';
 import { VerifyError } from '../core/errors.js';
@@ -158,6 +158,16 @@ export function encryptionProblem(m: Manifest): string | null {
   return plain ? `encrypted set with a stored file not encrypted: ${JSON.stringify(plain)}` : null;
 }
 
+/**
+ * Whether `v` is the exact bytes of a name shown as `shown` (FileEntry.relativeBytes, linkTargetBytes): canonical
+ * base64 of bytes that shownName shows so. The shown name is checked as a path; its bytes then are the same path.
+ */
+function bytesOf(v: unknown, shown: unknown): boolean {
+  if (typeof v !== 'string' || !v) return false;
+  const bytes = Buffer.from(v, 'base64');
+  return bytes.toString('base64') === v && shownName(bytes) === shown;
+}
+
 const FILE_GROUPS: readonly unknown[] = ['config', 'application'] satisfies FileEntry['group'][];
 
 /** A single path segment: a safe relative path without separators. */
@@ -170,7 +180,8 @@ function isSafeName(s: unknown): boolean {
  * respaldo writes or reads), or null. The set id and each database name are one path segment;
  * stored paths (`databases[].file`, extras, `files[].stored`) and `files[].relative` are safe
  * relative paths; `files[].group` is `config` or `application`; a file entry has a stored path and a
- * symlink entry a link target without NUL (the target is data, restored as it is, never followed).
+ * symlink entry a link target without NUL (the target is data, restored as it is, never followed); the exact bytes
+ * of a name or target that is not UTF-8 (`relativeBytes`, `linkTargetBytes`) are those it shows.
  */
 export function pathProblem(m: Manifest): string | null {
   const bad = (what: string, v: unknown) => `unsafe ${what} ${JSON.stringify(v)}`;
@@ -192,12 +203,16 @@ export function pathProblem(m: Manifest): string | null {
     if (f === null || typeof f !== 'object') return bad('file entry', f);
     if (!FILE_GROUPS.includes(f.group)) return bad('file group', f.group);
     if (typeof f.relative !== 'string' || !isSafeRelative(f.relative)) return bad('file path', f.relative);
+    if (f.relativeBytes !== undefined && !bytesOf(f.relativeBytes, f.relative))
+      return `files[].relativeBytes of ${at} is not the base64 of its name: ${JSON.stringify(f.relativeBytes)}`;
     if (f.kind === 'file') {
       if (typeof f.stored !== 'string' || !isSafeRelative(f.stored)) return bad(`stored path of ${at}`, f.stored);
     } else if (f.kind === 'symlink') {
       if (f.stored !== null && f.stored !== undefined) return bad(`stored path of symlink ${f.relative}`, f.stored);
       const target = f.linkTarget;
       if (typeof target !== 'string' || !target || target.includes('\0')) return bad(`link target of ${at}`, target);
+      if (f.linkTargetBytes !== undefined && !bytesOf(f.linkTargetBytes, target))
+        return `files[].linkTargetBytes of ${at} is not the base64 of its target: ${JSON.stringify(f.linkTargetBytes)}`;
     } else return bad(`kind of ${f.relative}`, f.kind);
   }
   return null;

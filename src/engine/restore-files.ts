@@ -7,29 +7,46 @@ import { decompressorFor } from './codec.js';
 import { pipeToNewFile } from '../core/durable-fs.js';
 import { fsyncPath, fsyncTree } from './fs-util.js';
 import { isSafeRelative } from './manifest.js';
+import { shownName } from '../core/format.js';
 import type { StoredReader } from './stored-part.js';
 
 /** Restoring a set's files: into a hidden partial folder beside the target, renamed whole into place. */
 
 /**
- * Creates `rel`'s parent folders under `root`, refusing to pass through a symlink or a file. Nothing
- * is created unless the whole final path is a safe relative path inside `root`.
+ * The exact bytes of an entry's `group/relative`, the path it is restored under: `relativeBytes` when the name is
+ * not valid UTF-8 (`relative` then shows its other bytes as \xNN), else `relative`.
  */
-async function safeParent(root: string, rel: string): Promise<string> {
-  const dest = join(root, rel);
-  if (!isSafeRelative(rel) || !resolve(dest).startsWith(resolve(root) + sep)) {
+export function entryPath(e: Pick<FileEntry, 'group' | 'relative' | 'relativeBytes'>): Buffer {
+  const rel = e.relativeBytes !== undefined ? Buffer.from(e.relativeBytes, 'base64') : Buffer.from(e.relative);
+  return Buffer.concat([Buffer.from(`${e.group}/`), rel]);
+}
+
+/** A symlink entry's target as written back: its exact bytes when they are not valid UTF-8. */
+export function entryLinkTarget(e: Pick<FileEntry, 'linkTarget' | 'linkTargetBytes'>): string | Buffer {
+  return e.linkTargetBytes !== undefined ? Buffer.from(e.linkTargetBytes, 'base64') : (e.linkTarget ?? '');
+}
+
+/**
+ * Creates the parent folders of `path` (the exact bytes of `group/relative`, shown as `rel`) under `root`, refusing
+ * to pass through a symlink or a file. Nothing is created unless the whole final path is a safe relative path inside
+ * `root` (manifest.ts checks that the bytes are those `rel` shows).
+ */
+async function safeParent(root: string, rel: string, path: Buffer): Promise<Buffer> {
+  const dest = Buffer.concat([Buffer.from(`${root}/`), path]);
+  if (!isSafeRelative(rel) || !resolve(join(root, rel)).startsWith(resolve(root) + sep)) {
     const where = `Entry ${JSON.stringify(rel)} would be written outside ${root}.`;
     throw new VerifyError(where, 'This set was tampered with; do not use it.');
   }
-  const parts = rel.split('/');
-  let cur = root;
-  for (const part of parts.slice(0, -1)) {
-    cur = join(cur, part);
+  let cur = Buffer.from(root);
+  let start = 0;
+  for (let slash = path.indexOf(0x2f); slash !== -1; slash = path.indexOf(0x2f, start)) {
+    cur = Buffer.concat([cur, Buffer.from('/'), path.subarray(start, slash)]);
+    start = slash + 1;
     try {
       const st = await fsp.lstat(cur);
       if (!st.isDirectory())
         throw new VerifyError(
-          `Restoring ${rel}: ${cur} is ${st.isSymbolicLink() ? 'a symlink' : 'not a folder'}; refusing to write through it.`,
+          `Restoring ${rel}: ${shownName(cur)} is ${st.isSymbolicLink() ? 'a symlink' : 'not a folder'}; refusing to write through it.`,
           'The set contains conflicting entries; restore the files by hand.',
         );
     } catch (err) {
@@ -40,14 +57,17 @@ async function safeParent(root: string, rel: string): Promise<string> {
   return dest;
 }
 
-/** Refuses, before anything is written, entries that repeat a path or sit below a symlink or file entry. */
+/**
+ * Refuses, before anything is written, entries that repeat a path or sit below a symlink or file entry. Paths are
+ * compared as bytes (one byte a character), so a name that is not UTF-8 and one shown like it are two paths.
+ */
 export function checkFileEntries(entries: FileEntry[]): void {
   const kinds = new Map<string, FileEntry['kind']>();
   for (const e of entries) {
-    const p = `${e.group}/${e.relative}`;
+    const p = entryPath(e).toString('latin1');
     if (kinds.has(p))
       throw new VerifyError(
-        `The manifest lists ${JSON.stringify(p)} twice.`,
+        `The manifest lists ${JSON.stringify(shownName(Buffer.from(p, 'latin1')))} twice.`,
         'This set was tampered with; do not use it.',
       );
     kinds.set(p, e.kind);
@@ -59,7 +79,7 @@ export function checkFileEntries(entries: FileEntry[]): void {
       const kind = kinds.get(parent);
       if (kind)
         throw new VerifyError(
-          `The manifest puts ${JSON.stringify(p)} below ${JSON.stringify(parent)}, which is a ${kind === 'symlink' ? 'symlink' : 'file'}; refusing to restore through it.`,
+          `The manifest puts ${JSON.stringify(shownName(Buffer.from(p, 'latin1')))} below ${JSON.stringify(shownName(Buffer.from(parent, 'latin1')))}, which is a ${kind === 'symlink' ? 'symlink' : 'file'}; refusing to restore through it.`,
           'This set was tampered with; do not use it.',
         );
     }
@@ -98,9 +118,9 @@ export async function restoreFiles(
           `Unsafe path in the manifest: ${JSON.stringify(e.relative)}`,
           'This set was tampered with; do not use it.',
         );
-      const dest = await safeParent(partial, `${e.group}/${e.relative}`);
+      const dest = await safeParent(partial, `${e.group}/${e.relative}`, entryPath(e));
       if (e.kind === 'symlink') {
-        await fsp.symlink(e.linkTarget ?? '', dest);
+        await fsp.symlink(entryLinkTarget(e), dest);
         continue;
       }
       if (e.size === 0) {

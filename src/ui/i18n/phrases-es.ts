@@ -566,8 +566,6 @@ export const PHRASES_ES = {
     `${p['path']}: desapareció durante la copia (se borró después de listarlo), no se guarda`,
   'file.changed': (p: PhraseParams) =>
     `${p['path']}: cambió mientras se copiaba (leído ${p['attempts']} veces); la copia guardada puede ser incoherente`,
-  'file.badName': (p: PhraseParams) =>
-    `${p['path']}: su nombre no es UTF-8 válido (los demás bytes se muestran como \\xNN), no se guarda; renómbrelo para guardarlo`,
   'file.backupDir': (p: PhraseParams) =>
     `${p['path']}: la carpeta de copias (backupDir), dentro de una carpeta de aplicación: no se guarda (una copia nunca contiene las copias)`,
   'file.noSpace': (p: PhraseParams) => `${p['path']}: no queda espacio en el disco de la carpeta de copias`,
