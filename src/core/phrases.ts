@@ -532,6 +532,8 @@ export const PHRASES_EN = {
     `${p['path']}: SQLite database file in an application folder, not copied (it is backed up through its databases entry)`,
   'file.sqliteCopied': (p: PhraseParams) =>
     `${p['path']}: SQLite database that could not be opened to take a consistent copy (${p['error']}); stored byte for byte with its -wal/-journal, which may be inconsistent if it was being written`,
+  'file.sqliteCheck': (p: PhraseParams) =>
+    `${p['path']}: SQLite database whose snapshot fails PRAGMA quick_check (${p['problem']}); stored as it is, the database itself is likely damaged: check it with sqlite3 (PRAGMA integrity_check) and keep the sets made before the damage`,
   'file.notFound': (p: PhraseParams) => `${p['path']}: not found`,
   'file.notFolder': (p: PhraseParams) => `${p['path']}: not a folder`,
   'file.vanished': (p: PhraseParams) =>

@@ -1,6 +1,6 @@
 /**
  * The config and application files of a backup: finding them (scanFiles) and storing them (storeFiles). One file
- * (~545 lines) because the scan marks what the store treats apart (symlinks, SQLite databases and their side files,
+ * (~560 lines) because the scan marks what the store treats apart (symlinks, SQLite databases and their side files,
  * files that vanish or change while read) and both share the same warnings.
  */
 import { createHash } from 'node:crypto';
@@ -411,16 +411,21 @@ async function storeRegular(
 const SNAPSHOTS = '.scratch~files';
 
 /**
- * A snapshot of the SQLite database `item` at `snapshot` (sqlite/file-snapshot.ts, loaded only now), or undefined
- * when it cannot be taken: SQLite cannot read the file (damaged, locked past the timeout, a hot journal) or could
- * not be loaded. The file is then stored byte for byte with a warning naming it; a full disk is thrown.
+ * A snapshot of the SQLite database `item` at `snapshot` (sqlite/file-snapshot.ts, loaded only now) with what
+ * `PRAGMA quick_check` found wrong in it (null: nothing), or undefined when it cannot be taken: SQLite cannot read
+ * the file (damaged, locked past the timeout, a hot journal) or could not be loaded. The file is then stored byte
+ * for byte with a warning naming it; a full disk is thrown.
  */
-async function sqliteSnapshot(item: FileItem, snapshot: string, warnings: Said[]): Promise<string | undefined> {
+async function sqliteSnapshot(
+  item: FileItem,
+  snapshot: string,
+  warnings: Said[],
+): Promise<{ path: string; problems: string | null } | undefined> {
   await ensurePrivateDir(dirname(snapshot));
   try {
     const { snapshotSqliteFile } = await import('../drivers/sqlite/file-snapshot.js');
-    await snapshotSqliteFile(item.source, snapshot);
-    return snapshot;
+    const problems = await snapshotSqliteFile(item.source, snapshot);
+    return { path: snapshot, problems };
   } catch (err) {
     await fsp.rm(snapshot, { force: true });
     if (isDiskFull(err)) throw err;
@@ -443,7 +448,8 @@ async function sqliteSnapshot(item: FileItem, snapshot: string, warnings: Said[]
  * a file deleted since the scan is a warning, not a problem, and so is one that kept changing while it was read
  * (stored as last read). A SQLite database is stored as a snapshot taken with SQLite's backup API (a byte copy of a
  * live one is torn, or lacks the commits still in its -wal); its -wal/-shm/-journal are then not stored (the
- * snapshot holds every commit; -shm is SQLite's index of the -wal, rebuilt when opened). A database SQLite cannot
+ * snapshot holds every commit; -shm is SQLite's index of the -wal, rebuilt when opened); a snapshot that fails
+ * `PRAGMA quick_check` is stored all the same, with a warning saying what the check found. A database SQLite cannot
  * read is stored byte for byte with a warning, and its side files with it. `onRead` is told the bytes of a file
  * read so far.
  */
@@ -491,7 +497,7 @@ export async function storeFiles(
         item.exact?.relative,
       );
       const dest = join(setRoot, path);
-      let snapshot: string | undefined;
+      let snapshot: { path: string; problems: string | null } | undefined;
       try {
         await ensurePrivateDir(dirname(dest));
         if (item.sqlite?.role === 'database')
@@ -501,9 +507,18 @@ export async function storeFiles(
           stat,
           changed,
           attempts,
-        } = await storeRegular(item, snapshot ?? item.exact?.source ?? item.source, dest, compression, signal, onRead);
+        } = await storeRegular(
+          item,
+          snapshot?.path ?? item.exact?.source ?? item.source,
+          dest,
+          compression,
+          signal,
+          onRead,
+        );
         if (changed) warnings.push(said('file.changed', { path: item.source, attempts: String(attempts) }));
         if (snapshot) snapshotted.add(item.source);
+        if (snapshot?.problems)
+          warnings.push(said('file.sqliteCheck', { path: item.source, problem: snapshot.problems }));
         stored.set(item, {
           ...base,
           size: r.rawBytes,
@@ -526,7 +541,7 @@ export async function storeFiles(
         const r = unreadable(item.source, err, item.exact?.source);
         (r.vanished ? warnings : problems).push(r.said);
       } finally {
-        if (snapshot) await fsp.rm(snapshot, { force: true });
+        if (snapshot) await fsp.rm(snapshot.path, { force: true });
       }
     }
   } finally {

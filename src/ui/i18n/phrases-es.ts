@@ -560,6 +560,8 @@ export const PHRASES_ES = {
     `${p['path']}: archivo de base SQLite en una carpeta de aplicación, no se copia (se guarda mediante su entrada en databases)`,
   'file.sqliteCopied': (p: PhraseParams) =>
     `${p['path']}: base SQLite que no se pudo abrir para tomar una copia coherente (${p['error']}); se guarda byte a byte con su -wal/-journal, lo que puede ser incoherente si se estaba escribiendo`,
+  'file.sqliteCheck': (p: PhraseParams) =>
+    `${p['path']}: base SQLite cuya instantánea no pasa PRAGMA quick_check (${p['problem']}); se guarda tal como está, la base misma probablemente está dañada: compruébela con sqlite3 (PRAGMA integrity_check) y conserve las copias anteriores al daño`,
   'file.notFound': (p: PhraseParams) => `${p['path']}: no se encuentra`,
   'file.notFolder': (p: PhraseParams) => `${p['path']}: no es una carpeta`,
   'file.vanished': (p: PhraseParams) =>
