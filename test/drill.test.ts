@@ -357,13 +357,14 @@ describe('respaldo drill (SQLite and files)', () => {
       const run = engineJobRunner(await loadConfig({ configPath: s.configFile }));
       await expect(run(job, ctx)).rejects.toThrow(/identity/);
       expect(alerts()).toHaveLength(2);
+      expect(alerts()[1]!.subject).toMatch(/restore drill NOT RUN: the key/); // the key's problem, not the set's
       expect(alerts()[1]!.lines!.join('\n')).toMatch(/identity/);
     } finally {
       server.close();
     }
   });
 
-  it('create with drillAfterBackup whose drill cannot run (no identity): one JSON document, exit 11, drill-failure sent', async () => {
+  it('create with drillAfterBackup whose drill cannot run (no identity): one JSON document, exit 13, drill-failure sent', async () => {
     const server = await startWebhookServer();
     const received = server.received;
     try {
@@ -376,11 +377,11 @@ describe('respaldo drill (SQLite and files)', () => {
       const cfgFile = JSON.parse(readFileSync(s.configFile, 'utf8')) as Record<string, unknown>;
       writeFileSync(s.configFile, JSON.stringify({ ...cfgFile, encryption: { recipients: [recipient] } }));
       const r = await runCli(['create', '--no-files', '--json', '--config', s.configFile]);
-      expect(r.code, describeResult(r)).toBe(EXIT.drillFailed);
+      expect(r.code, describeResult(r)).toBe(EXIT.key); // the key is missing: no drill ran, none failed
       expect(parseJsonOutput<Manifest>(r.stdout).status).toBe('completed'); // one document: the set
       expect(r.stderr).toMatch(/the drill after set \d{8}_\d{6} could not run: .*identity/);
       expect(received).toHaveLength(1);
-      expect(received[0]).toMatch(/restore drill FAILED/);
+      expect(received[0]).toMatch(/restore drill NOT RUN: the key/);
     } finally {
       server.close();
     }

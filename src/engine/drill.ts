@@ -224,8 +224,9 @@ export async function runDrill(
             step.restoreTarget = { ...step.restoreTarget, scratch: true };
           plans.push({ db, scratch, plan });
         } catch (err) {
-          // A server that cannot be reached (or a set that cannot be planned) is a failed drill of that database.
-          if (!(err instanceof RespaldoError) || err.kind === 'usage' || err.kind === 'notFound') throw err;
+          // A server that cannot be reached (or a set that cannot be planned) is a failed drill of that database; a
+          // missing or wrong key is the operator's, never the set's: it ends the drill before anything is recorded.
+          if (!(err instanceof RespaldoError) || ['usage', 'notFound', 'key'].includes(err.kind)) throw err;
           const at = new Date().toISOString();
           const failed = { database: db.name, engine: db.engine, ok: false, at, scratch, checks: [] };
           const hint = err.hint ? { hint: err.hint } : {};
@@ -367,7 +368,7 @@ async function drillDatabase(
     // Stopped: in a drill's words (the restore's "the live database was not changed" spoke of a restore).
     if (signal.aborted || err instanceof InterruptedError)
       throw new InterruptedError('Drill interrupted; its scratch targets are removed, and nothing live was touched.');
-    if (!(err instanceof RespaldoError)) throw err;
+    if (!(err instanceof RespaldoError) || err.kind === 'key') throw err;
     if (err.kind === 'verifyFailed') checks.push(ownCheck('drill.storedFiles', false, err.message));
     drilled = result(false, { error: errorMessage(err), ...(err.hint ? { hint: err.hint } : {}) });
   } finally {
@@ -460,6 +461,7 @@ async function drillFiles(cfg: LoadedConfig, m: Manifest, to: string, reporter: 
       : { ...base, ok: true, durationMs: Date.now() - started };
   } catch (err) {
     if (!(err instanceof RespaldoError) && !(err as { code?: unknown }).code) throw err;
+    if (err instanceof RespaldoError && err.kind === 'key') throw err;
     const hint = err instanceof RespaldoError ? err.hint : undefined;
     out = { ...base, ok: false, durationMs: Date.now() - started, error: errorMessage(err), ...(hint ? { hint } : {}) };
   } finally {
@@ -521,7 +523,8 @@ export async function drillAfterBackup(
 
 /**
  * Tells the channels that a drill could not run at all (no identity to decrypt, no set to drill, no room): only the
- * drills that ran told them, and a drill failing this way every night was silent. Never throws.
+ * drills that ran told them, and a drill failing this way every night was silent. A missing or wrong key is said as
+ * such (`keyProblem`), never as a set that failed its drill. Never throws.
  */
 export async function notifyDrillNotRun(
   cfg: LoadedConfig,
@@ -532,9 +535,9 @@ export async function notifyDrillNotRun(
 ): Promise<void> {
   const why = err instanceof RespaldoError ? err.hint : hint;
   const error = { message: errorMessage(err), ...(why ? { hint: why } : {}) };
-  await notify(cfg, { kind: 'drill-failure', operation, host: hostname(), at: new Date(), job, error }).catch(
-    () => undefined,
-  );
+  const keyProblem = err instanceof RespaldoError && err.kind === 'key';
+  const event = { kind: 'drill-failure', operation, host: hostname(), at: new Date(), job, error } as const;
+  await notify(cfg, { ...event, ...(keyProblem ? { keyProblem } : {}) }).catch(() => undefined);
 }
 
 /**

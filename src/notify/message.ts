@@ -24,6 +24,8 @@ export interface NotifyEvent {
   /** Off-site copies of the set that failed (the backup itself is kept locally). */
   notCopied?: { destination: string; error: string }[];
   error?: { message: string; hint?: string };
+  /** drill-failure only: the drill did not run, the key to decrypt the set is missing or wrong (the set is not bad). */
+  keyProblem?: boolean;
   /** Sentences of kinds that carry their own details (overdue, unhealthy: health problems), said in the language. */
   details?: Phrase[];
 }
@@ -70,6 +72,7 @@ const TEXT = {
     notCopied: (dest: string, error: string) =>
       `NOT copied to ${dest}: ${error} (kept here; \`respaldo copy\` sends it, the next backup too)`,
     passed: 'passed',
+    keyProblem: 'restore drill NOT RUN: the key to decrypt the backups is missing or wrong',
     test: 'respaldo can reach this channel. No action is needed.',
   },
   es: {
@@ -96,6 +99,7 @@ const TEXT = {
     notCopied: (dest: string, error: string) =>
       `NO se envió a ${dest}: ${error} (se conserva aquí; \`respaldo copy\` la envía, y también la próxima copia)`,
     passed: 'correcto',
+    keyProblem: 'el simulacro de restauración NO SE HIZO: falta la clave para descifrar las copias o es incorrecta',
     test: 'respaldo puede enviar mensajes a este canal. No hace falta hacer nada.',
   },
 } as const;
@@ -135,7 +139,8 @@ export function buildMessage(event: NotifyEvent, language: NotifyLanguage): Noti
     if (event.error.hint) lines.push(`${t.hint}: ${event.error.hint}`);
   }
   for (const d of event.details ?? []) lines.push(`- ${language === 'es' ? say('es', d, english(d)) : english(d)}`);
-  const subject = `[respaldo] ${event.host}: ${t.title[event.kind]}${event.setId ? ` (${event.setId})` : ''}`;
+  const title = event.kind === 'drill-failure' && event.keyProblem ? t.keyProblem : t.title[event.kind];
+  const subject = `[respaldo] ${event.host}: ${title}${event.setId ? ` (${event.setId})` : ''}`;
   return { subject, lines, severity: SEVERITY[event.kind] };
 }
 

@@ -29,12 +29,13 @@ async function drillAfter(io: CommandIO, cfg: LoadedConfig, m: Manifest): Promis
     drilled = await drillAfterBackup(cfg, m, io.reporter, { signal: io.signal, operation: 'create' });
   } catch (err) {
     // A drill that could not run (no identity to decrypt, say) is the drill's failure, never the backup's: the set
-    // is published, stdout keeps its one document, and the exit is the failed drill's.
+    // is published, stdout keeps its one document, and the exit is the failed drill's; a missing or wrong key is
+    // exit 13 (the set was not drilled, so it did not fail one).
     if (err instanceof InterruptedError || !(err instanceof RespaldoError)) throw err;
     const hint = err.hint ? ` (${err.hint})` : '';
     io.reporter.emit({ type: 'warning', ...said('warn.drillNotRun', { set: m.id, error: `${err.message}${hint}` }) });
     const code = createExitCode(m);
-    return code === EXIT.ok ? EXIT.drillFailed : code;
+    return code !== EXIT.ok ? code : err.kind === 'key' ? EXIT.key : EXIT.drillFailed;
   }
   if (drilled && !io.json) {
     io.out(`Drill of set ${drilled.setId}: ${drilled.ok ? 'passed' : 'FAILED'}`);
