@@ -5,6 +5,7 @@ import { detectEngine, loadConfig, resolveConfigPath } from '../src/config/load.
 import { ConfigError } from '../src/core/errors.js';
 import { parsePgUrl } from '../src/drivers/postgres/config.js';
 import { maskSecrets } from '../src/exec/spawn.js';
+import { drillTarget } from '../src/engine/drill-target.js';
 import { describeResult, parseJsonOutput, runCli } from './helpers/cli.js';
 import { demoConfig, makeTmpDir, writeConfig } from './helpers/tmp.js';
 
@@ -240,6 +241,36 @@ describe('${VAR} interpolation', () => {
     const cfg = await loadConfig({ configPath: configFile, env: { DB_PASSWORD: 'hunter2-xyz' } });
     expect(cfg.databases[0]!.engine).toBe('postgres');
     expect(cfg.secrets).toContain('hunter2-xyz');
+  });
+
+  it('records which ${VAR} a password came from (its name only): password, url, a whole url; none when written out', async () => {
+    const url = (pw: string) => `postgresql://app:${pw}@127.0.0.1:5432/app`;
+    const { configFile } = writeConfig(makeTmpDir(), (c) => ({
+      ...c,
+      databases: [
+        { name: 'a', url: url('${PG_PASSWORD}') },
+        { name: 'b', url: url('x'), password: '${B_PASS}' },
+        { name: 'c', url: '${C_URL}' },
+        { name: 'd', url: url('written-out') },
+        { name: 'e', url: 'postgresql://${PG_USER}:plain@127.0.0.1:5432/app' },
+      ],
+      drill: { server: { url: 'postgresql://postgres:${DRILL_PG_PASSWORD}@127.0.0.1:5433/postgres' } },
+    }));
+    const env = { PG_PASSWORD: 'pa', B_PASS: 'pb', C_URL: url('pc'), PG_USER: 'app', DRILL_PG_PASSWORD: 'pd' };
+    const cfg = await loadConfig({ configPath: configFile, env });
+    expect(cfg.databases.map((d) => d.passwordVariable)).toEqual([
+      'PG_PASSWORD',
+      'B_PASS',
+      'C_URL',
+      undefined,
+      undefined,
+    ]);
+    expect(cfg.drill?.server?.passwordVariable).toBe('DRILL_PG_PASSWORD');
+    // a database drilled on drill.server names the server's variable, never its own
+    expect(drillTarget(cfg, cfg.databases[0]!).passwordVariable).toBe('DRILL_PG_PASSWORD');
+    const { password: _pw, passwordVariable: _v, ...written } = cfg.drill!.server!;
+    const literal = { ...cfg, drill: { server: { ...written, password: 'plain' } } };
+    expect(drillTarget(literal, cfg.databases[0]!).passwordVariable).toBeUndefined();
   });
 
   it.each(['p@ss/w#rd?Q', 'a:b@c', 'p%40ss'])(

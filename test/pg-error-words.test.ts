@@ -35,8 +35,8 @@ describe('pgError: English words, Spanish phrases', () => {
     ],
     [
       { code: '28P01', message: 'password authentication failed for user "app" (s3cret)' },
-      'PostgreSQL at db1:5433: password authentication failed for user "app".',
-      'PostgreSQL en db1:5433: la contraseña del usuario "app" no es válida.',
+      'PostgreSQL at db1:5433 refused the password of user "app" (password authentication failed).',
+      'PostgreSQL en db1:5433 rechazó la contraseña del usuario "app" (falló la autenticación por contraseña).',
       'Revise el usuario y la contraseña de la configuración (su "password", o la variable ${…} que nombra, leída del entorno o de .env) y repita; no se cambió nada.',
     ],
     [
@@ -67,6 +67,24 @@ describe('pgError: English words, Spanish phrases', () => {
     expect(say('es', e.phrases!.hint, e.hint ?? '')).toBe(hintEs);
     expect(say('en', e.phrases!.message, e.message)).toBe(english);
     for (const text of [e.message, e.hint ?? '', spanish]) expect(text).not.toContain('s3cret');
+  });
+});
+
+describe('a refused password names the ${VAR} it came from', () => {
+  it('in English and Spanish, never its value', () => {
+    const withVar = { ...conn, passwordVariable: 'PG_PASSWORD' };
+    const raw = Object.assign(new Error('password authentication failed for user "app"'), { code: '28P01' });
+    const e = pgError(raw, withVar, 'inventario', 'connecting') as RespaldoError;
+    expect(e.message).toBe(
+      'PostgreSQL at db1:5433 refused the password of user "app" (password authentication failed).',
+    );
+    expect(e.hint).toBe(
+      'The password comes from PG_PASSWORD: check PG_PASSWORD in the environment or .env (and the user in the config), then try again; nothing was changed.',
+    );
+    expect(say('es', e.phrases!.hint, e.hint!)).toBe(
+      'La contraseña viene de PG_PASSWORD: revise PG_PASSWORD en el entorno o en .env (y el usuario en la configuración), y repita; no se cambió nada.',
+    );
+    for (const text of [e.message, e.hint!]) expect(text).not.toContain('s3cret');
   });
 });
 

@@ -682,6 +682,12 @@ describe('hintForStderr', () => {
     if (hint === undefined) expect(h).toBeUndefined();
     else expect(h).toMatch(hint);
   });
+
+  test('a refused password names the ${VAR} it came from, never its value', () => {
+    const stderr = 'pg_restore: error: connection to server at "h" failed: FATAL:  password authentication failed';
+    const h = hintForStderr(stderr, { tool: 'pg_restore', conn: { ...conn, passwordVariable: 'PG_PASSWORD' } });
+    expect(h).toMatch(/^The password comes from PG_PASSWORD: check PG_PASSWORD in the environment or \.env/);
+  });
 });
 
 describe('planPgRestore', () => {

@@ -101,7 +101,10 @@ async function loadConfigUnmasked(opts: LoadOptions, secretsSeen: string[]): Pro
     throw new ConfigError(file, p0.path || undefined, p0.problem + more);
   }
   const doc = value as BackupConfig;
-  const databases = doc.databases.map((db, i) => normalizeDatabase(file, db, i, baseDir));
+  const written = raw as { databases?: unknown[]; drill?: { server?: unknown } };
+  const databases = doc.databases.map((db, i) =>
+    withPasswordVariable(normalizeDatabase(file, db, i, baseDir), written.databases?.[i]),
+  );
   checkUniqueNames(file, databases);
   const secretValues = new Set(secrets);
   for (const db of databases) {
@@ -110,7 +113,8 @@ async function loadConfigUnmasked(opts: LoadOptions, secretsSeen: string[]): Pro
     if (urlPassword) secretValues.add(urlPassword);
   }
   checkCompressionLevels(file, doc, databases);
-  const drillServer = normalizeDrillServer(file, doc, baseDir);
+  const server = normalizeDrillServer(file, doc, baseDir);
+  const drillServer = server && withPasswordVariable(server, written.drill?.server);
   if (drillServer?.password) secretValues.add(drillServer.password);
   const drillUrlPassword = drillServer?.url ? passwordFromUrl(drillServer.url) : undefined;
   if (drillUrlPassword) secretValues.add(drillUrlPassword);
@@ -392,6 +396,32 @@ function passwordFromUrl(url: string): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** The `${NAME}` in `text` (not a literal `$${`), else undefined. */
+function variableIn(text: string): string | undefined {
+  return /(?<!\$)\$\{([A-Za-z_][A-Za-z0-9_]*)\}/.exec(text)?.[1];
+}
+
+/**
+ * `entry` with the `${VAR}` its password came from, read in `written` (the entry as written, before interpolation):
+ * its "password" when that gave the password, else the password part of its url (or the url's own variable, when
+ * the whole url is one). Entries whose password is written out get none.
+ */
+function withPasswordVariable<T extends { password?: string; url?: string; passwordVariable?: string }>(
+  entry: T,
+  written: unknown,
+): T {
+  const w = (written ?? {}) as { password?: unknown; url?: unknown };
+  let variable: string | undefined;
+  if (typeof entry.password === 'string' && entry.password !== '') {
+    if (typeof w.password === 'string') variable = variableIn(w.password);
+  } else if (typeof w.url === 'string' && entry.url && passwordFromUrl(entry.url)) {
+    const userinfo = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/([^@/?#]*)@/.exec(w.url)?.[1];
+    const secret = userinfo?.includes(':') ? userinfo.slice(userinfo.indexOf(':') + 1) : undefined;
+    variable = secret !== undefined ? variableIn(secret) : /^\$\{([A-Za-z_][A-Za-z0-9_]*)\}$/.exec(w.url)?.[1];
+  }
+  return variable ? { ...entry, passwordVariable: variable } : entry;
 }
 
 /** The index `i` of a path `destinations[i]…`, else undefined. */

@@ -288,9 +288,11 @@ export const PHRASES_EN = {
   'pgconn.drillServerHint': () =>
     'Check "drill.server" in the config (host, port, user, password): drills restore there. Without it each database is drilled on its own server.',
   'pgconn.authFailed': (p: PhraseParams) =>
-    `PostgreSQL at ${p['at']}: password authentication failed for user "${p['user']}".`,
+    `PostgreSQL at ${p['at']} refused the password of user "${p['user']}" (password authentication failed).`,
   'pgconn.authFailedHint': () =>
     'Check the user and password in the config (its "password", or the ${VAR} it names, read from the environment or .env) and try again; nothing was changed.',
+  'pgconn.authFailedVarHint': (p: PhraseParams) =>
+    `The password comes from ${p['variable']}: check ${p['variable']} in the environment or .env (and the user in the config), then try again; nothing was changed.`,
   'pgconn.noDatabase': (p: PhraseParams) => `PostgreSQL at ${p['at']}: database "${p['db']}" does not exist.`,
   'pgconn.noDatabaseHint': (p: PhraseParams) =>
     `Check the database name in the config; \`psql -l\` lists the databases on ${p['at']}.`,

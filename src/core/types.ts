@@ -30,6 +30,11 @@ export interface DatabaseConfig {
   port?: number;
   user?: string;
   password?: string;
+  /**
+   * Set by loadConfig, never written: the `${VAR}` the password came from (in `password`, else in the url), so a
+   * refused password names the variable to check (its name, never its value).
+   */
+  passwordVariable?: string;
   database?: string;
   /** PostgreSQL: folder of pg_dump/pg_restore (else PG_BIN_PATH, else PATH). */
   binPath?: string;
@@ -68,6 +73,8 @@ export interface DrillServerConfig {
   port?: number;
   user?: string;
   password?: string;
+  /** Set by loadConfig: the `${VAR}` the password came from (as in DatabaseConfig). */
+  passwordVariable?: string;
   /** Folder of pg_restore/pg_amcheck for this server (else the database's, PG_BIN_PATH, PATH). */
   binPath?: string;
 }

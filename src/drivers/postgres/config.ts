@@ -22,6 +22,8 @@ export interface PgConnection {
   port?: number;
   user?: string;
   password?: string;
+  /** The `${VAR}` the password came from (DatabaseConfig.passwordVariable): named when the server refuses it. */
+  passwordVariable?: string;
   database: string;
   params: Record<string, string>;
 }
@@ -161,6 +163,7 @@ export function resolveConnection(db: DatabaseConfig): PgConnection {
   if (port !== undefined) conn.port = port;
   if (user !== undefined) conn.user = user;
   if (password !== undefined) conn.password = password;
+  if (password !== undefined && db.passwordVariable) conn.passwordVariable = db.passwordVariable;
   return conn;
 }
 

@@ -84,6 +84,13 @@ export function where(conn: PgConnection): string {
 const said = (message: Phrase, hint: Phrase): RespaldoError =>
   new RespaldoError('failed', english(message), english(hint)).withPhrases(message, hint);
 
+/** What to check when the server refuses the password: the `${VAR}` it came from, if any (never its value). */
+export function authFailedHint(conn: PgConnection): Phrase {
+  return conn.passwordVariable
+    ? phrase('pgconn.authFailedVarHint', { variable: conn.passwordVariable })
+    : phrase('pgconn.authFailedHint');
+}
+
 /** An operator error for a failed connection or query (never includes the password). */
 export function pgError(err: unknown, conn: PgConnection, database: string, doing: string): Error {
   if (err instanceof RespaldoError) return err;
@@ -105,7 +112,7 @@ export function pgError(err: unknown, conn: PgConnection, database: string, doin
     case 'ENETUNREACH':
       return said(phrase('pgconn.unreachable', { at, detail: code, doing }), phrase('pgconn.unreachableHint'));
     case '28P01':
-      return said(phrase('pgconn.authFailed', { at, user: conn.user ?? '' }), phrase('pgconn.authFailedHint'));
+      return said(phrase('pgconn.authFailed', { at, user: conn.user ?? '' }), authFailedHint(conn));
     case '28000':
       return new RespaldoError(
         'failed',

@@ -38,7 +38,8 @@ export function createPostgresDriver(deps: PostgresDriverDeps = {}): Driver {
     validateDrillServer: validatePgDrillServer,
 
     onDrillServer(db, server): DatabaseConfig {
-      const { url: _url, host: _host, port: _port, user: _user, password: _password, ...rest } = db;
+      const { url: _url, host: _host, port: _port, user: _user, password: _password, ...all } = db;
+      const { passwordVariable: _variable, ...rest } = all; // the drill server's password is its own
       return { ...rest, ...server, database: connectionOf(db).database, [ON_DRILL_SERVER]: true };
     },
 

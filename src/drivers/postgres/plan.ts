@@ -484,6 +484,9 @@ export function hintForStderr(stderr: string, what: { tool: PgTool; conn: PgConn
   const s = stderr.toLowerCase();
   const at = `${what.conn.host ?? 'localhost'}:${what.conn.port ?? 5432}`;
   if (s.includes('password authentication failed') || s.includes('no password supplied') || s.includes('fe_sendauth')) {
+    const variable = what.conn.passwordVariable;
+    if (variable && s.includes('password authentication failed'))
+      return english(phrase('pgconn.authFailedVarHint', { variable }));
     return `Check the user and password for ${at} in the config (the password comes from the URL or "password", or the \${VAR} they name, read from the environment or .env).`;
   }
   const ended = sessionEndedBy(stderr);

@@ -3,7 +3,7 @@ import type { PhraseId, PhraseParams } from '../../core/phrases.js';
 /**
  * The restore plan's sentences and the common errors in Spanish, by the ids of src/core/phrases.ts (every id must be
  * here: the `satisfies` below fails the build otherwise). SQL, commands and options stay as they are. One file of
- * about 655 lines, as src/core/phrases.ts says why.
+ * about 660 lines, as src/core/phrases.ts says why.
  */
 /** `dbs`, `failed` y `files` de una copia (ver holdsEn en src/core/phrases.ts). */
 function holdsEs(p: PhraseParams): string {
@@ -314,9 +314,11 @@ export const PHRASES_ES = {
     'Revise "drill.server" en la configuración (host, puerto, usuario, contraseña): los simulacros restauran allí. Sin él, cada base se prueba en su propio servidor.',
   'pgconn.unreachableHint': () => 'Revise la red y el cortafuegos hasta el servidor de la base.',
   'pgconn.authFailed': (p: PhraseParams) =>
-    `PostgreSQL en ${p['at']}: la contraseña del usuario "${p['user']}" no es válida.`,
+    `PostgreSQL en ${p['at']} rechazó la contraseña del usuario "${p['user']}" (falló la autenticación por contraseña).`,
   'pgconn.authFailedHint': () =>
     'Revise el usuario y la contraseña de la configuración (su "password", o la variable ${…} que nombra, leída del entorno o de .env) y repita; no se cambió nada.',
+  'pgconn.authFailedVarHint': (p: PhraseParams) =>
+    `La contraseña viene de ${p['variable']}: revise ${p['variable']} en el entorno o en .env (y el usuario en la configuración), y repita; no se cambió nada.`,
   'pgconn.noDatabase': (p: PhraseParams) => `PostgreSQL en ${p['at']}: la base "${p['db']}" no existe.`,
   'pgconn.noDatabaseHint': (p: PhraseParams) =>
     `Revise el nombre de la base en la configuración; \`psql -l\` lista las bases de ${p['at']}.`,
