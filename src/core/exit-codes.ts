@@ -34,7 +34,7 @@ export const EXIT_DESCRIPTIONS: Record<ExitKind, string> = {
   verifyFailed: 'a stored file does not match its manifest (changed, truncated or missing)',
   lockHeld: 'another respaldo process holds the backup folder lock',
   failed: 'the operation failed (database unreachable, dump or restore failed); nothing was changed',
-  notFound: 'the named backup set, database or file does not exist',
+  notFound: 'the named backup set, database or file does not exist, or the named destination is not in the config',
   refused: 'refused for safety (confirmation missing, target in use, target exists)',
   unhealthy:
     'status --check found a problem (overdue, failing, unusual size or duration, failed drill, not copied off-site, low disk)',

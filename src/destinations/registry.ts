@@ -1,4 +1,4 @@
-import { ConfigError, UsageError } from '../core/errors.js';
+import { ConfigError, NotFoundError } from '../core/errors.js';
 import type { LoadedConfig } from '../core/types.js';
 import type {
   Destination,
@@ -24,8 +24,9 @@ export const DESTINATIONS: Partial<
 };
 
 /**
- * The config entry named `name`, to be used: a UsageError listing the names when there is none, and the ConfigError
- * of a `${VAR}` of it that is not set (which stops only the commands that use this destination).
+ * The config entry named `name`, to be used: a NotFoundError (exit 8, as an unknown `--db`) listing the names when
+ * there is none, and the ConfigError of a `${VAR}` of it that is not set (which stops only the commands that use
+ * this destination).
  */
 export function destinationConfig(
   cfg: Pick<LoadedConfig, 'destinations' | 'file' | 'unsetDestinations'>,
@@ -39,13 +40,14 @@ export function destinationConfig(
 
 /**
  * The config entry named `name` as written, its `${VAR}` set or not (what a copy records its outcome under; the
- * copy itself opens it with destinationConfig); a UsageError listing the names when there is none.
+ * copy itself opens it with destinationConfig); a NotFoundError (exit 8) naming it and listing the names when there
+ * is none: the command line is well formed, the name is not in the config (as an unknown `--db`).
  */
 export function declaredDestination(cfg: Pick<LoadedConfig, 'destinations' | 'file'>, name: string): DestinationConfig {
   const all = cfg.destinations ?? [];
   const found = all.find((d) => d.name === name);
   if (!found) {
-    throw new UsageError(
+    throw new NotFoundError(
       `No destination named "${name}" in ${cfg.file}.`,
       all.length
         ? `Destinations: ${all.map((d) => d.name).join(', ')}.`
