@@ -19,6 +19,8 @@ import {
 } from '../src/scheduler/scheduler.js';
 import { REPO_ROOT, childEnv, collect, describeResult, startCli, waitFor } from './helpers/cli.js';
 import { FakeClock } from './helpers/fake-clock.js';
+import { catalogue, detectLang } from '../src/ui/i18n/index.js';
+import { logLine } from '../src/ui/screens/SchedulerScreen.js';
 import { demoSetup, makeTmpDir, type DemoSetup } from './helpers/tmp.js';
 import { startWebhookServer, type WebhookServer } from './helpers/webhook.js';
 
@@ -261,6 +263,40 @@ describe('a scheduled job and a backup folder lock held by another process', () 
     const diff = await createBackup(cfg, { ...one, type: 'differential', job: 'nightly', lockWait }, silentReporter);
     expect(newer).not.toBe(first.id);
     expect(diff.databases.map((d) => d.base)).toEqual([newer]);
+  });
+
+  it("a job stopped while it waits for the lock says so in the menu's language (LANG=es_ES.UTF-8: Spanish)", async () => {
+    const { s, cfg } = await scheduled();
+    const a = await holdLock(s.backupDir, 'create');
+    const clock = new PollClock(new Date());
+    const scheduler = createEngineScheduler(cfg, { clock, catchUp: false });
+    const { logs, ends } = watch(scheduler);
+    await scheduler.start();
+    const run = scheduler.runNow(scheduler.jobs[0]!);
+    await waitFor(() => clock.polls >= 1 || ends.length > 0, 'the job to wait for the lock');
+    scheduler.stop();
+    await run;
+    expect(await scheduler.done).toBe(0);
+    const english =
+      'Stopped while waiting for the backup folder (another respaldo process held its lock); nothing was written.';
+    expect(ends.map((e) => [e.outcome, e.error])).toEqual([['interrupted', english]]);
+    const end = logs.find((l) => l.event === 'job-end')!;
+    const shown = (env: NodeJS.ProcessEnv) => {
+      const lang = detectLang(env);
+      return logLine(end, catalogue(lang), lang);
+    };
+    expect(shown({ LANG: 'es_ES.UTF-8' })).toContain(
+      'nightly: INTERRUMPIDA  Detenido mientras esperaba a la carpeta de copias (otro proceso de respaldo tenía su bloqueo); no se escribió nada.',
+    );
+    expect(shown({ LANG: 'en_US.UTF-8' })).toContain(`nightly: INTERRUPTED  ${english}`);
+    // the daily log keeps the English words, and no phrase
+    const written = readdirSync(join(s.backupDir, 'logs'))
+      .flatMap((f) => readFileSync(join(s.backupDir, 'logs', f), 'utf8').split('\n'))
+      .filter((l) => l.includes('"event":"job-end"'));
+    expect(written).toHaveLength(1);
+    expect(written[0]).toContain(english);
+    expect(written[0]).not.toContain('errorPhrase');
+    await a.release();
   });
 
   it('SIGTERM while a job waits stops the scheduler at once (exit 0): the job is interrupted, nothing alerted', async () => {

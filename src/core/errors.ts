@@ -150,10 +150,12 @@ export class CommandError extends RespaldoError {
 }
 
 export class InterruptedError extends RespaldoError {
-  constructor(message?: string) {
-    super('interrupted', message ?? english(phrase('error.interrupted')), english(phrase('error.interruptedHint')));
+  /** `message`: what was stopped, as a phrase (said in the menu's language) or in English only. */
+  constructor(message?: string | Phrase) {
+    const said = typeof message === 'string' ? undefined : (message ?? phrase('error.interrupted'));
+    super('interrupted', said ? english(said) : (message as string), english(phrase('error.interruptedHint')));
     this.name = 'InterruptedError';
-    if (message === undefined) this.withPhrases(phrase('error.interrupted'), phrase('error.interruptedHint'));
+    if (said) this.withPhrases(said, phrase('error.interruptedHint'));
     else this.withHintPhrase(phrase('error.interruptedHint'));
   }
 }

@@ -210,6 +210,8 @@ export const PHRASES_EN = {
   // Errors the menu shows most
   'error.interrupted': () => 'Interrupted; nothing partial was published.',
   'error.interruptedHint': () => 'Run the command again when ready.',
+  'error.stoppedWaiting': () =>
+    'Stopped while waiting for the backup folder (another respaldo process held its lock); nothing was written.',
   'error.chainBase': (p: PhraseParams) =>
     `Set ${p['id']} is the base of ${p['dependents']}: they store only changes on it, and could no longer be restored.`,
   'error.chainBaseHint': (p: PhraseParams) =>

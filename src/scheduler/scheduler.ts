@@ -20,6 +20,7 @@ import {
 import { catchUpOrder, lastSuccesses, planCatchUp, type CatchUpPlan, type CatchUpRun } from './catch-up.js';
 import { nextRun } from './when.js';
 import { formatDuration } from '../core/format.js';
+import { phrase, type Phrase } from '../core/phrases.js';
 
 /**
  * The foreground scheduler (`respaldo scheduler`, menu option 5).
@@ -49,7 +50,7 @@ import { formatDuration } from '../core/format.js';
  * Events: `log` (SchedulerLogEntry), `job-start` / `job-end` (JobEndEvent), `progress`
  * (ProgressEvent from the engine, with the job name), `state` (SchedulerStatus), `stopped` (code).
  *
- * Why one file of about 660 lines: the loop, its queue of waiting jobs, its locks, its state file and the handling of
+ * Why one file of about 670 lines: the loop, its queue of waiting jobs, its locks, its state file and the handling of
  * stops and signals share the clock and the lock; the pure parts are in when.ts and catch-up.ts, a job's run in
  * run-job.ts.
  */
@@ -141,6 +142,8 @@ export interface SchedulerOptions {
 export interface SchedulerLogEntry {
   time: string;
   event: string;
+  /** `job-end` of a job whose error has a phrase: on the `log` event only (the menu says it), never in the file. */
+  errorPhrase?: Phrase;
   [field: string]: unknown;
 }
 
@@ -278,7 +281,7 @@ export class Scheduler extends EventEmitter {
       this.stopCode = exitCode;
       this.disarm();
       this.dropWaiting();
-      this.current?.stopWaiting.abort(new InterruptedError('stopped while waiting for the backup folder'));
+      this.current?.stopWaiting.abort(new InterruptedError(phrase('error.stoppedWaiting')));
       this.log('scheduler-stopping', {
         waitingFor: this.current?.job.name ?? null,
         message: this.current
@@ -487,12 +490,14 @@ export class Scheduler extends EventEmitter {
     const reporter: Reporter = { emit: (e: ProgressEvent) => this.emit('progress', { job: job.name, event: e }) };
     const lockWait = this.lockWaiter(job, AbortSignal.any([controller.signal, running.stopWaiting.signal]));
     let result: JobRunResult;
+    let errorPhrase: Phrase | undefined; // a job's error with a phrase (and no more): the menu says it in its language
     try {
       if (controller.signal.aborted) throw controller.signal.reason;
       result = await this.opts.runJob(job, { signal: controller.signal, reporter, reason, lockWait });
     } catch (err) {
       const interrupted = controller.signal.aborted || (isRespaldoError(err) && err.kind === 'interrupted');
       result = { outcome: interrupted ? 'interrupted' : 'failed', error: errorMessage(err) };
+      if (isRespaldoError(err) && !err.phrases?.aftermath) errorPhrase = err.phrases?.message;
     }
     if (controller.signal.aborted && result.outcome === 'failed') result = { ...result, outcome: 'interrupted' };
     const ended = this.clock.now();
@@ -516,7 +521,7 @@ export class Scheduler extends EventEmitter {
       durationMs,
       error: result.error ?? null,
     };
-    this.log('job-end', { ...end, ...(result.setIds ? { setIds: result.setIds } : {}) });
+    this.log('job-end', { ...end, ...(result.setIds ? { setIds: result.setIds } : {}) }, { errorPhrase });
     this.emit('job-end', end);
     this.emitState(); // the job's outcome shows at once; retention still runs before the job is done
     await this.saveState();
@@ -654,10 +659,11 @@ export class Scheduler extends EventEmitter {
     this.emit('state', this.status());
   }
 
-  private log(event: string, fields: Record<string, unknown>): void {
+  /** Writes a log line and emits it; `shown`: fields for the `log` event only (a phrase), never written. */
+  private log(event: string, fields: Record<string, unknown>, shown: { errorPhrase?: Phrase } = {}): void {
     const entry: SchedulerLogEntry = { time: this.clock.now().toISOString(), event, ...fields };
     if (this.opts.writeLogLine) this.opts.writeLogLine(entry);
     else writeLog(this.backupDir, event, { ...fields, time: entry.time }, this.opts.secrets ?? []);
-    this.emit('log', entry);
+    this.emit('log', shown.errorPhrase ? { ...entry, errorPhrase: shown.errorPhrase } : entry);
   }
 }

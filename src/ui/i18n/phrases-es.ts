@@ -242,6 +242,8 @@ export const PHRASES_ES = {
 
   'error.interrupted': () => 'Interrumpido; no se publicó nada a medias.',
   'error.interruptedHint': () => 'Repita la operación cuando quiera.',
+  'error.stoppedWaiting': () =>
+    'Detenido mientras esperaba a la carpeta de copias (otro proceso de respaldo tenía su bloqueo); no se escribió nada.',
   'error.chainBase': (p: PhraseParams) =>
     `La copia ${p['id']} es la base de ${p['dependents']}: guardan solo los cambios sobre ella y ya no podrían restaurarse.`,
   'error.chainBaseHint': (p: PhraseParams) =>

@@ -15,6 +15,7 @@ import {
   type SchedulerStatus,
 } from '../engine-facade.js';
 import { foldText } from '../fold.js';
+import { say, type Lang } from '../i18n/index.js';
 import { formatAge, formatDate, formatShortDate, formatTime } from '../format.js';
 import { useInterrupt } from '../use-interrupt.js';
 import { isCtrlC, useKeys } from '../use-keys.js';
@@ -23,8 +24,8 @@ import { useBodyRows, useScreenSize } from '../use-screen-size.js';
 import { useTick } from '../use-tick.js';
 import { useUi, type UiContextValue } from '../use-ui.js';
 
-/** One tail line for a scheduler log entry, in the operator's language where the menu knows the event. */
-export function logLine(e: SchedulerLogEntry, t: UiContextValue['t']): string {
+/** One tail line for a scheduler log entry, in the operator's language (`lang`) where the menu knows the event. */
+export function logLine(e: SchedulerLogEntry, t: UiContextValue['t'], lang: Lang = 'en'): string {
   const time = formatTime(new Date(e.time));
   const job = typeof e.job === 'string' ? e.job : '';
   switch (e.event) {
@@ -35,7 +36,7 @@ export function logLine(e: SchedulerLogEntry, t: UiContextValue['t']): string {
       const word = t.scheduler.outcome[outcome] ?? outcome;
       const ids = Array.isArray(e.setIds) ? e.setIds.join(',') : typeof e.setId === 'string' ? e.setId : '';
       return e.error
-        ? `${time} ${job}: ${word} ${ids} ${String(e.error)}`
+        ? `${time} ${job}: ${word} ${ids} ${say(lang, e.errorPhrase, String(e.error))}`
         : `${time} ${t.scheduler.finished(job, word, ids)}`;
     }
     case 'retention':
@@ -71,7 +72,7 @@ export function logLine(e: SchedulerLogEntry, t: UiContextValue['t']): string {
  * second Ctrl-C warns; a third aborts the job safely.
  */
 export function SchedulerScreen({ onBack }: { onBack: () => void }) {
-  const { t, theme, facade, now } = useUi();
+  const { t, lang, theme, facade, now } = useUi();
   const { columns } = useScreenSize();
   const body = useBodyRows();
   const [handle, setHandle] = useState<SchedulerHandle | null>(null);
@@ -114,7 +115,7 @@ export function SchedulerScreen({ onBack }: { onBack: () => void }) {
             const bad =
               (e.entry.event === 'job-end' && !JOB_SUCCEEDED.includes(e.entry.outcome as JobOutcome)) ||
               e.entry.event === 'retention-failed';
-            setTail((x) => [...x.slice(-49), { text: logLine(e.entry, t), bad }]);
+            setTail((x) => [...x.slice(-49), { text: logLine(e.entry, t, lang), bad }]);
           }
           return;
         case 'job-start':
