@@ -16,6 +16,7 @@ import {
   compressedBlocks,
   decompressorFor,
   defaultCodecName,
+  OutputRoom,
   type CodecName,
 } from '../src/engine/codec.js';
 import { fileBlockReader } from '../src/core/block-reader.js';
@@ -207,6 +208,47 @@ describe('codecs', () => {
     // This Node keeps the call the fast way needs. (zstdCompress, which streams the block, makes other bytes.)
     expect(processChunk).toHaveBeenCalled();
     vi.restoreAllMocks();
+  });
+
+  it('a block whose member/frame outgrows the output room it was given comes whole, in the buffers joined', async () => {
+    const dir = makeTmpDir();
+    for (const block of [sample(1 << 20), randomBytes(1 << 20)]) {
+      // gzip writes the same member whatever the room.
+      const member = await codec('gzip').compressBlock(block, 3);
+      for (const room of [64, 4096, member.length - 1])
+        expect((await codec('gzip').compressBlock(block, 3, room)).equals(member), `gzip, room ${room}`).toBe(true);
+      if (!zstdHere) continue;
+      // zstd compresses in one pass only into room for the whole block: with less it streams, other bytes of one
+      // frame that still holds the block's size (the frames are then decoded whole, in parallel: zstd-frames.ts).
+      for (const room of [64, 4096, 300_000]) {
+        const frame = await codec('zstd').compressBlock(block, 3, room);
+        writeFileSync(join(dir, 'f.zst'), frame);
+        expect(execFileSync('zstd', ['-d', '-q', '-c', join(dir, 'f.zst')]).equals(block), `room ${room}`).toBe(true);
+        expect(execFileSync('zstd', ['-l', '-v', join(dir, 'f.zst')]).toString()).toMatch(
+          new RegExp(`Decompressed Size: .* \\(${block.length} B\\)`),
+        );
+      }
+    }
+  });
+
+  it("each block's output room follows what the stream's last blocks compressed to, in 256 KiB steps", () => {
+    const block = Buffer.alloc(1 << 20);
+    const full = block.length + (block.length >> 7) + 1024;
+    const room = new OutputRoom();
+    for (const size of [90_000, 120_000, 100_000]) {
+      expect(room.next(block)).toBe(full); // fewer than four seen: room for the whole block
+      room.saw(size);
+    }
+    expect(room.next(block)).toBe(full);
+    room.saw(80_000);
+    expect(room.next(block)).toBe(256 << 10); // 120 000 × 1.25 + 16 KiB, up to a step
+    for (const size of [300_000, 10, 10, 10]) room.saw(size);
+    expect(room.next(block)).toBe(512 << 10); // the largest of the last four
+    room.saw(10);
+    expect(room.next(block)).toBe(256 << 10); // 300 000 is five blocks back
+    for (const size of [1 << 20, 1 << 20, 1 << 20, 1 << 20]) room.saw(size);
+    expect(room.next(block)).toBe(full); // never more than the whole block needs
+    expect(room.next(Buffer.alloc(1000))).toBe(1000 + 7 + 1024);
   });
 
   it('without zstd in Node, reading a zstd file is an operator error naming the Node to use', (ctx) => {
