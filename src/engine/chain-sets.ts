@@ -79,14 +79,17 @@ function entryProblems(dir: string, m: Manifest): Record<string, string> {
 /**
  * What `verify --chain ID` checks: every set the chains of `id` need (all its databases), oldest first,
  * `id` last; the problems of the chains (a member missing, damaged, or without the database), and the
- * ids that are missing (not verifiable).
+ * ids that are missing (not verifiable). The sets are those the manifests name, past a member whose stored
+ * file is known damaged (a failed verification, another size): the full under it is hashed too, so a member
+ * repaired since its failed verification is never called a whole chain on the word of its own files alone.
  */
 export function chainToVerify(
   cfg: Pick<LoadedConfig, 'backupDir'>,
   id: string,
 ): { id: string; ids: string[]; problems: string[]; missing: string[] } {
   const sets = readChainSets(cfg);
-  const { ids, chains } = setChain(sets, id);
+  const { chains } = setChain(sets, id);
+  const ids = setChain(readChainSets(cfg, { manifestsOnly: true }), id).ids;
   const problems = [...new Set(chains.flatMap((c) => (c.problem ? [c.problem] : [])))];
   const present = new Set(sets.map((s) => s.id));
   const missing = ids.filter((x) => !present.has(x));

@@ -1,0 +1,55 @@
+import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { Manifest } from '../src/core/types.js';
+import { describeResult, parseJsonOutput, runCli } from './helpers/cli.js';
+import { execSql } from './helpers/sqlite.js';
+import { demoSetup, type DemoSetup } from './helpers/tmp.js';
+
+async function cli(s: DemoSetup, args: string[], expectCode = 0) {
+  const r = await runCli([...args, '--config', s.configFile], { cwd: s.dir });
+  expect(r.code, `respaldo ${args.join(' ')}\n${describeResult(r)}`).toBe(expectCode);
+  return r;
+}
+
+async function create(s: DemoSetup, type: string): Promise<Manifest> {
+  return parseJsonOutput<Manifest>(
+    (await cli(s, ['create', '--type', type, '--db', 'users', '--no-files', '--json'])).stdout,
+  );
+}
+
+/** Changes one byte of `file` in its middle (its size stays). */
+function flip(file: string): void {
+  const b = readFileSync(file);
+  b[b.length >> 1]! ^= 0x20;
+  writeFileSync(file, b);
+}
+
+describe('verify --chain', () => {
+  it('hashes the whole chain when a member failed an earlier verification and was repaired since', async () => {
+    const s = demoSetup();
+    const full = await create(s, 'full');
+    execSql(s.dbs.users, 'CREATE TABLE a (x); INSERT INTO a VALUES (1);');
+    const middle = await create(s, 'incremental');
+    execSql(s.dbs.users, 'INSERT INTO a VALUES (2);');
+    const last = await create(s, 'incremental');
+
+    // The middle set is found damaged, then repaired from a good copy (as from an off-site copy).
+    const stored = join(s.backupDir, middle.id, middle.databases[0]!.file!);
+    copyFileSync(stored, join(s.dir, 'good'));
+    flip(stored);
+    await cli(s, ['verify', middle.id], 5);
+    copyFileSync(join(s.dir, 'good'), stored);
+    // Meanwhile the full under it was damaged, its size unchanged.
+    flip(join(s.backupDir, full.id, full.databases[0]!.file!));
+
+    const r = await cli(s, ['verify', '--chain', last.id, '--json'], 5);
+    const out = JSON.parse(r.stdout) as { ok: boolean; chain: string[]; sets: { setId: string; ok: boolean }[] };
+    expect(out.chain).toEqual([full.id, middle.id, last.id]);
+    expect(out.sets.find((x) => x.setId === full.id)?.ok).toBe(false);
+    expect(out.ok).toBe(false);
+    const text = await cli(s, ['verify', '--chain', last.id], 5);
+    expect(text.stdout).toContain(`Chain of ${last.id}: ${full.id} → ${middle.id} → ${last.id}`);
+    expect(text.stdout).toMatch(new RegExp(`${full.id}: FAILED`));
+  });
+});
