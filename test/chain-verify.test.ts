@@ -1,8 +1,11 @@
-import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../src/config/load.js';
 import type { Manifest } from '../src/core/types.js';
+import { engineJobRunner } from '../src/scheduler/run-job.js';
 import { describeResult, parseJsonOutput, runCli } from './helpers/cli.js';
+import { FakeReporter } from './helpers/reporter.js';
 import { execSql } from './helpers/sqlite.js';
 import { demoSetup, type DemoSetup } from './helpers/tmp.js';
 
@@ -51,5 +54,42 @@ describe('verify --chain', () => {
     const text = await cli(s, ['verify', '--chain', last.id], 5);
     expect(text.stdout).toContain(`Chain of ${last.id}: ${full.id} → ${middle.id} → ${last.id}`);
     expect(text.stdout).toMatch(new RegExp(`${full.id}: FAILED`));
+  });
+});
+
+describe('the scheduled verification', () => {
+  const job = { name: 'verify', when: 'daily at 01:00', type: 'verify' as const, databases: ['users'], files: false };
+  const runJob = async (s: DemoSetup) =>
+    engineJobRunner(await loadConfig({ configPath: s.configFile }))(job, {
+      signal: new AbortController().signal,
+      reporter: new FakeReporter(),
+      reason: 'scheduled',
+    });
+
+  it('hashes the chain of the newest set: a damaged full under the newest incremental fails it', async () => {
+    const s = demoSetup();
+    const full = await create(s, 'full');
+    execSql(s.dbs.users, 'CREATE TABLE a (x); INSERT INTO a VALUES (1);');
+    const inc = await create(s, 'incremental');
+    expect(await runJob(s)).toMatchObject({ outcome: 'verified', setIds: [inc.id] });
+    const stored = full.databases[0]!.file!;
+    flip(join(s.backupDir, full.id, stored));
+    const r = await runJob(s);
+    expect(r.outcome).toBe('verify-failed');
+    expect(r.error).toContain(`${full.id}: ${stored} md5 mismatch`);
+    expect(r.error).toContain(`${inc.id}: chain broken: users in set ${full.id} (needed by ${inc.id})`);
+  });
+
+  it('a newest incremental whose base was deleted by hand fails it, naming the missing set', async () => {
+    const s = demoSetup();
+    const full = await create(s, 'full');
+    execSql(s.dbs.users, 'CREATE TABLE a (x); INSERT INTO a VALUES (1);');
+    const inc = await create(s, 'incremental');
+    rmSync(join(s.backupDir, full.id), { recursive: true });
+    const r = await runJob(s);
+    expect(r.outcome).toBe('verify-failed');
+    expect(r.error).toBe(
+      `${inc.id}: chain broken: set ${full.id} (needed by ${inc.id}) is missing (pruned or deleted)`,
+    );
   });
 });

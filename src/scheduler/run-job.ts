@@ -1,12 +1,26 @@
+import type { Reporter } from '../core/events.js';
 import { errorMessage, InterruptedError } from '../core/errors.js';
 import type { LoadedConfig, ScheduleJob } from '../core/types.js';
 import { listSets } from '../engine/catalog.js';
+import { chainToVerify } from '../engine/chain-sets.js';
 import { createBackup } from '../engine/create.js';
 import { waitUntilFree } from '../engine/lock.js';
 import { pruneSets } from '../engine/prune.js';
 import { verifySet } from '../engine/verify.js';
 import { Scheduler, type Clock, type JobRunResult, type RetentionFn, type RunJobFn } from './scheduler.js';
 import { said } from '../core/phrases.js';
+
+/** Re-hashes one set (`verifySet`): its problems, one line each, none when every stored file matches. */
+async function verifyOne(cfg: LoadedConfig, id: string, reporter: Reporter): Promise<string[]> {
+  try {
+    const report = await verifySet(cfg, id, reporter);
+    if (report.ok) return [];
+    const bad = report.files.filter((f) => !f.ok).map((f) => `${f.path} ${f.problem ?? 'mismatch'}`);
+    return [`${id}: ${bad.join(', ')}`];
+  } catch (err) {
+    return [`${id}: ${errorMessage(err)}`];
+  }
+}
 
 /** Database names a job covers (`*` = every database of the config). */
 export function jobDatabases(cfg: Pick<LoadedConfig, 'databases'>, job: Pick<ScheduleJob, 'databases'>): string[] {
@@ -17,9 +31,10 @@ export function jobDatabases(cfg: Pick<LoadedConfig, 'databases'>, job: Pick<Sch
  * Runs scheduler jobs with the real engine.
  * - full/schema: `createBackup` with the job's databases, type and files, the job name recorded
  *   in the manifest and the scheduler's AbortSignal. Outcome = the set's status.
- * - verify: re-hashes the newest completed set of each of the job's databases (each set once)
- *   with `verifySet`. Outcome `verified` when all match, `verify-failed` otherwise (or when a
- *   database has no completed set to verify).
+ * - verify: re-hashes the newest completed set of each of the job's databases and every set its chains need
+ *   (a differential or incremental restores nothing without its full), each set once, with `verifySet`. Outcome
+ *   `verified` when all match and every chain is whole, `verify-failed` otherwise (or when a database has no
+ *   completed set to verify).
  * - drill: restore drills of the newest completed set of each of the job's databases (`drillNewest`).
  *   Outcome `drilled` when all pass, `drill-failed` otherwise (or when a database has no set).
  * - With `drillAfterBackup`, a backup job drills the set it made; the backup's outcome stays its own.
@@ -39,20 +54,16 @@ export function engineJobRunner(cfg: LoadedConfig): RunJobFn {
         else if (!ids.includes(s.id)) ids.push(s.id);
       }
       const problems: string[] = missing.map((d) => `${d}: no completed set to verify`);
+      const hashed = new Set<string>();
       for (const id of ids) {
-        if (signal.aborted) return { outcome: 'interrupted', setIds: ids, error: 'interrupted' };
-        try {
-          const report = await verifySet(cfg, id, reporter);
-          if (!report.ok)
-            problems.push(
-              `${id}: ${report.files
-                .filter((f) => !f.ok)
-                .map((f) => `${f.path} ${f.problem ?? 'mismatch'}`)
-                .join(', ')}`,
-            );
-        } catch (err) {
-          problems.push(`${id}: ${errorMessage(err)}`);
+        const chain = chainToVerify(cfg, id);
+        for (const member of chain.ids.filter((x) => !chain.missing.includes(x) && !hashed.has(x))) {
+          if (signal.aborted) return { outcome: 'interrupted', setIds: ids, error: 'interrupted' };
+          hashed.add(member);
+          problems.push(...(await verifyOne(cfg, member, reporter)));
         }
+        // After the hashing: a member found damaged now, a set of the chain deleted or pruned, a damaged manifest.
+        problems.push(...chainToVerify(cfg, id).problems.map((p) => `${id}: chain broken: ${p}`));
       }
       return {
         outcome: problems.length ? 'verify-failed' : 'verified',
