@@ -93,3 +93,29 @@ describe('the scheduled verification', () => {
     );
   });
 });
+
+describe('verify ID and verify --all', () => {
+  it('a set whose own files match but whose base was deleted by hand is not OK: the chain is named, exit 5', async () => {
+    const s = demoSetup();
+    const full = await create(s, 'full');
+    execSql(s.dbs.users, 'CREATE TABLE a (x); INSERT INTO a VALUES (1);');
+    const middle = await create(s, 'incremental');
+    execSql(s.dbs.users, 'INSERT INTO a VALUES (2);');
+    const last = await create(s, 'incremental');
+    rmSync(join(s.backupDir, middle.id), { recursive: true });
+
+    const broken = `chain BROKEN: set ${middle.id} (needed by ${last.id}) is missing (pruned or deleted)`;
+    const all = await cli(s, ['verify', '--all'], 5);
+    expect(all.stdout).toContain(`${last.id}: OK (`);
+    expect(all.stdout).toContain(`${broken} (respaldo verify --chain ${last.id})`);
+    expect(all.stdout).not.toMatch(new RegExp(`${full.id}: OK \\(.*\\n  chain`));
+    expect((await cli(s, ['verify', 'latest'], 5)).stdout).toContain(broken);
+    const json = JSON.parse((await cli(s, ['verify', last.id, '--json'], 5)).stdout) as {
+      ok: boolean;
+      chainProblems?: string[];
+    };
+    expect(json).toMatchObject({ ok: true, chainProblems: [broken.replace('chain BROKEN: ', '')] });
+    // the full alone is whole
+    await cli(s, ['verify', full.id]);
+  });
+});

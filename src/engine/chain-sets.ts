@@ -97,6 +97,18 @@ export function chainToVerify(
 }
 
 /**
+ * Why the chains of set `id` cannot be restored by the sets under it (none when they can, or when `id` is a full; the
+ * set's own damage is its verification's to say). `damage: false` leaves
+ * out a member whose own stored files are damaged (`verify --all` names that member itself): what is left is a set
+ * of the chain deleted or pruned, a damaged manifest, a member without the database.
+ */
+export function chainBreaks(cfg: Pick<LoadedConfig, 'backupDir'>, id: string, opts: { damage: boolean }): string[] {
+  const { chains } = setChain(readChainSets(cfg), id);
+  const broken = chains.filter((c) => c.problem && c.brokenAt !== id && (opts.damage || !c.damaged || !c.brokenAt));
+  return [...new Set(broken.map((c) => c.problem!))];
+}
+
+/**
  * `latest` for a restore (selectLatest), passing over a set that is known not to restore a database asked for: its
  * chain cannot be used (a member damaged, missing or failed), or its own stored file is missing, of another size,
  * or failed its verification. The newest set that restores, with those named among the sets passed over; when

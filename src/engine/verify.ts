@@ -28,6 +28,8 @@ export interface VerifyReport {
   files: FileCheck[];
   /** With `readData`: the set was encrypted, and every file was decrypted and its plaintext checked. */
   decrypted?: boolean;
+  /** `verify` of a differential or incremental: why the chains it applies on cannot be restored (a set missing). */
+  chainProblems?: string[];
 }
 
 /** What a manifest promises about each stored file: expected size and checksums. */

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { UsageError } from '../../core/errors.js';
 import { EXIT } from '../../core/exit-codes.js';
 import { listDamagedSets, listSets, readManifest } from '../../engine/catalog.js';
-import { chainToVerify } from '../../engine/chain-sets.js';
+import { chainBreaks, chainToVerify } from '../../engine/chain-sets.js';
 import { verifySet, type VerifyReport } from '../../engine/verify.js';
 import { addCommonOptions, runAction } from '../context.js';
 import { verifyFrom } from './offsite.js';
@@ -53,11 +53,15 @@ export function register(program: Command): void {
         if (!io.json) io.out(`${d.id}: FAILED (damaged manifest)\n  manifest.json: ${d.problem}`);
       }
       for (const one of ids) {
-        const r = await verifySet(cfg, one, io.reporter, { readData: Boolean(opts.readData) });
+        const r: VerifyReport = await verifySet(cfg, one, io.reporter, { readData: Boolean(opts.readData) });
+        // Its own files matching is not a restorable set: the sets it applies on must be there (--chain hashes them).
+        const breaks = chain ? [] : chainBreaks(cfg, r.setId, { damage: !opts.all });
+        if (breaks.length) r.chainProblems = breaks;
         reports.push(r);
         if (!io.json) {
           io.out(`${r.setId}: ${r.ok ? 'OK' : 'FAILED'} (${r.files.length} file(s) checked)`);
           for (const f of r.files.filter((x) => !x.ok)) io.out(`  ${f.path}: ${f.problem}`);
+          for (const b of breaks) io.out(`  chain BROKEN: ${b} (respaldo verify --chain ${r.setId})`);
         }
       }
       if (chain) {
@@ -69,7 +73,7 @@ export function register(program: Command): void {
         return ok ? EXIT.ok : EXIT.verifyFailed;
       }
       if (io.json) io.printJson(opts.all ? reports : reports[0]);
-      return reports.every((r) => r.ok) ? EXIT.ok : EXIT.verifyFailed;
+      return reports.every((r) => r.ok && !r.chainProblems) ? EXIT.ok : EXIT.verifyFailed;
     }),
   );
 }
