@@ -424,9 +424,20 @@ describe('the newest backup cannot be restored (its chain broken)', () => {
     expect(gone.stdout).toContain(
       `users: the newest backup (set ${inc}) cannot be restored: set ${full} (needed by ${inc}) is missing`,
     );
+    // No older set restores users either: the check must not promise that restore latest falls back to one.
+    expect(gone.stdout).toContain('and no older set restores it either (`respaldo create --type full` makes one now)');
+    expect(gone.stdout).not.toContain('falls back');
     // A new full starts a chain that restores: healthy again.
     await create();
     expect((await run(['status', '--check'])).code).toBe(0);
+    // Its incremental's base deleted: the full before it still restores, and that is said.
+    const next = await create(['--type', 'full']);
+    const inc2 = await create(['--type', 'incremental']);
+    rmSync(join(s.backupDir, next), { recursive: true });
+    const fallsBack = await run(['status', '--check']);
+    expect(fallsBack.code, describeResult(fallsBack)).toBe(10);
+    expect(fallsBack.stdout).toContain(`users: the newest backup (set ${inc2}) cannot be restored: `);
+    expect(fallsBack.stdout).toContain('(restore latest falls back to an older set;');
   });
 });
 

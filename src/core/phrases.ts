@@ -380,6 +380,8 @@ export const PHRASES_EN = {
     `files: the newest backup (set ${p['set']}) did not store ${p['count']} file(s) of the config and application files (\`respaldo show ${p['set']}\` says which and why)`,
   'health.chainBroken': (p: PhraseParams) =>
     `${p['db']}: the newest backup (set ${p['set']}) cannot be restored: ${p['problem']} (restore latest falls back to an older set; \`respaldo create --type full\` starts a new chain)`,
+  'health.chainBrokenNoFallback': (p: PhraseParams) =>
+    `${p['db']}: the newest backup (set ${p['set']}) cannot be restored: ${p['problem']}, and no older set restores it either (\`respaldo create --type full\` makes one now)`,
   'health.metricsUnwritable': (p: PhraseParams) =>
     `metrics: metrics.textfile ${p['file']} cannot be written (${p['reason']}): Prometheus gets no figures from respaldo, or old ones (create the folder, or fix the path in the config)`,
   'note.notifying': (p: PhraseParams) =>

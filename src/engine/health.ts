@@ -89,9 +89,10 @@ export interface HealthInput {
   aheadSets?: { id: string; startedAt: string }[];
   /**
    * Databases whose newest backup cannot be restored: its chain is broken (a set it applies on deleted, damaged or
-   * failed its verification, a stored file missing). `restore latest` passes over it to an older set; absent: none.
+   * failed its verification, a stored file missing). `restore latest` passes over it to `fallback`, the newest older
+   * set that restores the database (null: none does); absent: none.
    */
-  unrestorable?: { database: string; setId: string; problem: string }[];
+  unrestorable?: { database: string; setId: string; problem: string; fallback?: string | null }[];
   /**
    * The newest set that stores files, when it is partial because files could not be stored (its databases all
    * stored): counted per database, the runs looked successful and health said healthy; absent: none.
@@ -331,7 +332,10 @@ export function assessHealth(input: HealthInput): HealthReport {
     issues.push({ code: 'files-partial', database: null, key: 'files-partial', text: english(p), phrase: p });
   }
   for (const u of input.unrestorable ?? []) {
-    const p = phrase('health.chainBroken', { db: u.database, set: u.setId, problem: u.problem });
+    const p =
+      u.fallback === null
+        ? phrase('health.chainBrokenNoFallback', { db: u.database, set: u.setId, problem: u.problem })
+        : phrase('health.chainBroken', { db: u.database, set: u.setId, problem: u.problem });
     const key = `chain-broken:${u.database}:${u.setId}`;
     issues.push({ code: 'chain-broken', database: u.database, key, text: english(p), phrase: p });
   }
@@ -453,7 +457,10 @@ function unrestorableNewest(cfg: LoadedConfig, names: string[], sets: SetSummary
     const newest = sets.find((s) => s.databases.includes(name));
     if (!newest) continue;
     const { problem } = chainOf(chainSets, newest.id, name);
-    if (problem) out.push({ database: name, setId: newest.id, problem });
+    if (!problem) continue;
+    const older = sets.filter((s) => s.id < newest.id && s.databases.includes(name));
+    const fallback = older.find((s) => !chainOf(chainSets, s.id, name).problem)?.id ?? null;
+    out.push({ database: name, setId: newest.id, problem, fallback });
   }
   return out;
 }

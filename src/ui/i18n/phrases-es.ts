@@ -405,6 +405,8 @@ export const PHRASES_ES = {
     `archivos: la copia más reciente (conjunto ${p['set']}) no guardó ${p['count']} archivo(s) de configuración y de la aplicación (\`respaldo show ${p['set']}\` dice cuáles y por qué)`,
   'health.chainBroken': (p: PhraseParams) =>
     `${p['db']}: la copia más reciente (conjunto ${p['set']}) no se puede restaurar: ${p['problem']} (restore latest usa un conjunto anterior; \`respaldo create --type full\` empieza una cadena nueva)`,
+  'health.chainBrokenNoFallback': (p: PhraseParams) =>
+    `${p['db']}: la copia más reciente (conjunto ${p['set']}) no se puede restaurar: ${p['problem']}, y ningún conjunto anterior la restaura tampoco (\`respaldo create --type full\` hace uno ahora)`,
   'health.metricsUnwritable': (p: PhraseParams) =>
     `métricas: no se puede escribir metrics.textfile ${p['file']} (${p['reason']}): Prometheus no recibe cifras de respaldo, o recibe las antiguas (cree la carpeta o corrija la ruta en la configuración)`,
   'note.notifying': (p: PhraseParams) =>
