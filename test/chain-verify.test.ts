@@ -119,3 +119,26 @@ describe('verify ID and verify --all', () => {
     await cli(s, ['verify', full.id]);
   });
 });
+
+describe('prune --dry-run of a broken chain', () => {
+  it('says restore latest takes an older set only when one restores', async () => {
+    const s = demoSetup();
+    const full = await create(s, 'full');
+    execSql(s.dbs.users, 'CREATE TABLE a (x); INSERT INTO a VALUES (1);');
+    const middle = await create(s, 'incremental');
+    execSql(s.dbs.users, 'INSERT INTO a VALUES (2);');
+    const last = await create(s, 'incremental');
+    rmSync(join(s.backupDir, middle.id), { recursive: true });
+    const older = (await cli(s, ['prune', '--dry-run'])).stdout;
+    expect(older).toContain(`so ${last.id} cannot be restored (restore latest takes an older set;`);
+
+    // The full gone too: no set of users restores, and restore latest indeed refuses.
+    rmSync(join(s.backupDir, full.id), { recursive: true });
+    const none = (await cli(s, ['prune', '--dry-run'])).stdout;
+    expect(none).toContain(
+      `so ${last.id} cannot be restored, and no older set restores its databases (\`respaldo create --type full\` makes one now)`,
+    );
+    expect(none).not.toContain('takes an older set');
+    await cli(s, ['restore', 'latest', '--db', 'users', '--to', join(s.dir, 'x.db'), '--yes'], 9);
+  });
+});

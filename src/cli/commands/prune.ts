@@ -79,14 +79,30 @@ export function register(program: Command): void {
           ]),
         ]),
       );
+      const byId = new Map(r.plan.map((p) => [p.set.id, p.set]));
+      const chainThere = (id: string): boolean => {
+        const set = byId.get(id);
+        return Boolean(set) && (set!.needs ?? []).every((n) => n < id && chainThere(n));
+      };
       const chained = rows.filter((x) => x.needs?.length);
       if (chained.length) io.out(`\nChains (a kept set needs every set it applies on; those are kept too):`);
       for (const x of chained) {
         const word = (id: string) => x.lacking?.find((l) => l.id === id)?.problem.toUpperCase();
         io.out(`  ${x.id} (${x.type}) needs ${x.needs!.map((n) => (word(n) ? `${n} (${word(n)})` : n)).join(' → ')}`);
+        // An older set whose chain is all there restores what it holds; without one, restore latest has none to take.
+        const older = r.plan.some(
+          ({ set: o }) =>
+            o.id < x.id &&
+            chainThere(o.id) &&
+            o.status === 'completed' &&
+            (o.type === 'full' || o.type === 'differential' || o.type === 'incremental') &&
+            o.databases.some((d) => x.databases.includes(d)),
+        );
         if (x.lacking)
           io.out(
-            `    so ${x.id} cannot be restored (restore latest takes an older set; \`respaldo create --type full\` starts a new chain)`,
+            older
+              ? `    so ${x.id} cannot be restored (restore latest takes an older set; \`respaldo create --type full\` starts a new chain)`
+              : `    so ${x.id} cannot be restored, and no older set restores its databases (\`respaldo create --type full\` makes one now)`,
           );
       }
       const removing = rows.filter((x) => x.action === 'remove');
