@@ -121,7 +121,7 @@ describe('verify ID and verify --all', () => {
 });
 
 describe('prune --dry-run of a broken chain', () => {
-  it('says restore latest takes an older set only when one restores', async () => {
+  it('says restore latest takes an older set only when one restores, and so does the refusal of restore latest', async () => {
     const s = demoSetup();
     const full = await create(s, 'full');
     execSql(s.dbs.users, 'CREATE TABLE a (x); INSERT INTO a VALUES (1);');
@@ -139,6 +139,9 @@ describe('prune --dry-run of a broken chain', () => {
       `so ${last.id} cannot be restored, and no older set restores its databases (\`respaldo create --type full\` makes one now)`,
     );
     expect(none).not.toContain('takes an older set');
-    await cli(s, ['restore', 'latest', '--db', 'users', '--to', join(s.dir, 'x.db'), '--yes'], 9);
+    const refused = await cli(s, ['restore', 'latest', '--db', 'users', '--to', join(s.dir, 'x.db'), '--yes'], 9);
+    // Its hint does not send the operator to older sets that do not restore either.
+    expect(refused.stderr).toContain('no older set here restores users either');
+    expect(refused.stderr).not.toContain('restore an older set');
   });
 });

@@ -5,7 +5,7 @@
  * parameters. The engine and the CLI
  * use the English text below; the menu renders the same ids from its own catalogue
  * (src/ui/i18n/phrases-es.ts) in the operator's language. Parameters are names, paths and numbers
- * that are shown as they are. Why one file of about 675 lines: one table of every sentence, which the Spanish
+ * that are shown as they are. Why one file of about 680 lines: one table of every sentence, which the Spanish
  * catalogue mirrors id for id (its `satisfies` checks that none is missing); split, the two would drift.
  */
 
@@ -162,6 +162,8 @@ export const PHRASES_EN = {
     `Set ${p['set']} holds ${p['db']} as changes on earlier sets, and that chain cannot be used: ${p['reason']}.`,
   'refuse.brokenChainHint': (p: PhraseParams) =>
     `Check it with respaldo verify --chain ${p['set']}; restore an older set (respaldo list --db ${p['db']}) or use restore --at with an earlier time.`,
+  'refuse.brokenChainNoOlderHint': (p: PhraseParams) =>
+    `Check it with respaldo verify --chain ${p['set']}; no older set here restores ${p['db']} either: restore it from a copy at a destination (respaldo list --from NAME), and back it up now with respaldo create --type full.`,
   'plan.chain': (p: PhraseParams) =>
     `${p['db']}: applies ${p['count']} sets in order: ${p['sets']} (${p['bytes']} stored)`,
   'refuse.noSwapBack': (p: PhraseParams) =>

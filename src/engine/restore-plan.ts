@@ -16,7 +16,7 @@ import { checkFileEntries } from './restore-files.js';
 /**
  * Planning a restore (pure but for reading the set and inspecting the targets): which set, which
  * databases and files, where each goes, how what is replaced is kept, and what refuses the restore.
- * Changes nothing; `executeRestore` (restore.ts) carries a plan out. About 670 lines as one file: the
+ * Changes nothing; `executeRestore` (restore.ts) carries a plan out. About 680 lines as one file: the
  * plan's printable types and the one pass over the set's entries that fills them belong together.
  */
 
@@ -419,10 +419,20 @@ export async function planRestore(cfg: LoadedConfig, id: string, opts: RestoreOp
         name,
       );
       if (chain.problem) {
+        const sets = chainSets;
+        const olderRestores = sets.some(
+          (s) =>
+            s.id < m.id &&
+            s.status === 'completed' &&
+            s.type !== 'pre_restore' &&
+            s.type !== 'schema' &&
+            s.entries[name] &&
+            !chainOf(sets, s.id, name).problem,
+        );
         refuseEntry(
           name,
           phrase('refuse.brokenChain', { set: m.id, db: name, reason: chain.problem }),
-          phrase('refuse.brokenChainHint', { set: m.id, db: name }),
+          phrase(olderRestores ? 'refuse.brokenChainHint' : 'refuse.brokenChainNoOlderHint', { set: m.id, db: name }),
           chain.damaged ? 'damaged-chain' : 'failed-entry',
         );
         continue;

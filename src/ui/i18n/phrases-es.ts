@@ -195,6 +195,8 @@ export const PHRASES_ES = {
     `La copia ${p['set']} tiene ${p['db']} como cambios sobre copias anteriores, y esa cadena no se puede usar: ${p['reason']}.`,
   'refuse.brokenChainHint': (p: PhraseParams) =>
     `Revísela con respaldo verify --chain ${p['set']}; restaure una copia anterior (respaldo list --db ${p['db']}) o use restore --at con una hora anterior.`,
+  'refuse.brokenChainNoOlderHint': (p: PhraseParams) =>
+    `Revísela con respaldo verify --chain ${p['set']}; ninguna copia anterior de aquí restaura ${p['db']} tampoco: restáurela desde un destino (respaldo list --from NOMBRE) y haga ahora una copia completa con respaldo create --type full.`,
   'plan.chain': (p: PhraseParams) =>
     `${p['db']}: aplica ${p['count']} copias en orden: ${p['sets']} (${p['bytes']} guardados)`,
   'refuse.noSwapBack': (p: PhraseParams) =>
