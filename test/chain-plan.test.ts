@@ -368,6 +368,17 @@ describe('restore --at times and the tiered preset', () => {
     ['2026-11-22 14:30:00.123999+01', '2026-11-22T13:30:00.123Z'],
     ['2026-11-22 14:30:00-05', '2026-11-22T19:30:00.000Z'],
     ['2026-11-22 14:30:00+15', null],
+    // as `date -u "+%F %T %Z"` prints it (GNU date; GMT on some systems), pasted by an operator: UTC
+    ['2026-12-04 05:43:31 UTC', '2026-12-04T05:43:31.000Z'],
+    ['2026-12-04 05:43:31 utc', '2026-12-04T05:43:31.000Z'],
+    ['2026-12-04 05:43:31 GMT', '2026-12-04T05:43:31.000Z'],
+    ['  2026-12-04T05:43 Gmt  ', '2026-12-04T05:43:00.000Z'],
+    ['2026-12-04 05:43:31.250 UTC', '2026-12-04T05:43:31.250Z'],
+    ['2026-12-04 05:43:31Z UTC', null],
+    ['2026-12-04 05:43:31+01:00 GMT', null],
+    ['2026-12-04 05:43:31 CET', null],
+    ['2026-12-04 25:43:31 UTC', null],
+    ['UTC', null],
     ['yesterday', null],
   ])('%s', (text, iso) => {
     expect(parseAtTime(text)?.toISOString() ?? null).toBe(iso);
@@ -387,6 +398,10 @@ describe('restore --at times and the tiered preset', () => {
       expect(parseAtTime('2026-10-25 03:30')?.toISOString()).toBe('2026-10-25T02:30:00.000Z');
       expect(ambiguousAtTime('2026-10-25 03:30')).toBeNull();
       expect(ambiguousAtTime('2026-03-29 02:30')).toBeNull();
+      // UTC is one time whatever the local clock did
+      expect(ambiguousAtTime('2026-10-25 02:30 UTC')).toBeNull();
+      expect(parseAtTime('2026-10-25 02:30 UTC')?.toISOString()).toBe('2026-10-25T02:30:00.000Z');
+      expect(parseAtTime('2026-03-29 02:30 GMT')?.toISOString()).toBe('2026-03-29T02:30:00.000Z');
     } finally {
       if (tz === undefined) delete process.env['TZ'];
       else process.env['TZ'] = tz;

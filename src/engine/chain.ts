@@ -371,11 +371,14 @@ export function atInFuture(at: Date, now: Date): boolean {
 
 /** The fields of a `restore --at` text, or null when it has not that shape. */
 function atParts(text: string) {
+  // `date -u "+%F %T %Z"` prints `2026-12-04 05:43:31 UTC` (some systems GMT): UTC, as a Z is
+  const named = /\s*(?:UTC|GMT)$/i.exec(text.trim());
   const m =
     /^(\d{4})-(\d{2})-(\d{2})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2})(\.\d{1,9})?)?)?(Z|[+-]\d{2}(?::?\d{2})?)?$/.exec(
-      text.trim(),
+      named ? text.trim().slice(0, named.index) : text.trim(),
     );
-  if (!m) return null;
+  if (!m || (named && m[8])) return null;
+  const zone = named ? 'Z' : m[8];
   const [y, mo, d, h, mi, s] = [1, 2, 3, 4, 5, 6].map((i) => Number(m[i] ?? 0)) as [
     number,
     number,
@@ -386,7 +389,7 @@ function atParts(text: string) {
   ];
   // Whole milliseconds, never past the time written (psql prints microseconds)
   const ms = m[7] ? Math.floor(Number(m[7]) * 1000) : 0;
-  return { m, y, mo, d, h, mi, s, ms };
+  return { zone, y, mo, d, h, mi, s, ms };
 }
 
 /** The instants at which this machine's clock showed a local time: none (skipped), one, or two (repeated). */
@@ -406,7 +409,7 @@ function localInstants(y: number, mo: number, d: number, h: number, mi: number, 
  */
 export function ambiguousAtTime(text: string): [string, string] | null {
   const p = atParts(text);
-  if (!p || p.m[8] || p.mo < 1 || p.mo > 12 || p.h > 23 || p.mi > 59 || p.s > 59) return null;
+  if (!p || p.zone || p.mo < 1 || p.mo > 12 || p.h > 23 || p.mi > 59 || p.s > 59) return null;
   const both = localInstants(p.y, p.mo, p.d, p.h, p.mi, p.s, p.ms);
   if (both.length !== 2) return null;
   const offset = (t: Date) => {
@@ -420,15 +423,15 @@ export function ambiguousAtTime(text: string): [string, string] | null {
 
 /**
  * Pure: the time of `restore --at`: `YYYY-MM-DD HH:MM[:SS]` (or with `T`) in the machine's local time,
- * or an ISO time with `Z` or an offset (`+01:00`, `+0100`, psql's `+01`). Null when it is not one of those, not a real
+ * or an ISO time with `Z` or an offset (`+01:00`, `+0100`, psql's `+01`), or ending in ` UTC` / ` GMT` as `date -u`
+ * prints it (`2026-12-04 05:43:31 UTC`). Null when it is not one of those, not a real
  * date, or a local time a clock change skipped or repeated (ambiguousAtTime says which two it could be).
  */
 export function parseAtTime(text: string): Date | null {
   const p = atParts(text);
   if (!p) return null;
-  const { m, y, mo, d, h, mi, s, ms } = p;
+  const { zone, y, mo, d, h, mi, s, ms } = p;
   if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 59) return null;
-  const zone = m[8];
   const local = new Date(y, mo - 1, d, h, mi, s, ms);
   // 2026-02-31 rolls over into March: not a real date
   if (local.getMonth() !== mo - 1 || local.getDate() !== d) return null;

@@ -205,7 +205,7 @@ export function register(program: Command): void {
         throw new UsageError(
           `--at "${opts.at}" is not a time respaldo understands.`,
           'Use local time as YYYY-MM-DD HH:MM (e.g. --at "2026-11-22 14:30"; not a time a clock change skipped), ' +
-            'or an ISO time with Z or an offset from -12:00 to +14:00.',
+            'or an ISO time with Z or an offset from -12:00 to +14:00, or UTC as `date -u "+%F %T %Z"` prints it.',
         );
       if (at && atInFuture(at, new Date()))
         throw new UsageError(
