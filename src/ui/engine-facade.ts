@@ -36,7 +36,7 @@ import {
 import { runDrill, type DrillOutcome } from '../engine/drill.js';
 import { isCopied, notCopiedOf, withOffsite } from '../engine/offsite-state.js';
 import { createBackup, planBackup } from '../engine/create.js';
-import { readChainSets } from '../engine/chain-sets.js';
+import { chainBreaks, readChainSets } from '../engine/chain-sets.js';
 import {
   executeRestore,
   planRestore,
@@ -119,7 +119,8 @@ export interface EngineFacade {
   /**
    * Re-reads every stored file of a set and checks MD5 and SHA-256 against the manifest; with
    * `readData` an encrypted set is also decrypted and its plaintext checked (`verify --read-data`: the
-   * key is needed, see keyLocked).
+   * key is needed, see keyLocked). A differential or incremental whose chain cannot be restored (a set it applies on
+   * deleted or pruned, a member known damaged) has `chainProblems`, as `respaldo verify ID` says `chain BROKEN`.
    */
   verifySet(id: string, reporter: Reporter, opts?: { readData?: boolean }): Promise<VerifyReport>;
   /** Deletes a set (and its server-side safety copies). */
@@ -435,7 +436,11 @@ export function createEngineFacade(initial: LoadedConfig, named = false): Engine
         },
         reporter,
       ),
-    verifySet: (id, reporter, opts) => verifySet(cfg, id, reporter, opts ?? {}),
+    async verifySet(id, reporter, opts) {
+      const r = await verifySet(cfg, id, reporter, opts ?? {});
+      const breaks = chainBreaks(cfg, r.setId, { damage: true });
+      return breaks.length ? { ...r, chainProblems: breaks } : r;
+    },
     async drillSet(id, reporter, signal) {
       const m = await readManifest(cfg, id);
       return runDrill(

@@ -1,7 +1,7 @@
 /**
  * English strings of the menu. Every word the menu shows comes from here (or from es.ts, which has
  * the same shape); components never hold literals. Functions take the values to interpolate.
- * One file of about 485 lines (es.ts the same): a language's words read, and are checked, together; split by
+ * One file of about 490 lines (es.ts the same): a language's words read, and are checked, together; split by
  * screen, a missing or stale translation would hide across files (the Catalogue type makes es.ts match this one).
  */
 import type { ScheduleJob } from '../../core/types.js';
@@ -223,6 +223,10 @@ export const en = {
     dataRead: '(every file decrypted and its content checked)',
     verifyOk: (n: number) => `Verify OK: ${n} files match their checksums.`,
     verifyBad: (n: number) => `Verify FAILED: ${n} files do not match.`,
+    verifyChainBroken: (n: number) => `Chain BROKEN: ${n} files match, but the set cannot be restored.`,
+    chain: 'Chain',
+    chainBroken: (problem: string) => `BROKEN: ${problem}`,
+    chainCheck: (id: string) => `respaldo verify --chain ${id} checks every set it needs`,
     deleteTitle: (id: string) => `Delete backup set ${id}? This cannot be undone.`,
     deleting: 'Deleting…',
     keep: 'Keep',

@@ -2,7 +2,7 @@ import type { ScheduleJob } from '../../core/types.js';
 import type { JobOutcome } from '../engine-facade.js';
 import type { Catalogue } from './en.js';
 
-/** Spanish strings of the menu (same shape as en.ts; one file of about 490 lines, as en.ts says why). */
+/** Spanish strings of the menu (same shape as en.ts; one file of about 495 lines, as en.ts says why). */
 export const es: Catalogue = {
   lang: 'es',
   noTty:
@@ -219,6 +219,10 @@ export const es: Catalogue = {
     dataRead: '(cada archivo descifrado y su contenido comprobado)',
     verifyOk: (n: number) => `Verificación OK: ${n} archivos coinciden con sus sumas.`,
     verifyBad: (n: number) => `Verificación FALLIDA: ${n} archivos no coinciden.`,
+    verifyChainBroken: (n: number) => `Cadena ROTA: ${n} archivos coinciden, pero la copia no se puede restaurar.`,
+    chain: 'Cadena',
+    chainBroken: (problem: string) => `ROTA: ${problem}`,
+    chainCheck: (id: string) => `respaldo verify --chain ${id} comprueba cada copia que necesita`,
     deleteTitle: (id: string) => `¿Borrar la copia ${id}? No se puede deshacer.`,
     deleting: 'Borrando…',
     keep: 'Conservar',

@@ -6,6 +6,7 @@ import { ErrorBox } from '../components/ErrorBox.js';
 import { Screen } from '../components/Screen.js';
 import { setColumns, setRows } from '../components/set-table.js';
 import { Table } from '../components/Table.js';
+import { verifyText } from './SetDetailsScreen.js';
 import { TypedConfirm, typedConfirmRows } from '../components/TypedConfirm.js';
 import { useLoad } from '../use-async.js';
 import { useDeletePrompt } from '../use-delete-prompt.js';
@@ -60,11 +61,7 @@ export function ListScreen({
     setAction({ name: 'busy', text: t.details.verifying });
     try {
       const r = await facade.verifySet(id, silentReporter);
-      setAction({
-        name: 'message',
-        ok: r.ok,
-        text: r.ok ? t.details.verifyOk(r.files.length) : t.details.verifyBad(r.files.filter((f) => !f.ok).length),
-      });
+      setAction({ name: 'message', ok: r.ok && !r.chainProblems?.length, text: verifyText(r, t) });
       reload();
     } catch (error) {
       setAction({ name: 'error', error });

@@ -42,6 +42,12 @@ function drillLines(r: DrillResult, ui: Pick<UiContextValue, 't' | 'theme' | 'la
   return out;
 }
 
+/** The one line a verification ends with: OK, files that do not match, or files that match in a broken chain. */
+export function verifyText(r: VerifyReport, t: UiContextValue['t']): string {
+  if (!r.ok) return t.details.verifyBad(r.files.filter((f) => !f.ok).length);
+  return r.chainProblems?.length ? t.details.verifyChainBroken(r.files.length) : t.details.verifyOk(r.files.length);
+}
+
 /**
  * The details of a set as lines (pure): every stored file with size, md5, sha256, row counts, errors,
  * and the last restore drill (`drills`; undefined while it is read) of the set and of each database.
@@ -64,6 +70,9 @@ export function manifestLines(
   const kv = (k: string, v: string, color?: string): void => void out.push({ text: `${k.padEnd(12)} ${v}`, color });
   kv(d.type, t.common.setType[m.type] ?? m.type);
   kv(d.status, t.common.status[m.status], statusColor(theme, m.status));
+  // Its own files matching is not a set that restores: what its chain lacks, as `respaldo verify ID` says it
+  for (const problem of verify?.chainProblems ?? []) kv(d.chain, d.chainBroken(problem), theme.colors.error);
+  if (verify?.chainProblems?.length) out.push({ text: `${''.padEnd(13)}${d.chainCheck(m.id)}` });
   kv(d.started, formatDate(m.startedAt));
   kv(d.duration, formatDuration(new Date(m.completedAt).getTime() - new Date(m.startedAt).getTime()));
   if (m.description) kv(d.description, printable(m.description));
@@ -283,10 +292,8 @@ export function SetDetailsScreen({
     <>
       {action.name === 'busy' ? <Text>{action.text}</Text> : null}
       {action.name === 'verified' ? (
-        <Text bold color={action.result.ok ? theme.colors.ok : theme.colors.error}>
-          {action.result.ok
-            ? t.details.verifyOk(action.result.files.length)
-            : t.details.verifyBad(action.result.files.filter((f) => !f.ok).length)}
+        <Text bold color={action.result.ok && !action.result.chainProblems ? theme.colors.ok : theme.colors.error}>
+          {verifyText(action.result, t)}
         </Text>
       ) : null}
       {dataRead ? <Text color={theme.colors.muted}>{t.details.dataRead}</Text> : null}

@@ -1,0 +1,82 @@
+/**
+ * `v` in the menu (a set's details, and the list) on an incremental whose base set was deleted by hand: its own files
+ * match, yet nothing restores it. The menu says chain BROKEN and names the missing set, as `respaldo verify ID` does;
+ * English and Spanish at 80×24, against the real engine facade and a real backup folder.
+ */
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { cleanup } from 'ink-testing-library';
+import { loadConfig } from '../src/config/load.js';
+import { silentReporter } from '../src/core/events.js';
+import type { Manifest } from '../src/core/types.js';
+import { createEngineFacade, type EngineFacade } from '../src/ui/engine-facade.js';
+import { ListScreen } from '../src/ui/screens/ListScreen.js';
+import { SetDetailsScreen } from '../src/ui/screens/SetDetailsScreen.js';
+import { execSql } from './helpers/sqlite.js';
+import { demoSetup } from './helpers/tmp.js';
+import { cleanupSized, frameProblems, press, renderSized, waitFrame } from './ui-fake-facade.js';
+
+afterEach(() => {
+  cleanupSized();
+  cleanup();
+});
+
+const noop = (): void => undefined;
+const fits = (frame: string): void => expect(frameProblems(frame), frame).toEqual([]);
+const flat = (frame: string): string => frame.replace(/[│|]/g, ' ').replace(/\s+/g, ' ');
+
+/** full → incremental → incremental of users, then the middle set deleted by hand. */
+async function brokenChain(): Promise<{ facade: EngineFacade; middle: Manifest; last: Manifest }> {
+  const s = demoSetup();
+  const facade = createEngineFacade(await loadConfig({ configPath: s.configFile }));
+  const create = (type: 'full' | 'incremental') =>
+    facade.createBackup({ databases: ['users'], type, files: false }, silentReporter);
+  const full = await create('full');
+  execSql(s.dbs.users, 'CREATE TABLE a (x); INSERT INTO a VALUES (1);');
+  const middle = await create('incremental');
+  execSql(s.dbs.users, 'INSERT INTO a VALUES (2);');
+  const last = await create('incremental');
+  expect([full.status, middle.status, last.status]).toEqual(['completed', 'completed', 'completed']);
+  expect(last.databases[0]!.base).toBe(middle.id);
+  rmSync(join(s.backupDir, middle.id), { recursive: true, force: true });
+  return { facade, middle, last };
+}
+
+const TEXT = {
+  en: { help: 'v verify', broken: 'Chain BROKEN', chain: 'BROKEN: set', ok: 'Verify OK' },
+  es: { help: 'v verificar', broken: 'Cadena ROTA', chain: 'ROTA: set', ok: 'Verificación OK' },
+} as const;
+
+describe.each(['en', 'es'] as const)('verify in the menu, base deleted by hand (%s)', (lang) => {
+  const s = TEXT[lang];
+
+  it('details, v: chain BROKEN, naming the missing set and verify --chain, not OK', async () => {
+    const { facade, middle, last } = await brokenChain();
+    const { lastFrame, stdin } = renderSized(
+      <SetDetailsScreen id={last.id} onBack={noop} onRestore={noop} onDeleted={noop} />,
+      { facade, lang },
+    );
+    await waitFrame(lastFrame, (x) => x.includes(s.help));
+    await press(stdin, 'v');
+    const done = await waitFrame(lastFrame, (x) => x.includes(s.broken));
+    fits(done);
+    expect(done).not.toContain(s.ok);
+    const text = flat(done);
+    expect(text).toContain(`${s.chain} ${middle.id} (needed by ${last.id}) is missing (pruned or deleted)`);
+    expect(text).toContain(`respaldo verify --chain ${last.id}`);
+  });
+
+  it('list, v on that set: chain BROKEN, not OK', async () => {
+    const { facade, last } = await brokenChain();
+    const { lastFrame, stdin } = renderSized(<ListScreen onBack={noop} onOpen={noop} onRestore={noop} />, {
+      facade,
+      lang,
+    });
+    await waitFrame(lastFrame, (x) => x.includes(last.id));
+    await press(stdin, 'v');
+    const done = await waitFrame(lastFrame, (x) => x.includes(s.broken));
+    fits(done);
+    expect(done).not.toContain(s.ok);
+  });
+});
