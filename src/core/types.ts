@@ -377,6 +377,8 @@ export interface SetSummary {
   path: string;
   /** Differential and incremental sets: the sets its entries apply on (`databases[].base`); absent when none. */
   needs?: string[];
+  /** Why this differential or incremental cannot be restored: a set of its chain missing or damaged (set by `list`). */
+  chainProblems?: string[];
 }
 
 /** The outcome of drilling one database (or `files`) of a set, as `drilled.json` records it. */

@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { formatLocal } from '../core/format.js';
-import type { LoadedConfig, Manifest } from '../core/types.js';
+import type { LoadedConfig, Manifest, SetSummary } from '../core/types.js';
 import {
   chooseLatest,
   listSets,
@@ -103,9 +103,28 @@ export function chainToVerify(
  * of the chain deleted or pruned, a damaged manifest, a member without the database.
  */
 export function chainBreaks(cfg: Pick<LoadedConfig, 'backupDir'>, id: string, opts: { damage: boolean }): string[] {
-  const { chains } = setChain(readChainSets(cfg), id);
+  return breaksIn(readChainSets(cfg), id, opts);
+}
+
+/** Pure: chainBreaks among `sets` read once (readChainSets). */
+function breaksIn(sets: readonly ChainSet[], id: string, opts: { damage: boolean }): string[] {
+  const { chains } = setChain(sets, id);
   const broken = chains.filter((c) => c.problem && c.brokenAt !== id && (opts.damage || !c.damaged || !c.brokenAt));
   return [...new Set(broken.map((c) => c.problem!))];
+}
+
+/**
+ * The sets with `chainProblems` filled in for each differential or incremental whose chains cannot be restored
+ * (chainBreaks, a member's damage included), as `list` shows them; the folder is read once, and only when a set
+ * applies on another. Reads only.
+ */
+export function withChainProblems(cfg: Pick<LoadedConfig, 'backupDir'>, sets: SetSummary[]): SetSummary[] {
+  if (!sets.some((s) => s.needs?.length)) return sets;
+  const chainSets = readChainSets(cfg);
+  return sets.map((s) => {
+    const problems = s.needs?.length ? breaksIn(chainSets, s.id, { damage: true }) : [];
+    return problems.length ? { ...s, chainProblems: problems } : s;
+  });
 }
 
 /**

@@ -7,6 +7,7 @@ import { EXIT } from '../../core/exit-codes.js';
 import { addCommonOptions, runAction } from '../context.js';
 import { fitTable, foldLine, formatBytes, formatLocal, outputWidth, table, tableWidth, wrapWords } from '../format.js';
 import { withOffsite } from '../../engine/offsite-state.js';
+import { withChainProblems } from '../../engine/chain-sets.js';
 import { listFrom } from './offsite.js';
 
 function verifiedText(s: SetSummary, form: 'long' | 'short' | 'word' = 'long'): string {
@@ -19,6 +20,23 @@ function drilledText(s: SetSummary, form: 'long' | 'short' | 'word' = 'long'): s
   if (!s.lastDrill) return 'never';
   const word = s.lastDrill.ok ? 'ok' : form === 'word' ? 'FAILED' : `FAILED(${s.lastDrill.failed.join(',')})`;
   return form === 'word' ? word : `${word} ${formatLocal(s.lastDrill.at, { short: form === 'short' })}`;
+}
+
+/** The STATUS cell: BROKEN for a set whose chain cannot be restored (its files may match: see brokenChainNotes). */
+const statusOf = (s: SetSummary): string => (s.chainProblems?.length ? 'BROKEN' : s.status);
+
+/**
+ * One line per problem of the sets' chains (a set deleted by hand or pruned, a member damaged): the sets it leaves
+ * unrestorable, and the command that checks the chain.
+ */
+export function brokenChainNotes(sets: SetSummary[]): string[] {
+  const byProblem = new Map<string, string[]>();
+  for (const s of sets) for (const p of s.chainProblems ?? []) byProblem.set(p, [...(byProblem.get(p) ?? []), s.id]);
+  return [...byProblem].map(([problem, ids]) => {
+    const oldest = [...ids].sort()[0]!;
+    const which = ids.length === 1 ? `set ${oldest}` : `${oldest} and ${ids.length - 1} later set(s)`;
+    return `BROKEN chain: ${problem}: ${which} cannot be restored (respaldo verify --chain ${oldest})`;
+  });
 }
 
 /**
@@ -40,7 +58,7 @@ export function setsTable(sets: SetSummary[], width: number | null): string {
   for (const s of sets) {
     const size = formatBytes(s.storedBytes);
     const date = formatLocal(s.startedAt);
-    const row = [s.id + (s.keep ? '*' : ''), date, s.type, s.status, dbsOf(s), String(s.files), size];
+    const row = [s.id + (s.keep ? '*' : ''), date, s.type, statusOf(s), dbsOf(s), String(s.files), size];
     rows.push([...row, verifiedText(s), drilledText(s), ...(offsite ? [notCopied(s)] : [])]);
   }
   if (width === null || tableWidth(rows) <= width) return table(rows);
@@ -49,7 +67,7 @@ export function setsTable(sets: SetSummary[], width: number | null): string {
     ...sets.map((s) => {
       const size = formatBytes(s.storedBytes);
       const date = formatLocal(s.startedAt, { short: true });
-      return [id(s), date, s.type, s.status, size, verifiedText(s, form), drilledText(s, form), dbsOf(s)];
+      return [id(s), date, s.type, statusOf(s), size, verifiedText(s, form), drilledText(s, form), dbsOf(s)];
     }),
   ];
   const fitted = fitTable(narrow('short'), width, 7) ?? fitTable(narrow('word'), width, 7);
@@ -84,7 +102,8 @@ export function register(program: Command): void {
       if (opts.from) return listFrom(io, opts.from, opts.allSources);
       const cfg = await io.config();
       if (opts.db) configuredDatabase(cfg, opts.db);
-      const sets = withOffsite(cfg, await listSets(cfg, opts.db ? { database: opts.db } : {}));
+      const listed = await listSets(cfg, opts.db ? { database: opts.db } : {});
+      const sets = withChainProblems(cfg, withOffsite(cfg, listed));
       // Damaged sets (a manifest that fails its checks) are named after the list, whatever the filter, and
       // make the exit code 5 (verify failed); with --json on stderr, the document staying the list of sets.
       const damaged = await listDamagedSets(cfg);
@@ -117,6 +136,7 @@ export function register(program: Command): void {
         const why = '`respaldo copy` (or the next backup) copies them; `respaldo status` says why.';
         io.out(foldLine(`${mark}${pending.length} set(s) not copied to ${names}: ${why}`, width));
       }
+      for (const note of brokenChainNotes(sets)) io.out(foldLine(note, width));
       sayDamaged(io.out);
       return code;
     }),
