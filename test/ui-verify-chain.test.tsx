@@ -27,7 +27,7 @@ const fits = (frame: string): void => expect(frameProblems(frame), frame).toEqua
 const flat = (frame: string): string => frame.replace(/[│|]/g, ' ').replace(/\s+/g, ' ');
 
 /** full → incremental → incremental of users, then the middle set deleted by hand. */
-async function brokenChain(): Promise<{ facade: EngineFacade; middle: Manifest; last: Manifest }> {
+async function brokenChain(): Promise<{ facade: EngineFacade; full: Manifest; middle: Manifest; last: Manifest }> {
   const s = demoSetup();
   const facade = createEngineFacade(await loadConfig({ configPath: s.configFile }));
   const create = (type: 'full' | 'incremental') =>
@@ -40,12 +40,12 @@ async function brokenChain(): Promise<{ facade: EngineFacade; middle: Manifest; 
   expect([full.status, middle.status, last.status]).toEqual(['completed', 'completed', 'completed']);
   expect(last.databases[0]!.base).toBe(middle.id);
   rmSync(join(s.backupDir, middle.id), { recursive: true, force: true });
-  return { facade, middle, last };
+  return { facade, full, middle, last };
 }
 
 const TEXT = {
-  en: { help: 'v verify', broken: 'Chain BROKEN', chain: 'BROKEN: set', ok: 'Verify OK' },
-  es: { help: 'v verificar', broken: 'Cadena ROTA', chain: 'ROTA: set', ok: 'Verificación OK' },
+  en: { help: 'v verify', broken: 'Chain BROKEN', chain: 'BROKEN: set', ok: 'Verify OK', status: 'BROKEN' },
+  es: { help: 'v verificar', broken: 'Cadena ROTA', chain: 'ROTA: set', ok: 'Verificación OK', status: 'ROTA' },
 } as const;
 
 describe.each(['en', 'es'] as const)('verify in the menu, base deleted by hand (%s)', (lang) => {
@@ -67,13 +67,18 @@ describe.each(['en', 'es'] as const)('verify in the menu, base deleted by hand (
     expect(text).toContain(`respaldo verify --chain ${last.id}`);
   });
 
-  it('list, v on that set: chain BROKEN, not OK', async () => {
-    const { facade, last } = await brokenChain();
+  it('list: its status is BROKEN; v on that set: chain BROKEN, not OK', async () => {
+    const { facade, full, last } = await brokenChain();
     const { lastFrame, stdin } = renderSized(<ListScreen onBack={noop} onOpen={noop} onRestore={noop} />, {
       facade,
       lang,
     });
-    await waitFrame(lastFrame, (x) => x.includes(last.id));
+    const listed = await waitFrame(lastFrame, (x) => x.includes(last.id));
+    // Before any verify, its status says the chain is broken (as `respaldo list` does); the full's stays OK.
+    const row = (frame: string, id: string) => frame.split('\n').find((l) => l.includes(`${id} `)) ?? '';
+    expect(row(listed, last.id)).toMatch(new RegExp(`\\b${s.status}\\b`));
+    expect(row(listed, full.id)).not.toContain(s.status);
+    fits(listed);
     await press(stdin, 'v');
     const done = await waitFrame(lastFrame, (x) => x.includes(s.broken));
     fits(done);

@@ -36,7 +36,7 @@ import {
 import { runDrill, type DrillOutcome } from '../engine/drill.js';
 import { isCopied, notCopiedOf, withOffsite } from '../engine/offsite-state.js';
 import { createBackup, planBackup } from '../engine/create.js';
-import { chainBreaks, readChainSets } from '../engine/chain-sets.js';
+import { chainBreaks, readChainSets, withChainProblems } from '../engine/chain-sets.js';
 import {
   executeRestore,
   planRestore,
@@ -395,7 +395,9 @@ export function createEngineFacade(initial: LoadedConfig, named = false): Engine
         const kept = filter.database ? sets.filter((x) => x.databases.includes(filter.database!)) : sets;
         return Object.assign(kept, { damaged: damaged.map(({ id, problem, source }) => ({ id, problem, source })) });
       }
-      const sets = withOffsite(cfg, await listSets(cfg, filter?.database ? { database: filter.database } : {}));
+      const listed = await listSets(cfg, filter?.database ? { database: filter.database } : {});
+      // A set whose chain cannot be restored is said so in the list, as `respaldo list` does.
+      const sets = withChainProblems(cfg, withOffsite(cfg, listed));
       const damaged = (await listDamagedSets(cfg)).reverse();
       return Object.assign(sets, { damaged: damaged.map(({ id, problem }) => ({ id, problem })) });
     },

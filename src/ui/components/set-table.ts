@@ -64,7 +64,9 @@ export function setRows(
       { text: t.common.setType[s.type] ?? s.type },
       { text: items.length ? fitNames(items, layout.databasesWidth, ellipsis) : '-' },
       { text: formatBytes(s.storedBytes) },
-      { text: t.common.status[s.status], color: statusColor(theme, s.status) },
+      s.chainProblems?.length
+        ? { text: t.list.broken, color: statusColor(theme, 'failed') }
+        : { text: t.common.status[s.status], color: statusColor(theme, s.status) },
     ];
     if (!layout.verified) return row;
     row.push(
@@ -108,6 +110,7 @@ export function setColumns(
   const statusW = Math.max(
     t.list.columns.status.length,
     ...(['completed', 'partial', 'failed'] as const).map((k) => t.common.status[k].length),
+    t.list.broken.length,
   );
   const verifiedW = verified ? Math.max(t.list.columns.verified.length, 9, t.common.never.length) : 0;
   const drilledW = verified ? Math.max(t.list.columns.drilled.length, 7, t.common.never.length) : 0;

@@ -165,6 +165,8 @@ export const en = {
 
   list: {
     title: 'Backups',
+    /** The status of a set whose chain cannot be restored (a set under it deleted, pruned or damaged). */
+    broken: 'BROKEN',
     columns: {
       id: 'ID',
       date: 'Date',

@@ -162,6 +162,8 @@ export const es: Catalogue = {
 
   list: {
     title: 'Copias',
+    /** The status of a set whose chain cannot be restored (a set under it deleted, pruned or damaged). */
+    broken: 'ROTA',
     columns: {
       id: 'ID',
       date: 'Fecha',
