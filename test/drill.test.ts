@@ -345,7 +345,8 @@ describe('respaldo drill (SQLite and files)', () => {
       const none = await engineJobRunner(await loadConfig({ configPath: empty.configFile }))(job, ctx);
       expect(none.outcome).toBe('drill-failed');
       expect(alerts()).toHaveLength(1);
-      expect(alerts()[0]!.subject).toMatch(/restore drill FAILED/);
+      // Not run: nothing was found wrong with a set, so not "FAILED"
+      expect(alerts()[0]!.subject).toMatch(/restore drill NOT RUN \(the backups were not checked\)/);
       expect(alerts()[0]!.lines!.join('\n')).toMatch(/users: no completed set to drill/);
 
       // write-only encryption: the recipient backs up, no identity here decrypts

@@ -523,8 +523,9 @@ export async function drillAfterBackup(
 
 /**
  * Tells the channels that a drill could not run at all (no identity to decrypt, no set to drill, no room): only the
- * drills that ran told them, and a drill failing this way every night was silent. A missing or wrong key is said as
- * such (`keyProblem`), never as a set that failed its drill. Never throws.
+ * drills that ran told them, and a drill failing this way every night was silent. Its title says the drill did not
+ * run (`drillNotRun`), never that a set failed its drill; a missing or wrong key is said as such (`keyProblem`).
+ * Never throws.
  */
 export async function notifyDrillNotRun(
   cfg: LoadedConfig,
@@ -537,7 +538,7 @@ export async function notifyDrillNotRun(
   const error = { message: errorMessage(err), ...(why ? { hint: why } : {}) };
   const keyProblem = err instanceof RespaldoError && err.kind === 'key';
   const event = { kind: 'drill-failure', operation, host: hostname(), at: new Date(), job, error } as const;
-  await notify(cfg, { ...event, ...(keyProblem ? { keyProblem } : {}) }).catch(() => undefined);
+  await notify(cfg, { ...event, drillNotRun: true, ...(keyProblem ? { keyProblem } : {}) }).catch(() => undefined);
 }
 
 /**

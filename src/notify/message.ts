@@ -26,6 +26,8 @@ export interface NotifyEvent {
   error?: { message: string; hint?: string };
   /** drill-failure only: the drill did not run, the key to decrypt the set is missing or wrong (the set is not bad). */
   keyProblem?: boolean;
+  /** drill-failure only: the drill could not run at all (no set to drill, no room); the sets were not found bad. */
+  drillNotRun?: boolean;
   /** Sentences of kinds that carry their own details (overdue, unhealthy: health problems), said in the language. */
   details?: Phrase[];
 }
@@ -73,6 +75,7 @@ const TEXT = {
       `NOT copied to ${dest}: ${error} (kept here; \`respaldo copy\` sends it, the next backup too)`,
     passed: 'passed',
     keyProblem: 'restore drill NOT RUN: the key to decrypt the backups is missing or wrong',
+    drillNotRun: 'restore drill NOT RUN (the backups were not checked)',
     test: 'respaldo can reach this channel. No action is needed.',
   },
   es: {
@@ -100,6 +103,7 @@ const TEXT = {
       `NO se envió a ${dest}: ${error} (se conserva aquí; \`respaldo copy\` la envía, y también la próxima copia)`,
     passed: 'correcto',
     keyProblem: 'el simulacro de restauración NO SE HIZO: falta la clave para descifrar las copias o es incorrecta',
+    drillNotRun: 'el simulacro de restauración NO SE HIZO (las copias no se comprobaron)',
     test: 'respaldo puede enviar mensajes a este canal. No hace falta hacer nada.',
   },
 } as const;
@@ -139,7 +143,9 @@ export function buildMessage(event: NotifyEvent, language: NotifyLanguage): Noti
     if (event.error.hint) lines.push(`${t.hint}: ${event.error.hint}`);
   }
   for (const d of event.details ?? []) lines.push(`- ${language === 'es' ? say('es', d, english(d)) : english(d)}`);
-  const title = event.kind === 'drill-failure' && event.keyProblem ? t.keyProblem : t.title[event.kind];
+  const notRun =
+    event.kind === 'drill-failure' && (event.keyProblem ? t.keyProblem : event.drillNotRun && t.drillNotRun);
+  const title = notRun || t.title[event.kind];
   const subject = `[respaldo] ${event.host}: ${title}${event.setId ? ` (${event.setId})` : ''}`;
   return { subject, lines, severity: SEVERITY[event.kind] };
 }
