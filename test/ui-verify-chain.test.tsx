@@ -51,13 +51,16 @@ const TEXT = {
 describe.each(['en', 'es'] as const)('verify in the menu, base deleted by hand (%s)', (lang) => {
   const s = TEXT[lang];
 
-  it('details, v: chain BROKEN, naming the missing set and verify --chain, not OK', async () => {
+  it('details: status BROKEN; v: chain BROKEN, naming the missing set and verify --chain, not OK', async () => {
     const { facade, middle, last } = await brokenChain();
     const { lastFrame, stdin } = renderSized(
       <SetDetailsScreen id={last.id} onBack={noop} onRestore={noop} onDeleted={noop} />,
       { facade, lang },
     );
-    await waitFrame(lastFrame, (x) => x.includes(s.help));
+    // Before any verify: the status and the chain say it, from what the list found
+    const opened = await waitFrame(lastFrame, (x) => x.includes(s.help) && x.includes(s.chain));
+    fits(opened);
+    expect(flat(opened)).toMatch(new RegExp(`(Status|Estado) ${s.status} `));
     await press(stdin, 'v');
     const done = await waitFrame(lastFrame, (x) => x.includes(s.broken));
     fits(done);

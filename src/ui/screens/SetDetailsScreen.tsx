@@ -60,6 +60,7 @@ export function manifestLines(
   offsite: OffsiteMark[] | null = null,
   drills?: DrillRecord | null,
   now: Date = new Date(),
+  listedChain: readonly string[] = [],
 ): Line[] {
   const { t, theme, lang } = ui;
   const d = t.details;
@@ -69,10 +70,13 @@ export function manifestLines(
   const out: Line[] = [];
   const kv = (k: string, v: string, color?: string): void => void out.push({ text: `${k.padEnd(12)} ${v}`, color });
   kv(d.type, t.common.setType[m.type] ?? m.type);
-  kv(d.status, t.common.status[m.status], statusColor(theme, m.status));
-  // Its own files matching is not a set that restores: what its chain lacks, as `respaldo verify ID` says it
-  for (const problem of verify?.chainProblems ?? []) kv(d.chain, d.chainBroken(problem), theme.colors.error);
-  if (verify?.chainProblems?.length) out.push({ text: `${''.padEnd(13)}${d.chainCheck(m.id)}` });
+  // Its own files matching is not a set that restores: what its chain lacks, as `respaldo verify ID` and `list` say
+  // (`listedChain`: what the list found before any verify here)
+  const chain = verify?.chainProblems ?? listedChain;
+  if (chain.length) kv(d.status, t.list.broken, theme.colors.error);
+  else kv(d.status, t.common.status[m.status], statusColor(theme, m.status));
+  for (const problem of chain) kv(d.chain, d.chainBroken(problem), theme.colors.error);
+  if (chain.length) out.push({ text: `${''.padEnd(13)}${d.chainCheck(m.id)}` });
   kv(d.started, formatDate(m.startedAt));
   kv(d.duration, formatDuration(new Date(m.completedAt).getTime() - new Date(m.startedAt).getTime()));
   if (m.description) kv(d.description, printable(m.description));
@@ -198,9 +202,14 @@ export function SetDetailsScreen({
   const [drillRecord] = useLoad(() => facade.readDrills(id), [id]);
   const drills = drillRecord.state === 'done' ? drillRecord.value : drillRecord.state === 'error' ? null : undefined;
   const [keep, setKeepState] = useState<boolean | null>(null);
+  const [listedChain, setListedChain] = useState<string[]>([]);
   useEffect(() => {
     facade.listSets().then(
-      (sets) => setKeepState(sets.find((s) => s.id === id)?.keep ?? null),
+      (sets) => {
+        const set = sets.find((s) => s.id === id);
+        setKeepState(set?.keep ?? null);
+        setListedChain(set?.chainProblems ?? []);
+      },
       () => setKeepState(null),
     );
   }, [id]);
@@ -214,7 +223,9 @@ export function SetDetailsScreen({
   // Folded to the screen's width, continuations indented under their line: an error or its hint is read whole
   // (it was cut at the edge, with nothing to show the rest).
   const lines = (
-    manifest.state === 'done' ? manifestLines(manifest.value, ui, verify, keep, offsite, drills, now()) : []
+    manifest.state === 'done'
+      ? manifestLines(manifest.value, ui, verify, keep, offsite, drills, now(), listedChain)
+      : []
   ).flatMap((l) => wrapWords(l.text, columns, `${/^ */.exec(l.text)![0]}  `).map((text) => ({ ...l, text })));
   const deletePrompt = useDeletePrompt(action.name === 'confirm-delete' ? id : null);
   const dataRead = action.name === 'verified' && action.readData && action.result.decrypted === true;
