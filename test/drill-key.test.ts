@@ -74,7 +74,7 @@ describe('a drill with a missing or wrong key', () => {
       const { s, drilled } = await encryptedSet(server, { passphraseFile: './backups.pass' });
       writeFileSync(join(s.dir, 'backups.pass'), 'other words\n', { mode: 0o600 });
       const r = await cli(s, ['drill', 'latest', '--db', 'users'], EXIT.key);
-      expect(r.stderr).toMatch(/No key given opens .* of set/);
+      expect(r.stderr).toMatch(/Wrong passphrase: it does not open set .*passphraseFile/s);
       expect(r.stdout).not.toMatch(/FAILED/);
       expect(existsSync(drilled)).toBe(false);
       expect(alerts(server)).toEqual([]);
@@ -111,7 +111,7 @@ describe('a drill with a missing or wrong key', () => {
       const one = await encryptedSet(server, { passphraseFile: './backups.pass' });
       writeFileSync(join(one.s.dir, 'backups.pass'), 'other words\n', { mode: 0o600 });
       const run = engineJobRunner(await loadConfig({ configPath: one.s.configFile }));
-      await expect(run(job, ctx)).rejects.toThrow(/No key given opens/);
+      await expect(run(job, ctx)).rejects.toThrow(/Wrong passphrase: it does not open set/);
       expect(existsSync(one.drilled)).toBe(false);
 
       // the identity's passphrase file holds the wrong words
@@ -131,7 +131,7 @@ describe('a drill with a missing or wrong key', () => {
         expect(a.subject).toMatch(/restore drill NOT RUN: the key to decrypt the backups is missing or wrong/);
         expect(a.subject).not.toMatch(/FAILED/);
       }
-      expect(sent[0]!.lines.join('\n')).toMatch(/No key given opens/);
+      expect(sent[0]!.lines.join('\n')).toMatch(/Wrong passphrase: it does not open set/);
       expect(sent[1]!.lines.join('\n')).toMatch(/Wrong passphrase for the identity file/);
     } finally {
       server.close();

@@ -385,6 +385,28 @@ describe('encrypted sets', () => {
     expect(dbDigest(to)).toEqual(dbDigest(s.dbs.users));
   });
 
+  it('a passphraseFile changed since the set was made is "Wrong passphrase" naming that file, before anything is done', async () => {
+    const s = demoSetup();
+    const pass = join(s.dir, 'backups.pass');
+    writeFileSync(pass, 'the passphrase of last year\n', { mode: 0o600 });
+    setConfig(s, { encryption: { passphraseFile: './backups.pass' } });
+    const m = await create(s, ['--db', 'users', '--no-files']);
+    writeFileSync(pass, 'the passphrase of this year\n', { mode: 0o600 });
+    const to = join(s.dir, 'r.db');
+    const bad = await cli(s, ['restore', m.id, '--db', 'users', '--to', to, '--yes'], 13);
+    expect(bad.stderr).toContain(`Wrong passphrase: it does not open set ${m.id}.`);
+    expect(bad.stderr).toContain(`The passphrase in ${pass} ("encryption.passphraseFile") is not the one`);
+    expect(bad.stderr).not.toContain('identityFile');
+    expect(existsSync(to)).toBe(false);
+    // A drill: the key's problem, not a failed drill of the set (exit 13, nothing recorded)
+    const drill = await cli(s, ['drill', m.id], 13);
+    expect(drill.stderr).toContain('Wrong passphrase');
+    expect(existsSync(join(s.backupDir, m.id, 'drilled.json'))).toBe(false);
+    writeFileSync(pass, 'the passphrase of last year\n', { mode: 0o600 });
+    await cli(s, ['restore', m.id, '--db', 'users', '--to', to, '--yes']);
+    expect(dbDigest(to)).toEqual(dbDigest(s.dbs.users));
+  });
+
   it('a passphrase or identity file other users can read is used, with a warning and the fix on every command', async () => {
     const { s, keyFile } = encryptedSetup();
     chmodSync(keyFile, 0o644);

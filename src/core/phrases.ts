@@ -243,6 +243,8 @@ export const PHRASES_EN = {
     'Type the passphrase the set was encrypted with (the one in "encryption.passphraseFile" on the server that made it).',
   'error.wrongPassphraseFileHint': (p: PhraseParams) =>
     `Put the passphrase the set was encrypted with (the one in "encryption.passphraseFile" on the server that made it) in ${p['file']} (the file ${p['env']} names), or unset ${p['env']} to be asked for it.`,
+  'error.wrongPassphraseConfigHint': (p: PhraseParams) =>
+    `The passphrase in ${p['file']} ("encryption.passphraseFile") is not the one the set was encrypted with (was it changed since?): put that one in the file, then try again; nothing was changed.`,
   'error.otherPassphrase': (p: PhraseParams) =>
     `That passphrase opens set ${p['opened']}, but not set ${p['locked']}, which was encrypted with another one.`,
   'error.otherPassphraseHint': (p: PhraseParams) => `Type the passphrase of set ${p['locked']}.`,

@@ -328,13 +328,17 @@ export async function unlockPassphrase(
   setId: string,
   label: string,
   fromFile?: string,
+  configured?: string,
 ): Promise<void> {
   if (!(await opensSample([passphrase], await sample(), label))) {
     const message = phrase('error.wrongPassphrase', { set: setId });
-    // read from the file RESPALDO_PASSPHRASE_FILE names (`fromFile`), nothing was typed: fix that file
-    const hint = fromFile
-      ? phrase('error.wrongPassphraseFileHint', { env: PASSPHRASE_FILE_ENV, file: fromFile })
-      : phrase('error.wrongPassphraseHint');
+    // read from the file RESPALDO_PASSPHRASE_FILE names (`fromFile`) or the config's passphraseFile (`configured`),
+    // nothing was typed: fix that file
+    const hint = configured
+      ? phrase('error.wrongPassphraseConfigHint', { file: configured })
+      : fromFile
+        ? phrase('error.wrongPassphraseFileHint', { env: PASSPHRASE_FILE_ENV, file: fromFile })
+        : phrase('error.wrongPassphraseHint');
     throw new KeyError(english(message), english(hint)).withPhrases(message, hint);
   }
   if (!typedPassphrases.includes(passphrase)) typedPassphrases.push(passphrase);
@@ -381,17 +385,24 @@ export async function decrypterFor(
       await unlockPassphrase(read, sample.open, setId, sample.label, fromFile);
       checkedSamples.add(sample.label);
     }
-    const passphrases = file
-      ? [
-          readSecretFile(
-            file,
-            'the passphrase file (encryption.passphraseFile)',
-            'Write the passphrase of the backups into it.',
-          ),
-        ]
-      : !fromFile && typedPassphrases.length
-        ? typedPassphrases
-        : [await askPassphrase(`the backups of set ${setId}`)];
+    const configured = file
+      ? readSecretFile(
+          file,
+          'the passphrase file (encryption.passphraseFile)',
+          'Write the passphrase of the backups into it.',
+        )
+      : null;
+    // From the config's passphraseFile: checked the same way (it may hold a passphrase changed since the set was made).
+    if (configured !== null && sample && !checkedSamples.has(sample.label)) {
+      await unlockPassphrase(configured, sample.open, setId, sample.label, undefined, file);
+      checkedSamples.add(sample.label);
+    }
+    const passphrases =
+      configured !== null
+        ? [configured]
+        : !fromFile && typedPassphrases.length
+          ? typedPassphrases
+          : [await askPassphrase(`the backups of set ${setId}`)];
     for (const p of passphrases) d.addPassphrase(p);
     if (sample && checkedSamples.has(sample.label)) provenKeys.add(d);
     return d;

@@ -295,6 +295,8 @@ export const PHRASES_ES = {
     'Escriba la frase de paso con la que se cifró la copia (la de "encryption.passphraseFile" en el servidor que la hizo).',
   'error.wrongPassphraseFileHint': (p: PhraseParams) =>
     `Ponga la frase de paso con la que se cifró la copia (la de "encryption.passphraseFile" en el servidor que la hizo) en ${p['file']} (el archivo que nombra ${p['env']}), o quite ${p['env']} para que se pida.`,
+  'error.wrongPassphraseConfigHint': (p: PhraseParams) =>
+    `La frase de paso de ${p['file']} ("encryption.passphraseFile") no es la que cifró la copia (¿se cambió después?): ponga esa en el archivo y vuelva a intentarlo; no se cambió nada.`,
   'error.otherPassphrase': (p: PhraseParams) =>
     `Esa frase de paso abre la copia ${p['opened']}, pero no la copia ${p['locked']}, que se cifró con otra.`,
   'error.otherPassphraseHint': (p: PhraseParams) => `Escriba la frase de paso de la copia ${p['locked']}.`,
