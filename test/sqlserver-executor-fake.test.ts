@@ -324,6 +324,21 @@ describe('sqlserver executor (fake connection): backup', () => {
     expect(JSON.stringify(err.toJSON())).not.toContain(PASSWORD);
   });
 
+  it('a refused login names the ${VAR} its password came from, never its value', async () => {
+    server.connectError = Object.assign(new Error("Login failed for user 'backup'."), {
+      name: 'ConnectionError',
+      code: 'ELOGIN',
+    });
+    const err = (await createSqlServerDriver({ connect: server.connector })
+      .backup({ db: cfg({ passwordVariable: 'MSSQL_PASSWORD' }), type: 'full', purpose: 'backup' }, ctx())
+      .catch((e: unknown) => e)) as RespaldoError;
+    expect(err.message).toMatch(/refused the login for user "backup"/);
+    expect(err.hint).toMatch(
+      /^The password comes from MSSQL_PASSWORD: check MSSQL_PASSWORD in the environment or \.env/,
+    );
+    expect(JSON.stringify(err.toJSON())).not.toContain(PASSWORD);
+  });
+
   it.each([
     [
       'BACKUP permission',

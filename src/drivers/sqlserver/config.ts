@@ -126,6 +126,7 @@ export function merged(db: DatabaseConfig): { values: Partial<ConnectionSettings
     serverBackupDir: db.serverBackupDir,
     localBackupDir: db.localBackupDir,
   };
+  if (values.password !== undefined && db.passwordVariable) values.passwordVariable = db.passwordVariable;
   return { values, problems };
 }
 

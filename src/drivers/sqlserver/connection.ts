@@ -26,6 +26,8 @@ export interface ConnectionSettings {
   instance?: string;
   user?: string;
   password?: string;
+  /** The `${VAR}` the password came from (DatabaseConfig.passwordVariable): named when the login is refused. */
+  passwordVariable?: string;
   database: string;
   encrypt: boolean;
   trustServerCertificate: boolean;

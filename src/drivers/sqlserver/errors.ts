@@ -66,7 +66,9 @@ export function mapSqlError(
     return new RespaldoError(
       'failed',
       `SQL Server at ${at} refused the login for user "${s.user ?? ''}" while trying to ${action}: ${text}`,
-      'Check user and password in the config (or the environment variables they come from), that the login exists and is enabled, and that the server accepts SQL Server authentication (mixed mode).',
+      s.passwordVariable
+        ? `The password comes from ${s.passwordVariable}: check ${s.passwordVariable} in the environment or .env and the user in the config, that the login exists and is enabled, and that the server accepts SQL Server authentication (mixed mode).`
+        : 'Check user and password in the config (or the environment variables they come from), that the login exists and is enabled, and that the server accepts SQL Server authentication (mixed mode).',
       details,
     );
   }
