@@ -95,6 +95,21 @@ describe('the CLI, stderr on the terminal, when the terminal closes', () => {
   });
 });
 
+describe('the CLI waiting at "Type RESTORE", when its input ends', () => {
+  // The terminal going away closes the input too, often before its SIGHUP arrives: the line must not depend on which
+  // came first. Ctrl-D ends the input alone, every time.
+  it('Ctrl-D: nothing restored, exit 130, an interrupted line in the log', async () => {
+    const { s, hash, fetchedFolders } = await copiedToFolder();
+    const tty = start(['restore', 'latest', '--from', 'nas', '--db', 'users', '--config', s.configFile], s);
+    await tty.waitForScreen('Type RESTORE to go on');
+    tty.send('C-d');
+    expect(await tty.ended()).toEqual({ code: 130, signal: null });
+    expect(fetchedFolders()).toEqual([]);
+    expect(log(s)).toMatch(/"event":"interrupted","pid":\d+,"user":"[^"]+","command":"restore","reason":"input ended"/);
+    expect(sha256(s.dbs.users)).toBe(hash);
+  });
+});
+
 describe('the CLI waiting at "Type RESTORE", when the terminal closes', () => {
   it('a set fetched from a destination: the fetched folder removed, nothing restored, interrupted logged', async () => {
     const { s, hash, fetchedFolders } = await copiedToFolder();

@@ -86,7 +86,7 @@ describe('the exit code of a restore that ran', () => {
 
   it.each([
     ['its set damaged', 'damaged', /failed verification/],
-    ['a wrong passphrase', 'passphrase', /No key given opens/],
+    ['a wrong passphrase', 'passphrase', /Wrong passphrase: it does not open set/],
   ])('a restore refused before anything was touched (%s) is logged once, as refused', async (_what, how, said) => {
     const s = demoSetup();
     const words = join(s.dir, 'backups.pass');

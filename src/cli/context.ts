@@ -11,6 +11,7 @@ import { maskSecrets } from '../exec/spawn.js';
 import { JsonLinesReporter, TextReporter } from './reporters.js';
 import {
   TERMINAL_CLOSED_LOG,
+  INPUT_ENDED_LOG,
   exitNow,
   guardStdio,
   markTerminalClosed,
@@ -151,6 +152,8 @@ export function runAction<S extends OptionSpec, A extends unknown[]>(
     // Passphrases of identity files are asked on the terminal, never taken from argv.
     setPassphrasePrompt(process.stdin.isTTY ? readHidden : null);
     let cached: Promise<LoadedConfig> | undefined;
+    /** The confirmation's input ended (the terminal going away often closes it before its SIGHUP arrives). */
+    let inputEnded = false;
     const io: CommandIO = {
       config: () => {
         cached ??= loadConfig({ ...(opts.config ? { configPath: opts.config } : {}) }).then((c) => {
@@ -183,6 +186,7 @@ export function runAction<S extends OptionSpec, A extends unknown[]>(
         // Input that ends (the terminal gone, Ctrl-D) closes readline, whose pending question then never settles.
         const closed = new Promise<never>((_, reject) =>
           rl.once('close', () => {
+            inputEnded = true;
             // The input ended: Ctrl-D, or the terminal gone before its SIGHUP arrived (a dead one cannot be set)
             try {
               process.stdin.setRawMode(false);
@@ -216,9 +220,13 @@ export function runAction<S extends OptionSpec, A extends unknown[]>(
     } catch (err) {
       process.exitCode = reportError(err, json);
     }
-    if (terminalClosed.aborted && process.exitCode === EXIT.interrupted && cached) {
+    // Logged whichever came first, the end of the input or the SIGHUP (under load the SIGHUP came after this ran,
+    // and the run that stopped at the terminal going away left no line).
+    if ((terminalClosed.aborted || inputEnded) && process.exitCode === EXIT.interrupted && cached) {
       const cfg = await cached.catch(() => null);
-      const fields = { command: cmd.name(), reason: 'terminal closed', message: TERMINAL_CLOSED_LOG };
+      const fields = terminalClosed.aborted
+        ? { command: cmd.name(), reason: 'terminal closed', message: TERMINAL_CLOSED_LOG }
+        : { command: cmd.name(), reason: 'input ended', message: INPUT_ENDED_LOG };
       if (cfg) writeLog(cfg.backupDir, 'interrupted', fields, cfg.secrets);
     }
   };

@@ -17,6 +17,8 @@ export const terminalClosed: AbortSignal = closed.signal;
 
 /** What the daily log says about a run stopped because its terminal went away. */
 export const TERMINAL_CLOSED_LOG = 'interrupted (terminal closed)';
+/** The same, when the confirmation's input ended (Ctrl-D, or the terminal closing before its SIGHUP arrived). */
+export const INPUT_ENDED_LOG = 'interrupted at the confirmation (its input ended: Ctrl-D or the terminal closed)';
 
 /** Marks the terminal as gone (idempotent); aborts `terminalClosed`. */
 export function markTerminalClosed(): void {
