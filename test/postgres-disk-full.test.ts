@@ -60,10 +60,16 @@ describe.skipIf(!available)('PostgreSQL restore with the backup folder on a full
   test('a pg_dump that fills the backup folder is said of it; a restore short of room there pipes every file', (ctx) => {
     if (!mounted) return ctx.skip();
     cluster.createDatabase('erp_full');
-    // Three tables of about 1 MiB of dump text each, stored in a few KiB: the set fits, its dump files do not.
-    for (const t of ['a', 'b', 'c'])
+    // Tables of about 3 MiB and 1 MiB of dump text, stored in a few KiB: the set fits, its dump files do not.
+    // respaldo deletes each data file once stored, so only a file larger than the whole disk (t_a) fills it
+    // whatever the pace of pg_dump and of the reader behind it (1 MiB files alone fill it only when the reader lags).
+    for (const [t, n] of [
+      ['a', 30000],
+      ['b', 10000],
+      ['c', 10000],
+    ] as const)
       cluster.psql(
-        `CREATE TABLE t_${t} AS SELECT i, repeat('x', 100) AS body FROM generate_series(1, 10000) i;`,
+        `CREATE TABLE t_${t} AS SELECT i, repeat('x', 100) AS body FROM generate_series(1, ${n}) i;`,
         'erp_full',
       );
     const dir = join(work, 'erp_full');
