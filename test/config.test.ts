@@ -304,6 +304,8 @@ describe('database entries that contradict themselves', () => {
       'is a sqlite URL, and "engine" says postgres',
     ],
     [{ name: 'd', path: './a.db', url: 'sqlite:./b.db' }, 'databases[0].url', 'and "path" both name the SQLite file'],
+    [{ name: 'd', path: 'sqlite:./data/a.db' }, 'databases[0].path', 'is a sqlite: URL, not a file path'],
+    [{ name: 'd', path: 'postgresql://app:pw@h/db' }, 'databases[0].path', 'is a postgresql: URL, not a file path'],
   ])('%j is a config error naming the field', async (db, field, problem) => {
     const { configFile } = writeConfig(makeTmpDir(), { databases: [db] });
     const err = await loadConfig({ configPath: configFile, env: {} }).catch((e: unknown) => e);
@@ -311,6 +313,15 @@ describe('database entries that contradict themselves', () => {
     expect((err as ConfigError).message).toContain(field);
     expect((err as ConfigError).message).toContain(problem);
     expect((err as ConfigError).message).not.toContain(':pw@');
+    expect((err as ConfigError).hint).not.toContain(':pw@');
+  });
+
+  it('a Windows drive in "path" is a path, and a sqlite: URL there is said with the path to write', async () => {
+    const { configFile } = writeConfig(makeTmpDir(), { databases: [{ name: 'd', path: 'C:\\data\\a.db' }] });
+    await expect(loadConfig({ configPath: configFile, env: {} })).resolves.toBeTruthy();
+    const bad = writeConfig(makeTmpDir(), { databases: [{ name: 'd', path: 'sqlite:./data/a.db' }] });
+    const err = (await loadConfig({ configPath: bad.configFile, env: {} }).catch((e: unknown) => e)) as ConfigError;
+    expect(err.hint).toBe('Move it to "url", or give the file alone: "path": "./data/a.db".');
   });
 });
 

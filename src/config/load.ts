@@ -302,6 +302,18 @@ function normalizeDatabase(file: string, db: DatabaseConfig, index: number, base
       'and "path" both name the SQLite file (the url was ignored)',
       'Keep one of them: "path": "./data/users.db", or "url": "sqlite:./data/users.db".',
     );
+  // A URL written in "path" (`"path": "sqlite:./data/a.db"`) named a file `sqlite:./data/a.db` in the config's folder,
+  // found missing at the first backup. One-letter schemes are Windows drives (`C:\data\a.db`), a path.
+  const scheme = /^([a-z][a-z0-9+.-]+):/i.exec(db.path ?? '')?.[1];
+  if (scheme)
+    throw new ConfigError(
+      file,
+      `${at}.path`,
+      `is a ${scheme}: URL, not a file path`,
+      /^sqlite$/i.test(scheme)
+        ? `Move it to "url", or give the file alone: "path": "${db.path!.replace(/^sqlite:(\/\/)?/i, '')}".`
+        : 'Give a database URL in "url"; "path" is the file of a SQLite database (a file whose name has a colon: "./name:…").',
+    );
   const out: DatabaseConfig = { ...db, engine };
   if (engine === 'sqlite') {
     const fromUrl = db.url?.replace(/^sqlite:(\/\/)?/i, '');
