@@ -17,7 +17,7 @@
 #   --cron            print the crontab line instead of a systemd unit
 #   --no-enable       write the unit but do not run systemctl (prints the commands to run)
 #   --no-check        do not check first that the config loads (`respaldo schedule`)
-# Exit codes: 0 ok, 2 bad usage, 3 the config does not load, 4 cannot write or enable the unit.
+# Exit codes: 0 ok, 2 bad usage (or --name is the unit of another config), 3 the config does not load, 4 cannot write or enable the unit.
 set -euo pipefail
 
 die() { local code=$1; shift; printf 'install-service: %s\n' "$*" >&2; exit "$code"; }
@@ -114,7 +114,9 @@ fi
 # Without systemd, print the crontab line, unless asked to write the unit anyway (--unit-dir / --no-enable).
 if [ "$cron" = 1 ] || { [ "$have_systemd" = 0 ] && [ "$unit_dir_given" = 0 ] && [ "$enable" = 1 ]; }; then
   [ "$cron" = 1 ] || echo "systemd is not running here; use cron instead." >&2
-  lock="/tmp/$name.lock"
+  # The lock is this config's own, beside it: one in /tmp named after the unit was shared by every config on the
+  # machine (a second application's scheduler never started while the first ran) and open to other users there.
+  lock="$config_dir/.$(basename "$config").cron.lock"
   cmd="$respaldo scheduler --config $(sh_quote "$config")"
   out="$(sh_quote "$config_dir/$name.out")"
   if command -v flock >/dev/null 2>&1; then
@@ -129,6 +131,13 @@ if [ "$cron" = 1 ] || { [ "$have_systemd" = 0 ] && [ "$unit_dir_given" = 0 ] && 
 fi
 
 unit_file="$unit_dir/$name.service"
+# Another config's unit under this name is another application's backups: never replaced without a word.
+if [ -e "$unit_file" ] && ! grep -qxF "Description=respaldo scheduled backups ($config)" "$unit_file" 2>/dev/null; then
+  other=$(sed -n 's/^Description=respaldo scheduled backups (\(.*\))$/\1/p' "$unit_file" 2>/dev/null | head -n 1)
+  runs='something else'
+  [ -z "$other" ] || runs="the scheduler of another config ($other)"
+  die 2 "$unit_file already exists and runs $runs: it was left as it is. Install this one beside it with --name (e.g. --name $name-$(basename "$config_dir")), or remove that unit first."
+fi
 mkdir -p "$unit_dir" 2>/dev/null || die 4 "cannot create $unit_dir (run as root, e.g. with sudo)"
 tmp="$unit_dir/.$name.service.$$"
 if ! printf '%s\n' "$unit" > "$tmp" 2>/dev/null; then rm -f "$tmp"; die 4 "cannot write $unit_file (run as root, e.g. with sudo)"; fi

@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
@@ -71,9 +72,65 @@ describe('install-service.sh', () => {
     const r = await sh(INSTALL, ['--config', setup.configFile, '--user', me, '--respaldo', RESPALDO, '--cron']);
     expect(r.code, describeResult(r)).toBe(0);
     expect(r.stdout.trim()).toMatch(
-      /^\* \* \* \* \* flock -n '\/tmp\/respaldo-scheduler\.lock' .*bin\/respaldo\.js scheduler --config '.*backup_config\.json' >> '.*respaldo-scheduler\.out' 2>&1$/,
+      /^\* \* \* \* \* flock -n '.*\/\.backup_config\.json\.cron\.lock' .*bin\/respaldo\.js scheduler --config '.*backup_config\.json' >> '.*respaldo-scheduler\.out' 2>&1$/,
     );
+    expect(r.stdout).toContain(`flock -n '${join(setup.dir, '.backup_config.json.cron.lock')}'`);
     expect(r.stderr).toContain(`crontab -u ${me} -e`);
+  });
+
+  it("two applications' crontab lines each start their scheduler: the lock is the config's own", async () => {
+    // A stand-in for respaldo that says it started (the lines run it as `CMD scheduler --config FILE`).
+    const dir = makeTmpDir('respaldo-cron-');
+    const fake = join(dir, 'fake-respaldo.sh');
+    writeFileSync(fake, '#!/bin/sh\necho "started $*"\n', { mode: 0o755 });
+    const lines: string[] = [];
+    const configs: string[] = [];
+    for (const app of ['app1', 'app2']) {
+      const setup = demoSetup({ schedule: { jobs: [{ name: 'daily', when: 'daily at 02:00' }] } });
+      const r = await sh(INSTALL, [
+        '--config',
+        setup.configFile,
+        '--user',
+        me,
+        '--respaldo',
+        fake,
+        '--cron',
+        '--no-check',
+      ]);
+      expect(r.code, `${app}: ${describeResult(r)}`).toBe(0);
+      lines.push(r.stdout.trim().replace(/^(\* ){5}/, ''));
+      configs.push(setup.configFile);
+    }
+    // app1's scheduler runs (its lock held); app2's line, run by cron the next minute, must still start app2's.
+    const lock1 = /flock -n '([^']+)'/.exec(lines[0]!)![1]!;
+    // app1's scheduler, as far as the lock goes: flock holding it while `cat` waits on a stdin we end at the close.
+    const holder = spawn('flock', [lock1, 'cat'], { stdio: ['pipe', 'ignore', 'ignore'] });
+    try {
+      await waitFor(() => runShell(`flock -n ${shq(lock1)} true`).then((t) => t.code !== 0), 'app1 lock held');
+      const second = await runShell(lines[1]!);
+      expect(second.code, describeResult(second)).toBe(0);
+      const out = readFileSync(/>> '([^']+)'/.exec(lines[1]!)![1]!, 'utf8');
+      expect(out).toBe(`started scheduler --config ${configs[1]}\n`);
+    } finally {
+      holder.stdin.end();
+    }
+  });
+
+  it("refuses to replace another config's unit of the same name, and reinstalls its own", async () => {
+    const unitDir = join(makeTmpDir('respaldo-units-'), 'units');
+    const [a, b] = [0, 1].map(() => demoSetup({ schedule: { jobs: [{ name: 'daily', when: 'daily at 02:00' }] } }));
+    const install = (configFile: string) =>
+      sh(INSTALL, ['--config', configFile, '--user', me, '--respaldo', RESPALDO, '--unit-dir', unitDir, '--no-enable']);
+    expect((await install(a!.configFile)).code).toBe(0);
+    const file = join(unitDir, 'respaldo-scheduler.service');
+    const first = readFileSync(file, 'utf8');
+    const r = await install(b!.configFile);
+    expect(r.code, describeResult(r)).toBe(2);
+    expect(r.stderr).toContain(`runs the scheduler of another config (${a!.configFile}): it was left as it is`);
+    expect(r.stderr).toContain('--name');
+    expect(readFileSync(file, 'utf8')).toBe(first);
+    const again = await install(a!.configFile);
+    expect(again.code, describeResult(again)).toBe(0);
   });
 
   it.runIf(!existsSync('/run/systemd/system'))(
