@@ -1,4 +1,4 @@
-import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Manifest } from '../src/core/types.js';
@@ -10,6 +10,11 @@ import { rcloneSftpConfig, startSshd, stopAllSshd, type SshServer } from './help
 import { demoSetup, type DemoSetup } from './helpers/tmp.js';
 
 afterEach(stopAllSshd);
+
+/** OpenSSH's sftp-server (Debian's path, then RHEL's). */
+const SFTP_SERVER =
+  ['/usr/lib/openssh/sftp-server', '/usr/libexec/openssh/sftp-server'].find((p) => existsSync(p)) ??
+  '/usr/lib/openssh/sftp-server';
 
 /** An rclone remote defined only by config (passed as RCLONE_CONFIG_* variables): its sftp backend on our sshd. */
 function withRclone(
@@ -49,6 +54,28 @@ describe('rclone destination (sftp backend against sshd)', () => {
     bytes[bytes.length - 5]! ^= 0x10;
     writeFileSync(file, bytes);
     expect((await cli(s, ['verify', m.id, '--from', 'cloud', '--read-data'], 5)).stdout).toContain('sha256 mismatch');
+  });
+
+  it("files 0600 and folders 0700 at the server with the README's umask for its sftp-server (0644 without it)", async () => {
+    const srv = await startSshd();
+    const s = demoSetup();
+    const modes = (root: string) => {
+      const out = new Set<string>();
+      const walk = (p: string) => {
+        const st = statSync(p);
+        out.add(`${st.isDirectory() ? 'd' : 'f'}${(st.mode & 0o777).toString(8)}`);
+        if (st.isDirectory()) for (const n of readdirSync(p)) walk(join(p, n));
+      };
+      for (const n of readdirSync(root)) walk(join(root, n));
+      return [...out].sort();
+    };
+    withRclone(s, srv);
+    const bare = parseJsonOutput<Manifest>((await cli(s, ['create', '--json'])).stdout);
+    // What the README warns of: the server's umask (022 here) makes them readable by its other users.
+    expect(modes(join(srv.root, 'srv1', bare.id))).toContain('f644');
+    withRclone(s, srv, { server_command: `${SFTP_SERVER} -u 0077` }, { source: 'srv2' });
+    await cli(s, ['create', '--json']);
+    expect(modes(join(srv.root, 'srv2'))).toEqual(['d700', 'f600']);
   });
 
   it('the new-server day through rclone', async () => {
