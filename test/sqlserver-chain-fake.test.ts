@@ -152,6 +152,21 @@ describe('backups of a chained SQL Server database', () => {
     expect(headerOf(l.entry.details)!.kind).toBe('full');
   });
 
+  it('an incremental after SIMPLE recovery (now FULL again, no log chain: error 4214) is a full', async () => {
+    const f = await backup('full');
+    const db = server.dbs.get('users')!;
+    db.recoveryModel = 'SIMPLE';
+    db.logFrom = null; // switching to SIMPLE ends the log chain
+    db.recoveryModel = 'FULL';
+    const l = await backup('incremental', f);
+    expect(l.fellBack).toMatch(/no log chain to continue .*error 4214.*starts a new chain/);
+    expect(backups().some((q) => q.startsWith('BACKUP LOG'))).toBe(false);
+    expect(headerOf(l.entry.details)).toMatchObject({ kind: 'full', copyOnly: false });
+    const next = await backup('incremental', l);
+    expect(next.fellBack).toBeUndefined();
+    expect(headerOf(next.entry.details)!.kind).toBe('log');
+  });
+
   it('a full taken outside respaldo (seen in msdb) makes the differential a full that starts a new chain', async () => {
     const f = await backup('full');
     server.takeBackup('users', 'full', false, 'D:\\dba\\users.bak');

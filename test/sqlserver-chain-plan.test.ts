@@ -198,6 +198,25 @@ describe('decideBackup: what a backup of a SQL Server database makes', () => {
       fallback: 'SIMPLE recovery model',
     },
     {
+      name: 'incremental with no log chain to continue (SIMPLE since the base, now FULL): error 4214 avoided',
+      in: { type: 'incremental', base, state: state({ logBackupFrom: null }) },
+      kind: 'full',
+      copyOnly: false,
+      fallback: 'last_log_backup_lsn is NULL',
+    },
+    {
+      name: 'incremental with a log chain (last_log_backup_lsn read)',
+      in: { type: 'incremental', base, state: state({ logBackupFrom: L(300) }) },
+      kind: 'log',
+      copyOnly: false,
+    },
+    {
+      name: 'a differential does not need the log chain',
+      in: { type: 'differential', base: dbase, state: state({ logBackupFrom: null }) },
+      kind: 'differential',
+      copyOnly: false,
+    },
+    {
       name: 'differential on SIMPLE recovery is fine',
       in: { type: 'differential', base: dbase, recoveryModel: 'SIMPLE', state: state() },
       kind: 'differential',

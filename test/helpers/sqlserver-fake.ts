@@ -4,6 +4,8 @@
  * databases, writes and reads real .bak stand-in files in a temp folder (standing for the folder
  * shared between SQL Server and respaldo), records every statement, and injects errors at chosen
  * statements. Used by test/sqlserver-executor-fake.test.ts and the driver conformance suite.
+ * One file of about 700 lines: one server model (catalogue, LSNs, msdb) that every statement it interprets reads and
+ * changes; split, its state would be shared across files.
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -262,7 +264,8 @@ export class FakeServer {
       guid: `B5B5B5B5-0000-0000-0000-${String(this.history.length + 1).padStart(12, '0')}`,
     };
     if (kind === 'full' && !copyOnly) db.diffBase = checkpoint;
-    if (kind === 'full' && db.logFrom === null) [db.logFrom, db.logFromAt] = [first, started];
+    // A full (or, after SIMPLE recovery, a differential) starts the log chain.
+    if (kind !== 'log' && db.logFrom === null) [db.logFrom, db.logFromAt] = [first, started];
     if (kind === 'log') [db.logFrom, db.logFromAt] = [db.lsn, this.clock];
     this.history.push({ database: name, header, device });
     return header;
@@ -610,6 +613,7 @@ export class FakeServer {
       return [
         {
           forkId: db.fork.toLowerCase(),
+          lastLogBackupLsn: db.recoveryModel === 'SIMPLE' || db.logFrom === null ? null : String(db.logFrom),
           fullCheckpointLsn: fu?.header.checkpoint ?? null,
           fullFinishedAt: fu ? new Date(fu.header.finished) : null,
           fullDevice: fu?.device ?? null,
@@ -683,8 +687,10 @@ export class FakeServer {
     if ((m = new RegExp(`^ALTER DATABASE ${ID} SET (?:${option}|${withRollback})$`).exec(sql))) {
       const db = this.db(unquote(m[1]!));
       if (m[2]) db.trustworthy = m[2] === 'ON';
-      else if (m[3]) db.recoveryModel = m[3];
-      else if (m[4]) db.compatibilityLevel = Number(m[4]);
+      else if (m[3]) {
+        db.recoveryModel = m[3];
+        if (m[3] === 'SIMPLE') db.logFrom = null; // the log chain ends; a full or differential starts a new one
+      } else if (m[4]) db.compatibilityLevel = Number(m[4]);
       else if (m[5] === 'ENABLE_BROKER') {
         if ([...this.dbs.values()].some((d) => d !== db && d.brokerEnabled && d.brokerGuid === db.brokerGuid)) {
           const why = 'because there is already an enabled Service Broker with the same ID.';

@@ -136,6 +136,12 @@ export interface ServerChainState {
   newestFull: { checkpointLsn: string; finishedAt: string | null; device: string | null } | null;
   /** The newest log backup in msdb. */
   newestLog: { lastLsn: string; finishedAt: string | null; device: string | null } | null;
+  /**
+   * sys.database_recovery_status.last_log_backup_lsn, where the next BACKUP LOG starts; null when the database has
+   * no log chain to continue (SIMPLE since its last full, or no full yet: BACKUP LOG fails with error 4214);
+   * undefined when not read.
+   */
+  logBackupFrom?: string | null;
 }
 
 /**
@@ -157,6 +163,7 @@ export function chainStateStatement(database: string): Statement {
     purpose: `read the backup chain of ${database} (recovery fork, newest full and log backup in msdb)`,
     sql: [
       'SELECT CAST(rs.recovery_fork_guid AS nvarchar(36)) AS forkId,',
+      '  CAST(rs.last_log_backup_lsn AS varchar(30)) AS lastLogBackupLsn,',
       '  fu.checkpointLsn AS fullCheckpointLsn, fu.finishedAt AS fullFinishedAt, fu.device AS fullDevice,',
       '  lg.lastLsn AS logLastLsn, lg.finishedAt AS logFinishedAt, lg.device AS logDevice',
       'FROM sys.database_recovery_status rs',
@@ -194,6 +201,7 @@ export function parseChainState(row: Record<string, unknown> | undefined): Serve
       ? { checkpointLsn: fullLsn, finishedAt: when(row?.fullFinishedAt), device: text(row?.fullDevice) }
       : null,
     newestLog: logLsn ? { lastLsn: logLsn, finishedAt: when(row?.logFinishedAt), device: text(row?.logDevice) } : null,
+    ...(row && 'lastLogBackupLsn' in row ? { logBackupFrom: exactLsn(row.lastLogBackupLsn) } : {}),
   };
 }
 
@@ -263,6 +271,13 @@ export function decideBackup(opts: {
   if (state?.forkId && base.header.forkId && state.forkId !== base.header.forkId.toUpperCase()) {
     return full(
       `${name} is on another recovery fork than set ${base.setId} (it was restored or recovered since); ${newChain}`,
+    );
+  }
+  if (type === 'incremental' && state?.logBackupFrom === null) {
+    return full(
+      `${name} has no log chain to continue (sys.database_recovery_status.last_log_backup_lsn is NULL: it was in ` +
+        'SIMPLE recovery since its last full, or had no full on this server), so BACKUP LOG would fail (error ' +
+        `4214); ${newChain}`,
     );
   }
   if (type === 'differential') {
