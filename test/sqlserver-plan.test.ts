@@ -24,6 +24,8 @@ import {
   encryptionStatement,
   planSettings,
   unsupportedEdition,
+  newerThanServer,
+  productName,
   type DbSettings,
 } from '../src/drivers/sqlserver/plan.js';
 import {
@@ -569,6 +571,29 @@ describe('refused up front (issue 16.6)', () => {
     expect(encryptionStatement("a'b").sql).toContain('sys.dm_database_encryption_keys k');
     expect(encryptionStatement("a'b").sql).toContain('DB_ID(@name)');
   });
+});
+
+describe('a backup of a later SQL Server version does not restore on an older server (error 3169)', () => {
+  it.each([
+    ['16.0.4135.4', '15.0.4153.1', true],
+    ['15.0.2000.5', '16.0.1000.6', false],
+    ['16.0.4135.4', '16.0.1000.6', false], // a later CU of the same version restores
+    ['10.50.6000.34', '10.0.6000.29', true], // 2008 R2 is a later version than 2008
+    ['10.0.6000.29', '10.50.6000.34', false],
+    ['17.0.100.1', '16.0.4135.4', true],
+    [null, '15.0.4153.1', false], // sets made before the version was recorded
+    ['16.0.4135.4', null, false],
+    ['garbage', '15.0.1', false],
+  ])('backup %s on server %s: %s', (backup, server, refused) => {
+    expect(newerThanServer(backup, server)).toBe(refused);
+  });
+
+  it.each([
+    ['16.0.4135.4', 'SQL Server 2022 (16.0)'],
+    ['10.50.6000.34', 'SQL Server 2008 R2 (10.50)'],
+    ['99.0.1.1', 'SQL Server 99.0'],
+    ['odd', 'odd'],
+  ])('productName(%s) = %s', (v, want) => expect(productName(v)).toBe(want));
 });
 
 describe('settings put back after a restore (issue 16.4)', () => {

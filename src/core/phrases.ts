@@ -491,6 +491,12 @@ export const PHRASES_EN = {
   'mssql.chainBroken': (p: PhraseParams) =>
     `the ${p['kind']} backup of ${p['db']} (${p['path']}) does not continue the chain and was not kept: ${p['problem']}. Backing up a full instead.`,
   'mssql.fileLeft': (p: PhraseParams) => `SQL Server backup file left behind: ${p['problem']}`,
+  'mssql.olderServer': (p: PhraseParams) =>
+    `Set ${p['set']} holds a backup of ${p['db']} made by ${p['backup']}; ${p['server']} runs ${p['target']}, ` +
+    'an older version, and SQL Server never restores a backup on an older version (error 3169). Nothing was changed.',
+  'mssql.olderServerHint': (p: PhraseParams) =>
+    `Restore it on a server running ${p['backup']} or later (a database entry for that server), or upgrade ` +
+    `${p['server']}. To move data to an older version, export it (bacpac, scripts) on the newer server.`,
 
   // Warnings of backups, copies, prunes and drills (src/engine, src/scheduler); `error` is the error's own text
   'warn.lowSpace': (p: PhraseParams) =>

@@ -81,6 +81,8 @@ export interface FakeBak {
   tde?: string | null;
   settings?: Partial<FakeDb>;
   header?: FakeHeader;
+  /** ProductVersion of the server that made it. */
+  serverVersion?: string;
   /** Log backups: the writes it holds. */
   writes?: { lsn: string; at: number; tables: Record<string, number> }[];
 }
@@ -157,6 +159,8 @@ export class FakeServer {
   inject: Injector = () => null;
   edition = 'Developer Edition (64-bit)';
   engineEdition = 3;
+  /** SERVERPROPERTY('ProductVersion'); a .bak records it, and a server of an earlier version cannot read one. */
+  productVersion = '16.0.4135.4';
   canViewServerState = 1;
   /** host_platform of sys.dm_os_host_info; null: the view does not exist (SQL Server 2016). */
   hostPlatform: string | null = 'Linux';
@@ -301,6 +305,15 @@ export class FakeServer {
         3241,
         'The media family on device is incorrectly formed. SQL Server cannot process this media family.',
       );
+    const majorMinor = (v: string): number[] => v.split('.').slice(0, 2).map(Number);
+    const [bMajor, bMinor] = majorMinor(parsed.serverVersion ?? '0.0');
+    const [sMajor, sMinor] = majorMinor(this.productVersion);
+    if (bMajor! > sMajor! || (bMajor === sMajor && bMinor! > sMinor!))
+      // What RESTORE HEADERONLY/FILELISTONLY say of a backup of a later version (RESTORE DATABASE: 3169).
+      throw sqlError(
+        3241,
+        'The media family on device is incorrectly formed. SQL Server cannot process this media family.',
+      );
     if (parsed.tde && !this.certificates.has(parsed.tde)) {
       throw sqlError(33111, `Cannot find server certificate with thumbprint '0x${parsed.tde}'.`);
     }
@@ -370,7 +383,7 @@ export class FakeServer {
     if (sql.includes("SERVERPROPERTY('ProductVersion')")) {
       return [
         {
-          productVersion: '16.0.4135.4',
+          productVersion: this.productVersion,
           productLevel: 'RTM',
           edition: this.edition,
           engineEdition: this.engineEdition,
@@ -462,7 +475,8 @@ export class FakeServer {
         header,
         writes,
       };
-      writeFileSync(this.local(String(p.path)), JSON.stringify({ ...bak, tde: db.tdeThumbprint, settings }));
+      const made = { ...bak, tde: db.tdeThumbprint, settings, serverVersion: this.productVersion };
+      writeFileSync(this.local(String(p.path)), JSON.stringify(made));
       return [];
     }
     if (sql === 'RESTORE VERIFYONLY FROM DISK = @path WITH CHECKSUM') {

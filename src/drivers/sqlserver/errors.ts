@@ -99,6 +99,15 @@ export function mapSqlError(
       details,
     );
   }
+  if (has(3169)) {
+    return new RespaldoError(
+      'failed',
+      `SQL Server could not ${action}: the backup was made by a later SQL Server version than this server's: ${text}`,
+      'SQL Server never restores a backup on an older version. Restore it on a server of the same or a later ' +
+        'version, or upgrade this one; the live database was not touched.',
+      details,
+    );
+  }
   if (/operating system error 5\b|access is denied|permission denied\)/i.test(text)) {
     return new RespaldoError(
       'failed',
@@ -133,7 +142,11 @@ export function mapSqlError(
     return new RespaldoError(
       'failed',
       `SQL Server found the backup damaged while trying to ${action}: ${text}`,
-      'The .bak failed its checksums. For a backup: check the disk of the backup folder and run it again. For a restore: use another set (`respaldo list`).',
+      'The .bak failed its checksums. For a backup: check the disk of the backup folder and run it again. For a restore: use another set (`respaldo list`).' +
+        (has(3241)
+          ? ' Error 3241 ("incorrectly formed") is also what a server says of a backup made by a later SQL Server ' +
+            "version: compare the set's details.serverVersion (respaldo show SET --json) with this server's."
+          : ''),
       details,
     );
   }

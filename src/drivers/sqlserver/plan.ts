@@ -94,6 +94,49 @@ export function unsupportedEdition(engineEdition: number | null): string | null 
   return null;
 }
 
+/** Product names of SQL Server major.minor versions (ProductVersion), for messages. */
+const PRODUCTS: Record<string, string> = {
+  '10.0': 'SQL Server 2008',
+  '10.50': 'SQL Server 2008 R2',
+  '11.0': 'SQL Server 2012',
+  '12.0': 'SQL Server 2014',
+  '13.0': 'SQL Server 2016',
+  '14.0': 'SQL Server 2017',
+  '15.0': 'SQL Server 2019',
+  '16.0': 'SQL Server 2022',
+  '17.0': 'SQL Server 2025',
+};
+
+/** `16.0.4135.4` → [16, 0]; null when it is not a ProductVersion. */
+function majorMinor(version: string | null | undefined): [number, number] | null {
+  const m = /^\s*(\d+)\.(\d+)/.exec(version ?? '');
+  return m ? [Number(m[1]), Number(m[2])] : null;
+}
+
+/** `SQL Server 2019 (15.0)`, or the version itself when its product is not known. */
+export function productName(version: string): string {
+  const mm = majorMinor(version);
+  if (!mm) return version;
+  const key = `${mm[0]}.${mm[1]}`;
+  return PRODUCTS[key] ? `${PRODUCTS[key]} (${key})` : `SQL Server ${key}`;
+}
+
+/**
+ * Pure: whether a backup made by SQL Server `backupVersion` cannot be restored on `serverVersion` (both
+ * ProductVersion): SQL Server never restores a backup of a later version (major.minor: 10.50, 2008 R2, is later
+ * than 10.0), error 3169 (RESTORE HEADERONLY / FILELISTONLY of one say 3241, "incorrectly formed", instead).
+ * False when either is unknown.
+ */
+export function newerThanServer(
+  backupVersion: string | null | undefined,
+  serverVersion: string | null | undefined,
+): boolean {
+  const b = majorMinor(backupVersion);
+  const t = majorMinor(serverVersion);
+  if (!b || !t) return false;
+  return b[0] > t[0] || (b[0] === t[0] && b[1] > t[1]);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Database settings a restore puts back
 

@@ -34,6 +34,7 @@ import {
   progressTo,
   recordedSettings,
   removeQuietly,
+  str,
   SwapBrokenError,
   writeJournal,
   type Journal,
@@ -44,6 +45,7 @@ import {
   quietCtx,
   refuseEdition,
   refuseAvailabilityGroup,
+  refuseOlderServer,
   targetName,
   checkTargetName,
 } from './server.js';
@@ -181,6 +183,8 @@ export async function restoreSqlServer(
   try {
     const server = await session.serverInfo();
     refuseEdition(server, s);
+    const versions = steps.map((st) => ({ setId: st.setId, version: str(st.entry.details.serverVersion) }));
+    refuseOlderServer(server, versions, s, req.db.name);
     serverPath = joinServerPath(s.serverBackupDir, bakFile, server.pathStyle);
     const dirs = defaultFileDirs(server, server.pathStyle);
     if (!dirs)

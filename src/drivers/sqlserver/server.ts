@@ -1,7 +1,8 @@
 import { RefusedError, RespaldoError } from '../../core/errors.js';
+import { english, phrase } from '../../core/phrases.js';
 import type { DriverContext, RestoreTarget } from '../driver.js';
 import { nameProblem } from './names.js';
-import { unsupportedEdition } from './plan.js';
+import { newerThanServer, productName, unsupportedEdition } from './plan.js';
 import { where } from './config.js';
 import { mssqlConnector, type ConnectionSettings, type SqlConnector } from './connection.js';
 import { mapSqlError } from './errors.js';
@@ -26,6 +27,31 @@ export function refuseEdition(server: ServerInfo, s: ConnectionSettings): void {
     "Use the platform's own backups (automated backups and point-in-time restore, or BACKUP TO URL), or export " +
       'with a bacpac; respaldo backs up SQL Server on Windows, Linux and containers.',
   );
+}
+
+/**
+ * Fails, before anything is copied or restored, a restore of a backup made by a later SQL Server version than the
+ * server's (`backups`: each set applied with the ProductVersion its manifest recorded; unknown versions pass).
+ */
+export function refuseOlderServer(
+  server: ServerInfo,
+  backups: { setId: string; version: string | null }[],
+  s: ConnectionSettings,
+  db: string,
+): void {
+  const newer = backups.find((b) => newerThanServer(b.version, server.productVersion));
+  if (!newer?.version || !server.productVersion) return;
+  const params = {
+    set: newer.setId,
+    db,
+    backup: productName(newer.version),
+    server: where(s),
+    target: productName(server.productVersion),
+  };
+  const message = phrase('mssql.olderServer', params);
+  const hint = phrase('mssql.olderServerHint', params);
+  const versions = { backupVersion: newer.version, serverVersion: server.productVersion };
+  throw new RespaldoError('failed', english(message), english(hint), versions).withPhrases(message, hint);
 }
 
 /** Refuses a rename-based swap of a database that belongs to an availability group. */

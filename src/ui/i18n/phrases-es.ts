@@ -520,6 +520,13 @@ export const PHRASES_ES = {
   'mssql.chainBroken': (p: PhraseParams) =>
     `la copia ${p['kind'] === 'log' ? 'de registro' : 'diferencial'} de ${p['db']} (${p['path']}) no continúa la cadena y no se guardó: ${p['problem']}. Se hace una copia completa en su lugar.`,
   'mssql.fileLeft': (p: PhraseParams) => `archivo de copia de SQL Server sin borrar: ${p['problem']}`,
+  'mssql.olderServer': (p: PhraseParams) =>
+    `El conjunto ${p['set']} guarda una copia de ${p['db']} hecha con ${p['backup']}; ${p['server']} tiene ` +
+    `${p['target']}, una versión anterior, y SQL Server nunca restaura una copia en una versión anterior ` +
+    '(error 3169). No se cambió nada.',
+  'mssql.olderServerHint': (p: PhraseParams) =>
+    `Restáurela en un servidor con ${p['backup']} o posterior (una entrada de base de datos para ese servidor), o ` +
+    `actualice ${p['server']}. Para llevar los datos a una versión anterior, expórtelos (bacpac, scripts) en el servidor más nuevo.`,
 
   // Avisos de copias, envíos, retención y simulacros
   'warn.lowSpace': (p: PhraseParams) =>
