@@ -136,8 +136,9 @@ export function mapSqlError(
     );
   }
   if (
-    has(3183, 3189, 3241, 3242, 3243, 3266, 3203, 3013) &&
-    /checksum|damaged|corrupt|not.*formed|incorrect|invalid/i.test(text)
+    has(3183, 3189) ||
+    (has(3241, 3242, 3266, 3203) &&
+      /checksum|damage|corrupt|incorrectly form|not a valid|cyclic redundancy/i.test(text))
   ) {
     return new RespaldoError(
       'failed',

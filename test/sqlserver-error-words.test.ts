@@ -1,0 +1,88 @@
+/**
+ * How SQL Server's answers (error numbers and texts, as tedious delivers them: the last error with the ones before
+ * it in precedingErrors) become operator errors, as a table. No server: mapSqlError is pure.
+ */
+import { describe, expect, it } from 'vitest';
+import { RefusedError, RespaldoError } from '../src/core/errors.js';
+import { resolveSettings } from '../src/drivers/sqlserver/config.js';
+import { mapSqlError } from '../src/drivers/sqlserver/errors.js';
+import { fakeMssqlConfig, sqlError } from './helpers/sqlserver-fake.js';
+
+const s = resolveSettings(fakeMssqlConfig('/tmp/shared'));
+
+/** A BACKUP or RESTORE failure: the cause, then 3013 (`… is terminating abnormally`) last, as SQL Server sends them. */
+function failed(verb: string, number: number, text: string): Error {
+  const last = sqlError(3013, `${verb} is terminating abnormally.`);
+  return Object.assign(last, { precedingErrors: [sqlError(number, text)] });
+}
+
+describe('mapSqlError: what an operator is told of a BACKUP or RESTORE error', () => {
+  const cases: { name: string; err: Error; message: RegExp; not?: RegExp }[] = [
+    {
+      name: '3189 damage is damage',
+      err: failed('RESTORE DATABASE', 3189, 'Damage to the backup set was detected.'),
+      message: /found the backup damaged/,
+    },
+    {
+      name: '3183 a page checksum is damage',
+      err: failed('RESTORE DATABASE', 3183, 'RESTORE detected an error on page (1:153) … checksum failure'),
+      message: /found the backup damaged/,
+    },
+    {
+      name: '3241 incorrectly formed is said as damage, its hint naming the version',
+      err: failed(
+        'RESTORE FILELISTONLY',
+        3241,
+        "The media family on device 'x.bak' is incorrectly formed. SQL Server cannot process this media family.",
+      ),
+      message: /found the backup damaged/,
+    },
+    {
+      name: '4214 BACKUP LOG "cannot be performed" is not damage',
+      err: failed('BACKUP LOG', 4214, 'BACKUP LOG cannot be performed because there is no current database backup.'),
+      message: /^SQL Server could not back up: BACKUP LOG cannot be performed/,
+      not: /damaged/,
+    },
+    {
+      name: '1468 an operation that "cannot be performed" on a mirrored database is not damage',
+      err: failed(
+        'RESTORE DATABASE',
+        1468,
+        "The operation cannot be performed on database 'x' because it is involved in a database mirroring session or an availability group.",
+      ),
+      message: /^SQL Server could not back up: The operation cannot be performed/,
+      not: /damaged/,
+    },
+    {
+      name: '3201 a folder name the server refuses (OS error 123, "syntax is incorrect") is not damage',
+      err: failed(
+        'BACKUP DATABASE',
+        3201,
+        "Cannot open backup device 'D:Backups\\x.bak'. Operating system error 123(The filename, directory name, or volume label syntax is incorrect.).",
+      ),
+      message: /^SQL Server could not back up: Cannot open backup device/,
+      not: /damaged/,
+    },
+    {
+      name: '3203 a read that failed its CRC is damage',
+      err: failed('RESTORE DATABASE', 3203, "Read on 'x.bak' failed: 23(Data error (cyclic redundancy check).)"),
+      message: /found the backup damaged/,
+    },
+  ];
+  it.each(cases)('$name', ({ err, message, not }) => {
+    const mapped = mapSqlError(err, 'back up', s) as RespaldoError;
+    expect(mapped).toBeInstanceOf(RespaldoError);
+    expect(mapped.message).toMatch(message);
+    if (not) expect(`${mapped.message} ${mapped.hint}`).not.toMatch(not);
+  });
+
+  it('3241 mentions that a later version is refused the same way', () => {
+    const err = failed('RESTORE FILELISTONLY', 3241, 'The media family on device is incorrectly formed.');
+    expect((mapSqlError(err, 'list the files', s) as RespaldoError).hint).toMatch(/later SQL Server version/);
+  });
+
+  it('in-use errors are refusals', () => {
+    const err = sqlError(5070, "Database state cannot be changed while other users are using the database 'x'");
+    expect(mapSqlError(err, 'take x', s)).toBeInstanceOf(RefusedError);
+  });
+});
