@@ -68,6 +68,22 @@ describe('mapSqlError: what an operator is told of a BACKUP or RESTORE error', (
       err: failed('RESTORE DATABASE', 3203, "Read on 'x.bak' failed: 23(Data error (cyclic redundancy check).)"),
       message: /found the backup damaged/,
     },
+    {
+      name: '3257 no room on the volume of the data folder is said as free space',
+      err: Object.assign(sqlError(3013, 'RESTORE DATABASE is terminating abnormally.'), {
+        precedingErrors: [
+          sqlError(
+            3257,
+            "There is insufficient free space on disk volume '/var/opt/mssql/data/' to create the database. The database requires 21474836480 additional free bytes, while only 1073741824 bytes are available.",
+          ),
+          sqlError(
+            3119,
+            'Problems were identified while planning for the RESTORE statement. Previous messages provide details.',
+          ),
+        ],
+      }),
+      message: /^SQL Server lacks free space for the database files .*insufficient free space on disk volume/,
+    },
   ];
   it.each(cases)('$name', ({ err, message, not }) => {
     const mapped = mapSqlError(err, 'back up', s) as RespaldoError;

@@ -157,6 +157,16 @@ export function mapSqlError(
       'Other sessions use the database. Close the applications that use it, or run again with --terminate-connections to close their sessions (their open transactions are rolled back).',
     );
   }
+  if (has(3257)) {
+    return new RespaldoError(
+      'failed',
+      `SQL Server lacks free space for the database files while trying to ${action}: ${text}`,
+      "Free space on that volume (the instance's default data and log folders, Server properties → Database " +
+        'settings), or point those defaults at a volume with room, then restore again; the live database was not ' +
+        'touched.',
+      details,
+    );
+  }
   if (has(1802, 5133, 5123, 5105, 1834, 3156, 3634)) {
     return new RespaldoError(
       'failed',
