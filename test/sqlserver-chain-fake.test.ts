@@ -260,6 +260,31 @@ describe('restoring a chain', () => {
     expect(readdirSync(localDir)).toEqual([]);
   });
 
+  it('a file added after the full (ADD FILE on a disk this server lacks) is moved by the step that brings it', async () => {
+    const f = await backup('full');
+    const added = { logicalName: 'users_archive', physicalName: 'E:\\SQLData\\users_archive.ndf', type: 'D' };
+    server.dbs.get('users')!.addedFiles = [added];
+    server.write('users', { 'dbo.t': 2 });
+    const d = await backup('differential', f);
+    server.write('users', { 'dbo.t': 3 });
+    const l = await backup('incremental', d);
+    server.log = [];
+    const driver = createSqlServerDriver({ connect: server.connector });
+    await driver.restore(restoreReq([f, d, l]), ctx());
+    expect(restores()).toEqual([
+      expect.stringMatching(/^RESTORE DATABASE @db FROM DISK = @path WITH CHECKSUM, MOVE .*, NORECOVERY, STATS = 1$/),
+      'RESTORE DATABASE @db FROM DISK = @path WITH CHECKSUM, MOVE @l1 TO @p1, NORECOVERY, STATS = 1',
+      'RESTORE LOG @db FROM DISK = @path WITH CHECKSUM, RECOVERY, STATS = 1',
+    ]);
+    const diffStep = server.log.find((r) => r.sql.includes('MOVE @l1 TO @p1, NORECOVERY') && !r.params.l2)!;
+    expect(diffStep.params.l1).toBe('users_archive');
+    expect(String(diffStep.params.p1)).toMatch(/^\/var\/opt\/mssql\/data\/users-[0-9a-f]{8}-.+\.ndf$/);
+    const live = server.dbs.get('users')!;
+    expect(live.tables).toEqual({ 'dbo.t': 3 });
+    expect(live.files).toContain(String(diffStep.params.p1));
+    expect(new Set(live.files).size).toBe(live.files.length);
+  });
+
   it('STOPAT: restore --at inside the last log backup stops there', async () => {
     const [f, , d, l2] = await month();
     const writes = server.dbs.get('users')!.writes;

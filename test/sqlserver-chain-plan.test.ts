@@ -4,7 +4,7 @@
  * after the last log), the decision of what a backup makes, and the statements, as tables.
  */
 import { describe, expect, it } from 'vitest';
-import { restoreStatement } from '../src/drivers/sqlserver/swap-plan.js';
+import { planNewFileMoves, restoreStatement } from '../src/drivers/sqlserver/swap-plan.js';
 import {
   afterBackupProblem,
   chainBackupStatement,
@@ -410,5 +410,44 @@ describe('statements', () => {
     expect(stop.params).toEqual({ db: 'users__restore_1', path: '/b/x.bak', stopAt: '2026-11-22T14:30:00.000Z' });
     // STOPAT only on the last step
     expect(chainStepStatement({ ...p, kind: 'log', last: false, stopAt: 'x' }).sql).not.toContain('STOPAT');
+  });
+
+  it('a step that adds files MOVEs them (by parameter), also with STOPAT', () => {
+    const p = { target: 'users__restore_1', serverPath: '/b/x.bak' };
+    const moves = [{ logicalName: "ar'chive]", physicalName: '/var/opt/mssql/data/u-1.ndf' }];
+    const diff = chainStepStatement({ ...p, kind: 'differential', last: false, moves });
+    expect(diff.sql).toBe(
+      'RESTORE DATABASE @db FROM DISK = @path WITH CHECKSUM, MOVE @l1 TO @p1, NORECOVERY, STATS = 1',
+    );
+    expect(diff.params).toEqual({
+      ...{ db: p.target, path: p.serverPath },
+      l1: "ar'chive]",
+      p1: moves[0]!.physicalName,
+    });
+    const stop = chainStepStatement({ ...p, kind: 'log', last: true, stopAt: '2026-11-22T14:30:00.000Z', moves });
+    expect(stop.sql.split('\n').at(-1)).toBe(
+      'RESTORE LOG @db FROM DISK = @path WITH CHECKSUM, MOVE @l1 TO @p1, RECOVERY, STOPAT = @t, STATS = 1',
+    );
+    expect(stop.params).toMatchObject({ l1: "ar'chive]", stopAt: '2026-11-22T14:30:00.000Z' });
+  });
+
+  it.each([
+    { name: 'nothing added', files: ['users:D', 'users_log:L'], want: [] },
+    { name: 'a data file added', files: ['users:D', 'users_log:L', 'archive:D'], want: ['archive .ndf data'] },
+    { name: 'a second log file added', files: ['users:D', 'users_log:L', 'log2:L'], want: ['log2 .ldf log'] },
+    { name: 'logical names compare case-insensitively', files: ['USERS:D', 'Users_Log:L'], want: [] },
+    { name: 'a FILESTREAM container added', files: ['users:D', 'users_log:L', 'docs:S'], want: ['docs  data'] },
+  ])('planNewFileMoves: $name', ({ files, want }) => {
+    const list = files.map((x) => {
+      const [logicalName, type] = x.split(':') as [string, string];
+      return { logicalName, physicalName: `E:\\Old\\${logicalName}.xdf`, type };
+    });
+    const opts = { live: 'users', setId: '20261122_0100', token: 'tok-1', dataDir: '/d/data/', logDir: '/d/log' };
+    const got = planNewFileMoves(list, ['users', 'users_log'], { ...opts, pathStyle: 'posix' });
+    const said = got.map((m) => {
+      const ext = /\.[a-z]+$/.exec(m.physicalName)?.[0] ?? '';
+      return `${m.logicalName} ${ext} ${m.physicalName.startsWith('/d/log/') ? 'log' : 'data'}`;
+    });
+    expect(said).toEqual(want);
   });
 });

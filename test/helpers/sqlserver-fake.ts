@@ -4,7 +4,7 @@
  * databases, writes and reads real .bak stand-in files in a temp folder (standing for the folder
  * shared between SQL Server and respaldo), records every statement, and injects errors at chosen
  * statements. Used by test/sqlserver-executor-fake.test.ts and the driver conformance suite.
- * One file of about 700 lines: one server model (catalogue, LSNs, msdb) that every statement it interprets reads and
+ * One file of about 750 lines: one server model (catalogue, LSNs, msdb) that every statement it interprets reads and
  * changes; split, its state would be shared across files.
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -51,7 +51,9 @@ export interface FakeDb {
   /** Writes with the LSN and time they were made (log backups carry them; STOPAT replays up to a time). */
   writes: { lsn: bigint; at: number; tables: Record<string, number> }[];
   /** A database being restored (NORECOVERY): the LSN reached, the full it started from, its fork. */
-  restoring?: { lsn: bigint; fullCheckpoint: bigint; fork: string };
+  restoring?: { lsn: bigint; fullCheckpoint: bigint; fork: string; logicals?: string[] };
+  /** Files added after the database was made (ALTER DATABASE … ADD FILE): in its backups' FILELISTONLY. */
+  addedFiles?: { logicalName: string; physicalName: string; type: string }[];
 }
 
 /** What RESTORE HEADERONLY and msdb say of a fake backup. */
@@ -81,6 +83,8 @@ export interface FakeBak {
   tde?: string | null;
   settings?: Partial<FakeDb>;
   header?: FakeHeader;
+  /** Files added after the database was made (FakeDb.addedFiles). */
+  addedFiles?: { logicalName: string; physicalName: string; type: string }[];
   /** ProductVersion of the server that made it. */
   serverVersion?: string;
   /** Log backups: the writes it holds. */
@@ -476,6 +480,7 @@ export class FakeServer {
         writes,
       };
       const made = { ...bak, tde: db.tdeThumbprint, settings, serverVersion: this.productVersion };
+      if (db.addedFiles?.length) Object.assign(made, { addedFiles: db.addedFiles });
       writeFileSync(this.local(String(p.path)), JSON.stringify(made));
       return [];
     }
@@ -513,6 +518,13 @@ export class FakeServer {
           FileGroupName: null,
           Size: 8388608,
         },
+        ...(bak.addedFiles ?? []).map((f) => ({
+          LogicalName: f.logicalName,
+          PhysicalName: f.physicalName,
+          Type: f.type,
+          FileGroupName: f.type === 'D' ? 'SECONDARY' : null,
+          Size: 8388608,
+        })),
       ];
     }
     const restoreRe = /^RESTORE DATABASE @db FROM DISK = @path WITH CHECKSUM, (CONTINUE_AFTER_ERROR, )?/;
@@ -564,7 +576,7 @@ export class FakeServer {
     }
     if (
       (m =
-        /^RESTORE (DATABASE|LOG) @db FROM DISK = @path WITH CHECKSUM, (NO)?RECOVERY(, STOPAT = @t)?, STATS = \d+$/.exec(
+        /^RESTORE (DATABASE|LOG) @db FROM DISK = @path WITH CHECKSUM, (?:MOVE @l\d+ TO @p\d+, )*(NO)?RECOVERY(, STOPAT = @t)?, STATS = \d+$/.exec(
           sql.split('\n').at(-1)!,
         ))
     ) {
@@ -606,6 +618,21 @@ export class FakeServer {
             'The STOPAT clause specifies a point too early to allow this backup step to be applied.',
           );
         for (const w of bak.writes ?? []) if (w.at <= stop && BigInt(w.lsn) > r.lsn) db.tables = { ...w.tables };
+      }
+      // A file this backup adds is created where a MOVE puts it, else at its path on the source server, which
+      // this server does not have (a new server): error 5133 / 3156, as SQL Server says it.
+      for (const f of bak.addedFiles ?? []) {
+        if (r.logicals?.includes(f.logicalName)) continue;
+        const k = Object.keys(p).find((key) => /^l\d+$/.test(key) && p[key] === f.logicalName);
+        if (!k) {
+          throw sqlError(
+            5133,
+            `Directory lookup for the file "${f.physicalName}" failed with the operating system error 2(The system cannot find the file specified.).`,
+          );
+        }
+        expect(String(p[`p${k.slice(1)}`])).toMatch(/^\/var\/opt\/mssql\/(data|log)\/.+\.(ndf|ldf)$/);
+        db.files.push(String(p[`p${k.slice(1)}`]));
+        r.logicals = [...(r.logicals ?? []), f.logicalName];
       }
       r.lsn = BigInt(h.last);
       this.stats(sql, options);

@@ -9,7 +9,7 @@
  * numeric columns as doubles, so exact LSNs are read from msdb.dbo.backupset cast to varchar when
  * HEADERONLY's would lose digits).
  *
- * One file of about 500 lines: the header, the backup checks and the restore choice all apply the same LSN rules,
+ * One file of about 540 lines: the header, the backup checks and the restore choice all apply the same LSN rules,
  * and are read (and tested, test/sqlserver-chain-plan.test.ts) together.
  */
 import { formatLocal } from '../../core/format.js';
@@ -506,12 +506,21 @@ export function chainStepStatement(opts: {
   kind: 'differential' | 'log';
   last: boolean;
   stopAt?: string | null;
+  /** Files this backup adds to the database (planNewFileMoves): MOVE each to a folder of this server. */
+  moves?: readonly { logicalName: string; physicalName: string }[];
 }): Statement {
   quoteName(opts.target);
   const what = opts.kind === 'log' ? 'LOG' : 'DATABASE';
   const recovery = opts.last ? 'RECOVERY' : 'NORECOVERY';
-  const base = `RESTORE ${what} @db FROM DISK = @path WITH CHECKSUM, ${recovery}`;
-  const purpose = `apply the ${opts.kind} backup ${opts.serverPath} to ${opts.target} (${recovery})`;
+  const params: Record<string, string | number> = { db: opts.target, path: opts.serverPath };
+  const moveClauses = (opts.moves ?? []).map((m, i) => {
+    params[`l${i + 1}`] = m.logicalName;
+    params[`p${i + 1}`] = m.physicalName;
+    return `MOVE @l${i + 1} TO @p${i + 1}, `;
+  });
+  const base = `RESTORE ${what} @db FROM DISK = @path WITH CHECKSUM, ${moveClauses.join('')}${recovery}`;
+  const added = moveClauses.length ? `, moving ${moveClauses.length} file(s) it adds` : '';
+  const purpose = `apply the ${opts.kind} backup ${opts.serverPath} to ${opts.target} (${recovery}${added})`;
   if (opts.stopAt && opts.kind === 'log' && opts.last) {
     return {
       purpose: `${purpose}, stopping at ${opts.stopAt}`,
@@ -520,8 +529,8 @@ export function chainStepStatement(opts: {
         '  SWITCHOFFSET(CONVERT(datetimeoffset, @stopAt), DATEPART(TZOFFSET, SYSDATETIMEOFFSET())));',
         `${base}, STOPAT = @t, STATS = ${STATS_PERCENT}`,
       ].join('\n'),
-      params: { db: opts.target, path: opts.serverPath, stopAt: opts.stopAt },
+      params: { ...params, stopAt: opts.stopAt },
     };
   }
-  return { purpose, sql: `${base}, STATS = ${STATS_PERCENT}`, params: { db: opts.target, path: opts.serverPath } };
+  return { purpose, sql: `${base}, STATS = ${STATS_PERCENT}`, params };
 }

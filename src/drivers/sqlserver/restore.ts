@@ -22,7 +22,7 @@ import {
 } from './names.js';
 import { firstFreeRound, roundId } from '../shared/names.js';
 import { listDatabasesStatement, planBeforeRestore } from './plan.js';
-import { defaultFileDirs, dropIfExistsStatement, planMoves, restoreStatement } from './swap-plan.js';
+import { defaultFileDirs, dropIfExistsStatement, planMoves, planNewFileMoves, restoreStatement } from './swap-plan.js';
 import { chainStepStatement } from './chain-plan.js';
 import { copyForServer, restoreSteps } from './chain.js';
 import { resolveSettings, where } from './config.js';
@@ -256,6 +256,7 @@ export async function restoreSqlServer(
     }
     const files = await session.fileList(serverPath);
     const moves = planMoves(files, { live, setId: req.setId, token, ...dirs, pathStyle: server.pathStyle });
+    const known = files.map((f) => f.logicalName);
     checkAborted(ctx.signal, 'the restore');
     tempCreated = true;
     const continueAfterError = req.entry.details.continueAfterError === true;
@@ -280,6 +281,17 @@ export async function restoreSqlServer(
           });
           checks.push({ name: `RESTORE VERIFYONLY (${step.setId})`, ok: true, detail: 'WITH CHECKSUM' });
         }
+        // Files added after the full (ALTER DATABASE … ADD FILE) go to this server's folders too.
+        const stepFiles = await session.fileList(stepServer);
+        const pathStyle = server.pathStyle;
+        const added = planNewFileMoves(stepFiles, known, {
+          live,
+          setId: step.setId,
+          token: `${token}-${i}`,
+          ...dirs,
+          pathStyle,
+        });
+        known.push(...added.map((m) => m.logicalName));
         checkAborted(ctx.signal, 'the restore');
         const last = i === steps.length - 1;
         const kind = step.kind === 'log' ? 'log' : 'differential';
@@ -289,6 +301,7 @@ export async function restoreSqlServer(
           kind,
           last,
           stopAt: last ? stopAt : null,
+          moves: added,
         });
         const stepProgress = progressTo(ctx, req.db.name, `SQL Server RESTORE ${kind}`, step.entry.rawBytes || null);
         await session.run(st, stepProgress);

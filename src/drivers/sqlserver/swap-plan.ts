@@ -86,6 +86,24 @@ export function planMoves(
 }
 
 /**
+ * The moves of a differential or log backup applied on a restore in progress: only the files it holds that the
+ * database being restored does not have yet (`known`, logical names, compared as SQL Server's default collation
+ * does, case-insensitively), that is files added after the full (ALTER DATABASE … ADD FILE). Without a MOVE such a
+ * file is created at its path on the source server: a folder this server may not have, or a live file's path.
+ * New data files get `.ndf`; `opts.token` must differ from the full's (each step its own).
+ */
+export function planNewFileMoves(
+  files: BackupFile[],
+  known: readonly string[],
+  opts: { live: string; setId: string; token: string; dataDir: string; logDir: string; pathStyle?: PathStyle },
+): FileMove[] {
+  const have = new Set(known.map((n) => n.toLowerCase()));
+  const fresh = files.filter((f) => !have.has(f.logicalName.toLowerCase()));
+  if (fresh.length === 0) return [];
+  return planMoves(fresh, opts).map((m) => ({ ...m, physicalName: m.physicalName.replace(/\.mdf$/, '.ndf') }));
+}
+
+/**
  * RESTORE DATABASE @db FROM DISK = @path WITH CHECKSUM, MOVE @l1 TO @p1 …, RECOVERY, STATS = 1
  * (`recovery: false`: NORECOVERY, the first backup of a chain, on which differential and log backups apply).
  * `continueAfterError`: the backup was taken WITH CONTINUE_AFTER_ERROR from a damaged database (a
