@@ -167,6 +167,19 @@ describe('backups of a chained SQL Server database', () => {
     expect(headerOf(next.entry.details)!.kind).toBe('log');
   });
 
+  it("a DBA's COPY_ONLY log backup is no gap: the incremental stays a log backup and the chain restores", async () => {
+    const f = await backup('full');
+    server.write('users', { 'dbo.t': 2 });
+    server.takeBackup('users', 'log', true, 'D:\\dba\\users_copy.trn');
+    server.write('users', { 'dbo.t': 3 });
+    const l = await backup('incremental', f);
+    expect(l.fellBack).toBeUndefined();
+    expect(headerOf(l.entry.details)!.kind).toBe('log');
+    const driver = createSqlServerDriver({ connect: server.connector });
+    await driver.restore(restoreReq([f, l]), ctx());
+    expect(server.dbs.get('users')!.tables).toEqual({ 'dbo.t': 3 });
+  });
+
   it('a full taken outside respaldo (seen in msdb) makes the differential a full that starts a new chain', async () => {
     const f = await backup('full');
     server.takeBackup('users', 'full', false, 'D:\\dba\\users.bak');

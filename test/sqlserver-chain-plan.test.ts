@@ -9,6 +9,7 @@ import {
   afterBackupProblem,
   chainBackupStatement,
   chainStepStatement,
+  chainStateStatement,
   checkChain,
   decideBackup,
   exactLsn,
@@ -410,6 +411,14 @@ describe('statements', () => {
     expect(stop.params).toEqual({ db: 'users__restore_1', path: '/b/x.bak', stopAt: '2026-11-22T14:30:00.000Z' });
     // STOPAT only on the last step
     expect(chainStepStatement({ ...p, kind: 'log', last: false, stopAt: 'x' }).sql).not.toContain('STOPAT');
+  });
+
+  it("msdb's newest full and log backup leave COPY_ONLY ones out (they change neither base nor log chain)", () => {
+    const st = chainStateStatement("o'dd]name");
+    expect(st.sql).toContain("b.type = 'D' AND b.is_copy_only = 0");
+    expect(st.sql).toContain("b.type = 'L' AND b.is_copy_only = 0");
+    expect(st.sql).toContain('CAST(rs.last_log_backup_lsn AS varchar(30)) AS lastLogBackupLsn');
+    expect(st.params).toEqual({ db: "o'dd]name" });
   });
 
   it('a step that adds files MOVEs them (by parameter), also with STOPAT', () => {

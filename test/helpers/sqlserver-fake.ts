@@ -274,7 +274,7 @@ export class FakeServer {
     if (kind === 'full' && !copyOnly) db.diffBase = checkpoint;
     // A full (or, after SIMPLE recovery, a differential) starts the log chain.
     if (kind !== 'log' && db.logFrom === null) [db.logFrom, db.logFromAt] = [first, started];
-    if (kind === 'log') [db.logFrom, db.logFromAt] = [db.lsn, this.clock];
+    if (kind === 'log' && !copyOnly) [db.logFrom, db.logFromAt] = [db.lsn, this.clock]; // COPY_ONLY truncates nothing
     this.history.push({ database: name, header, device });
     return header;
   }
@@ -650,7 +650,9 @@ export class FakeServer {
       const newest = (pick: (h: FakeHeader) => boolean) =>
         this.history.filter((x) => x.database === p.db && pick(x.header)).at(-1);
       const fu = newest((h) => h.kind === 'full' && !h.copyOnly);
-      const lg = newest((h) => h.kind === 'log');
+      // The WHERE of the driver's query decides whether a DBA's COPY_ONLY log backup counts.
+      const logCopyOnly = !sql.includes("b.type = 'L' AND b.is_copy_only = 0");
+      const lg = newest((h) => h.kind === 'log' && (logCopyOnly || !h.copyOnly));
       return [
         {
           forkId: db.fork.toLowerCase(),

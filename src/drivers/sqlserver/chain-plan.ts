@@ -134,7 +134,7 @@ export interface ServerChainState {
   msdbUnreadable?: string;
   /** The newest non-COPY_ONLY full in msdb (the server's differential base). */
   newestFull: { checkpointLsn: string; finishedAt: string | null; device: string | null } | null;
-  /** The newest log backup in msdb. */
+  /** The newest non-COPY_ONLY log backup in msdb. */
   newestLog: { lastLsn: string; finishedAt: string | null; device: string | null } | null;
   /**
    * sys.database_recovery_status.last_log_backup_lsn, where the next BACKUP LOG starts; null when the database has
@@ -155,8 +155,9 @@ export function chainStateStatement(database: string): Statement {
       'OUTER APPLY (SELECT TOP 1 ' + cols + ', b.backup_finish_date AS finishedAt, f.physical_device_name AS device',
       '  FROM msdb.dbo.backupset b',
       '  LEFT JOIN msdb.dbo.backupmediafamily f ON f.media_set_id = b.media_set_id',
-      `  WHERE b.database_name = @db AND b.server_name = @@SERVERNAME AND b.type = '${type}'` +
-        (type === 'D' ? ' AND b.is_copy_only = 0' : ''),
+      // COPY_ONLY backups change neither the differential base nor the log chain (a DBA's copy-only log backup
+      // truncates nothing: respaldo's next log backup still starts where its last one ended).
+      `  WHERE b.database_name = @db AND b.server_name = @@SERVERNAME AND b.type = '${type}' AND b.is_copy_only = 0`,
       `  ORDER BY b.backup_set_id DESC) ${alias}`,
     ].join('\n');
   return {
