@@ -10,6 +10,7 @@ import {
   chainBackupStatement,
   chainStepStatement,
   chainStateStatement,
+  parseChainState,
   checkChain,
   decideBackup,
   exactLsn,
@@ -419,6 +420,26 @@ describe('statements', () => {
     expect(st.sql).toContain("b.type = 'L' AND b.is_copy_only = 0");
     expect(st.sql).toContain('CAST(rs.last_log_backup_lsn AS varchar(30)) AS lastLogBackupLsn');
     expect(st.params).toEqual({ db: "o'dd]name" });
+  });
+
+  it("msdb's times (the server's local time, read by the driver as UTC) are said as the server's clock, not as UTC", () => {
+    const row = {
+      forkId: 'a1',
+      lastLogBackupLsn: '34000000000000300',
+      fullCheckpointLsn: '34000000000000555',
+      fullFinishedAt: new Date('2026-11-05T10:00:00.000Z'), // 10:00 on the server's clock
+      fullDevice: 'D:\\dba\\users.bak',
+      logLastLsn: null,
+    };
+    const st = parseChainState(row);
+    expect(st.newestFull).toEqual({
+      checkpointLsn: '34000000000000555',
+      finishedAt: '2026-11-05 10:00:00 (server time)',
+      device: 'D:\\dba\\users.bak',
+    });
+    expect(st.logBackupFrom).toBe('34000000000000300');
+    expect(st.newestLog).toBeNull();
+    expect(parseChainState({ forkId: 'a1' }).logBackupFrom).toBeUndefined(); // not read: unknown, not NULL
   });
 
   it('a step that adds files MOVEs them (by parameter), also with STOPAT', () => {

@@ -193,7 +193,10 @@ export function exactLsnStatement(backupSetId: string): Statement {
 /** Pure: a chainStateStatement row as ServerChainState. */
 export function parseChainState(row: Record<string, unknown> | undefined): ServerChainState {
   const text = (v: unknown): string | null => (v === null || v === undefined || v === '' ? null : String(v));
-  const when = (v: unknown): string | null => (v instanceof Date ? v.toISOString() : text(v));
+  // msdb's backup_finish_date is the server's local time, which the driver reads as if it were UTC: said as the
+  // server's wall clock, never with a Z (HEADERONLY's TimeZone, which corrects it, is not in msdb).
+  const when = (v: unknown): string | null =>
+    v instanceof Date ? `${v.toISOString().slice(0, 19).replace('T', ' ')} (server time)` : text(v);
   const fullLsn = exactLsn(row?.fullCheckpointLsn);
   const logLsn = exactLsn(row?.logLastLsn);
   return {
