@@ -38,7 +38,10 @@ export async function normalizeEncryption(
       file,
       'encryption.recipients',
       'required (the age public keys sets are encrypted to), or "passphraseFile"',
-      'Run `respaldo key generate /safe/place/key.txt` and put the recipient it prints here.',
+      enc.identityFile
+        ? // a server that restores with a key it already has: that key's recipient, never a new key
+          `Put the public key of ${enc.identityFile} here: its "# public key:" line, or what \`age-keygen -y ${enc.identityFile}\` prints (protected by a passphrase: \`age -d ${enc.identityFile} | age-keygen -y\`).`
+        : 'Run `respaldo key generate /safe/place/key.txt` and put the recipient it prints here.',
     );
   for (const [i, r] of (enc.recipients ?? []).entries()) {
     if (r.startsWith('AGE-SECRET-KEY-'))

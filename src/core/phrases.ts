@@ -234,6 +234,14 @@ export const PHRASES_EN = {
   'error.identityPassphraseHint': (p: PhraseParams) =>
     `Put the identity file's passphrase in ${p['file']} (the file ${p['env']} names), or unset ${p['env']} to be asked for it.`,
   'error.identityPassphraseTyped': () => 'Type it again.',
+  'error.identityPassphraseTerminal': () =>
+    'Run the command again and type the passphrase the identity file was protected with (`age -p`); nothing was changed.',
+  'error.noIdentity': (p: PhraseParams) =>
+    `Set ${p['set']} is encrypted (age, for ${p['recipients']}) and the config names no identity to decrypt it.`,
+  'error.noIdentityHint': (p: PhraseParams) =>
+    `Add "identityFile": "/path/to/key.txt" to "encryption" in ${p['config']} (the file \`respaldo key generate\` or age-keygen wrote, whose public key is ${p['recipients']}), then run the command again.`,
+  'error.noEncryptionHint': (p: PhraseParams) =>
+    `Add "encryption": { "recipients": [${p['quoted']}], "identityFile": "/path/to/key.txt" } to ${p['config']} (the set's recipient, and the file \`respaldo key generate\` or age-keygen wrote), then run the command again.`,
   'error.passphraseFile': (p: PhraseParams) =>
     `Cannot read the passphrase file named by ${p['env']}: ${p['file']} (${p['why']}).`,
   'error.passphraseFileHint': (p: PhraseParams) =>

@@ -262,10 +262,11 @@ async function identitiesOf(path: string, given?: string): Promise<string[]> {
         throw new KeyError(`The identity file ${path} could not be opened (${(err as Error).message}).`, hint);
       // Typed in the menu (`given`), or read from the terminal or the file RESPALDO_PASSPHRASE_FILE names.
       const message = phrase('error.identityPassphrase', { path });
-      // read from the file RESPALDO_PASSPHRASE_FILE names: fix that file; else typed: type it again
+      // read from the file RESPALDO_PASSPHRASE_FILE names: fix that file; typed in the menu, which asks again: type
+      // it again; typed at the terminal, whose command ends here: run it again
       const named = given === undefined ? process.env[PASSPHRASE_FILE_ENV] : undefined;
       const again = named ? phrase('error.identityPassphraseHint', { env: PASSPHRASE_FILE_ENV, file: named }) : null;
-      const typed = phrase('error.identityPassphraseTyped');
+      const typed = phrase(given === undefined ? 'error.identityPassphraseTerminal' : 'error.identityPassphraseTyped');
       throw new KeyError(english(message), english(again ?? typed)).withPhrases(message, again ?? typed);
     }
   }
@@ -360,7 +361,7 @@ export interface PassphraseSample {
  * is missing, unreadable, wrong or not the set's.
  */
 export async function decrypterFor(
-  cfg: { encryption?: EncryptionConfig | undefined },
+  cfg: { encryption?: EncryptionConfig | undefined; file?: string },
   enc: ManifestEncryption,
   setId: string,
   sample?: PassphraseSample | null,
@@ -409,10 +410,15 @@ export async function decrypterFor(
   }
   const path = cfg.encryption?.identityFile;
   if (!path) {
-    throw new KeyError(
-      `Set ${setId} is encrypted (age, for ${enc.recipients.join(', ')}) and the config names no identity to decrypt it.`,
-      'Add "encryption": { "identityFile": "/path/to/key.txt" } to the config (the file `respaldo key generate` wrote), then run the command again.',
-    );
+    // The hint is what to write, whole: a config with "encryption" but no recipients is refused (exit 3), so on a
+    // new server whose config has none it names the set's own recipients too.
+    const recipients = enc.recipients.join(', ');
+    const config = cfg.file ?? 'the config';
+    const message = phrase('error.noIdentity', { set: setId, recipients });
+    const hint = cfg.encryption
+      ? phrase('error.noIdentityHint', { config, recipients })
+      : phrase('error.noEncryptionHint', { config, quoted: enc.recipients.map((r) => `"${r}"`).join(', ') });
+    throw new KeyError(english(message), english(hint)).withPhrases(message, hint);
   }
   const keys = await identitiesOf(path);
   const mine = await Promise.all(keys.map((k) => identityToRecipient(k).catch(() => null)));

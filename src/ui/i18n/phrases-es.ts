@@ -286,6 +286,14 @@ export const PHRASES_ES = {
   'error.identityPassphraseHint': (p: PhraseParams) =>
     `Ponga la frase de paso del archivo de identidad en ${p['file']} (el archivo que nombra ${p['env']}), o quite ${p['env']} para que se pida.`,
   'error.identityPassphraseTyped': () => 'Escríbala de nuevo.',
+  'error.identityPassphraseTerminal': () =>
+    'Vuelva a ejecutar la orden y escriba la frase de paso con la que se protegió el archivo de identidad (`age -p`); no se cambió nada.',
+  'error.noIdentity': (p: PhraseParams) =>
+    `La copia ${p['set']} está cifrada (age, para ${p['recipients']}) y la configuración no nombra ninguna identidad para descifrarla.`,
+  'error.noIdentityHint': (p: PhraseParams) =>
+    `Añada "identityFile": "/ruta/a/key.txt" a "encryption" en ${p['config']} (el archivo que escribió \`respaldo key generate\` o age-keygen, cuya clave pública es ${p['recipients']}) y vuelva a ejecutar la orden.`,
+  'error.noEncryptionHint': (p: PhraseParams) =>
+    `Añada "encryption": { "recipients": [${p['quoted']}], "identityFile": "/ruta/a/key.txt" } a ${p['config']} (el destinatario de la copia y el archivo que escribió \`respaldo key generate\` o age-keygen) y vuelva a ejecutar la orden.`,
   'error.passphraseFile': (p: PhraseParams) =>
     `No se puede leer el archivo de la frase de paso que indica ${p['env']}: ${p['file']} (${p['why']}).`,
   'error.passphraseFileHint': (p: PhraseParams) =>
