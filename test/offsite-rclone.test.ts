@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Manifest } from '../src/core/types.js';
@@ -76,6 +76,22 @@ describe('rclone destination (sftp backend against sshd)', () => {
     withRclone(s, srv, { server_command: `${SFTP_SERVER} -u 0077` }, { source: 'srv2' });
     await cli(s, ['create', '--json']);
     expect(modes(join(srv.root, 'srv2'))).toEqual(['d700', 'f600']);
+  });
+
+  it('delete --from leaves no folder of the set on a remote with folders; the other sets stay whole', async () => {
+    const srv = await startSshd();
+    const s = demoSetup();
+    withRclone(s, srv);
+    // folders below the set's own: a name not valid UTF-8 and one with a backslash
+    mkdirSync(Buffer.from(join(s.appDir, 'd\xe9p/sub'), 'latin1'), { recursive: true });
+    writeFileSync(Buffer.from(join(s.appDir, 'd\xe9p/sub/a\\b.txt'), 'latin1'), 'x');
+    const old = parseJsonOutput<Manifest>((await cli(s, ['create', '--json'])).stdout);
+    const m = parseJsonOutput<Manifest>((await cli(s, ['create', '--json'])).stdout);
+    expect(readdirSync(join(srv.root, 'srv1', old.id), { recursive: true }).length).toBeGreaterThan(5);
+    await cli(s, ['delete', old.id, '--from', 'cloud', '--yes']);
+    expect(existsSync(join(srv.root, 'srv1', old.id))).toBe(false);
+    expect(tree(join(srv.root, 'srv1', m.id))).toEqual(localFiles(s, m.id));
+    await cli(s, ['verify', m.id, '--from', 'cloud']);
   });
 
   it('the new-server day through rclone', async () => {

@@ -79,7 +79,7 @@ export interface Destination {
   listUploads?(dir: string): Promise<PendingUpload[] | null>;
   /** Aborts an upload `listUploads` returned, so the store drops its parts. */
   abortUpload?(upload: PendingUpload): Promise<void>;
-  /** Removes the empty folders left below and at `dir` (folder, sftp); stores without folders do nothing. */
+  /** Removes the empty folders left below and at `dir` (folder, sftp, rclone); stores without folders do nothing. */
   removeEmptyDirs?(dir: string): Promise<void>;
   /** Closes connections (sftp); safe to call more than once. */
   close(): Promise<void>;

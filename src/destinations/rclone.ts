@@ -18,7 +18,7 @@ const SECRET_KEY = /pass|secret|token|key$|auth|credentials/i;
 
 /**
  * Any remote of an installed rclone (Google Drive, Azure Blob, OneDrive, SFTP, …) through
- * `rclone rcat`, `cat`, `lsjson` and `deletefile`. The remote is `remote` in rclone's own config,
+ * `rclone rcat`, `cat`, `lsjson`, `deletefile` and `rmdirs`. The remote is `remote` in rclone's own config,
  * or defined entirely by `config`, passed to rclone as RCLONE_CONFIG_<REMOTE>_<KEY> variables in
  * its own environment (never argv). Files are streamed through rclone's stdin and stdout.
  */
@@ -341,6 +341,15 @@ export class RcloneDestination implements Destination {
       const at = e.ModTime ? new Date(e.ModTime) : null;
       return { path: e.Path, size: e.Size, ...(at && !isNaN(at.getTime()) ? { modifiedAt: at.toISOString() } : {}) };
     });
+  }
+
+  /**
+   * `rclone rmdirs`: the empty folders below and at `dir`. deletefile removes files only, so on a remote with
+   * folders (sftp, Drive, OneDrive) every set deleted or pruned left its folder tree behind, walked by each
+   * listing after; on an object store there are none. Best effort, as for sftp: a folder left is harmless.
+   */
+  async removeEmptyDirs(dir: string): Promise<void> {
+    await runCapture(this.spec(['rmdirs', this.target(dir)])).catch(() => undefined);
   }
 
   async stat(key: string): Promise<{ size: number } | null> {
