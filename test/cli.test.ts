@@ -215,7 +215,9 @@ describe('the restore plan', () => {
     expect(dry.stdout).toContain('CREATES it in place: it does not exist now, nothing is replaced');
     expect(dry.stdout).not.toContain('REPLACES');
     expect(dry.stdout).toContain('safety: nothing to keep (it does not exist now)');
-    expect(dry.stdout).toContain(`rename it to ${s.dbs.inventario} (no database is there now)`);
+    expect(dry.stdout).toContain(
+      `rename it to ${s.dbs.inventario} (no database is there now; it takes the owner of its folder)`,
+    );
     expect(dry.stdout).toContain(`roll back: delete ${s.dbs.inventario}`);
     expect(dry.stdout).not.toContain('pre_restore');
     expect(dry.stdout).toContain('safety copy: inventario: nothing to keep, it does not exist now');

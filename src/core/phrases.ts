@@ -44,7 +44,8 @@ export const PHRASES_EN = {
   'sqlite.check': () => 'run PRAGMA integrity_check and compare row counts with the manifest',
   'sqlite.swapInPlace': (p: PhraseParams) => `rename it over ${p['target']} and remove stale ${p['base']}-wal/-shm`,
   'sqlite.renameSide': (p: PhraseParams) => `rename it to ${p['target']} (the live database is not touched)`,
-  'sqlite.renameNew': (p: PhraseParams) => `rename it to ${p['target']} (no database is there now)`,
+  'sqlite.renameNew': (p: PhraseParams) =>
+    `rename it to ${p['target']} (no database is there now; it takes the owner of its folder)`,
   'sqlite.rollbackInPlace': (p: PhraseParams) => `respaldo restore <pre_restore set id> --db ${p['db']} --yes`,
   'sqlite.rollbackSide': (p: PhraseParams) => `delete ${p['target']}`,
 

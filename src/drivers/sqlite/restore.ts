@@ -216,11 +216,16 @@ export async function restoreSqlite(req: RestoreRequest, ctx: DriverContext): Pr
  * can never be replayed into the new file.
  */
 async function swapInto(staging: string, target: string): Promise<void> {
-  // The restored file takes the place of the live one: keep its mode and owner (the application's user).
+  // The restored file takes the place of the live one: keep its mode and owner (the application's user). With none
+  // there (a new server), it takes the owner of its folder, which the application's user must own or share to
+  // write SQLite's journals there: a database left root's there could not be written by that user (mode stays 0600).
   const live = await fsp.stat(target).catch(() => null);
   if (live) {
     await fsp.chmod(staging, live.mode & 0o7777);
     await fsp.chown(staging, live.uid, live.gid).catch(() => undefined);
+  } else {
+    const folder = await fsp.stat(dirname(target));
+    await fsp.chown(staging, folder.uid, folder.gid).catch(() => undefined);
   }
   const aside: [string, string][] = [];
   const stamp = `${ASIDE_MARK}${process.pid}`;

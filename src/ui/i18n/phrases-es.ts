@@ -82,7 +82,8 @@ export const PHRASES_ES = {
   'sqlite.swapInPlace': (p: PhraseParams) =>
     `renombrarla sobre ${p['target']} y quitar los ${p['base']}-wal/-shm viejos`,
   'sqlite.renameSide': (p: PhraseParams) => `renombrarla a ${p['target']} (la base en uso no se toca)`,
-  'sqlite.renameNew': (p: PhraseParams) => `renombrarla a ${p['target']} (ahora no hay ninguna base allí)`,
+  'sqlite.renameNew': (p: PhraseParams) =>
+    `renombrarla a ${p['target']} (ahora no hay ninguna base allí; toma el propietario de su carpeta)`,
   'sqlite.rollbackInPlace': (p: PhraseParams) => `respaldo restore <id de la copia pre_restore> --db ${p['db']} --yes`,
   'sqlite.rollbackSide': (p: PhraseParams) => `borrar ${p['target']}`,
 
