@@ -1,4 +1,4 @@
-import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Manifest } from '../src/core/types.js';
@@ -40,6 +40,7 @@ function byteTree(dir: Buffer, rel = ''): Record<string, string> {
 }
 
 const latin1 = (s: string) => Buffer.from(s, 'latin1');
+const statSize = (p: string) => statSync(p).size;
 
 describe('names not valid UTF-8 or with a backslash, off-site', () => {
   it('round-trip through sftp, s3 and rclone: listed as sent, verified there, restored byte for byte', async () => {
@@ -94,6 +95,41 @@ describe('names not valid UTF-8 or with a backslash, off-site', () => {
       const streamed = join(s.dir, `streamed-${from}`);
       await cli(s, ['restore', 'latest', '--from', from, '--files', '--stream', '--to', streamed, '--yes']);
       expect(byteTree(latin1(join(streamed, 'application', 'odd'))), from).toEqual(original);
+    }
+  });
+
+  it("a file named like a copy's temporary file is a stored file there: listed, verified, never removed", async () => {
+    const srv = await startSshd();
+    const s = demoSetup();
+    const nas = join(s.dir, 'nas');
+    mkdirSync(nas);
+    // `.respaldo-part-<pid>-…` of a run that is gone: what a killed copy leaves, and what a copy removes at once
+    writeFileSync(join(s.appDir, '.respaldo-part-99999999-notes'), 'an operator note, not a leftover');
+    writeFileSync(
+      s.configFile,
+      JSON.stringify({
+        ...JSON.parse(readFileSync(s.configFile, 'utf8')),
+        destinations: [
+          sftpDestination(srv, { source: 'srv1' }),
+          { name: 'nas', type: 'folder', path: nas, source: 'srv1' },
+        ],
+      }),
+    );
+    const m = parseJsonOutput<Manifest>((await cli(s, ['create', '--db', 'users', '--json'])).stdout);
+    const note = m.files.find((f) => f.relative.endsWith('.respaldo-part-99999999-notes'))!;
+    const stored = note.stored!;
+    expect(stored).toMatch(/\.respaldo-part-99999999-notes\.(zst|gz)$/);
+    for (const [name, root] of [
+      ['ssh', srv.root],
+      ['nas', nas],
+    ] as const) {
+      const again = parseJsonOutput<CopyResult[]>((await cli(s, ['copy', m.id, '--to', name, '--json'])).stdout);
+      expect(again, name).toMatchObject([{ ok: true, filesSent: 0 }]);
+      const there = join(root, 'srv1', m.id, stored);
+      expect(statSize(there), name).toBe(statSize(join(s.backupDir, m.id, stored)));
+      expect((await cli(s, ['verify', m.id, '--from', name])).stdout, name).toContain(`${m.id} at ${name}: OK`);
+      await cli(s, ['prune', '--from', name]);
+      expect(existsSync(join(root, 'srv1', m.id, stored)), name).toBe(true);
     }
   });
 });

@@ -13,6 +13,15 @@ import { folderRules } from './rules.js';
 export const PART_MARK = '.respaldo-part-';
 
 /**
+ * Whether `name` is a temporary name as a copy makes it (`.respaldo-part-<pid>-<random>`, no extension). A stored
+ * file never is, whatever it was called: its name ends in its codec's extension (an application file named
+ * `.respaldo-part-1-notes` is stored as `….zst`), so it is never hidden from a listing nor removed as a leftover.
+ */
+export function isPartName(name: string): boolean {
+  return /^\.respaldo-part-\d+-[a-z0-9]*$/.test(name);
+}
+
+/**
  * A folder (a NAS or USB mount): each file is written under a temporary name beside its final one,
  * fsynced, renamed, and its folder fsynced. Folders 0700, files 0600.
  */
@@ -222,10 +231,10 @@ export class FolderDestination implements Destination {
       for (const e of entries) {
         const p = rel ? `${rel}/${e.name}` : e.name;
         if (e.isDirectory()) await walk(p);
-        else if (e.isFile() && (opts.temps || !e.name.startsWith(PART_MARK))) {
+        else if (e.isFile() && (opts.temps || !isPartName(e.name))) {
           const st = await fsp.stat(join(this.root, dir, p)).catch(() => null);
           if (!st) continue; // renamed or removed meanwhile
-          const temp = e.name.startsWith(PART_MARK);
+          const temp = isPartName(e.name);
           out.push({ path: p, size: st.size, modifiedAt: st.mtime.toISOString(), ...(temp ? { temp } : {}) });
         }
       }

@@ -25,7 +25,7 @@ import {
   type RemoteFile,
 } from './destination.js';
 import { sftpRules } from './rules.js';
-import { PART_MARK } from './folder.js';
+import { isPartName, PART_MARK } from './folder.js';
 import { PacketSender } from './sftp-packets.js';
 import { type RawSftp, WriteBudget, WriteRefused, writeChunks, writeFileChunks } from './sftp-writes.js';
 
@@ -488,8 +488,8 @@ export class SftpDestination implements Destination {
       for (const e of await this.entries(posix.join(this.abs(dir), rel))) {
         const p = rel ? `${rel}/${e.name}` : e.name;
         if (e.type === 'd') await walk(p);
-        else if (e.type === '-' && (opts.temps || !e.name.startsWith(PART_MARK))) {
-          const temp = e.name.startsWith(PART_MARK);
+        else if (e.type === '-' && (opts.temps || !isPartName(e.name))) {
+          const temp = isPartName(e.name);
           out.push({
             path: p,
             size: e.size,

@@ -403,7 +403,7 @@ export async function sendFile(
  */
 export function deadRunTemps(files: RemoteFile[]): RemoteFile[] {
   return files.filter((f) => {
-    const pid = /(?:^|\/)\.respaldo-part-(\d+)-[^/]*$/.exec(f.path)?.[1];
+    const pid = /(?:^|\/)\.respaldo-part-(\d+)-[a-z0-9]*$/.exec(f.path)?.[1];
     return f.temp && pid !== undefined && Number(pid) !== process.pid && !processAlive(Number(pid));
   });
 }
