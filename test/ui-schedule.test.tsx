@@ -3,7 +3,7 @@ import { cleanup } from 'ink-testing-library';
 import { UsageError } from '../src/core/errors.js';
 import { Menu } from '../src/ui/Menu.js';
 import { ConfigureScheduleScreen } from '../src/ui/screens/ConfigureScheduleScreen.js';
-import { formToJob, jobToForm, newJobForm } from '../src/ui/schedule-form.js';
+import { formToJob, formWindow, jobToForm, newJobForm } from '../src/ui/schedule-form.js';
 import {
   cleanupSized,
   FakeFacade,
@@ -259,5 +259,62 @@ describe('configure automatic backup screen', () => {
     const g = await waitFrame(lastFrame, (x) => x.includes('Próximas 5 ejecuciones'));
     expect(g).toContain('Frecuencia');
     expect(g).toContain('diaria');
+  });
+});
+
+describe('the job form with many databases at 80×24', () => {
+  const LONG = 'base_de_datos_de_facturacion_electronica_sucursal_norte_2026_x';
+  const many = () => {
+    const facade = new FakeFacade();
+    const names = [...Array.from({ length: 20 }, (_, i) => `sucursal_${String(i + 1).padStart(2, '0')}`), LONG];
+    facade.cfg = { ...facade.cfg, databases: names.map((name) => ({ name, engine: 'sqlite' as const })) };
+    return facade;
+  };
+
+  it.each([
+    [[1, 1, 1], 0, 10, [0, 3]], // all fit: no marks
+    [[1, 1, 1, 1, 1, 1, 1, 1, 1, 1], 0, 6, [0, 4]], // two lines kept for the marks
+    [[1, 1, 1, 1, 1, 1, 1, 1, 1, 1], 9, 6, [6, 10]],
+    [[1, 1, 1, 1, 1, 1, 1, 1, 1, 1], 5, 6, [3, 7]], // the cursor's row kept near the middle
+    [[1, 1, 3, 1, 1, 1], 2, 6, [1, 3]], // a row of 3 lines counts as 3
+    [[5, 1], 0, 4, [0, 1]], // a row taller than the room is still drawn (cut at the bottom)
+  ])('formWindow(%j, %i, %i) is %j', (heights, at, room, expected) => {
+    expect(formWindow(heights, at, room)).toEqual(expected);
+  });
+
+  it('scrolls to the row under the cursor: the last databases and "Incluir archivos" can be seen and changed', async () => {
+    const { lastFrame, stdin } = renderSized(<Menu />, { facade: many(), lang: 'es' });
+    await waitFrame(lastFrame, (x) => x.includes('1. Crear copia ahora'));
+    await press(stdin, '2');
+    await waitFrame(lastFrame, (x) => x.includes('Retención'));
+    await press(stdin, KEY.enter);
+    let f = await waitFrame(lastFrame, (x) => x.includes('Próximas 5'));
+    expect(frameProblems(f)).toEqual([]);
+    expect(f).toMatch(/^› Nombre/m);
+    // Down to the last database and the files row: each is drawn, with the cursor on it.
+    await press(stdin, ...Array(26).fill(KEY.down));
+    f = await waitFrame(lastFrame, (x) => /^› Incluir archivos\s+: ‹ sí ›/m.test(x));
+    expect(frameProblems(f)).toEqual([]);
+    expect(f).toContain('sucursal_20');
+    expect(f).toContain('─'.repeat(70)); // the key line is still there
+    expect(f).toMatch(/Bases de datos\s+: \[x\] sucursal_/); // the label names the first database row drawn
+    await press(stdin, ' ');
+    f = await waitFrame(lastFrame, (x) => /^› Incluir archivos\s+: ‹ no ›/m.test(x));
+    // The long name is drawn whole, its continuation under its first line (the label column kept).
+    await press(stdin, KEY.up);
+    f = await waitFrame(lastFrame, (x) => !/^› Incluir/m.test(x));
+    expect(frameProblems(f)).toEqual([]);
+    const lines = f.split('\n');
+    const first = lines.findIndex((l) => l.includes('[x] base_de_datos'));
+    expect(first, f).toBeGreaterThan(0);
+    const col = lines[first]!.indexOf('[x] base');
+    expect(lines[first]!.startsWith('›')).toBe(true);
+    const joined = [lines[first]!.slice(col + 4), ...lines.slice(first + 1, first + 3).map((l) => l.slice(col))]
+      .map((l) => l.slice(0, 30).trim())
+      .join('');
+    expect(joined.startsWith(LONG), f).toBe(true);
+    await press(stdin, KEY.enter);
+    f = await waitFrame(lastFrame, (x) => x.includes('Cambios sin guardar'));
+    expect(frameProblems(f)).toEqual([]);
   });
 });

@@ -107,3 +107,24 @@ export function formToJob(f: JobForm, allDatabases: string[]): ScheduleJob {
 
 export const JOB_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
 export const TIME = /^([01]?\d|2[0-3]):[0-5]\d$/;
+
+/**
+ * The rows `[top, end)` of a form whose rows take `heights` lines that fit `room` lines with the row `at` among
+ * them, as centred as the ends allow; a line is kept for each of the ↑ and ↓ marks of rows left out above and below.
+ */
+export function formWindow(heights: number[], at: number, room: number): [number, number] {
+  const total = heights.reduce((a, b) => a + b, 0);
+  if (total <= room) return [0, heights.length];
+  const fits = Math.max(1, room - 2);
+  let top = at;
+  let end = at + 1;
+  let used = heights[at] ?? 1;
+  for (;;) {
+    const above = top > 0 && used + heights[top - 1]! <= fits;
+    const below = end < heights.length && used + heights[end]! <= fits;
+    if (!above && !below) break;
+    if (above && (!below || at - top <= end - 1 - at)) used += heights[--top]!;
+    else used += heights[end++]!;
+  }
+  return [top, end];
+}

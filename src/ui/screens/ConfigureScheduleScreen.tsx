@@ -17,12 +17,13 @@ import {
   jobToForm,
   MONTHDAYS,
   newJobForm,
+  formWindow,
   TIME,
   type JobForm,
 } from '../schedule-form.js';
 import { editText, isCtrlC, useKeys } from '../use-keys.js';
 import { useListNavigation } from '../use-list-navigation.js';
-import { useScreenSize } from '../use-screen-size.js';
+import { useBodyRows, useScreenSize } from '../use-screen-size.js';
 import { useUi } from '../use-ui.js';
 
 type Mode =
@@ -80,6 +81,7 @@ export function ConfigureScheduleScreen({ onBack, onSaved }: { onBack: () => voi
   const [mode, setMode] = useState<Mode>({ name: 'list' });
   const nav = useListNavigation(jobs.length, 10);
   const { columns } = useScreenSize();
+  const body = useBodyRows();
 
   const preview = (when: string, tz: string): { runs: Date[] } | { error: string } => {
     try {
@@ -252,6 +254,10 @@ export function ConfigureScheduleScreen({ onBack, onSaved }: { onBack: () => voi
       t.schedule.databases.length,
       t.schedule.files.length,
     );
+    const formWidth = W + 34;
+    const dbWidth = formWidth - 2 - (W + 2);
+    const heights = rows.map((r) => (r.kind === 'db' ? Math.max(1, Math.ceil((4 + r.db.length) / dbWidth)) : 1));
+    const [top, end] = formWindow(heights, at, body - (mode.problem ? 1 : 0));
     const field = (r: Row, i: number) => {
       const focused = i === at;
       switch (r.kind) {
@@ -325,11 +331,15 @@ export function ConfigureScheduleScreen({ onBack, onSaved }: { onBack: () => voi
         case 'db':
           return (
             <Box key={i}>
-              <Text color={focused ? theme.colors.accent : undefined}>{focused ? theme.glyphs.pointer : ' '} </Text>
-              <Text>{r.db === dbs[0] ? `${t.schedule.databases.padEnd(W)}: ` : ' '.repeat(W + 2)}</Text>
-              <Text inverse={focused}>
-                {f.databases.includes(r.db) ? theme.glyphs.checked : theme.glyphs.unchecked} {r.db}
-              </Text>
+              <Box flexShrink={0}>
+                <Text color={focused ? theme.colors.accent : undefined}>{focused ? theme.glyphs.pointer : ' '} </Text>
+                <Text>{r.db === dbs[0] || i === top ? `${t.schedule.databases.padEnd(W)}: ` : ' '.repeat(W + 2)}</Text>
+              </Box>
+              <Box width={dbWidth} flexShrink={0}>
+                <Text inverse={focused} wrap="wrap">
+                  {f.databases.includes(r.db) ? theme.glyphs.checked : theme.glyphs.unchecked} {r.db}
+                </Text>
+              </Box>
             </Box>
           );
       }
@@ -338,8 +348,10 @@ export function ConfigureScheduleScreen({ onBack, onSaved }: { onBack: () => voi
       <Screen title={`${t.schedule.jobTitle}: ${f.name}`} help={t.help.jobForm}>
         <Box>
           {/* The form keeps its width: a long error in the preview wraps beside it (it squeezed the form). */}
-          <Box flexDirection="column" width={W + 34} flexShrink={0}>
-            {rows.map(field)}
+          <Box flexDirection="column" width={formWidth} flexShrink={0}>
+            {top > 0 ? <Text color={theme.colors.muted}> {theme.glyphs.arrowUp}</Text> : null}
+            {rows.slice(top, end).map((r, j) => field(r, top + j))}
+            {end < rows.length ? <Text color={theme.colors.muted}> {theme.glyphs.arrowDown}</Text> : null}
           </Box>
           <Box flexDirection="column" marginLeft={2} flexShrink={1}>
             <Text bold>{t.schedule.nextRuns}</Text>
