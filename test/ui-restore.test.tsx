@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { cleanup } from 'ink-testing-library';
 import { RefusedError, VerifyError } from '../src/core/errors.js';
+import { checkboxLines } from '../src/ui/components/CheckboxList.js';
 import { Menu } from '../src/ui/Menu.js';
 import { RestoreScreen } from '../src/ui/screens/RestoreScreen.js';
 import {
@@ -8,6 +9,7 @@ import {
   KEY,
   cleanupSized,
   frameProblems,
+  manifestFor,
   press,
   renderSized,
   renderUi,
@@ -260,5 +262,74 @@ describe('restore screen', () => {
     await press(stdin, KEY.enter);
     await waitFrame(lastFrame, (x) => x.includes('Restauración terminada'));
     expect(calls(facade, 'executeRestore')).toHaveLength(1);
+  });
+});
+
+describe('restore screen: a database name as long as a name may be (63 characters) at 80×24', () => {
+  const LONG = 'base_de_datos_de_facturacion_electronica_sucursal_norte_2026_x';
+
+  it.each(['es', 'en'] as const)('%s: its row is whole: name and engine on a line, the size under it', async (lang) => {
+    const facade = new FakeFacade(1);
+    facade.cfg = { ...facade.cfg, databases: [...facade.cfg.databases, { name: LONG, engine: 'sqlite' }] };
+    facade.manifests = [manifestFor('20261122_100000', { databases: ['users', LONG], files: 2 })];
+    const { lastFrame, stdin } = renderSized(<Menu />, { facade, lang });
+    await waitFrame(lastFrame, (x) => x.includes(lang === 'en' ? '1 set' : '1 copia'));
+    await press(stdin, '4');
+    await waitFrame(lastFrame, (x) => /› (latest|la última)/.test(x));
+    await press(stdin, KEY.enter);
+    let f = await waitFrame(lastFrame, (x) => x.includes('[ ] users (sqlite)'));
+    await press(stdin, KEY.down, KEY.space);
+    f = await waitFrame(lastFrame, (x) => x.includes(`› [x] ${LONG}`));
+    expect(frameProblems(f)).toEqual([]);
+    const lines = f.split('\n');
+    const row = lines.findIndex((l) => l.includes(LONG));
+    // Pointer, box, the whole name and its engine on one line; the size that did not fit under the name; then
+    // the files row (nothing cut, no line left blank).
+    expect(lines[row]).toMatch(new RegExp(`^› \\[x\\] ${LONG} \\(sqlite\\)\\s*$`));
+    expect(lines[row + 1]).toMatch(/^ {6}40 KB\s*$/);
+    expect(lines[row + 2]).toMatch(/^ {2}\[ \] (Files|Archivos) \(2\)/);
+    await press(stdin, KEY.up);
+    f = await waitFrame(lastFrame, (x) => x.includes('› [ ] users (sqlite) 40 KB'));
+    expect(frameProblems(f)).toEqual([]);
+  });
+});
+
+describe('checkboxLines: an item too wide for its line', () => {
+  it.each([
+    ['fits whole', 'users (sqlite)', '40 KB', 30, [['', '[x] users (sqlite)', ' 40 KB']]],
+    [
+      'the note under the label',
+      'a_long_name (sqlite)',
+      '40 KB',
+      25,
+      [
+        ['', '[x] a_long_name (sqlite)', ''],
+        ['    ', '', '40 KB'],
+      ],
+    ],
+    [
+      'the label folded at a word, the note after it',
+      'a_long_name (sqlite)',
+      '4 KB',
+      18,
+      [
+        ['', '[x] a_long_name', ''],
+        ['    ', '(sqlite)', ' 4 KB'],
+      ],
+    ],
+    [
+      'a word longer than the line is cut, never lost',
+      'abcdefghijkl',
+      undefined,
+      10,
+      [
+        ['', '[x] abcdef', ''],
+        ['    ', 'ghijkl', ''],
+      ],
+    ],
+  ])('%s', (_, label, note, width, expected) => {
+    const lines = checkboxLines('[x]', { label, checked: true, ...(note ? { note } : {}) }, width);
+    expect(lines.map((l) => [l.lead, l.text, l.note])).toEqual(expected);
+    for (const l of lines) expect([...(l.lead + l.text + l.note)].length).toBeLessThanOrEqual(width);
   });
 });

@@ -1,3 +1,4 @@
+import { linesWindow } from './components/Table.js';
 import type { ScheduleJob } from '../core/types.js';
 
 /** The job editor's fields. `when` is built from them (simple forms) or typed (cron / other). */
@@ -115,16 +116,5 @@ export const TIME = /^([01]?\d|2[0-3]):[0-5]\d$/;
 export function formWindow(heights: number[], at: number, room: number): [number, number] {
   const total = heights.reduce((a, b) => a + b, 0);
   if (total <= room) return [0, heights.length];
-  const fits = Math.max(1, room - 2);
-  let top = at;
-  let end = at + 1;
-  let used = heights[at] ?? 1;
-  for (;;) {
-    const above = top > 0 && used + heights[top - 1]! <= fits;
-    const below = end < heights.length && used + heights[end]! <= fits;
-    if (!above && !below) break;
-    if (above && (!below || at - top <= end - 1 - at)) used += heights[--top]!;
-    else used += heights[end++]!;
-  }
-  return [top, end];
+  return linesWindow(heights, at, Math.max(1, room - 2));
 }

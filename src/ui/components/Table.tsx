@@ -20,6 +20,23 @@ export function scrollTop(index: number, count: number, height: number): number 
 }
 
 /**
+ * The items `[top, end)`, around `index`, of items that take `heights` lines each, in at most `room` lines (at
+ * least the item at `index`, whatever its height), kept near the middle as scrollTop keeps a row.
+ */
+export function linesWindow(heights: number[], index: number, room: number): [number, number] {
+  let top = index;
+  let end = index + 1;
+  let used = heights[index] ?? 1;
+  for (;;) {
+    const above = top > 0 && used + heights[top - 1]! <= room;
+    const below = end < heights.length && used + heights[end]! <= room;
+    if (!above && !below) return [top, end];
+    if (above && (!below || index - top <= end - 1 - index)) used += heights[--top]!;
+    else used += heights[end++]!;
+  }
+}
+
+/**
  * A table that shows only `height` rows around the selected one, so it stays fast and fits the
  * screen with hundreds of rows. The selected row has a pointer and is drawn in inverse video.
  */
