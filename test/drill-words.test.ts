@@ -3,12 +3,16 @@
  * counts, extracted files) come with phrases the menu says in Spanish; the tools' words (integrity_check)
  * stay as they are; the CLI's JSON keeps the English words only.
  */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config/load.js';
 import { silentReporter } from '../src/core/events.js';
 import { runDrill } from '../src/engine/drill.js';
 import { catalogue } from '../src/ui/i18n/index.js';
+import { createEngineFacade } from '../src/ui/engine-facade.js';
 import { drillOutcomeRows } from '../src/ui/screens/DrillScreen.js';
+import { outcomeRows } from '../src/ui/screens/restore-rows.js';
 import { createTheme } from '../src/ui/theme.js';
 import { describeResult, parseJsonOutput, runCli } from './helpers/cli.js';
 import { demoSetup } from './helpers/tmp.js';
@@ -38,5 +42,57 @@ describe('drill checks in the menu language', () => {
     const checks = out.results[0]!.checks;
     expect(checks.map((c) => c['name'])).toContain('stored files match the manifest');
     expect(checks.some((c) => 'phrases' in c)).toBe(false);
+  });
+
+  it('a drill failed by row counts that differ from the manifest says why and what to do in Spanish; JSON stays English', async () => {
+    const s = demoSetup();
+    const made = await runCli(['create', '--db', 'users', '--no-files', '--json', '--config', s.configFile], {
+      cwd: s.dir,
+    });
+    expect(made.code, describeResult(made)).toBe(0);
+    const id = parseJsonOutput<{ id: string }>(made.stdout).id;
+    const file = join(s.backupDir, id, 'manifest.json');
+    const m = JSON.parse(readFileSync(file, 'utf8')) as { databases: { tables: Record<string, number> }[] };
+    m.databases[0]!.tables['roles'] = m.databases[0]!.tables['roles']! + 1; // counts are not hashed: a hand edit
+    writeFileSync(file, JSON.stringify(m, null, 2));
+
+    const cfg = await loadConfig({ configPath: s.configFile });
+    const outcome = await runDrill(cfg, id, {}, silentReporter);
+    expect(outcome.ok).toBe(false);
+    const theme = createTheme({ LANG: 'es_ES.UTF-8' });
+    const rows = drillOutcomeRows(outcome, { t: catalogue('es'), theme, lang: 'es' }, 200);
+    const text = rows.map((r) => r.map((seg) => seg.text).join('')).join('\n');
+    expect(text).toMatch(
+      /✗ restauración: La copia restaurada de users no coincide con la copia de seguridad \(roles: 4 filas, se esperaban 5\)\./,
+    );
+    expect(text).toContain('Qué hacer: No se ha tocado el destino. Pruebe con otra copia.');
+    expect(text).not.toMatch(/does not match|rows, expected|Try another set|was not touched/);
+
+    const json = await runCli(['drill', id, '--json', '--config', s.configFile], { cwd: s.dir });
+    expect(json.code, describeResult(json)).toBe(11);
+    const out = parseJsonOutput<{ results: Record<string, unknown>[] }>(json.stdout);
+    expect(out.results[0]!['error']).toBe(
+      'The restored copy of users does not match the backup (roles: 4 rows, expected 5).',
+    );
+    expect(out.results[0]!['hint']).toMatch(/^The target was not touched\. Try another set\./);
+    expect('phrases' in out.results[0]!).toBe(false);
+
+    // The menu's restore of that set says it in Spanish too (the engine's outcome, drawn as the menu draws it).
+    const facade = createEngineFacade(cfg);
+    const plan = await facade.planRestore({ setId: id, databases: ['users'], files: false, to: join(s.dir, 'u.db') });
+    const restored = await facade.executeRestore(plan, silentReporter);
+    expect(restored.ok).toBe(false);
+    const said = outcomeRows(restored, plan, { t: catalogue('es'), theme, lang: 'es' }, 200)
+      .map((r) => r.map((seg) => seg.text).join(''))
+      .join('\n');
+    expect(said).toContain('users: La copia restaurada de users no coincide con la copia de seguridad');
+    expect(said).toContain('Qué hacer: No se ha tocado el destino.');
+    expect(said).not.toMatch(/does not match|Try another set/);
+    const cliRestore = await runCli(
+      ['restore', id, '--db', 'users', '--to', join(s.dir, 'v.db'), '--yes', '--json', '--config', s.configFile],
+      { cwd: s.dir },
+    );
+    expect(cliRestore.stdout).toContain('does not match the backup');
+    expect(cliRestore.stdout).not.toContain('phrases');
   });
 });

@@ -5,7 +5,7 @@
  * parameters. The engine and the CLI
  * use the English text below; the menu renders the same ids from its own catalogue
  * (src/ui/i18n/phrases-es.ts) in the operator's language. Parameters are names, paths and numbers
- * that are shown as they are. Why one file of about 680 lines: one table of every sentence, which the Spanish
+ * that are shown as they are. Why one file of about 710 lines: one table of every sentence, which the Spanish
  * catalogue mirrors id for id (its `satisfies` checks that none is missing); split, the two would drift.
  */
 
@@ -28,6 +28,24 @@ function atDetails(p: PhraseParams): string {
   return passed + (p['first'] ? ` (the first, set ${p['first']}, ends at ${p['ends']})` : '');
 }
 
+/** A table whose restored row count differs from the manifest's (`actual` null: the table is missing). */
+export interface RowDiff {
+  table: string;
+  expected: number;
+  actual: number | null;
+}
+
+/** The first 5 of `diffs` (RowDiff[] as JSON, the phrase's parameter), each said by `one`, joined by `; `. */
+export function rowDiffs(diffs: string | undefined, one: (d: RowDiff) => string): string {
+  const all = JSON.parse(diffs ?? '[]') as RowDiff[];
+  return all.slice(0, 5).map(one).join('; ') + (all.length > 5 ? '; …' : '');
+}
+
+const rowDiffEn = (d: RowDiff): string =>
+  d.actual === null
+    ? `${d.table}: missing (expected ${d.expected} rows)`
+    : `${d.table}: ${d.actual} rows, expected ${d.expected}`;
+
 export const PHRASES_EN = {
   // SQLite restore steps
   'sqlite.verify': (p: PhraseParams) => `verify ${p['file']} against the manifest (md5, sha256)`,
@@ -48,6 +66,10 @@ export const PHRASES_EN = {
     `rename it to ${p['target']} (no database is there now; it takes the owner of its folder)`,
   'sqlite.rollbackInPlace': (p: PhraseParams) => `respaldo restore <pre_restore set id> --db ${p['db']} --yes`,
   'sqlite.rollbackSide': (p: PhraseParams) => `delete ${p['target']}`,
+  'sqlite.countsDiffer': (p: PhraseParams) =>
+    `The restored copy of ${p['db']} does not match the backup (${rowDiffs(p['diffs'], rowDiffEn)}).`,
+  'sqlite.countsDifferHint': () =>
+    'The target was not touched. Try another set. The stored file matched its hashes, so the row counts its manifest.json records are not those stored (edited by hand?); respaldo verify checks the files, not those counts.',
 
   // PostgreSQL restore steps
   'pg.createRoles': () =>
@@ -324,6 +346,8 @@ export const PHRASES_EN = {
   'drill.rowCounts': () => 'row counts against the manifest',
   'drill.tables': (p: PhraseParams) => `${p['n']} table(s)`,
   'drill.noCounts': () => 'the manifest records no row counts',
+  'drill.notCleanHint': (p: PhraseParams) =>
+    `Set ${p['set']} does not restore cleanly: use another set, and back up ${p['db']} again.`,
   'drill.extracted': () => 'extracted',
   'drill.entries': (p: PhraseParams) => `${p['n']} entr${p['n'] === '1' ? 'y' : 'ies'}`,
   'drill.extractedSizes': () => 'extracted sizes equal the manifest',

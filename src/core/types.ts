@@ -1,4 +1,11 @@
 import type { Phrase } from './phrases.js';
+
+/** An error's message (and the sentences added on its way out) and hint as phrases (RespaldoError.phrases). */
+export interface ErrorPhrases {
+  message?: Phrase;
+  hint?: Phrase;
+  aftermath?: Phrase[];
+}
 import type { RanBy } from './who.js';
 /** Shared types: configuration after validation, manifests, set summaries. */
 import type { DestinationConfig } from '../destinations/destination.js';
@@ -400,6 +407,8 @@ export interface DrillResult {
   }[];
   error?: string;
   hint?: string;
+  /** `error` and `hint` as phrases, when respaldo's own words (the menu says them in its language). */
+  phrases?: ErrorPhrases;
 }
 
 /** `drilled.json` beside a set: the newest drill of each of its databases (and of its files). */

@@ -31,7 +31,7 @@ import { decryptSet, openStored, passphraseSample } from './decrypt-set.js';
  * (a file in `<backupDir>/.tmp-drill-<pid>/`, in the system's temporary folder when the backup folder's disk is
  * full, or `<name>__drill_<set id>` on the database's server),
  * checked, and removed; files are extracted into the scratch folder and checked. Live databases and
- * files are never touched. The outcome is recorded beside the set as `drilled.json`. Why one file of about 550
+ * files are never touched. The outcome is recorded beside the set as `drilled.json`. Why one file of about 570
  * lines: choosing what to drill, drilling it and recording the verdict share the outcome being built.
  */
 
@@ -345,8 +345,15 @@ async function drillDatabase(
     const restored = await executeRestore(cfg, plan, inner, { signal, underLock: lock });
     const one = restored.databases[0];
     if (!one?.ok) {
-      checks.push(ownCheck('drill.storedFiles', true), ownCheck('drill.restore', false, one?.error ?? 'failed'));
-      drilled = result(false, { error: one?.error ?? 'the restore failed', ...(one?.hint ? { hint: one.hint } : {}) });
+      const failed = ownCheck('drill.restore', false, one?.error ?? 'failed');
+      const inWords = one?.phrases?.message && !one.phrases.aftermath?.length ? one.phrases.message : undefined;
+      if (inWords) failed.phrases = { ...failed.phrases, detail: inWords };
+      checks.push(ownCheck('drill.storedFiles', true), failed);
+      drilled = result(false, {
+        error: one?.error ?? 'the restore failed',
+        ...(one?.hint ? { hint: one.hint } : {}),
+        ...(one?.phrases ? { phrases: one.phrases } : {}),
+      });
     } else {
       checks.push(ownCheck('drill.storedFiles', true));
       checks.push(...(one.preChecks ?? []));
@@ -357,10 +364,12 @@ async function drillDatabase(
       else checks.push(ownCheck('drill.rowCounts', true, undefined, phrase('drill.noCounts')));
       checks.push(...((await driver.drillChecks?.(db, one.restoredTo ?? scratch, ctx)) ?? []));
       const bad = checks.filter((c) => !c.ok);
+      const notClean = phrase('drill.notCleanHint', { set: m.id, db: db.name });
       drilled = bad.length
         ? result(false, {
             error: bad.map((c) => `${c.name}: ${c.detail ?? 'failed'}`).join('; '),
-            hint: `Set ${m.id} does not restore cleanly: use another set, and back up ${db.name} again.`,
+            hint: english(notClean),
+            phrases: { hint: notClean },
           })
         : result(true);
     }
@@ -370,7 +379,11 @@ async function drillDatabase(
       throw new InterruptedError('Drill interrupted; its scratch targets are removed, and nothing live was touched.');
     if (!(err instanceof RespaldoError) || err.kind === 'key') throw err;
     if (err.kind === 'verifyFailed') checks.push(ownCheck('drill.storedFiles', false, err.message));
-    drilled = result(false, { error: errorMessage(err), ...(err.hint ? { hint: err.hint } : {}) });
+    drilled = result(false, {
+      error: errorMessage(err),
+      ...(err.hint ? { hint: err.hint } : {}),
+      ...(err.phrases ? { phrases: err.phrases } : {}),
+    });
   } finally {
     try {
       if (driver.dropScratch) await driver.dropScratch(db, scratch, ctx);

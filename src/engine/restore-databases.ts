@@ -181,6 +181,7 @@ export async function restoreDatabases(run: DatabasesRun, outcome: RestoreOutcom
           ok: false,
           error: errorMessage(err),
           ...(hint ? { hint } : {}),
+          ...(err instanceof RespaldoError && err.phrases ? { phrases: err.phrases } : {}),
           ...(err instanceof VerifyError ? { damaged: true } : {}),
           errorKind: err instanceof RespaldoError ? err.kind : 'failed',
         });

@@ -5,7 +5,7 @@ import { RefusedError, RespaldoError, VerifyError, errorMessage, isDiskFull } fr
 import type { ExitKind } from '../core/exit-codes.js';
 import type { Reporter } from '../core/events.js';
 import { english, phrase, said, type Phrase } from '../core/phrases.js';
-import type { DatabaseConfig, EngineName, LoadedConfig } from '../core/types.js';
+import type { DatabaseConfig, EngineName, ErrorPhrases, LoadedConfig } from '../core/types.js';
 import type { DrillCheck, DriverContext } from '../drivers/driver.js';
 import { readManifest, recordDamaged, setDir } from './catalog.js';
 import { recordNotWritten } from './verify.js';
@@ -75,6 +75,8 @@ export interface RestoreOutcome {
     checks?: DrillCheck[];
     error?: string;
     hint?: string;
+    /** `error` and `hint` as phrases, when respaldo's own words (the menu says them in its language). */
+    phrases?: ErrorPhrases;
     /** It failed because a stored file did not match its manifest as it was read (exit 5): the target is unchanged. */
     damaged?: boolean;
     /** The kind of its error (`refused`: a session connected meanwhile, a target name not allowed; …). */

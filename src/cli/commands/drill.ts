@@ -47,7 +47,10 @@ export function register(program: Command): void {
       if (io.json)
         io.printJson({
           ...plain,
-          results: outcome.results.map((r) => ({ ...r, checks: r.checks.map(({ phrases: _, ...c }) => c) })),
+          results: outcome.results.map(({ phrases: _p, ...r }) => ({
+            ...r,
+            checks: r.checks.map(({ phrases: _, ...c }) => c),
+          })),
         });
       else {
         for (const r of outcome.recovered) io.out(`recovered: ${r}`);

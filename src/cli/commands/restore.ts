@@ -280,7 +280,7 @@ export function register(program: Command): void {
         });
         // The phrases of what recovery did are the menu's; the JSON keeps their English words.
         const { recoveredPhrases: _recovered, ...plain } = outcome;
-        if (io.json) io.printJson(plain);
+        if (io.json) io.printJson({ ...plain, databases: plain.databases.map(({ phrases: _, ...d }) => d) });
         else {
           for (const d of outcome.databases)
             io.out(

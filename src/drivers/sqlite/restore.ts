@@ -17,7 +17,7 @@ import type {
 } from '../driver.js';
 import { fsyncPath, pipeToNewFile } from '../../core/durable-fs.js';
 import { inspectSqliteFile, integritySummary } from './inspect.js';
-import { compareRowCounts } from '../shared/row-counts.js';
+import { rowCountDifferences } from '../shared/row-counts.js';
 import { applyDelta, pageSizeOf } from './pages.js';
 import {
   ASIDE_MARK,
@@ -169,13 +169,12 @@ export async function restoreSqlite(req: RestoreRequest, ctx: DriverContext): Pr
       (info.tables || !damagedThen) &&
       (req.entry.format === 'sqlite-db' || req.entry.format === 'sqlite-pages')
     ) {
-      const problems = compareRowCounts(req.entry.tables, tables);
-      if (problems.length > 0)
-        throw new RespaldoError(
-          'failed',
-          `The restored copy of ${req.db.name} does not match the backup (${problems.slice(0, 5).join('; ')}${problems.length > 5 ? '; …' : ''}).`,
-          'The target was not touched. Try another set. The stored file matched its hashes, so the row counts its manifest.json records are not those stored (edited by hand?); respaldo verify checks the files, not those counts.',
-        );
+      const diffs = rowCountDifferences(req.entry.tables, tables);
+      if (diffs.length > 0) {
+        const message = phrase('sqlite.countsDiffer', { db: req.db.name, diffs: JSON.stringify(diffs) });
+        const hint = phrase('sqlite.countsDifferHint');
+        throw new RespaldoError('failed', english(message), english(hint)).withPhrases(message, hint);
+      }
     }
     // Interrupted before the swap: the target stays as it was (the staging copy is removed below).
     if (ctx.signal.aborted)

@@ -1,9 +1,9 @@
-import type { PhraseId, PhraseParams } from '../../core/phrases.js';
+import { rowDiffs, type PhraseId, type PhraseParams, type RowDiff } from '../../core/phrases.js';
 
 /**
  * The restore plan's sentences and the common errors in Spanish, by the ids of src/core/phrases.ts (every id must be
  * here: the `satisfies` below fails the build otherwise). SQL, commands and options stay as they are. One file of
- * about 660 lines, as src/core/phrases.ts says why.
+ * about 680 lines, as src/core/phrases.ts says why.
  */
 /** `dbs`, `failed` y `files` de una copia (ver holdsEn en src/core/phrases.ts). */
 function holdsEs(p: PhraseParams): string {
@@ -66,6 +66,11 @@ function atDetails(p: PhraseParams): string {
   return passed + (p['first'] ? ` (la primera, ${p['first']}, termina a las ${p['ends']})` : '');
 }
 
+const rowDiffEs = (d: RowDiff): string =>
+  d.actual === null
+    ? `${d.table}: falta (se esperaban ${d.expected} filas)`
+    : `${d.table}: ${d.actual} filas, se esperaban ${d.expected}`;
+
 export const PHRASES_ES = {
   'sqlite.verify': (p: PhraseParams) => `verificar ${p['file']} contra el manifiesto (md5, sha256)`,
   'restore.streamCheck': (p: PhraseParams) =>
@@ -86,6 +91,10 @@ export const PHRASES_ES = {
     `renombrarla a ${p['target']} (ahora no hay ninguna base allí; toma el propietario de su carpeta)`,
   'sqlite.rollbackInPlace': (p: PhraseParams) => `respaldo restore <id de la copia pre_restore> --db ${p['db']} --yes`,
   'sqlite.rollbackSide': (p: PhraseParams) => `borrar ${p['target']}`,
+  'sqlite.countsDiffer': (p: PhraseParams) =>
+    `La copia restaurada de ${p['db']} no coincide con la copia de seguridad (${rowDiffs(p['diffs'], rowDiffEs)}).`,
+  'sqlite.countsDifferHint': () =>
+    'No se ha tocado el destino. Pruebe con otra copia. El archivo guardado coincidía con sus hashes, así que las filas por tabla que registra su manifest.json no son las guardadas (¿editado a mano?); respaldo verify comprueba los archivos, no esas cifras.',
 
   'pg.createRoles': () =>
     'crear los roles guardados en la copia que faltan en este servidor (los roles existentes no se cambian; se borran de nuevo si la restauración falla)',
@@ -349,6 +358,8 @@ export const PHRASES_ES = {
   'drill.rowCounts': () => 'filas por tabla contra el manifiesto',
   'drill.tables': (p: PhraseParams) => `${p['n']} tabla(s)`,
   'drill.noCounts': () => 'el manifiesto no registra filas por tabla',
+  'drill.notCleanHint': (p: PhraseParams) =>
+    `La copia ${p['set']} no se restaura limpiamente: use otra copia y vuelva a hacer copia de ${p['db']}.`,
   'drill.extracted': () => 'extraídos',
   'drill.entries': (p: PhraseParams) => `${p['n']} entrada(s)`,
   'drill.extractedSizes': () => 'los tamaños extraídos coinciden con el manifiesto',

@@ -10,7 +10,7 @@ import type { DrillOutcome, KeyLock } from '../engine-facade.js';
 import { foldText, type Row } from '../fold.js';
 import type { Phrase } from '../../core/phrases.js';
 import { formatDuration } from '../format.js';
-import { say } from '../i18n/index.js';
+import { say, sayMessage } from '../i18n/index.js';
 import { useInterrupt } from '../use-interrupt.js';
 import { isCtrlC, isDown, isUp, useKeys } from '../use-keys.js';
 import { useProgress } from '../use-progress.js';
@@ -64,9 +64,14 @@ export function drillOutcomeRows(
       const style = c.skipped ? { color: theme.colors.muted } : c.ok ? {} : { color: theme.colors.error };
       rows.push(...foldText(`  ${text}`, width, style, '    '));
     }
-    if (!r.ok && r.error && !r.checks.some((c) => !c.ok && c.detail && r.error?.includes(c.detail)))
-      rows.push(...foldText(`  ${r.error}`, width, { color: theme.colors.error }, '    '));
-    if (!r.ok && r.hint) rows.push(...foldText(`  ${t.common.hint}: ${r.hint}`, width, {}, '    '));
+    if (!r.ok && r.error && !r.checks.some((c) => !c.ok && c.detail && r.error?.includes(c.detail))) {
+      const error = sayMessage(ui.lang, r.phrases, r.error, theme.unicode);
+      rows.push(...foldText(`  ${error}`, width, { color: theme.colors.error }, '    '));
+    }
+    if (!r.ok && r.hint) {
+      const hint = say(ui.lang, r.phrases?.hint, r.hint, theme.unicode);
+      rows.push(...foldText(`  ${t.common.hint}: ${hint}`, width, {}, '    '));
+    }
   }
   o.recovered.forEach((what, i) => {
     const said = say(ui.lang, o.recoveredPhrases?.[i], what, theme.unicode);

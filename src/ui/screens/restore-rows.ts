@@ -3,7 +3,7 @@ import { rollbackAdvice } from '../../engine/rollback-advice.js';
 import type { RestoreOutcome, RestorePlan } from '../engine-facade.js';
 import { foldSegs, foldText, type Row, type Seg } from '../fold.js';
 import { formatBytes, formatDate } from '../format.js';
-import { say, sayTarget } from '../i18n/index.js';
+import { say, sayMessage, sayTarget } from '../i18n/index.js';
 import type { UiContextValue } from '../use-ui.js';
 
 /* The restore plan and outcome as folded rows (pure), drawn by RestoreScreen in a scrolling window. */
@@ -122,17 +122,18 @@ export function outcomeRows(
   const add = (segs: Seg[], indent: string): void => void rows.push(...foldSegs(segs, width, indent));
   for (const d of o.databases) {
     const to = d.ok && d.restoredTo ? ` ${arrow} ${d.restoredTo}` : '';
+    const error = d.error ? sayMessage(lang, d.phrases, d.error, theme.unicode) : '';
     add(
       [
         {
-          text: `${d.ok ? t.common.status.ok : t.common.status.failed} ${d.name}${to}${d.error ? `: ${d.error}` : ''}`,
+          text: `${d.ok ? t.common.status.ok : t.common.status.failed} ${d.name}${to}${error ? `: ${error}` : ''}`,
           bold: true,
           color: d.ok ? theme.colors.ok : theme.colors.error,
         },
       ],
       '  ',
     );
-    if (d.hint) add([{ text: `  ${t.common.hint}: ${d.hint}` }], '    ');
+    if (d.hint) add([{ text: `  ${t.common.hint}: ${say(lang, d.phrases?.hint, d.hint, theme.unicode)}` }], '    ');
   }
   if (o.filesRestoredTo)
     add(
