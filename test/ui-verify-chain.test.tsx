@@ -11,7 +11,10 @@ import { loadConfig } from '../src/config/load.js';
 import { silentReporter } from '../src/core/events.js';
 import type { Manifest } from '../src/core/types.js';
 import { createEngineFacade, type EngineFacade } from '../src/ui/engine-facade.js';
+import { catalogue } from '../src/ui/i18n/index.js';
 import { ListScreen } from '../src/ui/screens/ListScreen.js';
+import { refusalRows } from '../src/ui/screens/restore-rows.js';
+import { createTheme } from '../src/ui/theme.js';
 import { SetDetailsScreen } from '../src/ui/screens/SetDetailsScreen.js';
 import { execSql } from './helpers/sqlite.js';
 import { demoSetup } from './helpers/tmp.js';
@@ -86,5 +89,25 @@ describe.each(['en', 'es'] as const)('verify in the menu, base deleted by hand (
     const done = await waitFrame(lastFrame, (x) => x.includes(s.broken));
     fits(done);
     expect(done).not.toContain(s.ok);
+  });
+});
+
+describe('restore of that incremental in the menu (es): the refusal names the missing set in Spanish', () => {
+  it('says which set is missing and which needs it, with no English words of its own', async () => {
+    const { facade, middle, last } = await brokenChain();
+    const plan = await facade.planRestore({ setId: last.id, databases: ['users'], files: false });
+    expect(plan.refusals).toHaveLength(1);
+    const theme = createTheme({ LANG: 'es_ES.UTF-8' });
+    const text = refusalRows(plan.refusals[0]!, { t: catalogue('es'), theme, lang: 'es' }, 200)
+      .map((r) => r.map((seg) => seg.text).join(''))
+      .join(' ');
+    expect(text).toContain(
+      `esa cadena no se puede usar: falta la copia ${middle.id} (la necesita ${last.id}) (podada o borrada).`,
+    );
+    expect(text).not.toMatch(/needed by|is missing|pruned or deleted/);
+    // The CLI's words are the English ones, as before
+    expect(plan.refusals[0]!.message).toContain(
+      `set ${middle.id} (needed by ${last.id}) is missing (pruned or deleted)`,
+    );
   });
 });

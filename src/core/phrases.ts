@@ -181,6 +181,8 @@ export const PHRASES_EN = {
     `Set ${p['set']} stores ${p['db']} as a ${p['stored']} database, and the config's ${p['db']} is ${p['now']} now.`,
   'refuse.engineChangedHint': (p: PhraseParams) =>
     `Restore it with a config whose ${p['db']} is the ${p['stored']} database it was (or by hand: README, restoring without respaldo).`,
+  'chain.missing': (p: PhraseParams) =>
+    `set ${p['missing']}${p['neededBy'] ? ` (needed by ${p['neededBy']})` : ''} is missing (pruned or deleted)`,
   'refuse.brokenChain': (p: PhraseParams) =>
     `Set ${p['set']} holds ${p['db']} as changes on earlier sets, and that chain cannot be used: ${p['reason']}.`,
   'refuse.brokenChainHint': (p: PhraseParams) =>

@@ -1,5 +1,5 @@
 import { NotFoundError } from '../core/errors.js';
-import { english, phrase } from '../core/phrases.js';
+import { english, phrase, type Phrase } from '../core/phrases.js';
 import { formatLocal, upToSecond } from '../core/format.js';
 import type { ChainType, Manifest, SetStatus, SetType } from '../core/types.js';
 import { entryStoredBytes } from './manifest.js';
@@ -19,7 +19,7 @@ import { entryStoredBytes } from './manifest.js';
  * stored it. A base is usable when its whole chain is there, holds the database and none of its members is damaged;
  * otherwise the database is stored whole and the reason is said.
  *
- * Why one file of about 450 lines: the base choice, the chain walk and the `--at` time (its parsing included) all
+ * Why one file of about 460 lines: the base choice, the chain walk and the `--at` time (its parsing included) all
  * answer "which sets restore this database, as of when", over the same pure ChainSet input.
  */
 
@@ -66,6 +66,8 @@ export interface Chain {
   members: { id: string; type: SetType; storedBytes: number; completedAt: string }[];
   /** What makes the chain unusable (the first problem walking back from the set), or null. */
   problem: string | null;
+  /** `problem` as a phrase, for the menu's languages (a member missing). */
+  problemPhrase?: Phrase;
   /** The set whose entry has the problem, when that set exists (damaged, failed, without the database). */
   brokenAt?: string;
   /** The problem is damage of a member's stored files (exit 5 as for any damaged set), not a chain made wrong. */
@@ -114,7 +116,10 @@ export function chainOf(sets: readonly ChainSet[], id: string, database: string)
   while (wanted) {
     const set = byId.get(wanted);
     const via = child ? ` (needed by ${child.id})` : '';
-    if (!set) return { database, members, problem: `set ${wanted}${via} is missing (pruned or deleted)` };
+    if (!set) {
+      const missing = phrase('chain.missing', { missing: wanted, neededBy: child?.id ?? '' });
+      return { database, members, problem: english(missing), problemPhrase: missing };
+    }
     if (set.damagedManifest)
       return {
         database,

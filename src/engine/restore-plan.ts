@@ -16,7 +16,7 @@ import { checkFileEntries } from './restore-files.js';
 /**
  * Planning a restore (pure but for reading the set and inspecting the targets): which set, which
  * databases and files, where each goes, how what is replaced is kept, and what refuses the restore.
- * Changes nothing; `executeRestore` (restore.ts) carries a plan out. About 680 lines as one file: the
+ * Changes nothing; `executeRestore` (restore.ts) carries a plan out. About 690 lines as one file: the
  * plan's printable types and the one pass over the set's entries that fills them belong together.
  */
 
@@ -431,7 +431,12 @@ export async function planRestore(cfg: LoadedConfig, id: string, opts: RestoreOp
         );
         refuseEntry(
           name,
-          phrase('refuse.brokenChain', { set: m.id, db: name, reason: chain.problem }),
+          phrase('refuse.brokenChain', {
+            set: m.id,
+            db: name,
+            reason: chain.problem,
+            ...(chain.problemPhrase ? { ...chain.problemPhrase.params, of: chain.problemPhrase.id } : {}),
+          }),
           phrase(olderRestores ? 'refuse.brokenChainHint' : 'refuse.brokenChainNoOlderHint', { set: m.id, db: name }),
           chain.damaged ? 'damaged-chain' : 'failed-entry',
         );

@@ -201,8 +201,11 @@ export const PHRASES_ES = {
     `La copia ${p['set']} guarda ${p['db']} como base ${p['stored']}, y ${p['db']} en la configuración es ahora ${p['now']}.`,
   'refuse.engineChangedHint': (p: PhraseParams) =>
     `Restáurela con una configuración en la que ${p['db']} sea la base ${p['stored']} que era (o a mano: README, restaurar sin respaldo).`,
-  'refuse.brokenChain': (p: PhraseParams) =>
-    `La copia ${p['set']} tiene ${p['db']} como cambios sobre copias anteriores, y esa cadena no se puede usar: ${p['reason']}.`,
+  'chain.missing': (p: PhraseParams) =>
+    `falta la copia ${p['missing']}${p['neededBy'] ? ` (la necesita ${p['neededBy']})` : ''} (podada o borrada)`,
+  // `of`: the phrase of `reason` (its parameters among these), when respaldo's own words
+  'refuse.brokenChain': (p: PhraseParams): string =>
+    `La copia ${p['set']} tiene ${p['db']} como cambios sobre copias anteriores, y esa cadena no se puede usar: ${p['of'] ? PHRASES_ES[p['of'] as PhraseId](p) : p['reason']}.`,
   'refuse.brokenChainHint': (p: PhraseParams) =>
     `Revísela con respaldo verify --chain ${p['set']}; restaure una copia anterior (respaldo list --db ${p['db']}) o use restore --at con una hora anterior.`,
   'refuse.brokenChainNoOlderHint': (p: PhraseParams) =>
