@@ -6,6 +6,7 @@ import {
   chooseBase,
   parseAtTime,
   planAt,
+  atWithin,
   setChain,
   type ChainSet,
 } from '../src/engine/chain.js';
@@ -278,6 +279,45 @@ describe('planAt: the chain reaching the newest point at or before a time', () =
       if (c.skipped) expect(r.skipped.map((s) => s.id)).toEqual(c.skipped);
     });
   }
+});
+
+describe('planAt within: a time written to the second or minute a set started names that set', () => {
+  // I3 started at 2026-11-03 23:00:00Z and ended 30 s later
+  it.each([
+    ['the second of its id', '2026-11-03T23:00:00Z', 1000, 'I3', 'I2'],
+    ['the minute list shows', '2026-11-03T23:00:00Z', 60_000, 'I3', 'I2'],
+    ['to the millisecond: the set before (I3 had not ended)', '2026-11-03T23:00:00Z', 0, 'I2', undefined],
+    ['inside the chain, no set started then', '2026-11-03T12:00:00Z', 60_000, 'I2', undefined],
+    ['the second after it started: it had not ended', '2026-11-03T23:00:01Z', 1000, 'I2', undefined],
+    ['the full named: none before it', '2026-11-01T00:00:00Z', 1000, 'F1', null],
+  ])('%s', (_, at, within, setId, before) => {
+    const r = planAt(month, new Date(at), ['users', 'pg'], { within });
+    if ('none' in r) throw new Error(`expected a plan, got none: ${JSON.stringify(r.skipped)}`);
+    expect(r.setId).toBe(setId);
+    expect(r.startedThen?.before).toBe(before);
+  });
+
+  it('a named set whose chain is broken is passed over, saying why', () => {
+    const r = planAt(
+      month.filter((s) => s.id !== 'D8'),
+      new Date('2026-11-09T23:00:00Z'),
+      ['users'],
+      { within: 1000 },
+    );
+    if ('none' in r) throw new Error('expected a plan');
+    expect(r).toMatchObject({ setId: 'I3', skipped: [{ id: 'I9' }] });
+    expect(r.startedThen).toBeUndefined();
+  });
+
+  it.each([
+    ['2026-11-22 14:30', 60_000],
+    ['2026-11-22T14:30:15', 1000],
+    ['2026-11-22 14:30:15 UTC', 1000],
+    ['2026-11-22T14:30:15+01:00', 1000],
+    ['2026-11-22 14:30:15.5', 0],
+    ['2026-11-22', 0],
+    ['yesterday', 0],
+  ])('atWithin(%s) = %i', (text, ms) => expect(atWithin(text)).toBe(ms));
 });
 
 describe('retention never removes a set a kept set needs', () => {

@@ -1,11 +1,16 @@
 import Database from 'better-sqlite3';
 import { existsSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { loadConfig } from '../src/config/load.js';
 import { formatLocal, upToSecond } from '../src/core/format.js';
 import type { Manifest } from '../src/core/types.js';
 import { createBackup, planBackup } from '../src/engine/create.js';
+import { atWithin, parseAtTime } from '../src/engine/chain.js';
+import { planRestoreAt } from '../src/engine/restore-plan.js';
+import { uiContext } from '../src/ui/app.js';
+import type { EngineFacade } from '../src/ui/engine-facade.js';
+import { sourceRows } from '../src/ui/screens/restore/at-rows.js';
 import { FakeReporter } from './helpers/reporter.js';
 import { describeResult, parseJsonOutput, runCli } from './helpers/cli.js';
 import { demoSetup, makeTmpDir, writeConfig, type DemoSetup } from './helpers/tmp.js';
@@ -183,6 +188,69 @@ describe('SQLite chains through the CLI', () => {
     expect(ahead.stderr).toContain(`(now ${new Date().getFullYear()}-`);
 
     await cli(s, ['restore', '--at', after, '--db', 'users', '--yes']);
+    expect(state(s.dbs.users)).toEqual(wanted);
+  });
+
+  it('restore --at the second of a set id, or the minute list shows, restores that set and names the one before', async () => {
+    const s = demoSetup();
+    write(s.dbs.users, SEED);
+    const full = await create(s, 'full');
+    write(s.dbs.users, "UPDATE notes SET body = 'v2' WHERE id = 10;");
+    // The incremental starts in a second of its own, so that its id's second names it alone
+    const fullEnd = Math.floor(Date.parse(full.completedAt) / 1000);
+    await vi.waitUntil(() => Math.floor(Date.now() / 1000) > fullEnd, { timeout: 5000, interval: 20 });
+    const inc = await create(s, 'incremental');
+    const wanted = state(s.dbs.users);
+    write(s.dbs.users, "UPDATE notes SET body = 'v3' WHERE id = 10;");
+    expect(Date.parse(inc.completedAt)).toBeGreaterThan(Math.floor(Date.parse(inc.startedAt) / 1000) * 1000);
+    const [, y, mo, d, h, mi, sec] = /^(\d{4})(\d{2})(\d{2})_(\d{2})(\d{2})(\d{2})$/.exec(inc.id)!;
+    type AtJson = { at: { setId: string; startedThen?: { before: string | null; command: string; reason: string } } };
+
+    // The second of the id, with a space or a T, and the minute `list` shows: that set, saying why and the other one
+    const minute = formatLocal(inc.startedAt);
+    for (const typed of [`${y}-${mo}-${d} ${h}:${mi}:${sec}`, `${y}-${mo}-${d}T${h}:${mi}:${sec}`, minute]) {
+      // Typed to the minute, the full is before it only when it ended before that minute began
+      const before = typed !== minute || Date.parse(full.completedAt) <= Date.parse(`${minute}:00`) ? full.id : null;
+      const dry = await cli(s, ['restore', '--at', typed, '--db', 'users', '--dry-run']);
+      expect(dry.stdout).toContain(`set ${inc.id}, which started at that time`);
+      expect(dry.stdout).toContain(`and ended at ${formatLocal(upToSecond(inc.completedAt), { seconds: true })}`);
+      expect(dry.stdout).toContain(
+        before
+          ? `The newest set ending before it is ${full.id}; for the data before set ${inc.id}: respaldo restore ${full.id} --db users --dry-run`
+          : `No set ending before set ${inc.id} restores what is asked.`,
+      );
+      const json = parseJsonOutput<AtJson>(
+        (await cli(s, ['restore', '--at', typed, '--db', 'users', '--dry-run', '--json'])).stdout,
+      );
+      expect(json.at.setId).toBe(inc.id);
+      expect(json.at.startedThen).toMatchObject({
+        before,
+        ...(before ? { command: `respaldo restore ${full.id} --db users --dry-run` } : {}),
+      });
+      expect(json.at.startedThen!.reason).toContain(`set ${inc.id}, which started at that time`);
+    }
+    // A time to the millisecond keeps its exact meaning: the incremental had not ended then
+    const exact = parseJsonOutput<AtJson>(
+      (await cli(s, ['restore', '--at', inc.startedAt, '--db', 'users', '--dry-run', '--json'])).stdout,
+    );
+    expect(exact.at.setId).toBe(full.id);
+    expect(exact.at.startedThen).toBeUndefined();
+
+    // The menu says it in its language
+    const typed = `${y}-${mo}-${d} ${h}:${mi}:${sec}`;
+    const cfg = await loadConfig({ configPath: s.configFile, env: {} });
+    const plan = await planRestoreAt(cfg, parseAtTime(typed)!, { databases: ['users'], atWithin: atWithin(typed) });
+    const es = uiContext({} as EngineFacade, { TERM: 'xterm-256color', LANG: 'C.UTF-8' }, 'es');
+    const rows = sourceRows(plan, null, es, 400)
+      .map((r) => r.map((seg) => seg.text).join(''))
+      .join(' ');
+    expect(rows).toContain(`copia ${inc.id}, que empezó a esa hora`);
+    expect(rows).toContain(
+      `La copia más reciente que termina antes es ${full.id}; para los datos de antes de la copia ${inc.id}: respaldo restore ${full.id} --db users --dry-run`,
+    );
+    expect(rows).not.toMatch(/which started|newest ending at or before/);
+
+    await cli(s, ['restore', '--at', typed, '--db', 'users', '--yes']);
     expect(state(s.dbs.users)).toEqual(wanted);
   });
 

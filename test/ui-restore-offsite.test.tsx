@@ -231,6 +231,8 @@ describe.each(['en', 'es'] as const)('restore as of a date and time (%s)', (lang
       {
         setId: '',
         at: new Date(2026, 10, 21, 12, 0).toISOString(),
+        // typed to the minute: a set that started then is named by it
+        atWithin: 60_000,
         databases: ['users', 'inventario', 'auditoria'],
         files: false,
       },

@@ -666,6 +666,11 @@ export const PHRASES_EN = {
   'at.noneHere': (p: PhraseParams) => `No backup set of ${p['dbs']} ends at or before ${p['at']}${atDetails(p)}.`,
   'at.noneThere': (p: PhraseParams) =>
     `Destination "${p['dest']}" holds no set of ${p['dbs']} ending at or before ${p['at']}${atDetails(p)}.`,
+  'at.startedThen': (p: PhraseParams) =>
+    `Restore as of ${p['at']}: set ${p['set']}, which started at that time (a time written to the second of a set's id, or to the minute \`list\` shows, names that set) and ended at ${p['ended']}.`,
+  'at.before': (p: PhraseParams) =>
+    `The newest set ending before it is ${p['before']}; for the data before set ${p['set']}: ${p['command']}`,
+  'at.noneBefore': (p: PhraseParams) => `No set ending before set ${p['set']} restores what is asked.`,
   'at.noneHereHint': () => 'Pick a later time, name fewer databases with --db, or see the sets with respaldo list.',
   'at.noneThereHint': (p: PhraseParams) =>
     `Pick a later time, name fewer databases with --db, or see the sets there with respaldo list --from ${p['dest']}.`,

@@ -19,8 +19,9 @@ import { entryStoredBytes } from './manifest.js';
  * stored it. A base is usable when its whole chain is there, holds the database and none of its members is damaged;
  * otherwise the database is stored whole and the reason is said.
  *
- * Why one file of about 460 lines: the base choice, the chain walk and the `--at` time (its parsing included) all
- * answer "which sets restore this database, as of when", over the same pure ChainSet input.
+ * Why one file of about 500 lines: the base choice, the chain walk and the `--at` time (its parsing, and how much of
+ * it was written, included) all answer "which sets restore this database, as of when", over the same pure ChainSet
+ * input.
  */
 
 /** One database of a set, as chains see it. */
@@ -217,6 +218,13 @@ export interface AtPlan {
   totalBytes: number;
   /** Newer sets at or before `at` passed over, with the reason. */
   skipped: { id: string; reason: string }[];
+  /**
+   * The set started within the time as written (the second of its id, or the minute `list` shows) and ended after
+   * it: the time names that set, so it is restored rather than the one before it. `before` is the set a time just
+   * before it restores (the newest ending by then with usable chains), null when there is none; `command`, the
+   * restore of `before`, and `reason`, the sentences of startedThenPhrases in English (planRestoreAt fills them in).
+   */
+  startedThen?: { before: string | null; command?: string; reason?: string };
 }
 
 /**
@@ -262,12 +270,15 @@ export function noSetAt(
  * end at or before it (SQL Server log backups), the first such set is restored up to `at` (`stopAt`).
  * With `files`, the set also holds config and application files; with them alone (no database), the newest set
  * holding files by then.
+ * `within` (atWithin: how much of the time was written, a second or a minute): a set that started within it ends
+ * after `at` but is named by it (its id, the minute `list` shows), and is a candidate as if it ended by then
+ * (`startedThen`, with the set a time before it restores).
  */
 export function planAt(
   sets: readonly ChainSet[],
   at: Date,
   databases: readonly string[],
-  opts: { files?: boolean } = {},
+  opts: { files?: boolean; within?: number } = {},
 ): AtPlan | { none: true; skipped: AtPlan['skipped'] } {
   const skipped: AtPlan['skipped'] = [];
   const byId = new Map(sets.map((s) => [s.id, s]));
@@ -288,13 +299,16 @@ export function planAt(
     const { taken: _, ...plan } = atPlanOf(s, chains, at, skipped);
     return { ...plan, point: at.toISOString(), stopAt: at.toISOString() };
   }
+  const within = opts.within ?? 0;
+  const startedThen = (s: ChainSet) =>
+    Date.parse(s.startedAt) >= at.getTime() && Date.parse(s.startedAt) < at.getTime() + within;
   const candidates = sets
     .filter(
       (s) =>
         s.type !== 'pre_restore' &&
         s.type !== 'schema' &&
         s.status !== 'failed' &&
-        Date.parse(s.completedAt) <= at.getTime(),
+        (Date.parse(s.completedAt) <= at.getTime() || startedThen(s)),
     )
     .sort((a, b) => Date.parse(b.completedAt) - Date.parse(a.completedAt) || (a.id < b.id ? 1 : -1));
   for (const s of candidates) {
@@ -309,9 +323,29 @@ export function planAt(
       skipped.push({ id: s.id, reason: broken.problem! });
       continue;
     }
-    return atPlanOf(s, chains, at, skipped);
+    const plan = atPlanOf(s, chains, at, skipped);
+    if (Date.parse(s.completedAt) <= at.getTime()) return plan;
+    const before = planAt(sets, at, databases, { files: Boolean(opts.files) });
+    return { ...plan, startedThen: { before: 'none' in before ? null : before.setId } };
   }
   return { none: true, skipped };
+}
+
+/** The sentences of a restore "as of" a time that names a set (`startedThen`): which set and why, and the other one. */
+export function startedThenPhrases(at: AtPlan): Phrase[] {
+  if (!at.startedThen) return [];
+  const { before, command } = at.startedThen;
+  const set = at.setId;
+  return [
+    phrase('at.startedThen', {
+      at: formatLocal(at.at, { seconds: true }),
+      set,
+      ended: formatLocal(upToSecond(at.point), { seconds: true }),
+    }),
+    before
+      ? phrase('at.before', { before, set, command: command ?? `respaldo restore ${before}` })
+      : phrase('at.noneBefore', { set }),
+  ];
 }
 
 function atPlanOf(s: ChainSet, chains: Chain[], at: Date, skipped: AtPlan['skipped']): AtPlan {
@@ -397,7 +431,17 @@ function atParts(text: string) {
   ];
   // Whole milliseconds, never past the time written (psql prints microseconds)
   const ms = m[7] ? Math.floor(Number(m[7]) * 1000) : 0;
-  return { zone, y, mo, d, h, mi, s, ms };
+  const within = m[7] || m[4] === undefined ? 0 : m[6] === undefined ? 60_000 : 1000;
+  return { zone, y, mo, d, h, mi, s, ms, within };
+}
+
+/**
+ * Pure: how much of time a `restore --at` text names: 60 000 ms written to the minute (`2026-12-04 07:42`, as `list`
+ * shows sets), 1000 to the second (`07:42:06`, as a set id), 0 otherwise (a date alone, fractions of a second).
+ * A set that started within it is named by the time (planAt `within`).
+ */
+export function atWithin(text: string): number {
+  return atParts(text)?.within ?? 0;
 }
 
 /** The instants at which this machine's clock showed a local time: none (skipped), one, or two (repeated). */

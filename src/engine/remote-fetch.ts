@@ -63,6 +63,8 @@ export interface FetchedSet {
   passedOver?: SetSelection['skipped'];
   /** For `--at`: the sets there ending by then that were passed over, with why (planAt). */
   atSkipped?: AtPlan['skipped'];
+  /** For `--at`: the set there was named by the time (planAt's `startedThen`). */
+  atStartedThen?: AtPlan['startedThen'];
   /**
    * Of a fetch of the manifests alone (`manifestsOnly`) for a restore that fetches the files first: fetches them now,
    * into the same folder, each checked as it arrives (its destination is still open). A restore from a destination
@@ -95,7 +97,15 @@ export async function fetchPlanned(
   reporter: Reporter,
   signal?: AbortSignal,
 ): Promise<{ plan: RestorePlan; set: FetchedSet }> {
-  const { filesAt, fetchedFrom: _f, setFolder: _s, latestSkipped: _l, atSkipped: _a, ...asked } = plan.options;
+  const {
+    filesAt,
+    fetchedFrom: _f,
+    setFolder: _s,
+    latestSkipped: _l,
+    atSkipped: _a,
+    atStartedThen: _t,
+    ...asked
+  } = plan.options;
   const set = await f.fetchFiles!(reporter, signal);
   const opts = { ...asked, ...fetchedRestoreOptions(set, filesAt!.name) };
   const again = plan.at ? await planRestoreAt(cfg, new Date(plan.at.at), opts) : await planRestore(cfg, set.id, opts);
@@ -126,10 +136,11 @@ export async function checkKeysThere(f: FetchedSet): Promise<void> {
 export function fetchedRestoreOptions(
   f: FetchedSet,
   name: string,
-): Pick<RestoreOptions, 'setFolder' | 'filesAt' | 'fetchedFrom' | 'latestSkipped' | 'atSkipped'> {
+): Pick<RestoreOptions, 'setFolder' | 'filesAt' | 'fetchedFrom' | 'latestSkipped' | 'atSkipped' | 'atStartedThen'> {
   const latest = {
     ...(f.passedOver ? { latestSkipped: f.passedOver } : {}),
     ...(f.atSkipped ? { atSkipped: f.atSkipped } : {}),
+    ...(f.atStartedThen ? { atStartedThen: f.atStartedThen } : {}),
   };
   if (f.streamed) return { setFolder: f.dir, filesAt: { name, streamed: f.streamedBecause !== null }, ...latest };
   return { setFolder: f.dir, fetchedFrom: name, ...latest };
@@ -173,6 +184,8 @@ export interface FetchSelection {
   files?: boolean;
   /** Pick the newest set ending at or before this time with usable chains (`id` is then ignored). */
   at?: Date;
+  /** How much of `at` was written (chain.ts atWithin): a set that started within it is named by it. */
+  atWithin?: number;
   /** Stream the files into the restore even when the backup folder has room to fetch them (`--stream`). */
   stream?: boolean;
   /** Fetch only the manifests, for a plan (a dry run): `streamedBecause` still says whether a run would stream. */
@@ -280,6 +293,7 @@ export async function fetchSet(
   let candidates: string[] = [];
   let passedOver: SetSelection['skipped'] | undefined;
   let atSkipped: AtPlan['skipped'] | undefined;
+  let atStartedThen: AtPlan['startedThen'];
   if (!sel.at && id === 'latest') {
     // What a local `latest` means (planRestore): the databases named, or with none every configured one (none when
     // only files are asked for), and the files when asked; a newer set lacking them is passed over, and said so.
@@ -343,10 +357,11 @@ export async function fetchSet(
           chainSets = await remoteChainSets(dest, source);
           const atDbs = sel.files && !sel.databases?.length ? [] : wantedDbs;
           const files = Boolean(sel.files);
-          const found = planAt([...chainSets.values()], sel.at, atDbs, { files });
+          const found = planAt([...chainSets.values()], sel.at, atDbs, { files, within: sel.atWithin ?? 0 });
           if ('none' in found) throw noSetAt(name, atDbs, sel.at, found.skipped, [...chainSets.values()], files);
           setId = found.setId;
           atSkipped = found.skipped;
+          atStartedThen = found.startedThen;
         }
         const dir = join(root, setId);
         await ensurePrivateDir(dir);
@@ -455,7 +470,11 @@ export async function fetchSet(
       signal,
       (f) => f.streamed !== null,
     );
-    const chosen = { ...(passedOver ? { passedOver } : {}), ...(atSkipped?.length ? { atSkipped } : {}) };
+    const chosen = {
+      ...(passedOver ? { passedOver } : {}),
+      ...(atSkipped?.length ? { atSkipped } : {}),
+      ...(atStartedThen ? { atStartedThen } : {}),
+    };
     const { later, ...got } = fetched;
     // Streamed, or only the manifests fetched: the destination stays open until the set is removed.
     const closeDest = got.streamed?.close;

@@ -9,7 +9,7 @@ import type { Driver, RestoreStepPlan, RestoreTarget, TargetState } from '../dri
 import { driverFor } from '../drivers/registry.js';
 import { readManifest, setDir, type SetSelection } from './catalog.js';
 import { entryStoredBytes, readManifestFile } from './manifest.js';
-import { chainOf, noSetAt, planAt, type AtPlan, type Chain } from './chain.js';
+import { chainOf, noSetAt, planAt, startedThenPhrases, type AtPlan, type Chain } from './chain.js';
 import { readChainSets, selectUsableLatest } from './chain-sets.js';
 import { checkFileEntries } from './restore-files.js';
 
@@ -66,6 +66,10 @@ export interface RestoreOptions {
   latestSkipped?: SetSelection['skipped'];
   /** `--at` at a destination: the sets there ending by then that were passed over (planAt's, said as a local one). */
   atSkipped?: AtPlan['skipped'];
+  /** `--at`: how much of the time was written (chain.ts atWithin): a set that started within it is named by it. */
+  atWithin?: number;
+  /** `--at` at a destination: the set there was named by the time (planAt's `startedThen`, with the one before). */
+  atStartedThen?: AtPlan['startedThen'];
 }
 
 /**
@@ -613,7 +617,7 @@ export async function planRestoreAt(cfg: LoadedConfig, at: Date, opts: RestoreOp
   const files = { files: Boolean(opts.files) };
   // With --from, the set of that time and its chains were fetched (remote-fetch.ts fetchSet) and are read there.
   const sets = readChainSets({ backupDir: setsRoot(cfg, opts) }, { manifestsOnly: Boolean(opts.filesAt) });
-  const found = planAt(sets, at, wanted, files);
+  const found = planAt(sets, at, wanted, { ...files, within: opts.atWithin ?? 0 });
   if (opts.setFolder && !('none' in found) && found.setId !== basename(opts.setFolder))
     throw new Error(`restore --at: the fetched set ${basename(opts.setFolder)} is not the set of that time`);
   if ('none' in found) throw noSetAt(null, wanted, at, found.skipped, sets, files.files);
@@ -623,7 +627,25 @@ export async function planRestoreAt(cfg: LoadedConfig, at: Date, opts: RestoreOp
     ...(opts.atSkipped ?? []),
     ...found.skipped.filter((x) => !opts.atSkipped?.some((y) => y.id === x.id)),
   ];
-  return { ...plan, at: { ...found, skipped } };
+  // Only the chosen set and its chain are here after a fetch: the set before it is the destination's (remote-fetch).
+  const named = opts.setFolder ? opts.atStartedThen : found.startedThen;
+  const from = opts.filesAt?.name ?? opts.fetchedFrom;
+  const command = named?.before
+    ? [
+        `respaldo restore ${named.before}`,
+        ...(opts.databases ?? []).map((d) => `--db ${/^[\w.@-]+$/.test(d) ? d : JSON.stringify(d)}`),
+        ...(opts.files ? ['--files'] : []),
+        ...(from ? [`--from ${from}`] : []),
+        '--dry-run',
+      ].join(' ')
+    : undefined;
+  const preview: AtPlan = {
+    ...found,
+    skipped,
+    ...(named ? { startedThen: { ...named, ...(command ? { command } : {}) } } : {}),
+  };
+  if (preview.startedThen) preview.startedThen.reason = startedThenPhrases(preview).map(english).join(' ');
+  return { ...plan, at: preview };
 }
 
 /**

@@ -250,6 +250,8 @@ export interface RestoreRequest {
   from?: string;
   /** Restore as of this time (ISO): the newest set ending at or before it, with its chain (the CLI's --at). */
   at?: string;
+  /** How much of `at` was typed (chain.ts atWithin): a set that started within it is named by it. */
+  atWithin?: number;
   databases: string[];
   files: boolean;
   /** Side by side: new path (SQLite, files) or new database name (servers). Absent: in place. */
@@ -327,7 +329,7 @@ export function createEngineFacade(initial: LoadedConfig, named = false): Engine
     const sel = {
       databases: req.databases,
       files: req.files,
-      ...(req.at ? { at: new Date(req.at) } : {}),
+      ...(req.at ? { at: new Date(req.at), atWithin: req.atWithin ?? 0 } : {}),
       manifestsOnly: true,
     };
     const key = JSON.stringify([req.from, req.setId, sel]);
@@ -473,6 +475,7 @@ export function createEngineFacade(initial: LoadedConfig, named = false): Engine
         ...(req.terminateConnections ? { terminateConnections: true } : {}),
         ...(req.createRoles ? { createRoles: true } : {}),
         ...(req.tables?.length ? { tables: req.tables } : {}),
+        ...(req.at ? { atWithin: req.atWithin ?? 0 } : {}),
         checkAsRead: true,
       };
       if (!req.from) return req.at ? planRestoreAt(cfg, new Date(req.at), opts) : planRestore(cfg, req.setId, opts);

@@ -2,6 +2,7 @@ import type { Key } from 'ink';
 import type { DatabaseEntry, Manifest, SetSummary } from '../core/types.js';
 import { capabilitiesOf } from '../drivers/capabilities.js';
 import { chooseLatest } from '../engine/catalog.js';
+import { atWithin } from '../engine/chain.js';
 import type { KeyLock, KeySubject, RestoreOutcome, RestorePlan, RestoreRequest, SetList } from './engine-facade.js';
 import { scrollWindow } from './components/Rows.js';
 import { editText, isCtrlC, isDown, isUp } from './use-keys.js';
@@ -258,6 +259,7 @@ export function planRequest(s: WizardState, terminate: boolean): RestoreRequest 
       setId: '',
       ...(s.from ? { from: s.from } : {}),
       at: s.at,
+      atWithin: atWithin(s.atText),
       databases: s.databases.filter((_, i) => s.atPicks[i]),
       files: false,
       ...(s.sideBySide ? { to: s.to.trim() } : {}),

@@ -139,6 +139,8 @@ export async function withFetchedSet(
     files?: boolean;
     stream?: boolean;
     dryRun?: boolean;
+    /** How much of `at` was written (chain.ts atWithin). */
+    atWithin?: number;
   },
   id: string,
   at: Date | null,
@@ -149,7 +151,7 @@ export async function withFetchedSet(
   const sel = {
     ...(opts.db ? { databases: opts.db } : {}),
     ...(opts.files ? { files: true } : {}),
-    ...(at ? { at } : {}),
+    ...(at ? { at, atWithin: opts.atWithin ?? 0 } : {}),
     ...(opts.stream ? { stream: true } : {}),
     // Only the manifests (and that the files are there, with their sizes): a plan needs no stored file, and a
     // restore fetches them once its plan, the key and the operator said yes.

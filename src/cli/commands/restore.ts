@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { RefusedError, UsageError } from '../../core/errors.js';
-import { ambiguousAtTime, atInFuture, parseAtTime } from '../../engine/chain.js';
+import { ambiguousAtTime, atInFuture, atWithin, parseAtTime, startedThenPhrases } from '../../engine/chain.js';
 import { EXIT } from '../../core/exit-codes.js';
 import type { RestoreOutcome } from '../../engine/restore.js';
 import { english, phrase, type Phrase } from '../../core/phrases.js';
@@ -94,17 +94,20 @@ export function chainPhrase(database: string, chain: NonNullable<DatabaseRestore
 function printAtPreview(out: (line: string) => void, at: NonNullable<RestorePlan['at']>): void {
   const asked = formatLocal(at.at, { seconds: true });
   const point = formatLocal(upToSecond(at.point), { seconds: true });
+  // A time written to the second or minute a set started names that set: which one, why, and the one before it
+  const named = startedThenPhrases(at).map(english);
   if (!at.databases.length) {
-    out(`Restore as of ${asked}: set ${at.setId}, the newest holding files ending at or before that time.`);
+    out(named[0] ?? `Restore as of ${asked}: set ${at.setId}, the newest holding files ending at or before that time.`);
     out(`  The files are those set ${at.setId} stored (it ended ${point}); no database is restored.`);
     for (const s of at.skipped.slice(0, 5)) out(`  passed over ${s.id}: ${s.reason}`);
+    if (named[1]) out(`  ${named[1]}`);
     return;
   }
   if (at.stopAt) {
     out(`Restore as of ${asked}: set ${at.setId}, the first whose log backups pass that time.`);
     out(`  The result is the data as of ${point} (STOPAT inside set ${at.setId}).`);
   } else {
-    out(`Restore as of ${asked}: set ${at.setId}, the newest ending at or before that time.`);
+    out(named[0] ?? `Restore as of ${asked}: set ${at.setId}, the newest ending at or before that time.`);
     // Each database's snapshot is taken when its backup begins: the data is from within the set's run, not its end.
     const from = at.taken ? formatLocal(at.taken, { seconds: true }) : point;
     if (from === point) out(`  The result is the data as of ${point}.`);
@@ -120,6 +123,7 @@ function printAtPreview(out: (line: string) => void, at: NonNullable<RestorePlan
     );
   }
   for (const s of at.skipped.slice(0, 5)) out(`  passed over ${s.id}: ${s.reason}`);
+  if (named[1]) out(`  ${named[1]}`);
 }
 
 /** The plan's size line: stored size and the estimated size once restored, saying where the estimate comes from. */
@@ -217,9 +221,11 @@ export function register(program: Command): void {
           '--stream streams a set from a destination: it needs --from NAME.',
           'respaldo restore latest --from offsite --stream --db users --dry-run',
         );
-      return withFetchedSet(io, opts, given ?? '', at, async (id, fetched) => {
+      const within = opts.at === undefined ? 0 : atWithin(opts.at);
+      return withFetchedSet(io, { ...opts, atWithin: within }, given ?? '', at, async (id, fetched) => {
         const cfg = await io.config();
         const restoreOpts = {
+          ...(at ? { atWithin: within } : {}),
           ...(fetched && opts.from ? fetchedRestoreOptions(fetched, opts.from) : {}),
           ...(opts.db ? { databases: opts.db } : {}),
           ...(opts.files ? { files: true } : {}),

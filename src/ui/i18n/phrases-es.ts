@@ -683,6 +683,11 @@ export const PHRASES_ES = {
   'at.noneHere': (p: PhraseParams) => `Ninguna copia de ${p['dbs']} termina a las ${p['at']} o antes${atDetails(p)}.`,
   'at.noneThere': (p: PhraseParams) =>
     `El destino "${p['dest']}" no tiene ninguna copia de ${p['dbs']} que termine a las ${p['at']} o antes${atDetails(p)}.`,
+  'at.startedThen': (p: PhraseParams) =>
+    `Restaurar a ${p['at']}: copia ${p['set']}, que empezó a esa hora (una hora escrita hasta el segundo del id de una copia, o hasta el minuto que muestra \`list\`, nombra esa copia) y terminó a ${p['ended']}.`,
+  'at.before': (p: PhraseParams) =>
+    `La copia más reciente que termina antes es ${p['before']}; para los datos de antes de la copia ${p['set']}: ${p['command']}`,
+  'at.noneBefore': (p: PhraseParams) => `Ninguna copia que termine antes de la copia ${p['set']} restaura lo pedido.`,
   'at.noneHereHint': () =>
     'Elija una hora posterior o menos bases de datos, o vea las copias (Ver copias; respaldo list).',
   'at.noneThereHint': (p: PhraseParams) =>

@@ -3,6 +3,9 @@ import { foldText, type Row } from '../../fold.js';
 import { formatLocal, upToSecond } from '../../../core/format.js';
 import { formatBytes } from '../../format.js';
 import type { PlanUi } from '../restore-rows.js';
+import { startedThenPhrases } from '../../../engine/chain.js';
+import { english } from '../../../core/phrases.js';
+import { say } from '../../i18n/index.js';
 
 /**
  * Pure: what the plan step shows above the plan when the restore is not of a local set: the preview
@@ -20,16 +23,18 @@ export function sourceRows(plan: RestorePlan, from: string | null, ui: PlanUi, w
   const at = plan.at;
   if (!at) return rows;
   const arrow = theme.unicode ? '→' : '->';
-  rows.push(
-    ...foldText(t.restore.atHead(formatLocal(at.at, { seconds: true }), at.setId), width, { bold: true }, '  '),
-  );
+  // A time written to the second or minute a set started names that set: which one, why, and the one before it
+  const [named, before] = startedThenPhrases(at).map((p) => say(ui.lang, p, english(p), theme.unicode));
+  const head = named ?? t.restore.atHead(formatLocal(at.at, { seconds: true }), at.setId);
+  rows.push(...foldText(head, width, { bold: true }, '  '));
+  const beforeRows = before ? foldText(`  ${before}`, width, {}, '    ') : [];
   if (!at.databases.length) {
     // The files alone: whole in the set, no chain applied.
     const point = formatLocal(upToSecond(at.point), { seconds: true });
     rows.push(...foldText(`  ${t.restore.atFiles(at.setId, point)}`, width, {}, '    '));
     for (const s of at.skipped.slice(0, 5))
       rows.push(...foldText(`  ${t.restore.atPassed(s.id, s.reason)}`, width, { color: theme.colors.muted }, '    '));
-    return rows;
+    return [...rows, ...beforeRows];
   }
   rows.push(
     ...foldText(
@@ -56,5 +61,5 @@ export function sourceRows(plan: RestorePlan, from: string | null, ui: PlanUi, w
   }
   for (const s of at.skipped.slice(0, 5))
     rows.push(...foldText(`  ${t.restore.atPassed(s.id, s.reason)}`, width, { color: theme.colors.muted }, '    '));
-  return rows;
+  return [...rows, ...beforeRows];
 }
