@@ -11,6 +11,7 @@ import { planRestoreAt } from '../src/engine/restore-plan.js';
 import { uiContext } from '../src/ui/app.js';
 import type { EngineFacade } from '../src/ui/engine-facade.js';
 import { sourceRows } from '../src/ui/screens/restore/at-rows.js';
+import { PHRASES_ES } from '../src/ui/i18n/phrases-es.js';
 import { FakeReporter } from './helpers/reporter.js';
 import { describeResult, parseJsonOutput, runCli } from './helpers/cli.js';
 import { demoSetup, makeTmpDir, writeConfig, type DemoSetup } from './helpers/tmp.js';
@@ -402,6 +403,17 @@ describe('SQLite chains through the CLI', () => {
     const dry = (await cli(s, ['prune', '--dry-run'])).stdout;
     expect(dry).toContain(`${i2.id} (incremental) needs ${full.id} → ${i1.id}`);
     expect(dry).toMatch(new RegExp(`${i1.id} .*keep .*needed by ${i2.id} \\(chain\\)`));
+    // The full is kept as the base of their chains, not as "the newest of users" (two newer sets of users exist)
+    expect(dry).toMatch(
+      new RegExp(
+        `${full.id} .*keep .*newest full of users, the base of the chain of the newer sets ${i1.id}, ${i2.id}`,
+      ),
+    );
+    expect(dry).not.toContain('newest of users');
+    const es = PHRASES_ES['prune.chainBase']({ db: 'users', sets: `${i1.id}, ${i2.id}`, more: '0', count: '2' });
+    expect(es).toBe(
+      `la completa más reciente de users, base de la cadena de las copias posteriores ${i1.id}, ${i2.id}`,
+    );
     await cli(s, ['prune']);
     for (const id of [full.id, i1.id, i2.id]) expect(existsSync(join(s.backupDir, id))).toBe(true);
 

@@ -671,6 +671,8 @@ export const PHRASES_EN = {
   'at.before': (p: PhraseParams) =>
     `The newest set ending before it is ${p['before']}; for the data before set ${p['set']}: ${p['command']}`,
   'at.noneBefore': (p: PhraseParams) => `No set ending before set ${p['set']} restores what is asked.`,
+  'prune.chainBase': (p: PhraseParams) =>
+    `newest full of ${p['db']}, the base of the chain of the newer ${p['count'] === '1' ? 'set' : 'sets'} ${p['sets']}${p['more'] !== '0' ? ` and ${p['more']} more` : ''}`,
   'at.noneHereHint': () => 'Pick a later time, name fewer databases with --db, or see the sets with respaldo list.',
   'at.noneThereHint': (p: PhraseParams) =>
     `Pick a later time, name fewer databases with --db, or see the sets there with respaldo list --from ${p['dest']}.`,

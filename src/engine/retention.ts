@@ -1,6 +1,7 @@
 import type { ManualRetention, RetentionConfig, SetSummary } from '../core/types.js';
 import { neededByKept } from './chain.js';
 import { someNames } from '../core/format.js';
+import { english, phrase } from '../core/phrases.js';
 
 /**
  * Retention: the pure decision of which backup sets to keep. No I/O; `prune.ts` executes it.
@@ -23,7 +24,8 @@ import { someNames } from '../core/format.js';
  *   `monthly` by `2026-10`, `yearly` by `2025`.
  * - Never removed automatically, whatever the counts: `pre_restore` safety sets, sets marked
  *   `keep`, the newest completed set holding each database (per type: `newest of users`,
- *   `newest schema of users`), and sets dated after `now` (clock skew; kept with a reason).
+ *   `newest schema of users`; a full that newer differentials or incrementals apply on: `newest full of users, the
+ *   base of the chain of the newer sets …`), and sets dated after `now` (clock skew; kept with a reason).
  * - Partial and failed sets never count for the rules. Such a set is removed only once every
  *   database it stored has a newer completed set of the same type, and at least one newer
  *   completed set of that type exists (reason `partial, superseded by <id>`). Until then it is
@@ -212,7 +214,29 @@ export function planPrune(
   }
   for (const [k, s] of newestOf) {
     const db = k.split('\u0000')[1]!;
-    add(s.id, s.type === 'full' ? `newest of ${db}` : `newest ${s.type} of ${db}`);
+    // The newest full under newer differentials and incrementals is not "the newest of" the database: it is kept as
+    // the base their chains need (named, so that an operator does not read it as the newest backup).
+    const chainedOn =
+      s.type === 'full'
+        ? sets
+            .filter((c) => c.status !== 'failed' && time(c) > time(s) && storedDatabases(c).includes(db))
+            .filter((c) => transitive(sets, c.id).includes(s.id))
+            .map((c) => c.id)
+            .sort()
+        : [];
+    if (chainedOn.length)
+      add(
+        s.id,
+        english(
+          phrase('prune.chainBase', {
+            db,
+            sets: chainedOn.slice(0, 3).join(', '),
+            more: Math.max(0, chainedOn.length - 3),
+            count: chainedOn.length,
+          }),
+        ),
+      );
+    else add(s.id, s.type === 'full' ? `newest of ${db}` : `newest ${s.type} of ${db}`);
   }
   // A newest set that failed its verification is no backup to fall back on: the newest one that did not fail
   // is kept too (restore latest passes over the damaged one to it).

@@ -688,6 +688,8 @@ export const PHRASES_ES = {
   'at.before': (p: PhraseParams) =>
     `La copia más reciente que termina antes es ${p['before']}; para los datos de antes de la copia ${p['set']}: ${p['command']}`,
   'at.noneBefore': (p: PhraseParams) => `Ninguna copia que termine antes de la copia ${p['set']} restaura lo pedido.`,
+  'prune.chainBase': (p: PhraseParams) =>
+    `la completa más reciente de ${p['db']}, base de la cadena de ${p['count'] === '1' ? 'la copia posterior' : 'las copias posteriores'} ${p['sets']}${p['more'] !== '0' ? ` y ${p['more']} más` : ''}`,
   'at.noneHereHint': () =>
     'Elija una hora posterior o menos bases de datos, o vea las copias (Ver copias; respaldo list).',
   'at.noneThereHint': (p: PhraseParams) =>
