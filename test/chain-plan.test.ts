@@ -11,6 +11,8 @@ import {
   type ChainSet,
 } from '../src/engine/chain.js';
 import { planPrune } from '../src/engine/retention.js';
+import { english, phrase } from '../src/core/phrases.js';
+import { PHRASES_ES } from '../src/ui/i18n/phrases-es.js';
 import { tieredPreset } from '../src/scheduler/when.js';
 
 /** A set in a table: id `d<day>_<hh>`, type, and per database its base (null: full) or a problem. */
@@ -132,6 +134,42 @@ describe('chainOf: the chain a set needs, and what breaks it', () => {
 
   it('setChain: the union over databases, oldest first', () => {
     expect(setChain(month, 'I9').ids).toEqual(['D8', 'F1', 'I9']);
+  });
+});
+
+describe('chain problems as phrases: the menu says them in Spanish, the CLI keeps its English', () => {
+  it.each([
+    [
+      'a member missing',
+      month.filter((s) => s.id !== 'I2'),
+      'set I2 (needed by I3) is missing (pruned or deleted)',
+      'falta la copia I2 (la necesita I3) (podada o borrada)',
+    ],
+    [
+      "a member's stored file missing",
+      month.map((s) =>
+        s.id === 'I2'
+          ? {
+              ...s,
+              entries: {
+                ...s.entries,
+                users: {
+                  ...s.entries['users']!,
+                  problem: 'stored file x.pages.zst is missing',
+                  problemPhrase: phrase('chain.fileMissing', { file: 'x.pages.zst' }),
+                },
+              },
+            }
+          : s,
+      ),
+      'users in set I2 (needed by I3): stored file x.pages.zst is missing',
+      'users en la copia I2 (la necesita I3): falta el archivo guardado x.pages.zst',
+    ],
+  ])('%s', (_, sets, en, es) => {
+    const c = chainOf(sets, 'I3', 'users');
+    expect(c.problem).toBe(en);
+    expect(english(c.problemPhrase!)).toBe(en);
+    expect(PHRASES_ES[c.problemPhrase!.id](c.problemPhrase!.params)).toBe(es);
   });
 });
 

@@ -47,8 +47,23 @@ async function brokenChain(): Promise<{ facade: EngineFacade; full: Manifest; mi
 }
 
 const TEXT = {
-  en: { help: 'v verify', broken: 'Chain BROKEN', chain: 'BROKEN: set', ok: 'Verify OK', status: 'BROKEN' },
-  es: { help: 'v verificar', broken: 'Cadena ROTA', chain: 'ROTA: set', ok: 'Verificación OK', status: 'ROTA' },
+  en: {
+    help: 'v verify',
+    broken: 'Chain BROKEN',
+    chain: 'BROKEN: set',
+    ok: 'Verify OK',
+    status: 'BROKEN',
+    missing: (set: string, by: string) => `BROKEN: set ${set} (needed by ${by}) is missing (pruned or deleted)`,
+  },
+  es: {
+    help: 'v verificar',
+    broken: 'Cadena ROTA',
+    chain: 'ROTA: falta',
+    ok: 'Verificación OK',
+    status: 'ROTA',
+    // what is missing is said in Spanish too, not only the word around it
+    missing: (set: string, by: string) => `ROTA: falta la copia ${set} (la necesita ${by}) (podada o borrada)`,
+  },
 } as const;
 
 describe.each(['en', 'es'] as const)('verify in the menu, base deleted by hand (%s)', (lang) => {
@@ -63,13 +78,15 @@ describe.each(['en', 'es'] as const)('verify in the menu, base deleted by hand (
     // Before any verify: the status and the chain say it, from what the list found
     const opened = await waitFrame(lastFrame, (x) => x.includes(s.help) && x.includes(s.chain));
     fits(opened);
+    expect(flat(opened)).toContain(s.missing(middle.id, last.id));
     expect(flat(opened)).toMatch(new RegExp(`(Status|Estado) ${s.status} `));
     await press(stdin, 'v');
     const done = await waitFrame(lastFrame, (x) => x.includes(s.broken));
     fits(done);
     expect(done).not.toContain(s.ok);
     const text = flat(done);
-    expect(text).toContain(`${s.chain} ${middle.id} (needed by ${last.id}) is missing (pruned or deleted)`);
+    expect(text).toContain(s.missing(middle.id, last.id));
+    if (lang === 'es') expect(text).not.toMatch(/needed by|is missing|pruned or deleted/);
     expect(text).toContain(`respaldo verify --chain ${last.id}`);
   });
 

@@ -22,6 +22,9 @@ const chainEn = (p: PhraseParams) => (p['chain'] !== '0' ? ` and ${p['chain']} e
 /** `N file(s), B bytes` (the bytes when not 0). */
 const filesEn = (p: PhraseParams) => `${p['count']} file(s)${p['bytes'] !== '0' ? `, ${p['bytes']} bytes` : ''}`;
 
+/** ` (needed by X)` when a chain problem's `by` is set. */
+const neededEn = (p: PhraseParams) => (p['by'] ? ` (needed by ${p['by']})` : '');
+
 /** What `at.none*` add: the sets passed over (their reasons stay English) and when the first set ends. */
 function atDetails(p: PhraseParams): string {
   const passed = p['passed'] ? ` with a usable chain (passed over: ${p['passed']})` : '';
@@ -181,8 +184,6 @@ export const PHRASES_EN = {
     `Set ${p['set']} stores ${p['db']} as a ${p['stored']} database, and the config's ${p['db']} is ${p['now']} now.`,
   'refuse.engineChangedHint': (p: PhraseParams) =>
     `Restore it with a config whose ${p['db']} is the ${p['stored']} database it was (or by hand: README, restoring without respaldo).`,
-  'chain.missing': (p: PhraseParams) =>
-    `set ${p['missing']}${p['neededBy'] ? ` (needed by ${p['neededBy']})` : ''} is missing (pruned or deleted)`,
   'refuse.brokenChain': (p: PhraseParams) =>
     `Set ${p['set']} holds ${p['db']} as changes on earlier sets, and that chain cannot be used: ${p['reason']}.`,
   'refuse.brokenChainHint': (p: PhraseParams) =>
@@ -666,6 +667,26 @@ export const PHRASES_EN = {
   'at.noneHere': (p: PhraseParams) => `No backup set of ${p['dbs']} ends at or before ${p['at']}${atDetails(p)}.`,
   'at.noneThere': (p: PhraseParams) =>
     `Destination "${p['dest']}" holds no set of ${p['dbs']} ending at or before ${p['at']}${atDetails(p)}.`,
+  // What breaks a chain (chain.ts chainOf); `by` is the set that needs it, or empty
+  'chain.missing': (p: PhraseParams) => `set ${p['set']}${neededEn(p)} is missing (pruned or deleted)`,
+  'chain.manifestDamaged': (p: PhraseParams) =>
+    `the manifest of set ${p['set']}${neededEn(p)} is damaged (${p['what']})`,
+  'chain.loop': (p: PhraseParams) => `set ${p['set']} depends on itself (damaged manifests)`,
+  'chain.lacksDb': (p: PhraseParams) => `set ${p['set']}${neededEn(p)} holds no ${p['db']}`,
+  'chain.notOlder': (p: PhraseParams) =>
+    `set ${p['set']} is not older than ${p['child']}, which applies on it (damaged manifests)`,
+  'chain.entry': (p: PhraseParams): string =>
+    `${p['db']} in set ${p['set']}${neededEn(p)}: ${PHRASES_EN[p['of'] as PhraseId](p)}`,
+  // What makes one database of a set unusable in a chain (the `of` of chain.entry)
+  'chain.failedInSet': (p: PhraseParams) => `failed in that set (${p['error']})`,
+  'chain.noCopy': () => 'no stored copy in that set',
+  'chain.failedVerification': (p: PhraseParams) => `the set failed verification on ${p['at']}`,
+  'chain.fileMissing': (p: PhraseParams) => `stored file ${p['file']} is missing`,
+  'chain.fileSize': (p: PhraseParams) => `stored file ${p['file']} has another size than the manifest says`,
+  'chain.fileMissingAt': (p: PhraseParams) => `stored file ${p['file']} is missing at ${p['dest']}`,
+  'chain.fileSizeAt': (p: PhraseParams) => `stored file ${p['file']} has another size at ${p['dest']}`,
+  // A problem said in English only (a test's table, an older caller)
+  'chain.raw': (p: PhraseParams) => p['text'] ?? '',
   'at.startedThen': (p: PhraseParams) =>
     `Restore as of ${p['at']}: set ${p['set']}, which started at that time (a time written to the second of a set's id, or to the minute \`list\` shows, names that set) and ended at ${p['ended']}.`,
   'at.before': (p: PhraseParams) =>

@@ -386,6 +386,8 @@ export interface SetSummary {
   needs?: string[];
   /** Why this differential or incremental cannot be restored: a set of its chain missing or damaged (set by `list`). */
   chainProblems?: string[];
+  /** `chainProblems` as phrases, one for one (the menu says them in its language). */
+  chainProblemPhrases?: Phrase[];
 }
 
 /** The outcome of drilling one database (or `files`) of a set, as `drilled.json` records it. */

@@ -1,6 +1,7 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { formatLocal } from '../core/format.js';
+import { english, phrase, type Phrase } from '../core/phrases.js';
 import type { LoadedConfig, Manifest, SetSummary } from '../core/types.js';
 import {
   chooseLatest,
@@ -55,21 +56,20 @@ function damagedChainSet(id: string, problem: string): ChainSet {
  * What makes each database entry of set `m` unusable in a chain: a stored file of it missing or of another size, or
  * found damaged by the last verification (one that names no file marks every entry: the whole set).
  */
-function entryProblems(dir: string, m: Manifest): Record<string, string> {
-  const problems: Record<string, string> = {};
+function entryProblems(dir: string, m: Manifest): Record<string, Phrase> {
+  const problems: Record<string, Phrase> = {};
   const verified = readVerified(dir);
   for (const d of m.databases) {
     const own = [...(d.file ? [{ file: d.file, storedBytes: d.storedBytes }] : []), ...(d.extras ?? [])];
     const hit = verified?.ok === false && (!verified.damaged || own.some((f) => verified.damaged!.includes(f.file)));
     if (hit) {
-      problems[d.name] = `the set failed verification on ${formatLocal(verified.at)}`;
+      problems[d.name] = phrase('chain.failedVerification', { at: formatLocal(verified.at) });
       continue;
     }
     for (const f of own) {
       const abs = join(dir, f.file);
-      if (!existsSync(abs)) problems[d.name] = `stored file ${f.file} is missing`;
-      else if (statSync(abs).size !== f.storedBytes)
-        problems[d.name] = `stored file ${f.file} has another size than the manifest says`;
+      if (!existsSync(abs)) problems[d.name] = phrase('chain.fileMissing', { file: f.file });
+      else if (statSync(abs).size !== f.storedBytes) problems[d.name] = phrase('chain.fileSize', { file: f.file });
       if (problems[d.name]) break;
     }
   }
@@ -103,27 +103,37 @@ export function chainToVerify(
  * of the chain deleted or pruned, a damaged manifest, a member without the database.
  */
 export function chainBreaks(cfg: Pick<LoadedConfig, 'backupDir'>, id: string, opts: { damage: boolean }): string[] {
+  return breaksIn(readChainSets(cfg), id, opts).map(english);
+}
+
+/** chainBreaks as phrases (the menu says them in its language). */
+export function chainBreakPhrases(
+  cfg: Pick<LoadedConfig, 'backupDir'>,
+  id: string,
+  opts: { damage: boolean },
+): Phrase[] {
   return breaksIn(readChainSets(cfg), id, opts);
 }
 
-/** Pure: chainBreaks among `sets` read once (readChainSets). */
-function breaksIn(sets: readonly ChainSet[], id: string, opts: { damage: boolean }): string[] {
+/** Pure: chainBreaks among `sets` read once (readChainSets), each problem once. */
+function breaksIn(sets: readonly ChainSet[], id: string, opts: { damage: boolean }): Phrase[] {
   const { chains } = setChain(sets, id);
   const broken = chains.filter((c) => c.problem && c.brokenAt !== id && (opts.damage || !c.damaged || !c.brokenAt));
-  return [...new Set(broken.map((c) => c.problem!))];
+  const said = broken.map((c) => c.problemPhrase ?? phrase('chain.raw', { text: c.problem! }));
+  return said.filter((p, i) => said.findIndex((q) => english(q) === english(p)) === i);
 }
 
 /**
- * The sets with `chainProblems` filled in for each differential or incremental whose chains cannot be restored
- * (chainBreaks, a member's damage included), as `list` shows them; the folder is read once, and only when a set
- * applies on another. Reads only.
+ * The sets with `chainProblems` (and their phrases) filled in for each differential or incremental whose chains
+ * cannot be restored (chainBreaks, a member's damage included), as `list` shows them; the folder is read once, and
+ * only when a set applies on another. Reads only.
  */
 export function withChainProblems(cfg: Pick<LoadedConfig, 'backupDir'>, sets: SetSummary[]): SetSummary[] {
   if (!sets.some((s) => s.needs?.length)) return sets;
   const chainSets = readChainSets(cfg);
   return sets.map((s) => {
     const problems = s.needs?.length ? breaksIn(chainSets, s.id, { damage: true }) : [];
-    return problems.length ? { ...s, chainProblems: problems } : s;
+    return problems.length ? { ...s, chainProblems: problems.map(english), chainProblemPhrases: problems } : s;
   });
 }
 

@@ -31,6 +31,8 @@ export interface ChainEntry {
   storedBytes: number;
   /** Why this entry cannot be used (failed at backup, failed verification, stored file missing); null when usable. */
   problem: string | null;
+  /** `problem` as a phrase (the menu says it in its language). */
+  problemPhrase?: Phrase;
   /** The problem is damage found on disk (a stored file missing, of another size, or a failed verification). */
   damaged?: boolean;
   /** The database failed in that set: nothing of it was stored (the set is partial). */
@@ -67,7 +69,7 @@ export interface Chain {
   members: { id: string; type: SetType; storedBytes: number; completedAt: string }[];
   /** What makes the chain unusable (the first problem walking back from the set), or null. */
   problem: string | null;
-  /** `problem` as a phrase, for the menu's languages (a member missing). */
+  /** `problem` as a phrase (the menu says it in its language). */
   problemPhrase?: Phrase;
   /** The set whose entry has the problem, when that set exists (damaged, failed, without the database). */
   brokenAt?: string;
@@ -78,18 +80,19 @@ export interface Chain {
 /**
  * Pure: a manifest (and its verification mark) as chains see it; `problems` adds per-database problems found on disk.
  */
-export function chainSetOf(m: Manifest, problems: Record<string, string> = {}): ChainSet {
+export function chainSetOf(m: Manifest, problems: Record<string, Phrase> = {}): ChainSet {
   const entries: Record<string, ChainEntry> = {};
   for (const d of m.databases) {
     const problem = d.error
-      ? `failed in that set (${d.error.message})`
+      ? phrase('chain.failedInSet', { error: d.error.message })
       : !d.file
-        ? 'no stored copy in that set'
+        ? phrase('chain.noCopy')
         : (problems[d.name] ?? null);
     entries[d.name] = {
       base: d.base ?? null,
       storedBytes: entryStoredBytes(d),
-      problem,
+      problem: problem && english(problem),
+      ...(problem ? { problemPhrase: problem } : {}),
       ...(!d.error && d.file && problems[d.name] ? { damaged: true } : {}),
       ...(d.error ? { failed: true } : {}),
       ...(d.base && d.details?.pointInTime === true ? { stopsInside: true } : {}),
@@ -114,40 +117,35 @@ export function chainOf(sets: readonly ChainSet[], id: string, database: string)
   const seen = new Set<string>();
   let wanted: string | null = id;
   let child: ChainSet | null = null;
+  const broken = (p: Phrase, more: Partial<Chain> = {}): Chain => ({
+    database,
+    members,
+    problem: english(p),
+    problemPhrase: p,
+    ...more,
+  });
   while (wanted) {
     const set = byId.get(wanted);
-    const via = child ? ` (needed by ${child.id})` : '';
-    if (!set) {
-      const missing = phrase('chain.missing', { missing: wanted, neededBy: child?.id ?? '' });
-      return { database, members, problem: english(missing), problemPhrase: missing };
-    }
+    const by = child?.id ?? '';
+    if (!set) return broken(phrase('chain.missing', { set: wanted, by }));
     if (set.damagedManifest)
-      return {
-        database,
-        members,
-        problem: `the manifest of set ${set.id}${via} is damaged (${set.damagedManifest})`,
+      return broken(phrase('chain.manifestDamaged', { set: set.id, by, what: set.damagedManifest }), {
         brokenAt: set.id,
         damaged: true,
-      };
-    if (seen.has(set.id)) return { database, members, problem: `set ${set.id} depends on itself (damaged manifests)` };
+      });
+    if (seen.has(set.id)) return broken(phrase('chain.loop', { set: set.id }));
     seen.add(set.id);
     const entry = set.entries[database];
-    if (!entry) return { database, members, problem: `set ${set.id}${via} holds no ${database}`, brokenAt: set.id };
-    if (entry.problem)
-      return {
-        database,
-        members,
-        problem: `${database} in set ${set.id}${via}: ${entry.problem}`,
+    if (!entry) return broken(phrase('chain.lacksDb', { set: set.id, by, db: database }), { brokenAt: set.id });
+    if (entry.problem) {
+      const inner = entry.problemPhrase ?? phrase('chain.raw', { text: entry.problem });
+      return broken(phrase('chain.entry', { ...inner.params, db: database, set: set.id, by, of: inner.id }), {
         brokenAt: set.id,
         ...(entry.damaged ? { damaged: true } : {}),
-      };
-    if (child && Date.parse(set.startedAt) >= Date.parse(child.startedAt)) {
-      return {
-        database,
-        members,
-        problem: `set ${set.id} is not older than ${child.id}, which applies on it (damaged manifests)`,
-      };
+      });
     }
+    if (child && Date.parse(set.startedAt) >= Date.parse(child.startedAt))
+      return broken(phrase('chain.notOlder', { set: set.id, child: child.id }));
     members.unshift({ id: set.id, type: set.type, storedBytes: entry.storedBytes, completedAt: set.completedAt });
     child = set;
     wanted = entry.base;

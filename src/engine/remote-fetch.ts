@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { chainOf, chainSetOf, noSetAt, planAt, type AtPlan, type ChainSet } from './chain.js';
 import { decryptSet } from './decrypt-set.js';
-import { english, phrase, said, type PhraseId } from '../core/phrases.js';
+import { english, phrase, said, type Phrase, type PhraseId } from '../core/phrases.js';
 import { DestinationError, RefusedError, RespaldoError, VerifyError, isDiskFull } from '../core/errors.js';
 import { formatBytes } from '../core/format.js';
 import type { Reporter } from '../core/events.js';
@@ -203,12 +203,13 @@ async function remoteChainSets(dest: Destination, source: string): Promise<Map<s
   // A set whose manifest is damaged is no member of any chain: a chain that needs it is broken.
   const { manifests } = await readRemoteManifests(dest, await withRetries(() => dest.listSets(source)));
   for (const { m } of manifests) {
-    const problems: Record<string, string> = {};
+    const problems: Record<string, Phrase> = {};
     for (const d of m.databases) {
       for (const f of [...(d.file ? [{ file: d.file, storedBytes: d.storedBytes }] : []), ...(d.extras ?? [])]) {
         const size = sizes.get(`${m.id}/${f.file}`);
-        if (size === undefined) problems[d.name] = `stored file ${f.file} is missing at ${dest.name}`;
-        else if (size !== f.storedBytes) problems[d.name] = `stored file ${f.file} has another size at ${dest.name}`;
+        if (size === undefined) problems[d.name] = phrase('chain.fileMissingAt', { file: f.file, dest: dest.name });
+        else if (size !== f.storedBytes)
+          problems[d.name] = phrase('chain.fileSizeAt', { file: f.file, dest: dest.name });
         if (problems[d.name]) break;
       }
     }

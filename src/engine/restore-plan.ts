@@ -439,7 +439,13 @@ export async function planRestore(cfg: LoadedConfig, id: string, opts: RestoreOp
             set: m.id,
             db: name,
             reason: chain.problem,
-            ...(chain.problemPhrase ? { ...chain.problemPhrase.params, of: chain.problemPhrase.id } : {}),
+            // The reason's own phrase, its parameters apart (its `set` is the missing one, not this one).
+            ...(chain.problemPhrase
+              ? Object.fromEntries([
+                  ['in.of', chain.problemPhrase.id],
+                  ...Object.entries(chain.problemPhrase.params).map(([k, v]) => [`in.${k}`, v]),
+                ])
+              : {}),
           }),
           phrase(olderRestores ? 'refuse.brokenChainHint' : 'refuse.brokenChainNoOlderHint', { set: m.id, db: name }),
           chain.damaged ? 'damaged-chain' : 'failed-entry',

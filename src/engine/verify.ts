@@ -1,3 +1,4 @@
+import type { Phrase } from '../core/phrases.js';
 import { createReadStream, existsSync, statSync } from 'node:fs';
 import { VerifyError, errorMessage } from '../core/errors.js';
 import { said } from '../core/phrases.js';
@@ -30,6 +31,8 @@ export interface VerifyReport {
   decrypted?: boolean;
   /** `verify` of a differential or incremental: why the chains it applies on cannot be restored (a set missing). */
   chainProblems?: string[];
+  /** `chainProblems` as phrases, one for one (the menu says them in its language). */
+  chainProblemPhrases?: Phrase[];
 }
 
 /** What a manifest promises about each stored file: expected size and checksums. */

@@ -1,6 +1,6 @@
 import { InterruptedError, RespaldoError } from '../core/errors.js';
 import { silentReporter, type ProgressEvent, type Reporter } from '../core/events.js';
-import type { Phrase } from '../core/phrases.js';
+import { english, type Phrase } from '../core/phrases.js';
 import type {
   BackupType,
   DrillRecord,
@@ -36,7 +36,7 @@ import {
 import { runDrill, type DrillOutcome } from '../engine/drill.js';
 import { isCopied, notCopiedOf, withOffsite } from '../engine/offsite-state.js';
 import { createBackup, planBackup } from '../engine/create.js';
-import { chainBreaks, readChainSets, withChainProblems } from '../engine/chain-sets.js';
+import { chainBreakPhrases, readChainSets, withChainProblems } from '../engine/chain-sets.js';
 import {
   executeRestore,
   planRestore,
@@ -442,8 +442,8 @@ export function createEngineFacade(initial: LoadedConfig, named = false): Engine
       ),
     async verifySet(id, reporter, opts) {
       const r = await verifySet(cfg, id, reporter, opts ?? {});
-      const breaks = chainBreaks(cfg, r.setId, { damage: true });
-      return breaks.length ? { ...r, chainProblems: breaks } : r;
+      const breaks = chainBreakPhrases(cfg, r.setId, { damage: true });
+      return breaks.length ? { ...r, chainProblems: breaks.map(english), chainProblemPhrases: breaks } : r;
     },
     async drillSet(id, reporter, signal) {
       const m = await readManifest(cfg, id);

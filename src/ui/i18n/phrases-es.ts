@@ -3,14 +3,24 @@ import { rowDiffs, type PhraseId, type PhraseParams, type RowDiff } from '../../
 /**
  * The restore plan's sentences and the common errors in Spanish, by the ids of src/core/phrases.ts (every id must be
  * here: the `satisfies` below fails the build otherwise). SQL, commands and options stay as they are. One file of
- * about 680 lines, as src/core/phrases.ts says why.
+ * about 690 lines, as src/core/phrases.ts says why.
  */
+/** The parameters a phrase passed on for the phrase inside it (`in.` prefixed), unprefixed; `in.of` is its id. */
+function inner(p: PhraseParams): PhraseParams {
+  const out: PhraseParams = {};
+  for (const [k, v] of Object.entries(p)) if (k.startsWith('in.') && k !== 'in.of') out[k.slice(3)] = v;
+  return out;
+}
+
 /** `dbs`, `failed` y `files` de una copia (ver holdsEn en src/core/phrases.ts). */
 function holdsEs(p: PhraseParams): string {
   const failed = p['failed'] ? ` (fallaron en ella: ${p['failed']})` : '';
   const files = p['files'] !== '0' ? `${p['files']} archivo(s)` : 'ningún archivo';
   return `${p['dbs'] || 'ninguna base'}${failed}; ${files}`;
 }
+
+/** ` (la necesita X)` cuando un problema de cadena tiene `by` (ver neededEn). */
+const neededEs = (p: PhraseParams) => (p['by'] ? ` (la necesita ${p['by']})` : '');
 
 /** ` y N copia(s) anterior(es) de su cadena` (ver chainEn). */
 const chainEs = (p: PhraseParams) => (p['chain'] !== '0' ? ` y ${p['chain']} copia(s) anterior(es) de su cadena` : '');
@@ -201,11 +211,9 @@ export const PHRASES_ES = {
     `La copia ${p['set']} guarda ${p['db']} como base ${p['stored']}, y ${p['db']} en la configuración es ahora ${p['now']}.`,
   'refuse.engineChangedHint': (p: PhraseParams) =>
     `Restáurela con una configuración en la que ${p['db']} sea la base ${p['stored']} que era (o a mano: README, restaurar sin respaldo).`,
-  'chain.missing': (p: PhraseParams) =>
-    `falta la copia ${p['missing']}${p['neededBy'] ? ` (la necesita ${p['neededBy']})` : ''} (podada o borrada)`,
-  // `of`: the phrase of `reason` (its parameters among these), when respaldo's own words
+  // `of`: the phrase of `reason`, its parameters among these prefixed `in.` (its own `set` is not this one's)
   'refuse.brokenChain': (p: PhraseParams): string =>
-    `La copia ${p['set']} tiene ${p['db']} como cambios sobre copias anteriores, y esa cadena no se puede usar: ${p['of'] ? PHRASES_ES[p['of'] as PhraseId](p) : p['reason']}.`,
+    `La copia ${p['set']} tiene ${p['db']} como cambios sobre copias anteriores, y esa cadena no se puede usar: ${p['in.of'] ? PHRASES_ES[p['in.of'] as PhraseId](inner(p)) : p['reason']}.`,
   'refuse.brokenChainHint': (p: PhraseParams) =>
     `Revísela con respaldo verify --chain ${p['set']}; restaure una copia anterior (respaldo list --db ${p['db']}) o use restore --at con una hora anterior.`,
   'refuse.brokenChainNoOlderHint': (p: PhraseParams) =>
@@ -683,6 +691,23 @@ export const PHRASES_ES = {
   'at.noneHere': (p: PhraseParams) => `Ninguna copia de ${p['dbs']} termina a las ${p['at']} o antes${atDetails(p)}.`,
   'at.noneThere': (p: PhraseParams) =>
     `El destino "${p['dest']}" no tiene ninguna copia de ${p['dbs']} que termine a las ${p['at']} o antes${atDetails(p)}.`,
+  'chain.missing': (p: PhraseParams) => `falta la copia ${p['set']}${neededEs(p)} (podada o borrada)`,
+  'chain.manifestDamaged': (p: PhraseParams) =>
+    `el manifiesto de la copia ${p['set']}${neededEs(p)} está dañado (${p['what']})`,
+  'chain.loop': (p: PhraseParams) => `la copia ${p['set']} depende de sí misma (manifiestos dañados)`,
+  'chain.lacksDb': (p: PhraseParams) => `la copia ${p['set']}${neededEs(p)} no tiene ${p['db']}`,
+  'chain.notOlder': (p: PhraseParams) =>
+    `la copia ${p['set']} no es anterior a ${p['child']}, que se aplica sobre ella (manifiestos dañados)`,
+  'chain.entry': (p: PhraseParams): string =>
+    `${p['db']} en la copia ${p['set']}${neededEs(p)}: ${PHRASES_ES[p['of'] as PhraseId](p)}`,
+  'chain.failedInSet': (p: PhraseParams) => `falló en esa copia (${p['error']})`,
+  'chain.noCopy': () => 'esa copia no guardó nada de ella',
+  'chain.failedVerification': (p: PhraseParams) => `la copia no pasó la verificación del ${p['at']}`,
+  'chain.fileMissing': (p: PhraseParams) => `falta el archivo guardado ${p['file']}`,
+  'chain.fileSize': (p: PhraseParams) => `el archivo guardado ${p['file']} no tiene el tamaño que dice el manifiesto`,
+  'chain.fileMissingAt': (p: PhraseParams) => `falta el archivo guardado ${p['file']} en ${p['dest']}`,
+  'chain.fileSizeAt': (p: PhraseParams) => `el archivo guardado ${p['file']} tiene otro tamaño en ${p['dest']}`,
+  'chain.raw': (p: PhraseParams) => p['text'] ?? '',
   'at.startedThen': (p: PhraseParams) =>
     `Restaurar a ${p['at']}: copia ${p['set']}, que empezó a esa hora (una hora escrita hasta el segundo del id de una copia, o hasta el minuto que muestra \`list\`, nombra esa copia) y terminó a ${p['ended']}.`,
   'at.before': (p: PhraseParams) =>

@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'react';
 import { Box, Text } from 'ink';
 import type { DrillRecord, DrillResult, Manifest } from '../../core/types.js';
+import type { Phrase } from '../../core/phrases.js';
 import { silentReporter } from '../../core/events.js';
 import { printable, wrapWords } from '../../core/format.js';
 import { ErrorBox } from '../components/ErrorBox.js';
@@ -48,6 +49,15 @@ export function verifyText(r: VerifyReport, t: UiContextValue['t']): string {
   return r.chainProblems?.length ? t.details.verifyChainBroken(r.files.length) : t.details.verifyOk(r.files.length);
 }
 
+/** What breaks a set's chain (`chainProblems`, said by their phrases), in the menu's language. */
+export function chainProblemWords(
+  lang: UiContextValue['lang'],
+  r: { chainProblems?: string[]; chainProblemPhrases?: Phrase[] },
+  unicode: boolean,
+): string[] {
+  return (r.chainProblems ?? []).map((text, i) => say(lang, r.chainProblemPhrases?.[i], text, unicode));
+}
+
 /**
  * The details of a set as lines (pure): every stored file with size, md5, sha256, row counts, errors,
  * and the last restore drill (`drills`; undefined while it is read) of the set and of each database.
@@ -72,7 +82,7 @@ export function manifestLines(
   kv(d.type, t.common.setType[m.type] ?? m.type);
   // Its own files matching is not a set that restores: what its chain lacks, as `respaldo verify ID` and `list` say
   // (`listedChain`: what the list found before any verify here)
-  const chain = verify?.chainProblems ?? listedChain;
+  const chain = verify?.chainProblems ? chainProblemWords(lang, verify, theme.unicode) : listedChain;
   if (chain.length) kv(d.status, t.list.broken, theme.colors.error);
   else kv(d.status, t.common.status[m.status], statusColor(theme, m.status));
   for (const problem of chain) kv(d.chain, d.chainBroken(problem), theme.colors.error);
@@ -208,7 +218,7 @@ export function SetDetailsScreen({
       (sets) => {
         const set = sets.find((s) => s.id === id);
         setKeepState(set?.keep ?? null);
-        setListedChain(set?.chainProblems ?? []);
+        setListedChain(set ? chainProblemWords(ui.lang, set, theme.unicode) : []);
       },
       () => setKeepState(null),
     );
