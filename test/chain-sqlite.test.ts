@@ -230,6 +230,26 @@ describe('SQLite chains through the CLI', () => {
       });
       expect(json.at.startedThen!.reason).toContain(`set ${inc.id}, which started at that time`);
     }
+    // Side by side, the command for the set before is side by side too (without --to it would replace the live file)
+    const side = join(s.dir, 'side by side.db');
+    const sideJson = parseJsonOutput<AtJson>(
+      (
+        await cli(s, [
+          'restore',
+          '--at',
+          `${y}-${mo}-${d} ${h}:${mi}:${sec}`,
+          '--db',
+          'users',
+          '--to',
+          side,
+          '--dry-run',
+          '--json',
+        ])
+      ).stdout,
+    );
+    expect(sideJson.at.startedThen!.command).toBe(
+      `respaldo restore ${full.id} --db users --to ${JSON.stringify(side)} --dry-run`,
+    );
     // A time to the millisecond keeps its exact meaning: the incremental had not ended then
     const exact = parseJsonOutput<AtJson>(
       (await cli(s, ['restore', '--at', inc.startedAt, '--db', 'users', '--dry-run', '--json'])).stdout,

@@ -636,12 +636,16 @@ export async function planRestoreAt(cfg: LoadedConfig, at: Date, opts: RestoreOp
   // Only the chosen set and its chain are here after a fetch: the set before it is the destination's (remote-fetch).
   const named = opts.setFolder ? opts.atStartedThen : found.startedThen;
   const from = opts.filesAt?.name ?? opts.fetchedFrom;
+  // The same restore of the other set: its target too (without --to it would replace the live database)
+  const arg = (x: string) => (/^[\w.@/:=+-]+$/.test(x) ? x : JSON.stringify(x));
   const command = named?.before
     ? [
         `respaldo restore ${named.before}`,
-        ...(opts.databases ?? []).map((d) => `--db ${/^[\w.@-]+$/.test(d) ? d : JSON.stringify(d)}`),
+        ...(opts.databases ?? []).map((d) => `--db ${arg(d)}`),
         ...(opts.files ? ['--files'] : []),
-        ...(from ? [`--from ${from}`] : []),
+        ...(opts.to ? [`--to ${arg(opts.to)}`] : []),
+        ...(opts.tables ?? []).map((t) => `--table ${arg(t)}`),
+        ...(from ? [`--from ${arg(from)}`] : []),
         '--dry-run',
       ].join(' ')
     : undefined;
