@@ -2,7 +2,9 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { assessHealth, type BackupRecord, type HealthInput, type RunRecord } from '../src/engine/health.js';
+import { assessHealth, getHealth, type BackupRecord, type HealthInput, type RunRecord } from '../src/engine/health.js';
+import { loadConfig } from '../src/config/load.js';
+import { PHRASES_ES } from '../src/ui/i18n/phrases-es.js';
 import { renderMetrics } from '../src/engine/metrics.js';
 import { describeResult, parseJsonOutput, runCli, waitFor } from './helpers/cli.js';
 import { demoSetup } from './helpers/tmp.js';
@@ -427,6 +429,14 @@ describe('the newest backup cannot be restored (its chain broken)', () => {
     // No older set restores users either: the check must not promise that restore latest falls back to one.
     expect(gone.stdout).toContain('and no older set restores it either (`respaldo create --type full` makes one now)');
     expect(gone.stdout).not.toContain('falls back');
+    // The menu and Spanish alerts say what breaks the chain in Spanish too, not only the sentence around it
+    const issue = (await getHealth(await loadConfig({ configPath: s.configFile, env: {} }))).issues.find(
+      (i) => i.code === 'chain-broken',
+    )!;
+    expect(issue.text).toContain(`set ${full} (needed by ${inc}) is missing (pruned or deleted)`);
+    expect(PHRASES_ES[issue.phrase.id](issue.phrase.params)).toBe(
+      `users: la copia más reciente (conjunto ${inc}) no se puede restaurar: falta la copia ${full} (la necesita ${inc}) (podada o borrada), y ningún conjunto anterior la restaura tampoco (\`respaldo create --type full\` hace uno ahora)`,
+    );
     // A new full starts a chain that restores: healthy again.
     await create();
     expect((await run(['status', '--check'])).code).toBe(0);

@@ -724,6 +724,15 @@ export function english(p: Phrase): string {
   return PHRASES_EN[p.id](p.params);
 }
 
+/**
+ * A phrase carried inside another's parameters (`pid`, and its own parameters prefixed `p.`), so that a sentence
+ * whose `problem` is itself a phrase is said whole in the menu's language (phrases-es.ts nestedEs); empty without one.
+ */
+export function nestedPhrase(p: Phrase | undefined): PhraseParams {
+  if (!p) return {};
+  return { pid: p.id, ...Object.fromEntries(Object.entries(p.params).map(([k, v]) => [`p.${k}`, v])) };
+}
+
 /** A sentence as its English text (CLI, JSON, logs) and its phrase (the menu says it in its language). */
 export interface Said {
   message: string;

@@ -1,7 +1,7 @@
 import { accessSync, constants, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { errorMessage } from '../core/errors.js';
-import { english, phrase, type Phrase } from '../core/phrases.js';
+import { english, nestedPhrase, phrase, type Phrase } from '../core/phrases.js';
 import type { BackupType, LoadedConfig, ScheduleJob, SetSummary } from '../core/types.js';
 import { formatAge, formatBytes, formatDuration } from '../core/format.js';
 import { periodMs, previousRun } from '../scheduler/when.js';
@@ -92,7 +92,14 @@ export interface HealthInput {
    * failed its verification, a stored file missing). `restore latest` passes over it to `fallback`, the newest older
    * set that restores the database (null: none does); absent: none.
    */
-  unrestorable?: { database: string; setId: string; problem: string; fallback?: string | null }[];
+  unrestorable?: {
+    database: string;
+    setId: string;
+    problem: string;
+    /** `problem` as a phrase (chain.ts chainOf), for the menu's and the alerts' language. */
+    problemPhrase?: Phrase;
+    fallback?: string | null;
+  }[];
   /**
    * The newest set that stores files, when it is partial because files could not be stored (its databases all
    * stored): counted per database, the runs looked successful and health said healthy; absent: none.
@@ -332,10 +339,8 @@ export function assessHealth(input: HealthInput): HealthReport {
     issues.push({ code: 'files-partial', database: null, key: 'files-partial', text: english(p), phrase: p });
   }
   for (const u of input.unrestorable ?? []) {
-    const p =
-      u.fallback === null
-        ? phrase('health.chainBrokenNoFallback', { db: u.database, set: u.setId, problem: u.problem })
-        : phrase('health.chainBroken', { db: u.database, set: u.setId, problem: u.problem });
+    const params = { db: u.database, set: u.setId, problem: u.problem, ...nestedPhrase(u.problemPhrase) };
+    const p = phrase(u.fallback === null ? 'health.chainBrokenNoFallback' : 'health.chainBroken', params);
     const key = `chain-broken:${u.database}:${u.setId}`;
     issues.push({ code: 'chain-broken', database: u.database, key, text: english(p), phrase: p });
   }
@@ -456,11 +461,11 @@ function unrestorableNewest(cfg: LoadedConfig, names: string[], sets: SetSummary
   for (const name of names) {
     const newest = sets.find((s) => s.databases.includes(name));
     if (!newest) continue;
-    const { problem } = chainOf(chainSets, newest.id, name);
+    const { problem, problemPhrase } = chainOf(chainSets, newest.id, name);
     if (!problem) continue;
     const older = sets.filter((s) => s.id < newest.id && s.databases.includes(name));
     const fallback = older.find((s) => !chainOf(chainSets, s.id, name).problem)?.id ?? null;
-    out.push({ database: name, setId: newest.id, problem, fallback });
+    out.push({ database: name, setId: newest.id, problem, ...(problemPhrase ? { problemPhrase } : {}), fallback });
   }
   return out;
 }

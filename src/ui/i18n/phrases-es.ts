@@ -19,6 +19,14 @@ function holdsEs(p: PhraseParams): string {
   return `${p['dbs'] || 'ninguna base'}${failed}; ${files}`;
 }
 
+/** `problem` said by its nested phrase (nestedPhrase in src/core/phrases.ts), or as it is without one. */
+function nestedEs(p: PhraseParams): string {
+  const id = p['pid'] as PhraseId | undefined;
+  if (!id) return p['problem'] ?? '';
+  const inner = Object.entries(p).filter(([k]) => k.startsWith('p.'));
+  return PHRASES_ES[id](Object.fromEntries(inner.map(([k, v]) => [k.slice(2), v])));
+}
+
 /** ` (la necesita X)` cuando un problema de cadena tiene `by` (ver neededEn). */
 const neededEs = (p: PhraseParams) => (p['by'] ? ` (la necesita ${p['by']})` : '');
 
@@ -439,9 +447,9 @@ export const PHRASES_ES = {
   'health.filesPartial': (p: PhraseParams) =>
     `archivos: la copia más reciente (conjunto ${p['set']}) no guardó ${p['count']} archivo(s) de configuración y de la aplicación (\`respaldo show ${p['set']}\` dice cuáles y por qué)`,
   'health.chainBroken': (p: PhraseParams) =>
-    `${p['db']}: la copia más reciente (conjunto ${p['set']}) no se puede restaurar: ${p['problem']} (restore latest usa un conjunto anterior; \`respaldo create --type full\` empieza una cadena nueva)`,
+    `${p['db']}: la copia más reciente (conjunto ${p['set']}) no se puede restaurar: ${nestedEs(p)} (restore latest usa un conjunto anterior; \`respaldo create --type full\` empieza una cadena nueva)`,
   'health.chainBrokenNoFallback': (p: PhraseParams) =>
-    `${p['db']}: la copia más reciente (conjunto ${p['set']}) no se puede restaurar: ${p['problem']}, y ningún conjunto anterior la restaura tampoco (\`respaldo create --type full\` hace uno ahora)`,
+    `${p['db']}: la copia más reciente (conjunto ${p['set']}) no se puede restaurar: ${nestedEs(p)}, y ningún conjunto anterior la restaura tampoco (\`respaldo create --type full\` hace uno ahora)`,
   'health.metricsUnwritable': (p: PhraseParams) =>
     `métricas: no se puede escribir metrics.textfile ${p['file']} (${p['reason']}): Prometheus no recibe cifras de respaldo, o recibe las antiguas (cree la carpeta o corrija la ruta en la configuración)`,
   'note.notifying': (p: PhraseParams) =>
