@@ -288,6 +288,7 @@ describe('restore wizard: as of a date and time', () => {
         request: {
           setId: '',
           at: new Date(2026, 10, 22, 14, 39).toISOString(),
+          atWithin: 60_000, // typed to the minute: a set started in it is named by it
           databases: ['inventario', 'auditoria'],
           files: false,
         },
@@ -326,6 +327,7 @@ describe('restore wizard: as of a date and time', () => {
           setId: '',
           from: 'nas',
           at: '2026-11-22T14:30:00.000Z',
+          atWithin: 60_000,
           databases: ['users', 'inventario', 'auditoria'],
           files: false,
         },
