@@ -411,6 +411,8 @@ export interface DrillResult {
   hint?: string;
   /** `error` and `hint` as phrases, when respaldo's own words (the menu says them in its language). */
   phrases?: ErrorPhrases;
+  /** Drilled from the copy at this destination (`drill --from`), fetched and checked as it arrived. */
+  from?: string;
 }
 
 /** `drilled.json` beside a set: the newest drill of each of its databases (and of its files). */

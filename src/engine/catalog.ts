@@ -262,6 +262,7 @@ export function readDrillRecord(dir: string): DrillRecord | null {
       checks: Array.isArray(x.checks) ? x.checks.filter((c) => c && typeof c.name === 'string') : [],
       ...(typeof error === 'string' ? { error } : {}),
       ...(typeof hint === 'string' ? { hint } : {}),
+      ...(typeof x.from === 'string' ? { from: x.from } : {}),
     };
   }
   return { setId: typeof r.setId === 'string' ? r.setId : '', results };

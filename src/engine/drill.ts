@@ -1,4 +1,4 @@
-import { promises as fsp } from 'node:fs';
+import { existsSync, promises as fsp } from 'node:fs';
 import { hostname } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { InterruptedError, NotFoundError, RefusedError, RespaldoError, errorMessage } from '../core/errors.js';
@@ -25,13 +25,15 @@ import { DRILL_SCRATCH_PREFIX } from './restore-plan.js';
 import { checkFiles, expectedFiles, recordNotWritten } from './verify.js';
 import { decrypterFor } from './crypt.js';
 import { decryptSet, openStored, passphraseSample } from './decrypt-set.js';
+import { MANIFEST_NAME, readManifestFile } from './manifest.js';
 
 /**
  * Restore drills: each chosen database of a set is restored into a scratch target nothing else uses
  * (a file in `<backupDir>/.tmp-drill-<pid>/`, in the system's temporary folder when the backup folder's disk is
  * full, or `<name>__drill_<set id>` on the database's server),
  * checked, and removed; files are extracted into the scratch folder and checked. Live databases and
- * files are never touched. The outcome is recorded beside the set as `drilled.json`. Why one file of about 570
+ * files are never touched. The outcome is recorded beside the set as `drilled.json`. A copy fetched from a
+ * destination (drill-from.ts) is drilled the same way from its hidden folder. Why one file of about 600
  * lines: choosing what to drill, drilling it and recording the verdict share the outcome being built.
  */
 
@@ -45,6 +47,11 @@ export interface DrillOptions {
   operation?: string;
   /** Wait for a live holder of the backup folder lock instead of failing at once (the scheduler; see LockWait). */
   lockWait?: LockWait;
+  /**
+   * Drill the copy fetched from destination `name` into `dir` (drill-from.ts), each file checked as it arrived,
+   * instead of `<backupDir>/<id>`: the earlier sets of its chains are read from beside it.
+   */
+  fetched?: { name: string; dir: string };
 }
 
 export interface DrillOutcome {
@@ -57,6 +64,13 @@ export interface DrillOutcome {
   recoveredPhrases?: Phrase[];
   /** Whether the outcome was written to the set's `drilled.json` (not on a full backup disk: a warning says why). */
   recorded: boolean;
+  /** Drilled from the copy at this destination (`drill --from`). */
+  from?: string;
+  /**
+   * Of a drill from a destination of a set this backup folder does not hold: nothing was recorded (there is no
+   * local `drilled.json` to write), the outcome is only printed.
+   */
+  notHere?: true;
 }
 
 export { DRILL_SCRATCH_PREFIX };
@@ -93,6 +107,7 @@ export function drillScope(m: Manifest, opts: Pick<DrillOptions, 'databases' | '
 
 /** Resolves `latest` to the newest set holding what is asked (like restore), else checks the id. */
 async function resolveSet(cfg: LoadedConfig, id: string, opts: DrillOptions): Promise<Manifest> {
+  if (opts.fetched) return readManifestFile(opts.fetched.dir);
   if (id !== 'latest') return readManifest(cfg, id);
   const wanted = opts.databases ?? cfg.databases.map((d) => d.name);
   const picked = await selectLatest(cfg, { databases: wanted, files: Boolean(opts.files) });
@@ -166,7 +181,13 @@ export async function runDrill(
         : 'Choose a set that stored files (`respaldo list` shows them).',
     );
   // The key is checked (and its passphrase asked) first: a missing key is not a failed drill of the set.
-  if (m.encryption) await decrypterFor(cfg, m.encryption, m.id, passphraseSample(m, openStored(setDir(cfg, m.id))));
+  const dir = opts.fetched?.dir ?? setDir(cfg, m.id);
+  if (m.encryption) await decrypterFor(cfg, m.encryption, m.id, passphraseSample(m, openStored(dir)));
+  const fetched = opts.fetched
+    ? { setFolder: opts.fetched.dir, fetchedFrom: opts.fetched.name, from: opts.fetched.name }
+    : null;
+  // Drilled from a destination: recorded beside the set only when this backup folder holds it.
+  const notHere = fetched !== null && !existsSync(join(setDir(cfg, m.id), MANIFEST_NAME));
   const signal = opts.signal ?? new AbortController().signal;
   const underLock = <T>(fn: (lock: { outside: boolean }) => Promise<T>): Promise<T> =>
     withLock(cfg.backupDir, `drill ${m.id}`, fn, { wait: opts.lockWait });
@@ -187,11 +208,13 @@ export async function runDrill(
       recovered: [],
       recoveredPhrases: [],
       recorded: false,
+      ...(fetched ? { from: fetched.from } : {}),
+      ...(notHere ? { notHere } : {}),
     };
     writeLog(
       cfg.backupDir,
       'drill-start',
-      { setId: m.id, databases: names, files: withFiles, ranBy: ranBy() },
+      { setId: m.id, databases: names, files: withFiles, ranBy: ranBy(), ...(fetched ? { from: fetched.from } : {}) },
       cfg.secrets,
     );
     try {
@@ -218,7 +241,8 @@ export async function runDrill(
         try {
           // Dead drills' scratch databases first: the plan below refuses a target that exists.
           recovered(await driver.recover(db, ctxFor(db)));
-          const plan = await planRestore(drillCfg, m.id, { databases: [db.name], to: scratch });
+          const where = fetched ? { setFolder: fetched.setFolder, fetchedFrom: fetched.fetchedFrom } : {};
+          const plan = await planRestore(drillCfg, m.id, { databases: [db.name], to: scratch, ...where });
           const step = plan.databases[0];
           if (step?.restoreTarget.kind === 'side-by-side')
             step.restoreTarget = { ...step.restoreTarget, scratch: true };
@@ -249,12 +273,13 @@ export async function runDrill(
         if (signal.aborted) throw new InterruptedError('Drill interrupted; its scratch targets were removed.');
         out.results.push(await drillDatabase(drillCfg, m, db, scratch, plan, reporter, ctxFor(db), signal, lock));
       }
-      if (withFiles) out.results.push(await drillFiles(cfg, m, join(scratchRoot, 'files'), reporter));
+      if (withFiles) out.results.push(await drillFiles(cfg, m, dir, !fetched, join(scratchRoot, 'files'), reporter));
     } finally {
       await fsp.rm(system ? system.root : scratchRoot, { recursive: true, force: true });
     }
     out.ok = out.results.every((r) => r.ok);
-    if (out.results.length)
+    if (fetched) out.results = out.results.map((r) => ({ ...r, from: fetched.from }));
+    if (out.results.length && !notHere)
       out.recorded = await recordDrilled(cfg, m.id, out.results).then(
         () => true,
         (err: unknown) => {
@@ -272,7 +297,7 @@ export async function runDrill(
     writeLog(
       cfg.backupDir,
       'drill-end',
-      { setId: m.id, outcome: out.ok ? 'ok' : 'failed', results: summary },
+      { setId: m.id, outcome: out.ok ? 'ok' : 'failed', results: summary, ...(fetched ? { from: fetched.from } : {}) },
       cfg.secrets,
     );
     reporter.emit({
@@ -410,13 +435,19 @@ async function drillDatabase(
  * extracts them into `to` (inside the scratch folder; the codec checks each frame's checksum on the
  * way), and checks every extracted file's size and every symlink's target against the manifest.
  */
-async function drillFiles(cfg: LoadedConfig, m: Manifest, to: string, reporter: Reporter): Promise<DrillResult> {
+async function drillFiles(
+  cfg: LoadedConfig,
+  m: Manifest,
+  dir: string,
+  local: boolean,
+  to: string,
+  reporter: Reporter,
+): Promise<DrillResult> {
   const started = Date.now();
   const at = new Date().toISOString();
   const checks: DrillResult['checks'] = [];
   const base = { database: 'files', engine: null, at, scratch: to, checks };
   reporter.emit({ type: 'item-start', item: 'files', kind: 'files' });
-  const dir = setDir(cfg, m.id);
   let out: DrillResult;
   try {
     const bad = (await checkFiles(dir, expectedFiles(m, [], true), reporter)).filter((c) => !c.ok);
@@ -430,11 +461,12 @@ async function drillFiles(cfg: LoadedConfig, m: Manifest, to: string, reporter: 
     // Recorded as `verify` records it (as a restore that finds a stored file damaged does): list shows the set FAILED
     // and health reports it; a files drill that found damage left the set "never verified" and health "healthy".
     if (bad.length) {
-      await recordDamaged(
-        cfg,
-        m.id,
-        bad.map((b) => b.path),
-      ).catch(() => undefined);
+      if (local)
+        await recordDamaged(
+          cfg,
+          m.id,
+          bad.map((b) => b.path),
+        ).catch(() => undefined);
       throw new RespaldoError(
         'verifyFailed',
         `Set ${m.id}: ${bad.length} stored file(s) do not match the manifest.`,

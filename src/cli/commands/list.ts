@@ -209,7 +209,8 @@ export function register(program: Command): void {
           .map((c) => c.name)
           .join(', ');
         const took = `${(r.durationMs / 1000).toFixed(1)} s`;
-        io.out(`    ${r.database}: ${r.ok ? 'passed' : 'FAILED'} ${formatLocal(r.at)} in ${took} (${checked})`);
+        const from = r.from ? ` from destination "${r.from}"` : '';
+        io.out(`    ${r.database}: ${r.ok ? 'passed' : 'FAILED'}${from} ${formatLocal(r.at)} in ${took} (${checked})`);
         if (r.error) io.out(`      error: ${r.error}${r.hint ? `\n      hint: ${r.hint}` : ''}`);
       }
     }),

@@ -1,0 +1,53 @@
+import { RespaldoError } from '../core/errors.js';
+import type { Reporter } from '../core/events.js';
+import type { LoadedConfig } from '../core/types.js';
+import { runDrill, type DrillOptions, type DrillOutcome } from './drill.js';
+import { checkBeforeFetch, fetchSet, type FetchedSet } from './remote-fetch.js';
+
+/**
+ * `drill ID|latest --from NAME`: proves the copy at a destination restores, on a server whose backup folder is
+ * empty too. The set (`latest`: chosen there as `restore latest --from` chooses it) and the earlier sets of its
+ * chains are fetched into the hidden, journaled folder restore --from uses, every file checked against its manifest
+ * as it arrives; then the normal drill runs on that copy. The copy is removed whatever happens (an interrupted or
+ * killed run's is swept by the next run, as restore --from's). Damage found while fetching is a VerifyError (exit
+ * 5): nothing was drilled, nothing recorded. The key of an encrypted set is checked on the manifests, before any
+ * stored file is fetched. The outcome is recorded in the local set's `drilled.json` when this backup folder holds
+ * the set, else only returned (`notHere`).
+ */
+export async function runDrillFrom(
+  cfg: LoadedConfig,
+  name: string,
+  id: string,
+  opts: Omit<DrillOptions, 'fetched'>,
+  reporter: Reporter,
+): Promise<DrillOutcome & { chainIds: string[] }> {
+  // The databases named, else every configured one (what a local `latest` holds; a set lacking one fetches the
+  // others): restore's selection, where --files without --db means the files alone, a drill's --files adds them.
+  const databases = opts.databases?.length ? opts.databases : cfg.databases.map((d) => d.name);
+  const sel = {
+    ...(databases.length ? { databases } : {}),
+    ...(opts.files ? { files: true } : {}),
+    manifestsOnly: true,
+  };
+  const manifests = await fetchSet(cfg, name, id, sel, reporter, opts.signal);
+  try {
+    if (!manifests.fetchFiles) throw noRoomToDrill(cfg, name, manifests);
+    await checkBeforeFetch(cfg, manifests);
+    const full = await manifests.fetchFiles(reporter, opts.signal);
+    if (full.streamed) throw noRoomToDrill(cfg, name, full);
+    const outcome = await runDrill(cfg, full.id, { ...opts, fetched: { name, dir: full.dir } }, reporter);
+    return { ...outcome, chainIds: full.chainIds };
+  } finally {
+    await manifests.remove();
+  }
+}
+
+/** A drill from a destination fetches the set first: with no room for it here (a restore would stream it), none. */
+function noRoomToDrill(cfg: Pick<LoadedConfig, 'backupDir'>, name: string, f: FetchedSet): RespaldoError {
+  return new RespaldoError(
+    'failed',
+    `Set ${f.id} at destination "${name}" cannot be drilled here: a drill fetches it into the backup folder first, and ${f.streamedBecause ?? 'there is no room for it'}. Nothing was drilled or recorded; nothing fetched was kept.`,
+    `Free space on the disk of ${cfg.backupDir}, drill fewer databases at a time with --db, or run the drill with a copy of the config whose "backupDir" is on a disk with room (--config FILE).`,
+    { backupDir: cfg.backupDir },
+  );
+}
