@@ -1,4 +1,5 @@
 import { copyFileSync, existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -7,7 +8,7 @@ import { collect, describeResult, parseJsonOutput, runCli, startCli, waitFor } f
 import { useBigDb, useBigSet } from './helpers/big-db.js';
 import { dbDigest, execSql, rowCounts } from './helpers/sqlite.js';
 import { demoSetup, type DemoSetup } from './helpers/tmp.js';
-import { startCliInTmux } from './helpers/tty.js';
+import { TMUX_SERVER, startCliInTmux } from './helpers/tty.js';
 
 const bigDb = useBigDb(200);
 const bigWithASet = useBigSet(bigDb);
@@ -161,6 +162,25 @@ describe('an interrupted restore', () => {
     );
     const sets = await runCli(['list', '--json', '--config', s.configFile], { cwd: s.dir });
     expect(parseJsonOutput<{ type: string }[]>(sets.stdout).map((x) => x.type)).toEqual(['full']);
+  });
+
+  it('Ctrl-C on a terminal during an in-place restore says once that the safety copy was removed', async () => {
+    const { s, live } = await bigWithASet();
+    const liveHash = sha256(live);
+    const tty = startCliInTmux(['restore', 'latest', '--db', 'big', '--yes', '--config', s.configFile], s.dir, {
+      width: 250,
+    });
+    try {
+      await stagingOfBig(s.dataDir, 'the restore to be writing its staging file');
+      execFileSync('tmux', [...TMUX_SERVER, 'send-keys', '-t', tty.name, 'C-c']);
+      expect(await tty.exitCode(120_000)).toBe(130);
+      const said = tty.screen().match(/Nothing was replaced, so the safety copy taken for this restore \(set \S+\)/g);
+      expect(said, tty.screen()).toHaveLength(1);
+    } finally {
+      tty.kill();
+    }
+    expect(sha256(live)).toBe(liveHash);
+    expect((await list(s)).map((x) => x.type)).toEqual(['full']);
   });
 
   it('Ctrl-C in the second database of a restore: the error says the first was replaced and how to roll it back, and that works', async () => {

@@ -281,7 +281,8 @@ export async function keepReplacedFiles(
     if (safety.status !== 'completed') {
       const failed = safety.databases.find((x) => x.error);
       // The copies that were taken duplicate what is still live: the partial set goes, as after any failed restore.
-      await dropUnusedSafetySet(cfg, plan, { id: safety.id, identities }, [], reporter);
+      if (await dropUnusedSafetySet(cfg, plan, { id: safety.id, identities }, []))
+        reporter.emit({ type: 'info', ...said('note.safetyRemoved', { id: safety.id }) });
       const why = failed?.error?.message.replace(/\.$/, '') ?? safety.status;
       throw new RespaldoError(
         'failed',
@@ -297,16 +298,16 @@ export async function keepReplacedFiles(
 /**
  * After a restore that failed or was interrupted: when none of the databases in its safety set was
  * replaced (none restored, each target still the file it was when the copy was taken), that copy
- * duplicates what is live, and each retry would add one more: it is deleted, and said so. Kept
- * whenever anything may have changed (an engine that cannot tell, a target gone or swapped).
- * Returns whether it was deleted; a failure to delete is logged and leaves the set (it is only extra).
+ * duplicates what is live, and each retry would add one more: it is deleted. Kept whenever anything
+ * may have changed (an engine that cannot tell, a target gone or swapped). Returns whether it was
+ * deleted, for the caller to say once (the restore's outcome or error says it; a progress line as well
+ * would print it twice on a terminal); a failure to delete is logged and leaves the set (it is only extra).
  */
 export async function dropUnusedSafetySet(
   cfg: LoadedConfig,
   plan: RestorePlan,
   safety: SafetySet,
   restored: readonly string[],
-  reporter: Reporter,
 ): Promise<boolean> {
   for (const [database, before] of safety.identities) {
     if (restored.includes(database) || before === undefined) return false;
@@ -323,7 +324,6 @@ export async function dropUnusedSafetySet(
     return false;
   }
   writeLog(cfg.backupDir, 'restore-safety-removed', { setId: safety.id, restoreOf: plan.setId }, cfg.secrets);
-  reporter.emit({ type: 'info', ...said('note.safetyRemoved', { id: safety.id }) });
   return true;
 }
 

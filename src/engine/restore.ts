@@ -282,7 +282,7 @@ export async function executeRestore(
       // Failed or interrupted with nothing replaced: the safety copy only duplicates what is live.
       if (safety && (!finished || !outcome.ok)) {
         const restored = outcome.databases.filter((d) => d.ok).map((d) => d.name);
-        if (await dropUnusedSafetySet(cfg, plan, safety, restored, reporter)) {
+        if (await dropUnusedSafetySet(cfg, plan, safety, restored)) {
           outcome.safetySetIds = outcome.safetySetIds.filter((id) => id !== safety!.id);
           outcome.removedSafetySetIds.push(safety.id);
         }
