@@ -29,6 +29,17 @@ export function shownName(name: Buffer): string {
   return out;
 }
 
+/**
+ * A file name (or path) as human output prints it: each control character (a newline, a tab, an escape) as the
+ * `\xNN` of its UTF-8 bytes, as shownName shows bytes that are not UTF-8, so a name stays on its line and in its
+ * column. For text output only: --json and the manifest keep the exact name.
+ */
+export function printedName(name: string): string {
+  return name.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) =>
+    [...Buffer.from(c)].map((b) => `\\x${b.toString(16).padStart(2, '0')}`).join(''),
+  );
+}
+
 /** Whether `name` is valid UTF-8 (reads back as the same bytes). */
 export function isUtf8Name(name: Buffer): boolean {
   return Buffer.from(name.toString('utf8')).equals(name);

@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { InterruptedError, NotFoundError, RefusedError, RespaldoError, errorMessage } from '../core/errors.js';
 import type { Reporter } from '../core/events.js';
-import { formatBytes } from '../core/format.js';
+import { formatBytes, printedName } from '../core/format.js';
 import type { DatabaseConfig, DrillResult, LoadedConfig, Manifest } from '../core/types.js';
 import { ranBy } from '../core/who.js';
 import { english, phrase, said, type Phrase, type PhraseId, type Said } from '../core/phrases.js';
@@ -455,7 +455,7 @@ async function drillFiles(
       ownCheck(
         'drill.storedFiles',
         !bad.length,
-        bad.length ? bad.map((b) => `${b.path}: ${b.problem}`).join('; ') : undefined,
+        bad.length ? bad.map((b) => `${printedName(b.path)}: ${b.problem}`).join('; ') : undefined,
       ),
     );
     // Recorded as `verify` records it (as a restore that finds a stored file damaged does): list shows the set FAILED
@@ -486,11 +486,12 @@ async function drillFiles(
       const path = Buffer.concat([Buffer.from(`${to}/`), entryPath(f)]);
       if (f.kind === 'symlink') {
         if (!(await fsp.readlink(path, { encoding: 'buffer' })).equals(Buffer.from(entryLinkTarget(f))))
-          wrong.push(`${f.group}/${f.relative}: link target differs`);
+          wrong.push(`${printedName(`${f.group}/${f.relative}`)}: link target differs`);
         continue;
       }
       const st = await fsp.stat(path);
-      if (st.size !== f.size) wrong.push(`${f.group}/${f.relative}: ${st.size} bytes, the manifest says ${f.size}`);
+      if (st.size !== f.size)
+        wrong.push(`${printedName(`${f.group}/${f.relative}`)}: ${st.size} bytes, the manifest says ${f.size}`);
     }
     checks.push(
       ownCheck('drill.extractedSizes', !wrong.length, wrong.length ? wrong.slice(0, 5).join('; ') : undefined),

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { DestinationError, VerifyError } from '../core/errors.js';
+import { printedName } from '../core/format.js';
 import type { LoadedConfig, Manifest } from '../core/types.js';
 import { setKey, type Destination } from '../destinations/destination.js';
 import { withRetries } from './copy.js';
@@ -81,7 +82,7 @@ export function checkedReader(
   pauseMs = 500,
 ): StoredReader {
   const expected = new Map(expectedFiles(m).map((w) => [w.path, w]));
-  const where = (file: string) => `destination "${dest.name}": ${setKey(source, m.id)}/${file}`;
+  const where = (file: string) => `destination "${dest.name}": ${setKey(source, m.id)}/${printedName(file)}`;
   async function* read(file: string): AsyncGenerator<Buffer> {
     const w = expected.get(file);
     if (!w) throw new VerifyError(`${where(file)} is not listed in its manifest.`, hint);

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { RefusedError, RespaldoError, VerifyError, errorMessage, isDiskFull } from '../core/errors.js';
-import { formatBytes } from '../core/format.js';
+import { formatBytes, printedName } from '../core/format.js';
 import { silentReporter, type Reporter } from '../core/events.js';
 import { english, phrase, said, type Said } from '../core/phrases.js';
 import type { DatabaseConfig, LoadedConfig, Manifest } from '../core/types.js';
@@ -112,7 +112,7 @@ export async function verifyForRestore(
       type: 'item-end',
       item: 'verify',
       ok: !bad.length,
-      ...(bad.length ? { error: bad.map((b) => `${b.path}: ${b.problem}`).join('; ') } : {}),
+      ...(bad.length ? { error: bad.map((b) => `${printedName(b.path)}: ${b.problem}`).join('; ') } : {}),
     });
   if (bad.length) {
     writeLog(
@@ -128,7 +128,7 @@ export async function verifyForRestore(
     );
     const message = phrase('error.restoreVerify', {
       set: m.id,
-      problems: bad.map((b) => `${b.path}: ${b.problem}`).join('; '),
+      problems: bad.map((b) => `${printedName(b.path)}: ${b.problem}`).join('; '),
     });
     const hint = phrase('error.restoreVerifyHint');
     throw endLogged(new VerifyError(english(message), english(hint), { files: bad }).withPhrases(message, hint));
@@ -344,7 +344,7 @@ export function checkingReader(
     const w = expected.get(file);
     const damaged = (why: string) =>
       new VerifyError(
-        `Set ${m.id}: ${file} ${why}; nothing was restored from it.`,
+        `Set ${m.id}: ${printedName(file)} ${why}; nothing was restored from it.`,
         'Restore from another set (`respaldo list`), or from a copy at a destination (`respaldo list --from <destination>`).',
       );
     // A file the manifest records no hash for (an old set) is read as the check before a restore reads it: unchecked.
@@ -393,7 +393,7 @@ export async function damageBehind(
       bad.map((b) => b.path),
     ).catch(() => undefined);
     return new VerifyError(
-      `Set ${id}: ${bad.map((b) => `${b.path}: ${b.problem}`).join('; ')}; nothing was restored from it.`,
+      `Set ${id}: ${bad.map((b) => `${printedName(b.path)}: ${b.problem}`).join('; ')}; nothing was restored from it.`,
       'Restore from another set (`respaldo list`), or from a copy at a destination (`respaldo list --from <destination>`).',
     );
   }

@@ -2,6 +2,7 @@ import type { Phrase } from '../core/phrases.js';
 import { createReadStream, existsSync, statSync } from 'node:fs';
 import { VerifyError, errorMessage } from '../core/errors.js';
 import { said } from '../core/phrases.js';
+import { printedName } from '../core/format.js';
 import { decrypterFor, hashDecrypted } from './crypt.js';
 import { encryptedParts, openStored, passphraseSample } from './decrypt-set.js';
 import { join } from 'node:path';
@@ -162,7 +163,7 @@ export async function verifySet(
     item: 'verify',
     ok,
     durationMs: Date.now() - t0,
-    ...(ok ? {} : { error: bad.map((b) => `${b.path}: ${b.problem}`).join('; ') }),
+    ...(ok ? {} : { error: bad.map((b) => `${printedName(b.path)}: ${b.problem}`).join('; ') }),
   });
   reporter.emit({ type: 'run-end', ok, setId: m.id, durationMs: Date.now() - t0 });
   await recordVerified(

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { DUMP_MEMBER_ROLE, type SetSummary } from '../../core/types.js';
 import { configuredDatabase } from '../../config/lookup.js';
 import { listDamagedSets, listSets, readDrillRecord, readManifest, setDir } from '../../engine/catalog.js';
-import { printable } from '../../core/format.js';
+import { printable, printedName } from '../../core/format.js';
 import { EXIT } from '../../core/exit-codes.js';
 import { addCommonOptions, runAction } from '../context.js';
 import { fitTable, foldLine, formatBytes, formatLocal, outputWidth, table, tableWidth, wrapWords } from '../format.js';
@@ -193,8 +193,8 @@ export function register(program: Command): void {
         io.out(`\n  files (${m.files.length})`);
         const rows = m.files.map((f) => [
           f.group,
-          printable(f.relative), // a newline in a file's name would break the table
-          f.kind === 'symlink' ? `-> ${printable(f.linkTarget ?? '')}` : formatBytes(f.size),
+          printedName(f.relative), // a newline in a file's name would break the table
+          f.kind === 'symlink' ? `-> ${printedName(f.linkTarget ?? '')}` : formatBytes(f.size),
           f.md5 ?? '-',
           f.sha256 ? f.sha256.slice(0, 16) + '…' : '-',
         ]);

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { ConfigError, InterruptedError } from '../../core/errors.js';
 import { EXIT } from '../../core/exit-codes.js';
-import { formatLocal } from '../../core/format.js';
+import { formatLocal, printedName } from '../../core/format.js';
 import type { LoadedConfig, Manifest } from '../../core/types.js';
 import { copySets, notCopiedTo, type CopyResult } from '../../engine/copy.js';
 import { listRemote, repairThereHint, verifyRemoteSet } from '../../engine/remote.js';
@@ -33,7 +33,7 @@ export function printCopyResults(io: Pick<CommandIO, 'out' | 'err'>, results: Co
       );
     if (r.resent?.length)
       (r.ok ? io.out : io.err)(
-        `  re-sent ${r.resent.length} file(s) that differed at ${r.destination}: ${r.resent.map((f) => `${f.path} (${f.problem})`).join(', ')}`,
+        `  re-sent ${r.resent.length} file(s) that differed at ${r.destination}: ${r.resent.map((f) => `${printedName(f.path)} (${f.problem})`).join(', ')}`,
       );
     else if (r.ok && r.reread !== undefined)
       io.out(`  read back and re-hashed ${r.reread} file(s) at ${r.destination}: every one matches its manifest`);
@@ -118,7 +118,7 @@ export async function verifyFrom(io: CommandIO, id: string, name: string, readDa
     io.out(
       `${r.setId} at ${name}: ${r.ok ? 'OK' : 'FAILED'} (${r.files.length} file(s) ${readData ? 'read and re-hashed' : 'checked for presence and size'})`,
     );
-    for (const f of r.files.filter((x) => !x.ok)) io.out(`  ${f.path}: ${f.problem}`);
+    for (const f of r.files.filter((x) => !x.ok)) io.out(`  ${printedName(f.path)}: ${f.problem}`);
     if (hint) io.out(`hint: ${hint}`);
   }
   return r.ok ? EXIT.ok : EXIT.verifyFailed;

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { UsageError } from '../../core/errors.js';
 import { EXIT } from '../../core/exit-codes.js';
+import { printedName } from '../../core/format.js';
 import { listDamagedSets, listSets, readManifest } from '../../engine/catalog.js';
 import { chainBreaks, chainToVerify } from '../../engine/chain-sets.js';
 import { verifySet, type VerifyReport } from '../../engine/verify.js';
@@ -60,7 +61,7 @@ export function register(program: Command): void {
         reports.push(r);
         if (!io.json) {
           io.out(`${r.setId}: ${r.ok ? 'OK' : 'FAILED'} (${r.files.length} file(s) checked)`);
-          for (const f of r.files.filter((x) => !x.ok)) io.out(`  ${f.path}: ${f.problem}`);
+          for (const f of r.files.filter((x) => !x.ok)) io.out(`  ${printedName(f.path)}: ${f.problem}`);
           for (const b of breaks) io.out(`  chain BROKEN: ${b} (respaldo verify --chain ${r.setId})`);
         }
       }
