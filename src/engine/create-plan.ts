@@ -11,6 +11,7 @@ import {
 } from '../core/types.js';
 import { configuredDatabase } from '../config/lookup.js';
 import type { LockWait } from './lock.js';
+import type { CopyResult } from './copy.js';
 import { driverFor } from '../drivers/registry.js';
 import { encryptsLocally } from './crypt.js';
 import { codec, defaultCodecName } from './codec.js';
@@ -37,6 +38,8 @@ export interface CreateOptions {
   lockWait?: LockWait;
   /** Differential and incremental: the published sets bases are chosen from (createBackup reads them). */
   chainSets?: readonly ChainSet[];
+  /** Told what the off-site copies after the backup did, one result a destination (none: no copy was due). */
+  onCopied?: (results: readonly CopyResult[]) => void;
 }
 
 /** A printable plan of one backup run. Pure data. */

@@ -87,6 +87,7 @@ export async function createBackup(cfg: LoadedConfig, opts: CreateOptions, repor
   }
   // off-site copies (engine/copy.ts); failures are marked, never thrown
   const copies = await copyAfterBackup(cfg, manifest, reporter, opts.signal);
+  opts.onCopied?.(copies);
   const notCopied = copies.filter((c) => !c.ok).map((c) => ({ destination: c.destination, error: c.error ?? '' }));
   await notifyOutcome(cfg, opts, reporter, manifest, null, notCopied);
   await writeMetrics(cfg);

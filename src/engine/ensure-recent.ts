@@ -5,6 +5,7 @@ import { loadConfig } from '../config/load.js';
 import { checkConfiguredDatabases } from '../config/lookup.js';
 import { listSets } from './catalog.js';
 import { createBackup } from './create.js';
+import type { CreateOptions } from './create-plan.js';
 
 /**
  * "Back up unless a recent backup exists": `respaldo create --if-older-than 7d`, and
@@ -88,6 +89,8 @@ export interface EnsureRecentOptions {
   files?: boolean;
   description?: string;
   signal?: AbortSignal;
+  /** As CreateOptions.onCopied, when a backup is made. */
+  onCopied?: CreateOptions['onCopied'];
   /** Current time (for tests). */
   now?: Date;
 }
@@ -125,6 +128,7 @@ export async function ensureRecentBackup(
       files: opts.files,
       description: opts.description,
       signal: opts.signal,
+      ...(opts.onCopied ? { onCopied: opts.onCopied } : {}),
     },
     reporter,
   );

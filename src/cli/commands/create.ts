@@ -12,6 +12,7 @@ import type { OptionSpec } from '../options.js';
 import { printDrillResult } from './drill.js';
 import { formatBytes, formatDuration, table } from '../format.js';
 import { afterCreate } from './offsite.js';
+import type { CopyResult } from '../../engine/copy.js';
 
 /** Exit code of a finished create: ok, or partial when something failed. */
 export function createExitCode(m: Manifest): number {
@@ -109,12 +110,14 @@ export function register(program: Command): void {
   ).action(
     runAction(CREATE_OPTIONS, async (io, opts) => {
       const cfg = await io.config();
+      let copied: readonly CopyResult[] = [];
       const createOpts = {
         ...(opts.db ? { databases: opts.db } : {}),
         type: opts.type ?? 'full',
         files: opts.files,
         ...(opts.description ? { description: opts.description } : {}),
         signal: io.signal,
+        onCopied: (results: readonly CopyResult[]) => (copied = results),
       };
       if (opts.dryRun) {
         // With --if-older-than: whether a run would back up at all (a bad age is refused here too; it exited 0).
@@ -157,12 +160,12 @@ export function register(program: Command): void {
         }
         if (io.json) io.printJson(r.manifest);
         else printManifestSummary(io, r.manifest);
-        return afterCreate(io, cfg, r.manifest, await drillAfter(io, cfg, r.manifest));
+        return afterCreate(io, cfg, r.manifest, await drillAfter(io, cfg, r.manifest), copied);
       }
       const m = await createBackup(cfg, createOpts, io.reporter);
       if (io.json) io.printJson(m);
       else printManifestSummary(io, m);
-      return afterCreate(io, cfg, m, await drillAfter(io, cfg, m));
+      return afterCreate(io, cfg, m, await drillAfter(io, cfg, m), copied);
     }),
   );
 }

@@ -45,11 +45,24 @@ export function printCopyResults(io: Pick<CommandIO, 'out' | 'err'>, results: Co
 }
 
 /**
- * For `create`: prints where a new set was not copied and returns the exit code: notCopied when the
- * set is complete but a copyAfterBackup destination lacks it, else `code`.
+ * For `create`: prints where a new set was copied (`copied`, the results of its copies) and where it was not, and
+ * returns the exit code: notCopied when the set is complete but a copyAfterBackup destination lacks it, else `code`.
  */
-export function afterCreate(io: CommandIO, cfg: LoadedConfig, m: Manifest, code: number): number {
+export function afterCreate(
+  io: CommandIO,
+  cfg: LoadedConfig,
+  m: Manifest,
+  code: number,
+  copied: readonly CopyResult[] = [],
+): number {
   if (m.status === 'failed') return code;
+  // The copies also send earlier sets still missing there: said with the new set's line of that destination.
+  for (const c of io.json ? [] : copied.filter((x) => x.ok && x.setId === m.id)) {
+    const there = copied.filter((x) => x.ok && x.destination === c.destination);
+    const sent = there.reduce((n, x) => n + x.filesSent, 0);
+    const earlier = there.length - 1;
+    io.out(`Copied to ${c.destination} (${sent} file(s) sent${earlier ? `, with ${earlier} earlier set(s)` : ''})`);
+  }
   const missing = notCopiedTo(cfg, m.id);
   for (const x of missing) {
     // A variable of that destination not set: no later run copies it until it is.
