@@ -376,6 +376,12 @@ export class FakeFacade implements EngineFacade {
       );
     return m;
   }
+  /** What breaks the chain of a set, by id (chainProblems). */
+  chainBreaks: Record<string, Phrase[]> = {};
+  async chainProblems(id: string): Promise<Phrase[]> {
+    this.record('chainProblems', id);
+    return this.chainBreaks[id] ?? [];
+  }
   /** Databases a differential or incremental stores as a full, with the reason (planBackupTypes, createBackup). */
   chainFallbacks: Record<string, string> = {};
   async planBackupTypes(req: { databases: string[]; type: CreateRequest['type'] }): Promise<BackupTypePreview[]> {

@@ -1,7 +1,8 @@
 /**
  * `v` in the menu (a set's details, and the list) on an incremental whose base set was deleted by hand: its own files
  * match, yet nothing restores it. The menu says chain BROKEN and names the missing set, as `respaldo verify ID` does;
- * English and Spanish at 80×24, against the real engine facade and a real backup folder.
+ * English and Spanish at 80×24, against the real engine facade and a real backup folder. Restore opened on it (`r`)
+ * says BROKEN too, and its plan refuses it before anything runs.
  */
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -13,12 +14,13 @@ import type { Manifest } from '../src/core/types.js';
 import { createEngineFacade, type EngineFacade } from '../src/ui/engine-facade.js';
 import { catalogue } from '../src/ui/i18n/index.js';
 import { ListScreen } from '../src/ui/screens/ListScreen.js';
+import { RestoreScreen } from '../src/ui/screens/RestoreScreen.js';
 import { refusalRows } from '../src/ui/screens/restore-rows.js';
 import { createTheme } from '../src/ui/theme.js';
 import { SetDetailsScreen } from '../src/ui/screens/SetDetailsScreen.js';
 import { execSql } from './helpers/sqlite.js';
 import { demoSetup } from './helpers/tmp.js';
-import { cleanupSized, frameProblems, press, renderSized, waitFrame } from './ui-fake-facade.js';
+import { KEY, cleanupSized, frameProblems, press, renderSized, type, waitFrame } from './ui-fake-facade.js';
 
 afterEach(() => {
   cleanupSized();
@@ -126,5 +128,56 @@ describe('restore of that incremental in the menu (es): the refusal names the mi
     expect(plan.refusals[0]!.message).toContain(
       `set ${middle.id} (needed by ${last.id}) is missing (pruned or deleted)`,
     );
+  });
+});
+
+const RESTORE = {
+  en: {
+    items: 'What to restore',
+    from: 'From set',
+    where: 'Where to restore',
+    refused: 'that chain cannot be used',
+    word: 'RESTORE',
+    ask: 'Type',
+  },
+  es: {
+    items: 'Qué restaurar',
+    from: 'Desde la copia',
+    where: 'Dónde restaurar',
+    refused: 'esa cadena no se puede usar',
+    word: 'RESTAURAR',
+    ask: 'Escriba',
+  },
+} as const;
+
+describe.each(['en', 'es'] as const)('restore opened on that incremental from the list (r), %s', (lang) => {
+  const s = { ...TEXT[lang], ...RESTORE[lang] };
+
+  it('its steps say the set is BROKEN as the list does, and the plan refuses it before anything runs', async () => {
+    const { facade, middle, last } = await brokenChain();
+    const ran: string[] = [];
+    const real = facade.executeRestore.bind(facade);
+    facade.executeRestore = (plan, reporter, signal) => (ran.push(plan.setId), real(plan, reporter, signal));
+    const { lastFrame, stdin } = renderSized(<RestoreScreen onBack={noop} initialSetId={last.id} />, { facade, lang });
+    const items = await waitFrame(lastFrame, (x) => x.includes(s.items) && x.includes('users (sqlite)'));
+    fits(items);
+    const statusLine = items.split('\n').find((l) => l.includes('·') || l.includes(' - ')) ?? '';
+    expect(statusLine).toMatch(new RegExp(`\\b${s.status}\\b`));
+    expect(statusLine).not.toMatch(/\bOK\b/);
+    // users is the only database: it is ticked; Enter, then in place
+    await press(stdin, KEY.enter);
+    await waitFrame(lastFrame, (x) => x.includes(s.where));
+    await press(stdin, KEY.enter);
+    const plan = await waitFrame(lastFrame, (x) => flat(x).includes(s.refused));
+    fits(plan);
+    const text = flat(plan);
+    expect(text).toContain(middle.id);
+    expect(text).toMatch(new RegExp(`${s.from}: ${last.id} \\([^)]*, ${s.status}\\)`));
+    expect(text).not.toContain(s.ask);
+    // Typing the word does not run it: nothing is asked, nothing is restored
+    await type(stdin, s.word);
+    await press(stdin, KEY.enter);
+    expect(flat(lastFrame() ?? '')).toContain(s.refused);
+    expect(ran).toEqual([]);
   });
 });

@@ -101,6 +101,11 @@ export interface EngineFacade {
   /** The manifest of one set (`latest` allowed locally); `from`: of a set at that destination. */
   readManifest(id: string, from?: string): Promise<Manifest>;
   /**
+   * What breaks the chain of set `id` of this server's backup folder, as listSets's `chainProblemPhrases` say it (a
+   * set it applies on deleted or pruned, a member damaged); [] when its chains restore, and for a full.
+   */
+  chainProblems(id: string): Promise<Phrase[]>;
+  /**
    * What a backup of `type` would store for each database, from the sets there now (nothing is
    * changed): a differential or incremental, with the set it applies on, or a full with the reason
    * (no base yet, the engine has no such backups, the base is damaged or pruned).
@@ -416,6 +421,7 @@ export function createEngineFacade(initial: LoadedConfig, named = false): Engine
     },
     readManifest: (id, from) =>
       from ? withDestination(cfg, from, (dest, source) => readRemoteManifest(dest, source, id)) : readManifest(cfg, id),
+    chainProblems: async (id) => chainBreakPhrases(cfg, (await readManifest(cfg, id)).id, { damage: true }),
     async planBackupTypes(req) {
       const chained = req.type === 'differential' || req.type === 'incremental';
       if (!chained || req.databases.length === 0)

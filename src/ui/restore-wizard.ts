@@ -1,4 +1,5 @@
 import type { Key } from 'ink';
+import type { Phrase } from '../core/phrases.js';
 import type { DatabaseEntry, Manifest, SetSummary } from '../core/types.js';
 import { capabilitiesOf } from '../drivers/capabilities.js';
 import { chooseLatest } from '../engine/catalog.js';
@@ -51,6 +52,8 @@ export interface WizardState {
   /** Cursor over the set list (row 0 is `latest` when there is one). */
   setIndex: number;
   manifest: Manifest | null;
+  /** What breaks the chain of the set of `manifest` (a set of this folder): its steps say BROKEN, as the list does. */
+  chainProblems: Phrase[];
   /** One per restorable database, then the files row and the roles row when shown. */
   picked: boolean[];
   cursor: number;
@@ -121,7 +124,7 @@ export type WizardEvent =
   | { type: 'mounted' }
   | { type: 'key'; input: string; key: Key; view: WizardView }
   | { type: 'sets-loaded'; sets: SetList }
-  | { type: 'manifest-loaded'; manifest: Manifest }
+  | { type: 'manifest-loaded'; manifest: Manifest; chainProblems?: Phrase[] }
   | { type: 'planned'; plan: RestorePlan }
   | { type: 'confirmed' }
   | { type: 'key-checked'; locked: KeyLock | null }
@@ -149,6 +152,7 @@ export function initialWizardState(
     sets: null,
     setIndex: 0,
     manifest: null,
+    chainProblems: [],
     picked: [],
     cursor: 0,
     sideBySide: false,
@@ -470,7 +474,9 @@ export function restoreWizard(s: WizardState, e: WizardEvent): Transition {
     case 'manifest-loaded': {
       const restorable = restorableOf(e.manifest, s.databases);
       const picked = [...restorable.map(() => restorable.length === 1), false, false];
-      const loaded = { ...s, manifest: e.manifest, picked, cursor: 0, busy: null, step: { name: 'items' } as const };
+      const chainProblems = e.chainProblems ?? [];
+      const items = { name: 'items' } as const;
+      const loaded = { ...s, manifest: e.manifest, chainProblems, picked, cursor: 0, busy: null, step: items };
       // An encrypted delta at a destination: the sets of its chain are decrypted as they are fetched (planning).
       if (s.from && e.manifest.encryption && e.manifest.databases.some((d) => d.base))
         return to(

@@ -109,12 +109,15 @@ export function RestoreScreen({
           'set',
         );
       }
-      case 'load-manifest':
-        return answer(
-          facade.readManifest(effect.id, effect.from),
-          (manifest) => ({ type: 'manifest-loaded', manifest }),
-          'set',
-        );
+      case 'load-manifest': {
+        // A set of this folder comes with what breaks its chain: its steps say BROKEN, as the list does.
+        const load = effect.from
+          ? facade.readManifest(effect.id, effect.from).then((manifest) => ({ manifest }))
+          : facade
+              .readManifest(effect.id)
+              .then(async (manifest) => ({ manifest, chainProblems: await facade.chainProblems(manifest.id) }));
+        return answer(load, (loaded) => ({ type: 'manifest-loaded', ...loaded }), 'set');
+      }
       case 'plan':
         return answer(facade.planRestore(effect.request), (plan) => ({ type: 'planned', plan }), 'target');
       case 'check-key':

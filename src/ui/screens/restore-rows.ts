@@ -29,15 +29,16 @@ function replacing(d: RestorePlan['databases'][number]): boolean {
 
 /**
  * The plan as rows folded to `width`: source set, each target (replaced or created) with sizes and,
- * for one database, its steps; the files; the safety copy; how to roll back; the warnings.
+ * for one database, its steps; the files; the safety copy; how to roll back; the warnings. `broken`: the set's
+ * chain cannot be restored (its status is said BROKEN, as the list says it).
  */
-export function planRows(plan: RestorePlan, ui: PlanUi, width: number): Row[] {
+export function planRows(plan: RestorePlan, ui: PlanUi, width: number, opts: { broken?: boolean } = {}): Row[] {
   const { t, lang, theme } = ui;
   const text = (p: Phrase | undefined, en: string): string => say(lang, p, en, theme.unicode);
   const arrow = theme.unicode ? '→' : '->';
   const rows: Row[] = [];
   const add = (segs: Seg[], indent: string): void => void rows.push(...foldSegs(segs, width, indent));
-  const status = t.common.status[plan.setStatus as 'completed'] ?? plan.setStatus;
+  const status = opts.broken ? t.list.broken : (t.common.status[plan.setStatus as 'completed'] ?? plan.setStatus);
   add(
     [
       { text: `${t.restore.from}: ` },

@@ -47,7 +47,12 @@ export function ItemsStep({
       {manifest ? (
         <Text color={theme.colors.muted}>
           {formatDate(manifest.startedAt)} {theme.glyphs.dot} {t.common.setType[manifest.type] ?? manifest.type}{' '}
-          {theme.glyphs.dot} {t.common.status[manifest.status]}
+          {theme.glyphs.dot}{' '}
+          {state.chainProblems.length ? (
+            <Text color={theme.colors.error}>{t.list.broken}</Text>
+          ) : (
+            t.common.status[manifest.status]
+          )}
         </Text>
       ) : null}
       <Text bold>{t.restore.pickItems}</Text>

@@ -41,7 +41,8 @@ export function restoreLayout(
       }),
     );
     const refusals = (plan?.refusals ?? []).map((r) => refusalRows(r, ui, width));
-    const rows = plan ? [...sourceRows(plan, s.from, ui, width), ...planRows(plan, ui, width)] : [];
+    const broken = !s.at && s.chainProblems.length > 0 && plan?.setId === s.manifest?.id;
+    const rows = plan ? [...sourceRows(plan, s.from, ui, width), ...planRows(plan, ui, width, { broken })] : [];
     const fixed =
       warn.flat().length +
       refusals.reduce((n, r) => n + r.length + 2, 0) +
