@@ -303,6 +303,9 @@ describe('restore wizard: as of a date and time', () => {
     );
     expect(state.step).toEqual({ name: 'at' });
     expect(state.problem).toBe('nothingPicked');
+    // Space ticking a database again takes the message away; a time it cannot read keeps its own
+    expect(apply(state, keys(space)).state.problem).toBeNull();
+    expect(apply({ ...state, problem: 'badTime' }, keys(space)).state.problem).toBe('badTime');
   });
 
   it('side by side: the new name goes with --at', () => {

@@ -187,6 +187,14 @@ describe('restore wizard: what to restore', () => {
     ['a picks every database and the files, not the roles', [k.char('a')], { picked: [true, true, true, true, false] }],
     ['the cursor stops at the last row', [k.end, k.down, k.down, k.down, k.down, k.down, k.down], { cursor: 4 }],
     ['Enter with nothing picked says so and stays', [k.enter], { problem: 'nothingPicked', step: { name: 'items' } }],
+    ['then Space on a database takes the message away', [k.enter, k.space], { problem: null, cursor: 0 }],
+    ['then a takes it away too', [k.enter, k.char('a')], { problem: null }],
+    ['then the files alone take it away', [k.enter, k.down, k.down, k.down, k.space], { problem: null }],
+    [
+      'the roles alone restore nothing: it stays',
+      [k.enter, k.down, k.down, k.down, k.down, k.space],
+      { problem: 'nothingPicked', cursor: 4 },
+    ],
     [
       'Enter with the files only goes on',
       [k.down, k.down, k.down, k.space, k.enter],

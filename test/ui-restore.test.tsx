@@ -176,6 +176,10 @@ describe('restore screen', () => {
     await press(stdin, KEY.enter);
     await waitFrame(lastFrame, (x) => x.includes('Choose at least one database or the files.'));
     expect(calls(facade, 'planRestore')).toHaveLength(0);
+    // Space ticks users: something is chosen, the message goes
+    await press(stdin, KEY.space);
+    const ticked = await waitFrame(lastFrame, (x) => x.includes('[x] users (sqlite)'));
+    expect(ticked).not.toContain('Choose at least one');
   });
 
   it('side by side needs a path', async () => {

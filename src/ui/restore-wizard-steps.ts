@@ -48,9 +48,27 @@ export function onAtKey(s: WizardState, input: string, key: Key): Transition {
   }
   if (isUp(input, key)) return stay({ ...s, atCursor: s.atCursor - 1 });
   if (isDown(input, key)) return stay({ ...s, atCursor: Math.min(s.databases.length, s.atCursor + 1) });
-  if (input === ' ') return stay({ ...s, atPicks: s.atPicks.map((v, i) => (i === s.atCursor - 1 ? !v : v)) });
-  if (input === 'a') return stay({ ...s, atPicks: s.atPicks.map(() => true) });
+  if (input === ' ')
+    return stay(
+      withAtPicks(
+        s,
+        s.atPicks.map((v, i) => (i === s.atCursor - 1 ? !v : v)),
+      ),
+    );
+  if (input === 'a')
+    return stay(
+      withAtPicks(
+        s,
+        s.atPicks.map(() => true),
+      ),
+    );
   return stay(s);
+}
+
+/** The at step with `atPicks`: 'choose at least one' goes once a database is ticked (a time's problem stays). */
+function withAtPicks(s: WizardState, atPicks: boolean[]): WizardState {
+  const chosen = s.problem === 'nothingPicked' && atPicks.some(Boolean);
+  return { ...s, atPicks, ...(chosen ? { problem: null } : {}) };
 }
 
 /** The passphrase step: typed characters are kept (never drawn), Enter opens the key, Esc goes back to the plan. */

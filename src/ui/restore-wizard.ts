@@ -317,6 +317,13 @@ function startPlan(s: WizardState, terminate: boolean): Transition {
   return to({ ...s, step: { name: 'plan' }, plan: null, scrollTop: 0, busy }, { kind: 'plan', request });
 }
 
+/** The items step with `picked`: 'choose at least one' goes once a database or the files are chosen. */
+function withPicked(s: WizardState, picked: boolean[]): WizardState {
+  const next = { ...s, picked };
+  const d = deriveWizard(next);
+  return d.chosenDbs.length > 0 || d.chosenFiles ? { ...next, problem: null } : next;
+}
+
 /** Moves the cursor over `count` rows as the set list does (arrows, j/k, PgUp/PgDn, Home/End); null: not a list key. */
 function moveInList(index: number, count: number, page: number, input: string, key: Key): number | null {
   const clamp = (i: number): number => (count === 0 ? 0 : Math.min(Math.max(i, 0), count - 1));
@@ -387,9 +394,20 @@ function onKey(s: WizardState, input: string, key: Key, view: WizardView): Trans
       }
       if (isUp(input, key)) return stay({ ...s, cursor: Math.max(0, s.cursor - 1) });
       if (isDown(input, key)) return stay({ ...s, cursor: Math.min(d.itemRows - 1, s.cursor + 1) });
-      if (input === ' ') return stay({ ...s, picked: s.picked.map((v, i) => (i === s.cursor ? !v : v)) });
+      if (input === ' ')
+        return stay(
+          withPicked(
+            s,
+            s.picked.map((v, i) => (i === s.cursor ? !v : v)),
+          ),
+        );
       if (input === 'a')
-        return stay({ ...s, picked: s.picked.map((_, i) => i < d.restorable.length || i === d.filesRow) });
+        return stay(
+          withPicked(
+            s,
+            s.picked.map((_, i) => i < d.restorable.length || i === d.filesRow),
+          ),
+        );
       if (key.return) {
         if (d.chosenDbs.length === 0 && !d.chosenFiles) return stay({ ...s, problem: 'nothingPicked' });
         return stay({ ...s, problem: null, step: { name: 'target' } });
