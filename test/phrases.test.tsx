@@ -536,6 +536,22 @@ describe('warnings and what recovery did, in the menu’s language', () => {
 
   it.each<[Phrase, string, string]>([
     [
+      phrase('pg.countsDiffer', {
+        db: 'ledger',
+        diffs: JSON.stringify([
+          { table: 'public.entries', expected: 999, actual: 1000 },
+          { table: 'public.gone', expected: 2, actual: null },
+        ]),
+      }),
+      'Database ledger: the restored copy does not match the backup (public.entries: 1000 rows, expected 999; public.gone: missing (expected 2 rows)).',
+      'Base ledger: la copia restaurada no coincide con la copia de seguridad (public.entries: 1000 filas, se esperaban 999; public.gone: falta (se esperaban 2 filas)).',
+    ],
+    [
+      phrase('pg.countsDifferHint'),
+      'Nothing was replaced. Verify the set (respaldo verify): if its files pass, the row counts recorded in its manifest.json were changed since the backup, or the dump did not hold them; try an older set.',
+      'No se ha sustituido nada. Verifique la copia (respaldo verify): si sus archivos pasan, las filas por tabla que registra su manifest.json se cambiaron después de la copia, o el volcado no las tenía; pruebe con una copia anterior.',
+    ],
+    [
       phrase('role.membershipBothMissing', { member: '"web"', role: '"reader"' }),
       'membership of "web" in "reader" not granted: roles "reader" and "web" do not exist on the server and are not being created',
       'no se concede la pertenencia de "web" a "reader": los roles "reader" y "web" no existen en el servidor y no se van a crear',

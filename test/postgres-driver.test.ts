@@ -26,7 +26,7 @@ import type { DatabaseConfig, DatabaseEntry } from '../src/core/types.js';
 import type { Driver, DriverContext, DumpFacts, OpenedDump, RestoreTarget } from '../src/drivers/driver.js';
 import { createPostgresDriver, postgresDriver } from '../src/drivers/postgres/index.js';
 import { driverFor } from '../src/drivers/registry.js';
-import { say } from '../src/ui/i18n/index.js';
+import { say, sayMessage } from '../src/ui/i18n/index.js';
 import { pgAvailable, processesMentioning, startPgCluster, type PgCluster } from './helpers/pg-cluster.js';
 
 /**
@@ -757,9 +757,18 @@ describe.skipIf(!available)('postgres driver (real cluster)', () => {
     const entry = entryOf(db, d);
     entry.tables = { ...entry.tables!, 'public.entries': 999 };
     const before = plainDump('ledger');
-    await expect(restore(db, d, { kind: 'in-place' }, { setId: 'M1', entry, terminate: true })).rejects.toThrow(
-      /does not match the backup.*public\.entries: 1000 rows, expected 999/,
+    const err = (await restore(db, d, { kind: 'in-place' }, { setId: 'M1', entry, terminate: true }).catch(
+      (e: unknown) => e,
+    )) as RespaldoError;
+    // The CLI's words as before; the menu says them (as its restore outcome does) in Spanish too
+    expect(err.message).toMatch(
+      /^Database ledger: the restored copy does not match the backup \(.*public\.entries: 1000 rows, expected 999/,
     );
+    expect(err.hint).toMatch(/^Nothing was replaced\. Verify the set/);
+    expect(sayMessage('es', err.phrases, err.message)).toMatch(
+      /^Base ledger: la copia restaurada no coincide con la copia de seguridad \(.*public\.entries: 1000 filas, se esperaban 999/,
+    );
+    expect(say('es', err.phrases?.hint, err.hint ?? '')).toMatch(/^No se ha sustituido nada\. Verifique la copia/);
     expect(plainDump('ledger')).toBe(before);
     expect(cluster.databases().filter((n) => n.startsWith('ledger__'))).toEqual([]);
   });

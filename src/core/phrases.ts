@@ -5,7 +5,7 @@
  * parameters. The engine and the CLI
  * use the English text below; the menu renders the same ids from its own catalogue
  * (src/ui/i18n/phrases-es.ts) in the operator's language. Parameters are names, paths and numbers
- * that are shown as they are. Why one file of about 710 lines: one table of every sentence, which the Spanish
+ * that are shown as they are. Why one file of about 770 lines: one table of every sentence, which the Spanish
  * catalogue mirrors id for id (its `satisfies` checks that none is missing); split, the two would drift.
  */
 
@@ -75,6 +75,12 @@ export const PHRASES_EN = {
     'The target was not touched. Try another set. The stored file matched its hashes, so the row counts its manifest.json records are not those stored (edited by hand?); respaldo verify checks the files, not those counts.',
 
   // PostgreSQL restore steps
+  'pg.countsDiffer': (p: PhraseParams) =>
+    `Database ${p['db']}: the restored copy does not match the backup (${rowDiffs(p['diffs'], rowDiffEn)}).`,
+  // verify checks the stored files against the manifest's hashes: files that pass with counts that do not
+  // match mean the manifest itself was changed (its counts are not hashed), or the dump was wrong when made
+  'pg.countsDifferHint': () =>
+    'Nothing was replaced. Verify the set (respaldo verify): if its files pass, the row counts recorded in its manifest.json were changed since the backup, or the dump did not hold them; try an older set.',
   'pg.createRoles': () =>
     'create the roles stored with the set that this server lacks (existing roles are not changed; dropped again if the restore fails)',
   'pg.createDb': (p: PhraseParams) =>

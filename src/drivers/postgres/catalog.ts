@@ -6,7 +6,7 @@ import { tableKey, type DatabaseProperties } from './plan.js';
 import type { PgQueryable, PgErrorLike } from './connection.js';
 import type { DriverContext } from '../driver.js';
 import { sleep } from './tools.js';
-import { compareRowCounts } from '../shared/row-counts.js';
+import { rowCountDifferences, type RowCountDifference } from '../shared/row-counts.js';
 import { retryWhileInUse } from '../shared/retry.js';
 import { said } from '../../core/phrases.js';
 
@@ -283,14 +283,14 @@ export async function runWhenFree(
 }
 
 /** Differences between recorded and restored row counts (only when the backup's counts are exact). */
-export function compareCounts(
+export function countDifferences(
   recorded: Record<string, number> | null,
   restored: Record<string, number>,
   mode: unknown,
   selection: TableRef[] | undefined,
-): string[] {
+): RowCountDifference[] {
   if (mode !== 'exact') return [];
-  return compareRowCounts(
+  return rowCountDifferences(
     recorded,
     restored,
     selection ? { only: selection.map((s) => tableKey(s.schema, s.table)) } : {},

@@ -29,7 +29,7 @@ import {
   dropDatabase,
   checkDatabaseName,
   refusedSessions,
-  compareCounts,
+  countDifferences,
   runWhenFree,
   jobsThatFit,
 } from './catalog.js';
@@ -247,15 +247,11 @@ async function restoreInto(
       } finally {
         await c.end().catch(() => undefined);
       }
-      const problems = compareCounts(req.entry.tables, counts, details['rowCounts'], selection);
-      if (problems.length > 0) {
-        throw new RespaldoError(
-          'failed',
-          `Database ${item}: the restored copy does not match the backup (${problems.slice(0, 5).join('; ')}${problems.length > 5 ? '; …' : ''}).`,
-          // verify checks the stored files against the manifest's hashes: files that pass with counts that do not
-          // match mean the manifest itself was changed (its counts are not hashed), or the dump was wrong when made
-          'Nothing was replaced. Verify the set (respaldo verify): if its files pass, the row counts recorded in its manifest.json were changed since the backup, or the dump did not hold them; try an older set.',
-        );
+      const diffs = countDifferences(req.entry.tables, counts, details['rowCounts'], selection);
+      if (diffs.length > 0) {
+        const message = phrase('pg.countsDiffer', { db: item, diffs: JSON.stringify(diffs) });
+        const hint = phrase('pg.countsDifferHint');
+        throw new RespaldoError('failed', english(message), english(hint)).withPhrases(message, hint);
       }
       // Last, so the checks above still connect under the default privileges.
       if (!selection) {

@@ -3,7 +3,7 @@ import { rowDiffs, type PhraseId, type PhraseParams, type RowDiff } from '../../
 /**
  * The restore plan's sentences and the common errors in Spanish, by the ids of src/core/phrases.ts (every id must be
  * here: the `satisfies` below fails the build otherwise). SQL, commands and options stay as they are. One file of
- * about 690 lines, as src/core/phrases.ts says why.
+ * about 740 lines, as src/core/phrases.ts says why.
  */
 /** The parameters a phrase passed on for the phrase inside it (`in.` prefixed), unprefixed; `in.of` is its id. */
 function inner(p: PhraseParams): PhraseParams {
@@ -114,6 +114,10 @@ export const PHRASES_ES = {
   'sqlite.countsDifferHint': () =>
     'No se ha tocado el destino. Pruebe con otra copia. El archivo guardado coincidía con sus hashes, así que las filas por tabla que registra su manifest.json no son las guardadas (¿editado a mano?); respaldo verify comprueba los archivos, no esas cifras.',
 
+  'pg.countsDiffer': (p: PhraseParams) =>
+    `Base ${p['db']}: la copia restaurada no coincide con la copia de seguridad (${rowDiffs(p['diffs'], rowDiffEs)}).`,
+  'pg.countsDifferHint': () =>
+    'No se ha sustituido nada. Verifique la copia (respaldo verify): si sus archivos pasan, las filas por tabla que registra su manifest.json se cambiaron después de la copia, o el volcado no las tenía; pruebe con una copia anterior.',
   'pg.createRoles': () =>
     'crear los roles guardados en la copia que faltan en este servidor (los roles existentes no se cambian; se borran de nuevo si la restauración falla)',
   'pg.createDb': (p: PhraseParams) =>
