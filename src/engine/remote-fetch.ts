@@ -36,7 +36,7 @@ import {
  * Fetching a set with its chain from a destination for a restore (`restore --from`, the menu): its manifests first,
  * for the plan and the checks that need no stored file; then its files into a private, journaled folder of
  * backupDir, every file checked on the way, or streamed into the restore (remote-read.ts) when there is no room
- * here and with `--stream`. Why one file of about 490 lines: choosing the set there, reading its chains and
+ * here and with `--stream`. Why one file of about 550 lines: choosing the set there, reading its chains and
  * fetching them share the one open destination and the folder they fill.
  */
 

@@ -25,7 +25,7 @@ import { onAtKey, onPassphraseKey, onSourceKey } from './restore-wizard-steps.js
  * one, then the other) →
  * progress → the outcome. New steps' keys live in restore-wizard-steps.ts.
  *
- * Why one file of about 500 lines: it is one state machine whose transitions read each other's states;
+ * Why one file of about 550 lines: it is one state machine whose transitions read each other's states;
  * the steps added for destinations and points in time are in restore-wizard-steps.ts.
  */
 
