@@ -41,7 +41,7 @@ describe('side files of a set with the wrong types', () => {
 });
 
 describe('names with control characters in them', () => {
-  it('show and a restore print a table and a file named with an escape sequence with ? for it, never the escape', async () => {
+  it('show and a restore print a table named with an escape sequence with ? for it and such a file name with \\xNN, never the escape', async () => {
     const Database = (await import('better-sqlite3')).default;
     const { mkdirSync } = await import('node:fs');
     const s = demoSetup();
@@ -56,7 +56,8 @@ describe('names with control characters in them', () => {
     expect(shown.code, describeResult(shown)).toBe(0);
     expect(shown.stdout).not.toMatch(/\x1b/);
     expect(shown.stdout).toContain('evil?[2J?[1;31mX=1');
-    expect(shown.stdout).toContain('evil?[31mred?line.txt');
+    // a file's name as every file name is printed (printedName): its control bytes as \xNN, one line, no escape
+    expect(shown.stdout).toContain('app/evil\\x1b[31mred\\x0aline.txt');
     const restored = await runCli([
       'restore',
       m.id,
