@@ -21,6 +21,34 @@ import { demoSetup, makeTmpDir, type DemoSetup } from './helpers/tmp.js';
 import { ageKeygen } from './helpers/age.js';
 
 const MiB = 1024 * 1024;
+
+/** Processes named rclone whose environment defines the remote `remote` (RCLONE_CONFIG_<REMOTE>_TYPE). */
+function rclonesFor(remote: string): string[] {
+  const pids = spawnSync('pgrep', ['-x', 'rclone'], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean);
+  return pids.filter((pid) => {
+    try {
+      return readFileSync(`/proc/${pid}/environ`, 'latin1').includes(`RCLONE_CONFIG_${remote.toUpperCase()}_TYPE=`);
+    } catch {
+      return false; // gone meanwhile
+    }
+  });
+}
+/** A process's argv joined by NUL bytes ('' once it is gone). */
+function commandLine(pid: string): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'latin1');
+  } catch {
+    return '';
+  }
+}
+/** Bytes a process has read so far (files and sockets; 0 once it is gone). */
+function bytesRead(pid: string): number {
+  try {
+    return Number(/^rchar: (\d+)$/m.exec(readFileSync(`/proc/${pid}/io`, 'utf8'))?.[1] ?? 0);
+  } catch {
+    return 0;
+  }
+}
 const caBundle = process.env.AWS_CA_BUNDLE;
 beforeAll(() => void delete process.env.AWS_CA_BUNDLE);
 afterAll(() => {
@@ -142,21 +170,24 @@ describe('rclone destination (s3 backend against s3rver)', () => {
     // A remote name of its own (the uploads are found by it) and a timeout far beyond the wait below.
     withRcloneS3(s, srv, { copyAfterBackup: false, remote: 'ctrlc', timeoutSeconds: 300 });
     const m = parseJsonOutput<Manifest>((await cli(s, ['create', '--json'])).stdout);
-    const uploads = () =>
-      spawnSync('pgrep', ['-f', 'rclone rcat .*ctrlc:'], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean);
+    // The rclone daemon sending this remote's files (its config is in its environment), and what it has read.
+    const before = new Set(rclonesFor('ctrlc')); // of an earlier run of this file, killed with it
+    const daemons = () =>
+      rclonesFor('ctrlc').filter((pid) => !before.has(pid) && /(^|\/)rclone\0rcd\0/.test(commandLine(pid)));
+    const uploads = () => daemons().filter((pid) => bytesRead(pid) > 30 * MiB); // past one whole file
     const child = startCli(['copy', m.id, '--config', s.configFile], {
       cwd: s.dir,
       env: { S3_KEY_ID: S3RVER_KEY, S3_SECRET_KEY: SECRET },
     });
     const exited = collect(child, 20_000); // killed (code null) if still running then
-    await waitFor(() => uploads().length > 0, 'an rclone rcat uploading');
+    await waitFor(() => uploads().length > 0, 'the rclone daemon uploading');
     srv.freeze(); // the store answers nothing: without the stop, each upload waits for rclone's 300 s timeout
     child.kill('SIGINT');
     const r = await exited;
     srv.thaw();
     expect(r.code, describeResult(r)).toBe(130);
     expect(r.stderr).toContain('NOT copied to cloud: The copy was interrupted; what was sent is kept.');
-    await waitFor(() => uploads().length === 0, 'no rclone left uploading');
+    await waitFor(() => daemons().length === 0, 'no rclone left uploading');
     const there = new RcloneDestination(rcloneS3(srv, { id: S3RVER_KEY, secret: S3RVER_KEY }, { remote: 'ctrlc' }));
     expect(await there.listSets('srv1')).toEqual([]);
     await cli(s, ['copy', m.id]);
@@ -184,9 +215,33 @@ describe('rclone destination (s3 backend against s3rver)', () => {
     expect(existsSync(join(s.dir, 'out'))).toBe(false);
   });
 
+  it('kill -9 of respaldo mid-copy leaves no rclone daemon behind (it holds the credentials); the next copy completes', async () => {
+    const srv = await startS3rver();
+    const s = demoSetup();
+    for (let i = 0; i < 4; i++) writeFileSync(join(s.appDir, `big${i}.bin`), randomBytes(24 * MiB));
+    withRcloneS3(s, srv, { copyAfterBackup: false, remote: 'killed', timeoutSeconds: 300 });
+    const m = parseJsonOutput<Manifest>((await cli(s, ['create', '--json'])).stdout);
+    const before = new Set(rclonesFor('killed')); // of an earlier run of this file, killed with it
+    const daemons = () =>
+      rclonesFor('killed').filter((pid) => !before.has(pid) && /(^|\/)rclone\0rcd\0/.test(commandLine(pid)));
+    const child = startCli(['copy', m.id, '--config', s.configFile], {
+      cwd: s.dir,
+      env: { S3_KEY_ID: S3RVER_KEY, S3_SECRET_KEY: SECRET },
+    });
+    const exited = collect(child, 20_000);
+    await waitFor(() => daemons().some((pid) => bytesRead(pid) > 30 * MiB), 'the rclone daemon uploading');
+    srv.freeze(); // an upload in flight that would hold a daemon up to its 300 s timeout
+    child.kill('SIGKILL');
+    expect((await exited).signal).toBe('SIGKILL');
+    await waitFor(() => daemons().length === 0, 'no rclone daemon left', 10_000);
+    srv.thaw();
+    await cli(s, ['copy', m.id]);
+    await cli(s, ['verify', m.id, '--from', 'cloud', '--read-data']);
+  });
+
   /**
-   * Each file is read into one reused buffer and written to rclone's stdin (+9 MiB here, 2026-12-02, Node 24); piped
-   * from a read stream, every MiB came in a new buffer V8 let pile up before collecting (+38 to +40 MiB).
+   * The rclone daemon reads each file itself; respaldo only hashes it first, through two reused buffers. Fed to
+   * `rclone rcat` from a read stream, every MiB came in a new buffer V8 let pile up before collecting (+38 to +40 MiB).
    */
   it('copy memory: peak RSS grows little over a run sending nothing; every object re-reads whole', async () => {
     const srv = await startS3rver();
@@ -234,8 +289,6 @@ exec ${real} "$@"
     });
     const body = randomBytes(3 << 20);
     await dest.put('srv1/20261202_120000/a.bin', Readable.from([body]), body.length);
-    await dest.putChunks('srv1/20261202_120000/b.bin', Readable.from([body.subarray(0, 1 << 20)]), 1 << 20);
     expect(readFileSync(join(root, 'srv1/20261202_120000/a.bin')).equals(body)).toBe(true);
-    expect(readFileSync(join(root, 'srv1/20261202_120000/b.bin')).equals(body.subarray(0, 1 << 20))).toBe(true);
   });
 });

@@ -130,10 +130,10 @@ describe('rclone destination (sftp backend against sshd)', () => {
     const srv = await startSshd();
     const a = demoSetup();
     const b = demoSetup();
-    // rclone, with every command it runs written down (its own argv: no secret is in it)
+    // rclone, writing down every call its daemon answers (its debug log)
     const trace = join(a.dir, 'rclone.trace');
     const bin = join(a.dir, 'rclone');
-    writeFileSync(bin, `#!/bin/sh\necho "$*" >> '${trace}'\nexec rclone "$@"\n`, { mode: 0o755 });
+    writeFileSync(bin, `#!/bin/bash\nexec rclone "$@" -vv 2> >(tee -a '${trace}' >&2)\n`, { mode: 0o755 });
     withRclone(a, srv, {}, { binPath: bin });
     withRclone(b, srv, {}, { source: 'srv2' });
     const ma = parseJsonOutput<Manifest>((await cli(a, ['create', '--json', '--db', 'users', '--no-files'])).stdout);
@@ -151,10 +151,14 @@ describe('rclone destination (sftp backend against sshd)', () => {
     // down to the manifests (source/set/manifest.json), never into databases/ or application/ of every set
     const listings = readFileSync(trace, 'utf8')
       .split('\n')
-      .filter((l) => l.startsWith('lsjson -R'));
+      .filter((l) => l.includes('rc: "operations/list": with parameters') && l.includes('recurse:true'));
     expect(listings).toEqual([
-      expect.stringMatching(/^lsjson -R --max-depth 2 offsite:\S+\/srv1 /),
-      expect.stringMatching(/^lsjson -R --max-depth 3 offsite:\S+sftp-root /),
+      expect.stringMatching(
+        /_config:map\[MaxDepth:2\] fs:offsite:\S+sftp-root opt:map\[noMimeType:true recurse:true\] remote:srv1\]/,
+      ),
+      expect.stringMatching(
+        /_config:map\[MaxDepth:3\] fs:offsite:\S+sftp-root opt:map\[noMimeType:true recurse:true\] remote:\]/,
+      ),
     ]);
   });
 

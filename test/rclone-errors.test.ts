@@ -68,7 +68,7 @@ describe('rclone errors', () => {
   });
 });
 
-describe('a local file that cannot be read while rclone is fed', () => {
+describe('a local file that cannot be read when rclone is to send it', () => {
   it('is said as the local problem, not retried as an unreachable remote', async () => {
     const dir = makeTmpDir('respaldo-fake-rclone-');
     const bin = join(dir, 'rclone');
@@ -76,7 +76,8 @@ describe('a local file that cannot be read while rclone is fed', () => {
     writeFileSync(bin, '#!/bin/sh\n[ "$2" = "--help" ] && exit 0\nexec cat > /dev/null\n');
     chmodSync(bin, 0o755);
     const dest = new RcloneDestination({ name: 'cloud', type: 'rclone', remote: 'r', path: '/x', binPath: bin });
-    // A folder where the set's file should be: opening it works, reading it fails (EISDIR), as a failing disk would.
+    // A folder where the set's file should be: opening it works, reading it fails (EISDIR), as a failing disk would;
+    // found not to be a file.
     mkdirSync(join(dir, 'set', 'databases'), { recursive: true });
     const err = await sendFile(dest, join(dir, 'set'), 'srv1/20261201_040320', {
       path: 'databases',
@@ -85,7 +86,7 @@ describe('a local file that cannot be read while rclone is fed', () => {
     }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(RespaldoError);
     expect(err).not.toBeInstanceOf(DestinationError);
-    expect((err as RespaldoError).message).toMatch(/^Reading the local file .*databases failed \(EISDIR\)/);
+    expect((err as RespaldoError).message).toMatch(/^Reading the local file .*databases failed \(not a regular file\)/);
     expect((err as RespaldoError).hint).toMatch(/respaldo verify/);
   });
 });

@@ -1,8 +1,10 @@
+import { basename, dirname } from 'node:path';
 import { Transform, type Readable, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { CommandError, DestinationError, RespaldoError } from '../core/errors.js';
 import { phrase } from '../core/phrases.js';
 import { runCapture, spawnStreaming, type SpawnSpec, type StreamingChild } from '../exec/spawn.js';
+import { sha256OfFile } from '../engine/hash-file.js';
 import { isSetId } from '../engine/set-id.js';
 import {
   DEFAULT_TIMEOUT_SECONDS,
@@ -11,16 +13,18 @@ import {
   type DestinationFactory,
   type RemoteFile,
 } from './destination.js';
+import { RcloneDaemon } from './rclone-daemon.js';
 import { rcloneRules } from './rules.js';
 
 /** rclone's own keys whose values are secrets (masked in every message). */
 const SECRET_KEY = /pass|secret|token|key$|auth|credentials/i;
 
 /**
- * Any remote of an installed rclone (Google Drive, Azure Blob, OneDrive, SFTP, …) through
- * `rclone rcat`, `cat`, `lsjson`, `deletefile` and `rmdirs`. The remote is `remote` in rclone's own config,
- * or defined entirely by `config`, passed to rclone as RCLONE_CONFIG_<REMOTE>_<KEY> variables in
- * its own environment (never argv). Files are streamed through rclone's stdin and stdout.
+ * Any remote of an installed rclone (Google Drive, Azure Blob, OneDrive, SFTP, …) through one `rclone rcd`
+ * (rclone-daemon.ts) that lists, removes and sends a set's local files, `rclone rcat` for files made on the way
+ * (encrypted copies) and `rclone cat` to read. The remote is `remote` in rclone's own config, or defined
+ * entirely by `config`, passed to rclone as RCLONE_CONFIG_<REMOTE>_<KEY> variables in its own environment
+ * (never argv).
  */
 export class RcloneDestination implements Destination {
   readonly type = 'rclone' as const;
@@ -29,8 +33,11 @@ export class RcloneDestination implements Destination {
   private readonly listed = new Set<string>();
   private sizeFlag: Promise<boolean> | undefined;
   private readonly closing = new AbortController();
+  private readonly daemon: RcloneDaemon;
 
-  constructor(private readonly cfg: DestinationConfig) {}
+  constructor(private readonly cfg: DestinationConfig) {
+    this.daemon = new RcloneDaemon((args) => this.spec(args), cfg.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS);
+  }
 
   get name(): string {
     return this.cfg.name;
@@ -46,6 +53,11 @@ export class RcloneDestination implements Destination {
 
   private target(key: string): string {
     return `${this.cfg.remote}:${[this.root(), key].filter(Boolean).join('/')}`;
+  }
+
+  /** The remote's root as an rclone file system (`remote:path`), for the daemon's calls. */
+  private fs(): string {
+    return `${this.cfg.remote}:${this.root()}`;
   }
 
   /**
@@ -248,24 +260,30 @@ export class RcloneDestination implements Destination {
   }
 
   /**
-   * Each chunk (the reader's one reused buffer) is written to rclone's stdin and handed back only once the pipe
-   * took it: no buffer per MiB is made, so none piles up before V8 collects it.
+   * A file of the local set, sent by the daemon's `operations/copyfile`: rclone reads it itself and checks what
+   * arrived (size, and the hash both sides know), as `rclone copy` does. The local file is first checked against
+   * its manifest (`check`), so a damaged one is never sent. What rclone would write over is replaced whatever
+   * its size and time (`--ignore-times`): the engine sends only what is missing or differs there.
    */
-  async putChunks(
+  async putFile(
     key: string,
-    chunks: AsyncIterable<Buffer>,
-    size: number,
-    opts: { signal?: AbortSignal } = {},
+    source: string,
+    _size: number,
+    opts: { check: (sha256: string, bytes: number) => void; signal?: AbortSignal },
   ): Promise<void> {
-    const child = await this.rcat(key, size, opts.signal);
-    const stdin = child.child.stdin!;
-    stdin.on('error', () => undefined); // EPIPE when rclone stopped: its own reason is thrown, from `done`
-    const feeding = (async () => {
-      for await (const chunk of chunks)
-        await new Promise<void>((resolve, reject) => stdin.write(chunk, (e) => (e ? reject(e) : resolve())));
-      await new Promise<void>((resolve) => stdin.end(resolve));
-    })();
-    await this.sent(key, child, feeding, () => stdin.destroy(), opts.signal);
+    const local = await sha256OfFile(source);
+    opts.check(local.sha256, local.bytes);
+    try {
+      await this.daemon.call(
+        'operations/copyfile',
+        { srcFs: dirname(source), srcRemote: basename(source), dstFs: this.fs(), dstRemote: key },
+        opts.signal,
+      );
+    } catch (err) {
+      if (opts.signal?.aborted || this.closing.signal.aborted)
+        throw new DestinationError(this.name, `writing ${key}: interrupted`, 'Run the command again when ready.');
+      this.fail(err, `writing ${key}`);
+    }
   }
 
   async get(key: string, opts: { offset?: number } = {}): Promise<Readable> {
@@ -300,15 +318,27 @@ export class RcloneDestination implements Destination {
     return checked;
   }
 
-  /** `dir`'s entries down to `depth` levels (1: its own; null: all). */
+  /**
+   * `dir`'s entries down to `depth` levels (1: its own; null: all), paths relative to it: the daemon's
+   * `operations/list` (what `rclone lsjson` lists) of the remote's root file system, so that one connection serves
+   * every folder (an sftp remote opened at each folder would open an SSH connection for each).
+   */
   private async lsjson(
     dir: string,
     depth: number | null,
   ): Promise<{ Path: string; Size: number; IsDir: boolean; ModTime?: string }[]> {
-    const levels = depth === 1 ? [] : ['-R', ...(depth === null ? [] : ['--max-depth', String(depth)])];
     try {
-      const r = await runCapture(this.spec(['lsjson', ...levels, this.target(dir)]));
-      return JSON.parse(r.stdout) as { Path: string; Size: number; IsDir: boolean; ModTime?: string }[];
+      const answer = (await this.daemon.call('operations/list', {
+        fs: this.fs(),
+        remote: dir,
+        opt: { recurse: depth !== 1, noMimeType: true },
+        ...(depth !== null && depth > 1 ? { _config: { MaxDepth: depth } } : {}),
+      })) as { list?: { Path: string; Size: number; IsDir: boolean; ModTime?: string }[] };
+      const under = dir ? `${dir}/` : '';
+      return (answer.list ?? []).map((e) => ({
+        ...e,
+        Path: e.Path.startsWith(under) ? e.Path.slice(under.length) : e.Path,
+      }));
     } catch (err) {
       try {
         this.fail(err, `listing ${dir.endsWith('/') ? dir : `${dir}/`}`);
@@ -331,10 +361,7 @@ export class RcloneDestination implements Destination {
     return out;
   }
 
-  async listFiles(dir: string, opts: { temps?: boolean } = {}): Promise<RemoteFile[]> {
-    // Only a copy asks for the files being written (it removes stale ones): it uploads next, so whether rcat takes
-    // --size is asked meanwhile, not before its first upload.
-    if (opts.temps) void this.rcatTakesSize();
+  async listFiles(dir: string): Promise<RemoteFile[]> {
     const files = (await this.lsjson(dir, null)).filter((e) => !e.IsDir);
     for (const e of files) this.listed.add(`${dir}/${e.Path}`);
     return files.map((e) => {
@@ -344,12 +371,14 @@ export class RcloneDestination implements Destination {
   }
 
   /**
-   * `rclone rmdirs`: the empty folders below and at `dir`. deletefile removes files only, so on a remote with
-   * folders (sftp, Drive, OneDrive) every set deleted or pruned left its folder tree behind, walked by each
-   * listing after; on an object store there are none. Best effort, as for sftp: a folder left is harmless.
+   * `rclone rmdirs` (the daemon's): the empty folders below and at `dir`. deletefile removes files only, so on a
+   * remote with folders (sftp, Drive, OneDrive) every set deleted or pruned left its folder tree behind, walked by
+   * each listing after; on an object store there are none. Best effort, as for sftp: a folder left is harmless.
    */
   async removeEmptyDirs(dir: string): Promise<void> {
-    await runCapture(this.spec(['rmdirs', this.target(dir)])).catch(() => undefined);
+    await this.daemon
+      .call('operations/rmdirs', { fs: this.fs(), remote: dir, leaveRoot: false })
+      .catch(() => undefined);
   }
 
   async stat(key: string): Promise<{ size: number } | null> {
@@ -361,7 +390,7 @@ export class RcloneDestination implements Destination {
   async delete(key: string): Promise<void> {
     this.listed.delete(key);
     try {
-      await runCapture(this.spec(['deletefile', this.target(key)]));
+      await this.daemon.call('operations/deletefile', { fs: this.fs(), remote: key });
     } catch (err) {
       try {
         this.fail(err, `removing ${key}`);
@@ -374,6 +403,7 @@ export class RcloneDestination implements Destination {
 
   async close(): Promise<void> {
     this.closing.abort();
+    await this.daemon.close();
   }
 }
 

@@ -369,6 +369,13 @@ export async function sendFile(
       // destination's (a folder said "not found, check the mount"; a raw EISDIR ended as an internal error).
       const local = await localProblem(join(dir, f.path));
       if (local && !(err instanceof VerifyError)) throw unreadable(join(dir, f.path), { code: local });
+      // A read of the local file failed (EIO: the disk), before or while the destination sent it.
+      if (
+        !(err instanceof RespaldoError) &&
+        (err as NodeJS.ErrnoException).code &&
+        (err as NodeJS.ErrnoException).syscall
+      )
+        throw unreadable(join(dir, f.path), err);
       throw err;
     }
     return;

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { Worker } from 'node:worker_threads';
-import { hashWholeFile } from './hash-pool.js';
+import { hashWholeFile, type WholeFileDigest } from './hash-pool.js';
 
 /** Size, MD5 and SHA-256 of a file as stored. */
 export interface FileDigest {
@@ -62,8 +62,14 @@ export async function hashStoredFile(
 }
 
 /** Both hashes here; while one buffer is hashed, the next read fills the other. */
-async function hashOnThisThread(file: FileHandle, onBytes?: (bytes: number) => void): Promise<FileDigest> {
-  const md5 = createHash('md5');
+async function hashOnThisThread(file: FileHandle, onBytes?: (bytes: number) => void): Promise<FileDigest>;
+async function hashOnThisThread(file: FileHandle, onBytes: undefined, withMd5: false): Promise<WholeFileDigest>;
+async function hashOnThisThread(
+  file: FileHandle,
+  onBytes?: (bytes: number) => void,
+  withMd5 = true,
+): Promise<WholeFileDigest> {
+  const md5 = withMd5 ? createHash('md5') : null;
   const sha256 = createHash('sha256');
   const buffers = [Buffer.allocUnsafe(READ_BYTES), Buffer.allocUnsafe(READ_BYTES)] as const;
   let pending = file.read(buffers[0], 0, READ_BYTES, 0);
@@ -76,14 +82,28 @@ async function hashOnThisThread(file: FileHandle, onBytes?: (bytes: number) => v
       turn ^= 1;
       pending = file.read(buffers[turn]!, 0, READ_BYTES, bytes + bytesRead);
       const chunk = buffer.subarray(0, bytesRead);
-      md5.update(chunk);
+      md5?.update(chunk);
       sha256.update(chunk);
       bytes += bytesRead;
       onBytes?.(bytes);
     }
-    return { bytes, md5: md5.digest('hex'), sha256: sha256.digest('hex') };
+    return { bytes, sha256: sha256.digest('hex'), ...(md5 ? { md5: md5.digest('hex') } : {}) };
   } finally {
     await pending.catch(() => undefined);
+  }
+}
+
+/**
+ * Length and SHA-256 of the file at `path` (no MD5), on this thread: a copy checks a local file against its
+ * manifest with it before a tool that reads the file itself sends it (rclone). SHA-256 runs at 1.2–1.5 GB/s
+ * here while the tool sends; a hashing thread would add its own memory (about 25 MiB) to a copy's.
+ */
+export async function sha256OfFile(path: string): Promise<WholeFileDigest> {
+  const file = await fsp.open(path, 'r');
+  try {
+    return await hashOnThisThread(file, undefined, false);
+  } finally {
+    await file.close();
   }
 }
 

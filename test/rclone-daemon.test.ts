@@ -1,0 +1,95 @@
+/**
+ * The rclone daemon a destination sends, lists and removes through (src/destinations/rclone-daemon.ts), with the
+ * machine's real rclone on a local remote: it starts whatever the operator's rclone log settings, stops when idle
+ * and starts again, says a daemon that never listens, and passes rclone's own refusals on.
+ */
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { CommandError } from '../src/core/errors.js';
+import type { SpawnSpec } from '../src/exec/spawn.js';
+import { RcloneDaemon } from '../src/destinations/rclone-daemon.js';
+import { waitFor } from './helpers/cli.js';
+import { makeTmpDir } from './helpers/tmp.js';
+
+const closing = new AbortController();
+
+function spec(env: Record<string, string> = {}, command = 'rclone'): (args: string[]) => SpawnSpec {
+  return (args) => ({ command, args, env, signal: closing.signal });
+}
+
+const alive = (pid: number) =>
+  existsSync(`/proc/${pid}`) && !/^State:\s+Z/m.test(readFileSync(`/proc/${pid}/status`, 'utf8'));
+
+describe('the rclone daemon', () => {
+  it("copies a file and lists it, whatever rclone's log variables say (a log file, errors only)", async () => {
+    const dir = makeTmpDir('respaldo-rcd-');
+    mkdirSync(join(dir, 'src'));
+    writeFileSync(join(dir, 'src', 'a.bin'), 'hello');
+    const saved = { ...process.env };
+    Object.assign(process.env, {
+      RCLONE_LOG_LEVEL: 'ERROR',
+      RCLONE_LOG_FILE: join(dir, 'rclone.log'),
+      RCLONE_VERBOSE: '2',
+    });
+    const daemon = new RcloneDaemon(spec(), 30);
+    try {
+      await daemon.call('operations/copyfile', {
+        srcFs: join(dir, 'src'),
+        srcRemote: 'a.bin',
+        dstFs: join(dir, 'dst'),
+        dstRemote: 'x/a.bin',
+      });
+      expect(readFileSync(join(dir, 'dst', 'x', 'a.bin'), 'utf8')).toBe('hello');
+      const listed = (await daemon.call('operations/list', { fs: join(dir, 'dst'), remote: 'x' })) as {
+        list: { Path: string; Size: number }[];
+      };
+      expect(listed.list.map((e) => [e.Path, e.Size])).toEqual([['x/a.bin', 5]]);
+    } finally {
+      process.env = saved;
+      await daemon.close();
+    }
+  });
+
+  it("passes rclone's refusal on as its message (a missing file: object not found)", async () => {
+    const dir = makeTmpDir('respaldo-rcd-');
+    const daemon = new RcloneDaemon(spec(), 30);
+    try {
+      const err = await daemon
+        .call('operations/copyfile', { srcFs: dir, srcRemote: 'nope', dstFs: join(dir, 'd'), dstRemote: 'nope' })
+        .catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(CommandError);
+      expect((err as CommandError).details?.stderrTail).toMatch(/not found/);
+    } finally {
+      await daemon.close();
+    }
+  });
+
+  it('stops once idle and starts again for the next call', async () => {
+    const daemon = new RcloneDaemon(spec(), 30, 300);
+    try {
+      await daemon.call('core/version', {});
+      const first = daemon.pid!;
+      expect(alive(first)).toBe(true);
+      await waitFor(() => !alive(first), 'the idle daemon stopped', 10_000);
+      await daemon.call('core/version', {});
+      expect(daemon.pid).not.toBe(first);
+    } finally {
+      await daemon.close();
+    }
+  });
+
+  it('a daemon that never says where it listens fails after its start time, and is stopped', async () => {
+    const dir = makeTmpDir('respaldo-rcd-');
+    const bin = join(dir, 'rclone');
+    writeFileSync(bin, '#!/bin/sh\necho "$$" > "$0.pid"\nexec sleep 600\n');
+    chmodSync(bin, 0o755);
+    const daemon = new RcloneDaemon(spec({}, bin), 1);
+    const err = await daemon.call('core/version', {}).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(CommandError);
+    expect((err as CommandError).message).toMatch(/did not start within 1 s/);
+    const pid = Number(readFileSync(`${bin}.pid`, 'utf8'));
+    await waitFor(() => !alive(pid), 'the silent daemon stopped', 10_000);
+    await daemon.close();
+  });
+});
