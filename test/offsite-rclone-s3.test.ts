@@ -136,6 +136,7 @@ describe('rclone destination (s3 backend against s3rver)', () => {
     expect(r.stderr).toContain(`does not match its manifest (sha256); it was not copied`);
     const there = new RcloneDestination(rcloneS3(srv, { id: S3RVER_KEY, secret: S3RVER_KEY }));
     const listed = (await there.listFiles(`srv1/${m.id}`)).map((f) => f.path);
+    await there.close(); // its rclone daemon
     expect(listed).not.toContain(file);
     expect(listed).not.toContain('manifest.json'); // the set is not listed there
     expect(listed.length).toBeGreaterThan(0); // the other files went
@@ -161,9 +162,10 @@ describe('rclone destination (s3 backend against s3rver)', () => {
       expect(listed.filter((f) => f.path !== 'manifest.json').every((f) => f.path.endsWith('.age'))).toBe(true);
       await cli(s, ['verify', id, '--from', 'cloud', '--read-data']);
     }
+    await there.close();
   });
 
-  it('Ctrl-C while the store hangs: the copy stops its rclones at once (exit 130), the next completes; so does a fetch', async () => {
+  it('Ctrl-C while the store hangs: the copy stops its rclone at once (exit 130), the next completes; so does a fetch', async () => {
     const srv = await startS3rver();
     const s = demoSetup();
     for (let i = 0; i < 4; i++) writeFileSync(join(s.appDir, `big${i}.bin`), randomBytes(24 * MiB));
@@ -190,12 +192,13 @@ describe('rclone destination (s3 backend against s3rver)', () => {
     await waitFor(() => daemons().length === 0, 'no rclone left uploading');
     const there = new RcloneDestination(rcloneS3(srv, { id: S3RVER_KEY, secret: S3RVER_KEY }, { remote: 'ctrlc' }));
     expect(await there.listSets('srv1')).toEqual([]);
+    await there.close(); // its rclone daemon, else taken below for one respaldo left behind
     await cli(s, ['copy', m.id]);
     await cli(s, ['verify', m.id, '--from', 'cloud', '--read-data']);
 
-    // The way back: a restore fetching the set, interrupted while the store hangs, stops its `rclone cat`s too.
-    const reads = () =>
-      spawnSync('pgrep', ['-f', 'rclone cat .*ctrlc:'], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean);
+    // The way back: a restore fetching the set (through the daemon's --rc-serve), interrupted while the store hangs,
+    // stops its rclone too.
+    const fetching = () => daemons().filter((pid) => bytesRead(pid) > 30 * MiB); // past one whole file
     const restore = startCli(
       ['restore', m.id, '--from', 'cloud', '--files', '--to', 'out', '--yes', '--config', s.configFile],
       {
@@ -204,15 +207,50 @@ describe('rclone destination (s3 backend against s3rver)', () => {
       },
     );
     const back = collect(restore, 20_000);
-    await waitFor(() => reads().length > 0, 'an rclone cat fetching');
+    await waitFor(() => fetching().length > 0, 'the rclone daemon fetching');
     srv.freeze();
     restore.kill('SIGINT');
     const b = await back;
     expect(b.code, describeResult(b)).toBe(130);
-    await waitFor(() => reads().length === 0, 'no rclone left fetching', 10_000);
+    await waitFor(() => daemons().length === 0, 'no rclone left fetching', 10_000);
     srv.thaw();
     expect(readdirSync(s.backupDir).filter((n) => n.startsWith('.respaldo-'))).toEqual([]);
     expect(existsSync(join(s.dir, 'out'))).toBe(false);
+  });
+
+  it('a read the store stops answering midway fails (transient, retried from there), never a short file', async () => {
+    const srv = await startS3rver();
+    const dest = new RcloneDestination(rcloneS3(srv, { id: S3RVER_KEY, secret: S3RVER_KEY }, { timeoutSeconds: 2 }));
+    const dir = makeTmpDir('respaldo-rclone-read-');
+    const body = randomBytes(64 * MiB); // far more than the sockets between s3rver, rclone and respaldo hold
+    writeFileSync(join(dir, 'big.bin'), body);
+    try {
+      await dest.putFile('srv1/20261204_120000/big.bin', join(dir, 'big.bin'), body.length, { check: () => undefined });
+      const stream = await dest.get('srv1/20261204_120000/big.bin');
+      let got = 0;
+      const read = (async () => {
+        for await (const chunk of stream) {
+          if (got === 0) srv.freeze(); // once the answer has begun: rclone's own read of the store then stops
+          got += (chunk as Buffer).length;
+        }
+      })();
+      const err = await read.then(
+        () => null,
+        (e: unknown) => e,
+      );
+      srv.thaw();
+      expect(err, `${got} of ${body.length} bytes read`).toBeInstanceOf(DestinationError);
+      expect((err as DestinationError).transient).toBe(true);
+      expect(got).toBeLessThan(body.length);
+      // read again from where it stopped, as a fetch does: the rest, byte for byte
+      const rest: Buffer[] = [];
+      for await (const chunk of await dest.get('srv1/20261204_120000/big.bin', { offset: got }))
+        rest.push(chunk as Buffer);
+      expect(Buffer.concat(rest).equals(body.subarray(got))).toBe(true);
+    } finally {
+      srv.thaw();
+      await dest.close();
+    }
   });
 
   it('kill -9 of respaldo mid-copy leaves no rclone daemon behind (it holds the credentials); the next copy completes', async () => {

@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { CommandError } from '../src/core/errors.js';
 import type { SpawnSpec } from '../src/exec/spawn.js';
 import { RcloneDaemon } from '../src/destinations/rclone-daemon.js';
+import { RcloneDestination } from '../src/destinations/rclone.js';
 import { waitFor } from './helpers/cli.js';
 import { makeTmpDir } from './helpers/tmp.js';
 
@@ -91,5 +92,30 @@ describe('the rclone daemon', () => {
     const pid = Number(readFileSync(`${bin}.pid`, 'utf8'));
     await waitFor(() => !alive(pid), 'the silent daemon stopped', 10_000);
     await daemon.close();
+  });
+
+  it('a remote path with "]" (which the daemon cannot serve) is read through rclone cat, whole and from an offset', async () => {
+    const dir = makeTmpDir('respaldo-rcd-');
+    writeFileSync(join(dir, 'a.bin'), 'hello, world');
+    const dest = new RcloneDestination({
+      name: 'odd',
+      type: 'rclone',
+      remote: 'loc',
+      path: join(dir, 'odd]root'),
+      config: { type: 'local' },
+    });
+    try {
+      await dest.putFile('srv1/20261204_120000/a.bin', join(dir, 'a.bin'), 12, { check: () => undefined });
+      expect(readFileSync(join(dir, 'odd]root', 'srv1', '20261204_120000', 'a.bin'), 'utf8')).toBe('hello, world');
+      const text = async (offset: number) => {
+        let out = '';
+        for await (const c of await dest.get('srv1/20261204_120000/a.bin', { offset })) out += String(c);
+        return out;
+      };
+      expect(await text(0)).toBe('hello, world');
+      expect(await text(7)).toBe('world');
+    } finally {
+      await dest.close();
+    }
   });
 });

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { accessSync, constants, existsSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
-import { Agent, request } from 'node:http';
+import { Agent, request, type IncomingMessage } from 'node:http';
 import { CommandError } from '../core/errors.js';
 import { maskSecrets, spawnStreaming, type SpawnSpec, type StreamingChild } from '../exec/spawn.js';
 
@@ -104,6 +104,8 @@ export class RcloneDaemon {
         // with a full-width solidus or a quote mark under another name.
         '--local-encoding',
         'None',
+        // Files of any remote readable at /[remote:path]/key (with Range), behind the same user and password.
+        '--rc-serve',
       ]);
       const child = spawnStreaming({
         ...base,
@@ -171,6 +173,58 @@ export class RcloneDaemon {
       // Idle for a while: stopped (the next call starts it again), so that a caller that never closes the
       // destination (a long-running scheduler or menu) keeps no daemon holding the credentials.
       if (--this.calls === 0) this.idle = setTimeout(() => this.stop(), this.idleMs).unref();
+    }
+  }
+
+  /**
+   * Reads `key` of the file system `fs` (`remote:path`) from byte `offset`: the daemon's `--rc-serve`. Resolves to the
+   * body once rclone answered 200/206, with its length; a body cut short fails as rclone's connection lost. A 404 is
+   * a CommandError saying `object not found`, any other answer one with rclone's text. Null when `fs` cannot be
+   * named in such a path (a `]` in it): the caller reads another way.
+   */
+  async read(
+    fs: string,
+    key: string,
+    offset = 0,
+  ): Promise<{ body: IncomingMessage; length: number | null; stopped: () => void } | null> {
+    if (fs.includes(']')) return null;
+    this.calls++;
+    clearTimeout(this.idle);
+    let done = false;
+    const stopped = () => {
+      if (done) return;
+      done = true;
+      if (--this.calls === 0) this.idle = setTimeout(() => this.stop(), this.idleMs).unref();
+    };
+    try {
+      const base = await this.url();
+      const path = `/[${encodeURIComponent(fs)}]/${key.split('/').map(encodeURIComponent).join('/')}`;
+      const res = await new Promise<IncomingMessage>((resolve, reject) => {
+        const req = request(`${base}${path}`, {
+          method: 'GET',
+          agent: this.agent,
+          auth: `${this.user}:${this.pass}`,
+          headers: offset ? { Range: `bytes=${offset}-` } : {},
+        });
+        req.on('response', resolve);
+        req.on('error', reject);
+        req.end();
+      }).catch((err: unknown) => {
+        throw this.failure('serve', `${(err as Error).message} (connection lost)`);
+      });
+      const status = res.statusCode ?? 0;
+      if (status === 200 || status === 206) {
+        const length = Number(res.headers['content-length']);
+        res.once('close', stopped);
+        return { body: res, length: Number.isFinite(length) ? length : null, stopped };
+      }
+      let text = '';
+      res.setEncoding('utf8');
+      for await (const c of res) text += c as string;
+      throw this.failure('serve', status === 404 ? 'object not found' : `HTTP ${status}: ${text.trim().slice(0, 300)}`);
+    } catch (err) {
+      stopped();
+      throw err;
     }
   }
 

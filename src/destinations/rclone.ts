@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import { basename, dirname } from 'node:path';
 import { Transform, type Readable, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -296,6 +297,10 @@ export class RcloneDestination implements Destination {
         `Run \`respaldo list --from ${this.name}\` to see what the destination holds.`,
         { kind: 'notFound' },
       );
+    const served = await this.daemon.read(this.fs(), key, opts.offset ?? 0).catch((err: unknown) => {
+      this.fail(err, `reading ${key}`);
+    });
+    if (served) return this.checkedBody(key, served);
     const from = opts.offset ? [`--offset=${opts.offset}`] : [];
     const child = spawnStreaming(this.spec(['cat', ...from, this.target(key)]));
     // The stream ends only once rclone exited well: a remote that failed mid-way is an error, not a short file.
@@ -316,6 +321,48 @@ export class RcloneDestination implements Destination {
     });
     child.stdout.pipe(checked);
     return checked;
+  }
+
+  /**
+   * What the daemon serves of `key`, ending only once every byte it announced came: a remote that failed mid-way
+   * (rclone then cuts the answer short) is an error, said as a lost connection (retried from where it stopped).
+   */
+  private checkedBody(key: string, served: { body: IncomingMessage; length: number | null; stopped: () => void }) {
+    let bytes = 0;
+    const lost = () =>
+      this.failed(
+        new CommandError('rclone serve: the answer was cut short', undefined, {
+          command: 'rclone rc serve',
+          exitCode: null,
+          signal: null,
+          stderrTail: `${key}: the answer was cut short (connection lost)`,
+        }),
+        key,
+      );
+    const checked = new Transform({
+      transform: (chunk: Buffer, _e: BufferEncoding, cb: TransformCallback) => {
+        bytes += chunk.length;
+        cb(null, chunk);
+      },
+      flush: (cb: TransformCallback) => cb(served.length !== null && bytes !== served.length ? lost() : null),
+    });
+    served.body.on('error', () => checked.destroy(lost()));
+    served.body.on('aborted', () => checked.destroy(lost()));
+    checked.on('close', () => {
+      served.body.destroy();
+      served.stopped();
+    });
+    served.body.pipe(checked);
+    return checked;
+  }
+
+  /** `err` of reading `key` as this destination says it (a DestinationError), to be thrown or handed to a stream. */
+  private failed(err: unknown, key: string): Error {
+    try {
+      this.fail(err, `reading ${key}`);
+    } catch (e) {
+      return e as Error;
+    }
   }
 
   /**
