@@ -250,6 +250,22 @@ describe.skipIf(!available)('postgres end to end through the CLI', () => {
     expect(plan.stdout).toContain(`the live database is kept as inventario__pre_restore_${id}__2`);
     expect(plan.stdout).toContain(`ALTER DATABASE "inventario__pre_restore_${id}__2" RENAME TO "inventario"`);
     expect(plan.stdout).not.toMatch(new RegExp(`kept as inventario__pre_restore_${id}\\b(?!__)`));
+    // ... and the copy the first restore keeps on the server, with the command that drops it (a bad day's third
+    // restore needs room for a third whole database).
+    const earlier = (cli(['list', '--json']).json as { id: string; type: string; databases: string[] }[])
+      .filter((x) => x.type === 'pre_restore' && x.databases.includes('inventario'))
+      .map((x) => x.id)
+      .reverse(); // oldest first, as the plan names them
+    const said = plan.stdout.replace(/\s+/g, ' ');
+    expect(said).toMatch(
+      new RegExp(
+        `inventario: ${earlier.length} safety cop(y|ies) of earlier restores stays? on its server \\([^)]*` +
+          `inventario__pre_restore_${id}\\b(?!__)[^)]*\\), each a whole database; this restore keeps one more\\.`,
+      ),
+    );
+    expect(said).toContain(
+      `no longer need ${earlier.length === 1 ? 'it' : 'them'}: ${earlier.map((x) => `respaldo delete ${x}`).join(' && ')}`,
+    );
     const again = cli(['restore', id, '--db', 'inventario', '--yes', '--json']);
     expect(again.code, again.stderr + again.stdout).toBe(EXIT.ok);
     expect(again.json.databases[0]).toMatchObject({ ok: true, safetyDatabase: `inventario__pre_restore_${id}__2` });

@@ -179,6 +179,16 @@ export const PHRASES_EN = {
   'plan.willTerminate': (p: PhraseParams) =>
     `${p['count']} session(s) connected to ${p['db']} will be terminated at the swap.`,
   'plan.noFiles': (p: PhraseParams) => `Set ${p['set']} holds no files.`,
+  'plan.earlierSafetyRenamed': (p: PhraseParams) =>
+    `${p['db']}: ${p['count']} safety cop${p['count'] === '1' ? 'y' : 'ies'} of earlier restores ` +
+    `stay${p['count'] === '1' ? 's' : ''} on its server ` +
+    `(${p['names']}), each a whole database; this restore keeps one more. ` +
+    `Once you no longer need ${p['count'] === '1' ? 'it' : 'them'}: ${p['commands']}`,
+  'plan.earlierSafetySets': (p: PhraseParams) =>
+    `${p['db']}: ${p['count']} pre_restore set${p['count'] === '1' ? '' : 's'} of earlier restores ` +
+    `stay${p['count'] === '1' ? 's' : ''} in the backup ` +
+    `folder (${p['size']}); this restore adds one. ` +
+    `Once you no longer need ${p['count'] === '1' ? 'it' : 'them'}: ${p['commands']}`,
   'plan.latestChosen': (p: PhraseParams) => `latest is set ${p['set']}, which holds: ${holdsEn(p)}`,
   'plan.setChosen': (p: PhraseParams) => `Using set ${p['set']}, which holds: ${holdsEn(p)}`,
   'plan.passedOver': (p: PhraseParams) => `newer sets passed over, each with what it lacks: ${p['sets']}`,

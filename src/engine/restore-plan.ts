@@ -12,6 +12,7 @@ import { entryStoredBytes, readManifestFile } from './manifest.js';
 import { chainOf, noSetAt, planAt, startedThenPhrases, type AtPlan, type Chain } from './chain.js';
 import { readChainSets, selectUsableLatest } from './chain-sets.js';
 import { checkFileEntries } from './restore-files.js';
+import { earlierSafetyWarnings } from './earlier-safety.js';
 
 /**
  * Planning a restore (pure but for reading the set and inspecting the targets): which set, which
@@ -593,6 +594,10 @@ export async function planRestore(cfg: LoadedConfig, id: string, opts: RestoreOp
   if (!databases.length && !files && !refusals.length)
     throw new UsageError('Nothing to restore.', 'Name databases with --db, or add --files.');
   const safetyPhrases = safetyOf(databases, refusedInPlace);
+  const replaced = databases
+    .filter((d) => d.replaces && d.state.exists && !d.swapsBack)
+    .map((d) => ({ database: d.database, renamed: d.safety.kind === 'renamed-database' }));
+  warningPhrases.push(...(await earlierSafetyWarnings(cfg, replaced)));
   return {
     setId: m.id,
     selection,

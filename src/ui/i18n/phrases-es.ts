@@ -213,6 +213,15 @@ export const PHRASES_ES = {
   'plan.willTerminate': (p: PhraseParams) =>
     `Se cerrarán ${p['count']} sesión(es) conectadas a ${p['db']} en el cambio.`,
   'plan.noFiles': (p: PhraseParams) => `La copia ${p['set']} no tiene archivos.`,
+  'plan.earlierSafetyRenamed': (p: PhraseParams) =>
+    `${p['db']}: ${p['count'] === '1' ? 'sigue' : 'siguen'} en su servidor ${p['count']} ` +
+    `${p['count'] === '1' ? 'copia' : 'copias'} de seguridad de restauraciones anteriores (${p['names']}), ` +
+    `cada una una base entera; esta restauración guarda otra. ` +
+    `Cuando ya no ${p['count'] === '1' ? 'la' : 'las'} necesite: ${p['commands']}`,
+  'plan.earlierSafetySets': (p: PhraseParams) =>
+    `${p['db']}: ${p['count'] === '1' ? 'sigue' : 'siguen'} en la carpeta de copias ${p['count']} ` +
+    `${p['count'] === '1' ? 'copia' : 'copias'} pre_restore de restauraciones anteriores (${p['size']}); ` +
+    `esta restauración añade otra. Cuando ya no ${p['count'] === '1' ? 'la' : 'las'} necesite: ${p['commands']}`,
   'plan.latestChosen': (p: PhraseParams) => `la más reciente es la copia ${p['set']}, que contiene: ${holdsEs(p)}`,
   'plan.setChosen': (p: PhraseParams) => `Se usa la copia ${p['set']}, que contiene: ${holdsEs(p)}`,
   'plan.passedOver': (p: PhraseParams) => `copias más recientes descartadas (lo que les falta): ${p['sets']}`,
