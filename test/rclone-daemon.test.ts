@@ -23,7 +23,7 @@ const alive = (pid: number) =>
   existsSync(`/proc/${pid}`) && !/^State:\s+Z/m.test(readFileSync(`/proc/${pid}/status`, 'utf8'));
 
 describe('the rclone daemon', () => {
-  it("copies a file and lists it, whatever rclone's log variables say (a log file, errors only)", async () => {
+  it("copies a file and lists it, whatever rclone's log and remote-control variables say", async () => {
     const dir = makeTmpDir('respaldo-rcd-');
     mkdirSync(join(dir, 'src'));
     writeFileSync(join(dir, 'src', 'a.bin'), 'hello');
@@ -32,6 +32,10 @@ describe('the rclone daemon', () => {
       RCLONE_LOG_LEVEL: 'ERROR',
       RCLONE_LOG_FILE: join(dir, 'rclone.log'),
       RCLONE_VERBOSE: '2',
+      // and its remote-control settings: a password file it cannot read, another address, TLS
+      RCLONE_RC_HTPASSWD: join(dir, 'no-such-htpasswd'),
+      RCLONE_RC_ADDR: '127.0.0.1:1',
+      RCLONE_RC_CERT: join(dir, 'no-such-cert.pem'),
     });
     const daemon = new RcloneDaemon(spec(), 30);
     try {

@@ -112,6 +112,13 @@ export class RcloneDaemon {
         ...diesWithUs(base),
         env: {
           ...base.env,
+          // The operator's own settings for rclone's remote control (an htpasswd file, TLS, no auth) would change
+          // how this daemon is reached: none are passed on but the run's user and password.
+          ...Object.fromEntries(
+            Object.keys(process.env)
+              .filter((name) => name.startsWith('RCLONE_RC_'))
+              .map((name) => [name, undefined]),
+          ),
           RCLONE_RC_USER: this.user,
           RCLONE_RC_PASS: this.pass,
           // Where it listens is read from its log on stderr: an operator's own log settings for rclone (a file,

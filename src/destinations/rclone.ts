@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import { basename, dirname } from 'node:path';
+import { basename, dirname, resolve } from 'node:path';
 import { Transform, type Readable, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { CommandError, DestinationError, RespaldoError } from '../core/errors.js';
@@ -277,7 +277,8 @@ export class RcloneDestination implements Destination {
     try {
       await this.daemon.call(
         'operations/copyfile',
-        { srcFs: dirname(source), srcRemote: basename(source), dstFs: this.fs(), dstRemote: key },
+        // An absolute path: rclone would take a relative one such as `old:sets/…` for a remote named `old`.
+        { srcFs: resolve(dirname(source)), srcRemote: basename(source), dstFs: this.fs(), dstRemote: key },
         opts.signal,
       );
     } catch (err) {
