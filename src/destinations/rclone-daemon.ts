@@ -43,7 +43,7 @@ const STOP_GRACE_MS = 2_000;
 const LOG_VARIABLES = ['RCLONE_LOG_FILE', 'RCLONE_LOG_LEVEL', 'RCLONE_VERBOSE', 'RCLONE_QUIET', 'RCLONE_SYSLOG'];
 
 /**
- * One `rclone rcd` for a destination's uploads, driven over its HTTP API on loopback.
+ * One `rclone rcd` for a destination's uploads, listings, removals and reads, driven over its HTTP API on loopback.
  *
  * A copy used to start an rclone per file (`rcat`): each costs about 0.14 CPU-s to start (measured with `--help`
  * alone) and opens its own connection to the remote (an SSH or TLS handshake; a token refresh for Drive), so a
@@ -65,6 +65,8 @@ export class RcloneDaemon {
   private readonly user = 'respaldo';
   private readonly pass = randomBytes(24).toString('hex');
   private readonly agent = new Agent({ keepAlive: true });
+  /** Values masked in what rclone answers: the remote's secrets (known once started) and the run's password. */
+  private masked: string[] = [];
 
   /** The daemon's process id while it runs (tests). */
   get pid(): number | null {
@@ -125,7 +127,7 @@ export class RcloneDaemon {
           // errors only) would hide it. A log level given as a variable would also clash with -v given as one.
           ...Object.fromEntries(LOG_VARIABLES.map((name) => [name, undefined])),
         },
-        secrets: [...(base.secrets ?? []), this.pass],
+        secrets: (this.masked = [...(base.secrets ?? []), this.pass]),
         progressLine: (line) => {
           const at = /Serving remote control on (http:\/\/127\.0\.0\.1:\d+)\/?/.exec(line);
           if (at) {
@@ -294,7 +296,7 @@ export class RcloneDaemon {
   }
 
   private failure(path: string, said: string): CommandError {
-    const tail = maskSecrets(said, [this.pass]);
+    const tail = maskSecrets(said, [...this.masked, this.pass]);
     return new CommandError(`rclone ${path} failed: ${tail}`, undefined, {
       command: `rclone rc ${path}`,
       exitCode: null,

@@ -22,8 +22,9 @@ const SECRET_KEY = /pass|secret|token|key$|auth|credentials/i;
 
 /**
  * Any remote of an installed rclone (Google Drive, Azure Blob, OneDrive, SFTP, …) through one `rclone rcd`
- * (rclone-daemon.ts) that lists, removes and sends a set's local files, `rclone rcat` for files made on the way
- * (encrypted copies) and `rclone cat` to read. The remote is `remote` in rclone's own config, or defined
+ * (rclone-daemon.ts) that lists, removes, sends a set's local files and reads (`--rc-serve`); `rclone rcat` for
+ * files made on the way (encrypted copies), and `rclone cat` to read under a remote path the daemon cannot name
+ * (one with `]`). The remote is `remote` in rclone's own config, or defined
  * entirely by `config`, passed to rclone as RCLONE_CONFIG_<REMOTE>_<KEY> variables in its own environment
  * (never argv).
  */
@@ -289,8 +290,8 @@ export class RcloneDestination implements Destination {
   }
 
   async get(key: string, opts: { offset?: number } = {}): Promise<Readable> {
-    // A file this destination listed needs no `lsjson` of its own (one rclone process less per file of a restore,
-    // which lists the set first); one gone since fails its `cat`, found not found the same way.
+    // A file this destination listed needs no listing of its own (a restore lists the set first); one gone since
+    // fails its read, found not found the same way.
     if (!this.listed.has(key) && !(await this.stat(key)))
       throw new DestinationError(
         this.name,
