@@ -3,14 +3,16 @@
  * machine's real rclone on a local remote: it starts whatever the operator's rclone log settings, stops when idle
  * and starts again, says a daemon that never listens, and passes rclone's own refusals on.
  */
+import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { CommandError } from '../src/core/errors.js';
 import type { SpawnSpec } from '../src/exec/spawn.js';
 import { RcloneDaemon } from '../src/destinations/rclone-daemon.js';
 import { RcloneDestination } from '../src/destinations/rclone.js';
-import { waitFor } from './helpers/cli.js';
+import { REPO_ROOT, waitFor } from './helpers/cli.js';
 import { makeTmpDir } from './helpers/tmp.js';
 
 const closing = new AbortController();
@@ -121,5 +123,40 @@ describe('the rclone daemon', () => {
     } finally {
       await dest.close();
     }
+  });
+
+  it('an idle daemon dies with the process that started it, even one killed with SIGKILL', async () => {
+    const dir = makeTmpDir('respaldo-rcd-');
+    const module = pathToFileURL(join(REPO_ROOT, 'dist', 'destinations', 'rclone.js')).href;
+    // A destination that listed (its daemon started, now idle: nothing in flight, nothing it would log) in a
+    // process that then waits; killed, it runs nothing that would stop the daemon.
+    const script = `
+      import { RcloneDestination } from ${JSON.stringify(module)};
+      const d = new RcloneDestination({ name: 'x', type: 'rclone', remote: 'idlekill', path: ${JSON.stringify(dir)},
+        config: { type: 'local' } });
+      await d.listSets(null);
+      process.stdout.write('listed\\n');
+      setInterval(() => undefined, 1000);`;
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (c: Buffer) => (stderr += String(c)));
+    await new Promise<void>((resolve, reject) => {
+      child.stdout.once('data', () => resolve());
+      child.once('exit', (code) => reject(new Error(`the script ended (${code}): ${stderr}`)));
+    });
+    const daemons = () =>
+      spawnSync('pgrep', ['-x', 'rclone'], { encoding: 'utf8' })
+        .stdout.split('\n')
+        .filter(Boolean)
+        .filter((pid) => {
+          try {
+            return readFileSync(`/proc/${pid}/environ`, 'latin1').includes('RCLONE_CONFIG_IDLEKILL_TYPE=');
+          } catch {
+            return false;
+          }
+        });
+    expect(daemons()).toHaveLength(1);
+    child.kill('SIGKILL');
+    await waitFor(() => daemons().length === 0, 'the daemon of the killed process gone', 10_000);
   });
 });
