@@ -29,8 +29,7 @@ describe('the rclone daemon', () => {
     const dir = makeTmpDir('respaldo-rcd-');
     mkdirSync(join(dir, 'src'));
     writeFileSync(join(dir, 'src', 'a.bin'), 'hello');
-    const saved = { ...process.env };
-    Object.assign(process.env, {
+    const set = {
       RCLONE_LOG_LEVEL: 'ERROR',
       RCLONE_LOG_FILE: join(dir, 'rclone.log'),
       RCLONE_VERBOSE: '2',
@@ -38,7 +37,9 @@ describe('the rclone daemon', () => {
       RCLONE_RC_HTPASSWD: join(dir, 'no-such-htpasswd'),
       RCLONE_RC_ADDR: '127.0.0.1:1',
       RCLONE_RC_CERT: join(dir, 'no-such-cert.pem'),
-    });
+    };
+    const saved = Object.fromEntries(Object.keys(set).map((k) => [k, process.env[k]]));
+    Object.assign(process.env, set);
     const daemon = new RcloneDaemon(spec(), 30);
     try {
       await daemon.call('operations/copyfile', {
@@ -53,7 +54,10 @@ describe('the rclone daemon', () => {
       };
       expect(listed.list.map((e) => [e.Path, e.Size])).toEqual([['x/a.bin', 5]]);
     } finally {
-      process.env = saved;
+      for (const [k, v] of Object.entries(saved)) {
+        if (v === undefined) Reflect.deleteProperty(process.env, k);
+        else process.env[k] = v;
+      }
       await daemon.close();
     }
   });
