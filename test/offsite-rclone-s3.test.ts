@@ -80,6 +80,22 @@ function rcloneS3(srv: S3Server, keys: { id: string; secret: string }, extra: Re
   };
 }
 
+/**
+ * A set of four 24 MiB files on an rclone S3 remote named `remote` of its own (its daemons are found by it), with a
+ * timeout far beyond any wait of the test, and the rclone daemons of that remote started from now on.
+ */
+async function bigSetOn(remote: string) {
+  const srv = await startS3rver();
+  const s = demoSetup();
+  for (let i = 0; i < 4; i++) writeFileSync(join(s.appDir, `big${i}.bin`), randomBytes(24 * MiB));
+  withRcloneS3(s, srv, { copyAfterBackup: false, remote, timeoutSeconds: 300 });
+  const m = parseJsonOutput<Manifest>((await cli(s, ['create', '--json'])).stdout);
+  const before = new Set(rclonesFor(remote)); // of an earlier run of this file, killed with it
+  const daemons = () =>
+    rclonesFor(remote).filter((pid) => !before.has(pid) && /(^|\/)rclone\0rcd\0/.test(commandLine(pid)));
+  return { srv, s, m, daemons };
+}
+
 function withRcloneS3(
   s: DemoSetup,
   srv: S3Server,
@@ -166,16 +182,7 @@ describe('rclone destination (s3 backend against s3rver)', () => {
   });
 
   it('Ctrl-C while the store hangs: the copy stops its rclone at once (exit 130), the next completes; so does a fetch', async () => {
-    const srv = await startS3rver();
-    const s = demoSetup();
-    for (let i = 0; i < 4; i++) writeFileSync(join(s.appDir, `big${i}.bin`), randomBytes(24 * MiB));
-    // A remote name of its own (the uploads are found by it) and a timeout far beyond the wait below.
-    withRcloneS3(s, srv, { copyAfterBackup: false, remote: 'ctrlc', timeoutSeconds: 300 });
-    const m = parseJsonOutput<Manifest>((await cli(s, ['create', '--json'])).stdout);
-    // The rclone daemon sending this remote's files (its config is in its environment), and what it has read.
-    const before = new Set(rclonesFor('ctrlc')); // of an earlier run of this file, killed with it
-    const daemons = () =>
-      rclonesFor('ctrlc').filter((pid) => !before.has(pid) && /(^|\/)rclone\0rcd\0/.test(commandLine(pid)));
+    const { srv, s, m, daemons } = await bigSetOn('ctrlc');
     const uploads = () => daemons().filter((pid) => bytesRead(pid) > 30 * MiB); // past one whole file
     const child = startCli(['copy', m.id, '--config', s.configFile], {
       cwd: s.dir,
@@ -254,14 +261,7 @@ describe('rclone destination (s3 backend against s3rver)', () => {
   });
 
   it('kill -9 of respaldo mid-copy leaves no rclone daemon behind (it holds the credentials); the next copy completes', async () => {
-    const srv = await startS3rver();
-    const s = demoSetup();
-    for (let i = 0; i < 4; i++) writeFileSync(join(s.appDir, `big${i}.bin`), randomBytes(24 * MiB));
-    withRcloneS3(s, srv, { copyAfterBackup: false, remote: 'killed', timeoutSeconds: 300 });
-    const m = parseJsonOutput<Manifest>((await cli(s, ['create', '--json'])).stdout);
-    const before = new Set(rclonesFor('killed')); // of an earlier run of this file, killed with it
-    const daemons = () =>
-      rclonesFor('killed').filter((pid) => !before.has(pid) && /(^|\/)rclone\0rcd\0/.test(commandLine(pid)));
+    const { srv, s, m, daemons } = await bigSetOn('killed');
     const child = startCli(['copy', m.id, '--config', s.configFile], {
       cwd: s.dir,
       env: { S3_KEY_ID: S3RVER_KEY, S3_SECRET_KEY: SECRET },

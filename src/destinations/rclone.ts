@@ -3,7 +3,6 @@ import { basename, dirname, resolve } from 'node:path';
 import { Transform, type Readable, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { CommandError, DestinationError, RespaldoError } from '../core/errors.js';
-import { phrase } from '../core/phrases.js';
 import { runCapture, spawnStreaming, type SpawnSpec, type StreamingChild } from '../exec/spawn.js';
 import { sha256OfFile } from '../engine/hash-file.js';
 import { isSetId } from '../engine/set-id.js';
@@ -15,6 +14,7 @@ import {
   type RemoteFile,
 } from './destination.js';
 import { RcloneDaemon } from './rclone-daemon.js';
+import { rcloneFailure } from './rclone-errors.js';
 import { rcloneRules } from './rules.js';
 
 /** rclone's own keys whose values are secrets (masked in every message). */
@@ -88,115 +88,9 @@ export class RcloneDestination implements Destination {
     };
   }
 
-  /** The fields of `config` rclone reads obscured (`pass`, `key_file_pass`, …), as `"config.pass"`. */
-  private passwordFields(): string[] {
-    return Object.keys(this.cfg.config ?? {})
-      .filter((k) => /pass/i.test(k))
-      .map((k) => `"config.${k}"`);
-  }
-
+  /** rclone's failure as this destination says it (rclone-errors.ts). */
   private fail(err: unknown, doing: string): never {
-    if (err instanceof DestinationError) throw err;
-    if (!(err instanceof CommandError)) {
-      if (err instanceof RespaldoError)
-        throw new DestinationError(this.name, `${doing}: ${err.message}`, err.hint ?? '');
-      throw err;
-    }
-    const tail = String((err.details as { stderrTail?: string } | undefined)?.stderrTail ?? err.message);
-    const last = tail.split('\n').filter(Boolean).slice(-2).join(' | ');
-    // rclone's S3 backend (1.60, Debian 12) fails every command when AWS_CA_BUNDLE is set, as it often is on a
-    // machine behind a TLS-inspecting proxy: the message names neither the variable nor the way round it.
-    if (/LoadCustomCABundleError/.test(tail)) {
-      throw new DestinationError(
-        this.name,
-        `${doing}: rclone cannot use the CA bundle named by AWS_CA_BUNDLE (${last})`,
-        'Unset AWS_CA_BUNDLE for respaldo; if the store needs that CA, name the file in RCLONE_CA_CERT instead.',
-      );
-    }
-    // rclone reads every password of a remote (sftp `pass`, `key_file_pass`, …) obscured, as `rclone config` writes
-    // it: a plain one from ${VAR} is "base64 decode failed when revealing password - is it obscured?".
-    if (/when revealing password|is it obscured/i.test(tail)) {
-      const fields = this.passwordFields().join(', ') || "the remote's password";
-      throw new DestinationError(
-        this.name,
-        `${doing}: rclone could not read ${fields}: rclone takes passwords obscured (${last})`,
-        `rclone takes ${fields} obscured: put the output of \`rclone obscure -\` (it reads the password on stdin) in its \${VAR}, not the password itself.`,
-      );
-    }
-    if (/knownhosts|host key|key mismatch/i.test(tail)) {
-      throw new DestinationError(
-        this.name,
-        `${doing}: the server's host key is unknown or changed (${last})`,
-        this.cfg.config?.['known_hosts_file']
-          ? `Check the server's host key and pin it in the file "config.known_hosts_file" names (${this.cfg.config['known_hosts_file']}).`
-          : "Check the host key and pin it in the remote's known_hosts_file (rclone config).",
-      );
-    }
-    if (
-      /unable to authenticate|permission denied \(publickey|\bauth|\b40[13]\b|AccessDenied|InvalidAccessKeyId/i.test(
-        tail,
-      )
-    ) {
-      throw new DestinationError(
-        this.name,
-        `${doing}: the remote refused the credentials (${last})`,
-        'Check the remote\'s credentials in "config" (their ${VAR} values) or in rclone\'s config.' +
-          (this.passwordFields().length
-            ? ` rclone takes ${this.passwordFields().join(', ')} obscured: the output of \`rclone obscure -\`, not the password itself.`
-            : ''),
-      );
-    }
-    if (/directory not found|object not found|file not found|not exist/i.test(tail)) {
-      throw new DestinationError(
-        this.name,
-        `${doing}: not found at ${this.describe()}`,
-        `Run \`respaldo list --from ${this.name}\` to see what the destination holds.`,
-        { kind: 'notFound' },
-      );
-    }
-    // Parallel uploads into a new set folder race to create it over SFTP ("mkParentDir failed … SSH_FX_FAILURE"):
-    // the folder exists once one of them won, so the retry succeeds; a real permission problem fails every attempt.
-    if (/mkParentDir failed|mkdir .* failed/i.test(tail)) {
-      throw new DestinationError(
-        this.name,
-        `${doing}: creating its folder at the remote failed (${last})`,
-        "Check that rclone's user may create folders under the destination path, then run `respaldo copy` again.",
-        { transient: true },
-      );
-    }
-    if (
-      /connection refused|connection reset|connection lost|timeout|i\/o timeout|broken pipe|EOF|no route|couldn't connect|failed to connect|\b5\d\d\b/i.test(
-        tail,
-      ) ||
-      err.details?.signal
-    ) {
-      throw new DestinationError(
-        this.name,
-        `${doing}: the remote is unreachable (${last})`,
-        'Check the network and the remote, then run the command again.',
-        { transient: true },
-      ).withPhrases(
-        phrase('dest.unreachable', { dest: this.name, doing, where: this.describe(), detail: last }),
-        phrase('dest.unreachableHint', { server: 'remote' }),
-      );
-    }
-    // A write the server cannot do (SFTP answers a full disk or a quota with the bare SSH_FX_FAILURE; other backends
-    // say it): folders are created above, so a failure here is the disk, as the sftp destination says it.
-    if (
-      /no space left|disk full|quota|insufficient storage|SSH_FX_FAILURE/i.test(tail) &&
-      doing.startsWith('writing')
-    ) {
-      throw new DestinationError(
-        this.name,
-        `${doing}: the remote could not write it (disk full or quota?) (${last})`,
-        `Free space at the remote (or remove old sets there: \`respaldo prune --from ${this.name}\`), then run \`respaldo copy\` again.`,
-      );
-    }
-    throw new DestinationError(
-      this.name,
-      `${doing}: rclone failed (${last})`,
-      "Run the same rclone command by hand to see why; check the remote's settings.",
-    );
+    rcloneFailure(this.cfg, this.describe(), err, doing);
   }
 
   /**
