@@ -4,10 +4,10 @@
  * and starts again, says a daemon that never listens, and passes rclone's own refusals on.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { CommandError } from '../src/core/errors.js';
 import type { SpawnSpec } from '../src/exec/spawn.js';
 import { RcloneDaemon } from '../src/destinations/rclone-daemon.js';
@@ -19,6 +19,35 @@ const closing = new AbortController();
 
 function spec(env: Record<string, string> = {}, command = 'rclone'): (args: string[]) => SpawnSpec {
   return (args) => ({ command, args, env, signal: closing.signal });
+}
+
+const PATH_AT_START = process.env['PATH'];
+
+/**
+ * A PATH with rclone and without setpriv (a folder holding a link to rclone alone): the daemon is then run through
+ * its watching shell, as on a system without util-linux's setpriv.
+ */
+function pathWithoutSetpriv(): string {
+  const bin = makeTmpDir('respaldo-rcd-bin-');
+  const rclone = spawnSync('sh', ['-c', 'command -v rclone'], { encoding: 'utf8' }).stdout.trim();
+  symlinkSync(rclone, join(bin, 'rclone'));
+  return bin;
+}
+
+/** The processes named `name` whose environment holds `variable` (`NAME=` or `NAME=value`). */
+function withVariable(name: string, variable: string): string[] {
+  return spawnSync('pgrep', ['-x', name], { encoding: 'utf8', env: { ...process.env, PATH: PATH_AT_START } })
+    .stdout.split('\n')
+    .filter(Boolean)
+    .filter((pid) => {
+      try {
+        return readFileSync(`/proc/${pid}/environ`, 'latin1')
+          .split('\0')
+          .some((v) => v.startsWith(variable));
+      } catch {
+        return false;
+      }
+    });
 }
 
 const alive = (pid: number) =>
@@ -129,7 +158,10 @@ describe('the rclone daemon', () => {
     }
   });
 
-  it('an idle daemon dies with the process that started it, even one killed with SIGKILL', async () => {
+  it.each([
+    ['through setpriv', false],
+    ['through a watching shell, where setpriv is not installed', true],
+  ])('an idle daemon dies with the process that started it, even one killed with SIGKILL (%s)', async (_how, bare) => {
     const dir = makeTmpDir('respaldo-rcd-');
     const module = pathToFileURL(join(REPO_ROOT, 'dist', 'destinations', 'rclone.js')).href;
     // A destination that listed (its daemon started, now idle: nothing in flight, nothing it would log) in a
@@ -141,26 +173,47 @@ describe('the rclone daemon', () => {
       await d.listSets(null);
       process.stdout.write('listed\\n');
       setInterval(() => undefined, 1000);`;
-    const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, ...(bare ? { PATH: pathWithoutSetpriv() } : {}) },
+    });
+    onTestFinished(() => void child.kill('SIGKILL'));
     let stderr = '';
     child.stderr.on('data', (c: Buffer) => (stderr += String(c)));
     await new Promise<void>((resolve, reject) => {
       child.stdout.once('data', () => resolve());
       child.once('exit', (code) => reject(new Error(`the script ended (${code}): ${stderr}`)));
     });
-    const daemons = () =>
-      spawnSync('pgrep', ['-x', 'rclone'], { encoding: 'utf8' })
-        .stdout.split('\n')
-        .filter(Boolean)
-        .filter((pid) => {
-          try {
-            return readFileSync(`/proc/${pid}/environ`, 'latin1').includes('RCLONE_CONFIG_IDLEKILL_TYPE=');
-          } catch {
-            return false;
-          }
-        });
+    const daemons = () => withVariable('rclone', 'RCLONE_CONFIG_IDLEKILL_TYPE=');
     expect(daemons()).toHaveLength(1);
+    // the shell watching it, when there is one, is its parent
+    const parent = /^PPid:\s+(\d+)/m.exec(readFileSync(`/proc/${daemons()[0]}/status`, 'utf8'))![1]!;
+    expect(readFileSync(`/proc/${parent}/comm`, 'utf8').trim() === 'sh').toBe(bare);
     child.kill('SIGKILL');
     await waitFor(() => daemons().length === 0, 'the daemon of the killed process gone', 10_000);
+    await waitFor(() => withVariable('sh', 'RCLONE_CONFIG_IDLEKILL_TYPE=').length === 0, 'its shell gone', 10_000);
+  });
+
+  it('where setpriv is not installed, the idle stop and close() end rclone and its watching shell', async () => {
+    const mark = `RESPALDO_RCD_TEST=${process.pid}-${Date.now()}`;
+    const saved = process.env['PATH'];
+    process.env['PATH'] = pathWithoutSetpriv();
+    const daemon = new RcloneDaemon(spec({ RESPALDO_RCD_TEST: mark.split('=')[1]! }), 30, 300);
+    try {
+      await daemon.call('core/version', {});
+      expect(withVariable('rclone', mark)).toHaveLength(1);
+      expect(withVariable('sh', mark)).toHaveLength(2); // the shell and its watcher
+      await waitFor(() => withVariable('rclone', mark).length === 0, 'the idle daemon stopped', 10_000);
+      await waitFor(() => withVariable('sh', mark).length === 0, 'its shell and watcher gone', 10_000);
+      await daemon.call('core/version', {});
+      expect(withVariable('rclone', mark)).toHaveLength(1);
+      await daemon.close();
+      // close() waited for the shell, which waited for rclone; the watcher ends with them
+      expect(withVariable('rclone', mark)).toEqual([]);
+      await waitFor(() => withVariable('sh', mark).length === 0, 'the watcher gone', 10_000);
+    } finally {
+      process.env['PATH'] = saved;
+      await daemon.close();
+    }
   });
 });

@@ -6,16 +6,34 @@ import { CommandError } from '../core/errors.js';
 import { maskSecrets, spawnStreaming, type SpawnSpec, type StreamingChild } from '../exec/spawn.js';
 
 /**
- * `spec` run through util-linux's `setpriv --pdeathsig KILL` when both it and the command are found: the daemon is
- * then killed by the kernel when respaldo ends however it ends (kill -9, the OOM killer), where it would otherwise
- * outlive it, listening and holding the remote's credentials, for good (it reads no stdin that would tell it).
- * Without setpriv, a daemon of a respaldo killed with SIGKILL is left running; every other ending stops it (close()).
+ * Without setpriv: a shell runs the command and, beside it, waits for its own stdin (a pipe from respaldo) to end,
+ * which happens when respaldo ends however it ends; it then kills the command. The shell also passes SIGTERM on (how
+ * close() and the idle timer stop the daemon) and, once the command ended, stops waiting and exits with its status.
+ * Only shell builtins: `read` ends at the pipe's end, as nothing is ever written to it.
  */
-function diesWithUs(spec: SpawnSpec): Pick<SpawnSpec, 'command' | 'args'> {
+const WATCHED = [
+  'exec 3<&0 0</dev/null',
+  '"$@" 3<&- & p=$!',
+  '{ while read -r x; do :; done; kill -KILL "$p" 2>/dev/null; } <&3 & w=$!',
+  'exec 3<&-',
+  'trap \'kill -TERM "$p" 2>/dev/null\' TERM INT HUP',
+  'while :; do wait "$p"; s=$?; kill -0 "$p" 2>/dev/null || break; done',
+  'kill "$w" 2>/dev/null',
+  'exit "$s"',
+].join('\n');
+
+/**
+ * `spec` run so that the daemon ends when respaldo ends however it ends (kill -9, the OOM killer), where it would
+ * otherwise outlive it, listening and holding the remote's credentials, for good (rclone reads no stdin that would
+ * tell it): through util-linux's `setpriv --pdeathsig KILL` (the kernel kills it) when both it and the command are
+ * found, else through a watching shell (WATCHED) whose stdin is a pipe from respaldo (`stdin: 'pipe'`).
+ */
+function diesWithUs(spec: SpawnSpec): Pick<SpawnSpec, 'command' | 'args'> & { stdin?: 'pipe' } {
   const setpriv = onPath('setpriv');
   const command = spec.command.includes('/') ? (existsSync(spec.command) ? spec.command : null) : onPath(spec.command);
-  if (!setpriv || !command) return { command: spec.command, args: spec.args };
-  return { command: setpriv, args: ['--pdeathsig', 'KILL', '--', command, ...spec.args] };
+  if (!command) return { command: spec.command, args: spec.args };
+  if (setpriv) return { command: setpriv, args: ['--pdeathsig', 'KILL', '--', command, ...spec.args] };
+  return { command: '/bin/sh', args: ['-c', WATCHED, 'respaldo-rclone', command, ...spec.args], stdin: 'pipe' };
 }
 
 /** The path of `name` on PATH, or null. */
@@ -138,6 +156,8 @@ export class RcloneDaemon {
         },
       });
       this.child = child;
+      // Through the watching shell: its pipe is closed once it ended, which ends its watcher (see WATCHED).
+      child.child.once('exit', () => child.child.stdin?.destroy());
       const timer = setTimeout(() => {
         child.child.kill('SIGTERM');
         reject(
