@@ -245,6 +245,28 @@ describe('disk full: a real small disk under the backup folder', () => {
     rmSync(join(mnt, 'filler'), { force: true });
     writeFileSync(join(mnt, 'filler'), Buffer.alloc(900 * 1024));
     const target = join(mnt, 'auditoria-check.db');
+    // The plan says it first: the restore needs more of that disk than it has (a warning: the restore would fail
+    // on it, nothing else touched); onto a disk with room, nothing is said.
+    const plan = async (to: string) =>
+      parseJsonOutput<{ warnings: string[]; refusals: unknown[] }>(
+        (
+          await runCli(
+            ['restore', 'latest', '--db', 'auditoria', '--to', to, '--dry-run', '--json', '--config', s.configFile],
+            {
+              cwd: s.dir,
+            },
+          )
+        ).stdout,
+      );
+    const short = await plan(target);
+    expect(short.refusals).toEqual([]);
+    expect(short.warnings.join('\n')).toMatch(
+      new RegExp(
+        `^auditoria: restoring needs about \\S+ \\S+ on the disk of ${mnt}, which has \\S+ \\S+ free: the restore would fill it`,
+        'm',
+      ),
+    );
+    expect((await plan(join(s.dir, 'roomy.db'))).warnings.join('\n')).not.toMatch(/restoring needs about/);
     const r = await runCli(
       ['restore', 'latest', '--db', 'auditoria', '--to', target, '--yes', '--config', s.configFile],
       { cwd: s.dir },

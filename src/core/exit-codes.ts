@@ -35,7 +35,8 @@ export const EXIT_DESCRIPTIONS: Record<ExitKind, string> = {
   lockHeld: 'another respaldo process holds the backup folder lock',
   failed: 'the operation failed (database unreachable, dump or restore failed); nothing was changed',
   notFound: 'the named backup set, database or file does not exist, or the named destination is not in the config',
-  refused: 'refused for safety (confirmation missing, target in use, target exists)',
+  refused:
+    "refused for safety (confirmation missing, target in use, target exists, no room on the database server's disk)",
   unhealthy:
     'status --check found a problem (overdue, failing, unusual size or duration, failed drill, not copied off-site, low disk)',
   drillFailed:

@@ -189,6 +189,14 @@ export const PHRASES_EN = {
     `stay${p['count'] === '1' ? 's' : ''} in the backup ` +
     `folder (${p['size']}); this restore adds one. ` +
     `Once you no longer need ${p['count'] === '1' ? 'it' : 'them'}: ${p['commands']}`,
+  'plan.diskShort': (p: PhraseParams) =>
+    `${p['dbs']}: restoring needs about ${p['needed']} on the disk of ${p['path']}, which has ${p['free']} free: ` +
+    `the restore would fill it, then fail (what it replaces stays as it is). ` +
+    `Free space there first, or restore elsewhere with --to.`,
+  'plan.serverDiskShortIgnored': (p: PhraseParams) =>
+    `${p['dbs']}: restoring needs about ${p['needed']} on the database server's disk (${p['path']}), which has ` +
+    `${p['free']} free; restoring all the same (--ignore-free-space). Filled, the server stops every session ` +
+    `and restarts.`,
   'plan.latestChosen': (p: PhraseParams) => `latest is set ${p['set']}, which holds: ${holdsEn(p)}`,
   'plan.setChosen': (p: PhraseParams) => `Using set ${p['set']}, which holds: ${holdsEn(p)}`,
   'plan.passedOver': (p: PhraseParams) => `newer sets passed over, each with what it lacks: ${p['sets']}`,
@@ -224,6 +232,12 @@ export const PHRASES_EN = {
   'refuse.schemaInPlace': (p: PhraseParams) =>
     `Set ${p['set']} holds only the schema of ${p['db']}; restoring it in place would replace the data with empty tables.`,
   'refuse.schemaInPlaceHint': () => 'Restore it side by side with --to, or pick a full set.',
+  'refuse.serverDiskShort': (p: PhraseParams) =>
+    `${p['dbs']}: restoring needs about ${p['needed']} on the database server's disk (${p['path']}), which has ` +
+    `${p['free']} free. Filled, the server would stop every session and restart, the live databases with it.`,
+  'refuse.serverDiskShortHint': () =>
+    `Free space on that disk (\`respaldo delete\` of a pre_restore set drops an earlier safety copy), or add ` +
+    `--ignore-free-space if the estimate (the size when backed up) is too high.`,
   'refuse.targetExists': (p: PhraseParams) => `${p['target']} already exists; a side-by-side restore never overwrites.`,
   'refuse.targetExistsHint': () => 'Choose another --to.',
   'refuse.readOnlyInPlace': (p: PhraseParams) =>

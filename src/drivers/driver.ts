@@ -296,6 +296,22 @@ export interface TargetState {
    * restores), by name, so that a plan names the one a restore of a set will use.
    */
   keptSafeties?: string[];
+  /**
+   * The disk the restored database is written on, when respaldo can see it: a SQLite file's folder; the data folder
+   * of a PostgreSQL server on this machine. The plan warns when the restores onto one disk need more than it has free.
+   */
+  disk?: TargetDisk;
+}
+
+/** A disk a restore writes on: a path on it, its device (the restores onto one disk add up) and its free bytes. */
+export interface TargetDisk {
+  path: string;
+  device: number;
+  freeBytes: number;
+  /** The data folder of a database server (its live databases share that disk), not a file's folder. */
+  server?: boolean;
+  /** What recovery drops there before the restore (an interrupted restore's staging database), freed for it. */
+  leftoverBytes?: number;
 }
 
 export interface RestoreResult {

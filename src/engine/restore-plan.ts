@@ -13,6 +13,7 @@ import { chainOf, noSetAt, planAt, startedThenPhrases, type AtPlan, type Chain }
 import { readChainSets, selectUsableLatest } from './chain-sets.js';
 import { checkFileEntries } from './restore-files.js';
 import { earlierSafetyWarnings } from './earlier-safety.js';
+import { shortDiskPhrases, shortDisks } from './restore-room.js';
 
 /**
  * Planning a restore (pure but for reading the set and inspecting the targets): which set, which
@@ -31,6 +32,8 @@ export interface RestoreOptions {
   /** PostgreSQL: only these tables, side by side. */
   tables?: string[];
   terminateConnections?: boolean;
+  /** Restore even onto a database server's disk with less room than the restore needs (refused otherwise). */
+  ignoreFreeSpace?: boolean;
   /** PostgreSQL: first create the roles stored with the set (`globals: true`) that the server lacks. */
   createRoles?: boolean;
   /** Folder `to` is resolved against (default: process.cwd()). */
@@ -144,7 +147,16 @@ export interface FilesRestorePlan {
  */
 export interface RestoreRefusal {
   /** `damaged-chain`: a set the chain needs has a damaged stored file (exit 5, as for the set itself). */
-  kind: 'failed-entry' | 'damaged-chain' | 'schema-in-place' | 'target-exists' | 'in-use' | 'sessions' | 'files-target';
+  /** `no-room`: a database server's disk (on this machine) has less room than the restore needs there. */
+  kind:
+    | 'failed-entry'
+    | 'damaged-chain'
+    | 'schema-in-place'
+    | 'target-exists'
+    | 'in-use'
+    | 'sessions'
+    | 'files-target'
+    | 'no-room';
   database: string | null;
   message: string;
   hint: string;
@@ -598,6 +610,13 @@ export async function planRestore(cfg: LoadedConfig, id: string, opts: RestoreOp
     .filter((d) => d.replaces && d.state.exists && !d.swapsBack)
     .map((d) => ({ database: d.database, renamed: d.safety.kind === 'renamed-database' }));
   warningPhrases.push(...(await earlierSafetyWarnings(cfg, replaced)));
+  // A rollback writes nothing new: it renames.
+  for (const on of shortDisks(databases.filter((d) => !d.swapsBack))) {
+    const said = shortDiskPhrases(on);
+    if (!said.hint) warningPhrases.push(said.message);
+    else if (opts.ignoreFreeSpace) warningPhrases.push(said.ignored);
+    else refuse('no-room', on.databases.length === 1 ? on.databases[0]! : null, said.message, said.hint);
+  }
   return {
     setId: m.id,
     selection,

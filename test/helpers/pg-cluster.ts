@@ -128,11 +128,17 @@ function unprivilegedUser(): { name: string; uid: number; gid: number } | null {
 }
 
 /** Starts a fresh cluster. Call `stop()` in afterAll. */
-export async function startPgCluster(opts: { password?: string; user?: string } = {}): Promise<PgCluster> {
+export async function startPgCluster(
+  opts: {
+    password?: string;
+    user?: string;
+    /** The folder its own is made in (default the temp folder). */ under?: string;
+  } = {},
+): Promise<PgCluster> {
   const binDir = findPgBinDir();
   if (!binDir) throw new Error(SKIP_LINE);
   const runAs = unprivilegedUser();
-  const base = mkdtempSync(join(tmpdir(), 'respaldo-pg-'));
+  const base = mkdtempSync(join(opts.under ?? tmpdir(), 'respaldo-pg-'));
   chmodSync(base, 0o700);
   if (runAs) chownSync(base, runAs.uid, runAs.gid);
   const dataDir = join(base, 'data');

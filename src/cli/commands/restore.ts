@@ -147,6 +147,7 @@ const RESTORE_OPTIONS = {
   to: 'text',
   table: 'list',
   terminateConnections: 'flag',
+  ignoreFreeSpace: 'flag',
   createRoles: 'flag',
   dryRun: 'flag',
   from: 'text',
@@ -172,6 +173,10 @@ export function register(program: Command): void {
       )
       .option('--table <schema.table>', 'PostgreSQL: only this table, side by side (repeatable)', collect)
       .option('--terminate-connections', 'close sessions connected to the live database at the swap')
+      .option(
+        '--ignore-free-space',
+        "restore even when the database server's disk (on this machine) has less room than the restore needs",
+      )
       .option(
         '--create-roles',
         'PostgreSQL: first create the roles stored with the set ("globals": true) that the server lacks',
@@ -232,6 +237,7 @@ export function register(program: Command): void {
           ...(opts.to ? { to: opts.to } : {}),
           ...(opts.table ? { tables: opts.table } : {}),
           terminateConnections: opts.terminateConnections,
+          ...(opts.ignoreFreeSpace ? { ignoreFreeSpace: true } : {}),
           ...(opts.createRoles ? { createRoles: true } : {}),
           checkAsRead: true,
         };

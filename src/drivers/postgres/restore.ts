@@ -1,11 +1,19 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CommandError, InterruptedError, RefusedError, RespaldoError } from '../../core/errors.js';
 import type { DatabaseConfig } from '../../core/types.js';
 import { dropCreatedRolesSql } from './globals.js';
 import type { TocSelection } from './toc.js';
-import type { DriverContext, RestoreRequest, RestoreResult, RestoreTarget, TargetState } from '../driver.js';
+import type {
+  DriverContext,
+  RestoreRequest,
+  RestoreResult,
+  RestoreTarget,
+  TargetDisk,
+  TargetState,
+} from '../driver.js';
+import { diskAt } from '../shared/disk.js';
 import { planPgSwap, renameDatabaseSql } from './swap-plan.js';
 import { firstFreeRound, roundId } from '../shared/names.js';
 import { missingToolHint, pgRestoreArgs, quoteIdent, type TableRef } from './args.js';
@@ -19,7 +27,8 @@ import {
   restoreDbName,
   type DatabaseProperties,
 } from './plan.js';
-import { type PgServer, pgError, connectionOf } from './connection.js';
+import { type PgQueryable, type PgServer, pgError, connectionOf } from './connection.js';
+import type { PgConnection } from './config.js';
 import { toolVersion } from './tools.js';
 import {
   listTables,
@@ -56,7 +65,18 @@ export async function inspectPgTarget(pg: PgServer, db: DatabaseConfig, target: 
   const { client } = await pg.openMaintenance(conn, [name], 'inspecting the restore target');
   try {
     const names = await databaseNames(client);
-    if (!names.has(name)) return { exists: false, sizeBytes: null, inUseBy: [] };
+    const disk = await serverDisk(client, conn);
+    // What an interrupted restore or drill of this database left there, which recovery drops before the restore.
+    if (disk) {
+      for (const n of names) {
+        const kind = parseDerivedName(conn.database, n)?.kind;
+        if (kind !== 'restore' && kind !== 'drill') continue;
+        const r = await client.query('SELECT pg_database_size($1::name)::bigint AS n', [n]).catch(() => null);
+        disk.leftoverBytes = (disk.leftoverBytes ?? 0) + Number(r?.rows[0]?.['n'] ?? 0);
+      }
+    }
+    const onDisk = disk ? { disk } : {};
+    if (!names.has(name)) return { exists: false, sizeBytes: null, inUseBy: [], ...onDisk };
     let sizeBytes: number | null = null;
     try {
       const r = await client.query('SELECT pg_database_size($1::name)::bigint AS n', [name]);
@@ -70,6 +90,7 @@ export async function inspectPgTarget(pg: PgServer, db: DatabaseConfig, target: 
       sizeBytes,
       inUseBy: await sessionsOn(client, name),
       ...(target.kind === 'in-place' ? { keptSafeties: kept } : {}),
+      ...onDisk,
     };
   } catch (err) {
     throw pgError(err, conn, name, 'inspecting the restore target');
@@ -77,6 +98,31 @@ export async function inspectPgTarget(pg: PgServer, db: DatabaseConfig, target: 
     await client.end().catch(() => undefined);
   }
 }
+
+/**
+ * The disk of the server's data folder, where a restored database is created (CREATE DATABASE copies template1,
+ * in the default tablespace), when that server runs on this machine: reached on a Unix socket or a loopback
+ * address, its data folder (`data_directory`, readable by a superuser or a pg_read_all_settings member) a folder
+ * here, and this connection's server process a `postgres` process here (a server in a container, reached through a
+ * forwarded port, has its own processes and paths). Null whenever that cannot be told: nothing is then said.
+ */
+export async function serverDisk(client: PgQueryable, conn: PgConnection): Promise<TargetDisk | null> {
+  const host = conn.host?.split(',')[0];
+  if (host && !host.startsWith('/') && !LOOPBACK.has(host)) return null;
+  let row: Record<string, unknown> | undefined;
+  try {
+    row = (await client.query("SELECT pg_backend_pid() AS pid, current_setting('data_directory') AS dir")).rows[0];
+  } catch {
+    return null; // not allowed to read data_directory
+  }
+  const dir = String(row?.['dir'] ?? '');
+  const comm = await readFile(`/proc/${Number(row?.['pid'])}/comm`, 'utf8').catch(() => '');
+  if (!dir.startsWith('/') || comm.trim() !== 'postgres') return null;
+  const disk = await diskAt(dir, { mustExist: true });
+  return disk ? { ...disk, server: true } : null;
+}
+
+const LOOPBACK = new Set(['localhost', '127.0.0.1', '::1']);
 
 /** A restore beside the live database, checked, then swapped in; the staged dump files are removed after. */
 export async function restorePg(pg: PgServer, req: RestoreRequest, ctx: DriverContext): Promise<RestoreResult> {

@@ -16,6 +16,7 @@ import type {
   PlanRestoreInput,
 } from '../driver.js';
 import { fsyncPath, pipeToNewFile } from '../../core/durable-fs.js';
+import { diskAt } from '../shared/disk.js';
 import { inspectSqliteFile, integritySummary } from './inspect.js';
 import { rowCountDifferences } from '../shared/row-counts.js';
 import { applyDelta, pageSizeOf } from './pages.js';
@@ -72,9 +73,18 @@ export function planSqliteRestore(req: PlanRestoreInput): RestoreStepPlan {
 /** What the target of a restore looks like now: exists, its size, which processes have it open. */
 export async function inspectSqliteTarget(db: DatabaseConfig, target: RestoreTarget): Promise<TargetState> {
   const file = targetPath(db, target);
-  if (!existsSync(file)) return { exists: false, sizeBytes: null, inUseBy: [] };
+  // The restored file is written beside the target, then renamed over it.
+  const disk = await diskAt(dirname(file));
+  const onDisk = disk ? { disk } : {};
+  if (!existsSync(file)) return { exists: false, sizeBytes: null, inUseBy: [], ...onDisk };
   const st = statSync(file);
-  return { exists: true, sizeBytes: st.size, inUseBy: processesUsing(file), identity: `${st.dev}:${st.ino}` };
+  return {
+    exists: true,
+    sizeBytes: st.size,
+    inUseBy: processesUsing(file),
+    identity: `${st.dev}:${st.ino}`,
+    ...onDisk,
+  };
 }
 
 /** A restore into a staging file beside the target, checked, then renamed over it. */

@@ -222,6 +222,14 @@ export const PHRASES_ES = {
     `${p['db']}: ${p['count'] === '1' ? 'sigue' : 'siguen'} en la carpeta de copias ${p['count']} ` +
     `${p['count'] === '1' ? 'copia' : 'copias'} pre_restore de restauraciones anteriores (${p['size']}); ` +
     `esta restauración añade otra. Cuando ya no ${p['count'] === '1' ? 'la' : 'las'} necesite: ${p['commands']}`,
+  'plan.diskShort': (p: PhraseParams) =>
+    `${p['dbs']}: restaurar necesita unos ${p['needed']} en el disco de ${p['path']}, que tiene ${p['free']} ` +
+    `libres: la restauración lo llenaría y fallaría (lo que reemplaza queda como está). ` +
+    `Libere espacio allí antes, o restaure en otro lugar con --to.`,
+  'plan.serverDiskShortIgnored': (p: PhraseParams) =>
+    `${p['dbs']}: restaurar necesita unos ${p['needed']} en el disco del servidor de bases de datos ` +
+    `(${p['path']}), que tiene ${p['free']} libres; se restaura de todos modos (--ignore-free-space). ` +
+    `Lleno, el servidor corta todas las sesiones y se reinicia.`,
   'plan.latestChosen': (p: PhraseParams) => `la más reciente es la copia ${p['set']}, que contiene: ${holdsEs(p)}`,
   'plan.setChosen': (p: PhraseParams) => `Se usa la copia ${p['set']}, que contiene: ${holdsEs(p)}`,
   'plan.passedOver': (p: PhraseParams) => `copias más recientes descartadas (lo que les falta): ${p['sets']}`,
@@ -257,6 +265,13 @@ export const PHRASES_ES = {
   'refuse.schemaInPlace': (p: PhraseParams) =>
     `La copia ${p['set']} solo tiene el esquema de ${p['db']}; restaurarla en su sitio sustituiría los datos por tablas vacías.`,
   'refuse.schemaInPlaceHint': () => 'Restáurela al lado con --to, o elija una copia completa.',
+  'refuse.serverDiskShort': (p: PhraseParams) =>
+    `${p['dbs']}: restaurar necesita unos ${p['needed']} en el disco del servidor de bases de datos ` +
+    `(${p['path']}), que tiene ${p['free']} libres. Lleno, el servidor cortaría todas las sesiones y se ` +
+    `reiniciaría, con las bases en uso.`,
+  'refuse.serverDiskShortHint': () =>
+    `Libere espacio en ese disco (\`respaldo delete\` de una copia pre_restore borra una copia de seguridad ` +
+    `anterior), o añada --ignore-free-space si la estimación (el tamaño al hacer la copia) es demasiado alta.`,
   'refuse.targetExists': (p: PhraseParams) => `${p['target']} ya existe; una restauración al lado nunca sobrescribe.`,
   'refuse.targetExistsHint': () => 'Elija otro destino (--to).',
   'refuse.readOnlyInPlace': (p: PhraseParams) =>

@@ -1,0 +1,159 @@
+/**
+ * A restore needs room on the database server's disk for a whole new database (built beside the one it replaces,
+ * which stays as the safety copy). When the server runs on this machine respaldo sees that disk, and refuses before
+ * anything is written a restore that would fill it: filled, PostgreSQL cannot write its WAL and stops every session
+ * and restarts (as the test shows when the operator lifts the refusal). The live database stays as it was. A real
+ * cluster whose data folder is on a small disk (a tmpfs, mounted as CI's root can); elsewhere the live test skips
+ * with one loud line. `serverDisk` alone, for a server it cannot see, is checked without a server.
+ */
+import { execFileSync } from 'node:child_process';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import type { PgConnection } from '../src/drivers/postgres/config.js';
+import { serverDisk } from '../src/drivers/postgres/restore.js';
+import { pgAvailable, startPgCluster, type PgCluster } from './helpers/pg-cluster.js';
+import { waitFor } from './helpers/cli.js';
+import { pgCli, plainDump, writePgConfig } from './helpers/pg-cli.js';
+
+const PASSWORD = `disk-${Math.random().toString(36).slice(2, 10)}`;
+
+/** A connection to `host` (none: the default Unix socket). */
+const conn = (host?: string): PgConnection => ({ ...(host ? { host } : {}), database: 'x', params: {} });
+
+describe('serverDisk: a server whose disk respaldo cannot see is not judged', () => {
+  const answering = (row: Record<string, unknown>) => ({
+    query: async () => ({ rows: [row] }),
+    end: async () => undefined,
+  });
+  test('a server reached on another host: not asked at all', async () => {
+    const client = {
+      query: async () => {
+        throw new Error('asked');
+      },
+      end: async () => undefined,
+    };
+    expect(await serverDisk(client, conn('db.example.com'))).toBeNull();
+    expect(await serverDisk(client, conn('10.0.0.5,127.0.0.1'))).toBeNull();
+  });
+  test('a role that may not read data_directory, a data folder not on this machine, a process that is not its server', async () => {
+    const refused = {
+      query: async () => {
+        throw new Error('permission denied to examine "data_directory"');
+      },
+      end: async () => undefined,
+    };
+    expect(await serverDisk(refused, conn('127.0.0.1'))).toBeNull();
+    // a server in a container behind a forwarded port: its data folder is not here
+    const elsewhere = answering({ pid: process.pid, dir: '/var/lib/postgresql/data-not-here' });
+    expect(await serverDisk(elsewhere, conn('localhost'))).toBeNull();
+    // the folder exists here, but the process serving the connection is not a postgres here (this test's node)
+    const notItsServer = answering({ pid: process.pid, dir: tmpdir() });
+    expect(await serverDisk(notItsServer, conn())).toBeNull();
+  });
+});
+
+let cluster: PgCluster | undefined;
+let mnt = '';
+let work = '';
+let mounted = false;
+
+describe.skipIf(!pgAvailable())('PostgreSQL restore onto a server whose disk has no room for it (live)', () => {
+  beforeAll(async () => {
+    work = mkdtempSync(join(tmpdir(), 'respaldo-pg-disk-'));
+    mnt = mkdtempSync(join(tmpdir(), 'respaldo-pg-small-'));
+    try {
+      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=160m', 'tmpfs', mnt], { stdio: 'pipe' });
+      mounted = true;
+    } catch (err) {
+      if (process.env['CI']) throw new Error('CI must be able to mount a tmpfs (it runs as root).');
+      console.log(`SKIPPED PostgreSQL server-disk test: cannot mount a tmpfs here (${(err as Error).message}).`);
+      return;
+    }
+    chmodSync(mnt, 0o755); // the cluster's own user makes its folder there
+    cluster = await startPgCluster({ password: PASSWORD, under: mnt });
+  }, 120_000);
+  afterAll(async () => {
+    await cluster?.stop();
+    if (mounted) execFileSync('umount', [mnt]);
+    for (const d of [work, mnt]) if (d) rmSync(d, { recursive: true, force: true });
+  });
+
+  test('a restore that would fill the server disk is refused before anything is written; lifted, it fails and the live database stays', async (ctx) => {
+    if (!mounted || !cluster) return ctx.skip();
+    const pg = cluster;
+    pg.createDatabase('users');
+    // About 25 MB once restored: the set stores a few MB of it.
+    pg.psql(
+      `CREATE TABLE orders AS SELECT i, md5(i::text) || repeat('x', 80) AS body FROM generate_series(1, 180000) i;
+       CREATE INDEX ON orders (i);`,
+      'users',
+    );
+    const dir = join(work, 'app');
+    mkdirSync(dir);
+    const config = writePgConfig(pg, dir, ['users']);
+    const cli = (args: string[]) => pgCli(config, PASSWORD, args, { cwd: dir });
+    const made = cli(['create']);
+    expect(made.code, made.stdout + made.stderr).toBe(0);
+    /** The dry run's plan; a plan that refuses exits 9. */
+    const plan = (code = 0) => {
+      const r = cli(['restore', 'latest', '--db', 'users', '--dry-run', '--json']);
+      expect(r.code, r.stdout + r.stderr).toBe(code);
+      return r.json as {
+        warnings: string[];
+        refusals: { kind: string; database: string | null; message: string }[];
+        databases: { state: { disk?: Record<string, unknown> } }[];
+      };
+    };
+    /** The databases named users…, or none while the server does not answer. */
+    const databases = (): string[] => {
+      try {
+        return pg
+          .psql("SELECT datname FROM pg_database WHERE datname LIKE 'users%' ORDER BY 1")
+          .split('\n')
+          .filter(Boolean);
+      } catch {
+        return [];
+      }
+    };
+
+    // Room enough: the disk is seen (the cluster's data folder, on the small disk), nothing said.
+    const roomy = plan();
+    expect(roomy.databases[0]!.state.disk).toMatchObject({ path: pg.dataDir, server: true });
+    expect(roomy.warnings.join('\n')).not.toMatch(/restoring needs about/);
+    expect(roomy.refusals).toEqual([]);
+
+    // Then the disk filled to 6 MB free: refused before anything is written, with the figures and the folder.
+    const st = statfsSync(mnt);
+    writeFileSync(join(mnt, 'filler'), Buffer.alloc(st.bavail * st.bsize - (6 << 20)));
+    const before = plainDump(pg, 'users');
+    const short = plan(9);
+    expect(short.refusals).toHaveLength(1);
+    expect(short.refusals[0]).toMatchObject({ kind: 'no-room', database: 'users' });
+    expect(short.refusals[0]!.message).toMatch(
+      new RegExp(
+        `^users: restoring needs about \\d+(\\.\\d)? MB on the database server's disk \\(${pg.dataDir}\\), ` +
+          `which has \\d+(\\.\\d)? MB free\\. Filled, the server would stop every session and restart`,
+      ),
+    );
+    const refused = cli(['restore', 'latest', '--db', 'users', '--yes']);
+    expect(refused.code, refused.stdout + refused.stderr).toBe(9);
+    expect(refused.stderr).toMatch(/hint: Free space on that disk .* or add --ignore-free-space/);
+    expect(databases()).toEqual(['users']);
+
+    // Lifted by the operator: the restore fills the disk, the server stops every session and restarts (what the
+    // refusal spares), the live database stays as it was; the next restore, with room, completes.
+    const forced = cli(['restore', 'latest', '--db', 'users', '--yes', '--ignore-free-space']);
+    expect(forced.code, forced.stdout + forced.stderr).toBe(7);
+    expect(forced.stdout + forced.stderr).toMatch(/restoring all the same \(--ignore-free-space\)/);
+    expect(forced.stdout + forced.stderr).toMatch(/The database server ran out of disk space/);
+    rmSync(join(mnt, 'filler'));
+    await waitFor(() => databases().includes('users'), 'the server accepting connections again', 60_000);
+    expect(plainDump(pg, 'users')).toBe(before);
+    const again = cli(['restore', 'latest', '--db', 'users', '--yes']);
+    expect(again.code, again.stdout + again.stderr).toBe(0);
+    expect(plainDump(pg, 'users')).toBe(before);
+    expect(databases().filter((n) => n.startsWith('users__restore_'))).toEqual([]);
+  });
+});
