@@ -139,7 +139,7 @@ describe.skipIf(!pgAvailable())('PostgreSQL restore onto a server whose disk has
     );
     const refused = cli(['restore', 'latest', '--db', 'users', '--yes']);
     expect(refused.code, refused.stdout + refused.stderr).toBe(9);
-    expect(refused.stderr).toMatch(/hint: Free space on that disk .* or add --ignore-free-space/);
+    expect(refused.stderr).toMatch(/hint: Free space on that disk .* run the restore with --ignore-free-space \(CLI\)/);
     expect(databases()).toEqual(['users']);
 
     // Lifted by the operator: the restore fills the disk, the server stops every session and restarts (what the

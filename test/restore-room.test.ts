@@ -60,7 +60,7 @@ describe('shortDiskPhrases', () => {
         'Filled, the server would stop every session and restart, the live databases with it.',
     );
     expect(english(s.hint!)).toMatch(
-      /or add --ignore-free-space if the estimate \(the size when backed up\) is too high\.$/,
+      /if the estimate \(the size when backed up\) is too high, run the restore with --ignore-free-space \(CLI\)\.$/,
     );
     expect(english(s.ignored)).toMatch(/restoring all the same \(--ignore-free-space\)/);
     const [file] = shortDisks([

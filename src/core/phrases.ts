@@ -236,8 +236,8 @@ export const PHRASES_EN = {
     `${p['dbs']}: restoring needs about ${p['needed']} on the database server's disk (${p['path']}), which has ` +
     `${p['free']} free. Filled, the server would stop every session and restart, the live databases with it.`,
   'refuse.serverDiskShortHint': () =>
-    `Free space on that disk (\`respaldo delete\` of a pre_restore set drops an earlier safety copy), or add ` +
-    `--ignore-free-space if the estimate (the size when backed up) is too high.`,
+    `Free space on that disk (\`respaldo delete\` of a pre_restore set drops an earlier safety copy), or, if ` +
+    `the estimate (the size when backed up) is too high, run the restore with --ignore-free-space (CLI).`,
   'refuse.targetExists': (p: PhraseParams) => `${p['target']} already exists; a side-by-side restore never overwrites.`,
   'refuse.targetExistsHint': () => 'Choose another --to.',
   'refuse.readOnlyInPlace': (p: PhraseParams) =>

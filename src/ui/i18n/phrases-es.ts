@@ -271,7 +271,8 @@ export const PHRASES_ES = {
     `reiniciaría, con las bases en uso.`,
   'refuse.serverDiskShortHint': () =>
     `Libere espacio en ese disco (\`respaldo delete\` de una copia pre_restore borra una copia de seguridad ` +
-    `anterior), o añada --ignore-free-space si la estimación (el tamaño al hacer la copia) es demasiado alta.`,
+    `anterior) o, si la estimación (el tamaño al hacer la copia) es demasiado alta, ejecute la restauración ` +
+    `con --ignore-free-space (línea de órdenes).`,
   'refuse.targetExists': (p: PhraseParams) => `${p['target']} ya existe; una restauración al lado nunca sobrescribe.`,
   'refuse.targetExistsHint': () => 'Elija otro destino (--to).',
   'refuse.readOnlyInPlace': (p: PhraseParams) =>
