@@ -11,6 +11,7 @@ import type { ApplicationFolder, FileEntry, LoadedConfig } from '../core/types.j
 import { isDiskFull } from '../core/errors.js';
 import { ensurePrivateDir } from './fs-util.js';
 import type { CodecName } from '../core/types.js';
+import { caseDistinct } from './case-distinct.js';
 import { codec } from './codec.js';
 import { storeStream, type StoredResult } from './store.js';
 import { AGE_EXTENSION, type Sealer } from './crypt.js';
@@ -470,6 +471,22 @@ export async function storeFiles(
   let snapshots = 0;
   // Databases before side files, which are stored only when their database could not be snapshotted.
   const sides = items.filter((i) => i.sqlite?.role === 'side');
+  const suffixes = `${codec(compression.codec).extension}${compression.sealer ? AGE_EXTENSION : ''}`;
+  const files = items.filter((i) => i.kind !== 'symlink');
+  const paths = new Map(
+    caseDistinct(
+      files.map((i) =>
+        storedPath(
+          i.group,
+          i.relative,
+          codec(compression.codec).extension,
+          Boolean(compression.sealer),
+          i.exact?.relative,
+        ),
+      ),
+      suffixes,
+    ).map((path, n) => [files[n]!, path]),
+  );
   try {
     for (const item of [...items.filter((i) => i.sqlite?.role !== 'side'), ...sides]) {
       if (item.sqlite?.role === 'side' && snapshotted.has(item.sqlite.database)) continue;
@@ -489,13 +506,7 @@ export async function storeFiles(
         stored.set(item, { ...base, stored: null, md5: null, sha256: null });
         continue;
       }
-      const path = storedPath(
-        item.group,
-        item.relative,
-        codec(compression.codec).extension,
-        Boolean(compression.sealer),
-        item.exact?.relative,
-      );
+      const path = paths.get(item)!;
       const dest = join(setRoot, path);
       let snapshot: { path: string; problems: string | null } | undefined;
       try {

@@ -1,0 +1,66 @@
+import { createHash } from 'node:crypto';
+
+/**
+ * The longest name given, in bytes: the 255 of ext4, xfs, btrfs (exFAT and NTFS count 255 characters), less room for
+ * the `.age` a copy encrypted for its destination adds (as files.ts storedPath keeps).
+ */
+const ROOM = 255 - '.age'.length;
+
+/**
+ * The stored paths of a set's files, made distinct where they differ only by case (pure). Linux keeps `LICENSE` and
+ * `license` (or the folders `App/` and `app/`) apart; a destination on a disk that does not (an exFAT or NTFS USB
+ * drive, an SMB share of a NAS, OneDrive) would write the second over the first, or merge the two folders, and the
+ * copy there would restore the wrong bytes for one of them (found only at its restore, by its hash). The first path
+ * keeps its name; a later name (of a file or a folder) that differs from one already taken in the same folder only by
+ * case gets `~` and a hash of the name, before `suffixes` (the codec's extension) on a file's. The manifest's
+ * `stored` records what was chosen; restores go by it and write each file under its own name.
+ */
+export function caseDistinct(paths: readonly string[], suffixes: string): string[] {
+  const root = folder();
+  return paths.map((path) => {
+    const parts = path.split('/');
+    let at = root;
+    return parts
+      .map((part, i) => {
+        let child = at.children.get(part);
+        if (!child) {
+          let stored = part;
+          for (let n = 0; at.taken.has(fold(stored)); n++)
+            stored = tagged(part, i === parts.length - 1 ? suffixes : '', n);
+          at.taken.add(fold(stored));
+          child = { stored, folder: folder() };
+          at.children.set(part, child);
+        }
+        at = child.folder;
+        return child.stored;
+      })
+      .join('/');
+  });
+}
+
+interface Folder {
+  children: Map<string, { stored: string; folder: Folder }>;
+  /** The names taken in this folder, folded. */
+  taken: Set<string>;
+}
+
+const folder = (): Folder => ({ children: new Map(), taken: new Set() });
+
+/** A name as a disk that ignores case compares it. */
+const fold = (name: string): string => name.normalize('NFC').toLowerCase();
+
+/** `name` (without `suffixes`) with `~` and a hash of it (and of `n`, past the first), cut to fit ROOM. */
+function tagged(name: string, suffixes: string, n: number): string {
+  const base = suffixes && name.endsWith(suffixes) ? name.slice(0, -suffixes.length) : name;
+  const end = base === name ? '' : suffixes;
+  const hash = `~${createHash('sha256')
+    .update(n ? `${name}\0${n}` : name)
+    .digest('hex')
+    .slice(0, 16)}`;
+  let prefix = '';
+  for (const ch of base) {
+    if (Buffer.byteLength(prefix + ch + hash + end) > ROOM) break;
+    prefix += ch;
+  }
+  return `${prefix}${hash}${end}`;
+}
