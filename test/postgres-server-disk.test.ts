@@ -7,7 +7,7 @@
  * with one loud line. `serverDisk` alone, for a server it cannot see, is checked without a server.
  */
 import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -94,8 +94,9 @@ describe.skipIf(!pgAvailable())('PostgreSQL restore onto a server whose disk has
     mkdirSync(dir);
     const config = writePgConfig(pg, dir, ['users']);
     const cli = (args: string[]) => pgCli(config, PASSWORD, args, { cwd: dir });
-    const made = cli(['create']);
+    const made = cli(['create', '--json']);
     expect(made.code, made.stdout + made.stderr).toBe(0);
+    const setId = (made.json as { id: string }).id;
     /** The dry run's plan; a plan that refuses exits 9. */
     const plan = (code = 0) => {
       const r = cli(['restore', 'latest', '--db', 'users', '--dry-run', '--json']);
@@ -140,6 +141,14 @@ describe.skipIf(!pgAvailable())('PostgreSQL restore onto a server whose disk has
     const refused = cli(['restore', 'latest', '--db', 'users', '--yes']);
     expect(refused.code, refused.stdout + refused.stderr).toBe(9);
     expect(refused.stderr).toMatch(/hint: Free space on that disk .* run the restore with --ignore-free-space \(CLI\)/);
+    expect(databases()).toEqual(['users']);
+    // A drill, which restores into a scratch database on the same server, does not run either (it proves nothing of
+    // the set: not recorded as a failed drill).
+    const drill = cli(['drill', 'latest']);
+    expect(drill.code, drill.stdout + drill.stderr).toBe(9);
+    expect(drill.stderr).toMatch(/^respaldo: users: restoring needs about .* on the database server's disk/m);
+    expect(drill.stderr).toMatch(/hint: Free space on that disk, or drill on a server with room \(`drill\.server`/);
+    expect(existsSync(join(dir, 'backups', setId, 'drilled.json'))).toBe(false);
     expect(databases()).toEqual(['users']);
 
     // Lifted by the operator: the restore fills the disk, the server stops every session and restarts (what the

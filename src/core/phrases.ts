@@ -238,6 +238,8 @@ export const PHRASES_EN = {
   'refuse.serverDiskShortHint': () =>
     `Free space on that disk (\`respaldo delete\` of a pre_restore set drops an earlier safety copy), or, if ` +
     `the estimate (the size when backed up) is too high, run the restore with --ignore-free-space (CLI).`,
+  'refuse.serverDiskShortDrillHint': () =>
+    'Free space on that disk, or drill on a server with room (`drill.server` in the config; see Restore drills).',
   'refuse.targetExists': (p: PhraseParams) => `${p['target']} already exists; a side-by-side restore never overwrites.`,
   'refuse.targetExistsHint': () => 'Choose another --to.',
   'refuse.readOnlyInPlace': (p: PhraseParams) =>

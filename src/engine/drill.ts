@@ -257,6 +257,16 @@ export async function runDrill(
           unreachable.push({ ...failed, durationMs: Date.now() - started, error: errorMessage(err), ...hint });
         }
       }
+      // A server without room for a scratch database: the drill does not run (it would fill the disk the server's
+      // live databases write on), as for a scratch folder without room; it proves nothing of the set.
+      const noRoom = plans.flatMap((p) => p.plan.refusals.filter((r) => r.kind === 'no-room'));
+      if (noRoom[0]?.phrases) {
+        const hint = phrase('refuse.serverDiskShortDrillHint');
+        throw new RefusedError(noRoom.map((r) => r.message).join(' '), english(hint)).withPhrases(
+          noRoom[0].phrases.message,
+          hint,
+        );
+      }
       const local = plans.filter((p) => !driverFor(p.db.engine).scratchName);
       const needs = local.map((p) => ({ what: p.db.name, bytes: p.plan.databases[0]?.estimatedRestoredBytes ?? 0 }));
       if (withFiles) needs.push({ what: 'files', bytes: m.files.reduce((s, f) => s + f.size, 0) });

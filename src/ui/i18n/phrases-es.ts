@@ -273,6 +273,9 @@ export const PHRASES_ES = {
     `Libere espacio en ese disco (\`respaldo delete\` de una copia pre_restore borra una copia de seguridad ` +
     `anterior) o, si la estimación (el tamaño al hacer la copia) es demasiado alta, ejecute la restauración ` +
     `con --ignore-free-space (línea de órdenes).`,
+  'refuse.serverDiskShortDrillHint': () =>
+    'Libere espacio en ese disco, o haga el simulacro en un servidor con espacio (`drill.server` en la ' +
+    'configuración; vea los simulacros de restauración).',
   'refuse.targetExists': (p: PhraseParams) => `${p['target']} ya existe; una restauración al lado nunca sobrescribe.`,
   'refuse.targetExistsHint': () => 'Elija otro destino (--to).',
   'refuse.readOnlyInPlace': (p: PhraseParams) =>
