@@ -7,7 +7,7 @@
  * with one loud line. `serverDisk` alone, for a server it cannot see, is checked without a server.
  */
 import { execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -64,7 +64,7 @@ describe.skipIf(!pgAvailable())('PostgreSQL restore onto a server whose disk has
     work = mkdtempSync(join(tmpdir(), 'respaldo-pg-disk-'));
     mnt = mkdtempSync(join(tmpdir(), 'respaldo-pg-small-'));
     try {
-      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=160m', 'tmpfs', mnt], { stdio: 'pipe' });
+      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=320m', 'tmpfs', mnt], { stdio: 'pipe' });
       mounted = true;
     } catch (err) {
       if (process.env['CI']) throw new Error('CI must be able to mount a tmpfs (it runs as root).');
@@ -164,5 +164,47 @@ describe.skipIf(!pgAvailable())('PostgreSQL restore onto a server whose disk has
     expect(again.code, again.stdout + again.stderr).toBe(0);
     expect(plainDump(pg, 'users')).toBe(before);
     expect(databases().filter((n) => n.startsWith('users__restore_'))).toEqual([]);
+  });
+
+  test("a backup whose folder is on the server's data disk, short of what the last set needed, is refused", (ctx) => {
+    if (!mounted || !cluster) return ctx.skip();
+    const pg = cluster;
+    pg.createDatabase('stock');
+    pg.psql(
+      `CREATE TABLE items AS SELECT i, md5(i::text) || repeat('y', 80) AS body FROM generate_series(1, 150000) i;`,
+      'stock',
+    );
+    const dir = join(work, 'stock');
+    mkdirSync(dir);
+    const backups = join(mnt, 'backups-stock');
+    const config = writePgConfig(pg, dir, ['stock'], { backupDir: backups });
+    const cli = (args: string[]) => pgCli(config, PASSWORD, args, { cwd: dir });
+    const first = cli(['create', '--json']);
+    expect(first.code, first.stdout + first.stderr).toBe(0);
+    const sets = () => readdirSync(backups).filter((n) => /^\d{8}_\d{6}/.test(n));
+    expect(sets()).toHaveLength(1);
+
+    // The disk then left with less than the staged dump of the last set took: refused before anything is written.
+    const st = statfsSync(mnt);
+    writeFileSync(join(mnt, 'filler'), Buffer.alloc(st.bavail * st.bsize - (4 << 20)));
+    try {
+      const refused = cli(['create']);
+      expect(refused.code, refused.stdout + refused.stderr).toBe(9);
+      expect(refused.stderr).toMatch(
+        new RegExp(
+          `^respaldo: Not backing up: the backup folder ${backups} is on the disk the PostgreSQL server of stock ` +
+            `writes its data on, which has \\S+ MB free; the last full set \\(\\S+\\) needed about \\S+ MB\\.`,
+          'm',
+        ),
+      );
+      expect(refused.stderr).toMatch(/hint: .* run respaldo create --ignore-free-space\./);
+      expect(sets()).toHaveLength(1);
+      expect(readdirSync(backups).filter((n) => n.startsWith('.tmp-'))).toEqual([]);
+    } finally {
+      rmSync(join(mnt, 'filler'));
+    }
+    const again = cli(['create']);
+    expect(again.code, again.stdout + again.stderr).toBe(0);
+    expect(sets()).toHaveLength(2);
   });
 });

@@ -240,6 +240,13 @@ export const PHRASES_EN = {
     `the estimate (the size when backed up) is too high, run the restore with --ignore-free-space (CLI).`,
   'refuse.serverDiskShortDrillHint': () =>
     'Free space on that disk, or drill on a server with room (`drill.server` in the config; see Restore drills).',
+  'refuse.backupFillsServerDisk': (p: PhraseParams) =>
+    `Not backing up: the backup folder ${p['dir']} is on the disk the PostgreSQL server of ${p['dbs']} writes ` +
+    `its data on, which has ${p['free']} free; the last ${p['type']} set (${p['set']}) needed about ` +
+    `${p['needed']}. Filled, the server would stop every session and restart.`,
+  'refuse.backupFillsServerDiskHint': () =>
+    'Free space there (respaldo prune --dry-run) or put backupDir on another disk; if this backup needs much less ' +
+    'than the last one, run respaldo create --ignore-free-space.',
   'refuse.targetExists': (p: PhraseParams) => `${p['target']} already exists; a side-by-side restore never overwrites.`,
   'refuse.targetExistsHint': () => 'Choose another --to.',
   'refuse.readOnlyInPlace': (p: PhraseParams) =>

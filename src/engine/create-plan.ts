@@ -38,6 +38,11 @@ export interface CreateOptions {
   lockWait?: LockWait;
   /** Differential and incremental: the published sets bases are chosen from (createBackup reads them). */
   chainSets?: readonly ChainSet[];
+  /**
+   * Back up even onto the data disk of a PostgreSQL server on this machine with less room than the newest set of the
+   * same type needed (refused otherwise: see create-room.ts).
+   */
+  ignoreFreeSpace?: boolean;
   /** Told what the off-site copies after the backup did, one result a destination (none: no copy was due). */
   onCopied?: (results: readonly CopyResult[]) => void;
 }

@@ -2,7 +2,6 @@ import { existsSync, promises as fsp } from 'node:fs';
 import { availableParallelism, hostname } from 'node:os';
 import { join } from 'node:path';
 import { DiskFullError, InterruptedError, RespaldoError, asOperatorError, errorMessage } from '../core/errors.js';
-import { formatBytes } from '../core/format.js';
 import { type Reporter } from '../core/events.js';
 import {
   CHAIN_TYPES,
@@ -12,12 +11,10 @@ import {
   type NotifyEventKind,
   type SetStatus,
 } from '../core/types.js';
-import { capabilitiesOf } from '../drivers/capabilities.js';
 import { VERSION } from '../version.js';
 import { scanFiles, storeFiles } from './files.js';
 import { ensurePrivateDir } from './fs-util.js';
 import { encryptsLocally, sealerFor } from './crypt.js';
-import { listSets, readManifest } from './catalog.js';
 import { copyAfterBackup } from './copy.js';
 import { withLock, type LockWait } from './lock.js';
 import { writeLog } from './log.js';
@@ -30,7 +27,8 @@ import { readChainSets } from './chain-sets.js';
 import { chainFacts, planBackup, type BackupPlan, type CreateOptions } from './create-plan.js';
 import { backupDatabase, errorPhrases, freeSpace } from './create-database.js';
 import { cleanLeftovers, recoverInterrupted } from './create-recover.js';
-import { said, sayingWithin, type Said } from '../core/phrases.js';
+import { lowSpace, refuseFillingServerDisk } from './create-room.js';
+import { said, sayingWithin } from '../core/phrases.js';
 
 export {
   DEFAULT_GZIP_LEVEL,
@@ -69,6 +67,7 @@ export async function createBackup(cfg: LoadedConfig, opts: CreateOptions, repor
       'create',
       async () => {
         if (waited) plan = planNow();
+        if (!opts.ignoreFreeSpace) await refuseFillingServerDisk(cfg, plan);
         await recoverInterrupted(
           cfg,
           plan.databases.map((d) => d.name),
@@ -411,34 +410,4 @@ async function sumStored(staging: string, files: Manifest['files']): Promise<num
     if (existsSync(p)) total += (await fsp.stat(p)).size;
   }
   return total;
-}
-
-/**
- * A warning when the disk of the backup folder has less free space than the newest set of the same
- * type needed (its stored size, plus the uncompressed SQLite snapshots made beside it while it was
- * written, with a fifth to spare): said before the run starts, not after it fails.
- */
-async function lowSpace(cfg: LoadedConfig, plan: BackupPlan): Promise<Said | null> {
-  try {
-    const previous = (await listSets(cfg, { type: plan.setType })).find((s) => s.status !== 'failed');
-    if (!previous) return null;
-    const m = await readManifest(cfg, previous.id);
-    const snapshots = m.databases
-      .filter((d) => capabilitiesOf(d.engine).localSnapshot)
-      .reduce((sum, d) => sum + d.rawBytes, 0);
-    const needed = (m.totals.storedBytes + snapshots) * 1.2;
-    const st = await fsp.statfs(cfg.backupDir);
-    const free = st.bavail * st.bsize;
-    if (free >= needed) return null;
-    return said('warn.lowSpace', {
-      dir: cfg.backupDir,
-      free: formatBytes(free),
-      type: plan.setType,
-      set: previous.id,
-      needed: formatBytes(needed),
-      stored: formatBytes(m.totals.storedBytes),
-    });
-  } catch {
-    return null;
-  }
 }

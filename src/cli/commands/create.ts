@@ -83,6 +83,7 @@ const CREATE_OPTIONS = {
   files: 'negated',
   description: 'text',
   ifOlderThan: 'text',
+  ignoreFreeSpace: 'flag',
   dryRun: 'flag',
 } as const satisfies OptionSpec;
 
@@ -106,6 +107,10 @@ export function register(program: Command): void {
         '--if-older-than <age>',
         'only back up when the newest completed set of these databases is older than AGE (30m, 12h, 7d, 2w)',
       )
+      .option(
+        '--ignore-free-space',
+        "back up even when the backup folder is on a PostgreSQL server's data disk with less room than the last set needed",
+      )
       .option('--dry-run', 'print the plan and change nothing'),
   ).action(
     runAction(CREATE_OPTIONS, async (io, opts) => {
@@ -117,6 +122,7 @@ export function register(program: Command): void {
         files: opts.files,
         ...(opts.description ? { description: opts.description } : {}),
         signal: io.signal,
+        ...(opts.ignoreFreeSpace ? { ignoreFreeSpace: true } : {}),
         onCopied: (results: readonly CopyResult[]) => (copied = results),
       };
       if (opts.dryRun) {

@@ -276,6 +276,13 @@ export const PHRASES_ES = {
   'refuse.serverDiskShortDrillHint': () =>
     'Libere espacio en ese disco, o haga el simulacro en un servidor con espacio (`drill.server` en la ' +
     'configuración; vea los simulacros de restauración).',
+  'refuse.backupFillsServerDisk': (p: PhraseParams) =>
+    `No se hace la copia: la carpeta de copias ${p['dir']} está en el disco en el que escribe sus datos el ` +
+    `servidor PostgreSQL de ${p['dbs']}, que tiene ${p['free']} libres; la última copia ${p['type']} ` +
+    `(${p['set']}) necesitó unos ${p['needed']}. Lleno, el servidor cortaría todas las sesiones y se reiniciaría.`,
+  'refuse.backupFillsServerDiskHint': () =>
+    'Libere espacio allí (respaldo prune --dry-run) o ponga backupDir en otro disco; si esta copia necesita mucho ' +
+    'menos que la anterior, ejecute respaldo create --ignore-free-space.',
   'refuse.targetExists': (p: PhraseParams) => `${p['target']} ya existe; una restauración al lado nunca sobrescribe.`,
   'refuse.targetExistsHint': () => 'Elija otro destino (--to).',
   'refuse.readOnlyInPlace': (p: PhraseParams) =>

@@ -1,0 +1,98 @@
+import { promises as fsp } from 'node:fs';
+import { RefusedError } from '../core/errors.js';
+import { formatBytes } from '../core/format.js';
+import { english, phrase, said, type Said } from '../core/phrases.js';
+import type { DatabaseEntry, LoadedConfig } from '../core/types.js';
+import { capabilitiesOf } from '../drivers/capabilities.js';
+import { driverFor } from '../drivers/registry.js';
+import { listSets, readManifest } from './catalog.js';
+import type { BackupPlan } from './create-plan.js';
+
+/** The backup folder's free space, when less than the newest set of the plan's type needed while it was written. */
+interface Short {
+  free: number;
+  needed: number;
+  set: string;
+  stored: number;
+}
+
+/**
+ * The bytes a PostgreSQL directory dump of `d` held at once in the backup folder's staging while it was written:
+ * pg_dump writes `jobs` table files at a time there, and each is removed once stored, so the largest `jobs` of them.
+ */
+function dumpStaged(d: DatabaseEntry): number {
+  if (d.format !== 'pg-directory') return 0;
+  const jobs = Math.max(1, Number(d.details?.['jobs'] ?? 1) || 1);
+  return (d.extras ?? [])
+    .filter((x) => x.role?.startsWith('pgdir:'))
+    .map((x) => x.rawBytes)
+    .sort((a, b) => b - a)
+    .slice(0, jobs)
+    .reduce((n, b) => n + b, 0);
+}
+
+/**
+ * The newest set of the same type needed its stored size, plus what was written beside it uncompressed while it was
+ * (SQLite snapshots, PostgreSQL's staged dump files: dumpStaged), with a fifth to spare: null when the backup
+ * folder's disk has that free (or there is no such set).
+ */
+async function shortOfRoom(cfg: LoadedConfig, plan: BackupPlan): Promise<Short | null> {
+  const previous = (await listSets(cfg, { type: plan.setType })).find((s) => s.status !== 'failed');
+  if (!previous) return null;
+  const m = await readManifest(cfg, previous.id);
+  const snapshots = m.databases
+    .filter((d) => capabilitiesOf(d.engine).localSnapshot)
+    .reduce((sum, d) => sum + d.rawBytes, 0);
+  const needed = (m.totals.storedBytes + snapshots + m.databases.reduce((n, d) => n + dumpStaged(d), 0)) * 1.2;
+  const st = await fsp.statfs(cfg.backupDir);
+  const free = st.bavail * st.bsize;
+  return free >= needed ? null : { free, needed, set: previous.id, stored: m.totals.storedBytes };
+}
+
+/** A warning when the backup folder's disk is short of room (shortOfRoom): said before the run, not after it fails. */
+export async function lowSpace(cfg: LoadedConfig, plan: BackupPlan): Promise<Said | null> {
+  const short = await shortOfRoom(cfg, plan).catch(() => null);
+  if (!short) return null;
+  return said('warn.lowSpace', {
+    dir: cfg.backupDir,
+    free: formatBytes(short.free),
+    type: plan.setType,
+    set: short.set,
+    needed: formatBytes(short.needed),
+    stored: formatBytes(short.stored),
+  });
+}
+
+/**
+ * Refuses, before anything is written, a backup short of room (shortOfRoom) whose folder is on the data disk of a
+ * PostgreSQL server on this machine that it backs up (TargetState.disk): filled, that server cannot write its WAL and
+ * stops every session and restarts, the live databases with it (seen in test/postgres-server-disk.test.ts). Elsewhere
+ * the short disk is lowSpace's warning. `create --ignore-free-space` skips this.
+ */
+export async function refuseFillingServerDisk(cfg: LoadedConfig, plan: BackupPlan): Promise<void> {
+  const short = await shortOfRoom(cfg, plan).catch(() => null);
+  if (!short) return;
+  const device = (await fsp.stat(cfg.backupDir)).dev;
+  const shared: string[] = [];
+  for (const p of plan.databases) {
+    const db = cfg.databases.find((d) => d.name === p.name);
+    if (!db) continue;
+    // A server that cannot be reached now fails its own backup, said there.
+    const state = await driverFor(db.engine)
+      .inspectTarget(db, { kind: 'in-place' })
+      .catch(() => null);
+    if (state?.disk?.server && state.disk.device === device) shared.push(db.name);
+  }
+  if (!shared.length) return;
+  const params = {
+    dir: cfg.backupDir,
+    dbs: shared.join(', '),
+    free: formatBytes(short.free),
+    type: plan.setType,
+    set: short.set,
+    needed: formatBytes(short.needed),
+  };
+  const message = phrase('refuse.backupFillsServerDisk', params);
+  const hint = phrase('refuse.backupFillsServerDiskHint', params);
+  throw new RefusedError(english(message), english(hint)).withPhrases(message, hint);
+}
