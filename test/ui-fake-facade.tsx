@@ -9,7 +9,7 @@ import { render as inkRender } from 'ink';
 import { render } from 'ink-testing-library';
 import stringWidth from 'string-width';
 import stripAnsi from 'strip-ansi';
-import { RespaldoError } from '../src/core/errors.js';
+import { InterruptedError, RespaldoError } from '../src/core/errors.js';
 import { lastDrillOf, summaryFromManifest } from '../src/engine/catalog.js';
 import { safetyOf } from '../src/engine/restore.js';
 import { english, phrase, type Phrase } from '../src/core/phrases.js';
@@ -272,8 +272,42 @@ export class FakeFacade implements EngineFacade {
   drills = new Map<string, DrillRecord>();
   /** Databases whose drill fails, with the error and hint the engine would give. */
   drillFailures: Record<string, { error: string; hint: string }> = {};
-  async drillSet(id: string, reporter: Reporter): Promise<DrillOutcome> {
-    this.record('drillSet', id);
+  /** Of a drill from a destination: whether its fetched copy was removed (as the engine does whatever happens). */
+  drillFetchRemoved: boolean | null = null;
+  async drillSet(id: string, reporter: Reporter, signal?: AbortSignal, from?: string): Promise<DrillOutcome> {
+    this.record('drillSet', ...(from ? [id, from] : [id]));
+    if (from) {
+      this.drillFetchRemoved = false;
+      try {
+        return await this.drillThere(id, from, reporter, signal);
+      } finally {
+        this.drillFetchRemoved = true;
+      }
+    }
+    return this.drillHere(id, reporter);
+  }
+  /** `drill ID --from`: a bar of the bytes fetched, then the drill (interrupted when `signal` aborts while held). */
+  private async drillThere(id: string, from: string, reporter: Reporter, signal?: AbortSignal): Promise<DrillOutcome> {
+    const m = await this.readManifest(id, from);
+    const item = `${m.id} @ ${from}`;
+    reporter.emit({ type: 'run-start', operation: 'drill', setId: m.id, items: [item] });
+    reporter.emit({ type: 'item-start', item, kind: 'fetch', totalBytes: 81920 });
+    reporter.emit({ type: 'item-progress', item, bytes: 40960, totalBytes: 81920 });
+    if (this.hold)
+      await new Promise<void>((resolve, reject) => {
+        this.release = resolve;
+        const stopped = new InterruptedError(phrase('error.interruptedUnchanged')); // as a destination's read stops
+        signal?.addEventListener('abort', () => reject(stopped), { once: true });
+      });
+    reporter.emit({ type: 'item-end', item, ok: true });
+    const names = m.databases.filter((d) => d.file).map((d) => d.name);
+    const results = names.map((db) => ({ ...drillResultFor(db, NOW.toISOString(), this.drillFailures[db]), from }));
+    const ok = results.every((r) => r.ok);
+    const here = this.manifests.some((x) => x.id === m.id);
+    if (here) this.drills.set(m.id, { setId: m.id, results: Object.fromEntries(results.map((r) => [r.database, r])) });
+    return { setId: m.id, ok, results, recovered: [], recorded: here, from, ...(here ? {} : { notHere: true }) };
+  }
+  private async drillHere(id: string, reporter: Reporter): Promise<DrillOutcome> {
     const m = await this.readManifest(id);
     const names = m.databases.filter((d) => d.file).map((d) => d.name);
     reporter.emit({ type: 'run-start', operation: 'drill', setId: m.id, items: names });

@@ -168,6 +168,37 @@ describe('restore wizard: pick a set (latest first, then every set; safety copie
   });
 });
 
+describe('restore wizard: d drills the set under the cursor instead (its screen owns the keys until left)', () => {
+  it.each<[string, K[], string]>([
+    ['d on latest drills the newest set that is no safety copy', [k.char('d')], '20261122_100000'],
+    ['d on an older set drills it', [k.end, k.char('d')], '20261120_100000'],
+  ])('%s', (_, ks, id) => {
+    const { state, effects } = apply(atSets(), keys(...ks));
+    expect(state.step).toEqual({ name: 'drill', id });
+    expect(effects).toEqual([]);
+  });
+
+  it('keys are the drill screen’s meanwhile; once it is left, the same sets with the same row', () => {
+    const drilling = apply(atSets(), keys(k.end, k.char('d'))).state;
+    expect(apply(drilling, keys(k.esc, k.enter, k.up, k.char('d')))).toEqual({ state: drilling, effects: [] });
+    const back = apply(drilling, [{ type: 'drill-left' }]).state;
+    expect(back.step).toEqual({ name: 'set' });
+    expect(deriveWizard(back).setIndex).toBe(4);
+    expect(back.sets).toBe(drilling.sets);
+  });
+
+  it('of a destination: the set is drilled there; d before the sets are listed, or while loading, does nothing', () => {
+    const source = initialWizardState(undefined, { destinations: ['nas'], databases: ['users'] });
+    const listed = apply(source, [...keys(k.down, k.enter), { type: 'sets-loaded', sets: SETS }]).state;
+    expect(listed.from).toBe('nas');
+    expect(apply(listed, keys(k.char('d'))).state.step).toEqual({ name: 'drill', id: '20261122_100000' });
+    const unlisted = apply(source, keys(k.down, k.enter)).state;
+    expect(apply(unlisted, keys(k.char('d'))).state.step).toEqual({ name: 'set' });
+    const loading = apply(listed, keys(k.enter)).state;
+    expect(apply(loading, keys(k.char('d'))).state).toEqual(loading);
+  });
+});
+
 describe('restore wizard: what to restore', () => {
   it('rows: the databases, the files, the roles; nothing picked when the set has several databases', () => {
     const d = deriveWizard(atItems());

@@ -277,6 +277,7 @@ export const PHRASES_EN = {
   // Errors the menu shows most
   'error.interrupted': () => 'Interrupted; nothing partial was published.',
   'error.interruptedHint': () => 'Run the command again when ready.',
+  'error.interruptedUnchanged': () => 'Interrupted; nothing was changed.',
   'error.stoppedWaiting': () =>
     'Stopped while waiting for the backup folder (another respaldo process held its lock); nothing was written.',
   'error.chainBase': (p: PhraseParams) =>

@@ -18,7 +18,7 @@ import { writeLog } from './log.js';
 import { MANIFEST_NAME, readManifestFile } from './manifest.js';
 import { isSetId } from './set-id.js';
 import { expectedFiles, type FileCheck, type VerifyReport } from './verify.js';
-import { said } from '../core/phrases.js';
+import { phrase, said } from '../core/phrases.js';
 
 /**
  * Reading a destination: listing its sets (damaged ones named, not fatal), reading their manifests, and verifying
@@ -71,7 +71,7 @@ export async function withDestination<T>(
   }
 }
 
-const interrupted = () => new InterruptedError('Interrupted; nothing was changed.');
+const interrupted = () => new InterruptedError(phrase('error.interruptedUnchanged'));
 
 /**
  * Runs `work` on the open destination `dest`. When `signal` aborts, `dest` is closed, which fails what is in flight

@@ -69,7 +69,7 @@ export function stopOnHangup(facade: EngineFacade, closed: AbortSignal): HangupA
     createBackup: (req, reporter, signal) => track(facade.createBackup(req, reporter, both(signal))),
     executeRestore: (plan, reporter, signal) => track(facade.executeRestore(plan, reporter, both(signal))),
     verifySet: (id, reporter, opts) => track(facade.verifySet(id, reporter, opts)),
-    drillSet: (id, reporter, signal) => track(facade.drillSet(id, reporter, both(signal))),
+    drillSet: (id, reporter, signal, from) => track(facade.drillSet(id, reporter, both(signal), from)),
     async startScheduler(listener, opts) {
       const handle = await track(facade.startScheduler(listener, opts));
       // Twice: the first stop lets the running job finish, the second aborts it safely.

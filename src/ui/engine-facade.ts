@@ -34,6 +34,7 @@ import {
   type FetchedSet,
 } from '../engine/remote-fetch.js';
 import { runDrill, type DrillOutcome } from '../engine/drill.js';
+import { runDrillFrom } from '../engine/drill-from.js';
 import { isCopied, notCopiedOf, withOffsite } from '../engine/offsite-state.js';
 import { createBackup, planBackup } from '../engine/create.js';
 import { chainBreakPhrases, readChainSets, withChainProblems } from '../engine/chain-sets.js';
@@ -82,7 +83,7 @@ export type SetList = SetSummary[] & { damaged?: readonly DamagedNote[] };
  * Everything the menu needs from the engine, in one interface. Screens only ever talk to this:
  * the real implementation (createEngineFacade, below) calls src/engine and src/scheduler; frame tests
  * hand the screens an in-memory fake. Failures are thrown as RespaldoError (message + hint).
- * Why one file of about 530 lines: the interface and its one real implementation read side by side (each
+ * Why one file of about 550 lines: the interface and its one real implementation read side by side (each
  * method's contract above, its few lines of engine calls below); the passphrase parts are facade-keys.ts.
  */
 export interface EngineFacade {
@@ -116,9 +117,13 @@ export interface EngineFacade {
   /**
    * Restore drill of a set: every database it stored (and its files, when it has some) restored into
    * a scratch target, checked and removed; the outcome is recorded beside the set. Progress goes to
-   * `reporter` (the restore's events). A failed drill is returned, not thrown.
+   * `reporter` (the restore's events). A failed drill is returned, not thrown. `from`: the copy at that
+   * destination (the CLI's `drill ID --from NAME`): fetched with its chain into the backup folder (a set
+   * planRestore fetched is released first: they share the folder), each file checked as it arrives (damage
+   * is a VerifyError, thrown), drilled, and removed whatever happens (also when `signal` aborts); recorded
+   * only when this backup folder holds the set, else `notHere`.
    */
-  drillSet(id: string, reporter: Reporter, signal?: AbortSignal): Promise<DrillOutcome>;
+  drillSet(id: string, reporter: Reporter, signal?: AbortSignal, from?: string): Promise<MenuDrillOutcome>;
   /** The recorded drills of a set (`drilled.json`), null when it was never drilled. */
   readDrills(id: string): Promise<DrillRecord | null>;
   /**
@@ -176,6 +181,9 @@ export interface EngineFacade {
   /** What catch-up would run if the scheduler started now (shown before it starts, so it can be skipped). */
   planCatchUp(): Promise<CatchUpPlan>;
 }
+
+/** A drill's outcome; from a destination, with the earlier sets of its chain that were fetched too. */
+export type MenuDrillOutcome = DrillOutcome & { chainIds?: string[] };
 
 /** The passphrase the menu must ask: of the identity file, or of sets encrypted to a passphrase. */
 export type KeyLock = 'identity' | 'passphrase';
@@ -451,7 +459,14 @@ export function createEngineFacade(initial: LoadedConfig, named = false): Engine
       const breaks = chainBreakPhrases(cfg, r.setId, { damage: true });
       return breaks.length ? { ...r, chainProblems: breaks.map(english), chainProblemPhrases: breaks } : r;
     },
-    async drillSet(id, reporter, signal) {
+    async drillSet(id, reporter, signal, from) {
+      if (from) {
+        await releaseFetched();
+        // Its files too when it has some, as a local set's drill (its manifest there says).
+        const there = await withDestination(cfg, from, (d, source) => readRemoteManifest(d, source, id), signal);
+        const opts = { files: there.files.length > 0, operation: 'menu', ...(signal ? { signal } : {}) };
+        return runDrillFrom(cfg, from, there.id, opts, reporter);
+      }
       const m = await readManifest(cfg, id);
       return runDrill(
         cfg,

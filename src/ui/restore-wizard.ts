@@ -23,9 +23,11 @@ import { onAtKey, onPassphraseKey, onSourceKey } from './restore-wizard-steps.js
  * when the identity file is passphrase-protected and not opened yet, or the set is encrypted to a passphrase
  * no file gives, that passphrase (masked; once opened the key is checked again, so sets needing both kinds ask
  * one, then the other) →
- * progress → the outcome. New steps' keys live in restore-wizard-steps.ts.
+ * progress → the outcome. On the set step, `d` drills the set instead (here or at the destination: DrillScreen,
+ * the CLI's `drill ID [--from NAME]`), then Esc comes back to the sets. New steps' keys live in
+ * restore-wizard-steps.ts.
  *
- * Why one file of about 550 lines: it is one state machine whose transitions read each other's states;
+ * Why one file of about 560 lines: it is one state machine whose transitions read each other's states;
  * the steps added for destinations and points in time are in restore-wizard-steps.ts.
  */
 
@@ -41,7 +43,9 @@ export type WizardStep =
   | { name: 'sessions'; choice: 0 | 1 }
   | { name: 'running'; interruptWarned: boolean }
   | { name: 'outcome'; outcome: RestoreOutcome }
-  | { name: 'error'; error: unknown; back: 'set' | 'items' | 'target' | 'plan' };
+  | { name: 'error'; error: unknown; back: 'set' | 'items' | 'target' | 'plan' }
+  /** `d` on the set step: a restore drill of set `id` (at `from` when read there) instead; its screen owns the keys. */
+  | { name: 'drill'; id: string };
 
 export interface WizardState {
   step: WizardStep;
@@ -133,6 +137,8 @@ export type WizardEvent =
   | { type: 'confirm-cancelled' }
   | { type: 'interrupt' }
   | { type: 'restored'; outcome: RestoreOutcome }
+  /** The drill's screen was left: back to the sets, where it was chosen. */
+  | { type: 'drill-left' }
   | { type: 'failed'; error: unknown; back: 'set' | 'items' | 'target' | 'plan' };
 
 export interface Transition {
@@ -381,9 +387,10 @@ function onKey(s: WizardState, input: string, key: Key, view: WizardView): Trans
       if (input === 't' && s.databases.length) return stay({ ...s, problem: null, atCursor: 0, step: { name: 'at' } });
       const moved = moveInList(s.setIndex, d.setCount, view.setPage, input, key);
       if (moved !== null) return stay({ ...s, setIndex: moved });
-      if (!key.return || !s.sets) return stay(s);
+      if (!(key.return || input === 'd') || !s.sets) return stay(s);
       const chosen = d.latest && d.setIndex === 0 ? d.latest : s.sets[d.setIndex - (d.latest ? 1 : 0)];
       if (!chosen) return stay(s);
+      if (input === 'd') return stay({ ...s, problem: null, step: { name: 'drill', id: chosen.id } });
       const load = { kind: 'load-manifest' as const, id: chosen.id, ...(s.from ? { from: s.from } : {}) };
       return to({ ...s, at: null, busy: 'loading' }, load);
     }
@@ -461,6 +468,8 @@ function onKey(s: WizardState, input: string, key: Key, view: WizardView): Trans
       if (key.return) return step.choice === 1 ? startPlan(s, true) : stay(no);
       return stay(s);
     }
+    case 'drill':
+      return stay(s);
     case 'outcome': {
       const top = scrolled(s, input, key, view, false);
       if (top !== null) return stay({ ...s, scrollTop: top });
@@ -548,6 +557,8 @@ export function restoreWizard(s: WizardState, e: WizardEvent): Transition {
       return to(s, { kind: 'abort' });
     case 'restored':
       return stay({ ...s, scrollTop: 0, step: { name: 'outcome', outcome: e.outcome } });
+    case 'drill-left':
+      return s.step.name === 'drill' ? stay({ ...s, step: { name: 'set' } }) : stay(s);
     case 'failed':
       return stay({ ...s, busy: null, step: { name: 'error', error: e.error, back: e.back } });
   }

@@ -86,8 +86,8 @@ export const en = {
     busyFetch: 'Please wait… Esc stops reading it (nothing is changed) · Ctrl-C leaves the menu',
     done: 'Enter or Esc back',
     confirm: 'Type the word, then Enter · Esc cancel',
-    pickSet: '↑↓ move · Enter choose · Esc back',
-    pickSetAt: '↑↓ move · Enter choose · t as of a date and time · Esc back',
+    pickSet: '↑↓ move · Enter choose · d drill · Esc back',
+    pickSetAt: '↑↓ move · Enter choose · t as of a date and time · d drill · Esc back',
     pickSource: '↑↓ move · Enter choose · Esc back',
     atForm: '↑↓ move · type the time · Space toggle · Enter next · Esc back',
     passphrase: 'Type the passphrase (not shown), then Enter · Esc back to the plan',
@@ -264,6 +264,17 @@ export const en = {
     recovered: (what: string) => `Cleaned up first: ${what}`,
     recorded: 'Recorded beside the set (drilled.json); list, status and the header show it.',
     notRecorded: 'Not recorded: drilled.json could not be written beside the set (see the warning below).',
+    titleFrom: (id: string, dest: string) => `Restore drill of set ${id} at destination "${dest}"`,
+    runningFrom: (id: string, dest: string) =>
+      `Fetching ${id} from "${dest}" (each file checked as it arrives), then restoring it into scratch targets (nothing live is touched)…`,
+    interruptAgainFrom:
+      'Press Ctrl-C again to interrupt the drill (the fetched copy and the scratch targets are removed).',
+    fetchedFrom: (dest: string, chain: string[]) =>
+      `Fetched from destination "${dest}"${chain.length ? ` with the sets of its chain (${chain.join(', ')})` : ''}, each file checked as it arrived.`,
+    nothingKept: (dir: string) => `Nothing fetched was kept in ${dir}.`,
+    fetchedRemoved: (dir: string) => `The fetched copy was removed from ${dir}.`,
+    notHere: (id: string) =>
+      `Not recorded: this server's backup folder does not hold set ${id}, so there is no drilled.json to write (the log has the outcome).`,
   },
 
   restore: {
@@ -336,7 +347,7 @@ export const en = {
     sourceLocal: (dir: string) => `This server's backup folder (${dir})`,
     sourceDestination: (name: string) => `Destination "${name}" (off-site copy)`,
     sourceNote:
-      'The plan of a set at a destination is made on its manifest; once you confirm, its files are fetched and each checked as it arrives; with no room here for that, they stream into the restore, each checked as it is read.',
+      'The plan of a set at a destination is made on its manifest; once you confirm, its files are fetched and each checked as it arrives; with no room here for that, they stream into the restore, each checked as it is read. Press d on a set to drill it instead: fetched, restored into scratch targets, checked and removed; nothing live is touched.',
     atDestination: (name: string) => `at destination "${name}"`,
     fetching: 'Reading the set at the destination (nothing is changed)…',
     fetchFrom: (name: string) =>

@@ -83,8 +83,8 @@ export const es: Catalogue = {
     busyFetch: 'Espere… Esc deja de leerla (no se cambia nada) · Ctrl-C sale del menú',
     done: 'Enter o Esc para volver',
     confirm: 'Escriba la palabra y pulse Enter · Esc cancelar',
-    pickSet: '↑↓ mover · Enter elegir · Esc volver',
-    pickSetAt: '↑↓ mover · Enter elegir · t a una fecha y hora · Esc volver',
+    pickSet: '↑↓ mover · Enter elegir · d simulacro · Esc volver',
+    pickSetAt: '↑↓ mover · Enter elegir · t a una fecha y hora · d simulacro · Esc volver',
     pickSource: '↑↓ mover · Enter elegir · Esc volver',
     atForm: '↑↓ mover · escriba la hora · Espacio marcar · Enter seguir · Esc volver',
     passphrase: 'Escriba la frase (no se muestra) y Enter · Esc volver al plan',
@@ -261,6 +261,17 @@ export const es: Catalogue = {
     recovered: (what: string) => `Limpiado antes: ${what}`,
     recorded: 'Registrado junto a la copia (drilled.json); lo muestran la lista, status y la cabecera.',
     notRecorded: 'No registrado: no se pudo escribir drilled.json junto a la copia (ver el aviso de abajo).',
+    titleFrom: (id: string, dest: string) => `Simulacro de restauración de la copia ${id} en el destino "${dest}"`,
+    runningFrom: (id: string, dest: string) =>
+      `Descargando ${id} de "${dest}" (cada archivo se comprueba al llegar) y restaurándola en destinos temporales (no se toca nada en uso)…`,
+    interruptAgainFrom:
+      'Pulse Ctrl-C otra vez para interrumpir el simulacro (se borran la copia descargada y sus destinos temporales).',
+    fetchedFrom: (dest: string, chain: string[]) =>
+      `Descargada del destino "${dest}"${chain.length ? ` con las copias de su cadena (${chain.join(', ')})` : ''}; cada archivo se comprobó al llegar.`,
+    nothingKept: (dir: string) => `No se ha guardado nada de lo descargado en ${dir}.`,
+    fetchedRemoved: (dir: string) => `La copia descargada se borró de ${dir}.`,
+    notHere: (id: string) =>
+      `No registrado: la carpeta de copias de este servidor no tiene la copia ${id}, así que no hay drilled.json que escribir (el registro diario tiene el resultado).`,
   },
 
   restore: {
@@ -333,7 +344,7 @@ export const es: Catalogue = {
     sourceLocal: (dir: string) => `La carpeta de copias de este servidor (${dir})`,
     sourceDestination: (name: string) => `Destino "${name}" (copia externa)`,
     sourceNote:
-      'El plan de una copia de un destino se hace con su manifiesto; al confirmar, sus archivos se descargan y cada uno se comprueba al llegar; sin espacio aquí para ello, llegan directamente a la restauración, cada uno comprobado al leerlo.',
+      'El plan de una copia de un destino se hace con su manifiesto; al confirmar, sus archivos se descargan y cada uno se comprueba al llegar; sin espacio aquí para ello, llegan directamente a la restauración, cada uno comprobado al leerlo. Pulse d sobre una copia para hacer un simulacro: se descarga, se restaura en destinos temporales, se comprueba y se borra; no se toca nada en uso.',
     atDestination: (name: string) => `en el destino "${name}"`,
     fetching: 'Leyendo la copia en el destino (no se cambia nada)…',
     fetchFrom: (name: string) =>

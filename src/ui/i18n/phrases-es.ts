@@ -312,6 +312,7 @@ export const PHRASES_ES = {
 
   'error.interrupted': () => 'Interrumpido; no se publicó nada a medias.',
   'error.interruptedHint': () => 'Repita la operación cuando quiera.',
+  'error.interruptedUnchanged': () => 'Interrumpido; no se cambió nada.',
   'error.stoppedWaiting': () =>
     'Detenido mientras esperaba a la carpeta de copias (otro proceso de respaldo tenía su bloqueo); no se escribió nada.',
   'error.chainBase': (p: PhraseParams) =>

@@ -6,7 +6,7 @@ import { ProgressBar } from '../components/ProgressBar.js';
 import { ScrollRows } from '../components/Rows.js';
 import { Screen } from '../components/Screen.js';
 import type { DrillResult } from '../../core/types.js';
-import type { DrillOutcome, KeyLock } from '../engine-facade.js';
+import type { KeyLock, MenuDrillOutcome } from '../engine-facade.js';
 import { foldText, type Row } from '../fold.js';
 import type { Phrase } from '../../core/phrases.js';
 import { formatDuration } from '../format.js';
@@ -21,7 +21,7 @@ type Step =
   | { name: 'checking' }
   | { name: 'passphrase'; lock: KeyLock }
   | { name: 'running'; interruptWarned: boolean }
-  | { name: 'outcome'; outcome: DrillOutcome }
+  | { name: 'outcome'; outcome: MenuDrillOutcome }
   | { name: 'error'; error: unknown };
 
 /** One drill check as the menu says it: respaldo's own words in the operator's language, tools' words as they are. */
@@ -37,18 +37,21 @@ export function drillCheckText(
 }
 
 /**
- * The outcome of a drill as rows folded to `width` (pure): per database (and files) passed or failed,
- * its duration, every check with its detail (skipped ones say why), the error and its hint; then
- * what was cleaned up first and where the outcome is recorded.
+ * The outcome of a drill as rows folded to `width` (pure): a copy fetched from a destination says so first (with
+ * the sets of its chain); per database (and files) passed or failed, its duration, every check with its detail
+ * (skipped ones say why), the error and its hint; then what was cleaned up first, that the fetched copy was
+ * removed from `backupDir`, and where the outcome is recorded (not at all for a set this server does not hold).
  */
 export function drillOutcomeRows(
-  o: DrillOutcome,
+  o: MenuDrillOutcome,
   ui: Pick<UiContextValue, 't' | 'theme' | 'lang'>,
   width: number,
   warnings: readonly string[] = [],
+  backupDir = '',
 ): Row[] {
   const { t, theme } = ui;
   const rows: Row[] = [];
+  if (o.from) rows.push(...foldText(t.drill.fetchedFrom(o.from, o.chainIds ?? []), width, {}, '  '));
   for (const r of o.results) {
     const color = r.ok ? theme.colors.ok : theme.colors.error;
     rows.push(
@@ -77,11 +80,15 @@ export function drillOutcomeRows(
     const said = say(ui.lang, o.recoveredPhrases?.[i], what, theme.unicode);
     rows.push(...foldText(t.drill.recovered(said), width, { color: theme.colors.muted }, '  '));
   });
+  if (o.from) rows.push(...foldText(t.drill.fetchedRemoved(backupDir), width, { color: theme.colors.muted }, '  '));
   if (o.results.length)
     rows.push(
-      ...foldText(o.recorded ? t.drill.recorded : t.drill.notRecorded, width, {
-        color: o.recorded ? theme.colors.muted : theme.colors.warn,
-      }),
+      ...foldText(
+        o.notHere ? t.drill.notHere(o.setId) : o.recorded ? t.drill.recorded : t.drill.notRecorded,
+        width,
+        { color: o.recorded || o.notHere ? theme.colors.muted : theme.colors.warn },
+        '  ',
+      ),
     );
   // What the drill warned of as it went (a scratch target it could not remove, a read resumed).
   for (const w of warnings)
@@ -92,9 +99,20 @@ export function drillOutcomeRows(
 /**
  * A restore drill of set `id`, started as the screen opens: the same progress bars as a restore,
  * then, in their place, the outcome per database (checks, duration, error and hint), scrollable. Ctrl-C twice
- * interrupts it (the engine removes its scratch targets). Enter or Esc goes back once it ended.
+ * interrupts it (the engine removes its scratch targets). Enter or Esc goes back once it ended, Esc also while the
+ * set is read first. `from`: the copy at that destination, fetched first (a bar of the bytes fetched), removed after.
  */
-export function DrillScreen({ id, onBack, onDone }: { id: string; onBack: () => void; onDone?: () => void }) {
+export function DrillScreen({
+  id,
+  from,
+  onBack,
+  onDone,
+}: {
+  id: string;
+  from?: string;
+  onBack: () => void;
+  onDone?: () => void;
+}) {
   const ui = useUi();
   const { t, theme, facade } = ui;
   const { columns } = useScreenSize();
@@ -110,15 +128,15 @@ export function DrillScreen({ id, onBack, onDone }: { id: string; onBack: () => 
   const start = (): void => {
     setStep({ name: 'running', interruptWarned: false });
     facade
-      .drillSet(id, reporter, abort.current.signal)
+      .drillSet(id, reporter, abort.current.signal, from)
       .then((outcome) => live.current && setStep({ name: 'outcome', outcome }), fail);
   };
   // An encrypted set whose key is passphrase-protected (and not opened yet), or that is encrypted to a
   // passphrase no file gives: the passphrase first.
   useEffect(() => {
     facade
-      .readManifest(id)
-      .then(async (m) => (m.encryption ? facade.keyLocked({ setId: m.id }) : null))
+      .readManifest(id, from)
+      .then(async (m) => (m.encryption ? facade.keyLocked({ setId: m.id, ...(from ? { from } : {}) }) : null))
       .then((lock) => live.current && (lock ? setStep({ name: 'passphrase', lock }) : start()), fail);
   }, [id]);
   useEffect(() => {
@@ -132,7 +150,8 @@ export function DrillScreen({ id, onBack, onDone }: { id: string; onBack: () => 
   }, step.name === 'running');
 
   // The outcome replaces the bars: it says the same per database, with every check.
-  const rows = step.name === 'outcome' ? drillOutcomeRows(step.outcome, ui, columns, progress.warnings) : [];
+  const backupDir = facade.config().backupDir;
+  const rows = step.name === 'outcome' ? drillOutcomeRows(step.outcome, ui, columns, progress.warnings, backupDir) : [];
   const fits = Math.max(3, body);
   const help =
     step.name === 'running' || step.name === 'checking'
@@ -144,8 +163,9 @@ export function DrillScreen({ id, onBack, onDone }: { id: string; onBack: () => 
   const maxTop = Math.max(0, rows.length - (height - 1));
 
   useKeys((input, key) => {
-    if (isCtrlC(input, key) || step.name === 'running' || step.name === 'checking' || step.name === 'passphrase')
-      return;
+    if (isCtrlC(input, key) || step.name === 'running' || step.name === 'passphrase') return;
+    // Reading the set (at a destination: over the network) is left with Esc; its answer is dropped.
+    if (step.name === 'checking') return key.escape ? onBack() : undefined;
     if (key.escape || key.return) return onBack();
     if (isUp(input, key)) return setTop((x) => Math.max(0, x - 1));
     if (isDown(input, key)) return setTop((x) => Math.min(maxTop, x + 1));
@@ -153,12 +173,13 @@ export function DrillScreen({ id, onBack, onDone }: { id: string; onBack: () => 
     if (key.pageDown) return setTop((x) => Math.min(maxTop, x + (height - 1)));
   });
 
+  const title0 = from ? t.drill.titleFrom(id, from) : t.drill.title(id);
   if (step.name === 'passphrase')
     return (
       <PassphrasePrompt
-        titlePrefix={t.drill.title(id)}
+        titlePrefix={title0}
         lock={step.lock}
-        of={{ setId: id }}
+        of={{ setId: id, ...(from ? { from } : {}) }}
         onUnlocked={start}
         onCancel={onBack}
       />
@@ -170,12 +191,12 @@ export function DrillScreen({ id, onBack, onDone }: { id: string; onBack: () => 
       ? step.outcome.ok
         ? t.drill.passed(step.outcome.setId)
         : t.drill.failed(step.outcome.setId)
-      : t.drill.title(id);
+      : title0;
   return (
     <Screen title={title} help={help}>
       {step.name === 'running' ? (
-        <Text color={theme.colors.muted} wrap="truncate-end">
-          {t.drill.running(id)}
+        <Text color={theme.colors.muted} wrap={from ? 'wrap' : 'truncate-end'}>
+          {from ? t.drill.runningFrom(id, from) : t.drill.running(id)}
         </Text>
       ) : null}
       {step.name === 'outcome' ? null : progressBars}
@@ -187,9 +208,14 @@ export function DrillScreen({ id, onBack, onDone }: { id: string; onBack: () => 
           ))
         : null}
       {step.name === 'running' && step.interruptWarned ? (
-        <Text color={theme.colors.warn}>{t.drill.interruptAgain}</Text>
+        <Text color={theme.colors.warn}>{from ? t.drill.interruptAgainFrom : t.drill.interruptAgain}</Text>
       ) : null}
       {step.name === 'error' ? <ErrorBox error={step.error} /> : null}
+      {step.name === 'error' && from ? (
+        <Text color={theme.colors.muted} wrap="wrap">
+          {t.drill.nothingKept(backupDir)}
+        </Text>
+      ) : null}
       {step.name === 'outcome' ? (
         <Box flexDirection="column">
           <ScrollRows rows={rows} height={height} top={top} />

@@ -28,6 +28,7 @@ import { PlanStep } from './restore/PlanStep.js';
 import { OutcomeStep, RunningStep } from './restore/RunSteps.js';
 import { SessionsStep } from './restore/SessionsStep.js';
 import { SetStep } from './restore/SetStep.js';
+import { DrillScreen } from './DrillScreen.js';
 import { TablesStep } from './restore/TablesStep.js';
 import { planRows } from './restore-rows.js';
 
@@ -37,7 +38,7 @@ export { connectedSessions, mayCloseSessions } from '../restore-wizard.js';
  * Option 4: the restore wizard (src/ui/restore-wizard.ts, a pure reducer) drawn one step at a
  * time (screens/restore/). This component only holds the wizard's state, turns keys and the
  * engine's answers into its events, and carries out the effects it asks for (load, plan, run,
- * leave).
+ * leave); a drill chosen on the set step is DrillScreen, drawn in its place until it is left.
  */
 export function RestoreScreen({
   onBack,
@@ -155,13 +156,16 @@ export function RestoreScreen({
     };
   }, []);
   useInterrupt(() => dispatch({ type: 'interrupt' }), state.step.name === 'running');
-  useKeys((input, key) =>
-    dispatch({
-      type: 'key',
-      input,
-      key,
-      view: { setPage: height, scrollRows: layout.rows.length, scrollHeight: layout.height },
-    }),
+  // A drill chosen on the set step has its own screen, which owns the keys until it is left.
+  useKeys(
+    (input, key) =>
+      dispatch({
+        type: 'key',
+        input,
+        key,
+        view: { setPage: height, scrollRows: layout.rows.length, scrollHeight: layout.height },
+      }),
+    state.step.name !== 'drill',
   );
 
   const busyTexts = {
@@ -181,6 +185,15 @@ export function RestoreScreen({
       );
     case 'source':
       return <SourceStep state={state} />;
+    case 'drill':
+      return (
+        <DrillScreen
+          id={step.id}
+          {...(state.from ? { from: state.from } : {})}
+          onBack={() => dispatch({ type: 'drill-left' })}
+          {...(onDone ? { onDone } : {})}
+        />
+      );
     case 'at':
       return <AtStep state={state} />;
     case 'passphrase':
