@@ -138,6 +138,7 @@ describe('menu end to end: a drill of the copy at a folder destination on a new 
     const screen = await t.waitFor(/Error: (Drill i|I)nterrupted/, 60_000);
     expect(screen.replace(/\s+/g, ' ')).toContain(`Nothing fetched was kept in ${s.backupDir}.`);
     expect(screen).not.toContain('passed');
+    expect(screen).not.toContain('RUNNING'); // no bar left saying so
     await t.key('Enter');
     await t.waitFor(/at destination "nas"[\s\S]*› latest/);
     await t.key('Escape');

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -161,6 +161,32 @@ describe('the menu, when the terminal closes', () => {
     expect(fetchedFolders()).toEqual([]);
     expect(existsSync(lockFile(s))).toBe(false);
     expect(sha256(s.dbs.users)).toBe(hash);
+  });
+
+  it('during a drill of the copy at a destination, on a new server: the fetched copy removed, logged', async () => {
+    const s = demoSetup((c) => ({
+      ...c,
+      databases: [{ name: 'big', path: bigDb() }],
+      files: undefined,
+      destinations: [{ name: 'nas', type: 'folder', path: makeTmpDir() }],
+    }));
+    const made = await runCli(['create', '--config', s.configFile], { cwd: s.dir });
+    expect(made.code, describeResult(made)).toBe(0);
+    rmSync(s.backupDir, { recursive: true, force: true });
+    const fetched = () =>
+      existsSync(s.backupDir) ? readdirSync(s.backupDir).filter((n) => n.startsWith('.respaldo-restore-fetch-')) : [];
+    const tty = start(['--config', s.configFile], s);
+    await tty.waitForScreen('1. Create backup now');
+    tty.send('4');
+    await tty.waitForScreen('Destination "nas" (off-site copy)');
+    tty.send('Down');
+    tty.send('Enter');
+    await tty.waitForScreen(/at destination "nas"[\s\S]*› latest/);
+    tty.send('d');
+    await waitFor(() => fetched().length > 0, 'the drill to fetch the set', 60_000, 5);
+    await hangUpAndCheck(tty, s);
+    expect(fetched()).toEqual([]);
+    expect(readdirSync(s.backupDir).filter((n) => n !== 'logs' && n !== '.temp-journal')).toEqual([]);
   });
 
   it('during an in-place restore: stops before the swap, the live database as it was', async () => {

@@ -151,6 +151,7 @@ describe.each(['en', 'es'] as const)('a drill of the copy at a destination, from
     const stopped = await waitFrame(lastFrame, (x) => x.includes(w.interrupted));
     fits(stopped);
     expect(flat(stopped)).toContain(w.nothingKept);
+    expect(stopped).not.toContain('50%'); // the fetch's bar is gone: it would still say RUNNING
     expect(facade.drillFetchRemoved).toBe(true);
     expect(facade.drills.size).toBe(0);
     await press(stdin, KEY.esc);
@@ -177,6 +178,24 @@ describe('a drill of an encrypted set at a destination, the key protected', () =
     await press(stdin, KEY.enter);
     await waitFrame(lastFrame, (x) => x.includes('Drill of set 20261121_230000 passed'));
     expect(calls(facade, 'drillSet').map((c) => c.args)).toEqual([['20261121_230000', 'nas']]);
+  });
+});
+
+describe('a destination that does not answer while the set is read first', () => {
+  it('says it is reading the set there; Esc goes back to the sets, nothing is drilled', async () => {
+    const facade = offsiteFacade(0);
+    const { lastFrame, stdin } = renderSized(<Menu initial={[{ name: 'main' }, { name: 'restore' }]} />, { facade });
+    await waitFrame(lastFrame, (x) => x.includes('Destination "nas"'));
+    await press(stdin, KEY.down, KEY.enter);
+    await waitFrame(lastFrame, (x) => x.includes('at destination "nas"') && x.includes('20261120_230000'));
+    facade.readManifest = () => new Promise(() => undefined); // a frozen destination
+    await press(stdin, 'd');
+    const reading = await waitFrame(lastFrame, (x) => x.includes('Reading the set at the destination'));
+    fits(reading);
+    expect(reading).toContain('Esc stops reading it');
+    await press(stdin, KEY.esc);
+    await waitFrame(lastFrame, (x) => x.includes('at destination "nas"') && x.includes('20261120_230000'));
+    expect(calls(facade, 'drillSet')).toEqual([]);
   });
 });
 

@@ -149,16 +149,17 @@ export function DrillScreen({
     else abort.current.abort();
   }, step.name === 'running');
 
-  // The outcome replaces the bars: it says the same per database, with every check.
   const backupDir = facade.config().backupDir;
   const rows = step.name === 'outcome' ? drillOutcomeRows(step.outcome, ui, columns, progress.warnings, backupDir) : [];
   const fits = Math.max(3, body);
   const help =
-    step.name === 'running' || step.name === 'checking'
-      ? t.help.running
-      : rows.length > fits
-        ? t.help.doneScroll
-        : t.help.done;
+    step.name === 'checking' && from
+      ? t.help.busyFetch
+      : step.name === 'running' || step.name === 'checking'
+        ? t.help.running
+        : rows.length > fits
+          ? t.help.doneScroll
+          : t.help.done;
   const height = Math.max(3, fits - (helpRows(help, columns) - 1));
   const maxTop = Math.max(0, rows.length - (height - 1));
 
@@ -173,11 +174,11 @@ export function DrillScreen({
     if (key.pageDown) return setTop((x) => Math.min(maxTop, x + (height - 1)));
   });
 
-  const title0 = from ? t.drill.titleFrom(id, from) : t.drill.title(id);
+  const runTitle = from ? t.drill.titleFrom(id, from) : t.drill.title(id);
   if (step.name === 'passphrase')
     return (
       <PassphrasePrompt
-        titlePrefix={title0}
+        titlePrefix={runTitle}
         lock={step.lock}
         of={{ setId: id, ...(from ? { from } : {}) }}
         onUnlocked={start}
@@ -191,15 +192,21 @@ export function DrillScreen({
       ? step.outcome.ok
         ? t.drill.passed(step.outcome.setId)
         : t.drill.failed(step.outcome.setId)
-      : title0;
+      : runTitle;
   return (
     <Screen title={title} help={help}>
+      {step.name === 'checking' && from ? (
+        <Text color={theme.colors.muted} wrap="truncate-end">
+          {t.restore.fetching}
+        </Text>
+      ) : null}
       {step.name === 'running' ? (
         <Text color={theme.colors.muted} wrap={from ? 'wrap' : 'truncate-end'}>
           {from ? t.drill.runningFrom(id, from) : t.drill.running(id)}
         </Text>
       ) : null}
-      {step.name === 'outcome' ? null : progressBars}
+      {/* The outcome says the same per database; an error stopped them (a bar would still say RUNNING). */}
+      {step.name === 'outcome' || step.name === 'error' ? null : progressBars}
       {step.name === 'running'
         ? progress.warnings.slice(-1).map((w) => (
             <Text key={w} color={theme.colors.warn} wrap="truncate-end">
