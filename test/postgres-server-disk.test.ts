@@ -7,7 +7,17 @@
  * with one loud line. `serverDisk` alone, for a server it cannot see, is checked without a server.
  */
 import { execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statfsSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -149,6 +159,11 @@ describe.skipIf(!pgAvailable())('PostgreSQL restore onto a server whose disk has
     expect(drill.stderr).toMatch(/^respaldo: users: restoring needs about .* on the database server's disk/m);
     expect(drill.stderr).toMatch(/hint: Free space on that disk, or drill on a server with room \(`drill\.server`/);
     expect(existsSync(join(dir, 'backups', setId, 'drilled.json'))).toBe(false);
+    const logs = join(dir, 'backups', 'logs');
+    const log = readdirSync(logs)
+      .map((f) => readFileSync(join(logs, f), 'utf8'))
+      .join('');
+    expect(log).toMatch(/"event":"drill-end".*"outcome":"not-run".*restoring needs about/);
     expect(databases()).toEqual(['users']);
 
     // Lifted by the operator: the restore fills the disk, the server stops every session and restarts (what the

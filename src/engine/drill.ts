@@ -284,6 +284,16 @@ export async function runDrill(
         out.results.push(await drillDatabase(drillCfg, m, db, scratch, plan, reporter, ctxFor(db), signal, lock));
       }
       if (withFiles) out.results.push(await drillFiles(cfg, m, dir, !fetched, join(scratchRoot, 'files'), reporter));
+    } catch (err) {
+      // The log's drill-start gets its end: the drill did not run to its end (nothing refused, no room, stopped).
+      const stopped = err instanceof RespaldoError && err.kind === 'interrupted';
+      writeLog(
+        cfg.backupDir,
+        'drill-end',
+        { setId: m.id, outcome: stopped ? 'interrupted' : 'not-run', error: errorMessage(err) },
+        cfg.secrets,
+      );
+      throw err;
     } finally {
       await fsp.rm(system ? system.root : scratchRoot, { recursive: true, force: true });
     }
