@@ -2,7 +2,7 @@
  * A full disk under the backup folder is the operator's problem to fix, not a bug: it is said
  * plainly (which disk, how much is free, what to do), the exit code is the documented one, nothing
  * half-written stays behind, and the databases are not touched. Needs a small tmpfs (mount, as CI's
- * root can); elsewhere the live part skips with one loud line. Why one file of about 460 lines: every case shares
+ * root can); elsewhere the live part skips with one loud line. Why one file of about 600 lines: every case shares
  * the one mounted tmpfs and its fill helpers (a mount per file would cost each its own setup and root check).
  */
 import Database from 'better-sqlite3';
@@ -386,6 +386,25 @@ describe('disk full: a real small disk under the backup folder', () => {
     expect(dbDigest(live)).toEqual(before);
   });
 
+  it('a drill of a copy at a destination with no room to fetch it: exit 7, said with the figures, nothing kept or recorded', async (ctx) => {
+    if (!mounted) return skipOrFail(ctx);
+    const s = demoSetup({ files: { config: [], application: [] } }, { scale: 2 });
+    const m = await copiedThenOnSmallDisk(s);
+    const needed = m.databases.reduce((n, d) => n + d.storedBytes, 0);
+    leaveFree(needed - 64 * 1024);
+    const r = await runCli(['drill', m.id, '--from', 'nas', '--config', s.configFile], { cwd: s.dir });
+    expect(r.code, describeResult(r)).toBe(7);
+    expect(r.stderr).toMatch(
+      new RegExp(
+        `^respaldo: Set ${m.id} at destination "nas" cannot be drilled here: a drill fetches it into the backup folder ` +
+          `first, and no room to fetch it first: it needs \\S+ \\S+, the disk of \\S+ has \\S+ \\S+ free\\. ` +
+          'Nothing was drilled or recorded; nothing fetched was kept\\.',
+        'm',
+      ),
+    );
+    expect(r.stderr).toMatch(/hint: Free space on the disk of .*, drill fewer databases at a time with --db/);
+    expect(readdirSync(join(mnt, 'backups')).filter((n) => n !== 'logs')).toEqual([]);
+  });
   it('a restore from a destination whose fetch does not fit the backup folder streams it instead, nothing fetched', async (ctx) => {
     if (!mounted) return skipOrFail(ctx);
     // The set made on the old server and copied to a folder destination; the new server's backup folder is the
