@@ -601,10 +601,12 @@ describe.skipIf(!available)('postgres driver (real cluster)', () => {
     expect(plainDump('shop')).toBe(before);
     expect(plainDump('shop__pre_restore_S1')).toBe(changed);
     expect(await postgresDriver.inspectTarget(db, { kind: 'in-place' })).toMatchObject({ exists: true, inUseBy: [] });
+    // The cluster runs here: the disk of its data folder is seen (see restore-room.ts).
     expect(await postgresDriver.inspectTarget(db, { kind: 'side-by-side', name: 'nope' })).toEqual({
       exists: false,
       sizeBytes: null,
       inUseBy: [],
+      disk: expect.objectContaining({ path: cluster.dataDir, server: true }),
     });
 
     // The same set again: its safety name is taken, so the database it replaces is kept beside it (round 2).

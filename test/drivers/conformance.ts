@@ -449,7 +449,7 @@ export function driverConformance(label: string, get: () => DriverUnderTest, opt
       if (live.sizeBytes !== null) expect(live.sizeBytes).toBeGreaterThan(0);
       expect(
         await dut.driver.inspectTarget(db, { kind: 'side-by-side', name: dut.sideName(db, uniqueName('free')) }),
-      ).toEqual({ exists: false, sizeBytes: null, inUseBy: [] });
+      ).toMatchObject({ exists: false, sizeBytes: null, inUseBy: [] });
     });
 
     check('a failing restore (damaged stored file) leaves the target identical and nothing behind', async () => {
