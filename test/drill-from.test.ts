@@ -104,6 +104,9 @@ describe('drill --from a folder destination', () => {
 
     const r = await cli(s, ['drill', 'latest', '--from', 'nas'], 5);
     expect(r.stderr).toContain(`srv1/${m.id}/${users} does not match its manifest`);
+    // said as the drill's, not a restore's
+    expect(r.stderr).toMatch(/^hint: Nothing was drilled or recorded; nothing fetched was kept\. /m);
+    expect(r.stderr).not.toContain('Nothing was restored');
     expect(r.stdout).not.toContain('Drill of set');
     onlyLogs(s);
   });

@@ -28,6 +28,7 @@ export async function runDrillFrom(
     ...(databases.length ? { databases } : {}),
     ...(opts.files ? { files: true } : {}),
     manifestsOnly: true,
+    forDrill: true,
   };
   const manifests = await fetchSet(cfg, name, id, sel, reporter, opts.signal);
   try {

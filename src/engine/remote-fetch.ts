@@ -156,6 +156,7 @@ async function checkPresent(
   source: string,
   m: Manifest,
   wanted: ReturnType<typeof expectedFiles>,
+  nothing: string,
 ): Promise<void> {
   const key = setKey(source, m.id);
   const sizes = new Map((await withRetries(() => dest.listFiles(key))).map((f) => [f.path, f.size]));
@@ -170,7 +171,7 @@ async function checkPresent(
     if (problem)
       throw new VerifyError(
         `destination "${dest.name}": ${key}/${w.path} ${problem}.`,
-        `Nothing was restored. ${repairThereHint(cfg, dest.name, m.id)}`,
+        `${nothing} ${repairThereHint(cfg, dest.name, m.id)}`,
       );
   }
 }
@@ -190,7 +191,13 @@ export interface FetchSelection {
   stream?: boolean;
   /** Fetch only the manifests, for a plan (a dry run): `streamedBecause` still says whether a run would stream. */
   manifestsOnly?: boolean;
+  /** For a drill (drill-from.ts): what damage found there left undone is said as a drill's. */
+  forDrill?: boolean;
 }
+
+/** What a fetch that found damage left undone, said first in its hint. */
+const nothingDone = (sel: Pick<FetchSelection, 'forDrill'>): string =>
+  sel.forDrill ? 'Nothing was drilled or recorded; nothing fetched was kept.' : 'Nothing was restored.';
 
 /**
  * Every set of this source at a destination as chains see it (chain.ts), each manifest read and
@@ -232,8 +239,9 @@ async function fetchFiles(
   progress: FetchProgress,
   cfg: Pick<LoadedConfig, 'backupDir'>,
   parallel: number,
+  nothing: string,
 ): Promise<void> {
-  const damaged = `Nothing was restored. ${repairThereHint(cfg, dest.name, m.id)}`;
+  const damaged = `${nothing} ${repairThereHint(cfg, dest.name, m.id)}`;
   await mapLimited(wanted, parallel, async (w) => {
     const target = join(dir, w.path);
     await fsp.mkdir(dirname(target), { recursive: true, mode: DIR_MODE });
@@ -378,7 +386,7 @@ export async function fetchSet(
           if (chain.problem)
             throw new RefusedError(
               `destination "${name}": ${english(phrase('refuse.brokenChain', { set: m.id, db, reason: chain.problem }))}`,
-              `Nothing was restored. Check the sets there with respaldo list --from ${name}; restore an older set, or copy the missing sets there again (respaldo copy --to ${name}).`,
+              `${nothingDone(sel)} Check the sets there with respaldo list --from ${name}; restore an older set, or copy the missing sets there again (respaldo copy --to ${name}).`,
             );
           for (const x of chain.members.slice(0, -1)) members.set(x.id, [...(members.get(x.id) ?? []), db]);
         }
@@ -407,8 +415,8 @@ export async function fetchSet(
         type Why = { note: PhraseId; params: Record<string, string>; because: string } | null;
         const streamed = async (why: Why, rep = reporter): Promise<Fetched> => {
           // Streamed into the restore: what is there is checked now (presence, sizes), every byte as it is read.
-          await checkPresent(cfg, dest, source, m, wanted);
-          for (const x of memberFiles.values()) await checkPresent(cfg, dest, source, x.m, x.files);
+          await checkPresent(cfg, dest, source, m, wanted, nothingDone(sel));
+          for (const x of memberFiles.values()) await checkPresent(cfg, dest, source, x.m, x.files, nothingDone(sel));
           rep.emit({ type: 'info', ...said(why ? why.note : 'note.planRead', { ...about, ...why?.params }) });
           const hint = (id: string) => repairThereHint(cfg, name, id);
           const resumed = (r: ResumedRead) =>
@@ -433,9 +441,9 @@ export async function fetchSet(
           const progress = new FetchProgress(rep, `${m.id} @ ${name}`, total);
           try {
             const parallel = destinationConfig(cfg, name).parallel ?? 4;
-            await fetchFiles(dest, source, m, dir, wanted, progress, cfg, parallel);
+            await fetchFiles(dest, source, m, dir, wanted, progress, cfg, parallel, nothingDone(sel));
             for (const [mid, x] of memberFiles)
-              await fetchFiles(dest, source, x.m, join(root, mid), x.files, progress, cfg, parallel);
+              await fetchFiles(dest, source, x.m, join(root, mid), x.files, progress, cfg, parallel, nothingDone(sel));
           } catch (err) {
             if (!isDiskFull(err)) throw err;
             // More than the sizes said (a page per small file, folders): what was fetched goes, the rest streams.
