@@ -222,4 +222,29 @@ describe.skipIf(!pgAvailable())('PostgreSQL restore onto a server whose disk has
     expect(again.code, again.stdout + again.stderr).toBe(0);
     expect(sets()).toHaveLength(2);
   });
+
+  test('what a killed backup left in the folder is not counted against the next one: removed first, not refused', (ctx) => {
+    if (!mounted || !cluster) return ctx.skip();
+    const pg = cluster;
+    pg.createDatabase('ware');
+    pg.psql(
+      `CREATE TABLE items AS SELECT i, md5(i::text) || repeat('z', 80) AS body FROM generate_series(1, 150000) i;`,
+      'ware',
+    );
+    const dir = join(work, 'ware');
+    mkdirSync(dir);
+    const backups = join(mnt, 'backups-ware');
+    const config = writePgConfig(pg, dir, ['ware'], { backupDir: backups });
+    const cli = (args: string[]) => pgCli(config, PASSWORD, args, { cwd: dir });
+    const first = cli(['create', '--json']);
+    expect(first.code, first.stdout + first.stderr).toBe(0);
+    // A backup killed (kill -9, a power cut) while it wrote: its staging folder takes the room the next one needs.
+    const leftover = join(backups, '.tmp-20260101_000000');
+    mkdirSync(leftover);
+    const st = statfsSync(mnt);
+    writeFileSync(join(leftover, 'ware.dump'), Buffer.alloc(st.bavail * st.bsize - (4 << 20)));
+    const next = cli(['create']);
+    expect(next.code, next.stdout + next.stderr).toBe(0);
+    expect(existsSync(leftover)).toBe(false);
+  });
 });

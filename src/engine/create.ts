@@ -67,13 +67,18 @@ export async function createBackup(cfg: LoadedConfig, opts: CreateOptions, repor
       'create',
       async () => {
         if (waited) plan = planNow();
-        if (!opts.ignoreFreeSpace) await refuseFillingServerDisk(cfg, plan);
         await recoverInterrupted(
           cfg,
           plan.databases.map((d) => d.name),
           reporter,
           opts.signal,
         );
+        if (!opts.ignoreFreeSpace) {
+          // What killed runs left (a killed backup's staging folder) is removed first: judged with it there, the
+          // room it holds would refuse every backup after it, and none would remove it.
+          for (const s of await cleanLeftovers(cfg)) reporter.emit({ type: 'warning', ...s });
+          await refuseFillingServerDisk(cfg, plan);
+        }
         return executeBackup(cfg, plan, reporter, opts.signal, 'backup');
       },
       // A backup needs room there: a disk with none for the lock refuses it at once.
