@@ -44,6 +44,13 @@ describe('caseDistinct', () => {
     expect(out[1]).toMatch(/^app\/NOTES~[0-9a-f]{16}\.zst$/);
   });
 
+  it('keeps a file and a folder apart whose names are alike (a file `notes`, stored `notes.zst`, beside `notes.zst/`)', () => {
+    expect(caseDistinct(['app/notes.zst', 'app/notes.zst/a.zst'], '.zst')[1]).toMatch(
+      /^app\/notes\.zst~[0-9a-f]{16}\/a\.zst$/,
+    );
+    expect(caseDistinct(['app/notes.zst/a.zst', 'app/notes.zst'], '.zst')[1]).toMatch(/^app\/notes~[0-9a-f]{16}\.zst$/);
+  });
+
   it('is the same for the same paths (a second set of the same files names them alike), and fits 251 bytes', () => {
     const long = 'L'.repeat(240);
     const paths = [`app/${long}.txt.zst`, `app/${long.toLowerCase()}.txt.zst`];
@@ -108,5 +115,23 @@ describe('a set of files whose names differ only by case', () => {
     const there = join(s.dir, 'from-usb');
     await cli(s, ['restore', m.id, '--from', 'usb', '--files', '--to', there, '--yes']);
     expect(tree(there)).toMatchObject(want);
+  }, 180_000);
+});
+
+describe('a file and a folder whose stored names would be one (`notes` beside a folder `notes.zst/`)', () => {
+  it('stores both apart and restores each', async () => {
+    const s = demoSetup();
+    const ext = JSON.parse(readFileSync(s.configFile, 'utf8'))['compression']?.['codec'] === 'gzip' ? '.gz' : '.zst';
+    const files: Record<string, string> = { notes: 'the file\n', [`notes${ext}/a.txt`]: 'in the folder\n' };
+    for (const [rel, text] of Object.entries(files)) {
+      mkdirSync(join(s.appDir, rel, '..'), { recursive: true });
+      writeFileSync(join(s.appDir, rel), text);
+    }
+    const m = parseJsonOutput<Manifest>((await cli(s, ['create', '--db', 'users', '--json'])).stdout);
+    expect(m.status).toBe('completed');
+    const here = join(s.dir, 'restored');
+    await cli(s, ['restore', m.id, '--files', '--to', here, '--yes']);
+    const want = Object.fromEntries(Object.entries(files).map(([rel, text]) => [`application/app/${rel}`, text]));
+    expect(tree(here)).toMatchObject(want);
   }, 180_000);
 });

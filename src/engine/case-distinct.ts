@@ -22,14 +22,17 @@ export function caseDistinct(paths: readonly string[], suffixes: string): string
     let at = root;
     return parts
       .map((part, i) => {
-        let child = at.children.get(part);
+        // A file's name and a folder's are kept apart even when alike (a file `notes` is `notes.zst`, beside a
+        // folder `notes.zst/`): one path cannot be both.
+        const key = i === parts.length - 1 ? `file:${part}` : `folder:${part}`;
+        let child = at.children.get(key);
         if (!child) {
           let stored = part;
           for (let n = 0; at.taken.has(fold(stored)); n++)
             stored = tagged(part, i === parts.length - 1 ? suffixes : '', n);
           at.taken.add(fold(stored));
           child = { stored, folder: folder() };
-          at.children.set(part, child);
+          at.children.set(key, child);
         }
         at = child.folder;
         return child.stored;
