@@ -181,6 +181,50 @@ describe.skipIf(!pgAvailable())('PostgreSQL restore onto a server whose disk has
     expect(databases().filter((n) => n.startsWith('users__restore_'))).toEqual([]);
   });
 
+  test('a staging database another restore is still filling (sessions on it) is not counted as room recovery frees', async (ctx) => {
+    if (!mounted || !cluster) return ctx.skip();
+    const pg = cluster;
+    pg.createDatabase('shop');
+    pg.psql(
+      `CREATE TABLE orders AS SELECT i, md5(i::text) || repeat('x', 80) AS body FROM generate_series(1, 120000) i;`,
+      'shop',
+    );
+    const dir = join(work, 'shop');
+    mkdirSync(dir);
+    const config = writePgConfig(pg, dir, ['shop']);
+    const cli = (args: string[]) => pgCli(config, PASSWORD, args, { cwd: dir });
+    const made = cli(['create', '--json']);
+    expect(made.code, made.stdout + made.stderr).toBe(0);
+    // A restore of shop run from another config or host (the folder lock does not reach it): its staging database,
+    // with its session on it. Recovery leaves such a database alone (planPgRecovery: in-use).
+    const other = 'shop__restore_20260101_000000';
+    pg.createDatabase(other);
+    pg.psql(`CREATE TABLE t AS SELECT repeat('y', 200) AS body FROM generate_series(1, 60000) i;`, other);
+    const session = await pg.client(other);
+    try {
+      const plan = (code: number) => {
+        const r = cli(['restore', 'latest', '--db', 'shop', '--dry-run', '--json']);
+        expect(r.code, r.stdout + r.stderr).toBe(code);
+        return r.json as {
+          refusals: { kind: string }[];
+          databases: { estimatedRestoredBytes: number }[];
+        };
+      };
+      const needed = plan(0).databases[0]!.estimatedRestoredBytes;
+      // Free: a few MB short of what the restore needs, far less than it plus the staging database in use.
+      const st = statfsSync(mnt);
+      writeFileSync(join(mnt, 'filler-shop'), Buffer.alloc(st.bavail * st.bsize - (needed - (3 << 20))));
+      try {
+        expect(plan(9).refusals.map((r) => r.kind)).toEqual(['no-room']);
+      } finally {
+        rmSync(join(mnt, 'filler-shop'));
+      }
+    } finally {
+      await session.end();
+      pg.psql(`DROP DATABASE "${other}"`);
+    }
+  });
+
   test("a backup whose folder is on the server's data disk, short of what the last set needed, is refused", (ctx) => {
     if (!mounted || !cluster) return ctx.skip();
     const pg = cluster;

@@ -66,11 +66,13 @@ export async function inspectPgTarget(pg: PgServer, db: DatabaseConfig, target: 
   try {
     const names = await databaseNames(client);
     const disk = await serverDisk(client, conn);
-    // What an interrupted restore or drill of this database left there, which recovery drops before the restore.
+    // What an interrupted restore or drill of this database left there, which recovery drops before the restore;
+    // not one with sessions on it (a restore or drill still running from elsewhere), which recovery leaves.
     if (disk) {
       for (const n of names) {
         const kind = parseDerivedName(conn.database, n)?.kind;
         if (kind !== 'restore' && kind !== 'drill') continue;
+        if ((await sessionsOn(client, n).catch(() => [])).length > 0) continue;
         const r = await client.query('SELECT pg_database_size($1::name)::bigint AS n', [n]).catch(() => null);
         disk.leftoverBytes = (disk.leftoverBytes ?? 0) + Number(r?.rows[0]?.['n'] ?? 0);
       }
