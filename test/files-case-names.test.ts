@@ -51,6 +51,14 @@ describe('caseDistinct', () => {
     expect(caseDistinct(['app/notes.zst/a.zst', 'app/notes.zst'], '.zst')[1]).toMatch(/^app\/notes~[0-9a-f]{16}\.zst$/);
   });
 
+  it('tags names one only as capitals (σ and ς, µ and μ: one capital each), as a disk that ignores case sees them', () => {
+    const out = caseDistinct(['app/σοφος.txt.zst', 'app/σοφοσ.txt.zst', 'app/µs.zst', 'app/μs.zst'], '.zst');
+    expect(out[0]).toBe('app/σοφος.txt.zst');
+    expect(out[1]).toMatch(/^app\/σοφοσ\.txt~[0-9a-f]{16}\.zst$/);
+    expect(out[2]).toBe('app/µs.zst');
+    expect(out[3]).toMatch(/^app\/μs~[0-9a-f]{16}\.zst$/);
+  });
+
   it('is the same for the same paths (a second set of the same files names them alike), and fits 251 bytes', () => {
     const long = 'L'.repeat(240);
     const paths = [`app/${long}.txt.zst`, `app/${long.toLowerCase()}.txt.zst`];

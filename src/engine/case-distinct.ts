@@ -49,8 +49,12 @@ interface Folder {
 
 const folder = (): Folder => ({ children: new Map(), taken: new Set() });
 
-/** A name as a disk that ignores case compares it. */
-const fold = (name: string): string => name.normalize('NFC').toLowerCase();
+/**
+ * A name as a disk that ignores case compares it. Through upper case first: letters with one capital but two small
+ * forms (σ and ς, μ and µ, s and ſ) are one name on a disk that folds case as Unicode does (APFS, ext4's casefold)
+ * or by capitals; a name folded too far (ß and ss) is only tagged when it need not be.
+ */
+const fold = (name: string): string => name.normalize('NFC').toUpperCase().toLowerCase();
 
 /** `name` (without `suffixes`) with `~` and a hash of it (and of `n`, past the first), cut to fit ROOM. */
 function tagged(name: string, suffixes: string, n: number): string {
