@@ -22,6 +22,7 @@ function spec(env: Record<string, string> = {}, command = 'rclone'): (args: stri
 }
 
 const PATH_AT_START = process.env['PATH'];
+const SLEEP = spawnSync('sh', ['-c', 'command -v sleep'], { encoding: 'utf8' }).stdout.trim();
 
 /**
  * A PATH with rclone and without setpriv (a folder holding a link to rclone alone): the daemon is then run through
@@ -198,7 +199,8 @@ describe('the rclone daemon', () => {
     const mark = `RESPALDO_RCD_TEST=${process.pid}-${Date.now()}`;
     const saved = process.env['PATH'];
     process.env['PATH'] = pathWithoutSetpriv();
-    const daemon = new RcloneDaemon(spec({ RESPALDO_RCD_TEST: mark.split('=')[1]! }), 30, 300);
+    // Idle for 2 s: long enough for the looks at its processes after each call, on a busy machine.
+    const daemon = new RcloneDaemon(spec({ RESPALDO_RCD_TEST: mark.split('=')[1]! }), 30, 2000);
     try {
       await daemon.call('core/version', {});
       expect(withVariable('rclone', mark)).toHaveLength(1);
@@ -216,4 +218,34 @@ describe('the rclone daemon', () => {
       await daemon.close();
     }
   });
+
+  it('where setpriv is not installed, a close() a moment after the start leaves nothing running', async () => {
+    // A stand-in for rclone that never listens: closed 0 to 3 ms after it was started (an operator's Ctrl-C just
+    // then), again and again, into the window where its shell has started it but not yet trapped SIGTERM.
+    const dir = makeTmpDir('respaldo-rcd-');
+    const bin = join(dir, 'rclone');
+    writeFileSync(bin, `#!/bin/sh\nexec ${SLEEP} 600\n`);
+    chmodSync(bin, 0o755);
+    const mark = `${process.pid}-${Date.now()}`;
+    const saved = process.env['PATH'];
+    process.env['PATH'] = pathWithoutSetpriv();
+    try {
+      for (let i = 0; i < 60; i++) {
+        const daemon = new RcloneDaemon(spec({ RESPALDO_RCD_RACE: mark }, bin), 30);
+        const call = daemon.call('core/version', {}).catch(() => undefined);
+        const until = performance.now() + (i % 10) * 0.3;
+        while (performance.now() < until); // no timer is that fine
+        await daemon.close();
+        await call;
+      }
+      await waitFor(
+        () => withVariable('sleep', `RESPALDO_RCD_RACE=${mark}`).length === 0,
+        'no stand-in left running',
+        15_000,
+      );
+    } finally {
+      process.env['PATH'] = saved;
+      for (const pid of withVariable('sleep', `RESPALDO_RCD_RACE=${mark}`)) process.kill(Number(pid), 'SIGKILL');
+    }
+  }, 120_000);
 });

@@ -9,14 +9,19 @@ import { maskSecrets, spawnStreaming, type SpawnSpec, type StreamingChild } from
  * Without setpriv: a shell runs the command and, beside it, waits for its own stdin (a pipe from respaldo) to end,
  * which happens when respaldo ends however it ends; it then kills the command. The shell also passes SIGTERM on (how
  * close() and the idle timer stop the daemon) and, once the command ended, stops waiting and exits with its status.
- * Only shell builtins: `read` ends at the pipe's end, as nothing is ever written to it.
+ * The trap is set before the command starts: a SIGTERM a moment after the start (an operator's Ctrl-C) stops the
+ * command, never the shell alone (which left the command running for good). A SIGTERM the command gets before it
+ * runs rclone (it would take it as the shell's) is lost: the shell then waits on until close() kills it, and its
+ * pipe's end makes the watcher kill the command. The watcher drops the trap. Only shell builtins.
  */
 const WATCHED = [
   'exec 3<&0 0</dev/null',
+  'p= stop=',
+  'trap \'stop=1; [ -n "$p" ] && kill -TERM "$p" 2>/dev/null\' TERM INT HUP',
   '"$@" 3<&- & p=$!',
-  '{ while read -r x; do :; done; kill -KILL "$p" 2>/dev/null; } <&3 & w=$!',
+  '{ trap - TERM INT HUP; while read -r x; do :; done; kill -KILL "$p" 2>/dev/null; } <&3 & w=$!',
   'exec 3<&-',
-  'trap \'kill -TERM "$p" 2>/dev/null\' TERM INT HUP',
+  '[ -n "$stop" ] && kill -TERM "$p" 2>/dev/null',
   'while :; do wait "$p"; s=$?; kill -0 "$p" 2>/dev/null || break; done',
   'kill "$w" 2>/dev/null',
   'exit "$s"',
