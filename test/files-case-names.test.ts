@@ -59,6 +59,12 @@ describe('caseDistinct', () => {
     expect(out[3]).toMatch(/^app\/μs~[0-9a-f]{16}\.zst$/);
   });
 
+  it('keeps apart two files given one stored name (long names whose 64-bit hashes clash)', () => {
+    const out = caseDistinct(['app/x~0123456789abcdef.zst', 'app/x~0123456789abcdef.zst'], '.zst');
+    expect(out[0]).toBe('app/x~0123456789abcdef.zst');
+    expect(out[1]).toMatch(/^app\/x~0123456789abcdef~[0-9a-f]{16}\.zst$/);
+  });
+
   it('is the same for the same paths (a second set of the same files names them alike), and fits 251 bytes', () => {
     const long = 'L'.repeat(240);
     const paths = [`app/${long}.txt.zst`, `app/${long.toLowerCase()}.txt.zst`];

@@ -24,12 +24,14 @@ export function caseDistinct(paths: readonly string[], suffixes: string): string
       .map((part, i) => {
         // A file's name and a folder's are kept apart even when alike (a file `notes` is `notes.zst`, beside a
         // folder `notes.zst/`): one path cannot be both.
-        const key = i === parts.length - 1 ? `file:${part}` : `folder:${part}`;
-        let child = at.children.get(key);
+        const last = i === parts.length - 1;
+        const key = last ? `file:${part}` : `folder:${part}`;
+        // Each path is a file of its own: two given the same stored name (the 64-bit hash of two long names that
+        // clash) are kept apart as well, never written to one path.
+        let child = last ? undefined : at.children.get(key);
         if (!child) {
           let stored = part;
-          for (let n = 0; at.taken.has(fold(stored)); n++)
-            stored = tagged(part, i === parts.length - 1 ? suffixes : '', n);
+          for (let n = 0; at.taken.has(fold(stored)); n++) stored = tagged(part, last ? suffixes : '', n);
           at.taken.add(fold(stored));
           child = { stored, folder: folder() };
           at.children.set(key, child);
