@@ -285,7 +285,7 @@ export async function runDrill(
       }
       if (withFiles) out.results.push(await drillFiles(cfg, m, dir, !fetched, join(scratchRoot, 'files'), reporter));
     } catch (err) {
-      // The log's drill-start gets its end: the drill did not run to its end (nothing refused, no room, stopped).
+      // The log's drill-start gets its end when the drill did not run to its end (refused, no room, interrupted).
       const stopped = err instanceof RespaldoError && err.kind === 'interrupted';
       writeLog(
         cfg.backupDir,
