@@ -90,23 +90,37 @@ describe.skipIf(!pgAvailable())('PostgreSQL restore onto a server whose disk has
     for (const d of [work, mnt]) if (d) rmSync(d, { recursive: true, force: true });
   });
 
-  test('a restore that would fill the server disk is refused before anything is written; lifted, it fails and the live database stays', async (ctx) => {
-    if (!mounted || !cluster) return ctx.skip();
-    const pg = cluster;
-    pg.createDatabase('users');
-    // About 25 MB once restored: the set stores a few MB of it.
+  /**
+   * Database `name` on the cluster (a table of `rows` rows, indexed when `index`), its application folder with a
+   * config (`extra` over writePgConfig's), and a first set made of it.
+   */
+  function appWith(name: string, rows: number, opts: { index?: boolean; extra?: Record<string, unknown> } = {}) {
+    const pg = cluster!;
+    pg.createDatabase(name);
     pg.psql(
-      `CREATE TABLE orders AS SELECT i, md5(i::text) || repeat('x', 80) AS body FROM generate_series(1, 180000) i;
-       CREATE INDEX ON orders (i);`,
-      'users',
+      `CREATE TABLE items AS SELECT i, md5(i::text) || repeat('x', 80) AS body FROM generate_series(1, ${rows}) i;` +
+        (opts.index ? ' CREATE INDEX ON items (i);' : ''),
+      name,
     );
-    const dir = join(work, 'app');
+    const dir = join(work, name);
     mkdirSync(dir);
-    const config = writePgConfig(pg, dir, ['users']);
+    const config = writePgConfig(pg, dir, [name], opts.extra);
     const cli = (args: string[]) => pgCli(config, PASSWORD, args, { cwd: dir });
     const made = cli(['create', '--json']);
     expect(made.code, made.stdout + made.stderr).toBe(0);
-    const setId = (made.json as { id: string }).id;
+    return { pg, dir, cli, setId: (made.json as { id: string }).id };
+  }
+
+  /** Fills the small disk (with `file`, on it) so that `bytes` stay free. */
+  function leaveFree(bytes: number, file = join(mnt, 'filler')): void {
+    const st = statfsSync(mnt);
+    writeFileSync(file, Buffer.alloc(st.bavail * st.bsize - bytes));
+  }
+
+  test('a restore that would fill the server disk is refused before anything is written; lifted, it fails and the live database stays', async (ctx) => {
+    if (!mounted || !cluster) return ctx.skip();
+    // About 37 MB once restored: the set stores a few MB of it.
+    const { pg, dir, cli, setId } = appWith('users', 180000, { index: true });
     /** The dry run's plan; a plan that refuses exits 9. */
     const plan = (code = 0) => {
       const r = cli(['restore', 'latest', '--db', 'users', '--dry-run', '--json']);
@@ -136,8 +150,7 @@ describe.skipIf(!pgAvailable())('PostgreSQL restore onto a server whose disk has
     expect(roomy.refusals).toEqual([]);
 
     // Then the disk filled to 6 MB free: refused before anything is written, with the figures and the folder.
-    const st = statfsSync(mnt);
-    writeFileSync(join(mnt, 'filler'), Buffer.alloc(st.bavail * st.bsize - (6 << 20)));
+    leaveFree(6 << 20);
     const before = plainDump(pg, 'users');
     const short = plan(9);
     expect(short.refusals).toHaveLength(1);
@@ -183,18 +196,7 @@ describe.skipIf(!pgAvailable())('PostgreSQL restore onto a server whose disk has
 
   test('a staging database another restore is still filling (sessions on it) is not counted as room recovery frees', async (ctx) => {
     if (!mounted || !cluster) return ctx.skip();
-    const pg = cluster;
-    pg.createDatabase('shop');
-    pg.psql(
-      `CREATE TABLE orders AS SELECT i, md5(i::text) || repeat('x', 80) AS body FROM generate_series(1, 120000) i;`,
-      'shop',
-    );
-    const dir = join(work, 'shop');
-    mkdirSync(dir);
-    const config = writePgConfig(pg, dir, ['shop']);
-    const cli = (args: string[]) => pgCli(config, PASSWORD, args, { cwd: dir });
-    const made = cli(['create', '--json']);
-    expect(made.code, made.stdout + made.stderr).toBe(0);
+    const { pg, cli } = appWith('shop', 120000);
     // A restore of shop run from another config or host (the folder lock does not reach it): its staging database,
     // with its session on it. Recovery leaves such a database alone (planPgRecovery: in-use).
     const other = 'shop__restore_20260101_000000';
@@ -212,8 +214,7 @@ describe.skipIf(!pgAvailable())('PostgreSQL restore onto a server whose disk has
       };
       const needed = plan(0).databases[0]!.estimatedRestoredBytes;
       // Free: a few MB short of what the restore needs, far less than it plus the staging database in use.
-      const st = statfsSync(mnt);
-      writeFileSync(join(mnt, 'filler-shop'), Buffer.alloc(st.bavail * st.bsize - (needed - (3 << 20))));
+      leaveFree(needed - (3 << 20), join(mnt, 'filler-shop'));
       try {
         expect(plan(9).refusals.map((r) => r.kind)).toEqual(['no-room']);
       } finally {
@@ -227,25 +228,13 @@ describe.skipIf(!pgAvailable())('PostgreSQL restore onto a server whose disk has
 
   test("a backup whose folder is on the server's data disk, short of what the last set needed, is refused", (ctx) => {
     if (!mounted || !cluster) return ctx.skip();
-    const pg = cluster;
-    pg.createDatabase('stock');
-    pg.psql(
-      `CREATE TABLE items AS SELECT i, md5(i::text) || repeat('y', 80) AS body FROM generate_series(1, 150000) i;`,
-      'stock',
-    );
-    const dir = join(work, 'stock');
-    mkdirSync(dir);
     const backups = join(mnt, 'backups-stock');
-    const config = writePgConfig(pg, dir, ['stock'], { backupDir: backups });
-    const cli = (args: string[]) => pgCli(config, PASSWORD, args, { cwd: dir });
-    const first = cli(['create', '--json']);
-    expect(first.code, first.stdout + first.stderr).toBe(0);
+    const { cli } = appWith('stock', 150000, { extra: { backupDir: backups } });
     const sets = () => readdirSync(backups).filter((n) => /^\d{8}_\d{6}/.test(n));
     expect(sets()).toHaveLength(1);
 
     // The disk then left with less than the staged dump of the last set took: refused before anything is written.
-    const st = statfsSync(mnt);
-    writeFileSync(join(mnt, 'filler'), Buffer.alloc(st.bavail * st.bsize - (4 << 20)));
+    leaveFree(4 << 20);
     try {
       const refused = cli(['create']);
       expect(refused.code, refused.stdout + refused.stderr).toBe(9);
@@ -269,24 +258,12 @@ describe.skipIf(!pgAvailable())('PostgreSQL restore onto a server whose disk has
 
   test('what a killed backup left in the folder is not counted against the next one: removed first, not refused', (ctx) => {
     if (!mounted || !cluster) return ctx.skip();
-    const pg = cluster;
-    pg.createDatabase('ware');
-    pg.psql(
-      `CREATE TABLE items AS SELECT i, md5(i::text) || repeat('z', 80) AS body FROM generate_series(1, 150000) i;`,
-      'ware',
-    );
-    const dir = join(work, 'ware');
-    mkdirSync(dir);
     const backups = join(mnt, 'backups-ware');
-    const config = writePgConfig(pg, dir, ['ware'], { backupDir: backups });
-    const cli = (args: string[]) => pgCli(config, PASSWORD, args, { cwd: dir });
-    const first = cli(['create', '--json']);
-    expect(first.code, first.stdout + first.stderr).toBe(0);
+    const { cli } = appWith('ware', 150000, { extra: { backupDir: backups } });
     // A backup killed (kill -9, a power cut) while it wrote: its staging folder takes the room the next one needs.
     const leftover = join(backups, '.tmp-20260101_000000');
     mkdirSync(leftover);
-    const st = statfsSync(mnt);
-    writeFileSync(join(leftover, 'ware.dump'), Buffer.alloc(st.bavail * st.bsize - (4 << 20)));
+    leaveFree(4 << 20, join(leftover, 'ware.dump'));
     const next = cli(['create']);
     expect(next.code, next.stdout + next.stderr).toBe(0);
     expect(existsSync(leftover)).toBe(false);
