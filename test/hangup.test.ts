@@ -73,6 +73,16 @@ function bigAndDemo(): DemoSetup {
   return demoSetup((c) => ({ ...c, databases: [{ name: 'big', path: bigDb() }, ...(c.databases as object[])] }));
 }
 
+/** From the main menu to the restore's list of the sets at destination "nas", `latest` chosen. */
+async function toSetsAtNas(tty: RecordedTtySession): Promise<void> {
+  await tty.waitForScreen('1. Create backup now');
+  tty.send('4');
+  await tty.waitForScreen('Destination "nas" (off-site copy)');
+  tty.send('Down');
+  tty.send('Enter');
+  await tty.waitForScreen(/at destination "nas"[\s\S]*› latest/);
+}
+
 describe('the CLI, stderr on the terminal, when the terminal closes', () => {
   it('during create: stops, removes the staging folder, releases the lock and logs it', async () => {
     const s = bigAndDemo();
@@ -143,12 +153,7 @@ describe('the menu, when the terminal closes', () => {
   it('at the plan of a restore from a destination: the set fetched for it is removed, nothing restored', async () => {
     const { s, hash, fetchedFolders } = await copiedToFolder();
     const tty = start(['--config', s.configFile], s);
-    await tty.waitForScreen('1. Create backup now');
-    tty.send('4');
-    await tty.waitForScreen('Destination "nas" (off-site copy)');
-    tty.send('Down');
-    tty.send('Enter');
-    await tty.waitForScreen(/at destination "nas"[\s\S]*› latest/);
+    await toSetsAtNas(tty);
     tty.send('Enter');
     await tty.waitForScreen('users (sqlite)');
     tty.send('Enter');
@@ -176,12 +181,7 @@ describe('the menu, when the terminal closes', () => {
     const fetched = () =>
       existsSync(s.backupDir) ? readdirSync(s.backupDir).filter((n) => n.startsWith('.respaldo-restore-fetch-')) : [];
     const tty = start(['--config', s.configFile], s);
-    await tty.waitForScreen('1. Create backup now');
-    tty.send('4');
-    await tty.waitForScreen('Destination "nas" (off-site copy)');
-    tty.send('Down');
-    tty.send('Enter');
-    await tty.waitForScreen(/at destination "nas"[\s\S]*› latest/);
+    await toSetsAtNas(tty);
     tty.send('d');
     await waitFor(() => fetched().length > 0, 'the drill to fetch the set', 60_000, 5);
     await hangUpAndCheck(tty, s);
