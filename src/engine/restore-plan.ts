@@ -18,7 +18,7 @@ import { shortDiskPhrases, shortDisks } from './restore-room.js';
 /**
  * Planning a restore (pure but for reading the set and inspecting the targets): which set, which
  * databases and files, where each goes, how what is replaced is kept, and what refuses the restore.
- * Changes nothing; `executeRestore` (restore.ts) carries a plan out. About 720 lines as one file: the
+ * Changes nothing; `executeRestore` (restore.ts) carries a plan out. About 740 lines as one file: the
  * plan's printable types and the one pass over the set's entries that fills them belong together.
  */
 
