@@ -73,13 +73,9 @@ export async function createBackup(cfg: LoadedConfig, opts: CreateOptions, repor
           reporter,
           opts.signal,
         );
-        if (!opts.ignoreFreeSpace) {
-          // What killed runs left (a killed backup's staging folder) is removed first: judged with it there, the
-          // room it holds would refuse every backup after it, and none would remove it.
-          for (const s of await cleanLeftovers(cfg)) reporter.emit({ type: 'warning', ...s });
-          await refuseFillingServerDisk(cfg, plan);
-        }
-        return executeBackup(cfg, plan, reporter, opts.signal, 'backup');
+        return executeBackup(cfg, plan, reporter, opts.signal, 'backup', {
+          ...(opts.ignoreFreeSpace ? { ignoreFreeSpace: true } : {}),
+        });
       },
       // A backup needs room there: a disk with none for the lock refuses it at once.
       { needsRoom: true, wait },
@@ -181,7 +177,9 @@ async function runPool<T>(items: T[], limit: number, task: (item: T) => Promise<
 
 /**
  * Carries a plan out while the caller holds the lock: writes the set under `.tmp-<id>`, fsyncs every
- * file and folder, then renames it into place. On interruption the staging folder is removed.
+ * file and folder, then renames it into place. On interruption the staging folder is removed. A backup short of
+ * room on the data disk of a PostgreSQL server it backs up is refused first (create-room.ts), unless
+ * `ignoreFreeSpace`.
  */
 export async function executeBackup(
   cfg: LoadedConfig,
@@ -189,10 +187,14 @@ export async function executeBackup(
   reporter: Reporter,
   signal: AbortSignal | undefined,
   purpose: 'backup' | 'safety',
+  opts: { ignoreFreeSpace?: boolean } = {},
 ): Promise<Manifest> {
   await ensurePrivateDir(cfg.backupDir);
   // What killed runs left, said: a safety set among it (a restore killed before it replaced anything) is a set.
   for (const s of await cleanLeftovers(cfg)) reporter.emit({ type: 'warning', ...s });
+  // After that cleanup: judged with a killed backup's staging folder still there, the room it holds would refuse
+  // every backup after it, and none would remove it.
+  if (purpose === 'backup' && !opts.ignoreFreeSpace) await refuseFillingServerDisk(cfg, plan);
   const started = new Date();
   const id = newSetId(started, takenSetIds(cfg.backupDir));
   const staging = stagingDir(cfg.backupDir, id);
