@@ -471,19 +471,12 @@ export async function storeFiles(
   let snapshots = 0;
   // Databases before side files, which are stored only when their database could not be snapshotted.
   const sides = items.filter((i) => i.sqlite?.role === 'side');
-  const suffixes = `${codec(compression.codec).extension}${compression.sealer ? AGE_EXTENSION : ''}`;
+  const extension = codec(compression.codec).extension;
+  const suffixes = `${extension}${compression.sealer ? AGE_EXTENSION : ''}`;
   const files = items.filter((i) => i.kind !== 'symlink');
   const paths = new Map(
     caseDistinct(
-      files.map((i) =>
-        storedPath(
-          i.group,
-          i.relative,
-          codec(compression.codec).extension,
-          Boolean(compression.sealer),
-          i.exact?.relative,
-        ),
-      ),
+      files.map((i) => storedPath(i.group, i.relative, extension, Boolean(compression.sealer), i.exact?.relative)),
       suffixes,
     ).map((path, n) => [files[n]!, path]),
   );
