@@ -1,14 +1,14 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createReadStream, createWriteStream, readFileSync, writeFileSync } from 'node:fs';
+import { createReadStream, createWriteStream, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import * as zlib from 'node:zlib';
-import { REPO_ROOT } from './helpers/cli.js';
+import { CLI_BIN, REPO_ROOT, describeResult, parseJsonOutput, runCli } from './helpers/cli.js';
 import { describe, expect, it, vi } from 'vitest';
 import { RespaldoError } from '../src/core/errors.js';
-import type { BlockReader } from '../src/core/types.js';
+import type { BlockReader, Manifest } from '../src/core/types.js';
 import {
   BlockCompressor,
   codec,
@@ -21,7 +21,7 @@ import {
 } from '../src/engine/codec.js';
 import { fileBlockReader } from '../src/core/block-reader.js';
 import { storeStream } from '../src/engine/store.js';
-import { makeTmpDir } from './helpers/tmp.js';
+import { demoSetup, makeTmpDir } from './helpers/tmp.js';
 
 /** Varied, partly compressible bytes (no two blocks alike). */
 function sample(bytes: number): Buffer {
@@ -266,6 +266,25 @@ describe('codecs', () => {
     const out = execFileSync(older, ['-e', script], { encoding: 'utf8' });
     expect(out).toMatch(/^failed .*zstd.*Node/);
   });
+
+  it('a drill on a Node that cannot read the set (zstd on Node 20) does not run: not recorded as a failed drill', async (ctx) => {
+    const older = nodeWithoutZstd();
+    if (!zstdHere || !older) return ctx.skip(NO_ZSTD); // needs both: a zstd set made here, read by a Node without it
+    const s = demoSetup();
+    const made = await runCli(['create', '--json', '--config', s.configFile], { cwd: s.dir });
+    expect(made.code, describeResult(made)).toBe(0);
+    const m = parseJsonOutput<Manifest>(made.stdout);
+    expect(m.databases[0]!.codec).toBe('zstd');
+    const r = spawnSync(older, [CLI_BIN, 'drill', m.id, '--files', '--config', s.configFile], {
+      cwd: s.dir,
+      encoding: 'utf8',
+      env: { ...process.env, CI: 'true', NO_COLOR: '1' },
+    });
+    expect(r.status, r.stdout + r.stderr).toBe(7);
+    expect(r.stderr).toMatch(/^respaldo: This set is compressed with zstd, which Node 20\.\S+ cannot read\./m);
+    expect(r.stderr).toMatch(/^hint: Run respaldo on Node 22\.15 or later/m);
+    expect(existsSync(join(s.backupDir, m.id, 'drilled.json'))).toBe(false);
+  }, 120_000);
 
   it('entries without a codec field are gzip (sets made before zstd); uncompressed entries have none', () => {
     expect(codecOfEntry({ compressed: true })?.name).toBe('gzip');

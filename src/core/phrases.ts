@@ -276,6 +276,10 @@ export const PHRASES_EN = {
 
   // Errors the menu shows most
   'error.interrupted': () => 'Interrupted; nothing partial was published.',
+  'error.zstdMissing': (p: PhraseParams) => `This set is compressed with zstd, which Node ${p['node']} cannot read.`,
+  'error.zstdMissingHint': () =>
+    'Run respaldo on Node 22.15 or later (24 LTS recommended), or decompress by hand with `zstd -d` ' +
+    '(README: restoring by hand).',
   'error.interruptedHint': () => 'Run the command again when ready.',
   'error.interruptedUnchanged': () => 'Interrupted; nothing was changed.',
   'error.stoppedWaiting': () =>

@@ -3,6 +3,7 @@ import { Transform, type TransformCallback } from 'node:stream';
 import { promisify } from 'node:util';
 import * as zlib from 'node:zlib';
 import { RespaldoError } from '../core/errors.js';
+import { english, phrase } from '../core/phrases.js';
 import type { BlockReader, CodecName } from '../core/types.js';
 import { leftGarbage, madeGarbage } from './garbage.js';
 import { ParallelZstdDecompressor } from './zstd-frames.js';
@@ -178,11 +179,17 @@ const zstdCodec: Codec = {
 const CODECS: Record<CodecName, Codec> = { gzip: gzipCodec, zstd: zstdCodec };
 
 function zstdMissing(): RespaldoError {
-  return new RespaldoError(
-    'failed',
-    `This set is compressed with zstd, which Node ${process.versions.node} cannot read.`,
-    'Run respaldo on Node 22.15 or later (24 LTS recommended), or decompress by hand with `zstd -d` (README: restoring by hand).',
-  );
+  const message = phrase('error.zstdMissing', { node: process.versions.node });
+  const hint = phrase('error.zstdMissingHint');
+  return new RespaldoError('failed', english(message), english(hint)).withPhrases(message, hint);
+}
+
+/**
+ * Throws what zstdMissing says when this Node cannot read files stored with one of `names` (absent: gzip, which
+ * every Node reads): checked before an operation that would otherwise fail on its first stored file.
+ */
+export function checkReadable(...names: (CodecName | undefined)[]): void {
+  if (names.some((name) => !CODECS[name ?? 'gzip'].available())) throw zstdMissing();
 }
 
 /** The codec named `name`. */

@@ -6,6 +6,7 @@ import type { Reporter } from '../core/events.js';
 import { formatBytes, printedName } from '../core/format.js';
 import type { DatabaseConfig, DrillResult, LoadedConfig, Manifest } from '../core/types.js';
 import { ranBy } from '../core/who.js';
+import { checkReadable } from './codec.js';
 import { english, phrase, said, type Phrase, type PhraseId, type Said } from '../core/phrases.js';
 import type { DriverContext, DrillCheck } from '../drivers/driver.js';
 import { driverFor } from '../drivers/registry.js';
@@ -180,7 +181,12 @@ export async function runDrill(
         ? 'Drill its databases without --files, or choose a set that stored files (`respaldo list` shows them).'
         : 'Choose a set that stored files (`respaldo list` shows them).',
     );
-  // The key is checked (and its passphrase asked) first: a missing key is not a failed drill of the set.
+  // The key is checked (and its passphrase asked) first: a missing key is not a failed drill of the set. Nor is a
+  // Node that cannot read the set's codec (zstd before Node 22.15): the drill does not run.
+  checkReadable(
+    ...m.databases.filter((d) => names.includes(d.name) && d.compressed).map((d) => d.codec),
+    ...(withFiles ? [m.codec] : []),
+  );
   const dir = opts.fetched?.dir ?? setDir(cfg, m.id);
   if (m.encryption) await decrypterFor(cfg, m.encryption, m.id, passphraseSample(m, openStored(dir)));
   const fetched = opts.fetched

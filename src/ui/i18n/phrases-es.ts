@@ -311,6 +311,10 @@ export const PHRASES_ES = {
   'refuse.filesTargetHint': () => 'Elija una carpeta vacía o nueva con --to.',
 
   'error.interrupted': () => 'Interrumpido; no se publicó nada a medias.',
+  'error.zstdMissing': (p: PhraseParams) => `Esta copia está comprimida con zstd, que Node ${p['node']} no puede leer.`,
+  'error.zstdMissingHint': () =>
+    'Ejecute respaldo con Node 22.15 o posterior (se recomienda la LTS 24), o descomprima a mano con `zstd -d` ' +
+    '(README: restaurar a mano).',
   'error.interruptedHint': () => 'Repita la operación cuando quiera.',
   'error.interruptedUnchanged': () => 'Interrumpido; no se cambió nada.',
   'error.stoppedWaiting': () =>
