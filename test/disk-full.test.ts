@@ -588,4 +588,39 @@ describe('disk full: a real small disk under the backup folder', () => {
       /The disk of the backup folder \S+ has \S+ \S+ free; the last full set \(\d{8}_\d{6}\) needed about \S+ \S+ while it was written \(\S+ \S+ stored\)\. This backup may not fit/,
     );
   });
+
+  it('refuses a backup short of room when the SQLite database lives on that disk too: filled, its writes would fail', async (ctx) => {
+    if (!mounted) return skipOrFail(ctx);
+    const s = onSmallDisk(0, 1);
+    // The users database on the small disk beside the backup folder, as on a server with one disk.
+    const live = join(mnt, 'users.db');
+    copyFileSync(s.dbs.users, live);
+    rmSync(s.dbs.users);
+    const doc = JSON.parse(readFileSync(s.configFile, 'utf8')) as { databases: { name: string; path: string }[] };
+    doc.databases.find((d) => d.name === 'users')!.path = live;
+    writeFileSync(s.configFile, JSON.stringify(doc));
+    const sets = () => readdirSync(join(mnt, 'backups')).filter((n) => /^\d{8}_\d{6}/.test(n));
+    try {
+      const first = await runCli(['create', '--db', 'users', '--config', s.configFile], { cwd: s.dir });
+      expect(first.code, describeResult(first)).toBe(0);
+      const free = statfsSync(mnt).bavail * statfsSync(mnt).bsize;
+      writeFileSync(join(mnt, 'filler'), Buffer.alloc(Math.max(0, free - 48 * 1024)));
+      const refused = await runCli(['create', '--db', 'users', '--config', s.configFile], { cwd: s.dir });
+      expect(refused.code, describeResult(refused)).toBe(9);
+      expect(refused.stderr).toMatch(
+        /^respaldo: Not backing up: the backup folder \S+ is on the disk of the SQLite files of users, which has \S+ \S+ free; the last full set \(\d{8}_\d{6}\) needed about \S+ \S+\. Filled, the application's writes to them would fail/m,
+      );
+      expect(refused.stderr).toMatch(/hint: .* run respaldo create --ignore-free-space\./);
+      expect(sets()).toHaveLength(1);
+      expect(readdirSync(join(mnt, 'backups')).filter((n) => n.startsWith('.tmp-'))).toEqual([]);
+      // The operator's call: tried all the same, whatever the disk then says.
+      const forced = await runCli(['create', '--db', 'users', '--ignore-free-space', '--config', s.configFile], {
+        cwd: s.dir,
+      });
+      expect(forced.code, describeResult(forced)).not.toBe(9);
+      expect(forced.stderr).not.toMatch(/Not backing up/);
+    } finally {
+      rmSync(live, { force: true });
+    }
+  });
 });

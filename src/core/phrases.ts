@@ -244,6 +244,10 @@ export const PHRASES_EN = {
     `Not backing up: the backup folder ${p['dir']} is on the disk the PostgreSQL server of ${p['dbs']} writes ` +
     `its data on, which has ${p['free']} free; the last ${p['type']} set (${p['set']}) needed about ` +
     `${p['needed']}. Filled, the server would stop every session and restart.`,
+  'refuse.backupFillsDatabaseDisk': (p: PhraseParams) =>
+    `Not backing up: the backup folder ${p['dir']} is on the disk of the SQLite files of ${p['dbs']}, which has ` +
+    `${p['free']} free; the last ${p['type']} set (${p['set']}) needed about ${p['needed']}. Filled, the ` +
+    `application's writes to them would fail until the backup gave up.`,
   'refuse.backupFillsServerDiskHint': () =>
     'Free space there (respaldo prune --dry-run) or put backupDir on another disk; if this backup needs much less ' +
     'than the last one, run respaldo create --ignore-free-space.',

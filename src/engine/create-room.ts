@@ -64,16 +64,18 @@ export async function lowSpace(cfg: LoadedConfig, plan: BackupPlan): Promise<Sai
 }
 
 /**
- * Refuses, before anything is written, a backup short of room (shortOfRoom) whose folder is on the data disk of a
- * PostgreSQL server on this machine that it backs up (TargetState.disk): filled, that server cannot write its WAL and
- * stops every session and restarts, the live databases with it (seen in test/postgres-server-disk.test.ts). Elsewhere
- * the short disk is lowSpace's warning. `create --ignore-free-space` skips this.
+ * Refuses, before anything is written, a backup short of room (shortOfRoom) whose folder is on the disk a database it
+ * backs up lives on (TargetState.disk): the data disk of a PostgreSQL server on this machine, which, filled, cannot
+ * write its WAL and stops every session and restarts, the live databases with it (seen in
+ * test/postgres-server-disk.test.ts); or a SQLite database's own folder, where the application's writes fail while
+ * the disk is full. On another disk the short disk is lowSpace's warning. `create --ignore-free-space` skips this.
  */
-export async function refuseFillingServerDisk(cfg: LoadedConfig, plan: BackupPlan): Promise<void> {
+export async function refuseFillingDatabaseDisk(cfg: LoadedConfig, plan: BackupPlan): Promise<void> {
   const short = await shortOfRoom(cfg, plan).catch(() => null);
   if (!short) return;
   const device = (await fsp.stat(cfg.backupDir)).dev;
-  const shared: string[] = [];
+  const servers: string[] = [];
+  const files: string[] = [];
   for (const p of plan.databases) {
     const db = cfg.databases.find((d) => d.name === p.name);
     if (!db) continue;
@@ -81,18 +83,19 @@ export async function refuseFillingServerDisk(cfg: LoadedConfig, plan: BackupPla
     const state = await driverFor(db.engine)
       .inspectTarget(db, { kind: 'in-place' })
       .catch(() => null);
-    if (state?.disk?.server && state.disk.device === device) shared.push(db.name);
+    if (state?.disk?.device !== device) continue;
+    (state.disk.server ? servers : files).push(db.name);
   }
-  if (!shared.length) return;
+  if (!servers.length && !files.length) return;
   const params = {
     dir: cfg.backupDir,
-    dbs: shared.join(', '),
+    dbs: (servers.length ? servers : files).join(', '),
     free: formatBytes(short.free),
     type: plan.setType,
     set: short.set,
     needed: formatBytes(short.needed),
   };
-  const message = phrase('refuse.backupFillsServerDisk', params);
+  const message = phrase(servers.length ? 'refuse.backupFillsServerDisk' : 'refuse.backupFillsDatabaseDisk', params);
   const hint = phrase('refuse.backupFillsServerDiskHint', params);
   throw new RefusedError(english(message), english(hint)).withPhrases(message, hint);
 }

@@ -27,7 +27,7 @@ import { readChainSets } from './chain-sets.js';
 import { chainFacts, planBackup, type BackupPlan, type CreateOptions } from './create-plan.js';
 import { backupDatabase, errorPhrases, freeSpace } from './create-database.js';
 import { cleanLeftovers, recoverInterrupted } from './create-recover.js';
-import { lowSpace, refuseFillingServerDisk } from './create-room.js';
+import { lowSpace, refuseFillingDatabaseDisk } from './create-room.js';
 import { said, sayingWithin } from '../core/phrases.js';
 
 export {
@@ -194,7 +194,7 @@ export async function executeBackup(
   for (const s of await cleanLeftovers(cfg)) reporter.emit({ type: 'warning', ...s });
   // After that cleanup: judged with a killed backup's staging folder still there, the room it holds would refuse
   // every backup after it, and none would remove it.
-  if (purpose === 'backup' && !opts.ignoreFreeSpace) await refuseFillingServerDisk(cfg, plan);
+  if (purpose === 'backup' && !opts.ignoreFreeSpace) await refuseFillingDatabaseDisk(cfg, plan);
   const started = new Date();
   const id = newSetId(started, takenSetIds(cfg.backupDir));
   const staging = stagingDir(cfg.backupDir, id);

@@ -280,6 +280,10 @@ export const PHRASES_ES = {
     `No se hace la copia: la carpeta de copias ${p['dir']} está en el disco en el que escribe sus datos el ` +
     `servidor PostgreSQL de ${p['dbs']}, que tiene ${p['free']} libres; la última copia ${p['type']} ` +
     `(${p['set']}) necesitó unos ${p['needed']}. Lleno, el servidor cortaría todas las sesiones y se reiniciaría.`,
+  'refuse.backupFillsDatabaseDisk': (p: PhraseParams) =>
+    `No se hace la copia: la carpeta de copias ${p['dir']} está en el disco de los ficheros SQLite de ${p['dbs']}, que ` +
+    `tiene ${p['free']} libres; la última copia ${p['type']} (${p['set']}) necesitó unos ${p['needed']}. Lleno, ` +
+    `las escrituras de la aplicación en ellos fallarían hasta que la copia se rindiera.`,
   'refuse.backupFillsServerDiskHint': () =>
     'Libere espacio allí (respaldo prune --dry-run) o ponga backupDir en otro disco; si esta copia necesita mucho ' +
     'menos que la anterior, ejecute respaldo create --ignore-free-space.',
