@@ -7,7 +7,12 @@
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../src/config/load.js';
+import { VerifyError } from '../src/core/errors.js';
 import type { Manifest } from '../src/core/types.js';
+import { fetchSet, type FetchSelection } from '../src/engine/remote-fetch.js';
+import { say } from '../src/ui/i18n/index.js';
+import { FakeReporter } from './helpers/reporter.js';
 import type { RemoteSetSummary } from '../src/engine/remote.js';
 import { parseJsonOutput } from './helpers/cli.js';
 import { cli } from './helpers/offsite.js';
@@ -39,6 +44,50 @@ describe('a stored file missing at a destination', () => {
     const r = await cli(s, ['restore', m.id, '--from', 'nas', '--db', 'users', '--dry-run'], 5);
     expect(r.stderr).toContain(`srv1/${m.id}/${users} is missing there, though its manifest lists it`);
     expect(r.stderr).toContain('Restore another set');
+  });
+});
+
+describe('damage found at a destination, in the menu', () => {
+  it('is said in Spanish: the file, what was left undone (a restore, a drill) and how to mend it there', async () => {
+    const s = demoSetup();
+    const nas = join(s.dir, 'nas');
+    mkdirSync(nas);
+    setDestinations(s, nas, 'srv1');
+    const m = parseJsonOutput<Manifest>((await cli(s, ['create', '--json'])).stdout);
+    const users = join(nas, 'srv1', m.id, m.databases.find((d) => d.name === 'users')!.file!);
+    const bytes = readFileSync(users);
+    bytes[bytes.length >> 1]! ^= 0xff; // one byte changed there, the size kept
+    writeFileSync(users, bytes);
+    const cfg = await loadConfig({ configPath: s.configFile, env: {} });
+    const failed = async (sel: FetchSelection) => {
+      const err = await fetchSet(cfg, 'nas', m.id, sel, new FakeReporter()).then(
+        () => null,
+        (e: unknown) => e,
+      );
+      expect(err).toBeInstanceOf(VerifyError);
+      const { message, hint } = (err as VerifyError).phrases!;
+      return { message: say('es', message, ''), hint: say('es', hint, '') };
+    };
+
+    // This server still holds the set: the hint says how to send it there again.
+    const restore = await failed({ databases: ['users'] });
+    expect(restore.message).toMatch(
+      /^destino "nas": srv1\/\S+ no coincide con su manifiesto \(cambiado o dañado allí\)\.$/,
+    );
+    expect(restore.hint).toBe(
+      `No se restauró nada. Este servidor aún tiene la copia ${m.id}: \`respaldo copy ${m.id} --to nas --verify\` ` +
+        'la repara allí (vuelve a enviar cada archivo que difiere). O restaure otra copia (`respaldo list --from nas`).',
+    );
+    // The new server (no local copy): another set; for a drill, what a drill left undone.
+    rmSync(s.backupDir, { recursive: true, force: true });
+    const drill = await failed({ databases: ['users'], forDrill: true });
+    expect(drill.hint).toMatch(
+      /^No se hizo ni registró ningún simulacro; no se guardó nada de lo traído\. Restaure otra copia/,
+    );
+    // Streamed, a file gone there is found before anything is read.
+    rmSync(users);
+    const streamed = await failed({ databases: ['users'], stream: true });
+    expect(streamed.message).toMatch(/^destino "nas": falta srv1\/\S+, aunque su manifiesto lo incluye\.$/);
   });
 });
 

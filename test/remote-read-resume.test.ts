@@ -10,6 +10,7 @@ import { PassThrough, Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
 import { describe, expect, it } from 'vitest';
 import { DestinationError, VerifyError } from '../src/core/errors.js';
+import { phrase } from '../src/core/phrases.js';
 import type { Manifest } from '../src/core/types.js';
 import type { Destination } from '../src/destinations/destination.js';
 import { checkedReader, RESUMES_WITHOUT_PROGRESS, type ResumedRead } from '../src/engine/remote-read.js';
@@ -53,7 +54,7 @@ function destination(file: Buffer, failAfter: number[], opts: { errors?: Error[]
 }
 
 function reader(dest: Destination, file: Buffer, resumed: ResumedRead[] = []) {
-  return checkedReader(dest, 'srv1', manifestOf(file), 'hint', (r) => resumed.push(r), 1)(FILE);
+  return checkedReader(dest, 'srv1', manifestOf(file), phrase('fetch.noRoomHint'), (r) => resumed.push(r), 1)(FILE);
 }
 
 describe('a read from a destination that fails in the middle of a file', () => {

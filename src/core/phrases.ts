@@ -31,6 +31,20 @@ function atDetails(p: PhraseParams): string {
   return passed + (p['first'] ? ` (the first, set ${p['first']}, ends at ${p['ends']})` : '');
 }
 
+/** What a fetch that found damage left undone (`done`: restore, drill, or nothing to say), then a space. */
+const nothingDoneEn = (p: PhraseParams): string =>
+  p['done'] === 'drill'
+    ? 'Nothing was drilled or recorded; nothing fetched was kept. '
+    : p['done'] === 'restore'
+      ? 'Nothing was restored. '
+      : '';
+
+/** How a damaged set at destination `dest` is mended: from this server when it holds set `set` (`held`). */
+const repairThereEn = (p: PhraseParams): string =>
+  p['held']
+    ? `This server still holds set ${p['set']}: \`respaldo copy ${p['set']} --to ${p['dest']} --verify\` repairs it there (it sends again each file that differs). Or restore another set (\`respaldo list --from ${p['dest']}\`).`
+    : `Restore another set (\`respaldo list --from ${p['dest']}\`); the set can be repaired there only from a server that still holds it.`;
+
 /** A table whose restored row count differs from the manifest's (`actual` null: the table is missing). */
 export interface RowDiff {
   table: string;
@@ -208,6 +222,27 @@ export const PHRASES_EN = {
     `Set ${p['set']} stores ${p['db']} as a ${p['stored']} database, and the config's ${p['db']} is ${p['now']} now.`,
   'refuse.engineChangedHint': (p: PhraseParams) =>
     `Restore it with a config whose ${p['db']} is the ${p['stored']} database it was (or by hand: README, restoring without respaldo).`,
+  // A set at a destination that does not match its manifest, found while fetching or streaming it
+  'fetch.missingThere': (p: PhraseParams) =>
+    `destination "${p['dest']}": ${p['file']} is missing there, though its manifest lists it.`,
+  'fetch.sizeThere': (p: PhraseParams) =>
+    `destination "${p['dest']}": ${p['file']} has ${p['size']} bytes there where its manifest records ${p['bytes']}.`,
+  'fetch.changedThere': (p: PhraseParams) =>
+    `destination "${p['dest']}": ${p['file']} does not match its manifest (changed or damaged there).`,
+  'fetch.notListed': (p: PhraseParams) => `destination "${p['dest']}": ${p['file']} is not listed in its manifest.`,
+  'fetch.damagedHint': (p: PhraseParams) => `${nothingDoneEn(p)}${repairThereEn(p)}`,
+  'fetch.brokenChain': (p: PhraseParams) =>
+    `destination "${p['dest']}": Set ${p['set']} holds ${p['db']} as changes on earlier sets, and that chain cannot be used: ${p['reason']}.`,
+  'fetch.brokenChainHint': (p: PhraseParams) =>
+    `${nothingDoneEn(p)}Check the sets there with respaldo list --from ${p['dest']}; restore an older set, or copy the missing sets there again (respaldo copy --to ${p['dest']}).`,
+  'fetch.noRoom': (p: PhraseParams) =>
+    `Fetching set ${p['set']} from destination "${p['dest']}" needs ${p['needed']} in the backup folder ${p['dir']}, and its disk has ${p['free'] || 'not that much'} free. Nothing was restored; what was fetched was removed.`,
+  'fetch.noRoomToDrill': (p: PhraseParams) =>
+    `Set ${p['set']} at destination "${p['dest']}" cannot be drilled here: a drill fetches it into the backup folder first, and ${p['because']}. Nothing was drilled or recorded; nothing fetched was kept.`,
+  'fetch.noRoomToDrillHint': (p: PhraseParams) =>
+    `Free space on the disk of ${p['dir']}, drill fewer databases at a time with --db, or run the drill with a copy of the config whose "backupDir" is on a disk with room (--config FILE).`,
+  'fetch.noRoomHint': () =>
+    'Run the restore again with --stream: the files are then streamed from the destination into the restore, each checked as it is read, and none is fetched first. Or free space on that disk (`respaldo prune --dry-run` shows what retention would remove, `respaldo delete <id>` removes one set), or run the restore with a copy of the config whose "backupDir" is on a disk with room (`--config FILE`).',
   'refuse.brokenChain': (p: PhraseParams) =>
     `Set ${p['set']} holds ${p['db']} as changes on earlier sets, and that chain cannot be used: ${p['reason']}.`,
   'refuse.brokenChainHint': (p: PhraseParams) =>

@@ -1,4 +1,5 @@
 import { RespaldoError } from '../core/errors.js';
+import { english, phrase } from '../core/phrases.js';
 import type { Reporter } from '../core/events.js';
 import type { LoadedConfig } from '../core/types.js';
 import { runDrill, type DrillOptions, type DrillOutcome } from './drill.js';
@@ -45,10 +46,14 @@ export async function runDrillFrom(
 
 /** A drill from a destination fetches the set first: with no room for it here (a restore would stream it), none. */
 function noRoomToDrill(cfg: Pick<LoadedConfig, 'backupDir'>, name: string, f: FetchedSet): RespaldoError {
-  return new RespaldoError(
-    'failed',
-    `Set ${f.id} at destination "${name}" cannot be drilled here: a drill fetches it into the backup folder first, and ${f.streamedBecause ?? 'there is no room for it'}. Nothing was drilled or recorded; nothing fetched was kept.`,
-    `Free space on the disk of ${cfg.backupDir}, drill fewer databases at a time with --db, or run the drill with a copy of the config whose "backupDir" is on a disk with room (--config FILE).`,
-    { backupDir: cfg.backupDir },
+  const message = phrase('fetch.noRoomToDrill', {
+    set: f.id,
+    dest: name,
+    because: f.streamedBecause ?? 'there is no room for it',
+  });
+  const hint = phrase('fetch.noRoomToDrillHint', { dir: cfg.backupDir });
+  return new RespaldoError('failed', english(message), english(hint), { backupDir: cfg.backupDir }).withPhrases(
+    message,
+    hint,
   );
 }

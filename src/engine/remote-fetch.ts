@@ -26,7 +26,8 @@ import {
   latestRemoteSet,
   readRemoteManifest,
   readRemoteManifests,
-  repairThereHint,
+  damagedThereHint,
+  type Done,
   sayPassedOver,
   untilAborted,
   withDestination,
@@ -156,23 +157,20 @@ async function checkPresent(
   source: string,
   m: Manifest,
   wanted: ReturnType<typeof expectedFiles>,
-  nothing: string,
+  done: Done,
 ): Promise<void> {
   const key = setKey(source, m.id);
   const sizes = new Map((await withRetries(() => dest.listFiles(key))).map((f) => [f.path, f.size]));
   for (const w of wanted) {
     const size = sizes.get(w.path);
+    const where = { dest: dest.name, file: `${key}/${w.path}` };
     const problem =
       size === undefined
-        ? 'is missing there, though its manifest lists it'
+        ? phrase('fetch.missingThere', where)
         : w.bytes !== null && size !== w.bytes
-          ? `has ${size} bytes there where its manifest records ${w.bytes}`
+          ? phrase('fetch.sizeThere', { ...where, size, bytes: w.bytes })
           : null;
-    if (problem)
-      throw new VerifyError(
-        `destination "${dest.name}": ${key}/${w.path} ${problem}.`,
-        `${nothing} ${repairThereHint(cfg, dest.name, m.id)}`,
-      );
+    if (problem) throw damagedThere(problem, damagedThereHint(cfg, dest.name, m.id, done));
   }
 }
 
@@ -195,9 +193,13 @@ export interface FetchSelection {
   forDrill?: boolean;
 }
 
-/** What a fetch that found damage left undone, said first in its hint. */
-const nothingDone = (sel: Pick<FetchSelection, 'forDrill'>): string =>
-  sel.forDrill ? 'Nothing was drilled or recorded; nothing fetched was kept.' : 'Nothing was restored.';
+/** A set at a destination that does not match its manifest (exit 5), said in the operator's language. */
+function damagedThere(message: Phrase, hint: Phrase): VerifyError {
+  return new VerifyError(english(message), english(hint)).withPhrases(message, hint);
+}
+
+/** What a fetch that found damage left undone, said first in its hint (`fetch.damagedHint`'s `done`). */
+const nothingDone = (sel: Pick<FetchSelection, 'forDrill'>): Done => (sel.forDrill ? 'drill' : 'restore');
 
 /**
  * Every set of this source at a destination as chains see it (chain.ts), each manifest read and
@@ -239,9 +241,9 @@ async function fetchFiles(
   progress: FetchProgress,
   cfg: Pick<LoadedConfig, 'backupDir'>,
   parallel: number,
-  nothing: string,
+  done: Done,
 ): Promise<void> {
-  const damaged = `${nothing} ${repairThereHint(cfg, dest.name, m.id)}`;
+  const hint = damagedThereHint(cfg, dest.name, m.id, done);
   await mapLimited(wanted, parallel, async (w) => {
     const target = join(dir, w.path);
     await fsp.mkdir(dirname(target), { recursive: true, mode: DIR_MODE });
@@ -260,9 +262,9 @@ async function fetchFiles(
     }).catch((err: unknown) => {
       // A stored file the manifest lists but the destination lacks: the set there does not match its manifest (5).
       if (err instanceof DestinationError && err.kind === 'notFound')
-        throw new VerifyError(
-          `destination "${dest.name}": ${setKey(source, m.id)}/${w.path} is missing there, though its manifest lists it.`,
-          damaged,
+        throw damagedThere(
+          phrase('fetch.missingThere', { dest: dest.name, file: `${setKey(source, m.id)}/${w.path}` }),
+          hint,
         );
       throw err;
     });
@@ -270,9 +272,9 @@ async function fetchFiles(
     progress.fileDone(h.bytes);
     await fsyncPath(target);
     if (h.digest() !== w.sha256 || (w.bytes !== null && h.bytes !== w.bytes)) {
-      throw new VerifyError(
-        `destination "${dest.name}": ${setKey(source, m.id)}/${w.path} does not match its manifest (changed or damaged there).`,
-        damaged,
+      throw damagedThere(
+        phrase('fetch.changedThere', { dest: dest.name, file: `${setKey(source, m.id)}/${w.path}` }),
+        hint,
       );
     }
   });
@@ -383,11 +385,11 @@ export async function fetchSet(
         for (const db of dbs.filter((d) => m.databases.find((e) => e.name === d)?.base)) {
           chainSets ??= await remoteChainSets(dest, source);
           const chain = chainOf([...chainSets.values()], m.id, db);
-          if (chain.problem)
-            throw new RefusedError(
-              `destination "${name}": ${english(phrase('refuse.brokenChain', { set: m.id, db, reason: chain.problem }))}`,
-              `${nothingDone(sel)} Check the sets there with respaldo list --from ${name}; restore an older set, or copy the missing sets there again (respaldo copy --to ${name}).`,
-            );
+          if (chain.problem) {
+            const message = phrase('fetch.brokenChain', { dest: name, set: m.id, db, reason: chain.problem });
+            const hint = phrase('fetch.brokenChainHint', { dest: name, done: nothingDone(sel) });
+            throw new RefusedError(english(message), english(hint)).withPhrases(message, hint);
+          }
           for (const x of chain.members.slice(0, -1)) members.set(x.id, [...(members.get(x.id) ?? []), db]);
         }
         const chainIds = [...members.keys()].sort();
@@ -418,7 +420,8 @@ export async function fetchSet(
           await checkPresent(cfg, dest, source, m, wanted, nothingDone(sel));
           for (const x of memberFiles.values()) await checkPresent(cfg, dest, source, x.m, x.files, nothingDone(sel));
           rep.emit({ type: 'info', ...said(why ? why.note : 'note.planRead', { ...about, ...why?.params }) });
-          const hint = (id: string) => repairThereHint(cfg, name, id);
+          // Found as it is read, once earlier databases may be restored: nothing is said undone.
+          const hint = (id: string) => damagedThereHint(cfg, name, id);
           const resumed = (r: ResumedRead) =>
             rep.emit({
               type: 'warning',
@@ -527,11 +530,17 @@ function noRoomToFetch(
   needed: number,
   free: number | null,
 ): RespaldoError {
-  return new RespaldoError(
-    'failed',
-    `Fetching set ${id} from destination "${name}" needs ${formatBytes(needed)} in the backup folder ${cfg.backupDir}, and its disk has ${free === null ? 'not that much' : formatBytes(free)} free. Nothing was restored; what was fetched was removed.`,
-    'Run the restore again with --stream: the files are then streamed from the destination into the restore, each checked as it is read, and none is fetched first. Or free space on that disk (`respaldo prune --dry-run` shows what retention would remove, `respaldo delete <id>` removes one set), or run the restore with a copy of the config whose "backupDir" is on a disk with room (`--config FILE`).',
-    { backupDir: cfg.backupDir },
+  const message = phrase('fetch.noRoom', {
+    set: id,
+    dest: name,
+    needed: formatBytes(needed),
+    dir: cfg.backupDir,
+    free: free === null ? '' : formatBytes(free),
+  });
+  const hint = phrase('fetch.noRoomHint');
+  return new RespaldoError('failed', english(message), english(hint), { backupDir: cfg.backupDir }).withPhrases(
+    message,
+    hint,
   );
 }
 

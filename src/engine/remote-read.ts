@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { DestinationError, VerifyError } from '../core/errors.js';
 import { printedName } from '../core/format.js';
+import { english, phrase, type Phrase } from '../core/phrases.js';
 import type { LoadedConfig, Manifest } from '../core/types.js';
 import { setKey, type Destination } from '../destinations/destination.js';
 import { withRetries } from './copy.js';
@@ -37,7 +38,7 @@ export function remoteFiles(
   cfg: Pick<LoadedConfig, 'encryption'>,
   dest: Destination,
   source: string,
-  damagedHint: (id: string) => string,
+  damagedHint: (id: string) => Phrase,
   onResume?: (r: ResumedRead) => void,
 ): RemoteFiles {
   return {
@@ -47,7 +48,7 @@ export function remoteFiles(
       if (!m.encryption) return { manifest: m, read: raw };
       const sample = passphraseSample(m, (path) => Promise.resolve(raw(path)));
       const decrypter = await decrypterFor(cfg, m.encryption, m.id, sample);
-      const from = { destination: dest.name, hint: damagedHint(m.id) };
+      const from = { destination: dest.name, hint: english(damagedHint(m.id)) };
       return { manifest: decryptedView(m), read: decryptingReader(decrypter, raw, m, from) };
     },
     close: () => dest.close().catch(() => undefined),
@@ -77,24 +78,26 @@ export function checkedReader(
   dest: Destination,
   source: string,
   m: Manifest,
-  hint: string,
+  hint: Phrase,
   onResume: (r: ResumedRead) => void = () => undefined,
   pauseMs = 500,
 ): StoredReader {
   const expected = new Map(expectedFiles(m).map((w) => [w.path, w]));
-  const where = (file: string) => `destination "${dest.name}": ${setKey(source, m.id)}/${printedName(file)}`;
+  /** Damage of `file` there: its phrase (`fetch.*There`), said with the hint. */
+  const damage = (id: 'fetch.notListed' | 'fetch.missingThere' | 'fetch.changedThere', file: string) => {
+    const message = phrase(id, { dest: dest.name, file: `${setKey(source, m.id)}/${printedName(file)}` });
+    return new VerifyError(english(message), english(hint)).withPhrases(message, hint);
+  };
   async function* read(file: string): AsyncGenerator<Buffer> {
     const w = expected.get(file);
-    if (!w) throw new VerifyError(`${where(file)} is not listed in its manifest.`, hint);
+    if (!w) throw damage('fetch.notListed', file);
     const open = (offset: number) =>
       withRetries(() => dest.get(`${setKey(source, m.id)}/${file}`, offset ? { offset } : {})).catch((err: unknown) => {
-        if (err instanceof DestinationError && err.kind === 'notFound')
-          throw new VerifyError(`${where(file)} is missing there, though its manifest lists it.`, hint);
+        if (err instanceof DestinationError && err.kind === 'notFound') throw damage('fetch.missingThere', file);
         throw err;
       });
     const hash = createHash('sha256');
-    const damaged = () =>
-      new VerifyError(`${where(file)} does not match its manifest (changed or damaged there).`, hint);
+    const damaged = () => damage('fetch.changedThere', file);
     let bytes = 0;
     let failures = 0;
     let raw = await open(0);

@@ -18,7 +18,7 @@ import { writeLog } from './log.js';
 import { MANIFEST_NAME, readManifestFile } from './manifest.js';
 import { isSetId } from './set-id.js';
 import { expectedFiles, type FileCheck, type VerifyReport } from './verify.js';
-import { phrase, said } from '../core/phrases.js';
+import { english, phrase, said, type Phrase } from '../core/phrases.js';
 
 /**
  * Reading a destination: listing its sets (damaged ones named, not fatal), reading their manifests, and verifying
@@ -32,11 +32,21 @@ import { phrase, said } from '../core/phrases.js';
  * server still holds the set, repair it from here (`copy ID --to NAME --verify` sends again each file that
  * differs there); else (a new server) restore another set.
  */
+/** What a restore or drill that found a set damaged at a destination left undone, said first in its hint. */
+export type Done = 'restore' | 'drill';
+
+/**
+ * The hint for set `id` found damaged at destination `name` (`fetch.damagedHint`): what was left undone (`done`),
+ * then how to mend it there: from this server when it still holds the set, or not at all from here.
+ */
+export function damagedThereHint(cfg: Pick<LoadedConfig, 'backupDir'>, name: string, id: string, done?: Done): Phrase {
+  const held = isSetId(id) && existsSync(join(setDir(cfg, id), MANIFEST_NAME));
+  return phrase('fetch.damagedHint', { done: done ?? '', held: held ? 'yes' : '', dest: name, set: id });
+}
+
+/** damagedThereHint's English, with nothing said undone (`verify --from`). */
 export function repairThereHint(cfg: Pick<LoadedConfig, 'backupDir'>, name: string, id: string): string {
-  const here = isSetId(id) && existsSync(join(setDir(cfg, id), MANIFEST_NAME));
-  return here
-    ? `This server still holds set ${id}: \`respaldo copy ${id} --to ${name} --verify\` repairs it there (it sends again each file that differs). Or restore another set (\`respaldo list --from ${name}\`).`
-    : `Restore another set (\`respaldo list --from ${name}\`); the set can be repaired there only from a server that still holds it.`;
+  return english(damagedThereHint(cfg, name, id));
 }
 
 /** A set on a destination, as `list --from` shows it. */

@@ -27,6 +27,20 @@ function nestedEs(p: PhraseParams): string {
   return PHRASES_ES[id](Object.fromEntries(inner.map(([k, v]) => [k.slice(2), v])));
 }
 
+/** Lo que una descarga que encontró daños dejó sin hacer (ver nothingDoneEn). */
+const nothingDoneEs = (p: PhraseParams): string =>
+  p['done'] === 'drill'
+    ? 'No se hizo ni registró ningún simulacro; no se guardó nada de lo traído. '
+    : p['done'] === 'restore'
+      ? 'No se restauró nada. '
+      : '';
+
+/** Cómo se repara la copia dañada en el destino (ver repairThereEn). */
+const repairThereEs = (p: PhraseParams): string =>
+  p['held']
+    ? `Este servidor aún tiene la copia ${p['set']}: \`respaldo copy ${p['set']} --to ${p['dest']} --verify\` la repara allí (vuelve a enviar cada archivo que difiere). O restaure otra copia (\`respaldo list --from ${p['dest']}\`).`
+    : `Restaure otra copia (\`respaldo list --from ${p['dest']}\`); la copia solo puede repararse allí desde un servidor que aún la tenga.`;
+
 /** ` (la necesita X)` cuando un problema de cadena tiene `by` (ver neededEn). */
 const neededEs = (p: PhraseParams) => (p['by'] ? ` (la necesita ${p['by']})` : '');
 
@@ -241,6 +255,26 @@ export const PHRASES_ES = {
   'refuse.engineChangedHint': (p: PhraseParams) =>
     `Restáurela con una configuración en la que ${p['db']} sea la base ${p['stored']} que era (o a mano: README, restaurar sin respaldo).`,
   // `of`: the phrase of `reason`, its parameters among these prefixed `in.` (its own `set` is not this one's)
+  'fetch.missingThere': (p: PhraseParams) =>
+    `destino "${p['dest']}": falta ${p['file']}, aunque su manifiesto lo incluye.`,
+  'fetch.sizeThere': (p: PhraseParams) =>
+    `destino "${p['dest']}": ${p['file']} tiene allí ${p['size']} bytes y su manifiesto registra ${p['bytes']}.`,
+  'fetch.changedThere': (p: PhraseParams) =>
+    `destino "${p['dest']}": ${p['file']} no coincide con su manifiesto (cambiado o dañado allí).`,
+  'fetch.notListed': (p: PhraseParams) => `destino "${p['dest']}": ${p['file']} no figura en su manifiesto.`,
+  'fetch.damagedHint': (p: PhraseParams) => `${nothingDoneEs(p)}${repairThereEs(p)}`,
+  'fetch.brokenChain': (p: PhraseParams) =>
+    `destino "${p['dest']}": la copia ${p['set']} tiene ${p['db']} como cambios sobre copias anteriores, y esa cadena no se puede usar: ${p['reason']}.`,
+  'fetch.brokenChainHint': (p: PhraseParams) =>
+    `${nothingDoneEs(p)}Revise las copias de allí con respaldo list --from ${p['dest']}; restaure una copia anterior, o vuelva a copiar allí las que faltan (respaldo copy --to ${p['dest']}).`,
+  'fetch.noRoom': (p: PhraseParams) =>
+    `Traer la copia ${p['set']} del destino "${p['dest']}" necesita ${p['needed']} en la carpeta de copias ${p['dir']}, y su disco tiene ${p['free'] || 'menos'} libres. No se restauró nada; lo traído se eliminó.`,
+  'fetch.noRoomToDrill': (p: PhraseParams) =>
+    `La copia ${p['set']} del destino "${p['dest']}" no se puede probar aquí: un simulacro la trae antes a la carpeta de copias, y no hay espacio para ella en su disco. No se hizo ni registró ningún simulacro; no se guardó nada de lo traído.`,
+  'fetch.noRoomToDrillHint': (p: PhraseParams) =>
+    `Libere espacio en el disco de ${p['dir']}, haga el simulacro de menos bases a la vez con --db, o hágalo con una copia de la configuración cuyo "backupDir" esté en un disco con espacio (--config FICHERO).`,
+  'fetch.noRoomHint': () =>
+    'Vuelva a ejecutar la restauración con --stream: los archivos se leen entonces del destino a medida que se restauran, cada uno comprobado al leerlo, sin traer ninguno antes. O libere espacio en ese disco (`respaldo prune --dry-run` muestra lo que quitaría la retención, `respaldo delete <id>` quita una copia), o restaure con una copia de la configuración cuyo "backupDir" esté en un disco con espacio (`--config FICHERO`).',
   'refuse.brokenChain': (p: PhraseParams): string =>
     `La copia ${p['set']} tiene ${p['db']} como cambios sobre copias anteriores, y esa cadena no se puede usar: ${p['in.of'] ? PHRASES_ES[p['in.of'] as PhraseId](inner(p)) : p['reason']}.`,
   'refuse.brokenChainHint': (p: PhraseParams) =>
