@@ -324,6 +324,29 @@ export interface FileEntry {
   sha256: string | null;
   /** As DatabaseEntry.plain. */
   plain?: PlainHashes;
+  /** Who owned it (absent in older sets): restored so when the restore runs as root. */
+  owner?: FileOwner;
+}
+
+/** Who owned a file, symlink or folder: its ids, and their names where the machine backing it up had them. */
+export interface FileOwner {
+  uid: number;
+  gid: number;
+  user?: string;
+  group?: string;
+}
+
+/**
+ * A folder of the files stored (each folder walked, empty ones too): restored with its mode, time and owner, where
+ * older sets restore only the folders that hold files, each 0700. `relative`/`relativeBytes` as FileEntry's.
+ */
+export interface FolderEntry {
+  group: 'config' | 'application';
+  relative: string;
+  relativeBytes?: string;
+  mode: number;
+  mtime: string;
+  owner?: FileOwner;
 }
 
 export interface Manifest {
@@ -349,6 +372,8 @@ export interface Manifest {
   encryption?: ManifestEncryption;
   databases: DatabaseEntry[];
   files: FileEntry[];
+  /** The folders of `files` (absent in older sets). */
+  folders?: FolderEntry[];
   warnings: string[];
   totals: { storedBytes: number; rawBytes: number; files: number };
   /**

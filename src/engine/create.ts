@@ -6,13 +6,14 @@ import { type Reporter } from '../core/events.js';
 import {
   CHAIN_TYPES,
   type DatabaseEntry,
+  type FolderEntry,
   type LoadedConfig,
   type Manifest,
   type NotifyEventKind,
   type SetStatus,
 } from '../core/types.js';
 import { VERSION } from '../version.js';
-import { scanFiles, storeFiles } from './files.js';
+import { folderEntries, scanFiles, storeFiles } from './files.js';
 import { ensurePrivateDir } from './fs-util.js';
 import { encryptsLocally, sealerFor } from './crypt.js';
 import { copyAfterBackup } from './copy.js';
@@ -234,6 +235,7 @@ export async function executeBackup(
     const warnings: string[] = spaceWarning ? [spaceWarning.message] : [];
     let fileProblems: string[] = [];
     let fileEntries: Manifest['files'] = [];
+    let folders: FolderEntry[] = [];
     if (plan.files) {
       const t0 = Date.now();
       reporter.emit({ type: 'item-start', item: 'files', kind: 'files' });
@@ -256,6 +258,7 @@ export async function executeBackup(
       warnings.push(...stored.warnings.map((w) => w.message));
       stored.warnings.forEach((w) => reporter.emit({ type: 'warning', item: 'files', ...w }));
       fileEntries = stored.entries;
+      folders = folderEntries(scan.folders, fileEntries);
       const problems = [...scan.problems, ...stored.problems];
       problems.forEach((p) => reporter.emit({ type: 'warning', item: 'files', ...p }));
       fileProblems = problems.map((p) => p.message);
@@ -323,6 +326,7 @@ export async function executeBackup(
       ...(sealer ? { encryption: sealer.describe } : {}),
       databases: dbEntries,
       files: fileEntries,
+      ...(folders.length ? { folders } : {}),
       warnings: [...warnings, ...fileProblems],
       totals: {
         storedBytes:

@@ -502,7 +502,11 @@ async function drillFiles(
     const plainDir = join(dirname(to), '.decrypted-files');
     try {
       const plain = await decryptSet(cfg, m, dir, plainDir, { databases: [], files: true }, reporter);
-      await restoreFiles(plain.dir, plain.manifest.files, to, { setId: m.id, codec: m.codec ?? 'gzip' });
+      await restoreFiles(plain.dir, plain.manifest.files, to, {
+        setId: m.id,
+        codec: m.codec ?? 'gzip',
+        ...(m.folders ? { folders: m.folders } : {}),
+      });
     } finally {
       await fsp.rm(plainDir, { recursive: true, force: true });
     }

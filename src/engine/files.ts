@@ -7,8 +7,9 @@ import { createHash } from 'node:crypto';
 import { promises as fsp, realpathSync, type BigIntStats } from 'node:fs';
 import { basename, dirname, isAbsolute, join, relative, sep } from 'node:path';
 import picomatch from 'picomatch';
-import type { ApplicationFolder, FileEntry, LoadedConfig } from '../core/types.js';
+import type { ApplicationFolder, FileEntry, FolderEntry, LoadedConfig } from '../core/types.js';
 import { isDiskFull } from '../core/errors.js';
+import { ownerOf } from './accounts.js';
 import { ensurePrivateDir } from './fs-util.js';
 import type { CodecName } from '../core/types.js';
 import { caseDistinct } from './case-distinct.js';
@@ -29,6 +30,8 @@ export interface FileItem {
   size: number;
   mode: number;
   mtime: Date;
+  uid: number;
+  gid: number;
   linkTarget: string | null;
   /**
    * The exact bytes of `source` and `relative` when they are not valid UTF-8 (both then show those bytes as `\xNN`):
@@ -44,8 +47,23 @@ export interface FileItem {
   sqlite?: { role: 'database' | 'side'; database: string };
 }
 
+/** A folder walked (FolderEntry before it is stored); `all`: every name in it is stored (no include patterns). */
+export interface FolderItem {
+  group: FileItem['group'];
+  relative: string;
+  /** The exact bytes of `relative` when they are not valid UTF-8. */
+  exact?: Buffer;
+  mode: number;
+  mtime: Date;
+  uid: number;
+  gid: number;
+  all: boolean;
+}
+
 export interface FileScan {
   items: FileItem[];
+  /** Every folder walked, in the order walked (a folder before what it holds). */
+  folders: FolderItem[];
   /** Problems that make the set partial (missing or unreadable files), each a warning of the backup. */
   problems: Said[];
   /** Things skipped on purpose (databases of `databases` entries) or gone since listed, each a warning. */
@@ -157,7 +175,7 @@ export function applicationRoots(folders: ApplicationFolder[]): string[] {
 export async function scanFiles(
   cfg: Pick<LoadedConfig, 'baseDir' | 'files' | 'databases'> & { backupDir?: string },
 ): Promise<FileScan> {
-  const scan: FileScan = { items: [], problems: [], warnings: [] };
+  const scan: FileScan = { items: [], folders: [], problems: [], warnings: [] };
   // The backup folder inside an application folder: never stored (each set would hold the ones before it, its own
   // staging folder and the lock), said once.
   const backupDir = cfg.backupDir;
@@ -217,6 +235,8 @@ export async function scanFiles(
         size: 0,
         mode: st.mode & 0o7777,
         mtime: st.mtime,
+        uid: st.uid,
+        gid: st.gid,
         linkTarget: shownName(target),
         ...(exact ? { exact } : {}),
         ...(isUtf8Name(target) ? {} : { linkTargetBytes: target }),
@@ -231,6 +251,7 @@ export async function scanFiles(
         rel,
         () => true,
         () => false,
+        true,
       );
       return;
     }
@@ -258,6 +279,8 @@ export async function scanFiles(
       size: st.size,
       mode: st.mode & 0o7777,
       mtime: st.mtime,
+      uid: st.uid,
+      gid: st.gid,
       linkTarget: null,
       ...(exact ? { exact } : {}),
       ...(sqlite ? { sqlite } : {}),
@@ -273,11 +296,25 @@ export async function scanFiles(
     relBase: string,
     included: (rel: string) => boolean,
     excluded: (rel: string) => boolean,
+    all: boolean,
     rootRel = Buffer.alloc(0),
   ): Promise<void> => {
     let entries;
     try {
       entries = await fsp.readdir(dirBytes, { withFileTypes: true, encoding: 'buffer' });
+      // Its mode, time and owner, restored with it (a configured folder that is a symlink: the folder it names).
+      const st = await fsp.stat(dirBytes);
+      const relative = rootRel.length ? `${relBase}/${shownName(rootRel)}` : relBase;
+      scan.folders.push({
+        group,
+        relative,
+        ...(isUtf8Name(rootRel) ? {} : { exact: Buffer.concat([Buffer.from(`${relBase}/`), rootRel]) }),
+        mode: st.mode & 0o7777,
+        mtime: st.mtime,
+        uid: st.uid,
+        gid: st.gid,
+        all,
+      });
     } catch (err) {
       listedUnreadable(dir, err, dirBytes); // a folder entry or one listed: it was there a moment ago
       return;
@@ -292,7 +329,7 @@ export async function scanFiles(
       if (excluded(inner) || (e.isDirectory() ? excluded(`${inner}/`) : !included(inner))) continue;
       if (e.isDirectory()) {
         if (isBackupDir(abs)) continue;
-        await walk(group, abs, absBytes, relBase, included, excluded, innerBytes);
+        await walk(group, abs, absBytes, relBase, included, excluded, all, innerBytes);
       } else {
         const exact = isUtf8Name(innerBytes)
           ? undefined
@@ -322,7 +359,7 @@ export async function scanFiles(
       continue;
     }
     if (isBackupDir(folder.path)) continue;
-    await walk('application', folder.path, Buffer.from(folder.path), roots[i]!, inc, excluded);
+    await walk('application', folder.path, Buffer.from(folder.path), roots[i]!, inc, excluded, !incGlob);
   }
   return scan;
 }
@@ -492,6 +529,7 @@ export async function storeFiles(
         mode: item.mode,
         mtime: item.mtime.toISOString(),
         linkTarget: item.linkTarget,
+        owner: ownerOf(item.uid, item.gid),
         ...(item.exact ? { relativeBytes: item.exact.relative.toString('base64') } : {}),
         ...(item.linkTargetBytes ? { linkTargetBytes: item.linkTargetBytes.toString('base64') } : {}),
       };
@@ -562,4 +600,26 @@ function realOrSelf(path: string): string {
   } catch {
     return path;
   }
+}
+
+/**
+ * The folders of a set's manifest: each folder walked whose every name was stored (no include patterns: empty ones
+ * too, as an application expects its `logs/` or `uploads/` to be there), and each that holds a stored file.
+ */
+export function folderEntries(folders: FolderItem[], files: FileEntry[]): FolderEntry[] {
+  const holding = new Set<string>();
+  for (const f of files) {
+    const parts = `${f.group}/${f.relative}`.split('/');
+    for (let i = 2; i < parts.length; i++) holding.add(parts.slice(0, i).join('/'));
+  }
+  return folders
+    .filter((d) => d.all || holding.has(`${d.group}/${d.relative}`))
+    .map((d) => ({
+      group: d.group,
+      relative: d.relative,
+      ...(d.exact ? { relativeBytes: d.exact.toString('base64') } : {}),
+      mode: d.mode,
+      mtime: d.mtime.toISOString(),
+      owner: ownerOf(d.uid, d.gid),
+    }));
 }

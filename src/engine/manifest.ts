@@ -2,7 +2,7 @@ import { printable, shownName } from '../core/format.js';
 import { readFileSync } from 'node:fs';
 import { isAbsolute, join, normalize, sep } from 'node:path';
 import { VerifyError } from '../core/errors.js';
-import type { CodecName, DatabaseEntry, FileEntry, Manifest } from '../core/types.js';
+import type { CodecName, DatabaseEntry, FileEntry, FileOwner, FolderEntry, Manifest } from '../core/types.js';
 import { isSetId } from './set-id.js';
 
 export const MANIFEST_NAME = 'manifest.json';
@@ -214,6 +214,28 @@ export function pathProblem(m: Manifest): string | null {
       if (f.linkTargetBytes !== undefined && !bytesOf(f.linkTargetBytes, target))
         return `files[].linkTargetBytes of ${at} is not the base64 of its target: ${JSON.stringify(f.linkTargetBytes)}`;
     } else return bad(`kind of ${f.relative}`, f.kind);
+    if (f.owner !== undefined && !isOwner(f.owner)) return bad(`owner of ${at}`, f.owner);
+  }
+  if (m.folders !== undefined && !Array.isArray(m.folders)) return bad('folders', m.folders);
+  for (const d of (m.folders ?? []) as unknown[] as Partial<FolderEntry>[]) {
+    if (d === null || typeof d !== 'object') return bad('folder entry', d);
+    if (!FILE_GROUPS.includes(d.group)) return bad('folder group', d.group);
+    if (typeof d.relative !== 'string' || !isSafeRelative(d.relative)) return bad('folder path', d.relative);
+    if (d.relativeBytes !== undefined && !bytesOf(d.relativeBytes, d.relative))
+      return `folders[].relativeBytes of ${d.relative} is not the base64 of its name: ${JSON.stringify(d.relativeBytes)}`;
+    if (!Number.isInteger(d.mode) || d.mode! < 0 || d.mode! > 0o7777)
+      return bad(`mode of folder ${d.relative}`, d.mode);
+    if (typeof d.mtime !== 'string' || isNaN(Date.parse(d.mtime))) return bad(`time of folder ${d.relative}`, d.mtime);
+    if (d.owner !== undefined && !isOwner(d.owner)) return bad(`owner of folder ${d.relative}`, d.owner);
   }
   return null;
+}
+
+/** An owner as respaldo records it: ids a uid_t holds, names without `:` or a line break (as /etc/passwd has). */
+function isOwner(o: unknown): o is FileOwner {
+  if (o === null || typeof o !== 'object') return false;
+  const r = o as Record<string, unknown>;
+  const id = (v: unknown) => Number.isInteger(v) && (v as number) >= 0 && (v as number) <= 0xffffffff;
+  const name = (v: unknown) => v === undefined || (typeof v === 'string' && v !== '' && !/[:\n\0]/.test(v));
+  return id(r['uid']) && id(r['gid']) && name(r['user']) && name(r['group']);
 }

@@ -2,7 +2,8 @@ import { createReadStream, existsSync, promises as fsp } from 'node:fs';
 import { basename, dirname, join, resolve, sep } from 'node:path';
 import { pipeline } from 'node:stream';
 import { VerifyError } from '../core/errors.js';
-import type { CodecName, FileEntry } from '../core/types.js';
+import type { CodecName, FileEntry, FileOwner, FolderEntry } from '../core/types.js';
+import { idsOf } from './accounts.js';
 import { decompressorFor } from './codec.js';
 import { pipeToNewFile } from '../core/durable-fs.js';
 import { fsyncPath, fsyncTree } from './fs-util.js';
@@ -58,12 +59,23 @@ async function safeParent(root: string, rel: string, path: Buffer): Promise<Buff
 }
 
 /**
+ * Gives a restored file, symlink or folder its recorded owner (by name where this machine knows it) when the restore
+ * runs as root: restored as root-owned, an application's `.env` of mode 0640 could not be read by the application
+ * once copied back into place. Run as another user, what it writes stays its own (it cannot give files away).
+ */
+async function ownAs(path: string | Buffer, owner: FileOwner | undefined): Promise<void> {
+  if (!owner || process.geteuid?.() !== 0) return;
+  const { uid, gid } = idsOf(owner);
+  await fsp.lchown(path, uid, gid);
+}
+
+/**
  * Refuses, before anything is written, entries that repeat a path or sit below a symlink or file entry. Paths are
  * compared as bytes (one byte a character), so a name that is not UTF-8 and one shown like it are two paths.
  */
-export function checkFileEntries(entries: FileEntry[]): void {
-  const kinds = new Map<string, FileEntry['kind']>();
-  for (const e of entries) {
+export function checkFileEntries(entries: FileEntry[], folders: FolderEntry[] = []): void {
+  const kinds = new Map<string, FileEntry['kind'] | 'folder'>();
+  for (const e of [...entries, ...folders.map((d) => ({ ...d, kind: 'folder' as const }))]) {
     const p = entryPath(e).toString('latin1');
     if (kinds.has(p))
       throw new VerifyError(
@@ -77,7 +89,7 @@ export function checkFileEntries(entries: FileEntry[]): void {
     for (let i = 1; i < parts.length; i++) {
       const parent = parts.slice(0, i).join('/');
       const kind = kinds.get(parent);
-      if (kind)
+      if (kind && kind !== 'folder')
         throw new VerifyError(
           `The manifest puts ${JSON.stringify(shownName(Buffer.from(p, 'latin1')))} below ${JSON.stringify(shownName(Buffer.from(parent, 'latin1')))}, which is a ${kind === 'symlink' ? 'symlink' : 'file'}; refusing to restore through it.`,
           'This set was tampered with; do not use it.',
@@ -102,15 +114,24 @@ export async function restoreFiles(
     codec?: CodecName;
     track?: (path: string) => Promise<() => Promise<void>>;
     onFile?: (bytes: number) => void;
+    /** The set's folders (Manifest.folders): made, empty ones too, then given their mode, time and owner. */
+    folders?: FolderEntry[];
   },
 ): Promise<void> {
-  checkFileEntries(entries);
+  const folders = opts.folders ?? [];
+  checkFileEntries(entries, folders);
   const partial = join(dirname(to), `.${basename(to)}.respaldo-partial-${opts.setId}`);
   await fsp.mkdir(dirname(to), { recursive: true, mode: 0o700 });
   await fsp.rm(partial, { recursive: true, force: true });
   const untrack = opts.track ? await opts.track(partial) : undefined;
   try {
     await fsp.mkdir(partial, { mode: 0o700 });
+    for (const d of folders) {
+      const at = await safeParent(partial, `${d.group}/${d.relative}`, entryPath(d));
+      await fsp.mkdir(at, { mode: 0o700 }).catch((err: NodeJS.ErrnoException) => {
+        if (err.code !== 'EEXIST') throw err;
+      });
+    }
     const ordered = [...entries.filter((e) => e.kind === 'file'), ...entries.filter((e) => e.kind === 'symlink')];
     for (const e of ordered) {
       if (!isSafeRelative(e.relative) || (e.stored && !isSafeRelative(e.stored)))
@@ -121,6 +142,7 @@ export async function restoreFiles(
       const dest = await safeParent(partial, `${e.group}/${e.relative}`, entryPath(e));
       if (e.kind === 'symlink') {
         await fsp.symlink(entryLinkTarget(e), dest);
+        await ownAs(dest, e.owner);
         continue;
       }
       if (e.size === 0) {
@@ -135,11 +157,21 @@ export async function restoreFiles(
         const plain = pipeline(src, decompressorFor(opts.codec ?? 'gzip'), () => undefined);
         await pipeToNewFile(plain, dest, { mode: 0o600 });
       }
+      await ownAs(dest, e.owner);
       await fsp.chmod(dest, e.mode & 0o777);
       await fsp.utimes(dest, new Date(e.mtime), new Date(e.mtime));
       opts.onFile?.(e.size);
     }
     await fsyncTree(partial);
+    // Folders last, deepest first: their times set once nothing more is written in them, and a mode without write
+    // for its owner set once its files are there. The restore's own folder (and `config/`, `application/`) stay 0700.
+    for (const d of [...folders].sort((a, b) => entryPath(b).length - entryPath(a).length)) {
+      const at = Buffer.concat([Buffer.from(`${partial}/`), entryPath(d)]);
+      await ownAs(at, d.owner);
+      await fsp.chmod(at, d.mode & 0o3777); // setgid and sticky kept: a shared folder's group, a tmp folder
+      await fsp.utimes(at, new Date(d.mtime), new Date(d.mtime));
+    }
+    if (folders.length) await fsyncPath(partial);
     if (existsSync(to)) await fsp.rmdir(to); // empty (the plan refuses a folder with anything in it)
     await fsp.rename(partial, to);
     await fsyncPath(dirname(to));
