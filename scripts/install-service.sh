@@ -117,7 +117,7 @@ if [ "$cron" = 1 ] || { [ "$have_systemd" = 0 ] && [ "$unit_dir_given" = 0 ] && 
   # The lock is this config's own, beside it: one in /tmp named after the unit was shared by every config on the
   # machine (a second application's scheduler never started while the first ran) and open to other users there.
   lock="$config_dir/.$(basename "$config").cron.lock"
-  cmd="$respaldo scheduler --config $(sh_quote "$config")"
+  cmd="$respaldo scheduler --if-not-running --config $(sh_quote "$config")"
   out="$(sh_quote "$config_dir/$name.out")"
   if command -v flock >/dev/null 2>&1; then
     line="* * * * * flock -n $(sh_quote "$lock") $cmd >> $out 2>&1"

@@ -72,14 +72,14 @@ describe('install-service.sh', () => {
     const r = await sh(INSTALL, ['--config', setup.configFile, '--user', me, '--respaldo', RESPALDO, '--cron']);
     expect(r.code, describeResult(r)).toBe(0);
     expect(r.stdout.trim()).toMatch(
-      /^\* \* \* \* \* flock -n '.*\/\.backup_config\.json\.cron\.lock' .*bin\/respaldo\.js scheduler --config '.*backup_config\.json' >> '.*respaldo-scheduler\.out' 2>&1$/,
+      /^\* \* \* \* \* flock -n '.*\/\.backup_config\.json\.cron\.lock' .*bin\/respaldo\.js scheduler --if-not-running --config '.*backup_config\.json' >> '.*respaldo-scheduler\.out' 2>&1$/,
     );
     expect(r.stdout).toContain(`flock -n '${join(setup.dir, '.backup_config.json.cron.lock')}'`);
     expect(r.stderr).toContain(`crontab -u ${me} -e`);
   });
 
   it("two applications' crontab lines each start their scheduler: the lock is the config's own", async () => {
-    // A stand-in for respaldo that says it started (the lines run it as `CMD scheduler --config FILE`).
+    // A stand-in for respaldo that says it started (the lines run it as `CMD scheduler --if-not-running --config F`).
     const dir = makeTmpDir('respaldo-cron-');
     const fake = join(dir, 'fake-respaldo.sh');
     writeFileSync(fake, '#!/bin/sh\necho "started $*"\n', { mode: 0o755 });
@@ -110,7 +110,7 @@ describe('install-service.sh', () => {
       const second = await runShell(lines[1]!);
       expect(second.code, describeResult(second)).toBe(0);
       const out = readFileSync(/>> '([^']+)'/.exec(lines[1]!)![1]!, 'utf8');
-      expect(out).toBe(`started scheduler --config ${configs[1]}\n`);
+      expect(out).toBe(`started scheduler --if-not-running --config ${configs[1]}\n`);
     } finally {
       holder.stdin.end();
     }
@@ -140,7 +140,7 @@ describe('install-service.sh', () => {
       const r = await sh(INSTALL, ['--config', setup.configFile, '--user', me, '--respaldo', RESPALDO]);
       expect(r.code, describeResult(r)).toBe(0);
       expect(r.stderr).toContain('systemd is not running here; use cron instead.');
-      expect(r.stdout).toMatch(/^\* \* \* \* \* flock -n .* scheduler --config /);
+      expect(r.stdout).toMatch(/^\* \* \* \* \* flock -n .* scheduler --if-not-running --config /);
     },
   );
 
@@ -270,6 +270,26 @@ describe('check-service.sh', () => {
       expect(r.stdout).toMatch(new RegExp(`Scheduler: RUNNING \\(pid ${child.pid} since`));
       expect(r.stdout).toMatch(/job yearly \(0 0 1 1 \*\): next \d{4}-01-01T/);
       expect(r.stdout).toMatch(/OK: every database has a recent backup/);
+    } finally {
+      child.kill('SIGTERM');
+      const end = await done;
+      expect(end.code, describeResult(end)).toBe(0);
+    }
+  });
+
+  it('the crontab line without flock: `scheduler --if-not-running` says nothing and exits 0 while one runs', async () => {
+    const setup = await withOneSet([{ name: 'yearly', when: '0 0 1 1 *', files: false }]);
+    const child = startCli(['scheduler', '--no-catch-up', '--config', setup.configFile]);
+    const done = collect(child, 60_000);
+    try {
+      await waitFor(() => existsSync(join(setup.backupDir, '.scheduler', '.respaldo.lock')), 'the scheduler lock');
+      // Every minute: a line a minute in its output file (about 100 MB a year) when it said the lock was held.
+      const quiet = await runCli(['scheduler', '--if-not-running', '--config', setup.configFile]);
+      expect(quiet.code, describeResult(quiet)).toBe(0);
+      expect(quiet.stdout + quiet.stderr).toBe('');
+      const plain = await runCli(['scheduler', '--config', setup.configFile]);
+      expect(plain.code, describeResult(plain)).toBe(6);
+      expect(plain.stderr).toContain('Another respaldo process is working on this backup folder');
     } finally {
       child.kill('SIGTERM');
       const end = await done;

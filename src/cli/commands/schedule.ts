@@ -1,5 +1,5 @@
 import { Option, type Command } from 'commander';
-import { ConfigError, UsageError } from '../../core/errors.js';
+import { ConfigError, LockHeldError, UsageError } from '../../core/errors.js';
 import { EXIT } from '../../core/exit-codes.js';
 import type { ProgressEvent } from '../../core/events.js';
 import type { ScheduleJob } from '../../core/types.js';
@@ -263,9 +263,13 @@ export function register(program: Command): void {
     program
       .command('scheduler')
       .description('run the scheduled jobs in the foreground (Ctrl-C finishes the running job, twice aborts it)')
-      .option('--no-catch-up', 'do not run jobs missed while the scheduler was not running'),
+      .option('--no-catch-up', 'do not run jobs missed while the scheduler was not running')
+      .option(
+        '--if-not-running',
+        'exit 0 saying nothing when a scheduler of this backup folder already runs (for a crontab line run every minute)',
+      ),
   ).action(
-    runAction({ catchUp: 'negated' }, async (io, opts) => {
+    runAction({ catchUp: 'negated', ifNotRunning: 'flag' }, async (io, opts) => {
       const cfg = await io.config();
       if (cfg.schedule.jobs.length === 0) {
         throw new ConfigError(
@@ -309,7 +313,14 @@ export function register(program: Command): void {
       };
       for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(sig, onSignal);
       try {
-        await scheduler.start();
+        try {
+          await scheduler.start();
+        } catch (err) {
+          // Cron starts it every minute to keep one running: the one that runs is the answer, and a line a minute
+          // saying so grew its output file by about 100 MB a year.
+          if (opts.ifNotRunning && err instanceof LockHeldError) return EXIT.ok;
+          throw err;
+        }
         const code = await scheduler.done;
         return code;
       } finally {
