@@ -90,23 +90,31 @@ describe.skipIf(!available)('leftovers of interrupted PostgreSQL restores', () =
     expect(cluster.databases().filter((n) => n.startsWith('dos__'))).toEqual([]);
   });
 
-  test('live database missing with only its safety copy: create says a restore was interrupted and how to finish', () => {
+  test('live database missing with only a safety copy (dropped or renamed since): create says so, not that a restore was interrupted', () => {
     seed('tres');
     const config = configFor('tres');
-    cluster.psql('ALTER DATABASE tres RENAME TO tres__pre_restore_20250101_000000');
+    // An earlier restore, run to its end, kept the database it replaced; then a DBA renamed the live one away.
+    cluster.createDatabase('tres__pre_restore_20250101_000000');
+    cluster.psql('ALTER DATABASE tres RENAME TO tres_old');
 
     const created = cli(config, ['create', '--no-files']);
     expect(created.code).not.toBe(EXIT.ok);
     const said = created.stderr + created.stdout;
-    expect(said).toMatch(/database "tres" does not exist because a restore was interrupted/);
+    expect(said).not.toMatch(/restore was interrupted/);
+    expect(said).toMatch(/database "tres" does not exist \(dropped or renamed: no interrupted restore explains it\)/);
+    expect(said).toMatch(/point the config at its new name/);
     expect(said).toMatch(
       /"tres__pre_restore_20250101_000000".*respaldo restore <its pre_restore set id> --db tres --yes/s,
     );
     expect(said).not.toMatch(/psql -l/);
-    expect(cluster.databases()).toContain('tres__pre_restore_20250101_000000'); // nothing guessed, nothing renamed
+    expect(cluster.databases()).toEqual(expect.arrayContaining(['tres__pre_restore_20250101_000000', 'tres_old'])); // nothing guessed, nothing renamed
 
     const status = cli(config, ['status', '--json']);
-    expect(status.json.databaseLeftovers[0].leftovers[0]).toMatch(/database "tres" is missing/);
+    const line = status.json.databaseLeftovers[0].leftovers[0];
+    expect(line).toMatch(
+      /database "tres" is missing, and no interrupted restore explains it: it was dropped or renamed/,
+    );
+    expect(line).not.toMatch(/restore was interrupted/);
   });
 
   test('a __restore_ database with a session connected (a restore still running from another config): status says so, create leaves it', async () => {

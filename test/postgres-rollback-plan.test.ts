@@ -106,7 +106,7 @@ describe('describeLeftovers', () => {
       ['inventario__pre_restore_7', 'postgres'],
       true,
       [
-        /"inventario" is missing: .*kept as "inventario__pre_restore_7".*respaldo restore <its pre_restore set id> --db inv --yes/,
+        /"inventario" is missing, and no interrupted restore explains it: it was dropped or renamed .*as "inventario__pre_restore_7".*respaldo restore <its pre_restore set id> --db inv --yes/,
       ],
     ],
     ['another database entirely', ['postgres', 'otra__restore_7'], false, []],
@@ -114,6 +114,8 @@ describe('describeLeftovers', () => {
   ])('%s', (_, names, missing, lines) => {
     const out = describeLeftovers('inventario', 'inv', names);
     expect(out.liveMissing).toBe(missing);
+    // Only a restore's own copy shows a restore was cut; safety copies alone were kept by restores that ended.
+    expect(out.interrupted).toBe(missing && names.some((n) => n.startsWith('inventario__restore_')));
     expect(out.lines).toHaveLength(lines.length);
     lines.forEach((re, i) => expect(out.lines[i]).toMatch(re));
   });

@@ -266,7 +266,8 @@ export async function backupPg(pg: PgServer, req: BackupRequest, ctx: DriverCont
 
 /**
  * Connects to the live database for a backup. When it does not exist because a restore was cut
- * during its swap, says so and how to finish it instead of a bare "does not exist".
+ * during its swap, says so and how to finish it instead of a bare "does not exist"; when only safety copies of
+ * earlier restores are there, that it was dropped or renamed, and how to put one back.
  */
 async function openForBackup(pg: PgServer, conn: PgConnection, dbName: string): Promise<PgQueryable> {
   try {
@@ -287,7 +288,9 @@ async function openForBackup(pg: PgServer, conn: PgConnection, dbName: string): 
       if (found?.liveMissing) {
         const message =
           `PostgreSQL at ${where(conn)}: database "${conn.database}" does not exist ` +
-          'because a restore was interrupted.';
+          (found.interrupted
+            ? 'because a restore was interrupted.'
+            : '(dropped or renamed: no interrupted restore explains it).');
         throw new RespaldoError('failed', message, found.lines.join(' '));
       }
     }

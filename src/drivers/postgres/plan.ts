@@ -412,14 +412,15 @@ export function newestSafetyOf<T extends { id: string }>(
 /**
  * What interrupted restores left on the server for `live`, from the list of database names, one
  * line each in operator words with how to finish it (read-only findings for `status` and `create`).
- * `liveMissing` when the live database is gone and respaldo-derived databases explain why. Pure.
+ * `liveMissing` when the live database is gone while databases respaldo derived from it are there; `interrupted`
+ * when one of them is a restore's own copy, which shows a restore was cut (safety copies alone do not). Pure.
  */
 export function describeLeftovers(
   live: string,
   dbName: string,
   names: readonly string[],
   opts: { drillServer?: boolean; sessions?: ReadonlyMap<string, number> } = {},
-): { liveMissing: boolean; lines: string[] } {
+): { liveMissing: boolean; interrupted: boolean; lines: string[] } {
   const derived = names
     .map((n) => ({ name: n, parsed: parseDerivedName(live, n) }))
     .filter((d) => d.parsed && d.name !== live);
@@ -428,6 +429,8 @@ export function describeLeftovers(
   const lines: string[] = [];
   // On drill.server no live database is expected: what is there was left by drills only.
   const liveMissing = !opts.drillServer && !names.includes(live) && staging.length + safety.length > 0;
+  // Only a restore's own copy (`__restore_`) shows that a restore was cut while the live name was free.
+  const interrupted = liveMissing && staging.length > 0;
   const nextDrill = `the next respaldo drill of ${dbName}`;
   const nextRun = opts.drillServer ? nextDrill : `respaldo create or the next restore or drill of ${dbName}`;
   if (liveMissing) {
@@ -442,11 +445,14 @@ export function describeLeftovers(
           `respaldo create (or the next respaldo restore of ${dbName}) renames it back to "${live}".`,
       );
     } else if (safety.length) {
+      // A swap renames one database at a time and keeps the restored copy until it takes the live name, and a
+      // rollback renames both in one transaction: no interrupted restore leaves only safety copies. The live
+      // database was dropped or renamed by someone else (a DBA, a migration), which is said, never guessed at.
       lines.push(
-        `database "${live}" is missing: a restore was interrupted during its swap; ` +
-          `the previous database is kept as ${safety.map((s) => `"${s.name}"`).join(', ')}. ` +
-          `To put it back: respaldo restore <its pre_restore set id> --db ${dbName} --yes ` +
-          `(respaldo list --db ${dbName} shows the set), or restore a backup set of ${dbName}.`,
+        `database "${live}" is missing, and no interrupted restore explains it: it was dropped or renamed ` +
+          `(if renamed, point the config at its new name). Earlier restores kept the database they replaced as ` +
+          `${safety.map((s) => `"${s.name}"`).join(', ')}. To put one back: respaldo restore <its pre_restore set id> ` +
+          `--db ${dbName} --yes (respaldo list --db ${dbName} shows the set), or restore a backup set of ${dbName}.`,
       );
     } else {
       lines.push(
@@ -476,7 +482,7 @@ export function describeLeftovers(
         `${opts.drillServer ? nextDrill : `the next respaldo create, restore or drill of ${dbName}`} drops it.${inUse(t)}`,
     );
   }
-  return { liveMissing, lines };
+  return { liveMissing, interrupted, lines };
 }
 
 /** Operator hint for a failed PostgreSQL client command, from its stderr. */
