@@ -162,6 +162,23 @@ describe('restore in place with sessions connected (server engines)', () => {
     expect(f).toContain('Yes: close them at the swap');
   });
 
+  it('a long target: its heading is folded, never cut, so the count of sessions and the question stay on screen', async () => {
+    const facade = pgFacade(['app@10.0.0.5 (pid 4121)']);
+    const plan = facade.planRestore.bind(facade);
+    const target = 'database "inventario" on pg-produccion-01.erp.example.internal:5432 as respaldo_backup';
+    facade.planRestore = async (req) => {
+      const p = await plan(req);
+      for (const d of p.databases) d.target = target;
+      return p;
+    };
+    const { lastFrame } = await toInPlacePlan(facade, (x) => x.includes(QUESTION));
+    const f = lastFrame()!;
+    expect(flat(f)).toContain(`inventario (${target}): 1 session connected`);
+    expect(f).not.toContain('…');
+    expect(f).toContain('app@10.0.0.5 (pid 4121)');
+    expect(f).toMatch(/› No: leave them connected/);
+  });
+
   it('speaks Spanish: Sí plans again with terminateConnections and asks for RESTAURAR', async () => {
     const facade = pgFacade(['app@10.0.0.5 (pid 4121)']);
     const { lastFrame, stdin } = await toInPlacePlan(
