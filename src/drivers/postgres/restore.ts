@@ -387,6 +387,15 @@ async function restoreInto(
         err.details as { command: string; exitCode: number | null; signal: string | null; stderrTail: string },
       );
     }
+    if (err instanceof CommandError && !globals && /role "[^"]*" does not exist/.test(err.message)) {
+      // pg_restore stops at the first missing role: "create it" alone sends the operator round once per role, each
+      // time restoring the whole database again. Without stored roles, all of them are to be created at once.
+      throw new CommandError(
+        err.message,
+        'This set did not store the roles ("globals" was off when it was made), and pg_restore names only the first one missing. Create on this server every role the database\'s objects belong to or are granted to (on the old server, `pg_dumpall --globals-only` writes them all; load that file here with psql), then restore again. With "globals": true in the config, later sets store the roles and --create-roles creates the missing ones.',
+        err.details as { command: string; exitCode: number | null; signal: string | null; stderrTail: string },
+      );
+    }
     throw pgError(err, conn, live, 'restoring');
   } finally {
     await admin.end().catch(() => undefined);
