@@ -296,6 +296,29 @@ describe.skipIf(!available)('postgres end to end through the CLI', () => {
     expect(plainDump('inventario')).toBe(second);
   });
 
+  test('a safety copy an earlier restore kept that the server no longer has (a rebuilt server): the plan does not say it stays there', () => {
+    const created = cli(['create', '--json']);
+    expect(created.code, created.stderr).toBe(EXIT.ok);
+    const id: string = created.json.id;
+    const once = cli(['restore', id, '--db', 'inventario', '--yes', '--json']);
+    expect(once.code, once.stderr + once.stdout).toBe(EXIT.ok);
+    const safety = `inventario__pre_restore_${id}`;
+    expect(cli(['restore', id, '--db', 'inventario', '--dry-run']).stdout.replace(/\s+/g, ' ')).toContain(
+      `1 safety copy of earlier restores stays on its server (${safety})`,
+    );
+    // The server is rebuilt (or a DBA drops the copy): its pre_restore set is still listed in the backup folder.
+    cluster.psql(`DROP DATABASE "${safety}"`);
+    const plan = cli(['restore', id, '--db', 'inventario', '--dry-run']);
+    expect(plan.code, plan.stderr + plan.stdout).toBe(EXIT.ok);
+    expect(plan.stdout).not.toMatch(/of earlier restores stays? on its server/);
+    expect(plan.stdout).not.toContain(`respaldo delete ${once.json.safetySetIds[0]}`);
+    expect(plan.stdout).toContain(`the live database is kept as ${safety}`);
+    for (const x of (cli(['list', '--json']).json as { id: string; type: string }[]).filter(
+      (x) => x.type === 'pre_restore',
+    ))
+      expect(cli(['delete', x.id, '--yes', '--json']).code).toBe(EXIT.ok);
+  });
+
   test('a data file changed in the set: the restore checks it as pg_restore reads it and stops before the swap (exit 5), the live database as it was', async () => {
     const created = cli(['create', '--json']);
     expect(created.code, created.stderr).toBe(EXIT.ok);

@@ -8,6 +8,12 @@ export interface Replaced {
   database: string;
   /** Kept renamed on its server (PostgreSQL, SQL Server), not as files of a pre_restore set. */
   renamed: boolean;
+  /**
+   * Renamed: the safety copies of this database its server holds now (`TargetState.keptSafeties`), when the
+   * driver says. A copy a pre_restore set names that the server no longer has (a server rebuilt, a copy dropped by
+   * hand) takes no room there, and is not said to.
+   */
+  keptNow?: readonly string[];
 }
 
 /**
@@ -28,25 +34,28 @@ export async function earlierSafetyWarnings(
     const sets = safetySets.filter((s) => s.databases.includes(r.database));
     if (!sets.length) continue;
     // `delete` takes one set: a command for each, run one after the other.
-    const commands = sets.map((s) => `respaldo delete ${s.id}`).join(' && ');
     if (r.renamed) {
       const names: string[] = [];
+      const onServer: string[] = [];
       for (const s of sets) {
         const kept = (await readManifest(cfg, s.id).catch(() => null))?.databases.find(
           (d) => d.name === r.database,
         )?.safetyDatabase;
-        if (kept) names.push(kept);
+        if (!kept || (r.keptNow && !r.keptNow.includes(kept))) continue;
+        names.push(kept);
+        onServer.push(s.id);
       }
       if (!names.length) continue;
       out.push(
         phrase('plan.earlierSafetyRenamed', {
           db: r.database,
-          count: String(sets.length),
+          count: String(names.length),
           names: names.join(', '),
-          commands,
+          commands: onServer.map((id) => `respaldo delete ${id}`).join(' && '),
         }),
       );
     } else {
+      const commands = sets.map((s) => `respaldo delete ${s.id}`).join(' && ');
       const size = formatBytes(sets.reduce((n, s) => n + s.storedBytes, 0));
       out.push(phrase('plan.earlierSafetySets', { db: r.database, count: String(sets.length), size, commands }));
     }

@@ -608,7 +608,11 @@ export async function planRestore(cfg: LoadedConfig, id: string, opts: RestoreOp
   const safetyPhrases = safetyOf(databases, refusedInPlace);
   const replaced = databases
     .filter((d) => d.replaces && d.state.exists && !d.swapsBack)
-    .map((d) => ({ database: d.database, renamed: d.safety.kind === 'renamed-database' }));
+    .map((d) => ({
+      database: d.database,
+      renamed: d.safety.kind === 'renamed-database',
+      ...(d.state.keptSafeties ? { keptNow: d.state.keptSafeties } : {}),
+    }));
   warningPhrases.push(...(await earlierSafetyWarnings(cfg, replaced)));
   // A rollback writes nothing new: it renames.
   for (const on of shortDisks(databases.filter((d) => !d.swapsBack))) {
