@@ -1,8 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { stopOrphansOfDeadRuns } from '../src/engine/create-recover.js';
+import type { LoadedConfig } from '../src/core/types.js';
+import { cleanLeftovers, stopOrphansOfDeadRuns } from '../src/engine/create-recover.js';
 import { processesMentioning } from '../src/exec/orphans.js';
 import { makeTmpDir } from './helpers/tmp.js';
 
@@ -61,5 +62,23 @@ describe('processes an interrupted run left running', () => {
     for (const c of [liveRun, ...others]) expect(c.exitCode === null && c.signalCode === null).toBe(true);
     // nothing left to stop: nothing said
     expect(await stopOrphansOfDeadRuns(backupDir)).toEqual([]);
+  });
+
+  it("a killed backup's pg_dump, writing into the set's hidden .tmp-<id> folder, is stopped before that folder is removed", async () => {
+    const backupDir = makeTmpDir();
+    const staging = join(backupDir, '.tmp-20261204_210040');
+    mkdirSync(join(staging, 'databases'), { recursive: true });
+    // As pg_dump -Fd --jobs and its workers run: the folder in their --file argument.
+    const orphans = [1, 2, 3].map(() => runningWith(`--file=${staging}/databases/pg-directory`));
+    const other = runningWith(`${backupDir}/.tmp-20261204_2100400/not-that-folder`);
+    await Promise.all([...orphans, other].map((c) => spawned.get(c)));
+
+    const cfg = { backupDir, secrets: [] } as unknown as LoadedConfig;
+    const said = (await cleanLeftovers(cfg)).map((s) => s.message);
+    expect(said).toContain('stopped 3 process(es) an interrupted backup left running (pg_dump and its workers)');
+    expect(said).toContain('removed .tmp-20261204_210040 (left by an interrupted run)');
+    for (const c of orphans) expect(await exited(c)).toBe('SIGKILL');
+    expect(existsSync(staging)).toBe(false);
+    expect(other.exitCode === null && other.signalCode === null).toBe(true);
   });
 });

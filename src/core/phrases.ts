@@ -688,6 +688,8 @@ export const PHRASES_EN = {
   'recover.listed': (p: PhraseParams) => `listed ${p['names']} in pre_restore set ${p['set']}`,
   'recover.stoppedOrphans': (p: PhraseParams) =>
     `stopped ${p['count']} process(es) an interrupted run left running (pg_restore and its workers)`,
+  'recover.stoppedDumpOrphans': (p: PhraseParams) =>
+    `stopped ${p['count']} process(es) an interrupted backup left running (pg_dump and its workers)`,
   'recover.removedScratch': (p: PhraseParams) => `removed ${p['path']}, left by an interrupted run`,
   'recover.safetyOfKilledRun': (p: PhraseParams) =>
     `removed safety set ${p['set']}, taken by a restore killed before it replaced anything (the databases are as it found them)`,

@@ -134,6 +134,20 @@ export async function cleanLeftovers(cfg: LoadedConfig): Promise<Said[]> {
   for (const name of readdirSync(cfg.backupDir)) {
     const mine = (name.startsWith('.tmp-') && isSetId(name.slice(5))) || /^\.deleting-\d{8}_\d{6}\S*-\d+$/.test(name);
     if (mine) {
+      // A backup killed outright leaves pg_dump and its workers running, writing into this folder (a big table into a
+      // file that, once the folder is removed, fills the disk unseen) and holding their snapshot and table locks for
+      // as long as the dump takes: stopped first. Under the lock, a `.tmp-<id>` folder is a dead run's.
+      const n = name.startsWith('.tmp-') ? await stopOrphansOf(join(cfg.backupDir, name)) : 0;
+      if (n) {
+        const line = said('recover.stoppedDumpOrphans', { count: n });
+        stopped.push(line);
+        writeLog(
+          cfg.backupDir,
+          'cleanup',
+          { stopped: [line.message], reason: 'left by an interrupted run' },
+          cfg.secrets,
+        );
+      }
       await fsp.rm(join(cfg.backupDir, name), { recursive: true, force: true });
       removed.push(name);
       staging.push(said('recover.removedLeftover', { name }));

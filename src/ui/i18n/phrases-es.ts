@@ -719,6 +719,8 @@ export const PHRASES_ES = {
   'recover.listed': (p: PhraseParams) => `${p['names']} incluida(s) en la copia pre_restore ${p['set']}`,
   'recover.stoppedOrphans': (p: PhraseParams) =>
     `se detuvieron ${p['count']} proceso(s) que dejó en marcha una ejecución interrumpida (pg_restore y sus procesos)`,
+  'recover.stoppedDumpOrphans': (p: PhraseParams) =>
+    `se detuvieron ${p['count']} proceso(s) que dejó en marcha una copia de seguridad interrumpida (pg_dump y sus procesos)`,
   'recover.removedScratch': (p: PhraseParams) => `borrado ${p['path']}, que dejó una ejecución interrumpida`,
   'recover.safetyOfKilledRun': (p: PhraseParams) =>
     `se borró la copia de seguridad previa ${p['set']}, tomada por una restauración interrumpida antes de sustituir nada (las bases están como las encontró)`,
