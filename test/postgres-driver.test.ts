@@ -1037,6 +1037,62 @@ describe.skipIf(!available)('postgres driver (real cluster)', () => {
     expect(cluster.databases()).not.toContain('appdb__pre_restore_N1');
   });
 
+  test("a database owner's login (no superuser) sees the sessions of other roles: the plan lists them and the swap refuses at once", async () => {
+    const ownerPassword = `own-${Math.random().toString(36).slice(2)}`;
+    cluster.psql(`CREATE ROLE tienda_owner LOGIN CREATEDB PASSWORD '${ownerPassword}'`);
+    cluster.psql(`CREATE ROLE tienda_clerk LOGIN PASSWORD '${ownerPassword}'`);
+    cluster.psql('CREATE DATABASE tienda OWNER tienda_owner');
+    cluster.psql(
+      `SET ROLE tienda_owner; CREATE TABLE sales (id int PRIMARY KEY); INSERT INTO sales SELECT generate_series(1, 40);`,
+      'tienda',
+    );
+    const db: DatabaseConfig = {
+      name: 'tienda',
+      engine: 'postgres',
+      host: cluster.host,
+      port: cluster.port,
+      user: 'tienda_owner',
+      password: ownerPassword,
+      database: 'tienda',
+    };
+    const d = await dump(db);
+    // The application's session, under its own role.
+    const { default: pg } = await import('pg');
+    const app = new pg.Client({
+      host: cluster.host,
+      port: cluster.port,
+      user: 'tienda_clerk',
+      password: ownerPassword,
+      database: 'tienda',
+      application_name: 'tienda',
+    });
+    app.on('error', () => undefined);
+    await app.connect();
+    try {
+      const state = await postgresDriver.inspectTarget(db, { kind: 'in-place' });
+      expect(state.inUseBy).toEqual([expect.stringMatching(/^tienda_clerk@\? \(pid \d+, tienda\)$/)]);
+      const started = Date.now();
+      const err = (await restore(db, d, { kind: 'in-place' }, { setId: 'S1' }).catch(
+        (e: unknown) => e,
+      )) as RespaldoError;
+      expect(err).toBeInstanceOf(RespaldoError);
+      expect(err.message).toMatch(/"tienda" has 1 connected session\(s\): tienda_clerk@/);
+      expect(Date.now() - started).toBeLessThan(15_000); // refused, not waited on (PostgreSQL waits 5 s a rename)
+      // --terminate-connections, by a login that may not end another role's session: what to do about it.
+      const denied = (await restore(db, d, { kind: 'in-place' }, { setId: 'S2', terminate: true }).catch(
+        (e: unknown) => e,
+      )) as RespaldoError;
+      expect(denied.hint).toMatch(
+        /may not end the sessions of other roles: .*GRANT pg_signal_backend TO "tienda_owner"\)/,
+      );
+      expect((await app.query('SELECT 1 AS one')).rows[0].one).toBe(1); // its session was left alone
+      expect(cluster.psql('SELECT count(*) FROM sales', 'tienda')).toBe('40');
+      expect(cluster.databases().filter((n) => n.startsWith('tienda__'))).toEqual([]);
+    } finally {
+      await app.end();
+    }
+  });
+
   test('an interrupted restore (abort while pg_restore runs) drops the staging database and leaves live as it was', async () => {
     const db = dbConfig(fixture('bank'));
     const d = await dump(db);

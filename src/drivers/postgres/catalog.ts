@@ -1,5 +1,5 @@
 import { RefusedError, RespaldoError } from '../../core/errors.js';
-import { TERMINATE_SESSIONS_SQL, canForceDrop, dropDatabaseSql } from './swap-plan.js';
+import { CLIENT_SESSION_SQL, TERMINATE_SESSIONS_SQL, canForceDrop, dropDatabaseSql } from './swap-plan.js';
 import { MAX_IDENTIFIER_BYTES, byteLength } from './config.js';
 import { quoteIdent, type Relation, type TableRef } from './args.js';
 import { tableKey, type DatabaseProperties } from './plan.js';
@@ -115,13 +115,15 @@ export async function readServerInfo(client: PgQueryable): Promise<ServerInfo> {
 /** Sessions (other than ours) on a database, as `user@client (pid N, app)`. */
 export async function sessionsOn(client: PgQueryable, database: string): Promise<string[]> {
   const r = await client.query(
-    `SELECT pid, usename, client_addr::text AS addr, application_name AS app FROM pg_stat_activity
-      WHERE datname = $1 AND pid <> pg_backend_pid() AND backend_type = 'client backend' ORDER BY pid`,
+    `SELECT pid, usename, client_addr::text AS addr, application_name AS app, backend_type IS NULL AS hidden FROM pg_stat_activity
+      WHERE datname = $1 AND pid <> pg_backend_pid() AND ${CLIENT_SESSION_SQL} ORDER BY pid`,
     [database],
   );
   return r.rows.map((row) => {
     const app = row['app'] ? `, ${String(row['app'])}` : '';
-    return `${row['usename'] ?? '?'}@${row['addr'] ?? 'local'} (pid ${row['pid']}${app})`;
+    // Another role's session seen by a login without pg_read_all_stats: its address is hidden, not local.
+    const addr = row['addr'] ?? (row['hidden'] === true ? '?' : 'local');
+    return `${row['usename'] ?? '?'}@${addr} (pid ${row['pid']}${app})`;
   });
 }
 
@@ -131,7 +133,7 @@ export async function sessionsOn(client: PgQueryable, database: string): Promise
  * pg_use_reserved_connections). Null when the server does not say (a pooler in front, a view it hides).
  */
 export const FREE_SLOTS_SQL = `SELECT current_setting('max_connections')::int
-    - (SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend')::int
+    - (SELECT count(*) FROM pg_stat_activity WHERE ${CLIENT_SESSION_SQL})::int
     - CASE WHEN (SELECT rolsuper FROM pg_roles WHERE rolname = current_user) THEN 0
         ELSE current_setting('superuser_reserved_connections')::int
            + coalesce(current_setting('reserved_connections', true), '0')::int END AS free`;
@@ -187,7 +189,7 @@ export async function databaseNames(client: PgQueryable): Promise<Set<string>> {
 /** Client sessions (other than this one) connected to each database that has any. */
 export async function sessionsPerDatabase(client: PgQueryable): Promise<Map<string, number>> {
   const r = await client.query(
-    "SELECT datname, count(*)::int AS n FROM pg_stat_activity WHERE datname IS NOT NULL AND pid <> pg_backend_pid() AND backend_type = 'client backend' GROUP BY datname",
+    `SELECT datname, count(*)::int AS n FROM pg_stat_activity WHERE datname IS NOT NULL AND pid <> pg_backend_pid() AND ${CLIENT_SESSION_SQL} GROUP BY datname`,
   );
   return new Map(r.rows.map((row) => [String(row['datname']), Number(row['n'])]));
 }

@@ -3,7 +3,7 @@ import { RespaldoError, isAccessError, isDiskFull } from '../../core/errors.js';
 import { english, phrase, type Phrase } from '../../core/phrases.js';
 import type { DatabaseConfig } from '../../core/types.js';
 import { APPLICATION_NAME, resolveConnection, type PgConnection } from './config.js';
-import { toolPath, type PgTool } from './args.js';
+import { quoteIdent, toolPath, type PgTool } from './args.js';
 import { sessionEndedBy } from './plan.js';
 
 /**
@@ -133,7 +133,10 @@ export function pgError(err: unknown, conn: PgConnection, database: string, doin
       return new RespaldoError(
         'failed',
         `PostgreSQL at ${at}: permission denied while ${doing}: ${msg}`,
-        'Connect as the database owner or a role with the needed privileges (CREATEDB for restores).',
+        // --terminate-connections by a login that is no superuser, on another role's session (the application's).
+        msg.includes('pg_signal_backend')
+          ? `The configured user may not end the sessions of other roles: stop the application first, or grant it that right (GRANT pg_signal_backend TO ${quoteIdent(conn.user ?? 'the configured user')}). Nothing was replaced.`
+          : 'Connect as the database owner or a role with the needed privileges (CREATEDB for restores).',
       );
     case '57P01':
     case '57P02':

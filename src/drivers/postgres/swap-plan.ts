@@ -27,9 +27,18 @@ export function dropDatabaseSql(name: string, opts: { ifExists: boolean; force: 
   return `DROP DATABASE ${opts.ifExists ? 'IF EXISTS ' : ''}${quoteIdent(name)}${opts.force ? ' WITH (FORCE)' : ''}`;
 }
 
+/**
+ * A row of pg_stat_activity that is a client session. A login that is neither a superuser nor a member of
+ * pg_read_all_stats sees the sessions of other roles with `backend_type` NULL (as `query`, `client_addr`, …): such
+ * a row with a role and a database is a session too (the server's own processes have neither: autovacuum has no role,
+ * the logical replication launcher no database), or a database owner's restore saw nothing of the application's
+ * sessions, and its swap waited on them without a word, minutes, instead of refusing.
+ */
+export const CLIENT_SESSION_SQL =
+  "(backend_type = 'client backend' OR (backend_type IS NULL AND usesysid IS NOT NULL AND datname IS NOT NULL))";
+
 /** Closes the client sessions of database `$1` (not this one); one row per session, `ok` when it ended. */
-export const TERMINATE_SESSIONS_SQL =
-  "SELECT pg_terminate_backend(pid) AS ok FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid() AND backend_type = 'client backend'";
+export const TERMINATE_SESSIONS_SQL = `SELECT pg_terminate_backend(pid) AS ok FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid() AND ${CLIENT_SESSION_SQL}`;
 
 /**
  * The swap of an in-place restore, one rename at a time (a database in use cannot be renamed, so each
