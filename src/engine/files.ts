@@ -1,6 +1,6 @@
 /**
  * The config and application files of a backup: finding them (scanFiles) and storing them (storeFiles). One file
- * (~560 lines) because the scan marks what the store treats apart (symlinks, SQLite databases and their side files,
+ * (~650 lines) because the scan marks what the store treats apart (symlinks, SQLite databases and their side files,
  * files that vanish or change while read) and both share the same warnings.
  */
 import { createHash } from 'node:crypto';
@@ -10,6 +10,7 @@ import picomatch from 'picomatch';
 import type { ApplicationFolder, FileEntry, FolderEntry, LoadedConfig } from '../core/types.js';
 import { isDiskFull } from '../core/errors.js';
 import { ownerOf } from './accounts.js';
+import { mapLimited } from './limited.js';
 import { ensurePrivateDir } from './fs-util.js';
 import type { CodecName } from '../core/types.js';
 import { caseDistinct } from './case-distinct.js';
@@ -400,6 +401,10 @@ export function storedPath(
   return `${group}/${relative.slice(0, cut + 1)}${prefix}${hash}${suffixes}`;
 }
 
+/** Files below this size are stored FILES_AT_ONCE at a time (each is one compressed block). */
+const SMALL_FILE = 1 << 20;
+const FILES_AT_ONCE = 8;
+
 /** How many times a file that keeps changing while it is read is read, before its last read is kept with a warning. */
 export const READ_ATTEMPTS = 3;
 
@@ -424,7 +429,10 @@ async function storeRegular(
     try {
       const before = await fh.stat({ bigint: true });
       const seal = compression.sealer ? (await compression.sealer.seal()).stream : undefined;
-      const result = await storeStream(fh.createReadStream({ highWaterMark: 1 << 20, autoClose: false }), dest, {
+      // A read buffer no larger than the file: each is new, and 1 MiB of it per small file had V8 run a full collection
+      // every few tens of files (an uploads folder of 5000 files: 4 of its 35 s).
+      const highWaterMark = Math.min(1 << 20, Math.max(16 << 10, Number(before.size) + 1));
+      const result = await storeStream(fh.createReadStream({ highWaterMark, autoClose: false }), dest, {
         compress: true,
         codec: compression.codec,
         level: compression.level,
@@ -517,75 +525,93 @@ export async function storeFiles(
       suffixes,
     ).map((path, n) => [files[n]!, path]),
   );
-  try {
-    for (const item of [...items.filter((i) => i.sqlite?.role !== 'side'), ...sides]) {
-      if (item.sqlite?.role === 'side' && snapshotted.has(item.sqlite.database)) continue;
-      const base = {
-        group: item.group,
-        source: item.source,
-        relative: item.relative,
-        kind: item.kind,
-        size: item.size,
-        mode: item.mode,
-        mtime: item.mtime.toISOString(),
-        linkTarget: item.linkTarget,
-        owner: ownerOf(item.uid, item.gid),
-        ...(item.exact ? { relativeBytes: item.exact.relative.toString('base64') } : {}),
-        ...(item.linkTargetBytes ? { linkTargetBytes: item.linkTargetBytes.toString('base64') } : {}),
-      };
-      if (item.kind === 'symlink') {
-        stored.set(item, { ...base, stored: null, md5: null, sha256: null });
-        continue;
-      }
-      const path = paths.get(item)!;
-      const dest = join(setRoot, path);
-      let snapshot: { path: string; problems: string | null } | undefined;
-      try {
-        await ensurePrivateDir(dirname(dest));
-        if (item.sqlite?.role === 'database')
-          snapshot = await sqliteSnapshot(item, join(scratch, `${snapshots++}.sqlite`), warnings);
-        const {
-          result: r,
-          stat,
-          changed,
-          attempts,
-        } = await storeRegular(
-          item,
-          snapshot?.path ?? item.exact?.source ?? item.source,
-          dest,
-          compression,
-          signal,
-          onRead,
-        );
-        if (changed) warnings.push(said('file.changed', { path: item.source, attempts: String(attempts) }));
-        if (snapshot) snapshotted.add(item.source);
-        if (snapshot?.problems)
-          warnings.push(said('file.sqliteCheck', { path: item.source, problem: snapshot.problems }));
-        stored.set(item, {
-          ...base,
-          size: r.rawBytes,
-          // A snapshot's own mode and times are the scratch file's, not the database's.
-          ...(snapshot ? {} : { mode: Number(stat.mode) & 0o7777, mtime: stat.mtime.toISOString() }),
-          stored: path,
-          md5: r.md5,
-          sha256: r.sha256,
-          ...(r.plain ? { plain: r.plain } : {}),
-        });
-        onStored(item, r.storedBytes);
-      } catch (err) {
-        if (signal?.aborted) throw err;
-        await fsp.rm(dest, { force: true });
-        if (isDiskFull(err)) {
-          diskFull = true;
-          problems.push(said('file.noSpace', { path: item.source }));
-          continue;
-        }
-        const r = unreadable(item.source, err, item.exact?.source);
-        (r.vanished ? warnings : problems).push(r.said);
-      } finally {
-        if (snapshot) await fsp.rm(snapshot.path, { force: true });
-      }
+  const madeDirs = new Set<string>();
+  const storeOne = async (item: FileItem): Promise<void> => {
+    if (item.sqlite?.role === 'side' && snapshotted.has(item.sqlite.database)) return;
+    const base = {
+      group: item.group,
+      source: item.source,
+      relative: item.relative,
+      kind: item.kind,
+      size: item.size,
+      mode: item.mode,
+      mtime: item.mtime.toISOString(),
+      linkTarget: item.linkTarget,
+      owner: ownerOf(item.uid, item.gid),
+      ...(item.exact ? { relativeBytes: item.exact.relative.toString('base64') } : {}),
+      ...(item.linkTargetBytes ? { linkTargetBytes: item.linkTargetBytes.toString('base64') } : {}),
+    };
+    if (item.kind === 'symlink') {
+      stored.set(item, { ...base, stored: null, md5: null, sha256: null });
+      return;
     }
+    const path = paths.get(item)!;
+    const dest = join(setRoot, path);
+    let snapshot: { path: string; problems: string | null } | undefined;
+    try {
+      if (!madeDirs.has(dirname(dest))) {
+        await ensurePrivateDir(dirname(dest));
+        madeDirs.add(dirname(dest));
+      }
+      if (item.sqlite?.role === 'database')
+        snapshot = await sqliteSnapshot(item, join(scratch, `${snapshots++}.sqlite`), warnings);
+      const {
+        result: r,
+        stat,
+        changed,
+        attempts,
+      } = await storeRegular(
+        item,
+        snapshot?.path ?? item.exact?.source ?? item.source,
+        dest,
+        compression,
+        signal,
+        onRead,
+      );
+      if (changed) warnings.push(said('file.changed', { path: item.source, attempts: String(attempts) }));
+      if (snapshot) snapshotted.add(item.source);
+      if (snapshot?.problems)
+        warnings.push(said('file.sqliteCheck', { path: item.source, problem: snapshot.problems }));
+      stored.set(item, {
+        ...base,
+        size: r.rawBytes,
+        // A snapshot's own mode and times are the scratch file's, not the database's.
+        ...(snapshot ? {} : { mode: Number(stat.mode) & 0o7777, mtime: stat.mtime.toISOString() }),
+        stored: path,
+        md5: r.md5,
+        sha256: r.sha256,
+        ...(r.plain ? { plain: r.plain } : {}),
+      });
+      onStored(item, r.storedBytes);
+    } catch (err) {
+      if (signal?.aborted) throw err;
+      await fsp.rm(dest, { force: true });
+      if (isDiskFull(err)) {
+        diskFull = true;
+        problems.push(said('file.noSpace', { path: item.source }));
+        return;
+      }
+      const r = unreadable(item.source, err, item.exact?.source);
+      (r.vanished ? warnings : problems).push(r.said);
+    } finally {
+      if (snapshot) await fsp.rm(snapshot.path, { force: true });
+    }
+  };
+  try {
+    // SQLite databases one at a time (closing a descriptor of a file drops every lock this process holds on it), then
+    // small files several at once: each costs a dozen trips to the disk (open, stat, write, fsync, rename, …); 5000
+    // files of 100 bytes took 10.7 s one at a time, 6.2–7.2 s eight at a time (2 cores, loaded). Larger files one at a
+    // time, each compressed on every core already (memory stays that of one). Side files last: stored only when
+    // their database could not be snapshotted.
+    for (const item of items.filter((i) => i.sqlite?.role === 'database')) await storeOne(item);
+    const plain = items.filter((i) => !i.sqlite);
+    await mapLimited(
+      plain.filter((i) => i.size < SMALL_FILE),
+      FILES_AT_ONCE,
+      storeOne,
+    );
+    for (const item of plain.filter((i) => i.size >= SMALL_FILE)) await storeOne(item);
+    for (const item of sides) await storeOne(item);
   } finally {
     await fsp.rm(scratch, { recursive: true, force: true });
   }
