@@ -4,7 +4,8 @@
  * and says so, `prune --from` keeps it without counting it and prunes the rest; restoring it by id still fails
  * clearly, with a hint that works when the server that made it is gone.
  */
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config/load.js';
@@ -15,7 +16,7 @@ import { say } from '../src/ui/i18n/index.js';
 import { FakeReporter } from './helpers/reporter.js';
 import type { RemoteSetSummary } from '../src/engine/remote.js';
 import { parseJsonOutput } from './helpers/cli.js';
-import { cli } from './helpers/offsite.js';
+import { cli, peakRss } from './helpers/offsite.js';
 import { dbDigest } from './helpers/sqlite.js';
 import { demoSetup, type DemoSetup } from './helpers/tmp.js';
 
@@ -136,5 +137,34 @@ describe('a damaged manifest at a destination', () => {
     setDestinations(s, nas, 'erp-server-C');
     const all = await cli(s, ['list', '--from', 'nas', '--all-sources', '--json'], 5);
     expect(parseJsonOutput<RemoteSetSummary[]>(all.stdout)).toMatchObject([{ id: older.id, source: 'erp-server-B' }]);
+  });
+});
+
+describe('a manifest at a destination larger than any respaldo writes', () => {
+  it('is refused as it streams past the limit (memory flat), named damaged; the other sets still restore', async () => {
+    const s = demoSetup();
+    const nas = join(s.dir, 'nas');
+    mkdirSync(nas);
+    setDestinations(s, nas, 'srv1');
+    const older = parseJsonOutput<Manifest>((await cli(s, ['create', '--json'])).stdout);
+    const newer = parseJsonOutput<Manifest>((await cli(s, ['create', '--json'])).stdout);
+    // 1 GiB of zeros (a sparse file): read whole, it took 3 GB of memory to be found unreadable.
+    truncateSync(join(nas, 'srv1', newer.id, 'manifest.json'), 1024 ** 3);
+    rmSync(s.backupDir, { recursive: true, force: true });
+    const tmpBefore = readdirSync(tmpdir()).filter((n) => n.startsWith('respaldo-manifest-'));
+
+    const list = await cli(s, ['list', '--from', 'nas'], 5);
+    expect(list.stdout).toContain(older.id);
+    expect(list.stdout).toContain(
+      `DAMAGED set srv1/${newer.id} at nas: set srv1/${newer.id} has a bad manifest: larger than 512 MB`,
+    );
+    const byId = await cli(s, ['restore', newer.id, '--from', 'nas', '--db', 'users', '--dry-run'], 5);
+    expect(byId.stderr).toContain('more than any manifest respaldo writes');
+    const to = join(s.dir, 'users-check.db');
+    expect(await peakRss(s, ['restore', 'latest', '--from', 'nas', '--db', 'users', '--to', to, '--yes'])).toBeLessThan(
+      400,
+    );
+    expect(await peakRss(s, ['list', '--from', 'nas'], 5)).toBeLessThan(400);
+    expect(readdirSync(tmpdir()).filter((n) => n.startsWith('respaldo-manifest-'))).toEqual(tmpBefore);
   });
 });

@@ -1,11 +1,13 @@
-import { existsSync, promises as fsp } from 'node:fs';
+import { createWriteStream, existsSync, promises as fsp } from 'node:fs';
+import { constants } from 'node:buffer';
 import { join } from 'node:path';
-import { Writable, pipeline as streamPipeline, type Readable } from 'node:stream';
+import { Transform, pipeline as streamPipeline, type Readable } from 'node:stream';
 import type { Decrypter } from 'age-encryption';
 import { decrypterFor, hashDecrypted } from './crypt.js';
 import { encryptedParts, passphraseSample } from './decrypt-set.js';
 import { pipeline } from 'node:stream/promises';
 import { InterruptedError, NotFoundError, UsageError, VerifyError } from '../core/errors.js';
+import { formatBytes } from '../core/format.js';
 import type { Reporter } from '../core/events.js';
 import type { LoadedConfig, Manifest, PlainHashes, SetSummary } from '../core/types.js';
 import { setKey, type Destination } from '../destinations/destination.js';
@@ -118,10 +120,28 @@ export function withRemoteFiles<T>(
   return withDestination(cfg, name, (dest, source) => work((path) => dest.get(`${setKey(source, id)}/${path}`)));
 }
 
-async function readAll(dest: Destination, key: string): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  await pipeline(await dest.get(key), new Writable({ write: (c: Buffer, _e, cb) => (chunks.push(c), cb()) }));
-  return Buffer.concat(chunks);
+/**
+ * The largest manifest read from a destination: the longest string this Node holds (about 512 MiB), as no manifest
+ * respaldo writes (one JSON.stringify) is longer. A bigger one there is refused as it streams past that size,
+ * never held in memory nor written whole (a 6 GiB manifest.json at a destination took 19 GB of memory to be refused).
+ */
+export const REMOTE_MANIFEST_MAX_BYTES = constants.MAX_STRING_LENGTH;
+
+/** Streams `key` at `dest` into `file`; false, having stopped reading, once it passes `limit` bytes. */
+async function download(dest: Destination, key: string, file: string, limit: number): Promise<boolean> {
+  const over = new Error('over the limit');
+  let bytes = 0;
+  const count = new Transform({
+    transform: (c: Buffer, _e, cb) => ((bytes += c.length), bytes > limit ? cb(over) : cb(null, c)),
+  });
+  try {
+    await pipeline(await dest.get(key), count, createWriteStream(file, { mode: FILE_MODE }));
+    return true;
+  } catch (err) {
+    if (err !== over) throw err;
+    await fsp.rm(file, { force: true });
+    return false;
+  }
 }
 
 /**
@@ -139,28 +159,31 @@ export async function readRemoteManifest(
       `"${id}" is not a backup set id (YYYYMMDD_HHMMSS).`,
       `Run \`respaldo list --from ${dest.name}\` to see the set ids.`,
     );
-  const text = await withRetries(() => readAll(dest, `${setKey(source, id)}/${MANIFEST_NAME}`));
   // A manifest that fails its checks is named as it is at the destination, not by the scratch copy read here.
-  const check = (dir: string): Manifest => {
+  const bad = (problem: string) =>
+    new VerifyError(
+      `destination "${dest.name}": set ${setKey(source, id)} has a bad manifest: ${problem}`,
+      `Nothing was changed. Restore another set (\`respaldo list --from ${dest.name}\`). To repair this one, copy it there again from the server that still has it (\`respaldo copy ${id} --to ${dest.name}\`); or, once inspected, remove ${dest.describe()}/${setKey(source, id)} by hand.`,
+    );
+  const check = async (dir: string): Promise<Manifest> => {
+    const key = `${setKey(source, id)}/${MANIFEST_NAME}`;
+    const limit = REMOTE_MANIFEST_MAX_BYTES;
+    if (!(await withRetries(() => download(dest, key, join(dir, MANIFEST_NAME), limit))))
+      throw bad(`larger than ${formatBytes(limit)}, more than any manifest respaldo writes`);
     try {
       return readManifestFile(dir);
     } catch (err) {
       if (!(err instanceof VerifyError)) throw err;
-      throw new VerifyError(
-        `destination "${dest.name}": set ${setKey(source, id)} has a bad manifest: ${err.message.replace(`${join(dir, MANIFEST_NAME)}: `, '')}`,
-        `Nothing was changed. Restore another set (\`respaldo list --from ${dest.name}\`). To repair this one, copy it there again from the server that still has it (\`respaldo copy ${id} --to ${dest.name}\`); or, once inspected, remove ${dest.describe()}/${setKey(source, id)} by hand.`,
-      );
+      throw bad(err.message.replace(`${join(dir, MANIFEST_NAME)}: `, ''));
     }
   };
   let m: Manifest;
   if (scratch) {
-    await fsp.writeFile(join(scratch, MANIFEST_NAME), text, { mode: FILE_MODE });
-    m = check(scratch);
+    m = await check(scratch);
   } else {
     const dir = await fsp.mkdtemp(join((await import('node:os')).tmpdir(), 'respaldo-manifest-'));
     try {
-      await fsp.writeFile(join(dir, MANIFEST_NAME), text, { mode: FILE_MODE });
-      m = check(dir);
+      m = await check(dir);
     } finally {
       await fsp.rm(dir, { recursive: true, force: true });
     }

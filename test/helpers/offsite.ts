@@ -111,7 +111,7 @@ export function expectNothingLeftNorLogged(s: DemoSetup, secret: string): void {
  * `process.resourceUsage().maxRSS`: Linux keeps that across exec, so a child of the test's worker reported the
  * worker's own size (312 MiB for every run, whatever it did).
  */
-export async function peakRss(s: DemoSetup, args: string[]): Promise<number> {
+export async function peakRss(s: DemoSetup, args: string[], expectCode = 0): Promise<number> {
   const preload = join(s.dir, 'max-rss.mjs');
   const out = join(s.dir, 'max-rss.txt');
   writeFileSync(
@@ -126,7 +126,7 @@ export async function peakRss(s: DemoSetup, args: string[]): Promise<number> {
       env: { S3_KEY_ID: S3RVER_KEY, S3_SECRET_KEY: SECRET },
     }),
   );
-  expect(r.code, describeResult(r)).toBe(0);
+  expect(r.code, describeResult(r)).toBe(expectCode);
   return Number(readFileSync(out, 'utf8')) / 1024;
 }
 
