@@ -4,7 +4,7 @@
  * and says so, `prune --from` keeps it without counting it and prunes the rest; restoring it by id still fails
  * clearly, with a hint that works when the server that made it is gone.
  */
-import { mkdirSync, readFileSync, readdirSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readFileSync, readdirSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -166,5 +166,33 @@ describe('a manifest at a destination larger than any respaldo writes', () => {
     );
     expect(await peakRss(s, ['list', '--from', 'nas'], 5)).toBeLessThan(400);
     expect(readdirSync(tmpdir()).filter((n) => n.startsWith('respaldo-manifest-'))).toEqual(tmpBefore);
+  });
+});
+
+describe('names at a destination that print as other lines', () => {
+  it('a database name or a source folder with a line break forges no row of list --from', async () => {
+    const s = demoSetup();
+    const nas = join(s.dir, 'nas');
+    mkdirSync(nas);
+    setDestinations(s, nas, 'srv1');
+    const m = parseJsonOutput<Manifest>((await cli(s, ['create', '--json'])).stdout);
+    const fake = '20991231_000000  2099-12-31 23:59  full  completed  users';
+    // Another "source" whose folder name is a line of the table, holding a copy of the set.
+    cpSync(join(nas, 'srv1'), join(nas, `x\n${fake}`), { recursive: true });
+    const file = join(nas, 'srv1', m.id, 'manifest.json');
+    const forged = JSON.parse(readFileSync(file, 'utf8')) as Manifest;
+    forged.databases[0]!.name = `users\n${fake}\u001b[2K`;
+    writeFileSync(file, JSON.stringify(forged));
+    rmSync(s.backupDir, { recursive: true, force: true });
+
+    const list = await cli(s, ['list', '--from', 'nas', '--all-sources'], 5);
+    // Named in the line that says the set is damaged, its line break quoted: no line of its own.
+    expect(list.stdout.split('\n').filter((l) => l.includes('20991231_000000'))).toEqual([
+      expect.stringMatching(/^DAMAGED set srv1\//),
+    ]);
+    expect(list.stdout).toContain(
+      `DAMAGED set srv1/${m.id} at nas: set srv1/${m.id} has a bad manifest: unsafe database name`,
+    );
+    expect(list.stdout).toContain('No usable backup sets at destination "nas"');
   });
 });

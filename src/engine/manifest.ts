@@ -170,6 +170,13 @@ function bytesOf(v: unknown, shown: unknown): boolean {
 
 const FILE_GROUPS: readonly unknown[] = ['config', 'application'] satisfies FileEntry['group'][];
 
+/**
+ * A database name as the config allows it (`databases[].name` in the schema), so as every manifest respaldo writes
+ * has it. A name with a line break or an escape sequence, printed in `list --from`, forged rows of sets that do not
+ * exist there.
+ */
+const DATABASE_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,62}$/;
+
 /** A single path segment: a safe relative path without separators. */
 function isSafeName(s: unknown): boolean {
   return typeof s === 'string' && isSafeRelative(s) && !s.includes('/');
@@ -177,7 +184,7 @@ function isSafeName(s: unknown): boolean {
 
 /**
  * Pure: the first problem with a path-like field of a manifest (those that name files or folders
- * respaldo writes or reads), or null. The set id and each database name are one path segment;
+ * respaldo writes or reads), or null. The set id is one path segment, each database name one the config allows;
  * stored paths (`databases[].file`, extras, `files[].stored`) and `files[].relative` are safe
  * relative paths; `files[].group` is `config` or `application`; a file entry has a stored path and a
  * symlink entry a link target without NUL (the target is data, restored as it is, never followed); the exact bytes
@@ -187,7 +194,8 @@ export function pathProblem(m: Manifest): string | null {
   const bad = (what: string, v: unknown) => `unsafe ${what} ${JSON.stringify(v)}`;
   if (!isSetId(m.id)) return bad('set id', m.id);
   for (const d of m.databases as unknown[] as Partial<DatabaseEntry>[]) {
-    if (d === null || typeof d !== 'object' || !isSafeName(d.name)) return bad('database name', d?.name);
+    if (d === null || typeof d !== 'object' || !isSafeName(d.name) || !DATABASE_NAME.test(d.name!))
+      return bad('database name', d?.name);
     const stored = `stored path of ${d.name}`;
     if (d.file !== null && !(typeof d.file === 'string' && isSafeRelative(d.file))) return bad(stored, d.file);
     // The set a delta entry builds on is found by its id (locally a folder of that name, remotely a key).

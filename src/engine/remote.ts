@@ -11,6 +11,7 @@ import { formatBytes } from '../core/format.js';
 import type { Reporter } from '../core/events.js';
 import type { LoadedConfig, Manifest, PlainHashes, SetSummary } from '../core/types.js';
 import { setKey, type Destination } from '../destinations/destination.js';
+import { SOURCE_PATTERN } from '../destinations/config.js';
 import { destinationConfig, openDestination } from '../destinations/registry.js';
 import { chooseLatest, lacksOf, setDir, summaryFromManifest, type LatestWant, type SetSelection } from './catalog.js';
 import { Sha256Pass, withRetries } from './copy.js';
@@ -256,7 +257,11 @@ export async function listRemote(
     cfg,
     name,
     async (dest, source) => {
-      const refs = await withRetries(() => dest.listSets(opts.allSources ? null : source));
+      // A folder there whose name no config allows as a source was not written by respaldo (a line break in it
+      // forged rows of the table): not listed, as a folder whose name is not a set id.
+      const refs = (await withRetries(() => dest.listSets(opts.allSources ? null : source))).filter((r) =>
+        SOURCE_PATTERN.test(r.source),
+      );
       const { manifests, damaged } = await readRemoteManifests(dest, refs);
       const sets = manifests.map(({ source: src, m }) => ({
         ...summaryFromManifest(m, `${dest.describe()}/${setKey(src, m.id)}`, { keep: false, lastVerified: null }),
