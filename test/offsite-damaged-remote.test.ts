@@ -4,6 +4,7 @@
  * and says so, `prune --from` keeps it without counting it and prunes the rest; restoring it by id still fails
  * clearly, with a hint that works when the server that made it is gone.
  */
+import { execFileSync } from 'node:child_process';
 import { cpSync, mkdirSync, readFileSync, readdirSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,7 +16,7 @@ import { fetchSet, type FetchSelection } from '../src/engine/remote-fetch.js';
 import { say } from '../src/ui/i18n/index.js';
 import { FakeReporter } from './helpers/reporter.js';
 import type { RemoteSetSummary } from '../src/engine/remote.js';
-import { parseJsonOutput } from './helpers/cli.js';
+import { describeResult, parseJsonOutput, runCli } from './helpers/cli.js';
 import { cli, peakRss } from './helpers/offsite.js';
 import { dbDigest } from './helpers/sqlite.js';
 import { demoSetup, type DemoSetup } from './helpers/tmp.js';
@@ -194,5 +195,40 @@ describe('names at a destination that print as other lines', () => {
       `DAMAGED set srv1/${m.id} at nas: set srv1/${m.id} has a bad manifest: unsafe database name`,
     );
     expect(list.stdout).toContain('No usable backup sets at destination "nas"');
+  });
+});
+
+describe('something else than a file at a folder destination', () => {
+  it('a FIFO or a folder named as a manifest or a stored file is refused at once, never read', async () => {
+    const s = demoSetup();
+    const nas = join(s.dir, 'nas');
+    mkdirSync(nas);
+    setDestinations(s, nas, 'srv1');
+    const m = parseJsonOutput<Manifest>((await cli(s, ['create', '--json'])).stdout);
+    const set = join(nas, 'srv1', m.id);
+    const users = m.databases.find((d) => d.name === 'users')!.file!;
+    rmSync(s.backupDir, { recursive: true, force: true });
+    // A bound, not a wait: opening a FIFO without a writer blocked the restore for ever.
+    const run = (args: string[]) => runCli([...args, '--config', s.configFile], { cwd: s.dir, timeoutMs: 30_000 });
+
+    rmSync(join(set, users));
+    execFileSync('mkfifo', [join(set, users)]);
+    const to = join(s.dir, 'users-check.db');
+    for (const how of [[], ['--stream']]) {
+      const r = await run(['restore', m.id, '--from', 'nas', '--db', 'users', '--to', to, '--yes', ...how]);
+      expect(r.code, describeResult(r)).toBe(5);
+      expect(r.stderr).toContain(`${users} is missing there`);
+    }
+    const v = await run(['verify', m.id, '--from', 'nas', '--read-data']);
+    expect(v.code, describeResult(v)).toBe(5);
+
+    for (const make of [(p: string) => execFileSync('mkfifo', [p]), (p: string) => mkdirSync(p)]) {
+      rmSync(join(set, 'manifest.json'), { recursive: true, force: true });
+      make(join(set, 'manifest.json'));
+      const r = await run(['restore', m.id, '--from', 'nas', '--db', 'users', '--to', to, '--yes']);
+      expect(r.code, describeResult(r)).toBe(8);
+      expect(r.stderr).toContain(`reading srv1/${m.id}/manifest.json: not a file`);
+    }
+    expect(readdirSync(s.dir).filter((n) => n.startsWith('users-check') || n.startsWith('.users-check'))).toEqual([]);
   });
 });

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { constants as fsConstants, createReadStream, existsSync, promises as fsp } from 'node:fs';
+import { constants as fsConstants, existsSync, promises as fsp } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { DestinationError } from '../core/errors.js';
@@ -169,16 +169,32 @@ export class FolderDestination implements Destination {
     return state.next;
   }
 
+  /**
+   * A file there, read from `offset`. Anything else at its name (a folder, a FIFO, a device) is not one respaldo
+   * wrote: it is said not found, never read (a FIFO blocked the open, and the restore, forever; a folder was an
+   * internal error).
+   */
   async get(key: string, opts: { offset?: number } = {}): Promise<Readable> {
     const file = join(this.root, key);
+    let fh: fsp.FileHandle;
     try {
-      await fsp.access(file);
+      fh = await fsp.open(file, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT')
         await this.requireRoot('Mount it, then run the command again.');
       this.fail(err, `reading ${key}`);
     }
-    return createReadStream(file, { highWaterMark: 1 << 20, start: opts.offset ?? 0 });
+    const st = await fh.stat().catch(async (err: unknown) => (await fh.close(), this.fail(err, `reading ${key}`)));
+    if (!st.isFile()) {
+      await fh.close();
+      throw new DestinationError(
+        this.name,
+        `reading ${key}: not a file (${st.isDirectory() ? 'a folder' : 'a FIFO, socket or device'})`,
+        `respaldo writes only files there: check who put it at ${file}.`,
+        { kind: 'notFound' },
+      );
+    }
+    return fh.createReadStream({ highWaterMark: 1 << 20, start: opts.offset ?? 0 });
   }
 
   /**
