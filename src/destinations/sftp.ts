@@ -428,7 +428,15 @@ export class SftpDestination implements Destination {
   async get(key: string, opts: { offset?: number } = {}): Promise<Readable> {
     await this.ready();
     try {
-      const { size } = await this.guard(this.client.stat(this.abs(key)));
+      const { size, isFile, isDirectory } = await this.guard(this.client.stat(this.abs(key)));
+      // A FIFO there blocked the server's open, and the read, for ever; a folder was a bare "Failure".
+      if (!isFile)
+        throw new DestinationError(
+          this.name,
+          `reading ${key}: not a file (${isDirectory ? 'a folder' : 'a FIFO, socket or device'})`,
+          `respaldo writes only files there: check who put it at ${this.abs(key)} on ${this.describe()}.`,
+          { kind: 'notFound' },
+        );
       const reader = this.raw() as unknown as RawSftpReader;
       const stream = pipelinedRead(reader, this.abs(key), size, opts.offset ?? 0);
       this.reading.add(stream);
