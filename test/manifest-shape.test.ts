@@ -35,6 +35,7 @@ describe('a manifest missing a field every listing reads', () => {
     expect(byId.code, describeResult(byId)).toBe(5);
   });
 
+  const file = { relative: 'app/a', size: 1, mode: 0o644, mtime: '2026-12-03T12:00:00.000Z' };
   it.each([
     ['totals removed', { totals: undefined }, 'totals'],
     ['totals not numbers', { totals: { storedBytes: '1', rawBytes: 1, files: 1 } }, 'totals'],
@@ -51,6 +52,10 @@ describe('a manifest missing a field every listing reads', () => {
       'storedBytes -5 of databases/g.sql',
     ],
     ['a file of 1.5 bytes', { files: [{ relative: 'app/a', size: 1.5 }] }, 'size 1.5 of app/a'],
+    ['a file mode that is none', { files: [{ ...file, mode: 'rwx' }] }, 'mode "rwx" of app/a'],
+    ['a file mode with its type bits', { files: [{ ...file, mode: 0o100644 }] }, 'mode 33188 of app/a'],
+    ['a file without its mode', { files: [{ ...file, mode: undefined }] }, 'mode undefined of app/a'],
+    ['a file time that is none', { files: [{ ...file, mtime: 'garbage' }] }, 'mtime "garbage" of app/a'],
   ])('%s: said, naming the field', (_what, over, field) => {
     const good = {
       schemaVersion: 1,
@@ -61,7 +66,7 @@ describe('a manifest missing a field every listing reads', () => {
       completedAt: '2026-12-03T12:00:01.000Z',
       totals: { storedBytes: 1, rawBytes: 2, files: 0 },
       databases: [{ name: 'users' }],
-      files: [],
+      files: [file],
     };
     expect(shapeProblem(good as unknown as Manifest)).toBeNull();
     expect(shapeProblem({ ...good, ...over } as unknown as Manifest)).toContain(field);

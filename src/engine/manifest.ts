@@ -92,10 +92,15 @@ export function shapeProblem(m: Manifest): string | null {
     for (const k of ['rawBytes', 'storedBytes'])
       if (e[k] !== undefined && !count(e[k]))
         return `${k} ${JSON.stringify(e[k])} of ${String(e['file'] ?? e['name'])} is not a size`;
-  const file = (m.files as unknown as Record<string, unknown>[]).find(
-    (f) => f && typeof f === 'object' && !count(f['size']),
-  );
-  if (file) return `size ${JSON.stringify(file['size'])} of ${String(file['relative'])} is not a size`;
+  // A file's mode and time are set on what is restored: a mode that was none restored it as 0000 without a word.
+  for (const f of m.files as unknown as Record<string, unknown>[]) {
+    if (!f || typeof f !== 'object') continue; // pathProblem names it
+    const of = `of ${String(f['relative'])}`;
+    if (!count(f['size'])) return `size ${JSON.stringify(f['size'])} ${of} is not a size`;
+    if (!count(f['mode']) || (f['mode'] as number) > 0o7777)
+      return `mode ${JSON.stringify(f['mode'])} ${of} is not a file mode`;
+    if (!when(f['mtime'])) return `mtime ${JSON.stringify(f['mtime'])} ${of} is not a time`;
+  }
   return null;
 }
 
