@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Manifest } from '../src/core/types.js';
 import type { RemoteSetSummary } from '../src/engine/remote.js';
+import { keepForStrays } from '../src/engine/retention.js';
 import { parseJsonOutput } from './helpers/cli.js';
 import { cli, tree } from './helpers/offsite.js';
 import { startS3rver, stopAllS3rvers, s3Destination } from './helpers/s3rver.js';
@@ -39,6 +40,24 @@ const remoteIds = async (s: DemoSetup, name: string) =>
     .sort();
 
 describe('delete ID --from NAME', () => {
+  it('a file put beside a set there is named quoted: a line break in its name prints no line of its own', async () => {
+    const s = demoSetup();
+    const there = withNas(s);
+    const id = await create(s);
+    const forged = `Set ${id} is also in this server's backup folder: safe to delete`;
+    writeFileSync(join(there, id, `notas\n${forged}\u001b[2K`), 'why\n');
+    const r = await cli(s, ['delete', id, '--from', 'nas', '--yes']);
+    expect(r.stderr.split('\n').filter((l) => l.includes('safe to delete'))).toEqual([
+      expect.stringContaining('respaldo did not write (notas\\x0aSet'),
+    ]);
+    expect(r.stderr).toContain('\\x1b[2K)');
+    // prune --from keeps such a set and says why, the same way.
+    const [kept] = keepForStrays([{ id, action: 'remove', reasons: [] }], [], new Map([[id, [`a\n${forged}`]]]), {
+      destination: 'nas',
+    });
+    expect(kept!.reasons.join(' ')).toContain(`(a\\x0a${forged})`);
+  });
+
   it('folder: said, confirmed with --yes, removed there only; copy does not send it back unasked, copy ID does', async () => {
     const s = demoSetup();
     const there = withNas(s);

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { NotFoundError } from '../core/errors.js';
-import { formatLocal } from '../core/format.js';
+import { formatLocal, printedName } from '../core/format.js';
 import { phrase, type Phrase } from '../core/phrases.js';
 import type { LoadedConfig, Manifest, SetSummary } from '../core/types.js';
 import { ranBy } from '../core/who.js';
@@ -62,7 +62,8 @@ export function remoteDeleteNotes(args: {
     notes.push(
       phrase('delete.strayFiles', {
         set: id,
-        files: strays.slice(0, 3).join(', '),
+        // Named as they are there, quoted: a line break in one printed lines of its own above the confirmation.
+        files: strays.slice(0, 3).map(printedName).join(', '),
         more: Math.max(0, strays.length - 3),
         count: strays.length,
       }),

@@ -1,6 +1,6 @@
 import type { ManualRetention, RetentionConfig, SetSummary } from '../core/types.js';
 import { neededByKept } from './chain.js';
-import { someNames } from '../core/format.js';
+import { printedName, someNames } from '../core/format.js';
 import { english, phrase } from '../core/phrases.js';
 
 /**
@@ -359,7 +359,7 @@ export function keepForStrays(
         id: d.id,
         action: 'keep',
         reasons: [
-          `its folder also holds ${files.length} file(s) respaldo did not write (${someNames(files)}): ` +
+          `its folder also holds ${files.length} file(s) respaldo did not write (${someNames(files.map(printedName))}): ` +
             (opts.destination
               ? `move them out of it at "${opts.destination}"; the next \`respaldo prune --from ${opts.destination}\` removes the set`
               : `move them out, or delete the set with \`respaldo delete ${d.id}\``),
