@@ -5,7 +5,7 @@
  * clearly, with a hint that works when the server that made it is gone.
  */
 import { execFileSync } from 'node:child_process';
-import { cpSync, mkdirSync, readFileSync, readdirSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -230,5 +230,38 @@ describe('something else than a file at a folder destination', () => {
       expect(r.stderr).toContain(`reading srv1/${m.id}/manifest.json: not a file`);
     }
     expect(readdirSync(s.dir).filter((n) => n.startsWith('users-check') || n.startsWith('.users-check'))).toEqual([]);
+  });
+});
+
+describe('an encrypted set whose manifest there names another recipient', () => {
+  it('passes the key check, fails as it is decrypted: exit 5, the hint naming the destination, not local backups', async () => {
+    const s = demoSetup();
+    const nas = join(s.dir, 'nas');
+    mkdirSync(nas);
+    const recipientOf = async (key: string) =>
+      /age1[a-z0-9]+/.exec((await cli(s, ['key', 'generate', key])).stdout)![0];
+    const [mine, theirs] = [join(s.dir, 'k1.txt'), join(s.dir, 'k2.txt')];
+    const [r1, r2] = [await recipientOf(mine), await recipientOf(theirs)];
+    writeFileSync(
+      s.configFile,
+      JSON.stringify({
+        ...JSON.parse(readFileSync(s.configFile, 'utf8')),
+        encryption: { recipients: [r1], identityFile: theirs },
+        destinations: [{ name: 'nas', type: 'folder', path: nas, source: 'srv1' }],
+      }),
+    );
+    const m = parseJsonOutput<Manifest>((await cli(s, ['create', '--json'])).stdout);
+    rmSync(s.backupDir, { recursive: true, force: true });
+    const file = join(nas, 'srv1', m.id, 'manifest.json');
+    const forged = JSON.parse(readFileSync(file, 'utf8')) as Manifest;
+    forged.encryption!.recipients = [r2];
+    writeFileSync(file, JSON.stringify(forged));
+
+    const to = join(s.dir, 'users-check.db');
+    const r = await cli(s, ['restore', m.id, '--from', 'nas', '--db', 'users', '--to', to, '--yes'], 5);
+    expect(r.stderr).toContain('changed or damaged');
+    expect(r.stderr).toContain('hint: Restore another set (`respaldo list --from nas`)');
+    expect(r.stderr).not.toContain('check the disk that holds the backups');
+    expect(existsSync(to)).toBe(false);
   });
 });

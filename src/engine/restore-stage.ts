@@ -23,6 +23,7 @@ import { RESTORE_ROOM, freeBytesAt } from './fs-util.js';
 import { writeLog } from './log.js';
 import { localReader, openStoredPart, type StoredReader } from './stored-part.js';
 import type { RemoteFiles } from './remote-read.js';
+import { repairThereHint } from './remote.js';
 import { sweepTemps } from './temp-journal.js';
 import { cleanLeftovers, removeDeadRunScratch, stopOrphansOfDeadRuns, withLocalRecovery } from './create-recover.js';
 import { checkFiles, expectedFiles } from './verify.js';
@@ -180,7 +181,13 @@ export async function decryptForRestore(
       },
     );
     return { manifest: whole.manifest, read: localReader(whole.dir, m.id) };
-  } catch (err) {
+  } catch (raw) {
+    // A set fetched from a destination is damaged there: the hint names it, not this server's backups.
+    const from = plan.options.fetchedFrom;
+    const err =
+      raw instanceof VerifyError && from !== undefined
+        ? new VerifyError(raw.message, repairThereHint(cfg, from, m.id))
+        : raw;
     const reason = err instanceof RespaldoError ? err.kind : 'failed';
     writeLog(
       cfg.backupDir,
