@@ -164,6 +164,21 @@ describe('progress reducer', () => {
     expect(s.warnings).toEqual(['files: skipped a socket']);
     expect(s.ended).toEqual({ ok: false, setId: 'x', status: 'partial', durationMs: 70 });
   });
+
+  it('a new phase of an item (the restore after its safety copy) starts its bar from zero', () => {
+    let s = emptyProgress;
+    s = reduceProgress(s, { type: 'run-start', operation: 'restore', items: ['users'] }, 0);
+    s = reduceProgress(s, { type: 'item-start', item: 'users', kind: 'database', totalBytes: 300 }, 10);
+    s = reduceProgress(s, { type: 'item-progress', item: 'users', bytes: 300, percent: 100 }, 20);
+    s = reduceProgress(s, { type: 'item-end', item: 'users', ok: true, bytes: 150, durationMs: 15 }, 25);
+    s = reduceProgress(s, { type: 'item-start', item: 'users', kind: 'restore', totalBytes: 300 }, 30);
+    s = reduceProgress(s, { type: 'item-progress', item: 'users', bytes: 25 }, 40);
+    // The safety copy's 100 % and end were kept: the bar showed 100 % over "25 B/300 B", its time "-".
+    expect(s.items[0]).toMatchObject({ state: 'running', bytes: 25, startedAt: 30 });
+    expect(s.items[0]!.percent).toBeUndefined();
+    expect(s.items[0]!.endedAt).toBeUndefined();
+    expect(s.items[0]!.storedBytes).toBeUndefined();
+  });
 });
 
 describe('formatting and drawing helpers', () => {

@@ -80,8 +80,13 @@ export function reduceProgress(
           state: 'running',
           startedAt: now,
           totalBytes: e.totalBytes ?? p.totalBytes,
-          // A new phase of the item (the restore after its safety copy): the step of the one before is over.
+          // A new phase of the item (the restore after its safety copy): the step of the one before is over,
+          // and so are its bytes, percent and end (a bar at 100 % over "25 MB/295 MB", its time "-").
           message: undefined,
+          bytes: 0,
+          percent: undefined,
+          endedAt: undefined,
+          storedBytes: undefined,
         })),
       };
     case 'item-progress':
