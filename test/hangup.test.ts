@@ -189,6 +189,30 @@ describe('the menu, when the terminal closes', () => {
     expect(readdirSync(s.backupDir).filter((n) => n !== 'logs' && n !== '.temp-journal')).toEqual([]);
   });
 
+  it('while the scheduler (option 5) runs a job: the job finishes and is kept, as `respaldo scheduler` does', async () => {
+    const s = demoSetup((c) => ({
+      ...c,
+      databases: [{ name: 'big', path: bigDb() }],
+      files: undefined,
+      schedule: { jobs: [{ name: 'often', when: '* * * * * *', type: 'full', databases: ['*'], files: false }] },
+    }));
+    const tty = start(['--config', s.configFile], s);
+    await tty.waitForScreen('1. Create backup now');
+    tty.send('5');
+    // A job due every second has always just been missed: its catch-up is offered first.
+    if ((await tty.waitForScreen(/s skip it and start|Waiting for the next run/)).includes('s skip it')) tty.send('s');
+    await waitFor(() => staging(s).length > 0, 'the scheduled job to make its staging folder', 60_000, 5);
+    expect(tty.running()).toBe(true);
+    tty.closeTerminal();
+    expect(await tty.ended(120_000)).toEqual({ code: null, signal: 'SIGHUP' });
+    // It stopped the scheduler twice, aborting the job: no set, the scheduled backup lost.
+    const sets = await list(s);
+    expect(sets.map((x) => [x.status, x.databases])).toEqual([['completed', ['big']]]);
+    expect(existsSync(lockFile(s))).toBe(false);
+    expect(staging(s)).toEqual([]);
+    expect(log(s)).toMatch(/"event":"scheduler-stop","pid":\d+,"user":"[^"]+","exitCode":130/);
+  });
+
   it('during an in-place restore: stops before the swap, the live database as it was', async () => {
     const { s, live } = await bigWithASet();
     const hash = sha256(live);

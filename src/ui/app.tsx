@@ -72,11 +72,12 @@ export function stopOnHangup(facade: EngineFacade, closed: AbortSignal): HangupA
     drillSet: (id, reporter, signal, from) => track(facade.drillSet(id, reporter, both(signal), from)),
     async startScheduler(listener, opts) {
       const handle = await track(facade.startScheduler(listener, opts));
-      // Twice: the first stop lets the running job finish, the second aborts it safely.
-      const abort = (): void => void (handle.stop(), handle.stop());
+      // As `respaldo scheduler` on a hang-up: the running job finishes, then it stops (exit 130), and the hang-up
+      // never aborts the job, even after a first q. It stopped twice, aborting the scheduled backup under way.
+      const hangUp = (): void => void (handle.status().stopping === 'no' && handle.stop(EXIT.interrupted));
       track(handle.done);
-      if (closed.aborted) abort();
-      else closed.addEventListener('abort', abort, { once: true });
+      if (closed.aborted) hangUp();
+      else closed.addEventListener('abort', hangUp, { once: true });
       return handle;
     },
   };

@@ -292,8 +292,8 @@ export type SchedulerEvent =
 export interface SchedulerHandle {
   /** Jobs, next runs, outcomes and counts. */
   status(): SchedulerStatus;
-  /** First call: finish the running job, then stop. Second call: abort it safely. */
-  stop(): 'finishing' | 'aborting' | 'stopped';
+  /** First call: finish the running job, then stop (with `exitCode`, default 0). Second call: abort it safely. */
+  stop(exitCode?: number): 'finishing' | 'aborting' | 'stopped';
   /** Resolves with the exit code once stopped (0 graceful, 130 aborted). */
   readonly done: Promise<number>;
 }
@@ -543,7 +543,11 @@ export function createEngineFacade(initial: LoadedConfig, named = false): Engine
       scheduler.on('state', (status: SchedulerStatus) => listener({ type: 'state', status }));
       scheduler.on('stopped', (code: number) => listener({ type: 'stopped', code }));
       await scheduler.start();
-      return { status: () => scheduler.status(), stop: () => scheduler.stop(), done: scheduler.done };
+      return {
+        status: () => scheduler.status(),
+        stop: (exitCode?: number) => scheduler.stop(exitCode),
+        done: scheduler.done,
+      };
     },
     planCatchUp: () => createEngineScheduler(cfg).planCatchUp(),
   };
