@@ -32,7 +32,7 @@ export interface StatusReport {
   newest: SetSummary | null;
   freeBytes: number | null;
   /** `purpose` and `pid` of a live holder: what runs now (its working files and databases are not left over). */
-  lock: { held: boolean; holder: string | null; purpose?: string; pid?: number };
+  lock: { held: boolean; holder: string | null; purpose?: string; pid?: number; startedAt?: string };
   /** Staging folders and rollback journals left by interrupted runs (removed or finished by the next create). */
   leftovers: string[];
   /** What the scheduler last recorded: per job last run, outcome, duration, next run. */
@@ -161,6 +161,7 @@ export async function getStatus(
             holder: `${info.purpose}, pid ${info.pid} since ${formatLocal(info.startedAt)}`,
             purpose: info.purpose,
             pid: info.pid,
+            startedAt: info.startedAt,
           };
     } catch {
       lock = { held: true, holder: 'unreadable lock file' };

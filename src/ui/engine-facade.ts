@@ -230,8 +230,11 @@ export interface HeaderStatus {
   newest: { id: string; startedAt: string } | null;
   /** For each configured database, when its newest successful full backup started (null: never). */
   lastGood: { database: string; at: string | null }[];
-  /** Who holds the backup folder lock right now, or null. */
-  lockHolder: string | null;
+  /**
+   * Who holds the backup folder lock right now (its purpose, `restore <id>`, is a command's own words), or null;
+   * `unreadable` when its file cannot be read. The menu says it in its language.
+   */
+  lockHolder: { purpose: string; pid: number; since: string } | 'unreadable' | null;
   freeBytes: number | null;
   /** Destinations (copyAfterBackup) the newest set is not copied to. */
   notOffsite: string[];
@@ -391,7 +394,11 @@ export function createEngineFacade(initial: LoadedConfig, named = false): Engine
           database: d.name,
           at: fulls.find((s) => s.status !== 'failed' && s.databases.includes(d.name))?.startedAt ?? null,
         })),
-        lockHolder: st.lock.held ? st.lock.holder : null,
+        lockHolder: !st.lock.held
+          ? null
+          : st.lock.purpose !== undefined && st.lock.pid !== undefined && st.lock.startedAt !== undefined
+            ? { purpose: st.lock.purpose, pid: st.lock.pid, since: st.lock.startedAt }
+            : 'unreadable',
         freeBytes: st.freeBytes,
         notOffsite: sets[0] ? notCopiedOf(cfg, sets[0]) : [],
         looseSecrets: looseSecretFiles(cfg).map(({ path, mode }) => ({ path, mode })),

@@ -1,5 +1,5 @@
 import { Box, Text } from 'ink';
-import { formatAge, formatBytes, truncateStart } from '../format.js';
+import { formatAge, formatBytes, formatDate, truncateStart } from '../format.js';
 import type { HeaderStatus, MenuConfig } from '../engine-facade.js';
 import { staleDatabases } from '../staleness.js';
 import type { AsyncState } from '../use-async.js';
@@ -59,7 +59,9 @@ export function headerModel(
       );
     }
     if (s.freeBytes !== null) parts.push(t.header.free(formatBytes(s.freeBytes)));
-    if (s.lockHolder) warnings.push(t.header.lock(s.lockHolder));
+    if (s.lockHolder === 'unreadable') warnings.push(t.header.lockUnreadable);
+    else if (s.lockHolder)
+      warnings.push(t.header.lock(s.lockHolder.purpose, s.lockHolder.pid, formatDate(s.lockHolder.since)));
     if (s.notOffsite.length) warnings.push(t.header.notOffsite(s.notOffsite.join(', ')));
     for (const f of s.looseSecrets) warnings.push(t.header.looseSecret(f.path, f.mode));
     const stale = staleDatabases(s.lastGood, config.schedule, (w, tz, n, from) => facade.nextRuns(w, tz, n, from), at);

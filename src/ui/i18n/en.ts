@@ -48,7 +48,8 @@ export const en = {
   },
 
   header: {
-    lock: (holder: string) => `Busy: ${holder}`,
+    lock: (purpose: string, pid: number, since: string) => `Busy: ${purpose}, pid ${pid} since ${since}`,
+    lockUnreadable: 'Busy: the lock file of the backup folder cannot be read',
     more: (n: number) => `… and ${n} more warning${n === 1 ? '' : 's'}`,
     free: (s: string) => `${s} free`,
     config: 'Config',

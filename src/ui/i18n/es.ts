@@ -44,7 +44,8 @@ export const es: Catalogue = {
   },
 
   header: {
-    lock: (holder: string) => `Ocupado: ${holder}`,
+    lock: (purpose: string, pid: number, since: string) => `Ocupado: ${purpose}, pid ${pid} desde ${since}`,
+    lockUnreadable: 'Ocupado: el archivo de bloqueo de la carpeta de copias no se puede leer',
     more: (n: number) => (n === 1 ? '… y 1 aviso más' : `… y ${n} avisos más`),
     free: (s: string) => `${s} libres`,
     config: 'Config',
