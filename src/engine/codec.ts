@@ -5,7 +5,7 @@ import * as zlib from 'node:zlib';
 import { RespaldoError } from '../core/errors.js';
 import { english, phrase } from '../core/phrases.js';
 import type { BlockReader, CodecName } from '../core/types.js';
-import { leftGarbage, madeGarbage } from './garbage.js';
+import { leftGarbage, madeGarbage, SMALL_ITEM_COST } from './garbage.js';
 import { ParallelZstdDecompressor } from './zstd-frames.js';
 
 /**
@@ -68,13 +68,6 @@ const ZSTD_E_END = (zlib.constants as Record<string, number>)['ZSTD_e_end'] ?? 2
  * block went back and forth between the pool and the main thread once per 16 KiB of output: a quarter more CPU for
  * zstd; gzip, slower per byte, measured the same either way.)
  */
-/**
- * What a block costs in garbage (garbage.ts) at least, whatever its size: its stream, zlib handle and output buffer
- * are objects of their own, and a small file is one small block. Counted by their bytes alone, 5000 files of 100 bytes
- * left so much of it uncollected that a create peaked at 266 MiB RSS (183 counted so; 89 for 50 such files).
- */
-const SMALL_BLOCK_COST = 64 << 10;
-
 function outputRoom(block: Buffer): number {
   return block.length + (block.length >> 7) + 1024;
 }
@@ -284,7 +277,7 @@ export class BlockCompressor extends Transform {
       this.started = true;
       this.queue.push(job);
       while (this.queue.length >= this.inFlight) this.push(await this.queue.shift()!);
-      await madeGarbage(Math.max(block.length, SMALL_BLOCK_COST));
+      await madeGarbage(Math.max(block.length, SMALL_ITEM_COST));
     }
   }
 }

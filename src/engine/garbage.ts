@@ -24,6 +24,13 @@ export const MINOR_BUDGET = 8 << 20;
 /** Bytes of transient buffers between two full collections. */
 export const GARBAGE_BUDGET = 64 << 20;
 
+/**
+ * What one small file or block counts at least, whatever its bytes: its streams, handles, zlib object and buffers are
+ * garbage of their own. Counted by their bytes alone, 5000 files of 100 bytes left so much of it uncollected that a
+ * create peaked at 266 MiB RSS (183 counted so; 89 for 50 such files), and a restore of them at 241 MiB.
+ */
+export const SMALL_ITEM_COST = 64 << 10;
+
 type Gc = (opts: { type: 'major' | 'minor'; execution: 'async' }) => PromiseLike<void>;
 
 let gc: Gc | null | undefined;

@@ -4,6 +4,8 @@ import { pipeline } from 'node:stream';
 import { VerifyError } from '../core/errors.js';
 import type { CodecName, FileEntry, FileOwner, FolderEntry } from '../core/types.js';
 import { idsOf } from './accounts.js';
+import { madeGarbage, SMALL_ITEM_COST } from './garbage.js';
+import { mapLimited } from './limited.js';
 import { decompressorFor } from './codec.js';
 import { pipeToNewFile } from '../core/durable-fs.js';
 import { fsyncPath, fsyncTree } from './fs-util.js';
@@ -12,6 +14,10 @@ import { shownName } from '../core/format.js';
 import type { StoredReader } from './stored-part.js';
 
 /** Restoring a set's files: into a hidden partial folder beside the target, renamed whole into place. */
+
+/** Files below this size are restored FILES_AT_ONCE at a time. */
+const SMALL_FILE = 1 << 20;
+const FILES_AT_ONCE = 8;
 
 /**
  * The exact bytes of an entry's `group/relative`, the path it is restored under: `relativeBytes` when the name is
@@ -32,7 +38,7 @@ export function entryLinkTarget(e: Pick<FileEntry, 'linkTarget' | 'linkTargetByt
  * to pass through a symlink or a file. Nothing is created unless the whole final path is a safe relative path inside
  * `root` (manifest.ts checks that the bytes are those `rel` shows).
  */
-async function safeParent(root: string, rel: string, path: Buffer): Promise<Buffer> {
+async function safeParent(root: string, rel: string, path: Buffer, made: Set<string>): Promise<Buffer> {
   const dest = Buffer.concat([Buffer.from(`${root}/`), path]);
   if (!isSafeRelative(rel) || !resolve(join(root, rel)).startsWith(resolve(root) + sep)) {
     const where = `Entry ${JSON.stringify(rel)} would be written outside ${root}.`;
@@ -43,6 +49,9 @@ async function safeParent(root: string, rel: string, path: Buffer): Promise<Buff
   for (let slash = path.indexOf(0x2f); slash !== -1; slash = path.indexOf(0x2f, start)) {
     cur = Buffer.concat([cur, Buffer.from('/'), path.subarray(start, slash)]);
     start = slash + 1;
+    // A folder this restore made or found to be one stays one: symlinks are made last, never below another entry.
+    const key = cur.toString('latin1');
+    if (made.has(key)) continue;
     try {
       const st = await fsp.lstat(cur);
       if (!st.isDirectory())
@@ -52,8 +61,12 @@ async function safeParent(root: string, rel: string, path: Buffer): Promise<Buff
         );
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-      await fsp.mkdir(cur, { mode: 0o700 });
+      // Made meanwhile by a file restored beside this one: checked again as the loop would.
+      await fsp.mkdir(cur, { mode: 0o700 }).catch(async (e: NodeJS.ErrnoException) => {
+        if (e.code !== 'EEXIST' || !(await fsp.lstat(cur)).isDirectory()) throw e;
+      });
     }
+    made.add(key);
   }
   return dest;
 }
@@ -126,24 +139,24 @@ export async function restoreFiles(
   const untrack = opts.track ? await opts.track(partial) : undefined;
   try {
     await fsp.mkdir(partial, { mode: 0o700 });
+    const made = new Set<string>();
     for (const d of folders) {
-      const at = await safeParent(partial, `${d.group}/${d.relative}`, entryPath(d));
+      const at = await safeParent(partial, `${d.group}/${d.relative}`, entryPath(d), made);
       await fsp.mkdir(at, { mode: 0o700 }).catch((err: NodeJS.ErrnoException) => {
         if (err.code !== 'EEXIST') throw err;
       });
     }
-    const ordered = [...entries.filter((e) => e.kind === 'file'), ...entries.filter((e) => e.kind === 'symlink')];
-    for (const e of ordered) {
+    const restoreOne = async (e: FileEntry): Promise<void> => {
       if (!isSafeRelative(e.relative) || (e.stored && !isSafeRelative(e.stored)))
         throw new VerifyError(
           `Unsafe path in the manifest: ${JSON.stringify(e.relative)}`,
           'This set was tampered with; do not use it.',
         );
-      const dest = await safeParent(partial, `${e.group}/${e.relative}`, entryPath(e));
+      const dest = await safeParent(partial, `${e.group}/${e.relative}`, entryPath(e), made);
       if (e.kind === 'symlink') {
         await fsp.symlink(entryLinkTarget(e), dest);
         await ownAs(dest, e.owner);
-        continue;
+        return;
       }
       if (e.size === 0) {
         // Sets before 2026-12 stored an empty file as 0 bytes, which no decompressor reads: nothing to read.
@@ -152,7 +165,9 @@ export async function restoreFiles(
         // Closed before a failure is reported, so removing the partial folder cannot race a late-created file.
         const src =
           typeof setRoot === 'string'
-            ? createReadStream(join(setRoot, e.stored!), { highWaterMark: 1 << 20 })
+            ? createReadStream(join(setRoot, e.stored!), {
+                highWaterMark: Math.min(1 << 20, Math.max(16 << 10, e.size + 1024)), // about the stored file
+              })
             : setRoot(e.stored!);
         const plain = pipeline(src, decompressorFor(opts.codec ?? 'gzip'), () => undefined);
         await pipeToNewFile(plain, dest, { mode: 0o600 });
@@ -161,7 +176,19 @@ export async function restoreFiles(
       await fsp.chmod(dest, e.mode & 0o777);
       await fsp.utimes(dest, new Date(e.mtime), new Date(e.mtime));
       opts.onFile?.(e.size);
-    }
+      await madeGarbage(SMALL_ITEM_COST);
+    };
+    // Small files several at once (each is a dozen trips to the disk, or to a destination it is streamed from), the
+    // larger one at a time (each decoded on every core already), symlinks last: none is ever written through. A
+    // failure lets those under way end before it is thrown, so nothing is written once the partial folder goes.
+    const files = entries.filter((e) => e.kind === 'file');
+    await mapLimited(
+      files.filter((e) => e.size < SMALL_FILE),
+      FILES_AT_ONCE,
+      restoreOne,
+    );
+    for (const e of files.filter((x) => x.size >= SMALL_FILE)) await restoreOne(e);
+    for (const e of entries.filter((x) => x.kind === 'symlink')) await restoreOne(e);
     await fsyncTree(partial);
     // Folders last, deepest first: their times set once nothing more is written in them, and a mode without write
     // for its owner set once its files are there. The restore's own folder (and `config/`, `application/`) stay 0700.

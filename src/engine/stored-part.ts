@@ -65,6 +65,12 @@ async function* readStored(path: string, name: string): AsyncGenerator<Buffer> {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
     throw new VerifyError(`The stored file ${path} of ${name} is missing.`);
   }
-  // The stream closes the handle when it ends or is destroyed.
-  yield* handle.createReadStream({ highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>;
+  // A read buffer no larger than the file (each is new: 1 MiB of it per small file had V8 collect every few tens
+  // of them, a quarter of a restore of 5000 small files). The stream closes the handle when it ends or is destroyed.
+  const size = await handle.stat().then(
+    (st) => st.size,
+    () => 1 << 20,
+  );
+  const highWaterMark = Math.min(1 << 20, Math.max(16 << 10, size + 1));
+  yield* handle.createReadStream({ highWaterMark }) as AsyncIterable<Buffer>;
 }
