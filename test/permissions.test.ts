@@ -1,4 +1,4 @@
-import { lstatSync, readdirSync } from 'node:fs';
+import { lstatSync, readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Manifest } from '../src/core/types.js';
@@ -44,7 +44,7 @@ describe('backup files are 0600 and folders 0700 whatever the umask', () => {
     expect(all.find((e) => e.path === 'logs')).toMatchObject({ kind: 'dir', mode: 0o700 });
   });
 
-  it('files restored with --files keep their own modes, in private folders', async () => {
+  it('files restored with --files keep their own modes, as do the folders walked, inside private folders', async () => {
     const s = demoSetup();
     const create = await runShell(`umask 000; ${cliCommandLine(['create', '--json', '--config', s.configFile])}`, {
       cwd: s.dir,
@@ -56,8 +56,13 @@ describe('backup files are 0600 and folders 0700 whatever the umask', () => {
       { cwd: s.dir },
     );
     expect(r.code, describeResult(r)).toBe(0);
+    // The restore's own folders (the target, config/, application/, a config file's parents) are private; each
+    // application folder walked keeps its mode, made under umask 000 here (0777 on this machine's defaults).
+    const recorded = new Map((m.folders ?? []).map((d) => [`${d.group}/${d.relative}`, d.mode & 0o777]));
+    expect(recorded.size).toBeGreaterThan(0);
+    expect(statSync(to).mode & 0o777).toBe(0o700);
     for (const e of modes(to)) {
-      if (e.kind === 'dir') expect(e.mode, e.path).toBe(0o700);
+      if (e.kind === 'dir') expect(e.mode, e.path).toBe(recorded.get(e.path) ?? 0o700);
     }
     const envCopy = m.files.find((f) => f.relative.endsWith('.env'))!;
     expect(lstatSync(join(to, envCopy.group, envCopy.relative)).mode & 0o777).toBe(0o600);

@@ -54,6 +54,8 @@ export interface PgCluster {
   /** pg_ctl stop -m immediate (as a crash: no checkpoint, statistics lost at the restart); `start()` brings it back. */
   crash(): void;
   start(): void;
+  /** Whether its postmaster runs (`pg_ctl status`, as the cluster's own user: pg_ctl refuses root). */
+  running(): boolean;
   /** Stops the server and removes the temp dir. */
   stop(): Promise<void>;
 }
@@ -279,6 +281,14 @@ export async function startPgCluster(
     },
     start() {
       run('pg_ctl', ['-D', dataDir, '-l', logFile, '-w', '-t', '60', 'start']);
+    },
+    running() {
+      try {
+        run('pg_ctl', ['-D', dataDir, 'status']);
+        return true;
+      } catch {
+        return false;
+      }
     },
     async stop() {
       if (stopped) return;
