@@ -5,7 +5,9 @@
  * `zstd -d | tar -x`. Prints seconds, the ratio to the peer, peak RSS and CPU seconds. It is not a test: respaldo
  * stores every file on its own (fsynced, hashed, listed in the manifest with its owner and mode), the peer one archive.
  *
- *   node scripts/bench-files.mjs [--files 5000] [--bytes 2000] [--rounds 3] [--keep]
+ *   node scripts/bench-files.mjs [--files 5000] [--bytes 2000] [--rounds 3] [--dist DIR] [--keep]
+ *
+ * --dist DIR times the build in DIR (another checkout's `dist/`) instead of this one's.
  */
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -24,7 +26,7 @@ const opt = (name, dflt) => {
 const count = Number(opt('files', '5000'));
 const bytes = Number(opt('bytes', '2000'));
 const rounds = Number(opt('rounds', '3'));
-const cli = join(root, 'dist', 'cli', 'main.js');
+const cli = join(resolve(opt('dist', join(root, 'dist'))), 'cli', 'main.js');
 const work = mkdtempSync(join(tmpdir(), 'respaldo-bench-files-'));
 
 /** Runs a shell command under /usr/bin/time: wall seconds, peak RSS (KiB), CPU seconds. */
