@@ -17,6 +17,7 @@ import {
   readFileSync,
   rmSync,
   statfsSync,
+  statSync,
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -29,6 +30,7 @@ import type { Manifest } from '../src/core/types.js';
 import { silentReporter } from '../src/core/events.js';
 import { loadConfig } from '../src/config/load.js';
 import { createEngineFacade } from '../src/ui/engine-facade.js';
+import { serverDiskFilled } from '../src/engine/restore-databases.js';
 import { describeResult, parseJsonOutput, runCli } from './helpers/cli.js';
 import { dbDigest } from './helpers/sqlite.js';
 import { demoSetup, type DemoSetup } from './helpers/tmp.js';
@@ -587,6 +589,29 @@ describe('disk full: a real small disk under the backup folder', () => {
     expect(second.stdout + second.stderr).toMatch(
       /The disk of the backup folder \S+ has \S+ \S+ free; the last full set \(\d{8}_\d{6}\) needed about \S+ \S+ while it was written \(\S+ \S+ stored\)\. This backup may not fit/,
     );
+  });
+
+  it("a database server's session that ended while its own disk is full is said as that disk filling", async (ctx) => {
+    if (!mounted) return skipOrFail(ctx);
+    leaveFree(0);
+    try {
+      const full = { path: mnt, device: statSync(mnt).dev, freeBytes: 0, server: true };
+      // PostgreSQL PANICs when its WAL cannot be written: pg_restore only sees its session end.
+      const ended = new Error('pg_restore: error: server closed the connection unexpectedly');
+      const said = await serverDiskFilled(full, ended);
+      expect(said?.message).toBe(ended.message);
+      expect(said?.hint).toMatch(
+        new RegExp(
+          `^The database server ran out of disk space: its data folder ${mnt} has \\S+ \\S+ free, and PostgreSQL stopped every session`,
+        ),
+      );
+      // Not a server's disk, another failure, or a disk with room: as it was.
+      expect(await serverDiskFilled({ ...full, server: false }, ended)).toBeNull();
+      expect(await serverDiskFilled(full, new Error('permission denied for table orders'))).toBeNull();
+      expect(await serverDiskFilled({ ...full, path: tmpdir() }, ended)).toBeNull();
+    } finally {
+      rmSync(join(mnt, 'filler'), { force: true });
+    }
   });
 
   it('refuses a backup short of room when the SQLite database lives on that disk too: filled, its writes would fail', async (ctx) => {

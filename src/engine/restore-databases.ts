@@ -10,7 +10,7 @@ import {
 } from '../core/errors.js';
 import type { Reporter } from '../core/events.js';
 import type { DatabaseConfig, DatabaseEntry, LoadedConfig, Manifest } from '../core/types.js';
-import type { DriverContext } from '../drivers/driver.js';
+import type { DriverContext, TargetDisk } from '../drivers/driver.js';
 import { driverFor } from '../drivers/registry.js';
 import { formatBytes } from '../core/format.js';
 import { freeBytesAt, writeFileAtomic } from './fs-util.js';
@@ -67,6 +67,29 @@ async function diskFullAt(
     'failed',
     `No space left on the disk where ${database} is restored (${target}): ${errorMessage(caught)}.`,
     'The target was not changed and the partial copy was removed. Free space on that disk, or restore side by side onto another disk with --to.',
+  );
+}
+
+/**
+ * A restore whose database server ended its session (PostgreSQL PANICs when it cannot write its WAL, and every session
+ * ends) while that server's own disk (`disk`, seen by the plan) is now all but full: said as that disk filling, where
+ * pg_restore said only that the server closed the connection. Null otherwise.
+ */
+export async function serverDiskFilled(disk: TargetDisk | undefined, err: unknown): Promise<RespaldoError | null> {
+  if (!disk?.server || !(err instanceof Error)) return null;
+  const ended =
+    /server closed the connection unexpectedly|because of crash of another server process|in recovery mode/i;
+  if (!ended.test(err.message)) return null;
+  const st = await fsp.statfs(disk.path).catch(() => null);
+  if (!st) return null;
+  const free = st.bavail * st.bsize;
+  if (free > Math.max(64 << 20, (st.blocks * st.bsize) / 100)) return null;
+  return new RespaldoError(
+    'failed',
+    errorMessage(err),
+    `The database server ran out of disk space: its data folder ${disk.path} has ${formatBytes(free)} free, and ` +
+      'PostgreSQL stopped every session and restarted. The live database is as it was; the partly restored copy is ' +
+      'dropped by the next restore, create or drill. Free space on that disk, then restore again.',
   );
 }
 
@@ -173,7 +196,11 @@ export async function restoreDatabases(run: DatabasesRun, outcome: RestoreOutcom
           plan.options.checkAsRead && !(caught instanceof VerifyError) && !isDiskFull(caught)
             ? await damageBehind(cfg, m, d.database, chains.get(d.database)).catch(() => null)
             : null;
-        const err = behind ?? (isDiskFull(caught) ? await diskFullAt(cfg, db, d.target, caught) : caught);
+        const err =
+          behind ??
+          (isDiskFull(caught)
+            ? await diskFullAt(cfg, db, d.target, caught)
+            : ((await serverDiskFilled(d.state.disk, caught)) ?? caught));
         const hint = err instanceof RespaldoError ? err.hint : undefined;
         outcome.ok = false;
         outcome.databases.push({
