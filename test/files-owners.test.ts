@@ -81,6 +81,34 @@ describe('owners, modes and folders of stored files', () => {
     expect(statSync(join(placed, '.env')).uid).toBe(APP_UID);
   });
 
+  it('a config folder and a folder inside it, both config entries, make a set whose files restore', async () => {
+    // Walked twice, the inner folder was listed twice in the manifest, and the restore refused the set as tampered
+    // with (exit 5): every set made with such a config was one whose files could not be restored.
+    const s = demoSetup({ files: { config: ['./data/app/conf', './data/app/conf/sub'], application: [] } });
+    mkdirSync(join(s.appDir, 'conf', 'sub'), { recursive: true });
+    writeFileSync(join(s.appDir, 'conf', 'a.ini'), 'a=1\n');
+    writeFileSync(join(s.appDir, 'conf', 'sub', 'b.ini'), 'b=2\n');
+    const made = await runCli(['create', '--json', '--config', s.configFile], { cwd: s.dir });
+    expect(made.code, describeResult(made)).toBe(0);
+    const m = parseJsonOutput<Manifest>(made.stdout);
+    expect(m.folders?.map((d) => d.relative)).toEqual(['data/app/conf', 'data/app/conf/sub']);
+    const restore = (to: string) =>
+      runCli(['restore', m.id, '--files', '--to', to, '--yes', '--config', s.configFile], { cwd: s.dir });
+    const r = await restore(join(s.dir, 'restored'));
+    expect(r.code, describeResult(r)).toBe(0);
+    expect(readFileSync(join(s.dir, 'restored', 'config', 'data', 'app', 'conf', 'sub', 'b.ini'), 'utf8')).toBe(
+      'b=2\n',
+    );
+
+    // A set made before this was fixed, listing the folder twice, restores too.
+    const manifestFile = join(s.backupDir, m.id, 'manifest.json');
+    const doc = JSON.parse(readFileSync(manifestFile, 'utf8')) as Manifest;
+    doc.folders = [...doc.folders!, doc.folders![1]!];
+    writeFileSync(manifestFile, JSON.stringify(doc, null, 2));
+    const again = await restore(join(s.dir, 'restored-again'));
+    expect(again.code, describeResult(again)).toBe(0);
+  });
+
   it('a user this machine knows by the recorded name gets its id here; an unknown name keeps the recorded id', () => {
     expect(idsOf({ uid: 4242, gid: 4343, user: 'root', group: 'root' })).toEqual({ uid: 0, gid: 0 });
     expect(idsOf({ uid: 4242, gid: 4343, user: 'no-such-user-here', group: 'no-such-group' })).toEqual({

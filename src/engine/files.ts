@@ -196,6 +196,7 @@ export async function scanFiles(
     (r.vanished ? scan.warnings : scan.problems).push(r.said);
   };
   const seen = new Set<string>();
+  const walked = new Set<string>();
   const configured = new Set(cfg.databases.map((d) => d.path).filter((p): p is string => typeof p === 'string'));
 
   // `named`: the path is a `files.config` entry itself, whose symlink is followed (stat, not lstat). `exact`: the
@@ -300,6 +301,14 @@ export async function scanFiles(
     all: boolean,
     rootRel = Buffer.alloc(0),
   ): Promise<void> => {
+    // A folder reached twice (config entries `conf` and `conf/sub`) is walked once: listed twice, the set's manifest
+    // named it twice, which a restore takes for tampering.
+    const folderKey = Buffer.concat([
+      Buffer.from(`${group}/${relBase}`),
+      ...(rootRel.length ? [SLASH, rootRel] : []),
+    ]).toString('latin1');
+    if (walked.has(folderKey)) return;
+    walked.add(folderKey);
     let entries;
     try {
       entries = await fsp.readdir(dirBytes, { withFileTypes: true, encoding: 'buffer' });

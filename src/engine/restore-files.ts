@@ -90,6 +90,8 @@ export function checkFileEntries(entries: FileEntry[], folders: FolderEntry[] = 
   const kinds = new Map<string, FileEntry['kind'] | 'folder'>();
   for (const e of [...entries, ...folders.map((d) => ({ ...d, kind: 'folder' as const }))]) {
     const p = entryPath(e).toString('latin1');
+    // A folder listed twice is made once: sets made with config entries `conf` and `conf/sub` listed `conf/sub` twice.
+    if (e.kind === 'folder' && kinds.get(p) === 'folder') continue;
     if (kinds.has(p))
       throw new VerifyError(
         `The manifest lists ${JSON.stringify(shownName(Buffer.from(p, 'latin1')))} twice.`,
