@@ -1,4 +1,5 @@
 import Database from 'better-sqlite3';
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -88,6 +89,23 @@ describe('safety copy of a database a writer left with a hot journal', () => {
       reopened.prepare('SELECT count(*) FROM products').get(); // the first read rolls the hot journal back
       reopened.close();
       expect(dbDigest(join(back, 'inventario.db'))).toEqual(committed);
+
+      // The rollback of this set is refused (it is no restorable backup); its hint, followed as printed, puts the
+      // journal back beside the file too. It named the file alone: opened so, the half transaction stayed in it.
+      const refused = await cli(s, ['restore', safetyId, '--db', 'inventario', '--yes'], 9);
+      const hint = refused.stderr.split('\n').find((l) => l.startsWith('hint: Inspect it by hand: '));
+      expect(hint, refused.stderr).toContain('-journal');
+      const byHint = join(s.dir, 'by-hint');
+      mkdirSync(byHint);
+      const command = hint!
+        .slice('hint: Inspect it by hand: '.length)
+        .replace(/ \(SQLite.*$/, '')
+        .replaceAll('/tmp/inventario.damaged', join(byHint, 'inventario.db'));
+      execFileSync('sh', ['-c', command]);
+      const opened = new Database(join(byHint, 'inventario.db'));
+      opened.prepare('SELECT count(*) FROM products').get();
+      opened.close();
+      expect(dbDigest(join(byHint, 'inventario.db'))).toEqual(committed);
     },
   );
 });

@@ -263,7 +263,8 @@ export const PHRASES_EN = {
   'refuse.raw': (p: PhraseParams) =>
     `Set ${p['set']} holds ${p['db']} as a raw byte copy of a damaged database (${p['file']}), not a restorable backup.`,
   'refuse.rawHint': (p: PhraseParams) =>
-    `Inspect it by hand: ${p['cmd'] ?? 'gunzip -c'} ${p['path']} > /tmp/${p['db']}.damaged`,
+    `Inspect it by hand: ${p['cmd'] ?? 'gunzip -c'} ${p['path']} > /tmp/${p['db']}.damaged${p['sides'] ?? ''}` +
+    (p['sides'] ? ' (SQLite, opening it, rolls back or replays what its -journal or -wal beside it holds)' : ''),
   'refuse.schemaInPlace': (p: PhraseParams) =>
     `Set ${p['set']} holds only the schema of ${p['db']}; restoring it in place would replace the data with empty tables.`,
   'refuse.schemaInPlaceHint': () => 'Restore it side by side with --to, or pick a full set.',

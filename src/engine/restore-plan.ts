@@ -424,6 +424,14 @@ export async function planRestore(cfg: LoadedConfig, id: string, opts: RestoreOp
           path: join(setDir(cfg, m.id), entry.file),
           db: name,
           cmd: entry.codec === 'zstd' ? 'zstd -dc' : 'gunzip -c',
+          // Its -wal or hot -journal, kept with it: without it the file alone is half a transaction.
+          sides: (entry.extras ?? [])
+            .filter((x) => x.role === 'wal' || x.role === 'journal')
+            .map(
+              (x) =>
+                ` && ${x.codec === 'zstd' ? 'zstd -dc' : 'gunzip -c'} ${join(setDir(cfg, m.id), x.file)} > /tmp/${name}.damaged-${x.role}`,
+            )
+            .join(''),
         }),
       );
       continue;

@@ -295,7 +295,8 @@ export const PHRASES_ES = {
   'refuse.raw': (p: PhraseParams) =>
     `La copia ${p['set']} tiene ${p['db']} como copia byte a byte de una base dañada (${p['file']}), no como copia restaurable.`,
   'refuse.rawHint': (p: PhraseParams) =>
-    `Revísela a mano: ${p['cmd'] ?? 'gunzip -c'} ${p['path']} > /tmp/${p['db']}.damaged`,
+    `Revísela a mano: ${p['cmd'] ?? 'gunzip -c'} ${p['path']} > /tmp/${p['db']}.damaged${p['sides'] ?? ''}` +
+    (p['sides'] ? ' (SQLite, al abrirla, deshace o aplica lo que tiene su -journal o -wal al lado)' : ''),
   'refuse.schemaInPlace': (p: PhraseParams) =>
     `La copia ${p['set']} solo tiene el esquema de ${p['db']}; restaurarla en su sitio sustituiría los datos por tablas vacías.`,
   'refuse.schemaInPlaceHint': () => 'Restáurela al lado con --to, o elija una copia completa.',
