@@ -81,6 +81,25 @@ describe('owners, modes and folders of stored files', () => {
     expect(statSync(join(placed, '.env')).uid).toBe(APP_UID);
   });
 
+  it('with the default include patterns (`**`), empty folders are made again too', async () => {
+    // The README's example and the default: every folder was walked, but only `include: []` recorded the empty ones,
+    // so an application's empty `logs/` and `uploads/` were missing from a restore of its files.
+    const s = demoSetup(); // application: [{ path: './data/app', include: ['**'], exclude: [..., 'tmp/**'] }]
+    mkdirSync(join(s.appDir, 'logs'), { recursive: true });
+    mkdirSync(join(s.appDir, 'uploads', '2026'), { recursive: true });
+    mkdirSync(join(s.appDir, 'tmp', 'cache'), { recursive: true });
+    const made = await runCli(['create', '--json', '--config', s.configFile], { cwd: s.dir });
+    expect(made.code, describeResult(made)).toBe(0);
+    const m = parseJsonOutput<Manifest>(made.stdout);
+    const to = join(s.dir, 'restored');
+    const r = await runCli(['restore', m.id, '--files', '--to', to, '--yes', '--config', s.configFile], { cwd: s.dir });
+    expect(r.code, describeResult(r)).toBe(0);
+    const back = join(to, 'application', 'app');
+    expect(statSync(join(back, 'logs')).isDirectory()).toBe(true);
+    expect(statSync(join(back, 'uploads', '2026')).isDirectory()).toBe(true);
+    expect(() => statSync(join(back, 'tmp')), 'an excluded folder stays out').toThrow(/ENOENT/);
+  });
+
   it('a config folder and a folder inside it, both config entries, make a set whose files restore', async () => {
     // Walked twice, the inner folder was listed twice in the manifest, and the restore refused the set as tampered
     // with (exit 5): every set made with such a config was one whose files could not be restored.

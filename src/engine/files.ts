@@ -48,7 +48,10 @@ export interface FileItem {
   sqlite?: { role: 'database' | 'side'; database: string };
 }
 
-/** A folder walked (FolderEntry before it is stored); `all`: every name in it is stored (no include patterns). */
+/**
+ * A folder walked (FolderEntry before it is stored); `all`: every name in it is stored (no include patterns, or
+ * patterns that take the folder whole, as the default `**` does).
+ */
 export interface FolderItem {
   group: FileItem['group'];
   relative: string;
@@ -253,7 +256,7 @@ export async function scanFiles(
         rel,
         () => true,
         () => false,
-        true,
+        () => true,
       );
       return;
     }
@@ -298,7 +301,7 @@ export async function scanFiles(
     relBase: string,
     included: (rel: string) => boolean,
     excluded: (rel: string) => boolean,
-    all: boolean,
+    whole: (rel: string) => boolean,
     rootRel = Buffer.alloc(0),
   ): Promise<void> => {
     // A folder reached twice (config entries `conf` and `conf/sub`) is walked once: listed twice, the set's manifest
@@ -323,7 +326,7 @@ export async function scanFiles(
         mtime: st.mtime,
         uid: st.uid,
         gid: st.gid,
-        all,
+        all: whole(shownName(rootRel)),
       });
     } catch (err) {
       listedUnreadable(dir, err, dirBytes); // a folder entry or one listed: it was there a moment ago
@@ -339,7 +342,7 @@ export async function scanFiles(
       if (excluded(inner) || (e.isDirectory() ? excluded(`${inner}/`) : !included(inner))) continue;
       if (e.isDirectory()) {
         if (isBackupDir(abs)) continue;
-        await walk(group, abs, absBytes, relBase, included, excluded, all, innerBytes);
+        await walk(group, abs, absBytes, relBase, included, excluded, whole, innerBytes);
       } else {
         const exact = isUtf8Name(innerBytes)
           ? undefined
@@ -369,7 +372,9 @@ export async function scanFiles(
       continue;
     }
     if (isBackupDir(folder.path)) continue;
-    await walk('application', folder.path, Buffer.from(folder.path), roots[i]!, inc, excluded, !incGlob);
+    // A folder the include patterns take whole (`**`, the default; `uploads/`) is made again even when empty.
+    const whole = (rel: string) => !incGlob || (rel !== '' && incGlob(rel, true));
+    await walk('application', folder.path, Buffer.from(folder.path), roots[i]!, inc, excluded, whole);
   }
   return scan;
 }
