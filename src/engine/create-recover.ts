@@ -8,7 +8,7 @@ import type { DriverContext } from '../drivers/driver.js';
 import { capabilitiesOf } from '../drivers/capabilities.js';
 import { driverFor } from '../drivers/registry.js';
 import { stopOrphansOf } from '../exec/orphans.js';
-import { ensurePrivateDir } from './fs-util.js';
+import { ensurePrivateDir, removeTree } from './fs-util.js';
 import { processAlive } from './lock.js';
 import { removeDeadSystemScratch } from './system-scratch.js';
 import { sweepTemps } from './temp-journal.js';
@@ -105,7 +105,7 @@ export async function removeDeadRunScratch(cfg: LoadedConfig): Promise<Said[]> {
     // The safety set a killed restore took, when it replaced nothing (safety-journal.ts), goes with its scratch.
     const dropped = await dropSafetySetOfDeadRun(cfg, join(cfg.backupDir, name));
     if (dropped) done.push(dropped);
-    await fsp.rm(join(cfg.backupDir, name), { recursive: true, force: true });
+    await removeTree(join(cfg.backupDir, name));
     removed.push(name);
   }
   if (removed.length)

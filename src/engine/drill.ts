@@ -15,7 +15,7 @@ import { notify } from '../notify/notify.js';
 import { DRILLED_NAME, listSets, readManifest, recordDamaged, recordDrilled, selectLatest, setDir } from './catalog.js';
 import { cleanLeftovers } from './create.js';
 import { drillTarget } from './drill-target.js';
-import { ensurePrivateDir, freeBytesAt } from './fs-util.js';
+import { ensurePrivateDir, freeBytesAt, removeTree } from './fs-util.js';
 import { withLock, type LockWait } from './lock.js';
 import { makeSystemScratch } from './system-scratch.js';
 import { writeLog } from './log.js';
@@ -301,7 +301,7 @@ export async function runDrill(
       );
       throw err;
     } finally {
-      await fsp.rm(system ? system.root : scratchRoot, { recursive: true, force: true });
+      await removeTree(system ? system.root : scratchRoot);
     }
     out.ok = out.results.every((r) => r.ok);
     if (fetched) out.results = out.results.map((r) => ({ ...r, from: fetched.from }));
@@ -541,7 +541,7 @@ async function drillFiles(
     const hint = err instanceof RespaldoError ? err.hint : undefined;
     out = { ...base, ok: false, durationMs: Date.now() - started, error: errorMessage(err), ...(hint ? { hint } : {}) };
   } finally {
-    await fsp.rm(to, { recursive: true, force: true });
+    await removeTree(to);
   }
   reporter.emit({ type: 'item-end', item: 'files', ok: out.ok, ...(out.error ? { error: out.error } : {}) });
   return out;

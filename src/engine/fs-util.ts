@@ -40,6 +40,31 @@ export async function fsyncTree(dir: string | Buffer): Promise<void> {
 }
 
 /**
+ * Removes `path` as `rm -rf` does, also when folders in it lack write or search permission for their owner: restored
+ * files keep their folders' modes (a release folder 0555), which a run not as root could not empty, so a drill or a
+ * failed restore of them left its scratch behind and every later create, restore and drill failed removing it.
+ */
+export async function removeTree(path: string | Buffer): Promise<void> {
+  try {
+    await fsp.rm(path, { recursive: true, force: true });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== 'EACCES' && code !== 'EPERM') throw err;
+    await openFolders(path);
+    await fsp.rm(path, { recursive: true, force: true });
+  }
+}
+
+/** Makes every folder below and at `dir` (its own, symlinks not followed) 0700, top first so it can be read. */
+async function openFolders(dir: string | Buffer): Promise<void> {
+  const st = await fsp.lstat(dir).catch(() => undefined);
+  if (!st?.isDirectory()) return;
+  await fsp.chmod(dir, DIR_MODE).catch(() => undefined);
+  const names = await fsp.readdir(dir, { encoding: 'buffer' }).catch(() => [] as Buffer[]);
+  for (const name of names) await openFolders(Buffer.concat([Buffer.from(dir), Buffer.from('/'), name]));
+}
+
+/**
  * Room a restore keeps free in the backup folder beside what it writes there whole (a fetched set, a decrypted
  * copy): its lock, journal and log lines. With less, it reads the files as it restores them instead.
  */

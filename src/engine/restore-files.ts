@@ -8,7 +8,7 @@ import { madeGarbage, SMALL_ITEM_COST } from './garbage.js';
 import { mapLimited } from './limited.js';
 import { decompressorFor } from './codec.js';
 import { pipeToNewFile } from '../core/durable-fs.js';
-import { fsyncPath, fsyncTree } from './fs-util.js';
+import { fsyncPath, fsyncTree, removeTree } from './fs-util.js';
 import { isSafeRelative } from './manifest.js';
 import { shownName } from '../core/format.js';
 import type { StoredReader } from './stored-part.js';
@@ -137,7 +137,7 @@ export async function restoreFiles(
   checkFileEntries(entries, folders);
   const partial = join(dirname(to), `.${basename(to)}.respaldo-partial-${opts.setId}`);
   await fsp.mkdir(dirname(to), { recursive: true, mode: 0o700 });
-  await fsp.rm(partial, { recursive: true, force: true });
+  await removeTree(partial);
   const untrack = opts.track ? await opts.track(partial) : undefined;
   try {
     await fsp.mkdir(partial, { mode: 0o700 });
@@ -205,7 +205,7 @@ export async function restoreFiles(
     await fsp.rename(partial, to);
     await fsyncPath(dirname(to));
   } catch (err) {
-    await fsp.rm(partial, { recursive: true, force: true });
+    await removeTree(partial);
     throw err;
   } finally {
     await untrack?.();

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { said, type Said } from '../core/phrases.js';
 import { stopOrphansOf } from '../exec/orphans.js';
+import { removeTree } from './fs-util.js';
 import { processAlive } from './lock.js';
 
 /**
@@ -54,7 +55,7 @@ export async function removeDeadSystemScratch(dir = tmpdir()): Promise<Said[]> {
   const done: Said[] = [];
   for (const path of deadSystemScratch(dir)) {
     await stopOrphansOf(path);
-    await fsp.rm(path, { recursive: true, force: true });
+    await removeTree(path);
     done.push(said('recover.removedScratch', { path }));
   }
   return done;

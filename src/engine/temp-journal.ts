@@ -1,6 +1,6 @@
 import { existsSync, promises as fsp, readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { ensurePrivateDir, writeFileAtomic } from './fs-util.js';
+import { ensurePrivateDir, removeTree, writeFileAtomic } from './fs-util.js';
 import { processAlive } from './lock.js';
 import { said, type Said } from '../core/phrases.js';
 
@@ -58,7 +58,7 @@ export async function sweepTemps(backupDir: string): Promise<Said[]> {
     if (typeof entry.path === 'string' && TEMP_MARKS.some((m) => basename(entry.path).includes(m))) {
       for (const p of [entry.path, `${entry.path}-wal`, `${entry.path}-shm`, `${entry.path}-journal`]) {
         if (!existsSync(p)) continue;
-        await fsp.rm(p, { recursive: true, force: true });
+        await removeTree(p);
         done.push(said('recover.removedTemp', { path: p }));
       }
     }
