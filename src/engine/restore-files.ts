@@ -1,7 +1,7 @@
 import { createReadStream, existsSync, promises as fsp } from 'node:fs';
 import { basename, dirname, join, resolve, sep } from 'node:path';
 import { pipeline } from 'node:stream';
-import { VerifyError } from '../core/errors.js';
+import { isDiskFull, RespaldoError, VerifyError } from '../core/errors.js';
 import type { CodecName, FileEntry, FileOwner, FolderEntry } from '../core/types.js';
 import { idsOf } from './accounts.js';
 import { madeGarbage, SMALL_ITEM_COST } from './garbage.js';
@@ -206,6 +206,13 @@ export async function restoreFiles(
     await fsyncPath(dirname(to));
   } catch (err) {
     await removeTree(partial);
+    // Said of the disk it fills, `--to`'s: the generic words sent the operator to free the backup folder's disk.
+    if (isDiskFull(err))
+      throw new RespaldoError(
+        'failed',
+        `No space left on the disk of ${to} for the restored files (${(err as Error).message}). ${to} was not made; what was written is removed.`,
+        'Free space on that disk; a restore can put the files on another disk with --to DIR.',
+      );
     throw err;
   } finally {
     await untrack?.();
