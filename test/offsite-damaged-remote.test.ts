@@ -12,7 +12,9 @@ import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config/load.js';
 import { VerifyError } from '../src/core/errors.js';
 import type { Manifest } from '../src/core/types.js';
-import { fetchSet, type FetchSelection } from '../src/engine/remote-fetch.js';
+import { fetchSet, fetchedRestoreOptions, type FetchSelection } from '../src/engine/remote-fetch.js';
+import { executeRestore } from '../src/engine/restore.js';
+import { planRestore } from '../src/engine/restore-plan.js';
 import { say } from '../src/ui/i18n/index.js';
 import { FakeReporter } from './helpers/reporter.js';
 import type { RemoteSetSummary } from '../src/engine/remote.js';
@@ -262,6 +264,26 @@ describe('an encrypted set whose manifest there names another recipient', () => 
     expect(r.stderr).toContain('changed or damaged');
     expect(r.stderr).toContain('hint: Restore another set (`respaldo list --from nas`)');
     expect(r.stderr).not.toContain('check the disk that holds the backups');
+    expect(existsSync(to)).toBe(false);
+
+    // In the menu (the engine, in-process), that hint is said in Spanish too, as the rest of the damage there.
+    const cfg = await loadConfig({ configPath: s.configFile, env: {} });
+    const fetched = await fetchSet(cfg, 'nas', m.id, { databases: ['users'] }, new FakeReporter());
+    const plan = await planRestore(cfg, m.id, {
+      databases: ['users'],
+      to,
+      cwd: s.dir,
+      ...fetchedRestoreOptions(fetched, 'nas'),
+    });
+    const err = await executeRestore(cfg, plan, new FakeReporter()).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(VerifyError);
+    const hint = (err as VerifyError).phrases?.hint;
+    expect(hint && say('es', hint, '')).toBe(
+      'Restaure otra copia (`respaldo list --from nas`); la copia solo puede repararse allí desde un servidor que aún la tenga.',
+    );
     expect(existsSync(to)).toBe(false);
   });
 });

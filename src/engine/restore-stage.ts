@@ -23,7 +23,7 @@ import { RESTORE_ROOM, freeBytesAt } from './fs-util.js';
 import { writeLog } from './log.js';
 import { localReader, openStoredPart, type StoredReader } from './stored-part.js';
 import type { RemoteFiles } from './remote-read.js';
-import { repairThereHint } from './remote.js';
+import { damagedThereHint } from './remote.js';
 import { sweepTemps } from './temp-journal.js';
 import { cleanLeftovers, removeDeadRunScratch, stopOrphansOfDeadRuns, withLocalRecovery } from './create-recover.js';
 import { checkFiles, expectedFiles } from './verify.js';
@@ -184,9 +184,13 @@ export async function decryptForRestore(
   } catch (raw) {
     // A set fetched from a destination is damaged there: the hint names it, not this server's backups.
     const from = plan.options.fetchedFrom;
+    // Its hint a phrase, as the other damage found there (the menu says it in its language, not in English).
+    const hint = from !== undefined ? damagedThereHint(cfg, from, m.id) : undefined;
     const err =
-      raw instanceof VerifyError && from !== undefined
-        ? new VerifyError(raw.message, repairThereHint(cfg, from, m.id))
+      raw instanceof VerifyError && hint
+        ? raw.phrases?.message
+          ? new VerifyError(raw.message, english(hint)).withPhrases(raw.phrases.message, hint)
+          : new VerifyError(raw.message, english(hint)).withHintPhrase(hint)
         : raw;
     const reason = err instanceof RespaldoError ? err.kind : 'failed';
     writeLog(
