@@ -679,6 +679,8 @@ export const PHRASES_EN = {
   'file.backupDir': (p: PhraseParams) =>
     `${p['path']}: the backup folder (backupDir), inside an application folder: not stored (a set never holds the sets)`,
   'file.noSpace': (p: PhraseParams) => `${p['path']}: no space left on the disk of the backup folder`,
+  'file.ownersKept': (p: PhraseParams) =>
+    `${p['path']}: ${p['count']} restored file(s), symlink(s) or folder(s) are owned by root, not by their recorded owners: this system refused to give them away (${p['error']}: a container whose user ids do not include them, or a share that maps root to nobody); their contents, modes and times are restored. Set their owners by hand (chown) when putting them back`,
   'file.error': (p: PhraseParams) => `${p['path']}: ${p['error']}`,
 
   // What recovery did after a crash (each driver's recover, the engine's sweeps): a warning and the outcome's list

@@ -75,11 +75,17 @@ async function safeParent(root: string, rel: string, path: Buffer, made: Set<str
  * Gives a restored file, symlink or folder its recorded owner (by name where this machine knows it) when the restore
  * runs as root: restored as root-owned, an application's `.env` of mode 0640 could not be read by the application
  * once copied back into place. Run as another user, what it writes stays its own (it cannot give files away).
+ * Root that may not give it away (a container whose user ids do not include the owner's: EINVAL; a share that maps
+ * root to nobody: EPERM) keeps it, and `kept` says why: that failed the whole restore, or a drill, as an internal
+ * error.
  */
-async function ownAs(path: string | Buffer, owner: FileOwner | undefined): Promise<void> {
+async function ownAs(path: string | Buffer, owner: FileOwner | undefined, kept: (err: Error) => void): Promise<void> {
   if (!owner || process.geteuid?.() !== 0) return;
   const { uid, gid } = idsOf(owner);
-  await fsp.lchown(path, uid, gid);
+  await fsp.lchown(path, uid, gid).catch((err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EINVAL' && err.code !== 'EPERM') throw err;
+    kept(err);
+  });
 }
 
 /**
@@ -132,8 +138,14 @@ export async function restoreFiles(
     /** The set's folders (Manifest.folders): made, empty ones too, then given their mode, time and owner. */
     folders?: FolderEntry[];
   },
-): Promise<void> {
+): Promise<{ ownersKept: number; ownersKeptBecause: string | null }> {
   const folders = opts.folders ?? [];
+  let ownersKept = 0;
+  let ownersKeptBecause: string | null = null;
+  const kept = (err: Error): void => {
+    ownersKept++;
+    ownersKeptBecause ??= (err as NodeJS.ErrnoException).code ?? err.message;
+  };
   checkFileEntries(entries, folders);
   const partial = join(dirname(to), `.${basename(to)}.respaldo-partial-${opts.setId}`);
   await fsp.mkdir(dirname(to), { recursive: true, mode: 0o700 });
@@ -157,7 +169,7 @@ export async function restoreFiles(
       const dest = await safeParent(partial, `${e.group}/${e.relative}`, entryPath(e), made);
       if (e.kind === 'symlink') {
         await fsp.symlink(entryLinkTarget(e), dest);
-        await ownAs(dest, e.owner);
+        await ownAs(dest, e.owner, kept);
         return;
       }
       if (e.size === 0) {
@@ -174,7 +186,7 @@ export async function restoreFiles(
         const plain = pipeline(src, decompressorFor(opts.codec ?? 'gzip'), () => undefined);
         await pipeToNewFile(plain, dest, { mode: 0o600 });
       }
-      await ownAs(dest, e.owner);
+      await ownAs(dest, e.owner, kept);
       await fsp.chmod(dest, e.mode & 0o777);
       await fsp.utimes(dest, new Date(e.mtime), new Date(e.mtime));
       opts.onFile?.(e.size);
@@ -196,7 +208,7 @@ export async function restoreFiles(
     // for its owner set once its files are there. The restore's own folder (and `config/`, `application/`) stay 0700.
     for (const d of [...folders].sort((a, b) => entryPath(b).length - entryPath(a).length)) {
       const at = Buffer.concat([Buffer.from(`${partial}/`), entryPath(d)]);
-      await ownAs(at, d.owner);
+      await ownAs(at, d.owner, kept);
       await fsp.chmod(at, d.mode & 0o3777); // setgid and sticky kept: a shared folder's group, a tmp folder
       await fsp.utimes(at, new Date(d.mtime), new Date(d.mtime));
     }
@@ -204,6 +216,7 @@ export async function restoreFiles(
     if (existsSync(to)) await fsp.rmdir(to); // empty (the plan refuses a folder with anything in it)
     await fsp.rename(partial, to);
     await fsyncPath(dirname(to));
+    return { ownersKept, ownersKeptBecause };
   } catch (err) {
     await removeTree(partial);
     // Said of the disk it fills, `--to`'s: the generic words sent the operator to free the backup folder's disk.

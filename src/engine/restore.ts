@@ -236,13 +236,19 @@ export async function executeRestore(
         reporter.emit({ type: 'item-start', item: 'files', kind: 'restore', totalBytes: total });
         const onFile = (bytes: number): void =>
           void reporter.emit({ type: 'item-progress', item: 'files', bytes: (done += bytes), totalBytes: total });
-        await restoreFiles(read, m.files, plan.files.to, {
+        const { ownersKept, ownersKeptBecause } = await restoreFiles(read, m.files, plan.files.to, {
           setId: m.id,
           codec: m.codec ?? 'gzip',
           track,
           onFile,
           ...(m.folders ? { folders: m.folders } : {}),
         });
+        if (ownersKept)
+          reporter.emit({
+            type: 'warning',
+            item: 'files',
+            ...said('file.ownersKept', { count: ownersKept, error: ownersKeptBecause ?? '', path: plan.files.to }),
+          });
         outcome.filesRestoredTo = plan.files.to;
         reporter.emit({ type: 'item-end', item: 'files', ok: true, bytes: done, durationMs: Date.now() - t0 });
       }

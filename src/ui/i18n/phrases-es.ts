@@ -710,6 +710,8 @@ export const PHRASES_ES = {
   'file.backupDir': (p: PhraseParams) =>
     `${p['path']}: la carpeta de copias (backupDir), dentro de una carpeta de aplicación: no se guarda (una copia nunca contiene las copias)`,
   'file.noSpace': (p: PhraseParams) => `${p['path']}: no queda espacio en el disco de la carpeta de copias`,
+  'file.ownersKept': (p: PhraseParams) =>
+    `${p['path']}: ${p['count']} archivo(s), enlace(s) o carpeta(s) restaurados son de root, no de sus dueños registrados: este sistema no permitió cederlos (${p['error']}: un contenedor cuyos ids de usuario no los incluyen, o un recurso compartido que convierte root en nobody); su contenido, modos y fechas se restauraron. Asigne sus dueños a mano (chown) al devolverlos a su sitio`,
   'file.error': (p: PhraseParams) => `${p['path']}: ${p['error']}`,
 
   // Lo que hizo la recuperación tras una caída
