@@ -67,12 +67,18 @@ describe('safety copy of a database a writer left with a hot journal', () => {
       expect(journal.length).toBeGreaterThan(0);
       const halfFile = readFileSync(live);
 
-      const out = parseJsonOutput<{ ok: boolean; safetySetIds: string[] }>(
-        (await cli(s, ['restore', m.id, '--db', 'inventario', '--yes', '--json'])).stdout,
-      );
-      expect(out.ok).toBe(true);
+      const restored = await cli(s, ['restore', m.id, '--db', 'inventario', '--yes']);
       expect(existsSync(`${live}-journal`)).toBe(false); // it would roll back onto the restored file
-      const safetyId = out.safetySetIds[0]!;
+      // How to undo it names no restore of the safety copy, which is refused (it said to run one): a dry run that
+      // prints how to put the bytes back by hand.
+      const said = restored.stdout.replace(/\n\s+/g, ' ');
+      const advice =
+        /Safety copy of inventario: set (\d{8}_\d{6}\S*), its bytes as they were \(.*\)\. To put them back by hand: respaldo restore \1 --db inventario --dry-run --config \S+ prints how\./.exec(
+          said,
+        );
+      expect(advice, restored.stdout).not.toBeNull();
+      expect(said).not.toMatch(/To roll back: respaldo restore/);
+      const safetyId = advice![1]!;
       const safety = parseJsonOutput<Manifest>((await cli(s, ['show', safetyId, '--json'])).stdout);
       const entry = safety.databases.find((d) => d.name === 'inventario')!;
       expect(entry.format).toBe('sqlite-raw');
@@ -92,6 +98,8 @@ describe('safety copy of a database a writer left with a hot journal', () => {
 
       // The rollback of this set is refused (it is no restorable backup); its hint, followed as printed, puts the
       // journal back beside the file too. It named the file alone: opened so, the half transaction stayed in it.
+      const dry = await cli(s, ['restore', safetyId, '--db', 'inventario', '--dry-run'], 9);
+      expect((dry.stdout + dry.stderr).replace(/\n\s+/g, ' ')).toMatch(/Inspect it by hand: zstd -dc .* -journal/);
       const refused = await cli(s, ['restore', safetyId, '--db', 'inventario', '--yes'], 9);
       const hint = refused.stderr.split('\n').find((l) => l.startsWith('hint: Inspect it by hand: '));
       expect(hint, refused.stderr).toContain('-journal');

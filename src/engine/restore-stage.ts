@@ -250,6 +250,8 @@ export interface SafetySet {
   id: string;
   /** Each database in the set → its target's TargetState.identity when the copy was taken. */
   identities: Map<string, string | undefined>;
+  /** Databases kept as raw bytes (unreadable, or left with a hot journal): no restore takes them back. */
+  raw?: string[];
 }
 
 /**
@@ -301,7 +303,8 @@ export async function keepReplacedFiles(
         failed?.error?.hint ?? 'Fix the problem above, or restore side by side with --to.',
       );
     }
-    return { id: safety.id, identities };
+    const raw = safety.databases.filter((x) => x.format.endsWith('-raw')).map((x) => x.name);
+    return { id: safety.id, identities, ...(raw.length ? { raw } : {}) };
   }
   return null;
 }

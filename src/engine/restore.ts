@@ -62,6 +62,8 @@ export interface RestoreOutcome {
   setId: string;
   ok: boolean;
   safetySetIds: string[];
+  /** Databases whose safety copy (in the set of safetySetIds) is raw bytes: a restore of it is refused. */
+  rawSafety?: string[];
   /** Safety copies this restore took and removed again: it failed having replaced nothing. */
   removedSafetySetIds: string[];
   databases: {
@@ -219,6 +221,7 @@ export async function executeRestore(
       }
       safety = await keepReplacedFiles(cfg, plan, m.id, reporter, signal);
       if (safety) outcome.safetySetIds.push(safety.id);
+      if (safety?.raw) outcome.rawSafety = safety.raw;
       // Killed from here on, the next run finds this in the scratch folder and removes the set if nothing changed.
       if (safety && !readOnly) {
         const targets = [...safety.identities].map(([database, identity]) => ({

@@ -11,6 +11,9 @@ import type { RestoreOutcome, RestorePlan } from './restore.js';
  *   (the engine's own rollback words when no set lists it).
  * - `rolled-back`: this restore was itself a rollback: `keptDatabase` is live again and set `setId`
  *   no longer lists it.
+ * - `raw-copy`: the replaced database could not be read as a consistent one (damaged, or left with a hot journal):
+ *   set `setId` keeps its bytes, which no restore takes back; `command`, a dry run, prints how to put them back by
+ *   hand (with its -journal or -wal). Advising `respaldo restore` for it gave a command that is refused.
  */
 export type RollbackAdvice =
   | { kind: 'restore-set'; setId: string; databases: string[]; command: string }
@@ -22,7 +25,8 @@ export type RollbackAdvice =
       how: string;
       howPhrase?: Phrase;
     }
-  | { kind: 'rolled-back'; database: string; keptDatabase: string; setId: string };
+  | { kind: 'rolled-back'; database: string; keptDatabase: string; setId: string }
+  | { kind: 'raw-copy'; setId: string; database: string; command: string };
 
 /**
  * `configFile`: the config the restore ran with when the operator named it (`--config`): each command names it too,
@@ -37,8 +41,18 @@ export function rollbackAdvice(plan: RestorePlan, outcome: RestoreOutcome, confi
     return d.ok && !d.safetyDatabase && planned?.replaces && planned.state.exists;
   });
   const fileSet = outcome.safetySetIds.find((id) => id);
-  if (copied.length && fileSet) {
-    const databases = copied.map((d) => d.name);
+  const raw = new Set(outcome.rawSafety ?? []);
+  if (fileSet)
+    for (const d of copied.filter((x) => raw.has(x.name)))
+      advice.push({
+        kind: 'raw-copy',
+        setId: fileSet,
+        database: d.name,
+        command: `respaldo restore ${fileSet} --db ${d.name} --dry-run${config}`,
+      });
+  const restorable = copied.filter((d) => !raw.has(d.name));
+  if (restorable.length && fileSet) {
+    const databases = restorable.map((d) => d.name);
     advice.push({
       kind: 'restore-set',
       setId: fileSet,
@@ -79,7 +93,10 @@ export function rollbackLines(plan: RestorePlan, outcome: RestoreOutcome, config
       : a.kind === 'renamed-database'
         ? `Safety copy of ${a.database}: database ${a.safetyDatabase} (listed in set ${a.listedIn ?? '-'}). ` +
           `To roll back: ${a.how}`
-        : `Rolled back ${a.database}: ${a.keptDatabase} is the live database again; set ${a.setId} no longer lists it.`,
+        : a.kind === 'raw-copy'
+          ? `Safety copy of ${a.database}: set ${a.setId}, its bytes as they were (it could not be read as a consistent ` +
+            `database, so no restore takes it back). To put them back by hand: ${a.command} prints how.`
+          : `Rolled back ${a.database}: ${a.keptDatabase} is the live database again; set ${a.setId} no longer lists it.`,
   );
 }
 

@@ -342,6 +342,9 @@ export const en = {
       `Nothing was replaced, so the safety copy taken for this restore (set ${id}) was removed.`,
     safetyDatabase: (db: string, safety: string, set: string) =>
       `Safety copy of ${db}: database ${safety} (listed in set ${set})`,
+    rawSafety: (db: string, set: string) =>
+      `Safety copy of ${db}: set ${set}, its bytes as they were (not a consistent database: no restore takes it back)`,
+    rawSafetyHow: 'To put them back by hand (it prints how)',
     rolledBack: (db: string, kept: string, set: string) =>
       `Rolled back ${db}: ${kept} is the live database again; set ${set} no longer lists it`,
     sourceTitle: 'Where to restore from',

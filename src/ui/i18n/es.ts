@@ -339,6 +339,9 @@ export const es: Catalogue = {
       `No se reemplazó nada, así que se borró la copia de seguridad tomada para esta restauración (${id}).`,
     safetyDatabase: (db: string, safety: string, set: string) =>
       `Copia de seguridad de ${db}: base de datos ${safety} (en la copia ${set})`,
+    rawSafety: (db: string, set: string) =>
+      `Copia de seguridad de ${db}: copia ${set}, sus bytes tal como estaban (no era una base coherente: ninguna restauración la devuelve)`,
+    rawSafetyHow: 'Para devolverlos a mano (muestra cómo)',
     rolledBack: (db: string, kept: string, set: string) =>
       `${db} revertida: ${kept} vuelve a ser la base de datos en uso; la copia ${set} ya no la incluye`,
     sourceTitle: 'Desde dónde restaurar',

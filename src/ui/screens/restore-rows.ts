@@ -146,6 +146,9 @@ export function outcomeRows(
     if (a.kind === 'restore-set') {
       add([{ text: `${t.restore.safetySet}: ${a.setId}`, bold: true }], '  ');
       add([{ text: `  ${t.restore.rollback}: ${a.command}` }], '    ');
+    } else if (a.kind === 'raw-copy') {
+      add([{ text: t.restore.rawSafety(a.database, a.setId), bold: true }], '  ');
+      add([{ text: `  ${t.restore.rawSafetyHow}: ${a.command}` }], '    ');
     } else if (a.kind === 'rolled-back') {
       add([{ text: t.restore.rolledBack(a.database, a.keptDatabase, a.setId), bold: true }], '  ');
     } else {
