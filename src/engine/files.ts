@@ -11,7 +11,7 @@ import type { ApplicationFolder, FileEntry, FolderEntry, LoadedConfig } from '..
 import { isDiskFull } from '../core/errors.js';
 import { ownerOf } from './accounts.js';
 import { mapLimited } from './limited.js';
-import { ensurePrivateDir } from './fs-util.js';
+import { ensurePrivateDir, readChunkFor } from './fs-util.js';
 import type { CodecName } from '../core/types.js';
 import { caseDistinct } from './case-distinct.js';
 import { codec } from './codec.js';
@@ -443,9 +443,7 @@ async function storeRegular(
     try {
       const before = await fh.stat({ bigint: true });
       const seal = compression.sealer ? (await compression.sealer.seal()).stream : undefined;
-      // A read buffer no larger than the file: each is new, and 1 MiB of it per small file had V8 run a full collection
-      // every few tens of files (an uploads folder of 5000 files: 4 of its 35 s).
-      const highWaterMark = Math.min(1 << 20, Math.max(16 << 10, Number(before.size) + 1));
+      const highWaterMark = readChunkFor(Number(before.size));
       const result = await storeStream(fh.createReadStream({ highWaterMark, autoClose: false }), dest, {
         compress: true,
         codec: compression.codec,

@@ -8,7 +8,7 @@ import { madeGarbage, SMALL_ITEM_COST } from './garbage.js';
 import { mapLimited } from './limited.js';
 import { decompressorFor } from './codec.js';
 import { pipeToNewFile } from '../core/durable-fs.js';
-import { fsyncPath, fsyncTree, removeTree } from './fs-util.js';
+import { fsyncPath, fsyncTree, readChunkFor, removeTree } from './fs-util.js';
 import { isSafeRelative } from './manifest.js';
 import { shownName } from '../core/format.js';
 import type { StoredReader } from './stored-part.js';
@@ -180,7 +180,7 @@ export async function restoreFiles(
         const src =
           typeof setRoot === 'string'
             ? createReadStream(join(setRoot, e.stored!), {
-                highWaterMark: Math.min(1 << 20, Math.max(16 << 10, e.size + 1024)), // about the stored file
+                highWaterMark: readChunkFor(e.size + 1024), // about the stored file
               })
             : setRoot(e.stored!);
         const plain = pipeline(src, decompressorFor(opts.codec ?? 'gzip'), () => undefined);

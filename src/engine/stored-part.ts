@@ -4,6 +4,7 @@ import { pipeline, Readable } from 'node:stream';
 import { NotFoundError, RespaldoError, VerifyError, errorMessage } from '../core/errors.js';
 import type { DatabaseEntry } from '../core/types.js';
 import { codecOfEntry } from './codec.js';
+import { readChunkFor } from './fs-util.js';
 
 /**
  * Opens the raw stored bytes of a file of one set by its path in the set (`users.sqlite.zst`), as a fresh
@@ -65,12 +66,10 @@ async function* readStored(path: string, name: string): AsyncGenerator<Buffer> {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
     throw new VerifyError(`The stored file ${path} of ${name} is missing.`);
   }
-  // A read buffer no larger than the file (each is new: 1 MiB of it per small file had V8 collect every few tens
-  // of them, a quarter of a restore of 5000 small files). The stream closes the handle when it ends or is destroyed.
+  // A read buffer no larger than the file (readChunkFor). The stream closes the handle when it ends or is destroyed.
   const size = await handle.stat().then(
     (st) => st.size,
     () => 1 << 20,
   );
-  const highWaterMark = Math.min(1 << 20, Math.max(16 << 10, size + 1));
-  yield* handle.createReadStream({ highWaterMark }) as AsyncIterable<Buffer>;
+  yield* handle.createReadStream({ highWaterMark: readChunkFor(size) }) as AsyncIterable<Buffer>;
 }
