@@ -1,6 +1,6 @@
 import { Box } from 'ink';
 import { RespaldoError, asOperatorError } from '../../core/errors.js';
-import { say, sayMessage } from '../i18n/index.js';
+import { sayInMenu, sayMessage } from '../i18n/index.js';
 import { useUi } from '../use-ui.js';
 import { Para } from './Para.js';
 
@@ -22,7 +22,7 @@ export function ErrorBox({ error }: { error: unknown }) {
   const described = describeError(error, t.common.bugHint);
   const phrases = error instanceof RespaldoError ? error.phrases : undefined;
   const message = sayMessage(lang, phrases, described.message, theme.unicode);
-  const hint = say(lang, phrases?.hint, described.hint, theme.unicode);
+  const hint = sayInMenu(lang, phrases?.hint, described.hint, theme.unicode);
   return (
     <Box flexDirection="column" borderStyle={theme.border} borderColor={theme.colors.error} paddingX={1}>
       <Para color={theme.colors.error} bold>

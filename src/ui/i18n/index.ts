@@ -2,6 +2,7 @@ import { joinSentences } from '../../core/errors.js';
 import type { Phrase } from '../../core/phrases.js';
 import { en, type Catalogue } from './en.js';
 import { es } from './es.js';
+import { MENU_PHRASES } from './menu-phrases.js';
 import { PHRASES_ES } from './phrases-es.js';
 
 export type { Catalogue };
@@ -95,5 +96,16 @@ export function sayMessage(
 export function say(lang: Lang, phrase: Phrase | undefined, english: string, unicode = true): string {
   if (lang === 'en' || !phrase) return english;
   const text = PHRASES_ES[phrase.id](phrase.params);
+  return unicode ? text : asciify(text);
+}
+
+/**
+ * A sentence of the engine as the menu shows it: the menu's own wording where it has one (a hint naming `--to`
+ * becomes the menu's "Side by side"; see menu-phrases.ts), else as `say` says it. The CLI and alerts use `say`.
+ */
+export function sayInMenu(lang: Lang, phrase: Phrase | undefined, english: string, unicode = true): string {
+  const own = phrase ? MENU_PHRASES[lang][phrase.id] : undefined;
+  if (!phrase || !own) return say(lang, phrase, english, unicode);
+  const text = own(phrase.params);
   return unicode ? text : asciify(text);
 }

@@ -3,7 +3,7 @@ import { rollbackAdvice } from '../../engine/rollback-advice.js';
 import type { RestoreOutcome, RestorePlan } from '../engine-facade.js';
 import { foldSegs, foldText, type Row, type Seg } from '../fold.js';
 import { formatBytes, formatDate } from '../format.js';
-import { say, sayMessage, sayTarget } from '../i18n/index.js';
+import { say, sayInMenu, sayMessage, sayTarget } from '../i18n/index.js';
 import type { UiContextValue } from '../use-ui.js';
 
 /* The restore plan and outcome as folded rows (pure), drawn by RestoreScreen in a scrolling window. */
@@ -13,7 +13,7 @@ export function refusalRows(r: RestorePlan['refusals'][number], ui: PlanUi, widt
   const { t, lang, theme } = ui;
   const inner = Math.max(10, width - 4);
   const message = say(lang, r.phrases?.message, r.message, theme.unicode);
-  const hint = say(lang, r.phrases?.hint, r.hint, theme.unicode);
+  const hint = sayInMenu(lang, r.phrases?.hint, r.hint, theme.unicode);
   return [
     ...foldText(`${t.common.error}: ${message}`, inner, { bold: true, color: theme.colors.error }),
     ...(hint ? foldText(`${t.common.hint}: ${hint}`, inner) : []),
@@ -100,7 +100,15 @@ export function planRows(plan: RestorePlan, ui: PlanUi, width: number, opts: { b
     for (const d of plan.databases) add([{ text: `  ${d.database}: ${text(d.rollbackPhrase, d.rollback)}` }], '    ');
   }
   plan.warnings.forEach((w, i) =>
-    add([{ text: `${t.common.status.warn}: ${text(plan.warningPhrases?.[i], w)}`, color: theme.colors.warn }], '  '),
+    add(
+      [
+        {
+          text: `${t.common.status.warn}: ${sayInMenu(lang, plan.warningPhrases?.[i], w, theme.unicode)}`,
+          color: theme.colors.warn,
+        },
+      ],
+      '  ',
+    ),
   );
   return rows;
 }
@@ -134,7 +142,8 @@ export function outcomeRows(
       ],
       '  ',
     );
-    if (d.hint) add([{ text: `  ${t.common.hint}: ${say(lang, d.phrases?.hint, d.hint, theme.unicode)}` }], '    ');
+    if (d.hint)
+      add([{ text: `  ${t.common.hint}: ${sayInMenu(lang, d.phrases?.hint, d.hint, theme.unicode)}` }], '    ');
   }
   if (o.filesRestoredTo)
     add(

@@ -1,0 +1,45 @@
+/**
+ * A refusal shown in the menu says what to do in the menu's own terms: the menu has no `--to`, its equivalent is
+ * "Al lado" (Side by side) and the path typed there. In Spanish it said "Elija una carpeta vacía o nueva con --to".
+ * The real built binary in a real terminal (tmux, 80×24), restoring a set's files onto a folder that is not empty.
+ */
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { CLI_BIN, runCli } from './helpers/cli.js';
+import { demoSetup, removeTmpDirs } from './helpers/tmp.js';
+import { TmuxScreen } from './helpers/tty.js';
+
+afterAll(() => {
+  TmuxScreen.closeAll();
+  removeTmpDirs();
+});
+
+describe('the menu says its own way to do what a refusal hint names as a CLI option', () => {
+  it('es: files onto a folder that is not empty: "Al lado", never "--to"', async () => {
+    const s = demoSetup();
+    expect((await runCli(['--config', s.configFile, 'create'], { cwd: s.dir })).code).toBe(0);
+    const [id] = readdirSync(s.backupDir).filter((n) => /^\d{8}_\d{6}$/.test(n));
+    const taken = join(s.dir, 'restored', id!);
+    mkdirSync(taken, { recursive: true });
+    writeFileSync(join(taken, 'already-here.txt'), 'x');
+    const t = await TmuxScreen.open(
+      `respaldo-hints-es-${process.pid}`,
+      `cd ${s.dir} && LANG=es_ES.UTF-8 LC_ALL= NO_COLOR=1 TERM=xterm-256color node ${CLI_BIN} --config ${s.configFile}; sleep 60`,
+      80,
+      24,
+    );
+    await t.waitFor('Menú principal');
+    await t.key('4');
+    await t.waitFor('Elija la copia');
+    await t.key('Enter');
+    await t.waitFor('Archivos (');
+    for (const k of ['Down', 'Down', 'Down', 'Space', 'Enter']) await t.key(k);
+    await t.waitFor('En su sitio');
+    await t.key('Enter');
+    const screen = (await t.waitFor('Qué hacer:')).replace(/[│\s]+/g, ' ');
+    expect(screen).toContain('existe y no está vacía');
+    expect(screen).toContain('Qué hacer: Vuelva atrás (Esc) y escriba una carpeta vacía o nueva en Al lado.');
+    expect(screen).not.toContain('--to');
+  });
+});
