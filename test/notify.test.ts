@@ -1,3 +1,4 @@
+import Database from 'better-sqlite3';
 import { execFileSync } from 'node:child_process';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
@@ -5,6 +6,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { createServer as createNetServer } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { english, phrase } from '../src/core/phrases.js';
 import type { NotificationConfig } from '../src/core/types.js';
 import { tlsProblem, webhookBody } from '../src/notify/channels.js';
 import { emailAddressProblem, webhookUrlProblem } from '../src/notify/checks.js';
@@ -67,6 +69,21 @@ describe('notification messages (pure)', () => {
     expect(buildMessage({ ...event, operation: 'health check' }, 'es').lines).toContain(
       'Operación: comprobación de salud',
     );
+  });
+
+  it("es: a failure's error and hint are said by their phrases (English in en)", () => {
+    const message = phrase('sqlite.locked', { db: 'users', by: '' });
+    const hint = phrase('sqlite.lockedHint');
+    const event: NotifyEvent = {
+      kind: 'failure',
+      operation: 'create',
+      host: 'srv1',
+      at,
+      error: { message: english(message), hint: english(hint), phrases: { message, hint } },
+    };
+    expect(buildMessage(event, 'es').lines).toContain('Error: La base SQLite users está bloqueada por otro proceso.');
+    expect(buildMessage(event, 'es').lines.join('\n')).toContain('Qué hacer: Inténtelo de nuevo');
+    expect(buildMessage(event, 'en').lines).toContain(`Error: ${english(message)}`);
   });
 
   it.each([
@@ -434,6 +451,38 @@ describe.skipIf(!smtpAvailable() && !process.env['CI'])(
         hook.server.close();
       }
     });
+
+    it("es: a database's error and hint that are respaldo's words are mailed in Spanish (a locked SQLite database)", async () => {
+      const s = demoSetup((base) => ({
+        ...base,
+        language: 'es',
+        databases: [
+          ...(base['databases'] as object[]),
+          { name: 'bloqueada', engine: 'sqlite', path: './data/bloqueada.db' },
+        ],
+        notifications: [
+          { type: 'email', on: ['partial'], host: '127.0.0.1', port: smtp.port, tls: 'none', from: 'a@b', to: ['c@d'] },
+        ],
+      }));
+      const holder = new Database(join(s.dataDir, 'bloqueada.db'));
+      try {
+        holder.pragma('journal_mode = DELETE');
+        holder.exec('CREATE TABLE t (x); INSERT INTO t VALUES (1); BEGIN EXCLUSIVE; INSERT INTO t VALUES (2);');
+        const before = smtp.messages().length;
+        const r = await runCli(['create', '--config', s.configFile]);
+        expect(r.code, describeResult(r)).toBe(4);
+        expect(r.stdout + r.stderr).toContain('is locked by another process'); // the CLI speaks English
+        const mail = (
+          await waitFor(() => (smtp.messages().length > before ? smtp.messages().slice(before) : null), 'the mail')
+        )[0]!.replace(/\r?\n /g, ' ');
+        expect(mail).toContain('- bloqueada: FALLÓ (La base SQLite bloqueada está bloqueada por otro proceso');
+        expect(mail).toContain('Qué hacer: Inténtelo de nuevo cuando termine la escritura');
+        expect(mail).not.toContain('is locked by another process');
+        expect(mail).not.toContain('Try again when');
+      } finally {
+        holder.close();
+      }
+    }, 60_000);
 
     it('a backup whose off-site copy failed is not mailed as a success: partial, naming the destination and why', async () => {
       const s = demoSetup((base) => ({

@@ -6,6 +6,7 @@ import { type Reporter } from '../core/events.js';
 import {
   CHAIN_TYPES,
   type DatabaseEntry,
+  type ErrorPhrases,
   type FolderEntry,
   type LoadedConfig,
   type Manifest,
@@ -89,7 +90,13 @@ export async function createBackup(cfg: LoadedConfig, opts: CreateOptions, repor
   // off-site copies (engine/copy.ts); failures are marked, never thrown
   const copies = await copyAfterBackup(cfg, manifest, reporter, opts.signal);
   opts.onCopied?.(copies);
-  const notCopied = copies.filter((c) => !c.ok).map((c) => ({ destination: c.destination, error: c.error ?? '' }));
+  const notCopied = copies
+    .filter((c) => !c.ok)
+    .map((c) => ({
+      destination: c.destination,
+      error: c.error ?? '',
+      ...(c.errorPhrase ? { phrases: { message: c.errorPhrase } } : {}),
+    }));
   await notifyOutcome(cfg, opts, reporter, manifest, null, notCopied);
   await writeMetrics(cfg);
   return manifest;
@@ -102,7 +109,7 @@ async function notifyOutcome(
   reporter: Reporter,
   m: Manifest | null,
   err: unknown,
-  notCopied: { destination: string; error: string }[] = [],
+  notCopied: { destination: string; error: string; phrases?: ErrorPhrases }[] = [],
 ): Promise<void> {
   if (!cfg.notifications?.length) return;
   const { notify, channelName } = await import('../notify/notify.js');
@@ -125,7 +132,11 @@ async function notifyOutcome(
       host: hostname(),
       at: new Date(),
       job: opts.job ?? null,
-      error: { message: errorMessage(e), ...(hint ? { hint } : {}) },
+      error: {
+        message: errorMessage(e),
+        ...(hint ? { hint } : {}),
+        ...(e instanceof RespaldoError && e.phrases ? { phrases: e.phrases } : {}),
+      },
     });
     return;
   }
@@ -138,6 +149,7 @@ async function notifyOutcome(
     ok: !d.error,
     ...(d.error ? { error: d.error.message } : {}),
     ...(d.error?.hint ? { hint: d.error.hint } : {}),
+    ...(d.error && errorPhrases(d.error) ? { phrases: errorPhrases(d.error) } : {}),
   }));
   const fileProblems = m.warnings.length;
   telling(kind);

@@ -340,6 +340,7 @@ export async function runDrill(
       ok: r.ok,
       ...(r.error ? { error: r.error } : {}),
       ...(r.hint ? { hint: r.hint } : {}),
+      ...(r.phrases ? { phrases: r.phrases } : {}),
     }));
     await notify(cfg, {
       kind: 'drill-failure',
@@ -611,7 +612,8 @@ export async function notifyDrillNotRun(
   hint?: string,
 ): Promise<void> {
   const why = err instanceof RespaldoError ? err.hint : hint;
-  const error = { message: errorMessage(err), ...(why ? { hint: why } : {}) };
+  const phrases = err instanceof RespaldoError ? err.phrases : undefined;
+  const error = { message: errorMessage(err), ...(why ? { hint: why } : {}), ...(phrases ? { phrases } : {}) };
   const keyProblem = err instanceof RespaldoError && err.kind === 'key';
   const event = { kind: 'drill-failure', operation, host: hostname(), at: new Date(), job, error } as const;
   await notify(cfg, { ...event, drillNotRun: true, ...(keyProblem ? { keyProblem } : {}) }).catch(() => undefined);

@@ -1,7 +1,7 @@
 import { english, type Phrase } from '../core/phrases.js';
-import type { NotificationConfig, NotifyEventKind, NotifyLanguage } from '../core/types.js';
+import type { ErrorPhrases, NotificationConfig, NotifyEventKind, NotifyLanguage } from '../core/types.js';
 // The phrases' Spanish (a table of plain functions, shared with the menu; nothing of Ink or React).
-import { say } from '../ui/i18n/index.js';
+import { say, sayMessage } from '../ui/i18n/index.js';
 
 /**
  * What happened, for a notification: the operation, the set, each database's outcome, the error and
@@ -16,14 +16,15 @@ export interface NotifyEvent {
   at: Date;
   setId?: string;
   job?: string | null;
-  databases?: { name: string; ok: boolean; error?: string; hint?: string }[];
+  /** `phrases`: the error's (RespaldoError.phrases), so a message in Spanish says it in Spanish. */
+  databases?: { name: string; ok: boolean; error?: string; hint?: string; phrases?: ErrorPhrases }[];
   /** Files that could not be stored (partial sets). */
   fileProblems?: number;
   /** What went wrong with the files, a line each (the first few): which file, and why. */
   fileNotes?: string[];
   /** Off-site copies of the set that failed (the backup itself is kept locally). */
-  notCopied?: { destination: string; error: string }[];
-  error?: { message: string; hint?: string };
+  notCopied?: { destination: string; error: string; phrases?: ErrorPhrases }[];
+  error?: { message: string; hint?: string; phrases?: ErrorPhrases };
   /** drill-failure only: the drill did not run, the key to decrypt the set is missing or wrong (the set is not bad). */
   keyProblem?: boolean;
   /** drill-failure only: the drill could not run at all (no set to drill, no room); the sets were not found bad. */
@@ -132,15 +133,18 @@ export function buildMessage(event: NotifyEvent, language: NotifyLanguage): Noti
   if (event.job) lines.push(`${t.job}: ${event.job}`);
   const ok = event.kind === 'drill-failure' ? t.passed : t.ok; // a drill restores nothing it keeps
   for (const d of event.databases ?? []) {
-    lines.push(`- ${d.name}: ${d.ok ? ok : t.failed}${d.error ? ` (${d.error})` : ''}`);
-    if (d.hint) lines.push(`  ${t.hint}: ${d.hint}`);
+    const error = d.error ? sayMessage(language, d.phrases, d.error) : '';
+    lines.push(`- ${d.name}: ${d.ok ? ok : t.failed}${error ? ` (${error})` : ''}`);
+    if (d.hint) lines.push(`  ${t.hint}: ${say(language, d.phrases?.hint, d.hint)}`);
   }
   if (event.fileProblems) lines.push(`- ${t.files(event.fileProblems)}`);
   for (const n of event.fileNotes ?? []) lines.push(`  ${n}`);
-  for (const c of event.notCopied ?? []) lines.push(`- ${t.notCopied(c.destination, c.error)}`);
+  for (const c of event.notCopied ?? [])
+    lines.push(`- ${t.notCopied(c.destination, sayMessage(language, c.phrases, c.error))}`);
   if (event.error) {
-    lines.push(`${t.error}: ${event.error.message}`);
-    if (event.error.hint) lines.push(`${t.hint}: ${event.error.hint}`);
+    const e = event.error;
+    lines.push(`${t.error}: ${sayMessage(language, e.phrases, e.message)}`);
+    if (e.hint) lines.push(`${t.hint}: ${say(language, e.phrases?.hint, e.hint)}`);
   }
   for (const d of event.details ?? []) lines.push(`- ${language === 'es' ? say('es', d, english(d)) : english(d)}`);
   const notRun =
