@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { errorMessage, isRespaldoError, InterruptedError } from '../core/errors.js';
 import type { ProgressEvent, Reporter } from '../core/events.js';
 import type { ScheduleJob, SetSummary } from '../core/types.js';
-import { acquireLock, type LockWait } from '../engine/lock.js';
+import { acquireLock, heldLock, type LockWait } from '../engine/lock.js';
 import type { LockHeldError } from '../core/errors.js';
 import { writeLog } from '../engine/log.js';
 import {
@@ -54,6 +54,9 @@ import { phrase, type Phrase } from '../core/phrases.js';
  * stops and signals share the clock and the lock; the pure parts are in when.ts and catch-up.ts, a job's run in
  * run-job.ts.
  */
+
+/** The folder under backupDir whose lock only one scheduler holds. */
+const SCHEDULER_LOCK_DIR = '.scheduler';
 
 /** Time source and timers. `systemClock` is the real one. */
 export interface Clock {
@@ -211,12 +214,20 @@ export class Scheduler extends EventEmitter {
     this.done = new Promise((resolve) => (this.resolveDone = resolve));
   }
 
+  /**
+   * The error start() would fail with now because another scheduler runs on this backup folder (its live process
+   * holds the scheduler lock), else null; takes nothing. The menu says it before it shows the catch-up plan.
+   */
+  heldByAnother(): LockHeldError | null {
+    return this.opts.singleInstance === false ? null : heldLock(join(this.backupDir, SCHEDULER_LOCK_DIR));
+  }
+
   /** Loads the state, runs catch-up (in the background of the returned promise) and arms the timers. */
   async start(): Promise<void> {
     if (this.started) throw new Error('Scheduler already started');
     this.started = true;
     if (this.opts.singleInstance !== false) {
-      this.releaseLock = await acquireLock(join(this.backupDir, '.scheduler'), 'scheduler');
+      this.releaseLock = await acquireLock(join(this.backupDir, SCHEDULER_LOCK_DIR), 'scheduler');
       if (this.finished) {
         await this.releaseLock();
         return;

@@ -178,7 +178,10 @@ export interface EngineFacade {
    * `catchUp: false` skips the runs missed while it was stopped (the CLI's --no-catch-up).
    */
   startScheduler(listener: (event: SchedulerEvent) => void, opts?: { catchUp?: boolean }): Promise<SchedulerHandle>;
-  /** What catch-up would run if the scheduler started now (shown before it starts, so it can be skipped). */
+  /**
+   * What catch-up would run if the scheduler started now (shown before it starts, so it can be skipped). Rejects
+   * with the LockHeldError startScheduler would give when another scheduler runs on the backup folder.
+   */
   planCatchUp(): Promise<CatchUpPlan>;
 }
 
@@ -556,6 +559,11 @@ export function createEngineFacade(initial: LoadedConfig, named = false): Engine
         done: scheduler.done,
       };
     },
-    planCatchUp: () => createEngineScheduler(cfg).planCatchUp(),
+    planCatchUp: async () => {
+      const scheduler = createEngineScheduler(cfg);
+      const held = scheduler.heldByAnother();
+      if (held) throw held;
+      return scheduler.planCatchUp();
+    },
   };
 }

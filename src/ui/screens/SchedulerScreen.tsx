@@ -1,5 +1,6 @@
 import { useEffect, useRef, useState } from 'react';
 import { Box, Text, type Key } from 'ink';
+import { LockHeldError } from '../../core/errors.js';
 import { ErrorBox } from '../components/ErrorBox.js';
 import { ScrollRows, scrollWindow } from '../components/Rows.js';
 import { ProgressBar } from '../components/ProgressBar.js';
@@ -94,7 +95,10 @@ export function SchedulerScreen({ onBack }: { onBack: () => void }) {
     mounted.current = true;
     facade.planCatchUp().then(
       (plan) => mounted.current && setCatchUp(plan.runs.length > 0 ? plan : 'decided'),
-      () => mounted.current && setCatchUp('decided'), // the scheduler plans again at start and logs why
+      // Another scheduler runs: said now, before any plan or key (start would refuse the same way). Any other
+      // problem: the scheduler plans again at start and logs why.
+      (error: unknown) =>
+        mounted.current && (error instanceof LockHeldError ? setStartError(error) : setCatchUp('decided')),
     );
     return () => {
       mounted.current = false;
