@@ -139,7 +139,11 @@ describe('assessHealth (pure)', () => {
       },
       [],
     ],
-    ['low disk', { freeBytes: 5e9 }, [/backup folder: .* free, below the .* asked by health.minFreeBytes/]],
+    [
+      "low disk: the configured figure as written (the README's 20000000000), beside the size shown (1024 to a KB)",
+      { freeBytes: 5e9 },
+      [/^backup folder: 4\.7 GB free, below the 20000000000 bytes \(19 GB\) asked by health\.minFreeBytes$/],
+    ],
     [
       'the newest set is not copied off-site',
       { notCopied: { setId: '20261122_020500', destinations: ['nas', 's3'] } },

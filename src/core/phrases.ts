@@ -493,7 +493,7 @@ export const PHRASES_EN = {
   'health.failures': (p: PhraseParams) =>
     `${p['db']}: ${p['failed']} of ${p['count']} backups in the last 30 days failed`,
   'health.lowDisk': (p: PhraseParams) =>
-    `backup folder: ${p['free']} free, below the ${p['needed']} asked by health.minFreeBytes`,
+    `backup folder: ${p['free']} free, below the ${p['bytes']} bytes (${p['needed']}) asked by health.minFreeBytes`,
   'health.notCopied': (p: PhraseParams) =>
     `off-site: the newest set ${p['set']} is not copied to ${p['dest']} (respaldo copy sends it)`,
   'health.damagedSet': (p: PhraseParams) =>

@@ -316,7 +316,13 @@ export function assessHealth(input: HealthInput): HealthReport {
     };
   });
   if (input.freeBytes !== null && input.freeBytes < input.minFreeBytes) {
-    const p = phrase('health.lowDisk', { free: formatBytes(input.freeBytes), needed: formatBytes(input.minFreeBytes) });
+    // The configured figure as it is written (20000000000), beside the size as respaldo shows sizes (1024 to a KB:
+    // 19 GB), so the operator finds the setting's value in the message.
+    const p = phrase('health.lowDisk', {
+      free: formatBytes(input.freeBytes),
+      needed: formatBytes(input.minFreeBytes),
+      bytes: input.minFreeBytes,
+    });
     issues.push({ code: 'low-disk', database: null, key: 'low-disk', text: english(p), phrase: p });
   }
   // A set is not safe until it exists somewhere else: the newest one missing at a destination is a problem.

@@ -520,7 +520,7 @@ export const PHRASES_ES = {
   'health.failures': (p: PhraseParams) =>
     `${p['db']}: fallaron ${p['failed']} de ${p['count']} copias en los últimos 30 días`,
   'health.lowDisk': (p: PhraseParams) =>
-    `carpeta de copias: ${p['free']} libres, menos de los ${p['needed']} que pide health.minFreeBytes`,
+    `carpeta de copias: ${p['free']} libres, menos de los ${p['bytes']} bytes (${p['needed']}) que pide health.minFreeBytes`,
   'health.notCopied': (p: PhraseParams) =>
     `fuera del servidor: el conjunto más reciente ${p['set']} no está copiado en ${p['dest']} (respaldo copy lo envía)`,
   'health.damagedSet': (p: PhraseParams) =>
