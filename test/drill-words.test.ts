@@ -3,7 +3,7 @@
  * counts, extracted files) come with phrases the menu says in Spanish; the tools' words (integrity_check)
  * stay as they are; the CLI's JSON keeps the English words only.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config/load.js';
@@ -42,6 +42,31 @@ describe('drill checks in the menu language', () => {
     const checks = out.results[0]!.checks;
     expect(checks.map((c) => c['name'])).toContain('stored files match the manifest');
     expect(checks.some((c) => 'phrases' in c)).toBe(false);
+  });
+
+  it('a drill of a set whose stored file is damaged says why in Spanish (the check said the English of the error)', async () => {
+    const s = demoSetup();
+    const made = await runCli(['create', '--db', 'users', '--no-files', '--json', '--config', s.configFile], {
+      cwd: s.dir,
+    });
+    expect(made.code, describeResult(made)).toBe(0);
+    const id = parseJsonOutput<{ id: string }>(made.stdout).id;
+    const stored = join(s.backupDir, id, 'databases', readdirSync(join(s.backupDir, id, 'databases'))[0]!);
+    const bytes = readFileSync(stored);
+    bytes[200] = bytes[200]! ^ 0xff;
+    chmodSync(stored, 0o600);
+    writeFileSync(stored, bytes);
+
+    const cfg = await loadConfig({ configPath: s.configFile });
+    const outcome = await runDrill(cfg, id, {}, silentReporter);
+    expect(outcome.ok).toBe(false);
+    const theme = createTheme({ LANG: 'es_ES.UTF-8' });
+    const rows = drillOutcomeRows(outcome, { t: catalogue('es'), theme, lang: 'es' }, 200);
+    const text = rows.map((r) => r.map((seg) => seg.text).join('')).join('\n');
+    expect(text).toMatch(
+      new RegExp(`✗ los archivos guardados coinciden con el manifiesto: La copia ${id} no pasó la verificación`),
+    );
+    expect(text).not.toMatch(/failed verification|nothing was restored/);
   });
 
   it('a drill failed by row counts that differ from the manifest says why and what to do in Spanish; JSON stays English', async () => {

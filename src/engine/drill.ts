@@ -4,7 +4,7 @@ import { basename, dirname, join } from 'node:path';
 import { InterruptedError, NotFoundError, RefusedError, RespaldoError, errorMessage } from '../core/errors.js';
 import type { Reporter } from '../core/events.js';
 import { formatBytes, printedName } from '../core/format.js';
-import type { DatabaseConfig, DrillResult, LoadedConfig, Manifest } from '../core/types.js';
+import type { DatabaseConfig, DrillResult, ErrorPhrases, LoadedConfig, Manifest } from '../core/types.js';
 import { ranBy } from '../core/who.js';
 import { checkReadable } from './codec.js';
 import { english, phrase, said, type Phrase, type PhraseId, type Said } from '../core/phrases.js';
@@ -397,9 +397,7 @@ async function drillDatabase(
     const restored = await executeRestore(cfg, plan, inner, { signal, underLock: lock });
     const one = restored.databases[0];
     if (!one?.ok) {
-      const failed = ownCheck('drill.restore', false, one?.error ?? 'failed');
-      const inWords = one?.phrases?.message && !one.phrases.aftermath?.length ? one.phrases.message : undefined;
-      if (inWords) failed.phrases = { ...failed.phrases, detail: inWords };
+      const failed = saidBy(ownCheck('drill.restore', false, one?.error ?? 'failed'), one?.phrases);
       checks.push(ownCheck('drill.storedFiles', true), failed);
       drilled = result(false, {
         error: one?.error ?? 'the restore failed',
@@ -430,7 +428,8 @@ async function drillDatabase(
     if (signal.aborted || err instanceof InterruptedError)
       throw new InterruptedError('Drill interrupted; its scratch targets are removed, and nothing live was touched.');
     if (!(err instanceof RespaldoError) || err.kind === 'key') throw err;
-    if (err.kind === 'verifyFailed') checks.push(ownCheck('drill.storedFiles', false, err.message));
+    if (err.kind === 'verifyFailed')
+      checks.push(saidBy(ownCheck('drill.storedFiles', false, err.message), err.phrases));
     drilled = result(false, {
       error: errorMessage(err),
       ...(err.hint ? { hint: err.hint } : {}),
@@ -617,6 +616,16 @@ export async function notifyDrillNotRun(
   const keyProblem = err instanceof RespaldoError && err.kind === 'key';
   const event = { kind: 'drill-failure', operation, host: hostname(), at: new Date(), job, error } as const;
   await notify(cfg, { ...event, drillNotRun: true, ...(keyProblem ? { keyProblem } : {}) }).catch(() => undefined);
+}
+
+/**
+ * `check`, whose detail is an error's message, with that message's phrase for the menu when the error has one (and
+ * nothing was added to it on its way out); returns `check`.
+ */
+function saidBy(check: DrillCheck, phrases: ErrorPhrases | undefined): DrillCheck {
+  const inWords = phrases?.message && !phrases.aftermath?.length ? phrases.message : undefined;
+  if (inWords) check.phrases = { ...check.phrases, detail: inWords };
+  return check;
 }
 
 /**
