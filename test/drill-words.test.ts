@@ -8,10 +8,12 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config/load.js';
 import { silentReporter } from '../src/core/events.js';
+import type { DrillRecord, Manifest } from '../src/core/types.js';
 import { runDrill } from '../src/engine/drill.js';
 import { catalogue } from '../src/ui/i18n/index.js';
 import { createEngineFacade } from '../src/ui/engine-facade.js';
 import { drillOutcomeRows } from '../src/ui/screens/DrillScreen.js';
+import { manifestLines } from '../src/ui/screens/SetDetailsScreen.js';
 import { outcomeRows } from '../src/ui/screens/restore-rows.js';
 import { createTheme } from '../src/ui/theme.js';
 import { describeResult, parseJsonOutput, runCli } from './helpers/cli.js';
@@ -67,6 +69,15 @@ describe('drill checks in the menu language', () => {
       new RegExp(`✗ los archivos guardados coinciden con el manifiesto: La copia ${id} no pasó la verificación`),
     );
     expect(text).not.toMatch(/failed verification|nothing was restored/);
+
+    // The set's details read the drill back from drilled.json: its hint in Spanish too.
+    const m = JSON.parse(readFileSync(join(s.backupDir, id, 'manifest.json'), 'utf8')) as Manifest;
+    const record = JSON.parse(readFileSync(join(s.backupDir, id, 'drilled.json'), 'utf8')) as DrillRecord;
+    const details = manifestLines(m, { t: catalogue('es'), theme, lang: 'es' }, null, null, null, record)
+      .map((l) => l.text)
+      .join('\n');
+    expect(details).toContain('Qué hacer: Restaure desde otra copia');
+    expect(details).not.toMatch(/Restore from another set|failed verification/);
   });
 
   it('a drill failed by row counts that differ from the manifest says why and what to do in Spanish; JSON stays English', async () => {

@@ -16,7 +16,7 @@ import { useLoad } from '../use-async.js';
 import { isCtrlC, isDown, isUp, useKeys } from '../use-keys.js';
 import { helpRows, useBodyRows, useScreenSize } from '../use-screen-size.js';
 import { useUi, type UiContextValue } from '../use-ui.js';
-import { say } from '../i18n/index.js';
+import { say, sayMessage } from '../i18n/index.js';
 import { useDeletePrompt } from '../use-delete-prompt.js';
 
 export interface Line {
@@ -38,8 +38,8 @@ function drillLines(r: DrillResult, ui: Pick<UiContextValue, 't' | 'theme' | 'la
   for (const c of r.checks.filter((x) => !x.ok))
     out.push({ text: `      ${drillCheckText(c, ui)}`, color: theme.colors.error });
   if (r.error && !r.checks.some((c) => !c.ok && c.detail && r.error?.includes(c.detail)))
-    out.push({ text: `      ${r.error}`, color: theme.colors.error });
-  if (r.hint) out.push({ text: `      ${t.common.hint}: ${r.hint}` });
+    out.push({ text: `      ${sayMessage(ui.lang, r.phrases, r.error, theme.unicode)}`, color: theme.colors.error });
+  if (r.hint) out.push({ text: `      ${t.common.hint}: ${say(ui.lang, r.phrases?.hint, r.hint, theme.unicode)}` });
   return out;
 }
 
