@@ -10,6 +10,7 @@ import { loadConfig } from '../src/config/load.js';
 import { silentReporter } from '../src/core/events.js';
 import type { DrillRecord, Manifest } from '../src/core/types.js';
 import { runDrill } from '../src/engine/drill.js';
+import { verifySet } from '../src/engine/verify.js';
 import { catalogue } from '../src/ui/i18n/index.js';
 import { createEngineFacade } from '../src/ui/engine-facade.js';
 import { drillOutcomeRows } from '../src/ui/screens/DrillScreen.js';
@@ -68,16 +69,19 @@ describe('drill checks in the menu language', () => {
     expect(text).toMatch(
       new RegExp(`✗ los archivos guardados coinciden con el manifiesto: La copia ${id} no pasó la verificación`),
     );
-    expect(text).not.toMatch(/failed verification|nothing was restored/);
+    expect(text.replace(/\n\s+/g, ' ')).toContain('.sqlite.zst: el md5 no coincide (contenido cambiado)');
+    expect(text).not.toMatch(/failed verification|nothing was restored|mismatch/);
 
     // The set's details read the drill back from drilled.json: its hint in Spanish too.
     const m = JSON.parse(readFileSync(join(s.backupDir, id, 'manifest.json'), 'utf8')) as Manifest;
     const record = JSON.parse(readFileSync(join(s.backupDir, id, 'drilled.json'), 'utf8')) as DrillRecord;
-    const details = manifestLines(m, { t: catalogue('es'), theme, lang: 'es' }, null, null, null, record)
+    const verified = await verifySet(cfg, id, silentReporter);
+    const details = manifestLines(m, { t: catalogue('es'), theme, lang: 'es' }, verified, null, null, record)
       .map((l) => l.text)
       .join('\n');
     expect(details).toContain('Qué hacer: Restaure desde otra copia');
-    expect(details).not.toMatch(/Restore from another set|failed verification/);
+    expect(details).toContain('FALLÓ: el md5 no coincide (contenido cambiado)'); // v: the file that failed, and why
+    expect(details).not.toMatch(/Restore from another set|failed verification|mismatch/);
   });
 
   it('a drill failed by row counts that differ from the manifest says why and what to do in Spanish; JSON stays English', async () => {

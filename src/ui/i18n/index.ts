@@ -3,7 +3,7 @@ import type { Phrase } from '../../core/phrases.js';
 import { en, type Catalogue } from './en.js';
 import { es } from './es.js';
 import { MENU_PHRASES } from './menu-phrases.js';
-import { PHRASES_ES } from './phrases-es.js';
+import { PHRASES_ES, verifyProblemEs } from './phrases-es.js';
 
 export type { Catalogue };
 export type Lang = 'en' | 'es';
@@ -108,4 +108,10 @@ export function sayInMenu(lang: Lang, phrase: Phrase | undefined, english: strin
   if (!phrase || !own) return say(lang, phrase, english, unicode);
   const text = own(phrase.params);
   return unicode ? text : asciify(text);
+}
+
+/** What a verification says of a stored file (`missing`, `md5 mismatch (content changed)`, …) in `lang`. */
+export function sayVerifyProblem(lang: Lang, problem: string, unicode = true): string {
+  if (lang === 'en') return problem;
+  return unicode ? verifyProblemEs(problem) : asciify(verifyProblemEs(problem));
 }

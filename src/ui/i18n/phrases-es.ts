@@ -74,6 +74,29 @@ export const DOING_ES: Record<string, string> = {
   'looking on the drill server for what killed drills left':
     'al buscar en el servidor de simulacros lo que dejaron simulacros interrumpidos',
 };
+/** What a verification says of a stored file (`problem` in src/engine/verify.ts), in Spanish; anything else as is. */
+export function verifyProblemEs(problem: string): string {
+  const size = /^size (\d+) bytes, manifest says (\d+) \(truncated or changed\)$/.exec(problem);
+  if (size) return `mide ${size[1]} bytes y el manifiesto dice ${size[2]} (truncado o cambiado)`;
+  return VERIFY_PROBLEM_ES[problem] ?? problem;
+}
+const VERIFY_PROBLEM_ES: Record<string, string> = {
+  missing: 'falta',
+  'md5 mismatch (content changed)': 'el md5 no coincide (contenido cambiado)',
+  'sha256 mismatch (content changed)': 'el sha256 no coincide (contenido cambiado)',
+  'decrypted content does not match the manifest': 'el contenido descifrado no coincide con el manifiesto',
+  'failed authentication while decrypting (changed or damaged)':
+    'falló la autenticación al descifrarlo (cambiado o dañado)',
+};
+/** `path: problem; …` (a verification's bad files), each problem said in Spanish. */
+const verifyProblemsEs = (list: string | undefined): string =>
+  (list ?? '')
+    .split('; ')
+    .map((item) => {
+      const at = item.lastIndexOf(': ');
+      return at < 0 ? item : item.slice(0, at + 2) + verifyProblemEs(item.slice(at + 2));
+    })
+    .join('; ');
 const DOING_VERB_ES: Record<string, string> = {
   reading: 'al leer',
   writing: 'al escribir',
@@ -391,7 +414,7 @@ export const PHRASES_ES = {
   'error.lockHeldLiveHint': (p: PhraseParams) =>
     `Espere a que termine (el pid ${p['pid']} está en marcha) y vuelva a ejecutar esto; no borre su archivo de bloqueo ${p['lockFile']} mientras funcione.`,
   'error.restoreVerify': (p: PhraseParams) =>
-    `La copia ${p['set']} no pasó la verificación; no se restauró nada: ${p['problems']}`,
+    `La copia ${p['set']} no pasó la verificación; no se restauró nada: ${verifyProblemsEs(p['problems'])}`,
   'error.restoreVerifyHint': () =>
     'Restaure desde otra copia (`respaldo list`) y revise el disco donde están las copias.',
   'error.identityPassphrase': (p: PhraseParams) => `La frase de paso no abre el archivo de identidad ${p['path']}.`,

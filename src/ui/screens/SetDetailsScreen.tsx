@@ -16,7 +16,7 @@ import { useLoad } from '../use-async.js';
 import { isCtrlC, isDown, isUp, useKeys } from '../use-keys.js';
 import { helpRows, useBodyRows, useScreenSize } from '../use-screen-size.js';
 import { useUi, type UiContextValue } from '../use-ui.js';
-import { say, sayMessage } from '../i18n/index.js';
+import { say, sayMessage, sayVerifyProblem } from '../i18n/index.js';
 import { useDeletePrompt } from '../use-delete-prompt.js';
 
 export interface Line {
@@ -75,7 +75,9 @@ export function manifestLines(
   const { t, theme, lang } = ui;
   const d = t.details;
   const bad = new Map(
-    (verify?.files ?? []).filter((f) => !f.ok).map((f) => [f.path, f.problem ?? t.common.status.failed]),
+    (verify?.files ?? [])
+      .filter((f) => !f.ok)
+      .map((f) => [f.path, f.problem ? sayVerifyProblem(lang, f.problem, theme.unicode) : t.common.status.failed]),
   );
   const out: Line[] = [];
   const kv = (k: string, v: string, color?: string): void => void out.push({ text: `${k.padEnd(12)} ${v}`, color });
