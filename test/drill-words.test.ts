@@ -75,6 +75,21 @@ describe('drill checks in the menu language', () => {
     // The set's details read the drill back from drilled.json: its hint in Spanish too.
     const m = JSON.parse(readFileSync(join(s.backupDir, id, 'manifest.json'), 'utf8')) as Manifest;
     const record = JSON.parse(readFileSync(join(s.backupDir, id, 'drilled.json'), 'utf8')) as DrillRecord;
+    // The menu's restore of that set, checked as it is read: why and what to do in Spanish.
+    const facade = createEngineFacade(cfg);
+    const plan = await facade.planRestore({ setId: id, databases: ['users'], files: false });
+    const restored = await facade.executeRestore(plan, silentReporter);
+    expect(restored.ok).toBe(false);
+    const outcome2 = outcomeRows(restored, plan, { t: catalogue('es'), theme, lang: 'es' }, 200)
+      .map((r) => r.map((seg) => seg.text).join(''))
+      .join(' ')
+      .replace(/\s+/g, ' ');
+    expect(outcome2).toMatch(/FALLÓ users: Copia \d+_\d+: \S+ no coincide con su manifiesto \(sha256\)/);
+    expect(outcome2).toContain(
+      'Qué hacer: Restaure desde otra copia (`respaldo list`), o desde una copia en un destino',
+    );
+    expect(outcome2).not.toMatch(/does not match|Restore from another set|nothing was restored/);
+
     const verified = await verifySet(cfg, id, silentReporter);
     const details = manifestLines(m, { t: catalogue('es'), theme, lang: 'es' }, verified, null, null, record)
       .map((l) => l.text)

@@ -340,6 +340,12 @@ export const PHRASES_EN = {
     `Set ${p['set']} failed verification, nothing was restored: ${p['problems']}`,
   'error.restoreVerifyHint': () =>
     'Restore from another set (`respaldo list`), and check the disk that holds the backups.',
+  // A stored file found damaged while a restore read it (`why`: longer, else the hash), or after it failed
+  'restore.damagedRead': (p: PhraseParams) =>
+    `Set ${p['set']}: ${p['file']} ${p['why'] === 'longer' ? 'is longer than its manifest says (changed or damaged)' : 'does not match its manifest (sha256): changed or damaged'}; nothing was restored from it.`,
+  'restore.damagedFound': (p: PhraseParams) => `Set ${p['set']}: ${p['problems']}; nothing was restored from it.`,
+  'restore.damagedHint': () =>
+    'Restore from another set (`respaldo list`), or from a copy at a destination (`respaldo list --from <destination>`).',
   'error.identityPassphrase': (p: PhraseParams) => `Wrong passphrase for the identity file ${p['path']}.`,
   'error.identityPassphraseHint': (p: PhraseParams) =>
     `Put the identity file's passphrase in ${p['file']} (the file ${p['env']} names), or unset ${p['env']} to be asked for it.`,

@@ -356,11 +356,11 @@ export function checkingReader(
   const plain = localReader(dir, name);
   async function* read(file: string): AsyncGenerator<Buffer> {
     const w = expected.get(file);
-    const damaged = (why: string) =>
-      new VerifyError(
-        `Set ${m.id}: ${printedName(file)} ${why}; nothing was restored from it.`,
-        'Restore from another set (`respaldo list`), or from a copy at a destination (`respaldo list --from <destination>`).',
-      );
+    const damaged = (why: 'longer' | 'hash') => {
+      const message = phrase('restore.damagedRead', { set: m.id, file: printedName(file), why });
+      const hint = phrase('restore.damagedHint');
+      return new VerifyError(english(message), english(hint)).withPhrases(message, hint);
+    };
     // A file the manifest records no hash for (an old set) is read as the check before a restore reads it: unchecked.
     if (!w) return yield* plain(file) as AsyncIterable<Buffer>;
     const hash = createHash('sha256');
@@ -369,14 +369,14 @@ export function checkingReader(
       bytes += chunk.length;
       if (w.bytes !== null && bytes > w.bytes) {
         await onDamaged?.(file);
-        throw damaged('is longer than its manifest says (changed or damaged)');
+        throw damaged('longer');
       }
       hash.update(chunk);
       yield chunk;
     }
     if ((w.bytes !== null && bytes !== w.bytes) || hash.digest('hex') !== w.sha256) {
       await onDamaged?.(file);
-      throw damaged('does not match its manifest (sha256): changed or damaged');
+      throw damaged('hash');
     }
   }
   return (file) => Readable.from(read(file), { objectMode: false });
@@ -406,10 +406,10 @@ export async function damageBehind(
       id,
       bad.map((b) => b.path),
     ).catch(() => undefined);
-    return new VerifyError(
-      `Set ${id}: ${bad.map((b) => `${printedName(b.path)}: ${b.problem}`).join('; ')}; nothing was restored from it.`,
-      'Restore from another set (`respaldo list`), or from a copy at a destination (`respaldo list --from <destination>`).',
-    );
+    const problems = bad.map((b) => `${printedName(b.path)}: ${b.problem}`).join('; ');
+    const message = phrase('restore.damagedFound', { set: id, problems });
+    const hint = phrase('restore.damagedHint');
+    return new VerifyError(english(message), english(hint)).withPhrases(message, hint);
   }
   return null;
 }

@@ -415,6 +415,12 @@ export const PHRASES_ES = {
     `Espere a que termine (el pid ${p['pid']} está en marcha) y vuelva a ejecutar esto; no borre su archivo de bloqueo ${p['lockFile']} mientras funcione.`,
   'error.restoreVerify': (p: PhraseParams) =>
     `La copia ${p['set']} no pasó la verificación; no se restauró nada: ${verifyProblemsEs(p['problems'])}`,
+  'restore.damagedRead': (p: PhraseParams) =>
+    `Copia ${p['set']}: ${p['file']} ${p['why'] === 'longer' ? 'es más largo de lo que dice su manifiesto (cambiado o dañado)' : 'no coincide con su manifiesto (sha256): cambiado o dañado'}; no se restauró nada de ella.`,
+  'restore.damagedFound': (p: PhraseParams) =>
+    `Copia ${p['set']}: ${verifyProblemsEs(p['problems'])}; no se restauró nada de ella.`,
+  'restore.damagedHint': () =>
+    'Restaure desde otra copia (`respaldo list`), o desde una copia en un destino (`respaldo list --from <destino>`).',
   'error.restoreVerifyHint': () =>
     'Restaure desde otra copia (`respaldo list`) y revise el disco donde están las copias.',
   'error.identityPassphrase': (p: PhraseParams) => `La frase de paso no abre el archivo de identidad ${p['path']}.`,
