@@ -7,11 +7,11 @@ import { chmodSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config/load.js';
-import { silentReporter } from '../src/core/events.js';
+import { silentReporter, type ProgressEvent } from '../src/core/events.js';
 import type { DrillRecord, Manifest } from '../src/core/types.js';
 import { runDrill } from '../src/engine/drill.js';
 import { verifySet } from '../src/engine/verify.js';
-import { catalogue } from '../src/ui/i18n/index.js';
+import { catalogue, say } from '../src/ui/i18n/index.js';
 import { createEngineFacade } from '../src/ui/engine-facade.js';
 import { drillOutcomeRows } from '../src/ui/screens/DrillScreen.js';
 import { manifestLines } from '../src/ui/screens/SetDetailsScreen.js';
@@ -78,8 +78,15 @@ describe('drill checks in the menu language', () => {
     // The menu's restore of that set, checked as it is read: why and what to do in Spanish.
     const facade = createEngineFacade(cfg);
     const plan = await facade.planRestore({ setId: id, databases: ['users'], files: false });
-    const restored = await facade.executeRestore(plan, silentReporter);
+    const events: ProgressEvent[] = [];
+    const restored = await facade.executeRestore(plan, { emit: (e) => void events.push(e) });
     expect(restored.ok).toBe(false);
+    // the lines under the item's bar too
+    const end = events.find((e) => e.type === 'item-end' && e.item === 'users' && !e.ok);
+    expect(end?.type === 'item-end' && say('es', end.errorPhrase, end.error ?? '')).toMatch(
+      /no coincide con su manifiesto/,
+    );
+    expect(end?.type === 'item-end' && say('es', end.hintPhrase, end.hint ?? '')).toMatch(/^Restaure desde otra copia/);
     const outcome2 = outcomeRows(restored, plan, { t: catalogue('es'), theme, lang: 'es' }, 200)
       .map((r) => r.map((seg) => seg.text).join(''))
       .join(' ')

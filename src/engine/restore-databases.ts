@@ -212,12 +212,16 @@ export async function restoreDatabases(run: DatabasesRun, outcome: RestoreOutcom
           ...(err instanceof VerifyError ? { damaged: true } : {}),
           errorKind: err instanceof RespaldoError ? err.kind : 'failed',
         });
+        // The lines under the item's bar: in the menu's language when respaldo's words have phrases.
+        const phrases = err instanceof RespaldoError ? err.phrases : undefined;
         reporter.emit({
           type: 'item-end',
           item: d.database,
           ok: false,
           error: errorMessage(err),
           ...(hint ? { hint } : {}),
+          ...(phrases?.message && !phrases.aftermath ? { errorPhrase: phrases.message } : {}),
+          ...(hint && phrases?.hint ? { hintPhrase: phrases.hint } : {}),
         });
         writeLog(
           cfg.backupDir,
