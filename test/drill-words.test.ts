@@ -47,7 +47,7 @@ describe('drill checks in the menu language', () => {
     expect(checks.some((c) => 'phrases' in c)).toBe(false);
   });
 
-  it('a drill of a set whose stored file is damaged says why in Spanish (the check said the English of the error)', async () => {
+  it('a set whose stored file is damaged: its drill, a restore of it and its details say why in Spanish', async () => {
     const s = demoSetup();
     const made = await runCli(['create', '--db', 'users', '--no-files', '--json', '--config', s.configFile], {
       cwd: s.dir,
