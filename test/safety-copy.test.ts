@@ -67,6 +67,14 @@ describe('safety copy of a database a writer left with a hot journal', () => {
       expect(journal.length).toBeGreaterThan(0);
       const halfFile = readFileSync(live);
 
+      // The plan says so before anything is done: its rollback is no restore of the safety copy.
+      const planned = (await cli(s, ['restore', m.id, '--db', 'inventario', '--dry-run'])).stdout.replace(
+        /\n\s+/g,
+        ' ',
+      );
+      expect(planned).toMatch(
+        /roll back: its safety copy will be its raw bytes .* respaldo restore <pre_restore set id> --db inventario --dry-run prints how/,
+      );
       const restored = await cli(s, ['restore', m.id, '--db', 'inventario', '--yes']);
       expect(existsSync(`${live}-journal`)).toBe(false); // it would roll back onto the restored file
       // How to undo it names no restore of the safety copy, which is refused (it said to run one): a dry run that

@@ -83,6 +83,10 @@ export const PHRASES_EN = {
     `rename it to ${p['target']} (no database is there now; it takes the owner of its folder)`,
   'sqlite.rollbackInPlace': (p: PhraseParams) => `respaldo restore <pre_restore set id> --db ${p['db']} --yes`,
   'sqlite.rollbackSide': (p: PhraseParams) => `delete ${p['target']}`,
+  'sqlite.rollbackRaw': (p: PhraseParams) =>
+    `its safety copy will be its raw bytes (a -journal a stopped writer left beside it: it cannot be read as a ` +
+    `consistent database), which no restore takes back; respaldo restore <pre_restore set id> --db ${p['db']} ` +
+    `--dry-run prints how to put them back by hand`,
   'sqlite.countsDiffer': (p: PhraseParams) =>
     `The restored copy of ${p['db']} does not match the backup (${rowDiffs(p['diffs'], rowDiffEn)}).`,
   'sqlite.countsDifferHint': () =>

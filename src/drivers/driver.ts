@@ -279,6 +279,8 @@ export type PlanRestoreInput = Pick<RestoreRequest, 'db' | 'entry' | 'setId' | '
   targetExists?: boolean;
   /** TargetState.keptSafeties: the plan names the safety copy the restore will use (`…__2` beside a kept one). */
   keptSafeties?: readonly string[];
+  /** TargetState.hotJournal: the safety copy will be its raw bytes, which the plan's rollback says. */
+  targetHotJournal?: boolean;
 };
 
 export interface TargetState {
@@ -301,6 +303,11 @@ export interface TargetState {
    * of a PostgreSQL server on this machine. The plan warns when the restores onto one disk need more than it has free.
    */
   disk?: TargetDisk;
+  /**
+   * SQLite: a non-empty `-journal` beside the file, open in no process (a writer stopped mid-transaction): the file
+   * cannot be read as a consistent database, so its safety copy is its raw bytes, which no restore takes back.
+   */
+  hotJournal?: boolean;
 }
 
 /** A disk a restore writes on: a path on it, its device (the restores onto one disk add up) and its free bytes. */

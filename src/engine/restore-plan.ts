@@ -511,6 +511,7 @@ export async function planRestore(cfg: LoadedConfig, id: string, opts: RestoreOp
       target,
       targetExists: state.exists,
       ...(state.keptSafeties ? { keptSafeties: state.keptSafeties } : {}),
+      ...(state.hotJournal ? { targetHotJournal: true } : {}),
       ...(opts.tables ? { tables: opts.tables } : {}),
       ...(createRoles ? { createRoles: true } : {}),
     });

@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import { existsSync, promises as fsp, statSync } from 'node:fs';
+import { closeSync, existsSync, openSync, promises as fsp, readSync, realpathSync, statSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import { Transform, pipeline } from 'node:stream';
 import { text } from 'node:stream/consumers';
@@ -50,7 +50,7 @@ export function planSqliteRestore(req: PlanRestoreInput): RestoreStepPlan {
         : phrase('sqlite.renameSide', { target }),
   ];
   const rollback = inPlace
-    ? phrase('sqlite.rollbackInPlace', { db: req.db.name })
+    ? phrase(req.targetHotJournal ? 'sqlite.rollbackRaw' : 'sqlite.rollbackInPlace', { db: req.db.name })
     : phrase('sqlite.rollbackSide', { target });
   return {
     database: req.db.name,
@@ -70,6 +70,32 @@ export function planSqliteRestore(req: PlanRestoreInput): RestoreStepPlan {
   };
 }
 
+/** The 8 bytes a rollback journal starts with while it holds a transaction (PERSIST mode zeroes them once done). */
+const JOURNAL_MAGIC = Buffer.from([0xd9, 0xd5, 0x05, 0xf9, 0x20, 0xa1, 0x63, 0xd7]);
+
+/** Whether `journal` holds an unfinished transaction: there, and starting with JOURNAL_MAGIC. */
+function journalIsHot(journal: string): boolean {
+  let fd: number | undefined;
+  try {
+    fd = openSync(journal, 'r');
+    const head = Buffer.alloc(8);
+    return readSync(fd, head, 0, 8, 0) === 8 && head.equals(JOURNAL_MAGIC);
+  } catch {
+    return false;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+/** The file a symlink names (where SQLite keeps its `-journal`), or `file` when it cannot be resolved. */
+function realFile(file: string): string {
+  try {
+    return realpathSync(file);
+  } catch {
+    return file;
+  }
+}
+
 /** What the target of a restore looks like now: exists, its size, which processes have it open. */
 export async function inspectSqliteTarget(db: DatabaseConfig, target: RestoreTarget): Promise<TargetState> {
   const file = targetPath(db, target);
@@ -78,12 +104,15 @@ export async function inspectSqliteTarget(db: DatabaseConfig, target: RestoreTar
   const onDisk = disk ? { disk } : {};
   if (!existsSync(file)) return { exists: false, sizeBytes: null, inUseBy: [], ...onDisk };
   const st = statSync(file);
+  const inUseBy = processesUsing(file);
+  const hotJournal = !inUseBy.length && journalIsHot(`${realFile(file)}-journal`);
   return {
     exists: true,
     sizeBytes: st.size,
-    inUseBy: processesUsing(file),
+    inUseBy,
     identity: `${st.dev}:${st.ino}`,
     ...onDisk,
+    ...(hotJournal ? { hotJournal: true } : {}),
   };
 }
 

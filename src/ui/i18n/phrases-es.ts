@@ -146,6 +146,10 @@ export const PHRASES_ES = {
     `renombrarla a ${p['target']} (ahora no hay ninguna base allí; toma el propietario de su carpeta)`,
   'sqlite.rollbackInPlace': (p: PhraseParams) => `respaldo restore <id de la copia pre_restore> --db ${p['db']} --yes`,
   'sqlite.rollbackSide': (p: PhraseParams) => `borrar ${p['target']}`,
+  'sqlite.rollbackRaw': (p: PhraseParams) =>
+    `su copia de seguridad serán sus bytes tal como están (un -journal que dejó un proceso detenido a medias: no ` +
+    `se puede leer como base coherente), que ninguna restauración devuelve; respaldo restore <id de la copia ` +
+    `pre_restore> --db ${p['db']} --dry-run muestra cómo devolverlos a mano`,
   'sqlite.countsDiffer': (p: PhraseParams) =>
     `La copia restaurada de ${p['db']} no coincide con la copia de seguridad (${rowDiffs(p['diffs'], rowDiffEs)}).`,
   'sqlite.countsDifferHint': () =>
