@@ -5,6 +5,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { cleanup } from 'ink-testing-library';
+import { formatLocal } from '../src/core/format.js';
 import { english, PHRASES_EN, type Phrase } from '../src/core/phrases.js';
 import type { DatabaseConfig, DatabaseEntry } from '../src/core/types.js';
 import type { RestoreStepPlan } from '../src/drivers/driver.js';
@@ -251,17 +252,19 @@ describe('restore plan phrases', () => {
   });
 
   it('the errors the menu shows most come in Spanish: the folder lock, a set that fails verification', async () => {
-    const lock = new LockHeldError(
-      '/srv/backups/.respaldo.lock',
-      'scheduler, pid 42 on db1 since 2026-11-22T02:00:00.000Z',
-      { purpose: 'scheduler', pid: 42, host: 'db1', startedAt: '2026-11-22T02:00:00.000Z' },
-    );
+    const since = formatLocal('2026-11-22T02:00:00.000Z', { seconds: true }); // local time, as status says it
+    const lock = new LockHeldError('/srv/backups/.respaldo.lock', `scheduler, pid 42 on db1 since ${since}`, {
+      purpose: 'scheduler',
+      pid: 42,
+      host: 'db1',
+      startedAt: '2026-11-22T02:00:00.000Z',
+    });
     expect(lock.message).toBe(english(lock.phrases!.message!));
     const f = renderUi(<ErrorBox error={lock} />, { lang: 'es' })
       .lastFrame()!
       .replace(/[\s│╭╮╰╯─]+/g, ' ');
     expect(f).toContain(
-      'Otro proceso de respaldo está trabajando en esta carpeta de copias (scheduler, pid 42 en db1 desde 2026-11-22T02:00:00.000Z).',
+      `Otro proceso de respaldo está trabajando en esta carpeta de copias (scheduler, pid 42 en db1 desde ${since}).`,
     );
     expect(f).toContain('borre /srv/backups/.respaldo.lock');
     cleanup();

@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
 import { EXIT, type ExitKind } from './exit-codes.js';
+import { formatLocal } from './format.js';
 import { english, phrase, type Phrase } from './phrases.js';
 
 /**
@@ -106,7 +107,8 @@ export class LockHeldError extends RespaldoError {
       lockFile,
     });
     this.name = 'LockHeldError';
-    this.withPhrases(who ? phrase('error.lockHeldBy', who) : phrase('error.lockHeld'), hint);
+    const since = who ? formatLocal(who.startedAt, { seconds: true }) : '';
+    this.withPhrases(who ? phrase('error.lockHeldBy', { ...who, startedAt: since }) : phrase('error.lockHeld'), hint);
   }
 }
 

@@ -3,6 +3,7 @@ import { existsSync, promises as fsp, readFileSync, realpathSync, statSync } fro
 import { hostname, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { LockHeldError, RespaldoError, isDiskFull } from '../core/errors.js';
+import { formatLocal } from '../core/format.js';
 import { DIR_MODE, ensurePrivateDir, FILE_MODE } from './fs-util.js';
 
 export const LOCK_NAME = '.respaldo.lock';
@@ -132,7 +133,10 @@ function sameHolder(a: LockInfo | null, b: LockInfo | null): boolean {
 }
 
 function describeHolder(h: LockInfo | null): string {
-  return h ? `${h.purpose}, pid ${h.pid} on ${h.host} since ${h.startedAt}` : 'unknown holder';
+  // Since when in local time, as `status` and the menu's header say it (it was the lock file's raw ISO time).
+  return h
+    ? `${h.purpose}, pid ${h.pid} on ${h.host} since ${formatLocal(h.startedAt, { seconds: true })}`
+    : 'unknown holder';
 }
 
 /**
