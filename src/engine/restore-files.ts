@@ -137,6 +137,8 @@ export async function restoreFiles(
     onFile?: (bytes: number) => void;
     /** The set's folders (Manifest.folders): made, empty ones too, then given their mode, time and owner. */
     folders?: FolderEntry[];
+    /** Small files restored at once (default FILES_AT_ONCE); streamed from a destination, its `parallel`. */
+    parallel?: number;
   },
 ): Promise<{ ownersKept: number; ownersKeptBecause: string | null }> {
   const folders = opts.folders ?? [];
@@ -198,7 +200,7 @@ export async function restoreFiles(
     const files = entries.filter((e) => e.kind === 'file');
     await mapLimited(
       files.filter((e) => e.size < SMALL_FILE),
-      FILES_AT_ONCE,
+      opts.parallel ?? FILES_AT_ONCE,
       restoreOne,
     );
     for (const e of files.filter((x) => x.size >= SMALL_FILE)) await restoreOne(e);

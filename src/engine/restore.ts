@@ -23,6 +23,7 @@ import type { RestorePlan } from './restore-plan.js';
 import { restoreFiles } from './restore-files.js';
 import { restoreDatabases } from './restore-databases.js';
 import type { RemoteFiles } from './remote-read.js';
+import { destinationConfig } from '../destinations/registry.js';
 import { localReader, type StoredReader } from './stored-part.js';
 import {
   checkingReader,
@@ -243,6 +244,8 @@ export async function executeRestore(
           setId: m.id,
           codec: m.codec ?? 'gzip',
           track,
+          // Streamed from a destination: as many reads at once as it is configured for (each holds its buffers).
+          ...(opts.remote ? { parallel: destinationConfig(cfg, opts.remote.destination).parallel ?? 4 } : {}),
           onFile,
           ...(m.folders ? { folders: m.folders } : {}),
         });
