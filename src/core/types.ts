@@ -1,3 +1,8 @@
+/**
+ * The shapes shared by the config, the engine, the drivers and the menu: the manifest of a set and its entries, the
+ * config once loaded, and what the engine reports. Why one file of about 460 lines: every layer imports these
+ * types, and the manifest's parts refer to one another; split, each would import all the others.
+ */
 import type { Phrase } from './phrases.js';
 
 /** An error's message (and the sentences added on its way out) and hint as phrases (RespaldoError.phrases). */

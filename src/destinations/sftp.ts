@@ -1,5 +1,5 @@
 /**
- * An SFTP destination (ssh2-sftp-client over ssh2). Why one file of about 545 lines: the reads, writes, listings
+ * An SFTP destination (ssh2-sftp-client over ssh2). Why one file of about 550 lines: the reads, writes, listings
  * and removals share the connection, its one replacement after a drop (shared by the operations that find it
  * dropped) and the mapping of the server's errors. How the bytes of a file are written is in sftp-writes.ts
  * (through ssh2's `SFTP.write`) and sftp-packets.ts (a local file read straight into ssh2's SSH packets), how they
