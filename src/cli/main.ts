@@ -1,8 +1,10 @@
 import { EXIT } from '../core/exit-codes.js';
+import { boundYoungGeneration } from '../engine/garbage.js';
 import { main } from './program.js';
 import { exitWhenFlushed, guardStdio } from './terminal.js';
 
 guardStdio();
+boundYoungGeneration();
 // The event loop emptied while a command still waited on something that can never settle (a library that
 // forgot to reject): without this, Node ends with status 13 ("unsettled top-level await") and nothing said.
 process.once('beforeExit', () => {

@@ -22,12 +22,32 @@ export async function fsyncPath(path: string | Buffer): Promise<void> {
   }
 }
 
-/** Writes a small file atomically: temp file beside it, fsync, rename, fsync the folder. */
-export async function writeFileAtomic(file: string, content: string, mode: number = FILE_MODE): Promise<void> {
+/** Text gathered before each write of a file written from pieces (writeFileAtomic). */
+const WRITE_BATCH = 256 << 10;
+
+/**
+ * Writes a file atomically: temp file beside it, fsync, rename, fsync the folder. `content` may come in pieces (a
+ * manifest of many files), written as they come so that the whole text is never held.
+ */
+export async function writeFileAtomic(
+  file: string,
+  content: string | Iterable<string>,
+  mode: number = FILE_MODE,
+): Promise<void> {
   const tmp = join(dirname(file), `.${process.pid}.${Date.now()}.${Math.random().toString(36).slice(2)}.tmp`);
   const fh = await fsp.open(tmp, 'wx', FILE_MODE);
   try {
-    await fh.writeFile(content);
+    if (typeof content === 'string') await fh.writeFile(content);
+    else {
+      let batch = '';
+      for (const piece of content) {
+        batch += piece;
+        if (batch.length < WRITE_BATCH) continue;
+        await fh.writeFile(batch);
+        batch = '';
+      }
+      await fh.writeFile(batch);
+    }
     await fh.chmod(mode);
     await fh.sync();
   } catch (err) {

@@ -12,6 +12,31 @@ export const MANIFEST_NAME = 'manifest.json';
  * no absolute paths, no `..`, no NUL, no empty segments. A backslash is a character of a name here, as on
  * Linux (a file `back\slash` is stored and restored under that name), never a separator.
  */
+/**
+ * The text of `m` as `JSON.stringify(m, null, 2)` followed by a newline writes it, in pieces: each top-level field,
+ * and each entry of its `files` and `folders`, on its own. A set of 20 000 files has a manifest of about 15 MB, which
+ * written whole was held twice at once (the text and its bytes): 20 MiB of its create's peak RSS.
+ */
+export function* manifestText(m: Manifest): Generator<string> {
+  const fields = Object.entries(m).filter(([, v]) => v !== undefined);
+  if (fields.length === 0) {
+    yield '{}\n';
+    return;
+  }
+  yield '{';
+  for (const [n, [key, value]] of fields.entries()) {
+    yield `${n ? ',' : ''}\n  ${JSON.stringify(key)}: `;
+    if (!Array.isArray(value) || value.length === 0 || (key !== 'files' && key !== 'folders')) {
+      yield (JSON.stringify(value, null, 2) ?? 'null').replace(/\n/g, '\n  ');
+      continue;
+    }
+    for (const [i, item] of value.entries())
+      yield `${i ? ',' : '['}\n    ${(JSON.stringify(item, null, 2) ?? 'null').replace(/\n/g, '\n    ')}`;
+    yield '\n  ]';
+  }
+  yield '\n}\n';
+}
+
 export function isSafeRelative(p: string): boolean {
   if (!p || p.includes('\0') || isAbsolute(p) || /^[A-Za-z]:/.test(p)) return false;
   const parts = p.split('/');

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { InterruptedError } from '../core/errors.js';
 import type { Manifest } from '../core/types.js';
 import { fsyncPath, fsyncTree, writeFileAtomic } from './fs-util.js';
-import { MANIFEST_NAME } from './manifest.js';
+import { MANIFEST_NAME, manifestText } from './manifest.js';
 import { isSetId } from './set-id.js';
 
 /**
@@ -34,7 +34,7 @@ export function takenSetIds(backupDir: string): Set<string> {
  */
 export async function publishSet(backupDir: string, manifest: Manifest, signal?: AbortSignal): Promise<void> {
   const staging = stagingDir(backupDir, manifest.id);
-  await writeFileAtomic(join(staging, MANIFEST_NAME), JSON.stringify(manifest, null, 2) + '\n');
+  await writeFileAtomic(join(staging, MANIFEST_NAME), manifestText(manifest));
   await fsyncTree(staging);
   if (signal?.aborted) throw new InterruptedError();
   await fsp.rename(staging, join(backupDir, manifest.id));
