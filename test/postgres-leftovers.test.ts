@@ -144,6 +144,32 @@ describe.skipIf(!available)('leftovers of interrupted PostgreSQL restores', () =
     expect(cluster.databases()).not.toContain(running);
   });
 
+  test('the __restore_ database of the same set with a session connected (that restore running from another config): a restore of the set refuses, dropping nothing', async () => {
+    seed('seis');
+    const config = configFor('seis');
+    const made = cli(config, ['create', '--no-files', '--json']);
+    expect(made.code, made.stderr).toBe(EXIT.ok);
+    const id = made.json.id as string;
+    cluster.psql('INSERT INTO t VALUES (1000)', 'seis');
+    const running = `seis__restore_${id}`;
+    cluster.createDatabase(running);
+    const session = await cluster.client(running); // as pg_restore of that other restore holds it
+    try {
+      const r = cli(config, ['restore', id, '--db', 'seis', '--yes']);
+      expect(r.code, r.stderr + r.stdout).toBe(EXIT.refused);
+      expect(r.stderr).toContain(
+        `"${running}", which a restore of set ${id} is written into, has 1 session(s) connected`,
+      );
+      expect(r.stderr).toMatch(/another restore of this set is running\. Nothing was changed\./);
+      expect(cluster.databases()).toContain(running);
+      expect((await session.query('SELECT 1 AS one')).rows).toEqual([{ one: 1 }]);
+      expect(cluster.psql('SELECT count(*) FROM t', 'seis')).toBe('201'); // the live database as it was
+      expect(cluster.databases().filter((n) => n.startsWith('seis__pre_restore_'))).toEqual([]);
+    } finally {
+      await session.end();
+    }
+  });
+
   test('a leftover the configured login may not drop: create says so (it was only logged), backs up, status still lists it', () => {
     cluster.psql(`CREATE ROLE lowly LOGIN PASSWORD '${PASSWORD}'`);
     cluster.psql('CREATE DATABASE cinco OWNER lowly');

@@ -246,6 +246,14 @@ async function restoreInto(
       );
     }
     if (names.has(staging)) {
+      // Connected sessions: another restore of this set writing into it (from another backup folder, config or
+      // host, which the folder lock does not reach). Dropped with FORCE, its pg_restore was cut mid-way.
+      const busy = await sessionsOn(admin, staging);
+      if (busy.length > 0)
+        throw new RefusedError(
+          `Database "${live}": "${staging}", which a restore of set ${req.setId} is written into, has ${busy.length} session(s) connected (${busy.join(', ')}): another restore of this set is running. Nothing was changed.`,
+          `Wait for that restore to end and run this one again. If none is running, end those sessions (pg_terminate_backend), then run again: the next restore drops "${staging}".`,
+        );
       ctx.log('dropping stale staging database', { staging });
       ctx.reporter.emit({ type: 'warning', item, ...said('note.droppingStale', { name: staging }) });
       await dropDatabase(admin, staging, versionNum);
