@@ -1,4 +1,4 @@
-import { availableParallelism } from 'node:os';
+import { CORES } from '../core/cores.js';
 import { Transform, type TransformCallback } from 'node:stream';
 import { promisify } from 'node:util';
 import * as zlib from 'node:zlib';
@@ -244,7 +244,7 @@ export class BlockCompressor extends Transform {
     if (!this.codec.available()) throw zstdMissing();
     this.level = opts.level;
     this.blockSize = opts.blockSize ?? this.codec.blockSize;
-    this.inFlight = opts.inFlight ?? availableParallelism() + 1;
+    this.inFlight = opts.inFlight ?? CORES + 1;
   }
 
   override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
@@ -296,7 +296,7 @@ export async function* compressedBlocks(
     const codec = CODECS[opts.codec];
     if (!codec.available()) throw zstdMissing();
     const blockSize = opts.blockSize ?? codec.blockSize;
-    const inFlight = opts.inFlight ?? availableParallelism() + 1;
+    const inFlight = opts.inFlight ?? CORES + 1;
     const free: Buffer[] = [];
     const room = new OutputRoom();
     const queue: { job: Promise<Buffer>; buf: Buffer }[] = [];

@@ -1,5 +1,6 @@
 import { existsSync, promises as fsp } from 'node:fs';
-import { availableParallelism, hostname } from 'node:os';
+import { hostname } from 'node:os';
+import { CORES } from '../core/cores.js';
 import { join } from 'node:path';
 import { DiskFullError, InterruptedError, RespaldoError, asOperatorError, errorMessage } from '../core/errors.js';
 import { type Reporter } from '../core/events.js';
@@ -237,7 +238,7 @@ export async function executeBackup(
     await ensurePrivateDir(join(staging, 'databases'));
     const entries = new Map<string, DatabaseEntry>();
     const dbConfigs = plan.databases.map((p) => cfg.databases.find((d) => d.name === p.name)!);
-    const parallel = Math.max(1, Math.min(availableParallelism(), 4));
+    const parallel = Math.max(1, Math.min(CORES, 4));
     const sealer = encryptsLocally(cfg.encryption) ? sealerFor(cfg.encryption) : undefined;
     await runPool(dbConfigs, parallel, async (db) => {
       entries.set(db.name, await backupDatabase(cfg, db, plan, id, staging, reporter, abort.signal, purpose, sealer));

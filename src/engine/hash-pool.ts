@@ -1,4 +1,4 @@
-import { availableParallelism } from 'node:os';
+import { CORES } from '../core/cores.js';
 import { Worker } from 'node:worker_threads';
 
 /**
@@ -148,7 +148,7 @@ function withoutUndefined<T extends object>(o: T): Partial<T> {
 }
 
 /** Threads at most: one per core beside the main thread, which hashes too. */
-export const HASH_THREADS = Math.max(1, availableParallelism() - 1);
+export const HASH_THREADS = Math.max(1, CORES - 1);
 
 const pool = {
   made: [] as HashThread[],

@@ -1,4 +1,4 @@
-import { availableParallelism } from 'node:os';
+import { CORES } from '../core/cores.js';
 import { Transform, type TransformCallback } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import * as zlib from 'node:zlib';
@@ -300,7 +300,7 @@ export class ParallelZstdDecompressor extends Transform {
 
   constructor(opts: ParallelZstdOptions = {}) {
     super();
-    this.inFlight = Math.max(1, opts.inFlight ?? availableParallelism());
+    this.inFlight = Math.max(1, opts.inFlight ?? CORES);
     // The jobs in flight, and the batch being gathered for the next one.
     this.splitter = new FrameSplitter(opts.maxFrameOutput ?? 4 << 20, new FrameBufferPool(this.inFlight + 2));
     this.batchOutput = opts.batchOutput ?? 1 << 20;

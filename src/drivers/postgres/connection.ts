@@ -1,4 +1,4 @@
-import { availableParallelism } from 'node:os';
+import { CORES } from '../../core/cores.js';
 import { RespaldoError, isAccessError, isDiskFull } from '../../core/errors.js';
 import { english, phrase, type Phrase } from '../../core/phrases.js';
 import type { DatabaseConfig } from '../../core/types.js';
@@ -219,7 +219,7 @@ export interface PgServer {
 
 export function createPgServer(deps: PostgresDriverDeps): PgServer {
   const connect = deps.connect ?? defaultConnect;
-  const jobs = deps.jobs ?? Math.max(2, Math.min(availableParallelism(), 8));
+  const jobs = deps.jobs ?? Math.max(2, Math.min(CORES, 8));
   const env = () => deps.env ?? process.env;
 
   return {
