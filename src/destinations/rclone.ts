@@ -164,10 +164,10 @@ export class RcloneDestination implements Destination {
   async putFile(
     key: string,
     source: string,
-    _size: number,
+    size: number,
     opts: { check: (sha256: string, bytes: number) => void; signal?: AbortSignal },
   ): Promise<void> {
-    const local = await sha256OfFile(source);
+    const local = await sha256OfFile(source, size);
     opts.check(local.sha256, local.bytes);
     try {
       await this.daemon.call(
