@@ -607,6 +607,7 @@ describe.skipIf(!available)('postgres driver (real cluster)', () => {
       sizeBytes: null,
       inUseBy: [],
       disk: expect.objectContaining({ path: cluster.dataDir, server: true }),
+      roles: expect.arrayContaining([cluster.user, 'app_owner']),
     });
 
     // The same set again: its safety name is taken, so the database it replaces is kept beside it (round 2).

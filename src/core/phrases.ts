@@ -5,7 +5,7 @@
  * parameters. The engine and the CLI
  * use the English text below; the menu renders the same ids from its own catalogue
  * (src/ui/i18n/phrases-es.ts) in the operator's language. Parameters are names, paths and numbers
- * that are shown as they are. Why one file of about 860 lines: one table of every sentence, which the Spanish
+ * that are shown as they are. Why one file of about 870 lines: one table of every sentence, which the Spanish
  * catalogue mirrors id for id (its `satisfies` checks that none is missing); split, the two would drift.
  */
 
@@ -314,6 +314,17 @@ export const PHRASES_EN = {
   'refuse.inUseHint': () => 'Stop the application that uses it, then run the restore again.',
   'refuse.sessions': (p: PhraseParams) => `${p['count']} session(s) are connected to ${p['db']}: ${p['sessions']}.`,
   'refuse.sessionsHint': () => 'Stop the application, or pass --terminate-connections to close them at the swap.',
+  'refuse.missingRoles': (p: PhraseParams) =>
+    `Database ${p['db']}: the backup names ${p['count']} role(s) this server lacks (owners, grantees): ${p['roles']}. ` +
+    'pg_restore would stop at the first of them; nothing was fetched or restored.',
+  'refuse.missingRolesStoredHint': () =>
+    'The backup needs roles this server lacks, and this set stored them: restore again with --create-roles (only ' +
+    'missing roles are created; existing ones are not changed).',
+  'refuse.missingRolesHint': () =>
+    'This set did not store the roles ("globals" was off when it was made). Create on this server the roles named ' +
+    'above (on the old server, `pg_dumpall --globals-only` writes them all; load that file here with psql), then ' +
+    'restore again. With "globals": true in the config, later sets store the roles and --create-roles creates the ' +
+    'missing ones.',
   'refuse.filesTarget': (p: PhraseParams) =>
     `${p['to']} exists and is not empty; restored files never overwrite anything.`,
   'refuse.filesTargetHint': () => 'Choose an empty or new folder with --to.',

@@ -245,6 +245,11 @@ export interface RestoreStepPlan {
   /** How to roll back after the restore, in operator words; `rollbackPhrase` as for steps. */
   rollback: string;
   rollbackPhrase?: Phrase;
+  /**
+   * Why this restore cannot work on the target as it is now, told from the set's manifest before anything is fetched
+   * or staged (PostgreSQL: roles the dump names that the server lacks); the engine refuses the restore with it.
+   */
+  refusal?: { message: Phrase; hint: Phrase };
 }
 
 /**
@@ -286,6 +291,8 @@ export type PlanRestoreInput = Pick<RestoreRequest, 'db' | 'entry' | 'setId' | '
   keptSafeties?: readonly string[];
   /** TargetState.hotJournal: the safety copy will be its raw bytes, which the plan's rollback says. */
   targetHotJournal?: boolean;
+  /** TargetState.roles: the roles on the target's server, which the dump's owners and grantees must be among. */
+  serverRoles?: readonly string[];
 };
 
 export interface TargetState {
@@ -313,6 +320,8 @@ export interface TargetState {
    * cannot be read as a consistent database, so its safety copy is its raw bytes, which no restore takes back.
    */
   hotJournal?: boolean;
+  /** Engines with roles (capabilities.roles): the names of the roles on the target's server now. */
+  roles?: string[];
 }
 
 /** A disk a restore writes on: a path on it, its device (the restores onto one disk add up) and its free bytes. */

@@ -148,6 +148,7 @@ export interface FilesRestorePlan {
 export interface RestoreRefusal {
   /** `damaged-chain`: a set the chain needs has a damaged stored file (exit 5, as for the set itself). */
   /** `no-room`: a database server's disk (on this machine) has less room than the restore needs there. */
+  /** `missing-roles`: the server lacks roles the dump names (exit 7, as when pg_restore stopped at one). */
   kind:
     | 'failed-entry'
     | 'damaged-chain'
@@ -156,7 +157,8 @@ export interface RestoreRefusal {
     | 'in-use'
     | 'sessions'
     | 'files-target'
-    | 'no-room';
+    | 'no-room'
+    | 'missing-roles';
   database: string | null;
   message: string;
   hint: string;
@@ -171,7 +173,12 @@ export interface RestoreRefusal {
 export function refusalError(plan: Pick<RestorePlan, 'refusals'>): RespaldoError | null {
   const r = plan.refusals[0];
   if (!r) return null;
-  const err = r.kind === 'damaged-chain' ? new VerifyError(r.message, r.hint) : new RefusedError(r.message, r.hint);
+  const err =
+    r.kind === 'damaged-chain'
+      ? new VerifyError(r.message, r.hint)
+      : r.kind === 'missing-roles'
+        ? new RespaldoError('failed', r.message, r.hint)
+        : new RefusedError(r.message, r.hint);
   return r.phrases ? err.withPhrases(r.phrases.message, r.phrases.hint) : err;
 }
 
@@ -512,6 +519,7 @@ export async function planRestore(cfg: LoadedConfig, id: string, opts: RestoreOp
       targetExists: state.exists,
       ...(state.keptSafeties ? { keptSafeties: state.keptSafeties } : {}),
       ...(state.hotJournal ? { targetHotJournal: true } : {}),
+      ...(state.roles ? { serverRoles: state.roles } : {}),
       ...(opts.tables ? { tables: opts.tables } : {}),
       ...(createRoles ? { createRoles: true } : {}),
     });
@@ -527,6 +535,7 @@ export async function planRestore(cfg: LoadedConfig, id: string, opts: RestoreOp
         : checkAsRead
           ? checkedElsewhere(planned, '', 'restore.localCheck')
           : planned;
+    if (planned.refusal) refuse('missing-roles', name, planned.refusal.message, planned.refusal.hint);
     if (target.kind === 'in-place' && (m.type === 'schema' || entry.format.endsWith('-sql'))) {
       refuse(
         'schema-in-place',

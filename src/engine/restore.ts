@@ -1,7 +1,7 @@
 import { accessSync, constants as fsConstants, promises as fsp } from 'node:fs';
 import { formatBytes } from '../core/format.js';
 import { join } from 'node:path';
-import { RefusedError, RespaldoError, VerifyError, errorMessage, isDiskFull } from '../core/errors.js';
+import { RefusedError, RespaldoError, errorMessage, isDiskFull } from '../core/errors.js';
 import type { ExitKind } from '../core/exit-codes.js';
 import type { Reporter } from '../core/events.js';
 import { english, phrase, said, type Phrase } from '../core/phrases.js';
@@ -19,7 +19,7 @@ import { readManifestFile } from './manifest.js';
 import { ranBy } from '../core/who.js';
 import { trackTemp } from './temp-journal.js';
 import { rollbackLines } from './rollback-advice.js';
-import type { RestorePlan } from './restore-plan.js';
+import { refusalError, type RestorePlan } from './restore-plan.js';
 import { restoreFiles } from './restore-files.js';
 import { restoreDatabases } from './restore-databases.js';
 import type { RemoteFiles } from './remote-read.js';
@@ -111,11 +111,8 @@ export async function executeRestore(
     configFile?: string;
   } = {},
 ): Promise<RestoreOutcome> {
-  const first = plan.refusals[0];
-  if (first)
-    throw first.kind === 'damaged-chain'
-      ? new VerifyError(first.message, first.hint)
-      : new RefusedError(first.message, first.hint);
+  const refused = refusalError(plan);
+  if (refused) throw refused;
   // A backup folder on a disk mounted read-only (after I/O errors): a restore that replaces nothing reads it as
   // it is, its scratch files elsewhere (see readOnlyFolder).
   const readOnly = plan.options.setFolder ? null : readOnlyFolder(cfg.backupDir, plan);

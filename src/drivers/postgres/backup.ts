@@ -98,6 +98,7 @@ export async function backupPg(pg: PgServer, req: BackupRequest, ctx: DriverCont
     pgDumpVersion: dumpVersion.version,
     databaseSizeBytes: info.sizeBytes,
     properties: info.props,
+    referencedRoles: info.referencedRoles,
   };
 
   const lockWait = lockWaitTimeout(req.db.lockWaitTimeout) ?? undefined;

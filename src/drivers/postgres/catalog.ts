@@ -60,12 +60,41 @@ export async function estimateRows(client: PgQueryable): Promise<Record<string, 
   return out;
 }
 
+/**
+ * The roles the database's objects name, which pg_restore sets as owners and grantees (ALTER … OWNER TO, GRANT … TO):
+ * what pg_shdepend records (owners, grantees, policies' roles), and the owners of schemas and relations (the bootstrap
+ * superuser's objects are not in pg_shdepend). Extension members (CREATE EXTENSION makes them), the `public` schema
+ * and the predefined `pg_*` roles every server has are left out: a restore plan refuses a server lacking one of these.
+ */
+const REFERENCED_ROLES_SQL = `
+SELECT DISTINCT r.rolname FROM (
+  SELECT s.refobjid AS role, s.classid, s.objid FROM pg_shdepend s
+   WHERE s.dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
+     AND s.refclassid = 'pg_authid'::regclass AND s.deptype IN ('o', 'a', 'r')
+  UNION ALL
+  SELECT nspowner, 'pg_namespace'::regclass, oid FROM pg_namespace
+   WHERE nspname !~ '^pg_' AND nspname NOT IN ('information_schema', 'public')
+  UNION ALL
+  SELECT c.relowner, 'pg_class'::regclass, c.oid FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+   WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f') AND n.nspname !~ '^pg_' AND n.nspname <> 'information_schema'
+) o JOIN pg_roles r ON r.oid = o.role
+ WHERE r.rolname !~ '^pg_'
+   AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = o.classid AND d.objid = o.objid AND d.deptype = 'e')
+ ORDER BY 1`;
+
+/** The roles a dump of the connected database names (REFERENCED_ROLES_SQL), sorted. */
+export async function referencedRoles(client: PgQueryable): Promise<string[]> {
+  return (await client.query(REFERENCED_ROLES_SQL)).rows.map((r) => String(r['rolname']));
+}
+
 export interface ServerInfo {
   versionNum: number;
   version: string;
   sizeBytes: number;
   isSuperuser: boolean;
   props: DatabaseProperties;
+  /** The roles the database's objects name (referencedRoles): a restore's plan checks the server has them. */
+  referencedRoles: string[];
 }
 
 export async function readServerInfo(client: PgQueryable): Promise<ServerInfo> {
@@ -109,6 +138,7 @@ export async function readServerInfo(client: PgQueryable): Promise<ServerInfo> {
     sizeBytes: Number(row['size']),
     isSuperuser: row['super'] === true,
     props,
+    referencedRoles: await referencedRoles(client),
   };
 }
 

@@ -1,6 +1,6 @@
 /**
  * PostgreSQL's pure planning: restore plans, derived database names, what interrupted runs left on a server and
- * the words for a failed client command. Why one file of about 590 lines: all of it is data derived from names and
+ * the words for a failed client command. Why one file of about 620 lines: all of it is data derived from names and
  * stderr (no I/O), tested as tables; the leftovers and the names they are read from belong together.
  */
 import { createHash } from 'node:crypto';
@@ -293,6 +293,7 @@ export function planPgRestore(req: PgPlanInput): RestoreStepPlan {
   const tables = req.tables && req.tables.length > 0 ? req.tables : undefined;
   if (tables) selectTables(req.entry, tables);
   const counted = req.entry.tables && req.entry.details?.['rowCounts'] === 'exact';
+  const refusal = tables || req.createRoles ? undefined : missingRolesRefusal(req);
   const steps: Phrase[] = [];
   if (req.createRoles) steps.push(phrase('pg.createRoles'));
   steps.push(phrase('pg.createDb', { staging }));
@@ -318,6 +319,7 @@ export function planPgRestore(req: PgPlanInput): RestoreStepPlan {
       stepPhrases: steps,
       rollback: english(rollback),
       rollbackPhrase: rollback,
+      ...(refusal ? { refusal } : {}),
     };
   }
   if (req.target.kind === 'in-place') {
@@ -347,6 +349,7 @@ export function planPgRestore(req: PgPlanInput): RestoreStepPlan {
       stepPhrases: steps,
       rollback: english(rollback),
       rollbackPhrase: rollback,
+      ...(refusal ? { refusal } : {}),
     };
   }
   const name = req.target.name;
@@ -366,6 +369,26 @@ export function planPgRestore(req: PgPlanInput): RestoreStepPlan {
     stepPhrases: steps,
     rollback: english(rollback),
     rollbackPhrase: rollback,
+    ...(refusal ? { refusal } : {}),
+  };
+}
+
+/**
+ * The roles the set's dump names (its manifest's `referencedRoles`, recorded since respaldo records them) that the
+ * target's server lacks (`serverRoles`), as a refusal: pg_restore would stop at the first one, after the whole set was
+ * fetched and the restore half done. Null when the manifest or the server's roles are not known. Pure.
+ */
+function missingRolesRefusal(req: PgPlanInput): RestoreStepPlan['refusal'] {
+  const needed = req.entry.details?.['referencedRoles'];
+  if (!Array.isArray(needed) || !req.serverRoles) return undefined;
+  const have = new Set(req.serverRoles);
+  const missing = needed.map(String).filter((r) => !have.has(r));
+  if (missing.length === 0) return undefined;
+  const roles = missing.map(quoteIdent).join(', ');
+  const stored = req.entry.extras?.some((x) => x.role === 'globals');
+  return {
+    message: phrase('refuse.missingRoles', { db: req.db.name, count: String(missing.length), roles }),
+    hint: phrase(stored ? 'refuse.missingRolesStoredHint' : 'refuse.missingRolesHint'),
   };
 }
 

@@ -77,7 +77,11 @@ export async function inspectPgTarget(pg: PgServer, db: DatabaseConfig, target: 
         disk.leftoverBytes = (disk.leftoverBytes ?? 0) + Number(r?.rows[0]?.['n'] ?? 0);
       }
     }
-    const onDisk = disk ? { disk } : {};
+    // The predefined pg_* roles are on every server and never in a manifest's referencedRoles: left out.
+    const roles = (await client.query("SELECT rolname FROM pg_roles WHERE rolname !~ '^pg_' ORDER BY 1")).rows.map(
+      (r) => String(r['rolname']),
+    );
+    const onDisk = { roles, ...(disk ? { disk } : {}) };
     if (!names.has(name)) return { exists: false, sizeBytes: null, inUseBy: [], ...onDisk };
     let sizeBytes: number | null = null;
     try {

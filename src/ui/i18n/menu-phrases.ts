@@ -26,6 +26,9 @@ const EN = {
   'refuse.sessionsHint': () =>
     'Stop the application; or, once nothing else stops this restore, the menu asks whether to close them at the swap.',
   'refuse.filesTargetHint': () => 'Go back (Esc) and type an empty or new folder under Side by side.',
+  'refuse.missingRolesStoredHint': () =>
+    'This set stored its roles: go back (Esc) and tick "PostgreSQL roles: create those missing on the server" ' +
+    '(only missing roles are created; existing ones are not changed).',
 } satisfies MenuPhrases;
 
 const ES = {
@@ -49,6 +52,9 @@ const ES = {
     'Detenga la aplicación; o, cuando nada más impida esta restauración, el menú le preguntará si cerrarlas en el ' +
     'cambio.',
   'refuse.filesTargetHint': () => 'Vuelva atrás (Esc) y escriba una carpeta vacía o nueva en Al lado.',
+  'refuse.missingRolesStoredHint': () =>
+    'Esta copia guardó sus roles: vuelva atrás (Esc) y marque "Roles de PostgreSQL: crear los que faltan en el ' +
+    'servidor" (solo se crean los que faltan; los existentes no se cambian).',
 } satisfies Record<keyof typeof EN, (p: PhraseParams) => string>;
 
 /** The menu's own wording of a phrase, by language; absent when the menu says the phrase as the engine does. */

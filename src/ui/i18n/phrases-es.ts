@@ -372,6 +372,17 @@ export const PHRASES_ES = {
   'refuse.inUseHint': () => 'Detenga la aplicación que la usa y vuelva a restaurar.',
   'refuse.sessions': (p: PhraseParams) => `Hay ${p['count']} sesión(es) conectadas a ${p['db']}: ${p['sessions']}.`,
   'refuse.sessionsHint': () => 'Detenga la aplicación, o use --terminate-connections para cerrarlas en el cambio.',
+  'refuse.missingRoles': (p: PhraseParams) =>
+    `Base ${p['db']}: la copia nombra ${p['count']} rol(es) que este servidor no tiene (dueños, permisos): ` +
+    `${p['roles']}. pg_restore se pararía en el primero; no se trajo ni se restauró nada.`,
+  'refuse.missingRolesStoredHint': () =>
+    'La copia necesita roles que este servidor no tiene, y esta copia los guardó: restaure de nuevo con ' +
+    '--create-roles (solo se crean los que faltan; los existentes no se cambian).',
+  'refuse.missingRolesHint': () =>
+    'Esta copia no guardó los roles ("globals" estaba desactivado al hacerla). Cree en este servidor los roles ' +
+    'nombrados arriba (en el servidor antiguo, `pg_dumpall --globals-only` los escribe todos; cargue ese archivo ' +
+    'aquí con psql) y restaure de nuevo. Con "globals": true en la configuración, las copias siguientes guardan los ' +
+    'roles y --create-roles crea los que faltan.',
   'refuse.filesTarget': (p: PhraseParams) =>
     `${p['to']} existe y no está vacía; los archivos restaurados nunca sobrescriben nada.`,
   'refuse.filesTargetHint': () => 'Elija una carpeta vacía o nueva con --to.',
