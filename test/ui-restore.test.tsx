@@ -269,6 +269,55 @@ describe('restore screen', () => {
   });
 });
 
+describe('restore screen: the files alone (80×24)', () => {
+  it.each([
+    ['en', 'Files (2)', 'Files go into a new folder', 'Folder (empty: restored/<set>'],
+    ['es', 'Archivos (2)', 'Los archivos van a una carpeta nueva', 'Carpeta (vacía: restored/<copia>'],
+  ] as const)(
+    '%s: no "in place" is offered; a folder is typed, or the default taken',
+    async (lang, row, said, label) => {
+      const facade = new FakeFacade();
+      const { lastFrame, stdin } = renderSized(<RestoreScreen onBack={noop} initialSetId="20261122_100000" />, {
+        facade,
+        lang,
+      });
+      await waitFrame(lastFrame, (x) => x.includes(`[ ] ${row}`));
+      await press(stdin, KEY.down, KEY.down, KEY.down, KEY.space);
+      await waitFrame(lastFrame, (x) => x.includes(`[x] ${row}`));
+      await press(stdin, KEY.enter);
+      let f = await waitFrame(lastFrame, (x) => x.includes(said));
+      expect(frameProblems(f)).toEqual([]);
+      expect(flat(f)).toContain(label);
+      expect(f).not.toMatch(/In place|En su sitio|Side by side|Al lado/);
+      // ↑↓ choose nothing here; what is typed is the folder.
+      await press(stdin, KEY.up, KEY.down);
+      await type(stdin, '/tmp/mis-archivos');
+      f = await waitFrame(lastFrame, (x) => x.includes('/tmp/mis-archivos'));
+      expect(f).not.toMatch(/In place|En su sitio/);
+      await press(stdin, KEY.enter);
+      await waitFrame(lastFrame, (x) => x.includes(lang === 'en' ? 'Type RESTORE' : 'Escriba RESTAURAR'));
+      expect(calls(facade, 'planRestore').map((c) => c.args[0])).toEqual([
+        { setId: '20261122_100000', databases: [], files: true, to: '/tmp/mis-archivos' },
+      ]);
+    },
+  );
+
+  it('an empty folder takes the default (restored/<set> beside the config)', async () => {
+    const facade = new FakeFacade();
+    const { lastFrame, stdin } = renderSized(<RestoreScreen onBack={noop} initialSetId="20261122_100000" />, {
+      facade,
+    });
+    await waitFrame(lastFrame, (x) => x.includes('[ ] Files (2)'));
+    await press(stdin, KEY.down, KEY.down, KEY.down, KEY.space, KEY.enter);
+    await waitFrame(lastFrame, (x) => x.includes('Files go into a new folder'));
+    await press(stdin, KEY.enter);
+    await waitFrame(lastFrame, (x) => x.includes('Type RESTORE'));
+    expect(calls(facade, 'planRestore').map((c) => c.args[0])).toEqual([
+      { setId: '20261122_100000', databases: [], files: true },
+    ]);
+  });
+});
+
 describe('restore screen: a database name as long as a name may be (63 characters) at 80×24', () => {
   const LONG = 'base_de_datos_de_facturacion_electronica_sucursal_norte_2026_x';
 

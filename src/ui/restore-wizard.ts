@@ -27,7 +27,7 @@ import { onAtKey, onPassphraseKey, onSourceKey } from './restore-wizard-steps.js
  * the CLI's `drill ID [--from NAME]`), then Esc comes back to the sets. New steps' keys live in
  * restore-wizard-steps.ts.
  *
- * Why one file of about 560 lines: it is one state machine whose transitions read each other's states;
+ * Why one file of about 570 lines: it is one state machine whose transitions read each other's states;
  * the steps added for destinations and points in time are in restore-wizard-steps.ts.
  */
 
@@ -201,6 +201,8 @@ export interface WizardDerived {
   itemRows: number;
   chosenDbs: string[];
   chosenFiles: boolean;
+  /** The files alone, no database: they always go into a new folder (typed, or the default), never "in place". */
+  filesOnly: boolean;
   createRoles: boolean;
   /** Side by side, one PostgreSQL database with recorded tables: the tables the operator may pick from. */
   onlyDb: DatabaseEntry | undefined;
@@ -253,6 +255,7 @@ export function deriveWizard(s: WizardState): WizardDerived {
     itemRows: restorable.length + (filesRow >= 0 ? 1 : 0) + (rolesRow >= 0 ? 1 : 0),
     chosenDbs,
     chosenFiles: filesRow >= 0 && !!s.picked[filesRow],
+    filesOnly: !s.at && chosenDbs.length === 0 && filesRow >= 0 && !!s.picked[filesRow],
     createRoles: rolesRow >= 0 && !!s.picked[rolesRow],
     onlyDb,
     tableNames,
@@ -280,7 +283,7 @@ export function planRequest(s: WizardState, terminate: boolean): RestoreRequest 
     setId: s.manifest?.id ?? '',
     databases: d.chosenDbs,
     files: d.chosenFiles,
-    ...(s.sideBySide ? { to: s.to.trim() } : {}),
+    ...((s.sideBySide || d.filesOnly) && s.to.trim() ? { to: s.to.trim() } : {}),
     ...(terminate ? { terminateConnections: true } : {}),
     ...(d.createRoles ? { createRoles: true } : {}),
     ...(d.chosenTables.length ? { tables: d.chosenTables } : {}),
@@ -423,10 +426,10 @@ function onKey(s: WizardState, input: string, key: Key, view: WizardView): Trans
     }
     case 'target': {
       if (key.escape) return stay({ ...s, problem: null, step: { name: s.at ? 'at' : 'items' } });
-      if (key.upArrow) return stay({ ...s, sideBySide: false });
-      if (key.downArrow) return stay({ ...s, sideBySide: true });
+      if (key.upArrow && !d.filesOnly) return stay({ ...s, sideBySide: false });
+      if (key.downArrow && !d.filesOnly) return stay({ ...s, sideBySide: true });
       if (key.return) {
-        if (s.sideBySide && !s.to.trim()) return stay({ ...s, problem: 'newTargetNeeded' });
+        if (s.sideBySide && !d.filesOnly && !s.to.trim()) return stay({ ...s, problem: 'newTargetNeeded' });
         const next = { ...s, problem: null };
         if (d.tableNames.length > 0) {
           const fresh = s.tablePicks.length !== d.tableNames.length + 1;
@@ -435,7 +438,7 @@ function onKey(s: WizardState, input: string, key: Key, view: WizardView): Trans
         }
         return startPlan(next, false);
       }
-      if (s.sideBySide) {
+      if (s.sideBySide || d.filesOnly) {
         const edited = editText(s.to, input, key);
         if (edited !== null) return stay({ ...s, to: edited });
       }

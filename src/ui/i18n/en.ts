@@ -1,7 +1,7 @@
 /**
  * English strings of the menu. Every word the menu shows comes from here (or from es.ts, which has
  * the same shape); components never hold literals. Functions take the values to interpolate.
- * One file of about 490 lines (es.ts the same): a language's words read, and are checked, together; split by
+ * One file of about 510 lines (es.ts the same): a language's words read, and are checked, together; split by
  * screen, a missing or stale translation would hide across files (the Catalogue type makes es.ts match this one).
  */
 import type { ScheduleJob } from '../../core/types.js';
@@ -95,6 +95,7 @@ export const en = {
     passphraseBack: 'Type the passphrase (not shown), then Enter · Esc back',
     pickItems: '↑↓ move · Space toggle · a all · Enter next · Esc back',
     pickTarget: '↑↓ choose · type the new path or name · Enter next · Esc back',
+    pickFolder: 'type the folder (or leave it empty) · Enter next · Esc back',
     pickTables: '↑↓ move · Space toggle · Enter next · Esc back',
     sessions: '↑↓ choose · Enter confirm · Esc back (nothing is closed)',
     schedule: '↑↓ move · Enter edit · a add · x remove · t retention · s save · Esc back',
@@ -296,6 +297,8 @@ export const en = {
     inPlace: 'In place: replace the live database (a safety copy is taken first)',
     sideBySide: 'Side by side: restore to a new path or name, leave the live one untouched',
     newTarget: 'New path or name',
+    filesOnlyTarget: 'Files go into a new folder, never over the live ones.',
+    filesFolder: 'Folder (empty: restored/<set> beside the config)',
     newTargetNeeded: 'Type the new path or name for the side-by-side restore.',
     planning: 'Preparing the plan (nothing is changed)…',
     planTitle: 'Restore plan: nothing has changed yet',

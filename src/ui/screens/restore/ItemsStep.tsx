@@ -41,7 +41,7 @@ export function ItemsStep({
   return (
     <Screen
       title={`${t.restore.title}: ${state.at ? t.restore.asOf(state.atText.trim()) : manifest ? manifest.id : ''}`}
-      help={choosingTarget ? t.help.pickTarget : t.help.pickItems}
+      help={choosingTarget ? (derived.filesOnly ? t.help.pickFolder : t.help.pickTarget) : t.help.pickItems}
     >
       {busyText ? <Text>{busyText}</Text> : null}
       {manifest ? (
@@ -65,8 +65,17 @@ export function ItemsStep({
       {choosingTarget ? (
         <Box flexDirection="column" marginTop={1}>
           <Text bold>{t.restore.pickTarget}</Text>
-          <SelectList items={[t.restore.inPlace, t.restore.sideBySide]} index={state.sideBySide ? 1 : 0} />
-          {state.sideBySide ? <TextField label={t.restore.newTarget} value={state.to} focused /> : null}
+          {derived.filesOnly ? (
+            <>
+              <Text>{t.restore.filesOnlyTarget}</Text>
+              <TextField label={t.restore.filesFolder} value={state.to} focused />
+            </>
+          ) : (
+            <>
+              <SelectList items={[t.restore.inPlace, t.restore.sideBySide]} index={state.sideBySide ? 1 : 0} />
+              {state.sideBySide ? <TextField label={t.restore.newTarget} value={state.to} focused /> : null}
+            </>
+          )}
         </Box>
       ) : null}
       {state.problem ? <Text color={theme.colors.error}>{t.restore[state.problem]}</Text> : null}
