@@ -30,6 +30,8 @@ import type { Manifest } from '../src/core/types.js';
 import { silentReporter } from '../src/core/events.js';
 import { loadConfig } from '../src/config/load.js';
 import { createEngineFacade } from '../src/ui/engine-facade.js';
+import { sayInMenu } from '../src/ui/i18n/index.js';
+import { executeRestore, planRestore } from '../src/engine/restore.js';
 import { serverDiskFilled } from '../src/engine/restore-databases.js';
 import { describeResult, parseJsonOutput, runCli } from './helpers/cli.js';
 import { dbDigest } from './helpers/sqlite.js';
@@ -357,6 +359,21 @@ describe('disk full: a real small disk under the backup folder', () => {
     expect(said).toMatch(/backups \((?!0 B)\d+ KB free\)/);
     // the live database is readable: a full disk is not its damage, and no byte-for-byte copy of it is attempted
     expect(said).not.toMatch(/cannot be read as a SQLite database|Nothing could be backed up|back up again/);
+    expect(dbDigest(s.dbs.inventario)).toEqual(before);
+    // The menu says it in its language, and its hint names its own Side by side, not the CLI's --to.
+    const cfg = await loadConfig({ configPath: s.configFile, env: {} });
+    const listed = await runCli(['list', '--json', '--config', s.configFile], { cwd: s.dir });
+    const [full] = parseJsonOutput<{ id: string }[]>(listed.stdout);
+    const plan = await planRestore(cfg, full!.id, { databases: ['inventario'] });
+    const err = (await executeRestore(cfg, plan, silentReporter).catch((e: unknown) => e)) as RespaldoError;
+    expect(err).toBeInstanceOf(RespaldoError);
+    const inMenu = (lang: 'en' | 'es', key: 'message' | 'hint') => sayInMenu(lang, err.phrases?.[key], err[key] ?? '');
+    expect(inMenu('es', 'message')).toMatch(
+      /^No se pudo tomar la copia de seguridad previa de inventario: No queda espacio en el disco de la carpeta de copias/,
+    );
+    expect(inMenu('es', 'hint')).toContain('restaure Al lado, que no necesita copia previa');
+    expect(inMenu('en', 'hint')).toContain('restore Side by side instead');
+    for (const lang of ['en', 'es'] as const) expect(inMenu(lang, 'hint')).not.toContain('--to');
     expect(dbDigest(s.dbs.inventario)).toEqual(before);
     const sets = parseJsonOutput<{ type: string }[]>(
       (await runCli(['list', '--json', '--config', s.configFile], { cwd: s.dir })).stdout,

@@ -264,7 +264,7 @@ describe('restore plan phrases', () => {
       .lastFrame()!
       .replace(/[\s│╭╮╰╯─]+/g, ' ');
     expect(f).toContain(
-      `Otro proceso de respaldo está trabajando en esta carpeta de copias (scheduler, pid 42 en db1 desde ${since}).`,
+      `Otro proceso de respaldo está trabajando en esta carpeta de copias (programador de copias, pid 42 en db1 desde ${since}).`,
     );
     expect(f).toContain('borre /srv/backups/.respaldo.lock');
     cleanup();

@@ -5,7 +5,7 @@
  * parameters. The engine and the CLI
  * use the English text below; the menu renders the same ids from its own catalogue
  * (src/ui/i18n/phrases-es.ts) in the operator's language. Parameters are names, paths and numbers
- * that are shown as they are. Why one file of about 870 lines: one table of every sentence, which the Spanish
+ * that are shown as they are. Why one file of about 910 lines: one table of every sentence, which the Spanish
  * catalogue mirrors id for id (its `satisfies` checks that none is missing); split, the two would drift.
  */
 
@@ -394,7 +394,44 @@ export const PHRASES_EN = {
   'create.safetyNotTaken': (p: PhraseParams): string =>
     `The safety copy of ${p['failedDbs']} could not be taken: ${PHRASES_EN[p['of'] as PhraseId](p).replace(/\.$/, '')}; nothing was restored.`,
 
+  'error.diskFullStoring': (p: PhraseParams) =>
+    `No space left on the disk of the backup folder ${p['dir']}${p['free'] ? ` (${p['free']} free)` : ''} while ` +
+    `storing ${p['db']}.`,
+  'error.diskFullHint': () =>
+    'Free space there (`respaldo prune --dry-run` shows what retention would remove; `respaldo delete <id>` removes ' +
+    'one set), or point "backupDir" at a bigger disk, then back up again. The databases were not changed.',
+  'error.diskFullSafetyHint': () =>
+    'Free space there (`respaldo prune --dry-run` shows what retention would remove; `respaldo delete <id>` removes ' +
+    'one set), or point "backupDir" at a bigger disk, then run the restore again (or restore side by side with ' +
+    '--to, which needs no safety copy). Nothing was changed.',
+
   // A live SQLite database respaldo cannot read (src/drivers/sqlite/connection.ts)
+  'sqlite.notFound': (p: PhraseParams) => `SQLite database ${p['db']}: file not found: ${p['file']}`,
+  'sqlite.notFoundHint': (p: PhraseParams) =>
+    `Check databases[].path for "${p['db']}" in the config, or restore it from a set.`,
+  'sqlite.notADb': (p: PhraseParams) => `SQLite database ${p['db']}: ${p['file']} is not a SQLite database.`,
+  'sqlite.notADbHint': () => 'Check databases[].path in the config; the file may be damaged (restore it from a set).',
+  'sqlite.cantOpen': (p: PhraseParams) => `SQLite database ${p['db']}: cannot open ${p['file']} (${p['error']}).`,
+  'sqlite.cantOpenHint': () => 'Check that the file and its folder are readable by the user running respaldo.',
+  'sqlite.corrupt': (p: PhraseParams) => `SQLite database ${p['db']}: ${p['file']} is corrupt (${p['error']}).`,
+  'sqlite.corruptHint': (p: PhraseParams) =>
+    `Restore the database from the newest good set (\`respaldo list --db ${p['db']}\`).`,
+  'sqlite.failed': (p: PhraseParams) => `SQLite database ${p['db']}: ${p['error']} (${p['code']})`,
+  'sqlite.failedHint': (p: PhraseParams) =>
+    `Run PRAGMA integrity_check on ${p['file']} with sqlite3; nothing was changed.`,
+  'sqlite.snapshotDamaged': (p: PhraseParams) =>
+    `SQLite database ${p['db']}: the snapshot failed integrity_check: ${p['problems']}`,
+  'sqlite.snapshotDamagedHint': () =>
+    'The live database is damaged. Run PRAGMA integrity_check on it and restore from the newest good set.',
+  'sqlite.copyUnreadable': (p: PhraseParams) =>
+    `The restored copy of ${p['db']} cannot be read as a SQLite database: ${p['why']}.`,
+  'sqlite.copyUnreadableHint': () =>
+    'The target was not touched. Verify the set (respaldo verify) and try another set.',
+  'sqlite.copyDamaged': (p: PhraseParams) => `The restored copy of ${p['db']} failed integrity_check: ${p['problems']}`,
+  'sqlite.copyDamagedHint': () => 'The target was not touched. Try another set.',
+  'sqlite.noFolder': (p: PhraseParams) => `Folder ${p['dir']} does not exist.`,
+  'sqlite.noFolderHint': (p: PhraseParams) =>
+    `Create it (the database ${p['db']} lives there), then run the restore again.`,
   'sqlite.hotJournal': (p: PhraseParams) =>
     `SQLite database ${p['db']}: ${p['file']} has a hot journal (${p['journal']}): a process stopped in the middle of a transaction and part of it is in the file. respaldo opens databases read-only and cannot roll it back.`,
   'sqlite.hotJournalHint': (p: PhraseParams) =>
@@ -565,8 +602,9 @@ export const PHRASES_EN = {
   'note.couldNotDrop': (p: PhraseParams) => `could not drop "${p['name']}": ${p['error']}`,
   'note.replacedDamaged': (p: PhraseParams) =>
     `the database being replaced fails integrity_check; it is kept as it is (${p['problems']})`,
-  'note.replacedUnreadable': (p: PhraseParams) =>
-    `${p['file']} cannot be read as a SQLite database (${p['reason']}); its bytes are kept as they are`,
+  // `of`: the driver's error said within it (sayingWithin); else `reason`, the error's own words.
+  'note.replacedUnreadable': (p: PhraseParams): string =>
+    `${p['file']} cannot be read as a SQLite database (${p['of'] ? PHRASES_EN[p['of'] as PhraseId](p).replace(/\.$/, '') : p['reason']}); its bytes are kept as they are`,
   'note.couldNotDropRole': (p: PhraseParams) =>
     `could not drop a role created for this restore (${p['sql']}): ${p['error']}`,
 
@@ -863,7 +901,7 @@ export function saidOf(p: Phrase): Said {
  * interrupted restore: <what recovery did>"); the inner id travels as the parameter `of`.
  */
 export function sayingWithin(
-  id: 'recover.finished' | 'create.nothingBackedUp' | 'create.safetyNotTaken',
+  id: 'recover.finished' | 'create.nothingBackedUp' | 'create.safetyNotTaken' | 'note.replacedUnreadable',
   inner: Phrase,
   params: PhraseParams = {},
 ): Said {

@@ -30,7 +30,7 @@ import { writeLog } from './log.js';
 import { codec } from './codec.js';
 import { openStoredPart } from './stored-part.js';
 import { levelFor, type BackupPlan } from './create-plan.js';
-import { said } from '../core/phrases.js';
+import { phrase, said } from '../core/phrases.js';
 
 /** The phrases of a database's error (the manifest keeps its English), for the run's own error in the menu. */
 const phrasesOfErrors = new WeakMap<DatabaseError, NonNullable<RespaldoError['phrases']>>();
@@ -237,14 +237,7 @@ export async function backupDatabase(
     const err = builtForOtherNode(caught)
       ? nativeModuleError(caught as Error)
       : full
-        ? new DiskFullError(
-            cfg.backupDir,
-            `storing ${db.name}`,
-            await freeSpace(cfg.backupDir),
-            purpose === 'safety'
-              ? 'then run the restore again (or restore side by side with --to, which needs no safety copy). Nothing was changed.'
-              : undefined,
-          )
+        ? diskFull(cfg.backupDir, db.name, await freeSpace(cfg.backupDir), purpose)
         : caught;
     const hint = isRespaldoError(err) ? (err.hint ?? null) : null;
     entry.error = { message: errorMessage(err), hint };
@@ -317,4 +310,18 @@ function readerInstead(opened: OpenedDump, compress: boolean): BlockReader | und
 export async function freeSpace(dir: string): Promise<string | null> {
   const free = await freeBytesAt(dir);
   return free === null ? null : formatBytes(free);
+}
+
+/** The disk of the backup folder filled while storing database `db` (of a backup, or of a restore's safety copy). */
+function diskFull(dir: string, db: string, free: string | null, purpose: 'backup' | 'safety'): DiskFullError {
+  const err = new DiskFullError(
+    dir,
+    `storing ${db}`,
+    free,
+    purpose === 'safety'
+      ? 'then run the restore again (or restore side by side with --to, which needs no safety copy). Nothing was changed.'
+      : undefined,
+  );
+  const message = phrase('error.diskFullStoring', { dir, free: free ?? '', db });
+  return err.withPhrases(message, phrase(purpose === 'safety' ? 'error.diskFullSafetyHint' : 'error.diskFullHint'));
 }

@@ -2,16 +2,25 @@ import Database from 'better-sqlite3';
 import { createReadStream, existsSync, promises as fsp, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { isDiskFull, RespaldoError } from '../../core/errors.js';
+import { isDiskFull, isRespaldoError, RespaldoError } from '../../core/errors.js';
 import type { BlockReader, DatabaseConfig } from '../../core/types.js';
-import { said } from '../../core/phrases.js';
+import { phrase, said, sayingWithin } from '../../core/phrases.js';
 import type { BackupSession, DriverContext } from '../driver.js';
 import { inspectSqliteFile, inspectWithPageRows, integritySummary } from './inspect.js';
 import { PageRowCounter } from './page-rows.js';
 import { fileBlockReader } from '../../core/block-reader.js';
 import { deltaOf, encodePageMap, pageMapOfImage, pageSizeOf, readPageMap, type PageMap } from './pages.js';
 import type { BackupRequest, DumpFacts } from '../driver.js';
-import { dbPath, livePath, openSource, sqliteError, schemaSql, removeQuietly, removeSideFiles } from './connection.js';
+import {
+  dbPath,
+  livePath,
+  openSource,
+  saidError,
+  sqliteError,
+  schemaSql,
+  removeQuietly,
+  removeSideFiles,
+} from './connection.js';
 import { copySnapshot } from './snapshot.js';
 
 /**
@@ -127,10 +136,9 @@ export async function backupSqlite(req: BackupRequest, ctx: DriverContext): Prom
         };
       }
       if (damaged) {
-        throw new RespaldoError(
-          'failed',
-          `SQLite database ${db.name}: the snapshot failed integrity_check: ${integritySummary(info.integrity, 3)}`,
-          'The live database is damaged. Run PRAGMA integrity_check on it and restore from the newest good set.',
+        throw saidError(
+          phrase('sqlite.snapshotDamaged', { db: db.name, problems: integritySummary(info.integrity, 3) }),
+          phrase('sqlite.snapshotDamagedHint'),
         );
       }
       return {
@@ -217,7 +225,12 @@ function countingReader(file: string, counter: PageRowCounter, passed: (whole: b
 function rawCopySession(db: DatabaseConfig, cause: unknown, ctx: DriverContext): BackupSession {
   const file = livePath(db); // SQLite keeps the -wal and -journal beside the file a symlink names
   const reason = cause instanceof Error ? cause.message : String(cause);
-  ctx.reporter.emit({ type: 'warning', item: db.name, ...said('note.replacedUnreadable', { file, reason }) });
+  // The driver's own error (a hot journal, say) is said within the warning, in the menu's language too.
+  const inner = isRespaldoError(cause) ? cause.phrases?.message : undefined;
+  const note = inner
+    ? sayingWithin('note.replacedUnreadable', inner, { file })
+    : said('note.replacedUnreadable', { file, reason });
+  ctx.reporter.emit({ type: 'warning', item: db.name, ...note });
   const part = (role: string, path: string) => ({
     role,
     format: 'sqlite-raw',

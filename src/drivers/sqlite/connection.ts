@@ -90,11 +90,7 @@ export function processesUsing(file: string): string[] {
 export function openSource(db: DatabaseConfig): Database.Database {
   const file = dbPath(db);
   if (!existsSync(file)) {
-    throw new RespaldoError(
-      'failed',
-      `SQLite database ${db.name}: file not found: ${file}`,
-      `Check databases[].path for "${db.name}" in the config, or restore it from a set.`,
-    );
+    throw saidError(phrase('sqlite.notFound', { db: db.name, file }), phrase('sqlite.notFoundHint', { db: db.name }));
   }
   try {
     const conn = new Database(file, { readonly: true, fileMustExist: true });
@@ -111,11 +107,7 @@ export function sqliteError(db: DatabaseConfig, file: string, err: unknown): unk
   const e = err as { code?: string; message?: string };
   const code = e.code ?? '';
   if (code === 'SQLITE_NOTADB')
-    return new RespaldoError(
-      'failed',
-      `SQLite database ${db.name}: ${file} is not a SQLite database.`,
-      'Check databases[].path in the config; the file may be damaged (restore it from a set).',
-    );
+    return saidError(phrase('sqlite.notADb', { db: db.name, file }), phrase('sqlite.notADbHint'));
   if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')) {
     const by = processesUsing(file).join(', ');
     return walMode(file)
@@ -135,29 +127,27 @@ export function sqliteError(db: DatabaseConfig, file: string, err: unknown): unk
       phrase('sqlite.walSideFilesHint'),
     );
   if (code === 'SQLITE_CANTOPEN' || code === 'SQLITE_PERM' || code === 'SQLITE_READONLY')
-    return new RespaldoError(
-      'failed',
-      `SQLite database ${db.name}: cannot open ${file} (${e.message ?? code}).`,
-      'Check that the file and its folder are readable by the user running respaldo.',
+    return saidError(
+      phrase('sqlite.cantOpen', { db: db.name, file, error: e.message ?? code }),
+      phrase('sqlite.cantOpenHint'),
     );
   if (code === 'SQLITE_CORRUPT')
-    return new RespaldoError(
-      'failed',
-      `SQLite database ${db.name}: ${file} is corrupt (${e.message ?? code}).`,
-      'Restore the database from the newest good set (`respaldo list --db ' + db.name + '`).',
+    return saidError(
+      phrase('sqlite.corrupt', { db: db.name, file, error: e.message ?? code }),
+      phrase('sqlite.corruptHint', { db: db.name }),
     );
   // Full disk where the copy is written (not a problem of the database): the engine says which disk.
   if (code === 'SQLITE_FULL') return err;
   if (code.startsWith('SQLITE_'))
-    return new RespaldoError(
-      'failed',
-      `SQLite database ${db.name}: ${e.message ?? code} (${code})`,
-      `Run PRAGMA integrity_check on ${file} with sqlite3; nothing was changed.`,
+    return saidError(
+      phrase('sqlite.failed', { db: db.name, error: e.message ?? code, code }),
+      phrase('sqlite.failedHint', { file }),
     );
   return err;
 }
 
-const saidError = (message: Phrase, hint: Phrase): RespaldoError =>
+/** An operator error said by phrases (the CLI prints their English; the menu says them in its language). */
+export const saidError = (message: Phrase, hint: Phrase): RespaldoError =>
   new RespaldoError('failed', english(message), english(hint)).withPhrases(message, hint);
 
 /** Whether the file's header says WAL mode (its read and write versions 2); false when it cannot be read. */
@@ -181,11 +171,7 @@ export function unreadableCopy(name: string, err: unknown): unknown {
   const code = typeof e.code === 'string' ? e.code : '';
   if (!code.startsWith('SQLITE_') || code === 'SQLITE_FULL') return err;
   const why = typeof e.message === 'string' && e.message ? `${e.message} (${code})` : code;
-  return new RespaldoError(
-    'failed',
-    `The restored copy of ${name} cannot be read as a SQLite database: ${why}.`,
-    'The target was not touched. Verify the set (respaldo verify) and try another set.',
-  );
+  return saidError(phrase('sqlite.copyUnreadable', { db: name, why }), phrase('sqlite.copyUnreadableHint'));
 }
 
 /** Schema-only SQL of a database: tables first, then indexes, views and triggers. */

@@ -26,6 +26,7 @@ import {
   stagingPath,
   processesUsing,
   unreadableCopy,
+  saidError,
   removeQuietly,
   removeSideFiles,
 } from './connection.js';
@@ -123,11 +124,7 @@ export async function restoreSqlite(req: RestoreRequest, ctx: DriverContext): Pr
   const dir = dirname(target);
   if (!existsSync(dir)) {
     if (req.target.kind === 'in-place')
-      throw new RespaldoError(
-        'failed',
-        `Folder ${dir} does not exist.`,
-        `Create it (the database ${req.db.name} lives there), then run the restore again.`,
-      );
+      throw saidError(phrase('sqlite.noFolder', { dir }), phrase('sqlite.noFolderHint', { db: req.db.name }));
     await fsp.mkdir(dir, { recursive: true, mode: 0o700 });
   }
   if (req.target.kind === 'side-by-side' && existsSync(target)) {
@@ -191,10 +188,9 @@ export async function restoreSqlite(req: RestoreRequest, ctx: DriverContext): Pr
     const damagedThen = Array.isArray(req.entry.details['integrityCheck']) && !scratch;
     if (info.integrity[0] !== 'ok') {
       if (!damagedThen)
-        throw new RespaldoError(
-          'failed',
-          `The restored copy of ${req.db.name} failed integrity_check: ${integritySummary(info.integrity, 3)}`,
-          'The target was not touched. Try another set.',
+        throw saidError(
+          phrase('sqlite.copyDamaged', { db: req.db.name, problems: integritySummary(info.integrity, 3) }),
+          phrase('sqlite.copyDamagedHint'),
         );
       ctx.reporter.emit({
         type: 'warning',

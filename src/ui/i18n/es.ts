@@ -1,6 +1,7 @@
 import type { ScheduleJob } from '../../core/types.js';
 import type { JobOutcome } from '../engine-facade.js';
 import type { Catalogue } from './en.js';
+import { purposeEs } from './phrases-es.js';
 
 /** Spanish strings of the menu (same shape as en.ts; one file of about 495 lines, as en.ts says why). */
 export const es: Catalogue = {
@@ -44,7 +45,7 @@ export const es: Catalogue = {
   },
 
   header: {
-    lock: (purpose: string, pid: number, since: string) => `Ocupado: ${purpose}, pid ${pid} desde ${since}`,
+    lock: (purpose: string, pid: number, since: string) => `Ocupado: ${purposeEs(purpose)}, pid ${pid} desde ${since}`,
     lockUnreadable: 'Ocupado: el archivo de bloqueo de la carpeta de copias no se puede leer',
     more: (n: number) => (n === 1 ? '… y 1 aviso más' : `… y ${n} avisos más`),
     free: (s: string) => `${s} libres`,

@@ -29,6 +29,9 @@ const EN = {
   'refuse.missingRolesStoredHint': () =>
     'This set stored its roles: go back (Esc) and tick "PostgreSQL roles: create those missing on the server" ' +
     '(only missing roles are created; existing ones are not changed).',
+  'error.diskFullSafetyHint': () =>
+    'Free space there (option 3 lists the sets; d deletes one), or point "backupDir" at a bigger disk, then restore ' +
+    'again; or restore Side by side instead, which needs no safety copy. Nothing was changed.',
 } satisfies MenuPhrases;
 
 const ES = {
@@ -52,6 +55,9 @@ const ES = {
     'Detenga la aplicación; o, cuando nada más impida esta restauración, el menú le preguntará si cerrarlas en el ' +
     'cambio.',
   'refuse.filesTargetHint': () => 'Vuelva atrás (Esc) y escriba una carpeta vacía o nueva en Al lado.',
+  'error.diskFullSafetyHint': () =>
+    'Libere espacio allí (la opción 3 lista las copias; d borra una), o lleve "backupDir" a un disco mayor, y ' +
+    'vuelva a restaurar; o restaure Al lado, que no necesita copia previa. No se cambió nada.',
   'refuse.missingRolesStoredHint': () =>
     'Esta copia guardó sus roles: vuelva atrás (Esc) y marque "Roles de PostgreSQL: crear los que faltan en el ' +
     'servidor" (solo se crean los que faltan; los existentes no se cambian).',

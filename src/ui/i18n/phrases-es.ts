@@ -3,7 +3,7 @@ import { rowDiffs, type PhraseId, type PhraseParams, type RowDiff } from '../../
 /**
  * The restore plan's sentences and the common errors in Spanish, by the ids of src/core/phrases.ts (every id must be
  * here: the `satisfies` below fails the build otherwise). SQL, commands and options stay as they are. One file of
- * about 740 lines, as src/core/phrases.ts says why.
+ * about 920 lines, as src/core/phrases.ts says why.
  */
 /** The parameters a phrase passed on for the phrase inside it (`in.` prefixed), unprefixed; `in.of` is its id. */
 function inner(p: PhraseParams): PhraseParams {
@@ -125,6 +125,23 @@ const rowDiffEs = (d: RowDiff): string =>
   d.actual === null
     ? `${d.table}: falta (se esperaban ${d.expected} filas)`
     : `${d.table}: ${d.actual} filas, se esperaban ${d.expected}`;
+
+/** What a lock holder is doing (lock.ts's purpose: a command, with the set it works on), said in Spanish. */
+export function purposeEs(purpose: string): string {
+  const [verb = '', ...rest] = purpose.split(' ');
+  const onSet = rest.join(' ');
+  const words: Record<string, string> = {
+    create: 'copia de seguridad',
+    prune: 'limpieza de copias antiguas',
+    scheduler: 'programador de copias',
+    restore: 'restauración',
+    drill: 'simulacro',
+    delete: 'borrado',
+  };
+  const word = words[verb];
+  if (!word) return purpose;
+  return onSet ? `${word} de ${onSet}` : word;
+}
 
 export const PHRASES_ES = {
   'sqlite.verify': (p: PhraseParams) => `verificar ${p['file']} contra el manifiesto (md5, sha256)`,
@@ -421,9 +438,46 @@ export const PHRASES_ES = {
     `La base SQLite ${p['db']} está en modo WAL, donde la lectura no espera a la escritura, y aun así otro proceso${p['by'] ? ` (${p['by']})` : ''} la mantuvo bloqueada 10 s: la tiene en exclusiva (PRAGMA locking_mode=EXCLUSIVE), o no ha terminado un checkpoint o una recuperación.`,
   'sqlite.lockedWalHint': () =>
     'Haga la copia con esa aplicación detenida, o haga que use el modo de bloqueo normal; no se cambió nada.',
+  'error.diskFullStoring': (p: PhraseParams) =>
+    `No queda espacio en el disco de la carpeta de copias ${p['dir']}${p['free'] ? ` (${p['free']} libres)` : ''} ` +
+    `al guardar ${p['db']}.`,
+  'error.diskFullHint': () =>
+    'Libere espacio allí (`respaldo prune --dry-run` muestra lo que quitaría la retención; `respaldo delete <id>` ' +
+    'borra una copia), o lleve "backupDir" a un disco mayor, y vuelva a hacer la copia. No se cambiaron las bases.',
+  'error.diskFullSafetyHint': () =>
+    'Libere espacio allí (`respaldo prune --dry-run` muestra lo que quitaría la retención; `respaldo delete <id>` ' +
+    'borra una copia), o lleve "backupDir" a un disco mayor, y vuelva a restaurar (o restaure al lado con --to, que ' +
+    'no necesita copia previa). No se cambió nada.',
+  'sqlite.notFound': (p: PhraseParams) => `Base SQLite ${p['db']}: no se encuentra el archivo ${p['file']}`,
+  'sqlite.notFoundHint': (p: PhraseParams) =>
+    `Revise databases[].path de "${p['db']}" en la configuración, o restáurela desde una copia.`,
+  'sqlite.notADb': (p: PhraseParams) => `Base SQLite ${p['db']}: ${p['file']} no es una base de datos SQLite.`,
+  'sqlite.notADbHint': () =>
+    'Revise databases[].path en la configuración; el archivo puede estar dañado (restáurelo desde una copia).',
+  'sqlite.cantOpen': (p: PhraseParams) => `Base SQLite ${p['db']}: no se puede abrir ${p['file']} (${p['error']}).`,
+  'sqlite.cantOpenHint': () => 'Compruebe que el usuario que ejecuta respaldo puede leer el archivo y su carpeta.',
+  'sqlite.corrupt': (p: PhraseParams) => `Base SQLite ${p['db']}: ${p['file']} está dañada (${p['error']}).`,
+  'sqlite.corruptHint': (p: PhraseParams) =>
+    `Restaure la base desde la copia buena más reciente (\`respaldo list --db ${p['db']}\`).`,
+  'sqlite.failed': (p: PhraseParams) => `Base SQLite ${p['db']}: ${p['error']} (${p['code']})`,
+  'sqlite.failedHint': (p: PhraseParams) =>
+    `Ejecute PRAGMA integrity_check sobre ${p['file']} con sqlite3; no se cambió nada.`,
+  'sqlite.snapshotDamaged': (p: PhraseParams) =>
+    `Base SQLite ${p['db']}: la instantánea no pasó integrity_check: ${p['problems']}`,
+  'sqlite.snapshotDamagedHint': () =>
+    'La base en uso está dañada. Ejecute PRAGMA integrity_check sobre ella y restáurela desde la copia buena más ' +
+    'reciente.',
+  'sqlite.copyUnreadable': (p: PhraseParams) =>
+    `La copia restaurada de ${p['db']} no se puede leer como base SQLite: ${p['why']}.`,
+  'sqlite.copyUnreadableHint': () => 'No se tocó el destino. Verifique la copia (respaldo verify) y pruebe con otra.',
+  'sqlite.copyDamaged': (p: PhraseParams) =>
+    `La copia restaurada de ${p['db']} no pasó integrity_check: ${p['problems']}`,
+  'sqlite.copyDamagedHint': () => 'No se tocó el destino. Pruebe con otra copia.',
+  'sqlite.noFolder': (p: PhraseParams) => `La carpeta ${p['dir']} no existe.`,
+  'sqlite.noFolderHint': (p: PhraseParams) => `Créela (allí está la base ${p['db']}) y vuelva a restaurar.`,
   'error.lockHeld': () => 'Otro proceso de respaldo está trabajando en esta carpeta de copias.',
   'error.lockHeldBy': (p: PhraseParams) =>
-    `Otro proceso de respaldo está trabajando en esta carpeta de copias (${p['purpose']}, pid ${p['pid']} en ${p['host']} desde ${p['startedAt']}).`,
+    `Otro proceso de respaldo está trabajando en esta carpeta de copias (${purposeEs(p['purpose'] ?? '')}, pid ${p['pid']} en ${p['host']} desde ${p['startedAt']}).`,
   'error.lockHeldHint': (p: PhraseParams) =>
     `Espere a que termine. Si está seguro de que no hay ningún respaldo en marcha, borre ${p['lockFile']}.`,
   'error.lockHeldLiveHint': (p: PhraseParams) =>
@@ -614,8 +668,8 @@ export const PHRASES_ES = {
   'note.couldNotDrop': (p: PhraseParams) => `no se pudo borrar "${p['name']}": ${p['error']}`,
   'note.replacedDamaged': (p: PhraseParams) =>
     `la base que se sustituye no pasa integrity_check; se guarda tal como está (${p['problems']})`,
-  'note.replacedUnreadable': (p: PhraseParams) =>
-    `${p['file']} no se puede leer como base SQLite (${p['reason']}); se guardan sus bytes tal como están`,
+  'note.replacedUnreadable': (p: PhraseParams): string =>
+    `${p['file']} no se puede leer como base SQLite (${p['of'] ? PHRASES_ES[p['of'] as PhraseId](p).replace(/\.$/, '') : p['reason']}); se guardan sus bytes tal como están`,
   'note.couldNotDropRole': (p: PhraseParams) =>
     `no se pudo borrar un rol creado para esta restauración (${p['sql']}): ${p['error']}`,
 
