@@ -13,6 +13,10 @@ import { english } from '../src/core/phrases.js';
 import { createBackup } from '../src/engine/create.js';
 import { executeRestore, planRestore } from '../src/engine/restore.js';
 import { catalogue, say } from '../src/ui/i18n/index.js';
+import { uiContext } from '../src/ui/app.js';
+import { createEngineFacade } from '../src/ui/engine-facade.js';
+import { summaryNotices } from '../src/ui/screens/create/summary-notices.js';
+import { emptyProgress, reduceProgress } from '../src/ui/use-progress.js';
 import { leaveHotJournal } from './helpers/sqlite.js';
 import { demoSetup } from './helpers/tmp.js';
 
@@ -39,6 +43,26 @@ describe('the SQLite driver in Spanish', () => {
     expect(said.es).toContain(`Base SQLite users: no se encuentra el archivo ${s.dbs.users}`);
     expect(said.hintEs).toBe('Revise databases[].path de "users" en la configuración, o restáurela desde una copia.');
     expect(`${said.es} ${said.hintEs}`).not.toMatch(ENGLISH);
+  });
+
+  it("the create summary of a backup where one database's file is missing says its error in Spanish", async () => {
+    const s = demoSetup();
+    rmSync(s.dbs.users);
+    const cfg = await loadConfig({ configPath: s.configFile, env: {} });
+    const events = new CollectingReporter();
+    const m = await createBackup(cfg, { databases: ['users', 'inventario'], files: false }, events);
+    expect(m.status).toBe('partial');
+    const progress = events.events.reduce(
+      (st, e) => reduceProgress(st, e, 0, (w) => say('es', w.phrase, w.message)),
+      emptyProgress,
+    );
+    const es = uiContext(createEngineFacade(cfg), { TERM: 'xterm-256color', LANG: 'C.UTF-8' }, 'es');
+    const text = summaryNotices(m, [], null, es, 200, progress.items)
+      .map((r) => r.map((x) => x.text).join(''))
+      .join('\n');
+    expect(text).toContain(`users falló: Base SQLite users: no se encuentra el archivo ${s.dbs.users}`);
+    expect(text).toContain('Qué hacer: Revise databases[].path de "users" en la configuración');
+    expect(text).not.toMatch(ENGLISH);
   });
 
   it('a file that is not a SQLite database', async () => {

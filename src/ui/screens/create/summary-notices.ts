@@ -5,13 +5,15 @@ import type { OffsiteMark } from '../../engine-facade.js';
 import { foldSegs, foldText, type Row } from '../../fold.js';
 import { say, sayMessage } from '../../i18n/index.js';
 import type { UiContextValue } from '../../use-ui.js';
+import type { ItemProgress } from '../../use-progress.js';
 import { chainNoteRows } from './ChainNotes.js';
 
 /**
  * Pure: everything the create summary has to say beyond its fields, folded to `width`, each message
  * whole (continuations indented): copies not made and what to do, each failed database with its
  * error and hint, the databases stored as a full instead, the warnings, a verify that could not run.
- * The summary shows them through a scrolling window, so a long error is read to its end.
+ * The summary shows them through a scrolling window, so a long error is read to its end. `items`: the run's progress,
+ * whose failed databases' error and hint are said in the menu's language (the manifest keeps the English).
  */
 export function summaryNotices(
   m: Manifest,
@@ -19,6 +21,7 @@ export function summaryNotices(
   verifyError: unknown,
   ui: Pick<UiContextValue, 't' | 'theme' | 'lang'>,
   width: number,
+  items: readonly Pick<ItemProgress, 'item' | 'error' | 'hint'>[] = [],
 ): Row[] {
   const { t, theme, lang } = ui;
   const error = { color: theme.colors.error, bold: true };
@@ -35,8 +38,11 @@ export function summaryNotices(
   if (notCopied.length) rows.push(...hint(t.create.notCopiedHint));
   for (const d of m.databases) {
     if (!d.error) continue;
-    rows.push(...foldSegs([{ text: `${t.create.dbFailed(d.name)}: ${d.error.message}`, ...error }], width, '  '));
-    if (d.error.hint) rows.push(...hint(d.error.hint));
+    const said = items.find((p) => p.item === d.name && p.error !== undefined);
+    const message = said?.error ?? d.error.message;
+    rows.push(...foldSegs([{ text: `${t.create.dbFailed(d.name)}: ${message}`, ...error }], width, '  '));
+    const h = said ? said.hint : d.error.hint;
+    if (h) rows.push(...hint(h));
   }
   rows.push(...chainNoteRows(m.chainNotes ?? [], Infinity, ui, width));
   for (const w of m.warnings)
