@@ -367,6 +367,21 @@ export const PHRASES_EN = {
   'error.identityPassphraseTyped': () => 'Type it again.',
   'error.identityPassphraseTerminal': () =>
     'Run the command again and type the passphrase the identity file was protected with (`age -p`); nothing was changed.',
+  'error.wrongIdentity': (p: PhraseParams) =>
+    `The identity file ${p['path']} does not hold the key of set ${p['set']}: it opens ${p['opens']}, the set was ` +
+    `encrypted for ${p['recipients']}.`,
+  'error.wrongIdentityHint': () =>
+    'Use the identity file whose public key is listed above (its "# public key:" line); an older set may need an ' +
+    'older key.',
+  'error.identityUnparsable': (p: PhraseParams) =>
+    `The identity file ${p['path']} holds no valid age identity: its ${p['count']} AGE-SECRET-KEY line(s) do not ` +
+    'parse (cut or damaged?).',
+  'error.identityUnparsableHint': () =>
+    'Use the identity file `respaldo key generate` wrote (or a copy of it); `age-keygen -y FILE` shows whether a ' +
+    'file holds a valid key.',
+  'error.noKeyOpens': (p: PhraseParams) => `No key given opens ${p['label']}.`,
+  'error.noKeyOpensHint': () =>
+    'Check "encryption.identityFile" (or the passphrase): the set was encrypted for another key.',
   'error.noIdentity': (p: PhraseParams) =>
     `Set ${p['set']} is encrypted (age, for ${p['recipients']}) and the config names no identity to decrypt it.`,
   'error.noIdentityHint': (p: PhraseParams) =>

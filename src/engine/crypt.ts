@@ -4,7 +4,7 @@ import { pipeline } from 'node:stream/promises';
 import { createHash } from 'node:crypto';
 import type { Decrypter, Encrypter } from 'age-encryption';
 import { RespaldoError, VerifyError, isAccessError, isDiskFull } from '../core/errors.js';
-import { english, phrase } from '../core/phrases.js';
+import { english, phrase, type Phrase } from '../core/phrases.js';
 import type { EncryptionConfig, LoadedConfig, ManifestEncryption, PlainHashes } from '../core/types.js';
 import { FILE_MODE, fsyncPath } from './fs-util.js';
 import { madeGarbage } from './garbage.js';
@@ -423,14 +423,16 @@ export async function decrypterFor(
   const keys = await identitiesOf(path);
   const mine = await Promise.all(keys.map((k) => identityToRecipient(k).catch(() => null)));
   if (mine.every((r) => r === null))
-    throw new KeyError(
-      `The identity file ${path} holds no valid age identity: its ${keys.length} AGE-SECRET-KEY line(s) do not parse (cut or damaged?).`,
-      'Use the identity file `respaldo key generate` wrote (or a copy of it); `age-keygen -y FILE` shows whether a file holds a valid key.',
+    throw saidKeyError(
+      phrase('error.identityUnparsable', { path, count: String(keys.length) }),
+      phrase('error.identityUnparsableHint'),
     );
   if (enc.recipients.length && !mine.some((r) => r !== null && enc.recipients.includes(r))) {
-    throw new KeyError(
-      `The identity file ${path} does not hold the key of set ${setId}: it opens ${mine.filter(Boolean).join(', ') || 'nothing'}, the set was encrypted for ${enc.recipients.join(', ')}.`,
-      'Use the identity file whose public key is listed above (its "# public key:" line); an older set may need an older key.',
+    const opens = mine.filter(Boolean).join(', ') || 'nothing';
+    const recipients = enc.recipients.join(', ');
+    throw saidKeyError(
+      phrase('error.wrongIdentity', { path, set: setId, opens, recipients }),
+      phrase('error.wrongIdentityHint'),
     );
   }
   for (const k of keys) d.addIdentity(k);
@@ -501,10 +503,7 @@ export function decryptError(err: unknown, label: string, keyIsTheSets = false):
       `${label}: its age header holds no key the set's identity opens, though the set was encrypted for it: it was changed or damaged.`,
     );
   if (/no identity matched/.test(message)) {
-    return new KeyError(
-      `No key given opens ${label}.`,
-      'Check "encryption.identityFile" (or the passphrase): the set was encrypted for another key.',
-    );
+    return saidKeyError(phrase('error.noKeyOpens', { label }), phrase('error.noKeyOpensHint'));
   }
   return new VerifyError(`${label} failed authentication while decrypting (${message}): it was changed or damaged.`);
 }
@@ -572,4 +571,9 @@ export async function recipientProblem(r: string): Promise<string | null> {
   } catch (err) {
     return `not an age recipient (age1…): ${(err as Error).message}`;
   }
+}
+
+/** A KeyError said by phrases (the CLI prints their English; the menu says them in its language). */
+function saidKeyError(message: Phrase, hint: Phrase): KeyError {
+  return new KeyError(english(message), english(hint)).withPhrases(message, hint);
 }

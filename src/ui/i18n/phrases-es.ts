@@ -498,6 +498,21 @@ export const PHRASES_ES = {
   'error.identityPassphraseTyped': () => 'Escríbala de nuevo.',
   'error.identityPassphraseTerminal': () =>
     'Vuelva a ejecutar la orden y escriba la frase de paso con la que se protegió el archivo de identidad (`age -p`); no se cambió nada.',
+  'error.wrongIdentity': (p: PhraseParams) =>
+    `El archivo de identidad ${p['path']} no tiene la clave de la copia ${p['set']}: abre ${p['opens']}, y la ` +
+    `copia se cifró para ${p['recipients']}.`,
+  'error.wrongIdentityHint': () =>
+    'Use el archivo de identidad cuya clave pública aparece arriba (su línea "# public key:"); una copia antigua ' +
+    'puede necesitar una clave antigua.',
+  'error.identityUnparsable': (p: PhraseParams) =>
+    `El archivo de identidad ${p['path']} no tiene ninguna identidad age válida: sus ${p['count']} línea(s) ` +
+    'AGE-SECRET-KEY no se pueden leer (¿cortadas o dañadas?).',
+  'error.identityUnparsableHint': () =>
+    'Use el archivo de identidad que escribió `respaldo key generate` (o una copia suya); `age-keygen -y ARCHIVO` ' +
+    'muestra si un archivo tiene una clave válida.',
+  'error.noKeyOpens': (p: PhraseParams) => `Ninguna clave dada abre ${p['label']}.`,
+  'error.noKeyOpensHint': () =>
+    'Revise "encryption.identityFile" (o la frase de paso): la copia se cifró para otra clave.',
   'error.noIdentity': (p: PhraseParams) =>
     `La copia ${p['set']} está cifrada (age, para ${p['recipients']}) y la configuración no nombra ninguna identidad para descifrarla.`,
   'error.noIdentityHint': (p: PhraseParams) =>
