@@ -6,7 +6,7 @@
  * (from ${VAR}) appears nowhere; bad drill.server settings are config errors naming the field.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -158,23 +158,25 @@ describe.skipIf(!available)('drill.server: PostgreSQL drills restore into anothe
     expect(plainDump('grande')).toBe(before);
   });
 
-  test('a drill server that cannot be reached fails the drill of that database (exit 11); the live server is untouched', async () => {
+  test('a drill server that cannot be reached: the drill did not run (exit 7, nothing recorded); the live server is untouched', async () => {
     seed('apagada');
     const config = configFor('apagada');
     await cli(config, ['create']);
     const before = plainDump('apagada');
     drillServer.pause();
-    let out: DrillOutcome;
+    let r: Awaited<ReturnType<typeof cli>>;
     try {
-      out = parseJsonOutput<DrillOutcome>((await cli(config, ['drill', '--json'], EXIT.drillFailed)).stdout);
+      r = await cli(config, ['drill'], EXIT.failed);
     } finally {
       drillServer.start();
     }
-    expect(out.results[0]).toMatchObject({ database: 'apagada', ok: false });
-    expect(out.results[0]!.error).toContain(`${drillServer.port}`);
+    expect(r.stderr).toContain(`${drillServer.port}`);
     // the setting to check is named (its own host and port, not the database entry's)
-    expect(out.results[0]!.error).toContain('looking on the drill server');
-    expect(out.results[0]!.hint).toMatch(/^Check "drill.server" in the config/);
+    expect(r.stderr).toContain('looking on the drill server');
+    expect(r.stderr).toMatch(/did not run \(apagada's server could not be used\)/);
+    expect(r.stderr).toMatch(/hint: Check "drill.server" in the config/);
+    const sets = readdirSync(join(dirname(config), 'backups')).filter((n) => /^\d{8}_/.test(n));
+    for (const id of sets) expect(existsSync(join(dirname(config), 'backups', id, 'drilled.json'))).toBe(false);
     expect(derivedOn(live, 'apagada')).toEqual([]);
     expect(plainDump('apagada')).toBe(before);
   });

@@ -5,7 +5,11 @@
  * dropped by the next run; the live database is pg_dump-identical throughout.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { loadConfig } from '../src/config/load.js';
+import { silentReporter } from '../src/core/events.js';
+import { engineJobRunner } from '../src/scheduler/run-job.js';
+import { startWebhookServer } from './helpers/webhook.js';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -131,26 +135,54 @@ describe.skipIf(!available)('respaldo drill on PostgreSQL', () => {
     expect(plainDump('grande')).toBe(before);
   });
 
-  test('a server that cannot be reached fails the drill of that database (exit 11, recorded), not the command', async () => {
+  test('a server that cannot be reached: the drill did not run (exit 7), nothing is recorded, the set is not called bad', async () => {
     seed('lejana');
     const config = configFor('lejana');
     const m = parseJsonOutput<Manifest>((await cli(config, ['create', '--json'])).stdout);
     cluster.pause();
-    let out: DrillOutcome;
+    let r: Awaited<ReturnType<typeof cli>>;
+    let status: Awaited<ReturnType<typeof cli>>;
     try {
-      out = parseJsonOutput<DrillOutcome>((await cli(config, ['drill', m.id, '--json'], EXIT.drillFailed)).stdout);
+      r = await cli(config, ['drill', m.id], EXIT.failed);
+      // The newest drill is not a failed one: status --check is not made unhealthy by the server being away.
+      status = await cli(config, ['status', '--json']);
     } finally {
       cluster.start();
     }
-    expect(out.results).toHaveLength(1);
-    expect(out.results[0]).toMatchObject({ database: 'lejana', ok: false, checks: [] });
-    expect(out.results[0]!.hint).toBeTruthy();
-    const record = JSON.parse(
-      readFileSync(join(dirname(config), 'backups', m.id, 'drilled.json'), 'utf8'),
-    ) as DrillRecord;
-    expect(record.results['lejana']?.ok).toBe(false);
+    expect(r.stderr).toMatch(/PostgreSQL at .* refused the connection/);
+    expect(r.stderr).toContain(`The drill of set ${m.id} did not run (lejana's server could not be used)`);
+    expect(r.stderr).toMatch(/hint: Is the server running and listening on/);
+    expect(r.stdout + r.stderr).not.toMatch(/drill FAILED|FAILED\s+lejana/);
+    expect(existsSync(join(dirname(config), 'backups', m.id, 'drilled.json'))).toBe(false);
+    expect(status.stdout).not.toMatch(/"lastDrill":\s*\{[^}]*"ok":\s*false/);
+    expect(scratchDatabases('lejana')).toEqual([]);
     const again = parseJsonOutput<DrillOutcome>((await cli(config, ['drill', m.id, '--json'])).stdout);
     expect(again.ok).toBe(true);
+  });
+
+  test('a scheduled drill while the server is down alerts NOT RUN with why, never FAILED; nothing is recorded', async () => {
+    seed('dormida');
+    const config = configFor('dormida');
+    const m = parseJsonOutput<Manifest>((await cli(config, ['create', '--json'])).stdout);
+    const server = await startWebhookServer();
+    const hook = { type: 'webhook', on: ['drill-failure'], url: server.url, format: 'json' };
+    const doc = JSON.parse(readFileSync(config, 'utf8')) as Record<string, unknown>;
+    writeFileSync(config, JSON.stringify({ ...doc, notifications: [hook] }));
+    const job = { name: 'drills', when: 'daily at 03:00', type: 'drill' as const, databases: ['*'], files: false };
+    const ctx = { signal: new AbortController().signal, reporter: silentReporter, reason: 'scheduled' as const };
+    cluster.pause();
+    try {
+      const cfg = await loadConfig({ configPath: config, env: { DB_PASSWORD: PASSWORD } });
+      await expect(engineJobRunner(cfg)(job, ctx)).rejects.toThrow(/did not run/);
+    } finally {
+      cluster.start();
+      server.close();
+    }
+    const alerts = server.received.map((r) => JSON.parse(r) as { subject: string; lines: string[] });
+    expect(alerts).toHaveLength(1);
+    expect(alerts[0]!.subject).toMatch(/restore drill NOT RUN \(the backups were not checked\)/);
+    expect(alerts[0]!.lines.join('\n')).toMatch(/refused the connection/);
+    expect(existsSync(join(dirname(config), 'backups', m.id, 'drilled.json'))).toBe(false);
   });
 
   test('a login that cannot create the amcheck extension: pg_amcheck is skipped and says why; the drill passes', async () => {

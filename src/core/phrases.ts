@@ -500,6 +500,9 @@ export const PHRASES_EN = {
   'pgconn.lostHint': (p: PhraseParams) => `Is the server at ${p['at']} running? Check it and try again.`,
 
   // Drill checks (src/engine/drill.ts, the drivers' drillChecks)
+  'drill.notRunServerAway': (p: PhraseParams) =>
+    `The drill of set ${p['set']} did not run (${p['db']}'s server could not be used): nothing was restored or ` +
+    'recorded, and the set is not called bad.',
   'drill.storedFiles': () => 'stored files match the manifest',
   'drill.restore': () => 'restore',
   'drill.into': (p: PhraseParams) => `into ${p['target']}`,

@@ -393,7 +393,10 @@ export interface Driver {
    */
   planRestore(req: PlanRestoreInput): RestoreStepPlan;
 
-  /** Reads the current state of a restore target (exists, size, who uses it). */
+  /**
+   * Reads the current state of a restore target (exists, size, who uses it). A server that cannot be reached or
+   * refuses the login throws an operator error whose `details.serverAway` is true (a drill then does not run).
+   */
   inspectTarget(db: DatabaseConfig, target: RestoreTarget): Promise<TargetState>;
 
   /**

@@ -237,7 +237,7 @@ export async function runDrill(
       };
       recovered(await cleanLeftovers(cfg));
       const plans = [];
-      const unreachable: DrillResult[] = [];
+      const unplanned: DrillResult[] = [];
       for (const db of configured) {
         const driver = driverFor(db.engine);
         const scratch = driver.scratchName
@@ -254,13 +254,19 @@ export async function runDrill(
             step.restoreTarget = { ...step.restoreTarget, scratch: true };
           plans.push({ db, scratch, plan });
         } catch (err) {
-          // A server that cannot be reached (or a set that cannot be planned) is a failed drill of that database; a
-          // missing or wrong key is the operator's, never the set's: it ends the drill before anything is recorded.
+          // A missing or wrong key is the operator's, never the set's: it ends the drill before anything is recorded.
+          // So does a server that cannot be reached or refuses the login (down, no such host, a wrong password): the
+          // drill did not run, which says nothing of the set (as for a codec this Node cannot read).
           if (!(err instanceof RespaldoError) || ['usage', 'notFound', 'key'].includes(err.kind)) throw err;
+          if (err.details?.['serverAway'] === true)
+            throw err.withAftermath(phrase('drill.notRunServerAway', { set: m.id, db: db.name }), {
+              drillNotRun: true,
+            });
+          // A set that cannot be planned there is a failed drill of that database.
           const at = new Date().toISOString();
           const failed = { database: db.name, engine: db.engine, ok: false, at, scratch, checks: [] };
           const hint = err.hint ? { hint: err.hint } : {};
-          unreachable.push({ ...failed, durationMs: Date.now() - started, error: errorMessage(err), ...hint });
+          unplanned.push({ ...failed, durationMs: Date.now() - started, error: errorMessage(err), ...hint });
         }
       }
       // A server without room for a scratch database: the drill does not run (it would fill the disk the server's
@@ -283,8 +289,8 @@ export async function runDrill(
         setId: m.id,
         items: [...names, ...(withFiles ? ['files'] : [])],
       });
-      out.results.push(...unreachable);
-      for (const r of unreachable) reporter.emit({ type: 'item-end', item: r.database, ok: false, error: r.error! });
+      out.results.push(...unplanned);
+      for (const r of unplanned) reporter.emit({ type: 'item-end', item: r.database, ok: false, error: r.error! });
       for (const { db, scratch, plan } of plans) {
         if (signal.aborted) throw new InterruptedError('Drill interrupted; its scratch targets were removed.');
         out.results.push(await drillDatabase(drillCfg, m, db, scratch, plan, reporter, ctxFor(db), signal, lock));

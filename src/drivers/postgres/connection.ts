@@ -84,6 +84,16 @@ export function where(conn: PgConnection): string {
 const said = (message: Phrase, hint: Phrase): RespaldoError =>
   new RespaldoError('failed', english(message), english(hint)).withPhrases(message, hint);
 
+/**
+ * `said`, for a server that cannot be reached or refuses the login (down, no such host, wrong password): its
+ * `details.serverAway` tells a drill that it could not run, which says nothing of the set (drill.ts).
+ */
+const away = (message: Phrase, hint: Phrase): RespaldoError => {
+  const err = said(message, hint);
+  err.details = { ...err.details, serverAway: true };
+  return err;
+};
+
 /** What to check when the server refuses the password: the `${VAR}` it came from, if any (never its value). */
 export function authFailedHint(conn: PgConnection): Phrase {
   return conn.passwordVariable
@@ -103,16 +113,16 @@ export function pgError(err: unknown, conn: PgConnection, database: string, doin
   switch (code) {
     case 'ECONNREFUSED':
     case 'ENOENT':
-      return said(phrase('pgconn.refused', { at, doing }), phrase('pgconn.refusedHint', { at }));
+      return away(phrase('pgconn.refused', { at, doing }), phrase('pgconn.refusedHint', { at }));
     case 'ENOTFOUND':
     case 'EAI_AGAIN':
-      return said(phrase('pgconn.hostNotFound', { host: conn.host ?? '', doing }), phrase('pgconn.hostNotFoundHint'));
+      return away(phrase('pgconn.hostNotFound', { host: conn.host ?? '', doing }), phrase('pgconn.hostNotFoundHint'));
     case 'ETIMEDOUT':
     case 'EHOSTUNREACH':
     case 'ENETUNREACH':
-      return said(phrase('pgconn.unreachable', { at, detail: code, doing }), phrase('pgconn.unreachableHint'));
+      return away(phrase('pgconn.unreachable', { at, detail: code, doing }), phrase('pgconn.unreachableHint'));
     case '28P01':
-      return said(phrase('pgconn.authFailed', { at, user: conn.user ?? '' }), authFailedHint(conn));
+      return away(phrase('pgconn.authFailed', { at, user: conn.user ?? '' }), authFailedHint(conn));
     case '28000':
       return new RespaldoError(
         'failed',
@@ -122,7 +132,7 @@ export function pgError(err: unknown, conn: PgConnection, database: string, doin
     case '3D000':
       return said(phrase('pgconn.noDatabase', { at, db: database }), phrase('pgconn.noDatabaseHint', { at }));
     case '57P03':
-      return said(phrase('pgconn.starting', { at }), phrase('pgconn.startingHint'));
+      return away(phrase('pgconn.starting', { at }), phrase('pgconn.startingHint'));
     case '53300':
       return new RespaldoError(
         'failed',

@@ -567,6 +567,9 @@ export const PHRASES_ES = {
     `Se perdió la conexión con PostgreSQL en ${p['at']} (${doingEs(p['doing'])}): ${p['detail']}`,
   'pgconn.lostHint': (p: PhraseParams) => `¿Está en marcha el servidor de ${p['at']}? Revíselo y repita.`,
 
+  'drill.notRunServerAway': (p: PhraseParams) =>
+    `El simulacro de la copia ${p['set']} no se hizo (no se pudo usar el servidor de ${p['db']}): no se restauró ` +
+    'ni se registró nada, y la copia no se da por mala.',
   'drill.storedFiles': () => 'los archivos guardados coinciden con el manifiesto',
   'drill.restore': () => 'restauración',
   'drill.into': (p: PhraseParams) => `en ${p['target']}`,
