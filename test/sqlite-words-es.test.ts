@@ -17,6 +17,7 @@ import { uiContext } from '../src/ui/app.js';
 import { createEngineFacade } from '../src/ui/engine-facade.js';
 import { summaryNotices } from '../src/ui/screens/create/summary-notices.js';
 import { emptyProgress, reduceProgress } from '../src/ui/use-progress.js';
+import { collect, startNode, waitFor } from './helpers/cli.js';
 import { leaveHotJournal } from './helpers/sqlite.js';
 import { demoSetup } from './helpers/tmp.js';
 
@@ -91,6 +92,37 @@ describe('the SQLite driver in Spanish', () => {
     expect(es).toContain(`${s.dbs.users} no se puede leer como base SQLite (Base SQLite users: ${s.dbs.users} tiene`);
     expect(es).toContain('un journal pendiente');
     expect(es).not.toMatch(ENGLISH);
+  });
+});
+
+describe('a database opened by another process after the plan, in Spanish', () => {
+  it("the in-place restore refuses it before its safety copy, in the menu's language", async () => {
+    const s = demoSetup();
+    const cfg = await loadConfig({ configPath: s.configFile, env: {} });
+    const m = await createBackup(cfg, { databases: ['users'], files: false }, silentReporter);
+    const plan = await planRestore(cfg, m.id, { databases: ['users'] });
+    expect(plan.refusals).toEqual([]);
+    const holder = startNode([
+      '-e',
+      `const D = require('better-sqlite3'); const db = new D(process.argv[1]); db.prepare('SELECT 1').get(); process.stdout.write('open\\n'); setInterval(() => {}, 1000);`,
+      s.dbs.users,
+    ]);
+    const held = collect(holder);
+    let out = '';
+    holder.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    try {
+      await waitFor(() => out.includes('open'), 'the holder to open the database');
+      const err = (await executeRestore(cfg, plan, silentReporter).catch((e: unknown) => e)) as RespaldoError;
+      expect(err).toBeInstanceOf(RespaldoError);
+      expect(err.kind).toBe('refused');
+      expect(err.message).toContain(`is open in another process (pid ${holder.pid}`);
+      const es = say('es', err.phrases?.message, err.message);
+      expect(es).toContain(`${s.dbs.users} está abierta por otro proceso (pid ${holder.pid}`);
+      expect(say('es', err.phrases?.hint, err.hint!)).toBe('Detenga la aplicación que la usa y vuelva a restaurar.');
+    } finally {
+      holder.kill('SIGKILL');
+      await held;
+    }
   });
 });
 

@@ -272,11 +272,11 @@ export async function keepReplacedFiles(
   for (const d of needSet) {
     const db = dbConfig(cfg, d.database);
     const state = await driverFor(db.engine).inspectTarget(db, d.restoreTarget);
-    if (state.inUseBy.length)
-      throw new RefusedError(
-        `${d.target} is open in another process (${state.inUseBy.join(', ')}).`,
-        'Stop the application that uses it, then run the restore again.',
-      );
+    if (state.inUseBy.length) {
+      const message = phrase('refuse.inUse', { target: d.target, users: state.inUseBy.join(', ') });
+      const hint = phrase('refuse.inUseHint');
+      throw new RefusedError(english(message), english(hint)).withPhrases(message, hint);
+    }
     if (!state.exists) continue;
     stillThere.push(d.database);
     identities.set(d.database, state.identity);

@@ -217,10 +217,9 @@ export async function restoreSqlite(req: RestoreRequest, ctx: DriverContext): Pr
     if (req.target.kind === 'in-place') {
       const users = existsSync(target) ? processesUsing(target) : [];
       if (users.length) {
-        throw new RefusedError(
-          `${target} is open in another process (${users.join(', ')}).`,
-          'Stop the application that uses this database, then run the restore again.',
-        );
+        const message = phrase('refuse.inUse', { target, users: users.join(', ') });
+        const hint = phrase('refuse.inUseHint');
+        throw new RefusedError(english(message), english(hint)).withPhrases(message, hint);
       }
       await swapInto(staging, target);
     } else {
