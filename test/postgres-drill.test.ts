@@ -5,7 +5,16 @@
  * dropped by the next run; the live database is pg_dump-identical throughout.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { loadConfig } from '../src/config/load.js';
 import { silentReporter } from '../src/core/events.js';
 import { engineJobRunner } from '../src/scheduler/run-job.js';
@@ -158,6 +167,33 @@ describe.skipIf(!available)('respaldo drill on PostgreSQL', () => {
     expect(scratchDatabases('lejana')).toEqual([]);
     const again = parseJsonOutput<DrillOutcome>((await cli(config, ['drill', m.id, '--json'])).stdout);
     expect(again.ok).toBe(true);
+  });
+
+  test('drill --from a destination while the server is down: said before the set is fetched (exit 7)', async () => {
+    seed('remota');
+    const config = configFor('remota');
+    const doc = JSON.parse(readFileSync(config, 'utf8')) as Record<string, unknown>;
+    const nas = join(dirname(config), 'nas');
+    mkdirSync(nas);
+    const destinations = [{ name: 'nas', type: 'folder', path: './nas' }];
+    writeFileSync(config, JSON.stringify({ ...doc, source: 'srv1', destinations }));
+    const m = parseJsonOutput<Manifest>((await cli(config, ['create', '--json'])).stdout);
+    expect(existsSync(join(nas, 'srv1', m.id, 'manifest.json'))).toBe(true);
+    // Its stored files damaged there (their sizes kept): a fetch would find it (exit 5); the drill says first that it
+    // cannot run, and reads none of them.
+    const folder = join(nas, 'srv1', m.id, 'databases');
+    for (const f of readdirSync(folder))
+      writeFileSync(join(folder, f), Buffer.alloc(statSync(join(folder, f)).size, 7));
+    cluster.pause();
+    let r: Awaited<ReturnType<typeof cli>>;
+    try {
+      r = await cli(config, ['drill', m.id, '--from', 'nas'], EXIT.failed);
+    } finally {
+      cluster.start();
+    }
+    expect(r.stderr).toMatch(/refused the connection/);
+    expect(r.stderr).toContain(`The drill of set ${m.id} did not run (remota's server could not be used)`);
+    expect(r.stdout + r.stderr).not.toMatch(/damaged|does not match/);
   });
 
   test('a scheduled drill while the server is down alerts NOT RUN with why, never FAILED; nothing is recorded', async () => {

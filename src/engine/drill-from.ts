@@ -4,6 +4,9 @@ import type { Reporter } from '../core/events.js';
 import type { LoadedConfig } from '../core/types.js';
 import { runDrill, type DrillOptions, type DrillOutcome } from './drill.js';
 import { checkBeforeFetch, fetchSet, type FetchedSet } from './remote-fetch.js';
+import { driverFor } from '../drivers/registry.js';
+import { drillTarget } from './drill-target.js';
+import { readManifestFile } from './manifest.js';
 
 /**
  * `drill ID|latest --from NAME`: proves the copy at a destination restores, on a server whose backup folder is
@@ -35,6 +38,12 @@ export async function runDrillFrom(
   try {
     if (!manifests.fetchFiles) throw noRoomToDrill(cfg, name, manifests);
     await checkBeforeFetch(cfg, manifests);
+    const held = readManifestFile(manifests.dir).databases.filter((d) => !d.error && databases.includes(d.name));
+    await checkServers(
+      cfg,
+      manifests.id,
+      held.map((d) => d.name),
+    );
     const full = await manifests.fetchFiles(reporter, opts.signal);
     if (full.streamed) throw noRoomToDrill(cfg, name, full);
     const outcome = await runDrill(cfg, full.id, { ...opts, fetched: { name, dir: full.dir } }, reporter);
@@ -56,4 +65,25 @@ function noRoomToDrill(cfg: Pick<LoadedConfig, 'backupDir'>, name: string, f: Fe
     message,
     hint,
   );
+}
+
+/**
+ * The servers the drill restores into (a PostgreSQL database's, or drill.server), asked before the set is fetched:
+ * one that cannot be used (down, no such host, a refused login) stops the drill now, as runDrill would once the set
+ * had come, maybe hours later. Any other problem is the drill's to say when it runs.
+ */
+async function checkServers(cfg: LoadedConfig, setId: string, names: readonly string[]): Promise<void> {
+  for (const name of names) {
+    const configured = cfg.databases.find((d) => d.name === name);
+    if (!configured) continue;
+    const db = drillTarget(cfg, configured);
+    const driver = driverFor(db.engine);
+    if (!driver.scratchName) continue;
+    try {
+      await driver.inspectTarget(db, { kind: 'side-by-side', name: driver.scratchName(db, setId) });
+    } catch (err) {
+      if (err instanceof RespaldoError && err.details?.['serverAway'] === true)
+        throw err.withAftermath(phrase('drill.notRunServerAway', { set: setId, db: name }), { drillNotRun: true });
+    }
+  }
 }
