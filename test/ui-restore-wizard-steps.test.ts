@@ -313,6 +313,36 @@ describe('restore wizard: as of a date and time', () => {
     expect(planRequest(s, false)).toMatchObject({ at: s.at, to: 'copia' });
   });
 
+  it('t after a set was opened: the at flow forgets that set (its items, its tables, its header)', () => {
+    // A set opened first (one PostgreSQL database ticked, as for a restore of some of its tables), then Esc, t
+    const m = manifestFor('20261121_100000', { databases: ['inventario'] });
+    const inv = m.databases[0]!;
+    inv.engine = 'postgres';
+    inv.tables = { 'public.pedidos': 1200, 'public.clientes': 1 };
+    const opened = apply(atSetStep(), [...keys(enter), { type: 'manifest-loaded', manifest: m }]).state;
+    expect(deriveWizard(opened).chosenDbs).toEqual(['inventario']);
+    const at = apply(opened, keys(esc, ['t', {}], ...typed('2026-11-22'), enter)).state;
+    expect(at.step).toEqual({ name: 'target' });
+    expect(at.manifest).toBeNull(); // the items step draws no row nor header line of that set
+    expect(deriveWizard(at).restorable).toEqual([]);
+    // Side by side: straight to the plan (the tables of the set opened before are not offered, then dropped)
+    const { state, effects } = apply(at, keys(down, ...typed('copia'), enter));
+    expect(state.step).toEqual({ name: 'plan' });
+    expect(effects).toEqual([
+      {
+        kind: 'plan',
+        request: {
+          setId: '',
+          at: new Date(2026, 10, 22).toISOString(),
+          atWithin: 0,
+          databases: ['users', 'inventario', 'auditoria'],
+          files: false,
+          to: 'copia',
+        },
+      },
+    ]);
+  });
+
   it('Esc walks back: target → at → set', () => {
     const s = apply(atSetStep(), keys(['t', {}], ...typed('2026-11-22'), enter)).state;
     expect(apply(s, keys(esc)).state.step).toEqual({ name: 'at' });

@@ -316,6 +316,14 @@ export function mayCloseSessions(plan: RestorePlan): boolean {
 
 const stay = (state: WizardState): Transition => ({ state, effect: null });
 const CANCEL: WizardEffect = { kind: 'cancel' };
+/** No set opened: what the items, target and tables steps read of one. */
+const NO_SET = {
+  manifest: null,
+  chainProblems: [],
+  picked: [],
+  cursor: 0,
+  tablePicks: [],
+} satisfies Partial<WizardState>;
 const to = (state: WizardState, effect: WizardEffect | null = null): Transition => ({ state, effect });
 
 /** Planning: the plan step with nothing shown yet while the engine plans (nothing is changed). */
@@ -387,7 +395,9 @@ function onKey(s: WizardState, input: string, key: Key, view: WizardView): Trans
         if (s.destinations.length) return to({ ...s, step: { name: 'source' } }, s.from && !s.sets ? CANCEL : null);
         return to(s, { kind: 'back' });
       }
-      if (input === 't' && s.databases.length) return stay({ ...s, problem: null, atCursor: 0, step: { name: 'at' } });
+      // "As of a time" restores what the time picks, not a set opened before: its items and tables are forgotten.
+      if (input === 't' && s.databases.length)
+        return stay({ ...s, ...NO_SET, problem: null, atCursor: 0, step: { name: 'at' } });
       const moved = moveInList(s.setIndex, d.setCount, view.setPage, input, key);
       if (moved !== null) return stay({ ...s, setIndex: moved });
       if (!(key.return || input === 'd') || !s.sets) return stay(s);
