@@ -112,6 +112,12 @@ export function gzipLevelFor(cfg: Pick<LoadedConfig, 'compression'>, db: Databas
   return levelFor(cfg, db, 'gzip');
 }
 
+/** Why an encrypted local set stores every database whole (README "Backup chains"), and how to keep chains. */
+export const ENCRYPTED_FULL =
+  "encrypted local sets are always full (a delta is computed against the base's content, which an encrypting " +
+  'server cannot read, by design); "local": false in "encryption" keeps local sets plain and chained and ' +
+  'encrypts only the copies sent off-site';
+
 /**
  * Pure: what a `create` with these options will do. Unknown names are not found (exit 8), unsupported
  * types usage errors.
@@ -138,13 +144,10 @@ export function planBackup(
         return { ...where, type: 'full' as const, fallback: `${db.engine} has no ${chainType} backups yet` };
       const optedOut = driver.chainFallback?.(db, chainType);
       if (optedOut) return { ...where, type: 'full' as const, fallback: optedOut };
-      // A delta is made and restored against its base's stored files, which are ciphertext in an encrypted set.
+      // A delta is made and restored against its base's stored files, which are ciphertext in an encrypted set:
+      // by design (write-only backups), not for now, and the way to chains is said.
       if (encryptsLocally(cfg.encryption)) {
-        return {
-          ...where,
-          type: 'full' as const,
-          fallback: `chains of encrypted sets are not built yet: ${db.name} is stored full`,
-        };
+        return { ...where, type: 'full' as const, fallback: ENCRYPTED_FULL };
       }
       const choice = chooseBase(opts.chainSets ?? [], chainType, db.name, new Date());
       return 'base' in choice
