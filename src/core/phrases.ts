@@ -701,6 +701,8 @@ export const PHRASES_EN = {
   'warn.cleanupFailed': (p: PhraseParams) => `cleanup failed: ${p['error']}`,
   'warn.notCopied': (p: PhraseParams) => `set ${p['set']} NOT copied to ${p['dest']}: ${p['error']}`,
   'warn.notCopiedOffsite': (p: PhraseParams) => `set ${p['set']} was not copied off-site: ${p['error']}`,
+  'warn.chainNotCopied': (p: PhraseParams) =>
+    `not sent: set ${p['base']}, which it applies on, could not be copied there first (${p['error']}); without it the set would not restore there`,
   'warn.notRemoved': (p: PhraseParams) => `could not remove ${p['set']}: ${p['error']}`,
   // What a set is, said before it is deleted (before-delete.ts)
   'delete.dropsSafety': (p: PhraseParams) =>

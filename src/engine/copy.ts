@@ -1,6 +1,6 @@
 /**
  * `respaldo copy`: sets to destinations, each file checked against the manifest on the way, the manifest
- * last, the outcome marked beside the set. Why one file of about 635 lines: copying one set, several sets and
+ * last, the outcome marked beside the set. Why one file of about 690 lines: copying one set, several sets and
  * the copy after a backup share the file selection, the retries and the marks (encrypted copies: copy-seal.ts).
  */
 import { createHash } from 'node:crypto';
@@ -25,7 +25,7 @@ import { SealedSentRecord, sealedCopyComplete, sealedManifest, sendSealed, type 
 import { abortOldUploads, oldTemps } from './remote-prune.js';
 import { putKeepMark } from './remote-keep.js';
 import { copyVerified, type ResentFile } from './copy-repair.js';
-import { said, type Phrase } from '../core/phrases.js';
+import { english, phrase, said, type Phrase } from '../core/phrases.js';
 
 /** The mark beside a set that records where it was copied (not part of the manifest). */
 export const COPIES_NAME = 'copies.json';
@@ -499,6 +499,9 @@ export async function copySets(
   // (each sends only what is missing there, so those already there cost a listing).
   const chain = oneId && !sel.andMissing ? chainToVerify(cfg, oneId) : null;
   const chainFirst = chain ? chain.ids.filter((x) => x !== oneId && !chain.missing.includes(x)) : [];
+  // After a backup: the sets the new one applies on that are not there go before it, so that it is never there
+  // without them (a base that cannot be sent keeps it from being sent, and it is said not copied).
+  const afterChain = oneId && sel.andMissing ? chainToVerify(cfg, oneId) : null;
   for (const name of names) {
     const ids = oneId ? [...chainFirst, oneId] : [];
     if (!oneId || sel.andMissing) {
@@ -522,15 +525,57 @@ export async function copySets(
           .map((s) => s.id)
           .reverse(),
       );
+      if (afterChain) {
+        const needed = afterChain.ids.filter(
+          (x) => x !== oneId && !afterChain.missing.includes(x) && (ids.includes(x) || (there && !there.has(x))),
+        );
+        ids.splice(0, ids.length, ...needed, ...ids.filter((x) => !needed.includes(x)));
+      }
     }
     for (const id of ids) {
       if (opts.signal?.aborted) break;
       const r = await copySet(cfg, id, name, reporter, opts);
       results.push(r);
-      if (!r.ok) break;
+      if (r.ok) continue;
+      if (oneId && id !== oneId && ids.indexOf(id) < ids.indexOf(oneId))
+        results.push(await chainNotCopied(cfg, oneId, name, r, reporter));
+      break;
     }
   }
   return results;
+}
+
+/** Set `id` not sent to `destName` because `failed`, a set of its chain, could not be sent first: marked and said. */
+async function chainNotCopied(
+  cfg: LoadedConfig,
+  id: string,
+  destName: string,
+  failed: CopyResult,
+  reporter: Reporter,
+): Promise<CopyResult> {
+  const why = phrase('warn.chainNotCopied', { base: failed.setId, error: failed.error ?? '' });
+  const error = english(why);
+  // A set already whole there (`copy ID` again) stays marked so: only what it applies on failed, not its copy.
+  if (readCopies(setDir(cfg, id))[destName]?.ok !== true)
+    await recordCopy(setDir(cfg, id), destName, {
+      ok: false,
+      at: new Date().toISOString(),
+      where: '',
+      error,
+      errorPhrase: why,
+    });
+  reporter.emit({ type: 'warning', ...said('warn.notCopied', { set: id, dest: destName, error }) });
+  return {
+    setId: id,
+    destination: destName,
+    ok: false,
+    where: '',
+    filesSent: 0,
+    bytesSent: 0,
+    filesAlreadyThere: 0,
+    error,
+    errorPhrase: why,
+  };
 }
 
 /**

@@ -772,6 +772,8 @@ export const PHRASES_ES = {
   'warn.cleanupFailed': (p: PhraseParams) => `la limpieza falló: ${p['error']}`,
   'warn.notCopied': (p: PhraseParams) => `la copia ${p['set']} NO se envió a ${p['dest']}: ${p['error']}`,
   'warn.notCopiedOffsite': (p: PhraseParams) => `la copia ${p['set']} no se envió fuera del servidor: ${p['error']}`,
+  'warn.chainNotCopied': (p: PhraseParams) =>
+    `no se envió: la copia ${p['base']}, sobre la que se aplica, no se pudo enviar antes (${p['error']}); sin ella la copia no se podría restaurar allí`,
   'warn.notRemoved': (p: PhraseParams) => `no se pudo borrar ${p['set']}: ${p['error']}`,
   'delete.dropsSafety': (p: PhraseParams) =>
     `La copia ${p['set']} conserva ${p['dbs']} en el servidor (la base sustituida por una restauración): borrar la copia ${p['count'] === '1' ? 'la BORRA' : 'las BORRA'} (DROP).`,
