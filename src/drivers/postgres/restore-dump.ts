@@ -47,14 +47,25 @@ export interface RestoreRun {
 /** A step of the restore, in English and as a phrase (the menu says it in its language). */
 export type Step = ReturnType<typeof said>;
 
+/**
+ * The bytes a restore of `entry` reads: its own, and for a differential or incremental those of the earlier sets of
+ * its chain it refers to (`unchangedBytes`), all read back to rebuild the dump. Its own alone made a chain's bar say
+ * 3960 % (90 MB of 23 KB).
+ */
+export function restoreBytes(entry: RestoreRequest['entry']): number {
+  const unchanged = isChainEntry(entry) ? Number(entry.details?.['unchangedBytes'] ?? 0) : 0;
+  return entry.rawBytes + (Number.isFinite(unchanged) ? unchanged : 0);
+}
+
 /** Reports a step of the restore (the progress line of the CLI and the menu). */
 export function progress(run: RestoreRun, step: Step, bytes = 0): void {
   const { req, ctx, item } = run;
+  const total = restoreBytes(req.entry);
   ctx.reporter.emit({
     type: 'item-progress',
     item,
     bytes,
-    ...(req.entry.rawBytes ? { totalBytes: req.entry.rawBytes } : {}),
+    ...(total ? { totalBytes: total } : {}),
     ...step,
   });
 }
@@ -235,7 +246,7 @@ export async function runDirectoryRestore(
     shown.say(said('step.indexes', { jobs }));
     await restoreStep(run, { jobs, listFile, section: 'post-data' }, [], shown.onBytes);
   }
-  progress(run, said('step.restored'), req.entry.rawBytes);
+  progress(run, said('step.restored'), restoreBytes(req.entry));
 }
 
 /** The `--use-list` selection of the chosen tables, from the dump's own table of contents. */
