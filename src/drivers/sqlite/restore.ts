@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3';
 import { closeSync, existsSync, openSync, promises as fsp, readSync, realpathSync, statSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
-import { Transform, pipeline } from 'node:stream';
+import { Transform, pipeline, type Readable } from 'node:stream';
 import { text } from 'node:stream/consumers';
 import { InterruptedError, RefusedError, RespaldoError } from '../../core/errors.js';
 import { english, phrase, said, type Said } from '../../core/phrases.js';
@@ -135,12 +135,17 @@ export async function restoreSqlite(req: RestoreRequest, ctx: DriverContext): Pr
   }
   // Beside the configured database recover() finds a killed run's staging file; elsewhere the journal does.
   const untrack = req.target.kind === 'side-by-side' && ctx.trackTemp ? await ctx.trackTemp(staging) : undefined;
+  // A chain writes its full, then every delta: its bytes are theirs, not the last delta's alone.
+  const total =
+    req.entry.format === 'sqlite-pages' && req.chain?.length
+      ? req.chain.reduce((n, c) => n + c.entry.rawBytes, req.entry.rawBytes)
+      : req.entry.rawBytes;
   const progress = (step: Said, bytes: number): void =>
     ctx.reporter.emit({
       type: 'item-progress',
       item: req.db.name,
       bytes,
-      ...(req.entry.rawBytes ? { totalBytes: req.entry.rawBytes } : {}),
+      ...(total ? { totalBytes: total } : {}),
       ...step,
     });
   try {
@@ -154,7 +159,7 @@ export async function restoreSqlite(req: RestoreRequest, ctx: DriverContext): Pr
         conn.close();
       }
     } else if (req.entry.format === 'sqlite-pages') {
-      await assembleChain(req, staging, ctx.signal);
+      await assembleChain(req, staging, ctx.signal, (bytes) => progress(said('step.writingCopy'), bytes));
     } else {
       // Its bytes as they are written (a restore of gigabytes showed 0 % until its end, as if hung).
       // pipeline, not pipe: a read that fails (a damaged file, a dropped destination) fails the write with its error.
@@ -165,7 +170,7 @@ export async function restoreSqlite(req: RestoreRequest, ctx: DriverContext): Pr
       );
       await pipeToNewFile(counted, staging, { mode: 0o600, highWaterMark: 1 << 20, signal: ctx.signal });
     }
-    progress(said('step.checkingCopy'), req.entry.rawBytes ?? 0);
+    progress(said('step.checkingCopy'), total ?? 0);
     // A drill's scratch copy is removed right after its checks: it needs no fsync. The copy is checked
     // (integrity_check and row counts, in worker threads) while the kernel writes it out: both end before the swap.
     const scratch = req.target.kind === 'side-by-side' && req.target.scratch === true;
@@ -280,9 +285,15 @@ async function swapInto(staging: string, target: string): Promise<void> {
 
 /**
  * Rebuilds a SQLite file from its chain into `staging` (a new file): the full first, then every
- * delta in order, the restored entry last. The engine verified every stored file beforehand.
+ * delta in order, the restored entry last. The engine verified every stored file beforehand. `report`: the
+ * bytes read so far of the full and the deltas (a chain of gigabytes showed 0 % until its end, as if hung).
  */
-async function assembleChain(req: RestoreRequest, staging: string, signal: AbortSignal): Promise<void> {
+async function assembleChain(
+  req: RestoreRequest,
+  staging: string,
+  signal: AbortSignal,
+  report: (bytes: number) => void,
+): Promise<void> {
   const chain = req.chain ?? [];
   const full = chain[0];
   if (!full || full.entry.format !== 'sqlite-db') {
@@ -305,7 +316,15 @@ async function assembleChain(req: RestoreRequest, staging: string, signal: Abort
           `respaldo verify --chain ${req.setId}.`,
       );
   });
-  await pipeToNewFile(full.openPart(), staging, { mode: 0o600, highWaterMark: 1 << 20, signal });
+  let done = 0;
+  const counted = (part: Readable): Readable =>
+    pipeline(
+      part,
+      writtenBytes((bytes) => report(done + bytes)),
+      () => undefined,
+    );
+  await pipeToNewFile(counted(full.openPart()), staging, { mode: 0o600, highWaterMark: 1 << 20, signal });
+  done += full.entry.rawBytes;
   const fh = await fsp.open(staging, 'r+');
   try {
     const head = Buffer.alloc(100);
@@ -320,7 +339,8 @@ async function assembleChain(req: RestoreRequest, staging: string, signal: Abort
           `Set ${step.setId} in the chain of ${req.db.name} is not a page delta (${step.entry.format}).`,
           'Restore that set by itself, or an older one.',
         );
-      await applyDelta(step.openPart(), fh, pageSize);
+      await applyDelta(counted(step.openPart()), fh, pageSize);
+      done += step.entry.rawBytes;
     }
     await fh.sync();
   } finally {
