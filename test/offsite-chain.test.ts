@@ -169,7 +169,18 @@ describe('restore --from of a chain', () => {
     const at = await cli(s, ['restore', '--at', after, '--from', 'nas', '--db', 'users', '--dry-run']);
     expect(at.stdout).toContain(`set ${full.id}, the newest ending at or before that time`);
     expect(at.stdout).toMatch(new RegExp(`passed over ${i2.id}: .*${i1.id}`));
+    // verify --from of i2 said OK (exit 0) on its own files alone: it says what breaks its chain there, exit 5.
+    const verified = await cli(s, ['verify', i2.id, '--from', 'nas'], 5);
+    expect(verified.stdout).toContain(`${i2.id} at nas: OK`);
+    expect(verified.stdout).toContain(`chain BROKEN at nas: set ${i1.id} (needed by ${i2.id}) is missing`);
+    expect(verified.stdout).toContain(`respaldo copy ${i2.id} --to nas`);
+    const json = parseJsonOutput<{ chainProblems?: string[] }>(
+      (await cli(s, ['verify', i2.id, '--from', 'nas', '--json'], 5)).stdout,
+    );
+    expect(json.chainProblems).toEqual([expect.stringContaining(`set ${i1.id} (needed by ${i2.id}) is missing`)]);
+    await cli(s, ['verify', full.id, '--from', 'nas']); // a full there: no chain to break
     renameSync(`${i1There}.away`, i1There);
+    await cli(s, ['verify', i2.id, '--from', 'nas']);
     rmSync(join(nas, 'srv1', full.id), { recursive: true });
     const broken = await cli(s, ['restore', i2.id, '--from', 'nas', '--db', 'users', '--yes'], 9);
     expect(broken.stderr).toContain(`destination "nas": Set ${i2.id} holds users as changes on earlier sets`);

@@ -2,7 +2,7 @@ import { createWriteStream, promises as fsp } from 'node:fs';
 import { checkConfiguredDatabases } from '../config/lookup.js';
 import { dirname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { chainOf, chainSetOf, noSetAt, planAt, type AtPlan, type ChainSet } from './chain.js';
+import { chainOf, noSetAt, planAt, type AtPlan, type ChainSet } from './chain.js';
 import { decryptSet } from './decrypt-set.js';
 import { english, phrase, said, type Phrase, type PhraseId } from '../core/phrases.js';
 import { DestinationError, RefusedError, RespaldoError, VerifyError, isDiskFull } from '../core/errors.js';
@@ -25,8 +25,8 @@ import { expectedFiles } from './verify.js';
 import {
   latestRemoteSet,
   readRemoteManifest,
-  readRemoteManifests,
   damagedThereHint,
+  remoteChainSets,
   type Done,
   sayPassedOver,
   untilAborted,
@@ -200,32 +200,6 @@ function damagedThere(message: Phrase, hint: Phrase): VerifyError {
 
 /** What a fetch that found damage left undone, said first in its hint (`fetch.damagedHint`'s `done`). */
 const nothingDone = (sel: Pick<FetchSelection, 'forDrill'>): Done => (sel.forDrill ? 'drill' : 'restore');
-
-/**
- * Every set of this source at a destination as chains see it (chain.ts), each manifest read and
- * checked; an entry whose stored files are missing there or of another size is marked unusable.
- */
-async function remoteChainSets(dest: Destination, source: string): Promise<Map<string, ChainSet>> {
-  const sizes = new Map<string, number>();
-  for (const f of await withRetries(() => dest.listFiles(source))) sizes.set(f.path, f.size);
-  const out = new Map<string, ChainSet>();
-  // A set whose manifest is damaged is no member of any chain: a chain that needs it is broken.
-  const { manifests } = await readRemoteManifests(dest, await withRetries(() => dest.listSets(source)));
-  for (const { m } of manifests) {
-    const problems: Record<string, Phrase> = {};
-    for (const d of m.databases) {
-      for (const f of [...(d.file ? [{ file: d.file, storedBytes: d.storedBytes }] : []), ...(d.extras ?? [])]) {
-        const size = sizes.get(`${m.id}/${f.file}`);
-        if (size === undefined) problems[d.name] = phrase('chain.fileMissingAt', { file: f.file, dest: dest.name });
-        else if (size !== f.storedBytes)
-          problems[d.name] = phrase('chain.fileSizeAt', { file: f.file, dest: dest.name });
-        if (problems[d.name]) break;
-      }
-    }
-    out.set(m.id, chainSetOf(m, problems));
-  }
-  return out;
-}
 
 /**
  * Fetches files of set `m` into `dir`, `parallel` at once (each costs round trips to a distant destination),

@@ -17,6 +17,7 @@ import { chooseLatest, lacksOf, setDir, summaryFromManifest, type LatestWant, ty
 import { Sha256Pass, withRetries } from './copy.js';
 import { FILE_MODE } from './fs-util.js';
 import { mapLimited } from './limited.js';
+import { chainOf, chainSetOf, type ChainSet } from './chain.js';
 import { writeLog } from './log.js';
 import { MANIFEST_NAME, readManifestFile } from './manifest.js';
 import { isSetId } from './set-id.js';
@@ -27,7 +28,8 @@ import { english, phrase, said, type Phrase } from '../core/phrases.js';
  * Reading a destination: listing its sets (damaged ones named, not fatal), reading their manifests, and verifying
  * a set there (sizes, or every byte re-hashed with --read-data); with the destination's opening and closing on
  * interruption that fetching a set for a restore (remote-fetch.ts) shares. Copying is copy.ts, pruning
- * remote-prune.ts.
+ * remote-prune.ts. Why one file of about 500 lines: listing, reading the manifests, the chains they make there and
+ * verifying a set are each a reading of the same listing and manifests.
  */
 
 /**
@@ -330,6 +332,32 @@ export function sayPassedOver(reporter: Reporter, passedOver: RemoteDamagedSet[]
 }
 
 /**
+ * Every set of this source at a destination as chains see it (chain.ts), each manifest read and
+ * checked; an entry whose stored files are missing there or of another size is marked unusable.
+ */
+export async function remoteChainSets(dest: Destination, source: string): Promise<Map<string, ChainSet>> {
+  const sizes = new Map<string, number>();
+  for (const f of await withRetries(() => dest.listFiles(source))) sizes.set(f.path, f.size);
+  const out = new Map<string, ChainSet>();
+  // A set whose manifest is damaged is no member of any chain: a chain that needs it is broken.
+  const { manifests } = await readRemoteManifests(dest, await withRetries(() => dest.listSets(source)));
+  for (const { m } of manifests) {
+    const problems: Record<string, Phrase> = {};
+    for (const d of m.databases) {
+      for (const f of [...(d.file ? [{ file: d.file, storedBytes: d.storedBytes }] : []), ...(d.extras ?? [])]) {
+        const size = sizes.get(`${m.id}/${f.file}`);
+        if (size === undefined) problems[d.name] = phrase('chain.fileMissingAt', { file: f.file, dest: dest.name });
+        else if (size !== f.storedBytes)
+          problems[d.name] = phrase('chain.fileSizeAt', { file: f.file, dest: dest.name });
+        if (problems[d.name]) break;
+      }
+    }
+    out.set(m.id, chainSetOf(m, problems));
+  }
+  return out;
+}
+
+/**
  * Checks a set on a destination against its manifest: every stored file present, database files of
  * the manifest's size; with `readData` every file is read back and re-hashed (SHA-256).
  */
@@ -388,6 +416,15 @@ export async function verifyRemoteSet(
       // Several files at once (`parallel` of the destination): each costs round trips to a distant one.
       const files = await mapLimited(expectedFiles(m), destinationConfig(cfg, name).parallel ?? 4, check);
       const ok = files.every((f) => f.ok);
+      // A differential or incremental whose own files are all there restores nothing there without the sets it
+      // applies on: a set of its chain missing there (never copied, deleted or pruned there) or damaged there.
+      const chained = m.databases.filter((d) => d.base && !d.error);
+      const sets = chained.length ? [...(await remoteChainSets(dest, source)).values()] : [];
+      const breaks = chained
+        .map((d) => chainOf(sets, m.id, d.name))
+        .filter((c) => c.problem && c.brokenAt !== m.id)
+        .map((c) => c.problemPhrase ?? phrase('chain.raw', { text: c.problem! }));
+      const chainProblemPhrases = breaks.filter((p, i) => breaks.findIndex((q) => english(q) === english(p)) === i);
       const checked = { set: m.id, dest: name };
       reporter.emit(
         ok
@@ -403,10 +440,16 @@ export async function verifyRemoteSet(
           readData: Boolean(opts.readData),
           outcome: ok ? 'ok' : 'failed',
           problems: files.filter((f) => !f.ok).map((f) => `${f.path}: ${f.problem}`),
+          ...(chainProblemPhrases.length ? { chainProblems: chainProblemPhrases.map(english) } : {}),
         },
         cfg.secrets,
       );
-      return { setId: m.id, ok, files };
+      return {
+        setId: m.id,
+        ok,
+        files,
+        ...(chainProblemPhrases.length ? { chainProblems: chainProblemPhrases.map(english), chainProblemPhrases } : {}),
+      };
     },
     opts.signal,
   );

@@ -126,15 +126,22 @@ export async function verifyFrom(io: CommandIO, id: string, name: string, readDa
   const cfg = await io.config();
   const r = await verifyRemoteSet(cfg, name, id, { readData, signal: io.signal }, io.reporter);
   const hint = r.ok ? undefined : repairThereHint(cfg, name, r.setId);
-  if (io.json) io.printJson({ ...r, destination: name, readData, ...(hint ? { hint } : {}) });
+  const { chainProblemPhrases: _phrases, ...report } = r; // the menu's; JSON keeps chainProblems, as `verify` does
+  if (io.json) io.printJson({ ...report, destination: name, readData, ...(hint ? { hint } : {}) });
   else {
     io.out(
       `${r.setId} at ${name}: ${r.ok ? 'OK' : 'FAILED'} (${r.files.length} file(s) ${readData ? 'read and re-hashed' : 'checked for presence and size'})`,
     );
     for (const f of r.files.filter((x) => !x.ok)) io.out(`  ${printedName(f.path)}: ${f.problem}`);
+    // As `verify ID` says of a chain here: a set whose own files match is not a set that restores.
+    for (const b of r.chainProblems ?? []) io.out(`  chain BROKEN at ${name}: ${b}`);
     if (hint) io.out(`hint: ${hint}`);
+    if (r.chainProblems?.length)
+      io.out(
+        `hint: respaldo copy ${r.setId} --to ${name} sends the sets it applies on there first (while this server holds them); respaldo restore --from ${name} restores another set meanwhile.`,
+      );
   }
-  return r.ok ? EXIT.ok : EXIT.verifyFailed;
+  return r.ok && !r.chainProblems?.length ? EXIT.ok : EXIT.verifyFailed;
 }
 
 /**

@@ -29,7 +29,7 @@ export function register(program: Command): void {
           `--from checks one set at a destination; ${opts.all ? '--all' : '--chain'} is for the sets here.`,
           `Check each set there: respaldo list --from ${opts.from} lists them, then respaldo verify ID --from ${opts.from}` +
             (opts.chain
-              ? '; a chain there that lacks a set is refused by respaldo restore ID --from NAME --dry-run.'
+              ? ', which also says what breaks its chain there (a set it applies on missing or damaged there).'
               : '.'),
         );
       if (opts.from) return verifyFrom(io, id ?? 'latest', opts.from, opts.readData);
