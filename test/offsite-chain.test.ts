@@ -199,6 +199,15 @@ describe('restore --from of a chain', () => {
     rmSync(join(nas, 'srv1', d1.id), { recursive: true });
     // The new-server day: nothing here.
     rmSync(s.backupDir, { recursive: true, force: true });
+    // list --from says it, as list does of a chain here (it listed i2 as completed).
+    const listed = await cli(s, ['list', '--from', 'nas']);
+    expect(listed.stdout).toMatch(new RegExp(`${i2.id} .*incremental\\s+BROKEN`));
+    expect(listed.stdout).toContain(`BROKEN chain at nas: set ${i1.id} (needed by ${i2.id}) is missing`);
+    const json = parseJsonOutput<{ id: string; chainProblems?: string[] }[]>(
+      (await cli(s, ['list', '--from', 'nas', '--json'])).stdout,
+    );
+    expect(json.find((x) => x.id === i2.id)?.chainProblems).toHaveLength(1);
+    expect(json.find((x) => x.id === full.id)?.chainProblems).toBeUndefined();
     const out = join(s.dir, 'restored.db');
     const r = await cli(s, ['restore', 'latest', '--from', 'nas', '--db', 'users', '--to', out, '--yes']);
     // It refused (exit 9) though the full was whole there.

@@ -265,11 +265,24 @@ export async function listRemote(
         SOURCE_PATTERN.test(r.source),
       );
       const { manifests, damaged } = await readRemoteManifests(dest, refs);
-      const sets = manifests.map(({ source: src, m }) => ({
-        ...summaryFromManifest(m, `${dest.describe()}/${setKey(src, m.id)}`, { keep: false, lastVerified: null }),
-        source: src,
-        destination: name,
-      }));
+      // A differential or incremental whose chain there lacks a set (never copied, deleted or pruned there): BROKEN,
+      // as `list` says of one here; read from the manifests alone (`verify ID --from` also checks the files' sizes).
+      const chainSets = new Map<string, ChainSet[]>();
+      for (const { source: src, m } of manifests) chainSets.set(src, [...(chainSets.get(src) ?? []), chainSetOf(m)]);
+      const sets = manifests.map(({ source: src, m }) => {
+        const breaks = m.databases
+          .filter((d) => d.base && !d.error)
+          .map((d) => chainOf(chainSets.get(src) ?? [], m.id, d.name))
+          .filter((c) => c.problem && c.brokenAt !== m.id)
+          .map((c) => c.problemPhrase ?? phrase('chain.raw', { text: c.problem! }));
+        const phrases = breaks.filter((p, i) => breaks.findIndex((q) => english(q) === english(p)) === i);
+        return {
+          ...summaryFromManifest(m, `${dest.describe()}/${setKey(src, m.id)}`, { keep: false, lastVerified: null }),
+          ...(phrases.length ? { chainProblems: phrases.map(english), chainProblemPhrases: phrases } : {}),
+          source: src,
+          destination: name,
+        };
+      });
       sets.sort((a, b) => (a.startedAt === b.startedAt ? (a.id < b.id ? 1 : -1) : a.startedAt < b.startedAt ? 1 : -1));
       return { sets, damaged };
     },

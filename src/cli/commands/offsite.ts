@@ -110,13 +110,17 @@ export async function listFrom(io: CommandIO, name: string, allSources: boolean)
       ...(allSources ? [s.source] : []),
       formatLocal(s.startedAt), // local time, as `list` shows it (it was the manifest's UTC text)
       s.type,
-      s.status,
+      s.chainProblems?.length ? 'BROKEN' : s.status,
       s.databases.join(',') || '-',
       String(s.files),
       formatBytes(s.storedBytes),
     ]);
   io.out(table(rows));
   io.out(`${sets.length} set(s) at destination "${name}"`);
+  for (const s of sets.filter((x) => x.chainProblems?.length))
+    io.out(
+      `BROKEN chain at ${name}: ${s.chainProblems!.join('; ')}: set ${s.id} cannot be restored from there (respaldo copy ${s.id} --to ${name} sends the sets it applies on, while this server holds them)`,
+    );
   sayDamaged(io.out);
   return code;
 }
