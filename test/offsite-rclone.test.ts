@@ -1,10 +1,12 @@
+import { randomBytes } from 'node:crypto';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Manifest } from '../src/core/types.js';
 import type { CopyResult } from '../src/engine/copy.js';
 import type { RemoteSetSummary } from '../src/engine/remote.js';
-import { parseJsonOutput } from './helpers/cli.js';
+import { collect, describeResult, parseJsonOutput, startCli, waitFor } from './helpers/cli.js';
 import { cli, localFiles, newServerDay, tree } from './helpers/offsite.js';
 import { rcloneSftpConfig, startSshd, stopAllSshd, type SshServer } from './helpers/sshd.js';
 import { demoSetup, type DemoSetup } from './helpers/tmp.js';
@@ -21,7 +23,7 @@ function withRclone(
   s: DemoSetup,
   srv: SshServer,
   config: Record<string, string> = {},
-  more: { source?: string; binPath?: string } = {},
+  more: { source?: string; binPath?: string; remote?: string; copyAfterBackup?: boolean } = {},
 ): void {
   const dest = {
     name: 'cloud',
@@ -124,6 +126,41 @@ describe('rclone destination (sftp backend against sshd)', () => {
       { setId: m.id, ok: true },
     ]);
     await cli(s, ['verify', m.id]);
+  });
+
+  it('kill -9 of the rclone daemon mid-copy: a new one is started and the copy completes', async () => {
+    const srv = await startSshd();
+    const s = demoSetup();
+    for (let i = 0; i < 4; i++) writeFileSync(join(s.appDir, `big${i}.bin`), randomBytes(24 << 20));
+    withRclone(s, srv, {}, { remote: 'daemonkill', copyAfterBackup: false });
+    const m = parseJsonOutput<Manifest>((await cli(s, ['create', '--json'])).stdout);
+    // The daemons of this remote (its config reaches them as RCLONE_CONFIG_DAEMONKILL_*) and the bytes they read.
+    const daemons = () =>
+      spawnSync('pgrep', ['-x', 'rclone'], { encoding: 'utf8' })
+        .stdout.split('\n')
+        .filter(Boolean)
+        .map((pid) => {
+          try {
+            if (!readFileSync(`/proc/${pid}/environ`, 'latin1').includes('RCLONE_CONFIG_DAEMONKILL_TYPE=')) return null;
+            return {
+              pid: Number(pid),
+              read: Number(/^rchar: (\d+)$/m.exec(readFileSync(`/proc/${pid}/io`, 'utf8'))?.[1]),
+            };
+          } catch {
+            return null; // gone meanwhile
+          }
+        })
+        .filter((d) => d !== null);
+    const child = startCli(['copy', m.id, '--json', '--config', s.configFile], { cwd: s.dir });
+    const exited = collect(child, 120_000);
+    // Its listing of the set folder, not there yet, is in its log ("directory not found"): that was taken as the
+    // reason the upload failed, "not found", which is not retried.
+    const uploading = await waitFor(() => daemons().find((d) => d.read > 30 << 20), 'the rclone daemon uploading');
+    process.kill(uploading.pid, 'SIGKILL');
+    const r = await exited;
+    expect(r.code, describeResult(r)).toBe(0);
+    expect(parseJsonOutput<CopyResult[]>(r.stdout)).toMatchObject([{ setId: m.id, ok: true }]);
+    await cli(s, ['verify', m.id, '--from', 'cloud', '--read-data']);
   });
 
   it('lists the sets of this source, and of every source, without walking the folders inside them', async () => {

@@ -62,6 +62,9 @@ const IDLE_MS = 60_000;
 /** How long a daemon asked to stop may take before it is killed. */
 const STOP_GRACE_MS = 2_000;
 
+/** How many of the daemon's last lines are kept (see RcloneDaemon.said). */
+const SAID_KEPT = 20;
+
 /** rclone's variables for its log (where, how much, in which form): none reach the daemon. */
 const LOG_VARIABLES = ['RCLONE_LOG_FILE', 'RCLONE_LOG_LEVEL', 'RCLONE_VERBOSE', 'RCLONE_QUIET', 'RCLONE_SYSLOG'];
 
@@ -90,6 +93,9 @@ export class RcloneDaemon {
   private readonly agent = new Agent({ keepAlive: true });
   /** Values masked in what rclone answers: the remote's secrets (known once started) and the run's password. */
   private masked: string[] = [];
+  /** The daemon's last lines on stderr, and how many it has said in all: what it said during one call. */
+  private said: string[] = [];
+  private lines = 0;
 
   /** The daemon's process id while it runs (tests). */
   get pid(): number | null {
@@ -152,6 +158,8 @@ export class RcloneDaemon {
         },
         secrets: (this.masked = [...(base.secrets ?? []), this.pass]),
         progressLine: (line) => {
+          this.said = [...this.said.slice(-(SAID_KEPT - 1)), line];
+          this.lines++;
           const at = /Serving remote control on (http:\/\/127\.0\.0\.1:\d+)\/?/.exec(line);
           if (at) {
             clearTimeout(timer);
@@ -268,6 +276,7 @@ export class RcloneDaemon {
   }
 
   private async answer(path: string, params: Record<string, unknown>, signal?: AbortSignal): Promise<unknown> {
+    const mark = this.lines;
     const base = await this.url();
     const body = JSON.stringify(params);
     const answer = await new Promise<{ status: number; text: string }>((resolve, reject) => {
@@ -292,20 +301,28 @@ export class RcloneDaemon {
       req.end(body);
     }).catch(async (err: unknown) => {
       if (signal?.aborted) throw err;
-      // The daemon went away (killed, crashed): what it last said is why, as for any rclone that stopped. Its exit
-      // may be seen just after the connection broke; a daemon still running (a connection reset alone) says nothing.
+      // The daemon went away (killed, crashed): how it ended and what it said during this call are why. Its exit may
+      // be seen just after the connection broke; a daemon still running (a connection reset alone) says nothing.
+      // What it logged before this call (a listing of a set folder not there yet: "directory not found") is not why:
+      // read as the answer, that made a daemon killed mid-upload a file "not found", failed at once, not retried.
       const child = this.child;
       let timer: NodeJS.Timeout | undefined;
-      const tail = child
+      const ended = child
         ? await Promise.race([
             child.done.then(
-              () => '',
-              (e: unknown) => String((e as CommandError).details?.stderrTail ?? ''),
+              (out) => `rclone rcd exited with code ${out.exitCode}`,
+              (e: unknown) => {
+                const d = (e as CommandError).details;
+                if (d?.signal) return `rclone rcd was killed by ${String(d.signal)}`;
+                return d ? `rclone rcd exited with code ${String(d.exitCode)}` : '';
+              },
             ),
             new Promise<string>((resolve) => (timer = setTimeout(() => resolve(''), 2000))),
           ]).finally(() => clearTimeout(timer))
         : '';
-      throw this.failure(path, `${tail} ${(err as Error).message} (connection lost)`.trim());
+      const during = this.said.slice(this.said.length - Math.min(this.lines - mark, this.said.length));
+      const tail = [...during, ended && `${ended}:`, `${(err as Error).message} (connection lost)`].filter(Boolean);
+      throw this.failure(path, tail.join(' '));
     });
     let parsed: unknown;
     try {
