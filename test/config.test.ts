@@ -243,6 +243,39 @@ describe('${VAR} interpolation', () => {
     expect(cfg.secrets).toContain('hunter2-xyz');
   });
 
+  it("an rclone remote's secrets are masked, not its key file's path, a switch or a number: status --json stays JSON", async () => {
+    const { configFile, dir } = writeConfig(makeTmpDir(), (c) => ({
+      ...c,
+      destinations: [
+        {
+          name: 'cloud',
+          type: 'rclone',
+          remote: 'cloud',
+          path: '/srv/backups',
+          config: {
+            type: 'sftp',
+            host: 'backup.example.net',
+            key_file: '/root/.ssh/id_ed25519',
+            key_use_agent: 'false',
+            known_hosts_file: '/root/.ssh/known_hosts',
+            key_file_pass: '${KEY_PASS}',
+          },
+        },
+        { name: 'swift', type: 'rclone', remote: 'swift', path: 'b', config: { type: 'swift', auth_version: '3' } },
+      ],
+    }));
+    const env = { KEY_PASS: 'c2VjcmV0LW9ic2N1cmVk' };
+    const cfg = await loadConfig({ configPath: configFile, env });
+    expect(cfg.secrets).toContain('c2VjcmV0LW9ic2N1cmVk');
+    expect(cfg.secrets).not.toContain('/root/.ssh/id_ed25519');
+    expect(cfg.secrets).not.toContain('false');
+    expect(cfg.secrets).not.toContain('3');
+    const r = await runCli(['status', '--json', '--config', configFile], { cwd: dir, env });
+    expect(r.code, describeResult(r)).toBe(0);
+    expect(r.stdout).not.toContain('***');
+    expect(() => parseJsonOutput(r.stdout), r.stdout).not.toThrow();
+  });
+
   it('records which ${VAR} a password came from (its name only): password, url, a whole url; none when written out', async () => {
     const url = (pw: string) => `postgresql://app:${pw}@127.0.0.1:5432/app`;
     const { configFile } = writeConfig(makeTmpDir(), (c) => ({

@@ -3,6 +3,7 @@ import { isAbsolute, resolve } from 'node:path';
 import { ConfigError } from '../core/errors.js';
 import type { DestinationConfig } from './destination.js';
 import { DESTINATIONS } from './registry.js';
+import { rcloneSecret } from './rules.js';
 
 /** A source name: a folder name on every destination. */
 export const SOURCE_PATTERN = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,62}$/;
@@ -59,8 +60,7 @@ export function normalizeDestinations(
       const v = d[f];
       if (secret(v)) secrets.add(v);
     }
-    for (const [k, v] of Object.entries(d.config ?? {}))
-      if (secret(v) && /pass|secret|token|key|auth/i.test(k)) secrets.add(v);
+    for (const [k, v] of Object.entries(d.config ?? {})) if (secret(v) && rcloneSecret(k, v)) secrets.add(v);
     const out: DestinationConfig = { ...d, source: d.source ?? source, copyAfterBackup: d.copyAfterBackup ?? true };
     for (const key of ['path', 'privateKey'] as const) {
       const v = out[key];

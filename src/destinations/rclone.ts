@@ -15,10 +15,7 @@ import {
 } from './destination.js';
 import { RcloneDaemon } from './rclone-daemon.js';
 import { rcloneFailure } from './rclone-errors.js';
-import { rcloneRules } from './rules.js';
-
-/** rclone's own keys whose values are secrets (masked in every message). */
-const SECRET_KEY = /pass|secret|token|key$|auth|credentials/i;
+import { rcloneRules, rcloneSecret } from './rules.js';
 
 /**
  * Any remote of an installed rclone (Google Drive, Azure Blob, OneDrive, SFTP, …) through one `rclone rcd`
@@ -79,7 +76,7 @@ export class RcloneDestination implements Destination {
       args: [...args, '--low-level-retries', '2', '--contimeout', `${timeout}s`, '--timeout', `${timeout}s`],
       env,
       secrets: Object.entries(this.cfg.config ?? {})
-        .filter(([k]) => SECRET_KEY.test(k))
+        .filter(([k, v]) => rcloneSecret(k, v))
         .map(([, v]) => v),
       missingHint: 'Install rclone (Debian: apt-get install rclone) or set "binPath".',
       ...(stdin ? { stdin } : {}),

@@ -65,6 +65,19 @@ export const sftpRules = {
   },
 } satisfies DestinationRules;
 
+/**
+ * Whether an rclone remote's setting `key` = `value` (in `config`) is a secret, masked in every message, log and
+ * `--json` document: a password, key, token or credentials (`pass`, `key_file_pass`, `secret_access_key`, `token`,
+ * `account_key`, `key_pem`, `service_account_credentials`). Not a file's path (`key_file`), nor a switch or a number
+ * (`key_use_agent: "false"`, `auth_version: "3"`): masked, every `false` or `3` in the output became `***`, and
+ * `status --json` was no JSON.
+ */
+export function rcloneSecret(key: string, value: string): boolean {
+  return (
+    /pass|secret|token|key|auth|credential/i.test(key) && !/_file$/i.test(key) && !/^(true|false|\d+)$/i.test(value)
+  );
+}
+
 export const rcloneRules = {
   secretFields: [],
   validate(cfg: DestinationConfig) {
