@@ -28,6 +28,19 @@ const fetchLeft = (s: DemoSetup): string[] =>
   existsSync(s.backupDir) ? readdirSync(s.backupDir).filter((n) => n.startsWith('.respaldo-restore-fetch')) : [];
 
 describe('real facade: restore from a destination on a new server', () => {
+  it("a destination holding no set of this server's source: that source and the others there", async () => {
+    const s = demoSetup({ files: undefined });
+    mkdirSync(join(s.dir, 'nas'));
+    setConfig(s, { destinations: [{ name: 'nas', type: 'folder', path: './nas', source: 'srv1' }] });
+    await (await facadeOf(s)).createBackup({ databases: [], type: 'full', files: false }, silentReporter);
+    // The new server: an empty backup folder, and a config that names no source (the host name is used).
+    rmSync(s.backupDir, { recursive: true, force: true });
+    setConfig(s, { destinations: [{ name: 'nas', type: 'folder', path: './nas' }], source: 'new-host' });
+    const listed = await (await facadeOf(s)).listSets({ from: 'nas' });
+    expect([...listed]).toEqual([]);
+    expect(listed).toMatchObject({ source: 'new-host', otherSources: ['srv1'] });
+  });
+
   it('lists and reads the sets there, plans by fetching (released on leaving), restores from it', async () => {
     const s = demoSetup({ files: undefined });
     mkdirSync(join(s.dir, 'nas'));

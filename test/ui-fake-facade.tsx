@@ -380,6 +380,8 @@ export class FakeFacade implements EngineFacade {
   }
   /** Sets whose manifest fails its checks, by where: '' here, else the destination's name. */
   damaged: Record<string, DamagedNote[]> = {};
+  /** This server's source and the others at a destination holding none of its sets (listSets with `from`). */
+  sourcesAt: Record<string, { source: string; otherSources: string[] }> = {};
   async listSets(filter?: { database?: string; from?: string }): Promise<SetList> {
     this.record('listSets', filter);
     const damaged = { damaged: this.damaged[filter?.from ?? ''] ?? [] };
@@ -387,6 +389,7 @@ export class FakeFacade implements EngineFacade {
       return Object.assign(
         (this.remote[filter.from] ?? []).map((m) => summaryOf(m, new Set(), new Map())),
         damaged,
+        this.sourcesAt[filter.from] ?? {},
       );
     const marked = (s: SetSummary): SetSummary =>
       this.offsiteMarks[s.id] ? { ...s, notCopiedTo: this.notCopied(s.id) } : s;

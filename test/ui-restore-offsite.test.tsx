@@ -55,6 +55,7 @@ describe.each(['en', 'es'] as const)('restore from a destination (%s)', (lang) =
           streamed: 'No room here to fetch the set first: its files stream from destination "nas"',
           word: 'RESTORE',
           done: 'Restore finished',
+          setSource: `set "source" in the config to the old server's name`,
         }
       : {
           source: 'Desde dónde restaurar',
@@ -64,6 +65,7 @@ describe.each(['en', 'es'] as const)('restore from a destination (%s)', (lang) =
           streamed: 'No hay espacio aquí para descargar la copia antes: sus archivos llegan del',
           word: 'RESTAURAR',
           done: 'Restauración terminada',
+          setSource: 'ponga en "source" de la configuración el nombre del servidor antiguo',
         };
 
   it('on a new server (empty backup folder): the destination is offered, its set restored with the same plan', async () => {
@@ -89,6 +91,19 @@ describe.each(['en', 'es'] as const)('restore from a destination (%s)', (lang) =
     fits(await waitFrame(lastFrame, (x) => x.includes(s.done)));
     expect(calls(facade, 'executeRestore')).toHaveLength(1);
     expect(calls(facade, 'keyLocked')).toHaveLength(0);
+  });
+
+  it("a destination without this server's source names the sources there and the setting to change", async () => {
+    const facade = offsiteFacade(0);
+    facade.remote = { nas: [] };
+    facade.sourcesAt = { nas: { source: 'new-host', otherSources: ['erp-server-1', 'srv2'] } };
+    const { lastFrame, stdin } = renderSized(<RestoreScreen onBack={noop} />, { facade, lang });
+    await waitFrame(lastFrame, (x) => x.includes(s.source) && x.includes(s.nas));
+    await press(stdin, KEY.down, KEY.enter);
+    const shown = await waitFrame(lastFrame, (x) => x.includes(s.at) && x.includes('"new-host"'));
+    fits(shown);
+    expect(shown.replace(/\s+/g, ' ')).toContain('erp-server-1, srv2');
+    expect(shown.replace(/\s+/g, ' ')).toContain(s.setSource);
   });
 
   it('with no room to fetch the set, the plan says its files stream from the destination, and still fits', async () => {

@@ -26,6 +26,7 @@ import { deleteNotes } from '../engine/before-delete.js';
 import { looseSecretFiles } from '../engine/crypt.js';
 import { readCopies } from '../engine/copy.js';
 import { listRemote, readRemoteManifest, withDestination } from '../engine/remote.js';
+import { remoteSources } from '../engine/remote-sources.js';
 import {
   checkBeforeFetch,
   fetchPlanned,
@@ -76,14 +77,21 @@ export interface DamagedNote {
   source?: string;
 }
 
-/** Sets as `listSets` gives them, with those left out as damaged. */
-export type SetList = SetSummary[] & { damaged?: readonly DamagedNote[] };
+/**
+ * Sets as `listSets` gives them, with those left out as damaged. From a destination holding none of this server's
+ * source: that `source`, and the `otherSources` there (a new server whose config does not name the old one's).
+ */
+export type SetList = SetSummary[] & {
+  damaged?: readonly DamagedNote[];
+  source?: string;
+  otherSources?: readonly string[];
+};
 
 /**
  * Everything the menu needs from the engine, in one interface. Screens only ever talk to this:
  * the real implementation (createEngineFacade, below) calls src/engine and src/scheduler; frame tests
  * hand the screens an in-memory fake. Failures are thrown as RespaldoError (message + hint).
- * Why one file of about 550 lines: the interface and its one real implementation read side by side (each
+ * Why one file of about 580 lines: the interface and its one real implementation read side by side (each
  * method's contract above, its few lines of engine calls below); the passphrase parts are facade-keys.ts.
  */
 export interface EngineFacade {
@@ -418,7 +426,11 @@ export function createEngineFacade(initial: LoadedConfig, named = false): Engine
       if (filter?.from) {
         const { sets, damaged } = await listRemote(cfg, filter.from, signal ? { signal } : {});
         const kept = filter.database ? sets.filter((x) => x.databases.includes(filter.database!)) : sets;
-        return Object.assign(kept, { damaged: damaged.map(({ id, problem, source }) => ({ id, problem, source })) });
+        const notes = { damaged: damaged.map(({ id, problem, source }) => ({ id, problem, source })) };
+        if (sets.length || damaged.length) return Object.assign(kept, notes);
+        // Nothing of this source there: the sources that are, as `restore --from` hints `list --all-sources`.
+        const { source, others } = await remoteSources(cfg, filter.from, signal ? { signal } : {});
+        return Object.assign(kept, { ...notes, source, otherSources: others });
       }
       const listed = await listSets(cfg, filter?.database ? { database: filter.database } : {});
       // A set whose chain cannot be restored is said so in the list, as `respaldo list` does.

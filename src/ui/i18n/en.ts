@@ -1,11 +1,15 @@
 /**
  * English strings of the menu. Every word the menu shows comes from here (or from es.ts, which has
  * the same shape); components never hold literals. Functions take the values to interpolate.
- * One file of about 510 lines (es.ts the same): a language's words read, and are checked, together; split by
+ * One file of about 520 lines (es.ts the same): a language's words read, and are checked, together; split by
  * screen, a missing or stale translation would hide across files (the Catalogue type makes es.ts match this one).
  */
 import type { ScheduleJob } from '../../core/types.js';
 import type { JobOutcome } from '../engine-facade.js';
+
+/** Source names said in a line: the first five, then how many more. */
+const sourceNames = (names: readonly string[]) =>
+  names.length > 5 ? `${names.slice(0, 5).join(', ')} and ${names.length - 5} more` : names.join(', ');
 
 export const en = {
   lang: 'en',
@@ -284,6 +288,12 @@ export const en = {
     pickSet: 'Choose the backup set to restore from',
     latest: 'latest',
     noSets: 'There are no backup sets to restore from.',
+    noSetsOfSource: (source: string, others: readonly string[]) =>
+      `There are no backup sets of this server's source "${source}" here.` +
+      (others.length
+        ? ` Sets of other sources are here: ${sourceNames(others)}. On a new server, set "source" in the config to the` +
+          " old server's name, then open the menu again."
+        : ''),
     pickItems: 'What to restore',
     filesItem: (n: number) => `Files (${n})`,
     rolesItem: 'PostgreSQL roles: create those missing on the server (stored in this set)',

@@ -3,7 +3,11 @@ import type { JobOutcome } from '../engine-facade.js';
 import type { Catalogue } from './en.js';
 import { purposeEs } from './phrases-es.js';
 
-/** Spanish strings of the menu (same shape as en.ts; one file of about 495 lines, as en.ts says why). */
+/** Nombres de fuentes en una línea: los cinco primeros, y cuántos más. */
+const sourceNames = (names: readonly string[]) =>
+  names.length > 5 ? `${names.slice(0, 5).join(', ')} y ${names.length - 5} más` : names.join(', ');
+
+/** Spanish strings of the menu (same shape as en.ts; one file of about 520 lines, as en.ts says why). */
 export const es: Catalogue = {
   lang: 'es',
   noTty:
@@ -282,6 +286,12 @@ export const es: Catalogue = {
     pickSet: 'Elija la copia desde la que restaurar',
     latest: 'la última',
     noSets: 'No hay copias desde las que restaurar.',
+    noSetsOfSource: (source: string, others: readonly string[]) =>
+      `No hay copias de la fuente "${source}" de este servidor aquí.` +
+      (others.length
+        ? ` Hay copias de otras fuentes: ${sourceNames(others)}. En un servidor nuevo, ponga en "source" de la` +
+          ' configuración el nombre del servidor antiguo y vuelva a abrir el menú.'
+        : ''),
     pickItems: 'Qué restaurar',
     filesItem: (n: number) => `Archivos (${n})`,
     rolesItem: 'Roles de PostgreSQL: crear los que faltan en el servidor (guardados en esta copia)',

@@ -33,7 +33,13 @@ export function SetStep({
       help={state.databases.length ? t.help.pickSetAt : t.help.pickSet}
     >
       {busyText || !sets ? <Text>{busyText ?? t.common.loading}</Text> : null}
-      {sets && sets.length === 0 ? <Text>{t.restore.noSets}</Text> : null}
+      {sets && sets.length === 0 ? (
+        <Text>
+          {state.from && sets.source
+            ? t.restore.noSetsOfSource(sets.source, sets.otherSources ?? [])
+            : t.restore.noSets}
+        </Text>
+      ) : null}
       {sets && sets.length > 0 ? (
         <Table
           columns={layout.columns}
