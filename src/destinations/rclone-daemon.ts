@@ -320,7 +320,8 @@ export class RcloneDaemon {
             new Promise<string>((resolve) => (timer = setTimeout(() => resolve(''), 2000))),
           ]).finally(() => clearTimeout(timer))
         : '';
-      const during = this.said.slice(this.said.length - Math.min(this.lines - mark, this.said.length));
+      // A daemon still running said nothing about this connection: its lines are about other calls.
+      const during = ended ? this.said.slice(this.said.length - Math.min(this.lines - mark, this.said.length)) : [];
       const tail = [...during, ended && `${ended}:`, `${(err as Error).message} (connection lost)`].filter(Boolean);
       throw this.failure(path, tail.join(' '));
     });
