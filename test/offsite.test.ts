@@ -161,6 +161,30 @@ describe('folder destination', () => {
     expect(tree(join(d.root, 'srv1', m.id))).toEqual(localFiles(s, m.id));
   });
 
+  it('a destination path that is a file: said to be no folder (it said "not mounted, mount it"), nothing written', async () => {
+    const s = demoSetup();
+    const d = folderDest(s, {}, false);
+    writeFileSync(d.root, 'an archive, not the NAS\n');
+    writeFileSync(
+      s.configFile,
+      JSON.stringify({ ...JSON.parse(readFileSync(s.configFile, 'utf8')), destinations: [d.config] }),
+    );
+    const r = await cli(s, ['create', '--json'], 12);
+    const m = parseJsonOutput<Manifest>(r.stdout);
+    expect(r.stderr).toContain(`NOT copied to nas: destination "nas": ${d.root} is not a folder`);
+    for (const args of [
+      ['list', '--from', 'nas'],
+      ['copy', m.id, '--to', 'nas'],
+    ]) {
+      const out = (await cli(s, args, args[0] === 'copy' ? 12 : 7)).stderr;
+      expect(out).toContain(`${d.root} is not a folder`);
+      expect(out).toContain('hint: Point "path" of destination "nas" at the folder');
+      expect(out).not.toContain('not mounted');
+    }
+    expect(readFileSync(d.root, 'utf8')).toBe('an archive, not the NAS\n');
+    await cli(s, ['verify', m.id]);
+  });
+
   it('the new-server day: backupDir deleted, list --from and restore latest --from --db users', async () => {
     const s = demoSetup();
     const d = folderDest(s);

@@ -471,6 +471,9 @@ export const PHRASES_EN = {
     `Check the network and the ${p['server'] === 'ssh' ? 'SSH server' : p['server'] === 'store' ? 'store' : 'remote'}, then run the command again.`,
   'dest.notMounted': (p: PhraseParams) => `destination "${p['dest']}": ${p['path']} does not exist (not mounted?)`,
   'dest.mountHint': () => 'Mount it, then run the command again.',
+  'dest.notAFolder': (p: PhraseParams) => `destination "${p['dest']}": ${p['path']} is not a folder`,
+  'dest.notAFolderHint': (p: PhraseParams) =>
+    `Point "path" of destination "${p['dest']}" at the folder the sets go in (a NAS or USB mount).`,
 
   // PostgreSQL connections the menu shows most on the worst day (src/drivers/postgres/connection.ts); `doing` and
   // `detail` stay the driver's words.

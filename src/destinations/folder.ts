@@ -202,7 +202,18 @@ export class FolderDestination implements Destination {
    * a destination without sets (on the new-server day that sent the operator to the `source` setting).
    */
   private async requireRoot(hint: string): Promise<void> {
-    if ((await fsp.stat(this.root).catch(() => null))?.isDirectory()) return;
+    const st = await fsp.stat(this.root).catch(() => null);
+    if (st?.isDirectory()) return;
+    // A file there (a typo, an archive named for the folder) exists: "not mounted, mount it" sent the operator astray.
+    if (st)
+      throw new DestinationError(
+        this.name,
+        `${this.root} is not a folder`,
+        `Point "path" of destination "${this.name}" at the folder the sets go in (a NAS or USB mount).`,
+      ).withPhrases(
+        phrase('dest.notAFolder', { dest: this.name, path: this.root }),
+        phrase('dest.notAFolderHint', { dest: this.name }),
+      );
     throw new DestinationError(this.name, `${this.root} does not exist (not mounted?)`, hint).withPhrases(
       phrase('dest.notMounted', { dest: this.name, path: this.root }),
       ...(hint === english(phrase('dest.mountHint')) ? [phrase('dest.mountHint')] : []),

@@ -471,7 +471,7 @@ export class SftpDestination implements Destination {
         this.name,
         `${doing}: ${this.root()} ${kind ? 'is not a folder' : 'does not exist'} on ${this.describe()} (a typo in "path", or a disk not mounted?)`,
         `Check "path" of destination "${this.name}" and that its disk is mounted on the server; respaldo never creates it.`,
-      ).withPhrases(phrase('dest.notMounted', { dest: this.name, path: this.root() }));
+      ).withPhrases(phrase(kind ? 'dest.notAFolder' : 'dest.notMounted', { dest: this.name, path: this.root() }));
     this.rootSeen = true;
   }
 

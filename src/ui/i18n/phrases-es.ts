@@ -540,6 +540,9 @@ export const PHRASES_ES = {
     `Revise la red y ${p['server'] === 'ssh' ? 'el servidor SSH' : p['server'] === 'store' ? 'el almacén' : 'el remoto'}, y repita la orden.`,
   'dest.notMounted': (p: PhraseParams) => `destino "${p['dest']}": ${p['path']} no existe (¿no está montado?)`,
   'dest.mountHint': () => 'Móntelo y repita la orden.',
+  'dest.notAFolder': (p: PhraseParams) => `destino "${p['dest']}": ${p['path']} no es una carpeta`,
+  'dest.notAFolderHint': (p: PhraseParams) =>
+    `Haga que "path" del destino "${p['dest']}" sea la carpeta donde van las copias (un montaje NAS o USB).`,
 
   'pgconn.refused': (p: PhraseParams) => `PostgreSQL en ${p['at']} rechazó la conexión (${doingEs(p['doing'])}).`,
   'pgconn.refusedHint': (p: PhraseParams) =>
