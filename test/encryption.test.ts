@@ -448,6 +448,11 @@ describe('encrypted sets', () => {
     const before = readFileSync(file);
     expect((await cli(s, ['key', 'generate', file], 9)).stderr).toContain('already exists');
     expect(readFileSync(file).equals(before)).toBe(true);
+    // An empty FILE (a variable not set) is a bad command line, as an empty option value: it was the current
+    // folder, "already exists", exit 9.
+    const empty = await cli(s, ['key', 'generate', ''], 2);
+    expect(empty.stderr).toContain('FILE needs a value, not an empty one');
+    expect(empty.stderr).not.toContain('already exists');
   });
 });
 

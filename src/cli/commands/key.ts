@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { promises as fsp } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { RefusedError, RespaldoError } from '../../core/errors.js';
+import { RefusedError, RespaldoError, UsageError } from '../../core/errors.js';
 import { EXIT } from '../../core/exit-codes.js';
 import { newIdentity } from '../../engine/crypt.js';
 import { fsyncPath } from '../../engine/fs-util.js';
@@ -48,6 +48,12 @@ export function register(program: Command): void {
       .argument('<file>', 'where to write the identity (never replaced if it exists)'),
   ).action(
     runAction({}, async (io, _opts, file: string) => {
+      // `key generate "$KEYFILE"` with the variable not set: the current folder, "already exists" (exit 9).
+      if (file.trim() === '')
+        throw new UsageError(
+          'FILE needs a value, not an empty one.',
+          'An empty value is often a shell variable that was not set; give the file the identity goes in.',
+        );
       const path = resolve(file);
       const recipient = await generateKeyFile(path);
       if (io.json) io.printJson({ identityFile: path, recipient });
