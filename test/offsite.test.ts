@@ -161,6 +161,24 @@ describe('folder destination', () => {
     expect(tree(join(d.root, 'srv1', m.id))).toEqual(localFiles(s, m.id));
   });
 
+  it('copy "" (a variable not set) is exit 2 and sends nothing; it copied every set', async () => {
+    const s = demoSetup();
+    const d = folderDest(s, { copyAfterBackup: false });
+    writeFileSync(
+      s.configFile,
+      JSON.stringify({ ...JSON.parse(readFileSync(s.configFile, 'utf8')), destinations: [d.config] }),
+    );
+    await cli(s, ['create']);
+    for (const args of [
+      ['copy', '', '--to', 'nas'],
+      ['copy', ' ', '--verify'],
+    ]) {
+      const r = await cli(s, args, 2);
+      expect(r.stderr).toContain('ID needs a value, not an empty one');
+    }
+    expect(readdirSync(d.root)).toEqual([]);
+  });
+
   it('a destination path that is a file: said to be no folder (it said "not mounted, mount it"), nothing written', async () => {
     const s = demoSetup();
     const d = folderDest(s, {}, false);

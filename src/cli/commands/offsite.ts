@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { ConfigError, InterruptedError } from '../../core/errors.js';
+import { ConfigError, InterruptedError, UsageError } from '../../core/errors.js';
 import { EXIT } from '../../core/exit-codes.js';
 import { formatLocal, printedName } from '../../core/format.js';
 import type { LoadedConfig, Manifest } from '../../core/types.js';
@@ -213,6 +213,12 @@ export function register(program: Command): void {
       ),
   ).action(
     runAction({ to: 'text', verify: 'flag' }, async (io, opts, id?: string) => {
+      // `copy "$ID" --to nas` with the variable not set: it copied (or with --verify re-read) every set.
+      if (id !== undefined && id.trim() === '')
+        throw new UsageError(
+          'ID needs a value, not an empty one.',
+          'An empty value is often a shell variable that was not set; name the set, or leave ID out to copy every set.',
+        );
       const cfg = await io.config();
       if (!cfg.destinations?.length)
         throw new ConfigError(
