@@ -243,6 +243,9 @@ describe('prune --from NAME', () => {
     expect(existsSync(join(root, 'srv1', middle))).toBe(false);
     expect(existsSync(join(root, 'srv1', kept, 'manifest.json'))).toBe(true);
     // A set that is not there is named.
+    // An id that is none (an empty variable) is a bad command line, said before the destination is listed.
+    for (const id of ['', 'latest-ish'])
+      expect((await cli(s, ['keep', id, '--from', 'nas'], 2)).stderr).toContain(`"${id}" is not a backup set id`);
     const none = await cli(s, ['keep', '20200101_000000', '--from', 'nas'], 8);
     expect(none.stderr).toContain('No set 20200101_000000 of this server (source "srv1") at destination "nas"');
   });

@@ -1,10 +1,11 @@
-import { NotFoundError } from '../core/errors.js';
+import { NotFoundError, UsageError } from '../core/errors.js';
 import type { LoadedConfig } from '../core/types.js';
 import { setKey, type Destination } from '../destinations/destination.js';
 import { RespaldoError } from '../core/errors.js';
 import { KEEP_MARK, setDir, setKeep } from './catalog.js';
 import { bufferStream, readCopies, withRetries } from './copy.js';
 import { withDestination } from './remote.js';
+import { isSetId } from './set-id.js';
 
 /**
  * Keep marks at destinations. `respaldo keep ID` marks the local set; the mark also goes to every
@@ -34,6 +35,12 @@ export async function setRemoteKeep(
   keep: boolean,
   signal?: AbortSignal,
 ): Promise<void> {
+  // `keep "$ID" --from nas` with the variable not set was "No set  of this server" (exit 8), after a listing.
+  if (!isSetId(id))
+    throw new UsageError(
+      `"${id}" is not a backup set id (YYYYMMDD_HHMMSS).`,
+      `Run \`respaldo list --from ${name}\` to see the set ids.`,
+    );
   await withDestination(
     cfg,
     name,
