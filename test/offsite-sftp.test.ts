@@ -1,4 +1,5 @@
-import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Manifest } from '../src/core/types.js';
@@ -50,6 +51,25 @@ describe('SFTP destination (OpenSSH sshd on loopback)', () => {
     expect(copied.stdout + copied.stderr).toContain(`${typo} does not exist`);
     expect(existsSync(join(srv.root, 'not-mounted'))).toBe(false);
     await cli(s, ['restore', 'latest', '--from', 'ssh', '--db', 'users', '--to', join(s.dir, 'x.db'), '--yes'], 7);
+  });
+
+  it('parallel 32: verify --read-data and restore --from (fetched and streamed) print no listener warning', async () => {
+    const srv = await startSshd();
+    const s = demoSetup();
+    mkdirSync(join(s.appDir, 'many'));
+    for (let i = 0; i < 40; i++) writeFileSync(join(s.appDir, 'many', `f${i}.bin`), randomBytes(64 << 10));
+    withSftp(s, srv, { parallel: 32 });
+    const m = parseJsonOutput<Manifest>((await cli(s, ['create', '--json'])).stdout);
+    for (const args of [
+      ['verify', m.id, '--from', 'ssh', '--read-data'],
+      ['restore', m.id, '--from', 'ssh', '--files', '--to', join(s.dir, 'fetched'), '--yes'],
+      ['restore', m.id, '--from', 'ssh', '--files', '--to', join(s.dir, 'streamed'), '--yes', '--stream'],
+    ]) {
+      const r = await cli(s, args);
+      // Node's "MaxListenersExceededWarning: Possible EventEmitter memory leak detected", for an operator to read
+      expect(r.stderr, args.join(' ')).not.toMatch(/MaxListeners|memory leak/);
+    }
+    expect(readFileSync(join(s.dir, 'streamed', 'application', 'app', 'many', 'f39.bin')).length).toBe(64 << 10);
   });
 
   it('the new-server day from SFTP', async () => {

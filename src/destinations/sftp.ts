@@ -8,6 +8,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { posix } from 'node:path';
+import type { EventEmitter } from 'node:events';
 import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import type SftpClient from 'ssh2-sftp-client';
@@ -58,8 +59,17 @@ function pinnedKey(cfg: DestinationConfig): string | undefined {
 async function newClient(name: string): Promise<SftpClient> {
   const { default: Client } = await import('ssh2-sftp-client');
   const quiet = () => undefined;
-  return new Client(`respaldo-${name}`, { error: quiet, end: quiet, close: quiet });
+  const client = new Client(`respaldo-${name}`, { error: quiet, end: quiet, close: quiet });
+  // Each operation in flight adds its own end, close and error listener to the connection (ssh2-sftp-client's
+  // addTempListeners), beside the global ones and SftpDestination.gone's: past Node's default of 10, a restore with
+  // "parallel" above 8 printed "MaxListenersExceededWarning: Possible EventEmitter memory leak" to the operator.
+  // Up to 32 files at once ("parallel"), each with a stat and its read or write.
+  (client as unknown as { client: EventEmitter }).client.setMaxListeners(MAX_LISTENERS);
+  return client;
 }
+
+/** Listeners per event on one connection: see newClient. */
+const MAX_LISTENERS = 100;
 
 /**
  * An SFTP server (ssh2-sftp-client): key or password authentication, the server's host key pinned
