@@ -1,10 +1,11 @@
 /**
  * Faults of off-site copies against real servers: a destination that is full (a small tmpfs under
  * a folder destination and under sshd's folder, also through rclone's sftp backend; needs root, as
- * CI has), a file changed at the destination behind respaldo's back, and SFTP with a password (a
+ * CI has) or remounted read-only, a file changed at the destination behind respaldo's back, and SFTP with a password (a
  * throwaway local user; root).
  */
 import { randomBytes } from 'node:crypto';
+import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -73,6 +74,27 @@ describe.skipIf(diskSkip !== null)('a full destination', () => {
     await cli(s, ['verify', m.id]);
     expect(parseJsonOutput<RemoteSetSummary[]>((await cli(s, ['list', '--from', 'nas', '--json'])).stdout)).toEqual([]);
     disk.resize(64 * MB);
+    expect(parseJsonOutput<CopyResult[]>((await cli(s, ['copy', '--json'])).stdout)).toMatchObject([
+      { setId: m.id, ok: true },
+    ]);
+    expect(tree(join(disk.dir, 'srv1', m.id))).toEqual(localFiles(s, m.id));
+  });
+
+  it('folder on a disk remounted read-only: said so (it was "not found", "list the destination"); read-write, copy completes', async () => {
+    const s = demoSetup();
+    const disk = mountSmallDisk(join(s.dir, 'nas'), 64 * MB);
+    withDestination(s, { name: 'nas', type: 'folder', path: disk.dir });
+    // what the kernel does to a disk with errors (errors=remount-ro)
+    const remount = (how: string) => expect(spawnSync('mount', ['-o', `remount,${how}`, disk.dir]).status).toBe(0);
+    remount('ro');
+    const r = await cli(s, ['create', '--json'], 12);
+    const m = parseJsonOutput<Manifest>(r.stdout);
+    expect(r.stderr).toContain(`NOT copied to nas: destination "nas": writing srv1/${m.id}/`);
+    expect(r.stderr).toContain(`${disk.dir} is on a read-only file system (EROFS)`);
+    expect(r.stderr).not.toContain('not found');
+    const again = await cli(s, ['copy', '--to', 'nas'], 12);
+    expect(again.stderr).toContain('mount it read-write');
+    remount('rw');
     expect(parseJsonOutput<CopyResult[]>((await cli(s, ['copy', '--json'])).stdout)).toMatchObject([
       { setId: m.id, ok: true },
     ]);

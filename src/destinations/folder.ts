@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { constants as fsConstants, existsSync, promises as fsp } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, relative, sep } from 'node:path';
 import type { Readable } from 'node:stream';
 import { DestinationError } from '../core/errors.js';
 import { english, phrase } from '../core/phrases.js';
@@ -48,7 +48,13 @@ export class FolderDestination implements Destination {
           : `Check that ${this.root} is mounted.`,
         { kind: 'notFound' },
       );
-    if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') {
+    if (code === 'EROFS')
+      throw new DestinationError(
+        this.name,
+        `${doing}: ${this.root} is on a read-only file system (EROFS)`,
+        'Check that disk (a disk with errors is often remounted read-only: dmesg), mount it read-write, then run `respaldo copy` again.',
+      );
+    if (code === 'EACCES' || code === 'EPERM') {
       throw new DestinationError(
         this.name,
         `${doing}: permission denied (${code})`,
@@ -71,7 +77,21 @@ export class FolderDestination implements Destination {
   }
 
   private async mkdirs(dir: string): Promise<void> {
-    await fsp.mkdir(dir, { recursive: true, mode: DIR_MODE });
+    try {
+      await fsp.mkdir(dir, { recursive: true, mode: DIR_MODE });
+    } catch (err) {
+      // Node's recursive mkdir says ENOENT where a level cannot be made on a read-only file system (a disk the
+      // kernel remounted read-only after errors): "not found, list the destination". Made one level at a time, the
+      // level that fails says why (EROFS, EACCES); a root gone meanwhile is still ENOENT.
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      let at = this.root;
+      for (const part of relative(this.root, dir).split(sep)) {
+        at = join(at, part);
+        await fsp.mkdir(at, { mode: DIR_MODE }).catch((e: NodeJS.ErrnoException) => {
+          if (e.code !== 'EEXIST') throw e;
+        });
+      }
+    }
   }
 
   put(key: string, body: Readable, size: number, opts: { signal?: AbortSignal } = {}): Promise<void> {
