@@ -74,4 +74,53 @@ describe.skipIf(skip !== null)('a backup folder on a disk mounted read-only', ()
     expect(restored.code, describeResult(restored)).toBe(0);
     expect(dbDigest(target)).toEqual(dbDigest(s.dbs.users));
   });
+
+  it('a backup folder or a --to not yet made on it is said to be on a read-only disk (exit 7), not a bug or a missing folder', async () => {
+    const s = demoSetup();
+    const disk = mountSmallDisk(join(s.dir, 'disk'), 16 * 1024 * 1024);
+    const made = await runCli(['create', '--json', '--config', s.configFile]);
+    expect(made.code, describeResult(made)).toBe(0);
+    const r = spawnSync('mount', ['-o', 'remount,ro', disk.dir], { encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+
+    // Node's recursive mkdir says ENOENT there: create was an internal error (exit 1) with its stack.
+    const doc = JSON.parse(readFileSync(s.configFile, 'utf8')) as Record<string, unknown>;
+    const onDisk = join(s.dir, 'on_disk.json');
+    writeFileSync(onDisk, JSON.stringify({ ...doc, backupDir: join(disk.dir, 'app', 'backups') }));
+    const create = await runCli(['create', '--json', '--config', onDisk]);
+    expect(create.code, describeResult(create)).toBe(7);
+    expect(parseJsonOutput<{ message: string }>(create.stdout).message).toContain(
+      `Read-only file system on ${join(disk.dir, 'app')}`,
+    );
+    expect(create.stderr).not.toContain('internal error');
+
+    // restore --files --to a new folder there was an internal error too; --db --to, "no such file or directory"
+    const files = await runCli([
+      'restore',
+      'latest',
+      '--files',
+      '--to',
+      join(disk.dir, 'x', 'files'),
+      '--yes',
+      '--config',
+      s.configFile,
+    ]);
+    expect(files.code, describeResult(files)).toBe(7);
+    expect(files.stderr).toContain(`Read-only file system on ${join(disk.dir, 'x')}`);
+    expect(files.stderr).not.toContain('internal error');
+    const db = await runCli([
+      'restore',
+      'latest',
+      '--db',
+      'users',
+      '--to',
+      join(disk.dir, 'x', 'users.db'),
+      '--yes',
+      '--config',
+      s.configFile,
+    ]);
+    expect(db.code, describeResult(db)).toBe(7);
+    expect(db.stderr).toContain(`EROFS: read-only file system, mkdir '${join(disk.dir, 'x')}'`);
+    expect(readdirSync(disk.dir)).toEqual([]);
+  });
 });

@@ -1,6 +1,6 @@
 import { once } from 'node:events';
-import { createWriteStream, promises as fsp } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { createWriteStream, existsSync, promises as fsp } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 
 /**
@@ -12,6 +12,23 @@ import { pipeline } from 'node:stream/promises';
 /** Folders respaldo creates are 0700 and files 0600, whatever the umask. */
 export const DIR_MODE = 0o700;
 export const FILE_MODE = 0o600;
+
+/**
+ * Makes `dir` and the folders above it that are missing (`mkdir -p`), each with `mode`. Its error names the real
+ * cause: Node's recursive mkdir says ENOENT where a folder cannot be made on a read-only file system (EROFS), and a
+ * backup folder or a restore's `--to` on a disk remounted read-only was reported as a missing folder, or as a bug.
+ */
+export async function makeDirs(dir: string, mode: number): Promise<void> {
+  try {
+    await fsp.mkdir(dir, { recursive: true, mode });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    let first = resolve(dir);
+    while (dirname(first) !== first && !existsSync(dirname(first))) first = dirname(first);
+    await fsp.mkdir(first, { mode }); // the first folder missing, alone: this throws the true error (EROFS, …)
+    await fsp.mkdir(dir, { recursive: true, mode });
+  }
+}
 
 export async function fsyncPath(path: string | Buffer): Promise<void> {
   const fh = await fsp.open(path, 'r');

@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
 import { constants as fsConstants, existsSync, promises as fsp } from 'node:fs';
-import { dirname, join, relative, sep } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { DestinationError } from '../core/errors.js';
 import { english, phrase } from '../core/phrases.js';
 import { DIR_MODE, FILE_MODE, fsyncPath } from '../engine/fs-util.js';
+import { makeDirs } from '../core/durable-fs.js';
 import { isSetId } from '../engine/set-id.js';
 import type { Destination, DestinationConfig, DestinationFactory, RemoteFile } from './destination.js';
 import { folderRules } from './rules.js';
@@ -77,21 +78,7 @@ export class FolderDestination implements Destination {
   }
 
   private async mkdirs(dir: string): Promise<void> {
-    try {
-      await fsp.mkdir(dir, { recursive: true, mode: DIR_MODE });
-    } catch (err) {
-      // Node's recursive mkdir says ENOENT where a level cannot be made on a read-only file system (a disk the
-      // kernel remounted read-only after errors): "not found, list the destination". Made one level at a time, the
-      // level that fails says why (EROFS, EACCES); a root gone meanwhile is still ENOENT.
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-      let at = this.root;
-      for (const part of relative(this.root, dir).split(sep)) {
-        at = join(at, part);
-        await fsp.mkdir(at, { mode: DIR_MODE }).catch((e: NodeJS.ErrnoException) => {
-          if (e.code !== 'EEXIST') throw e;
-        });
-      }
-    }
+    await makeDirs(dir, DIR_MODE);
   }
 
   put(key: string, body: Readable, size: number, opts: { signal?: AbortSignal } = {}): Promise<void> {

@@ -1,12 +1,12 @@
 import { existsSync, promises as fsp } from 'node:fs';
 import { dirname, join } from 'node:path';
 
-import { DIR_MODE, fsyncPath } from '../core/durable-fs.js';
+import { DIR_MODE, fsyncPath, makeDirs } from '../core/durable-fs.js';
 
 export { DIR_MODE, FILE_MODE, fsyncPath, writeFileAtomic } from '../core/durable-fs.js';
 
 export async function ensurePrivateDir(dir: string): Promise<void> {
-  await fsp.mkdir(dir, { recursive: true, mode: DIR_MODE });
+  await makeDirs(dir, DIR_MODE);
   await fsp.chmod(dir, DIR_MODE);
 }
 

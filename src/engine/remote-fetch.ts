@@ -13,6 +13,7 @@ import { setKey, type Destination } from '../destinations/destination.js';
 import { destinationConfig } from '../destinations/registry.js';
 import { Sha256Pass, withRetries } from './copy.js';
 import { FetchProgress } from './fetch-progress.js';
+import { makeDirs } from '../core/durable-fs.js';
 import { DIR_MODE, FILE_MODE, RESTORE_ROOM, ensurePrivateDir, freeBytesAt, fsyncPath } from './fs-util.js';
 import { remoteFiles, type RemoteFiles, type ResumedRead } from './remote-read.js';
 import { planRestore, planRestoreAt, refusalError, type RestoreOptions, type RestorePlan } from './restore-plan.js';
@@ -220,7 +221,7 @@ async function fetchFiles(
   const hint = damagedThereHint(cfg, dest.name, m.id, done);
   await mapLimited(wanted, parallel, async (w) => {
     const target = join(dir, w.path);
-    await fsp.mkdir(dirname(target), { recursive: true, mode: DIR_MODE });
+    await makeDirs(dirname(target), DIR_MODE);
     let h = new Sha256Pass();
     let counted: ReturnType<FetchProgress['counter']> | undefined;
     await withRetries(async () => {

@@ -7,7 +7,7 @@ import { idsOf } from './accounts.js';
 import { madeGarbage, SMALL_ITEM_COST } from './garbage.js';
 import { mapLimited } from './limited.js';
 import { decompressorFor } from './codec.js';
-import { pipeToNewFile } from '../core/durable-fs.js';
+import { makeDirs, pipeToNewFile } from '../core/durable-fs.js';
 import { fsyncPath, fsyncTree, readChunkFor, removeTree } from './fs-util.js';
 import { isSafeRelative } from './manifest.js';
 import { shownName } from '../core/format.js';
@@ -150,7 +150,7 @@ export async function restoreFiles(
   };
   checkFileEntries(entries, folders);
   const partial = join(dirname(to), `.${basename(to)}.respaldo-partial-${opts.setId}`);
-  await fsp.mkdir(dirname(to), { recursive: true, mode: 0o700 });
+  await makeDirs(dirname(to), 0o700);
   await removeTree(partial);
   const untrack = opts.track ? await opts.track(partial) : undefined;
   try {

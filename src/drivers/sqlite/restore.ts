@@ -15,7 +15,7 @@ import type {
   TargetState,
   PlanRestoreInput,
 } from '../driver.js';
-import { fsyncPath, pipeToNewFile } from '../../core/durable-fs.js';
+import { fsyncPath, makeDirs, pipeToNewFile } from '../../core/durable-fs.js';
 import { diskAt } from '../shared/disk.js';
 import { inspectSqliteFile, integritySummary } from './inspect.js';
 import { rowCountDifferences } from '../shared/row-counts.js';
@@ -125,7 +125,7 @@ export async function restoreSqlite(req: RestoreRequest, ctx: DriverContext): Pr
   if (!existsSync(dir)) {
     if (req.target.kind === 'in-place')
       throw saidError(phrase('sqlite.noFolder', { dir }), phrase('sqlite.noFolderHint', { db: req.db.name }));
-    await fsp.mkdir(dir, { recursive: true, mode: 0o700 });
+    await makeDirs(dir, 0o700);
   }
   if (req.target.kind === 'side-by-side' && existsSync(target)) {
     throw new RefusedError(
