@@ -61,8 +61,10 @@ if [ -z "$respaldo" ]; then
   fi
 fi
 
-# systemd unit lines: quote arguments that contain spaces.
-sd_quote() { case "$1" in *[[:space:]\"\\]*) printf '"%s"' "$(printf '%s' "$1" | sed 's/[\\"]/\\&/g')" ;; *) printf '%s' "$1" ;; esac; }
+# systemd unit lines: quote arguments that contain spaces; a % (a specifier to systemd) is doubled.
+sd_quote() { case "$1" in *[[:space:]\"\\]*) printf '"%s"' "$(printf '%s' "$1" | sed 's/[\\"]/\\&/g; s/%/%%/g')" ;; *) printf '%s' "${1//\%/%%}" ;; esac; }
+# A path setting (WorkingDirectory=) is never unquoted by systemd: a quoted one is "not absolute" and the unit is refused.
+sd_path() { printf '%s' "${1//\%/%%}"; }
 sh_quote() { printf "'%s'" "$(printf '%s' "$1" | sed "s/'/'\\\\''/g")"; }
 
 if [ "$check" = 1 ]; then
@@ -88,7 +90,7 @@ After=network-online.target postgresql.service mssql-server.service
 [Service]
 Type=simple
 User=$user
-WorkingDirectory=$(sd_quote "$config_dir")
+WorkingDirectory=$(sd_path "$config_dir")
 ExecStart=$exec_start
 # SIGTERM to the scheduler only: it finishes the running backup, then exits 0.
 KillMode=mixed

@@ -64,6 +64,14 @@ describe('install-service.sh', () => {
     expect(statSync(file).mode & 0o777).toBe(0o644);
     const unit = readFileSync(file, 'utf8');
     expect(unit).toContain(`scheduler --config "${spaced}"`);
+    // A path setting is never unquoted by systemd: WorkingDirectory="…" was "not absolute", and the unit refused.
+    expect(unit).toContain(`\nWorkingDirectory=${dir}\n`);
+    const analyze = await runShell('command -v systemd-analyze');
+    if (analyze.code === 0) {
+      const verified = await runShell(`systemd-analyze verify ${shq(file)}`);
+      expect(verified.stderr).not.toContain('WorkingDirectory');
+      expect(verified.stderr).not.toContain('bad unit file setting');
+    }
     expect(r.stdout).toContain('systemctl daemon-reload && systemctl enable --now respaldo-test.service');
   });
 
