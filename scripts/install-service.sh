@@ -11,7 +11,8 @@
 #   --user USER       account the scheduler runs as (required; must be able to read the config and
 #                     the databases and write the backup folder)
 #   --name NAME       unit name (default respaldo-scheduler) -> NAME.service
-#   --respaldo CMD    how to run respaldo (default: `respaldo` on PATH, else node + this repository's bin/respaldo.js)
+#   --respaldo CMD    how to run respaldo (default: `respaldo` on PATH, run by the node on PATH; else that node +
+#                     this repository's bin/respaldo.js)
 #   --unit-dir DIR    where to write the unit (default /etc/systemd/system)
 #   --print           print the unit on stdout and change nothing
 #   --cron            print the crontab line instead of a systemd unit
@@ -21,7 +22,7 @@
 set -euo pipefail
 
 die() { local code=$1; shift; printf 'install-service: %s\n' "$*" >&2; exit "$code"; }
-usage() { sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; }
 
 config='' user='' name='respaldo-scheduler' respaldo='' unit_dir='/etc/systemd/system'
 print_only=0 cron=0 enable=1 check=1 unit_dir_given=0
@@ -54,6 +55,12 @@ script_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
 if [ -z "$respaldo" ]; then
   if command -v respaldo >/dev/null 2>&1; then
     respaldo=$(command -v respaldo)
+    # npm's `respaldo` is a script run by `#!/usr/bin/env node`: under cron's PATH (/usr/bin:/bin) or systemd's that
+    # finds no node (a Node unpacked in /opt and put first on PATH, as README says), or another one whose ABI the
+    # native modules were not built for. The service runs the node found here, the one respaldo was installed with.
+    if head -n 1 "$respaldo" 2>/dev/null | grep -q '^#!.*[/ ]env  *node' && command -v node >/dev/null 2>&1; then
+      respaldo="$(command -v node) $(readlink -f "$respaldo")"
+    fi
   elif [ -f "$script_dir/../bin/respaldo.js" ] && command -v node >/dev/null 2>&1; then
     respaldo="$(command -v node) $(cd "$script_dir/.." && pwd -P)/bin/respaldo.js"
   else

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, realpathSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { collect, describeResult, REPO_ROOT, runCli, runShell, shq, startCli, waitFor } from './helpers/cli.js';
 import { demoSetup, makeTmpDir } from './helpers/tmp.js';
@@ -84,6 +84,27 @@ describe('install-service.sh', () => {
     );
     expect(r.stdout).toContain(`flock -n '${join(setup.dir, '.backup_config.json.cron.lock')}'`);
     expect(r.stderr).toContain(`crontab -u ${me} -e`);
+  });
+
+  it("respaldo found on PATH (npm's `#!/usr/bin/env node` script) runs under cron with the node found at install", async () => {
+    // Node unpacked with its bin/ first on PATH (README, Requirements) and respaldo installed there by npm.
+    const dir = makeTmpDir('respaldo-npm-bin-');
+    symlinkSync(join(REPO_ROOT, 'bin', 'respaldo.js'), join(dir, 'respaldo'));
+    const setup = demoSetup();
+    const path = `${dir}:${dirname(process.execPath)}:/usr/bin:/bin`;
+    const r = await runShell(
+      `PATH=${shq(path)} bash ${shq(INSTALL)} --config ${shq(setup.configFile)} --user ${shq(me)} --cron --no-check`,
+    );
+    expect(r.code, describeResult(r)).toBe(0);
+    // The line ran `…/respaldo`, whose `env node` under cron's PATH found no node, or another (its native modules
+    // built for another ABI); it now names the node respaldo was installed with.
+    const line = r.stdout.trim().replace(/^(\* ){5}/, '');
+    expect(line).toContain(`${process.execPath} ${realpathSync(join(REPO_ROOT, 'bin', 'respaldo.js'))} scheduler`);
+    const ran = await runShell(`env -i PATH=/usr/bin:/bin HOME=${shq(setup.dir)} /bin/sh -c ${shq(line)}`);
+    // respaldo's own answer (exit 3: this config has no jobs), not `env: 'node': No such file or directory`
+    expect(ran.code, describeResult(ran)).toBe(3);
+    const out = readFileSync(/>> '([^']+)'/.exec(line)![1]!, 'utf8');
+    expect(out).toContain('schedule.jobs: no jobs to run');
   });
 
   it("two applications' crontab lines each start their scheduler: the lock is the config's own", async () => {
