@@ -234,6 +234,34 @@ describe('--json and a command line commander refuses', () => {
   });
 });
 
+describe('an option whose value is missing, followed by another option', () => {
+  it.each([
+    // `--description $DESC --json` with DESC unset: a set described "--json", and text to a script that read JSON
+    [['create', '--description', '--json'], '--description needs a value, and the next word is the option --json'],
+    // hoisted to `create --db --json`: a database named "--json", said in text
+    [['--json', 'create', '--db'], '--db needs a value, and the next word is the option --json'],
+    [['create', '--db', '--no-files', '--json'], '--db needs a value, and the next word is the option --no-files'],
+  ])('respaldo %j exits 2 with one JSON document, and makes no set', async (args, said) => {
+    const s = demoSetup(); // its ./backup_config.json: a --config after the args would be the next word
+    const r = await runCli(args, { cwd: s.dir });
+    expect(r.code, describeResult(r)).toBe(2);
+    expect((JSON.parse(r.stdout) as { message: string }).message).toContain(said);
+    expect(r.stderr).toContain(said);
+    expect(existsSync(s.backupDir)).toBe(false);
+  });
+
+  it('restore latest --to --yes exits 2 naming --to: it was a side-by-side restore into ./--yes, refused for want of --yes', async () => {
+    const s = demoSetup();
+    expect((await runCli(['create', '--config', s.configFile])).code).toBe(0);
+    const r = await runCli(['restore', 'latest', '--db', 'users', '--to', '--yes', '--config', s.configFile], {
+      cwd: s.dir,
+    });
+    expect(r.code, describeResult(r)).toBe(2);
+    expect(r.stderr).toContain('--to needs a value, and the next word is the option --yes');
+    expect(existsSync(join(s.dir, '--yes'))).toBe(false);
+  });
+});
+
 describe('verify --from with --all or --chain', () => {
   it.each([['--all'], ['--chain']])('%s is refused (exit 2) before anything is read, naming the flag', async (flag) => {
     const dir = makeTmpDir();

@@ -77,7 +77,32 @@ export async function buildProgram(argv: readonly string[] = []): Promise<Comman
       : (await import('./commands/all.js')).ALL_COMMANDS;
   for (const m of modules) m.register(program);
   for (const cmd of program.commands) onceOnly(cmd);
+  for (const cmd of program.commands) noOptionAsValue(cmd);
   return program;
+}
+
+/**
+ * An option's value that is one of the command's own options is refused (exit 2): commander takes the word after an
+ * option that needs a value whatever it is, so `create --description $DESC --json` with DESC unset made a set
+ * described "--json" and printed text to a script that read JSON, and `--json create --db` (hoisted to
+ * `create --db --json`) looked for a database named "--json" and answered in text.
+ */
+function noOptionAsValue(cmd: Command): void {
+  const names = new Set<string>();
+  for (let c: Command | null = cmd; c; c = c.parent)
+    for (const o of c.options) for (const n of [o.long, o.short]) if (n) names.add(n);
+  for (const o of cmd.options) {
+    if (!(o.required || o.optional)) continue;
+    const inner = o.parseArg as ((value: string, previous: unknown) => unknown) | undefined;
+    o.argParser((value: string, previous: unknown) => {
+      if (names.has(value.replace(/=.*$/s, '')))
+        throw new InvalidArgumentError(
+          `${o.long ?? o.short} needs a value, and the next word is the option ${value}: give the value after ${o.long ?? o.short}.`,
+        );
+      return inner ? inner(value, previous) : value;
+    });
+  }
+  for (const sub of cmd.commands) noOptionAsValue(sub);
 }
 
 /**
