@@ -1,3 +1,8 @@
+/**
+ * backup_config.json as the operator writes it: malformed JSON, schema errors by JSON path, ${VAR} and .env, and
+ * what each database entry becomes. One file because every case checks the same contract (exit 3, the file and the
+ * field named, a hint, nothing written) with the helper below; its parts are the describe blocks.
+ */
 import { existsSync, mkdirSync, writeFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -214,6 +219,19 @@ describe('${VAR} interpolation', () => {
       expect(text).not.toContain('/from/dotenv');
     },
   );
+
+  it('a folder named .env beside the config is a config error naming it (exit 3), not an internal error', async () => {
+    const { configFile, dir } = writeConfig(makeTmpDir(), (c) => c);
+    mkdirSync(join(dir, '.env'));
+    const before = readdirSync(dir).sort();
+    const r = await runCli(['create', '--json', '--config', configFile], { cwd: dir });
+    expect(r.code, describeResult(r)).toBe(3);
+    expect(parseJsonOutput<{ error: string }>(r.stdout).error).toBe('config');
+    expect(r.stderr).toContain(`${join(dir, '.env')}: is a folder`);
+    expect(r.stderr).toContain('hint: Move that folder away');
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+    expect(readdirSync(dir).sort()).toEqual(before);
+  });
 
   it('$${ writes a literal ${', async () => {
     const { configFile } = writeConfig(makeTmpDir(), { backupDir: './b$${X}' });

@@ -55,12 +55,40 @@ export async function loadConfig(opts: LoadOptions = {}): Promise<LoadedConfig> 
   }
 }
 
+/**
+ * The `.env` beside the config as KEY → value. One that cannot be read is a config error naming it (exit 3): a folder
+ * named `.env` was an internal error (exit 1, a stack), and one the user may not read exit 7 with a hint about the
+ * backup folder.
+ */
+function dotEnvBeside(file: string): Record<string, string> {
+  try {
+    return readDotEnv(file);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EISDIR')
+      throw new ConfigError(
+        file,
+        undefined,
+        'is a folder: respaldo reads the file .env beside the config for its ${VAR} values (KEY=VALUE lines)',
+        'Move that folder away, or make .env the file of the values, then run the command again; nothing was changed.',
+      );
+    if (code === 'EACCES' || code === 'EPERM')
+      throw new ConfigError(
+        file,
+        undefined,
+        "permission denied (it holds the values of the config's ${VAR})",
+        `Run as a user that can read it, or let this user read it (chmod, chown), then run the command again; nothing was changed.`,
+      );
+    throw err;
+  }
+}
+
 async function loadConfigUnmasked(opts: LoadOptions, secretsSeen: string[]): Promise<LoadedConfig> {
   const file = resolveConfigPath(opts);
   const baseDir = dirname(file);
   const text = readConfigText(file);
   const raw = parseJson(file, text);
-  const env = { ...readDotEnv(resolve(baseDir, '.env')), ...(opts.env ?? process.env) };
+  const env = { ...dotEnvBeside(resolve(baseDir, '.env')), ...(opts.env ?? process.env) };
   const { value, secrets, missing, malformed } = interpolate(raw, env);
   secretsSeen.push(...secrets);
   const odd = malformed[0];
