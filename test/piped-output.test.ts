@@ -4,7 +4,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Manifest } from '../src/core/types.js';
-import { describeResult, parseJsonOutput, runCli, startCli, waitFor, type CliResult } from './helpers/cli.js';
+import {
+  cliCommandLine,
+  describeResult,
+  parseJsonOutput,
+  runCli,
+  runShell,
+  startCli,
+  waitFor,
+  type CliResult,
+} from './helpers/cli.js';
+import { dbDigest } from './helpers/sqlite.js';
 import { demoSetup, writeConfig, type DemoSetup } from './helpers/tmp.js';
 
 /**
@@ -194,5 +204,32 @@ describe('create --json through slowly read pipes', () => {
     const lines = parseLines(r.stderr) as { type: string }[];
     expect(lines).toHaveLength(1200);
     expect(lines.every((l) => l.type === 'warning')).toBe(true);
+  });
+});
+
+describe('stdout on a full disk (`> file` where there is no room left)', () => {
+  it('list --json exits 7 saying the output is incomplete: it exited 0 with the file empty', async () => {
+    const s = demoSetup();
+    expect((await runCli(['create', '--config', s.configFile])).code).toBe(0);
+    const r = await runShell(`${cliCommandLine(['list', '--json', '--config', s.configFile])} > /dev/full`);
+    expect(r.code, describeResult(r)).toBe(7);
+    expect(r.stderr).toContain('respaldo: the output could not be written to stdout (ENOSPC');
+  });
+
+  it('a restore is not ended by it with a stack (exit 1) between two steps: it runs whole, then exits 7', async () => {
+    const s = demoSetup();
+    expect((await runCli(['create', '--config', s.configFile])).code).toBe(0);
+    const stored = dbDigest(s.dbs.users);
+    execFileSync('sqlite3', [s.dbs.users, 'DELETE FROM users']);
+    const cmd = cliCommandLine(['restore', 'latest', '--db', 'users', '--yes', '--config', s.configFile]);
+    const r = await runShell(`${cmd} > /dev/full`);
+    expect(r.code, describeResult(r)).toBe(7);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+    expect(r.stderr).toContain('what the command did was done all the same');
+    expect(dbDigest(s.dbs.users)).toEqual(stored);
+    const sets = parseJsonOutput<{ type: string }[]>(
+      (await runCli(['list', '--json', '--config', s.configFile])).stdout,
+    );
+    expect(sets.map((x) => x.type)).toEqual(['pre_restore', 'full']);
   });
 });

@@ -7,6 +7,7 @@
 
 import { isatty } from 'node:tty';
 import { InterruptedError } from '../core/errors.js';
+import { EXIT } from '../core/exit-codes.js';
 
 const closed = new AbortController();
 /** Which of stdin, stdout and stderr were a terminal at start: Node resets those when it exits. */
@@ -28,6 +29,8 @@ export function markTerminalClosed(): void {
 /** A stream that cannot be written any more: the terminal hung up, or the reader of a pipe left. */
 const GONE = new Set(['EIO', 'ENXIO', 'EPIPE', 'ECONNRESET', 'EBADF', 'ERR_STREAM_DESTROYED']);
 const guarded = new WeakSet<NodeJS.EventEmitter>();
+/** The first write error of stdout or stderr that was no reader leaving (a full disk under `> file`), if any. */
+let outputLost: { stream: 'stdout' | 'stderr'; err: NodeJS.ErrnoException } | null = null;
 
 /**
  * Installs an 'error' listener on stdout and stderr (and stdin with `withStdin`), once per stream.
@@ -43,6 +46,12 @@ export function guardStdio(withStdin = false): void {
     s.on('error', (err: NodeJS.ErrnoException) => {
       if (s.isTTY && (err.code === 'EIO' || err.code === 'ENXIO')) markTerminalClosed();
       if (terminalClosed.aborted || GONE.has(err.code ?? '')) return;
+      // A file that takes no more (ENOSPC, EDQUOT, EFBIG): thrown here, it ended a restore or a backup wherever it
+      // was, with a stack and exit 1. The work goes on; the end says the output is incomplete (exitWhenFlushed).
+      if (s !== process.stdin && typeof err.code === 'string') {
+        outputLost ??= { stream: s === process.stdout ? 'stdout' : 'stderr', err };
+        return;
+      }
       throw err;
     });
   }
@@ -77,7 +86,24 @@ function flushed(stream: NodeJS.WriteStream): Promise<void> {
  */
 export async function exitWhenFlushed(code: number): Promise<never> {
   await Promise.all([flushed(process.stdout), flushed(process.stderr)]);
-  return exitNow(code);
+  await new Promise((resolve) => setImmediate(resolve)); // a failed write's 'error' comes on a later tick
+  return exitNow(outputLostCode(code));
+}
+
+/**
+ * `code`, or 7 (failed) instead of success when stdout or stderr could not be written: `respaldo list --json >
+ * sets.json` on a full disk exited 0 with the file empty. Said on stderr when that is not the stream that failed.
+ */
+function outputLostCode(code: number): number {
+  if (!outputLost) return code;
+  const { stream, err } = outputLost;
+  if (stream === 'stdout')
+    process.stderr.write(
+      `respaldo: the output could not be written to stdout (${err.message}): it is incomplete; what the command ` +
+        'did was done all the same (the daily log in the backup folder says what).\n' +
+        'hint: Free space where the output goes (or send it elsewhere); `respaldo list` and `respaldo status` show the sets.\n',
+    );
+  return code === EXIT.ok ? EXIT.failed : code;
 }
 
 /** Ends the process at once (by SIGHUP when a terminal it started on is gone: see exitWhenFlushed). */
