@@ -338,4 +338,25 @@ describe('confirmation on a terminal', () => {
     expect(digests(s.all)).toEqual(mutated);
     expect(readdirSync(s.backupDir).filter((n) => !n.startsWith('.') && n !== 'logs')).toEqual([m.id]);
   });
+
+  it('restore --json without --yes shows the plan (on stderr) before it asks: it asked to confirm an unseen plan', async () => {
+    const s = setup();
+    const m = await create(s);
+    mutate(s);
+    const mutated = digests(s.all);
+    const tty = startCliInTmux(['restore', m.id, '--db', 'users', '--json', '--config', s.configFile], s.dir, {
+      width: 80,
+      height: 24,
+    });
+    try {
+      const screen = await tty.waitForScreen(/Type RESTORE to go on/);
+      expect(screen).toContain(`Restore plan for set ${m.id}`);
+      expect(screen).toContain('REPLACES the current database');
+      tty.type('no', true);
+      expect(await tty.exitCode()).toBe(9);
+    } finally {
+      tty.kill();
+    }
+    expect(digests(s.all)).toEqual(mutated);
+  });
 });

@@ -264,6 +264,8 @@ export function register(program: Command): void {
               'Restore needs confirmation and there is no terminal to ask.',
               'Review the plan with --dry-run, then pass --yes.',
             );
+          // With --json the plan is not on stdout: asked without it, the operator confirmed what they had not seen.
+          if (io.json) printRestorePlan({ ...io, out: (line) => io.err(line) }, plan);
           const ok = await io.confirmWord(`\nType ${CONFIRM_WORD} to go on (anything else cancels):`, CONFIRM_WORD);
           if (!ok) {
             io.err('Cancelled; nothing was changed.');
