@@ -162,6 +162,25 @@ describe('an empty value (a variable a script did not set)', () => {
     expect(readFileSync(s.dbs.users).equals(before)).toBe(true);
     expect(readdirSync(s.backupDir).filter((n) => /^\d{8}_\d{6}/.test(n))).toHaveLength(1); // no safety copy taken
   });
+
+  it('restore --db "" exits 2 and changes nothing: it was dropped, and every database was restored in place', async () => {
+    const s = demoSetup();
+    await runCli(['create', '--no-files', '--config', s.configFile]);
+    const before = Object.values(s.dbs).map((f) => readFileSync(f));
+    const r = await runCli(['restore', 'latest', '--db', '', '--yes', '--config', s.configFile]);
+    expect(r.code, describeResult(r)).toBe(2);
+    expect(r.stderr).toContain('--db: needs a value, not an empty one');
+    expect(Object.values(s.dbs).map((f) => readFileSync(f).equals(before.shift()!))).toEqual([true, true, true]);
+    expect(readdirSync(s.backupDir).filter((n) => /^\d{8}_\d{6}/.test(n))).toHaveLength(1); // no safety copy taken
+  });
+
+  it('create --db "" exits 2 and makes no set: it backed up every database', async () => {
+    const s = demoSetup();
+    const r = await runCli(['create', '--db', '', '--config', s.configFile]);
+    expect(r.code, describeResult(r)).toBe(2);
+    expect(r.stderr).toContain('--db: needs a value, not an empty one');
+    expect(existsSync(s.backupDir)).toBe(false);
+  });
 });
 
 describe('global options typed before the command', () => {

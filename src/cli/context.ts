@@ -232,13 +232,15 @@ export function runAction<S extends OptionSpec, A extends unknown[]>(
   };
 }
 
-/** Collects a repeatable option (`--db a --db b`, also `--db a,b`). */
+/**
+ * Collects a repeatable option (`--db a --db b`, also `--db a,b`). A value that names nothing (`--db ""` from a
+ * variable that was not set) is kept as it is, for parseOptions to refuse: dropped, it left an empty list, which
+ * `restore latest --db "$DB" --yes` took as no --db and restored every database in place.
+ */
 export function collect(value: string, previous: string[] = []): string[] {
-  return [
-    ...previous,
-    ...value
-      .split(',')
-      .map((v) => v.trim())
-      .filter(Boolean),
-  ];
+  const names = value
+    .split(',')
+    .map((v) => v.trim())
+    .filter(Boolean);
+  return [...previous, ...(names.length ? names : [value])];
 }
