@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -10,6 +10,7 @@ import { demoSetup, type DemoSetup } from './helpers/tmp.js';
 
 const bigDb = useBigDb(200);
 const LOCK_MESSAGE = 'Another respaldo process is working on this backup folder';
+const BOOT_ID = '/proc/sys/kernel/random/boot_id';
 
 function deadPid(): number {
   const r = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
@@ -110,6 +111,23 @@ describe('one writer per backup folder', () => {
     expect(v.code, describeResult(v)).toBe(0);
     const dry = await runCli(['prune', '--dry-run', '--config', s.configFile], { cwd: s.dir });
     expect(dry.code, describeResult(dry)).toBe(0);
+  });
+
+  it.each([
+    ['of an earlier boot (a power cut)', () => ({ boot: '00000000-0000-4000-8000-000000000000' })],
+    ['of a killed process, its pid reused', () => ({ boot: readFileSync(BOOT_ID, 'utf8').trim(), startTicks: 1 })],
+  ])('a lock %s, its pid now another process, is stale: create runs (it exited 6)', async (_, holder) => {
+    const s = demoSetup();
+    // this test process stands for the process that now has the pid: alive, and no respaldo
+    const lock = writeLock(s, { pid: process.pid, host: hostname(), ...holder() });
+    const st = parseJsonOutput<{ lock: { held: boolean } }>(
+      (await runCli(['status', '--json', '--config', s.configFile], { cwd: s.dir })).stdout,
+    );
+    expect(st.lock.held).toBe(false);
+    const r = await runCli(['create', '--config', s.configFile], { cwd: s.dir });
+    expect(r.code, describeResult(r)).toBe(0);
+    expect(existsSync(lock)).toBe(false);
+    expect(await list(s)).toHaveLength(1);
   });
 
   it('a lock from another host is never taken over', async () => {

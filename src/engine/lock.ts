@@ -20,6 +20,31 @@ interface LockInfo {
   host: string;
   purpose: string;
   startedAt: string;
+  /** The holder as the kernel knows it (Linux), so that its pid, reused after a reboot or a kill, is not taken for it. */
+  boot?: string;
+  /** The holder's start, in clock ticks since that boot (`/proc/<pid>/stat`, field 22). */
+  startTicks?: number;
+}
+
+/** This boot of the machine (`/proc/sys/kernel/random/boot_id`), or undefined where there is none. */
+function bootId(): string | undefined {
+  try {
+    return readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim() || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** When process `pid` started, in clock ticks since boot (`/proc/<pid>/stat` field 22), or undefined. */
+function startTicks(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // the fields after the command name, whose closing parenthesis is the last one (a name may hold spaces or one)
+    const ticks = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]);
+    return Number.isInteger(ticks) ? ticks : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Whether a process with this pid exists (EPERM: it exists but belongs to another user). */
@@ -51,10 +76,20 @@ function lockAgeMs(file: string): number {
   }
 }
 
-/** Whether a lock file was left by a process that no longer runs on this host. */
+/**
+ * Whether a lock file was left by a process that no longer runs on this host. Its pid alone is not enough: after a
+ * power cut the lock is still on disk and its pid may be any process of the new boot (a daemon that runs for months),
+ * and every command then exited 6 and `scheduler --if-not-running` exited 0 doing nothing, until someone removed the
+ * lock by hand. A lock of another boot, or whose pid is now a process started at another time, is stale.
+ */
 export function isStale(info: LockInfo | null): boolean {
   if (!info) return true;
-  return info.host === hostname() && !processAlive(info.pid);
+  if (info.host !== hostname()) return false;
+  if (!processAlive(info.pid)) return true;
+  const boot = bootId();
+  if (info.boot !== undefined && boot !== undefined && info.boot !== boot) return true;
+  const ticks = startTicks(info.pid);
+  return info.startTicks !== undefined && ticks !== undefined && info.startTicks !== ticks;
 }
 
 /**
@@ -219,7 +254,16 @@ export async function acquireLock(
 async function acquireOnce(backupDir: string, purpose: string, opts: { needsRoom?: boolean }): Promise<Release> {
   await ensurePrivateDir(backupDir);
   const file = join(backupDir, LOCK_NAME);
-  const info: LockInfo = { pid: process.pid, host: hostname(), purpose, startedAt: new Date().toISOString() };
+  const boot = bootId();
+  const ticks = startTicks(process.pid);
+  const info: LockInfo = {
+    pid: process.pid,
+    host: hostname(),
+    purpose,
+    startedAt: new Date().toISOString(),
+    ...(boot !== undefined ? { boot } : {}),
+    ...(ticks !== undefined ? { startTicks: ticks } : {}),
+  };
   const spare = spareLock(backupDir);
   let held = file;
   try {
