@@ -130,6 +130,30 @@ describe('one writer per backup folder', () => {
     expect(await list(s)).toHaveLength(1);
   });
 
+  it('status does not call a scheduler running on a pid of the new boot: its lock is of an earlier one', async () => {
+    const s = demoSetup();
+    mkdirSync(join(s.backupDir, '.scheduler'), { recursive: true, mode: 0o700 });
+    const scheduler = { pid: process.pid, host: hostname(), startedAt: new Date(Date.now() - 86400_000).toISOString() };
+    writeFileSync(
+      join(s.backupDir, '.scheduler-state.json'),
+      JSON.stringify({
+        version: 1,
+        updatedAt: scheduler.startedAt,
+        scheduler: { ...scheduler, running: true },
+        jobs: {},
+      }),
+    );
+    const boot = '00000000-0000-4000-8000-000000000000';
+    writeFileSync(
+      join(s.backupDir, '.scheduler', '.respaldo.lock'),
+      JSON.stringify({ ...scheduler, purpose: 'scheduler', boot }),
+    );
+    const r = await runCli(['status', '--json', '--config', s.configFile], { cwd: s.dir });
+    expect(r.code, describeResult(r)).toBe(0);
+    const st = parseJsonOutput<{ scheduler: { scheduler: { running: boolean; gone?: boolean } } }>(r.stdout);
+    expect(st.scheduler.scheduler).toMatchObject({ running: false, gone: true });
+  });
+
   it('a lock from another host is never taken over', async () => {
     const s = demoSetup();
     writeLock(s, { pid: deadPid(), host: `not-${hostname()}` });

@@ -6,8 +6,8 @@ import { formatLocal } from '../core/format.js';
 import { SWAP_JOURNAL_PREFIX, listSets } from './catalog.js';
 import { offsiteState, type DestinationState } from './offsite-state.js';
 import { folderSize, freeBytesAt } from './fs-util.js';
-import { readSchedulerState, withUnfinishedRun, type SchedulerState } from '../scheduler/state.js';
-import { isStale, LOCK_NAME, processAlive, spareLockFile } from './lock.js';
+import { readSchedulerState, SCHEDULER_LOCK_DIR, withUnfinishedRun, type SchedulerState } from '../scheduler/state.js';
+import { heldLock, isStale, LOCK_NAME, processAlive, spareLockFile } from './lock.js';
 import { deadSystemScratch } from './system-scratch.js';
 import { errorMessage } from '../core/errors.js';
 import { capabilitiesOf } from '../drivers/capabilities.js';
@@ -190,7 +190,7 @@ export async function getStatus(
     freeBytes,
     lock,
     leftovers,
-    scheduler: withLiveness(readSchedulerState(cfg.backupDir)),
+    scheduler: withLiveness(readSchedulerState(cfg.backupDir), cfg.backupDir),
     offsite: offsiteState(cfg, sets),
     ...(databaseLeftovers ? { databaseLeftovers: await databaseLeftovers } : {}),
   };
@@ -198,11 +198,18 @@ export async function getStatus(
 
 /**
  * A scheduler the state calls running whose process on this host is gone (killed) is said stopped, and gone; a job
- * whose last run did not end is said running or interrupted (see withUnfinishedRun).
+ * whose last run did not end is said running or interrupted (see withUnfinishedRun). Its pid alive is not enough when
+ * its lock (`.scheduler/.respaldo.lock`) is there and stale: after a power cut that pid may be any process of the new
+ * boot (lock.ts), and status said the scheduler ran.
  */
-function withLiveness(state: SchedulerState): SchedulerState {
+function withLiveness(state: SchedulerState, backupDir: string): SchedulerState {
   const sched = state.scheduler;
-  const gone = Boolean(sched?.running && sched.host === hostname() && !processAlive(sched.pid));
+  const lock = join(backupDir, SCHEDULER_LOCK_DIR, LOCK_NAME);
+  const gone = Boolean(
+    sched?.running &&
+    sched.host === hostname() &&
+    (!processAlive(sched.pid) || (existsSync(lock) && !heldLock(dirname(lock)))),
+  );
   const running = Boolean(sched?.running) && !gone;
   const jobs = Object.fromEntries(Object.entries(state.jobs).map(([n, j]) => [n, withUnfinishedRun(j, running)]));
   return { ...state, jobs, scheduler: sched && gone ? { ...sched, running: false, gone: true } : sched };

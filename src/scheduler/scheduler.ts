@@ -16,6 +16,7 @@ import {
   type JobOutcome,
   type JobState,
   type SchedulerState,
+  SCHEDULER_LOCK_DIR,
 } from './state.js';
 import { catchUpOrder, lastSuccesses, planCatchUp, type CatchUpPlan, type CatchUpRun } from './catch-up.js';
 import { nextRun } from './when.js';
@@ -56,7 +57,6 @@ import { phrase, type Phrase } from '../core/phrases.js';
  */
 
 /** The folder under backupDir whose lock only one scheduler holds. */
-const SCHEDULER_LOCK_DIR = '.scheduler';
 
 /** Time source and timers. `systemClock` is the real one. */
 export interface Clock {

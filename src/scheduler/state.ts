@@ -8,6 +8,9 @@ import { ensurePrivateDir, writeFileAtomic } from '../engine/fs-util.js';
  * scheduler's catch-up. A missing or unreadable file is an empty state, never an error.
  */
 
+/** The folder of the scheduler's lock in the backup folder (one scheduler per folder). */
+export const SCHEDULER_LOCK_DIR = '.scheduler';
+
 export const STATE_FILE = '.scheduler-state.json';
 
 /** How a job's run ended (`verified` / `verify-failed` for verify jobs, `drilled` / `drill-failed` for drills). */
