@@ -89,6 +89,9 @@ if (existsSync(lockFile)) {
     const lock = JSON.parse(readFileSync(lockFile, 'utf8'));
     let alive = false;
     try { process.kill(lock.pid, 0); alive = true; } catch (e) { alive = e.code === 'EPERM'; }
+    // A pid of the new boot after a power cut is not the scheduler: `respaldo status` judges its lock (boot id, start).
+    const said = status.scheduler && status.scheduler.scheduler;
+    if (alive && said && said.gone && said.pid === lock.pid) alive = false;
     if (lock.host !== hostname()) { running = true; how = `pid ${lock.pid} on ${lock.host} (other host, not checked)`; }
     else if (alive) { running = true; how = `pid ${lock.pid} since ${lock.startedAt}`; }
     else how = `stale lock of pid ${lock.pid} (not running)`;

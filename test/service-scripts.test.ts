@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, realpathSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
-import { userInfo } from 'node:os';
+import { existsSync, mkdirSync, readFileSync, realpathSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { hostname, userInfo } from 'node:os';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { collect, describeResult, REPO_ROOT, runCli, runShell, shq, startCli, waitFor } from './helpers/cli.js';
@@ -286,6 +286,30 @@ describe('check-service.sh', () => {
     ]);
     expect(ok.code, describeResult(ok)).toBe(0);
     expect(ok.stdout).toMatch(/\n {2}ok\s+users\s+\d{8}_\d{6}/);
+  });
+
+  it('exits 3 when the pid of the scheduler lock is a process of a new boot (a power cut), not the scheduler', async () => {
+    const setup = await withOneSet();
+    mkdirSync(join(setup.backupDir, '.scheduler'), { recursive: true, mode: 0o700 });
+    // this test process stands for whatever got the pid after the reboot: alive, and no scheduler
+    const scheduler = { pid: process.pid, host: hostname(), startedAt: new Date(Date.now() - 86400_000).toISOString() };
+    writeFileSync(
+      join(setup.backupDir, '.scheduler-state.json'),
+      JSON.stringify({
+        version: 1,
+        updatedAt: scheduler.startedAt,
+        scheduler: { ...scheduler, running: true },
+        jobs: {},
+      }),
+    );
+    const boot = '00000000-0000-4000-8000-000000000000';
+    writeFileSync(
+      join(setup.backupDir, '.scheduler', '.respaldo.lock'),
+      JSON.stringify({ ...scheduler, purpose: 'scheduler', boot }),
+    );
+    const r = await sh(CHECK, ['--config', setup.configFile, '--respaldo', RESPALDO, '--max-age', '1h']);
+    expect(r.code, describeResult(r)).toBe(3);
+    expect(r.stdout).toMatch(/Scheduler: NOT RUNNING/);
   });
 
   it('exits 0 while a real scheduler runs and backups are fresh', async () => {
