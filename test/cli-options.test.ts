@@ -281,6 +281,19 @@ describe('an option whose value is missing, followed by another option', () => {
   });
 });
 
+describe('restore --files --table', () => {
+  it('exits 2 and restores nothing: --table was passed over and the files restored (exit 0)', async () => {
+    const s = demoSetup();
+    expect((await runCli(['create', '--config', s.configFile])).code).toBe(0);
+    const to = join(s.dir, 'restored');
+    const args = ['restore', 'latest', '--files', '--table', 'public.orders', '--to', to, '--yes'];
+    const r = await runCli([...args, '--config', s.configFile], { cwd: s.dir });
+    expect(r.code, describeResult(r)).toBe(2);
+    expect(r.stderr).toContain('--table chooses tables of a database, and --files alone restores no database.');
+    expect(existsSync(to)).toBe(false);
+  });
+});
+
 describe('verify --from with --all or --chain', () => {
   it.each([['--all'], ['--chain']])('%s is refused (exit 2) before anything is read, naming the flag', async (flag) => {
     const dir = makeTmpDir();

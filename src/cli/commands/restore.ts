@@ -221,6 +221,12 @@ export function register(program: Command): void {
           `--at "${opts.at}" (${formatLocal(at, { seconds: true })}) is ahead of this machine's clock (now ${formatLocal(new Date(), { seconds: true })}): no backup is from then.`,
           'Check the date (the year, the month); to restore the newest set, use `latest`.',
         );
+      // With --files alone no database is restored: its --table was passed over without a word (exit 0).
+      if (opts.table && opts.files && !opts.db)
+        throw new UsageError(
+          '--table chooses tables of a database, and --files alone restores no database.',
+          'Name the database: respaldo restore latest --db inventario --to inv_check --table public.orders --yes',
+        );
       if (opts.stream && !opts.from)
         throw new UsageError(
           '--stream streams a set from a destination: it needs --from NAME.',
