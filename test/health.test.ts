@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { assessHealth, getHealth, type BackupRecord, type HealthInput, type RunRecord } from '../src/engine/health.js';
@@ -8,6 +8,8 @@ import { PHRASES_ES } from '../src/ui/i18n/phrases-es.js';
 import { renderMetrics } from '../src/engine/metrics.js';
 import { describeResult, parseJsonOutput, runCli, waitFor } from './helpers/cli.js';
 import { demoSetup } from './helpers/tmp.js';
+import { FakeClock } from './helpers/fake-clock.js';
+import { createEngineScheduler } from '../src/scheduler/run-job.js';
 import { startWebhookServer } from './helpers/webhook.js';
 
 const daily = { name: 'daily', when: '0 2 * * *', timezone: 'UTC', type: 'full' as const, databases: ['*'] };
@@ -375,6 +377,29 @@ describe('the metrics file follows every health check', () => {
     const text = readFileSync(join(s.dir, 'metrics', 'respaldo.prom'), 'utf8');
     expect(text).toContain('respaldo_backup_overdue{database="users"} 1');
     expect(text).toContain('respaldo_healthy 0');
+  });
+
+  it('the running scheduler writes it every hour without any alert channel (it kept saying healthy)', async () => {
+    const s = demoSetup((base) => ({
+      ...base,
+      schedule: { jobs: [{ name: 'nightly', when: 'daily at 02:00', databases: ['users'] }] },
+      health: { minFreeBytes: 1, graceMinutes: 0 },
+      metrics: { textfile: './metrics/respaldo.prom' },
+    }));
+    mkdirSync(join(s.dir, 'metrics'));
+    const cfg = await loadConfig({ configPath: s.configFile });
+    expect(cfg.notifications).toEqual([]);
+    const clock = new FakeClock(new Date());
+    const scheduler = createEngineScheduler(cfg, { clock, catchUp: false });
+    await scheduler.start();
+    const prom = join(s.dir, 'metrics', 'respaldo.prom');
+    await clock.advance(3_600_000);
+    await waitFor(() => existsSync(prom), 'the hourly health check to write the metrics file', 10_000);
+    const text = readFileSync(prom, 'utf8');
+    expect(text).toContain('respaldo_backup_overdue{database="users"} 1');
+    expect(text).toContain('respaldo_healthy 0');
+    scheduler.stop();
+    expect(await scheduler.done).toBe(0);
   });
 });
 

@@ -7,7 +7,7 @@ import { createBackup } from '../engine/create.js';
 import { waitUntilFree } from '../engine/lock.js';
 import { pruneSets } from '../engine/prune.js';
 import { verifySet } from '../engine/verify.js';
-import { Scheduler, type Clock, type JobRunResult, type RetentionFn, type RunJobFn } from './scheduler.js';
+import { Scheduler, systemClock, type Clock, type JobRunResult, type RetentionFn, type RunJobFn } from './scheduler.js';
 import { said } from '../core/phrases.js';
 
 /** Re-hashes one set (`verifySet`): its problems, one line each, none when every stored file matches. */
@@ -175,22 +175,38 @@ export function createEngineScheduler(cfg: LoadedConfig, opts: { clock?: Clock; 
     secrets: cfg.secrets,
     ...opts,
   });
-  if (cfg.notifications?.length) watchHealth(cfg, scheduler);
+  if (cfg.notifications?.length || cfg.metrics?.textfile) watchHealth(cfg, scheduler, opts.clock ?? systemClock);
   return scheduler;
 }
 
 const HEALTH_CHECK_MS = 3_600_000;
 
 /**
- * While the scheduler runs, checks the health after every job and every hour, so an overdue backup
- * (a job that never ran: the machine was off, the scheduler was stopped) is alerted without waiting
- * for an operator to look. Only new problems are sent (see checkHealthAndAlert).
+ * While the scheduler runs, checks the health after every job and every hour (on the scheduler's clock), so an
+ * overdue backup (a job that never ran: the machine was off, the scheduler was stopped, a job waits for hours) is
+ * alerted without waiting for an operator to look, and the metrics file says it: with `metrics.textfile` and no
+ * channel, the file was written only after backups and kept saying healthy. Only new problems are sent (see
+ * checkHealthAndAlert).
  */
-function watchHealth(cfg: LoadedConfig, scheduler: Scheduler): void {
+function watchHealth(cfg: LoadedConfig, scheduler: Scheduler, clock: Clock): void {
   const check = () =>
-    void import('../engine/health-alerts.js').then((m) => m.checkHealthAndAlert(cfg)).catch(() => undefined);
+    void import('../engine/health-alerts.js')
+      .then((m) => m.checkHealthAndAlert(cfg, clock.now()))
+      .catch(() => undefined);
   scheduler.on('job-end', check);
-  const timer = setInterval(check, HEALTH_CHECK_MS);
-  timer.unref();
-  scheduler.once('stopped', () => clearInterval(timer));
+  let timer: unknown = null;
+  let stopped = false;
+  const every = (): void => {
+    if (stopped) return;
+    timer = clock.setTimeout(() => {
+      check();
+      every();
+    }, HEALTH_CHECK_MS);
+  };
+  // From its start (its first state): a scheduler that never started (another one runs) holds no timer.
+  scheduler.once('state', every);
+  scheduler.once('stopped', () => {
+    stopped = true;
+    if (timer !== null) clock.clearTimeout(timer);
+  });
 }
