@@ -571,6 +571,37 @@ describe('health alerts', () => {
     }
   });
 
+  it('with "language": "es" a failed drill\'s reason is said in Spanish in the health alert (it stayed English)', async () => {
+    const hook = await startWebhookServer();
+    try {
+      const s = demoSetup((base) => ({
+        ...base,
+        language: 'es',
+        health: { minFreeBytes: 1 },
+        notifications: [{ type: 'webhook', on: ['unhealthy'], url: hook.url, format: 'json' }],
+      }));
+      expect((await runCli(['create', '--no-files', '--db', 'users', '--config', s.configFile])).code).toBe(0);
+      const [id] = readdirSync(s.backupDir).filter((n) => /^\d{8}_\d{6}$/.test(n));
+      const dbDir = join(s.backupDir, id!, 'databases');
+      const file = join(dbDir, readdirSync(dbDir)[0]!);
+      const bytes = readFileSync(file);
+      bytes.writeUInt8(bytes.readUInt8(bytes.length - 1) ^ 0xff, bytes.length - 1);
+      writeFileSync(file, bytes);
+      const drill = await runCli(['drill', id!, '--config', s.configFile]);
+      expect(drill.code, describeResult(drill)).toBe(11);
+      const check = await runCli(['status', '--check', '--config', s.configFile]);
+      expect(check.code, describeResult(check)).toBe(10);
+      expect(check.stdout).toMatch(/^users: the last restore drill .* failed: Set .* failed verification/m);
+      await waitFor(() => hook.received.length >= 1 || null, 'the alert');
+      const lines = hook.received.map((r) => (JSON.parse(r) as { lines: string[] }).lines.join('\n')).join('\n');
+      const drilled = lines.split('\n').find((l) => l.includes('simulacro de restauración'));
+      expect(drilled, lines).toMatch(/falló: La copia \d{8}_\d{6} no pasó la verificación/);
+      expect(drilled).not.toMatch(/failed verification|nothing was restored/);
+    } finally {
+      hook.close();
+    }
+  });
+
   it('an alert no channel took is sent again at the next check (it was remembered as sent, and lost)', async () => {
     let down = true;
     const hook = await startWebhookServer(() => (down ? 503 : 200));

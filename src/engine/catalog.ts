@@ -1,4 +1,4 @@
-import { english, phrase } from '../core/phrases.js';
+import { english, phrase, PHRASES_EN, type Phrase } from '../core/phrases.js';
 import { existsSync, promises as fsp, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { NotFoundError, RefusedError, RespaldoError, UsageError, VerifyError } from '../core/errors.js';
@@ -13,7 +13,7 @@ import { isSetId } from './set-id.js';
 /**
  * The sets in the backup folder as the commands see them: listing and summarizing them, choosing `latest`, the
  * marks beside each set (verified, drilled, keep) and deleting one (never a base that later sets need). Why one
- * file of about 450 lines: every reader and writer of a set's folder and its marks is here, so what `list` shows and
+ * file of about 480 lines: every reader and writer of a set's folder and its marks is here, so what `list` shows and
  * what `delete` or a drill writes agree on the same names.
  */
 
@@ -270,9 +270,19 @@ export function readDrillRecord(dir: string): DrillRecord | null {
       ...(typeof error === 'string' ? { error } : {}),
       ...(typeof hint === 'string' ? { hint } : {}),
       ...(typeof x.from === 'string' ? { from: x.from } : {}),
+      ...(readPhrase(x.phrases?.message) ? { phrases: { message: readPhrase(x.phrases?.message)! } } : {}),
     };
   }
   return { setId: typeof r.setId === 'string' ? r.setId : '', results };
+}
+
+/** A phrase as respaldo writes one (a known id, text parameters), else undefined: one edited by hand is left out. */
+function readPhrase(p: unknown): Phrase | undefined {
+  const x = p as { id?: unknown; params?: unknown } | null | undefined;
+  if (!x || typeof x.id !== 'string' || !Object.hasOwn(PHRASES_EN, x.id)) return undefined;
+  if (!x.params || typeof x.params !== 'object' || Array.isArray(x.params)) return undefined;
+  if (!Object.values(x.params).every((v) => typeof v === 'string')) return undefined;
+  return { id: x.id as Phrase['id'], params: x.params as Phrase['params'] };
 }
 
 /** A time as respaldo writes one (ISO 8601) that parses. */
@@ -306,7 +316,8 @@ export async function recordDrilled(
 }
 
 /** A database's newest drill across all sets, with the set it drilled. */
-export type LastDrill = Pick<DrillResult, 'at' | 'ok' | 'error'> & { setId: string };
+/** `errorPhrase`: the error as a phrase, when respaldo's own words (health says it in the alerts' language). */
+export type LastDrill = Pick<DrillResult, 'at' | 'ok' | 'error'> & { setId: string; errorPhrase?: Phrase };
 
 /** The newest drill of each database (and of `files`) over every listed set; reads only. */
 export async function lastDrills(cfg: Pick<LoadedConfig, 'backupDir'>): Promise<Record<string, LastDrill>> {
@@ -315,7 +326,13 @@ export async function lastDrills(cfg: Pick<LoadedConfig, 'backupDir'>): Promise<
     for (const r of Object.values(readDrillRecord(s.path)?.results ?? {})) {
       const seen = out[r.database];
       if (seen && seen.at >= r.at) continue;
-      out[r.database] = { at: r.at, ok: r.ok, setId: s.id, ...(r.error ? { error: r.error } : {}) };
+      out[r.database] = {
+        at: r.at,
+        ok: r.ok,
+        setId: s.id,
+        ...(r.error ? { error: r.error } : {}),
+        ...(r.error && r.phrases?.message ? { errorPhrase: r.phrases.message } : {}),
+      };
     }
   }
   return out;

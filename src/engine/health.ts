@@ -287,7 +287,13 @@ export function assessHealth(input: HealthInput): HealthReport {
       issue(
         'drill-failed',
         drill.error
-          ? phrase('health.drillFailedWhy', { db: database, set: drill.setId, when, error: drill.error })
+          ? phrase('health.drillFailedWhy', {
+              db: database,
+              set: drill.setId,
+              when,
+              error: drill.error,
+              ...nestedPhrase(drill.errorPhrase),
+            })
           : phrase('health.drillFailed', { db: database, set: drill.setId, when }),
         drill.at,
       );

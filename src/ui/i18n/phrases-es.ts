@@ -635,7 +635,7 @@ export const PHRASES_ES = {
   'health.drillFailed': (p: PhraseParams) =>
     `${p['db']}: el último simulacro de restauración (conjunto ${p['set']}, ${p['when']}) falló`,
   'health.drillFailedWhy': (p: PhraseParams) =>
-    `${p['db']}: el último simulacro de restauración (conjunto ${p['set']}, ${p['when']}) falló: ${p['error']}`,
+    `${p['db']}: el último simulacro de restauración (conjunto ${p['set']}, ${p['when']}) falló: ${p['pid'] ? nestedEs(p) : p['error']}`,
   'health.failures': (p: PhraseParams) =>
     `${p['db']}: fallaron ${p['failed']} de ${p['count']} copias en los últimos 30 días`,
   'health.lowDisk': (p: PhraseParams) =>
