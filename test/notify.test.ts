@@ -441,6 +441,11 @@ describe.skipIf(!smtpAvailable() && !process.env['CI'])(
         expect(mail).toMatch(/^Subject: .*copia de seguridad parcial/m);
         expect(mail).toContain('perdida: FALLÓ');
         expect(mail).toContain('Qué hacer:');
+        // The missing file and what to do are said in Spanish too (they stayed English inside the Spanish mail).
+        const body = mail.replace(/\r?\n /g, ' ');
+        expect(body).toContain('- perdida: FALLÓ (Base SQLite perdida: no se encuentra el archivo ');
+        expect(body).toContain('Qué hacer: Revise databases[].path de "perdida" en la configuración');
+        expect(body).not.toMatch(/file not found|Check databases/);
         expect(mail).toMatch(/^To: ops@example.com/m);
         expect(mail).not.toContain('pw-Secret-123');
         expect(hook.received).toHaveLength(1); // chat got it; success-only did not
