@@ -65,13 +65,21 @@ export interface Clock {
   clearTimeout(handle: unknown): void;
 }
 
-const MAX_TIMER_MS = 2_000_000_000;
+/**
+ * A timer looks at the wall clock at least this often: Node's timers count monotonic time, which stands still while
+ * the machine sleeps and ignores a clock stepped by NTP (a VM resumed, a board without RTC that boots with an old date),
+ * so a job due at 02:00 ran as many hours late as the clock had jumped.
+ */
+const CLOCK_CHECK_MS = 60_000;
 /** How often a job waiting for the backup folder's lock looks again. */
 export const LOCK_POLL_MS = 5_000;
 /** How long a job waits for the backup folder's lock (a manual backup of hours) before it fails on it. */
 export const LOCK_WAIT_MS = 2 * 3_600_000;
 
-/** Real time. Long waits are chunked (Node timers overflow past ~24.8 days). */
+/**
+ * Real time. Waits are chunked and fire when the wall clock reaches their time (see CLOCK_CHECK_MS; chunks also keep
+ * Node timers from overflowing past ~24.8 days).
+ */
 export const systemClock: Clock = {
   now: () => new Date(),
   setTimeout(fn, ms) {
@@ -79,7 +87,7 @@ export const systemClock: Clock = {
     const target = Date.now() + ms;
     const arm = (): void => {
       const left = target - Date.now();
-      box.t = setTimeout(left > MAX_TIMER_MS ? arm : fn, Math.max(0, Math.min(left, MAX_TIMER_MS)));
+      box.t = setTimeout(left > CLOCK_CHECK_MS ? arm : fn, Math.max(0, Math.min(left, CLOCK_CHECK_MS)));
     };
     arm();
     return box;
