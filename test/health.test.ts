@@ -565,7 +565,8 @@ describe('health alerts', () => {
       );
       const unhealthy = bodies.find((b) => /mal estado/.test(b.subject))!;
       expect(unhealthy.lines.join('\n')).toContain('- métricas: no se puede escribir metrics.textfile');
-      expect(unhealthy.lines.join('\n')).not.toMatch(/cannot be written|Prometheus gets/);
+      expect(unhealthy.lines.join('\n')).toContain(`(no existe la carpeta ${join(s.dir, 'no-such-folder')})`);
+      expect(unhealthy.lines.join('\n')).not.toMatch(/cannot be written|Prometheus gets|no folder/);
     } finally {
       hook.close();
     }

@@ -16,7 +16,7 @@ import { readDailyLog } from './log.js';
  * Whether each database can be brought back today, in figures an operator and a monitoring system can
  * act on: age of the last good backup against what the schedule promises, duration and size against
  * their history, success rate over 30 days, free space. `assessHealth` is pure (tested as tables);
- * `getHealth` gathers its input from the sets, their manifests and the daily logs. Why one file of about 520
+ * `getHealth` gathers its input from the sets, their manifests and the daily logs. Why one file of about 540
  * lines: every problem is one rule of the one pure assessment over the same input, and the input's gathering is
  * what those rules read; split, a rule and what it reads would sit apart.
  */
@@ -106,7 +106,7 @@ export interface HealthInput {
    */
   filesNotStored?: { setId: string; count: number };
   /** `metrics.textfile` cannot be written there, and why (its folder is missing, not writable, …); absent: it can. */
-  metricsUnwritable?: { file: string; why: string };
+  metricsUnwritable?: { file: string; why: string; whyPhrase?: Phrase };
 }
 
 export interface DatabaseHealth {
@@ -357,8 +357,8 @@ export function assessHealth(input: HealthInput): HealthReport {
     issues.push({ code: 'chain-broken', database: u.database, key, text: english(p), phrase: p });
   }
   if (input.metricsUnwritable) {
-    const { file, why } = input.metricsUnwritable;
-    const p = phrase('health.metricsUnwritable', { file, reason: why });
+    const { file, why, whyPhrase } = input.metricsUnwritable;
+    const p = phrase('health.metricsUnwritable', { file, reason: why, ...nestedPhrase(whyPhrase) });
     issues.push({ code: 'metrics-unwritable', database: null, key: 'metrics-unwritable', text: english(p), phrase: p });
   }
   const problems = issues.map((i) => i.text);
@@ -433,21 +433,17 @@ function metricsInput(cfg: LoadedConfig): Pick<HealthInput, 'metricsUnwritable'>
   const file = cfg.metrics?.textfile;
   if (!file) return {};
   const dir = dirname(file);
+  const unwritable = (whyPhrase: Phrase) => ({ metricsUnwritable: { file, why: english(whyPhrase), whyPhrase } });
   try {
-    if (!statSync(dir).isDirectory()) return { metricsUnwritable: { file, why: `${dir} is not a folder` } };
+    if (!statSync(dir).isDirectory()) return unwritable(phrase('metrics.notAFolder', { dir }));
     accessSync(dir, constants.W_OK);
     return {};
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    const why =
-      code === 'ENOENT'
-        ? `no folder ${dir}`
-        : code === 'EACCES' || code === 'EPERM'
-          ? `${dir} is not writable by this user`
-          : code === 'EROFS'
-            ? `${dir} is on a read-only file system`
-            : errorMessage(err);
-    return { metricsUnwritable: { file, why } };
+    if (code === 'ENOENT') return unwritable(phrase('metrics.noFolder', { dir }));
+    if (code === 'EACCES' || code === 'EPERM') return unwritable(phrase('metrics.notWritable', { dir }));
+    if (code === 'EROFS') return unwritable(phrase('metrics.readOnly', { dir }));
+    return { metricsUnwritable: { file, why: errorMessage(err) } };
   }
 }
 
