@@ -13,6 +13,7 @@ import { describeResult, parseJsonOutput, runCli } from './helpers/cli.js';
 import { dbDigest } from './helpers/sqlite.js';
 import { mountSmallDisk, tmpfsProblem, unmountAllSmallDisks } from './helpers/tmpfs.js';
 import { demoSetup } from './helpers/tmp.js';
+import { startWebhookServer } from './helpers/webhook.js';
 
 afterEach(unmountAllSmallDisks);
 
@@ -122,5 +123,31 @@ describe.skipIf(skip !== null)('a backup folder on a disk mounted read-only', ()
     expect(db.code, describeResult(db)).toBe(7);
     expect(db.stderr).toContain(`EROFS: read-only file system, mkdir '${join(disk.dir, 'x')}'`);
     expect(readdirSync(disk.dir)).toEqual([]);
+  });
+
+  it('status --check says so and exits 10, one JSON document; it said healthy, then failed with exit 7', async () => {
+    const hook = await startWebhookServer();
+    try {
+      const s = demoSetup();
+      const disk = mountSmallDisk(join(s.dir, 'disk'), 16 * 1024 * 1024);
+      const doc = JSON.parse(readFileSync(s.configFile, 'utf8')) as Record<string, unknown>;
+      const backupDir = join(disk.dir, 'backups');
+      const notifications = [{ type: 'webhook', on: ['unhealthy'], url: hook.url, format: 'json' }];
+      writeFileSync(s.configFile, JSON.stringify({ ...doc, backupDir, health: { minFreeBytes: 1 }, notifications }));
+      const made = await runCli(['create', '--db', 'users', '--no-files', '--config', s.configFile]);
+      expect(made.code, describeResult(made)).toBe(0);
+      const r = spawnSync('mount', ['-o', 'remount,ro', disk.dir], { encoding: 'utf8' });
+      expect(r.status, r.stderr).toBe(0);
+      const check = await runCli(['status', '--check', '--json', '--config', s.configFile]);
+      expect(check.code, describeResult(check)).toBe(10);
+      const health = parseJsonOutput<{ healthy: boolean; problems: string[] }>(check.stdout);
+      expect(health.healthy).toBe(false);
+      expect(health.problems).toContain(
+        `backup folder: ${backupDir} cannot be written (${backupDir} is on a read-only file system): every backup will fail (remount the disk read-write, or give the user running respaldo write access)`,
+      );
+      expect(hook.received.join('\n')).toContain(`backup folder: ${backupDir} cannot be written`);
+    } finally {
+      hook.close();
+    }
   });
 });

@@ -585,10 +585,12 @@ export const PHRASES_EN = {
     `${p['db']}: the newest backup (set ${p['set']}) cannot be restored: ${p['problem']} (restore latest falls back to an older set; \`respaldo create --type full\` starts a new chain)`,
   'health.chainBrokenNoFallback': (p: PhraseParams) =>
     `${p['db']}: the newest backup (set ${p['set']}) cannot be restored: ${p['problem']}, and no older set restores it either (\`respaldo create --type full\` makes one now)`,
-  'metrics.noFolder': (p: PhraseParams) => `no folder ${p['dir']}`,
-  'metrics.notAFolder': (p: PhraseParams) => `${p['dir']} is not a folder`,
-  'metrics.notWritable': (p: PhraseParams) => `${p['dir']} is not writable by this user`,
-  'metrics.readOnly': (p: PhraseParams) => `${p['dir']} is on a read-only file system`,
+  'folder.none': (p: PhraseParams) => `no folder ${p['dir']}`,
+  'folder.notAFolder': (p: PhraseParams) => `${p['dir']} is not a folder`,
+  'folder.notWritable': (p: PhraseParams) => `${p['dir']} is not writable by this user`,
+  'folder.readOnly': (p: PhraseParams) => `${p['dir']} is on a read-only file system`,
+  'health.backupDirUnwritable': (p: PhraseParams) =>
+    `backup folder: ${p['dir']} cannot be written (${p['reason']}): every backup will fail (remount the disk read-write, or give the user running respaldo write access)`,
   'health.metricsUnwritable': (p: PhraseParams) =>
     `metrics: metrics.textfile ${p['file']} cannot be written (${p['reason']}): Prometheus gets no figures from respaldo, or old ones (create the folder, or fix the path in the config)`,
   'note.notifying': (p: PhraseParams) =>

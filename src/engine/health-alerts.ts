@@ -90,8 +90,14 @@ async function alertNew(cfg: LoadedConfig, now: Date, health: HealthReport, noti
   );
   const sorted = Object.fromEntries(Object.entries(next).sort(([a], [b]) => (a < b ? -1 : 1)));
   if (JSON.stringify(sorted) !== JSON.stringify(told) && existsSync(cfg.backupDir)) {
-    await ensurePrivateDir(cfg.backupDir);
-    await writeFileAtomic(file, JSON.stringify({ at: now.toISOString(), channels: sorted }) + '\n');
+    // A backup folder that cannot be written (a disk remounted read-only) is itself a problem the check reports: what
+    // was told is then not remembered (sent again by the next check), and the check still answers (it exited 7).
+    try {
+      await ensurePrivateDir(cfg.backupDir);
+      await writeFileAtomic(file, JSON.stringify({ at: now.toISOString(), channels: sorted }) + '\n');
+    } catch {
+      /* see above */
+    }
   }
 }
 

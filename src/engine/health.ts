@@ -1,4 +1,4 @@
-import { accessSync, constants, statSync } from 'node:fs';
+import { accessSync, constants, existsSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { errorMessage } from '../core/errors.js';
 import { english, nestedPhrase, phrase, type Phrase } from '../core/phrases.js';
@@ -16,7 +16,7 @@ import { readDailyLog } from './log.js';
  * Whether each database can be brought back today, in figures an operator and a monitoring system can
  * act on: age of the last good backup against what the schedule promises, duration and size against
  * their history, success rate over 30 days, free space. `assessHealth` is pure (tested as tables);
- * `getHealth` gathers its input from the sets, their manifests and the daily logs. Why one file of about 540
+ * `getHealth` gathers its input from the sets, their manifests and the daily logs. Why one file of about 570
  * lines: every problem is one rule of the one pure assessment over the same input, and the input's gathering is
  * what those rules read; split, a rule and what it reads would sit apart.
  */
@@ -105,6 +105,11 @@ export interface HealthInput {
    * stored): counted per database, the runs looked successful and health said healthy; absent: none.
    */
   filesNotStored?: { setId: string; count: number };
+  /**
+   * The backup folder exists and cannot be written (a disk remounted read-only after I/O errors, its permissions
+   * changed), and why: every backup will fail while `status --check` said healthy; absent: it can (or is not made yet).
+   */
+  backupDirUnwritable?: { dir: string; why: string; whyPhrase?: Phrase };
   /** `metrics.textfile` cannot be written there, and why (its folder is missing, not writable, …); absent: it can. */
   metricsUnwritable?: { file: string; why: string; whyPhrase?: Phrase };
 }
@@ -148,6 +153,7 @@ export interface HealthIssue {
     | 'ahead-set'
     | 'chain-broken'
     | 'files-partial'
+    | 'backup-dir-unwritable'
     | 'metrics-unwritable';
   database: string | null;
   /** Stable identity: code, database and, for overdue, the missed scheduled time. */
@@ -356,6 +362,12 @@ export function assessHealth(input: HealthInput): HealthReport {
     const key = `chain-broken:${u.database}:${u.setId}`;
     issues.push({ code: 'chain-broken', database: u.database, key, text: english(p), phrase: p });
   }
+  if (input.backupDirUnwritable) {
+    const { dir, why, whyPhrase } = input.backupDirUnwritable;
+    const p = phrase('health.backupDirUnwritable', { dir, reason: why, ...nestedPhrase(whyPhrase) });
+    const key = 'backup-dir-unwritable';
+    issues.push({ code: 'backup-dir-unwritable', database: null, key, text: english(p), phrase: p });
+  }
   if (input.metricsUnwritable) {
     const { file, why, whyPhrase } = input.metricsUnwritable;
     const p = phrase('health.metricsUnwritable', { file, reason: why, ...nestedPhrase(whyPhrase) });
@@ -421,8 +433,33 @@ export async function getHealth(cfg: LoadedConfig, now = new Date()): Promise<He
       .map((s) => ({ id: s.id, startedAt: s.startedAt })),
     unrestorable: unrestorableNewest(cfg, names, sets),
     ...(await filesNotStoredInput(cfg, sets)),
+    ...backupDirInput(cfg),
     ...metricsInput(cfg),
   });
+}
+
+/** Whether the backup folder, when it exists, can be written: the next backup needs to (see backupDirUnwritable). */
+function backupDirInput(cfg: LoadedConfig): Pick<HealthInput, 'backupDirUnwritable'> {
+  const dir = cfg.backupDir;
+  if (!existsSync(dir)) return {};
+  const problem = folderProblem(dir);
+  return problem ? { backupDirUnwritable: { dir, ...problem } } : {};
+}
+
+/** Why a folder cannot be written (a phrase where respaldo has the words), or null when it can. */
+function folderProblem(dir: string): { why: string; whyPhrase?: Phrase } | null {
+  const said = (whyPhrase: Phrase) => ({ why: english(whyPhrase), whyPhrase });
+  try {
+    if (!statSync(dir).isDirectory()) return said(phrase('folder.notAFolder', { dir }));
+    accessSync(dir, constants.W_OK);
+    return null;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return said(phrase('folder.none', { dir }));
+    if (code === 'EACCES' || code === 'EPERM') return said(phrase('folder.notWritable', { dir }));
+    if (code === 'EROFS') return said(phrase('folder.readOnly', { dir }));
+    return { why: errorMessage(err) };
+  }
 }
 
 /**
@@ -432,19 +469,8 @@ export async function getHealth(cfg: LoadedConfig, now = new Date()): Promise<He
 function metricsInput(cfg: LoadedConfig): Pick<HealthInput, 'metricsUnwritable'> {
   const file = cfg.metrics?.textfile;
   if (!file) return {};
-  const dir = dirname(file);
-  const unwritable = (whyPhrase: Phrase) => ({ metricsUnwritable: { file, why: english(whyPhrase), whyPhrase } });
-  try {
-    if (!statSync(dir).isDirectory()) return unwritable(phrase('metrics.notAFolder', { dir }));
-    accessSync(dir, constants.W_OK);
-    return {};
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') return unwritable(phrase('metrics.noFolder', { dir }));
-    if (code === 'EACCES' || code === 'EPERM') return unwritable(phrase('metrics.notWritable', { dir }));
-    if (code === 'EROFS') return unwritable(phrase('metrics.readOnly', { dir }));
-    return { metricsUnwritable: { file, why: errorMessage(err) } };
-  }
+  const problem = folderProblem(dirname(file));
+  return problem ? { metricsUnwritable: { file, ...problem } } : {};
 }
 
 /** The newest set with files, when files of it could not be stored (its warnings) though every database was. */

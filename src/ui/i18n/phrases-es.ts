@@ -652,10 +652,12 @@ export const PHRASES_ES = {
     `${p['db']}: la copia más reciente (conjunto ${p['set']}) no se puede restaurar: ${nestedEs(p)} (restore latest usa un conjunto anterior; \`respaldo create --type full\` empieza una cadena nueva)`,
   'health.chainBrokenNoFallback': (p: PhraseParams) =>
     `${p['db']}: la copia más reciente (conjunto ${p['set']}) no se puede restaurar: ${nestedEs(p)}, y ningún conjunto anterior la restaura tampoco (\`respaldo create --type full\` hace uno ahora)`,
-  'metrics.noFolder': (p: PhraseParams) => `no existe la carpeta ${p['dir']}`,
-  'metrics.notAFolder': (p: PhraseParams) => `${p['dir']} no es una carpeta`,
-  'metrics.notWritable': (p: PhraseParams) => `este usuario no puede escribir en ${p['dir']}`,
-  'metrics.readOnly': (p: PhraseParams) => `${p['dir']} está en un sistema de archivos de solo lectura`,
+  'folder.none': (p: PhraseParams) => `no existe la carpeta ${p['dir']}`,
+  'folder.notAFolder': (p: PhraseParams) => `${p['dir']} no es una carpeta`,
+  'folder.notWritable': (p: PhraseParams) => `este usuario no puede escribir en ${p['dir']}`,
+  'folder.readOnly': (p: PhraseParams) => `${p['dir']} está en un sistema de archivos de solo lectura`,
+  'health.backupDirUnwritable': (p: PhraseParams) =>
+    `carpeta de copias: no se puede escribir en ${p['dir']} (${p['pid'] ? nestedEs(p) : p['reason']}): todas las copias fallarán (vuelva a montar el disco en lectura y escritura, o dé permiso de escritura al usuario que ejecuta respaldo)`,
   'health.metricsUnwritable': (p: PhraseParams) =>
     `métricas: no se puede escribir metrics.textfile ${p['file']} (${p['pid'] ? nestedEs(p) : p['reason']}): Prometheus no recibe cifras de respaldo, o recibe las antiguas (cree la carpeta o corrija la ruta en la configuración)`,
   'note.notifying': (p: PhraseParams) =>
