@@ -125,7 +125,7 @@ describe.skipIf(skip !== null)('a backup folder on a disk mounted read-only', ()
     expect(readdirSync(disk.dir)).toEqual([]);
   });
 
-  it('status --check says so and exits 10, one JSON document; it said healthy, then failed with exit 7', async () => {
+  it("status --check says so and exits 10, one JSON document (it said healthy, then failed with exit 7); a backup's alert says why in Spanish", async () => {
     const hook = await startWebhookServer();
     try {
       const s = demoSetup();
@@ -146,6 +146,18 @@ describe.skipIf(skip !== null)('a backup folder on a disk mounted read-only', ()
         `backup folder: ${backupDir} cannot be written (${backupDir} is on a read-only file system): every backup will fail (remount the disk read-write, or give the user running respaldo write access)`,
       );
       expect(hook.received.join('\n')).toContain(`backup folder: ${backupDir} cannot be written`);
+
+      // A backup then fails (exit 7); with "language": "es" its alert says why in Spanish (it stayed English).
+      const es = [{ type: 'webhook', on: ['failure'], url: hook.url, format: 'json' }];
+      writeFileSync(s.configFile, JSON.stringify({ ...doc, backupDir, language: 'es', notifications: es }));
+      const before = hook.received.length;
+      const failed = await runCli(['create', '--db', 'users', '--no-files', '--config', s.configFile]);
+      expect(failed.code, describeResult(failed)).toBe(7);
+      expect(failed.stderr).toContain(`Read-only file system on ${backupDir}`); // the CLI speaks English
+      const alert = hook.received.slice(before).join('\n');
+      expect(alert).toContain(`Sistema de archivos de solo lectura en ${backupDir}`);
+      expect(alert).toContain('Ese disco está montado solo para lectura');
+      expect(alert).not.toMatch(/Read-only file system|That disk is mounted/);
     } finally {
       hook.close();
     }

@@ -238,20 +238,15 @@ export function asOperatorError(err: unknown): unknown {
   const code = (err as { code?: unknown } | null)?.code;
   const path = (err as { path?: unknown } | null)?.path;
   if (typeof code === 'string' && ACCESS_CODES.has(code)) {
-    return new RespaldoError(
-      'failed',
-      `${code === 'EROFS' ? 'Read-only file system' : 'Permission denied'}${typeof path === 'string' ? ` on ${path}` : ''} (${(err as Error).message}).`,
-      code === 'EROFS'
-        ? 'That disk is mounted read-only (often after I/O errors: check `dmesg`): remount it read-write, or point "backupDir" at a writable disk, then run the command again. A restore with --to reads a backup folder there as it is; in place, read it as a folder destination (README: "A backup folder on a disk mounted read-only").'
-        : 'Run respaldo as the user that owns the backup folder and the config (or fix their owner and mode), then run the command again.',
-    );
+    const params = { on: typeof path === 'string' ? path : '', detail: (err as Error).message };
+    const message = phrase(code === 'EROFS' ? 'error.readOnlyFs' : 'error.permissionDenied', params);
+    const hint = phrase(code === 'EROFS' ? 'error.readOnlyFsHint' : 'error.permissionDeniedHint');
+    return new RespaldoError('failed', english(message), english(hint)).withPhrases(message, hint);
   }
   if (!isDiskFull(err)) return err;
-  return new RespaldoError(
-    'failed',
-    `No space left on the disk${typeof path === 'string' ? ` holding ${path}` : ''} (${(err as Error).message}). Nothing was published.`,
-    'Free space on the disk of the backup folder (`respaldo prune --dry-run`, `respaldo delete <id>`), or point "backupDir" at a bigger disk, then run the command again.',
-  );
+  const message = phrase('error.noSpace', { on: typeof path === 'string' ? path : '', detail: (err as Error).message });
+  const hint = phrase('error.noSpaceHint');
+  return new RespaldoError('failed', english(message), english(hint)).withPhrases(message, hint);
 }
 
 /**

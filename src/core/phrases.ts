@@ -591,6 +591,17 @@ export const PHRASES_EN = {
   'folder.readOnly': (p: PhraseParams) => `${p['dir']} is on a read-only file system`,
   'health.backupDirUnwritable': (p: PhraseParams) =>
     `backup folder: ${p['dir']} cannot be written (${p['reason']}): every backup will fail (remount the disk read-write, or give the user running respaldo write access)`,
+  'error.readOnlyFs': (p: PhraseParams) => `Read-only file system${p['on'] ? ` on ${p['on']}` : ''} (${p['detail']}).`,
+  'error.readOnlyFsHint': () =>
+    'That disk is mounted read-only (often after I/O errors: check `dmesg`): remount it read-write, or point "backupDir" at a writable disk, then run the command again. A restore with --to reads a backup folder there as it is; in place, read it as a folder destination (README: "A backup folder on a disk mounted read-only").',
+  'error.permissionDenied': (p: PhraseParams) =>
+    `Permission denied${p['on'] ? ` on ${p['on']}` : ''} (${p['detail']}).`,
+  'error.permissionDeniedHint': () =>
+    'Run respaldo as the user that owns the backup folder and the config (or fix their owner and mode), then run the command again.',
+  'error.noSpace': (p: PhraseParams) =>
+    `No space left on the disk${p['on'] ? ` holding ${p['on']}` : ''} (${p['detail']}). Nothing was published.`,
+  'error.noSpaceHint': () =>
+    'Free space on the disk of the backup folder (`respaldo prune --dry-run`, `respaldo delete <id>`), or point "backupDir" at a bigger disk, then run the command again.',
   'health.metricsUnwritable': (p: PhraseParams) =>
     `metrics: metrics.textfile ${p['file']} cannot be written (${p['reason']}): Prometheus gets no figures from respaldo, or old ones (create the folder, or fix the path in the config)`,
   'note.notifying': (p: PhraseParams) =>

@@ -658,6 +658,17 @@ export const PHRASES_ES = {
   'folder.readOnly': (p: PhraseParams) => `${p['dir']} está en un sistema de archivos de solo lectura`,
   'health.backupDirUnwritable': (p: PhraseParams) =>
     `carpeta de copias: no se puede escribir en ${p['dir']} (${p['pid'] ? nestedEs(p) : p['reason']}): todas las copias fallarán (vuelva a montar el disco en lectura y escritura, o dé permiso de escritura al usuario que ejecuta respaldo)`,
+  'error.readOnlyFs': (p: PhraseParams) =>
+    `Sistema de archivos de solo lectura${p['on'] ? ` en ${p['on']}` : ''} (${p['detail']}).`,
+  'error.readOnlyFsHint': () =>
+    'Ese disco está montado solo para lectura (a menudo tras errores de E/S: revise `dmesg`): vuelva a montarlo en lectura y escritura, o apunte "backupDir" a un disco donde se pueda escribir, y repita la orden. Una restauración con --to lee una carpeta de copias así tal como está; en su sitio, léala como destino de tipo carpeta (README: "A backup folder on a disk mounted read-only").',
+  'error.permissionDenied': (p: PhraseParams) => `Permiso denegado${p['on'] ? ` en ${p['on']}` : ''} (${p['detail']}).`,
+  'error.permissionDeniedHint': () =>
+    'Ejecute respaldo con el usuario dueño de la carpeta de copias y de la configuración (o corrija su dueño y sus permisos), y repita la orden.',
+  'error.noSpace': (p: PhraseParams) =>
+    `No queda espacio en el disco${p['on'] ? ` de ${p['on']}` : ''} (${p['detail']}). No se publicó nada.`,
+  'error.noSpaceHint': () =>
+    'Libere espacio en el disco de la carpeta de copias (`respaldo prune --dry-run`, `respaldo delete <id>`), o apunte "backupDir" a un disco mayor, y repita la orden.',
   'health.metricsUnwritable': (p: PhraseParams) =>
     `métricas: no se puede escribir metrics.textfile ${p['file']} (${p['pid'] ? nestedEs(p) : p['reason']}): Prometheus no recibe cifras de respaldo, o recibe las antiguas (cree la carpeta o corrija la ruta en la configuración)`,
   'note.notifying': (p: PhraseParams) =>
