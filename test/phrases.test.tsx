@@ -516,7 +516,14 @@ const SAMPLE = {
   ...{ set: '20261122_020000', needed: '2 GB', stored: '1 GB', dest: 'nas', target: '/b/.tmp-drill-1/x.db' },
   ...{ dbs: 'users', file: '/b/.swap-back-1.json', name: 'inv__drill_S1', server: 'db2:5432', from: 'inv__pre' },
   ...{ kept: 'users__pre_restore_S1', names: '"users__pre_restore_S2"', incoming: 'inv_k', replaced: '', safety: 's' },
-  ...{ original: '/srv/app/users.db-wal', untouched: '', item: 'inventario', summary: 'LOGIN', attempts: 3 },
+  ...{
+    original: '/srv/app/users.db-wal',
+    untouched: '',
+    item: 'inventario',
+    summary: 'LOGIN',
+    attempts: 3,
+    base: '20261121_020000',
+  },
 };
 /** The families of phrases warnings and recovery are said in (the restore plan's are tested above). */
 const WARNING_FAMILIES =

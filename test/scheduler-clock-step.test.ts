@@ -7,8 +7,8 @@ import { Scheduler, systemClock, type SchedulerLogEntry } from '../src/scheduler
 
 /**
  * The real clock (`systemClock`) against a wall clock that jumps while no monotonic time passes: what Node's timers see
- * when NTP steps the clock (a board without RTC that boots with its last saved date, a VM resumed after hours). Vitest's
- * fake timers model exactly that: `setSystemTime` moves `Date` and fires no timer.
+ * when NTP steps the clock (a board without RTC that boots with its last saved date, a VM resumed after hours).
+ * Vitest's fake timers model exactly that: `setSystemTime` moves `Date` and fires no timer.
  */
 
 const dirs: string[] = [];

@@ -20,7 +20,10 @@ interface LockInfo {
   host: string;
   purpose: string;
   startedAt: string;
-  /** The holder as the kernel knows it (Linux), so that its pid, reused after a reboot or a kill, is not taken for it. */
+  /**
+   * The holder as the kernel knows it (Linux), so that its pid, reused after a reboot or a kill, is not
+   * taken for it.
+   */
   boot?: string;
   /** The holder's start, in clock ticks since that boot (`/proc/<pid>/stat`, field 22). */
   startTicks?: number;

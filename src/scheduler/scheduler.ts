@@ -67,8 +67,8 @@ export interface Clock {
 
 /**
  * A timer looks at the wall clock at least this often: Node's timers count monotonic time, which stands still while
- * the machine sleeps and ignores a clock stepped by NTP (a VM resumed, a board without RTC that boots with an old date),
- * so a job due at 02:00 ran as many hours late as the clock had jumped.
+ * the machine sleeps and ignores a clock stepped by NTP (a VM resumed, a board without RTC that boots with an old
+ * date), so a job due at 02:00 ran as many hours late as the clock had jumped.
  */
 const CLOCK_CHECK_MS = 60_000;
 /** How often a job waiting for the backup folder's lock looks again. */
