@@ -1,9 +1,9 @@
-import { chmodSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { UsageError } from '../src/core/errors.js';
 import { loadConfig } from '../src/config/load.js';
-import { applyPreset, readScheduleJobs, removeJob, upsertJob } from '../src/scheduler/edit.js';
+import { applyPreset, ownerRefusal, readScheduleJobs, removeJob, upsertJob } from '../src/scheduler/edit.js';
 import { demoSetup, writeConfig, makeTmpDir } from './helpers/tmp.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- config files read field by field in the assertions
@@ -147,6 +147,29 @@ describe('schedule editing (config file)', () => {
     await applyPreset(t.configFile, 'tiered');
     expect(statSync(t.configFile).mode & 0o777).toBe(0o600);
     expect(readdirSync(join(t.dir)).filter((f) => f.includes('.tmp'))).toEqual([]);
+  });
+
+  // The config is written anew and renamed over the old one: the new file is the writer's. As root, a config of the
+  // user the scheduler runs as became root's (0600: that scheduler could no longer read it).
+  it.skipIf(process.geteuid?.() !== 0)('as root, gives the config back to its owner and group', async () => {
+    for (const fileName of ['backup_config.json', 'respaldo.conf']) {
+      const s = writeConfig(makeTmpDir(), {}, { fileName });
+      chownSync(s.configFile, 4321, 4322);
+      chmodSync(s.configFile, 0o600);
+      await upsertJob(s.configFile, 'daily', { when: 'daily at 02:00' });
+      const st = statSync(s.configFile);
+      expect([st.uid, st.gid, st.mode & 0o777], fileName).toEqual([4321, 4322, 0o600]);
+      expect(parse(s.configFile).schedule.jobs).toHaveLength(1);
+    }
+  });
+
+  it('another user than root may not rewrite a config that is not theirs (it would become theirs)', () => {
+    expect(ownerRefusal({ uid: 1000 }, 1000)).toBeNull();
+    expect(ownerRefusal({ uid: 1000 }, 0)).toBeNull();
+    expect(ownerRefusal({ uid: 1000 }, undefined)).toBeNull();
+    expect(ownerRefusal({ uid: 0 }, 1000)).toBe(
+      'belongs to another user (uid 0): rewritten by this user (uid 1000), it would become theirs',
+    );
   });
 
   it('refuses to edit a malformed config', async () => {

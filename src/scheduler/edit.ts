@@ -1,4 +1,14 @@
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import {
+  chownSync,
+  closeSync,
+  fsyncSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeSync,
+} from 'node:fs';
 import { basename, dirname, extname, join } from 'node:path';
 import { ConfigError, UsageError } from '../core/errors.js';
 import type { RetentionPolicy, ScheduleJob } from '../core/types.js';
@@ -141,7 +151,16 @@ export async function writeSchedule(
   }
   const indent = detectIndent(text);
   const serialize = (value: unknown): string => JSON.stringify(value, null, indent) + '\n';
-  const mode = statSync(file).mode & 0o777;
+  const st = statSync(file);
+  const mode = st.mode & 0o777;
+  const refusal = ownerRefusal(st, process.geteuid?.());
+  if (refusal)
+    throw new ConfigError(
+      file,
+      undefined,
+      refusal,
+      `Run the command as that user (or as root). Nothing was changed in ${file}.`,
+    );
   if (extname(file) === '.json') {
     const { default: Conf } = await import('conf');
     const conf = new Conf<Record<string, unknown>>({
@@ -155,6 +174,20 @@ export async function writeSchedule(
   } else {
     writeAtomicSync(file, serialize({ ...doc, ...sections }), mode);
   }
+  // The new file is this process's (a rename; conf gives it back its owner, writeAtomicSync did not): as root, the
+  // config is given back to its owner and group, whose scheduler reads it.
+  if (process.geteuid?.() === 0 && (st.uid !== 0 || st.gid !== 0)) chownSync(file, st.uid, st.gid);
+}
+
+/**
+ * Why a config file owned as `st` may not be rewritten by the user `euid` (undefined where there are no users), or
+ * null. It is written anew and renamed over the old one, so the new file is the writer's: as another user that is
+ * not root it would change owner (the scheduler running as its owner might then not read it), and one that user may
+ * not write was replaced all the same when its folder was theirs. Pure.
+ */
+export function ownerRefusal(st: { uid: number }, euid: number | undefined): string | null {
+  if (euid === undefined || euid === 0 || st.uid === euid) return null;
+  return `belongs to another user (uid ${st.uid}): rewritten by this user (uid ${euid}), it would become theirs`;
 }
 
 function writeAtomicSync(file: string, content: string, mode: number): void {
