@@ -1,6 +1,6 @@
 /**
- * A refusal shown in the menu says what to do in the menu's own terms: the menu has no `--to`, its equivalent is
- * "Al lado" (Side by side) and the path typed there. In Spanish it said "Elija una carpeta vacía o nueva con --to".
+ * A refusal shown in the menu says what to do in the menu's own terms: the menu has no `--to`, its equivalent is the
+ * folder typed for the files. In Spanish it said "Elija una carpeta vacía o nueva con --to".
  * The real built binary in a real terminal (tmux, 80×24), restoring a set's files onto a folder that is not empty.
  */
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
@@ -16,7 +16,7 @@ afterAll(() => {
 });
 
 describe('the menu says its own way to do what a refusal hint names as a CLI option', () => {
-  it('es: files onto a folder that is not empty: "Al lado", never "--to"', async () => {
+  it('es: files onto a folder that is not empty: type another folder, never "--to"', async () => {
     const s = demoSetup();
     expect((await runCli(['--config', s.configFile, 'create'], { cwd: s.dir })).code).toBe(0);
     const [id] = readdirSync(s.backupDir).filter((n) => /^\d{8}_\d{6}$/.test(n));
@@ -35,11 +35,12 @@ describe('the menu says its own way to do what a refusal hint names as a CLI opt
     await t.key('Enter');
     await t.waitFor('Archivos (');
     for (const k of ['Down', 'Down', 'Down', 'Space', 'Enter']) await t.key(k);
-    await t.waitFor('En su sitio');
+    // Files alone always go into a new folder: only the folder is asked (empty: restored/<id>, taken here).
+    await t.waitFor('Carpeta (vacía');
     await t.key('Enter');
     const screen = (await t.waitFor('Qué hacer:')).replace(/[│\s]+/g, ' ');
     expect(screen).toContain('existe y no está vacía');
-    expect(screen).toContain('Qué hacer: Vuelva atrás (Esc) y escriba una carpeta vacía o nueva en Al lado.');
+    expect(screen).toContain('Qué hacer: Vuelva atrás (Esc) y escriba una carpeta vacía o nueva para los archivos.');
     expect(screen).not.toContain('--to');
   });
 });

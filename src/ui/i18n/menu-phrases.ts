@@ -25,7 +25,7 @@ const EN = {
     'free space there (option 3 lists the sets; d deletes one), then restore in place.',
   'refuse.sessionsHint': () =>
     'Stop the application; or, once nothing else stops this restore, the menu asks whether to close them at the swap.',
-  'refuse.filesTargetHint': () => 'Go back (Esc) and type an empty or new folder under Side by side.',
+  'refuse.filesTargetHint': () => 'Go back (Esc) and type an empty or new folder for the files.',
   'refuse.missingRolesStoredHint': () =>
     'This set stored its roles: go back (Esc) and tick "PostgreSQL roles: create those missing on the server" ' +
     '(only missing roles are created; existing ones are not changed).',
@@ -54,7 +54,7 @@ const ES = {
   'refuse.sessionsHint': () =>
     'Detenga la aplicación; o, cuando nada más impida esta restauración, el menú le preguntará si cerrarlas en el ' +
     'cambio.',
-  'refuse.filesTargetHint': () => 'Vuelva atrás (Esc) y escriba una carpeta vacía o nueva en Al lado.',
+  'refuse.filesTargetHint': () => 'Vuelva atrás (Esc) y escriba una carpeta vacía o nueva para los archivos.',
   'error.diskFullSafetyHint': () =>
     'Libere espacio allí (la opción 3 lista las copias; d borra una), o lleve "backupDir" a un disco mayor, y ' +
     'vuelva a restaurar; o restaure Al lado, que no necesita copia previa. No se cambió nada.',
