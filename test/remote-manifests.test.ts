@@ -14,12 +14,19 @@ describe('manifests read from a destination', () => {
     const ids = Array.from({ length: 20 }, (_, i) => `20261202_0700${String(i).padStart(2, '0')}`);
     let reading = 0;
     let most = 0;
+    // Each read makes its scratch folder first (real I/O), so under load the first reads could end before the last
+    // began: the reads wait until as many as may be are under way (or 2 s, for a limit that lets fewer through).
+    let open: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    const late = setTimeout(() => open(), 2000);
     const dest = {
       name: 'far',
       describe: () => 'sftp://far/backups',
       async get(key: string) {
         reading++;
         most = Math.max(most, reading);
+        if (reading === MANIFESTS_AT_ONCE) open();
+        await gate;
         await new Promise((r) => setTimeout(r, 5));
         reading--;
         const id = key.split('/')[1]!;
@@ -44,6 +51,7 @@ describe('manifests read from a destination', () => {
       dest,
       ids.map((id) => ({ source: 'srv1', id })),
     );
+    clearTimeout(late);
     expect(most).toBe(MANIFESTS_AT_ONCE);
     expect(manifests.map((x) => x.m.id)).toEqual(ids.filter((id) => id !== ids[7]));
     expect(damaged.map((d) => d.id)).toEqual([ids[7]]);
