@@ -5,7 +5,7 @@
  * backupDir is writable) restores without writing there. Needs a tmpfs (root, as CI runs).
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Manifest } from '../src/core/types.js';
@@ -138,7 +138,9 @@ describe.skipIf(skip !== null)('a backup folder on a disk mounted read-only', ()
       expect(made.code, describeResult(made)).toBe(0);
       const r = spawnSync('mount', ['-o', 'remount,ro', disk.dir], { encoding: 'utf8' });
       expect(r.status, r.stderr).toBe(0);
-      const check = await runCli(['status', '--check', '--json', '--config', s.configFile]);
+      const check = await runCli(['status', '--check', '--json', '--config', s.configFile], {
+        env: { XDG_STATE_HOME: join(s.dir, 'state') }, // what it told is kept there, not in this user's home
+      });
       expect(check.code, describeResult(check)).toBe(10);
       const health = parseJsonOutput<{ healthy: boolean; problems: string[] }>(check.stdout);
       expect(health.healthy).toBe(false);
@@ -158,6 +160,75 @@ describe.skipIf(skip !== null)('a backup folder on a disk mounted read-only', ()
       expect(alert).toContain(`Sistema de archivos de solo lectura en ${backupDir}`);
       expect(alert).toContain('Ese disco está montado solo para lectura');
       expect(alert).not.toMatch(/Read-only file system|That disk is mounted/);
+    } finally {
+      hook.close();
+    }
+  });
+
+  it('status --check alerts a problem once while the folder cannot keep what it told (it was sent at every check); cleared and back, it is sent again', async () => {
+    const hook = await startWebhookServer();
+    try {
+      const s = demoSetup();
+      const disk = mountSmallDisk(join(s.dir, 'disk'), 16 * 1024 * 1024);
+      const doc = JSON.parse(readFileSync(s.configFile, 'utf8')) as Record<string, unknown>;
+      const backupDir = join(disk.dir, 'backups');
+      const notifications = [{ type: 'webhook', on: ['unhealthy'], url: hook.url, format: 'json' }];
+      writeFileSync(s.configFile, JSON.stringify({ ...doc, backupDir, health: { minFreeBytes: 1 }, notifications }));
+      const made = await runCli(['create', '--config', s.configFile]); // every database: healthy when writable
+      expect(made.code, describeResult(made)).toBe(0);
+      const state = join(s.dir, 'state');
+      const env = { XDG_STATE_HOME: state, TMPDIR: join(s.dir, 'tmp') };
+      mkdirSync(env.TMPDIR);
+      const check = async (code: number) => {
+        const r = await runCli(['status', '--check', '--config', s.configFile], { env });
+        expect(r.code, describeResult(r)).toBe(code);
+      };
+      const remount = (how: 'ro' | 'rw') => {
+        const r = spawnSync('mount', ['-o', `remount,${how}`, disk.dir], { encoding: 'utf8' });
+        expect(r.status, r.stderr).toBe(0);
+      };
+      const alerts = () => hook.received.filter((b) => b.includes(`backup folder: ${backupDir} cannot be written`));
+
+      remount('ro');
+      await check(10);
+      await check(10);
+      await check(10);
+      expect(alerts()).toHaveLength(1);
+      expect(hook.received).toHaveLength(1);
+      // kept in this user's state folder, 0600 in a 0700 folder, nothing in the temporary folder
+      const spare = readdirSync(join(state, 'respaldo'));
+      expect(spare).toHaveLength(1);
+      expect(spare[0]).toMatch(/^health-alerts-[0-9a-f]{32}\.json$/);
+      expect(statSync(join(state, 'respaldo')).mode & 0o777).toBe(0o700);
+      expect(statSync(join(state, 'respaldo', spare[0]!)).mode & 0o777).toBe(0o600);
+      expect(readdirSync(env.TMPDIR)).toEqual([]);
+
+      // Writable again: healthy, nothing sent (no message says a problem cleared), what was told back beside the sets.
+      remount('rw');
+      await check(0);
+      expect(hook.received).toHaveLength(1);
+      expect(readdirSync(join(state, 'respaldo'))).toEqual([]);
+      const kept = JSON.parse(readFileSync(join(backupDir, '.health-alerts.json'), 'utf8')) as {
+        channels: Record<string, string[]>;
+      };
+      expect(Object.values(kept.channels)).toEqual([[]]);
+      expect(existsSync(join(backupDir, '.health-alerts.lock'))).toBe(false);
+
+      // The problem cleared and came back: sent again, once.
+      remount('ro');
+      await check(10);
+      await check(10);
+      expect(alerts()).toHaveLength(2);
+      expect(hook.received).toHaveLength(2);
+
+      // A state folder that cannot be written either (here on the same read-only disk): kept in the temporary folder.
+      const elsewhere = { ...env, XDG_STATE_HOME: join(disk.dir, 'state') };
+      for (let i = 0; i < 2; i++) {
+        const r = await runCli(['status', '--check', '--config', s.configFile], { env: elsewhere });
+        expect(r.code, describeResult(r)).toBe(10);
+      }
+      expect(alerts()).toHaveLength(3); // that place knew nothing of it: once more, then not again
+      expect(readdirSync(join(env.TMPDIR, `respaldo-state-${process.getuid!()}`))).toEqual([spare[0]]);
     } finally {
       hook.close();
     }

@@ -1,6 +1,7 @@
-import { existsSync, promises as fsp, readFileSync } from 'node:fs';
-import { hostname } from 'node:os';
-import { join } from 'node:path';
+import { createHash } from 'node:crypto';
+import { existsSync, promises as fsp, readFileSync, realpathSync } from 'node:fs';
+import { homedir, hostname, tmpdir } from 'node:os';
+import { isAbsolute, join, resolve } from 'node:path';
 import type { LoadedConfig } from '../core/types.js';
 import { ensurePrivateDir, writeFileAtomic } from './fs-util.js';
 import { getHealth, type HealthIssue, type HealthReport } from './health.js';
@@ -77,7 +78,8 @@ async function checkAndAlert(
  */
 async function alertNew(cfg: LoadedConfig, now: Date, health: HealthReport, notifyOpts?: NotifyOptions): Promise<void> {
   const file = join(cfg.backupDir, STATE_NAME);
-  const told = readTold(file);
+  const spares = spareStateFiles(cfg.backupDir);
+  const { told, from } = newestTold([file, ...spares]);
   const { channelName } = await import('../notify/notify.js');
   const event = { operation: 'health check', host: hostname(), at: now };
   const next: Record<string, string[]> = {};
@@ -89,26 +91,101 @@ async function alertNew(cfg: LoadedConfig, now: Date, health: HealthReport, noti
     }),
   );
   const sorted = Object.fromEntries(Object.entries(next).sort(([a], [b]) => (a < b ? -1 : 1)));
-  if (JSON.stringify(sorted) !== JSON.stringify(told) && existsSync(cfg.backupDir)) {
-    // A backup folder that cannot be written (a disk remounted read-only) is itself a problem the check reports: what
-    // was told is then not remembered (sent again by the next check), and the check still answers (it exited 7).
+  // Written back when it changed, or when it was read from a spare place (moved back beside the sets).
+  if (JSON.stringify(sorted) === JSON.stringify(told) && (from === file || from === null)) return;
+  const text = JSON.stringify({ at: now.toISOString(), channels: sorted }) + '\n';
+  // A backup folder that cannot be written (a disk remounted read-only) is itself a problem the check reports: what
+  // was told then goes to a spare place (without it every check sent the same alerts again, a storm on the worst
+  // day), and the check still answers (it exited 7).
+  if (existsSync(cfg.backupDir)) {
     try {
       await ensurePrivateDir(cfg.backupDir);
-      await writeFileAtomic(file, JSON.stringify({ at: now.toISOString(), channels: sorted }) + '\n');
+      await writeFileAtomic(file, text);
+      // The spare copies are older now: removed, so that they are never read again.
+      await Promise.all(spares.map((f) => fsp.rm(f, { force: true }).catch(() => undefined)));
+      return;
     } catch {
-      /* see above */
+      /* the spare places below */
+    }
+  }
+  for (const spare of spares) {
+    try {
+      await ensureOwnPrivateDir(join(spare, '..'));
+      await writeFileAtomic(spare, text);
+      return;
+    } catch {
+      /* the next one; with none, sent again by the next check */
     }
   }
 }
 
-/** Per channel name, the keys of the open issues it was told of (none from a missing or unreadable file). */
-function readTold(file: string): Record<string, string[]> {
+/**
+ * Where what was told is kept when the backup folder cannot take it: `$XDG_STATE_HOME/respaldo` (else
+ * `~/.local/state/respaldo`: kept across reboots), else `<tmpdir>/respaldo-state-<uid>`, each file named from a hash
+ * of the backup folder's real path. Both are this user's own, 0700, the file 0600.
+ */
+function spareStateFiles(backupDir: string): string[] {
+  let real = resolve(backupDir);
   try {
-    if (!existsSync(file)) return {};
-    const doc = JSON.parse(readFileSync(file, 'utf8')) as { channels?: Record<string, string[]> };
-    return doc.channels && typeof doc.channels === 'object' ? doc.channels : {};
+    real = realpathSync(backupDir);
   } catch {
-    return {};
+    /* not there (yet): its path as it is */
+  }
+  const name = `health-alerts-${createHash('sha256').update(real).digest('hex').slice(0, 32)}.json`;
+  const dirs: string[] = [];
+  const xdg = process.env.XDG_STATE_HOME;
+  if (xdg && isAbsolute(xdg)) dirs.push(join(xdg, 'respaldo'));
+  else {
+    try {
+      const home = homedir();
+      if (home && isAbsolute(home)) dirs.push(join(home, '.local', 'state', 'respaldo'));
+    } catch {
+      /* no home: the temporary folder only */
+    }
+  }
+  dirs.push(join(tmpdir(), `respaldo-state-${process.geteuid?.() ?? 'user'}`));
+  return dirs.map((d) => join(d, name));
+}
+
+/** Makes `dir` 0700; throws when it is not this user's own folder (in a shared /tmp, another user may have made it). */
+async function ensureOwnPrivateDir(dir: string): Promise<void> {
+  await ensurePrivateDir(dir);
+  const st = await fsp.lstat(dir);
+  if (!st.isDirectory() || (process.geteuid && st.uid !== process.geteuid())) {
+    throw new Error(`${dir} is not this user's own folder`);
+  }
+}
+
+/**
+ * What was told, from the newest of these state files (by the time it was written: a spare one is written only when
+ * the backup folder could not be), and which file that was; nothing told when none is readable.
+ */
+function newestTold(files: readonly string[]): { told: Record<string, string[]>; from: string | null } {
+  let best: { told: Record<string, string[]>; from: string | null; at: number } = {
+    told: {},
+    from: null,
+    at: -Infinity,
+  };
+  for (const file of files) {
+    const doc = readState(file);
+    if (doc && doc.at > best.at) best = { told: doc.channels, from: file, at: doc.at };
+  }
+  return { told: best.told, from: best.from };
+}
+
+/**
+ * One state file: per channel name, the keys of the open issues it was told of, and when (null: missing or
+ * unreadable). A file of the older shape (`open`, no `channels`) told nothing.
+ */
+function readState(file: string): { channels: Record<string, string[]>; at: number } | null {
+  try {
+    if (!existsSync(file)) return null;
+    const doc = JSON.parse(readFileSync(file, 'utf8')) as { at?: string; channels?: Record<string, string[]> };
+    const at = typeof doc.at === 'string' ? Date.parse(doc.at) : NaN;
+    const channels = doc.channels && typeof doc.channels === 'object' ? doc.channels : {};
+    return { channels, at: Number.isNaN(at) ? Number.MIN_SAFE_INTEGER : at };
+  } catch {
+    return null;
   }
 }
 
@@ -143,23 +220,47 @@ const CLAIM_NAME = '.health-alerts.lock';
 /** A claim older than this was left by a killed process. */
 const STALE_CLAIM_MS = 120_000;
 
-/** Claims telling the channels for this backup folder; the release, or null when another process holds it. */
+/**
+ * Claims telling the channels for this backup folder; the release, or null when another process holds it. The claim
+ * is made beside the sets, else (a folder that cannot be written) beside the spare state files (see spareStateFiles).
+ */
 async function claimAlerts(backupDir: string): Promise<(() => Promise<void>) | null> {
   // Made now if it is not there yet (a fresh install: "never backed up"): the log of the alerts goes there anyway.
   await ensurePrivateDir(backupDir).catch(() => undefined);
-  const file = join(backupDir, CLAIM_NAME);
+  const claimed = await claimFile(join(backupDir, CLAIM_NAME));
+  if (claimed !== 'unclaimable') return claimed;
+  for (const spare of spareStateFiles(backupDir)) {
+    const made = await ensureOwnPrivateDir(join(spare, '..')).then(
+      () => true,
+      () => false,
+    );
+    const there = made ? await claimFile(spare.replace(/\.json$/, '.lock')) : 'unclaimable';
+    if (there !== 'unclaimable') return there;
+  }
+  return async () => undefined; // unclaimable anywhere: send anyway
+}
+
+/** Claims with this file: the release, null when another process holds it, or 'unclaimable' (cannot be made there). */
+async function claimFile(file: string): Promise<(() => Promise<void>) | null | 'unclaimable'> {
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
       await (await fsp.open(file, 'wx', 0o600)).close();
-      return () => fsp.rm(file, { force: true });
+      return () => fsp.rm(file, { force: true }).catch(() => undefined); // its disk gone read-only meanwhile: stale
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') return async () => undefined; // unclaimable: send anyway
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') return 'unclaimable';
       const age = await fsp.stat(file).then(
         (st) => Date.now() - st.mtimeMs,
         () => 0,
       );
       if (age < STALE_CLAIM_MS) return null;
-      await fsp.rm(file, { force: true });
+      // A stale one that cannot be removed (left there when the disk went read-only): claimed elsewhere.
+      if (
+        !(await fsp.rm(file, { force: true }).then(
+          () => true,
+          () => false,
+        ))
+      )
+        return 'unclaimable';
     }
   }
   return null;
