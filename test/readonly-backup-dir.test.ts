@@ -2,14 +2,18 @@
  * The backup folder's disk remounted read-only (as a file system does after I/O errors): a restore beside the live
  * database reads it as it is (no lock, log or scratch file there); one in place is refused before anything, as it
  * keeps what it replaces there first; and the other way (the folder read as a folder destination from a config whose
- * backupDir is writable) restores without writing there. Needs a tmpfs (root, as CI runs).
+ * backupDir is writable) restores without writing there. Health checks (status --check, the scheduler's) say so and
+ * alert it once, what they told kept elsewhere meanwhile. Needs a tmpfs (root, as CI runs).
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Manifest } from '../src/core/types.js';
-import { describeResult, parseJsonOutput, runCli } from './helpers/cli.js';
+import { loadConfig } from '../src/config/load.js';
+import { createEngineScheduler } from '../src/scheduler/run-job.js';
+import { describeResult, parseJsonOutput, runCli, waitFor } from './helpers/cli.js';
+import { FakeClock } from './helpers/fake-clock.js';
 import { dbDigest } from './helpers/sqlite.js';
 import { mountSmallDisk, tmpfsProblem, unmountAllSmallDisks } from './helpers/tmpfs.js';
 import { demoSetup } from './helpers/tmp.js';
@@ -230,6 +234,57 @@ describe.skipIf(skip !== null)('a backup folder on a disk mounted read-only', ()
       expect(alerts()).toHaveLength(3); // that place knew nothing of it: once more, then not again
       expect(readdirSync(join(env.TMPDIR, `respaldo-state-${process.getuid!()}`))).toEqual([spare[0]]);
     } finally {
+      hook.close();
+    }
+  });
+
+  it("the running scheduler's hourly check and checks started together alert it once too", async () => {
+    const hook = await startWebhookServer();
+    const xdg = process.env.XDG_STATE_HOME;
+    try {
+      const s = demoSetup();
+      const disk = mountSmallDisk(join(s.dir, 'disk'), 16 * 1024 * 1024);
+      const doc = JSON.parse(readFileSync(s.configFile, 'utf8')) as Record<string, unknown>;
+      const backupDir = join(disk.dir, 'backups');
+      const notifications = [{ type: 'webhook', on: ['unhealthy'], url: hook.url, format: 'json' }];
+      const metrics = { textfile: join(s.dir, 'metrics', 'respaldo.prom') };
+      mkdirSync(join(s.dir, 'metrics'));
+      writeFileSync(
+        s.configFile,
+        JSON.stringify({ ...doc, backupDir, health: { minFreeBytes: 1 }, notifications, metrics }),
+      );
+      const made = await runCli(['create', '--config', s.configFile]);
+      expect(made.code, describeResult(made)).toBe(0);
+      // started while the folder is writable (it keeps its state there), then the disk goes read-only
+      const cfg = await loadConfig({ configPath: s.configFile });
+      const clock = new FakeClock(new Date());
+      const scheduler = createEngineScheduler(cfg, { clock, catchUp: false });
+      await scheduler.start();
+      const r = spawnSync('mount', ['-o', 'remount,ro', disk.dir], { encoding: 'utf8' });
+      expect(r.status, r.stderr).toBe(0);
+      const env = { XDG_STATE_HOME: join(s.dir, 'state') };
+      process.env.XDG_STATE_HOME = env.XDG_STATE_HOME;
+
+      // three checks at once (cron and the scheduler): one alert
+      const codes = await Promise.all(
+        [1, 2, 3].map(() => runCli(['status', '--check', '--config', s.configFile], { env }).then((x) => x.code)),
+      );
+      expect(codes).toEqual([10, 10, 10]);
+      expect(hook.received).toHaveLength(1);
+
+      // the running scheduler's hourly checks, two hours: nothing more (each writes the metrics file after it alerts)
+      for (let hour = 0; hour < 2; hour++) {
+        rmSync(metrics.textfile, { force: true });
+        await clock.advance(3_600_000);
+        await waitFor(() => existsSync(metrics.textfile), 'the hourly health check', 10_000);
+      }
+      scheduler.stop();
+      await scheduler.done;
+      expect(hook.received).toHaveLength(1);
+      expect(hook.received[0]).toContain(`backup folder: ${backupDir} cannot be written`);
+    } finally {
+      if (xdg === undefined) delete process.env.XDG_STATE_HOME;
+      else process.env.XDG_STATE_HOME = xdg;
       hook.close();
     }
   });
