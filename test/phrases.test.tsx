@@ -27,7 +27,7 @@ import { waitFor } from './helpers/fake-clock.js';
 import { demoSetup } from './helpers/tmp.js';
 import { renderUi } from './ui-fake-facade.js';
 import { CollectingReporter, type Reporter } from '../src/core/events.js';
-import { phrase, said, sayingWithin, type PhraseId } from '../src/core/phrases.js';
+import { nestedPhrase, phrase, said, sayingWithin, type PhraseId } from '../src/core/phrases.js';
 import { emptyProgress, reduceProgress, useProgress } from '../src/ui/use-progress.js';
 import { RunningStep } from '../src/ui/screens/restore/RunSteps.js';
 import { execFileSync } from 'node:child_process';
@@ -407,6 +407,50 @@ describe('restore plan phrases', () => {
       .join('\n');
     expect(text).toContain(`destino "nas": ${nas} no existe (¿no está montado?)`);
     expect(text).not.toContain('does not exist');
+  });
+
+  it('why a differential or incremental stored a full: English on the CLI and in the manifest, Spanish in the menu', async () => {
+    const ids = (Object.keys(PHRASES_EN) as PhraseId[]).filter((id) => /^fallback\./.test(id));
+    expect(ids.length).toBeGreaterThanOrEqual(6);
+    const params = { engine: 'sqlite', type: 'incremental', db: 'users', set: '20261122_020000', at: '2030-01-01' };
+    for (const id of ids) {
+      const why = phrase(id, { ...params, problem: 'set x is missing' });
+      expectSpanish(why);
+      const note = phrase('chain.storedFull', { ...params, problem: english(why), ...nestedPhrase(why) });
+      expect(english(note)).toBe(`users: stored as a full, not an incremental: ${english(why)}`);
+      expect(expectSpanish(note)).toBe(`users: guardada como completa, no como incremental: ${say('es', why, '')}`);
+    }
+    // A base whose chain is broken: the chain's problem inside the reason, inside the note, all in Spanish.
+    const problem = phrase('chain.missing', { set: '20261121_020000', by: '20261122_020000' });
+    const bad = phrase('fallback.badBase', { ...params, problem: english(problem), ...nestedPhrase(problem) });
+    const note = phrase('chain.storedFull', { ...params, problem: english(bad), ...nestedPhrase(bad) });
+    expect(english(note)).toBe(
+      'users: stored as a full, not an incremental: the newest backup of users (20261122_020000) cannot be a base: ' +
+        'set 20261121_020000 (needed by 20261122_020000) is missing (pruned or deleted)',
+    );
+    expect(say('es', note, '')).toBe(
+      'users: guardada como completa, no como incremental: la copia más reciente de users (20261122_020000) no puede ' +
+        `ser la base: ${say('es', problem, '')}`,
+    );
+    expect(say('es', note, '')).not.toMatch(/missing|newest/);
+    // A real run: its notes carry the phrases; the English is the manifest's, the summary says the Spanish.
+    const s = demoSetup();
+    const cfg = await loadConfig({ configPath: s.configFile, env: {} });
+    const events = new CollectingReporter();
+    const m = await createBackup(cfg, { databases: ['users'], type: 'differential', files: false }, events);
+    expect(m.chainNotes).toEqual(['users: stored as a full, not a differential: no full backup of users yet']);
+    const progress = events.events.reduce(
+      (st, x) => reduceProgress(st, x, 0, (w) => say('es', w.phrase, w.message)),
+      emptyProgress,
+    );
+    const es = uiContext(createEngineFacade(cfg), { TERM: 'xterm-256color', LANG: 'C.UTF-8' }, 'es');
+    const text = summaryNotices(m, [], null, es, 200, progress.items, progress.said)
+      .map((r) => r.map((x) => x.text).join(''))
+      .join('\n');
+    expect(text).toContain(
+      'users: guardada como completa, no como diferencial: aún no hay ninguna copia completa de users',
+    );
+    expect(text).not.toContain('stored as a full');
   });
 
   /** The events of a real in-place restore of the demo's users database (it takes a safety copy first). */

@@ -3,10 +3,14 @@
  * full with its reason, before the backup (from the engine's plan) and in the summary (from the
  * manifest); English and Spanish, drawn at 80×24 against the in-memory facade.
  */
+import { readdirSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { cleanup } from 'ink-testing-library';
+import { loadConfig } from '../src/config/load.js';
+import { createEngineFacade } from '../src/ui/engine-facade.js';
 import { ConfigureScheduleScreen } from '../src/ui/screens/ConfigureScheduleScreen.js';
 import { CreateScreen } from '../src/ui/screens/CreateScreen.js';
+import { demoSetup } from './helpers/tmp.js';
 import { cleanupSized, FakeFacade, frameProblems, KEY, press, renderSized, waitFrame } from './ui-fake-facade.js';
 
 afterEach(() => {
@@ -74,6 +78,44 @@ describe.each(['en', 'es'] as const)('create: backup types and chains (%s)', (la
     await press(stdin, KEY.down, KEY.down, KEY.down, KEY.down, KEY.right);
     await waitFrame(lastFrame, (x) => x.includes(s.schema));
     expect(facade.calls.filter((c) => c.method === 'planBackupTypes')).toEqual([]);
+  });
+});
+
+describe('create in Spanish against the real engine', () => {
+  const flat = (frame: string): string => frame.replace(/\s+/g, ' ');
+
+  it('an incremental with no full yet: why each database is a full is said in Spanish, before and after; the manifest keeps the English', async () => {
+    const s = demoSetup();
+    const cfg = await loadConfig({ configPath: s.configFile, env: {} });
+    const facade = createEngineFacade(cfg);
+    const { lastFrame, stdin } = renderSized(<CreateScreen onBack={noop} />, { facade, lang: 'es' });
+    await waitFrame(lastFrame, (x) => x.includes('Empezar la copia'));
+    await press(stdin, KEY.down, KEY.down, KEY.down, KEY.down); // the type row
+    await press(stdin, KEY.right, KEY.right, KEY.right); // schema, differential, incremental
+    const form = await waitFrame(
+      lastFrame,
+      (x) => x.includes('incremental (cambios desde la última copia)') && x.includes('Guardada como completa:'),
+    );
+    fits(form);
+    expect(flat(form)).toContain('users: aún no hay ninguna copia completa de users');
+    expect(flat(form)).toContain('inventario: aún no hay ninguna copia completa de inventario');
+    expect(form).not.toContain('no full backup');
+    await press(stdin, KEY.enter);
+    const done = await waitFrame(lastFrame, (x) => x.includes('Copia terminada'), 20_000);
+    fits(done);
+    expect(flat(done)).toContain(
+      'users: guardada como completa, no como incremental: aún no hay ninguna copia completa de users',
+    );
+    expect(done).not.toContain('stored as a full');
+    expect(done).not.toContain('no full backup');
+    // The manifest (and so `list` and the CLI) keeps the English notes, as older sets have them.
+    const [id, ...more] = readdirSync(s.backupDir).filter((n) => /^\d{8}_\d{6}/.test(n));
+    expect(more).toEqual([]);
+    expect((await facade.readManifest(id!)).chainNotes).toEqual(
+      ['users', 'inventario', 'auditoria'].map(
+        (db) => `${db}: stored as a full, not an incremental: no full backup of ${db} yet`,
+      ),
+    );
   });
 });
 

@@ -99,8 +99,13 @@ describe('real facade: as of a time, and the backup type preview', () => {
     const facade = await facadeOf(s);
     const none = await facade.planBackupTypes({ databases: ['users', 'inventario'], type: 'incremental' });
     expect(none).toEqual([
-      { database: 'users', type: 'full', base: null, fallback: 'no full backup of users yet' },
-      { database: 'inventario', type: 'full', base: null, fallback: 'no full backup of inventario yet' },
+      ...['users', 'inventario'].map((db) => ({
+        database: db,
+        type: 'full',
+        base: null,
+        fallback: `no full backup of ${db} yet`,
+        fallbackPhrase: { id: 'fallback.noFull', params: { db } },
+      })),
     ]);
     expect(await facade.planBackupTypes({ databases: ['users'], type: 'full' })).toEqual([
       { database: 'users', type: 'full', base: null, fallback: null },

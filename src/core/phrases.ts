@@ -5,7 +5,7 @@
  * parameters. The engine and the CLI
  * use the English text below; the menu renders the same ids from its own catalogue
  * (src/ui/i18n/phrases-es.ts) in the operator's language. Parameters are names, paths and numbers
- * that are shown as they are. Why one file of about 910 lines: one table of every sentence, which the Spanish
+ * that are shown as they are. Why one file of about 970 lines: one table of every sentence, which the Spanish
  * catalogue mirrors id for id (its `satisfies` checks that none is missing); split, the two would drift.
  */
 
@@ -889,6 +889,23 @@ export const PHRASES_EN = {
   'step.swapping': (p: PhraseParams) => `swapping "${p['live']}" and "${p['staging']}"`,
   'step.swappingBack': (p: PhraseParams) => `swapping "${p['safety']}" back in as "${p['live']}"`,
   'step.renamingBack': (p: PhraseParams) => `renaming "${p['safety']}" to "${p['live']}"`,
+  // Why a differential or incremental stores a database as a full (create-plan.ts planBackup, chain.ts chooseBase),
+  // and the note a run says of it (chainFacts; `problem` the reason in English, its phrase nested: nestedPhrase)
+  'fallback.noChains': (p: PhraseParams) => `${p['engine']} has no ${p['type']} backups yet`,
+  'fallback.encrypted': () =>
+    "encrypted local sets are always full (a delta is computed against the base's content, which an encrypting " +
+    'server cannot read, by design); "local": false in "encryption" keeps local sets plain and chained and ' +
+    'encrypts only the copies sent off-site',
+  'fallback.noFull': (p: PhraseParams) => `no full backup of ${p['db']} yet`,
+  'fallback.ahead': (p: PhraseParams) =>
+    `the newest backup of ${p['db']} (${p['set']}) is dated ${p['at']}, after this machine's clock: a backup applied on it could never be restored`,
+  'fallback.badBase': (p: PhraseParams) =>
+    `${p['type'] === 'differential' ? 'the newest full' : 'the newest backup'} of ${p['db']} (${p['set']}) cannot be a base: ${p['problem']}`,
+  'fallback.mssqlNoChain': (p: PhraseParams) =>
+    `SQL Server ${p['type']} backups of ${p['db']} need "chain": true in its database entry (see docs/sqlserver.md); ` +
+    'stored a COPY_ONLY full',
+  'chain.storedFull': (p: PhraseParams) =>
+    `${p['db']}: stored as a full, not ${p['type'] === 'differential' ? 'a' : 'an'} ${p['type']}: ${p['problem']}`,
   'when.timezoneHint': () =>
     "Use an IANA time zone such as Europe/Madrid or America/Mexico_City, or leave it empty for the machine's.",
 } satisfies Record<string, (p: PhraseParams) => string>;

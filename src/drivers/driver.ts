@@ -362,9 +362,10 @@ export interface Driver {
   readonly chains?: readonly ChainType[];
   /**
    * Pure: why `db` stores a full for a `type` backup although the engine has `type` in `chains` (the database
-   * did not opt in: SQL Server's `chain: true`); null when it chains. Absent: every database of the engine chains.
+   * did not opt in: SQL Server's `chain: true`), as a phrase; null when it chains. Absent: every database of the
+   * engine chains.
    */
-  chainFallback?(db: DatabaseConfig, type: ChainType): string | null;
+  chainFallback?(db: DatabaseConfig, type: ChainType): Phrase | null;
   /** How the safety copy of a replaced database is taken (see RestoreStepPlan.safety). */
   readonly safety: 'pre-restore-set' | 'renamed-database';
   /** What this engine can do beyond this contract (its row of `CAPABILITIES` in capabilities.ts). */

@@ -1,5 +1,5 @@
 import { NotFoundError } from '../core/errors.js';
-import { english, phrase, type Phrase } from '../core/phrases.js';
+import { english, nestedPhrase, phrase, type Phrase } from '../core/phrases.js';
 import { formatLocal, upToSecond } from '../core/format.js';
 import type { ChainType, Manifest, SetStatus, SetType } from '../core/types.js';
 import { entryStoredBytes } from './manifest.js';
@@ -162,7 +162,12 @@ function holding(sets: readonly ChainSet[], database: string): ChainSet[] {
 }
 
 /** Where a differential or incremental of one database applies, or why it is stored whole. */
-export type BaseChoice = { base: string; chain: Chain } | { fallback: string };
+export type BaseChoice = { base: string; chain: Chain } | { fallback: string; fallbackPhrase: Phrase };
+
+/** A fallback of chooseBase: its phrase and its English text. */
+function fellBack(p: Phrase): { fallback: string; fallbackPhrase: Phrase } {
+  return { fallback: english(p), fallbackPhrase: p };
+}
 
 /** Pure: the base of a `type` backup of `database` among the published `sets` (see the module comment). */
 export function chooseBase(
@@ -175,17 +180,15 @@ export function chooseBase(
     type === 'differential' ? s.entries[database]!.base === null : true,
   );
   const newest = candidates[0];
-  if (!newest) return { fallback: `no full backup of ${database} yet` };
+  if (!newest) return fellBack(phrase('fallback.noFull', { db: database }));
   // Dated after now (the clock was set back, or was ahead when it was made): a set made now would be older than
   // its base, and its chain could never be restored.
   if (now && Date.parse(newest.startedAt) > now.getTime())
-    return {
-      fallback: `the newest backup of ${database} (${newest.id}) is dated ${newest.startedAt}, after this machine's clock: a backup applied on it could never be restored`,
-    };
+    return fellBack(phrase('fallback.ahead', { db: database, set: newest.id, at: newest.startedAt }));
   const chain = chainOf(sets, newest.id, database);
   if (chain.problem) {
-    const what = type === 'differential' ? 'the newest full' : 'the newest backup';
-    return { fallback: `${what} of ${database} (${newest.id}) cannot be a base: ${chain.problem}` };
+    const params = { type, db: database, set: newest.id, problem: chain.problem, ...nestedPhrase(chain.problemPhrase) };
+    return fellBack(phrase('fallback.badBase', params));
   }
   return { base: newest.id, chain };
 }

@@ -1,4 +1,5 @@
 import { UsageError } from '../core/errors.js';
+import { english, nestedPhrase, phrase, type Phrase } from '../core/phrases.js';
 import {
   CHAIN_TYPES,
   type BackupType,
@@ -54,7 +55,7 @@ export interface BackupPlan {
   /**
    * `compressionLevel`: the level of this database's dump in `codec` (see levelFor). Differential and
    * incremental runs: `type` is what this database gets, `base` the set it applies on, `fallback` why
-   * it is stored as a full instead.
+   * it is stored as a full instead (and `fallbackPhrase` the same as a phrase).
    */
   databases: {
     name: string;
@@ -64,6 +65,8 @@ export interface BackupPlan {
     type?: BackupType;
     base?: string;
     fallback?: string;
+    /** `fallback` as a phrase (the menu says it in its language). */
+    fallbackPhrase?: Phrase;
   }[];
   files: boolean;
   /** Codec of every compressed file of the set (see codecFor). */
@@ -113,10 +116,7 @@ export function gzipLevelFor(cfg: Pick<LoadedConfig, 'compression'>, db: Databas
 }
 
 /** Why an encrypted local set stores every database whole (README "Backup chains"), and how to keep chains. */
-export const ENCRYPTED_FULL =
-  "encrypted local sets are always full (a delta is computed against the base's content, which an encrypting " +
-  'server cannot read, by design); "local": false in "encryption" keeps local sets plain and chained and ' +
-  'encrypts only the copies sent off-site';
+export const ENCRYPTED_FULL = english(phrase('fallback.encrypted'));
 
 /**
  * Pure: what a `create` with these options will do. Unknown names are not found (exit 8), unsupported
@@ -140,19 +140,18 @@ export function planBackup(
         location: driver.describe(db),
         compressionLevel: levelFor(cfg, db, codecName),
       };
+      const full = (why: Phrase) => ({ ...where, type: 'full' as const, fallback: english(why), fallbackPhrase: why });
       if (!driver.chains?.includes(chainType))
-        return { ...where, type: 'full' as const, fallback: `${db.engine} has no ${chainType} backups yet` };
+        return full(phrase('fallback.noChains', { engine: db.engine, type: chainType }));
       const optedOut = driver.chainFallback?.(db, chainType);
-      if (optedOut) return { ...where, type: 'full' as const, fallback: optedOut };
+      if (optedOut) return full(optedOut);
       // A delta is made and restored against its base's stored files, which are ciphertext in an encrypted set:
       // by design (write-only backups), not for now, and the way to chains is said.
       if (encryptsLocally(cfg.encryption)) {
-        return { ...where, type: 'full' as const, fallback: ENCRYPTED_FULL };
+        return full(phrase('fallback.encrypted'));
       }
       const choice = chooseBase(opts.chainSets ?? [], chainType, db.name, new Date());
-      return 'base' in choice
-        ? { ...where, type: chainType, base: choice.base }
-        : { ...where, type: 'full' as const, fallback: choice.fallback };
+      return 'base' in choice ? { ...where, type: chainType, base: choice.base } : full(choice.fallbackPhrase);
     }
     if (!driver.types.includes(type)) {
       throw new UsageError(
@@ -198,26 +197,29 @@ export function planBackup(
 /**
  * Pure: what a differential or incremental run became: its type (the one asked for when some database
  * was stored as a delta, else `full`), the newest base its entries apply on, and one note per database
- * stored whole with the reason (the plan's, or the driver's own: `details.chainFallback`). Empty for
+ * stored whole with the reason (the plan's, or the driver's own: `details.chainFallback`), in English
+ * (`chainNotes`, as the manifest keeps them) and as phrases (`chainNotePhrases`, for the menu). Empty for
  * other types.
  */
 export function chainFacts(
   plan: BackupPlan,
   entries: readonly DatabaseEntry[],
-): { type?: SetType; base?: string | null; chainNotes?: string[] } {
+): { type?: SetType; base?: string | null; chainNotes?: string[]; chainNotePhrases?: Phrase[] } {
   if (!(CHAIN_TYPES as readonly string[]).includes(plan.type) || plan.setType === 'pre_restore') return {};
   const bases = entries.flatMap((e) => (e.base && !e.error ? [e.base] : [])).sort();
-  const notes: string[] = [];
+  const notes: Phrase[] = [];
   for (const p of plan.databases) {
     const e = entries.find((x) => x.name === p.name);
     const why =
       p.fallback ?? (typeof e?.details['chainFallback'] === 'string' ? (e.details['chainFallback'] as string) : null);
-    if (why && e && !e.error)
-      notes.push(`${p.name}: stored as a full, not ${plan.type === 'differential' ? 'a' : 'an'} ${plan.type}: ${why}`);
+    if (why && e && !e.error) {
+      const inner = p.fallback !== undefined ? nestedPhrase(p.fallbackPhrase) : {};
+      notes.push(phrase('chain.storedFull', { db: p.name, type: plan.type, problem: why, ...inner }));
+    }
   }
   return {
     type: bases.length ? plan.type : 'full',
     base: bases.at(-1) ?? null,
-    ...(notes.length ? { chainNotes: notes } : {}),
+    ...(notes.length ? { chainNotes: notes.map(english), chainNotePhrases: notes } : {}),
   };
 }

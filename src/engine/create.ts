@@ -31,7 +31,7 @@ import { chainFacts, planBackup, type BackupPlan, type CreateOptions } from './c
 import { backupDatabase, errorPhrases, freeSpace } from './create-database.js';
 import { cleanLeftovers, recoverInterrupted } from './create-recover.js';
 import { lowSpace, refuseFillingDatabaseDisk } from './create-room.js';
-import { said, sayingWithin } from '../core/phrases.js';
+import { said, saidOf, sayingWithin } from '../core/phrases.js';
 
 export {
   DEFAULT_GZIP_LEVEL,
@@ -307,7 +307,7 @@ export async function executeBackup(
     const dbEntries = plan.databases.map((p) => entries.get(p.name)!);
     const failedDbs = dbEntries.filter((e) => e.error);
     const chain = chainFacts(plan, dbEntries);
-    chain.chainNotes?.forEach((n) => reporter.emit({ type: 'info', message: n }));
+    chain.chainNotePhrases?.forEach((n) => reporter.emit({ type: 'info', ...saidOf(n) }));
     if (chain.chainNotes)
       writeLog(
         cfg.backupDir,

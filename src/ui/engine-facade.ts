@@ -261,6 +261,8 @@ export interface BackupTypePreview {
   type: BackupType;
   base: string | null;
   fallback: string | null;
+  /** `fallback` as a phrase (said in the menu's language). */
+  fallbackPhrase?: Phrase;
 }
 
 export interface CreateRequest {
@@ -462,6 +464,7 @@ export function createEngineFacade(initial: LoadedConfig, named = false): Engine
         type: d.type ?? req.type,
         base: d.base ?? null,
         fallback: d.fallback ?? null,
+        ...(d.fallbackPhrase ? { fallbackPhrase: d.fallbackPhrase } : {}),
       }));
     },
     createBackup: (req, reporter, signal) =>

@@ -27,10 +27,15 @@ export interface ProgressState {
   items: ItemProgress[];
   warnings: string[];
   info: string[];
+  /**
+   * The notes that carried a phrase, in the menu's language by their English message (the summary says the
+   * manifest's English chain notes with them).
+   */
+  said: Record<string, string>;
   ended: { ok: boolean; setId?: string; status?: string; durationMs: number } | null;
 }
 
-export const emptyProgress: ProgressState = { items: [], warnings: [], info: [], ended: null };
+export const emptyProgress: ProgressState = { items: [], warnings: [], info: [], said: {}, ended: null };
 
 function blank(item: string): ItemProgress {
   return {
@@ -123,7 +128,11 @@ export function reduceProgress(
     case 'warning':
       return { ...s, warnings: [...s.warnings, e.item ? `${e.item}: ${sayEvent(e)}` : sayEvent(e)] };
     case 'info':
-      return { ...s, info: [...s.info.slice(-19), sayEvent(e)] };
+      return {
+        ...s,
+        info: [...s.info.slice(-19), sayEvent(e)],
+        ...(e.phrase ? { said: { ...s.said, [e.message]: sayEvent(e) } } : {}),
+      };
     case 'run-end':
       return { ...s, ended: { ok: e.ok, setId: e.setId, status: e.status, durationMs: e.durationMs } };
   }

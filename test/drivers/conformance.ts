@@ -18,6 +18,7 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { describe, expect, it } from 'vitest';
 import { RefusedError, RespaldoError } from '../../src/core/errors.js';
+import { english } from '../../src/core/phrases.js';
 import { CollectingReporter } from '../../src/core/events.js';
 import type { ChainType, DatabaseConfig, DatabaseEntry } from '../../src/core/types.js';
 import { CAPABILITIES } from '../../src/drivers/capabilities.js';
@@ -687,7 +688,10 @@ export function driverConformance(label: string, get: () => DriverUnderTest, opt
       const db = dut.chainConfig?.(live) ?? live;
       if (dut.addBulk) await dut.addBulk(db);
       /** Why the driver stores a full for a `type` of `db` (chainFallback), null when it chains. */
-      const optOut = (type: ChainType) => dut.driver.chainFallback?.(db, type) ?? null;
+      const optOut = (type: ChainType) => {
+        const why = dut.driver.chainFallback?.(db, type);
+        return why ? english(why) : null;
+      };
       const store = async (delta?: DeltaAsked): Promise<ChainMember> => ({
         ...(await storeBackup(dut, db, 'backup', delta)),
         setId: nextSetId(),

@@ -143,7 +143,8 @@ export function register(program: Command): void {
         if (recent && !io.json) io.out(recent.reason.replace(/; backing up\.$/, ': a run would back up.'));
         const chained = createOpts.type === 'differential' || createOpts.type === 'incremental';
         const plan = planBackup(cfg, chained ? { ...createOpts, chainSets: readChainSets(cfg) } : createOpts);
-        if (io.json) io.printJson(plan);
+        // The JSON is the plan as it always was: the fallbacks' phrases are the menu's.
+        if (io.json) io.printJson({ ...plan, databases: plan.databases.map(({ fallbackPhrase: _, ...d }) => d) });
         else {
           io.out(`Would create a ${plan.setType} backup set in ${cfg.backupDir}:`);
           for (const d of plan.databases) {

@@ -13,6 +13,7 @@
  * and are read (and tested, test/sqlserver-chain-plan.test.ts) together.
  */
 import { formatLocal } from '../../core/format.js';
+import { english, phrase, type Phrase } from '../../core/phrases.js';
 import { quoteName, STATS_PERCENT, type Statement } from './names.js';
 
 /** Kinds of native backup a chain is made of. */
@@ -211,10 +212,12 @@ export function parseChainState(row: Record<string, unknown> | undefined): Serve
 
 /** Why a differential or incremental of a database without `chain: true` is a COPY_ONLY full. */
 export function noChainReason(name: string, type: 'differential' | 'incremental'): string {
-  return (
-    `SQL Server ${type} backups of ${name} need "chain": true in its database entry (see docs/sqlserver.md); ` +
-    'stored a COPY_ONLY full'
-  );
+  return english(noChainPhrase(name, type));
+}
+
+/** noChainReason as a phrase. */
+export function noChainPhrase(name: string, type: 'differential' | 'incremental'): Phrase {
+  return phrase('fallback.mssqlNoChain', { db: name, type });
 }
 
 /** What a backup of a chained database makes: the native kind, and why it is a full when a delta was asked. */

@@ -5,10 +5,11 @@
  * and chain-plan.ts (native chains). Public names of those pieces are re-exported here.
  */
 import type { ChainType, DatabaseConfig } from '../../core/types.js';
+import type { Phrase } from '../../core/phrases.js';
 import type { Driver } from '../driver.js';
 import { CAPABILITIES } from '../capabilities.js';
 import { drillName } from './names.js';
-import { noChainReason } from './chain-plan.js';
+import { noChainPhrase } from './chain-plan.js';
 import { merged, resolveSettings, validate, where } from './config.js';
 import { backupSqlServer } from './backup.js';
 import { dropSqlServerScratch, sqlServerDrillChecks } from './drill.js';
@@ -32,8 +33,8 @@ export function createSqlServerDriver(deps: SqlServerDriverDeps = {}): Driver {
     types: ['full', 'differential', 'incremental'],
     chains: ['differential', 'incremental'],
 
-    chainFallback(db: DatabaseConfig, type: ChainType): string | null {
-      return db.chain === true ? null : noChainReason(db.name, type);
+    chainFallback(db: DatabaseConfig, type: ChainType): Phrase | null {
+      return db.chain === true ? null : noChainPhrase(db.name, type);
     },
     safety: 'renamed-database',
     capabilities: CAPABILITIES.sqlserver,

@@ -3,7 +3,7 @@ import { rowDiffs, type PhraseId, type PhraseParams, type RowDiff } from '../../
 /**
  * The restore plan's sentences and the common errors in Spanish, by the ids of src/core/phrases.ts (every id must be
  * here: the `satisfies` below fails the build otherwise). SQL, commands and options stay as they are. One file of
- * about 920 lines, as src/core/phrases.ts says why.
+ * about 980 lines, as src/core/phrases.ts says why.
  */
 /** The parameters a phrase passed on for the phrase inside it (`in.` prefixed), unprefixed; `in.of` is its id. */
 function inner(p: PhraseParams): PhraseParams {
@@ -26,6 +26,10 @@ function nestedEs(p: PhraseParams): string {
   const inner = Object.entries(p).filter(([k]) => k.startsWith('p.'));
   return PHRASES_ES[id](Object.fromEntries(inner.map(([k, v]) => [k.slice(2), v])));
 }
+
+/** `differential` o `incremental` en español, en plural (las copias …). */
+const typeEs = (type: string | undefined): string =>
+  type === 'differential' ? 'diferenciales' : type === 'incremental' ? 'incrementales' : (type ?? '');
 
 /** Lo que una descarga que encontró daños dejó sin hacer (ver nothingDoneEn). */
 const nothingDoneEs = (p: PhraseParams): string =>
@@ -957,6 +961,21 @@ export const PHRASES_ES = {
   'step.swapping': (p: PhraseParams) => `intercambiando "${p['live']}" y "${p['staging']}"`,
   'step.swappingBack': (p: PhraseParams) => `devolviendo "${p['safety']}" a su sitio como "${p['live']}"`,
   'step.renamingBack': (p: PhraseParams) => `renombrando "${p['safety']}" a "${p['live']}"`,
+  'fallback.noChains': (p: PhraseParams) => `${p['engine']} aún no hace copias ${typeEs(p['type'])}`,
+  'fallback.encrypted': () =>
+    'las copias locales cifradas son siempre completas (un delta se calcula sobre el contenido de la base, que un ' +
+    'servidor que cifra no puede leer, a propósito); "local": false en "encryption" deja las copias locales sin ' +
+    'cifrar y encadenadas, y cifra solo las que se envían fuera',
+  'fallback.noFull': (p: PhraseParams) => `aún no hay ninguna copia completa de ${p['db']}`,
+  'fallback.ahead': (p: PhraseParams) =>
+    `la copia más reciente de ${p['db']} (${p['set']}) tiene fecha ${p['at']}, posterior al reloj de esta máquina: una copia aplicada sobre ella nunca podría restaurarse`,
+  'fallback.badBase': (p: PhraseParams) =>
+    `${p['type'] === 'differential' ? 'la completa más reciente' : 'la copia más reciente'} de ${p['db']} (${p['set']}) no puede ser la base: ${nestedEs(p)}`,
+  'fallback.mssqlNoChain': (p: PhraseParams) =>
+    `las copias ${typeEs(p['type'])} de SQL Server de ${p['db']} necesitan "chain": true en su entrada de base de ` +
+    'datos (ver docs/sqlserver.md); se guardó una completa COPY_ONLY',
+  'chain.storedFull': (p: PhraseParams) =>
+    `${p['db']}: guardada como completa, no como ${p['type'] === 'differential' ? 'diferencial' : 'incremental'}: ${nestedEs(p)}`,
   'when.timezoneHint': () =>
     'Use una zona horaria IANA como Europe/Madrid o America/Mexico_City, o déjela vacía para usar la de la máquina.',
 } satisfies Record<PhraseId, (p: PhraseParams) => string>;

@@ -105,7 +105,7 @@ export function CreateScreen({ onBack, onDone }: { onBack: () => void; onDone?: 
   function summaryLayout() {
     if (phase.name !== 'done') return null;
     const m = phase.manifest;
-    const notices = summaryNotices(m, phase.offsite, phase.verifyError, ui, columns, progress.items);
+    const notices = summaryNotices(m, phase.offsite, phase.verifyError, ui, columns, progress.items, progress.said);
     // A failed database's bar keeps to its line: its error and hint are among the notices, whole.
     const inNotices = (item: string): boolean => m.databases.some((d) => d.name === item && d.error);
     const bars = progress.items.reduce(

@@ -13,7 +13,8 @@ import { chainNoteRows } from './ChainNotes.js';
  * whole (continuations indented): copies not made and what to do, each failed database with its
  * error and hint, the databases stored as a full instead, the warnings, a verify that could not run.
  * The summary shows them through a scrolling window, so a long error is read to its end. `items`: the run's progress,
- * whose failed databases' error and hint are said in the menu's language (the manifest keeps the English).
+ * whose failed databases' error and hint are said in the menu's language (the manifest keeps the English); `said`:
+ * the run's notes in the menu's language by their English message (ProgressState.said), for the chain notes.
  */
 export function summaryNotices(
   m: Manifest,
@@ -22,6 +23,7 @@ export function summaryNotices(
   ui: Pick<UiContextValue, 't' | 'theme' | 'lang'>,
   width: number,
   items: readonly Pick<ItemProgress, 'item' | 'error' | 'hint'>[] = [],
+  said: Readonly<Record<string, string>> = {},
 ): Row[] {
   const { t, theme, lang } = ui;
   const error = { color: theme.colors.error, bold: true };
@@ -44,7 +46,8 @@ export function summaryNotices(
     const h = said ? said.hint : d.error.hint;
     if (h) rows.push(...hint(h));
   }
-  rows.push(...chainNoteRows(m.chainNotes ?? [], Infinity, ui, width));
+  const notes = (m.chainNotes ?? []).map((n) => said[n] ?? n);
+  rows.push(...chainNoteRows(notes, Infinity, ui, width));
   for (const w of m.warnings)
     rows.push(...foldText(`${t.common.status.warn}: ${w}`, width, { color: theme.colors.warn }, '  '));
   if (verifyError) {
