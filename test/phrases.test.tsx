@@ -31,6 +31,7 @@ import { nestedPhrase, phrase, said, sayingWithin, type PhraseId } from '../src/
 import { emptyProgress, reduceProgress, useProgress } from '../src/ui/use-progress.js';
 import { RunningStep } from '../src/ui/screens/restore/RunSteps.js';
 import { execFileSync } from 'node:child_process';
+import Database from 'better-sqlite3';
 import { leaveHotJournal } from './helpers/sqlite.js';
 import { Text } from 'ink';
 import { planMissingRoles } from '../src/drivers/postgres/globals.js';
@@ -411,8 +412,12 @@ describe('restore plan phrases', () => {
 
   it('why a differential or incremental stored a full: English on the CLI and in the manifest, Spanish in the menu', async () => {
     const ids = (Object.keys(PHRASES_EN) as PhraseId[]).filter((id) => /^fallback\./.test(id));
-    expect(ids.length).toBeGreaterThanOrEqual(6);
-    const params = { engine: 'sqlite', type: 'incremental', db: 'users', set: '20261122_020000', at: '2030-01-01' };
+    expect(ids.length).toBeGreaterThanOrEqual(20);
+    const params = {
+      ...{ engine: 'sqlite', type: 'incremental', db: 'users', set: '20261122_020000', at: '2030-01-01' },
+      ...{ format: 'sqlite-file', as: 'pages', error: 'EACCES', from: '4096', to: '8192', device: 'D:\\x.bak' },
+      ...{ lsn: '42000000001', baseLsn: '41000000001' },
+    };
     for (const id of ids) {
       const why = phrase(id, { ...params, problem: 'set x is missing' });
       expectSpanish(why);
@@ -451,6 +456,22 @@ describe('restore plan phrases', () => {
       'users: guardada como completa, no como diferencial: aún no hay ninguna copia completa de users',
     );
     expect(text).not.toContain('stored as a full');
+    // What the driver found only when it came to store the delta (details.chainFallback): a page size changed.
+    const db = new Database(s.dbs.users);
+    db.exec('PRAGMA journal_mode = DELETE; PRAGMA page_size = 8192; VACUUM;');
+    db.close();
+    const later = new CollectingReporter();
+    const m2 = await createBackup(cfg, { databases: ['users'], type: 'incremental', files: false }, later);
+    expect(m2.chainNotes).toEqual([
+      `users: stored as a full, not an incremental: the page size changed since set ${m.id} (4096 → 8192 bytes, after a VACUUM)`,
+    ]);
+    const said2 = later.events.reduce(
+      (st, x) => reduceProgress(st, x, 0, (w) => say('es', w.phrase, w.message)),
+      emptyProgress,
+    ).said;
+    expect(summaryNotices(m2, [], null, es, 200, [], said2).map((r) => r.map((x) => x.text).join(''))).toContain(
+      `  users: guardada como completa, no como incremental: el tamaño de página cambió desde la copia ${m.id} (4096 → 8192 bytes, tras un VACUUM)`,
+    );
   });
 
   /** The events of a real in-place restore of the demo's users database (it takes a safety copy first). */

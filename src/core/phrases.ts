@@ -5,7 +5,7 @@
  * parameters. The engine and the CLI
  * use the English text below; the menu renders the same ids from its own catalogue
  * (src/ui/i18n/phrases-es.ts) in the operator's language. Parameters are names, paths and numbers
- * that are shown as they are. Why one file of about 970 lines: one table of every sentence, which the Spanish
+ * that are shown as they are. Why one file of about 1000 lines: one table of every sentence, which the Spanish
  * catalogue mirrors id for id (its `satisfies` checks that none is missing); split, the two would drift.
  */
 
@@ -904,6 +904,41 @@ export const PHRASES_EN = {
   'fallback.mssqlNoChain': (p: PhraseParams) =>
     `SQL Server ${p['type']} backups of ${p['db']} need "chain": true in its database entry (see docs/sqlserver.md); ` +
     'stored a COPY_ONLY full',
+  // What a driver found when it came to store the delta (BackupSession.fellBackPhrase)
+  'fallback.baseFormat': (p: PhraseParams) =>
+    `the base set ${p['set']} stores ${p['db']} as ${p['format']}, not as ${p['as'] === 'pages' ? 'pages' : 'a directory dump'}`,
+  'fallback.baseUnreadable': (p: PhraseParams) => `the base set ${p['set']} could not be read (${p['error']})`,
+  'fallback.baseGone': (p: PhraseParams) => `the base set ${p['set']} is gone (${p['error']})`,
+  'fallback.pageSize': (p: PhraseParams) =>
+    `the page size changed since set ${p['set']} (${p['from']} → ${p['to']} bytes, after a VACUUM)`,
+  // Why a SQL Server differential or log backup is a full (sqlserver/chain-plan.ts decideBackup)
+  'fallback.mssqlSimple': (p: PhraseParams) =>
+    `${p['db']} uses the SIMPLE recovery model, which keeps no log for BACKUP LOG; stored a full. ` +
+    'Set FULL recovery (ALTER DATABASE … SET RECOVERY FULL) or schedule differentials instead of incrementals',
+  'fallback.mssqlNoBase': (p: PhraseParams) => `no base for a ${p['type']} of ${p['db']}`,
+  'fallback.mssqlNoHeader': (p: PhraseParams) =>
+    `the base set ${p['set']} holds no backup header of ${p['db']} (made before "chain": true); stored a full that starts a new chain`,
+  'fallback.mssqlCopyOnly': (p: PhraseParams) =>
+    `the base of ${p['db']} in set ${p['set']} is a COPY_ONLY full (made before "chain": true); stored a full that starts a new chain`,
+  'fallback.mssqlMsdb': (p: PhraseParams) =>
+    `msdb's backup history is not readable (${p['error']}): without it neither the chain nor the exact ` +
+    `LSNs can be checked; stored a full. Grant the login SELECT on msdb.dbo.backupset and ` +
+    'msdb.dbo.backupmediafamily',
+  'fallback.mssqlFork': (p: PhraseParams) =>
+    `${p['db']} is on another recovery fork than set ${p['set']} (it was restored or recovered since); stored a full that starts a new chain`,
+  'fallback.mssqlNoLogChain': (p: PhraseParams) =>
+    `${p['db']} has no log chain to continue (sys.database_recovery_status.last_log_backup_lsn is NULL: it was in ` +
+    'SIMPLE recovery since its last full, or had no full on this server), so BACKUP LOG would fail (error ' +
+    '4214); stored a full that starts a new chain',
+  'fallback.mssqlBaseNotFull': (p: PhraseParams) =>
+    `the base set ${p['set']} of ${p['db']} is not a full; stored a full that starts a new chain`,
+  'fallback.mssqlOutsideFull': (p: PhraseParams) =>
+    `the server's differential base of ${p['db']} is a full taken outside respaldo${p['at'] ? ` at ${p['at']}` : ''}${p['device'] ? ` to ${p['device']}` : ''} ` +
+    `(checkpoint LSN ${p['lsn']}, not ${p['baseLsn']} of set ${p['set']}); stored a full that starts a new chain`,
+  'fallback.mssqlLogGap': (p: PhraseParams) =>
+    `a log backup of ${p['db']} was taken outside respaldo${p['device'] ? ` (${p['device']})` : ''}, up to LSN ${p['lsn']}, after set ` +
+    `${p['set']} (LSN ${p['baseLsn']}): the log chain has a gap; stored a full that starts a new chain`,
+  'fallback.mssqlBroken': (p: PhraseParams) => `${p['problem']}; stored a full that starts a new chain`,
   'chain.storedFull': (p: PhraseParams) =>
     `${p['db']}: stored as a full, not ${p['type'] === 'differential' ? 'a' : 'an'} ${p['type']}: ${p['problem']}`,
   'when.timezoneHint': () =>

@@ -5,7 +5,7 @@
  */
 import type { Readable } from 'node:stream';
 import type { Reporter } from '../core/events.js';
-import type { Phrase, Said } from '../core/phrases.js';
+import { english, type Phrase, type Said } from '../core/phrases.js';
 import type { DriverCapabilities } from './capabilities.js';
 import type {
   BackupType,
@@ -178,6 +178,13 @@ export interface BackupSession {
   cleanup(): Promise<void>;
   /** Set when a `base` was given but the parts are a full backup: why (recorded in the manifest and said). */
   fellBack?: string;
+  /** `fellBack` as a phrase (the menu says it in its language; see fellBackOf). */
+  fellBackPhrase?: Phrase;
+}
+
+/** A BackupSession's `fellBack` and `fellBackPhrase` from the phrase of why. */
+export function fellBackOf(why: Phrase): { fellBack: string; fellBackPhrase: Phrase } {
+  return { fellBack: english(why), fellBackPhrase: why };
 }
 
 /** Where a restore goes. */

@@ -29,8 +29,8 @@ import { readManifest } from './catalog.js';
 import { writeLog } from './log.js';
 import { codec } from './codec.js';
 import { openStoredPart } from './stored-part.js';
-import { levelFor, type BackupPlan } from './create-plan.js';
-import { phrase, said } from '../core/phrases.js';
+import { chainFallbackPhrases, levelFor, type BackupPlan } from './create-plan.js';
+import { english, phrase, said, type Phrase } from '../core/phrases.js';
 
 /** The phrases of a database's error (the manifest keeps its English), for the run's own error in the menu. */
 const phrasesOfErrors = new WeakMap<DatabaseError, NonNullable<RespaldoError['phrases']>>();
@@ -87,10 +87,10 @@ export async function backupDatabase(
     await ensurePrivateDir(scratchDir);
     const planned = plan.databases.find((d) => d.name === db.name);
     // The base was chosen before the lock was taken: a delete in between makes this database a full.
-    let baseGone: string | undefined;
+    let baseGone: Phrase | undefined;
     const base = planned?.base
       ? await baseFor(cfg, planned.base, db.name).catch(
-          (e: unknown) => void (baseGone = `the base set ${planned.base} is gone (${errorMessage(e)})`),
+          (e: unknown) => void (baseGone = phrase('fallback.baseGone', { set: planned.base!, error: errorMessage(e) })),
         )
       : undefined;
     const session = await driver.backup(
@@ -98,9 +98,13 @@ export async function backupDatabase(
       ctx,
     );
     cleanup = session.cleanup;
-    const fellBack = baseGone ?? session.fellBack;
+    const fellBack = baseGone ? english(baseGone) : session.fellBack;
+    const fellBackPhrase = baseGone ?? session.fellBackPhrase;
     if (planned?.base && !fellBack) entry.base = planned.base;
-    if (planned?.base && fellBack) entry.details = { chainFallback: fellBack };
+    if (planned?.base && fellBack) {
+      entry.details = { chainFallback: fellBack };
+      if (fellBackPhrase) chainFallbackPhrases.set(entry, fellBackPhrase);
+    }
     const extras: StoredFile[] = [];
     const level = plan.databases.find((d) => d.name === db.name)?.compressionLevel ?? levelFor(cfg, db, plan.codec);
     const ext = codec(plan.codec).extension;

@@ -195,6 +195,12 @@ export function planBackup(
 }
 
 /**
+ * The phrase of an entry's `details.chainFallback` (BackupSession.fellBackPhrase), for the run that made it: the
+ * manifest keeps the English only, chainFacts says the note as a phrase with it.
+ */
+export const chainFallbackPhrases = new WeakMap<DatabaseEntry, Phrase>();
+
+/**
  * Pure: what a differential or incremental run became: its type (the one asked for when some database
  * was stored as a delta, else `full`), the newest base its entries apply on, and one note per database
  * stored whole with the reason (the plan's, or the driver's own: `details.chainFallback`), in English
@@ -213,7 +219,7 @@ export function chainFacts(
     const why =
       p.fallback ?? (typeof e?.details['chainFallback'] === 'string' ? (e.details['chainFallback'] as string) : null);
     if (why && e && !e.error) {
-      const inner = p.fallback !== undefined ? nestedPhrase(p.fallbackPhrase) : {};
+      const inner = nestedPhrase(p.fallback !== undefined ? p.fallbackPhrase : chainFallbackPhrases.get(e));
       notes.push(phrase('chain.storedFull', { db: p.name, type: plan.type, problem: why, ...inner }));
     }
   }

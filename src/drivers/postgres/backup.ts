@@ -256,7 +256,7 @@ export async function backupPg(pg: PgServer, req: BackupRequest, ctx: DriverCont
 
   return {
     parts,
-    ...(delta && 'fellBack' in delta ? { fellBack: delta.fellBack } : {}),
+    ...(delta && 'fellBack' in delta ? { fellBack: delta.fellBack, fellBackPhrase: delta.fellBackPhrase } : {}),
     async cleanup() {
       for (const c of children) killChild(c);
       children.clear();

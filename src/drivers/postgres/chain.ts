@@ -5,7 +5,8 @@ import { text } from 'node:stream/consumers';
 import { pipeline } from 'node:stream/promises';
 import { RespaldoError } from '../../core/errors.js';
 import type { BlockReader, DatabaseEntry } from '../../core/types.js';
-import type { BackupRequest, DumpPart, OpenedDump, RestoreRequest } from '../driver.js';
+import { fellBackOf, type BackupRequest, type DumpPart, type OpenedDump, type RestoreRequest } from '../driver.js';
+import { phrase, type Phrase } from '../../core/phrases.js';
 
 /**
  * PostgreSQL logical chains, per table data file: a differential or incremental of a directory dump
@@ -242,10 +243,12 @@ export async function hashFile(
 export async function baseContents(
   base: NonNullable<BackupRequest['base']>,
   signal: AbortSignal,
-): Promise<{ known: Map<string, StoredRef> } | { fellBack: string }> {
+): Promise<{ known: Map<string, StoredRef> } | { fellBack: string; fellBackPhrase: Phrase }> {
   const { entry, setId } = base;
   if (entry.format !== 'pg-directory')
-    return { fellBack: `the base set ${setId} stores ${entry.name} as ${entry.format}, not as a directory dump` };
+    return fellBackOf(
+      phrase('fallback.baseFormat', { set: setId, db: entry.name, format: entry.format, as: 'directory' }),
+    );
   try {
     if (entry.extras?.some((x) => x.role === CHAIN_MAP_ROLE)) {
       return { known: knownContents(parseChainMap(await text(base.openPart(CHAIN_MAP_ROLE))), setId) };
@@ -267,9 +270,8 @@ export async function baseContents(
     return { known };
   } catch (err) {
     if (signal.aborted) throw err;
-    return {
-      fellBack: `the base set ${setId} could not be read (${err instanceof Error ? err.message : String(err)})`,
-    };
+    const error = err instanceof Error ? err.message : String(err);
+    return fellBackOf(phrase('fallback.baseUnreadable', { set: setId, error }));
   }
 }
 

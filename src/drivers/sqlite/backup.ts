@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { isDiskFull, isRespaldoError, RespaldoError } from '../../core/errors.js';
 import type { BlockReader, DatabaseConfig } from '../../core/types.js';
-import { phrase, said, sayingWithin } from '../../core/phrases.js';
-import type { BackupSession, DriverContext } from '../driver.js';
+import { phrase, said, sayingWithin, type Phrase } from '../../core/phrases.js';
+import { fellBackOf, type BackupSession, type DriverContext } from '../driver.js';
 import { inspectSqliteFile, inspectWithPageRows, integritySummary } from './inspect.js';
 import { PageRowCounter } from './page-rows.js';
 import { fileBlockReader } from '../../core/block-reader.js';
@@ -152,15 +152,15 @@ export async function backupSqlite(req: BackupRequest, ctx: DriverContext): Prom
         },
       };
     });
-  let fellBack: string | undefined;
+  let fellBack: { fellBack: string; fellBackPhrase: Phrase } | undefined;
   if (req.base && (type === 'differential' || type === 'incremental')) {
     const delta = await deltaSession(snapshot, req.base, check, ctx);
     if ('parts' in delta) return delta;
-    fellBack = delta.fellBack;
-    ctx.log('sqlite delta not possible, storing a full', { db: db.name, reason: fellBack });
+    fellBack = delta;
+    ctx.log('sqlite delta not possible, storing a full', { db: db.name, reason: fellBack.fellBack });
   }
   return {
-    ...(fellBack ? { fellBack } : {}),
+    ...(fellBack ? { fellBack: fellBack.fellBack, fellBackPhrase: fellBack.fellBackPhrase } : {}),
     parts: [
       {
         role: 'main',
@@ -260,18 +260,19 @@ async function deltaSession(
   base: NonNullable<BackupRequest['base']>,
   check: () => Promise<DumpFacts>,
   ctx: DriverContext,
-): Promise<BackupSession | { fellBack: string }> {
+): Promise<BackupSession | { fellBack: string; fellBackPhrase: Phrase }> {
   const t0 = Date.now();
   let baseMap: PageMap;
   try {
     if (base.entry.format === 'sqlite-db') baseMap = await pageMapOfImage(base.openPart('main'));
     else if (base.entry.format === 'sqlite-pages') baseMap = await readPageMap(base.openPart('pagemap'));
     else
-      return { fellBack: `the base set ${base.setId} stores ${base.entry.name} as ${base.entry.format}, not as pages` };
+      return fellBackOf(
+        phrase('fallback.baseFormat', { set: base.setId, db: base.entry.name, format: base.entry.format, as: 'pages' }),
+      );
   } catch (err) {
-    return {
-      fellBack: `the base set ${base.setId} could not be read (${err instanceof Error ? err.message : String(err)})`,
-    };
+    const error = err instanceof Error ? err.message : String(err);
+    return fellBackOf(phrase('fallback.baseUnreadable', { set: base.setId, error }));
   }
   const fh = await fsp.open(snapshot, 'r');
   const head = Buffer.alloc(100);
@@ -282,9 +283,7 @@ async function deltaSession(
   }
   const pageSize = pageSizeOf(head);
   if (pageSize !== baseMap.pageSize) {
-    return {
-      fellBack: `the page size changed since set ${base.setId} (${baseMap.pageSize} → ${pageSize} bytes, after a VACUUM)`,
-    };
+    return fellBackOf(phrase('fallback.pageSize', { set: base.setId, from: baseMap.pageSize, to: pageSize }));
   }
   ctx.log('sqlite base pages read', { base: base.setId, pages: baseMap.pageCount, ms: Date.now() - t0 });
   const delta = deltaOf(snapshot, baseMap);

@@ -25,7 +25,7 @@ import {
 } from './session.js';
 
 import { type OpenSession, refuseEdition } from './server.js';
-import { said } from '../../core/phrases.js';
+import { english, phrase, said } from '../../core/phrases.js';
 
 /**
  * SQL Server backup: BACKUP DATABASE (full, or DIFFERENTIAL / LOG of a native chain) to the shared folder,
@@ -169,7 +169,8 @@ export async function backupSqlServer(
         const broken = { kind: decision.kind, db: s.database, path: made.plan.serverPath, problem };
         ctx.reporter.emit({ type: 'warning', item: req.db.name, ...said('mssql.chainBroken', broken) });
         await removeQuietly(localPath!, ctx);
-        decision = { kind: 'full', copyOnly: false, fallback: `${problem}; stored a full that starts a new chain` };
+        const why = phrase('fallback.mssqlBroken', { problem });
+        decision = { kind: 'full', copyOnly: false, fallback: english(why), fallbackPhrase: why };
         made = await make(decision);
       }
     }
@@ -242,7 +243,12 @@ export async function backupSqlServer(
           },
         },
       ],
-      ...(req.base && decision.fallback ? { fellBack: decision.fallback } : {}),
+      ...(req.base && decision.fallback
+        ? {
+            fellBack: decision.fallback,
+            ...(decision.fallbackPhrase ? { fellBackPhrase: decision.fallbackPhrase } : {}),
+          }
+        : {}),
       async cleanup(): Promise<void> {
         const problem = await removeQuietly(path, ctx);
         if (problem) ctx.reporter.emit({ type: 'warning', item: req.db.name, ...said('mssql.fileLeft', { problem }) });

@@ -9,7 +9,7 @@
  * numeric columns as doubles, so exact LSNs are read from msdb.dbo.backupset cast to varchar when
  * HEADERONLY's would lose digits).
  *
- * One file of about 540 lines: the header, the backup checks and the restore choice all apply the same LSN rules,
+ * One file of about 520 lines: the header, the backup checks and the restore choice all apply the same LSN rules,
  * and are read (and tested, test/sqlserver-chain-plan.test.ts) together.
  */
 import { formatLocal } from '../../core/format.js';
@@ -211,11 +211,6 @@ export function parseChainState(row: Record<string, unknown> | undefined): Serve
 }
 
 /** Why a differential or incremental of a database without `chain: true` is a COPY_ONLY full. */
-export function noChainReason(name: string, type: 'differential' | 'incremental'): string {
-  return english(noChainPhrase(name, type));
-}
-
-/** noChainReason as a phrase. */
 export function noChainPhrase(name: string, type: 'differential' | 'incremental'): Phrase {
   return phrase('fallback.mssqlNoChain', { db: name, type });
 }
@@ -227,6 +222,8 @@ export interface ChainBackupDecision {
   copyOnly: boolean;
   /** Set when a differential or incremental was asked and a full is made instead: why, in operator words. */
   fallback?: string;
+  /** `fallback` as a phrase (the menu says it in its language). */
+  fallbackPhrase?: Phrase;
 }
 
 /**
@@ -248,66 +245,43 @@ export function decideBackup(opts: {
   const { name, type, chain } = opts;
   if (opts.purpose === 'safety') return { kind: 'full', copyOnly: true };
   if (type === 'full') return { kind: 'full', copyOnly: !chain };
-  const full = (fallback: string): ChainBackupDecision => ({ kind: 'full', copyOnly: !chain, fallback });
-  if (!chain) return full(noChainReason(name, type));
+  const full = (why: Phrase): ChainBackupDecision => ({
+    kind: 'full',
+    copyOnly: !chain,
+    fallback: english(why),
+    fallbackPhrase: why,
+  });
+  const db = name;
+  if (!chain) return full(noChainPhrase(name, type));
   if (type === 'incremental' && (opts.recoveryModel ?? '').toUpperCase() === 'SIMPLE') {
-    return full(
-      `${name} uses the SIMPLE recovery model, which keeps no log for BACKUP LOG; stored a full. ` +
-        'Set FULL recovery (ALTER DATABASE … SET RECOVERY FULL) or schedule differentials instead of incrementals',
-    );
+    return full(phrase('fallback.mssqlSimple', { db }));
   }
   const base = opts.base;
-  if (!base) return full(`no base for a ${type} of ${name}`);
-  const newChain = 'stored a full that starts a new chain';
-  if (!base.header)
-    return full(
-      `the base set ${base.setId} holds no backup header of ${name} (made before "chain": true); ${newChain}`,
-    );
-  if (base.header.copyOnly)
-    return full(
-      `the base of ${name} in set ${base.setId} is a COPY_ONLY full (made before "chain": true); ${newChain}`,
-    );
+  if (!base) return full(phrase('fallback.mssqlNoBase', { db, type }));
+  const set = base.setId;
+  if (!base.header) return full(phrase('fallback.mssqlNoHeader', { db, set }));
+  if (base.header.copyOnly) return full(phrase('fallback.mssqlCopyOnly', { db, set }));
   const state = opts.state;
-  if (state?.msdbUnreadable) {
-    return full(
-      `msdb's backup history is not readable (${state.msdbUnreadable}): without it neither the chain nor the exact ` +
-        `LSNs can be checked; stored a full. Grant the login SELECT on msdb.dbo.backupset and ` +
-        'msdb.dbo.backupmediafamily',
-    );
-  }
+  if (state?.msdbUnreadable) return full(phrase('fallback.mssqlMsdb', { error: state.msdbUnreadable }));
   if (state?.forkId && base.header.forkId && state.forkId !== base.header.forkId.toUpperCase()) {
-    return full(
-      `${name} is on another recovery fork than set ${base.setId} (it was restored or recovered since); ${newChain}`,
-    );
+    return full(phrase('fallback.mssqlFork', { db, set }));
   }
-  if (type === 'incremental' && state?.logBackupFrom === null) {
-    return full(
-      `${name} has no log chain to continue (sys.database_recovery_status.last_log_backup_lsn is NULL: it was in ` +
-        'SIMPLE recovery since its last full, or had no full on this server), so BACKUP LOG would fail (error ' +
-        `4214); ${newChain}`,
-    );
-  }
+  if (type === 'incremental' && state?.logBackupFrom === null) return full(phrase('fallback.mssqlNoLogChain', { db }));
   if (type === 'differential') {
     const serverBase = state?.newestFull;
-    if (base.header.kind !== 'full') return full(`the base set ${base.setId} of ${name} is not a full; ${newChain}`);
+    if (base.header.kind !== 'full') return full(phrase('fallback.mssqlBaseNotFull', { db, set }));
     if (serverBase && serverBase.checkpointLsn !== base.header.checkpointLsn) {
-      const byWhom = serverBase.device ? ` to ${serverBase.device}` : '';
-      const at = serverBase.finishedAt ? ` at ${serverBase.finishedAt}` : '';
-      return full(
-        `the server's differential base of ${name} is a full taken outside respaldo${at}${byWhom} ` +
-          `(checkpoint LSN ${serverBase.checkpointLsn}, not ${base.header.checkpointLsn} of set ${base.setId}); ` +
-          newChain,
-      );
+      const { device, finishedAt, checkpointLsn } = serverBase;
+      const baseLsn = base.header.checkpointLsn;
+      const params = { db, set, lsn: checkpointLsn, baseLsn, at: finishedAt ?? '', device: device ?? '' };
+      return full(phrase('fallback.mssqlOutsideFull', params));
     }
     return { kind: 'differential', copyOnly: false };
   }
   const newestLog = state?.newestLog;
   if (newestLog && lsn(newestLog.lastLsn) > lsn(base.header.lastLsn)) {
-    const where = newestLog.device ? ` (${newestLog.device})` : '';
-    return full(
-      `a log backup of ${name} was taken outside respaldo${where}, up to LSN ${newestLog.lastLsn}, after set ` +
-        `${base.setId} (LSN ${base.header.lastLsn}): the log chain has a gap; ${newChain}`,
-    );
+    const params = { db, set, lsn: newestLog.lastLsn, baseLsn: base.header.lastLsn, device: newestLog.device ?? '' };
+    return full(phrase('fallback.mssqlLogGap', params));
   }
   return { kind: 'log', copyOnly: false };
 }

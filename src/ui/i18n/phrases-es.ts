@@ -3,7 +3,7 @@ import { rowDiffs, type PhraseId, type PhraseParams, type RowDiff } from '../../
 /**
  * The restore plan's sentences and the common errors in Spanish, by the ids of src/core/phrases.ts (every id must be
  * here: the `satisfies` below fails the build otherwise). SQL, commands and options stay as they are. One file of
- * about 980 lines, as src/core/phrases.ts says why.
+ * about 1000 lines, as src/core/phrases.ts says why.
  */
 /** The parameters a phrase passed on for the phrase inside it (`in.` prefixed), unprefixed; `in.of` is its id. */
 function inner(p: PhraseParams): PhraseParams {
@@ -974,6 +974,40 @@ export const PHRASES_ES = {
   'fallback.mssqlNoChain': (p: PhraseParams) =>
     `las copias ${typeEs(p['type'])} de SQL Server de ${p['db']} necesitan "chain": true en su entrada de base de ` +
     'datos (ver docs/sqlserver.md); se guardó una completa COPY_ONLY',
+  'fallback.baseFormat': (p: PhraseParams) =>
+    `la copia base ${p['set']} guarda ${p['db']} como ${p['format']}, no como ${p['as'] === 'pages' ? 'páginas' : 'un volcado en carpeta'}`,
+  'fallback.baseUnreadable': (p: PhraseParams) => `no se pudo leer la copia base ${p['set']} (${p['error']})`,
+  'fallback.baseGone': (p: PhraseParams) => `la copia base ${p['set']} ya no está (${p['error']})`,
+  'fallback.pageSize': (p: PhraseParams) =>
+    `el tamaño de página cambió desde la copia ${p['set']} (${p['from']} → ${p['to']} bytes, tras un VACUUM)`,
+  'fallback.mssqlSimple': (p: PhraseParams) =>
+    `${p['db']} usa el modelo de recuperación SIMPLE, que no guarda registro para BACKUP LOG; se guardó una completa. ` +
+    'Ponga la recuperación FULL (ALTER DATABASE … SET RECOVERY FULL) o programe diferenciales en vez de incrementales',
+  'fallback.mssqlNoBase': (p: PhraseParams) =>
+    `no hay base para una copia ${p['type'] === 'differential' ? 'diferencial' : 'incremental'} de ${p['db']}`,
+  'fallback.mssqlNoHeader': (p: PhraseParams) =>
+    `la copia base ${p['set']} no tiene cabecera de copia de ${p['db']} (se hizo antes de "chain": true); se guardó una completa que empieza una cadena nueva`,
+  'fallback.mssqlCopyOnly': (p: PhraseParams) =>
+    `la base de ${p['db']} en la copia ${p['set']} es una completa COPY_ONLY (se hizo antes de "chain": true); se guardó una completa que empieza una cadena nueva`,
+  'fallback.mssqlMsdb': (p: PhraseParams) =>
+    `no se puede leer el historial de copias de msdb (${p['error']}): sin él no se pueden comprobar ni la cadena ni ` +
+    'los LSN exactos; se guardó una completa. Conceda al inicio de sesión SELECT sobre msdb.dbo.backupset y ' +
+    'msdb.dbo.backupmediafamily',
+  'fallback.mssqlFork': (p: PhraseParams) =>
+    `${p['db']} está en otra bifurcación de recuperación que la copia ${p['set']} (se restauró o recuperó después); se guardó una completa que empieza una cadena nueva`,
+  'fallback.mssqlNoLogChain': (p: PhraseParams) =>
+    `${p['db']} no tiene cadena de registro que continuar (sys.database_recovery_status.last_log_backup_lsn es NULL: ` +
+    'estuvo en recuperación SIMPLE desde su última completa, o no tuvo ninguna completa en este servidor), así que ' +
+    'BACKUP LOG fallaría (error 4214); se guardó una completa que empieza una cadena nueva',
+  'fallback.mssqlBaseNotFull': (p: PhraseParams) =>
+    `la copia base ${p['set']} de ${p['db']} no es una completa; se guardó una completa que empieza una cadena nueva`,
+  'fallback.mssqlOutsideFull': (p: PhraseParams) =>
+    `la base diferencial de ${p['db']} en el servidor es una completa hecha fuera de respaldo${p['at'] ? ` el ${p['at']}` : ''}${p['device'] ? ` en ${p['device']}` : ''} ` +
+    `(LSN de checkpoint ${p['lsn']}, no ${p['baseLsn']} de la copia ${p['set']}); se guardó una completa que empieza una cadena nueva`,
+  'fallback.mssqlLogGap': (p: PhraseParams) =>
+    `se hizo una copia de registro de ${p['db']} fuera de respaldo${p['device'] ? ` (${p['device']})` : ''}, hasta el LSN ${p['lsn']}, después de la copia ` +
+    `${p['set']} (LSN ${p['baseLsn']}): la cadena de registro tiene un hueco; se guardó una completa que empieza una cadena nueva`,
+  'fallback.mssqlBroken': (p: PhraseParams) => `${p['problem']}; se guardó una completa que empieza una cadena nueva`,
   'chain.storedFull': (p: PhraseParams) =>
     `${p['db']}: guardada como completa, no como ${p['type'] === 'differential' ? 'diferencial' : 'incremental'}: ${nestedEs(p)}`,
   'when.timezoneHint': () =>
