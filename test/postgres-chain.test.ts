@@ -155,8 +155,9 @@ describe('assembly plan', () => {
 describe('base contents', () => {
   test('a base stored as a custom-format dump: stored whole, saying why', async () => {
     const base = { setId: F, entry: { ...entry([]), format: 'pg-custom' }, openPart: parts({}) };
-    expect(await baseContents(base, new AbortController().signal)).toEqual({
+    expect(await baseContents(base, new AbortController().signal)).toMatchObject({
       fellBack: `the base set ${F} stores inventario as pg-custom, not as a directory dump`,
+      fellBackPhrase: { id: 'fallback.baseFormat' },
     });
   });
 

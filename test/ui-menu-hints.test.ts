@@ -40,7 +40,9 @@ describe.each([
     const refusal = { kind: 'files-target' as const, database: null, message: english(message), hint: english(hint) };
     const shown = text(refusalRows({ ...refusal, phrases: { message, hint } }, ui, 80));
     expect(shown).not.toMatch(CLI_ONLY);
-    if (id !== 'refuse.sessionsHint') expect(shown).toContain(sideBySide);
+    // Files alone never go side by side: their hint names the folder typed for them.
+    if (id === 'refuse.filesTargetHint') expect(shown).toContain(lang === 'es' ? 'para los archivos' : 'for the files');
+    else if (id !== 'refuse.sessionsHint') expect(shown).toContain(sideBySide);
   });
 
   it("plan.diskShort: the warning says the menu's side by side, not --to", () => {
