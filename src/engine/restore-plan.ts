@@ -1,3 +1,9 @@
+/**
+ * The plan of a restore, before anything is changed: the set (or the chain, for `--at`), each database's target and
+ * its driver's steps, the files' target, and every refusal (a target that exists or is in use, damage, no room,
+ * roles missing). Why one file of about 770 lines: `planRestore` and `planRestoreAt` build the same plan and share
+ * its refusals and targets; the restore, the drill and the menu all read it.
+ */
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { lstatSync, readlinkSync } from 'node:fs';
 import { basename, dirname, join, resolve, sep } from 'node:path';
