@@ -1,6 +1,6 @@
 /**
  * `respaldo copy`: sets to destinations, each file checked against the manifest on the way, the manifest
- * last, the outcome marked beside the set. Why one file of about 690 lines: copying one set, several sets and
+ * last, the outcome marked beside the set. Why one file of about 670 lines: copying one set, several sets and
  * the copy after a backup share the file selection, the retries and the marks (encrypted copies: copy-seal.ts).
  */
 import { createHash } from 'node:crypto';
@@ -75,6 +75,11 @@ export interface CopyResult {
    * encrypted copy was complete (each readable by whoever holds the destination).
    */
   removedUnencrypted?: string[];
+}
+
+/** The result of a copy of set `setId` to `destination` before anything was sent (or that sent nothing). */
+function nothingSent(setId: string, destination: string): CopyResult {
+  return { setId, destination, ok: false, where: '', filesSent: 0, bytesSent: 0, filesAlreadyThere: 0 };
 }
 
 export interface CopyOptions {
@@ -160,15 +165,7 @@ export async function copySet(
   const dir = setDir(cfg, m.id);
   const t0 = Date.now();
   let dest: Destination | undefined;
-  const result: CopyResult = {
-    setId: m.id,
-    destination: destName,
-    ok: false,
-    where: '',
-    filesSent: 0,
-    bytesSent: 0,
-    filesAlreadyThere: 0,
-  };
+  const result = nothingSent(m.id, destName);
   // Interrupted: the destination is closed, which fails what is in flight there (a request a frozen store never
   // answers included); withRetries then retries nothing.
   const onAbort = () => void dest?.close().catch(() => undefined);
@@ -565,17 +562,7 @@ async function chainNotCopied(
       errorPhrase: why,
     });
   reporter.emit({ type: 'warning', ...said('warn.notCopied', { set: id, dest: destName, error }) });
-  return {
-    setId: id,
-    destination: destName,
-    ok: false,
-    where: '',
-    filesSent: 0,
-    bytesSent: 0,
-    filesAlreadyThere: 0,
-    error,
-    errorPhrase: why,
-  };
+  return { ...nothingSent(id, destName), error, errorPhrase: why };
 }
 
 /**
@@ -595,13 +582,7 @@ export async function copyAfterBackup(
   } catch (err) {
     reporter.emit({ type: 'warning', ...said('warn.notCopiedOffsite', { set: m.id, error: (err as Error).message }) });
     return copyAfterBackupDestinations(cfg).map((d) => ({
-      setId: m.id,
-      destination: d.name,
-      ok: false,
-      where: '',
-      filesSent: 0,
-      bytesSent: 0,
-      filesAlreadyThere: 0,
+      ...nothingSent(m.id, d.name),
       error: (err as Error).message,
     }));
   }
