@@ -3,7 +3,7 @@
  * written in pieces, with the same text JSON.stringify gives it. Storing and restoring 5000 files of 100 bytes let
  * the young generation grow to 128 MiB, and a create peaked at 172–178 MiB RSS.
  */
-import { readFileSync, writeFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { readFileSync, writeFileSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -64,6 +64,45 @@ describe('memory with many small files', () => {
       expect(r.rss, said).toBeLessThan(150 * MiB);
     }
     expect(readFileSync(join(s.dir, 'back', 'application', 'uploads', 'd7', 'f3999.bin')).length).toBe(100);
+  });
+});
+
+describe('memory reading the manifest of many files', () => {
+  it('`list` of a set of 20 000 files stays under 140 MiB: the young generation does not grow while it is parsed', async () => {
+    const s = demoSetup({ files: { config: [], application: [{ path: './data/uploads' }] } });
+    mkdirSync(join(s.dataDir, 'uploads'));
+    writeFileSync(join(s.dataDir, 'uploads', 'one.bin'), 'one');
+    const made = await collect(startNode([CLI_BIN, 'create', '--json', '--config', s.configFile], { cwd: s.dir }));
+    expect(made.code, describeResult(made)).toBe(0);
+    const id = parseJsonOutput<Manifest>(made.stdout).id;
+    // The manifest of a set of 20 000 files (about 12 MB), as respaldo writes it: the one file named 20 000 ways.
+    const file = join(s.backupDir, id, 'manifest.json');
+    const m = JSON.parse(readFileSync(file, 'utf8')) as Manifest;
+    const one = m.files.find((f) => f.relative.endsWith('one.bin'))!;
+    m.files = Array.from({ length: 20_000 }, (_, i) => ({
+      ...one,
+      relative: `uploads/d${i >> 9}/f${i}.bin`,
+      stored: `application/uploads/d${i >> 9}/f${i}.bin.zst`,
+    }));
+    m.totals = { ...m.totals, files: 20_000 };
+    writeFileSync(file, JSON.stringify(m, null, 2) + '\n');
+    expect(statSync(file).size).toBeGreaterThan(8 * MiB);
+    const out = join(s.dir, 'peak.json');
+    const preload = join(s.dir, 'peak.mjs');
+    writeFileSync(
+      preload,
+      `import { readFileSync, writeFileSync } from 'node:fs';\n` +
+        `process.on('exit', () => writeFileSync(${JSON.stringify(out)}, ` +
+        `/VmHWM:\\s*(\\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'))[1]));\n`,
+    );
+    const listed = await collect(
+      startNode(['--import', preload, CLI_BIN, 'list', '--json', '--config', s.configFile], { cwd: s.dir }),
+    );
+    expect(listed.code, describeResult(listed)).toBe(0);
+    expect(JSON.stringify(parseJsonOutput(listed.stdout))).toContain(id);
+    // Before: the young generation doubled at each scavenge of the parse, to 64 MiB, and the peak was 167–177 MiB.
+    const peak = Number(readFileSync(out, 'utf8')) * 1024;
+    expect(peak, `peak RSS ${(peak / MiB).toFixed(0)} MiB`).toBeLessThan(140 * MiB);
   });
 });
 

@@ -1,9 +1,10 @@
 import { printable, shownName } from '../core/format.js';
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { isAbsolute, join, normalize, sep } from 'node:path';
 import { VerifyError } from '../core/errors.js';
 import type { CodecName, DatabaseEntry, FileEntry, FileOwner, FolderEntry, Manifest } from '../core/types.js';
 import { isSetId } from './set-id.js';
+import { heldYoung } from './garbage.js';
 
 export const MANIFEST_NAME = 'manifest.json';
 
@@ -65,6 +66,11 @@ export function entryStoredBytes(entry: Pick<DatabaseEntry, 'storedBytes' | 'ext
  * A manifest that fails is reported as a verify failure (the set is damaged).
  */
 export function readManifestFile(setDir: string): Manifest {
+  const size = statSync(join(setDir, MANIFEST_NAME), { throwIfNoEntry: false })?.size ?? 0;
+  return heldYoung(() => checkedManifest(setDir), size);
+}
+
+function checkedManifest(setDir: string): Manifest {
   const file = join(setDir, MANIFEST_NAME);
   let m: Manifest;
   try {
