@@ -406,7 +406,11 @@ export interface SetSummary {
   storedBytes: number;
   job: string | null;
   keep: boolean;
-  lastVerified: { at: string; ok: boolean } | null;
+  /**
+   * The last verification recorded beside the set (`verified.json`). A failed one names the stored files it found
+   * damaged (`damaged`, paths as in the manifest); absent when it named none (the whole set is then taken as damaged).
+   */
+  lastVerified: { at: string; ok: boolean; damaged?: string[] } | null;
   /** The newest restore drill of this set (`drilled.json`): when, whether all passed, which failed. */
   lastDrill?: { at: string; ok: boolean; failed: string[] } | null;
   /** Destinations with copyAfterBackup this set is not copied to (set by `list` when destinations exist). */

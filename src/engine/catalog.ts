@@ -62,7 +62,9 @@ export function summaryFromManifest(
 function summarize(m: Manifest, dir: string): SetSummary {
   // Written by respaldo; one edited or damaged by hand is taken as no verification, never as a crash of `list`.
   const v = readVerified(dir);
-  const lastVerified: SetSummary['lastVerified'] = v ? { at: v.at, ok: v.ok } : null;
+  const lastVerified: SetSummary['lastVerified'] = v
+    ? { at: v.at, ok: v.ok, ...(!v.ok && v.damaged ? { damaged: v.damaged } : {}) }
+    : null;
   const summary = summaryFromManifest(m, dir, { keep: existsSync(join(dir, KEEP_MARK)), lastVerified });
   return { ...summary, lastDrill: lastDrillOf(readDrillRecord(dir)) };
 }

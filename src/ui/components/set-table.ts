@@ -39,6 +39,20 @@ function fitAge(text: string, width: number): string {
   return text.length <= width ? text : text.replace(/ /g, '');
 }
 
+/**
+ * A set's status as the list shows it: DAMAGED when its own last verification failed (`respaldo list` says FAILED under
+ * VERIFIED, `status` that it may not restore), else BROKEN when its chain cannot be restored, else its run's status.
+ */
+export function statusCell(
+  s: Pick<SetSummary, 'status' | 'lastVerified' | 'chainProblems'>,
+  ui: Pick<UiContextValue, 't' | 'theme'>,
+): Cell {
+  const { t, theme } = ui;
+  if (s.lastVerified?.ok === false) return { text: t.list.damagedStatus, color: statusColor(theme, 'failed') };
+  if (s.chainProblems?.length) return { text: t.list.broken, color: statusColor(theme, 'failed') };
+  return { text: t.common.status[s.status], color: statusColor(theme, s.status) };
+}
+
 /** Table rows for sets in `layout` (pure, so the column logic is testable without a terminal). */
 export function setRows(
   sets: SetSummary[],
@@ -64,9 +78,7 @@ export function setRows(
       { text: t.common.setType[s.type] ?? s.type },
       { text: items.length ? fitNames(items, layout.databasesWidth, ellipsis) : '-' },
       { text: formatBytes(s.storedBytes) },
-      s.chainProblems?.length
-        ? { text: t.list.broken, color: statusColor(theme, 'failed') }
-        : { text: t.common.status[s.status], color: statusColor(theme, s.status) },
+      statusCell(s, ui),
     ];
     if (!layout.verified) return row;
     row.push(
@@ -111,6 +123,7 @@ export function setColumns(
     t.list.columns.status.length,
     ...(['completed', 'partial', 'failed'] as const).map((k) => t.common.status[k].length),
     t.list.broken.length,
+    t.list.damagedStatus.length,
   );
   const verifiedW = verified ? Math.max(t.list.columns.verified.length, 9, t.common.never.length) : 0;
   const drilledW = verified ? Math.max(t.list.columns.drilled.length, 7, t.common.never.length) : 0;

@@ -199,6 +199,8 @@ export const en = {
       `${n} damaged set${n === 1 ? '' : 's'} not shown (\`respaldo list\` says why): ${ids}`,
     damagedAt: (dest: string, n: number, ids: string) =>
       `${n} damaged set${n === 1 ? '' : 's'} at ${dest} not shown (do not restore): ${ids}`,
+    /** The status of a set whose own last verification failed (a stored file changed, cut short or missing). */
+    damagedStatus: 'DAMAGED',
   },
 
   details: {
@@ -255,6 +257,16 @@ export const en = {
     drillNever: 'never (t restores it into a scratch target and checks it)',
     drillOk: (ago: string, checks: number, took: string) => `drill ✓ ${ago} · ${checks} checks passed · ${took}`,
     drillBad: (ago: string, took: string) => `drill FAILED ${ago} · ${took}`,
+    verified: 'Verified',
+    verifiedNever: 'never (v checks every stored file against its checksums)',
+    verifiedOk: (when: string, ago: string) => `OK ${when} (${ago})`,
+    /** A failed verification: when, and how many stored files it found damaged (0: it named none, the whole set). */
+    verifiedBad: (when: string, ago: string, n: number) =>
+      `FAILED ${when} (${ago}): ${n === 0 ? 'the set is damaged' : n === 1 ? '1 stored file damaged' : `${n} stored files damaged`}`,
+    /** Beside a stored file the last verification found damaged (before any verify on this screen). */
+    damagedFile: 'did not match at the last verification',
+    damagedDo:
+      'Do not restore from this set: take a new backup (1 in the main menu) and check the disk of the backup folder; v verifies it again.',
   },
 
   drill: {

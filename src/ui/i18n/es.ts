@@ -196,6 +196,8 @@ export const es: Catalogue = {
       `${n} copia${n === 1 ? ' dañada no mostrada' : 's dañadas no mostradas'} (\`respaldo list\` dice por qué): ${ids}`,
     damagedAt: (dest: string, n: number, ids: string) =>
       `${n} copia${n === 1 ? ' dañada' : 's dañadas'} en ${dest} no mostrada${n === 1 ? '' : 's'} (no restaurar): ${ids}`,
+    /** The status of a set whose own last verification failed (a stored file changed, cut short or missing). */
+    damagedStatus: 'DAÑADA',
   },
 
   details: {
@@ -253,6 +255,14 @@ export const es: Catalogue = {
     drillOk: (ago: string, checks: number, took: string) =>
       `simulacro ✓ ${ago} · ${checks} comprobaciones correctas · ${took}`,
     drillBad: (ago: string, took: string) => `simulacro FALLIDO ${ago} · ${took}`,
+    verified: 'Verificada',
+    verifiedNever: 'nunca (v comprueba cada archivo guardado con sus sumas)',
+    verifiedOk: (when: string, ago: string) => `OK ${when} (${ago})`,
+    verifiedBad: (when: string, ago: string, n: number) =>
+      `FALLÓ ${when} (${ago}): ${n === 0 ? 'la copia está dañada' : n === 1 ? '1 archivo guardado dañado' : `${n} archivos guardados dañados`}`,
+    damagedFile: 'no coincidió en la última verificación',
+    damagedDo:
+      'No restaure desde esta copia: haga una copia nueva (1 en el menú principal) y revise el disco de la carpeta de copias; v la verifica de nuevo.',
   },
 
   drill: {

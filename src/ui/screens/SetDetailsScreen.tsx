@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'react';
 import { Box, Text } from 'ink';
-import type { DrillRecord, DrillResult, Manifest } from '../../core/types.js';
+import type { DrillRecord, DrillResult, Manifest, SetSummary } from '../../core/types.js';
 import type { Phrase } from '../../core/phrases.js';
 import { silentReporter } from '../../core/events.js';
 import { printable, wrapWords } from '../../core/format.js';
@@ -60,7 +60,8 @@ export function chainProblemWords(
 
 /**
  * The details of a set as lines (pure): every stored file with size, md5, sha256, row counts, errors,
- * and the last restore drill (`drills`; undefined while it is read) of the set and of each database.
+ * the last verification recorded beside it (`verified`, from the list; undefined while it is read) and the last
+ * restore drill (`drills`; undefined while it is read) of the set and of each database.
  */
 export function manifestLines(
   m: Manifest,
@@ -71,6 +72,7 @@ export function manifestLines(
   drills?: DrillRecord | null,
   now: Date = new Date(),
   listedChain: readonly string[] = [],
+  verified?: SetSummary['lastVerified'],
 ): Line[] {
   const { t, theme, lang } = ui;
   const d = t.details;
@@ -79,14 +81,19 @@ export function manifestLines(
       .filter((f) => !f.ok)
       .map((f) => [f.path, f.problem ? sayVerifyProblem(lang, f.problem, theme.unicode) : t.common.status.failed]),
   );
+  // Files the recorded verification found damaged, which a verify on this screen has not checked again
+  if (!verify) for (const f of verified?.damaged ?? []) bad.set(f, d.damagedFile);
+  const damaged = verify ? !verify.ok : verified?.ok === false;
   const out: Line[] = [];
   const kv = (k: string, v: string, color?: string): void => void out.push({ text: `${k.padEnd(12)} ${v}`, color });
   kv(d.type, t.common.setType[m.type] ?? m.type);
   // Its own files matching is not a set that restores: what its chain lacks, as `respaldo verify ID` and `list` say
   // (`listedChain`: what the list found before any verify here)
   const chain = verify?.chainProblems ? chainProblemWords(lang, verify, theme.unicode) : listedChain;
-  if (chain.length) kv(d.status, t.list.broken, theme.colors.error);
+  if (damaged) kv(d.status, t.list.damagedStatus, theme.colors.error);
+  else if (chain.length) kv(d.status, t.list.broken, theme.colors.error);
   else kv(d.status, t.common.status[m.status], statusColor(theme, m.status));
+  if (verified !== undefined) out.push(...verifiedLines(verified, bad, ui, now));
   for (const problem of chain) kv(d.chain, d.chainBroken(problem), theme.colors.error);
   if (chain.length) out.push({ text: `${''.padEnd(13)}${d.chainCheck(m.id)}` });
   kv(d.started, formatDate(m.startedAt));
@@ -179,6 +186,31 @@ export function manifestLines(
   return out;
 }
 
+/** The Verified line of the details: the last verification recorded, the files it found damaged, what to do. */
+function verifiedLines(
+  v: SetSummary['lastVerified'],
+  bad: ReadonlyMap<string, string>,
+  ui: Pick<UiContextValue, 't' | 'theme'>,
+  now: Date,
+): Line[] {
+  const { t, theme } = ui;
+  const d = t.details;
+  const kv = (text: string, color?: string, bold?: boolean): Line => ({
+    text: `${d.verified.padEnd(12)} ${text}`,
+    color,
+    ...(bold ? { bold } : {}),
+  });
+  if (!v) return [kv(d.verifiedNever, theme.colors.muted)];
+  const ago = t.time.ago(formatAge(now.getTime() - new Date(v.at).getTime()));
+  if (v.ok) return [kv(d.verifiedOk(formatDate(v.at), ago), theme.colors.ok)];
+  const files = v.damaged ?? [];
+  return [
+    kv(d.verifiedBad(formatDate(v.at), ago, files.length), theme.colors.error, true),
+    ...files.map((f) => ({ text: `${''.padEnd(13)}${f}: ${bad.get(f) ?? d.damagedFile}`, color: theme.colors.error })),
+    { text: `${''.padEnd(13)}${d.damagedDo}` },
+  ];
+}
+
 type Action =
   | { name: 'none' }
   | { name: 'busy'; text: string }
@@ -215,16 +247,19 @@ export function SetDetailsScreen({
   const drills = drillRecord.state === 'done' ? drillRecord.value : drillRecord.state === 'error' ? null : undefined;
   const [keep, setKeepState] = useState<boolean | null>(null);
   const [listedChain, setListedChain] = useState<string[]>([]);
-  useEffect(() => {
-    facade.listSets().then(
+  const [verified, setVerified] = useState<SetSummary['lastVerified'] | undefined>(undefined);
+  // What the list says of the set; read again after a verify here, which records its outcome beside the set.
+  const readListed = (): void =>
+    void facade.listSets().then(
       (sets) => {
         const set = sets.find((s) => s.id === id);
         setKeepState(set?.keep ?? null);
         setListedChain(set ? chainProblemWords(ui.lang, set, theme.unicode) : []);
+        setVerified(set ? set.lastVerified : undefined);
       },
       () => setKeepState(null),
     );
-  }, [id]);
+  useEffect(readListed, [id]);
   const [offsite, setOffsite] = useState<OffsiteMark[] | null>(null);
   useEffect(() => {
     facade.offsite(id).then(setOffsite, () => setOffsite(null));
@@ -236,7 +271,7 @@ export function SetDetailsScreen({
   // (it was cut at the edge, with nothing to show the rest).
   const lines = (
     manifest.state === 'done'
-      ? manifestLines(manifest.value, ui, verify, keep, offsite, drills, now(), listedChain)
+      ? manifestLines(manifest.value, ui, verify, keep, offsite, drills, now(), listedChain, verified)
       : []
   ).flatMap((l) => wrapWords(l.text, columns, `${/^ */.exec(l.text)![0]}  `).map((text) => ({ ...l, text })));
   const deletePrompt = useDeletePrompt(action.name === 'confirm-delete' ? id : null);
@@ -252,6 +287,7 @@ export function SetDetailsScreen({
     try {
       const result = await facade.verifySet(id, silentReporter, readData ? { readData } : {});
       setAction({ name: 'verified', result, readData });
+      readListed();
     } catch (error) {
       setAction({ name: 'error', error });
     }
