@@ -30,7 +30,10 @@ export class TextReporter implements Reporter {
           : e.percent !== undefined
             ? ` ${e.percent}%`
             : '';
-        const text = e.message && !e.bytes ? e.message : `${formatBytes(e.bytes)}${pct}${rate}`;
+        // The bytes reached, then the step under way (the row counts after a dump keep its bytes, never 0 B): a
+        // narrow terminal cuts the end of the line, and a step may be long (pg_restore into "<name>").
+        const amount = `${formatBytes(e.bytes)}${pct}${rate}`;
+        const text = e.message ? (e.bytes ? `${amount}  ${e.message}` : e.message) : amount;
         this.line(`  ${e.item}: ${text}`);
         break;
       }

@@ -118,6 +118,11 @@ export interface OpenedDump {
    * such as the table of contents) is stored; the iteration throws when the producer failed.
    */
   members?: AsyncIterable<DumpMember>;
+  /**
+   * The step the producer is still in once its files are read (PostgreSQL: the row counts that `finished` waits
+   * for): the engine names it in the progress, with the bytes read so far, before it waits for `finished`.
+   */
+  settling?: Said;
 }
 
 /** One file of a multi-file dump (see OpenedDump.members). */

@@ -108,31 +108,35 @@ export async function backupDatabase(
     const extras: StoredFile[] = [];
     const level = plan.databases.find((d) => d.name === db.name)?.compressionLevel ?? levelFor(cfg, db, plan.codec);
     const ext = codec(plan.codec).extension;
+    // Raw bytes of the parts stored before this one: a database's bytes done count on across its parts (the roles
+    // after the dump), never back from 0.
+    let partsRaw = 0;
     for (const part of session.parts) {
       if (signal.aborted) throw new InterruptedError();
       const role = part.role === 'main' ? '' : `.${part.role}`;
       const file = `databases/${db.name}_${setId}${role}.${part.extension}${part.compress ? ext : ''}${sealer ? AGE_EXTENSION : ''}`;
       const seal = sealer ? (await sealer.seal()).stream : undefined;
       const opened = await part.open();
+      const before = partsRaw;
+      const total = opened.totalBytes !== undefined ? { totalBytes: before + opened.totalBytes } : {};
       const progress = throttled((bytes) =>
-        reporter.emit({
-          type: 'item-progress',
-          item: db.name,
-          bytes,
-          ...(opened.totalBytes !== undefined ? { totalBytes: opened.totalBytes } : {}),
-        }),
+        reporter.emit({ type: 'item-progress', item: db.name, bytes: before + bytes, ...total }),
       );
       // Members of a multi-file dump are stored one after another (each on all cores) as the producer
       // finishes them; their raw bytes count in the progress and in the entry's rawBytes. Each is sealed
       // (encrypted) on its own, like every stored file.
       let membersRaw = 0;
+      // Bytes read of the member being stored and of `stream`, which are stored at the same time: the bytes done are
+      // their sum (the table of contents, read last, said only its own and those of the members stored before).
+      let memberNow = 0;
+      let streamNow = 0;
+      const report = (): void => progress(membersRaw + memberNow + streamNow);
       const storeMembers = async (members: AsyncIterable<DumpMember>): Promise<void> => {
         for await (const member of members) {
           if (!/^[A-Za-z0-9_][A-Za-z0-9_.]*$/.test(member.name))
             throw new Error(`unexpected dump file name ${JSON.stringify(member.name)}`);
           const memberFile = `databases/${db.name}_${setId}.${member.name}${part.compress ? ext : ''}${sealer ? AGE_EXTENSION : ''}`;
           const memberSeal = sealer ? (await sealer.seal()).stream : undefined;
-          const base = membersRaw;
           // Compressed, a member the driver can read into reused buffers is read so (flat memory).
           const source = (part.compress && member.reader?.()) || member.open();
           const stored = await storeStream(source, join(staging, memberFile), {
@@ -140,10 +144,14 @@ export async function backupDatabase(
             codec: plan.codec,
             level,
             signal,
-            onProgress: (n) => progress(base + n),
+            onProgress: (n) => {
+              memberNow = n;
+              report();
+            },
             ...(memberSeal ? { seal: memberSeal } : {}),
           });
           membersRaw += stored.rawBytes;
+          memberNow = 0;
           extras.push({
             file: memberFile,
             compressed: part.compress,
@@ -158,25 +166,35 @@ export async function backupDatabase(
           await member.stored();
         }
       };
-      const [storing, finishing, membering] = await Promise.allSettled([
+      const finished = Promise.allSettled([opened.finished]);
+      const [storing, membering] = await Promise.allSettled([
         storeStream(readerInstead(opened, part.compress) ?? opened.stream, join(staging, file), {
           ...(opened.file ? { sourceFile: opened.file } : {}),
           compress: part.compress,
           codec: plan.codec,
           level,
           signal,
-          onProgress: (n) => progress(membersRaw + n),
+          onProgress: (n) => {
+            streamNow = n;
+            report();
+          },
           ...(seal ? { seal } : {}),
         }),
-        opened.finished,
         opened.members ? storeMembers(opened.members) : Promise.resolve(),
       ]);
+      // Every byte is read: what the producer still does is named, at the bytes it reached.
+      if (opened.settling && storing.status === 'fulfilled' && membering.status === 'fulfilled') {
+        const bytes = before + membersRaw + storing.value.rawBytes;
+        reporter.emit({ type: 'item-progress', item: db.name, bytes, ...total, ...opened.settling });
+      }
+      const [finishing] = await finished;
       // The producer's own failure explains more than the broken pipe it caused.
       if (finishing.status === 'rejected') throw finishing.reason;
       if (membering.status === 'rejected') throw membering.reason;
       if (storing.status === 'rejected') throw storing.reason;
       const stored = storing.value;
       const facts = finishing.value;
+      partsRaw += stored.rawBytes + membersRaw;
       if (part.role === 'main') {
         Object.assign(entry, {
           file,
@@ -207,11 +225,13 @@ export async function backupDatabase(
     }
     if (extras.length) entry.extras = extras;
     entry.durationMs = Date.now() - t0;
+    // Stored: the main file and its extras (a directory dump's main file is its table of contents alone).
+    const storedBytes = entry.storedBytes + extras.reduce((n, x) => n + x.storedBytes, 0);
     reporter.emit({
       type: 'item-end',
       item: db.name,
       ok: true,
-      bytes: entry.storedBytes,
+      bytes: storedBytes,
       durationMs: entry.durationMs,
     });
     writeLog(

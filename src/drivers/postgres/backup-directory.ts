@@ -7,6 +7,7 @@ import { pipeline } from 'node:stream/promises';
 import type { BackupType, BlockReader } from '../../core/types.js';
 import { runCapture, spawnStreaming, type StreamingChild } from '../../exec/spawn.js';
 import { ChainMapRecorder, hashedRead, hashedReader, hashFile } from './chain.js';
+import { said } from '../../core/phrases.js';
 import { parseTocList } from './toc.js';
 import type { DriverContext, DumpFacts, DumpMember, OpenedDump } from '../driver.js';
 import { type PgConnection } from './config.js';
@@ -294,7 +295,12 @@ export async function openDirectoryDump(run: BackupRun): Promise<OpenedDump> {
       markConsumed();
     }
   }
-  return { stream: toc, finished, members: tracked() };
+  return {
+    stream: toc,
+    finished,
+    members: tracked(),
+    ...(type === 'schema' ? {} : { settling: said('step.counting') }),
+  };
 }
 
 /** A table's data file in a directory dump (`3358.dat`). */

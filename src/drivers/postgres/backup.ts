@@ -179,7 +179,7 @@ export async function backupPg(pg: PgServer, req: BackupRequest, ctx: DriverCont
         }
       })();
       finished.catch(() => undefined);
-      return { stream: child.stdout, finished };
+      return { stream: child.stdout, finished, ...(type === 'schema' ? {} : { settling: said('step.counting') }) };
     },
   };
 

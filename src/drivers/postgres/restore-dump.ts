@@ -42,6 +42,8 @@ export interface RestoreRun {
   jobs: number;
   /** The server's free connection slots when the restore started (null: not known); the split load fits them. */
   freeSlots: number | null;
+  /** The bytes of the dump read so far, as the progress last said them: the steps after the reading keep them. */
+  bytesDone?: number;
 }
 
 /** A step of the restore, in English and as a phrase (the menu says it in its language). */
@@ -57,14 +59,18 @@ export function restoreBytes(entry: RestoreRequest['entry']): number {
   return entry.rawBytes + (Number.isFinite(unchanged) ? unchanged : 0);
 }
 
-/** Reports a step of the restore (the progress line of the CLI and the menu). */
-export function progress(run: RestoreRun, step: Step, bytes = 0): void {
+/**
+ * Reports a step of the restore (the progress line of the CLI and the menu) with the bytes read so far (`bytes`, or
+ * as last said): they never go back, so the row counts and the swap after pg_restore keep a full bar.
+ */
+export function progress(run: RestoreRun, step: Step, bytes?: number): void {
   const { req, ctx, item } = run;
   const total = restoreBytes(req.entry);
+  run.bytesDone = Math.max(run.bytesDone ?? 0, bytes ?? 0);
   ctx.reporter.emit({
     type: 'item-progress',
     item,
-    bytes,
+    bytes: run.bytesDone,
     ...(total ? { totalBytes: total } : {}),
     ...step,
   });

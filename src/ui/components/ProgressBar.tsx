@@ -1,6 +1,6 @@
 import { Box, Text } from 'ink';
 import { formatBytes, formatDuration, padCell } from '../format.js';
-import type { ItemProgress } from '../use-progress.js';
+import type { ItemProgress, ProgressState } from '../use-progress.js';
 import type { Catalogue } from '../i18n/index.js';
 import { useUi } from '../use-ui.js';
 import { StatusWord } from './StatusWord.js';
@@ -82,4 +82,24 @@ export function itemLabel(p: Pick<ItemProgress, 'item' | 'kind'>, t: Catalogue):
   if (p.item === 'files') return t.progress.files;
   if (p.item === 'verify') return t.progress.verify;
   return p.item;
+}
+
+/**
+ * The step under way of the running items, the last `max` of them (a PostgreSQL dump's row counts after its bytes,
+ * a restore's pg_restore, row counts, swap), one line each under the bars.
+ */
+export function StepLines({ progress, max = 2 }: { progress: ProgressState; max?: number }) {
+  const { t, theme } = useUi();
+  return (
+    <>
+      {progress.items
+        .filter((p) => p.state === 'running' && p.message)
+        .slice(-max)
+        .map((p) => (
+          <Text key={p.item} color={theme.colors.muted} wrap="truncate-end">
+            {`${itemLabel(p, t)}: ${p.message}`}
+          </Text>
+        ))}
+    </>
+  );
 }

@@ -9,7 +9,7 @@ import { silentReporter } from '../../core/events.js';
 import { CheckboxList } from '../components/CheckboxList.js';
 import { ErrorBox } from '../components/ErrorBox.js';
 import { ScrollRows, scrollWindow } from '../components/Rows.js';
-import { ProgressBar } from '../components/ProgressBar.js';
+import { ProgressBar, StepLines } from '../components/ProgressBar.js';
 import { Screen } from '../components/Screen.js';
 import { StatusWord } from '../components/StatusWord.js';
 import { ChoiceField, TextField } from '../components/TextField.js';
@@ -220,6 +220,7 @@ export function CreateScreen({ onBack, onDone }: { onBack: () => void; onDone?: 
     return (
       <Screen title={t.create.running} help={t.help.running}>
         {bars}
+        <StepLines progress={progress} />
         {progress.warnings.slice(-3).map((w, i) => (
           <Text key={i} color={theme.colors.warn} wrap="truncate-end">
             {t.common.status.warn}: {w}

@@ -1,5 +1,5 @@
 import { Box, Text } from 'ink';
-import { itemLabel, ProgressBar } from '../../components/ProgressBar.js';
+import { ProgressBar, StepLines } from '../../components/ProgressBar.js';
 import { ScrollRows } from '../../components/Rows.js';
 import { Screen } from '../../components/Screen.js';
 import type { RestoreOutcome } from '../../engine-facade.js';
@@ -30,14 +30,7 @@ export function RunningStep({ progress, interruptWarned }: { progress: ProgressS
   return (
     <Screen title={t.restore.running} help={t.help.running}>
       <Bars progress={progress} />
-      {progress.items
-        .filter((p) => p.state === 'running' && p.message)
-        .slice(-2)
-        .map((p) => (
-          <Text key={p.item} color={theme.colors.muted} wrap="truncate-end">
-            {`${itemLabel(p, t)}: ${p.message}`}
-          </Text>
-        ))}
+      <StepLines progress={progress} />
       {progress.info.slice(-2).map((m, i) => (
         <Text key={i} color={theme.colors.muted} wrap="truncate-end">
           {m}
