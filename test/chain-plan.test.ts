@@ -11,6 +11,7 @@ import {
   type ChainSet,
 } from '../src/engine/chain.js';
 import { planPrune } from '../src/engine/retention.js';
+import { compareSetIds } from '../src/engine/set-id.js';
 import { english, phrase } from '../src/core/phrases.js';
 import { PHRASES_ES } from '../src/ui/i18n/phrases-es.js';
 import { tieredPreset } from '../src/scheduler/when.js';
@@ -517,6 +518,60 @@ describe('noSetAt: a time no set serves', () => {
       /^Destination "nas" holds no set of users ending at or before .* with a usable chain \(passed over: I9: x\)\.$/,
     );
     expect(there.hint).toContain('respaldo list --from nas');
+  });
+});
+
+describe('planAt: sets started within the same second', () => {
+  /** A set of users with its times at full precision (`t`: a time of 2026-12-04 10:15 UTC, `29.600` for 10:15:29.6). */
+  const at = (t: string) => `2026-12-04T10:15:${t}Z`;
+  const set = (id: string, base: string | null, started: string, completed: string): ChainSet => ({
+    id,
+    type: base ? 'incremental' : 'full',
+    status: 'completed',
+    startedAt: at(started),
+    completedAt: at(completed),
+    entries: { users: { base, storedBytes: 10, problem: null } },
+  });
+  // A full, then an incremental started in the same second that ends in the next one
+  const sameSecond = [
+    set('20261204_101529', null, '29.100', '29.500'),
+    set('20261204_101529_2', '20261204_101529', '29.600', '30.400'),
+  ];
+  // Eleven runs in one second, their manifests written to the second only (all start and end at 10:15:31)
+  const eleven = Array.from({ length: 11 }, (_, i) =>
+    set(i ? `20261204_101531_${i + 1}` : '20261204_101531', i ? '20261204_101531' : null, '31', '31'),
+  );
+  it.each([
+    ['to the second after both started: the set that ended within it', sameSecond, '30', 1000, '20261204_101529_2'],
+    ['to the millisecond: the exact time, before the incremental ended', sameSecond, '30.000', 0, '20261204_101529'],
+    ['to the millisecond at its end: the incremental', sameSecond, '30.400', 0, '20261204_101529_2'],
+    ['to the second of both ids: the newest of them', sameSecond, '29', 1000, '20261204_101529_2'],
+    ['the minute list shows: the newest of them', sameSecond, '00', 60_000, '20261204_101529_2'],
+    ['recorded to the second: the later id, _11 after _9', eleven, '31', 1000, '20261204_101531_11'],
+    ['recorded to the second, asked after them', eleven, '32', 1000, '20261204_101531_11'],
+  ])('%s', (_, sets, time, within, setId) => {
+    const r = planAt(sets, new Date(at(time)), ['users'], { within });
+    if ('none' in r) throw new Error(`expected a plan, got none: ${JSON.stringify(r.skipped)}`);
+    expect(r.setId).toBe(setId);
+    expect(r.point).toBe(sets.find((s) => s.id === setId)!.completedAt);
+  });
+
+  it('a set that ended within the second asked for is not said to have started then; one that started then names the one before it', () => {
+    const ended = planAt(sameSecond, new Date(at('30')), ['users'], { within: 1000 });
+    if ('none' in ended) throw new Error('expected a plan');
+    expect(ended.startedThen).toBeUndefined();
+    expect(ended.order).toEqual(['20261204_101529', '20261204_101529_2']);
+    const started = planAt(sameSecond, new Date(at('29')), ['users'], { within: 1000 });
+    if ('none' in started) throw new Error('expected a plan');
+    // The data before the incremental is the full, which ended before it started (in the same second)
+    expect(started.startedThen).toEqual({ before: '20261204_101529' });
+  });
+
+  it('the sets applied are in the order they were made, _10 after _9', () => {
+    const r = planAt(eleven, new Date(at('32')), ['users'], { within: 1000 });
+    if ('none' in r) throw new Error('expected a plan');
+    expect(r.order).toEqual(['20261204_101531', '20261204_101531_11']);
+    expect([...eleven.map((s) => s.id)].reverse().sort(compareSetIds)).toEqual(eleven.map((s) => s.id));
   });
 });
 

@@ -192,6 +192,45 @@ describe('SQLite chains through the CLI', () => {
     expect(state(s.dbs.users)).toEqual(wanted);
   });
 
+  it('restore --at a second in which an incremental started after its full ended restores the incremental', async () => {
+    const s = demoSetup();
+    write(s.dbs.users, SEED);
+    const full = await create(s, 'full');
+    write(s.dbs.users, "UPDATE notes SET body = 'v2' WHERE id = 10;");
+    const inc = await create(s, 'incremental');
+    const wanted = state(s.dbs.users);
+    write(s.dbs.users, "UPDATE notes SET body = 'v3' WHERE id = 10;");
+    // Both started in the second before T; the full ended in it, the incremental 0.4 s into T (times as a quick run
+    // on a busy second writes them, at their full precision)
+    const t = Math.floor(Date.parse(full.startedAt) / 1000) * 1000;
+    const times = (m: Manifest, started: number, completed: number) => {
+      const file = join(s.backupDir, m.id, 'manifest.json');
+      const doc = JSON.parse(readFileSync(file, 'utf8')) as Manifest;
+      doc.startedAt = new Date(t + started).toISOString();
+      doc.completedAt = new Date(t + completed).toISOString();
+      writeFileSync(file, JSON.stringify(doc, null, 2), { mode: 0o600 });
+    };
+    times(full, -900, -500);
+    times(inc, -400, 400);
+    const second = formatLocal(new Date(t), { seconds: true });
+    type AtJson = { at: { setId: string; point: string; startedThen?: unknown } };
+    const at = async (typed: string) =>
+      parseJsonOutput<AtJson>((await cli(s, ['restore', '--at', typed, '--db', 'users', '--dry-run', '--json'])).stdout)
+        .at;
+    // To the second: the incremental ended within it (it restored the full, the set before)
+    expect(await at(second)).toEqual(
+      expect.objectContaining({ setId: inc.id, point: new Date(t + 400).toISOString() }),
+    );
+    expect((await at(second)).startedThen).toBeUndefined();
+    // To the millisecond the time keeps its exact meaning: the incremental had not ended
+    expect((await at(new Date(t).toISOString())).setId).toBe(full.id);
+    const dry = await cli(s, ['restore', '--at', second, '--db', 'users', '--dry-run']);
+    expect(dry.stdout).toContain(`set ${inc.id}, the newest ending at or before that time`);
+
+    await cli(s, ['restore', '--at', second, '--db', 'users', '--yes']);
+    expect(state(s.dbs.users)).toEqual(wanted);
+  });
+
   it('restore --at the second of a set id, or the minute list shows, restores that set and names the one before', async () => {
     const s = demoSetup();
     write(s.dbs.users, SEED);
@@ -210,8 +249,8 @@ describe('SQLite chains through the CLI', () => {
     // The second of the id, with a space or a T, and the minute `list` shows: that set, saying why and the other one
     const minute = formatLocal(inc.startedAt);
     for (const typed of [`${y}-${mo}-${d} ${h}:${mi}:${sec}`, `${y}-${mo}-${d}T${h}:${mi}:${sec}`, minute]) {
-      // Typed to the minute, the full is before it only when it ended before that minute began
-      const before = typed !== minute || Date.parse(full.completedAt) <= Date.parse(`${minute}:00`) ? full.id : null;
+      // The data before the incremental: the full, which ended before it started (also within the minute typed)
+      const before = full.id;
       const dry = await cli(s, ['restore', '--at', typed, '--db', 'users', '--dry-run']);
       expect(dry.stdout).toContain(`set ${inc.id}, which started at that time`);
       expect(dry.stdout).toContain(`and ended at ${formatLocal(upToSecond(inc.completedAt), { seconds: true })}`);

@@ -3,6 +3,7 @@ import { english, nestedPhrase, phrase, type Phrase } from '../core/phrases.js';
 import { formatLocal, upToSecond } from '../core/format.js';
 import type { ChainType, Manifest, SetStatus, SetType } from '../core/types.js';
 import { entryStoredBytes } from './manifest.js';
+import { compareSetIds } from './set-id.js';
 
 /**
  * Backup chains, pure: which set a differential or incremental applies on, the chain a set needs for
@@ -144,7 +145,8 @@ export function chainOf(sets: readonly ChainSet[], id: string, database: string)
         ...(entry.damaged ? { damaged: true } : {}),
       });
     }
-    if (child && Date.parse(set.startedAt) >= Date.parse(child.startedAt))
+    // Started in the same instant (manifests written to the second only): the id says which came first
+    if (child && (Date.parse(set.startedAt) - Date.parse(child.startedAt) || compareSetIds(set.id, child.id)) >= 0)
       return broken(phrase('chain.notOlder', { set: set.id, child: child.id }));
     members.unshift({ id: set.id, type: set.type, storedBytes: entry.storedBytes, completedAt: set.completedAt });
     child = set;
@@ -158,7 +160,7 @@ function holding(sets: readonly ChainSet[], database: string): ChainSet[] {
   return sets
     .filter((s) => s.type !== 'pre_restore' && s.type !== 'schema' && s.status !== 'failed')
     .filter((s) => s.entries[database] && !s.entries[database].failed)
-    .sort((a, b) => Date.parse(b.startedAt) - Date.parse(a.startedAt) || (a.id < b.id ? 1 : -1));
+    .sort((a, b) => Date.parse(b.startedAt) - Date.parse(a.startedAt) || compareSetIds(b.id, a.id));
 }
 
 /** Where a differential or incremental of one database applies, or why it is stored whole. */
@@ -271,9 +273,11 @@ export function noSetAt(
  * end at or before it (SQL Server log backups), the first such set is restored up to `at` (`stopAt`).
  * With `files`, the set also holds config and application files; with them alone (no database), the newest set
  * holding files by then.
- * `within` (atWithin: how much of the time was written, a second or a minute): a set that started within it ends
- * after `at` but is named by it (its id, the minute `list` shows), and is a candidate as if it ended by then
- * (`startedThen`, with the set a time before it restores).
+ * `within` (atWithin: how much of the time was written, a second or a minute): the time stands for all of that
+ * second or minute. A set that ended within it ended by then (`10:15:30` reaches a set that ended at 10:15:30.4); a
+ * set that started within it is named by it (its id, the minute `list` shows), and is a candidate as if it ended by
+ * then (`startedThen`, with the newest set ending before it started). The newest is the one that ended last, by the
+ * manifests' times at their full precision, then the one started last, then the later id.
  */
 export function planAt(
   sets: readonly ChainSet[],
@@ -301,17 +305,20 @@ export function planAt(
     return { ...plan, point: at.toISOString(), stopAt: at.toISOString() };
   }
   const within = opts.within ?? 0;
-  const startedThen = (s: ChainSet) =>
-    Date.parse(s.startedAt) >= at.getTime() && Date.parse(s.startedAt) < at.getTime() + within;
+  // The end of the time as written: 10:15:30 is all of that second, 10:15 all of that minute
+  const end = at.getTime() + within;
+  const startedThen = (s: ChainSet) => Date.parse(s.startedAt) >= at.getTime() && Date.parse(s.startedAt) < end;
+  const endedBy = (s: ChainSet) => Date.parse(s.completedAt) <= at.getTime() || Date.parse(s.completedAt) < end;
   const candidates = sets
     .filter(
-      (s) =>
-        s.type !== 'pre_restore' &&
-        s.type !== 'schema' &&
-        s.status !== 'failed' &&
-        (Date.parse(s.completedAt) <= at.getTime() || startedThen(s)),
+      (s) => s.type !== 'pre_restore' && s.type !== 'schema' && s.status !== 'failed' && (endedBy(s) || startedThen(s)),
     )
-    .sort((a, b) => Date.parse(b.completedAt) - Date.parse(a.completedAt) || (a.id < b.id ? 1 : -1));
+    .sort(
+      (a, b) =>
+        Date.parse(b.completedAt) - Date.parse(a.completedAt) ||
+        Date.parse(b.startedAt) - Date.parse(a.startedAt) ||
+        compareSetIds(b.id, a.id),
+    );
   for (const s of candidates) {
     const lacking = [...databases.filter((d) => !s.entries[d]), ...(opts.files && !s.files ? ['files'] : [])];
     if (lacking.length) {
@@ -325,8 +332,10 @@ export function planAt(
       continue;
     }
     const plan = atPlanOf(s, chains, at, skipped);
-    if (Date.parse(s.completedAt) <= at.getTime()) return plan;
-    const before = planAt(sets, at, databases, { files: Boolean(opts.files) });
+    if (!startedThen(s)) return plan;
+    // The data before that set: the newest set ending by the time it started
+    const others = sets.filter((x) => x.id !== s.id);
+    const before = planAt(others, new Date(s.startedAt), databases, { files: Boolean(opts.files) });
     return { ...plan, startedThen: { before: 'none' in before ? null : before.setId } };
   }
   return { none: true, skipped };
@@ -356,7 +365,7 @@ function atPlanOf(s: ChainSet, chains: Chain[], at: Date, skipped: AtPlan['skipp
     storedBytes: chain.members.reduce((t, m) => t + m.storedBytes, 0),
   }));
   // The set itself always (restoring its files alone applies it and no chain).
-  const order = [...new Set([...chains.flatMap((c) => c.members.map((m) => m.id)), s.id])].sort();
+  const order = [...new Set([...chains.flatMap((c) => c.members.map((m) => m.id)), s.id])].sort(compareSetIds);
   return {
     at: at.toISOString(),
     setId: s.id,

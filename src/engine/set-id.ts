@@ -16,6 +16,16 @@ export function newSetId(now: Date, taken: ReadonlySet<string>): string {
   }
 }
 
+/**
+ * Pure: set ids in the order they were made (for sort): by their second, then `_2`, `_3`… `_10` as numbers (as text
+ * `_10` sorts before `_9`).
+ */
+export function compareSetIds(a: string, b: string): number {
+  const [secondA = '', nA = '1'] = a.split(/_(?=\d{1,4}$)/);
+  const [secondB = '', nB = '1'] = b.split(/_(?=\d{1,4}$)/);
+  return secondA < secondB ? -1 : secondA > secondB ? 1 : Number(nA) - Number(nB);
+}
+
 export function isSetId(name: string): boolean {
   return SET_ID_PATTERN.test(name);
 }
