@@ -1,4 +1,5 @@
-import { readdirSync } from 'node:fs';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { describeResult, parseJsonOutput, runCli } from './helpers/cli.js';
 import { demoSetup } from './helpers/tmp.js';
@@ -58,6 +59,34 @@ describe('respaldo prune / keep (built CLI)', () => {
     const again = await runCli(['prune', '--config', setup.configFile]);
     expect(again.code, describeResult(again)).toBe(0);
     expect(setIds(setup.backupDir)).toEqual([newest]);
+  });
+
+  it("a job's daily periods are the days of its timezone, not the machine's", async () => {
+    const retention = { keepLast: 0, daily: 5, weekly: 0, monthly: 0, yearly: 0 };
+    const jobs = [{ name: 'ny', when: 'daily at 23:30', type: 'full', timezone: 'America/New_York' }];
+    const setup = demoSetup({ retention, schedule: { jobs } });
+    for (let i = 0; i < 3; i++) {
+      const c = await runCli(['create', '--no-files', '--config', setup.configFile]);
+      expect(c.code, describeResult(c)).toBe(0);
+    }
+    const [newest, mon, sunLate] = setIds(setup.backupDir);
+    // Made by the job: the newest now, the others 23:30 on the Sunday clocks went forward there and 00:30 after it
+    const made = (id: string | undefined, at: string | null) => {
+      const file = join(setup.backupDir, id!, 'manifest.json');
+      const m = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+      m['job'] = 'ny';
+      if (at) [m['startedAt'], m['completedAt']] = [at, at];
+      writeFileSync(file, JSON.stringify(m, null, 2), { mode: 0o600 });
+    };
+    made(newest, null);
+    made(mon, '2026-03-09T04:30:00.000Z'); // 2026-03-09 00:30 EDT, 04:30 UTC
+    made(sunLate, '2026-03-09T03:30:00.000Z'); // 2026-03-08 23:30 EDT, 03:30 UTC: the same UTC day
+    const dry = await runCli(['prune', '--dry-run', '--json', '--config', setup.configFile], { env: { TZ: 'UTC' } });
+    expect(dry.code, describeResult(dry)).toBe(0);
+    type Row = { id: string; action: string; job: string | null; reasons: string[] };
+    const rows = parseJsonOutput<{ sets: Row[] }>(dry.stdout).sets;
+    expect(rows.find((r) => r.id === mon)).toMatchObject({ action: 'keep', job: 'ny', reasons: ['daily 2026-03-09'] });
+    expect(rows.find((r) => r.id === sunLate)).toMatchObject({ action: 'keep', reasons: ['daily 2026-03-08'] });
   });
 
   it('prune refuses with exit 9 after a partial backup; keep of an unknown set is exit 8', async () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { RetentionConfig, RetentionPolicy, SetStatus, SetSummary, SetType } from '../src/core/types.js';
-import { isoWeek, periodKey, planPrune } from '../src/engine/retention.js';
+import { isoWeek, jobTimeZonesOf, periodKey, planPrune } from '../src/engine/retention.js';
 
 interface S {
   id: string;
@@ -53,6 +53,8 @@ interface Case {
   timeZone?: string;
   /** Set id → job, as read from the daily logs. */
   logJobs?: Record<string, string>;
+  /** Job → its `timezone` (jobTimeZonesOf of the config's jobs). */
+  jobTimeZones?: Record<string, string>;
   /** id → reasons it is kept (exact, in order); ids not listed must be removed. */
   keep: Record<string, string[]>;
   /** id → exact removal reason, when the case is about it. */
@@ -214,6 +216,42 @@ const cases: Case[] = [
     keep: {
       mon: ['daily 2026-03-09', 'weekly 2026-W11', 'newest of users', 'newest of inventario', 'newest of auditoria'],
       'sun-late': ['daily 2026-03-08', 'weekly 2026-W10'],
+    },
+  },
+  {
+    name: "a job's periods are its zone's (New York, the machine UTC): 23:30 and 00:30 there are two days, DST start",
+    sets: [
+      { id: 'mon', at: '2026-03-09T04:30:00Z', job: 'ny' }, // 2026-03-09 00:30 EDT, 04:30 UTC
+      { id: 'sun-late', at: '2026-03-09T03:30:00Z', job: 'ny' }, // 2026-03-08 23:30 EDT (the 23-hour day)
+      { id: 'sun-early', at: '2026-03-08T05:30:00Z', job: 'ny' }, // 2026-03-08 00:30 EST
+      { id: 'sat', at: '2026-03-08T04:30:00Z', job: 'ny' }, // 2026-03-07 23:30 EST
+    ],
+    policy: P({ daily: 5, weekly: 5 }),
+    timeZone: 'UTC',
+    jobTimeZones: { ny: 'America/New_York' },
+    keep: {
+      mon: ['daily 2026-03-09', 'weekly 2026-W11', 'newest of users', 'newest of inventario', 'newest of auditoria'],
+      'sun-late': ['daily 2026-03-08', 'weekly 2026-W10'],
+      sat: ['daily 2026-03-07'],
+    },
+  },
+  {
+    name: "each job in its own zone, one without a zone in the machine's: DST end in Madrid (25-hour day)",
+    sets: [
+      { id: 'mad-mon', at: '2026-10-25T23:30:00Z', job: 'madrid', dbs: ['users'] }, // 2026-10-26 00:30 CET
+      { id: 'mad-sun', at: '2026-10-25T22:30:00Z', job: 'madrid', dbs: ['users'] }, // 2026-10-25 23:30 CET
+      { id: 'mad-dawn', at: '2026-10-24T22:30:00Z', job: 'madrid', dbs: ['users'] }, // 2026-10-25 00:30 CEST
+      { id: 'utc-late', at: '2026-10-25T23:30:00Z', job: 'utc', dbs: ['inventario'] }, // 2026-10-25 UTC
+      { id: 'utc-early', at: '2026-10-25T22:30:00Z', job: 'utc', dbs: ['inventario'] }, // the same UTC day
+    ],
+    policy: P({ daily: 5 }),
+    now: '2026-10-27T12:00:00Z',
+    timeZone: 'UTC',
+    jobTimeZones: { madrid: 'Europe/Madrid' },
+    keep: {
+      'mad-mon': ['daily 2026-10-26', 'newest of users'],
+      'mad-sun': ['daily 2026-10-25'],
+      'utc-late': ['daily 2026-10-25', 'newest of inventario'],
     },
   },
   {
@@ -412,7 +450,11 @@ const cases: Case[] = [
 describe('planPrune', () => {
   it.each(cases)('$name', (c) => {
     const sets = c.sets.map(set);
-    const opts = { timeZone: c.timeZone, ...(c.logJobs ? { logJobs: c.logJobs } : {}) };
+    const opts = {
+      timeZone: c.timeZone,
+      ...(c.logJobs ? { logJobs: c.logJobs } : {}),
+      ...(c.jobTimeZones ? { jobTimeZones: c.jobTimeZones } : {}),
+    };
     const decisions = planPrune(sets, c.policy, new Date(c.now ?? '2026-11-22T12:00:00Z'), opts);
     expect(decisions.map((d) => d.id).sort()).toEqual(c.sets.map((s) => s.id).sort());
     for (const d of decisions) {
@@ -445,6 +487,37 @@ describe('planPrune', () => {
       'new',
       'old',
     ]);
+  });
+});
+
+describe('jobTimeZonesOf: the zones of the jobs that have one', () => {
+  it('by job name; a job without a zone, or with one this Node does not know, is left to the machine', () => {
+    const zones = jobTimeZonesOf([
+      { name: 'ny', timezone: 'America/New_York' },
+      { name: 'local' },
+      { name: 'typo', timezone: 'Europe/Madird' },
+      { name: '__proto__', timezone: 'Asia/Tokyo' },
+    ]);
+    expect(zones).toEqual(
+      Object.fromEntries([
+        ['ny', 'America/New_York'],
+        ['__proto__', 'Asia/Tokyo'],
+      ]),
+    );
+    // A job named as an object's own fields is a job like another
+    const sets = [set({ id: 'a', at: '2026-11-22T20:00:00Z', job: '__proto__' })];
+    const [d] = planPrune(sets, P({ daily: 1 }), new Date('2026-11-23T00:00:00Z'), { jobTimeZones: zones });
+    expect(d!.reasons[0]).toBe('daily 2026-11-23');
+    const [local] = planPrune(
+      [set({ id: 'a', at: '2026-11-22T20:00:00Z', job: 'local' })],
+      P({ daily: 1 }),
+      new Date('2026-11-23T00:00:00Z'),
+      {
+        timeZone: 'UTC',
+        jobTimeZones: zones,
+      },
+    );
+    expect(local!.reasons[0]).toBe('daily 2026-11-22');
   });
 });
 

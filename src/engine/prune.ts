@@ -7,7 +7,7 @@ import { withLock, type LockWait } from './lock.js';
 import { jobsFromLog } from './log-jobs.js';
 import { readDailyLog, writeLog } from './log.js';
 import { ranBy } from '../core/who.js';
-import { jobOf, keepForDamaged, keepForStrays, planPrune, type PruneDecision } from './retention.js';
+import { jobOf, jobTimeZonesOf, keepForDamaged, keepForStrays, planPrune, type PruneDecision } from './retention.js';
 import { said } from '../core/phrases.js';
 
 /**
@@ -125,7 +125,11 @@ async function prune(cfg: LoadedConfig, opts: PruneOptions, reporter: Reporter):
   const logJobs = jobsFromLog(cfg.backupDir, sets);
   const damagedNeeds = await damagedSetNeeds(cfg, sets);
   const planned = keepForDamaged(
-    planPrune(sets, cfg.retention, opts.now ?? new Date(), { timeZone: opts.timeZone, logJobs }),
+    planPrune(sets, cfg.retention, opts.now ?? new Date(), {
+      timeZone: opts.timeZone,
+      jobTimeZones: jobTimeZonesOf(cfg.schedule.jobs),
+      logJobs,
+    }),
     sets,
     damagedNeeds,
   );

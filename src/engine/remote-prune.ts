@@ -22,7 +22,7 @@ import { mapLimited } from './limited.js';
 import { MANIFEST_NAME } from './manifest.js';
 import { pruneRefusal } from './prune.js';
 import { readRemoteManifests, withDestination, type RemoteDamagedSet } from './remote.js';
-import { jobOf, keepForStrays, planPrune, type PruneDecision } from './retention.js';
+import { jobOf, jobTimeZonesOf, keepForStrays, planPrune, type PruneDecision } from './retention.js';
 import { notWrittenByRespaldo } from './before-delete.js';
 import { isSetId } from './set-id.js';
 import { said } from '../core/phrases.js';
@@ -151,6 +151,8 @@ export function planRemotePrune(
   opts: {
     logJobs?: Readonly<Record<string, string>>;
     timeZone?: string;
+    /** The scheduler jobs' zones (retention.ts jobTimeZonesOf): each job's periods are its zone's. */
+    jobTimeZones?: Readonly<Record<string, string>>;
     /** Files in a set's folder there that respaldo did not write, by set id: the set is kept (keepForStrays). */
     strays?: ReadonlyMap<string, readonly string[]>;
     destination?: string;
@@ -160,6 +162,7 @@ export function planRemotePrune(
   const decisions = keepForStrays(
     planPrune(input.sets, policy, now, {
       ...(opts.timeZone ? { timeZone: opts.timeZone } : {}),
+      ...(opts.jobTimeZones ? { jobTimeZones: opts.jobTimeZones } : {}),
       ...(opts.logJobs ? { logJobs: opts.logJobs } : {}),
     }),
     input.sets,
@@ -321,6 +324,7 @@ export async function pruneRemote(
     }
     const plan = planRemotePrune({ sets, incomplete, temps, uploads }, retention, now, {
       logJobs: jobsFromLog(cfg.backupDir, sets),
+      jobTimeZones: jobTimeZonesOf(cfg.schedule.jobs),
       strays,
       destination: name,
       ...(opts.timeZone ? { timeZone: opts.timeZone } : {}),

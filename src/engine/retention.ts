@@ -16,7 +16,8 @@ import { english, phrase } from '../core/phrases.js';
  *   days, 5): kept while younger than `days` (`by hand, 3 days old (kept 30 days)`, any status), and
  *   the `keepLast` newest completed ones are kept whatever their age (`by hand, newest 2 of 5`).
  * - Only `completed` sets count for the rules. In each group, each rule walks calendar periods
- *   (in `timeZone`, default the machine's) from the newest set to the oldest and keeps the newest
+ *   (in the zone of the job that made the group's sets, `jobTimeZones`, as the scheduler runs it; else
+ *   `timeZone`, default the machine's) from the newest set to the oldest and keeps the newest
  *   completed set of each period that has one, up to its count. Periods without sets do not use
  *   up the count. Rules are independent: a set kept by several rules lists every reason.
  *   `keepLast` keeps the N newest completed sets (`last 1`, `last 2`, …); `daily` keys by the
@@ -51,6 +52,11 @@ export interface PruneDecision {
 export interface PlanPruneOptions {
   /** IANA zone for calendar periods; default the process's local zone. */
   timeZone?: string;
+  /**
+   * Job name → its IANA `timezone` (jobTimeZonesOf): a job's sets are put in that zone's days, weeks, months and
+   * years (a 23:30 and a 00:30 run there are two days), over `timeZone`.
+   */
+  jobTimeZones?: Readonly<Record<string, string>>;
   /** For sets whose manifest names no job: set id → the job the daily log says made it. */
   logJobs?: Readonly<Record<string, string>>;
 }
@@ -61,6 +67,22 @@ export const DEFAULT_MANUAL_RETENTION: ManualRetention = { days: 30, keepLast: 5
 /** The job that made a set (manifest, else the log), or null when it was made by hand. */
 export function jobOf(s: SetSummary, logJobs: Readonly<Record<string, string>> = {}): string | null {
   return s.job ?? logJobs[s.id] ?? null;
+}
+
+/**
+ * Pure: the zones of the scheduler jobs that have one (`schedule.jobs[].timezone`), by job name, for planPrune's
+ * `jobTimeZones`. A zone this Node does not know is left out (the machine's zone then, as the rules had it).
+ */
+export function jobTimeZonesOf(jobs: readonly { name: string; timezone?: string }[]): Record<string, string> {
+  const known = (zone: string): boolean => {
+    try {
+      formatterFor(zone);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  return Object.fromEntries(jobs.flatMap((j) => (j.timezone && known(j.timezone) ? [[j.name, j.timezone]] : [])));
 }
 
 type Rule = 'daily' | 'weekly' | 'monthly' | 'yearly';
@@ -178,16 +200,17 @@ export function planPrune(
     .slice(0, lastByHand)
     .forEach((s, i) => add(s.id, `by hand, newest ${i + 1} of ${lastByHand}`));
 
-  const groups = new Map<string, SetSummary[]>();
+  const groups = new Map<string, { job: string; sets: SetSummary[] }>();
   for (const s of completed) {
     const j = job(s);
     if (j === null) continue;
     const k = groupKey(s, j);
     const g = groups.get(k);
-    if (g) g.push(s);
-    else groups.set(k, [s]);
+    if (g) g.sets.push(s);
+    else groups.set(k, { job: j, sets: [s] });
   }
-  for (const group of groups.values()) {
+  for (const { job: made, sets: group } of groups.values()) {
+    const zone = opts.jobTimeZones && Object.hasOwn(opts.jobTimeZones, made) ? opts.jobTimeZones[made] : timeZone;
     group.slice(0, count(policy.keepLast)).forEach((s, i) => add(s.id, `last ${i + 1}`));
     for (const rule of RULES) {
       const n = count(policy[rule]);
@@ -196,7 +219,7 @@ export function planPrune(
       let kept = 0;
       for (const s of group) {
         if (Number.isNaN(time(s))) continue;
-        const key = periodKey(rule, new Date(time(s)), timeZone);
+        const key = periodKey(rule, new Date(time(s)), zone);
         if (key === last) continue;
         last = key;
         add(s.id, `${rule} ${key}`);
