@@ -250,6 +250,38 @@ describe('chooseBase: where a differential or incremental applies, or why it bec
       base: 'F1',
     },
   ];
+  // I9 restores (its chain is whole) but its page map is gone: nothing can be made on it
+  const noMap = month.map((x) =>
+    x.id === 'I9'
+      ? {
+          ...x,
+          entries: {
+            ...x.entries,
+            users: { ...x.entries['users']!, noBase: phrase('chain.nextFileMissing', { file: 'databases/m' }) },
+          },
+        }
+      : x,
+  );
+  cases.push(
+    {
+      name: 'the newest set restores but its page map is missing: an incremental is a full, saying why',
+      sets: noMap,
+      type: 'incremental',
+      fallback:
+        /newest backup of users \(I9\) cannot be a base: stored file databases\/m is missing \(only a backup made on this set reads it; the set restores without it\)/,
+    },
+    {
+      name: 'a differential applies on the full, the missing map is not read',
+      sets: noMap,
+      type: 'differential',
+      base: 'F1',
+    },
+  );
+  it('a set whose page map alone is missing still restores (its chain is whole), and --at reaches it', () => {
+    expect(chainOf(noMap, 'I9', 'users').problem).toBeNull();
+    const r = planAt(noMap, new Date('2027-01-01T00:00:00Z'), ['users']);
+    expect('setId' in r && r.setId).toBe('I9');
+  });
   for (const c of cases) {
     it(c.name, () => {
       const r = chooseBase(c.sets, c.type, 'users');

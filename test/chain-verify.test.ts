@@ -1,3 +1,4 @@
+import Database from 'better-sqlite3';
 import { copyFileSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -54,6 +55,52 @@ describe('verify --chain', () => {
     const text = await cli(s, ['verify', '--chain', last.id], 5);
     expect(text.stdout).toContain(`Chain of ${last.id}: ${full.id} → ${middle.id} → ${last.id}`);
     expect(text.stdout).toMatch(new RegExp(`${full.id}: FAILED`));
+  });
+});
+
+describe('a SQLite incremental whose page map alone is missing', () => {
+  it('verifies and restores with a warning naming the map; the next incremental is a full, saying why', async () => {
+    const s = demoSetup();
+    await create(s, 'full');
+    execSql(s.dbs.users, 'CREATE TABLE a (x); INSERT INTO a VALUES (1);');
+    const inc = await create(s, 'incremental');
+    const entry = inc.databases[0]!;
+    const map = entry.extras!.find((x) => x.role === 'pagemap')!.file;
+    rmSync(join(s.backupDir, inc.id, map));
+    execSql(s.dbs.users, 'INSERT INTO a VALUES (2);');
+
+    // Still in the manifest and gone: verify names it, as a warning, and the set is not called damaged
+    const v = await cli(s, ['verify', inc.id]);
+    expect(v.stdout).toContain(`${inc.id}: OK (2 file(s) checked)`);
+    expect(v.stderr).toContain(
+      `${map}: missing; only a differential or incremental of users made on this set reads it`,
+    );
+    const json = parseJsonOutput<{ ok: boolean; warnings: string[]; files: { path: string; ok: boolean }[] }>(
+      (await cli(s, ['verify', inc.id, '--json'])).stdout,
+    );
+    expect(json.ok).toBe(true);
+    expect(json.warnings).toEqual([expect.stringContaining(`${map}: missing;`)]);
+    expect(json.files.find((f) => f.path === map)).toMatchObject({ ok: false });
+    await cli(s, ['verify', '--chain', inc.id]);
+
+    const to = join(s.dir, 'restored.db');
+    await cli(s, ['restore', inc.id, '--db', 'users', '--to', to, '--yes']);
+    const db = new Database(to, { readonly: true });
+    expect(db.prepare('SELECT x FROM a ORDER BY x').all()).toEqual([{ x: 1 }]);
+    db.close();
+    await cli(s, ['restore', 'latest', '--db', 'users', '--to', join(s.dir, 'latest.db'), '--yes']);
+
+    const next = await create(s, 'incremental');
+    expect(next.type).toBe('full');
+    expect(next.chainNotes).toEqual([
+      `users: stored as a full, not an incremental: the newest backup of users (${inc.id}) cannot be a base: ` +
+        `stored file ${map} is missing (only a backup made on this set reads it; the set restores without it)`,
+    ]);
+
+    // A data file of the chain missing is still damage
+    rmSync(join(s.backupDir, inc.id, entry.file!));
+    expect((await cli(s, ['verify', inc.id], 5)).stdout).toContain(`${entry.file}: missing`);
+    await cli(s, ['restore', inc.id, '--db', 'users', '--to', join(s.dir, 'again.db'), '--yes'], 5);
   });
 });
 

@@ -74,6 +74,33 @@ function nothingLeft(s: DemoSetup, sets = false): void {
 }
 
 describe('restore --from of a chain', () => {
+  it('an incremental whose page map alone is missing there verifies with a warning and restores, fetched or streamed', async () => {
+    const s = demoSetup({ source: 'srv1', destinations: [{ name: 'nas', type: 'folder', path: './nas' }] });
+    mkdirSync(join(s.dir, 'nas'));
+    write(s.dbs.users, SEED);
+    await create(s, 'full');
+    write(s.dbs.users, "UPDATE notes SET body = 'v2' WHERE id = 1500;");
+    const inc = await create(s, 'incremental');
+    const wanted = rows(s.dbs.users);
+    const map = inc.databases[0]!.extras!.find((x) => x.role === 'pagemap')!.file;
+    rmSync(join(s.dir, 'nas', 'srv1', inc.id, map));
+
+    const v = await cli(s, ['verify', inc.id, '--from', 'nas']);
+    expect(v.stdout).toContain(`${inc.id} at nas: OK`);
+    expect(v.stderr).toContain(
+      `${map}: missing; only a differential or incremental of users made on this set reads it`,
+    );
+    const to = join(s.dir, 'fetched.db');
+    await cli(s, ['restore', inc.id, '--from', 'nas', '--db', 'users', '--to', to, '--yes']);
+    expect(rows(to)).toEqual(wanted);
+    const streamed = join(s.dir, 'streamed.db');
+    await cli(s, ['restore', inc.id, '--from', 'nas', '--db', 'users', '--to', streamed, '--stream', '--yes']);
+    expect(rows(streamed)).toEqual(wanted);
+    // The stored data itself missing there is still damage
+    rmSync(join(s.dir, 'nas', 'srv1', inc.id, inc.databases[0]!.file!));
+    await cli(s, ['verify', inc.id, '--from', 'nas'], 5);
+  });
+
   it('folder, new-server day: an incremental and a point in time restore with every set fetched and checked', async () => {
     const s = demoSetup({ source: 'srv1', destinations: [{ name: 'nas', type: 'folder', path: './nas' }] });
     mkdirSync(join(s.dir, 'nas'));

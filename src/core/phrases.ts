@@ -870,6 +870,14 @@ export const PHRASES_EN = {
   'chain.failedVerification': (p: PhraseParams) => `the set failed verification on ${p['at']}`,
   'chain.fileMissing': (p: PhraseParams) => `stored file ${p['file']} is missing`,
   'chain.fileSize': (p: PhraseParams) => `stored file ${p['file']} has another size than the manifest says`,
+  'chain.nextFileMissing': (p: PhraseParams) =>
+    `stored file ${p['file']} is missing (only a backup made on this set reads it; the set restores without it)`,
+  'chain.nextFileSize': (p: PhraseParams) =>
+    `stored file ${p['file']} has another size than the manifest says (only a backup made on this set reads it; ` +
+    'the set restores without it)',
+  'verify.nextBackupOnly': (p: PhraseParams) =>
+    `${p['file']}: ${p['problem']}; only a differential or incremental of ${p['db']} made on this set reads it ` +
+    `(the next one stores ${p['db']} as a full instead): the set restores without it`,
   'chain.fileMissingAt': (p: PhraseParams) => `stored file ${p['file']} is missing at ${p['dest']}`,
   'chain.fileSizeAt': (p: PhraseParams) => `stored file ${p['file']} has another size at ${p['dest']}`,
   // A problem said in English only (a test's table, an older caller)

@@ -24,16 +24,33 @@ export interface DriverCapabilities {
    * `status` loads no driver when no configured database has any.
    */
   readonly serverLeftovers: boolean;
+  /**
+   * Roles of stored extras that only the next differential or incremental reads (SQLite's `pagemap`): no restore
+   * needs them, so one missing or damaged is a warning of `verify` and makes the next run a full, not damage.
+   */
+  readonly nextBackupRoles: readonly string[];
 }
 
 /** Engine name → capabilities; `Driver.capabilities` of each driver is its row. */
 export const CAPABILITIES = {
-  sqlite: { tableSelection: false, roles: false, localSnapshot: true, serverLeftovers: false },
-  postgres: { tableSelection: true, roles: true, localSnapshot: false, serverLeftovers: true },
-  sqlserver: { tableSelection: false, roles: false, localSnapshot: false, serverLeftovers: true },
+  sqlite: {
+    tableSelection: false,
+    roles: false,
+    localSnapshot: true,
+    serverLeftovers: false,
+    nextBackupRoles: ['pagemap'],
+  },
+  postgres: { tableSelection: true, roles: true, localSnapshot: false, serverLeftovers: true, nextBackupRoles: [] },
+  sqlserver: { tableSelection: false, roles: false, localSnapshot: false, serverLeftovers: true, nextBackupRoles: [] },
 } as const satisfies Record<EngineName, DriverCapabilities>;
 
-const NONE: DriverCapabilities = { tableSelection: false, roles: false, localSnapshot: false, serverLeftovers: false };
+const NONE: DriverCapabilities = {
+  tableSelection: false,
+  roles: false,
+  localSnapshot: false,
+  serverLeftovers: false,
+  nextBackupRoles: [],
+};
 
 /**
  * Capabilities of `engine` as read from a manifest entry; an engine this version does not know

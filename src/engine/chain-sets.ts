@@ -13,7 +13,7 @@ import {
   type SetSelection,
 } from './catalog.js';
 import { chainOf, chainSetOf, setChain, type ChainSet } from './chain.js';
-import { readManifestFile } from './manifest.js';
+import { nextBackupOnly, readManifestFile } from './manifest.js';
 import { isSetId } from './set-id.js';
 
 /**
@@ -40,7 +40,8 @@ export function readChainSets(
       continue;
     }
     if (m.id !== name) continue;
-    out.push(chainSetOf(m, opts.manifestsOnly ? {} : entryProblems(dir, m)));
+    const found = opts.manifestsOnly ? { problems: {}, noBase: {} } : entryProblems(dir, m);
+    out.push(chainSetOf(m, found.problems, found.noBase));
   }
   return out;
 }
@@ -53,14 +54,23 @@ function damagedChainSet(id: string, problem: string): ChainSet {
 }
 
 /**
- * What makes each database entry of set `m` unusable in a chain: a stored file of it missing or of another size, or
- * found damaged by the last verification (one that names no file marks every entry: the whole set).
+ * What makes each database entry of set `m` unusable in a chain (`problems`): a stored file of it missing or of
+ * another size, or found damaged by the last verification (one that names no file marks every entry: the whole set).
+ * A file only the next backup reads (manifest.ts nextBackupOnly: SQLite's page map) missing or of another size
+ * leaves the entry restorable: it is why no backup can be made on it (`noBase`).
  */
-function entryProblems(dir: string, m: Manifest): Record<string, Phrase> {
+function entryProblems(dir: string, m: Manifest): { problems: Record<string, Phrase>; noBase: Record<string, Phrase> } {
   const problems: Record<string, Phrase> = {};
+  const noBase: Record<string, Phrase> = {};
   const verified = readVerified(dir);
   for (const d of m.databases) {
-    const own = [...(d.file ? [{ file: d.file, storedBytes: d.storedBytes }] : []), ...(d.extras ?? [])];
+    for (const x of (d.extras ?? []).filter((e) => nextBackupOnly(d, e))) {
+      const abs = join(dir, x.file);
+      if (!existsSync(abs)) noBase[d.name] = phrase('chain.nextFileMissing', { file: x.file });
+      else if (statSync(abs).size !== x.storedBytes) noBase[d.name] = phrase('chain.nextFileSize', { file: x.file });
+    }
+    const extras = (d.extras ?? []).filter((e) => !nextBackupOnly(d, e));
+    const own = [...(d.file ? [{ file: d.file, storedBytes: d.storedBytes }] : []), ...extras];
     const hit = verified?.ok === false && (!verified.damaged || own.some((f) => verified.damaged!.includes(f.file)));
     if (hit) {
       problems[d.name] = phrase('chain.failedVerification', { at: formatLocal(verified.at) });
@@ -73,7 +83,7 @@ function entryProblems(dir: string, m: Manifest): Record<string, Phrase> {
       if (problems[d.name]) break;
     }
   }
-  return problems;
+  return { problems, noBase };
 }
 
 /**

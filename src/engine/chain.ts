@@ -43,6 +43,11 @@ export interface ChainEntry {
    * its driver set `details.pointInTime`.
    */
   stopsInside?: boolean;
+  /**
+   * Why no backup can be made on this entry though it restores: a stored file only the next differential or
+   * incremental reads (SQLite's page map) is missing or of another size (chain-sets.ts).
+   */
+  noBase?: Phrase;
 }
 
 /** A published set, as chains see it. */
@@ -79,9 +84,14 @@ export interface Chain {
 }
 
 /**
- * Pure: a manifest (and its verification mark) as chains see it; `problems` adds per-database problems found on disk.
+ * Pure: a manifest (and its verification mark) as chains see it; `problems` adds per-database problems found on disk,
+ * `noBase` why a database's entry, restorable, cannot be the base of a new backup (ChainEntry.noBase).
  */
-export function chainSetOf(m: Manifest, problems: Record<string, Phrase> = {}): ChainSet {
+export function chainSetOf(
+  m: Manifest,
+  problems: Record<string, Phrase> = {},
+  noBase: Record<string, Phrase> = {},
+): ChainSet {
   const entries: Record<string, ChainEntry> = {};
   for (const d of m.databases) {
     const problem = d.error
@@ -97,6 +107,7 @@ export function chainSetOf(m: Manifest, problems: Record<string, Phrase> = {}): 
       ...(!d.error && d.file && problems[d.name] ? { damaged: true } : {}),
       ...(d.error ? { failed: true } : {}),
       ...(d.base && d.details?.pointInTime === true ? { stopsInside: true } : {}),
+      ...(noBase[d.name] ? { noBase: noBase[d.name] } : {}),
     };
   }
   const files = m.files.length > 0 ? { files: true } : {};
@@ -188,8 +199,9 @@ export function chooseBase(
   if (now && Date.parse(newest.startedAt) > now.getTime())
     return fellBack(phrase('fallback.ahead', { db: database, set: newest.id, at: newest.startedAt }));
   const chain = chainOf(sets, newest.id, database);
-  if (chain.problem) {
-    const params = { type, db: database, set: newest.id, problem: chain.problem, ...nestedPhrase(chain.problemPhrase) };
+  const problem = chain.problem ? chain.problemPhrase : newest.entries[database]!.noBase;
+  if (problem) {
+    const params = { type, db: database, set: newest.id, problem: english(problem), ...nestedPhrase(problem) };
     return fellBack(phrase('fallback.badBase', params));
   }
   return { base: newest.id, chain };

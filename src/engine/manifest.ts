@@ -2,7 +2,16 @@ import { printable, shownName } from '../core/format.js';
 import { readFileSync, statSync } from 'node:fs';
 import { isAbsolute, join, normalize, sep } from 'node:path';
 import { VerifyError } from '../core/errors.js';
-import type { CodecName, DatabaseEntry, FileEntry, FileOwner, FolderEntry, Manifest } from '../core/types.js';
+import type {
+  CodecName,
+  DatabaseEntry,
+  FileEntry,
+  FileOwner,
+  FolderEntry,
+  Manifest,
+  StoredFile,
+} from '../core/types.js';
+import { capabilitiesOf } from '../drivers/capabilities.js';
 import { isSetId } from './set-id.js';
 import { heldYoung } from './garbage.js';
 
@@ -54,6 +63,14 @@ export function storedPaths(m: Manifest): string[] {
   }
   for (const f of m.files) if (f.stored) out.push(f.stored);
   return out;
+}
+
+/**
+ * Pure: whether extra `x` of entry `d` only serves the next differential or incremental (its driver's
+ * `nextBackupRoles`: SQLite's page map). No restore reads it: missing or damaged, it is a warning, not damage.
+ */
+export function nextBackupOnly(d: Pick<DatabaseEntry, 'engine'>, x: Pick<StoredFile, 'role'>): boolean {
+  return x.role !== undefined && capabilitiesOf(d.engine).nextBackupRoles.includes(x.role);
 }
 
 /** Pure: what a database entry stores in all, its file and every extra (globals, the members of a directory dump). */

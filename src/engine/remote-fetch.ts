@@ -354,7 +354,7 @@ export async function fetchSet(
         const m = await readRemoteManifest(dest, source, setId, dir);
         const onlyFiles = sel.files && !sel.databases?.length;
         const dbs = onlyFiles ? [] : sel.databases?.length ? sel.databases : m.databases.map((d) => d.name);
-        const wanted = expectedFiles(m, dbs, Boolean(sel.files) || !sel.databases?.length);
+        const wanted = expectedFiles(m, dbs, Boolean(sel.files) || !sel.databases?.length, { forRestore: true });
         // The earlier sets each delta entry needs, and which databases of each.
         const members = new Map<string, string[]>();
         for (const db of dbs.filter((d) => m.databases.find((e) => e.name === d)?.base)) {
@@ -373,7 +373,7 @@ export async function fetchSet(
           const mdir = join(root, mid);
           await ensurePrivateDir(mdir);
           const mm = await readRemoteManifest(dest, source, mid, mdir);
-          memberFiles.set(mid, { m: mm, files: expectedFiles(mm, members.get(mid)!, false) });
+          memberFiles.set(mid, { m: mm, files: expectedFiles(mm, members.get(mid)!, false, { forRestore: true }) });
         }
         const all = [wanted, ...[...memberFiles.values()].map((x) => x.files)].flat();
         // Application files record no stored size: the destination's listing tells it (for the room and progress).

@@ -19,10 +19,10 @@ import { FILE_MODE } from './fs-util.js';
 import { mapLimited } from './limited.js';
 import { chainOf, chainSetOf, type ChainSet } from './chain.js';
 import { writeLog } from './log.js';
-import { MANIFEST_NAME, readManifestFile } from './manifest.js';
+import { MANIFEST_NAME, nextBackupOnly, readManifestFile } from './manifest.js';
 import { isSetId } from './set-id.js';
-import { expectedFiles, type FileCheck, type VerifyReport } from './verify.js';
-import { english, phrase, said, type Phrase } from '../core/phrases.js';
+import { expectedFiles, nextBackupWarning, type FileCheck, type VerifyReport } from './verify.js';
+import { english, phrase, said, saidOf, type Phrase } from '../core/phrases.js';
 
 /**
  * Reading a destination: listing its sets (damaged ones named, not fatal), reading their manifests, and verifying
@@ -357,7 +357,9 @@ export async function remoteChainSets(dest: Destination, source: string): Promis
   for (const { m } of manifests) {
     const problems: Record<string, Phrase> = {};
     for (const d of m.databases) {
-      for (const f of [...(d.file ? [{ file: d.file, storedBytes: d.storedBytes }] : []), ...(d.extras ?? [])]) {
+      // A file only the next backup reads (SQLite's page map) is never fetched for a restore: not needed there
+      const extras = (d.extras ?? []).filter((x) => !nextBackupOnly(d, x));
+      for (const f of [...(d.file ? [{ file: d.file, storedBytes: d.storedBytes }] : []), ...extras]) {
         const size = sizes.get(`${m.id}/${f.file}`);
         if (size === undefined) problems[d.name] = phrase('chain.fileMissingAt', { file: f.file, dest: dest.name });
         else if (size !== f.storedBytes)
@@ -427,8 +429,14 @@ export async function verifyRemoteSet(
           : { path: e.path, ok: false, problem: 'sha256 mismatch (content changed)', bytes: h.bytes };
       };
       // Several files at once (`parallel` of the destination): each costs round trips to a distant one.
-      const files = await mapLimited(expectedFiles(m), destinationConfig(cfg, name).parallel ?? 4, check);
-      const ok = files.every((f) => f.ok);
+      const files = await mapLimited(expectedFiles(m), destinationConfig(cfg, name).parallel ?? 4, async (e) => {
+        const found = await check(e);
+        return e.nextBackupOf ? { ...found, nextBackupOf: e.nextBackupOf } : found;
+      });
+      // A file no restore reads (SQLite's page map) missing or damaged there is a warning, as here
+      const warningPhrases = files.filter((f) => !f.ok && f.nextBackupOf).map(nextBackupWarning);
+      for (const w of warningPhrases) reporter.emit({ type: 'warning', ...saidOf(w) });
+      const ok = files.every((f) => f.ok || f.nextBackupOf);
       // A differential or incremental whose own files are all there restores nothing there without the sets it
       // applies on: a set of its chain missing there (never copied, deleted or pruned there) or damaged there.
       const chained = m.databases.filter((d) => d.base && !d.error);
@@ -452,7 +460,8 @@ export async function verifyRemoteSet(
           destination: name,
           readData: Boolean(opts.readData),
           outcome: ok ? 'ok' : 'failed',
-          problems: files.filter((f) => !f.ok).map((f) => `${f.path}: ${f.problem}`),
+          problems: files.filter((f) => !f.ok && !f.nextBackupOf).map((f) => `${f.path}: ${f.problem}`),
+          ...(warningPhrases.length ? { warnings: warningPhrases.map(english) } : {}),
           ...(chainProblemPhrases.length ? { chainProblems: chainProblemPhrases.map(english) } : {}),
         },
         cfg.secrets,
@@ -461,6 +470,7 @@ export async function verifyRemoteSet(
         setId: m.id,
         ok,
         files,
+        ...(warningPhrases.length ? { warnings: warningPhrases.map(english), warningPhrases } : {}),
         ...(chainProblemPhrases.length ? { chainProblems: chainProblemPhrases.map(english), chainProblemPhrases } : {}),
       };
     },

@@ -61,6 +61,7 @@ export async function verifyForRestore(
     m,
     plan.databases.map((d) => d.database),
     Boolean(plan.files),
+    { forRestore: true },
   );
   // Fetched a moment ago, each file hashed as it arrived, or hashed as the restore reads it: present with its
   // size is enough here.
@@ -99,7 +100,7 @@ export async function verifyForRestore(
         });
         continue;
       }
-      const memberFiles = expectedFiles(mm, [d.database], false);
+      const memberFiles = expectedFiles(mm, [d.database], false, { forRestore: true });
       const found = remote ? [] : await checkFiles(memberDir, memberFiles, reporter, { hash });
       const damagedHere = found.filter((c) => !c.ok).map((c) => c.path);
       if (damagedHere.length) await damaged(mm.id, damagedHere);
@@ -396,9 +397,14 @@ export async function damageBehind(
 ): Promise<VerifyError | null> {
   for (const id of [...(chain ?? []).map((s) => s.setId), m.id]) {
     const set = id === m.id ? m : await readManifest(cfg, id);
-    const checks = await checkFiles(setDir(cfg, id), expectedFiles(set, [database], false), silentReporter, {
-      hash: true,
-    });
+    const checks = await checkFiles(
+      setDir(cfg, id),
+      expectedFiles(set, [database], false, { forRestore: true }),
+      silentReporter,
+      {
+        hash: true,
+      },
+    );
     const bad = checks.filter((c) => !c.ok);
     if (!bad.length) continue;
     await recordDamaged(

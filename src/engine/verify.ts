@@ -1,7 +1,7 @@
 import type { Phrase } from '../core/phrases.js';
 import { createReadStream, existsSync, statSync } from 'node:fs';
 import { VerifyError, errorMessage } from '../core/errors.js';
-import { said } from '../core/phrases.js';
+import { english, phrase, said, saidOf } from '../core/phrases.js';
 import { printedName } from '../core/format.js';
 import { decrypterFor, hashDecrypted } from './crypt.js';
 import { encryptedParts, openStored, passphraseSample } from './decrypt-set.js';
@@ -13,6 +13,7 @@ import { writeLog } from './log.js';
 import { ranBy } from '../core/who.js';
 import { writeMetrics } from './metrics.js';
 import { hashStoredFile } from './hash-file.js';
+import { nextBackupOnly } from './manifest.js';
 import { mapLimited } from './limited.js';
 
 export interface FileCheck {
@@ -22,6 +23,11 @@ export interface FileCheck {
   /** `missing`, `size 123 != 456`, `md5 mismatch`, `sha256 mismatch`. */
   problem?: string;
   bytes: number;
+  /**
+   * The file only serves the next differential or incremental of `database` (manifest.ts nextBackupOnly: SQLite's
+   * page map): not ok, it is a warning (`VerifyReport.warnings`), and the set still verifies.
+   */
+  nextBackupOf?: string;
 }
 
 export interface VerifyReport {
@@ -34,19 +40,37 @@ export interface VerifyReport {
   chainProblems?: string[];
   /** `chainProblems` as phrases, one for one (the menu says them in its language). */
   chainProblemPhrases?: Phrase[];
+  /** Files missing or damaged that no restore needs (`FileCheck.nextBackupOf`), each named with what it means. */
+  warnings?: string[];
+  /** `warnings` as phrases, one for one. */
+  warningPhrases?: Phrase[];
 }
 
-/** What a manifest promises about each stored file: expected size and checksums. */
+/** The warning of a file a restore does not need found missing or damaged (FileCheck.nextBackupOf). */
+export function nextBackupWarning(f: FileCheck): Phrase {
+  return phrase('verify.nextBackupOnly', { file: printedName(f.path), problem: f.problem ?? '', db: f.nextBackupOf! });
+}
+
+/**
+ * What a manifest promises about each stored file: expected size and checksums. `forRestore` leaves out the files
+ * no restore reads (nextBackupOnly: SQLite's page map); otherwise they carry `nextBackupOf`, their database.
+ */
 export function expectedFiles(
   m: Manifest,
   onlyDatabases?: string[],
   withFiles = true,
-): { path: string; bytes: number | null; md5: string; sha256: string }[] {
-  const out: { path: string; bytes: number | null; md5: string; sha256: string }[] = [];
+  opts: { forRestore?: boolean } = {},
+): { path: string; bytes: number | null; md5: string; sha256: string; nextBackupOf?: string }[] {
+  const out: { path: string; bytes: number | null; md5: string; sha256: string; nextBackupOf?: string }[] = [];
   for (const d of m.databases) {
     if (onlyDatabases && !onlyDatabases.includes(d.name)) continue;
     if (d.file && d.md5 && d.sha256) out.push({ path: d.file, bytes: d.storedBytes, md5: d.md5, sha256: d.sha256 });
-    for (const x of d.extras ?? []) out.push({ path: x.file, bytes: x.storedBytes, md5: x.md5, sha256: x.sha256 });
+    for (const x of d.extras ?? []) {
+      const spare = nextBackupOnly(d, x);
+      if (spare && opts.forRestore) continue;
+      const file = { path: x.file, bytes: x.storedBytes, md5: x.md5, sha256: x.sha256 };
+      out.push(spare ? { ...file, nextBackupOf: d.name } : file);
+    }
   }
   if (withFiles)
     for (const f of m.files)
@@ -79,6 +103,10 @@ export async function checkFiles(
     reporter.emit({ type: 'item-progress', item: 'verify', bytes, totalBytes: total }),
   );
   const check = async (e: (typeof expected)[number]): Promise<FileCheck> => {
+    const found = await checkOne(e);
+    return e.nextBackupOf ? { ...found, nextBackupOf: e.nextBackupOf } : found;
+  };
+  const checkOne = async (e: (typeof expected)[number]): Promise<FileCheck> => {
     const abs = join(dir, e.path);
     if (!existsSync(abs)) return { path: e.path, ok: false, problem: 'missing', bytes: 0 };
     const size = statSync(abs).size;
@@ -156,8 +184,12 @@ export async function verifySet(
   reporter.emit({ type: 'item-start', item: 'verify', kind: 'verify' });
   const files = await checkFiles(setDir(cfg, m.id), expectedFiles(m), reporter);
   if (opts.readData) await checkPlaintext(cfg, m, setDir(cfg, m.id), files);
-  const ok = files.every((f) => f.ok);
-  const bad = files.filter((f) => !f.ok);
+  // A file no restore reads (the page map) missing or damaged is said, and the set is still restorable
+  const spare = files.filter((f) => !f.ok && f.nextBackupOf);
+  const warningPhrases = spare.map(nextBackupWarning);
+  for (const w of warningPhrases) reporter.emit({ type: 'warning', ...saidOf(w) });
+  const bad = files.filter((f) => !f.ok && !f.nextBackupOf);
+  const ok = !bad.length;
   reporter.emit({
     type: 'item-end',
     item: 'verify',
@@ -182,12 +214,19 @@ export async function verifySet(
       files: files.length,
       ...(opts.readData ? { readData: true, decrypted: Boolean(m.encryption) } : {}),
       problems: bad.map((b) => `${b.path}: ${b.problem}`),
+      ...(spare.length ? { warnings: warningPhrases.map(english) } : {}),
       durationMs: Date.now() - t0,
       ranBy: ranBy(),
     },
     cfg.secrets,
   );
-  return { setId: m.id, ok, files, ...(opts.readData && m.encryption ? { decrypted: true } : {}) };
+  return {
+    setId: m.id,
+    ok,
+    files,
+    ...(opts.readData && m.encryption ? { decrypted: true } : {}),
+    ...(spare.length ? { warnings: warningPhrases.map(english), warningPhrases } : {}),
+  };
 }
 
 /** A record beside a set (verified.json, drilled.json) that could not be written: a warning, never a failure. */

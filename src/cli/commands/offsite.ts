@@ -136,7 +136,7 @@ export async function verifyFrom(io: CommandIO, id: string, name: string, readDa
     io.out(
       `${r.setId} at ${name}: ${r.ok ? 'OK' : 'FAILED'} (${r.files.length} file(s) ${readData ? 'read and re-hashed' : 'checked for presence and size'})`,
     );
-    for (const f of r.files.filter((x) => !x.ok)) io.out(`  ${printedName(f.path)}: ${f.problem}`);
+    for (const f of r.files.filter((x) => !x.ok && !x.nextBackupOf)) io.out(`  ${printedName(f.path)}: ${f.problem}`);
     // As `verify ID` says of a chain here: a set whose own files match is not a set that restores.
     for (const b of r.chainProblems ?? []) io.out(`  chain BROKEN at ${name}: ${b}`);
     if (hint) io.out(`hint: ${hint}`);

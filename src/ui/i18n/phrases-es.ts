@@ -942,6 +942,14 @@ export const PHRASES_ES = {
   'chain.failedVerification': (p: PhraseParams) => `la copia no pasó la verificación del ${p['at']}`,
   'chain.fileMissing': (p: PhraseParams) => `falta el archivo guardado ${p['file']}`,
   'chain.fileSize': (p: PhraseParams) => `el archivo guardado ${p['file']} no tiene el tamaño que dice el manifiesto`,
+  'chain.nextFileMissing': (p: PhraseParams) =>
+    `falta el archivo guardado ${p['file']} (solo lo lee una copia hecha sobre esta; esta se restaura sin él)`,
+  'chain.nextFileSize': (p: PhraseParams) =>
+    `el archivo guardado ${p['file']} no tiene el tamaño que dice el manifiesto (solo lo lee una copia hecha ` +
+    'sobre esta; esta se restaura sin él)',
+  'verify.nextBackupOnly': (p: PhraseParams) =>
+    `${p['file']}: ${p['problem']}; solo lo lee una copia diferencial o incremental de ${p['db']} hecha sobre esta ` +
+    `(la próxima guardará ${p['db']} completa): esta copia se restaura sin él`,
   'chain.fileMissingAt': (p: PhraseParams) => `falta el archivo guardado ${p['file']} en ${p['dest']}`,
   'chain.fileSizeAt': (p: PhraseParams) => `el archivo guardado ${p['file']} tiene otro tamaño en ${p['dest']}`,
   'chain.raw': (p: PhraseParams) => p['text'] ?? '',
