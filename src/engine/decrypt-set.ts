@@ -8,22 +8,25 @@ import type { Reporter } from '../core/events.js';
 import type { DatabaseEntry, EncryptionConfig, FileEntry, Manifest, PlainHashes, StoredFile } from '../core/types.js';
 import { AGE_EXTENSION, decryptError, decryptFile, decrypterFor, openStream, type PassphraseSample } from './crypt.js';
 import { ensurePrivateDir } from './fs-util.js';
+import { nextBackupOnly } from './manifest.js';
 import type { StoredReader } from './stored-part.js';
 import { said } from '../core/phrases.js';
 
 /**
- * The stored files of an encrypted set a restore of `databases` (and of the files) reads, with their plaintext hashes.
+ * The stored files of an encrypted set a restore of `databases` (and of the files) reads, with their plaintext hashes;
+ * `all`: also those only the next backup reads (manifest.ts nextBackupOnly: SQLite's page map), for a verification.
  */
 export function encryptedParts(
   m: Manifest,
   databases: string[],
   withFiles: boolean,
+  all = false,
 ): { path: string; plain: PlainHashes | undefined }[] {
   const out: { path: string; plain: PlainHashes | undefined }[] = [];
   for (const d of m.databases) {
     if (!databases.includes(d.name)) continue;
     if (d.file) out.push({ path: d.file, plain: d.plain });
-    for (const x of d.extras ?? []) out.push({ path: x.file, plain: x.plain });
+    for (const x of d.extras ?? []) if (all || !nextBackupOnly(d, x)) out.push({ path: x.file, plain: x.plain });
   }
   if (withFiles) for (const f of m.files) if (f.stored) out.push({ path: f.stored, plain: f.plain });
   return out;

@@ -404,6 +404,7 @@ export async function verifyRemoteSet(
           m,
           m.databases.map((d) => d.name),
           true,
+          true,
         ).map((p) => [p.path, p.plain]),
       );
       const check = async (e: ReturnType<typeof expectedFiles>[number]): Promise<FileCheck> => {

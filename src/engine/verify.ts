@@ -150,6 +150,7 @@ async function checkPlaintext(cfg: LoadedConfig, m: Manifest, dir: string, files
       m,
       m.databases.map((d) => d.name),
       true,
+      true,
     ).map((p) => [p.path, p.plain]),
   );
   const decrypter = await decrypterFor(cfg, m.encryption, m.id, passphraseSample(m, openStored(dir)));
