@@ -4,6 +4,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { cleanup } from 'ink-testing-library';
+import type { VerifyReport } from '../src/engine/verify.js';
 import { SetDetailsScreen } from '../src/ui/screens/SetDetailsScreen.js';
 import { cleanupSized, FakeFacade, frameProblems, KEY, press, renderSized, waitFrame } from './ui-fake-facade.js';
 
@@ -60,5 +61,52 @@ describe('set details in Spanish', () => {
     }
     expect(frame).toContain('[configuración] .env0');
     expect(frame).not.toContain('[config]');
+  });
+});
+
+describe('a verification with a file no restore reads missing (the page map)', () => {
+  it('says OK with the count of such files, and the warning under that file, every frame within 80×24', async () => {
+    const MAP = 'databases/users_x.pagemap.bin.zst';
+    const warning =
+      `${MAP}: missing; only a differential or incremental of users made on this set reads it ` +
+      '(the next one stores users as a full instead): the set restores without it';
+    class MapGone extends FakeFacade {
+      override async verifySet(id: string): Promise<VerifyReport> {
+        const r = await super.verifySet(id);
+        const spare = { path: MAP, ok: false, problem: 'missing', bytes: 0, nextBackupOf: 'users' };
+        return { ...r, files: [...r.files, spare], warnings: [warning] };
+      }
+    }
+    const facade = new MapGone();
+    const m = facade.manifests[0]!;
+    const entry = m.databases[0]!;
+    const extra = {
+      file: MAP,
+      role: 'pagemap',
+      storedBytes: 10,
+      rawBytes: 10,
+      md5: 'a',
+      sha256: 'b',
+      compressed: true,
+    };
+    m.databases[0] = { ...entry, extras: [extra] };
+    const { lastFrame, stdin } = renderSized(
+      <SetDetailsScreen id={m.id} onBack={noop} onRestore={noop} onDeleted={noop} />,
+      { facade },
+    );
+    await waitFrame(lastFrame, (x) => x.includes('Backup set'));
+    await press(stdin, 'v');
+    const frames = [await waitFrame(lastFrame, (x) => x.includes('Verify OK'))];
+    for (let i = 0; i < 30; i++) {
+      await press(stdin, KEY.down);
+      frames.push(lastFrame()!);
+    }
+    for (const f of frames) expect(frameProblems(f), f).toEqual([]);
+    expect(frames[0]!.replace(/\s+/g, ' ')).toContain(
+      'files match; 1 that no restore reads is missing or damaged (see its warning).',
+    );
+    const text = frames.join('\n').replace(/\s+/g, ' ');
+    expect(text).toContain(`warning: ${warning}`);
+    expect(text).not.toContain('FAILED');
   });
 });

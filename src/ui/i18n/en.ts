@@ -232,6 +232,9 @@ export const en = {
     verifying: 'Verifying…',
     dataRead: '(every file decrypted and its content checked)',
     verifyOk: (n: number) => `Verify OK: ${n} files match their checksums.`,
+    verifyOkWarned: (n: number, spare: number) =>
+      `Verify OK: ${n} files match; ${spare} that no restore reads is missing or damaged (see its warning).`,
+    warning: 'warning',
     verifyBad: (n: number) => `Verify FAILED: ${n} files do not match.`,
     verifyChainBroken: (n: number) => `Chain BROKEN: ${n} files match, but the set cannot be restored.`,
     chain: 'Chain',

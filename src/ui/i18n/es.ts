@@ -229,6 +229,9 @@ export const es: Catalogue = {
     verifying: 'Verificando…',
     dataRead: '(cada archivo descifrado y su contenido comprobado)',
     verifyOk: (n: number) => `Verificación OK: ${n} archivos coinciden con sus sumas.`,
+    verifyOkWarned: (n: number, spare: number) =>
+      `Verificación OK: ${n} archivos coinciden; ${spare} que ninguna restauración lee falta o está dañado (vea su aviso).`,
+    warning: 'aviso',
     verifyBad: (n: number) => `Verificación FALLIDA: ${n} archivos no coinciden.`,
     verifyChainBroken: (n: number) => `Cadena ROTA: ${n} archivos coinciden, pero la copia no se puede restaurar.`,
     chain: 'Cadena',

@@ -45,8 +45,12 @@ function drillLines(r: DrillResult, ui: Pick<UiContextValue, 't' | 'theme' | 'la
 
 /** The one line a verification ends with: OK, files that do not match, or files that match in a broken chain. */
 export function verifyText(r: VerifyReport, t: UiContextValue['t']): string {
-  if (!r.ok) return t.details.verifyBad(r.files.filter((f) => !f.ok).length);
-  return r.chainProblems?.length ? t.details.verifyChainBroken(r.files.length) : t.details.verifyOk(r.files.length);
+  if (!r.ok) return t.details.verifyBad(r.files.filter((f) => !f.ok && !f.nextBackupOf).length);
+  const matched = r.files.filter((f) => f.ok).length;
+  if (r.chainProblems?.length) return t.details.verifyChainBroken(matched);
+  return matched < r.files.length
+    ? t.details.verifyOkWarned(matched, r.files.length - matched)
+    : t.details.verifyOk(matched);
 }
 
 /** What breaks a set's chain (`chainProblems`, said by their phrases), in the menu's language. */
@@ -78,12 +82,24 @@ export function manifestLines(
   const d = t.details;
   const bad = new Map(
     (verify?.files ?? [])
-      .filter((f) => !f.ok)
+      .filter((f) => !f.ok && !f.nextBackupOf)
       .map((f) => [f.path, f.problem ? sayVerifyProblem(lang, f.problem, theme.unicode) : t.common.status.failed]),
   );
   // Files the recorded verification found damaged, which a verify on this screen has not checked again
   if (!verify) for (const f of verified?.damaged ?? []) bad.set(f, d.damagedFile);
   const damaged = verify ? !verify.ok : verified?.ok === false;
+  // Missing or damaged, but no restore reads them (SQLite's page map): the verification's warnings, in order
+  const spare = new Map(
+    (verify?.files ?? [])
+      .filter((f) => !f.ok && f.nextBackupOf)
+      .map((f, i) => {
+        const w = verify?.warningPhrases?.[i];
+        // Its problem (`missing`) in the menu's language too
+        const problem = f.problem ? sayVerifyProblem(lang, f.problem, theme.unicode) : '';
+        const said = w ? { ...w, params: { ...w.params, problem } } : undefined;
+        return [f.path, say(lang, said, verify?.warnings?.[i] ?? '', theme.unicode)];
+      }),
+  );
   const out: Line[] = [];
   const kv = (k: string, v: string, color?: string): void => void out.push({ text: `${k.padEnd(12)} ${v}`, color });
   kv(d.type, t.common.setType[m.type] ?? m.type);
@@ -148,10 +164,12 @@ export function manifestLines(
     for (const f of files) {
       if (!f.file) continue;
       const problem = bad.get(f.file);
+      const warned = spare.get(f.file);
       out.push({
         text: `    ${d.file} ${f.file}  ${formatBytes(f.storedBytes)} (${formatBytes(f.rawBytes)})${problem ? `  ${t.common.status.failed}: ${problem}` : ''}`,
-        color: problem ? theme.colors.error : undefined,
+        color: problem ? theme.colors.error : warned ? theme.colors.warn : undefined,
       });
+      if (warned) out.push({ text: `    ${t.details.warning}: ${warned}`, color: theme.colors.warn });
       out.push({ text: `    ${d.md5}    ${f.md5 ?? '-'}`, color: theme.colors.muted });
       out.push({ text: `    ${d.sha256} ${f.sha256 ?? '-'}`, color: theme.colors.muted });
     }
@@ -276,7 +294,10 @@ export function SetDetailsScreen({
   ).flatMap((l) => wrapWords(l.text, columns, `${/^ */.exec(l.text)![0]}  `).map((text) => ({ ...l, text })));
   const deletePrompt = useDeletePrompt(action.name === 'confirm-delete' ? id : null);
   const dataRead = action.name === 'verified' && action.readData && action.result.decrypted === true;
-  const actionRows = action.name === 'error' ? 5 : action.name === 'none' ? 0 : dataRead ? 2 : 1;
+  // The line a verification ends with, folded to the width (a warning makes it longer)
+  const verifiedLines = action.name === 'verified' ? wrapWords(verifyText(action.result, t), columns, '') : [];
+  const actionRows =
+    action.name === 'error' ? 5 : action.name === 'none' ? 0 : Math.max(1, verifiedLines.length) + (dataRead ? 1 : 0);
   const below = action.name === 'confirm-delete' ? typedConfirmRows(deletePrompt, columns) : actionRows;
   const help = action.name === 'confirm-delete' ? t.help.confirm : t.help.details;
   const height = Math.max(3, body - 1 - below - (helpRows(help, columns) - 1));
@@ -352,7 +373,7 @@ export function SetDetailsScreen({
       {action.name === 'busy' ? <Text>{action.text}</Text> : null}
       {action.name === 'verified' ? (
         <Text bold color={action.result.ok && !action.result.chainProblems ? theme.colors.ok : theme.colors.error}>
-          {verifyText(action.result, t)}
+          {verifiedLines.join('\n')}
         </Text>
       ) : null}
       {dataRead ? <Text color={theme.colors.muted}>{t.details.dataRead}</Text> : null}
