@@ -101,6 +101,28 @@ describe('restore --from of a chain', () => {
     await cli(s, ['verify', inc.id, '--from', 'nas'], 5);
   });
 
+  it('a set whose page map is missing here is copied without it, saying so, and restores from there', async () => {
+    const nas = { name: 'nas', type: 'folder', path: './nas', copyAfterBackup: false };
+    const s = demoSetup({ source: 'srv1', destinations: [nas] });
+    mkdirSync(join(s.dir, 'nas'));
+    write(s.dbs.users, SEED);
+    await create(s, 'full');
+    write(s.dbs.users, "UPDATE notes SET body = 'v2' WHERE id = 1500;");
+    const inc = await create(s, 'incremental');
+    const wanted = rows(s.dbs.users);
+    const map = inc.databases[0]!.extras!.find((x) => x.role === 'pagemap')!.file;
+    rmSync(join(s.backupDir, inc.id, map));
+
+    const c = await cli(s, ['copy', '--to', 'nas']);
+    expect(c.stderr).toContain(
+      `${map}: missing; only a differential or incremental of users made on this set reads it`,
+    );
+    expect(existsSync(join(s.dir, 'nas', 'srv1', inc.id, 'manifest.json'))).toBe(true);
+    const to = join(s.dir, 'restored.db');
+    await cli(s, ['restore', inc.id, '--from', 'nas', '--db', 'users', '--to', to, '--yes']);
+    expect(rows(to)).toEqual(wanted);
+  });
+
   it('folder, new-server day: an incremental and a point in time restore with every set fetched and checked', async () => {
     const s = demoSetup({ source: 'srv1', destinations: [{ name: 'nas', type: 'folder', path: './nas' }] });
     mkdirSync(join(s.dir, 'nas'));

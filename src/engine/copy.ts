@@ -18,7 +18,8 @@ import { writeFileAtomic } from './fs-util.js';
 import { processAlive } from './lock.js';
 import { mapLimited } from './limited.js';
 import { writeLog } from './log.js';
-import { MANIFEST_NAME, storedPaths } from './manifest.js';
+import { MANIFEST_NAME, nextBackupOnly, storedPaths } from './manifest.js';
+import { printedName } from '../core/format.js';
 import { isSetId } from './set-id.js';
 import { AGE_EXTENSION, sealerFor, type Sealer } from './crypt.js';
 import { SealedSentRecord, sealedCopyComplete, sealedManifest, sendSealed, type LocalPart } from './copy-seal.js';
@@ -142,7 +143,20 @@ export function filesToCopy(m: Manifest, dir: string): { path: string; size: num
     for (const x of d.extras ?? []) sha.set(x.file, x.sha256);
   }
   for (const f of m.files) if (f.stored) sha.set(f.stored, f.sha256);
-  return storedPaths(m).map((p) => ({ path: p, size: statSync(join(dir, p)).size, sha256: sha.get(p) ?? null }));
+  // A file no restore reads (SQLite's page map) missing here is not sent (missingNextBackupFiles says which)
+  const gone = new Set(missingNextBackupFiles(m, dir).map((x) => x.file));
+  return storedPaths(m)
+    .filter((p) => !gone.has(p))
+    .map((p) => ({ path: p, size: statSync(join(dir, p)).size, sha256: sha.get(p) ?? null }));
+}
+
+/** The files of `m` only the next backup reads (manifest.ts nextBackupOnly) missing in `dir`, with their database. */
+export function missingNextBackupFiles(m: Manifest, dir: string): { file: string; db: string }[] {
+  return m.databases.flatMap((d) =>
+    (d.extras ?? [])
+      .filter((x) => nextBackupOnly(d, x) && !existsSync(join(dir, x.file)))
+      .map((x) => ({ file: x.file, db: d.name })),
+  );
 }
 
 /**
@@ -176,6 +190,10 @@ export async function copySet(
     const key = setKey(dc.source!, m.id);
     result.where = `${dest.describe()}/${key}`;
     const files = filesToCopy(m, dir);
+    for (const x of missingNextBackupFiles(m, dir)) {
+      const why = phrase('verify.nextBackupOnly', { file: printedName(x.file), problem: 'missing', db: x.db });
+      reporter.emit({ type: 'warning', message: english(why), phrase: why });
+    }
     const listed = await withRetries(() => dest!.listFiles(key, { temps: true }), opts);
     for (const t of [...oldTemps(listed, new Date()), ...deadRunTemps(listed)])
       await dest.delete(`${key}/${t.path}`).catch(() => undefined);
