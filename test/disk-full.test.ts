@@ -382,6 +382,36 @@ describe('disk full: a real small disk under the backup folder', () => {
     expect(readdirSync(join(mnt, 'backups')).filter((n) => n.startsWith('.'))).toEqual([]);
   });
 
+  it('a safety copy that fails for one of two databases is said in the menu’s language, names that one, restores nothing', async (ctx) => {
+    if (!mounted) return skipOrFail(ctx);
+    const s = onSmallDisk(0, 1);
+    const made = await runCli(['create', '--db', 'users', '--db', 'inventario', '--config', s.configFile], {
+      cwd: s.dir,
+    });
+    expect(made.code, describeResult(made)).toBe(0);
+    const before = { users: dbDigest(s.dbs.users), inventario: dbDigest(s.dbs.inventario) };
+    // room for the copy of users (64 KB live), not for that of inventario (264 KB)
+    rmSync(join(mnt, 'filler'), { force: true });
+    writeFileSync(join(mnt, 'filler'), Buffer.alloc(Math.max(0, statfsSync(mnt).bavail * 4096 - 160 * 1024)));
+    const cfg = await loadConfig({ configPath: s.configFile, env: {} });
+    const plan = await planRestore(cfg, 'latest', { databases: ['users', 'inventario'] });
+    const err = (await executeRestore(cfg, plan, silentReporter).catch((e: unknown) => e)) as RespaldoError;
+    expect(err).toBeInstanceOf(RespaldoError);
+    expect(err.message).toMatch(
+      /^The safety copy of inventario could not be taken: No space left on the disk of the backup folder .*; nothing was restored\.$/,
+    );
+    const inMenu = (lang: 'en' | 'es', key: 'message' | 'hint') => sayInMenu(lang, err.phrases?.[key], err[key] ?? '');
+    expect(inMenu('es', 'message')).toMatch(
+      /^No se pudo tomar la copia de seguridad previa de inventario: No queda espacio en el disco de la carpeta de copias .*; no se restauró nada\.$/,
+    );
+    expect(inMenu('es', 'hint')).toContain('restaure Al lado, que no necesita copia previa');
+    expect(`${inMenu('es', 'message')} ${inMenu('es', 'hint')}`).not.toMatch(/could not|No space|Free space|--to/);
+    expect(dbDigest(s.dbs.users)).toEqual(before.users);
+    expect(dbDigest(s.dbs.inventario)).toEqual(before.inventario);
+    const listed = await runCli(['list', '--json', '--config', s.configFile], { cwd: s.dir });
+    expect(parseJsonOutput<{ type: string }[]>(listed.stdout).map((x) => x.type)).toEqual(['full']);
+  });
+
   it('a restore that replaced one database before failing on the next keeps its safety copy and says how to roll back', async (ctx) => {
     if (!mounted) return skipOrFail(ctx);
     const { s, live, before, sets } = await liveOnFullDisk();

@@ -333,6 +333,10 @@ describe('restore plan phrases', () => {
     expect(say('es', safety, '')).toBe(
       'No se pudo tomar la copia de seguridad previa de users: La base SQLite users está bloqueada por otro proceso; no se restauró nada.',
     );
+    // its database's error without a phrase: its English reason within, the rest in Spanish; the fallback hints too
+    for (const id of ['create.safetyNotTakenWhy', 'create.nothingBackedUpWhy'] as const)
+      expect(expectSpanish(phrase(id, { failedDbs: 'users, inventario', why: 'boom' }))).toMatch(/^No se pudo .*boom/);
+    for (const id of ['create.checkErrorsHint', 'restore.safetyNotTakenHint'] as const) expectSpanish(phrase(id));
   });
 
   it('an interruption, a chain base that cannot be deleted: in Spanish in the menu, English on the CLI', async () => {

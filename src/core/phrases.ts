@@ -408,6 +408,12 @@ export const PHRASES_EN = {
     `Nothing could be backed up: ${PHRASES_EN[p['of'] as PhraseId](p).replace(/\.$/, '')}. No set was written.`,
   'create.safetyNotTaken': (p: PhraseParams): string =>
     `The safety copy of ${p['failedDbs']} could not be taken: ${PHRASES_EN[p['of'] as PhraseId](p).replace(/\.$/, '')}; nothing was restored.`,
+  // the same, the first database's error said by its English alone (it has no phrase)
+  'create.nothingBackedUpWhy': (p: PhraseParams) => `Nothing could be backed up: ${p['why']}. No set was written.`,
+  'create.safetyNotTakenWhy': (p: PhraseParams) =>
+    `The safety copy of ${p['failedDbs']} could not be taken: ${p['why']}; nothing was restored.`,
+  'create.checkErrorsHint': () => 'Check the errors above and the config.',
+  'restore.safetyNotTakenHint': () => 'Fix the problem above, or restore side by side with --to.',
 
   'error.diskFullStoring': (p: PhraseParams) =>
     `No space left on the disk of the backup folder ${p['dir']}${p['free'] ? ` (${p['free']} free)` : ''} while ` +

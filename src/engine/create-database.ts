@@ -30,7 +30,7 @@ import { writeLog } from './log.js';
 import { codec } from './codec.js';
 import { openStoredPart } from './stored-part.js';
 import { chainFallbackPhrases, levelFor, type BackupPlan } from './create-plan.js';
-import { english, phrase, said, type Phrase } from '../core/phrases.js';
+import { english, phrase, said, sayingWithin, type Phrase } from '../core/phrases.js';
 
 /** The phrases of a database's error (the manifest keeps its English), for the run's own error in the menu. */
 const phrasesOfErrors = new WeakMap<DatabaseError, NonNullable<RespaldoError['phrases']>>();
@@ -38,6 +38,36 @@ const phrasesOfErrors = new WeakMap<DatabaseError, NonNullable<RespaldoError['ph
 /** The phrases of an entry's `error`, when the error that made it had them. */
 export function errorPhrases(error: DatabaseError): RespaldoError['phrases'] {
   return phrasesOfErrors.get(error);
+}
+
+/**
+ * The error of a run that stored none of what it had to (`backup`: no database stored; `safety`: the safety copy
+ * of a restore, one database of it or several), its first failed database's error within: said in the menu's
+ * language when that error has its phrases, its English reason inside the sentence otherwise. `hint` when that
+ * error has none.
+ */
+export function runFailed(
+  purpose: 'backup' | 'safety',
+  failed: readonly DatabaseEntry[],
+  hint: Phrase,
+  details?: Record<string, unknown>,
+): RespaldoError {
+  const first = failed[0]?.error;
+  const names = failed.map((d) => d.name).join(', ');
+  const inner = first ? errorPhrases(first) : undefined;
+  const id = purpose === 'safety' ? 'create.safetyNotTaken' : 'create.nothingBackedUp';
+  const extra: Record<string, string> = purpose === 'safety' ? { failedDbs: names } : {};
+  const message =
+    inner?.message && !inner.aftermath
+      ? sayingWithin(id, inner.message, extra).phrase
+      : phrase(purpose === 'safety' ? 'create.safetyNotTakenWhy' : 'create.nothingBackedUpWhy', {
+          ...extra,
+          why: first?.message.replace(/\.$/, '') ?? '',
+        });
+  const hintSaid = first?.hint ? inner?.hint : hint;
+  const err = new RespaldoError('failed', english(message), first?.hint ?? english(hint), details);
+  err.phrases = { message, ...(hintSaid ? { hint: hintSaid } : {}) };
+  return err;
 }
 
 /**

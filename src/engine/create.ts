@@ -28,10 +28,10 @@ import { publishSet, stagingDir, takenSetIds } from './publish-set.js';
 import { readChainSets } from './chain-sets.js';
 
 import { chainFacts, planBackup, type BackupPlan, type CreateOptions } from './create-plan.js';
-import { backupDatabase, errorPhrases, freeSpace } from './create-database.js';
+import { backupDatabase, errorPhrases, freeSpace, runFailed } from './create-database.js';
 import { cleanLeftovers, recoverInterrupted } from './create-recover.js';
 import { lowSpace, refuseFillingDatabaseDisk } from './create-room.js';
-import { said, saidOf, sayingWithin } from '../core/phrases.js';
+import { phrase, said, saidOf } from '../core/phrases.js';
 
 export {
   DEFAULT_GZIP_LEVEL,
@@ -352,28 +352,8 @@ export async function executeBackup(
       ...(chain.chainNotes ? { chainNotes: chain.chainNotes } : {}),
     };
     if (status === 'failed') {
-      const first = failedDbs[0]?.error;
-      const why = first ? `: ${first.message.replace(/\.$/, '')}` : '';
-      const names = failedDbs.map((d) => d.name).join(', ');
-      const failed = new RespaldoError(
-        'failed',
-        purpose === 'safety'
-          ? `The safety copy of ${names} could not be taken${why}; nothing was restored.`
-          : `Nothing could be backed up${why}. No set was written.`,
-        first?.hint ?? 'Check the errors above and the config.',
-        { setId: id },
-      );
-      // the menu says it in its language when the first database's error has its phrases
-      const inner = first ? errorPhrases(first) : undefined;
-      if (inner?.message && !inner.aftermath) {
-        const outer = sayingWithin(
-          purpose === 'safety' ? 'create.safetyNotTaken' : 'create.nothingBackedUp',
-          inner.message,
-          purpose === 'safety' ? { failedDbs: names } : {},
-        ).phrase;
-        failed.phrases = { message: outer, ...(inner.hint && first?.hint ? { hint: inner.hint } : {}) };
-      }
-      throw failed;
+      const hint = phrase(purpose === 'safety' ? 'restore.safetyNotTakenHint' : 'create.checkErrorsHint');
+      throw runFailed(purpose, failedDbs, hint, { setId: id });
     }
     await publishSet(cfg.backupDir, manifest, abort.signal);
     writeLog(

@@ -10,6 +10,7 @@ import type { DriverContext, RestoreRequest } from '../drivers/driver.js';
 import { driverFor } from '../drivers/registry.js';
 import { deleteSetUnlocked, readManifest, recordDamaged, setDir } from './catalog.js';
 import { executeBackup, planBackup } from './create.js';
+import { runFailed } from './create-database.js';
 import {
   decryptedView,
   decryptingReader,
@@ -293,16 +294,11 @@ export async function keepReplacedFiles(
     });
     const safety = await executeBackup(cfg, safetyPlan, reporter, signal, 'safety');
     if (safety.status !== 'completed') {
-      const failed = safety.databases.find((x) => x.error);
       // The copies that were taken duplicate what is still live: the partial set goes, as after any failed restore.
       if (await dropUnusedSafetySet(cfg, plan, { id: safety.id, identities }, []))
         reporter.emit({ type: 'info', ...said('note.safetyRemoved', { id: safety.id }) });
-      const why = failed?.error?.message.replace(/\.$/, '') ?? safety.status;
-      throw new RespaldoError(
-        'failed',
-        `The safety copy of ${failed?.name ?? 'a database'} could not be taken: ${why}; nothing was restored.`,
-        failed?.error?.hint ?? 'Fix the problem above, or restore side by side with --to.',
-      );
+      const failed = safety.databases.filter((x) => x.error);
+      throw runFailed('safety', failed, phrase('restore.safetyNotTakenHint'));
     }
     const raw = safety.databases.filter((x) => x.format.endsWith('-raw')).map((x) => x.name);
     return { id: safety.id, identities, ...(raw.length ? { raw } : {}) };

@@ -32,6 +32,7 @@ const EN = {
   'error.diskFullSafetyHint': () =>
     'Free space there (option 3 lists the sets; d deletes one), or point "backupDir" at a bigger disk, then restore ' +
     'again; or restore Side by side instead, which needs no safety copy. Nothing was changed.',
+  'restore.safetyNotTakenHint': () => 'Fix the problem above, or go back (Esc) and restore Side by side.',
 } satisfies MenuPhrases;
 
 const ES = {
@@ -61,6 +62,7 @@ const ES = {
   'refuse.missingRolesStoredHint': () =>
     'Esta copia guardó sus roles: vuelva atrás (Esc) y marque "Roles de PostgreSQL: crear los que faltan en el ' +
     'servidor" (solo se crean los que faltan; los existentes no se cambian).',
+  'restore.safetyNotTakenHint': () => 'Corrija el problema de arriba, o vuelva atrás (Esc) y restaure Al lado.',
 } satisfies Record<keyof typeof EN, (p: PhraseParams) => string>;
 
 /** The menu's own wording of a phrase, by language; absent when the menu says the phrase as the engine does. */

@@ -426,6 +426,12 @@ export const PHRASES_ES = {
     `No se pudo copiar nada: ${PHRASES_ES[p['of'] as PhraseId](p).replace(/\.$/, '')}. No se escribió ninguna copia.`,
   'create.safetyNotTaken': (p: PhraseParams): string =>
     `No se pudo tomar la copia de seguridad previa de ${p['failedDbs']}: ${PHRASES_ES[p['of'] as PhraseId](p).replace(/\.$/, '')}; no se restauró nada.`,
+  'create.nothingBackedUpWhy': (p: PhraseParams) =>
+    `No se pudo copiar nada: ${p['why']}. No se escribió ninguna copia.`,
+  'create.safetyNotTakenWhy': (p: PhraseParams) =>
+    `No se pudo tomar la copia de seguridad previa de ${p['failedDbs']}: ${p['why']}; no se restauró nada.`,
+  'create.checkErrorsHint': () => 'Revise los errores de arriba y la configuración.',
+  'restore.safetyNotTakenHint': () => 'Corrija el problema de arriba, o restaure al lado con --to.',
   'sqlite.hotJournal': (p: PhraseParams) =>
     `Base SQLite ${p['db']}: ${p['file']} tiene un journal pendiente (${p['journal']}): un proceso se detuvo en medio de una transacción y parte de ella está en el archivo. respaldo abre las bases solo para lectura y no puede deshacerla.`,
   'sqlite.hotJournalHint': (p: PhraseParams) =>
