@@ -7,6 +7,7 @@ import { ensurePrivateDir, writeFileAtomic } from './fs-util.js';
 import { getHealth, type HealthIssue, type HealthReport } from './health.js';
 import type { NotifyOptions } from '../notify/notify.js';
 import { writeMetrics } from './metrics.js';
+import { quietWhileSaid } from './log.js';
 
 /** What was last alerted, beside the sets: per channel, the keys of the open issues it was told of. */
 const STATE_NAME = '.health-alerts.json';
@@ -58,8 +59,11 @@ async function checkAndAlert(
   // state and both sent the alert): the other leaves it to the next check.
   const release = await claimAlerts(cfg.backupDir);
   if (release) {
+    // The report says the folder cannot be written: the alerts' log lines failing there are not said again.
+    const said = health.issues.some((i) => i.code === 'backup-dir-unwritable');
+    const alert = () => alertNew(cfg, now, health, opts.notify);
     try {
-      await alertNew(cfg, now, health, opts.notify);
+      await (said ? quietWhileSaid(cfg.backupDir, alert) : alert());
     } finally {
       await release();
     }

@@ -86,6 +86,8 @@ export function writeLog(
     // A folder that cannot be written (a read-only disk) is said once, not for every line of the run.
     if (unwritable.has(backupDir)) return;
     const code = (err as NodeJS.ErrnoException).code;
+    // Said already by the caller (a health check that reports the folder cannot be written): not said twice.
+    if ((code === 'EROFS' || code === 'EACCES' || code === 'EPERM') && (quiet.get(backupDir) ?? 0) > 0) return;
     if (code === 'EROFS' || code === 'EACCES' || code === 'EPERM') unwritable.add(backupDir);
     // A full disk is said once too, and later lines still tried (room may come back).
     else if (code === 'ENOSPC' || code === 'EDQUOT') {
@@ -166,6 +168,25 @@ export function readDailyLog(backupDir: string, when: Date): string {
 const unwritable = new Set<string>();
 /** Backup folders whose full disk kept a log line out, said once in this run. */
 const fullSaid = new Set<string>();
+
+/** Backup folders whose log lines may fail to be written unsaid, for now (quietWhileSaid), with how many callers. */
+const quiet = new Map<string, number>();
+
+/**
+ * Runs `work`, during which a log line that cannot be written in `backupDir` because the folder cannot be written
+ * (read-only, no permission) is not said on stderr: the caller reports that folder itself (the health check's
+ * "backup folder: … cannot be written"). Only for that while: a folder writable again later logs as before.
+ */
+export async function quietWhileSaid<T>(backupDir: string, work: () => Promise<T>): Promise<T> {
+  quiet.set(backupDir, (quiet.get(backupDir) ?? 0) + 1);
+  try {
+    return await work();
+  } finally {
+    const left = (quiet.get(backupDir) ?? 1) - 1;
+    if (left > 0) quiet.set(backupDir, left);
+    else quiet.delete(backupDir);
+  }
+}
 
 /** No log lines are written in `backupDir` for the rest of this run (a folder found read-only, and said so). */
 export function stopLogging(backupDir: string): void {
