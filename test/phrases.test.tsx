@@ -337,6 +337,15 @@ describe('restore plan phrases', () => {
     for (const id of ['create.safetyNotTakenWhy', 'create.nothingBackedUpWhy'] as const)
       expect(expectSpanish(phrase(id, { failedDbs: 'users, inventario', why: 'boom' }))).toMatch(/^No se pudo .*boom/);
     for (const id of ['create.checkErrorsHint', 'restore.safetyNotTakenHint'] as const) expectSpanish(phrase(id));
+    // a SQLite chain the driver refuses to rebuild, and a restore interrupted before its swap
+    for (const what of ['delta', 'map', 'image', 'snapshot'])
+      expect(expectSpanish(phrase('sqlite.pagesDamaged', { what }))).toMatch(/^Una? \S+ de páginas SQLite guardad[oa]/);
+    for (const id of ['sqlite.chainNoFull', 'sqlite.chainGap', 'sqlite.chainNotDelta', 'sqlite.chainHint'] as const)
+      expectSpanish(phrase(id, { ...SAMPLE, before: '20261120_020000', format: 'sqlite-db' }));
+    for (const id of ['sqlite.pagesDamagedHint', 'sqlite.chainNotDeltaHint'] as const) expectSpanish(phrase(id));
+    for (const id of ['error.interruptedBeforeSwap', 'error.interruptedBeforeSwapLive'] as const)
+      expectSpanish(phrase(id));
+    expectSpanish(phrase('error.interruptedRestoreOf', SAMPLE));
   });
 
   it('an interruption, a chain base that cannot be deleted: in Spanish in the menu, English on the CLI', async () => {

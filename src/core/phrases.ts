@@ -469,6 +469,22 @@ export const PHRASES_EN = {
     `SQLite database ${p['db']} is in WAL mode, where readers do not wait for writers, yet another process${p['by'] ? ` (${p['by']})` : ''} kept it locked for 10 s: it holds it exclusively (PRAGMA locking_mode=EXCLUSIVE), or a checkpoint or recovery of it has not finished.`,
   'sqlite.lockedWalHint': () =>
     'Back it up while that application is stopped, or have it use the normal locking mode; nothing was changed.',
+  // A SQLite chain rebuilt at restore (src/drivers/sqlite/restore.ts, pages.ts); `what`: delta, map, image, snapshot
+  'sqlite.pagesDamaged': (p: PhraseParams) => `A stored SQLite page ${p['what']} is damaged or not respaldo's.`,
+  'sqlite.pagesDamagedHint': () => 'Verify the chain (respaldo verify --chain ID) and restore an older set.',
+  'sqlite.chainNoFull': (p: PhraseParams) =>
+    `Set ${p['set']} stores only the pages of ${p['db']} that changed since set ${p['base']}; the full set its chain starts from was not given.`,
+  'sqlite.chainGap': (p: PhraseParams) =>
+    `Set ${p['set']} in the chain of ${p['db']} applies on set ${p['base']}, not on set ${p['before']}: the chain has a gap. Nothing was replaced.`,
+  'sqlite.chainHint': (p: PhraseParams) =>
+    `Restore it with respaldo restore ${p['set']} (which applies the whole chain), or check it with respaldo verify --chain ${p['set']}.`,
+  'sqlite.chainNotDelta': (p: PhraseParams) =>
+    `Set ${p['set']} in the chain of ${p['db']} is not a page delta (${p['format']}).`,
+  'sqlite.chainNotDeltaHint': () => 'Restore that set by itself, or an older one.',
+  'error.interruptedBeforeSwap': () => 'Restore interrupted before the swap; the target was not changed.',
+  'error.interruptedBeforeSwapLive': () => 'Restore interrupted before the swap; the live database was not changed.',
+  'error.interruptedRestoreOf': (p: PhraseParams) =>
+    `Restore of ${p['db']} interrupted; the target was left as it was.`,
 
   // Destinations the menu shows most on the new-server day (src/destinations); `detail` is the library's words.
   'dest.unreachable': (p: PhraseParams) =>

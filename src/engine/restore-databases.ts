@@ -26,7 +26,7 @@ import {
   type SwapBackJournal,
 } from './restore-safety-sets.js';
 import { damageBehind, type ChainSteps } from './restore-stage.js';
-import { said } from '../core/phrases.js';
+import { phrase, said } from '../core/phrases.js';
 
 /** What restoring the databases of a verified plan works with. */
 export interface DatabasesRun {
@@ -189,7 +189,7 @@ export async function restoreDatabases(run: DatabasesRun, outcome: RestoreOutcom
           );
           throw caught instanceof InterruptedError
             ? caught
-            : new InterruptedError(`Restore of ${d.database} interrupted; the target was left as it was.`);
+            : new InterruptedError(phrase('error.interruptedRestoreOf', { db: d.database }));
         }
         // Read and checked at once: a failure may hide damage the check had not reached yet (see damageBehind).
         const behind =

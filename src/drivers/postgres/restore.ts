@@ -332,8 +332,7 @@ async function restoreInto(
       }
     }
 
-    if (ctx.signal.aborted)
-      throw new InterruptedError('Restore interrupted before the swap; the live database was not changed.');
+    if (ctx.signal.aborted) throw new InterruptedError(phrase('error.interruptedBeforeSwapLive'));
     // Swap.
     if (req.target.kind === 'side-by-side' || !liveExists) {
       const latest = await databaseNames(admin);

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { RespaldoError } from '../../core/errors.js';
+import { english, phrase } from '../../core/phrases.js';
 
 /**
  * SQLite page deltas: a differential or incremental of a SQLite database stores only the pages of the
@@ -39,12 +40,11 @@ function header(magic: string, pageSize: number, pageCount: number): Buffer {
   return b;
 }
 
-function damaged(what: string): RespaldoError {
-  return new RespaldoError(
-    'failed',
-    `A stored SQLite page ${what} is damaged or not respaldo's.`,
-    'Verify the chain (respaldo verify --chain ID) and restore an older set.',
-  );
+/** `what`: the part found damaged (delta, map, image, snapshot). */
+function damaged(what: 'delta' | 'map' | 'image' | 'snapshot'): RespaldoError {
+  const message = phrase('sqlite.pagesDamaged', { what });
+  const hint = phrase('sqlite.pagesDamagedHint');
+  return new RespaldoError('failed', english(message), english(hint)).withPhrases(message, hint);
 }
 
 function parseHeader(b: Buffer, magic: string): { pageSize: number; pageCount: number } {

@@ -128,10 +128,9 @@ export async function restoreSqlite(req: RestoreRequest, ctx: DriverContext): Pr
     await makeDirs(dir, 0o700);
   }
   if (req.target.kind === 'side-by-side' && existsSync(target)) {
-    throw new RefusedError(
-      `${target} already exists; a side-by-side restore never overwrites a file.`,
-      'Choose a new path with --to, or remove the file first.',
-    );
+    const message = phrase('refuse.targetExists', { target });
+    const hint = phrase('refuse.targetExistsHint');
+    throw new RefusedError(english(message), english(hint)).withPhrases(message, hint);
   }
   // Beside the configured database recover() finds a killed run's staging file; elsewhere the journal does.
   const untrack = req.target.kind === 'side-by-side' && ctx.trackTemp ? await ctx.trackTemp(staging) : undefined;
@@ -217,8 +216,7 @@ export async function restoreSqlite(req: RestoreRequest, ctx: DriverContext): Pr
       }
     }
     // Interrupted before the swap: the target stays as it was (the staging copy is removed below).
-    if (ctx.signal.aborted)
-      throw new InterruptedError('Restore interrupted before the swap; the target was not changed.');
+    if (ctx.signal.aborted) throw new InterruptedError(phrase('error.interruptedBeforeSwap'));
     if (req.target.kind === 'in-place') {
       const users = existsSync(target) ? processesUsing(target) : [];
       if (users.length) {
@@ -229,7 +227,10 @@ export async function restoreSqlite(req: RestoreRequest, ctx: DriverContext): Pr
       await swapInto(staging, target);
     } else {
       await fsp.link(staging, target).catch(async (err: NodeJS.ErrnoException) => {
-        if (err.code === 'EEXIST') throw new RefusedError(`${target} already exists.`, 'Choose a new path with --to.');
+        if (err.code !== 'EEXIST') throw err;
+        const message = phrase('refuse.targetExists', { target });
+        const hint = phrase('refuse.targetExistsHint');
+        throw new RefusedError(english(message), english(hint)).withPhrases(message, hint);
         throw err;
       });
       await fsp.rm(staging);
@@ -297,10 +298,9 @@ async function assembleChain(
   const chain = req.chain ?? [];
   const full = chain[0];
   if (!full || full.entry.format !== 'sqlite-db') {
-    throw new RespaldoError(
-      'failed',
-      `Set ${req.setId} stores only the pages of ${req.db.name} that changed since set ${req.entry.base ?? '?'}; the full set its chain starts from was not given.`,
-      `Restore it with respaldo restore ${req.setId} (which applies the whole chain), or check it with respaldo verify --chain ${req.setId}.`,
+    throw saidError(
+      phrase('sqlite.chainNoFull', { set: req.setId, db: req.db.name, base: req.entry.base ?? '?' }),
+      phrase('sqlite.chainHint', { set: req.setId }),
     );
   }
   // Each delta holds the pages changed since its base: applied on another set, it gives another database.
@@ -308,12 +308,9 @@ async function assembleChain(
   deltas.forEach((step, i) => {
     const before = i === 0 ? full.setId : deltas[i - 1]!.setId;
     if (step.entry.base !== undefined && step.entry.base !== before)
-      throw new RespaldoError(
-        'failed',
-        `Set ${step.setId} in the chain of ${req.db.name} applies on set ${step.entry.base}, not on set ${before}: ` +
-          'the chain has a gap. Nothing was replaced.',
-        `Restore it with respaldo restore ${req.setId} (which applies the whole chain), or check it with ` +
-          `respaldo verify --chain ${req.setId}.`,
+      throw saidError(
+        phrase('sqlite.chainGap', { set: step.setId, db: req.db.name, base: step.entry.base, before }),
+        phrase('sqlite.chainHint', { set: req.setId }),
       );
   });
   let done = 0;
@@ -331,13 +328,11 @@ async function assembleChain(
     await fh.read(head, 0, 100, 0);
     const pageSize = pageSizeOf(head);
     for (const step of deltas) {
-      if (signal.aborted)
-        throw new InterruptedError('Restore interrupted before the swap; the target was not changed.');
+      if (signal.aborted) throw new InterruptedError(phrase('error.interruptedBeforeSwap'));
       if (step.entry.format !== 'sqlite-pages')
-        throw new RespaldoError(
-          'failed',
-          `Set ${step.setId} in the chain of ${req.db.name} is not a page delta (${step.entry.format}).`,
-          'Restore that set by itself, or an older one.',
+        throw saidError(
+          phrase('sqlite.chainNotDelta', { set: step.setId, db: req.db.name, format: step.entry.format }),
+          phrase('sqlite.chainNotDeltaHint'),
         );
       await applyDelta(counted(step.openPart()), fh, pageSize);
       done += step.entry.rawBytes;

@@ -147,6 +147,14 @@ export function purposeEs(purpose: string): string {
   return onSet ? `${word} de ${onSet}` : word;
 }
 
+/** The part of a SQLite chain found damaged (`sqlite.pagesDamaged`'s `what`), as the sentence starts. */
+const PAGE_PART_ES: Record<string, string> = {
+  delta: 'Un delta de páginas SQLite guardado está dañado',
+  map: 'Un mapa de páginas SQLite guardado está dañado',
+  image: 'Una imagen de páginas SQLite guardada está dañada',
+  snapshot: 'Una instantánea de páginas SQLite guardada está dañada',
+};
+
 export const PHRASES_ES = {
   'sqlite.verify': (p: PhraseParams) => `verificar ${p['file']} contra el manifiesto (md5, sha256)`,
   'restore.streamCheck': (p: PhraseParams) =>
@@ -448,6 +456,22 @@ export const PHRASES_ES = {
     `La base SQLite ${p['db']} está en modo WAL, donde la lectura no espera a la escritura, y aun así otro proceso${p['by'] ? ` (${p['by']})` : ''} la mantuvo bloqueada 10 s: la tiene en exclusiva (PRAGMA locking_mode=EXCLUSIVE), o no ha terminado un checkpoint o una recuperación.`,
   'sqlite.lockedWalHint': () =>
     'Haga la copia con esa aplicación detenida, o haga que use el modo de bloqueo normal; no se cambió nada.',
+  'sqlite.pagesDamaged': (p: PhraseParams) =>
+    `${PAGE_PART_ES[p['what'] ?? ''] ?? `Una parte (${p['what']}) de páginas SQLite guardada está dañada`} o no es de respaldo.`,
+  'sqlite.pagesDamagedHint': () => 'Verifique la cadena (respaldo verify --chain ID) y restaure una copia anterior.',
+  'sqlite.chainNoFull': (p: PhraseParams) =>
+    `La copia ${p['set']} guarda solo las páginas de ${p['db']} que cambiaron desde la copia ${p['base']}; no se dio la copia completa con la que empieza su cadena.`,
+  'sqlite.chainGap': (p: PhraseParams) =>
+    `La copia ${p['set']} de la cadena de ${p['db']} se aplica sobre la copia ${p['base']}, no sobre la ${p['before']}: a la cadena le falta un eslabón. No se reemplazó nada.`,
+  'sqlite.chainHint': (p: PhraseParams) =>
+    `Restáurela con respaldo restore ${p['set']} (que aplica toda la cadena), o revísela con respaldo verify --chain ${p['set']}.`,
+  'sqlite.chainNotDelta': (p: PhraseParams) =>
+    `La copia ${p['set']} de la cadena de ${p['db']} no es un delta de páginas (${p['format']}).`,
+  'sqlite.chainNotDeltaHint': () => 'Restaure esa copia sola, o una anterior.',
+  'error.interruptedBeforeSwap': () => 'Restauración interrumpida antes del cambio; el destino no se modificó.',
+  'error.interruptedBeforeSwapLive': () => 'Restauración interrumpida antes del cambio; la base en uso no se modificó.',
+  'error.interruptedRestoreOf': (p: PhraseParams) =>
+    `Restauración de ${p['db']} interrumpida; el destino quedó como estaba.`,
   'error.diskFullStoring': (p: PhraseParams) =>
     `No queda espacio en el disco de la carpeta de copias ${p['dir']}${p['free'] ? ` (${p['free']} libres)` : ''} ` +
     `al guardar ${p['db']}.`,
