@@ -244,7 +244,7 @@ describe('encrypted sets', () => {
     ).catch((e: unknown) => e)) as RespaldoError;
     delete process.env['RESPALDO_PASSPHRASE_FILE'];
     expect(say('es', unread.phrases!.message, unread.message)).toBe(
-      `No se puede leer el archivo de la frase de paso que indica RESPALDO_PASSPHRASE_FILE: ${nowhere} (ENOENT).`,
+      `No se puede leer el archivo de la frase de paso que indica RESPALDO_PASSPHRASE_FILE: ${nowhere} (no existe).`,
     );
     expect(say('es', unread.phrases!.hint, '')).toContain('o quite RESPALDO_PASSPHRASE_FILE para que se pida');
     expect(existsSync(to)).toBe(false);

@@ -30,7 +30,7 @@ describe('pgError: English words, Spanish phrases', () => {
     [
       { code: 'EHOSTUNREACH' },
       'PostgreSQL at db1:5433 cannot be reached (EHOSTUNREACH) while listing tables.',
-      'No se llega a PostgreSQL en db1:5433 (EHOSTUNREACH; listing tables).',
+      'No se llega a PostgreSQL en db1:5433 (equipo inalcanzable; listing tables).',
       'Revise la red y el cortafuegos hasta el servidor de la base.',
     ],
     [

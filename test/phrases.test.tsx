@@ -667,7 +667,8 @@ describe('warnings and what recovery did, in the menu’s language', () => {
     [
       phrase('warn.stillLists', { set: 'S1', dbs: 'users, inventario', count: 2, error: 'EACCES' }),
       'set S1 still lists users, inventario, which are live again: EACCES; the next create or restore retries',
-      'la copia S1 aún incluye users, inventario, que vuelven a estar en uso: EACCES; la próxima copia o restauración lo reintenta',
+      // the system's code in it said in the menu's words (system-errors.ts)
+      'la copia S1 aún incluye users, inventario, que vuelven a estar en uso: permiso denegado; la próxima copia o restauración lo reintenta',
     ],
     [
       phrase('recover.mssqlRestoreUndone', { temp: 'inv_t', untouched: 'inv' }),

@@ -20,7 +20,9 @@ export function describeError(caught: unknown, bugHint: string): { message: stri
 export function ErrorBox({ error }: { error: unknown }) {
   const { t, lang, theme } = useUi();
   const described = describeError(error, t.common.bugHint);
-  const phrases = error instanceof RespaldoError ? error.phrases : undefined;
+  // a raw permission or disk-full error is said as the operator error it is, in the menu's language
+  const said = asOperatorError(error);
+  const phrases = said instanceof RespaldoError ? said.phrases : undefined;
   const message = sayMessage(lang, phrases, described.message, theme.unicode);
   const hint = sayInMenu(lang, phrases?.hint, described.hint, theme.unicode);
   return (

@@ -4,6 +4,7 @@ import { en, type Catalogue } from './en.js';
 import { es } from './es.js';
 import { MENU_PHRASES } from './menu-phrases.js';
 import { PHRASES_ES, verifyProblemEs } from './phrases-es.js';
+import { sayUnphrased, saySystemErrors } from './system-errors.js';
 
 export type { Catalogue };
 export type Lang = 'en' | 'es';
@@ -65,10 +66,6 @@ export function catalogue(lang: Lang, unicode = true): Catalogue {
 }
 
 /**
- * A sentence of the engine (restore plan, common errors) in the menu's language: the phrase from this language's
- * catalogue, or the engine's English text when the language is English or no phrase was given.
- */
-/**
  * A restore target as the drivers describe it (`database "inventario" on db1:5432 as app`, `new database "x" on
  * …`, a SQLite path) in the menu's language: the words around the names, never the names.
  */
@@ -89,13 +86,17 @@ export function sayMessage(
   english: string,
   unicode = true,
 ): string {
-  if (lang === 'en' || !phrases?.message) return english;
+  if (lang === 'en' || !phrases?.message) return sayUnphrased(lang, english);
   return joinSentences([phrases.message, ...(phrases.aftermath ?? [])].map((p) => say(lang, p, english, unicode)));
 }
 
+/**
+ * A sentence of the engine in `lang`: its phrase in this language's catalogue, else `english`; in both, the system's
+ * words it quotes (`EACCES: permission denied, open '/x'`) said as a short phrase of the language (system-errors.ts).
+ */
 export function say(lang: Lang, phrase: Phrase | undefined, english: string, unicode = true): string {
-  if (lang === 'en' || !phrase) return english;
-  const text = PHRASES_ES[phrase.id](phrase.params);
+  if (lang === 'en' || !phrase) return sayUnphrased(lang, english);
+  const text = saySystemErrors(lang, PHRASES_ES[phrase.id](phrase.params));
   return unicode ? text : asciify(text);
 }
 
@@ -106,7 +107,7 @@ export function say(lang: Lang, phrase: Phrase | undefined, english: string, uni
 export function sayInMenu(lang: Lang, phrase: Phrase | undefined, english: string, unicode = true): string {
   const own = phrase ? MENU_PHRASES[lang][phrase.id] : undefined;
   if (!phrase || !own) return say(lang, phrase, english, unicode);
-  const text = own(phrase.params);
+  const text = saySystemErrors(lang, own(phrase.params));
   return unicode ? text : asciify(text);
 }
 
