@@ -8,8 +8,10 @@ import {
   planAt,
   atWithin,
   setChain,
+  noSetAt,
   type ChainSet,
 } from '../src/engine/chain.js';
+import { say } from '../src/ui/i18n/index.js';
 import { planPrune } from '../src/engine/retention.js';
 import { compareSetIds } from '../src/engine/set-id.js';
 import { english, phrase } from '../src/core/phrases.js';
@@ -551,6 +553,24 @@ describe('noSetAt: a time no set serves', () => {
     );
     expect(there.hint).toContain('respaldo list --from nas');
   });
+
+  it('the sets passed over and why, in the menu’s Spanish: a broken chain, a set without the database', () => {
+    const at = new Date('2026-11-09T23:00:00Z');
+    const broken = planAt(
+      month.filter((s) => s.id !== 'D8'),
+      at,
+      ['users'],
+      { within: 1000 },
+    );
+    const lacking = planAt(month, at, ['nope']);
+    const skipped = [...broken.skipped, ...lacking.skipped].slice(0, 3);
+    expect(skipped.map((s) => s.reasonPhrase?.id)).toEqual(['chain.missing', 'at.holdsNo', 'at.holdsNo']);
+    const err = noSetAt(null, ['users'], at, skipped, month);
+    expect(err.message).toMatch(/passed over: I9: set D8 .*is missing \(pruned or deleted\); \S+: holds no nope/);
+    const es = say('es', err.phrases!.message, err.message);
+    expect(es).toMatch(/descartadas: I9: falta la copia D8 .*\(podada o borrada\); \S+: no tiene nope/);
+    expect(es).not.toMatch(/is missing|holds no|pruned/);
+  });
 });
 
 describe('planAt: sets started within the same second', () => {
@@ -640,6 +660,13 @@ describe('planAt with files: the files are whole in each set that holds them', (
   });
   it('none before the first set holding files; the sets without them are passed over, saying so', () => {
     const r = planAt(sets.slice(1), new Date('2026-11-02T12:00:00Z'), [], { files: true });
-    expect(r).toEqual({ none: true, skipped: [{ id: 'I2', reason: 'holds no files' }] });
+    expect(r).toEqual({
+      none: true,
+      skipped: [{ id: 'I2', reason: 'holds no files', reasonPhrase: phrase('at.holdsNo', { dbs: '', files: '1' }) }],
+    });
+    // the menu says why in its language, in the sentence that no set serves that time too
+    const err = noSetAt(null, [], new Date('2026-11-02T12:00:00Z'), 'none' in r ? r.skipped : [], sets, true);
+    expect(err.message).toContain('(passed over: I2: holds no files)');
+    expect(say('es', err.phrases!.message, err.message)).toContain('(descartadas: I2: no tiene los archivos)');
   });
 });

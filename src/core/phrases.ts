@@ -876,6 +876,8 @@ export const PHRASES_EN = {
   'at.noneHere': (p: PhraseParams) => `No backup set of ${p['dbs']} ends at or before ${p['at']}${atDetails(p)}.`,
   'at.noneThere': (p: PhraseParams) =>
     `Destination "${p['dest']}" holds no set of ${p['dbs']} ending at or before ${p['at']}${atDetails(p)}.`,
+  // why a set was passed over: it lacks databases asked for (`dbs`), or the files (`files` not empty)
+  'at.holdsNo': (p: PhraseParams) => `holds no ${[p['dbs'], p['files'] ? 'files' : ''].filter(Boolean).join(', ')}`,
   // What breaks a chain (chain.ts chainOf); `by` is the set that needs it, or empty
   'chain.missing': (p: PhraseParams) => `set ${p['set']}${neededEn(p)} is missing (pruned or deleted)`,
   'chain.manifestDamaged': (p: PhraseParams) =>

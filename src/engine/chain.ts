@@ -231,8 +231,8 @@ export interface AtPlan {
   /** Every set applied, in order (oldest first), and their stored size in total. */
   order: string[];
   totalBytes: number;
-  /** Newer sets at or before `at` passed over, with the reason. */
-  skipped: { id: string; reason: string }[];
+  /** Newer sets at or before `at` passed over, with the reason (and its phrase: the menu says it in its language). */
+  skipped: { id: string; reason: string; reasonPhrase?: Phrase }[];
   /**
    * The set started within the time as written (the second of its id, or the minute `list` shows) and ended after
    * it: the time names that set, so it is restored rather than the one before it. `before` is the set a time just
@@ -272,6 +272,10 @@ export function noSetAt(
     first: before ? first.id : '',
     ends: before ? formatLocal(upToSecond(first.completedAt), { seconds: true }) : '',
     dest: destination ?? '',
+    // the same sets and reasons as phrases, for the menu's language (phrases-es.ts atDetails)
+    passedSaid: JSON.stringify(
+      skipped.slice(0, 3).map((s) => ({ id: s.id, reason: s.reason, phrase: s.reasonPhrase })),
+    ),
   };
   const message = phrase(destination ? 'at.noneThere' : 'at.noneHere', params);
   const hint = phrase(destination ? 'at.noneThereHint' : 'at.noneHereHint', params);
@@ -334,13 +338,22 @@ export function planAt(
   for (const s of candidates) {
     const lacking = [...databases.filter((d) => !s.entries[d]), ...(opts.files && !s.files ? ['files'] : [])];
     if (lacking.length) {
-      skipped.push({ id: s.id, reason: `holds no ${lacking.join(', ')}` });
+      const lacks = {
+        dbs: databases.filter((d) => !s.entries[d]).join(', '),
+        files: opts.files && !s.files ? '1' : '',
+      };
+      const reasonPhrase = phrase('at.holdsNo', lacks);
+      skipped.push({ id: s.id, reason: english(reasonPhrase), reasonPhrase });
       continue;
     }
     const chains = databases.map((d) => chainOf(sets, s.id, d));
     const broken = chains.find((c) => c.problem);
     if (broken) {
-      skipped.push({ id: s.id, reason: broken.problem! });
+      skipped.push({
+        id: s.id,
+        reason: broken.problem!,
+        ...(broken.problemPhrase ? { reasonPhrase: broken.problemPhrase } : {}),
+      });
       continue;
     }
     const plan = atPlanOf(s, chains, at, skipped);

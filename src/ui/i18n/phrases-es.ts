@@ -1,4 +1,4 @@
-import { rowDiffs, type PhraseId, type PhraseParams, type RowDiff } from '../../core/phrases.js';
+import { rowDiffs, type Phrase, type PhraseId, type PhraseParams, type RowDiff } from '../../core/phrases.js';
 
 /**
  * The restore plan's sentences and the common errors in Spanish, by the ids of src/core/phrases.ts (every id must be
@@ -119,9 +119,13 @@ export function doingEs(doing: string | undefined): string {
   return verb && /^ \S*[/.]\S*$/.test(doing.slice(space)) ? `${verb}${doing.slice(space)}` : doing;
 }
 
-/** What `at.none*` add: the sets passed over (their reasons stay English) and when the first set ends. */
+/** What `at.none*` add: the sets passed over (`passedSaid`: their reasons as phrases) and when the first set ends. */
 function atDetails(p: PhraseParams): string {
-  const passed = p['passed'] ? ` con una cadena utilizable (descartadas: ${p['passed']})` : '';
+  const said = JSON.parse(p['passedSaid'] || '[]') as { id: string; reason: string; phrase?: Phrase }[];
+  const reasons = said.length
+    ? said.map((s) => `${s.id}: ${s.phrase ? PHRASES_ES[s.phrase.id](s.phrase.params) : s.reason}`).join('; ')
+    : p['passed'];
+  const passed = reasons ? ` con una cadena utilizable (descartadas: ${reasons})` : '';
   return passed + (p['first'] ? ` (la primera, ${p['first']}, termina a las ${p['ends']})` : '');
 }
 
@@ -958,6 +962,8 @@ export const PHRASES_ES = {
   'at.noneHere': (p: PhraseParams) => `Ninguna copia de ${p['dbs']} termina a las ${p['at']} o antes${atDetails(p)}.`,
   'at.noneThere': (p: PhraseParams) =>
     `El destino "${p['dest']}" no tiene ninguna copia de ${p['dbs']} que termine a las ${p['at']} o antes${atDetails(p)}.`,
+  'at.holdsNo': (p: PhraseParams) =>
+    `no tiene ${[p['dbs'], p['files'] ? 'los archivos' : ''].filter(Boolean).join(', ')}`,
   'chain.missing': (p: PhraseParams) => `falta la copia ${p['set']}${neededEs(p)} (podada o borrada)`,
   'chain.manifestDamaged': (p: PhraseParams) =>
     `el manifiesto de la copia ${p['set']}${neededEs(p)} está dañado (${p['what']})`,

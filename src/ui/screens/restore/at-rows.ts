@@ -33,7 +33,14 @@ export function sourceRows(plan: RestorePlan, from: string | null, ui: PlanUi, w
     const point = formatLocal(upToSecond(at.point), { seconds: true });
     rows.push(...foldText(`  ${t.restore.atFiles(at.setId, point)}`, width, {}, '    '));
     for (const s of at.skipped.slice(0, 5))
-      rows.push(...foldText(`  ${t.restore.atPassed(s.id, s.reason)}`, width, { color: theme.colors.muted }, '    '));
+      rows.push(
+        ...foldText(
+          `  ${t.restore.atPassed(s.id, say(ui.lang, s.reasonPhrase, s.reason, theme.unicode))}`,
+          width,
+          { color: theme.colors.muted },
+          '    ',
+        ),
+      );
     return [...rows, ...beforeRows];
   }
   rows.push(
@@ -60,6 +67,13 @@ export function sourceRows(plan: RestorePlan, from: string | null, ui: PlanUi, w
     rows.push(...foldText(`    ${d.database}: ${chain}`, width, {}, '      '));
   }
   for (const s of at.skipped.slice(0, 5))
-    rows.push(...foldText(`  ${t.restore.atPassed(s.id, s.reason)}`, width, { color: theme.colors.muted }, '    '));
+    rows.push(
+      ...foldText(
+        `  ${t.restore.atPassed(s.id, say(ui.lang, s.reasonPhrase, s.reason, theme.unicode))}`,
+        width,
+        { color: theme.colors.muted },
+        '    ',
+      ),
+    );
   return [...rows, ...beforeRows];
 }
