@@ -1,3 +1,8 @@
+/**
+ * The chain planners as data (chain.ts, retention's view of chains): which set a delta applies on, the chain a set
+ * needs and what breaks it, the sets a restore "as of" a time applies and those it passes over, with their phrases
+ * in English and Spanish. Why one file of about 590 lines: every table shares the same month of pure ChainSets.
+ */
 import { describe, expect, it } from 'vitest';
 import type { SetSummary, SetType } from '../src/core/types.js';
 import {

@@ -18,6 +18,7 @@ import { say } from '../src/ui/i18n/index.js';
 /**
  * Encryption with age: what respaldo writes is read by Debian's `age` CLI, what `age` writes is
  * restored by respaldo, a damaged file or a missing/wrong key changes nothing, and no secret leaks.
+ * Why one file of about 530 lines: every case shares the age key setup and the `age` CLI checks of what was written.
  */
 
 /** A demo setup whose config encrypts to a fresh key; `identity: false` leaves identityFile out. */
