@@ -151,6 +151,16 @@ export function purposeEs(purpose: string): string {
   return onSet ? `${word} de ${onSet}` : word;
 }
 
+/**
+ * ` (detail)` of an operator error made of a system error (`detail`: its message), or nothing when the message only
+ * says again what the sentence says: the system's words about the same path `on`, or about none.
+ */
+function systemDetail(p: PhraseParams): string {
+  const detail = p['detail'] ?? '';
+  const m = /^E[A-Z]+: [^,']*(?:, \w+(?: '([^']*)')?)?$/.exec(detail);
+  return m && (m[1] === undefined || m[1] === p['on']) ? '' : ` (${detail})`;
+}
+
 /** The part of a SQLite chain found damaged (`sqlite.pagesDamaged`'s `what`), as the sentence starts. */
 const PAGE_PART_ES: Record<string, string> = {
   delta: 'Un delta de páginas SQLite guardado está dañado',
@@ -697,14 +707,15 @@ export const PHRASES_ES = {
   'health.backupDirUnwritable': (p: PhraseParams) =>
     `carpeta de copias: no se puede escribir en ${p['dir']} (${p['pid'] ? nestedEs(p) : p['reason']}): todas las copias fallarán (vuelva a montar el disco en lectura y escritura, o dé permiso de escritura al usuario que ejecuta respaldo)`,
   'error.readOnlyFs': (p: PhraseParams) =>
-    `Sistema de archivos de solo lectura${p['on'] ? ` en ${p['on']}` : ''} (${p['detail']}).`,
+    `Sistema de archivos de solo lectura${p['on'] ? ` en ${p['on']}` : ''}${systemDetail(p)}.`,
   'error.readOnlyFsHint': () =>
     'Ese disco está montado solo para lectura (a menudo tras errores de E/S: revise `dmesg`): vuelva a montarlo en lectura y escritura, o apunte "backupDir" a un disco donde se pueda escribir, y repita la orden. Una restauración con --to lee una carpeta de copias así tal como está; en su sitio, léala como destino de tipo carpeta (README: "A backup folder on a disk mounted read-only").',
-  'error.permissionDenied': (p: PhraseParams) => `Permiso denegado${p['on'] ? ` en ${p['on']}` : ''} (${p['detail']}).`,
+  'error.permissionDenied': (p: PhraseParams) =>
+    `Permiso denegado${p['on'] ? ` en ${p['on']}` : ''}${systemDetail(p)}.`,
   'error.permissionDeniedHint': () =>
     'Ejecute respaldo con el usuario dueño de la carpeta de copias y de la configuración (o corrija su dueño y sus permisos), y repita la orden.',
   'error.noSpace': (p: PhraseParams) =>
-    `No queda espacio en el disco${p['on'] ? ` de ${p['on']}` : ''} (${p['detail']}). No se publicó nada.`,
+    `No queda espacio en el disco${p['on'] ? ` de ${p['on']}` : ''}${systemDetail(p)}. No se publicó nada.`,
   'error.noSpaceHint': () =>
     'Libere espacio en el disco de la carpeta de copias (`respaldo prune --dry-run`, `respaldo delete <id>`), o apunte "backupDir" a un disco mayor, y repita la orden.',
   'health.metricsUnwritable': (p: PhraseParams) =>
