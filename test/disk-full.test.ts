@@ -30,7 +30,7 @@ import type { Manifest } from '../src/core/types.js';
 import { silentReporter } from '../src/core/events.js';
 import { loadConfig } from '../src/config/load.js';
 import { createEngineFacade } from '../src/ui/engine-facade.js';
-import { sayInMenu } from '../src/ui/i18n/index.js';
+import { sayInMenu, sayMessage } from '../src/ui/i18n/index.js';
 import { executeRestore, planRestore } from '../src/engine/restore.js';
 import { serverDiskFilled } from '../src/engine/restore-databases.js';
 import { describeResult, parseJsonOutput, runCli } from './helpers/cli.js';
@@ -278,6 +278,17 @@ describe('disk full: a real small disk under the backup folder', () => {
     expect(r.code, describeResult(r)).toBe(7);
     expect(r.stdout + r.stderr).toContain(`No space left on the disk where auditoria is restored (${target})`);
     expect(r.stdout + r.stderr).toMatch(/hint: The target was not changed and the partial copy was removed/);
+    expect(readdirSync(mnt).sort()).toEqual(['filler']);
+    // The menu says it in its language, the system's words within too, and its hint names Side by side, not --to.
+    const cfg = await loadConfig({ configPath: s.configFile, env: {} });
+    const plan2 = await planRestore(cfg, 'latest', { databases: ['auditoria'], to: target });
+    const failed = (await executeRestore(cfg, plan2, silentReporter)).databases.find((d) => !d.ok)!;
+    expect(sayMessage('es', failed.phrases, failed.error!)).toBe(
+      `No queda espacio en el disco donde se restaura auditoria (${target}): no queda espacio en el disco.`,
+    );
+    expect(sayInMenu('es', failed.phrases?.hint, failed.hint ?? '')).toBe(
+      'El destino no cambió y la copia a medias se borró. Libere espacio en ese disco, o restaure Al lado en otro disco.',
+    );
     expect(readdirSync(mnt).sort()).toEqual(['filler']);
   });
   /**

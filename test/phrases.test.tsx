@@ -346,6 +346,10 @@ describe('restore plan phrases', () => {
     for (const id of ['error.interruptedBeforeSwap', 'error.interruptedBeforeSwapLive'] as const)
       expectSpanish(phrase(id));
     expectSpanish(phrase('error.interruptedRestoreOf', SAMPLE));
+    // a restore that filled a disk
+    for (const id of ['restore.diskFullStaging', 'restore.diskFullTarget'] as const)
+      expectSpanish(phrase(id, { ...SAMPLE, detail: 'ENOSPC: no space left on device, write' }));
+    for (const id of ['restore.diskFullStagingHint', 'restore.diskFullTargetHint'] as const) expectSpanish(phrase(id));
   });
 
   it('an interruption, a chain base that cannot be deleted: in Spanish in the menu, English on the CLI', async () => {

@@ -485,6 +485,15 @@ export const PHRASES_EN = {
   'error.interruptedBeforeSwapLive': () => 'Restore interrupted before the swap; the live database was not changed.',
   'error.interruptedRestoreOf': (p: PhraseParams) =>
     `Restore of ${p['db']} interrupted; the target was left as it was.`,
+  // A restore that filled a disk (restore-databases.ts diskFullAt); `detail` is the system's words
+  'restore.diskFullStaging': (p: PhraseParams) =>
+    `No space left on the disk of the backup folder ${p['dir']}${p['free'] ? ` (${p['free']} free once the restore's files were removed)` : ''}, where the restore of ${p['db']} stages its files: ${p['detail']}.`,
+  'restore.diskFullStagingHint': () =>
+    'The target was not changed and the partial copy was removed. Free space there (`respaldo prune --dry-run` shows what retention would remove, `respaldo delete <id>` removes one set), then run the restore again.',
+  'restore.diskFullTarget': (p: PhraseParams) =>
+    `No space left on the disk where ${p['db']} is restored (${p['target']}): ${p['detail']}.`,
+  'restore.diskFullTargetHint': () =>
+    'The target was not changed and the partial copy was removed. Free space on that disk, or restore side by side onto another disk with --to.',
 
   // Destinations the menu shows most on the new-server day (src/destinations); `detail` is the library's words.
   'dest.unreachable': (p: PhraseParams) =>

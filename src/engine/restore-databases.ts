@@ -26,7 +26,7 @@ import {
   type SwapBackJournal,
 } from './restore-safety-sets.js';
 import { damageBehind, type ChainSteps } from './restore-stage.js';
-import { phrase, said } from '../core/phrases.js';
+import { english, phrase, said } from '../core/phrases.js';
 
 /** What restoring the databases of a verified plan works with. */
 export interface DatabasesRun {
@@ -54,20 +54,24 @@ async function diskFullAt(
   caught: unknown,
 ): Promise<RespaldoError> {
   const database = db.name;
+  const detail = errorMessage(caught);
   if (db.engine === 'postgres') {
     const free = await freeBytesAt(cfg.backupDir);
-    return new RespaldoError(
-      'failed',
-      `No space left on the disk of the backup folder ${cfg.backupDir}${free === null ? '' : ` (${formatBytes(free)} free once the restore's files were removed)`}, where the restore of ${database} stages its files: ${errorMessage(caught)}.`,
-      'The target was not changed and the partial copy was removed. Free space there (`respaldo prune --dry-run` shows what retention would remove, `respaldo delete <id>` removes one set), then run the restore again.',
-      { backupDir: cfg.backupDir },
+    const message = phrase('restore.diskFullStaging', {
+      dir: cfg.backupDir,
+      free: free === null ? '' : formatBytes(free),
+      db: database,
+      detail,
+    });
+    const hint = phrase('restore.diskFullStagingHint');
+    return new RespaldoError('failed', english(message), english(hint), { backupDir: cfg.backupDir }).withPhrases(
+      message,
+      hint,
     );
   }
-  return new RespaldoError(
-    'failed',
-    `No space left on the disk where ${database} is restored (${target}): ${errorMessage(caught)}.`,
-    'The target was not changed and the partial copy was removed. Free space on that disk, or restore side by side onto another disk with --to.',
-  );
+  const message = phrase('restore.diskFullTarget', { db: database, target, detail });
+  const hint = phrase('restore.diskFullTargetHint');
+  return new RespaldoError('failed', english(message), english(hint)).withPhrases(message, hint);
 }
 
 /**

@@ -33,6 +33,9 @@ const EN = {
     'Free space there (option 3 lists the sets; d deletes one), or point "backupDir" at a bigger disk, then restore ' +
     'again; or restore Side by side instead, which needs no safety copy. Nothing was changed.',
   'restore.safetyNotTakenHint': () => 'Fix the problem above, or go back (Esc) and restore Side by side.',
+  'restore.diskFullTargetHint': () =>
+    'The target was not changed and the partial copy was removed. Free space on that disk, or restore Side by side ' +
+    'onto another disk.',
 } satisfies MenuPhrases;
 
 const ES = {
@@ -63,6 +66,8 @@ const ES = {
     'Esta copia guardó sus roles: vuelva atrás (Esc) y marque "Roles de PostgreSQL: crear los que faltan en el ' +
     'servidor" (solo se crean los que faltan; los existentes no se cambian).',
   'restore.safetyNotTakenHint': () => 'Corrija el problema de arriba, o vuelva atrás (Esc) y restaure Al lado.',
+  'restore.diskFullTargetHint': () =>
+    'El destino no cambió y la copia a medias se borró. Libere espacio en ese disco, o restaure Al lado en otro disco.',
 } satisfies Record<keyof typeof EN, (p: PhraseParams) => string>;
 
 /** The menu's own wording of a phrase, by language; absent when the menu says the phrase as the engine does. */

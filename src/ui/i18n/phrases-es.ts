@@ -486,6 +486,14 @@ export const PHRASES_ES = {
   'error.interruptedBeforeSwapLive': () => 'Restauración interrumpida antes del cambio; la base en uso no se modificó.',
   'error.interruptedRestoreOf': (p: PhraseParams) =>
     `Restauración de ${p['db']} interrumpida; el destino quedó como estaba.`,
+  'restore.diskFullStaging': (p: PhraseParams) =>
+    `No queda espacio en el disco de la carpeta de copias ${p['dir']}${p['free'] ? ` (${p['free']} libres tras quitar los archivos de la restauración)` : ''}, donde la restauración de ${p['db']} prepara sus archivos: ${p['detail']}.`,
+  'restore.diskFullStagingHint': () =>
+    'El destino no cambió y la copia a medias se borró. Libere espacio allí (`respaldo prune --dry-run` muestra lo que la retención quitaría, `respaldo delete <id>` borra una copia) y vuelva a restaurar.',
+  'restore.diskFullTarget': (p: PhraseParams) =>
+    `No queda espacio en el disco donde se restaura ${p['db']} (${p['target']}): ${p['detail']}.`,
+  'restore.diskFullTargetHint': () =>
+    'El destino no cambió y la copia a medias se borró. Libere espacio en ese disco, o restaure al lado en otro disco con --to.',
   'error.diskFullStoring': (p: PhraseParams) =>
     `No queda espacio en el disco de la carpeta de copias ${p['dir']}${p['free'] ? ` (${p['free']} libres)` : ''} ` +
     `al guardar ${p['db']}.`,
