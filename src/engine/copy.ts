@@ -26,7 +26,7 @@ import { SealedSentRecord, sealedCopyComplete, sealedManifest, sendSealed, type 
 import { abortOldUploads, oldTemps } from './remote-prune.js';
 import { putKeepMark } from './remote-keep.js';
 import { copyVerified, type ResentFile } from './copy-repair.js';
-import { english, phrase, said, type Phrase } from '../core/phrases.js';
+import { english, phrase, said, saidOf, type Phrase } from '../core/phrases.js';
 
 /** The mark beside a set that records where it was copied (not part of the manifest). */
 export const COPIES_NAME = 'copies.json';
@@ -192,7 +192,7 @@ export async function copySet(
     const files = filesToCopy(m, dir);
     for (const x of missingNextBackupFiles(m, dir)) {
       const why = phrase('verify.nextBackupOnly', { file: printedName(x.file), problem: 'missing', db: x.db });
-      reporter.emit({ type: 'warning', message: english(why), phrase: why });
+      reporter.emit({ type: 'warning', ...saidOf(why) });
     }
     const listed = await withRetries(() => dest!.listFiles(key, { temps: true }), opts);
     for (const t of [...oldTemps(listed, new Date()), ...deadRunTemps(listed)])
