@@ -107,6 +107,13 @@ async function leftoversAt(s: DemoSetup, name: string, root: string, ids: string
   mkdirSync(join(orphan, 'databases'), { recursive: true });
   writeFileSync(join(orphan, 'databases', 'users.sqlite.zst'), 'partial');
   backdate(join(orphan, 'databases', 'users.sqlite.zst'), 3 * DAY);
+  // A folder under a set's name that holds a file no copy writes (an operator's notes beside what a copy left):
+  // someone put it there, so it is kept, as a complete set with such files is.
+  const noted = join(root, 'srv1', '20200102_000000');
+  mkdirSync(join(noted, 'databases'), { recursive: true });
+  writeFileSync(join(noted, 'databases', 'users.sqlite.zst'), 'partial');
+  writeFileSync(join(noted, 'LEEME.txt'), 'copia hecha a mano, no borrar');
+  for (const f of ['databases/users.sqlite.zst', 'LEEME.txt']) backdate(join(noted, f), 3 * DAY);
   // A set whose manifest is missing there while the local set is still to be copied: `copy` completes it.
   unlinkSync(join(setRoot(middle), 'manifest.json'));
   const pending = Object.keys(tree(setRoot(middle)));
@@ -117,6 +124,11 @@ async function leftoversAt(s: DemoSetup, name: string, root: string, ids: string
   expect(r.removed).toEqual(['20200101_000000']);
   expect(r.removedTemps).toEqual([`srv1/${newest}/.respaldo-part-99999-old`]);
   expect(r.incomplete.find((x) => x.id === middle)).toMatchObject({ action: 'keep' });
+  expect(r.incomplete.find((x) => x.id === '20200102_000000')).toMatchObject({ action: 'keep' });
+  expect(r.incomplete.find((x) => x.id === '20200102_000000')!.reason).toContain(
+    `also holds 1 file(s) respaldo did not write (LEEME.txt): move them out of it at "${name}"`,
+  );
+  expect(existsSync(join(noted, 'LEEME.txt'))).toBe(true);
   expect(existsSync(orphan)).toBe(false);
   expect(existsSync(oldTemp)).toBe(false);
   expect(existsSync(youngTemp)).toBe(true);

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { RefusedError, RespaldoError, errorMessage } from '../core/errors.js';
-import { formatAge } from '../core/format.js';
+import { formatAge, printedName, someNames } from '../core/format.js';
 import type { Reporter } from '../core/events.js';
 import type { LoadedConfig, RetentionConfig, SetSummary } from '../core/types.js';
 import { ranBy } from '../core/who.js';
@@ -45,7 +45,7 @@ import { said } from '../core/phrases.js';
  * - Every manifest is read and checked before anything is removed: a set whose manifest fails its checks
  *   is damaged: kept, named (`damaged`), and neither counted nor removed by the retention; the others are
  *   pruned as usual.
- * Why one file of about 460 lines: the plan (pure) and its execution at a destination share the decisions'
+ * Why one file of about 490 lines: the plan (pure) and its execution at a destination share the decisions'
  * types, and the scheduler's retention at the destinations is that execution once per destination.
  */
 
@@ -61,6 +61,20 @@ export interface IncompleteSet {
   lastWriteAt: string | null;
   /** Whether `respaldo copy` would complete it (the local set exists and was not pruned there). */
   copyWillComplete: boolean;
+  /** Files in its folder that no copy writes (`notFromACopy`): someone put them there, so it is never removed. */
+  strays?: string[];
+}
+
+/** The folders a set's stored files are in (databases/, config/, application/: manifest.ts, files.ts). */
+const STORED_FOLDERS = /^(databases|config|application)\//;
+
+/**
+ * Pure: of the paths in a set folder without its manifest, those no copy (nor a delete cut short) leaves there:
+ * neither a stored file's (under databases/, config/ or application/) nor the manifest or keep mark. Put there by
+ * someone (notes, a folder made by hand under a set's name): never a leftover of a killed copy.
+ */
+export function notFromACopy(paths: readonly string[]): string[] {
+  return paths.filter((p) => !STORED_FOLDERS.test(p) && p !== MANIFEST_NAME && p !== KEEP_MARK).sort();
 }
 
 /** A temporary file at the destination (a key relative to the destination's root). */
@@ -173,6 +187,17 @@ export function planRemotePrune(
   const incomplete = input.incomplete.map((set) => {
     const a = age(now, set.lastWriteAt);
     const written = a === null ? 'written at an unknown time' : `last written ${formatAge(Math.max(0, a))} ago`;
+    if (set.strays?.length)
+      return {
+        set,
+        action: 'keep' as const,
+        reason:
+          `incomplete (no manifest), but its folder also holds ${set.strays.length} file(s) respaldo did not write ` +
+          `(${someNames(set.strays.map(printedName))}): ` +
+          (opts.destination
+            ? `move them out of it at "${opts.destination}"; the next \`respaldo prune --from ${opts.destination}\` removes it`
+            : 'move them out of it; the next `respaldo prune --from` removes it'),
+      };
     if (a === null || a < LEFTOVER_AGE_MS)
       return { set, action: 'keep' as const, reason: `incomplete (no manifest), ${written}: a copy may be running` };
     if (set.copyWillComplete)
@@ -304,12 +329,14 @@ export async function pruneRemote(
       const real = files.filter((x) => !x.temp);
       const times = files.map((x) => x.modifiedAt).filter((x): x is string => Boolean(x));
       const local = existsSync(join(cfg.backupDir, id, MANIFEST_NAME));
+      const strays = notFromACopy(real.map((x) => x.path));
       incomplete.push({
         id,
         files: real.length,
         bytes: real.reduce((n, x) => n + x.size, 0),
         lastWriteAt: times.length === files.length && times.length ? times.sort().at(-1)! : null,
         copyWillComplete: local && !readCopies(join(cfg.backupDir, id))[name]?.prunedAt,
+        ...(strays.length ? { strays } : {}),
       });
     }
     const uploads = dest.listUploads ? await withRetries(() => dest.listUploads!(source)) : null;
