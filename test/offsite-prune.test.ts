@@ -293,4 +293,25 @@ describe('prune --from NAME', () => {
     expect(tree(root)).toEqual(before);
     expect((await cli(s, ['prune', '--from', 'nas', '--dry-run'])).stdout).toContain('a real prune would refuse now');
   });
+
+  it('refuses while a set there is dated ahead of the clock, as here: it would push out the real newest set', async () => {
+    const s = demoSetup();
+    const root = join(s.dir, 'nas');
+    mkdirSync(root);
+    configure(s, { name: 'nas', type: 'folder', path: root });
+    const ids = await threeSets(s);
+    // Made while this server's clock was a year ahead (a board without RTC before NTP set it): counted as the newest
+    // there, it took the one place of keepLast 1 and the "newest of users", and today's set was removed.
+    const ahead = join(root, 'srv1', ids[1]!, 'manifest.json');
+    const m = JSON.parse(readFileSync(ahead, 'utf8')) as Manifest;
+    const year = (t: string) => new Date(Date.parse(t) + 365 * DAY * 1000).toISOString();
+    writeFileSync(ahead, JSON.stringify({ ...m, startedAt: year(m.startedAt), completedAt: year(m.completedAt) }));
+    const before = tree(root);
+    const r = await cli(s, ['prune', '--from', 'nas'], 9);
+    expect(r.stderr).toContain(`set ${ids[1]} is dated`);
+    expect(r.stderr).toContain("ahead of this machine's clock");
+    expect(r.stderr).toContain(`respaldo delete ${ids[1]} --from nas`);
+    expect(tree(root)).toEqual(before);
+    expect((await cli(s, ['prune', '--from', 'nas', '--dry-run'])).stdout).toContain('a real prune would refuse now');
+  });
 });

@@ -87,6 +87,8 @@ export interface TempFile {
 export interface RemotePrunePlan {
   /** Why a real prune would refuse (the newest set there is not completed), or null. */
   refused: string | null;
+  /** What to do about `refused`, when not the usual (copy a completed set there first). */
+  refusedHint?: string;
   sets: { set: SetSummary; decision: PruneDecision; job: string | null }[];
   incomplete: { set: IncompleteSet; action: 'keep' | 'remove'; reason: string }[];
   temps: { file: TempFile; action: 'keep' | 'remove'; reason: string }[];
@@ -183,7 +185,8 @@ export function planRemotePrune(
     opts.strays ?? new Map(),
     opts.destination ? { destination: opts.destination } : {},
   );
-  const refusal = pruneRefusal(input.sets);
+  // As here: a set dated ahead of the clock would count as the newest there and push out the real ones.
+  const refusal = pruneRefusal(input.sets, null, now);
   const incomplete = input.incomplete.map((set) => {
     const a = age(now, set.lastWriteAt);
     const written = a === null ? 'written at an unknown time' : `last written ${formatAge(Math.max(0, a))} ago`;
@@ -216,6 +219,13 @@ export function planRemotePrune(
   });
   return {
     refused: refusal ? `Nothing pruned: ${refusal.reason}.` : null,
+    ...(refusal?.hint && refusal.newest
+      ? {
+          refusedHint:
+            "Check this machine's clock (timedatectl); if the set's date is what is wrong, remove it there with " +
+            `\`respaldo delete ${refusal.newest.id} --from ${opts.destination ?? 'NAME'}\`, then prune again.`,
+        }
+      : {}),
     sets: decisions.map((decision) => {
       const set = byId.get(decision.id)!;
       return { set, decision, job: jobOf(set, opts.logJobs) };
@@ -378,7 +388,7 @@ export async function pruneRemote(
       );
       throw new RefusedError(
         `destination "${name}": ${plan.refused}`,
-        'Copy a completed set there first (`respaldo copy --to NAME`), then prune again.',
+        plan.refusedHint ?? 'Copy a completed set there first (`respaldo copy --to NAME`), then prune again.',
       );
     }
     if (!dryRun) {
