@@ -760,6 +760,8 @@ export const PHRASES_EN = {
     `Set ${p['set']} keeps ${p['dbs']} on the server (the database replaced by a restore): deleting the set DROPS ${p['count'] === '1' ? 'it' : 'them'}.`,
   'delete.strayFiles': (p: PhraseParams) =>
     `The folder of set ${p['set']} also holds ${p['count']} file(s) respaldo did not write (${p['files']}${p['more'] && p['more'] !== '0' ? ` and ${p['more']} more` : ''}): deleting the set deletes ${p['count'] === '1' ? 'it' : 'them'} too. Move ${p['count'] === '1' ? 'it' : 'them'} out first to keep ${p['count'] === '1' ? 'it' : 'them'}.`,
+  'delete.markedKeep': (p: PhraseParams) =>
+    `Set ${p['set']} is marked keep (\`respaldo keep\`): retention never removes it.`,
   'delete.safetyCopy': (p: PhraseParams) =>
     `Set ${p['set']} is a safety copy: what restoring set ${p['of']} replaced (${p['at']}). Deleting it removes the way back to that state.`,
   'delete.onlyBackup': (p: PhraseParams) =>

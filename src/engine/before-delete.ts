@@ -1,4 +1,4 @@
-import { readdirSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { formatLocal } from '../core/format.js';
 import { phrase, type Phrase } from '../core/phrases.js';
@@ -73,6 +73,8 @@ export async function deleteNotes(cfg: LoadedConfig, m: Manifest): Promise<Phras
         count: strays.length,
       }),
     );
+  // Marked keep: someone chose to keep it for good (the menu's prompt said nothing of it, `respaldo delete` did).
+  if (existsSync(join(setDir(cfg, m.id), KEEP_MARK))) notes.push(phrase('delete.markedKeep', { set: m.id }));
   if (m.type === 'pre_restore') {
     notes.push(phrase('delete.safetyCopy', { set: m.id, of: m.restoreOf ?? '?', at: formatLocal(m.startedAt) }));
     return notes;

@@ -52,7 +52,6 @@ export function register(program: Command): void {
         );
       // What the set is, said first (on stderr, --yes too): the way back of a restore, the last backup of a database
       for (const note of await deleteNotes(cfg, m)) io.err(english(note));
-      if (kept) io.err(`Set ${m.id} is marked keep (\`respaldo keep\`): retention never removes it.`);
       if (!opts.yes) {
         if (!(await io.confirmWord(`Type ${m.id} to delete that set:`, m.id))) {
           io.err('Cancelled; nothing was deleted.');
