@@ -83,6 +83,25 @@ describe('retention and delete around damage and failure', () => {
     expect(restored.stdout + restored.stderr).toContain(good.id);
   });
 
+  it('the newest set failed its restore drill: the newest whose drill did not fail is kept too', async () => {
+    const s = lean();
+    const good = await create(s);
+    const bad = await create(s);
+    // Its files match their hashes (verify passes) but it does not restore as recorded: the drill fails (exit 11).
+    const file = join(s.backupDir, bad.id, 'manifest.json');
+    const m = JSON.parse(readFileSync(file, 'utf8')) as Manifest;
+    const users = m.databases[0]!;
+    users.tables = { ...users.tables, users: (users.tables?.['users'] ?? 0) + 1 };
+    writeFileSync(file, JSON.stringify(m, null, 2));
+    expect((await run(s, ['verify', bad.id])).code).toBe(0);
+    expect((await run(s, ['drill', bad.id])).code).toBe(11);
+    const pruned = await run(s, ['prune']);
+    expect(pruned.code, describeResult(pruned)).toBe(0);
+    expect(pruned.stdout).toMatch(new RegExp(`${good.id} .* keep +newest of users whose restore drill did not fail`));
+    expect(existsSync(join(s.backupDir, good.id))).toBe(true);
+    expect(existsSync(join(s.backupDir, bad.id))).toBe(true);
+  });
+
   it('delete says what a set is before it goes: the only or newest backup, a safety copy; not "latest"; a chain base refused first', async () => {
     const s = lean();
     const only = await create(s);

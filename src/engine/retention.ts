@@ -26,7 +26,8 @@ import { english, phrase } from '../core/phrases.js';
  * - Never removed automatically, whatever the counts: `pre_restore` safety sets, sets marked
  *   `keep`, the newest completed set holding each database (per type: `newest of users`,
  *   `newest schema of users`; a full that newer differentials or incrementals apply on: `newest full of users, the
- *   base of the chain of the newer sets …`), and sets dated after `now` (clock skew; kept with a reason).
+ *   base of the chain of the newer sets …`), and sets dated after `now` (clock skew; kept with a reason). When the
+ *   newest of a database failed its verification or its restore drill of it, the newest that did not is kept too.
  * - Partial and failed sets never count for the rules. Such a set is removed only once every
  *   database it stored has a newer completed set of the same type, and at least one newer
  *   completed set of that type exists (reason `partial, superseded by <id>`). Until then it is
@@ -270,6 +271,19 @@ export function planPrune(
       (c) => c.type === s.type && c.lastVerified?.ok !== false && storedDatabases(c).includes(db),
     );
     if (good) add(good.id, `newest ${s.type === 'full' ? '' : `${s.type} `}of ${db} that did not fail verification`);
+  }
+  // Nor is a newest set whose restore drill of that database failed (its files match, but it did not restore): the
+  // newest one whose drill of it did not fail is kept too. Else a backup drilled after it is made (drillAfterBackup)
+  // that fails its drill had the retention right after it remove the last set known to restore.
+  const drillFailed = (c: SetSummary, db: string): boolean => c.lastDrill?.failed.includes(db) === true;
+  for (const [k, s] of newestOf) {
+    const db = k.split('\u0000')[1]!;
+    if (!drillFailed(s, db)) continue;
+    const good = completed.find(
+      (c) =>
+        c.type === s.type && c.lastVerified?.ok !== false && !drillFailed(c, db) && storedDatabases(c).includes(db),
+    );
+    if (good) add(good.id, `newest ${s.type === 'full' ? '' : `${s.type} `}of ${db} whose restore drill did not fail`);
   }
   // A newest set whose chain cannot be restored (a set it applies on deleted, failed, or failed its verification)
   // is no backup to fall back on either: the newest set of that database whose chain is whole is kept too (the
