@@ -294,6 +294,27 @@ describe('prune --from NAME', () => {
     expect((await cli(s, ['prune', '--from', 'nas', '--dry-run'])).stdout).toContain('a real prune would refuse now');
   });
 
+  it('the newest set failed its restore drill here: the newest there whose drill did not fail is kept too', async () => {
+    const s = demoSetup();
+    const root = join(s.dir, 'nas');
+    mkdirSync(root);
+    configure(s, { name: 'nas', type: 'folder', path: root });
+    const made = async () =>
+      parseJsonOutput<Manifest>((await cli(s, ['create', '--db', 'users', '--no-files', '--json'])).stdout).id;
+    const good = await made();
+    const bad = await made();
+    // Its files match their hashes, but it does not restore as recorded: the drill here fails (exit 11).
+    const file = join(s.backupDir, bad, 'manifest.json');
+    const m = JSON.parse(readFileSync(file, 'utf8')) as Manifest;
+    m.databases[0]!.tables = { ...m.databases[0]!.tables, users: (m.databases[0]!.tables?.['users'] ?? 0) + 1 };
+    writeFileSync(file, JSON.stringify(m, null, 2));
+    await cli(s, ['drill', bad], 11);
+    const r = parseJsonOutput<PruneJson>((await cli(s, ['prune', '--from', 'nas', '--json'])).stdout);
+    expect(r.removed).toEqual([]);
+    expect(r.sets.find((x) => x.id === good)!.reasons).toContain('newest of users whose restore drill did not fail');
+    expect((await remoteIds(s, 'nas')).sort()).toEqual([good, bad].sort());
+  });
+
   it('refuses while a set there is dated ahead of the clock, as here: it would push out the real newest set', async () => {
     const s = demoSetup();
     const root = join(s.dir, 'nas');

@@ -13,7 +13,7 @@ import {
   type RemoteFile,
 } from '../destinations/destination.js';
 import { destinationConfig } from '../destinations/registry.js';
-import { KEEP_MARK, summaryFromManifest } from './catalog.js';
+import { KEEP_MARK, lastDrillOf, readDrillRecord, summaryFromManifest } from './catalog.js';
 import { COPIES_NAME, readCopies, withRetries } from './copy.js';
 import { writeFileAtomic } from './fs-util.js';
 import { jobsFromLog } from './log-jobs.js';
@@ -328,7 +328,13 @@ export async function pruneRemote(
       const keep =
         (filesBySet.get(id) ?? []).some((f) => f.path === KEEP_MARK && !f.temp) ||
         existsSync(join(cfg.backupDir, id, KEEP_MARK));
-      sets.push(summaryFromManifest(m, `${dest.describe()}/${setKey(source, id)}`, { keep, lastVerified: null }));
+      // A restore drill of the set here that failed is of the same bytes there: the newest set there whose drill did
+      // not fail is kept under it, as here (retention.ts).
+      const lastDrill = lastDrillOf(readDrillRecord(join(cfg.backupDir, id)));
+      sets.push({
+        ...summaryFromManifest(m, `${dest.describe()}/${setKey(source, id)}`, { keep, lastVerified: null }),
+        ...(lastDrill ? { lastDrill } : {}),
+      });
     }
     const incomplete: IncompleteSet[] = [];
     const temps: TempFile[] = [];
