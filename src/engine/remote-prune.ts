@@ -45,7 +45,7 @@ import { said } from '../core/phrases.js';
  * - Every manifest is read and checked before anything is removed: a set whose manifest fails its checks
  *   is damaged: kept, named (`damaged`), and neither counted nor removed by the retention; the others are
  *   pruned as usual.
- * Why one file of about 490 lines: the plan (pure) and its execution at a destination share the decisions'
+ * Why one file of about 510 lines: the plan (pure) and its execution at a destination share the decisions'
  * types, and the scheduler's retention at the destinations is that execution once per destination.
  */
 
