@@ -830,6 +830,8 @@ export const PHRASES_EN = {
     `removed safety set ${p['set']}, taken by a restore killed before it replaced anything (the databases are as it found them)`,
   'recover.removedTemp': (p: PhraseParams) => `removed ${p['path']}, left by an interrupted restore`,
   'recover.removedLeftover': (p: PhraseParams) => `removed ${p['name']} (left by an interrupted run)`,
+  'recover.leftoverNotRemoved': (p: PhraseParams) =>
+    `could not remove ${p['path']}, left by an interrupted run (${p['error']}): remove it by hand (\`lsattr\` shows a file made immutable, \`ls -l\` one of another user); this run goes on`,
   'recover.droppedDrill': (p: PhraseParams) =>
     `dropped "${p['name']}" (the scratch database of an interrupted restore drill)`,
   'recover.droppedDrillOn': (p: PhraseParams) =>

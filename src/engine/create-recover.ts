@@ -101,16 +101,38 @@ function deadRunScratch(name: string): boolean {
 export async function removeDeadRunScratch(cfg: LoadedConfig): Promise<Said[]> {
   const removed: string[] = [];
   const done: Said[] = [];
+  const stuck: Said[] = [];
   for (const name of readdirSync(cfg.backupDir).filter(deadRunScratch)) {
     // The safety set a killed restore took, when it replaced nothing (safety-journal.ts), goes with its scratch.
     const dropped = await dropSafetySetOfDeadRun(cfg, join(cfg.backupDir, name));
     if (dropped) done.push(dropped);
-    await removeTree(join(cfg.backupDir, name));
-    removed.push(name);
+    const left = await removeLeftover(cfg, join(cfg.backupDir, name));
+    if (left) stuck.push(left);
+    else removed.push(name);
   }
   if (removed.length)
     writeLog(cfg.backupDir, 'cleanup', { removed, reason: 'left by an interrupted run' }, cfg.secrets);
-  return [...done, ...removed.map((name) => said('recover.removedScratch', { path: join(cfg.backupDir, name) }))];
+  return [
+    ...done,
+    ...removed.map((name) => said('recover.removedScratch', { path: join(cfg.backupDir, name) })),
+    ...stuck,
+  ];
+}
+
+/**
+ * Removes a leftover of a killed run (`path`); null when it is gone. One that cannot be removed (a file made immutable,
+ * one of another user on a share) is said, logged and left: it never stops the backup, restore or drill that found it,
+ * which failed with an internal error at every run from then on, the scheduler's included.
+ */
+async function removeLeftover(cfg: LoadedConfig, path: string): Promise<Said | null> {
+  try {
+    await removeTree(path);
+    return null;
+  } catch (err) {
+    const error = errorMessage(err);
+    writeLog(cfg.backupDir, 'cleanup', { notRemoved: path, error, reason: 'left by an interrupted run' }, cfg.secrets);
+    return said('recover.leftoverNotRemoved', { path, error });
+  }
 }
 
 /**
@@ -148,7 +170,11 @@ export async function cleanLeftovers(cfg: LoadedConfig): Promise<Said[]> {
           cfg.secrets,
         );
       }
-      await fsp.rm(join(cfg.backupDir, name), { recursive: true, force: true });
+      const left = await removeLeftover(cfg, join(cfg.backupDir, name));
+      if (left) {
+        staging.push(left);
+        continue;
+      }
       removed.push(name);
       staging.push(said('recover.removedLeftover', { name }));
     }

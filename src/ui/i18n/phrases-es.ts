@@ -926,6 +926,8 @@ export const PHRASES_ES = {
     `se borró la copia de seguridad previa ${p['set']}, tomada por una restauración interrumpida antes de sustituir nada (las bases están como las encontró)`,
   'recover.removedTemp': (p: PhraseParams) => `borrado ${p['path']}, que dejó una restauración interrumpida`,
   'recover.removedLeftover': (p: PhraseParams) => `borrado ${p['name']} (lo dejó una ejecución interrumpida)`,
+  'recover.leftoverNotRemoved': (p: PhraseParams) =>
+    `no se pudo borrar ${p['path']}, que dejó una ejecución interrumpida (${p['error']}): bórrelo a mano (\`lsattr\` muestra un archivo inmutable, \`ls -l\` uno de otro usuario); esta ejecución sigue`,
   'recover.droppedDrill': (p: PhraseParams) =>
     `borrada "${p['name']}" (la base temporal de un simulacro de restauración interrumpido)`,
   'recover.droppedDrillOn': (p: PhraseParams) =>
