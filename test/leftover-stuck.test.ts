@@ -47,6 +47,8 @@ describe('a leftover that cannot be removed', () => {
     try {
       const pruned = await run(s, ['prune']);
       expect(pruned.code, describeResult(pruned)).toBe(7);
+      // Out of sight already: said as partly removed, not as a set left as it was.
+      expect(pruned.stderr).toContain(`Set ${old.id} is no longer listed but was only partly removed`);
       const left = readdirSync(s.backupDir).find((n) => n.startsWith(`.deleting-${old.id}-`));
       expect(left).toBeDefined();
 

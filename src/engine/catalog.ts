@@ -1,7 +1,7 @@
 import { english, phrase, PHRASES_EN, type Phrase } from '../core/phrases.js';
 import { existsSync, promises as fsp, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { NotFoundError, RefusedError, RespaldoError, UsageError, VerifyError } from '../core/errors.js';
+import { NotFoundError, RefusedError, RespaldoError, UsageError, VerifyError, errorMessage } from '../core/errors.js';
 import type { DrillRecord, DrillResult, LoadedConfig, Manifest, SetSummary, SetType } from '../core/types.js';
 import { writeFileAtomic } from './fs-util.js';
 import { withLock } from './lock.js';
@@ -13,7 +13,7 @@ import { isSetId } from './set-id.js';
 /**
  * The sets in the backup folder as the commands see them: listing and summarizing them, choosing `latest`, the
  * marks beside each set (verified, drilled, keep) and deleting one (never a base that later sets need). Why one
- * file of about 480 lines: every reader and writer of a set's folder and its marks is here, so what `list` shows and
+ * file of about 490 lines: every reader and writer of a set's folder and its marks is here, so what `list` shows and
  * what `delete` or a drill writes agree on the same names.
  */
 
@@ -472,6 +472,16 @@ export async function deleteSetUnlocked(cfg: LoadedConfig, id: string): Promise<
   const dir = setDir(cfg, m.id);
   const trash = join(cfg.backupDir, `.deleting-${m.id}-${process.pid}`);
   await fsp.rename(dir, trash);
-  await fsp.rm(trash, { recursive: true, force: true });
+  try {
+    await fsp.rm(trash, { recursive: true, force: true });
+  } catch (err) {
+    // Out of sight already (no half-deleted set is listed): said as what it is, not as a set left as it was.
+    writeLog(cfg.backupDir, 'delete', { setId: m.id, outcome: 'partly', left: trash, ranBy: ranBy() }, cfg.secrets);
+    throw new RespaldoError(
+      'failed',
+      `Set ${m.id} is no longer listed but was only partly removed: ${trash} is left (${errorMessage(err)}).`,
+      'Remove that folder by hand (`lsattr -R` shows a file made immutable, `ls -lR` one of another user); the next create, restore or drill removes it once it can be.',
+    );
+  }
   writeLog(cfg.backupDir, 'delete', { setId: m.id, outcome: 'ok', ranBy: ranBy() }, cfg.secrets);
 }
