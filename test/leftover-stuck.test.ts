@@ -51,6 +51,8 @@ describe('a leftover that cannot be removed', () => {
       expect(pruned.stderr).toContain(`Set ${old.id} is no longer listed but was only partly removed`);
       const left = readdirSync(s.backupDir).find((n) => n.startsWith(`.deleting-${old.id}-`));
       expect(left).toBeDefined();
+      const st = await run(s, ['status']);
+      expect(st.stdout).toMatch(new RegExp(`Leftovers: +.*\\${left}`));
 
       const c = await run(s, ['create']);
       expect(c.code, describeResult(c)).toBe(0);

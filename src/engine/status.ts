@@ -173,7 +173,13 @@ export async function getStatus(
     const pid = /^\.respaldo-restore-fetch-(\d+)$/.exec(n)?.[1];
     return pid !== undefined && !processAlive(Number(pid));
   };
-  const left = (n: string) => n.startsWith('.tmp-') || n.startsWith(SWAP_JOURNAL_PREFIX) || fetchOfDeadRun(n);
+  // …and what a delete or prune left of a set it could not remove whole (gone from the listing, still on the disk).
+  const deletingOfDeadRun = (n: string) => {
+    const pid = /^\.deleting-\d{8}_\d{6}\S*-(\d+)$/.exec(n)?.[1];
+    return pid !== undefined && !processAlive(Number(pid));
+  };
+  const left = (n: string) =>
+    n.startsWith('.tmp-') || n.startsWith(SWAP_JOURNAL_PREFIX) || fetchOfDeadRun(n) || deletingOfDeadRun(n);
   // …and the scratch folders killed restores and drills kept in the system's temporary folder (a full backup disk).
   const leftovers = [
     ...(existsSync(cfg.backupDir) ? readdirSync(cfg.backupDir).filter(left) : []),
