@@ -1,6 +1,6 @@
 /**
  * `respaldo copy`: sets to destinations, each file checked against the manifest on the way, the manifest
- * last, the outcome marked beside the set. Why one file of about 670 lines: copying one set, several sets and
+ * last, the outcome marked beside the set. Why one file of about 690 lines: copying one set, several sets and
  * the copy after a backup share the file selection, the retries and the marks (encrypted copies: copy-seal.ts).
  */
 import { createHash } from 'node:crypto';
@@ -135,6 +135,29 @@ export async function withRetries<T>(op: () => Promise<T>, opts: CopyOptions = {
   }
 }
 
+/**
+ * Refuses (nothing sent) when the destination holds, under this set's id, a set that is not this one (another start
+ * time): another config on this server, or another server, copies there under the same `source` (it defaults to the
+ * host name), and two daily jobs at 02:00 make sets of one id. Sending would overwrite that set's manifest, leaving
+ * its files unlisted there. A manifest there that fails its checks is this copy's to repair, as before.
+ */
+async function refuseAnotherSet(dest: Destination, source: string, m: Manifest, opts: CopyOptions): Promise<void> {
+  const { readRemoteManifest } = await import('./remote.js');
+  let there: Manifest;
+  try {
+    there = await withRetries(() => readRemoteManifest(dest, source, m.id), opts);
+  } catch (err) {
+    if (err instanceof VerifyError) return;
+    throw err;
+  }
+  if (there.startedAt === m.startedAt) return;
+  throw new RespaldoError(
+    'notCopied',
+    `destination "${dest.name}" already holds a set ${m.id} of source "${source}" that is not this one (it started at ${there.startedAt}, on ${there.host}; this one at ${m.startedAt}, on ${m.host}): nothing was sent, so as not to overwrite it.`,
+    `Another config (or server) copies there under the same source "${source}". Give each config its own "source" (top level, or on the destination), such as "${source}-${m.databases[0]?.name ?? 'app'}", then copy again.`,
+  );
+}
+
 /** The files of a set to copy, manifest excluded: path, local size and the manifest's SHA-256. */
 export function filesToCopy(m: Manifest, dir: string): { path: string; size: number; sha256: string | null }[] {
   const sha = new Map<string, string | null>();
@@ -202,6 +225,7 @@ export async function copySet(
       if (!(err instanceof RespaldoError)) throw err;
     });
     const remote = new Map(listed.filter((f) => !f.temp).map((f) => [f.path, f.size]));
+    if (remote.has(MANIFEST_NAME)) await refuseAnotherSet(dest, dc.source!, m, opts);
     const sealer = dc.encrypt && !m.encryption && cfg.encryption ? sealerFor(cfg.encryption) : undefined;
     const parallel = dc.parallel ?? 4;
     const verified = opts.verify

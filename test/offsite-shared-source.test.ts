@@ -1,0 +1,48 @@
+/**
+ * Two configs on one server copying to one destination under the same `source` (it defaults to the host name): two
+ * daily jobs at 02:00 make sets of one id there. The second copy sent its files and its manifest over the first's,
+ * and that set was gone from the listing there (its files left unlisted). Now it refuses, names both and what to set.
+ */
+import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { Manifest } from '../src/core/types.js';
+import type { CopyResult } from '../src/engine/copy.js';
+import { parseJsonOutput } from './helpers/cli.js';
+import { cli } from './helpers/offsite.js';
+import { demoSetup, type DemoSetup } from './helpers/tmp.js';
+
+function withNas(s: DemoSetup, root: string): void {
+  const doc = JSON.parse(readFileSync(s.configFile, 'utf8')) as Record<string, unknown>;
+  const destinations = [{ name: 'nas', type: 'folder', path: root, source: 'srv1' }];
+  writeFileSync(s.configFile, JSON.stringify({ ...doc, destinations }));
+}
+
+describe('copy onto a set of the same id that is not this one', () => {
+  it('refuses (exit 12), nothing sent; the set there stays whole', async () => {
+    const a = demoSetup();
+    const b = demoSetup();
+    const root = join(a.dir, 'nas');
+    mkdirSync(root);
+    withNas(a, root);
+    withNas(b, root);
+    const made = parseJsonOutput<Manifest>((await cli(b, ['create', '--db', 'inventario', '--json'])).stdout);
+    const there = join(root, 'srv1', made.id, 'manifest.json');
+    const before = readFileSync(there, 'utf8');
+    // The other config made a set in that very second: same id, another set (here its manifest, a millisecond later).
+    cpSync(join(b.backupDir, made.id), join(a.backupDir, made.id), { recursive: true });
+    const mine = JSON.parse(readFileSync(join(a.backupDir, made.id, 'manifest.json'), 'utf8')) as Manifest;
+    const later = new Date(Date.parse(mine.startedAt) + 1).toISOString();
+    writeFileSync(join(a.backupDir, made.id, 'manifest.json'), JSON.stringify({ ...mine, startedAt: later }));
+    writeFileSync(join(a.backupDir, made.id, 'copies.json'), '{}');
+
+    const r = await cli(a, ['copy', made.id, '--to', 'nas', '--json'], 12);
+    const [result] = parseJsonOutput<CopyResult[]>(r.stdout);
+    expect(result).toMatchObject({ setId: made.id, ok: false, filesSent: 0 });
+    expect(result!.error).toContain(`already holds a set ${made.id} of source "srv1" that is not this one`);
+    expect(result!.hint).toContain('Give each config its own "source"');
+    expect(readFileSync(there, 'utf8')).toBe(before);
+    // The same set again (its own config) is no collision.
+    await cli(b, ['copy', made.id, '--to', 'nas', '--json']);
+  });
+});
