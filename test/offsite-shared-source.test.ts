@@ -45,4 +45,40 @@ describe('copy onto a set of the same id that is not this one', () => {
     // The same set again (its own config) is no collision.
     await cli(b, ['copy', made.id, '--to', 'nas', '--json']);
   });
+
+  it("prune --from never removes a set holding none of this config's databases (another config's), nor counts it", async () => {
+    const short = { keepLast: 1, daily: 0, weekly: 0, monthly: 0, yearly: 0, manual: { days: 0, keepLast: 1 } };
+    const one = (s: DemoSetup, db: string, root: string) => {
+      const doc = JSON.parse(readFileSync(s.configFile, 'utf8')) as Record<string, unknown>;
+      const databases = [{ name: db, engine: 'sqlite', path: `./data/${db}.db` }];
+      const destinations = [{ name: 'nas', type: 'folder', path: root, source: 'srv1' }];
+      writeFileSync(s.configFile, JSON.stringify({ ...doc, databases, retention: short, destinations }));
+    };
+    const a = demoSetup();
+    const b = demoSetup();
+    const root = join(a.dir, 'nas');
+    mkdirSync(root);
+    one(a, 'users', root);
+    one(b, 'inventario', root);
+    // Each set in a second of its own: two configs' sets of one id are refused (the test above).
+    const made = async (s: DemoSetup) => {
+      const second = Math.floor(Date.now() / 1000);
+      while (Math.floor(Date.now() / 1000) === second) await new Promise((r) => setTimeout(r, 20));
+      return parseJsonOutput<Manifest>((await cli(s, ['create', '--no-files', '--json'])).stdout).id;
+    };
+    const b1 = await made(b);
+    const b2 = await made(b);
+    const a1 = await made(a);
+    const a2 = await made(a);
+    const r = parseJsonOutput<{ sets: { id: string; action: string; reasons: string[] }[]; removed: string[] }>(
+      (await cli(a, ['prune', '--from', 'nas', '--json'])).stdout,
+    );
+    expect(r.removed).toEqual([a1]);
+    expect(r.sets.map((x) => x.id)).toEqual([a2, a1, b2, b1]);
+    for (const id of [b1, b2])
+      expect(r.sets.find((x) => x.id === id)!.reasons[0]).toContain(
+        "holds none of this config's databases (inventario): another config's under the same source?",
+      );
+    expect(r.sets.find((x) => x.id === a2)!.reasons).toContain('by hand, newest 1 of 1');
+  });
 });

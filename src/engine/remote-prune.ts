@@ -45,7 +45,7 @@ import { said } from '../core/phrases.js';
  * - Every manifest is read and checked before anything is removed: a set whose manifest fails its checks
  *   is damaged: kept, named (`damaged`), and neither counted nor removed by the retention; the others are
  *   pruned as usual.
- * Why one file of about 510 lines: the plan (pure) and its execution at a destination share the decisions'
+ * Why one file of about 530 lines: the plan (pure) and its execution at a destination share the decisions'
  * types, and the scheduler's retention at the destinations is that execution once per destination.
  */
 
@@ -172,21 +172,46 @@ export function planRemotePrune(
     /** Files in a set's folder there that respaldo did not write, by set id: the set is kept (keepForStrays). */
     strays?: ReadonlyMap<string, readonly string[]>;
     destination?: string;
+    /** This config's databases: a set holding none of them is another config's, never removed (see below). */
+    databases?: readonly string[];
   } = {},
 ): RemotePrunePlan {
   const byId = new Map(input.sets.map((s) => [s.id, s]));
-  const decisions = keepForStrays(
-    planPrune(input.sets, policy, now, {
+  // A set holding none of this config's databases is another config's under the same source (two applications on one
+  // server share the host name): this config's retention neither counts it nor removes it.
+  const own = opts.databases ? new Set(opts.databases) : null;
+  const foreign = (x: SetSummary): string[] | null => {
+    const held = [...x.databases, ...x.failedDatabases];
+    return own && held.length && !held.some((d) => own.has(d)) ? held : null;
+  };
+  const mine = input.sets.filter((x) => !foreign(x));
+  const planned = keepForStrays(
+    planPrune(mine, policy, now, {
       ...(opts.timeZone ? { timeZone: opts.timeZone } : {}),
       ...(opts.jobTimeZones ? { jobTimeZones: opts.jobTimeZones } : {}),
       ...(opts.logJobs ? { logJobs: opts.logJobs } : {}),
     }),
-    input.sets,
+    mine,
     opts.strays ?? new Map(),
     opts.destination ? { destination: opts.destination } : {},
   );
+  const decided = new Map(planned.map((d) => [d.id, d]));
+  const newestFirst = [...input.sets].sort(
+    (a, b) => Date.parse(b.startedAt) - Date.parse(a.startedAt) || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0),
+  );
+  const decisions = newestFirst.map(
+    (x): PruneDecision =>
+      decided.get(x.id) ?? {
+        id: x.id,
+        action: 'keep',
+        reasons: [
+          `holds none of this config's databases (${someNames(foreign(x)!)}): another config's under the same source? ` +
+            `Never removed by this one's retention (\`respaldo delete ${x.id} --from ${opts.destination ?? 'NAME'}\` removes it)`,
+        ],
+      },
+  );
   // As here: a set dated ahead of the clock would count as the newest there and push out the real ones.
-  const refusal = pruneRefusal(input.sets, null, now);
+  const refusal = pruneRefusal(mine, null, now);
   const incomplete = input.incomplete.map((set) => {
     const a = age(now, set.lastWriteAt);
     const written = a === null ? 'written at an unknown time' : `last written ${formatAge(Math.max(0, a))} ago`;
@@ -370,6 +395,7 @@ export async function pruneRemote(
       jobTimeZones: jobTimeZonesOf(cfg.schedule.jobs),
       strays,
       destination: name,
+      databases: cfg.databases.map((d) => d.name),
       ...(opts.timeZone ? { timeZone: opts.timeZone } : {}),
     });
     const result: RemotePruneResult = {
