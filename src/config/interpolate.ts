@@ -1,5 +1,6 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { parseEnv } from 'node:util';
+import { readRegularFileSync } from '../core/regular-file.js';
 
 /** Variables whose values are treated as secrets and masked in any output. */
 const SECRET_NAME = /PASS|SECRET|TOKEN|KEY|PWD|CREDENTIAL/i;
@@ -17,10 +18,13 @@ export interface InterpolationResult {
   malformed: { path: string; text: string }[];
 }
 
-/** Reads `KEY=VALUE` pairs from a `.env` file; an absent file gives {}. */
+/**
+ * Reads `KEY=VALUE` pairs from a `.env` file; an absent file gives {}. Anything there but a regular file (a FIFO
+ * would block) throws NotRegularFileError.
+ */
 export function readDotEnv(file: string): Record<string, string> {
   if (!existsSync(file)) return {};
-  return parseEnv(readFileSync(file, 'utf8')) as Record<string, string>;
+  return parseEnv(readRegularFileSync(file).toString('utf8')) as Record<string, string>;
 }
 
 /**
@@ -28,8 +32,13 @@ export function readDotEnv(file: string): Record<string, string> {
  * the parser passes over such a line, so the variable reads as not set. Its number, or null. Never the value.
  */
 export function dotEnvLineWithout(file: string, variable: string): number | null {
-  if (!existsSync(file)) return null;
-  const lines = readFileSync(file, 'utf8').split(/\r?\n/);
+  let text: string;
+  try {
+    text = readRegularFileSync(file).toString('utf8');
+  } catch {
+    return null;
+  }
+  const lines = text.split(/\r?\n/);
   const at = lines.findIndex((l) => {
     const t = l.trim().replace(/^export\s+/, '');
     return !t.startsWith('#') && !t.includes('=') && new RegExp(`^${variable}(\\s|:|$)`).test(t);
@@ -70,5 +79,6 @@ export function interpolate(doc: unknown, env: Record<string, string | undefined
     }
     return node;
   };
-  return { value: walk(doc, ''), secrets: [...secrets], missing, malformed };
+  const value = walk(doc, '');
+  return { value, secrets: [...secrets], missing, malformed };
 }

@@ -3,9 +3,10 @@
  * and the checks that name a field and give a hint for each mistake. Why one file of about 480 lines: every error
  * about the config file is said here, the same way, naming the file and the field.
  */
-import { readFileSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { ConfigError } from '../core/errors.js';
+import { NotRegularFileError, readRegularFileSync } from '../core/regular-file.js';
 import type {
   BackupConfig,
   DatabaseConfig,
@@ -83,6 +84,13 @@ function dotEnvBeside(file: string): Record<string, string> {
         undefined,
         "permission denied (it holds the values of the config's ${VAR})",
         `Run as a user that can read it, or let this user read it (chmod, chown), then run the command again; nothing was changed.`,
+      );
+    if (err instanceof NotRegularFileError)
+      throw new ConfigError(
+        file,
+        undefined,
+        `is ${err.kind}, not a file: respaldo reads the file .env beside the config for its \${VAR} values (KEY=VALUE lines)`,
+        'Move it away, or make .env a file of KEY=VALUE lines, then run the command again; nothing was changed.',
       );
     throw err;
   }
@@ -216,8 +224,15 @@ function checkBackupDir(file: string, backupDir: string, databases: readonly Dat
 
 function readConfigText(file: string): string {
   try {
-    return readFileSync(file, 'utf8');
+    return readRegularFileSync(file).toString('utf8');
   } catch (err) {
+    if (err instanceof NotRegularFileError && err.code === 'ENOTREG')
+      throw new ConfigError(
+        file,
+        undefined,
+        `is ${err.kind}, not a config file (respaldo reads only a regular file, and read nothing from it)`,
+        'Pass the config file itself with --config PATH (or RESPALDO_CONFIG); a config made by a command (<(...)) can be written to a file first. Nothing was changed.',
+      );
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') {
       throw new ConfigError(

@@ -6,7 +6,6 @@
  * are read in sftp-reads.ts (many requests in flight).
  */
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { posix } from 'node:path';
 import type { EventEmitter } from 'node:events';
 import type { Socket } from 'node:net';
@@ -14,6 +13,7 @@ import type { Readable } from 'node:stream';
 import type SftpClient from 'ssh2-sftp-client';
 import { DestinationError, RespaldoError } from '../core/errors.js';
 import { phrase } from '../core/phrases.js';
+import { NotRegularFileError, readProblem, readRegularFileSync } from '../core/regular-file.js';
 import { mapLimited } from '../engine/limited.js';
 import { isSetId } from '../engine/set-id.js';
 import { pipelinedRead, type RawSftpReader } from './sftp-reads.js';
@@ -171,12 +171,14 @@ export class SftpDestination implements Destination {
     let privateKey: Buffer | undefined;
     if (cfg.privateKey) {
       try {
-        privateKey = readFileSync(cfg.privateKey);
+        privateKey = readRegularFileSync(cfg.privateKey);
       } catch (err) {
         throw new DestinationError(
           this.name,
-          `cannot read the private key ${cfg.privateKey} (${(err as NodeJS.ErrnoException).code})`,
-          'Fix "privateKey" (a path) or its permissions.',
+          `cannot read the private key ${cfg.privateKey} (${readProblem(err)})`,
+          err instanceof NotRegularFileError
+            ? 'Point "privateKey" at the private key file itself (nothing was read from what is there); nothing was changed.'
+            : 'Fix "privateKey" (a path) or its permissions.',
         );
       }
     }

@@ -1,10 +1,11 @@
-import { createReadStream, createWriteStream, promises as fsp, readFileSync, statSync } from 'node:fs';
+import { createReadStream, createWriteStream, promises as fsp, statSync } from 'node:fs';
 import { Duplex, Readable, Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createHash } from 'node:crypto';
 import type { Decrypter, Encrypter } from 'age-encryption';
 import { RespaldoError, VerifyError, isAccessError, isDiskFull } from '../core/errors.js';
 import { english, phrase, type Phrase } from '../core/phrases.js';
+import { NotRegularFileError, readProblem, readRegularFile, readRegularFileSync } from '../core/regular-file.js';
 import type { EncryptionConfig, LoadedConfig, ManifestEncryption, PlainHashes } from '../core/types.js';
 import { FILE_MODE, fsyncPath } from './fs-util.js';
 import { madeGarbage } from './garbage.js';
@@ -61,15 +62,19 @@ export function encryptsLocally(enc: EncryptionConfig | undefined): enc is Encry
   return Boolean(enc) && enc!.local !== false;
 }
 
+/** For a path that is no regular file: put the file itself there (nothing was read from it), else ''. */
+function notRegularHint(err: unknown): string {
+  return err instanceof NotRegularFileError
+    ? `Name the key or passphrase file itself there (${err.kind} is not read: a FIFO would wait forever); nothing was changed.`
+    : '';
+}
+
 function readSecretFile(path: string, what: string, hint: string): string {
   let text: string;
   try {
-    text = readFileSync(path, 'utf8');
+    text = readRegularFileSync(path).toString('utf8');
   } catch (err) {
-    throw new KeyError(
-      `Cannot read ${what} ${path} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}).`,
-      hint,
-    );
+    throw new KeyError(`Cannot read ${what} ${path} (${readProblem(err)}).`, notRegularHint(err) || hint);
   }
   const secret = text.replace(/\r?\n$/, '');
   if (!secret) throw new KeyError(`${what} ${path} is empty.`, hint);
@@ -217,7 +222,7 @@ const identityCache = new Map<string, string[]>();
 export async function identityNeedsPassphrase(path: string): Promise<boolean> {
   if (identityCache.has(path) || process.env[PASSPHRASE_FILE_ENV]) return false;
   try {
-    return isAgeFile((await fsp.readFile(path)).toString('latin1'));
+    return isAgeFile((await readRegularFile(path)).toString('latin1'));
   } catch {
     return false;
   }
@@ -240,12 +245,9 @@ async function identitiesOf(path: string, given?: string): Promise<string[]> {
     'Point "encryption.identityFile" at the file `respaldo key generate` (or age-keygen) wrote; keep a copy off the server.';
   let bytes: Buffer;
   try {
-    bytes = await fsp.readFile(path);
+    bytes = await readRegularFile(path);
   } catch (err) {
-    throw new KeyError(
-      `Cannot read the identity file ${path} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}).`,
-      hint,
-    );
+    throw new KeyError(`Cannot read the identity file ${path} (${readProblem(err)}).`, notRegularHint(err) || hint);
   }
   let text = bytes.toString('latin1');
   if (isAgeFile(text)) {
