@@ -2,12 +2,27 @@ import { existsSync } from 'node:fs';
 import { parseEnv } from 'node:util';
 import { readRegularFileSync } from '../core/regular-file.js';
 
-/** Variables whose values are treated as secrets and masked in any output. */
+/** Variables whose values are treated as secrets and masked in any output (but see KEY_FILE_FIELD). */
 const SECRET_NAME = /PASS|SECRET|TOKEN|KEY|PWD|CREDENTIAL/i;
+
+/**
+ * Fields that name a key file (`identityFile`, `privateKey`, `passphraseFile`, an rclone `key_file`): their value is
+ * a path, not a secret. Masked, "cannot read ***" hid which file on the day it is needed.
+ */
+const KEY_FILE_FIELD = /(?:^|\.)(?:identityFile|privateKey|passphraseFile|[a-z_]*_file)$/;
+
+/** Fields whose value is a secret, whatever its variable is called (`"password": "${DB_PW}"`). */
+const SECRET_FIELD = /(?:^|\.)(?:password|passphrase|secretAccessKey|accessKeyId)$/;
+
+/** Key material itself (an age secret key, a PEM private key): masked wherever it is put, a key file's field too. */
+const KEY_MATERIAL = /AGE-SECRET-KEY-|-----BEGIN [A-Z ]*PRIVATE KEY/;
 
 export interface InterpolationResult {
   value: unknown;
-  /** Values taken from secret-looking variables (to be masked). */
+  /**
+   * Values to be masked: of secret-looking variables (but not a key file's path) and of any variable in a secret's
+   * field (password, passphrase, secretAccessKey, accessKeyId).
+   */
   secrets: string[];
   /** `${VAR}` references that had no value, with the JSON path where they appear. */
   missing: { path: string; variable: string }[];
@@ -67,7 +82,10 @@ export function interpolate(doc: unknown, env: Record<string, string | undefined
           missing.push({ path, variable: name });
           return whole;
         }
-        if (SECRET_NAME.test(name) && v) secrets.add(v);
+        // A key file's path is shown (a secret-looking name there is the file's: AGE_KEY_FILE); any other use of the
+        // same variable, or a key pasted where its path goes, masks it everywhere.
+        const keyFilePath = KEY_FILE_FIELD.test(path) && !KEY_MATERIAL.test(v);
+        if (v && (SECRET_FIELD.test(path) || (SECRET_NAME.test(name) && !keyFilePath))) secrets.add(v);
         return v;
       });
     }
@@ -79,6 +97,5 @@ export function interpolate(doc: unknown, env: Record<string, string | undefined
     }
     return node;
   };
-  const value = walk(doc, '');
-  return { value, secrets: [...secrets], missing, malformed };
+  return { value: walk(doc, ''), secrets: [...secrets], missing, malformed };
 }
