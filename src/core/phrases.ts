@@ -502,6 +502,12 @@ export const PHRASES_EN = {
     `Check the network and the ${p['server'] === 'ssh' ? 'SSH server' : p['server'] === 'store' ? 'store' : 'remote'}, then run the command again.`,
   'dest.notMounted': (p: PhraseParams) => `destination "${p['dest']}": ${p['path']} does not exist (not mounted?)`,
   'dest.mountHint': () => 'Mount it, then run the command again.',
+  'dest.pathMissing': (p: PhraseParams) =>
+    `destination "${p['dest']}": the path ${p['path']} does not exist on that remote (so it holds no sets)`,
+  'dest.pathMissingHint': (p: PhraseParams) =>
+    `Check "path" of destination "${p['dest']}" (a typo?); the first \`respaldo copy\` to it creates it.`,
+  'dest.created': (p: PhraseParams) =>
+    `created ${p['path']} (the path of destination "${p['dest']}" did not exist there; check "path" if that was not meant)`,
   'dest.notAFolder': (p: PhraseParams) => `destination "${p['dest']}": ${p['path']} is not a folder`,
   'dest.notAFolderHint': (p: PhraseParams) =>
     `Point "path" of destination "${p['dest']}" at the folder the sets go in (a NAS or USB mount).`,

@@ -72,6 +72,12 @@ export interface Destination {
   /** Removes the file at `key`; removing a file that does not exist is not an error. */
   delete(key: string): Promise<void>;
   /**
+   * The destination's own folder (`remote:path`) when it does not exist there, else null. Where a missing folder
+   * lists like an empty one (rclone), so that a mistyped `path` is said to be one (`list --from`) and the copy that
+   * creates it says so. Destinations that say a missing folder themselves (folder, sftp) have none.
+   */
+  missingRoot?(): Promise<string | null>;
+  /**
    * Multipart uploads started below `dir` and never completed nor aborted (S3: a run killed in the middle
    * of an upload leaves its parts, which the store keeps and bills). null when the store cannot list
    * them (s3rver). Destinations without such uploads leave this out.

@@ -289,6 +289,25 @@ export class RcloneDestination implements Destination {
     }
   }
 
+  async missingRoot(): Promise<string | null> {
+    if (!this.root()) return null; // the remote's top: always there
+    try {
+      await this.daemon.call('operations/list', {
+        fs: this.fs(),
+        remote: '',
+        opt: { noMimeType: true, noModTime: true },
+      });
+      return null;
+    } catch (err) {
+      try {
+        this.fail(err, 'listing its path');
+      } catch (e) {
+        if (e instanceof DestinationError && e.kind === 'notFound') return this.fs();
+        throw e;
+      }
+    }
+  }
+
   async listSets(source: string | null): Promise<{ source: string; id: string }[]> {
     const out: { source: string; id: string }[] = [];
     // Down to the manifests only: the files of every set below them are not read (a remote without a flat listing

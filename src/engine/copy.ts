@@ -76,6 +76,11 @@ export interface CopyResult {
    * encrypted copy was complete (each readable by whoever holds the destination).
    */
   removedUnencrypted?: string[];
+  /**
+   * The destination's own folder (`remote:path`), when this copy created it (it did not exist there: rclone); said
+   * once, by the first copy to a new (or mistyped) `path`.
+   */
+  created?: string;
 }
 
 /** The result of a copy of set `setId` to `destination` before anything was sent (or that sent nothing). */
@@ -208,6 +213,7 @@ export async function copySet(
   const onAbort = () => void dest?.close().catch(() => undefined);
   opts.signal?.addEventListener('abort', onAbort, { once: true });
   let lastError: RespaldoError | null = null;
+  let missingRoot: string | null = null;
   try {
     dest = await openDestination(cfg, destName);
     const key = setKey(dc.source!, m.id);
@@ -218,6 +224,7 @@ export async function copySet(
       reporter.emit({ type: 'warning', ...saidOf(why) });
     }
     const listed = await withRetries(() => dest!.listFiles(key, { temps: true }), opts);
+    missingRoot = listed.length ? null : await withRetries(async () => (await dest!.missingRoot?.()) ?? null);
     for (const t of [...oldTemps(listed, new Date()), ...deadRunTemps(listed)])
       await dest.delete(`${key}/${t.path}`).catch(() => undefined);
     // Unfinished uploads of killed runs (S3) cost storage: aborted here too; a failure here never fails the copy.
@@ -282,6 +289,7 @@ export async function copySet(
     opts.signal?.removeEventListener('abort', onAbort);
     await dest?.close().catch(() => undefined);
   }
+  if (missingRoot && result.filesSent > 0) result.created = missingRoot;
   // A copy of a set that is whole there, failing before it changed anything there (a wrong key, the server down),
   // leaves the set as copied: it marked it "not copied" and made health unhealthy while the set was there whole.
   // Damage found there (VerifyError) or files sent again do change the mark.

@@ -6,7 +6,7 @@ import type { Decrypter } from 'age-encryption';
 import { decrypterFor, hashDecrypted } from './crypt.js';
 import { encryptedParts, passphraseSample } from './decrypt-set.js';
 import { pipeline } from 'node:stream/promises';
-import { InterruptedError, NotFoundError, UsageError, VerifyError } from '../core/errors.js';
+import { DestinationError, InterruptedError, NotFoundError, UsageError, VerifyError } from '../core/errors.js';
 import { formatBytes } from '../core/format.js';
 import type { Reporter } from '../core/events.js';
 import type { LoadedConfig, Manifest, PlainHashes, SetSummary } from '../core/types.js';
@@ -264,6 +264,17 @@ export async function listRemote(
       const refs = (await withRetries(() => dest.listSets(opts.allSources ? null : source))).filter((r) =>
         SOURCE_PATTERN.test(r.source),
       );
+      // A mistyped `path` of a remote that lists a missing folder as an empty one (rclone) is said, not "no sets".
+      const missing = refs.length ? null : await withRetries(async () => (await dest.missingRoot?.()) ?? null);
+      if (missing) {
+        const said = phrase('dest.pathMissing', { dest: name, path: missing });
+        const hint = phrase('dest.pathMissingHint', { dest: name });
+        throw new DestinationError(
+          name,
+          english(said).replace(/^destination "[^"]*": /, ''),
+          english(hint),
+        ).withPhrases(said, hint);
+      }
       const { manifests, damaged } = await readRemoteManifests(dest, refs);
       // A differential or incremental whose chain there lacks a set (never copied, deleted or pruned there): BROKEN,
       // as `list` says of one here; read from the manifests alone (`verify ID --from` also checks the files' sizes).

@@ -9,6 +9,7 @@ import { listRemote, repairThereHint, verifyRemoteSet } from '../../engine/remot
 import type { FetchedSet } from '../../engine/remote-fetch.js';
 import { addCommonOptions, runAction, type ActionResult, type CommandIO } from '../context.js';
 import { formatBytes, table } from '../format.js';
+import { english, phrase } from '../../core/phrases.js';
 
 /** Off-site copies: `copy`, and the `--from NAME` forms of list, verify and restore. */
 
@@ -31,6 +32,7 @@ export function printCopyResults(io: Pick<CommandIO, 'out' | 'err'>, results: Co
       io.err(
         `NOT copied: ${r.setId} to ${r.destination}: ${r.error ?? 'failed'}${r.hint ? `\n  hint: ${r.hint}` : ''}`,
       );
+    if (r.created) io.out(`  ${english(phrase('dest.created', { path: r.created, dest: r.destination }))}`);
     if (r.resent?.length)
       (r.ok ? io.out : io.err)(
         `  re-sent ${r.resent.length} file(s) that differed at ${r.destination}: ${r.resent.map((f) => `${printedName(f.path)} (${f.problem})`).join(', ')}`,
@@ -62,6 +64,8 @@ export function afterCreate(
     const sent = there.reduce((n, x) => n + x.filesSent, 0);
     const earlier = there.length - 1;
     io.out(`Copied to ${c.destination} (${sent} file(s) sent${earlier ? `, with ${earlier} earlier set(s)` : ''})`);
+    const created = there.find((x) => x.created)?.created;
+    if (created) io.out(`  ${english(phrase('dest.created', { path: created, dest: c.destination }))}`);
   }
   const missing = notCopiedTo(cfg, m.id);
   for (const x of missing) {

@@ -596,6 +596,12 @@ export const PHRASES_ES = {
     `Revise la red y ${p['server'] === 'ssh' ? 'el servidor SSH' : p['server'] === 'store' ? 'el almacén' : 'el remoto'}, y repita la orden.`,
   'dest.notMounted': (p: PhraseParams) => `destino "${p['dest']}": ${p['path']} no existe (¿no está montado?)`,
   'dest.mountHint': () => 'Móntelo y repita la orden.',
+  'dest.pathMissing': (p: PhraseParams) =>
+    `destino "${p['dest']}": la ruta ${p['path']} no existe en ese remoto (no guarda ninguna copia)`,
+  'dest.pathMissingHint': (p: PhraseParams) =>
+    `Revise "path" del destino "${p['dest']}" (¿una errata?); la primera orden \`respaldo copy\` hacia él la crea.`,
+  'dest.created': (p: PhraseParams) =>
+    `se creó ${p['path']} (la ruta del destino "${p['dest']}" no existía allí; revise "path" si no era esa)`,
   'dest.notAFolder': (p: PhraseParams) => `destino "${p['dest']}": ${p['path']} no es una carpeta`,
   'dest.notAFolderHint': (p: PhraseParams) =>
     `Haga que "path" del destino "${p['dest']}" sea la carpeta donde van las copias (un montaje NAS o USB).`,
