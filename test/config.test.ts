@@ -85,12 +85,12 @@ describe('schema errors name the JSON path', () => {
       ...c,
       databases: [{ name: 5, engine: 'sqlite', path: './data/users.db' }],
     }));
-    await expectConfigError(dir, configFile, 'databases[0].name', 'must be string');
+    await expectConfigError(dir, configFile, 'databases[0].name', 'found 5, expected a text in quotes');
   });
 
   it('wrong type: compression.level as a string', async () => {
     const { dir, configFile } = writeConfig(makeTmpDir(), { compression: { level: 'high' } });
-    await expectConfigError(dir, configFile, 'compression.level', 'must be integer');
+    await expectConfigError(dir, configFile, 'compression.level', 'found "high", expected a whole number');
   });
 
   it('unknown engine', async () => {
@@ -98,7 +98,12 @@ describe('schema errors name the JSON path', () => {
       ...c,
       databases: [{ name: 'users', engine: 'oracle', path: './data/users.db' }],
     }));
-    await expectConfigError(dir, configFile, 'databases[0].engine', /must be one of "sqlite", "postgres", "sqlserver"/);
+    await expectConfigError(
+      dir,
+      configFile,
+      'databases[0].engine',
+      /found "oracle", expected one of "sqlite", "postgres", "sqlserver"/,
+    );
   });
 
   it('a url with an unknown scheme and no engine', async () => {
@@ -123,7 +128,7 @@ describe('schema errors name the JSON path', () => {
   it('jobs: 0 on a PostgreSQL database, and jobs on a SQLite one (which runs no jobs), are named', async () => {
     const pg = { name: 'inventario', url: 'postgresql://app@db1/inventario' };
     const zero = writeConfig(makeTmpDir(), (c) => ({ ...c, databases: [{ ...pg, jobs: 0 }] }));
-    await expectConfigError(zero.dir, zero.configFile, 'databases[0].jobs', 'must be >= 1');
+    await expectConfigError(zero.dir, zero.configFile, 'databases[0].jobs', 'found 0, expected at least 1');
     const sqlite = writeConfig(makeTmpDir(), (c) => ({
       ...c,
       databases: [pg, { name: 'users', engine: 'sqlite', path: './data/users.db', jobs: 2 }],
@@ -140,17 +145,27 @@ describe('schema errors name the JSON path', () => {
       ...c,
       databases: [{ name: 'users', engine: 'sqlite', pth: './data/users.db' }],
     }));
-    await expectConfigError(dir, configFile, 'databases[0].pth', 'unknown field');
+    await expectConfigError(
+      dir,
+      configFile,
+      'databases[0].pth',
+      'is not a field respaldo knows here (did you mean "path"?)',
+    );
   });
 
   it('unknown top-level field', async () => {
     const { dir, configFile } = writeConfig(makeTmpDir(), { backupdir: './x' });
-    await expectConfigError(dir, configFile, 'backupdir', 'unknown field');
+    await expectConfigError(
+      dir,
+      configFile,
+      'backupdir',
+      'is not a field respaldo knows here (did you mean "backupDir"?)',
+    );
   });
 
   it('missing backupDir', async () => {
     const { dir, configFile } = writeConfig(makeTmpDir(), { backupDir: undefined });
-    await expectConfigError(dir, configFile, /backupDir: required/);
+    await expectConfigError(dir, configFile, /backupDir: is missing/);
   });
 
   it('duplicate database names', async () => {

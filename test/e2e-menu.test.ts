@@ -272,8 +272,10 @@ describe('menu end to end (real binary in tmux, real SQLite databases)', () => {
         .split('\n')
         .map((l) => l.trim())
         .join(' ');
-      expect(text).toContain(`Error: ${bad}: databases[0].x: unknown field (check the spelling)`);
-      expect(text).toContain('Qué hacer: Corrija el campo indicado arriba y repita; no se cambió nada.');
+      // in the menu's language: the field's path, then what is wrong with it and what to do
+      expect(text).toContain(`Error: ${bad}: databases[0].x: no es un campo que respaldo conozca aquí`);
+      expect(text).toContain('Qué hacer: Corrija cómo está escrito o quítelo; los campos de aquí: name, engine,');
+      expect(text).toContain('Después repita la orden; no se cambió nada.');
       // every line ends at a space: no word cut by the terminal's own wrapping
       expect(tty.screen()).not.toMatch(/\w\n\w/);
     } finally {

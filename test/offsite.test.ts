@@ -47,10 +47,12 @@ describe('config', () => {
     const sftp = { name: 'far', type: 'sftp', host: 'h', user: 'u', path: '/b', password: 'p' };
     const s = demoSetup({ destinations: [{ ...sftp, hostKey: 'MD5:12:34:56' }] });
     expect((await cli(s, ['list'], 3)).stderr).toContain(
-      'destinations[0].hostKey: must be a SHA-256 host key fingerprint: "SHA256:" and 43 base64 characters',
+      'destinations[0].hostKey: found "MD5:12:34:56", expected a SHA-256 host key fingerprint: "SHA256:" and 43 base64 characters',
     );
     const t = demoSetup({ destinations: [{ ...sftp, name: '.hidden', hostKey: `SHA256:${'A'.repeat(43)}` }] });
-    expect((await cli(t, ['list'], 3)).stderr).toContain('destinations[0].name: invalid value: use letters, digits');
+    expect((await cli(t, ['list'], 3)).stderr).toContain(
+      'destinations[0].name: found ".hidden", expected a name of letters, digits, _ . -',
+    );
   });
 
   it('an rclone sftp remote without a known_hosts file is refused (it would take any host key), naming how to pin one', async () => {

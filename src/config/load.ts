@@ -6,6 +6,7 @@
 import { statSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { ConfigError } from '../core/errors.js';
+import { english, phrase } from '../core/phrases.js';
 import { NotRegularFileError, readRegularFileSync } from '../core/regular-file.js';
 import type {
   BackupConfig,
@@ -22,7 +23,7 @@ import { normalizeDestinations } from '../destinations/config.js';
 import { normalizeEncryption } from './encryption.js';
 import { validateJobs } from '../scheduler/when.js';
 import { dotEnvLineWithout, interpolate, readDotEnv } from './interpolate.js';
-import { joinPath, validateAgainstSchema } from './schema.js';
+import { joinPath, validateAgainstSchema, type SchemaProblem } from './schema.js';
 import { emailAddressProblem, webhookUrlProblem } from '../notify/checks.js';
 
 export interface LoadOptions {
@@ -53,9 +54,23 @@ export async function loadConfig(opts: LoadOptions = {}): Promise<LoadedConfig> 
   } catch (err) {
     // A field's value quoted in the error may be a ${VAR}'s (a password put where a path or a time goes)
     if (err instanceof ConfigError && secretsSeen.length) {
-      const hide = (text: string) => secretsSeen.reduce((t, x) => (x ? t.split(x).join('***') : t), text);
+      // As written and as quoted in JSON (a value found is quoted; the menu's phrases carry JSON of JSON)
+      const escaped = (x: string) => JSON.stringify(x).slice(1, -1);
+      const forms = secretsSeen.filter(Boolean).flatMap((x) => [escaped(escaped(x)), escaped(x), x]);
+      const hide = (text: string) => forms.reduce((t, x) => t.split(x).join('***'), text);
       err.message = hide(err.message);
       if (err.hint) (err as { hint: string }).hint = hide(err.hint);
+      // The menu says the phrases: their parameters (a value found, quoted) are masked the same way
+      const hidePhrase = <T extends { params: Record<string, string> }>(p: T): T => ({
+        ...p,
+        params: Object.fromEntries(Object.entries(p.params).map(([k, v]) => [k, hide(v)])),
+      });
+      if (err.phrases)
+        err.phrases = {
+          ...err.phrases,
+          ...(err.phrases.message ? { message: hidePhrase(err.phrases.message) } : {}),
+          ...(err.phrases.hint ? { hint: hidePhrase(err.phrases.hint) } : {}),
+        };
     }
     throw err;
   }
@@ -130,17 +145,7 @@ async function loadConfigUnmasked(opts: LoadOptions, secretsSeen: string[]): Pro
   if (first) throw new ConfigError(file, first.path, `\${${first.variable}} is not set`, hintFor(first.variable));
   // The fields of such a destination hold `${VAR}` as written: checked once it is set.
   const problems = validateAgainstSchema(value).filter((p) => !unsetAt.has(destinationIndex(p.path) ?? -1));
-  const p0 = problems[0];
-  if (p0) {
-    const more =
-      problems.length > 1
-        ? ` (and ${problems.length - 1} more: ${problems
-            .slice(1, 4)
-            .map((p) => p.path || '(root)')
-            .join(', ')})`
-        : '';
-    throw new ConfigError(file, p0.path || undefined, p0.problem + more);
-  }
+  if (problems.length) throw schemaError(file, problems);
   const doc = value as BackupConfig;
   const written = raw as { databases?: unknown[]; drill?: { server?: unknown } };
   const databases = doc.databases.map((db, i) =>
@@ -190,6 +195,34 @@ async function loadConfigUnmasked(opts: LoadOptions, secretsSeen: string[]): Pro
     baseDir,
     secrets: [...secretValues],
   };
+}
+
+/** At most this many schema problems are listed (the rest counted): the screen of a menu holds 24 lines. */
+const LISTED_PROBLEMS = 6;
+
+/**
+ * The config error for the schema's `problems`: each named by its field's path with what was found and what was
+ * expected, one a line when several, their hints after; in English and as phrases (the menu's language).
+ */
+function schemaError(file: string, problems: readonly SchemaProblem[]): ConfigError {
+  const listed = problems.slice(0, LISTED_PROBLEMS);
+  const items = JSON.stringify(
+    listed.map((p) => ({
+      path: p.path,
+      id: p.phrase.id,
+      params: p.phrase.params,
+      hint: p.hintPhrase.id,
+      hintParams: p.hintPhrase.params,
+    })),
+  );
+  const params = { file, count: String(problems.length), more: String(problems.length - listed.length), items };
+  const message = phrase('config.schemaProblems', params);
+  const hint = phrase('config.schemaHints', params);
+  const first = problems[0]!;
+  const err = new ConfigError(file, first.path || undefined, first.problem, english(hint)).withPhrases(message, hint);
+  // The whole list, where the ConfigError's own message says the first problem only
+  err.message = english(message);
+  return err;
 }
 
 /**

@@ -1,5 +1,7 @@
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { ErrorObject } from 'ajv';
+import { english, phrase, type Phrase } from '../core/phrases.js';
 import { validate as generatedValidate } from './schema-validator.generated.js';
 
 /** Absolute path of the published JSON Schema (`$schema` in backup_config.json can point at it). */
@@ -11,57 +13,225 @@ export const SCHEMA_FILE = fileURLToPath(new URL('../../schema/backup_config.sch
  */
 const compiled = generatedValidate as ((doc: unknown) => boolean) & { errors?: ErrorObject[] | null };
 
+/** A problem of the config against the schema, in the operator's words: the field's path, what, and what to do. */
+export interface SchemaProblem {
+  /** JSON path of the field (`databases[1].engine`); '' for the document itself. */
+  path: string;
+  problem: string;
+  hint: string;
+  phrase: Phrase;
+  hintPhrase: Phrase;
+}
+
 /** Validates in place, filling defaults. Returns the problems with JSON paths (`databases[1].path`). */
-export function validateAgainstSchema(doc: unknown): { path: string; problem: string }[] {
+export function validateAgainstSchema(doc: unknown): SchemaProblem[] {
   // JSON reads 1e400 as Infinity, which passes as an integer: a threshold no disk meets (`minFreeBytes`).
   const huge = unsafeNumbers(doc, '');
   if (huge.length) return huge;
   if (compiled(doc)) return [];
-  return dedupe((compiled.errors ?? []).map(describeAjvError));
+  const problems = (compiled.errors ?? []).flatMap((e) => describeAjvError(e, doc));
+  const seen = new Set<string>();
+  return problems.filter((p) => {
+    const k = `${p.path}\0${p.problem}`;
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
+}
+
+function problemOf(path: string, said: Phrase, hint: Phrase): SchemaProblem {
+  return { path, problem: english(said), hint: english(hint), phrase: said, hintPhrase: hint };
 }
 
 /** Every number in `doc` beyond what a config may mean (not finite, or past 2^53), with its path. */
-function unsafeNumbers(doc: unknown, path: string): { path: string; problem: string }[] {
+function unsafeNumbers(doc: unknown, path: string): SchemaProblem[] {
   if (typeof doc === 'number')
     return Number.isFinite(doc) && Math.abs(doc) <= Number.MAX_SAFE_INTEGER
       ? []
-      : [{ path, problem: `${String(doc)} is not a number respaldo can use (at most ${Number.MAX_SAFE_INTEGER})` }];
+      : [
+          problemOf(
+            path,
+            phrase('schema.other', {
+              text: `${String(doc)} is not a number respaldo can use (at most ${Number.MAX_SAFE_INTEGER})`,
+            }),
+            phrase('schema.rangeHint', { min: '0', max: String(Number.MAX_SAFE_INTEGER) }),
+          ),
+        ];
   if (Array.isArray(doc)) return doc.flatMap((v, i) => unsafeNumbers(v, `${path}[${i}]`));
   if (doc && typeof doc === 'object')
     return Object.entries(doc).flatMap(([k, v]) => unsafeNumbers(v, joinPath(path, k)));
   return [];
 }
 
-function describeAjvError(e: ErrorObject): { path: string; problem: string } {
-  let path = pointerToPath(e.instancePath);
+/** The value at JSON pointer `pointer` in `doc` (undefined when there is none). */
+function valueAt(doc: unknown, pointer: string): unknown {
+  let v = doc;
+  for (const part of pointer.split('/').slice(1)) {
+    const key = part.replace(/~1/g, '/').replace(/~0/g, '~');
+    v = v && typeof v === 'object' ? (v as Record<string, unknown>)[key] : undefined;
+  }
+  return v;
+}
+
+/** `found` and `foundKind` of a value, for the phrases: JSON text (cut at 60 characters) and its JSON type. */
+function found(v: unknown): { found: string; foundKind: string } {
+  const kind = v === null ? 'null' : Array.isArray(v) ? 'array' : typeof v;
+  const text = JSON.stringify(v) ?? String(v);
+  return { found: text.length > 60 ? `${text.slice(0, 57)}…"` : text, foundKind: kind };
+}
+
+let schemaDoc: unknown;
+/** The schema node at `ref` (`#/properties/databases/items`), read from the published schema on first use. */
+function schemaAt(ref: string): Record<string, unknown> | undefined {
+  try {
+    schemaDoc ??= JSON.parse(readFileSync(SCHEMA_FILE, 'utf8'));
+  } catch {
+    return undefined;
+  }
+  const node = valueAt(schemaDoc, ref.replace(/^#/, ''));
+  return node && typeof node === 'object' ? (node as Record<string, unknown>) : undefined;
+}
+
+/** The known field closest to `name` (another case, or one or two letters off), else ''. */
+function nearest(name: string, known: string[]): string {
+  const lower = name.toLowerCase();
+  const distance = (a: string, b: string): number => {
+    const row = Array.from({ length: b.length + 1 }, (_, j) => j);
+    for (let i = 1; i <= a.length; i++) {
+      let prev = row[0]!;
+      row[0] = i;
+      for (let j = 1; j <= b.length; j++) {
+        const cur = row[j]!;
+        row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+        prev = cur;
+      }
+    }
+    return row[b.length]!;
+  };
+  const scored = known.map((k) => ({ k, d: distance(lower, k.toLowerCase()) })).sort((a, b) => a.d - b.d);
+  const best = scored[0];
+  return best && best.d <= Math.min(2, Math.floor(name.length / 3)) ? best.k : '';
+}
+
+const quoted = (values: unknown[]) => values.map((v) => JSON.stringify(v)).join(', ');
+
+function describeAjvError(e: ErrorObject, doc: unknown): SchemaProblem[] {
+  const path = pointerToPath(e.instancePath);
   const params = e.params as Record<string, unknown>;
+  const value = valueAt(doc, e.instancePath);
+  const parentSchema = () => schemaAt(e.schemaPath.replace(/\/[^/]+$/, ''));
   switch (e.keyword) {
-    case 'required':
-      path = joinPath(path, String(params.missingProperty));
-      return { path, problem: 'required' };
-    case 'additionalProperties':
-      path = joinPath(path, String(params.additionalProperty));
-      return { path, problem: 'unknown field (check the spelling)' };
-    case 'enum':
-      return {
-        path,
-        problem: `must be one of ${(params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`,
-      };
-    case 'type':
-      return { path, problem: `must be ${String(params.type)}` };
+    case 'required': {
+      const field = String(params.missingProperty);
+      return [
+        problemOf(
+          joinPath(path, field),
+          phrase('schema.required', { field, parent: path }),
+          phrase('schema.requiredHint', { field, parent: path }),
+        ),
+      ];
+    }
+    case 'additionalProperties': {
+      const field = String(params.additionalProperty);
+      const known = Object.keys((parentSchema()?.properties as object | undefined) ?? {});
+      const near = nearest(field, known);
+      return [
+        problemOf(
+          joinPath(path, field),
+          phrase('schema.unknownField', { near }),
+          phrase('schema.unknownFieldHint', { near, known: known.join(', ') }),
+        ),
+      ];
+    }
+    case 'enum': {
+      const allowed = quoted(params.allowedValues as unknown[]);
+      return [
+        problemOf(path, phrase('schema.enum', { ...found(value), allowed }), phrase('schema.enumHint', { allowed })),
+      ];
+    }
+    case 'discriminator': {
+      // notifications[i].type missing or not one of the channels: said as the enum it is.
+      const tag = String(params.tag);
+      const allowed = quoted(
+        (schemaAt(e.schemaPath.replace(/\/discriminator$/, ''))?.properties as never)?.[tag]?.['enum'] ?? [],
+      );
+      const at = joinPath(path, tag);
+      const v = valueAt(doc, `${e.instancePath}/${tag}`);
+      if (v === undefined)
+        return [
+          problemOf(
+            at,
+            phrase('schema.required', { field: tag, parent: path }),
+            phrase('schema.requiredHint', { field: tag, parent: path }),
+          ),
+        ];
+      return [problemOf(at, phrase('schema.enum', { ...found(v), allowed }), phrase('schema.enumHint', { allowed }))];
+    }
+    case 'type': {
+      const type = Array.isArray(params.type) ? params.type.join(',') : String(params.type);
+      const numeric = typeof value === 'string' && /^-?\d+(\.\d+)?$/.test(value.trim()) && /integer|number/.test(type);
+      const boolish = typeof value === 'string' && /^(true|false)$/.test(value.trim()) && type === 'boolean';
+      const unquoted = numeric || boolish ? (value as string).trim() : '';
+      return [
+        problemOf(
+          path,
+          phrase('schema.type', { ...found(value), type }),
+          phrase('schema.typeHint', { type, unquoted }),
+        ),
+      ];
+    }
     case 'pattern':
       if (String(params.pattern).startsWith('^SHA256:'))
-        return {
+        return [problemOf(path, phrase('schema.hostKey', found(value)), phrase('schema.hostKeyHint'))];
+      return [problemOf(path, phrase('schema.name', found(value)), phrase('schema.nameHint'))];
+    case 'minLength':
+      return [problemOf(path, phrase('schema.empty', { limit: String(params.limit) }), phrase('schema.emptyHint'))];
+    case 'minimum':
+    case 'maximum': {
+      const own = parentSchema();
+      const min = own?.minimum === undefined ? '' : String(own.minimum);
+      const max = own?.maximum === undefined ? '' : String(own.maximum);
+      return [
+        problemOf(
           path,
-          problem:
-            'must be a SHA-256 host key fingerprint: "SHA256:" and 43 base64 characters (as `ssh-keygen -lf` prints it)',
-        };
-      return {
-        path,
-        problem: 'invalid value: use letters, digits, _ . - (at most 63 characters, not starting with . or -)',
-      };
+          phrase(e.keyword === 'minimum' ? 'schema.minimum' : 'schema.maximum', {
+            ...found(value),
+            limit: String(params.limit),
+          }),
+          phrase('schema.rangeHint', { min, max }),
+        ),
+      ];
+    }
+    case 'minItems': {
+      const limit = String(params.limit);
+      const count = String(Array.isArray(value) ? value.length : 0);
+      return [problemOf(path, phrase('schema.minItems', { count, limit }), phrase('schema.minItemsHint', { limit }))];
+    }
+    case 'uniqueItems': {
+      const i = Number(params.i);
+      const item = Array.isArray(value) ? value[i] : undefined;
+      return [
+        problemOf(
+          path,
+          phrase('schema.unique', { i: String(params.i), j: String(params.j), found: found(item).found }),
+          phrase('schema.uniqueHint'),
+        ),
+      ];
+    }
+    case 'minProperties':
+      return [
+        problemOf(
+          path,
+          phrase('schema.minProperties', { limit: String(params.limit) }),
+          phrase('schema.minPropertiesHint'),
+        ),
+      ];
+    // A branch of notifications' oneOf failing also fails the oneOf: its own error says which field.
+    case 'oneOf':
+    case 'const':
+      return [];
     default:
-      return { path, problem: e.message ?? e.keyword };
+      return [problemOf(path, phrase('schema.other', { text: e.message ?? e.keyword }), phrase('config.fixHint'))];
   }
 }
 
@@ -76,14 +246,4 @@ function pointerToPath(pointer: string): string {
 
 export function joinPath(base: string, key: string): string {
   return base ? `${base}.${key}` : key;
-}
-
-function dedupe<T>(items: T[]): T[] {
-  const seen = new Set<string>();
-  return items.filter((i) => {
-    const k = JSON.stringify(i);
-    if (seen.has(k)) return false;
-    seen.add(k);
-    return true;
-  });
 }

@@ -45,6 +45,58 @@ const repairThereEn = (p: PhraseParams): string =>
     ? `This server still holds set ${p['set']}: \`respaldo copy ${p['set']} --to ${p['dest']} --verify\` repairs it there (it sends again each file that differs). Or restore another set (\`respaldo list --from ${p['dest']}\`).`
     : `Restore another set (\`respaldo list --from ${p['dest']}\`); the set can be repaired there only from a server that still holds it.`;
 
+/** What a schema problem found (`found`: the value as JSON, `foundKind`: its JSON type), in English. */
+const foundEn = (p: PhraseParams) =>
+  p['foundKind'] === 'object' ? 'an object { … }' : p['foundKind'] === 'array' ? 'a list [ … ]' : (p['found'] ?? '');
+
+/** A JSON type as the schema expects it, in English. */
+const TYPE_EN: PhraseParams = {
+  integer: 'a whole number',
+  number: 'a number',
+  string: 'a text in quotes',
+  boolean: 'true or false',
+  object: 'an object { … }',
+  array: 'a list [ … ]',
+  null: 'null',
+};
+const typeEn = (t: string | undefined) =>
+  (t ?? '')
+    .split(',')
+    .map((x) => TYPE_EN[x] ?? x)
+    .join(' or ');
+
+/** A problem of the config against the schema: its field's path, its phrase and its hint's phrase. */
+export interface SchemaItem {
+  path: string;
+  id: string;
+  params: PhraseParams;
+  hint: string;
+  hintParams: PhraseParams;
+}
+
+/**
+ * The problems of a config against the schema (`items`: JSON of SchemaItem[]), each said by `say`: one on the line
+ * of the file (`FILE: path: problem`), several one a line under it (`  path: problem`), `more` for those left out.
+ */
+export function schemaItems(
+  p: PhraseParams,
+  say: (id: string, params: PhraseParams) => string,
+  heading: string,
+  more: string,
+): string {
+  const items = JSON.parse(p['items'] ?? '[]') as SchemaItem[];
+  const line = (i: SchemaItem) => `${i.path || '(top level)'}: ${say(i.id, i.params)}`;
+  if (items.length === 1 && items[0]) return `${p['file']}: ${line(items[0])}`;
+  const rest = p['more'] && p['more'] !== '0' ? `\n  ${more}` : '';
+  return `${p['file']}: ${heading}\n` + items.map((i) => `  ${line(i)}`).join('\n') + rest;
+}
+
+/** The hints of `items` (as schemaItems), each once, the first three (a screen holds 24 lines), then `end`. */
+export function schemaHints(p: PhraseParams, say: (id: string, params: PhraseParams) => string, end: string): string {
+  const items = JSON.parse(p['items'] ?? '[]') as SchemaItem[];
+  return [...[...new Set(items.map((i) => say(i.hint, i.hintParams)))].slice(0, 3), end].join(' ');
+}
+
 /** A table whose restored row count differs from the manifest's (`actual` null: the table is missing). */
 export interface RowDiff {
   table: string;
@@ -343,6 +395,50 @@ export const PHRASES_EN = {
     `Set ${p['id']} is the base of ${p['dependents']}: they store only changes on it, and could no longer be restored.`,
   'error.chainBaseHint': (p: PhraseParams) =>
     `Delete ${p['count'] === '1' ? 'that set' : 'those sets'} first (newest first), or keep this one.`,
+  'config.schemaProblems': (p: PhraseParams): string =>
+    schemaItems(
+      p,
+      (id, q) => PHRASES_EN[id as PhraseId](q),
+      `${p['count']} problems in the config:`,
+      `and ${p['more']} more of the same kinds`,
+    ),
+  'config.schemaHints': (p: PhraseParams): string =>
+    schemaHints(p, (id, q) => PHRASES_EN[id as PhraseId](q), 'Then run the command again; nothing was changed.'),
+  'schema.required': (p: PhraseParams) => `is missing (${p['parent'] || 'the top level'} needs "${p['field']}")`,
+  'schema.requiredHint': (p: PhraseParams) => `Add "${p['field']}" to ${p['parent'] || 'the top level'}.`,
+  'schema.unknownField': (p: PhraseParams) =>
+    `is not a field respaldo knows here${p['near'] ? ` (did you mean "${p['near']}"?)` : ''}`,
+  'schema.unknownFieldHint': (p: PhraseParams) =>
+    p['near']
+      ? `Write "${p['near']}" (or remove the field).`
+      : `Correct its spelling, or remove it; the fields here: ${p['known']}.`,
+  'schema.enum': (p: PhraseParams) => `found ${foundEn(p)}, expected one of ${p['allowed']}`,
+  'schema.enumHint': (p: PhraseParams) => `Write one of ${p['allowed']}.`,
+  'schema.type': (p: PhraseParams) => `found ${foundEn(p)}, expected ${typeEn(p['type'])}`,
+  'schema.typeHint': (p: PhraseParams) =>
+    p['unquoted'] ? `Write ${p['unquoted']} without the quotes.` : `Write ${typeEn(p['type'])} there.`,
+  'schema.name': (p: PhraseParams) =>
+    `found ${foundEn(p)}, expected a name of letters, digits, _ . - (at most 63 characters, not starting with . or -)`,
+  'schema.nameHint': () => 'Rename it with those characters only: it names folders and files.',
+  'schema.hostKey': (p: PhraseParams) =>
+    `found ${foundEn(p)}, expected a SHA-256 host key fingerprint: "SHA256:" and 43 base64 characters (as \`ssh-keygen -lf\` prints it)`,
+  'schema.hostKeyHint': () =>
+    'Run `ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub` on the server and copy the SHA256:… it prints.',
+  'schema.empty': (p: PhraseParams) =>
+    `is empty, expected ${p['limit'] === '1' ? 'a value' : `at least ${p['limit']} characters`}`,
+  'schema.emptyHint': () => 'Fill it in, or remove the field.',
+  'schema.minimum': (p: PhraseParams) => `found ${foundEn(p)}, expected at least ${p['limit']}`,
+  'schema.maximum': (p: PhraseParams) => `found ${foundEn(p)}, expected at most ${p['limit']}`,
+  'schema.rangeHint': (p: PhraseParams) =>
+    `Write a whole number ${p['max'] ? `from ${p['min'] || '…'} to ${p['max']}` : `of at least ${p['min']}`}.`,
+  'schema.minItems': (p: PhraseParams) => `found ${p['count']} entries, expected at least ${p['limit']}`,
+  'schema.minItemsHint': (p: PhraseParams) =>
+    `Add ${p['limit'] === '1' ? 'an entry' : `at least ${p['limit']} entries`} to the list, or remove the field.`,
+  'schema.unique': (p: PhraseParams) => `entries ${p['j']} and ${p['i']} are the same (${p['found']})`,
+  'schema.uniqueHint': () => 'Remove one of them.',
+  'schema.minProperties': (p: PhraseParams) => `is empty ({}), expected at least ${p['limit']} field(s)`,
+  'schema.minPropertiesHint': () => 'Fill in its fields, or remove it.',
+  'schema.other': (p: PhraseParams) => `${p['text']}`,
   'config.fixHint': () => 'Fix the field named above and run the command again; nothing was changed.',
   'error.lockHeld': () => 'Another respaldo process is working on this backup folder.',
   'error.lockHeldBy': (p: PhraseParams) =>

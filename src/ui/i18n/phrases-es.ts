@@ -1,4 +1,12 @@
-import { rowDiffs, type Phrase, type PhraseId, type PhraseParams, type RowDiff } from '../../core/phrases.js';
+import {
+  rowDiffs,
+  schemaHints,
+  schemaItems,
+  type Phrase,
+  type PhraseId,
+  type PhraseParams,
+  type RowDiff,
+} from '../../core/phrases.js';
 
 /**
  * The restore plan's sentences and the common errors in Spanish, by the ids of src/core/phrases.ts (every id must be
@@ -11,6 +19,25 @@ function inner(p: PhraseParams): PhraseParams {
   for (const [k, v] of Object.entries(p)) if (k.startsWith('in.') && k !== 'in.of') out[k.slice(3)] = v;
   return out;
 }
+
+/** Lo que encontró un problema del esquema (ver foundEn en src/core/phrases.ts). */
+const foundEs = (p: PhraseParams) =>
+  p['foundKind'] === 'object' ? 'un objeto { … }' : p['foundKind'] === 'array' ? 'una lista [ … ]' : (p['found'] ?? '');
+
+const TYPE_ES: PhraseParams = {
+  integer: 'un número entero',
+  number: 'un número',
+  string: 'un texto entre comillas',
+  boolean: 'true o false',
+  object: 'un objeto { … }',
+  array: 'una lista [ … ]',
+  null: 'null',
+};
+const jsonTypeEs = (t: string | undefined) =>
+  (t ?? '')
+    .split(',')
+    .map((x) => TYPE_ES[x] ?? x)
+    .join(' o ');
 
 /** `dbs`, `failed` y `files` de una copia (ver holdsEn en src/core/phrases.ts). */
 function holdsEs(p: PhraseParams): string {
@@ -443,6 +470,50 @@ export const PHRASES_ES = {
     `La copia ${p['id']} es la base de ${p['dependents']}: guardan solo los cambios sobre ella y ya no podrían restaurarse.`,
   'error.chainBaseHint': (p: PhraseParams) =>
     `Borre antes ${p['count'] === '1' ? 'esa copia' : 'esas copias'} (de la más nueva a la más antigua) o conserve esta.`,
+  'config.schemaProblems': (p: PhraseParams): string =>
+    schemaItems(
+      p,
+      (id, q) => PHRASES_ES[id as PhraseId](q),
+      `${p['count']} problemas en la configuración:`,
+      `y ${p['more']} más de los mismos tipos`,
+    ),
+  'config.schemaHints': (p: PhraseParams): string =>
+    schemaHints(p, (id, q) => PHRASES_ES[id as PhraseId](q), 'Después repita la orden; no se cambió nada.'),
+  'schema.required': (p: PhraseParams) => `falta (${p['parent'] || 'el nivel superior'} necesita "${p['field']}")`,
+  'schema.requiredHint': (p: PhraseParams) => `Añada "${p['field']}" a ${p['parent'] || 'el nivel superior'}.`,
+  'schema.unknownField': (p: PhraseParams) =>
+    `no es un campo que respaldo conozca aquí${p['near'] ? ` (¿quería decir "${p['near']}"?)` : ''}`,
+  'schema.unknownFieldHint': (p: PhraseParams) =>
+    p['near']
+      ? `Escriba "${p['near']}" (o quite el campo).`
+      : `Corrija cómo está escrito o quítelo; los campos de aquí: ${p['known']}.`,
+  'schema.enum': (p: PhraseParams) => `se encontró ${foundEs(p)}, se esperaba uno de ${p['allowed']}`,
+  'schema.enumHint': (p: PhraseParams) => `Escriba uno de ${p['allowed']}.`,
+  'schema.type': (p: PhraseParams) => `se encontró ${foundEs(p)}, se esperaba ${jsonTypeEs(p['type'])}`,
+  'schema.typeHint': (p: PhraseParams) =>
+    p['unquoted'] ? `Escriba ${p['unquoted']} sin las comillas.` : `Escriba ${jsonTypeEs(p['type'])} ahí.`,
+  'schema.name': (p: PhraseParams) =>
+    `se encontró ${foundEs(p)}, se esperaba un nombre de letras, cifras, _ . - (63 caracteres como mucho, sin empezar por . ni -)`,
+  'schema.nameHint': () => 'Cámbielo usando solo esos caracteres: da nombre a carpetas y archivos.',
+  'schema.hostKey': (p: PhraseParams) =>
+    `se encontró ${foundEs(p)}, se esperaba la huella SHA-256 de la clave del servidor: "SHA256:" y 43 caracteres base64 (como la muestra \`ssh-keygen -lf\`)`,
+  'schema.hostKeyHint': () =>
+    'Ejecute `ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub` en el servidor y copie el SHA256:… que muestra.',
+  'schema.empty': (p: PhraseParams) =>
+    `está vacío, se esperaba ${p['limit'] === '1' ? 'un valor' : `al menos ${p['limit']} caracteres`}`,
+  'schema.emptyHint': () => 'Rellénelo o quite el campo.',
+  'schema.minimum': (p: PhraseParams) => `se encontró ${foundEs(p)}, se esperaba al menos ${p['limit']}`,
+  'schema.maximum': (p: PhraseParams) => `se encontró ${foundEs(p)}, se esperaba como mucho ${p['limit']}`,
+  'schema.rangeHint': (p: PhraseParams) =>
+    `Escriba un número entero ${p['max'] ? `de ${p['min'] || '…'} a ${p['max']}` : `de al menos ${p['min']}`}.`,
+  'schema.minItems': (p: PhraseParams) => `se encontraron ${p['count']} elementos, se esperaban al menos ${p['limit']}`,
+  'schema.minItemsHint': (p: PhraseParams) =>
+    `Añada ${p['limit'] === '1' ? 'un elemento' : `al menos ${p['limit']} elementos`} a la lista o quite el campo.`,
+  'schema.unique': (p: PhraseParams) => `los elementos ${p['j']} y ${p['i']} son iguales (${p['found']})`,
+  'schema.uniqueHint': () => 'Quite uno de los dos.',
+  'schema.minProperties': (p: PhraseParams) => `está vacío ({}), se esperaba al menos ${p['limit']} campo(s)`,
+  'schema.minPropertiesHint': () => 'Rellene sus campos o quítelo.',
+  'schema.other': (p: PhraseParams) => `${p['text']}`,
   'config.fixHint': () => 'Corrija el campo indicado arriba y repita; no se cambió nada.',
   'create.nothingBackedUp': (p: PhraseParams): string =>
     `No se pudo copiar nada: ${PHRASES_ES[p['of'] as PhraseId](p).replace(/\.$/, '')}. No se escribió ninguna copia.`,
