@@ -3,6 +3,9 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync
 import { join } from 'node:path';
 import { Encrypter } from 'age-encryption';
 import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../src/config/load.js';
+import { ConfigError } from '../src/core/errors.js';
+import { say, sayMessage } from '../src/ui/i18n/index.js';
 import { describeResult, runCli, type CliResult } from './helpers/cli.js';
 import { ageKeygen } from './helpers/age.js';
 import { demoSetup, type DemoSetup } from './helpers/tmp.js';
@@ -49,6 +52,21 @@ describe('files named by the operator that are not regular files', () => {
     const json = await runCli(['list', '--json', '--config', fifo], { cwd: s.dir, timeoutMs: 20_000 });
     expect(json.code).toBe(3);
     expect(JSON.parse(json.stdout || json.stderr)).toMatchObject({ error: 'config', exitCode: 3 });
+  });
+
+  it('the menu says it in its language (a FIFO config, a FIFO .env), before any read', async () => {
+    const s = demoSetup();
+    const fifo = mkfifo(join(s.dir, 'config.fifo'));
+    const es = async (configPath: string) => {
+      const err = (await loadConfig({ configPath, env: {} }).catch((e: unknown) => e)) as ConfigError;
+      expect(err).toBeInstanceOf(ConfigError);
+      return `${sayMessage('es', err.phrases, err.message)}\n${say('es', err.phrases?.hint, err.hint ?? '')}`;
+    };
+    const config = await es(fifo);
+    expect(config).toContain(`${fifo}: es una FIFO (tubería con nombre), no un archivo de configuración`);
+    expect(config).toContain('No se cambió nada.');
+    const env = mkfifo(join(s.dir, '.env'));
+    expect(await es(s.configFile)).toContain(`${env}: es una FIFO (tubería con nombre), no un archivo: respaldo lee`);
   });
 
   it('a .env beside the config that is a FIFO: exit 3 naming it; create writes nothing', async () => {

@@ -100,13 +100,7 @@ function dotEnvBeside(file: string): Record<string, string> {
         "permission denied (it holds the values of the config's ${VAR})",
         `Run as a user that can read it, or let this user read it (chmod, chown), then run the command again; nothing was changed.`,
       );
-    if (err instanceof NotRegularFileError)
-      throw new ConfigError(
-        file,
-        undefined,
-        `is ${err.kind}, not a file: respaldo reads the file .env beside the config for its \${VAR} values (KEY=VALUE lines)`,
-        'Move it away, or make .env a file of KEY=VALUE lines, then run the command again; nothing was changed.',
-      );
+    if (err instanceof NotRegularFileError) throw notRegular(file, err, 'config.dotEnvNotRegular');
     throw err;
   }
 }
@@ -255,17 +249,23 @@ function checkBackupDir(file: string, backupDir: string, databases: readonly Dat
   });
 }
 
+/** The config error for `file` (the config, or the .env beside it) that is no regular file, in English and phrases. */
+function notRegular(
+  file: string,
+  err: NotRegularFileError,
+  id: 'config.notRegular' | 'config.dotEnvNotRegular',
+): ConfigError {
+  const message = phrase(id, { file, kind: err.kind });
+  const hint = phrase(id === 'config.notRegular' ? 'config.notRegularHint' : 'config.dotEnvNotRegularHint');
+  const problem = english(message).slice(file.length + 2);
+  return new ConfigError(file, undefined, problem, english(hint)).withPhrases(message, hint);
+}
+
 function readConfigText(file: string): string {
   try {
     return readRegularFileSync(file).toString('utf8');
   } catch (err) {
-    if (err instanceof NotRegularFileError && err.code === 'ENOTREG')
-      throw new ConfigError(
-        file,
-        undefined,
-        `is ${err.kind}, not a config file (respaldo reads only a regular file, and read nothing from it)`,
-        'Pass the config file itself with --config PATH (or RESPALDO_CONFIG); a config made by a command (<(...)) can be written to a file first. Nothing was changed.',
-      );
+    if (err instanceof NotRegularFileError && err.code === 'ENOTREG') throw notRegular(file, err, 'config.notRegular');
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') {
       throw new ConfigError(

@@ -439,6 +439,14 @@ export const PHRASES_EN = {
   'schema.minProperties': (p: PhraseParams) => `is empty ({}), expected at least ${p['limit']} field(s)`,
   'schema.minPropertiesHint': () => 'Fill in its fields, or remove it.',
   'schema.other': (p: PhraseParams) => `${p['text']}`,
+  'config.notRegular': (p: PhraseParams) =>
+    `${p['file']}: is ${p['kind']}, not a config file (respaldo reads only a regular file, and read nothing from it)`,
+  'config.notRegularHint': () =>
+    'Pass the config file itself with --config PATH (or RESPALDO_CONFIG); a config made by a command (<(...)) can be written to a file first. Nothing was changed.',
+  'config.dotEnvNotRegular': (p: PhraseParams) =>
+    `${p['file']}: is ${p['kind']}, not a file: respaldo reads the file .env beside the config for its \${VAR} values (KEY=VALUE lines)`,
+  'config.dotEnvNotRegularHint': () =>
+    'Move it away, or make .env a file of KEY=VALUE lines, then run the command again; nothing was changed.',
   'config.fixHint': () => 'Fix the field named above and run the command again; nothing was changed.',
   'error.lockHeld': () => 'Another respaldo process is working on this backup folder.',
   'error.lockHeldBy': (p: PhraseParams) =>

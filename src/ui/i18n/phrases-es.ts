@@ -20,6 +20,17 @@ function inner(p: PhraseParams): PhraseParams {
   return out;
 }
 
+/** What a path is when it is no regular file (src/core/regular-file.ts), in Spanish. */
+const kindEs = (kind: string | undefined): string =>
+  ({
+    'a folder': 'una carpeta',
+    'a FIFO': 'una FIFO (tubería con nombre)',
+    'a socket': 'un socket',
+    'a device': 'un dispositivo',
+  })[kind ?? ''] ??
+  kind ??
+  '';
+
 /** Lo que encontró un problema del esquema (ver foundEn en src/core/phrases.ts). */
 const foundEs = (p: PhraseParams) =>
   p['foundKind'] === 'object' ? 'un objeto { … }' : p['foundKind'] === 'array' ? 'una lista [ … ]' : (p['found'] ?? '');
@@ -514,6 +525,14 @@ export const PHRASES_ES = {
   'schema.minProperties': (p: PhraseParams) => `está vacío ({}), se esperaba al menos ${p['limit']} campo(s)`,
   'schema.minPropertiesHint': () => 'Rellene sus campos o quítelo.',
   'schema.other': (p: PhraseParams) => `${p['text']}`,
+  'config.notRegular': (p: PhraseParams) =>
+    `${p['file']}: es ${kindEs(p['kind'])}, no un archivo de configuración (respaldo solo lee un archivo normal, y no leyó nada de ahí)`,
+  'config.notRegularHint': () =>
+    'Indique el archivo de configuración mismo con --config RUTA (o RESPALDO_CONFIG); una configuración que produce una orden (<(...)) puede escribirse antes en un archivo. No se cambió nada.',
+  'config.dotEnvNotRegular': (p: PhraseParams) =>
+    `${p['file']}: es ${kindEs(p['kind'])}, no un archivo: respaldo lee el archivo .env junto a la configuración para los valores de sus \${VAR} (líneas CLAVE=VALOR)`,
+  'config.dotEnvNotRegularHint': () =>
+    'Apártelo, o haga de .env un archivo de líneas CLAVE=VALOR, y repita la orden; no se cambió nada.',
   'config.fixHint': () => 'Corrija el campo indicado arriba y repita; no se cambió nada.',
   'create.nothingBackedUp': (p: PhraseParams): string =>
     `No se pudo copiar nada: ${PHRASES_ES[p['of'] as PhraseId](p).replace(/\.$/, '')}. No se escribió ninguna copia.`,
