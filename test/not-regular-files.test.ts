@@ -69,6 +69,22 @@ describe('files named by the operator that are not regular files', () => {
     expect(await es(s.configFile)).toContain(`${env}: es una FIFO (tubería con nombre), no un archivo: respaldo lee`);
   });
 
+  it('a SQLite database path that is a FIFO: exit 3 naming the field (SQLite blocked on it, deaf to SIGTERM)', async () => {
+    const s = demoSetup();
+    const fifo = mkfifo(join(s.dir, 'data', 'pipe.db'));
+    setConfig(s, { databases: [{ name: 'users', engine: 'sqlite', path: fifo }] });
+    const r = await run(s, ['create', '--no-files']);
+    expectRefused(r, 3, `databases[0].path: ${fifo} is a FIFO, not a SQLite database file`, 'FIFO');
+    expect(sets(s)).toEqual([]);
+  });
+
+  it('schedule remove on a config that is a FIFO: exit 3, nothing read', async () => {
+    const s = demoSetup();
+    const fifo = mkfifo(join(s.dir, 'config.fifo'));
+    const r = await runCli(['schedule', 'remove', 'nightly', '--config', fifo], { cwd: s.dir, timeoutMs: 20_000 });
+    expectRefused(r, 3, fifo, 'FIFO');
+  });
+
   it('a .env beside the config that is a FIFO: exit 3 naming it; create writes nothing', async () => {
     const s = demoSetup();
     const env = mkfifo(join(s.dir, '.env'));

@@ -3,11 +3,11 @@
  * and the checks that name a field and give a hint for each mistake. Why one file of about 480 lines: every error
  * about the config file is said here, the same way, naming the file and the field.
  */
-import { statSync } from 'node:fs';
+import { statSync, type Stats } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { ConfigError } from '../core/errors.js';
 import { english, phrase } from '../core/phrases.js';
-import { NotRegularFileError, readRegularFileSync } from '../core/regular-file.js';
+import { NotRegularFileError, notRegularKind, readRegularFileSync } from '../core/regular-file.js';
 import type {
   BackupConfig,
   DatabaseConfig,
@@ -219,6 +219,14 @@ function schemaError(file: string, problems: readonly SchemaProblem[]): ConfigEr
   return err;
 }
 
+function statOrNull(path: string): Stats | null {
+  try {
+    return statSync(path);
+  } catch {
+    return null;
+  }
+}
+
 /**
  * `backupDir` must be a folder (or not exist yet), and a SQLite database `path` must not be a folder: said naming
  * the field, instead of an internal error (mkdir EEXIST) or SQLite's "disk I/O error".
@@ -239,11 +247,14 @@ function checkBackupDir(file: string, backupDir: string, databases: readonly Dat
       'Point "backupDir" at a folder (it is created when missing), then run the command again; nothing was changed.',
     );
   databases.forEach((db, i) => {
-    if (db.engine === 'sqlite' && db.path && kind(db.path) === 'folder')
+    // A FIFO there blocked SQLite's first read, and the backup, forever (SIGTERM included); a device was read as one.
+    const st = db.engine === 'sqlite' && db.path ? statOrNull(db.path) : null;
+    const what = st && notRegularKind(st);
+    if (what)
       throw new ConfigError(
         file,
         `databases[${i}].path`,
-        `${db.path} is a folder, not a SQLite database file`,
+        `${db.path} is ${what}, not a SQLite database file`,
         `Point "path" of "${db.name}" at the database file, then run the command again; nothing was changed.`,
       );
   });

@@ -3,13 +3,13 @@ import {
   closeSync,
   fsyncSync,
   openSync,
-  readFileSync,
   renameSync,
   rmSync,
   statSync,
   writeSync,
 } from 'node:fs';
 import { basename, dirname, extname, join } from 'node:path';
+import { readProblem, readRegularFileSync } from '../core/regular-file.js';
 import { ConfigError, UsageError } from '../core/errors.js';
 import type { RetentionPolicy, ScheduleJob } from '../core/types.js';
 import { JOB_TYPES, PRESETS, tieredPreset, validateJobs, type PresetName } from './when.js';
@@ -51,13 +51,13 @@ type RawConfig = Record<string, unknown> & {
 function readRaw(file: string): { doc: RawConfig; text: string } {
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    text = readRegularFileSync(file).toString('utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     throw new ConfigError(
       file,
       undefined,
-      code === 'ENOENT' ? 'file not found' : `cannot read: ${(err as Error).message}`,
+      code === 'ENOENT' ? 'file not found' : `cannot read: ${readProblem(err)}`,
       'Pass --config PATH or set RESPALDO_CONFIG.',
     );
   }
