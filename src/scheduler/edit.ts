@@ -1,13 +1,4 @@
-import {
-  chownSync,
-  closeSync,
-  fsyncSync,
-  openSync,
-  renameSync,
-  rmSync,
-  statSync,
-  writeSync,
-} from 'node:fs';
+import { chownSync, closeSync, fsyncSync, openSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { basename, dirname, extname, join } from 'node:path';
 import { readProblem, readRegularFileSync } from '../core/regular-file.js';
 import { ConfigError, UsageError } from '../core/errors.js';
