@@ -1,6 +1,6 @@
 /**
  * Loading `backup_config.json`: its text, the `${VAR}` values (the environment and the `.env` beside it), the schema,
- * and the checks that name a field and give a hint for each mistake. Why one file of about 480 lines: every error
+ * and the checks that name a field and give a hint for each mistake. Why one file of about 540 lines: every error
  * about the config file is said here, the same way, naming the file and the field.
  */
 import { statSync, type Stats } from 'node:fs';
