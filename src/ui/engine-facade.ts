@@ -91,7 +91,7 @@ export type SetList = SetSummary[] & {
  * Everything the menu needs from the engine, in one interface. Screens only ever talk to this:
  * the real implementation (createEngineFacade, below) calls src/engine and src/scheduler; frame tests
  * hand the screens an in-memory fake. Failures are thrown as RespaldoError (message + hint).
- * Why one file of about 580 lines: the interface and its one real implementation read side by side (each
+ * Why one file of about 600 lines: the interface and its one real implementation read side by side (each
  * method's contract above, its few lines of engine calls below); the passphrase parts are facade-keys.ts.
  */
 export interface EngineFacade {
@@ -230,6 +230,11 @@ export interface OffsiteMark {
   error: string | null;
   /** `error` as a phrase, when it has one. */
   errorPhrase?: Phrase;
+  /**
+   * The destination's own folder (`remote:path`) when a copy made by this menu created it (it did not exist there):
+   * said once, as `copy` and `create` say it (the mark beside the set does not keep it).
+   */
+  created?: string;
 }
 
 export interface HeaderStatus {
@@ -347,6 +352,9 @@ export function createEngineFacade(initial: LoadedConfig, named = false): Engine
   let fetching: Promise<unknown> | null = null;
   let stopFetch: AbortController | null = null;
   let released = 0;
+  // The destinations' folders the copies after this menu's backups created, by set id (CopyResult.created): the
+  // create summary says them once, as the CLI does.
+  const createdBy = new Map<string, Map<string, string>>();
   const dropFetched = async (): Promise<void> => {
     const held = fetched;
     fetched = null;
@@ -448,7 +456,8 @@ export function createEngineFacade(initial: LoadedConfig, named = false): Engine
         const mark = marks[d.name];
         const error = mark?.ok === false ? (mark.error ?? 'failed') : null;
         const phrase = error !== null && mark?.errorPhrase ? { errorPhrase: mark.errorPhrase } : {};
-        return { destination: d.name, ok: mark?.ok === true, error, ...phrase };
+        const created = createdBy.get(m.id)?.get(d.name);
+        return { destination: d.name, ok: mark?.ok === true, error, ...phrase, ...(created ? { created } : {}) };
       });
     },
     readManifest: (id, from) =>
@@ -467,8 +476,11 @@ export function createEngineFacade(initial: LoadedConfig, named = false): Engine
         ...(d.fallbackPhrase ? { fallbackPhrase: d.fallbackPhrase } : {}),
       }));
     },
-    createBackup: (req, reporter, signal) =>
-      createBackup(
+    async createBackup(req, reporter, signal) {
+      // The copies also send earlier sets still missing there: a folder any of them created is said with the new set
+      // (the first copy to a new path creates it).
+      const made = new Map<string, string>();
+      const m = await createBackup(
         cfg,
         {
           databases: req.databases,
@@ -476,9 +488,15 @@ export function createEngineFacade(initial: LoadedConfig, named = false): Engine
           files: req.files,
           ...(req.description ? { description: req.description } : {}),
           ...(signal ? { signal } : {}),
+          onCopied: (results) => {
+            for (const r of results) if (r.created) made.set(r.destination, r.created);
+          },
         },
         reporter,
-      ),
+      );
+      if (made.size) createdBy.set(m.id, made);
+      return m;
+    },
     async verifySet(id, reporter, opts) {
       const r = await verifySet(cfg, id, reporter, opts ?? {});
       const breaks = chainBreakPhrases(cfg, r.setId, { damage: true });

@@ -1,5 +1,6 @@
 import type { Manifest } from '../../../core/types.js';
 import { RespaldoError } from '../../../core/errors.js';
+import { english, phrase } from '../../../core/phrases.js';
 import { describeError } from '../../components/ErrorBox.js';
 import type { OffsiteMark } from '../../engine-facade.js';
 import { foldSegs, foldText, type Row } from '../../fold.js';
@@ -10,7 +11,8 @@ import { chainNoteRows } from './ChainNotes.js';
 
 /**
  * Pure: everything the create summary has to say beyond its fields, folded to `width`, each message
- * whole (continuations indented): copies not made and what to do, each failed database with its
+ * whole (continuations indented): copies not made and what to do, a destination's folder a copy created (once, as
+ * the CLI says it: a mistyped "path" is created there), each failed database with its
  * error and hint, the databases stored as a full instead, the warnings, a verify that could not run.
  * The summary shows them through a scrolling window, so a long error is read to its end. `items`: the run's progress,
  * whose failed databases' error and hint are said in the menu's language (the manifest keeps the English); `said`:
@@ -38,6 +40,11 @@ export function summaryNotices(
     ),
   );
   if (notCopied.length) rows.push(...hint(t.create.notCopiedHint));
+  for (const o of offsite) {
+    if (!o.created) continue;
+    const created = phrase('dest.created', { path: o.created, dest: o.destination });
+    rows.push(...foldText(say(lang, created, english(created), theme.unicode), width, {}, '  '));
+  }
   for (const d of m.databases) {
     if (!d.error) continue;
     const said = items.find((p) => p.item === d.name && p.error !== undefined);
