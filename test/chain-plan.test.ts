@@ -541,10 +541,10 @@ describe('noSetAt: a time no set serves', () => {
   it('says when the first set ends, in English and in the menu’s Spanish', async () => {
     const { noSetAt } = await import('../src/engine/chain.js');
     const { say } = await import('../src/ui/i18n/index.js');
-    const { formatLocal, upToSecond } = await import('../src/core/format.js');
+    const { formatLocal } = await import('../src/core/format.js');
     const at = new Date('2026-10-01T00:00:00Z');
     const err = noSetAt(null, ['users'], at, [], month);
-    const ends = formatLocal(upToSecond(month[0]!.completedAt), { seconds: true });
+    const ends = formatLocal(month[0]!.completedAt, { seconds: true });
     const when = formatLocal(at, { seconds: true });
     expect(err.message).toBe(`No backup set of users ends at or before ${when} (the first, set F1, ends at ${ends}).`);
     expect(err.exitCode).toBe(8);

@@ -3,7 +3,7 @@ import { existsSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSyn
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { loadConfig } from '../src/config/load.js';
-import { formatLocal, upToSecond } from '../src/core/format.js';
+import { formatLocal } from '../src/core/format.js';
 import type { Manifest } from '../src/core/types.js';
 import { createBackup, planBackup } from '../src/engine/create.js';
 import { atWithin, parseAtTime } from '../src/engine/chain.js';
@@ -137,7 +137,7 @@ describe('SQLite chains through the CLI', () => {
     // to the second: two sets can end within one minute
     expect(dry.stdout).toContain(`Restore as of ${formatLocal(after, { seconds: true })}: set ${inc.id}`);
     const from = formatLocal(inc.startedAt, { seconds: true });
-    const to = formatLocal(upToSecond(inc.completedAt), { seconds: true }); // rounded up: typed back, it reaches it
+    const to = formatLocal(inc.completedAt, { seconds: true }); // the second it ended in: typed back, it reaches it
     expect(dry.stdout).toContain(
       from === to
         ? `The result is the data as of ${to}.`
@@ -160,7 +160,7 @@ describe('SQLite chains through the CLI', () => {
     expect(none.stderr).toMatch(/No backup set of users ends at or before/);
     // ... and says how early one can go
     expect(none.stderr).toContain(
-      `(the first, set ${full.id}, ends at ${formatLocal(upToSecond(full.completedAt), { seconds: true })}).`,
+      `(the first, set ${full.id}, ends at ${formatLocal(full.completedAt, { seconds: true })}).`,
     );
     // A time the clock showed twice (Madrid, the night it was set back) is not guessed; it says both ways to write it
     const twice = await runCli(['restore', '--at', '2026-10-25 02:30', '--dry-run', '--config', s.configFile], {
@@ -253,7 +253,7 @@ describe('SQLite chains through the CLI', () => {
       const before = full.id;
       const dry = await cli(s, ['restore', '--at', typed, '--db', 'users', '--dry-run']);
       expect(dry.stdout).toContain(`set ${inc.id}, which started at that time`);
-      expect(dry.stdout).toContain(`and ended at ${formatLocal(upToSecond(inc.completedAt), { seconds: true })}`);
+      expect(dry.stdout).toContain(`and ended at ${formatLocal(inc.completedAt, { seconds: true })}`);
       expect(dry.stdout).toContain(
         before
           ? `The newest set ending before it is ${full.id}; for the data before set ${inc.id}: respaldo restore ${full.id} --db users --dry-run`

@@ -94,14 +94,6 @@ export function formatLocal(
   return `${opts.short ? '' : `${d.getFullYear()}-`}${day} ${time}`;
 }
 
-/**
- * `at` rounded up to the whole second: the end of a run shown to the second, so that typing it back (`--at`) reaches
- * that run (15:19:23.968 shown as 15:19:23 picked the set before it).
- */
-export function upToSecond(at: string): Date {
-  return new Date(Math.ceil(Date.parse(at) / 1000) * 1000);
-}
-
 /** Up to `max` names, then how many more: `a, b, c and 2 more`. */
 export function someNames(names: readonly string[], max = 3): string {
   return names.length > max ? `${names.slice(0, max).join(', ')} and ${names.length - max} more` : names.join(', ');

@@ -1,6 +1,6 @@
 import { NotFoundError } from '../core/errors.js';
 import { english, nestedPhrase, phrase, type Phrase } from '../core/phrases.js';
-import { formatLocal, upToSecond } from '../core/format.js';
+import { formatLocal } from '../core/format.js';
 import type { ChainType, Manifest, SetStatus, SetType } from '../core/types.js';
 import { entryStoredBytes } from './manifest.js';
 import { compareSetIds } from './set-id.js';
@@ -270,7 +270,7 @@ export function noSetAt(
     at: formatLocal(at, { seconds: true }),
     passed,
     first: before ? first.id : '',
-    ends: before ? formatLocal(upToSecond(first.completedAt), { seconds: true }) : '',
+    ends: before ? formatLocal(first.completedAt, { seconds: true }) : '',
     dest: destination ?? '',
     // the same sets and reasons as phrases, for the menu's language (phrases-es.ts atDetails)
     passedSaid: JSON.stringify(
@@ -375,7 +375,7 @@ export function startedThenPhrases(at: AtPlan): Phrase[] {
     phrase('at.startedThen', {
       at: formatLocal(at.at, { seconds: true }),
       set,
-      ended: formatLocal(upToSecond(at.point), { seconds: true }),
+      ended: formatLocal(at.point, { seconds: true }),
     }),
     before
       ? phrase('at.before', { before, set, command: command ?? `respaldo restore ${before}` })

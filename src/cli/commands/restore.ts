@@ -16,7 +16,6 @@ import type { DatabaseRestorePlan } from '../../engine/restore.js';
 import { rollbackLines } from '../../engine/rollback-advice.js';
 import { addCommonOptions, collect, runAction, type CommandIO } from '../context.js';
 import { foldLine, formatBytes, formatLocal, outputWidth } from '../format.js';
-import { upToSecond } from '../../core/format.js';
 import type { OptionSpec } from '../options.js';
 import { withFetchedSet } from './offsite.js';
 import { checkBeforeFetch, fetchPlanned, fetchedRestoreOptions, type FetchedSet } from '../../engine/remote-fetch.js';
@@ -89,11 +88,12 @@ export function chainPhrase(database: string, chain: NonNullable<DatabaseRestore
 
 /**
  * The preview of `restore --at`: the point reached (to the second: sets can end seconds apart), the sets applied
- * in order and their total stored size.
+ * in order and their total stored size. A set's end is said in the second it fell in (02:06:31.4 as 02:06:31): a time
+ * typed to the second stands for all of that second (planAt `within`), so typed back it reaches that set.
  */
 function printAtPreview(out: (line: string) => void, at: NonNullable<RestorePlan['at']>): void {
   const asked = formatLocal(at.at, { seconds: true });
-  const point = formatLocal(upToSecond(at.point), { seconds: true });
+  const point = formatLocal(at.point, { seconds: true });
   // A time written to the second or minute a set started names that set: which one, why, and the one before it
   const named = startedThenPhrases(at).map(english);
   if (!at.databases.length) {

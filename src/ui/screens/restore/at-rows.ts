@@ -1,6 +1,6 @@
 import type { RestorePlan } from '../../engine-facade.js';
 import { foldText, type Row } from '../../fold.js';
-import { formatLocal, upToSecond } from '../../../core/format.js';
+import { formatLocal } from '../../../core/format.js';
 import { formatBytes } from '../../format.js';
 import type { PlanUi } from '../restore-rows.js';
 import { startedThenPhrases } from '../../../engine/chain.js';
@@ -30,7 +30,7 @@ export function sourceRows(plan: RestorePlan, from: string | null, ui: PlanUi, w
   const beforeRows = before ? foldText(`  ${before}`, width, {}, '    ') : [];
   if (!at.databases.length) {
     // The files alone: whole in the set, no chain applied.
-    const point = formatLocal(upToSecond(at.point), { seconds: true });
+    const point = formatLocal(at.point, { seconds: true });
     rows.push(...foldText(`  ${t.restore.atFiles(at.setId, point)}`, width, {}, '    '));
     for (const s of at.skipped.slice(0, 5))
       rows.push(
@@ -46,13 +46,13 @@ export function sourceRows(plan: RestorePlan, from: string | null, ui: PlanUi, w
   rows.push(
     ...foldText(
       `  ${
-        at.taken && formatLocal(at.taken, { seconds: true }) !== formatLocal(upToSecond(at.point), { seconds: true })
+        at.taken && formatLocal(at.taken, { seconds: true }) !== formatLocal(at.point, { seconds: true })
           ? t.restore.atPoint(
               formatLocal(at.taken, { seconds: true }),
-              formatLocal(upToSecond(at.point), { seconds: true }),
+              formatLocal(at.point, { seconds: true }),
               at.setId,
             )
-          : t.restore.atExact(formatLocal(upToSecond(at.point), { seconds: true }))
+          : t.restore.atExact(formatLocal(at.point, { seconds: true }))
       }`,
       width,
       {},
