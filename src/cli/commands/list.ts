@@ -22,8 +22,23 @@ function drilledText(s: SetSummary, form: 'long' | 'short' | 'word' = 'long'): s
   return form === 'word' ? word : `${word} ${formatLocal(s.lastDrill.at, { short: form === 'short' })}`;
 }
 
-/** The STATUS cell: BROKEN for a set whose chain cannot be restored (its files may match: see brokenChainNotes). */
-const statusOf = (s: SetSummary): string => (s.chainProblems?.length ? 'BROKEN' : s.status);
+/**
+ * The STATUS cell, as the menu's list says it: DAMAGED for a set whose own last verification failed (a stored file
+ * does not match: see damagedNotes), else BROKEN for a set whose chain cannot be restored (its files may match: see
+ * brokenChainNotes), else its run's status (`--json` keeps the run's status).
+ */
+const statusOf = (s: SetSummary): string =>
+  s.lastVerified?.ok === false ? 'DAMAGED' : s.chainProblems?.length ? 'BROKEN' : s.status;
+
+/** One line per set whose own last verification failed: when, and the command that says what failed. */
+export function damagedNotes(sets: SetSummary[]): string[] {
+  return sets
+    .filter((s) => s.lastVerified?.ok === false)
+    .map(
+      (s) =>
+        `DAMAGED: set ${s.id} failed its verification on ${formatLocal(s.lastVerified!.at)}: do not restore from it (respaldo verify ${s.id} says what failed)`,
+    );
+}
 
 /**
  * One line per problem of the sets' chains (a set deleted by hand or pruned, a member damaged): the sets it leaves
@@ -136,7 +151,7 @@ export function register(program: Command): void {
         const why = '`respaldo copy` (or the next backup) copies them; `respaldo status` says why.';
         io.out(foldLine(`${mark}${pending.length} set(s) not copied to ${names}: ${why}`, width));
       }
-      for (const note of brokenChainNotes(sets)) io.out(foldLine(note, width));
+      for (const note of [...damagedNotes(sets), ...brokenChainNotes(sets)]) io.out(foldLine(note, width));
       sayDamaged(io.out);
       return code;
     }),

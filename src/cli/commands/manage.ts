@@ -5,7 +5,15 @@ import { RefusedError, UsageError } from '../../core/errors.js';
 import { EXIT } from '../../core/exit-codes.js';
 import { english } from '../../core/phrases.js';
 import { deleteNotes } from '../../engine/before-delete.js';
-import { KEEP_MARK, chainBaseRefusal, chainDependents, deleteSet, readManifest, setDir } from '../../engine/catalog.js';
+import {
+  KEEP_MARK,
+  chainBaseRefusal,
+  chainDependents,
+  deleteSet,
+  listSets,
+  readManifest,
+  setDir,
+} from '../../engine/catalog.js';
 import { isSetId } from '../../engine/set-id.js';
 import { parseRound } from '../../drivers/shared/names.js';
 import { getStatus } from '../../engine/status.js';
@@ -126,11 +134,15 @@ export function register(program: Command): void {
       };
       const ageOf = (d: (typeof s.newestPerDatabase)[number]) =>
         d.ageSeconds === null ? 'never' : `${formatAge(d.ageSeconds * 1000)} ago`;
+      // A newest set whose own verification failed is DAMAGED, as `list` and the menu say it (health says why).
+      const damaged = new Set((await listSets(cfg)).filter((x) => x.lastVerified?.ok === false).map((x) => x.id));
       const header = ['DATABASE', 'ENGINE', 'NEWEST SET', 'AGE', 'LAST DRILL'];
       const rows = s.newestPerDatabase.map((d) => [
         d.database,
         d.engine,
-        d.setId ? `${d.setId}${d.type !== 'full' ? ` (${d.type})` : ''}` : 'none',
+        d.setId
+          ? `${d.setId}${d.type !== 'full' ? ` (${d.type})` : ''}${damaged.has(d.setId) ? ' DAMAGED' : ''}`
+          : 'none',
         ageOf(d),
         drilled(d.database),
       ]);
