@@ -96,10 +96,12 @@ describe('what the driver was doing, in Spanish', () => {
       .filter((f) => f.endsWith('.ts'))
       .flatMap((f) => [
         ...readFileSync(new URL(f, dir), 'utf8').matchAll(
-          /(?:pgError\([^)]*?|openMaintenance\([^)]*?)(['"])([^'"]+)\1\)/g,
+          /(?:pgError\([^)]*?|openMaintenance\([^)]*?|\.open\([^)]*?)(['"])([^'"]+)\1\)/g,
         ),
+        // a doing chosen by a condition (recover.ts: on the drill server or not)
+        ...readFileSync(new URL(f, dir), 'utf8').matchAll(/\? (['"])(looking [^'"]+)\1 : (['"])(looking [^'"]+)\3/g),
       ])
-      .map((x) => x[2]!);
+      .flatMap((x) => (x[4] ? [x[2]!, x[4]] : [x[2]!]));
     expect(said.length).toBeGreaterThan(12);
     for (const doing of new Set(said)) expect(DOING_ES, doing).toHaveProperty([doing]);
   });

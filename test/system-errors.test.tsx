@@ -39,6 +39,12 @@ describe('the system’s words in a reason', () => {
     ["EPERM: operation not permitted, unlink '/b/x'", 'operación no permitida: /b/x', 'operation not permitted: /b/x'],
     ["ENOENT: no such file or directory, rename '/a' -> '/b'", 'no existe: /a → /b', 'not found: /a → /b'],
     ['ENOSPC: no space left on device, write', 'no queda espacio en el disco', 'no space left on the disk'],
+    // a SQLite scratch copy refused before it began (src/drivers/sqlite/snapshot.ts roomFor): its tail said too
+    [
+      'ENOSPC: no space left on device, 73728 bytes to copy, 4096 free',
+      'no queda espacio en el disco: hay 73728 bytes que copiar y 4096 libres',
+      'no space left on the disk: 73728 bytes to copy, 4096 free',
+    ],
     [
       "EROFS: read-only file system, mkdir '/m/b'",
       'sistema de archivos de solo lectura: /m/b',

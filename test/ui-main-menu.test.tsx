@@ -1,5 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { cleanup } from 'ink-testing-library';
+import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { RespaldoError } from '../src/core/errors.js';
+import { english, phrase } from '../src/core/phrases.js';
 import { Menu } from '../src/ui/Menu.js';
 import { FakeFacade, KEY, manifestFor, press, renderUi, waitFrame } from './ui-fake-facade.js';
 
@@ -126,5 +131,33 @@ describe('main menu', () => {
     const f = await waitFrame(lastFrame, (x) => x.includes('Status unavailable'));
     expect(f).toContain('Permission denied reading /srv/backups');
     expect(f).toContain('1. Create backup now');
+  });
+
+  it('says a failing status call in Spanish: the system’s words of a raw error, an error’s phrase', async () => {
+    // the backup folder replaced by a file while the menu runs: listing it fails as the system says (ENOTDIR)
+    const dir = mkdtempSync(join(tmpdir(), 'respaldo-header-'));
+    const file = join(dir, 'backups');
+    writeFileSync(file, '');
+    let raw: unknown;
+    try {
+      readdirSync(file);
+    } catch (err) {
+      raw = err;
+    }
+    const facade = new FakeFacade();
+    facade.fail.status = raw as RespaldoError; // thrown as it came (the fake throws what it is given)
+    const one = renderUi(<Menu />, { facade, lang: 'es' });
+    const f = await waitFrame(one.lastFrame, (x) => x.includes('Estado no disponible'));
+    expect(f).toContain(`Estado no disponible: no es una carpeta: ${file}`);
+    expect(f).not.toMatch(/ENOTDIR|not a directory|scandir/);
+    one.unmount();
+
+    const refused = phrase('pgconn.refused', { at: 'db1:5432', doing: 'connecting' });
+    const phrased = new RespaldoError('failed', english(refused)).withPhrases(refused);
+    const withPhrase = new FakeFacade();
+    withPhrase.fail.status = phrased;
+    const two = renderUi(<Menu />, { facade: withPhrase, lang: 'es' });
+    const g = await waitFrame(two.lastFrame, (x) => x.includes('Estado no disponible'));
+    expect(g).toContain('Estado no disponible: PostgreSQL en db1:5432 rechazó la conexión (al conectar).');
   });
 });

@@ -1,4 +1,6 @@
 import { Box, Text } from 'ink';
+import { RespaldoError, asOperatorError } from '../../core/errors.js';
+import { sayMessage } from '../i18n/index.js';
 import { formatAge, formatBytes, formatDate, truncateStart } from '../format.js';
 import type { HeaderStatus, MenuConfig } from '../engine-facade.js';
 import { staleDatabases } from '../staleness.js';
@@ -26,11 +28,11 @@ const MAX_WARNINGS = 3;
 export function headerModel(
   config: MenuConfig,
   status: AsyncState<HeaderStatus>,
-  ui: Pick<UiContextValue, 't' | 'theme' | 'facade'>,
+  ui: Pick<UiContextValue, 't' | 'lang' | 'theme' | 'facade'>,
   at: Date,
   width: number,
 ): HeaderModel {
-  const { t, theme, facade } = ui;
+  const { t, lang, theme, facade } = ui;
   const g = theme.glyphs;
   let parts: string[] = [t.common.loading];
   let keep = 1;
@@ -84,7 +86,11 @@ export function headerModel(
     ];
   } else if (status.state === 'error') {
     parts = [];
-    error = t.header.statusFailed(status.error instanceof Error ? status.error.message : String(status.error));
+    // in the menu's language, as the error box says it: a raw system error as its operator error, a phrase as said
+    const said = asOperatorError(status.error);
+    const phrases = said instanceof RespaldoError ? said.phrases : undefined;
+    const message = said instanceof Error ? said.message : String(said);
+    error = t.header.statusFailed(sayMessage(lang, phrases, message, theme.unicode));
   }
   const title = `${t.header.config}: ${truncateStart(config.file, Math.max(20, width - 24), g.ellipsis)}`;
   const sep = ` ${g.dot} `;

@@ -115,6 +115,8 @@ export const DOING_ES: Record<string, string> = {
   'looking for what interrupted restores left': 'al buscar lo que dejaron restauraciones interrumpidas',
   'looking on the drill server for what killed drills left':
     'al buscar en el servidor de simulacros lo que dejaron simulacros interrumpidos',
+  'checking the restored database': 'al comprobar la base restaurada',
+  'preparing pg_amcheck': 'al preparar pg_amcheck',
 };
 /** What a verification says of a stored file (`problem` in src/engine/verify.ts), in Spanish; anything else as is. */
 export function verifyProblemEs(problem: string): string {

@@ -26,6 +26,12 @@ const CODES = Object.keys(SAID).join('|');
 const FS = new RegExp(`\\b(${CODES}): [a-z][a-z/ -]*[a-z](?:, [a-z_]+(?: '([^']*)'(?: -> '([^']*)')?)?)?`, 'g');
 /** Node's socket errors: `connect ECONNREFUSED 10.0.0.5:5432`. */
 const NET = new RegExp(`\\b(?:connect|read|write) (${CODES})(?: (\\S+:\\d+))?`, 'g');
+/** A scratch copy refused before it began (src/drivers/sqlite/snapshot.ts roomFor): the bytes it needed, the free. */
+const ROOM = /\bENOSPC: no space left on device, (\d+) bytes to copy, (\d+) free\b/g;
+const ROOM_SAID: Record<Lang, (need: string, free: string) => string> = {
+  en: (need, free) => `${SAID['ENOSPC']!.en}: ${need} bytes to copy, ${free} free`,
+  es: (need, free) => `${SAID['ENOSPC']!.es}: hay ${need} bytes que copiar y ${free} libres`,
+};
 /** A code said alone: the whole reason, after a colon (`destination "nas": ETIMEDOUT`) or in brackets (`(EROFS)`). */
 const BARE = new RegExp(`(^|: |\\()(${CODES})(?=$|[.;,)])`, 'g');
 
@@ -39,12 +45,13 @@ export function sayUnphrased(lang: Lang, text: string): string {
 }
 
 /** A reason that is only the system's words: one of the shapes above, alone. */
-const WHOLE = new RegExp(`^(?:${FS.source}|${NET.source}|(?:${CODES}))$`);
+const WHOLE = new RegExp(`^(?:${ROOM.source}|${FS.source}|${NET.source}|(?:${CODES}))$`);
 
 /** `text` with the system's words of the common error codes said in `lang`; the rest as it is. */
 export function saySystemErrors(lang: Lang, text: string): string {
   const words = (code: string) => SAID[code]![lang];
   return text
+    .replace(ROOM, (_m, need: string, free: string) => ROOM_SAID[lang](need, free))
     .replace(FS, (_m, code: string, path?: string, dest?: string) =>
       path ? `${words(code)}: ${path}${dest ? ` → ${dest}` : ''}` : words(code),
     )
