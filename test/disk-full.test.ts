@@ -32,7 +32,7 @@ import { loadConfig } from '../src/config/load.js';
 import { createEngineFacade } from '../src/ui/engine-facade.js';
 import { sayInMenu, sayMessage } from '../src/ui/i18n/index.js';
 import { executeRestore, planRestore } from '../src/engine/restore.js';
-import { serverDiskFilled } from '../src/engine/restore-databases.js';
+import { replacedUnlisted, serverDiskFilled } from '../src/engine/restore-databases.js';
 import { describeResult, parseJsonOutput, runCli } from './helpers/cli.js';
 import { dbDigest } from './helpers/sqlite.js';
 import { demoSetup, type DemoSetup } from './helpers/tmp.js';
@@ -663,12 +663,42 @@ describe('disk full: a real small disk under the backup folder', () => {
           `^The database server ran out of disk space: its data folder ${mnt} has \\S+ \\S+ free, and PostgreSQL stopped every session`,
         ),
       );
+      // the menu says it in Spanish, the server's own words kept
+      expect(sayMessage('es', said?.phrases, said!.message)).toBe(
+        'El servidor de la base cerró la sesión: pg_restore: error: server closed the connection unexpectedly',
+      );
+      expect(sayInMenu('es', said?.phrases?.hint, said!.hint!)).toMatch(
+        new RegExp(
+          `^El servidor de la base se quedó sin espacio en disco: su carpeta de datos ${mnt} tiene \\S+ \\S+ libres`,
+        ),
+      );
+      // a full disk under the backup folder when the replaced databases are listed: said in Spanish, names kept
+      let raw: unknown;
+      try {
+        writeFileSync(join(mnt, 'more'), Buffer.alloc(1 << 20));
+      } catch (err) {
+        raw = err;
+      }
+      expect((raw as NodeJS.ErrnoException).code).toBe('ENOSPC');
+      const unlisted = replacedUnlisted([{ name: 'ledger', safetyDatabase: 'ledger__pre_restore_S1' }], raw);
+      expect(unlisted.message).toMatch(
+        /^The replaced databases are kept on their servers \(ledger as "ledger__pre_restore_S1"\), but listing them in a pre_restore set failed: /,
+      );
+      const es = sayMessage('es', unlisted.phrases, unlisted.message);
+      expect(es).toMatch(
+        /^Las bases reemplazadas se conservan en sus servidores \(ledger como "ledger__pre_restore_S1"\), pero no se pudieron anotar en una copia pre_restore: /,
+      );
+      expect(es).not.toMatch(/no space left|ENOSPC|Disk full|disk is full/i);
+      expect(sayInMenu('es', unlisted.phrases?.hint, unlisted.hint!)).toMatch(
+        /^No se pierde nada: esas bases son la vuelta atrás/,
+      );
       // Not a server's disk, another failure, or a disk with room: as it was.
       expect(await serverDiskFilled({ ...full, server: false }, ended)).toBeNull();
       expect(await serverDiskFilled(full, new Error('permission denied for table orders'))).toBeNull();
       expect(await serverDiskFilled({ ...full, path: tmpdir() }, ended)).toBeNull();
     } finally {
       rmSync(join(mnt, 'filler'), { force: true });
+      rmSync(join(mnt, 'more'), { force: true });
     }
   });
 

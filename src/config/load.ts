@@ -6,7 +6,7 @@
 import { statSync, type Stats } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { ConfigError } from '../core/errors.js';
-import { english, phrase } from '../core/phrases.js';
+import { english, phrase, type Phrase } from '../core/phrases.js';
 import { NotRegularFileError, notRegularKind, readRegularFileSync } from '../core/regular-file.js';
 import type {
   BackupConfig,
@@ -272,22 +272,20 @@ function notRegular(
   return new ConfigError(file, undefined, problem, english(hint)).withPhrases(message, hint);
 }
 
+/** A problem of the config file as a whole, said by `message` (which starts with `file: `) and `hint`. */
+function configSaid(file: string, message: Phrase, hint: Phrase): ConfigError {
+  const problem = english(message).slice(file.length + 2);
+  return new ConfigError(file, undefined, problem, english(hint)).withPhrases(message, hint);
+}
+
 function readConfigText(file: string): string {
   try {
     return readRegularFileSync(file).toString('utf8');
   } catch (err) {
     if (err instanceof NotRegularFileError && err.code === 'ENOTREG') throw notRegular(file, err, 'config.notRegular');
     const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') {
-      throw new ConfigError(
-        file,
-        undefined,
-        'file not found',
-        'Pass --config PATH, set RESPALDO_CONFIG, or run from the folder that holds backup_config.json (`npm run demo` creates a demo setup).',
-      );
-    }
-    if (code === 'EACCES')
-      throw new ConfigError(file, undefined, 'permission denied', 'Run as a user that can read the config file.');
+    if (code === 'ENOENT') throw configSaid(file, phrase('config.notFound', { file }), phrase('config.notFoundHint'));
+    if (code === 'EACCES') throw configSaid(file, phrase('config.denied', { file }), phrase('config.deniedHint'));
     if (code === 'EISDIR')
       throw new ConfigError(
         file,

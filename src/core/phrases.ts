@@ -5,7 +5,7 @@
  * parameters. The engine and the CLI
  * use the English text below; the menu renders the same ids from its own catalogue
  * (src/ui/i18n/phrases-es.ts) in the operator's language. Parameters are names, paths and numbers
- * that are shown as they are. Why one file of about 1100 lines: one table of every sentence, which the Spanish
+ * that are shown as they are. Why one file of about 1200 lines: one table of every sentence, which the Spanish
  * catalogue mirrors id for id (its `satisfies` checks that none is missing); split, the two would drift.
  */
 
@@ -114,6 +114,38 @@ const rowDiffEn = (d: RowDiff): string =>
   d.actual === null
     ? `${d.table}: missing (expected ${d.expected} rows)`
     : `${d.table}: ${d.actual} rows, expected ${d.expected}`;
+
+/** The secret file `what` names (config: encryption.passphraseFile, env: the file `env` names, identity). */
+const secretWhatEn = (p: PhraseParams): string =>
+  p['what'] === 'identity'
+    ? 'the identity file'
+    : p['what'] === 'env'
+      ? `the passphrase file named by ${p['env']}`
+      : 'the passphrase file (encryption.passphraseFile)';
+
+/** A destination that failed a keep mark: its name and its error (`error`, `phrase` when it has one). */
+export interface KeepFailure {
+  destination: string;
+  error: string;
+  phrase?: Phrase;
+}
+/** A list passed as JSON in a parameter, each item said by `one` and joined by `, `; text that is no list as it is. */
+export function listParam<T>(text: string | undefined, one: (item: T) => string): string {
+  let items: unknown;
+  try {
+    items = JSON.parse(text ?? '[]');
+  } catch {
+    return text ?? '';
+  }
+  return Array.isArray(items) ? (items as T[]).map(one).join(', ') : (text ?? '');
+}
+
+/** `nas (its error), usb (…)`: the destinations of `failed` (KeepFailure[] as JSON), in English. */
+const keepFailedEn = (p: PhraseParams): string =>
+  listParam<KeepFailure>(p['failed'], (f) => `${f.destination} (${f.error})`);
+
+/** `a as "a__pre_restore_X", …`: the databases kept renamed (`kept`: JSON of [name, renamed] pairs), in English. */
+const keptEn = (p: PhraseParams): string => listParam<[string, string]>(p['kept'], ([n, r]) => `${n} as "${r}"`);
 
 export const PHRASES_EN = {
   // SQLite restore steps
@@ -1098,6 +1130,36 @@ export const PHRASES_EN = {
     `${p['db']}: stored as a full, not ${p['type'] === 'differential' ? 'a' : 'an'} ${p['type']}: ${p['problem']}`,
   'when.timezoneHint': () =>
     "Use an IANA time zone such as Europe/Madrid or America/Mexico_City, or leave it empty for the machine's.",
+  // Left English inside Spanish texts until now: secret files, the keep mark at a destination, a restore's server
+  // disk and its unlisted safety copies, the config file (`what` of a secret: config, env or identity)
+  'error.secretUnreadable': (p: PhraseParams) =>
+    `Cannot read ${secretWhatEn(p)} ${p['file']} (${p['kind'] ? `it is ${p['kind']}, not a regular file` : p['code']}).`,
+  'error.secretEmpty': (p: PhraseParams) => `${secretWhatEn(p)} ${p['file']} is empty.`,
+  'error.secretNotRegularHint': (p: PhraseParams) =>
+    `Name the key or passphrase file itself there (${p['kind']} is not read: a FIFO would wait forever); nothing was changed.`,
+  'error.passphraseConfigHint': () =>
+    'Write the passphrase of the backups into that file (mode 0600), or use "encryption.recipients".',
+  'error.passphraseConfigReadHint': () => 'Write the passphrase of the backups into it.',
+  'error.identityFileHint': () =>
+    'Point "encryption.identityFile" at the file `respaldo key generate` (or age-keygen) wrote; keep a copy off the server.',
+  'keep.notAt': (p: PhraseParams) =>
+    `The keep mark is ${p['keep'] === 'true' ? 'set' : 'cleared'} here, but not at ${keepFailedEn(p)}.`,
+  'keep.notAtHint': (p: PhraseParams) =>
+    `Run respaldo keep ${p['set']}${p['keep'] === 'true' ? '' : ' --unset'} --from ${p['dest']} once it is reachable.`,
+  'restore.serverEnded': (p: PhraseParams) => `${p['detail']}`,
+  'restore.serverDiskFullHint': (p: PhraseParams) =>
+    `The database server ran out of disk space: its data folder ${p['path']} has ${p['free']} free, and ` +
+    'PostgreSQL stopped every session and restarted. The live database is as it was; the partly restored copy is ' +
+    'dropped by the next restore, create or drill. Free space on that disk, then restore again.',
+  'restore.replacedUnlisted': (p: PhraseParams) =>
+    `The replaced databases are kept on their servers (${keptEn(p)}), but listing them in a pre_restore set failed: ${p['error']}.`,
+  'restore.replacedUnlistedHint': () =>
+    'Nothing is lost: those databases are the rollback. Fix the backup folder (space, permissions), then rename them back by hand if needed or drop them once you are sure.',
+  'config.notFound': (p: PhraseParams) => `${p['file']}: file not found`,
+  'config.notFoundHint': () =>
+    'Pass --config PATH, set RESPALDO_CONFIG, or run from the folder that holds backup_config.json (`npm run demo` creates a demo setup).',
+  'config.denied': (p: PhraseParams) => `${p['file']}: permission denied`,
+  'config.deniedHint': () => 'Run as a user that can read the config file.',
 } satisfies Record<string, (p: PhraseParams) => string>;
 
 export type PhraseId = keyof typeof PHRASES_EN;

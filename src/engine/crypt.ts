@@ -62,22 +62,36 @@ export function encryptsLocally(enc: EncryptionConfig | undefined): enc is Encry
   return Boolean(enc) && enc!.local !== false;
 }
 
-/** For a path that is no regular file: put the file itself there (nothing was read from it), else ''. */
-function notRegularHint(err: unknown): string {
-  return err instanceof NotRegularFileError
-    ? `Name the key or passphrase file itself there (${err.kind} is not read: a FIFO would wait forever); nothing was changed.`
-    : '';
+/** For a path that is no regular file: put the file itself there (nothing was read from it), else null. */
+function notRegularHint(err: unknown): Phrase | null {
+  return err instanceof NotRegularFileError ? phrase('error.secretNotRegularHint', { kind: err.kind }) : null;
 }
 
-function readSecretFile(path: string, what: string, hint: string): string {
+/** Which secret file a message names (secretWhatEn in src/core/phrases.ts): `env` names the variable. */
+type SecretWhat = { what: 'config' } | { what: 'env'; env: string } | { what: 'identity' };
+
+/** A KeyError said by phrases (the menu says them in its language); `hint` null: none. */
+function keyError(message: Phrase, hint: Phrase | null): KeyError {
+  const err = new KeyError(english(message), hint ? english(hint) : '');
+  return hint ? err.withPhrases(message, hint) : err.withPhrases(message);
+}
+
+/** The file `path` could not be read (`err`): why, as phrase parameters (`kind` of a no regular file, else `code`). */
+function unreadable(what: SecretWhat, path: string, err: unknown, hint: Phrase | null): KeyError {
+  const why: Record<string, string> =
+    err instanceof NotRegularFileError ? { kind: err.kind } : { code: readProblem(err) };
+  return keyError(phrase('error.secretUnreadable', { ...what, file: path, ...why }), notRegularHint(err) ?? hint);
+}
+
+function readSecretFile(path: string, what: SecretWhat, hint: Phrase | null): string {
   let text: string;
   try {
     text = readRegularFileSync(path).toString('utf8');
   } catch (err) {
-    throw new KeyError(`Cannot read ${what} ${path} (${readProblem(err)}).`, notRegularHint(err) || hint);
+    throw unreadable(what, path, err, hint);
   }
   const secret = text.replace(/\r?\n$/, '');
-  if (!secret) throw new KeyError(`${what} ${path} is empty.`, hint);
+  if (!secret) throw keyError(phrase('error.secretEmpty', { ...what, file: path }), hint);
   return secret;
 }
 
@@ -124,9 +138,8 @@ export function looseSecretWarning(f: LooseSecretFile): string {
 
 /** The sealer of `enc`: to its recipients, or to the passphrase in `passphraseFile`. */
 export function sealerFor(enc: EncryptionConfig): Sealer {
-  const hint = 'Write the passphrase of the backups into that file (mode 0600), or use "encryption.recipients".';
   const passphrase = enc.passphraseFile
-    ? readSecretFile(enc.passphraseFile, 'the passphrase file (encryption.passphraseFile)', hint)
+    ? readSecretFile(enc.passphraseFile, { what: 'config' }, phrase('error.passphraseConfigHint'))
     : null;
   let encrypter: Promise<Encrypter> | null = null;
   const make = async (): Promise<Encrypter> => {
@@ -190,11 +203,18 @@ async function askPassphrase(what: string): Promise<string> {
     // Named, it is what is read, at a terminal or not (the menu asks nothing then): the hint says how to fix it.
     const env = PASSPHRASE_FILE_ENV;
     try {
-      return readSecretFile(file, `the passphrase file named by ${env}`, '');
+      return readSecretFile(file, { what: 'env', env }, null);
     } catch (err) {
       if (!(err instanceof KeyError)) throw err;
-      const why = err.message.includes(' is empty.') ? 'empty' : (/\(([^)]*)\)\.$/.exec(err.message)?.[1] ?? '?');
-      const message = phrase('error.passphraseFile', { file, env, why });
+      const said = err.phrases?.message;
+      const kind = said?.params['kind'];
+      const why =
+        said?.id === 'error.secretEmpty'
+          ? 'empty'
+          : kind
+            ? `it is ${kind}, not a regular file`
+            : (said?.params['code'] ?? '?');
+      const message = phrase('error.passphraseFile', { file, env, why, ...(kind ? { kind } : {}) });
       const hint = phrase('error.passphraseFileHint', { env });
       throw new KeyError(english(message), english(hint)).withPhrases(message, hint);
     }
@@ -241,13 +261,12 @@ export async function unlockIdentity(path: string, passphrase: string): Promise<
 async function identitiesOf(path: string, given?: string): Promise<string[]> {
   const cached = identityCache.get(path);
   if (cached) return cached;
-  const hint =
-    'Point "encryption.identityFile" at the file `respaldo key generate` (or age-keygen) wrote; keep a copy off the server.';
+  const hint = phrase('error.identityFileHint');
   let bytes: Buffer;
   try {
     bytes = await readRegularFile(path);
   } catch (err) {
-    throw new KeyError(`Cannot read the identity file ${path} (${readProblem(err)}).`, notRegularHint(err) || hint);
+    throw unreadable({ what: 'identity' }, path, err, hint);
   }
   let text = bytes.toString('latin1');
   if (isAgeFile(text)) {
@@ -261,7 +280,10 @@ async function identitiesOf(path: string, given?: string): Promise<string[]> {
     } catch (err) {
       const wrong = /no identity matched/.test((err as Error).message);
       if (!wrong)
-        throw new KeyError(`The identity file ${path} could not be opened (${(err as Error).message}).`, hint);
+        throw new KeyError(
+          `The identity file ${path} could not be opened (${(err as Error).message}).`,
+          english(hint),
+        ).withHintPhrase(hint);
       // Typed in the menu (`given`), or read from the terminal or the file RESPALDO_PASSPHRASE_FILE names.
       const message = phrase('error.identityPassphrase', { path });
       // read from the file RESPALDO_PASSPHRASE_FILE names: fix that file; typed in the menu, which asks again: type
@@ -276,7 +298,11 @@ async function identitiesOf(path: string, given?: string): Promise<string[]> {
     .split(/\r?\n/)
     .map((l) => l.trim())
     .filter((l) => l.startsWith('AGE-SECRET-KEY-'));
-  if (!keys.length) throw new KeyError(`The identity file ${path} holds no age identity (AGE-SECRET-KEY-1…).`, hint);
+  if (!keys.length)
+    throw new KeyError(
+      `The identity file ${path} holds no age identity (AGE-SECRET-KEY-1…).`,
+      english(hint),
+    ).withHintPhrase(hint);
   identityCache.set(path, keys);
   return keys;
 }
@@ -388,13 +414,7 @@ export async function decrypterFor(
       await unlockPassphrase(read, sample.open, setId, sample.label, fromFile);
       checkedSamples.add(sample.label);
     }
-    const configured = file
-      ? readSecretFile(
-          file,
-          'the passphrase file (encryption.passphraseFile)',
-          'Write the passphrase of the backups into it.',
-        )
-      : null;
+    const configured = file ? readSecretFile(file, { what: 'config' }, phrase('error.passphraseConfigReadHint')) : null;
     // From the config's passphraseFile: checked the same way (it may hold a passphrase changed since the set was made).
     if (configured !== null && sample && !checkedSamples.has(sample.label)) {
       await unlockPassphrase(configured, sample.open, setId, sample.label, undefined, file);

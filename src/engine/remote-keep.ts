@@ -1,7 +1,8 @@
 import { NotFoundError, UsageError } from '../core/errors.js';
 import type { LoadedConfig } from '../core/types.js';
 import { setKey, type Destination } from '../destinations/destination.js';
-import { RespaldoError } from '../core/errors.js';
+import { RespaldoError, asOperatorError } from '../core/errors.js';
+import type { KeepFailure } from '../core/phrases.js';
 import { KEEP_MARK, setDir, setKeep } from './catalog.js';
 import { bufferStream, readCopies, withRetries } from './copy.js';
 import { withDestination } from './remote.js';
@@ -67,20 +68,27 @@ export async function keepSet(
   id: string,
   keep: boolean,
   signal?: AbortSignal,
-): Promise<{ destinations: string[]; failed: { destination: string; error: string }[] }> {
+): Promise<{ destinations: string[]; failed: KeepFailure[] }> {
   await setKeep(cfg, id, keep);
   const copied = Object.entries(readCopies(setDir(cfg, id)))
     .filter(([name, mark]) => mark.ok && !mark.prunedAt && (cfg.destinations ?? []).some((d) => d.name === name))
     .map(([name]) => name);
   const destinations: string[] = [];
-  const failed: { destination: string; error: string }[] = [];
+  const failed: KeepFailure[] = [];
   for (const name of copied) {
     try {
       await setRemoteKeep(cfg, name, id, keep, signal);
       destinations.push(name);
     } catch (err) {
-      if (!(err instanceof RespaldoError) || err.kind === 'interrupted') throw err;
-      failed.push({ destination: name, error: err.message });
+      // The system's own error at a destination (a folder destination's EISDIR where the mark goes) is a failure
+      // there too, said as the operator error it is where it is one; it was thrown as a bug.
+      const said = asOperatorError(err);
+      const system = said instanceof Error && typeof (said as NodeJS.ErrnoException).code === 'string';
+      if (!(said instanceof RespaldoError) && !system) throw err;
+      if (said instanceof RespaldoError && said.kind === 'interrupted') throw err;
+      // its phrase too: the menu says the destination's error in its language
+      const phrase = said instanceof RespaldoError ? said.phrases?.message : undefined;
+      failed.push({ destination: name, error: (said as Error).message, ...(phrase ? { phrase } : {}) });
     }
   }
   return { destinations, failed };

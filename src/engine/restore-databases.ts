@@ -26,7 +26,7 @@ import {
   type SwapBackJournal,
 } from './restore-safety-sets.js';
 import { damageBehind, type ChainSteps } from './restore-stage.js';
-import { english, phrase, said } from '../core/phrases.js';
+import { english, nestedPhrase, phrase, said } from '../core/phrases.js';
 
 /** What restoring the databases of a verified plan works with. */
 export interface DatabasesRun {
@@ -88,13 +88,26 @@ export async function serverDiskFilled(disk: TargetDisk | undefined, err: unknow
   if (!st) return null;
   const free = st.bavail * st.bsize;
   if (free > Math.max(64 << 20, (st.blocks * st.bsize) / 100)) return null;
-  return new RespaldoError(
-    'failed',
-    errorMessage(err),
-    `The database server ran out of disk space: its data folder ${disk.path} has ${formatBytes(free)} free, and ` +
-      'PostgreSQL stopped every session and restarted. The live database is as it was; the partly restored copy is ' +
-      'dropped by the next restore, create or drill. Free space on that disk, then restore again.',
-  );
+  const message = phrase('restore.serverEnded', { detail: errorMessage(err) });
+  const hint = phrase('restore.serverDiskFullHint', { path: disk.path, free: formatBytes(free) });
+  return new RespaldoError('failed', english(message), english(hint)).withPhrases(message, hint);
+}
+
+/**
+ * The databases `renamed` (kept on their servers under their safety names) could not be listed in a pre_restore set
+ * (`err`): said with the names, which are the rollback.
+ */
+export function replacedUnlisted(
+  renamed: Pick<DatabaseEntry, 'name' | 'safetyDatabase'>[],
+  err: unknown,
+): RespaldoError {
+  const operator = asOperatorError(err);
+  // the error within travels as a nested phrase when it has one: the menu says it in its language too
+  const inner = operator instanceof RespaldoError ? operator.phrases?.message : undefined;
+  const kept = JSON.stringify(renamed.map((r) => [r.name, r.safetyDatabase ?? '']));
+  const message = phrase('restore.replacedUnlisted', { kept, error: errorMessage(operator), ...nestedPhrase(inner) });
+  const hint = phrase('restore.replacedUnlistedHint');
+  return new RespaldoError('failed', english(message), english(hint)).withPhrases(message, hint);
 }
 
 /**
@@ -245,14 +258,9 @@ export async function restoreDatabases(run: DatabasesRun, outcome: RestoreOutcom
         outcome.safetySetIds.push(await publishReferenceSet(cfg, m.id, renamed));
       } catch (err) {
         journalDone = false;
-        const kept = renamed.map((r) => `${r.name} as "${r.safetyDatabase}"`).join(', ');
         // Deliberate: databases kept renamed but unlisted outweigh any other error.
         // eslint-disable-next-line no-unsafe-finally -- see above
-        throw new RespaldoError(
-          'failed',
-          `The replaced databases are kept on their servers (${kept}), but listing them in a pre_restore set failed: ${errorMessage(asOperatorError(err))}.`,
-          'Nothing is lost: those databases are the rollback. Fix the backup folder (space, permissions), then rename them back by hand if needed or drop them once you are sure.',
-        );
+        throw replacedUnlisted(renamed, err);
       }
     }
     // A swapped-back database is live again: this set must no longer list it (deleting the set would drop it).

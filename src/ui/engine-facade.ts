@@ -1,6 +1,6 @@
 import { InterruptedError, RespaldoError } from '../core/errors.js';
 import { silentReporter, type ProgressEvent, type Reporter } from '../core/events.js';
-import { english, type Phrase } from '../core/phrases.js';
+import { english, phrase, type Phrase } from '../core/phrases.js';
 import type {
   BackupType,
   DrillRecord,
@@ -524,12 +524,11 @@ export function createEngineFacade(initial: LoadedConfig, named = false): Engine
     // Here and at the destinations the set is copied to; one that fails is an error (the local mark stands).
     async setKeep(id, keep) {
       const { failed } = await keepSet(cfg, id, keep);
-      if (failed.length)
-        throw new RespaldoError(
-          'notCopied',
-          `The keep mark is ${keep ? 'set' : 'cleared'} here, but not at ${failed.map((f) => `${f.destination} (${f.error})`).join(', ')}.`,
-          `Run respaldo keep ${id}${keep ? '' : ' --unset'} --from ${failed[0]!.destination} once it is reachable.`,
-        );
+      if (failed.length) {
+        const message = phrase('keep.notAt', { keep: String(keep), failed: JSON.stringify(failed) });
+        const hint = phrase('keep.notAtHint', { keep: String(keep), set: id, dest: failed[0]!.destination });
+        throw new RespaldoError('notCopied', english(message), english(hint)).withPhrases(message, hint);
+      }
     },
     async planRestore(req, reporter) {
       const opts: RestoreOptions = {

@@ -1,7 +1,9 @@
 import {
+  listParam,
   rowDiffs,
   schemaHints,
   schemaItems,
+  type KeepFailure,
   type Phrase,
   type PhraseId,
   type PhraseParams,
@@ -11,7 +13,7 @@ import {
 /**
  * The restore plan's sentences and the common errors in Spanish, by the ids of src/core/phrases.ts (every id must be
  * here: the `satisfies` below fails the build otherwise). SQL, commands and options stay as they are. One file of
- * about 1100 lines, as src/core/phrases.ts says why.
+ * about 1200 lines, as src/core/phrases.ts says why.
  */
 /** The parameters a phrase passed on for the phrase inside it (`in.` prefixed), unprefixed; `in.of` is its id. */
 function inner(p: PhraseParams): PhraseParams {
@@ -118,6 +120,24 @@ export const DOING_ES: Record<string, string> = {
   'checking the restored database': 'al comprobar la base restaurada',
   'preparing pg_amcheck': 'al preparar pg_amcheck',
 };
+/** Qué archivo secreto nombra `what` (ver secretWhatEn en src/core/phrases.ts). */
+const secretWhatEs = (p: PhraseParams): string =>
+  p['what'] === 'identity'
+    ? 'el archivo de identidad'
+    : p['what'] === 'env'
+      ? `el archivo de la frase de paso que indica ${p['env']}`
+      : 'el archivo de la frase de paso (encryption.passphraseFile)';
+
+/** `nas (su error), usb (…)` (ver keepFailedEn): cada error con su frase en español cuando la tiene. */
+const keepFailedEs = (p: PhraseParams): string =>
+  listParam<KeepFailure>(
+    p['failed'],
+    (f) => `${f.destination} (${f.phrase ? PHRASES_ES[f.phrase.id](f.phrase.params) : f.error})`,
+  );
+
+/** `a como "a__pre_restore_X", …` (ver keptEn). */
+const keptEs = (p: PhraseParams): string => listParam<[string, string]>(p['kept'], ([n, r]) => `${n} como "${r}"`);
+
 /** What a verification says of a stored file (`problem` in src/engine/verify.ts), in Spanish; anything else as is. */
 export function verifyProblemEs(problem: string): string {
   const size = /^size (\d+) bytes, manifest says (\d+) \(truncated or changed\)$/.exec(problem);
@@ -668,7 +688,7 @@ export const PHRASES_ES = {
   'error.noEncryptionHint': (p: PhraseParams) =>
     `Añada "encryption": { "recipients": [${p['quoted']}], "identityFile": "/ruta/a/key.txt" } a ${p['config']} (el destinatario de la copia y el archivo que escribió \`respaldo key generate\` o age-keygen) y vuelva a ejecutar la orden.`,
   'error.passphraseFile': (p: PhraseParams) =>
-    `No se puede leer el archivo de la frase de paso que indica ${p['env']}: ${p['file']} (${p['why']}).`,
+    `No se puede leer el archivo de la frase de paso que indica ${p['env']}: ${p['file']} (${p['kind'] ? `es ${kindEs(p['kind'])}, no un archivo normal` : p['why'] === 'empty' ? 'está vacío' : p['why']}).`,
   'error.passphraseFileHint': (p: PhraseParams) =>
     `Ponga la frase de paso en ese archivo (modo 0600), o quite ${p['env']} para que se pida en el terminal (el menú también la pide), y vuelva a intentarlo.`,
   'error.wrongPassphrase': (p: PhraseParams) => `Frase de paso incorrecta: no abre la copia ${p['set']}.`,
@@ -1177,4 +1197,33 @@ export const PHRASES_ES = {
     `${p['db']}: guardada como completa, no como ${p['type'] === 'differential' ? 'diferencial' : 'incremental'}: ${nestedEs(p)}`,
   'when.timezoneHint': () =>
     'Use una zona horaria IANA como Europe/Madrid o America/Mexico_City, o déjela vacía para usar la de la máquina.',
+  // Lo que quedaba en inglés dentro de los textos en español (ver el bloque al final de src/core/phrases.ts)
+  'error.secretUnreadable': (p: PhraseParams) =>
+    `No se puede leer ${secretWhatEs(p)} ${p['file']} (${p['kind'] ? `es ${kindEs(p['kind'])}, no un archivo normal` : p['code']}).`,
+  'error.secretEmpty': (p: PhraseParams) => `${secretWhatEs(p)} ${p['file']} está vacío.`.replace(/^e/, 'E'),
+  'error.secretNotRegularHint': (p: PhraseParams) =>
+    `Indique ahí el propio archivo de la clave o de la frase de paso (${kindEs(p['kind'])} no se lee: una FIFO esperaría para siempre); no se cambió nada.`,
+  'error.passphraseConfigHint': () =>
+    'Escriba en ese archivo (modo 0600) la frase de paso de las copias, o use "encryption.recipients".',
+  'error.passphraseConfigReadHint': () => 'Escriba en él la frase de paso de las copias.',
+  'error.identityFileHint': () =>
+    'Haga que "encryption.identityFile" nombre el archivo que escribió `respaldo key generate` (o age-keygen); guarde una copia fuera del servidor.',
+  'keep.notAt': (p: PhraseParams) =>
+    `La marca de conservar se ${p['keep'] === 'true' ? 'puso' : 'quitó'} aquí, pero no en ${keepFailedEs(p)}.`,
+  'keep.notAtHint': (p: PhraseParams) =>
+    `Ejecute respaldo keep ${p['set']}${p['keep'] === 'true' ? '' : ' --unset'} --from ${p['dest']} cuando se pueda llegar a él.`,
+  'restore.serverEnded': (p: PhraseParams) => `El servidor de la base cerró la sesión: ${p['detail']}`,
+  'restore.serverDiskFullHint': (p: PhraseParams) =>
+    `El servidor de la base se quedó sin espacio en disco: su carpeta de datos ${p['path']} tiene ${p['free']} libres, y ` +
+    'PostgreSQL cerró todas las sesiones y se reinició. La base en uso está como estaba; la copia restaurada a medias ' +
+    'la borra la próxima restauración, copia o simulacro. Libere espacio en ese disco y restaure de nuevo.',
+  'restore.replacedUnlisted': (p: PhraseParams) =>
+    `Las bases reemplazadas se conservan en sus servidores (${keptEs(p)}), pero no se pudieron anotar en una copia pre_restore: ${p['pid'] ? nestedEs(p) : p['error']}.`,
+  'restore.replacedUnlistedHint': () =>
+    'No se pierde nada: esas bases son la vuelta atrás. Arregle la carpeta de copias (espacio, permisos); después, si hace falta, devuélvales su nombre a mano, o bórrelas cuando esté seguro.',
+  'config.notFound': (p: PhraseParams) => `${p['file']}: no existe el archivo`,
+  'config.notFoundHint': () =>
+    'Indique --config RUTA, defina RESPALDO_CONFIG o ejecute desde la carpeta que contiene backup_config.json (`npm run demo` crea una instalación de prueba).',
+  'config.denied': (p: PhraseParams) => `${p['file']}: permiso denegado`,
+  'config.deniedHint': () => 'Ejecute como un usuario que pueda leer el archivo de configuración.',
 } satisfies Record<PhraseId, (p: PhraseParams) => string>;
