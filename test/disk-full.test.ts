@@ -2,7 +2,7 @@
  * A full disk under the backup folder is the operator's problem to fix, not a bug: it is said
  * plainly (which disk, how much is free, what to do), the exit code is the documented one, nothing
  * half-written stays behind, and the databases are not touched. Needs a small tmpfs (mount, as CI's
- * root can); elsewhere the live part skips with one loud line. Why one file of about 600 lines: every case shares
+ * root can); elsewhere the live part skips with one loud line. Why one file of about 750 lines: every case shares
  * the one mounted tmpfs and its fill helpers (a mount per file would cost each its own setup and root check).
  */
 import Database from 'better-sqlite3';

@@ -1,8 +1,8 @@
 /**
  * Errors that stayed English inside the Spanish menu: a passphrase or identity file that is a FIFO, a config file
- * that is not there, and a keep mark a destination could not take (`p` on a set's details). Each is made for real
- * (a FIFO, a missing file, a folder destination whose mark path is a folder) and said as the menu says it; the
- * English (CLI, logs) stays word for word what it was.
+ * that is not there (or a folder, or whose backupDir is a file), and a keep mark a destination could not take (`p`
+ * on a set's details). Each is made for real (a FIFO, a missing file, a folder destination whose mark path is a
+ * folder) and said as the menu says it; the English (CLI, logs) stays word for word what it was.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -82,6 +82,22 @@ describe('said whole in Spanish', () => {
     expect(es).toBe(
       `${file}: no existe el archivo | Indique --config RUTA, defina RESPALDO_CONFIG o ejecute desde la carpeta que ` +
         'contiene backup_config.json (`npm run demo` crea una instalación de prueba).',
+    );
+    // a folder named as the config, and a config whose backupDir is a file
+    const folder = await spanish(loadConfig({ configPath: s.dir, env: {} }));
+    expect(folder.err.message).toBe(`${s.dir}: is a folder, not a config file`);
+    expect(folder.es).toBe(
+      `${s.dir}: es una carpeta, no un archivo de configuración | Indique el propio archivo (--config ` +
+        `${join(s.dir, 'backup_config.json')}, por ejemplo) o defina RESPALDO_CONFIG con él.`,
+    );
+    const notDir = join(s.dir, 'backups-file');
+    writeFileSync(notDir, '');
+    writeFileSync(s.configFile, JSON.stringify({ backupDir: notDir, databases: [] }));
+    const dir = await spanish(loadConfig({ configPath: s.configFile, env: {} }));
+    expect(dir.err.message).toBe(`${s.configFile}: backupDir: ${notDir} is a file, not a folder`);
+    expect(dir.es).toBe(
+      `${s.configFile}: backupDir: ${notDir} es un archivo, no una carpeta | Haga que "backupDir" sea una carpeta ` +
+        '(se crea si falta) y vuelva a ejecutar la orden; no se cambió nada.',
     );
   });
 

@@ -6,7 +6,7 @@
 import { statSync, type Stats } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { ConfigError } from '../core/errors.js';
-import { english, phrase, type Phrase } from '../core/phrases.js';
+import { english, nestedPhrase, phrase, type Phrase } from '../core/phrases.js';
 import { NotRegularFileError, notRegularKind, readRegularFileSync } from '../core/regular-file.js';
 import type {
   BackupConfig,
@@ -239,13 +239,12 @@ function checkBackupDir(file: string, backupDir: string, databases: readonly Dat
       return null;
     }
   };
-  if (kind(backupDir) === 'file')
-    throw new ConfigError(
-      file,
-      'backupDir',
-      `${backupDir} is a file, not a folder`,
-      'Point "backupDir" at a folder (it is created when missing), then run the command again; nothing was changed.',
-    );
+  if (kind(backupDir) === 'file') {
+    const problem = phrase('config.backupDirFile', { dir: backupDir });
+    const hint = phrase('config.backupDirFileHint');
+    const message = phrase('config.fieldProblem', { file, field: 'backupDir', ...nestedPhrase(problem) });
+    throw new ConfigError(file, 'backupDir', english(problem), english(hint)).withPhrases(message, hint);
+  }
   databases.forEach((db, i) => {
     // A FIFO there blocked SQLite's first read, and the backup, forever (SIGTERM included); a device was read as one.
     const st = db.engine === 'sqlite' && db.path ? statOrNull(db.path) : null;
@@ -286,13 +285,10 @@ function readConfigText(file: string): string {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') throw configSaid(file, phrase('config.notFound', { file }), phrase('config.notFoundHint'));
     if (code === 'EACCES') throw configSaid(file, phrase('config.denied', { file }), phrase('config.deniedHint'));
-    if (code === 'EISDIR')
-      throw new ConfigError(
-        file,
-        undefined,
-        'is a folder, not a config file',
-        `Pass the file itself (--config ${resolve(file, 'backup_config.json')}, say), or set RESPALDO_CONFIG to it.`,
-      );
+    if (code === 'EISDIR') {
+      const inside = resolve(file, 'backup_config.json');
+      throw configSaid(file, phrase('config.isFolder', { file }), phrase('config.isFolderHint', { inside }));
+    }
     throw new ConfigError(file, undefined, `cannot read: ${(err as Error).message}`);
   }
 }

@@ -115,6 +115,12 @@ const rowDiffEn = (d: RowDiff): string =>
     ? `${d.table}: missing (expected ${d.expected} rows)`
     : `${d.table}: ${d.actual} rows, expected ${d.expected}`;
 
+/** The phrase nested in `p` (nestedPhrase: `pid`, its parameters `p.`-prefixed), in English. */
+function nestedEn(p: PhraseParams): string {
+  const inner = Object.entries(p).filter(([k]) => k.startsWith('p.'));
+  return PHRASES_EN[p['pid'] as PhraseId](Object.fromEntries(inner.map(([k, v]) => [k.slice(2), v])));
+}
+
 /** The secret file `what` names (config: encryption.passphraseFile, env: the file `env` names, identity). */
 const secretWhatEn = (p: PhraseParams): string =>
   p['what'] === 'identity'
@@ -1160,6 +1166,14 @@ export const PHRASES_EN = {
     'Pass --config PATH, set RESPALDO_CONFIG, or run from the folder that holds backup_config.json (`npm run demo` creates a demo setup).',
   'config.denied': (p: PhraseParams) => `${p['file']}: permission denied`,
   'config.deniedHint': () => 'Run as a user that can read the config file.',
+  'config.isFolder': (p: PhraseParams) => `${p['file']}: is a folder, not a config file`,
+  'config.isFolderHint': (p: PhraseParams) =>
+    `Pass the file itself (--config ${p['inside']}, say), or set RESPALDO_CONFIG to it.`,
+  'config.backupDirFile': (p: PhraseParams) => `${p['dir']} is a file, not a folder`,
+  'config.backupDirFileHint': () =>
+    'Point "backupDir" at a folder (it is created when missing), then run the command again; nothing was changed.',
+  // `FILE: field: problem`, the problem a nested phrase (nestedPhrase)
+  'config.fieldProblem': (p: PhraseParams) => `${p['file']}: ${p['field']}: ${nestedEn(p)}`,
 } satisfies Record<string, (p: PhraseParams) => string>;
 
 export type PhraseId = keyof typeof PHRASES_EN;

@@ -1226,4 +1226,11 @@ export const PHRASES_ES = {
     'Indique --config RUTA, defina RESPALDO_CONFIG o ejecute desde la carpeta que contiene backup_config.json (`npm run demo` crea una instalación de prueba).',
   'config.denied': (p: PhraseParams) => `${p['file']}: permiso denegado`,
   'config.deniedHint': () => 'Ejecute como un usuario que pueda leer el archivo de configuración.',
+  'config.isFolder': (p: PhraseParams) => `${p['file']}: es una carpeta, no un archivo de configuración`,
+  'config.isFolderHint': (p: PhraseParams) =>
+    `Indique el propio archivo (--config ${p['inside']}, por ejemplo) o defina RESPALDO_CONFIG con él.`,
+  'config.backupDirFile': (p: PhraseParams) => `${p['dir']} es un archivo, no una carpeta`,
+  'config.backupDirFileHint': () =>
+    'Haga que "backupDir" sea una carpeta (se crea si falta) y vuelva a ejecutar la orden; no se cambió nada.',
+  'config.fieldProblem': (p: PhraseParams) => `${p['file']}: ${p['field']}: ${nestedEs(p)}`,
 } satisfies Record<PhraseId, (p: PhraseParams) => string>;
