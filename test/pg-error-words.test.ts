@@ -57,6 +57,36 @@ describe('pgError: English words, Spanish phrases', () => {
       'Se perdió la conexión con PostgreSQL en db1:5433 (listing tables): Connection terminated unexpectedly',
       '¿Está en marcha el servidor de db1:5433? Revíselo y repita.',
     ],
+    [
+      { code: '28000', message: 'no pg_hba.conf entry for host "10.0.0.9", user "app"' },
+      'PostgreSQL at db1:5433 rejected user "app": no pg_hba.conf entry for host "10.0.0.9", user "app"',
+      'PostgreSQL en db1:5433 rechazó al usuario "app": no pg_hba.conf entry for host "10.0.0.9", user "app"',
+      'El pg_hba.conf del servidor no admite este usuario, equipo o base; pida al administrador de la base que lo permita.',
+    ],
+    [
+      { code: '53300', message: 'sorry, too many clients already' },
+      'PostgreSQL at db1:5433 has no free connection slots.',
+      'PostgreSQL en db1:5433 no tiene conexiones libres.',
+      'Cierre conexiones inactivas o suba max_connections, y vuelva a intentarlo.',
+    ],
+    [
+      { code: '42501', message: 'permission denied to create database' },
+      'PostgreSQL at db1:5433: permission denied while listing tables: permission denied to create database',
+      'PostgreSQL en db1:5433: permiso denegado (listing tables): permission denied to create database',
+      'Conéctese como el dueño de la base o con un rol que tenga los privilegios necesarios (CREATEDB para restaurar).',
+    ],
+    [
+      { code: '57P02', message: 'terminating connection due to crash of another server process' },
+      'PostgreSQL at db1:5433 ended the session while listing tables: terminating connection due to crash of another server process',
+      'PostgreSQL en db1:5433 terminó la sesión (listing tables): terminating connection due to crash of another server process',
+      'El servidor se detuvo o se terminó la sesión; revise el servidor y vuelva a intentarlo.',
+    ],
+    [
+      { code: '22P02', message: 'invalid input syntax for type integer: "x"' },
+      'PostgreSQL at db1:5433: invalid input syntax for type integer: "x" (while listing tables, SQLSTATE 22P02)',
+      'PostgreSQL en db1:5433: invalid input syntax for type integer: "x" (listing tables, SQLSTATE 22P02)',
+      '',
+    ],
   ] as [{ code?: string; message?: string }, string, string, string][])('%o', (raw, english, spanish, hintEs) => {
     const err = pgError(Object.assign(new Error(raw.message ?? raw.code), raw), conn, 'inventario', 'listing tables');
     expect(err).toBeInstanceOf(RespaldoError);

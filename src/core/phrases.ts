@@ -1172,6 +1172,22 @@ export const PHRASES_EN = {
   'config.backupDirFile': (p: PhraseParams) => `${p['dir']} is a file, not a folder`,
   'config.backupDirFileHint': () =>
     'Point "backupDir" at a folder (it is created when missing), then run the command again; nothing was changed.',
+  // PostgreSQL errors said whole (src/drivers/postgres/connection.ts pgError); `doing` and `detail` the driver's words
+  'pgconn.rejected': (p: PhraseParams) => `PostgreSQL at ${p['at']} rejected user "${p['user']}": ${p['detail']}`,
+  'pgconn.rejectedHint': () =>
+    "The server's pg_hba.conf does not allow this user/host/database; ask the DBA to allow it.",
+  'pgconn.noSlots': (p: PhraseParams) => `PostgreSQL at ${p['at']} has no free connection slots.`,
+  'pgconn.noSlotsHint': () => 'Close idle connections or raise max_connections, then try again.',
+  'pgconn.denied': (p: PhraseParams) =>
+    `PostgreSQL at ${p['at']}: permission denied while ${p['doing']}: ${p['detail']}`,
+  'pgconn.deniedHint': () =>
+    'Connect as the database owner or a role with the needed privileges (CREATEDB for restores).',
+  'pgconn.signalBackendHint': (p: PhraseParams) =>
+    `The configured user may not end the sessions of other roles: stop the application first, or grant it that right (GRANT pg_signal_backend TO ${p['user']}). Nothing was replaced.`,
+  'pgconn.ended': (p: PhraseParams) => `PostgreSQL at ${p['at']} ended the session while ${p['doing']}: ${p['detail']}`,
+  'pgconn.endedHint': () => 'The server was shut down or the session was terminated; check the server and try again.',
+  'pgconn.sqlstate': (p: PhraseParams) =>
+    `PostgreSQL at ${p['at']}: ${p['detail']} (while ${p['doing']}, SQLSTATE ${p['code']})`,
   // `FILE: field: problem`, the problem a nested phrase (nestedPhrase)
   'config.fieldProblem': (p: PhraseParams) => `${p['file']}: ${p['field']}: ${nestedEn(p)}`,
 } satisfies Record<string, (p: PhraseParams) => string>;

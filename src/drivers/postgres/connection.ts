@@ -81,8 +81,8 @@ export function where(conn: PgConnection): string {
 }
 
 /** An operator error in respaldo's words, with the phrases the menu says in its language. */
-const said = (message: Phrase, hint: Phrase): RespaldoError =>
-  new RespaldoError('failed', english(message), english(hint)).withPhrases(message, hint);
+const said = (message: Phrase, hint?: Phrase): RespaldoError =>
+  new RespaldoError('failed', english(message), hint ? english(hint) : undefined).withPhrases(message, hint);
 
 /**
  * `said`, for a server that cannot be reached or refuses the login (down, no such host, wrong password): its
@@ -124,48 +124,39 @@ export function pgError(err: unknown, conn: PgConnection, database: string, doin
     case '28P01':
       return away(phrase('pgconn.authFailed', { at, user: conn.user ?? '' }), authFailedHint(conn));
     case '28000':
-      return new RespaldoError(
-        'failed',
-        `PostgreSQL at ${at} rejected user "${conn.user ?? ''}": ${msg}`,
-        "The server's pg_hba.conf does not allow this user/host/database; ask the DBA to allow it.",
-      );
+      return said(phrase('pgconn.rejected', { at, user: conn.user ?? '', detail: msg }), phrase('pgconn.rejectedHint'));
     case '3D000':
       return said(phrase('pgconn.noDatabase', { at, db: database }), phrase('pgconn.noDatabaseHint', { at }));
     case '57P03':
       return away(phrase('pgconn.starting', { at }), phrase('pgconn.startingHint'));
     case '53300':
-      return new RespaldoError(
-        'failed',
-        `PostgreSQL at ${at} has no free connection slots.`,
-        'Close idle connections or raise max_connections, then try again.',
-      );
+      return said(phrase('pgconn.noSlots', { at }), phrase('pgconn.noSlotsHint'));
     case '42501':
-      return new RespaldoError(
-        'failed',
-        `PostgreSQL at ${at}: permission denied while ${doing}: ${msg}`,
+      return said(
+        phrase('pgconn.denied', { at, doing, detail: msg }),
         // --terminate-connections by a login that is no superuser, on another role's session (the application's).
         msg.includes('pg_signal_backend')
-          ? `The configured user may not end the sessions of other roles: stop the application first, or grant it that right (GRANT pg_signal_backend TO ${quoteIdent(conn.user ?? 'the configured user')}). Nothing was replaced.`
-          : 'Connect as the database owner or a role with the needed privileges (CREATEDB for restores).',
+          ? phrase('pgconn.signalBackendHint', { user: quoteIdent(conn.user ?? 'the configured user') })
+          : phrase('pgconn.deniedHint'),
       );
     case '57P01':
     case '57P02':
     case '53100': {
       const hint = sessionEndedBy(`FATAL:  ${msg}`)?.hint;
-      const fallback = 'The server was shut down or the session was terminated; check the server and try again.';
-      const message = `PostgreSQL at ${at} ended the session while ${doing}: ${msg}`;
-      return new RespaldoError('failed', message, hint ?? fallback);
+      const message = phrase('pgconn.ended', { at, doing, detail: msg });
+      if (hint) return new RespaldoError('failed', english(message), hint).withPhrases(message);
+      return said(message, phrase('pgconn.endedHint'));
     }
     default: {
       const ended = sessionEndedBy(msg);
       if (ended) {
-        return new RespaldoError('failed', `PostgreSQL at ${at} ended the session while ${doing}: ${msg}`, ended.hint);
+        const message = phrase('pgconn.ended', { at, doing, detail: msg });
+        return new RespaldoError('failed', english(message), ended.hint).withPhrases(message);
       }
       if (/Connection terminated|connection timeout|ECONNRESET|server closed/i.test(msg)) {
         return said(phrase('pgconn.lost', { at, doing, detail: msg }), phrase('pgconn.lostHint', { at }));
       }
-      if (code && /^[0-9A-Z]{5}$/.test(code))
-        return new RespaldoError('failed', `PostgreSQL at ${at}: ${msg} (while ${doing}, SQLSTATE ${code})`, undefined);
+      if (code && /^[0-9A-Z]{5}$/.test(code)) return said(phrase('pgconn.sqlstate', { at, detail: msg, doing, code }));
       return err instanceof Error ? err : new Error(msg);
     }
   }

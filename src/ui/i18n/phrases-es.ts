@@ -1232,5 +1232,21 @@ export const PHRASES_ES = {
   'config.backupDirFile': (p: PhraseParams) => `${p['dir']} es un archivo, no una carpeta`,
   'config.backupDirFileHint': () =>
     'Haga que "backupDir" sea una carpeta (se crea si falta) y vuelva a ejecutar la orden; no se cambió nada.',
+  'pgconn.rejected': (p: PhraseParams) => `PostgreSQL en ${p['at']} rechazó al usuario "${p['user']}": ${p['detail']}`,
+  'pgconn.rejectedHint': () =>
+    'El pg_hba.conf del servidor no admite este usuario, equipo o base; pida al administrador de la base que lo permita.',
+  'pgconn.noSlots': (p: PhraseParams) => `PostgreSQL en ${p['at']} no tiene conexiones libres.`,
+  'pgconn.noSlotsHint': () => 'Cierre conexiones inactivas o suba max_connections, y vuelva a intentarlo.',
+  'pgconn.denied': (p: PhraseParams) =>
+    `PostgreSQL en ${p['at']}: permiso denegado (${doingEs(p['doing'])}): ${p['detail']}`,
+  'pgconn.deniedHint': () =>
+    'Conéctese como el dueño de la base o con un rol que tenga los privilegios necesarios (CREATEDB para restaurar).',
+  'pgconn.signalBackendHint': (p: PhraseParams) =>
+    `El usuario configurado no puede terminar las sesiones de otros roles: detenga antes la aplicación, o dele ese derecho (GRANT pg_signal_backend TO ${p['user']}). No se reemplazó nada.`,
+  'pgconn.ended': (p: PhraseParams) =>
+    `PostgreSQL en ${p['at']} terminó la sesión (${doingEs(p['doing'])}): ${p['detail']}`,
+  'pgconn.endedHint': () => 'El servidor se detuvo o se terminó la sesión; revise el servidor y vuelva a intentarlo.',
+  'pgconn.sqlstate': (p: PhraseParams) =>
+    `PostgreSQL en ${p['at']}: ${p['detail']} (${doingEs(p['doing'])}, SQLSTATE ${p['code']})`,
   'config.fieldProblem': (p: PhraseParams) => `${p['file']}: ${p['field']}: ${nestedEs(p)}`,
 } satisfies Record<PhraseId, (p: PhraseParams) => string>;
