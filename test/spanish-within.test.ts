@@ -74,6 +74,23 @@ describe('said whole in Spanish', () => {
     for (const x of [sealing, identity, missing]) expect(x.es).not.toMatch(/ regular file|Cannot|ENOENT|Point /);
   });
 
+  it('an identity file that holds no key, or a protected one that cannot be opened: in Spanish, the English as it was', async () => {
+    const s = demoSetup();
+    const empty = join(s.dir, 'notes.txt');
+    writeFileSync(empty, 'not a key\n');
+    const none = await spanish(unlockIdentity(empty, 'x'));
+    expect(none.err.message).toBe(`The identity file ${empty} holds no age identity (AGE-SECRET-KEY-1…).`);
+    expect(none.es).toMatch(
+      /^El archivo de identidad .* no contiene ninguna identidad age \(AGE-SECRET-KEY-1…\)\. \| Haga que/,
+    );
+    // An age file (a protected identity) that is cut short: age cannot open it, whatever the passphrase
+    const cut = join(s.dir, 'cut.age');
+    writeFileSync(cut, 'age-encryption.org/v1\n-> scrypt AAAA 10\n');
+    const unopened = await spanish(unlockIdentity(cut, 'x'));
+    expect(unopened.err.message).toMatch(/^The identity file .* could not be opened \(.+\)\.$/);
+    expect(unopened.es).toMatch(/^No se pudo abrir el archivo de identidad .* \(.+\)\. \| Haga que/);
+  });
+
   it('a config file that is not there: in Spanish, the English as it was', async () => {
     const s = demoSetup();
     const file = join(s.dir, 'nope.json');

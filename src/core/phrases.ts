@@ -1148,6 +1148,10 @@ export const PHRASES_EN = {
   'error.passphraseConfigReadHint': () => 'Write the passphrase of the backups into it.',
   'error.identityFileHint': () =>
     'Point "encryption.identityFile" at the file `respaldo key generate` (or age-keygen) wrote; keep a copy off the server.',
+  'error.identityUnopenable': (p: PhraseParams) =>
+    `The identity file ${p['path']} could not be opened (${p['detail']}).`,
+  'error.identityNoKey': (p: PhraseParams) =>
+    `The identity file ${p['path']} holds no age identity (AGE-SECRET-KEY-1…).`,
   'keep.notAt': (p: PhraseParams) =>
     `The keep mark is ${p['keep'] === 'true' ? 'set' : 'cleared'} here, but not at ${keepFailedEn(p)}.`,
   'keep.notAtHint': (p: PhraseParams) =>

@@ -279,11 +279,7 @@ async function identitiesOf(path: string, given?: string): Promise<string[]> {
       text = await d.decrypt(file, 'text');
     } catch (err) {
       const wrong = /no identity matched/.test((err as Error).message);
-      if (!wrong)
-        throw new KeyError(
-          `The identity file ${path} could not be opened (${(err as Error).message}).`,
-          english(hint),
-        ).withHintPhrase(hint);
+      if (!wrong) throw keyError(phrase('error.identityUnopenable', { path, detail: (err as Error).message }), hint);
       // Typed in the menu (`given`), or read from the terminal or the file RESPALDO_PASSPHRASE_FILE names.
       const message = phrase('error.identityPassphrase', { path });
       // read from the file RESPALDO_PASSPHRASE_FILE names: fix that file; typed in the menu, which asks again: type
@@ -298,11 +294,7 @@ async function identitiesOf(path: string, given?: string): Promise<string[]> {
     .split(/\r?\n/)
     .map((l) => l.trim())
     .filter((l) => l.startsWith('AGE-SECRET-KEY-'));
-  if (!keys.length)
-    throw new KeyError(
-      `The identity file ${path} holds no age identity (AGE-SECRET-KEY-1…).`,
-      english(hint),
-    ).withHintPhrase(hint);
+  if (!keys.length) throw keyError(phrase('error.identityNoKey', { path }), hint);
   identityCache.set(path, keys);
   return keys;
 }

@@ -1208,6 +1208,10 @@ export const PHRASES_ES = {
   'error.passphraseConfigReadHint': () => 'Escriba en él la frase de paso de las copias.',
   'error.identityFileHint': () =>
     'Haga que "encryption.identityFile" nombre el archivo que escribió `respaldo key generate` (o age-keygen); guarde una copia fuera del servidor.',
+  'error.identityUnopenable': (p: PhraseParams) =>
+    `No se pudo abrir el archivo de identidad ${p['path']} (${p['detail']}).`,
+  'error.identityNoKey': (p: PhraseParams) =>
+    `El archivo de identidad ${p['path']} no contiene ninguna identidad age (AGE-SECRET-KEY-1…).`,
   'keep.notAt': (p: PhraseParams) =>
     `La marca de conservar se ${p['keep'] === 'true' ? 'puso' : 'quitó'} aquí, pero no en ${keepFailedEs(p)}.`,
   'keep.notAtHint': (p: PhraseParams) =>
