@@ -126,4 +126,34 @@ describe('respaldo prune / keep (built CLI)', () => {
     expect(p.stderr).toContain(`retention would remove 2 set(s), the oldest ${old} (\`respaldo delete ${old}\``);
     expect(setIds(setup.backupDir)).toContain(old);
   });
+  it('keeps the newest set holding the files when newer ones were made without them (create --no-files, keepLast 1)', async () => {
+    const manual = { days: 0, keepLast: 1 };
+    const setup = demoSetup({ retention: { keepLast: 1, daily: 0, weekly: 0, monthly: 0, yearly: 0, manual } });
+    for (const files of [true, true, false, false]) {
+      const c = await runCli(['create', ...(files ? [] : ['--no-files']), '--config', setup.configFile]);
+      expect(c.code, describeResult(c)).toBe(0);
+    }
+    const [newest, noFiles, withFiles, oldestFiles] = setIds(setup.backupDir);
+    type Row = { id: string; action: string; reasons: string[] };
+    const dry = await runCli(['prune', '--dry-run', '--json', '--config', setup.configFile]);
+    expect(dry.code, describeResult(dry)).toBe(0);
+    const plan = parseJsonOutput<{ sets: Row[] }>(dry.stdout).sets;
+    expect(plan.map((s) => [s.id, s.action])).toEqual([
+      [newest, 'keep'],
+      [noFiles, 'remove'],
+      [withFiles, 'keep'],
+      [oldestFiles, 'remove'],
+    ]);
+    expect(plan.find((s) => s.id === withFiles)!.reasons).toEqual(['newest of files']);
+    expect(setIds(setup.backupDir)).toHaveLength(4);
+
+    const real = await runCli(['prune', '--json', '--config', setup.configFile]);
+    expect(real.code, describeResult(real)).toBe(0);
+    expect(parseJsonOutput<{ removed: string[] }>(real.stdout).removed.sort()).toEqual([oldestFiles, noFiles].sort());
+    expect(setIds(setup.backupDir)).toEqual([newest, withFiles]);
+    const files = JSON.parse(readFileSync(join(setup.backupDir, withFiles!, 'manifest.json'), 'utf8')) as {
+      files: unknown[];
+    };
+    expect(files.files.length).toBeGreaterThan(0);
+  });
 });

@@ -9,10 +9,15 @@ interface S {
   type?: SetType;
   dbs?: string[];
   failed?: string[];
+  /** Default 0 (no files: the cases about files say so). */
   files?: number;
   keep?: boolean;
   /** Scheduler job that made it (default `daily`); null: made by hand. */
   job?: string | null;
+  /** The groups of its files (SetSummary.fileGroups); absent: not said (older summaries). */
+  groups?: ('config' | 'application')[];
+  /** Its last verification failed. */
+  badVerify?: boolean;
 }
 
 const ALL = ['users', 'inventario', 'auditoria'];
@@ -27,12 +32,13 @@ function set(s: S): SetSummary {
     completedAt: s.at,
     databases: s.dbs ?? ALL,
     failedDatabases: s.failed ?? [],
-    files: s.files ?? 3,
+    files: s.files ?? 0,
     storedBytes: 1000,
     job: s.job === undefined ? 'daily' : s.job,
     keep: s.keep ?? false,
-    lastVerified: null,
+    lastVerified: s.badVerify ? { at: s.at, ok: false } : null,
     path: `/b/${s.id}`,
+    ...(s.groups ? { fileGroups: s.groups } : {}),
   };
 }
 
@@ -294,16 +300,16 @@ const cases: Case[] = [
     name: 'each kind of backup keeps its own history (grouped by type, databases, files)',
     sets: [
       { id: 'users-23h', at: '2026-11-21T23:00:00Z', dbs: ['users'], files: 0 },
-      { id: 'all-02h', at: '2026-11-21T02:00:00Z' },
+      { id: 'all-02h', at: '2026-11-21T02:00:00Z', files: 3 },
       { id: 'schema', at: '2026-11-21T01:00:00Z', type: 'schema', files: 0 },
       { id: 'users-prev', at: '2026-11-20T23:00:00Z', dbs: ['users'], files: 0 },
-      { id: 'all-prev', at: '2026-11-20T02:00:00Z' },
+      { id: 'all-prev', at: '2026-11-20T02:00:00Z', files: 3 },
     ],
     policy: P({ daily: 1 }),
     timeZone: 'UTC',
     keep: {
       'users-23h': ['daily 2026-11-21', 'newest of users'],
-      'all-02h': ['daily 2026-11-21', 'newest of inventario', 'newest of auditoria'],
+      'all-02h': ['daily 2026-11-21', 'newest of inventario', 'newest of auditoria', 'newest of files'],
       schema: [
         'daily 2026-11-21',
         'newest schema of users',
@@ -444,6 +450,70 @@ const cases: Case[] = [
       'old-hand': ['by hand, 2 days old (kept 30 days)', 'by hand, newest 1 of 5'],
     },
     removeReason: { 'old-logged': 'not kept by any rule' },
+  },
+  {
+    name: 'the newest set holding the files is kept like the newest of a database (create --no-files, keepLast 1)',
+    sets: [
+      { id: 'nofiles-2', at: '2026-11-22T10:00:00Z', job: null, dbs: ['users'] },
+      { id: 'nofiles-1', at: '2026-11-22T09:00:00Z', job: null, dbs: ['users'] },
+      { id: 'files-new', at: '2026-11-21T10:00:00Z', job: null, dbs: ['users'], files: 4 },
+      { id: 'files-old', at: '2026-11-20T10:00:00Z', job: null, dbs: ['users'], files: 4 },
+    ],
+    policy: { ...P({ keepLast: 1 }), manual: { days: 0, keepLast: 1 } },
+    keep: {
+      'nofiles-2': ['by hand, newest 1 of 1', 'newest of users'],
+      'files-new': ['newest of files'],
+    },
+    removeReason: {
+      'nofiles-1': 'by hand, older than 0 days and not among the newest 1',
+      'files-old': 'by hand, older than 0 days and not among the newest 1',
+    },
+  },
+  {
+    name: "a job without files does not push out another job's newest files; partial sets hold files too",
+    sets: [
+      { id: 'db-only', at: '2026-11-22T02:00:00Z', dbs: ['users'], job: 'hourly' },
+      { id: 'files-partial', at: '2026-11-21T12:00:00Z', dbs: ['users'], files: 2, status: 'partial', job: 'full' },
+      { id: 'files-done', at: '2026-11-21T02:00:00Z', dbs: ['users'], files: 2, job: 'full' },
+      { id: 'files-older', at: '2026-11-20T02:00:00Z', dbs: ['users'], files: 2, job: 'full' },
+    ],
+    policy: P({ keepLast: 1 }),
+    keep: {
+      'db-only': ['last 1', 'newest of users'],
+      'files-partial': ['partial, no newer completed set of config files, application files'],
+      'files-done': ['last 1', 'newest of files'],
+    },
+    removeReason: { 'files-older': 'not kept by any rule' },
+  },
+  {
+    name: 'files per group: the newest config and the newest application files are each kept',
+    sets: [
+      { id: 'config-only', at: '2026-11-22T02:00:00Z', files: 1, groups: ['config'] },
+      { id: 'both', at: '2026-11-21T02:00:00Z', files: 5, groups: ['config', 'application'] },
+      { id: 'both-old', at: '2026-11-20T02:00:00Z', files: 5, groups: ['config', 'application'] },
+    ],
+    policy: P({}),
+    keep: {
+      'config-only': ['newest of users', 'newest of inventario', 'newest of auditoria', 'newest of config files'],
+      both: ['newest of application files'],
+    },
+  },
+  {
+    name: 'the newest files failed their verification: the newest that did not is kept too',
+    sets: [
+      { id: 'bad', at: '2026-11-22T02:00:00Z', files: 2, dbs: ['users'], badVerify: true },
+      { id: 'good', at: '2026-11-21T02:00:00Z', files: 2, dbs: ['users'] },
+      { id: 'older', at: '2026-11-20T02:00:00Z', files: 2, dbs: ['users'] },
+    ],
+    policy: P({}),
+    keep: {
+      bad: ['newest of users', 'newest of files'],
+      good: [
+        'newest of files that did not fail verification',
+        'newest of users that did not fail verification',
+        'newest of users whose chain can be restored',
+      ],
+    },
   },
 ];
 

@@ -403,6 +403,8 @@ export interface SetSummary {
   databases: string[];
   failedDatabases: string[];
   files: number;
+  /** The groups of the files stored (`config`, `application`), when it holds files; absent in older summaries. */
+  fileGroups?: ('config' | 'application')[];
   storedBytes: number;
   job: string | null;
   keep: boolean;

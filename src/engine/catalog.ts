@@ -13,7 +13,7 @@ import { isSetId } from './set-id.js';
 /**
  * The sets in the backup folder as the commands see them: listing and summarizing them, choosing `latest`, the
  * marks beside each set (verified, drilled, keep) and deleting one (never a base that later sets need). Why one
- * file of about 490 lines: every reader and writer of a set's folder and its marks is here, so what `list` shows and
+ * file of about 500 lines: every reader and writer of a set's folder and its marks is here, so what `list` shows and
  * what `delete` or a drill writes agree on the same names.
  */
 
@@ -40,6 +40,7 @@ export function summaryFromManifest(
   marks: { keep: boolean; lastVerified: SetSummary['lastVerified'] },
 ): SetSummary {
   const needs = [...new Set(m.databases.flatMap((d) => (d.base && !d.error ? [d.base] : [])))].sort();
+  const fileGroups = (['config', 'application'] as const).filter((g) => m.files.some((f) => f.group === g));
   return {
     id: m.id,
     type: m.type,
@@ -50,6 +51,7 @@ export function summaryFromManifest(
     databases: m.databases.filter((d) => !d.error).map((d) => d.name),
     failedDatabases: m.databases.filter((d) => d.error).map((d) => d.name),
     files: m.files.length,
+    ...(fileGroups.length ? { fileGroups } : {}),
     storedBytes: m.totals.storedBytes,
     job: m.job,
     keep: marks.keep,
@@ -412,16 +414,23 @@ export async function damagedSetNeeds(cfg: Pick<LoadedConfig, 'backupDir'>, sets
     } catch {
       /* unreadable: its needs are unknown */
     }
-    const bases = [...text.matchAll(/"base"\s*:\s*"([^"\\]+)"/g)].map((x) => x[1]!).filter(isSetId);
-    if (bases.length) needs.set(d.id, [...new Set(bases)].sort());
-    else if (/"type"\s*:\s*"(full|schema|pre_restore)"/.test(text)) needs.set(d.id, []);
-    else {
-      const older = sets.filter((s) => s.id < d.id && s.type !== 'pre_restore').sort((a, b) => (a.id < b.id ? 1 : -1));
-      const full = older.findIndex((s) => s.type === 'full');
-      needs.set(d.id, (full < 0 ? older : older.slice(0, full + 1)).map((s) => s.id).sort());
-    }
+    needs.set(d.id, damagedNeedsOf(d.id, text, sets));
   }
   return needs;
+}
+
+/**
+ * Pure: the sets damaged set `id` may need, from what its manifest's text (`text`, '' when unreadable) still says:
+ * the bases it names; none when it says it is a full, schema or safety copy; else every older set back to the newest
+ * full before it (of `sets`), as its chain is unknown. Local prune and `prune --from` keep them (keepForDamaged).
+ */
+export function damagedNeedsOf(id: string, text: string, sets: readonly SetSummary[]): string[] {
+  const bases = [...text.matchAll(/"base"\s*:\s*"([^"\\]+)"/g)].map((x) => x[1]!).filter(isSetId);
+  if (bases.length) return [...new Set(bases)].sort();
+  if (/"type"\s*:\s*"(full|schema|pre_restore)"/.test(text)) return [];
+  const older = sets.filter((s) => s.id < id && s.type !== 'pre_restore').sort((a, b) => (a.id < b.id ? 1 : -1));
+  const full = older.findIndex((s) => s.type === 'full');
+  return (full < 0 ? older : older.slice(0, full + 1)).map((s) => s.id).sort();
 }
 
 /** The refusal to delete set `id`, which `dependents` apply on (exit 9). */

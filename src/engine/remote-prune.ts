@@ -13,7 +13,7 @@ import {
   type RemoteFile,
 } from '../destinations/destination.js';
 import { destinationConfig } from '../destinations/registry.js';
-import { KEEP_MARK, lastDrillOf, readDrillRecord, summaryFromManifest } from './catalog.js';
+import { KEEP_MARK, damagedNeedsOf, lastDrillOf, readDrillRecord, summaryFromManifest } from './catalog.js';
 import { COPIES_NAME, readCopies, withRetries } from './copy.js';
 import { writeFileAtomic } from './fs-util.js';
 import { jobsFromLog } from './log-jobs.js';
@@ -21,8 +21,8 @@ import { writeLog } from './log.js';
 import { mapLimited } from './limited.js';
 import { MANIFEST_NAME } from './manifest.js';
 import { pruneRefusal } from './prune.js';
-import { readRemoteManifests, withDestination, type RemoteDamagedSet } from './remote.js';
-import { jobOf, jobTimeZonesOf, keepForStrays, planPrune, type PruneDecision } from './retention.js';
+import { readRemoteHead, readRemoteManifests, withDestination, type RemoteDamagedSet } from './remote.js';
+import { jobOf, jobTimeZonesOf, keepForDamaged, keepForStrays, planPrune, type PruneDecision } from './retention.js';
 import { notWrittenByRespaldo } from './before-delete.js';
 import { isSetId } from './set-id.js';
 import { said } from '../core/phrases.js';
@@ -43,11 +43,17 @@ import { said } from '../core/phrases.js';
  *   LEFTOVER_AGE_MS are removed; younger ones may belong to a copy running now. Unfinished multipart
  *   uploads (S3) under this source's prefix started that long ago are aborted the same way.
  * - Every manifest is read and checked before anything is removed: a set whose manifest fails its checks
- *   is damaged: kept, named (`damaged`), and neither counted nor removed by the retention; the others are
- *   pruned as usual.
- * Why one file of about 530 lines: the plan (pure) and its execution at a destination share the decisions'
+ *   is damaged: kept, named (`damaged`), and neither counted nor removed by the retention; what it may need there
+ *   is kept (keepForDamaged, as local prune does); the others are pruned as usual.
+ * Why one file of about 570 lines: the plan (pure) and its execution at a destination share the decisions'
  * types, and the scheduler's retention at the destinations is that execution once per destination.
  */
+
+/**
+ * How much of a damaged manifest at a destination is read for the chain it names: its databases (and their bases)
+ * come before its files, so a manifest of many files is not read whole.
+ */
+const DAMAGED_MANIFEST_HEAD_BYTES = 16 * 1024 * 1024;
 
 /** A file or set folder not written for this long is a leftover of a run killed long ago. */
 export const LEFTOVER_AGE_MS = 24 * 3_600_000;
@@ -174,6 +180,11 @@ export function planRemotePrune(
     destination?: string;
     /** This config's databases: a set holding none of them is another config's, never removed (see below). */
     databases?: readonly string[];
+    /**
+     * The sets each damaged set there may need (catalog.ts damagedNeedsOf of its manifest's text), by its id: kept
+     * with their chains (keepForDamaged), as local prune keeps them.
+     */
+    damagedNeeds?: ReadonlyMap<string, readonly string[]>;
   } = {},
 ): RemotePrunePlan {
   const byId = new Map(input.sets.map((s) => [s.id, s]));
@@ -186,11 +197,15 @@ export function planRemotePrune(
   };
   const mine = input.sets.filter((x) => !foreign(x));
   const planned = keepForStrays(
-    planPrune(mine, policy, now, {
-      ...(opts.timeZone ? { timeZone: opts.timeZone } : {}),
-      ...(opts.jobTimeZones ? { jobTimeZones: opts.jobTimeZones } : {}),
-      ...(opts.logJobs ? { logJobs: opts.logJobs } : {}),
-    }),
+    keepForDamaged(
+      planPrune(mine, policy, now, {
+        ...(opts.timeZone ? { timeZone: opts.timeZone } : {}),
+        ...(opts.jobTimeZones ? { jobTimeZones: opts.jobTimeZones } : {}),
+        ...(opts.logJobs ? { logJobs: opts.logJobs } : {}),
+      }),
+      input.sets,
+      opts.damagedNeeds ?? new Map(),
+    ),
     mine,
     opts.strays ?? new Map(),
     opts.destination ? { destination: opts.destination } : {},
@@ -390,7 +405,21 @@ export async function pruneRemote(
       );
       if (files.length) strays.set(m.id, files);
     }
+    // A damaged set there is kept; repaired (copied there again), it must find its chain: what its manifest's text
+    // still names, or when it names nothing, every older set back to the newest full before it (as here, prune.ts).
+    const damagedNeeds = new Map<string, string[]>();
+    for (const d of damaged) {
+      let text = '';
+      try {
+        text = await readRemoteHead(dest, `${setKey(source, d.id)}/${MANIFEST_NAME}`, DAMAGED_MANIFEST_HEAD_BYTES);
+      } catch (err) {
+        if (!(err instanceof RespaldoError)) throw err;
+        /* unreadable: its chain is unknown, kept as such */
+      }
+      damagedNeeds.set(d.id, damagedNeedsOf(d.id, text, sets));
+    }
     const plan = planRemotePrune({ sets, incomplete, temps, uploads }, retention, now, {
+      damagedNeeds,
       logJobs: jobsFromLog(cfg.backupDir, sets),
       jobTimeZones: jobTimeZonesOf(cfg.schedule.jobs),
       strays,

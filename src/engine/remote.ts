@@ -28,7 +28,7 @@ import { english, phrase, said, saidOf, type Phrase } from '../core/phrases.js';
  * Reading a destination: listing its sets (damaged ones named, not fatal), reading their manifests, and verifying
  * a set there (sizes, or every byte re-hashed with --read-data); with the destination's opening and closing on
  * interruption that fetching a set for a restore (remote-fetch.ts) shares. Copying is copy.ts, pruning
- * remote-prune.ts. Why one file of about 515 lines: listing, reading the manifests, the chains they make there and
+ * remote-prune.ts. Why one file of about 550 lines: listing, reading the manifests, the chains they make there and
  * verifying a set are each a reading of the same listing and manifests.
  */
 
@@ -145,6 +145,28 @@ async function download(dest: Destination, key: string, file: string, limit: num
     await fsp.rm(file, { force: true });
     return false;
   }
+}
+
+/**
+ * The first `limit` bytes of `key` at `dest` as latin1 text (reading stops there): what a damaged manifest there still
+ * says of its chain (catalog.ts damagedNeedsOf), however large or broken it is.
+ */
+export async function readRemoteHead(dest: Destination, key: string, limit: number): Promise<string> {
+  return withRetries(async () => {
+    const chunks: Buffer[] = [];
+    let bytes = 0;
+    const stream = await dest.get(key);
+    try {
+      for await (const c of stream as AsyncIterable<Buffer>) {
+        chunks.push(c);
+        bytes += c.length;
+        if (bytes >= limit) break;
+      }
+    } finally {
+      stream.destroy();
+    }
+    return Buffer.concat(chunks).subarray(0, limit).toString('latin1');
+  });
 }
 
 /**

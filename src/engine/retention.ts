@@ -26,10 +26,12 @@ import { english, phrase } from '../core/phrases.js';
  * - Never removed automatically, whatever the counts: `pre_restore` safety sets, sets marked
  *   `keep`, the newest completed set holding each database (per type: `newest of users`,
  *   `newest schema of users`; a full that newer differentials or incrementals apply on: `newest full of users, the
- *   base of the chain of the newer sets …`), and sets dated after `now` (clock skew; kept with a reason). When the
- *   newest of a database failed its verification or its restore drill of it, the newest that did not is kept too.
+ *   base of the chain of the newer sets …`), the newest completed set holding the files (per group, config and
+ *   application: `newest of files`, any type and job), and sets dated after `now` (clock skew; kept with a reason).
+ *   When the newest of a database (or of the files) failed its verification, or its restore drill of a database,
+ *   the newest that did not is kept too.
  * - Partial and failed sets never count for the rules. Such a set is removed only once every
- *   database it stored has a newer completed set of the same type, and at least one newer
+ *   database it stored has a newer completed set of the same type (and its files, of any type), and at least one newer
  *   completed set of that type exists (reason `partial, superseded by <id>`). Until then it is
  *   kept (`partial, no newer completed set of users`, `failed, no newer completed full set`),
  *   because it may hold the newest good copy of some database and tells why the run failed.
@@ -37,6 +39,8 @@ import { english, phrase } from '../core/phrases.js';
  *   to the full, `SetSummary.needs`) is kept whatever the rules say (`needed by <id> (chain)`), and a
  *   kept set that needs others lists them all in `needs`, oldest first.
  * A set's date is its `startedAt`.
+ * Why one file of about 455 lines: every rule that keeps a set is one pass of `planPrune` over the same ordered sets,
+ * and the keeps that prune and `prune --from` add after it (damaged manifests, files not ours) share its reasons.
  */
 
 export type PruneAction = 'keep' | 'remove';
@@ -148,6 +152,9 @@ function storedDatabases(s: SetSummary): string[] {
   const failed = new Set(s.failedDatabases);
   return s.databases.filter((d) => !failed.has(d));
 }
+
+type FileGroup = 'config' | 'application';
+const FILE_GROUPS: readonly FileGroup[] = ['config', 'application'];
 
 function groupKey(s: SetSummary, job: string): string {
   return JSON.stringify([job, s.type, [...s.databases].sort(), s.files > 0]);
@@ -262,6 +269,26 @@ export function planPrune(
       );
     else add(s.id, s.type === 'full' ? `newest of ${db}` : `newest ${s.type} of ${db}`);
   }
+  // The config and application files are a backup of their own: the newest completed set holding them (per group)
+  // is kept as a database's newest is, whatever the job or the rules (a `create --no-files`, or a job without files,
+  // with `keepLast 1`, would else remove the only set holding them). When it failed its verification, the newest that
+  // did not is kept too.
+  const groupsHeld = (s: SetSummary): FileGroup[] =>
+    s.files > 0 ? (s.fileGroups?.length ? s.fileGroups : [...FILE_GROUPS]) : [];
+  const filesKept = new Map<string, FileGroup[]>();
+  const filesGood = new Map<string, FileGroup[]>();
+  const allGroups = FILE_GROUPS.filter((g) => completed.some((c) => groupsHeld(c).includes(g)));
+  for (const g of allGroups) {
+    const holding = completed.filter((c) => groupsHeld(c).includes(g));
+    const newest = holding[0]!;
+    filesKept.set(newest.id, [...(filesKept.get(newest.id) ?? []), g]);
+    const good = newest.lastVerified?.ok === false ? holding.find((c) => c.lastVerified?.ok !== false) : undefined;
+    if (good) filesGood.set(good.id, [...(filesGood.get(good.id) ?? []), g]);
+  }
+  const filesLabel = (groups: FileGroup[]): string =>
+    groups.length === allGroups.length ? 'files' : `${groups.join(' and ')} files`;
+  for (const [id, groups] of filesKept) add(id, `newest of ${filesLabel(groups)}`);
+  for (const [id, groups] of filesGood) add(id, `newest of ${filesLabel(groups)} that did not fail verification`);
   // A newest set that failed its verification is no backup to fall back on: the newest one that did not fail
   // is kept too (restore latest passes over the damaged one to it).
   for (const [k, s] of newestOf) {
@@ -320,6 +347,12 @@ export function planPrune(
       for (const db of stored) {
         const newer = completed.find((c) => c.type === s.type && time(c) > time(s) && storedDatabases(c).includes(db));
         if (!newer) uncovered.push(db);
+        else if (!supersededBy || time(newer) < time(supersededBy)) supersededBy = newer;
+      }
+      // Its files too (any type: every set stores them whole), group by group.
+      for (const g of groupsHeld(s)) {
+        const newer = completed.find((c) => time(c) > time(s) && groupsHeld(c).includes(g));
+        if (!newer) uncovered.push(`${g} files`);
         else if (!supersededBy || time(newer) < time(supersededBy)) supersededBy = newer;
       }
       const by = supersededBy ?? [...completed].reverse().find((c) => c.type === s.type && time(c) > time(s));
