@@ -1,7 +1,8 @@
 /**
  * `respaldo copy`: sets to destinations, each file checked against the manifest on the way, the manifest
- * last, the outcome marked beside the set. Why one file of about 690 lines: copying one set, several sets and
- * the copy after a backup share the file selection, the retries and the marks (encrypted copies: copy-seal.ts).
+ * last, the outcome marked beside the set. Why one file of about 730 lines: copying one set, several sets and
+ * the copy after a backup share the file selection, the retries and the marks (encrypted copies: copy-seal.ts; the
+ * claim put before sending a set not there yet: copy-claim.ts).
  */
 import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, promises as fsp, readFileSync, statSync } from 'node:fs';
@@ -26,6 +27,7 @@ import { SealedSentRecord, sealedCopyComplete, sealedManifest, sendSealed, type 
 import { abortOldUploads, oldTemps } from './remote-prune.js';
 import { putKeepMark } from './remote-keep.js';
 import { copyVerified, type ResentFile } from './copy-repair.js';
+import { claimSet, releaseClaim } from './copy-claim.js';
 import { english, phrase, said, saidOf, type Phrase } from '../core/phrases.js';
 
 /** The mark beside a set that records where it was copied (not part of the manifest). */
@@ -232,7 +234,18 @@ export async function copySet(
       if (!(err instanceof RespaldoError)) throw err;
     });
     const remote = new Map(listed.filter((f) => !f.temp).map((f) => [f.path, f.size]));
-    if (remote.has(MANIFEST_NAME)) await refuseAnotherSet(dest, dc.source!, m, opts);
+    // A set not there yet is claimed first (copy-claim.ts), then its manifest looked at again: two copies of two sets
+    // of one id (two configs sharing a source) never both send, however close together they start.
+    const claimed = !remote.has(MANIFEST_NAME);
+    if (claimed) {
+      await claimSet(dest, dc.source!, m, (work) => withRetries(work, opts));
+      if (await withRetries(() => dest!.stat(`${key}/${MANIFEST_NAME}`), opts)) {
+        await refuseAnotherSet(dest, dc.source!, m, opts).catch(async (err: unknown) => {
+          await releaseClaim(dest!, dc.source!, m);
+          throw err;
+        });
+      }
+    } else await refuseAnotherSet(dest, dc.source!, m, opts);
     const sealer = dc.encrypt && !m.encryption && cfg.encryption ? sealerFor(cfg.encryption) : undefined;
     const parallel = dc.parallel ?? 4;
     const verified = opts.verify
@@ -262,6 +275,7 @@ export async function copySet(
     // The keep mark goes with the set (prune --from honours it from any server); one there is never removed here.
     if (existsSync(join(dir, KEEP_MARK)) && !remote.has(KEEP_MARK))
       await withRetries(() => putKeepMark(dest!, key, true), opts);
+    if (claimed) await releaseClaim(dest, dc.source!, m);
     if (dest.checksumsConfirmed !== undefined) result.storeChecksums = dest.checksumsConfirmed;
     if (dest.directWrites !== undefined) result.sftpDirectWrites = dest.directWrites;
     result.ok = true;
