@@ -6,7 +6,11 @@ import { destinationRetention, planRemotePrune, type IncompleteSet } from '../sr
 const NOW = new Date('2026-03-10T12:00:00Z');
 const hoursAgo = (h: number): string => new Date(NOW.getTime() - h * 3_600_000).toISOString();
 
-function set(id: string, at: string, extra: { status?: SetStatus; keep?: boolean; dbs?: string[] } = {}): SetSummary {
+function set(
+  id: string,
+  at: string,
+  extra: { status?: SetStatus; keep?: boolean; dbs?: string[]; files?: number; job?: string | null } = {},
+): SetSummary {
   return {
     id,
     type: 'full',
@@ -16,9 +20,9 @@ function set(id: string, at: string, extra: { status?: SetStatus; keep?: boolean
     completedAt: at,
     databases: extra.dbs ?? ['users'],
     failedDatabases: [],
-    files: 0,
+    files: extra.files ?? 0,
     storedBytes: 10,
-    job: 'daily',
+    job: extra.job === undefined ? 'daily' : extra.job,
     keep: extra.keep ?? false,
     lastVerified: null,
     path: `dest/${id}`,
@@ -52,6 +56,30 @@ describe('planRemotePrune', () => {
     });
     expect(plan.sets.find((p) => p.set.id === '20260303_020000')!.decision.reasons).toContain('newest of inventario');
     expect(plan.sets.find((p) => p.set.id === '20260301_020000')!.decision.reasons).toContain('keep mark');
+  });
+
+  it('keeps the newest set holding the files there, and what a damaged set there may need (damagedNeeds)', () => {
+    const plan = planRemotePrune(
+      {
+        sets: [
+          set('20260301_020000', hoursAgo(200)),
+          set('20260302_020000', hoursAgo(180), { files: 4, job: null }),
+          set('20260303_020000', hoursAgo(150), { files: 4, job: null }),
+          set('20260305_020000', hoursAgo(50)),
+        ],
+        incomplete: [],
+        temps: [],
+      },
+      { ...ONLY_LAST, manual: { days: 0, keepLast: 0 } },
+      NOW,
+      { damagedNeeds: new Map([['20260304_020000', ['20260301_020000']]]) },
+    );
+    expect(plan.sets.map((p) => [p.set.id, p.decision.action, p.decision.reasons])).toEqual([
+      ['20260305_020000', 'keep', ['last 1', 'newest of users']],
+      ['20260303_020000', 'keep', ['newest of files']],
+      ['20260302_020000', 'remove', ['by hand, older than 0 days and not among the newest 0']],
+      ['20260301_020000', 'keep', ['may be needed by 20260304_020000 (damaged manifest; chain)']],
+    ]);
   });
 
   it('refuses when the newest set there is not completed', () => {
