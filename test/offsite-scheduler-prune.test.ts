@@ -22,7 +22,13 @@ function logLines(backupDir: string): LogLine[] {
     .map((l) => JSON.parse(l) as LogLine);
 }
 
-const remoteSets = (root: string) => (existsSync(join(root, 'srv1')) ? readdirSync(join(root, 'srv1')).sort() : []);
+// The sets there (a copy's claims folder, `.respaldo-claims`, is none: copy-claim.ts)
+const remoteSets = (root: string) =>
+  existsSync(join(root, 'srv1'))
+    ? readdirSync(join(root, 'srv1'))
+        .filter((n) => !n.startsWith('.'))
+        .sort()
+    : [];
 
 /** Local retention keeps everything; the destination keeps one set of each job (and of sets made by hand). */
 const KEEP_ALL = { keepLast: 50, daily: 0, weekly: 0, monthly: 0, yearly: 0, manual: { days: 30, keepLast: 50 } };
