@@ -1,4 +1,7 @@
 import { createHash } from 'node:crypto';
+import { promises as fsp } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { RespaldoError } from '../core/errors.js';
 import type { Manifest } from '../core/types.js';
@@ -39,7 +42,7 @@ export async function claimSet(
 ): Promise<void> {
   const key = claimKey(source, m);
   const doc = Buffer.from(JSON.stringify({ id: m.id, startedAt: m.startedAt, host: m.host }) + '\n');
-  await retry(() => dest.put(key, Readable.from([doc]), doc.length));
+  await retry(() => putSmall(dest, key, doc));
   const mine = key.slice(`${source}/${CLAIMS_DIR}/`.length);
   const others = (await retry(() => dest.listFiles(`${source}/${CLAIMS_DIR}`)))
     .map((f) => f.path)
@@ -57,4 +60,26 @@ export async function claimSet(
 /** Removes this set's claim once its manifest is written there (a failure is left to the next copy). */
 export async function releaseClaim(dest: Destination, source: string, m: Manifest): Promise<void> {
   await dest.delete(claimKey(source, m)).catch(() => undefined);
+}
+
+/**
+ * Puts the few bytes of `doc` at `key`: from a file, where the destination sends files itself (rclone: through its
+ * daemon, where a stream is one `rclone rcat` process, about a tenth of a second for every set copied).
+ */
+async function putSmall(dest: Destination, key: string, doc: Buffer): Promise<void> {
+  if (!dest.putFile) return dest.put(key, Readable.from([doc]), doc.length);
+  const dir = await fsp.mkdtemp(join(tmpdir(), 'respaldo-claim-'));
+  try {
+    const file = join(dir, 'claim');
+    await fsp.writeFile(file, doc, { mode: 0o600 });
+    const sha256 = createHash('sha256').update(doc).digest('hex');
+    await dest.putFile(key, file, doc.length, {
+      sha256,
+      check: (got, bytes) => {
+        if (got !== sha256 || bytes !== doc.length) throw new Error(`the claim ${file} changed while it was sent`);
+      },
+    });
+  } finally {
+    await fsp.rm(dir, { recursive: true, force: true });
+  }
 }
