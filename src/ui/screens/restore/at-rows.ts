@@ -28,20 +28,23 @@ export function sourceRows(plan: RestorePlan, from: string | null, ui: PlanUi, w
   const head = named ?? t.restore.atHead(formatLocal(at.at, { seconds: true }), at.setId);
   rows.push(...foldText(head, width, { bold: true }, '  '));
   const beforeRows = before ? foldText(`  ${before}`, width, {}, '    ') : [];
-  if (!at.databases.length) {
-    // The files alone: whole in the set, no chain applied.
-    const point = formatLocal(at.point, { seconds: true });
-    rows.push(...foldText(`  ${t.restore.atFiles(at.setId, point)}`, width, {}, '    '));
-    for (const s of at.skipped.slice(0, 5))
-      rows.push(
-        ...foldText(
+  // The sets passed over on the way (the newest five), each with why
+  const passedRows = () =>
+    at.skipped
+      .slice(0, 5)
+      .flatMap((s) =>
+        foldText(
           `  ${t.restore.atPassed(s.id, say(ui.lang, s.reasonPhrase, s.reason, theme.unicode))}`,
           width,
           { color: theme.colors.muted },
           '    ',
         ),
       );
-    return [...rows, ...beforeRows];
+  if (!at.databases.length) {
+    // The files alone: whole in the set, no chain applied.
+    const point = formatLocal(at.point, { seconds: true });
+    rows.push(...foldText(`  ${t.restore.atFiles(at.setId, point)}`, width, {}, '    '));
+    return [...rows, ...passedRows(), ...beforeRows];
   }
   rows.push(
     ...foldText(
@@ -66,14 +69,5 @@ export function sourceRows(plan: RestorePlan, from: string | null, ui: PlanUi, w
       .join(` ${arrow} `);
     rows.push(...foldText(`    ${d.database}: ${chain}`, width, {}, '      '));
   }
-  for (const s of at.skipped.slice(0, 5))
-    rows.push(
-      ...foldText(
-        `  ${t.restore.atPassed(s.id, say(ui.lang, s.reasonPhrase, s.reason, theme.unicode))}`,
-        width,
-        { color: theme.colors.muted },
-        '    ',
-      ),
-    );
-  return [...rows, ...beforeRows];
+  return [...rows, ...passedRows(), ...beforeRows];
 }
