@@ -188,6 +188,8 @@ describe('chooseBase: where a differential or incremental applies, or why it bec
     type: 'differential' | 'incremental';
     base?: string;
     fallback?: RegExp;
+    /** Why an incremental is a differential on the full `base` (chooseBase asDifferential). */
+    onFull?: RegExp;
   }[] = [
     { name: 'no set yet', sets: [], type: 'incremental', fallback: /no full backup of users yet/ },
     { name: 'differential: the newest full', sets: month, type: 'differential', base: 'F1' },
@@ -271,11 +273,20 @@ describe('chooseBase: where a differential or incremental applies, or why it bec
   );
   cases.push(
     {
-      name: 'the newest set restores but its page map is missing: an incremental is a full, saying why',
+      name: 'the newest set restores but its page map is missing: an incremental is a differential on the full, saying why',
       sets: noMap,
       type: 'incremental',
-      fallback:
+      base: 'F1',
+      onFull:
         /newest backup of users \(I9\) cannot be a base: stored file databases\/m is missing \(only a backup made on this set reads it; the set restores without it\)/,
+    },
+    {
+      name: 'the map is missing and the full is damaged: an incremental is a full, saying why the newest is no base',
+      sets: noMap.map((x) =>
+        x.id === 'F1' ? { ...x, entries: { ...x.entries, users: { ...x.entries['users']!, problem: 'gone' } } } : x,
+      ),
+      type: 'incremental',
+      fallback: /newest backup of users \(I9\) cannot be a base: users in set F1 \(needed by D8\): gone/,
     },
     {
       name: 'a differential applies on the full, the missing map is not read',
@@ -291,9 +302,12 @@ describe('chooseBase: where a differential or incremental applies, or why it bec
   });
   for (const c of cases) {
     it(c.name, () => {
-      const r = chooseBase(c.sets, c.type, 'users');
+      const r = chooseBase(c.sets, c.type, 'users', new Date('2026-12-01T00:00:00Z'));
       if (c.base) expect(r).toMatchObject({ base: c.base });
       else expect('fallback' in r && r.fallback).toMatch(c.fallback!);
+      const onFull = 'asDifferential' in r && r.asDifferential ? english(r.asDifferential) : undefined;
+      if (c.onFull) expect(onFull).toMatch(c.onFull);
+      else expect(onFull).toBeUndefined();
     });
   }
   it('a base dated after now (the clock set back): full, said; one dated before now is a base', () => {

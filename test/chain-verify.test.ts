@@ -59,9 +59,9 @@ describe('verify --chain', () => {
 });
 
 describe('a SQLite incremental whose page map alone is missing', () => {
-  it('verifies and restores with a warning naming the map; the next incremental is a full, saying why', async () => {
+  it('verifies and restores with a warning naming the map; the next incremental is a differential on the full, saying why', async () => {
     const s = demoSetup();
-    await create(s, 'full');
+    const full = await create(s, 'full');
     execSql(s.dbs.users, 'CREATE TABLE a (x); INSERT INTO a VALUES (1);');
     const inc = await create(s, 'incremental');
     const entry = inc.databases[0]!;
@@ -90,12 +90,28 @@ describe('a SQLite incremental whose page map alone is missing', () => {
     db.close();
     await cli(s, ['restore', 'latest', '--db', 'users', '--to', join(s.dir, 'latest.db'), '--yes']);
 
-    const next = await create(s, 'incremental');
-    expect(next.type).toBe('full');
-    expect(next.chainNotes).toEqual([
-      `users: stored as a full, not an incremental: the newest backup of users (${inc.id}) cannot be a base: ` +
-        `stored file ${map} is missing (only a backup made on this set reads it; the set restores without it)`,
-    ]);
+    const why =
+      `the newest backup of users (${inc.id}) cannot be a base: ` +
+      `stored file ${map} is missing (only a backup made on this set reads it; the set restores without it)`;
+    const dry = await cli(s, ['create', '--type', 'incremental', '--db', 'users', '--no-files', '--dry-run']);
+    expect(dry.stdout).toContain('Would create a differential backup set');
+    expect(dry.stdout).toContain(`differential on set ${full.id} (not an incremental: ${why})`);
+    const said = await cli(s, ['create', '--type', 'incremental', '--db', 'users', '--no-files']);
+    const note = `users: stored as a differential on the full ${full.id}, not an incremental: ${why}`;
+    expect(said.stdout.replace(/\n\s+/g, ' ')).toContain(`note: ${note}`);
+    const id = /\d{8}_\d{6}(?:_\d+)?/.exec(said.stdout)![0];
+    const next = parseJsonOutput<Manifest>((await cli(s, ['show', id, '--json'])).stdout);
+    expect(next).toMatchObject({ type: 'differential', requestedType: 'incremental', base: full.id });
+    expect(next.databases[0]).toMatchObject({ format: 'sqlite-pages', base: full.id });
+    expect(next.chainNotes).toEqual([note]);
+    const back = join(s.dir, 'next.db');
+    await cli(s, ['restore', next.id, '--db', 'users', '--to', back, '--yes']);
+    const nextDb = new Database(back, { readonly: true });
+    expect(nextDb.prepare('SELECT x FROM a ORDER BY x').all()).toEqual([{ x: 1 }, { x: 2 }]);
+    nextDb.close();
+    // The chain goes on from it: the incremental after it is one
+    execSql(s.dbs.users, 'INSERT INTO a VALUES (3);');
+    expect(await create(s, 'incremental')).toMatchObject({ type: 'incremental', base: next.id });
 
     // A data file of the chain missing is still damage
     rmSync(join(s.backupDir, inc.id, entry.file!));
@@ -190,5 +206,41 @@ describe('prune --dry-run of a broken chain', () => {
     // Its hint does not send the operator to older sets that do not restore either.
     expect(refused.stderr).toContain('no older set here restores users either');
     expect(refused.stderr).not.toContain('restore an older set');
+  });
+});
+
+describe('a SQLite incremental whose page map is of its size but altered', () => {
+  it('verify warns naming it; the next incremental is a differential on the full, saying why', async () => {
+    const s = demoSetup();
+    const full = await create(s, 'full');
+    execSql(s.dbs.users, 'CREATE TABLE a (x); INSERT INTO a VALUES (1);');
+    const inc = await create(s, 'incremental');
+    const map = inc.databases[0]!.extras!.find((x) => x.role === 'pagemap')!.file;
+    flip(join(s.backupDir, inc.id, map)); // by hand: its size stays, readChainSets sees nothing
+    execSql(s.dbs.users, 'INSERT INTO a VALUES (2);');
+
+    const v = await cli(s, ['verify', inc.id]);
+    expect(v.stdout).toContain(`${inc.id}: OK (2 file(s) checked)`);
+    expect(v.stderr.replace(/\n\s+/g, ' ')).toContain(
+      `${map}: md5 mismatch (content changed); only a differential or incremental of users made on this set reads ` +
+        'it (the next incremental is a differential on the full instead): the set restores without it',
+    );
+
+    const why =
+      `the newest backup of users (${inc.id}) cannot be a base: stored file ${map} does not match its manifest ` +
+      '(only a backup made on this set reads it; the set restores without it)';
+    const dry = await cli(s, ['create', '--type', 'incremental', '--db', 'users', '--no-files', '--dry-run']);
+    expect(dry.stdout).toContain(`differential on set ${full.id} (not an incremental: ${why})`);
+    const next = await create(s, 'incremental');
+    expect(next).toMatchObject({ type: 'differential', requestedType: 'incremental', base: full.id });
+    expect(next.databases[0]).toMatchObject({ format: 'sqlite-pages', base: full.id });
+    expect(next.chainNotes).toEqual([
+      `users: stored as a differential on the full ${full.id}, not an incremental: ${why}`,
+    ]);
+    const to = join(s.dir, 'next.db');
+    await cli(s, ['restore', next.id, '--db', 'users', '--to', to, '--yes']);
+    const db = new Database(to, { readonly: true });
+    expect(db.prepare('SELECT x FROM a ORDER BY x').all()).toEqual([{ x: 1 }, { x: 2 }]);
+    db.close();
   });
 });

@@ -3,14 +3,17 @@
  * full with its reason, before the backup (from the engine's plan) and in the summary (from the
  * manifest); English and Spanish, drawn at 80×24 against the in-memory facade.
  */
-import { readdirSync } from 'node:fs';
+import { readdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { cleanup } from 'ink-testing-library';
 import { loadConfig } from '../src/config/load.js';
 import { createEngineFacade } from '../src/ui/engine-facade.js';
 import { ConfigureScheduleScreen } from '../src/ui/screens/ConfigureScheduleScreen.js';
 import { CreateScreen } from '../src/ui/screens/CreateScreen.js';
+import { parseJsonOutput, runCli } from './helpers/cli.js';
 import { demoSetup } from './helpers/tmp.js';
+import type { Manifest } from '../src/core/types.js';
 import { cleanupSized, FakeFacade, frameProblems, KEY, press, renderSized, waitFrame } from './ui-fake-facade.js';
 
 afterEach(() => {
@@ -116,6 +119,50 @@ describe('create in Spanish against the real engine', () => {
         (db) => `${db}: stored as a full, not an incremental: no full backup of ${db} yet`,
       ),
     );
+  });
+});
+
+describe('an incremental whose newest base lost its page map, in the menu', () => {
+  const flat = (frame: string): string => frame.replace(/\s+/g, ' ');
+
+  it('says before and after, in Spanish, that users is a differential on its full and why; the others incrementals', async () => {
+    const s = demoSetup();
+    const made = async (type: string) =>
+      parseJsonOutput<Manifest>(
+        (await runCli(['create', '--type', type, '--no-files', '--json', '--config', s.configFile])).stdout,
+      );
+    const full = await made('full');
+    const inc = await made('incremental');
+    const map = inc.databases.find((d) => d.name === 'users')!.extras!.find((x) => x.role === 'pagemap')!.file;
+    rmSync(join(s.backupDir, inc.id, map));
+    const facade = createEngineFacade(await loadConfig({ configPath: s.configFile, env: {} }));
+    const { lastFrame, stdin } = renderSized(<CreateScreen onBack={noop} />, { facade, lang: 'es' });
+    await waitFrame(lastFrame, (x) => x.includes('Empezar la copia'));
+    await press(stdin, KEY.down, KEY.down, KEY.down, KEY.down); // the type row
+    await press(stdin, KEY.right, KEY.right, KEY.right); // schema, differential, incremental
+    const heading = 'Guardada como diferencial sobre la completa:';
+    const form = await waitFrame(lastFrame, (x) => x.includes('incremental (cambios') && x.includes(heading));
+    fits(form);
+    expect(flat(form)).toContain(`users: la copia más reciente de users (${inc.id}) no puede ser la base: falta`);
+    expect(form).not.toContain('Guardada como completa:');
+    expect(form).not.toContain('inventario:');
+    await press(stdin, KEY.enter);
+    const done = await waitFrame(lastFrame, (x) => x.includes('Copia terminada'), 20_000);
+    fits(done);
+    expect(done).toContain(heading);
+    expect(flat(done)).toContain(`users: guardada como diferencial sobre la completa ${full.id}, no como incremental:`);
+    expect(done).not.toContain('Guardada como completa:');
+    const [id] = readdirSync(s.backupDir)
+      .filter((n) => /^\d{8}_\d{6}/.test(n))
+      .sort()
+      .reverse();
+    const m = await facade.readManifest(id!);
+    expect(m.type).toBe('incremental'); // inventario and auditoria apply on the incremental
+    expect(m.databases.map((d) => [d.name, d.base])).toEqual([
+      ['users', full.id],
+      ['inventario', inc.id],
+      ['auditoria', inc.id],
+    ]);
   });
 });
 

@@ -69,7 +69,7 @@ describe('a verification with a file no restore reads missing (the page map)', (
     const MAP = 'databases/users_x.pagemap.bin.zst';
     const warning =
       `${MAP}: missing; only a differential or incremental of users made on this set reads it ` +
-      '(the next one stores users as a full instead): the set restores without it';
+      '(the next incremental is a differential on the full instead): the set restores without it';
     class MapGone extends FakeFacade {
       override async verifySet(id: string): Promise<VerifyReport> {
         const r = await super.verifySet(id);

@@ -1060,9 +1060,12 @@ export const PHRASES_EN = {
   'chain.nextFileSize': (p: PhraseParams) =>
     `stored file ${p['file']} has another size than the manifest says (only a backup made on this set reads it; ` +
     'the set restores without it)',
+  'chain.nextFileAltered': (p: PhraseParams) =>
+    `stored file ${p['file']} does not match its manifest (only a backup made on this set reads it; the set ` +
+    'restores without it)',
   'verify.nextBackupOnly': (p: PhraseParams) =>
     `${p['file']}: ${p['problem']}; only a differential or incremental of ${p['db']} made on this set reads it ` +
-    `(the next one stores ${p['db']} as a full instead): the set restores without it`,
+    `(the next incremental is a differential on the full instead): the set restores without it`,
   'chain.fileMissingAt': (p: PhraseParams) => `stored file ${p['file']} is missing at ${p['dest']}`,
   'chain.fileSizeAt': (p: PhraseParams) => `stored file ${p['file']} has another size at ${p['dest']}`,
   // A problem said in English only (a test's table, an older caller)
@@ -1134,6 +1137,8 @@ export const PHRASES_EN = {
   'fallback.mssqlBroken': (p: PhraseParams) => `${p['problem']}; stored a full that starts a new chain`,
   'chain.storedFull': (p: PhraseParams) =>
     `${p['db']}: stored as a full, not ${p['type'] === 'differential' ? 'a' : 'an'} ${p['type']}: ${p['problem']}`,
+  'chain.storedOnFull': (p: PhraseParams) =>
+    `${p['db']}: stored as a differential on the full ${p['set']}, not an incremental: ${p['problem']}`,
   'when.timezoneHint': () =>
     "Use an IANA time zone such as Europe/Madrid or America/Mexico_City, or leave it empty for the machine's.",
   // Left English inside Spanish texts until now: secret files, the keep mark at a destination, a restore's server

@@ -26,7 +26,8 @@ export interface DriverCapabilities {
   readonly serverLeftovers: boolean;
   /**
    * Roles of stored extras that only the next differential or incremental reads (SQLite's `pagemap`): no restore
-   * needs them, so one missing or damaged is a warning of `verify` and makes the next run a full, not damage.
+   * needs them, so one missing or damaged is a warning of `verify`, not damage, and makes the next incremental a
+   * differential on the full (chain.ts chooseBase).
    */
   readonly nextBackupRoles: readonly string[];
 }

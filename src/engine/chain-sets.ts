@@ -14,6 +14,7 @@ import {
 } from './catalog.js';
 import { chainOf, chainSetOf, setChain, type ChainSet } from './chain.js';
 import { nextBackupOnly, readManifestFile } from './manifest.js';
+import { sha256OfFile } from './hash-file.js';
 import { isSetId } from './set-id.js';
 
 /**
@@ -44,6 +45,46 @@ export function readChainSets(
     out.push(chainSetOf(m, found.problems, found.noBase));
   }
   return out;
+}
+
+/**
+ * `sets` with the files only the next backup reads (manifest.ts nextBackupOnly: SQLite's page map) of the chosen
+ * `bases` hashed against their manifest (readChainSets only compares sizes): one of its size but another content
+ * (altered by hand, damaged) makes that entry no base (`noBase`), as one missing does, so that the plan made again
+ * on them does not read it. Null when every such file matches or no base has one.
+ */
+export async function withNextFilesHashed(
+  cfg: Pick<LoadedConfig, 'backupDir'>,
+  sets: readonly ChainSet[],
+  bases: readonly { name: string; base?: string }[],
+): Promise<ChainSet[] | null> {
+  const altered = new Map<string, Record<string, Phrase>>();
+  for (const { name, base } of bases) {
+    if (!base || !sets.some((s) => s.id === base && s.entries[name] && !s.entries[name].noBase)) continue;
+    const dir = join(cfg.backupDir, base);
+    let m: Manifest;
+    try {
+      m = readManifestFile(dir);
+    } catch {
+      continue; // said by the run, which reads the base's manifest again
+    }
+    const d = m.databases.find((x) => x.name === name);
+    for (const x of (d?.extras ?? []).filter((e) => nextBackupOnly(d!, e))) {
+      const digest = await sha256OfFile(join(dir, x.file)).catch(() => null);
+      if (digest?.sha256 === x.sha256) continue;
+      altered.set(base, { ...altered.get(base), [name]: phrase('chain.nextFileAltered', { file: x.file }) });
+      break;
+    }
+  }
+  if (!altered.size) return null;
+  return sets.map((s) => {
+    const dbs = altered.get(s.id);
+    if (!dbs) return s;
+    const entries = Object.fromEntries(
+      Object.entries(s.entries).map(([n, e]) => [n, dbs[n] ? { ...e, noBase: dbs[n] } : e]),
+    );
+    return { ...s, entries };
+  });
 }
 
 /** A set folder whose manifest cannot be read, as chains see it (ChainSet.damagedManifest). */

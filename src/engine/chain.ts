@@ -18,9 +18,10 @@ import { compareSetIds } from './set-id.js';
  * - incremental: the base is the newest set holding the database at all (of any type).
  * A set where the database failed (it stored nothing of it) is passed over: the base is the newest set that
  * stored it. A base is usable when its whole chain is there, holds the database and none of its members is damaged;
- * otherwise the database is stored whole and the reason is said.
+ * otherwise the database is stored whole and the reason is said. An incremental whose newest base restores but lacks
+ * what only the next backup reads (SQLite's page map) is a differential on the newest full, saying why.
  *
- * Why one file of about 500 lines: the base choice, the chain walk and the `--at` time (its parsing, and how much of
+ * Why one file of about 550 lines: the base choice, the chain walk and the `--at` time (its parsing, and how much of
  * it was written, included) all answer "which sets restore this database, as of when", over the same pure ChainSet
  * input.
  */
@@ -45,7 +46,8 @@ export interface ChainEntry {
   stopsInside?: boolean;
   /**
    * Why no backup can be made on this entry though it restores: a stored file only the next differential or
-   * incremental reads (SQLite's page map) is missing or of another size (chain-sets.ts).
+   * incremental reads (SQLite's page map) is missing or of another size (readChainSets), or does not match its
+   * manifest (withNextFilesHashed).
    */
   noBase?: Phrase;
 }
@@ -174,8 +176,13 @@ function holding(sets: readonly ChainSet[], database: string): ChainSet[] {
     .sort((a, b) => Date.parse(b.startedAt) - Date.parse(a.startedAt) || compareSetIds(b.id, a.id));
 }
 
-/** Where a differential or incremental of one database applies, or why it is stored whole. */
-export type BaseChoice = { base: string; chain: Chain } | { fallback: string; fallbackPhrase: Phrase };
+/**
+ * Where a differential or incremental of one database applies, or why it is stored whole. `asDifferential`: an
+ * incremental whose newest backup restores but cannot be a base (a file only the next backup reads is lost, SQLite's
+ * page map) is a differential on the newest full instead (`base`, `chain`), and this says why.
+ */
+export type BaseChoice =
+  { base: string; chain: Chain; asDifferential?: Phrase } | { fallback: string; fallbackPhrase: Phrase };
 
 /** A fallback of chooseBase: its phrase and its English text. */
 function fellBack(p: Phrase): { fallback: string; fallbackPhrase: Phrase } {
@@ -202,7 +209,14 @@ export function chooseBase(
   const problem = chain.problem ? chain.problemPhrase : newest.entries[database]!.noBase;
   if (problem) {
     const params = { type, db: database, set: newest.id, problem: english(problem), ...nestedPhrase(problem) };
-    return fellBack(phrase('fallback.badBase', params));
+    const why = phrase('fallback.badBase', params);
+    // Its chain restores, only what the next backup reads is lost: a differential reads the full alone (the smaller
+    // backup, and the chain goes on from the same full).
+    if (!chain.problem && type === 'incremental') {
+      const onFull = chooseBase(sets, 'differential', database, now);
+      if ('base' in onFull) return { ...onFull, asDifferential: why };
+    }
+    return fellBack(why);
   }
   return { base: newest.id, chain };
 }

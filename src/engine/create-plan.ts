@@ -55,7 +55,8 @@ export interface BackupPlan {
   /**
    * `compressionLevel`: the level of this database's dump in `codec` (see levelFor). Differential and
    * incremental runs: `type` is what this database gets, `base` the set it applies on, `fallback` why
-   * it is stored as a full instead (and `fallbackPhrase` the same as a phrase).
+   * it is stored as a full instead (and `fallbackPhrase` the same as a phrase), `onFull` why an incremental is a
+   * differential on the full `base` instead (chooseBase `asDifferential`; `onFullPhrase` the same as a phrase).
    */
   databases: {
     name: string;
@@ -67,6 +68,8 @@ export interface BackupPlan {
     fallback?: string;
     /** `fallback` as a phrase (the menu says it in its language). */
     fallbackPhrase?: Phrase;
+    onFull?: string;
+    onFullPhrase?: Phrase;
   }[];
   files: boolean;
   /** Codec of every compressed file of the set (see codecFor). */
@@ -151,7 +154,12 @@ export function planBackup(
         return full(phrase('fallback.encrypted'));
       }
       const choice = chooseBase(opts.chainSets ?? [], chainType, db.name, new Date());
-      return 'base' in choice ? { ...where, type: chainType, base: choice.base } : full(choice.fallbackPhrase);
+      if (!('base' in choice)) return full(choice.fallbackPhrase);
+      if (choice.asDifferential) {
+        const why = choice.asDifferential;
+        return { ...where, type: 'differential' as const, base: choice.base, onFull: english(why), onFullPhrase: why };
+      }
+      return { ...where, type: chainType, base: choice.base };
     }
     if (!driver.types.includes(type)) {
       throw new UsageError(
@@ -179,11 +187,15 @@ export function planBackup(
       'Write it as plain text on one line; nothing was backed up.',
     );
   }
-  const allFull = chainType !== null && !dbs.some((d) => 'base' in d && d.base);
+  const deltas = dbs.filter((d) => 'base' in d && d.base);
+  const allFull = chainType !== null && !deltas.length;
+  // An incremental whose every delta applies on a full (chooseBase asDifferential) is a differential set.
+  const onFull = chainType !== null && !allFull && deltas.every((d) => 'type' in d && d.type === 'differential');
+  const madeType = allFull ? 'full' : onFull ? 'differential' : type;
   return {
-    setType: opts.setType ?? (allFull ? 'full' : type),
+    setType: opts.setType ?? madeType,
     type,
-    ...(allFull ? { requestedType: type } : {}),
+    ...(chainType !== null && madeType !== type ? { requestedType: type } : {}),
     databases: dbs,
     files,
     codec: codecName,
@@ -202,29 +214,40 @@ export const chainFallbackPhrases = new WeakMap<DatabaseEntry, Phrase>();
 
 /**
  * Pure: what a differential or incremental run became: its type (the one asked for when some database
- * was stored as a delta, else `full`), the newest base its entries apply on, and one note per database
- * stored whole with the reason (the plan's, or the driver's own: `details.chainFallback`), in English
- * (`chainNotes`, as the manifest keeps them) and as phrases (`chainNotePhrases`, for the menu). Empty for
- * other types.
+ * was stored as a delta, `differential` when every delta is a differential on the full instead of an incremental
+ * (`onFull`), else `full`), the newest base its entries apply on, and one note per database stored whole or on
+ * the full instead, with the reason (the plan's, or the driver's own: `details.chainFallback`), in English
+ * (`chainNotes`, as the manifest keeps them) and as phrases (`chainNotePhrases`, for the menu). Empty for other
+ * types.
  */
 export function chainFacts(
   plan: BackupPlan,
   entries: readonly DatabaseEntry[],
 ): { type?: SetType; base?: string | null; chainNotes?: string[]; chainNotePhrases?: Phrase[] } {
   if (!(CHAIN_TYPES as readonly string[]).includes(plan.type) || plan.setType === 'pre_restore') return {};
-  const bases = entries.flatMap((e) => (e.base && !e.error ? [e.base] : [])).sort();
+  const based = entries.filter((e) => e.base && !e.error);
+  const bases = based.map((e) => e.base!).sort();
   const notes: Phrase[] = [];
   for (const p of plan.databases) {
     const e = entries.find((x) => x.name === p.name);
+    if (!e || e.error) continue;
+    if (e.base && p.onFull !== undefined) {
+      const inner = nestedPhrase(p.onFullPhrase);
+      notes.push(
+        phrase('chain.storedOnFull', { db: p.name, type: plan.type, set: e.base, problem: p.onFull, ...inner }),
+      );
+      continue;
+    }
     const why =
-      p.fallback ?? (typeof e?.details['chainFallback'] === 'string' ? (e.details['chainFallback'] as string) : null);
-    if (why && e && !e.error) {
+      p.fallback ?? (typeof e.details['chainFallback'] === 'string' ? (e.details['chainFallback'] as string) : null);
+    if (why) {
       const inner = nestedPhrase(p.fallback !== undefined ? p.fallbackPhrase : chainFallbackPhrases.get(e));
       notes.push(phrase('chain.storedFull', { db: p.name, type: plan.type, problem: why, ...inner }));
     }
   }
+  const onFulls = based.every((e) => plan.databases.find((p) => p.name === e.name)?.onFull !== undefined);
   return {
-    type: bases.length ? plan.type : 'full',
+    type: bases.length ? (onFulls ? 'differential' : plan.type) : 'full',
     base: bases.at(-1) ?? null,
     ...(notes.length ? { chainNotes: notes.map(english), chainNotePhrases: notes } : {}),
   };

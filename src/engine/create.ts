@@ -25,7 +25,7 @@ import { ranBy } from '../core/who.js';
 import { writeMetrics } from './metrics.js';
 import { newSetId } from './set-id.js';
 import { publishSet, stagingDir, takenSetIds } from './publish-set.js';
-import { readChainSets } from './chain-sets.js';
+import { readChainSets, withNextFilesHashed } from './chain-sets.js';
 
 import { chainFacts, planBackup, type BackupPlan, type CreateOptions } from './create-plan.js';
 import { backupDatabase, errorPhrases, freeSpace, runFailed } from './create-database.js';
@@ -46,14 +46,26 @@ export {
 export { cleanLeftovers, recoverInterrupted } from './create-recover.js';
 
 /**
+ * The plan of a differential or incremental on the published sets: planBackup on readChainSets, made again when a
+ * file of a chosen base that only the next backup reads (SQLite's page map) does not match its manifest (that base is
+ * then not read: withNextFilesHashed). The run, `create --dry-run` and the menu's preview plan with it.
+ */
+export async function planOnSets(cfg: LoadedConfig, opts: CreateOptions): Promise<BackupPlan> {
+  const sets = readChainSets(cfg);
+  const plan = planBackup(cfg, { ...opts, chainSets: sets });
+  const hashed = await withNextFilesHashed(cfg, sets, plan.databases);
+  return hashed ? planBackup(cfg, { ...opts, chainSets: hashed }) : plan;
+}
+
+/**
  * Backs up per the options, holding the backup folder lock. Returns the published manifest. A run that waited for the
  * lock (`lockWait`) plans again once it holds it: meanwhile a prune may have removed the base it chose, or a create
  * made a newer one.
  */
 export async function createBackup(cfg: LoadedConfig, opts: CreateOptions, reporter: Reporter): Promise<Manifest> {
   const chained = (CHAIN_TYPES as readonly (string | undefined)[]).includes(opts.type) && !opts.chainSets;
-  const planNow = (): BackupPlan => planBackup(cfg, chained ? { ...opts, chainSets: readChainSets(cfg) } : opts);
-  let plan = planNow();
+  const planNow = (): Promise<BackupPlan> | BackupPlan => (chained ? planOnSets(cfg, opts) : planBackup(cfg, opts));
+  let plan = await planNow();
   let waited = false;
   const { lockWait } = opts;
   const wait: LockWait | undefined = lockWait && {
@@ -69,7 +81,7 @@ export async function createBackup(cfg: LoadedConfig, opts: CreateOptions, repor
       cfg.backupDir,
       'create',
       async () => {
-        if (waited) plan = planNow();
+        if (waited) plan = await planNow();
         await recoverInterrupted(
           cfg,
           plan.databases.map((d) => d.name),

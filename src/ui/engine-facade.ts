@@ -37,8 +37,8 @@ import {
 import { runDrill, type DrillOutcome } from '../engine/drill.js';
 import { runDrillFrom } from '../engine/drill-from.js';
 import { isCopied, notCopiedOf, withOffsite } from '../engine/offsite-state.js';
-import { createBackup, planBackup } from '../engine/create.js';
-import { chainBreakPhrases, readChainSets, withChainProblems } from '../engine/chain-sets.js';
+import { createBackup, planOnSets } from '../engine/create.js';
+import { chainBreakPhrases, withChainProblems } from '../engine/chain-sets.js';
 import {
   executeRestore,
   planRestore,
@@ -268,6 +268,9 @@ export interface BackupTypePreview {
   fallback: string | null;
   /** `fallback` as a phrase (said in the menu's language). */
   fallbackPhrase?: Phrase;
+  /** Why an incremental is a differential on the full (`base`) instead, and the same as a phrase. */
+  onFull?: string;
+  onFullPhrase?: Phrase;
 }
 
 export interface CreateRequest {
@@ -467,13 +470,14 @@ export function createEngineFacade(initial: LoadedConfig, named = false): Engine
       const chained = req.type === 'differential' || req.type === 'incremental';
       if (!chained || req.databases.length === 0)
         return req.databases.map((database) => ({ database, type: req.type, base: null, fallback: null }));
-      const plan = planBackup(cfg, { databases: req.databases, type: req.type, chainSets: readChainSets(cfg) });
+      const plan = await planOnSets(cfg, { databases: req.databases, type: req.type });
       return plan.databases.map((d) => ({
         database: d.name,
         type: d.type ?? req.type,
         base: d.base ?? null,
         fallback: d.fallback ?? null,
         ...(d.fallbackPhrase ? { fallbackPhrase: d.fallbackPhrase } : {}),
+        ...(d.onFull ? { onFull: d.onFull, ...(d.onFullPhrase ? { onFullPhrase: d.onFullPhrase } : {}) } : {}),
       }));
     },
     async createBackup(req, reporter, signal) {

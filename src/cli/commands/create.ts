@@ -3,8 +3,7 @@ import { InterruptedError, RespaldoError } from '../../core/errors.js';
 import { said } from '../../core/phrases.js';
 import { EXIT } from '../../core/exit-codes.js';
 import type { BackupType, LoadedConfig, Manifest } from '../../core/types.js';
-import { readChainSets } from '../../engine/chain-sets.js';
-import { createBackup, planBackup } from '../../engine/create.js';
+import { createBackup, planBackup, planOnSets } from '../../engine/create.js';
 import { drillAfterBackup } from '../../engine/drill.js';
 import { ensureRecentBackup, recentBackup } from '../../engine/ensure-recent.js';
 import { addCommonOptions, collect, runAction, type CommandIO } from '../context.js';
@@ -142,13 +141,15 @@ export function register(program: Command): void {
         }
         if (recent && !io.json) io.out(recent.reason.replace(/; backing up\.$/, ': a run would back up.'));
         const chained = createOpts.type === 'differential' || createOpts.type === 'incremental';
-        const plan = planBackup(cfg, chained ? { ...createOpts, chainSets: readChainSets(cfg) } : createOpts);
+        const plan = chained ? await planOnSets(cfg, createOpts) : planBackup(cfg, createOpts);
         // The JSON is the plan as it always was: the fallbacks' phrases are the menu's.
-        if (io.json) io.printJson({ ...plan, databases: plan.databases.map(({ fallbackPhrase: _, ...d }) => d) });
+        const plain = plan.databases.map(({ fallbackPhrase: _, onFullPhrase: __, ...d }) => d);
+        if (io.json) io.printJson({ ...plan, databases: plain });
         else {
           io.out(`Would create a ${plan.setType} backup set in ${cfg.backupDir}:`);
           for (const d of plan.databases) {
-            const kind = d.base ? `, ${d.type} on set ${d.base}` : d.fallback ? `, full (${d.fallback})` : '';
+            const onFull = d.onFull ? ` (not an incremental: ${d.onFull})` : '';
+            const kind = d.base ? `, ${d.type} on set ${d.base}${onFull}` : d.fallback ? `, full (${d.fallback})` : '';
             io.out(`  ${d.name} (${d.location}), ${plan.codec} level ${d.compressionLevel}${kind}`);
           }
           io.out(

@@ -133,6 +133,7 @@ export const en = {
     typeDifferential: 'differential (changes since the last full)',
     typeIncremental: 'incremental (changes since the last backup)',
     fellBack: 'Stored as a full instead',
+    onFull: 'Stored as a differential on the full instead',
     files: 'Include files',
     filesNone: 'no files configured',
     description: 'Description (optional)',

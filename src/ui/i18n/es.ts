@@ -131,6 +131,7 @@ export const es: Catalogue = {
     typeDifferential: 'diferencial (cambios desde la última completa)',
     typeIncremental: 'incremental (cambios desde la última copia)',
     fellBack: 'Guardada como completa',
+    onFull: 'Guardada como diferencial sobre la completa',
     files: 'Incluir archivos',
     filesNone: 'no hay archivos configurados',
     description: 'Descripción (opcional)',

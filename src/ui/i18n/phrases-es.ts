@@ -1124,9 +1124,12 @@ export const PHRASES_ES = {
   'chain.nextFileSize': (p: PhraseParams) =>
     `el archivo guardado ${p['file']} no tiene el tamaño que dice el manifiesto (solo lo lee una copia hecha ` +
     'sobre esta; esta se restaura sin él)',
+  'chain.nextFileAltered': (p: PhraseParams) =>
+    `el archivo guardado ${p['file']} no coincide con el manifiesto (solo lo lee una copia hecha sobre esta; esta ` +
+    'se restaura sin él)',
   'verify.nextBackupOnly': (p: PhraseParams) =>
     `${p['file']}: ${p['problem']}; solo lo lee una copia diferencial o incremental de ${p['db']} hecha sobre esta ` +
-    `(la próxima guardará ${p['db']} completa): esta copia se restaura sin él`,
+    '(la próxima incremental será una diferencial sobre la completa): esta copia se restaura sin él',
   'chain.fileMissingAt': (p: PhraseParams) => `falta el archivo guardado ${p['file']} en ${p['dest']}`,
   'chain.fileSizeAt': (p: PhraseParams) => `el archivo guardado ${p['file']} tiene otro tamaño en ${p['dest']}`,
   'chain.raw': (p: PhraseParams) => p['text'] ?? '',
@@ -1195,6 +1198,8 @@ export const PHRASES_ES = {
   'fallback.mssqlBroken': (p: PhraseParams) => `${p['problem']}; se guardó una completa que empieza una cadena nueva`,
   'chain.storedFull': (p: PhraseParams) =>
     `${p['db']}: guardada como completa, no como ${p['type'] === 'differential' ? 'diferencial' : 'incremental'}: ${nestedEs(p)}`,
+  'chain.storedOnFull': (p: PhraseParams) =>
+    `${p['db']}: guardada como diferencial sobre la completa ${p['set']}, no como incremental: ${nestedEs(p)}`,
   'when.timezoneHint': () =>
     'Use una zona horaria IANA como Europe/Madrid o America/Mexico_City, o déjela vacía para usar la de la máquina.',
   // Lo que quedaba en inglés dentro de los textos en español (ver el bloque al final de src/core/phrases.ts)

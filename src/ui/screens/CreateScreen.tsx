@@ -54,7 +54,10 @@ export function CreateScreen({ onBack, onDone }: { onBack: () => void; onDone?: 
     dbs.filter((_, i) => checked[i]),
     type,
   );
-  const noteRows = chainNoteRows(fallbacks, 2, ui, columns);
+  const noteRows = [
+    ...chainNoteRows(fallbacks.full, 2, ui, columns),
+    ...chainNoteRows(fallbacks.onFull, 2, ui, columns, ui.t.create.onFull),
+  ];
 
   // Rows: databases…, files (if configured), type, description, start.
   const filesRow = hasFiles ? dbs.length : -1;

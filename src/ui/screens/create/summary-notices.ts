@@ -53,8 +53,12 @@ export function summaryNotices(
     const h = said ? said.hint : d.error.hint;
     if (h) rows.push(...hint(h));
   }
-  const notes = (m.chainNotes ?? []).map((n) => said[n] ?? n);
-  rows.push(...chainNoteRows(notes, Infinity, ui, width));
+  // A note of a database stored with a base is of one made on the full instead of on the newest backup.
+  const onFull = (n: string) => m.databases.some((d) => d.base && n.startsWith(`${d.name}: `));
+  const notes = m.chainNotes ?? [];
+  const saidAll = (list: string[]) => list.map((n) => said[n] ?? n);
+  rows.push(...chainNoteRows(saidAll(notes.filter((n) => !onFull(n))), Infinity, ui, width));
+  rows.push(...chainNoteRows(saidAll(notes.filter(onFull)), Infinity, ui, width, t.create.onFull));
   for (const w of m.warnings)
     rows.push(...foldText(`${t.common.status.warn}: ${w}`, width, { color: theme.colors.warn }, '  '));
   if (verifyError) {
