@@ -1,6 +1,6 @@
 /**
  * The one driver contract every engine implements (SQLite, PostgreSQL, SQL Server): backup, plan and restore,
- * inspection of a target, recovery, drills. Why one file of about 480 lines: it is one interface and the request,
+ * inspection of a target, recovery, drills. Why one file of about 490 lines: it is one interface and the request,
  * plan and state types its methods take; split, a driver would read its contract from several files.
  */
 import type { Readable } from 'node:stream';
@@ -179,6 +179,12 @@ export interface BackupRequest {
 /** Result of `Driver.backup`: the parts to store, and a cleanup the engine always calls. */
 export interface BackupSession {
   parts: DumpPart[];
+  /**
+   * The raw bytes of all the parts together, when known before the first is opened (the raw copy of a file and its
+   * -wal): the progress counts every part against it from the start, so its percentage never falls when a part
+   * starts. Without it each part's `totalBytes` is added to the bytes of the parts before as the part opens.
+   */
+  totalBytes?: number;
   /** Removes temporary files (local or server-side). Called on success and on failure. */
   cleanup(): Promise<void>;
   /** Set when a `base` was given but the parts are a full backup: why (recorded in the manifest and said). */

@@ -148,7 +148,12 @@ export async function backupDatabase(
       const seal = sealer ? (await sealer.seal()).stream : undefined;
       const opened = await part.open();
       const before = partsRaw;
-      const total = opened.totalBytes !== undefined ? { totalBytes: before + opened.totalBytes } : {};
+      const total =
+        session.totalBytes !== undefined
+          ? { totalBytes: session.totalBytes }
+          : opened.totalBytes !== undefined
+            ? { totalBytes: before + opened.totalBytes }
+            : {};
       const progress = throttled((bytes) =>
         reporter.emit({ type: 'item-progress', item: db.name, bytes: before + bytes, ...total }),
       );

@@ -5,7 +5,7 @@ import { Readable } from 'node:stream';
 import { isDiskFull, isRespaldoError, RespaldoError } from '../../core/errors.js';
 import type { BlockReader, DatabaseConfig } from '../../core/types.js';
 import { phrase, said, sayingWithin, type Phrase } from '../../core/phrases.js';
-import { fellBackOf, type BackupSession, type DriverContext } from '../driver.js';
+import { fellBackOf, type BackupSession, type DriverContext, type DumpPart } from '../driver.js';
 import { inspectSqliteFile, inspectWithPageRows, integritySummary } from './inspect.js';
 import { PageRowCounter } from './page-rows.js';
 import { fileBlockReader } from '../../core/block-reader.js';
@@ -231,23 +231,29 @@ function rawCopySession(db: DatabaseConfig, cause: unknown, ctx: DriverContext):
     ? sayingWithin('note.replacedUnreadable', inner, { file })
     : said('note.replacedUnreadable', { file, reason });
   ctx.reporter.emit({ type: 'warning', item: db.name, ...note });
-  const part = (role: string, path: string) => ({
+  const part = (role: string, path: string, size: number): DumpPart => ({
     role,
     format: 'sqlite-raw',
     extension: role === 'main' ? 'sqlite' : role,
     compress: true,
     open: async () => ({
       stream: createReadStream(path, { highWaterMark: 1 << 20 }),
-      totalBytes: statSync(path).size,
+      totalBytes: size,
       finished: Promise.resolve({ tables: null, details: { source: file, copiedRaw: true, reason } }),
     }),
   });
-  const parts = [part('main', file)];
-  if (existsSync(`${file}-wal`)) parts.push(part('wal', `${file}-wal`));
+  const sources = [{ role: 'main', path: file }];
+  if (existsSync(`${file}-wal`)) sources.push({ role: 'wal', path: `${file}-wal` });
   // A writer that died mid-transaction left a hot journal: the file alone is half a transaction, and the restore
   // removes the journal beside it, so the only way back to the last commit is this copy of it.
-  if (existsSync(`${file}-journal`)) parts.push(part('journal', `${file}-journal`));
-  return { parts, cleanup: async () => undefined };
+  if (existsSync(`${file}-journal`)) sources.push({ role: 'journal', path: `${file}-journal` });
+  const sized = sources.map((x) => ({ ...x, size: statSync(x.path).size }));
+  return {
+    parts: sized.map((x) => part(x.role, x.path, x.size)),
+    // Counted against the file and its -wal or -journal from the start: the percentage never falls at the second part.
+    totalBytes: sized.reduce((t, x) => t + x.size, 0),
+    cleanup: async () => undefined,
+  };
 }
 
 /**
