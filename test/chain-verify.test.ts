@@ -111,6 +111,8 @@ describe('a SQLite incremental whose page map alone is missing', () => {
     nextDb.close();
     // The chain goes on from it: the incremental after it is one
     execSql(s.dbs.users, 'INSERT INTO a VALUES (3);');
+    const dryNext = await cli(s, ['create', '--type', 'incremental', '--db', 'users', '--no-files', '--dry-run']);
+    expect(dryNext.stdout).toContain('Would create an incremental backup set');
     expect(await create(s, 'incremental')).toMatchObject({ type: 'incremental', base: next.id });
 
     // A data file of the chain missing is still damage

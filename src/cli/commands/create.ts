@@ -146,7 +146,9 @@ export function register(program: Command): void {
         const plain = plan.databases.map(({ fallbackPhrase: _, onFullPhrase: __, ...d }) => d);
         if (io.json) io.printJson({ ...plan, databases: plain });
         else {
-          io.out(`Would create a ${plan.setType} backup set in ${cfg.backupDir}:`);
+          io.out(
+            `Would create ${plan.setType === 'incremental' ? 'an' : 'a'} ${plan.setType} backup set in ${cfg.backupDir}:`,
+          );
           for (const d of plan.databases) {
             const onFull = d.onFull ? ` (not an incremental: ${d.onFull})` : '';
             const kind = d.base ? `, ${d.type} on set ${d.base}${onFull}` : d.fallback ? `, full (${d.fallback})` : '';
