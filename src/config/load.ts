@@ -289,7 +289,11 @@ function readConfigText(file: string): string {
       const inside = resolve(file, 'backup_config.json');
       throw configSaid(file, phrase('config.isFolder', { file }), phrase('config.isFolderHint', { inside }));
     }
-    throw new ConfigError(file, undefined, `cannot read: ${(err as Error).message}`);
+    throw configSaid(
+      file,
+      phrase('config.unreadable', { file, detail: (err as Error).message }),
+      phrase('config.fixHint'),
+    );
   }
 }
 

@@ -5,7 +5,7 @@
  * parameters. The engine and the CLI
  * use the English text below; the menu renders the same ids from its own catalogue
  * (src/ui/i18n/phrases-es.ts) in the operator's language. Parameters are names, paths and numbers
- * that are shown as they are. Why one file of about 1200 lines: one table of every sentence, which the Spanish
+ * that are shown as they are. Why one file of about 1300 lines: one table of every sentence, which the Spanish
  * catalogue mirrors id for id (its `satisfies` checks that none is missing); split, the two would drift.
  */
 
@@ -152,6 +152,27 @@ const keepFailedEn = (p: PhraseParams): string =>
 
 /** `a as "a__pre_restore_X", …`: the databases kept renamed (`kept`: JSON of [name, renamed] pairs), in English. */
 const keptEn = (p: PhraseParams): string => listParam<[string, string]>(p['kept'], ([n, r]) => `${n} as "${r}"`);
+
+/** What to do when the server ended a session (`pgend.hint`'s `why`), in English. */
+const PGEND_EN: PhraseParams = {
+  admin:
+    'The server ended the session on purpose: an administrator or a tool ran pg_terminate_backend() on it, ' +
+    'or the server is being shut down (pg_ctl stop, systemctl stop). ' +
+    'The server is running unless it was shut down; its log says which.',
+  idle:
+    "The server's idle_in_transaction_session_timeout (or idle_session_timeout) ended the session. " +
+    'Disable it for the backup user (ALTER ROLE … SET idle_in_transaction_session_timeout = 0).',
+  recovery:
+    'This server is a standby and replication cancelled the session. Back up from the primary, ' +
+    'or raise max_standby_streaming_delay / turn on hot_standby_feedback on the standby.',
+  crash: 'Another server process crashed and PostgreSQL restarted; check the server log.',
+  serverDisk:
+    'The database server ran out of disk space (its data or temporary-file folder), not the backup folder. ' +
+    'Free space on the server.',
+  statementTimeout:
+    "The server's statement_timeout cancelled the dump; disable it for the backup user " +
+    '(ALTER ROLE … SET statement_timeout = 0).',
+};
 
 export const PHRASES_EN = {
   // SQLite restore steps
@@ -1197,6 +1218,58 @@ export const PHRASES_EN = {
   'pgconn.endedHint': () => 'The server was shut down or the session was terminated; check the server and try again.',
   'pgconn.sqlstate': (p: PhraseParams) =>
     `PostgreSQL at ${p['at']}: ${p['detail']} (while ${p['doing']}, SQLSTATE ${p['code']})`,
+  // Left English inside the Spanish menu until now (2): PostgreSQL's client tools and ended sessions, a config that
+  // cannot be read, no terminal for a passphrase, a set missing where its keep mark goes, a copy refused at a
+  // destination holding another set of its id, and why prune keeps nothing
+  'pgend.hint': (p: PhraseParams) =>
+    `${PGEND_EN[p['why'] ?? ''] ?? ''} Nothing was published for this database; run it again once that is over.`,
+  'pgend.dumpDiskFullHint': () =>
+    "The disk pg_dump writes the dump to is full: the backup folder's, where the dump is staged before it is stored " +
+    '(`respaldo prune --dry-run` shows what retention would remove; `respaldo delete <id>` removes one set). ' +
+    'Nothing was published for this database; run it again once there is room.',
+  'pgtool.passwordHint': (p: PhraseParams) =>
+    `Check the user and password for ${p['at']} in the config (the password comes from the URL or "password", or the \${VAR} they name, read from the environment or .env).`,
+  'pgtool.unreachableHint': (p: PhraseParams) =>
+    `Is the PostgreSQL server at ${p['at']} running and reachable from here? Check host and port in the config.`,
+  'pgtool.missingHint': (p: PhraseParams) =>
+    `Install the PostgreSQL client (${p['tool']}), e.g. \`apt-get install postgresql-client\` or \`dnf install postgresql\`, in a version at least as new as the server; or point "binPath" in the config (or PG_BIN_PATH) at the folder that holds ${p['tool']}.`,
+  'pgtool.lockTimeoutHint': () =>
+    'Another session held a table lock longer than "lockWaitTimeout" (a migration, VACUUM FULL, ALTER TABLE…); nothing was published for this database. Run the backup again later, or raise lockWaitTimeout in the config.',
+  'pgtool.roleMissingHint': () =>
+    'The backup refers to a role that does not exist on this server. If the set stored its roles ("globals": true), restore again with --create-roles; otherwise CREATE ROLE it first.',
+  'pgtool.privilegeHint': () =>
+    'The configured user lacks a privilege this needs; connect as the database owner or a role with the required rights.',
+  'pgtool.hbaHint': (p: PhraseParams) =>
+    `The server refuses this client in pg_hba.conf; ask the DBA to allow ${p['user'] || 'this user'} from this host.`,
+  'config.unreadable': (p: PhraseParams) => `${p['file']}: cannot read: ${p['detail']}`,
+  'error.noTerminal': (p: PhraseParams) =>
+    `There is no terminal to ask for the passphrase of ${p['identity'] ? `the identity file ${p['identity']}` : `the backups of set ${p['set']}`} (it is protected by a passphrase).`,
+  'error.noTerminalHint': (p: PhraseParams) =>
+    `Run the command on a terminal to be asked for it, or name a file (mode 0600) holding it with ${p['env']}=FILE.`,
+  'keep.noSetThere': (p: PhraseParams) =>
+    `No set ${p['set']} of this server (source "${p['source']}") at destination "${p['dest']}".`,
+  'keep.noSetThereHint': (p: PhraseParams) => `See the sets there with respaldo list --from ${p['dest']}.`,
+  'copy.claimedThere': (p: PhraseParams) =>
+    `destination "${p['dest']}": another set ${p['set']} of source "${p['source']}", not this one, is being copied there or its copy was cut short (${p['claim']}): nothing was sent, so as not to mix the two sets' files.`,
+  'copy.claimedThereHint': (p: PhraseParams) =>
+    `Another config (or server) copies there under the same source "${p['source']}". Give each config its own "source" (top level, or on the destination), then copy again. If no copy of that set will complete (its server or set is gone), remove ${p['where']}/${p['set']} and ${p['claim']} there by hand first.`,
+  'copy.anotherSetThere': (p: PhraseParams) =>
+    `destination "${p['dest']}" already holds a set ${p['set']} of source "${p['source']}" that is not this one (it started at ${p['thereAt']}, on ${p['thereHost']}; this one at ${p['at']}, on ${p['host']}): nothing was sent, so as not to overwrite it.`,
+  'copy.anotherSetThereHint': (p: PhraseParams) =>
+    `Another config (or server) copies there under the same source "${p['source']}". Give each config its own "source" (top level, or on the destination), such as "${p['suggested']}", then copy again.`,
+  'prune.refused': (p: PhraseParams) => `Nothing pruned: ${nestedEn(p)}.`,
+  'prune.aheadOfClock': (p: PhraseParams) =>
+    `set ${p['set']} is dated ${p['at']}, ahead of this machine's clock (a clock that was wrong here or where it was made)`,
+  'prune.aheadOfClockHint': () =>
+    "Check this machine's clock (timedatectl); if the set's date is what is wrong, delete it or move it out of the backup folder, then prune again.",
+  'prune.lastFailed': (p: PhraseParams) => `the last backup (${p['set']}) failed and wrote no set`,
+  'prune.newestNotCompleted': (p: PhraseParams) =>
+    `the newest backup set ${p['set']} is ${p['status']}${p['failed'] ? ` (${p['failed']} failed)` : ''}`,
+  'prune.refusedHint': (p: PhraseParams) =>
+    'Retention only runs after a successful backup. Fix the failure, run `respaldo create`, then prune again.' +
+    (p['oldest']
+      ? ` If it fails because the disk of the backup folder is full, free room by hand: retention would remove ${p['count']} set(s), the oldest ${p['oldest']} (\`respaldo delete ${p['oldest']}\` says what it removes).`
+      : ''),
   // `FILE: field: problem`, the problem a nested phrase (nestedPhrase)
   'config.fieldProblem': (p: PhraseParams) => `${p['file']}: ${p['field']}: ${nestedEn(p)}`,
 } satisfies Record<string, (p: PhraseParams) => string>;

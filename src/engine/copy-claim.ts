@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { RespaldoError } from '../core/errors.js';
+import { english, phrase } from '../core/phrases.js';
 import type { Manifest } from '../core/types.js';
 import type { Destination } from '../destinations/destination.js';
 
@@ -50,11 +51,10 @@ export async function claimSet(
   if (!others.length) return;
   await retry(() => dest.delete(key)).catch(() => undefined);
   const where = `${dest.describe()}/${source}`;
-  throw new RespaldoError(
-    'notCopied',
-    `destination "${dest.name}": another set ${m.id} of source "${source}", not this one, is being copied there or its copy was cut short (${where}/${CLAIMS_DIR}/${others[0]}): nothing was sent, so as not to mix the two sets' files.`,
-    `Another config (or server) copies there under the same source "${source}". Give each config its own "source" (top level, or on the destination), then copy again. If no copy of that set will complete (its server or set is gone), remove ${where}/${m.id} and ${where}/${CLAIMS_DIR}/${others[0]} there by hand first.`,
-  );
+  const claim = `${where}/${CLAIMS_DIR}/${others[0]}`;
+  const message = phrase('copy.claimedThere', { dest: dest.name, set: m.id, source, claim });
+  const hint = phrase('copy.claimedThereHint', { source, where, set: m.id, claim });
+  throw new RespaldoError('notCopied', english(message), english(hint)).withPhrases(message, hint);
 }
 
 /** Removes this set's claim once its manifest is written there (a failure is left to the next copy). */

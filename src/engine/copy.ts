@@ -158,11 +158,17 @@ async function refuseAnotherSet(dest: Destination, source: string, m: Manifest, 
     throw err;
   }
   if (there.startedAt === m.startedAt) return;
-  throw new RespaldoError(
-    'notCopied',
-    `destination "${dest.name}" already holds a set ${m.id} of source "${source}" that is not this one (it started at ${there.startedAt}, on ${there.host}; this one at ${m.startedAt}, on ${m.host}): nothing was sent, so as not to overwrite it.`,
-    `Another config (or server) copies there under the same source "${source}". Give each config its own "source" (top level, or on the destination), such as "${source}-${m.databases[0]?.name ?? 'app'}", then copy again.`,
-  );
+  const message = phrase('copy.anotherSetThere', {
+    dest: dest.name,
+    set: m.id,
+    source,
+    thereAt: there.startedAt,
+    thereHost: there.host,
+    at: m.startedAt,
+    host: m.host,
+  });
+  const hint = phrase('copy.anotherSetThereHint', { source, suggested: `${source}-${m.databases[0]?.name ?? 'app'}` });
+  throw new RespaldoError('notCopied', english(message), english(hint)).withPhrases(message, hint);
 }
 
 /** The files of a set to copy, manifest excluded: path, local size and the manifest's SHA-256. */

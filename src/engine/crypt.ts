@@ -197,7 +197,7 @@ export function setPassphrasePrompt(prompt: ((question: string) => Promise<strin
 }
 
 /** A passphrase: from the file named by RESPALDO_PASSPHRASE_FILE, else asked on the terminal. */
-async function askPassphrase(what: string): Promise<string> {
+async function askPassphrase(of: { identity: string } | { set: string }): Promise<string> {
   const file = process.env[PASSPHRASE_FILE_ENV];
   if (file) {
     // Named, it is what is read, at a terminal or not (the menu asks nothing then): the hint says how to fix it.
@@ -219,12 +219,11 @@ async function askPassphrase(what: string): Promise<string> {
       throw new KeyError(english(message), english(hint)).withPhrases(message, hint);
     }
   }
-  const hint = `Run the command on a terminal to be asked for it, or name a file (mode 0600) holding it with ${PASSPHRASE_FILE_ENV}=FILE.`;
+  const what = 'identity' in of ? `the identity file ${of.identity}` : `the backups of set ${of.set}`;
   if (terminalPrompt) return terminalPrompt(`Passphrase of ${what}: `);
-  throw new KeyError(
-    `There is no terminal to ask for the passphrase of ${what} (it is protected by a passphrase).`,
-    hint,
-  );
+  const message = phrase('error.noTerminal', of);
+  const hint = phrase('error.noTerminalHint', { env: PASSPHRASE_FILE_ENV });
+  throw new KeyError(english(message), english(hint)).withPhrases(message, hint);
 }
 
 /** Whether `bytes` is an age file (binary or armored): a passphrase-protected identity file. */
@@ -270,7 +269,7 @@ async function identitiesOf(path: string, given?: string): Promise<string[]> {
   }
   let text = bytes.toString('latin1');
   if (isAgeFile(text)) {
-    const passphrase = given ?? (await askPassphrase(`the identity file ${path}`));
+    const passphrase = given ?? (await askPassphrase({ identity: path }));
     const { Decrypter, armor } = await age();
     const d = new Decrypter();
     d.addPassphrase(passphrase);
@@ -396,13 +395,13 @@ export async function decrypterFor(
     // A stored file already opened that way is not checked again (each check is a scrypt run, seconds).
     if (!fromFile && sample && !checkedSamples.has(sample.label)) {
       if (!(typedPassphrases.length && (await opensSample(typedPassphrases, await sample.open(), sample.label))))
-        await unlockPassphrase(await askPassphrase(`the backups of set ${setId}`), sample.open, setId, sample.label);
+        await unlockPassphrase(await askPassphrase({ set: setId }), sample.open, setId, sample.label);
       checkedSamples.add(sample.label);
     }
     // From RESPALDO_PASSPHRASE_FILE: checked the same way, so a wrong one is "Wrong passphrase", not a key that
     // opens nothing (with a hint about an identity file the config does not have).
     if (!file && fromFile && sample && !checkedSamples.has(sample.label)) {
-      const read = await askPassphrase(`the backups of set ${setId}`);
+      const read = await askPassphrase({ set: setId });
       await unlockPassphrase(read, sample.open, setId, sample.label, fromFile);
       checkedSamples.add(sample.label);
     }
@@ -417,7 +416,7 @@ export async function decrypterFor(
         ? [configured]
         : !fromFile && typedPassphrases.length
           ? typedPassphrases
-          : [await askPassphrase(`the backups of set ${setId}`)];
+          : [await askPassphrase({ set: setId })];
     for (const p of passphrases) d.addPassphrase(p);
     if (sample && checkedSamples.has(sample.label)) provenKeys.add(d);
     return d;

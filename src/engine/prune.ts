@@ -8,7 +8,7 @@ import { jobsFromLog } from './log-jobs.js';
 import { readDailyLog, writeLog } from './log.js';
 import { ranBy } from '../core/who.js';
 import { jobOf, jobTimeZonesOf, keepForDamaged, keepForStrays, planPrune, type PruneDecision } from './retention.js';
-import { said } from '../core/phrases.js';
+import { english, nestedPhrase, phrase, said, type Phrase } from '../core/phrases.js';
 
 /**
  * Executes retention (`respaldo prune`, and the scheduler after each successful backup).
@@ -52,32 +52,38 @@ export interface PruneResult {
   kept: number;
 }
 
-/** Why pruning is unsafe now (the newest set is not completed), or null when it is safe. */
+/**
+ * Why pruning is unsafe now (the newest set is not completed), or null when it is safe: `reason` in English, `said`
+ * the same as a phrase (the menu says it in its language), `hint` and `hintPhrase` when it is not the usual one.
+ */
 export function pruneRefusal(
   sets: SetSummary[],
   lastFailed: { at: string; setId: string } | null = null,
   now: Date | null = null,
-): { reason: string; newest: SetSummary | null; hint?: string } | null {
+): { reason: string; said: Phrase; newest: SetSummary | null; hint?: string; hintPhrase?: Phrase } | null {
   // A set dated ahead of now (a clock that was wrong here or where it was made) would count as the newest and hide
   // a newer failure, and ages would come out negative: nothing is pruned until the dates make sense.
   const ahead = now ? sets.find((s) => Date.parse(s.startedAt) > now.getTime() + 3_600_000) : undefined;
-  if (ahead)
-    return {
-      reason: `set ${ahead.id} is dated ${ahead.startedAt}, ahead of this machine's clock (a clock that was wrong here or where it was made)`,
-      newest: ahead,
-      hint: "Check this machine's clock (timedatectl); if the set's date is what is wrong, delete it or move it out of the backup folder, then prune again.",
-    };
+  if (ahead) {
+    const said = phrase('prune.aheadOfClock', { set: ahead.id, at: ahead.startedAt });
+    const hintPhrase = phrase('prune.aheadOfClockHint');
+    return { reason: english(said), said, newest: ahead, hint: english(hintPhrase), hintPhrase };
+  }
   const newest =
     sets.filter((s) => s.type !== 'pre_restore').sort((a, b) => Date.parse(b.startedAt) - Date.parse(a.startedAt))[0] ??
     null;
   // A backup that failed outright writes no set: only the log says so. After it, nothing is pruned either.
-  if (lastFailed && (!newest || Date.parse(lastFailed.at) > Date.parse(newest.startedAt)))
-    return { reason: `the last backup (${lastFailed.setId}) failed and wrote no set`, newest };
+  if (lastFailed && (!newest || Date.parse(lastFailed.at) > Date.parse(newest.startedAt))) {
+    const said = phrase('prune.lastFailed', { set: lastFailed.setId });
+    return { reason: english(said), said, newest };
+  }
   if (!newest || newest.status === 'completed') return null;
-  return {
-    reason: `the newest backup set ${newest.id} is ${newest.status}${newest.failedDatabases.length ? ` (${newest.failedDatabases.join(', ')} failed)` : ''}`,
-    newest,
-  };
+  const said = phrase('prune.newestNotCompleted', {
+    set: newest.id,
+    status: newest.status,
+    failed: newest.failedDatabases.join(', '),
+  });
+  return { reason: english(said), said, newest };
 }
 
 /**
@@ -168,14 +174,9 @@ async function prune(cfg: LoadedConfig, opts: PruneOptions, reporter: Reporter):
     );
     // A backup that failed for want of room cannot succeed until some is freed: what retention would remove is named.
     const oldest = toRemove.map((p) => p.set.id).sort()[0];
-    const full = oldest
-      ? ` If it fails because the disk of the backup folder is full, free room by hand: retention would remove ${toRemove.length} set(s), the oldest ${oldest} (\`respaldo delete ${oldest}\` says what it removes).`
-      : '';
-    throw new RefusedError(
-      `Nothing pruned: ${refusal.reason}.`,
-      refusal.hint ??
-        `Retention only runs after a successful backup. Fix the failure, run \`respaldo create\`, then prune again.${full}`,
-    );
+    const message = phrase('prune.refused', nestedPhrase(refusal.said));
+    const hint = refusal.hintPhrase ?? phrase('prune.refusedHint', { count: toRemove.length, oldest: oldest ?? '' });
+    throw new RefusedError(english(message), english(hint)).withPhrases(message, hint);
   }
 
   const t0 = Date.now();

@@ -2,7 +2,7 @@ import { NotFoundError, UsageError } from '../core/errors.js';
 import type { LoadedConfig } from '../core/types.js';
 import { setKey, type Destination } from '../destinations/destination.js';
 import { RespaldoError, asOperatorError } from '../core/errors.js';
-import type { KeepFailure } from '../core/phrases.js';
+import { english, phrase, type KeepFailure } from '../core/phrases.js';
 import { KEEP_MARK, setDir, setKeep } from './catalog.js';
 import { bufferStream, readCopies, withRetries } from './copy.js';
 import { withDestination } from './remote.js';
@@ -47,11 +47,11 @@ export async function setRemoteKeep(
     name,
     async (dest, source) => {
       const there = await withRetries(() => dest.listSets(source));
-      if (!there.some((s) => s.id === id))
-        throw new NotFoundError(
-          `No set ${id} of this server (source "${source}") at destination "${name}".`,
-          `See the sets there with respaldo list --from ${name}.`,
-        );
+      if (!there.some((s) => s.id === id)) {
+        const message = phrase('keep.noSetThere', { set: id, source, dest: name });
+        const hint = phrase('keep.noSetThereHint', { dest: name });
+        throw new NotFoundError(english(message), english(hint)).withPhrases(message, hint);
+      }
       await withRetries(() => putKeepMark(dest, setKey(source, id), keep));
     },
     signal,

@@ -572,14 +572,19 @@ export class Scheduler extends EventEmitter {
         });
       } catch (err) {
         const done = err as { removed?: unknown; offsite?: unknown };
-        this.log('retention-failed', {
-          job: job.name,
-          setId: result.setId ?? null,
-          error: errorMessage(err),
-          ...(Array.isArray(done.removed) ? { removed: done.removed } : {}),
-          ...(Array.isArray(done.offsite) ? { offsite: done.offsite } : {}),
-          hint: isRespaldoError(err) ? (err.hint ?? null) : null,
-        });
+        this.log(
+          'retention-failed',
+          {
+            job: job.name,
+            setId: result.setId ?? null,
+            error: errorMessage(err),
+            ...(Array.isArray(done.removed) ? { removed: done.removed } : {}),
+            ...(Array.isArray(done.offsite) ? { offsite: done.offsite } : {}),
+            hint: isRespaldoError(err) ? (err.hint ?? null) : null,
+          },
+          // why prune refused, said by the menu in its language
+          { errorPhrase: isRespaldoError(err) && !err.phrases?.aftermath ? err.phrases?.message : undefined },
+        );
       }
     }
   }

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import type { BackupType, DatabaseConfig } from '../../core/types.js';
+import { english, phrase } from '../../core/phrases.js';
 import { APPLICATION_NAME, PASSTHROUGH_PARAMS, type PgConnection } from './config.js';
 
 /**
@@ -75,7 +76,7 @@ export function toolPath(
 
 /** Operator hint for a missing client binary. */
 export function missingToolHint(tool: PgTool): string {
-  return `Install the PostgreSQL client (${tool}), e.g. \`apt-get install postgresql-client\` or \`dnf install postgresql\`, in a version at least as new as the server; or point "binPath" in the config (or PG_BIN_PATH) at the folder that holds ${tool}.`;
+  return english(phrase('pgtool.missingHint', { tool }));
 }
 
 /** `lockWaitTimeout` as pg_dump takes it (`30s`, `5min`, milliseconds), or null when it is not a positive duration. */

@@ -142,16 +142,13 @@ export function pgError(err: unknown, conn: PgConnection, database: string, doin
     case '57P01':
     case '57P02':
     case '53100': {
-      const hint = sessionEndedBy(`FATAL:  ${msg}`)?.hint;
-      const message = phrase('pgconn.ended', { at, doing, detail: msg });
-      if (hint) return new RespaldoError('failed', english(message), hint).withPhrases(message);
-      return said(message, phrase('pgconn.endedHint'));
+      const hint = sessionEndedBy(`FATAL:  ${msg}`)?.hintPhrase;
+      return said(phrase('pgconn.ended', { at, doing, detail: msg }), hint ?? phrase('pgconn.endedHint'));
     }
     default: {
       const ended = sessionEndedBy(msg);
       if (ended) {
-        const message = phrase('pgconn.ended', { at, doing, detail: msg });
-        return new RespaldoError('failed', english(message), ended.hint).withPhrases(message);
+        return said(phrase('pgconn.ended', { at, doing, detail: msg }), ended.hintPhrase);
       }
       if (/Connection terminated|connection timeout|ECONNRESET|server closed/i.test(msg)) {
         return said(phrase('pgconn.lost', { at, doing, detail: msg }), phrase('pgconn.lostHint', { at }));

@@ -9,7 +9,7 @@ import { NotFoundError } from '../../core/errors.js';
 import type { DatabaseConfig, DatabaseEntry } from '../../core/types.js';
 import { english, phrase, type Phrase } from '../../core/phrases.js';
 import { MAX_IDENTIFIER_BYTES, type PgConnection, resolveConnection, byteLength, describePg } from './config.js';
-import { quoteIdent, quoteLiteral, type PgTool, missingToolHint, type Relation, type TableRef } from './args.js';
+import { quoteIdent, quoteLiteral, type PgTool, type Relation, type TableRef } from './args.js';
 import { DERIVED_KINDS, derivedMark, firstFreeRound, parseRound, roundId, type DerivedKind } from '../shared/names.js';
 
 /**
@@ -513,104 +513,80 @@ export function describeLeftovers(
   return { liveMissing, interrupted, lines };
 }
 
-/** Operator hint for a failed PostgreSQL client command, from its stderr. */
+/** Operator hint for a failed PostgreSQL client command, from its stderr (its phrase: hintPhraseForStderr). */
 export function hintForStderr(stderr: string, what: { tool: PgTool; conn: PgConnection }): string | undefined {
+  const said = hintPhraseForStderr(stderr, what);
+  return said && english(said);
+}
+
+/** The hint for a failed PostgreSQL client command, from its stderr, as a phrase (the menu says it in Spanish). */
+export function hintPhraseForStderr(stderr: string, what: { tool: PgTool; conn: PgConnection }): Phrase | undefined {
   const s = stderr.toLowerCase();
   const at = `${what.conn.host ?? 'localhost'}:${what.conn.port ?? 5432}`;
   if (s.includes('password authentication failed') || s.includes('no password supplied') || s.includes('fe_sendauth')) {
     const variable = what.conn.passwordVariable;
     if (variable && s.includes('password authentication failed'))
-      return english(phrase('pgconn.authFailedVarHint', { variable }));
-    return `Check the user and password for ${at} in the config (the password comes from the URL or "password", or the \${VAR} they name, read from the environment or .env).`;
+      return phrase('pgconn.authFailedVarHint', { variable });
+    return phrase('pgtool.passwordHint', { at });
   }
   const ended = sessionEndedBy(stderr);
-  if (ended) return ended.hint;
+  if (ended) return ended.hintPhrase;
   if (
     s.includes('connection refused') ||
     s.includes('could not connect') ||
     s.includes('server closed the connection') ||
     s.includes('terminating connection')
   ) {
-    return `Is the PostgreSQL server at ${at} running and reachable from here? Check host and port in the config.`;
+    return phrase('pgtool.unreachableHint', { at });
   }
-  if (s.includes('server version mismatch')) return missingToolHint(what.tool);
+  if (s.includes('server version mismatch')) return phrase('pgtool.missingHint', { tool: what.tool });
   // pg_dump --lock-wait-timeout runs LOCK TABLE under a statement_timeout; row counts under lock_timeout.
-  if (s.includes('lock timeout') || (s.includes('statement timeout') && s.includes('lock table'))) {
-    return 'Another session held a table lock longer than "lockWaitTimeout" (a migration, VACUUM FULL, ALTER TABLE…); nothing was published for this database. Run the backup again later, or raise lockWaitTimeout in the config.';
-  }
-  if (s.includes('does not exist') && s.includes('role')) {
-    return 'The backup refers to a role that does not exist on this server. If the set stored its roles ("globals": true), restore again with --create-roles; otherwise CREATE ROLE it first.';
-  }
-  if (s.includes('does not exist') && s.includes('database'))
-    return `Check the database name in the config; \`psql -l\` lists the databases on ${at}.`;
-  if (s.includes('permission denied') || s.includes('must be owner') || s.includes('must be superuser')) {
-    return 'The configured user lacks a privilege this needs; connect as the database owner or a role with the required rights.';
-  }
-  if (s.includes('no pg_hba.conf entry'))
-    return `The server refuses this client in pg_hba.conf; ask the DBA to allow ${what.conn.user ?? 'this user'} from this host.`;
+  if (s.includes('lock timeout') || (s.includes('statement timeout') && s.includes('lock table')))
+    return phrase('pgtool.lockTimeoutHint');
+  if (s.includes('does not exist') && s.includes('role')) return phrase('pgtool.roleMissingHint');
+  if (s.includes('does not exist') && s.includes('database')) return phrase('pgconn.noDatabaseHint', { at });
+  if (s.includes('permission denied') || s.includes('must be owner') || s.includes('must be superuser'))
+    return phrase('pgtool.privilegeHint');
+  if (s.includes('no pg_hba.conf entry')) return phrase('pgtool.hbaHint', { user: what.conn.user ?? '' });
   return undefined;
 }
 
 /**
  * Why the server ended or refused a session, from its own message (a client's stderr or a pg
  * error): terminated by an administrator or a shutdown, out of disk, a timeout, a standby conflict.
- * `cause` quotes the server; `hint` says what to do. Null when the text names no such cause. Pure.
+ * `cause` quotes the server; `hint` says what to do (`hintPhrase`, the same as a phrase). Null when the text names
+ * no such cause. Pure.
  */
-export function sessionEndedBy(text: string): { cause: string; hint: string } | null {
+export function sessionEndedBy(text: string): { cause: string; hint: string; hintPhrase: Phrase } | null {
   const quoted = /(?:FATAL|ERROR|PANIC):\s+([^\n]+)/.exec(text)?.[1]?.trim();
   const s = text.toLowerCase();
-  const ended = (fallback: string, hint: string) => ({
-    cause: `the server said "${quoted ?? fallback}"`,
-    hint: `${hint} Nothing was published for this database; run it again once that is over.`,
-  });
-  if (s.includes('terminating connection due to administrator command')) {
-    return ended(
-      'terminating connection due to administrator command',
-      'The server ended the session on purpose: an administrator or a tool ran pg_terminate_backend() on it, ' +
-        'or the server is being shut down (pg_ctl stop, systemctl stop). ' +
-        'The server is running unless it was shut down; its log says which.',
-    );
-  }
-  if (s.includes('due to idle-in-transaction timeout') || s.includes('due to idle-session timeout')) {
-    return ended(
-      'terminating connection due to idle timeout',
-      "The server's idle_in_transaction_session_timeout (or idle_session_timeout) ended the session. " +
-        'Disable it for the backup user (ALTER ROLE … SET idle_in_transaction_session_timeout = 0).',
-    );
-  }
-  if (s.includes('due to conflict with recovery')) {
-    return ended(
-      'terminating connection due to conflict with recovery',
-      'This server is a standby and replication cancelled the session. Back up from the primary, ' +
-        'or raise max_standby_streaming_delay / turn on hot_standby_feedback on the standby.',
-    );
-  }
-  if (s.includes('because of crash of another server process')) {
-    const hint = 'Another server process crashed and PostgreSQL restarted; check the server log.';
-    return ended('the server restarted after a crash', hint);
-  }
+  const ended = (fallback: string, why: string) => {
+    const hintPhrase = phrase('pgend.hint', { why });
+    return { cause: `the server said "${quoted ?? fallback}"`, hint: english(hintPhrase), hintPhrase };
+  };
+  if (s.includes('terminating connection due to administrator command'))
+    return ended('terminating connection due to administrator command', 'admin');
+  if (s.includes('due to idle-in-transaction timeout') || s.includes('due to idle-session timeout'))
+    return ended('terminating connection due to idle timeout', 'idle');
+  if (s.includes('due to conflict with recovery'))
+    return ended('terminating connection due to conflict with recovery', 'recovery');
+  if (s.includes('because of crash of another server process'))
+    return ended('the server restarted after a crash', 'crash');
   // pg_dump's own output (the dump directory it writes in the backup folder's staging), not the server's disk.
-  if (/could not write to (output )?file/.test(s) && (s.includes('no space left on device') || s.includes('disk full')))
+  if (
+    /could not write to (output )?file/.test(s) &&
+    (s.includes('no space left on device') || s.includes('disk full'))
+  ) {
+    const hintPhrase = phrase('pgend.dumpDiskFullHint');
     return {
       cause: 'pg_dump could not write the dump: no space left on device',
-      hint:
-        "The disk pg_dump writes the dump to is full: the backup folder's, where the dump is staged before it is stored " +
-        '(`respaldo prune --dry-run` shows what retention would remove; `respaldo delete <id>` removes one set). ' +
-        'Nothing was published for this database; run it again once there is room.',
+      hint: english(hintPhrase),
+      hintPhrase,
     };
-  if (s.includes('no space left on device') || s.includes('could not extend file') || s.includes('disk full')) {
-    return ended(
-      'no space left on device',
-      'The database server ran out of disk space (its data or temporary-file folder), not the backup folder. ' +
-        'Free space on the server.',
-    );
   }
-  if (s.includes('statement timeout') && !s.includes('lock table')) {
-    return ended(
-      'canceling statement due to statement timeout',
-      "The server's statement_timeout cancelled the dump; disable it for the backup user " +
-        '(ALTER ROLE … SET statement_timeout = 0).',
-    );
-  }
+  if (s.includes('no space left on device') || s.includes('could not extend file') || s.includes('disk full'))
+    return ended('no space left on device', 'serverDisk');
+  if (s.includes('statement timeout') && !s.includes('lock table'))
+    return ended('canceling statement due to statement timeout', 'statementTimeout');
   return null;
 }

@@ -1,11 +1,12 @@
 import type { ChildProcess } from 'node:child_process';
 import { Transform, type TransformCallback } from 'node:stream';
 import { CommandError, InterruptedError, RespaldoError } from '../../core/errors.js';
+import { english } from '../../core/phrases.js';
 import { DUMP_MEMBER_ROLE } from '../../core/types.js';
 import { runCapture } from '../../exec/spawn.js';
 import { type PgConnection } from './config.js';
 import { copyRows, missingToolHint, type PgTool } from './args.js';
-import { hintForStderr, parseToolVersion, sessionEndedBy } from './plan.js';
+import { hintPhraseForStderr, parseToolVersion, sessionEndedBy } from './plan.js';
 
 /** Running the PostgreSQL client tools (versions, exit status, killing) and counting the rows of dump files. */
 
@@ -73,7 +74,9 @@ export async function commandDone<T>(
       };
       const ended = sessionEndedBy(info.stderrTail);
       const message = ended ? `${what}: ${ended.cause} (${err.message})` : `${what}: ${err.message}`;
-      throw new CommandError(message, hintForStderr(info.stderrTail, { tool, conn }) ?? err.hint, info);
+      const hint = hintPhraseForStderr(info.stderrTail, { tool, conn });
+      const failed = new CommandError(message, hint ? english(hint) : err.hint, info);
+      throw hint ? failed.withHintPhrase(hint) : failed;
     }
     throw err;
   }

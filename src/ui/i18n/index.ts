@@ -1,10 +1,10 @@
 import { joinSentences } from '../../core/errors.js';
-import type { Phrase } from '../../core/phrases.js';
+import { english as englishOf, type Phrase } from '../../core/phrases.js';
 import { en, type Catalogue } from './en.js';
 import { es } from './es.js';
 import { MENU_PHRASES } from './menu-phrases.js';
 import { PHRASES_ES, verifyProblemEs } from './phrases-es.js';
-import { sayUnphrased, saySystemErrors } from './system-errors.js';
+import { saidOnceEn, sayUnphrased, saySystemErrors } from './system-errors.js';
 
 export type { Catalogue };
 export type Lang = 'en' | 'es';
@@ -86,7 +86,12 @@ export function sayMessage(
   english: string,
   unicode = true,
 ): string {
-  if (lang === 'en' || !phrases?.message) return sayUnphrased(lang, english);
+  if (!phrases?.message) return sayUnphrased(lang, english);
+  if (lang === 'en') {
+    const once = saidOnceEn(phrases.message.id, phrases.message.params);
+    const after = (phrases.aftermath ?? []).map(englishOf);
+    return sayUnphrased(lang, once === null ? english : joinSentences([once, ...after]));
+  }
   return joinSentences([phrases.message, ...(phrases.aftermath ?? [])].map((p) => say(lang, p, english, unicode)));
 }
 
@@ -95,7 +100,8 @@ export function sayMessage(
  * words it quotes (`EACCES: permission denied, open '/x'`) said as a short phrase of the language (system-errors.ts).
  */
 export function say(lang: Lang, phrase: Phrase | undefined, english: string, unicode = true): string {
-  if (lang === 'en' || !phrase) return sayUnphrased(lang, english);
+  if (!phrase) return sayUnphrased(lang, english);
+  if (lang === 'en') return sayUnphrased(lang, saidOnceEn(phrase.id, phrase.params) ?? english);
   const text = saySystemErrors(lang, PHRASES_ES[phrase.id](phrase.params));
   return unicode ? text : asciify(text);
 }

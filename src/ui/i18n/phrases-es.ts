@@ -9,11 +9,12 @@ import {
   type PhraseParams,
   type RowDiff,
 } from '../../core/phrases.js';
+import { systemDetail, withoutPath } from './system-errors.js';
 
 /**
  * The restore plan's sentences and the common errors in Spanish, by the ids of src/core/phrases.ts (every id must be
  * here: the `satisfies` below fails the build otherwise). SQL, commands and options stay as they are. One file of
- * about 1200 lines, as src/core/phrases.ts says why.
+ * about 1300 lines, as src/core/phrases.ts says why.
  */
 /** The parameters a phrase passed on for the phrase inside it (`in.` prefixed), unprefixed; `in.of` is its id. */
 function inner(p: PhraseParams): PhraseParams {
@@ -138,6 +139,27 @@ const keepFailedEs = (p: PhraseParams): string =>
 /** `a como "a__pre_restore_X", …` (ver keptEn). */
 const keptEs = (p: PhraseParams): string => listParam<[string, string]>(p['kept'], ([n, r]) => `${n} como "${r}"`);
 
+/** Qué hacer cuando el servidor terminó una sesión (el `why` de `pgend.hint`; ver PGEND_EN). */
+const PGEND_ES: PhraseParams = {
+  admin:
+    'El servidor terminó la sesión a propósito: un administrador o una herramienta ejecutó pg_terminate_backend() ' +
+    'sobre ella, o el servidor se está deteniendo (pg_ctl stop, systemctl stop). El servidor sigue en marcha salvo ' +
+    'que se haya detenido; su registro dice cuál de las dos.',
+  idle:
+    'El idle_in_transaction_session_timeout (o idle_session_timeout) del servidor terminó la sesión. Desactívelo ' +
+    'para el usuario de las copias (ALTER ROLE … SET idle_in_transaction_session_timeout = 0).',
+  recovery:
+    'Este servidor es una réplica (standby) y la replicación canceló la sesión. Haga la copia desde el primario, o ' +
+    'suba max_standby_streaming_delay / active hot_standby_feedback en la réplica.',
+  crash: 'Otro proceso del servidor falló y PostgreSQL se reinició; revise el registro del servidor.',
+  serverDisk:
+    'El servidor de la base se quedó sin espacio en disco (su carpeta de datos o de archivos temporales), no la ' +
+    'carpeta de copias. Libere espacio en el servidor.',
+  statementTimeout:
+    'El statement_timeout del servidor canceló el volcado; desactívelo para el usuario de las copias ' +
+    '(ALTER ROLE … SET statement_timeout = 0).',
+};
+
 /** What a verification says of a stored file (`problem` in src/engine/verify.ts), in Spanish; anything else as is. */
 export function verifyProblemEs(problem: string): string {
   const size = /^size (\d+) bytes, manifest says (\d+) \(truncated or changed\)$/.exec(problem);
@@ -209,16 +231,6 @@ export function purposeEs(purpose: string): string {
   const word = words[verb];
   if (!word) return purpose;
   return onSet ? `${word} de ${onSet}` : word;
-}
-
-/**
- * ` (detail)` of an operator error made of a system error (`detail`: its message), or nothing when the message only
- * says again what the sentence says: the system's words about the same path `on`, or about none.
- */
-function systemDetail(p: PhraseParams): string {
-  const detail = p['detail'] ?? '';
-  const m = /^E[A-Z]+: [^,']*(?:, \w+(?: '([^']*)')?)?$/.exec(detail);
-  return m && (m[1] === undefined || m[1] === p['on']) ? '' : ` (${detail})`;
 }
 
 /** The part of a SQLite chain found damaged (`sqlite.pagesDamaged`'s `what`), as the sentence starts. */
@@ -1257,5 +1269,58 @@ export const PHRASES_ES = {
   'pgconn.endedHint': () => 'El servidor se detuvo o se terminó la sesión; revise el servidor y vuelva a intentarlo.',
   'pgconn.sqlstate': (p: PhraseParams) =>
     `PostgreSQL en ${p['at']}: ${p['detail']} (${doingEs(p['doing'])}, SQLSTATE ${p['code']})`,
+  // Lo que quedaba en inglés (2): herramientas de PostgreSQL y sesiones terminadas, la configuración ilegible, sin
+  // terminal para la frase de paso, una copia que falta donde va su marca, copias rechazadas, por qué no se poda
+  'pgend.hint': (p: PhraseParams) =>
+    `${PGEND_ES[p['why'] ?? ''] ?? ''} No se publicó nada de esta base; vuelva a ejecutarlo cuando eso haya pasado.`,
+  'pgend.dumpDiskFullHint': () =>
+    'Está lleno el disco en el que pg_dump escribe el volcado: el de la carpeta de copias, donde se prepara antes de ' +
+    'guardarlo (`respaldo prune --dry-run` muestra lo que la retención borraría; `respaldo delete <id>` borra una ' +
+    'copia). No se publicó nada de esta base; vuelva a ejecutarlo cuando haya espacio.',
+  'pgtool.passwordHint': (p: PhraseParams) =>
+    `Revise el usuario y la contraseña de ${p['at']} en la configuración (la contraseña viene de la URL o de "password", o de la variable \${…} que nombran, leída del entorno o de .env).`,
+  'pgtool.unreachableHint': (p: PhraseParams) =>
+    `¿Está en marcha el servidor PostgreSQL de ${p['at']} y se puede llegar a él desde aquí? Revise host y port en la configuración.`,
+  'pgtool.missingHint': (p: PhraseParams) =>
+    `Instale el cliente de PostgreSQL (${p['tool']}), por ejemplo con \`apt-get install postgresql-client\` o \`dnf install postgresql\`, en una versión al menos tan nueva como la del servidor; o haga que "binPath" en la configuración (o PG_BIN_PATH) apunte a la carpeta que contiene ${p['tool']}.`,
+  'pgtool.lockTimeoutHint': () =>
+    'Otra sesión retuvo un bloqueo de tabla más tiempo que "lockWaitTimeout" (una migración, VACUUM FULL, ALTER TABLE…); no se publicó nada de esta base. Vuelva a ejecutar la copia más tarde, o suba lockWaitTimeout en la configuración.',
+  'pgtool.roleMissingHint': () =>
+    'La copia hace referencia a un rol que no existe en este servidor. Si la copia guardó sus roles ("globals": true), restaure de nuevo con --create-roles; si no, créelo antes con CREATE ROLE.',
+  'pgtool.privilegeHint': () =>
+    'Al usuario configurado le falta un privilegio necesario para esto; conéctese como el dueño de la base o con un rol que tenga los permisos necesarios.',
+  'pgtool.hbaHint': (p: PhraseParams) =>
+    `El servidor rechaza a este cliente en pg_hba.conf; pida al administrador de la base que permita a ${p['user'] || 'este usuario'} conectarse desde este equipo.`,
+  'config.unreadable': (p: PhraseParams) =>
+    `${p['file']}: no se puede leer: ${withoutPath(p['detail'] ?? '', p['file'])}`,
+  'error.noTerminal': (p: PhraseParams) =>
+    `No hay terminal en el que pedir la frase de paso ${p['identity'] ? `del archivo de identidad ${p['identity']} (está protegido por ella)` : `de la copia ${p['set']} (está cifrada con ella)`}.`,
+  'error.noTerminalHint': (p: PhraseParams) =>
+    `Ejecute la orden en un terminal para que se le pida, o indique con ${p['env']}=ARCHIVO un archivo (modo 0600) que la contenga.`,
+  'keep.noSetThere': (p: PhraseParams) =>
+    `No hay ninguna copia ${p['set']} de este servidor (origen "${p['source']}") en el destino "${p['dest']}".`,
+  'keep.noSetThereHint': (p: PhraseParams) => `Vea las copias que hay allí con respaldo list --from ${p['dest']}.`,
+  'copy.claimedThere': (p: PhraseParams) =>
+    `destino "${p['dest']}": otra copia ${p['set']} del origen "${p['source']}", no esta, se está enviando allí o su envío quedó a medias (${p['claim']}): no se envió nada, para no mezclar los archivos de las dos copias.`,
+  'copy.claimedThereHint': (p: PhraseParams) =>
+    `Otra configuración (u otro servidor) envía allí con el mismo origen "${p['source']}". Dé a cada configuración su propio "source" (en el nivel superior o en el destino) y vuelva a enviar la copia. Si ningún envío de esa otra copia va a terminar (su servidor o la copia ya no existen), borre antes a mano allí ${p['where']}/${p['set']} y ${p['claim']}.`,
+  'copy.anotherSetThere': (p: PhraseParams) =>
+    `el destino "${p['dest']}" ya tiene una copia ${p['set']} del origen "${p['source']}" que no es esta (empezó el ${p['thereAt']}, en ${p['thereHost']}; esta, el ${p['at']}, en ${p['host']}): no se envió nada, para no sobrescribirla.`,
+  'copy.anotherSetThereHint': (p: PhraseParams) =>
+    `Otra configuración (u otro servidor) envía allí con el mismo origen "${p['source']}". Dé a cada configuración su propio "source" (en el nivel superior o en el destino), como "${p['suggested']}", y vuelva a enviar la copia.`,
+  'prune.refused': (p: PhraseParams) => `La retención no borró nada: ${nestedEs(p)}.`,
+  'prune.aheadOfClock': (p: PhraseParams) =>
+    `la copia ${p['set']} tiene fecha ${p['at']}, por delante del reloj de esta máquina (un reloj que estaba mal aquí o donde se hizo)`,
+  'prune.aheadOfClockHint': () =>
+    'Revise el reloj de esta máquina (timedatectl); si lo que está mal es la fecha de la copia, bórrela o sáquela de la carpeta de copias, y vuelva a aplicar la retención (respaldo prune).',
+  'prune.lastFailed': (p: PhraseParams) =>
+    `la última copia de seguridad (${p['set']}) falló y no escribió ninguna copia`,
+  'prune.newestNotCompleted': (p: PhraseParams) =>
+    `la copia más reciente, ${p['set']}, ${p['status'] === 'partial' ? 'está incompleta' : p['status'] === 'failed' ? 'falló' : `está ${p['status']}`}${p['failed'] ? ` (fallaron ${p['failed']})` : ''}`,
+  'prune.refusedHint': (p: PhraseParams) =>
+    'La retención solo se aplica después de una copia correcta. Corrija el fallo, ejecute `respaldo create` y vuelva a aplicarla (respaldo prune).' +
+    (p['oldest']
+      ? ` Si falla porque el disco de la carpeta de copias está lleno, libere espacio a mano: la retención borraría ${p['count']} copia(s), la más antigua ${p['oldest']} (\`respaldo delete ${p['oldest']}\` dice lo que borra).`
+      : ''),
   'config.fieldProblem': (p: PhraseParams) => `${p['file']}: ${p['field']}: ${nestedEs(p)}`,
 } satisfies Record<PhraseId, (p: PhraseParams) => string>;

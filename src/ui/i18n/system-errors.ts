@@ -4,6 +4,8 @@
  * address kept. Other codes stay as the system said them.
  */
 
+import { PHRASES_EN, type PhraseId, type PhraseParams } from '../../core/phrases.js';
+
 type Lang = 'en' | 'es';
 
 const SAID: Record<string, Record<Lang, string>> = {
@@ -57,4 +59,35 @@ export function saySystemErrors(lang: Lang, text: string): string {
     )
     .replace(NET, (_m, code: string, where?: string) => (where ? `${words(code)}: ${where}` : words(code)))
     .replace(BARE, (_m, before: string, code: string) => `${before}${words(code)}`);
+}
+
+/**
+ * ` (detail)` of an operator error made of a system error (`detail`: its message), or nothing when the message only
+ * says again what the sentence says: the system's words about the same path `on`, or about none.
+ */
+export function systemDetail(p: PhraseParams): string {
+  const detail = p['detail'] ?? '';
+  const m = /^E[A-Z]+: [^,']*(?:, \w+(?: '([^']*)')?)?$/.exec(detail);
+  return m && (m[1] === undefined || m[1] === p['on']) ? '' : ` (${detail})`;
+}
+
+/** `detail` (the system's words) without the path it names when that is `on`: `ENOTDIR: not a directory`. */
+export function withoutPath(detail: string, on: string | undefined): string {
+  const m = /^(E[A-Z]+: [^,']*), \w+ '([^']*)'$/.exec(detail);
+  return m && m[2] === on ? m[1]! : detail;
+}
+
+/** The phrases made of a system error (src/core/errors.ts asOperatorError) that systemDetail may shorten. */
+const ONCE: ReadonlySet<PhraseId> = new Set(['error.readOnlyFs', 'error.permissionDenied', 'error.noSpace']);
+
+/**
+ * The English of a phrase as the menu and the alerts say it: a read-only, permission or disk-full error whose
+ * system message only repeats the sentence says it once ("Read-only file system on /x.", not "… on /x (read-only
+ * file system: /x)."), and a config that cannot be read names its path once; the CLI keeps the whole English. Null
+ * for any other phrase.
+ */
+export function saidOnceEn(id: PhraseId, p: PhraseParams): string | null {
+  if (id === 'config.unreadable') return PHRASES_EN[id]({ ...p, detail: withoutPath(p['detail'] ?? '', p['file']) });
+  if (!ONCE.has(id) || systemDetail(p)) return null;
+  return PHRASES_EN[id]({ ...p, detail: '' }).replace(' ().', '.');
 }

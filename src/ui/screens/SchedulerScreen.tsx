@@ -43,7 +43,7 @@ export function logLine(e: SchedulerLogEntry, t: UiContextValue['t'], lang: Lang
     case 'retention':
       return `${time} ${t.scheduler.retention(Array.isArray(e.removed) ? e.removed.map(String) : [], typeof e.kept === 'number' ? e.kept : 0)}`;
     case 'retention-failed':
-      return `${time} ${t.scheduler.retentionFailed(String(e.error ?? ''))}`;
+      return `${time} ${t.scheduler.retentionFailed(say(lang, e.errorPhrase, String(e.error ?? '')))}`;
     case 'retention-skipped': {
       const outcome = String(e.outcome ?? '');
       return `${time} ${t.scheduler.retentionSkipped(outcome === 'aborting' ? outcome : (t.scheduler.outcome[outcome] ?? outcome))}`;
