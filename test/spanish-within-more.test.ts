@@ -22,6 +22,7 @@ import { CLAIMS_DIR } from '../src/engine/copy-claim.js';
 import { createBackup } from '../src/engine/create.js';
 import { decrypterFor, newIdentity } from '../src/engine/crypt.js';
 import { pruneRefusal } from '../src/engine/prune.js';
+import { pruneRemote } from '../src/engine/remote-prune.js';
 import { engineRetention } from '../src/scheduler/run-job.js';
 import { Scheduler, type SchedulerLogEntry } from '../src/scheduler/scheduler.js';
 import { createEngineFacade } from '../src/ui/engine-facade.js';
@@ -154,6 +155,26 @@ describe('PostgreSQL: the hints of ended sessions and failed client tools', () =
   });
 });
 
+/** A config with a folder destination `nas` (source srv1) and a set of users copied there. */
+async function copiedTo(
+  s: DemoSetup,
+  root: string,
+  copyAfterBackup = false,
+): Promise<{ id: string; cfg: Awaited<ReturnType<typeof loadConfig>> }> {
+  mkdirSync(root, { recursive: true });
+  const doc = {
+    backupDir: s.backupDir,
+    source: 'srv1',
+    databases: [{ name: 'users', engine: 'sqlite', path: s.dbs.users }],
+    destinations: [{ name: 'nas', type: 'folder', path: root, copyAfterBackup }],
+  };
+  writeFileSync(s.configFile, JSON.stringify(doc));
+  const cfg = await loadConfig({ configPath: s.configFile, env: {} });
+  const m = await createBackup(cfg, { databases: ['users'], files: false }, silentReporter);
+  expect((await copySet(cfg, m.id, 'nas', silentReporter)).ok).toBe(true);
+  return { id: m.id, cfg };
+}
+
 describe('the config, the passphrase, a keep mark, a copy: in Spanish, the English as it was', () => {
   it('a config that cannot be read for another reason (a file where a folder is on its path)', async () => {
     const s = demoSetup();
@@ -201,25 +222,6 @@ describe('the config, the passphrase, a keep mark, a copy: in Spanish, the Engli
       /^No hay terminal en el que pedir la frase de paso del archivo de identidad .*key\.age \(está protegido por ella\)\. \| Ejecute/,
     );
   });
-
-  /** A config with a folder destination `nas` (source srv1) and a set of users copied there. */
-  async function copiedTo(
-    s: DemoSetup,
-    root: string,
-  ): Promise<{ id: string; cfg: Awaited<ReturnType<typeof loadConfig>> }> {
-    mkdirSync(root, { recursive: true });
-    const doc = {
-      backupDir: s.backupDir,
-      source: 'srv1',
-      databases: [{ name: 'users', engine: 'sqlite', path: s.dbs.users }],
-      destinations: [{ name: 'nas', type: 'folder', path: root, copyAfterBackup: false }],
-    };
-    writeFileSync(s.configFile, JSON.stringify(doc));
-    const cfg = await loadConfig({ configPath: s.configFile, env: {} });
-    const m = await createBackup(cfg, { databases: ['users'], files: false }, silentReporter);
-    expect((await copySet(cfg, m.id, 'nas', silentReporter)).ok).toBe(true);
-    return { id: m.id, cfg };
-  }
 
   it('a keep mark whose set is gone at the destination (removed there by hand): the menu says it in Spanish', async () => {
     const s = demoSetup();
@@ -364,5 +366,52 @@ describe('why prune keeps everything: in Spanish on the scheduler screen, the En
     expect(english(message)).toBe(en);
     expect(`Nothing pruned: ${refusal.reason}.`).toBe(en);
     expect(say('es', message, en)).toBe(es);
+  });
+});
+
+describe('why prune at a destination keeps everything, after a scheduled backup', () => {
+  it('a set there dated ahead of the clock: refused, said in Spanish on the scheduler screen; the English as it was', async () => {
+    const s = demoSetup();
+    const root = join(s.dir, 'nas');
+    const { id, cfg } = await copiedTo(s, root, true);
+    const there = join(root, 'srv1', id, 'manifest.json');
+    const ahead = new Date(Date.now() + 2 * 86_400_000).toISOString();
+    writeFileSync(
+      there,
+      JSON.stringify({ ...(JSON.parse(readFileSync(there, 'utf8')) as Manifest), startedAt: ahead }),
+    );
+    const refused = (await caught(pruneRemote(cfg, 'nas', {}, silentReporter))) as RespaldoError;
+    const reason = `set ${id} is dated ${ahead}, ahead of this machine's clock (a clock that was wrong here or where it was made)`;
+    expect(refused.message).toBe(`destination "nas": Nothing pruned: ${reason}.`);
+    expect(refused.hint).toBe(
+      "Check this machine's clock (timedatectl); if the set's date is what is wrong, remove it there with " +
+        `\`respaldo delete ${id} --from nas\`, then prune again.`,
+    );
+    expect(spanish(refused)).toBe(
+      `destino "nas": La retención no borró nada: la copia ${id} tiene fecha ${ahead}, por delante del reloj de esta ` +
+        'máquina (un reloj que estaba mal aquí o donde se hizo). | Revise el reloj de esta máquina (timedatectl); si ' +
+        `lo que está mal es la fecha de la copia, bórrela allí con \`respaldo delete ${id} --from nas\` y vuelva a ` +
+        'aplicar la retención.',
+    );
+    const logs: SchedulerLogEntry[] = [];
+    const job: ScheduleJob = { name: 'nightly', when: 'daily at 02:00', type: 'full', databases: ['*'], files: false };
+    const scheduler = new Scheduler({
+      backupDir: s.backupDir,
+      jobs: [job],
+      catchUp: false,
+      singleInstance: false,
+      runJob: async () => ({ outcome: 'completed', setId: id, bytes: 1 }),
+      applyRetention: engineRetention(cfg),
+      listSets: async () => [],
+      writeLogLine: () => undefined,
+    });
+    scheduler.on('log', (e: SchedulerLogEntry) => logs.push(e));
+    await scheduler.runNow(job);
+    const failed = logs.find((l) => l.event === 'retention-failed')!;
+    expect(failed.error).toBe(refused.message);
+    expect(logLine(failed, catalogue('es'), 'es')).toMatch(
+      new RegExp(`retención FALLÓ: destino "nas": La retención no borró nada: la copia ${id} tiene fecha ${ahead}, `),
+    );
+    expect(logLine(failed, catalogue('es'), 'es')).not.toMatch(/Nothing|destination|ahead/);
   });
 });

@@ -150,6 +150,23 @@ export function listParam<T>(text: string | undefined, one: (item: T) => string)
 const keepFailedEn = (p: PhraseParams): string =>
   listParam<KeepFailure>(p['failed'], (f) => `${f.destination} (${f.error})`);
 
+/** A destination whose retention after a backup failed (`retention.problems`): its error, and its phrase if any. */
+export interface RetentionProblem {
+  dest: string;
+  error: string;
+  phrase?: Phrase;
+}
+
+/** The destinations of `retention.problems` (`items`: JSON of RetentionProblem[]). */
+export function retentionProblems(p: PhraseParams): RetentionProblem[] {
+  try {
+    const items = JSON.parse(p['items'] ?? '[]') as unknown;
+    return Array.isArray(items) ? (items as RetentionProblem[]) : [];
+  } catch {
+    return [];
+  }
+}
+
 /** `a as "a__pre_restore_X", …`: the databases kept renamed (`kept`: JSON of [name, renamed] pairs), in English. */
 const keptEn = (p: PhraseParams): string => listParam<[string, string]>(p['kept'], ([n, r]) => `${n} as "${r}"`);
 
@@ -1270,6 +1287,18 @@ export const PHRASES_EN = {
     (p['oldest']
       ? ` If it fails because the disk of the backup folder is full, free room by hand: retention would remove ${p['count']} set(s), the oldest ${p['oldest']} (\`respaldo delete ${p['oldest']}\` says what it removes).`
       : ''),
+  'prune.refusedAt': (p: PhraseParams) => `destination "${p['dest']}": ${nestedEn(p)}`,
+  'prune.refusedThereHint': () => 'Copy a completed set there first (`respaldo copy --to NAME`), then prune again.',
+  'prune.aheadOfClockThereHint': (p: PhraseParams) =>
+    "Check this machine's clock (timedatectl); if the set's date is what is wrong, remove it there with " +
+    `\`respaldo delete ${p['set']} --from ${p['dest']}\`, then prune again.`,
+  'retention.problems': (p: PhraseParams) =>
+    [
+      ...(p['notRemoved'] ? [`could not remove ${p['notRemoved']}`] : []),
+      ...retentionProblems(p).map((i) =>
+        i.error.startsWith(`destination "${i.dest}"`) ? i.error : `at ${i.dest}: ${i.error}`,
+      ),
+    ].join('; '),
   // `FILE: field: problem`, the problem a nested phrase (nestedPhrase)
   'config.fieldProblem': (p: PhraseParams) => `${p['file']}: ${p['field']}: ${nestedEn(p)}`,
 } satisfies Record<string, (p: PhraseParams) => string>;

@@ -25,7 +25,7 @@ import { readRemoteHead, readRemoteManifests, withDestination, type RemoteDamage
 import { jobOf, jobTimeZonesOf, keepForDamaged, keepForStrays, planPrune, type PruneDecision } from './retention.js';
 import { notWrittenByRespaldo } from './before-delete.js';
 import { isSetId } from './set-id.js';
-import { said } from '../core/phrases.js';
+import { english, nestedPhrase, phrase, said, type Phrase } from '../core/phrases.js';
 
 /**
  * Retention at a destination (`respaldo prune --from NAME`), and the clean-up of what killed runs
@@ -93,8 +93,12 @@ export interface TempFile {
 export interface RemotePrunePlan {
   /** Why a real prune would refuse (the newest set there is not completed), or null. */
   refused: string | null;
+  /** `refused` as a phrase (the menu says it in its language). */
+  refusedPhrase?: Phrase;
   /** What to do about `refused`, when not the usual (copy a completed set there first). */
   refusedHint?: string;
+  /** `refusedHint` as a phrase. */
+  refusedHintPhrase?: Phrase;
   sets: { set: SetSummary; decision: PruneDecision; job: string | null }[];
   incomplete: { set: IncompleteSet; action: 'keep' | 'remove'; reason: string }[];
   temps: { file: TempFile; action: 'keep' | 'remove'; reason: string }[];
@@ -227,6 +231,11 @@ export function planRemotePrune(
   );
   // As here: a set dated ahead of the clock would count as the newest there and push out the real ones.
   const refusal = pruneRefusal(mine, null, now);
+  const refused = refusal ? phrase('prune.refused', nestedPhrase(refusal.said)) : null;
+  const refusedHint =
+    refusal?.hint && refusal.newest
+      ? phrase('prune.aheadOfClockThereHint', { set: refusal.newest.id, dest: opts.destination ?? 'NAME' })
+      : null;
   const incomplete = input.incomplete.map((set) => {
     const a = age(now, set.lastWriteAt);
     const written = a === null ? 'written at an unknown time' : `last written ${formatAge(Math.max(0, a))} ago`;
@@ -258,14 +267,9 @@ export function planRemotePrune(
     };
   });
   return {
-    refused: refusal ? `Nothing pruned: ${refusal.reason}.` : null,
-    ...(refusal?.hint && refusal.newest
-      ? {
-          refusedHint:
-            "Check this machine's clock (timedatectl); if the set's date is what is wrong, remove it there with " +
-            `\`respaldo delete ${refusal.newest.id} --from ${opts.destination ?? 'NAME'}\`, then prune again.`,
-        }
-      : {}),
+    refused: refused ? english(refused) : null,
+    ...(refused ? { refusedPhrase: refused } : {}),
+    ...(refusedHint ? { refusedHint: english(refusedHint), refusedHintPhrase: refusedHint } : {}),
     sets: decisions.map((decision) => {
       const set = byId.get(decision.id)!;
       return { set, decision, job: jobOf(set, opts.logJobs) };
@@ -447,10 +451,9 @@ export async function pruneRemote(
         { destination: name, outcome: 'refused', reason: plan.refused },
         cfg.secrets,
       );
-      throw new RefusedError(
-        `destination "${name}": ${plan.refused}`,
-        plan.refusedHint ?? 'Copy a completed set there first (`respaldo copy --to NAME`), then prune again.',
-      );
+      const message = phrase('prune.refusedAt', { dest: name, ...nestedPhrase(plan.refusedPhrase) });
+      const hint = plan.refusedHintPhrase ?? phrase('prune.refusedThereHint');
+      throw new RefusedError(english(message), english(hint)).withPhrases(message, hint);
     }
     if (!dryRun) {
       const at = now.toISOString();
@@ -522,6 +525,8 @@ export interface DestinationRetentionOutcome {
   kept: number;
   reason?: string;
   error?: string;
+  /** `error` as a phrase, when it has one (the menu says it in its language). */
+  errorPhrase?: Phrase;
 }
 
 /**
@@ -560,7 +565,8 @@ export async function pruneDestinationsAfterBackup(
       else out.push({ ...base, outcome: 'pruned', removed: r.removed, kept });
     } catch (err) {
       if (!(err instanceof RespaldoError)) throw err;
-      out.push({ ...base, outcome: 'failed', error: err.message });
+      const errorPhrase = err.phrases?.aftermath ? undefined : err.phrases?.message;
+      out.push({ ...base, outcome: 'failed', error: err.message, ...(errorPhrase ? { errorPhrase } : {}) });
     }
   }
   return out;

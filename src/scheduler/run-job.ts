@@ -1,5 +1,5 @@
 import type { Reporter } from '../core/events.js';
-import { errorMessage, InterruptedError } from '../core/errors.js';
+import { errorMessage, InterruptedError, RespaldoError } from '../core/errors.js';
 import type { LoadedConfig, ScheduleJob } from '../core/types.js';
 import { listSets } from '../engine/catalog.js';
 import { chainToVerify } from '../engine/chain-sets.js';
@@ -8,7 +8,7 @@ import { waitUntilFree } from '../engine/lock.js';
 import { pruneSets } from '../engine/prune.js';
 import { verifySet } from '../engine/verify.js';
 import { Scheduler, systemClock, type Clock, type JobRunResult, type RetentionFn, type RunJobFn } from './scheduler.js';
-import { said } from '../core/phrases.js';
+import { english, phrase, said, type RetentionProblem } from '../core/phrases.js';
 
 /** Re-hashes one set (`verifySet`): its problems, one line each, none when every stored file matches. */
 async function verifyOne(cfg: LoadedConfig, id: string, reporter: Reporter): Promise<string[]> {
@@ -150,16 +150,16 @@ export function engineRetention(cfg: LoadedConfig): RetentionFn {
     const r = await pruneSets(cfg, { dryRun: false, lockWait }, reporter);
     const { pruneDestinationsAfterBackup } = await import('../engine/remote-prune.js');
     const offsite = cfg.destinations?.length ? await pruneDestinationsAfterBackup(cfg, setId, reporter) : [];
-    const problems = [
-      ...(r.failed.length ? [`could not remove ${r.failed.map((f) => `${f.id} (${f.error})`).join(', ')}`] : []),
-      ...offsite
-        .filter((o) => o.outcome === 'failed')
-        .map((o) =>
-          o.error!.startsWith(`destination "${o.destination}"`) ? o.error! : `at ${o.destination}: ${o.error}`,
-        ),
-    ];
+    const items: RetentionProblem[] = offsite
+      .filter((o) => o.outcome === 'failed')
+      .map((o) => ({ dest: o.destination, error: o.error!, ...(o.errorPhrase ? { phrase: o.errorPhrase } : {}) }));
     const done = { removed: r.removed, kept: r.kept, ...(offsite.length ? { offsite } : {}) };
-    if (problems.length) throw Object.assign(new Error(problems.join('; ')), done);
+    if (r.failed.length || items.length) {
+      // said by the menu in its language (the sets' and the destinations' own errors within)
+      const notRemoved = r.failed.map((f) => `${f.id} (${f.error})`).join(', ');
+      const problems = phrase('retention.problems', { notRemoved, items: JSON.stringify(items) });
+      throw Object.assign(new RespaldoError('failed', english(problems)).withPhrases(problems), done);
+    }
     return done;
   };
 }

@@ -1,5 +1,6 @@
 import {
   listParam,
+  retentionProblems,
   rowDiffs,
   schemaHints,
   schemaItems,
@@ -1322,5 +1323,19 @@ export const PHRASES_ES = {
     (p['oldest']
       ? ` Si falla porque el disco de la carpeta de copias está lleno, libere espacio a mano: la retención borraría ${p['count']} copia(s), la más antigua ${p['oldest']} (\`respaldo delete ${p['oldest']}\` dice lo que borra).`
       : ''),
+  'prune.refusedAt': (p: PhraseParams) => `destino "${p['dest']}": ${nestedEs(p)}`,
+  'prune.refusedThereHint': () =>
+    'Envíe antes allí una copia completa (`respaldo copy --to NOMBRE`) y vuelva a aplicar la retención.',
+  'prune.aheadOfClockThereHint': (p: PhraseParams) =>
+    'Revise el reloj de esta máquina (timedatectl); si lo que está mal es la fecha de la copia, bórrela allí con ' +
+    `\`respaldo delete ${p['set']} --from ${p['dest']}\` y vuelva a aplicar la retención.`,
+  'retention.problems': (p: PhraseParams): string =>
+    [
+      ...(p['notRemoved'] ? [`no se pudo borrar ${p['notRemoved']}`] : []),
+      ...retentionProblems(p).map((i): string => {
+        const said: string = i.phrase ? PHRASES_ES[i.phrase.id](i.phrase.params) : i.error;
+        return i.error.startsWith(`destination "${i.dest}"`) ? said : `en ${i.dest}: ${said}`;
+      }),
+    ].join('; '),
   'config.fieldProblem': (p: PhraseParams) => `${p['file']}: ${p['field']}: ${nestedEs(p)}`,
 } satisfies Record<PhraseId, (p: PhraseParams) => string>;
