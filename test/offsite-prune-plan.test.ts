@@ -1,7 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import type { SetStatus, SetSummary } from '../src/core/types.js';
 import type { DestinationConfig } from '../src/destinations/destination.js';
-import { destinationRetention, planRemotePrune, type IncompleteSet } from '../src/engine/remote-prune.js';
+import {
+  destinationRetention,
+  planRemotePrune,
+  type ClaimFile,
+  type IncompleteSet,
+} from '../src/engine/remote-prune.js';
 
 const NOW = new Date('2026-03-10T12:00:00Z');
 const hoursAgo = (h: number): string => new Date(NOW.getTime() - h * 3_600_000).toISOString();
@@ -32,6 +37,59 @@ function set(
 const ONLY_LAST = { keepLast: 1, daily: 0, weekly: 0, monthly: 0, yearly: 0 };
 
 describe('planRemotePrune', () => {
+  it("copies' claims: with their set removed, once a day old with nothing of it there; kept otherwise", () => {
+    const claim = (id: string, h: number | null, setThere: boolean, setComplete = false): ClaimFile => ({
+      key: `srv1/.respaldo-claims/${id}.0123456789abcdef`,
+      id,
+      modifiedAt: h === null ? null : hoursAgo(h),
+      setThere,
+      setComplete,
+    });
+    const incomplete = (id: string, h: number): IncompleteSet => ({
+      id,
+      files: 1,
+      bytes: 1,
+      lastWriteAt: hoursAgo(h),
+      copyWillComplete: false,
+    });
+    const plan = planRemotePrune(
+      {
+        sets: [
+          set('20260302_020000', hoursAgo(180)),
+          set('20260303_020000', hoursAgo(150), { dbs: ['inventario'] }),
+          set('20260304_020000', hoursAgo(100)),
+        ],
+        incomplete: [incomplete('20260101_000000', 72), incomplete('20260305_020000', 2)],
+        temps: [],
+        claims: [
+          claim('20260302_020000', 1, true), // of a set removed here: goes with it, however young
+          claim('20260303_020000', 2, true, true), // of a set kept, its copy done: stays a day (a copy may refuse on it)
+          claim('20260304_020000', 30, true, true), // of a set kept, its copy done a day ago: goes
+          claim('20260304_020001', 30, true), // of a set there that is not complete (damaged, or being copied): stays
+          claim('20260101_000000', 72, true), // of an incomplete set removed here, as old: goes
+          claim('20260305_020000', 72, true), // of an incomplete set kept (a copy may be running): stays
+          claim('20260201_000000', 30, false), // nothing of it there, a day old: goes
+          claim('20260202_000000', 3, false), // nothing of it there yet: a copy may be starting
+          claim('20260203_000000', null, false), // written at an unknown time: stays
+        ],
+      },
+      ONLY_LAST,
+      NOW,
+    );
+    expect(Object.fromEntries(plan.claims.map((c) => [c.claim.id, c.action]))).toEqual({
+      '20260302_020000': 'remove',
+      '20260303_020000': 'keep',
+      '20260304_020000': 'remove',
+      '20260304_020001': 'keep',
+      '20260101_000000': 'remove',
+      '20260305_020000': 'keep',
+      '20260201_000000': 'remove',
+      '20260202_000000': 'keep',
+      '20260203_000000': 'keep',
+    });
+    expect(plan.claims.find((c) => c.claim.id === '20260202_000000')!.reason).toContain('a copy may be starting');
+  });
+
   it('applies retention; keeps the newest of each database and what is marked keep', () => {
     const plan = planRemotePrune(
       {

@@ -605,6 +605,8 @@ const SAMPLE = {
     summary: 'LOGIN',
     attempts: 3,
     base: '20261121_020000',
+    why: '20261122_020000.0123456789abcdef: nothing was written there for 25 h',
+    files: 2,
   },
 };
 /** The families of phrases warnings and recovery are said in (the restore plan's are tested above). */

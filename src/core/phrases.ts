@@ -960,6 +960,8 @@ export const PHRASES_EN = {
     `Set ${p['set']} is the newest backup of ${p['db']} at ${p['dest']} (the next newest there is ${p['next']}).`,
   'delete.notHere': (p: PhraseParams) =>
     `Set ${p['set']} is not in this server's backup folder: the copy at ${p['dest']} may be the last one.`,
+  'warn.claimTakenOver': (p: PhraseParams) =>
+    `took over the claim on set ${p['set']} at ${p['dest']} left by another set's copy cut short (${p['why']}): its ${p['files']} unfinished file(s) there removed`,
   'warn.notRemovedAt': (p: PhraseParams) => `could not remove ${p['set']} at ${p['dest']}: ${p['error']}`,
   'warn.damagedKept': (p: PhraseParams) =>
     `set ${p['set']} at ${p['dest']} is damaged, kept and not counted by the retention: ${p['problem']}`,

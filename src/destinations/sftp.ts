@@ -367,6 +367,7 @@ export class SftpDestination implements Destination {
       await this.guard(this.client.posixRename(tmp, target));
     } catch (err) {
       await this.guard(this.client.delete(tmp, true)).catch(() => undefined);
+      this.made.delete(posix.dirname(target)); // removed meanwhile (another copy's removeEmptyDirs): looked at again
       // OpenSSH answers a write it cannot do (a full disk) with a bare "Failure"
       if (err instanceof WriteRefused) throw this.couldNotWrite(key, `it answered "${err.message}"`);
       this.fail(err, `writing ${key}`);
@@ -551,6 +552,7 @@ export class SftpDestination implements Destination {
       await this.guard(this.client.rmdir(abs)).catch(() => undefined); // fails while not empty
     };
     await walk(this.abs(dir));
+    for (const d of [...this.made]) if (d === this.abs(dir) || d.startsWith(`${this.abs(dir)}/`)) this.made.delete(d);
   }
 
   async close(): Promise<void> {

@@ -1,12 +1,17 @@
 import { createHash } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { RespaldoError } from '../core/errors.js';
-import { english, phrase } from '../core/phrases.js';
+import { hostname, tmpdir } from 'node:os';
+import { DestinationError, RespaldoError } from '../core/errors.js';
+import type { Reporter } from '../core/events.js';
+import { formatAge, formatLocal } from '../core/format.js';
+import { said } from '../core/phrases.js';
 import type { Manifest } from '../core/types.js';
-import type { Destination } from '../destinations/destination.js';
+import type { Destination, RemoteFile } from '../destinations/destination.js';
+import { bootId, processAlive, startTicks } from './lock.js';
+import { MANIFEST_NAME } from './manifest.js';
+import { LEFTOVER_AGE_MS, notFromACopy } from './remote-prune.js';
 
 /**
  * The claim a copy puts at a destination before it sends a set that is not there yet, so that two copies of two
@@ -19,8 +24,12 @@ import type { Destination } from '../destinations/destination.js';
  * refuse, having sent nothing; never do both send. Only then is the manifest looked at again (copy.ts): a copy that
  * completed removed its claim only after its manifest was written, so a claim gone means its manifest is found. The
  * claim is removed once the manifest is written; a copy that failed leaves it (its files are there), so the other set
- * is refused until it is completed. Sound where the destination lists what was just written (folder, sftp, S3; rclone
- * as its remote does).
+ * is refused until it is completed, or until that claim is taken over: its copy is known gone (it ran on this machine,
+ * this boot, and its process is not there), or nothing was written beside it nor in the set folder for
+ * LEFTOVER_AGE_MS (the age at which `prune --from` removes such a folder). Taking over removes the unfinished files
+ * first, then the claim, and only a copy that saw no other claim still sending does it: the two sets never mix. An
+ * empty claims folder is removed (folder, sftp). Sound where the destination lists what was just written (folder,
+ * sftp, S3; rclone as its remote does).
  */
 
 export const CLAIMS_DIR = '.respaldo-claims';
@@ -31,35 +40,184 @@ export function claimKey(source: string, m: Pick<Manifest, 'id' | 'startedAt'>):
   return `${source}/${CLAIMS_DIR}/${m.id}.${h}`;
 }
 
+/** What a claim says of the copy that put it (older claims hold only id, startedAt and host). */
+interface ClaimDoc {
+  id?: string;
+  startedAt?: string;
+  host?: string;
+  pid?: number;
+  /** The machine's boot (lock.ts bootId): the same boot is the same machine, where `pid` can be looked at. */
+  boot?: string;
+  startTicks?: number;
+}
+
+/** Whether the copy that put claim `doc` is known to run no longer: it was on this machine, this boot, and is gone. */
+export function holderGone(doc: ClaimDoc): boolean {
+  const boot = bootId();
+  if (!doc.pid || !doc.boot || !boot || doc.boot !== boot || doc.host !== hostname()) return false;
+  if (!processAlive(doc.pid)) return true;
+  const ticks = startTicks(doc.pid);
+  return doc.startTicks !== undefined && ticks !== undefined && doc.startTicks !== ticks;
+}
+
+/**
+ * Pure: whether another set's claim there, with what its set folder holds, was left by a copy cut short and may be
+ * taken over (null: it may not, a copy may be sending). Taken over when its copy is known to be gone (`gone`: it
+ * ran on this machine, holderGone), or when neither the claim nor anything in the set folder (temporary files
+ * included) was written for LEFTOVER_AGE_MS and no upload is pending there; a time the destination does not tell
+ * is never old. Never when the folder holds files no copy writes (someone's own: they are not removed).
+ */
+export function staleClaimReason(
+  claim: RemoteFile,
+  folder: readonly RemoteFile[],
+  o: { gone: boolean; uploadsPending: boolean; strays: readonly string[]; now: Date },
+): string | null {
+  if (o.strays.length) return null;
+  if (o.gone) return 'its copy, on this server, is no longer running';
+  if (o.uploadsPending) return null;
+  const times = [claim, ...folder].map((f) => (f.modifiedAt ? Date.parse(f.modifiedAt) : NaN));
+  if (times.some((t) => !(o.now.getTime() - t >= LEFTOVER_AGE_MS))) return null;
+  return `nothing was written there for ${formatAge(o.now.getTime() - Math.max(...times))}`;
+}
+
 /**
  * Puts this set's claim there, then refuses (RespaldoError `notCopied`, its claim removed) when another set of its id
- * has one. `retry` wraps each request (withRetries).
+ * has one that may still be sending. `retry` wraps each request (withRetries). Another set's claim is removed when
+ * that set's manifest is there (its copy completed; any other copy of that id refuses on it), and taken over when its
+ * copy was cut short (staleClaimReason): the unfinished files in the set folder are removed first, then its claim,
+ * and `reporter` is told. Returns whether files were removed from the set folder (what was listed there is gone).
  */
 export async function claimSet(
   dest: Destination,
   source: string,
   m: Manifest,
   retry: <T>(work: () => Promise<T>) => Promise<T>,
-): Promise<void> {
+  reporter?: Reporter,
+): Promise<{ folderEmptied: boolean }> {
   const key = claimKey(source, m);
-  const doc = Buffer.from(JSON.stringify({ id: m.id, startedAt: m.startedAt, host: m.host }) + '\n');
-  await retry(() => putSmall(dest, key, doc));
-  const mine = key.slice(`${source}/${CLAIMS_DIR}/`.length);
-  const others = (await retry(() => dest.listFiles(`${source}/${CLAIMS_DIR}`)))
-    .map((f) => f.path)
-    .filter((p) => p.startsWith(`${m.id}.`) && p !== mine);
-  if (!others.length) return;
-  await retry(() => dest.delete(key)).catch(() => undefined);
-  const where = `${dest.describe()}/${source}`;
-  const claim = `${where}/${CLAIMS_DIR}/${others[0]}`;
-  const message = phrase('copy.claimedThere', { dest: dest.name, set: m.id, source, claim });
-  const hint = phrase('copy.claimedThereHint', { source, where, set: m.id, claim });
-  throw new RespaldoError('notCopied', english(message), english(hint)).withPhrases(message, hint);
+  const dir = `${source}/${CLAIMS_DIR}`;
+  const boot = bootId();
+  const ticks = startTicks(process.pid);
+  const doc = Buffer.from(
+    JSON.stringify({
+      id: m.id,
+      startedAt: m.startedAt,
+      host: m.host,
+      pid: process.pid,
+      ...(boot ? { boot } : {}),
+      ...(ticks !== undefined ? { startTicks: ticks } : {}),
+    }) + '\n',
+  );
+  // Another copy may remove the claims' folder, empty, between its making and this write (releaseClaim): put again.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await retry(() => putSmall(dest, key, doc));
+      break;
+    } catch (err) {
+      if (!(err instanceof DestinationError && err.kind === 'notFound') || attempt >= 3) throw err;
+    }
+  }
+  const mine = key.slice(dir.length + 1);
+  const others = (await retry(() => dest.listFiles(dir))).filter(
+    (f) => f.path.startsWith(`${m.id}.`) && f.path !== mine,
+  );
+  if (!others.length) return { folderEmptied: false };
+  const setFolder = `${source}/${m.id}`;
+  const refuse = async (): Promise<never> => {
+    await releaseClaim(dest, source, m);
+    const where = `${dest.describe()}/${source}`;
+    const other = others.find((f) => f.modifiedAt) ?? others[0]!;
+    const when = other.modifiedAt
+      ? ` Once nothing was written there for ${formatAge(LEFTOVER_AGE_MS)} (claimed ${formatLocal(other.modifiedAt)}), a copy takes it over.`
+      : '';
+    throw new RespaldoError(
+      'notCopied',
+      `destination "${dest.name}": another set ${m.id} of source "${source}", not this one, is being copied there or its copy was cut short (${where}/${CLAIMS_DIR}/${others[0]!.path}): nothing was sent, so as not to mix the two sets' files.`,
+      `Another config (or server) copies there under the same source "${source}". Give each config its own "source" (top level, or on the destination), then copy again.${when} If no copy of that set will complete (its server or set is gone), remove ${where}/${m.id} and ${where}/${CLAIMS_DIR}/${others[0]!.path} there by hand first.`,
+    );
+  };
+  // A set's copy completed (its manifest is there and reads whole): no copy of that id sends while it is there, so the
+  // claims are left over; this copy then refuses on that manifest, or completes its own. One that fails its checks
+  // may be either set's: refused, as before.
+  if (await retry(() => dest.stat(`${setFolder}/${MANIFEST_NAME}`))) {
+    const { readRemoteManifest } = await import('./remote.js');
+    const whole = await retry(() => readRemoteManifest(dest, source, m.id)).then(
+      () => true,
+      (err: unknown) => {
+        if (err instanceof RespaldoError) return false;
+        throw err;
+      },
+    );
+    if (!whole) return refuse();
+    for (const o of others) await retry(() => dest.delete(`${dir}/${o.path}`));
+    return { folderEmptied: false };
+  }
+  const folder = await retry(() => dest.listFiles(setFolder, { temps: true }));
+  const uploads = dest.listUploads ? await retry(() => dest.listUploads!(setFolder)) : null;
+  const strays = notFromACopy(folder.filter((f) => !f.temp).map((f) => f.path));
+  const now = new Date();
+  const reasons: string[] = [];
+  for (const o of others) {
+    const held = await readClaim(dest, `${dir}/${o.path}`, retry);
+    const why = staleClaimReason(o, folder, {
+      gone: held ? holderGone(held) : false,
+      uploadsPending: Boolean(uploads?.length),
+      strays,
+      now,
+    });
+    if (!why) return refuse();
+    reasons.push(`${o.path}${held?.host ? ` (from ${held.host})` : ''}: ${why}`);
+  }
+  // Cut short: its unfinished files go first (this set's own would be sent over them), then its claim.
+  for (const f of folder) await retry(() => dest.delete(`${setFolder}/${f.path}`));
+  for (const o of others) await retry(() => dest.delete(`${dir}/${o.path}`));
+  reporter?.emit({
+    type: 'warning',
+    ...said('warn.claimTakenOver', {
+      set: m.id,
+      dest: dest.name,
+      files: folder.length,
+      why: reasons.join('; '),
+    }),
+  });
+  return { folderEmptied: folder.length > 0 };
 }
 
-/** Removes this set's claim once its manifest is written there (a failure is left to the next copy). */
+/** The claim at `key`, or null when it is gone or is not one (a file someone put there). */
+async function readClaim(
+  dest: Destination,
+  key: string,
+  retry: <T>(work: () => Promise<T>) => Promise<T>,
+): Promise<ClaimDoc | null> {
+  try {
+    const text = await retry(async () => {
+      const chunks: Buffer[] = [];
+      for await (const c of (await dest.get(key)) as AsyncIterable<Buffer>) {
+        chunks.push(c);
+        if (chunks.reduce((n, x) => n + x.length, 0) > 4096) break;
+      }
+      return Buffer.concat(chunks).toString('utf8');
+    });
+    const doc = JSON.parse(text) as unknown;
+    return doc && typeof doc === 'object' ? (doc as ClaimDoc) : null;
+  } catch (err) {
+    if (err instanceof SyntaxError || err instanceof DestinationError) return null;
+    throw err;
+  }
+}
+
+/**
+ * Removes this set's claim once its manifest is written there (a failure is left to the next copy), and the claims'
+ * folder when it is left empty (folder, sftp; never with anything in it).
+ */
 export async function releaseClaim(dest: Destination, source: string, m: Manifest): Promise<void> {
   await dest.delete(claimKey(source, m)).catch(() => undefined);
+  await removeEmptyClaims(dest, source);
+}
+
+/** Removes `<source>/.respaldo-claims` where it is a folder and holds nothing (a failure changes nothing). */
+export async function removeEmptyClaims(dest: Destination, source: string): Promise<void> {
+  await dest.removeEmptyDirs?.(`${source}/${CLAIMS_DIR}`).catch(() => undefined);
 }
 
 /**

@@ -244,7 +244,9 @@ export async function copySet(
     // of one id (two configs sharing a source) never both send, however close together they start.
     const claimed = !remote.has(MANIFEST_NAME);
     if (claimed) {
-      await claimSet(dest, dc.source!, m, (work) => withRetries(work, opts));
+      const { folderEmptied } = await claimSet(dest, dc.source!, m, (work) => withRetries(work, opts), reporter);
+      // Another set's unfinished files, taken over: every file of this set is sent.
+      if (folderEmptied) remote.clear();
       if (await withRetries(() => dest!.stat(`${key}/${MANIFEST_NAME}`), opts)) {
         await refuseAnotherSet(dest, dc.source!, m, opts).catch(async (err: unknown) => {
           await releaseClaim(dest!, dc.source!, m);

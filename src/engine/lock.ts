@@ -30,7 +30,7 @@ interface LockInfo {
 }
 
 /** This boot of the machine (`/proc/sys/kernel/random/boot_id`), or undefined where there is none. */
-function bootId(): string | undefined {
+export function bootId(): string | undefined {
   try {
     return readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim() || undefined;
   } catch {
@@ -39,7 +39,7 @@ function bootId(): string | undefined {
 }
 
 /** When process `pid` started, in clock ticks since boot (`/proc/<pid>/stat` field 22), or undefined. */
-function startTicks(pid: number): number | undefined {
+export function startTicks(pid: number): number | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // the fields after the command name, whose closing parenthesis is the last one (a name may hold spaces or one)

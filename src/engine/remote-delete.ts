@@ -9,6 +9,7 @@ import { setKey } from '../destinations/destination.js';
 import { notWrittenByRespaldo } from './before-delete.js';
 import { KEEP_MARK, chainBaseRefusal, summaryFromManifest } from './catalog.js';
 import { withRetries } from './copy.js';
+import { CLAIMS_DIR, removeEmptyClaims } from './copy-claim.js';
 import { writeLog } from './log.js';
 import { MANIFEST_NAME } from './manifest.js';
 import { markPruned, removeSetFolder } from './remote-prune.js';
@@ -21,7 +22,8 @@ import { readRemoteManifests, withDestination } from './remote.js';
  * first (its only or newest copy of a database there, whether this server still has it, files someone put beside
  * it), then the operator confirms; a set a differential or incremental there applies on is refused. The manifest
  * goes first, so a delete that stops half way leaves an unfinished set there (never listed; prune clears it), and
- * the local set is marked as removed there, so `copy` does not send it back unasked (`copy ID --to NAME` does).
+ * the local set is marked as removed there, so `copy` does not send it back unasked (`copy ID --to NAME` does). The
+ * claims of its id (copy-claim.ts) go first, and the claims' folder once empty.
  */
 
 /** What deleting a set at a destination would remove, and what it is there. */
@@ -143,7 +145,12 @@ export async function deleteFromDestination(
     if (!(await confirm(check))) return { check, deleted: false };
     const t0 = Date.now();
     try {
+      // Its copy's claim goes with it (copy-claim.ts), first: while its manifest is there no copy of that id sends.
+      const claims = await withRetries(() => dest.listFiles(`${source}/${CLAIMS_DIR}`));
+      for (const c of claims.filter((f) => f.path.startsWith(`${id}.`) && !f.path.includes('/')))
+        await withRetries(() => dest.delete(`${source}/${CLAIMS_DIR}/${c.path}`));
       await removeSetFolder(dest, key, files);
+      await removeEmptyClaims(dest, source);
       await markPruned(cfg, id, name, new Date().toISOString());
     } catch (err) {
       writeLog(cfg.backupDir, 'delete-remote', { destination: name, setId: id, outcome: 'failed' }, cfg.secrets);

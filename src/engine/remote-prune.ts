@@ -26,6 +26,7 @@ import { jobOf, jobTimeZonesOf, keepForDamaged, keepForStrays, planPrune, type P
 import { notWrittenByRespaldo } from './before-delete.js';
 import { isSetId } from './set-id.js';
 import { english, nestedPhrase, phrase, said, type Phrase } from '../core/phrases.js';
+import { CLAIMS_DIR, removeEmptyClaims } from './copy-claim.js';
 
 /**
  * Retention at a destination (`respaldo prune --from NAME`), and the clean-up of what killed runs
@@ -42,10 +43,15 @@ import { english, nestedPhrase, phrase, said, type Phrase } from '../core/phrase
  * - Temporary files (`.respaldo-part-*` of folder and sftp destinations) not written for
  *   LEFTOVER_AGE_MS are removed; younger ones may belong to a copy running now. Unfinished multipart
  *   uploads (S3) under this source's prefix started that long ago are aborted the same way.
+ * - A copy's claim (`.respaldo-claims/<id>.<hash>`, copy-claim.ts) goes with its set: before a set removed here (while
+ *   its manifest is still there, no copy of that id sends), or with an incomplete set removed here once the claim too
+ *   was not written for LEFTOVER_AGE_MS; a claim of an id with nothing there goes once that old (a copy cut short
+ *   before it sent anything, or a refusal that could not remove its own), and so does one of a set there complete
+ *   (its copy could not remove it). The claims' folder goes once empty.
  * - Every manifest is read and checked before anything is removed: a set whose manifest fails its checks
  *   is damaged: kept, named (`damaged`), and neither counted nor removed by the retention; what it may need there
  *   is kept (keepForDamaged, as local prune does); the others are pruned as usual.
- * Why one file of about 570 lines: the plan (pure) and its execution at a destination share the decisions'
+ * Why one file of about 650 lines: the plan (pure) and its execution at a destination share the decisions'
  * types, and the scheduler's retention at the destinations is that execution once per destination.
  */
 
@@ -83,6 +89,19 @@ export function notFromACopy(paths: readonly string[]): string[] {
   return paths.filter((p) => !STORED_FOLDERS.test(p) && p !== MANIFEST_NAME && p !== KEEP_MARK).sort();
 }
 
+/** A copy's claim at the destination (copy-claim.ts). */
+export interface ClaimFile {
+  /** Its key, relative to the destination's root. */
+  key: string;
+  /** The set id it claims. */
+  id: string;
+  modifiedAt: string | null;
+  /** Whether anything of set `id` is there (a manifest, or files of an incomplete copy). */
+  setThere: boolean;
+  /** Whether set `id` is there complete, its manifest whole: its copy completed, no copy of that id sends. */
+  setComplete?: boolean;
+}
+
 /** A temporary file at the destination (a key relative to the destination's root). */
 export interface TempFile {
   key: string;
@@ -102,6 +121,8 @@ export interface RemotePrunePlan {
   sets: { set: SetSummary; decision: PruneDecision; job: string | null }[];
   incomplete: { set: IncompleteSet; action: 'keep' | 'remove'; reason: string }[];
   temps: { file: TempFile; action: 'keep' | 'remove'; reason: string }[];
+  /** Copies' claims there: removed with their set, or once left over. */
+  claims: { claim: ClaimFile; action: 'keep' | 'remove'; reason: string }[];
   /** Unfinished multipart uploads (S3) under this source; null when the store cannot list them. */
   uploads: UploadDecision[] | null;
 }
@@ -171,7 +192,13 @@ function age(now: Date, at: string | null): number | null {
 
 /** Pure: what `prune --from` keeps and removes at a destination, each with its reason. */
 export function planRemotePrune(
-  input: { sets: SetSummary[]; incomplete: IncompleteSet[]; temps: TempFile[]; uploads?: PendingUpload[] | null },
+  input: {
+    sets: SetSummary[];
+    incomplete: IncompleteSet[];
+    temps: TempFile[];
+    uploads?: PendingUpload[] | null;
+    claims?: ClaimFile[];
+  },
   policy: RetentionConfig,
   now: Date,
   opts: {
@@ -266,6 +293,26 @@ export function planRemotePrune(
       reason: `temporary file not written for ${formatAge(a)}: left by a killed run`,
     };
   });
+  const removedSets = new Set(decisions.filter((d) => d.action === 'remove').map((d) => d.id));
+  const removedIncomplete = new Set(incomplete.filter((x) => x.action === 'remove').map((x) => x.set.id));
+  const claims = (input.claims ?? []).map((claim) => {
+    const a = age(now, claim.modifiedAt);
+    const old = a !== null && a >= LEFTOVER_AGE_MS;
+    const written = a === null ? 'written at an unknown time' : `written ${formatAge(Math.max(0, a))} ago`;
+    const keep = (reason: string) => ({ claim, action: 'keep' as const, reason });
+    const remove = (reason: string) => ({ claim, action: 'remove' as const, reason });
+    if (removedSets.has(claim.id)) return remove(`claim on set ${claim.id}, removed here`);
+    if (removedIncomplete.has(claim.id))
+      return old
+        ? remove(`claim on set ${claim.id}, incomplete and removed here, ${written}`)
+        : keep(`claim on set ${claim.id}, ${written}: a copy may be starting`);
+    if (claim.setComplete && old)
+      return remove(`claim on set ${claim.id}, ${written}: the set is there complete, its copy done`);
+    if (claim.setThere) return keep(`claim on set ${claim.id}, there`);
+    return old
+      ? remove(`claim on set ${claim.id}, ${written}, nothing of it there: left by a copy cut short`)
+      : keep(`claim on set ${claim.id}, ${written}: a copy may be starting`);
+  });
   return {
     refused: refused ? english(refused) : null,
     ...(refused ? { refusedPhrase: refused } : {}),
@@ -276,6 +323,7 @@ export function planRemotePrune(
     }),
     incomplete,
     temps,
+    claims,
     uploads: input.uploads ? planUploads(input.uploads, now) : null,
   };
 }
@@ -289,6 +337,8 @@ export interface RemotePruneResult extends RemotePrunePlan {
   retention: RetentionConfig;
   removed: string[];
   removedTemps: string[];
+  /** Keys of the claims removed. */
+  removedClaims: string[];
   /** Keys of the unfinished uploads aborted. */
   abortedUploads: string[];
   failed: { id: string; error: string }[];
@@ -345,9 +395,11 @@ export async function pruneRemote(
     const t0 = Date.now();
     const complete = new Set((await withRetries(() => dest.listSets(source))).map((r) => r.id));
     const filesBySet = new Map<string, RemoteFile[]>();
+    const claimFiles: RemoteFile[] = [];
     for (const f of await withRetries(() => dest.listFiles(source, { temps: true }))) {
       const slash = f.path.indexOf('/');
       const id = f.path.slice(0, slash);
+      if (id === CLAIMS_DIR && !f.temp) claimFiles.push({ ...f, path: f.path.slice(slash + 1) });
       if (slash < 0 || !isSetId(id)) continue;
       const list = filesBySet.get(id) ?? [];
       list.push({ ...f, path: f.path.slice(slash + 1) });
@@ -422,7 +474,19 @@ export async function pruneRemote(
       }
       damagedNeeds.set(d.id, damagedNeedsOf(d.id, text, sets));
     }
-    const plan = planRemotePrune({ sets, incomplete, temps, uploads }, retention, now, {
+    const claims: ClaimFile[] = claimFiles
+      .filter((f) => !f.path.includes('/') && isSetId(f.path.slice(0, f.path.lastIndexOf('.'))))
+      .map((f) => {
+        const id = f.path.slice(0, f.path.lastIndexOf('.'));
+        return {
+          key: `${source}/${CLAIMS_DIR}/${f.path}`,
+          id,
+          modifiedAt: f.modifiedAt ?? null,
+          setThere: complete.has(id) || filesBySet.has(id),
+          setComplete: sets.some((x) => x.id === id),
+        };
+      });
+    const plan = planRemotePrune({ sets, incomplete, temps, uploads, claims }, retention, now, {
       damagedNeeds,
       logJobs: jobsFromLog(cfg.backupDir, sets),
       jobTimeZones: jobTimeZonesOf(cfg.schedule.jobs),
@@ -440,6 +504,7 @@ export async function pruneRemote(
       retention,
       removed: [],
       removedTemps: [],
+      removedClaims: [],
       abortedUploads: [],
       failed: [],
       damaged,
@@ -487,15 +552,40 @@ export async function pruneRemote(
           result.failed.push({ id: `upload of ${u.upload.key}`, error: err.message });
         }
       }
+      const removing = new Set([
+        ...plan.sets.filter((x) => x.decision.action === 'remove').map((x) => x.set.id),
+        ...plan.incomplete.filter((x) => x.action === 'remove').map((x) => x.set.id),
+      ]);
+      const removeClaims = async (ids: readonly string[]) => {
+        for (const c of plan.claims.filter((x) => x.action === 'remove' && ids.includes(x.claim.id)))
+          await withRetries(() => dest.delete(c.claim.key)).then(() => result.removedClaims.push(c.claim.key));
+      };
       for (const p of plan.sets.filter((x) => x.decision.action === 'remove')) {
         await remove(p.set.id, async () => {
+          await removeClaims([p.set.id]); // while its manifest is there: no copy of that id is sending
           await removeSetFolder(dest, setKey(source, p.set.id), filesBySet.get(p.set.id) ?? []);
           await markPruned(cfg, p.set.id, name, at);
         });
       }
       for (const p of plan.incomplete.filter((x) => x.action === 'remove')) {
-        await remove(p.set.id, () => removeSetFolder(dest, setKey(source, p.set.id), filesBySet.get(p.set.id) ?? []));
+        await remove(p.set.id, async () => {
+          await removeClaims([p.set.id]);
+          await removeSetFolder(dest, setKey(source, p.set.id), filesBySet.get(p.set.id) ?? []);
+        });
       }
+      const orphans = plan.claims.filter(
+        (x) => x.action === 'remove' && !result.removedClaims.includes(x.claim.key) && !removing.has(x.claim.id),
+      );
+      for (const c of orphans) {
+        try {
+          await withRetries(() => dest.delete(c.claim.key));
+          result.removedClaims.push(c.claim.key);
+        } catch (err) {
+          if (!(err instanceof RespaldoError)) throw err;
+          result.failed.push({ id: c.claim.key, error: err.message });
+        }
+      }
+      await removeEmptyClaims(dest, source);
     }
     writeLog(
       cfg.backupDir,
@@ -505,6 +595,7 @@ export async function pruneRemote(
         outcome: dryRun ? 'dry-run' : result.failed.length ? 'failed' : 'ok',
         removed: result.removed,
         removedTemps: result.removedTemps.length,
+        removedClaims: result.removedClaims.length,
         abortedUploads: result.abortedUploads.length,
         failed: result.failed,
         durationMs: Date.now() - t0,

@@ -32,9 +32,11 @@ export async function pruneFrom(io: CommandIO, name: string, dryRun: boolean): P
       })),
       incomplete: r.incomplete.map((p) => ({ ...p.set, action: p.action, reason: p.reason })),
       temps: r.temps.map((p) => ({ ...p.file, action: p.action, reason: p.reason })),
+      claims: r.claims.map((p) => ({ ...p.claim, action: p.action, reason: p.reason })),
       uploads: r.uploads?.map((u) => ({ ...u.upload, action: u.action, reason: u.reason })) ?? null,
       removed: r.removed,
       removedTemps: r.removedTemps,
+      removedClaims: r.removedClaims,
       abortedUploads: r.abortedUploads,
       failed: r.failed,
       damaged: r.damaged.map((d) => ({ id: d.id, problem: d.problem, action: 'keep' })),
@@ -84,6 +86,8 @@ export async function pruneFrom(io: CommandIO, name: string, dryRun: boolean): P
     io.out(
       `${verb(t.action, r.removedTemps.includes(t.file.key))} ${t.file.key} (${formatBytes(t.file.bytes)}): ${t.reason}`,
     );
+  for (const c of r.claims.filter((x) => x.action === 'remove'))
+    io.out(`${verb(c.action, r.removedClaims.includes(c.claim.key))} ${c.claim.key}: ${c.reason}`);
   for (const u of r.uploads ?? []) {
     const done =
       u.action === 'keep'
