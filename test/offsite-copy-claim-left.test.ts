@@ -96,7 +96,7 @@ async function takenOverAfterADay(s: DemoSetup, w: Where): Promise<void> {
   const done = await cli(s, ['copy', m.id, '--to', w.name]);
   expect(done.stdout + done.stderr).toMatch(
     new RegExp(
-      `took over the claim on set ${m.id} at ${w.name} left by another set's copy cut short .*from erp-other.*nothing was written there for 25 h.*1 unfinished file\\(s\\) there removed`,
+      `took over the claim ${m.id}\\.[0-9a-f]{16} on set ${m.id} at ${w.name}, left by another set's copy cut short \\(from erp-other; nothing written there for 25 h\\): its 1 unfinished file\\(s\\) there removed`,
       's',
     ),
   );
@@ -133,8 +133,15 @@ describe('a claim left by a copy cut short', () => {
 
     const gone = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
     holder(Number(gone.stdout));
-    const done = await cli(s, ['copy', m.id, '--to', w.name]);
-    expect(done.stdout + done.stderr).toContain('its copy, on this server, is no longer running');
+    const [done] = parseJsonOutput<CopyResult[]>((await cli(s, ['copy', m.id, '--to', w.name, '--json'])).stdout);
+    expect(done).toMatchObject({ ok: true });
+    expect(done!.claimTakenOver).toContain(`(from ${hostname()}, this server; its process is gone)`);
+    // The log says it too (the menu and the scheduler show no stderr).
+    const logs = join(s.backupDir, 'logs');
+    const logged = readdirSync(logs).map((f) => readFileSync(join(logs, f), 'utf8'));
+    expect(logged.join('')).toContain(
+      `"claimTakenOver":"took over the claim ${left.claim.split('/').at(-1)} on set ${m.id}`,
+    );
     expect(existsSync(claimsAt(w.root))).toBe(false);
     await cli(s, ['verify', m.id, '--from', w.name, '--read-data']);
   });

@@ -16,8 +16,10 @@ import { createBackup } from '../src/engine/create.js';
 import { executeRestore, planRestore, safetyOf } from '../src/engine/restore.js';
 import { InterruptedError, LockHeldError, RespaldoError, VerifyError } from '../src/core/errors.js';
 import { deleteSet } from '../src/engine/catalog.js';
+import { baseSetId } from '../src/engine/set-id.js';
 import { ErrorBox } from '../src/ui/components/ErrorBox.js';
-import { appendFileSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { silentReporter } from '../src/core/events.js';
 import { PHRASES_ES } from '../src/ui/i18n/phrases-es.js';
@@ -427,6 +429,40 @@ describe('restore plan phrases', () => {
     expect(text).not.toContain('does not exist');
   });
 
+  it("another set's claim a copy after the menu's backup took over: the create summary says it in Spanish", async () => {
+    const s = demoSetup();
+    const doc = JSON.parse(readFileSync(s.configFile, 'utf8')) as Record<string, unknown>;
+    const nas = join(s.dir, 'nas');
+    mkdirSync(join(nas, 'srv1', '.respaldo-claims'), { recursive: true });
+    writeFileSync(
+      s.configFile,
+      JSON.stringify({ ...doc, destinations: [{ name: 'nas', type: 'folder', path: nas, source: 'srv1' }] }),
+    );
+    // A claim on every id of the next minute, each left by a copy of this server whose process is gone.
+    const dead = execFileSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], {
+      encoding: 'utf8',
+    });
+    const boot = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+    for (let k = 0; k < 60; k++) {
+      const id = baseSetId(new Date(Date.now() + k * 1000));
+      writeFileSync(
+        join(nas, 'srv1', '.respaldo-claims', `${id}.0123456789abcdef`),
+        JSON.stringify({ id, startedAt: 'x', host: hostname(), pid: Number(dead), boot }),
+      );
+    }
+    const cfg = await loadConfig({ configPath: s.configFile, env: {} });
+    const facade = createEngineFacade(cfg);
+    const m = await facade.createBackup({ databases: ['users'], type: 'full', files: false }, silentReporter);
+    const offsite = await facade.offsite(m.id);
+    expect(offsite).toMatchObject([{ destination: 'nas', ok: true }]);
+    const es = uiContext(facade, { TERM: 'xterm-256color', LANG: 'C.UTF-8' }, 'es');
+    const text = summaryNotices(m, offsite, null, es, 200)
+      .map((r) => r.map((x) => x.text).join(''))
+      .join('\n');
+    expect(text).toContain(`se toma la reserva ${m.id}.0123456789abcdef de la copia ${m.id} en nas`);
+    expect(text.replace(/\s+/g, ' ')).toContain(`(desde ${hostname()}, este servidor; su proceso ya no existe)`);
+  });
+
   it('why a differential or incremental stored a full: English on the CLI and in the manifest, Spanish in the menu', async () => {
     const ids = (Object.keys(PHRASES_EN) as PhraseId[]).filter((id) => /^fallback\./.test(id));
     expect(ids.length).toBeGreaterThanOrEqual(20);
@@ -605,7 +641,9 @@ const SAMPLE = {
     summary: 'LOGIN',
     attempts: 3,
     base: '20261121_020000',
-    why: '20261122_020000.0123456789abcdef: nothing was written there for 25 h',
+    claim: '20261122_020000.0123456789abcdef',
+    host: 'erp-other',
+    age: '25 h',
     files: 2,
   },
 };

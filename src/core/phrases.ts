@@ -961,7 +961,9 @@ export const PHRASES_EN = {
   'delete.notHere': (p: PhraseParams) =>
     `Set ${p['set']} is not in this server's backup folder: the copy at ${p['dest']} may be the last one.`,
   'warn.claimTakenOver': (p: PhraseParams) =>
-    `took over the claim on set ${p['set']} at ${p['dest']} left by another set's copy cut short (${p['why']}): its ${p['files']} unfinished file(s) there removed`,
+    `took over the claim ${p['claim']} on set ${p['set']} at ${p['dest']}, left by another set's copy cut short (from ${p['host']}; nothing written there for ${p['age']}): its ${p['files']} unfinished file(s) there removed`,
+  'warn.claimTakenOverGone': (p: PhraseParams) =>
+    `took over the claim ${p['claim']} on set ${p['set']} at ${p['dest']}, left by another set's copy cut short (from ${p['host']}, this server; its process is gone): its ${p['files']} unfinished file(s) there removed`,
   'warn.notRemovedAt': (p: PhraseParams) => `could not remove ${p['set']} at ${p['dest']}: ${p['error']}`,
   'warn.damagedKept': (p: PhraseParams) =>
     `set ${p['set']} at ${p['dest']} is damaged, kept and not counted by the retention: ${p['problem']}`,

@@ -6,7 +6,7 @@ import { hostname, tmpdir } from 'node:os';
 import { DestinationError, RespaldoError } from '../core/errors.js';
 import type { Reporter } from '../core/events.js';
 import { formatAge, formatLocal } from '../core/format.js';
-import { said } from '../core/phrases.js';
+import { said, type Said } from '../core/phrases.js';
 import type { Manifest } from '../core/types.js';
 import type { Destination, RemoteFile } from '../destinations/destination.js';
 import { bootId, processAlive, startTicks } from './lock.js';
@@ -71,13 +71,13 @@ export function staleClaimReason(
   claim: RemoteFile,
   folder: readonly RemoteFile[],
   o: { gone: boolean; uploadsPending: boolean; strays: readonly string[]; now: Date },
-): string | null {
+): { gone: true } | { quietMs: number } | null {
   if (o.strays.length) return null;
-  if (o.gone) return 'its copy, on this server, is no longer running';
+  if (o.gone) return { gone: true };
   if (o.uploadsPending) return null;
   const times = [claim, ...folder].map((f) => (f.modifiedAt ? Date.parse(f.modifiedAt) : NaN));
   if (times.some((t) => !(o.now.getTime() - t >= LEFTOVER_AGE_MS))) return null;
-  return `nothing was written there for ${formatAge(o.now.getTime() - Math.max(...times))}`;
+  return { quietMs: o.now.getTime() - Math.max(...times) };
 }
 
 /**
@@ -85,7 +85,8 @@ export function staleClaimReason(
  * has one that may still be sending. `retry` wraps each request (withRetries). Another set's claim is removed when
  * that set's manifest is there (its copy completed; any other copy of that id refuses on it), and taken over when its
  * copy was cut short (staleClaimReason): the unfinished files in the set folder are removed first, then its claim,
- * and `reporter` is told. Returns whether files were removed from the set folder (what was listed there is gone).
+ * and `reporter` is told. Returns whether files were removed from the set folder (what was listed there is gone), and
+ * what was said of a claim taken over.
  */
 export async function claimSet(
   dest: Destination,
@@ -93,7 +94,7 @@ export async function claimSet(
   m: Manifest,
   retry: <T>(work: () => Promise<T>) => Promise<T>,
   reporter?: Reporter,
-): Promise<{ folderEmptied: boolean }> {
+): Promise<{ folderEmptied: boolean; takenOver?: Said }> {
   const key = claimKey(source, m);
   const dir = `${source}/${CLAIMS_DIR}`;
   const boot = bootId();
@@ -156,7 +157,8 @@ export async function claimSet(
   const uploads = dest.listUploads ? await retry(() => dest.listUploads!(setFolder)) : null;
   const strays = notFromACopy(folder.filter((f) => !f.temp).map((f) => f.path));
   const now = new Date();
-  const reasons: string[] = [];
+  const hosts = new Set<string>();
+  let quietMs: number | null = null;
   for (const o of others) {
     const held = await readClaim(dest, `${dir}/${o.path}`, retry);
     const why = staleClaimReason(o, folder, {
@@ -166,21 +168,25 @@ export async function claimSet(
       now,
     });
     if (!why) return refuse();
-    reasons.push(`${o.path}${held?.host ? ` (from ${held.host})` : ''}: ${why}`);
+    hosts.add(held?.host ?? '?');
+    if ('quietMs' in why) quietMs = Math.min(quietMs ?? Infinity, why.quietMs);
   }
   // Cut short: its unfinished files go first (this set's own would be sent over them), then its claim.
   for (const f of folder) await retry(() => dest.delete(`${setFolder}/${f.path}`));
   for (const o of others) await retry(() => dest.delete(`${dir}/${o.path}`));
-  reporter?.emit({
-    type: 'warning',
-    ...said('warn.claimTakenOver', {
-      set: m.id,
-      dest: dest.name,
-      files: folder.length,
-      why: reasons.join('; '),
-    }),
-  });
-  return { folderEmptied: folder.length > 0 };
+  const params = {
+    set: m.id,
+    dest: dest.name,
+    files: folder.length,
+    claim: others.map((o) => o.path).join(', '),
+    host: [...hosts].join(', '),
+  };
+  const told =
+    quietMs === null
+      ? said('warn.claimTakenOverGone', params)
+      : said('warn.claimTakenOver', { ...params, age: formatAge(quietMs) });
+  reporter?.emit({ type: 'warning', ...told });
+  return { folderEmptied: folder.length > 0, takenOver: told };
 }
 
 /** The claim at `key`, or null when it is gone or is not one (a file someone put there). */

@@ -1,6 +1,6 @@
 /**
  * `respaldo copy`: sets to destinations, each file checked against the manifest on the way, the manifest
- * last, the outcome marked beside the set. Why one file of about 730 lines: copying one set, several sets and
+ * last, the outcome marked beside the set. Why one file of about 750 lines: copying one set, several sets and
  * the copy after a backup share the file selection, the retries and the marks (encrypted copies: copy-seal.ts; the
  * claim put before sending a set not there yet: copy-claim.ts).
  */
@@ -83,6 +83,13 @@ export interface CopyResult {
    * once, by the first copy to a new (or mistyped) `path`.
    */
   created?: string;
+  /**
+   * Another set's claim on this id there, left by its copy cut short, that this copy took over (copy-claim.ts): what
+   * was said, its unfinished files removed there.
+   */
+  claimTakenOver?: string;
+  /** `claimTakenOver` as a phrase (the menu says it in its language). */
+  claimTakenOverPhrase?: Phrase;
 }
 
 /** The result of a copy of set `setId` to `destination` before anything was sent (or that sent nothing). */
@@ -244,7 +251,17 @@ export async function copySet(
     // of one id (two configs sharing a source) never both send, however close together they start.
     const claimed = !remote.has(MANIFEST_NAME);
     if (claimed) {
-      const { folderEmptied } = await claimSet(dest, dc.source!, m, (work) => withRetries(work, opts), reporter);
+      const { folderEmptied, takenOver } = await claimSet(
+        dest,
+        dc.source!,
+        m,
+        (work) => withRetries(work, opts),
+        reporter,
+      );
+      if (takenOver) {
+        result.claimTakenOver = takenOver.message;
+        result.claimTakenOverPhrase = takenOver.phrase;
+      }
       // Another set's unfinished files, taken over: every file of this set is sent.
       if (folderEmptied) remote.clear();
       if (await withRetries(() => dest!.stat(`${key}/${MANIFEST_NAME}`), opts)) {
@@ -341,6 +358,7 @@ export async function copySet(
       filesSent: result.filesSent,
       bytesSent: result.bytesSent,
       error: result.error ?? null,
+      ...(result.claimTakenOver ? { claimTakenOver: result.claimTakenOver } : {}),
       durationMs: Date.now() - t0,
     },
     cfg.secrets,

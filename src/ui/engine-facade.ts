@@ -91,7 +91,7 @@ export type SetList = SetSummary[] & {
  * Everything the menu needs from the engine, in one interface. Screens only ever talk to this:
  * the real implementation (createEngineFacade, below) calls src/engine and src/scheduler; frame tests
  * hand the screens an in-memory fake. Failures are thrown as RespaldoError (message + hint).
- * Why one file of about 600 lines: the interface and its one real implementation read side by side (each
+ * Why one file of about 620 lines: the interface and its one real implementation read side by side (each
  * method's contract above, its few lines of engine calls below); the passphrase parts are facade-keys.ts.
  */
 export interface EngineFacade {
@@ -235,6 +235,8 @@ export interface OffsiteMark {
    * said once, as `copy` and `create` say it (the mark beside the set does not keep it).
    */
   created?: string;
+  /** Another set's claims there that the copies after this menu's backup took over (copy-claim.ts), as said. */
+  claimsTakenOver?: Phrase[];
 }
 
 export interface HeaderStatus {
@@ -358,6 +360,8 @@ export function createEngineFacade(initial: LoadedConfig, named = false): Engine
   // The destinations' folders the copies after this menu's backups created, by set id (CopyResult.created): the
   // create summary says them once, as the CLI does.
   const createdBy = new Map<string, Map<string, string>>();
+  // Claims of other sets those copies took over there (CopyResult.claimTakenOver), by set id then destination.
+  const takenBy = new Map<string, Map<string, Phrase[]>>();
   const dropFetched = async (): Promise<void> => {
     const held = fetched;
     fetched = null;
@@ -460,7 +464,15 @@ export function createEngineFacade(initial: LoadedConfig, named = false): Engine
         const error = mark?.ok === false ? (mark.error ?? 'failed') : null;
         const phrase = error !== null && mark?.errorPhrase ? { errorPhrase: mark.errorPhrase } : {};
         const created = createdBy.get(m.id)?.get(d.name);
-        return { destination: d.name, ok: mark?.ok === true, error, ...phrase, ...(created ? { created } : {}) };
+        const taken = takenBy.get(m.id)?.get(d.name);
+        return {
+          destination: d.name,
+          ok: mark?.ok === true,
+          error,
+          ...phrase,
+          ...(created ? { created } : {}),
+          ...(taken ? { claimsTakenOver: taken } : {}),
+        };
       });
     },
     readManifest: (id, from) =>
@@ -484,6 +496,7 @@ export function createEngineFacade(initial: LoadedConfig, named = false): Engine
       // The copies also send earlier sets still missing there: a folder any of them created is said with the new set
       // (the first copy to a new path creates it).
       const made = new Map<string, string>();
+      const taken = new Map<string, Phrase[]>();
       const m = await createBackup(
         cfg,
         {
@@ -493,12 +506,17 @@ export function createEngineFacade(initial: LoadedConfig, named = false): Engine
           ...(req.description ? { description: req.description } : {}),
           ...(signal ? { signal } : {}),
           onCopied: (results) => {
-            for (const r of results) if (r.created) made.set(r.destination, r.created);
+            for (const r of results) {
+              if (r.created) made.set(r.destination, r.created);
+              if (r.claimTakenOverPhrase)
+                taken.set(r.destination, [...(taken.get(r.destination) ?? []), r.claimTakenOverPhrase]);
+            }
           },
         },
         reporter,
       );
       if (made.size) createdBy.set(m.id, made);
+      if (taken.size) takenBy.set(m.id, taken);
       return m;
     },
     async verifySet(id, reporter, opts) {

@@ -1002,7 +1002,9 @@ export const PHRASES_ES = {
   'delete.notHere': (p: PhraseParams) =>
     `La copia ${p['set']} no está en la carpeta de copias de este servidor: la de ${p['dest']} puede ser la última.`,
   'warn.claimTakenOver': (p: PhraseParams) =>
-    `se toma la reserva de la copia ${p['set']} en ${p['dest']}, dejada por el envío interrumpido de otra copia del mismo nombre (${p['why']}): se borraron allí sus ${p['files']} archivo(s) sin terminar`,
+    `se toma la reserva ${p['claim']} de la copia ${p['set']} en ${p['dest']}, dejada por el envío interrumpido de otra copia del mismo nombre (desde ${p['host']}; nada escrito allí en ${p['age']}): se borraron allí sus ${p['files']} archivo(s) sin terminar`,
+  'warn.claimTakenOverGone': (p: PhraseParams) =>
+    `se toma la reserva ${p['claim']} de la copia ${p['set']} en ${p['dest']}, dejada por el envío interrumpido de otra copia del mismo nombre (desde ${p['host']}, este servidor; su proceso ya no existe): se borraron allí sus ${p['files']} archivo(s) sin terminar`,
   'warn.notRemovedAt': (p: PhraseParams) => `no se pudo borrar ${p['set']} en ${p['dest']}: ${p['error']}`,
   'warn.damagedKept': (p: PhraseParams) =>
     `la copia ${p['set']} en ${p['dest']} está dañada: se conserva y la retención no la cuenta: ${p['problem']}`,

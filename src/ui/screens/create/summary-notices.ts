@@ -12,8 +12,8 @@ import { chainNoteRows } from './ChainNotes.js';
 /**
  * Pure: everything the create summary has to say beyond its fields, folded to `width`, each message
  * whole (continuations indented): copies not made and what to do, a destination's folder a copy created (once, as
- * the CLI says it: a mistyped "path" is created there), each failed database with its
- * error and hint, the databases stored as a full instead, the warnings, a verify that could not run.
+ * the CLI says it: a mistyped "path" is created there), another set's claim a copy took over there, each failed
+ * database with its error and hint, the databases stored as a full instead, the warnings, a verify that could not run.
  * The summary shows them through a scrolling window, so a long error is read to its end. `items`: the run's progress,
  * whose failed databases' error and hint are said in the menu's language (the manifest keeps the English); `said`:
  * the run's notes in the menu's language by their English message (ProgressState.said), for the chain notes.
@@ -45,6 +45,15 @@ export function summaryNotices(
     const created = phrase('dest.created', { path: o.created, dest: o.destination });
     rows.push(...foldText(say(lang, created, english(created), theme.unicode), width, {}, '  '));
   }
+  for (const p of offsite.flatMap((o) => o.claimsTakenOver ?? []))
+    rows.push(
+      ...foldText(
+        `${t.common.status.warn}: ${say(lang, p, english(p), theme.unicode)}`,
+        width,
+        { color: theme.colors.warn },
+        '  ',
+      ),
+    );
   for (const d of m.databases) {
     if (!d.error) continue;
     const said = items.find((p) => p.item === d.name && p.error !== undefined);
