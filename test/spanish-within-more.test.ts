@@ -277,6 +277,19 @@ describe('the config, the passphrase, a keep mark, a copy: in Spanish, the Engli
       ),
     );
     expect(claimed.hint).toMatch(/^Another config \(or server\) copies there under the same source "srv1"\./);
+    // when it will be taken over (copy-claim.ts staleClaimReason), in both languages
+    expect(claimed.hint).toContain('Once nothing was written there for 24 h (claimed ');
+    const when = phrase('copy.claimedThereHint', {
+      source: 'srv1',
+      where: 'w',
+      set: id,
+      claim: 'c',
+      quiet: '24 h',
+      claimed: 'x',
+    });
+    expect(say('es', when, english(when))).toContain(
+      'Cuando lleve 24 h sin que se escriba nada allí (reservada el x), un envío la tomará.',
+    );
   });
 });
 

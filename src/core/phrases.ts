@@ -1273,7 +1273,7 @@ export const PHRASES_EN = {
   'copy.claimedThere': (p: PhraseParams) =>
     `destination "${p['dest']}": another set ${p['set']} of source "${p['source']}", not this one, is being copied there or its copy was cut short (${p['claim']}): nothing was sent, so as not to mix the two sets' files.`,
   'copy.claimedThereHint': (p: PhraseParams) =>
-    `Another config (or server) copies there under the same source "${p['source']}". Give each config its own "source" (top level, or on the destination), then copy again. If no copy of that set will complete (its server or set is gone), remove ${p['where']}/${p['set']} and ${p['claim']} there by hand first.`,
+    `Another config (or server) copies there under the same source "${p['source']}". Give each config its own "source" (top level, or on the destination), then copy again.${p['claimed'] ? ` Once nothing was written there for ${p['quiet']} (claimed ${p['claimed']}), a copy takes it over.` : ''} If no copy of that set will complete (its server or set is gone), remove ${p['where']}/${p['set']} and ${p['claim']} there by hand first.`,
   'copy.anotherSetThere': (p: PhraseParams) =>
     `destination "${p['dest']}" already holds a set ${p['set']} of source "${p['source']}" that is not this one (it started at ${p['thereAt']}, on ${p['thereHost']}; this one at ${p['at']}, on ${p['host']}): nothing was sent, so as not to overwrite it.`,
   'copy.anotherSetThereHint': (p: PhraseParams) =>

@@ -6,7 +6,7 @@ import { hostname, tmpdir } from 'node:os';
 import { DestinationError, RespaldoError } from '../core/errors.js';
 import type { Reporter } from '../core/events.js';
 import { formatAge, formatLocal } from '../core/format.js';
-import { said, type Said } from '../core/phrases.js';
+import { english, phrase, said, type Said } from '../core/phrases.js';
 import type { Manifest } from '../core/types.js';
 import type { Destination, RemoteFile } from '../destinations/destination.js';
 import { bootId, processAlive, startTicks } from './lock.js';
@@ -128,14 +128,16 @@ export async function claimSet(
     await releaseClaim(dest, source, m);
     const where = `${dest.describe()}/${source}`;
     const other = others.find((f) => f.modifiedAt) ?? others[0]!;
-    const when = other.modifiedAt
-      ? ` Once nothing was written there for ${formatAge(LEFTOVER_AGE_MS)} (claimed ${formatLocal(other.modifiedAt)}), a copy takes it over.`
-      : '';
-    throw new RespaldoError(
-      'notCopied',
-      `destination "${dest.name}": another set ${m.id} of source "${source}", not this one, is being copied there or its copy was cut short (${where}/${CLAIMS_DIR}/${others[0]!.path}): nothing was sent, so as not to mix the two sets' files.`,
-      `Another config (or server) copies there under the same source "${source}". Give each config its own "source" (top level, or on the destination), then copy again.${when} If no copy of that set will complete (its server or set is gone), remove ${where}/${m.id} and ${where}/${CLAIMS_DIR}/${others[0]!.path} there by hand first.`,
-    );
+    const claim = `${where}/${CLAIMS_DIR}/${others[0]!.path}`;
+    const message = phrase('copy.claimedThere', { dest: dest.name, set: m.id, source, claim });
+    const hint = phrase('copy.claimedThereHint', {
+      source,
+      where,
+      set: m.id,
+      claim,
+      ...(other.modifiedAt ? { quiet: formatAge(LEFTOVER_AGE_MS), claimed: formatLocal(other.modifiedAt) } : {}),
+    });
+    throw new RespaldoError('notCopied', english(message), english(hint)).withPhrases(message, hint);
   };
   // A set's copy completed (its manifest is there and reads whole): no copy of that id sends while it is there, so the
   // claims are left over; this copy then refuses on that manifest, or completes its own. One that fails its checks

@@ -1308,7 +1308,7 @@ export const PHRASES_ES = {
   'copy.claimedThere': (p: PhraseParams) =>
     `destino "${p['dest']}": otra copia ${p['set']} del origen "${p['source']}", no esta, se está enviando allí o su envío quedó a medias (${p['claim']}): no se envió nada, para no mezclar los archivos de las dos copias.`,
   'copy.claimedThereHint': (p: PhraseParams) =>
-    `Otra configuración (u otro servidor) envía allí con el mismo origen "${p['source']}". Dé a cada configuración su propio "source" (en el nivel superior o en el destino) y vuelva a enviar la copia. Si ningún envío de esa otra copia va a terminar (su servidor o la copia ya no existen), borre antes a mano allí ${p['where']}/${p['set']} y ${p['claim']}.`,
+    `Otra configuración (u otro servidor) envía allí con el mismo origen "${p['source']}". Dé a cada configuración su propio "source" (en el nivel superior o en el destino) y vuelva a enviar la copia.${p['claimed'] ? ` Cuando lleve ${p['quiet']} sin que se escriba nada allí (reservada el ${p['claimed']}), un envío la tomará.` : ''} Si ningún envío de esa otra copia va a terminar (su servidor o la copia ya no existen), borre antes a mano allí ${p['where']}/${p['set']} y ${p['claim']}.`,
   'copy.anotherSetThere': (p: PhraseParams) =>
     `el destino "${p['dest']}" ya tiene una copia ${p['set']} del origen "${p['source']}" que no es esta (empezó el ${p['thereAt']}, en ${p['thereHost']}; esta, el ${p['at']}, en ${p['host']}): no se envió nada, para no sobrescribirla.`,
   'copy.anotherSetThereHint': (p: PhraseParams) =>
