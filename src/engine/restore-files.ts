@@ -1,6 +1,7 @@
+import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, promises as fsp } from 'node:fs';
 import { basename, dirname, join, resolve, sep } from 'node:path';
-import { pipeline } from 'node:stream';
+import { pipeline, Readable, Transform, type TransformCallback } from 'node:stream';
 import { isDiskFull, RespaldoError, VerifyError } from '../core/errors.js';
 import type { CodecName, FileEntry, FileOwner, FolderEntry } from '../core/types.js';
 import { idsOf } from './accounts.js';
@@ -9,6 +10,7 @@ import { mapLimited } from './limited.js';
 import { decompressorFor } from './codec.js';
 import { makeDirs, pipeToNewFile } from '../core/durable-fs.js';
 import { fsyncPath, fsyncTree, readChunkFor, removeTree } from './fs-util.js';
+import { sha256OfFile } from './hash-file.js';
 import { isSafeRelative } from './manifest.js';
 import { shownName } from '../core/format.js';
 import type { StoredReader } from './stored-part.js';
@@ -119,6 +121,84 @@ export function checkFileEntries(entries: FileEntry[], folders: FolderEntry[] = 
   }
 }
 
+/**
+ * How a restore into a partial folder checks the stored files as it reads them, where they were not hashed before
+ * (RestoreOptions.checkAsRead): each is read once, hashed and decoded in that one pass. A file that does not match
+ * fails the restore, and the partial folder, all that was written, goes with it: the target is as it was.
+ */
+export interface StoredCheck {
+  /** The SHA-256 of each stored file by its path in the set; a file not listed (an old set) is read unchecked. */
+  sha256: ReadonlyMap<string, string>;
+  /** The error (exit 5) of stored file `file` found not to match (after recording it damaged). */
+  damaged: (file: string) => Promise<Error>;
+}
+
+/**
+ * The decoded bytes of entry `e`'s stored file in `dir`, checked against `check`. A small one is read whole and
+ * hashed before anything of it is decoded (one open, one read); a larger one is hashed as it streams into its
+ * decoder, its end checked before the stream ends, so its file is never complete unless it matched. A decoder that
+ * fails first on damaged bytes (a zstd checksum) is told from a failure of its own by hashing the stored file again.
+ */
+async function checkedPlain(dir: string, e: FileEntry, check: StoredCheck, codec: CodecName): Promise<Readable> {
+  const path = join(dir, e.stored!);
+  const want = check.sha256.get(e.stored!);
+  const missing = (err: NodeJS.ErrnoException): never => {
+    if (err.code !== 'ENOENT') throw err;
+    throw new VerifyError(`The stored file ${path} is missing.`, 'This set is damaged; restore from another set.');
+  };
+  if (e.size < SMALL_FILE) {
+    const stored = await fsp.readFile(path).catch(missing);
+    void madeGarbage(stored.length);
+    if (want && createHash('sha256').update(stored).digest('hex') !== want) throw await check.damaged(e.stored!);
+    // Sets before 2026-12 stored an empty file as 0 bytes, which no decompressor reads: nothing to decode.
+    if (e.size === 0) return Readable.from([]);
+    return pipeline(Readable.from([stored]), decompressorFor(codec), () => undefined);
+  }
+  const src = createReadStream(path, { highWaterMark: readChunkFor(e.size + 1024) });
+  await new Promise<void>((resolve, reject) => src.once('open', () => resolve()).once('error', reject)).catch(missing);
+  if (!want) return pipeline(src, decompressorFor(codec), () => undefined);
+  const hash = createHash('sha256');
+  let matched = false;
+  const damaged = (): Promise<Error> => check.damaged(e.stored!);
+  const hashing = new Transform({
+    transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback) {
+      hash.update(chunk);
+      cb(null, chunk);
+    },
+    flush(cb: TransformCallback) {
+      matched = hash.digest('hex') === want;
+      if (matched) cb();
+      else void damaged().then(cb, cb);
+    },
+  });
+  const plain = pipeline(src, hashing, decompressorFor(codec), () => undefined);
+  return Readable.from(
+    decodedOrDamaged(plain, path, want, () => matched, damaged),
+    { objectMode: false },
+  );
+}
+
+/**
+ * `plain`'s bytes; a failure before its stored file was found to match is damage when the stored file does not
+ * hash to `want` (the decoder met the damage first), else passed on as it is (a read error, a full disk).
+ */
+async function* decodedOrDamaged(
+  plain: Readable,
+  path: string,
+  want: string,
+  matched: () => boolean,
+  damaged: () => Promise<Error>,
+): AsyncGenerator<Buffer> {
+  try {
+    yield* plain as AsyncIterable<Buffer>;
+  } catch (err) {
+    if (matched() || err instanceof RespaldoError || isDiskFull(err)) throw err;
+    const again = await sha256OfFile(path).catch(() => null);
+    if (again && again.sha256 !== want) throw await damaged();
+    throw err;
+  }
+}
+
 /** Restores files into `to` (new or empty): regular files first, symlinks last, never following any. */
 /**
  * Writes the files of a set into a hidden `.<to>.respaldo-partial-<set>` folder beside `to` and
@@ -139,6 +219,8 @@ export async function restoreFiles(
     folders?: FolderEntry[];
     /** Small files restored at once (default FILES_AT_ONCE); streamed from a destination, its `parallel`. */
     parallel?: number;
+    /** Each stored file (read from the folder `setRoot`) checked against its manifest as it is read: StoredCheck. */
+    check?: StoredCheck;
   },
 ): Promise<{ ownersKept: number; ownersKeptBecause: string | null }> {
   const folders = opts.folders ?? [];
@@ -149,6 +231,7 @@ export async function restoreFiles(
     ownersKeptBecause ??= (err as NodeJS.ErrnoException).code ?? err.message;
   };
   checkFileEntries(entries, folders);
+  const check = opts.check;
   const partial = join(dirname(to), `.${basename(to)}.respaldo-partial-${opts.setId}`);
   await makeDirs(dirname(to), 0o700);
   await removeTree(partial);
@@ -174,7 +257,9 @@ export async function restoreFiles(
         await ownAs(dest, e.owner, kept);
         return;
       }
-      if (e.size === 0) {
+      if (check && typeof setRoot === 'string') {
+        await pipeToNewFile(await checkedPlain(setRoot, e, check, opts.codec ?? 'gzip'), dest, { mode: 0o600 });
+      } else if (e.size === 0) {
         // Sets before 2026-12 stored an empty file as 0 bytes, which no decompressor reads: nothing to read.
         await fsp.writeFile(dest, '', { flag: 'wx', mode: 0o600 });
       } else {

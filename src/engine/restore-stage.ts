@@ -338,6 +338,13 @@ export async function dropUnusedSafetySet(
   return true;
 }
 
+/** The error (exit 5) of stored file `file` of set `setId` found not to match its manifest as it was read. */
+export function damagedRead(setId: string, file: string, why: 'longer' | 'hash'): VerifyError {
+  const message = phrase('restore.damagedRead', { set: setId, file: printedName(file), why });
+  const hint = phrase('restore.damagedHint');
+  return new VerifyError(english(message), english(hint)).withPhrases(message, hint);
+}
+
 /**
  * The reader of the local set `m` in `dir` that checks each stored file against its manifest as it is read (size,
  * then SHA-256 at its end): a mismatch is a VerifyError raised in the stream, before its end reaches the restore,
@@ -353,11 +360,7 @@ export function checkingReader(
   const plain = localReader(dir, name);
   async function* read(file: string): AsyncGenerator<Buffer> {
     const w = expected.get(file);
-    const damaged = (why: 'longer' | 'hash') => {
-      const message = phrase('restore.damagedRead', { set: m.id, file: printedName(file), why });
-      const hint = phrase('restore.damagedHint');
-      return new VerifyError(english(message), english(hint)).withPhrases(message, hint);
-    };
+    const damaged = (why: 'longer' | 'hash') => damagedRead(m.id, file, why);
     // A file the manifest records no hash for (an old set) is read as the check before a restore reads it: unchecked.
     if (!w) return yield* plain(file) as AsyncIterable<Buffer>;
     const hash = createHash('sha256');

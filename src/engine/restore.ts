@@ -5,10 +5,10 @@ import { RefusedError, RespaldoError, errorMessage, isDiskFull } from '../core/e
 import type { ExitKind } from '../core/exit-codes.js';
 import type { Reporter } from '../core/events.js';
 import { english, phrase, said, type Phrase } from '../core/phrases.js';
-import type { DatabaseConfig, EngineName, ErrorPhrases, LoadedConfig } from '../core/types.js';
+import type { DatabaseConfig, EngineName, ErrorPhrases, LoadedConfig, Manifest } from '../core/types.js';
 import type { DrillCheck, DriverContext } from '../drivers/driver.js';
 import { readManifest, recordDamaged, setDir } from './catalog.js';
-import { recordNotWritten } from './verify.js';
+import { expectedFiles, recordNotWritten } from './verify.js';
 import { ensurePrivateDir, freeBytesAt } from './fs-util.js';
 import { driverFor } from '../drivers/registry.js';
 import { withLock } from './lock.js';
@@ -20,13 +20,14 @@ import { ranBy } from '../core/who.js';
 import { trackTemp } from './temp-journal.js';
 import { rollbackLines } from './rollback-advice.js';
 import { refusalError, type RestorePlan } from './restore-plan.js';
-import { restoreFiles } from './restore-files.js';
+import { restoreFiles, type StoredCheck } from './restore-files.js';
 import { restoreDatabases } from './restore-databases.js';
 import type { RemoteFiles } from './remote-read.js';
 import { destinationConfig } from '../destinations/registry.js';
 import { localReader, type StoredReader } from './stored-part.js';
 import {
   checkingReader,
+  damagedRead,
   decryptForRestore,
   dropUnusedSafetySet,
   keepReplacedFiles,
@@ -237,7 +238,10 @@ export async function executeRestore(
         reporter.emit({ type: 'item-start', item: 'files', kind: 'restore', totalBytes: total });
         const onFile = (bytes: number): void =>
           void reporter.emit({ type: 'item-progress', item: 'files', bytes: (done += bytes), totalBytes: total });
-        const { ownersKept, ownersKeptBecause } = await restoreFiles(read, m.files, plan.files.to, {
+        // Files alone, from this folder: each stored file is checked as it is read and decoded, in one pass; a
+        // mismatch removes the partial folder, all that was written. With databases, they were checked before those.
+        const oneRead = plan.options.checkAsRead && !plan.databases.length;
+        const { ownersKept, ownersKeptBecause } = await restoreFiles(oneRead ? dir : read, m.files, plan.files.to, {
           setId: m.id,
           codec: m.codec ?? 'gzip',
           track,
@@ -245,6 +249,7 @@ export async function executeRestore(
           ...(opts.remote ? { parallel: destinationConfig(cfg, opts.remote.destination).parallel ?? 4 } : {}),
           onFile,
           ...(m.folders ? { folders: m.folders } : {}),
+          ...(oneRead ? { check: storedCheck(cfg, m, reporter) } : {}),
         });
         if (ownersKept)
           reporter.emit({
@@ -318,6 +323,21 @@ export async function executeRestore(
     reporter.emit({ type: 'run-end', ok: outcome.ok, setId: m.id, durationMs: Date.now() - t0 });
     return outcome;
   });
+}
+
+/**
+ * The check of a files restore that reads each stored file once (RestoreOptions.checkAsRead): a mismatch is
+ * recorded as a failed verification of the set (list, status --check say it), as a check before would have.
+ */
+function storedCheck(cfg: LoadedConfig, m: Manifest, reporter: Reporter): StoredCheck {
+  const sha256 = new Map(expectedFiles(m, [], true, { forRestore: true }).map((w) => [w.path, w.sha256]));
+  return {
+    sha256,
+    damaged: async (file) => {
+      await recordDamaged(cfg, m.id, [file]).catch((err: unknown) => recordNotWritten(reporter, m.id, err));
+      return damagedRead(m.id, file, 'hash');
+    },
+  };
 }
 
 /**
