@@ -82,14 +82,18 @@ describe('a restore of the files alone', () => {
   it('one damaged stored file among many, small or large: exit 5, the target as it was, nothing left', async () => {
     const s = demoSetup(filesConfig);
     const { m } = await uploadsSet(s);
-    const to = join(s.dir, 'restored');
-    mkdirSync(to);
-    for (const victim of ['uploads/d3/f153.bin', 'uploads/big.bin']) {
+    // An empty folder named by --to stays empty; one that was not there, in folders that were not either, is not made.
+    const empty = join(s.dir, 'restored');
+    mkdirSync(empty);
+    for (const [victim, to] of [
+      ['uploads/d3/f153.bin', empty],
+      ['uploads/big.bin', join(s.dir, 'new', 'place')],
+    ] as const) {
       const { path, bytes } = damage(s, m, victim);
       const r = await cli(s, ['restore', m.id, '--files', '--to', to, '--yes'], 5);
       expect(r.stderr).toContain(`${victim}.zst does not match its manifest (sha256)`);
-      expect(readdirSync(to), victim).toEqual([]);
-      expect(partials(s), victim).toEqual([]);
+      expect(readdirSync(s.dir).sort(), victim).toEqual(['backup_config.json', 'backups', 'data', 'restored']);
+      expect(readdirSync(empty), victim).toEqual([]);
       writeFileSync(path, bytes);
     }
     const listed = parseJsonOutput<{ id: string; lastVerified?: { ok: boolean } }[]>(

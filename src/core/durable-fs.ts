@@ -14,19 +14,21 @@ export const DIR_MODE = 0o700;
 export const FILE_MODE = 0o600;
 
 /**
- * Makes `dir` and the folders above it that are missing (`mkdir -p`), each with `mode`. Its error names the real
- * cause: Node's recursive mkdir says ENOENT where a folder cannot be made on a read-only file system (EROFS), and a
- * backup folder or a restore's `--to` on a disk remounted read-only was reported as a missing folder, or as a bug.
+ * Makes `dir` and the folders above it that are missing (`mkdir -p`), each with `mode`; returns the first folder it
+ * made (the highest), or undefined when `dir` was there. Its error names the real cause: Node's recursive mkdir says
+ * ENOENT where a folder cannot be made on a read-only file system (EROFS), and a backup folder or a restore's `--to`
+ * on a disk remounted read-only was reported as a missing folder, or as a bug.
  */
-export async function makeDirs(dir: string, mode: number): Promise<void> {
+export async function makeDirs(dir: string, mode: number): Promise<string | undefined> {
   try {
-    await fsp.mkdir(dir, { recursive: true, mode });
+    return await fsp.mkdir(dir, { recursive: true, mode });
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
     let first = resolve(dir);
     while (dirname(first) !== first && !existsSync(dirname(first))) first = dirname(first);
     await fsp.mkdir(first, { mode }); // the first folder missing, alone: this throws the true error (EROFS, …)
     await fsp.mkdir(dir, { recursive: true, mode });
+    return first;
   }
 }
 

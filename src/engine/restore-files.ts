@@ -147,9 +147,11 @@ async function checkedPlain(dir: string, e: FileEntry, check: StoredCheck, codec
     throw new VerifyError(`The stored file ${path} is missing.`, 'This set is damaged; restore from another set.');
   };
   if (e.size < SMALL_FILE) {
-    const stored = await fsp.readFile(path).catch(missing);
-    void madeGarbage(stored.length);
-    if (want && createHash('sha256').update(stored).digest('hex') !== want) throw await check.damaged(e.stored!);
+    const stored = await readSmall(path).catch(missing);
+    if (stored && stored.length) void madeGarbage(stored.length);
+    if (want && (!stored || createHash('sha256').update(stored).digest('hex') !== want))
+      throw await check.damaged(e.stored!);
+    if (!stored) throw new VerifyError(`The stored file ${path} is larger than any encoding of its file.`);
     // Sets before 2026-12 stored an empty file as 0 bytes, which no decompressor reads: nothing to decode.
     if (e.size === 0) return Readable.from([]);
     return pipeline(Readable.from([stored]), decompressorFor(codec), () => undefined);
@@ -179,6 +181,20 @@ async function checkedPlain(dir: string, e: FileEntry, check: StoredCheck, codec
 }
 
 /**
+ * The whole stored file at `path` of a file smaller than SMALL_FILE, or null when it is larger than any encoding
+ * of such a file could be (it cannot be the file stored: it is not read into memory).
+ */
+async function readSmall(path: string): Promise<Buffer | null> {
+  const file = await fsp.open(path, 'r');
+  try {
+    if ((await file.stat()).size > 2 * SMALL_FILE) return null;
+    return await file.readFile();
+  } finally {
+    await file.close();
+  }
+}
+
+/**
  * `plain`'s bytes; a failure before its stored file was found to match is damage when the stored file does not
  * hash to `want` (the decoder met the damage first), else passed on as it is (a read error, a full disk).
  */
@@ -196,6 +212,18 @@ async function* decodedOrDamaged(
     const again = await sha256OfFile(path).catch(() => null);
     if (again && again.sha256 !== want) throw await damaged();
     throw err;
+  }
+}
+
+/** Removes `dir` and the folders above it up to `top` (its ancestor, or itself), each only while it is empty. */
+async function removeEmptyUpTo(dir: string, top: string): Promise<void> {
+  const last = resolve(top);
+  for (let at = resolve(dir); at === last || at.startsWith(last + sep); at = dirname(at)) {
+    const gone = await fsp.rmdir(at).then(
+      () => true,
+      () => false,
+    );
+    if (!gone || at === last) return;
   }
 }
 
@@ -233,7 +261,7 @@ export async function restoreFiles(
   checkFileEntries(entries, folders);
   const check = opts.check;
   const partial = join(dirname(to), `.${basename(to)}.respaldo-partial-${opts.setId}`);
-  await makeDirs(dirname(to), 0o700);
+  const madeAbove = await makeDirs(dirname(to), 0o700);
   await removeTree(partial);
   const untrack = opts.track ? await opts.track(partial) : undefined;
   try {
@@ -306,6 +334,8 @@ export async function restoreFiles(
     return { ownersKept, ownersKeptBecause };
   } catch (err) {
     await removeTree(partial);
+    // The folders made above `to` for it go too, those still empty: a failed restore leaves nothing it made.
+    if (madeAbove) await removeEmptyUpTo(dirname(to), madeAbove);
     // Said of the disk it fills, `--to`'s: the generic words sent the operator to free the backup folder's disk.
     if (isDiskFull(err))
       throw new RespaldoError(
