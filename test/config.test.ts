@@ -72,6 +72,20 @@ describe('malformed JSON', () => {
     expect(stderr).toContain(`line ${bad}, column ${lines[bad - 1]!.indexOf(']') + 1}:`);
   });
 
+  it('a config or .env saved as Latin-1 or UTF-16 is refused naming the file and the line (its bytes became U+FFFD)', async () => {
+    const dir = makeTmpDir();
+    const latin1 = (text: string): Buffer => Buffer.from(text, 'latin1');
+    const file = join(dir, 'backup_config.json');
+    const config = '{\n  "backupDir": "./backups",\n  "databases": [{ "name": "users", "path": "./data/año.db" }]\n}\n';
+    writeFileSync(file, latin1(config));
+    await expectConfigError(dir, file, `${file}: line 3 is not UTF-8 text`, 'Save the file as UTF-8');
+    writeFileSync(file, Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(config, 'utf16le')]));
+    await expectConfigError(dir, file, `${file}: is UTF-16 text, not UTF-8`);
+    writeFileSync(file, config);
+    writeFileSync(join(dir, '.env'), latin1('A=1\nDB_PASSWORD=contraseña\n'));
+    await expectConfigError(dir, join(dir, '.env'), `${join(dir, '.env')}: line 2 is not UTF-8 text`);
+  });
+
   it('an empty file is a config error, not a crash', async () => {
     const dir = makeTmpDir();
     const file = writeRaw(dir, '');

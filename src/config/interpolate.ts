@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { existsSync } from 'node:fs';
 import { parseEnv } from 'node:util';
 import { readRegularFileSync } from '../core/regular-file.js';
@@ -35,11 +36,44 @@ export interface InterpolationResult {
 
 /**
  * Reads `KEY=VALUE` pairs from a `.env` file; an absent file gives {}. Anything there but a regular file (a FIFO
- * would block) throws NotRegularFileError.
+ * would block) throws NotRegularFileError; one that is not UTF-8 text, NotUtf8TextError (its values would change).
  */
 export function readDotEnv(file: string): Record<string, string> {
   if (!existsSync(file)) return {};
-  return parseEnv(readRegularFileSync(file).toString('utf8')) as Record<string, string>;
+  const buf = readRegularFileSync(file);
+  const line = firstNonUtf8Line(buf);
+  if (line !== null) throw new NotUtf8TextError(file, line);
+  return parseEnv(buf.toString('utf8')) as Record<string, string>;
+}
+
+/** Thrown by readDotEnv for a file that is not UTF-8 text; `line` is the first line that is not (1-based). */
+export class NotUtf8TextError extends Error {
+  constructor(
+    readonly file: string,
+    readonly line: number,
+  ) {
+    super(`${file}: line ${line} is not UTF-8 text`);
+    this.name = 'NotUtf8TextError';
+  }
+}
+
+/**
+ * The 1-based line of the first bytes of `buf` that are no UTF-8 (a config saved as Latin-1 or UTF-16 by an old
+ * editor), or null when it is all UTF-8. Decoded anyway, such bytes became U+FFFD and a path or a password changed
+ * silently (`"backupDir": "./año"` made a folder of another name).
+ */
+export function firstNonUtf8Line(buf: Buffer): number | null {
+  if (isUtf8(buf)) return null;
+  let line = 1;
+  let start = 0;
+  // A newline byte is never part of a multi-byte character, so each line can be checked alone.
+  for (let nl = buf.indexOf(10); ; nl = buf.indexOf(10, start)) {
+    const end = nl === -1 ? buf.length : nl;
+    if (!isUtf8(buf.subarray(start, end))) return line;
+    if (nl === -1) return line;
+    start = nl + 1;
+    line += 1;
+  }
 }
 
 /**

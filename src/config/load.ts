@@ -22,7 +22,7 @@ import { parsePgUrl } from '../drivers/postgres/config.js';
 import { normalizeDestinations } from '../destinations/config.js';
 import { normalizeEncryption } from './encryption.js';
 import { validateJobs } from '../scheduler/when.js';
-import { dotEnvLineWithout, interpolate, readDotEnv } from './interpolate.js';
+import { dotEnvLineWithout, firstNonUtf8Line, interpolate, NotUtf8TextError, readDotEnv } from './interpolate.js';
 import { joinPath, validateAgainstSchema, type SchemaProblem } from './schema.js';
 import { emailAddressProblem, webhookUrlProblem } from '../notify/checks.js';
 
@@ -101,6 +101,7 @@ function dotEnvBeside(file: string): Record<string, string> {
         `Run as a user that can read it, or let this user read it (chmod, chown), then run the command again; nothing was changed.`,
       );
     if (err instanceof NotRegularFileError) throw notRegular(file, err, 'config.dotEnvNotRegular');
+    if (err instanceof NotUtf8TextError) throw notUtf8(file, err.line, false);
     throw err;
   }
 }
@@ -277,10 +278,22 @@ function configSaid(file: string, message: Phrase, hint: Phrase): ConfigError {
   return new ConfigError(file, undefined, problem, english(hint)).withPhrases(message, hint);
 }
 
+/** The config error for `file` (the config, or the .env beside it) whose line `line` is no UTF-8. */
+function notUtf8(file: string, line: number, utf16: boolean): ConfigError {
+  const params = { file, line: String(line), utf16: utf16 ? 'yes' : '' };
+  return configSaid(file, phrase('config.notUtf8', params), phrase('config.notUtf8Hint'));
+}
+
 function readConfigText(file: string): string {
   try {
-    return readRegularFileSync(file).toString('utf8');
+    const buf = readRegularFileSync(file);
+    const line = firstNonUtf8Line(buf);
+    if (line !== null) {
+      throw notUtf8(file, line, (buf[0] === 0xff && buf[1] === 0xfe) || (buf[0] === 0xfe && buf[1] === 0xff));
+    }
+    return buf.toString('utf8');
   } catch (err) {
+    if (err instanceof ConfigError) throw err;
     if (err instanceof NotRegularFileError && err.code === 'ENOTREG') throw notRegular(file, err, 'config.notRegular');
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') throw configSaid(file, phrase('config.notFound', { file }), phrase('config.notFoundHint'));

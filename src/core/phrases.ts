@@ -1215,6 +1215,12 @@ export const PHRASES_EN = {
   'config.notFound': (p: PhraseParams) => `${p['file']}: file not found`,
   'config.notFoundHint': () =>
     'Pass --config PATH, set RESPALDO_CONFIG, or run from the folder that holds backup_config.json (`npm run demo` creates a demo setup).',
+  'config.notUtf8': (p: PhraseParams) =>
+    p['utf16']
+      ? `${p['file']}: is UTF-16 text, not UTF-8 (respaldo read nothing from it)`
+      : `${p['file']}: line ${p['line']} is not UTF-8 text (an accent saved as Latin-1 or Windows-1252?); respaldo read nothing from it`,
+  'config.notUtf8Hint': () =>
+    'Save the file as UTF-8 (in Notepad: Save as, Encoding UTF-8; or iconv -f latin1 -t utf-8), then run the command again; nothing was changed.',
   'config.denied': (p: PhraseParams) => `${p['file']}: permission denied`,
   'config.deniedHint': () => 'Run as a user that can read the config file.',
   'config.isFolder': (p: PhraseParams) => `${p['file']}: is a folder, not a config file`,

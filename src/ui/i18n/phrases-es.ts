@@ -1250,6 +1250,12 @@ export const PHRASES_ES = {
   'config.notFound': (p: PhraseParams) => `${p['file']}: no existe el archivo`,
   'config.notFoundHint': () =>
     'Indique --config RUTA, defina RESPALDO_CONFIG o ejecute desde la carpeta que contiene backup_config.json (`npm run demo` crea una instalación de prueba).',
+  'config.notUtf8': (p: PhraseParams) =>
+    p['utf16']
+      ? `${p['file']}: es texto UTF-16, no UTF-8 (respaldo no leyó nada de él)`
+      : `${p['file']}: la línea ${p['line']} no es texto UTF-8 (¿un acento guardado como Latin-1 o Windows-1252?); respaldo no leyó nada de él`,
+  'config.notUtf8Hint': () =>
+    'Guarde el archivo como UTF-8 (en el Bloc de notas: Guardar como, Codificación UTF-8; o iconv -f latin1 -t utf-8) y ejecute la orden de nuevo; no se cambió nada.',
   'config.denied': (p: PhraseParams) => `${p['file']}: permiso denegado`,
   'config.deniedHint': () => 'Ejecute como un usuario que pueda leer el archivo de configuración.',
   'config.isFolder': (p: PhraseParams) => `${p['file']}: es una carpeta, no un archivo de configuración`,
