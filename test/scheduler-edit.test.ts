@@ -178,4 +178,13 @@ describe('schedule editing (config file)', () => {
     await expect(upsertJob(s.configFile, 'daily', { when: 'daily at 02:00' })).rejects.toThrow(/malformed JSON/);
     expect(readFileSync(s.configFile, 'utf8')).toBe('{ "backupDir": "./b", ');
   });
+
+  it('refuses to edit a config that is not UTF-8: written back, its Latin-1 accents became U+FFFD for good', async () => {
+    const s = demoSetup();
+    const latin1 = Buffer.from(readFileSync(s.configFile, 'utf8').replace('"./backups"', '"./copias-año"'), 'latin1');
+    writeFileSync(s.configFile, latin1);
+    await expect(applyPreset(s.configFile, 'tiered')).rejects.toThrow(/line \d+ is not UTF-8 text/);
+    await expect(upsertJob(s.configFile, 'daily', { when: 'daily at 02:00' })).rejects.toThrow(/not UTF-8/);
+    expect(readFileSync(s.configFile)).toEqual(latin1);
+  });
 });

@@ -2,6 +2,7 @@ import { chownSync, closeSync, fsyncSync, openSync, renameSync, rmSync, statSync
 import { basename, dirname, extname, join } from 'node:path';
 import { readProblem, readRegularFileSync } from '../core/regular-file.js';
 import { ConfigError, UsageError } from '../core/errors.js';
+import { firstNonUtf8Line } from '../config/interpolate.js';
 import type { RetentionPolicy, ScheduleJob } from '../core/types.js';
 import { JOB_TYPES, PRESETS, tieredPreset, validateJobs, type PresetName } from './when.js';
 
@@ -40,9 +41,9 @@ type RawConfig = Record<string, unknown> & {
 };
 
 function readRaw(file: string): { doc: RawConfig; text: string } {
-  let text: string;
+  let buf: Buffer;
   try {
-    text = readRegularFileSync(file).toString('utf8');
+    buf = readRegularFileSync(file);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     throw new ConfigError(
@@ -52,6 +53,16 @@ function readRaw(file: string): { doc: RawConfig; text: string } {
       'Pass --config PATH or set RESPALDO_CONFIG.',
     );
   }
+  // Decoded anyway, its Latin-1 accents became U+FFFD, and writing the file back made that the operator's text.
+  const line = firstNonUtf8Line(buf);
+  if (line !== null)
+    throw new ConfigError(
+      file,
+      undefined,
+      `line ${line} is not UTF-8 text (an accent saved as Latin-1 or Windows-1252?)`,
+      `Save the file as UTF-8 (or iconv -f latin1 -t utf-8), then run the command again; nothing was changed in ${file}.`,
+    );
+  const text = buf.toString('utf8');
   let doc: unknown;
   try {
     doc = JSON.parse(text);
