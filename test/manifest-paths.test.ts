@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { FileEntry, Manifest } from '../src/core/types.js';
@@ -237,6 +237,38 @@ describe('a manifest with an unsafe group is a damaged set (exit 5) before anyth
     const r = await cli(s, ['restore', other.id, '--db', 'users', '--to', join(s.dir, 'x.db'), '--yes']);
     expect(r.code, describeResult(r)).toBe(5);
     expect(r.stderr).toContain(`holds the manifest of set ${good.id}, not ${other.id}`);
+  });
+
+  it('a set folder whose manifest.json is gone, or a set id that is a file: named as damaged, never "no sets yet"', async () => {
+    const s = demoSetup();
+    const m = await createSet(s);
+    rmSync(join(s.backupDir, m.id, 'manifest.json'));
+    writeFileSync(join(s.backupDir, '20200101_000000'), 'x');
+    const before = treeSnapshot(s.dir);
+    const l = await cli(s, ['list']);
+    expect(l.code, describeResult(l)).toBe(5);
+    expect(l.stdout).toContain(`DAMAGED set ${m.id}: ${join(s.backupDir, m.id)} has no manifest.json`);
+    expect(l.stdout).toContain(`DAMAGED set 20200101_000000: ${join(s.backupDir, '20200101_000000')} is a file`);
+    const all = await cli(s, ['verify', '--all']);
+    expect(all.code, describeResult(all)).toBe(5);
+    expect(all.stdout).toContain(`${m.id}: FAILED`);
+    const st = await cli(s, ['status', '--check']);
+    expect(st.code, describeResult(st)).toBe(10);
+    expect(st.stdout).toContain(`backup set ${m.id}: ${join(s.backupDir, m.id)} has no manifest.json`);
+    for (const args of [
+      ['restore', 'latest', '--db', 'users', '--yes'],
+      ['verify', 'latest'],
+    ]) {
+      const r = await cli(s, args);
+      expect(r.code, describeResult(r)).toBe(8);
+      expect(r.stderr).not.toContain('no backup sets yet');
+      expect(r.stderr).toContain(`2 set(s) here are damaged and passed over (the newest, ${m.id}: `);
+      expect(r.stderr).toContain('hint: Inspect the damaged sets');
+    }
+    const byId = await cli(s, ['restore', m.id, '--db', 'users', '--yes']);
+    expect(byId.code, describeResult(byId)).toBe(5);
+    expect(byId.stderr).toContain(`Set ${m.id} is damaged: ${join(s.backupDir, m.id)} has no manifest.json`);
+    expect(treeSnapshot(s.dir)).toEqual(before);
   });
 
   it('a conflicting file entry stops a restore of databases and files before any database is touched', async () => {

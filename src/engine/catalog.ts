@@ -13,7 +13,7 @@ import { isSetId } from './set-id.js';
 /**
  * The sets in the backup folder as the commands see them: listing and summarizing them, choosing `latest`, the
  * marks beside each set (verified, drilled, keep) and deleting one (never a base that later sets need). Why one
- * file of about 500 lines: every reader and writer of a set's folder and its marks is here, so what `list` shows and
+ * file of about 540 lines: every reader and writer of a set's folder and its marks is here, so what `list` shows and
  * what `delete` or a drill writes agree on the same names.
  */
 
@@ -109,12 +109,13 @@ export async function latestSetId(cfg: Pick<LoadedConfig, 'backupDir'>, database
       s.status !== 'failed' &&
       databases.every((d) => s.databases.includes(d)),
   );
-  if (!found)
-    throw new NotFoundError(
-      databases.length ? `No backup set holds ${databases.join(', ')}.` : 'There are no backup sets yet.',
-      'Run `respaldo create` first, or check --config / backupDir.',
-    );
-  return found.id;
+  if (found) return found.id;
+  const note = await damagedNote(cfg);
+  const none = note ? 'There are no usable backup sets.' : 'There are no backup sets yet.';
+  throw new NotFoundError(
+    (databases.length ? `No backup set holds ${databases.join(', ')}.` : none) + note,
+    note ? DAMAGED_HINT : 'Run `respaldo create` first, or check --config / backupDir.',
+  );
 }
 
 /** A folder named like a set whose manifest fails its checks (unreadable, tampered paths). */
@@ -133,7 +134,11 @@ export async function listDamagedSets(cfg: Pick<LoadedConfig, 'backupDir'>): Pro
   const out: DamagedSet[] = [];
   for (const name of readdirSync(cfg.backupDir).filter(isSetId).sort()) {
     const dir = join(cfg.backupDir, name);
-    if (!existsSync(join(dir, 'manifest.json'))) continue;
+    const lost = lostManifest(dir);
+    if (lost) {
+      out.push({ id: name, path: dir, problem: lost });
+      continue;
+    }
     try {
       const m = readManifestFile(dir);
       // A folder copied or renamed by hand: `list` leaves it out (restore refuses it), so it is said here.
@@ -149,6 +154,42 @@ export async function listDamagedSets(cfg: Pick<LoadedConfig, 'backupDir'>): Pro
   }
   return out;
 }
+
+/**
+ * Why `dir`, named like a set in the backup folder, is no set at all, or null when it holds a manifest. A set is
+ * published by renaming its finished folder, manifest inside, so a set folder without one lost it (a damaged disk,
+ * a file removed by hand): `list` and `verify --all` said nothing of it, and `latest` said there were no sets yet.
+ */
+function lostManifest(dir: string): string | null {
+  let st;
+  try {
+    st = statSync(dir);
+  } catch {
+    return null;
+  }
+  if (!st.isDirectory()) return `${dir} is a file, not a set folder`;
+  if (existsSync(join(dir, 'manifest.json'))) return null;
+  return `${dir} has no manifest.json (the list of its stored files and their hashes is gone)`;
+}
+
+/**
+ * What `latest` adds when no set answers it and some sets are damaged: without it the operator read "no backup
+ * sets yet" beside a backup folder full of them. Empty when none is damaged.
+ */
+async function damagedNote(cfg: Pick<LoadedConfig, 'backupDir'>): Promise<string> {
+  const damaged = await listDamagedSets(cfg);
+  const newest = damaged[damaged.length - 1];
+  if (!newest) return '';
+  return (
+    ` ${damaged.length} set(s) here are damaged and passed over (the newest, ${newest.id}: ${newest.problem}); ` +
+    '`respaldo list` names them.'
+  );
+}
+
+/** The hint of a `latest` that found only damaged sets. */
+const DAMAGED_HINT =
+  'Inspect the damaged sets (`respaldo list`; do not restore from them), restore from a copy at a destination ' +
+  '(`respaldo list --from NAME`) if there is one, and run `respaldo create` for a new set.';
 
 /** What a restore asks of `latest`: these databases stored without error, and files when `files`. */
 export interface LatestWant {
@@ -221,13 +262,15 @@ export async function selectLatest(cfg: Pick<LoadedConfig, 'backupDir'>, want: L
       `There are only schema-only sets (the newest: ${schema.id}): \`latest\` never means one, its tables would be restored empty.`,
       `Run \`respaldo create\` for a backup with the data, or name the set to restore the schema alone (respaldo restore ${schema.id} …).`,
     );
+  const note = await damagedNote(cfg);
+  if (!usable.length && note) throw new NotFoundError(`There are no usable backup sets.${note}`, DAMAGED_HINT);
   if (!usable.length) throw new NotFoundError('There are no backup sets yet.', first);
   const newest = (one: LatestWant) => usable.find((s) => !lacksOf(s, one).length)?.id ?? 'none';
   const per = want.databases.map((d) => `${d}: ${newest({ databases: [d], files: false })}`);
   if (want.files) per.push(`files: ${newest({ databases: [], files: true })}`);
   const asked = [...want.databases, ...(want.files ? ['files'] : [])].join(', ');
   throw new NotFoundError(
-    `No backup set holds everything asked for (${asked}). Newest set holding each: ${per.join('; ')}.`,
+    `No backup set holds everything asked for (${asked}). Newest set holding each: ${per.join('; ')}.${note}`,
     'Restore from those sets one at a time (respaldo restore <id> --db NAME), name fewer with --db, ' +
       'or run `respaldo create` to make a set that holds them all.',
   );
@@ -237,6 +280,8 @@ export async function selectLatest(cfg: Pick<LoadedConfig, 'backupDir'>, want: L
 export async function readManifest(cfg: Pick<LoadedConfig, 'backupDir'>, id: string): Promise<Manifest> {
   const realId = id === 'latest' ? await latestSetId(cfg) : id;
   const dir = setDir(cfg, realId);
+  const lost = lostManifest(dir);
+  if (lost) throw new VerifyError(`Set ${realId} is damaged: ${lost}.`);
   if (!existsSync(join(dir, 'manifest.json'))) throw new NotFoundError(`No backup set ${realId} in ${cfg.backupDir}.`);
   const m = await readManifestFile(dir);
   // A folder copied or renamed by hand: acting on the manifest's id would touch another set.
