@@ -86,6 +86,33 @@ describe('malformed JSON', () => {
     await expectConfigError(dir, join(dir, '.env'), `${join(dir, '.env')}: line 2 is not UTF-8 text`);
   });
 
+  it('a key written twice in one object is named with both lines (JSON kept the second: the first databases dropped)', async () => {
+    const dir = makeTmpDir();
+    const text = [
+      '{',
+      '  "backupDir": "./backups",',
+      '  "databases": [{ "name": "users", "path": "./data/users.db" }],',
+      '  "files": { "application": [{ "path": "./app", "exclude": ["a\\"b", "\\"exclude\\":"] }] },',
+      '  "databases": [{ "name": "ventas", "path": "./data/ventas.db" }]',
+      '}',
+    ].join('\n');
+    const file = writeRaw(dir, text);
+    await expectConfigError(
+      dir,
+      file,
+      `${file}: databases: is written twice (lines 3 and 5)`,
+      'hint: Keep one of them',
+    );
+    const nested = text
+      .split('\n')
+      .slice(0, 4)
+      .join('\n')
+      .replace(/,$/, '\n}')
+      .replace('"exclude": [', '"include": ["**"], "include": [');
+    writeRaw(dir, nested);
+    await expectConfigError(dir, file, `${file}: files.application[0].include: is written twice (lines 4 and 4)`);
+  });
+
   it('an empty file is a config error, not a crash', async () => {
     const dir = makeTmpDir();
     const file = writeRaw(dir, '');

@@ -1,6 +1,6 @@
 /**
  * Loading `backup_config.json`: its text, the `${VAR}` values (the environment and the `.env` beside it), the schema,
- * and the checks that name a field and give a hint for each mistake. Why one file of about 540 lines: every error
+ * and the checks that name a field and give a hint for each mistake. Why one file of about 550 lines: every error
  * about the config file is said here, the same way, naming the file and the field.
  */
 import { statSync, type Stats } from 'node:fs';
@@ -23,6 +23,7 @@ import { normalizeDestinations } from '../destinations/config.js';
 import { normalizeEncryption } from './encryption.js';
 import { validateJobs } from '../scheduler/when.js';
 import { dotEnvLineWithout, firstNonUtf8Line, interpolate, NotUtf8TextError, readDotEnv } from './interpolate.js';
+import { duplicateKey } from './duplicate-keys.js';
 import { joinPath, validateAgainstSchema, type SchemaProblem } from './schema.js';
 import { emailAddressProblem, webhookUrlProblem } from '../notify/checks.js';
 
@@ -313,8 +314,9 @@ function readConfigText(file: string): string {
 function parseJson(file: string, raw: string): unknown {
   // A byte order mark (Notepad writes one) is no JSON, and its error named an invisible character.
   const text = raw.startsWith('\uFEFF') ? raw.slice(1) : raw;
+  let doc: unknown;
   try {
-    return JSON.parse(text);
+    doc = JSON.parse(text);
   } catch (err) {
     const msg = (err as Error).message;
     const pos = /position (\d+)/.exec(msg);
@@ -333,6 +335,15 @@ function parseJson(file: string, raw: string): unknown {
       'Fix the JSON syntax (a missing comma or quote, a trailing comma) and run again.',
     );
   }
+  const twice = duplicateKey(text);
+  if (twice)
+    throw new ConfigError(
+      file,
+      twice.path,
+      `is written twice (lines ${twice.firstLine} and ${twice.line}); JSON would keep only the second, silently`,
+      'Keep one of them (merge their values if both are wanted), then run the command again; nothing was changed.',
+    );
+  return doc;
 }
 
 /**
