@@ -187,4 +187,14 @@ describe('schedule editing (config file)', () => {
     await expect(upsertJob(s.configFile, 'daily', { when: 'daily at 02:00' })).rejects.toThrow(/not UTF-8/);
     expect(readFileSync(s.configFile)).toEqual(latin1);
   });
+
+  it('refuses to edit a config with a key written twice: written back, the first was gone from the file', async () => {
+    const s = demoSetup();
+    const text = readFileSync(s.configFile, 'utf8').replace(/\n}\s*$/, ',\n  "backupDir": "./otra"\n}\n');
+    writeFileSync(s.configFile, text);
+    await expect(applyPreset(s.configFile, 'tiered')).rejects.toThrow(
+      /backupDir: is written twice \(lines 2 and \d+\)/,
+    );
+    expect(readFileSync(s.configFile, 'utf8')).toBe(text);
+  });
 });

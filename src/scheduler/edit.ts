@@ -2,6 +2,7 @@ import { chownSync, closeSync, fsyncSync, openSync, renameSync, rmSync, statSync
 import { basename, dirname, extname, join } from 'node:path';
 import { readProblem, readRegularFileSync } from '../core/regular-file.js';
 import { ConfigError, UsageError } from '../core/errors.js';
+import { duplicateKey } from '../config/duplicate-keys.js';
 import { firstNonUtf8Line } from '../config/interpolate.js';
 import type { RetentionPolicy, ScheduleJob } from '../core/types.js';
 import { JOB_TYPES, PRESETS, tieredPreset, validateJobs, type PresetName } from './when.js';
@@ -74,6 +75,15 @@ function readRaw(file: string): { doc: RawConfig; text: string } {
       'Fix the JSON syntax first; nothing was changed.',
     );
   }
+  // Written back from what JSON.parse kept, the first of a key written twice was gone from the file.
+  const twice = duplicateKey(text);
+  if (twice)
+    throw new ConfigError(
+      file,
+      twice.path,
+      `is written twice (lines ${twice.firstLine} and ${twice.line}); JSON would keep only the second, silently`,
+      `Keep one of them (merge their values if both are wanted) first; nothing was changed in ${file}.`,
+    );
   if (typeof doc !== 'object' || doc === null || Array.isArray(doc))
     throw new ConfigError(file, undefined, 'must be a JSON object');
   const raw = doc as RawConfig;
