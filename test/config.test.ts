@@ -3,7 +3,7 @@
  * what each database entry becomes. One file because every case checks the same contract (exit 3, the file and the
  * field named, a hint, nothing written) with the helper below; its parts are the describe blocks.
  */
-import { existsSync, mkdirSync, writeFileSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { detectEngine, loadConfig, resolveConfigPath } from '../src/config/load.js';
@@ -111,6 +111,14 @@ describe('malformed JSON', () => {
       .replace('"exclude": [', '"include": ["**"], "include": [');
     writeRaw(dir, nested);
     await expectConfigError(dir, file, `${file}: files.application[0].include: is written twice (lines 4 and 4)`);
+  });
+
+  it('a config that is a symlink loop is said so, with a hint about the link (not "the field named above")', async () => {
+    const dir = makeTmpDir();
+    symlinkSync('b.json', join(dir, 'a.json'));
+    symlinkSync('a.json', join(dir, 'b.json'));
+    const stderr = await expectConfigError(dir, join(dir, 'a.json'), 'is a symbolic link that leads back to itself');
+    expect(stderr).toContain('hint: Point the link at the config file');
   });
 
   it('an empty file is a config error, not a crash', async () => {

@@ -1,6 +1,6 @@
 /**
  * Loading `backup_config.json`: its text, the `${VAR}` values (the environment and the `.env` beside it), the schema,
- * and the checks that name a field and give a hint for each mistake. Why one file of about 550 lines: every error
+ * and the checks that name a field and give a hint for each mistake. Why one file of about 570 lines: every error
  * about the config file is said here, the same way, naming the file and the field.
  */
 import { statSync, type Stats } from 'node:fs';
@@ -303,10 +303,12 @@ function readConfigText(file: string): string {
       const inside = resolve(file, 'backup_config.json');
       throw configSaid(file, phrase('config.isFolder', { file }), phrase('config.isFolderHint', { inside }));
     }
+    if (code === 'ELOOP') throw configSaid(file, phrase('config.linkLoop', { file }), phrase('config.linkLoopHint'));
+    // Said "fix the field named above" of a file that has none (an I/O error of a damaged disk, say).
     throw configSaid(
       file,
       phrase('config.unreadable', { file, detail: (err as Error).message }),
-      phrase('config.fixHint'),
+      phrase('config.unreadableHint'),
     );
   }
 }

@@ -1269,6 +1269,12 @@ export const PHRASES_EN = {
   'pgtool.hbaHint': (p: PhraseParams) =>
     `The server refuses this client in pg_hba.conf; ask the DBA to allow ${p['user'] || 'this user'} from this host.`,
   'config.unreadable': (p: PhraseParams) => `${p['file']}: cannot read: ${p['detail']}`,
+  'config.unreadableHint': () =>
+    'Check the file and the disk it is on (a copy of the config can be passed with --config); nothing was changed.',
+  'config.linkLoop': (p: PhraseParams) =>
+    `${p['file']}: is a symbolic link that leads back to itself (ELOOP), not a config file`,
+  'config.linkLoopHint': () =>
+    'Point the link at the config file (ls -l shows where it leads), or pass the file itself with --config; nothing was changed.',
   'error.noTerminal': (p: PhraseParams) =>
     `There is no terminal to ask for the passphrase of ${p['identity'] ? `the identity file ${p['identity']}` : `the backups of set ${p['set']}`} (it is protected by a passphrase).`,
   'error.noTerminalHint': (p: PhraseParams) =>

@@ -1304,6 +1304,12 @@ export const PHRASES_ES = {
     `El servidor rechaza a este cliente en pg_hba.conf; pida al administrador de la base que permita a ${p['user'] || 'este usuario'} conectarse desde este equipo.`,
   'config.unreadable': (p: PhraseParams) =>
     `${p['file']}: no se puede leer: ${withoutPath(p['detail'] ?? '', p['file'])}`,
+  'config.unreadableHint': () =>
+    'Revise el archivo y el disco en que está (puede pasar una copia de la configuración con --config); no se cambió nada.',
+  'config.linkLoop': (p: PhraseParams) =>
+    `${p['file']}: es un enlace simbólico que vuelve a sí mismo (ELOOP), no un archivo de configuración`,
+  'config.linkLoopHint': () =>
+    'Haga que el enlace apunte al archivo de configuración (ls -l muestra adónde lleva), o pase el archivo mismo con --config; no se cambió nada.',
   'error.noTerminal': (p: PhraseParams) =>
     `No hay terminal en el que pedir la frase de paso ${p['identity'] ? `del archivo de identidad ${p['identity']} (está protegido por ella)` : `de la copia ${p['set']} (está cifrada con ella)`}.`,
   'error.noTerminalHint': (p: PhraseParams) =>
