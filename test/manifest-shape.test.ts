@@ -51,6 +51,21 @@ describe('a manifest missing a field every listing reads', () => {
       { databases: [{ name: 'users', extras: [{ file: 'databases/g.sql', storedBytes: -5 }] }] },
       'storedBytes -5 of databases/g.sql',
     ],
+    [
+      'a database listed twice',
+      { databases: [{ name: 'users' }, { name: 'users' }] },
+      'database users is listed twice',
+    ],
+    [
+      'a negative row count (a good restore failed as "does not match")',
+      { databases: [{ name: 'users', tables: { roles: -4 } }] },
+      'row count -4 of table "roles" of users',
+    ],
+    [
+      'row counts that are no object',
+      { databases: [{ name: 'users', tables: [3] }] },
+      'tables of users is not a list of row counts',
+    ],
     ['a file of 1.5 bytes', { files: [{ relative: 'app/a', size: 1.5 }] }, 'size 1.5 of app/a'],
     ['a file mode that is none', { files: [{ ...file, mode: 'rwx' }] }, 'mode "rwx" of app/a'],
     ['a file mode with its type bits', { files: [{ ...file, mode: 0o100644 }] }, 'mode 33188 of app/a'],

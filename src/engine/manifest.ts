@@ -133,6 +133,17 @@ export function shapeProblem(m: Manifest): string | null {
     return 'totals (storedBytes, rawBytes, files) missing or not whole numbers from 0';
   const bad = m.databases.findIndex((d) => !d || typeof d !== 'object' || typeof d.name !== 'string');
   if (bad >= 0) return `databases[${bad}] has no name`;
+  // One database stored twice in a set is none respaldo writes: a restore took one entry and the plan named both.
+  const twice = m.databases.find((d, i) => m.databases.findIndex((e) => e.name === d.name) !== i);
+  if (twice) return `database ${twice.name} is listed twice`;
+  // Row counts are what a restore is checked against: -4 failed a good restore as "does not match the backup".
+  for (const d of m.databases) {
+    const tables = d.tables as unknown;
+    if (tables === null || tables === undefined) continue;
+    if (typeof tables !== 'object' || Array.isArray(tables)) return `tables of ${d.name} is not a list of row counts`;
+    for (const [t, n] of Object.entries(tables as Record<string, unknown>))
+      if (!count(n)) return `row count ${JSON.stringify(n)} of table ${JSON.stringify(t)} of ${d.name} is not a count`;
+  }
   // Sizes are counted bytes: the room a restore or fetch needs and the progress are summed from them (1e300 or -5
   // made a restore refuse for want of room no disk has, or pass a room check it should not).
   const sized = [...m.databases, ...m.databases.flatMap((d) => d.extras ?? [])] as unknown as Record<string, unknown>[];
