@@ -250,6 +250,13 @@ describe('${VAR} interpolation', () => {
     expect(readdirSync(dir).sort()).toEqual(['backup_config.json', 'data']);
   });
 
+  it('a variable set to nothing is named where the field needs a value (it said "is empty: fill it in")', async () => {
+    const { configFile, dir } = writeConfig(makeTmpDir(), { backupDir: '${BK_DIR}' });
+    writeFileSync(join(dir, '.env'), 'BK_DIR=\n');
+    const stderr = await expectConfigError(dir, configFile, 'backupDir: ${BK_DIR} is set but empty');
+    expect(stderr).toContain('hint: Give BK_DIR a value in the environment or in');
+  });
+
   it('comes from the environment', async () => {
     const { dir, configFile } = writeConfig(makeTmpDir(), withVar);
     const other = makeTmpDir();

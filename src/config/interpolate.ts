@@ -32,6 +32,8 @@ export interface InterpolationResult {
    * was, it became part of a path or a password without a word.
    */
   malformed: { path: string; text: string }[];
+  /** Strings that became empty from variables set to nothing (`BK_DIR=` in .env): the first such variable of each. */
+  emptied: { path: string; variable: string }[];
 }
 
 /**
@@ -103,25 +105,13 @@ export function interpolate(doc: unknown, env: Record<string, string | undefined
   const secrets = new Set<string>();
   const missing: { path: string; variable: string }[] = [];
   const malformed: { path: string; text: string }[] = [];
+  const emptied: { path: string; variable: string }[] = [];
   const walk = (node: unknown, path: string): unknown => {
     if (typeof node === 'string') {
-      // `$${` is a literal `${`; any other `${` must open a `${NAME}` (letters, digits, _).
-      for (const m of node.matchAll(/\$?\$\{[^}]*\}?/g))
-        if (!m[0].startsWith('$$') && !/^\$\{[A-Za-z_][A-Za-z0-9_]*\}$/.test(m[0]))
-          malformed.push({ path, text: m[0] });
-      return node.replace(/\$?\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (whole, name: string) => {
-        if (whole.startsWith('$$')) return whole.slice(1);
-        const v = env[name];
-        if (v === undefined) {
-          missing.push({ path, variable: name });
-          return whole;
-        }
-        // A key file's path is shown (a secret-looking name there is the file's: AGE_KEY_FILE); any other use of the
-        // same variable, or a key pasted where its path goes, masks it everywhere.
-        const keyFilePath = KEY_FILE_FIELD.test(path) && !KEY_MATERIAL.test(v);
-        if (v && (SECRET_FIELD.test(path) || (SECRET_NAME.test(name) && !keyFilePath))) secrets.add(v);
-        return v;
-      });
+      const out = replaced(node, path);
+      const variable = /(?<!\$)\$\{([A-Za-z_][A-Za-z0-9_]*)\}/.exec(node)?.[1];
+      if (out === '' && variable) emptied.push({ path, variable });
+      return out;
     }
     if (Array.isArray(node)) return node.map((n, i) => walk(n, `${path}[${i}]`));
     if (node && typeof node === 'object') {
@@ -131,5 +121,23 @@ export function interpolate(doc: unknown, env: Record<string, string | undefined
     }
     return node;
   };
-  return { value: walk(doc, ''), secrets: [...secrets], missing, malformed };
+  const replaced = (node: string, path: string): string => {
+    // `$${` is a literal `${`; any other `${` must open a `${NAME}` (letters, digits, _).
+    for (const m of node.matchAll(/\$?\$\{[^}]*\}?/g))
+      if (!m[0].startsWith('$$') && !/^\$\{[A-Za-z_][A-Za-z0-9_]*\}$/.test(m[0])) malformed.push({ path, text: m[0] });
+    return node.replace(/\$?\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (whole, name: string) => {
+      if (whole.startsWith('$$')) return whole.slice(1);
+      const v = env[name];
+      if (v === undefined) {
+        missing.push({ path, variable: name });
+        return whole;
+      }
+      // A key file's path is shown (a secret-looking name there is the file's: AGE_KEY_FILE); any other use of the
+      // same variable, or a key pasted where its path goes, masks it everywhere.
+      const keyFilePath = KEY_FILE_FIELD.test(path) && !KEY_MATERIAL.test(v);
+      if (v && (SECRET_FIELD.test(path) || (SECRET_NAME.test(name) && !keyFilePath))) secrets.add(v);
+      return v;
+    });
+  };
+  return { value: walk(doc, ''), secrets: [...secrets], missing, malformed, emptied };
 }

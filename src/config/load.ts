@@ -1,6 +1,6 @@
 /**
  * Loading `backup_config.json`: its text, the `${VAR}` values (the environment and the `.env` beside it), the schema,
- * and the checks that name a field and give a hint for each mistake. Why one file of about 570 lines: every error
+ * and the checks that name a field and give a hint for each mistake. Why one file of about 580 lines: every error
  * about the config file is said here, the same way, naming the file and the field.
  */
 import { statSync, type Stats } from 'node:fs';
@@ -113,7 +113,7 @@ async function loadConfigUnmasked(opts: LoadOptions, secretsSeen: string[]): Pro
   const text = readConfigText(file);
   const raw = parseJson(file, text);
   const env = { ...dotEnvBeside(resolve(baseDir, '.env')), ...(opts.env ?? process.env) };
-  const { value, secrets, missing, malformed } = interpolate(raw, env);
+  const { value, secrets, missing, malformed, emptied } = interpolate(raw, env);
   secretsSeen.push(...secrets);
   const odd = malformed[0];
   if (odd)
@@ -141,6 +141,16 @@ async function loadConfigUnmasked(opts: LoadOptions, secretsSeen: string[]): Pro
   if (first) throw new ConfigError(file, first.path, `\${${first.variable}} is not set`, hintFor(first.variable));
   // The fields of such a destination hold `${VAR}` as written: checked once it is set.
   const problems = validateAgainstSchema(value).filter((p) => !unsetAt.has(destinationIndex(p.path) ?? -1));
+  // "is empty: fill it in" of a field that reads ${BK_DIR} in the file: the variable is set, to nothing.
+  const blank = emptied.find((e) => problems.some((p) => p.path === e.path && p.phrase.id === 'schema.empty'));
+  if (blank)
+    throw new ConfigError(
+      file,
+      blank.path,
+      `\${${blank.variable}} is set but empty`,
+      `Give ${blank.variable} a value in the environment or in ${resolve(baseDir, '.env')} (an empty ${blank.variable}= line there, ` +
+        `or an export of nothing, sets it to nothing), then run the command again; nothing was changed.`,
+    );
   if (problems.length) throw schemaError(file, problems);
   const doc = value as BackupConfig;
   const written = raw as { databases?: unknown[]; drill?: { server?: unknown } };
