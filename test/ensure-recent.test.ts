@@ -23,9 +23,12 @@ describe('parseAge', () => {
     expect(parseAge(text)).toBe(ms);
   });
 
-  it.each(['', '7', 'd', '7 days', '-1d', '1.5h', '0d', '7y'])('rejects %j', (text) => {
-    expect(() => parseAge(text)).toThrow(UsageError);
-  });
+  it.each(['', '7', 'd', '7 days', '-1d', '1.5h', '0d', '7y', '99999999999999999999d', '400000d'])(
+    'rejects %j',
+    (text) => {
+      expect(() => parseAge(text)).toThrow(UsageError);
+    },
+  );
 });
 
 describe('ensureRecentBackup (real SQLite)', () => {

@@ -14,6 +14,8 @@ import type { CreateOptions } from './create-plan.js';
  */
 
 const UNIT_MS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 7 * 86_400_000 };
+/** The longest age an operator can mean: 1000 years (a Date holds ±273,790 years, and a number of ms is exact). */
+const MAX_AGE_MS = 1000 * 366 * 86_400_000;
 
 /**
  * Parses an age such as `7d`, `12h`, `30m`, `2w`, `45s` or a combination (`1d12h`) to
@@ -30,6 +32,12 @@ export function parseAge(text: string): number {
   let ms = 0;
   for (const m of t.matchAll(/(\d+)\s*([smhdw])/g)) ms += Number(m[1]) * UNIT_MS[m[2]!]!;
   if (ms <= 0) throw new UsageError(`"${text}" is an age of zero.`, 'Give a positive age such as 12h.');
+  // 99999999999999999999d was taken, and said back as another number ("within 100000000000000000000d 15h").
+  if (!Number.isSafeInteger(ms) || ms > MAX_AGE_MS)
+    throw new UsageError(
+      `"${text}" is older than any backup can be (more than 1000 years).`,
+      'Give an age such as 7d or 12h (s, m, h, d, w).',
+    );
   return ms;
 }
 
