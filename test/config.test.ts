@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { detectEngine, loadConfig, resolveConfigPath } from '../src/config/load.js';
 import { ConfigError } from '../src/core/errors.js';
+import { say, sayMessage } from '../src/ui/i18n/index.js';
 import { parsePgUrl } from '../src/drivers/postgres/config.js';
 import { maskSecrets } from '../src/exec/spawn.js';
 import { drillTarget } from '../src/engine/drill-target.js';
@@ -111,6 +112,12 @@ describe('malformed JSON', () => {
       .replace('"exclude": [', '"include": ["**"], "include": [');
     writeRaw(dir, nested);
     await expectConfigError(dir, file, `${file}: files.application[0].include: is written twice (lines 4 and 4)`);
+    // the menu says it in Spanish
+    const err = (await loadConfig({ configPath: file }).catch((e: unknown) => e)) as ConfigError;
+    expect(sayMessage('es', err.phrases, err.message)).toBe(
+      `${file}: files.application[0].include: está escrito dos veces (líneas 4 y 4); JSON se quedaría solo con la segunda, sin avisar`,
+    );
+    expect(say('es', err.phrases!.hint!, err.hint ?? '')).toMatch(/^Deje solo uno/);
   });
 
   it('a config that is a symlink loop is said so, with a hint about the link (not "the field named above")', async () => {
@@ -119,6 +126,8 @@ describe('malformed JSON', () => {
     symlinkSync('a.json', join(dir, 'b.json'));
     const stderr = await expectConfigError(dir, join(dir, 'a.json'), 'is a symbolic link that leads back to itself');
     expect(stderr).toContain('hint: Point the link at the config file');
+    const err = (await loadConfig({ configPath: join(dir, 'a.json') }).catch((e: unknown) => e)) as ConfigError;
+    expect(sayMessage('es', err.phrases, err.message)).toContain('es un enlace simbólico que vuelve a sí mismo');
   });
 
   it('an empty file is a config error, not a crash', async () => {
@@ -255,6 +264,10 @@ describe('${VAR} interpolation', () => {
     writeFileSync(join(dir, '.env'), 'BK_DIR=\n');
     const stderr = await expectConfigError(dir, configFile, 'backupDir: ${BK_DIR} is set but empty');
     expect(stderr).toContain('hint: Give BK_DIR a value in the environment or in');
+    const err = (await loadConfig({ configPath: configFile }).catch((e: unknown) => e)) as ConfigError;
+    expect(sayMessage('es', err.phrases, err.message)).toBe(
+      `${configFile}: backupDir: \${BK_DIR} tiene un valor vacío`,
+    );
   });
 
   it('comes from the environment', async () => {

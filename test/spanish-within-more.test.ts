@@ -182,7 +182,7 @@ describe('the config, the passphrase, a keep mark, a copy: in Spanish, the Engli
     const err = await caught(loadConfig({ configPath: file, env: {} }));
     expect((err as Error).message).toBe(`${file}: cannot read: ENOTDIR: not a directory, stat '${file}'`);
     expect(spanish(err)).toBe(
-      `${file}: no se puede leer: no es una carpeta | Corrija el campo indicado arriba y repita; no se cambió nada.`,
+      `${file}: no se puede leer: no es una carpeta | Revise el archivo y el disco en que está (puede pasar una copia de la configuración con --config); no se cambió nada.`,
     );
     // the menu's English names the path once too
     const e = err as RespaldoError;

@@ -143,14 +143,12 @@ async function loadConfigUnmasked(opts: LoadOptions, secretsSeen: string[]): Pro
   const problems = validateAgainstSchema(value).filter((p) => !unsetAt.has(destinationIndex(p.path) ?? -1));
   // "is empty: fill it in" of a field that reads ${BK_DIR} in the file: the variable is set, to nothing.
   const blank = emptied.find((e) => problems.some((p) => p.path === e.path && p.phrase.id === 'schema.empty'));
-  if (blank)
-    throw new ConfigError(
-      file,
-      blank.path,
-      `\${${blank.variable}} is set but empty`,
-      `Give ${blank.variable} a value in the environment or in ${resolve(baseDir, '.env')} (an empty ${blank.variable}= line there, ` +
-        `or an export of nothing, sets it to nothing), then run the command again; nothing was changed.`,
-    );
+  if (blank) {
+    const problem = phrase('config.variableEmpty', { variable: blank.variable });
+    const hint = phrase('config.variableEmptyHint', { variable: blank.variable, env: resolve(baseDir, '.env') });
+    const message = phrase('config.fieldProblem', { file, field: blank.path, ...nestedPhrase(problem) });
+    throw new ConfigError(file, blank.path, english(problem), english(hint)).withPhrases(message, hint);
+  }
   if (problems.length) throw schemaError(file, problems);
   const doc = value as BackupConfig;
   const written = raw as { databases?: unknown[]; drill?: { server?: unknown } };
@@ -348,13 +346,12 @@ function parseJson(file: string, raw: string): unknown {
     );
   }
   const twice = duplicateKey(text);
-  if (twice)
-    throw new ConfigError(
-      file,
-      twice.path,
-      `is written twice (lines ${twice.firstLine} and ${twice.line}); JSON would keep only the second, silently`,
-      'Keep one of them (merge their values if both are wanted), then run the command again; nothing was changed.',
-    );
+  if (twice) {
+    const problem = phrase('config.writtenTwice', { first: String(twice.firstLine), line: String(twice.line) });
+    const hint = phrase('config.writtenTwiceHint');
+    const message = phrase('config.fieldProblem', { file, field: twice.path, ...nestedPhrase(problem) });
+    throw new ConfigError(file, twice.path, english(problem), english(hint)).withPhrases(message, hint);
+  }
   return doc;
 }
 

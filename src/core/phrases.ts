@@ -1271,6 +1271,14 @@ export const PHRASES_EN = {
   'config.unreadable': (p: PhraseParams) => `${p['file']}: cannot read: ${p['detail']}`,
   'config.unreadableHint': () =>
     'Check the file and the disk it is on (a copy of the config can be passed with --config); nothing was changed.',
+  'config.variableEmpty': (p: PhraseParams) => `\${${p['variable']}} is set but empty`,
+  'config.variableEmptyHint': (p: PhraseParams) =>
+    `Give ${p['variable']} a value in the environment or in ${p['env']} (an empty ${p['variable']}= line there, ` +
+    'or an export of nothing, sets it to nothing), then run the command again; nothing was changed.',
+  'config.writtenTwice': (p: PhraseParams) =>
+    `is written twice (lines ${p['first']} and ${p['line']}); JSON would keep only the second, silently`,
+  'config.writtenTwiceHint': () =>
+    'Keep one of them (merge their values if both are wanted), then run the command again; nothing was changed.',
   'config.linkLoop': (p: PhraseParams) =>
     `${p['file']}: is a symbolic link that leads back to itself (ELOOP), not a config file`,
   'config.linkLoopHint': () =>

@@ -1306,6 +1306,14 @@ export const PHRASES_ES = {
     `${p['file']}: no se puede leer: ${withoutPath(p['detail'] ?? '', p['file'])}`,
   'config.unreadableHint': () =>
     'Revise el archivo y el disco en que está (puede pasar una copia de la configuración con --config); no se cambió nada.',
+  'config.variableEmpty': (p: PhraseParams) => `\${${p['variable']}} tiene un valor vacío`,
+  'config.variableEmptyHint': (p: PhraseParams) =>
+    `Dé un valor a ${p['variable']} en el entorno o en ${p['env']} (una línea ${p['variable']}= vacía allí, o un ` +
+    'export sin valor, la deja vacía) y ejecute la orden de nuevo; no se cambió nada.',
+  'config.writtenTwice': (p: PhraseParams) =>
+    `está escrito dos veces (líneas ${p['first']} y ${p['line']}); JSON se quedaría solo con la segunda, sin avisar`,
+  'config.writtenTwiceHint': () =>
+    'Deje solo uno (junte sus valores si quiere los dos) y ejecute la orden de nuevo; no se cambió nada.',
   'config.linkLoop': (p: PhraseParams) =>
     `${p['file']}: es un enlace simbólico que vuelve a sí mismo (ELOOP), no un archivo de configuración`,
   'config.linkLoopHint': () =>
