@@ -1,9 +1,10 @@
-import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { SetSummary } from '../src/core/types.js';
 import { describeResult, parseJsonOutput, runCli, waitFor } from './helpers/cli.js';
+import { ageKeygen } from './helpers/age.js';
 import { useBigDb, useBigSet } from './helpers/big-db.js';
 import { demoSetup, makeTmpDir, type DemoSetup } from './helpers/tmp.js';
 import { startRecordedInTmux, type RecordedTtySession } from './helpers/tty.js';
@@ -187,6 +188,50 @@ describe('the menu, when the terminal closes', () => {
     await hangUpAndCheck(tty, s);
     expect(fetched()).toEqual([]);
     expect(readdirSync(s.backupDir).filter((n) => n !== 'logs' && n !== '.temp-journal')).toEqual([]);
+  });
+
+  it('during a restore from a destination, while its set is decrypted: stopped, never said to be damaged', async () => {
+    // The set fetched for the restore was removed at the hang-up while the restore still decrypted it: the next
+    // file it opened was gone, and the log said the copy at the destination "failed authentication while
+    // decrypting (ENOENT …): it was changed or damaged" (outcome refused, verifyFailed).
+    const dir = makeTmpDir();
+    const big = join(dir, 'big.db');
+    copyFileSync(bigDb(), big);
+    const s = demoSetup((c) => ({
+      ...c,
+      databases: [{ name: 'big', path: big }, ...(c.databases as object[])],
+      files: undefined,
+      encryption: { recipients: [ageKeygen(join(dir, 'key.txt'))], identityFile: join(dir, 'key.txt') },
+      destinations: [{ name: 'nas', type: 'folder', path: makeTmpDir() }],
+    }));
+    const made = await runCli(['create', '--db', 'big', '--db', 'users', '--config', s.configFile], { cwd: s.dir });
+    expect(made.code, describeResult(made)).toBe(0);
+    const hashes = [sha256(big), sha256(s.dbs.users)];
+    const decrypted = () =>
+      readdirSync(s.backupDir)
+        .filter((n) => n.startsWith('.tmp-restore-'))
+        .some((n) => existsSync(join(s.backupDir, n, 'decrypted', 'databases')));
+    const tty = start(['--config', s.configFile], s);
+    await toSetsAtNas(tty);
+    tty.send('Enter');
+    await tty.waitForScreen('users (sqlite)');
+    tty.send('Space');
+    tty.send('Down');
+    tty.send('Space');
+    await tty.waitForScreen(/\[x\] big[\s\S]*\[x\] users/);
+    tty.send('Enter');
+    await tty.waitForScreen('In place: replace the live database');
+    tty.send('Enter');
+    await tty.waitForScreen('Type RESTORE', 60_000);
+    tty.send('RESTORE', true);
+    await tty.waitForScreen('› RESTORE');
+    tty.send('Enter');
+    await waitFor(decrypted, 'the restore to decrypt the fetched set', 120_000, 5);
+    await hangUpAndCheck(tty, s);
+    expect(log(s)).not.toContain('changed or damaged');
+    expect(log(s)).toMatch(/"event":"restore-end","pid":\d+,"user":"[^"]+","setId":"[^"]+","outcome":"interrupted"/);
+    expect(readdirSync(s.backupDir).filter((n) => n.startsWith('.respaldo-restore-fetch-'))).toEqual([]);
+    expect([sha256(big), sha256(s.dbs.users)]).toEqual(hashes);
   });
 
   it('while the scheduler (option 5) runs a job: the job finishes and is kept, as `respaldo scheduler` does', async () => {

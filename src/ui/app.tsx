@@ -58,16 +58,29 @@ export function stopOnHangup(facade: EngineFacade, closed: AbortSignal): HangupA
     return ac.signal;
   };
   // A set fetched for a restore's plan (or still being fetched) is removed when the terminal goes, on any screen:
-  // the restore it was for will not run.
+  // the restore it was for will not run. A restore running on it stops first (it removes the set as it ends): a set
+  // removed under it made its next file missing, said as a copy "changed or damaged" at the destination.
+  const restoring = new Set<Promise<unknown>>();
   const cleanup = new Set<Promise<unknown>>();
-  const release = (): void => void cleanup.add(facade.releaseFetched().catch(() => undefined));
+  const release = (): void =>
+    void cleanup.add(
+      Promise.allSettled([...restoring])
+        .then(() => facade.releaseFetched())
+        .catch(() => undefined),
+    );
   if (closed.aborted) release();
   else closed.addEventListener('abort', release, { once: true });
   const wrapped: EngineFacade = {
     ...facade,
     planRestore: (req, reporter) => track(facade.planRestore(req, reporter)),
     createBackup: (req, reporter, signal) => track(facade.createBackup(req, reporter, both(signal))),
-    executeRestore: (plan, reporter, signal) => track(facade.executeRestore(plan, reporter, both(signal))),
+    executeRestore: (plan, reporter, signal) => {
+      const p = track(facade.executeRestore(plan, reporter, both(signal)));
+      restoring.add(p);
+      const settled = (): void => void restoring.delete(p);
+      p.then(settled, settled);
+      return p;
+    },
     verifySet: (id, reporter, opts) => track(facade.verifySet(id, reporter, opts)),
     drillSet: (id, reporter, signal, from) => track(facade.drillSet(id, reporter, both(signal), from)),
     async startScheduler(listener, opts) {
