@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Manifest } from '../src/core/types.js';
@@ -145,6 +145,32 @@ describe('a destination that goes away in the middle of a copy', () => {
     expect(parseJsonOutput<CopyResult[]>((await cli(s, ['copy', '--json'])).stdout)).toMatchObject([
       { setId: m.id, ok: true },
     ]);
+  });
+});
+
+describe('a destination that stops answering in the middle of a restore from it', () => {
+  it('sshd frozen mid-fetch: SIGINT stops the restore at once (exit 130), nothing restored, nothing left', async () => {
+    // Closing the SFTP connection waited for the server to close its side, which a frozen server (or a dead link)
+    // never does: Ctrl-C, or the hang-up of a dropped SSH session, left the restore waiting until the server woke.
+    const srv = await startSshd();
+    const s = demoSetup();
+    const m = await bigSet(s, sftpDestination(srv, { source: 'srv1' }));
+    await cli(s, ['copy', m.id, '--to', 'ssh']);
+    rmSync(s.backupDir, { recursive: true, force: true }); // the new server: nothing here
+    const to = join(s.dir, 'restored-files');
+    const args = ['restore', 'latest', '--from', 'ssh', '--files', '--to', to, '--yes', '--config', s.configFile];
+    const child = startCli(args, { cwd: s.dir });
+    const exited = collect(child, 30_000);
+    const fetched = () => filesBelow(s.backupDir).filter((f) => f.includes('/application/')).length > 0;
+    await waitFor(fetched, 'the first stored file fetched', 60_000, 5);
+    srv.freeze();
+    const t0 = Date.now();
+    child.kill('SIGINT');
+    const r = await exited.finally(() => srv.thaw());
+    expect(r.code, describeResult(r)).toBe(130);
+    expect(Date.now() - t0, 'stopped at once, not when the server answers again').toBeLessThan(10_000);
+    expect(existsSync(to)).toBe(false);
+    expect(readdirSync(s.backupDir).filter((n) => n.startsWith('.respaldo-restore-fetch-'))).toEqual([]);
   });
 });
 

@@ -1,5 +1,5 @@
 /**
- * An SFTP destination (ssh2-sftp-client over ssh2). Why one file of about 550 lines: the reads, writes, listings
+ * An SFTP destination (ssh2-sftp-client over ssh2). Why one file of about 580 lines: the reads, writes, listings
  * and removals share the connection, its one replacement after a drop (shared by the operations that find it
  * dropped) and the mapping of the server's errors. How the bytes of a file are written is in sftp-writes.ts
  * (through ssh2's `SFTP.write`) and sftp-packets.ts (a local file read straight into ssh2's SSH packets), how they
@@ -70,6 +70,9 @@ async function newClient(name: string): Promise<SftpClient> {
 
 /** Listeners per event on one connection: see newClient. */
 const MAX_LISTENERS = 100;
+
+/** How long close() waits for the server to close its side before cutting the connection (a healthy one: ms). */
+const CLOSE_GRACE_MS = 1000;
 
 /**
  * An SFTP server (ssh2-sftp-client): key or password authentication, the server's host key pinned
@@ -555,8 +558,22 @@ export class SftpDestination implements Destination {
     for (const d of [...this.made]) if (d === this.abs(dir) || d.startsWith(`${this.abs(dir)}/`)) this.made.delete(d);
   }
 
+  /**
+   * Ends the connection. A server that answers nothing (frozen, a dead link with no reset) never closes its side,
+   * which ending waits for: after CLOSE_GRACE_MS the connection is cut. An interrupted restore closes its destination
+   * on the way out, and waited (Ctrl-C, or a dropped SSH session) until such a server answered again.
+   */
   async close(): Promise<void> {
-    await this.client.end().catch(() => undefined);
+    const sock = this.socket();
+    let timer: NodeJS.Timeout | undefined;
+    const cut = new Promise<void>((resolve) => {
+      timer = setTimeout(() => {
+        sock?.destroy();
+        resolve();
+      }, CLOSE_GRACE_MS);
+    });
+    await Promise.race([this.client.end().catch(() => undefined), cut]);
+    clearTimeout(timer);
   }
 }
 
