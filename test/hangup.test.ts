@@ -169,6 +169,24 @@ describe('the menu, when the terminal closes', () => {
     expect(sha256(s.dbs.users)).toBe(hash);
   });
 
+  it('quit with Ctrl-C at the plan of a restore from a destination: the set fetched for it is removed', async () => {
+    // Not a hang-up: the operator quits. The fetched folder was left for the next run (`status`: Leftovers).
+    const { s, hash, fetchedFolders } = await copiedToFolder();
+    const tty = start(['--config', s.configFile], s);
+    await toSetsAtNas(tty);
+    tty.send('Enter');
+    await tty.waitForScreen('users (sqlite)');
+    tty.send('Enter');
+    await tty.waitForScreen('In place: replace the live database');
+    tty.send('Enter');
+    await tty.waitForScreen('Type RESTORE', 60_000);
+    expect(fetchedFolders()).toHaveLength(1);
+    tty.send('C-c');
+    expect(await tty.ended()).toEqual({ code: 0, signal: null });
+    expect(fetchedFolders()).toEqual([]);
+    expect(sha256(s.dbs.users)).toBe(hash);
+  });
+
   it('during a drill of the copy at a destination, on a new server: the fetched copy removed, logged', async () => {
     const s = demoSetup((c) => ({
       ...c,

@@ -154,6 +154,9 @@ export async function runMenu(opts: MenuOptions): Promise<number> {
     if (closed.aborted) void onHangup();
     else closed.addEventListener('abort', () => void onHangup(), { once: true });
     await app.waitUntilExit();
+    // Quit (q, Ctrl-C) on a restore's plan: the set fetched for it is removed before the process ends. The screen's
+    // own removal as it unmounts is not waited for, and left it to the next run's recovery (`status`: Leftovers).
+    await facade.releaseFetched().catch(() => undefined);
   } finally {
     unguard();
     process.stdout.write(ALT_SCREEN_OFF);

@@ -91,7 +91,7 @@ export type SetList = SetSummary[] & {
  * Everything the menu needs from the engine, in one interface. Screens only ever talk to this:
  * the real implementation (createEngineFacade, below) calls src/engine and src/scheduler; frame tests
  * hand the screens an in-memory fake. Failures are thrown as RespaldoError (message + hint).
- * Why one file of about 620 lines: the interface and its one real implementation read side by side (each
+ * Why one file of about 630 lines: the interface and its one real implementation read side by side (each
  * method's contract above, its few lines of engine calls below); the passphrase parts are facade-keys.ts.
  */
 export interface EngineFacade {
@@ -362,10 +362,20 @@ export function createEngineFacade(initial: LoadedConfig, named = false): Engine
   const createdBy = new Map<string, Map<string, string>>();
   // Claims of other sets those copies took over there (CopyResult.claimTakenOver), by set id then destination.
   const takenBy = new Map<string, Map<string, Phrase[]>>();
+  // Removals under way: a release while one runs (the menu quitting as its restore screen's own release removes the
+  // set) waits for it, or the process ended with the folder half removed.
+  const removing = new Set<Promise<void>>();
   const dropFetched = async (): Promise<void> => {
     const held = fetched;
     fetched = null;
-    await held?.set.remove();
+    const removal = held?.set.remove();
+    if (removal) {
+      removing.add(removal);
+      const settled = (): void => void removing.delete(removal);
+      removal.then(settled, settled);
+    }
+    await Promise.allSettled([...removing]);
+    await removal;
   };
   /** The folder of the set `req` restores from a destination, fetched unless the same selection is held. */
   const fetchedFolder = async (req: RestoreRequest & { from: string }, reporter: Reporter): Promise<FetchedSet> => {
