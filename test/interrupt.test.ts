@@ -4,10 +4,11 @@ import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Manifest, SetSummary } from '../src/core/types.js';
+import { ageKeygen } from './helpers/age.js';
 import { collect, describeResult, parseJsonOutput, runCli, startCli, waitFor } from './helpers/cli.js';
 import { useBigDb, useBigSet } from './helpers/big-db.js';
 import { dbDigest, execSql, rowCounts } from './helpers/sqlite.js';
-import { demoSetup, type DemoSetup } from './helpers/tmp.js';
+import { demoSetup, makeTmpDir, type DemoSetup } from './helpers/tmp.js';
 import { TMUX_SERVER, startCliInTmux } from './helpers/tty.js';
 
 const bigDb = useBigDb(200);
@@ -162,6 +163,43 @@ describe('an interrupted restore', () => {
     );
     const sets = await runCli(['list', '--json', '--config', s.configFile], { cwd: s.dir });
     expect(parseJsonOutput<{ type: string }[]>(sets.stdout).map((x) => x.type)).toEqual(['full']);
+  });
+
+  it('Ctrl-C while an encrypted set is decrypted for a restore stops the decryption, not after every file', async () => {
+    // The decryption took no signal: it went on through every file of the set (minutes for a big one) before the
+    // restore noticed the Ctrl-C. Two big databases: the second must never be decrypted.
+    const dir = makeTmpDir();
+    const lives = ['big1', 'big2'].map((n) => join(dir, `${n}.db`));
+    for (const f of lives) copyFileSync(bigDb(), f);
+    const key = join(dir, 'key.txt');
+    const s = demoSetup((c) => ({
+      ...c,
+      databases: lives.map((path, i) => ({ name: `big${i + 1}`, path })),
+      files: undefined,
+      encryption: { recipients: [ageKeygen(key)], identityFile: key },
+    }));
+    const made = await runCli(['create', '--config', s.configFile], { cwd: s.dir });
+    expect(made.code, describeResult(made)).toBe(0);
+    const hashes = lives.map(sha256);
+    const child = startCli(['restore', 'latest', '--yes', '--config', s.configFile], { cwd: s.dir });
+    const done = collect(child);
+    const decrypted = () =>
+      staging(s).flatMap((t) => {
+        const d = join(s.backupDir, t, 'decrypted', 'databases');
+        return existsSync(d) ? readdirSync(d) : [];
+      });
+    await waitFor(() => decrypted().some((f) => f.startsWith('big1_')), 'big1 to be decrypted', 120_000, 5);
+    child.kill('SIGINT');
+    let secondStarted = false;
+    while (child.exitCode === null && child.signalCode === null) {
+      if (decrypted().some((f) => f.startsWith('big2_'))) secondStarted = true;
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    const r = await done;
+    expect(r.code, describeResult(r)).toBe(130);
+    expect(secondStarted, 'big2 was decrypted after the Ctrl-C').toBe(false);
+    expect(lives.map(sha256)).toEqual(hashes);
+    expect(staging(s)).toEqual([]);
   });
 
   it('Ctrl-C on a terminal during an in-place restore says once that the safety copy was removed', async () => {

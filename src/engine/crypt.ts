@@ -3,7 +3,7 @@ import { Duplex, Readable, Transform, type TransformCallback } from 'node:stream
 import { pipeline } from 'node:stream/promises';
 import { createHash } from 'node:crypto';
 import type { Decrypter, Encrypter } from 'age-encryption';
-import { RespaldoError, VerifyError, isAccessError, isDiskFull } from '../core/errors.js';
+import { InterruptedError, RespaldoError, VerifyError, isAccessError, isDiskFull } from '../core/errors.js';
 import { english, phrase, type Phrase } from '../core/phrases.js';
 import { NotRegularFileError, readProblem, readRegularFile, readRegularFileSync } from '../core/regular-file.js';
 import type { EncryptionConfig, LoadedConfig, ManifestEncryption, PlainHashes } from '../core/types.js';
@@ -524,7 +524,8 @@ export function decryptError(err: unknown, label: string, keyIsTheSets = false):
 /**
  * Decrypts the age file `src` into `dest` (new, 0600, fsynced), checking the plaintext's size and
  * hashes against `expected`. `dest` is only complete, and only to be used, once this resolves: a
- * flipped byte anywhere fails age's authentication (VerifyError) and `dest` is removed.
+ * flipped byte anywhere fails age's authentication (VerifyError) and `dest` is removed. `signal` stops it
+ * (InterruptedError, `dest` removed).
  */
 export async function decryptFile(
   d: Decrypter,
@@ -532,6 +533,7 @@ export async function decryptFile(
   dest: string,
   expected: PlainHashes | undefined,
   label: string,
+  signal?: AbortSignal,
 ): Promise<void> {
   const hasher = new PlainHasher();
   try {
@@ -540,7 +542,9 @@ export async function decryptFile(
       plain,
       hasher,
       createWriteStream(dest, { flags: 'wx', mode: FILE_MODE, highWaterMark: 1 << 20 }),
+      ...(signal ? [{ signal }] : []),
     ).catch((err: unknown) => {
+      if (signal?.aborted) throw new InterruptedError();
       throw decryptError(err, label);
     });
     await fsyncPath(dest);

@@ -3,7 +3,7 @@ import { createReadStream } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
 import type { Decrypter } from 'age-encryption';
-import { VerifyError } from '../core/errors.js';
+import { InterruptedError, VerifyError } from '../core/errors.js';
 import type { Reporter } from '../core/events.js';
 import type { DatabaseEntry, EncryptionConfig, FileEntry, Manifest, PlainHashes, StoredFile } from '../core/types.js';
 import { AGE_EXTENSION, decryptError, decryptFile, decrypterFor, openStream, type PassphraseSample } from './crypt.js';
@@ -101,12 +101,14 @@ export async function decryptSet(
   into: string,
   sel: { databases: string[]; files: boolean },
   reporter: Reporter,
+  signal?: AbortSignal,
 ): Promise<{ manifest: Manifest; dir: string }> {
   if (!m.encryption) return { manifest: m, dir };
   const decrypter = await decrypterFor(cfg, m.encryption, m.id, passphraseSample(m, openStored(dir)));
   const parts = encryptedParts(m, sel.databases, sel.files);
   reporter.emit({ type: 'info', ...said('note.decrypting', { count: parts.length, id: m.id }) });
   for (const p of parts) {
+    if (signal?.aborted) throw new InterruptedError();
     if (!p.path.endsWith(AGE_EXTENSION))
       throw new VerifyError(
         `Set ${m.id}: ${p.path} is listed as encrypted but has no ${AGE_EXTENSION} name.`,
@@ -114,7 +116,7 @@ export async function decryptSet(
       );
     const dest = join(into, plainPath(p.path));
     await ensurePrivateDir(dirname(dest));
-    await decryptFile(decrypter, join(dir, p.path), dest, p.plain, `${p.path} of set ${m.id}`);
+    await decryptFile(decrypter, join(dir, p.path), dest, p.plain, `${p.path} of set ${m.id}`, signal);
   }
   return { manifest: decryptedView(m), dir: into };
 }

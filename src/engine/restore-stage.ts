@@ -1,7 +1,14 @@
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { RefusedError, RespaldoError, VerifyError, errorMessage, isDiskFull } from '../core/errors.js';
+import {
+  InterruptedError,
+  RefusedError,
+  RespaldoError,
+  VerifyError,
+  errorMessage,
+  isDiskFull,
+} from '../core/errors.js';
 import { formatBytes, printedName } from '../core/format.js';
 import { silentReporter, type Reporter } from '../core/events.js';
 import { english, phrase, said, type Said } from '../core/phrases.js';
@@ -154,6 +161,7 @@ export async function decryptForRestore(
   dir: string,
   scratchRoot: string,
   reporter: Reporter,
+  signal?: AbortSignal,
 ): Promise<{ manifest: Manifest; read: StoredReader }> {
   const sel = { databases: plan.databases.map((d) => d.database), files: Boolean(plan.files) };
   try {
@@ -170,7 +178,7 @@ export async function decryptForRestore(
       reporter.emit({ type: 'warning', ...said('note.decryptAsRestored', room) });
       return { manifest: decryptedView(m), read: decryptingReader(decrypter, localReader(dir, m.id), m) };
     }
-    const whole = await decryptSet(cfg, m, dir, join(scratchRoot, 'decrypted'), sel, reporter).catch(
+    const whole = await decryptSet(cfg, m, dir, join(scratchRoot, 'decrypted'), sel, reporter, signal).catch(
       async (raw: unknown) => {
         if (!isDiskFull(raw)) throw raw;
         const free = await freeBytesAt(scratchRoot);
@@ -184,6 +192,8 @@ export async function decryptForRestore(
     );
     return { manifest: whole.manifest, read: localReader(whole.dir, m.id) };
   } catch (raw) {
+    // Stopped (Ctrl-C, a hang-up): the restore says and logs it as interrupted, not refused.
+    if (raw instanceof InterruptedError) throw raw;
     // A set fetched from a destination is damaged there: the hint names it, not this server's backups.
     const from = plan.options.fetchedFrom;
     // Its hint a phrase, as the other damage found there (the menu says it in its language, not in English).

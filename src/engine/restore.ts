@@ -202,7 +202,7 @@ export async function executeRestore(
       let read: StoredReader;
       if (opts.remote) ({ manifest: m, read } = await opts.remote.open(m));
       else if (m.encryption)
-        ({ manifest: m, read } = await decryptForRestore(cfg, plan, m, dir, scratchRoot, reporter));
+        ({ manifest: m, read } = await decryptForRestore(cfg, plan, m, dir, scratchRoot, reporter, signal));
       else
         read = plan.options.checkAsRead
           ? checkingReader(dir, m, m.id, (file) =>
