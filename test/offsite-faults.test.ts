@@ -174,6 +174,32 @@ describe('a destination that stops answering in the middle of a restore from it'
   });
 });
 
+describe('a destination that answers nothing when a restore from it starts', () => {
+  it('sshd frozen before the restore connects: SIGINT stops it at once (exit 130), not at the handshake timeout', async () => {
+    // Opening the destination was not raced with the interruption: Ctrl-C waited for the SSH handshake's timeout
+    // (15 s, timeoutSeconds when set) and then ended as "unreachable", exit 7.
+    const srv = await startSshd();
+    const s = demoSetup();
+    const m = await bigSet(s, sftpDestination(srv, { source: 'srv1' }));
+    await cli(s, ['copy', m.id, '--to', 'ssh']);
+    srv.freeze();
+    const args = ['restore', 'latest', '--from', 'ssh', '--files', '--to', join(s.dir, 'out'), '--yes'];
+    const child = startCli([...args, '--config', s.configFile], { cwd: s.dir });
+    const exited = collect(child, 30_000);
+    // The TCP connection is made (the kernel accepts it for the frozen server); the SSH handshake then waits.
+    const connected = () =>
+      spawnSync('ss', ['-Htn', 'state', 'established', 'dport', '=', `:${srv.port}`], { encoding: 'utf8' }).stdout
+        .length > 0;
+    await waitFor(connected, 'the restore to connect to the frozen server', 30_000, 10);
+    const t0 = Date.now();
+    child.kill('SIGINT');
+    const r = await exited.finally(() => srv.thaw());
+    expect(r.code, describeResult(r)).toBe(130);
+    expect(Date.now() - t0, 'stopped at once, not at the handshake timeout').toBeLessThan(5_000);
+    expect(existsSync(join(s.dir, 'out'))).toBe(false);
+  });
+});
+
 describe('an sftp "privateKey" respaldo cannot use', () => {
   it('the .pub, or a key with a passphrase not given: exit 7 naming the file and what to fix; the passphrase never shown', async () => {
     const srv = await startSshd();

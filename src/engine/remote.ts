@@ -28,7 +28,7 @@ import { english, phrase, said, saidOf, type Phrase } from '../core/phrases.js';
  * Reading a destination: listing its sets (damaged ones named, not fatal), reading their manifests, and verifying
  * a set there (sizes, or every byte re-hashed with --read-data); with the destination's opening and closing on
  * interruption that fetching a set for a restore (remote-fetch.ts) shares. Copying is copy.ts, pruning
- * remote-prune.ts. Why one file of about 550 lines: listing, reading the manifests, the chains they make there and
+ * remote-prune.ts. Why one file of about 570 lines: listing, reading the manifests, the chains they make there and
  * verifying a set are each a reading of the same listing and manifests.
  */
 
@@ -75,7 +75,7 @@ export async function withDestination<T>(
 ): Promise<T> {
   const dc = destinationConfig(cfg, name);
   if (signal?.aborted) throw interrupted();
-  const dest = await openDestination(cfg, name);
+  const dest = await openUntilAborted(openDestination(cfg, name), signal);
   let kept = false;
   try {
     const result = await untilAborted(dest, () => work(dest, dc.source!), signal);
@@ -87,6 +87,27 @@ export async function withDestination<T>(
 }
 
 const interrupted = () => new InterruptedError(phrase('error.interruptedUnchanged'));
+
+/**
+ * The destination `opening` opens, or an InterruptedError at once when `signal` aborts first (a server that answers
+ * nothing holds a connection up to its handshake timeout); one that opens after that is closed.
+ */
+async function openUntilAborted(opening: Promise<Destination>, signal?: AbortSignal): Promise<Destination> {
+  if (!signal) return opening;
+  let onAbort: (() => void) | undefined;
+  const aborted = new Promise<never>((_, reject) => {
+    onAbort = () => {
+      void opening.then((d) => d.close()).catch(() => undefined);
+      reject(interrupted());
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+  try {
+    return await Promise.race([opening, aborted]);
+  } finally {
+    signal.removeEventListener('abort', onAbort!);
+  }
+}
 
 /**
  * Runs `work` on the open destination `dest`. When `signal` aborts, `dest` is closed, which fails what is in flight
