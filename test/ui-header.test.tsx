@@ -55,6 +55,30 @@ describe('header status from the real engine', () => {
   });
 });
 
+describe('only damaged sets, from the real engine', () => {
+  it.each([
+    ['en', 'no usable backups (1 damaged: 3. List backups)'],
+    ['es', 'ninguna copia utilizable (1 dañada: 3. Ver copias)'],
+  ] as const)('a set that lost its manifest: the header does not say "no backups yet" (%s)', async (lang, words) => {
+    dir = mkdtempSync(join(tmpdir(), 'respaldo-header-'));
+    const db = new Database(join(dir, 'users.db'));
+    db.exec('CREATE TABLE users (id INTEGER PRIMARY KEY, v TEXT)');
+    db.close();
+    const file = join(dir, 'backup_config.json');
+    writeFileSync(
+      file,
+      JSON.stringify({ backupDir: 'backups', databases: [{ name: 'users', engine: 'sqlite', path: 'users.db' }] }),
+    );
+    const facade = createEngineFacade(await loadConfig({ configPath: file }));
+    const m = await facade.createBackup({ databases: ['users'], type: 'full', files: false }, silentReporter);
+    rmSync(join(dir, 'backups', m.id, 'manifest.json'));
+    expect(await facade.status()).toMatchObject({ setCount: 0, newest: null, damagedCount: 1 });
+    const { lastFrame } = renderUi(<Menu />, { facade, lang });
+    await waitFrame(lastFrame, (x) => x.includes(words));
+    expect(lastFrame()).not.toContain(lang === 'en' ? 'no backups yet' : 'aún no hay copias');
+  });
+});
+
 describe('header warnings from the real engine', () => {
   it('a key file other users can read is a warning in the header, with the fix, in both languages', async () => {
     dir = mkdtempSync(join(tmpdir(), 'respaldo-header-'));

@@ -246,6 +246,8 @@ export interface HeaderStatus {
   safetyCount?: number;
   /** The newest set that is not a safety set. */
   newest: { id: string; startedAt: string } | null;
+  /** Set folders too damaged to be listed (no manifest, one that cannot be read: listDamagedSets); absent: none. */
+  damagedCount?: number;
   /** For each configured database, when its newest successful full backup started (null: never). */
   lastGood: { database: string; at: string | null }[];
   /**
@@ -420,13 +422,19 @@ export function createEngineFacade(initial: LoadedConfig, named = false): Engine
   return {
     config: () => menuConfig(cfg, named),
     async status() {
-      const [st, all, drilled] = await Promise.all([getStatus(cfg), listSets(cfg), lastDrills(cfg)]);
+      const [st, all, drilled, damaged] = await Promise.all([
+        getStatus(cfg),
+        listSets(cfg),
+        lastDrills(cfg),
+        listDamagedSets(cfg),
+      ]);
       // Safety (pre_restore) sets are not backups the operator made: neither counted nor the newest.
       const sets = all.filter((x) => x.type !== 'pre_restore');
       const fulls = all.filter((x) => x.type === 'full');
       return {
         setCount: sets.length,
         safetyCount: all.length - sets.length,
+        damagedCount: damaged.length,
         newest: sets[0] ? { id: sets[0].id, startedAt: sets[0].startedAt } : null,
         lastGood: cfg.databases.map((d) => ({
           database: d.name,

@@ -45,7 +45,14 @@ export function headerModel(
           t.header.sets(s.setCount),
           t.header.newest(t.time.ago(formatAge(at.getTime() - new Date(s.newest.startedAt).getTime()))),
         ]
-      : [s.safetyCount ? t.header.noSetsButSafety(s.safetyCount) : t.header.noSets];
+      : // Beside damaged sets, "no backups yet" sent the operator to make one where the disk held their backups.
+        [
+          s.damagedCount
+            ? t.header.noUsableSets(s.damagedCount)
+            : s.safetyCount
+              ? t.header.noSetsButSafety(s.safetyCount)
+              : t.header.noSets,
+        ];
     keep = parts.length;
     const newestDrill = s.drills
       .map((d) => d.at)

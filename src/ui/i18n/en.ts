@@ -61,6 +61,7 @@ export const en = {
     sets: (n: number) => (n === 1 ? '1 set' : `${n} sets`),
     newest: (age: string) => `newest ${age}`,
     noSets: 'no backups yet',
+    noUsableSets: (n: number) => `no usable backups (${n} damaged: 3. List backups)`,
     noSetsButSafety: (n: number) => `no backups yet (${n === 1 ? '1 safety copy' : `${n} safety copies`})`,
     stale: (db: string, age: string, limit: string) =>
       `WARNING: ${db}: newest good backup ${age}; the schedule promises one every ${limit}`,

@@ -58,6 +58,7 @@ export const es: Catalogue = {
     sets: (n: number) => (n === 1 ? '1 copia' : `${n} copias`),
     newest: (age: string) => `la más reciente ${age}`,
     noSets: 'aún no hay copias',
+    noUsableSets: (n: number) => `ninguna copia utilizable (${n === 1 ? '1 dañada' : `${n} dañadas`}: 3. Ver copias)`,
     noSetsButSafety: (n: number) =>
       `aún no hay copias (${n === 1 ? '1 copia de seguridad previa' : `${n} copias de seguridad previas`})`,
     stale: (db: string, age: string, limit: string) =>
