@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config/load.js';
 import { silentReporter, type ProgressEvent } from '../src/core/events.js';
-import type { DrillRecord, Manifest } from '../src/core/types.js';
+import type { Manifest } from '../src/core/types.js';
 import { runDrill } from '../src/engine/drill.js';
 import { verifySet } from '../src/engine/verify.js';
 import { catalogue, say } from '../src/ui/i18n/index.js';
@@ -72,11 +72,11 @@ describe('drill checks in the menu language', () => {
     expect(text.replace(/\n\s+/g, ' ')).toContain('.sqlite.zst: el md5 no coincide (contenido cambiado)');
     expect(text).not.toMatch(/failed verification|nothing was restored|mismatch/);
 
-    // The set's details read the drill back from drilled.json: its hint in Spanish too.
+    // The set's details read the drill back from drilled.json, as the menu reads it: its hint in Spanish too.
     const m = JSON.parse(readFileSync(join(s.backupDir, id, 'manifest.json'), 'utf8')) as Manifest;
-    const record = JSON.parse(readFileSync(join(s.backupDir, id, 'drilled.json'), 'utf8')) as DrillRecord;
-    // The menu's restore of that set, checked as it is read: why and what to do in Spanish.
     const facade = createEngineFacade(cfg);
+    const record = await facade.readDrills(id);
+    // The menu's restore of that set, checked as it is read: why and what to do in Spanish.
     const plan = await facade.planRestore({ setId: id, databases: ['users'], files: false });
     const events: ProgressEvent[] = [];
     const restored = await facade.executeRestore(plan, { emit: (e) => void events.push(e) });

@@ -2,7 +2,15 @@ import { english, phrase, PHRASES_EN, type Phrase } from '../core/phrases.js';
 import { existsSync, promises as fsp, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { NotFoundError, RefusedError, RespaldoError, UsageError, VerifyError, errorMessage } from '../core/errors.js';
-import type { DrillRecord, DrillResult, LoadedConfig, Manifest, SetSummary, SetType } from '../core/types.js';
+import type {
+  DrillRecord,
+  DrillResult,
+  ErrorPhrases,
+  LoadedConfig,
+  Manifest,
+  SetSummary,
+  SetType,
+} from '../core/types.js';
 import { writeFileAtomic } from './fs-util.js';
 import { withLock } from './lock.js';
 import { writeLog } from './log.js';
@@ -319,10 +327,26 @@ export function readDrillRecord(dir: string): DrillRecord | null {
       ...(typeof error === 'string' ? { error } : {}),
       ...(typeof hint === 'string' ? { hint } : {}),
       ...(typeof x.from === 'string' ? { from: x.from } : {}),
-      ...(readPhrase(x.phrases?.message) ? { phrases: { message: readPhrase(x.phrases?.message)! } } : {}),
+      ...errorPhrases(x.phrases),
     };
   }
   return { setId: typeof r.setId === 'string' ? r.setId : '', results };
+}
+
+/**
+ * The phrases of a drill's error as respaldo wrote them (its message, hint and aftermath), those edited by hand left
+ * out: the menu says the hint in its language too, not only the error.
+ */
+function errorPhrases(p: ErrorPhrases | undefined): { phrases?: ErrorPhrases } {
+  const message = readPhrase(p?.message);
+  const hint = readPhrase(p?.hint);
+  const aftermath = Array.isArray(p?.aftermath) ? p.aftermath.map(readPhrase) : [];
+  const phrases: ErrorPhrases = {
+    ...(message ? { message } : {}),
+    ...(hint ? { hint } : {}),
+    ...(aftermath.length && aftermath.every(Boolean) ? { aftermath: aftermath as Phrase[] } : {}),
+  };
+  return Object.keys(phrases).length ? { phrases } : {};
 }
 
 /** A phrase as respaldo writes one (a known id, text parameters), else undefined: one edited by hand is left out. */
