@@ -61,8 +61,17 @@ describe('drill checks in the menu language', () => {
     writeFileSync(stored, bytes);
 
     const cfg = await loadConfig({ configPath: s.configFile });
-    const outcome = await runDrill(cfg, id, {}, silentReporter);
+    const drillEvents: ProgressEvent[] = [];
+    const outcome = await runDrill(cfg, id, {}, { emit: (e) => void drillEvents.push(e) });
     expect(outcome.ok).toBe(false);
+    // the lines under the database's bar while the drill runs
+    const failedBar = drillEvents.find((e) => e.type === 'item-end' && e.item === 'users' && !e.ok);
+    expect(failedBar?.type === 'item-end' && say('es', failedBar.errorPhrase, failedBar.error ?? '')).toContain(
+      `La copia ${id} no pasó la verificación`,
+    );
+    expect(failedBar?.type === 'item-end' && say('es', failedBar.hintPhrase, failedBar.hint ?? '')).toMatch(
+      /^Restaure desde otra copia/,
+    );
     const theme = createTheme({ LANG: 'es_ES.UTF-8' });
     const rows = drillOutcomeRows(outcome, { t: catalogue('es'), theme, lang: 'es' }, 200);
     const text = rows.map((r) => r.map((seg) => seg.text).join('')).join('\n');

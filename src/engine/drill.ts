@@ -452,12 +452,16 @@ async function drillDatabase(
       ctx.log(warning.message);
     }
   }
+  // The lines under the item's bar: in the menu's language when respaldo's words have phrases (as a restore's).
+  const phrases = drilled.phrases;
   reporter.emit({
     type: 'item-end',
     item: db.name,
     ok: drilled.ok,
     ...(drilled.error ? { error: drilled.error } : {}),
+    ...(drilled.error && phrases?.message && !phrases.aftermath ? { errorPhrase: phrases.message } : {}),
     ...(drilled.hint ? { hint: drilled.hint } : {}),
+    ...(drilled.hint && phrases?.hint ? { hintPhrase: phrases.hint } : {}),
   });
   return drilled;
 }
