@@ -26,7 +26,7 @@ import { EXIT } from '../src/core/exit-codes.js';
 import type { DrillRecord, Manifest } from '../src/core/types.js';
 import type { DrillOutcome } from '../src/engine/drill.js';
 import { collect, describeResult, parseJsonOutput, runCli, startCli, waitFor } from './helpers/cli.js';
-import { pgAvailable, startPgCluster, type PgCluster } from './helpers/pg-cluster.js';
+import { pgAvailable, processesMentioning, startPgCluster, type PgCluster } from './helpers/pg-cluster.js';
 
 const available = pgAvailable();
 const PASSWORD = `dr-${Math.random().toString(36).slice(2, 10)}`;
@@ -167,6 +167,37 @@ describe.skipIf(!available)('respaldo drill on PostgreSQL', () => {
     expect(scratchDatabases('lejana')).toEqual([]);
     const again = parseJsonOutput<DrillOutcome>((await cli(config, ['drill', m.id, '--json'])).stdout);
     expect(again.ok).toBe(true);
+  });
+
+  test('the server stopped during the drill: the drill did not run to its end (exit 7), nothing is recorded, the set is not called bad', async () => {
+    seed('cortada', 400_000);
+    const config = configFor('cortada');
+    const m = parseJsonOutput<Manifest>((await cli(config, ['create', '--json'])).stdout);
+    const child = startCli(['drill', m.id, '--config', config], { cwd: dirname(config), env: env() });
+    const done = collect(child);
+    // pg_restore into the database the drill restores beside (cortada__restore_<set>, then its scratch name)
+    const restoring = () =>
+      processesMentioning('cortada__').find((pid) =>
+        readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('pg_restore'),
+      );
+    let r: Awaited<typeof done>;
+    try {
+      await waitFor(restoring, 'pg_restore into the scratch database', 60_000);
+      cluster.pause(); // as a server shut down or restarted under the drill
+      r = await done;
+    } finally {
+      if (!cluster.running()) cluster.start();
+    }
+    expect(r.code, describeResult(r)).toBe(EXIT.failed);
+    expect(r.stderr).toContain(`The drill of set ${m.id} stopped (cortada's server could not be used any more)`);
+    expect(r.stdout + r.stderr).not.toMatch(/drill FAILED|FAILED\s+cortada/);
+    expect(existsSync(join(dirname(config), 'backups', m.id, 'drilled.json'))).toBe(false);
+    // not a failed drill for the health checks
+    expect((await cli(config, ['status', '--check'])).stdout).toMatch(/^healthy/);
+    // its scratch database, left on the stopped server, is dropped by the next drill, which passes
+    const again = parseJsonOutput<DrillOutcome>((await cli(config, ['drill', m.id, '--json'])).stdout);
+    expect(again.ok).toBe(true);
+    expect(scratchDatabases('cortada')).toEqual([]);
   });
 
   test('drill --from a destination while the server is down: said before the set is fetched (exit 7)', async () => {

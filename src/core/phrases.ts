@@ -723,6 +723,9 @@ export const PHRASES_EN = {
   'drill.notRunServerAway': (p: PhraseParams) =>
     `The drill of set ${p['set']} did not run (${p['db']}'s server could not be used): nothing was restored or ` +
     'recorded, and the set is not called bad.',
+  'drill.stoppedServerAway': (p: PhraseParams) =>
+    `The drill of set ${p['set']} stopped (${p['db']}'s server could not be used any more): nothing was recorded, ` +
+    'and the set is not called bad.',
   'drill.storedFiles': () => 'stored files match the manifest',
   'drill.restore': () => 'restore',
   'drill.into': (p: PhraseParams) => `into ${p['target']}`,

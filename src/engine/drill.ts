@@ -402,6 +402,13 @@ async function drillDatabase(
     };
     const restored = await executeRestore(cfg, plan, inner, { signal, underLock: lock });
     const one = restored.databases[0];
+    // The server went away during the restore (shut down, restarted): the drill did not run to its end, which
+    // says nothing of the set; it is not recorded, as for a server down before the drill.
+    if (one && !one.ok && one.serverAway) {
+      const away = new RespaldoError('failed', one.error ?? 'the restore failed', one.hint, { serverAway: true });
+      if (one.phrases?.message) away.withPhrases(one.phrases.message, one.phrases.hint);
+      throw away.withAftermath(phrase('drill.stoppedServerAway', { set: m.id, db: db.name }), { drillNotRun: true });
+    }
     if (!one?.ok) {
       const failed = saidBy(ownCheck('drill.restore', false, one?.error ?? 'failed'), one?.phrases);
       checks.push(ownCheck('drill.storedFiles', true), failed);
@@ -433,7 +440,7 @@ async function drillDatabase(
     // Stopped: in a drill's words (the restore's "the live database was not changed" spoke of a restore).
     if (signal.aborted || err instanceof InterruptedError)
       throw new InterruptedError('Drill interrupted; its scratch targets are removed, and nothing live was touched.');
-    if (!(err instanceof RespaldoError) || err.kind === 'key') throw err;
+    if (!(err instanceof RespaldoError) || err.kind === 'key' || err.details?.['drillNotRun'] === true) throw err;
     if (err.kind === 'verifyFailed')
       checks.push(saidBy(ownCheck('drill.storedFiles', false, err.message), err.phrases));
     drilled = result(false, {

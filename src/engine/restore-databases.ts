@@ -228,6 +228,7 @@ export async function restoreDatabases(run: DatabasesRun, outcome: RestoreOutcom
           ...(err instanceof RespaldoError && err.phrases ? { phrases: err.phrases } : {}),
           ...(err instanceof VerifyError ? { damaged: true } : {}),
           errorKind: err instanceof RespaldoError ? err.kind : 'failed',
+          ...(err instanceof RespaldoError && err.details?.['serverAway'] === true ? { serverAway: true } : {}),
         });
         // The lines under the item's bar: in the menu's language when respaldo's words have phrases.
         const phrases = err instanceof RespaldoError ? err.phrases : undefined;

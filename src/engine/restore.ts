@@ -85,6 +85,8 @@ export interface RestoreOutcome {
     damaged?: boolean;
     /** The kind of its error (`refused`: a session connected meanwhile, a target name not allowed; …). */
     errorKind?: ExitKind;
+    /** Its server went away under it (shut down, restarted, the session ended): says nothing of the set. */
+    serverAway?: boolean;
   }[];
   filesRestoredTo: string | null;
   /** What recovery did before the restore (an interrupted one finished or undone, leftovers removed), in English. */

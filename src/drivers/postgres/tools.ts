@@ -76,10 +76,29 @@ export async function commandDone<T>(
       const message = ended ? `${what}: ${ended.cause} (${err.message})` : `${what}: ${err.message}`;
       const hint = hintPhraseForStderr(info.stderrTail, { tool, conn });
       const failed = new CommandError(message, hint ? english(hint) : err.hint, info);
-      throw hint ? failed.withHintPhrase(hint) : failed;
+      if (hint) failed.withHintPhrase(hint);
+      // The server went away under the command (shut down, restarted, the session ended by someone): a drill
+      // then did not run, which says nothing of the set (drill.ts), as for a server down before it started.
+      if (serverLost(info.stderrTail)) failed.details = { ...failed.details, serverAway: true };
+      throw failed;
     }
     throw err;
   }
+}
+
+/** Pure: whether a client tool's stderr says the server went away or ended the session, not that the data is bad. */
+export function serverLost(stderr: string): boolean {
+  const s = stderr.toLowerCase();
+  return [
+    'server closed the connection unexpectedly',
+    'connection refused',
+    'could not connect to server',
+    'terminating connection due to administrator command',
+    'because of crash of another server process',
+    'the database system is shutting down',
+    'the database system is starting up',
+    'no connection to the server',
+  ].some((x) => s.includes(x));
 }
 
 export function killChild(child: ChildProcess): void {

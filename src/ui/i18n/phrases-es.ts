@@ -760,6 +760,9 @@ export const PHRASES_ES = {
   'drill.notRunServerAway': (p: PhraseParams) =>
     `El simulacro de la copia ${p['set']} no se hizo (no se pudo usar el servidor de ${p['db']}): no se restauró ` +
     'ni se registró nada, y la copia no se da por mala.',
+  'drill.stoppedServerAway': (p: PhraseParams) =>
+    `El simulacro de la copia ${p['set']} se detuvo (ya no se pudo usar el servidor de ${p['db']}): no se ` +
+    'registró nada, y la copia no se da por mala.',
   'drill.storedFiles': () => 'los archivos guardados coinciden con el manifiesto',
   'drill.restore': () => 'restauración',
   'drill.into': (p: PhraseParams) => `en ${p['target']}`,
