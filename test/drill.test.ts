@@ -1,15 +1,17 @@
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createServer } from 'node:http';
-import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, statfsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config/load.js';
+import { RespaldoError } from '../src/core/errors.js';
 import { EXIT } from '../src/core/exit-codes.js';
 import { silentReporter } from '../src/core/events.js';
 import { engineJobRunner } from '../src/scheduler/run-job.js';
 import type { DrillRecord, Manifest, SetSummary } from '../src/core/types.js';
-import type { DrillOutcome } from '../src/engine/drill.js';
+import { runDrill, type DrillOutcome } from '../src/engine/drill.js';
+import { say } from '../src/ui/i18n/index.js';
 import { freePort } from './helpers/pg-cluster.js';
 import { collect, describeResult, parseJsonOutput, runCli, startCli, waitFor } from './helpers/cli.js';
 import { makeBigDb } from './helpers/sqlite.js';
@@ -167,6 +169,30 @@ describe('respaldo drill (SQLite and files)', () => {
     expect(r.stderr).toMatch(/Not enough free space for the drill: it restores about .* and that disk has .* free/);
     expect(existsSync(join(s.backupDir, m.id, 'drilled.json'))).toBe(false);
     expect(scratchFolders(s)).toEqual([]);
+  });
+
+  it('refused for a few bytes: the two figures are told apart, not "about 12 MB … 12 MB free"; in Spanish too', async () => {
+    const s = demoSetup();
+    const m = await create(s, ['--no-files']);
+    const manifestFile = join(s.backupDir, m.id, 'manifest.json');
+    const doc = JSON.parse(readFileSync(manifestFile, 'utf8')) as Manifest;
+    const st = statfsSync(s.backupDir);
+    const free = Number(st.bavail) * Number(st.bsize);
+    doc.databases.find((d) => d.name === 'users')!.details = { databaseSizeBytes: free + 2 ** 20 };
+    writeFileSync(manifestFile, JSON.stringify(doc, null, 2));
+    const r = await cli(s, ['drill', m.id, '--db', 'users'], EXIT.refused);
+    const figures = /restores about (.+?) \((\d+) bytes\) \(users .*that disk has (.+?) \((\d+) bytes\) free/.exec(
+      r.stderr,
+    );
+    expect(figures, r.stderr).not.toBeNull();
+    expect(figures![1]).toBe(figures![3]); // rounded alike, so the bytes say which is larger
+    expect(Number(figures![2])).toBeGreaterThan(Number(figures![4]));
+    const cfg = await loadConfig({ configPath: s.configFile });
+    const err = await runDrill(cfg, m.id, { databases: ['users'] }, silentReporter).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(RespaldoError);
+    const phrases = (err as RespaldoError).phrases;
+    expect(say('es', phrases?.message, '')).toMatch(/^No hay espacio libre para el simulacro: restaura unos/);
+    expect(say('es', phrases?.hint, '')).toMatch(/^Libere espacio en el disco de la carpeta de copias/);
   });
 
   it('a files drill that finds a stored file damaged records the set as failing verification: list, status --check', async () => {

@@ -406,6 +406,11 @@ export const PHRASES_EN = {
   'refuse.serverDiskShortHint': () =>
     `Free space on that disk (\`respaldo delete\` of a pre_restore set drops an earlier safety copy), or, if ` +
     `the estimate (the size when backed up) is too high, run the restore with --ignore-free-space (CLI).`,
+  'refuse.drillNoRoom': (p: PhraseParams) =>
+    `Not enough free space for the drill: it restores about ${p['total']} (${p['list']}) into ${p['dir']}, and that ` +
+    `disk has ${p['free']} free.`,
+  'refuse.drillNoRoomHint': () =>
+    'Free space on the disk of the backup folder (`respaldo prune --dry-run`), or drill fewer databases at a time with --db.',
   'refuse.serverDiskShortDrillHint': () =>
     'Free space on that disk, or drill on a server with room (`drill.server` in the config; see Restore drills).',
   'refuse.backupFillsServerDisk': (p: PhraseParams) =>

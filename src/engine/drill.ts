@@ -126,11 +126,12 @@ async function checkSpace(scratchRoot: string, needs: { what: string; bytes: num
   const free = Number(st.bavail) * Number(st.bsize);
   if (free >= total) return;
   const list = needs.map((n) => `${n.what} ${formatBytes(n.bytes)}`).join(', ');
-  throw new RefusedError(
-    `Not enough free space for the drill: it restores about ${formatBytes(total)} (${list}) into ${scratchRoot}, ` +
-      `and that disk has ${formatBytes(free)} free.`,
-    'Free space on the disk of the backup folder (`respaldo prune --dry-run`), or drill fewer databases at a time with --db.',
-  );
+  // Two figures that round alike ("about 12 MB … has 12 MB free") read as a contradiction: then both in bytes.
+  const alike = formatBytes(total) === formatBytes(free);
+  const size = (n: number) => (alike ? `${formatBytes(n)} (${n} bytes)` : formatBytes(n));
+  const message = phrase('refuse.drillNoRoom', { total: size(total), list, dir: scratchRoot, free: size(free) });
+  const hint = phrase('refuse.drillNoRoomHint');
+  throw new RefusedError(english(message), english(hint)).withPhrases(message, hint);
 }
 
 /**

@@ -451,6 +451,11 @@ export const PHRASES_ES = {
     `Libere espacio en ese disco (\`respaldo delete\` de una copia pre_restore borra una copia de seguridad ` +
     `anterior) o, si la estimación (el tamaño al hacer la copia) es demasiado alta, ejecute la restauración ` +
     `con --ignore-free-space (línea de órdenes).`,
+  'refuse.drillNoRoom': (p: PhraseParams) =>
+    `No hay espacio libre para el simulacro: restaura unos ${p['total']} (${p['list']}) en ${p['dir']}, y ese ` +
+    `disco tiene ${p['free']} libres.`,
+  'refuse.drillNoRoomHint': () =>
+    'Libere espacio en el disco de la carpeta de copias (`respaldo prune --dry-run`), o simule menos bases a la vez con --db.',
   'refuse.serverDiskShortDrillHint': () =>
     'Libere espacio en ese disco, o haga el simulacro en un servidor con espacio (`drill.server` en la ' +
     'configuración; vea los simulacros de restauración).',
