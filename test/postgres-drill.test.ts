@@ -17,6 +17,9 @@ import {
 } from 'node:fs';
 import { loadConfig } from '../src/config/load.js';
 import { silentReporter } from '../src/core/events.js';
+import { RespaldoError } from '../src/core/errors.js';
+import { runDrill } from '../src/engine/drill.js';
+import { say, sayMessage } from '../src/ui/i18n/index.js';
 import { engineJobRunner } from '../src/scheduler/run-job.js';
 import { startWebhookServer } from './helpers/webhook.js';
 import { tmpdir } from 'node:os';
@@ -198,6 +201,51 @@ describe.skipIf(!available)('respaldo drill on PostgreSQL', () => {
     const again = parseJsonOutput<DrillOutcome>((await cli(config, ['drill', m.id, '--json'])).stdout);
     expect(again.ok).toBe(true);
     expect(scratchDatabases('cortada')).toEqual([]);
+  });
+
+  test('the server stopped during the drill, in Spanish: why, that it stopped and what to check', async () => {
+    seed('cortada_es', 400_000);
+    const config = configFor('cortada_es');
+    const m = parseJsonOutput<Manifest>((await cli(config, ['create', '--json'])).stdout);
+    const cfg = await loadConfig({ configPath: config, env: { DB_PASSWORD: PASSWORD } });
+    let paused = false;
+    const restoring = () =>
+      processesMentioning('cortada_es__').some((pid) => {
+        try {
+          return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('pg_restore');
+        } catch {
+          return false; // ended meanwhile
+        }
+      });
+    // once pg_restore restores the dump, the server is stopped under it
+    const watch = setInterval(() => {
+      if (paused || !restoring()) return;
+      paused = true;
+      cluster.pause();
+    }, 20);
+    const path = process.env.PATH;
+    process.env.PATH = env().PATH;
+    let err: unknown;
+    try {
+      err = await runDrill(cfg, m.id, {}, silentReporter).catch((e: unknown) => e);
+    } finally {
+      clearInterval(watch);
+      process.env.PATH = path;
+      if (!cluster.running()) cluster.start();
+    }
+    expect(paused).toBe(true);
+    expect(err).toBeInstanceOf(RespaldoError);
+    const e = err as RespaldoError;
+    expect(e.details?.['drillNotRun']).toBe(true);
+    const said = sayMessage('es', e.phrases, e.message);
+    expect(said, e.message).toMatch(/^El servidor de la base cerró la sesión: pg_restore of cortada_es failed/);
+    expect(said).toContain(`El simulacro de la copia ${m.id} se detuvo (ya no se pudo usar el servidor de cortada_es)`);
+    // (a fast shutdown may reach pg_restore as "terminating connection due to administrator command", whose hint,
+    // the server's reasons for ending a session, respaldo has in English only)
+    expect(say('es', e.phrases?.hint, e.hint ?? '')).toMatch(
+      /^(¿Está en marcha el servidor de 127\.0\.0\.1:\d+\?|The server ended the session on purpose)/,
+    );
+    expect(existsSync(join(dirname(config), 'backups', m.id, 'drilled.json'))).toBe(false);
   });
 
   test('drill --from a destination while the server is down: said before the set is fetched (exit 7)', async () => {

@@ -442,6 +442,9 @@ async function drillDatabase(
     if (signal.aborted || err instanceof InterruptedError)
       throw new InterruptedError('Drill interrupted; its scratch targets are removed, and nothing live was touched.');
     if (!(err instanceof RespaldoError) || err.kind === 'key' || err.details?.['drillNotRun'] === true) throw err;
+    // The server could not be used any more (down, restarting) before the restore began its work: not run either.
+    if (err.details?.['serverAway'] === true)
+      throw err.withAftermath(phrase('drill.stoppedServerAway', { set: m.id, db: db.name }), { drillNotRun: true });
     if (err.kind === 'verifyFailed')
       checks.push(saidBy(ownCheck('drill.storedFiles', false, err.message), err.phrases));
     drilled = result(false, {

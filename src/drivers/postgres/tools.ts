@@ -1,11 +1,12 @@
 import type { ChildProcess } from 'node:child_process';
 import { Transform, type TransformCallback } from 'node:stream';
 import { CommandError, InterruptedError, RespaldoError } from '../../core/errors.js';
-import { english } from '../../core/phrases.js';
+import { english, phrase } from '../../core/phrases.js';
 import { DUMP_MEMBER_ROLE } from '../../core/types.js';
 import { runCapture } from '../../exec/spawn.js';
 import { type PgConnection } from './config.js';
 import { copyRows, missingToolHint, type PgTool } from './args.js';
+import { where } from './connection.js';
 import { hintPhraseForStderr, parseToolVersion, sessionEndedBy } from './plan.js';
 
 /** Running the PostgreSQL client tools (versions, exit status, killing) and counting the rows of dump files. */
@@ -79,7 +80,13 @@ export async function commandDone<T>(
       if (hint) failed.withHintPhrase(hint);
       // The server went away under the command (shut down, restarted, the session ended by someone): a drill
       // then did not run, which says nothing of the set (drill.ts), as for a server down before it started.
-      if (serverLost(info.stderrTail)) failed.details = { ...failed.details, serverAway: true };
+      if (serverLost(info.stderrTail)) {
+        failed.details = { ...failed.details, serverAway: true };
+        // respaldo's words around the tool's (which stay as it said them), for the menu's languages
+        // an ended session keeps the hint of its cause (hintPhraseForStderr: pgend.hint)
+        const lost = ended ? undefined : phrase('pgconn.lostHint', { at: where(conn) });
+        failed.withPhrases(phrase('restore.serverEnded', { detail: message }), lost ?? hint);
+      }
       throw failed;
     }
     throw err;
