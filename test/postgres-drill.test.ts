@@ -203,6 +203,33 @@ describe.skipIf(!available)('respaldo drill on PostgreSQL', () => {
     expect(scratchDatabases('cortada')).toEqual([]);
   });
 
+  test('the server stopped while pg_amcheck checks the scratch database: the drill did not run to its end, not FAILED', async () => {
+    seed('chequeada', 400_000);
+    const config = configFor('chequeada');
+    const m = parseJsonOutput<Manifest>((await cli(config, ['create', '--json'])).stdout);
+    const child = startCli(['drill', m.id, '--config', config], { cwd: dirname(config), env: env() });
+    const done = collect(child);
+    const checking = () =>
+      processesMentioning('chequeada__drill_').find((pid) => {
+        try {
+          return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('pg_amcheck');
+        } catch {
+          return false; // ended meanwhile
+        }
+      });
+    let r: Awaited<typeof done>;
+    try {
+      await waitFor(checking, 'pg_amcheck of the scratch database', 60_000, 2);
+      cluster.pause();
+      r = await done;
+    } finally {
+      if (!cluster.running()) cluster.start();
+    }
+    expect(r.code, describeResult(r)).toBe(EXIT.failed);
+    expect(r.stderr).toContain(`The drill of set ${m.id} stopped (chequeada's server could not be used any more)`);
+    expect(existsSync(join(dirname(config), 'backups', m.id, 'drilled.json'))).toBe(false);
+  });
+
   test('the server stopped during the drill, in Spanish: why, that it stopped and what to check', async () => {
     seed('cortada_es', 400_000);
     const config = configFor('cortada_es');

@@ -5,7 +5,7 @@ import { runCapture } from '../../exec/spawn.js';
 import type { DriverContext, DrillCheck } from '../driver.js';
 import { childEnv, missingToolHint, pgAmcheckArgs } from './args.js';
 import { parseDerivedName } from './plan.js';
-import { type PgServer, pgError, connectionOf } from './connection.js';
+import { type PgQueryable, type PgServer, pgError, connectionOf } from './connection.js';
 import { dropDatabase } from './catalog.js';
 
 /** Restore drills on PostgreSQL: the scratch database (`<name>__drill_<set>`) and pg_amcheck of it. */
@@ -63,6 +63,13 @@ export async function amcheckScratch(
       return { name: 'pg_amcheck', ok: true, skipped: `pg_amcheck is not installed (${err.message})` };
     }
     const tail = String((err as RespaldoError).details?.['stderrTail'] ?? (err as Error).message).trim();
+    // The server went away under pg_amcheck (shut down, restarting): that says nothing of the set, and the drill did
+    // not run to its end (drill.ts), as for a server down before it. Asked again, the server says which.
+    const probe: unknown = await pg
+      .open(conn, scratch, 'checking the server after pg_amcheck')
+      .catch((e: unknown) => e);
+    if (probe instanceof RespaldoError && probe.details?.['serverAway'] === true) throw probe;
+    if (!(probe instanceof Error)) await (probe as PgQueryable).end().catch(() => undefined);
     return { name: 'pg_amcheck', ok: false, detail: tail.split('\n').slice(-5).join('\n') };
   }
 }
