@@ -73,9 +73,17 @@ describe('only damaged sets, from the real engine', () => {
     const m = await facade.createBackup({ databases: ['users'], type: 'full', files: false }, silentReporter);
     rmSync(join(dir, 'backups', m.id, 'manifest.json'));
     expect(await facade.status()).toMatchObject({ setCount: 0, newest: null, damagedCount: 1 });
-    const { lastFrame } = renderUi(<Menu />, { facade, lang });
+    const { lastFrame, stdin } = renderUi(<Menu />, { facade, lang });
     await waitFrame(lastFrame, (x) => x.includes(words));
     expect(lastFrame()).not.toContain(lang === 'en' ? 'no backups yet' : 'aún no hay copias');
+    // the list says the same, above the damaged set it names
+    await press(stdin, '3');
+    await waitFrame(lastFrame, (x) => x.includes(m.id));
+    expect(lastFrame()).toContain(
+      lang === 'en'
+        ? 'No usable backup sets: those below are damaged (do not restore).'
+        : 'Ninguna copia utilizable: las de abajo están dañadas (no restaurar).',
+    );
   });
 });
 

@@ -186,6 +186,7 @@ export const en = {
       drilled: 'Drilled',
     },
     empty: 'No backup sets yet. Choose 1 in the main menu to create one.',
+    emptyButDamaged: 'No usable backup sets: those below are damaged (do not restore).',
     emptyFilter: (db: string) => `No backup sets contain ${db}.`,
     filter: (db: string) => `Filter: ${db}`,
     noFilter: 'Filter: all databases',

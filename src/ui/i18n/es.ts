@@ -184,6 +184,7 @@ export const es: Catalogue = {
       drilled: 'Simul.',
     },
     empty: 'Aún no hay copias. Elija 1 en el menú principal para crear una.',
+    emptyButDamaged: 'Ninguna copia utilizable: las de abajo están dañadas (no restaurar).',
     emptyFilter: (db: string) => `Ninguna copia contiene ${db}.`,
     filter: (db: string) => `Filtro: ${db}`,
     noFilter: 'Filtro: todas las bases',

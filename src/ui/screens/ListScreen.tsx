@@ -131,7 +131,7 @@ export function ListScreen({
       {sets.state === 'loading' ? <Text>{t.common.loading}</Text> : null}
       {sets.state === 'error' ? <ErrorBox error={sets.error} /> : null}
       {sets.state === 'done' && list.length === 0 ? (
-        <Text>{filter ? t.list.emptyFilter(filter) : t.list.empty}</Text>
+        <Text>{filter ? t.list.emptyFilter(filter) : damaged?.length ? t.list.emptyButDamaged : t.list.empty}</Text>
       ) : null}
       {list.length > 0 ? (
         <Table
