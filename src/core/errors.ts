@@ -257,10 +257,18 @@ export function asOperatorError(err: unknown): unknown {
 export class DestinationError extends RespaldoError {
   readonly transient: boolean;
   readonly destination: string;
-  constructor(destination: string, message: string, hint: string, opts: { transient?: boolean; kind?: ExitKind } = {}) {
+  /** What is at the key read is there but no file (`a folder`, `a FIFO, socket or device`): never read. */
+  readonly notAFile: string | null;
+  constructor(
+    destination: string,
+    message: string,
+    hint: string,
+    opts: { transient?: boolean; kind?: ExitKind; notAFile?: string } = {},
+  ) {
     super(opts.kind ?? 'failed', `destination "${destination}": ${message}`, hint, { destination });
     this.name = 'DestinationError';
     this.transient = opts.transient ?? false;
     this.destination = destination;
+    this.notAFile = opts.notAFile ?? null;
   }
 }

@@ -56,7 +56,8 @@ export interface Destination {
   get(key: string, opts?: { signal?: AbortSignal; offset?: number }): Promise<Readable>;
   /**
    * Sets whose manifest is present: under `<source>/` for the given source, under every source when
-   * `source` is null. Sets without their manifest (a copy in progress or cut short) are not listed.
+   * `source` is null. Sets without their manifest (a copy in progress or cut short) are not listed; a set with
+   * something else than a file at its manifest's name (a folder) is, so that reading it names it damaged.
    */
   listSets(source: string | null): Promise<{ source: string; id: string }[]>;
   /**

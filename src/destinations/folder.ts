@@ -194,11 +194,12 @@ export class FolderDestination implements Destination {
     const st = await fh.stat().catch(async (err: unknown) => (await fh.close(), this.fail(err, `reading ${key}`)));
     if (!st.isFile()) {
       await fh.close();
+      const what = st.isDirectory() ? 'a folder' : 'a FIFO, socket or device';
       throw new DestinationError(
         this.name,
-        `reading ${key}: not a file (${st.isDirectory() ? 'a folder' : 'a FIFO, socket or device'})`,
+        `reading ${key}: not a file (${what})`,
         `respaldo writes only files there: check who put it at ${file}.`,
-        { kind: 'notFound' },
+        { kind: 'notFound', notAFile: what },
       );
     }
     return fh.createReadStream({ highWaterMark: 1 << 20, start: opts.offset ?? 0 });
@@ -234,7 +235,8 @@ export class FolderDestination implements Destination {
     for (const s of sources) {
       for (const id of await this.dirNames(join(this.root, s))) {
         if (!isSetId(id)) continue;
-        if (await this.stat(`${s}/${id}/manifest.json`)) out.push({ source: s, id });
+        // A manifest that is no file (a folder made in its place) is listed too: read, it makes the set damaged.
+        if (await this.present(`${s}/${id}/manifest.json`)) out.push({ source: s, id });
       }
     }
     return out;
@@ -283,6 +285,17 @@ export class FolderDestination implements Destination {
       return st.isFile() ? { size: st.size } : null;
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      this.fail(err, `reading ${key}`);
+    }
+  }
+
+  /** Whether anything is at `key` (a file, a folder, a FIFO…). */
+  private async present(key: string): Promise<boolean> {
+    try {
+      await fsp.stat(join(this.root, key));
+      return true;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
       this.fail(err, `reading ${key}`);
     }
   }

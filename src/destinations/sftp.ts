@@ -1,5 +1,5 @@
 /**
- * An SFTP destination (ssh2-sftp-client over ssh2). Why one file of about 580 lines: the reads, writes, listings
+ * An SFTP destination (ssh2-sftp-client over ssh2). Why one file of about 600 lines: the reads, writes, listings
  * and removals share the connection, its one replacement after a drop (shared by the operations that find it
  * dropped) and the mapping of the server's errors. How the bytes of a file are written is in sftp-writes.ts
  * (through ssh2's `SFTP.write`) and sftp-packets.ts (a local file read straight into ssh2's SSH packets), how they
@@ -446,12 +446,13 @@ export class SftpDestination implements Destination {
     try {
       const { size, isFile, isDirectory } = await this.guard(this.client.stat(this.abs(key)));
       // A FIFO there blocked the server's open, and the read, for ever; a folder was a bare "Failure".
+      const what = isDirectory ? 'a folder' : 'a FIFO, socket or device';
       if (!isFile)
         throw new DestinationError(
           this.name,
-          `reading ${key}: not a file (${isDirectory ? 'a folder' : 'a FIFO, socket or device'})`,
+          `reading ${key}: not a file (${what})`,
           `respaldo writes only files there: check who put it at ${this.abs(key)} on ${this.describe()}.`,
-          { kind: 'notFound' },
+          { kind: 'notFound', notAFile: what },
         );
       const reader = this.raw() as unknown as RawSftpReader;
       const stream = pipelinedRead(reader, this.abs(key), size, opts.offset ?? 0);
@@ -501,7 +502,8 @@ export class SftpDestination implements Destination {
       for (const e of await this.entries(posix.join(this.root(), s)))
         if (e.type === 'd' && isSetId(e.name)) found.push({ source: s, id: e.name });
     // A round trip per set: several at once.
-    const complete = await mapLimited(found, 8, (f) => this.stat(`${f.source}/${f.id}/manifest.json`));
+    // A manifest that is no file (a folder made in its place) is listed too: read, it makes the set damaged.
+    const complete = await mapLimited(found, 8, (f) => this.present(`${f.source}/${f.id}/manifest.json`));
     return found.filter((_, i) => complete[i]);
   }
 
@@ -525,6 +527,18 @@ export class SftpDestination implements Destination {
     };
     await walk('');
     return out;
+  }
+
+  /** Whether anything is at `key` (a file, a folder, a FIFO…). */
+  private async present(key: string): Promise<boolean> {
+    await this.ready();
+    try {
+      await this.guard(this.client.stat(this.abs(key)));
+      return true;
+    } catch (err) {
+      if (/No such file/i.test((err as Error).message)) return false;
+      this.fail(err, `reading ${key}`);
+    }
   }
 
   async stat(key: string): Promise<{ size: number } | null> {

@@ -2,6 +2,7 @@ import { printable, shownName } from '../core/format.js';
 import { readFileSync, statSync } from 'node:fs';
 import { isAbsolute, join, normalize, sep } from 'node:path';
 import { VerifyError } from '../core/errors.js';
+import { firstNonUtf8Line } from '../config/interpolate.js';
 import type {
   CodecName,
   DatabaseEntry,
@@ -91,8 +92,18 @@ function checkedManifest(setDir: string): Manifest {
   const file = join(setDir, MANIFEST_NAME);
   let m: Manifest;
   try {
-    m = JSON.parse(readFileSync(file, 'utf8')) as Manifest;
+    const buf = readFileSync(file);
+    // respaldo writes its manifests as UTF-8 (JSON.stringify), as JSON must be: a byte that is no UTF-8 was changed
+    // after (a bit flipped on a disk, an edit saved as Latin-1). Decoded anyway it became U+FFFD and the set was
+    // taken as intact, its text silently not what was written: damage, as unreadable JSON is.
+    const line = firstNonUtf8Line(buf);
+    if (line !== null)
+      throw new VerifyError(
+        `${file}: unreadable manifest (not valid UTF-8 at line ${line}: a byte changed there, or the file was saved in another encoding)`,
+      );
+    m = JSON.parse(buf.toString('utf8')) as Manifest;
   } catch (err) {
+    if (err instanceof VerifyError) throw err;
     // JSON.parse quotes the bytes it choked on: from a destination they may be anything (escape sequences).
     throw new VerifyError(`${file}: unreadable manifest (${printable((err as Error).message)})`);
   }

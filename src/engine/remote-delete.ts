@@ -12,7 +12,7 @@ import { withRetries } from './copy.js';
 import { CLAIMS_DIR, removeEmptyClaims } from './copy-claim.js';
 import { writeLog } from './log.js';
 import { MANIFEST_NAME } from './manifest.js';
-import { markPruned, removeSetFolder } from './remote-prune.js';
+import { markPruned, notFromACopy, removeSetFolder } from './remote-prune.js';
 import { readRemoteManifests, withDestination } from './remote.js';
 
 /**
@@ -124,12 +124,14 @@ export async function deleteFromDestination(
     const sets = manifests.map((x) => summaryFromManifest(x.m, '', { keep: false, lastVerified: null }));
     const real = files.filter((f) => !f.temp);
     const localCopy = existsSync(join(cfg.backupDir, id, MANIFEST_NAME));
+    // Without a manifest to read (damaged, or none), what no copy writes is named: a note put in a folder made at
+    // the manifest's name, or beside the stored folders, goes with the set, and is said first.
     const strays = m
       ? notWrittenByRespaldo(
           real.map((f) => f.path),
           m,
         )
-      : [];
+      : notFromACopy(real.map((f) => f.path));
     const check: RemoteDeleteCheck = {
       destination: name,
       where,

@@ -21,6 +21,7 @@ import { heldLock } from './lock.js';
 import type { SetSelection } from './catalog.js';
 import { MANIFEST_NAME, readManifestFile } from './manifest.js';
 import { mapLimited } from './limited.js';
+import { makeSystemScratch } from './system-scratch.js';
 import { trackTemp } from './temp-journal.js';
 import { expectedFiles } from './verify.js';
 import {
@@ -190,6 +191,12 @@ export interface FetchSelection {
   stream?: boolean;
   /** Fetch only the manifests, for a plan (a dry run): `streamedBecause` still says whether a run would stream. */
   manifestsOnly?: boolean;
+  /**
+   * A dry run (with `manifestsOnly`): nothing will be fetched after the plan, so the manifests go to a scratch
+   * folder of the system's temporary folder, not the backup folder, which a dry run leaves as it was (its hidden
+   * fetch folder and the journal record of it changed its listing and mtime).
+   */
+  planOnly?: boolean;
   /** For a drill (drill-from.ts): what damage found there left undone is said as a drill's. */
   forDrill?: boolean;
 }
@@ -301,11 +308,15 @@ export async function fetchSet(
     const damaged = latest.passedOver.map((d) => ({ id: d.id, lacks: ['an intact manifest'] }));
     passedOver = [...latest.skipped, ...damaged].sort((a, b) => (a.id < b.id ? 1 : -1));
   }
-  await ensurePrivateDir(cfg.backupDir);
-  const root = join(cfg.backupDir, `.respaldo-restore-fetch-${process.pid}`);
-  const untrack = await trackTemp(cfg.backupDir, root);
+  // A dry run writes nothing to the backup folder (not even a hidden folder): its manifests go to a scratch folder
+  // of the system's temporary folder, which `recover` clears when the run was killed (system-scratch.ts).
+  const planOnly = sel.planOnly === true && sel.manifestsOnly === true;
+  const system = planOnly ? await makeSystemScratch('restore') : null;
+  if (!system) await ensurePrivateDir(cfg.backupDir);
+  const root = system ? system.scratch : join(cfg.backupDir, `.respaldo-restore-fetch-${process.pid}`);
+  const untrack = system ? async () => undefined : await trackTemp(cfg.backupDir, root);
   const remove = async () => {
-    await fsp.rm(root, { recursive: true, force: true });
+    await fsp.rm(system?.root ?? root, { recursive: true, force: true });
     await untrack();
   };
   try {
@@ -387,7 +398,8 @@ export async function fetchSet(
         // An encrypted member of the chain is decrypted beside its fetched copy, one member at a time.
         const decrypting = [...memberFiles.values()].filter((x) => x.m.encryption).map((x) => sizeOf(x.files));
         const needed = total + Math.max(0, ...decrypting);
-        const free = await freeBytesAt(root);
+        // Of the backup folder's disk, where a run would fetch them (a dry run's manifests are elsewhere).
+        const free = await freeBytesAt(system ? cfg.backupDir : root);
         /** Why the files stream (the phrase of the note, and the reason as restore plans say it), or a plan. */
         type Why = { note: PhraseId; params: Record<string, string>; because: string } | null;
         const streamed = async (why: Why, rep = reporter): Promise<Fetched> => {

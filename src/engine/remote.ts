@@ -214,8 +214,15 @@ export async function readRemoteManifest(
   const check = async (dir: string): Promise<Manifest> => {
     const key = `${setKey(source, id)}/${MANIFEST_NAME}`;
     const limit = REMOTE_MANIFEST_MAX_BYTES;
-    if (!(await withRetries(() => download(dest, key, join(dir, MANIFEST_NAME), limit))))
-      throw bad(`larger than ${formatBytes(limit)}, more than any manifest respaldo writes`);
+    let whole: boolean;
+    try {
+      whole = await withRetries(() => download(dest, key, join(dir, MANIFEST_NAME), limit));
+    } catch (err) {
+      // A folder made in its place (listed: listSets lists whatever is at the name): damage, never read.
+      if (err instanceof DestinationError && err.notAFile) throw bad(`${MANIFEST_NAME} is ${err.notAFile}, not a file`);
+      throw err;
+    }
+    if (!whole) throw bad(`larger than ${formatBytes(limit)}, more than any manifest respaldo writes`);
     try {
       return readManifestFile(dir);
     } catch (err) {

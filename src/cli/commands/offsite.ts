@@ -184,6 +184,8 @@ export async function withFetchedSet(
     // Only the manifests (and that the files are there, with their sizes): a plan needs no stored file, and a
     // restore fetches them once its plan, the key and the operator said yes.
     manifestsOnly: true,
+    // A dry run fetches nothing after its plan: the manifests are read outside the backup folder, left as it was.
+    ...(opts.dryRun ? { planOnly: true } : {}),
   };
   const { fetchSet } = await import('../../engine/remote-fetch.js');
   const fetched = await fetchSet(cfg, opts.from, id, sel, io.reporter, io.signal);
