@@ -40,6 +40,11 @@ async function checkManifestFolder(s: DemoSetup, name: string, there: string, id
   expect(l.stdout).toContain('manifest.json is a folder, not a file');
   const p = await cli(s, ['prune', '--from', name, '--dry-run'], 5);
   expect(p.stdout + p.stderr).toContain(id);
+  // Sent again, it is refused naming the folder there (not this server's file) and how to clear it.
+  const c = await cli(s, ['copy', id, '--to', name], 12);
+  expect(c.stdout + c.stderr).toContain(`writing srv1/${id}/manifest.json: a folder is there`);
+  expect(c.stdout + c.stderr).toContain(`respaldo delete ${id} --from ${name}`);
+  expect(readFileSync(join(there, id, 'manifest.json', 'note.txt'), 'utf8')).toBe('put here by hand\n');
   const d = await cli(s, ['delete', id, '--from', name, '--yes', '--json']);
   expect(d.stderr).toContain('its manifest fails its checks');
   // What it removes is said first: the note someone put in the folder at the manifest's name goes with it.

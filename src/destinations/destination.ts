@@ -1,5 +1,7 @@
 import { PassThrough, type Readable } from 'node:stream';
+import { DestinationError } from '../core/errors.js';
 import type { ManualRetention, RetentionPolicy } from '../core/types.js';
+import { isSetId } from '../engine/set-id.js';
 
 /**
  * The destination contract: a place outside backupDir that holds copies of backup sets.
@@ -209,4 +211,18 @@ export function withMappedErrors(body: Readable, map: (err: unknown) => Error): 
   out.once('close', () => body.destroy());
   body.pipe(out);
   return out;
+}
+
+/**
+ * A folder at the name of a file being written at destination `dest` (`key`; `where`, its full path there): made by
+ * hand, never by respaldo, and never removed by it. Said as the destination's (a folder's raw EISDIR was taken for
+ * the local file's failure; sftp's bare "Failure" named nothing), with how to clear it.
+ */
+export function folderInTheWay(dest: string, key: string, where: string): DestinationError {
+  const id = key.split('/')[1] ?? '';
+  return new DestinationError(
+    dest,
+    `writing ${key}: a folder is there, where respaldo writes a file`,
+    `respaldo writes only files there: check who put ${where} there; remove it (or the set there, \`respaldo delete ${isSetId(id) ? id : 'ID'} --from ${dest}\`), then run \`respaldo copy\` again.`,
+  );
 }

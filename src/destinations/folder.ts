@@ -7,7 +7,13 @@ import { english, phrase } from '../core/phrases.js';
 import { DIR_MODE, FILE_MODE, fsyncPath } from '../engine/fs-util.js';
 import { makeDirs } from '../core/durable-fs.js';
 import { isSetId } from '../engine/set-id.js';
-import type { Destination, DestinationConfig, DestinationFactory, RemoteFile } from './destination.js';
+import {
+  folderInTheWay,
+  type Destination,
+  type DestinationConfig,
+  type DestinationFactory,
+  type RemoteFile,
+} from './destination.js';
 import { folderRules } from './rules.js';
 
 /** Temporary names of files being written; never listed, replaced by the next copy. */
@@ -152,6 +158,8 @@ export class FolderDestination implements Destination {
       await this.syncDir(dirname(target));
     } catch (err) {
       await fsp.rm(tmp, { force: true }).catch(() => undefined);
+      // A folder at the file's name (made by hand there): the rename's raw EISDIR read as the local file's failure.
+      if ((err as NodeJS.ErrnoException).code === 'EISDIR') throw folderInTheWay(this.name, key, target);
       this.fail(err, `writing ${key}`);
     }
   }

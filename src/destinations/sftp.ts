@@ -19,6 +19,7 @@ import { isSetId } from '../engine/set-id.js';
 import { pipelinedRead, type RawSftpReader } from './sftp-reads.js';
 import {
   DEFAULT_TIMEOUT_SECONDS,
+  folderInTheWay,
   withMappedErrors,
   type Destination,
   type DestinationConfig,
@@ -367,7 +368,14 @@ export class SftpDestination implements Destination {
       if (written !== size) {
         throw this.couldNotWrite(key, `${written} of ${size} bytes written`);
       }
-      await this.guard(this.client.posixRename(tmp, target));
+      try {
+        await this.guard(this.client.posixRename(tmp, target));
+      } catch (err) {
+        // A folder at the file's name (made by hand there): OpenSSH says a bare "Failure".
+        if ((await this.guard(this.client.exists(target)).catch(() => false)) === 'd')
+          throw folderInTheWay(this.name, key, `${target} on ${this.describe()}`);
+        throw err;
+      }
     } catch (err) {
       await this.guard(this.client.delete(tmp, true)).catch(() => undefined);
       this.made.delete(posix.dirname(target)); // removed meanwhile (another copy's removeEmptyDirs): looked at again
