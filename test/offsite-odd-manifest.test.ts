@@ -99,8 +99,11 @@ describe('restore --dry-run --from NAME', () => {
 });
 
 describe('a manifest holding a byte that is not UTF-8', () => {
-  it('in its description is damage: verify and restore refuse it (5), list names it DAMAGED', async () => {
+  it('in its description is damage: verify and restore refuse it (5), list and list --from name it DAMAGED', async () => {
     const s = demoSetup();
+    const nas = join(s.dir, 'nas');
+    mkdirSync(nas);
+    withDestination(s, { name: 'nas', type: 'folder', path: nas, source: 'srv1' });
     const id = await create(s);
     const file = join(s.backupDir, id, 'manifest.json');
     const text = readFileSync(file);
@@ -112,11 +115,14 @@ describe('a manifest holding a byte that is not UTF-8', () => {
     const bad = Buffer.from(doc.toString('utf8').replace('ñ', '\u0000'), 'utf8');
     bad[bad.indexOf(0)] = 0xf1;
     writeFileSync(file, bad);
+    writeFileSync(join(nas, 'srv1', id, 'manifest.json'), bad);
     const v = await cli(s, ['verify', id], 5);
     expect(v.stdout + v.stderr).toContain('not valid UTF-8');
     const r = await cli(s, ['restore', id, '--db', 'users', '--dry-run'], 5);
     expect(r.stderr).toContain('not valid UTF-8');
     const l = await cli(s, ['list'], 5);
     expect(l.stdout + l.stderr).toMatch(new RegExp(`DAMAGED.*${id}.*not valid UTF-8`));
+    const f = await cli(s, ['list', '--from', 'nas'], 5);
+    expect(f.stdout).toMatch(new RegExp(`DAMAGED set srv1/${id} at nas: .*not valid UTF-8 at line \\d+`));
   });
 });
