@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { Manifest } from '../src/core/types.js';
 import { parseJsonOutput } from './helpers/cli.js';
 import { cli } from './helpers/offsite.js';
-import { sftpDestination, startSshd, stopAllSshd, type SshServer } from './helpers/sshd.js';
+import { sftpDestination, startSshd, stopAllSshd } from './helpers/sshd.js';
 import { demoSetup, type DemoSetup } from './helpers/tmp.js';
 
 /**
@@ -67,13 +67,7 @@ describe('a set at a destination whose manifest.json is a folder', () => {
   });
 
   it('sftp: the same', async () => {
-    let srv: SshServer;
-    try {
-      srv = await startSshd();
-    } catch (err) {
-      console.log(`SKIPPED: no sshd (${(err as Error).message})`);
-      return;
-    }
+    const srv = await startSshd();
     const s = demoSetup();
     withDestination(s, { ...sftpDestination(srv), source: 'srv1' });
     const id = await create(s);
