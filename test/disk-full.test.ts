@@ -28,6 +28,7 @@ import { asOperatorError, DiskFullError, isDiskFull, RespaldoError, VerifyError 
 import { decryptError } from '../src/engine/crypt.js';
 import type { Manifest } from '../src/core/types.js';
 import { silentReporter } from '../src/core/events.js';
+import { english, phrase } from '../src/core/phrases.js';
 import { loadConfig } from '../src/config/load.js';
 import { createEngineFacade } from '../src/ui/engine-facade.js';
 import { sayInMenu, sayMessage } from '../src/ui/i18n/index.js';
@@ -658,6 +659,17 @@ describe('disk full: a real small disk under the backup folder', () => {
       const ended = new Error('pg_restore: error: server closed the connection unexpectedly');
       const said = await serverDiskFilled(full, ended);
       expect(said?.message).toBe(ended.message);
+      // The server went away (a drill then did not run: exit 7, nothing recorded), because its disk filled.
+      expect(said?.details).toMatchObject({ serverAway: true, serverDiskFull: true });
+      expect(said?.exitCode).toBe(7);
+      // A drill stopped so says it in its own words, in both languages.
+      const stopped = phrase('drill.stoppedServerDiskFull', { set: 'S1', db: 'ledger' });
+      expect(english(stopped)).toBe(
+        "The drill of set S1 stopped (the disk of ledger's server filled during its scratch restore): nothing was recorded, and the set is not called bad.",
+      );
+      expect(sayInMenu('es', stopped, english(stopped))).toMatch(
+        /^El simulacro de la copia S1 se detuvo \(se llenó el disco/,
+      );
       expect(said?.hint).toMatch(
         new RegExp(
           `^The database server ran out of disk space: its data folder ${mnt} has \\S+ \\S+ free, and PostgreSQL stopped every session`,

@@ -731,6 +731,9 @@ export const PHRASES_EN = {
   'drill.stoppedServerAway': (p: PhraseParams) =>
     `The drill of set ${p['set']} stopped (${p['db']}'s server could not be used any more): nothing was recorded, ` +
     'and the set is not called bad.',
+  'drill.stoppedServerDiskFull': (p: PhraseParams) =>
+    `The drill of set ${p['set']} stopped (the disk of ${p['db']}'s server filled during its scratch restore): ` +
+    'nothing was recorded, and the set is not called bad.',
   'drill.storedFiles': () => 'stored files match the manifest',
   'drill.restore': () => 'restore',
   'drill.into': (p: PhraseParams) => `into ${p['target']}`,

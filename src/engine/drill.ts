@@ -403,12 +403,14 @@ async function drillDatabase(
     };
     const restored = await executeRestore(cfg, plan, inner, { signal, underLock: lock });
     const one = restored.databases[0];
-    // The server went away during the restore (shut down, restarted): the drill did not run to its end, which
-    // says nothing of the set; it is not recorded, as for a server down before the drill.
+    // The server went away during the restore (shut down, restarted, its disk full): the drill did not run to its end,
+    // which says nothing of the set; it is not recorded, as for a server down before the drill.
     if (one && !one.ok && one.serverAway) {
       const away = new RespaldoError('failed', one.error ?? 'the restore failed', one.hint, { serverAway: true });
       if (one.phrases?.message) away.withPhrases(one.phrases.message, one.phrases.hint);
-      throw away.withAftermath(phrase('drill.stoppedServerAway', { set: m.id, db: db.name }), { drillNotRun: true });
+      // A server whose disk filled is said as such: freeing space there is what lets the drill run.
+      const stopped = one.serverDiskFull ? 'drill.stoppedServerDiskFull' : 'drill.stoppedServerAway';
+      throw away.withAftermath(phrase(stopped, { set: m.id, db: db.name }), { drillNotRun: true });
     }
     if (!one?.ok) {
       const failed = saidBy(ownCheck('drill.restore', false, one?.error ?? 'failed'), one?.phrases);

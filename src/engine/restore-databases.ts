@@ -77,7 +77,8 @@ async function diskFullAt(
 /**
  * A restore whose database server ended its session (PostgreSQL PANICs when it cannot write its WAL, and every session
  * ends) while that server's own disk (`disk`, seen by the plan) is now all but full: said as that disk filling, where
- * pg_restore said only that the server closed the connection. Null otherwise.
+ * pg_restore said only that the server closed the connection; `details` say the server went away (`serverAway`) because
+ * its disk filled (`serverDiskFull`). Null otherwise.
  */
 export async function serverDiskFilled(disk: TargetDisk | undefined, err: unknown): Promise<RespaldoError | null> {
   if (!disk?.server || !(err instanceof Error)) return null;
@@ -90,7 +91,9 @@ export async function serverDiskFilled(disk: TargetDisk | undefined, err: unknow
   if (free > Math.max(64 << 20, (st.blocks * st.bsize) / 100)) return null;
   const message = phrase('restore.serverEnded', { detail: errorMessage(err) });
   const hint = phrase('restore.serverDiskFullHint', { path: disk.path, free: formatBytes(free) });
-  return new RespaldoError('failed', english(message), english(hint)).withPhrases(message, hint);
+  // The server went away (serverAway): a drill then did not run, which says nothing of the set; said as its disk full.
+  const details = { serverAway: true, serverDiskFull: true };
+  return new RespaldoError('failed', english(message), english(hint), details).withPhrases(message, hint);
 }
 
 /**
@@ -229,6 +232,7 @@ export async function restoreDatabases(run: DatabasesRun, outcome: RestoreOutcom
           ...(err instanceof VerifyError ? { damaged: true } : {}),
           errorKind: err instanceof RespaldoError ? err.kind : 'failed',
           ...(err instanceof RespaldoError && err.details?.['serverAway'] === true ? { serverAway: true } : {}),
+          ...(err instanceof RespaldoError && err.details?.['serverDiskFull'] === true ? { serverDiskFull: true } : {}),
         });
         // The lines under the item's bar: in the menu's language when respaldo's words have phrases.
         const phrases = err instanceof RespaldoError ? err.phrases : undefined;

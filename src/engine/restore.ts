@@ -87,6 +87,8 @@ export interface RestoreOutcome {
     errorKind?: ExitKind;
     /** Its server went away under it (shut down, restarted, the session ended): says nothing of the set. */
     serverAway?: boolean;
+    /** With `serverAway`: the server's own disk filled (PostgreSQL stopped every session); nothing of the set. */
+    serverDiskFull?: boolean;
   }[];
   filesRestoredTo: string | null;
   /** What recovery did before the restore (an interrupted one finished or undone, leftovers removed), in English. */

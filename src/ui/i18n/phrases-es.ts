@@ -768,6 +768,9 @@ export const PHRASES_ES = {
   'drill.stoppedServerAway': (p: PhraseParams) =>
     `El simulacro de la copia ${p['set']} se detuvo (ya no se pudo usar el servidor de ${p['db']}): no se ` +
     'registró nada, y la copia no se da por mala.',
+  'drill.stoppedServerDiskFull': (p: PhraseParams) =>
+    `El simulacro de la copia ${p['set']} se detuvo (se llenó el disco del servidor de ${p['db']} durante su ` +
+    'restauración de prueba): no se registró nada, y la copia no se da por mala.',
   'drill.storedFiles': () => 'los archivos guardados coinciden con el manifiesto',
   'drill.restore': () => 'restauración',
   'drill.into': (p: PhraseParams) => `en ${p['target']}`,
