@@ -89,6 +89,12 @@ describe('latest is never a schema-only set (its tables would be restored empty)
     const refused = await cli(s, ['restore', 'latest', '--db', 'users', '--to', 'x.db', '--yes'], 8);
     expect(refused.stderr).toContain(`There are only schema-only sets (the newest: ${only.id})`);
     expect(existsSync(join(s.dir, 'x.db'))).toBe(false);
+    // A drill's hint speaks of a drill (a restore of the schema alone is no drill).
+    const notDrilled = await cli(s, ['drill', 'latest'], 8);
+    expect(notDrilled.stderr).toContain(
+      'hint: Run `respaldo create` for a backup with the data: a drill of a schema-only set would check no rows.',
+    );
+    expect(existsSync(join(s.backupDir, only.id, 'drilled.json'))).toBe(false);
     const full = await create(s);
     const schema = await create(s, ['--type', 'schema']);
     const plan = parseJsonOutput<RestorePlan>(
@@ -179,6 +185,23 @@ describe('restore latest picks the newest set that holds everything asked for', 
     expect(f.stderr).toContain('files: none');
     expect(existsSync(join(s.dir, 'out'))).toBe(false);
     expect(treeSnapshot(s.dir)).toEqual(before);
+  });
+
+  it('drill latest when none holds everything asked: the hint says to drill those sets, not to restore from them', async () => {
+    const s = demoSetup();
+    const users = await create(s, ['--db', 'users', '--no-files']);
+    const r = await cli(s, ['drill', 'latest'], 8);
+    expect(r.stderr).toContain(`users: ${users.id}; inventario: none; auditoria: none`);
+    expect(r.stderr).toContain(
+      'hint: Drill those sets one at a time (respaldo drill <id> --db NAME), name fewer with --db, or run `respaldo create`',
+    );
+    expect(r.stderr).not.toMatch(/restore/i);
+    const files = await cli(s, ['drill', 'latest', '--db', 'users', '--files'], 8);
+    expect(files.stderr).toContain('hint: Drill those sets one at a time (respaldo drill <id> --db NAME, or --files)');
+    expect(existsSync(join(s.backupDir, users.id, 'drilled.json'))).toBe(false);
+    // A restore keeps its own words.
+    const restore = await cli(s, ['restore', 'latest', '--yes'], 8);
+    expect(restore.stderr).toContain('hint: Restore from those sets one at a time (respaldo restore <id> --db NAME)');
   });
 });
 

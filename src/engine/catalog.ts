@@ -21,7 +21,7 @@ import { isSetId } from './set-id.js';
 /**
  * The sets in the backup folder as the commands see them: listing and summarizing them, choosing `latest`, the
  * marks beside each set (verified, drilled, keep) and deleting one (never a base that later sets need). Why one
- * file of about 540 lines: every reader and writer of a set's folder and its marks is here, so what `list` shows and
+ * file of about 570 lines: every reader and writer of a set's folder and its marks is here, so what `list` shows and
  * what `delete` or a drill writes agree on the same names.
  */
 
@@ -248,10 +248,15 @@ export function chooseLatest(
 }
 
 /**
- * The set `latest` means for a restore (see chooseLatest). When none holds everything, a
- * NotFoundError names, per database asked for (and for files), the newest set that holds it.
+ * The set `latest` means for a restore (see chooseLatest), or for a drill (`command`). When none holds everything,
+ * a NotFoundError names, per database asked for (and for files), the newest set that holds it, and says to run that
+ * command on those sets.
  */
-export async function selectLatest(cfg: Pick<LoadedConfig, 'backupDir'>, want: LatestWant): Promise<SetSelection> {
+export async function selectLatest(
+  cfg: Pick<LoadedConfig, 'backupDir'>,
+  want: LatestWant,
+  command: 'restore' | 'drill' = 'restore',
+): Promise<SetSelection> {
   const sets = await listSets(cfg);
   const found = chooseLatest(sets, want);
   if (found) {
@@ -268,7 +273,9 @@ export async function selectLatest(cfg: Pick<LoadedConfig, 'backupDir'>, want: L
   if (!usable.length && schema)
     throw new NotFoundError(
       `There are only schema-only sets (the newest: ${schema.id}): \`latest\` never means one, its tables would be restored empty.`,
-      `Run \`respaldo create\` for a backup with the data, or name the set to restore the schema alone (respaldo restore ${schema.id} …).`,
+      command === 'drill'
+        ? 'Run `respaldo create` for a backup with the data: a drill of a schema-only set would check no rows.'
+        : `Run \`respaldo create\` for a backup with the data, or name the set to restore the schema alone (respaldo restore ${schema.id} …).`,
     );
   const note = await damagedNote(cfg);
   if (!usable.length && note) throw new NotFoundError(`There are no usable backup sets.${note}`, DAMAGED_HINT);
@@ -279,8 +286,10 @@ export async function selectLatest(cfg: Pick<LoadedConfig, 'backupDir'>, want: L
   const asked = [...want.databases, ...(want.files ? ['files'] : [])].join(', ');
   throw new NotFoundError(
     `No backup set holds everything asked for (${asked}). Newest set holding each: ${per.join('; ')}.${note}`,
-    'Restore from those sets one at a time (respaldo restore <id> --db NAME), name fewer with --db, ' +
-      'or run `respaldo create` to make a set that holds them all.',
+    (command === 'drill'
+      ? 'Drill those sets one at a time (respaldo drill <id> --db NAME' + (want.files ? ', or --files' : '') + '), '
+      : 'Restore from those sets one at a time (respaldo restore <id> --db NAME), ') +
+      'name fewer with --db, or run `respaldo create` to make a set that holds them all.',
   );
 }
 

@@ -111,7 +111,7 @@ async function resolveSet(cfg: LoadedConfig, id: string, opts: DrillOptions): Pr
   if (opts.fetched) return readManifestFile(opts.fetched.dir);
   if (id !== 'latest') return readManifest(cfg, id);
   const wanted = opts.databases ?? cfg.databases.map((d) => d.name);
-  const picked = await selectLatest(cfg, { databases: wanted, files: Boolean(opts.files) });
+  const picked = await selectLatest(cfg, { databases: wanted, files: Boolean(opts.files) }, 'drill');
   return readManifest(cfg, picked.setId);
 }
 
