@@ -1,9 +1,22 @@
-import { copyFileSync, existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  readlinkSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Manifest, SetSummary } from '../src/core/types.js';
+import { loadConfig } from '../src/config/load.js';
+import { silentReporter } from '../src/core/events.js';
+import { fetchSet } from '../src/engine/remote-fetch.js';
 import { ageKeygen } from './helpers/age.js';
 import { collect, describeResult, parseJsonOutput, runCli, startCli, waitFor } from './helpers/cli.js';
 import { useBigDb, useBigSet } from './helpers/big-db.js';
@@ -200,6 +213,113 @@ describe('an interrupted restore', () => {
     expect(secondStarted, 'big2 was decrypted after the Ctrl-C').toBe(false);
     expect(lives.map(sha256)).toEqual(hashes);
     expect(staging(s)).toEqual([]);
+  });
+
+  it("Ctrl-C while a drill decrypts an encrypted set's files stops the decryption, and is no failed drill", async () => {
+    // drillFiles decrypted without the signal: every file of the set was decrypted before the drill noticed the
+    // Ctrl-C. Two big files: the second must never be decrypted, and nothing is recorded.
+    const dir = makeTmpDir();
+    const app = join(dir, 'app');
+    mkdirSync(app);
+    for (const n of ['big1', 'big2']) copyFileSync(bigDb(), join(app, `${n}.bin`));
+    const key = join(dir, 'key.txt');
+    const s = demoSetup((c) => ({
+      ...c,
+      databases: [{ name: 'users', engine: 'sqlite', path: './data/users.db' }],
+      files: { application: [{ path: app, include: ['**'] }] },
+      encryption: { recipients: [ageKeygen(key)], identityFile: key },
+    }));
+    const made = await runCli(['create', '--json', '--config', s.configFile], { cwd: s.dir });
+    expect(made.code, describeResult(made)).toBe(0);
+    const m = parseJsonOutput<Manifest>(made.stdout);
+    const child = startCli(['drill', m.id, '--files', '--config', s.configFile], { cwd: s.dir });
+    const done = collect(child);
+    const decrypted = () =>
+      staging(s).flatMap((t) => {
+        const d = join(s.backupDir, t, '.decrypted-files');
+        return existsSync(d) ? readdirSync(d, { recursive: true, encoding: 'utf8' }) : [];
+      });
+    await waitFor(() => decrypted().some((f) => f.includes('big1')), 'big1.bin to be decrypted', 120_000, 5);
+    child.kill('SIGINT');
+    let secondStarted = false;
+    while (child.exitCode === null && child.signalCode === null) {
+      if (decrypted().some((f) => f.includes('big2'))) secondStarted = true;
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    const r = await done;
+    expect(r.code, describeResult(r)).toBe(130);
+    expect(r.stderr).toMatch(/Drill interrupted; its scratch targets are removed, and nothing live was touched\./);
+    expect(secondStarted, 'big2.bin was decrypted after the Ctrl-C').toBe(false);
+    expect(existsSync(join(s.backupDir, m.id, 'drilled.json')), 'an interrupted drill was recorded').toBe(false);
+    expect(staging(s)).toEqual([]);
+  });
+
+  it('Ctrl-C while the earlier set of a chain fetched from a destination is decrypted stops that decryption', async () => {
+    // decryptMember decrypted without the signal: every database of the chain's full set was decrypted before the
+    // restore noticed the Ctrl-C. Two big databases: the second must never be decrypted.
+    const dir = makeTmpDir();
+    const lives = ['big1', 'big2'].map((n) => join(dir, `${n}.db`));
+    for (const f of lives) copyFileSync(bigDb(), f);
+    const key = join(dir, 'key.txt');
+    const s = demoSetup((c) => ({
+      ...c,
+      source: 'srv1',
+      // Local sets plain and chained, the copies there encrypted.
+      destinations: [{ name: 'nas', type: 'folder', path: './nas', encrypt: true }],
+      databases: lives.map((path, i) => ({ name: `big${i + 1}`, path })),
+      files: undefined,
+      encryption: { recipients: [ageKeygen(key)], identityFile: key, local: false },
+    }));
+    mkdirSync(join(s.dir, 'nas'));
+    for (const type of ['full', 'incremental']) {
+      for (const f of lives) execSql(f, `UPDATE blobs SET data = randomblob(100) WHERE id = 7;`);
+      const made = await runCli(['create', '--type', type, '--config', s.configFile], { cwd: s.dir });
+      expect(made.code, describeResult(made)).toBe(0);
+      const copied = await runCli(['copy', '--to', 'nas', '--config', s.configFile], { cwd: s.dir });
+      expect(copied.code, describeResult(copied)).toBe(0);
+    }
+    const [full, inc] = (await list(s)).map((x) => x.id).sort();
+    rmSync(s.backupDir, { recursive: true, force: true });
+    const hashes = lives.map(sha256);
+    // In process, as the menu fetches (a CLI exits at once, ending the decryption with it): the menu lived on with
+    // the decryption of the whole set going on after the Ctrl-C, writing into a folder the fetch had removed.
+    const cfg = await loadConfig({ configPath: s.configFile });
+    const stop = new AbortController();
+    const root = join(s.backupDir, `.respaldo-restore-fetch-${process.pid}`);
+    const member = join(root, `${full}.decrypted`, 'databases');
+    const caught = fetchSet(cfg, 'nas', inc!, {}, silentReporter, stop.signal).catch((err: unknown) => err);
+    const started = (n: string) => existsSync(member) && readdirSync(member).some((f) => f.startsWith(`${n}_`));
+    await waitFor(() => started('big1'), `big1 of ${full} to be decrypted`, 120_000, 5);
+    stop.abort();
+    expect(await caught).toMatchObject({ kind: 'interrupted' });
+    // The files this process still has open there (removed with the folder: "… (deleted)"), and how much of each
+    // was written: the decryption under way stops too, big1 unfinished, big2 never begun.
+    const open = () =>
+      readdirSync('/proc/self/fd').flatMap((fd) => {
+        try {
+          const path = `/proc/self/fd/${fd}`;
+          return readlinkSync(path).includes(`${full}.decrypted`) ? [{ path, bytes: statSync(path).size }] : [];
+        } catch {
+          return []; // closed meanwhile
+        }
+      });
+    let written = 0;
+    let secondStarted = false;
+    await waitFor(
+      () => {
+        const now = open();
+        for (const f of now) written = Math.max(written, f.bytes);
+        if (started('big2')) secondStarted = true;
+        return now.length === 0;
+      },
+      'the decryption to stop',
+      120_000,
+      1,
+    );
+    expect(written, 'big1 was decrypted to its end after the Ctrl-C').toBeLessThan(statSync(bigDb()).size / 2);
+    expect(secondStarted, 'big2 was decrypted after the Ctrl-C').toBe(false);
+    expect(existsSync(root)).toBe(false);
+    expect(lives.map(sha256)).toEqual(hashes);
   });
 
   it('Ctrl-C on a terminal during an in-place restore says once that the safety copy was removed', async () => {

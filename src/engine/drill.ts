@@ -296,7 +296,8 @@ export async function runDrill(
         if (signal.aborted) throw new InterruptedError('Drill interrupted; its scratch targets were removed.');
         out.results.push(await drillDatabase(drillCfg, m, db, scratch, plan, reporter, ctxFor(db), signal, lock));
       }
-      if (withFiles) out.results.push(await drillFiles(cfg, m, dir, !fetched, join(scratchRoot, 'files'), reporter));
+      if (withFiles)
+        out.results.push(await drillFiles(cfg, m, dir, !fetched, join(scratchRoot, 'files'), reporter, signal));
     } catch (err) {
       // The log's drill-start gets its end when the drill did not run to its end (refused, no room, interrupted).
       const stopped = err instanceof RespaldoError && err.kind === 'interrupted';
@@ -491,6 +492,7 @@ async function drillFiles(
   local: boolean,
   to: string,
   reporter: Reporter,
+  signal: AbortSignal,
 ): Promise<DrillResult> {
   const started = Date.now();
   const at = new Date().toISOString();
@@ -524,7 +526,8 @@ async function drillFiles(
     }
     const plainDir = join(dirname(to), '.decrypted-files');
     try {
-      const plain = await decryptSet(cfg, m, dir, plainDir, { databases: [], files: true }, reporter);
+      // Stopped by a Ctrl-C (or the menu's hang-up) at once, not after every file of the set is decrypted.
+      const plain = await decryptSet(cfg, m, dir, plainDir, { databases: [], files: true }, reporter, signal);
       await restoreFiles(plain.dir, plain.manifest.files, to, {
         setId: m.id,
         codec: m.codec ?? 'gzip',
@@ -559,6 +562,9 @@ async function drillFiles(
         }
       : { ...base, ok: true, durationMs: Date.now() - started };
   } catch (err) {
+    // Stopped: the drill did not run to its end (never a failed drill of the files); in a drill's words.
+    if (signal.aborted || err instanceof InterruptedError)
+      throw new InterruptedError('Drill interrupted; its scratch targets are removed, and nothing live was touched.');
     if (!(err instanceof RespaldoError) && !(err as { code?: unknown }).code) throw err;
     if (err instanceof RespaldoError && err.kind === 'key') throw err;
     const hint = err instanceof RespaldoError ? err.hint : undefined;

@@ -426,7 +426,7 @@ export async function fetchSet(
             because: `no room to fetch it first: it needs ${room.needed}, the disk of ${room.dir} has ${room.free} free`,
           });
         }
-        const fetchNow = async (rep: Reporter): Promise<Fetched> => {
+        const fetchNow = async (rep: Reporter, stop = signal): Promise<Fetched> => {
           rep.emit({ type: 'info', ...said('note.fetching', about) });
           const progress = new FetchProgress(rep, `${m.id} @ ${name}`, total);
           try {
@@ -452,7 +452,7 @@ export async function fetchSet(
           progress.end();
           try {
             for (const [mid, x] of memberFiles)
-              if (x.m.encryption) await decryptMember(cfg, x.m, join(root, mid), members.get(mid)!, rep);
+              if (x.m.encryption) await decryptMember(cfg, x.m, join(root, mid), members.get(mid)!, rep, stop);
           } catch (err) {
             if (isDiskFull(err)) throw noRoomToFetch(cfg, name, m.id, needed, await freeBytesAt(root));
             throw err;
@@ -462,7 +462,7 @@ export async function fetchSet(
         if (sel.manifestsOnly)
           return {
             ...(await streamed(null)),
-            later: (rep: Reporter, signal?: AbortSignal) => untilAborted(dest, () => fetchNow(rep), signal),
+            later: (rep: Reporter, signal?: AbortSignal) => untilAborted(dest, () => fetchNow(rep, signal), signal),
           };
         return fetchNow(reporter);
       },
@@ -542,10 +542,12 @@ async function decryptMember(
   dir: string,
   databases: string[],
   reporter: Reporter,
+  signal: AbortSignal | undefined,
 ): Promise<void> {
   const plainDir = `${dir}.decrypted`;
   await ensurePrivateDir(plainDir);
-  const { manifest } = await decryptSet(cfg, m, dir, plainDir, { databases, files: false }, reporter);
+  // `signal` stops it at once (a Ctrl-C, the menu's hang-up), not after every file of the member is decrypted.
+  const { manifest } = await decryptSet(cfg, m, dir, plainDir, { databases, files: false }, reporter, signal);
   await fsp.writeFile(join(plainDir, MANIFEST_NAME), JSON.stringify(manifest, null, 2) + '\n', { mode: FILE_MODE });
   await fsp.rm(dir, { recursive: true, force: true });
   await fsp.rename(plainDir, dir);
