@@ -51,7 +51,7 @@ import { phrase, type Phrase } from '../core/phrases.js';
  * Events: `log` (SchedulerLogEntry), `job-start` / `job-end` (JobEndEvent), `progress`
  * (ProgressEvent from the engine, with the job name), `state` (SchedulerStatus), `stopped` (code).
  *
- * Why one file of about 670 lines: the loop, its queue of waiting jobs, its locks, its state file and the handling of
+ * Why one file of about 690 lines: the loop, its queue of waiting jobs, its locks, its state file and the handling of
  * stops and signals share the clock and the lock; the pure parts are in when.ts and catch-up.ts, a job's run in
  * run-job.ts.
  */

@@ -1,6 +1,6 @@
 /**
  * PostgreSQL's pure planning: restore plans, derived database names, what interrupted runs left on a server and
- * the words for a failed client command. Why one file of about 620 lines: all of it is data derived from names and
+ * the words for a failed client command. Why one file of about 590 lines: all of it is data derived from names and
  * stderr (no I/O), tested as tables; the leftovers and the names they are read from belong together.
  */
 import { createHash } from 'node:crypto';
