@@ -154,7 +154,8 @@ export function flipMiddle(file: string): void {
   writeFileSync(file, bytes);
 }
 
-/** Nothing of a fetch, a scratch folder or a set is left in backupDir (the logs only). */
+/** Nothing of a fetch, a scratch folder or a set is left in backupDir (the logs only; a dry run makes none). */
 export function nothingLeft(s: DemoSetup): void {
-  expect(readdirSync(s.backupDir).filter((n) => n !== 'logs')).toEqual([]);
+  const left = existsSync(s.backupDir) ? readdirSync(s.backupDir) : [];
+  expect(left.filter((n) => n !== 'logs')).toEqual([]);
 }

@@ -121,6 +121,7 @@ export const DOING_ES: Record<string, string> = {
     'al buscar en el servidor de simulacros lo que dejaron simulacros interrumpidos',
   'checking the restored database': 'al comprobar la base restaurada',
   'preparing pg_amcheck': 'al preparar pg_amcheck',
+  'checking the server after pg_amcheck': 'al comprobar el servidor después de pg_amcheck',
 };
 /** Qué archivo secreto nombra `what` (ver secretWhatEn en src/core/phrases.ts). */
 const secretWhatEs = (p: PhraseParams): string =>
