@@ -267,10 +267,10 @@ describe.skipIf(!available)('respaldo drill on PostgreSQL', () => {
     const said = sayMessage('es', e.phrases, e.message);
     expect(said, e.message).toMatch(/^El servidor de la base cerró la sesión: pg_restore of cortada_es failed/);
     expect(said).toContain(`El simulacro de la copia ${m.id} se detuvo (ya no se pudo usar el servidor de cortada_es)`);
-    // (a fast shutdown may reach pg_restore as "terminating connection due to administrator command", whose hint,
-    // the server's reasons for ending a session, respaldo has in English only)
+    // (a fast shutdown may reach pg_restore as "terminating connection due to administrator command", whose hint is
+    // the server's reason for ending the session: pgend.hint, in Spanish too)
     expect(say('es', e.phrases?.hint, e.hint ?? '')).toMatch(
-      /^(¿Está en marcha el servidor de 127\.0\.0\.1:\d+\?|The server ended the session on purpose)/,
+      /^(¿Está en marcha el servidor de 127\.0\.0\.1:\d+\?|El servidor terminó la sesión a propósito)/,
     );
     expect(existsSync(join(dirname(config), 'backups', m.id, 'drilled.json'))).toBe(false);
   });
