@@ -6,7 +6,16 @@
  * sets never mix; a claim goes with its set at prune and delete; the empty folder goes (never one with a file in it).
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  statSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -124,14 +133,19 @@ describe('a claim left by a copy cut short', () => {
     const m = parseJsonOutput<Manifest>((await cli(s, ['create', '--db', 'users', '--no-files', '--json'])).stdout);
     const left = cutShortCopy(w.root, m, join(s.backupDir, m.id), 0);
     const boot = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
-    const holder = (pid: number) =>
-      put(left.claim, JSON.stringify({ id: m.id, startedAt: 'x', host: hostname(), pid, boot }) + '\n');
+    const pidns = readlinkSync('/proc/self/ns/pid');
+    const holder = (pid: number, ns = pidns) =>
+      put(left.claim, JSON.stringify({ id: m.id, startedAt: 'x', host: hostname(), pid, boot, pidns: ns }) + '\n');
     holder(process.pid); // running (this test's own process)
     const refused = parseJsonOutput<CopyResult[]>((await cli(s, ['copy', m.id, '--to', w.name, '--json'], 12)).stdout);
     expect(refused[0]).toMatchObject({ ok: false, filesSent: 0 });
     expect(existsSync(left.temp)).toBe(true);
 
     const gone = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
+    // A pid of another PID namespace (a container on this machine: same boot, same host name) says nothing here
+    holder(Number(gone.stdout), 'pid:[1]');
+    await cli(s, ['copy', m.id, '--to', w.name, '--json'], 12);
+    expect(existsSync(left.temp)).toBe(true);
     holder(Number(gone.stdout));
     const [done] = parseJsonOutput<CopyResult[]>((await cli(s, ['copy', m.id, '--to', w.name, '--json'])).stdout);
     expect(done).toMatchObject({ ok: true });

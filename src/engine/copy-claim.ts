@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { promises as fsp } from 'node:fs';
+import { promises as fsp, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { hostname, tmpdir } from 'node:os';
@@ -49,12 +49,28 @@ interface ClaimDoc {
   /** The machine's boot (lock.ts bootId): the same boot is the same machine, where `pid` can be looked at. */
   boot?: string;
   startTicks?: number;
+  /** Its PID namespace (`/proc/self/ns/pid`): a container on the same machine shares the boot, not the pids. */
+  pidns?: string;
 }
 
-/** Whether the copy that put claim `doc` is known to run no longer: it was on this machine, this boot, and is gone. */
+/** This process's PID namespace, or undefined where /proc does not tell it. */
+function pidNamespace(): string | undefined {
+  try {
+    return readlinkSync('/proc/self/ns/pid');
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Whether the copy that put claim `doc` is known to run no longer: it was on this machine, this boot, in this PID
+ * namespace (a pid of another container means nothing here: that copy may be sending), and is gone.
+ */
 export function holderGone(doc: ClaimDoc): boolean {
   const boot = bootId();
+  const ns = pidNamespace();
   if (!doc.pid || !doc.boot || !boot || doc.boot !== boot || doc.host !== hostname()) return false;
+  if (!doc.pidns || !ns || doc.pidns !== ns) return false;
   if (!processAlive(doc.pid)) return true;
   const ticks = startTicks(doc.pid);
   return doc.startTicks !== undefined && ticks !== undefined && doc.startTicks !== ticks;
@@ -99,6 +115,7 @@ export async function claimSet(
   const dir = `${source}/${CLAIMS_DIR}`;
   const boot = bootId();
   const ticks = startTicks(process.pid);
+  const pidns = pidNamespace();
   const doc = Buffer.from(
     JSON.stringify({
       id: m.id,
@@ -107,6 +124,7 @@ export async function claimSet(
       pid: process.pid,
       ...(boot ? { boot } : {}),
       ...(ticks !== undefined ? { startTicks: ticks } : {}),
+      ...(pidns ? { pidns } : {}),
     }) + '\n',
   );
   // Another copy may remove the claims' folder, empty, between its making and this write (releaseClaim): put again.
