@@ -18,7 +18,7 @@ import { InterruptedError, LockHeldError, RespaldoError, VerifyError } from '../
 import { deleteSet } from '../src/engine/catalog.js';
 import { baseSetId } from '../src/engine/set-id.js';
 import { ErrorBox } from '../src/ui/components/ErrorBox.js';
-import { appendFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { silentReporter } from '../src/core/events.js';
@@ -443,11 +443,12 @@ describe('restore plan phrases', () => {
       encoding: 'utf8',
     });
     const boot = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+    const pidns = readlinkSync('/proc/self/ns/pid');
     for (let k = 0; k < 60; k++) {
       const id = baseSetId(new Date(Date.now() + k * 1000));
       writeFileSync(
         join(nas, 'srv1', '.respaldo-claims', `${id}.0123456789abcdef`),
-        JSON.stringify({ id, startedAt: 'x', host: hostname(), pid: Number(dead), boot }),
+        JSON.stringify({ id, startedAt: 'x', host: hostname(), pid: Number(dead), boot, pidns }),
       );
     }
     const cfg = await loadConfig({ configPath: s.configFile, env: {} });
