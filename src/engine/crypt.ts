@@ -2,14 +2,14 @@ import { createReadStream, createWriteStream, promises as fsp, statSync } from '
 import { Duplex, Readable, Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createHash } from 'node:crypto';
-import type { Decrypter, Encrypter } from 'age-encryption';
+import type { Decrypter, Recipient } from 'age-encryption';
 import { InterruptedError, RespaldoError, VerifyError, isAccessError, isDiskFull } from '../core/errors.js';
 import { english, phrase, type Phrase } from '../core/phrases.js';
 import { NotRegularFileError, readProblem, readRegularFile, readRegularFileSync } from '../core/regular-file.js';
 import type { EncryptionConfig, LoadedConfig, ManifestEncryption, PlainHashes } from '../core/types.js';
 import { FILE_MODE, fsyncPath } from './fs-util.js';
-import { madeGarbage } from './garbage.js';
 import { PayloadSealer, openPayload, sealedSize } from './age-payload.js';
+import { scryptIdentity, scryptRecipient } from './age-scrypt.js';
 
 /**
  * Encryption of stored files with age (https://age-encryption.org, the `age-encryption` package):
@@ -141,13 +141,6 @@ export function sealerFor(enc: EncryptionConfig): Sealer {
   const passphrase = enc.passphraseFile
     ? readSecretFile(enc.passphraseFile, { what: 'config' }, phrase('error.passphraseConfigHint'))
     : null;
-  let encrypter: Promise<Encrypter> | null = null;
-  const make = async (): Promise<Encrypter> => {
-    const e = new (await age()).Encrypter();
-    e.setPassphrase(passphrase!);
-    e.setScryptWorkFactor(SCRYPT_LOG_N);
-    return e;
-  };
   return {
     describe: {
       format: 'age',
@@ -156,22 +149,21 @@ export function sealerFor(enc: EncryptionConfig): Sealer {
     },
     async seal() {
       if (passphrase === null) return sealToRecipients(enc.recipients ?? []);
-      // To a passphrase, age-encryption seals the payload too: its scrypt recipient cannot hand over the file key.
-      encrypter ??= make();
-      const input = new TransformStream<Uint8Array, Uint8Array>();
-      const output = await (await encrypter).encrypt(input.readable);
-      const readable = output.pipeThrough(collectedChunks());
-      return { stream: Duplex.fromWeb({ readable, writable: input.writable }), size: (n) => output.size(n) };
+      const { Stanza } = await age();
+      return sealToRecipients([scryptRecipient(passphrase, SCRYPT_LOG_N, (args, body) => new Stanza(args, body))]);
     },
   };
 }
 
 /**
- * One age file to `recipients`: age-encryption makes its header (a fresh file key wrapped to each recipient, and
- * the header's MAC) and nonce, by sealing an empty payload while a recipient of ours, which adds no stanza, is
- * handed the file key; the payload is then sealed with Node's ChaCha20-Poly1305 (age-payload.ts).
+ * One age file to `recipients` (public keys, or the one passphrase recipient of age-scrypt.ts): age-encryption makes
+ * its header (a fresh file key wrapped to each recipient, and the header's MAC) and nonce, by sealing an empty
+ * payload while a recipient of ours, which adds no stanza, is handed the file key; the payload is then sealed with
+ * Node's ChaCha20-Poly1305 (age-payload.ts).
  */
-async function sealToRecipients(recipients: readonly string[]): Promise<{ stream: Duplex; size(n: number): number }> {
+async function sealToRecipients(
+  recipients: readonly (string | Recipient)[],
+): Promise<{ stream: Duplex; size(n: number): number }> {
   const e = new (await age()).Encrypter();
   for (const r of recipients) e.addRecipient(r);
   let fileKey: Uint8Array | undefined;
@@ -272,7 +264,7 @@ async function identitiesOf(path: string, given?: string): Promise<string[]> {
     const passphrase = given ?? (await askPassphrase({ identity: path }));
     const { Decrypter, armor } = await age();
     const d = new Decrypter();
-    d.addPassphrase(passphrase);
+    d.addIdentity(scryptIdentity(passphrase));
     try {
       const file = text.trimStart().startsWith('-----BEGIN') ? armor.decode(text) : new Uint8Array(bytes);
       text = await d.decrypt(file, 'text');
@@ -309,7 +301,7 @@ const typedPassphrases: string[] = [];
 async function opensSample(passphrases: string[], sample: Readable, label: string): Promise<boolean> {
   const { Decrypter } = await age();
   const d = new Decrypter();
-  for (const p of passphrases) d.addPassphrase(p);
+  for (const p of passphrases) d.addIdentity(scryptIdentity(p));
   try {
     const plain = await openStream(d, sample, label);
     plain.destroy();
@@ -417,7 +409,7 @@ export async function decrypterFor(
         : !fromFile && typedPassphrases.length
           ? typedPassphrases
           : [await askPassphrase({ set: setId })];
-    for (const p of passphrases) d.addPassphrase(p);
+    for (const p of passphrases) d.addIdentity(scryptIdentity(p));
     if (sample && checkedSamples.has(sample.label)) provenKeys.add(d);
     return d;
   }
@@ -474,22 +466,6 @@ class PlainHasher extends Transform {
   result(): PlainHashes {
     return { bytes: this.bytes, md5: this.md5.digest('hex'), sha256: this.sha256.digest('hex') };
   }
-}
-
-/**
- * A pass-through of age's output chunks that reports them to garbage.ts: age copies its input into 64 KiB chunks of
- * its own and seals or opens each into a new array, all garbage once passed on. Sealing 128 MiB held 72–78 MiB of
- * array buffers at once without it, 34–37 with it (counted twice, 20–25, for about a third more CPU); an encrypted
- * create of 307 MB peaked at 182–190 MiB, now 155–158.
- */
-function collectedChunks(): TransformStream<Uint8Array, Uint8Array> {
-  return new TransformStream<Uint8Array, Uint8Array>({
-    async transform(chunk, out) {
-      out.enqueue(chunk);
-      const collecting = madeGarbage(chunk.byteLength);
-      if (collecting) await collecting;
-    },
-  });
 }
 
 /** A decrypting stream of the age file `source` (header read and checked before it resolves). */
