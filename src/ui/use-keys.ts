@@ -21,6 +21,10 @@ interface Entry {
 }
 interface Dispatcher {
   add(entry: Entry): () => void;
+  /** Keys wait in the queue (Ctrl-C excepted) until every hold is released. Returns the release. */
+  hold(): () => void;
+  /** Drops the keys waiting in the queue. */
+  drop(): void;
 }
 
 const KeyContext = createContext<Dispatcher | null>(null);
@@ -33,6 +37,8 @@ const KeyContext = createContext<Dispatcher | null>(null);
  * by tmux in a burst are never handled against stale state nor by a screen already replaced.
  * Ink hands plain text that arrives in one write (a paste, a held key, keys coalesced by a slow
  * link) as one string: it is split here into one key per character (see splitKeys).
+ * A screen waiting on work it asked for with a key (opening the key after its passphrase) holds the keys
+ * (useHeldKeys): typed ahead, they wait, as a terminal keeps them, for the screen that comes next.
  * Raw mode is only requested when stdin is a TTY (Ink's isRawModeSupported is `undefined`, not
  * false, without one).
  */
@@ -40,6 +46,9 @@ export function KeyRoot({ children }: { children: ReactNode }) {
   const { isRawModeSupported } = useStdin();
   const entries = useRef<Entry[]>([]);
   const [pending, setPending] = useState<[string, ChunkKey][]>([]);
+  const holds = useRef(0);
+  // Bumped when the last hold is released, so the keys that waited are handed out.
+  const [released, setReleased] = useState(0);
   const dispatcher = useMemo<Dispatcher>(
     () => ({
       add(entry) {
@@ -48,19 +57,32 @@ export function KeyRoot({ children }: { children: ReactNode }) {
           entries.current = entries.current.filter((e) => e !== entry);
         };
       },
+      hold() {
+        holds.current++;
+        let done = false;
+        return () => {
+          if (done) return;
+          done = true;
+          if (--holds.current === 0) setReleased((n) => n + 1);
+        };
+      },
+      drop() {
+        setPending([]);
+      },
     }),
     [],
   );
   const handled = useRef<[string, ChunkKey] | null>(null);
   useLayoutEffect(() => {
-    const next = pending[0];
+    // While held, only a Ctrl-C is handed out (ahead of the keys that wait): it must never wait.
+    const next = holds.current > 0 ? pending.find(([i, k]) => isCtrlC(i, k)) : pending[0];
     if (!next || handled.current === next) return;
     handled.current = next;
     for (const e of entries.current) if (e.enabled.current) e.handler.current(next[0], next[1]);
     // The next key in a task of its own: taken here, in the commit, each key of a burst was one more nested
     // update, and React stopped the menu at 50 of them ("Maximum update depth exceeded": a pasted passphrase).
-    setImmediate(() => setPending((p) => (p[0] === next ? p.slice(1) : p)));
-  }, [pending]);
+    setImmediate(() => setPending((p) => (p.includes(next) ? p.filter((x) => x !== next) : p)));
+  }, [pending, released]);
   const onInput = useCallback((input: string, key: Key) => setPending((p) => [...p, ...splitKeys(input, key)]), []);
   useInput(onInput, { isActive: isRawModeSupported === true });
   return createElement(KeyContext.Provider, { value: dispatcher }, children);
@@ -87,6 +109,19 @@ export function useKeys(handler: Handler, active = true): void {
       remove();
     };
   }, [dispatcher]);
+}
+
+/**
+ * While `held`, keys typed wait for the screen that comes next instead of being handled by this one (which is
+ * waiting on work, and would drop them); Ctrl-C is handled at once. Returns what drops the keys waiting: a
+ * screen that fails (a wrong passphrase) drops them before it lets go, as a terminal's password prompt does,
+ * so nothing typed for the next screen lands in the field asked again.
+ */
+export function useHeldKeys(held: boolean): () => void {
+  const dispatcher = useContext(KeyContext);
+  if (!dispatcher) throw new Error('useHeldKeys() outside <KeyRoot>');
+  useLayoutEffect(() => (held ? dispatcher.hold() : undefined), [held, dispatcher]);
+  return dispatcher.drop;
 }
 
 const NO_KEY: Omit<Key, 'eventType'> = {

@@ -1,7 +1,7 @@
 import { useState } from 'react';
 import { Box, Text } from 'ink';
 import type { KeyLock, KeySubject } from '../engine-facade.js';
-import { editText, isCtrlC, useKeys } from '../use-keys.js';
+import { editText, isCtrlC, useHeldKeys, useKeys } from '../use-keys.js';
 import { useUi } from '../use-ui.js';
 import { ErrorBox } from './ErrorBox.js';
 import { Screen } from './Screen.js';
@@ -51,7 +51,8 @@ export function unlockingText(t: ReturnType<typeof useUi>['t'], lock: KeyLock | 
 
 /**
  * Asks the passphrase `lock` names for `of` (facade.keyLocked's answer) and opens it (facade.unlockKey); a
- * wrong one is shown and asked again. `onUnlocked` once open, `onCancel` on Esc (nothing is changed). The
+ * wrong one is shown and asked again (keys typed ahead while it was opened are dropped; once open they go to the
+ * screen that follows). `onUnlocked` once open, `onCancel` on Esc (nothing is changed). The
  * typed text is only held until Enter.
  */
 export function PassphrasePrompt({
@@ -71,6 +72,8 @@ export function PassphrasePrompt({
   const [text, setText] = useState('');
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
+  // Keys typed while the key opens are for the screen that comes next; after a wrong passphrase, dropped.
+  const dropHeld = useHeldKeys(busy);
   useKeys((input, key) => {
     if (busy || isCtrlC(input, key)) return;
     if (key.escape) return onCancel();
@@ -79,6 +82,7 @@ export function PassphrasePrompt({
       setBusy(true);
       setText('');
       facade.unlockKey(text, of).then(onUnlocked, (err: unknown) => {
+        dropHeld();
         setError(err);
         setBusy(false);
       });

@@ -14,7 +14,7 @@ import {
   type WizardState,
 } from '../restore-wizard.js';
 import { useInterrupt } from '../use-interrupt.js';
-import { useKeys } from '../use-keys.js';
+import { useHeldKeys, useKeys } from '../use-keys.js';
 import { useProgress } from '../use-progress.js';
 import { useBodyRows, useScreenSize } from '../use-screen-size.js';
 import { useTick } from '../use-tick.js';
@@ -64,6 +64,8 @@ export function RestoreScreen({
   const current = useRef(state);
   const abort = useRef<AbortController | null>(null);
   const { reporter, progress, reset } = useProgress();
+  // Keys typed while the key is checked or opened wait for the next step (dropped when that fails).
+  const dropHeld = useHeldKeys(state.busy === 'unlocking');
   // The set table's rows: one line less when damaged sets are named under it.
   const height = Math.max(3, body - 3 - (state.sets?.damaged?.length ? 1 : 0));
   const derived = deriveWizard(state);
@@ -124,12 +126,18 @@ export function RestoreScreen({
       case 'check-key':
         return facade.keyLocked(effect.of).then(
           (locked) => dispatch({ type: 'key-checked', locked }),
-          (error: unknown) => dispatch({ type: 'failed', error, back: 'options' in effect.of ? 'plan' : 'set' }),
+          (error: unknown) => {
+            dropHeld();
+            dispatch({ type: 'failed', error, back: 'options' in effect.of ? 'plan' : 'set' });
+          },
         );
       case 'unlock':
         return facade.unlockKey(effect.passphrase, effect.of).then(
           () => dispatch({ type: 'unlocked' }),
-          (error: unknown) => dispatch({ type: 'unlock-failed', error }),
+          (error: unknown) => {
+            dropHeld();
+            dispatch({ type: 'unlock-failed', error });
+          },
         );
       case 'execute': {
         reset();
