@@ -182,7 +182,8 @@ describe('the menu, when the terminal closes', () => {
     await tty.waitForScreen('Type RESTORE', 60_000);
     expect(fetchedFolders()).toHaveLength(1);
     tty.send('C-c');
-    expect(await tty.ended()).toEqual({ code: 0, signal: null });
+    // Quit by Ctrl-C at a question: interrupted (130), as a command stopped by Ctrl-C; nothing was changed.
+    expect(await tty.ended()).toEqual({ code: 130, signal: null });
     expect(fetchedFolders()).toEqual([]);
     expect(sha256(s.dbs.users)).toBe(hash);
   });

@@ -51,9 +51,17 @@ describe('main menu', () => {
     await waitFrame(lastFrame, (x) => x.includes('Choose the backup set to restore from'));
   });
 
-  it('q quits from the main menu (and only there)', async () => {
+  it('q quits from the main menu (and only there), not as interrupted', async () => {
     let exited = 0;
-    const { lastFrame, stdin } = renderUi(<Menu onExit={() => exited++} />);
+    const how: boolean[] = [];
+    const { lastFrame, stdin } = renderUi(
+      <Menu
+        onExit={(interrupted) => {
+          exited++;
+          how.push(interrupted);
+        }}
+      />,
+    );
     await waitFrame(lastFrame, (x) => x.includes('3 sets'));
     await press(stdin, '3');
     await waitFrame(lastFrame, (x) => x.includes('Enter details'));
@@ -63,14 +71,15 @@ describe('main menu', () => {
     expect(exited).toBe(0);
     await press(stdin, 'q');
     expect(exited).toBe(1);
+    expect(how).toEqual([false]);
   });
 
-  it('Ctrl-C quits when nothing is running', async () => {
-    let exited = 0;
-    const { lastFrame, stdin } = renderUi(<Menu onExit={() => exited++} />);
+  it('Ctrl-C quits when nothing is running, as interrupted (the menu then exits 130)', async () => {
+    const how: boolean[] = [];
+    const { lastFrame, stdin } = renderUi(<Menu onExit={(interrupted) => how.push(interrupted)} />);
     await waitFrame(lastFrame, (x) => x.includes('3 sets'));
     await press(stdin, KEY.ctrlC);
-    expect(exited).toBe(1);
+    expect(how).toEqual([true]);
   });
 
   it('warns when the newest good backup of a database is older than the schedule promises', async () => {

@@ -30,10 +30,12 @@ export type Route =
 
 /**
  * The menu: header (config, backup folder, sets, newest age, staleness warnings) over the current
- * screen. Ctrl-C goes to the running screen's interrupt handler when it has one, else quits.
- * `onExit` is called once when the operator quits.
+ * screen. Ctrl-C goes to the running screen's interrupt handler when it has one, else quits the menu as
+ * interrupted (nothing is running then: a question, such as a plan or a passphrase, is left unanswered and
+ * nothing was changed); q or 6 on the main menu quit it normally. `onExit` is called once when the operator
+ * quits, `interrupted` when by Ctrl-C (the menu then exits 130, as a command stopped by Ctrl-C).
  */
-export function Menu({ onExit, initial }: { onExit?: () => void; initial?: Route[] }) {
+export function Menu({ onExit, initial }: { onExit?: (interrupted: boolean) => void; initial?: Route[] }) {
   const ui = useUi();
   const { facade } = ui;
   const { exit } = useApp();
@@ -53,10 +55,13 @@ export function Menu({ onExit, initial }: { onExit?: () => void; initial?: Route
   const registry = useMemo<InterruptRegistry>(() => ({ set: (h) => (interrupt.current = h) }), []);
   const lastMain = useRef(0);
 
-  const quit = useCallback(() => {
-    onExit?.();
-    exit();
-  }, [exit, onExit]);
+  const quit = useCallback(
+    (interrupted = false) => {
+      onExit?.(interrupted);
+      exit();
+    },
+    [exit, onExit],
+  );
   const push = (r: Route): void => setStack((s) => [...s, r]);
   const back = (): void => setStack((s) => (s.length > 1 ? s.slice(0, -1) : s));
   const reloadHeader = (): void => setRefresh((n) => n + 1);
@@ -64,7 +69,7 @@ export function Menu({ onExit, initial }: { onExit?: () => void; initial?: Route
   useKeys((input, key) => {
     if (!isCtrlC(input, key)) return;
     if (interrupt.current) interrupt.current();
-    else quit();
+    else quit(true);
   });
 
   const choose = (c: MainChoice): void => {

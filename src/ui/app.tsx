@@ -101,7 +101,8 @@ const ALT_SCREEN_ON = '\x1b[?1049h';
 const ALT_SCREEN_OFF = '\x1b[?1049l';
 
 /**
- * Opens the interactive menu and resolves with the exit code when the operator quits.
+ * Opens the interactive menu and resolves with the exit code when the operator quits: 0 with q (or 6), 130
+ * with Ctrl-C or when the terminal closed.
  * Needs a terminal on stdin and stdout: without one it prints how to use the subcommands and
  * returns the usage code (raw mode is never requested). A config that cannot be loaded is
  * reported as message + hint with its exit code.
@@ -136,10 +137,11 @@ export async function runMenu(opts: MenuOptions): Promise<number> {
   const ctx = uiContext(guarded.facade, env, opts.lang);
   process.stdout.write(ALT_SCREEN_ON);
   const unguard = guardKeys(process.stdin);
+  let interrupted = false;
   try {
     const app = render(
       <UiRoot value={ctx}>
-        <Menu />
+        <Menu onExit={(byCtrlC) => (interrupted = byCtrlC)} />
       </UiRoot>,
       { exitOnCtrlC: false, patchConsole: true },
     );
@@ -161,5 +163,6 @@ export async function runMenu(opts: MenuOptions): Promise<number> {
     unguard();
     process.stdout.write(ALT_SCREEN_OFF);
   }
-  return closed.aborted ? EXIT.interrupted : EXIT.ok;
+  // Quit with Ctrl-C (at a question, nothing running): interrupted, as a command stopped by Ctrl-C; q is success.
+  return closed.aborted || interrupted ? EXIT.interrupted : EXIT.ok;
 }
