@@ -12,8 +12,49 @@ export function bar(fraction: number, width: number, full: string, empty: string
   return full.repeat(n) + empty.repeat(width - n);
 }
 
+/** The columns of a progress row: the name's and the bar's widths, and which optional columns are shown. */
+export interface ProgressColumns {
+  name: number;
+  bar: number;
+  bytes: boolean;
+  rate: boolean;
+  elapsed: boolean;
+}
+
 /**
- * One line per item: name, bar, percent, bytes done (of total), rate, elapsed, status word.
+ * Pure: the columns of a progress row `width` columns wide whose status word takes at most `statusWidth`. From 80
+ * columns: a name of 14 and a bar of 8 to 30, every column. Narrower (an SSH window made smaller during a long run),
+ * the row still fits on one line: the name (at least 8, truncated with an ellipsis) and a bar of 6 come first, then
+ * a name up to 12, the elapsed time, a name up to 14, the rate and a longer bar; under about 50 columns the bytes
+ * go too.
+ */
+export function progressColumns(width: number, statusWidth: number): ProgressColumns {
+  if (width >= 80)
+    return { name: 14, bar: Math.max(8, Math.min(30, width - 69)), bytes: true, rate: true, elapsed: true };
+  // Always there: the space after the name, " 100% " and the status word; the bytes ("1.2 MiB/3.4 MiB ") if room.
+  let budget = width - 1 - (1 + 6 + statusWidth);
+  const bytes = budget - 18 >= 14;
+  if (bytes) budget -= 18;
+  let name = Math.min(8, Math.max(4, budget - 6));
+  let bar = Math.max(4, Math.min(6, budget - name));
+  budget -= name + bar;
+  const widen = (to: number): void => {
+    const by = Math.max(0, Math.min(to - name, budget));
+    name += by;
+    budget -= by;
+  };
+  const take = (cells: number): boolean => (budget >= cells ? ((budget -= cells), true) : false);
+  widen(12);
+  const elapsed = take(10);
+  widen(14);
+  const rate = take(11);
+  bar += Math.max(0, Math.min(30 - bar, budget));
+  return { name, bar, bytes, rate, elapsed };
+}
+
+/**
+ * One line per item: name, bar, percent, bytes done (of total), rate, elapsed, status word, fitted to `width`
+ * (progressColumns: narrower than 80 columns the name is truncated and rate, elapsed time, bytes left out in turn).
  * Without a known total the bar stays empty and the bytes still count up.
  */
 export function ProgressBar({
@@ -35,9 +76,11 @@ export function ProgressBar({
     p.state === 'ok' ? 1 : p.percent !== undefined ? p.percent / 100 : p.totalBytes ? p.bytes / p.totalBytes : 0;
   const known = p.state === 'ok' || p.percent !== undefined || !!p.totalBytes;
   const rate = elapsed > 200 && p.bytes > 0 ? t.progress.rate(formatBytes((p.bytes / elapsed) * 1000)) : '';
-  const nameW = 14;
-  // Name, percent, bytes, rate, elapsed and the longest status word (8) take 68 columns with their spaces.
-  const barW = Math.max(8, Math.min(30, width - 69));
+  // The longest status word of the language (EN ESPERA: 9).
+  const statusWidth = Math.max(
+    ...(['ok', 'failed', 'running', 'pending'] as const).map((k) => t.common.status[k].length),
+  );
+  const cols = progressColumns(width, statusWidth);
   const arrow = theme.unicode ? '→' : '->';
   const bytes =
     p.state === 'ok' && p.storedBytes !== undefined && p.kind !== 'restore' && p.kind !== 'fetch'
@@ -50,16 +93,18 @@ export function ProgressBar({
   return (
     <Box flexDirection="column">
       <Box>
-        <Text>{padCell(itemLabel(p, t), nameW, 'left', theme.glyphs.ellipsis)} </Text>
+        <Text>{padCell(itemLabel(p, t), cols.name, 'left', theme.glyphs.ellipsis)} </Text>
         <Text color={p.state === 'failed' ? theme.colors.error : theme.colors.accent}>
-          {bar(fraction, barW, theme.glyphs.barFull, theme.glyphs.barEmpty)}
+          {bar(fraction, cols.bar, theme.glyphs.barFull, theme.glyphs.barEmpty)}
         </Text>
         <Text> {padCell(known ? `${Math.round(fraction * 100)}%` : '', 4, 'right')} </Text>
-        <Text>{padCell(bytes, 17, 'right')} </Text>
-        <Text color={theme.colors.muted}>{padCell(rate, 10, 'right')} </Text>
-        <Text color={theme.colors.muted}>
-          {padCell(p.startedAt !== undefined ? formatDuration(elapsed) : '', 9, 'right')}{' '}
-        </Text>
+        {cols.bytes ? <Text>{padCell(bytes, 17, 'right')} </Text> : null}
+        {cols.rate ? <Text color={theme.colors.muted}>{padCell(rate, 10, 'right')} </Text> : null}
+        {cols.elapsed ? (
+          <Text color={theme.colors.muted}>
+            {padCell(p.startedAt !== undefined ? formatDuration(elapsed) : '', 9, 'right')}{' '}
+          </Text>
+        ) : null}
         <StatusWord status={status} />
       </Box>
       {details && p.state === 'failed' && p.error ? (
