@@ -23,8 +23,8 @@ interface Dispatcher {
   add(entry: Entry): () => void;
   /** Keys wait in the queue (Ctrl-C excepted) until every hold is released. Returns the release. */
   hold(): () => void;
-  /** Drops the keys waiting in the queue. */
-  drop(): void;
+  /** Drops the keys waiting in the queue once those typed so far are read, then calls `then`. */
+  drop(then: () => void): void;
 }
 
 const KeyContext = createContext<Dispatcher | null>(null);
@@ -66,8 +66,15 @@ export function KeyRoot({ children }: { children: ReactNode }) {
           if (--holds.current === 0) setReleased((n) => n + 1);
         };
       },
-      drop() {
-        setPending([]);
+      drop(then) {
+        // Keys typed while the work blocked the event loop (age's scrypt is synchronous: seconds for a key made by
+        // `age -p`) are read in its next poll for input, which comes before the second of these immediates.
+        setImmediate(() =>
+          setImmediate(() => {
+            setPending([]);
+            then();
+          }),
+        );
       },
     }),
     [],
@@ -113,11 +120,11 @@ export function useKeys(handler: Handler, active = true): void {
 
 /**
  * While `held`, keys typed wait for the screen that comes next instead of being handled by this one (which is
- * waiting on work, and would drop them); Ctrl-C is handled at once. Returns what drops the keys waiting: a
- * screen that fails (a wrong passphrase) drops them before it lets go, as a terminal's password prompt does,
- * so nothing typed for the next screen lands in the field asked again.
+ * waiting on work, and would drop them); Ctrl-C is handled at once. Returns `failed(then)`: a screen whose work
+ * failed (a wrong passphrase) drops the keys typed meanwhile, then, in `then`, lets go (shows the failure), as a
+ * terminal's password prompt does, so nothing typed for the next screen lands in the field asked again.
  */
-export function useHeldKeys(held: boolean): () => void {
+export function useHeldKeys(held: boolean): (then: () => void) => void {
   const dispatcher = useContext(KeyContext);
   if (!dispatcher) throw new Error('useHeldKeys() outside <KeyRoot>');
   useLayoutEffect(() => (held ? dispatcher.hold() : undefined), [held, dispatcher]);

@@ -73,7 +73,7 @@ export function PassphrasePrompt({
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
   // Keys typed while the key opens are for the screen that comes next; after a wrong passphrase, dropped.
-  const dropHeld = useHeldKeys(busy);
+  const failed = useHeldKeys(busy);
   useKeys((input, key) => {
     if (busy || isCtrlC(input, key)) return;
     if (key.escape) return onCancel();
@@ -81,11 +81,12 @@ export function PassphrasePrompt({
       if (!text) return;
       setBusy(true);
       setText('');
-      facade.unlockKey(text, of).then(onUnlocked, (err: unknown) => {
-        dropHeld();
-        setError(err);
-        setBusy(false);
-      });
+      facade.unlockKey(text, of).then(onUnlocked, (err: unknown) =>
+        failed(() => {
+          setError(err);
+          setBusy(false);
+        }),
+      );
       return;
     }
     const edited = editText(text, input, key);

@@ -65,7 +65,7 @@ export function RestoreScreen({
   const abort = useRef<AbortController | null>(null);
   const { reporter, progress, reset } = useProgress();
   // Keys typed while the key is checked or opened wait for the next step (dropped when that fails).
-  const dropHeld = useHeldKeys(state.busy === 'unlocking');
+  const failed = useHeldKeys(state.busy === 'unlocking');
   // The set table's rows: one line less when damaged sets are named under it.
   const height = Math.max(3, body - 3 - (state.sets?.damaged?.length ? 1 : 0));
   const derived = deriveWizard(state);
@@ -126,18 +126,13 @@ export function RestoreScreen({
       case 'check-key':
         return facade.keyLocked(effect.of).then(
           (locked) => dispatch({ type: 'key-checked', locked }),
-          (error: unknown) => {
-            dropHeld();
-            dispatch({ type: 'failed', error, back: 'options' in effect.of ? 'plan' : 'set' });
-          },
+          (error: unknown) =>
+            failed(() => dispatch({ type: 'failed', error, back: 'options' in effect.of ? 'plan' : 'set' })),
         );
       case 'unlock':
         return facade.unlockKey(effect.passphrase, effect.of).then(
           () => dispatch({ type: 'unlocked' }),
-          (error: unknown) => {
-            dropHeld();
-            dispatch({ type: 'unlock-failed', error });
-          },
+          (error: unknown) => failed(() => dispatch({ type: 'unlock-failed', error })),
         );
       case 'execute': {
         reset();
