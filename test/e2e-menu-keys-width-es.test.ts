@@ -67,7 +67,7 @@ async function encryptedIncrementalAtNas(): Promise<{ s: DemoSetup; incr: Manife
   const recipient = ageKeygen(keyFile);
   const e = new Encrypter();
   e.setPassphrase(PASSPHRASE);
-  // 2^17: seconds of age's scrypt, which blocks the event loop (keys typed meanwhile are read after it).
+  // 2^17: a key that takes a while to open, so keys are typed while it opens.
   e.setScryptWorkFactor(17);
   writeFileSync(join(s.dir, 'key.age'), await e.encrypt(readFileSync(keyFile)), { mode: 0o600 });
   rmSync(keyFile);

@@ -67,8 +67,8 @@ export function KeyRoot({ children }: { children: ReactNode }) {
         };
       },
       drop(then) {
-        // Keys typed while the work blocked the event loop (age's scrypt is synchronous: seconds for a key made by
-        // `age -p`) are read in its next poll for input, which comes before the second of these immediates.
+        // Keys typed while the work ran are read in the next poll for input (later still if that work held the
+        // event loop), which comes before the second of these immediates.
         setImmediate(() =>
           setImmediate(() => {
             setPending([]);
