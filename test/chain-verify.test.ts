@@ -1,6 +1,8 @@
 import Database from 'better-sqlite3';
+import { createHash } from 'node:crypto';
 import { copyFileSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import * as zlib from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config/load.js';
 import type { Manifest } from '../src/core/types.js';
@@ -9,6 +11,12 @@ import { describeResult, parseJsonOutput, runCli } from './helpers/cli.js';
 import { FakeReporter } from './helpers/reporter.js';
 import { execSql } from './helpers/sqlite.js';
 import { demoSetup, type DemoSetup } from './helpers/tmp.js';
+
+/** node:zlib's zstd (Node 24), which this @types/node does not declare yet. */
+const { zstdCompressSync, zstdDecompressSync } = zlib as unknown as Record<
+  'zstdCompressSync' | 'zstdDecompressSync',
+  (b: Buffer) => Buffer
+>;
 
 async function cli(s: DemoSetup, args: string[], expectCode = 0) {
   const r = await runCli([...args, '--config', s.configFile], { cwd: s.dir });
@@ -236,6 +244,54 @@ describe('a SQLite incremental whose page map is of its size but altered', () =>
     const next = await create(s, 'incremental');
     expect(next).toMatchObject({ type: 'differential', requestedType: 'incremental', base: full.id });
     expect(next.databases[0]).toMatchObject({ format: 'sqlite-pages', base: full.id });
+    expect(next.chainNotes).toEqual([
+      `users: stored as a differential on the full ${full.id}, not an incremental: ${why}`,
+    ]);
+    const to = join(s.dir, 'next.db');
+    await cli(s, ['restore', next.id, '--db', 'users', '--to', to, '--yes']);
+    const db = new Database(to, { readonly: true });
+    expect(db.prepare('SELECT x FROM a ORDER BY x').all()).toEqual([{ x: 1 }, { x: 2 }]);
+    db.close();
+  });
+});
+
+describe('a SQLite incremental whose page map matches its manifest but cannot be read', () => {
+  it('the next incremental is a differential on the full, saying why, not a full', async () => {
+    const s = demoSetup();
+    const full = await create(s, 'full');
+    execSql(s.dbs.users, 'CREATE TABLE a (x); INSERT INTO a VALUES (1);');
+    const inc = await create(s, 'incremental');
+    const extra = inc.databases[0]!.extras!.find((x) => x.role === 'pagemap')!;
+    const path = join(s.backupDir, inc.id, extra.file);
+    // A map of another version (as a newer respaldo might write), stored and recorded as a backup would: its hashes
+    // in the manifest are its own, so nothing but reading it tells.
+    const map = zstdDecompressSync(readFileSync(path));
+    map.writeUInt32BE(2, 8);
+    const stored = zstdCompressSync(map);
+    writeFileSync(path, stored);
+    const manifestFile = join(s.backupDir, inc.id, 'manifest.json');
+    const m = JSON.parse(readFileSync(manifestFile, 'utf8')) as Manifest;
+    Object.assign(
+      m.databases[0]!.extras!.find((x) => x.role === 'pagemap')!,
+      {
+        storedBytes: stored.length,
+        md5: createHash('md5').update(stored).digest('hex'),
+        sha256: createHash('sha256').update(stored).digest('hex'),
+      },
+    );
+    writeFileSync(manifestFile, JSON.stringify(m, null, 2));
+    execSql(s.dbs.users, 'INSERT INTO a VALUES (2);');
+
+    const why =
+      `the newest backup of users (${inc.id}) cannot be a base: stored file ${extra.file} matches its manifest but ` +
+      "cannot be read (A stored SQLite page map is damaged or not respaldo's.) (only a backup made on this set " +
+      'reads it; the set restores without it)';
+    const dry = await cli(s, ['create', '--type', 'incremental', '--db', 'users', '--no-files', '--dry-run']);
+    expect(dry.stdout.replace(/\n\s+/g, ' ')).toContain(`differential on set ${full.id} (not an incremental: ${why})`);
+    const next = await create(s, 'incremental');
+    expect(next).toMatchObject({ type: 'differential', requestedType: 'incremental', base: full.id });
+    expect(next.databases[0]).toMatchObject({ format: 'sqlite-pages', base: full.id });
+    expect(next.databases[0]!.details?.['chainFallback']).toBeUndefined();
     expect(next.chainNotes).toEqual([
       `users: stored as a differential on the full ${full.id}, not an incremental: ${why}`,
     ]);

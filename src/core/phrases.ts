@@ -1116,6 +1116,9 @@ export const PHRASES_EN = {
   'chain.nextFileAltered': (p: PhraseParams) =>
     `stored file ${p['file']} does not match its manifest (only a backup made on this set reads it; the set ` +
     'restores without it)',
+  'chain.nextFileUnreadable': (p: PhraseParams) =>
+    `stored file ${p['file']} matches its manifest but cannot be read (${p['error']}) (only a backup made on this ` +
+    'set reads it; the set restores without it)',
   'verify.nextBackupOnly': (p: PhraseParams) =>
     `${p['file']}: ${p['problem']}; only a differential or incremental of ${p['db']} made on this set reads it ` +
     `(the next incremental is a differential on the full instead): the set restores without it`,

@@ -384,6 +384,13 @@ export interface Driver {
    * engine chains.
    */
   chainFallback?(db: DatabaseConfig, type: ChainType): Phrase | null;
+  /**
+   * Reads `content`, the decompressed stored extra of role `role` (one of `capabilities.nextBackupRoles`: SQLite's
+   * page map), as the next differential or incremental would read it from its base; rejects when it cannot be read.
+   * The plan of such a backup asks it first (chain-sets.ts withNextFilesHashed): one that its base could not read
+   * would be stored as a full. Absent: nothing to read.
+   */
+  readNextBackupFile?(role: string, content: Readable): Promise<void>;
   /** How the safety copy of a replaced database is taken (see RestoreStepPlan.safety). */
   readonly safety: 'pre-restore-set' | 'renamed-database';
   /** What this engine can do beyond this contract (its row of `CAPABILITIES` in capabilities.ts). */

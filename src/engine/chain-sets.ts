@@ -1,8 +1,11 @@
+import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { pipeline, Transform, type TransformCallback } from 'node:stream';
+import { errorMessage } from '../core/errors.js';
 import { formatLocal } from '../core/format.js';
 import { english, phrase, type Phrase } from '../core/phrases.js';
-import type { LoadedConfig, Manifest, SetSummary } from '../core/types.js';
+import type { DatabaseEntry, EngineName, LoadedConfig, Manifest, SetSummary, StoredFile } from '../core/types.js';
 import {
   chooseLatest,
   listSets,
@@ -16,6 +19,7 @@ import { chainOf, chainSetOf, setChain, type ChainSet } from './chain.js';
 import { nextBackupOnly, readManifestFile } from './manifest.js';
 import { sha256OfFile } from './hash-file.js';
 import { isSetId } from './set-id.js';
+import { localReader, openStoredPart, type StoredReader } from './stored-part.js';
 
 /**
  * Every published set as chains see it (chain.ts), with what makes an entry unusable as a base or
@@ -49,9 +53,12 @@ export function readChainSets(
 
 /**
  * `sets` with the files only the next backup reads (manifest.ts nextBackupOnly: SQLite's page map) of the chosen
- * `bases` hashed against their manifest (readChainSets only compares sizes): one of its size but another content
- * (altered by hand, damaged) makes that entry no base (`noBase`), as one missing does, so that the plan made again
- * on them does not read it. Null when every such file matches or no base has one.
+ * `bases` hashed against their manifest (readChainSets only compares sizes) and read as that backup would read them
+ * (Driver.readNextBackupFile), in one pass: one of its size but another content (altered by hand, damaged), or one
+ * that matches but cannot be read (a page map of another version, or written wrong), makes that entry no base
+ * (`noBase`), as one missing does, so that the plan made again on them does not read it: a differential on the full,
+ * where the base's backup would have found it unreadable and stored a full. Null when every such file is usable or
+ * no base has one.
  */
 export async function withNextFilesHashed(
   cfg: Pick<LoadedConfig, 'backupDir'>,
@@ -69,10 +76,11 @@ export async function withNextFilesHashed(
       continue; // said by the run, which reads the base's manifest again
     }
     const d = m.databases.find((x) => x.name === name);
-    for (const x of (d?.extras ?? []).filter((e) => nextBackupOnly(d!, e))) {
-      const digest = await sha256OfFile(join(dir, x.file)).catch(() => null);
-      if (digest?.sha256 === x.sha256) continue;
-      altered.set(base, { ...altered.get(base), [name]: phrase('chain.nextFileAltered', { file: x.file }) });
+    if (!d) continue;
+    for (const x of (d.extras ?? []).filter((e) => nextBackupOnly(d, e))) {
+      const problem = await nextFileProblem(dir, d, x);
+      if (!problem) continue;
+      altered.set(base, { ...altered.get(base), [name]: problem });
       break;
     }
   }
@@ -85,6 +93,47 @@ export async function withNextFilesHashed(
     );
     return { ...s, entries };
   });
+}
+
+/**
+ * Why extra `x` of entry `d` in the set folder `dir` cannot serve the next backup, or null: its stored bytes hashed
+ * as they stream into their decompressor and the driver's reader, read once; hashed alone again only when that
+ * reading stopped before their end.
+ */
+async function nextFileProblem(dir: string, d: DatabaseEntry, x: StoredFile): Promise<Phrase | null> {
+  // Of an engine whose capabilities name the role (nextBackupOnly): one this version has.
+  const { driverFor } = await import('../drivers/registry.js');
+  const reader = driverFor(d.engine as EngineName).readNextBackupFile;
+  const hash = createHash('sha256');
+  let hashedAll = false;
+  const hashing: StoredReader = (file) =>
+    pipeline(
+      localReader(dir, d.name)(file),
+      new Transform({
+        transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback) {
+          hash.update(chunk);
+          cb(null, chunk);
+        },
+        flush(cb: TransformCallback) {
+          hashedAll = true;
+          cb();
+        },
+      }),
+      () => undefined,
+    );
+  let unreadable: string | null = null;
+  try {
+    const content = openStoredPart(hashing, d, x.role);
+    if (reader) await reader(x.role!, content);
+    else for await (const _ of content as AsyncIterable<Buffer>);
+  } catch (err) {
+    unreadable = errorMessage(err);
+  }
+  const digest = hashedAll
+    ? hash.digest('hex')
+    : ((await sha256OfFile(join(dir, x.file)).catch(() => null))?.sha256 ?? null);
+  if (digest !== x.sha256) return phrase('chain.nextFileAltered', { file: x.file });
+  return unreadable === null ? null : phrase('chain.nextFileUnreadable', { file: x.file, error: unreadable });
 }
 
 /** A set folder whose manifest cannot be read, as chains see it (ChainSet.damagedManifest). */

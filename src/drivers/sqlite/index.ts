@@ -2,6 +2,7 @@ import type { Driver } from '../driver.js';
 import { CAPABILITIES } from '../capabilities.js';
 import { describeSqlite, validateSqliteConfig } from './config.js';
 import { backupSqlite } from './backup.js';
+import { readPageMap } from './pages.js';
 import { recoverSqlite } from './recover.js';
 import { inspectSqliteTarget, planSqliteRestore, restoreSqlite } from './restore.js';
 
@@ -20,6 +21,10 @@ export const sqliteDriver = {
   describe: describeSqlite,
 
   backup: (req, ctx) => backupSqlite(req, ctx),
+  readNextBackupFile: async (role, content) => {
+    if (role === 'pagemap') await readPageMap(content);
+    else content.resume();
+  },
   planRestore: (req) => planSqliteRestore(req),
   inspectTarget: (db, target) => inspectSqliteTarget(db, target),
   restore: (req, ctx) => restoreSqlite(req, ctx),

@@ -1156,6 +1156,9 @@ export const PHRASES_ES = {
   'chain.nextFileAltered': (p: PhraseParams) =>
     `el archivo guardado ${p['file']} no coincide con el manifiesto (solo lo lee una copia hecha sobre esta; esta ` +
     'se restaura sin él)',
+  'chain.nextFileUnreadable': (p: PhraseParams) =>
+    `el archivo guardado ${p['file']} coincide con el manifiesto pero no se puede leer (${p['error']}) (solo lo ` +
+    'lee una copia hecha sobre esta; esta se restaura sin él)',
   'verify.nextBackupOnly': (p: PhraseParams) =>
     `${p['file']}: ${p['problem']}; solo lo lee una copia diferencial o incremental de ${p['db']} hecha sobre esta ` +
     '(la próxima incremental será una diferencial sobre la completa): esta copia se restaura sin él',
