@@ -1,7 +1,6 @@
-import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, promises as fsp } from 'node:fs';
 import { basename, dirname, join, resolve, sep } from 'node:path';
-import { pipeline, Readable, Transform, type TransformCallback } from 'node:stream';
+import { pipeline } from 'node:stream';
 import { isDiskFull, RespaldoError, VerifyError } from '../core/errors.js';
 import type { CodecName, FileEntry, FileOwner, FolderEntry } from '../core/types.js';
 import { idsOf } from './accounts.js';
@@ -10,15 +9,14 @@ import { mapLimited } from './limited.js';
 import { decompressorFor } from './codec.js';
 import { makeDirs, pipeToNewFile } from '../core/durable-fs.js';
 import { fsyncPath, fsyncTree, readChunkFor, removeTree } from './fs-util.js';
-import { sha256OfFile } from './hash-file.js';
 import { isSafeRelative } from './manifest.js';
 import { shownName } from '../core/format.js';
 import type { StoredReader } from './stored-part.js';
+import { checkedPlain, SMALL_FILE, type StoredCheck } from './stored-check.js';
 
 /** Restoring a set's files: into a hidden partial folder beside the target, renamed whole into place. */
 
-/** Files below this size are restored FILES_AT_ONCE at a time. */
-const SMALL_FILE = 1 << 20;
+/** Files below SMALL_FILE are restored FILES_AT_ONCE at a time. */
 const FILES_AT_ONCE = 8;
 
 /**
@@ -118,100 +116,6 @@ export function checkFileEntries(entries: FileEntry[], folders: FolderEntry[] = 
           'This set was tampered with; do not use it.',
         );
     }
-  }
-}
-
-/**
- * How a restore into a partial folder checks the stored files as it reads them, where they were not hashed before
- * (RestoreOptions.checkAsRead): each is read once, hashed and decoded in that one pass. A file that does not match
- * fails the restore, and the partial folder, all that was written, goes with it: the target is as it was.
- */
-export interface StoredCheck {
-  /** The SHA-256 of each stored file by its path in the set; a file not listed (an old set) is read unchecked. */
-  sha256: ReadonlyMap<string, string>;
-  /** The error (exit 5) of stored file `file` found not to match (after recording it damaged). */
-  damaged: (file: string) => Promise<Error>;
-}
-
-/**
- * The decoded bytes of entry `e`'s stored file in `dir`, checked against `check`. A small one is read whole and
- * hashed before anything of it is decoded (one open, one read); a larger one is hashed as it streams into its
- * decoder, its end checked before the stream ends, so its file is never complete unless it matched. A decoder that
- * fails first on damaged bytes (a zstd checksum) is told from a failure of its own by hashing the stored file again.
- */
-async function checkedPlain(dir: string, e: FileEntry, check: StoredCheck, codec: CodecName): Promise<Readable> {
-  const path = join(dir, e.stored!);
-  const want = check.sha256.get(e.stored!);
-  const missing = (err: NodeJS.ErrnoException): never => {
-    if (err.code !== 'ENOENT') throw err;
-    throw new VerifyError(`The stored file ${path} is missing.`, 'This set is damaged; restore from another set.');
-  };
-  if (e.size < SMALL_FILE) {
-    const stored = await readSmall(path).catch(missing);
-    if (stored && stored.length) void madeGarbage(stored.length);
-    if (want && (!stored || createHash('sha256').update(stored).digest('hex') !== want))
-      throw await check.damaged(e.stored!);
-    if (!stored) throw new VerifyError(`The stored file ${path} is larger than any encoding of its file.`);
-    // Sets before 2026-12 stored an empty file as 0 bytes, which no decompressor reads: nothing to decode.
-    if (e.size === 0) return Readable.from([]);
-    return pipeline(Readable.from([stored]), decompressorFor(codec), () => undefined);
-  }
-  const src = createReadStream(path, { highWaterMark: readChunkFor(e.size + 1024) });
-  await new Promise<void>((resolve, reject) => src.once('open', () => resolve()).once('error', reject)).catch(missing);
-  if (!want) return pipeline(src, decompressorFor(codec), () => undefined);
-  const hash = createHash('sha256');
-  let matched = false;
-  const damaged = (): Promise<Error> => check.damaged(e.stored!);
-  const hashing = new Transform({
-    transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback) {
-      hash.update(chunk);
-      cb(null, chunk);
-    },
-    flush(cb: TransformCallback) {
-      matched = hash.digest('hex') === want;
-      if (matched) cb();
-      else void damaged().then(cb, cb);
-    },
-  });
-  const plain = pipeline(src, hashing, decompressorFor(codec), () => undefined);
-  return Readable.from(
-    decodedOrDamaged(plain, path, want, () => matched, damaged),
-    { objectMode: false },
-  );
-}
-
-/**
- * The whole stored file at `path` of a file smaller than SMALL_FILE, or null when it is larger than any encoding
- * of such a file could be (it cannot be the file stored: it is not read into memory).
- */
-async function readSmall(path: string): Promise<Buffer | null> {
-  const file = await fsp.open(path, 'r');
-  try {
-    if ((await file.stat()).size > 2 * SMALL_FILE) return null;
-    return await file.readFile();
-  } finally {
-    await file.close();
-  }
-}
-
-/**
- * `plain`'s bytes; a failure before its stored file was found to match is damage when the stored file does not
- * hash to `want` (the decoder met the damage first), else passed on as it is (a read error, a full disk).
- */
-async function* decodedOrDamaged(
-  plain: Readable,
-  path: string,
-  want: string,
-  matched: () => boolean,
-  damaged: () => Promise<Error>,
-): AsyncGenerator<Buffer> {
-  try {
-    yield* plain as AsyncIterable<Buffer>;
-  } catch (err) {
-    if (matched() || err instanceof RespaldoError || isDiskFull(err)) throw err;
-    const again = await sha256OfFile(path).catch(() => null);
-    if (again && again.sha256 !== want) throw await damaged();
-    throw err;
   }
 }
 

@@ -63,11 +63,11 @@ export interface RestoreOptions {
    */
   fetchedFrom?: string;
   /**
-   * Asked by `restore` and the menu: a restore of one database, or of the files alone, from a local, unencrypted set
-   * checks each stored file's presence and size first and its SHA-256 as the restore reads it, instead of hashing it
-   * in a pass of its own before (a mismatch stops a database's restore before its swap, and removes the partial
-   * folder the files were written in: the target is left as it was). The plan keeps it only when it holds
-   * (`planRestore`); false otherwise.
+   * Asked by `restore` and the menu: a restore of one database from a local, unencrypted set, or of the files alone
+   * from a local set (encrypted too: each file decrypted as it is read), checks each stored file's presence and size
+   * first and its SHA-256 as the restore reads it, instead of hashing it in a pass of its own before (a mismatch
+   * stops a database's restore before its swap, and removes the partial folder the files were written in: the target
+   * is left as it was). The plan keeps it only when it holds (`planRestore`); false otherwise.
    */
   checkAsRead?: boolean;
   /**
@@ -382,14 +382,14 @@ export async function planRestore(cfg: LoadedConfig, id: string, opts: RestoreOp
       ? { asked: 'latest', setId: m.id, holds: holdsOf(m), skipped: opts.latestSkipped }
       : { asked: id, setId: m.id, holds: holdsOf(m), skipped: [] });
   // One database, nothing else: a stored file that fails its check as it is read stops the restore before any swap.
-  // Files alone: they are written into a partial folder, which a file that fails its check removes, all of it.
+  // Files alone: they are written into a partial folder, which a file that fails its check removes, all of it; an
+  // encrypted set's decrypted on the way (age authenticates every chunk), that folder renamed into place only after.
   const checkAsRead =
     opts.checkAsRead === true &&
     !opts.setFolder &&
     !opts.filesAt &&
     !opts.fetchedFrom &&
-    !m.encryption &&
-    ((!opts.files && names.length === 1) || (Boolean(opts.files) && names.length === 0));
+    ((!opts.files && names.length === 1 && !m.encryption) || (Boolean(opts.files) && names.length === 0));
   const refusals: RestorePlan['refusals'] = [];
   const warningPhrases: Phrase[] = [];
   const databases: DatabaseRestorePlan[] = [];

@@ -13,6 +13,7 @@ import { formatBytes, printedName } from '../core/format.js';
 import { silentReporter, type Reporter } from '../core/events.js';
 import { english, phrase, said, type Said } from '../core/phrases.js';
 import type { DatabaseConfig, LoadedConfig, Manifest } from '../core/types.js';
+import type { Decrypter } from 'age-encryption';
 import type { DriverContext, RestoreRequest } from '../drivers/driver.js';
 import { driverFor } from '../drivers/registry.js';
 import { deleteSetUnlocked, readManifest, recordDamaged, setDir } from './catalog.js';
@@ -152,7 +153,8 @@ export async function verifyForRestore(
  * for the plaintext, each file is decrypted as the restore reads it instead (the stored files were verified
  * against the manifest just before; age releases only authenticated chunks and the plaintext's hashes are checked
  * at each file's end, so a damaged file still fails before its database is swapped). Failures are logged as a
- * refused restore.
+ * refused restore. A restore of the files alone checked as read (RestoreOptions.checkAsRead) decrypts nothing here:
+ * it gets the encrypted manifest and the decrypter, and restore-files.ts decrypts each file as it restores it.
  */
 export async function decryptForRestore(
   cfg: LoadedConfig,
@@ -162,9 +164,15 @@ export async function decryptForRestore(
   scratchRoot: string,
   reporter: Reporter,
   signal?: AbortSignal,
-): Promise<{ manifest: Manifest; read: StoredReader }> {
+): Promise<{ manifest: Manifest; read: StoredReader; decrypter?: Decrypter }> {
   const sel = { databases: plan.databases.map((d) => d.database), files: Boolean(plan.files) };
   try {
+    // The files alone, checked as they are read (RestoreOptions.checkAsRead): each stored file is decrypted as it
+    // is restored into the partial folder, its ciphertext hashed on the way; the key is checked here, before.
+    if (plan.options.checkAsRead && !plan.databases.length) {
+      const decrypter = await decrypterFor(cfg, m.encryption!, m.id, passphraseSample(m, openStored(dir)));
+      return { manifest: m, read: localReader(dir, m.id), decrypter };
+    }
     const plainBytes = encryptedParts(m, sel.databases, sel.files).reduce((n, p) => n + (p.plain?.bytes ?? 0), 0);
     const free = await freeBytesAt(scratchRoot);
     if (free !== null && plainBytes + RESTORE_ROOM > free) {

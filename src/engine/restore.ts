@@ -6,6 +6,7 @@ import type { ExitKind } from '../core/exit-codes.js';
 import type { Reporter } from '../core/events.js';
 import { english, phrase, said, type Phrase } from '../core/phrases.js';
 import type { DatabaseConfig, EngineName, ErrorPhrases, LoadedConfig, Manifest } from '../core/types.js';
+import type { Decrypter } from 'age-encryption';
 import type { DrillCheck, DriverContext } from '../drivers/driver.js';
 import { readManifest, recordDamaged, setDir } from './catalog.js';
 import { expectedFiles, recordNotWritten } from './verify.js';
@@ -20,7 +21,8 @@ import { ranBy } from '../core/who.js';
 import { trackTemp } from './temp-journal.js';
 import { rollbackLines } from './rollback-advice.js';
 import { refusalError, type RestorePlan } from './restore-plan.js';
-import { restoreFiles, type StoredCheck } from './restore-files.js';
+import { restoreFiles } from './restore-files.js';
+import type { StoredCheck } from './stored-check.js';
 import { restoreDatabases } from './restore-databases.js';
 import type { RemoteFiles } from './remote-read.js';
 import { destinationConfig } from '../destinations/registry.js';
@@ -204,9 +206,10 @@ export async function executeRestore(
     let finished = false;
     try {
       let read: StoredReader;
+      let decrypter: Decrypter | undefined;
       if (opts.remote) ({ manifest: m, read } = await opts.remote.open(m));
       else if (m.encryption)
-        ({ manifest: m, read } = await decryptForRestore(cfg, plan, m, dir, scratchRoot, reporter, signal));
+        ({ manifest: m, read, decrypter } = await decryptForRestore(cfg, plan, m, dir, scratchRoot, reporter, signal));
       else
         read = plan.options.checkAsRead
           ? checkingReader(dir, m, m.id, (file) =>
@@ -242,8 +245,9 @@ export async function executeRestore(
         reporter.emit({ type: 'item-start', item: 'files', kind: 'restore', totalBytes: total });
         const onFile = (bytes: number): void =>
           void reporter.emit({ type: 'item-progress', item: 'files', bytes: (done += bytes), totalBytes: total });
-        // Files alone, from this folder: each stored file is checked as it is read and decoded, in one pass; a
-        // mismatch removes the partial folder, all that was written. With databases, they were checked before those.
+        // Files alone, from this folder: each stored file is checked as it is read and decoded (an encrypted one
+        // decrypted too), in one pass; a mismatch removes the partial folder, all that was written. With databases,
+        // they were checked before those.
         const oneRead = plan.options.checkAsRead && !plan.databases.length;
         const { ownersKept, ownersKeptBecause } = await restoreFiles(oneRead ? dir : read, m.files, plan.files.to, {
           setId: m.id,
@@ -253,7 +257,7 @@ export async function executeRestore(
           ...(opts.remote ? { parallel: destinationConfig(cfg, opts.remote.destination).parallel ?? 4 } : {}),
           onFile,
           ...(m.folders ? { folders: m.folders } : {}),
-          ...(oneRead ? { check: storedCheck(cfg, m, reporter) } : {}),
+          ...(oneRead ? { check: storedCheck(cfg, m, reporter, decrypter) } : {}),
         });
         if (ownersKept)
           reporter.emit({
@@ -331,12 +335,14 @@ export async function executeRestore(
 
 /**
  * The check of a files restore that reads each stored file once (RestoreOptions.checkAsRead): a mismatch is
- * recorded as a failed verification of the set (list, status --check say it), as a check before would have.
+ * recorded as a failed verification of the set (list, status --check say it), as a check before would have. An
+ * encrypted set's files are decrypted with `decrypter` as they are read.
  */
-function storedCheck(cfg: LoadedConfig, m: Manifest, reporter: Reporter): StoredCheck {
+function storedCheck(cfg: LoadedConfig, m: Manifest, reporter: Reporter, decrypter?: Decrypter): StoredCheck {
   const sha256 = new Map(expectedFiles(m, [], true, { forRestore: true }).map((w) => [w.path, w.sha256]));
   return {
     sha256,
+    ...(decrypter ? { decrypt: { decrypter, setId: m.id } } : {}),
     damaged: async (file) => {
       await recordDamaged(cfg, m.id, [file]).catch((err: unknown) => recordNotWritten(reporter, m.id, err));
       return damagedRead(m.id, file, 'hash');
