@@ -143,15 +143,22 @@ export function pgError(err: unknown, conn: PgConnection, database: string, doin
     case '57P02':
     case '53100': {
       const hint = sessionEndedBy(`FATAL:  ${msg}`)?.hintPhrase;
-      return said(phrase('pgconn.ended', { at, doing, detail: msg }), hint ?? phrase('pgconn.endedHint'));
+      const ended = said(phrase('pgconn.ended', { at, doing, detail: msg }), hint ?? phrase('pgconn.endedHint'));
+      // Shut down, or its disk full (a table or index it could not extend): the server cannot go on, which says
+      // nothing of the data a drill restores there (serverAway; its disk said as such: serverDiskFull).
+      ended.details = { ...ended.details, serverAway: true, ...(code === '53100' ? { serverDiskFull: true } : {}) };
+      return ended;
     }
     default: {
       const ended = sessionEndedBy(msg);
       if (ended) {
-        return said(phrase('pgconn.ended', { at, doing, detail: msg }), ended.hintPhrase);
+        const err = said(phrase('pgconn.ended', { at, doing, detail: msg }), ended.hintPhrase);
+        if (/crash of another server process|no space left on device|could not extend file/i.test(msg))
+          err.details = { ...err.details, serverAway: true, ...(/crash/i.test(msg) ? {} : { serverDiskFull: true }) };
+        return err;
       }
       if (/Connection terminated|connection timeout|ECONNRESET|server closed/i.test(msg)) {
-        return said(phrase('pgconn.lost', { at, doing, detail: msg }), phrase('pgconn.lostHint', { at }));
+        return away(phrase('pgconn.lost', { at, doing, detail: msg }), phrase('pgconn.lostHint', { at }));
       }
       if (code && /^[0-9A-Z]{5}$/.test(code)) return said(phrase('pgconn.sqlstate', { at, detail: msg, doing, code }));
       return err instanceof Error ? err : new Error(msg);

@@ -86,11 +86,24 @@ export async function commandDone<T>(
         // an ended session keeps the hint of its cause (hintPhraseForStderr: pgend.hint)
         const lost = ended ? undefined : phrase('pgconn.lostHint', { at: where(conn) });
         failed.withPhrases(phrase('restore.serverEnded', { detail: message }), lost ?? hint);
+      } else if (tool !== 'pg_dump' && tool !== 'pg_dumpall' && serverDiskFull(info.stderrTail)) {
+        // The server could not extend a table or index (its data or temporary-file disk full): not the set's
+        // fault either, and freeing space there is what lets a drill run (drill.ts: stoppedServerDiskFull).
+        failed.details = { ...failed.details, serverAway: true, serverDiskFull: true };
       }
       throw failed;
     }
     throw err;
   }
+}
+
+/**
+ * Pure: whether a client tool's stderr says the server's disk filled ("could not extend file …: No space left on
+ * device"). pg_restore, psql and pg_amcheck write nothing on this machine: any full disk they report is the server's
+ * (pg_dump's and pg_dumpall's own output is not: never asked of them).
+ */
+export function serverDiskFull(stderr: string): boolean {
+  return /no space left on device|could not extend file|disk full/i.test(stderr);
 }
 
 /** Pure: whether a client tool's stderr says the server went away or ended the session, not that the data is bad. */
