@@ -1122,6 +1122,8 @@ export const PHRASES_EN = {
   'verify.nextBackupOnly': (p: PhraseParams) =>
     `${p['file']}: ${p['problem']}; only a differential or incremental of ${p['db']} made on this set reads it ` +
     `(the next incremental is a differential on the full instead): the set restores without it`,
+  // The stored files a verification found bad, under its bar: `path: problem; …` (each problem said in Spanish too)
+  'verify.badFiles': (p: PhraseParams) => `${p['problems']}`,
   'chain.fileMissingAt': (p: PhraseParams) => `stored file ${p['file']} is missing at ${p['dest']}`,
   'chain.fileSizeAt': (p: PhraseParams) => `stored file ${p['file']} has another size at ${p['dest']}`,
   // A problem said in English only (a test's table, an older caller)

@@ -506,7 +506,9 @@ async function drillFiles(
       ownCheck(
         'drill.storedFiles',
         !bad.length,
-        bad.length ? bad.map((b) => `${printedName(b.path)}: ${b.problem}`).join('; ') : undefined,
+        bad.length
+          ? phrase('verify.badFiles', { problems: bad.map((b) => `${printedName(b.path)}: ${b.problem}`).join('; ') })
+          : undefined,
       ),
     );
     // Recorded as `verify` records it (as a restore that finds a stored file damaged does): list shows the set FAILED

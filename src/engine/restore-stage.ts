@@ -35,7 +35,7 @@ import type { RemoteFiles } from './remote-read.js';
 import { damagedThereHint } from './remote.js';
 import { sweepTemps } from './temp-journal.js';
 import { cleanLeftovers, removeDeadRunScratch, stopOrphansOfDeadRuns, withLocalRecovery } from './create-recover.js';
-import { checkFiles, expectedFiles } from './verify.js';
+import { badFilesError, checkFiles, expectedFiles } from './verify.js';
 import { dbConfig, setsRoot, type RestorePlan } from './restore-plan.js';
 import { readManifestFile } from './manifest.js';
 import { finishInterruptedSwapBacks } from './restore-safety-sets.js';
@@ -123,7 +123,7 @@ export async function verifyForRestore(
       type: 'item-end',
       item: 'verify',
       ok: !bad.length,
-      ...(bad.length ? { error: bad.map((b) => `${printedName(b.path)}: ${b.problem}`).join('; ') } : {}),
+      ...(bad.length ? badFilesError(bad) : {}),
     });
   if (bad.length) {
     writeLog(

@@ -1,7 +1,7 @@
 import type { Phrase } from '../core/phrases.js';
 import { createReadStream, existsSync, statSync } from 'node:fs';
 import { VerifyError, errorMessage } from '../core/errors.js';
-import { english, phrase, said, saidOf } from '../core/phrases.js';
+import { english, phrase, said, saidOf, type Said } from '../core/phrases.js';
 import { printedName } from '../core/format.js';
 import { decrypterFor, hashDecrypted } from './crypt.js';
 import { encryptedParts, openStored, passphraseSample } from './decrypt-set.js';
@@ -196,7 +196,7 @@ export async function verifySet(
     item: 'verify',
     ok,
     durationMs: Date.now() - t0,
-    ...(ok ? {} : { error: bad.map((b) => `${printedName(b.path)}: ${b.problem}`).join('; ') }),
+    ...(ok ? {} : badFilesError(bad)),
   });
   reporter.emit({ type: 'run-end', ok, setId: m.id, durationMs: Date.now() - t0 });
   await recordVerified(
@@ -233,4 +233,16 @@ export async function verifySet(
 /** A record beside a set (verified.json, drilled.json) that could not be written: a warning, never a failure. */
 export function recordNotWritten(reporter: Reporter, id: string, err: unknown, file = VERIFIED_NAME): void {
   reporter.emit({ type: 'warning', ...said('note.recordNotWritten', { file, id, error: errorMessage(err) }) });
+}
+
+/**
+ * The `error` (English: CLI, logs) and `errorPhrase` (the menu's language) of a verify bar's end that found `bad`
+ * stored files: `path: problem; …`.
+ */
+export function badFilesError(bad: { path: string; problem?: string }[]): {
+  error: string;
+  errorPhrase: Said['phrase'];
+} {
+  const s = said('verify.badFiles', { problems: bad.map((b) => `${printedName(b.path)}: ${b.problem}`).join('; ') });
+  return { error: s.message, errorPhrase: s.phrase };
 }

@@ -1162,6 +1162,7 @@ export const PHRASES_ES = {
   'verify.nextBackupOnly': (p: PhraseParams) =>
     `${p['file']}: ${p['problem']}; solo lo lee una copia diferencial o incremental de ${p['db']} hecha sobre esta ` +
     '(la próxima incremental será una diferencial sobre la completa): esta copia se restaura sin él',
+  'verify.badFiles': (p: PhraseParams) => verifyProblemsEs(p['problems']),
   'chain.fileMissingAt': (p: PhraseParams) => `falta el archivo guardado ${p['file']} en ${p['dest']}`,
   'chain.fileSizeAt': (p: PhraseParams) => `el archivo guardado ${p['file']} tiene otro tamaño en ${p['dest']}`,
   'chain.raw': (p: PhraseParams) => p['text'] ?? '',
