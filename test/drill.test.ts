@@ -301,6 +301,28 @@ describe('respaldo drill (SQLite and files)', () => {
     }
   });
 
+  it("a passing drill of an older set does not clear a newer set's failed drill: status, --check and the metrics follow the newest drilled set", async () => {
+    const s = demoSetup((base) => ({ ...base, health: { minFreeBytes: 1 }, metrics: { textfile: './respaldo.prom' } }));
+    const older = await create(s, ['--no-files']);
+    const newer = await create(s, ['--no-files']);
+    damageStored(s, newer, 'auditoria');
+    await cli(s, ['drill', newer.id, '--db', 'auditoria'], EXIT.drillFailed);
+    // the older set drilled afterwards, and passing: says nothing of the newer set
+    await cli(s, ['drill', older.id, '--db', 'auditoria']);
+    const bad = await cli(s, ['status', '--check'], EXIT.unhealthy);
+    expect(bad.stdout).toMatch(
+      new RegExp(`^auditoria: the last restore drill \\(set ${newer.id}, .*\\) failed: `, 'm'),
+    );
+    expect((await cli(s, ['status'])).stdout).toMatch(new RegExp(`auditoria .*FAILED .* ago \\(set ${newer.id}`));
+    const prom = () => readFileSync(join(s.dir, 'respaldo.prom'), 'utf8');
+    expect(prom()).toMatch(/^respaldo_drill_success\{database="auditoria"\} 0$/m);
+    // a drill of a set newer still that passes clears it
+    const newest = await create(s, ['--no-files']);
+    await cli(s, ['drill', newest.id, '--db', 'auditoria']);
+    expect((await cli(s, ['status', '--check'])).stdout).toMatch(/^healthy/);
+    expect(prom()).toMatch(/^respaldo_drill_success\{database="auditoria"\} 1$/m);
+  });
+
   it('a scheduled drill job drills the newest completed set of each of its databases, each set once', async () => {
     const s = demoSetup();
     const older = await create(s, ['--no-files']);

@@ -397,17 +397,23 @@ export async function recordDrilled(
   await writeFileAtomic(join(dir, DRILLED_NAME), JSON.stringify(merged, null, 2) + '\n');
 }
 
-/** A database's newest drill across all sets, with the set it drilled. */
-/** `errorPhrase`: the error as a phrase, when respaldo's own words (health says it in the alerts' language). */
+/**
+ * A database's drill that stands for its health: the drill of its newest drilled set, with that set.
+ * `errorPhrase`: the error as a phrase, when respaldo's own words (health says it in the alerts' language).
+ */
 export type LastDrill = Pick<DrillResult, 'at' | 'ok' | 'error'> & { setId: string; errorPhrase?: Phrase };
 
-/** The newest drill of each database (and of `files`) over every listed set; reads only. */
+/**
+ * The drill of the newest drilled set of each database (and of `files`); reads only. By set, not by when the drill
+ * ran: a passing drill of an older set says nothing of a newer set that failed its drill, whose failure stands until
+ * a drill of it or of a newer set passes (a passing drill of the old set made status healthy).
+ */
 export async function lastDrills(cfg: Pick<LoadedConfig, 'backupDir'>): Promise<Record<string, LastDrill>> {
   const out: Record<string, LastDrill> = {};
+  // newest set first (listSets): the first drill of a database found is its newest set's
   for (const s of await listSets(cfg)) {
     for (const r of Object.values(readDrillRecord(s.path)?.results ?? {})) {
-      const seen = out[r.database];
-      if (seen && seen.at >= r.at) continue;
+      if (out[r.database]) continue;
       out[r.database] = {
         at: r.at,
         ok: r.ok,

@@ -119,14 +119,14 @@ export function renderMetrics(
   const drillOk = per(drilled, (v) => (v.ok ? 1 : 0));
   family(
     'respaldo_drill_success',
-    '1 when the newest restore drill of the database passed, 0 when it failed.',
+    '1 when the restore drill of the newest drilled set of the database passed, 0 when it failed.',
     'gauge',
     drillOk,
   );
   const drillAt = per(drilled, (v) => Math.floor(new Date(v.at).getTime() / 1000));
   family(
     'respaldo_last_drill_timestamp_seconds',
-    'Time of the newest restore drill of the database (Unix time).',
+    'Time of the restore drill of the newest drilled set of the database (Unix time).',
     'gauge',
     drillAt,
   );
