@@ -360,6 +360,37 @@ describe('respaldo drill (SQLite and files)', () => {
     expect(bad.error).toMatch(new RegExp(`${older.id} auditoria: `));
   });
 
+  it('a scheduled drill job with "files": true drills the files of the newest set that stored them too', async () => {
+    const s = demoSetup();
+    const withFiles = await create(s);
+    const newer = await create(s, ['--no-files']);
+    const cfg = await loadConfig({ configPath: s.configFile });
+    const run = engineJobRunner(cfg);
+    const job = { name: 'drill', when: 'weekly on saturday at 03:00', type: 'drill' as const, databases: ['*'] };
+    const go = (files: boolean) =>
+      run(
+        { ...job, files },
+        { signal: new AbortController().signal, reporter: silentReporter, reason: 'scheduled' as const },
+      );
+    const record = (id: string) =>
+      Object.keys(
+        (JSON.parse(readFileSync(join(s.backupDir, id, 'drilled.json'), 'utf8')) as DrillRecord).results,
+      ).sort();
+    // false: the databases alone, of the newest set
+    expect(await go(false)).toMatchObject({ outcome: 'drilled', setIds: [newer.id] });
+    expect(existsSync(join(s.backupDir, withFiles.id, 'drilled.json'))).toBe(false);
+    // true: the files of the older set, which stored them, alone (its databases have a newer set)
+    const both = await go(true);
+    expect(both.outcome).toBe('drilled');
+    expect([...(both.setIds ?? [])].sort()).toEqual([withFiles.id, newer.id].sort());
+    expect(record(withFiles.id)).toEqual(['files']);
+    expect(record(newer.id)).toEqual(['auditoria', 'inventario', 'users']);
+    // the newest set of users stores files too: drilled with users, in one drill of that set
+    const newest = await create(s, ['--db', 'users']);
+    expect(await go(true)).toMatchObject({ outcome: 'drilled' });
+    expect(record(newest.id)).toEqual(['files', 'users']);
+  });
+
   it("stopped while it restores: said in a drill's words, its scratch target removed", async () => {
     const { runDrill } = await import('../src/engine/drill.js');
     const s = demoSetup();

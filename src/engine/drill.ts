@@ -34,7 +34,7 @@ import { MANIFEST_NAME, readManifestFile } from './manifest.js';
  * full, or `<name>__drill_<set id>` on the database's server),
  * checked, and removed; files are extracted into the scratch folder and checked. Live databases and
  * files are never touched. The outcome is recorded beside the set as `drilled.json`. A copy fetched from a
- * destination (drill-from.ts) is drilled the same way from its hidden folder. Why one file of about 670
+ * destination (drill-from.ts) is drilled the same way from its hidden folder. Why one file of about 690
  * lines: choosing what to drill, drilling it and recording the verdict share the outcome being built.
  */
 
@@ -43,6 +43,8 @@ export interface DrillOptions {
   databases?: string[];
   /** Drill the set's config and application files too (with or without `databases`). */
   files?: boolean;
+  /** With `files`: the files alone, none of the set's databases (a scheduled drill whose databases are newer). */
+  filesOnly?: boolean;
   signal?: AbortSignal;
   /** Operation named in notifications (`drill`, `scheduler`, `create`). */
   operation?: string;
@@ -77,7 +79,8 @@ export interface DrillOutcome {
 export { DRILL_SCRATCH_PREFIX };
 
 /** Pure: the databases and files a drill of `m` covers. */
-export function drillScope(m: Manifest, opts: Pick<DrillOptions, 'databases' | 'files'>): string[] {
+export function drillScope(m: Manifest, opts: Pick<DrillOptions, 'databases' | 'files' | 'filesOnly'>): string[] {
+  if (opts.files && opts.filesOnly) return [];
   const stored = m.databases.filter((d) => !d.error && d.file).map((d) => d.name);
   if (!opts.databases?.length) return stored;
   for (const name of opts.databases) {
@@ -580,29 +583,37 @@ async function drillFiles(
 
 /**
  * Drills the newest completed set (not a safety copy) holding each of `databases`, each set once with
- * the databases it is the newest for. A database with no such set is a problem in `missing`.
+ * the databases it is the newest for. With `files` (a drill job's `"files": true`), the files of the newest completed
+ * set that stored files are drilled too, with that set's databases when it is one of them (as `drill --files`), else
+ * alone; a config that names no files has none to drill. A database (or `files`) with no such set is in `missing`.
  */
 export async function drillNewest(
   cfg: LoadedConfig,
   databases: string[],
   reporter: Reporter,
-  opts: Pick<DrillOptions, 'signal' | 'operation' | 'lockWait'> = {},
+  opts: Pick<DrillOptions, 'signal' | 'operation' | 'lockWait' | 'files'> = {},
 ): Promise<{ outcomes: DrillOutcome[]; missing: string[] }> {
+  const { files, ...rest } = opts;
   const sets = await listSets(cfg);
   const bySet = new Map<string, string[]>();
   const missing: string[] = [];
+  // Never a schema-only set: it holds no rows, and its drill would pass with nothing checked.
+  const drillable = (x: (typeof sets)[number]) =>
+    x.type !== 'pre_restore' && x.type !== 'schema' && x.status === 'completed';
   for (const db of databases) {
-    // Never a schema-only set: it holds no rows, and its drill would pass with nothing checked.
-    const s = sets.find(
-      (x) => x.type !== 'pre_restore' && x.type !== 'schema' && x.status === 'completed' && x.databases.includes(db),
-    );
+    const s = sets.find((x) => drillable(x) && x.databases.includes(db));
     if (!s) missing.push(db);
     else bySet.set(s.id, [...(bySet.get(s.id) ?? []), db]);
   }
+  const configured = cfg.files.config.length > 0 || cfg.files.application.length > 0;
+  const withFiles = files && configured ? (sets.find((x) => drillable(x) && x.files > 0)?.id ?? null) : undefined;
+  if (withFiles === null) missing.push('files');
+  else if (withFiles && !bySet.has(withFiles)) bySet.set(withFiles, []);
   const outcomes: DrillOutcome[] = [];
   for (const [id, dbs] of bySet) {
     if (opts.signal?.aborted) break;
-    outcomes.push(await runDrill(cfg, id, { databases: dbs, ...opts }, reporter));
+    const filesToo = id === withFiles ? { files: true, ...(dbs.length ? {} : { filesOnly: true }) } : {};
+    outcomes.push(await runDrill(cfg, id, { databases: dbs, ...filesToo, ...rest }, reporter));
   }
   return { outcomes, missing };
 }

@@ -35,7 +35,8 @@ export function jobDatabases(cfg: Pick<LoadedConfig, 'databases'>, job: Pick<Sch
  *   (a differential or incremental restores nothing without its full), each set once, with `verifySet`. Outcome
  *   `verified` when all match and every chain is whole, `verify-failed` otherwise (or when a database has no
  *   completed set to verify).
- * - drill: restore drills of the newest completed set of each of the job's databases (`drillNewest`).
+ * - drill: restore drills of the newest completed set of each of the job's databases (`drillNewest`), and with
+ *   `files` of the newest completed set that stored files.
  *   Outcome `drilled` when all pass, `drill-failed` otherwise (or when a database has no set).
  * - With `drillAfterBackup`, a backup job drills the set it made; the backup's outcome stays its own.
  * Each waits for the backup folder's lock held by another process where it takes it (`lockWait`; a verify, which
@@ -73,7 +74,8 @@ export function engineJobRunner(cfg: LoadedConfig): RunJobFn {
     }
     if (job.type === 'drill') {
       const { drillNewest, notifyDrillNotRun } = await import('../engine/drill.js');
-      const drillOpts = { signal, operation: 'scheduler', lockWait };
+      // `"files": true` (the default of a job) drills the files of the newest set that stored them too.
+      const drillOpts = { signal, operation: 'scheduler', lockWait, files: job.files };
       // A drill that could not run (no key to decrypt, no completed set, no room) is a failed drill to the channels
       // too: only the drills that ran told them, and a drill job failing every night stayed silent.
       let drilled: Awaited<ReturnType<typeof drillNewest>>;
