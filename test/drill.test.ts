@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
-import { existsSync, readFileSync, readdirSync, statfsSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, statfsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config/load.js';
@@ -408,6 +408,35 @@ describe('respaldo drill (SQLite and files)', () => {
     expect((err as Error).message).toBe(
       'Drill interrupted; its scratch targets are removed, and nothing live was touched.',
     );
+    expect(scratchFolders(s)).toEqual([]);
+  });
+
+  it("SIGTERM while the files drill restores the set's files stops it at once: exit 130, nothing recorded, its scratch removed", async () => {
+    const s = demoSetup();
+    // Large files, restored one at a time: the signal comes while most of them are still to be written.
+    const big = join(s.appDir, 'big');
+    mkdirSync(big);
+    for (let i = 0; i < 12; i++) writeFileSync(join(big, `part-${i}.bin`), randomBytes(16 << 20));
+    const m = await create(s, ['--db', 'users']);
+    const child = startCli(['drill', m.id, '--files', '--config', s.configFile], { cwd: s.dir });
+    const done = collect(child);
+    // the parts written so far in the drill scratch's partial folder (`.tmp-drill-<pid>/.files.respaldo-partial-…`)
+    const written = () => {
+      try {
+        const n = scratchFolders(s)
+          .flatMap((d) => readdirSync(join(s.backupDir, d), { recursive: true, encoding: 'utf8' }))
+          .filter((p) => p.includes('.respaldo-partial-') && /part-\d+\.bin$/.test(p)).length;
+        return n > 0 && n < 12;
+      } catch {
+        return false; // made or removed meanwhile
+      }
+    };
+    await waitFor(written, "the files drill writing the set's files", 60_000, 2);
+    child.kill('SIGTERM');
+    const r = await done;
+    expect(r.code, describeResult(r)).toBe(130);
+    expect(r.stderr).toContain('Drill interrupted; its scratch targets are removed');
+    expect(existsSync(join(s.backupDir, m.id, 'drilled.json'))).toBe(false);
     expect(scratchFolders(s)).toEqual([]);
   });
 

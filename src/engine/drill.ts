@@ -537,10 +537,12 @@ async function drillFiles(
         setId: m.id,
         codec: m.codec ?? 'gzip',
         ...(m.folders ? { folders: m.folders } : {}),
+        signal,
       });
     } finally {
       await fsp.rm(plainDir, { recursive: true, force: true });
     }
+    if (signal.aborted) throw new InterruptedError();
     checks.push(ownCheck('drill.extracted', true, phrase('drill.entries', { n: m.files.length })));
     const wrong: string[] = [];
     for (const f of m.files) {

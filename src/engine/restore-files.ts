@@ -1,7 +1,7 @@
 import { createReadStream, existsSync, promises as fsp } from 'node:fs';
 import { basename, dirname, join, resolve, sep } from 'node:path';
-import { pipeline } from 'node:stream';
-import { isDiskFull, RespaldoError, VerifyError } from '../core/errors.js';
+import { addAbortSignal, pipeline, type Readable } from 'node:stream';
+import { InterruptedError, isDiskFull, RespaldoError, VerifyError } from '../core/errors.js';
 import type { CodecName, FileEntry, FileOwner, FolderEntry } from '../core/types.js';
 import { idsOf } from './accounts.js';
 import { madeGarbage, SMALL_ITEM_COST } from './garbage.js';
@@ -153,6 +153,8 @@ export async function restoreFiles(
     parallel?: number;
     /** Each stored file (read from the folder `setRoot`) checked against its manifest as it is read: StoredCheck. */
     check?: StoredCheck;
+    /** Stops the restore at once (the file being written too): nothing is left, InterruptedError is thrown. */
+    signal?: AbortSignal;
   },
 ): Promise<{ ownersKept: number; ownersKeptBecause: string | null }> {
   const folders = opts.folders ?? [];
@@ -164,6 +166,9 @@ export async function restoreFiles(
   };
   checkFileEntries(entries, folders);
   const check = opts.check;
+  const { signal } = opts;
+  // A stream read for a file ends (destroyed) as soon as the signal is given, not at the end of that file.
+  const stoppable = (src: Readable): Readable => (signal ? addAbortSignal(signal, src) : src);
   const partial = join(dirname(to), `.${basename(to)}.respaldo-partial-${opts.setId}`);
   const madeAbove = await makeDirs(dirname(to), 0o700);
   await removeTree(partial);
@@ -178,6 +183,7 @@ export async function restoreFiles(
       });
     }
     const restoreOne = async (e: FileEntry): Promise<void> => {
+      if (signal?.aborted) throw new InterruptedError();
       if (!isSafeRelative(e.relative) || (e.stored && !isSafeRelative(e.stored)))
         throw new VerifyError(
           `Unsafe path in the manifest: ${JSON.stringify(e.relative)}`,
@@ -190,7 +196,9 @@ export async function restoreFiles(
         return;
       }
       if (check && typeof setRoot === 'string') {
-        await pipeToNewFile(await checkedPlain(setRoot, e, check, opts.codec ?? 'gzip'), dest, { mode: 0o600 });
+        await pipeToNewFile(stoppable(await checkedPlain(setRoot, e, check, opts.codec ?? 'gzip')), dest, {
+          mode: 0o600,
+        });
       } else if (e.size === 0) {
         // Sets before 2026-12 stored an empty file as 0 bytes, which no decompressor reads: nothing to read.
         await fsp.writeFile(dest, '', { flag: 'wx', mode: 0o600 });
@@ -202,7 +210,7 @@ export async function restoreFiles(
                 highWaterMark: readChunkFor(e.size + 1024), // about the stored file
               })
             : setRoot(e.stored!);
-        const plain = pipeline(src, decompressorFor(opts.codec ?? 'gzip'), () => undefined);
+        const plain = pipeline(stoppable(src), decompressorFor(opts.codec ?? 'gzip'), () => undefined);
         await pipeToNewFile(plain, dest, { mode: 0o600 });
       }
       await ownAs(dest, e.owner, kept);
@@ -222,6 +230,7 @@ export async function restoreFiles(
     );
     for (const e of files.filter((x) => x.size >= SMALL_FILE)) await restoreOne(e);
     for (const e of entries.filter((x) => x.kind === 'symlink')) await restoreOne(e);
+    if (signal?.aborted) throw new InterruptedError();
     await fsyncTree(partial);
     // Folders last, deepest first: their times set once nothing more is written in them, and a mode without write
     // for its owner set once its files are there. The restore's own folder (and `config/`, `application/`) stay 0700.
@@ -240,6 +249,8 @@ export async function restoreFiles(
     await removeTree(partial);
     // The folders made above `to` for it go too, those still empty: a failed restore leaves nothing it made.
     if (madeAbove) await removeEmptyUpTo(dirname(to), madeAbove);
+    // Stopped: whatever the stream that was cut said of it (an AbortError), the restore was interrupted.
+    if (signal?.aborted) throw new InterruptedError();
     // Said of the disk it fills, `--to`'s: the generic words sent the operator to free the backup folder's disk.
     if (isDiskFull(err))
       throw new RespaldoError(
