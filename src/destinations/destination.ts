@@ -226,3 +226,18 @@ export function folderInTheWay(dest: string, key: string, where: string): Destin
     `respaldo writes only files there: check who put ${where} there; remove it (or the set there, \`respaldo delete ${isSetId(id) ? id : 'ID'} --from ${dest}\`), then run \`respaldo copy\` again.`,
   );
 }
+
+/**
+ * The first of `names` (paths a copy writes, relative to the set's folder) that is a folder at the destination:
+ * `listed` (that folder's `listFiles`) holds files below it. On an object store (S3, rclone's) nothing stops an object
+ * `manifest.json` beside objects `manifest.json/…`, which a listing then shows as a folder (and a folder or sftp
+ * destination as a damaged set): the copy is refused before it writes anything, as where a folder is in the way.
+ */
+export function folderAmong(listed: readonly RemoteFile[], names: readonly string[]): string | null {
+  const dirs = new Set<string>();
+  for (const f of listed) {
+    const parts = f.path.split('/');
+    for (let i = 1; i < parts.length; i++) dirs.add(parts.slice(0, i).join('/'));
+  }
+  return names.find((n) => dirs.has(n)) ?? null;
+}

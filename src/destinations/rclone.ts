@@ -8,6 +8,7 @@ import { sha256OfFile } from '../engine/hash-file.js';
 import { isSetId } from '../engine/set-id.js';
 import {
   DEFAULT_TIMEOUT_SECONDS,
+  folderInTheWay,
   type Destination,
   type DestinationConfig,
   type DestinationFactory,
@@ -137,12 +138,12 @@ export class RcloneDestination implements Destination {
         await child.done.catch(() => undefined);
         throw err;
       }
-      this.fail(
+      await this.failWriting(
         await child.done.then(
           () => err,
           (e: unknown) => e,
         ),
-        `writing ${key}`,
+        key,
       );
     }
   }
@@ -176,14 +177,23 @@ export class RcloneDestination implements Destination {
     } catch (err) {
       if (opts.signal?.aborted || this.closing.signal.aborted)
         throw new DestinationError(this.name, `writing ${key}: interrupted`, 'Run the command again when ready.');
-      this.fail(err, `writing ${key}`);
+      await this.failWriting(err, key);
     }
   }
 
   async get(key: string, opts: { offset?: number } = {}): Promise<Readable> {
     // A file this destination listed needs no listing of its own (a restore lists the set first); one gone since
     // fails its read, found not found the same way.
-    if (!this.listed.has(key) && !(await this.stat(key)))
+    const at = this.listed.has(key) ? null : await this.entry(key);
+    // A folder at its name (on an object store: objects below `key/`), said as a folder or sftp destination says it.
+    if (at?.IsDir)
+      throw new DestinationError(
+        this.name,
+        `reading ${key}: not a file (a folder)`,
+        `respaldo writes only files there: check who put ${this.target(key)} there.`,
+        { kind: 'notFound', notAFile: 'a folder' },
+      );
+    if (!this.listed.has(key) && !at)
       throw new DestinationError(
         this.name,
         `reading ${key}: not found at ${this.describe()}`,
@@ -314,7 +324,8 @@ export class RcloneDestination implements Destination {
     // is walked one folder at a time; forty sets on s3rver: 0.2 s instead of 0.9–1.9).
     for (const e of await this.lsjson(source ?? '', source ? 2 : 3)) {
       const parts = (source ? `${source}/${e.Path}` : e.Path).split('/');
-      if (!e.IsDir && parts.length === 3 && parts[2] === 'manifest.json' && isSetId(parts[1]!))
+      // A folder at the manifest's name lists the set too: read, it is damaged (as at a folder or sftp destination).
+      if (parts.length === 3 && parts[2] === 'manifest.json' && isSetId(parts[1]!))
         out.push({ source: parts[0]!, id: parts[1]! });
     }
     return out;
@@ -341,9 +352,20 @@ export class RcloneDestination implements Destination {
   }
 
   async stat(key: string): Promise<{ size: number } | null> {
+    const found = await this.entry(key);
+    return found && !found.IsDir ? { size: found.Size } : null;
+  }
+
+  /** What is at `key` (a file, or a folder), or null. */
+  private async entry(key: string): Promise<{ Size: number; IsDir: boolean } | null> {
     const slash = key.lastIndexOf('/');
-    const found = (await this.lsjson(key.slice(0, slash), 1)).find((e) => !e.IsDir && e.Path === key.slice(slash + 1));
-    return found ? { size: found.Size } : null;
+    return (await this.lsjson(key.slice(0, slash), 1)).find((e) => e.Path === key.slice(slash + 1)) ?? null;
+  }
+
+  /** `err`, of writing `key`, as a folder in the way when one is at its name (a folder made there by hand). */
+  private async failWriting(err: unknown, key: string): Promise<never> {
+    if ((await this.entry(key).catch(() => null))?.IsDir) throw folderInTheWay(this.name, key, this.target(key));
+    this.fail(err, `writing ${key}`);
   }
 
   async delete(key: string): Promise<void> {

@@ -477,7 +477,28 @@ export class S3Destination implements Destination {
       );
       return withMappedErrors(r.Body as Readable, (err) => this.errorOf(err, `reading ${key}`));
     } catch (err) {
-      this.fail(err, `reading ${key}`);
+      const e = this.errorOf(err, `reading ${key}`);
+      // Objects below it (`manifest.json/…`): a folder in a listing, said as a folder or sftp destination says one.
+      if (e instanceof DestinationError && e.kind === 'notFound' && (await this.isPrefix(key)))
+        throw new DestinationError(
+          this.name,
+          `reading ${key}: not a file (a folder: objects ${key}/… are there)`,
+          `respaldo writes only files there: check who put ${this.describe()}/${key}/… there.`,
+          { kind: 'notFound', notAFile: 'a folder' },
+        );
+      throw e;
+    }
+  }
+
+  /** Whether objects are below `key` (`key/…`): a folder, as a listing shows it. */
+  private async isPrefix(key: string): Promise<boolean> {
+    try {
+      const page = await this.client.send(
+        new this.sdk.ListObjectsV2Command({ Bucket: this.bucket, Prefix: `${this.objectKey(key)}/`, MaxKeys: 1 }),
+      );
+      return (page.Contents ?? []).length > 0;
+    } catch (err) {
+      this.fail(err, `listing ${key}/`);
     }
   }
 
@@ -510,10 +531,15 @@ export class S3Destination implements Destination {
   async listSets(source: string | null): Promise<{ source: string; id: string }[]> {
     const base = this.prefix ? `${this.prefix}/` : '';
     const out: { source: string; id: string }[] = [];
+    const seen = new Set<string>();
     for await (const o of this.listKeys(source ? `${base}${source}/` : base)) {
       const parts = (source ? `${source}/${o.key}` : o.key).split('/');
-      if (parts.length === 3 && parts[2] === 'manifest.json' && isSetId(parts[1]!))
-        out.push({ source: parts[0]!, id: parts[1]! });
+      // Objects below `manifest.json/` (a folder there, as a listing shows it) list the set too: read, it is damaged.
+      if (parts.length >= 3 && parts[2] === 'manifest.json' && isSetId(parts[1]!))
+        if (!seen.has(`${parts[0]}/${parts[1]}`)) {
+          seen.add(`${parts[0]}/${parts[1]}`);
+          out.push({ source: parts[0]!, id: parts[1]! });
+        }
     }
     return out;
   }

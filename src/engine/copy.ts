@@ -11,7 +11,14 @@ import { Readable, Transform, type TransformCallback } from 'node:stream';
 import { DestinationError, InterruptedError, RespaldoError, VerifyError } from '../core/errors.js';
 import type { Reporter } from '../core/events.js';
 import type { LoadedConfig, Manifest, SetSummary } from '../core/types.js';
-import { setKey, type Destination, type DestinationConfig, type RemoteFile } from '../destinations/destination.js';
+import {
+  folderAmong,
+  folderInTheWay,
+  setKey,
+  type Destination,
+  type DestinationConfig,
+  type RemoteFile,
+} from '../destinations/destination.js';
 import { declaredDestination, destinationConfig, openDestination } from '../destinations/registry.js';
 import { KEEP_MARK, listSets, readManifest, setDir } from './catalog.js';
 import { chainToVerify } from './chain-sets.js';
@@ -239,6 +246,11 @@ export async function copySet(
       reporter.emit({ type: 'warning', ...saidOf(why) });
     }
     const listed = await withRetries(() => dest!.listFiles(key, { temps: true }), opts);
+    // A folder (S3: a prefix) at a name this copy writes is refused before anything is written or claimed.
+    const sealing = Boolean(dc.encrypt && !m.encryption && cfg.encryption);
+    const names = [...files.map((f) => (sealing ? f.path + AGE_EXTENSION : f.path)), MANIFEST_NAME];
+    const inTheWay = folderAmong(listed, names);
+    if (inTheWay) throw folderInTheWay(destName, `${key}/${inTheWay}`, `${dest.describe()}/${key}/${inTheWay}`);
     missingRoot = listed.length ? null : await withRetries(async () => (await dest!.missingRoot?.()) ?? null);
     for (const t of [...oldTemps(listed, new Date()), ...deadRunTemps(listed)])
       await dest.delete(`${key}/${t.path}`).catch(() => undefined);
