@@ -37,12 +37,19 @@ export interface InterpolationResult {
 }
 
 /**
+ * The largest config file, or `.env` beside it, respaldo reads: a larger one is refused before it is read (a log or a
+ * dump named by mistake). A config is a few KB (the demo's is under 1 KB); one of hundreds of databases and
+ * destinations is some tens of KB: 1 MiB leaves room for any, and memory for nothing else.
+ */
+export const CONFIG_MAX_BYTES = 1 << 20;
+
+/**
  * Reads `KEY=VALUE` pairs from a `.env` file; an absent file gives {}. Anything there but a regular file (a FIFO
  * would block) throws NotRegularFileError; one that is not UTF-8 text, NotUtf8TextError (its values would change).
  */
 export function readDotEnv(file: string): Record<string, string> {
   if (!existsSync(file)) return {};
-  const buf = readRegularFileSync(file);
+  const buf = readRegularFileSync(file, { maxBytes: CONFIG_MAX_BYTES });
   const line = firstNonUtf8Line(buf);
   if (line !== null) throw new NotUtf8TextError(file, line);
   return parseEnv(buf.toString('utf8')) as Record<string, string>;
@@ -85,7 +92,7 @@ export function firstNonUtf8Line(buf: Buffer): number | null {
 export function dotEnvLineWithout(file: string, variable: string): number | null {
   let text: string;
   try {
-    text = readRegularFileSync(file).toString('utf8');
+    text = readRegularFileSync(file, { maxBytes: CONFIG_MAX_BYTES }).toString('utf8');
   } catch {
     return null;
   }

@@ -7,7 +7,8 @@ import { statSync, type Stats } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { ConfigError } from '../core/errors.js';
 import { english, nestedPhrase, phrase, type Phrase } from '../core/phrases.js';
-import { NotRegularFileError, notRegularKind, readRegularFileSync } from '../core/regular-file.js';
+import { NotRegularFileError, notRegularKind, readRegularFileSync, TooLargeFileError } from '../core/regular-file.js';
+import { formatBytes } from '../core/format.js';
 import type {
   BackupConfig,
   DatabaseConfig,
@@ -22,7 +23,14 @@ import { parsePgUrl } from '../drivers/postgres/config.js';
 import { normalizeDestinations } from '../destinations/config.js';
 import { normalizeEncryption } from './encryption.js';
 import { validateJobs } from '../scheduler/when.js';
-import { dotEnvLineWithout, firstNonUtf8Line, interpolate, NotUtf8TextError, readDotEnv } from './interpolate.js';
+import {
+  CONFIG_MAX_BYTES,
+  dotEnvLineWithout,
+  firstNonUtf8Line,
+  interpolate,
+  NotUtf8TextError,
+  readDotEnv,
+} from './interpolate.js';
 import { duplicateKey } from './duplicate-keys.js';
 import { joinPath, validateAgainstSchema, type SchemaProblem } from './schema.js';
 import { emailAddressProblem, webhookUrlProblem } from '../notify/checks.js';
@@ -103,6 +111,7 @@ function dotEnvBeside(file: string): Record<string, string> {
       );
     if (err instanceof NotRegularFileError) throw notRegular(file, err, 'config.dotEnvNotRegular');
     if (err instanceof NotUtf8TextError) throw notUtf8(file, err.line, false);
+    if (err instanceof TooLargeFileError) throw tooLarge(file, err, true);
     throw err;
   }
 }
@@ -293,9 +302,15 @@ function notUtf8(file: string, line: number, utf16: boolean): ConfigError {
   return configSaid(file, phrase('config.notUtf8', params), phrase('config.notUtf8Hint'));
 }
 
+/** The config error for `file` (the config, or the .env beside it when `dotEnv`) too large to be one, never read. */
+function tooLarge(file: string, err: TooLargeFileError, dotEnv: boolean): ConfigError {
+  const params = { file, size: formatBytes(err.size), max: formatBytes(err.maxBytes), dotEnv: dotEnv ? 'yes' : '' };
+  return configSaid(file, phrase('config.tooLarge', params), phrase('config.tooLargeHint', params));
+}
+
 function readConfigText(file: string): string {
   try {
-    const buf = readRegularFileSync(file);
+    const buf = readRegularFileSync(file, { maxBytes: CONFIG_MAX_BYTES });
     const line = firstNonUtf8Line(buf);
     if (line !== null) {
       throw notUtf8(file, line, (buf[0] === 0xff && buf[1] === 0xfe) || (buf[0] === 0xfe && buf[1] === 0xff));
@@ -303,6 +318,7 @@ function readConfigText(file: string): string {
     return buf.toString('utf8');
   } catch (err) {
     if (err instanceof ConfigError) throw err;
+    if (err instanceof TooLargeFileError) throw tooLarge(file, err, false);
     if (err instanceof NotRegularFileError && err.code === 'ENOTREG') throw notRegular(file, err, 'config.notRegular');
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') throw configSaid(file, phrase('config.notFound', { file }), phrase('config.notFoundHint'));

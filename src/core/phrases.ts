@@ -528,6 +528,12 @@ export const PHRASES_EN = {
     `${p['file']}: is ${p['kind']}, not a file: respaldo reads the file .env beside the config for its \${VAR} values (KEY=VALUE lines)`,
   'config.dotEnvNotRegularHint': () =>
     'Move it away, or make .env a file of KEY=VALUE lines, then run the command again; nothing was changed.',
+  'config.tooLarge': (p: PhraseParams) =>
+    `${p['file']}: is ${p['size']}, more than any ${p['dotEnv'] ? '.env of ${VAR} values' : 'config'} (respaldo reads at most ${p['max']} of one, and read nothing from it)`,
+  'config.tooLargeHint': (p: PhraseParams) =>
+    p['dotEnv']
+      ? 'A .env holds a few KEY=VALUE lines: check what was written there (a log, a dump?), move it away and keep only its lines in a new .env, then run the command again. Nothing was changed.'
+      : 'A config is a few KB: check that --config (or RESPALDO_CONFIG) names the config file itself, not a log, a dump or a database. Nothing was changed.',
   'config.fixHint': () => 'Fix the field named above and run the command again; nothing was changed.',
   'error.lockHeld': () => 'Another respaldo process is working on this backup folder.',
   'error.lockHeldBy': (p: PhraseParams) =>

@@ -48,17 +48,38 @@ export function readProblem(err: unknown): string {
   return (err as NodeJS.ErrnoException).code ?? (err as Error).message;
 }
 
+/**
+ * Thrown by readRegularFileSync given `maxBytes` for a larger file: never read (a config of 300 MB, a log or a dump
+ * named by mistake, was read whole, about twice its size in memory, before its JSON error).
+ */
+export class TooLargeFileError extends Error {
+  constructor(
+    readonly path: string,
+    readonly size: number,
+    readonly maxBytes: number,
+  ) {
+    super(`${path} is ${size} bytes, more than the ${maxBytes} read of it`);
+    this.name = 'TooLargeFileError';
+  }
+}
+
 function check(path: string, st: Stats): void {
   const kind = notRegularKind(st);
   if (kind) throw new NotRegularFileError(path, kind);
 }
 
-/** The content of the regular file at `path`; NotRegularFileError for anything else, fs errors as they are. */
-export function readRegularFileSync(path: string): Buffer {
+/**
+ * The content of the regular file at `path`; NotRegularFileError for anything else, TooLargeFileError for one of
+ * more than `maxBytes` (when given, looked at before anything is read), fs errors as they are.
+ */
+export function readRegularFileSync(path: string, opts: { maxBytes?: number } = {}): Buffer {
   check(path, statSync(path));
   const fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
   try {
-    check(path, fstatSync(fd));
+    const st = fstatSync(fd);
+    check(path, st);
+    if (opts.maxBytes !== undefined && st.size > opts.maxBytes)
+      throw new TooLargeFileError(path, st.size, opts.maxBytes);
     return readFileSync(fd);
   } finally {
     closeSync(fd);

@@ -574,6 +574,12 @@ export const PHRASES_ES = {
     `${p['file']}: es ${kindEs(p['kind'])}, no un archivo: respaldo lee el archivo .env junto a la configuración para los valores de sus \${VAR} (líneas CLAVE=VALOR)`,
   'config.dotEnvNotRegularHint': () =>
     'Apártelo, o haga de .env un archivo de líneas CLAVE=VALOR, y repita la orden; no se cambió nada.',
+  'config.tooLarge': (p: PhraseParams) =>
+    `${p['file']}: ocupa ${p['size']}, más que cualquier ${p['dotEnv'] ? '.env de valores de ${VAR}' : 'configuración'} (respaldo lee como mucho ${p['max']}, y no leyó nada de ahí)`,
+  'config.tooLargeHint': (p: PhraseParams) =>
+    p['dotEnv']
+      ? 'Un .env tiene unas pocas líneas CLAVE=VALOR: mire qué se escribió ahí (¿un registro, un volcado?), apártelo y deje solo sus líneas en un .env nuevo, y repita la orden. No se cambió nada.'
+      : 'Una configuración ocupa unos pocos KB: compruebe que --config (o RESPALDO_CONFIG) indica el archivo de configuración mismo, no un registro, un volcado ni una base de datos. No se cambió nada.',
   'config.fixHint': () => 'Corrija el campo indicado arriba y repita; no se cambió nada.',
   'create.nothingBackedUp': (p: PhraseParams): string =>
     `No se pudo copiar nada: ${PHRASES_ES[p['of'] as PhraseId](p).replace(/\.$/, '')}. No se escribió ninguna copia.`,
