@@ -981,6 +981,10 @@ export const PHRASES_EN = {
     `took over the claim ${p['claim']} on set ${p['set']} at ${p['dest']}, left by another set's copy cut short (from ${p['host']}; nothing written there for ${p['age']}): its ${p['files']} unfinished file(s) there removed`,
   'warn.claimTakenOverGone': (p: PhraseParams) =>
     `took over the claim ${p['claim']} on set ${p['set']} at ${p['dest']}, left by another set's copy cut short (from ${p['host']}, this server; its process is gone): its ${p['files']} unfinished file(s) there removed`,
+  'warn.claimTakingOver': (p: PhraseParams) =>
+    `taking over, as asked (--take-over), the claim on set ${p['set']} at ${p['dest']} of another set's copy (${p['owner']}): its ${p['files']} unfinished file(s) there are removed`,
+  'warn.claimTakenOverAsked': (p: PhraseParams) =>
+    `took over, as asked (--take-over), the claim on set ${p['set']} at ${p['dest']} of another set's copy (${p['owner']}): its ${p['files']} unfinished file(s) there removed`,
   'warn.notRemovedAt': (p: PhraseParams) => `could not remove ${p['set']} at ${p['dest']}: ${p['error']}`,
   'warn.damagedKept': (p: PhraseParams) =>
     `set ${p['set']} at ${p['dest']} is damaged, kept and not counted by the retention: ${p['problem']}`,
@@ -1315,7 +1319,9 @@ export const PHRASES_EN = {
   'copy.claimedThere': (p: PhraseParams) =>
     `destination "${p['dest']}": another set ${p['set']} of source "${p['source']}", not this one, is being copied there or its copy was cut short (${p['claim']}): nothing was sent, so as not to mix the two sets' files.`,
   'copy.claimedThereHint': (p: PhraseParams) =>
-    `Another config (or server) copies there under the same source "${p['source']}". Give each config its own "source" (top level, or on the destination), then copy again.${p['claimed'] ? ` Once nothing was written there for ${p['quiet']} (claimed ${p['claimed']}), a copy takes it over.` : ''} If no copy of that set will complete (its server or set is gone), remove ${p['where']}/${p['set']} and ${p['claim']} there by hand first.`,
+    `Another config (or server) copies there under the same source "${p['source']}". Give each config its own "source" (top level, or on the destination), then copy again.${p['claimed'] ? ` Once nothing was written there for ${p['quiet']} (claimed ${p['claimed']}), a copy takes it over.` : ''} If no copy of that set will complete (its server or set is gone), take its claim over: \`respaldo copy ${p['set']} --to ${p['dest']} --take-over\` (its unfinished files there are removed); or remove ${p['where']}/${p['set']} and ${p['claim']} there by hand first.`,
+  'copy.claimHolderRunsHint': (p: PhraseParams) =>
+    `Its copy runs on this server (pid ${p['pid']} on ${p['host']}): it is not taken over, even with --take-over. Wait for it to finish, then copy again; ${p['claim']} goes with it.`,
   'copy.anotherSetThere': (p: PhraseParams) =>
     `destination "${p['dest']}" already holds a set ${p['set']} of source "${p['source']}" that is not this one (it started at ${p['thereAt']}, on ${p['thereHost']}; this one at ${p['at']}, on ${p['host']}): nothing was sent, so as not to overwrite it.`,
   'copy.anotherSetThereHint': (p: PhraseParams) =>

@@ -77,6 +77,25 @@ export function holderGone(doc: ClaimDoc): boolean {
 }
 
 /**
+ * Whether the copy that put claim `doc` is known to still run: on this machine, this boot, this PID namespace, its
+ * process there (the same one: its start time matches where the claim tells it).
+ */
+export function holderRuns(doc: ClaimDoc): boolean {
+  const boot = bootId();
+  const ns = pidNamespace();
+  if (!doc.pid || !doc.boot || !boot || doc.boot !== boot || doc.host !== hostname()) return false;
+  if (!doc.pidns || !ns || doc.pidns !== ns || !processAlive(doc.pid)) return false;
+  const ticks = startTicks(doc.pid);
+  return doc.startTicks === undefined || ticks === undefined || doc.startTicks === ticks;
+}
+
+/** Whose claim `doc` (the file `claim`) is, for the operator: host, pid and when it was put. */
+function claimOwner(doc: ClaimDoc | null, claim: RemoteFile): string {
+  const when = claim.modifiedAt ? formatLocal(claim.modifiedAt) : '?';
+  return `${claim.path}: host ${doc?.host ?? '?'}, pid ${doc?.pid ?? '?'}, claimed ${when}`;
+}
+
+/**
  * Pure: whether another set's claim there, with what its set folder holds, was left by a copy cut short and may be
  * taken over (null: it may not, a copy may be sending). Taken over when its copy is known to be gone (`gone`: it
  * ran on this machine, holderGone), or when neither the claim nor anything in the set folder (temporary files
@@ -101,8 +120,10 @@ export function staleClaimReason(
  * has one that may still be sending. `retry` wraps each request (withRetries). Another set's claim is removed when
  * that set's manifest is there (its copy completed; any other copy of that id refuses on it), and taken over when its
  * copy was cut short (staleClaimReason): the unfinished files in the set folder are removed first, then its claim,
- * and `reporter` is told. Returns whether files were removed from the set folder (what was listed there is gone), and
- * what was said of a claim taken over.
+ * and `reporter` is told. `takeOver` (`copy ID --to NAME --take-over`, the operator's word that its copy will not
+ * complete): a claim is taken over at once, saying whose it was (host, pid, when), unless its copy is known to run on
+ * this machine or the set folder holds files no copy writes (never removed). Returns whether files were removed from
+ * the set folder (what was listed there is gone), and what was said of a claim taken over.
  */
 export async function claimSet(
   dest: Destination,
@@ -110,6 +131,7 @@ export async function claimSet(
   m: Manifest,
   retry: <T>(work: () => Promise<T>) => Promise<T>,
   reporter?: Reporter,
+  opts: { takeOver?: boolean } = {},
 ): Promise<{ folderEmptied: boolean; takenOver?: Said }> {
   const key = claimKey(source, m);
   const dir = `${source}/${CLAIMS_DIR}`;
@@ -142,19 +164,22 @@ export async function claimSet(
   );
   if (!others.length) return { folderEmptied: false };
   const setFolder = `${source}/${m.id}`;
-  const refuse = async (): Promise<never> => {
+  const refuse = async (runs?: { host: string; pid: number }): Promise<never> => {
     await releaseClaim(dest, source, m);
     const where = `${dest.describe()}/${source}`;
     const other = others.find((f) => f.modifiedAt) ?? others[0]!;
     const claim = `${where}/${CLAIMS_DIR}/${others[0]!.path}`;
     const message = phrase('copy.claimedThere', { dest: dest.name, set: m.id, source, claim });
-    const hint = phrase('copy.claimedThereHint', {
-      source,
-      where,
-      set: m.id,
-      claim,
-      ...(other.modifiedAt ? { quiet: formatAge(LEFTOVER_AGE_MS), claimed: formatLocal(other.modifiedAt) } : {}),
-    });
+    const hint = runs
+      ? phrase('copy.claimHolderRunsHint', { pid: String(runs.pid), host: runs.host, claim })
+      : phrase('copy.claimedThereHint', {
+          source,
+          where,
+          set: m.id,
+          claim,
+          dest: dest.name,
+          ...(other.modifiedAt ? { quiet: formatAge(LEFTOVER_AGE_MS), claimed: formatLocal(other.modifiedAt) } : {}),
+        });
     throw new RespaldoError('notCopied', english(message), english(hint)).withPhrases(message, hint);
   };
   // A set's copy completed (its manifest is there and reads whole): no copy of that id sends while it is there, so the
@@ -179,6 +204,7 @@ export async function claimSet(
   const now = new Date();
   const hosts = new Set<string>();
   let quietMs: number | null = null;
+  const asked: string[] = [];
   for (const o of others) {
     const held = await readClaim(dest, `${dir}/${o.path}`, retry);
     const why = staleClaimReason(o, folder, {
@@ -187,9 +213,21 @@ export async function claimSet(
       strays,
       now,
     });
-    if (!why) return refuse();
+    if (!why) {
+      // Taken over as asked, but never from a copy seen running here, nor over files no copy writes.
+      if (!opts.takeOver || strays.length) return refuse();
+      if (held?.pid && held.host && holderRuns(held)) return refuse({ host: held.host, pid: held.pid });
+      asked.push(claimOwner(held, o));
+    }
     hosts.add(held?.host ?? '?');
-    if ('quietMs' in why) quietMs = Math.min(quietMs ?? Infinity, why.quietMs);
+    if (why && 'quietMs' in why) quietMs = Math.min(quietMs ?? Infinity, why.quietMs);
+  }
+  if (asked.length) {
+    // Said before anything is removed: whose claim it was, so that the operator can look that copy up.
+    reporter?.emit({
+      type: 'warning',
+      ...said('warn.claimTakingOver', { set: m.id, dest: dest.name, owner: asked.join('; '), files: folder.length }),
+    });
   }
   // Cut short: its unfinished files go first (this set's own would be sent over them), then its claim.
   for (const f of folder) await retry(() => dest.delete(`${setFolder}/${f.path}`));
@@ -201,11 +239,13 @@ export async function claimSet(
     claim: others.map((o) => o.path).join(', '),
     host: [...hosts].join(', '),
   };
-  const told =
-    quietMs === null
+  const told = asked.length
+    ? said('warn.claimTakenOverAsked', { ...params, owner: asked.join('; ') })
+    : quietMs === null
       ? said('warn.claimTakenOverGone', params)
       : said('warn.claimTakenOver', { ...params, age: formatAge(quietMs) });
-  reporter?.emit({ type: 'warning', ...told });
+  // Taken over as asked: what it was was said before the removal; the outcome is said once, in the result.
+  if (!asked.length) reporter?.emit({ type: 'warning', ...told });
   return { folderEmptied: folder.length > 0, takenOver: told };
 }
 

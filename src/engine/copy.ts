@@ -111,6 +111,11 @@ export interface CopyOptions {
   backoffMs?: number;
   /** `copy --verify`: what is there read back and re-hashed, what is missing or differs sent again (copy-repair.ts). */
   verify?: boolean;
+  /**
+   * `copy ID --to NAME --take-over`: another set's claim on this id there, left by a copy the operator knows will not
+   * complete, is taken over at once (copy-claim.ts claimSet), for set ID only (not the sets of its chain sent first).
+   */
+  takeOver?: boolean;
 }
 
 /** Reads a set's `copies.json` ({} when it has none or it is unreadable). */
@@ -269,6 +274,7 @@ export async function copySet(
         m,
         (work) => withRetries(work, opts),
         reporter,
+        { takeOver: opts.takeOver === true },
       );
       if (takenOver) {
         result.claimTakenOver = takenOver.message;
@@ -633,7 +639,8 @@ export async function copySets(
     }
     for (const id of ids) {
       if (opts.signal?.aborted) break;
-      const r = await copySet(cfg, id, name, reporter, opts);
+      const { takeOver: _asked, ...others } = opts;
+      const r = await copySet(cfg, id, name, reporter, id === oneId ? opts : others);
       results.push(r);
       if (r.ok) continue;
       if (oneId && id !== oneId && ids.indexOf(id) < ids.indexOf(oneId))

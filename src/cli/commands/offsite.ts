@@ -216,14 +216,24 @@ export function register(program: Command): void {
       .option(
         '--verify',
         'read back and re-hash every file of the set(s) at the destination, and send again each one missing or different there',
+      )
+      .option(
+        '--take-over',
+        "with ID and --to: take over at once another set's claim on ID there, left by a copy cut short that will not complete (its unfinished files there are removed; said first whose claim it was)",
       ),
   ).action(
-    runAction({ to: 'text', verify: 'flag' }, async (io, opts, id?: string) => {
+    runAction({ to: 'text', verify: 'flag', takeOver: 'flag' }, async (io, opts, id?: string) => {
       // `copy "$ID" --to nas` with the variable not set: it copied (or with --verify re-read) every set.
       if (id !== undefined && id.trim() === '')
         throw new UsageError(
           'ID needs a value, not an empty one.',
           'An empty value is often a shell variable that was not set; name the set, or leave ID out to copy every set.',
+        );
+      // Only ever for the one set and the one destination the operator names: never every set, never by default.
+      if (opts.takeOver && (!id || !opts.to))
+        throw new UsageError(
+          '--take-over needs a set ID and --to NAME.',
+          'Name the set and the destination whose claim to take over: `respaldo copy ID --to NAME --take-over`.',
         );
       const cfg = await io.config();
       if (!cfg.destinations?.length)
@@ -236,6 +246,7 @@ export function register(program: Command): void {
       const results = await copySets(cfg, { ...(id ? { id } : {}), ...(opts.to ? { to: opts.to } : {}) }, io.reporter, {
         signal: io.signal,
         ...(opts.verify ? { verify: true } : {}),
+        ...(opts.takeOver ? { takeOver: true } : {}),
       });
       // Interrupted (SIGINT, SIGTERM): the copy stopped; what was sent is kept, the set is not listed there.
       if (io.signal.aborted)

@@ -1023,6 +1023,10 @@ export const PHRASES_ES = {
     `se toma la reserva ${p['claim']} de la copia ${p['set']} en ${p['dest']}, dejada por el envío interrumpido de otra copia del mismo nombre (desde ${p['host']}; nada escrito allí en ${p['age']}): se borraron allí sus ${p['files']} archivo(s) sin terminar`,
   'warn.claimTakenOverGone': (p: PhraseParams) =>
     `se toma la reserva ${p['claim']} de la copia ${p['set']} en ${p['dest']}, dejada por el envío interrumpido de otra copia del mismo nombre (desde ${p['host']}, este servidor; su proceso ya no existe): se borraron allí sus ${p['files']} archivo(s) sin terminar`,
+  'warn.claimTakingOver': (p: PhraseParams) =>
+    `se toma, como se pidió (--take-over), la reserva de la copia ${p['set']} en ${p['dest']} que tenía el envío de otra copia (${p['owner']}): se borran sus ${p['files']} archivo(s) a medias allí`,
+  'warn.claimTakenOverAsked': (p: PhraseParams) =>
+    `se tomó, como se pidió (--take-over), la reserva de la copia ${p['set']} en ${p['dest']} que tenía el envío de otra copia (${p['owner']}): se borraron sus ${p['files']} archivo(s) a medias allí`,
   'warn.notRemovedAt': (p: PhraseParams) => `no se pudo borrar ${p['set']} en ${p['dest']}: ${p['error']}`,
   'warn.damagedKept': (p: PhraseParams) =>
     `la copia ${p['set']} en ${p['dest']} está dañada: se conserva y la retención no la cuenta: ${p['problem']}`,
@@ -1350,7 +1354,9 @@ export const PHRASES_ES = {
   'copy.claimedThere': (p: PhraseParams) =>
     `destino "${p['dest']}": otra copia ${p['set']} del origen "${p['source']}", no esta, se está enviando allí o su envío quedó a medias (${p['claim']}): no se envió nada, para no mezclar los archivos de las dos copias.`,
   'copy.claimedThereHint': (p: PhraseParams) =>
-    `Otra configuración (u otro servidor) envía allí con el mismo origen "${p['source']}". Dé a cada configuración su propio "source" (en el nivel superior o en el destino) y vuelva a enviar la copia.${p['claimed'] ? ` Cuando lleve ${p['quiet']} sin que se escriba nada allí (reservada el ${p['claimed']}), un envío la tomará.` : ''} Si ningún envío de esa otra copia va a terminar (su servidor o la copia ya no existen), borre antes a mano allí ${p['where']}/${p['set']} y ${p['claim']}.`,
+    `Otra configuración (u otro servidor) envía allí con el mismo origen "${p['source']}". Dé a cada configuración su propio "source" (en el nivel superior o en el destino) y vuelva a enviar la copia.${p['claimed'] ? ` Cuando lleve ${p['quiet']} sin que se escriba nada allí (reservada el ${p['claimed']}), un envío la tomará.` : ''} Si ningún envío de esa otra copia va a terminar (su servidor o la copia ya no existen), tome su reserva: \`respaldo copy ${p['set']} --to ${p['dest']} --take-over\` (se borran sus archivos a medias allí); o borre antes a mano allí ${p['where']}/${p['set']} y ${p['claim']}.`,
+  'copy.claimHolderRunsHint': (p: PhraseParams) =>
+    `Su envío sigue en marcha en este servidor (pid ${p['pid']} en ${p['host']}): no se toma, ni con --take-over. Espere a que termine y vuelva a enviar la copia; ${p['claim']} se irá con él.`,
   'copy.anotherSetThere': (p: PhraseParams) =>
     `el destino "${p['dest']}" ya tiene una copia ${p['set']} del origen "${p['source']}" que no es esta (empezó el ${p['thereAt']}, en ${p['thereHost']}; esta, el ${p['at']}, en ${p['host']}): no se envió nada, para no sobrescribirla.`,
   'copy.anotherSetThereHint': (p: PhraseParams) =>
