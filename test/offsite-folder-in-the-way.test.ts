@@ -141,6 +141,11 @@ describe('rclone (S3 backend on s3rver): objects below manifest.json', () => {
     await expect(s3.send(new HeadObjectCommand({ Bucket, Key: manifest }))).rejects.toMatchObject({ name: 'NotFound' });
     const note = await s3.send(new GetObjectCommand({ Bucket, Key: `${manifest}/note.txt` }));
     expect(await note.Body!.transformToString()).toBe('put here by hand\n');
+    const d = await cli(s, ['delete', id, '--from', 'cloud', '--yes']);
+    expect(d.stderr).toContain('1 file(s) respaldo did not write (manifest.json/note.txt)');
+    await expect(s3.send(new HeadObjectCommand({ Bucket, Key: `${manifest}/note.txt` }))).rejects.toMatchObject({
+      name: 'NotFound',
+    });
     s3.destroy();
   });
 });
