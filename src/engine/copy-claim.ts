@@ -26,7 +26,8 @@ import { LEFTOVER_AGE_MS, notFromACopy } from './remote-prune.js';
  * claim is removed once the manifest is written; a copy that failed leaves it (its files are there), so the other set
  * is refused until it is completed, or until that claim is taken over: its copy is known gone (it ran on this machine,
  * this boot, and its process is not there), or nothing was written beside it nor in the set folder for
- * LEFTOVER_AGE_MS (the age at which `prune --from` removes such a folder). Taking over removes the unfinished files
+ * LEFTOVER_AGE_MS (the age at which `prune --from` removes such a folder), or at once when the operator says its copy
+ * will not complete (`copy ID --to NAME --take-over`, never by default). Taking over removes the unfinished files
  * first, then the claim, and only a copy that saw no other claim still sending does it: the two sets never mix. An
  * empty claims folder is removed (folder, sftp). Sound where the destination lists what was just written (folder,
  * sftp, S3; rclone as its remote does).
