@@ -187,3 +187,49 @@ describe('status in a real 80-column terminal', () => {
     }
   }, 60_000);
 });
+
+describe("the CLI's error, hint and warning lines in a real 80-column terminal", () => {
+  /** The pane as the terminal shows it, lines it wrapped itself joined back (so a word cut at the edge shows). */
+  const joinedPane = (name: string): string =>
+    execFileSync('tmux', [...TMUX_SERVER, 'capture-pane', '-p', '-J', '-t', name], { encoding: 'utf8' });
+
+  it('fold at word boundaries on a terminal, and stay byte for byte as they were when piped', async () => {
+    execFileSync('tmux', ['-V']);
+    const dir = makeTmpDir('respaldo-width-');
+    const nas = `${dir}/mnt/the-share-of-the-office-nas-that-is-not-mounted`;
+    const setup = writeConfig(dir, {
+      destinations: [{ name: 'nas', type: 'folder', path: nas, copyAfterBackup: false }],
+    });
+    const created = await runCli(['create', '--json', '--no-files', '--config', setup.configFile]);
+    expect(created.code).toBe(0);
+    const id = (JSON.parse(created.stdout) as { id: string }).id;
+    const error = `destination "nas": ${nas} does not exist (not mounted?)`;
+    // Piped: whole lines, as scripts and the tests that pin them read them.
+    const piped = await runCli(['list', '--from', 'nas', '--config', setup.configFile]);
+    expect(piped.stderr).toBe(`respaldo: ${error}\nhint: Mount it, then run the command again.\n`);
+    const copied = await runCli(['copy', id, '--to', 'nas', '--config', setup.configFile]);
+    expect(copied.stderr).toContain(`  warning: set ${id} NOT copied to nas: ${error}\n`);
+    expect(copied.stderr).toContain(`NOT copied: ${id} to nas: ${error}\n  hint: Mount it`);
+    for (const args of [
+      ['list', '--from', 'nas'],
+      ['copy', id, '--to', 'nas'],
+    ]) {
+      const tty = startCliInTmux([...args, '--config', setup.configFile], dir, { width: 80, height: 30 });
+      try {
+        expect(await tty.exitCode()).not.toBe(0);
+        const pane = joinedPane(tty.name);
+        const lines = pane.split('\n');
+        for (const l of lines) expect(l.trimEnd().length, pane).toBeLessThanOrEqual(80);
+        // every word whole on its line, the path among them; the text the same but for the line breaks
+        const words = pane.split(/\s+/);
+        for (const w of error.split(' ')) expect(words, pane).toContain(w);
+        expect(pane.replace(/\s+/g, ' ')).toContain(`${error} hint: Mount it, then run the command again.`);
+        // continuation lines keep the indent of their line (two more), as the other folded CLI text
+        const at = lines.findIndex((l) => l.startsWith(args[0] === 'list' ? 'respaldo: ' : 'NOT copied: '));
+        expect(lines[at + 1], pane).toMatch(/^ {2}\S/);
+      } finally {
+        tty.kill();
+      }
+    }
+  }, 60_000);
+});

@@ -9,6 +9,7 @@ import { loadConfig } from '../config/load.js';
 import { writeLog } from '../engine/log.js';
 import { maskSecrets } from '../exec/spawn.js';
 import { JsonLinesReporter, TextReporter } from './reporters.js';
+import { errorWidth, foldLine } from './format.js';
 import {
   TERMINAL_CLOSED_LOG,
   INPUT_ENDED_LOG,
@@ -57,9 +58,9 @@ export function reportError(caught: unknown, json: boolean): number {
   if (err instanceof RespaldoError) {
     if (json) process.stdout.write(mask(JSON.stringify(err.toJSON(), null, 2)) + '\n');
     // A message may quote what a destination or a file held: never an escape sequence on the terminal.
-    process.stderr.write(
-      maskSecrets(printableLines(`respaldo: ${err.message}\n${err.hint ? `hint: ${err.hint}\n` : ''}`), secretsToMask),
-    );
+    // On a terminal, folded at word boundaries to its width (errorWidth); piped, logged or with --json, whole.
+    const said = printableLines(`respaldo: ${err.message}\n${err.hint ? `hint: ${err.hint}\n` : ''}`);
+    process.stderr.write(foldLine(maskSecrets(said, secretsToMask), errorWidth(json)));
     return err.exitCode;
   }
   const e = err instanceof Error ? err : new Error(String(err));
@@ -160,7 +161,11 @@ export function runAction<S extends OptionSpec, A extends unknown[]>(
           secretsToMask = c.secrets;
           for (const f of looseSecretFiles(c)) {
             const w = looseSecretWarning(f);
-            process.stderr.write(json ? JSON.stringify({ type: 'warning', message: w }) + '\n' : `warning: ${w}\n`);
+            process.stderr.write(
+              json
+                ? JSON.stringify({ type: 'warning', message: w }) + '\n'
+                : foldLine(`warning: ${w}`, errorWidth()) + '\n',
+            );
           }
           return c;
         });
@@ -172,7 +177,8 @@ export function runAction<S extends OptionSpec, A extends unknown[]>(
       // A file, table or path name with an escape sequence in it (written by the application's users, or a
       // manifest from a destination) is printed with `?` for each control character: it never drives the terminal.
       out: (line) => process.stdout.write(printableLines(maskSecrets(line, secretsToMask)) + '\n'),
-      err: (line) => process.stderr.write(printableLines(maskSecrets(line, secretsToMask)) + '\n'),
+      err: (line) =>
+        process.stderr.write(foldLine(printableLines(maskSecrets(line, secretsToMask)), errorWidth(json)) + '\n'),
       isTTY: Boolean(process.stdin.isTTY && process.stdout.isTTY),
       signal: makeSignal(cmd.name() !== 'restore'),
       confirmWord: async (prompt, word) => {
@@ -215,7 +221,11 @@ export function runAction<S extends OptionSpec, A extends unknown[]>(
       // taken for a run that did not happen (exit 0: it did).
       if (io.signal.aborted && process.exitCode === EXIT.ok) {
         const said = `the ${cmd.name()} had passed the point where it can stop, and finished: what it reports above is done.`;
-        process.stderr.write(json ? JSON.stringify({ type: 'warning', message: said }) + '\n' : `respaldo: ${said}\n`);
+        process.stderr.write(
+          json
+            ? JSON.stringify({ type: 'warning', message: said }) + '\n'
+            : foldLine(`respaldo: ${said}`, errorWidth()) + '\n',
+        );
       }
     } catch (err) {
       process.exitCode = reportError(err, json);

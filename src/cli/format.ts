@@ -27,6 +27,14 @@ export function outputWidth(): number | null {
 }
 
 /**
+ * The width error, hint and warning lines on stderr are folded to: its columns when stderr is a terminal, null when
+ * it is piped or redirected, or with --json (then every line is written whole, as scripts and logs read it).
+ */
+export function errorWidth(json = false, stream: NodeJS.WriteStream = process.stderr): number | null {
+  return stream.isTTY && !json ? Math.max(40, stream.columns || 80) : null;
+}
+
+/**
  * `table`, with column `wrap` folded within `width` at commas and spaces onto at most `maxLines`
  * lines per row (the other columns keep their widths); null when that cannot be done without
  * cutting a word or going past `width`.

@@ -1,5 +1,6 @@
 import { EXIT } from '../core/exit-codes.js';
 import { boundYoungGeneration } from '../engine/garbage.js';
+import { errorWidth, foldLine } from './format.js';
 import { main } from './program.js';
 import { exitWhenFlushed, guardStdio } from './terminal.js';
 
@@ -9,8 +10,11 @@ boundYoungGeneration();
 // forgot to reject): without this, Node ends with status 13 ("unsettled top-level await") and nothing said.
 process.once('beforeExit', () => {
   process.stderr.write(
-    'respaldo: internal error: the command stopped waiting on an operation that can never finish (a bug); ' +
-      'what it did not finish was not done.\nhint: run it again; if it happens again, report it with the log.\n',
+    foldLine(
+      'respaldo: internal error: the command stopped waiting on an operation that can never finish (a bug); ' +
+        'what it did not finish was not done.\nhint: run it again; if it happens again, report it with the log.\n',
+      errorWidth(),
+    ),
   );
   void exitWhenFlushed(EXIT.internal);
 });

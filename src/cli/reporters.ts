@@ -1,6 +1,6 @@
 import type { ProgressEvent, Reporter } from '../core/events.js';
 import { printable, printableLines } from '../core/format.js';
-import { formatBytes, formatDuration } from './format.js';
+import { foldLine, formatBytes, formatDuration } from './format.js';
 
 /**
  * Human progress on stderr. On a TTY: a live line per item with bytes and rate, and a line when an
@@ -63,7 +63,9 @@ export class TextReporter implements Reporter {
     if (this.live) this.stream.write('\r\x1b[2K');
     this.live = false;
     // Names come from files, tables and manifests: their control characters never reach the terminal as such.
-    this.stream.write(printableLines(this.mask(text)) + '\n');
+    // On a terminal a warning or a failure is folded to its width at word boundaries; piped, it is written whole.
+    const width = this.tty ? Math.max(40, this.stream.columns || 80) : null;
+    this.stream.write(foldLine(printableLines(this.mask(text)), width) + '\n');
   }
 }
 

@@ -8,6 +8,7 @@
 import { isatty } from 'node:tty';
 import { InterruptedError } from '../core/errors.js';
 import { EXIT } from '../core/exit-codes.js';
+import { errorWidth, foldLine } from './format.js';
 
 const closed = new AbortController();
 /** Which of stdin, stdout and stderr were a terminal at start: Node resets those when it exits. */
@@ -99,9 +100,12 @@ function outputLostCode(code: number): number {
   const { stream, err } = outputLost;
   if (stream === 'stdout')
     process.stderr.write(
-      `respaldo: the output could not be written to stdout (${err.message}): it is incomplete; what the command ` +
-        'did was done all the same (the daily log in the backup folder says what).\n' +
-        'hint: Free space where the output goes (or send it elsewhere); `respaldo list` and `respaldo status` show the sets.\n',
+      foldLine(
+        `respaldo: the output could not be written to stdout (${err.message}): it is incomplete; what the command ` +
+          'did was done all the same (the daily log in the backup folder says what).\n' +
+          'hint: Free space where the output goes (or send it elsewhere); `respaldo list` and `respaldo status` show the sets.\n',
+        errorWidth(),
+      ),
     );
   return code === EXIT.ok ? EXIT.failed : code;
 }

@@ -4,7 +4,7 @@ import type { DrillResult } from '../../core/types.js';
 import { runDrill, type DrillOutcome } from '../../engine/drill.js';
 import { runDrillFrom } from '../../engine/drill-from.js';
 import { addCommonOptions, collect, runAction, type CommandIO } from '../context.js';
-import { formatDuration } from '../format.js';
+import { foldLine, formatDuration, outputWidth } from '../format.js';
 
 /** One drill result in operator words: the outcome line, then one line per check. */
 export function printDrillResult(io: CommandIO, r: DrillResult): void {
@@ -15,8 +15,8 @@ export function printDrillResult(io: CommandIO, r: DrillResult): void {
     const state = c.skipped ? 'skipped' : c.ok ? 'ok' : 'FAILED';
     io.out(`    ${c.name}: ${state}${c.skipped ? ` (${c.skipped})` : c.detail ? ` (${c.detail})` : ''}`);
   }
-  if (r.error) io.out(`    error: ${r.error}`);
-  if (r.hint) io.out(`    hint: ${r.hint}`);
+  if (r.error) io.out(foldLine(`    error: ${r.error}`, outputWidth()));
+  if (r.hint) io.out(foldLine(`    hint: ${r.hint}`, outputWidth()));
 }
 
 export function register(program: Command): void {

@@ -310,7 +310,10 @@ export function register(program: Command): void {
         else {
           for (const d of outcome.databases)
             io.out(
-              `${d.ok ? 'restored' : 'FAILED  '} ${d.name}${d.restoredTo ? ` -> ${d.restoredTo}` : ''}${d.safetyDatabase ? ` (previous kept as ${d.safetyDatabase})` : ''}${d.error ? `: ${d.error}${d.hint ? `\n  hint: ${d.hint}` : ''}` : ''}`,
+              foldLine(
+                `${d.ok ? 'restored' : 'FAILED  '} ${d.name}${d.restoredTo ? ` -> ${d.restoredTo}` : ''}${d.safetyDatabase ? ` (previous kept as ${d.safetyDatabase})` : ''}${d.error ? `: ${d.error}${d.hint ? `\n  hint: ${d.hint}` : ''}` : ''}`,
+                outputWidth(),
+              ),
             );
           if (outcome.filesRestoredTo) io.out(`files restored into ${outcome.filesRestoredTo}`);
           for (const r of outcome.recovered) io.out(`recovered: ${r}`);
