@@ -14,6 +14,7 @@ import { CreateScreen } from '../src/ui/screens/CreateScreen.js';
 import { parseJsonOutput, runCli } from './helpers/cli.js';
 import { demoSetup } from './helpers/tmp.js';
 import type { Manifest } from '../src/core/types.js';
+import { formatBytes } from '../src/core/format.js';
 import { cleanupSized, FakeFacade, frameProblems, KEY, press, renderSized, waitFrame } from './ui-fake-facade.js';
 
 afterEach(() => {
@@ -162,6 +163,55 @@ describe('an incremental whose newest base lost its page map, in the menu', () =
       ['users', full.id],
       ['inventario', inc.id],
       ['auditoria', inc.id],
+    ]);
+  });
+});
+
+describe("an incremental's sizes", () => {
+  /** What a database entry holds before compression, as its stored size counts it: its file and its page map. */
+  const raw = (d: Manifest['databases'][number]): number =>
+    d.rawBytes + (d.extras ?? []).reduce((n, x) => n + x.rawBytes, 0);
+
+  it("the Spanish summary of the menu and the CLI: the original size counts the databases' page maps too", async () => {
+    const s = demoSetup();
+    const made = async (type: string, json = true) =>
+      runCli(['create', '--type', type, ...(json ? ['--json'] : []), '--config', s.configFile]);
+    parseJsonOutput<Manifest>((await made('full')).stdout);
+    const facade = createEngineFacade(await loadConfig({ configPath: s.configFile, env: {} }));
+    const { lastFrame, stdin } = renderSized(<CreateScreen onBack={noop} />, { facade, lang: 'es' });
+    await waitFrame(lastFrame, (x) => x.includes('Empezar la copia'));
+    await press(stdin, KEY.down, KEY.down, KEY.down, KEY.down); // the type row
+    await press(stdin, KEY.right, KEY.right, KEY.right); // schema, differential, incremental
+    await waitFrame(lastFrame, (x) => x.includes('incremental (cambios desde la última copia)'));
+    await press(stdin, KEY.enter);
+    const done = await waitFrame(lastFrame, (x) => x.includes('Copia terminada'), 20_000);
+    fits(done);
+    const [id] = readdirSync(s.backupDir)
+      .filter((n) => /^\d{8}_\d{6}/.test(n))
+      .sort()
+      .reverse();
+    const m = await facade.readManifest(id!);
+    expect(m.type).toBe('incremental');
+    const files = m.files.reduce((n, f) => n + f.size, 0);
+    const dbs = m.databases.reduce((n, d) => n + raw(d), 0);
+    // a few changed pages and a page map of every page: the page maps are most of what the set stores
+    expect(dbs).toBeGreaterThan(m.databases.reduce((n, d) => n + d.rawBytes, 0) * 10);
+    expect(m.totals.rawBytes).toBe(dbs + files);
+    expect(done).toMatch(
+      new RegExp(
+        `Tamaño guardado\\s+${formatBytes(m.totals.storedBytes)} \\(tamaño original ${formatBytes(dbs + files)}\\)`,
+      ),
+    );
+    // The CLI's table: RAW counts what STORED counts.
+    const cli = await made('incremental', false);
+    const line = cli.stdout.split('\n').find((l) => l.startsWith('users '))!;
+    const next = parseJsonOutput<Manifest>(
+      (await runCli(['show', 'latest', '--json', '--config', s.configFile])).stdout,
+    );
+    const users = next.databases.find((d) => d.name === 'users')!;
+    expect(line.split(/\s{2,}/).slice(3, 5)).toEqual([
+      formatBytes(raw(users)),
+      formatBytes(users.storedBytes + users.extras!.reduce((n, x) => n + x.storedBytes, 0)),
     ]);
   });
 });

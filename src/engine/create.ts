@@ -1,3 +1,4 @@
+import { entryRawBytes } from './manifest.js';
 import { existsSync, promises as fsp } from 'node:fs';
 import { hostname } from 'node:os';
 import { CORES } from '../core/cores.js';
@@ -357,7 +358,8 @@ export async function executeBackup(
         storedBytes:
           dbEntries.reduce((s, e) => s + e.storedBytes + (e.extras ?? []).reduce((x, f) => x + f.storedBytes, 0), 0) +
           (await sumStored(staging, fileEntries)),
-        rawBytes: dbEntries.reduce((s, e) => s + e.rawBytes, 0) + fileEntries.reduce((s, f) => s + f.size, 0),
+        // as storedBytes: every stored file of a database (its page map, its globals), before compression
+        rawBytes: dbEntries.reduce((s, e) => s + entryRawBytes(e), 0) + fileEntries.reduce((s, f) => s + f.size, 0),
         files: fileEntries.length,
       },
       ...(chain.type ? { base: chain.base, ...(chain.type !== plan.type ? { requestedType: plan.type } : {}) } : {}),

@@ -12,6 +12,7 @@ import type {
   Manifest,
   StoredFile,
 } from '../core/types.js';
+import { DUMP_MEMBER_ROLE } from '../core/types.js';
 import { capabilitiesOf } from '../drivers/capabilities.js';
 import { isSetId } from './set-id.js';
 import { heldYoung } from './garbage.js';
@@ -72,6 +73,17 @@ export function storedPaths(m: Manifest): string[] {
  */
 export function nextBackupOnly(d: Pick<DatabaseEntry, 'engine'>, x: Pick<StoredFile, 'role'>): boolean {
   return x.role !== undefined && capabilitiesOf(d.engine).nextBackupRoles.includes(x.role);
+}
+
+/**
+ * Pure: the bytes a database entry stores in all before compression, as entryStoredBytes counts its stored bytes:
+ * its file and each extra (globals, SQLite's page map), the members of a directory dump once (its file's rawBytes
+ * already holds them). An incremental of SQLite stores a few changed pages and a page map of every page: without
+ * the page map its original size was a few bytes beside a stored size of kilobytes.
+ */
+export function entryRawBytes(entry: Pick<DatabaseEntry, 'rawBytes' | 'extras'>): number {
+  const others = (entry.extras ?? []).filter((x) => !x.role?.startsWith(DUMP_MEMBER_ROLE));
+  return entry.rawBytes + others.reduce((sum, x) => sum + x.rawBytes, 0);
 }
 
 /** Pure: what a database entry stores in all, its file and every extra (globals, the members of a directory dump). */

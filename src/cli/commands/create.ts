@@ -1,3 +1,4 @@
+import { entryRawBytes, entryStoredBytes } from '../../engine/manifest.js';
 import { Option, type Command } from 'commander';
 import { InterruptedError, RespaldoError } from '../../core/errors.js';
 import { said } from '../../core/phrases.js';
@@ -9,7 +10,7 @@ import { ensureRecentBackup, recentBackup } from '../../engine/ensure-recent.js'
 import { addCommonOptions, collect, runAction, type CommandIO } from '../context.js';
 import type { OptionSpec } from '../options.js';
 import { printDrillResult } from './drill.js';
-import { formatBytes, formatDuration, table } from '../format.js';
+import { foldLine, formatBytes, formatDuration, outputWidth, table } from '../format.js';
 import { afterCreate } from './offsite.js';
 import type { CopyResult } from '../../engine/copy.js';
 
@@ -59,8 +60,8 @@ export function printManifestSummary(io: CommandIO, m: Manifest): void {
       d.name,
       d.engine,
       d.error ? 'FAILED' : 'ok',
-      formatBytes(d.rawBytes),
-      formatBytes(d.storedBytes + (d.extras ?? []).reduce((sum, x) => sum + x.storedBytes, 0)),
+      formatBytes(entryRawBytes(d)),
+      formatBytes(entryStoredBytes(d)),
       d.sha256 ? d.sha256.slice(0, 16) + '…' : '-',
     ]);
   if (m.databases.length) io.out(table(rows));
@@ -69,8 +70,10 @@ export function printManifestSummary(io: CommandIO, m: Manifest): void {
       `Files: ${m.files.length} (${m.files.filter((f) => f.group === 'config').length} config, ${m.files.filter((f) => f.group === 'application').length} application)`,
     );
   for (const d of m.databases.filter((x) => x.error))
-    io.out(`  ${d.name}: ${d.error!.message}${d.error!.hint ? `\n    hint: ${d.error!.hint}` : ''}`);
-  for (const w of m.warnings) io.out(`  warning: ${w}`);
+    io.out(
+      foldLine(`  ${d.name}: ${d.error!.message}${d.error!.hint ? `\n    hint: ${d.error!.hint}` : ''}`, outputWidth()),
+    );
+  for (const w of m.warnings) io.out(foldLine(`  warning: ${w}`, outputWidth()));
 }
 
 const CREATE_TYPES = ['full', 'differential', 'incremental', 'schema'] as const satisfies readonly BackupType[];
