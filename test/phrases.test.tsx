@@ -2,6 +2,8 @@
  * The restore plan reaches the menu as phrases (ids with parameters) so a Spanish operator reads
  * the steps, the safety copy, how to roll back, refusals and warnings in Spanish before typing the
  * confirmation word; the CLI keeps the English text, which must be exactly the phrases' English.
+ * Why one file of about 950 lines: it checks the one phrase table (src/core/phrases.ts) against its Spanish
+ * catalogue, where each phrase reaches the menu, with the same fixtures and renderers.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { cleanup } from 'ink-testing-library';
@@ -427,6 +429,32 @@ describe('restore plan phrases', () => {
       .join('\n');
     expect(text).toContain(`destino "nas": ${nas} no existe (¿no está montado?)`);
     expect(text).not.toContain('does not exist');
+  });
+
+  it("an incremental not copied because its base was not: the create summary says the base's error in Spanish", async () => {
+    const s = demoSetup();
+    const doc = JSON.parse(readFileSync(s.configFile, 'utf8')) as Record<string, unknown>;
+    const nas = join(s.dir, 'nas-not-mounted');
+    writeFileSync(s.configFile, JSON.stringify({ ...doc, destinations: [{ name: 'nas', type: 'folder', path: nas }] }));
+    const cfg = await loadConfig({ configPath: s.configFile, env: {} });
+    const full = await createBackup(cfg, { databases: ['users'], files: false }, silentReporter);
+    const facade = createEngineFacade(cfg);
+    const m = await facade.createBackup({ databases: ['users'], type: 'incremental', files: false }, silentReporter);
+    expect(m.type).toBe('incremental');
+    const offsite = await facade.offsite(m.id);
+    // copies.json and the CLI keep the English, the base's error quoted in it
+    const english = `not sent: set ${full.id}, which it applies on, could not be copied there first (destination "nas": ${nas} does not exist (not mounted?)); without it the set would not restore there`;
+    expect(offsite).toMatchObject([{ destination: 'nas', ok: false, error: english }]);
+    const copies = JSON.parse(readFileSync(join(s.backupDir, m.id, 'copies.json'), 'utf8')) as Record<string, unknown>;
+    expect(copies['nas']).toMatchObject({ ok: false, error: english });
+    const es = uiContext(facade, { TERM: 'xterm-256color', LANG: 'C.UTF-8' }, 'es');
+    const text = summaryNotices(m, offsite, null, es, 200)
+      .map((r) => r.map((x) => x.text).join(''))
+      .join('\n');
+    expect(text).toContain(
+      `no se envió: la copia ${full.id}, sobre la que se aplica, no se pudo enviar antes (destino "nas": ${nas} no existe (¿no está montado?))`,
+    );
+    expect(text).not.toMatch(/does not exist|not mounted/);
   });
 
   it("another set's claim a copy after the menu's backup took over: the create summary says it in Spanish", async () => {

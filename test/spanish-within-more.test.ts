@@ -1,8 +1,10 @@
 /**
  * What the Spanish menu still said in English (left by session 46): the hints of PostgreSQL's ended sessions and of
  * failed pg_dump/pg_restore runs, a config that cannot be read for another reason, no terminal to ask a passphrase
- * on, a keep mark whose set is gone at a destination, a copy refused onto another set of its id there, and why prune
- * keeps everything. Each is said as the menu says it, in Spanish; the English (CLI, logs) stays word for word.
+ * on, a keep mark whose set is gone at a destination, a folder where a destination's file goes, a copy refused onto
+ * another set of its id there, and why prune keeps everything. Each is said as the menu says it, in Spanish; the
+ * English (CLI, logs) stays word for word. Why one file of about 470 lines: one list of what was left English, each
+ * case with its English pinned beside its Spanish, sharing the helpers that say an error as the menu does.
  */
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -229,13 +231,51 @@ describe('the config, the passphrase, a keep mark, a copy: in Spanish, the Engli
     const { id, cfg } = await copiedTo(s, root);
     rmSync(join(root, 'srv1', id), { recursive: true });
     const err = await caught(createEngineFacade(cfg).setKeep(id, true));
+    // the error in parentheses without its own full stop (it was `… "nas".).`), and no retry for a set gone there
     expect((err as Error).message).toBe(
-      `The keep mark is set here, but not at nas (No set ${id} of this server (source "srv1") at destination "nas".).`,
+      `The keep mark is set here, but not at nas (No set ${id} of this server (source "srv1") at destination "nas").`,
+    );
+    expect((err as RespaldoError).hint).toBe(
+      `Set ${id} is no longer at nas: \`respaldo copy ${id} --to nas\` sends it there again, with its keep mark.`,
     );
     expect(spanish(err)).toBe(
       `La marca de conservar se puso aquí, pero no en nas (No hay ninguna copia ${id} de este servidor (origen ` +
-        `"srv1") en el destino "nas".). | Ejecute respaldo keep ${id} --from nas cuando se pueda llegar a él.`,
+        `"srv1") en el destino "nas"). | La copia ${id} ya no está en nas: \`respaldo copy ${id} --to nas\` la ` +
+        'vuelve a enviar allí, con su marca de conservar.',
     );
+    const unset = await caught(createEngineFacade(cfg).setKeep(id, false));
+    expect((unset as RespaldoError).hint).toBe(
+      `Set ${id} is no longer at nas, so no keep mark is left there to clear.`,
+    );
+    expect(spanish(unset)).toMatch(
+      new RegExp(
+        `\\| La copia ${id} ya no está en nas, así que allí no queda ninguna marca de conservar que quitar\\.$`,
+      ),
+    );
+  });
+
+  it('a folder where a stored file goes at a folder destination: said in Spanish, the English as it was', async () => {
+    const s = demoSetup();
+    const root = join(s.dir, 'nas');
+    const { id, cfg } = await copiedTo(s, root);
+    rmSync(join(root, 'srv1', id), { recursive: true });
+    // made by hand where the manifest goes
+    mkdirSync(join(root, 'srv1', id, 'manifest.json', 'x'), { recursive: true });
+    const r = await copySet(cfg, id, 'nas', silentReporter);
+    expect(r.ok).toBe(false);
+    expect(r.error).toBe(
+      `destination "nas": writing srv1/${id}/manifest.json: a folder is there, where respaldo writes a file`,
+    );
+    expect(r.hint).toContain(
+      `respaldo writes only files there: check who put ${join(root, 'srv1', id, 'manifest.json')} there`,
+    );
+    const es = say('es', r.errorPhrase, r.error!);
+    expect(es).toBe(
+      `destino "nas": al escribir srv1/${id}/manifest.json: hay una carpeta donde respaldo escribe un archivo`,
+    );
+    const facade = createEngineFacade(cfg);
+    const mark = (await facade.offsite(id)).find((o) => o.destination === 'nas');
+    expect(say('es', mark?.errorPhrase, mark?.error ?? '')).toBe(es);
   });
 
   it("a copy refused onto another set of its id there, or onto another's claim: said in Spanish where the menu shows it", async () => {

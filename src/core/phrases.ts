@@ -146,9 +146,12 @@ export function listParam<T>(text: string | undefined, one: (item: T) => string)
   return Array.isArray(items) ? (items as T[]).map(one).join(', ') : (text ?? '');
 }
 
+/** An error said in parentheses inside a sentence: without its own closing full stop (`(… "nas".).`). */
+export const inParens = (text: string): string => text.replace(/\.$/, '');
+
 /** `nas (its error), usb (…)`: the destinations of `failed` (KeepFailure[] as JSON), in English. */
 const keepFailedEn = (p: PhraseParams): string =>
-  listParam<KeepFailure>(p['failed'], (f) => `${f.destination} (${f.error})`);
+  listParam<KeepFailure>(p['failed'], (f) => `${f.destination} (${inParens(f.error)})`);
 
 /** A destination whose retention after a backup failed (`retention.problems`): its error, and its phrase if any. */
 export interface RetentionProblem {
@@ -693,6 +696,10 @@ export const PHRASES_EN = {
     `Check the network and the ${p['server'] === 'ssh' ? 'SSH server' : p['server'] === 'store' ? 'store' : 'remote'}, then run the command again.`,
   'dest.notMounted': (p: PhraseParams) => `destination "${p['dest']}": ${p['path']} does not exist (not mounted?)`,
   'dest.mountHint': () => 'Mount it, then run the command again.',
+  'dest.folderInTheWay': (p: PhraseParams) =>
+    `destination "${p['dest']}": writing ${p['key']}: a folder is there, where respaldo writes a file`,
+  'dest.folderInTheWayHint': (p: PhraseParams) =>
+    `respaldo writes only files there: check who put ${p['where']} there; remove it (or the set there, \`respaldo delete ${p['set']} --from ${p['dest']}\`), then run \`respaldo copy\` again.`,
   'dest.pathMissing': (p: PhraseParams) =>
     `destination "${p['dest']}": the path ${p['path']} does not exist on that remote (so it holds no sets)`,
   'dest.pathMissingHint': (p: PhraseParams) =>
@@ -1227,8 +1234,13 @@ export const PHRASES_EN = {
     `The identity file ${p['path']} holds no age identity (AGE-SECRET-KEY-1…).`,
   'keep.notAt': (p: PhraseParams) =>
     `The keep mark is ${p['keep'] === 'true' ? 'set' : 'cleared'} here, but not at ${keepFailedEn(p)}.`,
+  // `gone`: the set is no longer at `dest` (removed there), which no retry mends
   'keep.notAtHint': (p: PhraseParams) =>
-    `Run respaldo keep ${p['set']}${p['keep'] === 'true' ? '' : ' --unset'} --from ${p['dest']} once it is reachable.`,
+    p['gone'] !== 'true'
+      ? `Run respaldo keep ${p['set']}${p['keep'] === 'true' ? '' : ' --unset'} --from ${p['dest']} once it is reachable.`
+      : p['keep'] === 'true'
+        ? `Set ${p['set']} is no longer at ${p['dest']}: \`respaldo copy ${p['set']} --to ${p['dest']}\` sends it there again, with its keep mark.`
+        : `Set ${p['set']} is no longer at ${p['dest']}, so no keep mark is left there to clear.`,
   'restore.serverEnded': (p: PhraseParams) => `${p['detail']}`,
   'restore.serverDiskFullHint': (p: PhraseParams) =>
     `The database server ran out of disk space: its data folder ${p['path']} has ${p['free']} free, and ` +

@@ -1,5 +1,6 @@
 import { PassThrough, type Readable } from 'node:stream';
 import { DestinationError } from '../core/errors.js';
+import { english, phrase } from '../core/phrases.js';
 import type { ManualRetention, RetentionPolicy } from '../core/types.js';
 import { isSetId } from '../engine/set-id.js';
 
@@ -220,11 +221,12 @@ export function withMappedErrors(body: Readable, map: (err: unknown) => Error): 
  */
 export function folderInTheWay(dest: string, key: string, where: string): DestinationError {
   const id = key.split('/')[1] ?? '';
+  const hint = phrase('dest.folderInTheWayHint', { where, set: isSetId(id) ? id : 'ID', dest });
   return new DestinationError(
     dest,
     `writing ${key}: a folder is there, where respaldo writes a file`,
-    `respaldo writes only files there: check who put ${where} there; remove it (or the set there, \`respaldo delete ${isSetId(id) ? id : 'ID'} --from ${dest}\`), then run \`respaldo copy\` again.`,
-  );
+    english(hint),
+  ).withPhrases(phrase('dest.folderInTheWay', { dest, key }), hint);
 }
 
 /**

@@ -35,7 +35,7 @@ import { abortOldUploads, oldTemps } from './remote-prune.js';
 import { putKeepMark } from './remote-keep.js';
 import { copyVerified, type ResentFile } from './copy-repair.js';
 import { claimSet, releaseClaim } from './copy-claim.js';
-import { english, phrase, said, saidOf, type Phrase } from '../core/phrases.js';
+import { english, nestedPhrase, phrase, said, saidOf, type Phrase } from '../core/phrases.js';
 
 /** The mark beside a set that records where it was copied (not part of the manifest). */
 export const COPIES_NAME = 'copies.json';
@@ -341,7 +341,11 @@ export async function copySet(
     const kept =
       err instanceof DestinationError && err.transient ? ' What was sent is kept: the next copy sends the rest.' : '';
     if (err.hint) result.hint = err.hint + kept;
-    reporter.emit({ type: 'warning', ...said('warn.notCopied', { set: m.id, dest: destName, error: err.message }) });
+    const nested = nestedPhrase(err.phrases?.message);
+    reporter.emit({
+      type: 'warning',
+      ...said('warn.notCopied', { set: m.id, dest: destName, error: err.message, ...nested }),
+    });
   } finally {
     opts.signal?.removeEventListener('abort', onAbort);
     await dest?.close().catch(() => undefined);
@@ -659,7 +663,12 @@ async function chainNotCopied(
   failed: CopyResult,
   reporter: Reporter,
 ): Promise<CopyResult> {
-  const why = phrase('warn.chainNotCopied', { base: failed.setId, error: failed.error ?? '' });
+  // The base's error in English (copies.json, the CLI), and its phrase nested (the menu says it in its language).
+  const why = phrase('warn.chainNotCopied', {
+    base: failed.setId,
+    error: failed.error ?? '',
+    ...nestedPhrase(failed.errorPhrase),
+  });
   const error = english(why);
   // A set already whole there (`copy ID` again) stays marked so: only what it applies on failed, not its copy.
   if (readCopies(setDir(cfg, id))[destName]?.ok !== true)
@@ -670,7 +679,10 @@ async function chainNotCopied(
       error,
       errorPhrase: why,
     });
-  reporter.emit({ type: 'warning', ...said('warn.notCopied', { set: id, dest: destName, error }) });
+  reporter.emit({
+    type: 'warning',
+    ...said('warn.notCopied', { set: id, dest: destName, error, ...nestedPhrase(why) }),
+  });
   return { ...nothingSent(id, destName), error, errorPhrase: why };
 }
 

@@ -566,7 +566,8 @@ export function createEngineFacade(initial: LoadedConfig, named = false): Engine
       const { failed } = await keepSet(cfg, id, keep);
       if (failed.length) {
         const message = phrase('keep.notAt', { keep: String(keep), failed: JSON.stringify(failed) });
-        const hint = phrase('keep.notAtHint', { keep: String(keep), set: id, dest: failed[0]!.destination });
+        const gone = String(failed[0]!.phrase?.id === 'keep.noSetThere');
+        const hint = phrase('keep.notAtHint', { keep: String(keep), set: id, dest: failed[0]!.destination, gone });
         throw new RespaldoError('notCopied', english(message), english(hint)).withPhrases(message, hint);
       }
     },

@@ -1,4 +1,5 @@
 import {
+  inParens,
   listParam,
   retentionProblems,
   rowDiffs,
@@ -135,7 +136,7 @@ const secretWhatEs = (p: PhraseParams): string =>
 const keepFailedEs = (p: PhraseParams): string =>
   listParam<KeepFailure>(
     p['failed'],
-    (f) => `${f.destination} (${f.phrase ? PHRASES_ES[f.phrase.id](f.phrase.params) : f.error})`,
+    (f) => `${f.destination} (${inParens(f.phrase ? PHRASES_ES[f.phrase.id](f.phrase.params) : f.error)})`,
   );
 
 /** `a como "a__pre_restore_X", …` (ver keptEn). */
@@ -733,6 +734,10 @@ export const PHRASES_ES = {
     `Revise la red y ${p['server'] === 'ssh' ? 'el servidor SSH' : p['server'] === 'store' ? 'el almacén' : 'el remoto'}, y repita la orden.`,
   'dest.notMounted': (p: PhraseParams) => `destino "${p['dest']}": ${p['path']} no existe (¿no está montado?)`,
   'dest.mountHint': () => 'Móntelo y repita la orden.',
+  'dest.folderInTheWay': (p: PhraseParams) =>
+    `destino "${p['dest']}": al escribir ${p['key']}: hay una carpeta donde respaldo escribe un archivo`,
+  'dest.folderInTheWayHint': (p: PhraseParams) =>
+    `respaldo solo escribe archivos allí: averigüe quién puso ${p['where']} ahí; bórrela (o la copia de allí, \`respaldo delete ${p['set']} --from ${p['dest']}\`) y vuelva a ejecutar \`respaldo copy\`.`,
   'dest.pathMissing': (p: PhraseParams) =>
     `destino "${p['dest']}": la ruta ${p['path']} no existe en ese remoto (no guarda ninguna copia)`,
   'dest.pathMissingHint': (p: PhraseParams) =>
@@ -996,10 +1001,11 @@ export const PHRASES_ES = {
   'warn.lowSpace': (p: PhraseParams) =>
     `El disco de la carpeta de copias ${p['dir']} tiene ${p['free']} libres; la última copia ${p['type']} (${p['set']}) necesitó unos ${p['needed']} mientras se escribía (${p['stored']} guardados). Puede que esta copia no quepa: libere espacio (respaldo prune --dry-run) o lleve backupDir a un disco mayor.`,
   'warn.cleanupFailed': (p: PhraseParams) => `la limpieza falló: ${p['error']}`,
-  'warn.notCopied': (p: PhraseParams) => `la copia ${p['set']} NO se envió a ${p['dest']}: ${p['error']}`,
+  'warn.notCopied': (p: PhraseParams) =>
+    `la copia ${p['set']} NO se envió a ${p['dest']}: ${p['pid'] ? nestedEs(p) : p['error']}`,
   'warn.notCopiedOffsite': (p: PhraseParams) => `la copia ${p['set']} no se envió fuera del servidor: ${p['error']}`,
   'warn.chainNotCopied': (p: PhraseParams) =>
-    `no se envió: la copia ${p['base']}, sobre la que se aplica, no se pudo enviar antes (${p['error']}); sin ella la copia no se podría restaurar allí`,
+    `no se envió: la copia ${p['base']}, sobre la que se aplica, no se pudo enviar antes (${p['pid'] ? nestedEs(p) : p['error']}); sin ella la copia no se podría restaurar allí`,
   'warn.notRemoved': (p: PhraseParams) => `no se pudo borrar ${p['set']}: ${p['error']}`,
   'delete.dropsSafety': (p: PhraseParams) =>
     `La copia ${p['set']} conserva ${p['dbs']} en el servidor (la base sustituida por una restauración): borrar la copia ${p['count'] === '1' ? 'la BORRA' : 'las BORRA'} (DROP).`,
@@ -1263,7 +1269,11 @@ export const PHRASES_ES = {
   'keep.notAt': (p: PhraseParams) =>
     `La marca de conservar se ${p['keep'] === 'true' ? 'puso' : 'quitó'} aquí, pero no en ${keepFailedEs(p)}.`,
   'keep.notAtHint': (p: PhraseParams) =>
-    `Ejecute respaldo keep ${p['set']}${p['keep'] === 'true' ? '' : ' --unset'} --from ${p['dest']} cuando se pueda llegar a él.`,
+    p['gone'] !== 'true'
+      ? `Ejecute respaldo keep ${p['set']}${p['keep'] === 'true' ? '' : ' --unset'} --from ${p['dest']} cuando se pueda llegar a él.`
+      : p['keep'] === 'true'
+        ? `La copia ${p['set']} ya no está en ${p['dest']}: \`respaldo copy ${p['set']} --to ${p['dest']}\` la vuelve a enviar allí, con su marca de conservar.`
+        : `La copia ${p['set']} ya no está en ${p['dest']}, así que allí no queda ninguna marca de conservar que quitar.`,
   'restore.serverEnded': (p: PhraseParams) => `El servidor de la base cerró la sesión: ${p['detail']}`,
   'restore.serverDiskFullHint': (p: PhraseParams) =>
     `El servidor de la base se quedó sin espacio en disco: su carpeta de datos ${p['path']} tiene ${p['free']} libres, y ` +
