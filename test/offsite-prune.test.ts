@@ -278,6 +278,24 @@ describe('prune --from NAME', () => {
     expect(r.stderr).toContain(`hint: run respaldo keep ${kept} --from nas once it is reachable.`);
   });
 
+  it('keep of a set removed at a destination by hand: the hint says it is gone there, not to wait for it', async () => {
+    const s = demoSetup();
+    const root = join(s.dir, 'nas');
+    mkdirSync(root);
+    configure(s, { name: 'nas', type: 'folder', path: root });
+    const [kept] = (await threeSets(s)) as [string, string, string];
+    rmSync(join(root, 'srv1', kept), { recursive: true });
+    const r = await cli(s, ['keep', kept], 12);
+    expect(r.stderr).toContain(
+      `respaldo: the keep mark could not be written at nas: No set ${kept} of this server (source "srv1") at ` +
+        `destination "nas".\n  hint: Set ${kept} is no longer at nas: \`respaldo copy ${kept} --to nas\` sends it ` +
+        'there again, with its keep mark.\n',
+    );
+    const unset = await cli(s, ['keep', kept, '--unset'], 12);
+    expect(unset.stderr).toContain(`  hint: Set ${kept} is no longer at nas, so no keep mark is left there to clear.`);
+    expect(unset.stderr).not.toContain('once it is reachable');
+  });
+
   it('refuses when the newest set there is not completed; --dry-run says so', async () => {
     const s = demoSetup();
     const root = join(s.dir, 'nas');
