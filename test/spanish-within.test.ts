@@ -5,7 +5,7 @@
  * folder) and said as the menu says it; the English (CLI, logs) stays word for word what it was.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config/load.js';
@@ -138,9 +138,29 @@ describe('said whole in Spanish', () => {
     const { err, es } = await spanish(facade.setKeep(m.id, true));
     expect(err.message).toMatch(/^The keep mark is set here, but not at nas \(/);
     expect(es).toMatch(/^La marca de conservar se puso aquí, pero no en nas \(/);
-    expect(es).toContain(`| Ejecute respaldo keep ${m.id} --from nas cuando se pueda llegar a él.`);
+    // reachable, but a folder is where the mark goes: removing it there mends it, not waiting
+    expect(es).toContain(
+      `| respaldo solo escribe archivos allí: borre esa carpeta en nas y ejecute respaldo keep ${m.id} --from nas.`,
+    );
+    expect(err.hint).toBe(
+      `respaldo writes only files there: remove that folder at nas, then run respaldo keep ${m.id} --from nas.`,
+    );
     expect(es).not.toMatch(/keep mark|Run respaldo|EISDIR|ENOTEMPTY/);
     // the local mark stands
     expect((await facade.listSets())[0]?.keep).toBe(true);
+    // cleared: the folder where the mark would be is said so too (it was Node's "Path is a directory: rm returned
+    // EISDIR", English in the Spanish menu)
+    const unset = await spanish(facade.setKeep(m.id, false));
+    const where = join(nas, 'srv1', m.id, 'keep');
+    expect(unset.err.message).toBe(
+      `The keep mark is cleared here, but not at nas (destination "nas": removing srv1/${m.id}/keep: a folder is ` +
+        'there, where respaldo keeps a file).',
+    );
+    expect(unset.es).toBe(
+      `La marca de conservar se quitó aquí, pero no en nas (destino "nas": al borrar srv1/${m.id}/keep: hay una ` +
+        'carpeta donde respaldo guarda un archivo). | respaldo solo escribe archivos allí: borre esa carpeta en nas y ' +
+        `ejecute respaldo keep ${m.id} --unset --from nas.`,
+    );
+    expect(existsSync(where)).toBe(true);
   });
 });

@@ -149,6 +149,14 @@ export function listParam<T>(text: string | undefined, one: (item: T) => string)
 /** An error said in parentheses inside a sentence: without its own closing full stop (`(… "nas".).`). */
 export const inParens = (text: string): string => text.replace(/\.$/, '');
 
+/**
+ * Why a keep mark failed at a destination, where no retry mends it (keep.notAtHint's `why`): `gone`, the set is no
+ * longer there; `folder`, a folder is where the mark goes; '' for the rest (a destination out of reach).
+ */
+export function keepFailureWhy(f: KeepFailure): 'gone' | 'folder' | '' {
+  return f.phrase?.id === 'keep.noSetThere' ? 'gone' : f.phrase?.id === 'dest.folderInTheWay' ? 'folder' : '';
+}
+
 /** `nas (its error), usb (…)`: the destinations of `failed` (KeepFailure[] as JSON), in English. */
 const keepFailedEn = (p: PhraseParams): string =>
   listParam<KeepFailure>(p['failed'], (f) => `${f.destination} (${inParens(f.error)})`);
@@ -696,10 +704,13 @@ export const PHRASES_EN = {
     `Check the network and the ${p['server'] === 'ssh' ? 'SSH server' : p['server'] === 'store' ? 'store' : 'remote'}, then run the command again.`,
   'dest.notMounted': (p: PhraseParams) => `destination "${p['dest']}": ${p['path']} does not exist (not mounted?)`,
   'dest.mountHint': () => 'Mount it, then run the command again.',
+  // `removing` set: the folder is where a file respaldo removes (a keep mark) would be
   'dest.folderInTheWay': (p: PhraseParams) =>
-    `destination "${p['dest']}": writing ${p['key']}: a folder is there, where respaldo writes a file`,
+    p['removing']
+      ? `destination "${p['dest']}": removing ${p['key']}: a folder is there, where respaldo keeps a file`
+      : `destination "${p['dest']}": writing ${p['key']}: a folder is there, where respaldo writes a file`,
   'dest.folderInTheWayHint': (p: PhraseParams) =>
-    `respaldo writes only files there: check who put ${p['where']} there; remove it (or the set there, \`respaldo delete ${p['set']} --from ${p['dest']}\`), then run \`respaldo copy\` again.`,
+    `respaldo writes only files there: check who put ${p['where']} there; remove it (or the set there, \`respaldo delete ${p['set']} --from ${p['dest']}\`), then run ${p['removing'] ? 'the command' : '`respaldo copy`'} again.`,
   'dest.pathMissing': (p: PhraseParams) =>
     `destination "${p['dest']}": the path ${p['path']} does not exist on that remote (so it holds no sets)`,
   'dest.pathMissingHint': (p: PhraseParams) =>
@@ -1234,13 +1245,16 @@ export const PHRASES_EN = {
     `The identity file ${p['path']} holds no age identity (AGE-SECRET-KEY-1…).`,
   'keep.notAt': (p: PhraseParams) =>
     `The keep mark is ${p['keep'] === 'true' ? 'set' : 'cleared'} here, but not at ${keepFailedEn(p)}.`,
-  // `gone`: the set is no longer at `dest` (removed there), which no retry mends
+  // `why` (keepFailureWhy): `gone`, the set is no longer at `dest`; `folder`, a folder is where the mark goes; no
+  // retry mends either
   'keep.notAtHint': (p: PhraseParams) =>
-    p['gone'] !== 'true'
-      ? `Run respaldo keep ${p['set']}${p['keep'] === 'true' ? '' : ' --unset'} --from ${p['dest']} once it is reachable.`
-      : p['keep'] === 'true'
+    p['why'] === 'gone'
+      ? p['keep'] === 'true'
         ? `Set ${p['set']} is no longer at ${p['dest']}: \`respaldo copy ${p['set']} --to ${p['dest']}\` sends it there again, with its keep mark.`
-        : `Set ${p['set']} is no longer at ${p['dest']}, so no keep mark is left there to clear.`,
+        : `Set ${p['set']} is no longer at ${p['dest']}, so no keep mark is left there to clear.`
+      : p['why'] === 'folder'
+        ? `respaldo writes only files there: remove that folder at ${p['dest']}, then run respaldo keep ${p['set']}${p['keep'] === 'true' ? '' : ' --unset'} --from ${p['dest']}.`
+        : `Run respaldo keep ${p['set']}${p['keep'] === 'true' ? '' : ' --unset'} --from ${p['dest']} once it is reachable.`,
   'restore.serverEnded': (p: PhraseParams) => `${p['detail']}`,
   'restore.serverDiskFullHint': (p: PhraseParams) =>
     `The database server ran out of disk space: its data folder ${p['path']} has ${p['free']} free, and ` +

@@ -215,18 +215,19 @@ export function withMappedErrors(body: Readable, map: (err: unknown) => Error): 
 }
 
 /**
- * A folder at the name of a file being written at destination `dest` (`key`; `where`, its full path there): made by
- * hand, never by respaldo, and never removed by it. Said as the destination's (a folder's raw EISDIR was taken for
- * the local file's failure; sftp's bare "Failure" named nothing), with how to clear it.
+ * A folder at the name of a file being written at destination `dest` (`key`; `where`, its full path there), or with
+ * `removing` removed (a keep mark cleared): made by hand, never by respaldo, and never removed by it. Said as the
+ * destination's (a folder's raw EISDIR was taken for the local file's failure; sftp's bare "Failure" named nothing;
+ * Node's "Path is a directory: rm returned EISDIR" stayed English in the menu), with how to clear it.
  */
-export function folderInTheWay(dest: string, key: string, where: string): DestinationError {
+export function folderInTheWay(dest: string, key: string, where: string, removing = false): DestinationError {
   const id = key.split('/')[1] ?? '';
-  const hint = phrase('dest.folderInTheWayHint', { where, set: isSetId(id) ? id : 'ID', dest });
-  return new DestinationError(
-    dest,
-    `writing ${key}: a folder is there, where respaldo writes a file`,
-    english(hint),
-  ).withPhrases(phrase('dest.folderInTheWay', { dest, key }), hint);
+  const doing: Record<string, string> = removing ? { removing: 'true' } : {};
+  const said = phrase('dest.folderInTheWay', { dest, key, ...doing });
+  const hint = phrase('dest.folderInTheWayHint', { where, set: isSetId(id) ? id : 'ID', dest, ...doing });
+  // the message without the `destination "NAME": ` DestinationError puts before it
+  const message = english(said).slice(`destination "${dest}": `.length);
+  return new DestinationError(dest, message, english(hint)).withPhrases(said, hint);
 }
 
 /**

@@ -309,7 +309,13 @@ export class FolderDestination implements Destination {
   }
 
   async delete(key: string): Promise<void> {
-    await fsp.rm(join(this.root, key), { force: true }).catch((err: unknown) => this.fail(err, `removing ${key}`));
+    const target = join(this.root, key);
+    await fsp.rm(target, { force: true }).catch((err: unknown) => {
+      // a folder made by hand where the file was: Node's `Path is a directory: rm returned EISDIR`
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ERR_FS_EISDIR' || code === 'EISDIR') throw folderInTheWay(this.name, key, target, true);
+      return this.fail(err, `removing ${key}`);
+    });
   }
 
   async removeEmptyDirs(dir: string): Promise<void> {

@@ -1,6 +1,6 @@
 import { InterruptedError, RespaldoError } from '../core/errors.js';
 import { silentReporter, type ProgressEvent, type Reporter } from '../core/events.js';
-import { english, phrase, type Phrase } from '../core/phrases.js';
+import { english, keepFailureWhy, phrase, type Phrase } from '../core/phrases.js';
 import type {
   BackupType,
   DrillRecord,
@@ -566,8 +566,8 @@ export function createEngineFacade(initial: LoadedConfig, named = false): Engine
       const { failed } = await keepSet(cfg, id, keep);
       if (failed.length) {
         const message = phrase('keep.notAt', { keep: String(keep), failed: JSON.stringify(failed) });
-        const gone = String(failed[0]!.phrase?.id === 'keep.noSetThere');
-        const hint = phrase('keep.notAtHint', { keep: String(keep), set: id, dest: failed[0]!.destination, gone });
+        const why = keepFailureWhy(failed[0]!);
+        const hint = phrase('keep.notAtHint', { keep: String(keep), set: id, dest: failed[0]!.destination, why });
         throw new RespaldoError('notCopied', english(message), english(hint)).withPhrases(message, hint);
       }
     },

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { EXIT } from '../../core/exit-codes.js';
 import { UsageError } from '../../core/errors.js';
 import { readManifest } from '../../engine/catalog.js';
-import { english, phrase } from '../../core/phrases.js';
+import { english, keepFailureWhy, phrase } from '../../core/phrases.js';
 import { keepSet, setRemoteKeep } from '../../engine/remote-keep.js';
 import { pruneSets } from '../../engine/prune.js';
 import { DEFAULT_MANUAL_RETENTION } from '../../engine/retention.js';
@@ -159,12 +159,11 @@ export function register(program: Command): void {
         if (marked.length) io.out(`The mark is ${keep ? 'set' : 'cleared'} at ${marked.join(', ')} too.`);
       }
       for (const f of failed) {
-        // a set removed there is no destination out of reach: a retry would fail the same way
-        const gone = { keep: String(keep), set: m.id, dest: f.destination, gone: 'true' };
-        const hint =
-          f.phrase?.id === 'keep.noSetThere'
-            ? english(phrase('keep.notAtHint', gone))
-            : `run respaldo keep ${m.id}${keep ? '' : ' --unset'} --from ${f.destination} once it is reachable.`;
+        // a set removed there, a folder where the mark goes: no destination out of reach, a retry fails the same way
+        const why = keepFailureWhy(f);
+        const hint = why
+          ? english(phrase('keep.notAtHint', { keep: String(keep), set: m.id, dest: f.destination, why }))
+          : `run respaldo keep ${m.id}${keep ? '' : ' --unset'} --from ${f.destination} once it is reachable.`;
         io.err(
           `respaldo: the keep mark could not be ${keep ? 'written' : 'removed'} at ${f.destination}: ${f.error}\n` +
             `  hint: ${hint}`,

@@ -735,9 +735,11 @@ export const PHRASES_ES = {
   'dest.notMounted': (p: PhraseParams) => `destino "${p['dest']}": ${p['path']} no existe (¿no está montado?)`,
   'dest.mountHint': () => 'Móntelo y repita la orden.',
   'dest.folderInTheWay': (p: PhraseParams) =>
-    `destino "${p['dest']}": al escribir ${p['key']}: hay una carpeta donde respaldo escribe un archivo`,
+    p['removing']
+      ? `destino "${p['dest']}": al borrar ${p['key']}: hay una carpeta donde respaldo guarda un archivo`
+      : `destino "${p['dest']}": al escribir ${p['key']}: hay una carpeta donde respaldo escribe un archivo`,
   'dest.folderInTheWayHint': (p: PhraseParams) =>
-    `respaldo solo escribe archivos allí: averigüe quién puso ${p['where']} ahí; bórrela (o la copia de allí, \`respaldo delete ${p['set']} --from ${p['dest']}\`) y vuelva a ejecutar \`respaldo copy\`.`,
+    `respaldo solo escribe archivos allí: averigüe quién puso ${p['where']} ahí; bórrela (o la copia de allí, \`respaldo delete ${p['set']} --from ${p['dest']}\`) y vuelva a ejecutar ${p['removing'] ? 'la orden' : '`respaldo copy`'}.`,
   'dest.pathMissing': (p: PhraseParams) =>
     `destino "${p['dest']}": la ruta ${p['path']} no existe en ese remoto (no guarda ninguna copia)`,
   'dest.pathMissingHint': (p: PhraseParams) =>
@@ -1269,11 +1271,13 @@ export const PHRASES_ES = {
   'keep.notAt': (p: PhraseParams) =>
     `La marca de conservar se ${p['keep'] === 'true' ? 'puso' : 'quitó'} aquí, pero no en ${keepFailedEs(p)}.`,
   'keep.notAtHint': (p: PhraseParams) =>
-    p['gone'] !== 'true'
-      ? `Ejecute respaldo keep ${p['set']}${p['keep'] === 'true' ? '' : ' --unset'} --from ${p['dest']} cuando se pueda llegar a él.`
-      : p['keep'] === 'true'
+    p['why'] === 'gone'
+      ? p['keep'] === 'true'
         ? `La copia ${p['set']} ya no está en ${p['dest']}: \`respaldo copy ${p['set']} --to ${p['dest']}\` la vuelve a enviar allí, con su marca de conservar.`
-        : `La copia ${p['set']} ya no está en ${p['dest']}, así que allí no queda ninguna marca de conservar que quitar.`,
+        : `La copia ${p['set']} ya no está en ${p['dest']}, así que allí no queda ninguna marca de conservar que quitar.`
+      : p['why'] === 'folder'
+        ? `respaldo solo escribe archivos allí: borre esa carpeta en ${p['dest']} y ejecute respaldo keep ${p['set']}${p['keep'] === 'true' ? '' : ' --unset'} --from ${p['dest']}.`
+        : `Ejecute respaldo keep ${p['set']}${p['keep'] === 'true' ? '' : ' --unset'} --from ${p['dest']} cuando se pueda llegar a él.`,
   'restore.serverEnded': (p: PhraseParams) => `El servidor de la base cerró la sesión: ${p['detail']}`,
   'restore.serverDiskFullHint': (p: PhraseParams) =>
     `El servidor de la base se quedó sin espacio en disco: su carpeta de datos ${p['path']} tiene ${p['free']} libres, y ` +
