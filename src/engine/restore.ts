@@ -258,6 +258,7 @@ export async function executeRestore(
           onFile,
           ...(m.folders ? { folders: m.folders } : {}),
           ...(oneRead ? { check: storedCheck(cfg, m, reporter, decrypter) } : {}),
+          signal,
         });
         if (ownersKept)
           reporter.emit({
