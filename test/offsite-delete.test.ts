@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Manifest } from '../src/core/types.js';
@@ -131,6 +131,20 @@ describe('delete ID --from NAME', () => {
     expect(existsSync(join(there, bad))).toBe(false);
     expect(existsSync(join(there, '20200101_000000'))).toBe(false);
     expect(await remoteIds(s, 'nas')).toEqual([good]);
+  });
+
+  it('a delete cut short after its files (their empty folders left): the next delete of it removes them, exit 8', async () => {
+    const s = demoSetup();
+    const there = withNas(s);
+    const id = await create(s);
+    const other = await create(s);
+    // What a `delete ID --from nas` killed between its last file and the folders leaves: folders, no file.
+    for (const f of Object.keys(tree(join(there, id)))) rmSync(join(there, id, f));
+    expect(existsSync(join(there, id, 'databases'))).toBe(true);
+    const r = await cli(s, ['delete', id, '--from', 'nas', '--yes'], 8);
+    expect(r.stderr).toContain(`Set ${id} is not at destination "nas"`);
+    expect(existsSync(join(there, id))).toBe(false);
+    expect(await remoteIds(s, 'nas')).toEqual([other]);
   });
 
   it('s3 (s3rver): the set is gone from the bucket, the other stays and restores', async () => {

@@ -103,11 +103,15 @@ export async function deleteFromDestination(
     const where = `${dest.describe()}/${key}`;
     const complete = (await withRetries(() => dest.listSets(source))).map((r) => r.id);
     const files = await withRetries(() => dest.listFiles(key, { temps: true }));
-    if (!complete.includes(id) && !files.length)
+    if (!complete.includes(id) && !files.length) {
+      // No file of it there, but maybe its empty folders: what a delete (or prune) cut short after its files left,
+      // which nothing else removes and which this run, the one the operator repeats, takes away (folder, sftp, rclone).
+      await dest.removeEmptyDirs?.(key);
       throw new NotFoundError(
         `Set ${id} is not at destination "${name}" (${where}).`,
         `\`respaldo list --from ${name}\` lists the sets there.`,
       );
+    }
     // Every manifest there: the sets that apply on this one, and what it is to each database there.
     const { manifests, damaged } = await readRemoteManifests(
       dest,
