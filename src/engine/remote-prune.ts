@@ -51,7 +51,7 @@ import { CLAIMS_DIR, removeEmptyClaims } from './copy-claim.js';
  * - Every manifest is read and checked before anything is removed: a set whose manifest fails its checks
  *   is damaged: kept, named (`damaged`), and neither counted nor removed by the retention; what it may need there
  *   is kept (keepForDamaged, as local prune does); the others are pruned as usual.
- * Why one file of about 650 lines: the plan (pure) and its execution at a destination share the decisions'
+ * Why one file of about 680 lines: the plan (pure) and its execution at a destination share the decisions'
  * types, and the scheduler's retention at the destinations is that execution once per destination.
  */
 
@@ -353,13 +353,28 @@ export function oldTemps(files: RemoteFile[], now: Date): RemoteFile[] {
 
 /**
  * Removes every file of set folder `dir`: its manifest first, so it is no longer listed, then the others 8 at once
- * (a round trip each to a distant destination), then its folders.
+ * (a round trip each to a distant destination), then its folders. Where there are folders, one file (the least deep)
+ * goes only once the others' folders are removed: a run cut while they are (a walk of the whole tree) leaves that
+ * file, an unfinished set that `prune --from` and `delete ID --from` see and remove, not empty folders that no listing
+ * shows and that stayed there for good.
  */
 export async function removeSetFolder(dest: Destination, dir: string, files: RemoteFile[]): Promise<void> {
   const manifest = files.filter((f) => f.path === MANIFEST_NAME);
   const rest = files.filter((f) => f.path !== MANIFEST_NAME);
+  const depth = (f: RemoteFile): number => f.path.split('/').length;
+  const last = dest.removeEmptyDirs
+    ? rest.reduce<RemoteFile | undefined>((a, f) => (a && depth(a) <= depth(f) ? a : f), undefined)
+    : undefined;
   for (const f of manifest) await withRetries(() => dest.delete(`${dir}/${f.path}`));
-  await mapLimited(rest, 8, (f) => withRetries(() => dest.delete(`${dir}/${f.path}`)));
+  await mapLimited(
+    rest.filter((f) => f !== last),
+    8,
+    (f) => withRetries(() => dest.delete(`${dir}/${f.path}`)),
+  );
+  if (last) {
+    await dest.removeEmptyDirs?.(dir);
+    await withRetries(() => dest.delete(`${dir}/${last.path}`));
+  }
   await dest.removeEmptyDirs?.(dir);
 }
 
