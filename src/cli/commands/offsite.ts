@@ -48,7 +48,8 @@ export function printCopyResults(io: Pick<CommandIO, 'out' | 'err'>, results: Co
 
 /**
  * For `create`: prints where a new set was copied (`copied`, the results of its copies) and where it was not, and
- * returns the exit code: notCopied when the set is complete but a copyAfterBackup destination lacks it, else `code`.
+ * returns the exit code: notCopied when the set is complete but a copyAfterBackup destination lacks it (interrupted
+ * when a signal stopped that copy), else `code`.
  */
 export function afterCreate(
   io: CommandIO,
@@ -76,7 +77,9 @@ export function afterCreate(
       : 'the set is safe locally; `respaldo copy` (or the next backup) copies it again.';
     io.err(`respaldo: set ${m.id} NOT copied to ${x.destination}${x.error ? `: ${x.error}` : ''}\nhint: ${hint}`);
   }
-  return missing.length && code === EXIT.ok ? EXIT.notCopied : code;
+  // Stopped by a signal or a dropped terminal while it copied: interrupted (130; the terminal's 129), not failed.
+  if (missing.length && code === EXIT.ok) return io.signal.aborted ? EXIT.interrupted : EXIT.notCopied;
+  return code;
 }
 
 /**
