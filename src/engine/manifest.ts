@@ -16,6 +16,7 @@ import { DUMP_MEMBER_ROLE } from '../core/types.js';
 import { capabilitiesOf } from '../drivers/capabilities.js';
 import { isSetId } from './set-id.js';
 import { heldYoung } from './garbage.js';
+import { parseManifestInPieces } from './manifest-stream.js';
 
 export const MANIFEST_NAME = 'manifest.json';
 
@@ -102,6 +103,9 @@ export function readManifestFile(setDir: string): Manifest {
 
 function checkedManifest(setDir: string): Manifest {
   const file = join(setDir, MANIFEST_NAME);
+  // In pieces (manifest-stream.ts); anything that reads so is read whole, for the error it always gave.
+  const inPieces = parseManifestInPieces(file);
+  if (inPieces) return checkedShape(file, inPieces);
   let m: Manifest;
   try {
     const buf = readFileSync(file);
@@ -119,6 +123,11 @@ function checkedManifest(setDir: string): Manifest {
     // JSON.parse quotes the bytes it choked on: from a destination they may be anything (escape sequences).
     throw new VerifyError(`${file}: unreadable manifest (${printable((err as Error).message)})`);
   }
+  return checkedShape(file, m);
+}
+
+/** `m`, parsed from `file`, when it is a respaldo manifest with nothing amiss; else a VerifyError saying what is. */
+function checkedShape(file: string, m: Manifest): Manifest {
   if (
     m === null ||
     typeof m !== 'object' ||
