@@ -56,11 +56,22 @@ function accounts(): Accounts {
 
 /** The owner of a file as a set records it: ids, with the names this machine gives them. */
 export function ownerOf(uid: number, gid: number): FileOwner {
+  const key = `${uid}:${gid}`;
+  const known = owners.get(key);
+  if (known) return known;
   const a = accounts();
   const user = a.userById.get(uid);
   const group = a.groupById.get(gid);
-  return { uid, gid, ...(user !== undefined ? { user } : {}), ...(group !== undefined ? { group } : {}) };
+  const owner = { uid, gid, ...(user !== undefined ? { user } : {}), ...(group !== undefined ? { group } : {}) };
+  owners.set(key, owner);
+  return owner;
 }
+
+/**
+ * Owners given by ownerOf, one object for each pair of ids: the manifest entries of a set's files share them (an
+ * object and two names a file, else). Nobody changes an entry's owner.
+ */
+const owners = new Map<string, FileOwner>();
 
 /** The ids to restore `owner` as here: each name this machine knows, else the recorded id. */
 export function idsOf(owner: FileOwner): { uid: number; gid: number } {

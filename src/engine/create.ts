@@ -271,7 +271,7 @@ export async function executeBackup(
       const total = scan.items.reduce((s, i) => s + i.size, 0);
       let done = 0;
       const stored = await storeFiles(
-        scan.items,
+        scan.items.splice(0), // each let go once stored
         staging,
         { codec: plan.codec, level: plan.compressionLevel, sealer },
         abort.signal,

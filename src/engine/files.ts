@@ -30,7 +30,8 @@ export interface FileItem {
   kind: 'file' | 'symlink';
   size: number;
   mode: number;
-  mtime: Date;
+  /** Milliseconds since the epoch, as `stat().mtime` holds them (a number: a Date is one more object a file). */
+  mtime: number;
   uid: number;
   gid: number;
   linkTarget: string | null;
@@ -58,7 +59,8 @@ export interface FolderItem {
   /** The exact bytes of `relative` when they are not valid UTF-8. */
   exact?: Buffer;
   mode: number;
-  mtime: Date;
+  /** As FileItem.mtime. */
+  mtime: number;
   uid: number;
   gid: number;
   all: boolean;
@@ -239,7 +241,7 @@ export async function scanFiles(
         kind: 'symlink',
         size: 0,
         mode: st.mode & 0o7777,
-        mtime: st.mtime,
+        mtime: st.mtime.getTime(),
         uid: st.uid,
         gid: st.gid,
         linkTarget: shownName(target),
@@ -283,7 +285,7 @@ export async function scanFiles(
       kind: 'file',
       size: st.size,
       mode: st.mode & 0o7777,
-      mtime: st.mtime,
+      mtime: st.mtime.getTime(),
       uid: st.uid,
       gid: st.gid,
       linkTarget: null,
@@ -323,7 +325,7 @@ export async function scanFiles(
         relative,
         ...(isUtf8Name(rootRel) ? {} : { exact: Buffer.concat([Buffer.from(`${relBase}/`), rootRel]) }),
         mode: st.mode & 0o7777,
-        mtime: st.mtime,
+        mtime: st.mtime.getTime(),
         uid: st.uid,
         gid: st.gid,
         all: whole(shownName(rootRel)),
@@ -509,7 +511,8 @@ async function sqliteSnapshot(
  * snapshot holds every commit; -shm is SQLite's index of the -wal, rebuilt when opened); a snapshot that fails
  * `PRAGMA quick_check` is stored all the same, with a warning saying what the check found. A database SQLite cannot
  * read is stored byte for byte with a warning, and its side files with it. `onRead` is told the bytes of a file
- * read so far.
+ * read so far. Each item is let go once stored (its place in `items` emptied), where all were held until the
+ * manifest was written: a caller that needs them after passes a copy.
  */
 export async function storeFiles(
   items: FileItem[],
@@ -519,7 +522,9 @@ export async function storeFiles(
   onStored: (item: FileItem, bytes: number) => void,
   onRead?: (item: FileItem, bytes: number) => void,
 ): Promise<{ entries: FileEntry[]; problems: Said[]; warnings: Said[]; diskFull: boolean }> {
-  const stored = new Map<FileItem, FileEntry>();
+  // By each item's place in `items`: its stored path and its entry (arrays: maps keyed by the items, and the pairs
+  // that made them, held some 100 bytes a file more).
+  const stored: (FileEntry | undefined)[] = new Array(items.length);
   const problems: Said[] = [];
   const warnings: Said[] = [];
   let diskFull = false;
@@ -527,18 +532,36 @@ export async function storeFiles(
   const snapshotted = new Set<string>();
   let snapshots = 0;
   // Databases before side files, which are stored only when their database could not be snapshotted.
-  const sides = items.filter((i) => i.sqlite?.role === 'side');
+  const where = (keep: (i: FileItem) => boolean): number[] => items.flatMap((i, n) => (keep(i) ? [n] : []));
+  const sides = where((i) => i.sqlite?.role === 'side');
+  // Found before any is stored (and let go).
+  const databases = where((i) => i.sqlite?.role === 'database');
+  const small = where((i) => !i.sqlite && i.size < SMALL_FILE);
+  const large = where((i) => !i.sqlite && i.size >= SMALL_FILE);
   const extension = codec(compression.codec).extension;
   const suffixes = `${extension}${compression.sealer ? AGE_EXTENSION : ''}`;
-  const files = items.filter((i) => i.kind !== 'symlink');
-  const paths = new Map(
-    caseDistinct(
-      files.map((i) => storedPath(i.group, i.relative, extension, Boolean(compression.sealer), i.exact?.relative)),
-      suffixes,
-    ).map((path, n) => [files[n]!, path]),
-  );
+  const files = where((i) => i.kind !== 'symlink');
+  const paths: (string | undefined)[] = new Array(items.length);
+  caseDistinct(
+    files.map((n) => {
+      const i = items[n]!;
+      return storedPath(i.group, i.relative, extension, Boolean(compression.sealer), i.exact?.relative);
+    }),
+    suffixes,
+  ).forEach((path, k) => (paths[files[k]!] = path));
   const madeDirs = new Set<string>();
-  const storeOne = async (item: FileItem): Promise<void> => {
+  const held: (FileItem | undefined)[] = items;
+  const storeOne = async (n: number): Promise<void> => {
+    const item = held[n]!;
+    try {
+      await storeItem(n, item);
+    } finally {
+      // Its entry holds what is kept of it.
+      held[n] = undefined;
+      paths[n] = undefined;
+    }
+  };
+  const storeItem = async (n: number, item: FileItem): Promise<void> => {
     if (item.sqlite?.role === 'side' && snapshotted.has(item.sqlite.database)) return;
     const base = {
       group: item.group,
@@ -547,17 +570,17 @@ export async function storeFiles(
       kind: item.kind,
       size: item.size,
       mode: item.mode,
-      mtime: item.mtime.toISOString(),
+      mtime: new Date(item.mtime).toISOString(),
       linkTarget: item.linkTarget,
       owner: ownerOf(item.uid, item.gid),
       ...(item.exact ? { relativeBytes: item.exact.relative.toString('base64') } : {}),
       ...(item.linkTargetBytes ? { linkTargetBytes: item.linkTargetBytes.toString('base64') } : {}),
     };
     if (item.kind === 'symlink') {
-      stored.set(item, { ...base, stored: null, md5: null, sha256: null });
+      stored[n] = { ...base, stored: null, md5: null, sha256: null };
       return;
     }
-    const path = paths.get(item)!;
+    const path = paths[n]!;
     const dest = join(setRoot, path);
     let snapshot: { path: string; problems: string | null } | undefined;
     try {
@@ -584,7 +607,7 @@ export async function storeFiles(
       if (snapshot) snapshotted.add(item.source);
       if (snapshot?.problems)
         warnings.push(said('file.sqliteCheck', { path: item.source, problem: snapshot.problems }));
-      stored.set(item, {
+      stored[n] = {
         ...base,
         size: r.rawBytes,
         // A snapshot's own mode and times are the scratch file's, not the database's.
@@ -593,7 +616,7 @@ export async function storeFiles(
         md5: r.md5,
         sha256: r.sha256,
         ...(r.plain ? { plain: r.plain } : {}),
-      });
+      };
       onStored(item, r.storedBytes);
     } catch (err) {
       if (signal?.aborted) throw err;
@@ -615,19 +638,14 @@ export async function storeFiles(
     // files of 100 bytes took 10.7 s one at a time, 6.2–7.2 s eight at a time (2 cores, loaded). Larger files one at a
     // time, each compressed on every core already (memory stays that of one). Side files last: stored only when
     // their database could not be snapshotted.
-    for (const item of items.filter((i) => i.sqlite?.role === 'database')) await storeOne(item);
-    const plain = items.filter((i) => !i.sqlite);
-    await mapLimited(
-      plain.filter((i) => i.size < SMALL_FILE),
-      FILES_AT_ONCE,
-      storeOne,
-    );
-    for (const item of plain.filter((i) => i.size >= SMALL_FILE)) await storeOne(item);
-    for (const item of sides) await storeOne(item);
+    for (const n of databases) await storeOne(n);
+    await mapLimited(small, FILES_AT_ONCE, storeOne);
+    for (const n of large) await storeOne(n);
+    for (const n of sides) await storeOne(n);
   } finally {
     await fsp.rm(scratch, { recursive: true, force: true });
   }
-  const entries = items.flatMap((i) => stored.get(i) ?? []);
+  const entries = stored.filter((e) => e !== undefined);
   return { entries, problems, warnings, diskFull };
 }
 
@@ -657,7 +675,7 @@ export function folderEntries(folders: FolderItem[], files: FileEntry[]): Folder
       relative: d.relative,
       ...(d.exact ? { relativeBytes: d.exact.toString('base64') } : {}),
       mode: d.mode,
-      mtime: d.mtime.toISOString(),
+      mtime: new Date(d.mtime).toISOString(),
       owner: ownerOf(d.uid, d.gid),
     }));
 }
