@@ -181,6 +181,8 @@ describe('parseManifestInPieces', () => {
         2,
       ),
       '{"a":1,"a":{"b":2},"files":[1],"files":[2,3]}',
+      // A line that closes an object inside an entry indented as the entry: not where the entry ends.
+      '{"files": [\n  {"a": {\n  }, "b": "\\n  }"\n  },\n  {"c": [\n  {}]\n  }\n]}',
     ];
     for (const doc of docs)
       for (const chunk of [undefined, 1, 2, 3, 5, 7, 64]) {
@@ -219,6 +221,9 @@ describe('parseManifestInPieces', () => {
       '{"a":"b\nc"}',
     ];
     for (const doc of bad) expect(pieces(doc, 4), doc).toBeUndefined();
+    // After an entry found whole by its closing line, only blanks may come before the comma.
+    expect(pieces('{"files": [\n  {"a": 1\n  } x,\n  {"b": 2\n  }\n]}')).toBeUndefined();
+    expect(pieces('{"files": [\n  {"a": 1\n  }\n  ,\n  {"b": 2\n  } ]}')).toEqual({ files: [{ a: 1 }, { b: 2 }] });
     expect(pieces(Buffer.from('{"a":"\xf1o"}', 'latin1'))).toBeUndefined();
     expect(parseManifestInPieces(join(scratch, 'none.json'))).toBeUndefined();
     // JSON.parse refuses each of these but `{"__proto__":…}`, whose key it makes a field (assigned, it is not one).

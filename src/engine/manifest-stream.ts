@@ -67,12 +67,19 @@ class PieceParser {
   private start = -1;
   /** The value of `key`, a list read entry by entry (null when it is read whole). */
   private list: unknown[] | null = null;
+  /** The list entry being read was parsed whole (wholeEntry): only blanks may come before its `,` or `]`. */
+  private parsed = false;
+  /** wholeEntry is tried: no entry it found was laid out otherwise. */
+  private fast = true;
+  /** An indent whose closing line wholeEntry found nowhere in `text` (until more is fed). */
+  private missing: string | null = null;
   /** Owners as their JSON text: entries with the same owner share one object. */
   private readonly owners = new Map<string, unknown>();
 
   /** Adds text; false when it cannot be a JSON object this reads (JSON.parse of a piece may also throw). */
   feed(more: string): boolean {
     this.text += more;
+    this.missing = null;
     if (!this.scan()) return false;
     // Keep only what a piece still being read needs.
     const keep = this.start >= 0 ? Math.min(this.start, this.at) : this.at;
@@ -94,7 +101,7 @@ class PieceParser {
     const t = this.text;
     for (let i = this.at; i < t.length; i++) {
       const code = t.charCodeAt(i);
-      // Only `"` `,` `:` `[` `]` `{` `}` (a charCodeAt loop: a regular expression's matches cost five times the time)
+      // Only `"` `,` `:` `[` `]` `{` `}` matter (found by a regular expression instead, a read took 1.7 times as long)
       if (code !== 34 && code !== 44 && code !== 58 && (code | 32) !== 123 && (code | 32) !== 125) continue;
       const c = t[i]!;
       const before = this.at;
@@ -124,6 +131,13 @@ class PieceParser {
         this.depth = 1;
       } else if (this.depth === 1) {
         if (!this.topLevel(c, i, before)) return false;
+      } else if (c === '{' && this.depth === 2 && this.list && !this.parsed && this.fast) {
+        const close = this.wholeEntry(i);
+        if (close < 0) this.depth++;
+        else {
+          this.at = close + 1;
+          i = close;
+        }
       } else if (c === '{' || c === '[') this.depth++;
       else if (c === '}' || c === ']') {
         if (this.depth === 2 && this.list) {
@@ -182,8 +196,43 @@ class PieceParser {
   private entry(i: number, last: boolean): void {
     const piece = this.text.slice(this.start, i);
     this.start = i + 1;
+    if (this.parsed) {
+      this.parsed = false;
+      if (!BLANK.test(piece)) throw new SyntaxError('not JSON');
+      return;
+    }
     if (last && this.list!.length === 0 && BLANK.test(piece)) return; // []
     this.list!.push(this.shared(JSON.parse(piece) as unknown));
+  }
+
+  /**
+   * The list entry, an object, that opens at `i`, found without reading it character by character: it ends at the first
+   * `}` that begins a line indented as its `{` is (a line break is never inside a JSON string), which is where
+   * JSON.stringify(m, null, 2) ends it. Parsed and kept when the text up to there is one JSON value (then it is that
+   * entry, whatever the layout); else -1, and it is read character by character.
+   */
+  private wholeEntry(i: number): number {
+    const t = this.text;
+    const lead = t.slice(this.start, i);
+    const indent = lead.slice(lead.lastIndexOf('\n') + 1);
+    if (!lead.includes('\n') || !BLANK.test(lead) || indent === this.missing) return -1;
+    const end = t.indexOf(`\n${indent}}`, i);
+    if (end < 0) {
+      this.missing = indent; // not in this text: no entry after it needs to look again
+      return -1;
+    }
+    const close = end + indent.length + 1;
+    let value: unknown;
+    try {
+      value = JSON.parse(t.slice(i, close + 1));
+    } catch {
+      this.fast = false; // laid out otherwise: read character by character from now on
+      return -1;
+    }
+    this.list!.push(this.shared(value));
+    this.parsed = true;
+    this.start = close + 1;
+    return close;
   }
 
   /** An entry with its group, kind and owner shared with the entries that have the same. */
