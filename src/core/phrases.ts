@@ -1147,6 +1147,9 @@ export const PHRASES_EN = {
   'chain.nextFileUnreadable': (p: PhraseParams) =>
     `stored file ${p['file']} matches its manifest but cannot be read (${p['error']}) (only a backup made on this ` +
     'set reads it; the set restores without it)',
+  'chain.encryptedBase': () =>
+    "the set is encrypted (a delta is computed against its base's content, which is ciphertext there; the set " +
+    'restores with its key)',
   'verify.nextBackupOnly': (p: PhraseParams) =>
     `${p['file']}: ${p['problem']}; only a differential or incremental of ${p['db']} made on this set reads it ` +
     `(the next incremental is a differential on the full instead): the set restores without it`,

@@ -147,13 +147,16 @@ function damagedChainSet(id: string, problem: string): ChainSet {
  * What makes each database entry of set `m` unusable in a chain (`problems`): a stored file of it missing or of
  * another size, or found damaged by the last verification (one that names no file marks every entry: the whole set).
  * A file only the next backup reads (manifest.ts nextBackupOnly: SQLite's page map) missing or of another size
- * leaves the entry restorable: it is why no backup can be made on it (`noBase`).
+ * leaves the entry restorable: it is why no backup can be made on it (`noBase`), as is an encrypted set's.
  */
 function entryProblems(dir: string, m: Manifest): { problems: Record<string, Phrase>; noBase: Record<string, Phrase> } {
   const problems: Record<string, Phrase> = {};
   const noBase: Record<string, Phrase> = {};
   const verified = readVerified(dir);
   for (const d of m.databases) {
+    // Its stored files are ciphertext (a set made while the config encrypted local sets; "local": false or no
+    // encryption now): restorable with the key, but no delta is computed on it.
+    if (m.encryption) noBase[d.name] = phrase('chain.encryptedBase');
     for (const x of (d.extras ?? []).filter((e) => nextBackupOnly(d, e))) {
       const abs = join(dir, x.file);
       if (!existsSync(abs)) noBase[d.name] = phrase('chain.nextFileMissing', { file: x.file });

@@ -1177,6 +1177,9 @@ export const PHRASES_ES = {
   'chain.nextFileUnreadable': (p: PhraseParams) =>
     `el archivo guardado ${p['file']} coincide con el manifiesto pero no se puede leer (${p['error']}) (solo lo ` +
     'lee una copia hecha sobre esta; esta se restaura sin él)',
+  'chain.encryptedBase': () =>
+    'la copia está cifrada (un delta se calcula sobre el contenido de su base, que ahí está cifrado; la copia se ' +
+    'restaura con su clave)',
   'verify.nextBackupOnly': (p: PhraseParams) =>
     `${p['file']}: ${p['problem']}; solo lo lee una copia diferencial o incremental de ${p['db']} hecha sobre esta ` +
     '(la próxima incremental será una diferencial sobre la completa): esta copia se restaura sin él',
