@@ -101,6 +101,26 @@ describe('selectChain: the restore chain of a time, as the SQL Server tools choo
       steps: 'C1 L2',
     },
     { name: 'logs of an older chain are skipped', backups: [F15, L2, L3, L16], at: day(16), steps: 'F15 L16' },
+    {
+      name: 'a time inside a log backup with bulk-logged changes: refused (SQL Server restores it only whole, 4341)',
+      backups: [F1, L2, log('L3', day(3), 200, 300, { bulkLogged: true })],
+      at: day(2, 12),
+      steps: '! set L3 is a log backup holding bulk-logged changes',
+    },
+    {
+      name: 'the end of a log backup with bulk-logged changes: restored whole',
+      backups: [F1, L2, log('L3', day(3), 200, 300, { bulkLogged: true })],
+      at: day(3),
+      steps: 'F1 L2 L3',
+      stopAt: null,
+    },
+    {
+      name: 'a bulk-logged log backup before the time is applied whole, STOPAT in the next one',
+      backups: [F1, log('L2', day(2), 105, 200, { bulkLogged: true }), L3],
+      at: day(2, 12),
+      steps: 'F1 L2 L3',
+      stopAt: day(2, 12),
+    },
   ];
   it.each(cases)('$name', ({ backups, at, steps, stopAt }) => {
     const got = selectChain(backups, at ? new Date(at) : null);
@@ -358,6 +378,9 @@ describe('HEADERONLY', () => {
       firstLsn: exact.firstLsn,
       lastLsn: exact.lastLsn,
     });
+    // HasBulkLoggedData: a log backup SQL Server cannot stop inside (kept only when set)
+    expect(parseHeader({ ...log, HasBulkLoggedData: 1 }, exact)).toMatchObject({ kind: 'log', bulkLogged: true });
+    expect(parseHeader({ ...log, HasBulkLoggedData: 0 }, exact)).not.toHaveProperty('bulkLogged');
     expect(parseHeader(log, { firstLsn: exact.firstLsn })).toEqual({
       problem: expect.stringContaining('no exact lastLsn'),
     });

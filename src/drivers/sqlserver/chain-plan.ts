@@ -9,7 +9,7 @@
  * numeric columns as doubles, so exact LSNs are read from msdb.dbo.backupset cast to varchar when
  * HEADERONLY's would lose digits).
  *
- * One file of about 520 lines: the header, the backup checks and the restore choice all apply the same LSN rules,
+ * One file of about 540 lines: the header, the backup checks and the restore choice all apply the same LSN rules,
  * and are read (and tested, test/sqlserver-chain-plan.test.ts) together.
  */
 import { formatLocal } from '../../core/format.js';
@@ -38,6 +38,11 @@ export interface BackupHeader {
   finishedAt: string;
   /** BackupSetGUID. */
   backupSetId: string | null;
+  /**
+   * Log backups: HasBulkLoggedData, bulk-logged operations (BULK_LOGGED recovery model) inside it. SQL Server cannot
+   * STOPAT a time inside such a log backup (error 4341), only restore it whole. Absent: none, or not recorded.
+   */
+  bulkLogged?: boolean;
 }
 
 /** An LSN as a decimal string; null when the value is missing or cannot be exact (a double beyond 2^53). */
@@ -114,6 +119,9 @@ export function parseHeader(
     startedAt,
     finishedAt,
     backupSetId: guid(row.BackupSetGUID),
+    ...(kind === 'log' && (Number(row.HasBulkLoggedData) === 1 || row.HasBulkLoggedData === true)
+      ? { bulkLogged: true }
+      : {}),
   };
 }
 
@@ -369,7 +377,8 @@ export interface ChainSelection {
  * (COPY_ONLY ones too) that ends at or before `at`, the newest differential whose DatabaseBackupLSN equals that
  * full's CheckpointLSN and that ends at or before `at`, then log backups without gaps (each starting at or before
  * the LSN reached, ending after it, on the same recovery fork) up to the first whose end passes `at` (STOPAT
- * there) or the last one. Without `at`: as far as the backups reach. Refuses with the problem otherwise.
+ * there) or the last one. Without `at`: as far as the backups reach. Refuses with the problem otherwise, also when
+ * `at` falls inside a log backup holding bulk-logged changes (SQL Server restores such a one only whole).
  */
 export function selectChain(backups: readonly ChainMember[], at: Date | null): ChainSelection | { problem: string } {
   const t = at?.getTime() ?? Infinity;
@@ -440,6 +449,16 @@ export function selectChain(backups: readonly ChainMember[], at: Date | null): C
         problem:
           `set ${log.setId} is a log backup of another recovery fork (${logFork}) than set ${reached.setId} ` +
           `(${from}): the database was restored in between`,
+      };
+    }
+    if (ends(log) > t && log.header.bulkLogged === true) {
+      const when = formatLocal(at!, { seconds: true });
+      return {
+        problem:
+          `set ${log.setId} is a log backup holding bulk-logged changes (recovery model BULK_LOGGED while it was ` +
+          `written) and ${when} falls inside it: SQL Server restores such a log backup only whole (error 4341); ` +
+          `choose a time at or after its end (${formatLocal(log.header.finishedAt, { seconds: true })}) or at or ` +
+          `before the end of set ${reached.setId} (${formatLocal(reached.header.finishedAt, { seconds: true })})`,
       };
     }
     steps.push(log);
