@@ -97,6 +97,71 @@ describe('mapSqlError: what an operator is told of a BACKUP or RESTORE error', (
     expect((mapSqlError(err, 'list the files', s) as RespaldoError).hint).toMatch(/later SQL Server version/);
   });
 
+  it.each([
+    [
+      '4305 a log backup too recent (a log backup made elsewhere is missing)',
+      failed(
+        'RESTORE LOG',
+        4305,
+        'The log in this backup set begins at LSN 18000000015300001, which is too recent to apply to the database. An earlier log backup that includes LSN 18000000014000001 can be restored.',
+      ),
+      /do not apply on each other/,
+      /verify --chain/,
+    ],
+    [
+      '4326 a log backup too early',
+      failed(
+        'RESTORE LOG',
+        4326,
+        'The log in this backup set terminates at LSN 9386000024284900001, which is too early to apply to the database.',
+      ),
+      /do not apply on each other/,
+      /earlier set/,
+    ],
+    [
+      '3136 a differential on another full',
+      failed(
+        'RESTORE DATABASE',
+        3136,
+        'This differential backup cannot be restored because the database has not been restored to the correct earlier state.',
+      ),
+      /do not apply on each other/,
+      /full set/,
+    ],
+    [
+      '4338 STOPAT before what the backup reaches',
+      failed(
+        'RESTORE LOG',
+        4338,
+        'The STOPAT clause specifies a point too early to allow this backup set to be restored. Choose a different stop point or use RESTORE DATABASE WITH RECOVERY to recover at the current point.',
+      ),
+      /cannot stop at that time in this backup/,
+      /another --at time/,
+    ],
+    [
+      '4214 BACKUP LOG without a log chain',
+      failed('BACKUP LOG', 4214, 'BACKUP LOG cannot be performed because there is no current database backup.'),
+      /no backup chain to continue/,
+      /--type full/,
+    ],
+    [
+      '3035 a differential without a full',
+      failed(
+        'BACKUP DATABASE',
+        3035,
+        'Cannot perform a differential backup for database "x", because a current database backup does not exist.',
+      ),
+      /no backup chain to continue/,
+      /--type full/,
+    ],
+  ])('chain errors get a hint: %s', (_name, err, message, hint) => {
+    const mapped = mapSqlError(err, 'apply the backup', s) as RespaldoError;
+    expect(mapped.message).toMatch(/^SQL Server could not apply the backup: /);
+    expect(mapped.hint).toMatch(message);
+    expect(mapped.hint).toMatch(hint);
+    expect(mapped.hint).not.toMatch(/See the SQL Server error above/);
+  });
+
   it('in-use errors are refusals', () => {
     const err = sqlError(5070, "Database state cannot be changed while other users are using the database 'x'");
     expect(mapSqlError(err, 'take x', s)).toBeInstanceOf(RefusedError);

@@ -175,6 +175,38 @@ export function mapSqlError(
       details,
     );
   }
+  if (has(4305, 4326, 3136, 3117)) {
+    return new RespaldoError(
+      'failed',
+      `SQL Server could not ${action}: ${text}`,
+      'The backups of the chain do not apply on each other: a backup of the database made outside respaldo lies ' +
+        'between these sets, or a stored set does not hold the backup its manifest describes. The live database ' +
+        'was not replaced. Restore an earlier set or the full set alone (respaldo list), check the chain with ' +
+        'respaldo verify --chain SET, and take a new full backup.',
+      details,
+    );
+  }
+  if (has(4338, 4341)) {
+    return new RespaldoError(
+      'failed',
+      `SQL Server could not ${action}: ${text}`,
+      'SQL Server cannot stop at that time in this backup. Choose another --at time: one at or after the end of ' +
+        'that log backup (a log backup with bulk-logged changes restores only whole), or one after the end of the ' +
+        'full backup restored. The live database was not replaced.',
+      details,
+    );
+  }
+  if (has(4214, 4208, 3035)) {
+    return new RespaldoError(
+      'failed',
+      `SQL Server could not ${action}: ${text}`,
+      'The database has no backup chain to continue now: its recovery model is SIMPLE, or it has had no full ' +
+        'backup since it was created, restored or switched from SIMPLE. Take a full backup (respaldo create ' +
+        '--type full); differential and incremental backups continue from it (log backups need the FULL or ' +
+        'BULK_LOGGED recovery model).',
+      details,
+    );
+  }
   if (has(1801)) {
     return new RefusedError(
       `SQL Server could not ${action}: ${text}`,
