@@ -162,6 +162,25 @@ describe('mapSqlError: what an operator is told of a BACKUP or RESTORE error', (
     expect(mapped.hint).not.toMatch(/See the SQL Server error above/);
   });
 
+  it('3169 is said the way it applies: a backup of a later version, or one too old for this server', () => {
+    const said = (made: string, here: string): RespaldoError =>
+      mapSqlError(
+        failed(
+          'RESTORE DATABASE',
+          3169,
+          `The database was backed up on a server running version ${made}. That version is incompatible with this server, which is running version ${here}. Either restore the database on a server that supports the backup, or use a backup that is compatible with this server.`,
+        ),
+        'restore',
+        s,
+      ) as RespaldoError;
+    const old = said('9.00.5000', '15.00.2000');
+    expect(old.message).toMatch(/too old for this server/);
+    expect(`${old.message} ${old.hint}`).not.toMatch(/later SQL Server version|upgrade this one/);
+    expect(old.hint).toMatch(/SQL Server 2019 \(15\.0\), no longer restores backups of SQL Server 2005 \(9\.0\)/);
+    const newer = said('16.00.1000', '15.00.2000');
+    expect(newer.message).toMatch(/made by a later SQL Server version/);
+  });
+
   it('in-use errors are refusals', () => {
     const err = sqlError(5070, "Database state cannot be changed while other users are using the database 'x'");
     expect(mapSqlError(err, 'take x', s)).toBeInstanceOf(RefusedError);

@@ -4,6 +4,7 @@ import { constants as fsc, promises as fsp } from 'node:fs';
 import { InterruptedError, RefusedError, RespaldoError, isDiskFull } from '../../core/errors.js';
 import { where } from './config.js';
 import type { ConnectionSettings } from './connection.js';
+import { newerThanServer, productName } from './plan.js';
 
 export interface SqlErrorLike {
   message: string;
@@ -100,6 +101,18 @@ export function mapSqlError(
     );
   }
   if (has(3169)) {
+    // 3169 is said both ways: "backed up on a server running version A … this server, which is running version B".
+    const [made, here] = [...text.matchAll(/running version (\d+(?:\.\d+)*)/gi)].map((m) => m[1]);
+    if (made && here && newerThanServer(here, made)) {
+      return new RespaldoError(
+        'failed',
+        `SQL Server could not ${action}: the backup was made by a SQL Server version too old for this server: ${text}`,
+        `This server, ${productName(here)}, no longer restores backups of ${productName(made)}. Restore it on a ` +
+          'server of a version between the two that restores it (for a SQL Server 2005 backup: SQL Server 2012 or ' +
+          '2014), back it up there, and restore that backup here; the live database was not touched.',
+        details,
+      );
+    }
     return new RespaldoError(
       'failed',
       `SQL Server could not ${action}: the backup was made by a later SQL Server version than this server's: ${text}`,

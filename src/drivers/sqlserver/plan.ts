@@ -96,6 +96,8 @@ export function unsupportedEdition(engineEdition: number | null): string | null 
 
 /** Product names of SQL Server major.minor versions (ProductVersion), for messages. */
 const PRODUCTS: Record<string, string> = {
+  '8.0': 'SQL Server 2000',
+  '9.0': 'SQL Server 2005',
   '10.0': 'SQL Server 2008',
   '10.50': 'SQL Server 2008 R2',
   '11.0': 'SQL Server 2012',
