@@ -437,6 +437,36 @@ describe('statements', () => {
     expect(chainStepStatement({ ...p, kind: 'log', last: false, stopAt: 'x' }).sql).not.toContain('STOPAT');
   });
 
+  it.each([
+    // a summer log backup (CEST, +02:00: TimeZone 8) restored in winter: converted with +120, not today's +60
+    { timeZone: 8, offset: '120' },
+    { timeZone: -20, offset: '-300' },
+    { timeZone: 0, offset: '0' },
+    // unknown (127) or not recorded: the server's offset now, as before
+    { timeZone: 127, offset: 'DATEPART(TZOFFSET, SYSDATETIMEOFFSET())' },
+  ])('STOPAT is converted with the offset the log backup recorded (TimeZone $timeZone)', ({ timeZone, offset }) => {
+    const row = {
+      BackupType: 2,
+      IsCopyOnly: 0,
+      FirstLSN: '34000000012300001',
+      LastLSN: '34000000012500001',
+      BackupStartDate: new Date('2026-07-22T02:00:00Z'),
+      BackupFinishDate: new Date('2026-07-22T02:01:00Z'),
+      TimeZone: timeZone,
+    };
+    const header = parseHeader(row);
+    if ('problem' in header) throw new Error(header.problem);
+    const stop = chainStepStatement({
+      target: 'users__restore_1',
+      serverPath: '/b/x.bak',
+      kind: 'log',
+      last: true,
+      stopAt: '2026-07-22T01:30:00.000Z',
+      stopAtOffsetMinutes: header.utcOffsetMinutes ?? null,
+    });
+    expect(stop.sql.split('\n')[1]).toBe(`  SWITCHOFFSET(CONVERT(datetimeoffset, @stopAt), ${offset}));`);
+  });
+
   it("msdb's newest full and log backup leave COPY_ONLY ones out (they change neither base nor log chain)", () => {
     const st = chainStateStatement("o'dd]name");
     expect(st.sql).toContain("b.type = 'D' AND b.is_copy_only = 0");

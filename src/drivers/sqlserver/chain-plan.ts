@@ -9,7 +9,7 @@
  * numeric columns as doubles, so exact LSNs are read from msdb.dbo.backupset cast to varchar when
  * HEADERONLY's would lose digits).
  *
- * One file of about 540 lines: the header, the backup checks and the restore choice all apply the same LSN rules,
+ * One file of about 560 lines: the header, the backup checks and the restore choice all apply the same LSN rules,
  * and are read (and tested, test/sqlserver-chain-plan.test.ts) together.
  */
 import { formatLocal } from '../../core/format.js';
@@ -43,6 +43,12 @@ export interface BackupHeader {
    * STOPAT a time inside such a log backup (error 4341), only restore it whole. Absent: none, or not recorded.
    */
   bulkLogged?: boolean;
+  /**
+   * Log backups: the server's offset from UTC when it was made, in minutes (HEADERONLY's TimeZone × 15): the offset
+   * a STOPAT inside it is converted with, not the server's offset on the day of the restore (daylight saving).
+   * Absent: unknown (TimeZone 127) or not recorded.
+   */
+  utcOffsetMinutes?: number;
 }
 
 /** An LSN as a decimal string; null when the value is missing or cannot be exact (a double beyond 2^53). */
@@ -68,9 +74,14 @@ export function kindOfBackupType(t: unknown): MssqlBackupKind | null {
 export function headerTime(wall: unknown, timeZone: unknown): string | null {
   const d = wall instanceof Date ? wall : typeof wall === 'string' ? new Date(wall) : null;
   if (!d || Number.isNaN(d.getTime())) return null;
+  return new Date(d.getTime() - (headerOffset(timeZone) ?? 0) * 60_000).toISOString();
+}
+
+/** HEADERONLY's `TimeZone` (15-minute intervals, 127 unknown) as minutes east of UTC; null when unknown. */
+export function headerOffset(timeZone: unknown): number | null {
+  if (timeZone === null || timeZone === undefined || timeZone === '') return null;
   const tz = Number(timeZone);
-  const offsetMin = Number.isInteger(tz) && Math.abs(tz) <= 14 * 4 ? tz * 15 : 0;
-  return new Date(d.getTime() - offsetMin * 60_000).toISOString();
+  return Number.isInteger(tz) && Math.abs(tz) <= 14 * 4 ? tz * 15 : null;
 }
 
 /**
@@ -122,6 +133,7 @@ export function parseHeader(
     ...(kind === 'log' && (Number(row.HasBulkLoggedData) === 1 || row.HasBulkLoggedData === true)
       ? { bulkLogged: true }
       : {}),
+    ...(kind === 'log' && headerOffset(row.TimeZone) !== null ? { utcOffsetMinutes: headerOffset(row.TimeZone)! } : {}),
   };
 }
 
@@ -497,8 +509,9 @@ export function checkChain(members: readonly ChainMember[], at: Date | null): Ch
 /**
  * Pure: the RESTORE of one step after the first into `target` (the first, a full, is restoreStatement with
  * MOVE): `RESTORE DATABASE … ` for a differential, `RESTORE LOG …` for a log, `NORECOVERY` until the last step,
- * which recovers; `stopAt` (UTC ISO, last log only) becomes STOPAT in the server's local time, converted by the
- * server (SYSDATETIMEOFFSET) in the same batch.
+ * which recovers; `stopAt` (UTC ISO, last log only) becomes STOPAT in the server's local time of then: with the
+ * offset the log backup's header recorded (`stopAtOffsetMinutes`), else the server's offset now (SYSDATETIMEOFFSET),
+ * converted by the server in the same batch.
  */
 export function chainStepStatement(opts: {
   target: string;
@@ -506,6 +519,8 @@ export function chainStepStatement(opts: {
   kind: 'differential' | 'log';
   last: boolean;
   stopAt?: string | null;
+  /** The server's UTC offset (minutes) when the log backup was made (its header's utcOffsetMinutes). */
+  stopAtOffsetMinutes?: number | null;
   /** Files this backup adds to the database (planNewFileMoves): MOVE each to a folder of this server. */
   moves?: readonly { logicalName: string; physicalName: string }[];
 }): Statement {
@@ -522,11 +537,15 @@ export function chainStepStatement(opts: {
   const added = moveClauses.length ? `, moving ${moveClauses.length} file(s) it adds` : '';
   const purpose = `apply the ${opts.kind} backup ${opts.serverPath} to ${opts.target} (${recovery}${added})`;
   if (opts.stopAt && opts.kind === 'log' && opts.last) {
+    const recorded = opts.stopAtOffsetMinutes;
+    // An integer the header gave (checked here), never operator text: written into the batch as a literal.
+    const known = typeof recorded === 'number' && Number.isInteger(recorded) && Math.abs(recorded) <= 14 * 60;
+    const offset = known ? String(recorded) : 'DATEPART(TZOFFSET, SYSDATETIMEOFFSET())';
     return {
       purpose: `${purpose}, stopping at ${opts.stopAt}`,
       sql: [
         'DECLARE @t datetime = CONVERT(datetime,',
-        '  SWITCHOFFSET(CONVERT(datetimeoffset, @stopAt), DATEPART(TZOFFSET, SYSDATETIMEOFFSET())));',
+        `  SWITCHOFFSET(CONVERT(datetimeoffset, @stopAt), ${offset}));`,
         `${base}, STOPAT = @t, STATS = ${STATS_PERCENT}`,
       ].join('\n'),
       params: { ...params, stopAt: opts.stopAt },

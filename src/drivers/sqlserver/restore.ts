@@ -23,7 +23,7 @@ import {
 import { firstFreeRound, roundId } from '../shared/names.js';
 import { listDatabasesStatement, planBeforeRestore } from './plan.js';
 import { defaultFileDirs, dropIfExistsStatement, planMoves, planNewFileMoves, restoreStatement } from './swap-plan.js';
-import { chainStepStatement } from './chain-plan.js';
+import { chainStepStatement, headerOf } from './chain-plan.js';
 import { copyForServer, restoreSteps } from './chain.js';
 import { resolveSettings, where } from './config.js';
 import { checkLocalDir, localDirHint, writeForServerError } from './errors.js';
@@ -301,6 +301,7 @@ export async function restoreSqlServer(
           kind,
           last,
           stopAt: last ? stopAt : null,
+          stopAtOffsetMinutes: headerOf(step.entry.details)?.utcOffsetMinutes ?? null,
           moves: added,
         });
         const stepProgress = progressTo(ctx, req.db.name, `SQL Server RESTORE ${kind}`, step.entry.rawBytes || null);
