@@ -18,9 +18,11 @@ import type { DriverContext, RestoreRequest, SwapBackRequest } from '../src/driv
 import {
   compareRowCounts,
   createSqlServerDriver,
+  mapSqlError,
   parseSqlServerUrl,
   type ConnectionSettings,
 } from '../src/drivers/sqlserver/index.js';
+import { resolveSettings } from '../src/drivers/sqlserver/config.js';
 import { fileStem, restoreFilePrefix, stagingNames } from '../src/drivers/sqlserver/names.js';
 import { FakeServer, LOCKED, PASSWORD, SERVER_DIR, fakeMssqlConfig, sqlError } from './helpers/sqlserver-fake.js';
 
@@ -1006,6 +1008,28 @@ describe('sqlserver config', () => {
     [{ encrypt: 'yes' as unknown as boolean }, 'encrypt'],
   ])('flags %j', (extra, path) => {
     expect(driver.validateConfig(cfg(extra)).map((p) => p.path)).toContain(path);
+  });
+
+  it('a server written HOST\\INSTANCE (as sqlcmd and SSMS write it) is that host and named instance', () => {
+    const s = resolveSettings(cfg({ server: 'db1\\SQLEXPRESS' }));
+    expect([s.server, s.instance, s.port]).toEqual(['db1', 'SQLEXPRESS', undefined]);
+    expect(driver.describe(cfg({ server: 'db1\\SQLEXPRESS' }))).toBe(
+      'SQL Server database "users" on db1\\SQLEXPRESS as backup',
+    );
+    // an unreachable named instance is said with the Browser service, not a port it does not use
+    const down = mapSqlError(
+      Object.assign(new Error('Failed to connect'), { name: 'ConnectionError', code: 'EINSTLOOKUP' }),
+      'back up',
+      s,
+    );
+    expect((down as RespaldoError).hint).toMatch(/SQL Server Browser service/);
+    // a port beside it is flagged (the instance's port is looked up), as with the instance field
+    expect(driver.validateConfig(cfg({ server: 'db1\\SQLEXPRESS', port: 1433 })).map((p) => p.path)).toContain(
+      'instance',
+    );
+    expect(driver.validateConfig(cfg({ server: 'db1\\SQLEXPRESS', instance: 'OTHER' })).map((p) => p.path)).toContain(
+      'server',
+    );
   });
 
   it('the database defaults to the entry name (as the config schema says)', () => {

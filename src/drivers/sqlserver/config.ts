@@ -126,6 +126,19 @@ export function merged(db: DatabaseConfig): { values: Partial<ConnectionSettings
     serverBackupDir: db.serverBackupDir,
     localBackupDir: db.localBackupDir,
   };
+  // `DB1\SQLEXPRESS`, as sqlcmd, SSMS and connection strings name a named instance (an app's DB_SERVER often says
+  // so): the host and the instance, resolved by the SQL Server Browser service like the `instance` field.
+  const named = typeof values.server === 'string' ? /^([^\\]+)\\([^\\]+)$/.exec(values.server.trim()) : null;
+  if (named) {
+    const [, host, instance] = named as unknown as [string, string, string];
+    if (values.instance !== undefined && values.instance !== instance) {
+      problems.push({
+        path: 'server',
+        problem: `names instance "${instance}" and "instance" says "${String(values.instance)}"`,
+        hint: 'Give the instance once: "server": "HOST\\INSTANCE", or "server": "HOST" with "instance": "INSTANCE".',
+      });
+    } else Object.assign(values, { server: host, instance });
+  }
   if (values.password !== undefined && db.passwordVariable) values.passwordVariable = db.passwordVariable;
   return { values, problems };
 }
