@@ -102,7 +102,7 @@ describe('selectChain: the restore chain of a time, as the SQL Server tools choo
     },
     { name: 'logs of an older chain are skipped', backups: [F15, L2, L3, L16], at: day(16), steps: 'F15 L16' },
     {
-      name: 'a time inside a log backup with bulk-logged changes: refused (SQL Server restores it only whole, 4341)',
+      name: 'a time inside a log backup with bulk-logged changes: refused (SQL Server restores it only whole)',
       backups: [F1, L2, log('L3', day(3), 200, 300, { bulkLogged: true })],
       at: day(2, 12),
       steps: '! set L3 is a log backup holding bulk-logged changes',

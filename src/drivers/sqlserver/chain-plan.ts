@@ -40,7 +40,7 @@ export interface BackupHeader {
   backupSetId: string | null;
   /**
    * Log backups: HasBulkLoggedData, bulk-logged operations (BULK_LOGGED recovery model) inside it. SQL Server cannot
-   * STOPAT a time inside such a log backup (error 4341), only restore it whole. Absent: none, or not recorded.
+   * STOPAT a time inside such a log backup, only restore it whole. Absent: none, or not recorded.
    */
   bulkLogged?: boolean;
   /**
@@ -468,7 +468,7 @@ export function selectChain(backups: readonly ChainMember[], at: Date | null): C
       return {
         problem:
           `set ${log.setId} is a log backup holding bulk-logged changes (recovery model BULK_LOGGED while it was ` +
-          `written) and ${when} falls inside it: SQL Server restores such a log backup only whole (error 4341); ` +
+          `written) and ${when} falls inside it: SQL Server restores such a log backup only whole; ` +
           `choose a time at or after its end (${formatLocal(log.header.finishedAt, { seconds: true })}) or at or ` +
           `before the end of set ${reached.setId} (${formatLocal(reached.header.finishedAt, { seconds: true })})`,
       };

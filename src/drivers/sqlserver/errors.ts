@@ -199,7 +199,7 @@ export function mapSqlError(
       details,
     );
   }
-  if (has(4338, 4341)) {
+  if (has(4338)) {
     return new RespaldoError(
       'failed',
       `SQL Server could not ${action}: ${text}`,
