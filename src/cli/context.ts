@@ -108,9 +108,11 @@ export function makeSignal(quitOnSecond: boolean): AbortSignal {
   };
   // Commands own SIGINT/SIGTERM. Libraries may hook them at import time (conf → atomically →
   // when-exit re-raises the signal on itself), which would count as a second Ctrl-C and skip cleanup.
+  // Added before the others go: a signal that came while the modules loaded (taken by early-signals.ts) is
+  // delivered on the next turn of the event loop, and removing a signal's last listener drops it (the run went on).
   for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-    for (const l of process.listeners(sig)) process.off(sig, l);
     process.on(sig, onSignal);
+    for (const l of process.listeners(sig)) if (l !== onSignal) process.off(sig, l);
   }
   // A write that found the terminal gone (EIO) stops the run as a SIGHUP does.
   terminalClosed.addEventListener('abort', () => ac.signal.aborted || onSignal('SIGHUP'), { once: true });

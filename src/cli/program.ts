@@ -4,6 +4,7 @@ import { VERSION } from '../version.js';
 import { UsageError } from '../core/errors.js';
 import { collect, reportError } from './context.js';
 import { guardStdio, terminalClosed, watchHangup } from './terminal.js';
+import { releaseEarlySignals } from './early-signals.js';
 
 /** The message printed when the menu is asked for without a terminal. */
 export const NO_TTY_MESSAGE =
@@ -209,6 +210,7 @@ export async function main(typed: string[]): Promise<number> {
     // opened only on a real terminal, so a CI variable left in an operator's shell must not blank it.
     delete process.env.CI;
     const { runMenu } = await import('../ui/app.js');
+    releaseEarlySignals();
     watchHangup();
     guardStdio(true);
     return runMenu({ ...menu, terminalClosed });

@@ -289,8 +289,6 @@ export function register(program: Command): void {
       // lock, so that the operator back on the machine could not start it again. A hang-up finishes the running job
       // and stops; it often comes twice (shell and kernel), so it never aborts the job. Run the scheduler as a
       // service (scripts/install-service.sh) or in tmux for it to outlive a session.
-      for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const)
-        for (const l of process.listeners(sig)) process.off(sig, l);
       let signals = 0;
       let hungUp = false;
       const onHangup = (): void => {
@@ -311,7 +309,11 @@ export function register(program: Command): void {
         }
         if (signals >= 3) process.exit(EXIT.interrupted);
       };
-      for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(sig, onSignal);
+      // Added before the others go (a signal pending since the modules loaded is not dropped: see makeSignal).
+      for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+        process.on(sig, onSignal);
+        for (const l of process.listeners(sig)) if (l !== onSignal) process.off(sig, l);
+      }
       try {
         try {
           await scheduler.start();
