@@ -1,8 +1,9 @@
 import { promises as fsp } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { RefusedError } from '../core/errors.js';
 import { formatBytes } from '../core/format.js';
 import { english, phrase, said, type Said } from '../core/phrases.js';
-import type { DatabaseEntry, LoadedConfig } from '../core/types.js';
+import type { DatabaseConfig, DatabaseEntry, LoadedConfig } from '../core/types.js';
 import { capabilitiesOf } from '../drivers/capabilities.js';
 import { driverFor } from '../drivers/registry.js';
 import { listSets, readManifest } from './catalog.js';
@@ -32,17 +33,37 @@ function dumpStaged(d: DatabaseEntry): number {
 }
 
 /**
+ * The bytes of the snapshot a SQLite database takes in the backup folder while it is backed up: the whole database,
+ * for an incremental too (its raw bytes in the set are only the pages that changed, which made the estimate after an
+ * incremental far too small). The live file's size; when it cannot be read, the size the newest set recorded.
+ */
+async function snapshotBytes(cfg: LoadedConfig, db: DatabaseConfig, entries: DatabaseEntry[]): Promise<number> {
+  if (db.path) {
+    const size = await fsp
+      .stat(resolve(dirname(cfg.file), db.path))
+      .then((st) => st.size)
+      .catch(() => null);
+    if (size !== null) return size;
+  }
+  const e = entries.find((d) => d.name === db.name);
+  const recorded = e?.details?.['databaseSizeBytes'];
+  return typeof recorded === 'number' && recorded > 0 ? recorded : (e?.rawBytes ?? 0);
+}
+
+/**
  * The newest set of the same type needed its stored size, plus what was written beside it uncompressed while it was
- * (SQLite snapshots, PostgreSQL's staged dump files: dumpStaged), with a fifth to spare: null when the backup
+ * (SQLite snapshots at their size now: snapshotBytes; PostgreSQL's staged dump files: dumpStaged), with a fifth to spare: null when the backup
  * folder's disk has that free (or there is no such set).
  */
 async function shortOfRoom(cfg: LoadedConfig, plan: BackupPlan): Promise<Short | null> {
   const previous = (await listSets(cfg, { type: plan.setType })).find((s) => s.status !== 'failed');
   if (!previous) return null;
   const m = await readManifest(cfg, previous.id);
-  const snapshots = m.databases
-    .filter((d) => capabilitiesOf(d.engine).localSnapshot)
-    .reduce((sum, d) => sum + d.rawBytes, 0);
+  let snapshots = 0;
+  for (const p of plan.databases) {
+    const db = cfg.databases.find((d) => d.name === p.name);
+    if (db && capabilitiesOf(db.engine).localSnapshot) snapshots += await snapshotBytes(cfg, db, m.databases);
+  }
   const needed = (m.totals.storedBytes + snapshots + m.databases.reduce((n, d) => n + dumpStaged(d), 0)) * 1.2;
   const st = await fsp.statfs(cfg.backupDir);
   const free = st.bavail * st.bsize;
