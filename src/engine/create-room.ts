@@ -52,8 +52,8 @@ async function snapshotBytes(cfg: LoadedConfig, db: DatabaseConfig, entries: Dat
 
 /**
  * The newest set of the same type needed its stored size, plus what was written beside it uncompressed while it was
- * (SQLite snapshots at their size now: snapshotBytes; PostgreSQL's staged dump files: dumpStaged), with a fifth to spare: null when the backup
- * folder's disk has that free (or there is no such set).
+ * (SQLite snapshots at their size now: snapshotBytes; PostgreSQL's staged dump files: dumpStaged), with a fifth to
+ * spare: null when the backup folder's disk has that free (or there is no such set).
  */
 async function shortOfRoom(cfg: LoadedConfig, plan: BackupPlan): Promise<Short | null> {
   const previous = (await listSets(cfg, { type: plan.setType })).find((s) => s.status !== 'failed');
