@@ -9,6 +9,7 @@ import { folderSize, freeBytesAt } from './fs-util.js';
 import { readSchedulerState, SCHEDULER_LOCK_DIR, withUnfinishedRun, type SchedulerState } from '../scheduler/state.js';
 import { heldLock, isStale, LOCK_NAME, processAlive, spareLockFile } from './lock.js';
 import { deadSystemScratch } from './system-scratch.js';
+import { deadTemps } from './temp-journal.js';
 import { errorMessage } from '../core/errors.js';
 import { capabilitiesOf } from '../drivers/capabilities.js';
 import { FILE_ASIDE_MARK, FILE_STAGING_MARK, fileNamedBy } from '../drivers/shared/names.js';
@@ -35,6 +36,11 @@ export interface StatusReport {
   lock: { held: boolean; holder: string | null; purpose?: string; pid?: number; startedAt?: string };
   /** Staging folders and rollback journals left by interrupted runs (removed or finished by the next create). */
   leftovers: string[];
+  /**
+   * What to do about `leftovers` (null when there are none): the next create or restore removes them; a files
+   * restore's partial folder among them holds restored files, secrets too, and is said so.
+   */
+  leftoversHint: string | null;
   /** What the scheduler last recorded: per job last run, outcome, duration, next run. */
   scheduler: SchedulerState;
   /**
@@ -184,6 +190,8 @@ export async function getStatus(
   const leftovers = [
     ...(existsSync(cfg.backupDir) ? readdirSync(cfg.backupDir).filter(left) : []),
     ...deadSystemScratch(),
+    // …and the temporary paths outside it that killed restores journaled (a files restore's partial folder).
+    ...deadTemps(cfg.backupDir),
   ];
   return {
     configFile: cfg.file,
@@ -196,6 +204,7 @@ export async function getStatus(
     freeBytes,
     lock,
     leftovers,
+    leftoversHint: leftoversHint(leftovers),
     scheduler: withLiveness(readSchedulerState(cfg.backupDir), cfg.backupDir),
     offsite: offsiteState(cfg, sets),
     ...(databaseLeftovers ? { databaseLeftovers: await databaseLeftovers } : {}),
@@ -219,4 +228,17 @@ function withLiveness(state: SchedulerState, backupDir: string): SchedulerState 
   const running = Boolean(sched?.running) && !gone;
   const jobs = Object.fromEntries(Object.entries(state.jobs).map(([n, j]) => [n, withUnfinishedRun(j, running)]));
   return { ...state, jobs, scheduler: sched && gone ? { ...sched, running: false, gone: true } : sched };
+}
+
+/** StatusReport.leftoversHint. */
+function leftoversHint(leftovers: string[]): string | null {
+  if (!leftovers.length) return null;
+  const partial = leftovers.filter((p) => basename(p).includes('.respaldo-partial-'));
+  if (!partial.length) return 'removed by the next create or restore';
+  return (
+    `the partial folder of a files restore that was killed holds restored files, secrets (.env) too: the next ` +
+    `create or restore removes it, or remove it yourself (rm -r ${partial
+      .map((p) => JSON.stringify(p))
+      .join(' ')}); then run the restore again`
+  );
 }

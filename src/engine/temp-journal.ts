@@ -38,6 +38,35 @@ export async function trackTemp(backupDir: string, path: string): Promise<() => 
 }
 
 /**
+ * The journaled paths (absolute) that runs no longer alive left and that are still there: a killed `restore --files`
+ * leaves its partial folder beside `--to`, restored files (an application's `.env` too) in it. For `status`; the next
+ * create or restore removes them (sweepTemps).
+ */
+export function deadTemps(backupDir: string): string[] {
+  const dir = join(backupDir, JOURNAL_DIR);
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return [];
+  }
+  const found: string[] = [];
+  for (const name of names) {
+    let entry: JournalEntry;
+    try {
+      entry = JSON.parse(readFileSync(join(dir, name), 'utf8')) as JournalEntry;
+    } catch {
+      continue;
+    }
+    if (entry.pid === process.pid || processAlive(entry.pid)) continue;
+    if (typeof entry.path !== 'string' || !TEMP_MARKS.some((m) => basename(entry.path).includes(m))) continue;
+    for (const p of [entry.path, `${entry.path}-wal`, `${entry.path}-shm`, `${entry.path}-journal`])
+      if (existsSync(p)) found.push(p);
+  }
+  return found;
+}
+
+/**
  * Removes what runs that are no longer alive left behind (call it holding the backup folder
  * lock). Returns one sentence per path removed (`recover.removedTemp`, its `path`).
  */

@@ -113,7 +113,7 @@ export function register(program: Command): void {
         io.out(
           running
             ? `Working:     ${s.leftovers.join(', ')} (${running}: they may be its own; leave them, the next create or restore after it removes what a killed run left)`
-            : `Leftovers:   ${s.leftovers.join(', ')} (removed by the next create or restore)`,
+            : `Leftovers:   ${s.leftovers.join(', ')} (${s.leftoversHint})`,
         );
       const onServers = (s.databaseLeftovers ?? []).filter((d) => d.leftovers.length || d.error);
       if (onServers.length)
