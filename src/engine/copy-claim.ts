@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { promises as fsp, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { hostname, tmpdir } from 'node:os';
+import { hostname } from 'node:os';
 import { DestinationError, RespaldoError } from '../core/errors.js';
 import type { Reporter } from '../core/events.js';
 import { formatAge, formatLocal } from '../core/format.js';
@@ -11,6 +11,7 @@ import type { Manifest } from '../core/types.js';
 import type { Destination, RemoteFile } from '../destinations/destination.js';
 import { bootId, processAlive, startTicks } from './lock.js';
 import { MANIFEST_NAME } from './manifest.js';
+import { makeClaimScratch, removeDeadClaimScratch } from './system-scratch.js';
 import { LEFTOVER_AGE_MS, notFromACopy } from './remote-prune.js';
 
 /**
@@ -293,7 +294,9 @@ export async function removeEmptyClaims(dest: Destination, source: string): Prom
  */
 async function putSmall(dest: Destination, key: string, doc: Buffer): Promise<void> {
   if (!dest.putFile) return dest.put(key, Readable.from([doc]), doc.length);
-  const dir = await fsp.mkdtemp(join(tmpdir(), 'respaldo-claim-'));
+  // A copy killed in the moment it is here (kill -9) left the folder for good: those of copies gone go first.
+  await removeDeadClaimScratch();
+  const dir = await makeClaimScratch();
   try {
     const file = join(dir, 'claim');
     await fsp.writeFile(file, doc, { mode: 0o600 });

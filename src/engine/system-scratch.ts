@@ -11,9 +11,42 @@ import { processAlive } from './lock.js';
  * folder has no room or cannot be written: `<tmpdir>/respaldo-restore-XXXXXX/.tmp-restore-<pid>/` and
  * `<tmpdir>/respaldo-drill-XXXXXX/.tmp-drill-<pid>/`. The inner name carries the pid of the run, so the
  * folders of a run that was killed (kill -9, the OOM killer: no `finally` ran) are known as such; they hold
- * the decompressed dump of a database, and on the worst day they fill the disk of `/tmp` too.
+ * the decompressed dump of a database, and on the worst day they fill the disk of `/tmp` too. And the claim folders
+ * of copies killed while they wrote their claim (CLAIM_SCRATCH_PREFIX).
  */
 export const SYSTEM_SCRATCH_PREFIXES = ['respaldo-restore-', 'respaldo-drill-'] as const;
+
+/**
+ * The folder a copy writes its claim's few bytes in before it sends them (copy-claim.ts, s3 and rclone):
+ * `<tmpdir>/respaldo-claim-<pid>-XXXXXX/claim`, the pid in its name so that one a killed copy left is known as such.
+ */
+export const CLAIM_SCRATCH_PREFIX = 'respaldo-claim-';
+
+/** Makes this run's claim folder (see CLAIM_SCRATCH_PREFIX); the caller removes it. */
+export function makeClaimScratch(): Promise<string> {
+  return fsp.mkdtemp(join(tmpdir(), `${CLAIM_SCRATCH_PREFIX}${process.pid}-`));
+}
+
+/** The pid of a claim folder's run, from its name; undefined when `name` is no claim folder. */
+function claimPid(name: string): number | undefined {
+  const pid = new RegExp(`^${CLAIM_SCRATCH_PREFIX}(\\d+)-`).exec(name)?.[1];
+  return pid === undefined ? undefined : Number(pid);
+}
+
+/** Removes the claim folders of copies that were killed (cheap: one listing of the system's temporary folder). */
+export async function removeDeadClaimScratch(dir = tmpdir()): Promise<void> {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const pid = claimPid(name);
+    if (pid === undefined || pid === process.pid || processAlive(pid)) continue;
+    await fsp.rm(join(dir, name), { recursive: true, force: true }).catch(() => undefined);
+  }
+}
 
 /** Makes a scratch folder of this run in the system's temporary folder; the caller removes `root` at its end. */
 export async function makeSystemScratch(kind: 'restore' | 'drill'): Promise<{ root: string; scratch: string }> {
@@ -32,6 +65,11 @@ export function deadSystemScratch(dir = tmpdir()): string[] {
     return [];
   }
   for (const name of names) {
+    const claim = claimPid(name);
+    if (claim !== undefined) {
+      if (claim !== process.pid && !processAlive(claim)) found.push(join(dir, name));
+      continue;
+    }
     if (!SYSTEM_SCRATCH_PREFIXES.some((p) => name.startsWith(p))) continue;
     let inner: string[];
     try {
