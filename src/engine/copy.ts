@@ -49,8 +49,13 @@ export interface CopyMark {
   error?: string;
   /** `error` as a phrase, when the error has one (the menu says it in its language). */
   errorPhrase?: Phrase;
-  /** When `prune --from` removed the set there: `copy` does not send it again unless named. */
+  /** When `prune --from` or `delete --from` removed the set there: `copy` does not send it again unless named. */
   prunedAt?: string;
+  /**
+   * A later copy of a set that is whole there that failed before it changed anything there (the mark stays `ok`):
+   * when, and its error. Gone with the next copy that succeeds.
+   */
+  lastFailure?: { at: string; error: string; errorPhrase?: Phrase };
 }
 
 /** `copies.json`: by destination name. */
@@ -362,7 +367,16 @@ export async function copySet(
     result.filesSent === 0 &&
     !result.removedUnencrypted?.length &&
     !(lastError instanceof VerifyError);
-  if (!untouched)
+  if (untouched)
+    await recordCopy(dir, destName, {
+      ...before,
+      lastFailure: {
+        at: new Date().toISOString(),
+        error: result.error ?? 'failed',
+        ...(result.errorPhrase ? { errorPhrase: result.errorPhrase } : {}),
+      },
+    }).catch(() => undefined);
+  else
     await recordCopy(dir, destName, {
       ok: result.ok,
       at: new Date().toISOString(),

@@ -46,7 +46,8 @@ export interface DestinationState {
 export function offsiteState(cfg: Pick<LoadedConfig, 'destinations'>, sets: SetSummary[]): DestinationState[] {
   const copied = sets.filter(isCopied).map((s) => ({ s, marks: readCopies(s.path) }));
   return (cfg.destinations ?? []).map((d) => {
-    const good = copied.find((x) => x.marks[d.name]?.ok === true);
+    // A set removed there by delete --from or prune --from (prunedAt) is not there any more.
+    const good = copied.find((x) => x.marks[d.name]?.ok === true && !x.marks[d.name]?.prunedAt);
     const failed = copied
       .map((x) => ({ setId: x.s.id, mark: x.marks[d.name] }))
       .filter((x) => x.mark && !x.mark.ok)

@@ -237,6 +237,12 @@ export interface OffsiteMark {
   created?: string;
   /** Another set's claims there that the copies after this menu's backup took over (copy-claim.ts), as said. */
   claimsTakenOver?: Phrase[];
+  /** When the last copy there that succeeded was made (what respaldo recorded; the destination is not asked). */
+  at?: string;
+  /** When `delete --from` or `prune --from` removed the set there (then `ok` is false). */
+  removedAt?: string;
+  /** A later copy that failed without changing what is there (the set still counted as there). */
+  lastFailure?: { at: string; error: string; errorPhrase?: Phrase };
 }
 
 export interface HeaderStatus {
@@ -483,10 +489,15 @@ export function createEngineFacade(initial: LoadedConfig, named = false): Engine
         const phrase = error !== null && mark?.errorPhrase ? { errorPhrase: mark.errorPhrase } : {};
         const created = createdBy.get(m.id)?.get(d.name);
         const taken = takenBy.get(m.id)?.get(d.name);
+        // Removed there by delete --from or prune --from: the mark keeps `ok` (copy must not send it again).
+        const removed = mark?.prunedAt;
         return {
           destination: d.name,
-          ok: mark?.ok === true,
+          ok: mark?.ok === true && !removed,
           error,
+          ...(mark?.ok === true && mark.at ? { at: mark.at } : {}),
+          ...(removed ? { removedAt: removed } : {}),
+          ...(mark?.ok === true && !removed && mark.lastFailure ? { lastFailure: mark.lastFailure } : {}),
           ...phrase,
           ...(created ? { created } : {}),
           ...(taken ? { claimsTakenOver: taken } : {}),

@@ -254,6 +254,10 @@ export const en = {
     offsiteOk: (dest: string) => `${dest}: ok`,
     offsiteMissing: (dest: string) => `${dest}: NOT copied`,
     offsiteError: (dest: string, error: string) => `${dest}: NOT copied: ${error}`,
+    offsiteRemoved: (dest: string, at: string) => `${dest}: NOT there: removed by delete/prune --from on ${at}`,
+    offsiteLastFailed: (dest: string, at: string, error: string) =>
+      `${dest}: the copy of ${at} failed (what was there is kept): ${error}`,
+    offsiteAsRecorded: 'as respaldo last recorded it; the destinations were not checked now',
     kept: 'Marked keep: prune will never remove this set.',
     unkept: 'Keep mark removed: retention decides again.',
     more: (n: number) => `… ${n} more`,

@@ -251,6 +251,10 @@ export const es: Catalogue = {
     offsiteOk: (dest: string) => `${dest}: ok`,
     offsiteMissing: (dest: string) => `${dest}: NO copiada`,
     offsiteError: (dest: string, error: string) => `${dest}: NO copiada: ${error}`,
+    offsiteRemoved: (dest: string, at: string) => `${dest}: NO está: quitada con delete/prune --from el ${at}`,
+    offsiteLastFailed: (dest: string, at: string, error: string) =>
+      `${dest}: la copia del ${at} falló (lo que había sigue): ${error}`,
+    offsiteAsRecorded: 'según lo último que respaldo anotó; los destinos no se consultaron ahora',
     kept: 'Marcada para conservar: la limpieza nunca borrará esta copia.',
     unkept: 'Marca quitada: vuelve a decidir la retención.',
     more: (n: number) => `… ${n} más`,

@@ -123,11 +123,24 @@ export function manifestLines(
     const where = [d.offsiteLocal, ...offsite.filter((o) => o.ok).map((o) => d.offsiteOk(o.destination))];
     kv(d.offsite, where.join(` ${theme.glyphs.dot} `), missing.length ? undefined : theme.colors.ok);
     for (const o of missing) {
-      const text = o.error
-        ? d.offsiteError(o.destination, say(lang, o.errorPhrase, o.error, theme.unicode))
-        : d.offsiteMissing(o.destination);
+      const text = o.removedAt
+        ? d.offsiteRemoved(o.destination, formatDate(o.removedAt))
+        : o.error
+          ? d.offsiteError(o.destination, say(lang, o.errorPhrase, o.error, theme.unicode))
+          : d.offsiteMissing(o.destination);
       out.push({ text: `${''.padEnd(13)}${text}`, color: theme.colors.error, bold: true });
     }
+    for (const o of offsite.filter((x) => x.ok && x.lastFailure)) {
+      const f = o.lastFailure!;
+      const text = d.offsiteLastFailed(
+        o.destination,
+        formatDate(f.at),
+        say(lang, f.errorPhrase, f.error, theme.unicode),
+      );
+      out.push({ text: `${''.padEnd(13)}${text}`, color: theme.colors.warn });
+    }
+    // The marks beside the set say what respaldo itself did; the destination is not asked (it may have changed).
+    out.push({ text: `${''.padEnd(13)}${d.offsiteAsRecorded}`, color: theme.colors.muted });
   }
   if (drills !== undefined) {
     const results = Object.values(drills?.results ?? {});
