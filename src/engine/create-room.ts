@@ -64,7 +64,16 @@ async function shortOfRoom(cfg: LoadedConfig, plan: BackupPlan): Promise<Short |
     const db = cfg.databases.find((d) => d.name === p.name);
     if (db && capabilitiesOf(db.engine).localSnapshot) snapshots += await snapshotBytes(cfg, db, m.databases);
   }
-  const needed = (m.totals.storedBytes + snapshots + m.databases.reduce((n, d) => n + dumpStaged(d), 0)) * 1.2;
+  // A PostgreSQL differential or incremental stores only the dump files that changed, but pg_dump writes them all
+  // again: what it stages is read from the newest full's entry (which stores every file), when that is more.
+  const fullSet =
+    plan.setType === 'full' ? null : (await listSets(cfg, { type: 'full' })).find((s) => s.status !== 'failed');
+  const full = fullSet ? await readManifest(cfg, fullSet.id).catch(() => null) : null;
+  const staged = m.databases.reduce((n, d) => {
+    const inFull = full?.databases.find((f) => f.name === d.name && f.engine === d.engine);
+    return n + Math.max(dumpStaged(d), inFull ? dumpStaged(inFull) : 0);
+  }, 0);
+  const needed = (m.totals.storedBytes + snapshots + staged) * 1.2;
   const st = await fsp.statfs(cfg.backupDir);
   const free = st.bavail * st.bsize;
   return free >= needed ? null : { free, needed, set: previous.id, stored: m.totals.storedBytes };
